@@ -1,0 +1,39 @@
+"""gunicorn settings for Cloud Run and local runs (see README "Serving" for the measurements).
+
+Every value can be overridden with the environment variable named beside it.
+"""
+
+import os
+import secrets
+import sys
+
+chdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+pythonpath = chdir
+wsgi_app = "wsgi:app"
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# Requests wait on Firestore most of the time: a thread pool per worker overlaps that
+# waiting; the worker count follows the CPUs.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Cloud Run sends SIGTERM and kills 10 s later: finish in-flight requests within 8 s.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+keepalive = 5
+accesslog = None  # the app writes one structured line per request itself
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = "*"  # TRUSTED_PROXY_HOPS in the app decides what to believe
+proxy_allow_ips = "127.0.0.1"
+limit_request_line = 8190
+control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    # All workers must share one signing secret: the local profile makes one here, in the
+    # master, when none is configured (the app itself would make one per worker).
+    if os.environ.get("APP_PROFILE") == "local" and not (
+        os.environ.get("JWT_SECRET") or os.environ.get("JWT_PRIVATE_KEY")
+    ):
+        os.environ["JWT_SECRET"] = secrets.token_hex(32)
+        print("firegate: JWT_SECRET unset; generated a development secret", file=sys.stderr)

@@ -1,0 +1,86 @@
+"""The domain's error tree. Each error carries a stable snake_case ``code`` for clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    code: str
+
+
+class DomainError(Exception):
+    code = "error"
+    title = "Error"
+
+    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    code = "validation_failed"
+    title = "Invalid input"
+
+    def __init__(
+        self,
+        detail: str = "The request has invalid fields.",
+        *,
+        errors: tuple[FieldError, ...] = (),
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail, code=code)
+        self.errors = errors
+
+    @classmethod
+    def field(cls, field: str, message: str, code: str) -> InvalidInput:
+        return cls(message, errors=(FieldError(field, message, code),), code=code)
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "Conflict"
+
+    def __init__(self, detail: str = "", *, code: str | None = None, field: str = "") -> None:
+        super().__init__(detail, code=code)
+        self.field = field
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class Unavailable(DomainError):
+    """A dependency (database, hasher pool) cannot serve the request right now."""
+
+    code = "service_unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 5, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after

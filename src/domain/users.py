@@ -1,0 +1,185 @@
+"""Users: value objects that normalise on construction, and the User entity with its rules."""
+
+from __future__ import annotations
+
+import gzip
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+from domain.errors import InvalidInput
+
+USERNAME_MIN, USERNAME_MAX = 3, 32
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+EMAIL_MAX = 254
+NAME_MAX = 100
+_USERNAME_PUNCTUATION = frozenset("_.-")
+
+
+class Role(StrEnum):
+    USER = "user"
+    UPLOADER = "uploader"
+    ADMIN = "admin"
+
+
+def fold(value: str) -> str:
+    """Unicode caseless matching key: NFKC(casefold(NFKC(value)))."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+
+
+@dataclass(frozen=True)
+class Username:
+    """A display name as typed (after NFKC) plus the key that makes it unique."""
+
+    value: str
+    normalized: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        display = unicodedata.normalize("NFKC", self.value)
+        if not USERNAME_MIN <= len(display) <= USERNAME_MAX:
+            raise InvalidInput.field(
+                "username",
+                f"Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.",
+                "invalid_username",
+            )
+        for ch in display:
+            category = unicodedata.category(ch)
+            if not (category.startswith("L") or category == "Nd" or ch in _USERNAME_PUNCTUATION):
+                raise InvalidInput.field(
+                    "username",
+                    "Username may contain only letters, digits, '_', '.' and '-'.",
+                    "invalid_username",
+                )
+        object.__setattr__(self, "value", display)
+        object.__setattr__(self, "normalized", fold(display))
+
+
+@dataclass(frozen=True)
+class Email:
+    """An e-mail address (syntax checked fully at the HTTP edge); unique case-insensitively."""
+
+    value: str
+    normalized: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        local, at, domain = self.value.rpartition("@")
+        if (
+            not at
+            or not local
+            or "." not in domain
+            or len(self.value) > EMAIL_MAX
+            or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in self.value)
+        ):
+            raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email")
+        object.__setattr__(self, "normalized", fold(self.value))
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # 20,000 most common passwords (Royce Williams' list, as shipped by Django).
+    data = resources.files("domain.data").joinpath("common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def check_password_policy(password: str) -> None:
+    """Length in code points and the common-password list; no trimming, no composition rules."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput.field(
+            "password",
+            f"Password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.",
+            "invalid_password",
+        )
+    if password.casefold() in _common_passwords():
+        raise InvalidInput.field(
+            "password", "This password is too common; choose another.", "password_too_common"
+        )
+
+
+def check_name(field_name: str, value: str | None) -> None:
+    if value is not None and len(value) > NAME_MAX:
+        raise InvalidInput.field(
+            field_name, f"At most {NAME_MAX} characters.", "invalid_" + field_name
+        )
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: Username
+    email: Email
+    role: Role
+    password_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    last_name: str | None = None
+    token_version: int = 0
+    disabled: bool = False
+    deleted_at: datetime | None = None
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: str,
+        username: Username,
+        email: Email,
+        password_hash: str | None,
+        now: datetime,
+        name: str | None = None,
+        last_name: str | None = None,
+    ) -> User:
+        check_name("name", name)
+        check_name("last_name", last_name)
+        return cls(
+            id=id,
+            username=username,
+            email=email,
+            role=Role.USER,
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
+            name=name,
+            last_name=last_name,
+        )
+
+    @property
+    def active(self) -> bool:
+        """May this account authenticate at all?"""
+        return not self.disabled and self.deleted_at is None
+
+    def with_profile(
+        self,
+        *,
+        now: datetime,
+        username: Username | None = None,
+        email: Email | None = None,
+        names: dict[str, str | None] | None = None,
+    ) -> User:
+        names = names or {}
+        for key, value in names.items():
+            check_name(key, value)
+        return replace(
+            self,
+            username=username or self.username,
+            email=email or self.email,
+            name=names.get("name", self.name),
+            last_name=names.get("last_name", self.last_name),
+            updated_at=now,
+        )
+
+    def with_password_hash(self, password_hash: str, now: datetime) -> User:
+        return replace(self, password_hash=password_hash, updated_at=now)
+
+    def with_role(self, role: Role, now: datetime) -> User:
+        return replace(self, role=role, updated_at=now)
+
+    def with_disabled(self, disabled: bool, now: datetime) -> User:
+        return replace(self, disabled=disabled, updated_at=now)
+
+    def ending_all_sessions(self, now: datetime) -> User:
+        """Bump the version every session was minted at, so all of them stop working."""
+        return replace(self, token_version=self.token_version + 1, updated_at=now)

@@ -1,0 +1,243 @@
+"""Users with username/email claim documents, kept consistent by atomic commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from domain.errors import Conflict, NotFound
+from domain.sessions import Session
+from domain.users import Email, Role, User, Username
+from infrastructure.firestore.client import DEADLINE_SECONDS, claim_id
+from infrastructure.firestore.sessions import SESSIONS, session_from_doc
+
+USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+# Read in place of a user when a login names nobody, so both paths cost two reads.
+_TIMING_PARITY_ID = "absent-user-timing-parity"
+
+
+def user_to_doc(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username.value,
+        "username_normalized": user.username.normalized,
+        "email": user.email.value,
+        "email_normalized": user.email.normalized,
+        "name": user.name,
+        "last_name": user.last_name,
+        "role": user.role.value,
+        "password_hash": user.password_hash,
+        "token_version": user.token_version,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "deleted_at": user.deleted_at,
+        "deleting": user.deleted_at is not None,
+    }
+
+
+def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
+    return User(
+        id=user_id,
+        username=Username(data["username"]),
+        email=Email(data["email"]),
+        role=Role(data["role"]),
+        password_hash=data.get("password_hash"),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        name=data.get("name"),
+        last_name=data.get("last_name"),
+        token_version=data.get("token_version", 0),
+        disabled=data.get("disabled", False),
+        deleted_at=data.get("deleted_at"),
+    )
+
+
+_TAKEN = {USERNAMES: ("username_taken", "username"), EMAILS: ("email_taken", "email")}
+
+
+def _conflict(collection: str) -> Conflict:
+    code, field = _TAKEN[collection]
+    return Conflict(f"This {field} is already registered.", code=code, field=field)
+
+
+class FirestoreUserRepository:
+    def __init__(
+        self,
+        client: firestore.Client,
+        *,
+        owned: Sequence[tuple[str, str]] = ((SESSIONS, "user_id"),),
+    ) -> None:
+        self._client = client
+        self._users = client.collection(USERS)
+        self._owned = owned  # (collection, owner field) purged with the user
+
+    def _claim(self, collection: str, normalized: str) -> firestore.DocumentReference:
+        return self._client.collection(collection).document(claim_id(normalized))
+
+    def _claims_of(self, user: User) -> list[tuple[str, firestore.DocumentReference]]:
+        return [
+            (USERNAMES, self._claim(USERNAMES, user.username.normalized)),
+            (EMAILS, self._claim(EMAILS, user.email.normalized)),
+        ]
+
+    def _taken_claim(
+        self, claims: list[tuple[str, firestore.DocumentReference]], user_id: str
+    ) -> Conflict | None:
+        snaps = {
+            snap.reference.path: snap
+            for snap in self._client.get_all([ref for _, ref in claims], timeout=DEADLINE_SECONDS)
+        }
+        for collection, ref in claims:
+            snap = snaps.get(ref.path)
+            if (
+                snap is not None
+                and snap.exists
+                and (snap.to_dict() or {}).get("user_id") != user_id
+            ):
+                return _conflict(collection)
+        return None
+
+    def add(self, user: User) -> None:
+        claims = self._claims_of(user)
+        for _ in range(3):
+            # One atomic commit of three creates: the user exists iff it holds both claims.
+            # No reads, so parallel registrations do not contend for locks; the losers'
+            # commits fail with AlreadyExists and we look up which claim was taken.
+            batch = self._client.batch()
+            batch.create(self._users.document(user.id), user_to_doc(user))
+            for collection, ref in claims:
+                batch.create(ref, {"user_id": user.id, "kind": collection})
+            try:
+                batch.commit(timeout=DEADLINE_SECONDS)
+                return
+            except AlreadyExists:
+                conflict = self._taken_claim(claims, user.id)
+                if conflict is not None:
+                    raise conflict from None
+                # The holder was deleted between our commit and our read: try again.
+        raise Conflict("Registration conflicted repeatedly; try again.", code="conflict")
+
+    def get(self, user_id: str) -> User | None:
+        snap = self._users.document(user_id).get(timeout=DEADLINE_SECONDS)
+        return user_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def find_by_login(self, key: str) -> User | None:
+        claim = self._claim(EMAILS if "@" in key else USERNAMES, key)
+        snap = claim.get(timeout=DEADLINE_SECONDS)
+        user_id = (snap.to_dict() or {}).get("user_id") if snap.exists else None
+        user = self.get(user_id or _TIMING_PARITY_ID)
+        if user_id is None or user is None or user.deleted_at is not None:
+            return None
+        return user
+
+    def update(
+        self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
+    ) -> User:
+        ref = self._users.document(user_id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> User:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists or (snap.to_dict() or {}).get("deleted_at") is not None:
+                raise NotFound("The account no longer exists.", code="user_not_found")
+            old = user_from_doc(user_id, snap.to_dict() or {})
+            new = change(old)
+            moved: list[tuple[str, str, str]] = []
+            if new.username.normalized != old.username.normalized:
+                moved.append((USERNAMES, old.username.normalized, new.username.normalized))
+            if new.email.normalized != old.email.normalized:
+                moved.append((EMAILS, old.email.normalized, new.email.normalized))
+            if moved:
+                targets = [(c, self._claim(c, new_key)) for c, _, new_key in moved]
+                refs = [r for _, r in targets]
+                existing = {s.reference.path: s for s in transaction.get_all(refs)}
+                for collection, target in targets:
+                    held = existing.get(target.path)
+                    if held is not None and held.exists:
+                        raise _conflict(collection)
+            for collection, old_key, new_key in moved:
+                transaction.delete(self._claim(collection, old_key))
+                transaction.create(
+                    self._claim(collection, new_key), {"user_id": user_id, "kind": collection}
+                )
+            transaction.set(ref, user_to_doc(new))
+            if keep_session and new.token_version != old.token_version:
+                transaction.update(
+                    self._client.collection(SESSIONS).document(keep_session),
+                    {"token_version": new.token_version},
+                )
+            return new
+
+        try:
+            user: User = apply(self._client.transaction(max_attempts=10))
+        except AlreadyExists:
+            # A claim was created between our read and our commit by a racing request.
+            raise Conflict("The new username or email is already registered.") from None
+        return user
+
+    def mark_deleted(self, user_id: str, now: datetime) -> User | None:
+        ref = self._users.document(user_id)
+
+        @firestore.transactional
+        def tombstone(transaction: firestore.Transaction) -> User | None:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists:
+                return None
+            user = user_from_doc(user_id, snap.to_dict() or {})
+            if user.deleted_at is not None:
+                return user
+            claims = [r for _, r in self._claims_of(user)]
+            for claim in transaction.get_all(claims):
+                if claim.exists and (claim.to_dict() or {}).get("user_id") == user_id:
+                    transaction.delete(claim.reference)
+            transaction.update(ref, {"deleted_at": now, "deleting": True, "updated_at": now})
+            return user
+
+        result: User | None = tombstone(self._client.transaction(max_attempts=10))
+        return result
+
+    def purge(self, user_id: str, batch_size: int) -> None:
+        for collection, owner_field in self._owned:
+            query = (
+                self._client.collection(collection)
+                .where(filter=firestore.FieldFilter(owner_field, "==", user_id))
+                .limit(batch_size)
+            )
+            while True:
+                refs = [
+                    snap.reference for snap in query.select([]).stream(timeout=DEADLINE_SECONDS)
+                ]
+                if not refs:
+                    break
+                batch = self._client.batch()
+                for doc_ref in refs:
+                    batch.delete(doc_ref)
+                batch.commit(timeout=DEADLINE_SECONDS)
+        self._users.document(user_id).delete(timeout=DEADLINE_SECONDS)
+
+    def pending_deletions(self, limit: int) -> list[str]:
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)
+        return [snap.id for snap in query.select([]).stream(timeout=DEADLINE_SECONDS)]
+
+
+class FirestorePrincipals:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
+        user_ref = self._client.collection(USERS).document(user_id)
+        session_ref = self._client.collection(SESSIONS).document(session_id)
+        user: User | None = None
+        session: Session | None = None
+        for snap in self._client.get_all([user_ref, session_ref], timeout=DEADLINE_SECONDS):
+            if not snap.exists:
+                continue
+            if snap.reference.path == user_ref.path:
+                user = user_from_doc(snap.id, snap.to_dict() or {})
+            else:
+                session = session_from_doc(snap.id, snap.to_dict() or {})
+        return user, session

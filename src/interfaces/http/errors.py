@@ -1,0 +1,147 @@
+"""One place that turns every error into an RFC 9457 problem response without internals."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, Response, g, json, request
+from google.api_core import exceptions as google_errors
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = logging.getLogger("firegate.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 422),
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (Unavailable, 503),
+]
+
+# Stable codes for errors raised by Flask/Werkzeug themselves.
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+# Firestore (or another Google API) cannot be reached or did not answer in time.
+_UNAVAILABLE_ERRORS = (
+    google_errors.ServiceUnavailable,
+    google_errors.DeadlineExceeded,
+    google_errors.RetryError,
+    google_errors.Aborted,
+)
+
+
+class BadRequest(DomainError):
+    """A request that cannot be parsed at all (400), as opposed to invalid fields (422)."""
+
+    code = "bad_request"
+    title = "Bad request"
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: tuple[FieldError, ...] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, object] = {
+        "type": f"urn:firegate:problem:{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def validation_problem(exc: ValidationError) -> InvalidInput:
+    errors = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or "body"
+        code = "unknown_field" if err["type"] == "extra_forbidden" else err["type"]
+        message = "Unknown field." if code == "unknown_field" else err["msg"]
+        errors.append(FieldError(field=field, message=message, code=code))
+    return InvalidInput("The request has invalid fields.", errors=tuple(errors))
+
+
+def domain_problem(exc: DomainError) -> Response:
+    if isinstance(exc, BadRequest):
+        return problem(400, exc.code, exc.detail)
+    status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = (
+            f'Bearer realm="firegate", error="invalid_token", error_description="{exc.code}"'
+            if request.headers.get("Authorization")
+            else 'Bearer realm="firegate"'
+        )
+    if isinstance(exc, RateLimited | Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    errors = exc.errors if isinstance(exc, InvalidInput) else ()
+    if isinstance(exc, Conflict) and exc.field:
+        errors = (FieldError(exc.field, exc.detail, exc.code),)
+    return problem(status, exc.code, exc.detail, title=exc.title, errors=errors, headers=headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return domain_problem(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = problem(
+            status,
+            _HTTP_CODES.get(status, f"http_{status}"),
+            exc.description or HTTPStatus(status).phrase,
+        )
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, _UNAVAILABLE_ERRORS):
+            log.warning("dependency unavailable: %s", type(exc).__name__)
+            return problem(
+                503,
+                "service_unavailable",
+                "A backing service is unavailable; try again shortly.",
+                headers={"Retry-After": "5"},
+            )
+        log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+        return problem(500, "internal_error", "An unexpected error occurred.")

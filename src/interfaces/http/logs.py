@@ -1,0 +1,67 @@
+"""Structured logs: one JSON object per line with the fields Cloud Logging understands."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from pythonjsonlogger.json import JsonFormatter
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("firegate.access")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{message}{name}",
+            style="{",
+            rename_fields={"levelname": "severity", "name": "logger"},
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def install_request_context(app: Flask, project: str) -> None:
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        request_id = g.get("request_id") or secrets.token_hex(16)
+        response.headers["X-Request-ID"] = request_id
+        started = g.get("started")
+        latency = time.perf_counter() - started if started else 0.0
+        fields: dict[str, Any] = {
+            "httpRequest": {
+                "requestMethod": request.method,
+                "requestUrl": request.path,  # never the query string: it may carry secrets
+                "status": response.status_code,
+                "responseSize": str(response.content_length or 0),
+                "userAgent": request.user_agent.string[:256],
+                "remoteIp": request.remote_addr,
+                "latency": f"{latency:.6f}s",
+            },
+            "request_id": request_id,
+        }
+        trace = request.headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
+        if trace and re.fullmatch(r"[0-9a-fA-F]{1,64}", trace):
+            fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace}"
+        actor = g.get("actor")
+        if actor is not None:
+            fields["user_id"] = actor.user_id
+        access_log.info(
+            "%s %s %s", request.method, request.path, response.status_code, extra=fields
+        )
+        return response

@@ -1,0 +1,151 @@
+"""SPEC §3: register, login, and the caller's own account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from application.accounts import (
+    Actor,
+    ChangePassword,
+    Login,
+    Register,
+    TokenPair,
+    UpdateProfile,
+    UserView,
+)
+from domain.errors import InvalidInput
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import FORM_TYPES, parse_form, parse_json
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.accounts import (
+    ChangePasswordRequest,
+    LoginForm,
+    LoginRequest,
+    PatchUserRequest,
+    RegisterRequest,
+    ReplaceUserRequest,
+    TokenOut,
+    UserOut,
+)
+from interfaces.http.schemas.common import Problem
+from interfaces.http.services import services
+
+bp = Blueprint("accounts", __name__)
+TAGS = ("accounts",)
+
+
+def user_out(view: UserView) -> UserOut:
+    return UserOut.model_validate(view, from_attributes=True)
+
+
+def token_out(pair: TokenPair) -> TokenOut:
+    return TokenOut.model_validate(pair, from_attributes=True)
+
+
+@bp.post("/register")
+@doc(json=RegisterRequest, responses={201: UserOut, 409: Problem, 429: Problem}, tags=TAGS)
+def register() -> Response:
+    """Create an account. The username and e-mail address must be free."""
+    body = parse_json(RegisterRequest)
+    user = services().register(Register(**body.model_dump()))
+    return json_response(user_out(user), 201, {"Location": f"/users/{user.id}"})
+
+
+@bp.post("/login")
+@doc(
+    json=LoginRequest,
+    form=LoginForm,
+    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
+    tags=TAGS,
+)
+def login() -> Response:
+    """Log in with a username or e-mail and a password (JSON, or an OAuth2 password grant)."""
+    body = parse_form(LoginForm) if request.mimetype in FORM_TYPES else parse_json(LoginRequest)
+    user_agent = request.user_agent.string[:256]
+    pair = services().login(
+        Login(login=body.username, password=body.password, user_agent=user_agent)
+    )
+    return json_response(token_out(pair))
+
+
+@bp.get("/user")
+@doc(responses={200: UserOut, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def get_me(actor: Actor) -> Response:
+    """The caller's own account."""
+    return json_response(user_out(services().get_user(actor.user_id)))
+
+
+def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
+    given = body.model_fields_set
+    if replace and not given & {"username", "email"}:
+        raise InvalidInput.field(
+            "username", "PUT needs a username or an email (or both).", "missing"
+        )
+    name_fields = ("name", "last_name")
+    names = tuple(
+        (field, getattr(body, field)) for field in name_fields if replace or field in given
+    )
+    for key in ("username", "email"):
+        if key in given and getattr(body, key) is None:
+            raise InvalidInput.field(key, "May not be null.", "null_not_allowed")
+    cmd = UpdateProfile(
+        user_id=actor.user_id,
+        username=body.username,
+        email=str(body.email) if body.email is not None else None,
+        names=names,
+    )
+    return json_response(user_out(services().update_profile(cmd)))
+
+
+@bp.put("/user")
+@doc(
+    json=ReplaceUserRequest,
+    responses={200: UserOut, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def replace_me(actor: Actor) -> Response:
+    """Replace the profile: username and/or email; omitted name fields are cleared."""
+    return _update(actor, parse_json(ReplaceUserRequest), replace=True)
+
+
+@bp.patch("/user")
+@doc(
+    json=PatchUserRequest,
+    responses={200: UserOut, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def patch_me(actor: Actor) -> Response:
+    """Change only the fields given."""
+    return _update(actor, parse_json(PatchUserRequest), replace=False)
+
+
+@bp.delete("/user")
+@doc(responses={204: None, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_me(actor: Actor) -> Response:
+    """Delete the account, its sessions and everything it owns; its tokens stop at once."""
+    services().delete_user(actor.user_id)
+    return no_content()
+
+
+@bp.put("/user/password")
+@doc(json=ChangePasswordRequest, responses={204: None, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def change_password(actor: Actor) -> Response:
+    """Change the password; every other session ends."""
+    body = parse_json(ChangePasswordRequest)
+    services().change_password(
+        ChangePassword(
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
+    )
+    return no_content()

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from interfaces.http.schemas.common import Strict
+
+Username = Field(min_length=3, max_length=32, examples=["alice"])
+Password = Field(min_length=8, max_length=128)
+Name = Field(default=None, max_length=100)
+
+
+class RegisterRequest(Strict):
+    username: str = Username
+    email: EmailStr = Field(examples=["alice@example.com"])
+    password: str = Password
+    name: str | None = Name
+    last_name: str | None = Name
+
+
+class LoginRequest(Strict):
+    username: str = Field(
+        min_length=1, max_length=320, description="A username or an e-mail address"
+    )
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginForm(LoginRequest):
+    """OAuth2 password grant (RFC 6749 §4.3), form-encoded; client fields are ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+    grant_type: Literal["password"] | None = None
+    scope: str | None = Field(default=None, max_length=1024)
+    client_id: str | None = Field(default=None, max_length=256)
+    client_secret: str | None = Field(default=None, max_length=256)
+
+
+class ReplaceUserRequest(Strict):
+    """PUT /user: at least one of username/email; omitted name fields are cleared."""
+
+    username: str | None = Field(default=None, min_length=3, max_length=32)
+    email: EmailStr | None = None
+    name: str | None = Name
+    last_name: str | None = Name
+
+
+class PatchUserRequest(ReplaceUserRequest):
+    """PATCH /user: only the fields given change."""
+
+
+class ChangePasswordRequest(Strict):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Password
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    email: str
+    name: str | None
+    last_name: str | None
+    role: Literal["user", "uploader", "admin"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TokenOut(BaseModel):
+    """OAuth2 token response (RFC 6749 §5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="Seconds until the refresh token expires")

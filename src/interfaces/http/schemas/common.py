@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are refused (no mass assignment), no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:firegate:problem:username_taken"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable snake_case identifier of the error")
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class Health(BaseModel):
+    status: str

@@ -1,0 +1,5 @@
+"""What gunicorn serves: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
+
+from bootstrap import build_app
+
+app = build_app()

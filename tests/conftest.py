@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bootstrap import build_app
+from infrastructure.settings import Settings
+from tests.fakes import (
+    FakeClock,
+    FakeHasher,
+    FakePrincipals,
+    FakeSessionRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
+
+pytest_plugins = ["tests.emulator_fixtures"]
+
+TEST_SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery staple"
+
+
+def make_settings(**changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_profile": "local",
+        "google_cloud_project": "demo-firegate",
+        "jwt_secret": TEST_SECRET,
+        "log_level": "WARNING",
+    }
+    values.update(changes)
+    return Settings(**values)
+
+
+@pytest.fixture
+def store() -> InMemoryStore:
+    return InMemoryStore()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_app(store: InMemoryStore) -> Flask:
+    """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
+    return build_app(
+        make_settings(),
+        users=FakeUserRepository(store),
+        sessions=FakeSessionRepository(store),
+        principals=FakePrincipals(store),
+        hasher=FakeHasher(),
+        ready=lambda: True,
+    )
+
+
+@pytest.fixture
+def client(fake_app: Flask) -> FlaskClient:
+    return fake_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def firestore_client(emulators: Any) -> Any:
+    from infrastructure.firestore.client import make_client
+
+    return make_client("demo-firegate")
+
+
+@pytest.fixture
+def firestore(firestore_client: Any, clean_emulators: Any) -> Any:
+    """A Firestore client on a freshly wiped emulator."""
+    return firestore_client
+
+
+@pytest.fixture
+def real_app(firestore: Any) -> Flask:
+    """The HTTP app on the Firestore emulator with the real argon2 hasher."""
+    return build_app(make_settings(), client=firestore)
+
+
+@pytest.fixture
+def real_client(real_app: Flask) -> FlaskClient:
+    return real_app.test_client()
+
+
+def register(client: FlaskClient, username: str = "alice", **extra: Any) -> dict[str, Any]:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    body.update(extra)
+    response = client.post("/register", json=body)
+    assert response.status_code == 201, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def login(client: FlaskClient, username: str = "alice", password: str = PASSWORD) -> str:
+    response = client.post("/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    token: str = response.get_json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,212 @@
+"""One suite for the repository ports, run against the fakes and against Firestore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from application.ports import Principals, SessionRepository, UserRepository
+from domain.errors import Conflict, NotFound
+from domain.ids import new_id
+from domain.sessions import Session
+from domain.users import Email, Role, User, Username
+from tests.fakes import FakePrincipals, FakeSessionRepository, FakeUserRepository, InMemoryStore
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Repos:
+    users: UserRepository
+    sessions: SessionRepository
+    principals: Principals
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def repos(request: pytest.FixtureRequest) -> Repos:
+    if request.param == "fake":
+        store = InMemoryStore()
+        return Repos(FakeUserRepository(store), FakeSessionRepository(store), FakePrincipals(store))
+    from infrastructure.firestore.sessions import FirestoreSessionRepository
+    from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
+
+    client: Any = request.getfixturevalue("firestore")
+    return Repos(
+        FirestoreUserRepository(client),
+        FirestoreSessionRepository(client),
+        FirestorePrincipals(client),
+    )
+
+
+def make_user(username: str = "alice", email: str | None = None) -> User:
+    return User.register(
+        id=new_id(),
+        username=Username(username),
+        email=Email(email or f"{username}@example.com"),
+        password_hash="hash",
+        now=NOW,
+        name="Alice",
+    )
+
+
+def make_session(user: User, **changes: Any) -> Session:
+    session = Session.start(
+        id=new_id(),
+        user_id=user.id,
+        token_version=user.token_version,
+        refresh_hash="h",
+        now=NOW,
+        lifetime=timedelta(days=30),
+        user_agent="ua",
+    )
+    return session if not changes else Session(**{**session.__dict__, **changes})
+
+
+def test_add_get_round_trip(repos: Repos) -> None:
+    user = make_user("Alice")
+    repos.users.add(user)
+    assert repos.users.get(user.id) == user
+    assert repos.users.get("missing") is None
+
+
+def test_find_by_login_by_username_or_email(repos: Repos) -> None:
+    user = make_user("Alice", "Alice@Example.com")
+    repos.users.add(user)
+    assert repos.users.find_by_login("alice") == user
+    assert repos.users.find_by_login("alice@example.com") == user
+    assert repos.users.find_by_login("nobody") is None
+    assert repos.users.find_by_login("nobody@example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "code"),
+    [
+        ("ALICE", "x@example.com", "username_taken"),
+        ("bob", "ALICE@EXAMPLE.COM", "email_taken"),
+    ],
+)
+def test_add_conflicts_leave_nothing_behind(
+    repos: Repos, username: str, email: str, code: str
+) -> None:
+    repos.users.add(make_user("alice"))
+    loser = make_user(username, email)
+    with pytest.raises(Conflict) as info:
+        repos.users.add(loser)
+    assert info.value.code == code
+    assert repos.users.get(loser.id) is None
+    assert repos.users.find_by_login(loser.username.normalized) is None or code == "username_taken"
+
+
+def test_update_renames_and_moves_claims(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.users.add(user)
+    later = NOW + timedelta(hours=1)
+    renamed = repos.users.update(
+        user.id,
+        lambda u: u.with_profile(
+            now=later, username=Username("alicia"), email=Email("new@example.com")
+        ),
+    )
+    assert renamed.username.value == "alicia" and renamed.updated_at == later
+    assert repos.users.get(user.id) == renamed
+    assert repos.users.find_by_login("alice") is None
+    assert repos.users.find_by_login("alicia") == renamed
+    assert repos.users.find_by_login("new@example.com") == renamed
+    repos.users.add(make_user("alice"))  # the old name is free again
+
+
+def test_update_to_taken_name_conflicts_without_change(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    repos.users.add(alice)
+    repos.users.add(bob)
+    with pytest.raises(Conflict) as info:
+        repos.users.update(alice.id, lambda u: u.with_profile(now=NOW, username=Username("BOB")))
+    assert info.value.code == "username_taken"
+    assert repos.users.get(alice.id) == alice
+    assert repos.users.find_by_login("bob") == bob
+
+
+def test_update_same_name_other_case_keeps_claim(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.users.add(user)
+    updated = repos.users.update(
+        user.id, lambda u: u.with_profile(now=NOW, username=Username("Alice"))
+    )
+    assert updated.username.value == "Alice"
+    assert repos.users.find_by_login("alice") == updated
+
+
+def test_update_missing_user_is_not_found(repos: Repos) -> None:
+    with pytest.raises(NotFound):
+        repos.users.update("missing", lambda u: u)
+
+
+def test_version_bump_keeps_only_the_named_session(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    keep, other = make_session(user), make_session(user)
+    repos.sessions.add(keep)
+    repos.sessions.add(other)
+    bumped = repos.users.update(user.id, lambda u: u.ending_all_sessions(NOW), keep_session=keep.id)
+    kept = repos.sessions.get(keep.id)
+    ended = repos.sessions.get(other.id)
+    assert kept is not None and ended is not None
+    assert kept.valid_for(user.id, bumped.token_version, NOW)
+    assert not ended.valid_for(user.id, bumped.token_version, NOW)
+
+
+def test_mark_deleted_frees_claims_and_purge_removes_everything(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    sessions = [make_session(user) for _ in range(5)]
+    for session in sessions:
+        repos.sessions.add(session)
+    marked = repos.users.mark_deleted(user.id, NOW)
+    assert marked is not None
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.deleted_at == NOW and not stored.active
+    assert repos.users.find_by_login("alice") is None
+    assert repos.users.pending_deletions(10) == [user.id]
+    repos.users.add(make_user("alice"))  # name and email are free at once
+    repos.users.purge(user.id, batch_size=2)
+    assert repos.users.get(user.id) is None
+    assert all(repos.sessions.get(s.id) is None for s in sessions)
+    assert repos.users.pending_deletions(10) == []
+
+
+def test_mark_deleted_missing_user(repos: Repos) -> None:
+    assert repos.users.mark_deleted("missing", NOW) is None
+
+
+def test_session_round_trip_and_revoke(repos: Repos) -> None:
+    user = make_user()
+    session = make_session(user)
+    repos.sessions.add(session)
+    assert repos.sessions.get(session.id) == session
+    repos.sessions.revoke(session.id, NOW)
+    revoked = repos.sessions.get(session.id)
+    assert revoked is not None and revoked.revoked_at == NOW
+    repos.sessions.revoke("missing", NOW)  # no error
+    assert repos.sessions.get("missing") is None
+
+
+def test_principals_load_user_and_session(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    session = make_session(user)
+    repos.sessions.add(session)
+    assert repos.principals.load(user.id, session.id) == (user, session)
+    assert repos.principals.load(user.id, "missing") == (user, None)
+    assert repos.principals.load("missing", session.id) == (None, session)
+
+
+def test_role_and_flags_survive_storage(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    repos.users.update(user.id, lambda u: u.with_role(Role.ADMIN, NOW).with_disabled(True, NOW))
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.role is Role.ADMIN and stored.disabled

@@ -1,0 +1,89 @@
+"""The account flow over HTTP (Flask test client) on the Firestore emulator, real argon2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD, bearer, login, register
+
+pytestmark = pytest.mark.e2e
+
+
+def count(firestore: Any, collection: str) -> int:
+    return sum(1 for _ in firestore.collection(collection).stream())
+
+
+def test_full_account_flow(real_client: FlaskClient, firestore: Any) -> None:
+    assert real_client.get("/readyz").status_code == 200
+    user = register(real_client, "alice", name="Alice")
+    token = login(real_client, "Alice@Example.com")
+    me = real_client.get("/user", headers=bearer(token)).get_json()
+    assert me == user
+    stored = firestore.collection("users").document(user["id"]).get().to_dict()
+    assert stored["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "password_hash" not in me
+    assert firestore.collection("usernames").document("alice").get().exists
+    assert firestore.collection("emails").document("alice@example.com").get().exists
+
+    put = real_client.put(
+        "/user", json={"username": "alicia", "email": "alicia@example.com"}, headers=bearer(token)
+    )
+    assert put.status_code == 200 and put.get_json()["username"] == "alicia"
+    assert not firestore.collection("usernames").document("alice").get().exists
+    assert count(firestore, "usernames") == count(firestore, "emails") == 1
+
+    assert real_client.delete("/user", headers=bearer(token)).status_code == 204
+    assert real_client.get("/user", headers=bearer(token)).status_code == 401
+    for collection in ("users", "usernames", "emails", "sessions"):
+        assert count(firestore, collection) == 0, collection
+    again = register(real_client, "alicia")
+    assert again["id"] != user["id"]
+    assert real_client.get("/user", headers=bearer(token)).status_code == 401
+
+
+def test_old_parameter_hash_is_upgraded_on_login(real_client: FlaskClient, firestore: Any) -> None:
+    import argon2
+
+    user = register(real_client, "alice")
+    weak = argon2.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    ref = firestore.collection("users").document(user["id"])
+    ref.update({"password_hash": weak})
+    login(real_client, "alice")
+    assert ref.get().to_dict()["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_password_change_ends_other_sessions(real_client: FlaskClient) -> None:
+    register(real_client, "alice")
+    mine, other = login(real_client), login(real_client)
+    body = {"current_password": PASSWORD, "new_password": "a different long passphrase"}
+    wrong = {"current_password": "nope nope nope", "new_password": "whatever passphrase 1"}
+    assert real_client.put("/user/password", json=wrong, headers=bearer(mine)).status_code == 403
+    assert real_client.put("/user/password", json=body, headers=bearer(mine)).status_code == 204
+    assert real_client.get("/user", headers=bearer(mine)).status_code == 200
+    assert real_client.get("/user", headers=bearer(other)).status_code == 401
+    bad = real_client.post("/login", json={"username": "alice", "password": PASSWORD})
+    assert bad.status_code == 401
+    login(real_client, "alice", "a different long passphrase")
+
+
+def test_interrupted_deletion_is_resumed_by_cli(real_app: Any, firestore: Any) -> None:
+    client = real_app.test_client()
+    user = register(client, "alice")
+    token = login(client)
+    from datetime import UTC, datetime
+
+    from infrastructure.firestore.users import FirestoreUserRepository
+
+    FirestoreUserRepository(firestore).mark_deleted(user["id"], datetime.now(UTC))  # "crash"
+    assert client.get("/user", headers=bearer(token)).status_code == 401
+    assert (
+        client.post("/login", json={"username": "alice", "password": PASSWORD}).status_code == 401
+    )
+    register(client, "alice")  # nothing blocks re-registration
+    result = real_app.test_cli_runner().invoke(args=["users", "purge-deleted"])
+    assert result.exit_code == 0 and "purged 1" in result.output
+    assert not firestore.collection("users").document(user["id"]).get().exists
+    assert count(firestore, "sessions") == 0

@@ -1,0 +1,94 @@
+"""Against the real gunicorn server on the emulators: concurrency and timing."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def post(url: str, path: str, body: dict[str, Any]) -> requests.Response:
+    return requests.post(url + path, json=body, timeout=60)
+
+
+def race(url: str, bodies: list[dict[str, Any]]) -> list[int]:
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return sorted(r.status_code for r in pool.map(lambda b: post(url, "/register", b), bodies))
+
+
+def test_50_parallel_registrations_of_one_username(gunicorn_url: str, firestore: Any) -> None:
+    bodies = [
+        {
+            "username": "racer" if i % 2 else "RACER",
+            "email": f"r{i}@example.com",
+            "password": PASSWORD,
+        }
+        for i in range(50)
+    ]
+    assert race(gunicorn_url, bodies) == [201] + [409] * 49
+    assert sum(1 for _ in firestore.collection("users").stream()) == 1
+    assert sum(1 for _ in firestore.collection("emails").stream()) == 1
+
+
+def test_50_parallel_registrations_of_one_email(gunicorn_url: str, firestore: Any) -> None:
+    bodies = [
+        {
+            "username": f"user{i}",
+            "email": "Same@Example.com" if i % 2 else "same@example.com",
+            "password": PASSWORD,
+        }
+        for i in range(50)
+    ]
+    assert race(gunicorn_url, bodies) == [201] + [409] * 49
+    assert sum(1 for _ in firestore.collection("usernames").stream()) == 1
+
+
+def test_flow_over_http(gunicorn_url: str, firestore: Any) -> None:
+    created = post(
+        gunicorn_url,
+        "/register",
+        {"username": "alice", "email": "a@example.com", "password": PASSWORD},
+    )
+    assert created.status_code == 201
+    form = requests.post(
+        gunicorn_url + "/login",
+        timeout=10,
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+    )
+    assert form.status_code == 200
+    headers = {"Authorization": f"Bearer {form.json()['access_token']}"}
+    me = requests.get(gunicorn_url + "/user", headers=headers, timeout=10)
+    assert me.status_code == 200 and me.json()["id"] == created.json()["id"]
+    assert me.headers["X-Request-ID"]
+    assert requests.delete(gunicorn_url + "/user", headers=headers, timeout=10).status_code == 204
+    assert requests.get(gunicorn_url + "/user", headers=headers, timeout=10).status_code == 401
+
+
+def test_unknown_user_and_wrong_password_take_the_same_time(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    post(
+        gunicorn_url,
+        "/register",
+        {"username": "timed", "email": "t@example.com", "password": PASSWORD},
+    )
+    samples: dict[str, list[float]] = {"timed": [], "ghost": []}
+    bodies: dict[str, Any] = {}
+    for _ in range(15):
+        for name, times in samples.items():
+            started = time.perf_counter()
+            response = post(gunicorn_url, "/login", {"username": name, "password": "wrong pw!"})
+            times.append(time.perf_counter() - started)
+            bodies[name] = (response.status_code, response.json())
+    assert bodies["timed"] == bodies["ghost"]
+    known, unknown = statistics.median(samples["timed"]), statistics.median(samples["ghost"])
+    # Both paths verify one argon2 hash and make two reads: medians within 25 % of each other.
+    assert abs(known - unknown) <= 0.25 * max(known, unknown), (known, unknown)

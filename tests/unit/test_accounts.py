@@ -1,0 +1,241 @@
+"""Account use cases on in-memory fakes, asserting on the resulting state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from application import accounts
+from application.accounts import ChangePassword, Login, Register, TokenPolicy, UpdateProfile
+from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from domain.users import Role
+from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from tests.fakes import (
+    FakeClock,
+    FakeHasher,
+    FakePrincipals,
+    FakeSessionRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
+
+pytestmark = pytest.mark.unit
+PASSWORD = "correct horse battery staple"
+
+
+class World:
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.users = FakeUserRepository(self.store)
+        self.sessions = FakeSessionRepository(self.store)
+        self.principals = FakePrincipals(self.store)
+        self.hasher = FakeHasher()
+        self.clock = FakeClock()
+        self.tokens = PyJWTTokenIssuer(
+            signing=SigningKey("HS256", b"k" * 32),
+            issuer="iss",
+            audience="aud",
+            ttl=timedelta(minutes=15),
+        )
+        self.policy = TokenPolicy()
+
+    def register(self, username: str = "alice", email: str | None = None) -> accounts.UserView:
+        cmd = Register(
+            username=username, email=email or f"{username}@example.com", password=PASSWORD
+        )
+        return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
+
+    def login(self, login: str = "alice", password: str = PASSWORD) -> accounts.TokenPair:
+        return accounts.login(
+            Login(login=login, password=password),
+            users=self.users,
+            sessions=self.sessions,
+            hasher=self.hasher,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+        )
+
+    def authenticate(self, token: str) -> accounts.Actor:
+        return accounts.authenticate(
+            token, tokens=self.tokens, principals=self.principals, clock=self.clock
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_register_stores_user_with_hash_and_default_role(world: World) -> None:
+    view = world.register("Alice")
+    stored = world.store.users[view.id]
+    assert stored.role is Role.USER
+    assert stored.password_hash == world.hasher.hash(PASSWORD)
+    assert view.username == "Alice" and view.id != "Alice"
+    assert world.store.usernames == {"alice": view.id}
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "code"),
+    [
+        ("ALICE", "other@example.com", "username_taken"),
+        ("Ａｌｉｃｅ", "other@example.com", "username_taken"),
+        ("bob", "ALICE@example.com", "email_taken"),
+    ],
+)
+def test_register_duplicates_conflict(world: World, username: str, email: str, code: str) -> None:
+    world.register("alice")
+    with pytest.raises(Conflict) as info:
+        world.register(username, email)
+    assert info.value.code == code
+    assert len(world.store.users) == 1
+
+
+def test_login_by_username_or_email_any_case(world: World) -> None:
+    world.register("alice")
+    for login in ("alice", "ALICE", "Alice@Example.com"):
+        pair = world.login(login)
+        assert world.authenticate(pair.access_token).username == "alice"
+    assert len(world.store.sessions) == 3
+
+
+def test_unknown_user_and_wrong_password_are_indistinguishable(world: World) -> None:
+    world.register("alice")
+    with pytest.raises(Unauthenticated) as wrong:
+        world.login("alice", "wrong password!")
+    with pytest.raises(Unauthenticated) as unknown:
+        world.login("nobody", "wrong password!")
+    assert (wrong.value.code, wrong.value.detail) == (unknown.value.code, unknown.value.detail)
+    assert world.hasher.dummy_verifications == 1  # the unknown user still cost one verify
+
+
+def test_login_rehashes_old_parameter_hash(world: World) -> None:
+    view = world.register("alice")
+    world.hasher.version = 2
+    world.login("alice")
+    assert world.store.users[view.id].password_hash == "fake$2$" + PASSWORD
+
+
+def test_disabled_user_cannot_log_in_or_use_tokens(world: World) -> None:
+    view = world.register("alice")
+    token = world.login().access_token
+    world.users.update(view.id, lambda u: u.with_disabled(True, world.clock.now()))
+    with pytest.raises(PermissionDenied):
+        world.login()
+    with pytest.raises(PermissionDenied):
+        world.authenticate(token)
+
+
+def test_authenticate_uses_stored_role_not_the_claim(world: World) -> None:
+    view = world.register("alice")
+    token = world.login().access_token
+    world.users.update(view.id, lambda u: u.with_role(Role.ADMIN, world.clock.now()))
+    assert world.authenticate(token).role == "admin"
+
+
+def test_revoked_or_expired_session_rejects_token(world: World) -> None:
+    world.register("alice")
+    pair = world.login()
+    actor = world.authenticate(pair.access_token)
+    world.sessions.revoke(actor.session_id, world.clock.now())
+    with pytest.raises(Unauthenticated):
+        world.authenticate(pair.access_token)
+
+
+def test_update_profile_moves_claims(world: World) -> None:
+    view = world.register("alice")
+    world.register("bob")
+    updated = accounts.update_profile(
+        UpdateProfile(user_id=view.id, username="alicia", names=(("name", "Alice"),)),
+        users=world.users,
+        clock=world.clock,
+    )
+    assert updated.username == "alicia" and updated.name == "Alice"
+    assert "alice" not in world.store.usernames and world.store.usernames["alicia"] == view.id
+    with pytest.raises(Conflict) as info:
+        accounts.update_profile(
+            UpdateProfile(user_id=view.id, email="BOB@example.com"),
+            users=world.users,
+            clock=world.clock,
+        )
+    assert info.value.code == "email_taken"
+
+
+def test_change_password_ends_other_sessions_only(world: World) -> None:
+    view = world.register("alice")
+    mine, other = world.login(), world.login()
+    actor = world.authenticate(mine.access_token)
+    accounts.change_password(
+        ChangePassword(
+            user_id=view.id,
+            session_id=actor.session_id,
+            current_password=PASSWORD,
+            new_password="a brand new passphrase",
+        ),
+        users=world.users,
+        hasher=world.hasher,
+        clock=world.clock,
+    )
+    assert world.authenticate(mine.access_token).user_id == view.id
+    with pytest.raises(Unauthenticated):
+        world.authenticate(other.access_token)
+    with pytest.raises(Unauthenticated):
+        world.login("alice", PASSWORD)
+    assert world.login("alice", "a brand new passphrase").access_token
+
+
+def test_change_password_requires_current_and_policy(world: World) -> None:
+    view = world.register("alice")
+    sid = world.authenticate(world.login().access_token).session_id
+    with pytest.raises(PermissionDenied):
+        accounts.change_password(
+            ChangePassword(view.id, sid, "wrong password", "a brand new passphrase"),
+            users=world.users,
+            hasher=world.hasher,
+            clock=world.clock,
+        )
+    with pytest.raises(InvalidInput):
+        accounts.change_password(
+            ChangePassword(view.id, sid, PASSWORD, "password"),
+            users=world.users,
+            hasher=world.hasher,
+            clock=world.clock,
+        )
+
+
+def test_delete_frees_names_and_kills_tokens(world: World) -> None:
+    view = world.register("alice")
+    token = world.login().access_token
+    accounts.delete_user(view.id, users=world.users, clock=world.clock)
+    assert view.id not in world.store.users and not world.store.sessions
+    with pytest.raises(Unauthenticated):
+        world.authenticate(token)
+    again = world.register("alice")
+    assert again.id != view.id
+    with pytest.raises(Unauthenticated):
+        world.authenticate(token)
+
+
+def test_interrupted_deletion_cannot_log_in_and_is_resumed(world: World) -> None:
+    view = world.register("alice")
+    token = world.login().access_token
+    world.users.mark_deleted(view.id, world.clock.now())  # the crash happens after this
+    with pytest.raises(Unauthenticated):
+        world.login()
+    with pytest.raises(Unauthenticated):
+        world.authenticate(token)
+    world.register("alice")  # the name is free already
+    assert accounts.resume_deletions(users=world.users) == 1
+    assert view.id not in world.store.users
+
+
+def test_session_expires_after_absolute_lifetime(world: World) -> None:
+    world.register("alice")
+    world.policy = TokenPolicy(session_lifetime=timedelta(hours=1))
+    pair = world.login()
+    world.clock.advance(hours=2)
+    with pytest.raises(Unauthenticated) as info:  # the JWT itself is still unexpired
+        world.authenticate(pair.access_token)
+    assert info.value.code == "invalid_token"

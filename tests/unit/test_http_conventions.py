@@ -1,0 +1,244 @@
+"""SPEC §2 conventions through the Flask test client, on in-memory fakes."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD, bearer, login, register
+
+pytestmark = pytest.mark.unit
+
+
+def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status and body["code"] == code
+    assert {"type", "title", "detail"} <= set(body)
+    return body
+
+
+def test_register_returns_user_and_location(client: FlaskClient) -> None:
+    response = client.post(
+        "/register",
+        json={
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": PASSWORD,
+            "name": "Alice",
+            "last_name": "Liddell",
+        },
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"] == f"/users/{body['id']}"
+    assert set(body) == {
+        "id",
+        "username",
+        "email",
+        "name",
+        "last_name",
+        "role",
+        "created_at",
+        "updated_at",
+    }
+    assert body["role"] == "user" and body["created_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "code"),
+    [
+        ("{", "application/json", "malformed_json"),
+        ("[1, 2]", "application/json", "json_not_object"),
+        ('"text"', "application/json", "json_not_object"),
+        ("NaN", "application/json", "malformed_json"),
+        ('{"username": "x"}', "text/plain", "unsupported_media_type"),
+        (b'{"username": "\xff"}', "application/json", "malformed_json"),
+    ],
+)
+def test_unreadable_bodies_are_400(
+    client: FlaskClient, data: str, content_type: str, code: str
+) -> None:
+    assert_problem(client.post("/register", data=data, content_type=content_type), 400, code)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "alice", "email": "alice@example.com", "password": PASSWORD, "role": "admin"},
+        {"username": "alice", "email": "alice@example.com", "password": PASSWORD, "id": "x"},
+        {"username": 5, "email": "alice@example.com", "password": PASSWORD},
+        {"username": "alice", "email": "not-an-email", "password": PASSWORD},
+        {"username": "alice", "email": "alice@example.com"},
+        {"username": "al ice", "email": "alice@example.com", "password": PASSWORD},
+        {"username": "alice", "email": "alice@example.com", "password": "password"},
+    ],
+)
+def test_invalid_fields_are_422_with_field_errors(client: FlaskClient, body: dict) -> None:  # type: ignore[type-arg]
+    problem = assert_problem(client.post("/register", json=body), 422, problem_code(body))
+    assert problem["errors"] and all(
+        {"field", "message", "code"} <= set(e) for e in problem["errors"]
+    )
+
+
+def problem_code(body: dict) -> str:  # type: ignore[type-arg]
+    if body.get("password") == "password":
+        return "password_too_common"
+    if body.get("username") == "al ice":
+        return "invalid_username"
+    return "validation_failed"
+
+
+def test_unknown_field_is_named(client: FlaskClient) -> None:
+    body = {"username": "alice", "email": "a@example.com", "password": PASSWORD, "role": "admin"}
+    problem = assert_problem(client.post("/register", json=body), 422, "validation_failed")
+    assert {"field": "role", "message": "Unknown field.", "code": "unknown_field"} in problem[
+        "errors"
+    ]
+
+
+def test_duplicate_is_409(client: FlaskClient) -> None:
+    register(client, "alice")
+    body = {"username": "ALICE", "email": "other@example.com", "password": PASSWORD}
+    assert_problem(client.post("/register", json=body), 409, "username_taken")
+    body = {"username": "bob", "email": "Alice@Example.com", "password": PASSWORD}
+    assert_problem(client.post("/register", json=body), 409, "email_taken")
+
+
+def test_huge_body_is_413(client: FlaskClient) -> None:
+    payload = b'{"username": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+    assert_problem(
+        client.post("/register", data=payload, content_type="application/json"),
+        413,
+        "payload_too_large",
+    )
+
+
+def test_404_and_405_are_problems(client: FlaskClient) -> None:
+    assert_problem(client.get("/no/such/path"), 404, "not_found")
+    response = client.delete("/register")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_missing_and_bad_tokens_are_401_with_challenge(client: FlaskClient) -> None:
+    for headers in (
+        {},
+        {"Authorization": "Basic abc"},
+        bearer("garbage"),
+        {"Authorization": "Bearer"},
+    ):
+        response = client.get("/user", headers=headers)
+        assert_problem(response, 401, response.get_json()["code"])
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_login_json_and_form(client: FlaskClient) -> None:
+    register(client, "alice")
+    token = login(client, "alice")
+    assert client.get("/user", headers=bearer(token)).get_json()["username"] == "alice"
+    form = {"grant_type": "password", "username": "alice@example.com", "password": PASSWORD}
+    response = client.post("/login", data=form)
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["token_type"] == "bearer" and body["expires_in"] == 900
+    assert set(body) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
+
+
+def test_form_login_keeps_numeric_passwords_as_strings(client: FlaskClient) -> None:
+    client.post(
+        "/register", json={"username": "num", "email": "n@example.com", "password": "98127364519"}
+    )
+    response = client.post("/login", data={"username": "num", "password": "98127364519"})
+    assert response.status_code == 200
+
+
+def test_login_failures_look_the_same(client: FlaskClient) -> None:
+    register(client, "alice")
+    wrong = client.post("/login", json={"username": "alice", "password": "wrong password"})
+    unknown = client.post("/login", json={"username": "ghost", "password": "wrong password"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+    assert wrong.get_json()["code"] == "invalid_credentials"
+
+
+def test_user_routes_flow(client: FlaskClient) -> None:
+    register(client, "alice")
+    register(client, "bob")
+    headers = bearer(login(client, "alice"))
+    patched = client.patch("/user", json={"name": "Alice"}, headers=headers)
+    assert patched.status_code == 200 and patched.get_json()["name"] == "Alice"
+    put = client.put("/user", json={"username": "alicia"}, headers=headers)
+    assert put.get_json()["username"] == "alicia" and put.get_json()["name"] is None
+    assert_problem(client.put("/user", json={"name": "x"}, headers=headers), 422, "missing")
+    assert_problem(
+        client.patch("/user", json={"email": "BOB@example.com"}, headers=headers),
+        409,
+        "email_taken",
+    )
+    assert_problem(
+        client.patch("/user", json={"role": "admin"}, headers=headers), 422, "validation_failed"
+    )
+    assert_problem(
+        client.patch("/user", json={"username": None}, headers=headers), 422, "null_not_allowed"
+    )
+    assert client.get("/user", headers=headers).get_json()["role"] == "user"
+
+
+def test_password_change_and_delete(client: FlaskClient) -> None:
+    register(client, "alice")
+    headers = bearer(login(client, "alice"))
+    other = bearer(login(client, "alice"))
+    change = {"current_password": PASSWORD, "new_password": "another fine passphrase"}
+    assert client.put("/user/password", json=change, headers=headers).status_code == 204
+    assert client.get("/user", headers=headers).status_code == 200
+    assert client.get("/user", headers=other).status_code == 401
+    assert client.delete("/user", headers=headers).status_code == 204
+    assert client.get("/user", headers=headers).status_code == 401
+    register(client, "alice")
+
+
+def test_request_id_echoed_or_generated(client: FlaskClient) -> None:
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id\x01"})
+    assert generated.headers["X-Request-ID"] not in ("", "bad id\x01")
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/healthz").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_openapi_and_docs(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path in ("/register", "/login", "/user", "/user/password", "/healthz", "/readyz"):
+        assert path in document["paths"]
+    assert document["paths"]["/user"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "409" in document["paths"]["/register"]["post"]["responses"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.data
+    assert client.get("/docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_readyz_reports_dependency(fake_app) -> None:  # type: ignore[no-untyped-def]
+    assert fake_app.test_client().get("/readyz").status_code == 200
+    fake_app.extensions["firegate"] = type(fake_app.extensions["firegate"])(
+        **{**fake_app.extensions["firegate"].__dict__, "ready": lambda: False}
+    )
+    response = fake_app.test_client().get("/readyz")
+    assert_problem(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"]
