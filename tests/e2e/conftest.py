@@ -58,6 +58,8 @@ def gunicorn_url(emulators: Any) -> Iterator[str]:
         except requests.RequestException:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
             raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
         time.sleep(0.1)
     yield url

@@ -4,11 +4,11 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from domain.sessions import Session
-from infrastructure.firestore.client import DEADLINE_SECONDS
+from infrastructure.firestore.client import BOUNDED
 
 SESSIONS = "sessions"
 
@@ -45,15 +45,16 @@ class FirestoreSessionRepository:
         self._sessions = client.collection(SESSIONS)
 
     def add(self, session: Session) -> None:
-        self._sessions.document(session.id).create(
-            session_to_doc(session), timeout=DEADLINE_SECONDS
-        )
+        # The id is fresh and random: AlreadyExists can only mean that a retried create had
+        # in fact succeeded the first time.
+        with contextlib.suppress(AlreadyExists):
+            self._sessions.document(session.id).create(session_to_doc(session), **BOUNDED)
 
     def get(self, session_id: str) -> Session | None:
-        snap = self._sessions.document(session_id).get(timeout=DEADLINE_SECONDS)
+        snap = self._sessions.document(session_id).get(**BOUNDED)
         return session_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
     def revoke(self, session_id: str, now: datetime) -> None:
         ref = self._sessions.document(session_id)
         with contextlib.suppress(NotFound):  # revoking a session that is gone is a no-op
-            ref.update({"revoked_at": now}, timeout=DEADLINE_SECONDS)
+            ref.update({"revoked_at": now}, **BOUNDED)

@@ -12,7 +12,7 @@ from google.cloud import firestore
 from domain.errors import Conflict, NotFound
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
-from infrastructure.firestore.client import DEADLINE_SECONDS, claim_id
+from infrastructure.firestore.client import BOUNDED, claim_id, transaction
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
@@ -89,7 +89,7 @@ class FirestoreUserRepository:
     ) -> Conflict | None:
         snaps = {
             snap.reference.path: snap
-            for snap in self._client.get_all([ref for _, ref in claims], timeout=DEADLINE_SECONDS)
+            for snap in self._client.get_all([ref for _, ref in claims], **BOUNDED)
         }
         for collection, ref in claims:
             snap = snaps.get(ref.path)
@@ -100,6 +100,11 @@ class FirestoreUserRepository:
             ):
                 return _conflict(collection)
         return None
+
+    def _holds_claims(self, user: User) -> bool:
+        refs = [ref for _, ref in self._claims_of(user)]
+        snaps = self._client.get_all(refs, **BOUNDED)
+        return all(s.exists and (s.to_dict() or {}).get("user_id") == user.id for s in snaps)
 
     def add(self, user: User) -> None:
         claims = self._claims_of(user)
@@ -112,9 +117,11 @@ class FirestoreUserRepository:
             for collection, ref in claims:
                 batch.create(ref, {"user_id": user.id, "kind": collection})
             try:
-                batch.commit(timeout=DEADLINE_SECONDS)
+                batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
                 return
             except AlreadyExists:
+                if self._holds_claims(user):
+                    return  # our own commit went through; only its answer was lost
                 conflict = self._taken_claim(claims, user.id)
                 if conflict is not None:
                     raise conflict from None
@@ -122,12 +129,12 @@ class FirestoreUserRepository:
         raise Conflict("Registration conflicted repeatedly; try again.", code="conflict")
 
     def get(self, user_id: str) -> User | None:
-        snap = self._users.document(user_id).get(timeout=DEADLINE_SECONDS)
+        snap = self._users.document(user_id).get(**BOUNDED)
         return user_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
     def find_by_login(self, key: str) -> User | None:
         claim = self._claim(EMAILS if "@" in key else USERNAMES, key)
-        snap = claim.get(timeout=DEADLINE_SECONDS)
+        snap = claim.get(**BOUNDED)
         user_id = (snap.to_dict() or {}).get("user_id") if snap.exists else None
         user = self.get(user_id or _TIMING_PARITY_ID)
         if user_id is None or user is None or user.deleted_at is not None:
@@ -141,7 +148,7 @@ class FirestoreUserRepository:
 
         @firestore.transactional
         def apply(transaction: firestore.Transaction) -> User:
-            snap = ref.get(transaction=transaction)
+            snap = ref.get(transaction=transaction, **BOUNDED)
             if not snap.exists or (snap.to_dict() or {}).get("deleted_at") is not None:
                 raise NotFound("The account no longer exists.", code="user_not_found")
             old = user_from_doc(user_id, snap.to_dict() or {})
@@ -154,7 +161,7 @@ class FirestoreUserRepository:
             if moved:
                 targets = [(c, self._claim(c, new_key)) for c, _, new_key in moved]
                 refs = [r for _, r in targets]
-                existing = {s.reference.path: s for s in transaction.get_all(refs)}
+                existing = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
                 for collection, target in targets:
                     held = existing.get(target.path)
                     if held is not None and held.exists:
@@ -173,7 +180,7 @@ class FirestoreUserRepository:
             return new
 
         try:
-            user: User = apply(self._client.transaction(max_attempts=10))
+            user: User = apply(transaction(self._client))
         except AlreadyExists:
             # A claim was created between our read and our commit by a racing request.
             raise Conflict("The new username or email is already registered.") from None
@@ -184,20 +191,20 @@ class FirestoreUserRepository:
 
         @firestore.transactional
         def tombstone(transaction: firestore.Transaction) -> User | None:
-            snap = ref.get(transaction=transaction)
+            snap = ref.get(transaction=transaction, **BOUNDED)
             if not snap.exists:
                 return None
             user = user_from_doc(user_id, snap.to_dict() or {})
             if user.deleted_at is not None:
                 return user
             claims = [r for _, r in self._claims_of(user)]
-            for claim in transaction.get_all(claims):
+            for claim in transaction.get_all(claims, **BOUNDED):
                 if claim.exists and (claim.to_dict() or {}).get("user_id") == user_id:
                     transaction.delete(claim.reference)
             transaction.update(ref, {"deleted_at": now, "deleting": True, "updated_at": now})
             return user
 
-        result: User | None = tombstone(self._client.transaction(max_attempts=10))
+        result: User | None = tombstone(transaction(self._client))
         return result
 
     def purge(self, user_id: str, batch_size: int) -> None:
@@ -208,20 +215,18 @@ class FirestoreUserRepository:
                 .limit(batch_size)
             )
             while True:
-                refs = [
-                    snap.reference for snap in query.select([]).stream(timeout=DEADLINE_SECONDS)
-                ]
+                refs = [snap.reference for snap in query.select([]).stream(**BOUNDED)]
                 if not refs:
                     break
                 batch = self._client.batch()
                 for doc_ref in refs:
                     batch.delete(doc_ref)
-                batch.commit(timeout=DEADLINE_SECONDS)
-        self._users.document(user_id).delete(timeout=DEADLINE_SECONDS)
+                batch.commit(**BOUNDED)  # deletes are idempotent: retry is safe
+        self._users.document(user_id).delete(**BOUNDED)
 
     def pending_deletions(self, limit: int) -> list[str]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)
-        return [snap.id for snap in query.select([]).stream(timeout=DEADLINE_SECONDS)]
+        return [snap.id for snap in query.select([]).stream(**BOUNDED)]
 
 
 class FirestorePrincipals:
@@ -233,7 +238,7 @@ class FirestorePrincipals:
         session_ref = self._client.collection(SESSIONS).document(session_id)
         user: User | None = None
         session: Session | None = None
-        for snap in self._client.get_all([user_ref, session_ref], timeout=DEADLINE_SECONDS):
+        for snap in self._client.get_all([user_ref, session_ref], **BOUNDED):
             if not snap.exists:
                 continue
             if snap.reference.path == user_ref.path:

@@ -1,0 +1,64 @@
+"""Firestore adapters on the emulator: awkward document ids, and an unreachable database."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from domain.ids import new_id
+from domain.users import Email, User, Username
+from infrastructure.firestore.client import claim_id, make_client
+from infrastructure.firestore.users import FirestoreUserRepository
+from tests.conftest import PASSWORD, make_settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a/b@example.com", "__x__@example.com", "100%real@example.com", "Ünïcode@exämple.com"],
+)
+def test_emails_that_are_awkward_document_ids(firestore: Any, email: str) -> None:
+    users = FirestoreUserRepository(firestore)
+    user = User.register(
+        id=new_id(),
+        username=Username("someone"),
+        email=Email(email),
+        password_hash="h",
+        now=datetime.now(UTC),
+    )
+    users.add(user)
+    assert users.find_by_login(Email(email).normalized) == user
+
+
+def test_claim_ids_are_valid_and_injective() -> None:
+    samples = ["a/b", "a%2Fb", "__x__", "%5F_x__", "_x_", "plain"]
+    ids = [claim_id(s) for s in samples]
+    assert len(set(ids)) == len(ids)
+    for doc_id in ids:
+        assert "/" not in doc_id
+        assert not (doc_id.startswith("__") and doc_id.endswith("__"))
+
+
+def test_unreachable_firestore_gives_503_problems_not_500(
+    emulators: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bootstrap import build_app
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
+    app = build_app(make_settings(), client=make_client("demo-firegate"))
+    client = app.test_client()
+    started = time.monotonic()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    response = client.post("/register", json=body)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "service_unavailable"
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert time.monotonic() - started < 40  # bounded by the per-call deadlines, not a hang
