@@ -1,0 +1,54 @@
+# firegate developer commands (see README). Variables such as PORT, GOOGLE_CLOUD_PROJECT or
+# FIRESTORE_EMULATOR_HOST pass through the environment: `PORT=9000 make run`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools run test lint cli bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## create .venv and install requirements (again only when they change)
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(VPY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(VPY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+	@# src/ on the venv's path, so mypy, lint-imports and the flask CLI need no PYTHONPATH
+	@$(VPY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "firegate-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
+	@touch $@
+
+tools: ## install firebase-tools into .tools (if missing) and check java and the emulator JARs
+	@$(PYTHON) scripts/emulators.py install
+
+run: venv tools ## serve the API on http://127.0.0.1:$PORT (8000) against the emulators
+	$(VPY) scripts/run_local.py
+
+test: venv tools ## the whole test suite; pytest starts the emulators it needs
+	@$(VPY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
+	exit $$status
+
+lint: venv ## ruff, formatting, mypy (src and scripts), import contracts
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy src
+	MYPYPATH=scripts $(VPY) -m mypy --strict scripts
+	PYTHONPATH=src $(VENV)/bin/lint-imports
+
+cli: venv tools ## the service's command line: make cli ARGS="users set-role alice admin"
+	$(VPY) scripts/run_local.py --cli $(ARGS)
+
+bench: venv ## the benchmarks in bench/
+	$(VPY) bench/run.py
+
+clean: ## remove caches and emulator logs (keeps .venv and .tools)
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis
+	find . -path ./.venv -prune -o -path ./.tools -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,803 @@
+#!/usr/bin/env python3
+"""Start, wait for, wipe and stop the local emulators firegate runs against.
+
+Four services, each a child process in its own process group, started in parallel:
+
+* ``firestore`` -- the Cloud Firestore emulator JAR of the Google Cloud CLI, run with java
+  (Debian package ``google-cloud-cli-firestore-emulator``);
+* ``auth`` -- the Firebase Auth emulator of firebase-tools (npm, installed into ``.tools/``);
+* ``pubsub`` -- the Pub/Sub emulator JAR of the Google Cloud CLI
+  (``google-cloud-cli-pubsub-emulator``);
+* ``storage`` -- ``gcp-storage-emulator`` from PyPI, in the project's virtual environment.
+
+A service whose port already answers like that emulator is reused: not started, and not
+stopped later. Child output goes to ``.local/emulators/<service>.log``.
+
+Standard library only, so it runs before the virtual environment exists. Use it as a module
+(``EmulatorSet``) or from the command line::
+
+    python scripts/emulators.py start [--only firestore,auth]   # foreground until Ctrl-C
+    python scripts/emulators.py wipe [--only firestore]
+    python scripts/emulators.py env                             # print the exports
+    python scripts/emulators.py install                         # firebase-tools + checks
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import ctypes
+import http.client
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+ALL_SERVICES: tuple[str, ...] = ("firestore", "auth", "pubsub", "storage")
+# Spawn order: the slowest first (firebase-tools spends ~6 s of CPU compiling its schemas).
+_SPAWN_ORDER: tuple[str, ...] = ("auth", "storage", "firestore", "pubsub")
+
+FIREBASE_TOOLS_VERSION = "15.34.2"
+STORAGE_EMULATOR_REQUIREMENT = "gcp-storage-emulator==2026.7.19"
+DEFAULT_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
+FIRESTORE_MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+
+STOP_GRACE_SECONDS = 5.0
+# A port that is open but does not answer like the emulator: how long to wait for it.
+FOREIGN_PORT_GRACE_SECONDS = 10.0
+LOG_TAIL_LINES = 20
+
+_ENV_VARS: dict[str, str] = {
+    "firestore": "FIRESTORE_EMULATOR_HOST",
+    "auth": "FIREBASE_AUTH_EMULATOR_HOST",
+    "pubsub": "PUBSUB_EMULATOR_HOST",
+    "storage": "STORAGE_EMULATOR_HOST",
+}
+
+# Never route loopback calls through an HTTP proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class EmulatorError(RuntimeError):
+    """An emulator could not be installed, started, reached or wiped (message says why)."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _http(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 5.0,
+) -> tuple[int, bytes]:
+    """One HTTP request; returns (status, body), HTTP error statuses included."""
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            status: int = response.status
+            return status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    kept = [_ANSI.sub("", line).rstrip() for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:]) or "(empty log)"
+
+
+def _hint(log_tail: str) -> str:
+    if "UnsupportedClassVersionError" in log_tail:
+        versions = [int(v) for v in re.findall(r"class file version (\d+)", log_tail)]
+        needed = f"Java {max(versions) - 44}+" if versions else "a newer Java"
+        return (
+            f"\nHint: this Java is too old for the emulator JAR, which needs {needed}: "
+            "install it (e.g. apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME."
+        )
+    if "Address already in use" in log_tail or "EADDRINUSE" in log_tail:
+        return (
+            "\nHint: the port is taken by another program; stop it or point the "
+            "*_EMULATOR_HOST variable at a free port."
+        )
+    return ""
+
+
+def _split_host_port(value: str, variable: str) -> tuple[str, int]:
+    """'127.0.0.1:8080', 'http://localhost:9023', '[::1]:8085' -> (host, port)."""
+    text = value.strip()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    text = text.rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise EmulatorError(f"{variable}={value!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
+    return host.strip("[]"), int(port)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+_PR_SET_PDEATHSIG = 1
+
+
+def parent_death_preexec() -> None:
+    """Child-side (between fork and exec): get SIGTERM when the parent dies.
+
+    Spares us orphaned emulators when pytest or run_local is killed without a chance
+    to clean up. Linux only; elsewhere a no-op.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def sdk_root() -> Path:
+    """The Google Cloud CLI's root: `gcloud info`, else /usr/lib/google-cloud-sdk."""
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            result = subprocess.run(
+                [gcloud, "info", "--format=value(installation.sdk_root)"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+            candidate = result.stdout.strip()
+            if result.returncode == 0 and candidate and Path(candidate).is_dir():
+                return Path(candidate)
+    return DEFAULT_SDK_ROOT
+
+
+def java_executable() -> str:
+    """java from JAVA_HOME or PATH, or an EmulatorError saying how to install it."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK):
+        return str(Path(java_home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise EmulatorError(
+            "Java not found (the Firestore and Pub/Sub emulators need Java 11+): "
+            "apt-get install -y openjdk-17-jre-headless"
+        )
+    return java
+
+
+def firestore_jar(sdk: Path | None = None) -> Path:
+    folder = (sdk or sdk_root()) / "platform" / "cloud-firestore-emulator"
+    jar = folder / "cloud-firestore-emulator.jar"
+    if not jar.is_file():
+        raise EmulatorError(
+            f"Firestore emulator JAR not found at {jar}: "
+            "apt-get install -y google-cloud-cli-firestore-emulator "
+            "(from Google's Cloud SDK apt repository)"
+        )
+    return jar
+
+
+def pubsub_jar(sdk: Path | None = None) -> Path:
+    lib = (sdk or sdk_root()) / "platform" / "pubsub-emulator" / "lib"
+    jars = sorted(lib.glob("cloud-pubsub-emulator-*.jar"))
+    if not jars:
+        raise EmulatorError(
+            f"Pub/Sub emulator JAR not found under {lib}: "
+            "apt-get install -y google-cloud-cli-pubsub-emulator "
+            "(from Google's Cloud SDK apt repository)"
+        )
+    return jars[-1]
+
+
+def firebase_tools_bin(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / ".bin" / "firebase"
+
+
+def _installed_firebase_tools_version(root: Path) -> str | None:
+    package = root / ".tools" / "node_modules" / "firebase-tools" / "package.json"
+    try:
+        version = json.loads(package.read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
+    """firebase-tools (pinned) in <root>/.tools, installed with npm when missing."""
+    binary = firebase_tools_bin(root)
+    if binary.exists() and _installed_firebase_tools_version(root) == FIREBASE_TOOLS_VERSION:
+        return binary
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise EmulatorError(
+            "Node.js and npm not found (the Firebase Auth emulator is firebase-tools, which "
+            "needs Node.js 20+): apt-get install -y nodejs npm"
+        )
+    npm = shutil.which("npm") or "npm"
+    print(
+        f"emulators: installing firebase-tools@{FIREBASE_TOOLS_VERSION} into {root / '.tools'} "
+        "(once; about 2 minutes)",
+        file=sys.stderr,
+        flush=True,
+    )
+    command = [
+        npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
+        "--save-exact", f"firebase-tools@{FIREBASE_TOOLS_VERSION}",
+    ]  # fmt: skip
+    env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1"}
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, env=env, check=False)
+    if result.returncode != 0 or not binary.exists():
+        raise EmulatorError(
+            f"`{shlex.join(command)}` failed (exit {result.returncode}); see npm's output above"
+        )
+    return binary
+
+
+def _python_has_module(python: Path, module: str) -> bool:
+    # A venv's python is a symlink to the base interpreter: compare prefixes, not binaries.
+    if Path(sys.prefix).resolve() == python.parent.parent.resolve():
+        return importlib.util.find_spec(module) is not None
+    result = subprocess.run(
+        [str(python), "-c", f"import {module}"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
+    """The Python that has gcp_storage_emulator: the project venv (installed there if
+    missing), else the running interpreter."""
+    venv_python = root / ".venv" / "bin" / "python"
+    python = venv_python if venv_python.exists() else Path(sys.executable)
+    if _python_has_module(python, "gcp_storage_emulator"):
+        return python
+    if python != venv_python:
+        raise EmulatorError(
+            f"gcp-storage-emulator is not installed for {python}: create the venv "
+            f"(make venv) or `pip install {STORAGE_EMULATOR_REQUIREMENT}`"
+        )
+    print(f"emulators: installing {STORAGE_EMULATOR_REQUIREMENT} into .venv", file=sys.stderr)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", STORAGE_EMULATOR_REQUIREMENT],
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise EmulatorError(
+            f"pip install {STORAGE_EMULATOR_REQUIREMENT} into .venv failed "
+            f"(exit {result.returncode}); see pip's output above"
+        )
+    return python
+
+
+# --------------------------------------------------------------------------- the set
+
+
+@dataclass
+class EmulatorSet:
+    """The emulators of one local environment; `with EmulatorSet() as emulators: ...`."""
+
+    project: str = "demo-firegate"
+    services: tuple[str, ...] = ALL_SERVICES
+    firestore_port: int = 8080
+    auth_port: int = 9099
+    pubsub_port: int = 8085
+    storage_port: int = 9023
+    host: str = "127.0.0.1"
+    root: Path = REPO_ROOT
+    # Created after start and re-created after each wipe, when set.
+    storage_bucket: str | None = None
+    # Children get SIGTERM if the process (thread) that started them dies (Linux).
+    die_with_parent: bool = True
+
+    startup_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False, repr=False)
+    _reused: set[str] = field(default_factory=set, init=False, repr=False)
+    _sdk_cache: Path | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.services = tuple(self.services)
+        unknown = [name for name in self.services if name not in ALL_SERVICES]
+        if unknown:
+            raise EmulatorError(
+                f"unknown emulator service(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(ALL_SERVICES)}"
+            )
+        self.root = Path(self.root)
+
+    # ---------------------------------------------------------------- configuration
+
+    @classmethod
+    def from_env(
+        cls,
+        services: Sequence[str] = ALL_SERVICES,
+        environ: Mapping[str, str] | None = None,
+        **overrides: object,
+    ) -> EmulatorSet:
+        """Ports, host and project from FIRESTORE_EMULATOR_HOST & co., GOOGLE_CLOUD_PROJECT
+        (or GCLOUD_PROJECT) and STORAGE_BUCKET when set; the defaults otherwise."""
+        env = os.environ if environ is None else environ
+        wanted = tuple(services)
+        kwargs: dict[str, object] = {"services": wanted}
+        project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT")
+        if project:
+            kwargs["project"] = project
+        if env.get("STORAGE_BUCKET"):
+            kwargs["storage_bucket"] = env["STORAGE_BUCKET"]
+        hosts: dict[str, str] = {}
+        for service in wanted:
+            variable = _ENV_VARS.get(service, "")
+            value = env.get(variable)
+            if not value:
+                continue
+            host, port = _split_host_port(value, variable)
+            hosts[variable] = host
+            kwargs[f"{service}_port"] = port
+        if len(set(hosts.values())) > 1:
+            listed = ", ".join(f"{name}={host}" for name, host in hosts.items())
+            raise EmulatorError(f"the emulator variables name different hosts ({listed}): use one")
+        if hosts:
+            kwargs["host"] = next(iter(hosts.values()))
+        kwargs.update(overrides)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def port(self, service: str) -> int:
+        ports = {
+            "firestore": self.firestore_port,
+            "auth": self.auth_port,
+            "pubsub": self.pubsub_port,
+            "storage": self.storage_port,
+        }
+        return ports[service]
+
+    def netloc(self, service: str) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port(service)}"
+
+    def url(self, service: str) -> str:
+        return f"http://{self.netloc(service)}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / ".local" / "emulators"
+
+    def log_path(self, service: str) -> Path:
+        return self.log_dir / f"{service}.log"
+
+    @property
+    def started(self) -> frozenset[str]:
+        """Services this object started (and will stop)."""
+        return frozenset(self._procs)
+
+    @property
+    def reused(self) -> frozenset[str]:
+        """Services that were already answering (left alone by stop())."""
+        return frozenset(self._reused)
+
+    def env(self) -> dict[str, str]:
+        """The variables the service and its client libraries read, for these services."""
+        variables = {"GOOGLE_CLOUD_PROJECT": self.project, "GCLOUD_PROJECT": self.project}
+        for service in self.services:
+            value = self.netloc(service)
+            variables[_ENV_VARS[service]] = f"http://{value}" if service == "storage" else value
+        return variables
+
+    # ---------------------------------------------------------------- probes
+
+    def ready(self, service: str) -> bool:
+        """Does the port answer like this emulator?"""
+        try:
+            status, body = _http("GET", self.url(service) + "/", timeout=1.0)
+        except (OSError, http.client.HTTPException):
+            return False
+        if status != 200:
+            return False
+        if service == "auth":
+            return b"authEmulator" in body
+        expected = b"OK" if service == "storage" else b"Ok"
+        return body.strip() == expected
+
+    def _port_open(self, service: str) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port(service)), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    # ---------------------------------------------------------------- commands
+
+    def _firebase_config(self) -> Path:
+        """The repo's firebase.json when it matches our auth host/port, else a generated one."""
+        repo_config = self.root / "firebase.json"
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            auth = json.loads(repo_config.read_text(encoding="utf-8"))["emulators"]["auth"]
+            if int(auth["port"]) == self.auth_port and auth.get("host") == self.host:
+                return repo_config
+        generated = self.log_dir / "firebase.json"
+        config = {
+            "emulators": {
+                "auth": {"host": self.host, "port": self.auth_port},
+                "ui": {"enabled": False},
+            }
+        }
+        generated.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        return generated
+
+    def _command(self, service: str) -> tuple[list[str], dict[str, str]]:
+        """argv and extra environment for one service (installs/validates prerequisites)."""
+        host, port = self.host, str(self.port(service))
+        if service == "firestore":
+            java = java_executable()
+            jar = firestore_jar(self._sdk())
+            argv = [
+                java, "-Duser.language=en", "-cp", str(jar), FIRESTORE_MAIN_CLASS,
+                "--host", host, "--port", port, "--project_id", self.project,
+            ]  # fmt: skip
+            return argv, {}
+        if service == "pubsub":
+            java = java_executable()
+            jar = pubsub_jar(self._sdk())
+            return [java, "-jar", str(jar), f"--host={host}", f"--port={port}"], {}
+        if service == "auth":
+            firebase = ensure_firebase_tools(self.root)
+            config = self._firebase_config()
+            argv = [
+                str(firebase), "emulators:start", "--only", "auth",
+                "--project", self.project, "--config", str(config), "--non-interactive",
+            ]  # fmt: skip
+            extra = {
+                # CI skips the MOTD fetch (and its minVersion check); no update notifier.
+                "CI": "true",
+                "NO_UPDATE_NOTIFIER": "1",
+                "FIREBASE_DEBUG_PATH": str(self.log_dir / "firebase-debug.log"),
+            }
+            return argv, extra
+        if service == "storage":
+            python = ensure_storage_emulator(self.root)
+            argv = [
+                str(python), "-m", "gcp_storage_emulator", "start",
+                "--host", host, "--port", port, "--in-memory",
+            ]  # fmt: skip
+            return argv, {"PYTHONUNBUFFERED": "1"}
+        raise EmulatorError(f"unknown emulator service {service!r}")
+
+    def _sdk(self) -> Path:
+        if self._sdk_cache is None:
+            self._sdk_cache = sdk_root()
+        return self._sdk_cache
+
+    def _spawn(self, service: str) -> None:
+        argv, extra = self._command(service)
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+        env.update(extra)
+        log_path = self.log_path(service)
+        with log_path.open("wb") as log:
+            log.write(f"$ {shlex.join(argv)}\n".encode())
+            log.flush()
+            self._procs[service] = subprocess.Popen(
+                argv,
+                cwd=self.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=parent_death_preexec if self.die_with_parent else None,  # noqa: PLW1509
+            )
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self, timeout: float = 90) -> None:
+        """Start the services not already answering, in parallel; wait until all answer."""
+        if self._procs:
+            raise EmulatorError("these emulators are already started; stop() them first")
+        self._reused.clear()
+        self.startup_seconds.clear()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        began = time.monotonic()
+        to_start: list[str] = []
+        foreign: list[str] = []
+        for service in self.services:
+            if self.ready(service):
+                self._reused.add(service)
+                self.startup_seconds[service] = 0.0
+            elif self._port_open(service):
+                foreign.append(service)
+            else:
+                to_start.append(service)
+        atexit.register(self.stop)
+        try:
+            for service in sorted(to_start, key=_SPAWN_ORDER.index):
+                self._spawn(service)
+            self._wait(to_start, foreign, began, timeout)
+            if self.storage_bucket and "storage" in self.services:
+                self._ensure_bucket()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, to_start: list[str], foreign: list[str], began: float, timeout: float) -> None:
+        deadline = began + timeout
+        foreign_deadline = began + min(timeout, FOREIGN_PORT_GRACE_SECONDS)
+        waiting = set(to_start) | set(foreign)
+        while waiting:
+            for service in sorted(waiting):
+                proc = self._procs.get(service)
+                if self.ready(service):
+                    waiting.discard(service)
+                    self.startup_seconds[service] = round(time.monotonic() - began, 2)
+                    if proc is None or proc.poll() is not None:
+                        # Someone else's emulator answers (we lost a start race, or the
+                        # port was still starting up): use it, don't own it.
+                        self._forget(service)
+                        self._reused.add(service)
+                    continue
+                if proc is not None and proc.poll() is not None:
+                    tail = _tail(self.log_path(service))
+                    raise EmulatorError(
+                        f"the {service} emulator exited with code {proc.returncode} before it "
+                        f"answered on {self.netloc(service)}; last lines of "
+                        f"{self.log_path(service)}:\n{tail}{_hint(tail)}"
+                    )
+                if proc is None and time.monotonic() > foreign_deadline:
+                    raise EmulatorError(
+                        f"port {self.netloc(service)} is in use by a program that does not "
+                        f"answer like the {service} emulator; stop it, or set "
+                        f"{_ENV_VARS[service]} to a free host:port"
+                    )
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                details = "\n".join(
+                    f"--- {service} ({self.log_path(service)}):\n{_tail(self.log_path(service))}"
+                    for service in sorted(waiting)
+                )
+                raise EmulatorError(
+                    f"emulator(s) {', '.join(sorted(waiting))} not ready after {timeout:.0f} s; "
+                    f"last log lines:\n{details}"
+                )
+            time.sleep(0.1)
+
+    def _forget(self, service: str) -> None:
+        proc = self._procs.pop(service, None)
+        if proc is not None:
+            _signal_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_GRACE_SECONDS)
+
+    def stop(self) -> None:
+        """Stop what start() started (never reused services): SIGTERM each process group,
+        wait up to ~5 s, then SIGKILL what is left of the groups."""
+        atexit.unregister(self.stop)
+        procs = list(self._procs.values())
+        self._procs.clear()
+        self._reused.clear()
+        for proc in procs:
+            if proc.poll() is None:
+                _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        pending = list(procs)
+        while pending and time.monotonic() < deadline:
+            # Reap leaders first: a zombie leader still counts as a group member.
+            pending = [p for p in pending if p.poll() is None or _group_alive(p.pid)]
+            if pending:
+                time.sleep(0.05)
+        for proc in pending:
+            _signal_group(proc.pid, signal.SIGKILL)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_GRACE_SECONDS)
+
+    def dead(self) -> dict[str, int]:
+        """Started services whose process has exited, with their exit codes."""
+        return {name: rc for name, proc in self._procs.items() if (rc := proc.poll()) is not None}
+
+    def __enter__(self) -> EmulatorSet:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- data
+
+    def wipe(self) -> None:
+        """Delete all Firestore documents, Auth accounts and Storage buckets/objects
+        (then re-create storage_bucket). Pub/Sub is left as it is."""
+        for service in self.services:
+            base, project = self.url(service), self.project
+            if service == "firestore":
+                url = f"{base}/emulator/v1/projects/{project}/databases/(default)/documents"
+                self._expect_ok(service, "DELETE", url)
+            elif service == "auth":
+                url = f"{base}/emulator/v1/projects/{project}/accounts"
+                self._expect_ok(service, "DELETE", url)
+            elif service == "storage":
+                self._expect_ok(service, "GET", f"{base}/wipe")
+                if self.storage_bucket:
+                    self._ensure_bucket()
+
+    def _expect_ok(self, service: str, method: str, url: str, body: bytes | None = None) -> int:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        try:
+            status, answer = _http(method, url, body=body, headers=headers, timeout=30)
+        except (OSError, http.client.HTTPException) as exc:
+            raise EmulatorError(
+                f"{service} emulator at {self.netloc(service)} unreachable ({method} {url}): {exc}"
+            ) from exc
+        if status >= 300 and status != 409:
+            text = answer.decode("utf-8", "replace")[:300]
+            raise EmulatorError(f"{service} emulator: {method} {url} -> {status}: {text}")
+        return status
+
+    def _ensure_bucket(self) -> None:
+        """Create storage_bucket in the storage emulator (409 = already there: fine)."""
+        if not self.storage_bucket:
+            return
+        url = f"{self.url('storage')}/storage/v1/b?project={self.project}"
+        body = json.dumps({"name": self.storage_bucket}).encode()
+        self._expect_ok("storage", "POST", url, body=body)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _parse_only(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ALL_SERVICES
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _exports(variables: Mapping[str, str]) -> str:
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in variables.items())
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM (and SIGINT) raise KeyboardInterrupt, so cleanup code runs."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _cmd_start(args: argparse.Namespace) -> int:
+    emulators = EmulatorSet.from_env(services=_parse_only(args.only))
+    with _signals_raise():
+        try:
+            emulators.start(timeout=args.timeout)
+            for service in emulators.services:
+                how = "reused" if service in emulators.reused else "started"
+                seconds = emulators.startup_seconds.get(service, 0.0)
+                print(
+                    f"# {service}: {how} on {emulators.netloc(service)} "
+                    f"({seconds:.1f} s, log {emulators.log_path(service)})",
+                    flush=True,
+                )
+            print(_exports(emulators.env()), flush=True)
+            print("# emulators running; Ctrl-C or SIGTERM stops them", file=sys.stderr, flush=True)
+            while True:
+                dead = emulators.dead()
+                if dead:
+                    for service, code in dead.items():
+                        print(
+                            f"emulators: {service} exited with code {code}; last lines:\n"
+                            f"{_tail(emulators.log_path(service))}",
+                            file=sys.stderr,
+                        )
+                    return 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            emulators.stop()
+
+
+def _cmd_wipe(args: argparse.Namespace) -> int:
+    emulators = EmulatorSet.from_env(services=_parse_only(args.only))
+    emulators.wipe()
+    print(f"wiped: {', '.join(s for s in emulators.services if s != 'pubsub') or 'nothing'}")
+    return 0
+
+
+def _cmd_env(args: argparse.Namespace) -> int:
+    print(_exports(EmulatorSet.from_env(services=_parse_only(args.only)).env()))
+    return 0
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    ensure_firebase_tools(REPO_ROOT)
+    python = ensure_storage_emulator(REPO_ROOT)
+    java = java_executable()
+    sdk = sdk_root()
+    firestore_jar(sdk)
+    pubsub_jar(sdk)
+    print(
+        f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} in .tools, "
+        f"java {java}, Cloud SDK {sdk}, storage emulator in {python})"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="firegate's local emulators")
+    commands = parser.add_subparsers(dest="command", required=True)
+    only_help = f"comma-separated services (default: all of {','.join(ALL_SERVICES)})"
+    start = commands.add_parser("start", help="start them in the foreground until Ctrl-C")
+    start.add_argument("--only", help=only_help)
+    start.add_argument("--timeout", type=float, default=90.0, help="seconds to wait (90)")
+    start.set_defaults(func=_cmd_start)
+    wipe = commands.add_parser("wipe", help="delete all data in the running emulators")
+    wipe.add_argument("--only", help=only_help)
+    wipe.set_defaults(func=_cmd_wipe)
+    env = commands.add_parser("env", help="print the environment exports")
+    env.add_argument("--only", help=only_help)
+    env.set_defaults(func=_cmd_env)
+    install = commands.add_parser("install", help="install firebase-tools, check prerequisites")
+    install.set_defaults(func=_cmd_install)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except EmulatorError as exc:
+        print(f"emulators: error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

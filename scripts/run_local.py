@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""`make run` and `make cli`: the local profile, its emulators, then gunicorn (or flask).
+
+    python scripts/run_local.py                 # serve on http://127.0.0.1:$PORT (8000)
+    python scripts/run_local.py --cli ARGS...   # flask --app src/wsgi.py ARGS...
+
+Defaults of the ``local`` profile are filled in only where the environment has no value.
+With APP_PROFILE=local (the default) the four emulators are started, or reused when they
+already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
+ones started here are stopped on the way out.
+
+Serving: gunicorn runs in its own process group; SIGINT/SIGTERM to this script (Ctrl-C)
+become a graceful SIGTERM to gunicorn, SIGKILL after 15 s (or at a second signal); then the
+emulators stop. The exit status is gunicorn's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
+from types import FrameType
+
+from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexec
+
+LOCAL_DEFAULTS: dict[str, str] = {
+    "APP_PROFILE": "local",
+    "GOOGLE_CLOUD_PROJECT": "demo-firegate",
+    "PORT": "8000",
+    "STORAGE_BUCKET": "demo-firegate.appspot.com",
+    "JOB_QUEUE": "inprocess",
+}
+GUNICORN_STOP_SECONDS = 15.0
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def apply_local_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set the local profile's defaults where the environment has no (or an empty) value."""
+    for name, value in LOCAL_DEFAULTS.items():
+        if not environ.get(name):
+            environ[name] = value
+
+
+def _venv_tool(name: str) -> Path:
+    tool = VENV_BIN / name
+    if not tool.exists():
+        raise EmulatorError(f"{tool} not found: create the virtual environment with `make venv`")
+    return tool
+
+
+def _exit_status(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class _Interrupted(BaseException):
+    """A SIGINT/SIGTERM/SIGHUP arrived while the emulators were starting."""
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise _Interrupted(signum)
+
+
+def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
+    """Run gunicorn in the foreground; return its exit status."""
+    gunicorn = _venv_tool("gunicorn")
+    port = env["PORT"]
+    argv = [str(gunicorn), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    received: list[int] = []
+    deadline: list[float] = []
+    proc: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if proc is None:
+            return
+        if len(received) == 1:
+            deadline.append(time.monotonic() + GUNICORN_STOP_SECONDS)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)  # the master: graceful shutdown
+        else:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    for sig in _FORWARDED:
+        signal.signal(sig, forward)
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO_ROOT,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=parent_death_preexec,  # noqa: PLW1509
+    )
+    print(
+        f"run_local: serving http://127.0.0.1:{port} (APP_PROFILE={env.get('APP_PROFILE')}, "
+        f"gunicorn pid {proc.pid}); Ctrl-C stops everything",
+        file=sys.stderr,
+        flush=True,
+    )
+    if received:  # a signal came in before gunicorn existed
+        forward(received.pop(), None)
+    warned: set[str] = set()
+    while True:
+        try:
+            returncode = proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if deadline and time.monotonic() > deadline[0]:
+            print("run_local: gunicorn did not stop in 15 s; killing it", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            deadline.clear()
+        if emulators is not None:
+            for service, code in emulators.dead().items():
+                if service not in warned:
+                    warned.add(service)
+                    print(
+                        f"run_local: the {service} emulator exited (code {code}); "
+                        f"see {emulators.log_path(service)}",
+                        file=sys.stderr,
+                    )
+    # Workers left behind by a killed master.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return _exit_status(returncode)
+
+
+def run_cli(env: Mapping[str, str], args: Sequence[str]) -> int:
+    """flask --app src/wsgi.py ARGS in the foreground (same terminal, same process group)."""
+    flask = _venv_tool("flask")
+    proc = subprocess.Popen(
+        [str(flask), "--app", "src/wsgi.py", *args], cwd=REPO_ROOT, env=dict(env)
+    )
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        # Ctrl-C reaches the child through the terminal; other senders target us only.
+        if signum != signal.SIGINT:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signum)
+
+    for sig in _FORWARDED:
+        signal.signal(sig, forward)
+    return _exit_status(proc.wait())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli_args: list[str] | None = None
+    if args and args[0] == "--cli":
+        cli_args = args[1:]
+    elif args:
+        print("usage: run_local.py [--cli ARGS...]", file=sys.stderr)
+        return 2
+    apply_local_defaults()
+    for sig in _FORWARDED:
+        signal.signal(sig, _raise_interrupted)
+    emulators: EmulatorSet | None = None
+    try:
+        env = dict(os.environ)
+        if env["APP_PROFILE"] == "local":
+            emulators = EmulatorSet.from_env()
+            emulators.start()
+            env.update(emulators.env())
+            summary = ", ".join(
+                f"{service} {emulators.netloc(service)}"
+                + (" (reused)" if service in emulators.reused else "")
+                for service in emulators.services
+            )
+            print(f"run_local: emulators ready: {summary}", file=sys.stderr, flush=True)
+        else:
+            print(
+                f"run_local: APP_PROFILE={env['APP_PROFILE']}: not starting the emulators",
+                file=sys.stderr,
+            )
+        if cli_args is not None:
+            return run_cli(env, cli_args)
+        return serve(env, emulators)
+    except EmulatorError as exc:
+        print(f"run_local: error: {exc}", file=sys.stderr)
+        return 1
+    except (_Interrupted, KeyboardInterrupt):
+        print("run_local: interrupted while starting", file=sys.stderr)
+        return 130
+    finally:
+        # Stop quietly even if a second signal arrives now.
+        for sig in _FORWARDED:
+            signal.signal(sig, signal.SIG_IGN)
+        if emulators is not None:
+            emulators.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
