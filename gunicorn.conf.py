@@ -29,6 +29,33 @@ limit_request_line = 8190
 control_socket_disable = True
 
 
+# gunicorn's own lines (start-up, signals, worker crashes) as JSON too, like the app's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{levelname}{message}{name}",
+            "style": "{",
+            "rename_fields": {"levelname": "severity", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
+
+
 def on_starting(server: object) -> None:
     # All workers must share one signing secret: the local profile makes one here, in the
     # master, when none is configured (the app itself would make one per worker).
@@ -37,3 +64,16 @@ def on_starting(server: object) -> None:
     ):
         os.environ["JWT_SECRET"] = secrets.token_hex(32)
         print("firegate: JWT_SECRET unset; generated a development secret", file=sys.stderr)
+    # Refuse a bad configuration once, in the master, with the message alone, instead of a
+    # traceback per worker followed by gunicorn's "worker failed to boot".
+    # Imported here: gunicorn puts `pythonpath` (src/) on sys.path only after reading this file.
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from infrastructure.settings import Settings  # noqa: PLC0415
+
+    try:
+        Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        print(f"firegate: {problems}", file=sys.stderr)
+        sys.exit(3)
