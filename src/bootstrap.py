@@ -7,20 +7,32 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from flask import Flask
 
-from application import accounts
+from application import accounts, admin
+from application import sessions as session_cases
 from application.accounts import TokenPolicy
+from application.firebase import firebase_sign_in
+from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
+from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
+from infrastructure.firebase_identity import FirebaseIdentityVerifier
 from infrastructure.firestore.client import make_client
+from infrastructure.firestore.identities import FirestoreIdentityRepository
+from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
-from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from infrastructure.jwt_tokens import (
+    PyJWTTokenIssuer,
+    SigningKey,
+    public_key_from_pem,
+    signing_key_from_pem,
+)
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
+from interfaces.http.limits import RateLimits
 from interfaces.http.logs import configure_logging
 from interfaces.http.services import Services
 
@@ -29,13 +41,37 @@ log = logging.getLogger("firegate")
 
 def signing_key(settings: Settings) -> SigningKey:
     if settings.jwt_private_key:
-        pem = settings.jwt_private_key.get_secret_value().encode()
-        key = load_pem_private_key(pem, password=None)  # loaded once: signing per call is slow
-        algorithm = "ES256" if type(key).__name__.startswith("_EllipticCurve") else "RS256"
-        return SigningKey(algorithm=algorithm, key=key, kid=None)
+        return signing_key_from_pem(settings.jwt_private_key.get_secret_value().encode())
     if settings.jwt_secret is None:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
+
+
+def login_throttle_policy(settings: Settings) -> LoginThrottlePolicy:
+    def rule(max_failures: int) -> ThrottleRule:
+        return ThrottleRule(
+            max_failures=max_failures,
+            window=timedelta(seconds=settings.login_failure_window),
+            backoff=timedelta(seconds=settings.login_backoff),
+            max_backoff=timedelta(seconds=settings.login_backoff_max),
+        )
+
+    return LoginThrottlePolicy(
+        per_account_ip=rule(settings.login_failures_per_account_ip),
+        per_account=rule(settings.login_failures_per_account),
+        per_ip=rule(settings.login_failures_per_ip),
+    )
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        enabled=settings.rate_limit_enabled,
+        storage_uri=settings.rate_limit_storage_uri.get_secret_value(),
+        register=settings.rate_limit_register,
+        login=settings.rate_limit_login,
+        refresh=settings.rate_limit_refresh,
+        firebase=settings.rate_limit_firebase,
+    )
 
 
 def build_services(settings: Settings, **overrides: Any) -> Services:
@@ -51,7 +87,13 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     users = overrides.get("users") or FirestoreUserRepository(firestore())
     sessions = overrides.get("sessions") or FirestoreSessionRepository(firestore())
     principals = overrides.get("principals") or FirestorePrincipals(firestore())
+    identities = overrides.get("identities") or FirestoreIdentityRepository(firestore())
+    identity_verifier = overrides.get("identity_verifier") or FirebaseIdentityVerifier(
+        project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
+    )
     clock = overrides.get("clock") or SystemClock()
+    throttle = overrides.get("throttle") or FirestoreLoginThrottle(firestore())
+    audit = overrides.get("audit") or LoggingAuditLog()
     hasher = overrides.get("hasher") or Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
@@ -64,11 +106,17 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl),
         leeway=settings.jwt_leeway,
+        previous_public_key=(
+            public_key_from_pem(settings.jwt_previous_public_key.encode())
+            if settings.jwt_previous_public_key
+            else None
+        ),
     )
     policy = TokenPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
         session_lifetime=timedelta(seconds=settings.session_lifetime),
+        refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
     )
     ready = overrides.get("ready") or partial(_firestore_ready, firestore)
     return Services(
@@ -81,6 +129,19 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             tokens=tokens,
             clock=clock,
             policy=policy,
+            throttle=throttle,
+            throttle_policy=login_throttle_policy(settings),
+            audit=audit,
+        ),
+        firebase_sign_in=partial(
+            firebase_sign_in,
+            verifier=identity_verifier,
+            identities=identities,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
         ),
         authenticate=partial(
             accounts.authenticate, tokens=tokens, principals=principals, clock=clock
@@ -88,8 +149,41 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         get_user=partial(accounts.get_user, users=users),
         update_profile=partial(accounts.update_profile, users=users, clock=clock),
         change_password=partial(accounts.change_password, users=users, hasher=hasher, clock=clock),
-        delete_user=partial(accounts.delete_user, users=users, clock=clock),
+        delete_user=partial(accounts.delete_user, users=users, clock=clock, audit=audit),
         resume_deletions=partial(accounts.resume_deletions, users=users),
+        refresh=partial(
+            session_cases.refresh,
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
+        ),
+        renew=partial(session_cases.renew, sessions=sessions, tokens=tokens, clock=clock),
+        logout=lambda actor, everywhere: session_cases.logout(
+            actor,
+            everywhere=everywhere,
+            users=users,
+            sessions=sessions,
+            clock=clock,
+            audit=audit,
+        ),
+        list_sessions=partial(
+            session_cases.list_sessions,
+            users=users,
+            sessions=sessions,
+            clock=clock,
+            policy=policy,
+        ),
+        end_session=partial(session_cases.end_session, sessions=sessions),
+        jwks=tokens.jwks,
+        list_users=partial(admin.list_users, users=users),
+        show_user=partial(admin.show_user, users=users),
+        change_user=partial(admin.change_user, users=users, clock=clock, audit=audit),
+        remove_user=partial(admin.remove_user, users=users, clock=clock, audit=audit),
+        set_role=partial(admin.set_role_by_username, users=users, clock=clock, audit=audit),
+        set_disabled=partial(admin.set_disabled_by_username, users=users, clock=clock, audit=audit),
         ready=ready,
     )
 
@@ -116,6 +210,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             cors_origins=tuple(settings.cors_origins),
             trusted_proxy_hops=settings.trusted_proxy_hops,
             production=settings.app_profile == "production",
+            rate_limits=rate_limits(settings),
         ),
     )
     install_cli(app)

@@ -11,16 +11,28 @@ from infrastructure.settings import Settings
 from tests.fakes import (
     FakeClock,
     FakeHasher,
+    FakeIdentityRepository,
+    FakeIdentityVerifier,
+    FakeLoginThrottle,
     FakePrincipals,
     FakeSessionRepository,
     FakeUserRepository,
     InMemoryStore,
+    RecordingAuditLog,
 )
 
 pytest_plugins = ["tests.emulator_fixtures"]
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery staple"
+# Test flows register and log in many times from one address; tests/unit/test_rate_limits.py
+# checks the per-address limits with tight values of its own.
+RELAXED_RATE_LIMITS = {
+    "RATE_LIMIT_REGISTER": "1000/minute",
+    "RATE_LIMIT_LOGIN": "1000/minute",
+    "RATE_LIMIT_REFRESH": "1000/minute",
+    "RATE_LIMIT_FIREBASE": "1000/minute",
+}
 
 
 def make_settings(**changes: Any) -> Settings:
@@ -29,6 +41,7 @@ def make_settings(**changes: Any) -> Settings:
         "google_cloud_project": "demo-firegate",
         "jwt_secret": TEST_SECRET,
         "log_level": "WARNING",
+        **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }
     values.update(changes)
     return Settings(**values)
@@ -45,14 +58,39 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def fake_app(store: InMemoryStore) -> Flask:
+def identity_verifier() -> FakeIdentityVerifier:
+    return FakeIdentityVerifier()
+
+
+@pytest.fixture
+def audit_log() -> RecordingAuditLog:
+    return RecordingAuditLog()
+
+
+@pytest.fixture
+def app_settings() -> Settings:
+    """The settings of ``fake_app``; a test module overrides this fixture to change them."""
+    return make_settings()
+
+
+@pytest.fixture
+def fake_app(
+    store: InMemoryStore,
+    identity_verifier: FakeIdentityVerifier,
+    audit_log: RecordingAuditLog,
+    app_settings: Settings,
+) -> Flask:
     """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
     return build_app(
-        make_settings(),
+        app_settings,
         users=FakeUserRepository(store),
         sessions=FakeSessionRepository(store),
         principals=FakePrincipals(store),
+        identities=FakeIdentityRepository(store),
+        identity_verifier=identity_verifier,
         hasher=FakeHasher(),
+        throttle=FakeLoginThrottle(),
+        audit=audit_log,
         ready=lambda: True,
     )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from domain.errors import Conflict, NotFound
+from application.ports import AuditEvent, ExternalIdentity
+from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.sessions import Session
+from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 
 
@@ -32,6 +34,7 @@ class InMemoryStore:
         self.usernames: dict[str, str] = {}  # normalized -> user id
         self.emails: dict[str, str] = {}
         self.sessions: dict[str, Session] = {}
+        self.identities: dict[str, str] = {}  # "provider:subject" -> user id
 
 
 class FakeUserRepository:
@@ -91,6 +94,12 @@ class FakeUserRepository:
                 s.sessions[keep_session] = replace(kept, token_version=new.token_version)
             return new
 
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        live = sorted(
+            (u for u in self.store.users.values() if u.deleted_at is None), key=lambda u: u.id
+        )
+        return [u for u in live if after is None or u.id > after][:limit]
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         s = self.store
         with s.lock:
@@ -111,6 +120,8 @@ class FakeUserRepository:
         with s.lock:
             for sid in [sid for sid, x in s.sessions.items() if x.user_id == user_id]:
                 del s.sessions[sid]
+            for key in [key for key, x in s.identities.items() if x == user_id]:
+                del s.identities[key]
             s.users.pop(user_id, None)
 
     def pending_deletions(self, limit: int) -> list[str]:
@@ -130,11 +141,31 @@ class FakeSessionRepository:
     def get(self, session_id: str) -> Session | None:
         return self.store.sessions.get(session_id)
 
+    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+        with self.store.lock:
+            session = self.store.sessions.get(session_id)
+            if session is None:
+                return None
+            self.store.sessions[session_id] = after = change(session)
+            return after
+
     def revoke(self, session_id: str, now: datetime) -> None:
         with self.store.lock:
             session = self.store.sessions.get(session_id)
             if session is not None and session.revoked_at is None:
                 self.store.sessions[session_id] = session.revoked(now)
+
+    def delete(self, session_id: str) -> None:
+        with self.store.lock:
+            self.store.sessions.pop(session_id, None)
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        return [s for s in self.store.sessions.values() if s.user_id == user_id][:limit]
+
+    def delete_for_user(self, user_id: str) -> None:
+        with self.store.lock:
+            for sid in [sid for sid, s in self.store.sessions.items() if s.user_id == user_id]:
+                del self.store.sessions[sid]
 
 
 class FakePrincipals:
@@ -163,3 +194,97 @@ class FakeHasher:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return not password_hash.startswith(f"fake${self.version}$")
+
+
+class FakeIdentityRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def _live(self, user_id: str | None) -> User | None:
+        user = self.store.users.get(user_id or "")
+        return user if user is not None and user.deleted_at is None else None
+
+    def find_by_identity(self, provider: str, subject: str) -> User | None:
+        return self._live(self.store.identities.get(f"{provider}:{subject}"))
+
+    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+        key = f"{provider}:{subject}"
+        with self.store.lock:
+            linked = self._live(self.store.identities.get(key))
+            if linked is not None:
+                return linked  # linked first by a concurrent sign-in
+            FakeUserRepository(self.store).add(user)  # Conflict when a claim is taken
+            self.store.identities[key] = user.id  # replaces a link to a deleted account
+            return user
+
+
+class FakeIdentityVerifier:
+    """Firebase under the test's control: ``issue`` mints a token, ``refuse`` makes one fail."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, ExternalIdentity | DomainError] = {}
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        email: str | None = None,
+        email_verified: bool = True,
+        display_name: str | None = None,
+    ) -> str:
+        token = f"id-token-{len(self.tokens)}-{subject}"
+        self.tokens[token] = ExternalIdentity(
+            provider="firebase",
+            subject=subject,
+            email=email,
+            email_verified=email_verified,
+            display_name=display_name,
+        )
+        return token
+
+    def refuse(self, token: str, error: DomainError) -> None:
+        self.tokens[token] = error
+
+    def verify(self, id_token: str) -> ExternalIdentity:
+        found = self.tokens.get(id_token)
+        if found is None:
+            raise Unauthenticated("The Firebase ID token is not valid.", code="invalid_id_token")
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+
+class FakeLoginThrottle:
+    """Failure records in a dict, updated under a lock like the Firestore transaction."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.records: dict[str, FailureRecord] = {}
+
+    def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
+        return {key: self.records[key] for key in keys if key in self.records}
+
+    def record_failure(
+        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
+    ) -> dict[str, FailureRecord]:
+        with self.lock:
+            for key, rule in rules:
+                old = self.records.get(key)
+                self.records[key] = (
+                    old.after_failure(now, rule) if old else FailureRecord.first(now, rule)
+                )
+            return {key: self.records[key] for key, _ in rules}
+
+    def reset(self, key: str) -> None:
+        with self.lock:
+            self.records.pop(key, None)
+
+
+class RecordingAuditLog:
+    """Keeps the audit events so tests assert on them, not on log text."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.events.append(event)

@@ -7,11 +7,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.ports import Clock, PasswordHasher, Principals, SessionRepository, TokenIssuer
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    LoginThrottle,
+    PasswordHasher,
+    Principals,
+    SessionRepository,
+    TokenIssuer,
+)
 from application.ports import UserRepository as Users
-from domain.errors import InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.ids import new_id
 from domain.sessions import Session
+from domain.throttling import LoginThrottlePolicy
 from domain.users import Email, User, Username, check_password_policy, fold
 
 # -- results -------------------------------------------------------------------------------
@@ -27,6 +38,7 @@ class UserView:
     role: str
     created_at: datetime
     updated_at: datetime
+    disabled: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -39,6 +51,7 @@ class UserView:
             role=user.role.value,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            disabled=user.disabled,
         )
 
 
@@ -67,6 +80,7 @@ class TokenPolicy:
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=7)
     session_lifetime: timedelta = timedelta(days=30)
+    refresh_grace: timedelta = timedelta(seconds=10)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -86,6 +100,7 @@ class Login:
     login: str
     password: str
     user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class ChangePassword:
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
+TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
 
 
 def _invalid_credentials() -> Unauthenticated:
@@ -156,7 +172,25 @@ def start_session(
         user_agent=user_agent,
     )
     sessions.add(session)
-    access = tokens.issue_access(user_id=user.id, role=user.role, session_id=session.id, now=now)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
+
+
+def token_pair(
+    user: User,
+    session: Session,
+    secret: str,
+    *,
+    tokens: TokenIssuer,
+    now: datetime,
+    policy: TokenPolicy,
+) -> TokenPair:
+    access = tokens.issue_access(
+        user_id=user.id,
+        role=user.role,
+        session_id=session.id,
+        now=now,
+        not_after=session.expires_at,
+    )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(
         access_token=access.token,
@@ -175,22 +209,49 @@ def login(
     tokens: TokenIssuer,
     clock: Clock,
     policy: TokenPolicy,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    audit: AuditLog,
 ) -> TokenPair:
+    login_key, ip = fold(cmd.login), cmd.client_ip or None
+    rules = throttle_policy.rules_for(login_key, cmd.client_ip)
+    records = throttle.load([key for key, _ in rules])
+    now = clock.now()
+    blocks = [record for record in records.values() if record.blocked(now)]
+    if blocks:
+        # Decided before any lookup or hash, so known and unknown names are throttled alike.
+        audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
+        raise RateLimited(
+            "Too many failed logins; try again later.",
+            retry_after=max(record.retry_after(now) for record in blocks),
+            code=TOO_MANY_LOGIN_FAILURES,
+        )
+
+    def failed(reason: str, user_id: str | None) -> Unauthenticated:
+        throttle.record_failure(rules, clock.now())
+        audit.record(AuditEvent(Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason))
+        return _invalid_credentials()
+
     # Every path below spends one argon2 verification, so status, body and time are the same
     # for an unknown user, a password-less (Firebase-only) account and a wrong password.
-    user = users.find_by_login(fold(cmd.login)) if cmd.login else None
+    user = users.find_by_login(login_key) if cmd.login else None
     if user is None or user.password_hash is None:
         hasher.verify_dummy(cmd.password)
-        raise _invalid_credentials()
+        if user is None:
+            raise failed("unknown_user", None)
+        raise failed("no_password", user.id)
     if not hasher.verify(user.password_hash, cmd.password):
-        raise _invalid_credentials()
+        raise failed("wrong_password", user.id)
     if user.disabled:
+        audit.record(
+            AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled")
+        )
         raise PermissionDenied("This account is disabled.", code="account_disabled")
     if hasher.needs_rehash(user.password_hash):
         new_hash = hasher.hash(cmd.password)
         now = clock.now()
         user = users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
-    return start_session(
+    pair = start_session(
         user,
         user_agent=cmd.user_agent,
         sessions=sessions,
@@ -198,6 +259,14 @@ def login(
         clock=clock,
         policy=policy,
     )
+    # Only this account from this address is forgiven: the account-wide and address-wide
+    # counters keep counting for an attacker who also holds one valid password.
+    success_key = throttle_policy.success_key(login_key, cmd.client_ip)
+    if success_key in records:
+        throttle.reset(success_key)
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
+    return pair
 
 
 def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clock: Clock) -> Actor:
@@ -269,13 +338,23 @@ def change_password(
 DELETE_BATCH = 200
 
 
-def delete_user(user_id: str, *, users: Users, clock: Clock) -> None:
+def delete_user(
+    user_id: str,
+    *,
+    users: Users,
+    clock: Clock,
+    audit: AuditLog | None = None,
+    actor_id: str | None = None,
+) -> None:
     """Tombstone first (login and tokens stop, names are free), then purge in batches.
 
     A crash after the tombstone leaves nothing that can log in and no claim that blocks
     re-registration; ``resume_deletions`` (the CLI's ``users purge-deleted``) finishes it.
+    ``actor_id``: the admin who deleted someone else's account, for the audit log.
     """
     if users.mark_deleted(user_id, clock.now()) is not None:
+        if audit is not None:
+            audit.record(AuditEvent(Audit.ACCOUNT_DELETION, user_id=user_id, actor_id=actor_id))
         users.purge(user_id, DELETE_BATCH)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from domain.sessions import Session
+from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 
 
@@ -40,6 +42,10 @@ class UserRepository(Protocol):
         """
         ...
 
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        """Up to ``limit`` live users ordered by id, starting after id ``after``."""
+        ...
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         """Tombstone the user and release its claims in one transaction; None if absent."""
         ...
@@ -62,14 +68,61 @@ class SessionRepository(Protocol):
         """The session with this id, or None."""
         ...
 
+    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+        """Apply a pure ``change`` atomically and return the result; None if absent."""
+        ...
+
     def revoke(self, session_id: str, now: datetime) -> None:
         """Mark one session revoked (idempotent)."""
+        ...
+
+    def delete(self, session_id: str) -> None:
+        """Remove one session (idempotent)."""
+        ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        """Up to ``limit`` sessions of the user, any state."""
+        ...
+
+    def delete_for_user(self, user_id: str) -> None:
+        """Remove every session of the user, in bounded batches."""
         ...
 
 
 class Principals(Protocol):
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
         """The user and the session named by an access token, in one round trip."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExternalIdentity:
+    """A person as an identity provider vouches for them (e.g. a verified Firebase ID token)."""
+
+    provider: str  # "firebase"
+    subject: str  # the provider's stable user id (Firebase uid), never a local username
+    email: str | None
+    email_verified: bool
+    display_name: str | None
+
+
+class IdentityVerifier(Protocol):
+    def verify(self, id_token: str) -> ExternalIdentity:
+        """The identity in a valid, unrevoked token; Unauthenticated or PermissionDenied."""
+        ...
+
+
+class IdentityRepository(Protocol):
+    def find_by_identity(self, provider: str, subject: str) -> User | None:
+        """The live user linked to this external identity; None if unlinked or deleted."""
+        ...
+
+    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+        """Store a new user, its claims and its identity link in one atomic commit.
+
+        Returns the user the identity is linked to afterwards: ``user``, or the one a
+        concurrent request linked first. Conflict if the username or email is taken.
+        """
         ...
 
 
@@ -108,11 +161,68 @@ class IssuedToken:
 
 class TokenIssuer(Protocol):
     def issue_access(
-        self, *, user_id: str, role: str, session_id: str, now: datetime
+        self,
+        *,
+        user_id: str,
+        role: str,
+        session_id: str,
+        now: datetime,
+        not_after: datetime | None = None,
     ) -> IssuedToken:
-        """A signed access token for this session."""
+        """A signed access token for this session, expiring no later than ``not_after``."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:
         """The claims of a valid access token; Unauthenticated otherwise."""
+        ...
+
+
+class LoginThrottle(Protocol):
+    """Failed-login counters, shared by every instance of the service."""
+
+    def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
+        """The records of those ``keys`` that have one, in one round trip."""
+        ...
+
+    def record_failure(
+        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
+    ) -> dict[str, FailureRecord]:
+        """Count one failure against each key under its rule, atomically; the new records.
+
+        RateLimited when the counters are too contended to update (an attack in progress).
+        """
+        ...
+
+    def reset(self, key: str) -> None:
+        """Forget the failures counted against ``key`` (idempotent)."""
+        ...
+
+
+class Audit(StrEnum):
+    """The security events written to the audit log."""
+
+    LOGIN = "login"
+    LOGOUT = "logout"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    ROLE_CHANGE = "role_change"
+    ACCOUNT_DELETION = "account_deletion"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit record. Never a password, token, hash or the login name as typed."""
+
+    event: Audit
+    outcome: str = "success"  # or "failure"
+    user_id: str | None = None  # whom the event is about
+    session_id: str | None = None
+    ip: str | None = None  # the client address (after the trusted proxy hops)
+    actor_id: str | None = None  # who acted, when not the user itself (an admin)
+    reason: str | None = None  # a stable code, e.g. "wrong_password", "reused_refresh_token"
+    changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after), e.g. a role
+
+
+class AuditLog(Protocol):
+    def record(self, event: AuditEvent) -> None:
+        """Write one security event; must not raise."""
         ...

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import get_default_algorithms
 
 from application.ports import AccessClaims, IssuedToken
 from domain.errors import Unauthenticated
@@ -25,6 +31,40 @@ class SigningKey:
     kid: str | None = None
 
 
+def _algorithm_of(public_key: Any) -> str:
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if not isinstance(public_key.curve, ec.SECP256R1):
+            raise ValueError("EC keys must be on P-256 (ES256)")
+        return "ES256"
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < 2048:
+            raise ValueError("RSA keys must have at least 2048 bits")
+        return "RS256"
+    raise ValueError("JWT keys must be EC P-256 (ES256) or RSA (RS256)")
+
+
+def public_jwk(public_key: Any) -> dict[str, Any]:
+    """The public JWK with ``kid`` (RFC 7638 thumbprint), ``alg`` and ``use``."""
+    algorithm = _algorithm_of(public_key)
+    impl = get_default_algorithms()[algorithm]
+    jwk: dict[str, Any] = impl.to_jwk(public_key, as_dict=True)
+    required = ("crv", "kty", "x", "y") if jwk["kty"] == "EC" else ("e", "kty", "n")
+    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return {**{k: jwk[k] for k in required}, "kid": kid, "alg": algorithm, "use": "sig"}
+
+
+def signing_key_from_pem(pem: bytes) -> SigningKey:
+    private_key = serialization.load_pem_private_key(pem, password=None)  # once: slow per call
+    jwk = public_jwk(private_key.public_key())
+    return SigningKey(algorithm=jwk["alg"], key=private_key, kid=jwk["kid"])
+
+
+def public_key_from_pem(pem: bytes) -> Any:
+    return serialization.load_pem_public_key(pem)
+
+
 class PyJWTTokenIssuer:
     def __init__(
         self,
@@ -34,7 +74,7 @@ class PyJWTTokenIssuer:
         audience: str,
         ttl: timedelta,
         leeway: int = 10,
-        verification: dict[str, Any] | None = None,
+        previous_public_key: Any = None,
     ) -> None:
         if not 0 <= leeway <= MAX_LEEWAY:
             raise ValueError(f"leeway must be 0..{MAX_LEEWAY} seconds")
@@ -45,17 +85,33 @@ class PyJWTTokenIssuer:
         self._ttl, self._leeway = ttl, leeway
         # One algorithm only: never `none`, never HS and RS/ES mixed (key-confusion attacks).
         self._algorithms = [signing.algorithm]
+        self._jwks: list[dict[str, Any]] = []
         if signing.algorithm == "HS256":
+            if previous_public_key is not None:
+                raise ValueError("a previous public key needs an ES256/RS256 signing key")
             self._keys: dict[str | None, Any] = {None: signing.key}
         else:
-            self._keys = {signing.kid: signing.key.public_key()}
-            self._keys.update(verification or {})
+            public_keys = [signing.key.public_key()]
+            if previous_public_key is not None:
+                if _algorithm_of(previous_public_key) != signing.algorithm:
+                    raise ValueError("the previous key must use the same algorithm")
+                public_keys.append(previous_public_key)
+            self._jwks = [public_jwk(key) for key in public_keys]
+            self._keys = {jwk["kid"]: key for jwk, key in zip(self._jwks, public_keys, strict=True)}
         self._jwt = jwt.PyJWT()
 
     def issue_access(
-        self, *, user_id: str, role: str, session_id: str, now: datetime
+        self,
+        *,
+        user_id: str,
+        role: str,
+        session_id: str,
+        now: datetime,
+        not_after: datetime | None = None,
     ) -> IssuedToken:
         expires_at = now + self._ttl
+        if not_after is not None:
+            expires_at = min(expires_at, not_after)
         issued = int(now.timestamp())
         payload: dict[str, Any] = {
             "iss": self._issuer,
@@ -108,3 +164,7 @@ class PyJWTTokenIssuer:
             jti=claims["jti"],
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys that verify our tokens (empty with a shared HS256 secret)."""
+        return {"keys": list(self._jwks)}

@@ -6,7 +6,8 @@ import logging
 import secrets
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ EMULATOR_VARIABLES = (
     "pubsub_emulator_host",
     "storage_emulator_host",
 )
+RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class Settings(BaseSettings):
@@ -28,12 +30,14 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None
     jwt_private_key: SecretStr | None = None
+    jwt_previous_public_key: str | None = None
     jwt_issuer: str = "firegate"
     jwt_audience: str = "firegate-api"
     jwt_leeway: int = Field(10, ge=0, le=30)
     access_token_ttl: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl: int = Field(7 * 86_400, ge=300)
     session_lifetime: int = Field(30 * 86_400, ge=300)
+    refresh_grace_seconds: int = Field(10, ge=0, le=10)
 
     argon2_time_cost: int = Field(2, ge=2)
     argon2_memory_kib: int = Field(19_456, ge=19_456)
@@ -44,6 +48,21 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     log_level: str = "INFO"
+
+    # Requests per client address on the unauthenticated entry points (docs/abuse-controls.md).
+    rate_limit_enabled: bool = True
+    rate_limit_storage_uri: SecretStr = SecretStr("memory://")  # redis://... for several
+    rate_limit_register: str = "10/minute,100/hour"
+    rate_limit_login: str = "30/minute,300/hour"
+    rate_limit_refresh: str = "60/minute,600/hour"
+    rate_limit_firebase: str = "30/minute,300/hour"
+    # Failed logins, counted in Firestore (seconds and counts).
+    login_failure_window: int = Field(900, ge=60, le=86_400)
+    login_failures_per_account_ip: int = Field(10, ge=1, le=1_000)
+    login_failures_per_account: int = Field(100, ge=1, le=100_000)
+    login_failures_per_ip: int = Field(50, ge=1, le=100_000)
+    login_backoff: int = Field(60, ge=1, le=86_400)
+    login_backoff_max: int = Field(900, ge=1, le=86_400)
 
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
@@ -59,6 +78,36 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator(
+        "rate_limit_register", "rate_limit_login", "rate_limit_refresh", "rate_limit_firebase"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            if value.strip():  # empty: no limit on that route
+                parse_many(value)
+        except ValueError:
+            name = (info.field_name or "").upper()
+            raise ValueError(
+                f"{name} must look like '20/minute' or '10/minute,100/hour', not {value!r}"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_abuse_controls(self) -> Settings:
+        # Checked here, not in a field validator, so that a URI with a password is not
+        # echoed in the error.
+        if self.rate_limit_storage_uri.get_secret_value().partition("://")[0] not in (
+            RATE_LIMIT_SCHEMES
+        ):
+            raise ValueError(
+                "RATE_LIMIT_STORAGE_URI must be memory:// or a Redis URI "
+                "(redis://, rediss://, redis+unix://, redis+sentinel://, redis+cluster://)"
+            )
+        if self.login_backoff_max < self.login_backoff:
+            raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
+        return self
 
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:

@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from application.accounts import Actor
+from domain.errors import DomainError
 from interfaces.http.services import services
 
-users_cli = AppGroup("users", help="Manage user accounts.")
+users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
+
+# The command line acts with the service's own credentials, as an administrator would.
+_OPERATOR = Actor(
+    user_id="",
+    username="cli",
+    role="admin",
+    session_id="",
+    expires_at=datetime.max.replace(tzinfo=UTC),
+)
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.detail)
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["user", "uploader", "admin"]))
+def set_role(username: str, role: str) -> None:
+    """Give USERNAME the ROLE (e.g. make the first admin)."""
+    try:
+        user = services().set_role(username, role)
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        click.echo(f"{user.username} ({user.id}) is now {user.role}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+def disable(username: str, enable: bool) -> None:
+    """Disable USERNAME (takes effect on their next request), or --enable it."""
+    try:
+        user = services().set_disabled(username, not enable)
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        click.echo(f"{user.username} ({user.id}) is {'enabled' if enable else 'disabled'}")
+
+
+@users_cli.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
+def list_users(limit: int) -> None:
+    """List users: id, username, email, role, disabled."""
+    cursor: str | None = None
+    while True:
+        page = services().list_users(_OPERATOR, limit, cursor)
+        for item in page.items:
+            user = item.user
+            flag = " disabled" if user.disabled else ""
+            click.echo(f"{user.id}\t{user.username}\t{user.email}\t{user.role}{flag}")
+        cursor = page.next_cursor
+        if cursor is None:
+            break
 
 
 @users_cli.command("purge-deleted")

@@ -210,3 +210,48 @@ def test_role_and_flags_survive_storage(repos: Repos) -> None:
     repos.users.update(user.id, lambda u: u.with_role(Role.ADMIN, NOW).with_disabled(True, NOW))
     stored = repos.users.get(user.id)
     assert stored is not None and stored.role is Role.ADMIN and stored.disabled
+
+
+def test_session_update_is_atomic_read_modify_write(repos: Repos) -> None:
+    user = make_user()
+    session = make_session(user)
+    repos.sessions.add(session)
+    later = NOW + timedelta(minutes=1)
+    after = repos.sessions.update(
+        session.id,
+        lambda s: s.refreshed(
+            presented="h",
+            new_hash="h2",
+            now=later,
+            grace=timedelta(seconds=10),
+            idle_timeout=timedelta(days=7),
+        ),
+    )
+    assert after is not None and after.refresh_hashes == ("h2",)
+    assert after.spent == (("h", later),) and after.last_used_at == later
+    assert repos.sessions.get(session.id) == after
+    assert repos.sessions.update("missing", lambda s: s) is None
+
+
+def test_session_list_and_delete_for_user(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    mine = [make_session(alice) for _ in range(3)]
+    for session in [*mine, make_session(bob)]:
+        repos.sessions.add(session)
+    assert {s.id for s in repos.sessions.list_for_user(alice.id, 10)} == {s.id for s in mine}
+    repos.sessions.delete(mine[0].id)
+    repos.sessions.delete(mine[0].id)  # idempotent
+    assert repos.sessions.get(mine[0].id) is None
+    repos.sessions.delete_for_user(alice.id)
+    assert repos.sessions.list_for_user(alice.id, 10) == []
+    assert len(repos.sessions.list_for_user(bob.id, 10)) == 1
+
+
+def test_list_page_orders_by_id_and_skips_deleted(repos: Repos) -> None:
+    users = [make_user(f"user{i}") for i in range(5)]
+    for user in users:
+        repos.users.add(user)
+    repos.users.mark_deleted(users[2].id, NOW)
+    ids = sorted(u.id for u in users if u.id != users[2].id)
+    assert [u.id for u in repos.users.list_page(None, 10)] == ids
+    assert [u.id for u in repos.users.list_page(ids[1], 2)] == ids[2:4]

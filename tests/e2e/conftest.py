@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import RELAXED_RATE_LIMITS, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +36,7 @@ def gunicorn_url(emulators: Any) -> Iterator[str]:
         "GOOGLE_CLOUD_PROJECT": "demo-firegate",
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
+        **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     log = (ROOT / ".local").joinpath("gunicorn-e2e.log")

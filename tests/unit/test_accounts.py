@@ -9,15 +9,18 @@ import pytest
 from application import accounts
 from application.accounts import ChangePassword, Login, Register, TokenPolicy, UpdateProfile
 from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from domain.throttling import LoginThrottlePolicy
 from domain.users import Role
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import (
     FakeClock,
     FakeHasher,
+    FakeLoginThrottle,
     FakePrincipals,
     FakeSessionRepository,
     FakeUserRepository,
     InMemoryStore,
+    RecordingAuditLog,
 )
 
 pytestmark = pytest.mark.unit
@@ -39,6 +42,9 @@ class World:
             ttl=timedelta(minutes=15),
         )
         self.policy = TokenPolicy()
+        self.throttle = FakeLoginThrottle()
+        self.throttle_policy = LoginThrottlePolicy()
+        self.audit = RecordingAuditLog()
 
     def register(self, username: str = "alice", email: str | None = None) -> accounts.UserView:
         cmd = Register(
@@ -46,15 +52,20 @@ class World:
         )
         return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
 
-    def login(self, login: str = "alice", password: str = PASSWORD) -> accounts.TokenPair:
+    def login(
+        self, login: str = "alice", password: str = PASSWORD, ip: str = "192.0.2.1"
+    ) -> accounts.TokenPair:
         return accounts.login(
-            Login(login=login, password=password),
+            Login(login=login, password=password, client_ip=ip),
             users=self.users,
             sessions=self.sessions,
             hasher=self.hasher,
             tokens=self.tokens,
             clock=self.clock,
             policy=self.policy,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            audit=self.audit,
         )
 
     def authenticate(self, token: str) -> accounts.Actor:

@@ -133,3 +133,87 @@ def test_short_secret_refused() -> None:
 
 def test_expired_within_leeway_is_accepted() -> None:
     assert issuer(leeway=10).verify_access(sign(claims(exp=int(time.time()) - 5))).user_id
+
+
+def pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("make_key", "alg"),
+    [
+        (lambda: ec.generate_private_key(ec.SECP256R1()), "ES256"),
+        (
+            lambda: __import__(
+                "cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"]
+            ).generate_private_key(public_exponent=65537, key_size=2048),
+            "RS256",
+        ),
+    ],
+)
+def test_asymmetric_keys_sign_with_kid_and_publish_jwks(make_key: Any, alg: str) -> None:
+    from infrastructure.jwt_tokens import signing_key_from_pem
+
+    signing = signing_key_from_pem(pem(make_key()))
+    assert signing.algorithm == alg
+    tokens = issuer(signing=signing)
+    issued = tokens.issue_access(user_id="u1", role="user", session_id="s1", now=datetime.now(UTC))
+    header = jwt.get_unverified_header(issued.token)
+    assert header["alg"] == alg and header["kid"] == signing.kid
+    assert tokens.verify_access(issued.token).user_id == "u1"
+    keys = tokens.jwks()["keys"]
+    assert [k["kid"] for k in keys] == [signing.kid]
+    assert keys[0]["alg"] == alg and "d" not in keys[0]  # never the private part
+    # Anyone can verify with the published key.
+    public = jwt.PyJWK(keys[0])
+    assert jwt.decode(issued.token, public, algorithms=[alg], audience="api")["sub"] == "u1"
+
+
+def test_key_rotation_keeps_old_tokens_valid_with_previous_key() -> None:
+    from infrastructure.jwt_tokens import signing_key_from_pem
+
+    old_key, new_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+    old = issuer(signing=signing_key_from_pem(pem(old_key)))
+    old_token = old.issue_access(
+        user_id="u1", role="user", session_id="s1", now=datetime.now(UTC)
+    ).token
+    rotated = issuer(
+        signing=signing_key_from_pem(pem(new_key)), previous_public_key=old_key.public_key()
+    )
+    assert rotated.verify_access(old_token).user_id == "u1"
+    assert len(rotated.jwks()["keys"]) == 2
+    without_previous = issuer(signing=signing_key_from_pem(pem(new_key)))
+    with pytest.raises(Unauthenticated):
+        without_previous.verify_access(old_token)
+
+
+def test_hs256_token_refused_by_an_es256_service() -> None:
+    """Key confusion: an HS256 token signed with the public key bytes must fail."""
+    from infrastructure.jwt_tokens import signing_key_from_pem
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    signing = signing_key_from_pem(pem(key))
+    tokens = issuer(signing=signing)
+    from cryptography.hazmat.primitives import serialization
+
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    forged = jwt.encode(
+        claims(),
+        public_pem.decode()[:64] * 2,
+        algorithm="HS256",
+        headers={"typ": "at+jwt", "kid": signing.kid},
+    )
+    with pytest.raises(Unauthenticated):
+        tokens.verify_access(forged)
+
+
+def test_hs256_publishes_no_keys() -> None:
+    assert issuer().jwks() == {"keys": []}

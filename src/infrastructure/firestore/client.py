@@ -8,12 +8,15 @@ transaction's begin retried for 46 s and then failed with a ValueError).
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from google.api_core import exceptions
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
+
+from domain.errors import Unavailable
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
@@ -75,6 +78,28 @@ class BoundedTransaction(firestore.Transaction):
 
 def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
     return BoundedTransaction(client, max_attempts=max_attempts)
+
+
+T = TypeVar("T")
+
+
+def run_transaction(
+    client: firestore.Client,
+    body: Callable[[firestore.Transaction], T],
+    max_attempts: int = 10,
+) -> T:
+    """Run ``body`` in a bounded transaction, retried on contention.
+
+    The library ends a transaction that kept aborting with a bare ValueError; that is
+    contention, answered as a 503 with Retry-After, not a 500.
+    """
+    try:
+        result: T = firestore.transactional(body)(transaction(client, max_attempts))
+    except ValueError as exc:
+        if isinstance(exc.__cause__, exceptions.Aborted):
+            raise Unavailable("Too many concurrent changes; try again.", retry_after=1) from exc
+        raise
+    return result
 
 
 def claim_id(normalized: str) -> str:

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
+from domain.errors import Unavailable
 from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED
 
 SESSIONS = "sessions"
+DELETE_BATCH = 200
+CAS_ATTEMPTS = 50
 
 
 def session_to_doc(session: Session) -> dict[str, Any]:
@@ -19,8 +25,9 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         "token_version": session.token_version,
         "created_at": session.created_at,
         "last_used_at": session.last_used_at,
-        "expires_at": session.expires_at,
-        "refresh_hash": session.refresh_hash,
+        "expires_at": session.expires_at,  # a Firestore TTL policy on this field reaps them
+        "refresh_hashes": list(session.refresh_hashes),
+        "spent": [{"hash": h, "at": at} for h, at in session.spent],
         "user_agent": session.user_agent,
         "revoked_at": session.revoked_at,
     }
@@ -34,7 +41,8 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         created_at=data["created_at"],
         last_used_at=data["last_used_at"],
         expires_at=data["expires_at"],
-        refresh_hash=data["refresh_hash"],
+        refresh_hashes=tuple(data.get("refresh_hashes", ())),
+        spent=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         user_agent=data.get("user_agent", ""),
         revoked_at=data.get("revoked_at"),
     )
@@ -42,6 +50,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
 
 class FirestoreSessionRepository:
     def __init__(self, client: firestore.Client) -> None:
+        self._client = client
         self._sessions = client.collection(SESSIONS)
 
     def add(self, session: Session) -> None:
@@ -54,7 +63,51 @@ class FirestoreSessionRepository:
         snap = self._sessions.document(session_id).get(**BOUNDED)
         return session_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
+    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+        # Compare-and-set on the document's update time rather than a transaction: a client
+        # refreshing from ten tabs at once makes ten writers of one document, and the
+        # emulator's (and Firestore's) pessimistic transaction locks then time out and
+        # abort in a row; a precondition failure is cheap to retry and takes no lock.
+        ref = self._sessions.document(session_id)
+        for attempt in range(CAS_ATTEMPTS):
+            snap = ref.get(**BOUNDED)
+            if not snap.exists:
+                return None
+            before = session_from_doc(session_id, snap.to_dict() or {})
+            after = change(before)
+            if after == before:
+                return after
+            try:
+                ref.update(
+                    session_to_doc(after),
+                    option=self._client.write_option(last_update_time=snap.update_time),
+                    **BOUNDED,
+                )
+            except (FailedPrecondition, NotFound):
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
+                continue
+            return after
+        raise Unavailable("The session is busy; try again.", retry_after=1)
+
     def revoke(self, session_id: str, now: datetime) -> None:
         ref = self._sessions.document(session_id)
         with contextlib.suppress(NotFound):  # revoking a session that is gone is a no-op
             ref.update({"revoked_at": now}, **BOUNDED)
+
+    def delete(self, session_id: str) -> None:
+        self._sessions.document(session_id).delete(**BOUNDED)
+
+    def _of_user(self, user_id: str) -> firestore.Query:
+        return self._sessions.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        snaps = self._of_user(user_id).limit(limit).stream(**BOUNDED)
+        return [session_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def delete_for_user(self, user_id: str) -> None:
+        query = self._of_user(user_id).limit(DELETE_BATCH)
+        while refs := [snap.reference for snap in query.select([]).stream(**BOUNDED)]:
+            batch = self._client.batch()
+            for ref in refs:
+                batch.delete(ref)
+            batch.commit(**BOUNDED)

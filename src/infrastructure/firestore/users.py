@@ -12,10 +12,11 @@ from google.cloud import firestore
 from domain.errors import Conflict, NotFound
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
-from infrastructure.firestore.client import BOUNDED, claim_id, transaction
+from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -69,7 +70,7 @@ class FirestoreUserRepository:
         self,
         client: firestore.Client,
         *,
-        owned: Sequence[tuple[str, str]] = ((SESSIONS, "user_id"),),
+        owned: Sequence[tuple[str, str]] = ((SESSIONS, "user_id"), (IDENTITIES, "user_id")),
     ) -> None:
         self._client = client
         self._users = client.collection(USERS)
@@ -146,7 +147,6 @@ class FirestoreUserRepository:
     ) -> User:
         ref = self._users.document(user_id)
 
-        @firestore.transactional
         def apply(transaction: firestore.Transaction) -> User:
             snap = ref.get(transaction=transaction, **BOUNDED)
             if not snap.exists or (snap.to_dict() or {}).get("deleted_at") is not None:
@@ -180,16 +180,24 @@ class FirestoreUserRepository:
             return new
 
         try:
-            user: User = apply(transaction(self._client))
+            user = run_transaction(self._client, apply)
         except AlreadyExists:
             # A claim was created between our read and our commit by a racing request.
             raise Conflict("The new username or email is already registered.") from None
         return user
 
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False)).order_by(
+            "__name__"
+        )
+        if after is not None:
+            query = query.start_after({"__name__": self._users.document(after)})
+        snaps = query.limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         ref = self._users.document(user_id)
 
-        @firestore.transactional
         def tombstone(transaction: firestore.Transaction) -> User | None:
             snap = ref.get(transaction=transaction, **BOUNDED)
             if not snap.exists:
@@ -204,8 +212,7 @@ class FirestoreUserRepository:
             transaction.update(ref, {"deleted_at": now, "deleting": True, "updated_at": now})
             return user
 
-        result: User | None = tombstone(transaction(self._client))
-        return result
+        return run_transaction(self._client, tombstone)
 
     def purge(self, user_id: str, batch_size: int) -> None:
         for collection, owner_field in self._owned:

@@ -9,9 +9,10 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from interfaces.http.errors import register_error_handlers
+from interfaces.http.limits import DEFAULT_RATE_LIMITS, RateLimits, install_rate_limits
 from interfaces.http.logs import install_request_context
 from interfaces.http.openapi import install_docs
-from interfaces.http.routes import accounts, health
+from interfaces.http.routes import accounts, firebase, health, jwks, sessions, users
 from interfaces.http.services import Services
 
 
@@ -22,6 +23,7 @@ class HttpConfig:
     cors_origins: tuple[str, ...] = ()
     trusted_proxy_hops: int = 0
     production: bool = False
+    rate_limits: RateLimits = DEFAULT_RATE_LIMITS
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -54,7 +56,8 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
 
     register_error_handlers(app)
     install_request_context(app, config.project)
-    for blueprint in (health.bp, accounts.bp):
+    install_rate_limits(app, config.rate_limits)
+    for blueprint in (health.bp, jwks.bp, accounts.bp, firebase.bp, sessions.bp, users.bp):
         app.register_blueprint(blueprint)
     install_docs(app)
 

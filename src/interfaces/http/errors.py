@@ -129,8 +129,10 @@ def register_error_handlers(app: Flask) -> None:
             exc.description or HTTPStatus(status).phrase,
         )
         for name, value in exc.get_headers():
-            if name.lower() == "allow":
-                response.headers["Allow"] = value
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        if status == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = "60"  # SPEC: every 429 says when to come back
         return response
 
     @app.errorhandler(Exception)

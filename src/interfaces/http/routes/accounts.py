@@ -64,7 +64,12 @@ def login() -> Response:
     body = parse_form(LoginForm) if request.mimetype in FORM_TYPES else parse_json(LoginRequest)
     user_agent = request.user_agent.string[:256]
     pair = services().login(
-        Login(login=body.username, password=body.password, user_agent=user_agent)
+        Login(
+            login=body.username,
+            password=body.password,
+            user_agent=user_agent,
+            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+        )
     )
     return json_response(token_out(pair))
 

@@ -74,3 +74,40 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
     refresh_token: str
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires")
+
+
+class RefreshRequest(Strict):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class AccessTokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class WhoAmIOut(BaseModel):
+    user_id: str
+    username: str
+    role: Literal["user", "uploader", "admin"]
+    session_id: str
+    expires_at: datetime = Field(description="When the presented access token expires")
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    current: bool = Field(description="Is this the session of the presented token?")
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None = None
+
+
+class LogoutQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    all: bool = Field(default=False, description="End every session of the user")

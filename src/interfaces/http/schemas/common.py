@@ -29,3 +29,15 @@ class Problem(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class JsonWebKey(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    kty: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JsonWebKeySet(BaseModel):
+    keys: list[JsonWebKey]

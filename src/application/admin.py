@@ -1,0 +1,137 @@
+"""Roles and administration (SPEC §5): listing users, and what only admins may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.accounts import Actor, UserView, delete_user
+from application.pagination import Page, decode_cursor, paginate
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.ports import UserRepository as Users
+from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.ids import is_id
+from domain.users import Role, User, fold
+
+
+@dataclass(frozen=True)
+class UserListing:
+    """A user as the caller may see it: everything for self and admins, else id and name."""
+
+    user: UserView
+    full: bool
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    user_id: str
+    role: str | None = None
+    disabled: bool | None = None
+
+
+def require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("This needs the admin role.", code="admin_required")
+
+
+def _get(users: Users, user_id: str) -> User:
+    return _live(users.get(user_id) if is_id(user_id) else None)
+
+
+def _live(user: User | None) -> User:
+    if user is None or user.deleted_at is not None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def list_users(actor: Actor, limit: int, cursor: str | None, *, users: Users) -> Page[UserListing]:
+    after = decode_cursor(cursor)
+    if after is not None and not is_id(after):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    rows = users.list_page(after, limit + 1)
+    page = paginate(rows, limit, rows[limit - 1].id if len(rows) > limit else None)
+    admin = actor.role == Role.ADMIN
+    return Page(
+        items=[
+            UserListing(UserView.of(u), full=admin or u.id == actor.user_id) for u in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def show_user(actor: Actor, user_id: str, *, users: Users) -> UserListing:
+    user = _get(users, user_id)
+    return UserListing(UserView.of(user), full=actor.role == Role.ADMIN or user.id == actor.user_id)
+
+
+def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -> User:
+    now = clock.now()
+    if role is not None:
+        user = user.with_role(role, now)
+    if disabled is not None:
+        user = user.with_disabled(disabled, now)
+    return user
+
+
+def change_user(
+    actor: Actor, change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog
+) -> UserView:
+    require_admin(actor)
+    role = parse_role(change.role) if change.role is not None else None
+    before = _get(users, change.user_id)
+    updated = users.update(change.user_id, lambda u: _apply(u, role, change.disabled, clock))
+    _audit_change(audit, before, updated, actor_id=actor.user_id)
+    return UserView.of(updated)
+
+
+def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) -> None:
+    changes = tuple(
+        (name, str(old), str(new))
+        for name, old, new in (
+            ("role", before.role.value, after.role.value),
+            ("disabled", before.disabled, after.disabled),
+        )
+        if old != new
+    )
+    if changes:
+        audit.record(
+            AuditEvent(Audit.ROLE_CHANGE, user_id=after.id, actor_id=actor_id, changes=changes)
+        )
+
+
+def remove_user(actor: Actor, user_id: str, *, users: Users, clock: Clock, audit: AuditLog) -> None:
+    require_admin(actor)
+    _get(users, user_id)
+    delete_user(user_id, users=users, clock=clock, audit=audit, actor_id=actor.user_id)
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput.field("role", f"Role must be one of: {roles}.", "invalid_role") from None
+
+
+# -- the command line (no actor: whoever runs it has the service's credentials) -----------
+
+
+CLI_ACTOR = "cli"  # the audit log's actor for changes made on the command line
+
+
+def set_role_by_username(
+    username: str, role: str, *, users: Users, clock: Clock, audit: AuditLog
+) -> UserView:
+    wanted = parse_role(role)
+    user = _live(users.find_by_login(fold(username)))
+    updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
+    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
+    return UserView.of(updated)
+
+
+def set_disabled_by_username(
+    username: str, disabled: bool, *, users: Users, clock: Clock, audit: AuditLog
+) -> UserView:
+    user = _live(users.find_by_login(fold(username)))
+    updated = users.update(user.id, lambda u: _apply(u, None, disabled, clock))
+    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
+    return UserView.of(updated)

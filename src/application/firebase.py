@@ -1,0 +1,150 @@
+"""Sign in with Firebase: exchange a verified ID token for a local session.
+
+The Firebase account is linked to a local account by (provider, subject) only; the local
+account is created on first use, with a username derived from the Firebase profile and no
+password (so password login never works for it).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from application.accounts import TokenPair, TokenPolicy, start_session
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    ExternalIdentity,
+    IdentityRepository,
+    IdentityVerifier,
+    SessionRepository,
+    TokenIssuer,
+)
+from domain.errors import Conflict, InvalidInput, PermissionDenied
+from domain.ids import new_id
+from domain.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
+
+# One derived name, then random suffixes: 4 digits thrice, then 8 digits.
+USERNAME_ATTEMPTS = 8
+_FALLBACK_STEM = "user"
+_PUNCTUATION = "_.-"
+_REPEATED_UNDERSCORES = re.compile(r"_{2,}")
+
+
+@dataclass(frozen=True)
+class FirebaseSignIn:
+    id_token: str
+    user_agent: str = ""
+
+
+def firebase_sign_in(
+    cmd: FirebaseSignIn,
+    *,
+    verifier: IdentityVerifier,
+    identities: IdentityRepository,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    identity = verifier.verify(cmd.id_token)
+    user = identities.find_by_identity(identity.provider, identity.subject)
+    if user is None:
+        user = _create_linked_user(identity, identities=identities, clock=clock)
+    if user.disabled:
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    pair = start_session(
+        user,
+        user_agent=cmd.user_agent,
+        sessions=sessions,
+        tokens=tokens,
+        clock=clock,
+        policy=policy,
+    )
+    audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, reason="firebase"))
+    return pair
+
+
+def _create_linked_user(
+    identity: ExternalIdentity, *, identities: IdentityRepository, clock: Clock
+) -> User:
+    # Only an address the provider has verified may claim a local e-mail; an unverified one
+    # would let anyone reserve (or later take over) somebody else's address.
+    if not identity.email or not identity.email_verified:
+        raise PermissionDenied(
+            "The Firebase account needs a verified e-mail address before it can sign in here.",
+            code="email_not_verified",
+        )
+    email = Email(identity.email)
+    name = (identity.display_name or "").strip()[:NAME_MAX] or None
+    now = clock.now()
+    for username in username_candidates(identity.display_name, identity.email):
+        user = User.register(
+            id=new_id(), username=username, email=email, password_hash=None, now=now, name=name
+        )
+        try:
+            return identities.add_with_identity(user, identity.provider, identity.subject)
+        except Conflict as exc:
+            if exc.code == "email_taken":
+                # Never link to the holder of the address: that is how accounts are taken over.
+                raise Conflict(
+                    "This e-mail address belongs to another account; sign in with its password.",
+                    code="email_taken",
+                    field="email",
+                ) from None
+            if exc.code != "username_taken":
+                raise
+    raise Conflict("No free username could be derived; try again.", code="username_unavailable")
+
+
+def _allowed(ch: str) -> bool:
+    # The same characters Username accepts (which still validates every candidate).
+    category = unicodedata.category(ch)
+    return category.startswith("L") or category == "Nd" or ch in _PUNCTUATION
+
+
+def sanitize_username(text: str | None) -> str:
+    """``text`` reduced to the username alphabet: others become '_', ends trimmed, cut to size."""
+    if not text:
+        return ""
+    mapped = "".join(ch if _allowed(ch) else "_" for ch in unicodedata.normalize("NFKC", text))
+    squeezed = _REPEATED_UNDERSCORES.sub("_", mapped).strip(_PUNCTUATION)
+    return squeezed[:USERNAME_MAX].rstrip(_PUNCTUATION)
+
+
+def _local_part(email: str | None) -> str:
+    if not email or "@" not in email:
+        return ""
+    return email.rpartition("@")[0].split("+", 1)[0]  # no sub-address ("alice+news")
+
+
+def username_candidates(
+    display_name: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
+) -> Iterator[Username]:
+    """The derived name, then the same with a random numeric suffix; valid usernames only."""
+    stem = next(
+        (
+            base
+            for base in (sanitize_username(display_name), sanitize_username(_local_part(email)))
+            if len(base) >= USERNAME_MIN
+        ),
+        "",
+    )
+    texts = [stem] if stem else []
+    stem = stem or _FALLBACK_STEM
+    for attempt in range(attempts - len(texts)):
+        digits = 4 if attempt < 3 else 8
+        suffix = f"{secrets.randbelow(10**digits):0{digits}d}"
+        head = stem[: USERNAME_MAX - digits - 1].rstrip(_PUNCTUATION) or _FALLBACK_STEM
+        texts.append(f"{head}_{suffix}")
+    for text in texts:
+        try:
+            yield Username(text)
+        except InvalidInput:  # defensive: the mapping above should never produce one
+            continue

@@ -1,0 +1,47 @@
+"""Opaque cursors for ``?limit=&cursor=`` pagination (SPEC §2)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from domain.errors import InvalidInput
+
+T = TypeVar("T")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(after: str) -> str:
+    raw = json.dumps({"after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The position a cursor stands for; 422 ``invalid_cursor`` for anything we did not make."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        after = data["after"]
+        if isinstance(after, str) and 0 < len(after) <= 256:
+            return after
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
+        pass
+    raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+
+
+def paginate(rows: list[T], limit: int, position: str | None) -> Page[T]:
+    """``rows`` was fetched with ``limit + 1``; the extra one only says that more exist."""
+    if len(rows) > limit and position is not None:
+        return Page(items=rows[:limit], next_cursor=encode_cursor(position))
+    return Page(items=rows[:limit], next_cursor=None)

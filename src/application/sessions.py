@@ -1,0 +1,197 @@
+"""Session use cases: refresh-token rotation, renewal, logout, the session list."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts import (
+    Actor,
+    TokenPair,
+    TokenPolicy,
+    hash_refresh_secret,
+    token_pair,
+)
+from application.ports import Audit, AuditEvent, AuditLog, Clock, SessionRepository, TokenIssuer
+from application.ports import UserRepository as Users
+from domain.errors import NotFound, Unauthenticated
+
+_REFRESH_TOKEN = re.compile(r"^([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})$")
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    current: bool
+
+
+def _invalid_refresh() -> Unauthenticated:
+    return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+
+
+def refresh(
+    refresh_token: str,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    """Rotate: a new pair for the same session; the presented refresh token is spent.
+
+    A token spent within ``policy.refresh_grace`` gets a sibling (parallel refreshes of one
+    client); a token spent before that is a replay and revokes the whole session.
+    """
+    match = _REFRESH_TOKEN.match(refresh_token)
+    if match is None:
+        raise _invalid_refresh()
+    session_id, secret = match.groups()
+    session = sessions.get(session_id)
+    user = users.get(session.user_id) if session is not None else None
+    now = clock.now().replace(microsecond=0)
+    if (
+        session is None
+        or user is None
+        or not user.active
+        or not session.valid_for(user.id, user.token_version, now)
+    ):
+        raise _invalid_refresh()
+    presented = hash_refresh_secret(secret)
+    new_secret = secrets.token_urlsafe(32)
+    new_hash = hash_refresh_secret(new_secret)
+    after = sessions.update(
+        session_id,
+        lambda s: s.refreshed(
+            presented=presented,
+            new_hash=new_hash,
+            now=now,
+            grace=policy.refresh_grace,
+            idle_timeout=policy.refresh_ttl,
+        ),
+    )
+    if after is None or new_hash not in after.refresh_hashes:
+        if after is not None and after.revoked_at == now:  # this call found the replay
+            audit.record(
+                AuditEvent(
+                    Audit.REFRESH_TOKEN_REUSE,
+                    outcome="failure",
+                    user_id=session.user_id,
+                    session_id=session.id,
+                    reason="reused_refresh_token",
+                )
+            )
+            raise Unauthenticated(
+                "This refresh token was already used; the session has been ended.",
+                code="refresh_token_reused",
+            )
+        raise _invalid_refresh()
+    return token_pair(user, after, new_secret, tokens=tokens, now=now, policy=policy)
+
+
+def renew(
+    actor: Actor,
+    *,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+) -> AccessToken:
+    """A fresh access token for the caller's session, never past the session's expiry."""
+    now = clock.now().replace(microsecond=0)
+    session = sessions.update(actor.session_id, lambda s: s.touched(now))
+    if session is None:
+        raise Unauthenticated("The session has ended.", code="invalid_token")
+    access = tokens.issue_access(
+        user_id=actor.user_id,
+        role=actor.role,
+        session_id=session.id,
+        now=now,
+        not_after=session.expires_at,
+    )
+    expires_in = int((access.expires_at - now).total_seconds())
+    if expires_in <= 0:
+        raise Unauthenticated("The session has expired.", code="invalid_token")
+    return AccessToken(access_token=access.token, expires_in=expires_in)
+
+
+def logout(
+    actor: Actor,
+    *,
+    everywhere: bool,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """End the caller's session, or (``everywhere``) every session of the user, at once."""
+    if everywhere:
+        now = clock.now()
+        users.update(actor.user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
+        sessions.delete_for_user(actor.user_id)  # housekeeping; already unusable
+    else:
+        sessions.delete(actor.session_id)
+    audit.record(
+        AuditEvent(
+            Audit.LOGOUT,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            reason="all_sessions" if everywhere else "this_session",
+        )
+    )
+
+
+MAX_SESSIONS_LISTED = 100
+
+
+def list_sessions(
+    actor: Actor,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    policy: TokenPolicy,
+) -> list[SessionView]:
+    user = users.get(actor.user_id)
+    if user is None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    now = clock.now()
+    active = [
+        s
+        for s in sessions.list_for_user(actor.user_id, limit=1000)
+        if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
+    ]
+    active.sort(key=lambda s: s.last_used_at, reverse=True)
+    return [
+        SessionView(
+            id=s.id,
+            created_at=s.created_at,
+            last_used_at=s.last_used_at,
+            expires_at=s.expires_at,
+            user_agent=s.user_agent,
+            current=s.id == actor.session_id,
+        )
+        for s in active[:MAX_SESSIONS_LISTED]
+    ]
+
+
+def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -> None:
+    """End one of the caller's own sessions; another user's is 'not found'."""
+    session = sessions.get(session_id) if _SESSION_ID.match(session_id) else None
+    if session is None or session.user_id != actor.user_id:
+        raise NotFound("No such session.", code="session_not_found")
+    sessions.delete(session_id)

@@ -1,0 +1,128 @@
+"""Throttling of failed logins: failures counted per key block it for a growing, capped time."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+_MAX_DOUBLINGS = 30  # keeps 2**n finite however long an attacker goes on; the cap applies first
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    """``max_failures`` inside ``window`` block a key for ``backoff``; every further failure
+    within a window after a block ends blocks it again at once, for twice as long, up to
+    ``max_backoff``. A key quiet for a whole window after its block starts from zero."""
+
+    max_failures: int
+    window: timedelta
+    backoff: timedelta
+    max_backoff: timedelta
+
+    def block_length(self, strikes: int) -> timedelta:
+        doublings: int = min(strikes - 1, _MAX_DOUBLINGS)
+        return min(self.backoff * (1 << doublings), self.max_backoff)
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """The failures counted against one key, and the block they caused, if any."""
+
+    failures: int
+    window_start: datetime
+    blocked_until: datetime | None = None
+    strikes: int = 0  # blocks in a row, each twice as long as the one before
+
+    @classmethod
+    def first(cls, now: datetime, rule: ThrottleRule) -> FailureRecord:
+        return cls(failures=0, window_start=now)._counted(now, rule)
+
+    def blocked(self, now: datetime) -> bool:
+        return self.blocked_until is not None and now < self.blocked_until
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until the block ends (at least 1)."""
+        if self.blocked_until is None:
+            return 1
+        return max(1, math.ceil((self.blocked_until - now).total_seconds()))
+
+    def after_failure(self, now: datetime, rule: ThrottleRule) -> FailureRecord:
+        if self.blocked(now):
+            return self  # a request that passed the check before the block began
+        if self.blocked_until is not None:
+            if now < self.blocked_until + rule.window:
+                return self._block(now, rule, self.strikes + 1)
+            return FailureRecord.first(now, rule)  # quiet for a whole window: forgiven
+        if now >= self.window_start + rule.window:
+            return FailureRecord.first(now, rule)
+        return self._counted(now, rule)
+
+    def expires_at(self, rule: ThrottleRule) -> datetime:
+        """When this record stops mattering (a Firestore TTL policy may delete it then)."""
+        end = self.blocked_until or self.window_start
+        return end + rule.window
+
+    def _counted(self, now: datetime, rule: ThrottleRule) -> FailureRecord:
+        failures = self.failures + 1
+        if failures >= rule.max_failures:
+            return FailureRecord(failures, now, now + rule.block_length(1), strikes=1)
+        return FailureRecord(failures, self.window_start)
+
+    def _block(self, now: datetime, rule: ThrottleRule, strikes: int) -> FailureRecord:
+        return FailureRecord(
+            self.failures + 1, now, now + rule.block_length(strikes), strikes=strikes
+        )
+
+
+def client_scope(address: str) -> str:
+    """The unit a client address is throttled as: an IPv4 address, or an IPv6 /64 (one
+    subscriber usually holds a whole /64 and could otherwise rotate through it)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+FIFTEEN_MINUTES = timedelta(minutes=15)
+
+
+def _rule(max_failures: int) -> ThrottleRule:
+    return ThrottleRule(max_failures, FIFTEEN_MINUTES, timedelta(minutes=1), FIFTEEN_MINUTES)
+
+
+PER_ACCOUNT_IP, PER_ACCOUNT, PER_IP = _rule(10), _rule(100), _rule(50)
+
+
+@dataclass(frozen=True)
+class LoginThrottlePolicy:
+    """Which keys a failed login counts against, and the rule of each.
+
+    ``per_account_ip`` is the tight one: an attacker hammering one account from one address
+    is blocked without locking the owner out elsewhere. ``per_account`` is a looser ceiling
+    against guessing one account from many addresses; ``per_ip`` against one address trying
+    many accounts. The account is the login name as typed (normalized), known or not, so a
+    429 never tells whether an account exists, nor which username and e-mail belong together.
+    """
+
+    per_account_ip: ThrottleRule = PER_ACCOUNT_IP
+    per_account: ThrottleRule = PER_ACCOUNT
+    per_ip: ThrottleRule = PER_IP
+
+    def rules_for(self, login: str, client_ip: str) -> tuple[tuple[str, ThrottleRule], ...]:
+        scope = client_scope(client_ip)
+        return (
+            (self.success_key(login, client_ip), self.per_account_ip),
+            (f"account:{login}", self.per_account),
+            (f"ip:{scope}", self.per_ip),
+        )
+
+    def success_key(self, login: str, client_ip: str) -> str:
+        """The one key a successful login clears: this account from this address."""
+        return f"account_ip:{login}|{client_scope(client_ip)}"

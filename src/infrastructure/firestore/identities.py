@@ -1,0 +1,107 @@
+"""Links from external identities to users: ``identities/{provider}:{subject}`` -> user id.
+
+A new user, its username and email claims and its identity link are written as one atomic
+commit of four creates (like FirestoreUserRepository.add): parallel first sign-ins of one
+Firebase user cannot make two accounts, since only one commit can create the link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.cloud import firestore
+
+from domain.errors import Conflict
+from domain.users import User
+from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.users import (
+    EMAILS,
+    IDENTITIES,
+    USERNAMES,
+    USERS,
+    user_from_doc,
+    user_to_doc,
+)
+
+_TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}
+
+
+class FirestoreIdentityRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def _link(self, provider: str, subject: str) -> firestore.DocumentReference:
+        # claim_id escapes '/' and the reserved '__…__' form; a uid may hold anything.
+        return self._client.collection(IDENTITIES).document(claim_id(f"{provider}:{subject}"))
+
+    def _live_user(self, user_id: object) -> User | None:
+        if not isinstance(user_id, str) or not user_id:
+            return None
+        snap = self._client.collection(USERS).document(user_id).get(**BOUNDED)
+        if not snap.exists:
+            return None
+        user = user_from_doc(snap.id, snap.to_dict() or {})
+        return user if user.deleted_at is None else None
+
+    def find_by_identity(self, provider: str, subject: str) -> User | None:
+        snap = self._link(provider, subject).get(**BOUNDED)
+        return self._live_user((snap.to_dict() or {}).get("user_id")) if snap.exists else None
+
+    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+        link = self._link(provider, subject)
+        claims = [
+            (EMAILS, self._client.collection(EMAILS).document(claim_id(user.email.normalized))),
+            (
+                USERNAMES,
+                self._client.collection(USERNAMES).document(claim_id(user.username.normalized)),
+            ),
+        ]
+        for _ in range(4):
+            batch = self._client.batch()
+            batch.create(self._client.collection(USERS).document(user.id), user_to_doc(user))
+            for collection, ref in claims:
+                batch.create(ref, {"user_id": user.id, "kind": collection})
+            batch.create(
+                link,
+                {
+                    "user_id": user.id,
+                    "provider": provider,
+                    "subject": subject,
+                    "created_at": user.created_at,
+                },
+            )
+            try:
+                batch.commit(**BOUNDED)
+                return user
+            except AlreadyExists:
+                pass
+            # Something was taken. The link is looked at first: when a parallel sign-in of the
+            # same person won, its email claim is taken too, and that is not a conflict.
+            refs = [link] + [ref for _, ref in claims]
+            snaps = {s.reference.path: s for s in self._client.get_all(refs, **BOUNDED)}
+            linked = snaps.get(link.path)
+            if linked is not None and linked.exists:
+                holder = (linked.to_dict() or {}).get("user_id")
+                if holder == user.id:
+                    return user  # our own commit went through; only its answer was lost
+                current = self._live_user(holder)
+                if current is not None:
+                    return current
+                self._unlink_stale(linked)  # its account was deleted: the identity is free
+                continue
+            for collection, ref in claims:
+                held = snaps.get(ref.path)
+                owner = (held.to_dict() or {}).get("user_id") if held is not None else None
+                if held is not None and held.exists and owner != user.id:
+                    code, field = _TAKEN[collection]
+                    raise Conflict(f"This {field} is already registered.", code=code, field=field)
+            # The holder was deleted between our commit and our read: try again.
+        raise Conflict("Sign-up conflicted repeatedly; try again.", code="conflict")
+
+    def _unlink_stale(self, snap: Any) -> None:
+        # Delete only the version we read: a link made since by a racing request stays.
+        option = self._client.write_option(last_update_time=snap.update_time)
+        with contextlib.suppress(FailedPrecondition, NotFound):
+            snap.reference.delete(option=option, **BOUNDED)

@@ -1,0 +1,37 @@
+"""SPEC §4: POST /auth/firebase — a Firebase ID token in, a firegate token pair out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from application.firebase import FirebaseSignIn
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response
+from interfaces.http.schemas.accounts import TokenOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.firebase import FirebaseExchangeRequest
+from interfaces.http.services import services
+
+bp = Blueprint("firebase", __name__)
+TAGS = ("accounts",)  # next to /login, the other way in
+
+
+@bp.post("/auth/firebase")
+@doc(
+    json=FirebaseExchangeRequest,
+    responses={200: TokenOut, 401: Problem, 403: Problem, 409: Problem, 429: Problem},
+    tags=TAGS,
+)
+def exchange() -> Response:
+    """Exchange a Firebase ID token for a token pair; the account is created on first use.
+
+    401 `invalid_id_token`, `id_token_expired`, `id_token_revoked`; 403
+    `firebase_user_disabled`, `account_disabled`, `email_not_verified` (first use needs a
+    verified e-mail); 409 `email_taken` (the address belongs to another account).
+    """
+    body = parse_json(FirebaseExchangeRequest)
+    pair = services().firebase_sign_in(
+        FirebaseSignIn(id_token=body.id_token, user_agent=request.user_agent.string[:256])
+    )
+    return json_response(TokenOut.model_validate(pair, from_attributes=True))

@@ -1,0 +1,79 @@
+"""SPEC §5: users and roles. Admin-only changes; public fields for everybody else."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from pydantic import BaseModel
+
+from application.accounts import Actor
+from application.admin import AdminChange, UserListing
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json, parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.accounts import UserOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.users import (
+    AdminUserChange,
+    PageQuery,
+    UserAdminOut,
+    UserPage,
+    UserPublicOut,
+)
+from interfaces.http.services import services
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+TAGS = ("users",)
+
+
+def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
+    if actor.role == "admin":
+        return UserAdminOut.model_validate(listing.user, from_attributes=True)
+    if listing.full:
+        return UserOut.model_validate(listing.user, from_attributes=True)
+    return UserPublicOut(id=listing.user.id, username=listing.user.username)
+
+
+@bp.get("")
+@doc(query=PageQuery, responses={200: UserPage, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
+@authenticated
+def list_users(actor: Actor) -> Response:
+    """Users, paginated: id and username for users, everything for admins."""
+    query = parse_query(PageQuery)
+    page = services().list_users(actor, query.limit, query.cursor)
+    items = [listing_out(actor, item) for item in page.items]
+    return json_response(UserPage(items=items, next_cursor=page.next_cursor))
+
+
+@bp.get("/<user_id>")
+@doc(responses={200: UserAdminOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def get_user(actor: Actor, user_id: str) -> Response:
+    """One user: public fields, or all of them for oneself and for admins."""
+    return json_response(listing_out(actor, services().show_user(actor, user_id)))
+
+
+@bp.patch("/<user_id>")
+@doc(
+    json=AdminUserChange,
+    responses={200: UserAdminOut, 403: Problem, 404: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def change_user(actor: Actor, user_id: str) -> Response:
+    """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request."""
+    body = parse_json(AdminUserChange)
+    view = services().change_user(
+        actor, AdminChange(user_id=user_id, role=body.role, disabled=body.disabled)
+    )
+    return json_response(UserAdminOut.model_validate(view, from_attributes=True))
+
+
+@bp.delete("/<user_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_user(actor: Actor, user_id: str) -> Response:
+    """Admin: delete the account like DELETE /user does."""
+    services().remove_user(actor, user_id)
+    return no_content()

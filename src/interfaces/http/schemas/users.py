@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interfaces.http.schemas.accounts import UserOut
+from interfaces.http.schemas.common import Strict
+
+
+class UserPublicOut(BaseModel):
+    id: str
+    username: str
+
+
+class UserAdminOut(UserOut):
+    disabled: bool
+
+
+class UserPage(BaseModel):
+    items: list[UserAdminOut | UserOut | UserPublicOut]
+    next_cursor: str | None
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class AdminUserChange(Strict):
+    role: Literal["user", "uploader", "admin"] | None = None
+    disabled: bool | None = None

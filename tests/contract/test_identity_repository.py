@@ -1,0 +1,158 @@
+"""The IdentityRepository port, run against the fake and against Firestore."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from application.ports import IdentityRepository, UserRepository
+from domain.errors import Conflict
+from domain.ids import new_id
+from domain.users import Email, User, Username
+from tests.fakes import FakeIdentityRepository, FakeUserRepository, InMemoryStore
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+UID = "fb-uid-1"
+
+
+@dataclass
+class Repos:
+    users: UserRepository
+    identities: IdentityRepository
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def repos(request: pytest.FixtureRequest) -> Repos:
+    if request.param == "fake":
+        store = InMemoryStore()
+        return Repos(FakeUserRepository(store), FakeIdentityRepository(store))
+    from infrastructure.firestore.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.users import FirestoreUserRepository
+
+    client = request.getfixturevalue("firestore")
+    return Repos(FirestoreUserRepository(client), FirestoreIdentityRepository(client))
+
+
+def make_user(username: str = "alice", email: str | None = None) -> User:
+    return User.register(
+        id=new_id(),
+        username=Username(username),
+        email=Email(email or f"{username}@example.com"),
+        password_hash=None,
+        now=NOW,
+        name="Alice Liddell",
+    )
+
+
+def test_unknown_identity_is_none(repos: Repos) -> None:
+    assert repos.identities.find_by_identity("firebase", UID) is None
+
+
+def test_add_links_a_passwordless_user_with_its_claims(repos: Repos) -> None:
+    user = make_user("Alice")
+    assert repos.identities.add_with_identity(user, "firebase", UID) == user
+    assert repos.identities.find_by_identity("firebase", UID) == user
+    assert repos.users.get(user.id) == user
+    assert repos.users.find_by_login("alice") == user
+    assert repos.users.find_by_login("alice@example.com") == user
+    assert repos.identities.find_by_identity("firebase", "other-uid") is None
+    assert repos.identities.find_by_identity("other-provider", UID) is None
+
+
+def test_a_uid_never_matches_a_username(repos: Repos) -> None:
+    repos.users.add(make_user("alice"))
+    assert repos.identities.find_by_identity("firebase", "alice") is None
+
+
+def test_second_add_of_one_identity_returns_the_first_user(repos: Repos) -> None:
+    first = make_user("alice")
+    repos.identities.add_with_identity(first, "firebase", UID)
+    second = make_user("alice2", "other@example.com")
+    assert repos.identities.add_with_identity(second, "firebase", UID) == first
+    assert repos.users.get(second.id) is None
+    assert repos.users.find_by_login("alice2") is None
+    assert repos.users.find_by_login("other@example.com") is None
+
+
+def test_same_person_racing_with_the_same_names_gets_the_first_user(repos: Repos) -> None:
+    # A parallel first sign-in derives the same username and e-mail: not a conflict.
+    first = make_user("alice")
+    repos.identities.add_with_identity(first, "firebase", UID)
+    assert repos.identities.add_with_identity(make_user("alice"), "firebase", UID) == first
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "code"),
+    [
+        ("ALICE", "new@example.com", "username_taken"),
+        ("newname", "Alice@Example.COM", "email_taken"),
+    ],
+)
+def test_taken_claims_conflict_and_leave_nothing_behind(
+    repos: Repos, username: str, email: str, code: str
+) -> None:
+    holder = make_user("alice")
+    repos.users.add(holder)
+    loser = make_user(username, email)
+    with pytest.raises(Conflict) as info:
+        repos.identities.add_with_identity(loser, "firebase", UID)
+    assert info.value.code == code
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    assert repos.users.get(loser.id) is None
+    assert repos.users.find_by_login("alice") == holder
+    assert repos.users.find_by_login("alice@example.com") == holder
+    if code == "email_taken":
+        assert repos.users.find_by_login("newname") is None
+    else:
+        assert repos.users.find_by_login("new@example.com") is None
+    repos.identities.add_with_identity(make_user("bob"), "firebase", UID)  # link still free
+
+
+def test_deleted_account_frees_its_identity(repos: Repos) -> None:
+    old = make_user("alice")
+    repos.identities.add_with_identity(old, "firebase", UID)
+    repos.users.mark_deleted(old.id, NOW)
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    # Before the purge the stale link still exists: it is replaced, not followed.
+    new = make_user("alice")
+    assert repos.identities.add_with_identity(new, "firebase", UID) == new
+    assert repos.identities.find_by_identity("firebase", UID) == new
+    repos.users.purge(old.id, batch_size=10)
+    assert repos.identities.find_by_identity("firebase", UID) == new
+
+
+def test_purge_removes_the_link(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.identities.add_with_identity(user, "firebase", UID)
+    repos.users.mark_deleted(user.id, NOW)
+    repos.users.purge(user.id, batch_size=10)
+    assert repos.users.get(user.id) is None
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    again = make_user("alice")
+    assert repos.identities.add_with_identity(again, "firebase", UID) == again
+
+
+@pytest.mark.parametrize("subject", ["a/b", "__x__", "%2F", "ü" * 128, "."])
+def test_awkward_subjects(repos: Repos, subject: str) -> None:
+    user = make_user("alice")
+    assert repos.identities.add_with_identity(user, "firebase", subject) == user
+    assert repos.identities.find_by_identity("firebase", subject) == user
+    assert repos.identities.find_by_identity("firebase", subject + "x") is None
+
+
+@pytest.mark.timeout(120)
+def test_parallel_first_links_make_one_account(repos: Repos) -> None:
+    candidates = [make_user("alice") for _ in range(8)]
+    with ThreadPoolExecutor(len(candidates)) as pool:
+        linked = list(
+            pool.map(lambda u: repos.identities.add_with_identity(u, "firebase", UID), candidates)
+        )
+    winner = linked[0]
+    assert all(user == winner for user in linked)
+    assert winner in candidates
+    assert [c.id for c in candidates if repos.users.get(c.id) is not None] == [winner.id]
+    assert repos.identities.find_by_identity("firebase", UID) == winner

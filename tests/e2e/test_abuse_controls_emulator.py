@@ -1,0 +1,79 @@
+"""Failed-login throttle on the Firestore emulator behind one trusted proxy (the Cloud Run
+set-up, TRUSTED_PROXY_HOPS=1), through the Flask test client with real argon2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from application.ports import Audit
+from bootstrap import build_app
+from domain.throttling import LoginThrottlePolicy
+from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from tests.conftest import PASSWORD, make_settings, register
+from tests.fakes import RecordingAuditLog
+
+pytestmark = pytest.mark.e2e
+PROXY, ATTACKER, OWNER = "169.254.1.1", "203.0.113.66", "198.51.100.7"
+
+
+@pytest.fixture
+def audit() -> RecordingAuditLog:
+    return RecordingAuditLog()
+
+
+@pytest.fixture
+def proxied_client(firestore: Any, audit: RecordingAuditLog) -> FlaskClient:
+    app = build_app(make_settings(trusted_proxy_hops=1), client=firestore, audit=audit)
+    return app.test_client()
+
+
+def login(client: FlaskClient, forwarded_for: str, password: str) -> Any:
+    return client.post(
+        "/login",
+        json={"username": "alice", "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": PROXY},
+    )
+
+
+def test_attacker_waits_while_the_owner_logs_in_from_elsewhere(
+    proxied_client: FlaskClient, firestore: Any, audit: RecordingAuditLog
+) -> None:
+    user = register(proxied_client, "alice")
+    for _ in range(10):
+        assert login(proxied_client, ATTACKER, "wrong password!").status_code == 401
+    for forwarded_for in (ATTACKER, f"{OWNER}, {ATTACKER}"):  # a forged first hop is ignored
+        blocked = login(proxied_client, forwarded_for, PASSWORD)
+        assert blocked.status_code == 429
+        assert blocked.get_json()["code"] == "too_many_login_failures"
+        assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    assert login(proxied_client, OWNER, PASSWORD).status_code == 200
+
+    throttle = FirestoreLoginThrottle(firestore)
+    keys = dict(LoginThrottlePolicy().rules_for("alice", ATTACKER))
+    assert throttle.load(list(keys))[f"account_ip:alice|{ATTACKER}"].blocked_until is not None
+    logins = [e for e in audit.events if e.event is Audit.LOGIN]
+    assert [(e.outcome, e.reason, e.ip) for e in logins] == (
+        [("failure", "wrong_password", ATTACKER)] * 10
+        + [("failure", "too_many_login_failures", ATTACKER)] * 2
+        + [("success", None, OWNER)]
+    )
+    assert logins[-1].user_id == user["id"] and logins[-1].session_id
+
+
+def test_success_clears_only_this_account_from_this_address(
+    proxied_client: FlaskClient, firestore: Any
+) -> None:
+    register(proxied_client, "alice")
+    for _ in range(3):
+        assert login(proxied_client, OWNER, "wrong password!").status_code == 401
+    assert login(proxied_client, OWNER, PASSWORD).status_code == 200
+    throttle = FirestoreLoginThrottle(firestore)
+    left = throttle.load([key for key, _ in LoginThrottlePolicy().rules_for("alice", OWNER)])
+    assert {key: record.failures for key, record in left.items()} == {
+        "account:alice": 3,
+        f"ip:{OWNER}": 3,
+    }

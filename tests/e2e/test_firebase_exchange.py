@@ -1,0 +1,368 @@
+"""POST /auth/firebase on the Firebase Auth and Firestore emulators, real firebase-admin.
+
+Tokens come from the Auth emulator's own sign-in endpoint. The emulator signs nothing
+(``alg: none``) and firebase-admin checks no signature or time while it is in use, so what
+is tested here is everything else: project (audience/issuer), custom tokens, malformed
+tokens, revocation, disabled and deleted Firebase users, expiry (checked by firegate itself),
+and the linking and account creation on Firestore.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD, bearer, make_settings, register
+
+pytestmark = pytest.mark.e2e
+FIREBASE_PASSWORD = "firebase secret 1"
+
+
+@dataclass
+class FirebaseAuth:
+    """The Auth emulator, driven as a Firebase project's users and their apps would."""
+
+    app: Any  # a firebase_admin App of the tests' own, for admin operations
+    url: str
+
+    def create(
+        self,
+        email: str | None,
+        *,
+        display_name: str | None = None,
+        email_verified: bool = True,
+    ) -> str:
+        from firebase_admin import auth
+
+        user = auth.create_user(
+            email=email,
+            password=FIREBASE_PASSWORD,
+            display_name=display_name,
+            email_verified=email_verified,
+            app=self.app,
+        )
+        uid: str = user.uid
+        return uid
+
+    def sign_in(self, email: str) -> str:
+        response = requests.post(
+            f"{self.url}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any",
+            json={"email": email, "password": FIREBASE_PASSWORD, "returnSecureToken": True},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["idToken"]
+        return token
+
+    def sign_up(self, email: str) -> str:
+        """A user made by the client SDK's createUserWithEmailAndPassword: not verified."""
+        response = requests.post(
+            f"{self.url}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=any",
+            json={"email": email, "password": FIREBASE_PASSWORD, "returnSecureToken": True},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["idToken"]
+        return token
+
+
+@pytest.fixture(scope="session")
+def firebase_admin_app(emulators: Any) -> Iterator[Any]:
+    import firebase_admin
+
+    app = firebase_admin.initialize_app(
+        options={"projectId": emulators.project}, name="firegate-e2e-admin"
+    )
+    yield app
+    firebase_admin.delete_app(app)
+
+
+@pytest.fixture
+def firebase(firebase_admin_app: Any, firestore: Any, emulators: Any) -> FirebaseAuth:
+    """The emulators, wiped (through ``firestore``) before each test."""
+    return FirebaseAuth(app=firebase_admin_app, url=emulators.url("auth"))
+
+
+def exchange(client: FlaskClient, token: str) -> Any:
+    return client.post("/auth/firebase", json={"id_token": token})
+
+
+def tokens_for(client: FlaskClient, token: str) -> dict[str, Any]:
+    response = exchange(client, token)
+    assert response.status_code == 200, response.get_json()
+    pair: dict[str, Any] = response.get_json()
+    return pair
+
+
+def me(client: FlaskClient, pair: dict[str, Any]) -> dict[str, Any]:
+    response = client.get("/user", headers=bearer(pair["access_token"]))
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def assert_refused(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == code
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def count(firestore: Any, collection: str) -> int:
+    return sum(1 for _ in firestore.collection(collection).stream())
+
+
+def reencode(token: str, **claims: Any) -> str:
+    """The emulator's unsigned token with some claims changed, as the emulator would mint it."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header, payload, _ = token.split(".")
+    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    decoded.update(claims)
+    return f"{header}.{b64(json.dumps(decoded).encode())}."
+
+
+def test_first_exchange_creates_the_account_and_later_ones_reuse_it(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    uid = firebase.create("Alice.L@Example.com", display_name="Alice Liddell")
+    pair = tokens_for(real_client, firebase.sign_in("alice.l@example.com"))
+    assert pair["token_type"] == "bearer" and pair["expires_in"] > 0
+    assert pair["refresh_token"] and pair["refresh_expires_in"] > 0
+    user = me(real_client, pair)
+    assert user["username"] == "Alice_Liddell"
+    assert user["email"] == "alice.l@example.com"  # as Firebase holds it
+    assert user["name"] == "Alice Liddell" and user["role"] == "user"
+    assert user["id"] != uid
+
+    stored = firestore.collection("users").document(user["id"]).get().to_dict()
+    assert stored["password_hash"] is None
+    link = firestore.collection("identities").document(f"firebase:{uid}").get().to_dict()
+    assert link["user_id"] == user["id"] and link["subject"] == uid
+    assert firestore.collection("usernames").document("alice_liddell").get().exists
+    assert firestore.collection("emails").document("alice.l@example.com").get().exists
+
+    again = tokens_for(real_client, firebase.sign_in("alice.l@example.com"))
+    assert again["access_token"] != pair["access_token"]
+    assert me(real_client, again)["id"] == user["id"]
+    assert count(firestore, "users") == count(firestore, "identities") == 1
+    assert me(real_client, pair)["id"] == user["id"]  # both sessions live
+
+    # No password exists for it: password login fails like any wrong password.
+    for login in ("Alice_Liddell", "alice.l@example.com"):
+        response = real_client.post("/login", json={"username": login, "password": PASSWORD})
+        assert_refused(response, 401, "invalid_credentials")
+
+
+def test_unverified_email_is_refused_until_verified(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    from firebase_admin import auth
+
+    token = firebase.sign_up("bob@example.com")
+    assert_refused(exchange(real_client, token), 403, "email_not_verified")
+    uid = auth.get_user_by_email("bob@example.com", app=firebase.app).uid
+    auth.update_user(uid, email_verified=True, app=firebase.app)
+    # A token states what was true when it was minted: the client must get a fresh one.
+    assert_refused(exchange(real_client, token), 403, "email_not_verified")
+    pair = tokens_for(real_client, firebase.sign_in("bob@example.com"))
+    assert me(real_client, pair)["username"] == "bob"  # from the e-mail's local part
+    assert count(firestore, "users") == 1
+
+
+def test_email_of_a_password_account_is_409_and_never_linked(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    owner = register(real_client, "alice")  # alice@example.com, with a password
+    firebase.create("alice@example.com", display_name="Mallory")
+    response = exchange(real_client, firebase.sign_in("alice@example.com"))
+    assert_refused(response, 409, "email_taken")
+    assert response.get_json()["errors"][0]["field"] == "email"
+    assert count(firestore, "identities") == 0 and count(firestore, "users") == 1
+    assert firestore.collection("usernames").document("mallory").get().exists is False
+    login = real_client.post("/login", json={"username": "alice", "password": PASSWORD})
+    assert login.status_code == 200
+    assert me(real_client, login.get_json())["id"] == owner["id"]
+
+
+def test_username_collision_gets_a_numeric_suffix(
+    real_client: FlaskClient, firebase: FirebaseAuth
+) -> None:
+    register(real_client, "alice")
+    firebase.create("other@example.com", display_name="Alice")
+    user = me(real_client, tokens_for(real_client, firebase.sign_in("other@example.com")))
+    assert re.fullmatch(r"Alice_\d{4}", user["username"]), user["username"]
+
+
+def test_disabled_firebase_user_is_refused(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    from firebase_admin import auth
+
+    uid = firebase.create("carol@example.com")
+    token = firebase.sign_in("carol@example.com")
+    auth.update_user(uid, disabled=True, app=firebase.app)
+    assert_refused(exchange(real_client, token), 403, "firebase_user_disabled")
+    assert count(firestore, "users") == 0
+
+
+def test_disabled_local_account_is_refused(
+    real_app: Any, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    client = real_app.test_client()
+    firebase.create("dave@example.com")
+    user = me(client, tokens_for(client, firebase.sign_in("dave@example.com")))
+    firestore.collection("users").document(user["id"]).update({"disabled": True})
+    assert_refused(exchange(client, firebase.sign_in("dave@example.com")), 403, "account_disabled")
+
+
+def test_revoked_token_is_refused_and_a_fresh_one_works(
+    real_client: FlaskClient, firebase: FirebaseAuth
+) -> None:
+    from firebase_admin import auth
+
+    uid = firebase.create("erin@example.com")
+    token = firebase.sign_in("erin@example.com")
+    first = me(real_client, tokens_for(real_client, token))
+    time.sleep(1.1)  # revocation is recorded in whole seconds; tokens of that second stay valid
+    auth.revoke_refresh_tokens(uid, app=firebase.app)
+    assert_refused(exchange(real_client, token), 401, "id_token_revoked")
+    fresh = tokens_for(real_client, firebase.sign_in("erin@example.com"))
+    assert me(real_client, fresh)["id"] == first["id"]
+
+
+def test_deleted_firebase_user_is_refused(real_client: FlaskClient, firebase: FirebaseAuth) -> None:
+    from firebase_admin import auth
+
+    uid = firebase.create("frank@example.com")
+    token = firebase.sign_in("frank@example.com")
+    auth.delete_user(uid, app=firebase.app)
+    assert_refused(exchange(real_client, token), 401, "invalid_id_token")
+
+
+def test_custom_and_malformed_tokens_are_401(
+    real_client: FlaskClient, firebase: FirebaseAuth
+) -> None:
+    from firebase_admin import auth
+
+    uid = firebase.create("grace@example.com")
+    custom = auth.create_custom_token(uid, app=firebase.app).decode()
+    for token in (custom, "garbage", "a.b.c", "x" * 4000, "eyJhbGciOiJub25lIn0.e30."):
+        response = exchange(real_client, token)
+        assert_refused(response, 401, "invalid_id_token")
+        text = response.get_data(as_text=True)
+        assert "firebase_admin" not in text and "segments" not in text and "custom" not in text
+
+
+def test_token_of_another_project_is_401(
+    firestore: Any, firebase: FirebaseAuth, emulators: Any
+) -> None:
+    from bootstrap import build_app
+    from infrastructure.firebase_identity import FirebaseIdentityVerifier
+
+    firebase.create("heidi@example.com")
+    token = firebase.sign_in("heidi@example.com")  # minted for demo-firegate
+    other = build_app(
+        make_settings(),
+        client=firestore,
+        identity_verifier=FirebaseIdentityVerifier(
+            project="demo-another-project", app_name="firegate-e2e-other"
+        ),
+    ).test_client()
+    assert_refused(exchange(other, token), 401, "invalid_id_token")
+    # The same with the audience and issuer rewritten, against our own project.
+    app = build_app(make_settings(), client=firestore).test_client()
+    forged = reencode(
+        token,
+        aud="demo-another-project",
+        iss="https://securetoken.google.com/demo-another-project",
+    )
+    assert_refused(exchange(app, forged), 401, "invalid_id_token")
+    assert count(firestore, "users") == 0
+
+
+def test_expired_token_is_401(real_client: FlaskClient, firebase: FirebaseAuth) -> None:
+    firebase.create("ivan@example.com")
+    token = firebase.sign_in("ivan@example.com")
+    # Only exp moves: an iat before the account's creation would read as revoked.
+    expired = reencode(token, exp=int(time.time()) - 60)
+    assert_refused(exchange(real_client, expired), 401, "id_token_expired")
+    within_leeway = reencode(token, exp=int(time.time()) - 2)
+    assert exchange(real_client, within_leeway).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"id_token": ""}, {"id_token": None}, {"token": "x"}, {"id_token": "x", "role": "admin"}],
+)
+def test_body_validation_is_422(real_client: FlaskClient, body: dict[str, Any]) -> None:
+    response = real_client.post("/auth/firebase", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"]
+
+
+def test_unreadable_body_is_400(real_client: FlaskClient) -> None:
+    response = real_client.post("/auth/firebase", data="id_token=x")
+    assert response.status_code == 400
+    response = real_client.post(
+        "/auth/firebase", data="{", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "malformed_json"
+
+
+def test_deleted_local_account_is_recreated_on_next_exchange(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    firebase.create("judy@example.com", display_name="Judy")
+    old_pair = tokens_for(real_client, firebase.sign_in("judy@example.com"))
+    old = me(real_client, old_pair)
+    assert real_client.delete("/user", headers=bearer(old_pair["access_token"])).status_code == 204
+    assert count(firestore, "identities") == 0  # purged with the account
+    new_pair = tokens_for(real_client, firebase.sign_in("judy@example.com"))
+    new = me(real_client, new_pair)
+    assert new["id"] != old["id"] and new["username"] == "Judy"
+    response = real_client.get("/user", headers=bearer(old_pair["access_token"]))
+    assert response.status_code == 401
+
+
+@pytest.mark.timeout(180)
+def test_parallel_first_exchanges_make_one_account(
+    gunicorn_url: str, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    firebase.create("kim@example.com", display_name="Kim")
+    token = firebase.sign_in("kim@example.com")
+
+    def exchange_over_http(_: int) -> str:
+        response = requests.post(
+            f"{gunicorn_url}/auth/firebase", json={"id_token": token}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        user = requests.get(
+            f"{gunicorn_url}/user",
+            headers=bearer(response.json()["access_token"]),
+            timeout=60,
+        )
+        assert user.status_code == 200, user.text
+        user_id: str = user.json()["id"]
+        return user_id
+
+    with ThreadPoolExecutor(12) as pool:
+        ids = set(pool.map(exchange_over_http, range(12)))
+    assert len(ids) == 1
+    assert count(firestore, "users") == count(firestore, "identities") == 1
+    assert count(firestore, "usernames") == count(firestore, "emails") == 1
+    assert count(firestore, "sessions") == 12

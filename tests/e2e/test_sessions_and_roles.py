@@ -1,0 +1,219 @@
+"""SPEC §4 and §5 over HTTP on the Firestore emulator: rotation, replay, logout, roles."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bootstrap import build_app
+from tests.conftest import PASSWORD, bearer, make_settings, register
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def app(firestore: Any) -> Flask:
+    # A 1-second grace window keeps the replay test short; production allows up to 10 s.
+    return build_app(make_settings(refresh_grace_seconds=1), client=firestore)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login_pair(client: FlaskClient, username: str = "alice") -> dict[str, Any]:
+    response = client.post("/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200
+    pair: dict[str, Any] = response.get_json()
+    return pair
+
+
+def refresh(client: FlaskClient, token: str) -> Any:
+    return client.post("/auth/refresh", json={"refresh_token": token})
+
+
+def test_rotation_gives_new_pair_and_spends_old(client: FlaskClient) -> None:
+    register(client)
+    first = login_pair(client)
+    second = refresh(client, first["refresh_token"])
+    assert second.status_code == 200
+    body = second.get_json()
+    assert body["refresh_token"] != first["refresh_token"]
+    assert body["access_token"] != first["access_token"]
+    assert client.get("/user", headers=bearer(body["access_token"])).status_code == 200
+
+
+def test_replay_after_grace_kills_the_newest_tokens(client: FlaskClient) -> None:
+    register(client)
+    first = login_pair(client)
+    newest = refresh(client, first["refresh_token"]).get_json()
+    time.sleep(2.2)  # times are whole seconds: > 1 s past the spend, whatever the rounding
+    replay = refresh(client, first["refresh_token"])
+    assert replay.status_code == 401
+    assert replay.get_json()["code"] == "refresh_token_reused"
+    assert client.get("/user", headers=bearer(newest["access_token"])).status_code == 401
+    assert refresh(client, newest["refresh_token"]).status_code == 401
+
+
+def test_ten_parallel_refreshes_leave_the_user_logged_in(app: Flask) -> None:
+    client = app.test_client()
+    register(client)
+    first = login_pair(client)
+
+    def one(_: int) -> Any:
+        return refresh(app.test_client(), first["refresh_token"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(one, range(10)))
+    assert [r.status_code for r in responses] == [200] * 10
+    for response in responses:  # whichever answer the client keeps, it goes on working
+        pair = response.get_json()
+        assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 200
+    kept = responses[-1].get_json()
+    assert refresh(client, kept["refresh_token"]).status_code == 200
+
+
+def test_logout_and_ending_a_session_take_effect_at_once(client: FlaskClient) -> None:
+    register(client)
+    a, b, c = login_pair(client), login_pair(client), login_pair(client)
+    assert client.post("/auth/logout", headers=bearer(a["access_token"])).status_code == 204
+    assert client.get("/user", headers=bearer(a["access_token"])).status_code == 401
+    assert refresh(client, a["refresh_token"]).status_code == 401
+
+    sessions = client.get("/auth/sessions", headers=bearer(b["access_token"])).get_json()
+    assert len(sessions["items"]) == 2 and sessions["next_cursor"] is None
+    other = next(s for s in sessions["items"] if not s["current"])
+    ended = client.delete(f"/auth/sessions/{other['id']}", headers=bearer(b["access_token"]))
+    assert ended.status_code == 204
+    assert client.get("/user", headers=bearer(c["access_token"])).status_code == 401
+    assert refresh(client, c["refresh_token"]).status_code == 401
+
+    d = login_pair(client)
+    everywhere = client.post("/auth/logout?all=true", headers=bearer(d["access_token"]))
+    assert everywhere.status_code == 204
+    for pair in (b, d):
+        assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
+        assert refresh(client, pair["refresh_token"]).status_code == 401
+
+
+def test_other_users_session_is_404(client: FlaskClient) -> None:
+    register(client, "alice")
+    register(client, "mallory")
+    alice, mallory = login_pair(client, "alice"), login_pair(client, "mallory")
+    sid = client.get("/auth/whoami", headers=bearer(alice["access_token"])).get_json()["session_id"]
+    response = client.delete(f"/auth/sessions/{sid}", headers=bearer(mallory["access_token"]))
+    assert response.status_code == 404
+    assert client.get("/user", headers=bearer(alice["access_token"])).status_code == 200
+
+
+def test_whoami_and_renew(client: FlaskClient) -> None:
+    user = register(client)
+    pair = login_pair(client)
+    who = client.get("/auth/whoami", headers=bearer(pair["access_token"])).get_json()
+    assert who["user_id"] == user["id"] and who["username"] == "alice"
+    assert who["role"] == "user" and who["session_id"] and who["expires_at"].endswith("Z")
+    renewed = client.post("/auth/renew", headers=bearer(pair["access_token"]))
+    assert renewed.status_code == 200
+    body = renewed.get_json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}
+    again = client.get("/auth/whoami", headers=bearer(body["access_token"])).get_json()
+    assert again["session_id"] == who["session_id"]
+
+
+def make_admin(app: Flask, username: str) -> None:
+    result = app.test_cli_runner().invoke(args=["users", "set-role", username, "admin"])
+    assert result.exit_code == 0, result.output
+    assert "is now admin" in result.output
+
+
+def test_roles_and_administration(app: Flask, client: FlaskClient) -> None:
+    alice = register(client, "alice")
+    bob = register(client, "bob")
+    make_admin(app, "alice")
+    admin = bearer(login_pair(client, "alice")["access_token"])
+    user = bearer(login_pair(client, "bob")["access_token"])
+
+    listed = client.get("/users", headers=user).get_json()
+    assert {tuple(sorted(i)) for i in listed["items"]} >= {("id", "username")}
+    assert any(set(i) > {"id", "username"} for i in listed["items"])  # bob sees himself fully
+    full = client.get("/users", headers=admin).get_json()["items"]
+    assert all("email" in i and "disabled" in i for i in full)
+    assert client.get(f"/users/{alice['id']}", headers=user).get_json() == {
+        "id": alice["id"],
+        "username": "alice",
+    }
+    assert client.get("/users/nope", headers=user).status_code == 404
+
+    assert (
+        client.patch(f"/users/{alice['id']}", json={"role": "user"}, headers=user).status_code
+        == 403
+    )
+    promoted = client.patch(f"/users/{bob['id']}", json={"role": "uploader"}, headers=admin)
+    assert promoted.status_code == 200 and promoted.get_json()["role"] == "uploader"
+    assert client.get("/auth/whoami", headers=user).get_json()["role"] == "uploader"
+    assert (
+        client.patch(f"/users/{bob['id']}", json={"role": "root"}, headers=admin).status_code == 422
+    )
+
+    # A demoted admin is refused on the very next request.
+    assert (
+        client.patch(f"/users/{alice['id']}", json={"role": "user"}, headers=admin).status_code
+        == 200
+    )
+    assert (
+        client.patch(f"/users/{bob['id']}", json={"disabled": True}, headers=admin).status_code
+        == 403
+    )
+
+    make_admin(app, "alice")
+    disabled = client.patch(f"/users/{bob['id']}", json={"disabled": True}, headers=admin)
+    assert disabled.status_code == 200 and disabled.get_json()["disabled"] is True
+    assert client.get("/user", headers=user).status_code == 403
+    assert client.delete(f"/users/{bob['id']}", headers=admin).status_code == 204
+    assert client.get(f"/users/{bob['id']}", headers=admin).status_code == 404
+    register(client, "bob")  # the name is free again
+
+
+def test_user_pagination_visits_everyone_once(client: FlaskClient) -> None:
+    for i in range(7):
+        register(client, f"user{i}")
+    token = bearer(login_pair(client, "user0")["access_token"])
+    seen: list[str] = []
+    cursor = None
+    while True:
+        url = "/users?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url, headers=token).get_json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 7
+    bad = client.get("/users?cursor=garbage", headers=token)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["code"] == "invalid_cursor"
+    assert client.get("/users?limit=101", headers=token).status_code == 422
+
+
+def test_cli_list_and_disable(app: Flask, client: FlaskClient) -> None:
+    register(client, "alice")
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.exit_code == 0 and "alice" in listed.output
+    assert runner.invoke(args=["users", "disable", "alice"]).exit_code == 0
+    assert (
+        client.post("/login", json={"username": "alice", "password": PASSWORD}).status_code == 403
+    )
+    assert runner.invoke(args=["users", "disable", "alice", "--enable"]).exit_code == 0
+    login_pair(client)
+    missing = runner.invoke(args=["users", "set-role", "ghost", "admin"])
+    assert missing.exit_code != 0 and "No such user" in missing.output
+
+
+def test_jwks_with_hs256_is_empty(client: FlaskClient) -> None:
+    response = client.get("/.well-known/jwks.json")
+    assert response.status_code == 200 and response.get_json() == {"keys": []}

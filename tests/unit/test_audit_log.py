@@ -1,0 +1,127 @@
+"""The logging adapter of the audit port: one JSON line per event, never a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from pythonjsonlogger.json import JsonFormatter
+
+from application.ports import Audit, AuditEvent
+from bootstrap import build_app
+from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
+from tests.conftest import PASSWORD, make_settings, register
+from tests.fakes import (
+    FakeHasher,
+    FakeIdentityRepository,
+    FakeIdentityVerifier,
+    FakeLoginThrottle,
+    FakePrincipals,
+    FakeSessionRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def lines() -> Iterator[io.StringIO]:
+    """What the ``firegate.audit`` logger writes, formatted as in production."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{message}{name}",
+            style="{",
+            rename_fields={"levelname": "severity", "name": "logger"},
+        )
+    )
+    logger = logging.getLogger(AUDIT_LOGGER)
+    logger.addHandler(handler)
+    try:
+        yield out
+    finally:
+        logger.removeHandler(handler)
+
+
+def records(out: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_events_are_json_with_their_fields(lines: io.StringIO) -> None:
+    audit = LoggingAuditLog()
+    audit.record(AuditEvent(Audit.LOGIN, user_id="u1", session_id="s1", ip="192.0.2.1"))
+    audit.record(
+        AuditEvent(
+            Audit.ROLE_CHANGE, user_id="u2", actor_id="u1", changes=(("role", "user", "admin"),)
+        )
+    )
+    audit.record(AuditEvent(Audit.REFRESH_TOKEN_REUSE, "failure", user_id="u1", session_id="s1"))
+    login, role, reuse = records(lines)
+    assert login == {
+        "severity": "INFO",
+        "message": "audit: login success",
+        "logger": "firegate.audit",
+        "event": "login",
+        "outcome": "success",
+        "user_id": "u1",
+        "session_id": "s1",
+        "ip": "192.0.2.1",
+        "actor_id": None,
+        "reason": None,
+        "changes": [],
+    }
+    assert role["changes"] == [{"field": "role", "before": "user", "after": "admin"}]
+    assert reuse["severity"] == "WARNING"
+
+
+def test_audit_is_written_whatever_the_log_level(lines: io.StringIO) -> None:
+    audit_logger, root = logging.getLogger(AUDIT_LOGGER), logging.getLogger()
+    saved = audit_logger.level, root.level
+    audit_logger.setLevel(logging.NOTSET)
+    root.setLevel(logging.ERROR)  # LOG_LEVEL=ERROR
+    try:
+        LoggingAuditLog().record(AuditEvent(Audit.LOGOUT, user_id="u1", session_id="s1"))
+    finally:
+        audit_logger.setLevel(saved[0])
+        root.setLevel(saved[1])
+    assert [r["event"] for r in records(lines)] == ["logout"]
+
+
+def test_logins_over_http_are_audited_without_secrets(lines: io.StringIO) -> None:
+    store = InMemoryStore()
+    app = build_app(
+        make_settings(),
+        users=FakeUserRepository(store),
+        sessions=FakeSessionRepository(store),
+        principals=FakePrincipals(store),
+        identities=FakeIdentityRepository(store),
+        identity_verifier=FakeIdentityVerifier(),
+        hasher=FakeHasher(),
+        throttle=FakeLoginThrottle(),
+        ready=lambda: True,
+    )
+    client = app.test_client()
+    user = register(client, "alice")
+    ok = client.post("/login", json={"username": "alice", "password": PASSWORD})
+    bad = client.post("/login", json={"username": "alice", "password": "wrong password!"})
+    assert (ok.status_code, bad.status_code) == (200, 401)
+    tokens = ok.get_json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.delete("/user", headers=headers).status_code == 204
+    written = records(lines)
+    assert [(r["event"], r["outcome"], r["reason"]) for r in written] == [
+        ("login", "success", None),
+        ("login", "failure", "wrong_password"),
+        ("account_deletion", "success", None),
+    ]
+    assert {r["user_id"] for r in written} == {user["id"]}
+    assert written[0]["ip"] == "127.0.0.1" and written[0]["session_id"]
+    text = lines.getvalue()
+    for secret in (PASSWORD, "wrong password!", tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in text
+    assert "fake$" not in text  # no hash either

@@ -1,0 +1,166 @@
+"""Refresh rotation, grace window, replay, renewal and logout on in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from application import sessions as cases
+from application.accounts import TokenPair
+from domain.errors import NotFound, Unauthenticated
+from tests.unit.test_accounts import World
+
+pytestmark = pytest.mark.unit
+
+
+class SessionWorld(World):
+    def refresh(self, token: str) -> TokenPair:
+        return cases.refresh(
+            token,
+            users=self.users,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+        )
+
+
+@pytest.fixture
+def world() -> SessionWorld:
+    w = SessionWorld()
+    w.register("alice")
+    return w
+
+
+def test_refresh_rotates_and_spends_the_old_token(world: SessionWorld) -> None:
+    first = world.login()
+    second = world.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    assert second.access_token != first.access_token
+    assert (
+        world.authenticate(second.access_token).session_id
+        == world.authenticate(first.access_token).session_id
+    )
+    world.clock.advance(seconds=11)
+    third = world.refresh(second.refresh_token)  # the new one works after the grace window
+    assert third.refresh_token
+
+
+def test_replay_after_grace_revokes_the_session(world: SessionWorld) -> None:
+    first = world.login()
+    second = world.refresh(first.refresh_token)
+    world.clock.advance(seconds=11)
+    with pytest.raises(Unauthenticated) as info:
+        world.refresh(first.refresh_token)
+    assert info.value.code == "refresh_token_reused"
+    reuse = world.audit.events[-1]
+    assert reuse.event.value == "refresh_token_reuse" and reuse.outcome == "failure"
+    with pytest.raises(Unauthenticated):
+        world.refresh(second.refresh_token)  # the newest refresh token is dead too
+    with pytest.raises(Unauthenticated):
+        world.authenticate(second.access_token)  # and so is the newest access token
+
+
+def test_parallel_refreshes_inside_grace_all_get_working_tokens(world: SessionWorld) -> None:
+    first = world.login()
+    pairs = [world.refresh(first.refresh_token) for _ in range(10)]
+    world.clock.advance(seconds=5)
+    kept = pairs[-1]  # whichever answer the client keeps goes on working
+    later = world.refresh(kept.refresh_token)
+    world.clock.advance(seconds=30)
+    assert world.refresh(later.refresh_token).access_token
+
+
+def test_garbage_and_unknown_refresh_tokens(world: SessionWorld) -> None:
+    for token in ("", "nodot", "a.b", "x" * 10 + "." + "y" * 43, "../etc." + "y" * 43):
+        with pytest.raises(Unauthenticated) as info:
+            world.refresh(token)
+        assert info.value.code == "invalid_refresh_token"
+
+
+def test_idle_and_absolute_expiry(world: SessionWorld) -> None:
+    pair = world.login()
+    world.clock.advance(days=8)  # idle timeout 7 days
+    with pytest.raises(Unauthenticated):
+        world.refresh(pair.refresh_token)
+    pair = world.login()
+    for _ in range(5):  # keep it busy, but 30 days is the absolute limit
+        world.clock.advance(days=5)
+        pair = world.refresh(pair.refresh_token)
+    assert pair.refresh_expires_in == 5 * 86400  # capped by the absolute expiry
+    world.clock.advance(days=5, seconds=1)
+    with pytest.raises(Unauthenticated):
+        world.refresh(pair.refresh_token)
+
+
+def test_refresh_stops_for_disabled_user_and_after_password_change(world: SessionWorld) -> None:
+    pair = world.login()
+    user_id = world.authenticate(pair.access_token).user_id
+    world.users.update(user_id, lambda u: u.ending_all_sessions(world.clock.now()))
+    with pytest.raises(Unauthenticated):
+        world.refresh(pair.refresh_token)
+
+
+def test_renew_never_passes_session_expiry(world: SessionWorld) -> None:
+    world.policy = type(world.policy)(session_lifetime=timedelta(minutes=5))
+    pair = world.login()
+    assert pair.expires_in == 300
+    actor = world.authenticate(pair.access_token)
+    renewed = cases.renew(actor, sessions=world.sessions, tokens=world.tokens, clock=world.clock)
+    assert renewed.expires_in == 300
+
+
+def test_logout_one_and_all(world: SessionWorld) -> None:
+    a, b, c = world.login(), world.login(), world.login()
+    actor = world.authenticate(a.access_token)
+    cases.logout(
+        actor,
+        everywhere=False,
+        users=world.users,
+        sessions=world.sessions,
+        clock=world.clock,
+        audit=world.audit,
+    )
+    with pytest.raises(Unauthenticated):
+        world.authenticate(a.access_token)
+    with pytest.raises(Unauthenticated):
+        world.refresh(a.refresh_token)
+    assert world.authenticate(b.access_token)
+    cases.logout(
+        world.authenticate(b.access_token),
+        everywhere=True,
+        users=world.users,
+        sessions=world.sessions,
+        clock=world.clock,
+        audit=world.audit,
+    )
+    assert [e.event.value for e in world.audit.events[-2:]] == ["logout", "logout"]
+    for pair in (b, c):
+        with pytest.raises(Unauthenticated):
+            world.authenticate(pair.access_token)
+        with pytest.raises(Unauthenticated):
+            world.refresh(pair.refresh_token)
+    assert world.login().access_token
+
+
+def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
+    mine, other = world.login(), world.login()
+    actor = world.authenticate(mine.access_token)
+    views = cases.list_sessions(
+        actor, users=world.users, sessions=world.sessions, clock=world.clock, policy=world.policy
+    )
+    assert len(views) == 2
+    assert [v.current for v in views].count(True) == 1
+    other_sid = world.authenticate(other.access_token).session_id
+    world.register("mallory")
+    mallory = world.authenticate(world.login("mallory").access_token)
+    with pytest.raises(NotFound):
+        cases.end_session(mallory, other_sid, sessions=world.sessions)
+    assert world.authenticate(other.access_token)
+    cases.end_session(actor, other_sid, sessions=world.sessions)
+    with pytest.raises(Unauthenticated):
+        world.authenticate(other.access_token)
+    with pytest.raises(NotFound):
+        cases.end_session(actor, "../../users/x", sessions=world.sessions)
