@@ -85,6 +85,8 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         return client
 
     users = overrides.get("users") or FirestoreUserRepository(firestore())
+    # What each resource module owns per user, deleted with the account (OwnedData port).
+    owned: list[Any] = list(overrides.get("owned", ()))
     sessions = overrides.get("sessions") or FirestoreSessionRepository(firestore())
     principals = overrides.get("principals") or FirestorePrincipals(firestore())
     identities = overrides.get("identities") or FirestoreIdentityRepository(firestore())
@@ -149,8 +151,10 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         get_user=partial(accounts.get_user, users=users),
         update_profile=partial(accounts.update_profile, users=users, clock=clock),
         change_password=partial(accounts.change_password, users=users, hasher=hasher, clock=clock),
-        delete_user=partial(accounts.delete_user, users=users, clock=clock, audit=audit),
-        resume_deletions=partial(accounts.resume_deletions, users=users),
+        delete_user=partial(
+            accounts.delete_user, users=users, clock=clock, audit=audit, owned=owned
+        ),
+        resume_deletions=partial(accounts.resume_deletions, users=users, owned=owned),
         refresh=partial(
             session_cases.refresh,
             users=users,
@@ -181,7 +185,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         list_users=partial(admin.list_users, users=users),
         show_user=partial(admin.show_user, users=users),
         change_user=partial(admin.change_user, users=users, clock=clock, audit=audit),
-        remove_user=partial(admin.remove_user, users=users, clock=clock, audit=audit),
+        remove_user=partial(admin.remove_user, users=users, clock=clock, audit=audit, owned=owned),
         set_role=partial(admin.set_role_by_username, users=users, clock=clock, audit=audit),
         set_disabled=partial(admin.set_disabled_by_username, users=users, clock=clock, audit=audit),
         ready=ready,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from application.ports import (
     AuditLog,
     Clock,
     LoginThrottle,
+    OwnedData,
     PasswordHasher,
     Principals,
     SessionRepository,
@@ -345,21 +347,30 @@ def delete_user(
     clock: Clock,
     audit: AuditLog | None = None,
     actor_id: str | None = None,
+    owned: Sequence[OwnedData] = (),
 ) -> None:
     """Tombstone first (login and tokens stop, names are free), then purge in batches.
 
     A crash after the tombstone leaves nothing that can log in and no claim that blocks
     re-registration; ``resume_deletions`` (the CLI's ``users purge-deleted``) finishes it.
+    ``owned``: the resource modules' data (tasks, dogs, datasets, files), deleted before the
+    user document, whose tombstone marks the work as unfinished until then.
     ``actor_id``: the admin who deleted someone else's account, for the audit log.
     """
     if users.mark_deleted(user_id, clock.now()) is not None:
         if audit is not None:
             audit.record(AuditEvent(Audit.ACCOUNT_DELETION, user_id=user_id, actor_id=actor_id))
-        users.purge(user_id, DELETE_BATCH)
+        _purge(user_id, users=users, owned=owned)
 
 
-def resume_deletions(*, users: Users, limit: int = 100) -> int:
+def _purge(user_id: str, *, users: Users, owned: Sequence[OwnedData]) -> None:
+    for data in owned:
+        data.delete_owned_by(user_id, DELETE_BATCH)
+    users.purge(user_id, DELETE_BATCH)
+
+
+def resume_deletions(*, users: Users, owned: Sequence[OwnedData] = (), limit: int = 100) -> int:
     pending = users.pending_deletions(limit)
     for user_id in pending:
-        users.purge(user_id, DELETE_BATCH)
+        _purge(user_id, users=users, owned=owned)
     return len(pending)

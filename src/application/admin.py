@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.accounts import Actor, UserView, delete_user
 from application.pagination import Page, decode_cursor, paginate
-from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
 from application.ports import UserRepository as Users
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
@@ -98,10 +99,18 @@ def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) 
         )
 
 
-def remove_user(actor: Actor, user_id: str, *, users: Users, clock: Clock, audit: AuditLog) -> None:
+def remove_user(
+    actor: Actor,
+    user_id: str,
+    *,
+    users: Users,
+    clock: Clock,
+    audit: AuditLog,
+    owned: Sequence[OwnedData] = (),
+) -> None:
     require_admin(actor)
     _get(users, user_id)
-    delete_user(user_id, users=users, clock=clock, audit=audit, actor_id=actor.user_id)
+    delete_user(user_id, users=users, clock=clock, audit=audit, actor_id=actor.user_id, owned=owned)
 
 
 def parse_role(value: str) -> Role:

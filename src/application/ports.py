@@ -59,6 +59,12 @@ class UserRepository(Protocol):
         ...
 
 
+class OwnedData(Protocol):
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete what the user owns of this kind, in bounded batches; idempotent."""
+        ...
+
+
 class SessionRepository(Protocol):
     def add(self, session: Session) -> None:
         """Store a new session."""

@@ -250,3 +250,25 @@ def test_session_expires_after_absolute_lifetime(world: World) -> None:
     with pytest.raises(Unauthenticated) as info:  # the JWT itself is still unexpired
         world.authenticate(pair.access_token)
     assert info.value.code == "invalid_token"
+
+
+class RecordingOwnedData:
+    """Stands for a resource module's data; remembers whose data it deleted."""
+
+    def __init__(self) -> None:
+        self.deleted_for: list[str] = []
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        assert batch_size > 0
+        self.deleted_for.append(user_id)
+
+
+def test_deletion_and_its_resumption_delete_owned_data(world: World) -> None:
+    owned = RecordingOwnedData()
+    alice, bob = world.register("alice"), world.register("bob")
+    accounts.delete_user(alice.id, users=world.users, clock=world.clock, owned=[owned])
+    assert owned.deleted_for == [alice.id]
+    world.users.mark_deleted(bob.id, world.clock.now())  # crash before the purge
+    assert accounts.resume_deletions(users=world.users, owned=[owned]) == 1
+    assert owned.deleted_for == [alice.id, bob.id]
+    assert bob.id not in world.store.users
