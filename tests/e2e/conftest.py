@@ -35,7 +35,7 @@ def gunicorn_url(emulators: Any) -> Iterator[str]:
         "JWT_SECRET": TEST_SECRET,
         "GOOGLE_CLOUD_PROJECT": "demo-firegate",
         "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",  # the log file is read by a test
         **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))

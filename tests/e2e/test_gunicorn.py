@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -92,3 +93,15 @@ def test_unknown_user_and_wrong_password_take_the_same_time(
     known, unknown = statistics.median(samples["timed"]), statistics.median(samples["ghost"])
     # Both paths verify one argon2 hash and make two reads: medians within 25 % of each other.
     assert abs(known - unknown) <= 0.25 * max(known, unknown), (known, unknown)
+
+
+def test_logs_are_json_lines_without_query_strings(gunicorn_url: str, firestore: Any) -> None:
+    from tests.e2e.conftest import ROOT
+
+    requests.get(gunicorn_url + "/healthz?secret=hunter2", timeout=10)
+    lines = (ROOT / ".local" / "gunicorn-e2e.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert any(r.get("logger") == "firegate.access" for r in records)
+    assert all(r.get("logger") != "gunicorn.access" for r in records)  # no duplicate, raw lines
+    assert not any("hunter2" in line for line in lines)
+    assert all(line.startswith("{") for line in lines if line.strip()), "non-JSON log line"
