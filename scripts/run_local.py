@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -45,6 +46,9 @@ def apply_local_defaults(environ: MutableMapping[str, str] = os.environ) -> None
     for name, value in LOCAL_DEFAULTS.items():
         if not environ.get(name):
             environ[name] = value
+    if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
+        # The emulator's push subscription carries it as ?token=; every worker must know it.
+        environ["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
 
 
 def _venv_tool(name: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -10,19 +11,39 @@ from typing import Any
 from flask import Flask
 
 from application import accounts, admin
+from application import datasets as dataset_cases
+from application import dogs as dog_cases
+from application import files as file_cases
+from application import jobs as job_cases
 from application import sessions as session_cases
+from application import tasks as task_cases
 from application.accounts import TokenPolicy
+from application.csv_input import CsvLimits
+from application.datasets import DatasetLimits, OwnedDatasets
+from application.dogs import FETCH_DOG_PICTURE
+from application.files import OwnedFiles
 from application.firebase import firebase_sign_in
+from application.jobs import PushPolicy
+from application.ports import Job
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
+from infrastructure.dog_ceo import DogCeoPictureSource
 from infrastructure.firebase_identity import FirebaseIdentityVerifier
 from infrastructure.firestore.client import make_client
+from infrastructure.firestore.datasets import FirestoreDatasetRepository
+from infrastructure.firestore.dogs import FirestoreDogRepository
+from infrastructure.firestore.files import FirestoreFileRepository
 from infrastructure.firestore.identities import FirestoreIdentityRepository
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.sessions import FirestoreSessionRepository
+from infrastructure.firestore.tasks import FirestoreTaskRepository
 from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
+from infrastructure.gcs_storage import GcsFileStore
+from infrastructure.jobs.inprocess import InProcessJobQueue
+from infrastructure.jobs.oidc import GooglePushVerifier
+from infrastructure.jobs.pubsub import PubSubJobQueue, PubSubSetup, ensure_pubsub_resources
 from infrastructure.jwt_tokens import (
     PyJWTTokenIssuer,
     SigningKey,
@@ -74,6 +95,41 @@ def rate_limits(settings: Settings) -> RateLimits:
     )
 
 
+def push_token(settings: Settings) -> str:
+    return settings.job_push_token.get_secret_value() if settings.job_push_token else ""
+
+
+def make_job_queue(settings: Settings, run: Callable[[Job, bool], None]) -> Any:
+    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
+    if settings.job_queue == "pubsub":
+        if settings.pubsub_setup:
+            ensure_pubsub_resources(
+                PubSubSetup(
+                    project=settings.google_cloud_project,
+                    topic=settings.pubsub_topic,
+                    subscription=settings.pubsub_subscription,
+                    dead_letter_topic=settings.pubsub_dead_letter_topic,
+                    dead_letter_subscription=settings.pubsub_dead_letter_subscription,
+                    push_endpoint=settings.job_push_endpoint,
+                    push_token=push_token(settings),
+                    oidc_service_account=settings.job_push_service_account,
+                    oidc_audience=settings.job_push_audience,
+                    max_attempts=settings.job_max_attempts,
+                    min_backoff=settings.job_backoff,
+                    max_backoff=settings.job_backoff_max,
+                )
+            )
+        return PubSubJobQueue(settings.google_cloud_project, settings.pubsub_topic)
+    return InProcessJobQueue(
+        run,
+        workers=settings.job_workers,
+        max_pending=settings.job_queue_size,
+        max_attempts=settings.job_max_attempts,
+        backoff=settings.job_backoff,
+        max_backoff=settings.job_backoff_max,
+    )
+
+
 def build_services(settings: Settings, **overrides: Any) -> Services:
     """Adapters from settings (or the given overrides, for tests) bound to the use cases."""
     client = None
@@ -121,6 +177,51 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
     )
     ready = overrides.get("ready") or partial(_firestore_ready, firestore)
+    # Datasets and files (SPEC §8): records and rows in Firestore, bytes in Cloud Storage.
+    file_store = overrides.get("file_store") or GcsFileStore(
+        settings.storage_bucket,
+        project=settings.google_cloud_project,
+        create_bucket=settings.app_profile == "local",
+    )
+    datasets = overrides.get("datasets") or FirestoreDatasetRepository(firestore())
+    stored_files = overrides.get("files") or FirestoreFileRepository(firestore())
+    owned += [OwnedDatasets(datasets, file_store), OwnedFiles(stored_files, file_store)]
+    dataset_limits = DatasetLimits(
+        max_upload_bytes=settings.max_upload_bytes,
+        csv=CsvLimits(
+            max_rows=settings.max_dataset_rows,
+            max_columns=settings.max_dataset_columns,
+            max_field_chars=settings.csv_max_field_chars,
+        ),
+    )
+    # Resource modules: tasks, dogs (their pictures come from background jobs).
+    tasks = overrides.get("tasks") or FirestoreTaskRepository(firestore())
+    dogs = overrides.get("dogs") or FirestoreDogRepository(firestore())
+    owned += [tasks, dogs]
+    pictures = overrides.get("pictures") or DogCeoPictureSource(
+        settings.dog_api_url,
+        allowed_hosts=settings.dog_image_hosts,
+        connect_timeout=min(3.0, settings.dog_api_timeout),
+        read_timeout=settings.dog_api_timeout,
+        deadline=2 * settings.dog_api_timeout,
+    )
+    job_handlers = {
+        FETCH_DOG_PICTURE: partial(
+            dog_cases.fetch_picture, dogs=dogs, pictures=pictures, clock=clock
+        )
+    }
+    job_queue = overrides.get("job_queue") or make_job_queue(
+        settings, partial(job_cases.run_job, handlers=job_handlers)
+    )
+    oidc = bool(settings.job_push_audience and settings.job_push_service_account)
+    push_verifier = overrides.get("push_verifier") or (
+        GooglePushVerifier(
+            audience=settings.job_push_audience,
+            service_account=settings.job_push_service_account,
+        )
+        if oidc
+        else None
+    )
     return Services(
         register=partial(accounts.register, users=users, hasher=hasher, clock=clock),
         login=partial(
@@ -189,6 +290,47 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         set_role=partial(admin.set_role_by_username, users=users, clock=clock, audit=audit),
         set_disabled=partial(admin.set_disabled_by_username, users=users, clock=clock, audit=audit),
         ready=ready,
+        import_dataset=partial(
+            dataset_cases.import_dataset,
+            datasets=datasets,
+            store=file_store,
+            clock=clock,
+            limits=dataset_limits,
+        ),
+        list_datasets=partial(dataset_cases.list_datasets, datasets=datasets),
+        show_dataset=partial(dataset_cases.show_dataset, datasets=datasets),
+        dataset_rows=partial(dataset_cases.dataset_rows, datasets=datasets),
+        export_dataset=partial(dataset_cases.export_csv, datasets=datasets),
+        delete_dataset=partial(dataset_cases.delete_dataset, datasets=datasets, store=file_store),
+        upload_file=partial(
+            file_cases.upload_file,
+            files=stored_files,
+            store=file_store,
+            clock=clock,
+            max_bytes=settings.max_upload_bytes,
+        ),
+        open_file=partial(file_cases.open_file, files=stored_files, store=file_store),
+        delete_file=partial(file_cases.delete_file, files=stored_files, store=file_store),
+        create_task=partial(task_cases.create_task, tasks=tasks, clock=clock),
+        list_tasks=partial(task_cases.list_tasks, tasks=tasks),
+        get_task=partial(task_cases.get_task, tasks=tasks),
+        edit_task=partial(task_cases.edit_task, tasks=tasks, clock=clock),
+        delete_task=partial(task_cases.delete_task, tasks=tasks),
+        list_dogs=partial(dog_cases.list_dogs, dogs=dogs),
+        get_dog=partial(dog_cases.get_dog, dogs=dogs),
+        create_dog=partial(dog_cases.create_dog, dogs=dogs, queue=job_queue, clock=clock),
+        edit_dog=partial(dog_cases.edit_dog, dogs=dogs, clock=clock),
+        delete_dog=partial(dog_cases.delete_dog, dogs=dogs),
+        authorize_push=partial(
+            job_cases.authorize_push,
+            policy=PushPolicy(shared_token=push_token(settings), oidc=oidc),
+            verifier=push_verifier,
+        ),
+        receive_push=partial(
+            job_cases.receive_push,
+            handlers=job_handlers,
+            max_attempts=settings.job_max_attempts,
+        ),
     )
 
 
@@ -215,6 +357,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             trusted_proxy_hops=settings.trusted_proxy_hops,
             production=settings.app_profile == "production",
             rate_limits=rate_limits(settings),
+            max_upload_bytes=settings.max_upload_bytes,
         ),
     )
     install_cli(app)

@@ -10,12 +10,19 @@ from bootstrap import build_app
 from infrastructure.settings import Settings
 from tests.fakes import (
     FakeClock,
+    FakeDatasetRepository,
+    FakeDogRepository,
+    FakeFileRepository,
+    FakeFileStore,
     FakeHasher,
     FakeIdentityRepository,
     FakeIdentityVerifier,
+    FakeJobQueue,
     FakeLoginThrottle,
+    FakePictureSource,
     FakePrincipals,
     FakeSessionRepository,
+    FakeTaskRepository,
     FakeUserRepository,
     InMemoryStore,
     RecordingAuditLog,
@@ -68,6 +75,17 @@ def audit_log() -> RecordingAuditLog:
 
 
 @pytest.fixture
+def job_queue() -> FakeJobQueue:
+    """The jobs ``fake_app`` queued; tests run them (tests/unit/test_dogs_http.py)."""
+    return FakeJobQueue()
+
+
+@pytest.fixture
+def pictures() -> FakePictureSource:
+    return FakePictureSource()
+
+
+@pytest.fixture
 def app_settings() -> Settings:
     """The settings of ``fake_app``; a test module overrides this fixture to change them."""
     return make_settings()
@@ -79,6 +97,9 @@ def fake_app(
     identity_verifier: FakeIdentityVerifier,
     audit_log: RecordingAuditLog,
     app_settings: Settings,
+    *,
+    job_queue: FakeJobQueue,
+    pictures: FakePictureSource,
 ) -> Flask:
     """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
     return build_app(
@@ -92,6 +113,13 @@ def fake_app(
         throttle=FakeLoginThrottle(),
         audit=audit_log,
         ready=lambda: True,
+        datasets=FakeDatasetRepository(),
+        files=FakeFileRepository(),
+        file_store=FakeFileStore(),
+        tasks=FakeTaskRepository(),
+        dogs=FakeDogRepository(),
+        pictures=pictures,
+        job_queue=job_queue,
     )
 
 

@@ -6,9 +6,11 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 from domain.errors import InvalidInput
+from domain.ids import is_id
 
 T = TypeVar("T")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -45,3 +47,23 @@ def paginate(rows: list[T], limit: int, position: str | None) -> Page[T]:
     if len(rows) > limit and position is not None:
         return Page(items=rows[:limit], next_cursor=encode_cursor(position))
     return Page(items=rows[:limit], next_cursor=None)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def time_position(at: datetime, item_id: str) -> str:
+    """A position in a list ordered by (time, id): exact to the microsecond, as stored."""
+    return f"{(at - _EPOCH) // _MICROSECOND}.{item_id}"
+
+
+def parse_time_position(position: str) -> tuple[datetime, str]:
+    """The (time, id) of ``time_position``; 422 ``invalid_cursor`` for anything else."""
+    micros, _, item_id = position.partition(".")
+    if micros.isascii() and micros.lstrip("-").isdigit() and len(micros) <= 20 and is_id(item_id):
+        try:
+            return _EPOCH + int(micros) * _MICROSECOND, item_id
+        except OverflowError:
+            pass
+    raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")

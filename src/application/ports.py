@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
+from domain.datasets import Dataset, DatasetRow
+from domain.dogs import Dog
+from domain.files import StoredFile
 from domain.sessions import Session
+from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 
@@ -231,4 +235,175 @@ class AuditEvent:
 class AuditLog(Protocol):
     def record(self, event: AuditEvent) -> None:
         """Write one security event; must not raise."""
+        ...
+
+
+# -- resource modules: tasks, dogs, pictures, background jobs --------------------------------
+
+
+class TaskRepository(Protocol):
+    def add(self, task: Task) -> None:
+        """Store a new task."""
+        ...
+
+    def get(self, task_id: str) -> Task | None:
+        """The task with this id, whoever owns it; None if absent."""
+        ...
+
+    def update(self, task_id: str, change: Callable[[Task], Task]) -> Task | None:
+        """Apply a pure ``change`` atomically (it may raise to refuse); None if absent."""
+        ...
+
+    def delete(self, task_id: str, check: Callable[[Task], None]) -> bool:
+        """Delete the task if ``check`` (which may raise) lets it; False if absent."""
+        ...
+
+    def list_page(
+        self, owner_id: str, done: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Task]:
+        """Up to ``limit`` of the owner's tasks by (created_at, id), after that position."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete every task of the user, in bounded batches (OwnedData)."""
+        ...
+
+
+class DogRepository(Protocol):
+    def add(self, dog: Dog) -> None:
+        """Store a new dog and claim its name in one commit; Conflict if the name is taken."""
+        ...
+
+    def get(self, dog_id: str) -> Dog | None:
+        """The dog with this id, or None."""
+        ...
+
+    def find_by_name(self, key: str) -> Dog | None:
+        """The dog whose name key (case-folded) is ``key``, or None."""
+        ...
+
+    def update(self, dog_id: str, change: Callable[[Dog], Dog]) -> Dog | None:
+        """Apply a pure ``change`` atomically, moving the name claim on a rename.
+
+        ``change`` may raise to refuse; Conflict if the new name is taken; None if absent.
+        """
+        ...
+
+    def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
+        """Delete the dog and its name claim if ``check`` lets it; False if absent."""
+        ...
+
+    def list_page(
+        self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Dog]:
+        """Up to ``limit`` dogs by (create_date, id) after that position; ``adopted`` filters."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete every dog of the user with its name claim, in bounded batches (OwnedData)."""
+        ...
+
+
+class PictureSource(Protocol):
+    def random_picture(self) -> str:
+        """The URL of a random dog picture; PictureUnavailable when none can be had now."""
+        ...
+
+
+class PictureUnavailable(Exception):
+    """The picture source failed or answered something unacceptable (worth a retry)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A unit of background work: what to do (``kind``) to what (``subject``, e.g. a dog id)."""
+
+    kind: str
+    subject: str
+
+
+class JobQueue(Protocol):
+    def enqueue(self, job: Job) -> None:
+        """Run ``job`` later, at least once, retried with backoff; raises if it cannot queue."""
+        ...
+
+
+class PushVerifier(Protocol):
+    def verify(self, bearer_token: str) -> None:
+        """Accept an OIDC token that the push service signed for us; Unauthenticated else."""
+        ...
+
+
+# -- datasets and files (SPEC §8) ------------------------------------------------------------
+
+
+class FileStore(Protocol):
+    """Object storage (Cloud Storage): whole objects under string keys."""
+
+    def save(self, key: str, data: BinaryIO, *, size: int, content_type: str) -> None:
+        """Store ``size`` bytes read from ``data`` (streamed, not held) under ``key``."""
+        ...
+
+    def open(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in bounded chunks; NotFound (before any chunk) if absent."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove one object (idempotent)."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; how many there were."""
+        ...
+
+
+class DatasetRepository(Protocol):
+    def add(self, dataset: Dataset) -> None:
+        """Store a new dataset record."""
+        ...
+
+    def get(self, dataset_id: str) -> Dataset | None:
+        """The dataset with this id, whoever owns it; None if absent."""
+        ...
+
+    def save(self, dataset: Dataset) -> None:
+        """Replace an existing dataset record; NotFound if it was deleted meanwhile."""
+        ...
+
+    def list_page(self, owner_id: str | None, after: str | None, limit: int) -> list[Dataset]:
+        """Up to ``limit`` datasets by id after ``after``: the owner's, or all (None)."""
+        ...
+
+    def add_rows(self, dataset_id: str, rows: Iterable[DatasetRow]) -> int:
+        """Store rows numbered 1, 2, ... in bounded batches, streaming; how many."""
+        ...
+
+    def rows_page(self, dataset_id: str, after: int, limit: int) -> list[DatasetRow]:
+        """Up to ``limit`` rows numbered after ``after``, in order."""
+        ...
+
+    def delete(self, dataset_id: str, batch_size: int) -> None:
+        """Delete the rows in bounded batches, then the record (idempotent, resumable)."""
+        ...
+
+    def ids_owned_by(self, owner_id: str, limit: int) -> list[str]:
+        """Ids of up to ``limit`` of the owner's datasets, in any state."""
+        ...
+
+
+class FileRepository(Protocol):
+    def add(self, file: StoredFile) -> None:
+        """Store a new file record."""
+        ...
+
+    def get(self, file_id: str) -> StoredFile | None:
+        """The file record with this id, whoever owns it; None if absent."""
+        ...
+
+    def delete(self, file_id: str) -> None:
+        """Remove one file record (idempotent)."""
+        ...
+
+    def owned_by(self, owner_id: str, limit: int) -> list[StoredFile]:
+        """Up to ``limit`` of the owner's file records."""
         ...

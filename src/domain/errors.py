@@ -66,6 +66,13 @@ class Conflict(DomainError):
         self.field = field
 
 
+class TooLarge(DomainError):
+    """The request content is over a configured limit (413)."""
+
+    code = "payload_too_large"
+    title = "Content too large"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
     title = "Too many requests"

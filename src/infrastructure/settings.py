@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Annotated, Literal
 
@@ -18,6 +19,9 @@ EMULATOR_VARIABLES = (
     "pubsub_emulator_host",
     "storage_emulator_host",
 )
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")  # DOG_IMAGE_HOSTS entries
+_IP_LIKE = re.compile(r"[0-9.]+")
 RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
@@ -69,8 +73,35 @@ class Settings(BaseSettings):
     pubsub_emulator_host: str | None = None
     storage_emulator_host: str | None = None
     storage_bucket: str = ""
+    # Datasets and files (SPEC §8, docs/issue5.md): the multipart upload cap (413 past it) and
+    # the CSV limits: data rows (413), columns (413), characters in one field (413; at most
+    # the csv module's own limit).
+    max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_dataset_rows: int = Field(250_000, ge=1, le=5_000_000)
+    max_dataset_columns: int = Field(200, ge=1, le=1_000)
+    csv_max_field_chars: int = Field(131_072, ge=1, le=131_072)
     dog_api_url: str = "https://dog.ceo/api/breeds/image/random"
     job_queue: Literal["inprocess", "pubsub"] = "inprocess"
+    # Dogs: hosts whose https picture URLs are accepted from DOG_API_URL; its read timeout.
+    dog_image_hosts: Annotated[list[str], NoDecode] = ["images.dog.ceo"]
+    dog_api_timeout: float = Field(5.0, gt=0, le=60)
+    # Background jobs: attempts (Pub/Sub: 5-100) and backoff between them, in seconds.
+    job_max_attempts: int = Field(5, ge=1, le=100)
+    job_backoff: float = Field(10.0, ge=0.01, le=600)
+    job_backoff_max: float = Field(600.0, ge=0.01, le=600)
+    job_workers: int = Field(2, ge=1, le=32)  # inprocess: threads per process
+    job_queue_size: int = Field(1000, ge=1, le=100_000)  # inprocess: jobs waiting, at most
+    # pubsub: where pushes go (default http://127.0.0.1:$PORT/internal/jobs) and how they
+    # authenticate: a shared token in the push URL, and/or Google-signed OIDC tokens.
+    job_push_endpoint: str = ""
+    job_push_token: SecretStr | None = None
+    job_push_audience: str = ""
+    job_push_service_account: str = ""
+    pubsub_topic: str = "firegate-jobs"
+    pubsub_subscription: str = "firegate-jobs-push"
+    pubsub_dead_letter_topic: str = "firegate-jobs-dead"
+    pubsub_dead_letter_subscription: str = "firegate-jobs-dead-push"
+    pubsub_setup: bool | None = None  # create them at start-up; default: in the local profile
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -109,6 +140,43 @@ class Settings(BaseSettings):
             raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
         return self
 
+    @field_validator("dog_image_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip().lower() for host in value.split(",") if host.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_jobs(self) -> Settings:
+        problems: list[str] = []
+        for host in self.dog_image_hosts:
+            if not _HOST_NAME.fullmatch(host) or _IP_LIKE.fullmatch(host):
+                problems.append(f"DOG_IMAGE_HOSTS: {host!r} is not a host name")
+        if self.app_profile == "production" and not self.dog_api_url.startswith("https://"):
+            problems.append("DOG_API_URL must be https in production")
+        if self.job_backoff_max < self.job_backoff:
+            problems.append("JOB_BACKOFF_MAX must not be shorter than JOB_BACKOFF")
+        if self.job_queue == "pubsub":
+            if not 5 <= self.job_max_attempts <= 100:
+                problems.append("JOB_MAX_ATTEMPTS must be 5 to 100 with JOB_QUEUE=pubsub")
+            token = self.job_push_token.get_secret_value() if self.job_push_token else ""
+            if token and len(token) < 16:
+                problems.append("JOB_PUSH_TOKEN must be at least 16 characters")
+            oidc = self.job_push_audience and self.job_push_service_account
+            if not token and not oidc:
+                problems.append(
+                    "JOB_QUEUE=pubsub needs JOB_PUSH_TOKEN, or JOB_PUSH_AUDIENCE and "
+                    "JOB_PUSH_SERVICE_ACCOUNT (OIDC), to authenticate the pushes"
+                )
+        if problems:
+            raise ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
+        if not self.job_push_endpoint:
+            self.job_push_endpoint = f"http://127.0.0.1:{self.port}/internal/jobs"
+        if self.pubsub_setup is None:
+            self.pubsub_setup = self.app_profile == "local"
+        return self
+
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:
         problems: list[str] = []
@@ -136,6 +204,14 @@ class Settings(BaseSettings):
                 self.jwt_secret = SecretStr(secrets.token_hex(32))
         if problems:
             raise ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _default_bucket(self) -> Settings:
+        # Local runs use the emulator's bucket; production names its bucket explicitly
+        # (without one, the dataset and file routes answer 503 storage_not_configured).
+        if not self.storage_bucket and self.app_profile == "local":
+            self.storage_bucket = f"{self.google_cloud_project or 'demo-firegate'}.appspot.com"
         return self
 
 

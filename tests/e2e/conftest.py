@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,44 +26,59 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def gunicorn_url(emulators: Any) -> Iterator[str]:
-    """The real service under gunicorn (the production command line), on the emulators."""
+@contextmanager
+def serving(log_name: str, **env: str) -> Iterator[str]:
+    """The real service under gunicorn (the production command line) on the emulators.
+
+    ``env`` overrides the local test defaults; yields the base URL, stops the server after.
+    """
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "APP_PROFILE": "local",
         "JWT_SECRET": TEST_SECRET,
         "GOOGLE_CLOUD_PROJECT": "demo-firegate",
         "PORT": str(port),
-        "LOG_LEVEL": "INFO",  # the log file is read by a test
+        "LOG_LEVEL": "INFO",
         **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
+        **env,
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    log = (ROOT / ".local").joinpath("gunicorn-e2e.log")
+    log = ROOT / ".local" / log_name
     log.parent.mkdir(exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            if proc.poll() is None:
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-            raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
-        time.sleep(0.1)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=15)
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_url(emulators: Any) -> Iterator[str]:
+    with serving("gunicorn-e2e.log") as url:  # INFO: the log file is read by a test
+        yield url

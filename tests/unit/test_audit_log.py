@@ -15,12 +15,17 @@ from bootstrap import build_app
 from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import (
+    FakeDatasetRepository,
+    FakeDogRepository,
+    FakeFileRepository,
+    FakeFileStore,
     FakeHasher,
     FakeIdentityRepository,
     FakeIdentityVerifier,
     FakeLoginThrottle,
     FakePrincipals,
     FakeSessionRepository,
+    FakeTaskRepository,
     FakeUserRepository,
     InMemoryStore,
 )
@@ -104,6 +109,11 @@ def test_logins_over_http_are_audited_without_secrets(lines: io.StringIO) -> Non
         hasher=FakeHasher(),
         throttle=FakeLoginThrottle(),
         ready=lambda: True,
+        tasks=FakeTaskRepository(),
+        dogs=FakeDogRepository(),
+        datasets=FakeDatasetRepository(),
+        files=FakeFileRepository(),
+        file_store=FakeFileStore(),
     )
     client = app.test_client()
     user = register(client, "alice")

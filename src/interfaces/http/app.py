@@ -12,7 +12,19 @@ from interfaces.http.errors import register_error_handlers
 from interfaces.http.limits import DEFAULT_RATE_LIMITS, RateLimits, install_rate_limits
 from interfaces.http.logs import install_request_context
 from interfaces.http.openapi import install_docs
-from interfaces.http.routes import accounts, firebase, health, jwks, sessions, users
+from interfaces.http.routes import (
+    accounts,
+    datasets,
+    dogs,
+    files,
+    firebase,
+    health,
+    jobs,
+    jwks,
+    sessions,
+    tasks,
+    users,
+)
 from interfaces.http.services import Services
 
 
@@ -24,6 +36,7 @@ class HttpConfig:
     trusted_proxy_hops: int = 0
     production: bool = False
     rate_limits: RateLimits = DEFAULT_RATE_LIMITS
+    max_upload_bytes: int = 32 * 1024 * 1024  # multipart uploads (datasets, files)
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -39,6 +52,7 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
     app = Flask("firegate")
     app.config.update(MAX_CONTENT_LENGTH=config.max_json_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_UPLOAD_BYTES"] = config.max_upload_bytes  # see interfaces/http/uploads.py
     app.extensions["firegate"] = services
     if config.trusted_proxy_hops:
         # The client IP is the one the trusted proxies saw, never a header a client forged.
@@ -57,7 +71,19 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
     register_error_handlers(app)
     install_request_context(app, config.project)
     install_rate_limits(app, config.rate_limits)
-    for blueprint in (health.bp, jwks.bp, accounts.bp, firebase.bp, sessions.bp, users.bp):
+    for blueprint in (
+        health.bp,
+        jwks.bp,
+        accounts.bp,
+        firebase.bp,
+        sessions.bp,
+        users.bp,
+        datasets.bp,
+        files.bp,
+        tasks.bp,
+        dogs.bp,
+        jobs.bp,
+    ):
         app.register_blueprint(blueprint)
     install_docs(app)
 

@@ -18,6 +18,7 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    TooLarge,
     Unauthenticated,
     Unavailable,
 )
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooLarge, 413),
     (RateLimited, 429),
     (Unavailable, 503),
 ]

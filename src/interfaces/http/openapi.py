@@ -8,7 +8,7 @@ parsing.py) so that 400 and 422 are told apart exactly as SPEC §2 requires, hen
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -63,6 +63,27 @@ def doc(
     return partial(spec.validate, skip_validation=True)(
         resp=resp, security=BEARER if auth else {}, tags=tags, **models
     )
+
+
+def streamed(
+    documented: Callable[[Callable[..., Any]], Callable[..., Any]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """For routes whose body is streamed (downloads): documented by ``documented`` (a
+    ``doc(...)``) but not run through spectree's wrapper, which reads every response whole
+    (``get_data()``) even with validation skipped. spectree finds the documentation through
+    ``__wrapped__``."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        documentation = documented(view)
+
+        @wraps(view)
+        def direct(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs)
+
+        direct.__wrapped__ = documentation
+        return direct
+
+    return decorate
 
 
 def install_docs(app: Flask) -> None:

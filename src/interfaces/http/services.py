@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,17 @@ from application.accounts import (
     UserView,
 )
 from application.admin import AdminChange, UserListing
+from application.datasets import ImportDataset, RowsPage
+from application.dogs import DogQuery, DogView, EditDog, NewDog
+from application.files import Upload
 from application.firebase import FirebaseSignIn
+from application.jobs import JobPush, PushCredentials
 from application.pagination import Page
 from application.sessions import AccessToken, SessionView
+from application.tasks import EditTask, NewTask, TaskQuery
+from domain.datasets import Dataset
+from domain.files import StoredFile
+from domain.tasks import Task
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,30 @@ class Services:
     set_role: Callable[[str, str], UserView]
     set_disabled: Callable[[str, bool], UserView]
     ready: Callable[[], bool]
+    # datasets and files (SPEC §8)
+    import_dataset: Callable[[Actor, ImportDataset], Dataset]
+    list_datasets: Callable[[Actor, int, str | None], Page[Dataset]]
+    show_dataset: Callable[[Actor, str], Dataset]
+    dataset_rows: Callable[[Actor, str, int, str | None], RowsPage]
+    export_dataset: Callable[[Actor, str], tuple[Dataset, Iterator[str]]]
+    delete_dataset: Callable[[Actor, str], None]
+    upload_file: Callable[[Actor, Upload], StoredFile]
+    open_file: Callable[[Actor, str], tuple[StoredFile, Iterator[bytes]]]
+    delete_file: Callable[[Actor, str], None]
+    # tasks (SPEC §6)
+    create_task: Callable[[NewTask], Task]
+    list_tasks: Callable[[TaskQuery], Page[Task]]
+    get_task: Callable[[str, str], Task]
+    edit_task: Callable[[EditTask], Task]
+    delete_task: Callable[[str, str], None]
+    # dogs (SPEC §7) and the background jobs behind their pictures
+    list_dogs: Callable[[DogQuery], Page[DogView]]
+    get_dog: Callable[[str], DogView]
+    create_dog: Callable[[NewDog], DogView]
+    edit_dog: Callable[[Actor, EditDog], DogView]
+    delete_dog: Callable[[Actor, str], None]
+    authorize_push: Callable[[PushCredentials], None]
+    receive_push: Callable[[JobPush], None]
 
 
 def services() -> Services:

@@ -1,0 +1,304 @@
+"""Datasets (SPEC §8): CSV upload with validation, stored rows, export, deletion.
+
+An import reads the uploaded file twice from the web layer's spool (a temporary file), never
+holding it in memory: pass 1 checks that the file is usable at all and infers column types;
+only then is anything stored (record, object, rows), and pass 2 validates and writes the rows
+as it reads them. A failure after the first write removes what was written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from application.accounts import Actor
+from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
+from application.files import Upload, measure
+from application.pagination import Page, decode_cursor, encode_cursor
+from application.ports import Clock, DatasetRepository, FileStore
+from domain.datasets import (
+    ColumnSpec,
+    Dataset,
+    DatasetRow,
+    DatasetStatus,
+    Repeats,
+    RepeatScan,
+    ReportBuilder,
+    RowValidator,
+    TypeTally,
+    check_header,
+    check_name,
+    dataset_object_key,
+    header_findings,
+    neutralize,
+    parse_schema,
+    plan_columns,
+)
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.files import check_filename
+from domain.ids import is_id, new_id
+from domain.users import Role
+
+log = logging.getLogger("firegate.datasets")
+DEFAULT_FILENAME = "data.csv"
+DELETE_BATCH = 200
+EXPORT_PAGE = 500
+
+
+@dataclass(frozen=True)
+class DatasetLimits:
+    max_upload_bytes: int
+    csv: CsvLimits
+
+
+@dataclass(frozen=True)
+class ImportDataset:
+    name: str
+    upload: Upload
+    schema: str | None = None  # JSON text, as sent
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    columns: tuple[str, ...]  # the header, to name the cells
+    page: Page[DatasetRow]
+
+
+def require_uploader(actor: Actor) -> None:
+    if actor.role not in (Role.UPLOADER, Role.ADMIN):
+        raise PermissionDenied(
+            "Uploading datasets needs the uploader or admin role.", code="uploader_required"
+        )
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_schema(text: str | None, max_columns: int) -> dict[str, ColumnSpec] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        raise InvalidInput.field(
+            "schema", "The schema is not valid JSON.", "invalid_schema"
+        ) from None
+    return parse_schema(data, max_columns)
+
+
+@dataclass
+class _Scan:
+    header: list[str]
+    rows: int
+    tallies: list[TypeTally]
+    repeats: Repeats
+
+
+def _scan(
+    upload: Upload, delimiter: str, limits: CsvLimits, schema: Mapping[str, ColumnSpec] | None
+) -> _Scan:
+    """Pass 1: is the file usable at all? The header, the row count, the type tallies of
+    the columns the schema does not type (all of them without a schema), and the repeats."""
+    records = read_records(upload.stream, delimiter, limits)
+    header = next(records, None)
+    if header is None:
+        raise InvalidInput.field("file", "The file is empty.", "empty_file")
+    check_header(header)
+    tallies = [TypeTally() for _ in header]
+    watched = [i for i, name in enumerate(header) if schema is None or name not in schema]
+    repeats = RepeatScan(plan_columns(header, schema, tallies))  # unique: from the schema
+    rows = 0
+    for cells in records:
+        rows += 1
+        for index in watched:
+            if index < len(cells):
+                tallies[index].add(cells[index])
+        repeats.add(cells)
+    if rows == 0:
+        raise InvalidInput.field("file", "The file has a header but no data rows.", "no_rows")
+    return _Scan(header, rows, tallies, repeats.result())
+
+
+def import_dataset(
+    actor: Actor,
+    cmd: ImportDataset,
+    *,
+    datasets: DatasetRepository,
+    store: FileStore,
+    clock: Clock,
+    limits: DatasetLimits,
+) -> Dataset:
+    require_uploader(actor)
+    name = check_name(cmd.name)
+    filename = check_filename(cmd.upload.filename or DEFAULT_FILENAME)
+    schema = read_schema(cmd.schema, limits.csv.max_columns)
+    delimiter = parse_delimiter(cmd.delimiter)
+    size, sha256 = measure(cmd.upload.stream, limits.max_upload_bytes)
+    if size == 0:
+        raise InvalidInput.field("file", "The file is empty.", "empty_file")
+    delimiter = delimiter or detect_delimiter(cmd.upload.stream)
+    scan = _scan(cmd.upload, delimiter, limits.csv, schema)
+    columns = plan_columns(scan.header, schema, scan.tallies)
+
+    dataset = Dataset(
+        id=new_id(),
+        name=name,
+        filename=filename,
+        owner_id=actor.user_id,
+        created_at=clock.now(),
+        status=DatasetStatus.IMPORTING,
+        size=size,
+        sha256=sha256,
+        delimiter=delimiter,
+        columns=columns,
+    )
+    report = ReportBuilder()
+    report.add(header_findings(scan.header, schema))
+    validator = RowValidator(columns, scan.repeats)
+
+    def rows() -> Iterator[DatasetRow]:
+        records = read_records(cmd.upload.stream, delimiter, limits.csv)
+        next(records)  # the header, checked in pass 1
+        for number, cells in enumerate(records, start=1):
+            findings = validator.check(number, cells)
+            report.add(findings)
+            yield DatasetRow(number, tuple(cells), tuple(findings))
+
+    # Everything below writes; the record goes first so that an interrupted import is
+    # visible (status "importing") and removable by DELETE and by the account's deletion.
+    datasets.add(dataset)
+    try:
+        store.save(dataset.object_key, cmd.upload.stream, size=size, content_type="text/csv")
+        count = datasets.add_rows(dataset.id, rows())
+        done = dataset.imported(count, columns, report.build())
+        datasets.save(done)
+    except BaseException:
+        _discard(dataset, datasets=datasets, store=store)
+        raise
+    return done
+
+
+def _discard(dataset: Dataset, *, datasets: DatasetRepository, store: FileStore) -> None:
+    """Undo a failed import; what cannot be undone now stays 'importing', for DELETE."""
+    try:
+        store.delete(dataset.object_key)
+        datasets.delete(dataset.id, DELETE_BATCH)
+    except Exception:
+        log.warning("could not remove a failed import; it stays listed as importing")
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such dataset.", code="dataset_not_found")
+
+
+def _visible(datasets: DatasetRepository, actor: Actor, dataset_id: str) -> Dataset:
+    found = datasets.get(dataset_id) if is_id(dataset_id) else None
+    if found is None or not found.visible_to(actor.user_id, actor.role == Role.ADMIN):
+        raise _not_found()  # another user's dataset is as absent as a missing one
+    return found
+
+
+def _ready(dataset: Dataset) -> Dataset:
+    if dataset.status is not DatasetStatus.READY:
+        raise Conflict(
+            "The dataset is still being imported (or its import was interrupted: delete it "
+            "and upload again).",
+            code="dataset_not_ready",
+        )
+    return dataset
+
+
+def list_datasets(
+    actor: Actor, limit: int, cursor: str | None, *, datasets: DatasetRepository
+) -> Page[Dataset]:
+    """The caller's datasets, or everyone's for an admin, by id."""
+    after = decode_cursor(cursor)
+    if after is not None and not is_id(after):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    owner = None if actor.role == Role.ADMIN else actor.user_id
+    found = datasets.list_page(owner, after, limit + 1)
+    items = found[:limit]
+    more = len(found) > limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+def show_dataset(actor: Actor, dataset_id: str, *, datasets: DatasetRepository) -> Dataset:
+    return _visible(datasets, actor, dataset_id)
+
+
+def dataset_rows(
+    actor: Actor,
+    dataset_id: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    datasets: DatasetRepository,
+) -> RowsPage:
+    dataset = _ready(_visible(datasets, actor, dataset_id))
+    position = decode_cursor(cursor)
+    if position is not None and not (position.isascii() and position.isdigit()):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    after = int(position) if position is not None else 0
+    found = datasets.rows_page(dataset.id, after, limit + 1)
+    items = found[:limit]
+    more = len(found) > limit
+    next_cursor = encode_cursor(str(items[-1].number)) if more else None
+    columns = tuple(column.name for column in dataset.columns)
+    return RowsPage(columns, Page(items=items, next_cursor=next_cursor))
+
+
+def export_csv(
+    actor: Actor, dataset_id: str, *, datasets: DatasetRepository
+) -> tuple[Dataset, Iterator[str]]:
+    """The stored rows as CSV text, streamed page by page; formula-like cells neutralized."""
+    dataset = _ready(_visible(datasets, actor, dataset_id))
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([neutralize(column.name) for column in dataset.columns])
+        after = 0
+        while batch := datasets.rows_page(dataset.id, after, EXPORT_PAGE):
+            writer.writerows([neutralize(cell) for cell in row.cells] for row in batch)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            after = batch[-1].number
+        if buffer.tell():
+            yield buffer.getvalue()
+
+    return dataset, lines()
+
+
+def delete_dataset(
+    actor: Actor, dataset_id: str, *, datasets: DatasetRepository, store: FileStore
+) -> None:
+    dataset = _visible(datasets, actor, dataset_id)
+    _delete(dataset.id, dataset.object_key, datasets=datasets, store=store)
+
+
+def _delete(
+    dataset_id: str, object_key: str, *, datasets: DatasetRepository, store: FileStore
+) -> None:
+    store.delete(object_key)
+    datasets.delete(dataset_id, DELETE_BATCH)  # rows, then the record: resumable
+
+
+@dataclass(frozen=True)
+class OwnedDatasets:
+    """OwnedData: a user's datasets (object, rows, record), deleted with the account."""
+
+    datasets: DatasetRepository
+    store: FileStore
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        while ids := self.datasets.ids_owned_by(user_id, batch_size):
+            for dataset_id in ids:
+                key = dataset_object_key(dataset_id)
+                _delete(dataset_id, key, datasets=self.datasets, store=self.store)

@@ -1,0 +1,167 @@
+"""Dog use cases (SPEC §7): public records by unique name; a picture comes from a job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts import Actor
+from application.jobs import RetryJob
+from application.pagination import (
+    Page,
+    decode_cursor,
+    paginate,
+    parse_time_position,
+    time_position,
+)
+from application.ports import Clock, DogRepository, Job, JobQueue, PictureSource, PictureUnavailable
+from domain.dogs import Dog, DogName, PictureStatus
+from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.ids import new_id
+from domain.users import Role
+
+log = logging.getLogger("firegate.dogs")
+
+FETCH_DOG_PICTURE = "fetch_dog_picture"
+
+
+@dataclass(frozen=True)
+class DogView:
+    id: str
+    name: str
+    picture: str | None
+    is_adopted: bool
+    id_user: str
+    create_date: datetime
+    picture_status: str
+
+    @classmethod
+    def of(cls, dog: Dog) -> DogView:
+        return cls(
+            id=dog.id,
+            name=dog.name.value,
+            picture=dog.picture,
+            is_adopted=dog.is_adopted,
+            id_user=dog.id_user,
+            create_date=dog.create_date,
+            picture_status=dog.picture_status.value,
+        )
+
+
+@dataclass(frozen=True)
+class NewDog:
+    owner_id: str
+    name: str
+    is_adopted: bool = False
+
+
+@dataclass(frozen=True)
+class EditDog:
+    name: str  # the dog's current name, from the path
+    new_name: str | None = None
+    is_adopted: bool | None = None
+
+
+@dataclass(frozen=True)
+class DogQuery:
+    limit: int
+    cursor: str | None = None
+    adopted: bool | None = None
+
+
+def _not_found() -> NotFound:
+    return NotFound("No dog has this name.", code="dog_not_found")
+
+
+def _find(name: str, dogs: DogRepository) -> Dog:
+    key = DogName(name).key  # 422 for a name that cannot exist, before any I/O
+    dog = dogs.find_by_name(key)
+    if dog is None:
+        raise _not_found()
+    return dog
+
+
+def _may_change(actor: Actor) -> Callable[[Dog], None]:
+    def check(dog: Dog) -> None:
+        if not dog.may_be_changed_by(actor.user_id, is_admin=actor.role == Role.ADMIN):
+            raise PermissionDenied(
+                "Only the dog's owner or an admin may change it.", code="not_dog_owner"
+            )
+
+    return check
+
+
+def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[DogView]:
+    """Dogs oldest first by (create_date, id); a page walk sees each existing dog once."""
+    position = decode_cursor(query.cursor)
+    after = parse_time_position(position) if position is not None else None
+    rows = dogs.list_page(query.adopted, after, query.limit + 1)
+    last = rows[query.limit - 1] if len(rows) > query.limit else None
+    page = paginate(rows, query.limit, time_position(last.create_date, last.id) if last else None)
+    return Page(items=[DogView.of(dog) for dog in page.items], next_cursor=page.next_cursor)
+
+
+def get_dog(name: str, *, dogs: DogRepository) -> DogView:
+    return DogView.of(_find(name, dogs))
+
+
+def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> DogView:
+    """A pending dog now, its picture later: the fetch job is queued after the commit."""
+    dog = Dog.create(
+        id=new_id(),
+        name=DogName(cmd.name),
+        owner_id=cmd.owner_id,
+        is_adopted=cmd.is_adopted,
+        now=clock.now(),
+    )
+    dogs.add(dog)  # Conflict when the name is taken; nothing is queued then
+    try:
+        queue.enqueue(Job(FETCH_DOG_PICTURE, dog.id))
+    except Exception:  # any queue failure: the dog stays, marked, never a 500
+        log.warning("could not queue the picture job of dog %s", dog.id, exc_info=True)
+        dog = dogs.update(dog.id, lambda d: d.picture_failed(clock.now())) or dog
+    return DogView.of(dog)
+
+
+def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> DogView:
+    new_name = DogName(cmd.new_name) if cmd.new_name is not None else None
+    if new_name is None and cmd.is_adopted is None:
+        raise InvalidInput.field("is_adopted", "Give is_adopted and/or name.", "missing")
+    dog = _find(cmd.name, dogs)
+    check = _may_change(actor)
+    now = clock.now()
+
+    def change(current: Dog) -> Dog:
+        check(current)
+        return current.edited(now=now, name=new_name, is_adopted=cmd.is_adopted)
+
+    updated = dogs.update(dog.id, change)
+    if updated is None:
+        raise _not_found()
+    return DogView.of(updated)
+
+
+def delete_dog(actor: Actor, name: str, *, dogs: DogRepository) -> None:
+    dog = _find(name, dogs)
+    if not dogs.delete(dog.id, _may_change(actor)):
+        raise _not_found()
+
+
+def fetch_picture(
+    job: Job, final: bool, *, dogs: DogRepository, pictures: PictureSource, clock: Clock
+) -> None:
+    """The FETCH_DOG_PICTURE job: idempotent; only a pending dog is changed."""
+    dog = dogs.get(job.subject)
+    if dog is None or dog.picture_status is not PictureStatus.PENDING:
+        return  # deleted meanwhile, or an earlier delivery already finished it
+    try:
+        url = pictures.random_picture()
+    except PictureUnavailable as exc:
+        if not final:
+            raise RetryJob(f"no picture yet: {exc}") from exc
+        log.warning("giving up on the picture of dog %s: %s", dog.id, exc)
+        dogs.update(dog.id, lambda d: d.picture_failed(clock.now()))
+        return
+    dogs.update(dog.id, lambda d: d.with_picture(url, clock.now()))

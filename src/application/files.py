@@ -1,0 +1,123 @@
+"""Files (SPEC §8): upload, download and delete a user's own files of any type."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from application.accounts import Actor
+from application.ports import Clock, FileRepository, FileStore
+from domain.errors import NotFound, TooLarge
+from domain.files import StoredFile, check_filename, files_prefix, media_type
+from domain.ids import is_id, new_id
+
+log = logging.getLogger("firegate.files")
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file part: a seekable stream the web layer spooled (to disk when large),
+    the file name and the content type the client declared."""
+
+    stream: BinaryIO
+    filename: str | None
+    content_type: str | None
+
+
+def measure(stream: BinaryIO, max_bytes: int) -> tuple[int, str]:
+    """Size and SHA-256 (hex) of the stream from its start, read in 1 MiB chunks; 413
+    ``file_too_large`` past ``max_bytes``. Leaves the stream at its start."""
+    stream.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(READ_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"The file is larger than {max_bytes} bytes.", code="file_too_large")
+        digest.update(chunk)
+    stream.seek(0)
+    return size, digest.hexdigest()
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such file.", code="file_not_found")
+
+
+def _own(files: FileRepository, actor: Actor, file_id: str) -> StoredFile:
+    found = files.get(file_id) if is_id(file_id) else None
+    if found is None or found.owner_id != actor.user_id:
+        raise _not_found()  # another user's file is as absent as a missing one
+    return found
+
+
+def upload_file(
+    actor: Actor,
+    upload: Upload,
+    *,
+    files: FileRepository,
+    store: FileStore,
+    clock: Clock,
+    max_bytes: int,
+) -> StoredFile:
+    filename = check_filename(upload.filename or "")
+    size, sha256 = measure(upload.stream, max_bytes)
+    stored = StoredFile(
+        id=new_id(),
+        owner_id=actor.user_id,
+        filename=filename,
+        content_type=media_type(upload.content_type),
+        size=size,
+        sha256=sha256,
+        created_at=clock.now(),
+    )
+    store.save(stored.object_key, upload.stream, size=size, content_type=stored.content_type)
+    try:
+        files.add(stored)
+    except BaseException:
+        _forget_object(store, stored.object_key)
+        raise
+    return stored
+
+
+def open_file(
+    actor: Actor, file_id: str, *, files: FileRepository, store: FileStore
+) -> tuple[StoredFile, Iterator[bytes]]:
+    """The file's record and its bytes, streamed; 404 for another user's file."""
+    found = _own(files, actor, file_id)
+    try:
+        return found, store.open(found.object_key)
+    except NotFound:
+        raise _not_found() from None
+
+
+def delete_file(actor: Actor, file_id: str, *, files: FileRepository, store: FileStore) -> None:
+    found = _own(files, actor, file_id)
+    store.delete(found.object_key)
+    files.delete(found.id)  # last: a failure in between leaves the record to retry with
+
+
+def _forget_object(store: FileStore, key: str) -> None:
+    with contextlib.suppress(Exception):
+        store.delete(key)
+        return
+    log.warning("could not remove an orphaned object after a failed upload")
+
+
+@dataclass(frozen=True)
+class OwnedFiles:
+    """OwnedData: a user's files, deleted with the account (objects first, then records)."""
+
+    files: FileRepository
+    store: FileStore
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        while batch := self.files.owned_by(user_id, batch_size):
+            for stored in batch:
+                self.store.delete(stored.object_key)
+                self.files.delete(stored.id)
+        # Objects whose record was never written (a crash mid-upload) share the prefix.
+        self.store.delete_prefix(files_prefix(user_id))

@@ -1,0 +1,113 @@
+"""Task use cases (SPEC §6): a user's own to-do items; anybody else's do not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.pagination import (
+    Page,
+    decode_cursor,
+    paginate,
+    parse_time_position,
+    time_position,
+)
+from application.ports import Clock, TaskRepository
+from domain.errors import NotFound
+from domain.ids import is_id, new_id
+from domain.tasks import Task
+
+
+@dataclass(frozen=True)
+class NewTask:
+    owner_id: str
+    title: str
+    description: str | None = None
+    done: bool = False
+    due_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EditTask:
+    """PUT gives every editable field, PATCH only those to change."""
+
+    owner_id: str
+    task_id: str
+    changes: tuple[tuple[str, str | bool | datetime | None], ...]
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    owner_id: str
+    limit: int
+    cursor: str | None = None
+    done: bool | None = None
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such task.", code="task_not_found")
+
+
+def _owned(owner_id: str) -> Callable[[Task], None]:
+    def check(task: Task) -> None:
+        if not task.owned_by(owner_id):
+            raise _not_found()  # another user's task is indistinguishable from none
+
+    return check
+
+
+def create_task(cmd: NewTask, *, tasks: TaskRepository, clock: Clock) -> Task:
+    task = Task.create(
+        id=new_id(),
+        owner_id=cmd.owner_id,
+        title=cmd.title,
+        description=cmd.description,
+        done=cmd.done,
+        due_date=cmd.due_date,
+        now=clock.now(),
+    )
+    tasks.add(task)
+    return task
+
+
+def get_task(owner_id: str, task_id: str, *, tasks: TaskRepository) -> Task:
+    task = tasks.get(task_id) if is_id(task_id) else None
+    if task is None or not task.owned_by(owner_id):
+        raise _not_found()
+    return task
+
+
+def edit_task(cmd: EditTask, *, tasks: TaskRepository, clock: Clock) -> Task:
+    if not is_id(cmd.task_id):
+        raise _not_found()
+    check = _owned(cmd.owner_id)
+    changes = dict(cmd.changes)
+    now = clock.now()
+
+    def change(task: Task) -> Task:
+        check(task)  # inside the atomic update: the owner never changes, but be exact
+        return task.edited(changes, now)
+
+    updated = tasks.update(cmd.task_id, change)
+    if updated is None:
+        raise _not_found()
+    return updated
+
+
+def delete_task(owner_id: str, task_id: str, *, tasks: TaskRepository) -> None:
+    if not is_id(task_id) or not tasks.delete(task_id, _owned(owner_id)):
+        raise _not_found()
+
+
+def list_tasks(query: TaskQuery, *, tasks: TaskRepository) -> Page[Task]:
+    """The owner's tasks, oldest first by (created_at, id).
+
+    A position in that order never moves, so a walk through the pages sees every task that
+    existed when it started exactly once; tasks added meanwhile come after it (at the end).
+    """
+    position = decode_cursor(query.cursor)
+    after = parse_time_position(position) if position is not None else None
+    rows = tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
+    last = rows[query.limit - 1] if len(rows) > query.limit else None
+    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)

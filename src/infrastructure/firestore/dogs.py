@@ -1,0 +1,168 @@
+"""Dogs in ``dogs/{id}``; unique names through claim documents ``dog_names/{key}``.
+
+A dog and its name claim are created in one commit (like users and their username claims),
+renamed and deleted in one transaction, so two dogs never share a name, even when parallel
+requests race for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from domain.dogs import Dog, DogName, PictureStatus
+from domain.errors import Conflict
+from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+
+DOGS, DOG_NAMES = "dogs", "dog_names"
+
+
+def dog_to_doc(dog: Dog) -> dict[str, Any]:
+    return {
+        "name": dog.name.value,
+        "name_key": dog.name.key,
+        "id_user": dog.id_user,
+        "is_adopted": dog.is_adopted,
+        "create_date": dog.create_date,
+        "updated_at": dog.updated_at,
+        "picture": dog.picture,
+        "picture_status": dog.picture_status.value,
+    }
+
+
+def dog_from_doc(dog_id: str, data: dict[str, Any]) -> Dog:
+    return Dog(
+        id=dog_id,
+        name=DogName(data["name"]),
+        id_user=data["id_user"],
+        is_adopted=data.get("is_adopted", False),
+        create_date=data["create_date"],
+        updated_at=data.get("updated_at", data["create_date"]),
+        picture=data.get("picture"),
+        picture_status=PictureStatus(data.get("picture_status", PictureStatus.PENDING.value)),
+    )
+
+
+def _name_taken() -> Conflict:
+    return Conflict("A dog with this name exists already.", code="dog_name_taken", field="name")
+
+
+class FirestoreDogRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._dogs = client.collection(DOGS)
+        self._names = client.collection(DOG_NAMES)
+
+    def _claim(self, key: str) -> firestore.DocumentReference:
+        return self._names.document(claim_id(key))
+
+    def add(self, dog: Dog) -> None:
+        claim = self._claim(dog.name.key)
+        for _ in range(3):
+            # One commit of two creates and no reads: parallel creators of one name do not
+            # wait on locks; all but one commit fail with AlreadyExists.
+            batch = self._client.batch()
+            batch.create(self._dogs.document(dog.id), dog_to_doc(dog))
+            batch.create(claim, {"dog_id": dog.id})
+            try:
+                batch.commit(**BOUNDED)
+                return
+            except AlreadyExists:
+                snap = claim.get(**BOUNDED)
+                holder = (snap.to_dict() or {}).get("dog_id") if snap.exists else None
+                if holder == dog.id:
+                    return  # our own commit went through; only its answer was lost
+                if holder is not None:
+                    raise _name_taken() from None
+                # The holder was deleted between our commit and our read: try again.
+        raise Conflict("Creating the dog conflicted repeatedly; try again.", code="conflict")
+
+    def get(self, dog_id: str) -> Dog | None:
+        snap = self._dogs.document(dog_id).get(**BOUNDED)
+        return dog_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def find_by_name(self, key: str) -> Dog | None:
+        query = self._dogs.where(filter=firestore.FieldFilter("name_key", "==", key)).limit(1)
+        for snap in query.stream(**BOUNDED):
+            return dog_from_doc(snap.id, snap.to_dict() or {})
+        return None
+
+    def update(self, dog_id: str, change: Callable[[Dog], Dog]) -> Dog | None:
+        ref = self._dogs.document(dog_id)
+
+        def apply(transaction: firestore.Transaction) -> Dog | None:
+            snap = ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists:
+                return None
+            before = dog_from_doc(dog_id, snap.to_dict() or {})
+            after = change(before)
+            if after == before:
+                return after
+            if after.name.key != before.name.key:
+                target = self._claim(after.name.key)
+                if target.get(transaction=transaction, **BOUNDED).exists:
+                    raise _name_taken()
+                transaction.delete(self._claim(before.name.key))
+                transaction.create(target, {"dog_id": dog_id})
+            transaction.set(ref, dog_to_doc(after))
+            return after
+
+        try:
+            return run_transaction(self._client, apply)
+        except AlreadyExists:
+            raise _name_taken() from None  # a racing request claimed the name meanwhile
+
+    def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
+        ref = self._dogs.document(dog_id)
+
+        def remove(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists:
+                return False
+            dog = dog_from_doc(dog_id, snap.to_dict() or {})
+            check(dog)
+            claim = self._claim(dog.name.key)
+            held = claim.get(transaction=transaction, **BOUNDED)
+            if held.exists and (held.to_dict() or {}).get("dog_id") == dog_id:
+                transaction.delete(claim)
+            transaction.delete(ref)
+            return True
+
+        return run_transaction(self._client, remove)
+
+    def list_page(
+        self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Dog]:
+        query: Any = self._dogs
+        if adopted is not None:  # composite index: is_adopted + create_date
+            query = query.where(filter=firestore.FieldFilter("is_adopted", "==", adopted))
+        query = query.order_by("create_date").order_by("__name__")
+        if after is not None:
+            at, dog_id = after
+            query = query.start_after({"create_date": at, "__name__": self._dogs.document(dog_id)})
+        snaps = query.limit(limit).stream(**BOUNDED)
+        return [dog_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        query = (
+            self._dogs.where(filter=firestore.FieldFilter("id_user", "==", user_id))
+            .select(["name_key"])
+            .limit(batch_size)
+        )
+        while snaps := list(query.stream(**BOUNDED)):
+            claims = [self._claim((snap.to_dict() or {}).get("name_key", "")) for snap in snaps]
+            held = {
+                claim.reference.path: (claim.to_dict() or {}).get("dog_id")
+                for claim in self._client.get_all(claims, **BOUNDED)
+                if claim.exists
+            }
+            batch = self._client.batch()  # at most 2 x batch_size writes (limit: 500)
+            for snap, claim in zip(snaps, claims, strict=True):
+                if held.get(claim.path) == snap.id:
+                    batch.delete(claim)
+                batch.delete(snap.reference)
+            batch.commit(**BOUNDED)

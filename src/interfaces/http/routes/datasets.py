@@ -1,0 +1,157 @@
+"""SPEC §8: CSV datasets. Uploading needs the uploader or admin role; a dataset is visible to
+its owner and to admins, and answers 404 to anyone else, like a missing one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, stream_with_context
+
+from application.accounts import Actor
+from application.datasets import ImportDataset, RowsPage, require_uploader
+from domain.datasets import Dataset, Finding
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import doc, streamed
+from interfaces.http.parsing import parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.datasets import (
+    DatasetFields,
+    DatasetListItem,
+    DatasetOut,
+    DatasetPage,
+    DatasetSummaryOut,
+    DatasetUpload,
+    FindingOut,
+    RowOut,
+    RowPage,
+)
+from interfaces.http.schemas.users import PageQuery
+from interfaces.http.services import services
+from interfaces.http.uploads import content_disposition, read_upload
+
+bp = Blueprint("datasets", __name__, url_prefix="/datasets")
+TAGS = ("datasets",)
+UPLOAD_ERRORS = {400: Problem, 403: Problem, 413: Problem, 422: Problem}
+EXPORT_BOM = "\ufeff"  # spreadsheets read a CSV as UTF-8 only with it
+
+
+def dataset_out(dataset: Dataset) -> DatasetOut:
+    return DatasetOut.model_validate(dataset, from_attributes=True)
+
+
+def list_item(dataset: Dataset) -> DatasetListItem:
+    base = DatasetSummaryOut.model_validate(dataset, from_attributes=True)
+    return DatasetListItem(**base.model_dump(), summary=dict(dataset.report.summary))
+
+
+def finding_out(finding: Finding) -> FindingOut:
+    return FindingOut.model_validate(finding, from_attributes=True)
+
+
+def rows_out(rows: RowsPage) -> RowPage:
+    names = rows.columns
+    return RowPage(
+        items=[
+            RowOut(
+                row=row.number,
+                values=dict(zip(names, row.cells, strict=False)),
+                extra=list(row.cells[len(names) :]),
+                findings=[finding_out(f) for f in row.findings],
+            )
+            for row in rows.page.items
+        ],
+        next_cursor=rows.page.next_cursor,
+    )
+
+
+@bp.post("")
+@doc(form=DatasetUpload, responses={201: DatasetOut, **UPLOAD_ERRORS}, auth=True, tags=TAGS)
+@authenticated
+def upload_dataset(actor: Actor) -> Response:
+    """Upload a CSV file (multipart): stored, validated against the schema (or typed from
+    the data), its rows kept; the answer holds the validation report."""
+    require_uploader(actor)  # before the body is read
+    fields, upload = read_upload(DatasetFields, text_parts=("schema",))
+    dataset = services().import_dataset(
+        actor,
+        ImportDataset(
+            name=fields.name,
+            upload=upload,
+            schema=fields.schema_text,
+            delimiter=fields.delimiter,
+        ),
+    )
+    return json_response(dataset_out(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
+
+
+@bp.get("")
+@doc(
+    query=PageQuery, responses={200: DatasetPage, 403: Problem, 422: Problem}, auth=True, tags=TAGS
+)
+@authenticated
+def list_datasets(actor: Actor) -> Response:
+    """The caller's datasets (an admin's: everyone's), paginated by id."""
+    query = parse_query(PageQuery)
+    page = services().list_datasets(actor, query.limit, query.cursor)
+    return json_response(
+        DatasetPage(items=[list_item(d) for d in page.items], next_cursor=page.next_cursor)
+    )
+
+
+@bp.get("/<dataset_id>")
+@doc(responses={200: DatasetOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def get_dataset(actor: Actor, dataset_id: str) -> Response:
+    """A dataset with its validation report."""
+    return json_response(dataset_out(services().show_dataset(actor, dataset_id)))
+
+
+@bp.get("/<dataset_id>/rows")
+@doc(
+    query=PageQuery,
+    responses={200: RowPage, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def get_rows(actor: Actor, dataset_id: str) -> Response:
+    """The stored rows in file order, paginated, each with its findings."""
+    query = parse_query(PageQuery)
+    return json_response(
+        rows_out(services().dataset_rows(actor, dataset_id, query.limit, query.cursor))
+    )
+
+
+@bp.get("/<dataset_id>/export")
+@streamed(
+    doc(responses={200: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
+)
+@authenticated
+def export_dataset(actor: Actor, dataset_id: str) -> Response:
+    """The stored rows as a CSV download (UTF-8 with BOM, CRLF); cells a spreadsheet would
+    run as formulas (starting with = + - @ tab CR) are prefixed with an apostrophe."""
+    dataset, text = services().export_dataset(actor, dataset_id)
+
+    def body() -> Iterator[bytes]:
+        yield EXPORT_BOM.encode()
+        for piece in text:
+            yield piece.encode("utf-8")
+
+    response = Response(stream_with_context(body()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = content_disposition(_csv_name(dataset.filename))
+    return response
+
+
+def _csv_name(filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename.strip(".") else filename
+    return f"{stem}.csv"
+
+
+@bp.delete("/<dataset_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_dataset(actor: Actor, dataset_id: str) -> Response:
+    """Delete a dataset: its stored file, rows and record (owner or admin)."""
+    services().delete_dataset(actor, dataset_id)
+    return no_content()

@@ -1,0 +1,92 @@
+"""SPEC §7: dogs by unique name. Reading is public; changing is for the owner or an admin."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request
+
+from application.accounts import Actor
+from application.dogs import DogQuery, DogView, EditDog, NewDog
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json, parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.dogs import DogCreate, DogOut, DogPage, DogUpdate
+from interfaces.http.schemas.users import PageQuery
+from interfaces.http.services import services
+
+bp = Blueprint("dogs", __name__, url_prefix="/dogs")
+TAGS = ("dogs",)
+
+
+def dog_out(view: DogView) -> DogOut:
+    return DogOut.model_validate(view, from_attributes=True)
+
+
+def _page(adopted: bool | None) -> Response:
+    query = parse_query(PageQuery)
+    page = services().list_dogs(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
+    return json_response(
+        DogPage(items=[dog_out(view) for view in page.items], next_cursor=page.next_cursor)
+    )
+
+
+@bp.get("")
+@doc(query=PageQuery, responses={200: DogPage, 422: Problem}, tags=TAGS)
+def list_dogs() -> Response:
+    """All dogs, oldest first, paginated."""
+    return _page(adopted=None)
+
+
+@bp.get("/is_adopted")
+@doc(query=PageQuery, responses={200: DogPage, 422: Problem}, tags=TAGS)
+def list_adopted_dogs() -> Response:
+    """The dogs whose ``is_adopted`` is true, oldest first, paginated."""
+    return _page(adopted=True)
+
+
+@bp.get("/<name>")
+@doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
+def get_dog(name: str) -> Response:
+    """One dog by its name (case-insensitive)."""
+    return json_response(dog_out(services().get_dog(name)))
+
+
+@bp.post("/<name>")
+@doc(json=DogCreate, responses={202: DogOut, 403: Problem, 409: Problem}, auth=True, tags=TAGS)
+@authenticated
+def create_dog(actor: Actor, name: str) -> Response:
+    """Create a dog owned by the caller: 202, its picture is fetched in the background."""
+    body = parse_json(DogCreate) if request.get_data(cache=True) else DogCreate()
+    view = services().create_dog(
+        NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted)
+    )
+    return json_response(dog_out(view), 202, {"Location": f"/dogs/{quote(view.name, safe='')}"})
+
+
+@bp.put("/<name>")
+@doc(
+    json=DogUpdate,
+    responses={200: DogOut, 403: Problem, 404: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def update_dog(actor: Actor, name: str) -> Response:
+    """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
+    body = parse_json(DogUpdate)
+    view = services().edit_dog(
+        actor, EditDog(name=name, new_name=body.name, is_adopted=body.is_adopted)
+    )
+    return json_response(dog_out(view))
+
+
+@bp.delete("/<name>")
+@doc(responses={204: None, 403: Problem, 404: Problem, 422: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_dog(actor: Actor, name: str) -> Response:
+    """Owner or admin: delete the dog; its name is free again."""
+    services().delete_dog(actor, name)
+    return no_content()

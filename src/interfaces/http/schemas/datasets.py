@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.datasets import NAME_MAX
+
+RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
+TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
+SCHEMA_TEXT_MAX = 256 * 1024
+
+
+class DatasetFields(BaseModel):
+    """The text fields of POST /datasets (the ``file`` part is read separately)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    schema_text: str | None = Field(default=None, alias="schema", max_length=SCHEMA_TEXT_MAX)
+    delimiter: str | None = Field(default=None, max_length=16)
+
+
+class DatasetUpload(BaseModel):
+    """multipart/form-data of POST /datasets (documentation)."""
+
+    file: bytes = Field(
+        description="The CSV file: UTF-8 (a byte-order mark is fine), a header row first",
+        json_schema_extra={"format": "binary"},
+    )
+    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["Customers 2026"])
+    schema_: str | None = Field(
+        default=None,
+        alias="schema",
+        description='JSON: {"column": {"type": "integer", "required": true, "unique": false}}; '
+        "types: string, integer, number, boolean, date, email",
+        examples=['{"id": {"type": "integer", "required": true, "unique": true}}'],
+    )
+    delimiter: Literal[",", ";", "|", "tab", "comma", "semicolon", "pipe"] | None = Field(
+        default=None, description="Detected from the first lines when omitted"
+    )
+
+
+class FindingOut(BaseModel):
+    row: int | None = Field(description="Data row (1 = the first after the header); null: file")
+    column: str | None = Field(description="Column name; null: the whole row")
+    rule: RuleName
+    message: str
+
+
+class ReportOut(BaseModel):
+    findings: list[FindingOut] = Field(description="The first 1000 findings")
+    summary: dict[str, int] = Field(description="Every finding, counted per rule")
+    truncated: bool = Field(description="True when there are more findings than listed")
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: TypeName
+    required: bool
+    unique: bool
+    inferred: bool = Field(description="Typed from the data, not by the schema")
+
+
+class DatasetSummaryOut(BaseModel):
+    id: str
+    name: str
+    filename: str
+    owner_id: str
+    status: Literal["importing", "ready"]
+    row_count: int
+    columns: list[ColumnOut]
+    created_at: datetime
+    size: int = Field(description="Bytes of the uploaded file")
+    sha256: str = Field(description="SHA-256 (hex) of the uploaded file")
+    delimiter: str
+
+
+class DatasetOut(DatasetSummaryOut):
+    report: ReportOut
+
+
+class DatasetListItem(DatasetSummaryOut):
+    summary: dict[str, int] = Field(description="Findings per rule (GET /datasets/{id}: all)")
+
+
+class DatasetPage(BaseModel):
+    items: list[DatasetListItem]
+    next_cursor: str | None
+
+
+class RowOut(BaseModel):
+    row: int
+    values: dict[str, str] = Field(description="The cells by column name, as given")
+    extra: list[str] = Field(description="Cells beyond the header's columns, as given")
+    findings: list[FindingOut]
+
+
+class RowPage(BaseModel):
+    items: list[RowOut]
+    next_cursor: str | None

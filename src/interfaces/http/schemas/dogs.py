@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from domain.dogs import NAME_MAX
+from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.tasks import no_null
+
+
+class DogCreate(Strict):
+    """POST /dogs/{name}: the body may be left out."""
+
+    is_adopted: bool = False
+
+
+class DogUpdate(Strict):
+    """PUT /dogs/{name}: is_adopted and/or a new name."""
+
+    is_adopted: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, examples=["Rex"])
+
+    _not_null = field_validator("is_adopted", "name", mode="before")(no_null)
+
+
+class DogOut(BaseModel):
+    id: str
+    name: str
+    picture: str | None = Field(description="An image URL, once picture_status is ready")
+    is_adopted: bool
+    id_user: str = Field(description="The id of the user who created the record")
+    create_date: datetime
+    picture_status: Literal["pending", "ready", "failed"]
+
+
+class DogPage(BaseModel):
+    items: list[DogOut]
+    next_cursor: str | None

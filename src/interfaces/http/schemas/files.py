@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class FileUpload(BaseModel):
+    """multipart/form-data of POST /files (documentation)."""
+
+    file: bytes = Field(
+        description="Any file; its part's filename and Content-Type are kept",
+        json_schema_extra={"format": "binary"},
+    )
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str = Field(description="SHA-256 (hex) of the bytes")
+    created_at: datetime

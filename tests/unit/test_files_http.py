@@ -1,0 +1,170 @@
+"""SPEC §8 files over HTTP on in-memory fakes: owner only, size cap, names, download headers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from domain.errors import InvalidInput
+from domain.files import check_filename, media_type
+from infrastructure.settings import Settings
+from interfaces.http.uploads import content_disposition
+from tests.conftest import bearer, login, make_settings, register
+from tests.fakes import FakeFileRepository, FakeFileStore
+
+pytestmark = pytest.mark.unit
+
+MAX_UPLOAD = 100_000
+
+
+@pytest.fixture
+def app_settings() -> Settings:
+    return make_settings(max_upload_bytes=MAX_UPLOAD)
+
+
+@pytest.fixture
+def fakes(fake_app: Flask) -> tuple[FakeFileRepository, FakeFileStore]:
+    services = fake_app.extensions["firegate"]
+    return services.upload_file.keywords["files"], services.upload_file.keywords["store"]
+
+
+def token(client: FlaskClient, name: str) -> dict[str, str]:
+    register(client, name)
+    return bearer(login(client, name))
+
+
+def post_file(
+    client: FlaskClient, headers: dict[str, str], data: bytes, name: str, ctype: str | None = None
+) -> Any:
+    part: tuple[Any, ...] = (
+        (io.BytesIO(data), name) if ctype is None else (io.BytesIO(data), name, ctype)
+    )
+    return client.post("/files", headers=headers, data={"file": part})
+
+
+def test_upload_download_delete(client: FlaskClient) -> None:
+    alice = token(client, "alice")
+    data = os.urandom(70_000) + b"\x00\r\n=cmd"
+    created = post_file(client, alice, data, "Résumé 2026 (final).pdf", "application/pdf")
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert created.headers["Location"] == f"/files/{body['id']}"
+    assert set(body) == {"id", "filename", "content_type", "size", "sha256", "created_at"}
+    assert body["filename"] == "Résumé 2026 (final).pdf"
+    assert body["content_type"] == "application/pdf"
+    assert body["size"] == len(data)
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+
+    download = client.get(f"/files/{body['id']}", headers=alice)
+    assert download.status_code == 200
+    assert download.get_data() == data  # byte for byte
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Length"] == str(len(data))
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="Resume 2026 (final).pdf"; '
+        "filename*=UTF-8''R%C3%A9sum%C3%A9%202026%20%28final%29.pdf"
+    )
+    assert download.headers["ETag"] == f'"{body["sha256"]}"'
+
+    assert client.delete(f"/files/{body['id']}", headers=alice).status_code == 204
+    assert client.get(f"/files/{body['id']}", headers=alice).status_code == 404
+    assert client.delete(f"/files/{body['id']}", headers=alice).status_code == 404
+
+
+def test_owner_only(client: FlaskClient, fake_app: Flask) -> None:
+    alice, bob = token(client, "alice"), token(client, "bob")
+    file_id = post_file(client, alice, b"secret", "s.txt").get_json()["id"]
+    for method in (client.get, client.delete):
+        response = method(f"/files/{file_id}", headers=bob)
+        assert response.status_code == 404 and response.get_json()["code"] == "file_not_found"
+        assert method(f"/files/{file_id}", headers={}).status_code == 401
+    result = fake_app.test_cli_runner().invoke(args=["users", "set-role", "bob", "admin"])
+    assert result.exit_code == 0
+    assert client.get(f"/files/{file_id}", headers=bob).status_code == 404  # owner only
+    assert client.post("/files", data={"file": (io.BytesIO(b"x"), "x")}).status_code == 401
+    assert client.get(f"/files/{file_id}", headers=alice).get_data() == b"secret"
+
+
+def test_empty_file_and_defaults(client: FlaskClient) -> None:
+    alice = token(client, "alice")
+    created = post_file(client, alice, b"", "empty", "not a type")
+    assert created.status_code == 201
+    assert created.get_json()["size"] == 0
+    assert created.get_json()["content_type"] == "application/octet-stream"
+    assert client.get(f"/files/{created.get_json()['id']}", headers=alice).get_data() == b""
+
+
+@pytest.mark.parametrize(
+    ("size", "code"),
+    [(MAX_UPLOAD + 1, "file_too_large"), (MAX_UPLOAD + 600 * 1024, "payload_too_large")],
+)
+def test_size_cap(client: FlaskClient, fakes: Any, size: int, code: str) -> None:
+    alice = token(client, "alice")
+    response = post_file(client, alice, b"x" * size, "big.bin")
+    assert response.status_code == 413 and response.get_json()["code"] == code
+    assert post_file(client, alice, b"x" * MAX_UPLOAD, "fits.bin").status_code == 201
+    files, store = fakes
+    assert [f.size for f in files.files.values()] == [MAX_UPLOAD]
+    assert len(store.objects) == 1
+
+
+@pytest.mark.parametrize(
+    "encoded", ["a%2Fb.txt", "a%5Cb.txt", "..", "a%0Ab", "a%00b", "%E2%80%AEtxt.exe", "%20"]
+)
+def test_bad_file_names_are_422_and_store_nothing(
+    client: FlaskClient, fakes: Any, encoded: str
+) -> None:
+    alice = token(client, "alice")
+    raw = (
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''"
+        + encoded.encode()
+        + b"\r\n\r\nabc\r\n--B--\r\n"
+    )
+    response = client.post(
+        "/files", headers=alice, data=raw, content_type="multipart/form-data; boundary=B"
+    )
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] in ("invalid_filename", "missing")
+    files, store = fakes
+    assert not files.files and not store.objects
+
+
+def test_no_other_fields(client: FlaskClient) -> None:
+    alice = token(client, "alice")
+    response = client.post(
+        "/files", headers=alice, data={"file": (io.BytesIO(b"x"), "x"), "owner_id": "me"}
+    )
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "owner_id"
+
+
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [
+        ("plain.txt", "attachment; filename=\"plain.txt\"; filename*=UTF-8''plain.txt"),
+        (
+            'say "hi";.txt',
+            "attachment; filename=\"say _hi_.txt\"; filename*=UTF-8''say%20%22hi%22%3B.txt",
+        ),
+        ("東京.csv", "attachment; filename=\"file.csv\"; filename*=UTF-8''%E6%9D%B1%E4%BA%AC.csv"),
+        ("東京", "attachment; filename=\"file\"; filename*=UTF-8''%E6%9D%B1%E4%BA%AC"),
+    ],
+)
+def test_content_disposition(name: str, header: str) -> None:
+    assert content_disposition(name) == header
+
+
+def test_filename_rules() -> None:
+    assert check_filename("report (1).final.CSV") == "report (1).final.CSV"
+    for bad in ("", " ", "a/b", "a\\b", "..", "a\tb", "a\x7fb", "\u202etxt.exe", "x" * 256):
+        with pytest.raises(InvalidInput):
+            check_filename(bad)
+    assert media_type("Text/CSV; charset=utf-8") == "text/csv"
+    assert media_type("text/html\r\nX-Evil: 1") == "application/octet-stream"
+    assert media_type(None) == "application/octet-stream"
