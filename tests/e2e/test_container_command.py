@@ -252,8 +252,7 @@ class Server:
 @pytest.fixture
 def image_dir(tmp_path: Path) -> Path:
     """/app as the Dockerfile lays it out: gunicorn.conf.py beside src/."""
-    if not GUNICORN.exists():
-        pytest.skip(f"gunicorn is not installed next to {sys.executable}")
+    assert GUNICORN.exists(), f"gunicorn is not installed next to {sys.executable}"
     app = tmp_path / "app"
     app.mkdir()
     shutil.copy2(ROOT / "gunicorn.conf.py", app / "gunicorn.conf.py")
