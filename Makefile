@@ -11,7 +11,9 @@ REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools run test lint cli bench clean
+MINUTES ?= 10
+
+.PHONY: help venv tools run test lint cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -46,8 +48,14 @@ lint: venv ## ruff, formatting, mypy (src and scripts), import contracts
 cli: venv tools ## the service's command line: make cli ARGS="users set-role alice admin"
 	$(VPY) scripts/run_local.py --cli $(ARGS)
 
-bench: venv ## the benchmarks in bench/
+bench: venv ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
 	$(VPY) bench/run.py
+
+soak: venv ## mixed-traffic load soak (not in CI): make soak MINUTES=10
+	$(VPY) bench/soak.py --minutes $(MINUTES)
+
+container: venv ## build the Dockerfile with podman (no Docker engine) and check the container
+	$(VPY) scripts/container_check.py
 
 clean: ## remove caches and emulator logs (keeps .venv and .tools)
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis

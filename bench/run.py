@@ -1,25 +1,256 @@
-"""`make bench`: run every benchmark script in bench/ in turn (results in bench/results/).
+#!/usr/bin/env python3
+"""`make bench`: run every benchmark in bench/ in turn, then print the table of figures with
+their floors, ratios and targets (from bench/results/*.json).
 
-Each script starts what it needs (gunicorn on the emulators) and writes its own JSON file.
-The full suite with floors and ratios is the benchmark issue's work; today there is one.
+    .venv/bin/python bench/run.py [--only get_user,login] [--table]
+
+Each script starts what it needs (gunicorn on the emulators, the floor it is compared with)
+and writes its own JSON file. The emulators run on the bench's own ports (bench/_common.py:
+Firestore 127.0.0.1:47180, storage 47123; pages.py uses one of its own on 47181), started
+here once and reused by every script. Not run here: soak.py (`make soak`, 10 minutes) and
+the tools whose names start with "_" (_profile.py, _settings.py).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
+
+from _common import RESULTS, loadavg, start_emulators, table
 
 HERE = Path(__file__).resolve().parent
+FIRST = ["cold_start", "get_user", "login", "register", "pages", "dataset_upload"]
+NOT_HERE = {"run", "soak"}
+
+
+def scripts(only: set[str]) -> list[Path]:
+    found = {
+        p.stem: p
+        for p in HERE.glob("*.py")
+        if p.stem not in NOT_HERE and not p.stem.startswith("_")
+    }
+    order = [name for name in FIRST if name in found]
+    order += sorted(name for name in found if name not in FIRST)
+    return [found[name] for name in order if not only or name in only]
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def yes(flag: bool | None) -> str:
+    return "-" if flag is None else ("met" if flag else "MISSED")
+
+
+def rows() -> list[list[str]]:
+    out: list[list[str]] = []
+    if (g := load("get_user")) is not None:
+        for level in g["levels"]:
+            s, f = level["service"], level["floor"]
+            out.append(
+                [
+                    f"GET /user, {level['connections']} conn",
+                    f"{s['rps']:.0f} req/s, p50 {s['p50_ms']} / p99 {s['p99_ms']} ms",
+                    f"{f['rps']:.0f} req/s, p50 {f['p50_ms']} / p99 {f['p99_ms']} ms",
+                    f"{level['ratio_rps']:.2f}x "
+                    f"(CPU/req {level.get('ratio_cpu_per_request', 0):.2f}x)",
+                    ">= 0.9x",
+                    yes(level["ratio_rps"] >= 0.9),
+                    str(s["runs"] and level["runs"]["service"][-1]["load_after"][0]),
+                ]
+            )
+            if level["connections"] == 8:
+                out.append(
+                    [
+                        "GET /user p99/p50, 8 conn",
+                        f"{level['service_p99_over_p50']}x",
+                        f"{level['floor_p99_over_p50']}x",
+                        "",
+                        "<= 3x",
+                        yes(level["service_p99_over_p50"] <= 3),
+                        "",
+                    ]
+                )
+        out.append(
+            [
+                "worker peak RSS, GET /user load",
+                f"{g['max_worker_peak_rss_mib']} MiB",
+                "",
+                "",
+                "<= 150 MiB",
+                yes(g["max_worker_peak_rss_mib"] <= 150),
+                "",
+            ]
+        )
+    if (lg := load("login")) is not None:
+        c16 = lg["concurrent_16"]
+        out.append(
+            [
+                "POST /login, 8 conn",
+                f"{lg['service']['rps']} logins/s, p50 {lg['service']['p50_ms']} ms",
+                f"{lg['floor']['per_second']} argon2 verifies/s",
+                f"{lg['ratio']:.2f}x "
+                f"(CPU {lg.get('cpu', {}).get('ratio_floor_over_login', 0):.2f}x)",
+                ">= 0.9x",
+                yes(lg["ratio"] >= 0.9),
+                str(lg["service_runs"][-1]["load_after"][0]),
+            ]
+        )
+        out.append(
+            [
+                "16 concurrent logins, all processes",
+                f"{c16['peak_total_rss_mib']} MiB RSS ({c16['peak_total_pss_mib']} PSS)",
+                "",
+                "",
+                "< 512 MiB",
+                yes(c16["peak_total_rss_mib"] < 512),
+                str(c16["load_after"][0]),
+            ]
+        )
+        out.append(
+            [
+                "worker peak RSS, login load",
+                f"{lg['max_worker_peak_rss_mib']} MiB",
+                "",
+                "",
+                "<= 150 MiB",
+                yes(lg["max_worker_peak_rss_mib"] <= 150),
+                "",
+            ]
+        )
+    if (r := load("register")) is not None:
+        out.append(
+            [
+                "POST /register, sequential",
+                f"p50 {r['service']['p50_ms']} ms, p90 {r['service']['p90_ms']} ms",
+                f"p50 {r['floor']['p50_ms']} ms (hash {r['floor']['hash_p50_ms']} + commit "
+                f"{r['floor']['commit_p50_ms']})",
+                f"{r['ratio_p50']:.2f}x",
+                "(reported)",
+                yes(r["errors"] == 0),
+                str(r["load_at_end"][0]),
+            ]
+        )
+    if (p := load("pages")) is not None:
+        for kind in ("tasks", "users"):
+            if kind not in p:
+                continue
+            k = p[kind]
+            small, large = k["phases"]
+            out.append(
+                [
+                    f"GET /{kind}?limit=20, {large['items']} vs {small['items']}",
+                    f"p50 {large['first_page']['p50_ms']} vs {small['first_page']['p50_ms']} ms "
+                    f"({k['ratio_p50_first_page']}x; middle page {k['ratio_p50_middle_page']}x)",
+                    f"straight query {k['ratio_straight_query_first_page']}x",
+                    f"service CPU/req {k['ratio_service_cpu_first_page']}x",
+                    "<= 1.2x",
+                    yes(k["met_latency_on_emulator"]) + " (emulator scans)"
+                    if not k["met_latency_on_emulator"]
+                    else "met",
+                    str(large["first_page"]["load_after"][0]),
+                ]
+            )
+    if (c := load("cold_start")) is not None:
+        out.append(
+            [
+                "cold start: exec -> first 200 /healthz",
+                f"{c['first_200_seconds']['median']} s",
+                f"import wsgi {c['import_wsgi_seconds']['median']} s",
+                "",
+                "< 2 s",
+                yes(c["met"]),
+                str(c["load_at_end"][0]),
+            ]
+        )
+    if (d := load("dataset_upload")) is not None:
+        out.append(
+            [
+                "dataset upload (200k rows, 20 MB)",
+                f"{d['seconds']} s, worker peak {d['worker_peak_rss_mib']} MiB",
+                "",
+                "",
+                f"<= {d['memory_limit_mib']} MiB",
+                yes(d["within_limit"]),
+                "",
+            ]
+        )
+    if (s := load("soak")) is not None:
+        out.append(
+            [
+                f"soak {s['minutes']} min (make soak)",
+                f"{s['requests']} requests, {s['errors']} errors, memory "
+                f"{s['memory']['growth']:+.1%}",
+                "",
+                "",
+                "0 errors, < 10%",
+                yes(s["met"]),
+                "",
+            ]
+        )
+    if (k := load("container")) is not None:
+        out.append(
+            [
+                "container (podman, scripts/container_check.py)",
+                "readyz, register/login, uid 10001, SIGTERM "
+                f"{k.get('checks', {}).get('sigterm_stop_seconds', '?')} s",
+                "",
+                "",
+                "all checks",
+                yes(k.get("passed")),
+                "",
+            ]
+        )
+    return out
+
+
+def print_table() -> None:
+    header = ["scenario", "service", "floor", "ratio", "target", "status", "load"]
+    print(table(rows(), header))
 
 
 def main() -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run.py")
-    failed = 0
-    for script in scripts:
-        print(f"== {script.name}", flush=True)
-        failed += subprocess.call([sys.executable, str(script)], cwd=HERE.parent) != 0
-    print(f"== {len(scripts) - failed} passed, {failed} failed")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated script names")
+    parser.add_argument("--table", action="store_true", help="only print the table")
+    args = parser.parse_args()
+    if args.table:
+        print_table()
+        return 0
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    chosen = scripts(only)
+    emulators = start_emulators(("firestore", "storage"))
+    failed: list[str] = []
+    try:
+        env = {**os.environ, **emulators.env(), "STORAGE_BUCKET": "demo-firegate.appspot.com"}
+        for script in chosen:
+            started = time.monotonic()
+            print(f"== {script.name} (load {loadavg()})", flush=True)
+            code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent, env=env)
+            print(
+                f"== {script.name}: exit {code} in {time.monotonic() - started:.0f} s", flush=True
+            )
+            if code != 0:
+                failed.append(script.stem)
+    finally:
+        emulators.stop()
+    print()
+    print_table()
+    print()
+    print(
+        f"{len(chosen) - len(failed)} passed, {len(failed)} failed"
+        + (f" (target missed or error: {', '.join(failed)})" if failed else "")
+    )
     return 1 if failed else 0
 
 

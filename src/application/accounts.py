@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from application.ports import (
@@ -75,6 +75,9 @@ class Actor:
     role: str
     session_id: str
     expires_at: datetime
+    # The account as authenticate() read it for this request: GET /user answers it without
+    # a second read (one Firestore round trip per request, not two).
+    user: UserView | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -289,11 +292,15 @@ def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clo
         role=user.role.value,  # the stored role, never the token's possibly stale claim
         session_id=session.id,
         expires_at=claims.expires_at,
+        user=UserView.of(user),
     )
 
 
-def get_user(user_id: str, *, users: Users) -> UserView:
-    user = users.get(user_id)
+def get_user(actor: Actor, *, users: Users) -> UserView:
+    """The caller's own account: as authenticate() read it moments ago, else read now."""
+    if actor.user is not None:
+        return actor.user
+    user = users.get(actor.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
     return UserView.of(user)

@@ -37,8 +37,8 @@ def decode_cursor(cursor: str | None) -> str | None:
         after = data["after"]
         if isinstance(after, str) and 0 < len(after) <= 256:
             return after
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        pass
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, RecursionError):
+        pass  # RecursionError: JSON nested deeper than the parser goes
     raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
 
 

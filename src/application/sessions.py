@@ -17,9 +17,16 @@ from application.accounts import (
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SessionRepository, TokenIssuer
 from application.ports import UserRepository as Users
 from domain.errors import NotFound, Unauthenticated
+from domain.ids import is_id
 
-_REFRESH_TOKEN = re.compile(r"^([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})$")
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# fullmatch, never match: "$" also matches before a final newline.
+_REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})")
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _session_id(value: str) -> bool:
+    """Could ``value`` be a session id we made? (Before it names a document.)"""
+    return _SESSION_ID.fullmatch(value) is not None and is_id(value)
 
 
 @dataclass(frozen=True)
@@ -58,8 +65,8 @@ def refresh(
     A token spent within ``policy.refresh_grace`` gets a sibling (parallel refreshes of one
     client); a token spent before that is a replay and revokes the whole session.
     """
-    match = _REFRESH_TOKEN.match(refresh_token)
-    if match is None:
+    match = _REFRESH_TOKEN.fullmatch(refresh_token)
+    if match is None or not _session_id(match[1]):
         raise _invalid_refresh()
     session_id, secret = match.groups()
     session = sessions.get(session_id)
@@ -191,7 +198,7 @@ def list_sessions(
 
 def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -> None:
     """End one of the caller's own sessions; another user's is 'not found'."""
-    session = sessions.get(session_id) if _SESSION_ID.match(session_id) else None
+    session = sessions.get(session_id) if _session_id(session_id) else None
     if session is None or session.user_id != actor.user_id:
         raise NotFound("No such session.", code="session_not_found")
     sessions.delete(session_id)

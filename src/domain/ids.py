@@ -4,12 +4,22 @@ import secrets
 
 
 def new_id() -> str:
-    """A random, opaque, URL-safe id (128 bits)."""
-    return secrets.token_urlsafe(16)
+    """A random, opaque, URL-safe id (128 bits), never of Firestore's reserved form."""
+    while True:
+        value = secrets.token_urlsafe(16)
+        if not _reserved(value):
+            return value
+
+
+def _reserved(value: str) -> bool:
+    # Firestore refuses document ids matching __.*__ (InvalidArgument, not "not found").
+    return len(value) >= 4 and value.startswith("__") and value.endswith("__")
 
 
 def is_id(value: str) -> bool:
     """Could this be an id we made? (Checked before it names a document.)"""
-    return 1 <= len(value) <= 64 and all(
-        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in value
+    return (
+        1 <= len(value) <= 64
+        and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in value)
+        and not _reserved(value)
     )

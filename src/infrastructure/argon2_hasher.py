@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +15,7 @@ from domain.errors import Unavailable
 
 # OWASP's minimum for argon2id; SPEC §3 forbids anything weaker.
 MIN_TIME_COST, MIN_MEMORY_KIB, MIN_PARALLELISM = 2, 19456, 1
+T = TypeVar("T")
 
 
 class Argon2PasswordHasher:
@@ -36,27 +40,33 @@ class Argon2PasswordHasher:
         # multiplying memory by the number of threads.
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._wait = wait_seconds
+        # ...and the hashes run on max_concurrent threads of their own: glibc keeps a freed
+        # 19 MiB argon2 block in the malloc arena of the thread that used it, so hashing on
+        # each of gunicorn's 8 request threads left a worker at ~255 MiB after a burst of
+        # logins instead of ~120 (docs/issue6-bench.md). Threads start on first use, after
+        # gunicorn's fork.
+        self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
-    def _acquire(self) -> None:
+    def _run(self, work: Callable[[], T]) -> T:
         if not self._slots.acquire(timeout=self._wait):
             raise Unavailable("Too many logins in progress; try again shortly.", retry_after=1)
+        try:
+            return self._pool.submit(work).result()
+        finally:
+            self._slots.release()
 
     def hash(self, password: str) -> str:
-        self._acquire()
-        try:
-            return self._hasher.hash(password)
-        finally:
-            self._slots.release()
+        return self._run(lambda: self._hasher.hash(password))
 
     def verify(self, password_hash: str, password: str) -> bool:
-        self._acquire()
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-        finally:
-            self._slots.release()
+        def check() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return self._run(check)
 
     def verify_dummy(self, password: str) -> None:
         self.verify(self._dummy_hash, password)

@@ -8,7 +8,7 @@ import io
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
@@ -196,6 +196,9 @@ def test_csv_round_trip(table: list[list[str]], delimiter: str, bom: bool) -> No
     given, row for row (csv writes a row of one empty cell as "", not as a blank line)."""
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(table)
+    # A file that starts with U+FEFF starts with a byte-order mark, by definition: a first
+    # cell that starts with one round-trips only behind a real mark.
+    assume(bom or not out.getvalue().startswith("\ufeff"))
     data = ("\ufeff" if bom else "") + out.getvalue()
     stream = io.BytesIO(data.encode("utf-8"))
     records = list(read_records(stream, delimiter, LIMITS))

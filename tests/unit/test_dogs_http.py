@@ -145,10 +145,24 @@ def test_invalid_names_are_422_on_every_route(
     for method, auth in (("get", {}), ("post", alice), ("put", alice), ("delete", alice)):
         body = {"is_adopted": True} if method == "put" else None
         response = getattr(client, method)(f"/dogs/{name}", json=body, headers=auth)
-        if method == "get" and name == "is_adopted":
-            assert response.status_code == 200  # that is the list of adopted dogs
+        if name == "is_adopted":  # that is the list of adopted dogs, which has GET only
+            if method == "get":
+                assert response.status_code == 200
+            else:
+                assert_problem(response, 405, "method_not_allowed")
+                assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
             continue
         assert_problem(response, 422, "invalid_dog_name")
+
+
+def test_options_on_the_adopted_list_offer_what_the_document_does(client: FlaskClient) -> None:
+    # Regression (schemathesis allow_header_conformance): /dogs/<name> matched is_adopted
+    # too, so OPTIONS /dogs/is_adopted advertised POST, PUT and DELETE.
+    response = client.options("/dogs/is_adopted")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    document = client.get("/openapi.json").get_json()
+    assert set(document["paths"]["/dogs/is_adopted"]) == {"get"}
+    assert document["paths"]["/dogs/{name}"]["put"]["parameters"][0]["schema"] == {"type": "string"}
 
 
 def test_names_with_spaces_and_letters_of_any_script(

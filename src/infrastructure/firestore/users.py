@@ -6,13 +6,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import Aborted, AlreadyExists
 from google.cloud import firestore
 
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, Unavailable
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
-from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+from infrastructure.firestore.client import (
+    BOUNDED,
+    MAX_ABORTED_COMMITS,
+    claim_id,
+    pause_after_abort,
+    read_document,
+    run_transaction,
+)
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
@@ -109,7 +116,8 @@ class FirestoreUserRepository:
 
     def add(self, user: User) -> None:
         claims = self._claims_of(user)
-        for _ in range(3):
+        vanished = aborted = 0
+        while vanished < 3:
             # One atomic commit of three creates: the user exists iff it holds both claims.
             # No reads, so parallel registrations do not contend for locks; the losers'
             # commits fail with AlreadyExists and we look up which claim was taken.
@@ -120,23 +128,30 @@ class FirestoreUserRepository:
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
                 return
+            except Aborted:
+                # Contention: nothing was written; the same creates may be sent again.
+                aborted += 1
+                if aborted >= MAX_ABORTED_COMMITS:
+                    raise Unavailable(
+                        "Too many concurrent changes; try again.", retry_after=1
+                    ) from None
+                pause_after_abort(aborted)
             except AlreadyExists:
                 if self._holds_claims(user):
                     return  # our own commit went through; only its answer was lost
                 conflict = self._taken_claim(claims, user.id)
                 if conflict is not None:
                     raise conflict from None
-                # The holder was deleted between our commit and our read: try again.
+                vanished += 1  # the holder was deleted between our commit and our read
         raise Conflict("Registration conflicted repeatedly; try again.", code="conflict")
 
     def get(self, user_id: str) -> User | None:
-        snap = self._users.document(user_id).get(**BOUNDED)
-        return user_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        data = read_document(self._users.document(user_id))
+        return user_from_doc(user_id, data) if data is not None else None
 
     def find_by_login(self, key: str) -> User | None:
-        claim = self._claim(EMAILS if "@" in key else USERNAMES, key)
-        snap = claim.get(**BOUNDED)
-        user_id = (snap.to_dict() or {}).get("user_id") if snap.exists else None
+        claim = read_document(self._claim(EMAILS if "@" in key else USERNAMES, key))
+        user_id = claim.get("user_id") if claim is not None else None
         user = self.get(user_id or _TIMING_PARITY_ID)
         if user_id is None or user is None or user.deleted_at is not None:
             return None

@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACE = re.compile(r"[0-9a-fA-F]{1,64}")
 access_log = logging.getLogger("firegate.access")
 
 
@@ -39,29 +40,33 @@ def install_request_context(app: Flask, project: str) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        request_id = g.get("request_id") or secrets.token_hex(16)
+        # This runs on every request: the request and g proxies are resolved once each, and
+        # the user agent is read as the raw header (no UserAgent object).
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        ctx = g._get_current_object()
+        request_id = getattr(ctx, "request_id", None) or secrets.token_hex(16)
         response.headers["X-Request-ID"] = request_id
-        started = g.get("started")
+        started = getattr(ctx, "started", None)
         latency = time.perf_counter() - started if started else 0.0
+        method, path, status = req.method, req.path, response.status_code
+        headers = req.headers
         fields: dict[str, Any] = {
             "httpRequest": {
-                "requestMethod": request.method,
-                "requestUrl": request.path,  # never the query string: it may carry secrets
-                "status": response.status_code,
+                "requestMethod": method,
+                "requestUrl": path,  # never the query string: it may carry secrets
+                "status": status,
                 "responseSize": str(response.content_length or 0),
-                "userAgent": request.user_agent.string[:256],
-                "remoteIp": request.remote_addr,
+                "userAgent": headers.get("User-Agent", "")[:256],
+                "remoteIp": req.remote_addr,
                 "latency": f"{latency:.6f}s",
             },
             "request_id": request_id,
         }
-        trace = request.headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
-        if trace and re.fullmatch(r"[0-9a-fA-F]{1,64}", trace):
+        trace = headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
+        if trace and _TRACE.fullmatch(trace):
             fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace}"
-        actor = g.get("actor")
+        actor = getattr(ctx, "actor", None)
         if actor is not None:
             fields["user_id"] = actor.user_id
-        access_log.info(
-            "%s %s %s", request.method, request.path, response.status_code, extra=fields
-        )
+        access_log.info("%s %s %s", method, path, status, extra=fields)
         return response

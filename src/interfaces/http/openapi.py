@@ -47,10 +47,24 @@ spec = SpecTree(
 )
 
 
+# JSON request models that may be left out entirely (the route has defaults for all).
+_OPTIONAL_BODIES: set[str] = set()
+
+
 def doc(
-    *, responses: dict[int, Any], auth: bool = False, tags: tuple[str, ...] = (), **models: Any
+    *,
+    responses: dict[int, Any],
+    auth: bool = False,
+    tags: tuple[str, ...] = (),
+    optional_body: bool = False,
+    **models: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document a route: its request models and each status it can answer with."""
+    """Document a route: its request models and each status it can answer with.
+
+    ``optional_body``: the ``json`` model's body may be omitted (wherever that model is used).
+    """
+    if optional_body:
+        _OPTIONAL_BODIES.add(models["json"].__name__)
     statuses = dict(responses)
     if auth:
         statuses.setdefault(401, Problem)
@@ -58,22 +72,20 @@ def doc(
         statuses.setdefault(400, Problem)
         statuses.setdefault(413, Problem)
         statuses.setdefault(422, Problem)
+    if models.get("query") is not None:
+        statuses.setdefault(400, Problem)  # a repeated parameter (parsing.parse_query)
+        statuses.setdefault(422, Problem)
     statuses.setdefault(503, Problem)
     resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
-    return partial(spec.validate, skip_validation=True)(
+    documented = partial(spec.validate, skip_validation=True)(
         resp=resp, security=BEARER if auth else {}, tags=tags, **models
     )
 
-
-def streamed(
-    documented: Callable[[Callable[..., Any]], Callable[..., Any]],
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """For routes whose body is streamed (downloads): documented by ``documented`` (a
-    ``doc(...)``) but not run through spectree's wrapper, which reads every response whole
-    (``get_data()``) even with validation skipped. spectree finds the documentation through
-    ``__wrapped__``."""
-
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        # spectree's wrapper does nothing useful here (validation is skipped) but costs every
+        # request a copy of the body and a second Response (measured in docs/issue6-bench.md):
+        # the route runs unwrapped; spectree finds the documentation through __wrapped__,
+        # which also keeps its wrapper alive (spectree holds it in a WeakKeyDictionary).
         documentation = documented(view)
 
         @wraps(view)
@@ -84,6 +96,16 @@ def streamed(
         return direct
 
     return decorate
+
+
+def streamed(
+    documented: Callable[[Callable[..., Any]], Callable[..., Any]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """For routes whose body is streamed (downloads): documented by ``documented`` (a
+    ``doc(...)``). spectree's wrapper reads every response whole (``get_data()``) even with
+    validation skipped; ``doc()`` itself now leaves every route unwrapped, so this only
+    marks the streamed routes."""
+    return documented
 
 
 def install_docs(app: Flask) -> None:
@@ -107,7 +129,8 @@ def install_docs(app: Flask) -> None:
 
 
 def _finish(generated: dict[str, Any]) -> dict[str, Any]:
-    """Media types spectree cannot express: problem+json errors, form-encoded login."""
+    """What spectree cannot express: problem+json errors, form-encoded login, bodies that
+    may be omitted."""
     for operations in generated["paths"].values():
         for operation in operations.values():
             for response in operation.get("responses", {}).values():
@@ -119,4 +142,10 @@ def _finish(generated: dict[str, Any]) -> dict[str, Any]:
             form = body.get("multipart/form-data", {}).get("schema", {})
             if form.get("$ref", "").endswith("/LoginForm"):
                 body["application/x-www-form-urlencoded"] = body.pop("multipart/form-data")
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("schema") is None:  # a converter of ours, e.g. dog_name
+                    parameter["schema"] = {"type": "string"}
+            model = body.get("application/json", {}).get("schema", {}).get("$ref", "")
+            if model.rpartition("/")[2] in _OPTIONAL_BODIES:
+                operation["requestBody"]["required"] = False
     return generated

@@ -61,4 +61,9 @@ def parse_form(model: type[M]) -> M:
 
 
 def parse_query(model: type[M]) -> M:
-    return validate(model, request.args.to_dict(flat=True))
+    # ?cursor=a&cursor=b is ambiguous: refused like a repeated form field, never half-read.
+    args = request.args
+    duplicated = [key for key in args if len(args.getlist(key)) > 1]
+    if duplicated:
+        raise BadRequest(f"Query parameter '{duplicated[0]}' is repeated.", code="repeated_field")
+    return validate(model, args.to_dict(flat=True))

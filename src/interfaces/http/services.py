@@ -37,7 +37,7 @@ class Services:
     login: Callable[[Login], TokenPair]
     firebase_sign_in: Callable[[FirebaseSignIn], TokenPair]
     authenticate: Callable[[str], Actor]
-    get_user: Callable[[str], UserView]
+    get_user: Callable[[Actor], UserView]
     update_profile: Callable[[UpdateProfile], UserView]
     change_password: Callable[[ChangePassword], None]
     delete_user: Callable[[str], None]

@@ -79,7 +79,7 @@ def login() -> Response:
 @authenticated
 def get_me(actor: Actor) -> Response:
     """The caller's own account."""
-    return json_response(user_out(services().get_user(actor.user_id)))
+    return json_response(user_out(services().get_user(actor)))
 
 
 def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from application.accounts import Actor
 from application.dogs import DogQuery, DogView, EditDog, NewDog
@@ -19,6 +21,22 @@ from interfaces.http.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
 TAGS = ("dogs",)
+
+
+class DogNameConverter(BaseConverter):
+    """A path segment naming a dog: any but ``is_adopted`` itself, the list of adopted dogs.
+
+    So /dogs/is_adopted is one resource with GET only: POST, PUT and DELETE on it are 405
+    and OPTIONS lists GET, as the OpenAPI document says (``IS_ADOPTED`` and other spellings
+    of the reserved name still reach the routes below and get 422 ``invalid_dog_name``).
+    """
+
+    regex = r"(?!is_adopted(?![^/]))[^/]+"
+
+
+@bp.record
+def _dog_name_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["dog_name"] = DogNameConverter
 
 
 def dog_out(view: DogView) -> DogOut:
@@ -47,15 +65,21 @@ def list_adopted_dogs() -> Response:
     return _page(adopted=True)
 
 
-@bp.get("/<name>")
+@bp.get("/<dog_name:name>")
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
     return json_response(dog_out(services().get_dog(name)))
 
 
-@bp.post("/<name>")
-@doc(json=DogCreate, responses={202: DogOut, 403: Problem, 409: Problem}, auth=True, tags=TAGS)
+@bp.post("/<dog_name:name>")
+@doc(
+    json=DogCreate,
+    optional_body=True,
+    responses={202: DogOut, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
 @authenticated
 def create_dog(actor: Actor, name: str) -> Response:
     """Create a dog owned by the caller: 202, its picture is fetched in the background."""
@@ -66,7 +90,7 @@ def create_dog(actor: Actor, name: str) -> Response:
     return json_response(dog_out(view), 202, {"Location": f"/dogs/{quote(view.name, safe='')}"})
 
 
-@bp.put("/<name>")
+@bp.put("/<dog_name:name>")
 @doc(
     json=DogUpdate,
     responses={200: DogOut, 403: Problem, 404: Problem, 409: Problem},
@@ -83,7 +107,7 @@ def update_dog(actor: Actor, name: str) -> Response:
     return json_response(dog_out(view))
 
 
-@bp.delete("/<name>")
+@bp.delete("/<dog_name:name>")
 @doc(responses={204: None, 403: Problem, 404: Problem, 422: Problem}, auth=True, tags=TAGS)
 @authenticated
 def delete_dog(actor: Actor, name: str) -> Response:

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Strict, not_null
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
 Password = Field(min_length=8, max_length=128)
@@ -31,23 +31,31 @@ class LoginForm(LoginRequest):
     """OAuth2 password grant (RFC 6749 §4.3), form-encoded; client fields are ignored."""
 
     model_config = ConfigDict(extra="forbid", strict=False)
-    grant_type: Literal["password"] | None = None
-    scope: str | None = Field(default=None, max_length=1024)
-    client_id: str | None = Field(default=None, max_length=256)
-    client_secret: str | None = Field(default=None, max_length=256)
+    # A form field is sent or not; it cannot be null.
+    grant_type: Literal["password"] | None = Field(default=None, json_schema_extra=not_null)
+    scope: str | None = Field(default=None, max_length=1024, json_schema_extra=not_null)
+    client_id: str | None = Field(default=None, max_length=256, json_schema_extra=not_null)
+    client_secret: str | None = Field(default=None, max_length=256, json_schema_extra=not_null)
 
 
 class ReplaceUserRequest(Strict):
     """PUT /user: at least one of username/email; omitted name fields are cleared."""
 
-    username: str | None = Field(default=None, min_length=3, max_length=32)
-    email: EmailStr | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["username"]}, {"required": ["email"]}]}
+    )
+    username: str | None = Field(
+        default=None, min_length=3, max_length=32, json_schema_extra=not_null
+    )  # null: 422 null_not_allowed
+    email: EmailStr | None = Field(default=None, json_schema_extra=not_null)
     name: str | None = Name
     last_name: str | None = Name
 
 
 class PatchUserRequest(ReplaceUserRequest):
     """PATCH /user: only the fields given change."""
+
+    model_config = ConfigDict(json_schema_extra=None)  # any subset of the fields, {} too
 
 
 class ChangePasswordRequest(Strict):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -7,6 +9,18 @@ class Strict(BaseModel):
     """Request bodies: unknown fields are refused (no mass assignment), no type coercion."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of a field that may be left out but is never null (the parser
+    refuses null with a 422): the document offers no null for it, and no null default."""
+    kept = [choice for choice in schema.pop("anyOf", ()) if choice.get("type") != "null"]
+    if len(kept) == 1:
+        schema.update(kept[0])
+    elif kept:
+        schema["anyOf"] = kept
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
 
 
 class FieldProblem(BaseModel):

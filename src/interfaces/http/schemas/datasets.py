@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.datasets import NAME_MAX
+from interfaces.http.schemas.common import not_null
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
 TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
@@ -24,6 +25,8 @@ class DatasetFields(BaseModel):
 class DatasetUpload(BaseModel):
     """multipart/form-data of POST /datasets (documentation)."""
 
+    # Other fields are refused (422); a form field cannot be null, only left out.
+    model_config = ConfigDict(extra="forbid")
     file: bytes = Field(
         description="The CSV file: UTF-8 (a byte-order mark is fine), a header row first",
         json_schema_extra={"format": "binary"},
@@ -35,9 +38,12 @@ class DatasetUpload(BaseModel):
         description='JSON: {"column": {"type": "integer", "required": true, "unique": false}}; '
         "types: string, integer, number, boolean, date, email",
         examples=['{"id": {"type": "integer", "required": true, "unique": true}}'],
+        json_schema_extra=not_null,
     )
     delimiter: Literal[",", ";", "|", "tab", "comma", "semicolon", "pipe"] | None = Field(
-        default=None, description="Detected from the first lines when omitted"
+        default=None,
+        description="Detected from the first lines when omitted",
+        json_schema_extra=not_null,
     )
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.dogs import NAME_MAX
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Strict, not_null
 from interfaces.http.schemas.tasks import no_null
 
 
@@ -19,8 +19,17 @@ class DogCreate(Strict):
 class DogUpdate(Strict):
     """PUT /dogs/{name}: is_adopted and/or a new name."""
 
-    is_adopted: bool | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, examples=["Rex"])
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["is_adopted"]}, {"required": ["name"]}]}
+    )
+    is_adopted: bool | None = Field(default=None, json_schema_extra=not_null)
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=NAME_MAX,
+        examples=["Rex"],
+        json_schema_extra=not_null,
+    )
 
     _not_null = field_validator("is_adopted", "name", mode="before")(no_null)
 

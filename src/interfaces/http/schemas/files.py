@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FileUpload(BaseModel):
     """multipart/form-data of POST /files (documentation)."""
 
+    model_config = ConfigDict(extra="forbid")  # any other part is a 422
     file: bytes = Field(
         description="Any file; its part's filename and Content-Type are kept",
         json_schema_extra={"format": "binary"},

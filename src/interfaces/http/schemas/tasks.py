@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_va
 from pydantic_core import PydanticCustomError
 
 from domain.tasks import DESCRIPTION_MAX, TITLE_MAX
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Strict, not_null
 from interfaces.http.schemas.users import PageQuery
 
 _RFC3339 = re.compile(
@@ -60,9 +60,11 @@ class TaskReplace(TaskCreate):
 class TaskPatch(Strict):
     """PATCH: only the fields given change; null clears description and due_date."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    title: str | None = Field(
+        default=None, min_length=1, max_length=TITLE_MAX, json_schema_extra=not_null
+    )
     description: str | None = Description
-    done: bool | None = None
+    done: bool | None = Field(default=None, json_schema_extra=not_null)
     due_date: DateTime = None
 
     _not_null = field_validator("title", "done", mode="before")(no_null)

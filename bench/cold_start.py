@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Cold start: from starting `gunicorn -c gunicorn.conf.py` to the first 200 on /healthz;
+and the import of `wsgi` (the app built) alone, timed and with `python -X importtime`.
+
+    .venv/bin/python bench/cold_start.py [--runs 5]
+
+The first 200 is polled every 5 ms. Writes bench/results/cold_start.json; the target is
+under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+from _common import (
+    ROOT,
+    Server,
+    loadavg,
+    median,
+    service_env,
+    start_emulators,
+    write_result,
+)
+
+TIMED_IMPORT = (
+    "import time; t = time.perf_counter(); import wsgi; print(round(time.perf_counter() - t, 4))"
+)
+_IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+
+def import_profile(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The top-level packages by cumulative import time (µs) under -X importtime."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import wsgi"],
+        cwd=ROOT / "src",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    top: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match and len(match.group(3)) == 1:  # depth 1: imported by the script itself
+            top[match.group(4)] = int(match.group(2))
+    ranked = sorted(top.items(), key=lambda item: -item[1])
+    return [{"module": name, "cumulative_ms": round(us / 1000, 1)} for name, us in ranked[:12]]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    emulators = start_emulators(("firestore",))
+    try:
+        env = service_env(emulators, LOG_LEVEL="WARNING")
+        starts: list[float] = []
+        for n in range(args.runs):
+            server = Server(f"cold-start-{n}", env)
+            try:
+                server.start()
+                starts.append(server.ready_seconds)
+            finally:
+                server.stop()
+        imports: list[float] = []
+        python_env = {**env, "PYTHONPATH": str(ROOT / "src")}
+        for _ in range(args.runs):
+            out = subprocess.run(
+                [sys.executable, "-c", TIMED_IMPORT],
+                cwd=ROOT / "src",
+                env=python_env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            imports.append(float(out.strip().splitlines()[-1]))
+        profile = import_profile(python_env)
+    finally:
+        emulators.stop()
+
+    first_200 = round(median(starts), 3)
+    result = {
+        "what": "gunicorn -c gunicorn.conf.py (2 gthread workers) from exec to the first 200 "
+        "on /healthz, polled every 5 ms; bytecode cached (.pyc) as in the image",
+        "first_200_seconds": {"median": first_200, "runs": [round(s, 3) for s in starts]},
+        "import_wsgi_seconds": {
+            "median": round(median(imports), 3),
+            "runs": [round(s, 3) for s in imports],
+        },
+        "import_profile_top": profile,
+        "target_seconds": 2.0,
+        "met": first_200 < 2.0,
+        "load_at_end": loadavg(),
+        "cpus": os.cpu_count(),
+    }
+    path = write_result("cold_start", result)
+    print(
+        f"cold start: first 200 after {first_200} s (median of {args.runs}); import wsgi "
+        f"{result['import_wsgi_seconds']['median']} s; wrote {path}"
+    )
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+-- wrk script for bench/: the request from the environment, a JSON summary at the end.
+--
+--   WRK_METHOD   GET (default) or POST
+--   WRK_TOKEN    bearer token for the Authorization header (optional)
+--   WRK_BODIES   a file with one JSON body per line (optional); each thread takes them in
+--                turn, starting at a different line
+--
+-- The last line printed is "WRKJSON {...}": requests, errors, latency percentiles in µs.
+
+local method = os.getenv("WRK_METHOD") or "GET"
+local token = os.getenv("WRK_TOKEN")
+local bodies_file = os.getenv("WRK_BODIES")
+
+local bodies = {}
+if bodies_file then
+  for line in io.lines(bodies_file) do
+    if #line > 0 then bodies[#bodies + 1] = line end
+  end
+end
+
+local thread_count = 0
+function setup(thread)
+  thread:set("offset", thread_count * 7919)
+  thread_count = thread_count + 1
+end
+
+local headers = {}
+local next_body = 1
+
+function init(args)
+  if token then headers["Authorization"] = "Bearer " .. token end
+  if #bodies > 0 then
+    headers["Content-Type"] = "application/json"
+    next_body = (offset or 0) % #bodies + 1
+  end
+end
+
+function request()
+  if #bodies > 0 then
+    local body = bodies[next_body]
+    next_body = next_body % #bodies + 1
+    return wrk.format(method, nil, headers, body)
+  end
+  return wrk.format(method, nil, headers, nil)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, '
+      .. '"write_errors": %d, "status_errors": %d, "timeouts": %d, "p50_us": %d, '
+      .. '"p90_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean,
+    latency.max))
+end
