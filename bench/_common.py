@@ -101,7 +101,6 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "hostname_hash": abs(hash(platform.node())) % 10_000,
     }
 
 

@@ -2,7 +2,7 @@
 """`make bench`: run every benchmark in bench/ in turn, then print the table of figures with
 their floors, ratios and targets (from bench/results/*.json).
 
-    .venv/bin/python bench/run.py [--only get_user,login] [--table]
+    .venv/bin/python bench/run.py [--only get_user,login] [--table] [--markdown]
 
 Each script starts what it needs (gunicorn on the emulators, the floor it is compared with)
 and writes its own JSON file. The emulators run on the bench's own ports (bench/_common.py:
@@ -94,6 +94,7 @@ def rows() -> list[list[str]]:
         )
     if (lg := load("login")) is not None:
         c16 = lg["concurrent_16"]
+        cpu_only = lg.get("cpu", {}).get("ratio_floor_over_service_only", 0)
         out.append(
             [
                 "POST /login, 8 conn",
@@ -102,7 +103,8 @@ def rows() -> list[list[str]]:
                 f"{lg['ratio']:.2f}x "
                 f"(CPU {lg.get('cpu', {}).get('ratio_floor_over_login', 0):.2f}x)",
                 ">= 0.9x",
-                yes(lg["ratio"] >= 0.9),
+                # Saturated CPU: throughput follows CPU per login, which noise does not move.
+                yes(lg["ratio"] >= 0.9 and cpu_only >= 0.9) + f" (CPU, service only: {cpu_only}x)",
                 str(lg["service_runs"][-1]["load_after"][0]),
             ]
         )
@@ -147,13 +149,16 @@ def rows() -> list[list[str]]:
                 continue
             k = p[kind]
             small, large = k["phases"]
+            over_small = small["first_page"]["p50_ms"] - small["floor_first_page"]["p50_ms"]
+            over_large = large["first_page"]["p50_ms"] - large["floor_first_page"]["p50_ms"]
             out.append(
                 [
                     f"GET /{kind}?limit=20, {large['items']} vs {small['items']}",
                     f"p50 {large['first_page']['p50_ms']} vs {small['first_page']['p50_ms']} ms "
                     f"({k['ratio_p50_first_page']}x; middle page {k['ratio_p50_middle_page']}x)",
                     f"straight query {k['ratio_straight_query_first_page']}x",
-                    f"service CPU/req {k['ratio_service_cpu_first_page']}x",
+                    f"{k['ratio_p50_first_page']}x (service over the query: "
+                    f"{over_small:.0f} -> {over_large:.0f} ms)",
                     "<= 1.2x",
                     yes(k["met_latency_on_emulator"]) + " (emulator scans)"
                     if not k["met_latency_on_emulator"]
@@ -214,18 +219,25 @@ def rows() -> list[list[str]]:
     return out
 
 
-def print_table() -> None:
+def print_table(markdown: bool = False) -> None:
     header = ["scenario", "service", "floor", "ratio", "target", "status", "load"]
-    print(table(rows(), header))
+    if not markdown:
+        print(table(rows(), header))
+        return
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows():
+        print("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--only", default="", help="comma-separated script names")
     parser.add_argument("--table", action="store_true", help="only print the table")
+    parser.add_argument("--markdown", action="store_true", help="the table in Markdown")
     args = parser.parse_args()
-    if args.table:
-        print_table()
+    if args.table or args.markdown:
+        print_table(markdown=args.markdown)
         return 0
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     chosen = scripts(only)

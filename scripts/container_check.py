@@ -176,6 +176,9 @@ def build() -> tuple[float, str]:
     if done.returncode != 0:
         raise RuntimeError("podman build failed:\n" + log.read_text()[-3000:])
     size = podman("images", "--format", "{{.Size}}", IMAGE).strip()
+    # vfs stores every layer whole: drop the previous builds' untagged images (and with them
+    # the builder stage's cache) so that repeated checks do not fill the disk.
+    podman("image", "prune", "-f", check=False)
     return time.monotonic() - started, size
 
 

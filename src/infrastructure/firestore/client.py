@@ -68,6 +68,26 @@ def read_document(ref: firestore.DocumentReference) -> dict[str, Any] | None:
     return fields if isinstance(fields, dict) else {}
 
 
+def read_documents(
+    client: firestore.Client, refs: list[firestore.DocumentReference]
+) -> list[dict[str, Any] | None]:
+    """The fields of each document (None where it does not exist), in the order of ``refs``:
+    one BatchGetDocuments round trip, like ``client.get_all``, without its snapshots, which
+    deep-copy every document twice (~0.2 ms of CPU per GET /user; docs/issue6-bench.md)."""
+    paths = [ref._document_path for ref in refs]
+    found: dict[str, dict[str, Any]] = {}
+    responses = client._firestore_api.batch_get_documents(
+        request={"database": client._database_string, "documents": paths},
+        metadata=client._rpc_metadata,
+        **BOUNDED,
+    )
+    for response in responses:
+        if "found" in response:
+            fields = _helpers.decode_dict(response.found.fields, client)
+            found[response.found.name] = fields if isinstance(fields, dict) else {}
+    return [found.get(path) for path in paths]
+
+
 class BoundedTransaction(firestore.Transaction):
     """A transaction whose begin and commit RPCs carry our retry budget and deadline.
 

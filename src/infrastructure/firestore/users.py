@@ -18,6 +18,7 @@ from infrastructure.firestore.client import (
     claim_id,
     pause_after_abort,
     read_document,
+    read_documents,
     run_transaction,
 )
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
@@ -258,13 +259,7 @@ class FirestorePrincipals:
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
         user_ref = self._client.collection(USERS).document(user_id)
         session_ref = self._client.collection(SESSIONS).document(session_id)
-        user: User | None = None
-        session: Session | None = None
-        for snap in self._client.get_all([user_ref, session_ref], **BOUNDED):
-            if not snap.exists:
-                continue
-            if snap.reference.path == user_ref.path:
-                user = user_from_doc(snap.id, snap.to_dict() or {})
-            else:
-                session = session_from_doc(snap.id, snap.to_dict() or {})
+        user_data, session_data = read_documents(self._client, [user_ref, session_ref])
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        session = session_from_doc(session_id, session_data) if session_data is not None else None
         return user, session
