@@ -39,7 +39,11 @@ from infrastructure.firestore.identities import FirestoreIdentityRepository
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.tasks import FirestoreTaskRepository
-from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
+from infrastructure.firestore.users import (
+    FirestoreLoginLookup,
+    FirestorePrincipals,
+    FirestoreUserRepository,
+)
 from infrastructure.gcs_storage import GcsFileStore
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
@@ -151,6 +155,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
     clock = overrides.get("clock") or SystemClock()
     throttle = overrides.get("throttle") or FirestoreLoginThrottle(firestore())
+    login_lookup = overrides.get("login_lookup") or FirestoreLoginLookup(firestore())
     audit = overrides.get("audit") or LoggingAuditLog()
     hasher = overrides.get("hasher") or Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost,
@@ -232,6 +237,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             tokens=tokens,
             clock=clock,
             policy=policy,
+            lookup=login_lookup,
             throttle=throttle,
             throttle_policy=login_throttle_policy(settings),
             audit=audit,

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
-from application.ports import AuditEvent, ExternalIdentity, Job, PictureUnavailable
+from application.ports import AuditEvent, ExternalIdentity, Job, LoginRecords, PictureUnavailable
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
@@ -283,6 +283,22 @@ class FakeLoginThrottle:
     def reset(self, key: str) -> None:
         with self.lock:
             self.records.pop(key, None)
+
+
+class FakeLoginLookup:
+    """The login's reads from the fake users' store and the fake throttle."""
+
+    def __init__(self, store: InMemoryStore, throttle: FakeLoginThrottle) -> None:
+        self.store = store
+        self.throttle = throttle
+
+    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
+        claims = self.store.emails if "@" in login_key else self.store.usernames
+        return LoginRecords(self.throttle.load(throttle_keys), claims.get(login_key))
+
+    def user(self, user_id: str | None) -> User | None:
+        user = self.store.users.get(user_id or "")
+        return user if user is not None and user.deleted_at is None else None
 
 
 class RecordingAuditLog:

@@ -13,6 +13,7 @@ from application.ports import (
     AuditEvent,
     AuditLog,
     Clock,
+    LoginLookup,
     LoginThrottle,
     OwnedData,
     PasswordHasher,
@@ -214,13 +215,15 @@ def login(
     tokens: TokenIssuer,
     clock: Clock,
     policy: TokenPolicy,
+    lookup: LoginLookup,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog,
 ) -> TokenPair:
     login_key, ip = fold(cmd.login), cmd.client_ip or None
     rules = throttle_policy.rules_for(login_key, cmd.client_ip)
-    records = throttle.load([key for key, _ in rules])
+    found = lookup.load(login_key, [key for key, _ in rules])
+    records = found.failures
     now = clock.now()
     blocks = [record for record in records.values() if record.blocked(now)]
     if blocks:
@@ -239,7 +242,7 @@ def login(
 
     # Every path below spends one argon2 verification, so status, body and time are the same
     # for an unknown user, a password-less (Firebase-only) account and a wrong password.
-    user = users.find_by_login(login_key) if cmd.login else None
+    user = lookup.user(found.user_id)
     if user is None or user.password_hash is None:
         hasher.verify_dummy(cmd.password)
         if user is None:

@@ -208,6 +208,29 @@ class LoginThrottle(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LoginRecords:
+    """What a login reads before it may spend a hash."""
+
+    failures: dict[str, FailureRecord]  # the throttle keys that have a record
+    user_id: str | None  # whom the login name (username, or email with '@') belongs to
+
+
+class LoginLookup(Protocol):
+    """The reads of POST /login, shaped so that it costs two round trips before the hash:
+    throttle records and the name's claim together, then the account."""
+
+    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
+        """The failure records of ``throttle_keys`` and the claim of the normalized
+        ``login_key`` (none for an empty key), in one round trip."""
+        ...
+
+    def user(self, user_id: str | None) -> User | None:
+        """The live user with this id. For None, a read of the same cost that finds
+        nobody, so an unknown name takes as long as a known one."""
+        ...
+
+
 class Audit(StrEnum):
     """The security events written to the audit log."""
 

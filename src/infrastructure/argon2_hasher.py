@@ -43,7 +43,7 @@ class Argon2PasswordHasher:
         # ...and the hashes run on max_concurrent threads of their own: glibc keeps a freed
         # 19 MiB argon2 block in the malloc arena of the thread that used it, so hashing on
         # each of gunicorn's 8 request threads left a worker at ~255 MiB after a burst of
-        # logins instead of ~120 (docs/issue6-bench.md). Threads start on first use, after
+        # logins instead of ~120 (README, "Measured"). Threads start on first use, after
         # gunicorn's fork.
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))

@@ -15,6 +15,7 @@ from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import (
     FakeClock,
     FakeHasher,
+    FakeLoginLookup,
     FakeLoginThrottle,
     FakePrincipals,
     FakeSessionRepository,
@@ -63,6 +64,7 @@ class World:
             tokens=self.tokens,
             clock=self.clock,
             policy=self.policy,
+            lookup=FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
             audit=self.audit,

@@ -55,7 +55,7 @@ def read_document(ref: firestore.DocumentReference) -> dict[str, Any] | None:
 
     One unary GetDocument call. ``ref.get()`` streams a BatchGetDocuments instead, which
     costs this process ~0.73 ms of CPU (and a gRPC polling thread when nothing else is in
-    flight) against ~0.27 ms: logins make two such reads (docs/issue6-bench.md).
+    flight) against ~0.27 ms: logins make two such reads (README, "Measured").
     """
     client = ref._client
     try:
@@ -73,7 +73,7 @@ def read_documents(
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``:
     one BatchGetDocuments round trip, like ``client.get_all``, without its snapshots, which
-    deep-copy every document twice (~0.2 ms of CPU per GET /user; docs/issue6-bench.md)."""
+    deep-copy every document twice (~0.2 ms of CPU per GET /user; README, "Measured")."""
     paths = [ref._document_path for ref in refs]
     found: dict[str, dict[str, Any]] = {}
     responses = client._firestore_api.batch_get_documents(

@@ -24,7 +24,7 @@ from google.cloud import firestore
 
 from domain.errors import RateLimited
 from domain.throttling import FailureRecord, ThrottleRule
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, read_documents
 
 LOGIN_FAILURES = "login_failures"
 ATTEMPTS = 30
@@ -51,21 +51,24 @@ def record_from_doc(data: dict[str, Any]) -> FailureRecord:
     )
 
 
+def failure_ref(client: firestore.Client, key: str) -> firestore.DocumentReference:
+    return client.collection(LOGIN_FAILURES).document(hashlib.sha256(key.encode()).hexdigest())
+
+
 class FirestoreLoginThrottle:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
-        self._docs = client.collection(LOGIN_FAILURES)
 
     def _ref(self, key: str) -> firestore.DocumentReference:
-        return self._docs.document(hashlib.sha256(key.encode()).hexdigest())
+        return failure_ref(self._client, key)
 
     def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
-        by_path = {self._ref(key).path: key for key in keys}
         refs = [self._ref(key) for key in keys]
+        found = read_documents(self._client, refs)
         return {
-            by_path[snap.reference.path]: record_from_doc(snap.to_dict() or {})
-            for snap in self._client.get_all(refs, **BOUNDED)
-            if snap.exists
+            key: record_from_doc(data)
+            for key, data in zip(keys, found, strict=True)
+            if data is not None
         }
 
     def record_failure(

@@ -69,7 +69,7 @@ class PubSubJobQueue:
 
 @dataclass(frozen=True)
 class PubSubSetup:
-    """The topics and push subscriptions ``JOB_QUEUE=pubsub`` needs (README: docs/issue4.md)."""
+    """The topics and push subscriptions ``JOB_QUEUE=pubsub`` needs (README, "Background jobs")."""
 
     project: str
     topic: str

@@ -93,7 +93,7 @@ def _only_on_limited_routes(app: Flask, limiter: Limiter, limit: Callable[[], st
 
     It hooks every request (before, after, teardown) and resolves and evaluates its limits
     even for a route that has none: ~90 µs a request, 5-8% of GET /user under load
-    (docs/issue6-bench.md). The four limited routes keep exactly its behaviour.
+    (README, "Measured"). The four limited routes keep exactly its behaviour.
     """
     wrapped = 0
     for hooks in (

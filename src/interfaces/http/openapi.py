@@ -83,7 +83,7 @@ def doc(
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         # spectree's wrapper does nothing useful here (validation is skipped) but costs every
-        # request a copy of the body and a second Response (measured in docs/issue6-bench.md):
+        # request a copy of the body and a second Response (measured in README, "Measured"):
         # the route runs unwrapped; spectree finds the documentation through __wrapped__,
         # which also keeps its wrapper alive (spectree holds it in a WeakKeyDictionary).
         documentation = documented(view)
