@@ -40,6 +40,7 @@ from _common import (
     start_emulators,
     summarize_runs,
     unique,
+    warm_up,
     wipe_firestore,
     write_result,
     wrk,
@@ -100,13 +101,13 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
                     bodies.append(json.dumps({"username": name, "password": PASSWORD}))
             pids = service.wait_workers(workers)
             emulator = emulator_pid(emulators.firestore_port)
-            wrk(
+            settled = warm_up(
                 service.url + "/login",
+                emulator,
                 connections=args.connections,
-                seconds=3,
                 method="POST",
                 bodies=bodies,
-            )  # warm-up
+            )
             service_runs: list[dict[str, Any]] = []
             floor_runs: list[dict[str, Any]] = []
             for round_no in range(args.rounds):
@@ -218,6 +219,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
         "met": all(met.values()),
     }
     result["extra_env"] = extra
+    result["warmup_emulator_cpu_ms_per_login"] = settled
     path = write_result(args.name, result)
     print(
         f"login {svc['rps']} /s vs argon2 {floor_rate} /s: ratio {ratio}; 16 concurrent: peak "
