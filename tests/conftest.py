@@ -10,23 +10,12 @@ from bootstrap import build_app
 from infrastructure.settings import Settings
 from tests.fakes import (
     FakeClock,
-    FakeDatasetRepository,
-    FakeDogRepository,
-    FakeFileRepository,
-    FakeFileStore,
-    FakeHasher,
-    FakeIdentityRepository,
     FakeIdentityVerifier,
     FakeJobQueue,
-    FakeLoginLookup,
-    FakeLoginThrottle,
     FakePictureSource,
-    FakePrincipals,
-    FakeSessionRepository,
-    FakeTaskRepository,
-    FakeUserRepository,
     InMemoryStore,
     RecordingAuditLog,
+    fake_overrides,
 )
 
 pytest_plugins = ["tests.emulator_fixtures"]
@@ -105,23 +94,13 @@ def fake_app(
     """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
     return build_app(
         app_settings,
-        users=FakeUserRepository(store),
-        sessions=FakeSessionRepository(store),
-        principals=FakePrincipals(store),
-        identities=FakeIdentityRepository(store),
-        identity_verifier=identity_verifier,
-        hasher=FakeHasher(),
-        throttle=(throttle := FakeLoginThrottle()),
-        login_lookup=FakeLoginLookup(store, throttle),
-        audit=audit_log,
-        ready=lambda: True,
-        datasets=FakeDatasetRepository(),
-        files=FakeFileRepository(),
-        file_store=FakeFileStore(),
-        tasks=FakeTaskRepository(),
-        dogs=FakeDogRepository(),
-        pictures=pictures,
-        job_queue=job_queue,
+        **fake_overrides(
+            store,
+            identity_verifier=identity_verifier,
+            audit=audit_log,
+            pictures=pictures,
+            job_queue=job_queue,
+        ),
     )
 
 

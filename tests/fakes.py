@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from application.ports import AuditEvent, ExternalIdentity, Job, LoginRecords, PictureUnavailable
 from domain.datasets import Dataset, DatasetRow
@@ -558,3 +558,29 @@ class FakeFileRepository:
 
     def owned_by(self, owner_id: str, limit: int) -> list[StoredFile]:
         return [f for f in self.files.values() if f.owner_id == owner_id][:limit]
+
+
+def fake_overrides(store: InMemoryStore, **given: Any) -> dict[str, Any]:
+    """``build_app`` overrides that put every port on in-memory fakes sharing ``store``
+    (real clock, fast hasher); ``given`` replaces any of them. The audit log is only a fake
+    when given."""
+    throttle = FakeLoginThrottle()
+    return {
+        "users": FakeUserRepository(store),
+        "sessions": FakeSessionRepository(store),
+        "principals": FakePrincipals(store),
+        "identities": FakeIdentityRepository(store),
+        "identity_verifier": FakeIdentityVerifier(),
+        "hasher": FakeHasher(),
+        "throttle": throttle,
+        "login_lookup": FakeLoginLookup(store, throttle),
+        "ready": lambda: True,
+        "datasets": FakeDatasetRepository(),
+        "files": FakeFileRepository(),
+        "file_store": FakeFileStore(),
+        "tasks": FakeTaskRepository(),
+        "dogs": FakeDogRepository(),
+        "pictures": FakePictureSource(),
+        "job_queue": FakeJobQueue(),
+        **given,
+    }

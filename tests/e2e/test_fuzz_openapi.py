@@ -35,23 +35,9 @@ from tests.conftest import PASSWORD, TEST_SECRET, make_settings
 from tests.e2e.conftest import serving
 from tests.fake_dog_api import running
 from tests.fakes import (
-    FakeDatasetRepository,
-    FakeDogRepository,
-    FakeFileRepository,
-    FakeFileStore,
-    FakeHasher,
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeJobQueue,
-    FakeLoginLookup,
-    FakeLoginThrottle,
-    FakePictureSource,
-    FakePrincipals,
-    FakeSessionRepository,
-    FakeTaskRepository,
-    FakeUserRepository,
     InMemoryStore,
     RecordingAuditLog,
+    fake_overrides,
 )
 
 pytestmark = pytest.mark.e2e
@@ -180,26 +166,7 @@ def generated_document() -> dict[str, Any]:
     schemathesis builds one pytest item per operation at collection time, before any server
     runs; ``target`` checks that the running service serves exactly this document.
     """
-    app = build_app(
-        make_settings(),
-        users=FakeUserRepository(store := InMemoryStore()),
-        sessions=FakeSessionRepository(store),
-        principals=FakePrincipals(store),
-        identities=FakeIdentityRepository(store),
-        identity_verifier=FakeIdentityVerifier(),
-        hasher=FakeHasher(),
-        throttle=(throttle := FakeLoginThrottle()),
-        login_lookup=FakeLoginLookup(store, throttle),
-        audit=RecordingAuditLog(),
-        ready=lambda: True,
-        datasets=FakeDatasetRepository(),
-        files=FakeFileRepository(),
-        file_store=FakeFileStore(),
-        tasks=FakeTaskRepository(),
-        dogs=FakeDogRepository(),
-        pictures=FakePictureSource(),
-        job_queue=FakeJobQueue(),
-    )
+    app = build_app(make_settings(), **fake_overrides(InMemoryStore(), audit=RecordingAuditLog()))
     document: dict[str, Any] = app.test_client().get("/openapi.json").get_json()
     return document
 

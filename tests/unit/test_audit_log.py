@@ -15,20 +15,8 @@ from bootstrap import build_app
 from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import (
-    FakeDatasetRepository,
-    FakeDogRepository,
-    FakeFileRepository,
-    FakeFileStore,
-    FakeHasher,
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeLoginLookup,
-    FakeLoginThrottle,
-    FakePrincipals,
-    FakeSessionRepository,
-    FakeTaskRepository,
-    FakeUserRepository,
     InMemoryStore,
+    fake_overrides,
 )
 
 pytestmark = pytest.mark.unit
@@ -99,24 +87,7 @@ def test_audit_is_written_whatever_the_log_level(lines: io.StringIO) -> None:
 
 
 def test_logins_over_http_are_audited_without_secrets(lines: io.StringIO) -> None:
-    store = InMemoryStore()
-    app = build_app(
-        make_settings(),
-        users=FakeUserRepository(store),
-        sessions=FakeSessionRepository(store),
-        principals=FakePrincipals(store),
-        identities=FakeIdentityRepository(store),
-        identity_verifier=FakeIdentityVerifier(),
-        hasher=FakeHasher(),
-        throttle=(throttle := FakeLoginThrottle()),
-        login_lookup=FakeLoginLookup(store, throttle),
-        ready=lambda: True,
-        tasks=FakeTaskRepository(),
-        dogs=FakeDogRepository(),
-        datasets=FakeDatasetRepository(),
-        files=FakeFileRepository(),
-        file_store=FakeFileStore(),
-    )
+    app = build_app(make_settings(), **fake_overrides(InMemoryStore()))  # the real audit log
     client = app.test_client()
     user = register(client, "alice")
     ok = client.post("/login", json={"username": "alice", "password": PASSWORD})
