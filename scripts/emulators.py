@@ -457,10 +457,14 @@ class EmulatorSet:
             auth = json.loads(repo_config.read_text(encoding="utf-8"))["emulators"]["auth"]
             if int(auth["port"]) == self.auth_port and auth.get("host") == self.host:
                 return repo_config
-        generated = self.log_dir / "firebase.json"
+        generated = self.log_dir / f"firebase-{self.auth_port}.json"
         config = {
             "emulators": {
                 "auth": {"host": self.host, "port": self.auth_port},
+                # Beside the auth port, so a second local set (another checkout on other
+                # ports) does not race this one for firebase-tools' defaults, 4400 and 4500.
+                "hub": {"host": self.host, "port": self.auth_port + 1},
+                "logging": {"host": self.host, "port": self.auth_port + 2},
                 "ui": {"enabled": False},
             }
         }
