@@ -38,10 +38,11 @@ test: venv tools ## the whole test suite; pytest starts the emulators it needs
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
 	exit $$status
 
-lint: venv ## ruff, formatting, mypy (src and scripts), import contracts
+lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy src
+	$(VPY) -m mypy --strict tests
 	MYPYPATH=scripts $(VPY) -m mypy --strict scripts
 	PYTHONPATH=src $(VENV)/bin/lint-imports
 

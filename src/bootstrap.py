@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from flask import Flask
+from google.cloud.firestore import Client
 
 from application import accounts, admin
 from application import datasets as dataset_cases
@@ -23,8 +24,29 @@ from application.datasets import DatasetLimits, OwnedDatasets
 from application.dogs import FETCH_DOG_PICTURE
 from application.files import OwnedFiles
 from application.firebase import firebase_sign_in
-from application.jobs import PushPolicy
-from application.ports import Job
+from application.jobs import JobHandler, PushPolicy
+from application.ports import (
+    AuditLog,
+    Clock,
+    DatasetRepository,
+    DogRepository,
+    FileRepository,
+    FileStore,
+    IdentityRepository,
+    IdentityVerifier,
+    JobQueue,
+    LoginLookup,
+    LoginThrottle,
+    OwnedData,
+    PasswordHasher,
+    PictureSource,
+    Principals,
+    PushVerifier,
+    SessionRepository,
+    TaskRepository,
+    TokenIssuer,
+    UserRepository,
+)
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.audit import LoggingAuditLog
@@ -103,67 +125,38 @@ def push_token(settings: Settings) -> str:
     return settings.job_push_token.get_secret_value() if settings.job_push_token else ""
 
 
-def make_job_queue(settings: Settings, run: Callable[[Job, bool], None]) -> Any:
-    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
-    if settings.job_queue == "pubsub":
-        if settings.pubsub_setup:
-            ensure_pubsub_resources(
-                PubSubSetup(
-                    project=settings.google_cloud_project,
-                    topic=settings.pubsub_topic,
-                    subscription=settings.pubsub_subscription,
-                    dead_letter_topic=settings.pubsub_dead_letter_topic,
-                    dead_letter_subscription=settings.pubsub_dead_letter_subscription,
-                    push_endpoint=settings.job_push_endpoint,
-                    push_token=push_token(settings),
-                    oidc_service_account=settings.job_push_service_account,
-                    oidc_audience=settings.job_push_audience,
-                    max_attempts=settings.job_max_attempts,
-                    min_backoff=settings.job_backoff,
-                    max_backoff=settings.job_backoff_max,
-                )
-            )
-        return PubSubJobQueue(settings.google_cloud_project, settings.pubsub_topic)
-    return InProcessJobQueue(
-        run,
-        workers=settings.job_workers,
-        max_pending=settings.job_queue_size,
-        max_attempts=settings.job_max_attempts,
-        backoff=settings.job_backoff,
-        max_backoff=settings.job_backoff_max,
-    )
+JobQueueFactory = Callable[[JobHandler], JobQueue]
+"""Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
 
 
-def build_services(settings: Settings, **overrides: Any) -> Services:
-    """Adapters from settings (or the given overrides, for tests) bound to the use cases."""
-    client = None
+@dataclass(frozen=True)
+class Adapters:
+    """One adapter per port. Tests build it from fakes and swap fields with ``replace``."""
 
-    def firestore() -> Any:
-        nonlocal client
-        if client is None:
-            client = overrides.get("client") or make_client(settings.google_cloud_project)
-        return client
+    users: UserRepository
+    sessions: SessionRepository
+    principals: Principals
+    identities: IdentityRepository
+    identity_verifier: IdentityVerifier
+    login_lookup: LoginLookup
+    throttle: LoginThrottle
+    hasher: PasswordHasher
+    tokens: TokenIssuer
+    clock: Clock
+    audit: AuditLog
+    ready: Callable[[], bool]
+    tasks: TaskRepository
+    dogs: DogRepository
+    pictures: PictureSource
+    datasets: DatasetRepository
+    files: FileRepository
+    file_store: FileStore
+    job_queue: JobQueueFactory
+    push_verifier: PushVerifier | None
 
-    users = overrides.get("users") or FirestoreUserRepository(firestore())
-    # What each resource module owns per user, deleted with the account (OwnedData port).
-    owned: list[Any] = list(overrides.get("owned", ()))
-    sessions = overrides.get("sessions") or FirestoreSessionRepository(firestore())
-    principals = overrides.get("principals") or FirestorePrincipals(firestore())
-    identities = overrides.get("identities") or FirestoreIdentityRepository(firestore())
-    identity_verifier = overrides.get("identity_verifier") or FirebaseIdentityVerifier(
-        project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
-    )
-    clock = overrides.get("clock") or SystemClock()
-    throttle = overrides.get("throttle") or FirestoreLoginThrottle(firestore())
-    login_lookup = overrides.get("login_lookup") or FirestoreLoginLookup(firestore())
-    audit = overrides.get("audit") or LoggingAuditLog()
-    hasher = overrides.get("hasher") or Argon2PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_kib=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-        max_concurrent=settings.hash_concurrency,
-    )
-    tokens = overrides.get("tokens") or PyJWTTokenIssuer(
+
+def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
+    return PyJWTTokenIssuer(
         signing=signing_key(settings),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
@@ -175,22 +168,120 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             else None
         ),
     )
+
+
+def job_queue_factory(settings: Settings) -> JobQueueFactory:
+    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
+    if settings.job_queue == "pubsub":
+
+        def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
+            if settings.pubsub_setup:
+                ensure_pubsub_resources(
+                    PubSubSetup(
+                        project=settings.google_cloud_project,
+                        topic=settings.pubsub_topic,
+                        subscription=settings.pubsub_subscription,
+                        dead_letter_topic=settings.pubsub_dead_letter_topic,
+                        dead_letter_subscription=settings.pubsub_dead_letter_subscription,
+                        push_endpoint=settings.job_push_endpoint,
+                        push_token=push_token(settings),
+                        oidc_service_account=settings.job_push_service_account,
+                        oidc_audience=settings.job_push_audience,
+                        max_attempts=settings.job_max_attempts,
+                        min_backoff=settings.job_backoff,
+                        max_backoff=settings.job_backoff_max,
+                    )
+                )
+            return PubSubJobQueue(settings.google_cloud_project, settings.pubsub_topic)
+
+        return pubsub
+
+    def inprocess(run: JobHandler) -> JobQueue:
+        return InProcessJobQueue(
+            run,
+            workers=settings.job_workers,
+            max_pending=settings.job_queue_size,
+            max_attempts=settings.job_max_attempts,
+            backoff=settings.job_backoff,
+            max_backoff=settings.job_backoff_max,
+        )
+
+    return inprocess
+
+
+def push_oidc(settings: Settings) -> bool:
+    return bool(settings.job_push_audience and settings.job_push_service_account)
+
+
+def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
+    """The production adapters. ``firestore`` shares one client (tests reuse theirs)."""
+    client = firestore or make_client(settings.google_cloud_project)
+    throttle = FirestoreLoginThrottle(client)
+    return Adapters(
+        users=FirestoreUserRepository(client),
+        sessions=FirestoreSessionRepository(client),
+        principals=FirestorePrincipals(client),
+        identities=FirestoreIdentityRepository(client),
+        identity_verifier=FirebaseIdentityVerifier(
+            project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
+        ),
+        login_lookup=FirestoreLoginLookup(client),
+        throttle=throttle,
+        hasher=Argon2PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            max_concurrent=settings.hash_concurrency,
+        ),
+        tokens=token_issuer(settings),
+        clock=SystemClock(),
+        audit=LoggingAuditLog(),
+        ready=partial(_firestore_ready, client),
+        tasks=FirestoreTaskRepository(client),
+        dogs=FirestoreDogRepository(client),
+        pictures=DogCeoPictureSource(
+            settings.dog_api_url,
+            allowed_hosts=settings.dog_image_hosts,
+            connect_timeout=min(3.0, settings.dog_api_timeout),
+            read_timeout=settings.dog_api_timeout,
+            deadline=2 * settings.dog_api_timeout,
+        ),
+        datasets=FirestoreDatasetRepository(client),
+        files=FirestoreFileRepository(client),
+        # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
+        file_store=GcsFileStore(
+            settings.storage_bucket,
+            project=settings.google_cloud_project,
+            create_bucket=settings.app_profile == "local",
+        ),
+        job_queue=job_queue_factory(settings),
+        push_verifier=(
+            GooglePushVerifier(
+                audience=settings.job_push_audience,
+                service_account=settings.job_push_service_account,
+            )
+            if push_oidc(settings)
+            else None
+        ),
+    )
+
+
+def bind(settings: Settings, adapters: Adapters) -> Services:
+    """The use cases, bound to ``adapters`` and to the policies ``settings`` choose."""
+    a = adapters
     policy = TokenPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
         session_lifetime=timedelta(seconds=settings.session_lifetime),
         refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
     )
-    ready = overrides.get("ready") or partial(_firestore_ready, firestore)
-    # Datasets and files (SPEC §8): records and rows in Firestore, bytes in Cloud Storage.
-    file_store = overrides.get("file_store") or GcsFileStore(
-        settings.storage_bucket,
-        project=settings.google_cloud_project,
-        create_bucket=settings.app_profile == "local",
-    )
-    datasets = overrides.get("datasets") or FirestoreDatasetRepository(firestore())
-    stored_files = overrides.get("files") or FirestoreFileRepository(firestore())
-    owned += [OwnedDatasets(datasets, file_store), OwnedFiles(stored_files, file_store)]
+    # What each resource module owns per user, deleted with the account.
+    owned: list[OwnedData] = [
+        OwnedDatasets(a.datasets, a.file_store),
+        OwnedFiles(a.files, a.file_store),
+        a.tasks,
+        a.dogs,
+    ]
     dataset_limits = DatasetLimits(
         max_upload_bytes=settings.max_upload_bytes,
         csv=CsvLimits(
@@ -199,138 +290,124 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             max_field_chars=settings.csv_max_field_chars,
         ),
     )
-    # Resource modules: tasks, dogs (their pictures come from background jobs).
-    tasks = overrides.get("tasks") or FirestoreTaskRepository(firestore())
-    dogs = overrides.get("dogs") or FirestoreDogRepository(firestore())
-    owned += [tasks, dogs]
-    pictures = overrides.get("pictures") or DogCeoPictureSource(
-        settings.dog_api_url,
-        allowed_hosts=settings.dog_image_hosts,
-        connect_timeout=min(3.0, settings.dog_api_timeout),
-        read_timeout=settings.dog_api_timeout,
-        deadline=2 * settings.dog_api_timeout,
-    )
-    job_handlers = {
+    job_handlers: dict[str, JobHandler] = {
         FETCH_DOG_PICTURE: partial(
-            dog_cases.fetch_picture, dogs=dogs, pictures=pictures, clock=clock
+            dog_cases.fetch_picture, dogs=a.dogs, pictures=a.pictures, clock=a.clock
         )
     }
-    job_queue = overrides.get("job_queue") or make_job_queue(
-        settings, partial(job_cases.run_job, handlers=job_handlers)
-    )
-    oidc = bool(settings.job_push_audience and settings.job_push_service_account)
-    push_verifier = overrides.get("push_verifier") or (
-        GooglePushVerifier(
-            audience=settings.job_push_audience,
-            service_account=settings.job_push_service_account,
-        )
-        if oidc
-        else None
-    )
+    job_queue = a.job_queue(partial(job_cases.run_job, handlers=job_handlers))
     return Services(
-        register=partial(accounts.register, users=users, hasher=hasher, clock=clock),
+        register=partial(accounts.register, users=a.users, hasher=a.hasher, clock=a.clock),
         login=partial(
             accounts.login,
-            users=users,
-            sessions=sessions,
-            hasher=hasher,
-            tokens=tokens,
-            clock=clock,
+            users=a.users,
+            sessions=a.sessions,
+            hasher=a.hasher,
+            tokens=a.tokens,
+            clock=a.clock,
             policy=policy,
-            lookup=login_lookup,
-            throttle=throttle,
+            lookup=a.login_lookup,
+            throttle=a.throttle,
             throttle_policy=login_throttle_policy(settings),
-            audit=audit,
+            audit=a.audit,
         ),
         firebase_sign_in=partial(
             firebase_sign_in,
-            verifier=identity_verifier,
-            identities=identities,
-            sessions=sessions,
-            tokens=tokens,
-            clock=clock,
+            verifier=a.identity_verifier,
+            identities=a.identities,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
             policy=policy,
-            audit=audit,
+            audit=a.audit,
         ),
         authenticate=partial(
-            accounts.authenticate, tokens=tokens, principals=principals, clock=clock
+            accounts.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock
         ),
-        get_user=partial(accounts.get_user, users=users),
-        update_profile=partial(accounts.update_profile, users=users, clock=clock),
-        change_password=partial(accounts.change_password, users=users, hasher=hasher, clock=clock),
+        get_user=partial(accounts.get_user, users=a.users),
+        update_profile=partial(accounts.update_profile, users=a.users, clock=a.clock),
+        change_password=partial(
+            accounts.change_password, users=a.users, hasher=a.hasher, clock=a.clock
+        ),
         delete_user=partial(
-            accounts.delete_user, users=users, clock=clock, audit=audit, owned=owned
+            accounts.delete_user, users=a.users, clock=a.clock, audit=a.audit, owned=owned
         ),
-        resume_deletions=partial(accounts.resume_deletions, users=users, owned=owned),
+        resume_deletions=partial(accounts.resume_deletions, users=a.users, owned=owned),
         refresh=partial(
             session_cases.refresh,
-            users=users,
-            sessions=sessions,
-            tokens=tokens,
-            clock=clock,
+            users=a.users,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
             policy=policy,
-            audit=audit,
+            audit=a.audit,
         ),
-        renew=partial(session_cases.renew, sessions=sessions, tokens=tokens, clock=clock),
+        renew=partial(session_cases.renew, sessions=a.sessions, tokens=a.tokens, clock=a.clock),
         logout=lambda actor, everywhere: session_cases.logout(
             actor,
             everywhere=everywhere,
-            users=users,
-            sessions=sessions,
-            clock=clock,
-            audit=audit,
+            users=a.users,
+            sessions=a.sessions,
+            clock=a.clock,
+            audit=a.audit,
         ),
         list_sessions=partial(
             session_cases.list_sessions,
-            users=users,
-            sessions=sessions,
-            clock=clock,
+            users=a.users,
+            sessions=a.sessions,
+            clock=a.clock,
             policy=policy,
         ),
-        end_session=partial(session_cases.end_session, sessions=sessions),
-        jwks=tokens.jwks,
-        list_users=partial(admin.list_users, users=users),
-        show_user=partial(admin.show_user, users=users),
-        change_user=partial(admin.change_user, users=users, clock=clock, audit=audit),
-        remove_user=partial(admin.remove_user, users=users, clock=clock, audit=audit, owned=owned),
-        set_role=partial(admin.set_role_by_username, users=users, clock=clock, audit=audit),
-        set_disabled=partial(admin.set_disabled_by_username, users=users, clock=clock, audit=audit),
-        ready=ready,
+        end_session=partial(session_cases.end_session, sessions=a.sessions),
+        jwks=a.tokens.jwks,
+        list_users=partial(admin.list_users, users=a.users),
+        show_user=partial(admin.show_user, users=a.users),
+        change_user=partial(admin.change_user, users=a.users, clock=a.clock, audit=a.audit),
+        remove_user=partial(
+            admin.remove_user, users=a.users, clock=a.clock, audit=a.audit, owned=owned
+        ),
+        set_role=partial(admin.set_role_by_username, users=a.users, clock=a.clock, audit=a.audit),
+        set_disabled=partial(
+            admin.set_disabled_by_username, users=a.users, clock=a.clock, audit=a.audit
+        ),
+        ready=a.ready,
         import_dataset=partial(
             dataset_cases.import_dataset,
-            datasets=datasets,
-            store=file_store,
-            clock=clock,
+            datasets=a.datasets,
+            store=a.file_store,
+            clock=a.clock,
             limits=dataset_limits,
         ),
-        list_datasets=partial(dataset_cases.list_datasets, datasets=datasets),
-        show_dataset=partial(dataset_cases.show_dataset, datasets=datasets),
-        dataset_rows=partial(dataset_cases.dataset_rows, datasets=datasets),
-        export_dataset=partial(dataset_cases.export_csv, datasets=datasets),
-        delete_dataset=partial(dataset_cases.delete_dataset, datasets=datasets, store=file_store),
+        list_datasets=partial(dataset_cases.list_datasets, datasets=a.datasets),
+        show_dataset=partial(dataset_cases.show_dataset, datasets=a.datasets),
+        dataset_rows=partial(dataset_cases.dataset_rows, datasets=a.datasets),
+        export_dataset=partial(dataset_cases.export_csv, datasets=a.datasets),
+        delete_dataset=partial(
+            dataset_cases.delete_dataset, datasets=a.datasets, store=a.file_store
+        ),
         upload_file=partial(
             file_cases.upload_file,
-            files=stored_files,
-            store=file_store,
-            clock=clock,
+            files=a.files,
+            store=a.file_store,
+            clock=a.clock,
             max_bytes=settings.max_upload_bytes,
         ),
-        open_file=partial(file_cases.open_file, files=stored_files, store=file_store),
-        delete_file=partial(file_cases.delete_file, files=stored_files, store=file_store),
-        create_task=partial(task_cases.create_task, tasks=tasks, clock=clock),
-        list_tasks=partial(task_cases.list_tasks, tasks=tasks),
-        get_task=partial(task_cases.get_task, tasks=tasks),
-        edit_task=partial(task_cases.edit_task, tasks=tasks, clock=clock),
-        delete_task=partial(task_cases.delete_task, tasks=tasks),
-        list_dogs=partial(dog_cases.list_dogs, dogs=dogs),
-        get_dog=partial(dog_cases.get_dog, dogs=dogs),
-        create_dog=partial(dog_cases.create_dog, dogs=dogs, queue=job_queue, clock=clock),
-        edit_dog=partial(dog_cases.edit_dog, dogs=dogs, clock=clock),
-        delete_dog=partial(dog_cases.delete_dog, dogs=dogs),
+        open_file=partial(file_cases.open_file, files=a.files, store=a.file_store),
+        delete_file=partial(file_cases.delete_file, files=a.files, store=a.file_store),
+        create_task=partial(task_cases.create_task, tasks=a.tasks, clock=a.clock),
+        list_tasks=partial(task_cases.list_tasks, tasks=a.tasks),
+        get_task=partial(task_cases.get_task, tasks=a.tasks),
+        edit_task=partial(task_cases.edit_task, tasks=a.tasks, clock=a.clock),
+        delete_task=partial(task_cases.delete_task, tasks=a.tasks),
+        list_dogs=partial(dog_cases.list_dogs, dogs=a.dogs),
+        get_dog=partial(dog_cases.get_dog, dogs=a.dogs),
+        create_dog=partial(dog_cases.create_dog, dogs=a.dogs, queue=job_queue, clock=a.clock),
+        edit_dog=partial(dog_cases.edit_dog, dogs=a.dogs, clock=a.clock),
+        delete_dog=partial(dog_cases.delete_dog, dogs=a.dogs),
         authorize_push=partial(
             job_cases.authorize_push,
-            policy=PushPolicy(shared_token=push_token(settings), oidc=oidc),
-            verifier=push_verifier,
+            policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
+            verifier=a.push_verifier,
         ),
         receive_push=partial(
             job_cases.receive_push,
@@ -340,20 +417,26 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
 
 
-def _firestore_ready(firestore: Any) -> bool:
+def _firestore_ready(client: Client) -> bool:
     try:
-        firestore().collection("_health").document("ping").get(timeout=2.0, retry=None)
+        client.collection("_health").document("ping").get(timeout=2.0, retry=None)
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
         return False
     return True
 
 
-def build_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+def build_app(
+    settings: Settings | None = None,
+    adapters: Adapters | None = None,
+    *,
+    configure_logs: bool = True,
+) -> Flask:
+    """The service: ``adapters`` default to the production ones that ``settings`` name."""
     settings = settings or Settings()
-    if not overrides.get("keep_logging"):
+    if configure_logs:
         configure_logging(settings.log_level)
-    services = build_services(settings, **overrides)
+    services = bind(settings, adapters or build_adapters(settings))
     app = create_app(
         services,
         HttpConfig(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from infrastructure.settings import Settings
 from tests.fakes import (
     FakeClock,
@@ -15,7 +16,7 @@ from tests.fakes import (
     FakePictureSource,
     InMemoryStore,
     RecordingAuditLog,
-    fake_overrides,
+    fake_adapters,
 )
 
 pytest_plugins = ["tests.emulator_fixtures"]
@@ -92,16 +93,14 @@ def fake_app(
     pictures: FakePictureSource,
 ) -> Flask:
     """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
-    return build_app(
-        app_settings,
-        **fake_overrides(
-            store,
-            identity_verifier=identity_verifier,
-            audit=audit_log,
-            pictures=pictures,
-            job_queue=job_queue,
-        ),
+    adapters = replace(
+        fake_adapters(app_settings, store),
+        identity_verifier=identity_verifier,
+        audit=audit_log,
+        pictures=pictures,
+        job_queue=job_queue.attach,
     )
+    return build_app(app_settings, adapters)
 
 
 @pytest.fixture
@@ -125,7 +124,8 @@ def firestore(firestore_client: Any, clean_emulators: Any) -> Any:
 @pytest.fixture
 def real_app(firestore: Any) -> Flask:
     """The HTTP app on the Firestore emulator with the real argon2 hasher."""
-    return build_app(make_settings(), client=firestore)
+    settings = make_settings()
+    return build_app(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -71,6 +71,8 @@ def big_field() -> str:
     return "a\n" + "x" * 131_073 + "\n"
 
 
+# (file bytes, other form fields, expected status, expected problem code)
+BadInput = tuple[bytes, dict[str, str], int, str]
 BAD_INPUTS = [
     pytest.param((b"", {}, 422, "empty_file"), id="empty-file"),
     pytest.param((b"\n\r\n\n", {}, 422, "empty_file"), id="blank-lines"),

@@ -6,9 +6,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from application.jobs import JobHandler
 from application.ports import AuditEvent, ExternalIdentity, Job, LoginRecords, PictureUnavailable
+from bootstrap import Adapters, token_issuer
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
@@ -17,6 +19,9 @@ from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
+from infrastructure.audit import LoggingAuditLog
+from infrastructure.clock import SystemClock
+from infrastructure.settings import Settings
 
 
 class FakeClock:
@@ -454,6 +459,10 @@ class FakeJobQueue:
             raise RuntimeError("the fake job queue is broken")
         self.jobs.append(job)
 
+    def attach(self, run: JobHandler) -> FakeJobQueue:
+        """As ``Adapters.job_queue``: tests deliver the jobs themselves, so ``run`` is unused."""
+        return self
+
 
 # -- datasets and files (SPEC §8) ------------------------------------------------------------
 
@@ -560,27 +569,30 @@ class FakeFileRepository:
         return [f for f in self.files.values() if f.owner_id == owner_id][:limit]
 
 
-def fake_overrides(store: InMemoryStore, **given: Any) -> dict[str, Any]:
-    """``build_app`` overrides that put every port on in-memory fakes sharing ``store``
-    (real clock, fast hasher); ``given`` replaces any of them. The audit log is only a fake
-    when given."""
+def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
+    """Every port on in-memory fakes sharing ``store``, but for a real clock, audit log and
+    token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
+    store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
-    return {
-        "users": FakeUserRepository(store),
-        "sessions": FakeSessionRepository(store),
-        "principals": FakePrincipals(store),
-        "identities": FakeIdentityRepository(store),
-        "identity_verifier": FakeIdentityVerifier(),
-        "hasher": FakeHasher(),
-        "throttle": throttle,
-        "login_lookup": FakeLoginLookup(store, throttle),
-        "ready": lambda: True,
-        "datasets": FakeDatasetRepository(),
-        "files": FakeFileRepository(),
-        "file_store": FakeFileStore(),
-        "tasks": FakeTaskRepository(),
-        "dogs": FakeDogRepository(),
-        "pictures": FakePictureSource(),
-        "job_queue": FakeJobQueue(),
-        **given,
-    }
+    return Adapters(
+        users=FakeUserRepository(store),
+        sessions=FakeSessionRepository(store),
+        principals=FakePrincipals(store),
+        identities=FakeIdentityRepository(store),
+        identity_verifier=FakeIdentityVerifier(),
+        login_lookup=FakeLoginLookup(store, throttle),
+        throttle=throttle,
+        hasher=FakeHasher(),
+        tokens=token_issuer(settings),
+        clock=SystemClock(),
+        audit=LoggingAuditLog(),
+        ready=lambda: True,
+        tasks=FakeTaskRepository(),
+        dogs=FakeDogRepository(),
+        pictures=FakePictureSource(),
+        datasets=FakeDatasetRepository(),
+        files=FakeFileRepository(),
+        file_store=FakeFileStore(),
+        job_queue=FakeJobQueue().attach,
+        push_verifier=None,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
@@ -184,6 +184,10 @@ class TokenIssuer(Protocol):
 
     def verify_access(self, token: str) -> AccessClaims:
         """The claims of a valid access token; Unauthenticated otherwise."""
+        ...
+
+    def jwks(self) -> dict[str, Any]:
+        """The JSON Web Key Set that verifies our tokens (no keys with a shared secret)."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -33,7 +33,7 @@ def make(name: str, owner: str = "u1", *, at: datetime = NOW, adopted: bool = Fa
     return Dog.create(id=new_id(), name=DogName(name), owner_id=owner, is_adopted=adopted, now=at)
 
 
-def refuse(dog: Dog) -> None:
+def refused(dog: Dog) -> NoReturn:
     raise PermissionDenied("no", code="not_dog_owner")
 
 
@@ -95,9 +95,9 @@ def test_refused_changes_and_deletes_change_nothing(dogs: DogRepository) -> None
     dog = make("Rex")
     dogs.add(dog)
     with pytest.raises(PermissionDenied):
-        dogs.update(dog.id, lambda d: (refuse(d), d)[1])
+        dogs.update(dog.id, refused)
     with pytest.raises(PermissionDenied):
-        dogs.delete(dog.id, refuse)
+        dogs.delete(dog.id, refused)
     assert dogs.get(dog.id) == dog
     assert dogs.update("missing", lambda d: d) is None
 

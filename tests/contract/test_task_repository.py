@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -31,7 +31,7 @@ def make(owner: str = "u1", *, at: datetime = NOW, task_id: str | None = None, *
     return Task.create(id=task_id or new_id(), owner_id=owner, title="t", now=at, **kw)
 
 
-def refuse(task: Task) -> None:
+def refused(task: Task) -> NoReturn:
     raise NotFound("no", code="task_not_found")
 
 
@@ -50,7 +50,7 @@ def test_update_applies_a_change_or_nothing(tasks: TaskRepository) -> None:
     assert changed is not None and changed.done and changed.updated_at == later
     assert tasks.get(task.id) == changed
     with pytest.raises(NotFound):
-        tasks.update(task.id, lambda t: (refuse(t), t)[1])
+        tasks.update(task.id, refused)
     assert tasks.get(task.id) == changed
     assert tasks.update("missing", lambda t: t) is None
 
@@ -59,7 +59,7 @@ def test_delete_only_what_the_check_allows(tasks: TaskRepository) -> None:
     task = make()
     tasks.add(task)
     with pytest.raises(NotFound):
-        tasks.delete(task.id, refuse)
+        tasks.delete(task.id, refused)
     assert tasks.get(task.id) == task
     assert tasks.delete(task.id, lambda t: None) is True
     assert tasks.get(task.id) is None

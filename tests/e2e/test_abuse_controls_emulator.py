@@ -3,13 +3,14 @@ set-up, TRUSTED_PROXY_HOPS=1), through the Flask test client with real argon2.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from application.ports import Audit
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from domain.throttling import LoginThrottlePolicy
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from tests.conftest import PASSWORD, make_settings, register
@@ -26,7 +27,8 @@ def audit() -> RecordingAuditLog:
 
 @pytest.fixture
 def proxied_client(firestore: Any, audit: RecordingAuditLog) -> FlaskClient:
-    app = build_app(make_settings(trusted_proxy_hops=1), client=firestore, audit=audit)
+    settings = make_settings(trusted_proxy_hops=1)
+    app = build_app(settings, replace(build_adapters(settings, firestore=firestore), audit=audit))
     return app.test_client()
 
 

@@ -8,15 +8,16 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage
+from google.cloud.storage import Client as StorageClient
 
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from domain.datasets import DatasetRow
 from domain.errors import Unavailable
 from infrastructure.firestore.datasets import FirestoreDatasetRepository
@@ -27,6 +28,7 @@ from tests.dataset_samples import (
     PEOPLE,
     SAMPLE_LIMITS,
     SCHEMA,
+    BadInput,
     problem,
     upload,
 )
@@ -37,7 +39,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings(**SAMPLE_LIMITS)  # the limits BAD_INPUTS assume
-    return build_app(settings, client=firestore)
+    return build_app(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture
@@ -47,7 +49,10 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def bucket(clean_emulators: Any) -> Any:
-    client = storage.Client(project=clean_emulators.project, credentials=AnonymousCredentials())
+    client = StorageClient(
+        project=clean_emulators.project,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+    )
     return client.bucket(clean_emulators.storage_bucket)
 
 
@@ -114,7 +119,8 @@ def test_upload_report_rows_and_stored_object(
 
 
 def test_a_bigger_file_round_trips(app: Flask, firestore: Any, bucket: Any) -> None:
-    big = build_app(make_settings(), client=firestore)
+    settings = make_settings()
+    big = build_app(settings, build_adapters(settings, firestore=firestore))
     client = big.test_client()
     uploader = account(big, client, "ulla", "uploader")
     data = "id,text\n" + "".join(f"{n},row {n} ünïcode\n" for n in range(1, 1201))
@@ -169,7 +175,7 @@ def test_every_bad_input_is_a_4xx_that_leaves_nothing(
 ) -> None:
     uploader = account(app, client, "ulla", "uploader")
     for case in BAD_INPUTS:
-        data, given, status, code = case.values[0]
+        data, given, status, code = cast(BadInput, case.values[0])
         fields = dict(given)
         filename = fields.pop("filename", "data.csv")
         response = upload(client, uploader, data, filename=filename, **fields)
@@ -196,7 +202,11 @@ class FailingRows(FirestoreDatasetRepository):
 def test_a_failure_after_the_file_is_stored_leaves_no_half_dataset(
     firestore: Any, bucket: Any
 ) -> None:
-    app = build_app(make_settings(), client=firestore, datasets=FailingRows(firestore))
+    settings = make_settings()
+    adapters = replace(
+        build_adapters(settings, firestore=firestore), datasets=FailingRows(firestore)
+    )
+    app = build_app(settings, adapters)
     client = app.test_client()
     uploader = account(app, client, "ulla", "uploader")
     data = "n\n" + "".join(f"{n}\n" for n in range(1, 1001))

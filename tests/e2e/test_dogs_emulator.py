@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from tests.conftest import bearer, login, make_settings, register
 from tests.fake_dog_api import PICTURE, FakeDogApi, running
 
@@ -34,7 +34,7 @@ def app(firestore: Any, api: FakeDogApi) -> Flask:
         job_backoff_max=0.1,
         job_max_attempts=3,
     )
-    return build_app(settings, client=firestore)
+    return build_app(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -271,21 +271,20 @@ def test_custom_and_malformed_tokens_are_401(
 def test_token_of_another_project_is_401(
     firestore: Any, firebase: FirebaseAuth, emulators: Any
 ) -> None:
-    from bootstrap import build_app
+    from bootstrap import build_adapters, build_app
     from infrastructure.firebase_identity import FirebaseIdentityVerifier
 
     firebase.create("heidi@example.com")
     token = firebase.sign_in("heidi@example.com")  # minted for demo-firegate
-    other = build_app(
-        make_settings(),
-        client=firestore,
-        identity_verifier=FirebaseIdentityVerifier(
-            project="demo-another-project", app_name="firegate-e2e-other"
-        ),
-    ).test_client()
+    settings = make_settings()
+    adapters = build_adapters(settings, firestore=firestore)
+    elsewhere = FirebaseIdentityVerifier(
+        project="demo-another-project", app_name="firegate-e2e-other"
+    )
+    other = build_app(settings, replace(adapters, identity_verifier=elsewhere)).test_client()
     assert_refused(exchange(other, token), 401, "invalid_id_token")
     # The same with the audience and issuer rewritten, against our own project.
-    app = build_app(make_settings(), client=firestore).test_client()
+    app = build_app(settings, adapters).test_client()
     forged = reencode(
         token,
         aud="demo-another-project",

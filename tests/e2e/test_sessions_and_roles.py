@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from tests.conftest import PASSWORD, bearer, make_settings, register
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     # A 1-second grace window keeps the replay test short; production allows up to 10 s.
-    return build_app(make_settings(refresh_grace_seconds=1), client=firestore)
+    settings = make_settings(refresh_grace_seconds=1)
+    return build_app(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -48,7 +49,7 @@ def test_refusals_never_quote_the_token(clean_emulators: Any) -> None:
 def test_unreachable_firebase_auth_is_503(
     firestore: Any, clean_emulators: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap import build_app
+    from bootstrap import build_adapters, build_app
 
     token = sign_up(clean_emulators, "yan@example.com")
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
@@ -58,7 +59,9 @@ def test_unreachable_firebase_auth_is_503(
     started = time.monotonic()
     with pytest.raises(Unavailable):
         verifier.verify(token)
-    client = build_app(make_settings(), client=firestore, identity_verifier=verifier).test_client()
+    settings = make_settings()
+    adapters = replace(build_adapters(settings, firestore=firestore), identity_verifier=verifier)
+    client = build_app(settings, adapters).test_client()
     response = client.post("/auth/firebase", json={"id_token": token})
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["code"] == "service_unavailable"

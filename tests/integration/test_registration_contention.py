@@ -5,13 +5,15 @@ the emulator does not abort batched creates on its own."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 from flask import Flask
 from google.api_core.exceptions import Aborted
+from google.cloud.firestore import Client
 
-from bootstrap import build_app
+from bootstrap import build_adapters, build_app
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS
 from infrastructure.firestore.users import FirestoreUserRepository
 from tests.conftest import PASSWORD, make_settings
@@ -39,7 +41,7 @@ class AbortingClient:
             self.commits += 1
             if self.aborts > 0:
                 self.aborts -= 1
-                raise Aborted("Too much contention on these documents. Please try again.")
+                raise Aborted("Too much contention on these documents. Please try again.")  # type: ignore[no-untyped-call]
             return commit(**kwargs)
 
         batch.commit = aborting_commit
@@ -53,7 +55,11 @@ def aborting(firestore: Any) -> AbortingClient:
 
 @pytest.fixture
 def app(firestore: Any, aborting: AbortingClient) -> Flask:
-    return build_app(make_settings(), client=firestore, users=FirestoreUserRepository(aborting))
+    settings = make_settings()
+    adapters = build_adapters(settings, firestore=firestore)
+    return build_app(
+        settings, replace(adapters, users=FirestoreUserRepository(cast(Client, aborting)))
+    )
 
 
 def count(firestore: Any, collection: str) -> int:

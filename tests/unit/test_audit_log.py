@@ -14,10 +14,7 @@ from application.ports import Audit, AuditEvent
 from bootstrap import build_app
 from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
 from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import (
-    InMemoryStore,
-    fake_overrides,
-)
+from tests.fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
 
@@ -87,7 +84,8 @@ def test_audit_is_written_whatever_the_log_level(lines: io.StringIO) -> None:
 
 
 def test_logins_over_http_are_audited_without_secrets(lines: io.StringIO) -> None:
-    app = build_app(make_settings(), **fake_overrides(InMemoryStore()))  # the real audit log
+    settings = make_settings()
+    app = build_app(settings, fake_adapters(settings))  # with the real audit log
     client = app.test_client()
     user = register(client, "alice")
     ok = client.post("/login", json={"username": "alice", "password": PASSWORD})

@@ -176,7 +176,7 @@ def test_neutralize_examples() -> None:
 
 
 cell_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=12,
 )
 
@@ -238,7 +238,8 @@ def test_digest_log_finds_the_first_of_each_repeat(keys: list[list[str] | None])
     log = DigestLog()
     for key in keys:
         log.add(key)
-    expected, first_seen = {}, {}
+    expected: dict[int, int] = {}
+    first_seen: dict[tuple[str, ...], int] = {}
     for row, key in enumerate(keys, 1):
         if key is None:
             continue

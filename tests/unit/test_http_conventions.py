@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.conftest import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.unit
 
 
-def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
+    body: dict[str, Any] = response.get_json(force=True)
     assert body["status"] == status and body["code"] == code
     assert {"type", "title", "detail"} <= set(body)
     return body

@@ -138,11 +138,12 @@ def test_expired_within_leeway_is_accepted() -> None:
 def pem(key: Any) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.private_bytes(
+    encoded: bytes = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    return encoded
 
 
 @pytest.mark.parametrize(

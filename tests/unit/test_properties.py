@@ -16,7 +16,7 @@ import string
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 import pytest
@@ -42,6 +42,8 @@ pytestmark = pytest.mark.unit
 
 SECRET = b"s" * 32
 # Each property runs in well under a second; more examples than hypothesis's default.
+NormalForm = Literal["NFC", "NFD", "NFKC", "NFKD"]
+NORMAL_FORMS: tuple[NormalForm, ...] = ("NFC", "NFD", "NFKC", "NFKD")
 MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -98,8 +100,8 @@ def test_username_normalization_is_idempotent(text: str) -> None:
 
 
 @MANY
-@given(name_text, st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"]))
-def test_any_unicode_form_of_a_name_is_the_same_name(text: str, form: str) -> None:
+@given(name_text, st.sampled_from(NORMAL_FORMS))
+def test_any_unicode_form_of_a_name_is_the_same_name(text: str, form: NormalForm) -> None:
     user = username(text)
     assume(user is not None)
     assert user is not None
@@ -119,7 +121,12 @@ def fullwidth(ch: str) -> str:
 @example("Alice", ["keep"] * 32)
 def test_case_and_width_variants_are_one_name(text: str, changes: list[str]) -> None:
     """SPEC: "Alice", "alice" and its fullwidth form are the same name."""
-    edit = {"upper": str.upper, "lower": str.lower, "fullwidth": fullwidth, "keep": str}
+    edit: dict[str, Callable[[str], str]] = {
+        "upper": str.upper,
+        "lower": str.lower,
+        "fullwidth": fullwidth,
+        "keep": str,
+    }
     variant = "".join(edit[change](ch) for ch, change in zip(text, changes, strict=False))
     assert Username(variant).normalized == Username(text).normalized == text.lower()
 
