@@ -1,0 +1,120 @@
+"""docs/configuration.md and .env.example cannot drift from the code that reads the variables.
+
+The settings tables of docs/configuration.md hold one row per ``Settings`` field, in the form
+``| `NAME` | `default` | meaning |``; the section "Server process" holds the variables that
+only gunicorn.conf.py reads. A default is written as the environment would spell it:
+``(none)`` for no value, ``(empty)`` for an empty string or list, lists comma-separated.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from infrastructure.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+ENV_EXAMPLE = ROOT / ".env.example"
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+SERVER_SECTION = "Server process"
+
+_ROW = re.compile(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|\s*`([^`]*)`\s*\|.*\|\s*$")
+# os.environ.get("NAME") or os.environ.get("NAME", "default"), either kind of quotes
+_GUNICORN_READ = re.compile(
+    r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']\s*(?:,\s*["']([^"']*)["'])?"""
+)
+_ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def env_text(value: object) -> str:
+    """A default as it would be written in the environment."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        value = ",".join(str(item) for item in value)
+    text = str(value)
+    return text or "(empty)"
+
+
+def settings_defaults() -> dict[str, str]:
+    return {
+        name.upper(): env_text(field.get_default(call_default_factory=True))
+        for name, field in Settings.model_fields.items()
+    }
+
+
+def documented(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(settings rows, server-process rows) of the configuration page: name -> default."""
+    settings: dict[str, str] = {}
+    server: dict[str, str] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        match = _ROW.match(line)
+        if match is None:
+            continue
+        name, default = match.groups()
+        rows = server if section.startswith(SERVER_SECTION) else settings
+        assert name not in rows, f"{name} is documented twice"
+        rows[name] = default
+    return settings, server
+
+
+def gunicorn_defaults() -> dict[str, str]:
+    return {
+        name: default or "(none)"
+        for name, default in _GUNICORN_READ.findall(GUNICORN_CONF.read_text())
+    }
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    settings, _ = documented(CONFIGURATION.read_text())
+    expected = settings_defaults()
+    assert sorted(set(expected) - set(settings)) == [], "settings missing from the page"
+    assert sorted(set(settings) - set(expected)) == [], "documented, but not a setting"
+    wrong = {name: (settings[name], default) for name, default in expected.items()}
+    assert {name: pair for name, pair in wrong.items() if pair[0] != pair[1]} == {}
+
+
+def test_server_process_variables_match_gunicorn_conf() -> None:
+    _, server = documented(CONFIGURATION.read_text())
+    read = {
+        name: default
+        for name, default in gunicorn_defaults().items()
+        if name.lower() not in Settings.model_fields
+    }
+    assert read, "gunicorn.conf.py reads no variables of its own?"
+    assert server == read
+
+
+def test_env_example_lists_every_variable_with_its_default() -> None:
+    listed: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = _ENV_LINE.match(line.strip())
+        if match is None:
+            continue
+        name, value = match.groups()
+        listed.setdefault(name, value)
+        if not line.startswith("#"):
+            values[name] = value.strip() or "(empty)"
+    settings, server = documented(CONFIGURATION.read_text())
+    every = settings | server
+    assert sorted(set(every) - set(listed)) == [], "variables missing from .env.example"
+    assert sorted(set(listed) - set(every)) == [], "in .env.example, but not documented"
+    # Uncommented lines show the defaults.
+    wrong = {name: (value, every[name]) for name, value in values.items() if value != every[name]}
+    assert wrong == {}
