@@ -1,4 +1,4 @@
-# firegate developer commands (see README). Variables such as PORT, GOOGLE_CLOUD_PROJECT or
+# firegate developer commands (see README.md and docs/contributing.md). Variables such as PORT, GOOGLE_CLOUD_PROJECT or
 # FIRESTORE_EMULATOR_HOST pass through the environment: `PORT=9000 make run`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -12,8 +12,10 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 MINUTES ?= 10
+# Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: help venv tools run test lint cli bench soak container clean
+.PHONY: help venv tools run test lint docs cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -38,13 +40,17 @@ test: venv tools ## the whole test suite; pytest starts the emulators it needs
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
 	exit $$status
 
-lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts
+lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts, the docs (strict)
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy src
 	$(VPY) -m mypy --strict tests
 	MYPYPATH=scripts $(VPY) -m mypy --strict scripts
 	PYTHONPATH=src $(VENV)/bin/lint-imports
+	$(MKDOCS) build --strict --site-dir .local/site
+
+docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001
+	$(MKDOCS) serve -a 127.0.0.1:8001
 
 cli: venv tools ## the service's command line: make cli ARGS="users set-role alice admin"
 	$(VPY) scripts/run_local.py --cli $(ARGS)
