@@ -1,4 +1,4 @@
-"""gunicorn settings for Cloud Run and local runs (see README "Serving" for the measurements).
+"""gunicorn settings for Cloud Run and local runs (docs/operations.md, "Workers and threads").
 
 Every value can be overridden with the environment variable named beside it.
 """
@@ -15,8 +15,9 @@ wsgi_app = "wsgi:app"
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 # Requests wait on Firestore most of the time: a thread pool per worker overlaps that
 # waiting; the worker count follows the CPUs. 2 x 8 measured against 1x8, 2x4, 3x4 and 4x2 on
-# 2 vCPUs (bench/_settings.py, README, "Measured"): the best GET /user throughput at 32
-# connections and login throughput, at the same memory as 2 x 4 (with the arenas below).
+# 2 vCPUs (bench/_settings.py; docs/decisions/0001-gunicorn-workers-and-threads.md): the best
+# GET /user throughput at 32 connections and login throughput, at the same memory as 2 x 4
+# (with the arenas below).
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -65,9 +66,9 @@ def _malloc_arena_per_thread(arenas: int = 64) -> None:
     """glibc gives a process at most 8 x CPUs malloc arenas, then makes threads share them. A
     worker has ~17 threads (8 request threads, 2 argon2 threads, gRPC's): an argon2 thread
     sharing its arena with a request thread fragments it, and a freed 19 MiB argon2 block is
-    kept a second time; workers peaked at 161-184 MiB after bursts of logins instead of 142
-    (README, "Measured"). Set here, in the master; forked workers inherit it. glibc only;
-    an explicit MALLOC_ARENA_MAX wins."""
+    kept a second time; workers peak at 161-184 MiB after bursts of logins instead of 142
+    (docs/decisions/0004-malloc-arenas.md). Set here, in the master; forked workers inherit
+    it. glibc only; an explicit MALLOC_ARENA_MAX wins."""
     if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
