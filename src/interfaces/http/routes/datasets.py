@@ -14,7 +14,7 @@ from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.parsing import parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.datasets import (
     DatasetFields,
     DatasetListItem,
@@ -26,7 +26,6 @@ from interfaces.http.schemas.datasets import (
     RowOut,
     RowPage,
 )
-from interfaces.http.schemas.users import PageQuery
 from interfaces.http.services import services
 from interfaces.http.uploads import content_disposition, read_upload
 

@@ -14,9 +14,8 @@ from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.dogs import DogCreate, DogOut, DogPage, DogUpdate
-from interfaces.http.schemas.users import PageQuery
 from interfaces.http.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")

@@ -12,10 +12,9 @@ from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts import UserOut
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.users import (
     AdminUserChange,
-    PageQuery,
     UserAdminOut,
     UserPage,
     UserPublicOut,

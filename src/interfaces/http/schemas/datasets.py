@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.datasets import NAME_MAX
-from interfaces.http.schemas.common import not_null
+from interfaces.http.schemas.common import PageOut, not_null
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
 TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
@@ -90,9 +90,8 @@ class DatasetListItem(DatasetSummaryOut):
     summary: dict[str, int] = Field(description="Findings per rule (GET /datasets/{id}: all)")
 
 
-class DatasetPage(BaseModel):
-    items: list[DatasetListItem]
-    next_cursor: str | None
+class DatasetPage(PageOut[DatasetListItem]):
+    pass
 
 
 class RowOut(BaseModel):
@@ -102,6 +101,5 @@ class RowOut(BaseModel):
     findings: list[FindingOut]
 
 
-class RowPage(BaseModel):
-    items: list[RowOut]
-    next_cursor: str | None
+class RowPage(PageOut[RowOut]):
+    pass

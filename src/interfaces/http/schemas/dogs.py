@@ -6,8 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.dogs import NAME_MAX
-from interfaces.http.schemas.common import Strict, not_null
-from interfaces.http.schemas.tasks import no_null
+from interfaces.http.schemas.common import PageOut, Strict, no_null, not_null
 
 
 class DogCreate(Strict):
@@ -44,6 +43,5 @@ class DogOut(BaseModel):
     picture_status: Literal["pending", "ready", "failed"]
 
 
-class DogPage(BaseModel):
-    items: list[DogOut]
-    next_cursor: str | None
+class DogPage(PageOut[DogOut]):
+    pass

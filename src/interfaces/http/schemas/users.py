@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from interfaces.http.schemas.accounts import UserOut
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import PageOut, Strict
 
 
 class UserPublicOut(BaseModel):
@@ -17,15 +17,8 @@ class UserAdminOut(UserOut):
     disabled: bool
 
 
-class UserPage(BaseModel):
-    items: list[UserAdminOut | UserOut | UserPublicOut]
-    next_cursor: str | None
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):
+    pass
 
 
 class AdminUserChange(Strict):
