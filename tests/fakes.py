@@ -416,13 +416,13 @@ class FakeDogRepository:
         with self.lock:
             rows = sorted(
                 (d for d in self.dogs.values() if adopted is None or d.is_adopted == adopted),
-                key=lambda d: (d.create_date, d.id),
+                key=lambda d: (d.created_at, d.id),
             )
-        return [d for d in rows if _after(d.create_date, d.id, after)][:limit]
+        return [d for d in rows if _after(d.created_at, d.id, after)][:limit]
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.lock:
-            for dog in [d for d in self.dogs.values() if d.id_user == user_id]:
+            for dog in [d for d in self.dogs.values() if d.owner_id == user_id]:
                 del self.dogs[dog.id]
                 del self.names[dog.name.key]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.accounts import Actor
 from application.jobs import RetryJob
@@ -28,29 +27,6 @@ FETCH_DOG_PICTURE = "fetch_dog_picture"
 
 
 @dataclass(frozen=True)
-class DogView:
-    id: str
-    name: str
-    picture: str | None
-    is_adopted: bool
-    id_user: str
-    create_date: datetime
-    picture_status: str
-
-    @classmethod
-    def of(cls, dog: Dog) -> DogView:
-        return cls(
-            id=dog.id,
-            name=dog.name.value,
-            picture=dog.picture,
-            is_adopted=dog.is_adopted,
-            id_user=dog.id_user,
-            create_date=dog.create_date,
-            picture_status=dog.picture_status.value,
-        )
-
-
-@dataclass(frozen=True)
 class NewDog:
     owner_id: str
     name: str
@@ -59,9 +35,10 @@ class NewDog:
 
 @dataclass(frozen=True)
 class EditDog:
+    """PUT gives is_adopted and/or a new name; only those change."""
+
     name: str  # the dog's current name, from the path
-    new_name: str | None = None
-    is_adopted: bool | None = None
+    changes: tuple[tuple[str, str | bool], ...]
 
 
 @dataclass(frozen=True)
@@ -93,21 +70,20 @@ def _may_change(actor: Actor) -> Callable[[Dog], None]:
     return check
 
 
-def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[DogView]:
-    """Dogs oldest first by (create_date, id); a page walk sees each existing dog once."""
+def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[Dog]:
+    """Dogs oldest first by (created_at, id); a page walk sees each existing dog once."""
     position = decode_cursor(query.cursor)
     after = parse_time_position(position) if position is not None else None
     rows = dogs.list_page(query.adopted, after, query.limit + 1)
     last = rows[query.limit - 1] if len(rows) > query.limit else None
-    page = paginate(rows, query.limit, time_position(last.create_date, last.id) if last else None)
-    return Page(items=[DogView.of(dog) for dog in page.items], next_cursor=page.next_cursor)
+    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
 
 
-def get_dog(name: str, *, dogs: DogRepository) -> DogView:
-    return DogView.of(_find(name, dogs))
+def get_dog(name: str, *, dogs: DogRepository) -> Dog:
+    return _find(name, dogs)
 
 
-def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> DogView:
+def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> Dog:
     """A pending dog now, its picture later: the fetch job is queued after the commit."""
     dog = Dog.create(
         id=new_id(),
@@ -122,12 +98,15 @@ def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Cloc
     except Exception:  # any queue failure: the dog stays, marked, never a 500
         log.warning("could not queue the picture job of dog %s", dog.id, exc_info=True)
         dog = dogs.update(dog.id, lambda d: d.picture_failed(clock.now())) or dog
-    return DogView.of(dog)
+    return dog
 
 
-def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> DogView:
-    new_name = DogName(cmd.new_name) if cmd.new_name is not None else None
-    if new_name is None and cmd.is_adopted is None:
+def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> Dog:
+    changes: dict[str, object] = dict(cmd.changes)
+    new_name = changes.get("name")
+    if isinstance(new_name, str):
+        changes["name"] = DogName(new_name)  # 422 for a name that cannot be, before any I/O
+    if not changes:
         raise InvalidInput.field("is_adopted", "Give is_adopted and/or name.", "missing")
     dog = _find(cmd.name, dogs)
     check = _may_change(actor)
@@ -135,12 +114,12 @@ def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -
 
     def change(current: Dog) -> Dog:
         check(current)
-        return current.edited(now=now, name=new_name, is_adopted=cmd.is_adopted)
+        return current.edited(changes, now)
 
     updated = dogs.update(dog.id, change)
     if updated is None:
         raise _not_found()
-    return DogView.of(updated)
+    return updated
 
 
 def delete_dog(actor: Actor, name: str, *, dogs: DogRepository) -> None:

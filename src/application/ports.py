@@ -319,7 +319,7 @@ class DogRepository(Protocol):
     def list_page(
         self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int
     ) -> list[Dog]:
-        """Up to ``limit`` dogs by (create_date, id) after that position; ``adopted`` filters."""
+        """Up to ``limit`` dogs by (created_at, id) after that position; ``adopted`` filters."""
         ...
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:

@@ -19,7 +19,7 @@ from application.accounts import (
 )
 from application.admin import AdminChange, UserListing
 from application.datasets import ImportDataset, RowsPage
-from application.dogs import DogQuery, DogView, EditDog, NewDog
+from application.dogs import DogQuery, EditDog, NewDog
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
@@ -27,6 +27,7 @@ from application.pagination import Page
 from application.sessions import AccessToken, SessionView
 from application.tasks import EditTask, NewTask, TaskQuery
 from domain.datasets import Dataset
+from domain.dogs import Dog
 from domain.files import StoredFile
 from domain.tasks import Task
 
@@ -72,10 +73,10 @@ class Services:
     edit_task: Callable[[EditTask], Task]
     delete_task: Callable[[str, str], None]
     # dogs (SPEC §7) and the background jobs behind their pictures
-    list_dogs: Callable[[DogQuery], Page[DogView]]
-    get_dog: Callable[[str], DogView]
-    create_dog: Callable[[NewDog], DogView]
-    edit_dog: Callable[[Actor, EditDog], DogView]
+    list_dogs: Callable[[DogQuery], Page[Dog]]
+    get_dog: Callable[[str], Dog]
+    create_dog: Callable[[NewDog], Dog]
+    edit_dog: Callable[[Actor, EditDog], Dog]
     delete_dog: Callable[[Actor, str], None]
     authorize_push: Callable[[PushCredentials], None]
     receive_push: Callable[[JobPush], None]
