@@ -32,33 +32,6 @@ from domain.users import Email, User, Username, check_password_policy, fold
 
 
 @dataclass(frozen=True)
-class UserView:
-    id: str
-    username: str
-    email: str
-    name: str | None
-    last_name: str | None
-    role: str
-    created_at: datetime
-    updated_at: datetime
-    disabled: bool = False
-
-    @classmethod
-    def of(cls, user: User) -> UserView:
-        return cls(
-            id=user.id,
-            username=user.username.value,
-            email=user.email.value,
-            name=user.name,
-            last_name=user.last_name,
-            role=user.role.value,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            disabled=user.disabled,
-        )
-
-
-@dataclass(frozen=True)
 class TokenPair:
     access_token: str
     expires_in: int
@@ -78,7 +51,7 @@ class Actor:
     expires_at: datetime
     # The account as authenticate() read it for this request: GET /user answers it without
     # a second read (one Firestore round trip per request, not two).
-    user: UserView | None = field(default=None, compare=False, repr=False)
+    user: User | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -111,10 +84,10 @@ class Login:
 
 @dataclass(frozen=True)
 class UpdateProfile:
+    """PUT gives username and/or email and both names, PATCH only the fields to change."""
+
     user_id: str
-    username: str | None = None
-    email: str | None = None
-    names: tuple[tuple[str, str | None], ...] = ()  # ("name", v), ("last_name", v) to set
+    changes: tuple[tuple[str, str | None], ...]
 
 
 @dataclass(frozen=True)
@@ -141,7 +114,7 @@ def hash_refresh_secret(secret: str) -> str:
 # -- use cases -----------------------------------------------------------------------------
 
 
-def register(cmd: Register, *, users: Users, hasher: PasswordHasher, clock: Clock) -> UserView:
+def register(cmd: Register, *, users: Users, hasher: PasswordHasher, clock: Clock) -> User:
     username, email = Username(cmd.username), Email(cmd.email)
     check_password_policy(cmd.password)
     user = User.register(
@@ -154,7 +127,7 @@ def register(cmd: Register, *, users: Users, hasher: PasswordHasher, clock: Cloc
         last_name=cmd.last_name,
     )
     users.add(user)
-    return UserView.of(user)
+    return user
 
 
 def start_session(
@@ -295,30 +268,29 @@ def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clo
         role=user.role.value,  # the stored role, never the token's possibly stale claim
         session_id=session.id,
         expires_at=claims.expires_at,
-        user=UserView.of(user),
+        user=user,
     )
 
 
-def get_user(actor: Actor, *, users: Users) -> UserView:
+def get_user(actor: Actor, *, users: Users) -> User:
     """The caller's own account: as authenticate() read it moments ago, else read now."""
     if actor.user is not None:
         return actor.user
     user = users.get(actor.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    return UserView.of(user)
+    return user
 
 
-def update_profile(cmd: UpdateProfile, *, users: Users, clock: Clock) -> UserView:
-    username = Username(cmd.username) if cmd.username is not None else None
-    email = Email(cmd.email) if cmd.email is not None else None
+def update_profile(cmd: UpdateProfile, *, users: Users, clock: Clock) -> User:
+    changes: dict[str, object] = dict(cmd.changes)
+    # A name or address that cannot be is a 422 before any I/O.
+    if isinstance(username := changes.get("username"), str):
+        changes["username"] = Username(username)
+    if isinstance(email := changes.get("email"), str):
+        changes["email"] = Email(email)
     now = clock.now()
-    names = dict(cmd.names)
-    user = users.update(
-        cmd.user_id,
-        lambda u: u.with_profile(now=now, username=username, email=email, names=names),
-    )
-    return UserView.of(user)
+    return users.update(cmd.user_id, lambda u: u.edited(changes, now))
 
 
 def change_password(

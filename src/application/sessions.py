@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.accounts import (
     Actor,
@@ -18,6 +17,7 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, SessionReposit
 from application.ports import UserRepository as Users
 from domain.errors import NotFound, Unauthenticated
 from domain.ids import is_id
+from domain.sessions import Session
 
 # fullmatch, never match: "$" also matches before a final newline.
 _REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})")
@@ -34,16 +34,6 @@ class AccessToken:
     access_token: str
     expires_in: int
     token_type: str = "bearer"
-
-
-@dataclass(frozen=True)
-class SessionView:
-    id: str
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
-    user_agent: str
-    current: bool
 
 
 def _invalid_refresh() -> Unauthenticated:
@@ -172,7 +162,8 @@ def list_sessions(
     sessions: SessionRepository,
     clock: Clock,
     policy: TokenPolicy,
-) -> list[SessionView]:
+) -> list[Session]:
+    """The user's active sessions, most recently used first."""
     user = users.get(actor.user_id)
     if user is None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
@@ -183,17 +174,7 @@ def list_sessions(
         if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
     ]
     active.sort(key=lambda s: s.last_used_at, reverse=True)
-    return [
-        SessionView(
-            id=s.id,
-            created_at=s.created_at,
-            last_used_at=s.last_used_at,
-            expires_at=s.expires_at,
-            user_agent=s.user_agent,
-            current=s.id == actor.session_id,
-        )
-        for s in active[:MAX_SESSIONS_LISTED]
-    ]
+    return active[:MAX_SESSIONS_LISTED]
 
 
 def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -> None:

@@ -15,7 +15,6 @@ from application.accounts import (
     Register,
     TokenPair,
     UpdateProfile,
-    UserView,
 )
 from application.admin import AdminChange, UserListing
 from application.datasets import ImportDataset, RowsPage
@@ -24,37 +23,39 @@ from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
 from application.pagination import Page
-from application.sessions import AccessToken, SessionView
+from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile
+from domain.sessions import Session
 from domain.tasks import Task
+from domain.users import User
 
 
 @dataclass(frozen=True)
 class Services:
-    register: Callable[[Register], UserView]
+    register: Callable[[Register], User]
     login: Callable[[Login], TokenPair]
     firebase_sign_in: Callable[[FirebaseSignIn], TokenPair]
     authenticate: Callable[[str], Actor]
-    get_user: Callable[[Actor], UserView]
-    update_profile: Callable[[UpdateProfile], UserView]
+    get_user: Callable[[Actor], User]
+    update_profile: Callable[[UpdateProfile], User]
     change_password: Callable[[ChangePassword], None]
     delete_user: Callable[[str], None]
     resume_deletions: Callable[[], int]
     refresh: Callable[[str], TokenPair]
     renew: Callable[[Actor], AccessToken]
     logout: Callable[[Actor, bool], None]
-    list_sessions: Callable[[Actor], list[SessionView]]
+    list_sessions: Callable[[Actor], list[Session]]
     end_session: Callable[[Actor, str], None]
     jwks: Callable[[], dict[str, Any]]
     list_users: Callable[[Actor, int, str | None], Page[UserListing]]
     show_user: Callable[[Actor, str], UserListing]
-    change_user: Callable[[Actor, AdminChange], UserView]
+    change_user: Callable[[Actor, AdminChange], User]
     remove_user: Callable[[Actor, str], None]
-    set_role: Callable[[str, str], UserView]
-    set_disabled: Callable[[str, bool], UserView]
+    set_role: Callable[[str, str], User]
+    set_disabled: Callable[[str, bool], User]
     ready: Callable[[], bool]
     # datasets and files (SPEC §8)
     import_dataset: Callable[[Actor, ImportDataset], Dataset]

@@ -4,7 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from interfaces.http.schemas.accounts import UserOut
+from domain.users import User
+from interfaces.http.schemas.accounts import UserOut, user_fields
 from interfaces.http.schemas.common import PageOut, Strict
 
 
@@ -15,6 +16,10 @@ class UserPublicOut(BaseModel):
 
 class UserAdminOut(UserOut):
     disabled: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserAdminOut:
+        return cls(**user_fields(user), disabled=user.disabled)
 
 
 class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):
