@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.datasets import NAME_MAX
+from application.datasets import RowsPage
+from domain.datasets import NAME_MAX, Dataset, Finding
 from interfaces.http.schemas.common import PageOut, not_null
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
@@ -53,6 +54,10 @@ class FindingOut(BaseModel):
     rule: RuleName
     message: str
 
+    @classmethod
+    def of(cls, finding: Finding) -> FindingOut:
+        return cls.model_validate(finding, from_attributes=True)
+
 
 class ReportOut(BaseModel):
     findings: list[FindingOut] = Field(description="The first 1000 findings")
@@ -85,9 +90,18 @@ class DatasetSummaryOut(BaseModel):
 class DatasetOut(DatasetSummaryOut):
     report: ReportOut
 
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetOut:
+        return cls.model_validate(dataset, from_attributes=True)
+
 
 class DatasetListItem(DatasetSummaryOut):
     summary: dict[str, int] = Field(description="Findings per rule (GET /datasets/{id}: all)")
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetListItem:
+        base = DatasetSummaryOut.model_validate(dataset, from_attributes=True)
+        return cls(**base.model_dump(), summary=dict(dataset.report.summary))
 
 
 class DatasetPage(PageOut[DatasetListItem]):
@@ -102,4 +116,18 @@ class RowOut(BaseModel):
 
 
 class RowPage(PageOut[RowOut]):
-    pass
+    @classmethod
+    def of(cls, rows: RowsPage) -> RowPage:
+        names = rows.columns
+        return cls(
+            items=[
+                RowOut(
+                    row=row.number,
+                    values=dict(zip(names, row.cells, strict=False)),
+                    extra=list(row.cells[len(names) :]),
+                    findings=[FindingOut.of(f) for f in row.findings],
+                )
+                for row in rows.page.items
+            ],
+            next_cursor=rows.page.next_cursor,
+        )

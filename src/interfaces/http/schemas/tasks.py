@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from domain.tasks import DESCRIPTION_MAX, TITLE_MAX
+from domain.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
 from interfaces.http.schemas.common import PageOut, PageQuery, Strict, no_null, not_null
 
 _RFC3339 = re.compile(
@@ -72,6 +72,10 @@ class TaskOut(BaseModel):
     owner_id: str
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, task: Task) -> TaskOut:
+        return cls.model_validate(task, from_attributes=True)
 
 
 class TaskPage(PageOut[TaskOut]):
