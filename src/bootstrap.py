@@ -10,14 +10,14 @@ from typing import Any
 
 from flask import Flask
 
-from application import accounts, admin
+from application import accounts, admin, authentication
 from application import datasets as dataset_cases
 from application import dogs as dog_cases
 from application import files as file_cases
 from application import jobs as job_cases
+from application import login as login_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
-from application.accounts import TokenPolicy
 from application.csv_input import CsvLimits
 from application.datasets import DatasetLimits, OwnedDatasets
 from application.dogs import FETCH_DOG_PICTURE
@@ -25,6 +25,7 @@ from application.files import OwnedFiles
 from application.firebase import firebase_sign_in
 from application.jobs import PushPolicy
 from application.ports import Job
+from application.tokens import TokenPolicy
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.audit import LoggingAuditLog
@@ -230,7 +231,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     return Services(
         register=partial(accounts.register, users=users, hasher=hasher, clock=clock),
         login=partial(
-            accounts.login,
+            login_cases.login,
             users=users,
             sessions=sessions,
             hasher=hasher,
@@ -253,7 +254,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             audit=audit,
         ),
         authenticate=partial(
-            accounts.authenticate, tokens=tokens, principals=principals, clock=clock
+            authentication.authenticate, tokens=tokens, principals=principals, clock=clock
         ),
         get_user=partial(accounts.get_user, users=users),
         update_profile=partial(accounts.update_profile, users=users, clock=clock),

@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from application.ports import AuditEvent, ExternalIdentity, Job, LoginRecords, PictureUnavailable
+from application.dogs import PictureUnavailable
+from application.login import LoginRecords
+from application.ports import AuditEvent, ExternalIdentity, Job
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.accounts import Actor, delete_user
+from application.accounts import UserRepository as Users
+from application.accounts import delete_user
+from application.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
-from application.ports import UserRepository as Users
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
 from domain.users import Role, User, fold

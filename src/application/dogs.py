@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.jobs import RetryJob
 from application.pagination import (
     Page,
@@ -15,11 +17,57 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import Clock, DogRepository, Job, JobQueue, PictureSource, PictureUnavailable
+from application.ports import Clock, Job, JobQueue
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.users import Role
+
+
+class DogRepository(Protocol):
+    def add(self, dog: Dog) -> None:
+        """Store a new dog and claim its name in one commit; Conflict if the name is taken."""
+        ...
+
+    def get(self, dog_id: str) -> Dog | None:
+        """The dog with this id, or None."""
+        ...
+
+    def find_by_name(self, key: str) -> Dog | None:
+        """The dog whose name key (case-folded) is ``key``, or None."""
+        ...
+
+    def update(self, dog_id: str, change: Callable[[Dog], Dog]) -> Dog | None:
+        """Apply a pure ``change`` atomically, moving the name claim on a rename.
+
+        ``change`` may raise to refuse; Conflict if the new name is taken; None if absent.
+        """
+        ...
+
+    def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
+        """Delete the dog and its name claim if ``check`` lets it; False if absent."""
+        ...
+
+    def list_page(
+        self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Dog]:
+        """Up to ``limit`` dogs by (created_at, id) after that position; ``adopted`` filters."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete every dog of the user with its name claim, in bounded batches (OwnedData)."""
+        ...
+
+
+class PictureSource(Protocol):
+    def random_picture(self) -> str:
+        """The URL of a random dog picture; PictureUnavailable when none can be had now."""
+        ...
+
+
+class PictureUnavailable(Exception):
+    """The picture source failed or answered something unacceptable (worth a retry)."""
+
 
 log = logging.getLogger("firegate.dogs")
 

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from application.accounts import Actor
+from application.authentication import Actor
 from domain.errors import DomainError
 from interfaces.http.services import services
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from application.ports import Principals, SessionRepository, UserRepository
+from application.accounts import UserRepository
+from application.authentication import Principals
+from application.sessions import SessionRepository
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.sessions import Session

@@ -7,7 +7,11 @@ from datetime import timedelta
 import pytest
 
 from application import accounts
-from application.accounts import ChangePassword, Login, Register, TokenPolicy, UpdateProfile
+from application import login as login_cases
+from application.accounts import ChangePassword, Register, UpdateProfile
+from application.authentication import Actor, authenticate
+from application.login import Login
+from application.tokens import TokenPair, TokenPolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Role, User
@@ -55,8 +59,8 @@ class World:
 
     def login(
         self, login: str = "alice", password: str = PASSWORD, ip: str = "192.0.2.1"
-    ) -> accounts.TokenPair:
-        return accounts.login(
+    ) -> TokenPair:
+        return login_cases.login(
             Login(login=login, password=password, client_ip=ip),
             users=self.users,
             sessions=self.sessions,
@@ -70,10 +74,8 @@ class World:
             audit=self.audit,
         )
 
-    def authenticate(self, token: str) -> accounts.Actor:
-        return accounts.authenticate(
-            token, tokens=self.tokens, principals=self.principals, clock=self.clock
-        )
+    def authenticate(self, token: str) -> Actor:
+        return authenticate(token, tokens=self.tokens, principals=self.principals, clock=self.clock)
 
 
 @pytest.fixture

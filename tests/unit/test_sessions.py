@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from application import sessions as cases
-from application.accounts import TokenPair
+from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from tests.unit.test_accounts import World
 

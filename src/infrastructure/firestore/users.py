@@ -9,7 +9,7 @@ from typing import Any
 from google.api_core.exceptions import Aborted, AlreadyExists
 from google.cloud import firestore
 
-from application.ports import LoginRecords
+from application.login import LoginRecords
 from domain.errors import Conflict, NotFound, Unavailable
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username

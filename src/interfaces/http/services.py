@@ -8,23 +8,19 @@ from typing import Any
 
 from flask import current_app
 
-from application.accounts import (
-    Actor,
-    ChangePassword,
-    Login,
-    Register,
-    TokenPair,
-    UpdateProfile,
-)
+from application.accounts import ChangePassword, Register, UpdateProfile
 from application.admin import AdminChange, UserListing
+from application.authentication import Actor
 from application.datasets import ImportDataset, RowsPage
 from application.dogs import DogQuery, EditDog, NewDog
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
+from application.login import Login
 from application.pagination import Page
 from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
+from application.tokens import TokenPair
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile

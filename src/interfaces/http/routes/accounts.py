@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import (
-    Actor,
-    ChangePassword,
-    Login,
-    Register,
-    TokenPair,
-    UpdateProfile,
-)
+from application.accounts import ChangePassword, Register, UpdateProfile
+from application.authentication import Actor
+from application.login import Login
+from application.tokens import TokenPair
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

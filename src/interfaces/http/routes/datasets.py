@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, stream_with_context
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.datasets import ImportDataset, require_uploader
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed

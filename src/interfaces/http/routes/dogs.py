@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.dogs import DogQuery, EditDog, NewDog
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

@@ -7,7 +7,7 @@ import base64
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict
 
-from application.accounts import Actor
+from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content

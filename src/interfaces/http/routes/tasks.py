@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.tasks import EditTask, NewTask, TaskQuery
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

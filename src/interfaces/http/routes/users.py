@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import BaseModel
 
-from application.accounts import Actor
 from application.admin import AdminChange, UserListing
+from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
