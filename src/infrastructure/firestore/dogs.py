@@ -17,6 +17,7 @@ from google.cloud import firestore
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict
 from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+from infrastructure.firestore.errors import translates_errors
 
 DOGS, DOG_NAMES = "dogs", "dog_names"
 
@@ -53,6 +54,7 @@ def _name_taken() -> Conflict:
     return Conflict("A dog with this name exists already.", code="dog_name_taken", field="name")
 
 
+@translates_errors
 class FirestoreDogRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
