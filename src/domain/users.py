@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from domain.errors import InvalidInput
 
@@ -108,6 +109,18 @@ def check_name(field_name: str, value: str | None) -> None:
         )
 
 
+_Unique = TypeVar("_Unique", Username, Email)
+
+
+def _given(kind: type[_Unique], field_name: str, value: object) -> _Unique:
+    """A username or e-mail address as given: built from a str, or built already."""
+    if isinstance(value, str):
+        return kind(value)
+    if isinstance(value, kind):
+        return value
+    raise InvalidInput.field(field_name, "May not be null.", "null_not_allowed")
+
+
 def _optional_name(field_name: str, value: object) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidInput.field(field_name, "Must be a string.", "string_type")
@@ -169,19 +182,9 @@ class User:
             raise InvalidInput.field(sorted(unknown)[0], "Not an editable field.", "unknown_field")
         user = self
         if "username" in changes:
-            username = changes["username"]
-            if isinstance(username, str):
-                username = Username(username)
-            if not isinstance(username, Username):
-                raise InvalidInput.field("username", "May not be null.", "null_not_allowed")
-            user = replace(user, username=username)
+            user = replace(user, username=_given(Username, "username", changes["username"]))
         if "email" in changes:
-            email = changes["email"]
-            if isinstance(email, str):
-                email = Email(email)
-            if not isinstance(email, Email):
-                raise InvalidInput.field("email", "May not be null.", "null_not_allowed")
-            user = replace(user, email=email)
+            user = replace(user, email=_given(Email, "email", changes["email"]))
         if "name" in changes:
             user = replace(user, name=_optional_name("name", changes["name"]))
         if "last_name" in changes:
