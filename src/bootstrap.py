@@ -11,42 +11,37 @@ from functools import partial
 from flask import Flask
 from google.cloud.firestore import Client
 
-from application import accounts, admin
+from application import accounts, admin, authentication
 from application import datasets as dataset_cases
 from application import dogs as dog_cases
 from application import files as file_cases
 from application import jobs as job_cases
+from application import login as login_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
-from application.accounts import TokenPolicy
+from application.accounts import UserRepository
+from application.authentication import Principals
 from application.csv_input import CsvLimits
-from application.datasets import DatasetLimits, OwnedDatasets
-from application.dogs import FETCH_DOG_PICTURE
-from application.files import OwnedFiles
-from application.firebase import firebase_sign_in
+from application.datasets import DatasetLimits, DatasetRepository, OwnedDatasets
+from application.dogs import FETCH_DOG_PICTURE, DogRepository, PictureSource
+from application.files import FileRepository, OwnedFiles
+from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
+from application.login import LoginLookup, LoginThrottle
 from application.ports import (
     AuditLog,
     Clock,
-    DatasetRepository,
-    DogRepository,
-    FileRepository,
     FileStore,
-    IdentityRepository,
     IdentityVerifier,
     JobQueue,
-    LoginLookup,
-    LoginThrottle,
     OwnedData,
     PasswordHasher,
-    PictureSource,
-    Principals,
     PushVerifier,
-    SessionRepository,
-    TaskRepository,
     TokenIssuer,
-    UserRepository,
 )
+from application.sessions import SessionRepository
+from application.tasks import TaskRepository
+from application.tokens import TokenPolicy
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.audit import LoggingAuditLog
@@ -299,7 +294,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     return Services(
         register=partial(accounts.register, users=a.users, hasher=a.hasher, clock=a.clock),
         login=partial(
-            accounts.login,
+            login_cases.login,
             users=a.users,
             sessions=a.sessions,
             hasher=a.hasher,
@@ -322,7 +317,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             audit=a.audit,
         ),
         authenticate=partial(
-            accounts.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock
+            authentication.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock
         ),
         get_user=partial(accounts.get_user, users=a.users),
         update_profile=partial(accounts.update_profile, users=a.users, clock=a.clock),

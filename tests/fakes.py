@@ -8,8 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
+from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
-from application.ports import AuditEvent, ExternalIdentity, Job, LoginRecords, PictureUnavailable
+from application.login import LoginRecords
+from application.ports import AuditEvent, ExternalIdentity, Job
 from bootstrap import Adapters, token_issuer
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
@@ -421,13 +423,13 @@ class FakeDogRepository:
         with self.lock:
             rows = sorted(
                 (d for d in self.dogs.values() if adopted is None or d.is_adopted == adopted),
-                key=lambda d: (d.create_date, d.id),
+                key=lambda d: (d.created_at, d.id),
             )
-        return [d for d in rows if _after(d.create_date, d.id, after)][:limit]
+        return [d for d in rows if _after(d.created_at, d.id, after)][:limit]
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.lock:
-            for dog in [d for d in self.dogs.values() if d.id_user == user_id]:
+            for dog in [d for d in self.dogs.values() if d.owner_id == user_id]:
                 del self.dogs[dog.id]
                 del self.names[dog.name.key]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.accounts import Actor, UserView, delete_user
+from application.accounts import UserRepository as Users
+from application.accounts import delete_user
+from application.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
-from application.ports import UserRepository as Users
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
 from domain.users import Role, User, fold
@@ -18,7 +19,7 @@ from domain.users import Role, User, fold
 class UserListing:
     """A user as the caller may see it: everything for self and admins, else id and name."""
 
-    user: UserView
+    user: User
     full: bool
 
 
@@ -52,16 +53,14 @@ def list_users(actor: Actor, limit: int, cursor: str | None, *, users: Users) ->
     page = paginate(rows, limit, rows[limit - 1].id if len(rows) > limit else None)
     admin = actor.role == Role.ADMIN
     return Page(
-        items=[
-            UserListing(UserView.of(u), full=admin or u.id == actor.user_id) for u in page.items
-        ],
+        items=[UserListing(u, full=admin or u.id == actor.user_id) for u in page.items],
         next_cursor=page.next_cursor,
     )
 
 
 def show_user(actor: Actor, user_id: str, *, users: Users) -> UserListing:
     user = _get(users, user_id)
-    return UserListing(UserView.of(user), full=actor.role == Role.ADMIN or user.id == actor.user_id)
+    return UserListing(user, full=actor.role == Role.ADMIN or user.id == actor.user_id)
 
 
 def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -> User:
@@ -75,13 +74,13 @@ def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -
 
 def change_user(
     actor: Actor, change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog
-) -> UserView:
+) -> User:
     require_admin(actor)
     role = parse_role(change.role) if change.role is not None else None
     before = _get(users, change.user_id)
     updated = users.update(change.user_id, lambda u: _apply(u, role, change.disabled, clock))
     _audit_change(audit, before, updated, actor_id=actor.user_id)
-    return UserView.of(updated)
+    return updated
 
 
 def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) -> None:
@@ -129,18 +128,18 @@ CLI_ACTOR = "cli"  # the audit log's actor for changes made on the command line
 
 def set_role_by_username(
     username: str, role: str, *, users: Users, clock: Clock, audit: AuditLog
-) -> UserView:
+) -> User:
     wanted = parse_role(role)
     user = _live(users.find_by_login(fold(username)))
     updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
-    return UserView.of(updated)
+    return updated
 
 
 def set_disabled_by_username(
     username: str, disabled: bool, *, users: Users, clock: Clock, audit: AuditLog
-) -> UserView:
+) -> User:
     user = _live(users.find_by_login(fold(username)))
     updated = users.update(user.id, lambda u: _apply(u, None, disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
-    return UserView.of(updated)
+    return updated

@@ -12,14 +12,15 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
 from application.files import Upload, measure
 from application.pagination import Page, decode_cursor, encode_cursor
-from application.ports import Clock, DatasetRepository, FileStore
+from application.ports import Clock, FileStore
 from domain.datasets import (
     ColumnSpec,
     Dataset,
@@ -42,6 +43,41 @@ from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.files import check_filename
 from domain.ids import is_id, new_id
 from domain.users import Role
+
+
+class DatasetRepository(Protocol):
+    def add(self, dataset: Dataset) -> None:
+        """Store a new dataset record."""
+        ...
+
+    def get(self, dataset_id: str) -> Dataset | None:
+        """The dataset with this id, whoever owns it; None if absent."""
+        ...
+
+    def save(self, dataset: Dataset) -> None:
+        """Replace an existing dataset record; NotFound if it was deleted meanwhile."""
+        ...
+
+    def list_page(self, owner_id: str | None, after: str | None, limit: int) -> list[Dataset]:
+        """Up to ``limit`` datasets by id after ``after``: the owner's, or all (None)."""
+        ...
+
+    def add_rows(self, dataset_id: str, rows: Iterable[DatasetRow]) -> int:
+        """Store rows numbered 1, 2, ... in bounded batches, streaming; how many."""
+        ...
+
+    def rows_page(self, dataset_id: str, after: int, limit: int) -> list[DatasetRow]:
+        """Up to ``limit`` rows numbered after ``after``, in order."""
+        ...
+
+    def delete(self, dataset_id: str, batch_size: int) -> None:
+        """Delete the rows in bounded batches, then the record (idempotent, resumable)."""
+        ...
+
+    def ids_owned_by(self, owner_id: str, limit: int) -> list[str]:
+        """Ids of up to ``limit`` of the owner's datasets, in any state."""
+        ...
+
 
 log = logging.getLogger("firegate.datasets")
 DEFAULT_FILENAME = "data.csv"

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.jobs import RetryJob
 from application.pagination import (
     Page,
@@ -16,38 +17,61 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import Clock, DogRepository, Job, JobQueue, PictureSource, PictureUnavailable
+from application.ports import Clock, Job, JobQueue
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.users import Role
 
+
+class DogRepository(Protocol):
+    def add(self, dog: Dog) -> None:
+        """Store a new dog and claim its name in one commit; Conflict if the name is taken."""
+        ...
+
+    def get(self, dog_id: str) -> Dog | None:
+        """The dog with this id, or None."""
+        ...
+
+    def find_by_name(self, key: str) -> Dog | None:
+        """The dog whose name key (case-folded) is ``key``, or None."""
+        ...
+
+    def update(self, dog_id: str, change: Callable[[Dog], Dog]) -> Dog | None:
+        """Apply a pure ``change`` atomically, moving the name claim on a rename.
+
+        ``change`` may raise to refuse; Conflict if the new name is taken; None if absent.
+        """
+        ...
+
+    def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
+        """Delete the dog and its name claim if ``check`` lets it; False if absent."""
+        ...
+
+    def list_page(
+        self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Dog]:
+        """Up to ``limit`` dogs by (created_at, id) after that position; ``adopted`` filters."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete every dog of the user with its name claim, in bounded batches (OwnedData)."""
+        ...
+
+
+class PictureSource(Protocol):
+    def random_picture(self) -> str:
+        """The URL of a random dog picture; PictureUnavailable when none can be had now."""
+        ...
+
+
+class PictureUnavailable(Exception):
+    """The picture source failed or answered something unacceptable (worth a retry)."""
+
+
 log = logging.getLogger("firegate.dogs")
 
 FETCH_DOG_PICTURE = "fetch_dog_picture"
-
-
-@dataclass(frozen=True)
-class DogView:
-    id: str
-    name: str
-    picture: str | None
-    is_adopted: bool
-    id_user: str
-    create_date: datetime
-    picture_status: str
-
-    @classmethod
-    def of(cls, dog: Dog) -> DogView:
-        return cls(
-            id=dog.id,
-            name=dog.name.value,
-            picture=dog.picture,
-            is_adopted=dog.is_adopted,
-            id_user=dog.id_user,
-            create_date=dog.create_date,
-            picture_status=dog.picture_status.value,
-        )
 
 
 @dataclass(frozen=True)
@@ -59,9 +83,10 @@ class NewDog:
 
 @dataclass(frozen=True)
 class EditDog:
+    """PUT gives is_adopted and/or a new name; only those change."""
+
     name: str  # the dog's current name, from the path
-    new_name: str | None = None
-    is_adopted: bool | None = None
+    changes: tuple[tuple[str, str | bool], ...]
 
 
 @dataclass(frozen=True)
@@ -93,21 +118,20 @@ def _may_change(actor: Actor) -> Callable[[Dog], None]:
     return check
 
 
-def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[DogView]:
-    """Dogs oldest first by (create_date, id); a page walk sees each existing dog once."""
+def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[Dog]:
+    """Dogs oldest first by (created_at, id); a page walk sees each existing dog once."""
     position = decode_cursor(query.cursor)
     after = parse_time_position(position) if position is not None else None
     rows = dogs.list_page(query.adopted, after, query.limit + 1)
     last = rows[query.limit - 1] if len(rows) > query.limit else None
-    page = paginate(rows, query.limit, time_position(last.create_date, last.id) if last else None)
-    return Page(items=[DogView.of(dog) for dog in page.items], next_cursor=page.next_cursor)
+    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
 
 
-def get_dog(name: str, *, dogs: DogRepository) -> DogView:
-    return DogView.of(_find(name, dogs))
+def get_dog(name: str, *, dogs: DogRepository) -> Dog:
+    return _find(name, dogs)
 
 
-def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> DogView:
+def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> Dog:
     """A pending dog now, its picture later: the fetch job is queued after the commit."""
     dog = Dog.create(
         id=new_id(),
@@ -122,12 +146,15 @@ def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Cloc
     except Exception:  # any queue failure: the dog stays, marked, never a 500
         log.warning("could not queue the picture job of dog %s", dog.id, exc_info=True)
         dog = dogs.update(dog.id, lambda d: d.picture_failed(clock.now())) or dog
-    return DogView.of(dog)
+    return dog
 
 
-def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> DogView:
-    new_name = DogName(cmd.new_name) if cmd.new_name is not None else None
-    if new_name is None and cmd.is_adopted is None:
+def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> Dog:
+    changes: dict[str, object] = dict(cmd.changes)
+    new_name = changes.get("name")
+    if isinstance(new_name, str):
+        changes["name"] = DogName(new_name)  # 422 for a name that cannot be, before any I/O
+    if not changes:
         raise InvalidInput.field("is_adopted", "Give is_adopted and/or name.", "missing")
     dog = _find(cmd.name, dogs)
     check = _may_change(actor)
@@ -135,12 +162,12 @@ def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -
 
     def change(current: Dog) -> Dog:
         check(current)
-        return current.edited(now=now, name=new_name, is_adopted=cmd.is_adopted)
+        return current.edited(changes, now)
 
     updated = dogs.update(dog.id, change)
     if updated is None:
         raise _not_found()
-    return DogView.of(updated)
+    return updated
 
 
 def delete_dog(actor: Actor, name: str, *, dogs: DogRepository) -> None:

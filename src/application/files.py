@@ -7,13 +7,32 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
-from application.accounts import Actor
-from application.ports import Clock, FileRepository, FileStore
+from application.authentication import Actor
+from application.ports import Clock, FileStore
 from domain.errors import NotFound, TooLarge
 from domain.files import StoredFile, check_filename, files_prefix, media_type
 from domain.ids import is_id, new_id
+
+
+class FileRepository(Protocol):
+    def add(self, file: StoredFile) -> None:
+        """Store a new file record."""
+        ...
+
+    def get(self, file_id: str) -> StoredFile | None:
+        """The file record with this id, whoever owns it; None if absent."""
+        ...
+
+    def delete(self, file_id: str) -> None:
+        """Remove one file record (idempotent)."""
+        ...
+
+    def owned_by(self, owner_id: str, limit: int) -> list[StoredFile]:
+        """Up to ``limit`` of the owner's file records."""
+        ...
+
 
 log = logging.getLogger("firegate.files")
 READ_CHUNK = 1024 * 1024

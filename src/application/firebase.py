@@ -12,22 +12,37 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
-from application.accounts import TokenPair, TokenPolicy, start_session
 from application.ports import (
     Audit,
     AuditEvent,
     AuditLog,
     Clock,
     ExternalIdentity,
-    IdentityRepository,
     IdentityVerifier,
-    SessionRepository,
     TokenIssuer,
 )
+from application.sessions import SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
 from domain.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
+
+
+class IdentityRepository(Protocol):
+    def find_by_identity(self, provider: str, subject: str) -> User | None:
+        """The live user linked to this external identity; None if unlinked or deleted."""
+        ...
+
+    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+        """Store a new user, its claims and its identity link in one atomic commit.
+
+        Returns the user the identity is linked to afterwards: ``user``, or the one a
+        concurrent request linked first. Conflict if the username or email is taken.
+        """
+        ...
+
 
 # One derived name, then random suffixes: 4 digits thrice, then 8 digits.
 USERNAME_ATTEMPTS = 8

@@ -4,20 +4,50 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from application.accounts import (
-    Actor,
-    TokenPair,
-    TokenPolicy,
-    hash_refresh_secret,
-    token_pair,
-)
-from application.ports import Audit, AuditEvent, AuditLog, Clock, SessionRepository, TokenIssuer
-from application.ports import UserRepository as Users
+from application.accounts import UserRepository as Users
+from application.authentication import Actor
+from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
+from application.tokens import TokenPair, TokenPolicy, hash_refresh_secret, token_pair
 from domain.errors import NotFound, Unauthenticated
-from domain.ids import is_id
+from domain.ids import is_id, new_id
+from domain.sessions import Session
+from domain.users import User
+
+
+class SessionRepository(Protocol):
+    def add(self, session: Session) -> None:
+        """Store a new session."""
+        ...
+
+    def get(self, session_id: str) -> Session | None:
+        """The session with this id, or None."""
+        ...
+
+    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+        """Apply a pure ``change`` atomically and return the result; None if absent."""
+        ...
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        """Mark one session revoked (idempotent)."""
+        ...
+
+    def delete(self, session_id: str) -> None:
+        """Remove one session (idempotent)."""
+        ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        """Up to ``limit`` sessions of the user, any state."""
+        ...
+
+    def delete_for_user(self, user_id: str) -> None:
+        """Remove every session of the user, in bounded batches."""
+        ...
+
 
 # fullmatch, never match: "$" also matches before a final newline.
 _REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})")
@@ -34,16 +64,6 @@ class AccessToken:
     access_token: str
     expires_in: int
     token_type: str = "bearer"
-
-
-@dataclass(frozen=True)
-class SessionView:
-    id: str
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
-    user_agent: str
-    current: bool
 
 
 def _invalid_refresh() -> Unauthenticated:
@@ -172,7 +192,8 @@ def list_sessions(
     sessions: SessionRepository,
     clock: Clock,
     policy: TokenPolicy,
-) -> list[SessionView]:
+) -> list[Session]:
+    """The user's active sessions, most recently used first."""
     user = users.get(actor.user_id)
     if user is None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
@@ -183,17 +204,7 @@ def list_sessions(
         if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
     ]
     active.sort(key=lambda s: s.last_used_at, reverse=True)
-    return [
-        SessionView(
-            id=s.id,
-            created_at=s.created_at,
-            last_used_at=s.last_used_at,
-            expires_at=s.expires_at,
-            user_agent=s.user_agent,
-            current=s.id == actor.session_id,
-        )
-        for s in active[:MAX_SESSIONS_LISTED]
-    ]
+    return active[:MAX_SESSIONS_LISTED]
 
 
 def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -> None:
@@ -202,3 +213,27 @@ def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -
     if session is None or session.user_id != actor.user_id:
         raise NotFound("No such session.", code="session_not_found")
     sessions.delete(session_id)
+
+
+def start_session(
+    user: User,
+    *,
+    user_agent: str,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+) -> TokenPair:
+    now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
+    secret = secrets.token_urlsafe(32)
+    session = Session.start(
+        id=new_id(),
+        user_id=user.id,
+        token_version=user.token_version,
+        refresh_hash=hash_refresh_secret(secret),
+        now=now,
+        lifetime=policy.session_lifetime,
+        user_agent=user_agent,
+    )
+    sessions.add(session)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)

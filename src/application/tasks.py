@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from application.pagination import (
     Page,
@@ -13,10 +14,38 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import Clock, TaskRepository
+from application.ports import Clock
 from domain.errors import NotFound
 from domain.ids import is_id, new_id
 from domain.tasks import Task
+
+
+class TaskRepository(Protocol):
+    def add(self, task: Task) -> None:
+        """Store a new task."""
+        ...
+
+    def get(self, task_id: str) -> Task | None:
+        """The task with this id, whoever owns it; None if absent."""
+        ...
+
+    def update(self, task_id: str, change: Callable[[Task], Task]) -> Task | None:
+        """Apply a pure ``change`` atomically (it may raise to refuse); None if absent."""
+        ...
+
+    def delete(self, task_id: str, check: Callable[[Task], None]) -> bool:
+        """Delete the task if ``check`` (which may raise) lets it; False if absent."""
+        ...
+
+    def list_page(
+        self, owner_id: str, done: bool | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Task]:
+        """Up to ``limit`` of the owner's tasks by (created_at, id), after that position."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete every task of the user, in bounded batches (OwnedData)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ NAME_MAX = 64
 _NAME_PUNCTUATION = frozenset(" _-.'")
 # Paths of the dogs API that a dog's name would shadow.
 RESERVED_NAMES = frozenset({"is_adopted"})
+EDITABLE = frozenset({"name", "is_adopted"})
 
 
 class PictureStatus(StrEnum):
@@ -60,9 +62,9 @@ class DogName:
 class Dog:
     id: str
     name: DogName
-    id_user: str  # the owner: whoever created the record
+    owner_id: str  # whoever created the record
     is_adopted: bool
-    create_date: datetime
+    created_at: datetime
     updated_at: datetime
     picture: str | None = None
     picture_status: PictureStatus = PictureStatus.PENDING
@@ -74,22 +76,34 @@ class Dog:
         return cls(
             id=id,
             name=name,
-            id_user=owner_id,
+            owner_id=owner_id,
             is_adopted=is_adopted,
-            create_date=now,
+            created_at=now,
             updated_at=now,
         )
 
     def may_be_changed_by(self, user_id: str, is_admin: bool) -> bool:
-        return is_admin or self.id_user == user_id
+        return is_admin or self.owner_id == user_id
 
-    def edited(self, *, now: datetime, name: DogName | None, is_adopted: bool | None) -> Dog:
-        return replace(
-            self,
-            name=name if name is not None else self.name,
-            is_adopted=self.is_adopted if is_adopted is None else is_adopted,
-            updated_at=now,
-        )
+    def edited(self, changes: Mapping[str, object], now: datetime) -> Dog:
+        """The dog with ``changes`` (name as a str or DogName, is_adopted)."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidInput.field(sorted(unknown)[0], "Not an editable field.", "unknown_field")
+        dog = self
+        if "name" in changes:
+            name = changes["name"]
+            if isinstance(name, str):
+                name = DogName(name)
+            if not isinstance(name, DogName):
+                raise InvalidInput.field("name", "A name is required.", "null_not_allowed")
+            dog = replace(dog, name=name)
+        if "is_adopted" in changes:
+            adopted = changes["is_adopted"]
+            if not isinstance(adopted, bool):
+                raise InvalidInput.field("is_adopted", "Must be true or false.", "null_not_allowed")
+            dog = replace(dog, is_adopted=adopted)
+        return replace(dog, updated_at=now)
 
     def with_picture(self, url: str, now: datetime) -> Dog:
         """The fetched picture; only a pending dog changes (a job may run twice)."""

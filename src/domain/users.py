@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from domain.errors import InvalidInput
 
@@ -17,6 +19,8 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 EMAIL_MAX = 254
 NAME_MAX = 100
 _USERNAME_PUNCTUATION = frozenset("_.-")
+# What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
+EDITABLE = frozenset({"username", "email", "name", "last_name"})
 
 
 class Role(StrEnum):
@@ -105,6 +109,25 @@ def check_name(field_name: str, value: str | None) -> None:
         )
 
 
+_Unique = TypeVar("_Unique", Username, Email)
+
+
+def _given(kind: type[_Unique], field_name: str, value: object) -> _Unique:
+    """A username or e-mail address as given: built from a str, or built already."""
+    if isinstance(value, str):
+        return kind(value)
+    if isinstance(value, kind):
+        return value
+    raise InvalidInput.field(field_name, "May not be null.", "null_not_allowed")
+
+
+def _optional_name(field_name: str, value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput.field(field_name, "Must be a string.", "string_type")
+    check_name(field_name, value)
+    return value
+
+
 @dataclass(frozen=True)
 class User:
     id: str
@@ -151,25 +174,22 @@ class User:
         """May this account authenticate at all?"""
         return not self.disabled and self.deleted_at is None
 
-    def with_profile(
-        self,
-        *,
-        now: datetime,
-        username: Username | None = None,
-        email: Email | None = None,
-        names: dict[str, str | None] | None = None,
-    ) -> User:
-        names = names or {}
-        for key, value in names.items():
-            check_name(key, value)
-        return replace(
-            self,
-            username=username or self.username,
-            email=email or self.email,
-            name=names.get("name", self.name),
-            last_name=names.get("last_name", self.last_name),
-            updated_at=now,
-        )
+    def edited(self, changes: Mapping[str, object], now: datetime) -> User:
+        """The user with ``changes`` (username and email as str or value objects; name and
+        last_name a str or None)."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidInput.field(sorted(unknown)[0], "Not an editable field.", "unknown_field")
+        user = self
+        if "username" in changes:
+            user = replace(user, username=_given(Username, "username", changes["username"]))
+        if "email" in changes:
+            user = replace(user, email=_given(Email, "email", changes["email"]))
+        if "name" in changes:
+            user = replace(user, name=_optional_name("name", changes["name"]))
+        if "last_name" in changes:
+            user = replace(user, last_name=_optional_name("last_name", changes["last_name"]))
+        return replace(user, updated_at=now)
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
         return replace(self, password_hash=password_hash, updated_at=now)

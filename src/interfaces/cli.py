@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from application.accounts import Actor
+from application.authentication import Actor
 from domain.errors import DomainError
 from interfaces.http.services import services
 
@@ -38,7 +38,7 @@ def set_role(username: str, role: str) -> None:
     except DomainError as exc:
         _fail(exc)
     else:
-        click.echo(f"{user.username} ({user.id}) is now {user.role}")
+        click.echo(f"{user.username.value} ({user.id}) is now {user.role.value}")
 
 
 @users_cli.command("disable")
@@ -51,7 +51,7 @@ def disable(username: str, enable: bool) -> None:
     except DomainError as exc:
         _fail(exc)
     else:
-        click.echo(f"{user.username} ({user.id}) is {'enabled' if enable else 'disabled'}")
+        click.echo(f"{user.username.value} ({user.id}) is {'enabled' if enable else 'disabled'}")
 
 
 @users_cli.command("list")
@@ -64,7 +64,9 @@ def list_users(limit: int) -> None:
         for item in page.items:
             user = item.user
             flag = " disabled" if user.disabled else ""
-            click.echo(f"{user.id}\t{user.username}\t{user.email}\t{user.role}{flag}")
+            click.echo(
+                f"{user.id}\t{user.username.value}\t{user.email.value}\t{user.role.value}{flag}"
+            )
         cursor = page.next_cursor
         if cursor is None:
             break

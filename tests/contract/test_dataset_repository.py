@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from application.ports import DatasetRepository, FileRepository
+from application.datasets import DatasetRepository
+from application.files import FileRepository
 from domain.datasets import (
     Column,
     ColumnType,

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.ports import DogRepository
+from application.dogs import DogRepository
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id
@@ -78,14 +78,12 @@ def test_rename_moves_the_claim(dogs: DogRepository) -> None:
     rex, max_ = make("Rex"), make("Max")
     dogs.add(rex)
     dogs.add(max_)
-    renamed = dogs.update(
-        rex.id, lambda d: d.edited(now=NOW, name=DogName("Rexy"), is_adopted=None)
-    )
+    renamed = dogs.update(rex.id, lambda d: d.edited({"name": DogName("Rexy")}, NOW))
     assert renamed is not None and renamed.name.value == "Rexy"
     assert dogs.find_by_name("rex") is None and dogs.find_by_name("rexy") == renamed
     dogs.add(make("Rex"))  # the old name is free
     with pytest.raises(Conflict):
-        dogs.update(max_.id, lambda d: d.edited(now=NOW, name=DogName("REXY"), is_adopted=None))
+        dogs.update(max_.id, lambda d: d.edited({"name": DogName("REXY")}, NOW))
     assert dogs.get(max_.id) == max_
     recased = dogs.update(max_.id, lambda d: replace(d, name=DogName("MAX")))
     assert recased is not None and dogs.find_by_name("max") == recased
@@ -118,9 +116,9 @@ def test_pages_and_the_adoption_filter(dogs: DogRepository) -> None:
     everything = dogs.list_page(None, None, 10)
     assert everything == made
     first = dogs.list_page(None, None, 2)
-    assert first + dogs.list_page(None, (first[-1].create_date, first[-1].id), 10) == made
+    assert first + dogs.list_page(None, (first[-1].created_at, first[-1].id), 10) == made
     assert dogs.list_page(True, None, 10) == [made[1], made[3]]
-    assert dogs.list_page(False, (made[0].create_date, made[0].id), 10) == [made[2], made[4]]
+    assert dogs.list_page(False, (made[0].created_at, made[0].id), 10) == [made[2], made[4]]
 
 
 def test_delete_owned_by_removes_dogs_and_names_in_batches(dogs: DogRepository) -> None:

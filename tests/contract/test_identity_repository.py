@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.ports import IdentityRepository, UserRepository
+from application.accounts import UserRepository
+from application.firebase import IdentityRepository
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.users import Email, User, Username

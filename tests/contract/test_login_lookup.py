@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from application.ports import LoginLookup, LoginThrottle, UserRepository
+from application.accounts import UserRepository
+from application.login import LoginLookup, LoginThrottle
 from domain.ids import new_id
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Email, User, Username, fold

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from application.ports import LoginThrottle
+from application.login import LoginThrottle
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from tests.fakes import FakeLoginThrottle
 

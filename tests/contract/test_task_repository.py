@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.ports import TaskRepository
+from application.tasks import TaskRepository
 from domain.errors import NotFound
 from domain.ids import new_id
 from domain.tasks import Task

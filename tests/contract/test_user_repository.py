@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from application.ports import Principals, SessionRepository, UserRepository
+from application.accounts import UserRepository
+from application.authentication import Principals
+from application.sessions import SessionRepository
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.sessions import Session
@@ -107,8 +109,8 @@ def test_update_renames_and_moves_claims(repos: Repos) -> None:
     later = NOW + timedelta(hours=1)
     renamed = repos.users.update(
         user.id,
-        lambda u: u.with_profile(
-            now=later, username=Username("alicia"), email=Email("new@example.com")
+        lambda u: u.edited(
+            {"username": Username("alicia"), "email": Email("new@example.com")}, later
         ),
     )
     assert renamed.username.value == "alicia" and renamed.updated_at == later
@@ -124,7 +126,7 @@ def test_update_to_taken_name_conflicts_without_change(repos: Repos) -> None:
     repos.users.add(alice)
     repos.users.add(bob)
     with pytest.raises(Conflict) as info:
-        repos.users.update(alice.id, lambda u: u.with_profile(now=NOW, username=Username("BOB")))
+        repos.users.update(alice.id, lambda u: u.edited({"username": Username("BOB")}, NOW))
     assert info.value.code == "username_taken"
     assert repos.users.get(alice.id) == alice
     assert repos.users.find_by_login("bob") == bob
@@ -133,9 +135,7 @@ def test_update_to_taken_name_conflicts_without_change(repos: Repos) -> None:
 def test_update_same_name_other_case_keeps_claim(repos: Repos) -> None:
     user = make_user("alice")
     repos.users.add(user)
-    updated = repos.users.update(
-        user.id, lambda u: u.with_profile(now=NOW, username=Username("Alice"))
-    )
+    updated = repos.users.update(user.id, lambda u: u.edited({"username": Username("Alice")}, NOW))
     assert updated.username.value == "Alice"
     assert repos.users.find_by_login("alice") == updated
 

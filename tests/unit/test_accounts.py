@@ -7,10 +7,14 @@ from datetime import timedelta
 import pytest
 
 from application import accounts
-from application.accounts import ChangePassword, Login, Register, TokenPolicy, UpdateProfile
+from application import login as login_cases
+from application.accounts import ChangePassword, Register, UpdateProfile
+from application.authentication import Actor, authenticate
+from application.login import Login
+from application.tokens import TokenPair, TokenPolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from domain.throttling import LoginThrottlePolicy
-from domain.users import Role
+from domain.users import Role, User
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import (
     FakeClock,
@@ -47,7 +51,7 @@ class World:
         self.throttle_policy = LoginThrottlePolicy()
         self.audit = RecordingAuditLog()
 
-    def register(self, username: str = "alice", email: str | None = None) -> accounts.UserView:
+    def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
             username=username, email=email or f"{username}@example.com", password=PASSWORD
         )
@@ -55,8 +59,8 @@ class World:
 
     def login(
         self, login: str = "alice", password: str = PASSWORD, ip: str = "192.0.2.1"
-    ) -> accounts.TokenPair:
-        return accounts.login(
+    ) -> TokenPair:
+        return login_cases.login(
             Login(login=login, password=password, client_ip=ip),
             users=self.users,
             sessions=self.sessions,
@@ -70,10 +74,8 @@ class World:
             audit=self.audit,
         )
 
-    def authenticate(self, token: str) -> accounts.Actor:
-        return accounts.authenticate(
-            token, tokens=self.tokens, principals=self.principals, clock=self.clock
-        )
+    def authenticate(self, token: str) -> Actor:
+        return authenticate(token, tokens=self.tokens, principals=self.principals, clock=self.clock)
 
 
 @pytest.fixture
@@ -86,7 +88,7 @@ def test_register_stores_user_with_hash_and_default_role(world: World) -> None:
     stored = world.store.users[view.id]
     assert stored.role is Role.USER
     assert stored.password_hash == world.hasher.hash(PASSWORD)
-    assert view.username == "Alice" and view.id != "Alice"
+    assert view.username.value == "Alice" and view.id != "Alice"
     assert world.store.usernames == {"alice": view.id}
 
 
@@ -161,15 +163,15 @@ def test_update_profile_moves_claims(world: World) -> None:
     view = world.register("alice")
     world.register("bob")
     updated = accounts.update_profile(
-        UpdateProfile(user_id=view.id, username="alicia", names=(("name", "Alice"),)),
+        UpdateProfile(user_id=view.id, changes=(("username", "alicia"), ("name", "Alice"))),
         users=world.users,
         clock=world.clock,
     )
-    assert updated.username == "alicia" and updated.name == "Alice"
+    assert updated.username.value == "alicia" and updated.name == "Alice"
     assert "alice" not in world.store.usernames and world.store.usernames["alicia"] == view.id
     with pytest.raises(Conflict) as info:
         accounts.update_profile(
-            UpdateProfile(user_id=view.id, email="BOB@example.com"),
+            UpdateProfile(user_id=view.id, changes=(("email", "BOB@example.com"),)),
             users=world.users,
             clock=world.clock,
         )

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.csv_input import CsvLimits
 from application.datasets import DatasetLimits, ImportDataset, import_dataset
 from application.files import Upload

@@ -9,12 +9,14 @@ from flask.testing import FlaskClient
 
 from application import accounts
 from application.accounts import Register
+from application.authentication import authenticate
 from application.firebase import (
     FirebaseSignIn,
     firebase_sign_in,
     sanitize_username,
     username_candidates,
 )
+from application.tokens import TokenPair
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.users import USERNAME_MAX, Role, User
 from tests.fakes import (
@@ -36,7 +38,7 @@ class World(AccountsWorld):
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
 
-    def sign_in(self, token: str, user_agent: str = "app/1.0") -> accounts.TokenPair:
+    def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
         return firebase_sign_in(
             FirebaseSignIn(id_token=token, user_agent=user_agent),
             verifier=self.verifier,
@@ -48,8 +50,8 @@ class World(AccountsWorld):
             audit=self.audit,
         )
 
-    def user_of(self, pair: accounts.TokenPair) -> User:
-        actor = accounts.authenticate(
+    def user_of(self, pair: TokenPair) -> User:
+        actor = authenticate(
             pair.access_token,
             tokens=self.tokens,
             principals=FakePrincipals(self.store),

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from application import sessions as cases
-from application.accounts import TokenPair
+from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from tests.unit.test_accounts import World
 
@@ -152,7 +152,7 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
         actor, users=world.users, sessions=world.sessions, clock=world.clock, policy=world.policy
     )
     assert len(views) == 2
-    assert [v.current for v in views].count(True) == 1
+    assert [v.id == actor.session_id for v in views].count(True) == 1
     other_sid = world.authenticate(other.access_token).session_id
     world.register("mallory")
     mallory = world.authenticate(world.login("mallory").access_token)

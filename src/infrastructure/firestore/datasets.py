@@ -33,6 +33,7 @@ from domain.datasets import (
 )
 from domain.errors import NotFound, TooLarge
 from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
 
 DATASETS, CHUNKS = "datasets", "chunks"
 CHUNK_ROWS = 200
@@ -135,6 +136,7 @@ def decode_row(number: int, text: str) -> DatasetRow:
     return DatasetRow(number, tuple(data["c"]), findings)
 
 
+@translates_errors
 class FirestoreDatasetRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

@@ -17,17 +17,20 @@ from google.cloud import firestore
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict
 from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+from infrastructure.firestore.errors import translates_errors
 
 DOGS, DOG_NAMES = "dogs", "dog_names"
 
 
+# The stored field names of owner and creation time are the dogs API's own (``id_user``,
+# ``create_date``): existing documents and the composite indexes use them.
 def dog_to_doc(dog: Dog) -> dict[str, Any]:
     return {
         "name": dog.name.value,
         "name_key": dog.name.key,
-        "id_user": dog.id_user,
+        "id_user": dog.owner_id,
         "is_adopted": dog.is_adopted,
-        "create_date": dog.create_date,
+        "create_date": dog.created_at,
         "updated_at": dog.updated_at,
         "picture": dog.picture,
         "picture_status": dog.picture_status.value,
@@ -38,9 +41,9 @@ def dog_from_doc(dog_id: str, data: dict[str, Any]) -> Dog:
     return Dog(
         id=dog_id,
         name=DogName(data["name"]),
-        id_user=data["id_user"],
+        owner_id=data["id_user"],
         is_adopted=data.get("is_adopted", False),
-        create_date=data["create_date"],
+        created_at=data["create_date"],
         updated_at=data.get("updated_at", data["create_date"]),
         picture=data.get("picture"),
         picture_status=PictureStatus(data.get("picture_status", PictureStatus.PENDING.value)),
@@ -51,6 +54,7 @@ def _name_taken() -> Conflict:
     return Conflict("A dog with this name exists already.", code="dog_name_taken", field="name")
 
 
+@translates_errors
 class FirestoreDogRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

@@ -8,6 +8,7 @@ from google.cloud import firestore
 
 from domain.files import StoredFile
 from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
 
 FILES = "files"
 
@@ -35,6 +36,7 @@ def file_from_doc(file_id: str, data: dict[str, Any]) -> StoredFile:
     )
 
 
+@translates_errors
 class FirestoreFileRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._files = client.collection(FILES)

@@ -16,6 +16,7 @@ from google.cloud import firestore
 from domain.errors import Conflict
 from domain.users import User
 from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.users import (
     EMAILS,
     IDENTITIES,
@@ -28,6 +29,7 @@ from infrastructure.firestore.users import (
 _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}
 
 
+@translates_errors
 class FirestoreIdentityRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

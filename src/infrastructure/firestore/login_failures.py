@@ -25,6 +25,7 @@ from google.cloud import firestore
 from domain.errors import RateLimited
 from domain.throttling import FailureRecord, ThrottleRule
 from infrastructure.firestore.client import BOUNDED, read_documents
+from infrastructure.firestore.errors import translates_errors
 
 LOGIN_FAILURES = "login_failures"
 ATTEMPTS = 30
@@ -55,6 +56,7 @@ def failure_ref(client: firestore.Client, key: str) -> firestore.DocumentReferen
     return client.collection(LOGIN_FAILURES).document(hashlib.sha256(key.encode()).hexdigest())
 
 
+@translates_errors
 class FirestoreLoginThrottle:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

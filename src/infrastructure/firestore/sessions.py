@@ -13,6 +13,7 @@ from google.cloud import firestore
 from domain.errors import Unavailable
 from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
@@ -48,6 +49,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
     )
 
 
+@translates_errors
 class FirestoreSessionRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

@@ -15,6 +15,7 @@ from google.cloud import firestore
 from domain.errors import Unavailable
 from domain.tasks import Task
 from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
 
 TASKS = "tasks"
 CAS_ATTEMPTS = 20
@@ -59,6 +60,7 @@ def delete_in_batches(client: firestore.Client, query: firestore.Query, batch_si
         batch.commit(**BOUNDED)  # deletes are idempotent: a retried commit is safe
 
 
+@translates_errors
 class FirestoreTaskRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

@@ -9,7 +9,7 @@ from typing import Any
 from google.api_core.exceptions import Aborted, AlreadyExists
 from google.cloud import firestore
 
-from application.ports import LoginRecords
+from application.login import LoginRecords
 from domain.errors import Conflict, NotFound, Unavailable
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
@@ -22,6 +22,7 @@ from infrastructure.firestore.client import (
     read_documents,
     run_transaction,
 )
+from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
@@ -79,6 +80,7 @@ def _conflict(collection: str) -> Conflict:
     return Conflict(f"This {field} is already registered.", code=code, field=field)
 
 
+@translates_errors
 class FirestoreUserRepository:
     def __init__(
         self,
@@ -263,6 +265,7 @@ class FirestoreUserRepository:
         return [snap.id for snap in query.select([]).stream(**BOUNDED)]
 
 
+@translates_errors
 class FirestorePrincipals:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
@@ -276,6 +279,7 @@ class FirestorePrincipals:
         return user, session
 
 
+@translates_errors
 class FirestoreLoginLookup:
     """POST /login's reads: the name's claim and the failure records in one
     BatchGetDocuments, then the account (README, "Measured": one round trip fewer)."""

@@ -6,7 +6,6 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, Response, g, json, request
-from google.api_core import exceptions as google_errors
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -47,14 +46,6 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
-
-# Firestore (or another Google API) cannot be reached or did not answer in time.
-_UNAVAILABLE_ERRORS = (
-    google_errors.ServiceUnavailable,
-    google_errors.DeadlineExceeded,
-    google_errors.RetryError,
-    google_errors.Aborted,
-)
 
 
 class BadRequest(DomainError):
@@ -139,13 +130,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        if isinstance(exc, _UNAVAILABLE_ERRORS):
-            log.warning("dependency unavailable: %s", type(exc).__name__)
-            return problem(
-                503,
-                "service_unavailable",
-                "A backing service is unavailable; try again shortly.",
-                headers={"Retry-After": "5"},
-            )
+        # Adapters raise Unavailable for an outage (infrastructure/firestore/errors.py), so
+        # whatever gets here is a bug.
         log.exception("unhandled error", extra={"request_id": g.get("request_id")})
         return problem(500, "internal_error", "An unexpected error occurred.")

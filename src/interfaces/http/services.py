@@ -8,52 +8,50 @@ from typing import Any
 
 from flask import current_app
 
-from application.accounts import (
-    Actor,
-    ChangePassword,
-    Login,
-    Register,
-    TokenPair,
-    UpdateProfile,
-    UserView,
-)
+from application.accounts import ChangePassword, Register, UpdateProfile
 from application.admin import AdminChange, UserListing
+from application.authentication import Actor
 from application.datasets import ImportDataset, RowsPage
-from application.dogs import DogQuery, DogView, EditDog, NewDog
+from application.dogs import DogQuery, EditDog, NewDog
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
+from application.login import Login
 from application.pagination import Page
-from application.sessions import AccessToken, SessionView
+from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
+from application.tokens import TokenPair
 from domain.datasets import Dataset
+from domain.dogs import Dog
 from domain.files import StoredFile
+from domain.sessions import Session
 from domain.tasks import Task
+from domain.users import User
 
 
 @dataclass(frozen=True)
 class Services:
-    register: Callable[[Register], UserView]
+    register: Callable[[Register], User]
     login: Callable[[Login], TokenPair]
     firebase_sign_in: Callable[[FirebaseSignIn], TokenPair]
     authenticate: Callable[[str], Actor]
-    get_user: Callable[[Actor], UserView]
-    update_profile: Callable[[UpdateProfile], UserView]
+    get_user: Callable[[Actor], User]
+    update_profile: Callable[[UpdateProfile], User]
     change_password: Callable[[ChangePassword], None]
     delete_user: Callable[[str], None]
     resume_deletions: Callable[[], int]
     refresh: Callable[[str], TokenPair]
     renew: Callable[[Actor], AccessToken]
     logout: Callable[[Actor, bool], None]
-    list_sessions: Callable[[Actor], list[SessionView]]
+    list_sessions: Callable[[Actor], list[Session]]
     end_session: Callable[[Actor, str], None]
     jwks: Callable[[], dict[str, Any]]
     list_users: Callable[[Actor, int, str | None], Page[UserListing]]
     show_user: Callable[[Actor, str], UserListing]
-    change_user: Callable[[Actor, AdminChange], UserView]
+    change_user: Callable[[Actor, AdminChange], User]
     remove_user: Callable[[Actor, str], None]
-    set_role: Callable[[str, str], UserView]
-    set_disabled: Callable[[str, bool], UserView]
+    set_role: Callable[[str, str], User]
+    set_disabled: Callable[[str, bool], User]
     ready: Callable[[], bool]
     # datasets and files (SPEC §8)
     import_dataset: Callable[[Actor, ImportDataset], Dataset]
@@ -72,10 +70,10 @@ class Services:
     edit_task: Callable[[EditTask], Task]
     delete_task: Callable[[str, str], None]
     # dogs (SPEC §7) and the background jobs behind their pictures
-    list_dogs: Callable[[DogQuery], Page[DogView]]
-    get_dog: Callable[[str], DogView]
-    create_dog: Callable[[NewDog], DogView]
-    edit_dog: Callable[[Actor, EditDog], DogView]
+    list_dogs: Callable[[DogQuery], Page[Dog]]
+    get_dog: Callable[[str], Dog]
+    create_dog: Callable[[NewDog], Dog]
+    edit_dog: Callable[[Actor, EditDog], Dog]
     delete_dog: Callable[[Actor, str], None]
     authorize_push: Callable[[PushCredentials], None]
     receive_push: Callable[[JobPush], None]

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import (
-    Actor,
-    ChangePassword,
-    Login,
-    Register,
-    TokenPair,
-    UpdateProfile,
-    UserView,
-)
+from application.accounts import ChangePassword, Register, UpdateProfile
+from application.authentication import Actor
+from application.login import Login
+from application.tokens import TokenPair
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
@@ -35,10 +30,6 @@ bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
 
 
-def user_out(view: UserView) -> UserOut:
-    return UserOut.model_validate(view, from_attributes=True)
-
-
 def token_out(pair: TokenPair) -> TokenOut:
     return TokenOut.model_validate(pair, from_attributes=True)
 
@@ -49,7 +40,7 @@ def register() -> Response:
     """Create an account. The username and e-mail address must be free."""
     body = parse_json(RegisterRequest)
     user = services().register(Register(**body.model_dump()))
-    return json_response(user_out(user), 201, {"Location": f"/users/{user.id}"})
+    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
 @bp.post("/login")
@@ -79,7 +70,7 @@ def login() -> Response:
 @authenticated
 def get_me(actor: Actor) -> Response:
     """The caller's own account."""
-    return json_response(user_out(services().get_user(actor)))
+    return json_response(UserOut.of(services().get_user(actor)))
 
 
 def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -88,20 +79,18 @@ def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Respons
         raise InvalidInput.field(
             "username", "PUT needs a username or an email (or both).", "missing"
         )
-    name_fields = ("name", "last_name")
-    names = tuple(
-        (field, getattr(body, field)) for field in name_fields if replace or field in given
-    )
     for key in ("username", "email"):
         if key in given and getattr(body, key) is None:
             raise InvalidInput.field(key, "May not be null.", "null_not_allowed")
-    cmd = UpdateProfile(
-        user_id=actor.user_id,
-        username=body.username,
-        email=str(body.email) if body.email is not None else None,
-        names=names,
+    # PUT clears the name fields it leaves out; PATCH changes only what it names.
+    cleared = {"name", "last_name"} if replace else set()
+    changes = tuple(
+        (key, getattr(body, key))
+        for key in ("username", "email", "name", "last_name")
+        if key in given or key in cleared
     )
-    return json_response(user_out(services().update_profile(cmd)))
+    cmd = UpdateProfile(user_id=actor.user_id, changes=changes)
+    return json_response(UserOut.of(services().update_profile(cmd)))
 
 
 @bp.put("/user")

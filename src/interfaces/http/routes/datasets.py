@@ -7,26 +7,21 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, stream_with_context
 
-from application.accounts import Actor
-from application.datasets import ImportDataset, RowsPage, require_uploader
-from domain.datasets import Dataset, Finding
+from application.authentication import Actor
+from application.datasets import ImportDataset, require_uploader
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.parsing import parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.datasets import (
     DatasetFields,
     DatasetListItem,
     DatasetOut,
     DatasetPage,
-    DatasetSummaryOut,
     DatasetUpload,
-    FindingOut,
-    RowOut,
     RowPage,
 )
-from interfaces.http.schemas.users import PageQuery
 from interfaces.http.services import services
 from interfaces.http.uploads import content_disposition, read_upload
 
@@ -34,35 +29,6 @@ bp = Blueprint("datasets", __name__, url_prefix="/datasets")
 TAGS = ("datasets",)
 UPLOAD_ERRORS = {400: Problem, 403: Problem, 413: Problem, 422: Problem}
 EXPORT_BOM = "\ufeff"  # spreadsheets read a CSV as UTF-8 only with it
-
-
-def dataset_out(dataset: Dataset) -> DatasetOut:
-    return DatasetOut.model_validate(dataset, from_attributes=True)
-
-
-def list_item(dataset: Dataset) -> DatasetListItem:
-    base = DatasetSummaryOut.model_validate(dataset, from_attributes=True)
-    return DatasetListItem(**base.model_dump(), summary=dict(dataset.report.summary))
-
-
-def finding_out(finding: Finding) -> FindingOut:
-    return FindingOut.model_validate(finding, from_attributes=True)
-
-
-def rows_out(rows: RowsPage) -> RowPage:
-    names = rows.columns
-    return RowPage(
-        items=[
-            RowOut(
-                row=row.number,
-                values=dict(zip(names, row.cells, strict=False)),
-                extra=list(row.cells[len(names) :]),
-                findings=[finding_out(f) for f in row.findings],
-            )
-            for row in rows.page.items
-        ],
-        next_cursor=rows.page.next_cursor,
-    )
 
 
 @bp.post("")
@@ -82,7 +48,7 @@ def upload_dataset(actor: Actor) -> Response:
             delimiter=fields.delimiter,
         ),
     )
-    return json_response(dataset_out(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
+    return json_response(DatasetOut.of(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
 
 
 @bp.get("")
@@ -95,7 +61,7 @@ def list_datasets(actor: Actor) -> Response:
     query = parse_query(PageQuery)
     page = services().list_datasets(actor, query.limit, query.cursor)
     return json_response(
-        DatasetPage(items=[list_item(d) for d in page.items], next_cursor=page.next_cursor)
+        DatasetPage(items=[DatasetListItem.of(d) for d in page.items], next_cursor=page.next_cursor)
     )
 
 
@@ -104,7 +70,7 @@ def list_datasets(actor: Actor) -> Response:
 @authenticated
 def get_dataset(actor: Actor, dataset_id: str) -> Response:
     """A dataset with its validation report."""
-    return json_response(dataset_out(services().show_dataset(actor, dataset_id)))
+    return json_response(DatasetOut.of(services().show_dataset(actor, dataset_id)))
 
 
 @bp.get("/<dataset_id>/rows")
@@ -119,7 +85,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
     """The stored rows in file order, paginated, each with its findings."""
     query = parse_query(PageQuery)
     return json_response(
-        rows_out(services().dataset_rows(actor, dataset_id, query.limit, query.cursor))
+        RowPage.of(services().dataset_rows(actor, dataset_id, query.limit, query.cursor))
     )
 
 

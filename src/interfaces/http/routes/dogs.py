@@ -8,15 +8,14 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.accounts import Actor
-from application.dogs import DogQuery, DogView, EditDog, NewDog
+from application.authentication import Actor
+from application.dogs import DogQuery, EditDog, NewDog
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.dogs import DogCreate, DogOut, DogPage, DogUpdate
-from interfaces.http.schemas.users import PageQuery
 from interfaces.http.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
@@ -39,15 +38,11 @@ def _dog_name_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["dog_name"] = DogNameConverter
 
 
-def dog_out(view: DogView) -> DogOut:
-    return DogOut.model_validate(view, from_attributes=True)
-
-
 def _page(adopted: bool | None) -> Response:
     query = parse_query(PageQuery)
     page = services().list_dogs(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
     return json_response(
-        DogPage(items=[dog_out(view) for view in page.items], next_cursor=page.next_cursor)
+        DogPage(items=[DogOut.of(dog) for dog in page.items], next_cursor=page.next_cursor)
     )
 
 
@@ -69,7 +64,7 @@ def list_adopted_dogs() -> Response:
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
-    return json_response(dog_out(services().get_dog(name)))
+    return json_response(DogOut.of(services().get_dog(name)))
 
 
 @bp.post("/<dog_name:name>")
@@ -84,10 +79,11 @@ def get_dog(name: str) -> Response:
 def create_dog(actor: Actor, name: str) -> Response:
     """Create a dog owned by the caller: 202, its picture is fetched in the background."""
     body = parse_json(DogCreate) if request.get_data(cache=True) else DogCreate()
-    view = services().create_dog(
+    dog = services().create_dog(
         NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted)
     )
-    return json_response(dog_out(view), 202, {"Location": f"/dogs/{quote(view.name, safe='')}"})
+    location = f"/dogs/{quote(dog.name.value, safe='')}"
+    return json_response(DogOut.of(dog), 202, {"Location": location})
 
 
 @bp.put("/<dog_name:name>")
@@ -101,10 +97,8 @@ def create_dog(actor: Actor, name: str) -> Response:
 def update_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
     body = parse_json(DogUpdate)
-    view = services().edit_dog(
-        actor, EditDog(name=name, new_name=body.name, is_adopted=body.is_adopted)
-    )
-    return json_response(dog_out(view))
+    changes = tuple((field, getattr(body, field)) for field in sorted(body.model_fields_set))
+    return json_response(DogOut.of(services().edit_dog(actor, EditDog(name, changes))))
 
 
 @bp.delete("/<dog_name:name>")

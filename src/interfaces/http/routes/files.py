@@ -7,8 +7,7 @@ import base64
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict
 
-from application.accounts import Actor
-from domain.files import StoredFile
+from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content
@@ -25,10 +24,6 @@ class NoFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def file_out(stored: StoredFile) -> FileOut:
-    return FileOut.model_validate(stored, from_attributes=True)
-
-
 @bp.post("")
 @doc(
     form=FileUpload,
@@ -41,7 +36,7 @@ def upload_file(actor: Actor) -> Response:
     """Upload a file (multipart ``file``); its name, content type and SHA-256 are kept."""
     _, upload = read_upload(NoFields)
     stored = services().upload_file(actor, upload)
-    return json_response(file_out(stored), 201, {"Location": f"/files/{stored.id}"})
+    return json_response(FileOut.of(stored), 201, {"Location": f"/files/{stored.id}"})
 
 
 @bp.get("/<file_id>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts import Actor
+from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -75,8 +75,8 @@ def whoami(actor: Actor) -> Response:
 def list_sessions(actor: Actor) -> Response:
     """The caller's active sessions, most recently used first."""
     items = [
-        SessionOut.model_validate(view, from_attributes=True)
-        for view in services().list_sessions(actor)
+        SessionOut.of(session, current=session.id == actor.session_id)
+        for session in services().list_sessions(actor)
     ]
     return json_response(SessionList(items=items, next_cursor=None))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts import Actor
+from application.authentication import Actor
 from application.tasks import EditTask, NewTask, TaskQuery
-from domain.tasks import Task
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -26,10 +25,6 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 TAGS = ("tasks",)
 
 
-def task_out(task: Task) -> TaskOut:
-    return TaskOut.model_validate(task, from_attributes=True)
-
-
 @bp.post("")
 @doc(json=TaskCreate, responses={201: TaskOut, 403: Problem}, auth=True, tags=TAGS)
 @authenticated
@@ -37,7 +32,7 @@ def create_task(actor: Actor) -> Response:
     """Create a task owned by the caller."""
     body = parse_json(TaskCreate)
     task = services().create_task(NewTask(owner_id=actor.user_id, **body.model_dump()))
-    return json_response(task_out(task), 201, {"Location": f"/tasks/{task.id}"})
+    return json_response(TaskOut.of(task), 201, {"Location": f"/tasks/{task.id}"})
 
 
 @bp.get("")
@@ -55,7 +50,7 @@ def list_tasks(actor: Actor) -> Response:
         )
     )
     return json_response(
-        TaskPage(items=[task_out(task) for task in page.items], next_cursor=page.next_cursor)
+        TaskPage(items=[TaskOut.of(task) for task in page.items], next_cursor=page.next_cursor)
     )
 
 
@@ -64,7 +59,7 @@ def list_tasks(actor: Actor) -> Response:
 @authenticated
 def get_task(actor: Actor, task_id: str) -> Response:
     """One of the caller's tasks."""
-    return json_response(task_out(services().get_task(actor.user_id, task_id)))
+    return json_response(TaskOut.of(services().get_task(actor.user_id, task_id)))
 
 
 @bp.put("/<task_id>")
@@ -75,7 +70,7 @@ def replace_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskReplace)
     changes = tuple(body.model_dump().items())
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(task_out(services().edit_task(cmd)))
+    return json_response(TaskOut.of(services().edit_task(cmd)))
 
 
 @bp.patch("/<task_id>")
@@ -86,7 +81,7 @@ def patch_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskPatch)
     changes = tuple((name, getattr(body, name)) for name in sorted(body.model_fields_set))
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(task_out(services().edit_task(cmd)))
+    return json_response(TaskOut.of(services().edit_task(cmd)))
 
 
 @bp.delete("/<task_id>")

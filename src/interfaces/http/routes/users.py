@@ -5,17 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import BaseModel
 
-from application.accounts import Actor
 from application.admin import AdminChange, UserListing
+from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts import UserOut
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.users import (
     AdminUserChange,
-    PageQuery,
     UserAdminOut,
     UserPage,
     UserPublicOut,
@@ -28,10 +27,10 @@ TAGS = ("users",)
 
 def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
     if actor.role == "admin":
-        return UserAdminOut.model_validate(listing.user, from_attributes=True)
+        return UserAdminOut.of(listing.user)
     if listing.full:
-        return UserOut.model_validate(listing.user, from_attributes=True)
-    return UserPublicOut(id=listing.user.id, username=listing.user.username)
+        return UserOut.of(listing.user)
+    return UserPublicOut(id=listing.user.id, username=listing.user.username.value)
 
 
 @bp.get("")
@@ -64,10 +63,10 @@ def get_user(actor: Actor, user_id: str) -> Response:
 def change_user(actor: Actor, user_id: str) -> Response:
     """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request."""
     body = parse_json(AdminUserChange)
-    view = services().change_user(
+    user = services().change_user(
         actor, AdminChange(user_id=user_id, role=body.role, disabled=body.disabled)
     )
-    return json_response(UserAdminOut.model_validate(view, from_attributes=True))
+    return json_response(UserAdminOut.of(user))
 
 
 @bp.delete("/<user_id>")

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from domain.sessions import Session
+from domain.users import User
 from interfaces.http.schemas.common import Strict, not_null
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
@@ -73,6 +75,23 @@ class UserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(**user_fields(user))
+
+
+def user_fields(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "username": user.username.value,
+        "email": user.email.value,
+        "name": user.name,
+        "last_name": user.last_name,
+        "role": user.role.value,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
 
 class TokenOut(BaseModel):
     """OAuth2 token response (RFC 6749 §5.1)."""
@@ -109,6 +128,17 @@ class SessionOut(BaseModel):
     expires_at: datetime
     user_agent: str
     current: bool = Field(description="Is this the session of the presented token?")
+
+    @classmethod
+    def of(cls, session: Session, current: bool) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            expires_at=session.expires_at,
+            user_agent=session.user_agent,
+            current=current,
+        )
 
 
 class SessionList(BaseModel):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+ItemT = TypeVar("ItemT")
 
 
 class Strict(BaseModel):
@@ -21,6 +24,28 @@ def not_null(schema: dict[str, Any]) -> None:
         schema["anyOf"] = kept
     if "default" in schema and schema["default"] is None:
         del schema["default"]
+
+
+def no_null(value: object) -> object:
+    """A ``mode="before"`` field validator: the field may be left out, but not null."""
+    if value is None:
+        raise PydanticCustomError("null_not_allowed", "May not be null.")
+    return value
+
+
+class PageQuery(BaseModel):
+    # ?limit=&cursor= of every paginated list (no docstring: it would become a description)
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class PageOut(BaseModel, Generic[ItemT]):
+    """One page of a list; subclassed per resource (``class TaskPage(PageOut[TaskOut])``)
+    so the OpenAPI document names each page model after its resource."""
+
+    items: list[ItemT]
+    next_cursor: str | None
 
 
 class FieldProblem(BaseModel):

@@ -5,8 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.datasets import NAME_MAX
-from interfaces.http.schemas.common import not_null
+from application.datasets import RowsPage
+from domain.datasets import NAME_MAX, Dataset, Finding
+from interfaces.http.schemas.common import PageOut, not_null
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
 TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
@@ -53,6 +54,10 @@ class FindingOut(BaseModel):
     rule: RuleName
     message: str
 
+    @classmethod
+    def of(cls, finding: Finding) -> FindingOut:
+        return cls.model_validate(finding, from_attributes=True)
+
 
 class ReportOut(BaseModel):
     findings: list[FindingOut] = Field(description="The first 1000 findings")
@@ -85,14 +90,22 @@ class DatasetSummaryOut(BaseModel):
 class DatasetOut(DatasetSummaryOut):
     report: ReportOut
 
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetOut:
+        return cls.model_validate(dataset, from_attributes=True)
+
 
 class DatasetListItem(DatasetSummaryOut):
     summary: dict[str, int] = Field(description="Findings per rule (GET /datasets/{id}: all)")
 
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetListItem:
+        base = DatasetSummaryOut.model_validate(dataset, from_attributes=True)
+        return cls(**base.model_dump(), summary=dict(dataset.report.summary))
 
-class DatasetPage(BaseModel):
-    items: list[DatasetListItem]
-    next_cursor: str | None
+
+class DatasetPage(PageOut[DatasetListItem]):
+    pass
 
 
 class RowOut(BaseModel):
@@ -102,6 +115,19 @@ class RowOut(BaseModel):
     findings: list[FindingOut]
 
 
-class RowPage(BaseModel):
-    items: list[RowOut]
-    next_cursor: str | None
+class RowPage(PageOut[RowOut]):
+    @classmethod
+    def of(cls, rows: RowsPage) -> RowPage:
+        names = rows.columns
+        return cls(
+            items=[
+                RowOut(
+                    row=row.number,
+                    values=dict(zip(names, row.cells, strict=False)),
+                    extra=list(row.cells[len(names) :]),
+                    findings=[FindingOut.of(f) for f in row.findings],
+                )
+                for row in rows.page.items
+            ],
+            next_cursor=rows.page.next_cursor,
+        )

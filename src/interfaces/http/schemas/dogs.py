@@ -5,9 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.dogs import NAME_MAX
-from interfaces.http.schemas.common import Strict, not_null
-from interfaces.http.schemas.tasks import no_null
+from domain.dogs import NAME_MAX, Dog
+from interfaces.http.schemas.common import PageOut, Strict, no_null, not_null
 
 
 class DogCreate(Strict):
@@ -43,7 +42,19 @@ class DogOut(BaseModel):
     create_date: datetime
     picture_status: Literal["pending", "ready", "failed"]
 
+    @classmethod
+    def of(cls, dog: Dog) -> DogOut:
+        # The dogs API's wire names: id_user is the owner, create_date the creation time.
+        return cls(
+            id=dog.id,
+            name=dog.name.value,
+            picture=dog.picture,
+            is_adopted=dog.is_adopted,
+            id_user=dog.owner_id,
+            create_date=dog.created_at,
+            picture_status=dog.picture_status.value,
+        )
 
-class DogPage(BaseModel):
-    items: list[DogOut]
-    next_cursor: str | None
+
+class DogPage(PageOut[DogOut]):
+    pass

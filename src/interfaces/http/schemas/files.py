@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.files import StoredFile
+
 
 class FileUpload(BaseModel):
     """multipart/form-data of POST /files (documentation)."""
@@ -22,3 +24,7 @@ class FileOut(BaseModel):
     size: int
     sha256: str = Field(description="SHA-256 (hex) of the bytes")
     created_at: datetime
+
+    @classmethod
+    def of(cls, stored: StoredFile) -> FileOut:
+        return cls.model_validate(stored, from_attributes=True)

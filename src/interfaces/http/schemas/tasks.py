@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from domain.tasks import DESCRIPTION_MAX, TITLE_MAX
-from interfaces.http.schemas.common import Strict, not_null
-from interfaces.http.schemas.users import PageQuery
+from domain.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
+from interfaces.http.schemas.common import PageOut, PageQuery, Strict, no_null, not_null
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
@@ -29,12 +28,6 @@ def rfc3339(value: object) -> datetime | None:
         "invalid_datetime",
         "Must be an RFC 3339 date-time with a time zone, e.g. 2026-05-01T12:00:00Z.",
     )
-
-
-def no_null(value: object) -> object:
-    if value is None:
-        raise PydanticCustomError("null_not_allowed", "May not be null.")
-    return value
 
 
 DateTime = Annotated[
@@ -80,10 +73,13 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, task: Task) -> TaskOut:
+        return cls.model_validate(task, from_attributes=True)
 
-class TaskPage(BaseModel):
-    items: list[TaskOut]
-    next_cursor: str | None
+
+class TaskPage(PageOut[TaskOut]):
+    pass
 
 
 class TaskListQuery(PageQuery):

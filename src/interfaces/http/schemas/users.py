@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from interfaces.http.schemas.accounts import UserOut
-from interfaces.http.schemas.common import Strict
+from domain.users import User
+from interfaces.http.schemas.accounts import UserOut, user_fields
+from interfaces.http.schemas.common import PageOut, Strict
 
 
 class UserPublicOut(BaseModel):
@@ -16,16 +17,13 @@ class UserPublicOut(BaseModel):
 class UserAdminOut(UserOut):
     disabled: bool
 
+    @classmethod
+    def of(cls, user: User) -> UserAdminOut:
+        return cls(**user_fields(user), disabled=user.disabled)
 
-class UserPage(BaseModel):
-    items: list[UserAdminOut | UserOut | UserPublicOut]
-    next_cursor: str | None
 
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):
+    pass
 
 
 class AdminUserChange(Strict):

@@ -1,0 +1,149 @@
+"""Password login: throttled, constant-time for unknown names, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts import UserRepository as Users
+from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher, TokenIssuer
+from application.sessions import SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicy
+from domain.errors import PermissionDenied, RateLimited, Unauthenticated
+from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
+from domain.users import User, fold
+
+
+class LoginThrottle(Protocol):
+    """Failed-login counters, shared by every instance of the service."""
+
+    def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
+        """The records of those ``keys`` that have one, in one round trip."""
+        ...
+
+    def record_failure(
+        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
+    ) -> dict[str, FailureRecord]:
+        """Count one failure against each key under its rule, atomically; the new records.
+
+        RateLimited when the counters are too contended to update (an attack in progress).
+        """
+        ...
+
+    def reset(self, key: str) -> None:
+        """Forget the failures counted against ``key`` (idempotent)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoginRecords:
+    """What a login reads before it may spend a hash."""
+
+    failures: dict[str, FailureRecord]  # the throttle keys that have a record
+    user_id: str | None  # whom the login name (username, or email with '@') belongs to
+
+
+class LoginLookup(Protocol):
+    """The reads of POST /login, shaped so that it costs two round trips before the hash:
+    throttle records and the name's claim together, then the account."""
+
+    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
+        """The failure records of ``throttle_keys`` and the claim of the normalized
+        ``login_key`` (none for an empty key), in one round trip."""
+        ...
+
+    def user(self, user_id: str | None) -> User | None:
+        """The live user with this id. For None, a read of the same cost that finds
+        nobody, so an unknown name takes as long as a known one."""
+        ...
+
+
+@dataclass(frozen=True)
+class Login:
+    login: str
+    password: str
+    user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+INVALID_CREDENTIALS = "invalid_credentials"
+
+
+TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
+
+
+def _invalid_credentials() -> Unauthenticated:
+    return Unauthenticated("Invalid username or password.", code=INVALID_CREDENTIALS)
+
+
+def login(
+    cmd: Login,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    hasher: PasswordHasher,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    lookup: LoginLookup,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    login_key, ip = fold(cmd.login), cmd.client_ip or None
+    rules = throttle_policy.rules_for(login_key, cmd.client_ip)
+    found = lookup.load(login_key, [key for key, _ in rules])
+    records = found.failures
+    now = clock.now()
+    blocks = [record for record in records.values() if record.blocked(now)]
+    if blocks:
+        # Decided before any lookup or hash, so known and unknown names are throttled alike.
+        audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
+        raise RateLimited(
+            "Too many failed logins; try again later.",
+            retry_after=max(record.retry_after(now) for record in blocks),
+            code=TOO_MANY_LOGIN_FAILURES,
+        )
+
+    def failed(reason: str, user_id: str | None) -> Unauthenticated:
+        throttle.record_failure(rules, clock.now())
+        audit.record(AuditEvent(Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason))
+        return _invalid_credentials()
+
+    # Every path below spends one argon2 verification, so status, body and time are the same
+    # for an unknown user, a password-less (Firebase-only) account and a wrong password.
+    user = lookup.user(found.user_id)
+    if user is None or user.password_hash is None:
+        hasher.verify_dummy(cmd.password)
+        if user is None:
+            raise failed("unknown_user", None)
+        raise failed("no_password", user.id)
+    if not hasher.verify(user.password_hash, cmd.password):
+        raise failed("wrong_password", user.id)
+    if user.disabled:
+        audit.record(
+            AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled")
+        )
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    if hasher.needs_rehash(user.password_hash):
+        new_hash = hasher.hash(cmd.password)
+        now = clock.now()
+        user = users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
+    pair = start_session(
+        user,
+        user_agent=cmd.user_agent,
+        sessions=sessions,
+        tokens=tokens,
+        clock=clock,
+        policy=policy,
+    )
+    # Only this account from this address is forgiven: the account-wide and address-wide
+    # counters keep counting for an attacker who also holds one valid password.
+    success_key = throttle_policy.success_key(login_key, cmd.client_ip)
+    if success_key in records:
+        throttle.reset(success_key)
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
+    return pair

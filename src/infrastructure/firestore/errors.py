@@ -1,0 +1,61 @@
+"""Firestore failures as domain errors: an adapter raises ``Unavailable``, never a library error.
+
+Firestore out of reach, or not answering within the deadline (infrastructure/firestore/
+client.py bounds every call), becomes a 503 with Retry-After (docs/operations.md). Library
+errors that an adapter handles itself (AlreadyExists, FailedPrecondition, Aborted around a
+commit) never get here: only what escapes the outermost public method is translated.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from google.api_core import exceptions
+
+from domain.errors import Unavailable
+
+log = logging.getLogger("firegate.firestore")
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    exceptions.ServiceUnavailable,
+    exceptions.DeadlineExceeded,
+    exceptions.RetryError,
+    exceptions.Aborted,
+)
+
+AdapterT = TypeVar("AdapterT", bound=type)
+_calls = threading.local()  # how deep in adapter methods this thread is
+
+
+def unavailable(exc: Exception) -> Unavailable:
+    log.warning("dependency unavailable: %s", type(exc).__name__)
+    return Unavailable("A backing service is unavailable; try again shortly.", retry_after=5)
+
+
+def _translated(method: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(method)
+    def call(*args: object, **kwargs: object) -> object:
+        depth: int = getattr(_calls, "depth", 0)
+        _calls.depth = depth + 1
+        try:
+            return method(*args, **kwargs)
+        except UNAVAILABLE as exc:
+            if depth:  # an inner call: the outermost method decides (it may retry)
+                raise
+            raise unavailable(exc) from exc
+        finally:
+            _calls.depth = depth
+
+    return call
+
+
+def translates_errors(cls: AdapterT) -> AdapterT:
+    """Class decorator: every public method raises ``Unavailable`` for Firestore outages."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and callable(member):
+            setattr(cls, name, _translated(member))
+    return cls
