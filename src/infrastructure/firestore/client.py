@@ -83,13 +83,17 @@ def run_transaction(
     """Run ``body`` in a bounded transaction, retried on contention.
 
     The library ends a transaction that kept aborting with a bare ValueError; that is
-    contention, answered as a 503 with Retry-After, not a 500.
+    contention, answered as a 503 with Retry-After, not a 500. So is an outage.
     """
     try:
         result: T = firestore.transactional(body)(transaction(client, max_attempts))
     except ValueError as exc:
         if isinstance(exc.__cause__, exceptions.Aborted):
             raise Unavailable("Too many concurrent changes; try again.", retry_after=1) from exc
+        if isinstance(exc.__context__, exceptions.GoogleAPICallError | exceptions.RetryError):
+            # A transaction that could not begin cannot be rolled back either; the library's
+            # ValueError about that hides the outage it followed.
+            raise exc.__context__ from None
         raise
     return result
 
