@@ -21,6 +21,7 @@ from google.cloud import firestore
 
 from domain.errors import Unavailable
 from infrastructure.firestore.bounded_transaction import BoundedTransaction
+from infrastructure.firestore.fast_reads import read_documents_fast
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
@@ -60,10 +61,8 @@ def read_documents(
     client: firestore.Client, refs: list[firestore.DocumentReference]
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``,
-    in one BatchGetDocuments round trip."""
-    found = {snap.reference.path: snap for snap in client.get_all(refs, **BOUNDED)}
-    snaps = [found.get(ref.path) for ref in refs]
-    return [snap.to_dict() if snap is not None and snap.exists else None for snap in snaps]
+    in one BatchGetDocuments round trip (docs/decisions/0032-fast-batch-reads.md)."""
+    return read_documents_fast(client, refs, retry=RETRY, timeout=DEADLINE_SECONDS)
 
 
 def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
