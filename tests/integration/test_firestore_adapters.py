@@ -7,10 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from google.api_core.exceptions import DeadlineExceeded, RetryError, ServiceUnavailable
 
 from domain.ids import new_id
 from domain.users import Email, User, Username
-from infrastructure.firestore.client import claim_id, make_client
+from infrastructure.firestore.client import (
+    DEADLINE_SECONDS,
+    claim_id,
+    make_client,
+    run_transaction,
+)
 from infrastructure.firestore.users import FirestoreUserRepository
 from tests.conftest import PASSWORD, make_settings
 
@@ -63,3 +69,16 @@ def test_unreachable_firestore_gives_503_problems_not_500(
     assert response.headers["Retry-After"]
     assert "Traceback" not in response.get_data(as_text=True)
     assert time.monotonic() - started < 40  # bounded by the per-call deadlines, not a hang
+
+
+def test_a_transaction_against_unreachable_firestore_ends_within_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The library's own BeginTransaction would be retried for 60 s.
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
+    client = make_client("demo-firegate")
+    ref = client.collection("users").document("nobody")
+    started = time.monotonic()
+    with pytest.raises((RetryError, ServiceUnavailable, DeadlineExceeded)):
+        run_transaction(client, lambda txn: ref.get(transaction=txn))
+    assert time.monotonic() - started < 3 * DEADLINE_SECONDS

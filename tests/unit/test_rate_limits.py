@@ -1,4 +1,4 @@
-"""Per-address request limits (Flask-Limiter, memory storage) and the failed-login throttle
+"""Per-address request limits (memory storage) and the failed-login throttle
 over HTTP, with the client address taken only from the trusted proxy hops."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
+from limits.storage import MemoryStorage, RedisStorage
 from pydantic import ValidationError
 
 from application.ports import Audit
 from infrastructure.settings import Settings
+from interfaces.http.limits import EXTENSION, Breach, RequestLimiter
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import RecordingAuditLog
 
@@ -115,8 +117,7 @@ def free_port() -> int:
     rate_limit_storage_uri=f"redis://127.0.0.1:{free_port()}/0", rate_limit_register="10/minute"
 )
 def test_redis_storage_is_used_and_falls_back_to_memory_when_down(fake_app: Flask) -> None:
-    limiter = next(iter(fake_app.extensions["limiter"]))
-    assert type(limiter.storage).__name__ == "RedisStorage"
+    assert isinstance(fake_app.extensions[EXTENSION].storage, RedisStorage)
     client = fake_app.test_client()
     # Nothing listens on that port: each instance keeps limiting on its own meanwhile.
     for n in range(10):
@@ -177,3 +178,65 @@ def test_settings_refuse_malformed_limits() -> None:
     with pytest.raises(ValidationError, match="LOGIN_BACKOFF_MAX"):
         make_settings(login_backoff=600, login_backoff_max=60)
     assert make_settings(rate_limit_refresh="").rate_limit_refresh == ""  # no limit
+
+
+# -- the shared store failing and coming back ------------------------------------------------
+
+
+class FlakyStore(MemoryStorage):
+    """A shared store that can go down; counts the hits it served."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.served = 0
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if self.down:
+            raise ConnectionError("store down")
+        self.served += 1
+        return super().acquire_entry(key, limit, expiry, amount)
+
+    def check(self) -> bool:
+        return not self.down
+
+
+def test_a_failing_store_is_replaced_by_memory_until_it_answers_again() -> None:
+    now = [1000.0]
+    store = FlakyStore()
+    limiter = RequestLimiter(
+        {("POST", "/login"): "2/minute"}, store, fallback=True, clock=lambda: now[0]
+    )
+
+    def hit(client: str = "192.0.2.1") -> Breach | None:
+        return limiter.hit("POST", "/login", client, "accounts.login")
+
+    assert hit() is None and hit() is None
+    breach = hit()
+    assert breach is not None and 1 <= breach.retry_after <= 60
+    assert store.served == 3
+
+    store.down = True  # each instance limits on its own, from a fresh budget
+    assert hit() is None and hit() is None
+    assert hit() is not None
+    store.down = False
+    now[0] += 0.5  # not looked at again yet
+    assert hit("192.0.2.2") is None
+    assert store.served == 3
+    now[0] += 1
+    assert hit("192.0.2.2") is None  # the store again, where 192.0.2.1 is still over
+    assert store.served == 4
+    assert hit() is not None
+    assert store.served == 5
+
+
+def test_limits_only_the_routes_that_have_one() -> None:
+    limiter = RequestLimiter(
+        {("POST", "/login"): "1/minute", ("POST", "/register"): ""},
+        MemoryStorage(),
+        fallback=False,
+    )
+    assert limiter.limited("POST", "/login")
+    assert not limiter.limited("GET", "/login")
+    assert not limiter.limited("POST", "/register")
+    assert limiter.hit("POST", "/user", "192.0.2.1", "accounts.user") is None

@@ -18,9 +18,10 @@ from google.api_core import exceptions
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
-from google.cloud.firestore_v1 import _helpers
 
 from domain.errors import Unavailable
+from infrastructure.firestore.bounded_transaction import BoundedTransaction
+from infrastructure.firestore.fast_reads import read_documents_fast
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
@@ -51,83 +52,23 @@ def make_client(project: str) -> firestore.Client:
 
 
 def read_document(ref: firestore.DocumentReference) -> dict[str, Any] | None:
-    """One document's fields, or None when it does not exist (outside transactions).
-
-    One unary GetDocument call. ``ref.get()`` streams a BatchGetDocuments instead, which
-    costs this process ~0.73 ms of CPU (and a gRPC polling thread when nothing else is in
-    flight) against ~0.27 ms: logins make two such reads (README, "Measured").
-    """
-    client = ref._client
-    try:
-        document = client._firestore_api.get_document(
-            request={"name": ref._document_path}, metadata=client._rpc_metadata, **BOUNDED
-        )
-    except exceptions.NotFound:
-        return None
-    fields = _helpers.decode_dict(document.fields, client)
-    return fields if isinstance(fields, dict) else {}
+    """One document's fields, or None when it does not exist (outside transactions)."""
+    snap = ref.get(**BOUNDED)
+    return snap.to_dict() if snap.exists else None
 
 
 def read_documents(
     client: firestore.Client, refs: list[firestore.DocumentReference]
 ) -> list[dict[str, Any] | None]:
-    """The fields of each document (None where it does not exist), in the order of ``refs``:
-    one BatchGetDocuments round trip, like ``client.get_all``, without its snapshots, which
-    deep-copy every document twice (~0.2 ms of CPU per GET /user; README, "Measured")."""
-    paths = [ref._document_path for ref in refs]
-    found: dict[str, dict[str, Any]] = {}
-    responses = client._firestore_api.batch_get_documents(
-        request={"database": client._database_string, "documents": paths},
-        metadata=client._rpc_metadata,
-        **BOUNDED,
-    )
-    for response in responses:
-        if "found" in response:
-            fields = _helpers.decode_dict(response.found.fields, client)
-            found[response.found.name] = fields if isinstance(fields, dict) else {}
-    return [found.get(path) for path in paths]
-
-
-class BoundedTransaction(firestore.Transaction):
-    """A transaction whose begin and commit RPCs carry our retry budget and deadline.
-
-    The library calls both without retry/timeout arguments (google-cloud-firestore 2.34.1);
-    everything else is unchanged. tests/integration covers it with Firestore unreachable.
-    """
-
-    def _begin(self, retry_id: bytes | None = None) -> None:
-        if self.in_progress:
-            raise ValueError("transaction already begun")
-        response = self._client._firestore_api.begin_transaction(
-            request={
-                "database": self._client._database_string,
-                "options": self._options_protobuf(retry_id),
-            },
-            metadata=self._client._rpc_metadata,
-            **BOUNDED,
-        )
-        self._id = response.transaction
-
-    def _commit(self) -> list[Any]:
-        if not self.in_progress:
-            raise ValueError("no transaction in progress")
-        response = self._client._firestore_api.commit(
-            request={
-                "database": self._client._database_string,
-                "writes": self._write_pbs,
-                "transaction": self._id,
-            },
-            metadata=self._client._rpc_metadata,
-            timeout=DEADLINE_SECONDS,  # no retry: a repeated commit could apply twice
-            retry=None,
-        )
-        self._clean_up()
-        self.write_results = list(response.write_results)
-        return self.write_results
+    """The fields of each document (None where it does not exist), in the order of ``refs``,
+    in one BatchGetDocuments round trip (docs/decisions/0032-fast-batch-reads.md)."""
+    return read_documents_fast(client, refs, retry=RETRY, timeout=DEADLINE_SECONDS)
 
 
 def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
-    return BoundedTransaction(client, max_attempts=max_attempts)
+    return BoundedTransaction(
+        client, max_attempts=max_attempts, retry=RETRY, timeout=DEADLINE_SECONDS
+    )
 
 
 T = TypeVar("T")
@@ -141,13 +82,17 @@ def run_transaction(
     """Run ``body`` in a bounded transaction, retried on contention.
 
     The library ends a transaction that kept aborting with a bare ValueError; that is
-    contention, answered as a 503 with Retry-After, not a 500.
+    contention, answered as a 503 with Retry-After, not a 500. So is an outage.
     """
     try:
         result: T = firestore.transactional(body)(transaction(client, max_attempts))
     except ValueError as exc:
         if isinstance(exc.__cause__, exceptions.Aborted):
             raise Unavailable("Too many concurrent changes; try again.", retry_after=1) from exc
+        if isinstance(exc.__context__, exceptions.GoogleAPICallError | exceptions.RetryError):
+            # A transaction that could not begin cannot be rolled back either; the library's
+            # ValueError about that hides the outage it followed.
+            raise exc.__context__ from None
         raise
     return result
 

@@ -1,32 +1,38 @@
-"""Requests per client address on the unauthenticated entry points (Flask-Limiter).
+"""Requests per client address on the unauthenticated entry points (the `limits` library).
 
 Limits are looked up by method and path rule, so a route gets its limit as soon as some
-blueprint declares it, whatever the blueprint or endpoint is called. The client address is
-``request.remote_addr`` after ``ProxyFix`` (``TRUSTED_PROXY_HOPS``), never a header a client
-can set; an IPv6 client counts as its /64.
+blueprint declares it, whatever the blueprint or endpoint is called; every other route pays
+one dictionary lookup. The client address is ``request.remote_addr`` after ``ProxyFix``
+(``TRUSTED_PROXY_HOPS``), never a header a client can set; an IPv6 client counts as its /64.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial, wraps
-from typing import Any
 
 from flask import Flask, Response, request
-from flask_limiter import Limiter, RateLimitExceeded
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from domain.throttling import client_scope
 from interfaces.http.errors import problem
 
 REDIS_TIMEOUT = 1  # seconds: a slow shared store must not hold requests for long
+KEY_PREFIX = "firegate"
+# While the shared store is down, look at it again after 1, 2, 4 ... 32 seconds, then anew.
+RECHECK_SECONDS = (1, 2, 4, 8, 16, 32)
+EXTENSION = "firegate.rate_limits"  # the installed RequestLimiter in ``app.extensions``
+log = logging.getLogger("firegate.limits")
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Flask-Limiter strings per route ("10/minute,100/hour"; empty: no limit)."""
+    """Limit strings per route ("10/minute,100/hour"; empty: no limit)."""
 
     enabled: bool = True
     storage_uri: str = "memory://"
@@ -44,94 +50,130 @@ class RateLimits:
         }
 
 
+@dataclass(frozen=True)
+class Breach:
+    limit: RateLimitItem
+    retry_after: int  # seconds until the limit lets one more request through
+
+
+class RequestLimiter:
+    """Moving-window limits (exact: a client never gets twice the limit across a window
+    boundary) kept in a `limits` storage. With a shared store that fails, each instance
+    limits on its own, in memory, until the store answers again."""
+
+    def __init__(
+        self,
+        limits: dict[tuple[str, str], str],
+        storage: Storage,
+        *,
+        fallback: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = {
+            route: sorted(parse_many(text)) for route, text in limits.items() if text.strip()
+        }
+        self.storage = storage
+        self._shared = MovingWindowRateLimiter(storage)
+        self._local = MovingWindowRateLimiter(MemoryStorage()) if fallback else None
+        self._clock = clock
+        self._down = False
+        self._rechecks = 0
+        self._next_check = 0.0
+
+    def limited(self, method: str, rule: str) -> bool:
+        return (method, rule) in self.limits
+
+    def hit(self, method: str, rule: str, client: str, scope: str) -> Breach | None:
+        """Count one request of ``client`` to the route; the first limit it breaches."""
+        items = self.limits.get((method, rule))
+        if not items or not client or not scope:
+            return None
+        keys = (KEY_PREFIX, client, scope)
+        if self._local is not None and self._down and not self._store_is_back():
+            return _first_breach(self._local, items, keys)
+        try:
+            return _first_breach(self._shared, items, keys)
+        except Exception:
+            if self._local is None:
+                raise
+            log.warning("rate limit store unreachable: limiting in memory meanwhile")
+            self._down, self._rechecks = True, 0
+            self._next_check = self._clock() + RECHECK_SECONDS[0]
+            return _first_breach(self._local, items, keys)
+
+    def _store_is_back(self) -> bool:
+        now = self._clock()
+        if now < self._next_check:
+            return False
+        self._rechecks = (self._rechecks + 1) % len(RECHECK_SECONDS)
+        self._next_check = now + RECHECK_SECONDS[self._rechecks]
+        try:
+            back = self.storage.check()
+        except Exception:
+            back = False
+        if back:
+            log.info("rate limit store reachable again")
+            self._down = False
+        return back
+
+
+def _first_breach(
+    limiter: MovingWindowRateLimiter, items: list[RateLimitItem], keys: tuple[str, ...]
+) -> Breach | None:
+    for item in items:
+        if not limiter.hit(item, *keys):
+            return Breach(item, _retry_after(limiter, item, keys))
+    return None
+
+
+def _retry_after(
+    limiter: MovingWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
+) -> int:
+    try:
+        reset = limiter.get_window_stats(item, *keys).reset_time
+    except Exception:  # the store failed since the hit; the header must still be sent
+        return 60
+    return max(1, math.ceil(reset - time.time()))
+
+
+def make_request_limiter(limits: RateLimits) -> RequestLimiter:
+    shared = not limits.storage_uri.startswith("memory://")
+    options: dict[str, float | str | bool] = (
+        {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT} if shared else {}
+    )
+    storage = storage_from_string(limits.storage_uri, **options)
+    if not isinstance(storage, Storage):
+        raise TypeError(f"not a synchronous rate limit store: {limits.storage_uri}")
+    return RequestLimiter(limits.by_route(), storage, fallback=shared)
+
+
 def client_key() -> str:
     return client_scope(request.remote_addr or "")
 
 
-def install_rate_limits(app: Flask, limits: RateLimits) -> Limiter:
-    table = limits.by_route()
+def install_rate_limits(app: Flask, limits: RateLimits) -> RequestLimiter | None:
+    if not limits.enabled:
+        return None
+    limiter = make_request_limiter(limits)
+    app.extensions[EXTENSION] = limiter
 
-    def limit_for_request() -> str:
+    @app.before_request
+    def _limit() -> Response | None:
         rule = request.url_rule
-        return table.get((request.method, rule.rule), "") if rule is not None else ""
-
-    shared = not limits.storage_uri.startswith("memory://")
-    limiter = Limiter(
-        client_key,
-        app=app,
-        default_limits=[limit_for_request],
-        storage_uri=limits.storage_uri,
-        storage_options=(
-            {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
-            if shared
-            else {}
-        ),
-        # Exact: a client never gets twice the limit across a window boundary.
-        strategy="moving-window",
-        key_prefix="firegate",
-        # With the shared store down, each instance limits on its own until it is back.
-        in_memory_fallback_enabled=shared,
-        enabled=limits.enabled,
-    )
-
-    _only_on_limited_routes(app, limiter, limit_for_request)
-
-    @app.errorhandler(RateLimitExceeded)
-    def _too_many_requests(exc: RateLimitExceeded) -> Response:
+        if rule is None or not limiter.limited(request.method, rule.rule):
+            return None
+        breach = limiter.hit(request.method, rule.rule, client_key(), request.endpoint or "")
+        if breach is None:
+            return None
+        log.info("rate limit %s exceeded by %s at %s", breach.limit, client_key(), rule.rule)
         return problem(
             429,
             "rate_limited",
             "Too many requests from this address; try again later.",
-            headers={"Retry-After": str(_retry_after(limiter))},
+            headers={"Retry-After": str(breach.retry_after)},
         )
 
     return limiter
-
-
-def _only_on_limited_routes(app: Flask, limiter: Limiter, limit: Callable[[], str]) -> None:
-    """Run Flask-Limiter's request hooks only for the routes that have a limit.
-
-    It hooks every request (before, after, teardown) and resolves and evaluates its limits
-    even for a route that has none: ~90 µs a request, 5-8% of GET /user under load
-    (README, "Measured"). The four limited routes keep exactly its behaviour.
-    """
-    wrapped = 0
-    for hooks in (
-        app.before_request_funcs.get(None, []),
-        app.after_request_funcs.get(None, []),
-        app.teardown_request_funcs.get(None, []),
-    ):
-        for index, hook in enumerate(hooks):
-            owner = getattr(hook, "__self__", None)
-            if isinstance(hook, partial) and hook.args:
-                owner = hook.args[0]
-            if owner is limiter:
-                hooks[index] = _when_limited(hook, limit)
-                wrapped += 1
-    if limiter.enabled and wrapped != 3:  # an upgrade changed its hooks: look again
-        raise RuntimeError(f"expected Flask-Limiter's 3 request hooks, found {wrapped}")
-
-
-def _when_limited(hook: Callable[..., Any], limit: Callable[[], str]) -> Callable[..., Any]:
-    @wraps(hook)
-    def run(*args: Any) -> Any:
-        if limit():
-            return hook(*args)
-        return args[0] if args else None  # after_request hands the response back
-
-    return run
-
-
-def _retry_after(limiter: Limiter) -> int:
-    """Seconds until the breached limit lets one more request through."""
-    breached = limiter.current_limit
-    if breached is None:
-        return 60
-    try:
-        reset = breached.window.reset_time
-    except Exception:  # the store failed since the check; the header must still be sent
-        return 60
-    return max(1, math.ceil(reset - time.time()))
 
 
 DEFAULT_RATE_LIMITS = RateLimits()

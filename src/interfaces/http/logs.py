@@ -40,16 +40,14 @@ def install_request_context(app: Flask, project: str) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        # This runs on every request: the request and g proxies are resolved once each, and
-        # the user agent is read as the raw header (no UserAgent object).
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        ctx = g._get_current_object()
-        request_id = getattr(ctx, "request_id", None) or secrets.token_hex(16)
+        # This runs on every request: the user agent is read as the raw header (no
+        # UserAgent object).
+        request_id = g.get("request_id") or secrets.token_hex(16)
         response.headers["X-Request-ID"] = request_id
-        started = getattr(ctx, "started", None)
+        started = g.get("started")
         latency = time.perf_counter() - started if started else 0.0
-        method, path, status = req.method, req.path, response.status_code
-        headers = req.headers
+        method, path, status = request.method, request.path, response.status_code
+        headers = request.headers
         fields: dict[str, Any] = {
             "httpRequest": {
                 "requestMethod": method,
@@ -57,7 +55,7 @@ def install_request_context(app: Flask, project: str) -> None:
                 "status": status,
                 "responseSize": str(response.content_length or 0),
                 "userAgent": headers.get("User-Agent", "")[:256],
-                "remoteIp": req.remote_addr,
+                "remoteIp": request.remote_addr,
                 "latency": f"{latency:.6f}s",
             },
             "request_id": request_id,
@@ -65,7 +63,7 @@ def install_request_context(app: Flask, project: str) -> None:
         trace = headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
         if trace and _TRACE.fullmatch(trace):
             fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace}"
-        actor = getattr(ctx, "actor", None)
+        actor = g.get("actor")
         if actor is not None:
             fields["user_id"] = actor.user_id
         access_log.info("%s %s %s", method, path, status, extra=fields)

@@ -8,7 +8,7 @@ parsing.py) so that 400 and 422 are told apart exactly as SPEC §2 requires, hen
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial, wraps
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -49,6 +49,8 @@ spec = SpecTree(
 
 # JSON request models that may be left out entirely (the route has defaults for all).
 _OPTIONAL_BODIES: set[str] = set()
+# Each documented view function -> spectree's documenting wrapper of it.
+_DOCUMENTATION: dict[Callable[..., Any], Callable[..., Any]] = {}
 
 
 def doc(
@@ -82,18 +84,12 @@ def doc(
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        # spectree's wrapper does nothing useful here (validation is skipped) but costs every
-        # request a copy of the body and a second Response (measured in README, "Measured"):
-        # the route runs unwrapped; spectree finds the documentation through __wrapped__,
-        # which also keeps its wrapper alive (spectree holds it in a WeakKeyDictionary).
-        documentation = documented(view)
-
-        @wraps(view)
-        def direct(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, **kwargs)
-
-        direct.__wrapped__ = documentation
-        return direct
+        # spectree's wrapper does nothing useful here (validation is skipped) but would cost
+        # every request a copy of the body and a second Response, and read streamed
+        # downloads whole: the app serves the route unwrapped, and the wrapper is served only
+        # to spectree, from a copy of the routes (see ``_documented_routes``).
+        _DOCUMENTATION[view] = documented(view)
+        return view
 
     return decorate
 
@@ -103,20 +99,21 @@ def streamed(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """For routes whose body is streamed (downloads): documented by ``documented`` (a
     ``doc(...)``). spectree's wrapper reads every response whole (``get_data()``) even with
-    validation skipped; ``doc()`` itself now leaves every route unwrapped, so this only
-    marks the streamed routes."""
+    validation skipped; ``doc()`` leaves every route unwrapped, so this only marks the
+    streamed routes."""
     return documented
 
 
 def install_docs(app: Flask) -> None:
-    spec.app = app  # spectree reads the routes from here; no routes of its own
-
     document: dict[str, Any] = {}
 
     @app.get("/openapi.json")
     def openapi_document() -> Response:
         if not document:
-            document.update(_finish(spec.spec))
+            shadow = _documented_routes(app)
+            spec.register(shadow)
+            with shadow.app_context():
+                document.update(_finish(spec.spec))
         return jsonify(document)
 
     ui = get_swaggerui_blueprint(
@@ -126,6 +123,18 @@ def install_docs(app: Flask) -> None:
     )
     app.register_blueprint(ui)
     app.add_url_rule("/docs", "docs", app.view_functions["swagger_ui.show"])
+
+
+def _documented_routes(app: Flask) -> Flask:
+    """A never-served app with ``app``'s routes, each view replaced by spectree's wrapper
+    of it: the app spectree generates the document from."""
+    shadow = Flask(app.import_name, static_folder=None)
+    shadow.url_map.converters.update(app.url_map.converters)
+    for rule in app.url_map.iter_rules():
+        shadow.url_map.add(rule.empty())
+        view = app.view_functions[rule.endpoint]
+        shadow.view_functions[rule.endpoint] = _DOCUMENTATION.get(view, view)
+    return shadow
 
 
 def _finish(generated: dict[str, Any]) -> dict[str, Any]:
