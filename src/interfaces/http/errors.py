@@ -21,6 +21,7 @@ from domain.errors import (
     TooLarge,
     Unauthenticated,
     Unavailable,
+    Unreadable,
 )
 
 log = logging.getLogger("firegate.errors")
@@ -28,6 +29,7 @@ log = logging.getLogger("firegate.errors")
 PROBLEM_JSON = "application/problem+json"
 
 _STATUS: list[tuple[type[DomainError], int]] = [
+    (Unreadable, 400),
     (InvalidInput, 422),
     (Unauthenticated, 401),
     (PermissionDenied, 403),
