@@ -1,4 +1,4 @@
-"""Reading JSON a client sent: bounded nesting, no NaN or Infinity.
+"""Reading JSON a client sent: bounded nesting, no repeated keys, no NaN or Infinity.
 
 ``json.loads`` recurses once per level of nesting, so a few KB of ``[[[...]]]`` raise
 RecursionError (a 500) instead of ValueError. The depth is checked before parsing: a count
@@ -50,6 +50,18 @@ def _no_constant(name: str) -> Any:
     raise UnreadableJson(f"{name} is not valid JSON.", "malformed_json")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"role": "user", "role": "admin"}: parsers disagree on which one wins, so refuse it.
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise UnreadableJson(f"The key '{key}' appears more than once.", "duplicate_key")
+            seen.add(key)
+    return data
+
+
 def read_json(text: str, max_depth: int = MAX_DEPTH) -> Any:
     """The value of ``text``; UnreadableJson (a ValueError) for anything we do not accept."""
     if too_deep(text, max_depth):
@@ -57,7 +69,7 @@ def read_json(text: str, max_depth: int = MAX_DEPTH) -> Any:
             f"The JSON is nested more than {max_depth} levels deep.", "json_too_deep"
         )
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except UnreadableJson:
         raise
     except ValueError as exc:

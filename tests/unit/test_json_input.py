@@ -117,3 +117,28 @@ def test_a_deep_body_from_a_signed_in_user(client: FlaskClient) -> None:
         "/user", headers=bearer(login(client)), data=DEEP, content_type="application/json"
     )
     assert_problem(response, 400, "json_too_deep")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"username": "alice", "username": "mallory", "password": "x"}',
+        '{"username": "alice", "password": "x", "extra": {"a": 1, "a": 2}}',
+    ],
+)
+def test_repeated_keys_are_400(client: FlaskClient, text: str) -> None:
+    body = assert_problem(
+        client.post("/login", data=text, content_type="application/json"), 400, "duplicate_key"
+    )
+    assert "'username'" in body["detail"] or "'a'" in body["detail"]
+
+
+def test_a_schema_with_repeated_keys_is_400(fake_app: Flask, client: FlaskClient) -> None:
+    headers = user_token(fake_app, client, "ulla", "uploader")
+    schema = '{"a": {"type": "integer"}, "a": {"type": "string"}}'
+    response = client.post(
+        "/datasets",
+        headers=headers,
+        data={"name": "d", "schema": schema, "file": (io.BytesIO(b"a\n1\n"), "a.csv")},
+    )
+    assert_problem(response, 400, "duplicate_key")
