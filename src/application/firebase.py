@@ -27,6 +27,7 @@ from application.ports import (
 )
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
+from domain.text import without_controls
 from domain.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 
 # One derived name, then random suffixes: 4 digits thrice, then 8 digits.
@@ -82,7 +83,7 @@ def _create_linked_user(
             code="email_not_verified",
         )
     email = Email(identity.email)
-    name = (identity.display_name or "").strip()[:NAME_MAX] or None
+    name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
     now = clock.now()
     for username in username_candidates(identity.display_name, identity.email):
         user = User.register(

@@ -11,6 +11,7 @@ from functools import cache
 from importlib import resources
 
 from domain.errors import InvalidInput
+from domain.text import check_text
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -103,6 +104,7 @@ def check_name(field_name: str, value: str | None) -> None:
         raise InvalidInput.field(
             field_name, f"At most {NAME_MAX} characters.", "invalid_" + field_name
         )
+    check_text(field_name, value)
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,8 @@ def test_http_exchange_validation(client: FlaskClient, body: dict[str, object]) 
 def test_http_exchange_is_documented(client: FlaskClient) -> None:
     operation = client.get("/openapi.json").get_json()["paths"]["/auth/firebase"]["post"]
     assert {"200", "401", "403", "409", "422"} <= set(operation["responses"])
+
+
+def test_control_characters_of_a_firebase_display_name_are_dropped(world: World) -> None:
+    user = world.user_of(world.sign_in(world.alice_token(display_name="Alice\x00 \x1b[1mL")))
+    assert user.name == "Alice [1mL"

@@ -23,6 +23,25 @@ def not_null(schema: dict[str, Any]) -> None:
         del schema["default"]
 
 
+# domain/text.py's rule as JSON Schema (documentation; the domain enforces it, 422
+# control_character). A "pattern" constrains strings only, so it also fits "string or null".
+SINGLE_LINE = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+MULTI_LINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def single_line(schema: dict[str, Any]) -> None:
+    schema["pattern"] = SINGLE_LINE
+
+
+def multi_line(schema: dict[str, Any]) -> None:
+    schema["pattern"] = MULTI_LINE
+
+
+def single_line_not_null(schema: dict[str, Any]) -> None:
+    not_null(schema)
+    single_line(schema)
+
+
 class FieldProblem(BaseModel):
     field: str
     message: str

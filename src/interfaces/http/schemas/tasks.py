@@ -8,7 +8,13 @@ from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_va
 from pydantic_core import PydanticCustomError
 
 from domain.tasks import DESCRIPTION_MAX, TITLE_MAX
-from interfaces.http.schemas.common import Strict, not_null
+from interfaces.http.schemas.common import (
+    Strict,
+    multi_line,
+    not_null,
+    single_line,
+    single_line_not_null,
+)
 from interfaces.http.schemas.users import PageQuery
 
 _RFC3339 = re.compile(
@@ -42,8 +48,10 @@ DateTime = Annotated[
     BeforeValidator(rfc3339),
     WithJsonSchema({"type": ["string", "null"], "format": "date-time"}),
 ]
-Title = Field(min_length=1, max_length=TITLE_MAX, examples=["Buy dog food"])
-Description = Field(default=None, max_length=DESCRIPTION_MAX)
+Title = Field(
+    min_length=1, max_length=TITLE_MAX, examples=["Buy dog food"], json_schema_extra=single_line
+)
+Description = Field(default=None, max_length=DESCRIPTION_MAX, json_schema_extra=multi_line)
 
 
 class TaskCreate(Strict):
@@ -61,7 +69,10 @@ class TaskPatch(Strict):
     """PATCH: only the fields given change; null clears description and due_date."""
 
     title: str | None = Field(
-        default=None, min_length=1, max_length=TITLE_MAX, json_schema_extra=not_null
+        default=None,
+        min_length=1,
+        max_length=TITLE_MAX,
+        json_schema_extra=single_line_not_null,
     )
     description: str | None = Description
     done: bool | None = Field(default=None, json_schema_extra=not_null)
