@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import bearer, login, register
+from tests.unit.test_datasets_http import user_token
 
 pytestmark = pytest.mark.unit
 
@@ -99,3 +101,22 @@ def test_a_repeated_query_parameter_is_a_documented_400(
         for method, operation in operations.items():
             if any(p["in"] == "query" for p in operation.get("parameters", [])):
                 assert {"400", "422"} <= set(operation["responses"]), (method, path)
+
+
+def test_every_shape_of_get_users_id_fits_its_documented_200(
+    fake_app: Any, client: FlaskClient, document: dict[str, Any]
+) -> None:
+    operation = document["paths"]["/users/{user_id}"]["get"]
+    schema = {
+        **operation["responses"]["200"]["content"]["application/json"]["schema"],
+        "components": document["components"],
+    }
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    admin = user_token(fake_app, client, "root", "admin")
+    user = user_token(fake_app, client, "plain")
+    own_id = client.get("/user", headers=user).get_json()["id"]
+    root_id = client.get("/user", headers=admin).get_json()["id"]
+    for headers, user_id in ((user, own_id), (user, root_id), (admin, own_id)):
+        response = client.get(f"/users/{user_id}", headers=headers)
+        assert response.status_code == 200
+        validator.validate(response.get_json())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from interfaces.http.schemas.accounts import UserOut
 from interfaces.http.schemas.common import Strict
@@ -15,6 +15,11 @@ class UserPublicOut(BaseModel):
 
 class UserAdminOut(UserOut):
     disabled: bool
+
+
+class UserShown(RootModel[UserAdminOut | UserOut | UserPublicOut]):
+    """GET /users/{id}: every field for an admin; for oneself, the account's own fields
+    (no disabled); for anybody else, id and username."""
 
 
 class UserPage(BaseModel):
