@@ -65,7 +65,6 @@ BEYOND_THE_DOCUMENT = frozenset(
         "invalid_username",
         "email:value_error",
         "invalid_cursor",
-        "invalid_dog_name",
         "file:not_utf8",
         "file:nul_byte",
         "file:malformed_csv",

@@ -30,7 +30,12 @@ class UserPage(BaseModel):
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: str | None = Field(
+        default=None,
+        max_length=512,
+        description="Opaque: the next_cursor of the previous page, as it was given",
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"},  # unpadded base64url
+    )
 
 
 class AdminUserChange(Strict):
