@@ -26,7 +26,8 @@ from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthent
 from domain.ids import new_id
 from domain.sessions import Session
 from domain.throttling import LoginThrottlePolicy
-from domain.users import Email, User, Username, check_password_policy, fold
+from domain.users import Email, User, Username, check_password_policy
+from domain.users import login_key as claim_key
 
 # -- results -------------------------------------------------------------------------------
 
@@ -142,7 +143,7 @@ def hash_refresh_secret(secret: str) -> str:
 
 
 def register(cmd: Register, *, users: Users, hasher: PasswordHasher, clock: Clock) -> UserView:
-    username, email = Username(cmd.username), Email(cmd.email)
+    username, email = Username.chosen(cmd.username), Email(cmd.email)
     check_password_policy(cmd.password)
     user = User.register(
         id=new_id(),
@@ -220,7 +221,7 @@ def login(
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog,
 ) -> TokenPair:
-    login_key, ip = fold(cmd.login), cmd.client_ip or None
+    login_key, ip = claim_key(cmd.login), cmd.client_ip or None
     rules = throttle_policy.rules_for(login_key, cmd.client_ip)
     found = lookup.load(login_key, [key for key, _ in rules])
     records = found.failures
@@ -310,7 +311,7 @@ def get_user(actor: Actor, *, users: Users) -> UserView:
 
 
 def update_profile(cmd: UpdateProfile, *, users: Users, clock: Clock) -> UserView:
-    username = Username(cmd.username) if cmd.username is not None else None
+    username = Username.chosen(cmd.username) if cmd.username is not None else None
     email = Email(cmd.email) if cmd.email is not None else None
     now = clock.now()
     names = dict(cmd.names)

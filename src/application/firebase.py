@@ -25,6 +25,7 @@ from application.ports import (
     SessionRepository,
     TokenIssuer,
 )
+from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
 from domain.text import without_controls
@@ -133,7 +134,7 @@ def username_candidates(
         (
             base
             for base in (sanitize_username(display_name), sanitize_username(_local_part(email)))
-            if len(base) >= USERNAME_MIN
+            if len(base) >= USERNAME_MIN and not mixes_scripts(base)
         ),
         "",
     )
@@ -146,6 +147,6 @@ def username_candidates(
         texts.append(f"{head}_{suffix}")
     for text in texts:
         try:
-            yield Username(text)
+            yield Username.chosen(text)
         except InvalidInput:  # defensive: the mapping above should never produce one
             continue
