@@ -17,7 +17,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from confusable_homoglyphs import categories, confusables
+from confusable_homoglyphs import categories, confusables  # type: ignore[import-untyped]
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "domain" / "data"
 LRM = "\u200e"  # the library's data wraps right-to-left characters in it
