@@ -80,7 +80,7 @@ class ChangePassword:
 
 
 def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> User:
-    username, email = Username(cmd.username), Email(cmd.email)
+    username, email = Username.chosen(cmd.username), Email(cmd.email)
     check_password_policy(cmd.password)
     user = User.register(
         id=new_id(),
@@ -109,7 +109,7 @@ def update_profile(cmd: UpdateProfile, *, users: UserRepository, clock: Clock) -
     changes: dict[str, object] = dict(cmd.changes)
     # A name or address that cannot be is a 422 before any I/O.
     if isinstance(username := changes.get("username"), str):
-        changes["username"] = Username(username)
+        changes["username"] = Username.chosen(username)
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
     now = clock.now()

@@ -12,7 +12,7 @@ from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
-from domain.users import Role, User, fold
+from domain.users import Role, User, login_key
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def set_role_by_username(
     username: str, role: str, *, users: Users, clock: Clock, audit: AuditLog
 ) -> User:
     wanted = parse_role(role)
-    user = _live(users.find_by_login(fold(username)))
+    user = _live(users.find_by_login(login_key(username)))
     updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
@@ -139,7 +139,7 @@ def set_role_by_username(
 def set_disabled_by_username(
     username: str, disabled: bool, *, users: Users, clock: Clock, audit: AuditLog
 ) -> User:
-    user = _live(users.find_by_login(fold(username)))
+    user = _live(users.find_by_login(login_key(username)))
     updated = users.update(user.id, lambda u: _apply(u, None, disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Protocol
 from application.authentication import Actor
 from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
 from application.files import Upload, measure
+from application.json_text import UnreadableJson, read_json
 from application.pagination import Page, decode_cursor, encode_cursor
 from application.ports import Clock, FileStore
 from domain.datasets import (
@@ -39,7 +39,7 @@ from domain.datasets import (
     parse_schema,
     plan_columns,
 )
-from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unreadable
 from domain.files import check_filename
 from domain.ids import is_id, new_id
 from domain.users import Role
@@ -112,19 +112,18 @@ def require_uploader(actor: Actor) -> None:
         )
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def read_schema(text: str | None, max_columns: int) -> dict[str, ColumnSpec] | None:
     if text is None or not text.strip():
         return None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
-        raise InvalidInput.field(
-            "schema", "The schema is not valid JSON.", "invalid_schema"
-        ) from None
+        data = read_json(text)
+    except UnreadableJson as exc:
+        if exc.code == "malformed_json":
+            raise InvalidInput.field(
+                "schema", "The schema is not valid JSON.", "invalid_schema"
+            ) from None
+        # Refused by the reader itself, as a JSON body would be: 400, not a field error.
+        raise Unreadable(f"The schema part: {exc}", code=exc.code) from None
     return parse_schema(data, max_columns)
 
 

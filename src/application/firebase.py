@@ -25,8 +25,10 @@ from application.ports import (
 )
 from application.sessions import SessionRepository, start_session
 from application.tokens import TokenPair, TokenPolicy
+from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
+from domain.text import without_controls
 from domain.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 
 
@@ -97,7 +99,7 @@ def _create_linked_user(
             code="email_not_verified",
         )
     email = Email(identity.email)
-    name = (identity.display_name or "").strip()[:NAME_MAX] or None
+    name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
     now = clock.now()
     for username in username_candidates(identity.display_name, identity.email):
         user = User.register(
@@ -147,7 +149,7 @@ def username_candidates(
         (
             base
             for base in (sanitize_username(display_name), sanitize_username(_local_part(email)))
-            if len(base) >= USERNAME_MIN
+            if len(base) >= USERNAME_MIN and not mixes_scripts(base)
         ),
         "",
     )
@@ -160,6 +162,6 @@ def username_candidates(
         texts.append(f"{head}_{suffix}")
     for text in texts:
         try:
-            yield Username(text)
+            yield Username.chosen(text)
         except InvalidInput:  # defensive: the mapping above should never produce one
             continue

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from application.json_text import read_json
 from application.ports import Job, PushVerifier
 from domain.errors import Unauthenticated, Unavailable
 
@@ -57,8 +58,8 @@ def encode_job(job: Job) -> bytes:
 
 def decode_job(data: bytes) -> Job | None:
     try:
-        fields = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        fields = read_json(data.decode("utf-8"))
+    except ValueError:  # UnreadableJson and UnicodeDecodeError alike
         return None
     if not isinstance(fields, dict):
         return None

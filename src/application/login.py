@@ -13,7 +13,8 @@ from application.sessions import SessionRepository, start_session
 from application.tokens import TokenPair, TokenPolicy
 from domain.errors import PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
-from domain.users import User, fold
+from domain.users import User
+from domain.users import login_key as claim_key
 
 
 class LoginThrottle(Protocol):
@@ -92,7 +93,7 @@ def login(
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog,
 ) -> TokenPair:
-    login_key, ip = fold(cmd.login), cmd.client_ip or None
+    login_key, ip = claim_key(cmd.login), cmd.client_ip or None
     rules = throttle_policy.rules_for(login_key, cmd.client_ip)
     found = lookup.load(login_key, [key for key, _ in rules])
     records = found.failures

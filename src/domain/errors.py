@@ -42,6 +42,13 @@ class InvalidInput(DomainError):
         return cls(message, errors=(FieldError(field, message, code),), code=code)
 
 
+class Unreadable(DomainError):
+    """Input that cannot be read at all (400), as opposed to invalid fields (422)."""
+
+    code = "bad_request"
+    title = "Bad request"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     title = "Authentication required"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from domain.errors import InvalidInput
+from domain.text import check_text
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5_000
@@ -18,6 +19,7 @@ def check_title(title: str) -> str:
         raise InvalidInput.field(
             "title", f"A title is 1 to {TITLE_MAX} characters, not all blank.", "invalid_title"
         )
+    check_text("title", title)
     return title
 
 
@@ -26,6 +28,7 @@ def check_description(description: str | None) -> str | None:
         raise InvalidInput.field(
             "description", f"At most {DESCRIPTION_MAX} characters.", "invalid_description"
         )
+    check_text("description", description, multiline=True)
     return description
 
 

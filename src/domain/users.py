@@ -12,7 +12,9 @@ from functools import cache
 from importlib import resources
 from typing import TypeVar
 
+from domain.confusables import mixes_scripts, skeleton
 from domain.errors import InvalidInput
+from domain.text import check_text
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -32,6 +34,28 @@ class Role(StrEnum):
 def fold(value: str) -> str:
     """Unicode caseless matching key: NFKC(casefold(NFKC(value)))."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+
+
+def username_key(value: str) -> str:
+    """What makes a username unique: case, width and look-alike characters aside.
+
+    The UTS #39 skeleton of the folded name, folded again until it is stable (a prototype
+    may be upper case: "0" looks like "O"), so "Alice", "alice" in fullwidth letters,
+    "al\u0131ce" (dotless i) and "aIice" share one key.
+    See docs/decisions/0052-look-alike-usernames.md.
+    """
+    key = fold(value)
+    for _ in range(8):  # at most three rounds for any single character of Unicode 15.1
+        nxt = fold(skeleton(key))
+        if nxt == key:
+            break
+        key = nxt
+    return key
+
+
+def login_key(login: str) -> str:
+    """The claim key a login names: an e-mail address (it has an '@') or a username."""
+    return fold(login) if "@" in login else username_key(login)
 
 
 @dataclass(frozen=True)
@@ -58,7 +82,20 @@ class Username:
                     "invalid_username",
                 )
         object.__setattr__(self, "value", display)
-        object.__setattr__(self, "normalized", fold(display))
+        object.__setattr__(self, "normalized", username_key(display))
+
+    @classmethod
+    def chosen(cls, value: str) -> Username:
+        """A name someone picks now: also of one script (or a UTS #39 "highly restrictive"
+        mix such as Han with Hiragana), which names stored earlier need not be."""
+        username = cls(value)
+        if mixes_scripts(username.value):
+            raise InvalidInput.field(
+                "username",
+                "A username may not mix letters of different scripts (such as Latin and Cyrillic).",
+                "mixed_script_username",
+            )
+        return username
 
 
 @dataclass(frozen=True)
@@ -107,6 +144,7 @@ def check_name(field_name: str, value: str | None) -> None:
         raise InvalidInput.field(
             field_name, f"At most {NAME_MAX} characters.", "invalid_" + field_name
         )
+    check_text(field_name, value)
 
 
 _Unique = TypeVar("_Unique", Username, Email)

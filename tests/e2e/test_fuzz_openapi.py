@@ -51,7 +51,8 @@ UNTHROTTLED = {
     "RATE_LIMIT_FIREBASE": "100000/minute",
     "LOGIN_FAILURES_PER_IP": "100000",
 }
-# Rules no JSON Schema states: a list of 20,000 common passwords, "letters of any script",
+# Rules no JSON Schema states: a list of 20,000 common passwords, "letters of any script"
+# (and of one script at a time: docs/decisions/0052-look-alike-usernames.md),
 # e-mail domains reserved for special use (email-validator), a cursor only the server makes,
 # the contents of an uploaded file or of the JSON text in a form field. Data that fits the
 # document may break them; a 422 naming them, and only them, is the right answer to it.
@@ -59,9 +60,9 @@ BEYOND_THE_DOCUMENT = frozenset(
     {
         "password_too_common",
         "invalid_username",
+        "mixed_script_username",
         "email:value_error",
         "invalid_cursor",
-        "invalid_dog_name",
         "file:not_utf8",
         "file:nul_byte",
         "file:malformed_csv",

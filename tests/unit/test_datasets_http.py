@@ -325,3 +325,20 @@ def test_rows_are_stored_with_their_findings(
     assert on_rows == EXPECTED[1:]  # the file-level finding is in the report only
     key = f"datasets/{created['id']}/source.csv"
     assert stored.store.objects[key] == (PEOPLE.encode(), "text/csv")
+
+
+@pytest.mark.parametrize("route", ["/datasets", "/files"])
+def test_a_form_of_too_many_parts_says_so(
+    client: FlaskClient, uploader: Any, stored: Stored, route: str
+) -> None:
+    parts = b"".join(
+        b'--B\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i for i in range(10_000)
+    )
+    body = parts + b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+    body += b"a\n1\n\r\n--B--\r\n"
+    response = client.post(
+        route, headers=uploader, data=body, content_type="multipart/form-data; boundary=B"
+    )
+    detail = problem(response, 413, "form_too_complex")["detail"]
+    assert detail.startswith("The form has more than 20 parts")
+    assert stored.empty()

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, RetryJob, encode_job
+from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA
 from interfaces.http.services import Services
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeJobQueue, FakePictureSource
@@ -162,7 +163,7 @@ def test_options_on_the_adopted_list_offer_what_the_document_does(client: FlaskC
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     document = client.get("/openapi.json").get_json()
     assert set(document["paths"]["/dogs/is_adopted"]) == {"get"}
-    assert document["paths"]["/dogs/{name}"]["put"]["parameters"][0]["schema"] == {"type": "string"}
+    assert document["paths"]["/dogs/{name}"]["put"]["parameters"][0]["schema"] == DOG_NAME_SCHEMA
 
 
 def test_names_with_spaces_and_letters_of_any_script(

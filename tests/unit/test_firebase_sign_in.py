@@ -252,3 +252,20 @@ def test_http_exchange_validation(client: FlaskClient, body: dict[str, object]) 
 def test_http_exchange_is_documented(client: FlaskClient) -> None:
     operation = client.get("/openapi.json").get_json()["paths"]["/auth/firebase"]["post"]
     assert {"200", "401", "403", "409", "422"} <= set(operation["responses"])
+
+
+def test_control_characters_of_a_firebase_display_name_are_dropped(world: World) -> None:
+    user = world.user_of(world.sign_in(world.alice_token(display_name="Alice\x00 \x1b[1mL")))
+    assert user.name == "Alice [1mL"
+
+
+def test_a_mixed_script_display_name_is_not_a_username(world: World) -> None:
+    # "Alice" with a Cyrillic A: the e-mail's local part gives the name instead.
+    pair = world.sign_in(world.alice_token(display_name="\u0410lice Liddell"))
+    assert world.user_of(pair).username.value == "Alice"
+
+
+def test_a_look_alike_of_a_taken_name_gets_a_suffix(world: World) -> None:
+    world.register("alice", "someone@example.com")
+    pair = world.sign_in(world.alice_token(display_name="al\u0131ce"))  # dotless i
+    assert world.user_of(pair).username.value.startswith("al\u0131ce_")

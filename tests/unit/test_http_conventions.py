@@ -8,7 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import PASSWORD, bearer, login, register
+from bootstrap import build_app
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
 
@@ -245,3 +247,22 @@ def test_readyz_reports_dependency(fake_app) -> None:  # type: ignore[no-untyped
     response = fake_app.test_client().get("/readyz")
     assert_problem(response, 503, "service_unavailable")
     assert response.headers["Retry-After"]
+
+
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+@pytest.mark.parametrize("profile", ["production", "local"])
+def test_hsts_in_the_production_profile_only(profile: str) -> None:
+    settings = make_settings(
+        app_profile=profile,
+        dog_api_url="https://dog.ceo/api/breeds/image/random",
+        **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
+        storage_emulator_host=None,
+    )
+    client = build_app(settings, fake_adapters(settings)).test_client()
+    for response in (client.get("/healthz"), client.get("/nowhere"), client.get("/docs/")):
+        if profile == "production":
+            assert response.headers["Strict-Transport-Security"] == HSTS
+        else:
+            assert "Strict-Transport-Security" not in response.headers

@@ -266,6 +266,8 @@ def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
         "!!!not base64",
         base64.b64encode(b"not json").decode(),
         base64.b64encode(b"[1]").decode(),
+        base64.b64encode(b"[" * 1000 + b"]" * 1000).decode(),
+        base64.b64encode(b"\xff").decode(),
         base64.b64encode(b'{"kind": "unknown", "subject": "x"}').decode(),
         base64.b64encode(b'{"kind": "fetch_dog_picture"}').decode(),
         base64.b64encode(b'{"kind": "fetch_dog_picture", "subject": "gone"}').decode(),

@@ -3,12 +3,22 @@ and the routes disagreed. Each test names what schemathesis reported."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from application.pagination import encode_cursor
+from domain.dogs import NAME_MAX, DogName
+from domain.errors import InvalidInput
+from interfaces.http.schemas.dogs import DOG_NAME_PATTERN
 from tests.conftest import bearer, login, register
+from tests.unit.test_datasets_http import user_token
 
 pytestmark = pytest.mark.unit
 
@@ -99,3 +109,42 @@ def test_a_repeated_query_parameter_is_a_documented_400(
         for method, operation in operations.items():
             if any(p["in"] == "query" for p in operation.get("parameters", [])):
                 assert {"400", "422"} <= set(operation["responses"]), (method, path)
+
+
+def test_every_shape_of_get_users_id_fits_its_documented_200(
+    fake_app: Any, client: FlaskClient, document: dict[str, Any]
+) -> None:
+    operation = document["paths"]["/users/{user_id}"]["get"]
+    schema = {
+        **operation["responses"]["200"]["content"]["application/json"]["schema"],
+        "components": document["components"],
+    }
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    admin = user_token(fake_app, client, "root", "admin")
+    user = user_token(fake_app, client, "plain")
+    own_id = client.get("/user", headers=user).get_json()["id"]
+    root_id = client.get("/user", headers=admin).get_json()["id"]
+    for headers, user_id in ((user, own_id), (user, root_id), (admin, own_id)):
+        response = client.get(f"/users/{user_id}", headers=headers)
+        assert response.status_code == 200
+        validator.validate(response.get_json())
+
+
+NAME_CHARS = st.sampled_from("aZ09 _-.'/%\x00\té\u0391\u0436\u4e2d\u0663\u00b2\u2028")
+
+
+@given(st.text(NAME_CHARS, max_size=70) | st.sampled_from(["is_adopted", "IS_Adopted", "a" * 65]))
+def test_the_dog_name_pattern_is_the_domain_rule(name: str) -> None:
+    assume(unicodedata.normalize("NFKC", name) == name)  # the pattern sees what was sent
+    try:
+        DogName(name)
+        valid = True
+    except InvalidInput:
+        valid = False
+    schema = {"type": "string", "maxLength": NAME_MAX, "pattern": DOG_NAME_PATTERN}
+    assert jsonschema_rs.is_valid(schema, name) == valid
+
+
+@given(st.text(min_size=1, max_size=256))
+def test_every_cursor_we_make_fits_the_documented_pattern(position: str) -> None:
+    assert re.fullmatch("[A-Za-z0-9_-]*", encode_cursor(position))

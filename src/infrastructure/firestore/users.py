@@ -187,16 +187,21 @@ class FirestoreUserRepository:
                 moved.append((USERNAMES, old.username.normalized, new.username.normalized))
             if new.email.normalized != old.email.normalized:
                 moved.append((EMAILS, old.email.normalized, new.email.normalized))
+            existing: dict[str, Any] = {}
             if moved:
                 targets = [(c, self._claim(c, new_key)) for c, _, new_key in moved]
-                refs = [r for _, r in targets]
+                # The old claims too: a claim under a key of an older rule may be another
+                # account's (docs/decisions/0052-look-alike-usernames.md).
+                refs = [r for _, r in targets] + [self._claim(c, k) for c, k, _ in moved]
                 existing = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
                 for collection, target in targets:
                     held = existing.get(target.path)
                     if held is not None and held.exists:
                         raise _conflict(collection)
             for collection, old_key, new_key in moved:
-                transaction.delete(self._claim(collection, old_key))
+                old_claim = existing.get(self._claim(collection, old_key).path)
+                if old_claim is not None and (old_claim.to_dict() or {}).get("user_id") == user_id:
+                    transaction.delete(old_claim.reference)
                 transaction.create(
                     self._claim(collection, new_key), {"user_id": user_id, "kind": collection}
                 )

@@ -94,7 +94,8 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ]
     if config.production:
-        always.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        # Two years, as hstspreload.org asks; locally (plain http) it would pin localhost.
+        always.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
     api = [*always, ("Content-Security-Policy", _API_CSP), ("Cache-Control", "no-store")]
     docs = [*always, ("Content-Security-Policy", _DOCS_CSP)]
 

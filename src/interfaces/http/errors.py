@@ -20,6 +20,7 @@ from domain.errors import (
     TooLarge,
     Unauthenticated,
     Unavailable,
+    Unreadable,
 )
 
 log = logging.getLogger("firegate.errors")
@@ -27,6 +28,7 @@ log = logging.getLogger("firegate.errors")
 PROBLEM_JSON = "application/problem+json"
 
 _STATUS: list[tuple[type[DomainError], int]] = [
+    (Unreadable, 400),
     (InvalidInput, 422),
     (Unauthenticated, 401),
     (PermissionDenied, 403),

@@ -47,6 +47,9 @@ spec = SpecTree(
 )
 
 
+# Path parameters of our own converters (spectree knows only werkzeug's), by name.
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {}
+
 # JSON request models that may be left out entirely (the route has defaults for all).
 _OPTIONAL_BODIES: set[str] = set()
 # Each documented view function -> spectree's documenting wrapper of it.
@@ -153,7 +156,7 @@ def _finish(generated: dict[str, Any]) -> dict[str, Any]:
                 body["application/x-www-form-urlencoded"] = body.pop("multipart/form-data")
             for parameter in operation.get("parameters", ()):
                 if parameter.get("schema") is None:  # a converter of ours, e.g. dog_name
-                    parameter["schema"] = {"type": "string"}
+                    parameter["schema"] = PATH_PARAMETERS.get(parameter["name"], {"type": "string"})
             model = body.get("application/json", {}).get("schema", {}).get("$ref", "")
             if model.rpartition("/")[2] in _OPTIONAL_BODIES:
                 operation["requestBody"]["required"] = False

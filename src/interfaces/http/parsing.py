@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
 
+from application.json_text import UnreadableJson, read_json
 from interfaces.http.errors import BadRequest, validation_problem
 
 M = TypeVar("M", bound=BaseModel)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _is_json(mimetype: str) -> bool:
@@ -33,9 +29,13 @@ def read_json_object() -> dict[str, Any]:
         )
     raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413)
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("The body is not valid UTF-8 JSON.", code="malformed_json") from exc
+        data = read_json(raw.decode("utf-8"))
+    except UnreadableJson as exc:
+        if exc.code == "malformed_json":
+            raise BadRequest("The body is not valid UTF-8 JSON.", code=exc.code) from None
+        raise BadRequest(str(exc), code=exc.code) from None
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8 JSON.", code="malformed_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The JSON body must be an object.", code="json_not_object")
     return data

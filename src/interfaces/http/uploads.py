@@ -26,6 +26,9 @@ M = TypeVar("M", bound=BaseModel)
 FILE_FIELD = "file"
 FORM_OVERHEAD = 512 * 1024  # part headers, boundaries and text fields around the file
 TEXT_PART_MAX = 256 * 1024
+# A 'file' part and a few text fields; werkzeug's default (1,000) costs parsing time for
+# nothing. Its per-field memory cap stays at werkzeug's 500 KB.
+MAX_FORM_PARTS = 20
 
 
 def upload_limit() -> int:
@@ -46,12 +49,11 @@ def read_upload(fields: type[M], text_parts: tuple[str, ...] = ()) -> tuple[M, U
         )
     limit = upload_limit()
     request.max_content_length = limit + FORM_OVERHEAD
+    request.max_form_parts = MAX_FORM_PARTS
     try:
         form, files = request.form, request.files
     except RequestEntityTooLarge:
-        raise TooLarge(
-            f"The upload is larger than {limit} bytes.", code="payload_too_large"
-        ) from None
+        raise _too_large(limit) from None
     for multi in (form, files):
         repeated = [key for key in multi if len(multi.getlist(key)) > 1]
         if repeated:
@@ -70,6 +72,22 @@ def read_upload(fields: type[M], text_parts: tuple[str, ...] = ()) -> tuple[M, U
             given[name] = _text(name, files[name].stream.read(TEXT_PART_MAX + 1))
     values = validate(fields, given)
     return values, Upload(part.stream, part.filename, part.content_type)  # type: ignore[arg-type]
+
+
+def _too_large(limit: int) -> TooLarge:
+    # werkzeug raises the same error for the three limits; the declared length tells the
+    # size apart from the shape of the form.
+    length = request.content_length
+    if length is not None and length > limit + FORM_OVERHEAD:
+        return TooLarge(f"The upload is larger than {limit} bytes.", code="payload_too_large")
+    shape = (
+        f"The form has more than {MAX_FORM_PARTS} parts, or a text field over "
+        f"{request.max_form_memory_size or 0} bytes: send one 'file' part and the few short "
+        "text fields the route documents."
+    )
+    if length is None:  # chunked: it may also have been too large
+        shape += f" An upload is at most {limit} bytes."
+    return TooLarge(shape, code="form_too_complex")
 
 
 def _text(name: str, data: bytes) -> str:

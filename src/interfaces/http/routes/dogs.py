@@ -11,11 +11,11 @@ from werkzeug.routing import BaseConverter
 from application.authentication import Actor
 from application.dogs import DogQuery, EditDog, NewDog
 from interfaces.http.auth import authenticated
-from interfaces.http.openapi import doc
+from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import PageQuery, Problem
-from interfaces.http.schemas.dogs import DogCreate, DogOut, DogPage, DogUpdate
+from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA, DogCreate, DogOut, DogPage, DogUpdate
 from interfaces.http.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
@@ -36,6 +36,9 @@ class DogNameConverter(BaseConverter):
 @bp.record
 def _dog_name_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["dog_name"] = DogNameConverter
+
+
+PATH_PARAMETERS["name"] = DOG_NAME_SCHEMA
 
 
 def _page(adopted: bool | None) -> Response:

@@ -18,6 +18,7 @@ from interfaces.http.schemas.users import (
     UserAdminOut,
     UserPage,
     UserPublicOut,
+    UserShown,
 )
 from interfaces.http.services import services
 
@@ -45,7 +46,7 @@ def list_users(actor: Actor) -> Response:
 
 
 @bp.get("/<user_id>")
-@doc(responses={200: UserAdminOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@doc(responses={200: UserShown, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def get_user(actor: Actor, user_id: str) -> Response:
     """One user: public fields, or all of them for oneself and for admins."""

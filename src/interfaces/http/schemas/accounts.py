@@ -7,11 +7,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from domain.sessions import Session
 from domain.users import User
-from interfaces.http.schemas.common import Strict, not_null
+from interfaces.http.schemas.common import Strict, not_null, single_line
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
 Password = Field(min_length=8, max_length=128)
-Name = Field(default=None, max_length=100)
+Name = Field(default=None, max_length=100, json_schema_extra=single_line)
 
 
 class RegisterRequest(Strict):

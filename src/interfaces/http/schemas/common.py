@@ -37,7 +37,12 @@ class PageQuery(BaseModel):
     # ?limit=&cursor= of every paginated list (no docstring: it would become a description)
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: str | None = Field(
+        default=None,
+        max_length=512,
+        description="Opaque: the next_cursor of the previous page, as it was given",
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"},  # unpadded base64url
+    )
 
 
 class PageOut(BaseModel, Generic[ItemT]):
@@ -46,6 +51,25 @@ class PageOut(BaseModel, Generic[ItemT]):
 
     items: list[ItemT]
     next_cursor: str | None
+
+
+# domain/text.py's rule as JSON Schema (documentation; the domain enforces it, 422
+# control_character). A "pattern" constrains strings only, so it also fits "string or null".
+SINGLE_LINE = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+MULTI_LINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def single_line(schema: dict[str, Any]) -> None:
+    schema["pattern"] = SINGLE_LINE
+
+
+def multi_line(schema: dict[str, Any]) -> None:
+    schema["pattern"] = MULTI_LINE
+
+
+def single_line_not_null(schema: dict[str, Any]) -> None:
+    not_null(schema)
+    single_line(schema)
 
 
 class FieldProblem(BaseModel):

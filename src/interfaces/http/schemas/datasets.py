@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.datasets import RowsPage
 from domain.datasets import NAME_MAX, Dataset, Finding
-from interfaces.http.schemas.common import PageOut, not_null
+from interfaces.http.schemas.common import PageOut, not_null, single_line
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
 TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
@@ -32,7 +32,12 @@ class DatasetUpload(BaseModel):
         description="The CSV file: UTF-8 (a byte-order mark is fine), a header row first",
         json_schema_extra={"format": "binary"},
     )
-    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["Customers 2026"])
+    name: str = Field(
+        min_length=1,
+        max_length=NAME_MAX,
+        examples=["Customers 2026"],
+        json_schema_extra=single_line,
+    )
     schema_: str | None = Field(
         default=None,
         alias="schema",

@@ -1,12 +1,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.dogs import NAME_MAX, Dog
 from interfaces.http.schemas.common import PageOut, Strict, no_null, not_null
+
+# domain.dogs.DogName as JSON Schema (ECMA-262 with Unicode property escapes): a letter or
+# digit of any script at both ends, letters, digits, space and _ - . ' between, and not
+# the reserved "is_adopted" in any case. Names that NFKC turns into something else (a few
+# compatibility characters) are the only schema-valid ones the domain may still refuse.
+DOG_NAME_PATTERN = (
+    "^(?![Ii][Ss]_[Aa][Dd][Oo][Pp][Tt][Ee][Dd]$)"
+    f"[\\p{{L}}\\p{{Nd}}](?:[\\p{{L}}\\p{{Nd}} _.'-]{{0,{NAME_MAX - 2}}}[\\p{{L}}\\p{{Nd}}])?$"
+)
+DOG_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": NAME_MAX,
+    "pattern": DOG_NAME_PATTERN,
+    "description": "Letters and digits of any script, space, _ - . ' inside; unique "
+    "without regard to case",
+}
+
+
+def _dog_name(schema: dict[str, Any]) -> None:
+    not_null(schema)
+    schema["pattern"] = DOG_NAME_PATTERN
 
 
 class DogCreate(Strict):
@@ -27,7 +49,7 @@ class DogUpdate(Strict):
         min_length=1,
         max_length=NAME_MAX,
         examples=["Rex"],
-        json_schema_extra=not_null,
+        json_schema_extra=_dog_name,
     )
 
     _not_null = field_validator("is_adopted", "name", mode="before")(no_null)

@@ -8,7 +8,16 @@ from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_va
 from pydantic_core import PydanticCustomError
 
 from domain.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
-from interfaces.http.schemas.common import PageOut, PageQuery, Strict, no_null, not_null
+from interfaces.http.schemas.common import (
+    PageOut,
+    PageQuery,
+    Strict,
+    multi_line,
+    no_null,
+    not_null,
+    single_line,
+    single_line_not_null,
+)
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
@@ -35,8 +44,10 @@ DateTime = Annotated[
     BeforeValidator(rfc3339),
     WithJsonSchema({"type": ["string", "null"], "format": "date-time"}),
 ]
-Title = Field(min_length=1, max_length=TITLE_MAX, examples=["Buy dog food"])
-Description = Field(default=None, max_length=DESCRIPTION_MAX)
+Title = Field(
+    min_length=1, max_length=TITLE_MAX, examples=["Buy dog food"], json_schema_extra=single_line
+)
+Description = Field(default=None, max_length=DESCRIPTION_MAX, json_schema_extra=multi_line)
 
 
 class TaskCreate(Strict):
@@ -54,7 +65,10 @@ class TaskPatch(Strict):
     """PATCH: only the fields given change; null clears description and due_date."""
 
     title: str | None = Field(
-        default=None, min_length=1, max_length=TITLE_MAX, json_schema_extra=not_null
+        default=None,
+        min_length=1,
+        max_length=TITLE_MAX,
+        json_schema_extra=single_line_not_null,
     )
     description: str | None = Description
     done: bool | None = Field(default=None, json_schema_extra=not_null)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from domain.users import User
 from interfaces.http.schemas.accounts import UserOut, user_fields
@@ -20,6 +20,11 @@ class UserAdminOut(UserOut):
     @classmethod
     def of(cls, user: User) -> UserAdminOut:
         return cls(**user_fields(user), disabled=user.disabled)
+
+
+class UserShown(RootModel[UserAdminOut | UserOut | UserPublicOut]):
+    """GET /users/{id}: every field for an admin; for oneself, the account's own fields
+    (no disabled); for anybody else, id and username."""
 
 
 class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):

@@ -1,0 +1,33 @@
+"""Free text a client may store: no control characters (NUL, escape, C1 controls...).
+
+A single line (titles, names) allows none; multi-line text (a task's description) keeps
+tab, line feed and carriage return. See docs/decisions/0051-text-fields.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+from domain.errors import InvalidInput
+
+# Unicode category Cc: C0, DEL and C1.
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NOT_LINE_BREAK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control(text: str, *, multiline: bool = False) -> bool:
+    pattern = _CONTROL_NOT_LINE_BREAK if multiline else _ANY_CONTROL
+    return pattern.search(text) is not None
+
+
+def without_controls(text: str) -> str:
+    """``text`` with every control character dropped (for text from other systems)."""
+    return _ANY_CONTROL.sub("", text)
+
+
+def check_text(field: str, text: str | None, *, multiline: bool = False) -> None:
+    if text is not None and has_control(text, multiline=multiline):
+        allowed = " other than tab and line breaks" if multiline else ""
+        raise InvalidInput.field(
+            field, f"Control characters{allowed} are not allowed.", "control_character"
+        )

@@ -1,0 +1,75 @@
+"""Username claims stored under an older key rule move to the current one, on the emulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.users import Email, User, Username, fold, login_key
+from infrastructure.firestore.client import claim_id
+from infrastructure.firestore.username_keys import rekey_username_claims
+from infrastructure.firestore.users import FirestoreUserRepository, user_to_doc
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def stored_under_the_old_rule(firestore: Any, user_id: str, name: str, age: int) -> None:
+    """A user and its claims as written when the claim key was fold(name)."""
+    now = T0 + timedelta(days=age)
+    user = User.register(
+        id=user_id,
+        username=Username(name),
+        email=Email(f"{user_id}@example.com"),
+        password_hash="h",
+        now=now,
+    )
+    doc = {**user_to_doc(user), "username_normalized": fold(name)}
+    firestore.collection("users").document(user_id).set(doc)
+    firestore.collection("usernames").document(claim_id(fold(name))).set(
+        {"user_id": user_id, "kind": "usernames"}
+    )
+    firestore.collection("emails").document(claim_id(user.email.normalized)).set(
+        {"user_id": user_id, "kind": "emails"}
+    )
+
+
+def claim_holder(firestore: Any, key: str) -> str | None:
+    snap = firestore.collection("usernames").document(claim_id(key)).get()
+    return (snap.to_dict() or {}).get("user_id") if snap.exists else None
+
+
+def test_claims_move_to_the_skeleton_and_the_older_account_keeps_a_look_alike(
+    firestore: Any,
+) -> None:
+    stored_under_the_old_rule(firestore, "u-alice", "alice", age=0)  # key unchanged
+    stored_under_the_old_rule(firestore, "u-sam", "Sam", age=1)  # "sam" -> "sarn"
+    stored_under_the_old_rule(firestore, "u-alıce", "al\u0131ce", age=2)  # look-alike
+    users = FirestoreUserRepository(firestore)
+    assert users.find_by_login(login_key("sam")) is None  # before: unreachable by name
+
+    report = rekey_username_claims(firestore)
+
+    assert (report.moved, report.unchanged) == (1, 1)
+    assert report.collisions == [("u-alıce", "al\u0131ce", "u-alice")]
+    assert claim_holder(firestore, Username("Sam").normalized) == "u-sam"
+    assert claim_holder(firestore, "sam") is None
+    assert claim_holder(firestore, "alice") == "u-alice"
+    found = users.find_by_login(login_key("SAM"))
+    assert found is not None and found.id == "u-sam"
+    again = rekey_username_claims(firestore)
+    assert (again.moved, again.unchanged, len(again.collisions)) == (0, 2, 1)
+
+
+def test_renaming_an_account_with_an_old_claim_never_frees_another_accounts_name(
+    firestore: Any,
+) -> None:
+    stored_under_the_old_rule(firestore, "u-alice", "alice", age=0)
+    stored_under_the_old_rule(firestore, "u-alıce", "al\u0131ce", age=1)
+    users = FirestoreUserRepository(firestore)
+    users.update("u-alıce", lambda u: u.edited({"username": Username("bob")}, T0))
+    assert claim_holder(firestore, "alice") == "u-alice"
+    assert claim_holder(firestore, "bob") == "u-alıce"

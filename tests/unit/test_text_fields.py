@@ -1,0 +1,75 @@
+"""Free text refuses control characters (422 per field); the document says so too."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.errors import InvalidInput
+from domain.text import check_text
+from interfaces.http.schemas.common import MULTI_LINE, SINGLE_LINE
+from tests.conftest import bearer, login, register
+from tests.unit.test_http_conventions import assert_problem
+
+pytestmark = pytest.mark.unit
+
+
+def refused(text: str, multiline: bool) -> bool:
+    try:
+        check_text("f", text, multiline=multiline)
+    except InvalidInput as exc:
+        return exc.code == "control_character"
+    return False
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=20), st.booleans())
+def test_the_document_states_the_rule_the_domain_applies(text: str, multiline: bool) -> None:
+    pattern = MULTI_LINE if multiline else SINGLE_LINE
+    assert refused(text, multiline) == (re.fullmatch(pattern, text) is None)
+
+
+def field_error(response: Any, field: str) -> None:
+    problem = assert_problem(response, 422, "control_character")
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, "control_character")]
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x1b[31m", "\x7f", "\x85", "a\nb", "\t"])
+def test_task_titles_refuse_control_characters(client: FlaskClient, bad: str) -> None:
+    register(client)
+    headers = bearer(login(client))
+    field_error(client.post("/tasks", headers=headers, json={"title": f"buy{bad}"}), "title")
+    task = client.post("/tasks", headers=headers, json={"title": "buy"}).get_json()
+    patch = client.patch(f"/tasks/{task['id']}", headers=headers, json={"title": f"x{bad}y"})
+    field_error(patch, "title")
+
+
+def test_descriptions_keep_tabs_and_line_breaks_only(client: FlaskClient) -> None:
+    register(client)
+    headers = bearer(login(client))
+    kept = "first line\r\n\tsecond line\n"
+    created = client.post("/tasks", headers=headers, json={"title": "t", "description": kept})
+    assert created.status_code == 201 and created.get_json()["description"] == kept
+    for bad in ("nul\x00", "bell\x07", "vt\x0b"):
+        response = client.post("/tasks", headers=headers, json={"title": "t", "description": bad})
+        field_error(response, "description")
+
+
+def test_names_refuse_control_characters(client: FlaskClient) -> None:
+    response = client.post(
+        "/register",
+        json={
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": "correct horse battery",
+            "name": "Al\x00ice",
+        },
+    )
+    field_error(response, "name")
+    register(client)
+    headers = bearer(login(client))
+    field_error(client.patch("/user", headers=headers, json={"last_name": "L\x9bx"}), "last_name")
