@@ -9,7 +9,7 @@ from typing import Protocol
 
 from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData, PasswordHasher
-from domain.errors import InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from domain.ids import new_id
 from domain.users import Email, User, Username, check_password_policy
 
@@ -79,8 +79,23 @@ class ChangePassword:
     new_password: str
 
 
+def chosen_username(value: str, *, users: UserRepository, own_id: str | None = None) -> Username:
+    """A name someone picks now. The look-alike of a name another account holds is taken
+    (409) before it is mixed-script (422), so the client hears why it cannot have it."""
+    try:
+        return Username.chosen(value)
+    except InvalidInput:
+        key = Username(value).normalized  # a name that cannot be at all keeps its own 422
+        holder = users.find_by_login(key)
+        if holder is not None and holder.id != own_id:
+            raise Conflict(
+                "This username is already registered.", code="username_taken", field="username"
+            ) from None
+        raise
+
+
 def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> User:
-    username, email = Username.chosen(cmd.username), Email(cmd.email)
+    username, email = chosen_username(cmd.username, users=users), Email(cmd.email)
     check_password_policy(cmd.password)
     user = User.register(
         id=new_id(),
@@ -109,7 +124,7 @@ def update_profile(cmd: UpdateProfile, *, users: UserRepository, clock: Clock) -
     changes: dict[str, object] = dict(cmd.changes)
     # A name or address that cannot be is a 422 before any I/O.
     if isinstance(username := changes.get("username"), str):
-        changes["username"] = Username.chosen(username)
+        changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
     now = clock.now()
