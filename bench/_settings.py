@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Which gunicorn settings: WEB_CONCURRENCY x GUNICORN_THREADS, measured (not part of
-`make bench`; its result documents the choice in gunicorn.conf.py and README, "Measured").
+`make bench`; its result documents the choice in gunicorn.conf.py and
+docs/decisions/0001-gunicorn-workers-and-threads.md).
 
     .venv/bin/python bench/_settings.py [--configs 1x8,2x4,2x8,3x4] [--rounds 2]
 

@@ -9,7 +9,8 @@ FIRESTORE_EMULATOR_HOST / STORAGE_EMULATOR_HOST (defaults 8080 / 9023), serves t
 the production gunicorn.conf.py (one gthread worker, so the worker measured is the one that
 did the work) on a free 127.0.0.1 port, makes an uploader with the service's command line,
 POSTs /datasets and reads the worker's VmHWM (peak resident set) from /proc. Exits non-zero
-when the peak is over --limit-mib, the memory cap the README claims.
+when the peak is over --limit-mib, the memory cap that
+docs/reference/datasets.md#limits-and-memory claims.
 """
 
 from __future__ import annotations

@@ -466,7 +466,7 @@ class FakeJobQueue:
         return self
 
 
-# -- datasets and files (SPEC §8) ------------------------------------------------------------
+# -- datasets and files ------------------------------------------------------------
 
 
 class FakeFileStore:

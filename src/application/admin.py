@@ -1,4 +1,4 @@
-"""Roles and administration (SPEC §5): listing users, and what only admins may do."""
+"""Roles and administration: listing users, and what only admins may do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Datasets (SPEC §8): CSV upload with validation, stored rows, export, deletion.
+"""Datasets (docs/reference/datasets.md): CSV upload with validation, stored rows, export, deletion.
 
 An import reads the uploaded file twice from the web layer's spool (a temporary file), never
 holding it in memory: pass 1 checks that the file is usable at all and infers column types;

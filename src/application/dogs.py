@@ -1,4 +1,4 @@
-"""Dog use cases (SPEC §7): public records by unique name; a picture comes from a job."""
+"""Dog use cases: public records by unique name; a picture comes from a job."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Files (SPEC §8): upload, download and delete a user's own files of any type."""
+"""Files (docs/reference/files.md): upload, download and delete a user's own files of any type."""
 
 from __future__ import annotations
 

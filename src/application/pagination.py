@@ -1,4 +1,4 @@
-"""Opaque cursors for ``?limit=&cursor=`` pagination (SPEC §2)."""
+"""Opaque cursors for ``?limit=&cursor=`` pagination (docs/reference/index.md)."""
 
 from __future__ import annotations
 

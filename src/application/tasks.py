@@ -1,4 +1,4 @@
-"""Task use cases (SPEC §6): a user's own to-do items; anybody else's do not exist."""
+"""Task use cases: a user's own to-do items; anybody else's do not exist."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dogs: adoption records with a unique name and a picture fetched in the background (SPEC §7)."""
+"""Dogs: adoption records with a unique name and a picture fetched in the background."""
 
 from __future__ import annotations
 

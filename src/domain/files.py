@@ -1,4 +1,4 @@
-"""Files (SPEC §8): a user's uploaded file of any type, kept byte for byte."""
+"""Files (docs/reference/files.md): a user's uploaded file of any type, kept byte for byte."""
 
 from __future__ import annotations
 

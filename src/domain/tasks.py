@@ -1,4 +1,4 @@
-"""Tasks: a user's own to-do items (SPEC §6)."""
+"""Tasks: a user's own to-do items (docs/reference/tasks.md)."""
 
 from __future__ import annotations
 

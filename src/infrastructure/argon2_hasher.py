@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from domain.errors import Unavailable
 
-# OWASP's minimum for argon2id; SPEC §3 forbids anything weaker.
+# OWASP's minimum for argon2id; docs/decisions/0002-argon2id-parameters.md allows nothing weaker.
 MIN_TIME_COST, MIN_MEMORY_KIB, MIN_PARALLELISM = 2, 19456, 1
 T = TypeVar("T")
 
@@ -43,8 +43,8 @@ class Argon2PasswordHasher:
         # ...and the hashes run on max_concurrent threads of their own: glibc keeps a freed
         # 19 MiB argon2 block in the malloc arena of the thread that used it, so hashing on
         # each of gunicorn's 8 request threads left a worker at ~255 MiB after a burst of
-        # logins instead of ~120 (README, "Measured"). Threads start on first use, after
-        # gunicorn's fork.
+        # logins instead of ~120 (docs/decisions/0003-hashing-on-dedicated-threads.md).
+        # Threads start on first use, after gunicorn's fork.
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 

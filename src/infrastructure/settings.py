@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     log_level: str = "INFO"
 
-    # Requests per client address on the unauthenticated entry points (README, "Abuse controls").
+    # Requests per client address on the unauthenticated entry points
+    # (docs/security.md#per-address-request-limits).
     rate_limit_enabled: bool = True
     rate_limit_storage_uri: SecretStr = SecretStr("memory://")  # redis://... for several
     rate_limit_register: str = "10/minute,100/hour"
@@ -73,7 +74,8 @@ class Settings(BaseSettings):
     pubsub_emulator_host: str | None = None
     storage_emulator_host: str | None = None
     storage_bucket: str = ""
-    # Datasets and files (SPEC §8, README): the multipart upload cap (413 past it) and
+    # Datasets and files (docs/reference/datasets.md#limits-and-memory): the multipart upload
+    # cap (413 past it) and
     # the CSV limits: data rows (413), columns (413), characters in one field (413; at most
     # the csv module's own limit).
     max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)

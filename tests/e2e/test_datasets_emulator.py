@@ -1,4 +1,4 @@
-"""SPEC §8 acceptance on the emulators (Firestore + Cloud Storage), through the Flask app:
+"""Acceptance on the emulators (Firestore + Cloud Storage), through the Flask app:
 the exact findings of a file with known problems, rows page by page, the stored object equal
 to the upload, the 401/403/404 rules, and bad input that leaves nothing behind."""
 

@@ -1,4 +1,4 @@
-"""SPEC §7 dogs over HTTP on the Firestore emulator, with the in-process job queue."""
+"""Dogs over HTTP on the Firestore emulator, with the in-process job queue."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FUZZ_SEED", "20261121"))
 # Cases per operation and phase; 44 operations x 3 phases: about a minute on 2 cores.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
-# The per-address limits and the failed-login throttle are SPEC features with their own
+# The per-address limits and the failed-login throttle are features with their own
 # tests; here they would only turn the fuzzer's own sign-ups and logins into 429s.
 UNTHROTTLED = {
     "RATE_LIMIT_REGISTER": "100000/minute",

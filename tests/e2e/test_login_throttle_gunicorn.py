@@ -1,4 +1,4 @@
-"""SPEC §3 acceptance: failed logins are throttled, through the real gunicorn server on the
+"""Failed logins are throttled (docs/security.md), through the real gunicorn server on the
 Firestore emulator (TRUSTED_PROXY_HOPS=0, so X-Forwarded-For is never believed)."""
 
 from __future__ import annotations

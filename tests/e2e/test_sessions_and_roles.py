@@ -1,4 +1,4 @@
-"""SPEC §4 and §5 over HTTP on the Firestore emulator: rotation, replay, logout, roles."""
+"""Sessions and roles over HTTP on the Firestore emulator: rotation, replay, logout, roles."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §6 tasks over HTTP on the Firestore emulator, and deletion of a user's 1,000 tasks."""
+"""Tasks over HTTP on the Firestore emulator, and deletion of a user's 1,000 tasks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §8 datasets over HTTP on in-memory fakes: roles, the report, rows, export, limits."""
+"""Datasets over HTTP on in-memory fakes: roles, the report, rows, export, limits."""
 
 from __future__ import annotations
 

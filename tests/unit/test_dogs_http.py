@@ -1,4 +1,4 @@
-"""SPEC §7 dogs over HTTP on in-memory fakes: names, ownership, adoption, picture jobs."""
+"""Dogs over HTTP on in-memory fakes: names, ownership, adoption, picture jobs."""
 
 from __future__ import annotations
 

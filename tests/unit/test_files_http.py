@@ -1,4 +1,4 @@
-"""SPEC §8 files over HTTP on in-memory fakes: owner only, size cap, names, download headers."""
+"""Files over HTTP on in-memory fakes: owner only, size cap, names, download headers."""
 
 from __future__ import annotations
 

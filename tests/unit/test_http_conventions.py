@@ -1,4 +1,4 @@
-"""SPEC §2 conventions through the Flask test client, on in-memory fakes."""
+"""docs/reference/index.md conventions through the Flask test client, on in-memory fakes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Access-token verification refuses every forgery in SPEC §4."""
+"""Access-token verification refuses every forgery docs/reference/sessions.md rules out."""
 
 from __future__ import annotations
 

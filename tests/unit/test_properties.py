@@ -120,7 +120,7 @@ def fullwidth(ch: str) -> str:
 )
 @example("Alice", ["keep"] * 32)
 def test_case_and_width_variants_are_one_name(text: str, changes: list[str]) -> None:
-    """SPEC: "Alice", "alice" and its fullwidth form are the same name."""
+    """docs/reference/accounts.md: "Alice", "alice" and its fullwidth form are the same name."""
     edit: dict[str, Callable[[str], str]] = {
         "upper": str.upper,
         "lower": str.lower,

@@ -1,4 +1,4 @@
-"""SPEC §6 tasks over HTTP on in-memory fakes: CRUD, validation, filter, pages, other users."""
+"""Tasks over HTTP on in-memory fakes: CRUD, validation, filter, pages, other users."""
 
 from __future__ import annotations
 

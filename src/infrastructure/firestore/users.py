@@ -287,7 +287,7 @@ class FirestorePrincipals:
 @translates_errors
 class FirestoreLoginLookup:
     """POST /login's reads: the name's claim and the failure records in one
-    BatchGetDocuments, then the account (README, "Measured": one round trip fewer)."""
+    BatchGetDocuments, then the account (docs/decisions/0015-login-round-trips.md)."""
 
     def __init__(self, client: firestore.Client) -> None:
         self._client = client

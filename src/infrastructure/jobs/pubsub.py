@@ -69,7 +69,7 @@ class PubSubJobQueue:
 
 @dataclass(frozen=True)
 class PubSubSetup:
-    """The topics and push subscriptions ``JOB_QUEUE=pubsub`` needs (README, "Background jobs")."""
+    """The topics and push subscriptions ``JOB_QUEUE=pubsub`` needs (docs/operations.md)."""
 
     project: str
     topic: str

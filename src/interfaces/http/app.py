@@ -1,4 +1,4 @@
-"""The Flask application factory: conventions of SPEC §2 wired around the area blueprints."""
+"""The Flask application factory: docs/reference/index.md's conventions around the blueprints."""
 
 from __future__ import annotations
 

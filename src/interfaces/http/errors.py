@@ -127,7 +127,7 @@ def register_error_handlers(app: Flask) -> None:
             if name.lower() in ("allow", "retry-after"):
                 response.headers[name] = value
         if status == 429 and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = "60"  # SPEC: every 429 says when to come back
+            response.headers["Retry-After"] = "60"  # every 429 says when to come back
         return response
 
     @app.errorhandler(Exception)

@@ -1,7 +1,7 @@
 """OpenAPI 3.1 generated from the routes' pydantic models (spectree), and Swagger UI at /docs.
 
 Routes declare their models with ``doc(...)``; firegate parses requests itself (see
-parsing.py) so that 400 and 422 are told apart exactly as SPEC §2 requires, hence
+parsing.py) so that 400 and 422 are told apart exactly as docs/reference/index.md says, hence
 ``skip_validation=True``: spectree only documents.
 """
 

@@ -53,7 +53,7 @@ class Services:
     set_role: Callable[[str, str], User]
     set_disabled: Callable[[str, bool], User]
     ready: Callable[[], bool]
-    # datasets and files (SPEC §8)
+    # datasets and files (docs/reference/datasets.md)
     import_dataset: Callable[[Actor, ImportDataset], Dataset]
     list_datasets: Callable[[Actor, int, str | None], Page[Dataset]]
     show_dataset: Callable[[Actor, str], Dataset]
@@ -63,13 +63,13 @@ class Services:
     upload_file: Callable[[Actor, Upload], StoredFile]
     open_file: Callable[[Actor, str], tuple[StoredFile, Iterator[bytes]]]
     delete_file: Callable[[Actor, str], None]
-    # tasks (SPEC §6)
+    # tasks (docs/reference/tasks.md)
     create_task: Callable[[NewTask], Task]
     list_tasks: Callable[[TaskQuery], Page[Task]]
     get_task: Callable[[str, str], Task]
     edit_task: Callable[[EditTask], Task]
     delete_task: Callable[[str, str], None]
-    # dogs (SPEC §7) and the background jobs behind their pictures
+    # dogs (docs/reference/dogs.md) and the background jobs behind their pictures
     list_dogs: Callable[[DogQuery], Page[Dog]]
     get_dog: Callable[[str], Dog]
     create_dog: Callable[[NewDog], Dog]

@@ -1,4 +1,4 @@
-"""SPEC §3: register, login, and the caller's own account."""
+"""docs/reference/accounts.md: register, login, and the caller's own account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §8: CSV datasets. Uploading needs the uploader or admin role; a dataset is visible to
+"""CSV datasets. Uploading needs the uploader or admin role; a dataset is visible to
 its owner and to admins, and answers 404 to anyone else, like a missing one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §7: dogs by unique name. Reading is public; changing is for the owner or an admin."""
+"""Dogs by unique name. Reading is public; changing is for the owner or an admin."""
 
 from __future__ import annotations
 

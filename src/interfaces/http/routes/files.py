@@ -1,4 +1,4 @@
-"""SPEC §8: a user's own files of any type; another user's file answers 404."""
+"""docs/reference/files.md: a user's own files of any type; another user's file answers 404."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §4: POST /auth/firebase — a Firebase ID token in, a firegate token pair out."""
+"""POST /auth/firebase — a Firebase ID token in, a firegate token pair out."""
 
 from __future__ import annotations
 

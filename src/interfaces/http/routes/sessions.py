@@ -1,4 +1,4 @@
-"""SPEC §4: refresh, renewal, logout, who am I, and the caller's sessions."""
+"""docs/reference/sessions.md: refresh, renewal, logout, who am I, and the caller's sessions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §6: the caller's own tasks. Another user's task answers 404, like a missing one."""
+"""The caller's own tasks. Another user's task answers 404, like a missing one."""
 
 from __future__ import annotations
 

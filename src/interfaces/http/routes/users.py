@@ -1,4 +1,4 @@
-"""SPEC §5: users and roles. Admin-only changes; public fields for everybody else."""
+"""Users and roles. Admin-only changes; public fields for everybody else."""
 
 from __future__ import annotations
 
