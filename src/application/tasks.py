@@ -63,7 +63,7 @@ class EditTask:
 
     owner_id: str
     task_id: str
-    changes: tuple[tuple[str, str | bool | datetime | None], ...]
+    changes: tuple[tuple[str, object], ...]  # the entity checks each value
 
 
 @dataclass(frozen=True)
