@@ -322,7 +322,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         get_user=partial(accounts.get_user, users=a.users),
         update_profile=partial(accounts.update_profile, users=a.users, clock=a.clock),
         change_password=partial(
-            accounts.change_password, users=a.users, hasher=a.hasher, clock=a.clock
+            login_cases.change_password,
+            users=a.users,
+            hasher=a.hasher,
+            clock=a.clock,
+            throttle=a.throttle,
+            throttle_policy=login_throttle_policy(settings),
         ),
         delete_user=partial(
             accounts.delete_user, users=a.users, clock=a.clock, audit=a.audit, owned=owned

@@ -194,11 +194,13 @@ class FakeHasher:
     def __init__(self, version: int = 1) -> None:
         self.version = version
         self.dummy_verifications = 0
+        self.verifications = 0
 
     def hash(self, password: str) -> str:
         return f"fake${self.version}${password}"
 
     def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
         return password_hash.split("$", 2)[2] == password
 
     def verify_dummy(self, password: str) -> None:

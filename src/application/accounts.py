@@ -9,7 +9,7 @@ from typing import Protocol
 
 from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData, PasswordHasher
-from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.users import Email, User, Username, check_password_policy
 
@@ -71,14 +71,6 @@ class UpdateProfile:
     changes: tuple[tuple[str, str | None], ...]
 
 
-@dataclass(frozen=True)
-class ChangePassword:
-    user_id: str
-    session_id: str
-    current_password: str
-    new_password: str
-
-
 def chosen_username(value: str, *, users: UserRepository, own_id: str | None = None) -> Username:
     """A name someone picks now. The look-alike of a name another account holds is taken
     (409) before it is mixed-script (422), so the client hears why it cannot have it."""
@@ -129,32 +121,6 @@ def update_profile(cmd: UpdateProfile, *, users: UserRepository, clock: Clock) -
         changes["email"] = Email(email)
     now = clock.now()
     return users.update(cmd.user_id, lambda u: u.edited(changes, now))
-
-
-def change_password(
-    cmd: ChangePassword, *, users: UserRepository, hasher: PasswordHasher, clock: Clock
-) -> None:
-    user = users.get(cmd.user_id)
-    if user is None or user.deleted_at is not None:
-        raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    if user.password_hash is None or not hasher.verify(user.password_hash, cmd.current_password):
-        raise PermissionDenied(
-            "The current password is not correct.", code="invalid_current_password"
-        )
-    check_password_policy(cmd.new_password)
-    if cmd.new_password == cmd.current_password:
-        raise InvalidInput.field(
-            "new_password",
-            "The new password must differ from the current one.",
-            "password_unchanged",
-        )
-    new_hash = hasher.hash(cmd.new_password)
-    now = clock.now()
-    users.update(
-        cmd.user_id,
-        lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
-        keep_session=cmd.session_id,
-    )
 
 
 DELETE_BATCH = 200

@@ -1,4 +1,5 @@
-"""Password login: throttled, constant-time for unknown names, audited."""
+"""Password checks: login (throttled, constant-time for unknown names, audited) and the
+password change, whose current-password guesses count in the same throttle."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from application.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher, TokenIssuer
 from application.sessions import SessionRepository, start_session
 from application.tokens import TokenPair, TokenPolicy
-from domain.errors import PermissionDenied, RateLimited, Unauthenticated
+from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
-from domain.users import User
+from domain.users import User, check_password_policy
 from domain.users import login_key as claim_key
 
 
@@ -75,6 +76,17 @@ INVALID_CREDENTIALS = "invalid_credentials"
 TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
 
 
+def _blocked(records: dict[str, FailureRecord], now: datetime) -> RateLimited | None:
+    blocks = [record for record in records.values() if record.blocked(now)]
+    if not blocks:
+        return None
+    return RateLimited(
+        "Too many failed logins; try again later.",
+        retry_after=max(record.retry_after(now) for record in blocks),
+        code=TOO_MANY_LOGIN_FAILURES,
+    )
+
+
 def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated("Invalid username or password.", code=INVALID_CREDENTIALS)
 
@@ -97,16 +109,11 @@ def login(
     rules = throttle_policy.rules_for(login_key, cmd.client_ip)
     found = lookup.load(login_key, [key for key, _ in rules])
     records = found.failures
-    now = clock.now()
-    blocks = [record for record in records.values() if record.blocked(now)]
-    if blocks:
+    blocked = _blocked(records, clock.now())
+    if blocked is not None:
         # Decided before any lookup or hash, so known and unknown names are throttled alike.
         audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
-        raise RateLimited(
-            "Too many failed logins; try again later.",
-            retry_after=max(record.retry_after(now) for record in blocks),
-            code=TOO_MANY_LOGIN_FAILURES,
-        )
+        raise blocked
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
         throttle.record_failure(rules, clock.now())
@@ -148,3 +155,55 @@ def login(
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
     return pair
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    user_id: str
+    session_id: str
+    current_password: str
+    new_password: str
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+def change_password(
+    cmd: ChangePassword,
+    *,
+    users: Users,
+    hasher: PasswordHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+) -> None:
+    """A wrong current password is a failed login of the account by its username: it is
+    counted, and a blocked account or address is refused before any hash is spent."""
+    user = users.get(cmd.user_id)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    rules = throttle_policy.rules_for(user.username.normalized, cmd.client_ip)
+    records = throttle.load([key for key, _ in rules])
+    blocked = _blocked(records, clock.now())
+    if blocked is not None:
+        raise blocked
+    if user.password_hash is None or not hasher.verify(user.password_hash, cmd.current_password):
+        throttle.record_failure(rules, clock.now())
+        raise PermissionDenied(
+            "The current password is not correct.", code="invalid_current_password"
+        )
+    success_key = throttle_policy.success_key(user.username.normalized, cmd.client_ip)
+    if success_key in records:
+        throttle.reset(success_key)
+    check_password_policy(cmd.new_password)
+    if cmd.new_password == cmd.current_password:
+        raise InvalidInput.field(
+            "new_password",
+            "The new password must differ from the current one.",
+            "password_unchanged",
+        )
+    new_hash = hasher.hash(cmd.new_password)
+    now = clock.now()
+    users.update(
+        cmd.user_id,
+        lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
+        keep_session=cmd.session_id,
+    )

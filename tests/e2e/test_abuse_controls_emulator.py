@@ -79,3 +79,33 @@ def test_success_clears_only_this_account_from_this_address(
         "account:alice": 3,
         f"ip:{OWNER}": 3,
     }
+
+
+def change_password(client: FlaskClient, token: str, current: str, forwarded_for: str) -> Any:
+    return client.put(
+        "/user/password",
+        json={"current_password": current, "new_password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": PROXY},
+    )
+
+
+def test_password_change_guesses_are_throttled(proxied_client: FlaskClient) -> None:
+    """A stolen access token does not buy unlimited guesses at the current password: they
+    count as failed logins of the account, and once blocked even the right one waits."""
+    register(proxied_client, "alice")
+    answer = login(proxied_client, ATTACKER, PASSWORD)
+    assert answer.status_code == 200
+    token = answer.get_json()["access_token"]
+    statuses = [
+        change_password(proxied_client, token, f"guess number {n}", ATTACKER).status_code
+        for n in range(40)
+    ]
+    limit = LoginThrottlePolicy().per_account_ip.max_failures
+    assert statuses[:limit] == [403] * limit
+    assert set(statuses[limit:]) == {429}
+    blocked = change_password(proxied_client, token, PASSWORD, ATTACKER)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
+    assert blocked.get_json()["code"] == "too_many_login_failures"
+    # The account's owner, elsewhere, is not locked out by the guesses.
+    assert login(proxied_client, OWNER, PASSWORD).status_code == 200

@@ -8,11 +8,11 @@ import pytest
 
 from application import accounts
 from application import login as login_cases
-from application.accounts import ChangePassword, Register, UpdateProfile
+from application.accounts import Register, UpdateProfile
 from application.authentication import Actor, authenticate
-from application.login import Login
+from application.login import ChangePassword, Login
 from application.tokens import TokenPair, TokenPolicy
-from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Role, User
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
@@ -30,6 +30,9 @@ from tests.fakes import (
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"
+
+
+IP = "192.0.2.1"
 
 
 class World:
@@ -57,9 +60,7 @@ class World:
         )
         return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
 
-    def login(
-        self, login: str = "alice", password: str = PASSWORD, ip: str = "192.0.2.1"
-    ) -> TokenPair:
+    def login(self, login: str = "alice", password: str = PASSWORD, ip: str = IP) -> TokenPair:
         return login_cases.login(
             Login(login=login, password=password, client_ip=ip),
             users=self.users,
@@ -72,6 +73,16 @@ class World:
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
             audit=self.audit,
+        )
+
+    def change_password(self, cmd: ChangePassword) -> None:
+        login_cases.change_password(
+            cmd,
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
         )
 
     def authenticate(self, token: str) -> Actor:
@@ -182,16 +193,13 @@ def test_change_password_ends_other_sessions_only(world: World) -> None:
     view = world.register("alice")
     mine, other = world.login(), world.login()
     actor = world.authenticate(mine.access_token)
-    accounts.change_password(
+    world.change_password(
         ChangePassword(
             user_id=view.id,
             session_id=actor.session_id,
             current_password=PASSWORD,
             new_password="a brand new passphrase",
-        ),
-        users=world.users,
-        hasher=world.hasher,
-        clock=world.clock,
+        )
     )
     assert world.authenticate(mine.access_token).user_id == view.id
     with pytest.raises(Unauthenticated):
@@ -205,19 +213,32 @@ def test_change_password_requires_current_and_policy(world: World) -> None:
     view = world.register("alice")
     sid = world.authenticate(world.login().access_token).session_id
     with pytest.raises(PermissionDenied):
-        accounts.change_password(
-            ChangePassword(view.id, sid, "wrong password", "a brand new passphrase"),
-            users=world.users,
-            hasher=world.hasher,
-            clock=world.clock,
+        world.change_password(
+            ChangePassword(view.id, sid, "wrong password", "a brand new passphrase")
         )
     with pytest.raises(InvalidInput):
-        accounts.change_password(
-            ChangePassword(view.id, sid, PASSWORD, "password"),
-            users=world.users,
-            hasher=world.hasher,
-            clock=world.clock,
-        )
+        world.change_password(ChangePassword(view.id, sid, PASSWORD, "password"))
+
+
+def test_wrong_current_passwords_are_throttled_like_failed_logins(world: World) -> None:
+    view = world.register("alice")
+    sid = world.authenticate(world.login(ip=IP).access_token).session_id
+    limit = world.throttle_policy.per_account_ip.max_failures
+    for _ in range(limit):
+        with pytest.raises(PermissionDenied):
+            world.change_password(ChangePassword(view.id, sid, "a wrong guess", "x" * 12, IP))
+    spent = world.hasher.verifications
+    # Blocked now: even the right password is refused, before any hash is spent, and the
+    # same block holds for logins of the account from that address.
+    with pytest.raises(RateLimited) as info:
+        world.change_password(ChangePassword(view.id, sid, PASSWORD, "a brand new passphrase", IP))
+    assert info.value.code == "too_many_login_failures" and info.value.retry_after >= 1
+    assert world.hasher.verifications == spent
+    with pytest.raises(RateLimited):
+        world.login("alice", PASSWORD, ip=IP)
+    world.clock.advance(seconds=info.value.retry_after + 1)
+    world.change_password(ChangePassword(view.id, sid, PASSWORD, "a brand new passphrase", IP))
+    assert world.login("alice", "a brand new passphrase").access_token
 
 
 def test_delete_frees_names_and_kills_tokens(world: World) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from application.accounts import ChangePassword, Register, UpdateProfile
+from application.accounts import Register, UpdateProfile
 from application.admin import AdminChange, UserListing
 from application.authentication import Actor
 from application.datasets import ImportDataset, RowsPage
@@ -16,7 +16,7 @@ from application.dogs import DogQuery, EditDog, NewDog
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
-from application.login import Login
+from application.login import ChangePassword, Login
 from application.pagination import Page
 from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import ChangePassword, Register, UpdateProfile
+from application.accounts import Register, UpdateProfile
 from application.authentication import Actor
-from application.login import Login
+from application.login import ChangePassword, Login
 from application.tokens import TokenPair
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
@@ -129,7 +129,12 @@ def delete_me(actor: Actor) -> Response:
 
 
 @bp.put("/user/password")
-@doc(json=ChangePasswordRequest, responses={204: None, 403: Problem}, auth=True, tags=TAGS)
+@doc(
+    json=ChangePasswordRequest,
+    responses={204: None, 403: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
 @authenticated
 def change_password(actor: Actor) -> Response:
     """Change the password; every other session ends."""
@@ -140,6 +145,7 @@ def change_password(actor: Actor) -> Response:
             session_id=actor.session_id,
             current_password=body.current_password,
             new_password=body.new_password,
+            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
         )
     )
     return no_content()
