@@ -236,7 +236,10 @@ class User:
         return replace(self, role=role, updated_at=now)
 
     def with_disabled(self, disabled: bool, now: datetime) -> User:
-        return replace(self, disabled=disabled, updated_at=now)
+        """Disabling ends every session for good: enabling again brings none of them back,
+        a thief's included; the owner logs in anew."""
+        user = replace(self, disabled=disabled, updated_at=now)
+        return user.ending_all_sessions(now) if disabled and not self.disabled else user
 
     def ending_all_sessions(self, now: datetime) -> User:
         """Bump the version every session was minted at, so all of them stop working."""

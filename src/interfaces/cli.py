@@ -45,13 +45,14 @@ def set_role(username: str, role: str) -> None:
 @click.argument("username")
 @click.option("--enable", is_flag=True, help="Enable the account again.")
 def disable(username: str, enable: bool) -> None:
-    """Disable USERNAME (takes effect on their next request), or --enable it."""
+    """Disable USERNAME, ending every session of it at once, or --enable it again."""
     try:
         user = services().set_disabled(username, not enable)
     except DomainError as exc:
         _fail(exc)
     else:
-        click.echo(f"{user.username.value} ({user.id}) is {'enabled' if enable else 'disabled'}")
+        state = "enabled" if enable else "disabled; every session of it has ended"
+        click.echo(f"{user.username.value} ({user.id}) is {state}")
 
 
 @users_cli.command("list")

@@ -175,7 +175,7 @@ def test_roles_and_administration(app: Flask, client: FlaskClient) -> None:
     make_admin(app, "alice")
     disabled = client.patch(f"/users/{bob['id']}", json={"disabled": True}, headers=admin)
     assert disabled.status_code == 200 and disabled.get_json()["disabled"] is True
-    assert client.get("/user", headers=user).status_code == 403
+    assert client.get("/user", headers=user).status_code == 401  # its sessions have ended
     assert client.delete(f"/users/{bob['id']}", headers=admin).status_code == 204
     assert client.get(f"/users/{bob['id']}", headers=admin).status_code == 404
     register(client, "bob")  # the name is free again
@@ -218,3 +218,30 @@ def test_cli_list_and_disable(app: Flask, client: FlaskClient) -> None:
 def test_jwks_with_hs256_is_empty(client: FlaskClient) -> None:
     response = client.get("/.well-known/jwks.json")
     assert response.status_code == 200 and response.get_json() == {"keys": []}
+
+
+def test_disabling_ends_every_session_for_good(app: Flask, client: FlaskClient) -> None:
+    """Enabling an account again brings back none of its old tokens (a thief's included)."""
+    register(client, "admin")
+    make_admin(app, "admin")
+    admin = bearer(login_pair(client, "admin")["access_token"])
+    bob = register(client, "bob")
+    pair = login_pair(client, "bob")
+    old = bearer(pair["access_token"])
+    for disabled in (True, False):
+        answer = client.patch(f"/users/{bob['id']}", json={"disabled": disabled}, headers=admin)
+        assert answer.status_code == 200 and answer.get_json()["disabled"] is disabled
+    assert client.get("/user", headers=old).status_code == 401
+    refreshed = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 401
+    fresh = bearer(login_pair(client, "bob")["access_token"])
+    assert client.get("/user", headers=fresh).status_code == 200
+    # The command line ends them too, and says so.
+    pair = login_pair(client, "bob")
+    runner = app.test_cli_runner()
+    disabled = runner.invoke(args=["users", "disable", "bob"])
+    assert disabled.exit_code == 0 and "every session" in disabled.output
+    assert runner.invoke(args=["users", "disable", "bob", "--enable"]).exit_code == 0
+    assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
+    refreshed = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 401
