@@ -239,8 +239,8 @@ def test_disabling_ends_every_session_for_good(app: Flask, client: FlaskClient) 
     # The command line ends them too, and says so.
     pair = login_pair(client, "bob")
     runner = app.test_cli_runner()
-    disabled = runner.invoke(args=["users", "disable", "bob"])
-    assert disabled.exit_code == 0 and "every session" in disabled.output
+    ended = runner.invoke(args=["users", "disable", "bob"])
+    assert ended.exit_code == 0 and "every session" in ended.output
     assert runner.invoke(args=["users", "disable", "bob", "--enable"]).exit_code == 0
     assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
     refreshed = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})

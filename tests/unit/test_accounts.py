@@ -150,8 +150,12 @@ def test_disabled_user_cannot_log_in_or_use_tokens(world: World) -> None:
     world.users.update(view.id, lambda u: u.with_disabled(True, world.clock.now()))
     with pytest.raises(PermissionDenied):
         world.login()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Unauthenticated):  # disabling ended the session
         world.authenticate(token)
+    world.users.update(view.id, lambda u: u.with_disabled(False, world.clock.now()))
+    with pytest.raises(Unauthenticated):  # and enabling again does not bring it back
+        world.authenticate(token)
+    assert world.authenticate(world.login().access_token).user_id == view.id
 
 
 def test_authenticate_uses_stored_role_not_the_claim(world: World) -> None:
