@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +89,18 @@ def signing_key(settings: Settings) -> SigningKey:
     if settings.jwt_secret is None:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
+
+
+def refresh_successor_key(settings: Settings) -> bytes:
+    """A key of its own for refresh-token successors, derived from the signing secret, so
+    every instance shares it and it changes when that secret does."""
+    if settings.jwt_private_key:
+        material = settings.jwt_private_key.get_secret_value().encode()
+    elif settings.jwt_secret is not None:
+        material = settings.jwt_secret.get_secret_value().encode()
+    else:  # the settings validator guarantees one or the other
+        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
+    return hmac.new(material, b"firegate refresh-token successor", hashlib.sha256).digest()
 
 
 def login_throttle_policy(settings: Settings) -> LoginThrottlePolicy:
@@ -269,6 +283,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
         session_lifetime=timedelta(seconds=settings.session_lifetime),
         refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
+        successor_key=refresh_successor_key(settings),
     )
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [

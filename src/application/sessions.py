@@ -82,8 +82,9 @@ def refresh(
 ) -> TokenPair:
     """Rotate: a new pair for the same session; the presented refresh token is spent.
 
-    A token spent within ``policy.refresh_grace`` gets a sibling (parallel refreshes of one
-    client); a token spent before that is a replay and revokes the whole session.
+    The successor is derived from the presented token, so parallel refreshes with one token
+    all get the same one while it is current and the token was spent within
+    ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session.
     """
     match = _REFRESH_TOKEN.fullmatch(refresh_token)
     if match is None or not _session_id(match[1]):
@@ -100,19 +101,19 @@ def refresh(
     ):
         raise _invalid_refresh()
     presented = hash_refresh_secret(secret)
-    new_secret = secrets.token_urlsafe(32)
-    new_hash = hash_refresh_secret(new_secret)
+    successor_secret = policy.successor_secret(secret)
+    successor = hash_refresh_secret(successor_secret)
     after = sessions.update(
         session_id,
         lambda s: s.refreshed(
             presented=presented,
-            new_hash=new_hash,
+            successor=successor,
             now=now,
             grace=policy.refresh_grace,
             idle_timeout=policy.refresh_ttl,
         ),
     )
-    if after is None or new_hash not in after.refresh_hashes:
+    if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
         if after is not None and after.revoked_at == now:  # this call found the replay
             audit.record(
                 AuditEvent(
@@ -128,7 +129,7 @@ def refresh(
                 code="refresh_token_reused",
             )
         raise _invalid_refresh()
-    return token_pair(user, after, new_secret, tokens=tokens, now=now, policy=policy)
+    return token_pair(user, after, successor_secret, tokens=tokens, now=now, policy=policy)
 
 
 def renew(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from dataclasses import dataclass
+import hmac
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from application.ports import TokenIssuer
@@ -26,6 +29,16 @@ class TokenPolicy:
     refresh_ttl: timedelta = timedelta(days=7)
     session_lifetime: timedelta = timedelta(days=30)
     refresh_grace: timedelta = timedelta(seconds=10)
+    # Keys the successor of a refresh token. Every instance must share it (bootstrap derives
+    # it from the signing secret); the random default suits a single process (tests).
+    successor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def successor_secret(self, secret: str) -> str:
+        """The refresh secret that follows ``secret``: the same for every caller that presents
+        it, and unknowable without the key, so nothing new is stored and a thief holding a
+        spent token cannot compute the live one."""
+        digest = hmac.new(self.successor_key, secret.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def hash_refresh_secret(secret: str) -> str:

@@ -1,8 +1,10 @@
 """Login sessions: one per login, referenced by access tokens (``sid``) and refresh tokens.
 
-Refresh tokens rotate on every use. The session keeps the hashes of its currently valid
-refresh tokens and of recently spent ones; presenting a spent one inside the grace window
-(parallel refreshes of one client) mints a sibling token, after it revokes the session.
+Refresh tokens rotate on every use. A token's successor is derived from it, so every caller
+that presents one token gets the same successor. The session keeps the hash of its current
+refresh token and of recently spent ones: a spent one presented again inside the grace
+window, while its successor is still current (parallel refreshes of one client), gets that
+successor again; any other reuse revokes the session. One chain stays live, never a fork.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-MAX_SIBLINGS = 16  # valid refresh tokens minted in one grace window
 MAX_SPENT = 64  # spent hashes remembered for replay detection
 
 
@@ -72,16 +73,18 @@ class Session:
         self,
         *,
         presented: str,
-        new_hash: str,
+        successor: str,
         now: datetime,
         grace: timedelta,
         idle_timeout: timedelta,
     ) -> Session:
-        """The session after presenting refresh-token hash ``presented``.
+        """The session after presenting refresh-token hash ``presented``, whose successor
+        (derived from the token itself) hashes to ``successor``.
 
-        - a current token: rotated — ``new_hash`` is the only valid token, the others spent;
-        - a token spent less than ``grace`` ago: ``new_hash`` is added as a sibling;
-        - a token spent longer ago: replay — the session is revoked;
+        - a current token: rotated — ``successor`` is the only valid token;
+        - a token spent less than ``grace`` ago whose successor is still current: unchanged
+          (the caller gets that successor again: parallel refreshes share one chain);
+        - any other spent token (too late, or its chain has moved on): the session is revoked;
         - anything else, or an unusable session: unchanged (the caller answers 401).
         """
         if self.revoked_at is not None or now >= self.expires_at or self.idle(now, idle_timeout):
@@ -89,13 +92,13 @@ class Session:
         if presented in self.refresh_hashes:
             spent = self.spent + tuple((h, now) for h in self.refresh_hashes)
             return replace(
-                self, refresh_hashes=(new_hash,), spent=spent[-MAX_SPENT:], last_used_at=now
+                self, refresh_hashes=(successor,), spent=spent[-MAX_SPENT:], last_used_at=now
             )
         spent_at = dict(self.spent).get(presented)
         if spent_at is None:
             return self
-        if now - spent_at <= grace and len(self.refresh_hashes) < MAX_SIBLINGS:
-            return replace(self, refresh_hashes=(*self.refresh_hashes, new_hash), last_used_at=now)
+        if now - spent_at <= grace and self.refresh_hashes == (successor,):
+            return self
         return self.revoked(now)
 
     def active(self, now: datetime, idle_timeout: timedelta) -> bool:

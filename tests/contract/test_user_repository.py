@@ -221,7 +221,7 @@ def test_session_update_is_atomic_read_modify_write(repos: Repos) -> None:
         session.id,
         lambda s: s.refreshed(
             presented="h",
-            new_hash="h2",
+            successor="h2",
             now=later,
             grace=timedelta(seconds=10),
             idle_timeout=timedelta(days=7),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,22 +63,48 @@ def test_replay_after_grace_kills_the_newest_tokens(client: FlaskClient) -> None
     assert refresh(client, newest["refresh_token"]).status_code == 401
 
 
-def test_ten_parallel_refreshes_leave_the_user_logged_in(app: Flask) -> None:
+def test_thirty_parallel_refreshes_share_one_successor_and_one_chain(app: Flask) -> None:
     client = app.test_client()
     register(client)
     first = login_pair(client)
+    start = threading.Barrier(30)
 
-    def one(_: int) -> Any:
-        return refresh(app.test_client(), first["refresh_token"])
+    def one(_: int) -> tuple[Any, float]:
+        own = app.test_client()
+        start.wait()
+        began = time.monotonic()
+        response = refresh(own, first["refresh_token"])
+        return response, time.monotonic() - began
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        responses = list(pool.map(one, range(10)))
-    assert [r.status_code for r in responses] == [200] * 10
-    for response in responses:  # whichever answer the client keeps, it goes on working
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        results = list(pool.map(one, range(30)))
+    statuses = [response.status_code for response, _ in results]
+    assert statuses == [200] * 30, statuses
+    successors = {response.get_json()["refresh_token"] for response, _ in results}
+    assert len(successors) == 1  # every caller got the same successor: no fork
+    slowest = max(elapsed for _, elapsed in results)
+    assert slowest < 2, slowest  # an e2e bound on the emulator: definite answers, fast
+    for response, _ in results:  # whichever answer the client keeps, it goes on working
         pair = response.get_json()
         assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 200
-    kept = responses[-1].get_json()
-    assert refresh(client, kept["refresh_token"]).status_code == 200
+    # Exactly one live chain: the successor rotates on, and the spent token, presented
+    # again once the chain has moved, is a replay that ends the session.
+    (successor,) = successors
+    after = refresh(client, successor)
+    assert after.status_code == 200
+    assert refresh(client, first["refresh_token"]).get_json()["code"] == "refresh_token_reused"
+    assert refresh(client, after.get_json()["refresh_token"]).status_code == 401
+
+
+def test_a_replay_inside_the_window_gets_the_same_successor(client: FlaskClient) -> None:
+    register(client)
+    first = login_pair(client)
+    owner = refresh(client, first["refresh_token"]).get_json()
+    thief = refresh(client, first["refresh_token"]).get_json()
+    assert thief["refresh_token"] == owner["refresh_token"]
+    time.sleep(2.2)  # past the 1-second window: now the same token is a replay
+    assert refresh(client, first["refresh_token"]).get_json()["code"] == "refresh_token_reused"
+    assert refresh(client, owner["refresh_token"]).status_code == 401
 
 
 def test_logout_and_ending_a_session_take_effect_at_once(client: FlaskClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -63,14 +64,50 @@ def test_replay_after_grace_revokes_the_session(world: SessionWorld) -> None:
         world.authenticate(second.access_token)  # and so is the newest access token
 
 
-def test_parallel_refreshes_inside_grace_all_get_working_tokens(world: SessionWorld) -> None:
+def test_parallel_refreshes_inside_grace_get_one_successor(world: SessionWorld) -> None:
     first = world.login()
     pairs = [world.refresh(first.refresh_token) for _ in range(10)]
+    assert len({pair.refresh_token for pair in pairs}) == 1  # one chain, not ten
     world.clock.advance(seconds=5)
-    kept = pairs[-1]  # whichever answer the client keeps goes on working
-    later = world.refresh(kept.refresh_token)
+    later = world.refresh(pairs[0].refresh_token)
     world.clock.advance(seconds=30)
     assert world.refresh(later.refresh_token).access_token
+
+
+def test_a_replay_inside_the_window_gets_the_same_successor_not_a_fork(
+    world: SessionWorld,
+) -> None:
+    first = world.login()
+    owner = world.refresh(first.refresh_token)
+    world.clock.advance(seconds=3)
+    thief = world.refresh(first.refresh_token)
+    assert thief.refresh_token == owner.refresh_token  # nothing new to keep rotating
+    world.clock.advance(seconds=30)
+    with pytest.raises(Unauthenticated) as info:  # and later it is a replay
+        world.refresh(first.refresh_token)
+    assert info.value.code == "refresh_token_reused"
+    with pytest.raises(Unauthenticated):
+        world.refresh(owner.refresh_token)
+
+
+def test_a_token_whose_chain_moved_on_is_a_replay_even_inside_the_window(
+    world: SessionWorld,
+) -> None:
+    first = world.login()
+    second = world.refresh(first.refresh_token)
+    third = world.refresh(second.refresh_token)
+    with pytest.raises(Unauthenticated) as info:
+        world.refresh(first.refresh_token)  # its successor is spent: no second chain
+    assert info.value.code == "refresh_token_reused"
+    with pytest.raises(Unauthenticated):
+        world.refresh(third.refresh_token)
+
+
+def test_successors_are_keyed(world: SessionWorld) -> None:
+    """Without the key nobody can compute a token's successor from a spent token."""
+    other = replace(world.policy, successor_key=b"another key" * 3)
+    assert world.policy.successor_secret("s") != other.successor_secret("s")
+    assert world.policy.successor_secret("s") == world.policy.successor_secret("s")
 
 
 def test_garbage_and_unknown_refresh_tokens(world: SessionWorld) -> None:
