@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import Aborted, AlreadyExists
+from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
 from application.login import LoginRecords
@@ -27,6 +30,7 @@ from infrastructure.firestore.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+CAS_ATTEMPTS = 50  # reads and commits of one account change before a 503
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
@@ -171,54 +175,89 @@ class FirestoreUserRepository:
             return None
         return user
 
+    def _change_batch(
+        self,
+        ref: firestore.DocumentReference,
+        read_at: Any,
+        old: User,
+        new: User,
+        keep_session: str | None,
+    ) -> tuple[firestore.WriteBatch, list[tuple[str, firestore.DocumentReference]]]:
+        """One commit that turns ``old`` into ``new`` if the account is unchanged since
+        ``read_at``, moving the claims of a changed name or address; and the new claims."""
+        moved = [
+            (collection, self._claim(collection, before), self._claim(collection, after))
+            for collection, before, after in (
+                (USERNAMES, old.username.normalized, new.username.normalized),
+                (EMAILS, old.email.normalized, new.email.normalized),
+            )
+            if before != after
+        ]
+        batch = self._client.batch()
+        if moved:
+            # The old claims are read first: a claim under a key of an older rule may be
+            # another account's (docs/decisions/0052-look-alike-usernames.md).
+            for claim in self._client.get_all([before for _, before, _ in moved], **BOUNDED):
+                if claim.exists and (claim.to_dict() or {}).get("user_id") == old.id:
+                    batch.delete(claim.reference)
+            for collection, _, after in moved:
+                batch.create(after, {"user_id": old.id, "kind": collection})
+        batch.update(
+            ref, user_to_doc(new), option=self._client.write_option(last_update_time=read_at)
+        )
+        if keep_session and new.token_version != old.token_version:
+            batch.update(
+                self._client.collection(SESSIONS).document(keep_session),
+                {"token_version": new.token_version},
+            )
+        return batch, [(collection, after) for collection, _, after in moved]
+
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
     ) -> User:
+        # Compare-and-set, not a read-write transaction: the user document is read without a
+        # lock and written back with a precondition on its update time, and a new claim is a
+        # blind create in the same commit. Thirty accounts renaming themselves to one free
+        # name then get one success and 29 immediate AlreadyExists (409), instead of locking
+        # the target claim against each other until the retry budget runs out
+        # (docs/decisions/0060-renames-by-compare-and-set.md).
         ref = self._users.document(user_id)
-
-        def apply(transaction: firestore.Transaction) -> User:
-            snap = ref.get(transaction=transaction, **BOUNDED)
-            if not snap.exists or (snap.to_dict() or {}).get("deleted_at") is not None:
+        written: User | None = None  # our last commit, whose answer may have been lost
+        aborted = 0
+        for attempt in range(CAS_ATTEMPTS):
+            snap = ref.get(**BOUNDED)
+            data = snap.to_dict() or {}
+            if not snap.exists or data.get("deleted_at") is not None:
                 raise NotFound("The account no longer exists.", code="user_not_found")
-            old = user_from_doc(user_id, snap.to_dict() or {})
+            old = user_from_doc(user_id, data)
+            if written is not None and old == written:
+                return written  # it went through; only its answer was lost
             new = change(old)
-            moved: list[tuple[str, str, str]] = []
-            if new.username.normalized != old.username.normalized:
-                moved.append((USERNAMES, old.username.normalized, new.username.normalized))
-            if new.email.normalized != old.email.normalized:
-                moved.append((EMAILS, old.email.normalized, new.email.normalized))
-            existing: dict[str, Any] = {}
-            if moved:
-                targets = [(c, self._claim(c, new_key)) for c, _, new_key in moved]
-                # The old claims too: a claim under a key of an older rule may be another
-                # account's (docs/decisions/0052-look-alike-usernames.md).
-                refs = [r for _, r in targets] + [self._claim(c, k) for c, k, _ in moved]
-                existing = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
-                for collection, target in targets:
-                    held = existing.get(target.path)
-                    if held is not None and held.exists:
-                        raise _conflict(collection)
-            for collection, old_key, new_key in moved:
-                old_claim = existing.get(self._claim(collection, old_key).path)
-                if old_claim is not None and (old_claim.to_dict() or {}).get("user_id") == user_id:
-                    transaction.delete(old_claim.reference)
-                transaction.create(
-                    self._claim(collection, new_key), {"user_id": user_id, "kind": collection}
-                )
-            transaction.set(ref, user_to_doc(new))
-            if keep_session and new.token_version != old.token_version:
-                transaction.update(
-                    self._client.collection(SESSIONS).document(keep_session),
-                    {"token_version": new.token_version},
-                )
-            return new
-
-        try:
-            user = run_transaction(self._client, apply)
-        except AlreadyExists:
-            # A claim was created between our read and our commit by a racing request.
-            raise Conflict("The new username or email is already registered.") from None
-        return user
+            batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep_session)
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                # A new claim is held. By another account: 409; by this one, only if our
+                # own earlier commit went through, which the next read tells.
+                taken = self._taken_claim(claimed, user_id)
+                if taken is not None:
+                    raise taken from None
+            except (FailedPrecondition, DocumentMissing):
+                # The account changed (or went) since we read it: read it again.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
+                continue
+            except Aborted:
+                aborted += 1
+                if aborted >= MAX_ABORTED_COMMITS:
+                    raise Unavailable(
+                        "Too many concurrent changes; try again.", retry_after=1
+                    ) from None
+                pause_after_abort(aborted)
+                continue
+            else:
+                return new
+            written = new
+        raise Unavailable("The account is busy; try again.", retry_after=1)
 
     def list_page(self, after: str | None, limit: int) -> list[User]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False)).order_by(
