@@ -83,3 +83,16 @@ def test_thirty_dogs_of_one_name(real_app: Flask) -> None:
     statuses = sorted(status for status, _ in results)
     assert statuses[1:] == [409] * (RACERS - 1) and statuses[0] in (201, 202), statuses
     assert max(elapsed for _, elapsed in results) < 2
+
+
+def test_thirty_dog_renames_to_one_free_name(real_app: Flask) -> None:
+    tokens = racers(real_app, "keeper")
+    client = real_app.test_client()
+    for n, token in enumerate(tokens):
+        assert client.post(f"/dogs/Dog{n}", headers=token).status_code in (201, 202)
+
+    def renamer(n: int, headers: dict[str, str]) -> Callable[[Any], TestResponse]:
+        return lambda client: client.put(f"/dogs/Dog{n}", json={"name": "Prize"}, headers=headers)
+
+    assert_one_winner(race(real_app, [renamer(n, t) for n, t in enumerate(tokens)]), 200)
+    assert client.get("/dogs/Prize").status_code == 200

@@ -1,25 +1,29 @@
 """Dogs in ``dogs/{id}``; unique names through claim documents ``dog_names/{key}``.
 
 A dog and its name claim are created in one commit (like users and their username claims),
-renamed and deleted in one transaction, so two dogs never share a name, even when parallel
-requests race for it.
+renamed in one compare-and-set commit and deleted in one transaction, so two dogs never share
+a name, even when parallel requests race for it.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
 from domain.dogs import Dog, DogName, PictureStatus
-from domain.errors import Conflict
+from domain.errors import Conflict, Unavailable
 from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
 from infrastructure.firestore.errors import translates_errors
 
 DOGS, DOG_NAMES = "dogs", "dog_names"
+CAS_ATTEMPTS = 50  # reads and commits of one dog change before a 503
 
 
 # The stored field names of owner and creation time are the dogs API's own (``id_user``,
@@ -96,29 +100,39 @@ class FirestoreDogRepository:
         return None
 
     def update(self, dog_id: str, change: Callable[[Dog], Dog]) -> Dog | None:
+        # Compare-and-set like an account change (docs/decisions/0060): no claim is read
+        # under a lock, so racers for one new name get a 409 at once, not a 503.
         ref = self._dogs.document(dog_id)
-
-        def apply(transaction: firestore.Transaction) -> Dog | None:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        for attempt in range(CAS_ATTEMPTS):
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
             before = dog_from_doc(dog_id, snap.to_dict() or {})
             after = change(before)
             if after == before:
                 return after
+            batch = self._client.batch()
             if after.name.key != before.name.key:
-                target = self._claim(after.name.key)
-                if target.get(transaction=transaction, **BOUNDED).exists:
-                    raise _name_taken()
-                transaction.delete(self._claim(before.name.key))
-                transaction.create(target, {"dog_id": dog_id})
-            transaction.set(ref, dog_to_doc(after))
+                batch.delete(self._claim(before.name.key))
+                batch.create(self._claim(after.name.key), {"dog_id": dog_id})
+            batch.update(
+                ref,
+                dog_to_doc(after),
+                option=self._client.write_option(last_update_time=snap.update_time),
+            )
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                holder = self._claim(after.name.key).get(**BOUNDED)
+                if (holder.to_dict() or {}).get("dog_id") != dog_id:
+                    raise _name_taken() from None
+                return after  # our own commit went through; only its answer was lost
+            except (FailedPrecondition, DocumentMissing, Aborted):
+                # Changed (or gone) since we read it, or contention: read it again.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
+                continue
             return after
-
-        try:
-            return run_transaction(self._client, apply)
-        except AlreadyExists:
-            raise _name_taken() from None  # a racing request claimed the name meanwhile
+        raise Unavailable("The dog is busy; try again.", retry_after=1)
 
     def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
         ref = self._dogs.document(dog_id)
