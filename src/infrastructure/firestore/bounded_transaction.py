@@ -4,9 +4,10 @@ google-cloud-firestore 2.34.1 calls BeginTransaction and Commit with the library
 (retried up to 60 s) and offers no public way to pass others: neither ``Client``,
 ``client.transaction()`` nor ``firestore.transactional`` takes a retry or timeout, and the
 client builds its own gRPC channel. So this module overrides the library's private
-``Transaction._begin`` and ``Transaction._commit``, the only place in firegate that touches a
-library internal; tests/unit/test_firestore_internals.py fails when the library changes
-them. Why and what was measured: docs/decisions/0031-bounded-firestore-transactions.md.
+``Transaction._begin`` and ``Transaction._commit`` (besides fast_reads.py, the only code in
+firegate that touches a library internal); tests/unit/test_firestore_internals.py fails when
+the library changes them. Why and what was measured:
+docs/decisions/0031-bounded-firestore-transactions.md.
 """
 
 from __future__ import annotations
