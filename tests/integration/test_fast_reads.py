@@ -1,4 +1,4 @@
-"""The private google-cloud-firestore names infrastructure/firestore/fast_reads.py reads
+"""The private google-cloud-firestore names infrastructure/firestore/internals.py reads
 (docs/decisions/0032-fast-batch-reads.md). These fail when the library changes them: then
 drop the module for ``client.get_all`` or update it."""
 
@@ -11,7 +11,7 @@ import pytest
 from google.cloud import firestore as gcf
 
 from infrastructure.firestore.client import DEADLINE_SECONDS, RETRY
-from infrastructure.firestore.fast_reads import read_documents_fast
+from infrastructure.firestore.internals import read_documents_fast
 
 pytestmark = pytest.mark.integration
 

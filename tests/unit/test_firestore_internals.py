@@ -1,4 +1,4 @@
-"""The google-cloud-firestore internals that infrastructure/firestore/bounded_transaction.py
+"""The google-cloud-firestore internals that infrastructure/firestore/internals.py
 overrides (docs/decisions/0031-bounded-firestore-transactions.md). These fail when the
 library changes them: re-read the library's Transaction and update the override first."""
 
@@ -21,7 +21,7 @@ CHECKED_VERSION = "2.34.1"
 def test_the_library_is_the_version_the_override_was_checked_against() -> None:
     assert firestore.__version__ == CHECKED_VERSION, (
         "google-cloud-firestore changed: compare Transaction._begin/_commit with "
-        "infrastructure/firestore/bounded_transaction.py, then update CHECKED_VERSION"
+        "infrastructure/firestore/internals.py, then update CHECKED_VERSION"
     )
 
 

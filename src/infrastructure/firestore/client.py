@@ -20,8 +20,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from domain.errors import Unavailable
-from infrastructure.firestore.bounded_transaction import BoundedTransaction
-from infrastructure.firestore.fast_reads import read_documents_fast
+from infrastructure.firestore.internals import BoundedTransaction, read_documents_fast
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
