@@ -101,9 +101,8 @@ class FakeUserRepository:
             s.users[user_id] = new
             if keep_session and new.token_version != old.token_version:
                 kept = s.sessions.get(keep_session)
-                if kept is None:
-                    raise NotFound("session missing")
-                s.sessions[keep_session] = replace(kept, token_version=new.token_version)
+                if kept is not None:  # ended meanwhile: nothing to keep
+                    s.sessions[keep_session] = replace(kept, token_version=new.token_version)
             return new
 
     def list_page(self, after: str | None, limit: int) -> list[User]:

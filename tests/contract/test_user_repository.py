@@ -159,6 +159,22 @@ def test_version_bump_keeps_only_the_named_session(repos: Repos) -> None:
     assert not ended.valid_for(user.id, bumped.token_version, NOW)
 
 
+def test_version_bump_applies_when_the_session_to_keep_has_ended(repos: Repos) -> None:
+    # A password change racing a logout of its own session: the change still counts.
+    user = make_user()
+    repos.users.add(user)
+    ended = make_session(user)
+    repos.sessions.add(ended)
+    repos.sessions.delete(ended.id)
+    bumped = repos.users.update(
+        user.id, lambda u: u.ending_all_sessions(NOW), keep_session=ended.id
+    )
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.token_version == bumped.token_version
+    assert bumped.token_version > user.token_version
+    assert repos.sessions.get(ended.id) is None
+
+
 def test_mark_deleted_frees_claims_and_purge_removes_everything(repos: Repos) -> None:
     user = make_user()
     repos.users.add(user)

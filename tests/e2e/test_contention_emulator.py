@@ -1,98 +1,354 @@
-"""30-way races of writes that must be unique, on the Firestore emulator: exactly one winner,
-every other racer a definite 409 at once, never a 503 (that means Firestore is down)."""
+"""30-way races on the Firestore emulator: every racer gets a definite answer, fast.
+
+Each race starts 30 requests at once (a barrier) through Flask's test client on the real
+Firestore adapters and asserts: exactly one winner where all want one name, the rest 409;
+every writer served where they change one document in turn; definite 4xx answers otherwise;
+no 5xx; the slowest answer (the p99 of 30) under ``SLOWEST``; and claims that match their
+owners afterwards. Read-write transactions would make the racers abort each other until
+their retry budget ran out (docs/decisions/0060 and 0061): 503 means Firestore is down.
+"""
 
 from __future__ import annotations
 
+import io
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import bearer, login, register
+from bootstrap import build_adapters, build_app
+from infrastructure.firestore.client import claim_id
+from tests.conftest import PASSWORD, bearer, make_settings
+from tests.dataset_samples import upload
+from tests.fakes import FakeJobQueue
 
 pytestmark = pytest.mark.e2e
+
 RACERS = 30
+# The issue's bound for the slowest of 30 racers. Unlike a unit test, this e2e test is
+# about latency under contention; the bound is the requirement itself, with no slack added
+# for the machine (a lock wait or an exhausted retry budget costs 5-20 s, far beyond it).
+SLOWEST = 2.0
+# Uploads race for no document (fresh ids), but each goes through the storage emulator,
+# which serves one request at a time, and parses its CSV on this 2-core machine shared with
+# other test runs: measured p99 0.3-2.2 s for 30. This bound is for the machine, not for
+# contention; a transaction's lock wait or spent retry budget would still exceed it.
+UPLOAD_SLOWEST = 5.0
+
+Call = Callable[[FlaskClient], TestResponse]
 
 
-def race(app: Flask, calls: list[Callable[[Any], TestResponse]]) -> list[tuple[int, float]]:
-    """Each call with its own client, all released at once; (status, seconds) of each."""
-    start = threading.Barrier(len(calls))
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    seconds: float
+    code: str | None
 
-    def run(call: Callable[[Any], TestResponse]) -> tuple[int, float]:
+
+def race(app: Flask, calls: Sequence[Call]) -> list[Outcome]:
+    """Run ``calls`` in parallel, each on its own client, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Call) -> Outcome:
         client = app.test_client()
-        start.wait()
-        began = time.monotonic()
-        status = call(client).status_code
-        return status, time.monotonic() - began
+        barrier.wait()
+        start = time.perf_counter()
+        response = call(client)
+        seconds = time.perf_counter() - start
+        body = response.get_json(silent=True)
+        code = body.get("code") if isinstance(body, dict) else None
+        return Outcome(response.status_code, seconds, code)
 
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def assert_one_winner(results: list[tuple[int, float]], won: int) -> None:
-    statuses = sorted(status for status, _ in results)
-    assert statuses == [won] + [409] * (len(results) - 1), statuses
-    slowest = max(elapsed for _, elapsed in results)
-    assert slowest < 2, slowest  # an e2e bound on the emulator: a definite answer, fast
+    with ThreadPoolExecutor(len(calls)) as pool:
+        outcomes = list(pool.map(run, calls))
+    print(summary(outcomes))  # pytest -s shows the figures of docs/decisions/0060
+    return outcomes
 
 
-def racers(app: Flask, prefix: str) -> list[dict[str, str]]:
-    client = app.test_client()
-    tokens = []
-    for n in range(RACERS):
-        register(client, f"{prefix}{n}")
-        tokens.append(bearer(login(client, f"{prefix}{n}")))
-    return tokens
+def statuses(outcomes: Sequence[Outcome]) -> Counter[int]:
+    return Counter(o.status for o in outcomes)
 
 
-def patcher(headers: dict[str, str], body: dict[str, str]) -> Callable[[Any], TestResponse]:
-    return lambda client: client.patch("/user", json=body, headers=headers)
+def percentile(outcomes: Sequence[Outcome], p: float) -> float:
+    """Nearest rank: of 30 answers, p50 is the 15th fastest and p99 the slowest."""
+    times = sorted(o.seconds for o in outcomes)
+    return times[max(0, math.ceil(p / 100 * len(times)) - 1)]
 
 
-def test_thirty_renames_to_one_free_name(real_app: Flask) -> None:
-    tokens = racers(real_app, "renamer")
-    results = race(real_app, [patcher(t, {"username": "prize"}) for t in tokens])
-    assert_one_winner(results, 200)
-    client = real_app.test_client()
-    holders = [
-        t for t in tokens if client.get("/user", headers=t).get_json()["username"] == "prize"
-    ]
-    assert len(holders) == 1
-    assert login(client, "prize")  # the claim names the winner
+def summary(outcomes: Sequence[Outcome]) -> str:
+    counts = " ".join(f"{s}x{n}" for s, n in sorted(statuses(outcomes).items()))
+    p50, p99 = percentile(outcomes, 50), percentile(outcomes, 99)
+    return f"{counts}; p50 {p50:.2f} s, p99 {p99:.2f} s"
 
 
-def test_thirty_address_changes_to_one_free_address(real_app: Flask) -> None:
-    tokens = racers(real_app, "mover")
-    results = race(real_app, [patcher(t, {"email": "prize@example.com"}) for t in tokens])
-    assert_one_winner(results, 200)
-    assert login(real_app.test_client(), "prize@example.com")
+def assert_fast(outcomes: Sequence[Outcome], bound: float = SLOWEST) -> None:
+    assert percentile(outcomes, 99) < bound, summary(outcomes)
 
 
-def test_thirty_dogs_of_one_name(real_app: Flask) -> None:
-    tokens = racers(real_app, "owner")
-
-    def creator(headers: dict[str, str]) -> Callable[[Any], TestResponse]:
-        return lambda client: client.post("/dogs/Rex", headers=headers)
-
-    results = race(real_app, [creator(t) for t in tokens])
-    statuses = sorted(status for status, _ in results)
-    assert statuses[1:] == [409] * (RACERS - 1) and statuses[0] in (201, 202), statuses
-    assert max(elapsed for _, elapsed in results) < 2
+def assert_deleted(outcomes: Sequence[Outcome], late: int) -> None:
+    """Deleting is idempotent: one 204 at least, the rest 204 or ``late`` (gone already)."""
+    assert statuses(outcomes)[204] >= 1, summary(outcomes)
+    assert set(statuses(outcomes)) <= {204, late}, summary(outcomes)
+    assert_fast(outcomes)
 
 
-def test_thirty_dog_renames_to_one_free_name(real_app: Flask) -> None:
-    tokens = racers(real_app, "keeper")
-    client = real_app.test_client()
-    for n, token in enumerate(tokens):
-        assert client.post(f"/dogs/Dog{n}", headers=token).status_code in (201, 202)
+@pytest.fixture
+def app(firestore: Any) -> Flask:
+    settings = make_settings()
+    # Picture jobs stay queued: no background writer joins the dog races.
+    adapters = replace(
+        build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach
+    )
+    return build_app(settings, adapters)
 
-    def renamer(n: int, headers: dict[str, str]) -> Callable[[Any], TestResponse]:
-        return lambda client: client.put(f"/dogs/Dog{n}", json={"name": "Prize"}, headers=headers)
 
-    assert_one_winner(race(real_app, [renamer(n, t) for n, t in enumerate(tokens)]), 200)
-    assert client.get("/dogs/Prize").status_code == 200
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def log_in(client: FlaskClient, username: str) -> dict[str, str]:
+    response = client.post("/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    return bearer(response.get_json()["access_token"])
+
+
+def sign_up(client: FlaskClient, username: str) -> dict[str, str]:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    assert client.post("/register", json=body).status_code == 201
+    return log_in(client, username)
+
+
+def accounts(client: FlaskClient, count: int = RACERS) -> list[dict[str, str]]:
+    return [sign_up(client, f"racer{i:02d}") for i in range(count)]
+
+
+def uploader(app: Flask, client: FlaskClient) -> dict[str, str]:
+    sign_up(client, "ulla")
+    result = app.test_cli_runner().invoke(args=["users", "set-role", "ulla", "uploader"])
+    assert result.exit_code == 0, result.output
+    return log_in(client, "ulla")
+
+
+def assert_claims_match_live_users(firestore: Any) -> None:
+    """Each live user holds exactly the claims of its names, and no claim points elsewhere."""
+    users = {s.id: s.to_dict() for s in firestore.collection("users").stream()}
+    live = {uid: data for uid, data in users.items() if data.get("deleted_at") is None}
+    for collection, field in (("usernames", "username_normalized"), ("emails", "email_normalized")):
+        claims = {s.id: s.get("user_id") for s in firestore.collection(collection).stream()}
+        assert claims == {claim_id(data[field]): uid for uid, data in live.items()}, collection
+
+
+def assert_dog_claims_match_dogs(firestore: Any) -> None:
+    dogs = {s.id: s.get("name_key") for s in firestore.collection("dogs").stream()}
+    claims = {s.id: s.get("dog_id") for s in firestore.collection("dog_names").stream()}
+    assert claims == {claim_id(key): dog_id for dog_id, key in dogs.items()}
+
+
+def count(firestore: Any, collection: str) -> int:
+    return sum(1 for _ in firestore.collection(collection).select([]).stream())
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_thirty_renames_to_one_free_name(
+    app: Flask, client: FlaskClient, firestore: Any, method: str
+) -> None:
+    headers = accounts(client)
+
+    def rename(auth: dict[str, str]) -> Call:
+        return lambda c: c.open("/user", method=method, json={"username": "prize"}, headers=auth)
+
+    outcomes = race(app, [rename(h) for h in headers])
+
+    assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
+    assert {o.code for o in outcomes if o.status == 409} == {"username_taken"}
+    assert_fast(outcomes)
+    assert_claims_match_live_users(firestore)
+    winners = [s for s in firestore.collection("users").stream() if s.get("username") == "prize"]
+    assert len(winners) == 1
+    assert log_in(client, "prize")  # the claim names the winner
+
+
+def test_thirty_address_changes_to_one_free_address(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
+    headers = accounts(client)
+
+    def change(auth: dict[str, str]) -> Call:
+        return lambda c: c.patch("/user", json={"email": "prize@example.com"}, headers=auth)
+
+    outcomes = race(app, [change(h) for h in headers])
+
+    assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
+    assert {o.code for o in outcomes if o.status == 409} == {"email_taken"}
+    assert_fast(outcomes)
+    assert_claims_match_live_users(firestore)
+    assert log_in(client, "prize@example.com")
+
+
+@pytest.mark.parametrize("field", ["name", "username"])
+def test_thirty_changes_of_one_account_all_apply_in_turn(
+    app: Flask, client: FlaskClient, firestore: Any, field: str
+) -> None:
+    auth = sign_up(client, "alice")
+    values = [f"alice{i:02d}" for i in range(RACERS)]
+
+    def change(value: str) -> Call:
+        return lambda c: c.patch("/user", json={field: value}, headers=auth)
+
+    outcomes = race(app, [change(value) for value in values])
+
+    assert statuses(outcomes) == {200: RACERS}, summary(outcomes)
+    assert_fast(outcomes)
+    assert client.get("/user", headers=auth).get_json()[field] in values
+    assert_claims_match_live_users(firestore)  # a renamed account released every old name
+    assert count(firestore, "usernames") == 1
+
+
+def test_account_deletes_during_renames_leave_no_dangling_claim(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
+    headers = accounts(client, RACERS // 2)
+
+    def rename(auth: dict[str, str]) -> Call:
+        return lambda c: c.patch("/user", json={"username": "prize"}, headers=auth)
+
+    def delete(auth: dict[str, str]) -> Call:
+        return lambda c: c.delete("/user", headers=auth)
+
+    outcomes = race(app, [call for h in headers for call in (rename(h), delete(h))])
+
+    renames, deletes = outcomes[0::2], outcomes[1::2]
+    # A rename that comes after its account's deletion finds no account (401 or 404).
+    assert statuses(deletes) == {204: RACERS // 2}, summary(outcomes)
+    assert set(statuses(renames)) <= {200, 401, 404, 409}, summary(outcomes)
+    assert statuses(renames)[200] <= 1, summary(outcomes)
+    assert_fast(outcomes)
+    assert_claims_match_live_users(firestore)
+    assert count(firestore, "users") == 0
+
+
+def test_thirty_deletes_of_one_account(app: Flask, client: FlaskClient, firestore: Any) -> None:
+    auth = sign_up(client, "alice")
+
+    outcomes = race(app, [lambda c: c.delete("/user", headers=auth)] * RACERS)
+
+    assert_deleted(outcomes, 401)  # 401: its token died with the account
+    assert client.get("/user", headers=auth).status_code == 401
+    assert count(firestore, "users") == count(firestore, "usernames") == 0
+
+
+def test_thirty_dogs_of_one_name(app: Flask, client: FlaskClient, firestore: Any) -> None:
+    auth = sign_up(client, "alice")
+
+    outcomes = race(app, [lambda c: c.post("/dogs/Rex", headers=auth)] * RACERS)
+
+    assert statuses(outcomes) == {202: 1, 409: RACERS - 1}, summary(outcomes)
+    assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
+    assert_fast(outcomes)
+    assert count(firestore, "dogs") == 1
+    assert_dog_claims_match_dogs(firestore)
+
+
+def test_thirty_dog_renames_to_one_free_name(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
+    auth = sign_up(client, "alice")
+    for i in range(RACERS):
+        assert client.post(f"/dogs/dog{i:02d}", headers=auth).status_code == 202
+
+    def rename(i: int) -> Call:
+        return lambda c: c.put(f"/dogs/dog{i:02d}", json={"name": "Prize"}, headers=auth)
+
+    outcomes = race(app, [rename(i) for i in range(RACERS)])
+
+    assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
+    assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
+    assert_fast(outcomes)
+    assert count(firestore, "dogs") == RACERS
+    assert_dog_claims_match_dogs(firestore)
+
+
+def test_thirty_deletes_of_one_dog(app: Flask, client: FlaskClient, firestore: Any) -> None:
+    auth = sign_up(client, "alice")
+    assert client.post("/dogs/Rex", headers=auth).status_code == 202
+
+    outcomes = race(app, [lambda c: c.delete("/dogs/Rex", headers=auth)] * RACERS)
+
+    assert statuses(outcomes) == {204: 1, 404: RACERS - 1}, summary(outcomes)
+    assert_fast(outcomes)
+    assert count(firestore, "dogs") == count(firestore, "dog_names") == 0
+
+
+def uploads_then_deletes(
+    app: Flask, firestore: Any, auth: dict[str, str], collection: str, post: Call
+) -> None:
+    """30 uploads at once (all 201), then 30 deletions of one of them at once."""
+    outcomes = race(app, [post] * RACERS)
+
+    assert statuses(outcomes) == {201: RACERS}, summary(outcomes)
+    assert_fast(outcomes, UPLOAD_SLOWEST)
+    assert count(firestore, collection) == RACERS
+
+    doc_id = firestore.collection(collection).limit(1).get()[0].id
+    outcomes = race(app, [lambda c: c.delete(f"/{collection}/{doc_id}", headers=auth)] * RACERS)
+
+    assert_deleted(outcomes, 404)
+    assert count(firestore, collection) == RACERS - 1
+
+
+def test_thirty_dataset_uploads_and_deletes(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
+    auth = uploader(app, client)
+    csv = "name,age\nada,36\nbob,41\n"
+    uploads_then_deletes(app, firestore, auth, "datasets", lambda c: upload(c, auth, csv))
+
+
+def test_thirty_file_uploads_and_deletes(app: Flask, client: FlaskClient, firestore: Any) -> None:
+    auth = sign_up(client, "alice")
+
+    def post(c: FlaskClient) -> TestResponse:
+        return c.post("/files", headers=auth, data={"file": (io.BytesIO(b"hello"), "a.txt")})
+
+    uploads_then_deletes(app, firestore, auth, "files", post)
+
+
+def test_thirty_ends_of_one_session(app: Flask, client: FlaskClient, firestore: Any) -> None:
+    auth = sign_up(client, "alice")
+    other = log_in(client, "alice")
+    session_id = client.get("/auth/whoami", headers=other).get_json()["session_id"]
+
+    outcomes = race(
+        app, [lambda c: c.delete(f"/auth/sessions/{session_id}", headers=auth)] * RACERS
+    )
+
+    assert_deleted(outcomes, 404)
+    assert client.get("/user", headers=other).status_code == 401
+    assert client.get("/user", headers=auth).status_code == 200
+
+
+def test_thirty_logouts_everywhere_of_one_user(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
+    sign_up(client, "alice")
+    sessions = [log_in(client, "alice") for _ in range(RACERS)]
+
+    def logout(auth: dict[str, str]) -> Call:
+        return lambda c: c.post("/auth/logout?all=true", headers=auth)
+
+    outcomes = race(app, [logout(auth) for auth in sessions])
+
+    # A logout whose session another one has already ended is 401: the token is dead.
+    assert_deleted(outcomes, 401)
+    assert all(client.get("/user", headers=auth).status_code == 401 for auth in sessions)
+    assert count(firestore, "sessions") == 0

@@ -1,29 +1,27 @@
 """Dogs in ``dogs/{id}``; unique names through claim documents ``dog_names/{key}``.
 
 A dog and its name claim are created in one commit (like users and their username claims),
-renamed in one compare-and-set commit and deleted in one transaction, so two dogs never share
-a name, even when parallel requests race for it.
+renamed and deleted in one compare-and-set commit, so two dogs never share a name, even when
+parallel requests race for it.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
 from domain.dogs import Dog, DogName, PictureStatus
-from domain.errors import Conflict, Unavailable
-from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+from domain.errors import Conflict
+from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 
 DOGS, DOG_NAMES = "dogs", "dog_names"
-CAS_ATTEMPTS = 50  # reads and commits of one dog change before a 503
 
 
 # The stored field names of owner and creation time are the dogs API's own (``id_user``,
@@ -103,7 +101,8 @@ class FirestoreDogRepository:
         # Compare-and-set like an account change (docs/decisions/0060): no claim is read
         # under a lock, so racers for one new name get a 409 at once, not a 503.
         ref = self._dogs.document(dog_id)
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> Dog | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
@@ -115,11 +114,7 @@ class FirestoreDogRepository:
             if after.name.key != before.name.key:
                 batch.delete(self._claim(before.name.key))
                 batch.create(self._claim(after.name.key), {"dog_id": dog_id})
-            batch.update(
-                ref,
-                dog_to_doc(after),
-                option=self._client.write_option(last_update_time=snap.update_time),
-            )
+            batch.update(ref, dog_to_doc(after), option=unchanged_since(snap))
             try:
                 batch.commit(**BOUNDED)
             except AlreadyExists:
@@ -127,30 +122,35 @@ class FirestoreDogRepository:
                 if (holder.to_dict() or {}).get("dog_id") != dog_id:
                     raise _name_taken() from None
                 return after  # our own commit went through; only its answer was lost
-            except (FailedPrecondition, DocumentMissing, Aborted):
-                # Changed (or gone) since we read it, or contention: read it again.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
-                continue
+            except DocumentMissing:
+                raise Stale from None  # deleted meanwhile: the next read says so
             return after
-        raise Unavailable("The dog is busy; try again.", retry_after=1)
+
+        return until_unchanged(attempt)
 
     def delete(self, dog_id: str, check: Callable[[Dog], None]) -> bool:
+        # Compare-and-set too: thirty parallel deletions of one dog in read-write
+        # transactions aborted each other for 20 s (docs/decisions/0061).
         ref = self._dogs.document(dog_id)
 
-        def remove(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return False
             dog = dog_from_doc(dog_id, snap.to_dict() or {})
             check(dog)
-            claim = self._claim(dog.name.key)
-            held = claim.get(transaction=transaction, **BOUNDED)
+            batch = self._client.batch()
+            held = self._claim(dog.name.key).get(**BOUNDED)
             if held.exists and (held.to_dict() or {}).get("dog_id") == dog_id:
-                transaction.delete(claim)
-            transaction.delete(ref)
+                batch.delete(held.reference, option=unchanged_since(held))
+            batch.delete(ref, option=unchanged_since(snap))
+            try:
+                batch.commit(**BOUNDED)
+            except DocumentMissing:
+                raise Stale from None  # deleted meanwhile: the next read says so
             return True
 
-        return run_transaction(self._client, remove)
+        return until_unchanged(attempt)
 
     def list_page(
         self, adopted: bool | None, after: tuple[datetime, str] | None, limit: int

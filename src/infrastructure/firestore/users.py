@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
 from application.login import LoginRecords
-from domain.errors import Conflict, NotFound, Unavailable
+from domain.errors import Conflict, NotFound
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
 from infrastructure.firestore.client import (
     BOUNDED,
-    MAX_ABORTED_COMMITS,
     claim_id,
-    pause_after_abort,
     read_document,
     read_documents,
-    run_transaction,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.login_failures import failure_ref, record_from_doc
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
-CAS_ATTEMPTS = 50  # reads and commits of one account change before a 503
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
@@ -129,8 +124,8 @@ class FirestoreUserRepository:
 
     def add(self, user: User) -> None:
         claims = self._claims_of(user)
-        vanished = aborted = 0
-        while vanished < 3:
+
+        def attempt() -> None:
             # One atomic commit of three creates: the user exists iff it holds both claims.
             # No reads, so parallel registrations do not contend for locks; the losers'
             # commits fail with AlreadyExists and we look up which claim was taken.
@@ -140,23 +135,15 @@ class FirestoreUserRepository:
                 batch.create(ref, {"user_id": user.id, "kind": collection})
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
-                return
-            except Aborted:
-                # Contention: nothing was written; the same creates may be sent again.
-                aborted += 1
-                if aborted >= MAX_ABORTED_COMMITS:
-                    raise Unavailable(
-                        "Too many concurrent changes; try again.", retry_after=1
-                    ) from None
-                pause_after_abort(aborted)
             except AlreadyExists:
                 if self._holds_claims(user):
                     return  # our own commit went through; only its answer was lost
                 conflict = self._taken_claim(claims, user.id)
                 if conflict is not None:
                     raise conflict from None
-                vanished += 1  # the holder was deleted between our commit and our read
-        raise Conflict("Registration conflicted repeatedly; try again.", code="conflict")
+                raise Stale from None  # the holder was deleted between our commit and read
+
+        until_unchanged(attempt)  # an Aborted commit wrote nothing: it is sent again
 
     def get(self, user_id: str) -> User | None:
         data = read_document(self._users.document(user_id))
@@ -223,8 +210,10 @@ class FirestoreUserRepository:
         # (docs/decisions/0060-renames-by-compare-and-set.md).
         ref = self._users.document(user_id)
         written: User | None = None  # our last commit, whose answer may have been lost
-        aborted = 0
-        for attempt in range(CAS_ATTEMPTS):
+        keep = keep_session
+
+        def attempt() -> User:
+            nonlocal written, keep
             snap = ref.get(**BOUNDED)
             data = snap.to_dict() or {}
             if not snap.exists or data.get("deleted_at") is not None:
@@ -233,7 +222,7 @@ class FirestoreUserRepository:
             if written is not None and old == written:
                 return written  # it went through; only its answer was lost
             new = change(old)
-            batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep_session)
+            batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep)
             try:
                 batch.commit(**BOUNDED)
             except AlreadyExists:
@@ -242,22 +231,20 @@ class FirestoreUserRepository:
                 taken = self._taken_claim(claimed, user_id)
                 if taken is not None:
                     raise taken from None
-            except (FailedPrecondition, DocumentMissing):
-                # The account changed (or went) since we read it: read it again.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
-                continue
-            except Aborted:
-                aborted += 1
-                if aborted >= MAX_ABORTED_COMMITS:
-                    raise Unavailable(
-                        "Too many concurrent changes; try again.", retry_after=1
-                    ) from None
-                pause_after_abort(aborted)
-                continue
-            else:
-                return new
-            written = new
-        raise Unavailable("The account is busy; try again.", retry_after=1)
+                written = new
+                raise Stale from None
+            except DocumentMissing:
+                # The account went (the next read says so), or the session to keep has
+                # ended meanwhile: the change still applies, with no session to keep.
+                if keep is not None and not self._session_exists(keep):
+                    keep = None
+                raise Stale from None
+            return new
+
+        return until_unchanged(attempt)
+
+    def _session_exists(self, session_id: str) -> bool:
+        return bool(self._client.collection(SESSIONS).document(session_id).get(**BOUNDED).exists)
 
     def list_page(self, after: str | None, limit: int) -> list[User]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False)).order_by(
@@ -269,23 +256,31 @@ class FirestoreUserRepository:
         return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
 
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
+        # Compare-and-set like ``update``, not a read-write transaction: thirty parallel
+        # deletions of one account, or one racing a rename, locked the account against
+        # each other until the retry budget ran out (docs/decisions/0061).
         ref = self._users.document(user_id)
 
-        def tombstone(transaction: firestore.Transaction) -> User | None:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> User | None:
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
             user = user_from_doc(user_id, snap.to_dict() or {})
             if user.deleted_at is not None:
                 return user
-            claims = [r for _, r in self._claims_of(user)]
-            for claim in transaction.get_all(claims, **BOUNDED):
+            batch = self._client.batch()
+            for claim in self._client.get_all([r for _, r in self._claims_of(user)], **BOUNDED):
                 if claim.exists and (claim.to_dict() or {}).get("user_id") == user_id:
-                    transaction.delete(claim.reference)
-            transaction.update(ref, {"deleted_at": now, "deleting": True, "updated_at": now})
+                    batch.delete(claim.reference, option=unchanged_since(claim))
+            tombstone = {"deleted_at": now, "deleting": True, "updated_at": now}
+            batch.update(ref, tombstone, option=unchanged_since(snap))
+            try:
+                batch.commit(**BOUNDED)
+            except DocumentMissing:
+                raise Stale from None  # purged meanwhile: the next read says so
             return user
 
-        return run_transaction(self._client, tombstone)
+        return until_unchanged(attempt)
 
     def purge(self, user_id: str, batch_size: int) -> None:
         for collection, owner_field in self._owned:

@@ -1,0 +1,66 @@
+"""Optimistic writes: read without locks, then commit one batch that applies only if what it
+was built from is unchanged (update-time preconditions); build it again if something changed.
+
+Read-write transactions lock what they read, on the emulator and in production alike, so
+thirty requests racing for one document wait on each other and abort until their retry
+budget is spent (docs/decisions/0060-renames-by-compare-and-set.md,
+docs/decisions/0061-deletions-by-compare-and-set.md). Here a read takes no lock: the loser of
+a race learns it at once from its failed commit, with AlreadyExists for a taken claim (a
+definite 409) or FailedPrecondition for a stale read (read again; each round has a winner,
+so thirty writers of one document all get through).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from google.api_core.exceptions import Aborted, FailedPrecondition
+from google.cloud import firestore
+
+from domain.errors import Unavailable
+from infrastructure.firestore.client import MAX_ABORTED_COMMITS, pause_after_abort
+
+# Rounds one writer may lose before a 503: each round has a winner, so this many writers of
+# one document at the same moment are all served.
+ATTEMPTS = 50
+
+T = TypeVar("T")
+
+
+class Stale(Exception):
+    """The documents a batch was built from changed before it committed: build it again."""
+
+
+def unchanged_since(
+    snap: firestore.DocumentSnapshot[firestore.DocumentReference],
+) -> firestore.LastUpdateOption:
+    """The precondition that ``snap``'s document is still exactly as it was read."""
+    return firestore.LastUpdateOption(snap.update_time)
+
+
+def until_unchanged(attempt: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
+    """Run ``attempt`` (read, build a guarded batch, commit) until its reads held.
+
+    ``attempt`` raises Stale, or lets FailedPrecondition through, when a document changed
+    after it read it; it is pure apart from its commit, so running it again is safe.
+    """
+    aborted = 0
+    for round_ in range(1, attempts + 1):
+        try:
+            return attempt()
+        except (Stale, FailedPrecondition):
+            # Randomised exponential back-off (at most 50 ms): thirty losers of a round
+            # spread out, so fewer of them spend the next round on a doomed commit.
+            time.sleep(random.uniform(0, min(0.05, 0.002 * 2**round_)))  # noqa: S311
+        except Aborted:
+            # Contention at the server: nothing was written; the same commit may go again.
+            aborted += 1
+            if aborted >= MAX_ABORTED_COMMITS:
+                raise Unavailable(
+                    "Too many concurrent changes; try again.", retry_after=1
+                ) from None
+            pause_after_abort(aborted)
+    raise Unavailable("Too many concurrent changes; try again.", retry_after=1)
