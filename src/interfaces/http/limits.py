@@ -9,7 +9,7 @@ Counts live in a shared ``RequestCounter`` (Firestore by default): one round tri
 limited request. Once a client is refused, this process refuses it without asking the store
 until its Retry-After has passed. A store that fails lets the request through (logged).
 Limited routes answer with the RateLimit-Policy and RateLimit fields of
-draft-ietf-httpapi-ratelimit-headers-09 (docs/reference/conventions.md).
+draft-ietf-httpapi-ratelimit-headers-09 (docs/reference/index.md).
 """
 
 from __future__ import annotations
