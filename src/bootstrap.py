@@ -39,6 +39,7 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
     PushVerifier,
+    RequestCounter,
     TokenIssuer,
 )
 from application.sessions import SessionRepository
@@ -56,6 +57,7 @@ from infrastructure.firestore.dogs import FirestoreDogRepository
 from infrastructure.firestore.files import FirestoreFileRepository
 from infrastructure.firestore.identities import FirestoreIdentityRepository
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.tasks import FirestoreTaskRepository
 from infrastructure.firestore.users import (
@@ -73,6 +75,8 @@ from infrastructure.jwt_tokens import (
     public_key_from_pem,
     signing_key_from_pem,
 )
+from infrastructure.redis_counts import RedisRequestCounter
+from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
@@ -122,7 +126,6 @@ def login_throttle_policy(settings: Settings) -> LoginThrottlePolicy:
 def rate_limits(settings: Settings) -> RateLimits:
     return RateLimits(
         enabled=settings.rate_limit_enabled,
-        storage_uri=settings.rate_limit_storage_uri.get_secret_value(),
         register=settings.rate_limit_register,
         login=settings.rate_limit_login,
         refresh=settings.rate_limit_refresh,
@@ -162,6 +165,7 @@ class Adapters:
     file_store: FileStore
     job_queue: JobQueueFactory
     push_verifier: PushVerifier | None
+    request_counter: RequestCounter
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -222,6 +226,20 @@ def push_oidc(settings: Settings) -> bool:
     return bool(settings.job_push_audience and settings.job_push_service_account)
 
 
+def request_counter(settings: Settings, client: Client) -> RequestCounter:
+    """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
+    shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
+    uri = settings.rate_limit_storage_uri.get_secret_value()
+    if uri.startswith("memory://"):
+        return InMemoryRequestCounter()
+    shared: RequestCounter = (
+        FirestoreRequestCounter(client)
+        if uri.startswith("firestore://")
+        else RedisRequestCounter(uri)
+    )
+    return FallbackRequestCounter(shared, InMemoryRequestCounter())
+
+
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
     """The production adapters. ``firestore`` shares one client (tests reuse theirs)."""
     client = firestore or make_client(settings.google_cloud_project)
@@ -272,6 +290,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
             if push_oidc(settings)
             else None
         ),
+        request_counter=request_counter(settings, client),
     )
 
 
@@ -386,6 +405,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             admin.set_disabled_by_username, users=a.users, clock=a.clock, audit=a.audit
         ),
         ready=a.ready,
+        request_counter=a.request_counter,
         import_dataset=partial(
             dataset_cases.import_dataset,
             datasets=a.datasets,

@@ -19,7 +19,7 @@ from tests.fakes import (
     fake_adapters,
 )
 
-pytest_plugins = ["tests.emulator_fixtures"]
+pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery staple"

@@ -23,6 +23,7 @@ from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
+from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 
 
@@ -598,4 +599,5 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         file_store=FakeFileStore(),
         job_queue=FakeJobQueue().attach,
         push_verifier=None,
+        request_counter=InMemoryRequestCounter(),
     )

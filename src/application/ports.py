@@ -7,11 +7,13 @@ A feature's own repository Protocol sits with its use cases (``application/tasks
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
+
+from domain.request_limits import WindowCounts
 
 
 class Clock(Protocol):
@@ -165,4 +167,16 @@ class FileStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with ``prefix``; how many there were."""
+        ...
+
+
+class RequestCounter(Protocol):
+    """The shared counters behind the per-address request limits (docs/security.md)."""
+
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        """Count one request under ``key`` in the current window of each length (seconds)."""
+        ...
+
+    def check(self) -> bool:
+        """Whether the store answers now."""
         ...

@@ -22,7 +22,7 @@ EMULATOR_VARIABLES = (
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")  # DOG_IMAGE_HOSTS entries
 _IP_LIKE = re.compile(r"[0-9.]+")
-RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+RATE_LIMIT_SCHEMES = ("firestore", "memory", "redis", "rediss", "redis+unix", "unix")
 
 
 class Settings(BaseSettings):
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Requests per client address on the unauthenticated entry points
     # (docs/security.md#per-address-request-limits).
     rate_limit_enabled: bool = True
-    rate_limit_storage_uri: SecretStr = SecretStr("memory://")  # redis://... for several
+    rate_limit_storage_uri: SecretStr = SecretStr("firestore://")  # or redis://..., memory://
     rate_limit_register: str = "10/minute,100/hour"
     rate_limit_login: str = "30/minute,300/hour"
     rate_limit_refresh: str = "60/minute,600/hour"
@@ -135,8 +135,8 @@ class Settings(BaseSettings):
             RATE_LIMIT_SCHEMES
         ):
             raise ValueError(
-                "RATE_LIMIT_STORAGE_URI must be memory:// or a Redis URI "
-                "(redis://, rediss://, redis+unix://, redis+sentinel://, redis+cluster://)"
+                "RATE_LIMIT_STORAGE_URI must be firestore://, memory:// or a Redis URI "
+                "(redis://, rediss://, redis+unix://, unix://)"
             )
         if self.login_backoff_max < self.login_backoff:
             raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")

@@ -1,22 +1,27 @@
-"""Per-address request limits (memory storage) and the failed-login throttle
+"""Per-address request limits (in-memory counters) and the failed-login throttle
 over HTTP, with the client address taken only from the trusted proxy hops."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
-from limits.storage import MemoryStorage, RedisStorage
 from pydantic import ValidationError
 
 from application.ports import Audit
+from bootstrap import build_app, request_counter
+from domain.request_limits import Limit, Quota, WindowCounts, assess
+from infrastructure.redis_counts import RedisRequestCounter
+from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
-from interfaces.http.limits import EXTENSION, Breach, RequestLimiter
+from interfaces.http.limits import RequestLimiter, Standing
 from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import RecordingAuditLog
+from tests.fakes import RecordingAuditLog, fake_adapters
 
 pytestmark = pytest.mark.unit
 PROXY = "10.0.0.1"  # the load balancer in front of the service (TRUSTED_PROXY_HOPS=1)
@@ -38,7 +43,12 @@ def assert_429(response: Any, code: str) -> int:
     assert body["status"] == 429 and body["code"] == code
     assert response.headers["X-Request-ID"]
     retry_after = int(response.headers["Retry-After"])
-    assert 1 <= retry_after <= 60
+    # The moving-window throttle waits at most its window; the request limits, at most two
+    # (the previous window weighs until the current one ends).
+    assert 1 <= retry_after <= 120
+    if code == "rate_limited":
+        assert ";r=0;" in response.headers["RateLimit"]
+        assert response.headers["RateLimit-Policy"]
     return retry_after
 
 
@@ -113,12 +123,15 @@ def free_port() -> int:
         return port
 
 
-@with_settings(
-    rate_limit_storage_uri=f"redis://127.0.0.1:{free_port()}/0", rate_limit_register="10/minute"
-)
-def test_redis_storage_is_used_and_falls_back_to_memory_when_down(fake_app: Flask) -> None:
-    assert isinstance(fake_app.extensions[EXTENSION].storage, RedisStorage)
-    client = fake_app.test_client()
+def test_a_failing_redis_store_is_replaced_by_memory(app_settings: Settings) -> None:
+    settings = make_settings(
+        rate_limit_storage_uri=f"redis://127.0.0.1:{free_port()}/0", rate_limit_register="10/minute"
+    )
+    counter = request_counter(settings, client=None)  # type: ignore[arg-type]  # unused by Redis
+    assert isinstance(counter, FallbackRequestCounter)
+    assert isinstance(counter.shared, RedisRequestCounter)
+    app = build_app(settings, replace(fake_adapters(settings), request_counter=counter))
+    client = app.test_client()
     # Nothing listens on that port: each instance keeps limiting on its own meanwhile.
     for n in range(10):
         assert client.post("/register", json=new_user(n)).status_code == 201
@@ -183,7 +196,7 @@ def test_settings_refuse_malformed_limits() -> None:
 # -- the shared store failing and coming back ------------------------------------------------
 
 
-class FlakyStore(MemoryStorage):
+class FlakyCounter(InMemoryRequestCounter):
     """A shared store that can go down; counts the hits it served."""
 
     def __init__(self) -> None:
@@ -191,11 +204,11 @@ class FlakyStore(MemoryStorage):
         self.down = False
         self.served = 0
 
-    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
         if self.down:
             raise ConnectionError("store down")
         self.served += 1
-        return super().acquire_entry(key, limit, expiry, amount)
+        return super().hit(key, windows, now)
 
     def check(self) -> bool:
         return not self.down
@@ -203,40 +216,139 @@ class FlakyStore(MemoryStorage):
 
 def test_a_failing_store_is_replaced_by_memory_until_it_answers_again() -> None:
     now = [1000.0]
-    store = FlakyStore()
-    limiter = RequestLimiter(
-        {("POST", "/login"): "2/minute"}, store, fallback=True, clock=lambda: now[0]
-    )
+    store = FlakyCounter()
+    counter = FallbackRequestCounter(store, InMemoryRequestCounter(), clock=lambda: now[0])
+    limiter = RequestLimiter({("POST", "/login"): "2/minute"}, counter, clock=lambda: now[0])
 
-    def hit(client: str = "192.0.2.1") -> Breach | None:
+    def hit(client: str = "192.0.2.1") -> Standing | None:
         return limiter.hit("POST", "/login", client, "accounts.login")
 
-    assert hit() is None and hit() is None
-    breach = hit()
-    assert breach is not None and 1 <= breach.retry_after <= 60
+    def allowed(client: str = "192.0.2.1") -> bool:
+        standing = hit(client)
+        assert standing is not None
+        return standing.allowed
+
+    assert allowed() and allowed()
+    assert not allowed()
     assert store.served == 3
 
     store.down = True  # each instance limits on its own, from a fresh budget
-    assert hit() is None and hit() is None
-    assert hit() is not None
+    assert allowed("192.0.2.3") and allowed("192.0.2.3")
+    assert not allowed("192.0.2.3")
     store.down = False
     now[0] += 0.5  # not looked at again yet
-    assert hit("192.0.2.2") is None
+    assert allowed("192.0.2.2")
     assert store.served == 3
     now[0] += 1
-    assert hit("192.0.2.2") is None  # the store again, where 192.0.2.1 is still over
+    assert allowed("192.0.2.2")  # the store again
     assert store.served == 4
-    assert hit() is not None
-    assert store.served == 5
+
+
+class BrokenCounter(InMemoryRequestCounter):
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        raise TimeoutError("no answer")
+
+
+def test_a_store_that_fails_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
+    limiter = RequestLimiter({("POST", "/login"): "1/minute"}, BrokenCounter())
+    for _ in range(3):
+        assert limiter.hit("POST", "/login", "192.0.2.1", "accounts.login") is None
+    assert "rate limit store failed (TimeoutError): request let through" in caplog.text
 
 
 def test_limits_only_the_routes_that_have_one() -> None:
     limiter = RequestLimiter(
-        {("POST", "/login"): "1/minute", ("POST", "/register"): ""},
-        MemoryStorage(),
-        fallback=False,
+        {("POST", "/login"): "1/minute", ("POST", "/register"): ""}, InMemoryRequestCounter()
     )
     assert limiter.limited("POST", "/login")
     assert not limiter.limited("GET", "/login")
     assert not limiter.limited("POST", "/register")
     assert limiter.hit("POST", "/user", "192.0.2.1", "accounts.user") is None
+
+
+class CountingCounter(InMemoryRequestCounter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        self.calls += 1
+        return super().hit(key, windows, now)
+
+
+def test_a_refused_client_is_refused_without_asking_the_store_until_retry_after() -> None:
+    now = [600.0]  # the start of a minute
+    counter = CountingCounter()
+    limiter = RequestLimiter({("POST", "/login"): "2/minute"}, counter, clock=lambda: now[0])
+
+    def hit() -> Standing:
+        standing = limiter.hit("POST", "/login", "192.0.2.1", "accounts.login")
+        assert standing is not None
+        return standing
+
+    assert hit().allowed and hit().allowed
+    refused = hit()
+    assert not refused.allowed and counter.calls == 3
+    now[0] += 10
+    again = hit()
+    assert not again.allowed and counter.calls == 3
+    assert again.retry_after == refused.retry_after - 10
+    now[0] += again.retry_after
+    assert hit().allowed and counter.calls == 4
+
+
+# -- the sliding window over two fixed windows -------------------------------------------------
+
+MINUTE = Limit(10, 60)
+
+
+def test_a_fresh_window_counts_exactly() -> None:
+    start = 60.0 * 1000
+    # The 11th request must wait until the ten weigh 9 in the next window: 6 s into it.
+    assert assess(MINUTE, WindowCounts(0, 10), start + 5) == Quota(MINUTE, True, 0, 61)
+    assert assess(MINUTE, WindowCounts(0, 11), start + 5) == Quota(MINUTE, False, 0, 66)
+    assert assess(MINUTE, WindowCounts(0, 3), start + 5) == Quota(MINUTE, True, 7, 55)
+
+
+def test_the_previous_window_weighs_by_what_is_left_of_it() -> None:
+    start = 60.0 * 1000
+    # 15 s into the window, 3/4 of the previous one is still within the last minute.
+    # 8 * 0.75 + 4 = 10: the last one; the next once 8 * (1 - f) <= 5, f = 3/8 (22.5 s).
+    assert assess(MINUTE, WindowCounts(8, 4), start + 15) == Quota(MINUTE, True, 0, 8)
+    # 8 * 0.75 + 5 = 11 > 10: refused; one more is allowed once 8 * (1 - f) <= 4, f = 1/2.
+    assert assess(MINUTE, WindowCounts(8, 5), start + 15) == Quota(MINUTE, False, 0, 15)
+    # A burst of 10 at the end of one window leaves nothing at the start of the next.
+    assert not assess(MINUTE, WindowCounts(10, 1), start + 1).allowed
+
+
+def test_a_client_never_gets_twice_its_budget_across_a_boundary() -> None:
+    counter = InMemoryRequestCounter()
+    granted = 0
+    for tenth in range(59_000, 61_000):  # 20 s either side of a window boundary
+        counts = counter.hit("k", [60], tenth / 10)
+        granted += assess(MINUTE, counts[60], tenth / 10).allowed
+    assert granted <= 2 * MINUTE.amount - 1
+
+
+def test_headers_follow_the_ratelimit_draft() -> None:
+    quotas = (Quota(Limit(10, 60), True, 3, 42), Quota(Limit(100, 3600), True, 93, 3000))
+    assert Standing(quotas).headers() == {
+        "RateLimit-Policy": '"10/60s";q=10;w=60, "100/3600s";q=100;w=3600',
+        "RateLimit": '"10/60s";r=3;t=42, "100/3600s";r=93;t=3000',
+    }
+
+
+@with_settings(rate_limit_register="2/minute,5/hour")
+def test_limited_routes_send_ratelimit_headers(client: FlaskClient) -> None:
+    first = client.post("/register", json=new_user(1))
+    assert first.status_code == 201
+    assert first.headers["RateLimit-Policy"] == '"2/60s";q=2;w=60, "5/3600s";q=5;w=3600'
+    assert first.headers["RateLimit"].startswith('"2/60s";r=1;t=')
+    assert ', "5/3600s";r=4;t=' in first.headers["RateLimit"]
+    assert "Retry-After" not in first.headers
+    invalid = client.post("/register", json={"username": "x"})
+    assert invalid.status_code == 422 and '"2/60s";r=0;' in invalid.headers["RateLimit"]
+    refused = client.post("/register", json=new_user(3))
+    retry_after = assert_429(refused, "rate_limited")
+    assert f'"2/60s";r=0;t={retry_after}' in refused.headers["RateLimit"]
+    assert "RateLimit" not in client.get("/healthz").headers

@@ -64,13 +64,20 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
             app,
             origins=list(config.cors_origins),
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Location", "Retry-After", "WWW-Authenticate"],
+            expose_headers=[
+                "X-Request-ID",
+                "Location",
+                "Retry-After",
+                "WWW-Authenticate",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
             max_age=600,
         )
 
     register_error_handlers(app)
     install_request_context(app, config.project)
-    install_rate_limits(app, config.rate_limits)
+    install_rate_limits(app, config.rate_limits, services.request_counter)
     for blueprint in (
         health.bp,
         jwks.bp,

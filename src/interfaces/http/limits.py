@@ -1,32 +1,36 @@
-"""Requests per client address on the unauthenticated entry points (the `limits` library).
+"""Requests per client address on the unauthenticated entry points (docs/security.md).
 
 Limits are looked up by method and path rule, so a route gets its limit as soon as some
 blueprint declares it, whatever the blueprint or endpoint is called; every other route pays
 one dictionary lookup. The client address is ``request.remote_addr`` after ``ProxyFix``
 (``TRUSTED_PROXY_HOPS``), never a header a client can set; an IPv6 client counts as its /64.
+
+Counts live in a shared ``RequestCounter`` (Firestore by default): one round trip per
+limited request. Once a client is refused, this process refuses it without asking the store
+until its Retry-After has passed. A store that fails lets the request through (logged).
+Limited routes answer with the RateLimit-Policy and RateLimit fields of
+draft-ietf-httpapi-ratelimit-headers-09 (docs/reference/index.md).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from flask import Flask, Response, request
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from flask import Flask, Response, g, request
+from limits import parse_many
 
+from application.ports import RequestCounter
+from domain.request_limits import Limit, Quota, assess
 from domain.throttling import client_scope
 from interfaces.http.errors import problem
 
-REDIS_TIMEOUT = 1  # seconds: a slow shared store must not hold requests for long
-KEY_PREFIX = "firegate"
-# While the shared store is down, look at it again after 1, 2, 4 ... 32 seconds, then anew.
-RECHECK_SECONDS = (1, 2, 4, 8, 16, 32)
 EXTENSION = "firegate.rate_limits"  # the installed RequestLimiter in ``app.extensions``
+MAX_REMEMBERED_REFUSALS = 10_000  # then forget those whose Retry-After has passed
 log = logging.getLogger("firegate.limits")
 
 
@@ -35,7 +39,6 @@ class RateLimits:
     """Limit strings per route ("10/minute,100/hour"; empty: no limit)."""
 
     enabled: bool = True
-    storage_uri: str = "memory://"
     register: str = "10/minute,100/hour"
     login: str = "30/minute,300/hour"
     refresh: str = "60/minute,600/hour"
@@ -50,111 +53,108 @@ class RateLimits:
         }
 
 
+def parse_limits(text: str) -> list[Limit]:
+    return sorted(Limit(item.amount, item.get_expiry()) for item in parse_many(text))
+
+
 @dataclass(frozen=True)
-class Breach:
-    limit: RateLimitItem
-    retry_after: int  # seconds until the limit lets one more request through
+class Standing:
+    """Where a client stands with every limit of a route after one request."""
+
+    quotas: tuple[Quota, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return all(quota.allowed for quota in self.quotas)
+
+    @property
+    def retry_after(self) -> int:
+        return max((q.reset for q in self.quotas if not q.allowed), default=0)
+
+    def headers(self) -> dict[str, str]:
+        """draft-ietf-httpapi-ratelimit-headers-09: each limit is a named quota policy."""
+        return {
+            "RateLimit-Policy": ", ".join(
+                f'"{q.limit.policy}";q={q.limit.amount};w={q.limit.seconds}' for q in self.quotas
+            ),
+            "RateLimit": ", ".join(
+                f'"{q.limit.policy}";r={q.remaining};t={q.reset}' for q in self.quotas
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    until: float
+    resets: tuple[tuple[Quota, float], ...]  # each quota and when it resets
+
+    def standing(self, now: float) -> Standing:
+        return Standing(
+            tuple(
+                Quota(q.limit, q.allowed, q.remaining, max(1, math.ceil(at - now)))
+                for q, at in self.resets
+            )
+        )
 
 
 class RequestLimiter:
-    """Moving-window limits (exact: a client never gets twice the limit across a window
-    boundary) kept in a `limits` storage. With a shared store that fails, each instance
-    limits on its own, in memory, until the store answers again."""
-
     def __init__(
         self,
         limits: dict[tuple[str, str], str],
-        storage: Storage,
+        counter: RequestCounter,
         *,
-        fallback: bool,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.limits = {
-            route: sorted(parse_many(text)) for route, text in limits.items() if text.strip()
-        }
-        self.storage = storage
-        self._shared = MovingWindowRateLimiter(storage)
-        self._local = MovingWindowRateLimiter(MemoryStorage()) if fallback else None
+        self.limits = {route: parse_limits(text) for route, text in limits.items() if text.strip()}
+        self.counter = counter
         self._clock = clock
-        self._down = False
-        self._rechecks = 0
-        self._next_check = 0.0
+        self._refused: dict[str, _Refusal] = {}
+        self._lock = threading.Lock()
 
     def limited(self, method: str, rule: str) -> bool:
         return (method, rule) in self.limits
 
-    def hit(self, method: str, rule: str, client: str, scope: str) -> Breach | None:
-        """Count one request of ``client`` to the route; the first limit it breaches."""
+    def hit(self, method: str, rule: str, client: str, scope: str) -> Standing | None:
+        """Count one request of ``client`` to the route; None when nothing limits it."""
         items = self.limits.get((method, rule))
         if not items or not client or not scope:
             return None
-        keys = (KEY_PREFIX, client, scope)
-        if self._local is not None and self._down and not self._store_is_back():
-            return _first_breach(self._local, items, keys)
-        try:
-            return _first_breach(self._shared, items, keys)
-        except Exception:
-            if self._local is None:
-                raise
-            log.warning("rate limit store unreachable: limiting in memory meanwhile")
-            self._down, self._rechecks = True, 0
-            self._next_check = self._clock() + RECHECK_SECONDS[0]
-            return _first_breach(self._local, items, keys)
-
-    def _store_is_back(self) -> bool:
+        key = f"{scope} {client}"
         now = self._clock()
-        if now < self._next_check:
-            return False
-        self._rechecks = (self._rechecks + 1) % len(RECHECK_SECONDS)
-        self._next_check = now + RECHECK_SECONDS[self._rechecks]
+        refusal = self._refused.get(key)
+        if refusal is not None and now < refusal.until:
+            return refusal.standing(now)
         try:
-            back = self.storage.check()
-        except Exception:
-            back = False
-        if back:
-            log.info("rate limit store reachable again")
-            self._down = False
-        return back
+            counts = self.counter.hit(key, [limit.seconds for limit in items], now)
+        except Exception as exc:  # the limits must not turn every login into a 503
+            log.warning("rate limit store failed (%s): request let through", type(exc).__name__)
+            return None
+        standing = Standing(tuple(assess(limit, counts[limit.seconds], now) for limit in items))
+        if not standing.allowed:
+            self._remember(key, now, standing.quotas)
+        return standing
 
-
-def _first_breach(
-    limiter: MovingWindowRateLimiter, items: list[RateLimitItem], keys: tuple[str, ...]
-) -> Breach | None:
-    for item in items:
-        if not limiter.hit(item, *keys):
-            return Breach(item, _retry_after(limiter, item, keys))
-    return None
-
-
-def _retry_after(
-    limiter: MovingWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
-) -> int:
-    try:
-        reset = limiter.get_window_stats(item, *keys).reset_time
-    except Exception:  # the store failed since the hit; the header must still be sent
-        return 60
-    return max(1, math.ceil(reset - time.time()))
-
-
-def make_request_limiter(limits: RateLimits) -> RequestLimiter:
-    shared = not limits.storage_uri.startswith("memory://")
-    options: dict[str, float | str | bool] = (
-        {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT} if shared else {}
-    )
-    storage = storage_from_string(limits.storage_uri, **options)
-    if not isinstance(storage, Storage):
-        raise TypeError(f"not a synchronous rate limit store: {limits.storage_uri}")
-    return RequestLimiter(limits.by_route(), storage, fallback=shared)
+    def _remember(self, key: str, now: float, quotas: Sequence[Quota]) -> None:
+        refusal = _Refusal(
+            until=now + max(q.reset for q in quotas if not q.allowed),
+            resets=tuple((q, now + q.reset) for q in quotas),
+        )
+        with self._lock:
+            if len(self._refused) >= MAX_REMEMBERED_REFUSALS:
+                self._refused = {k: r for k, r in self._refused.items() if now < r.until}
+            self._refused[key] = refusal
 
 
 def client_key() -> str:
     return client_scope(request.remote_addr or "")
 
 
-def install_rate_limits(app: Flask, limits: RateLimits) -> RequestLimiter | None:
+def install_rate_limits(
+    app: Flask, limits: RateLimits, counter: RequestCounter
+) -> RequestLimiter | None:
     if not limits.enabled:
         return None
-    limiter = make_request_limiter(limits)
+    limiter = RequestLimiter(limits.by_route(), counter)
     app.extensions[EXTENSION] = limiter
 
     @app.before_request
@@ -162,16 +162,26 @@ def install_rate_limits(app: Flask, limits: RateLimits) -> RequestLimiter | None
         rule = request.url_rule
         if rule is None or not limiter.limited(request.method, rule.rule):
             return None
-        breach = limiter.hit(request.method, rule.rule, client_key(), request.endpoint or "")
-        if breach is None:
+        standing = limiter.hit(request.method, rule.rule, client_key(), request.endpoint or "")
+        if standing is None:
             return None
-        log.info("rate limit %s exceeded by %s at %s", breach.limit, client_key(), rule.rule)
+        g.rate_limit_standing = standing
+        if standing.allowed:
+            return None
+        log.info("rate limit exceeded by %s at %s", client_key(), rule.rule)
         return problem(
             429,
             "rate_limited",
             "Too many requests from this address; try again later.",
-            headers={"Retry-After": str(breach.retry_after)},
+            headers={"Retry-After": str(standing.retry_after)},
         )
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        standing: Standing | None = g.pop("rate_limit_standing", None)
+        if standing is not None:
+            response.headers.update(standing.headers())
+        return response
 
     return limiter
 

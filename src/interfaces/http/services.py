@@ -18,6 +18,7 @@ from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
 from application.login import ChangePassword, Login
 from application.pagination import Page
+from application.ports import RequestCounter
 from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
 from application.tokens import TokenPair
@@ -53,6 +54,7 @@ class Services:
     set_role: Callable[[str, str], User]
     set_disabled: Callable[[str, bool], User]
     ready: Callable[[], bool]
+    request_counter: RequestCounter  # behind the per-address request limits
     # datasets and files (docs/reference/datasets.md)
     import_dataset: Callable[[Actor, ImportDataset], Dataset]
     list_datasets: Callable[[Actor, int, str | None], Page[Dataset]]

@@ -1,0 +1,63 @@
+"""Per-address request limits as sliding windows approximated from two fixed windows.
+
+A limit of ``amount`` requests per ``seconds`` counts requests in fixed windows (number
+``floor(now / seconds)``) and weighs the previous window by the part of it that still lies
+within the last ``seconds``: ``previous * (1 - elapsed) + current``. Counters are cheap to
+share (one increment per window) and a client never gets twice its budget across a window
+boundary, as it could with fixed windows alone (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Limit:
+    amount: int
+    seconds: int
+
+    @property
+    def policy(self) -> str:
+        """The quota policy's name in the RateLimit headers."""
+        return f"{self.amount}/{self.seconds}s"
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """Requests counted in the window before the current one, and in the current one."""
+
+    previous: int
+    current: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Where a client stands with one limit after a counted request."""
+
+    limit: Limit
+    allowed: bool
+    remaining: int  # requests it may still make now
+    reset: int  # seconds until it may make more than ``remaining`` (at least 1)
+
+
+def window_number(now: float, seconds: int) -> int:
+    return math.floor(now / seconds)
+
+
+def assess(limit: Limit, counts: WindowCounts, now: float) -> Quota:
+    """The standing after a request that ``counts.current`` already includes."""
+    amount, seconds = limit.amount, limit.seconds
+    start = window_number(now, seconds) * seconds
+    elapsed = min(max((now - start) / seconds, 0.0), 1.0)
+    used = counts.previous * (1 - elapsed) + counts.current
+    remaining = max(0, math.floor(amount - used))
+    if remaining:
+        reset = start + seconds - now  # the previous window has then weighed out
+    elif counts.current + 1 <= amount:  # the previous window must weigh less first
+        reset = start + seconds * (1 - (amount - counts.current - 1) / counts.previous) - now
+    else:  # the current window must become the previous one and weigh less
+        share = 1 - (amount - 1) / counts.current if counts.current else 0.0
+        reset = start + seconds * (1 + max(share, 0.0)) - now
+    return Quota(limit, used <= amount, remaining, max(1, math.ceil(reset)))
