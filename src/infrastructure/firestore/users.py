@@ -28,6 +28,7 @@ from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
+ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -40,8 +41,9 @@ def user_to_doc(user: User) -> dict[str, Any]:
     return {
         "username": user.username.value,
         "username_normalized": user.username.normalized,
-        "email": user.email.value,
-        "email_normalized": user.email.normalized,
+        "email": user.email.value if user.email else None,
+        "email_normalized": user.email.normalized if user.email else None,
+        "email_verified": user.email_verified,
         "name": user.name,
         "last_name": user.last_name,
         "role": user.role.value,
@@ -59,7 +61,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
     return User(
         id=user_id,
         username=Username(data["username"]),
-        email=Email(data["email"]),
+        email=Email(data["email"]) if data.get("email") else None,
         role=Role(data["role"]),
         password_hash=data.get("password_hash"),
         created_at=data["created_at"],
@@ -69,6 +71,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         token_version=data.get("token_version", 0),
         disabled=data.get("disabled", False),
         deleted_at=data.get("deleted_at"),
+        email_verified=data.get("email_verified", False),
     )
 
 
@@ -86,7 +89,12 @@ class FirestoreUserRepository:
         self,
         client: firestore.Client,
         *,
-        owned: Sequence[tuple[str, str]] = ((SESSIONS, "user_id"), (IDENTITIES, "user_id")),
+        owned: Sequence[tuple[str, str]] = (
+            (SESSIONS, "user_id"),
+            (IDENTITIES, "user_id"),
+            (ACTION_TOKENS, "user_id"),
+            (MAIL_SENDS, "user_id"),
+        ),
     ) -> None:
         self._client = client
         self._users = client.collection(USERS)
@@ -96,10 +104,10 @@ class FirestoreUserRepository:
         return self._client.collection(collection).document(claim_id(normalized))
 
     def _claims_of(self, user: User) -> list[tuple[str, firestore.DocumentReference]]:
-        return [
-            (USERNAMES, self._claim(USERNAMES, user.username.normalized)),
-            (EMAILS, self._claim(EMAILS, user.email.normalized)),
-        ]
+        claims = [(USERNAMES, self._claim(USERNAMES, user.username.normalized))]
+        if user.email is not None:  # an account without an address claims none
+            claims.append((EMAILS, self._claim(EMAILS, user.email.normalized)))
+        return claims
 
     def _taken_claim(
         self, claims: list[tuple[str, firestore.DocumentReference]], user_id: str
@@ -182,24 +190,26 @@ class FirestoreUserRepository:
                 raise NotFound("The account no longer exists.", code="user_not_found")
             old = user_from_doc(user_id, snap.to_dict() or {})
             new = change(old)
-            moved: list[tuple[str, str, str]] = []
+            moved: list[tuple[str, str | None, str]] = []  # (claims, old key if any, new key)
             if new.username.normalized != old.username.normalized:
                 moved.append((USERNAMES, old.username.normalized, new.username.normalized))
-            if new.email.normalized != old.email.normalized:
-                moved.append((EMAILS, old.email.normalized, new.email.normalized))
+            old_email = old.email.normalized if old.email else None
+            new_email = new.email.normalized if new.email else None
+            if new_email is not None and new_email != old_email:
+                moved.append((EMAILS, old_email, new_email))
             existing: dict[str, Any] = {}
             if moved:
                 targets = [(c, self._claim(c, new_key)) for c, _, new_key in moved]
                 # The old claims too: a claim under a key of an older rule may be another
                 # account's (docs/decisions/0052-look-alike-usernames.md).
-                refs = [r for _, r in targets] + [self._claim(c, k) for c, k, _ in moved]
+                refs = [r for _, r in targets] + [self._claim(c, k) for c, k, _ in moved if k]
                 existing = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
                 for collection, target in targets:
                     held = existing.get(target.path)
                     if held is not None and held.exists:
                         raise _conflict(collection)
             for collection, old_key, new_key in moved:
-                old_claim = existing.get(self._claim(collection, old_key).path)
+                old_claim = existing.get(self._claim(collection, old_key).path) if old_key else None
                 if old_claim is not None and (old_claim.to_dict() or {}).get("user_id") == user_id:
                     transaction.delete(old_claim.reference)
                 transaction.create(
