@@ -2,8 +2,9 @@
 
 ``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
 ``mail_sends/{user_id}:{purpose}`` the recent sends (the sending limit) and the newest token.
-A spend is one transaction over the token, its user and the send log, so of concurrent
-spends exactly one commits (docs/security.md, "Action tokens").
+A spend claims the token with a write precondition (exactly one of concurrent uses lands),
+then checks it against its user and the send log and changes the user in one transaction
+(docs/security.md, "Action tokens").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from google.api_core.exceptions import FailedPrecondition
 from google.cloud import firestore
 
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
@@ -99,16 +101,29 @@ class FirestoreActionTokenRepository:
         self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
     ) -> User:
         token_ref = self._tokens.document(hashed)
+        snap = token_ref.get(**BOUNDED)
+        if not snap.exists:
+            raise InvalidToken()
+        token = token_from_doc(hashed, snap.to_dict() or {})
+        if token.spent_at is not None:
+            raise InvalidToken()
+        # Claim it first with a precondition, without locks: of concurrent uses exactly one
+        # write lands, the others fail fast (400, not a transaction contended into a 503).
+        try:
+            token_ref.update(
+                {"spent_at": now},
+                option=self._client.write_option(last_update_time=snap.update_time),
+                **BOUNDED,
+            )
+        except FailedPrecondition:
+            raise InvalidToken() from None
+        user_ref = self._client.collection(USERS).document(token.user_id)
+        log_ref = self._send_log(token.user_id, purpose)
 
         def apply(transaction: firestore.Transaction) -> User:
-            snap = token_ref.get(transaction=transaction, **BOUNDED)
-            if not snap.exists:
-                raise InvalidToken()
-            token = token_from_doc(hashed, snap.to_dict() or {})
-            user_ref = self._client.collection(USERS).document(token.user_id)
-            refs = [user_ref, self._send_log(token.user_id, purpose)]
+            refs = [user_ref, log_ref]
             found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
-            user_snap, log_snap = found.get(refs[0].path), found.get(refs[1].path)
+            user_snap, log_snap = found.get(user_ref.path), found.get(log_ref.path)
             user = (
                 user_from_doc(token.user_id, user_snap.to_dict() or {})
                 if user_snap is not None and user_snap.exists
@@ -117,8 +132,8 @@ class FirestoreActionTokenRepository:
             latest = send_log_from_doc(
                 log_snap.to_dict() if log_snap is not None and log_snap.exists else None
             ).latest
+            # A void token stays spent: it could never have been used anyway.
             changed = change(token.check(purpose, user, now, latest))
-            transaction.update(token_ref, {"spent_at": now})
             transaction.set(user_ref, user_to_doc(changed))
             return changed
 
