@@ -8,7 +8,9 @@ Four services, each a child process in its own process group, started in paralle
 * ``auth`` -- the Firebase Auth emulator of firebase-tools (npm, installed into ``.tools/``);
 * ``pubsub`` -- the Pub/Sub emulator JAR of the Google Cloud CLI
   (``google-cloud-cli-pubsub-emulator``);
-* ``storage`` -- ``gcp-storage-emulator`` from PyPI, in the project's virtual environment.
+* ``storage`` -- ``gcp-storage-emulator`` from PyPI, in the project's virtual environment;
+* ``mail`` -- maildev (npm, installed into ``.tools/``): an SMTP server that keeps every
+  message, with a web UI and a REST API (``GET /api/email``, ``DELETE /api/email/all``).
 
 A service whose port already answers like that emulator is reused: not started, and not
 stopped later. Child output goes to ``.local/emulators/<service>.log``.
@@ -19,7 +21,7 @@ Standard library only, so it runs before the virtual environment exists. Use it 
     python scripts/emulators.py start [--only firestore,auth]   # foreground until Ctrl-C
     python scripts/emulators.py wipe [--only firestore]
     python scripts/emulators.py env                             # print the exports
-    python scripts/emulators.py install                         # firebase-tools + checks
+    python scripts/emulators.py install                  # firebase-tools, maildev + checks
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ from types import FrameType, TracebackType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-ALL_SERVICES: tuple[str, ...] = ("firestore", "auth", "pubsub", "storage")
+ALL_SERVICES: tuple[str, ...] = ("firestore", "auth", "pubsub", "storage", "mail")
 # Spawn order: the slowest first (firebase-tools spends ~6 s of CPU compiling its schemas).
-_SPAWN_ORDER: tuple[str, ...] = ("auth", "storage", "firestore", "pubsub")
+_SPAWN_ORDER: tuple[str, ...] = ("auth", "storage", "firestore", "pubsub", "mail")
 
 FIREBASE_TOOLS_VERSION = "15.34.2"
+MAILDEV_VERSION = "3.0.0"
 STORAGE_EMULATOR_REQUIREMENT = "gcp-storage-emulator==2026.7.19"
 DEFAULT_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
 FIRESTORE_MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
@@ -68,7 +71,9 @@ _ENV_VARS: dict[str, str] = {
     "auth": "FIREBASE_AUTH_EMULATOR_HOST",
     "pubsub": "PUBSUB_EMULATOR_HOST",
     "storage": "STORAGE_EMULATOR_HOST",
+    "mail": "SMTP_URL",  # smtp://127.0.0.1:1025; its web UI and API on MAILDEV_WEB_PORT
 }
+MAILDEV_WEB_PORT = "MAILDEV_WEB_PORT"
 
 # Never route loopback calls through an HTTP proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -236,8 +241,12 @@ def firebase_tools_bin(root: Path = REPO_ROOT) -> Path:
     return root / ".tools" / "node_modules" / ".bin" / "firebase"
 
 
-def _installed_firebase_tools_version(root: Path) -> str | None:
-    package = root / ".tools" / "node_modules" / "firebase-tools" / "package.json"
+def maildev_bin(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / ".bin" / "maildev"
+
+
+def _installed_npm_version(root: Path, package_name: str) -> str | None:
+    package = root / ".tools" / "node_modules" / package_name / "package.json"
     try:
         version = json.loads(package.read_text(encoding="utf-8")).get("version")
     except (OSError, ValueError, AttributeError):
@@ -248,23 +257,34 @@ def _installed_firebase_tools_version(root: Path) -> str | None:
 def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
     """firebase-tools (pinned) in <root>/.tools, installed with npm when missing."""
     binary = firebase_tools_bin(root)
-    if binary.exists() and _installed_firebase_tools_version(root) == FIREBASE_TOOLS_VERSION:
+    if binary.exists() and _installed_npm_version(root, "firebase-tools") == FIREBASE_TOOLS_VERSION:
         return binary
+    return _npm_install(root, "firebase-tools", FIREBASE_TOOLS_VERSION, binary, "2 minutes")
+
+
+def ensure_maildev(root: Path = REPO_ROOT) -> Path:
+    """maildev (pinned) in <root>/.tools, installed with npm when missing."""
+    binary = maildev_bin(root)
+    if binary.exists() and _installed_npm_version(root, "maildev") == MAILDEV_VERSION:
+        return binary
+    return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "30 seconds")
+
+
+def _npm_install(root: Path, package: str, version: str, binary: Path, takes: str) -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise EmulatorError(
             "Node.js and npm not found (the Firebase Auth emulator is firebase-tools, which "
-            "needs Node.js 20+): apt-get install -y nodejs npm"
+            "needs Node.js 20+, and the local mail server maildev): apt-get install -y nodejs npm"
         )
     npm = shutil.which("npm") or "npm"
     print(
-        f"emulators: installing firebase-tools@{FIREBASE_TOOLS_VERSION} into {root / '.tools'} "
-        "(once; about 2 minutes)",
+        f"emulators: installing {package}@{version} into {root / '.tools'} (once; about {takes})",
         file=sys.stderr,
         flush=True,
     )
     command = [
         npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
-        "--save-exact", f"firebase-tools@{FIREBASE_TOOLS_VERSION}",
+        "--save-exact", f"{package}@{version}",
     ]  # fmt: skip
     env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1"}
     result = subprocess.run(command, stdin=subprocess.DEVNULL, env=env, check=False)
@@ -327,6 +347,8 @@ class EmulatorSet:
     auth_port: int = 9099
     pubsub_port: int = 8085
     storage_port: int = 9023
+    mail_port: int = 1025  # maildev's SMTP
+    mail_web_port: int = 1080  # maildev's web UI and REST API
     host: str = "127.0.0.1"
     root: Path = REPO_ROOT
     # Created after start and re-created after each wipe, when set.
@@ -368,6 +390,11 @@ class EmulatorSet:
             kwargs["project"] = project
         if env.get("STORAGE_BUCKET"):
             kwargs["storage_bucket"] = env["STORAGE_BUCKET"]
+        web_port = env.get(MAILDEV_WEB_PORT, "")
+        if "mail" in services and web_port:
+            if not web_port.isdigit():
+                raise EmulatorError(f"{MAILDEV_WEB_PORT}={web_port!r} is not a port number")
+            kwargs["mail_web_port"] = int(web_port)
         hosts: dict[str, str] = {}
         for service in wanted:
             variable = _ENV_VARS.get(service, "")
@@ -391,6 +418,7 @@ class EmulatorSet:
             "auth": self.auth_port,
             "pubsub": self.pubsub_port,
             "storage": self.storage_port,
+            "mail": self.mail_port,
         }
         return ports[service]
 
@@ -399,6 +427,10 @@ class EmulatorSet:
         return f"{host}:{self.port(service)}"
 
     def url(self, service: str) -> str:
+        """The service's HTTP base; for mail, maildev's web UI and REST API."""
+        if service == "mail":
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"http://{host}:{self.mail_web_port}"
         return f"http://{self.netloc(service)}"
 
     @property
@@ -423,6 +455,10 @@ class EmulatorSet:
         variables = {"GOOGLE_CLOUD_PROJECT": self.project, "GCLOUD_PROJECT": self.project}
         for service in self.services:
             value = self.netloc(service)
+            if service == "mail":
+                variables["SMTP_URL"] = f"smtp://{value}"
+                variables["MAILDEV_URL"] = self.url("mail")
+                continue
             variables[_ENV_VARS[service]] = f"http://{value}" if service == "storage" else value
         return variables
 
@@ -430,12 +466,15 @@ class EmulatorSet:
 
     def ready(self, service: str) -> bool:
         """Does the port answer like this emulator?"""
+        path = "/api/healthz" if service == "mail" else "/"
         try:
-            status, body = _http("GET", self.url(service) + "/", timeout=1.0)
+            status, body = _http("GET", self.url(service) + path, timeout=1.0)
         except (OSError, http.client.HTTPException):
             return False
         if status != 200:
             return False
+        if service == "mail":
+            return body.strip() == b"true" and self._port_open(service)
         if service == "auth":
             return b"authEmulator" in body
         expected = b"OK" if service == "storage" else b"Ok"
@@ -500,6 +539,15 @@ class EmulatorSet:
                 "FIREBASE_DEBUG_PATH": str(self.log_dir / "firebase-debug.log"),
             }
             return argv, extra
+        if service == "mail":
+            maildev = ensure_maildev(self.root)
+            argv = [
+                str(maildev), "--smtp", port, "--ip", host,
+                "--web", str(self.mail_web_port), "--web-ip", host,
+                # Its own folder: maildev's default, /tmp/maildev, is shared by every checkout.
+                "--mail-directory", str(self.log_dir / f"maildev-{port}"),
+            ]  # fmt: skip
+            return argv, {"NO_UPDATE_NOTIFIER": "1"}
         if service == "storage":
             python = ensure_storage_emulator(self.root)
             argv = [
@@ -665,6 +713,8 @@ class EmulatorSet:
             elif service == "auth":
                 url = f"{base}/emulator/v1/projects/{project}/accounts"
                 self._expect_ok(service, "DELETE", url)
+            elif service == "mail":
+                self._expect_ok(service, "DELETE", f"{base}/api/email/all")
             elif service == "storage":
                 self._expect_ok(service, "GET", f"{base}/wipe")
                 if self.storage_bucket:
@@ -733,6 +783,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
                     f"({seconds:.1f} s, log {emulators.log_path(service)})",
                     flush=True,
                 )
+            if "mail" in emulators.services:
+                print(f"# mail: read it at {emulators.url('mail')}", flush=True)
             print(_exports(emulators.env()), flush=True)
             print("# emulators running; Ctrl-C or SIGTERM stops them", file=sys.stderr, flush=True)
             while True:
@@ -766,13 +818,15 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_install(args: argparse.Namespace) -> int:
     ensure_firebase_tools(REPO_ROOT)
+    ensure_maildev(REPO_ROOT)
     python = ensure_storage_emulator(REPO_ROOT)
     java = java_executable()
     sdk = sdk_root()
     firestore_jar(sdk)
     pubsub_jar(sdk)
     print(
-        f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} in .tools, "
+        f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} and maildev "
+        f"{MAILDEV_VERSION} in .tools, "
         f"java {java}, Cloud SDK {sdk}, storage emulator in {python})"
     )
     return 0

@@ -178,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for service in emulators.services
             )
             print(f"run_local: emulators ready: {summary}", file=sys.stderr, flush=True)
+            if "mail" in emulators.services:
+                print(
+                    f"run_local: mail sent by the service: read it at {emulators.url('mail')}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         else:
             print(
                 f"run_local: APP_PROFILE={env['APP_PROFILE']}: not starting the emulators",

@@ -16,6 +16,7 @@ from google.cloud.firestore import Client
 from application import accounts, admin, authentication
 from application import datasets as dataset_cases
 from application import dogs as dog_cases
+from application import email as email_cases
 from application import files as file_cases
 from application import jobs as job_cases
 from application import login as login_cases
@@ -26,6 +27,7 @@ from application.authentication import Principals
 from application.csv_input import CsvLimits
 from application.datasets import DatasetLimits, DatasetRepository, OwnedDatasets
 from application.dogs import FETCH_DOG_PICTURE, DogRepository, PictureSource
+from application.email import SEND_MAIL, ActionTokenRepository, MailSettings
 from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
@@ -36,6 +38,8 @@ from application.ports import (
     FileStore,
     IdentityVerifier,
     JobQueue,
+    Mailer,
+    MailRenderer,
     OwnedData,
     PasswordHasher,
     PushVerifier,
@@ -51,6 +55,7 @@ from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
 from infrastructure.dog_ceo import DogCeoPictureSource
 from infrastructure.firebase_identity import FirebaseIdentityVerifier
+from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.client import make_client
 from infrastructure.firestore.datasets import FirestoreDatasetRepository
 from infrastructure.firestore.dogs import FirestoreDogRepository
@@ -75,6 +80,8 @@ from infrastructure.jwt_tokens import (
     public_key_from_pem,
     signing_key_from_pem,
 )
+from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
@@ -130,6 +137,9 @@ def rate_limits(settings: Settings) -> RateLimits:
         login=settings.rate_limit_login,
         refresh=settings.rate_limit_refresh,
         firebase=settings.rate_limit_firebase,
+        email_verify=settings.rate_limit_email_verify,
+        password_forgot=settings.rate_limit_password_forgot,
+        password_reset=settings.rate_limit_password_reset,
     )
 
 
@@ -166,6 +176,9 @@ class Adapters:
     job_queue: JobQueueFactory
     push_verifier: PushVerifier | None
     request_counter: RequestCounter
+    action_tokens: ActionTokenRepository
+    mail_renderer: MailRenderer
+    mailer: Mailer
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -291,6 +304,13 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
             else None
         ),
         request_counter=request_counter(settings, client),
+        action_tokens=FirestoreActionTokenRepository(client),
+        mail_renderer=JinjaMailRenderer(settings.mail_templates_dir),
+        mailer=SmtpMailer(
+            settings.smtp_url.get_secret_value(),
+            sender=settings.mail_from,
+            timeout=settings.smtp_timeout,
+        ),
     )
 
 
@@ -322,11 +342,26 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     job_handlers: dict[str, JobHandler] = {
         FETCH_DOG_PICTURE: partial(
             dog_cases.fetch_picture, dogs=a.dogs, pictures=a.pictures, clock=a.clock
-        )
+        ),
+        SEND_MAIL: partial(
+            email_cases.send_mail,
+            users=a.users,
+            action_tokens=a.action_tokens,
+            renderer=a.mail_renderer,
+            mailer=a.mailer,
+            clock=a.clock,
+            audit=a.audit,
+            settings=MailSettings(public_url=settings.public_url),
+        ),
     }
     job_queue = a.job_queue(partial(job_cases.run_job, handlers=job_handlers))
+    throttle_policy = login_throttle_policy(settings)
     return Services(
-        register=partial(accounts.register, users=a.users, hasher=a.hasher, clock=a.clock),
+        register=partial(
+            email_cases.register_and_verify,
+            register=partial(accounts.register, users=a.users, hasher=a.hasher, clock=a.clock),
+            queue=job_queue,
+        ),
         login=partial(
             login_cases.login,
             users=a.users,
@@ -337,8 +372,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             policy=policy,
             lookup=a.login_lookup,
             throttle=a.throttle,
-            throttle_policy=login_throttle_policy(settings),
+            throttle_policy=throttle_policy,
             audit=a.audit,
+            require_verified_email=settings.require_verified_email,
         ),
         firebase_sign_in=partial(
             firebase_sign_in,
@@ -354,7 +390,33 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             authentication.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock
         ),
         get_user=partial(accounts.get_user, users=a.users),
-        update_profile=partial(accounts.update_profile, users=a.users, clock=a.clock),
+        update_profile=partial(
+            accounts.update_profile,
+            users=a.users,
+            clock=a.clock,
+            changed=partial(email_cases.mail_after_profile_change, queue=job_queue, audit=a.audit),
+        ),
+        request_verification=partial(
+            email_cases.request_verification, users=a.users, queue=job_queue, audit=a.audit
+        ),
+        verify_email=partial(
+            email_cases.verify_email, action_tokens=a.action_tokens, clock=a.clock, audit=a.audit
+        ),
+        forgot_password=partial(
+            email_cases.forgot_password, users=a.users, queue=job_queue, audit=a.audit
+        ),
+        reset_password=partial(
+            email_cases.reset_password,
+            action_tokens=a.action_tokens,
+            hasher=a.hasher,
+            throttle=a.throttle,
+            throttle_policy=throttle_policy,
+            clock=a.clock,
+            audit=a.audit,
+        ),
+        invite_user=partial(
+            email_cases.invite_user, users=a.users, queue=job_queue, clock=a.clock, audit=a.audit
+        ),
         change_password=partial(
             login_cases.change_password,
             users=a.users,

@@ -30,6 +30,9 @@ RELAXED_RATE_LIMITS = {
     "RATE_LIMIT_LOGIN": "1000/minute",
     "RATE_LIMIT_REFRESH": "1000/minute",
     "RATE_LIMIT_FIREBASE": "1000/minute",
+    "RATE_LIMIT_EMAIL_VERIFY": "1000/minute",
+    "RATE_LIMIT_PASSWORD_FORGOT": "1000/minute",
+    "RATE_LIMIT_PASSWORD_RESET": "1000/minute",
 }
 
 

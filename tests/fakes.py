@@ -11,8 +11,9 @@ from typing import BinaryIO
 from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
 from application.login import LoginRecords
-from application.ports import AuditEvent, ExternalIdentity, Job
+from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
 from bootstrap import Adapters, token_issuer
+from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
@@ -23,6 +24,7 @@ from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
+from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 
@@ -48,6 +50,12 @@ class InMemoryStore:
         self.emails: dict[str, str] = {}
         self.sessions: dict[str, Session] = {}
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
+        self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
+        self.mail_sends: dict[tuple[str, Purpose], SendLog] = {}  # (user id, purpose)
+
+
+def _email_key(user: User) -> str | None:
+    return user.email.normalized if user.email is not None else None
 
 
 class FakeUserRepository:
@@ -61,13 +69,14 @@ class FakeUserRepository:
                 raise Conflict(
                     "This username is already registered.", code="username_taken", field="username"
                 )
-            if user.email.normalized in s.emails:
+            if user.email is not None and user.email.normalized in s.emails:
                 raise Conflict(
                     "This email is already registered.", code="email_taken", field="email"
                 )
             s.users[user.id] = user
             s.usernames[user.username.normalized] = user.id
-            s.emails[user.email.normalized] = user.id
+            if user.email is not None:
+                s.emails[user.email.normalized] = user.id
 
     def get(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
@@ -88,17 +97,19 @@ class FakeUserRepository:
             new = change(old)
             moves = [
                 (s.usernames, old.username.normalized, new.username.normalized, "username"),
-                (s.emails, old.email.normalized, new.email.normalized, "email"),
+                (s.emails, _email_key(old), _email_key(new), "email"),
             ]
             for claims, before, after, field in moves:
-                if before != after and after in claims:
+                if before != after and after is not None and after in claims:
                     raise Conflict(
                         f"This {field} is already registered.", code=f"{field}_taken", field=field
                     )
             for claims, before, after, _ in moves:
                 if before != after:
-                    del claims[before]
-                    claims[after] = user_id
+                    if before is not None:
+                        del claims[before]
+                    if after is not None:
+                        claims[after] = user_id
             s.users[user_id] = new
             if keep_session and new.token_version != old.token_version:
                 kept = s.sessions.get(keep_session)
@@ -120,9 +131,9 @@ class FakeUserRepository:
                 return user
             for claims, key in (
                 (s.usernames, user.username.normalized),
-                (s.emails, user.email.normalized),
+                (s.emails, _email_key(user)),
             ):
-                if claims.get(key) == user_id:
+                if key is not None and claims.get(key) == user_id:
                     del claims[key]
             s.users[user_id] = replace(user, deleted_at=now, updated_at=now)
             return user
@@ -134,6 +145,10 @@ class FakeUserRepository:
                 del s.sessions[sid]
             for key in [key for key, x in s.identities.items() if x == user_id]:
                 del s.identities[key]
+            for hashed in [h for h, t in s.action_tokens.items() if t.user_id == user_id]:
+                del s.action_tokens[hashed]
+            for sends in [sends for sends in s.mail_sends if sends[0] == user_id]:
+                del s.mail_sends[sends]
             s.users.pop(user_id, None)
 
     def pending_deletions(self, limit: int) -> list[str]:
@@ -468,6 +483,61 @@ class FakeJobQueue:
         return self
 
 
+# -- mail ------------------------------------------------------------------------------------
+
+
+class FakeActionTokenRepository:
+    """Tokens and send logs in the shared store; one lock makes a spend atomic."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+        s = self.store
+        with s.lock:
+            key = (token.user_id, token.purpose)
+            sends = s.mail_sends.get(key, SendLog())
+            if not sends.allows(job_id, now):
+                return False
+            s.mail_sends[key] = sends.after_send(job_id, now, token.hash)
+            s.action_tokens[token.hash] = token
+            return True
+
+    def get(self, hashed: str) -> ActionToken | None:
+        return self.store.action_tokens.get(hashed)
+
+    def spend(
+        self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
+    ) -> User:
+        s = self.store
+        with s.lock:
+            token = s.action_tokens.get(hashed)
+            if token is None:
+                raise InvalidToken()
+            latest = s.mail_sends.get((token.user_id, purpose), SendLog()).latest
+            user = token.check(purpose, s.users.get(token.user_id), now, latest)
+            changed = change(user)
+            s.action_tokens[hashed] = token.spent(now)
+            s.users[user.id] = changed
+            return changed
+
+
+class FakeMailer:
+    """Keeps what it is given, like a mailbox; fails while ``failing`` is set."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+        self.failing = False
+
+    def send(self, mail: Mail) -> None:
+        if self.failing:
+            raise MailUndelivered("the fake mail server is down")
+        self.sent.append(mail)
+
+    def to(self, address: str) -> list[Mail]:
+        return [mail for mail in self.sent if mail.to == address]
+
+
 # -- datasets and files ------------------------------------------------------------
 
 
@@ -600,4 +670,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         job_queue=FakeJobQueue().attach,
         push_verifier=None,
         request_counter=InMemoryRequestCounter(),
+        action_tokens=FakeActionTokenRepository(store),
+        mail_renderer=JinjaMailRenderer(),
+        mailer=FakeMailer(),
     )

@@ -112,7 +112,14 @@ def get_user(actor: Actor, *, users: UserRepository) -> User:
     return user
 
 
-def update_profile(cmd: UpdateProfile, *, users: UserRepository, clock: Clock) -> User:
+def update_profile(
+    cmd: UpdateProfile,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    changed: Callable[[User, User], None] | None = None,
+) -> User:
+    """``changed(before, after)`` runs once the change is stored (the mail flows use it)."""
     changes: dict[str, object] = dict(cmd.changes)
     # A name or address that cannot be is a 422 before any I/O.
     if isinstance(username := changes.get("username"), str):
@@ -120,7 +127,16 @@ def update_profile(cmd: UpdateProfile, *, users: UserRepository, clock: Clock) -
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
     now = clock.now()
-    return users.update(cmd.user_id, lambda u: u.edited(changes, now))
+    before: list[User] = []
+
+    def edit(user: User) -> User:
+        before[:] = [user]  # the transaction may run this again: keep the last read
+        return user.edited(changes, now)
+
+    after = users.update(cmd.user_id, edit)
+    if changed is not None and before:
+        changed(before[0], after)
+    return after
 
 
 DELETE_BATCH = 200

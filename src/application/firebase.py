@@ -102,8 +102,15 @@ def _create_linked_user(
     name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
     now = clock.now()
     for username in username_candidates(identity.display_name, identity.email):
+        # The address is as verified as Firebase says it is (only verified ones get here).
         user = User.register(
-            id=new_id(), username=username, email=email, password_hash=None, now=now, name=name
+            id=new_id(),
+            username=username,
+            email=email,
+            password_hash=None,
+            now=now,
+            name=name,
+            email_verified=identity.email_verified,
         )
         try:
             return identities.add_with_identity(user, identity.provider, identity.subject)

@@ -104,6 +104,7 @@ def login(
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog,
+    require_verified_email: bool = False,
 ) -> TokenPair:
     login_key, ip = claim_key(cmd.login), cmd.client_ip or None
     rules = throttle_policy.rules_for(login_key, cmd.client_ip)
@@ -135,6 +136,14 @@ def login(
             AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled")
         )
         raise PermissionDenied("This account is disabled.", code="account_disabled")
+    if require_verified_email and user.email is not None and not user.email_verified:
+        # Only after the right password: a wrong one stays the plain 401 above.
+        audit.record(
+            AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="email_not_verified")
+        )
+        raise PermissionDenied(
+            "Confirm your e-mail address first; the mail has a link.", code="email_not_verified"
+        )
     if hasher.needs_rehash(user.password_hash):
         new_hash = hasher.hash(cmd.password)
         now = clock.now()

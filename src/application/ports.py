@@ -1,5 +1,5 @@
 """Technical ports that many features share: time, hashing, tokens, identity, audit, jobs,
-object storage, and the deletion of what a user owns. Adapters fit them structurally.
+mail, object storage, and the deletion of what a user owns. Adapters fit them structurally.
 
 A feature's own repository Protocol sits with its use cases (``application/tasks.py`` holds
 ``TaskRepository``); see docs/decisions/0040-one-way-to-build-a-feature.md.
@@ -108,6 +108,14 @@ class Audit(StrEnum):
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     ROLE_CHANGE = "role_change"
     ACCOUNT_DELETION = "account_deletion"
+    # The mail flows (docs/reference/email.md): each request, each mail, each token spent.
+    EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
+    EMAIL_VERIFIED = "email_verified"
+    EMAIL_CHANGE = "email_change"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+    MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,32 @@ class Job:
 class JobQueue(Protocol):
     def enqueue(self, job: Job) -> None:
         """Run ``job`` later, at least once, retried with backoff; raises if it cannot queue."""
+        ...
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One rendered message: a plain-text part and an HTML alternative."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class MailUndelivered(Exception):
+    """The mail server could not take the message now (down, timeout, 4xx); try again."""
+
+
+class MailRenderer(Protocol):
+    def render(self, template: str, to: str, context: dict[str, str]) -> Mail:
+        """The mail ``template`` (subject, text and HTML) filled with ``context``, for ``to``."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None:
+        """Hand ``mail`` to the mail server; MailUndelivered when it could not, now."""
         ...
 
 

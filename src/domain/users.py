@@ -170,7 +170,7 @@ def _optional_name(field_name: str, value: object) -> str | None:
 class User:
     id: str
     username: Username
-    email: Email
+    email: Email | None  # None: an account made without one (no mail flows for it)
     role: Role
     password_hash: str | None
     created_at: datetime
@@ -180,6 +180,7 @@ class User:
     token_version: int = 0
     disabled: bool = False
     deleted_at: datetime | None = None
+    email_verified: bool = False
 
     @classmethod
     def register(
@@ -187,11 +188,12 @@ class User:
         *,
         id: str,
         username: Username,
-        email: Email,
+        email: Email | None,
         password_hash: str | None,
         now: datetime,
         name: str | None = None,
         last_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         check_name("name", name)
         check_name("last_name", last_name)
@@ -205,6 +207,7 @@ class User:
             updated_at=now,
             name=name,
             last_name=last_name,
+            email_verified=email_verified and email is not None,
         )
 
     @property
@@ -222,7 +225,12 @@ class User:
         if "username" in changes:
             user = replace(user, username=_given(Username, "username", changes["username"]))
         if "email" in changes:
-            user = replace(user, email=_given(Email, "email", changes["email"]))
+            email = _given(Email, "email", changes["email"])
+            if user.email is None or email.normalized != user.email.normalized:
+                # A new address is unproven until its own verification mail is answered.
+                user = replace(user, email=email, email_verified=False)
+            else:
+                user = replace(user, email=email)
         if "name" in changes:
             user = replace(user, name=_optional_name("name", changes["name"]))
         if "last_name" in changes:
@@ -231,6 +239,11 @@ class User:
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
         return replace(self, password_hash=password_hash, updated_at=now)
+
+    def with_email_verified(self, now: datetime) -> User:
+        if self.email is None:
+            raise InvalidInput.field("email", "The account has no e-mail address.", "no_email")
+        return replace(self, email_verified=True, updated_at=now)
 
     def with_role(self, role: Role, now: datetime) -> User:
         return replace(self, role=role, updated_at=now)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     rate_limit_login: str = "30/minute,300/hour"
     rate_limit_refresh: str = "60/minute,600/hour"
     rate_limit_firebase: str = "30/minute,300/hour"
+    rate_limit_email_verify: str = "30/minute,300/hour"
+    rate_limit_password_forgot: str = "5/minute,50/hour"
+    rate_limit_password_reset: str = "10/minute,100/hour"
     # Failed logins, counted in Firestore (seconds and counts).
     login_failure_window: int = Field(900, ge=60, le=86_400)
     login_failures_per_account_ip: int = Field(10, ge=1, le=1_000)
@@ -68,6 +71,14 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = Field(50, ge=1, le=100_000)
     login_backoff: int = Field(60, ge=1, le=86_400)
     login_backoff_max: int = Field(900, ge=1, le=86_400)
+
+    # Mail (docs/reference/email.md): the SMTP server, the sender, where links point.
+    smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")  # maildev locally
+    smtp_timeout: float = Field(10.0, gt=0, le=120)
+    mail_from: str = "firegate <no-reply@localhost>"
+    mail_templates_dir: str = ""  # searched before the built-in templates
+    public_url: str = "http://127.0.0.1:8000"
+    require_verified_email: bool = False
 
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
@@ -113,7 +124,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_limit_register", "rate_limit_login", "rate_limit_refresh", "rate_limit_firebase"
+        "rate_limit_register",
+        "rate_limit_login",
+        "rate_limit_refresh",
+        "rate_limit_firebase",
+        "rate_limit_email_verify",
+        "rate_limit_password_forgot",
+        "rate_limit_password_reset",
     )
     @classmethod
     def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
@@ -138,6 +155,11 @@ class Settings(BaseSettings):
                 "RATE_LIMIT_STORAGE_URI must be firestore://, memory:// or a Redis URI "
                 "(redis://, rediss://, redis+unix://, unix://)"
             )
+        if self.smtp_url.get_secret_value().partition("://")[0] not in ("smtp", "smtps"):
+            raise ValueError("SMTP_URL must be smtp://[user:pass@]host:port or smtps://...")
+        if not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_URL must be an http(s) URL, e.g. https://app.example.com")
+        self.public_url = self.public_url.rstrip("/")
         if self.login_backoff_max < self.login_backoff:
             raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
         return self

@@ -65,9 +65,8 @@ def list_users(limit: int) -> None:
         for item in page.items:
             user = item.user
             flag = " disabled" if user.disabled else ""
-            click.echo(
-                f"{user.id}\t{user.username.value}\t{user.email.value}\t{user.role.value}{flag}"
-            )
+            email = user.email.value if user.email else "-"
+            click.echo(f"{user.id}\t{user.username.value}\t{email}\t{user.role.value}{flag}")
         cursor = page.next_cursor
         if cursor is None:
             break

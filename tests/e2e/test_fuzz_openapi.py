@@ -58,6 +58,7 @@ UNTHROTTLED = {
 # document may break them; a 422 naming them, and only them, is the right answer to it.
 BEYOND_THE_DOCUMENT = frozenset(
     {
+        "invalid_token",  # a well-formed mail token that no mail carried
         "password_too_common",
         "invalid_username",
         "mixed_script_username",
@@ -182,7 +183,7 @@ def positive_data_acceptance_within_the_document(
     try:
         return positive_data_acceptance(ctx, response, case)
     except RejectedPositiveData:
-        problem = response.json() if response.status_code in (413, 422) else {}
+        problem = response.json() if response.status_code in (400, 413, 422) else {}
         named = [(e["field"], e["code"]) for e in problem.get("errors") or ()]
         named = named or [("", problem.get("code", ""))]
         if all(

@@ -32,9 +32,9 @@ def stored_under_the_old_rule(firestore: Any, user_id: str, name: str, age: int)
     firestore.collection("usernames").document(claim_id(fold(name))).set(
         {"user_id": user_id, "kind": "usernames"}
     )
-    firestore.collection("emails").document(claim_id(user.email.normalized)).set(
-        {"user_id": user_id, "kind": "emails"}
-    )
+    firestore.collection("emails").document(
+        claim_id(Email(f"{user_id}@example.com").normalized)
+    ).set({"user_id": user_id, "kind": "emails"})
 
 
 def claim_holder(firestore: Any, key: str) -> str | None:

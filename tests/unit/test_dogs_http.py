@@ -20,8 +20,9 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def alice(client: FlaskClient) -> dict[str, str]:
+def alice(client: FlaskClient, job_queue: FakeJobQueue) -> dict[str, str]:
     register(client, "alice")
+    job_queue.jobs.clear()  # the verification mail; these tests deliver the picture jobs
     return bearer(login(client, "alice"))
 
 

@@ -78,7 +78,8 @@ def test_first_sign_in_creates_a_linked_passwordless_account(world: World) -> No
     pair = world.sign_in(world.alice_token())
     user = world.user_of(pair)
     assert user.username.value == "Alice_Liddell"
-    assert user.email.value == "Alice@Example.com"
+    assert user.email is not None and user.email.value == "Alice@Example.com"
+    assert user.email_verified  # as Firebase reported it
     assert user.name == "Alice Liddell" and user.last_name is None
     assert user.password_hash is None and user.role is Role.USER
     assert user.id != "uid-alice"

@@ -45,6 +45,7 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "name",
         "last_name",
         "role",
+        "email_verified",
         "created_at",
         "updated_at",
     }

@@ -76,7 +76,14 @@ def admin_headers(app: Flask, client: FlaskClient) -> dict[str, str]:
 
 # Routes that read no JSON body: multipart uploads, body-less session calls, and the job push
 # (its credentials are checked before the body is read).
-NOT_JSON = {"/datasets", "/files", "/auth/renew", "/auth/logout", "/internal/jobs"}
+NOT_JSON = {
+    "/datasets",
+    "/files",
+    "/auth/renew",
+    "/auth/logout",
+    "/internal/jobs",
+    "/auth/email/verification",
+}
 
 
 def test_deep_json_is_400_on_every_route_that_reads_json(

@@ -53,6 +53,8 @@ class FirestoreIdentityRepository:
 
     def add_with_identity(self, user: User, provider: str, subject: str) -> User:
         link = self._link(provider, subject)
+        if user.email is None:
+            raise ValueError("a linked account has the address its provider verified")
         claims = [
             (EMAILS, self._client.collection(EMAILS).document(claim_id(user.email.normalized))),
             (

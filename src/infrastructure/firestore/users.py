@@ -27,6 +27,7 @@ from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
+ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -39,8 +40,9 @@ def user_to_doc(user: User) -> dict[str, Any]:
     return {
         "username": user.username.value,
         "username_normalized": user.username.normalized,
-        "email": user.email.value,
-        "email_normalized": user.email.normalized,
+        "email": user.email.value if user.email else None,
+        "email_normalized": user.email.normalized if user.email else None,
+        "email_verified": user.email_verified,
         "name": user.name,
         "last_name": user.last_name,
         "role": user.role.value,
@@ -58,7 +60,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
     return User(
         id=user_id,
         username=Username(data["username"]),
-        email=Email(data["email"]),
+        email=Email(data["email"]) if data.get("email") else None,
         role=Role(data["role"]),
         password_hash=data.get("password_hash"),
         created_at=data["created_at"],
@@ -68,6 +70,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         token_version=data.get("token_version", 0),
         disabled=data.get("disabled", False),
         deleted_at=data.get("deleted_at"),
+        email_verified=data.get("email_verified", False),
     )
 
 
@@ -85,7 +88,12 @@ class FirestoreUserRepository:
         self,
         client: firestore.Client,
         *,
-        owned: Sequence[tuple[str, str]] = ((SESSIONS, "user_id"), (IDENTITIES, "user_id")),
+        owned: Sequence[tuple[str, str]] = (
+            (SESSIONS, "user_id"),
+            (IDENTITIES, "user_id"),
+            (ACTION_TOKENS, "user_id"),
+            (MAIL_SENDS, "user_id"),
+        ),
     ) -> None:
         self._client = client
         self._users = client.collection(USERS)
@@ -95,10 +103,10 @@ class FirestoreUserRepository:
         return self._client.collection(collection).document(claim_id(normalized))
 
     def _claims_of(self, user: User) -> list[tuple[str, firestore.DocumentReference]]:
-        return [
-            (USERNAMES, self._claim(USERNAMES, user.username.normalized)),
-            (EMAILS, self._claim(EMAILS, user.email.normalized)),
-        ]
+        claims = [(USERNAMES, self._claim(USERNAMES, user.username.normalized))]
+        if user.email is not None:  # an account without an address claims none
+            claims.append((EMAILS, self._claim(EMAILS, user.email.normalized)))
+        return claims
 
     def _taken_claim(
         self, claims: list[tuple[str, firestore.DocumentReference]], user_id: str
@@ -172,19 +180,30 @@ class FirestoreUserRepository:
     ) -> tuple[firestore.WriteBatch, list[tuple[str, firestore.DocumentReference]]]:
         """One commit that turns ``old`` into ``new`` if the account is unchanged since
         ``read_at``, moving the claims of a changed name or address; and the new claims."""
+        # An account without an address holds no e-mail claim, so a first address has
+        # nothing to release.
         moved = [
-            (collection, self._claim(collection, before), self._claim(collection, after))
+            (
+                collection,
+                self._claim(collection, before) if before is not None else None,
+                self._claim(collection, after),
+            )
             for collection, before, after in (
                 (USERNAMES, old.username.normalized, new.username.normalized),
-                (EMAILS, old.email.normalized, new.email.normalized),
+                (
+                    EMAILS,
+                    old.email.normalized if old.email else None,
+                    new.email.normalized if new.email else None,
+                ),
             )
-            if before != after
+            if after is not None and before != after
         ]
         batch = self._client.batch()
-        if moved:
+        released = [before for _, before, _ in moved if before is not None]
+        if released:
             # The old claims are read first: a claim under a key of an older rule may be
             # another account's (docs/decisions/0052-look-alike-usernames.md).
-            for claim in self._client.get_all([before for _, before, _ in moved], **BOUNDED):
+            for claim in self._client.get_all(released, **BOUNDED):
                 if claim.exists and (claim.to_dict() or {}).get("user_id") == old.id:
                     batch.delete(claim.reference)
             for collection, _, after in moved:

@@ -43,6 +43,9 @@ class RateLimits:
     login: str = "30/minute,300/hour"
     refresh: str = "60/minute,600/hour"
     firebase: str = "30/minute,300/hour"
+    email_verify: str = "30/minute,300/hour"
+    password_forgot: str = "5/minute,50/hour"
+    password_reset: str = "10/minute,100/hour"
 
     def by_route(self) -> dict[tuple[str, str], str]:
         return {
@@ -50,6 +53,9 @@ class RateLimits:
             ("POST", "/login"): self.login,
             ("POST", "/auth/refresh"): self.refresh,
             ("POST", "/auth/firebase"): self.firebase,
+            ("POST", "/auth/email/verify"): self.email_verify,
+            ("POST", "/auth/password/forgot"): self.password_forgot,
+            ("POST", "/auth/password/reset"): self.password_reset,
         }
 
 

@@ -13,6 +13,7 @@ from application.admin import AdminChange, UserListing
 from application.authentication import Actor
 from application.datasets import ImportDataset, RowsPage
 from application.dogs import DogQuery, EditDog, NewDog
+from application.email import ForgotPassword, Invite, ResetPassword
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
@@ -38,6 +39,12 @@ class Services:
     authenticate: Callable[[str], Actor]
     get_user: Callable[[Actor], User]
     update_profile: Callable[[UpdateProfile], User]
+    # the mail flows (docs/reference/email.md)
+    request_verification: Callable[[Actor], None]
+    verify_email: Callable[[str], User]
+    forgot_password: Callable[[ForgotPassword], None]
+    reset_password: Callable[[ResetPassword], None]
+    invite_user: Callable[[Actor, Invite], User]
     change_password: Callable[[ChangePassword], None]
     delete_user: Callable[[str], None]
     resume_deletions: Callable[[], int]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
+from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
+from werkzeug.routing import BaseConverter
 
 from application.admin import AdminChange, UserListing
 from application.authentication import Actor
 from interfaces.http.auth import authenticated
-from interfaces.http.openapi import doc
+from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts import UserOut
@@ -24,6 +26,25 @@ from interfaces.http.services import services
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 TAGS = ("users",)
+
+
+class UserIdConverter(BaseConverter):
+    """A path segment naming a user: any but ``invitations``, a resource of its own (POST
+    only), so OPTIONS /users/invitations lists what the OpenAPI document says."""
+
+    regex = r"(?!invitations(?![^/]))[^/]+"
+
+
+@bp.record
+def _user_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["user_id"] = UserIdConverter
+
+
+PATH_PARAMETERS["user_id"] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!invitations$)[^/]+$",
+}
 
 
 def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
@@ -45,7 +66,7 @@ def list_users(actor: Actor) -> Response:
     return json_response(UserPage(items=items, next_cursor=page.next_cursor))
 
 
-@bp.get("/<user_id>")
+@bp.get("/<user_id:user_id>")
 @doc(responses={200: UserShown, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def get_user(actor: Actor, user_id: str) -> Response:
@@ -53,7 +74,7 @@ def get_user(actor: Actor, user_id: str) -> Response:
     return json_response(listing_out(actor, services().show_user(actor, user_id)))
 
 
-@bp.patch("/<user_id>")
+@bp.patch("/<user_id:user_id>")
 @doc(
     json=AdminUserChange,
     responses={200: UserAdminOut, 403: Problem, 404: Problem},
@@ -70,7 +91,7 @@ def change_user(actor: Actor, user_id: str) -> Response:
     return json_response(UserAdminOut.of(user))
 
 
-@bp.delete("/<user_id>")
+@bp.delete("/<user_id:user_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:

@@ -68,7 +68,8 @@ class ChangePasswordRequest(Strict):
 class UserOut(BaseModel):
     id: str
     username: str
-    email: str
+    email: str | None = Field(description="null for an account made without an address")
+    email_verified: bool = Field(description="Has the owner answered a mail sent there?")
     name: str | None
     last_name: str | None
     role: Literal["user", "uploader", "admin"]
@@ -84,7 +85,8 @@ def user_fields(user: User) -> dict[str, object]:
     return {
         "id": user.id,
         "username": user.username.value,
-        "email": user.email.value,
+        "email": user.email.value if user.email else None,
+        "email_verified": user.email_verified,
         "name": user.name,
         "last_name": user.last_name,
         "role": user.role.value,

@@ -1,0 +1,359 @@
+"""The mail flows: verify an address, recover a password, invite a user.
+
+Requests only decide and enqueue; a background job issues the token, renders the mail and
+hands it to the mail server, so no request waits on SMTP and a failed send changes no HTTP
+answer. The job carries the account and the kind of mail, never a token: the token is made
+in the job and exists only in the mail and, hashed, in Firestore
+(docs/decisions/0100-mail-through-jobs.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from application.accounts import Register, UserRepository
+from application.admin import require_admin
+from application.authentication import Actor
+from application.jobs import RetryJob
+from application.login import LoginThrottle
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    Job,
+    JobQueue,
+    Mailer,
+    MailRenderer,
+    MailUndelivered,
+    PasswordHasher,
+)
+from domain.action_tokens import (
+    INVITATION_LIFETIME,
+    ActionToken,
+    InvalidToken,
+    Purpose,
+    token_hash,
+)
+from domain.errors import Conflict
+from domain.ids import new_id
+from domain.throttling import LoginThrottlePolicy
+from domain.users import Email, Role, User, Username, check_password_policy, login_key
+
+log = logging.getLogger("firegate.mail")
+
+SEND_MAIL = "send_mail"
+
+
+class ActionTokenRepository(Protocol):
+    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+        """Store the token and count one mail for its user and purpose, atomically; False
+        (nothing stored) when the sending limit is reached. A job run again with the same
+        ``job_id`` is not counted twice; the new token supersedes its earlier one."""
+        ...
+
+    def get(self, hashed: str) -> ActionToken | None:
+        """The token stored under this hash, spent or not; None if there is none."""
+        ...
+
+    def spend(
+        self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
+    ) -> User:
+        """In one transaction: check the token against its user (ActionToken.check), apply
+        ``change`` to the user and mark the token spent; InvalidToken if it is not good.
+        Of concurrent spends of one token exactly one succeeds."""
+        ...
+
+
+class MailKind(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+    INVITATION = "invitation"
+    ADDRESS_CHANGED = "address_changed"  # the notice to the old address; no link
+
+
+_PURPOSE = {
+    MailKind.VERIFY_EMAIL: Purpose.VERIFY_EMAIL,
+    MailKind.RESET_PASSWORD: Purpose.RESET_PASSWORD,
+    MailKind.INVITATION: Purpose.RESET_PASSWORD,
+}
+_PATH = {Purpose.VERIFY_EMAIL: "/verify-email", Purpose.RESET_PASSWORD: "/reset-password"}
+
+
+@dataclass(frozen=True)
+class MailJob:
+    kind: MailKind
+    user_id: str
+    id: str  # one per request: a retried delivery is the same mail, not another one
+    old_email: str | None = None  # ADDRESS_CHANGED: where the notice goes
+
+    def job(self) -> Job:
+        fields = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
+        if self.old_email is not None:
+            fields["old"] = self.old_email
+        return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def parse(cls, subject: str) -> MailJob | None:
+        try:
+            fields = json.loads(subject)
+            return cls(
+                kind=MailKind(fields["kind"]),
+                user_id=str(fields["user"]),
+                id=str(fields["id"]),
+                old_email=fields.get("old"),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def queue_mail(queue: JobQueue, kind: MailKind, user: User, old_email: str | None = None) -> None:
+    """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
+    try:
+        queue.enqueue(MailJob(kind, user.id, new_id(), old_email).job())
+    except Exception:  # the answer must not depend on the queue: see the module docstring
+        log.exception("could not queue a %s mail for user %s", kind.value, user.id)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    public_url: str  # where the links point: {public_url}/verify-email?token=...
+    product: str = "firegate"
+
+
+def send_mail(
+    job: Job,
+    final: bool,
+    *,
+    users: UserRepository,
+    action_tokens: ActionTokenRepository,
+    renderer: MailRenderer,
+    mailer: Mailer,
+    clock: Clock,
+    audit: AuditLog,
+    settings: MailSettings,
+) -> None:
+    """The SEND_MAIL job: issue the token (within the sending limit), render, send."""
+    mail_job = MailJob.parse(job.subject)
+    if mail_job is None:
+        log.warning("unreadable mail job dropped")
+        return
+    user = users.get(mail_job.user_id)
+    if user is None or not user.active or user.email is None:
+        return  # deleted, disabled, or without an address since the request
+    kind = mail_job.kind
+    context = {
+        "product": settings.product,
+        "username": user.username.value,
+        "name": user.name or user.username.value,
+        "public_url": settings.public_url,
+        "email": user.email.value,
+    }
+    to = user.email.value
+    if kind is MailKind.ADDRESS_CHANGED:
+        to = mail_job.old_email or ""
+        if not to:
+            return
+    else:
+        purpose = _PURPOSE[kind]
+        now = clock.now()
+        lifetime = INVITATION_LIFETIME if kind is MailKind.INVITATION else None
+        token, record = ActionToken.issue(user, purpose, now, lifetime)
+        if not action_tokens.add(record, mail_job.id, now):
+            audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
+            return
+        context["link"] = f"{settings.public_url}{_PATH[purpose]}?token={token}"
+        context["expires_hours"] = str(
+            max(1, round((record.expires_at - now) / timedelta(hours=1)))
+        )
+        context["expires_minutes"] = str(round((record.expires_at - now) / timedelta(minutes=1)))
+    mail = renderer.render(kind.value, to, context)
+    try:
+        mailer.send(mail)
+    except MailUndelivered as exc:
+        if not final:
+            raise RetryJob(f"mail not delivered yet: {exc}") from exc
+        log.warning("giving up on a %s mail for user %s: %s", kind.value, user.id, exc)
+        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
+        return
+    audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
+
+
+# -- the requests ---------------------------------------------------------------------------
+
+
+def request_verification(
+    actor: Actor, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+) -> None:
+    user = users.get(actor.user_id)
+    if user is None or not user.active:
+        raise InvalidToken()
+    if user.email is None:
+        raise Conflict("The account has no e-mail address to verify.", code="no_email")
+    queue_mail(queue, MailKind.VERIFY_EMAIL, user)
+    audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id))
+
+
+def verify_email(
+    token: str,
+    *,
+    action_tokens: ActionTokenRepository,
+    clock: Clock,
+    audit: AuditLog,
+    ip: str = "",
+) -> User:
+    now = clock.now()
+    try:
+        user = action_tokens.spend(
+            token_hash(token), Purpose.VERIFY_EMAIL, lambda u: u.with_email_verified(now), now
+        )
+    except InvalidToken:
+        audit.record(
+            AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip or None, reason="invalid_token")
+        )
+        raise
+    audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip or None))
+    return user
+
+
+@dataclass(frozen=True)
+class ForgotPassword:
+    email: str
+    client_ip: str = ""
+
+
+def forgot_password(
+    cmd: ForgotPassword, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+) -> None:
+    """Blind: the same reads, answer and time whether or not the address has an account.
+
+    ``find_by_login`` reads a document in place of a missing account, and the only extra
+    work for a real one is an in-memory enqueue (docs/security.md, "Password recovery").
+    """
+    user = users.find_by_login(login_key(cmd.email))
+    ip = cmd.client_ip or None
+    if user is None:
+        audit.record(
+            AuditEvent(Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address")
+        )
+        return
+    queue_mail(queue, MailKind.RESET_PASSWORD, user)
+    audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    token: str
+    new_password: str
+    client_ip: str = ""
+
+
+def reset_password(
+    cmd: ResetPassword,
+    *,
+    action_tokens: ActionTokenRepository,
+    hasher: PasswordHasher,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Set the password, end every session, clear the login throttle, spend the token."""
+    hashed = token_hash(cmd.token)
+    ip = cmd.client_ip or None
+    check_password_policy(cmd.new_password)
+    found = action_tokens.get(hashed)
+    # A cheap look first, so a made-up token costs no argon2 hash; the spend decides.
+    if found is None or found.purpose is not Purpose.RESET_PASSWORD or found.spent_at is not None:
+        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+        raise InvalidToken()
+    new_hash = hasher.hash(cmd.new_password)
+    now = clock.now()
+
+    def change(user: User) -> User:
+        # The mail reached the address it was sent to: that proves the address too.
+        changed = user.with_password_hash(new_hash, now).ending_all_sessions(now)
+        return changed.with_email_verified(now)
+
+    try:
+        user = action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
+    except InvalidToken:
+        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+        raise
+    names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
+    for name in names:
+        for key, _ in throttle_policy.rules_for(name, cmd.client_ip)[:2]:
+            throttle.reset(key)  # this account, and this account from this address
+    audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
+
+
+# -- invitations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invite:
+    username: str
+    email: str
+    name: str | None = None
+    last_name: str | None = None
+    role: str | None = None
+
+
+def invite_user(
+    actor: Actor,
+    cmd: Invite,
+    *,
+    users: UserRepository,
+    queue: JobQueue,
+    clock: Clock,
+    audit: AuditLog,
+) -> User:
+    """An account without a password; its owner sets one through the invitation's link."""
+    require_admin(actor)
+    username, email = Username.chosen(cmd.username), Email(cmd.email)
+    role = Role(cmd.role) if cmd.role else Role.USER
+    now = clock.now()
+    user = User.register(
+        id=new_id(),
+        username=username,
+        email=email,
+        password_hash=None,
+        now=now,
+        name=cmd.name,
+        last_name=cmd.last_name,
+    )
+    if role is not Role.USER:
+        user = user.with_role(role, now)
+    users.add(user)
+    queue_mail(queue, MailKind.INVITATION, user)
+    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=actor.user_id))
+    return user
+
+
+def register_and_verify(
+    cmd: Register, *, register: Callable[[Register], User], queue: JobQueue
+) -> User:
+    """Register sends the new account a verification mail."""
+    user = register(cmd)
+    queue_mail(queue, MailKind.VERIFY_EMAIL, user)
+    return user
+
+
+def mail_after_profile_change(
+    before: User, after: User, *, queue: JobQueue, audit: AuditLog
+) -> None:
+    """A new address gets a verification mail, the old one a notice without a link."""
+    if after.email is None or (
+        before.email is not None and before.email.normalized == after.email.normalized
+    ):
+        return
+    queue_mail(queue, MailKind.VERIFY_EMAIL, after)
+    if before.email is not None:
+        queue_mail(queue, MailKind.ADDRESS_CHANGED, after, old_email=before.email.value)
+    audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))

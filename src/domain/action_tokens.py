@@ -1,0 +1,132 @@
+"""Single-use tokens that a mail carries: prove an address, set a new password.
+
+Only a SHA-256 hash of a token is ever stored; the token itself exists in the mail alone.
+A token is void once spent, expired, or superseded (docs/security.md, "Action tokens").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.errors import Unreadable
+from domain.users import User
+
+TOKEN_BYTES = 32  # 256 random bits
+TOKEN_MAX_CHARS = 128  # longer input cannot be one of ours
+# Mails per account and purpose inside SEND_WINDOW; more requests answer alike, send nothing.
+SEND_LIMIT = 3
+SEND_WINDOW = timedelta(minutes=15)
+
+
+class Purpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # invitations too: a reset token that lives 7 days
+
+
+LIFETIME = {
+    Purpose.VERIFY_EMAIL: timedelta(hours=24),
+    Purpose.RESET_PASSWORD: timedelta(minutes=30),
+}
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class InvalidToken(Unreadable):
+    """A token that is malformed, unknown, spent, expired or superseded (400)."""
+
+    code = "invalid_token"
+    title = "Invalid or expired token"
+
+    def __init__(self) -> None:
+        super().__init__("This link is invalid, expired or already used; ask for a new one.")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """The stored name of a token; a token of the wrong shape is refused before any I/O."""
+    if not 0 < len(token) <= TOKEN_MAX_CHARS or not token.isascii():
+        raise InvalidToken()
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def password_fingerprint(user: User) -> str:
+    """What a reset token remembers of the password it replaces: the hash's hash."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActionToken:
+    hash: str
+    purpose: Purpose
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    email: str  # the normalized address it was sent to
+    password: str  # password_fingerprint(user) when it was issued
+    spent_at: datetime | None = None
+
+    @classmethod
+    def issue(
+        cls, user: User, purpose: Purpose, now: datetime, lifetime: timedelta | None = None
+    ) -> tuple[str, ActionToken]:
+        """A new token (to mail) and its record (to store)."""
+        if user.email is None:
+            raise ValueError("a user without an address gets no mail")
+        token = new_token()
+        record = cls(
+            hash=token_hash(token),
+            purpose=purpose,
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + (lifetime or LIFETIME[purpose]),
+            email=user.email.normalized,
+            password=password_fingerprint(user),
+        )
+        return token, record
+
+    def check(self, purpose: Purpose, user: User | None, now: datetime, latest: str | None) -> User:
+        """The live user this token may act on; InvalidToken when it may not.
+
+        ``latest``: the hash of the newest token of this purpose for the user.
+        """
+        if (
+            self.purpose is not purpose
+            or self.spent_at is not None
+            or now >= self.expires_at
+            or user is None
+            or not user.active
+            or user.email is None
+            or user.email.normalized != self.email  # the address changed since
+        ):
+            raise InvalidToken()
+        if purpose is Purpose.RESET_PASSWORD and (
+            latest != self.hash or password_fingerprint(user) != self.password
+        ):
+            raise InvalidToken()  # a newer token exists, or the password changed since
+        return user
+
+    def spent(self, now: datetime) -> ActionToken:
+        return replace(self, spent_at=now)
+
+
+@dataclass(frozen=True)
+class SendLog:
+    """The mails sent to one account for one purpose lately, and the newest token."""
+
+    sent: tuple[tuple[str, datetime], ...] = ()  # (job id, when) inside the window
+    latest: str | None = None
+
+    def allows(self, job_id: str, now: datetime) -> bool:
+        """A retried job sends again without counting twice; others only under the limit."""
+        recent = [job for job, at in self.sent if now - at < SEND_WINDOW]
+        return job_id in recent or len(recent) < SEND_LIMIT
+
+    def after_send(self, job_id: str, now: datetime, latest: str) -> SendLog:
+        kept = tuple((job, at) for job, at in self.sent if now - at < SEND_WINDOW and job != job_id)
+        return SendLog(sent=(*kept, (job_id, now)), latest=latest)

@@ -1,0 +1,140 @@
+"""Action tokens by hash, and the per-account log of mails sent, in Firestore.
+
+``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
+``mail_sends/{user_id}:{purpose}`` the recent sends (the sending limit) and the newest token.
+A spend claims the token with a write precondition (exactly one of concurrent uses lands),
+then checks it against its user and the send log and changes the user in one transaction
+(docs/security.md, "Action tokens").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import FailedPrecondition
+from google.cloud import firestore
+
+from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
+from domain.users import User
+from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.users import (
+    ACTION_TOKENS,
+    MAIL_SENDS,
+    USERS,
+    user_from_doc,
+    user_to_doc,
+)
+
+
+def token_to_doc(token: ActionToken) -> dict[str, Any]:
+    return {
+        "purpose": token.purpose.value,
+        "user_id": token.user_id,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,  # a Firestore TTL policy on it removes old ones
+        "email": token.email,
+        "password": token.password,
+        "spent_at": token.spent_at,
+    }
+
+
+def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
+    return ActionToken(
+        hash=hashed,
+        purpose=Purpose(data["purpose"]),
+        user_id=data["user_id"],
+        created_at=data["created_at"],
+        expires_at=data["expires_at"],
+        email=data["email"],
+        password=data["password"],
+        spent_at=data.get("spent_at"),
+    )
+
+
+def send_log_from_doc(data: dict[str, Any] | None) -> SendLog:
+    if data is None:
+        return SendLog()
+    sent = tuple((str(item["job"]), item["at"]) for item in data.get("sent", []))
+    return SendLog(sent=sent, latest=data.get("latest"))
+
+
+@translates_errors
+class FirestoreActionTokenRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._tokens = client.collection(ACTION_TOKENS)
+        self._sends = client.collection(MAIL_SENDS)
+
+    def _send_log(self, user_id: str, purpose: Purpose) -> firestore.DocumentReference:
+        return self._sends.document(f"{user_id}:{purpose.value}")
+
+    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+        log_ref = self._send_log(token.user_id, token.purpose)
+
+        def apply(transaction: firestore.Transaction) -> bool:
+            snap = log_ref.get(transaction=transaction, **BOUNDED)
+            sends = send_log_from_doc(snap.to_dict() if snap.exists else None)
+            if not sends.allows(job_id, now):
+                return False
+            after = sends.after_send(job_id, now, token.hash)
+            transaction.set(self._tokens.document(token.hash), token_to_doc(token))
+            transaction.set(
+                log_ref,
+                {
+                    "user_id": token.user_id,
+                    "sent": [{"job": job, "at": at} for job, at in after.sent],
+                    "latest": after.latest,
+                },
+            )
+            return True
+
+        return run_transaction(self._client, apply)
+
+    def get(self, hashed: str) -> ActionToken | None:
+        data = read_document(self._tokens.document(hashed))
+        return token_from_doc(hashed, data) if data is not None else None
+
+    def spend(
+        self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
+    ) -> User:
+        token_ref = self._tokens.document(hashed)
+        snap = token_ref.get(**BOUNDED)
+        if not snap.exists:
+            raise InvalidToken()
+        token = token_from_doc(hashed, snap.to_dict() or {})
+        if token.spent_at is not None:
+            raise InvalidToken()
+        # Claim it first with a precondition, without locks: of concurrent uses exactly one
+        # write lands, the others fail fast (400, not a transaction contended into a 503).
+        try:
+            token_ref.update(
+                {"spent_at": now},
+                option=self._client.write_option(last_update_time=snap.update_time),
+                **BOUNDED,
+            )
+        except FailedPrecondition:
+            raise InvalidToken() from None
+        user_ref = self._client.collection(USERS).document(token.user_id)
+        log_ref = self._send_log(token.user_id, purpose)
+
+        def apply(transaction: firestore.Transaction) -> User:
+            refs = [user_ref, log_ref]
+            found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
+            user_snap, log_snap = found.get(user_ref.path), found.get(log_ref.path)
+            user = (
+                user_from_doc(token.user_id, user_snap.to_dict() or {})
+                if user_snap is not None and user_snap.exists
+                else None
+            )
+            latest = send_log_from_doc(
+                log_snap.to_dict() if log_snap is not None and log_snap.exists else None
+            ).latest
+            # A void token stays spent: it could never have been used anyway.
+            changed = change(token.check(purpose, user, now, latest))
+            transaction.set(user_ref, user_to_doc(changed))
+            return changed
+
+        return run_transaction(self._client, apply)

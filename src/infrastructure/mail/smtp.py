@@ -1,0 +1,71 @@
+"""The Mailer on SMTP, with the standard library's smtplib.
+
+``SMTP_URL``: ``smtp://user:pass@host:587`` upgrades with STARTTLS (required when there are
+credentials, so a password never crosses in clear), ``smtps://user:pass@host:465`` speaks
+TLS from the first byte, ``smtp://127.0.0.1:1025`` (maildev) plain. One connection per mail:
+mail is rare, and a pooled connection would be one more thing to time out.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import unquote, urlsplit
+
+from application.ports import Mail, MailUndelivered
+
+
+class SmtpMailer:
+    def __init__(self, url: str, *, sender: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://host:port or smtps://host:port")
+        self._implicit_tls = parts.scheme == "smtps"
+        self._host = parts.hostname
+        self._port = parts.port or (465 if self._implicit_tls else 587)
+        self._user = unquote(parts.username or "")
+        self._password = unquote(parts.password or "")
+        self._sender = sender
+        self._timeout = timeout
+        self._tls = ssl.create_default_context()
+
+    def message(self, mail: Mail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2].strip("> "))
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+        message.set_content(mail.text)
+        message.add_alternative(mail.html, subtype="html")
+        return message
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._implicit_tls:
+            return smtplib.SMTP_SSL(
+                self._host, self._port, timeout=self._timeout, context=self._tls
+            )
+        smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+        try:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=self._tls)
+                smtp.ehlo()
+            elif self._user:
+                raise MailUndelivered("the server offers no STARTTLS; not sending a password")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, mail: Mail) -> None:
+        try:
+            with self._connect() as smtp:
+                if self._user:
+                    smtp.login(self._user, self._password)
+                smtp.send_message(self.message(mail))
+        except (smtplib.SMTPException, OSError) as exc:  # refused, timed out, TLS, 4xx/5xx
+            raise MailUndelivered(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,80 @@
+"""The Mailer port: the fake and the SMTP adapter (into maildev) take and refuse alike."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from application.ports import Mail, Mailer, MailUndelivered
+from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.mail.smtp import SmtpMailer
+from tests import mailbox
+from tests.e2e.conftest import free_port
+from tests.fakes import FakeMailer
+
+MAIL = JinjaMailRenderer().render(
+    "verify_email",
+    "zoe@example.com",
+    {
+        "product": "firegate",
+        "name": "Zoë",
+        "username": "zoe",
+        "email": "zoe@example.com",
+        "public_url": "http://127.0.0.1:8000",
+        "link": "http://127.0.0.1:8000/verify-email?token=abc_DEF-123",
+        "expires_hours": "24",
+    },
+)
+
+
+def fake() -> tuple[Mailer, Callable[[], list[Mail]]]:
+    mailer = FakeMailer()
+    return mailer, lambda: mailer.to("zoe@example.com")
+
+
+def smtp() -> tuple[Mailer, Callable[[], list[Mail]]]:
+    mailer = SmtpMailer(os.environ["SMTP_URL"], sender="firegate <no-reply@example.com>")
+
+    def received() -> list[Mail]:
+        found: list[dict[str, Any]] = mailbox.to("zoe@example.com")
+        return [
+            Mail(to="zoe@example.com", subject=m["subject"], text=m["text"], html=m["html"])
+            for m in found
+        ]
+
+    return mailer, received
+
+
+@pytest.fixture(params=["fake", "smtp"])
+def mailer(
+    request: pytest.FixtureRequest,
+) -> tuple[Mailer, Callable[[], list[Mail]]]:
+    if request.param == "fake":
+        return fake()
+    request.getfixturevalue("clean_emulators")
+    return smtp()
+
+
+@pytest.mark.contract
+def test_a_sent_mail_arrives_with_both_parts(
+    mailer: tuple[Mailer, Callable[[], list[Mail]]],
+) -> None:
+    port, received = mailer
+    port.send(MAIL)
+    [got] = received()
+    assert got.subject == MAIL.subject
+    assert "http://127.0.0.1:8000/verify-email?token=abc_DEF-123" in got.text
+    assert "Zoë" in got.text and 'href="http://127.0.0.1:8000/verify-email' in got.html
+
+
+@pytest.mark.contract
+def test_an_unreachable_server_is_mail_undelivered() -> None:
+    down = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", sender="a@example.com", timeout=2)
+    broken = FakeMailer()
+    broken.failing = True
+    for port in (down, broken):
+        with pytest.raises(MailUndelivered):
+            port.send(MAIL)

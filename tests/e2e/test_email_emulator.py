@@ -1,0 +1,118 @@
+"""The mail flows end to end: Firestore emulator, real SMTP into maildev, read back over
+maildev's REST API (docs/reference/email.md)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import mailbox
+from tests.conftest import PASSWORD, bearer, login, register
+
+pytestmark = pytest.mark.e2e
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+def test_register_sends_a_verification_mail_whose_link_verifies(real_client: FlaskClient) -> None:
+    user = register(real_client, "alice")
+    assert user["email_verified"] is False
+    [mail] = mailbox.wait_for("alice@example.com")
+    assert mail["subject"] == "Confirm your e-mail address for firegate"
+    link = mailbox.link_in(mail)
+    assert link.startswith("http://127.0.0.1:8000/verify-email?token=")
+    assert link in mail["html"]
+    token = mailbox.token_in(mail)
+    verified = real_client.post("/auth/email/verify", json={"token": token})
+    assert verified.status_code == 200, verified.get_json()
+    assert verified.get_json()["email_verified"] is True
+    again = real_client.post("/auth/email/verify", json={"token": token})
+    assert again.status_code == 400 and again.get_json()["code"] == "invalid_token"
+    me = real_client.get("/user", headers=bearer(login(real_client, "alice")))
+    assert me.get_json()["email_verified"] is True
+
+
+def test_forgot_then_reset_ends_sessions_and_spends_the_token(real_client: FlaskClient) -> None:
+    register(real_client, "bob")
+    pair = real_client.post("/login", json={"username": "bob", "password": PASSWORD}).get_json()
+    forgot = real_client.post("/auth/password/forgot", json={"email": "bob@example.com"})
+    assert (forgot.status_code, forgot.get_json()) == (202, {})
+    unknown = real_client.post("/auth/password/forgot", json={"email": "nobody@example.com"})
+    assert (unknown.status_code, unknown.get_json()) == (202, {})
+    mails = mailbox.wait_for("bob@example.com", 2)  # the verification mail, then the reset
+    [reset_mail] = [m for m in mails if "/reset-password?token=" in m["text"]]
+    token = mailbox.token_in(reset_mail)
+    body = {"token": token, "new_password": NEW_PASSWORD}
+    done = real_client.post("/auth/password/reset", json=body)
+    assert done.status_code == 204, done.get_json()
+    # Old access and refresh tokens are dead; the old password too; the new one works.
+    assert real_client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
+    refresh = real_client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refresh.status_code == 401
+    old = real_client.post("/login", json={"username": "bob", "password": PASSWORD})
+    assert old.status_code == 401
+    login(real_client, "bob", NEW_PASSWORD)
+    twice = real_client.post("/auth/password/reset", json=body)
+    assert twice.status_code == 400 and twice.get_json()["code"] == "invalid_token"
+    assert mailbox.to("nobody@example.com") == []
+
+
+def test_ten_parallel_uses_of_one_token_exactly_one_succeeds(real_app: Flask) -> None:
+    client = real_app.test_client()
+    register(client, "carol")
+    client.post("/auth/password/forgot", json={"email": "carol@example.com"})
+    mails = mailbox.wait_for("carol@example.com", 2)
+    [reset_mail] = [m for m in mails if "/reset-password?token=" in m["text"]]
+    token = mailbox.token_in(reset_mail)
+
+    def use(i: int) -> int:
+        body = {"token": token, "new_password": f"{NEW_PASSWORD} {i}"}
+        return real_app.test_client().post("/auth/password/reset", json=body).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = list(pool.map(use, range(10)))
+    assert sorted(statuses) == [204] + [400] * 9, statuses
+
+
+def test_an_address_change_mails_the_new_address_and_notifies_the_old(
+    real_client: FlaskClient,
+) -> None:
+    register(real_client, "dave")
+    headers = bearer(login(real_client, "dave"))
+    [first] = mailbox.wait_for("dave@example.com")
+    changed = real_client.patch("/user", headers=headers, json={"email": "dave@example.org"})
+    assert changed.status_code == 200 and changed.get_json()["email_verified"] is False
+    [verification] = mailbox.wait_for("dave@example.org")
+    notices = mailbox.wait_for("dave@example.com", 2)
+    notice = next(m for m in notices if m["id"] != first["id"])
+    assert "token=" not in notice["text"] and "dave@example.org" in notice["text"]
+    # The token mailed to the old address is void now; the new one verifies.
+    stale = real_client.post("/auth/email/verify", json={"token": mailbox.token_in(first)})
+    assert stale.status_code == 400
+    ok = real_client.post("/auth/email/verify", json={"token": mailbox.token_in(verification)})
+    assert ok.status_code == 200 and ok.get_json()["email"] == "dave@example.org"
+
+
+def test_an_invitation_sets_a_password(real_app: Flask) -> None:
+    client = real_app.test_client()
+    register(client, "root")
+    real_app.extensions["firegate"].set_role("root", "admin")
+    headers = bearer(login(client, "root"))
+    invited = client.post(
+        "/users/invitations",
+        headers=headers,
+        json={"username": "erin", "email": "erin@example.com", "name": "Erin", "role": "uploader"},
+    )
+    assert invited.status_code == 201, invited.get_json()
+    body: dict[str, Any] = invited.get_json()
+    assert (body["username"], body["role"], body["email_verified"]) == ("erin", "uploader", False)
+    [mail] = mailbox.wait_for("erin@example.com")
+    assert mailbox.link_in(mail).startswith("http://127.0.0.1:8000/reset-password?token=")
+    token = mailbox.token_in(mail)
+    done = client.post("/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD})
+    assert done.status_code == 204, done.get_json()
+    me = client.get("/user", headers=bearer(login(client, "erin", NEW_PASSWORD))).get_json()
+    assert me["email_verified"] is True

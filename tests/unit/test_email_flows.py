@@ -1,0 +1,268 @@
+"""The mail flows on fakes: tokens, limits, supersession, the blind forgot route."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from application.jobs import JobPush, RetryJob, encode_job
+from bootstrap import build_app
+from domain.action_tokens import SEND_LIMIT, ActionToken, InvalidToken, Purpose, SendLog
+from domain.errors import InvalidInput
+from domain.users import Email, User, Username
+from interfaces.http.services import Services
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.fakes import (
+    FakeClock,
+    FakeJobQueue,
+    FakeMailer,
+    InMemoryStore,
+    RecordingAuditLog,
+    fake_adapters,
+)
+
+pytestmark = pytest.mark.unit
+NEW = "another long passphrase 7"
+
+
+class World:
+    def __init__(self, **settings: object) -> None:
+        self.settings = make_settings(**settings)
+        self.store = InMemoryStore()
+        self.queue = FakeJobQueue()
+        self.mailer = FakeMailer()
+        self.clock = FakeClock()
+        self.audit = RecordingAuditLog()
+        adapters = replace(
+            fake_adapters(self.settings, self.store),
+            job_queue=self.queue.attach,
+            mailer=self.mailer,
+            audit=self.audit,
+            clock=self.clock,
+        )
+        self.app = build_app(self.settings, adapters)
+        self.client: FlaskClient = self.app.test_client()
+        self.services: Services = self.app.extensions["firegate"]
+
+    def deliver(self, *, final: bool = False) -> None:
+        jobs, self.queue.jobs = self.queue.jobs, []
+        for job in jobs:
+            data = base64.b64encode(encode_job(job)).decode()
+            self.services.receive_push(JobPush(data=data, dead_letter=final))
+
+    def token(self, address: str, path: str) -> str:
+        mail = [m for m in self.mailer.to(address) if path in m.text][-1]
+        link = next(word for word in mail.text.split() if "token=" in word)
+        assert link.startswith(f"http://127.0.0.1:8000{path}?token=")
+        return parse_qs(urlsplit(link).query)["token"][0]
+
+    def reset(self, token: str, password: str = NEW) -> int:
+        body = {"token": token, "new_password": password}
+        return self.client.post("/auth/password/reset", json=body).status_code
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_register_mails_a_link_that_verifies_once(world: World) -> None:
+    assert register(world.client, "alice")["email_verified"] is False
+    assert world.mailer.sent == []  # not in the request: from the job
+    world.deliver()
+    token = world.token("alice@example.com", "/verify-email")
+    answer = world.client.post("/auth/email/verify", json={"token": token})
+    assert answer.status_code == 200 and answer.get_json()["email_verified"] is True
+    again = world.client.post("/auth/email/verify", json={"token": token})
+    assert again.status_code == 400 and again.get_json()["code"] == "invalid_token"
+    # Only the hash is stored.
+    assert token not in world.store.action_tokens
+    assert all(token not in repr(t) for t in world.store.action_tokens.values())
+
+
+@pytest.mark.parametrize("token", ["", "x" * 129, "nope", "é" * 10])
+def test_a_bad_token_is_400_invalid_token_or_422(world: World, token: str) -> None:
+    answer = world.client.post("/auth/email/verify", json={"token": token})
+    assert answer.status_code in (400, 422)
+    if answer.status_code == 400:
+        assert answer.get_json()["code"] == "invalid_token"
+
+
+def test_forgot_is_the_same_answer_for_known_and_unknown_addresses(world: World) -> None:
+    register(world.client, "bob")
+    world.deliver()
+    known = world.client.post("/auth/password/forgot", json={"email": "BOB@example.com"})
+    unknown = world.client.post("/auth/password/forgot", json={"email": "zed@example.com"})
+    assert (known.status_code, known.get_data()) == (unknown.status_code, unknown.get_data())
+    assert known.status_code == 202 and known.get_json() == {}
+    world.deliver()
+    assert world.mailer.to("zed@example.com") == []
+    assert len(world.mailer.to("bob@example.com")) == 2
+
+
+def test_reset_sets_the_password_ends_sessions_and_voids_older_tokens(world: World) -> None:
+    register(world.client, "carol")
+    access = login(world.client, "carol")
+    for _ in range(2):
+        world.client.post("/auth/password/forgot", json={"email": "carol@example.com"})
+    world.deliver()
+    resets = [m for m in world.mailer.to("carol@example.com") if "/reset-password" in m.text]
+    assert len(resets) == 2
+    first = resets[0].text.split("token=")[1].split()[0]
+    newest = world.token("carol@example.com", "/reset-password")
+    assert world.reset(first) == 400  # a newer token exists
+    assert world.reset(newest, "short") == 422  # register's policy
+    assert world.reset(newest) == 204
+    assert world.client.get("/user", headers=bearer(access)).status_code == 401
+    login(world.client, "carol", NEW)
+    assert world.reset(newest) == 400  # spent
+
+
+def test_a_reset_token_is_void_once_the_password_changed(world: World) -> None:
+    register(world.client, "dan")
+    world.client.post("/auth/password/forgot", json={"email": "dan@example.com"})
+    world.deliver()
+    token = world.token("dan@example.com", "/reset-password")
+    headers = bearer(login(world.client, "dan"))
+    body = {"current_password": PASSWORD, "new_password": "a different passphrase"}
+    assert world.client.put("/user/password", headers=headers, json=body).status_code == 204
+    assert world.reset(token) == 400
+
+
+def test_tokens_expire(world: World) -> None:
+    register(world.client, "eve")
+    world.client.post("/auth/password/forgot", json={"email": "eve@example.com"})
+    world.deliver()
+    verify = world.token("eve@example.com", "/verify-email")
+    reset = world.token("eve@example.com", "/reset-password")
+    world.clock.advance(minutes=30)
+    assert world.reset(reset) == 400
+    world.clock.advance(hours=23, minutes=29)
+    assert world.client.post("/auth/email/verify", json={"token": verify}).status_code == 200
+
+
+def test_at_most_three_mails_per_account_and_purpose_per_window(world: World) -> None:
+    register(world.client, "fay")
+    for _ in range(SEND_LIMIT + 2):
+        answer = world.client.post("/auth/password/forgot", json={"email": "fay@example.com"})
+        assert answer.status_code == 202
+    world.deliver()
+    resets = [m for m in world.mailer.to("fay@example.com") if "/reset-password" in m.text]
+    assert len(resets) == SEND_LIMIT
+    assert any(e.reason == "send_limit" for e in world.audit.events)
+    world.clock.advance(minutes=15)
+    world.client.post("/auth/password/forgot", json={"email": "fay@example.com"})
+    world.deliver()
+    assert len([m for m in world.mailer.to("fay@example.com") if "/reset" in m.text]) == 4
+
+
+def test_a_failed_send_is_retried_then_given_up_never_changing_the_answer(world: World) -> None:
+    world.mailer.failing = True
+    register(world.client, "gus")  # 201 although the mail server is down
+    job = world.queue.jobs[0]
+    data = base64.b64encode(encode_job(job)).decode()
+    with pytest.raises(RetryJob):
+        world.services.receive_push(JobPush(data=data))
+    world.services.receive_push(JobPush(data=data, dead_letter=True))  # gives up quietly
+    assert any(e.reason == "delivery_failed" for e in world.audit.events)
+    world.mailer.failing = False
+    world.services.receive_push(JobPush(data=data))  # the same mail, not counted twice
+    assert len(world.mailer.to("gus@example.com")) == 1
+
+
+def test_an_address_change_mails_both_addresses(world: World) -> None:
+    register(world.client, "hal")
+    world.deliver()
+    old_token = world.token("hal@example.com", "/verify-email")
+    headers = bearer(login(world.client, "hal"))
+    changed = world.client.patch("/user", headers=headers, json={"email": "hal@example.org"})
+    assert changed.get_json()["email_verified"] is False
+    world.deliver()
+    notice = world.mailer.to("hal@example.com")[-1]
+    assert "token=" not in notice.text and "hal@example.org" in notice.text
+    assert world.client.post("/auth/email/verify", json={"token": old_token}).status_code == 400
+    token = world.token("hal@example.org", "/verify-email")
+    assert world.client.post("/auth/email/verify", json={"token": token}).status_code == 200
+
+
+def test_require_verified_email_refuses_the_right_password_only() -> None:
+    world = World(require_verified_email=True)
+    register(world.client, "ivy")
+    wrong = world.client.post("/login", json={"username": "ivy", "password": "wrong password"})
+    assert wrong.status_code == 401
+    right = world.client.post("/login", json={"username": "ivy", "password": PASSWORD})
+    assert right.status_code == 403 and right.get_json()["code"] == "email_not_verified"
+    world.deliver()
+    token = world.token("ivy@example.com", "/verify-email")
+    world.client.post("/auth/email/verify", json={"token": token})
+    login(world.client, "ivy")
+
+
+def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
+    register(world.client, "root")
+    world.services.set_role("root", "admin")
+    admin = bearer(login(world.client, "root"))
+    body = {"username": "joan", "email": "jo@example.com"}
+    register(world.client, "kim")
+    kim = bearer(login(world.client, "kim"))
+    assert world.client.post("/users/invitations", headers=kim, json=body).status_code == 403
+    invited = world.client.post("/users/invitations", headers=admin, json=body)
+    assert invited.status_code == 201
+    world.deliver()
+    token = world.token("jo@example.com", "/reset-password")
+    mail = world.mailer.to("jo@example.com")[-1]
+    assert "invited" in mail.subject
+    assert world.reset(token) == 204
+    login(world.client, "joan", NEW)
+    world.clock.advance(days=1)
+    assert world.reset(token) == 400
+
+
+def test_an_account_without_an_address_has_no_mail_flows(world: World) -> None:
+    user = User.register(
+        id="u1", username=Username("nomail"), email=None, password_hash="h", now=world.clock.now()
+    )
+    assert user.email_verified is False
+    with pytest.raises(InvalidInput) as info:
+        user.with_email_verified(world.clock.now())
+    assert info.value.code == "no_email"
+    with pytest.raises(ValueError, match="no mail"):
+        ActionToken.issue(user, Purpose.VERIFY_EMAIL, world.clock.now())
+
+
+def test_a_token_check_refuses_every_void_case() -> None:
+    now = FakeClock().now()
+    user = User.register(
+        id="u", username=Username("lee"), email=Email("lee@example.com"), password_hash="h", now=now
+    )
+    _, token = ActionToken.issue(user, Purpose.RESET_PASSWORD, now)
+    assert token.check(Purpose.RESET_PASSWORD, user, now, token.hash) == user
+    cases = [
+        (Purpose.VERIFY_EMAIL, user, now, token.hash),
+        (Purpose.RESET_PASSWORD, None, now, token.hash),
+        (Purpose.RESET_PASSWORD, user, now + timedelta(minutes=30), token.hash),
+        (Purpose.RESET_PASSWORD, user, now, "newer"),
+        (Purpose.RESET_PASSWORD, user.with_password_hash("h2", now), now, token.hash),
+        (Purpose.RESET_PASSWORD, user.edited({"email": "l@example.org"}, now), now, token.hash),
+        (Purpose.RESET_PASSWORD, user.with_disabled(True, now), now, token.hash),
+    ]
+    for purpose, who, when, latest in cases:
+        with pytest.raises(InvalidToken):
+            token.check(purpose, who, when, latest)
+    with pytest.raises(InvalidToken):
+        token.spent(now).check(Purpose.RESET_PASSWORD, user, now, token.hash)
+
+
+def test_a_send_log_counts_a_retried_job_once() -> None:
+    now = FakeClock().now()
+    log = SendLog()
+    for job in ("a", "b", "c"):
+        assert log.allows(job, now)
+        log = log.after_send(job, now, job)
+    assert not log.allows("d", now) and log.allows("a", now)
+    assert log.allows("d", now + timedelta(minutes=15))
