@@ -49,6 +49,7 @@ from application.ports import (
 from application.sessions import SessionRepository
 from application.tasks import TaskRepository
 from application.tokens import TokenPolicy
+from domain.devices import DevicePolicy
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.audit import LoggingAuditLog
@@ -102,16 +103,20 @@ def signing_key(settings: Settings) -> SigningKey:
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
 
 
-def refresh_successor_key(settings: Settings) -> bytes:
-    """A key of its own for refresh-token successors, derived from the signing secret, so
-    every instance shares it and it changes when that secret does."""
+def derived_key(settings: Settings, purpose: bytes) -> bytes:
+    """A key of its own for ``purpose``, derived from the signing secret, so every instance
+    shares it and it changes when that secret does."""
     if settings.jwt_private_key:
         material = settings.jwt_private_key.get_secret_value().encode()
     elif settings.jwt_secret is not None:
         material = settings.jwt_secret.get_secret_value().encode()
     else:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return hmac.new(material, b"firegate refresh-token successor", hashlib.sha256).digest()
+    return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
+
+
+def refresh_successor_key(settings: Settings) -> bytes:
+    return derived_key(settings, b"refresh-token successor")
 
 
 def login_throttle_policy(settings: Settings) -> LoginThrottlePolicy:
@@ -373,6 +378,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             lookup=a.login_lookup,
             throttle=a.throttle,
             throttle_policy=throttle_policy,
+            devices=DevicePolicy(key=derived_key(settings, b"device token")),
             audit=a.audit,
             require_verified_email=settings.require_verified_email,
         ),

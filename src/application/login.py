@@ -4,7 +4,7 @@ password change, whose current-password guesses count in the same throttle."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -12,6 +12,7 @@ from application.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher, TokenIssuer
 from application.sessions import SessionRepository, start_session
 from application.tokens import TokenPair, TokenPolicy
+from domain.devices import DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from domain.users import User, check_password_policy
@@ -68,6 +69,7 @@ class Login:
     password: str
     user_agent: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    device_token: str = ""  # from an earlier successful login of this client, if any
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
@@ -103,14 +105,22 @@ def login(
     lookup: LoginLookup,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
+    devices: DevicePolicy,
     audit: AuditLog,
     require_verified_email: bool = False,
 ) -> TokenPair:
+    """A token pair, and a device token that exempts this client's later logins from the
+    account-wide failure block (docs/security.md, "Lockout")."""
     login_key, ip = claim_key(cmd.login), cmd.client_ip or None
-    rules = throttle_policy.rules_for(login_key, cmd.client_ip)
-    found = lookup.load(login_key, [key for key, _ in rules])
+    device = devices.verify(cmd.device_token, clock.now())
+    plain = throttle_policy.rules_for(login_key, cmd.client_ip)
+    proven = throttle_policy.rules_for(login_key, cmd.client_ip, device.id) if device else ()
+    found = lookup.load(login_key, list(dict.fromkeys(key for key, _ in (*plain, *proven))))
     records = found.failures
-    blocked = _blocked(records, clock.now())
+    if device is not None and device.user_id != found.user_id:
+        device = None  # another account's (or nobody's): no exemption
+    rules = proven if device is not None else plain
+    blocked = _blocked({key: records[key] for key, _ in rules if key in records}, clock.now())
     if blocked is not None:
         # Decided before any lookup or hash, so known and unknown names are throttled alike.
         audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
@@ -156,14 +166,14 @@ def login(
         clock=clock,
         policy=policy,
     )
-    # Only this account from this address is forgiven: the account-wide and address-wide
-    # counters keep counting for an attacker who also holds one valid password.
-    success_key = throttle_policy.success_key(login_key, cmd.client_ip)
-    if success_key in records:
-        throttle.reset(success_key)
+    for key in throttle_policy.success_keys(
+        login_key, cmd.client_ip, device.id if device else None
+    ):
+        if key in records:
+            throttle.reset(key)
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
-    return pair
+    return replace(pair, device_token=devices.issue(user.id, clock.now(), device))
 
 
 @dataclass(frozen=True)
@@ -185,11 +195,14 @@ def change_password(
     throttle_policy: LoginThrottlePolicy,
 ) -> None:
     """A wrong current password is a failed login of the account by its username: it is
-    counted, and a blocked account or address is refused before any hash is spent."""
+    counted, and a blocked account or address is refused before any hash is spent. The
+    caller's session proves the device, so the account-wide block, which anybody can trip,
+    does not stop it; the session has a budget of its own."""
     user = users.get(cmd.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    rules = throttle_policy.rules_for(user.username.normalized, cmd.client_ip)
+    device = f"session:{cmd.session_id}"
+    rules = throttle_policy.rules_for(user.username.normalized, cmd.client_ip, device)
     records = throttle.load([key for key, _ in rules])
     blocked = _blocked(records, clock.now())
     if blocked is not None:
@@ -199,9 +212,9 @@ def change_password(
         raise PermissionDenied(
             "The current password is not correct.", code="invalid_current_password"
         )
-    success_key = throttle_policy.success_key(user.username.normalized, cmd.client_ip)
-    if success_key in records:
-        throttle.reset(success_key)
+    for key in throttle_policy.success_keys(user.username.normalized, cmd.client_ip, device):
+        if key in records:
+            throttle.reset(key)
     check_password_policy(cmd.new_password)
     if cmd.new_password == cmd.current_password:
         raise InvalidInput.field(

@@ -21,6 +21,7 @@ class TokenPair:
     refresh_token: str
     refresh_expires_in: int
     token_type: str = "bearer"
+    device_token: str | None = None  # after a password login (docs/security.md, "Lockout")
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def _rule(max_failures: int) -> ThrottleRule:
     return ThrottleRule(max_failures, FIFTEEN_MINUTES, timedelta(minutes=1), FIFTEEN_MINUTES)
 
 
-PER_ACCOUNT_IP, PER_ACCOUNT, PER_IP = _rule(10), _rule(100), _rule(50)
+PER_ACCOUNT_IP, PER_ACCOUNT, PER_IP, PER_DEVICE = _rule(10), _rule(100), _rule(50), _rule(10)
 
 
 @dataclass(frozen=True)
@@ -109,20 +109,45 @@ class LoginThrottlePolicy:
     against guessing one account from many addresses; ``per_ip`` against one address trying
     many accounts. The account is the login name as typed (normalized), known or not, so a
     429 never tells whether an account exists, nor which username and e-mail belong together.
+
+    Anybody can trip ``per_account`` from enough addresses, so a client that proves it signed
+    in to the account before (a device token, or the session of a signed-in user) is judged
+    by ``per_device`` in its place: its own small budget, which an attacker cannot spend.
     """
 
     per_account_ip: ThrottleRule = PER_ACCOUNT_IP
     per_account: ThrottleRule = PER_ACCOUNT
     per_ip: ThrottleRule = PER_IP
+    per_device: ThrottleRule = PER_DEVICE
 
-    def rules_for(self, login: str, client_ip: str) -> tuple[tuple[str, ThrottleRule], ...]:
+    def rules_for(
+        self, login: str, client_ip: str, device: str | None = None
+    ) -> tuple[tuple[str, ThrottleRule], ...]:
+        """The keys and rules of a login; ``device`` names a proven device of the account."""
         scope = client_scope(client_ip)
+        account = (
+            (f"account:{login}", self.per_account)
+            if device is None
+            else (self.device_key(device), self.per_device)
+        )
         return (
             (self.success_key(login, client_ip), self.per_account_ip),
-            (f"account:{login}", self.per_account),
+            account,
             (f"ip:{scope}", self.per_ip),
         )
 
+    def success_keys(self, login: str, client_ip: str, device: str | None = None) -> list[str]:
+        """The keys a successful login clears: this account from this address, and the
+        device it signed in from (the account-wide and address-wide counters keep counting
+        for an attacker who also holds one valid password)."""
+        keys = [self.success_key(login, client_ip)]
+        if device is not None:
+            keys.append(self.device_key(device))
+        return keys
+
     def success_key(self, login: str, client_ip: str) -> str:
-        """The one key a successful login clears: this account from this address."""
         return f"account_ip:{login}|{client_scope(client_ip)}"
+
+    @staticmethod
+    def device_key(device: str) -> str:
+        return f"device:{device}"

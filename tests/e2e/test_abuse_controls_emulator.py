@@ -109,3 +109,57 @@ def test_password_change_guesses_are_throttled(proxied_client: FlaskClient) -> N
     assert blocked.get_json()["code"] == "too_many_login_failures"
     # The account's owner, elsewhere, is not locked out by the guesses.
     assert login(proxied_client, OWNER, PASSWORD).status_code == 200
+
+
+def test_a_device_that_signed_in_before_logs_in_while_an_attacker_holds_the_account_block(
+    firestore: Any,
+) -> None:
+    """About 100 wrong guesses from 10+ addresses block the account for every new client;
+    the owner's browser (its httpOnly cookie) and an API client (the Device-Token header)
+    that signed in before still get in, and the attacker gains nothing from a device token
+    of another account."""
+    settings = make_settings(trusted_proxy_hops=1)
+    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    browser, api, attacker = app.test_client(), app.test_client(), app.test_client(False)
+    register(browser, "alice")
+    register(attacker, "mallory")
+    assert login(browser, OWNER, PASSWORD).status_code == 200  # keeps the cookie
+    device = login(api, OWNER, PASSWORD).get_json()["device_token"]
+    mallorys = attacker.post(
+        "/login",
+        json={"username": "mallory", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": PROXY},
+    ).get_json()["device_token"]
+
+    policy = LoginThrottlePolicy()
+    per_address = policy.per_account_ip.max_failures - 1
+    statuses = [
+        login(attacker, f"203.0.113.{n // per_address}", "a wrong guess").status_code
+        for n in range(policy.per_account.max_failures)
+    ]
+    assert statuses == [401] * len(statuses)
+    assert login(attacker, "203.0.113.200", PASSWORD).status_code == 429
+    assert (
+        attacker.post(
+            "/login",
+            json={"username": "alice", "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.201", "Device-Token": mallorys},
+            environ_base={"REMOTE_ADDR": PROXY},
+        ).status_code
+        == 429
+    )
+
+    answer = login(browser, "192.0.2.10", PASSWORD)  # the cookie, from a new address
+    assert answer.status_code == 200, answer.get_json()
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/login" in cookie
+    by_header = api.post(
+        "/login",
+        json={"username": "alice", "password": PASSWORD},
+        headers={"X-Forwarded-For": "192.0.2.11", "Device-Token": device},
+        environ_base={"REMOTE_ADDR": PROXY},
+    )
+    assert by_header.status_code == 200
+    token = by_header.get_json()["access_token"]
+    me = api.get("/user", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "alice"

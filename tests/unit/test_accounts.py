@@ -12,6 +12,7 @@ from application.accounts import Register, UpdateProfile
 from application.authentication import Actor, authenticate
 from application.login import ChangePassword, Login
 from application.tokens import TokenPair, TokenPolicy
+from domain.devices import DevicePolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Role, User
@@ -52,6 +53,7 @@ class World:
         self.policy = TokenPolicy()
         self.throttle = FakeLoginThrottle()
         self.throttle_policy = LoginThrottlePolicy()
+        self.devices = DevicePolicy()
         self.audit = RecordingAuditLog()
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
@@ -60,9 +62,11 @@ class World:
         )
         return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
 
-    def login(self, login: str = "alice", password: str = PASSWORD, ip: str = IP) -> TokenPair:
+    def login(
+        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
+    ) -> TokenPair:
         return login_cases.login(
-            Login(login=login, password=password, client_ip=ip),
+            Login(login=login, password=password, client_ip=ip, device_token=device),
             users=self.users,
             sessions=self.sessions,
             hasher=self.hasher,
@@ -72,6 +76,7 @@ class World:
             lookup=FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
+            devices=self.devices,
             audit=self.audit,
         )
 
@@ -243,6 +248,82 @@ def test_wrong_current_passwords_are_throttled_like_failed_logins(world: World) 
     world.clock.advance(seconds=info.value.retry_after + 1)
     world.change_password(ChangePassword(view.id, sid, PASSWORD, "a brand new passphrase", IP))
     assert world.login("alice", "a brand new passphrase").access_token
+
+
+def lock_account_wide(world: World, login: str = "alice") -> None:
+    """An attacker spreads wrong guesses over enough addresses to trip the account-wide
+    block without tripping any per-(account, address) one."""
+    policy = world.throttle_policy
+    per_address = policy.per_account_ip.max_failures - 1
+    for n in range(policy.per_account.max_failures):
+        with pytest.raises((Unauthenticated, RateLimited)):
+            world.login(login, "a wrong guess", ip=f"198.51.{n // per_address}.{n % 250}")
+    with pytest.raises(RateLimited):
+        world.login(login, PASSWORD, ip="203.0.113.99")  # the owner, on a new device
+
+
+def test_a_device_that_signed_in_before_is_not_stopped_by_the_account_wide_block(
+    world: World,
+) -> None:
+    world.register("alice")
+    device = world.login(ip=IP).device_token
+    assert device
+    lock_account_wide(world)
+    pair = world.login("alice", PASSWORD, ip="203.0.113.99", device=device)
+    assert world.authenticate(pair.access_token).user_id
+    # The same device again, under its new token; and by e-mail, the same account.
+    assert pair.device_token and world.login("alice", PASSWORD, device=pair.device_token)
+    assert world.login("alice@example.com", PASSWORD, device=pair.device_token)
+
+
+def test_a_device_token_keeps_the_device_id_and_refreshes_its_lifetime(world: World) -> None:
+    world.register("alice")
+    first = world.login().device_token
+    assert first
+    world.clock.advance(days=100)
+    second = world.login(device=first).device_token
+    assert second and second != first
+    found = [world.devices.verify(token, world.clock.now()) for token in (first, second)]
+    assert found[0] is not None and found[1] is not None and found[0].id == found[1].id
+    world.clock.advance(days=100)  # 200 days after the first, 100 after the second
+    assert world.devices.verify(first, world.clock.now()) is None
+    assert world.devices.verify(second, world.clock.now()) == found[1]
+
+
+def test_a_device_has_a_small_budget_of_its_own(world: World) -> None:
+    world.register("alice")
+    device = world.login(ip=IP).device_token
+    assert device
+    lock_account_wide(world)
+    budget = world.throttle_policy.per_device.max_failures
+    for n in range(budget):  # a thief of the device token, from many addresses
+        with pytest.raises(Unauthenticated):
+            world.login("alice", "a wrong guess", ip=f"192.0.2.{n}", device=device)
+    with pytest.raises(RateLimited):
+        world.login("alice", PASSWORD, ip="192.0.2.200", device=device)
+
+
+def test_no_exemption_for_another_accounts_or_a_forged_device_token(world: World) -> None:
+    world.register("alice")
+    world.register("bob")
+    bobs = world.login("bob").device_token
+    assert bobs
+    lock_account_wide(world)
+    body, _, mac = bobs.rpartition(".")
+    alices_id = world.store.users[next(iter(world.store.users))].id
+    forged = f"{body.rsplit('.', 2)[0]}.{alices_id}.{body.rsplit('.', 1)[1]}.{mac}"
+    for token in (bobs, forged, "d1.x.y.1.z", "garbage"):
+        with pytest.raises(RateLimited):
+            world.login("alice", PASSWORD, ip="203.0.113.99", device=token)
+
+
+def test_a_signed_in_session_changes_its_password_despite_the_account_wide_block(
+    world: World,
+) -> None:
+    view = world.register("alice")
+    sid = world.authenticate(world.login(ip=IP).access_token).session_id
+    lock_account_wide(world)
+    world.change_password(ChangePassword(view.id, sid, PASSWORD, "a brand new passphrase", IP))
 
 
 def test_delete_frees_names_and_kills_tokens(world: World) -> None:

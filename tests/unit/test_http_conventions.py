@@ -155,6 +155,7 @@ def test_login_json_and_form(client: FlaskClient) -> None:
         "expires_in",
         "refresh_token",
         "refresh_expires_in",
+        "device_token",
     }
 
 
@@ -267,3 +268,18 @@ def test_hsts_in_the_production_profile_only(profile: str) -> None:
             assert response.headers["Strict-Transport-Security"] == HSTS
         else:
             assert "Strict-Transport-Security" not in response.headers
+
+
+def test_a_browser_on_an_allowed_origin_may_send_the_device_token_header() -> None:
+    settings = make_settings(cors_origins=["https://app.example.com"])
+    client = build_app(settings, fake_adapters(settings)).test_client()
+    preflight = client.options(
+        "/login",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, device-token",
+        },
+    )
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert "device-token" in allowed and "content-type" in allowed

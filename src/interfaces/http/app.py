@@ -64,7 +64,7 @@ def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
         CORS(
             app,
             origins=list(config.cors_origins),
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            allow_headers=["Authorization", "Content-Type", "Device-Token", "X-Request-ID"],
             expose_headers=[
                 "X-Request-ID",
                 "Location",

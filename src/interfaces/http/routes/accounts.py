@@ -16,6 +16,7 @@ from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts import (
     ChangePasswordRequest,
     LoginForm,
+    LoginOut,
     LoginRequest,
     PatchUserRequest,
     RegisterRequest,
@@ -28,6 +29,8 @@ from interfaces.http.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
+DEVICE_HEADER, DEVICE_COOKIE = "Device-Token", "firegate_device"
+DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # as long as the token itself is valid
 
 
 def token_out(pair: TokenPair) -> TokenOut:
@@ -47,11 +50,15 @@ def register() -> Response:
 @doc(
     json=LoginRequest,
     form=LoginForm,
-    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
+    responses={200: LoginOut, 401: Problem, 403: Problem, 429: Problem},
     tags=TAGS,
 )
 def login() -> Response:
-    """Log in with a username or e-mail and a password (JSON, or an OAuth2 password grant)."""
+    """Log in with a username or e-mail and a password (JSON, or an OAuth2 password grant).
+
+    The answer carries a device token; sent back with later logins (header `Device-Token`,
+    or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
+    from elsewhere can cause from stopping this client."""
     body = parse_form(LoginForm) if request.mimetype in FORM_TYPES else parse_json(LoginRequest)
     user_agent = request.user_agent.string[:256]
     pair = services().login(
@@ -60,9 +67,22 @@ def login() -> Response:
             password=body.password,
             user_agent=user_agent,
             client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+            device_token=request.headers.get(DEVICE_HEADER)
+            or request.cookies.get(DEVICE_COOKIE, ""),
         )
     )
-    return json_response(token_out(pair))
+    response = json_response(LoginOut.model_validate(pair, from_attributes=True))
+    if pair.device_token:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            pair.device_token,
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            path="/login",  # sent with logins only; it is no credential elsewhere
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+    return response
 
 
 @bp.get("/user")

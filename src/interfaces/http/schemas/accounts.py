@@ -105,6 +105,18 @@ class TokenOut(BaseModel):
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires")
 
 
+class LoginOut(TokenOut):
+    """The token response of a password login, with the client's device token."""
+
+    device_token: str = Field(
+        description=(
+            "Send it back with later logins (header Device-Token; browsers get it as an "
+            "httpOnly cookie too): a login that carries it is not stopped by the account-wide "
+            "block that failed logins from elsewhere can cause"
+        )
+    )
+
+
 class RefreshRequest(Strict):
     refresh_token: str = Field(min_length=1, max_length=512)
 

@@ -1,0 +1,64 @@
+"""Device tokens: a signed proof that a client signed in to an account before.
+
+A successful login hands the client one (docs/security.md, "Lockout"). Presented with a later
+login of the same account, it exempts that login from the account-wide failure block, which
+anybody can trip from many addresses, and puts it under a small budget of its own instead.
+It proves nothing else: the password is still checked, and it is no credential anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+_VERSION = "d1"
+_MAX_LENGTH = 256  # a real one is about 110 characters
+
+
+@dataclass(frozen=True)
+class Device:
+    """What a valid device token says: this device signed in to this account."""
+
+    id: str
+    user_id: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class DevicePolicy:
+    # Every instance must share the key (bootstrap derives it from the signing secret); the
+    # random default suits a single process (tests).
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    ttl: timedelta = timedelta(days=180)
+
+    def issue(self, user_id: str, now: datetime, device: Device | None = None) -> str:
+        """A token for ``user_id``: for the same device again (a fresh lifetime) when the
+        login presented a valid one of this account, else for a new device."""
+        device_id = device.id if device is not None and device.user_id == user_id else None
+        body = f"{_VERSION}.{device_id or secrets.token_urlsafe(12)}.{user_id}."
+        body += str(int((now + self.ttl).timestamp()))
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str, now: datetime) -> Device | None:
+        """The device a token names, or None for anything forged, expired or malformed."""
+        if not token or len(token) > _MAX_LENGTH:
+            return None
+        body, _, mac = token.rpartition(".")
+        parts = body.split(".")
+        if len(parts) != 4 or parts[0] != _VERSION or not parts[3].isdigit():
+            return None
+        if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
+            return None
+        if int(parts[3]) <= now.timestamp():
+            return None
+        return Device(id=parts[1], user_id=parts[2])
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())
