@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask
-from google.cloud.firestore import Client
 
 from application import accounts, admin, authentication
 from application import datasets as dataset_cases
@@ -51,51 +52,29 @@ from application.tasks import TaskRepository
 from application.tokens import TokenPolicy
 from domain.devices import DevicePolicy
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
-from infrastructure.argon2_hasher import Argon2PasswordHasher
-from infrastructure.audit import LoggingAuditLog
-from infrastructure.clock import SystemClock
-from infrastructure.dog_ceo import DogCeoPictureSource
-from infrastructure.firebase_identity import FirebaseIdentityVerifier
-from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
-from infrastructure.firestore.client import make_client
-from infrastructure.firestore.datasets import FirestoreDatasetRepository
-from infrastructure.firestore.dogs import FirestoreDogRepository
-from infrastructure.firestore.files import FirestoreFileRepository
-from infrastructure.firestore.identities import FirestoreIdentityRepository
-from infrastructure.firestore.login_failures import FirestoreLoginThrottle
-from infrastructure.firestore.request_counts import FirestoreRequestCounter
-from infrastructure.firestore.sessions import FirestoreSessionRepository
-from infrastructure.firestore.tasks import FirestoreTaskRepository
-from infrastructure.firestore.users import (
-    FirestoreLoginLookup,
-    FirestorePrincipals,
-    FirestoreUserRepository,
-)
-from infrastructure.gcs_storage import GcsFileStore
-from infrastructure.jobs.inprocess import InProcessJobQueue
-from infrastructure.jobs.oidc import GooglePushVerifier
-from infrastructure.jobs.pubsub import PubSubJobQueue, PubSubSetup, ensure_pubsub_resources
-from infrastructure.jwt_tokens import (
-    PyJWTTokenIssuer,
-    SigningKey,
-    public_key_from_pem,
-    signing_key_from_pem,
-)
-from infrastructure.mail.render import JinjaMailRenderer
-from infrastructure.mail.smtp import SmtpMailer
-from infrastructure.redis_counts import RedisRequestCounter
-from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
 from interfaces.http.limits import RateLimits
 from interfaces.http.logs import configure_logging
-from interfaces.http.services import Services
+from interfaces.http.services import LazyServices, Services
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+    from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+
+# The adapters' modules import the cloud SDKs, most of a cold start. They are imported where
+# the adapters are built, on first use (docs/benchmarks.md, "Cold start"); hence the
+# function-level imports below.
 
 log = logging.getLogger("firegate")
+T = TypeVar("T")
 
 
 def signing_key(settings: Settings) -> SigningKey:
+    from infrastructure.jwt_tokens import SigningKey, signing_key_from_pem
+
     if settings.jwt_private_key:
         return signing_key_from_pem(settings.jwt_private_key.get_secret_value().encode())
     if settings.jwt_secret is None:  # the settings validator guarantees one or the other
@@ -187,6 +166,8 @@ class Adapters:
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
+    from infrastructure.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
+
     return PyJWTTokenIssuer(
         signing=signing_key(settings),
         issuer=settings.jwt_issuer,
@@ -203,7 +184,14 @@ def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
 
 def job_queue_factory(settings: Settings) -> JobQueueFactory:
     """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
+    from infrastructure.jobs.inprocess import InProcessJobQueue
+
     if settings.job_queue == "pubsub":
+        from infrastructure.jobs.pubsub import (
+            PubSubJobQueue,
+            PubSubSetup,
+            ensure_pubsub_resources,
+        )
 
         def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
             if settings.pubsub_setup:
@@ -247,19 +235,121 @@ def push_oidc(settings: Settings) -> bool:
 def request_counter(settings: Settings, client: Client) -> RequestCounter:
     """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
     shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
+    from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
+
     uri = settings.rate_limit_storage_uri.get_secret_value()
     if uri.startswith("memory://"):
         return InMemoryRequestCounter()
-    shared: RequestCounter = (
-        FirestoreRequestCounter(client)
-        if uri.startswith("firestore://")
-        else RedisRequestCounter(uri)
-    )
+    shared: RequestCounter
+    if uri.startswith("firestore://"):
+        from infrastructure.firestore.request_counts import FirestoreRequestCounter
+
+        shared = FirestoreRequestCounter(client)
+    else:
+        from infrastructure.redis_counts import RedisRequestCounter
+
+        shared = RedisRequestCounter(uri)
     return FallbackRequestCounter(shared, InMemoryRequestCounter())
+
+
+class _Deferred:
+    """An adapter made on its first use, by whichever thread gets there first."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: object | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = self._make()
+                made = self._made
+        return getattr(made, name)
+
+
+def deferred(make: Callable[[Settings], T], settings: Settings) -> T:
+    """The adapter ``make`` builds, built when first used: adapters off the common path keep
+    their SDKs (firebase-admin, Cloud Storage, requests, Jinja2) out of a cold start."""
+    return cast(T, _Deferred(partial(make, settings)))
+
+
+def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
+    from infrastructure.firebase_identity import FirebaseIdentityVerifier
+
+    return FirebaseIdentityVerifier(
+        project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
+    )
+
+
+def picture_source(settings: Settings) -> PictureSource:
+    from infrastructure.dog_ceo import DogCeoPictureSource
+
+    return DogCeoPictureSource(
+        settings.dog_api_url,
+        allowed_hosts=settings.dog_image_hosts,
+        connect_timeout=min(3.0, settings.dog_api_timeout),
+        read_timeout=settings.dog_api_timeout,
+        deadline=2 * settings.dog_api_timeout,
+    )
+
+
+def file_store(settings: Settings) -> FileStore:
+    from infrastructure.gcs_storage import GcsFileStore
+
+    return GcsFileStore(
+        settings.storage_bucket,
+        project=settings.google_cloud_project,
+        create_bucket=settings.app_profile == "local",
+    )
+
+
+def push_verifier(settings: Settings) -> PushVerifier:
+    from infrastructure.jobs.oidc import GooglePushVerifier
+
+    return GooglePushVerifier(
+        audience=settings.job_push_audience, service_account=settings.job_push_service_account
+    )
+
+
+def mail_renderer(settings: Settings) -> MailRenderer:
+    from infrastructure.mail.render import JinjaMailRenderer
+
+    return JinjaMailRenderer(settings.mail_templates_dir)
+
+
+def mailer(settings: Settings) -> Mailer:
+    from infrastructure.mail.smtp import SmtpMailer
+
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(),
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout,
+    )
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
     """The production adapters. ``firestore`` shares one client (tests reuse theirs)."""
+    from infrastructure.argon2_hasher import Argon2PasswordHasher
+    from infrastructure.audit import LoggingAuditLog
+    from infrastructure.clock import SystemClock
+    from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
+    from infrastructure.firestore.client import make_client
+    from infrastructure.firestore.datasets import FirestoreDatasetRepository
+    from infrastructure.firestore.dogs import FirestoreDogRepository
+    from infrastructure.firestore.files import FirestoreFileRepository
+    from infrastructure.firestore.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.sessions import FirestoreSessionRepository
+    from infrastructure.firestore.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.users import (
+        FirestoreLoginLookup,
+        FirestorePrincipals,
+        FirestoreUserRepository,
+    )
+
     client = firestore or make_client(settings.google_cloud_project)
     throttle = FirestoreLoginThrottle(client)
     return Adapters(
@@ -267,9 +357,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         sessions=FirestoreSessionRepository(client),
         principals=FirestorePrincipals(client),
         identities=FirestoreIdentityRepository(client),
-        identity_verifier=FirebaseIdentityVerifier(
-            project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
-        ),
+        identity_verifier=deferred(firebase_identity_verifier, settings),
         login_lookup=FirestoreLoginLookup(client),
         throttle=throttle,
         hasher=Argon2PasswordHasher(
@@ -284,38 +372,17 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         ready=partial(_firestore_ready, client),
         tasks=FirestoreTaskRepository(client),
         dogs=FirestoreDogRepository(client),
-        pictures=DogCeoPictureSource(
-            settings.dog_api_url,
-            allowed_hosts=settings.dog_image_hosts,
-            connect_timeout=min(3.0, settings.dog_api_timeout),
-            read_timeout=settings.dog_api_timeout,
-            deadline=2 * settings.dog_api_timeout,
-        ),
+        pictures=deferred(picture_source, settings),
         datasets=FirestoreDatasetRepository(client),
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
-        file_store=GcsFileStore(
-            settings.storage_bucket,
-            project=settings.google_cloud_project,
-            create_bucket=settings.app_profile == "local",
-        ),
+        file_store=deferred(file_store, settings),
         job_queue=job_queue_factory(settings),
-        push_verifier=(
-            GooglePushVerifier(
-                audience=settings.job_push_audience,
-                service_account=settings.job_push_service_account,
-            )
-            if push_oidc(settings)
-            else None
-        ),
+        push_verifier=deferred(push_verifier, settings) if push_oidc(settings) else None,
         request_counter=request_counter(settings, client),
         action_tokens=FirestoreActionTokenRepository(client),
-        mail_renderer=JinjaMailRenderer(settings.mail_templates_dir),
-        mailer=SmtpMailer(
-            settings.smtp_url.get_secret_value(),
-            sender=settings.mail_from,
-            timeout=settings.smtp_timeout,
-        ),
+        mail_renderer=deferred(mail_renderer, settings),
+        mailer=deferred(mailer, settings),
     )
 
 
@@ -535,11 +602,21 @@ def build_app(
     *,
     configure_logs: bool = True,
 ) -> Flask:
-    """The service: ``adapters`` default to the production ones that ``settings`` name."""
+    """The service: ``adapters`` default to the production ones that ``settings`` name.
+
+    Those are built on first use, and meanwhile on a background thread, so the process
+    answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
+    Call it after a fork, never before (gunicorn does: no ``preload_app``)."""
     settings = settings or Settings()
     if configure_logs:
         configure_logging(settings.log_level)
-    services = bind(settings, adapters or build_adapters(settings))
+    services: Services | LazyServices
+    if adapters is not None:
+        services = bind(settings, adapters)
+    else:
+        production = settings
+        services = LazyServices(lambda: bind(production, build_adapters(production)))
+        services.warm_up()
     app = create_app(
         services,
         HttpConfig(

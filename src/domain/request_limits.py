@@ -10,6 +10,7 @@ boundary, as it could with fixed windows alone (docs/security.md).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -61,3 +62,25 @@ def assess(limit: Limit, counts: WindowCounts, now: float) -> Quota:
         share = 1 - (amount - 1) / counts.current if counts.current else 0.0
         reset = start + seconds * (1 + max(share, 0.0)) - now
     return Quota(limit, used <= amount, remaining, max(1, math.ceil(reset)))
+
+
+# The notation of the `limits` library, which firegate used to parse them with: "10/minute",
+# "100 per hour", "5/10 seconds", several joined by "," ";" or "|". A month is 30 days and a
+# year 12 of them, as there.
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400}
+_UNITS |= {"month": 30 * _UNITS["day"], "year": 360 * _UNITS["day"]}
+_ONE = re.compile(
+    r"\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day|month|year)s?\s*", re.IGNORECASE
+)
+
+
+def parse_limits(text: str) -> list[Limit]:
+    """The limits ``text`` names, in order; ValueError for anything else."""
+    found: list[Limit] = []
+    for part in re.split(r"[,;|]", text):
+        match = _ONE.fullmatch(part)
+        if match is None or int(match.group(1)) < 1 or match.group(2) == "0":
+            raise ValueError(f"not a rate limit: {part.strip()!r}")
+        multiple = int(match.group(2) or 1)
+        found.append(Limit(int(match.group(1)), multiple * _UNITS[match.group(3).lower()]))
+    return sorted(found)

@@ -7,9 +7,10 @@ import re
 import secrets
 from typing import Annotated, Literal
 
-from limits import parse_many
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.request_limits import parse_limits
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
     def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
         try:
             if value.strip():  # empty: no limit on that route
-                parse_many(value)
+                parse_limits(value)
         except ValueError:
             name = (info.field_name or "").upper()
             raise ValueError(

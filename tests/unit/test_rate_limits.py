@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from application.ports import Audit
 from bootstrap import build_app, request_counter
-from domain.request_limits import Limit, Quota, WindowCounts, assess
+from domain.request_limits import Limit, Quota, WindowCounts, assess, parse_limits
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
@@ -191,6 +191,33 @@ def test_settings_refuse_malformed_limits() -> None:
     with pytest.raises(ValidationError, match="LOGIN_BACKOFF_MAX"):
         make_settings(login_backoff=600, login_backoff_max=60)
     assert make_settings(rate_limit_refresh="").rate_limit_refresh == ""  # no limit
+
+
+# What the `limits` library (5.8.0) made of these, when it parsed them.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10/minute", [(10, 60)]),
+        ("10/minute,100/hour", [(10, 60), (100, 3600)]),
+        ("100 per hour", [(100, 3600)]),
+        ("5/10 seconds", [(5, 10)]),
+        ("30/Minute; 300/hour", [(30, 60), (300, 3600)]),
+        ("1/second|2/day", [(1, 1), (2, 86400)]),
+        ("3 per 2 months", [(3, 5_184_000)]),
+        ("7/year", [(7, 31_104_000)]),
+    ],
+)
+def test_limit_strings_mean_what_they_meant(text: str, expected: list[tuple[int, int]]) -> None:
+    assert parse_limits(text) == [Limit(amount, seconds) for amount, seconds in expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "lots", "10", "10/fortnight", "ten/minute", "0/minute", "10/0 minutes", "10/minute,"],
+)
+def test_malformed_limit_strings_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a rate limit"):
+        parse_limits(text)
 
 
 # -- the shared store failing and coming back ------------------------------------------------

@@ -26,7 +26,7 @@ from interfaces.http.routes import (
     tasks,
     users,
 )
-from interfaces.http.services import Services
+from interfaces.http.services import LazyServices, Services
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ _DOCS_CSP = (
 )
 
 
-def create_app(services: Services, config: HttpConfig | None = None) -> Flask:
+def create_app(services: Services | LazyServices, config: HttpConfig | None = None) -> Flask:
     config = config or HttpConfig()
     app = Flask("firegate")
     app.config.update(MAX_CONTENT_LENGTH=config.max_json_bytes, JSON_SORT_KEYS=False)

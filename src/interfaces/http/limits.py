@@ -22,10 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
-from limits import parse_many
 
 from application.ports import RequestCounter
-from domain.request_limits import Limit, Quota, assess
+from domain.request_limits import Quota, assess, parse_limits
 from domain.throttling import client_scope
 from interfaces.http.errors import problem
 
@@ -57,10 +56,6 @@ class RateLimits:
             ("POST", "/auth/password/forgot"): self.password_forgot,
             ("POST", "/auth/password/reset"): self.password_reset,
         }
-
-
-def parse_limits(text: str) -> list[Limit]:
-    return sorted(Limit(item.amount, item.get_expiry()) for item in parse_many(text))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ parsing.py) so that 400 and 422 are told apart exactly as docs/reference/index.m
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -22,29 +22,34 @@ from interfaces.http.schemas.common import Problem
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 
-spec = SpecTree(
-    "flask",
-    title="firegate",
-    version="0.1.0",
-    description="User accounts and authentication REST service.",
-    mode="strict",
-    openapi_version="3.1.0",
-    validation_error_status=422,
-    validation_error_model=Problem,
-    naming_strategy=lambda model: model.__name__,
-    nested_naming_strategy=lambda _parent, child: child,
-    security_schemes=[
-        SecurityScheme(
-            name="bearerAuth",
-            data=SecuritySchemeData(
-                type=SecureType.HTTP,
-                scheme="bearer",
-                bearer_format="JWT",
-                description="An access token from POST /login",
-            ),
-        )
-    ],
-)
+
+@cache
+def _spec() -> SpecTree:
+    """Made when the document is first asked for, like the wrappers (a cold start need not
+    pay for it)."""
+    return SpecTree(
+        "flask",
+        title="firegate",
+        version="0.1.0",
+        description="User accounts and authentication REST service.",
+        mode="strict",
+        openapi_version="3.1.0",
+        validation_error_status=422,
+        validation_error_model=Problem,
+        naming_strategy=lambda model: model.__name__,
+        nested_naming_strategy=lambda _parent, child: child,
+        security_schemes=[
+            SecurityScheme(
+                name="bearerAuth",
+                data=SecuritySchemeData(
+                    type=SecureType.HTTP,
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="An access token from POST /login",
+                ),
+            )
+        ],
+    )
 
 
 # Path parameters of our own converters (spectree knows only werkzeug's), by name.
@@ -52,8 +57,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {}
 
 # JSON request models that may be left out entirely (the route has defaults for all).
 _OPTIONAL_BODIES: set[str] = set()
-# Each documented view function -> spectree's documenting wrapper of it.
-_DOCUMENTATION: dict[Callable[..., Any], Callable[..., Any]] = {}
+# Each documented view function -> what makes spectree's documenting wrapper of it.
+_DOCUMENTATION: dict[Callable[..., Any], Callable[[], Callable[..., Any]]] = {}
 
 
 def doc(
@@ -81,17 +86,23 @@ def doc(
         statuses.setdefault(400, Problem)  # a repeated parameter (parsing.parse_query)
         statuses.setdefault(422, Problem)
     statuses.setdefault(503, Problem)
-    resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
-    documented = partial(spec.validate, skip_validation=True)(
-        resp=resp, security=BEARER if auth else {}, tags=tags, **models
-    )
+
+    def documented(view: Callable[..., Any]) -> Callable[..., Any]:
+        resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
+        wrap = _spec().validate(
+            skip_validation=True, resp=resp, security=BEARER if auth else {}, tags=tags, **models
+        )
+        wrapped: Callable[..., Any] = wrap(view)
+        return wrapped
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         # spectree's wrapper does nothing useful here (validation is skipped) but would cost
         # every request a copy of the body and a second Response, and read streamed
         # downloads whole: the app serves the route unwrapped, and the wrapper is served only
-        # to spectree, from a copy of the routes (see ``_documented_routes``).
-        _DOCUMENTATION[view] = documented(view)
+        # to spectree, from a copy of the routes (see ``_documented_routes``). It is made
+        # when the document is first asked for: making it builds the models' schemas, a
+        # good part of a cold start otherwise.
+        _DOCUMENTATION[view] = partial(documented, view)
         return view
 
     return decorate
@@ -114,6 +125,7 @@ def install_docs(app: Flask) -> None:
     def openapi_document() -> Response:
         if not document:
             shadow = _documented_routes(app)
+            spec = _spec()
             spec.register(shadow)
             with shadow.app_context():
                 document.update(_finish(spec.spec))
@@ -136,7 +148,8 @@ def _documented_routes(app: Flask) -> Flask:
     for rule in app.url_map.iter_rules():
         shadow.url_map.add(rule.empty())
         view = app.view_functions[rule.endpoint]
-        shadow.view_functions[rule.endpoint] = _DOCUMENTATION.get(view, view)
+        documented = _DOCUMENTATION.get(view)
+        shadow.view_functions[rule.endpoint] = documented() if documented else view
     return shadow
 
 

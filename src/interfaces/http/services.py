@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from application.tokens import TokenPair
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile
+from domain.request_limits import WindowCounts
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.users import User
@@ -88,6 +91,56 @@ class Services:
     receive_push: Callable[[JobPush], None]
 
 
+class LazyServices:
+    """Services bound on first use: the cloud SDKs behind them take most of a cold start,
+    which /healthz need not wait for (docs/benchmarks.md, "Cold start"). ``warm_up`` binds
+    them on a background thread and opens the Firestore channel, so the first real request
+    seldom waits either."""
+
+    def __init__(self, bind: Callable[[], Services]) -> None:
+        self._bind = bind
+        self._lock = threading.Lock()
+        self._services: Services | None = None
+
+    def get(self) -> Services:
+        found = self._services
+        if found is None:
+            with self._lock:  # one binding, however many requests arrive first
+                if self._services is None:
+                    self._services = self._bind()
+                found = self._services
+        return found
+
+    @property
+    def request_counter(self) -> RequestCounter:
+        """The request counter, found when first counted with."""
+        return _LateCounter(self)
+
+    def warm_up(self) -> threading.Thread:
+        def run() -> None:
+            try:
+                # Binding imports the SDKs; the readiness probe opens the Firestore channel
+                # that the first authenticated request would otherwise wait for.
+                self.get().ready()
+            except Exception:  # the first request that needs them raises it again
+                logging.getLogger("firegate").exception("binding the services failed")
+
+        thread = threading.Thread(target=run, name="firegate-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+
+class _LateCounter:
+    def __init__(self, lazy: LazyServices) -> None:
+        self._lazy = lazy
+
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        return self._lazy.get().request_counter.hit(key, windows, now)
+
+    def check(self) -> bool:
+        return self._lazy.get().request_counter.check()
+
+
 def services() -> Services:
-    found: Services = current_app.extensions["firegate"]
-    return found
+    found: Services | LazyServices = current_app.extensions["firegate"]
+    return found.get() if isinstance(found, LazyServices) else found
