@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TypeVar
 
@@ -58,6 +58,28 @@ def login_key(login: str) -> str:
     return fold(login) if "@" in login else username_key(login)
 
 
+@lru_cache(maxsize=4096)
+def _checked_username(value: str) -> tuple[str, str]:
+    """The display form and key of a valid name. Cached: every authenticated request loads
+    its user, and the key (a UTS #39 skeleton) costs more than the rest of that load."""
+    display = unicodedata.normalize("NFKC", value)
+    if not USERNAME_MIN <= len(display) <= USERNAME_MAX:
+        raise InvalidInput.field(
+            "username",
+            f"Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.",
+            "invalid_username",
+        )
+    for ch in display:
+        category = unicodedata.category(ch)
+        if not (category.startswith("L") or category == "Nd" or ch in _USERNAME_PUNCTUATION):
+            raise InvalidInput.field(
+                "username",
+                "Username may contain only letters, digits, '_', '.' and '-'.",
+                "invalid_username",
+            )
+    return display, username_key(display)
+
+
 @dataclass(frozen=True)
 class Username:
     """A display name as typed (after NFKC) plus the key that makes it unique."""
@@ -66,23 +88,9 @@ class Username:
     normalized: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        display = unicodedata.normalize("NFKC", self.value)
-        if not USERNAME_MIN <= len(display) <= USERNAME_MAX:
-            raise InvalidInput.field(
-                "username",
-                f"Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.",
-                "invalid_username",
-            )
-        for ch in display:
-            category = unicodedata.category(ch)
-            if not (category.startswith("L") or category == "Nd" or ch in _USERNAME_PUNCTUATION):
-                raise InvalidInput.field(
-                    "username",
-                    "Username may contain only letters, digits, '_', '.' and '-'.",
-                    "invalid_username",
-                )
+        display, key = _checked_username(self.value)
         object.__setattr__(self, "value", display)
-        object.__setattr__(self, "normalized", username_key(display))
+        object.__setattr__(self, "normalized", key)
 
     @classmethod
     def chosen(cls, value: str) -> Username:
@@ -106,16 +114,22 @@ class Email:
     normalized: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        local, at, domain = self.value.rpartition("@")
-        if (
-            not at
-            or not local
-            or "." not in domain
-            or len(self.value) > EMAIL_MAX
-            or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in self.value)
-        ):
-            raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email")
-        object.__setattr__(self, "normalized", fold(self.value))
+        object.__setattr__(self, "normalized", _checked_email(self.value))
+
+
+@lru_cache(maxsize=4096)
+def _checked_email(value: str) -> str:
+    """The key of a plausible address (cached like usernames)."""
+    local, at, domain = value.rpartition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(value) > EMAIL_MAX
+        or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)
+    ):
+        raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email")
+    return fold(value)
 
 
 @cache
