@@ -601,12 +601,14 @@ def build_app(
     adapters: Adapters | None = None,
     *,
     configure_logs: bool = True,
+    fail_fast: bool = False,
 ) -> Flask:
     """The service: ``adapters`` default to the production ones that ``settings`` name.
 
     Those are built on first use, and meanwhile on a background thread, so the process
     answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
-    Call it after a fork, never before (gunicorn does: no ``preload_app``)."""
+    Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
+    if those adapters cannot be built, the process exits as gunicorn's failed boot."""
     settings = settings or Settings()
     if configure_logs:
         configure_logging(settings.log_level)
@@ -616,7 +618,7 @@ def build_app(
     else:
         production = settings
         services = LazyServices(lambda: bind(production, build_adapters(production)))
-        services.warm_up()
+        services.warm_up(fatal=fail_fast)
     app = create_app(
         services,
         HttpConfig(

@@ -2,4 +2,4 @@
 
 from bootstrap import build_app
 
-app = build_app()
+app = build_app(fail_fast=True)

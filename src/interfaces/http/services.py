@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -116,18 +117,28 @@ class LazyServices:
         """The request counter, found when first counted with."""
         return _LateCounter(self)
 
-    def warm_up(self) -> threading.Thread:
+    def warm_up(self, *, fatal: bool = False) -> threading.Thread:
+        """Bind on a background thread. ``fatal``: a binding that fails (no credentials, say)
+        ends the process with gunicorn's "worker failed to boot" status, which stops the
+        server as a failure at start-up would."""
+
         def run() -> None:
             try:
                 # Binding imports the SDKs; the readiness probe opens the Firestore channel
                 # that the first authenticated request would otherwise wait for.
                 self.get().ready()
-            except Exception:  # the first request that needs them raises it again
+            except Exception:  # without ``fatal``, the first request that needs them raises
                 logging.getLogger("firegate").exception("binding the services failed")
+                if fatal:
+                    logging.shutdown()
+                    os._exit(WORKER_BOOT_ERROR)
 
         thread = threading.Thread(target=run, name="firegate-warm-up", daemon=True)
         thread.start()
         return thread
+
+
+WORKER_BOOT_ERROR = 3  # gunicorn's Arbiter.WORKER_BOOT_ERROR: the arbiter halts on it
 
 
 class _LateCounter:
