@@ -75,6 +75,8 @@ BEYOND_THE_DOCUMENT = frozenset(
         "row_too_large",
         "schema:invalid_schema",
         "name:invalid_name",
+        # a dog's name is checked after NFKC, which may add punctuation ("Ŀ" is "L·")
+        "name:invalid_dog_name",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

@@ -105,16 +105,23 @@ def doc(
     return decorate
 
 
+def documented_like(
+    view: Callable[..., Any], *, tags: tuple[str, ...]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``doc(...)`` with the models and statuses of ``view``'s, under other ``tags``."""
+    return doc(**{**_ARGUMENTS[view], "tags": tags})
+
+
 def same_as(view: Callable[..., Any], *, summary: str, tags: tuple[str, ...]) -> Callable[..., Any]:
-    """A view that answers exactly as ``view`` does, documented like it (same models and
-    statuses) under ``tags`` and ``summary``: another path to one route's code."""
+    """A view that answers exactly as ``view`` does, documented like it under ``tags`` and
+    ``summary``: another path to one route's code."""
 
     def same(*args: Any, **kwargs: Any) -> Any:
         return view(*args, **kwargs)
 
     same.__name__ = same.__qualname__ = view.__name__
     same.__doc__ = summary
-    return doc(**{**_ARGUMENTS[view], "tags": tags})(same)
+    return documented_like(view, tags=tags)(same)
 
 
 def streamed(

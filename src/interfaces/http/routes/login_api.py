@@ -9,12 +9,12 @@ from pydantic import Field
 from domain.errors import InvalidInput
 from interfaces.http.auth import bearer_token
 from interfaces.http.compat import TAGS
-from interfaces.http.openapi import doc, same_as
+from interfaces.http.openapi import doc, documented_like, same_as
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
-from interfaces.http.routes import sessions, users
+from interfaces.http.routes import accounts, sessions, users
 from interfaces.http.routes.accounts import log_in, sign_up, token_out
-from interfaces.http.schemas.accounts import RegisterRequest, TokenOut, UserOut
+from interfaces.http.schemas.accounts import RegisterRequest, TokenOut
 from interfaces.http.schemas.common import Problem, Strict, not_null
 from interfaces.http.services import services
 
@@ -40,7 +40,7 @@ class BearerOrBodyRefresh(Strict):
 
 
 @bp.post("/auth/signup")
-@doc(json=RegisterRequest, responses={201: UserOut, 409: Problem, 429: Problem}, tags=TAGS)
+@documented_like(accounts.register, tags=TAGS)
 def signup() -> Response:
     """Login API: create an account (native: POST /register)."""
     return sign_up(parse_json(RegisterRequest, any_casing=True))

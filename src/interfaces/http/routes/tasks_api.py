@@ -7,11 +7,12 @@ from flask import Blueprint, Response
 
 from application.accounts import Register
 from interfaces.http.compat import TAGS
-from interfaces.http.openapi import doc
+from interfaces.http.openapi import doc, documented_like
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes import accounts
 from interfaces.http.routes.accounts import log_in, read_login
-from interfaces.http.schemas.accounts import LoginForm, LoginRequest, Password, TokenOut, Username
+from interfaces.http.schemas.accounts import Password, Username
 from interfaces.http.schemas.common import Problem, Strict
 from interfaces.http.schemas.users import UserPublicOut
 from interfaces.http.services import services
@@ -41,12 +42,7 @@ def create_user() -> Response:
 
 
 @bp.post("/auth/login")
-@doc(
-    json=LoginRequest,
-    form=LoginForm,
-    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
-    tags=TAGS,
-)
+@documented_like(accounts.login, tags=TAGS)
 def login() -> Response:
     """Tasks API: log in, JSON or an OAuth2 password form (native: POST /login)."""
     body = read_login(any_casing=True)
