@@ -629,6 +629,7 @@ def build_app(
             production=settings.app_profile == "production",
             rate_limits=rate_limits(settings),
             max_upload_bytes=settings.max_upload_bytes,
+            compat_routes=settings.compat_routes,
         ),
     )
     install_cli(app)

@@ -56,8 +56,10 @@ class UserRepository(Protocol):
 
 @dataclass(frozen=True)
 class Register:
+    """``email`` None: an account without an address, which the mail flows leave out."""
+
     username: str
-    email: str
+    email: str | None
     password: str
     name: str | None = None
     last_name: str | None = None
@@ -87,7 +89,8 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
 
 
 def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> User:
-    username, email = chosen_username(cmd.username, users=users), Email(cmd.email)
+    username = chosen_username(cmd.username, users=users)
+    email = Email(cmd.email) if cmd.email is not None else None
     check_password_policy(cmd.password)
     user = User.register(
         id=new_id(),

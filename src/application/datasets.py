@@ -35,6 +35,7 @@ from domain.datasets import (
     check_name,
     dataset_object_key,
     header_findings,
+    is_empty,
     neutralize,
     parse_schema,
     plan_columns,
@@ -151,9 +152,11 @@ def _scan(
     rows = 0
     for cells in records:
         rows += 1
-        for index in watched:
-            if index < len(cells):
-                tallies[index].add(cells[index])
+        # An empty row is a finding of its own, not an empty cell in each column.
+        if not all(is_empty(cell) for cell in cells):
+            for index in watched:
+                if index < len(cells):
+                    tallies[index].add(cells[index])
         repeats.add(cells)
     if rows == 0:
         raise InvalidInput.field("file", "The file has a header but no data rows.", "no_rows")

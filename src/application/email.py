@@ -298,7 +298,9 @@ def reset_password(
 
 @dataclass(frozen=True)
 class Invite:
-    username: str
+    """``username`` None: made from the address (docs/reference/email.md)."""
+
+    username: str | None
     email: str
     name: str | None = None
     last_name: str | None = None
@@ -316,7 +318,9 @@ def invite_user(
 ) -> User:
     """An account without a password; its owner sets one through the invitation's link."""
     require_admin(actor)
-    username, email = Username.chosen(cmd.username), Email(cmd.email)
+    email = Email(cmd.email)
+    given = cmd.username if cmd.username is not None else Username.from_address(email)
+    username = Username.chosen(given)
     role = Role(cmd.role) if cmd.role else Role.USER
     now = clock.now()
     user = User.register(
@@ -341,7 +345,8 @@ def register_and_verify(
 ) -> User:
     """Register sends the new account a verification mail."""
     user = register(cmd)
-    queue_mail(queue, MailKind.VERIFY_EMAIL, user)
+    if user.email is not None:
+        queue_mail(queue, MailKind.VERIFY_EMAIL, user)
     return user
 
 

@@ -105,6 +105,20 @@ class Username:
             )
         return username
 
+    @staticmethod
+    def from_address(email: Email) -> str:
+        """A username made from an address's local part: its letters, digits, '_', '.'
+        and '-', at most 32 of them; too few of them leave a name that cannot be (422)."""
+        local = unicodedata.normalize("NFKC", email.value.rpartition("@")[0])
+        kept = "".join(
+            ch
+            for ch in local
+            if unicodedata.category(ch).startswith("L")
+            or unicodedata.category(ch) == "Nd"
+            or ch in _USERNAME_PUNCTUATION
+        )
+        return kept[:USERNAME_MAX]
+
 
 @dataclass(frozen=True)
 class Email:

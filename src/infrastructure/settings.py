@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     log_level: str = "INFO"
+    # The routes of the systems firegate replaces, for their clients (docs/migrating.md).
+    compat_routes: bool = True
 
     # Requests per client address on the unauthenticated entry points
     # (docs/security.md#per-address-request-limits).

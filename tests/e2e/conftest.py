@@ -78,6 +78,22 @@ def serving(log_name: str, **env: str) -> Iterator[str]:
                 proc.wait()
 
 
+def cli(args: list[str]) -> None:
+    """The service's command line, as an operator runs it (``flask --app src/wsgi.py``)."""
+    flask = str(Path(sys.executable).with_name("flask"))
+    env = {**os.environ, "APP_PROFILE": "local", "JWT_SECRET": TEST_SECRET, "LOG_LEVEL": "ERROR"}
+    result = subprocess.run(
+        [flask, "--app", "src/wsgi.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.fixture(scope="session")
 def gunicorn_url(emulators: Any) -> Iterator[str]:
     with serving("gunicorn-e2e.log") as url:  # INFO: the log file is read by a test

@@ -149,6 +149,26 @@ def test_inference_takes_the_best_fitting_type() -> None:
     assert infer(["", " "]) is ColumnType.STRING
 
 
+def test_a_column_is_mostly_filled_from_90_percent_of_its_cells() -> None:
+    def tally(filled: int, empty: int) -> TypeTally:
+        counted = TypeTally()
+        for value in ["x"] * filled + [""] * empty:
+            counted.add(value)
+        return counted
+
+    assert tally(9, 1).mostly_filled() and tally(10, 0).mostly_filled()
+    assert not tally(8, 1).mostly_filled()  # 89 %
+    assert not TypeTally().mostly_filled()
+    columns = plan_columns(["name", "note"], None, [tally(9, 1), tally(8, 2)])
+    assert columns[0] == Column("name", ColumnType.STRING, required=True, inferred=True)
+    assert columns[1] == Column("note", ColumnType.STRING, inferred=True)
+    found = validate_rows(columns, [["a", "b"], ["", ""], ["", "c"], ["d", ""]])
+    assert [(f.row, f.column, f.rule) for f in found] == [
+        (2, None, Rule.EMPTY),  # the row
+        (3, "name", Rule.EMPTY),
+    ]
+
+
 def test_encoding_findings() -> None:
     assert encoding_problem("plain") is None
     assert encoding_problem("naïve café 東京") is None

@@ -83,6 +83,8 @@ NOT_JSON = {
     "/auth/logout",
     "/internal/jobs",
     "/auth/email/verification",
+    "/api/files",  # the compatibility routes' (docs/migrating.md) upload and whoami
+    "/api/v1/auth/whoami",
 }
 
 

@@ -10,6 +10,7 @@ from domain.datasets.findings import Finding, Rule
 from domain.datasets.schema import Column, ColumnSpec
 
 INFER_THRESHOLD = 0.9  # share of a column's non-empty cells that must fit an inferred type
+FILLED_THRESHOLD = 0.9  # share of a column's cells filled for its empty ones to be findings
 
 
 # Inference tries the most specific types first; a tie goes to the earlier one.
@@ -24,12 +25,15 @@ _INFERABLE = (
 
 @dataclass
 class TypeTally:
-    """How many non-empty cells of a column fit each inferable type (streamed, one pass)."""
+    """How many cells of a column are filled, and how many of those fit each inferable type
+    (streamed, one pass)."""
 
     non_empty: int = 0
+    cells: int = 0  # empty ones too
     fitting: dict[ColumnType, int] = field(default_factory=lambda: dict.fromkeys(_INFERABLE, 0))
 
     def add(self, value: str) -> None:
+        self.cells += 1
         if is_empty(value):
             return
         self.non_empty += 1
@@ -46,20 +50,27 @@ class TypeTally:
             return best
         return ColumnType.STRING
 
+    def mostly_filled(self) -> bool:
+        """At least 90 % of the cells are filled: an empty one is worth a finding."""
+        return self.cells > 0 and self.non_empty >= FILLED_THRESHOLD * self.cells
+
 
 def plan_columns(
     header: Sequence[str],
     schema: Mapping[str, ColumnSpec] | None,
     tallies: Sequence[TypeTally],
 ) -> tuple[Column, ...]:
-    """Each header column with its rules: from the schema, else inferred from its cells."""
+    """Each header column with its rules: from the schema, else inferred from its cells (a
+    mostly filled column is inferred as required)."""
     columns = []
     for name, tally in zip(header, tallies, strict=True):
         spec = schema.get(name) if schema is not None else None
         if spec is not None:
             columns.append(Column(name, spec.type, spec.required, spec.unique))
         else:
-            columns.append(Column(name, tally.inferred(), inferred=True))
+            columns.append(
+                Column(name, tally.inferred(), required=tally.mostly_filled(), inferred=True)
+            )
     return tuple(columns)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from domain.datasets.cells import ColumnType, encoding_problem, fits, is_empty, shown
 from domain.datasets.findings import Finding, Rule
+from domain.datasets.inference import FILLED_THRESHOLD
 from domain.datasets.schema import Column
 
 _ARTICLE = {
@@ -136,9 +137,13 @@ class RowValidator:
             found.append(Finding(row, column.name, Rule.ENCODING, f"The cell {problem}."))
         if is_empty(value):
             if column.required:
-                found.append(
-                    Finding(row, column.name, Rule.EMPTY, "A value is required in this column.")
+                message = (
+                    f"The cell is empty; at least {FILLED_THRESHOLD:.0%} of this column's "
+                    "cells are filled."
+                    if column.inferred
+                    else "A value is required in this column."
                 )
+                found.append(Finding(row, column.name, Rule.EMPTY, message))
             return found
         if not fits(column.type, value):
             found.append(

@@ -8,6 +8,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.errors import register_error_handlers
 from interfaces.http.limits import DEFAULT_RATE_LIMITS, RateLimits, install_rate_limits
 from interfaces.http.logs import install_request_context
@@ -16,14 +17,17 @@ from interfaces.http.routes import (
     accounts,
     datasets,
     dogs,
+    dogs_api,
     email,
     files,
     firebase,
     health,
     jobs,
     jwks,
+    login_api,
     sessions,
     tasks,
+    tasks_api,
     users,
 )
 from interfaces.http.services import LazyServices, Services
@@ -38,6 +42,7 @@ class HttpConfig:
     production: bool = False
     rate_limits: RateLimits = DEFAULT_RATE_LIMITS
     max_upload_bytes: int = 32 * 1024 * 1024  # multipart uploads (datasets, files)
+    compat_routes: bool = True  # the replaced systems' routes (docs/migrating.md)
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -78,7 +83,8 @@ def create_app(services: Services | LazyServices, config: HttpConfig | None = No
 
     register_error_handlers(app)
     install_request_context(app, config.project)
-    install_rate_limits(app, config.rate_limits, services.request_counter)
+    shared_limits = SHARED_LIMITS if config.compat_routes else {}
+    install_rate_limits(app, config.rate_limits, services.request_counter, shared_limits)
     for blueprint in (
         health.bp,
         jwks.bp,
@@ -94,6 +100,9 @@ def create_app(services: Services | LazyServices, config: HttpConfig | None = No
         jobs.bp,
     ):
         app.register_blueprint(blueprint)
+    if config.compat_routes:
+        for blueprint in (tasks_api.bp, dogs_api.bp, login_api.bp):
+            app.register_blueprint(blueprint)
     install_docs(app)
 
     always = [

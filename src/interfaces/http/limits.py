@@ -150,20 +150,40 @@ def client_key() -> str:
     return client_scope(request.remote_addr or "")
 
 
+@dataclass(frozen=True)
+class LimitedAs:
+    """A route that counts against another route's limit, with the same counters: the
+    compatibility routes (docs/migrating.md) and the native route each stands for."""
+
+    method: str
+    rule: str
+    endpoint: str  # the other route's endpoint: its counters' scope
+
+
 def install_rate_limits(
-    app: Flask, limits: RateLimits, counter: RequestCounter
+    app: Flask,
+    limits: RateLimits,
+    counter: RequestCounter,
+    aliases: dict[tuple[str, str], LimitedAs] | None = None,
 ) -> RequestLimiter | None:
     if not limits.enabled:
         return None
     limiter = RequestLimiter(limits.by_route(), counter)
     app.extensions[EXTENSION] = limiter
+    same_as = dict(aliases or {})
 
     @app.before_request
     def _limit() -> Response | None:
         rule = request.url_rule
-        if rule is None or not limiter.limited(request.method, rule.rule):
+        if rule is None:
             return None
-        standing = limiter.hit(request.method, rule.rule, client_key(), request.endpoint or "")
+        method, path, scope = request.method, rule.rule, request.endpoint or ""
+        alias = same_as.get((method, path))
+        if alias is not None:
+            method, path, scope = alias.method, alias.rule, alias.endpoint
+        if not limiter.limited(method, path):
+            return None
+        standing = limiter.hit(method, path, client_key(), scope)
         if standing is None:
             return None
         g.rate_limit_standing = standing

@@ -59,6 +59,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {}
 _OPTIONAL_BODIES: set[str] = set()
 # Each documented view function -> what makes spectree's documenting wrapper of it.
 _DOCUMENTATION: dict[Callable[..., Any], Callable[[], Callable[..., Any]]] = {}
+# Each documented view function -> the arguments of its ``doc(...)``.
+_ARGUMENTS: dict[Callable[..., Any], dict[str, Any]] = {}
 
 
 def doc(
@@ -103,9 +105,34 @@ def doc(
         # when the document is first asked for: making it builds the models' schemas, a
         # good part of a cold start otherwise.
         _DOCUMENTATION[view] = partial(documented, view)
+        _ARGUMENTS[view] = {
+            "responses": responses,
+            "auth": auth,
+            "optional_body": optional_body,
+            **models,
+        }
         return view
 
     return decorate
+
+
+def documented_like(
+    view: Callable[..., Any], *, tags: tuple[str, ...]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``doc(...)`` with the models and statuses of ``view``'s, under other ``tags``."""
+    return doc(**{**_ARGUMENTS[view], "tags": tags})
+
+
+def same_as(view: Callable[..., Any], *, summary: str, tags: tuple[str, ...]) -> Callable[..., Any]:
+    """A view that answers exactly as ``view`` does, documented like it under ``tags`` and
+    ``summary``: another path to one route's code."""
+
+    def same(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    same.__name__ = same.__qualname__ = view.__name__
+    same.__doc__ = summary
+    return documented_like(view, tags=tags)(same)
 
 
 def streamed(

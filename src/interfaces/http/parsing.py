@@ -48,16 +48,33 @@ def validate(model: type[M], data: Any) -> M:
         raise validation_problem(exc) from None
 
 
-def parse_json(model: type[M]) -> M:
-    return validate(model, read_json_object())
+def folded(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """``data`` with each key that names a field of ``model`` in another casing (``Email``
+    for ``email``) renamed to that field; a field given in two casings is a 400. Only the
+    compatibility routes ask for this (docs/migrating.md)."""
+    fields = model.model_fields
+    by_fold = {name.casefold(): name for name in fields}
+    renamed: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key if key in fields else by_fold.get(key.casefold(), key)
+        if name in renamed:
+            raise BadRequest(f"Field '{name}' is given twice.", code="repeated_field")
+        renamed[name] = value
+    return renamed
 
 
-def parse_form(model: type[M]) -> M:
+def parse_json(model: type[M], *, any_casing: bool = False) -> M:
+    data = read_json_object()
+    return validate(model, folded(data, model) if any_casing else data)
+
+
+def parse_form(model: type[M], *, any_casing: bool = False) -> M:
     form = request.form
     duplicated = [key for key in form if len(form.getlist(key)) > 1]
     if duplicated:
         raise BadRequest(f"Form field '{duplicated[0]}' is repeated.", code="repeated_field")
-    return validate(model, form.to_dict(flat=True))
+    data = form.to_dict(flat=True)
+    return validate(model, folded(data, model) if any_casing else data)
 
 
 def parse_query(model: type[M]) -> M:

@@ -41,7 +41,10 @@ def token_out(pair: TokenPair) -> TokenOut:
 @doc(json=RegisterRequest, responses={201: UserOut, 409: Problem, 429: Problem}, tags=TAGS)
 def register() -> Response:
     """Create an account. The username and e-mail address must be free."""
-    body = parse_json(RegisterRequest)
+    return sign_up(parse_json(RegisterRequest))
+
+
+def sign_up(body: RegisterRequest) -> Response:
     user = services().register(Register(**body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
@@ -59,13 +62,25 @@ def login() -> Response:
     The answer carries a device token; sent back with later logins (header `Device-Token`,
     or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
     from elsewhere can cause from stopping this client."""
-    body = parse_form(LoginForm) if request.mimetype in FORM_TYPES else parse_json(LoginRequest)
-    user_agent = request.user_agent.string[:256]
+    body = read_login()
+    return log_in(body.username, body.password)
+
+
+def read_login(*, any_casing: bool = False) -> LoginRequest:
+    """The login body: JSON, or form-encoded like an OAuth2 password grant."""
+    if request.mimetype in FORM_TYPES:
+        return parse_form(LoginForm, any_casing=any_casing)
+    return parse_json(LoginRequest, any_casing=any_casing)
+
+
+def log_in(login: str, password: str) -> Response:
+    """The token response of a login with ``login`` (a username or an address), and the
+    device token's cookie, for the path logged in at."""
     pair = services().login(
         Login(
-            login=body.username,
-            password=body.password,
-            user_agent=user_agent,
+            login=login,
+            password=password,
+            user_agent=request.user_agent.string[:256],
             client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
             device_token=request.headers.get(DEVICE_HEADER)
             or request.cookies.get(DEVICE_COOKIE, ""),
@@ -77,7 +92,7 @@ def login() -> Response:
             DEVICE_COOKIE,
             pair.device_token,
             max_age=DEVICE_COOKIE_MAX_AGE,
-            path="/login",  # sent with logins only; it is no credential elsewhere
+            path=request.path,  # sent with logins only; it is no credential elsewhere
             secure=request.is_secure,
             httponly=True,
             samesite="Strict",
@@ -93,7 +108,8 @@ def get_me(actor: Actor) -> Response:
     return json_response(UserOut.of(services().get_user(actor)))
 
 
-def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
+def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
+    """PUT (``replace``) or PATCH of the caller's own profile."""
     given = body.model_fields_set
     if replace and not given & {"username", "email"}:
         raise InvalidInput.field(
@@ -123,7 +139,7 @@ def _update(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Respons
 @authenticated
 def replace_me(actor: Actor) -> Response:
     """Replace the profile: username and/or email; omitted name fields are cleared."""
-    return _update(actor, parse_json(ReplaceUserRequest), replace=True)
+    return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
 
 
 @bp.patch("/user")
@@ -136,7 +152,7 @@ def replace_me(actor: Actor) -> Response:
 @authenticated
 def patch_me(actor: Actor) -> Response:
     """Change only the fields given."""
-    return _update(actor, parse_json(PatchUserRequest), replace=False)
+    return update_profile(actor, parse_json(PatchUserRequest), replace=False)
 
 
 @bp.delete("/user")

@@ -1,0 +1,240 @@
+"""The replaced systems' routes on the native use cases (docs/migrating.md), on fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from domain.users import Email, Username
+from infrastructure.settings import Settings
+from interfaces.http.services import Services
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.fakes import FakeJobQueue
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def app_settings(request: pytest.FixtureRequest) -> Settings:
+    return make_settings(**getattr(request, "param", {}))
+
+
+def services(app: Flask) -> Services:
+    found: Services = app.extensions["firegate"]
+    return found
+
+
+def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
+    register(client, name)
+    services(app).set_role(name, "admin")
+    return bearer(login(client, name))
+
+
+def test_tasks_api_sign_up_makes_an_account_without_an_address(
+    client: FlaskClient, job_queue: FakeJobQueue
+) -> None:
+    created = client.post("/users", json={"username": "alice", "password": PASSWORD})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert set(body) == {"id", "username"} and body["username"] == "alice"
+    assert created.headers["Location"] == f"/users/{body['id']}"
+    assert job_queue.jobs == []  # no address: no verification mail
+    me = client.get("/user", headers=bearer(login(client, "alice"))).get_json()
+    assert me["email"] is None and me["email_verified"] is False
+    verification = client.post("/auth/email/verification", headers=bearer(login(client)))
+    assert (verification.status_code, verification.get_json()["code"]) == (409, "no_email")
+
+
+def test_tasks_api_sign_up_keeps_the_native_rules(client: FlaskClient) -> None:
+    register(client, "alice")
+    taken = client.post("/users", json={"username": "ALICE", "password": PASSWORD})
+    assert (taken.status_code, taken.get_json()["code"]) == (409, "username_taken")
+    common = client.post("/users", json={"username": "bob", "password": "password123"})
+    native = client.post(
+        "/register", json={"username": "bob", "email": "b@example.com", "password": "password123"}
+    )
+    assert common.status_code == native.status_code == 422
+    assert common.get_json()["errors"] == native.get_json()["errors"]
+    role = client.post("/users", json={"username": "carol", "password": PASSWORD, "role": "admin"})
+    assert role.status_code == 422  # no mass assignment
+
+
+def test_tasks_api_login_takes_json_and_the_oauth2_form(client: FlaskClient) -> None:
+    client.post("/users", json={"username": "alice", "password": PASSWORD})
+    as_json = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+    form = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+    as_form = client.post("/auth/login", data=form)
+    for answer in (as_json, as_form):
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["token_type"] == "bearer"
+        assert {"access_token", "refresh_token", "expires_in"} <= set(answer.get_json())
+    wrong = client.post("/auth/login", json={"username": "alice", "password": "x" * 12})
+    native = client.post("/login", json={"username": "alice", "password": "x" * 12})
+    assert wrong.status_code == native.status_code == 401
+    assert wrong.get_json() == native.get_json()
+
+
+def test_unauthenticated_task_creation_is_401_with_a_detail_string(client: FlaskClient) -> None:
+    answer = client.post("/tasks", json={"title": "x"})
+    assert answer.status_code == 401
+    assert isinstance(answer.get_json()["detail"], str) and answer.get_json()["detail"]
+
+
+def test_other_casings_are_taken_on_the_compatibility_routes_only(client: FlaskClient) -> None:
+    signup = {"Email": "a@example.com", "Username": "alice", "Password": PASSWORD, "Name": "Al"}
+    assert client.post("/api/v1/auth/signup", json=signup).status_code == 201
+    answer = client.post(
+        "/api/v1/auth/login", json={"Email": "A@example.com", "Password": PASSWORD}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    native = client.post("/login", json={"Username": "alice", "Password": PASSWORD})
+    assert native.status_code == 422
+    both = client.post(
+        "/api/v1/auth/login",
+        json={"email": "a@example.com", "Email": "a@example.com", "password": PASSWORD},
+    )
+    assert (both.status_code, both.get_json()["code"]) == (400, "repeated_field")
+
+
+def test_login_api_refresh_takes_the_refresh_token_as_bearer_or_in_the_body(
+    client: FlaskClient,
+) -> None:
+    register(client, "alice")
+    first = client.post(
+        "/api/v1/auth/login", json={"email": "alice@example.com", "password": PASSWORD}
+    )
+    pair = first.get_json()
+    by_bearer = client.post("/api/v1/token/refresh", headers=bearer(pair["refresh_token"]))
+    assert by_bearer.status_code == 200, by_bearer.get_json()
+    rotated = by_bearer.get_json()
+    assert rotated["refresh_token"] != pair["refresh_token"]  # rotation, as natively
+    in_body = client.post("/api/v1/token/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert in_body.status_code == 200
+    access = client.post("/api/v1/token/refresh", headers=bearer(pair["access_token"]))
+    assert access.status_code == 401  # an access token is not a refresh token
+    nothing = client.post("/api/v1/token/refresh")
+    assert (nothing.status_code, nothing.get_json()["code"]) == (401, "missing_token")
+    assert nothing.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_login_api_whoami_answers_both_verbs(client: FlaskClient) -> None:
+    register(client, "alice")
+    token = bearer(login(client))
+    native = client.get("/auth/whoami", headers=token).get_json()
+    for method in (client.get, client.post):
+        answer = method("/api/v1/auth/whoami", headers=token)
+        assert answer.status_code == 200 and answer.get_json() == native
+
+
+@pytest.mark.parametrize("app_settings", [{"rate_limit_login": "2/minute"}], indirect=True)
+def test_a_compatibility_route_counts_against_the_native_routes_limit(client: FlaskClient) -> None:
+    register(client, "alice")
+    body = {"username": "alice", "password": PASSWORD}
+    assert client.post("/login", json=body).status_code == 200
+    assert client.post("/auth/login", json=body).status_code == 200
+    refused = client.post("/api/v1/auth/login", json={"email": "alice", "password": PASSWORD})
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    assert client.post("/login", json=body).status_code == 429
+
+
+def test_dogs_api_user_creation_is_the_admin_invitation(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    admin = admin_token(fake_app, client)
+    register(client, "alice")
+    user = bearer(login(client))
+    body = {"name": "Bob", "last_name": "Smith", "email": "bob.smith+dogs@example.com"}
+    refused = client.post("/api/users", json=body, headers=user)
+    native = client.post("/users/invitations", json={**body, "username": "bob"}, headers=user)
+    assert refused.status_code == native.status_code == 403
+    assert refused.get_json()["code"] == native.get_json()["code"] == "admin_required"
+    created = client.post("/api/users", json=body, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["username"] == "bob.smithdogs"
+    assert created.get_json()["email"] == body["email"]
+    again = client.post("/api/users", json=body, headers=admin)
+    assert again.status_code == 409
+
+
+def test_a_username_from_an_address_keeps_only_what_a_username_may_hold() -> None:
+    assert Username.from_address(Email("Ann.O'Neil+x@example.com")) == "Ann.ONeilx"
+    assert Username.from_address(Email(f"{'a' * 40}@example.com")) == "a" * 32
+
+
+def test_dogs_api_user_changes_are_the_owners_or_the_admins(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    admin = admin_token(fake_app, client)
+    alice, bob = register(client, "alice"), register(client, "bob")
+    token = bearer(login(client, "alice"))
+    own = client.patch(f"/api/users/{alice['id']}", json={"name": "Alice"}, headers=token)
+    assert own.status_code == 200 and own.get_json()["name"] == "Alice"
+    other = client.patch(f"/api/users/{bob['id']}", json={"name": "Bob"}, headers=token)
+    assert (other.status_code, other.get_json()["code"]) == (403, "not_owner")
+    by_admin = client.patch(f"/api/users/{bob['id']}", json={"name": "Bob"}, headers=admin)
+    assert by_admin.status_code == 403  # a profile is its owner's, as natively
+    promote = client.put(f"/api/users/{alice['id']}", json={"role": "uploader"}, headers=token)
+    assert (promote.status_code, promote.get_json()["code"]) == (403, "admin_required")
+    role = client.patch(f"/api/users/{bob['id']}", json={"role": "uploader"}, headers=admin)
+    assert role.status_code == 200 and role.get_json()["role"] == "uploader"
+    gone = client.delete(f"/api/users/{bob['id']}", headers=token)
+    assert (gone.status_code, gone.get_json()["code"]) == (403, "admin_required")
+    assert client.delete(f"/api/users/{alice['id']}", headers=token).status_code == 204
+    assert client.get("/user", headers=token).status_code == 401
+
+
+def test_compatibility_routes_are_tagged_and_name_their_native_route(client: FlaskClient) -> None:
+    document: dict[str, Any] = client.get("/openapi.json").get_json()
+    tagged = [
+        (method.upper(), path, operation["summary"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "compatibility" in operation["tags"]
+    ]
+    assert len(tagged) == len(COMPAT_ROUTES) + 1  # and POST /users
+    assert all("native:" in summary or ": as " in summary for _, _, summary in tagged)
+    assert ("POST", "/users") in {(m, p) for m, p, _ in tagged}
+    assert all(
+        "compatibility" not in op["tags"]
+        for op in document["paths"]["/users"].values()
+        if op["operationId"] == "get__users"
+    )
+
+
+COMPAT_ROUTES = [
+    ("post", "/auth/login"),
+    ("get", "/api/dogs"),
+    ("get", "/api/dogs/is_adopted"),
+    ("get", "/api/dogs/rex"),
+    ("post", "/api/dogs/rex"),
+    ("put", "/api/dogs/rex"),
+    ("delete", "/api/dogs/rex"),
+    ("get", "/api/users"),
+    ("post", "/api/users"),
+    ("get", "/api/users/abc"),
+    ("put", "/api/users/abc"),
+    ("patch", "/api/users/abc"),
+    ("delete", "/api/users/abc"),
+    ("post", "/api/files"),
+    ("post", "/api/v1/auth/signup"),
+    ("post", "/api/v1/auth/login"),
+    ("get", "/api/v1/auth/whoami"),
+    ("post", "/api/v1/auth/whoami"),
+    ("post", "/api/v1/token/refresh"),
+    ("get", "/api/v1/users/"),
+    ("get", "/api/v1/users/abc"),
+    ("get", "/api/v1/user/abc"),
+]
+
+
+@pytest.mark.parametrize("app_settings", [{"compat_routes": False}], indirect=True)
+def test_compat_routes_false_turns_every_compatibility_route_off(client: FlaskClient) -> None:
+    for method, path in COMPAT_ROUTES:
+        answer = getattr(client, method)(path, json={})
+        assert answer.status_code == 404, (method, path)
+        assert answer.content_type == "application/problem+json"
+    # POST /users shares its path with the native GET /users: its method is not allowed.
+    assert client.post("/users", json={}).status_code == 405
