@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, request
 from flask_cors import CORS
+from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from interfaces.http.compat import SHARED_LIMITS
@@ -103,6 +104,16 @@ def create_app(services: Services | LazyServices, config: HttpConfig | None = No
     if config.compat_routes:
         for blueprint in (tasks_api.bp, dogs_api.bp, login_api.bp):
             app.register_blueprint(blueprint)
+    else:
+
+        @app.before_request
+        def _no_tasks_api_sign_up() -> None:
+            # The tasks API's POST /users shares its path with the native GET /users; off,
+            # it is absent like every compatibility route (404), not a method of /users
+            # that is not allowed (405).
+            if request.method == "POST" and request.path == "/users":
+                raise NotFound()
+
     install_docs(app)
 
     always = [
