@@ -20,6 +20,7 @@ from application import email as email_cases
 from application import files as file_cases
 from application import jobs as job_cases
 from application import login as login_cases
+from application import passkeys as passkey_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
 from application.accounts import UserRepository
@@ -32,6 +33,7 @@ from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
 from application.login import LoginLookup, LoginThrottle
+from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
     Clock,
@@ -41,6 +43,7 @@ from application.ports import (
     Mailer,
     MailRenderer,
     OwnedData,
+    PasskeyCeremonies,
     PasswordHasher,
     PushVerifier,
     RequestCounter,
@@ -63,6 +66,10 @@ from infrastructure.firestore.dogs import FirestoreDogRepository
 from infrastructure.firestore.files import FirestoreFileRepository
 from infrastructure.firestore.identities import FirestoreIdentityRepository
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from infrastructure.firestore.passkeys import (
+    FirestoreChallengeRepository,
+    FirestorePasskeyRepository,
+)
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.tasks import FirestoreTaskRepository
@@ -86,6 +93,7 @@ from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
+from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
 from interfaces.http.limits import RateLimits
@@ -145,6 +153,7 @@ def rate_limits(settings: Settings) -> RateLimits:
         email_verify=settings.rate_limit_email_verify,
         password_forgot=settings.rate_limit_password_forgot,
         password_reset=settings.rate_limit_password_reset,
+        passkeys=settings.rate_limit_passkeys,
     )
 
 
@@ -184,6 +193,9 @@ class Adapters:
     action_tokens: ActionTokenRepository
     mail_renderer: MailRenderer
     mailer: Mailer
+    passkeys: PasskeyRepository
+    challenges: ChallengeRepository
+    ceremonies: PasskeyCeremonies
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -198,6 +210,14 @@ def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
             if settings.jwt_previous_public_key
             else None
         ),
+    )
+
+
+def passkey_ceremonies(settings: Settings) -> WebAuthnCeremonies:
+    return WebAuthnCeremonies(
+        rp_id=settings.webauthn_rp_id,
+        rp_name=settings.webauthn_rp_name,
+        origins=settings.webauthn_origins,
     )
 
 
@@ -316,6 +336,9 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
             sender=settings.mail_from,
             timeout=settings.smtp_timeout,
         ),
+        passkeys=FirestorePasskeyRepository(client),
+        challenges=FirestoreChallengeRepository(client),
+        ceremonies=passkey_ceremonies(settings),
     )
 
 
@@ -335,6 +358,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         OwnedFiles(a.files, a.file_store),
         a.tasks,
         a.dogs,
+        a.passkeys,
     ]
     dataset_limits = DatasetLimits(
         max_upload_bytes=settings.max_upload_bytes,
@@ -511,6 +535,43 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             job_cases.authorize_push,
             policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
             verifier=a.push_verifier,
+        ),
+        passkey_registration_options=partial(
+            passkey_cases.registration_options,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+        ),
+        register_passkey=partial(
+            passkey_cases.register_passkey,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+            audit=a.audit,
+        ),
+        list_passkeys=partial(passkey_cases.list_passkeys, passkeys=a.passkeys),
+        delete_passkey=partial(passkey_cases.delete_passkey, passkeys=a.passkeys, audit=a.audit),
+        passkey_authentication_options=partial(
+            passkey_cases.authentication_options,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+        ),
+        passkey_sign_in=partial(
+            passkey_cases.passkey_sign_in,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
+            policy=policy,
+            audit=a.audit,
         ),
         receive_push=partial(
             job_cases.receive_push,
