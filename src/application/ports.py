@@ -70,6 +70,7 @@ class AccessClaims:
     role: str
     jti: str
     expires_at: datetime
+    amr: tuple[str, ...] = ()  # RFC 8176 authentication methods
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,10 @@ class TokenIssuer(Protocol):
         session_id: str,
         now: datetime,
         not_after: datetime | None = None,
+        amr: Sequence[str] = (),
     ) -> IssuedToken:
-        """A signed access token for this session, expiring no later than ``not_after``."""
+        """A signed access token for this session, expiring no later than ``not_after``,
+        with the session's authentication methods ``amr`` (RFC 8176)."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:
