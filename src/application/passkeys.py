@@ -265,7 +265,10 @@ def passkey_sign_in(
     try:
         # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
         # the other then finds it not moving forward.
-        updated = passkeys.update(passkey.id, lambda p: p.signed_in(assertion.sign_count, now))
+        updated = passkeys.update(
+            passkey.id,
+            lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
+        )
     except Unauthenticated as error:
         raise refused("sign_count_regressed", error, user.id) from None
     if updated is None:  # deleted meanwhile
@@ -277,6 +280,7 @@ def passkey_sign_in(
         tokens=tokens,
         clock=clock,
         policy=policy,
+        amr=updated.amr,
     )
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
     audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))

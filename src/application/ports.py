@@ -240,6 +240,7 @@ class Assertion:
 
     sign_count: int
     user_handle: bytes | None  # what the authenticator holds as the user's id, if it said
+    backed_up: bool = False  # a synced passkey: its key leaves the device
 
 
 class PasskeyCeremonies(Protocol):

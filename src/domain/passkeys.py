@@ -120,7 +120,13 @@ class Passkey:
             transports=transports,
         )
 
-    def signed_in(self, sign_count: int, now: datetime) -> Passkey:
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """RFC 8176: proof of possession of a hardware-bound key ("hwk"), or of one that is
+        synced and so leaves the hardware ("swk"); docs/decisions/0122-passkey-amr.md."""
+        return ("swk",) if self.backed_up else ("hwk",)
+
+    def signed_in(self, sign_count: int, now: datetime, *, backed_up: bool = False) -> Passkey:
         """After a verified assertion. A counter that does not move forward, once either
         side is past 0, means a copy of the key is in use (WebAuthn §6.1.1): refused.
         Authenticators that keep no counter (synced passkeys) always report 0."""
@@ -129,4 +135,4 @@ class Passkey:
                 "The passkey's signature counter went backwards; it may have been cloned.",
                 code=INVALID_PASSKEY,
             )
-        return replace(self, sign_count=sign_count, last_used_at=now)
+        return replace(self, sign_count=sign_count, last_used_at=now, backed_up=backed_up)

@@ -155,7 +155,11 @@ class WebAuthnCeremonies:
             )
         except _REFUSALS:
             raise Unauthenticated("The passkey was not accepted.", code=INVALID_PASSKEY) from None
-        return Assertion(sign_count=verified.new_sign_count, user_handle=user_handle)
+        return Assertion(
+            sign_count=verified.new_sign_count,
+            user_handle=user_handle,
+            backed_up=verified.credential_backed_up,
+        )
 
 
 def _as_json(text: str) -> dict[str, object]:
