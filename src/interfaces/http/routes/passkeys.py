@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from application.authentication import Actor
 from application.passkeys import PasskeySignIn, RegisterPasskey
 from domain.errors import NotFound
 from interfaces.http.auth import authenticated
-from interfaces.http.openapi import doc
+from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.accounts import token_out
@@ -29,6 +31,26 @@ from interfaces.http.services import services
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
 TAGS = ("passkeys",)
 PASSKEY_ID = re.compile("[A-Za-z0-9_-]{43}")  # unpadded base64url of a SHA-256
+
+
+class PasskeyIdConverter(BaseConverter):
+    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
+    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
+    says."""
+
+    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
+
+
+@bp.record
+def _passkey_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["passkey_id"] = PasskeyIdConverter
+
+
+PATH_PARAMETERS["passkey_id"] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!(registration|authentication)$)[^/]+$",
+}
 
 
 @bp.post("/registration/options")
@@ -67,7 +89,7 @@ def list_passkeys(actor: Actor) -> Response:
     return json_response(PasskeyList(items=items))
 
 
-@bp.delete("/<passkey_id>")
+@bp.delete("/<passkey_id:passkey_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:

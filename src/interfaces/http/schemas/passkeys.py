@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.passkeys import NAME_MAX, Passkey
 from interfaces.http.schemas.common import SINGLE_LINE
 
 Base64Url = Annotated[str, Field(min_length=1, max_length=16_384, pattern="^[A-Za-z0-9_-]+={0,2}$")]
 Short = Annotated[str, Field(max_length=64)]
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts -7.0 as an integer: take it as -7 (strict mode would refuse it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A COSE algorithm identifier (-7 is ES256).
+CoseAlgorithm = Annotated[int, Field(ge=-65_536, le=65_536), BeforeValidator(_whole_number)]
 
 
 class _Json(BaseModel):
@@ -25,9 +34,7 @@ class AttestationResponse(_Json):
     attestation_object: Base64Url = Field(alias="attestationObject")
     authenticator_data: Base64Url | None = Field(default=None, alias="authenticatorData")
     public_key: Base64Url | None = Field(default=None, alias="publicKey")
-    public_key_algorithm: int | None = Field(
-        default=None, alias="publicKeyAlgorithm", ge=-65_536, le=65_536
-    )
+    public_key_algorithm: CoseAlgorithm | None = Field(default=None, alias="publicKeyAlgorithm")
     transports: list[Short] = Field(default_factory=list, max_length=16)
 
 
