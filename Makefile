@@ -8,6 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
+NODEPS_REQUIREMENTS := requirements-dev-nodeps.txt
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -22,9 +23,10 @@ help: ## list the targets
 
 venv: $(STAMP) ## create .venv and install requirements (again only when they change)
 
-$(STAMP): $(REQUIREMENTS)
+$(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@test -x $(VPY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -r $(NODEPS_REQUIREMENTS)
 	@# src/ on the venv's path, so mypy, lint-imports and the flask CLI need no PYTHONPATH
 	@$(VPY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "firegate-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
 	@touch $@

@@ -21,6 +21,7 @@ from application import email as email_cases
 from application import files as file_cases
 from application import jobs as job_cases
 from application import login as login_cases
+from application import passkeys as passkey_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
 from application.accounts import UserRepository
@@ -33,6 +34,7 @@ from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
 from application.login import LoginLookup, LoginThrottle
+from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
     Clock,
@@ -42,6 +44,7 @@ from application.ports import (
     Mailer,
     MailRenderer,
     OwnedData,
+    PasskeyCeremonies,
     PasswordHasher,
     PushVerifier,
     RequestCounter,
@@ -124,6 +127,7 @@ def rate_limits(settings: Settings) -> RateLimits:
         email_verify=settings.rate_limit_email_verify,
         password_forgot=settings.rate_limit_password_forgot,
         password_reset=settings.rate_limit_password_reset,
+        passkeys=settings.rate_limit_passkeys,
     )
 
 
@@ -163,6 +167,9 @@ class Adapters:
     action_tokens: ActionTokenRepository
     mail_renderer: MailRenderer
     mailer: Mailer
+    passkeys: PasskeyRepository
+    challenges: ChallengeRepository
+    ceremonies: PasskeyCeremonies
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -179,6 +186,16 @@ def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
             if settings.jwt_previous_public_key
             else None
         ),
+    )
+
+
+def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
+    from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
+
+    return WebAuthnCeremonies(
+        rp_id=settings.webauthn_rp_id,
+        rp_name=settings.webauthn_rp_name,
+        origins=settings.webauthn_origins,
     )
 
 
@@ -342,6 +359,10 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.files import FirestoreFileRepository
     from infrastructure.firestore.identities import FirestoreIdentityRepository
     from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.passkeys import (
+        FirestoreChallengeRepository,
+        FirestorePasskeyRepository,
+    )
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.tasks import FirestoreTaskRepository
     from infrastructure.firestore.users import (
@@ -383,6 +404,9 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         action_tokens=FirestoreActionTokenRepository(client),
         mail_renderer=deferred(mail_renderer, settings),
         mailer=deferred(mailer, settings),
+        passkeys=FirestorePasskeyRepository(client),
+        challenges=FirestoreChallengeRepository(client),
+        ceremonies=deferred(passkey_ceremonies, settings),
     )
 
 
@@ -402,6 +426,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         OwnedFiles(a.files, a.file_store),
         a.tasks,
         a.dogs,
+        a.passkeys,
     ]
     dataset_limits = DatasetLimits(
         max_upload_bytes=settings.max_upload_bytes,
@@ -578,6 +603,43 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             job_cases.authorize_push,
             policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
             verifier=a.push_verifier,
+        ),
+        passkey_registration_options=partial(
+            passkey_cases.registration_options,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+        ),
+        register_passkey=partial(
+            passkey_cases.register_passkey,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+            audit=a.audit,
+        ),
+        list_passkeys=partial(passkey_cases.list_passkeys, passkeys=a.passkeys),
+        delete_passkey=partial(passkey_cases.delete_passkey, passkeys=a.passkeys, audit=a.audit),
+        passkey_authentication_options=partial(
+            passkey_cases.authentication_options,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            clock=a.clock,
+        ),
+        passkey_sign_in=partial(
+            passkey_cases.passkey_sign_in,
+            users=a.users,
+            passkeys=a.passkeys,
+            challenges=a.challenges,
+            ceremonies=a.ceremonies,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
+            policy=policy,
+            audit=a.audit,
         ),
         receive_push=partial(
             job_cases.receive_push,

@@ -12,12 +12,13 @@ from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
 from application.login import LoginRecords
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
-from bootstrap import Adapters, token_issuer
+from bootstrap import Adapters, passkey_ceremonies, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
+from domain.passkeys import Challenge, Passkey
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule
@@ -643,6 +644,61 @@ class FakeFileRepository:
         return [f for f in self.files.values() if f.owner_id == owner_id][:limit]
 
 
+# -- passkeys ---------------------------------------------------------------------------
+
+
+class FakePasskeyRepository:
+    """Passkeys in a dict; one lock stands for the compare-and-set of the Firestore adapter."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.passkeys: dict[str, Passkey] = {}
+
+    def add(self, passkey: Passkey) -> None:
+        with self.lock:
+            if passkey.id in self.passkeys:
+                raise Conflict("This passkey is registered already.", code="passkey_exists")
+            self.passkeys[passkey.id] = passkey
+
+    def get(self, passkey_id: str) -> Passkey | None:
+        return self.passkeys.get(passkey_id)
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Passkey]:
+        mine = [p for p in self.passkeys.values() if p.user_id == user_id]
+        return sorted(mine, key=lambda p: (p.created_at, p.id))[:limit]
+
+    def update(self, passkey_id: str, change: Callable[[Passkey], Passkey]) -> Passkey | None:
+        with self.lock:
+            before = self.passkeys.get(passkey_id)
+            if before is None:
+                return None
+            self.passkeys[passkey_id] = after = change(before)
+            return after
+
+    def delete(self, passkey_id: str) -> None:
+        with self.lock:
+            self.passkeys.pop(passkey_id, None)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.lock:
+            for key in [k for k, p in self.passkeys.items() if p.user_id == user_id]:
+                del self.passkeys[key]
+
+
+class FakeChallengeRepository:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.challenges: dict[str, Challenge] = {}
+
+    def add(self, challenge: Challenge) -> None:
+        with self.lock:
+            self.challenges[challenge.key] = challenge
+
+    def spend(self, key: str) -> Challenge | None:
+        with self.lock:
+            return self.challenges.pop(key, None)
+
+
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store``, but for a real clock, audit log and
     token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
@@ -673,4 +729,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         action_tokens=FakeActionTokenRepository(store),
         mail_renderer=JinjaMailRenderer(),
         mailer=FakeMailer(),
+        passkeys=FakePasskeyRepository(),
+        challenges=FakeChallengeRepository(),
+        ceremonies=passkey_ceremonies(settings),
     )

@@ -27,6 +27,7 @@ class Actor:
     role: str
     session_id: str
     expires_at: datetime
+    amr: tuple[str, ...] = ()  # how the session was authenticated (RFC 8176)
     # The account as authenticate() read it for this request: GET /user answers it without
     # a second read (one Firestore round trip per request, not two).
     user: User | None = field(default=None, compare=False, repr=False)
@@ -50,5 +51,6 @@ def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clo
         role=user.role.value,  # the stored role, never the token's possibly stale claim
         session_id=session.id,
         expires_at=claims.expires_at,
+        amr=session.amr,  # the session's, read in the same round trip as the user
         user=user,
     )

@@ -46,6 +46,8 @@ class IdentityRepository(Protocol):
         ...
 
 
+FEDERATED = "fed"  # RFC 8176: the user authenticated with a federated provider
+
 # One derived name, then random suffixes: 4 digits thrice, then 8 digits.
 USERNAME_ATTEMPTS = 8
 _FALLBACK_STEM = "user"
@@ -83,6 +85,7 @@ def firebase_sign_in(
         tokens=tokens,
         clock=clock,
         policy=policy,
+        amr=(FEDERATED,),
     )
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, reason="firebase"))
     return pair

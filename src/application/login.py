@@ -73,6 +73,7 @@ class Login:
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
+PASSWORD = "pwd"  # RFC 8176 authentication methods
 
 
 TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
@@ -165,6 +166,7 @@ def login(
         tokens=tokens,
         clock=clock,
         policy=policy,
+        amr=(PASSWORD,),
     )
     for key in throttle_policy.success_keys(
         login_key, cmd.client_ip, device.id if device else None

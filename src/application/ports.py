@@ -7,7 +7,7 @@ A feature's own repository Protocol sits with its use cases (``application/tasks
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -70,6 +70,7 @@ class AccessClaims:
     role: str
     jti: str
     expires_at: datetime
+    amr: tuple[str, ...] = ()  # RFC 8176 authentication methods
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,10 @@ class TokenIssuer(Protocol):
         session_id: str,
         now: datetime,
         not_after: datetime | None = None,
+        amr: Sequence[str] = (),
     ) -> IssuedToken:
-        """A signed access token for this session, expiring no later than ``not_after``."""
+        """A signed access token for this session, expiring no later than ``not_after``,
+        with the session's authentication methods ``amr`` (RFC 8176)."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:
@@ -116,6 +119,10 @@ class Audit(StrEnum):
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
     MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
+    # Passkeys (docs/reference/passkeys.md); a refused sign-in's reason says why.
+    PASSKEY_REGISTERED = "passkey_registered"
+    PASSKEY_DELETED = "passkey_deleted"
+    PASSKEY_SIGN_IN = "passkey_sign_in"
 
 
 @dataclass(frozen=True)
@@ -213,4 +220,66 @@ class RequestCounter(Protocol):
 
     def check(self) -> bool:
         """Whether the store answers now."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A credential whose registration checked out."""
+
+    credential_id: bytes
+    public_key: bytes  # COSE
+    sign_count: int
+    backed_up: bool
+    transports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """A sign-in whose signature checked out against the stored public key."""
+
+    sign_count: int
+    user_handle: bytes | None  # what the authenticator holds as the user's id, if it said
+    backed_up: bool = False  # a synced passkey: its key leaves the device
+
+
+class PasskeyCeremonies(Protocol):
+    """WebAuthn: options for the browser, and checks of what it answers, against the
+    relying party's id and origins from configuration (docs/reference/passkeys.md).
+
+    ``credential`` is the JSON the browser produced. Whatever is unreadable in it, or a
+    registration that does not check out, raises InvalidInput."""
+
+    def registration_options(
+        self,
+        *,
+        challenge: bytes,
+        user_handle: bytes,
+        user_name: str,
+        display_name: str,
+        exclude: Sequence[bytes],
+    ) -> dict[str, object]:
+        """PublicKeyCredentialCreationOptions as JSON."""
+        ...
+
+    def authentication_options(self, *, challenge: bytes) -> dict[str, object]:
+        """PublicKeyCredentialRequestOptions as JSON, for discoverable credentials."""
+        ...
+
+    def challenge_of(self, credential: Mapping[str, object]) -> bytes:
+        """The challenge the browser signed (from clientDataJSON), not yet checked."""
+        ...
+
+    def credential_id_of(self, credential: Mapping[str, object]) -> bytes: ...
+
+    def verify_registration(
+        self, credential: Mapping[str, object], *, challenge: bytes
+    ) -> NewCredential: ...
+
+    def verify_authentication(
+        self, credential: Mapping[str, object], *, challenge: bytes, public_key: bytes
+    ) -> Assertion:
+        """Checks challenge, origin, RP ID, user verification and signature (Unauthenticated,
+        invalid_passkey, when one fails); the counter is
+        the domain's rule (Passkey.signed_in)."""
         ...

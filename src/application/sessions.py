@@ -150,6 +150,7 @@ def renew(
         session_id=session.id,
         now=now,
         not_after=session.expires_at,
+        amr=session.amr,
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:
@@ -224,7 +225,11 @@ def start_session(
     tokens: TokenIssuer,
     clock: Clock,
     policy: TokenPolicy,
+    amr: tuple[str, ...],
 ) -> TokenPair:
+    """A new session and its first token pair. ``amr`` names how the user proved who they
+    are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
+    of the session, refreshed or renewed, carries it."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -235,6 +240,7 @@ def start_session(
         now=now,
         lifetime=policy.session_lifetime,
         user_agent=user_agent,
+        amr=amr,
     )
     sessions.add(session)
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)

@@ -62,6 +62,7 @@ def token_pair(
         session_id=session.id,
         now=now,
         not_after=session.expires_at,
+        amr=session.amr,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(

@@ -27,6 +27,9 @@ class Session:
     spent: tuple[tuple[str, datetime], ...] = ()
     user_agent: str = ""
     revoked_at: datetime | None = None
+    # How the user proved who they are when the session began (RFC 8176 values, e.g. "pwd",
+    # "otp"); every access token of the session carries it (docs/reference/sessions.md).
+    amr: tuple[str, ...] = ()
 
     @classmethod
     def start(
@@ -39,6 +42,7 @@ class Session:
         now: datetime,
         lifetime: timedelta,
         user_agent: str = "",
+        amr: tuple[str, ...] = (),
     ) -> Session:
         return cls(
             id=id,
@@ -49,6 +53,7 @@ class Session:
             expires_at=now + lifetime,
             refresh_hashes=(refresh_hash,),
             user_agent=user_agent[:256],
+            amr=amr,
         )
 
     def valid_for(self, user_id: str, token_version: int, now: datetime) -> bool:

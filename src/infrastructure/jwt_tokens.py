@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -127,6 +128,7 @@ class PyJWTTokenIssuer:
         session_id: str,
         now: datetime,
         not_after: datetime | None = None,
+        amr: Sequence[str] = (),
     ) -> IssuedToken:
         expires_at = now + self._ttl
         if not_after is not None:
@@ -144,6 +146,8 @@ class PyJWTTokenIssuer:
             "nbf": issued,
             "exp": int(expires_at.timestamp()),
         }
+        if amr:
+            payload["amr"] = list(amr)
         headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}
         if self._signing.kid:
             headers["kid"] = self._signing.kid
@@ -179,6 +183,9 @@ class PyJWTTokenIssuer:
         values = [claims.get(name) for name in ("sub", "user_id", "sid", "jti", "role")]
         if not all(isinstance(v, str) and v for v in values) or claims["sub"] != claims["user_id"]:
             raise Unauthenticated("The access token is not valid.", code="invalid_token")
+        amr = claims.get("amr", [])
+        if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+            raise Unauthenticated("The access token is not valid.", code="invalid_token")
         try:
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         except (OverflowError, ValueError, OSError):  # an exp past the year 9999
@@ -189,6 +196,7 @@ class PyJWTTokenIssuer:
             role=claims["role"],
             jti=claims["jti"],
             expires_at=expires_at,
+            amr=tuple(amr),
         )
 
     def jwks(self) -> dict[str, Any]:

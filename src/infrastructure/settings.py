@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     rate_limit_email_verify: str = "30/minute,300/hour"
     rate_limit_password_forgot: str = "5/minute,50/hour"
     rate_limit_password_reset: str = "10/minute,100/hour"
+    rate_limit_passkeys: str = "30/minute,300/hour"  # each of the two sign-in routes
     # Failed logins, counted in Firestore (seconds and counts).
     login_failure_window: int = Field(900, ge=60, le=86_400)
     login_failures_per_account_ip: int = Field(10, ge=1, le=1_000)
@@ -82,6 +84,13 @@ class Settings(BaseSettings):
     mail_templates_dir: str = ""  # searched before the built-in templates
     public_url: str = "http://127.0.0.1:8000"
     require_verified_email: bool = False
+
+    # Passkeys (docs/reference/passkeys.md): the relying party's id (a domain), its name as
+    # authenticators show it, and the origins whose answers count. Unset: from PUBLIC_URL
+    # (the local profile: localhost and http://localhost:$PORT).
+    webauthn_rp_id: str = ""
+    webauthn_rp_name: str = "firegate"
+    webauthn_origins: Annotated[list[str], NoDecode] = []
 
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
@@ -119,7 +128,7 @@ class Settings(BaseSettings):
     pubsub_dead_letter_subscription: str = "firegate-jobs-dead-push"
     pubsub_setup: bool | None = None  # create them at start-up; default: in the local profile
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -134,6 +143,7 @@ class Settings(BaseSettings):
         "rate_limit_email_verify",
         "rate_limit_password_forgot",
         "rate_limit_password_reset",
+        "rate_limit_passkeys",
     )
     @classmethod
     def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
@@ -231,6 +241,33 @@ class Settings(BaseSettings):
                 self.jwt_secret = SecretStr(secrets.token_hex(32))
         if problems:
             raise ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _check_webauthn(self) -> Settings:
+        # Browsers refuse WebAuthn on an IP-address origin, so the local default is
+        # localhost, not PUBLIC_URL's 127.0.0.1 (docs/decisions/0121-passkey-configuration.md).
+        # What is configured is checked; what follows PUBLIC_URL is taken as it is.
+        self.webauthn_origins = [origin.rstrip("/") for origin in self.webauthn_origins]
+        rp_id = self.webauthn_rp_id.lower()
+        for origin in self.webauthn_origins:
+            url = urlsplit(origin)
+            host = (url.hostname or "").lower()
+            if url.scheme not in ("http", "https") or not host or url.path or url.query:
+                raise ValueError(f"WEBAUTHN_ORIGINS: {origin!r} is not an origin")
+            if self.app_profile == "production" and url.scheme != "https" and host != "localhost":
+                raise ValueError(f"WEBAUTHN_ORIGINS: {origin!r} must be https in production")
+            if rp_id and host != rp_id and not host.endswith("." + rp_id):
+                raise ValueError(
+                    f"WEBAUTHN_RP_ID {rp_id!r} must be the host of {origin!r} or a suffix of it"
+                )
+        if self.app_profile == "local":
+            self.webauthn_rp_id = self.webauthn_rp_id or "localhost"
+            self.webauthn_origins = self.webauthn_origins or [f"http://localhost:{self.port}"]
+        else:
+            public = urlsplit(self.public_url)
+            self.webauthn_rp_id = self.webauthn_rp_id or (public.hostname or "")
+            self.webauthn_origins = self.webauthn_origins or [f"{public.scheme}://{public.netloc}"]
         return self
 
     @model_validator(mode="after")

@@ -64,6 +64,7 @@ def make_session(user: User, **changes: Any) -> Session:
         now=NOW,
         lifetime=timedelta(days=30),
         user_agent="ua",
+        amr=("pwd", "otp"),
     )
     return session if not changes else Session(**{**session.__dict__, **changes})
 
@@ -216,6 +217,7 @@ def test_principals_load_user_and_session(repos: Repos) -> None:
     session = make_session(user)
     repos.sessions.add(session)
     assert repos.principals.load(user.id, session.id) == (user, session)
+    assert session.amr == ("pwd", "otp")  # kept by storage: the equality above covers it
     assert repos.principals.load(user.id, "missing") == (user, None)
     assert repos.principals.load("missing", session.id) == (None, session)
 

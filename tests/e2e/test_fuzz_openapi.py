@@ -47,6 +47,7 @@ UNTHROTTLED = {
     "RATE_LIMIT_LOGIN": "100000/minute",
     "RATE_LIMIT_REFRESH": "100000/minute",
     "RATE_LIMIT_FIREBASE": "100000/minute",
+    "RATE_LIMIT_PASSKEYS": "100000/minute",
     "LOGIN_FAILURES_PER_IP": "100000",
 }
 # Rules no JSON Schema states: a list of 20,000 common passwords, "letters of any script"
@@ -77,6 +78,13 @@ BEYOND_THE_DOCUMENT = frozenset(
         "name:invalid_name",
         # a dog's name is checked after NFKC, which may add punctuation ("Ŀ" is "L·")
         "name:invalid_dog_name",
+        # WebAuthn: base64url that decodes to no client data, a credential that does not
+        # check out (docs/reference/passkeys.md)
+        "response.clientDataJSON:invalid_base64url",
+        "response.clientDataJSON:invalid_credential",
+        "response.userHandle:invalid_base64url",
+        "rawId:invalid_base64url",
+        "invalid_passkey",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

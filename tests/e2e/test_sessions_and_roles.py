@@ -146,6 +146,7 @@ def test_whoami_and_renew(client: FlaskClient) -> None:
     who = client.get("/auth/whoami", headers=bearer(pair["access_token"])).get_json()
     assert who["user_id"] == user["id"] and who["username"] == "alice"
     assert who["role"] == "user" and who["session_id"] and who["expires_at"].endswith("Z")
+    assert who["amr"] == ["pwd"]  # RFC 8176, kept by the session
     renewed = client.post("/auth/renew", headers=bearer(pair["access_token"]))
     assert renewed.status_code == 200
     body = renewed.get_json()

@@ -235,6 +235,8 @@ def test_http_exchange_on_fakes(
     }
     me = client.get("/user", headers={"Authorization": f"Bearer {pair['access_token']}"})
     assert me.get_json()["username"] == "Bob" and me.get_json()["email"] == "bob@example.com"
+    whoami = client.get("/auth/whoami", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert whoami.get_json()["amr"] == ["fed"]
     unknown = client.post("/auth/firebase", json={"id_token": "nope"})
     assert unknown.status_code == 401 and unknown.get_json()["code"] == "invalid_id_token"
     assert unknown.headers["WWW-Authenticate"].startswith("Bearer")

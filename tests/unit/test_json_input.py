@@ -85,6 +85,8 @@ NOT_JSON = {
     "/auth/email/verification",
     "/api/files",  # the compatibility routes' (docs/migrating.md) upload and whoami
     "/api/v1/auth/whoami",
+    "/auth/passkeys/registration/options",  # options: no body
+    "/auth/passkeys/authentication/options",
 }
 
 

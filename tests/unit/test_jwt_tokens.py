@@ -83,6 +83,25 @@ def test_round_trip() -> None:
     assert jwt.get_unverified_header(issued.token)["typ"] == "at+jwt"
 
 
+def test_amr_round_trip() -> None:
+    tokens = issuer()
+    now = datetime.now(UTC)
+    issued = tokens.issue_access(
+        user_id="u1", role="user", session_id="s1", now=now, amr=("pwd", "otp")
+    )
+    assert tokens.verify_access(issued.token).amr == ("pwd", "otp")
+    assert jwt.decode(issued.token, SECRET, algorithms=["HS256"], audience="api")["amr"] == [
+        "pwd",
+        "otp",
+    ]
+
+
+@pytest.mark.parametrize("amr", ["pwd", [1], {"pwd": 1}, [None]])
+def test_a_malformed_amr_is_refused(amr: object) -> None:
+    with pytest.raises(Unauthenticated):
+        issuer().verify_access(sign(claims(amr=amr)))
+
+
 def test_valid_hand_signed_token_is_accepted() -> None:
     # Guards the forgery tests below: they fail for the reason they name, not another.
     assert issuer().verify_access(sign(claims())).user_id == "u1"

@@ -6,10 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskClient
 
 from application import sessions as cases
 from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
+from tests.conftest import bearer, login, register
 from tests.unit.test_accounts import World
 
 pytestmark = pytest.mark.unit
@@ -201,3 +203,25 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
         world.authenticate(other.access_token)
     with pytest.raises(NotFound):
         cases.end_session(actor, "../../users/x", sessions=world.sessions)
+
+
+def test_amr_of_a_password_login_survives_refresh_and_renewal(world: SessionWorld) -> None:
+    first = world.login()
+    assert world.authenticate(first.access_token).amr == ("pwd",)
+    assert world.tokens.verify_access(first.access_token).amr == ("pwd",)
+    second = world.refresh(first.refresh_token)
+    assert world.tokens.verify_access(second.access_token).amr == ("pwd",)
+    renewed = cases.renew(
+        world.authenticate(second.access_token),
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+    )
+    assert world.tokens.verify_access(renewed.access_token).amr == ("pwd",)
+
+
+def test_whoami_shows_amr(client: FlaskClient) -> None:
+    register(client)
+    token = login(client)
+    me = client.get("/auth/whoami", headers=bearer(token))
+    assert me.status_code == 200 and me.get_json()["amr"] == ["pwd"]

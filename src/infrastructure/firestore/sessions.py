@@ -31,6 +31,7 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         "spent": [{"hash": h, "at": at} for h, at in session.spent],
         "user_agent": session.user_agent,
         "revoked_at": session.revoked_at,
+        "amr": list(session.amr),
     }
 
 
@@ -46,6 +47,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         spent=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         user_agent=data.get("user_agent", ""),
         revoked_at=data.get("revoked_at"),
+        amr=tuple(data.get("amr", ())),  # sessions stored before the field existed: none
     )
 
 

@@ -45,6 +45,7 @@ class RateLimits:
     email_verify: str = "30/minute,300/hour"
     password_forgot: str = "5/minute,50/hour"
     password_reset: str = "10/minute,100/hour"
+    passkeys: str = "30/minute,300/hour"
 
     def by_route(self) -> dict[tuple[str, str], str]:
         return {
@@ -55,6 +56,8 @@ class RateLimits:
             ("POST", "/auth/email/verify"): self.email_verify,
             ("POST", "/auth/password/forgot"): self.password_forgot,
             ("POST", "/auth/password/reset"): self.password_reset,
+            ("POST", "/auth/passkeys/authentication/options"): self.passkeys,
+            ("POST", "/auth/passkeys/authentication"): self.passkeys,
         }
 
 

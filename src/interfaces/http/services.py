@@ -22,6 +22,7 @@ from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
 from application.login import ChangePassword, Login
 from application.pagination import Page
+from application.passkeys import PasskeySignIn, RegisterPasskey
 from application.ports import RequestCounter
 from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
@@ -29,6 +30,7 @@ from application.tokens import TokenPair
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile
+from domain.passkeys import Passkey
 from domain.request_limits import WindowCounts
 from domain.sessions import Session
 from domain.tasks import Task
@@ -90,6 +92,13 @@ class Services:
     delete_dog: Callable[[Actor, str], None]
     authorize_push: Callable[[PushCredentials], None]
     receive_push: Callable[[JobPush], None]
+    # passkeys (docs/reference/passkeys.md)
+    passkey_registration_options: Callable[[Actor], dict[str, object]]
+    register_passkey: Callable[[RegisterPasskey], Passkey]
+    list_passkeys: Callable[[Actor], list[Passkey]]
+    delete_passkey: Callable[[Actor, str], None]
+    passkey_authentication_options: Callable[[], dict[str, object]]
+    passkey_sign_in: Callable[[PasskeySignIn], TokenPair]
 
 
 class LazyServices:

@@ -65,6 +65,7 @@ def whoami(actor: Actor) -> Response:
             role=actor.role,
             session_id=actor.session_id,
             expires_at=actor.expires_at,
+            amr=list(actor.amr),
         )
     )
 

@@ -133,6 +133,9 @@ class WhoAmIOut(BaseModel):
     role: Literal["user", "uploader", "admin"]
     session_id: str
     expires_at: datetime = Field(description="When the presented access token expires")
+    amr: list[str] = Field(
+        description='How the session was authenticated (RFC 8176): "pwd", "otp", "fed", ...'
+    )
 
 
 class SessionOut(BaseModel):

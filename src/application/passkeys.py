@@ -1,0 +1,287 @@
+"""Passkeys: registration by a signed-in user, the list, deletion, and passwordless,
+usernameless sign-in (docs/reference/passkeys.md)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.accounts import UserRepository as Users
+from application.authentication import Actor
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    PasskeyCeremonies,
+    TokenIssuer,
+)
+from application.sessions import SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicy
+from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
+from domain.passkeys import (
+    MAX_PASSKEYS_PER_USER,
+    Ceremony,
+    Challenge,
+    Passkey,
+    challenge_key,
+    invalid_challenge,
+    invalid_passkey,
+    passkey_id,
+)
+from domain.users import User
+
+CHALLENGE_BYTES = 32
+
+
+class PasskeyRepository(Protocol):
+    def add(self, passkey: Passkey) -> None:
+        """Store a new passkey; Conflict (passkey_exists) if its credential is registered."""
+        ...
+
+    def get(self, passkey_id: str) -> Passkey | None: ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Passkey]:
+        """Up to ``limit`` of the user's passkeys, oldest first."""
+        ...
+
+    def update(self, passkey_id: str, change: Callable[[Passkey], Passkey]) -> Passkey | None:
+        """Apply a pure ``change`` by compare-and-set (a change built from a stale read is
+        built again) and return the result; None if absent. ``change`` may raise."""
+        ...
+
+    def delete(self, passkey_id: str) -> None:
+        """Remove one passkey (idempotent)."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove the user's passkeys with the account (an OwnedData)."""
+        ...
+
+
+class ChallengeRepository(Protocol):
+    def add(self, challenge: Challenge) -> None: ...
+
+    def spend(self, key: str) -> Challenge | None:
+        """Take the challenge stored under ``key`` away: of concurrent spends of one
+        challenge exactly one gets it, the others (and later ones) None."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegisterPasskey:
+    user_id: str
+    credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PasskeySignIn:
+    credential: Mapping[str, object]  # the browser's assertion JSON
+    user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+def _user_handle(user: User) -> bytes:
+    # Random and opaque, as WebAuthn asks: never the username or the address.
+    return user.id.encode()
+
+
+def _live_user(users: Users, user_id: str) -> User:
+    user = users.get(user_id)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    return user
+
+
+def registration_options(
+    actor: Actor,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+) -> dict[str, object]:
+    """Creation options for the caller; the challenge is kept for 5 minutes."""
+    user = _live_user(users, actor.user_id)
+    existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    challenges.add(Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, clock.now()))
+    return ceremonies.registration_options(
+        challenge=challenge,
+        user_handle=_user_handle(user),
+        user_name=user.username.value,
+        display_name=user.username.value,
+        exclude=[p.credential_id for p in existing],
+    )
+
+
+def _spend(
+    credential: Mapping[str, object],
+    ceremony: Ceremony,
+    user_id: str | None,
+    *,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+) -> bytes:
+    """The challenge the browser answered, spent: whatever follows, it cannot serve again."""
+    challenge = ceremonies.challenge_of(credential)
+    stored = challenges.spend(challenge_key(challenge))
+    if stored is None:
+        raise invalid_challenge()
+    stored.check(ceremony, user_id, clock.now())
+    return challenge
+
+
+def register_passkey(
+    cmd: RegisterPasskey,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+    audit: AuditLog,
+) -> Passkey:
+    user = _live_user(users, cmd.user_id)
+    challenge = _spend(
+        cmd.credential,
+        Ceremony.REGISTRATION,
+        user.id,
+        challenges=challenges,
+        ceremonies=ceremonies,
+        clock=clock,
+    )
+    verified = ceremonies.verify_registration(cmd.credential, challenge=challenge)
+    if len(passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)) >= MAX_PASSKEYS_PER_USER:
+        raise Conflict(
+            f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
+            code="too_many_passkeys",
+        )
+    passkey = Passkey.create(
+        user_id=user.id,
+        credential_id=verified.credential_id,
+        public_key=verified.public_key,
+        sign_count=verified.sign_count,
+        name=cmd.name,
+        now=clock.now(),
+        backed_up=verified.backed_up,
+        transports=verified.transports,
+    )
+    passkeys.add(passkey)
+    audit.record(AuditEvent(Audit.PASSKEY_REGISTERED, user_id=user.id))
+    return passkey
+
+
+def list_passkeys(actor: Actor, *, passkeys: PasskeyRepository) -> list[Passkey]:
+    return passkeys.list_for_user(actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+
+
+def delete_passkey(
+    actor: Actor, key_id: str, *, passkeys: PasskeyRepository, audit: AuditLog
+) -> None:
+    """Delete one of the caller's passkeys; another user's is 'not found'."""
+    passkey = passkeys.get(key_id)
+    if passkey is None or passkey.user_id != actor.user_id:
+        raise NotFound("No such passkey.", code="passkey_not_found")
+    passkeys.delete(key_id)
+    audit.record(
+        AuditEvent(
+            Audit.PASSKEY_DELETED,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+        )
+    )
+
+
+def authentication_options(
+    *, challenges: ChallengeRepository, ceremonies: PasskeyCeremonies, clock: Clock
+) -> dict[str, object]:
+    """Request options for any discoverable credential (no user named: usernameless)."""
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    challenges.add(Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, clock.now()))
+    return ceremonies.authentication_options(challenge=challenge)
+
+
+def passkey_sign_in(
+    cmd: PasskeySignIn,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    """Passwordless sign-in. Failed password logins never block it (the key proves
+    possession and user verification), but the per-address request limit applies."""
+    ip = cmd.client_ip or None
+
+    def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
+        audit.record(
+            AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", user_id=user_id, ip=ip, reason=reason)
+        )
+        return error
+
+    try:
+        challenge = _spend(
+            cmd.credential,
+            Ceremony.AUTHENTICATION,
+            None,
+            challenges=challenges,
+            ceremonies=ceremonies,
+            clock=clock,
+        )
+    except Unauthenticated as error:
+        raise refused("invalid_challenge", error) from None
+    passkey = passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
+    if passkey is None:
+        raise refused("unknown_passkey", invalid_passkey())
+    try:
+        assertion = ceremonies.verify_authentication(
+            cmd.credential, challenge=challenge, public_key=passkey.public_key
+        )
+    except Unauthenticated as error:
+        raise refused("verification_failed", error, passkey.user_id) from None
+    if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
+        raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
+    user = users.get(passkey.user_id)
+    if user is None or user.deleted_at is not None:
+        raise refused("unknown_user", invalid_passkey(), passkey.user_id)
+    if user.disabled:
+        raise refused(
+            "account_disabled",
+            PermissionDenied("This account is disabled.", code="account_disabled"),
+            user.id,
+        )
+    now = clock.now()
+    try:
+        # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
+        # the other then finds it not moving forward.
+        updated = passkeys.update(
+            passkey.id,
+            lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
+        )
+    except Unauthenticated as error:
+        raise refused("sign_count_regressed", error, user.id) from None
+    if updated is None:  # deleted meanwhile
+        raise refused("unknown_passkey", invalid_passkey(), user.id)
+    pair = start_session(
+        user,
+        user_agent=cmd.user_agent,
+        sessions=sessions,
+        tokens=tokens,
+        clock=clock,
+        policy=policy,
+        amr=updated.amr,
+    )
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))
+    return pair

@@ -1,0 +1,142 @@
+"""Passkeys and WebAuthn challenges in Firestore.
+
+``passkeys/{id}`` (the id derives from the credential id: one read finds a sign-in's key);
+``webauthn_challenges/{sha256 of the challenge}``, removed by the one answer that spends it
+and reaped by a TTL policy on ``expires_at`` when nobody answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.cloud import firestore
+
+from domain.errors import Conflict
+from domain.passkeys import Ceremony, Challenge, Passkey
+from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.tasks import delete_in_batches
+
+PASSKEYS = "passkeys"
+CHALLENGES = "webauthn_challenges"
+
+
+def passkey_to_doc(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "user_id": passkey.user_id,
+        "credential_id": passkey.credential_id,
+        "public_key": passkey.public_key,
+        "sign_count": passkey.sign_count,
+        "name": passkey.name,
+        "created_at": passkey.created_at,
+        "last_used_at": passkey.last_used_at,
+        "backed_up": passkey.backed_up,
+        "transports": list(passkey.transports),
+    }
+
+
+def passkey_from_doc(passkey_id: str, data: dict[str, Any]) -> Passkey:
+    return Passkey(
+        id=passkey_id,
+        user_id=data["user_id"],
+        credential_id=bytes(data["credential_id"]),
+        public_key=bytes(data["public_key"]),
+        sign_count=data["sign_count"],
+        name=data["name"],
+        created_at=data["created_at"],
+        last_used_at=data.get("last_used_at"),
+        backed_up=data.get("backed_up", False),
+        transports=tuple(data.get("transports", ())),
+    )
+
+
+@translates_errors
+class FirestorePasskeyRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._passkeys = client.collection(PASSKEYS)
+
+    def add(self, passkey: Passkey) -> None:
+        try:
+            self._passkeys.document(passkey.id).create(passkey_to_doc(passkey), **BOUNDED)
+        except AlreadyExists:
+            raise Conflict("This passkey is registered already.", code="passkey_exists") from None
+
+    def get(self, passkey_id: str) -> Passkey | None:
+        snap = self._passkeys.document(passkey_id).get(**BOUNDED)
+        return passkey_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Passkey]:
+        # No order_by: it would need a composite index; a user has a handful of keys.
+        query = self._passkeys.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        found = [
+            passkey_from_doc(snap.id, snap.to_dict() or {})
+            for snap in query.limit(limit).stream(**BOUNDED)
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.id))
+
+    def update(self, passkey_id: str, change: Callable[[Passkey], Passkey]) -> Passkey | None:
+        # Compare-and-set on the update time (docs/decisions/0060-renames-by-compare-and-set.md):
+        # two sign-ins with one counter value cannot both move it.
+        ref = self._passkeys.document(passkey_id)
+
+        def attempt() -> Passkey | None:
+            snap = ref.get(**BOUNDED)
+            if not snap.exists:
+                return None
+            before = passkey_from_doc(passkey_id, snap.to_dict() or {})
+            after = change(before)
+            if after == before:
+                return after
+            try:
+                ref.update(passkey_to_doc(after), option=unchanged_since(snap), **BOUNDED)
+            except NotFound:
+                raise Stale() from None
+            return after
+
+        return until_unchanged(attempt)
+
+    def delete(self, passkey_id: str) -> None:
+        self._passkeys.document(passkey_id).delete(**BOUNDED)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        query = self._passkeys.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        delete_in_batches(self._client, query, batch_size)
+
+
+@translates_errors
+class FirestoreChallengeRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._challenges = client.collection(CHALLENGES)
+
+    def add(self, challenge: Challenge) -> None:
+        self._challenges.document(challenge.key).set(
+            {
+                "ceremony": challenge.ceremony.value,
+                "user_id": challenge.user_id,
+                "expires_at": challenge.expires_at,  # a TTL policy on it reaps the unanswered
+            },
+            **BOUNDED,
+        )
+
+    def spend(self, key: str) -> Challenge | None:
+        ref = self._challenges.document(key)
+        snap = ref.get(**BOUNDED)
+        if not snap.exists:
+            return None
+        # A delete guarded by the update time read: of concurrent spends exactly one lands;
+        # the others fail their precondition at once (no lock, no retry).
+        try:
+            ref.delete(option=unchanged_since(snap), **BOUNDED)
+        except (FailedPrecondition, NotFound):
+            return None
+        data = snap.to_dict() or {}
+        return Challenge(
+            key=key,
+            ceremony=Ceremony(data["ceremony"]),
+            user_id=data.get("user_id"),
+            expires_at=data["expires_at"],
+        )

@@ -1,0 +1,130 @@
+"""docs/reference/passkeys.md: registering passkeys, the list, and passwordless sign-in."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
+
+from application.authentication import Actor
+from application.passkeys import PasskeySignIn, RegisterPasskey
+from domain.errors import NotFound
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import PATH_PARAMETERS, doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.routes.accounts import token_out
+from interfaces.http.schemas.accounts import TokenOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.passkeys import (
+    CreationOptionsOut,
+    PasskeyAssertionRequest,
+    PasskeyList,
+    PasskeyOut,
+    PasskeyRegistrationRequest,
+    RequestOptionsOut,
+)
+from interfaces.http.services import services
+
+bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
+TAGS = ("passkeys",)
+PASSKEY_ID = re.compile("[A-Za-z0-9_-]{43}")  # unpadded base64url of a SHA-256
+
+
+class PasskeyIdConverter(BaseConverter):
+    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
+    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
+    says."""
+
+    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
+
+
+@bp.record
+def _passkey_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["passkey_id"] = PasskeyIdConverter
+
+
+PATH_PARAMETERS["passkey_id"] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!(registration|authentication)$)[^/]+$",
+}
+
+
+@bp.post("/registration/options")
+@doc(responses={200: CreationOptionsOut, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def registration_options(actor: Actor) -> Response:
+    """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
+    return json_response(
+        CreationOptionsOut.model_validate(services().passkey_registration_options(actor))
+    )
+
+
+@bp.post("/registration")
+@doc(
+    json=PasskeyRegistrationRequest,
+    responses={201: PasskeyOut, 401: Problem, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def register(actor: Actor) -> Response:
+    """Register the credential navigator.credentials.create() made from the options."""
+    body = parse_json(PasskeyRegistrationRequest)
+    passkey = services().register_passkey(
+        RegisterPasskey(user_id=actor.user_id, credential=body.credential(), name=body.name or "")
+    )
+    return json_response(PasskeyOut.of(passkey), 201)
+
+
+@bp.get("")
+@doc(responses={200: PasskeyList, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def list_passkeys(actor: Actor) -> Response:
+    """The caller's passkeys, oldest first."""
+    items = [PasskeyOut.of(p) for p in services().list_passkeys(actor)]
+    return json_response(PasskeyList(items=items))
+
+
+@bp.delete("/<passkey_id:passkey_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_passkey(actor: Actor, passkey_id: str) -> Response:
+    """Delete one of the caller's passkeys; it signs in no more."""
+    if PASSKEY_ID.fullmatch(passkey_id) is None:  # before it names a document
+        raise NotFound("No such passkey.", code="passkey_not_found")
+    services().delete_passkey(actor, passkey_id)
+    return no_content()
+
+
+@bp.post("/authentication/options")
+@doc(responses={200: RequestOptionsOut, 429: Problem}, tags=TAGS)
+def authentication_options() -> Response:
+    """Options for navigator.credentials.get() with any of this site's passkeys
+    (usernameless); the challenge holds for 5 minutes, once."""
+    return json_response(
+        RequestOptionsOut.model_validate(services().passkey_authentication_options())
+    )
+
+
+@bp.post("/authentication")
+@doc(
+    json=PasskeyAssertionRequest,
+    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
+    tags=TAGS,
+)
+def authenticate() -> Response:
+    """Sign in with the assertion navigator.credentials.get() made: a token pair, like
+    POST /login. Failed password logins do not block it."""
+    body = parse_json(PasskeyAssertionRequest)
+    pair = services().passkey_sign_in(
+        PasskeySignIn(
+            credential=body.credential(),
+            user_agent=request.user_agent.string[:256],
+            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+        )
+    )
+    return json_response(token_out(pair))

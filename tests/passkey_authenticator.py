@@ -1,0 +1,88 @@
+"""A software passkey for tests: soft-webauthn's authenticator, speaking the JSON a browser
+sends (docs/reference/passkeys.md), and verifying its user (PIN or biometrics) as passkeys do."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, cast
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from fido2 import cbor
+from soft_webauthn import SoftWebauthnDevice
+
+ORIGIN = "http://localhost:8000"
+USER_VERIFIED = 0x04  # the UV bit of the authenticator data's flags
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _with_flag(auth_data: bytes, flag: int) -> bytes:
+    return auth_data[:32] + bytes([auth_data[32] | flag]) + auth_data[33:]
+
+
+class Passkey(SoftWebauthnDevice):  # type: ignore[misc]  # soft-webauthn has no types
+    """One credential. ``verified=False``: an authenticator that skips user verification."""
+
+    def __init__(self, *, verified: bool = True) -> None:
+        super().__init__()
+        self.verified = verified
+
+    def register(self, options: dict[str, Any], origin: str = ORIGIN) -> dict[str, Any]:
+        """The JSON of navigator.credentials.create() for the server's creation options."""
+        public_key = {
+            **options,
+            "challenge": unb64url(options["challenge"]),
+            "user": {**options["user"], "id": unb64url(options["user"]["id"])},
+        }
+        made = self.create({"publicKey": public_key}, origin)
+        attestation: dict[str, Any] = cast(
+            dict[str, Any], cbor.decode(made["response"]["attestationObject"])
+        )
+        if self.verified:
+            attestation["authData"] = _with_flag(attestation["authData"], USER_VERIFIED)
+        return {
+            "id": b64url(made["rawId"]),
+            "rawId": b64url(made["rawId"]),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(made["response"]["clientDataJSON"]),
+                "attestationObject": b64url(cbor.encode(attestation)),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+        }
+
+    def sign_in(self, options: dict[str, Any], origin: str = ORIGIN) -> dict[str, Any]:
+        """The JSON of navigator.credentials.get() for the server's request options."""
+        made = self.get(
+            {"publicKey": {"rpId": options["rpId"], "challenge": unb64url(options["challenge"])}},
+            origin,
+        )
+        response = made["response"]
+        auth_data: bytes = response["authenticatorData"]
+        signature: bytes = response["signature"]
+        if self.verified:  # set UV and sign again, with the credential's own key
+            auth_data = _with_flag(auth_data, USER_VERIFIED)
+            client_hash = hashlib.sha256(response["clientDataJSON"]).digest()
+            key = cast(ec.EllipticCurvePrivateKey, self.private_key)
+            signature = key.sign(auth_data + client_hash, ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": b64url(made["rawId"]),
+            "rawId": b64url(made["rawId"]),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(response["clientDataJSON"]),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+                "userHandle": b64url(response["userHandle"]),
+            },
+            "clientExtensionResults": {},
+        }
