@@ -52,6 +52,23 @@ def yes(flag: bool | None) -> str:
     return "-" if flag is None else ("met" if flag else "MISSED")
 
 
+def forgot_rows() -> list[list[str]]:
+    f = load("forgot_password")
+    if f is None:
+        return []
+    return [
+        [
+            f"POST /auth/password/forgot, known vs unknown, {f['count']} each",
+            f"per-run ratios {f['ratio_min']}-{f['ratio_max']}, pooled {f['pooled_ratio']}",
+            f"control (unknown vs unknown) pooled {f['pooled_control_ratio']}",
+            f"{f['pooled_ratio']}x",
+            "0.9-1.1x",
+            yes(f["met"]),
+            str(f["load_at_end"][0]),
+        ]
+    ]
+
+
 def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenario
     out: list[list[str]] = []
     if (g := load("get_user")) is not None:
@@ -197,6 +214,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
                     str(large["first_page"]["load_after"][0]),
                 ]
             )
+    out += forgot_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(

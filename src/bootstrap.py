@@ -29,7 +29,7 @@ from application.authentication import Principals
 from application.csv_input import CsvLimits
 from application.datasets import DatasetLimits, DatasetRepository, OwnedDatasets
 from application.dogs import FETCH_DOG_PICTURE, DogRepository, PictureSource
-from application.email import SEND_MAIL, ActionTokenRepository, MailSettings
+from application.email import FIND_RESET_ACCOUNT, SEND_MAIL, ActionTokenRepository, MailSettings
 from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
@@ -452,6 +452,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
     }
     job_queue = a.job_queue(partial(job_cases.run_job, handlers=job_handlers))
+    # This job queues the reset mail itself, so it needs the queue its handlers run on.
+    job_handlers[FIND_RESET_ACCOUNT] = partial(
+        email_cases.find_reset_account, users=a.users, queue=job_queue, audit=a.audit
+    )
     throttle_policy = login_throttle_policy(settings)
     return Services(
         register=partial(
@@ -500,9 +504,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         verify_email=partial(
             email_cases.verify_email, action_tokens=a.action_tokens, clock=a.clock, audit=a.audit
         ),
-        forgot_password=partial(
-            email_cases.forgot_password, users=a.users, queue=job_queue, audit=a.audit
-        ),
+        forgot_password=partial(email_cases.forgot_password, queue=job_queue),
         reset_password=partial(
             email_cases.reset_password,
             action_tokens=a.action_tokens,

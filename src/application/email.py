@@ -4,7 +4,8 @@ Requests only decide and enqueue; a background job issues the token, renders the
 hands it to the mail server, so no request waits on SMTP and a failed send changes no HTTP
 answer. The job carries the account and the kind of mail, never a token: the token is made
 in the job and exists only in the mail and, hashed, in Firestore
-(docs/decisions/0100-mail-through-jobs.md).
+(docs/decisions/0100-mail-through-jobs.md). A password reset asked for an address is first a
+job carrying the address, which finds the account (docs/decisions/0141-forgot-in-a-job.md).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from domain.users import Email, Role, User, Username, check_password_policy, log
 log = logging.getLogger("firegate.mail")
 
 SEND_MAIL = "send_mail"
+FIND_RESET_ACCOUNT = "find_reset_account"
 
 
 class ActionTokenRepository(Protocol):
@@ -228,22 +230,62 @@ class ForgotPassword:
     client_ip: str = ""
 
 
-def forgot_password(
-    cmd: ForgotPassword, *, users: UserRepository, queue: JobQueue, audit: AuditLog
-) -> None:
-    """Blind: the same reads, answer and time whether or not the address has an account.
+def forgot_password(cmd: ForgotPassword, *, queue: JobQueue) -> None:
+    """Blind: the request only enqueues a job for the address, the same for every address;
+    the job finds the account (or none) and queues its mail (docs/security.md, "Password
+    recovery"). No repository is read on the request thread, so nothing there depends on
+    whether the address has an account."""
+    job = ResetRequestJob(login_key(cmd.email), cmd.client_ip, new_id()).job()
+    try:
+        queue.enqueue(job)
+    except Exception:  # the answer must not depend on the queue: see the module docstring
+        log.exception("could not queue a password reset request")
 
-    ``find_by_login`` reads a document in place of a missing account, and the only extra
-    work for a real one is an in-memory enqueue (docs/security.md, "Password recovery").
-    """
-    user = users.find_by_login(login_key(cmd.email))
-    ip = cmd.client_ip or None
+
+@dataclass(frozen=True)
+class ResetRequestJob:
+    """A password reset asked for an address: who has it is decided in the job."""
+
+    address: str  # login_key() of the address asked for
+    ip: str
+    id: str  # becomes the reset mail's job id: a retried delivery is the same mail
+
+    def job(self) -> Job:
+        fields = {"address": self.address, "ip": self.ip, "id": self.id}
+        return Job(kind=FIND_RESET_ACCOUNT, subject=json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def parse(cls, subject: str) -> ResetRequestJob | None:
+        try:
+            fields = json.loads(subject)
+            return cls(address=str(fields["address"]), ip=str(fields["ip"]), id=str(fields["id"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def find_reset_account(
+    job: Job, final: bool, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+) -> None:
+    """The FIND_RESET_ACCOUNT job: the account with the address gets a reset mail (its own
+    SEND_MAIL job, retried on its own); an unknown address ends here."""
+    request = ResetRequestJob.parse(job.subject)
+    if request is None:
+        log.warning("unreadable password reset job dropped")
+        return
+    user = users.find_by_login(request.address)
+    ip = request.ip or None
     if user is None:
         audit.record(
             AuditEvent(Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address")
         )
         return
-    queue_mail(queue, MailKind.RESET_PASSWORD, user)
+    try:
+        queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
+    except Exception as exc:  # the audit is recorded once, by the attempt that queued the mail
+        if final:
+            log.exception("could not queue a reset mail for user %s", user.id)
+            return
+        raise RetryJob("the job queue did not take the reset mail") from exc
     audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
 
 

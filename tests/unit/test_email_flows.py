@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 
+from application.accounts import UserRepository
+from application.email import ActionTokenRepository
 from application.jobs import JobPush, RetryJob, encode_job
+from application.ports import Audit
 from bootstrap import build_app
 from domain.action_tokens import SEND_LIMIT, ActionToken, InvalidToken, Purpose, SendLog
 from domain.errors import InvalidInput
@@ -50,10 +55,12 @@ class World:
         self.services: Services = self.app.extensions["firegate"]
 
     def deliver(self, *, final: bool = False) -> None:
-        jobs, self.queue.jobs = self.queue.jobs, []
-        for job in jobs:
-            data = base64.b64encode(encode_job(job)).decode()
-            self.services.receive_push(JobPush(data=data, dead_letter=final))
+        """Run the queued jobs, and the jobs they queue, until none is left."""
+        while self.queue.jobs:
+            jobs, self.queue.jobs = self.queue.jobs, []
+            for job in jobs:
+                data = base64.b64encode(encode_job(job)).decode()
+                self.services.receive_push(JobPush(data=data, dead_letter=final))
 
     def token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]
@@ -103,6 +110,63 @@ def test_forgot_is_the_same_answer_for_known_and_unknown_addresses(world: World)
     world.deliver()
     assert world.mailer.to("zed@example.com") == []
     assert len(world.mailer.to("bob@example.com")) == 2
+    requested = [e for e in world.audit.events if e.event is Audit.PASSWORD_RESET_REQUESTED]
+    assert [(e.outcome, e.reason, e.user_id is None) for e in requested] == [
+        ("success", None, False),
+        ("failure", "unknown_address", True),
+    ]
+
+
+class Recording:
+    """Passes every call on to ``inner`` and notes the method's name."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.inner, name)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return found(*args, **kwargs)
+
+        return call
+
+
+def test_forgot_does_the_same_work_for_known_and_unknown_addresses() -> None:
+    """What the request thread does must not depend on the address having an account
+    (docs/security.md, "Password recovery"): no repository call, one job of one shape."""
+    settings = make_settings()
+    queue, audit = FakeJobQueue(), RecordingAuditLog()
+    base = fake_adapters(settings, InMemoryStore())
+    users, tokens = Recording(base.users), Recording(base.action_tokens)
+    adapters = replace(
+        base,
+        users=cast(UserRepository, users),
+        action_tokens=cast(ActionTokenRepository, tokens),
+        job_queue=queue.attach,
+        audit=audit,
+    )
+    client = build_app(settings, adapters).test_client()
+    register(client, "hal")
+
+    def work(address: str) -> dict[str, object]:
+        for calls in (users.calls, tokens.calls, queue.jobs, audit.events):
+            calls.clear()
+        answer = client.post("/auth/password/forgot", json={"email": address})
+        return {
+            "answer": (answer.status_code, answer.get_data()),
+            "repository calls": users.calls + tokens.calls,
+            "jobs": [(job.kind, sorted(json.loads(job.subject))) for job in queue.jobs],
+            "audit": list(audit.events),
+        }
+
+    known, unknown = work("hal@example.com"), work("nobody@example.com")
+    assert known == unknown
+    assert known["repository calls"] == [] and len(queue.jobs) == 1
 
 
 def test_reset_sets_the_password_ends_sessions_and_voids_older_tokens(world: World) -> None:
