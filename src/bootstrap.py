@@ -22,6 +22,7 @@ from application import jobs as job_cases
 from application import login as login_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
+from application import totp as totp_cases
 from application.accounts import UserRepository
 from application.authentication import Principals
 from application.csv_input import CsvLimits
@@ -32,6 +33,7 @@ from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
 from application.login import LoginLookup, LoginThrottle
+from application.mfa import MfaRepository
 from application.ports import (
     AuditLog,
     Clock,
@@ -40,10 +42,12 @@ from application.ports import (
     JobQueue,
     Mailer,
     MailRenderer,
+    OneTimePasswords,
     OwnedData,
     PasswordHasher,
     PushVerifier,
     RequestCounter,
+    SecretBox,
     TokenIssuer,
 )
 from application.sessions import SessionRepository
@@ -63,6 +67,7 @@ from infrastructure.firestore.dogs import FirestoreDogRepository
 from infrastructure.firestore.files import FirestoreFileRepository
 from infrastructure.firestore.identities import FirestoreIdentityRepository
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from infrastructure.firestore.mfa import FirestoreMfaRepository
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.tasks import FirestoreTaskRepository
@@ -83,8 +88,10 @@ from infrastructure.jwt_tokens import (
 )
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
+from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
+from infrastructure.secret_box import FernetSecretBox
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
@@ -184,6 +191,15 @@ class Adapters:
     action_tokens: ActionTokenRepository
     mail_renderer: MailRenderer
     mailer: Mailer
+    factors: MfaRepository
+    otp: OneTimePasswords
+    secret_box: SecretBox
+
+
+def secret_box(settings: Settings) -> FernetSecretBox:
+    if settings.mfa_encryption_key is None:  # the settings validator guarantees one
+        raise ValueError("MFA_ENCRYPTION_KEY is required")
+    return FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -316,6 +332,9 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
             sender=settings.mail_from,
             timeout=settings.smtp_timeout,
         ),
+        factors=FirestoreMfaRepository(client),
+        otp=PyotpOneTimePasswords(),
+        secret_box=secret_box(settings),
     )
 
 
@@ -335,6 +354,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         OwnedFiles(a.files, a.file_store),
         a.tasks,
         a.dogs,
+        a.factors,
     ]
     dataset_limits = DatasetLimits(
         max_upload_bytes=settings.max_upload_bytes,
@@ -361,6 +381,15 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     }
     job_queue = a.job_queue(partial(job_cases.run_job, handlers=job_handlers))
     throttle_policy = login_throttle_policy(settings)
+    devices = DevicePolicy(key=derived_key(settings, b"device token"))
+    guard = totp_cases.Guard(
+        users=a.users,
+        hasher=a.hasher,
+        clock=a.clock,
+        throttle=a.throttle,
+        throttle_policy=throttle_policy,
+        audit=a.audit,
+    )
     return Services(
         register=partial(
             email_cases.register_and_verify,
@@ -378,9 +407,49 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             lookup=a.login_lookup,
             throttle=a.throttle,
             throttle_policy=throttle_policy,
-            devices=DevicePolicy(key=derived_key(settings, b"device token")),
+            devices=devices,
             audit=a.audit,
+            factors=a.factors,
             require_verified_email=settings.require_verified_email,
+        ),
+        finish_mfa_login=partial(
+            login_cases.finish_mfa_login,
+            users=a.users,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
+            policy=policy,
+            throttle=a.throttle,
+            throttle_policy=throttle_policy,
+            devices=devices,
+            audit=a.audit,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        start_totp=partial(
+            totp_cases.start_totp,
+            guard=guard,
+            issuer=settings.mfa_issuer,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        confirm_totp=partial(
+            totp_cases.confirm_totp, guard=guard, factors=a.factors, otp=a.otp, box=a.secret_box
+        ),
+        disable_totp=partial(
+            totp_cases.disable_totp, guard=guard, factors=a.factors, otp=a.otp, box=a.secret_box
+        ),
+        new_recovery_codes=partial(
+            totp_cases.new_recovery_code_set,
+            guard=guard,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        reset_mfa=partial(
+            totp_cases.reset_mfa, users=a.users, factors=a.factors, clock=a.clock, audit=a.audit
         ),
         firebase_sign_in=partial(
             firebase_sign_in,
@@ -391,6 +460,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             clock=a.clock,
             policy=policy,
             audit=a.audit,
+            factors=a.factors,
         ),
         authenticate=partial(
             authentication.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock
