@@ -6,11 +6,11 @@ import io
 from typing import Literal
 
 import segno
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.totp import TotpEnrolment
 from interfaces.http.schemas.accounts import TokenOut
-from interfaces.http.schemas.common import Problem, Strict
+from interfaces.http.schemas.common import Problem, Strict, no_null, not_null
 
 CurrentPassword = Field(min_length=1, max_length=1024, description="The account's password")
 TotpCode = Field(
@@ -57,8 +57,14 @@ class MfaLoginRequest(Strict):
     mfa_token: str = Field(
         min_length=1, max_length=128, description="From the 401 mfa_required answer of the login"
     )
-    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$", examples=["492039"])
-    recovery_code: str | None = Field(default=None, min_length=12, max_length=32)
+    code: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", examples=["492039"], json_schema_extra=not_null
+    )
+    recovery_code: str | None = Field(
+        default=None, min_length=12, max_length=32, json_schema_extra=not_null
+    )
+
+    _not_null = field_validator("code", "recovery_code", mode="before")(no_null)
 
 
 class TotpEnrolmentOut(BaseModel):
