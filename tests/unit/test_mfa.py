@@ -189,6 +189,16 @@ def test_a_code_works_once(world: MfaWorld) -> None:
     assert info.value.code == "invalid_mfa_code"
 
 
+def test_a_replayed_code_does_not_spend_the_mfa_token(world: MfaWorld) -> None:
+    world.enrol()
+    code = world.code()
+    world.second_step(world.first_step().mfa_token, code=code)
+    token = world.first_step().mfa_token
+    with pytest.raises(Unauthenticated):
+        world.second_step(token, code=code)
+    assert world.second_step(token, code=world.code(+1)).access_token
+
+
 def test_an_older_step_is_refused_after_a_newer_one(world: MfaWorld) -> None:
     world.enrol()
     world.second_step(world.first_step().mfa_token, code=world.code(+1))
