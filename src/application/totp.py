@@ -4,6 +4,7 @@ operator's reset for a user who lost every factor (docs/reference/mfa.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.accounts import UserRepository as Users
 from application.login import LoginThrottle, check_current_password, session_rules
@@ -112,6 +113,25 @@ def _active(factor: TotpFactor | None) -> TotpFactor:
     return factor
 
 
+def _proven(
+    cmd: MfaCommand,
+    event: Audit,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[User, datetime]:
+    """The password, then a code (spent) of the active authenticator: the user, and when."""
+    user = guard.user(cmd)
+    guard.password(user, cmd)
+    factor = _active(factors.get(user.id))
+    now = guard.clock.now()
+    if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
+        raise guard.wrong_code(user, cmd, event)
+    return user, now
+
+
 def start_totp(
     cmd: MfaCommand,
     *,
@@ -182,12 +202,7 @@ def disable_totp(
 ) -> None:
     """Turn the authenticator off with the password and a code (or a recovery code); every
     other session of the user ends."""
-    user = guard.user(cmd)
-    guard.password(user, cmd)
-    factor = _active(factors.get(user.id))
-    now = guard.clock.now()
-    if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
-        raise guard.wrong_code(user, cmd, Audit.MFA_DISABLED)
+    user, now = _proven(cmd, Audit.MFA_DISABLED, guard=guard, factors=factors, otp=otp, box=box)
     guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
     factors.delete(user.id)
     guard.event(Audit.MFA_DISABLED, user, cmd)
@@ -202,12 +217,9 @@ def new_recovery_code_set(
     box: SecretBox,
 ) -> tuple[str, ...]:
     """Ten new recovery codes behind the password and a code; the old set is void."""
-    user = guard.user(cmd)
-    guard.password(user, cmd)
-    factor = _active(factors.get(user.id))
-    now = guard.clock.now()
-    if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
-        raise guard.wrong_code(user, cmd, Audit.MFA_RECOVERY_CODES)
+    user, now = _proven(
+        cmd, Audit.MFA_RECOVERY_CODES, guard=guard, factors=factors, otp=otp, box=box
+    )
     codes = new_recovery_codes()
     hashes = recovery_hashes(user.id, codes)
     if factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
