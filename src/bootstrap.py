@@ -24,6 +24,7 @@ from application import login as login_cases
 from application import passkeys as passkey_cases
 from application import sessions as session_cases
 from application import tasks as task_cases
+from application import totp as totp_cases
 from application.accounts import UserRepository
 from application.authentication import Principals
 from application.csv_input import CsvLimits
@@ -34,6 +35,7 @@ from application.files import FileRepository, OwnedFiles
 from application.firebase import IdentityRepository, firebase_sign_in
 from application.jobs import JobHandler, PushPolicy
 from application.login import LoginLookup, LoginThrottle
+from application.mfa import MfaRepository
 from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
@@ -43,11 +45,13 @@ from application.ports import (
     JobQueue,
     Mailer,
     MailRenderer,
+    OneTimePasswords,
     OwnedData,
     PasskeyCeremonies,
     PasswordHasher,
     PushVerifier,
     RequestCounter,
+    SecretBox,
     TokenIssuer,
 )
 from application.sessions import SessionRepository
@@ -170,6 +174,17 @@ class Adapters:
     passkeys: PasskeyRepository
     challenges: ChallengeRepository
     ceremonies: PasskeyCeremonies
+    factors: MfaRepository
+    otp: OneTimePasswords
+    secret_box: SecretBox
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    from infrastructure.secret_box import FernetSecretBox
+
+    if settings.mfa_encryption_key is None:  # the settings validator guarantees one
+        raise ValueError("MFA_ENCRYPTION_KEY is required")
+    return FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -337,6 +352,12 @@ def mail_renderer(settings: Settings) -> MailRenderer:
     return JinjaMailRenderer(settings.mail_templates_dir)
 
 
+def one_time_passwords(settings: Settings) -> OneTimePasswords:
+    from infrastructure.one_time_passwords import PyotpOneTimePasswords
+
+    return PyotpOneTimePasswords()
+
+
 def mailer(settings: Settings) -> Mailer:
     from infrastructure.mail.smtp import SmtpMailer
 
@@ -359,6 +380,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.files import FirestoreFileRepository
     from infrastructure.firestore.identities import FirestoreIdentityRepository
     from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.mfa import FirestoreMfaRepository
     from infrastructure.firestore.passkeys import (
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
@@ -407,6 +429,9 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         passkeys=FirestorePasskeyRepository(client),
         challenges=FirestoreChallengeRepository(client),
         ceremonies=deferred(passkey_ceremonies, settings),
+        factors=FirestoreMfaRepository(client),
+        otp=deferred(one_time_passwords, settings),
+        secret_box=secret_box(settings),
     )
 
 
@@ -427,6 +452,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         a.tasks,
         a.dogs,
         a.passkeys,
+        a.factors,
     ]
     dataset_limits = DatasetLimits(
         max_upload_bytes=settings.max_upload_bytes,
@@ -457,6 +483,15 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         email_cases.find_reset_account, users=a.users, queue=job_queue, audit=a.audit
     )
     throttle_policy = login_throttle_policy(settings)
+    devices = DevicePolicy(key=derived_key(settings, b"device token"))
+    guard = totp_cases.Guard(
+        users=a.users,
+        hasher=a.hasher,
+        clock=a.clock,
+        throttle=a.throttle,
+        throttle_policy=throttle_policy,
+        audit=a.audit,
+    )
     return Services(
         register=partial(
             email_cases.register_and_verify,
@@ -474,9 +509,49 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             lookup=a.login_lookup,
             throttle=a.throttle,
             throttle_policy=throttle_policy,
-            devices=DevicePolicy(key=derived_key(settings, b"device token")),
+            devices=devices,
             audit=a.audit,
+            factors=a.factors,
             require_verified_email=settings.require_verified_email,
+        ),
+        finish_mfa_login=partial(
+            login_cases.finish_mfa_login,
+            users=a.users,
+            sessions=a.sessions,
+            tokens=a.tokens,
+            clock=a.clock,
+            policy=policy,
+            throttle=a.throttle,
+            throttle_policy=throttle_policy,
+            devices=devices,
+            audit=a.audit,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        start_totp=partial(
+            totp_cases.start_totp,
+            guard=guard,
+            issuer=settings.mfa_issuer,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        confirm_totp=partial(
+            totp_cases.confirm_totp, guard=guard, factors=a.factors, otp=a.otp, box=a.secret_box
+        ),
+        disable_totp=partial(
+            totp_cases.disable_totp, guard=guard, factors=a.factors, otp=a.otp, box=a.secret_box
+        ),
+        new_recovery_codes=partial(
+            totp_cases.new_recovery_code_set,
+            guard=guard,
+            factors=a.factors,
+            otp=a.otp,
+            box=a.secret_box,
+        ),
+        reset_mfa=partial(
+            totp_cases.reset_mfa, users=a.users, factors=a.factors, clock=a.clock, audit=a.audit
         ),
         firebase_sign_in=partial(
             firebase_sign_in,
@@ -487,6 +562,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             clock=a.clock,
             policy=policy,
             audit=a.audit,
+            factors=a.factors,
         ),
         authenticate=partial(
             authentication.authenticate, tokens=a.tokens, principals=a.principals, clock=a.clock

@@ -22,6 +22,7 @@ from tests.fakes import (
 pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
 
 TEST_SECRET = "test-secret-" + "x" * 40
+TEST_MFA_KEY = "dGVzdC1tZmEta2V5LXRlc3QtbWZhLWtleS10ZXN0LW0="  # a Fernet key (32 bytes)
 PASSWORD = "correct horse battery staple"
 # Test flows register and log in many times from one address; tests/unit/test_rate_limits.py
 # checks the per-address limits with tight values of its own.
@@ -42,6 +43,7 @@ def make_settings(**changes: Any) -> Settings:
         "app_profile": "local",
         "google_cloud_project": "demo-firegate",
         "jwt_secret": TEST_SECRET,
+        "mfa_encryption_key": TEST_MFA_KEY,
         "log_level": "WARNING",
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }

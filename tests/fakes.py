@@ -12,12 +12,13 @@ from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
 from application.login import LoginRecords
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
-from bootstrap import Adapters, passkey_ceremonies, token_issuer
+from bootstrap import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
+from domain.mfa import MfaChallenge, TotpFactor
 from domain.passkeys import Challenge, Passkey
 from domain.sessions import Session
 from domain.tasks import Task
@@ -26,6 +27,7 @@ from domain.users import User
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.clock import SystemClock
 from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 
@@ -53,6 +55,8 @@ class InMemoryStore:
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
         self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
         self.mail_sends: dict[tuple[str, Purpose], SendLog] = {}  # (user id, purpose)
+        self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
+        self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
 
 
 def _email_key(user: User) -> str | None:
@@ -194,6 +198,56 @@ class FakeSessionRepository:
         with self.store.lock:
             for sid in [sid for sid, s in self.store.sessions.items() if s.user_id == user_id]:
                 del self.store.sessions[sid]
+
+
+class FakeMfaRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def get(self, user_id: str) -> TotpFactor | None:
+        return self.store.factors.get(user_id)
+
+    def begin(self, factor: TotpFactor) -> bool:
+        with self.store.lock:
+            current = self.store.factors.get(factor.user_id)
+            if current is not None and current.active:
+                return False
+            self.store.factors[factor.user_id] = factor
+            return True
+
+    def update(
+        self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
+    ) -> TotpFactor | None:
+        with self.store.lock:
+            factor = self.store.factors.get(user_id)
+            after = change(factor) if factor is not None else None
+            if after is not None:
+                self.store.factors[user_id] = after
+            return after
+
+    def delete(self, user_id: str) -> None:
+        with self.store.lock:
+            self.store.factors.pop(user_id, None)
+
+    def add_challenge(self, challenge: MfaChallenge) -> None:
+        with self.store.lock:
+            self.store.challenges[challenge.token_hash] = challenge
+
+    def get_challenge(self, token_hash: str) -> MfaChallenge | None:
+        return self.store.challenges.get(token_hash)
+
+    def update_challenge(
+        self, token_hash: str, change: Callable[[MfaChallenge], MfaChallenge]
+    ) -> MfaChallenge | None:
+        with self.store.lock:
+            challenge = self.store.challenges.get(token_hash)
+            if challenge is None:
+                return None
+            self.store.challenges[token_hash] = after = change(challenge)
+            return after
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        self.delete(user_id)
 
 
 class FakePrincipals:
@@ -732,4 +786,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         passkeys=FakePasskeyRepository(),
         challenges=FakeChallengeRepository(),
         ceremonies=passkey_ceremonies(settings),
+        factors=FakeMfaRepository(store),
+        otp=PyotpOneTimePasswords(),  # pure computation: the real one
+        secret_box=secret_box(settings),
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.mfa import MfaRepository, require_second_factor
 from application.ports import (
     Audit,
     AuditEvent,
@@ -28,6 +29,7 @@ from application.tokens import TokenPair, TokenPolicy
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
+from domain.mfa import FEDERATED
 from domain.text import without_controls
 from domain.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 
@@ -45,8 +47,6 @@ class IdentityRepository(Protocol):
         """
         ...
 
-
-FEDERATED = "fed"  # RFC 8176: the user authenticated with a federated provider
 
 # One derived name, then random suffixes: 4 digits thrice, then 8 digits.
 USERNAME_ATTEMPTS = 8
@@ -71,13 +71,25 @@ def firebase_sign_in(
     clock: Clock,
     policy: TokenPolicy,
     audit: AuditLog,
+    factors: MfaRepository,
 ) -> TokenPair:
+    """A token pair; MfaRequired instead when the account has a second factor on."""
     identity = verifier.verify(cmd.id_token)
     user = identities.find_by_identity(identity.provider, identity.subject)
     if user is None:
         user = _create_linked_user(identity, identities=identities, clock=clock)
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
+    require_second_factor(
+        user,
+        login_key=user.username.normalized,
+        first_factor=(FEDERATED,),
+        device_id=None,
+        ip=None,
+        factors=factors,
+        clock=clock,
+        audit=audit,
+    )
     pair = start_session(
         user,
         user_agent=cmd.user_agent,

@@ -9,11 +9,28 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts import UserRepository as Users
-from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher, TokenIssuer
+from application.mfa import (
+    MfaRepository,
+    code_change,
+    hash_mfa_token,
+    require_second_factor,
+)
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    OneTimePasswords,
+    PasswordHasher,
+    SecretBox,
+    TokenIssuer,
+)
 from application.sessions import SessionRepository, start_session
 from application.tokens import TokenPair, TokenPolicy
-from domain.devices import DevicePolicy
+from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
+from domain.ids import new_id
+from domain.mfa import ONE_TIME_PASSWORD, PASSWORD
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from domain.users import User, check_password_policy
 from domain.users import login_key as claim_key
@@ -73,7 +90,6 @@ class Login:
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
-PASSWORD = "pwd"  # RFC 8176 authentication methods
 
 
 TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
@@ -108,10 +124,12 @@ def login(
     throttle_policy: LoginThrottlePolicy,
     devices: DevicePolicy,
     audit: AuditLog,
+    factors: MfaRepository,
     require_verified_email: bool = False,
 ) -> TokenPair:
     """A token pair, and a device token that exempts this client's later logins from the
-    account-wide failure block (docs/security.md, "Lockout")."""
+    account-wide failure block (docs/security.md, "Lockout"). With a second factor on,
+    MfaRequired instead: the login ends at finish_mfa_login."""
     login_key, ip = claim_key(cmd.login), cmd.client_ip or None
     device = devices.verify(cmd.device_token, clock.now())
     plain = throttle_policy.rules_for(login_key, cmd.client_ip)
@@ -159,6 +177,19 @@ def login(
         new_hash = hasher.hash(cmd.password)
         now = clock.now()
         user = users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
+    # Only a right password learns whether the account has a second factor. The throttle
+    # is not reset yet: a password known to an attacker must not clear the failures its
+    # wrong codes count (docs/security.md, "MFA").
+    require_second_factor(
+        user,
+        login_key=login_key,
+        first_factor=(PASSWORD,),
+        device_id=device.id if device else None,
+        ip=ip,
+        factors=factors,
+        clock=clock,
+        audit=audit,
+    )
     pair = start_session(
         user,
         user_agent=cmd.user_agent,
@@ -187,6 +218,46 @@ class ChangePassword:
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
 
 
+def check_current_password(
+    user: User,
+    password: str,
+    *,
+    session_id: str,
+    client_ip: str,
+    hasher: PasswordHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+) -> None:
+    """A signed-in user's password, asked again before a sensitive change.
+
+    A wrong one is a failed login of the account by its username: it is counted, and a
+    blocked account or address is refused before any hash is spent. The caller's session
+    proves the device, so the account-wide block, which anybody can trip, does not stop it;
+    the session has a budget of its own."""
+    rules = session_rules(user, session_id, client_ip, throttle_policy)
+    records = throttle.load([key for key, _ in rules])
+    blocked = _blocked(records, clock.now())
+    if blocked is not None:
+        raise blocked
+    if user.password_hash is None or not hasher.verify(user.password_hash, password):
+        throttle.record_failure(rules, clock.now())
+        raise PermissionDenied(
+            "The current password is not correct.", code="invalid_current_password"
+        )
+    device = f"session:{session_id}"
+    for key in throttle_policy.success_keys(user.username.normalized, client_ip, device):
+        if key in records:
+            throttle.reset(key)
+
+
+def session_rules(
+    user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
+) -> tuple[tuple[str, ThrottleRule], ...]:
+    """The throttle keys of a signed-in user's guesses (password, second-factor code)."""
+    return throttle_policy.rules_for(user.username.normalized, client_ip, f"session:{session_id}")
+
+
 def change_password(
     cmd: ChangePassword,
     *,
@@ -196,27 +267,20 @@ def change_password(
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
 ) -> None:
-    """A wrong current password is a failed login of the account by its username: it is
-    counted, and a blocked account or address is refused before any hash is spent. The
-    caller's session proves the device, so the account-wide block, which anybody can trip,
-    does not stop it; the session has a budget of its own."""
+    """Every other session ends; the current password is checked like a login's."""
     user = users.get(cmd.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    device = f"session:{cmd.session_id}"
-    rules = throttle_policy.rules_for(user.username.normalized, cmd.client_ip, device)
-    records = throttle.load([key for key, _ in rules])
-    blocked = _blocked(records, clock.now())
-    if blocked is not None:
-        raise blocked
-    if user.password_hash is None or not hasher.verify(user.password_hash, cmd.current_password):
-        throttle.record_failure(rules, clock.now())
-        raise PermissionDenied(
-            "The current password is not correct.", code="invalid_current_password"
-        )
-    for key in throttle_policy.success_keys(user.username.normalized, cmd.client_ip, device):
-        if key in records:
-            throttle.reset(key)
+    check_current_password(
+        user,
+        cmd.current_password,
+        session_id=cmd.session_id,
+        client_ip=cmd.client_ip,
+        hasher=hasher,
+        clock=clock,
+        throttle=throttle,
+        throttle_policy=throttle_policy,
+    )
     check_password_policy(cmd.new_password)
     if cmd.new_password == cmd.current_password:
         raise InvalidInput.field(
@@ -231,3 +295,109 @@ def change_password(
         lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
         keep_session=cmd.session_id,
     )
+
+
+@dataclass(frozen=True)
+class MfaLogin:
+    mfa_token: str
+    code: str | None = None  # from the authenticator app
+    recovery_code: str | None = None
+    user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+INVALID_MFA_TOKEN, INVALID_MFA_CODE = "invalid_mfa_token", "invalid_mfa_code"
+
+
+def _invalid_mfa_token() -> Unauthenticated:
+    return Unauthenticated(
+        "The MFA token is not valid or has expired; log in again.", code=INVALID_MFA_TOKEN
+    )
+
+
+def finish_mfa_login(
+    cmd: MfaLogin,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    devices: DevicePolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    """The second step of a login (docs/reference/mfa.md): a code or a recovery code for the
+    ``mfa_token`` of the first. The challenge is spent by one caller only (compare-and-set),
+    and the code is consumed the same way, so a code works once however many race."""
+    ip = cmd.client_ip or None
+    token_hash = hash_mfa_token(cmd.mfa_token)
+    if token_hash is None:
+        raise _invalid_mfa_token()
+    challenge = factors.get_challenge(token_hash)
+    now = clock.now()
+    if challenge is None or not challenge.usable(now):
+        raise _invalid_mfa_token()
+    user = users.get(challenge.user_id)
+    factor = factors.get(challenge.user_id)
+    if user is None or not user.active or factor is None or not factor.active:
+        raise _invalid_mfa_token()  # deleted, disabled or reset since the first step
+    rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
+    records = throttle.load([key for key, _ in rules])
+    blocked = _blocked(records, now)
+    if blocked is not None:
+        audit.record(
+            AuditEvent(
+                Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=TOO_MANY_LOGIN_FAILURES
+            )
+        )
+        raise blocked
+
+    def wrong(reason: str) -> Unauthenticated:
+        factors.update_challenge(token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c)
+        throttle.record_failure(rules, clock.now())
+        audit.record(AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason))
+        return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
+
+    # Checked on what was read, with no write, so a wrong code never spends the challenge.
+    change = code_change(
+        factor, code=cmd.code, recovery_code=cmd.recovery_code, otp=otp, box=box, now=now
+    )
+    if change is None:
+        raise wrong("wrong_code" if cmd.code is not None else "wrong_recovery_code")
+    nonce = new_id()
+    after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
+    if after is None or after.spent_by != nonce:
+        raise _invalid_mfa_token()  # another request with this token got there first
+    if factors.update(user.id, change) is None:
+        raise wrong("replayed_code")  # the same code won another login meanwhile
+    pair = start_session(
+        user,
+        user_agent=cmd.user_agent,
+        sessions=sessions,
+        tokens=tokens,
+        clock=clock,
+        policy=policy,
+        amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
+    )
+    for key in throttle_policy.success_keys(
+        challenge.login_key, cmd.client_ip, challenge.device_id
+    ):
+        if key in records:
+            throttle.reset(key)
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    method = "totp" if cmd.code is not None else "recovery_code"
+    audit.record(
+        AuditEvent(Audit.MFA_CODE, user_id=user.id, session_id=session_id, ip=ip, reason=method)
+    )
+    audit.record(
+        AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip, reason="mfa")
+    )
+    if PASSWORD not in challenge.first_factor:
+        return pair  # device tokens exempt password logins only
+    device = Device(id=challenge.device_id, user_id=user.id) if challenge.device_id else None
+    return replace(pair, device_token=devices.issue(user.id, clock.now(), device))

@@ -103,6 +103,34 @@ class TokenIssuer(Protocol):
         ...
 
 
+class SecretBox(Protocol):
+    """Authenticated encryption of small secrets at rest (docs/security.md, "MFA")."""
+
+    def seal(self, plaintext: str) -> str:
+        """``plaintext`` encrypted and authenticated, as text safe to store."""
+        ...
+
+    def open(self, sealed: str) -> str:
+        """The plaintext of what ``seal`` made; Unavailable if the key cannot open it."""
+        ...
+
+
+class OneTimePasswords(Protocol):
+    """TOTP (RFC 6238: SHA-1, 6 digits, 30-second steps)."""
+
+    def new_secret(self) -> str:
+        """A random base32 secret (160 bits)."""
+        ...
+
+    def provisioning_uri(self, secret: str, *, account: str, issuer: str) -> str:
+        """The ``otpauth://`` URI an authenticator app scans."""
+        ...
+
+    def matching_steps(self, secret: str, code: str, now: datetime) -> tuple[int, ...]:
+        """The time steps, of the current one and one either side, whose code is ``code``."""
+        ...
+
+
 class Audit(StrEnum):
     """The security events written to the audit log."""
 
@@ -123,6 +151,13 @@ class Audit(StrEnum):
     PASSKEY_REGISTERED = "passkey_registered"
     PASSKEY_DELETED = "passkey_deleted"
     PASSKEY_SIGN_IN = "passkey_sign_in"
+    # The second factor (docs/reference/mfa.md).
+    MFA_ENROLMENT = "mfa_enrolment"  # a TOTP secret was handed out (not active yet)
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"  # by the user, or reason "reset" by the command line
+    MFA_RECOVERY_CODES = "mfa_recovery_codes"  # a new set; the old one is void
+    MFA_CHALLENGE = "mfa_challenge"  # a right first factor; the login waits for the second
+    MFA_CODE = "mfa_code"  # a second-factor code: success, or failure with its reason
 
 
 @dataclass(frozen=True)

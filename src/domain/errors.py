@@ -54,6 +54,18 @@ class Unauthenticated(DomainError):
     title = "Authentication required"
 
 
+class MfaRequired(Unauthenticated):
+    """The first factor was right; the login continues at POST /login/mfa with ``mfa_token``."""
+
+    code = "mfa_required"
+    title = "Second factor required"
+
+    def __init__(self, mfa_token: str, methods: tuple[str, ...]) -> None:
+        super().__init__("Enter a code from your authenticator app, or a recovery code.")
+        self.mfa_token = mfa_token
+        self.methods = methods
+
+
 class PermissionDenied(DomainError):
     code = "forbidden"
     title = "Forbidden"

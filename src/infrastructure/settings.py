@@ -8,6 +8,7 @@ import secrets
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "firegate"
     jwt_audience: str = "firegate-api"
     jwt_leeway: int = Field(10, ge=0, le=30)
+
+    # Seals TOTP secrets at rest (a Fernet key: docs/security.md, "MFA").
+    mfa_encryption_key: SecretStr | None = None
+    mfa_issuer: str = Field("firegate", min_length=1, max_length=64)  # shown by authenticator apps
     access_token_ttl: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl: int = Field(7 * 86_400, ge=300)
     session_lifetime: int = Field(30 * 86_400, ge=300)
@@ -220,9 +225,17 @@ class Settings(BaseSettings):
         secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
         if secret and len(secret.encode()) < 32:
             problems.append("JWT_SECRET must be at least 32 bytes (try: openssl rand -hex 32)")
+        mfa_key = self.mfa_encryption_key.get_secret_value() if self.mfa_encryption_key else ""
+        if mfa_key and not _fernet_key(mfa_key):
+            problems.append(
+                "MFA_ENCRYPTION_KEY must be a Fernet key: 32 bytes in url-safe base64 "
+                "(docs/configuration.md shows how to make one)"
+            )
         if self.app_profile == "production":
             if not secret and not self.jwt_private_key:
                 problems.append("JWT_SECRET or JWT_PRIVATE_KEY is required in production")
+            if not mfa_key:
+                problems.append("MFA_ENCRYPTION_KEY is required in production")
             problems += [
                 f"{name.upper()} must not be set in production (emulators skip security checks)"
                 for name in EMULATOR_VARIABLES
@@ -239,6 +252,12 @@ class Settings(BaseSettings):
                     "not survive a restart. Never run production like this."
                 )
                 self.jwt_secret = SecretStr(secrets.token_hex(32))
+            if not mfa_key:
+                log.warning(
+                    "MFA_ENCRYPTION_KEY is not set: using a random development key; TOTP "
+                    "secrets stored now cannot be read after a restart."
+                )
+                self.mfa_encryption_key = SecretStr(Fernet.generate_key().decode())
         if problems:
             raise ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
         return self
@@ -281,3 +300,11 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def _fernet_key(key: str) -> bool:
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError):
+        return False
+    return True

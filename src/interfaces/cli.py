@@ -55,6 +55,23 @@ def disable(username: str, enable: bool) -> None:
         click.echo(f"{user.username.value} ({user.id}) is {state}")
 
 
+@users_cli.command("reset-mfa")
+@click.argument("username")
+def reset_mfa(username: str) -> None:
+    """Turn two-step login off for USERNAME, who lost every factor; every session of it ends.
+
+    Check who is asking first (docs/reference/mfa.md, "Lost every factor")."""
+    try:
+        user = services().reset_mfa(username)
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        click.echo(
+            f"{user.username.value} ({user.id}): two-step login is off; every session of it "
+            "has ended"
+        )
+
+
 @users_cli.command("list")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
 def list_users(limit: int) -> None:

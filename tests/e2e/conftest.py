@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import RELAXED_RATE_LIMITS, TEST_SECRET
+from tests.conftest import RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,7 @@ def serving(log_name: str, **env: str) -> Iterator[str]:
         **os.environ,
         "APP_PROFILE": "local",
         "JWT_SECRET": TEST_SECRET,
+        "MFA_ENCRYPTION_KEY": TEST_MFA_KEY,
         "GOOGLE_CLOUD_PROJECT": "demo-firegate",
         "PORT": str(port),
         "LOG_LEVEL": "INFO",

@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import TEST_MFA_KEY
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -310,6 +312,7 @@ def production_env(final: Stage, tmp_path: Path, fake_google_credentials: Path) 
         tmp_path,
         PORT=str(free_port()),
         JWT_SECRET=secrets.token_hex(32),
+        MFA_ENCRYPTION_KEY=TEST_MFA_KEY,
         GOOGLE_CLOUD_PROJECT="demo-test",
         GOOGLE_APPLICATION_CREDENTIALS=str(fake_google_credentials),
         # The fake credentials' token refresh (and any Firestore call) goes to a proxy that
@@ -497,6 +500,8 @@ def test_sigterm_lets_an_in_flight_request_finish(
     [
         pytest.param({"JWT_SECRET": None}, "JWT_SECRET", id="no-jwt-secret"),
         pytest.param({"JWT_SECRET": "too-short"}, "at least 32 bytes", id="weak-jwt-secret"),
+        pytest.param({"MFA_ENCRYPTION_KEY": None}, "MFA_ENCRYPTION_KEY", id="no-mfa-key"),
+        pytest.param({"MFA_ENCRYPTION_KEY": "not-a-fernet-key"}, "Fernet key", id="bad-mfa-key"),
         pytest.param(
             {"FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080"},
             "FIRESTORE_EMULATOR_HOST must not be set in production",

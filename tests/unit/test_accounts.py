@@ -22,6 +22,7 @@ from tests.fakes import (
     FakeHasher,
     FakeLoginLookup,
     FakeLoginThrottle,
+    FakeMfaRepository,
     FakePrincipals,
     FakeSessionRepository,
     FakeUserRepository,
@@ -55,6 +56,7 @@ class World:
         self.throttle_policy = LoginThrottlePolicy()
         self.devices = DevicePolicy()
         self.audit = RecordingAuditLog()
+        self.factors = FakeMfaRepository(self.store)
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -78,6 +80,7 @@ class World:
             throttle_policy=self.throttle_policy,
             devices=self.devices,
             audit=self.audit,
+            factors=self.factors,
         )
 
     def change_password(self, cmd: ChangePassword) -> None:

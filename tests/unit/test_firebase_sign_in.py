@@ -48,6 +48,7 @@ class World(AccountsWorld):
             clock=self.clock,
             policy=self.policy,
             audit=self.audit,
+            factors=self.factors,
         )
 
     def user_of(self, pair: TokenPair) -> User:

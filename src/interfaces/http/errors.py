@@ -14,6 +14,7 @@ from domain.errors import (
     DomainError,
     FieldError,
     InvalidInput,
+    MfaRequired,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -65,6 +66,7 @@ def problem(
     title: str | None = None,
     errors: tuple[FieldError, ...] = (),
     headers: dict[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
 ) -> Response:
     body: dict[str, object] = {
         "type": f"urn:firegate:problem:{code}",
@@ -75,6 +77,7 @@ def problem(
     }
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+    body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -107,7 +110,18 @@ def domain_problem(exc: DomainError) -> Response:
     errors = exc.errors if isinstance(exc, InvalidInput) else ()
     if isinstance(exc, Conflict) and exc.field:
         errors = (FieldError(exc.field, exc.detail, exc.code),)
-    return problem(status, exc.code, exc.detail, title=exc.title, errors=errors, headers=headers)
+    extensions: dict[str, object] = {}
+    if isinstance(exc, MfaRequired):  # RFC 9457 extension members
+        extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
+    return problem(
+        status,
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        errors=errors,
+        headers=headers,
+        extensions=extensions,
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -51,6 +51,7 @@ class RateLimits:
         return {
             ("POST", "/register"): self.register,
             ("POST", "/login"): self.login,
+            ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
             ("POST", "/auth/refresh"): self.refresh,
             ("POST", "/auth/firebase"): self.firebase,
             ("POST", "/auth/email/verify"): self.email_verify,

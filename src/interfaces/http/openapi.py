@@ -188,7 +188,7 @@ def _finish(generated: dict[str, Any]) -> dict[str, Any]:
             for response in operation.get("responses", {}).values():
                 content = response.get("content", {})
                 schema = content.get("application/json", {}).get("schema", {})
-                if schema.get("$ref", "").endswith("/Problem"):
+                if schema.get("$ref", "").rpartition("/")[2].endswith("Problem"):  # LoginProblem
                     content[PROBLEM_JSON] = content.pop("application/json")
             body = operation.get("requestBody", {}).get("content", {})
             form = body.get("multipart/form-data", {}).get("schema", {})

@@ -20,13 +20,14 @@ from application.email import ForgotPassword, Invite, ResetPassword
 from application.files import Upload
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
-from application.login import ChangePassword, Login
+from application.login import ChangePassword, Login, MfaLogin
 from application.pagination import Page
 from application.passkeys import PasskeySignIn, RegisterPasskey
 from application.ports import RequestCounter
 from application.sessions import AccessToken
 from application.tasks import EditTask, NewTask, TaskQuery
 from application.tokens import TokenPair
+from application.totp import MfaCommand, TotpEnrolment
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile
@@ -52,6 +53,13 @@ class Services:
     reset_password: Callable[[ResetPassword], None]
     invite_user: Callable[[Actor, Invite], User]
     change_password: Callable[[ChangePassword], None]
+    # the second factor (docs/reference/mfa.md)
+    finish_mfa_login: Callable[[MfaLogin], TokenPair]
+    start_totp: Callable[[MfaCommand], TotpEnrolment]
+    confirm_totp: Callable[[MfaCommand], tuple[str, ...]]
+    disable_totp: Callable[[MfaCommand], None]
+    new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
+    reset_mfa: Callable[[str], User]
     delete_user: Callable[[str], None]
     resume_deletions: Callable[[], int]
     refresh: Callable[[str], TokenPair]

@@ -25,6 +25,7 @@ from interfaces.http.schemas.accounts import (
     UserOut,
 )
 from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.mfa import LoginProblem
 from interfaces.http.services import services
 
 bp = Blueprint("accounts", __name__)
@@ -53,7 +54,7 @@ def sign_up(body: RegisterRequest) -> Response:
 @doc(
     json=LoginRequest,
     form=LoginForm,
-    responses={200: LoginOut, 401: Problem, 403: Problem, 429: Problem},
+    responses={200: LoginOut, 401: LoginProblem, 403: Problem, 429: Problem},
     tags=TAGS,
 )
 def login() -> Response:
@@ -61,7 +62,8 @@ def login() -> Response:
 
     The answer carries a device token; sent back with later logins (header `Device-Token`,
     or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
-    from elsewhere can cause from stopping this client."""
+    from elsewhere can cause from stopping this client. With two-step login on, the right
+    password answers 401 `mfa_required` with an `mfa_token` for POST /login/mfa."""
     body = read_login()
     return log_in(body.username, body.password)
 
@@ -86,17 +88,24 @@ def log_in(login: str, password: str) -> Response:
             or request.cookies.get(DEVICE_COOKIE, ""),
         )
     )
+    return login_response(pair, cookie_path=request.path)
+
+
+def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
+    """The token response of a login, with the device token (if any) also as a cookie that
+    is sent to ``cookie_path`` and below only: it is no credential elsewhere."""
+    if not pair.device_token:
+        return json_response(token_out(pair))
     response = json_response(LoginOut.model_validate(pair, from_attributes=True))
-    if pair.device_token:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            pair.device_token,
-            max_age=DEVICE_COOKIE_MAX_AGE,
-            path=request.path,  # sent with logins only; it is no credential elsewhere
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Strict",
-        )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        pair.device_token,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        path=cookie_path,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
     return response
 
 

@@ -11,6 +11,7 @@ from interfaces.http.responses import json_response
 from interfaces.http.schemas.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.firebase import FirebaseExchangeRequest
+from interfaces.http.schemas.mfa import LoginProblem
 from interfaces.http.services import services
 
 bp = Blueprint("firebase", __name__)
@@ -20,7 +21,7 @@ TAGS = ("accounts",)  # next to /login, the other way in
 @bp.post("/auth/firebase")
 @doc(
     json=FirebaseExchangeRequest,
-    responses={200: TokenOut, 401: Problem, 403: Problem, 409: Problem, 429: Problem},
+    responses={200: TokenOut, 401: LoginProblem, 403: Problem, 409: Problem, 429: Problem},
     tags=TAGS,
 )
 def exchange() -> Response:

@@ -1,0 +1,243 @@
+"""A signed-in user's authenticator: enrol, confirm, turn off, new recovery codes; and the
+operator's reset for a user who lost every factor (docs/reference/mfa.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts import UserRepository as Users
+from application.login import LoginThrottle, check_current_password, session_rules
+from application.mfa import (
+    MfaRepository,
+    accepts_totp_code,
+    consume_code,
+    new_recovery_codes,
+    recovery_hashes,
+)
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    OneTimePasswords,
+    PasswordHasher,
+    SecretBox,
+)
+from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from domain.mfa import TotpFactor
+from domain.throttling import LoginThrottlePolicy
+from domain.users import User, login_key
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """What an authenticator app needs; the secret is shown this once."""
+
+    secret: str
+    otpauth_uri: str
+
+
+@dataclass(frozen=True)
+class MfaCommand:
+    """A signed-in user's request; which of ``password`` and ``code`` it needs depends on
+    the use case (``code`` is a TOTP code or, where allowed, a recovery code)."""
+
+    user_id: str
+    session_id: str
+    password: str = ""
+    code: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What checks a signed-in user's password and codes: the ports of the login throttle."""
+
+    users: Users
+    hasher: PasswordHasher
+    clock: Clock
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    audit: AuditLog
+
+    def user(self, cmd: MfaCommand) -> User:
+        user = self.users.get(cmd.user_id)
+        if user is None or user.deleted_at is not None:
+            raise Unauthenticated("The account no longer exists.", code="invalid_token")
+        return user
+
+    def password(self, user: User, cmd: MfaCommand) -> None:
+        check_current_password(
+            user,
+            cmd.password,
+            session_id=cmd.session_id,
+            client_ip=cmd.client_ip,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+        )
+
+    def wrong_code(self, user: User, cmd: MfaCommand, event: Audit) -> PermissionDenied:
+        """A wrong code counts like a wrong password (docs/security.md, "MFA")."""
+        rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        self.throttle.record_failure(rules, self.clock.now())
+        self.audit.record(
+            AuditEvent(
+                event,
+                "failure",
+                user_id=user.id,
+                session_id=cmd.session_id,
+                ip=cmd.client_ip or None,
+                reason="wrong_code",
+            )
+        )
+        return PermissionDenied("The code is not correct.", code="invalid_mfa_code")
+
+    def event(self, event: Audit, user: User, cmd: MfaCommand, reason: str | None = None) -> None:
+        self.audit.record(
+            AuditEvent(
+                event,
+                user_id=user.id,
+                session_id=cmd.session_id,
+                ip=cmd.client_ip or None,
+                reason=reason,
+            )
+        )
+
+
+def _active(factor: TotpFactor | None) -> TotpFactor:
+    if factor is None or not factor.active:
+        raise Conflict("Two-step login is not on for this account.", code="mfa_not_enabled")
+    return factor
+
+
+def _proven(
+    cmd: MfaCommand,
+    event: Audit,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[User, datetime]:
+    """The password, then a code (spent) of the active authenticator: the user, and when."""
+    user = guard.user(cmd)
+    guard.password(user, cmd)
+    factor = _active(factors.get(user.id))
+    now = guard.clock.now()
+    if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
+        raise guard.wrong_code(user, cmd, event)
+    return user, now
+
+
+def start_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    issuer: str,
+) -> TotpEnrolment:
+    """A new secret behind the password; it counts once confirmed with a first code."""
+    user = guard.user(cmd)
+    guard.password(user, cmd)
+    secret = otp.new_secret()
+    factor = TotpFactor.pending(
+        user_id=user.id, sealed_secret=box.seal(secret), now=guard.clock.now()
+    )
+    if not factors.begin(factor):
+        raise Conflict(
+            "Two-step login is already on; turn it off first.", code="mfa_already_enabled"
+        )
+    guard.event(Audit.MFA_ENROLMENT, user, cmd)
+    return TotpEnrolment(
+        secret=secret,
+        otpauth_uri=otp.provisioning_uri(secret, account=user.username.value, issuer=issuer),
+    )
+
+
+def confirm_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[str, ...]:
+    """Turn the pending authenticator on with its first code: ten recovery codes, shown
+    this once; every other session of the user ends."""
+    user = guard.user(cmd)
+    factor = factors.get(user.id)
+    if factor is None or factor.active:
+        raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
+    now = guard.clock.now()
+    step = accepts_totp_code(factor, cmd.code, otp=otp, box=box, now=now)
+    if step is None:
+        raise guard.wrong_code(user, cmd, Audit.MFA_ENABLED)
+    codes = new_recovery_codes()
+    hashes = recovery_hashes(user.id, codes)
+
+    def activate(f: TotpFactor) -> TotpFactor | None:
+        # Refused if it was turned on meanwhile, or enrolled again with another secret.
+        return None if f.active or f.secret != factor.secret else f.activated(step, hashes, now)
+
+    # Sessions end first: if the activation then fails, nothing is weaker than before.
+    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
+    if factors.update(user.id, activate) is None:
+        raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
+    guard.event(Audit.MFA_ENABLED, user, cmd)
+    return codes
+
+
+def disable_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> None:
+    """Turn the authenticator off with the password and a code (or a recovery code); every
+    other session of the user ends."""
+    user, now = _proven(cmd, Audit.MFA_DISABLED, guard=guard, factors=factors, otp=otp, box=box)
+    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
+    factors.delete(user.id)
+    guard.event(Audit.MFA_DISABLED, user, cmd)
+
+
+def new_recovery_code_set(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[str, ...]:
+    """Ten new recovery codes behind the password and a code; the old set is void."""
+    user, now = _proven(
+        cmd, Audit.MFA_RECOVERY_CODES, guard=guard, factors=factors, otp=otp, box=box
+    )
+    codes = new_recovery_codes()
+    hashes = recovery_hashes(user.id, codes)
+    if factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
+        raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
+    guard.event(Audit.MFA_RECOVERY_CODES, user, cmd)
+    return codes
+
+
+def reset_mfa(
+    username: str, *, users: Users, factors: MfaRepository, clock: Clock, audit: AuditLog
+) -> User:
+    """The operator's way back in for a user who lost every factor: the authenticator goes
+    and every session of the user ends (docs/reference/mfa.md, "Lost every factor")."""
+    user = users.find_by_login(login_key(username))
+    if user is None or user.deleted_at is not None:
+        raise NotFound("No such user.", code="user_not_found")
+    now = clock.now()
+    updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
+    factors.delete(user.id)
+    audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id="cli", reason="reset"))
+    return updated

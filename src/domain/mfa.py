@@ -1,0 +1,119 @@
+"""A second factor: a TOTP authenticator with recovery codes, and the login step it adds.
+
+docs/reference/mfa.md describes the flows; docs/security.md why they are built this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+# RFC 8176 authentication methods.
+PASSWORD, FEDERATED, ONE_TIME_PASSWORD = "pwd", "fed", "otp"
+TOTP = "totp"  # the method a login challenge names
+RECOVERY_CODE = "recovery_code"
+
+RECOVERY_CODES = 10
+CHALLENGE_TTL = timedelta(minutes=5)
+MAX_WRONG_CODES = 5  # per challenge; the sixth attempt finds it void
+
+
+@dataclass(frozen=True)
+class TotpFactor:
+    """One user's authenticator (document ``mfa/{user_id}``).
+
+    ``secret`` is the sealed (encrypted) TOTP secret, never the secret itself. A factor
+    starts pending (``active`` false) and becomes active with its first code.
+    """
+
+    user_id: str
+    secret: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_step: int = -1  # the newest TOTP time step accepted: a code works once
+    recovery_hashes: tuple[str, ...] = ()
+
+    @classmethod
+    def pending(cls, *, user_id: str, sealed_secret: str, now: datetime) -> TotpFactor:
+        return cls(
+            user_id=user_id, secret=sealed_secret, active=False, created_at=now, updated_at=now
+        )
+
+    def fresh_steps(self, steps: tuple[int, ...]) -> tuple[int, ...]:
+        """Those of ``steps`` (where a code matched) not at or before an accepted one."""
+        return tuple(step for step in steps if step > self.last_step)
+
+    def used_step(self, step: int, now: datetime) -> TotpFactor | None:
+        """The factor after accepting a code of ``step``; None for a replay (a code of this
+        step or an older one was accepted already)."""
+        if not self.active or step <= self.last_step:
+            return None
+        return replace(self, last_step=step, updated_at=now)
+
+    def activated(self, step: int, recovery_hashes: tuple[str, ...], now: datetime) -> TotpFactor:
+        return replace(
+            self, active=True, last_step=step, recovery_hashes=recovery_hashes, updated_at=now
+        )
+
+    def spent_recovery_code(self, code_hash: str, now: datetime) -> TotpFactor | None:
+        """The factor without that recovery code; None if it is not (or no longer) one."""
+        if not self.active or code_hash not in self.recovery_hashes:
+            return None
+        left = tuple(h for h in self.recovery_hashes if h != code_hash)
+        return replace(self, recovery_hashes=left, updated_at=now)
+
+    def with_recovery_codes(self, recovery_hashes: tuple[str, ...], now: datetime) -> TotpFactor:
+        return replace(self, recovery_hashes=recovery_hashes, updated_at=now)
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    """The state between a right password and the second factor (``mfa_token``).
+
+    Stored under the SHA-256 of the token, so the token itself exists only in the client.
+    """
+
+    token_hash: str
+    user_id: str
+    login_key: str  # the throttle's account key of the first step (docs/security.md)
+    first_factor: tuple[str, ...]  # its RFC 8176 methods, e.g. ("pwd",)
+    created_at: datetime
+    expires_at: datetime
+    device_id: str | None = None  # a device the first step proved, if any
+    wrong_codes: int = 0
+    spent_at: datetime | None = None
+    spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        token_hash: str,
+        user_id: str,
+        login_key: str,
+        first_factor: tuple[str, ...],
+        now: datetime,
+        device_id: str | None = None,
+    ) -> MfaChallenge:
+        return cls(
+            token_hash=token_hash,
+            user_id=user_id,
+            login_key=login_key,
+            first_factor=first_factor,
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+            device_id=device_id,
+        )
+
+    def usable(self, now: datetime) -> bool:
+        return (
+            self.spent_at is None and now < self.expires_at and self.wrong_codes < MAX_WRONG_CODES
+        )
+
+    def with_wrong_code(self) -> MfaChallenge:
+        return replace(self, wrong_codes=self.wrong_codes + 1)
+
+    def spent(self, now: datetime, by: str) -> MfaChallenge:
+        """Spent by the request ``by``; unchanged if it was no longer usable (that one lost)."""
+        return replace(self, spent_at=now, spent_by=by) if self.usable(now) else self

@@ -1,0 +1,123 @@
+"""The MfaRepository port, run against the fake and against Firestore."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from application.mfa import MfaRepository
+from domain.ids import new_id
+from domain.mfa import MfaChallenge, TotpFactor
+from tests.fakes import FakeMfaRepository
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def factors(request: pytest.FixtureRequest) -> MfaRepository:
+    if request.param == "fake":
+        return FakeMfaRepository()
+    from infrastructure.firestore.mfa import FirestoreMfaRepository
+
+    return FirestoreMfaRepository(request.getfixturevalue("firestore"))
+
+
+def pending(user_id: str, sealed: str = "sealed-1") -> TotpFactor:
+    return TotpFactor.pending(user_id=user_id, sealed_secret=sealed, now=NOW)
+
+
+def challenge(user_id: str = "u1") -> MfaChallenge:
+    return MfaChallenge.start(
+        token_hash=hashlib.sha256(new_id().encode()).hexdigest(),
+        user_id=user_id,
+        login_key="alice",
+        first_factor=("pwd",),
+        now=NOW,
+        device_id="d1",
+    )
+
+
+def test_factor_round_trip_and_delete(factors: MfaRepository) -> None:
+    user_id = new_id()
+    assert factors.get(user_id) is None
+    assert factors.begin(pending(user_id))
+    assert factors.get(user_id) == pending(user_id)
+    active = factors.update(user_id, lambda f: f.activated(7, ("h1", "h2"), NOW))
+    assert active is not None and factors.get(user_id) == active
+    assert active.active and active.last_step == 7 and active.recovery_hashes == ("h1", "h2")
+    factors.delete(user_id)
+    assert factors.get(user_id) is None
+    factors.delete(user_id)  # idempotent
+    assert factors.update(user_id, lambda f: f) is None
+
+
+def test_begin_replaces_a_pending_factor_but_never_an_active_one(factors: MfaRepository) -> None:
+    user_id = new_id()
+    assert factors.begin(pending(user_id, "first"))
+    assert factors.begin(pending(user_id, "second"))
+    stored = factors.get(user_id)
+    assert stored is not None and stored.secret == "second"
+    factors.update(user_id, lambda f: f.activated(1, (), NOW))
+    assert not factors.begin(pending(user_id, "third"))
+    stored = factors.get(user_id)
+    assert stored is not None and stored.secret == "second" and stored.active
+
+
+def test_a_refused_change_writes_nothing(factors: MfaRepository) -> None:
+    user_id = new_id()
+    factors.begin(pending(user_id))
+    factors.update(user_id, lambda f: f.activated(5, ("h",), NOW))
+    assert factors.update(user_id, lambda f: f.used_step(5, NOW)) is None  # a replay
+    stored = factors.get(user_id)
+    assert stored is not None and stored.last_step == 5
+
+
+def test_one_step_is_used_once_under_a_race(factors: MfaRepository) -> None:
+    user_id = new_id()
+    factors.begin(pending(user_id))
+    factors.update(user_id, lambda f: f.activated(1, ("h",), NOW))
+    with ThreadPoolExecutor(10) as pool:
+        results = list(
+            pool.map(lambda _: factors.update(user_id, lambda f: f.used_step(2, NOW)), range(10))
+        )
+    assert sum(result is not None for result in results) == 1
+
+
+def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
+    made = challenge()
+    factors.add_challenge(made)
+    assert factors.get_challenge(made.token_hash) == made
+    assert factors.get_challenge("0" * 64) is None
+    wrong = factors.update_challenge(made.token_hash, lambda c: c.with_wrong_code())
+    assert wrong is not None and wrong.wrong_codes == 1
+    with ThreadPoolExecutor(10) as pool:
+        nonces = [new_id() for _ in range(10)]
+        results = list(
+            pool.map(
+                lambda nonce: factors.update_challenge(
+                    made.token_hash, lambda c: c.spent(NOW, nonce)
+                ),
+                nonces,
+            )
+        )
+    winners = {result.spent_by for result in results if result is not None}
+    assert len(winners) == 1 and winners <= set(nonces)
+    stored = factors.get_challenge(made.token_hash)
+    assert (
+        stored is not None
+        and stored.spent_at == NOW
+        and stored == replace(made, wrong_codes=1, spent_at=NOW, spent_by=stored.spent_by)
+    )
+    assert factors.update_challenge("0" * 64, lambda c: c) is None
+
+
+def test_deleting_the_owner_removes_the_factor(factors: MfaRepository) -> None:
+    user_id = new_id()
+    factors.begin(pending(user_id))
+    factors.delete_owned_by(user_id, batch_size=10)
+    assert factors.get(user_id) is None

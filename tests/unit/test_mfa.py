@@ -1,0 +1,454 @@
+"""The second factor's rules on in-memory fakes: enrolment, the two-step login, replay,
+skew, recovery codes, the wrong-code budget, the throttle, sessions, the operator reset."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pyotp
+import pytest
+
+from application import login as login_cases
+from application import totp as totp_cases
+from application.firebase import FirebaseSignIn, firebase_sign_in
+from application.login import Login, MfaLogin
+from application.mfa import hash_recovery_code
+from application.tokens import TokenPair
+from application.totp import Guard, MfaCommand, TotpEnrolment
+from domain.errors import (
+    Conflict,
+    MfaRequired,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
+from domain.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
+from infrastructure.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.secret_box import FernetSecretBox
+from tests.conftest import TEST_MFA_KEY
+from tests.fakes import (
+    FakeIdentityRepository,
+    FakeIdentityVerifier,
+    FakeLoginLookup,
+    FakeMfaRepository,
+    InMemoryStore,
+)
+from tests.unit.test_accounts import IP, PASSWORD, World
+
+pytestmark = pytest.mark.unit
+
+
+class MfaWorld(World):
+    def __init__(self) -> None:
+        super().__init__()
+        self.otp = PyotpOneTimePasswords()
+        self.box = FernetSecretBox(TEST_MFA_KEY)
+        self.identities = FakeIdentityRepository(self.store)
+        self.verifier = FakeIdentityVerifier()
+        self.guard = Guard(
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            audit=self.audit,
+        )
+        self.secret = ""
+        self.session_id = ""
+        # Tests step the clock forward from here; PyJWT checks token times on the real one.
+        self.clock.advance(seconds=-150)
+
+    def start(self, cmd: MfaCommand) -> TotpEnrolment:
+        return totp_cases.start_totp(
+            cmd,
+            guard=self.guard,
+            factors=self.factors,
+            otp=self.otp,
+            box=self.box,
+            issuer="firegate",
+        )
+
+    def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
+        return totp_cases.confirm_totp(
+            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
+        )
+
+    def disable(self, cmd: MfaCommand) -> None:
+        totp_cases.disable_totp(
+            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
+        )
+
+    def regenerate(self, cmd: MfaCommand) -> tuple[str, ...]:
+        return totp_cases.new_recovery_code_set(
+            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
+        )
+
+    def code(self, offset_steps: int = 0) -> str:
+        return pyotp.TOTP(self.secret).at(self.clock.now(), counter_offset=offset_steps)
+
+    def cmd(self, *, password: str = "", code: str = "") -> MfaCommand:
+        user_id = next(iter(self.store.users))
+        return MfaCommand(
+            user_id=user_id,
+            session_id=self.session_id,
+            password=password,
+            code=code,
+            client_ip=IP,
+        )
+
+    def enrol(self) -> tuple[str, ...]:
+        """Alice, signed in, turns TOTP on; the recovery codes."""
+        pair = self.login()
+        self.session_id = self.authenticate(pair.access_token).session_id
+        self.secret = self.start(self.cmd(password=PASSWORD)).secret
+        codes = self.confirm(self.cmd(code=self.code()))
+        self.clock.advance(seconds=30)  # the confirming code is spent: the next step's
+        return codes
+
+    def first_step(self, password: str = PASSWORD, device: str = "") -> MfaRequired:
+        with pytest.raises(MfaRequired) as info:
+            self.login(password=password, device=device)
+        return info.value
+
+    def second_step(
+        self, token: str, *, code: str | None = None, recovery_code: str | None = None
+    ) -> TokenPair:
+        return login_cases.finish_mfa_login(
+            MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP),
+            users=self.users,
+            sessions=self.sessions,
+            factors=self.factors,
+            otp=self.otp,
+            box=self.box,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            devices=self.devices,
+            audit=self.audit,
+        )
+
+
+class CountingFactors(FakeMfaRepository):
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.reads = 0
+
+    def get(self, user_id: str) -> TotpFactor | None:
+        self.reads += 1
+        return super().get(user_id)
+
+
+@pytest.fixture
+def world() -> MfaWorld:
+    w = MfaWorld()
+    w.register("alice")
+    return w
+
+
+def test_two_step_login_gives_a_pair_with_pwd_and_otp(world: MfaWorld) -> None:
+    codes = world.enrol()
+    assert len(codes) == RECOVERY_CODES and len(set(codes)) == RECOVERY_CODES
+    challenge = world.first_step()
+    assert challenge.code == "mfa_required" and challenge.methods == ("totp", "recovery_code")
+    pair = world.second_step(challenge.mfa_token, code=world.code())
+    assert world.authenticate(pair.access_token).amr == ("pwd", "otp")
+    assert pair.device_token  # issued now, after the second step
+
+
+def test_no_device_token_and_no_session_before_the_second_step(world: MfaWorld) -> None:
+    world.enrol()
+    sessions_before = set(world.store.sessions)
+    world.first_step()
+    assert set(world.store.sessions) == sessions_before
+
+
+def test_the_mfa_token_is_stored_only_as_its_hash(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    assert token not in world.store.challenges
+    assert hashlib.sha256(token.encode()).hexdigest() in world.store.challenges
+
+
+def test_the_secret_is_stored_sealed(world: MfaWorld) -> None:
+    world.enrol()
+    stored = next(iter(world.store.factors.values()))
+    assert world.secret not in stored.secret
+    assert world.box.open(stored.secret) == world.secret
+
+
+def test_a_code_works_once(world: MfaWorld) -> None:
+    world.enrol()
+    code = world.code()
+    world.second_step(world.first_step().mfa_token, code=code)
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(world.first_step().mfa_token, code=code)
+    assert info.value.code == "invalid_mfa_code"
+
+
+def test_a_replayed_code_does_not_spend_the_mfa_token(world: MfaWorld) -> None:
+    world.enrol()
+    code = world.code()
+    world.second_step(world.first_step().mfa_token, code=code)
+    token = world.first_step().mfa_token
+    with pytest.raises(Unauthenticated):
+        world.second_step(token, code=code)
+    assert world.second_step(token, code=world.code(+1)).access_token
+
+
+def test_an_older_step_is_refused_after_a_newer_one(world: MfaWorld) -> None:
+    world.enrol()
+    world.second_step(world.first_step().mfa_token, code=world.code(+1))
+    with pytest.raises(Unauthenticated):  # the current step is before the one accepted
+        world.second_step(world.first_step().mfa_token, code=world.code())
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-1, True), (1, True), (-2, False), (2, False)])
+def test_one_step_of_skew(world: MfaWorld, offset: int, accepted: bool) -> None:
+    world.enrol()
+    world.clock.advance(seconds=90)  # well past the steps the enrolment used
+    token = world.first_step().mfa_token
+    if accepted:
+        assert world.second_step(token, code=world.code(offset)).access_token
+    else:
+        with pytest.raises(Unauthenticated):
+            world.second_step(token, code=world.code(offset))
+
+
+def test_a_wrong_code_does_not_spend_the_token(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code=world.code(5))
+    assert info.value.code == "invalid_mfa_code"
+    assert world.second_step(token, code=world.code()).access_token
+
+
+def test_the_token_is_single_use(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    world.second_step(token, code=world.code())
+    world.clock.advance(seconds=30)
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code=world.code())
+    assert info.value.code == "invalid_mfa_token"
+
+
+def test_five_wrong_codes_void_the_token(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    for _ in range(MAX_WRONG_CODES):
+        with pytest.raises(Unauthenticated) as info:
+            world.second_step(token, code="000000" if world.code() != "000000" else "111111")
+        assert info.value.code == "invalid_mfa_code"
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code=world.code())
+    assert info.value.code == "invalid_mfa_token"
+
+
+def test_the_token_expires_after_five_minutes(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    world.clock.advance(minutes=5)
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code=world.code())
+    assert info.value.code == "invalid_mfa_token"
+
+
+@pytest.mark.parametrize("token", ["", "x", "a" * 43, "a" * 200])
+def test_unknown_tokens(world: MfaWorld, token: str) -> None:
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code="123456")
+    assert info.value.code == "invalid_mfa_token"
+
+
+def test_wrong_codes_count_in_the_login_throttle(world: MfaWorld) -> None:
+    world.enrol()
+    wrong = "000000" if world.code() != "000000" else "111111"
+    for _ in range(2):  # two challenges: ten wrong codes, the per-account-and-address budget
+        token = world.first_step().mfa_token
+        for _ in range(MAX_WRONG_CODES):
+            with pytest.raises(Unauthenticated):
+                world.second_step(token, code=wrong)
+    with pytest.raises(RateLimited):
+        world.login()  # the right password cannot clear the failures the codes counted
+
+
+def test_a_wrong_password_is_the_plain_answer_and_reads_no_factor(world: MfaWorld) -> None:
+    world.enrol()
+    world.factors = counting = CountingFactors(world.store)
+    with pytest.raises(Unauthenticated) as info:
+        world.login(password="wrong password!")
+    assert info.value.code == "invalid_credentials" and not isinstance(info.value, MfaRequired)
+    assert counting.reads == 0 and world.store.challenges == {}
+
+
+def test_a_recovery_code_works_once(world: MfaWorld) -> None:
+    codes = world.enrol()
+    pair = world.second_step(world.first_step().mfa_token, recovery_code=codes[0].upper())
+    assert world.authenticate(pair.access_token).amr == ("pwd", "otp")
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(world.first_step().mfa_token, recovery_code=codes[0])
+    assert info.value.code == "invalid_mfa_code"
+    assert world.second_step(world.first_step().mfa_token, recovery_code=codes[1])
+
+
+def test_recovery_codes_are_stored_as_hashes_of_at_least_50_bits(world: MfaWorld) -> None:
+    codes = world.enrol()
+    stored = next(iter(world.store.factors.values()))
+    assert all(code not in stored.recovery_hashes for code in codes)
+    user_id = stored.user_id
+    assert stored.recovery_hashes == tuple(hash_recovery_code(user_id, c) for c in codes)
+    assert all(len(code.replace("-", "")) * 5 >= 50 for code in codes)  # base32: 5 bits each
+
+
+def test_turning_mfa_on_ends_every_other_session(world: MfaWorld) -> None:
+    other = world.login()
+    world.enrol()
+    current = next(s for s in world.store.sessions.values() if s.id == world.session_id)
+    with pytest.raises(Unauthenticated):
+        world.authenticate(other.access_token)
+    user = next(iter(world.store.users.values()))
+    assert current.token_version == user.token_version  # the current session lives on
+
+
+def test_turning_mfa_off_needs_password_and_code_and_ends_other_sessions(
+    world: MfaWorld,
+) -> None:
+    codes = world.enrol()
+    other = world.second_step(world.first_step().mfa_token, code=world.code())
+    with pytest.raises(PermissionDenied) as info:
+        world.disable(world.cmd(password="wrong password!", code=codes[0]))
+    assert info.value.code == "invalid_current_password"
+    with pytest.raises(PermissionDenied) as info:
+        world.disable(world.cmd(password=PASSWORD, code="zzzz-zzzz-zzzz"))
+    assert info.value.code == "invalid_mfa_code"
+    world.disable(world.cmd(password=PASSWORD, code=codes[0]))
+    assert world.store.factors == {}
+    with pytest.raises(Unauthenticated):
+        world.authenticate(other.access_token)
+    assert world.login().access_token  # one step again
+
+
+def test_new_recovery_codes_void_the_old_set(world: MfaWorld) -> None:
+    old = world.enrol()
+    new = world.regenerate(world.cmd(password=PASSWORD, code=world.code()))
+    assert set(new).isdisjoint(old)
+    with pytest.raises(Unauthenticated):
+        world.second_step(world.first_step().mfa_token, recovery_code=old[1])
+    assert world.second_step(world.first_step().mfa_token, recovery_code=new[0])
+
+
+def test_enrolment_rules(world: MfaWorld) -> None:
+    world.enrol()
+    with pytest.raises(Conflict) as info:
+        world.start(world.cmd(password=PASSWORD))
+    assert info.value.code == "mfa_already_enabled"
+    with pytest.raises(Conflict) as info:
+        world.confirm(world.cmd(code=world.code()))
+    assert info.value.code == "mfa_not_pending"
+
+
+def test_a_pending_enrolment_does_not_guard_login(world: MfaWorld) -> None:
+    world.session_id = world.authenticate(world.login().access_token).session_id
+    enrolment = world.start(world.cmd(password=PASSWORD))
+    assert enrolment.otpauth_uri.startswith("otpauth://totp/firegate:alice?")
+    assert world.login().access_token
+    with pytest.raises(PermissionDenied) as info:
+        world.confirm(world.cmd(code="12345a"))
+    assert info.value.code == "invalid_mfa_code"
+
+
+def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
+    for claims in (world.store.users, world.store.usernames, world.store.emails):
+        claims.clear()  # alice signs up through Firebase instead
+    token = world.verifier.issue("uid-1", email="alice@example.com", display_name="alice")
+
+    def sign_in() -> TokenPair:
+        return firebase_sign_in(
+            FirebaseSignIn(id_token=token),
+            verifier=world.verifier,
+            identities=world.identities,
+            sessions=world.sessions,
+            tokens=world.tokens,
+            clock=world.clock,
+            policy=world.policy,
+            audit=world.audit,
+            factors=world.factors,
+        )
+
+    world.session_id = world.authenticate(sign_in().access_token).session_id
+    with pytest.raises(PermissionDenied):  # a password-less account cannot pass the gate
+        world.start(world.cmd(password="x"))
+    # A factor enrolled otherwise (this account has no password): the exchange asks for it.
+    user = next(iter(world.store.users.values()))
+    world.secret = world.otp.new_secret()
+    world.store.factors[user.id] = replace(
+        TotpFactor.pending(
+            user_id=user.id, sealed_secret=world.box.seal(world.secret), now=world.clock.now()
+        ),
+        active=True,
+    )
+    with pytest.raises(MfaRequired) as info:
+        sign_in()
+    pair = world.second_step(info.value.mfa_token, code=world.code())
+    assert world.authenticate(pair.access_token).amr == ("fed", "otp")
+    assert pair.device_token is None
+
+
+def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) -> None:
+    world.enrol()
+    pair = world.second_step(world.first_step().mfa_token, code=world.code())
+    user = totp_cases.reset_mfa(
+        "ALICE", users=world.users, factors=world.factors, clock=world.clock, audit=world.audit
+    )
+    assert user.username.value == "alice" and world.store.factors == {}
+    with pytest.raises(Unauthenticated):
+        world.authenticate(pair.access_token)
+    assert world.login().access_token
+    assert world.audit.events[-2].event.value == "mfa_disabled"
+    with pytest.raises(NotFound):
+        totp_cases.reset_mfa(
+            "nobody", users=world.users, factors=world.factors, clock=world.clock, audit=world.audit
+        )
+
+
+def test_every_step_is_audited(world: MfaWorld) -> None:
+    world.enrol()
+    token = world.first_step().mfa_token
+    with pytest.raises(Unauthenticated):
+        world.second_step(token, code="000000" if world.code() != "000000" else "111111")
+    world.second_step(token, code=world.code())
+    events = [(e.event.value, e.outcome) for e in world.audit.events]
+    for expected in [
+        ("mfa_enrolment", "success"),
+        ("mfa_enabled", "success"),
+        ("mfa_challenge", "success"),
+        ("mfa_code", "failure"),
+        ("mfa_code", "success"),
+    ]:
+        assert expected in events
+    assert events[-1] == ("login", "success")
+
+
+def test_login_lookup_is_unchanged_for_accounts_without_mfa(world: MfaWorld) -> None:
+    lookup = FakeLoginLookup(world.store, world.throttle)
+    pair = login_cases.login(
+        Login(login="alice", password=PASSWORD, client_ip=IP),
+        users=world.users,
+        sessions=world.sessions,
+        hasher=world.hasher,
+        tokens=world.tokens,
+        clock=world.clock,
+        policy=world.policy,
+        lookup=lookup,
+        throttle=world.throttle,
+        throttle_policy=world.throttle_policy,
+        devices=world.devices,
+        audit=world.audit,
+        factors=world.factors,
+    )
+    assert world.authenticate(pair.access_token).amr == ("pwd",)

@@ -1,0 +1,45 @@
+"""MFA_ENCRYPTION_KEY: required in production, a valid Fernet key, generated locally."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from domain.errors import Unavailable
+from infrastructure.secret_box import FernetSecretBox
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.unit
+
+PRODUCTION = {
+    "app_profile": "production",
+    "dog_api_url": "https://dog.ceo/api/breeds/image/random",
+    **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
+    "storage_emulator_host": None,
+}
+
+
+def test_production_refuses_to_start_without_a_key() -> None:
+    with pytest.raises(ValidationError, match="MFA_ENCRYPTION_KEY is required in production"):
+        make_settings(**PRODUCTION, mfa_encryption_key=None)
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 44, "!" * 44])
+def test_a_key_that_is_not_a_fernet_key_is_refused(key: str) -> None:
+    with pytest.raises(ValidationError, match="Fernet key"):
+        make_settings(mfa_encryption_key=key)
+
+
+def test_the_local_profile_generates_a_key() -> None:
+    settings = make_settings(mfa_encryption_key=None)
+    assert settings.mfa_encryption_key is not None
+    box = FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
+    assert box.open(box.seal("JBSWY3DPEHPK3PXP")) == "JBSWY3DPEHPK3PXP"
+
+
+def test_another_key_cannot_open_a_sealed_secret() -> None:
+    first, second = (make_settings(mfa_encryption_key=None) for _ in range(2))
+    assert first.mfa_encryption_key is not None and second.mfa_encryption_key is not None
+    sealed = FernetSecretBox(first.mfa_encryption_key.get_secret_value()).seal("s")
+    with pytest.raises(Unavailable):
+        FernetSecretBox(second.mfa_encryption_key.get_secret_value()).open(sealed)
