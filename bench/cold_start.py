@@ -86,7 +86,7 @@ def main() -> int:
     emulators = start_emulators(("firestore",))
     try:
         env = service_env(emulators, LOG_LEVEL="WARNING")
-        with Server("cold-start-account", env).start() as server:
+        with Server("cold-start-account", env) as server:
             token = register_and_login(server.url, unique("cold"))["access_token"]
         starts: list[float] = []
         authenticated: list[float] = []
