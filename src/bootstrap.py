@@ -728,8 +728,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
 
 
 def _firestore_ready(client: Client) -> bool:
+    """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
+    REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
+    """
+    from infrastructure.firestore.client import batch_reader
+
     try:
         client.collection("_health").document("ping").get(timeout=2.0, retry=None)
+        batch_reader(client).read(["_health/ping"], retry=False)
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
         return False

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import secrets
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -257,7 +257,7 @@ class Settings(BaseSettings):
                     "MFA_ENCRYPTION_KEY is not set: using a random development key; TOTP "
                     "secrets stored now cannot be read after a restart."
                 )
-                self.mfa_encryption_key = SecretStr(Fernet.generate_key().decode())
+                self.mfa_encryption_key = SecretStr(new_fernet_key())
         if problems:
             raise ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
         return self
@@ -302,9 +302,15 @@ def load_settings() -> Settings:
     return Settings()
 
 
+def new_fernet_key() -> str:
+    """A random Fernet key, as ``Fernet.generate_key()`` makes one."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 def _fernet_key(key: str) -> bool:
+    """What ``Fernet(key)`` accepts: 32 bytes in url-safe base64. Checked without importing
+    cryptography, which ``import wsgi`` no longer needs (docs/decisions/0150-cold-start.md)."""
     try:
-        Fernet(key.encode())
-    except (ValueError, TypeError):
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
         return False
-    return True

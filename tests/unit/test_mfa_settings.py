@@ -43,3 +43,32 @@ def test_another_key_cannot_open_a_sealed_secret() -> None:
     sealed = FernetSecretBox(first.mfa_encryption_key.get_secret_value()).seal("s")
     with pytest.raises(Unavailable):
         FernetSecretBox(second.mfa_encryption_key.get_secret_value()).open(sealed)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short",
+        "x" * 44,
+        "!" * 44,
+        "",
+        "A" * 43 + "=",  # 32 bytes
+        "A" * 43,  # unpadded
+        "A" * 42 + "==",
+        "A" * 40 + "+/+/",  # the standard alphabet
+        "A" * 43 + "=\n",
+        "é" * 44,
+    ],
+)
+def test_the_key_check_agrees_with_fernet(key: str) -> None:
+    from cryptography.fernet import Fernet
+
+    from infrastructure.settings import _fernet_key, new_fernet_key
+
+    try:
+        Fernet(key.encode())
+        accepted = True
+    except (ValueError, TypeError):
+        accepted = False
+    assert _fernet_key(key) is accepted
+    assert _fernet_key(new_fernet_key()) and Fernet(new_fernet_key().encode())

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,7 +22,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from domain.errors import Unavailable
-from infrastructure.firestore.internals import BoundedTransaction, read_documents_fast
+from infrastructure.firestore.internals import BoundedTransaction
+from infrastructure.firestore.rest_reads import BatchReader
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
@@ -56,12 +59,28 @@ def read_document(ref: firestore.DocumentReference) -> dict[str, Any] | None:
     return snap.to_dict() if snap.exists else None
 
 
+_readers: weakref.WeakKeyDictionary[firestore.Client, BatchReader] = weakref.WeakKeyDictionary()
+_readers_lock = threading.Lock()
+
+
+def batch_reader(client: firestore.Client) -> BatchReader:
+    """The one ``BatchReader`` (and connection pool) of ``client``."""
+    reader = _readers.get(client)
+    if reader is None:
+        with _readers_lock:
+            reader = _readers.get(client)
+            if reader is None:
+                reader = BatchReader.for_client(client, retry=RETRY, timeout=DEADLINE_SECONDS)
+                _readers[client] = reader
+    return reader
+
+
 def read_documents(
     client: firestore.Client, refs: list[firestore.DocumentReference]
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``,
-    in one BatchGetDocuments round trip (docs/decisions/0032-fast-batch-reads.md)."""
-    return read_documents_fast(client, refs, retry=RETRY, timeout=DEADLINE_SECONDS)
+    in one batchGet round trip over REST (docs/decisions/0151-batch-reads-over-rest.md)."""
+    return batch_reader(client).read([ref.path for ref in refs])
 
 
 def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:

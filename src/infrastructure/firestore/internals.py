@@ -1,19 +1,13 @@
-"""The only module in firegate that touches google-cloud-firestore's private names, for two
-measured needs; tests/unit/test_firestore_internals.py and tests/integration/test_fast_reads.py
-fail when the library changes what they use.
+"""The only module in firegate that touches google-cloud-firestore's private names, for one
+measured need; tests/unit/test_firestore_internals.py fails when the library changes what it
+uses.
 
-- ``BoundedTransaction``: google-cloud-firestore 2.34.1 calls BeginTransaction and Commit with
-  the library's defaults (retried up to 60 s) and offers no public way to pass others: neither
-  ``Client``, ``client.transaction()`` nor ``firestore.transactional`` takes a retry or
-  timeout, and the client builds its own gRPC channel. So it overrides the private
-  ``Transaction._begin`` and ``Transaction._commit``
-  (docs/decisions/0031-bounded-firestore-transactions.md).
-- ``read_documents_fast``: the batch read every authenticated request makes (the caller's user
-  and session), without the library's snapshots. ``client.get_all`` deep-copies each
-  document's fields twice, about 0.3 ms of CPU per GET /user, 10-15 % of the request; this
-  calls the same BatchGetDocuments RPC through the client's ``_firestore_api``,
-  ``_database_string``, ``_rpc_metadata``, a reference's ``_document_path`` and
-  ``_helpers.decode_dict`` (docs/decisions/0032-fast-batch-reads.md).
+``BoundedTransaction``: google-cloud-firestore 2.34.1 calls BeginTransaction and Commit with
+the library's defaults (retried up to 60 s) and offers no public way to pass others: neither
+``Client``, ``client.transaction()`` nor ``firestore.transactional`` takes a retry or
+timeout, and the client builds its own gRPC channel. So it overrides the private
+``Transaction._begin`` and ``Transaction._commit``
+(docs/decisions/0031-bounded-firestore-transactions.md).
 """
 
 from __future__ import annotations
@@ -22,7 +16,6 @@ from typing import Any
 
 from google.api_core.retry import Retry
 from google.cloud import firestore
-from google.cloud.firestore_v1 import _helpers
 
 
 class BoundedTransaction(firestore.Transaction):
@@ -64,27 +57,3 @@ class BoundedTransaction(firestore.Transaction):
         self.write_results = list(response.write_results)
         self.commit_time = response.commit_time
         return self.write_results
-
-
-def read_documents_fast(
-    client: firestore.Client,
-    refs: list[firestore.DocumentReference],
-    *,
-    retry: Any,
-    timeout: float,
-) -> list[dict[str, Any] | None]:
-    """The fields of each document (None where it does not exist), in the order of ``refs``:
-    one BatchGetDocuments round trip, like ``client.get_all``."""
-    paths = [ref._document_path for ref in refs]
-    found: dict[str, dict[str, Any]] = {}
-    responses = client._firestore_api.batch_get_documents(
-        request={"database": client._database_string, "documents": paths},
-        metadata=client._rpc_metadata,
-        retry=retry,
-        timeout=timeout,
-    )
-    for response in responses:
-        if "found" in response:
-            fields = _helpers.decode_dict(response.found.fields, client)
-            found[response.found.name] = fields if isinstance(fields, dict) else {}
-    return [found.get(path) for path in paths]

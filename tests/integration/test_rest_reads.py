@@ -1,0 +1,206 @@
+"""The REST batch read (infrastructure/firestore/rest_reads.py) answers exactly what the client
+library's ``get_all`` answers, on the emulator, and fails like the library does
+(docs/decisions/0151-batch-reads-over-rest.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from google.api_core import exceptions
+from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+from google.api_core.retry import Retry, if_exception_type
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore as gcf
+
+from domain.errors import Unavailable
+from infrastructure.firestore import client as client_module
+from infrastructure.firestore.client import batch_reader, read_documents
+from infrastructure.firestore.rest_reads import BatchReader
+from infrastructure.firestore.users import FirestorePrincipals
+
+pytestmark = pytest.mark.integration
+
+SHORT_RETRY = Retry(
+    initial=0.01,
+    maximum=0.05,
+    timeout=0.3,
+    predicate=if_exception_type(exceptions.ServiceUnavailable),
+)
+
+
+def public_read(client: Any, refs: list[Any]) -> list[dict[str, Any] | None]:
+    found = {snap.reference.path: snap for snap in client.get_all(refs)}
+    return [found[ref.path].to_dict() if found[ref.path].exists else None for ref in refs]
+
+
+def test_reads_what_the_client_library_reads(firestore: Any) -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    nanos = DatetimeWithNanoseconds.from_rfc3339("2026-01-02T03:04:05.123456789Z")  # type: ignore[no-untyped-call]
+    user = firestore.collection("users").document("ü 1")
+    user.set(
+        {
+            "name": "Ünïcode ✓",
+            "n": 3,
+            "big": 2**62,
+            "negative": -7,
+            "none": None,
+            "flag": True,
+            "off": False,
+            "at": when,
+            "whole_second": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "nanos": nanos,
+            "ratio": 1.5,
+            "whole_float": 2.0,
+            "nan": math.nan,
+            "inf": math.inf,
+            "ninf": -math.inf,
+            "nested": {"list": [1, "two", {"x": 1.5, "y": []}, {}], "bytes": b"\x00\x01\xff"},
+            "empty_map": {},
+            "empty_list": [],
+            "ref": firestore.collection("x").document("y"),
+            "place": gcf.GeoPoint(1.0, -2.5),
+            "dotted.key": "v",
+        }
+    )
+    empty = firestore.collection("sessions").document("empty")
+    empty.set({})
+    missing = firestore.collection("sessions").document("missing")
+    refs = [missing, user, empty, user]
+
+    rest = read_documents(firestore, refs)
+    library = public_read(firestore, refs)
+
+    assert rest[0] is None and rest[2] == {} and rest[1] is not None
+    assert rest[3] is not None and sorted(rest[3]) == sorted(rest[1])  # asked twice, read once
+    fields, expected = rest[1], library[1]
+    assert expected is not None
+    assert math.isnan(fields.pop("nan")) and math.isnan(expected.pop("nan"))
+    assert fields == expected
+    assert fields["at"] == when and fields["nested"]["bytes"] == b"\x00\x01\xff"
+    assert fields["nanos"] == nanos.replace(microsecond=123456)  # Firestore keeps microseconds
+    assert isinstance(fields["ref"], gcf.DocumentReference) and fields["ref"].path == "x/y"
+    assert isinstance(fields["n"], int) and isinstance(fields["whole_float"], float)
+
+
+def test_a_timestamp_with_nanoseconds_keeps_them() -> None:
+    from infrastructure.firestore.rest_reads import _decode_timestamp
+
+    exact = _decode_timestamp("2026-01-02T03:04:05.123456789Z")
+    assert isinstance(exact, DatetimeWithNanoseconds) and exact.nanosecond == 123456789
+    assert _decode_timestamp("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_one_reader_and_pool_per_client(firestore: Any) -> None:
+    assert batch_reader(firestore) is batch_reader(firestore)
+
+
+class _Answers(BaseHTTPRequestHandler):
+    """A stand-in Firestore for failures the emulator cannot be made to show."""
+
+    protocol_version = "HTTP/1.1"
+    status = 200
+    close_after = False
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append(self.headers.get("Authorization", ""))
+        body = json.dumps(
+            [{"missing": "projects/p/databases/(default)/documents/a/b"}]
+            if self.status == 200
+            else {"error": {"code": self.status, "message": "try later", "status": "X"}}
+        ).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        # Keep-alive announced, then the connection is dropped: a pooled connection the
+        # other side has closed, as a load balancer's idle timeout does.
+        self.close_connection = type(self).close_after
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stand_in() -> Iterator[tuple[str, type[_Answers]]]:
+    handler = type("Handler", (_Answers,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _reader(host: str, **kwargs: Any) -> BatchReader:
+    client = gcf.Client(project="p", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    options: dict[str, Any] = {"tls": False, "emulator": True} | kwargs
+    return BatchReader(client, retry=SHORT_RETRY, timeout=2.0, host=host, **options)
+
+
+def test_a_closed_kept_alive_connection_is_replaced_once(
+    stand_in: tuple[str, type[_Answers]],
+) -> None:
+    host, handler = stand_in
+    handler.close_after = True
+    reader = _reader(host)
+    for _ in range(3):
+        assert reader.read(["a/b"]) == [None]
+    assert len(handler.seen) == 3
+
+
+def test_firestore_errors_are_the_library_s_errors(stand_in: tuple[str, type[_Answers]]) -> None:
+    host, handler = stand_in
+    handler.status = 503
+    reader = _reader(host)
+    with pytest.raises(exceptions.RetryError):  # retried within the budget, then given up
+        reader.read(["a/b"])
+    assert len(handler.seen) >= 2
+    handler.status = 403
+    with pytest.raises(exceptions.Forbidden, match="try later"):
+        reader.read(["a/b"])
+
+
+def test_an_unreachable_firestore_is_a_503_within_the_budget(
+    firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = _reader("127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(exceptions.RetryError):
+        reader.read(["a/b"])
+    monkeypatch.setitem(client_module._readers, firestore, reader)
+    with pytest.raises(Unavailable):
+        FirestorePrincipals(firestore).load("u1", "s1")
+
+
+def test_production_requests_carry_the_credentials_token(
+    stand_in: tuple[str, type[_Answers]],
+) -> None:
+    class Credentials:
+        valid = False
+        refreshed = 0
+
+        def refresh(self, request: object) -> None:
+            self.refreshed += 1
+            self.valid = True
+
+        def apply(self, headers: dict[str, str]) -> None:
+            headers["Authorization"] = "Bearer from-adc"
+
+    host, handler = stand_in
+    credentials = Credentials()
+    reader = _reader(host, emulator=False, credentials=credentials)  # TLS aside, production
+    for _ in range(2):
+        assert reader.read(["a/b"]) == [None]
+    assert handler.seen == ["Bearer from-adc", "Bearer from-adc"]
+    assert credentials.refreshed == 1
