@@ -23,14 +23,16 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from application.json_text import read_json
 from application.ports import Assertion, NewCredential
 from domain.errors import InvalidInput, Unauthenticated
 from domain.passkeys import CHALLENGE_TTL, INVALID_PASSKEY
 
 TIMEOUT_MS = int(CHALLENGE_TTL.total_seconds() * 1000)
 TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
-# The library raises these on input it cannot read as well as on checks that fail.
-_REFUSALS = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
+# The library raises these on input it cannot read as well as on checks that fail (its JSON
+# and CBOR decoders recurse: deep nesting is a RecursionError there).
+_REFUSALS = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
 
 
 def _bytes(value: object, field: str) -> bytes:
@@ -98,8 +100,9 @@ class WebAuthnCeremonies:
     def challenge_of(self, credential: Mapping[str, object]) -> bytes:
         raw = _bytes(_response(credential).get("clientDataJSON"), "response.clientDataJSON")
         try:
-            client_data = json.loads(raw)
-        except ValueError:
+            # Bounded nesting: json.loads on a few KB of [[[...]]] is a RecursionError.
+            client_data = read_json(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and UnreadableJson included
             client_data = None
         if not isinstance(client_data, dict):
             raise InvalidInput.field(
@@ -121,10 +124,9 @@ class WebAuthnCeremonies:
                 expected_origin=self.origins,
                 require_user_verification=True,
             )
-        except _REFUSALS as error:
-            raise InvalidInput(
-                f"The passkey was not accepted: {error}", code=INVALID_PASSKEY
-            ) from None
+        except _REFUSALS:
+            # The library's message names its internals: the client gets ours only.
+            raise InvalidInput("The passkey was not accepted.", code=INVALID_PASSKEY) from None
         transports = _response(credential).get("transports")
         return NewCredential(
             credential_id=verified.credential_id,

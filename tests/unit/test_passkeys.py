@@ -27,6 +27,7 @@ from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import FakeClock, InMemoryStore, RecordingAuditLog, fake_adapters
 from tests.passkey_authenticator import Passkey as SoftPasskey
+from tests.passkey_authenticator import b64url
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -214,6 +215,8 @@ def test_a_wrong_origin_is_refused(world: World) -> None:
     body = SoftPasskey().register(options, "https://evil.example")
     made = c.post("/auth/passkeys/registration", headers=bearer(token), json=body)
     assert made.status_code == 422 and made.get_json()["code"] == "invalid_passkey"
+    # The library's own message (it names the origins it expected) stays inside.
+    assert made.get_json()["detail"] == "The passkey was not accepted."
 
 
 def test_configured_origins_and_rp_id_are_the_ones_checked() -> None:
@@ -396,3 +399,21 @@ def test_a_forged_signature_is_refused(world: World) -> None:
     body["response"]["signature"] = assertion(c, other)["response"]["signature"]
     refused = c.post(SIGN_IN, json=body)
     assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+
+
+def deep_client_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer with a clientDataJSON nested 1,000 levels deep (2 KB, under every size cap)."""
+    forged = copy.deepcopy(body)
+    forged["response"]["clientDataJSON"] = b64url(b"[" * 1000 + b"]" * 1000)
+    return forged
+
+
+def test_deeply_nested_client_data_is_a_client_error(world: World) -> None:
+    c = world.client
+    token, key, _ = signed_up(world)
+    refused = c.post(SIGN_IN, json=deep_client_data(assertion(c, key)))
+    assert refused.status_code == 422 and refused.get_json()["code"] == "invalid_credential"
+    options = c.post("/auth/passkeys/registration/options", headers=bearer(token)).get_json()
+    body = deep_client_data(SoftPasskey().register(options))
+    made = c.post("/auth/passkeys/registration", headers=bearer(token), json=body)
+    assert made.status_code == 422 and made.get_json()["code"] == "invalid_credential"
