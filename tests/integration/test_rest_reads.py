@@ -107,6 +107,7 @@ class _Answers(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     status = 200
     close_after = False
+    garbage = False  # a 200 whose body is not JSON (a proxy's page, a cut-off answer)
     seen: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
@@ -117,6 +118,8 @@ class _Answers(BaseHTTPRequestHandler):
             if self.status == 200
             else {"error": {"code": self.status, "message": "try later", "status": "X"}}
         ).encode()
+        if self.garbage:
+            body = b"<html>upstream connect error</html>"
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -170,6 +173,22 @@ def test_firestore_errors_are_the_library_s_errors(stand_in: tuple[str, type[_An
     handler.status = 403
     with pytest.raises(exceptions.Forbidden, match="try later"):
         reader.read(["a/b"])
+
+
+@pytest.mark.parametrize("status", [500, 502, 504, 429, 200])
+def test_every_server_side_failure_is_an_outage_not_a_500(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    host, handler = stand_in
+    handler.status = status  # 504 alone is GatewayTimeout, which no adapter translated
+    handler.garbage = status == 200
+    reader = _reader(host)
+    monkeypatch.setitem(client_module._readers, firestore, reader)
+    with pytest.raises(Unavailable):
+        FirestorePrincipals(firestore).load("u1", "s1")
 
 
 def test_an_unreachable_firestore_is_a_503_within_the_budget(

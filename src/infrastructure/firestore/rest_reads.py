@@ -51,9 +51,16 @@ def _unreachable(exc: Exception) -> exceptions.GoogleAPICallError:
 
 def _error(status: int, data: bytes) -> exceptions.GoogleAPICallError:
     try:
-        message = str(json.loads(data)["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        message = data[:200].decode("utf-8", "replace")
+        error_body = json.loads(data)["error"]
+        message, code = str(error_body["message"]), str(error_body.get("status", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        message, code = data[:200].decode("utf-8", "replace"), ""
+    # By the API's own status first: a deadline can come back as 504, which HTTP status
+    # alone maps to GatewayTimeout, an error no adapter counts as an outage.
+    if code == "DEADLINE_EXCEEDED":
+        return exceptions.DeadlineExceeded(message)  # type: ignore[no-untyped-call]
+    if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
+        return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
     error: exceptions.GoogleAPICallError = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
     return error
 
@@ -139,7 +146,10 @@ class BatchReader:
             self._idle.put(connection)
         if response.status != http.client.OK:
             raise _error(response.status, data)
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except ValueError as exc:  # a proxy's page, a cut-off body: an outage, not a 500
+            raise _unreachable(exc) from exc
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
         try:
