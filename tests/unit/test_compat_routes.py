@@ -140,6 +140,41 @@ def test_a_compatibility_route_counts_against_the_native_routes_limit(client: Fl
     assert client.post("/login", json=body).status_code == 429
 
 
+@pytest.mark.parametrize("app_settings", [{"rate_limit_register": "2/minute"}], indirect=True)
+def test_the_compatibility_sign_ups_count_against_the_native_registers_limit(
+    client: FlaskClient,
+) -> None:
+    register(client, "alice")
+    assert client.post("/users", json={"username": "bob", "password": PASSWORD}).status_code == 201
+    signup = {"email": "carol@example.com", "username": "carol", "password": PASSWORD}
+    refused = client.post("/api/v1/auth/signup", json=signup)
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    again = client.post("/users", json={"username": "dave", "password": PASSWORD})
+    assert again.status_code == 429
+    native = {"username": "erin", "email": "erin@example.com", "password": PASSWORD}
+    assert client.post("/register", json=native).status_code == 429
+
+
+@pytest.mark.parametrize("app_settings", [{"rate_limit_refresh": "2/minute"}], indirect=True)
+def test_the_compatibility_refresh_counts_against_the_native_refreshs_limit(
+    client: FlaskClient,
+) -> None:
+    register(client, "alice")
+    pair = client.post("/login", json={"username": "alice", "password": PASSWORD}).get_json()
+    first = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert first.status_code == 200
+    second = client.post("/api/v1/token/refresh", headers=bearer(first.get_json()["refresh_token"]))
+    assert second.status_code == 200
+    refused = client.post(
+        "/api/v1/token/refresh", json={"refresh_token": second.get_json()["refresh_token"]}
+    )
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    native = client.post(
+        "/auth/refresh", json={"refresh_token": second.get_json()["refresh_token"]}
+    )
+    assert native.status_code == 429
+
+
 def test_dogs_api_user_creation_is_the_admin_invitation(
     fake_app: Flask, client: FlaskClient
 ) -> None:
