@@ -228,13 +228,20 @@ def check_current_password(
     clock: Clock,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
-) -> None:
+    clear_failures: bool = True,
+) -> dict[str, FailureRecord]:
     """A signed-in user's password, asked again before a sensitive change.
 
     A wrong one is a failed login of the account by its username: it is counted, and a
     blocked account or address is refused before any hash is spent. The caller's session
     proves the device, so the account-wide block, which anybody can trip, does not stop it;
-    the session has a budget of its own."""
+    the session has a budget of its own.
+
+    A right one clears the failures of this account from this address and session, unless
+    ``clear_failures`` is False: a second factor is still to come, and a password known to
+    an attacker must not clear what the wrong codes count (docs/security.md, "MFA"); the
+    caller then clears them with ``clear_session_failures`` once every factor is right.
+    The records read, for that call."""
     rules = session_rules(user, session_id, client_ip, throttle_policy)
     records = throttle.load([key for key, _ in rules])
     blocked = _blocked(records, clock.now())
@@ -245,6 +252,29 @@ def check_current_password(
         raise PermissionDenied(
             "The current password is not correct.", code="invalid_current_password"
         )
+    if clear_failures:
+        clear_session_failures(
+            user,
+            session_id,
+            client_ip,
+            records,
+            throttle=throttle,
+            throttle_policy=throttle_policy,
+        )
+    return records
+
+
+def clear_session_failures(
+    user: User,
+    session_id: str,
+    client_ip: str,
+    records: dict[str, FailureRecord],
+    *,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+) -> None:
+    """After a signed-in user proved every factor asked: forget the failures counted against
+    this account from this address and against this session (those in ``records``)."""
     device = f"session:{session_id}"
     for key in throttle_policy.success_keys(user.username.normalized, client_ip, device):
         if key in records:

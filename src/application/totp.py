@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts import UserRepository as Users
-from application.login import LoginThrottle, check_current_password, session_rules
+from application.login import (
+    LoginThrottle,
+    check_current_password,
+    clear_session_failures,
+    session_rules,
+)
 from application.mfa import (
     MfaRepository,
     accepts_totp_code,
@@ -26,7 +31,7 @@ from application.ports import (
 )
 from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
-from domain.throttling import LoginThrottlePolicy
+from domain.throttling import FailureRecord, LoginThrottlePolicy
 from domain.users import User, login_key
 
 
@@ -67,14 +72,30 @@ class Guard:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
         return user
 
-    def password(self, user: User, cmd: MfaCommand) -> None:
-        check_current_password(
+    def password(
+        self, user: User, cmd: MfaCommand, *, clear_failures: bool = True
+    ) -> dict[str, FailureRecord]:
+        """The password checked and counted like a login's; the throttle records read.
+        ``clear_failures=False`` when a code is still to come (see ``cleared``)."""
+        return check_current_password(
             user,
             cmd.password,
             session_id=cmd.session_id,
             client_ip=cmd.client_ip,
             hasher=self.hasher,
             clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            clear_failures=clear_failures,
+        )
+
+    def cleared(self, user: User, cmd: MfaCommand, records: dict[str, FailureRecord]) -> None:
+        """Password and code both right: the failures of this session are forgotten."""
+        clear_session_failures(
+            user,
+            cmd.session_id,
+            cmd.client_ip,
+            records,
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
         )
@@ -122,13 +143,16 @@ def _proven(
     otp: OneTimePasswords,
     box: SecretBox,
 ) -> tuple[User, datetime]:
-    """The password, then a code (spent) of the active authenticator: the user, and when."""
+    """The password, then a code (spent) of the active authenticator: the user, and when.
+    The right password alone clears no failure: only both do, so the wrong codes of one
+    who knows the password add up in the throttle (docs/security.md, "MFA")."""
     user = guard.user(cmd)
-    guard.password(user, cmd)
+    records = guard.password(user, cmd, clear_failures=False)
     factor = _active(factors.get(user.id))
     now = guard.clock.now()
     if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
         raise guard.wrong_code(user, cmd, event)
+    guard.cleared(user, cmd, records)
     return user, now
 
 

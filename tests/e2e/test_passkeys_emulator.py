@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 
@@ -155,3 +156,25 @@ def test_thirty_parallel_answers_to_one_challenge_register_once(
         "invalid_passkey_challenge"
     }
     assert len(list(firestore.collection("passkeys").stream())) == 1
+
+
+def test_a_passkey_sign_in_satisfies_mfa(service: tuple[str, str]) -> None:
+    url, origin = service
+    token = sign_up(url, "carol")
+    key = Passkey()
+    body = key.register(creation_options(url, token), origin)
+    assert post(url, "/auth/passkeys/registration", headers=bearer(token), json=body).ok
+    started = post(url, "/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
+    code = pyotp.TOTP(started.json()["secret"]).now()
+    on = post(url, "/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
+    assert on.status_code == 200, on.text
+    by_password = post(url, "/login", json={"username": "carol", "password": PASSWORD})
+    assert by_password.status_code == 401 and by_password.json()["code"] == "mfa_required"
+
+    signed_in = post(
+        url, "/auth/passkeys/authentication", json=key.sign_in(request_options(url), origin)
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    access = signed_in.json()["access_token"]
+    whoami = requests.get(url + "/auth/whoami", headers=bearer(access), timeout=30)
+    assert whoami.status_code == 200 and whoami.json()["amr"] == ["hwk"]

@@ -13,6 +13,7 @@ from infrastructure.settings import Settings
 from interfaces.http.services import Services
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import FakeJobQueue
+from tests.unit.test_mfa_http import enrol, next_code
 
 pytestmark = pytest.mark.unit
 
@@ -120,6 +121,31 @@ def test_login_api_refresh_takes_the_refresh_token_as_bearer_or_in_the_body(
     assert nothing.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_login_api_refresh_without_a_token_asks_for_a_refresh_token(
+    client: FlaskClient,
+) -> None:
+    for answer in (
+        client.post("/api/v1/token/refresh"),
+        client.post("/api/v1/token/refresh", json={}),
+        client.post("/api/v1/token/refresh", headers={"Authorization": "Basic eDp5"}),
+    ):
+        assert (answer.status_code, answer.get_json()["code"]) == (401, "missing_token")
+        assert "refresh token is required" in answer.get_json()["detail"]
+        assert "access token" not in answer.get_json()["detail"]
+
+
+def test_login_api_refresh_documents_the_refresh_token_as_bearer(client: FlaskClient) -> None:
+    document: dict[str, Any] = client.get("/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/token/refresh"]["post"]
+    # Swagger UI's "Authorize" sends it as the bearer; the body is the other way (no scheme).
+    assert operation["security"] == [{"bearerAuth": []}, {}]
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "/api/v1/token/refresh, a refresh token" in scheme["description"]
+    assert operation["requestBody"]["required"] is False
+    assert "401" in operation["responses"]
+
+
 def test_login_api_whoami_answers_both_verbs(client: FlaskClient) -> None:
     register(client, "alice")
     token = bearer(login(client))
@@ -127,6 +153,31 @@ def test_login_api_whoami_answers_both_verbs(client: FlaskClient) -> None:
     for method in (client.get, client.post):
         answer = method("/api/v1/auth/whoami", headers=token)
         assert answer.status_code == 200 and answer.get_json() == native
+
+
+def test_the_compatibility_logins_ask_for_the_second_factor(client: FlaskClient) -> None:
+    register(client, "alice")
+    secret, recovery = enrol(client, login(client))
+    document: dict[str, Any] = client.get("/openapi.json").get_json()
+    proofs = [{"code": next_code(secret)}, {"recovery_code": recovery[0]}]
+    for (path, body), proof in zip(
+        [
+            ("/api/v1/auth/login", {"email": "alice@example.com", "password": PASSWORD}),
+            ("/auth/login", {"username": "alice", "password": PASSWORD}),
+        ],
+        proofs,
+        strict=True,
+    ):
+        first = client.post(path, json=body)
+        problem = first.get_json()
+        assert (first.status_code, problem["code"]) == (401, "mfa_required"), path
+        assert problem["methods"] == ["totp", "recovery_code"]
+        finished = client.post("/login/mfa", json={"mfa_token": problem["mfa_token"], **proof})
+        assert finished.status_code == 200, finished.get_json()
+        who = client.get("/auth/whoami", headers=bearer(finished.get_json()["access_token"]))
+        assert who.get_json()["amr"] == ["pwd", "otp"]
+        content = document["paths"][path]["post"]["responses"]["401"]["content"]
+        assert content["application/problem+json"]["schema"]["$ref"].endswith("/LoginProblem")
 
 
 @pytest.mark.parametrize("app_settings", [{"rate_limit_login": "2/minute"}], indirect=True)
@@ -138,6 +189,41 @@ def test_a_compatibility_route_counts_against_the_native_routes_limit(client: Fl
     refused = client.post("/api/v1/auth/login", json={"email": "alice", "password": PASSWORD})
     assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
     assert client.post("/login", json=body).status_code == 429
+
+
+@pytest.mark.parametrize("app_settings", [{"rate_limit_register": "2/minute"}], indirect=True)
+def test_the_compatibility_sign_ups_count_against_the_native_registers_limit(
+    client: FlaskClient,
+) -> None:
+    register(client, "alice")
+    assert client.post("/users", json={"username": "bob", "password": PASSWORD}).status_code == 201
+    signup = {"email": "carol@example.com", "username": "carol", "password": PASSWORD}
+    refused = client.post("/api/v1/auth/signup", json=signup)
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    again = client.post("/users", json={"username": "dave", "password": PASSWORD})
+    assert again.status_code == 429
+    native = {"username": "erin", "email": "erin@example.com", "password": PASSWORD}
+    assert client.post("/register", json=native).status_code == 429
+
+
+@pytest.mark.parametrize("app_settings", [{"rate_limit_refresh": "2/minute"}], indirect=True)
+def test_the_compatibility_refresh_counts_against_the_native_refreshs_limit(
+    client: FlaskClient,
+) -> None:
+    register(client, "alice")
+    pair = client.post("/login", json={"username": "alice", "password": PASSWORD}).get_json()
+    first = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert first.status_code == 200
+    second = client.post("/api/v1/token/refresh", headers=bearer(first.get_json()["refresh_token"]))
+    assert second.status_code == 200
+    refused = client.post(
+        "/api/v1/token/refresh", json={"refresh_token": second.get_json()["refresh_token"]}
+    )
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    native = client.post(
+        "/auth/refresh", json={"refresh_token": second.get_json()["refresh_token"]}
+    )
+    assert native.status_code == 429
 
 
 def test_dogs_api_user_creation_is_the_admin_invitation(

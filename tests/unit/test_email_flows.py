@@ -24,6 +24,7 @@ from interfaces.http.services import Services
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import (
     FakeClock,
+    FakeIdentityVerifier,
     FakeJobQueue,
     FakeMailer,
     InMemoryStore,
@@ -43,8 +44,10 @@ class World:
         self.mailer = FakeMailer()
         self.clock = FakeClock()
         self.audit = RecordingAuditLog()
+        self.verifier = FakeIdentityVerifier()
         adapters = replace(
             fake_adapters(self.settings, self.store),
+            identity_verifier=self.verifier,
             job_queue=self.queue.attach,
             mailer=self.mailer,
             audit=self.audit,
@@ -285,6 +288,23 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     login(world.client, "joan", NEW)
     world.clock.advance(days=1)
     assert world.reset(token) == 400
+
+
+def test_a_firebase_account_sets_a_password_by_mail_and_can_then_enrol_totp() -> None:
+    """docs/reference/mfa.md: a Firebase-made account has no password until a reset."""
+    world = World()
+    id_token = world.verifier.issue("uid-1", email="fb@example.com", display_name="fb")
+    pair = world.client.post("/auth/firebase", json={"id_token": id_token}).get_json()
+    headers = bearer(pair["access_token"])
+    refused = world.client.post("/auth/mfa/totp", json={"password": NEW}, headers=headers)
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "invalid_current_password")
+    forgot = world.client.post("/auth/password/forgot", json={"email": "fb@example.com"})
+    assert forgot.status_code == 202
+    world.deliver()
+    assert world.reset(world.token("fb@example.com", "/reset-password")) == 204
+    fresh = login(world.client, "fb@example.com", NEW)  # the reset ended every session
+    started = world.client.post("/auth/mfa/totp", json={"password": NEW}, headers=bearer(fresh))
+    assert started.status_code == 200, started.get_json()
 
 
 def test_an_account_without_an_address_has_no_mail_flows(world: World) -> None:

@@ -4,6 +4,7 @@ skew, recovery codes, the wrong-code budget, the throttle, sessions, the operato
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pyotp
@@ -12,7 +13,7 @@ import pytest
 from application import login as login_cases
 from application import totp as totp_cases
 from application.firebase import FirebaseSignIn, firebase_sign_in
-from application.login import Login, MfaLogin
+from application.login import Login, LoginRecords, MfaLogin
 from application.mfa import hash_recovery_code
 from application.tokens import TokenPair
 from application.totp import Guard, MfaCommand, TotpEnrolment
@@ -25,6 +26,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
+from domain.users import User
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.secret_box import FernetSecretBox
 from tests.conftest import TEST_MFA_KEY
@@ -32,6 +34,7 @@ from tests.fakes import (
     FakeIdentityRepository,
     FakeIdentityVerifier,
     FakeLoginLookup,
+    FakeLoginThrottle,
     FakeMfaRepository,
     InMemoryStore,
 )
@@ -362,6 +365,72 @@ def test_a_pending_enrolment_does_not_guard_login(world: MfaWorld) -> None:
     assert info.value.code == "invalid_mfa_code"
 
 
+def wrong_code(world: MfaWorld) -> str:
+    """Six digits that no step within the skew accepts: well formed, and wrong."""
+    near = {world.code(offset) for offset in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
+
+
+def test_confirming_with_a_wrong_code_of_the_right_shape_is_refused(world: MfaWorld) -> None:
+    world.session_id = world.authenticate(world.login().access_token).session_id
+    world.secret = world.start(world.cmd(password=PASSWORD)).secret
+    with pytest.raises(PermissionDenied) as info:
+        world.confirm(world.cmd(code=wrong_code(world)))
+    assert info.value.code == "invalid_mfa_code"
+    factor = next(iter(world.store.factors.values()))
+    assert not factor.active and factor.recovery_hashes == ()
+    assert world.login().access_token  # still one step
+    assert len(world.confirm(world.cmd(code=world.code()))) == RECOVERY_CODES
+
+
+def test_turning_mfa_off_with_a_code_from_the_app(world: MfaWorld) -> None:
+    world.enrol()
+    world.disable(world.cmd(password=PASSWORD, code=world.code()))
+    assert world.store.factors == {}
+    assert world.login().access_token  # one step again
+
+
+def test_new_recovery_codes_need_the_password_and_a_right_code(world: MfaWorld) -> None:
+    old = world.enrol()
+    with pytest.raises(PermissionDenied) as info:
+        world.regenerate(world.cmd(password="wrong password!", code=world.code()))
+    assert info.value.code == "invalid_current_password"
+    with pytest.raises(PermissionDenied) as info:
+        world.regenerate(world.cmd(password=PASSWORD, code=wrong_code(world)))
+    assert info.value.code == "invalid_mfa_code"
+    stored = next(iter(world.store.factors.values()))
+    assert stored.recovery_hashes == tuple(hash_recovery_code(stored.user_id, c) for c in old)
+
+
+@pytest.mark.parametrize("use_case", ["disable", "regenerate"])
+def test_wrong_codes_behind_the_right_password_count_in_the_login_throttle(
+    world: MfaWorld, use_case: str
+) -> None:
+    """The right password must not clear what the wrong codes counted, as at login."""
+    world.enrol()
+    act = getattr(world, use_case)
+    for _ in range(world.throttle_policy.per_account_ip.max_failures):
+        with pytest.raises(PermissionDenied) as info:
+            act(world.cmd(password=PASSWORD, code=wrong_code(world)))
+        assert info.value.code == "invalid_mfa_code"
+    with pytest.raises(RateLimited) as blocked:
+        act(world.cmd(password=PASSWORD, code=world.code()))
+    assert blocked.value.code == "too_many_login_failures"
+    assert world.store.factors  # still on
+
+
+def test_a_right_code_clears_the_failures_of_the_callers_session(world: MfaWorld) -> None:
+    world.enrol()
+    for _ in range(world.throttle_policy.per_account_ip.max_failures - 1):
+        with pytest.raises(PermissionDenied):
+            world.regenerate(world.cmd(password=PASSWORD, code=wrong_code(world)))
+    world.regenerate(world.cmd(password=PASSWORD, code=world.code()))
+    world.clock.advance(seconds=30)
+    with pytest.raises(PermissionDenied):  # counted from zero again: not blocked
+        world.regenerate(world.cmd(password=PASSWORD, code=wrong_code(world)))
+    world.disable(world.cmd(password=PASSWORD, code=world.code()))
+
+
 def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
     for claims in (world.store.users, world.store.usernames, world.store.emails):
         claims.clear()  # alice signs up through Firebase instead
@@ -434,8 +503,27 @@ def test_every_step_is_audited(world: MfaWorld) -> None:
     assert events[-1] == ("login", "success")
 
 
-def test_login_lookup_is_unchanged_for_accounts_without_mfa(world: MfaWorld) -> None:
-    lookup = FakeLoginLookup(world.store, world.throttle)
+class CountingLookup(FakeLoginLookup):
+    def __init__(self, store: InMemoryStore, throttle: FakeLoginThrottle) -> None:
+        super().__init__(store, throttle)
+        self.calls: list[str] = []
+
+    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
+        self.calls.append("load")
+        return super().load(login_key, throttle_keys)
+
+    def user(self, user_id: str | None) -> User | None:
+        self.calls.append("user")
+        return super().user(user_id)
+
+
+def test_an_account_without_mfa_logs_in_in_one_step_with_the_same_reads(
+    world: MfaWorld,
+) -> None:
+    """Without a factor, login is what it is without MFA: the two round trips of the lookup
+    before the hash, one read of the (absent) factor after it, then the pair."""
+    lookup = CountingLookup(world.store, world.throttle)
+    world.factors = counting = CountingFactors(world.store)
     pair = login_cases.login(
         Login(login="alice", password=PASSWORD, client_ip=IP),
         users=world.users,
@@ -451,4 +539,9 @@ def test_login_lookup_is_unchanged_for_accounts_without_mfa(world: MfaWorld) -> 
         audit=world.audit,
         factors=world.factors,
     )
+    assert lookup.calls == ["load", "user"] and counting.reads == 1
+    assert world.store.challenges == {}
     assert world.authenticate(pair.access_token).amr == ("pwd",)
+    assert pair.device_token
+    assert [e.event.value for e in world.audit.events][-1] == "login"
+    assert not any(e.event.value.startswith("mfa") for e in world.audit.events)

@@ -168,3 +168,30 @@ def test_the_routes_are_documented(client: FlaskClient) -> None:
         ("/auth/mfa/recovery-codes", "post"),
     ]:
         assert {"401", "403", "409", "422"} <= set(paths[path][method]["responses"])
+
+
+def wrong_code(secret: str) -> str:
+    """Six digits that no step within the skew accepts."""
+    near = {pyotp.TOTP(secret).at(time.time(), counter_offset=n) for n in (-1, 0, 1, 2)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("delete", "/auth/mfa/totp"), ("post", "/auth/mfa/recovery-codes")]
+)
+def test_wrong_codes_after_the_right_password_count_in_the_login_throttle(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    register(client)
+    token = login(client)
+    secret, _ = enrol(client, token)
+    send = getattr(client, method)
+    for _ in range(10):  # the per-account-and-address budget
+        body = {"password": PASSWORD, "code": wrong_code(secret)}
+        refused = send(path, json=body, headers=bearer(token))
+        assert refused.status_code == 403 and refused.get_json()["code"] == "invalid_mfa_code"
+    blocked = send(
+        path, json={"password": PASSWORD, "code": next_code(secret)}, headers=bearer(token)
+    )
+    assert blocked.status_code == 429
+    assert blocked.get_json()["code"] == "too_many_login_failures"

@@ -1,4 +1,5 @@
-"""MFA_ENCRYPTION_KEY: required in production, a valid Fernet key, generated locally."""
+"""MFA_ENCRYPTION_KEY: required in production, a valid Fernet key, generated locally; the
+start-up checks of WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS."""
 
 from __future__ import annotations
 
@@ -72,3 +73,54 @@ def test_the_key_check_agrees_with_fernet(key: str) -> None:
         accepted = False
     assert _fernet_key(key) is accepted
     assert _fernet_key(new_fernet_key()) and Fernet(new_fernet_key().encode())
+
+
+# -- WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS (docs/reference/passkeys.md) ---------------------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "app.example.com",  # no scheme
+        "ftp://app.example.com",
+        "https://",  # no host
+        "https://app.example.com/login",  # a path is not part of an origin
+        "https://app.example.com?next=x",
+    ],
+)
+def test_a_malformed_origin_is_refused(origin: str) -> None:
+    with pytest.raises(ValidationError, match="is not an origin") as info:
+        make_settings(webauthn_rp_id="example.com", webauthn_origins=[origin])
+    assert "WEBAUTHN_ORIGINS" in str(info.value) and repr(origin) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://example.org",
+        "https://notexample.com",  # a suffix of the name, not of the domain
+        "https://example.com.evil.test",
+    ],
+)
+def test_an_origin_outside_the_rp_id_is_refused(origin: str) -> None:
+    with pytest.raises(ValidationError, match="must be the host of") as info:
+        make_settings(webauthn_rp_id="example.com", webauthn_origins=[origin])
+    assert "WEBAUTHN_RP_ID 'example.com'" in str(info.value) and origin in str(info.value)
+
+
+def test_origins_on_the_rp_id_or_under_it_are_taken() -> None:
+    origins = ["https://example.com", "https://app.example.com:8443/", "https://a.b.EXAMPLE.com"]
+    settings = make_settings(webauthn_rp_id="Example.com", webauthn_origins=origins)
+    assert settings.webauthn_origins == [origin.rstrip("/") for origin in origins]
+
+
+def test_an_http_origin_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="must be https in production") as info:
+        make_settings(
+            **PRODUCTION,
+            webauthn_rp_id="example.com",
+            webauthn_origins=["http://app.example.com"],
+        )
+    assert "WEBAUTHN_ORIGINS: 'http://app.example.com'" in str(info.value)
+    local = make_settings(webauthn_rp_id="example.com", webauthn_origins=["http://app.example.com"])
+    assert local.webauthn_origins == ["http://app.example.com"]  # the local profile allows it

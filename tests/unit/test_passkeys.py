@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 
@@ -417,3 +418,34 @@ def test_deeply_nested_client_data_is_a_client_error(world: World) -> None:
     body = deep_client_data(SoftPasskey().register(options))
     made = c.post("/auth/passkeys/registration", headers=bearer(token), json=body)
     assert made.status_code == 422 and made.get_json()["code"] == "invalid_credential"
+
+
+def test_a_passkey_sign_in_satisfies_mfa(world: World) -> None:
+    c = world.client
+    token, key, _ = signed_up(world)
+    started = c.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
+    code = pyotp.TOTP(started.get_json()["secret"]).at(world.clock.now())
+    confirmed = c.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
+    assert confirmed.status_code == 200, confirmed.get_json()
+    by_password = c.post("/login", json={"username": "alice", "password": PASSWORD})
+    assert (by_password.status_code, by_password.get_json()["code"]) == (401, "mfa_required")
+
+    pair = c.post(SIGN_IN, json=assertion(c, key))
+    assert pair.status_code == 200, pair.get_json()
+    assert {"access_token", "refresh_token"} <= set(pair.get_json())
+    whoami = c.get("/auth/whoami", headers=bearer(pair.get_json()["access_token"]))
+    assert whoami.status_code == 200 and whoami.get_json()["amr"] == ["hwk"]
+    assert events(world, Audit.PASSKEY_SIGN_IN)[-1] == ("success", None)
+
+
+def test_an_assertion_for_another_rp_id_is_refused(world: World) -> None:
+    c = world.client
+    _, key, _ = signed_up(world)
+    options = c.post(OPTIONS).get_json()
+    key.rp_id = "evil.example"  # the same credential, its authenticator data for another RP
+    body = key.sign_in({**options, "rpId": "evil.example"})
+    refused = c.post(SIGN_IN, json=body)
+    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    assert events(world, Audit.PASSKEY_SIGN_IN)[-1] == ("failure", "verification_failed")
+    key.rp_id = "localhost"  # the signature was right: only the RP ID hash was not
+    assert c.post(SIGN_IN, json=assertion(c, key)).status_code == 200

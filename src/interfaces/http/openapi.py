@@ -21,6 +21,9 @@ from interfaces.http.errors import PROBLEM_JSON
 from interfaces.http.schemas.common import Problem
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
+# The login API's refresh: a refresh token as the bearer credential, or none (the token
+# then goes in the body). Swagger UI's "Authorize" sends what was pasted there.
+REFRESH_BEARER_OR_BODY: list[dict[str, list[str]]] = [BEARER, {}]
 
 
 @cache
@@ -45,7 +48,10 @@ def _spec() -> SpecTree:
                     type=SecureType.HTTP,
                     scheme="bearer",
                     bearer_format="JWT",
-                    description="An access token from POST /login",
+                    description=(
+                        "An access token from POST /login; for the login API's "
+                        "POST /api/v1/token/refresh, a refresh token"
+                    ),
                 ),
             )
         ],
@@ -69,16 +75,18 @@ def doc(
     auth: bool = False,
     tags: tuple[str, ...] = (),
     optional_body: bool = False,
+    security: list[dict[str, list[str]]] | None = None,
     **models: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document a route: its request models and each status it can answer with.
 
     ``optional_body``: the ``json`` model's body may be omitted (wherever that model is used).
+    ``security``: the credentials it takes, when not ``auth``'s access token.
     """
     if optional_body:
         _OPTIONAL_BODIES.add(models["json"].__name__)
     statuses = dict(responses)
-    if auth:
+    if auth or security:
         statuses.setdefault(401, Problem)
     if models.get("json") is not None or models.get("form") is not None:
         statuses.setdefault(400, Problem)
@@ -92,7 +100,11 @@ def doc(
     def documented(view: Callable[..., Any]) -> Callable[..., Any]:
         resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
         wrap = _spec().validate(
-            skip_validation=True, resp=resp, security=BEARER if auth else {}, tags=tags, **models
+            skip_validation=True,
+            resp=resp,
+            security=security or (BEARER if auth else {}),
+            tags=tags,
+            **models,
         )
         wrapped: Callable[..., Any] = wrap(view)
         return wrapped
@@ -109,6 +121,7 @@ def doc(
             "responses": responses,
             "auth": auth,
             "optional_body": optional_body,
+            "security": security,
             **models,
         }
         return view

@@ -6,16 +6,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pydantic import Field
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Unauthenticated
 from interfaces.http.auth import bearer_token
 from interfaces.http.compat import TAGS
-from interfaces.http.openapi import doc, documented_like, same_as
+from interfaces.http.openapi import REFRESH_BEARER_OR_BODY, doc, documented_like, same_as
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.routes import accounts, sessions, users
 from interfaces.http.routes.accounts import log_in, sign_up, token_out
 from interfaces.http.schemas.accounts import LoginOut, RegisterRequest, TokenOut
 from interfaces.http.schemas.common import Problem, Strict, not_null
+from interfaces.http.schemas.mfa import LoginProblem
 from interfaces.http.services import services
 
 bp = Blueprint("login_api", __name__, url_prefix="/api/v1")
@@ -49,11 +50,14 @@ def signup() -> Response:
 @bp.post("/auth/login")
 @doc(
     json=EmailLogin,
-    responses={200: LoginOut, 401: Problem, 403: Problem, 429: Problem},
+    responses={200: LoginOut, 401: LoginProblem, 403: Problem, 429: Problem},
     tags=TAGS,
 )
 def login() -> Response:
-    """Login API: log in with an e-mail address (native: POST /login)."""
+    """Login API: log in with an e-mail address (native: POST /login).
+
+    With two-step login on, the right password answers 401 `mfa_required` with an
+    `mfa_token` for POST /login/mfa, as natively."""
     body = parse_json(EmailLogin, any_casing=True)
     return log_in(body.email, body.password)
 
@@ -75,6 +79,7 @@ bp.add_url_rule(
     json=BearerOrBodyRefresh,
     optional_body=True,
     responses={200: TokenOut, 401: Problem, 429: Problem},
+    security=REFRESH_BEARER_OR_BODY,
     tags=TAGS,
 )
 def refresh() -> Response:
@@ -89,8 +94,18 @@ def refresh() -> Response:
         body = parse_json(BearerOrBodyRefresh, any_casing=True)
         if "refresh_token" in body.model_fields_set and body.refresh_token is None:
             raise InvalidInput.field("refresh_token", "May not be null.", "null_not_allowed")
-    token = body.refresh_token or bearer_token()
+    token = body.refresh_token or _bearer_refresh_token()
     return json_response(token_out(services().refresh(token)))
+
+
+def _bearer_refresh_token() -> str:
+    try:
+        return bearer_token()
+    except Unauthenticated:
+        raise Unauthenticated(
+            "A refresh token is required, in the body or as the bearer credential.",
+            code="missing_token",
+        ) from None
 
 
 bp.add_url_rule(
