@@ -206,12 +206,13 @@ def request_verification(
 
 def verify_email(
     token: str,
+    ip: str = "",
     *,
     action_tokens: ActionTokenRepository,
     clock: Clock,
     audit: AuditLog,
-    ip: str = "",
 ) -> User:
+    """``ip``: the client address, for the audit record."""
     now = clock.now()
     try:
         user = action_tokens.spend(
