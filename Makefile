@@ -31,7 +31,7 @@ $(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@$(VPY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "firegate-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
 	@touch $@
 
-tools: ## install firebase-tools into .tools (if missing) and check java, the emulator JARs, chromium
+tools: ## install firebase-tools and maildev into .tools (if missing) and check java, the emulator JARs, chromium
 	@$(PYTHON) scripts/emulators.py install
 	@# A warning only: `make run` does not need it, and the browser test fails without it.
 	@test -x /usr/bin/chromium || echo "warning: the browser test needs /usr/bin/chromium:" \

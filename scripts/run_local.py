@@ -5,7 +5,7 @@
     python scripts/run_local.py --cli ARGS...   # flask --app src/wsgi.py ARGS...
 
 Defaults of the ``local`` profile are filled in only where the environment has no value.
-With APP_PROFILE=local (the default) the four emulators are started, or reused when they
+With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
 ones started here are stopped on the way out.
 

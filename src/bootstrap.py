@@ -557,6 +557,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             firebase_sign_in,
             verifier=a.identity_verifier,
             identities=a.identities,
+            users=a.users,
             sessions=a.sessions,
             tokens=a.tokens,
             clock=a.clock,

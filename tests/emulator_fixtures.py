@@ -4,20 +4,22 @@ Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.emulator_fixt
 (or ``["emulator_fixtures"]`` with ``tests/`` on ``sys.path``). Fixtures:
 
 ``emulators`` (session)
-    Starts Firestore, Firebase Auth, Pub/Sub and Storage in parallel -- or reuses those
-    already answering, e.g. from ``python scripts/emulators.py start`` in another terminal,
-    which makes repeated test runs start instantly -- puts their variables
-    (``FIRESTORE_EMULATOR_HOST`` & co., ``GOOGLE_CLOUD_PROJECT``) into ``os.environ`` for the
-    session, and stops what it started at the end. Ports and project follow the same
-    variables when they are already set. Yields the ``EmulatorSet``; its ``storage_bucket``
-    (``STORAGE_BUCKET`` or ``<project>.appspot.com``) exists in the storage emulator.
+    Starts Firestore, Firebase Auth, Pub/Sub, Storage and maildev (the mail server: SMTP on
+    the port of ``SMTP_URL``, web UI and REST API on ``MAILDEV_WEB_PORT``) in parallel -- or
+    reuses those already answering, e.g. from ``python scripts/emulators.py start`` in
+    another terminal, which makes repeated test runs start instantly -- puts their variables
+    (``FIRESTORE_EMULATOR_HOST`` & co., ``SMTP_URL``, ``GOOGLE_CLOUD_PROJECT``) into
+    ``os.environ`` for the session, and stops what it started at the end. Ports and project
+    follow the same variables when they are already set. Yields the ``EmulatorSet``; its
+    ``storage_bucket`` (``STORAGE_BUCKET`` or ``<project>.appspot.com``) exists in the
+    storage emulator.
 
 ``clean_emulators`` (function)
-    Depends on ``emulators``; wipes Firestore documents, Auth accounts and Storage (then
-    re-creates ``storage_bucket``) before the test. Pub/Sub is left alone: use unique
-    topic names per test.
+    Depends on ``emulators``; wipes Firestore documents, Auth accounts, Storage (then
+    re-creates ``storage_bucket``) and maildev's messages before the test. Pub/Sub is left
+    alone: use unique topic names per test.
 
-Only tests that request these fixtures pay for the emulators (a cold start of all four is
+Only tests that request these fixtures pay for the emulators (a cold start of all five is
 about 11-15 s, most of it firebase-tools). ``EMULATORS_START_TIMEOUT`` (seconds, default
 120) bounds the wait. A failed start fails every test that needs the emulators with the
 reason and the tail of ``.local/emulators/<service>.log``. Not for pytest-xdist.

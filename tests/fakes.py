@@ -542,7 +542,9 @@ class FakeJobQueue:
 
 
 class FakeActionTokenRepository:
-    """Tokens and send logs in the shared store; one lock makes a spend atomic."""
+    """Tokens and send logs in the shared store, spent in the adapter's steps: claim the
+    token, then check it and change the user under the lock; a void token stays spent, a
+    failed change releases the claim."""
 
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
@@ -565,16 +567,24 @@ class FakeActionTokenRepository:
         self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
     ) -> User:
         s = self.store
-        with s.lock:
+        with s.lock:  # the claim
             token = s.action_tokens.get(hashed)
-            if token is None:
+            if token is None or token.spent_at is not None:
                 raise InvalidToken()
-            latest = s.mail_sends.get((token.user_id, purpose), SendLog()).latest
-            user = token.check(purpose, s.users.get(token.user_id), now, latest)
-            changed = change(user)
             s.action_tokens[hashed] = token.spent(now)
-            s.users[user.id] = changed
-            return changed
+        try:
+            with s.lock:  # the transaction
+                latest = s.mail_sends.get((token.user_id, purpose), SendLog()).latest
+                user = token.check(purpose, s.users.get(token.user_id), now, latest)
+                changed = change(user)
+                s.users[user.id] = changed
+                return changed
+        except InvalidToken:
+            raise
+        except Exception:
+            with s.lock:
+                s.action_tokens[hashed] = token
+            raise
 
 
 class FakeMailer:

@@ -67,9 +67,11 @@ class ActionTokenRepository(Protocol):
     def spend(
         self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
     ) -> User:
-        """In one transaction: check the token against its user (ActionToken.check), apply
-        ``change`` to the user and mark the token spent; InvalidToken if it is not good.
-        Of concurrent spends of one token exactly one succeeds."""
+        """Claim the token, then in one transaction check it against its user
+        (ActionToken.check) and apply ``change`` to the user; InvalidToken if it is not good.
+        Of concurrent spends of one token exactly one succeeds. A token that fails the check
+        stays spent; a ``change`` (or transaction) that fails releases the claim, so the
+        token stays usable (docs/security.md, "Action tokens")."""
         ...
 
 
@@ -204,12 +206,13 @@ def request_verification(
 
 def verify_email(
     token: str,
+    ip: str = "",
     *,
     action_tokens: ActionTokenRepository,
     clock: Clock,
     audit: AuditLog,
-    ip: str = "",
 ) -> User:
+    """``ip``: the client address, for the audit record."""
     now = clock.now()
     try:
         user = action_tokens.spend(

@@ -2,7 +2,9 @@
 
 The Firebase account is linked to a local account by (provider, subject) only; the local
 account is created on first use, with a username derived from the Firebase profile and no
-password (so password login never works for it).
+password (so password login never works for it). While the account's address is the
+Firebase one, its ``email_verified`` follows what each token reports
+(docs/reference/email.md).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.accounts import UserRepository
 from application.mfa import MfaRepository, require_second_factor
 from application.ports import (
     Audit,
@@ -66,6 +69,7 @@ def firebase_sign_in(
     *,
     verifier: IdentityVerifier,
     identities: IdentityRepository,
+    users: UserRepository,
     sessions: SessionRepository,
     tokens: TokenIssuer,
     clock: Clock,
@@ -80,6 +84,7 @@ def firebase_sign_in(
         user = _create_linked_user(identity, identities=identities, clock=clock)
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
+    user = _follow_verification(user, identity, users=users, clock=clock, audit=audit)
     require_second_factor(
         user,
         login_key=user.username.normalized,
@@ -101,6 +106,39 @@ def firebase_sign_in(
     )
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, reason="firebase"))
     return pair
+
+
+def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
+    """Firebase's email_verified for the account's address when it differs from the
+    account's; None when it is the same, or Firebase speaks of another address."""
+    if user.email is None or not identity.email:
+        return None
+    try:
+        same = Email(identity.email).normalized == user.email.normalized
+    except InvalidInput:
+        return None
+    if not same or user.email_verified == identity.email_verified:
+        return None
+    return identity.email_verified
+
+
+def _follow_verification(
+    user: User, identity: ExternalIdentity, *, users: UserRepository, clock: Clock, audit: AuditLog
+) -> User:
+    """The account with the verification state Firebase reports for its address; written
+    only when it differs."""
+    if _reported_state(user, identity) is None:
+        return user
+    now = clock.now()
+
+    def change(current: User) -> User:
+        state = _reported_state(current, identity)
+        return current if state is None else current.with_email_verified_as(state, now)
+
+    updated = users.update(user.id, change)
+    if updated.email_verified and not user.email_verified:
+        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason="firebase"))
+    return updated
 
 
 def _create_linked_user(

@@ -273,6 +273,12 @@ class User:
             raise InvalidInput.field("email", "The account has no e-mail address.", "no_email")
         return replace(self, email_verified=True, updated_at=now)
 
+    def with_email_verified_as(self, verified: bool, now: datetime) -> User:
+        """The address marked as an identity provider reports it, verified or not."""
+        if verified:
+            return self.with_email_verified(now)
+        return replace(self, email_verified=False, updated_at=now)
+
     def with_role(self, role: Role, now: datetime) -> User:
         return replace(self, role=role, updated_at=now)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 import re
 import secrets
@@ -177,7 +178,8 @@ class Settings(BaseSettings):
             raise ValueError("SMTP_URL must be smtp://[user:pass@]host:port or smtps://...")
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_URL must be an http(s) URL, e.g. https://app.example.com")
-        self.public_url = self.public_url.rstrip("/")
+        if self.public_url.endswith("/"):  # assigned only then: see _production_mail_problems
+            self.public_url = self.public_url.rstrip("/")
         if self.login_backoff_max < self.login_backoff:
             raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
         return self
@@ -219,6 +221,29 @@ class Settings(BaseSettings):
             self.pubsub_setup = self.app_profile == "local"
         return self
 
+    def _production_mail_problems(self) -> list[str]:
+        """Production mail must link to a reachable front end and go to a chosen server
+        (docs/decisions/0103-production-mail-settings.md). Unset means left out of the
+        environment: the defaults are the local ones (maildev, 127.0.0.1:8000)."""
+        problems: list[str] = []
+        host = urlsplit(self.public_url).hostname or ""
+        if "public_url" not in self.model_fields_set:
+            problems.append(
+                "PUBLIC_URL is required in production: the https address of the front end "
+                "whose pages the mails' links open (e.g. https://app.example.com)"
+            )
+        elif _loopback(host):
+            problems.append(
+                f"PUBLIC_URL must not point at a loopback host in production ({host}): the "
+                "mails' links would open on the reader's own machine"
+            )
+        if "smtp_url" not in self.model_fields_set:
+            problems.append(
+                "SMTP_URL is required in production: the default is the local maildev "
+                "(a relay on the same host is allowed when named, e.g. smtp://127.0.0.1:25)"
+            )
+        return problems
+
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:
         problems: list[str] = []
@@ -243,6 +268,7 @@ class Settings(BaseSettings):
             ]
             if not self.google_cloud_project:
                 problems.append("GOOGLE_CLOUD_PROJECT is required in production")
+            problems += self._production_mail_problems()
         else:
             if not self.google_cloud_project:
                 self.google_cloud_project = "demo-firegate"
@@ -305,6 +331,18 @@ def load_settings() -> Settings:
 def new_fernet_key() -> str:
     """A random Fernet key, as ``Fernet.generate_key()`` makes one."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _loopback(host: str) -> bool:
+    """localhost, *.localhost, 127.0.0.0/8, ::1, or the unspecified address."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _fernet_key(key: str) -> bool:

@@ -315,6 +315,8 @@ def production_env(final: Stage, tmp_path: Path, fake_google_credentials: Path) 
         MFA_ENCRYPTION_KEY=TEST_MFA_KEY,
         GOOGLE_CLOUD_PROJECT="demo-test",
         GOOGLE_APPLICATION_CREDENTIALS=str(fake_google_credentials),
+        PUBLIC_URL="https://app.example.com",
+        SMTP_URL="smtp://smtp.example.com:587",  # nothing is mailed in these tests
         # The fake credentials' token refresh (and any Firestore call) goes to a proxy that
         # is not there: nothing leaves this machine, and failures are immediate.
         HTTPS_PROXY=f"http://127.0.0.1:{dead_port}",
@@ -515,6 +517,13 @@ def test_sigterm_lets_an_in_flight_request_finish(
         pytest.param(
             {"GOOGLE_CLOUD_PROJECT": None}, "GOOGLE_CLOUD_PROJECT is required", id="no-project"
         ),
+        pytest.param({"PUBLIC_URL": None}, "PUBLIC_URL is required", id="no-public-url"),
+        pytest.param(
+            {"PUBLIC_URL": "http://localhost:8000"},
+            "PUBLIC_URL must not point at a loopback host",
+            id="loopback-public-url",
+        ),
+        pytest.param({"SMTP_URL": None}, "SMTP_URL is required", id="no-smtp-url"),
         pytest.param(
             {"GOOGLE_APPLICATION_CREDENTIALS": None},
             "DefaultCredentialsError",

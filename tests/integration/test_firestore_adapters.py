@@ -82,3 +82,42 @@ def test_a_transaction_against_unreachable_firestore_ends_within_its_deadline(
     with pytest.raises((RetryError, ServiceUnavailable, DeadlineExceeded)):
         run_transaction(client, lambda txn: ref.get(transaction=txn))
     assert time.monotonic() - started < 3 * DEADLINE_SECONDS
+
+
+def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent(
+    firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is released only if the change did not land (docs/security.md, "Action
+    tokens"): a commit that applied but whose answer was lost must not free the token."""
+    from domain.action_tokens import ActionToken, InvalidToken, Purpose
+    from domain.errors import Unavailable
+    from infrastructure.firestore import action_tokens
+
+    users = FirestoreUserRepository(firestore)
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    user = User.register(
+        id=new_id(),
+        username=Username("ann"),
+        email=Email("ann@example.com"),
+        password_hash="h",
+        now=now,
+    )
+    users.add(user)
+    repo = action_tokens.FirestoreActionTokenRepository(firestore)
+    _, record = ActionToken.issue(user, Purpose.VERIFY_EMAIL, now)
+    assert repo.add(record, new_id(), now)
+
+    def lost_answer(client: Any, body: Any) -> Any:
+        run_transaction(client, body)
+        raise ServiceUnavailable("the commit's answer was lost")  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(action_tokens, "run_transaction", lost_answer)
+    with pytest.raises(Unavailable):
+        repo.spend(record.hash, Purpose.VERIFY_EMAIL, lambda u: u.with_email_verified(now), now)
+    monkeypatch.undo()
+    found = repo.get(record.hash)
+    assert found is not None and found.spent_at == now
+    verified = users.get(user.id)
+    assert verified is not None and verified.email_verified
+    with pytest.raises(InvalidToken):
+        repo.spend(record.hash, Purpose.VERIFY_EMAIL, lambda u: u.with_email_verified(now), now)

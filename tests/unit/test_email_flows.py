@@ -17,7 +17,15 @@ from application.email import ActionTokenRepository
 from application.jobs import JobPush, RetryJob, encode_job
 from application.ports import Audit
 from bootstrap import build_app
-from domain.action_tokens import SEND_LIMIT, ActionToken, InvalidToken, Purpose, SendLog
+from domain.action_tokens import (
+    SEND_LIMIT,
+    TOKEN_MAX_CHARS,
+    ActionToken,
+    InvalidToken,
+    Purpose,
+    SendLog,
+    new_token,
+)
 from domain.errors import InvalidInput
 from domain.users import Email, User, Username
 from interfaces.http.services import Services
@@ -95,12 +103,24 @@ def test_register_mails_a_link_that_verifies_once(world: World) -> None:
     assert all(token not in repr(t) for t in world.store.action_tokens.values())
 
 
-@pytest.mark.parametrize("token", ["", "x" * 129, "nope", "é" * 10])
-def test_a_bad_token_is_400_invalid_token_or_422(world: World, token: str) -> None:
+@pytest.mark.parametrize(
+    "token", ["nope", "é" * 10, "a b", new_token()], ids=["short", "non-ascii", "space", "unknown"]
+)
+def test_an_unknown_token_is_400_invalid_token(world: World, token: str) -> None:
+    """Any token of the schema's length that is not a live one of ours: 400 invalid_token."""
+    for path, body in (
+        ("/auth/email/verify", {"token": token}),
+        ("/auth/password/reset", {"token": token, "new_password": NEW}),
+    ):
+        answer = world.client.post(path, json=body)
+        assert (answer.status_code, answer.get_json()["code"]) == (400, "invalid_token")
+
+
+@pytest.mark.parametrize("token", ["", "x" * (TOKEN_MAX_CHARS + 1), 42, None])
+def test_a_malformed_token_field_is_422(world: World, token: object) -> None:
+    """An empty, over-long or non-string ``token`` fails the request schema."""
     answer = world.client.post("/auth/email/verify", json={"token": token})
-    assert answer.status_code in (400, 422)
-    if answer.status_code == 400:
-        assert answer.get_json()["code"] == "invalid_token"
+    assert answer.status_code == 422
 
 
 def test_forgot_is_the_same_answer_for_known_and_unknown_addresses(world: World) -> None:
@@ -201,16 +221,23 @@ def test_a_reset_token_is_void_once_the_password_changed(world: World) -> None:
     assert world.reset(token) == 400
 
 
-def test_tokens_expire(world: World) -> None:
-    register(world.client, "eve")
-    world.client.post("/auth/password/forgot", json={"email": "eve@example.com"})
+def test_reset_tokens_live_30_minutes_and_verification_tokens_24_hours(world: World) -> None:
+    for name in ("eve", "fred"):
+        register(world.client, name)
+        world.client.post("/auth/password/forgot", json={"email": f"{name}@example.com"})
     world.deliver()
-    verify = world.token("eve@example.com", "/verify-email")
-    reset = world.token("eve@example.com", "/reset-password")
-    world.clock.advance(minutes=30)
-    assert world.reset(reset) == 400
-    world.clock.advance(hours=23, minutes=29)
-    assert world.client.post("/auth/email/verify", json={"token": verify}).status_code == 200
+    verify = {n: world.token(f"{n}@example.com", "/verify-email") for n in ("eve", "fred")}
+    reset = {n: world.token(f"{n}@example.com", "/reset-password") for n in ("eve", "fred")}
+    world.clock.advance(minutes=29, seconds=59)
+    assert world.reset(reset["eve"]) == 204
+    world.clock.advance(seconds=1)  # 30 min
+    assert world.reset(reset["fred"]) == 400
+    world.clock.advance(hours=23, minutes=29, seconds=59)  # 24 h less a second
+    answer = world.client.post("/auth/email/verify", json={"token": verify["eve"]})
+    assert answer.status_code == 200
+    world.clock.advance(seconds=1)  # 24 h
+    answer = world.client.post("/auth/email/verify", json={"token": verify["fred"]})
+    assert (answer.status_code, answer.get_json()["code"]) == (400, "invalid_token")
 
 
 def test_at_most_three_mails_per_account_and_purpose_per_window(world: World) -> None:
@@ -286,8 +313,24 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     assert "invited" in mail.subject
     assert world.reset(token) == 204
     login(world.client, "joan", NEW)
-    world.clock.advance(days=1)
-    assert world.reset(token) == 400
+    assert world.reset(token) == 400  # spent
+
+
+def test_an_invitation_link_lives_seven_days(world: World) -> None:
+    register(world.client, "root")
+    world.services.set_role("root", "admin")
+    admin = bearer(login(world.client, "root"))
+    for name in ("joan", "kurt"):
+        body = {"username": name, "email": f"{name}@example.com"}
+        assert world.client.post("/users/invitations", headers=admin, json=body).status_code == 201
+    world.deliver()
+    joan = world.token("joan@example.com", "/reset-password")
+    kurt = world.token("kurt@example.com", "/reset-password")
+    world.clock.advance(days=6, hours=23)
+    assert world.reset(joan) == 204
+    login(world.client, "joan", NEW)
+    world.clock.advance(hours=1)  # 7 days
+    assert world.reset(kurt) == 400
 
 
 def test_a_firebase_account_sets_a_password_by_mail_and_can_then_enrol_totp() -> None:
@@ -350,3 +393,84 @@ def test_a_send_log_counts_a_retried_job_once() -> None:
         log = log.after_send(job, now, job)
     assert not log.allows("d", now) and log.allows("a", now)
     assert log.allows("d", now + timedelta(minutes=15))
+
+
+def test_a_reset_lifts_the_login_throttle_of_the_account(world: World) -> None:
+    register(world.client, "max")
+    wrong = {"username": "max", "password": "wrong password!"}
+    right = {"username": "max", "password": NEW}
+    for _ in range(10):
+        assert world.client.post("/login", json=wrong).status_code == 401
+    blocked = world.client.post("/login", json=wrong)
+    assert (blocked.status_code, blocked.get_json()["code"]) == (429, "too_many_login_failures")
+    world.client.post("/auth/password/forgot", json={"email": "max@example.com"})
+    world.deliver()
+    assert world.reset(world.token("max@example.com", "/reset-password")) == 204
+    assert world.client.post("/login", json=right).status_code == 200  # at once
+
+
+def test_a_reset_lifts_the_account_wide_ceiling_for_its_owner(world: World) -> None:
+    register(world.client, "ned")
+    wrong = {"username": "ned", "password": "wrong password!"}
+    for i in range(10):
+        for _ in range(10):
+            world.client.post("/login", json=wrong, environ_base={"REMOTE_ADDR": f"192.0.2.{i}"})
+    owner = {"REMOTE_ADDR": "198.51.100.7"}
+    right = {"username": "ned", "password": NEW}
+    assert world.client.post("/login", json=right, environ_base=owner).status_code == 429
+    world.client.post("/auth/password/forgot", json={"email": "ned@example.com"})
+    world.deliver()
+    token = world.token("ned@example.com", "/reset-password")
+    body = {"token": token, "new_password": NEW}
+    assert (
+        world.client.post("/auth/password/reset", json=body, environ_base=owner).status_code == 204
+    )
+    assert world.client.post("/login", json=right, environ_base=owner).status_code == 200
+
+
+def events(world: World, kind: Audit) -> list[tuple[str, str | None, str | None, str | None]]:
+    """(outcome, user id, ip, reason) of each audit record of ``kind``."""
+    return [(e.outcome, e.user_id, e.ip, e.reason) for e in world.audit.events if e.event is kind]
+
+
+def test_every_step_is_audited(world: World) -> None:
+    ip = {"REMOTE_ADDR": "203.0.113.9"}
+    uid = register(world.client, "olga")["id"]
+    headers = bearer(login(world.client, "olga"))
+    assert world.client.post("/auth/email/verification", headers=headers).status_code == 202
+    assert events(world, Audit.EMAIL_VERIFICATION_REQUESTED) == [("success", uid, None, None)]
+    world.deliver()
+    token = world.token("olga@example.com", "/verify-email")
+    world.client.post("/auth/email/verify", json={"token": token}, environ_base=ip)
+    world.client.post("/auth/email/verify", json={"token": token}, environ_base=ip)
+    assert events(world, Audit.EMAIL_VERIFIED) == [
+        ("success", uid, "203.0.113.9", None),
+        ("failure", None, "203.0.113.9", "invalid_token"),
+    ]
+    world.client.patch("/user", headers=headers, json={"email": "olga@example.org"})
+    assert events(world, Audit.EMAIL_CHANGE) == [("success", uid, None, None)]
+    world.client.post("/auth/password/forgot", json={"email": "olga@example.org"})
+    world.deliver()
+    reset = world.token("olga@example.org", "/reset-password")
+    body = {"token": reset, "new_password": NEW}
+    world.client.post("/auth/password/reset", json=body, environ_base=ip)
+    world.client.post("/auth/password/reset", json=body, environ_base=ip)
+    assert events(world, Audit.PASSWORD_RESET) == [
+        ("success", uid, "203.0.113.9", None),
+        ("failure", None, "203.0.113.9", "invalid_token"),
+    ]
+    world.services.set_role("olga", "admin")
+    admin = bearer(login(world.client, "olga", NEW))
+    invite = {"username": "pia", "email": "pia@example.com"}
+    invited = world.client.post("/users/invitations", headers=admin, json=invite).get_json()
+    recorded = [e for e in world.audit.events if e.event is Audit.INVITATION]
+    assert [(e.outcome, e.user_id, e.actor_id) for e in recorded] == [
+        ("success", invited["id"], uid)
+    ]
+
+
+def test_register_requires_an_address(world: World) -> None:
+    body = {"username": "quinn", "password": PASSWORD}
+    answer = world.client.post("/register", json=body)
+    assert answer.status_code == 422
+    assert world.store.users == {}

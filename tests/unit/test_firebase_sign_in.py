@@ -16,6 +16,7 @@ from application.firebase import (
     sanitize_username,
     username_candidates,
 )
+from application.ports import Audit
 from application.tokens import TokenPair
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.users import USERNAME_MAX, Role, User
@@ -43,6 +44,7 @@ class World(AccountsWorld):
             FirebaseSignIn(id_token=token, user_agent=user_agent),
             verifier=self.verifier,
             identities=self.identities,
+            users=self.users,
             sessions=self.sessions,
             tokens=self.tokens,
             clock=self.clock,
@@ -96,6 +98,34 @@ def test_next_sign_ins_reuse_the_account(world: World) -> None:
     again = world.sign_in(world.alice_token(display_name="Someone Else", email_verified=False))
     assert world.user_of(again).id == first.id
     assert len(world.store.users) == 1 and len(world.store.sessions) == 2
+
+
+def test_each_sign_in_keeps_the_verification_state_firebase_reports(world: World) -> None:
+    """When the account's address is the Firebase one, its email_verified follows the
+    token's claim on every sign-in, both ways (docs/reference/email.md)."""
+    first = world.user_of(world.sign_in(world.alice_token()))
+    assert first.email_verified is True
+    unverified = world.user_of(world.sign_in(world.alice_token(email_verified=False)))
+    assert unverified.email_verified is False
+    verified = world.user_of(world.sign_in(world.alice_token(email="alice@EXAMPLE.com")))
+    assert verified.email_verified is True
+    world.sign_in(world.alice_token())
+    assert world.store.users[first.id] is verified  # nothing to change: nothing written
+    events = [e for e in world.audit.events if e.event is Audit.EMAIL_VERIFIED]
+    assert [(e.user_id, e.reason) for e in events] == [(first.id, "firebase")]
+
+
+def test_another_address_in_the_token_leaves_the_state_alone(world: World) -> None:
+    """An account whose address was changed here keeps its own verification: Firebase's
+    claim is about another address."""
+    first = world.user_of(world.sign_in(world.alice_token()))
+    world.users.update(first.id, lambda u: u.edited({"email": "alice@example.org"}, u.updated_at))
+    assert world.store.users[first.id].email_verified is False
+    after = world.user_of(world.sign_in(world.alice_token()))  # verified Alice@Example.com
+    assert after.email_verified is False
+    world.users.update(first.id, lambda u: u.with_email_verified(u.updated_at))
+    after = world.user_of(world.sign_in(world.alice_token(email_verified=False)))
+    assert after.email_verified is True
 
 
 @pytest.mark.parametrize(

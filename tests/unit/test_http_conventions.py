@@ -261,6 +261,8 @@ def test_hsts_in_the_production_profile_only(profile: str) -> None:
         dog_api_url="https://dog.ceo/api/breeds/image/random",
         **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
         storage_emulator_host=None,
+        public_url="https://app.example.com",
+        smtp_url="smtp://smtp.example.com:587",
     )
     client = build_app(settings, fake_adapters(settings)).test_client()
     for response in (client.get("/healthz"), client.get("/nowhere"), client.get("/docs/")):

@@ -22,6 +22,8 @@ def test_defaults() -> None:
         app_profile="production",
         **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
         storage_emulator_host=None,
+        public_url="https://app.example.com",
+        smtp_url="smtp://smtp.example.com:587",
     )
     assert production.pubsub_setup is False
 

@@ -441,6 +441,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
             FirebaseSignIn(id_token=token),
             verifier=world.verifier,
             identities=world.identities,
+            users=world.users,
             sessions=world.sessions,
             tokens=world.tokens,
             clock=world.clock,

@@ -110,6 +110,29 @@ def test_limits_apply_by_path_whoever_writes_the_route(
     assert_429(client.post(path, json={}), "rate_limited")
 
 
+@with_settings(
+    rate_limit_email_verify="2/minute",
+    rate_limit_password_forgot="2/minute",
+    rate_limit_password_reset="2/minute",
+)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/email/verify", {"token": "unknown"}),
+        ("/auth/password/forgot", {"email": "someone@example.com"}),
+        ("/auth/password/reset", {"token": "unknown", "new_password": "a long passphrase 1"}),
+    ],
+)
+def test_the_mail_routes_are_limited_per_address(
+    client: FlaskClient, path: str, body: dict[str, str]
+) -> None:
+    for _ in range(2):
+        assert client.post(path, json=body).status_code in (202, 400)
+    assert_429(client.post(path, json=body), "rate_limited")
+    other = {"REMOTE_ADDR": "198.51.100.7"}
+    assert client.post(path, json=body, environ_base=other).status_code in (202, 400)
+
+
 @with_settings(rate_limit_enabled=False, rate_limit_register="1/minute")
 def test_limits_can_be_switched_off(client: FlaskClient) -> None:
     for n in range(3):

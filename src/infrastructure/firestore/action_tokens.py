@@ -3,17 +3,18 @@
 ``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
 ``mail_sends/{user_id}:{purpose}`` the recent sends (the sending limit) and the newest token.
 A spend claims the token with a write precondition (exactly one of concurrent uses lands),
-then checks it against its user and the send log and changes the user in one transaction
-(docs/security.md, "Action tokens").
+then checks it against its user and the send log and changes the user in one transaction;
+a change that fails releases the claim (docs/security.md, "Action tokens").
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import FailedPrecondition, GoogleAPICallError, RetryError
 from google.cloud import firestore
 
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
@@ -27,6 +28,8 @@ from infrastructure.firestore.users import (
     user_from_doc,
     user_to_doc,
 )
+
+log = logging.getLogger("firegate.firestore")
 
 
 def token_to_doc(token: ActionToken) -> dict[str, Any]:
@@ -110,7 +113,7 @@ class FirestoreActionTokenRepository:
         # Claim it first with a precondition, without locks: of concurrent uses exactly one
         # write lands, the others fail fast (400, not a transaction contended into a 503).
         try:
-            token_ref.update(
+            claimed = token_ref.update(
                 {"spent_at": now},
                 option=self._client.write_option(last_update_time=snap.update_time),
                 **BOUNDED,
@@ -135,6 +138,29 @@ class FirestoreActionTokenRepository:
             # A void token stays spent: it could never have been used anyway.
             changed = change(token.check(purpose, user, now, latest))
             transaction.set(user_ref, user_to_doc(changed))
+            # Written with the change, so a release (below) can tell that the change landed.
+            transaction.update(token_ref, {"applied": True})
             return changed
 
-        return run_transaction(self._client, apply)
+        try:
+            return run_transaction(self._client, apply)
+        except InvalidToken:
+            raise
+        except Exception:
+            self._release(token_ref, claimed.update_time)
+            raise
+
+    def _release(self, token_ref: firestore.DocumentReference, claimed_at: Any) -> None:
+        """Undo a claim whose change failed, so the token is not lost; only if the document
+        is as the claim left it (a change that landed although its commit answered with an
+        error wrote it too, and the token stays spent)."""
+        try:
+            token_ref.update(
+                {"spent_at": None},
+                option=self._client.write_option(last_update_time=claimed_at),
+                **BOUNDED,
+            )
+        except FailedPrecondition:
+            pass
+        except (GoogleAPICallError, RetryError):
+            log.warning("a claimed action token could not be released; it stays spent")

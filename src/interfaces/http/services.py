@@ -48,7 +48,7 @@ class Services:
     update_profile: Callable[[UpdateProfile], User]
     # the mail flows (docs/reference/email.md)
     request_verification: Callable[[Actor], None]
-    verify_email: Callable[[str], User]
+    verify_email: Callable[[str, str], User]  # token, client IP
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
     invite_user: Callable[[Actor, Invite], User]

@@ -47,7 +47,7 @@ def request_verification(actor: Actor) -> Response:
 def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
-    return json_response(UserOut.of(services().verify_email(body.token)))
+    return json_response(UserOut.of(services().verify_email(body.token, _client_ip())))
 
 
 @bp.post("/auth/password/forgot")

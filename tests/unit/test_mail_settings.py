@@ -1,0 +1,83 @@
+"""PUBLIC_URL and SMTP_URL in production: set, and links that leave the server's machine."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.unit
+
+PRODUCTION = {
+    "app_profile": "production",
+    "dog_api_url": "https://dog.ceo/api/breeds/image/random",
+    **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
+    "storage_emulator_host": None,
+    "public_url": "https://app.example.com",
+    "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
+}
+
+
+@pytest.fixture(autouse=True)
+def unset_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment too: a shell's SMTP_URL (an emulator's) must not count."""
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("SMTP_URL", raising=False)
+
+
+def production(**changes: object) -> dict[str, object]:
+    values = {**PRODUCTION, **changes}
+    return {name: value for name, value in values.items() if value is not ...}
+
+
+def test_production_starts_with_both_set() -> None:
+    settings = make_settings(**production())
+    assert settings.public_url == "https://app.example.com"
+
+
+def test_production_refuses_an_unset_public_url() -> None:
+    with pytest.raises(ValidationError, match="PUBLIC_URL is required in production"):
+        make_settings(**production(public_url=...))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "https://localhost",
+        "https://LOCALHOST.:8443/app",
+        "https://app.localhost",
+        "http://127.1.2.3",
+        "http://[::1]:8000",
+        "http://0.0.0.0:8000",
+    ],
+)
+def test_production_refuses_a_loopback_public_url(url: str) -> None:
+    with pytest.raises(ValidationError, match="PUBLIC_URL must not point at a loopback host"):
+        make_settings(**production(public_url=url))
+
+
+def test_production_refuses_an_unset_smtp_url() -> None:
+    with pytest.raises(ValidationError, match="SMTP_URL is required in production"):
+        make_settings(**production(smtp_url=...))
+
+
+def test_production_reports_every_mail_problem_at_once() -> None:
+    with pytest.raises(ValidationError) as info:
+        make_settings(**production(public_url=..., smtp_url=..., mfa_encryption_key=None))
+    message = str(info.value)
+    for problem in ("PUBLIC_URL is required", "SMTP_URL is required", "MFA_ENCRYPTION_KEY"):
+        assert problem in message
+
+
+def test_production_accepts_a_named_relay_on_its_own_host() -> None:
+    """A relay beside the service (a Cloud Run sidecar, a host's MTA) is a real server
+    (docs/decisions/0103-production-mail-settings.md)."""
+    assert make_settings(**production(smtp_url="smtp://127.0.0.1:25")).smtp_url
+
+
+def test_the_local_profile_keeps_its_defaults() -> None:
+    settings = make_settings()
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
