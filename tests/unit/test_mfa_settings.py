@@ -17,6 +17,8 @@ PRODUCTION = {
     "dog_api_url": "https://dog.ceo/api/breeds/image/random",
     **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
     "storage_emulator_host": None,
+    "public_url": "https://app.example.com",
+    "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
 }
 
 
