@@ -105,6 +105,10 @@ def refresh_successor_key(settings: Settings) -> bytes:
     return derived_key(settings, b"refresh-token successor")
 
 
+def refresh_generation_key(settings: Settings) -> bytes:
+    return derived_key(settings, b"refresh-token generation")
+
+
 def login_throttle_policy(settings: Settings) -> LoginThrottlePolicy:
     def rule(max_failures: int) -> ThrottleRule:
         return ThrottleRule(
@@ -444,6 +448,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         session_lifetime=timedelta(seconds=settings.session_lifetime),
         refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
         successor_key=refresh_successor_key(settings),
+        generation_key=refresh_generation_key(settings),
     )
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [

@@ -204,7 +204,7 @@ def login(
     ):
         if key in records:
             throttle.reset(key)
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
     return replace(pair, device_token=devices.issue(user.id, clock.now(), device))
 
@@ -419,7 +419,7 @@ def finish_mfa_login(
     ):
         if key in records:
             throttle.reset(key)
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     method = "totp" if cmd.code is not None else "recovery_code"
     audit.record(
         AuditEvent(Audit.MFA_CODE, user_id=user.id, session_id=session_id, ip=ip, reason=method)

@@ -282,6 +282,6 @@ def passkey_sign_in(
         policy=policy,
         amr=updated.amr,
     )
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens are "{sid}.{secret}"
+    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))
     return pair

@@ -49,8 +49,13 @@ class SessionRepository(Protocol):
         ...
 
 
-# fullmatch, never match: "$" also matches before a final newline.
-_REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})")
+# fullmatch, never match: "$" also matches before a final newline. "{sid}.{secret}" is the
+# untagged format, still accepted until it rotates; "{sid}.{secret}.{generation}.{tag}" the
+# tagged one (docs/decisions/0070-one-refresh-chain.md).
+_REFRESH_TOKEN = re.compile(
+    r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})"
+    r"(?:\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{22}))?"
+)
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
@@ -84,12 +89,14 @@ def refresh(
 
     The successor is derived from the presented token, so parallel refreshes with one token
     all get the same one while it is current and the token was spent within
-    ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session.
+    ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session. A
+    token's tag proves its generation, so a replay is recognised however old the token is;
+    a forged tag costs one HMAC and is a plain 401.
     """
     match = _REFRESH_TOKEN.fullmatch(refresh_token)
     if match is None or not _session_id(match[1]):
         raise _invalid_refresh()
-    session_id, secret = match.groups()
+    session_id, secret, claimed_generation, tag = match.groups()
     session = sessions.get(session_id)
     user = users.get(session.user_id) if session is not None else None
     now = clock.now().replace(microsecond=0)
@@ -100,6 +107,9 @@ def refresh(
         or not session.valid_for(user.id, user.token_version, now)
     ):
         raise _invalid_refresh()
+    generation = policy.proven_generation(session_id, secret, claimed_generation, tag)
+    if tag is not None and generation is None:
+        raise _invalid_refresh()  # a made-up tag or generation: never a replay, never a refresh
     presented = hash_refresh_secret(secret)
     successor_secret = policy.successor_secret(secret)
     successor = hash_refresh_secret(successor_secret)
@@ -111,6 +121,7 @@ def refresh(
             now=now,
             grace=policy.refresh_grace,
             idle_timeout=policy.refresh_ttl,
+            generation=generation,
         ),
     )
     if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):

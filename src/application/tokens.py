@@ -33,6 +33,9 @@ class TokenPolicy:
     # Keys the successor of a refresh token. Every instance must share it (bootstrap derives
     # it from the signing secret); the random default suits a single process (tests).
     successor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Keys the MAC that binds a refresh token to its session and generation; shared the same
+    # way (docs/decisions/0070-one-refresh-chain.md).
+    generation_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def successor_secret(self, secret: str) -> str:
         """The refresh secret that follows ``secret``: the same for every caller that presents
@@ -40,6 +43,28 @@ class TokenPolicy:
         spent token cannot compute the live one."""
         digest = hmac.new(self.successor_key, secret.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def generation_tag(self, session_id: str, generation: int, secret: str) -> str:
+        """The MAC that proves a refresh token was issued for this session at ``generation``
+        (its rotation count): 128 bits, so a token cannot claim a generation it lacks."""
+        message = f"{session_id}.{generation}.{secret}".encode()
+        digest = hmac.new(self.generation_key, message, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def refresh_token(self, session_id: str, generation: int, secret: str) -> str:
+        """``{sid}.{secret}.{generation}.{tag}``: the secret, with its place in the chain."""
+        tag = self.generation_tag(session_id, generation, secret)
+        return f"{session_id}.{secret}.{generation}.{tag}"
+
+    def proven_generation(
+        self, session_id: str, secret: str, generation: str | None, tag: str | None
+    ) -> int | None:
+        """The generation a presented token proves with its tag; None for a token without
+        one (issued as ``{sid}.{secret}``) or with a tag that does not check out."""
+        if generation is None or tag is None:
+            return None
+        expected = self.generation_tag(session_id, int(generation), secret)
+        return int(generation) if hmac.compare_digest(expected, tag) else None
 
 
 def hash_refresh_secret(secret: str) -> str:
@@ -68,6 +93,6 @@ def token_pair(
     return TokenPair(
         access_token=access.token,
         expires_in=int((access.expires_at - now).total_seconds()),
-        refresh_token=f"{session.id}.{secret}",
+        refresh_token=policy.refresh_token(session.id, session.rotations, secret),
         refresh_expires_in=int((refresh_until - now).total_seconds()),
     )

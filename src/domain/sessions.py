@@ -5,6 +5,11 @@ that presents one token gets the same successor. The session keeps the hash of i
 refresh token and of recently spent ones: a spent one presented again inside the grace
 window, while its successor is still current (parallel refreshes of one client), gets that
 successor again; any other reuse revokes the session. One chain stays live, never a fork.
+
+The session also counts its rotations. Every refresh token carries the count at which it
+was issued (its generation) under a server MAC, so a token spent longer ago than the
+remembered hashes still proves it belongs to the chain, and its replay still revokes the
+session (docs/decisions/0070-one-refresh-chain.md).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-MAX_SPENT = 64  # spent hashes remembered for replay detection
+MAX_SPENT = 64  # spent hashes remembered: the grace window, and tokens without a generation
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Session:
     # How the user proved who they are when the session began (RFC 8176 values, e.g. "pwd",
     # "otp"); every access token of the session carries it (docs/reference/sessions.md).
     amr: tuple[str, ...] = ()
+    # Rotations so far: the generation of the current refresh token (the first one is 0).
+    rotations: int = 0
 
     @classmethod
     def start(
@@ -82,14 +89,19 @@ class Session:
         now: datetime,
         grace: timedelta,
         idle_timeout: timedelta,
+        generation: int | None = None,
     ) -> Session:
         """The session after presenting refresh-token hash ``presented``, whose successor
-        (derived from the token itself) hashes to ``successor``.
+        (derived from the token itself) hashes to ``successor``. ``generation`` is the
+        rotation count at which the presented token was issued, when the token proves it
+        (its MAC checked out); None when it cannot.
 
         - a current token: rotated — ``successor`` is the only valid token;
         - a token spent less than ``grace`` ago whose successor is still current: unchanged
           (the caller gets that successor again: parallel refreshes share one chain);
         - any other spent token (too late, or its chain has moved on): the session is revoked;
+        - a token of an earlier generation, however long ago it was spent: a spent token of
+          this chain, so revoked too;
         - anything else, or an unusable session: unchanged (the caller answers 401).
         """
         if self.revoked_at is not None or now >= self.expires_at or self.idle(now, idle_timeout):
@@ -97,14 +109,20 @@ class Session:
         if presented in self.refresh_hashes:
             spent = self.spent + tuple((h, now) for h in self.refresh_hashes)
             return replace(
-                self, refresh_hashes=(successor,), spent=spent[-MAX_SPENT:], last_used_at=now
+                self,
+                refresh_hashes=(successor,),
+                spent=spent[-MAX_SPENT:],
+                last_used_at=now,
+                rotations=self.rotations + 1,
             )
         spent_at = dict(self.spent).get(presented)
-        if spent_at is None:
-            return self
-        if now - spent_at <= grace and self.refresh_hashes == (successor,):
-            return self
-        return self.revoked(now)
+        if spent_at is not None:
+            if now - spent_at <= grace and self.refresh_hashes == (successor,):
+                return self
+            return self.revoked(now)
+        if generation is not None and generation < self.rotations:
+            return self.revoked(now)
+        return self
 
     def active(self, now: datetime, idle_timeout: timedelta) -> bool:
         return (

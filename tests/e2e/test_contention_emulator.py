@@ -27,6 +27,7 @@ from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.client import claim_id
+from tests import mailbox
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.dataset_samples import upload
 from tests.fakes import FakeJobQueue
@@ -352,3 +353,26 @@ def test_thirty_logouts_everywhere_of_one_user(
     assert_deleted(outcomes, 401)
     assert all(client.get("/user", headers=auth).status_code == 401 for auth in sessions)
     assert count(firestore, "sessions") == 0
+
+
+def test_thirty_uses_of_one_reset_token(real_app: Flask, firestore: Any) -> None:
+    """Action tokens are claimed with a write precondition: one use lands, 29 are invalid."""
+    client = real_app.test_client()
+    sign_up(client, "alice")
+    client.post("/auth/password/forgot", json={"email": "alice@example.com"})
+    mails = mailbox.wait_for("alice@example.com", 2)  # the verification mail, then the reset
+    [reset_mail] = [m for m in mails if "/reset-password?token=" in m["text"]]
+    token = mailbox.token_in(reset_mail)
+
+    def reset(i: int) -> Call:
+        body = {"token": token, "new_password": f"a brand new passphrase {i:02d}"}
+        return lambda c: c.post("/auth/password/reset", json=body)
+
+    outcomes = race(real_app, [reset(i) for i in range(RACERS)])
+
+    assert statuses(outcomes) == Counter({204: 1, 400: RACERS - 1}), summary(outcomes)
+    assert {o.code for o in outcomes if o.status == 400} == {"invalid_token"}
+    assert_fast(outcomes)
+    [winner] = [i for i, o in enumerate(outcomes) if o.status == 204]
+    log_in_with = {"username": "alice", "password": f"a brand new passphrase {winner:02d}"}
+    assert client.post("/login", json=log_in_with).status_code == 200

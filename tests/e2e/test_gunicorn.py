@@ -105,3 +105,28 @@ def test_logs_are_json_lines_without_query_strings(gunicorn_url: str, firestore:
     assert all(r.get("logger") != "gunicorn.access" for r in records)  # no duplicate, raw lines
     assert not any("hunter2" in line for line in lines)
     assert all(line.startswith("{") for line in lines if line.strip()), "non-JSON log line"
+
+
+DEEP = 1000
+NESTED_BODIES = {
+    "array": "[" * DEEP + "]" * DEEP,
+    "object": '{"a":' * DEEP + "1" + "}" * DEEP,
+    "in a field": '{"username": ' + "[" * DEEP + "]" * DEEP + ', "password": "x"}',
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NESTED_BODIES))
+@pytest.mark.parametrize("path", ["/login", "/register", "/auth/passkeys/authentication"])
+def test_a_deeply_nested_body_is_a_problem_not_a_500(
+    gunicorn_url: str, path: str, shape: str
+) -> None:
+    """1,000 levels of JSON on the unauthenticated routes: a definite 4xx, never a 500."""
+    answer = requests.post(
+        gunicorn_url + path,
+        data=NESTED_BODIES[shape],
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code in (400, 422), (answer.status_code, answer.text[:300])
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert answer.json()["status"] == answer.status_code

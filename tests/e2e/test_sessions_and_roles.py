@@ -107,6 +107,22 @@ def test_a_replay_inside_the_window_gets_the_same_successor(client: FlaskClient)
     assert refresh(client, owner["refresh_token"]).status_code == 401
 
 
+def test_a_token_spent_seventy_rotations_ago_ends_the_session(client: FlaskClient) -> None:
+    register(client)
+    first = login_pair(client)
+    pair = first
+    for _ in range(70):  # more than the spent hashes a session keeps
+        response = refresh(client, pair["refresh_token"])
+        assert response.status_code == 200
+        pair = response.get_json()
+    forged = pair["refresh_token"].split(".")[0] + "." + "A" * 43
+    assert refresh(client, forged).get_json()["code"] == "invalid_refresh_token"
+    assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 200
+    assert refresh(client, first["refresh_token"]).get_json()["code"] == "refresh_token_reused"
+    assert client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
+    assert refresh(client, pair["refresh_token"]).status_code == 401
+
+
 def test_logout_and_ending_a_session_take_effect_at_once(client: FlaskClient) -> None:
     register(client)
     a, b, c = login_pair(client), login_pair(client), login_pair(client)

@@ -148,3 +148,12 @@ def test_the_dog_name_pattern_is_the_domain_rule(name: str) -> None:
 @given(st.text(min_size=1, max_size=256))
 def test_every_cursor_we_make_fits_the_documented_pattern(position: str) -> None:
     assert re.fullmatch("[A-Za-z0-9_-]*", encode_cursor(position))
+
+
+def test_disabling_an_account_is_documented_to_end_its_sessions(
+    document: dict[str, Any],
+) -> None:
+    [path] = [p for p in document["paths"] if p.startswith("/users/{") and p.count("/") == 2]
+    operation = document["paths"][path]["patch"]
+    text = operation.get("summary", "") + " " + operation.get("description", "")
+    assert "ends every session" in text, text

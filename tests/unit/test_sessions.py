@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from application import sessions as cases
 from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
+from domain.sessions import Session
 from tests.conftest import bearer, login, register
 from tests.unit.test_accounts import World
 
@@ -103,6 +104,55 @@ def test_a_token_whose_chain_moved_on_is_a_replay_even_inside_the_window(
     assert info.value.code == "refresh_token_reused"
     with pytest.raises(Unauthenticated):
         world.refresh(third.refresh_token)
+
+
+def test_a_token_spent_many_rotations_ago_is_a_replay(world: SessionWorld) -> None:
+    """Any genuine ancestor of the chain ends the session, however old (SPEC §4)."""
+    first = world.login()
+    tokens = [first.refresh_token]
+    for _ in range(70):  # more rotations than the spent hashes the session keeps
+        world.clock.advance(minutes=15)
+        tokens.append(world.refresh(tokens[-1]).refresh_token)
+    world.clock.advance(seconds=30)
+    with pytest.raises(Unauthenticated) as info:
+        world.refresh(tokens[0])
+    assert info.value.code == "refresh_token_reused"
+    with pytest.raises(Unauthenticated):
+        world.refresh(tokens[-1])  # the live chain is ended with it
+
+
+def test_a_forged_token_with_a_real_session_id_neither_works_nor_revokes(
+    world: SessionWorld,
+) -> None:
+    pair = world.login()
+    for _ in range(70):
+        world.clock.advance(minutes=15)
+        pair = world.refresh(pair.refresh_token)
+    sid, secret, generation, tag = pair.refresh_token.split(".")
+    forgeries = [
+        f"{sid}.{'A' * 43}",  # the old format, a random secret
+        f"{sid}.{'A' * 43}.3.{tag}",  # a random secret with a copied tag
+        f"{sid}.{secret}.3.{tag}",  # the live secret, an older generation claimed
+        f"{sid}.{secret}.{generation}.{'A' * 22}",  # a made-up tag
+    ]
+    world.clock.advance(seconds=30)
+    for forged in forgeries:
+        with pytest.raises(Unauthenticated) as info:
+            world.refresh(forged)
+        assert info.value.code == "invalid_refresh_token", forged
+    assert world.refresh(pair.refresh_token).access_token  # the session lives on
+
+
+def test_a_token_of_the_untagged_format_works_until_it_rotates(world: SessionWorld) -> None:
+    """Tokens issued as ``{sid}.{secret}`` (no generation, no tag) still refresh once."""
+    pair = world.login()
+    untagged = ".".join(pair.refresh_token.split(".")[:2])
+    successor = world.refresh(untagged)
+    assert successor.refresh_token.count(".") == 3
+    world.clock.advance(seconds=30)
+    with pytest.raises(Unauthenticated) as info:
+        world.refresh(untagged)
+    assert info.value.code == "refresh_token_reused"
 
 
 def test_successors_are_keyed(world: SessionWorld) -> None:
@@ -225,3 +275,33 @@ def test_whoami_shows_amr(client: FlaskClient) -> None:
     token = login(client)
     me = client.get("/auth/whoami", headers=bearer(token))
     assert me.status_code == 200 and me.get_json()["amr"] == ["pwd"]
+
+
+def test_the_session_entity_revokes_an_earlier_generation_only() -> None:
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    week, grace = timedelta(days=7), timedelta(seconds=10)
+    session = Session.start(
+        id="s", user_id="u", token_version=0, refresh_hash="h0", now=start, lifetime=week * 4
+    )
+    for n in range(1, 100):
+        at = start + timedelta(minutes=n)
+        session = session.refreshed(
+            presented=f"h{n - 1}", successor=f"h{n}", now=at, grace=grace, idle_timeout=week
+        )
+    assert session.rotations == 99 and session.refresh_hashes == ("h99",)
+    later = start + timedelta(hours=3)
+
+    def present(generation: int | None) -> Session:
+        return session.refreshed(
+            presented="?",
+            successor="x",
+            now=later,
+            grace=grace,
+            idle_timeout=week,
+            generation=generation,
+        )
+
+    assert present(None) == session  # nothing proven, nothing happens
+    for claimed in (99, 100, 10**6):  # the current generation or later: nothing happens
+        assert present(claimed) == session
+    assert present(0).revoked_at == later and present(98).revoked_at == later

@@ -32,6 +32,7 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         "user_agent": session.user_agent,
         "revoked_at": session.revoked_at,
         "amr": list(session.amr),
+        "rotations": session.rotations,
     }
 
 
@@ -48,6 +49,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         user_agent=data.get("user_agent", ""),
         revoked_at=data.get("revoked_at"),
         amr=tuple(data.get("amr", ())),  # sessions stored before the field existed: none
+        rotations=data.get("rotations", 0),  # counted from the first tagged token
     )
 
 

@@ -83,7 +83,11 @@ def get_user(actor: Actor, user_id: str) -> Response:
 )
 @authenticated
 def change_user(actor: Actor, user_id: str) -> Response:
-    """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request."""
+    """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request.
+
+    Disabling an account ends every session of the account: its access and refresh tokens
+    stop working, and enabling it again brings none of them back; the owner logs in anew.
+    """
     body = parse_json(AdminUserChange)
     user = services().change_user(
         actor, AdminChange(user_id=user_id, role=body.role, disabled=body.disabled)
