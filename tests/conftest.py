@@ -38,6 +38,18 @@ RELAXED_RATE_LIMITS = {
 }
 
 
+# Settings of a valid production profile (no emulators, public addresses), for tests of the
+# production checks: each changes one value and expects the refusal it causes.
+PRODUCTION_SETTINGS: dict[str, object] = {
+    "app_profile": "production",
+    "dog_api_url": "https://dog.ceo/api/breeds/image/random",
+    **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
+    "storage_emulator_host": None,
+    "public_url": "https://app.example.com",
+    "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
+}
+
+
 def make_settings(**changes: Any) -> Settings:
     values: dict[str, Any] = {
         "app_profile": "local",

@@ -8,18 +8,11 @@ from pydantic import ValidationError
 
 from domain.errors import Unavailable
 from infrastructure.secret_box import FernetSecretBox
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SETTINGS, make_settings
 
 pytestmark = pytest.mark.unit
 
-PRODUCTION = {
-    "app_profile": "production",
-    "dog_api_url": "https://dog.ceo/api/breeds/image/random",
-    **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
-    "storage_emulator_host": None,
-    "public_url": "https://app.example.com",
-    "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
-}
+PRODUCTION = PRODUCTION_SETTINGS
 
 
 def test_production_refuses_to_start_without_a_key() -> None:
