@@ -97,7 +97,7 @@ class FirestoreActionTokenRepository:
         return run_transaction(self._client, apply)
 
     def get(self, hashed: str) -> ActionToken | None:
-        data = read_document(self._tokens.document(hashed))
+        data = read_document(self._client, self._tokens.document(hashed))
         return token_from_doc(hashed, data) if data is not None else None
 
     def spend(

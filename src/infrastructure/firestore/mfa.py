@@ -17,7 +17,7 @@ from google.cloud import firestore
 
 from domain.errors import Unavailable
 from domain.mfa import MfaChallenge, TotpFactor
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
 
 FACTORS, CHALLENGES = "mfa", "mfa_challenges"
@@ -87,8 +87,8 @@ class FirestoreMfaRepository:
         self._challenges = client.collection(CHALLENGES)
 
     def get(self, user_id: str) -> TotpFactor | None:
-        snap = self._factors.document(user_id).get(**BOUNDED)
-        return factor_from_doc(snap.to_dict() or {}) if snap.exists else None
+        data = read_document(self._client, self._factors.document(user_id))
+        return factor_from_doc(data) if data is not None else None
 
     def begin(self, factor: TotpFactor) -> bool:
         ref = self._factors.document(factor.user_id)
@@ -135,8 +135,8 @@ class FirestoreMfaRepository:
             return
 
     def get_challenge(self, token_hash: str) -> MfaChallenge | None:
-        snap = self._challenges.document(token_hash).get(**BOUNDED)
-        return challenge_from_doc(token_hash, snap.to_dict() or {}) if snap.exists else None
+        data = read_document(self._client, self._challenges.document(token_hash))
+        return challenge_from_doc(token_hash, data) if data is not None else None
 
     def update_challenge(
         self, token_hash: str, change: Callable[[MfaChallenge], MfaChallenge]

@@ -1,7 +1,8 @@
 """The batch read of every authenticated request, over Firestore's REST API.
 
 GET /user, POST /login and the login throttle read a few documents by name in one
-``documents:batchGet`` round trip. Through google-cloud-firestore that read costs about
+``documents:batchGet`` round trip, and single documents outside transactions are read the
+same way. Through google-cloud-firestore that read costs about
 1.0 ms of CPU in this process (gRPC streaming, proto-plus messages, snapshots); as one
 HTTP/1.1 POST on a kept-alive connection with JSON, about 0.25 ms
 (docs/decisions/0151-batch-reads-over-rest.md). Writes, transactions and queries stay on the

@@ -154,11 +154,11 @@ class FirestoreUserRepository:
         until_unchanged(attempt)  # an Aborted commit wrote nothing: it is sent again
 
     def get(self, user_id: str) -> User | None:
-        data = read_document(self._users.document(user_id))
+        data = read_document(self._client, self._users.document(user_id))
         return user_from_doc(user_id, data) if data is not None else None
 
     def find_by_login(self, key: str) -> User | None:
-        claim = read_document(self._claim(_claims_for(key), key))
+        claim = read_document(self._client, self._claim(_claims_for(key), key))
         user_id = claim.get("user_id") if claim is not None else None
         return self.live(user_id)
 
