@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,11 @@ ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an ac
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"]
 MAX_LEEWAY = 30
 MIN_SECRET_BYTES = 32
+# Access tokens whose signature and claims this process has verified, by the token's exact
+# text: a client sends one token with every request for its lifetime, so the signature check
+# and the claim parsing are done once per token, not once per request
+# (docs/decisions/0152-verified-token-cache.md).
+VERIFIED_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class PyJWTTokenIssuer:
             self._jwks = [public_jwk(key) for key in public_keys]
             self._keys = {jwk["kid"]: key for jwk, key in zip(self._jwks, public_keys, strict=True)}
         self._jwt = jwt.PyJWT()
+        # token text -> (claims, exp): insertion-ordered, the oldest dropped first.
+        self._verified: dict[str, tuple[AccessClaims, int]] = {}
 
     def issue_access(
         self,
@@ -157,6 +165,25 @@ class PyJWTTokenIssuer:
         return IssuedToken(token=token, expires_at=datetime.fromtimestamp(payload["exp"], UTC))
 
     def verify_access(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        # Valid while now < exp + leeway, PyJWT's rule; once past it, verified again (and
+        # refused as expired).
+        if known is not None and time.time() < known[1] + self._leeway:
+            return known[0]
+        claims = self._verify_access(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: AccessClaims) -> None:
+        verified = self._verified
+        while len(verified) >= VERIFIED_CACHE_SIZE:
+            try:  # other request threads evict too: whoever comes second finds it gone
+                del verified[next(iter(verified))]
+            except (KeyError, StopIteration, RuntimeError):
+                break
+        verified[token] = (claims, int(claims.expires_at.timestamp()))
+
+    def _verify_access(self, token: str) -> AccessClaims:
         try:
             header = unverified_header(token)
             if header.get("typ") != ACCESS_TOKEN_TYPE or "crit" in header:

@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from domain.errors import Unauthenticated
+from infrastructure import jwt_tokens
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
 
 pytestmark = pytest.mark.unit
@@ -237,3 +239,53 @@ def test_hs256_token_refused_by_an_es256_service() -> None:
 
 def test_hs256_publishes_no_keys() -> None:
     assert issuer().jwks() == {"keys": []}
+
+
+def at(monkeypatch: pytest.MonkeyPatch, moment: float) -> None:
+    """Both clocks that judge a token (the remembered tokens' and PyJWT's) read ``moment``."""
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Then:
+            return cls.fromtimestamp(moment, tz)
+
+    monkeypatch.setattr(jwt_tokens, "time", SimpleNamespace(time=lambda: moment))
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Then)
+
+
+def test_a_verified_token_stays_valid_only_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = issuer(leeway=10)
+    now = int(time.time())
+    token = sign(claims(exp=now + 60))
+    first = service.verify_access(token)
+    assert service.verify_access(token) == first  # the second time from what was verified
+    at(monkeypatch, now + 69.0)  # inside the leeway: still valid
+    assert service.verify_access(token) == first
+    at(monkeypatch, now + 71.0)  # past it: verified again, and refused
+    with pytest.raises(Unauthenticated) as refused:
+        service.verify_access(token)
+    assert refused.value.code == "token_expired"
+
+
+def test_only_the_exact_verified_text_is_remembered() -> None:
+    service = issuer()
+    token = sign(claims())
+    service.verify_access(token)
+    head, _payload, signature = token.split(".")
+    forged_payload = b64(claims(role="admin"))
+    for forged in (f"{head}.{forged_payload}.{signature}", token + "x", token[:-1]):
+        with pytest.raises(Unauthenticated):
+            service.verify_access(forged)
+    assert service.verify_access(token).role == "user"
+
+
+def test_the_verified_tokens_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jwt_tokens, "VERIFIED_CACHE_SIZE", 8)
+    service = issuer()
+    tokens = [sign(claims(jti=f"j{n}")) for n in range(20)]
+    for token in tokens:
+        service.verify_access(token)
+    assert len(service._verified) <= 8
+    assert all(service.verify_access(token).jti == f"j{n}" for n, token in enumerate(tokens))
