@@ -232,7 +232,9 @@ def test_account_deletes_during_renames_leave_no_dangling_claim(
     # A rename that comes after its account's deletion finds no account (401 or 404).
     assert statuses(deletes) == {204: RACERS // 2}, summary(outcomes)
     assert set(statuses(renames)) <= {200, 401, 404, 409}, summary(outcomes)
-    assert statuses(renames)[200] <= 1, summary(outcomes)
+    # More than one rename may win: once the holder's account is deleted the name is free
+    # again for the next racer. That at most one live account holds it at a time is what
+    # the claims left behind show.
     assert_fast(outcomes)
     assert_claims_match_live_users(firestore)
     assert count(firestore, "users") == 0
