@@ -4,7 +4,7 @@ skew, recovery codes, the wrong-code budget, the throttle, sessions, the operato
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pyotp
@@ -546,3 +546,36 @@ def test_an_account_without_mfa_logs_in_in_one_step_with_the_same_reads(
     assert pair.device_token
     assert [e.event.value for e in world.audit.events][-1] == "login"
     assert not any(e.event.value.startswith("mfa") for e in world.audit.events)
+
+
+class LateFactorRead(FakeMfaRepository):
+    """Runs ``meanwhile`` once, just before the first factor read: another request with the
+    same ``mfa_token`` and code finishes between this one's challenge read and its factor
+    read, as happens when thirty race."""
+
+    def __init__(self, store: InMemoryStore, meanwhile: Callable[[], object]) -> None:
+        super().__init__(store)
+        self.meanwhile: Callable[[], object] | None = meanwhile
+
+    def get(self, user_id: str) -> TotpFactor | None:
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().get(user_id)
+
+
+def test_a_racer_that_loses_to_its_own_code_is_told_the_token_is_spent(
+    world: MfaWorld,
+) -> None:
+    world.enrol()
+    token, code = world.first_step().mfa_token, world.code()
+    winners: list[TokenPair] = []
+    world.factors = LateFactorRead(
+        world.store, lambda: winners.append(world.second_step(token, code=code))
+    )
+    with pytest.raises(Unauthenticated) as info:
+        world.second_step(token, code=code)
+    assert winners and winners[0].access_token
+    # The token is what was lost, not a wrong guess: nothing counted against the account.
+    assert info.value.code == "invalid_mfa_token"
+    assert not [e for e in world.audit.events if e.outcome == "failure"]
