@@ -556,7 +556,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             box=a.secret_box,
         ),
         reset_mfa=partial(
-            totp_cases.reset_mfa, users=a.users, factors=a.factors, clock=a.clock, audit=a.audit
+            totp_cases.reset_mfa,
+            users=a.users,
+            factors=a.factors,
+            passkeys=a.passkeys,
+            clock=a.clock,
+            audit=a.audit,
         ),
         firebase_sign_in=partial(
             firebase_sign_in,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
 from application.login import (
     LoginThrottle,
@@ -20,6 +21,7 @@ from application.mfa import (
     new_recovery_codes,
     recovery_hashes,
 )
+from application.passkeys import PasskeyRepository
 from application.ports import (
     Audit,
     AuditEvent,
@@ -253,15 +255,23 @@ def new_recovery_code_set(
 
 
 def reset_mfa(
-    username: str, *, users: Users, factors: MfaRepository, clock: Clock, audit: AuditLog
+    username: str,
+    *,
+    users: Users,
+    factors: MfaRepository,
+    passkeys: PasskeyRepository,
+    clock: Clock,
+    audit: AuditLog,
 ) -> User:
-    """The operator's way back in for a user who lost every factor: the authenticator goes
-    and every session of the user ends (docs/reference/mfa.md, "Lost every factor")."""
+    """The operator's way back in for a user who lost every factor: the authenticator and
+    every passkey go (a lost device must not sign in), and every session of the user ends
+    (docs/reference/mfa.md, "Lost every factor")."""
     user = users.find_by_login(login_key(username))
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
     now = clock.now()
     updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
     factors.delete(user.id)
+    passkeys.delete_owned_by(user.id, DELETE_BATCH)
     audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id="cli", reason="reset"))
     return updated

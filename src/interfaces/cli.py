@@ -58,7 +58,8 @@ def disable(username: str, enable: bool) -> None:
 @users_cli.command("reset-mfa")
 @click.argument("username")
 def reset_mfa(username: str) -> None:
-    """Turn two-step login off for USERNAME, who lost every factor; every session of it ends.
+    """Turn two-step login off for USERNAME, who lost every factor, and remove its passkeys;
+    every session of it ends.
 
     Check who is asking first (docs/reference/mfa.md, "Lost every factor")."""
     try:
@@ -67,8 +68,8 @@ def reset_mfa(username: str) -> None:
         _fail(exc)
     else:
         click.echo(
-            f"{user.username.value} ({user.id}): two-step login is off; every session of it "
-            "has ended"
+            f"{user.username.value} ({user.id}): two-step login is off and its passkeys are "
+            "removed; every session of it has ended"
         )
 
 

@@ -36,6 +36,7 @@ from tests.fakes import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
+    FakePasskeyRepository,
     InMemoryStore,
 )
 from tests.unit.test_accounts import IP, PASSWORD, World
@@ -473,7 +474,12 @@ def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) ->
     world.enrol()
     pair = world.second_step(world.first_step().mfa_token, code=world.code())
     user = totp_cases.reset_mfa(
-        "ALICE", users=world.users, factors=world.factors, clock=world.clock, audit=world.audit
+        "ALICE",
+        users=world.users,
+        factors=world.factors,
+        passkeys=FakePasskeyRepository(),
+        clock=world.clock,
+        audit=world.audit,
     )
     assert user.username.value == "alice" and world.store.factors == {}
     with pytest.raises(Unauthenticated):
@@ -482,7 +488,12 @@ def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) ->
     assert world.audit.events[-2].event.value == "mfa_disabled"
     with pytest.raises(NotFound):
         totp_cases.reset_mfa(
-            "nobody", users=world.users, factors=world.factors, clock=world.clock, audit=world.audit
+            "nobody",
+            users=world.users,
+            factors=world.factors,
+            passkeys=FakePasskeyRepository(),
+            clock=world.clock,
+            audit=world.audit,
         )
 
 

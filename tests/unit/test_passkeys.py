@@ -449,3 +449,15 @@ def test_an_assertion_for_another_rp_id_is_refused(world: World) -> None:
     assert events(world, Audit.PASSKEY_SIGN_IN)[-1] == ("failure", "verification_failed")
     key.rp_id = "localhost"  # the signature was right: only the RP ID hash was not
     assert c.post(SIGN_IN, json=assertion(c, key)).status_code == 200
+
+
+def test_the_operators_mfa_reset_removes_every_passkey(world: World) -> None:
+    c = world.client
+    _, key, _ = signed_up(world)
+    result = c.application.test_cli_runner().invoke(args=["users", "reset-mfa", "alice"])
+    assert result.exit_code == 0 and "passkeys are removed" in result.output
+    # A lost or stolen authenticator signs in no more; the password still does.
+    refused = c.post(SIGN_IN, json=assertion(c, key))
+    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    listed = c.get("/auth/passkeys", headers=bearer(login(c, "alice")))
+    assert listed.status_code == 200 and listed.get_json()["items"] == []
