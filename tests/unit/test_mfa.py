@@ -470,31 +470,28 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
     assert pair.device_token is None
 
 
-def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) -> None:
-    world.enrol()
-    pair = world.second_step(world.first_step().mfa_token, code=world.code())
-    user = totp_cases.reset_mfa(
-        "ALICE",
+def reset_mfa(world: MfaWorld, username: str) -> User:
+    return totp_cases.reset_mfa(
+        username,
         users=world.users,
         factors=world.factors,
         passkeys=FakePasskeyRepository(),
         clock=world.clock,
         audit=world.audit,
     )
+
+
+def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) -> None:
+    world.enrol()
+    pair = world.second_step(world.first_step().mfa_token, code=world.code())
+    user = reset_mfa(world, "ALICE")
     assert user.username.value == "alice" and world.store.factors == {}
     with pytest.raises(Unauthenticated):
         world.authenticate(pair.access_token)
     assert world.login().access_token
     assert world.audit.events[-2].event.value == "mfa_disabled"
     with pytest.raises(NotFound):
-        totp_cases.reset_mfa(
-            "nobody",
-            users=world.users,
-            factors=world.factors,
-            passkeys=FakePasskeyRepository(),
-            clock=world.clock,
-            audit=world.audit,
-        )
+        reset_mfa(world, "nobody")
 
 
 def test_every_step_is_audited(world: MfaWorld) -> None:
