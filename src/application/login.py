@@ -30,7 +30,7 @@ from application.tokens import TokenPair, TokenPolicy
 from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.ids import new_id
-from domain.mfa import ONE_TIME_PASSWORD, PASSWORD, MfaChallenge
+from domain.mfa import ONE_TIME_PASSWORD, PASSWORD
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from domain.users import User, check_password_policy
 from domain.users import login_key as claim_key
@@ -388,15 +388,10 @@ def finish_mfa_login(
         raise blocked
 
     def wrong(reason: str) -> Unauthenticated:
-        spent_meanwhile = False
-
-        def count(c: MfaChallenge) -> MfaChallenge:
-            nonlocal spent_meanwhile
-            spent_meanwhile = c.spent_by is not None
-            return c.with_wrong_code() if c.usable(now) else c
-
-        factors.update_challenge(token_hash, count)
-        if spent_meanwhile and reason != "replayed_code":
+        after = factors.update_challenge(
+            token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
+        )
+        if after is not None and after.spent_by is not None and reason != "replayed_code":
             # Another request with this token finished between this one's reads, with this
             # very code (which then reads as used): the token is what was lost, not a guess
             # to count. (A replayed_code caller spent the token itself.)
