@@ -107,7 +107,8 @@ def test_a_token_whose_chain_moved_on_is_a_replay_even_inside_the_window(
 
 
 def test_a_token_spent_many_rotations_ago_is_a_replay(world: SessionWorld) -> None:
-    """Any genuine ancestor of the chain ends the session, however old (docs/reference/sessions.md)."""
+    """Any genuine ancestor of the chain ends the session, however old
+    (docs/reference/sessions.md)."""
     first = world.login()
     tokens = [first.refresh_token]
     for _ in range(70):  # more rotations than the spent hashes the session keeps
