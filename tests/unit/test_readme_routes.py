@@ -1,0 +1,47 @@
+"""The README's route table is the service's front door: it lists exactly the native
+operations of the OpenAPI document (the compatibility routes are in docs/migrating.md),
+plus the few routes that serve the document and its viewer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+pytestmark = pytest.mark.unit
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|", re.MULTILINE)
+# Served beside the API but not operations of the document itself.
+OUTSIDE_THE_DOCUMENT = {("GET", "/openapi.json"), ("GET", "/docs")}
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def readme_routes() -> set[tuple[str, str]]:
+    return {(method, path) for method, path in ROW.findall(README.read_text(encoding="utf-8"))}
+
+
+def native_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS and "compatibility" not in operation.get("tags", [])
+    }
+
+
+def test_the_readme_lists_every_native_route_and_no_other(client: FlaskClient) -> None:
+    document: dict[str, Any] = client.get("/openapi.json").get_json()
+    listed = readme_routes()
+    assert listed, "no route rows found in README.md"
+    expected = native_operations(document) | OUTSIDE_THE_DOCUMENT
+    missing, extra = sorted(expected - listed), sorted(listed - expected)
+    assert missing == [], f"routes missing from the README's table: {missing}"
+    assert extra == [], f"README rows that are not native routes: {extra}"
+
+
+def test_the_readme_stays_a_front_door() -> None:
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 150
