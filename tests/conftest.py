@@ -110,7 +110,7 @@ def fake_app(
     job_queue: FakeJobQueue,
     pictures: FakePictureSource,
 ) -> Flask:
-    """The whole HTTP app on in-memory fakes (real clock, fast hasher)."""
+    """The whole HTTP app on in-memory fakes (a fake clock, a fast hasher)."""
     adapters = replace(
         fake_adapters(app_settings, store),
         identity_verifier=identity_verifier,

@@ -25,7 +25,6 @@ from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule
 from domain.users import User
 from infrastructure.audit import LoggingAuditLog
-from infrastructure.clock import SystemClock
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.request_counts import InMemoryRequestCounter
@@ -33,11 +32,17 @@ from infrastructure.settings import Settings
 
 
 class FakeClock:
-    def __init__(self, start: datetime | None = None) -> None:
+    """Time that moves only when a test moves it, and by ``tick`` at each reading (zero by
+    default), so that things made one after another can still be told apart by time."""
+
+    def __init__(self, start: datetime | None = None, tick: timedelta = timedelta()) -> None:
         self.current = start or datetime.now(UTC).replace(microsecond=0)
+        self.tick = tick
 
     def now(self) -> datetime:
-        return self.current
+        now = self.current
+        self.current += self.tick
+        return now
 
     def advance(self, **kwargs: float) -> None:
         self.current += timedelta(**kwargs)
@@ -764,7 +769,8 @@ class FakeChallengeRepository:
 
 
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
-    """Every port on in-memory fakes sharing ``store``, but for a real clock, audit log and
+    """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
+    at each reading, so what is made in turn sorts in turn), but for a real audit log and
     token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
     store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
@@ -778,7 +784,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         throttle=throttle,
         hasher=FakeHasher(),
         tokens=token_issuer(settings),
-        clock=SystemClock(),
+        clock=FakeClock(tick=timedelta(microseconds=1)),
         audit=LoggingAuditLog(),
         ready=lambda: True,
         tasks=FakeTaskRepository(),

@@ -327,6 +327,9 @@ def test_a_signed_in_session_changes_its_password_despite_the_account_wide_block
     sid = world.authenticate(world.login(ip=IP).access_token).session_id
     lock_account_wide(world)
     world.change_password(ChangePassword(view.id, sid, PASSWORD, "a brand new passphrase", IP))
+    stored = world.store.users[view.id]
+    assert stored.password_hash == world.hasher.hash("a brand new passphrase")
+    assert world.store.sessions.keys() == {sid}, "the changing session stays, alone"
 
 
 def test_delete_frees_names_and_kills_tokens(world: World) -> None:

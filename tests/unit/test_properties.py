@@ -419,9 +419,14 @@ def test_a_refresh_token_we_did_not_issue_is_refused(token: str) -> None:
 
 def test_the_refresh_tokens_we_issue_are_accepted() -> None:
     world = session_world()
-    token = world.login().refresh_token
+    pair = world.login()
+    seen = {pair.refresh_token}
     for _ in range(20):
-        token = world.refresh(token).refresh_token
+        pair = world.refresh(pair.refresh_token)
+        assert pair.refresh_token not in seen, "every refresh hands out a new refresh token"
+        seen.add(pair.refresh_token)
+    actor = world.authenticate(pair.access_token)
+    assert actor.user_id == next(iter(world.store.users))
 
 
 # -- pagination cursors -------------------------------------------------------------------
