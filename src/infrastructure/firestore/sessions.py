@@ -1,23 +1,20 @@
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
-from domain.errors import Unavailable
 from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
-CAS_ATTEMPTS = 50
 
 
 def session_to_doc(session: Session) -> dict[str, Any]:
@@ -75,7 +72,8 @@ class FirestoreSessionRepository:
         # emulator's (and Firestore's) pessimistic transaction locks then time out and
         # abort in a row; a precondition failure is cheap to retry and takes no lock.
         ref = self._sessions.document(session_id)
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> Session | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
@@ -84,16 +82,12 @@ class FirestoreSessionRepository:
             if after == before:
                 return after
             try:
-                ref.update(
-                    session_to_doc(after),
-                    option=self._client.write_option(last_update_time=snap.update_time),
-                    **BOUNDED,
-                )
-            except (FailedPrecondition, NotFound):
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
-                continue
+                ref.update(session_to_doc(after), option=unchanged_since(snap), **BOUNDED)
+            except NotFound:
+                raise Stale from None  # ended meanwhile: the next read says so
             return after
-        raise Unavailable("The session is busy; try again.", retry_after=1)
+
+        return until_unchanged(attempt)
 
     def revoke(self, session_id: str, now: datetime) -> None:
         ref = self._sessions.document(session_id)

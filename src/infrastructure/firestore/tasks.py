@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
-from domain.errors import Unavailable
 from domain.tasks import Task
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 
 TASKS = "tasks"
-CAS_ATTEMPTS = 20
 
 
 def task_to_doc(task: Task) -> dict[str, Any]:
@@ -76,9 +73,11 @@ class FirestoreTaskRepository:
         return task_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
     def update(self, task_id: str, change: Callable[[Task], Task]) -> Task | None:
-        # Compare-and-set on the update time (as for sessions): no lock, a lost race re-reads.
+        # Compare-and-set on the update time (docs/contributing.md): no lock; a lost race
+        # reads again.
         ref = self._tasks.document(task_id)
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> Task | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
@@ -87,34 +86,28 @@ class FirestoreTaskRepository:
             if after == before:
                 return after
             try:
-                ref.update(
-                    task_to_doc(after),
-                    option=self._client.write_option(last_update_time=snap.update_time),
-                    **BOUNDED,
-                )
-            except (FailedPrecondition, NotFound):
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
-                continue
+                ref.update(task_to_doc(after), option=unchanged_since(snap), **BOUNDED)
+            except NotFound:
+                raise Stale from None  # deleted meanwhile: the next read says so
             return after
-        raise Unavailable("The task is busy; try again.", retry_after=1)
+
+        return until_unchanged(attempt)
 
     def delete(self, task_id: str, check: Callable[[Task], None]) -> bool:
         ref = self._tasks.document(task_id)
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> bool:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return False
             check(task_from_doc(task_id, snap.to_dict() or {}))
             try:
-                ref.delete(
-                    option=self._client.write_option(last_update_time=snap.update_time),
-                    **BOUNDED,
-                )
-            except (FailedPrecondition, NotFound):
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
-                continue
+                ref.delete(option=unchanged_since(snap), **BOUNDED)
+            except NotFound:
+                raise Stale from None
             return True
-        raise Unavailable("The task is busy; try again.", retry_after=1)
+
+        return until_unchanged(attempt)
 
     def list_page(
         self, owner_id: str, done: bool | None, after: tuple[datetime, str] | None, limit: int
