@@ -626,13 +626,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             audit=a.audit,
         ),
         renew=partial(session_cases.renew, sessions=a.sessions, tokens=a.tokens, clock=a.clock),
-        logout=lambda actor, everywhere: session_cases.logout(
-            actor,
-            everywhere=everywhere,
-            users=a.users,
-            sessions=a.sessions,
-            clock=a.clock,
-            audit=a.audit,
+        logout=partial(
+            session_cases.logout, users=a.users, sessions=a.sessions, clock=a.clock, audit=a.audit
         ),
         list_sessions=partial(
             session_cases.list_sessions,

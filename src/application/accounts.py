@@ -105,11 +105,16 @@ def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, cl
     return user
 
 
-def get_user(actor: Actor, *, users: UserRepository) -> User:
+@dataclass(frozen=True)
+class GetUser:
+    actor: Actor
+
+
+def get_user(cmd: GetUser, *, users: UserRepository) -> User:
     """The caller's own account: as authenticate() read it moments ago, else read now."""
-    if actor.user is not None:
-        return actor.user
-    user = users.get(actor.user_id)
+    if cmd.actor.user is not None:
+        return cmd.actor.user
+    user = users.get(cmd.actor.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
     return user
@@ -145,7 +150,25 @@ def update_profile(
 DELETE_BATCH = 200
 
 
+@dataclass(frozen=True)
+class DeleteUser:
+    """The caller deletes their own account."""
+
+    actor: Actor
+
+
 def delete_user(
+    cmd: DeleteUser,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog | None = None,
+    owned: Sequence[OwnedData] = (),
+) -> None:
+    delete_account(cmd.actor.user_id, users=users, clock=clock, audit=audit, owned=owned)
+
+
+def delete_account(
     user_id: str,
     *,
     users: UserRepository,

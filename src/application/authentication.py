@@ -33,8 +33,15 @@ class Actor:
     user: User | None = field(default=None, compare=False, repr=False)
 
 
-def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clock: Clock) -> Actor:
-    claims = tokens.verify_access(token)
+@dataclass(frozen=True)
+class Authenticate:
+    access_token: str  # the bearer token of the request
+
+
+def authenticate(
+    cmd: Authenticate, *, tokens: TokenIssuer, principals: Principals, clock: Clock
+) -> Actor:
+    claims = tokens.verify_access(cmd.access_token)
     user, session = principals.load(claims.user_id, claims.session_id)
     if (
         user is None

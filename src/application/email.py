@@ -192,10 +192,15 @@ def send_mail(
 # -- the requests ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RequestVerification:
+    actor: Actor
+
+
 def request_verification(
-    actor: Actor, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+    cmd: RequestVerification, *, users: UserRepository, queue: JobQueue, audit: AuditLog
 ) -> None:
-    user = users.get(actor.user_id)
+    user = users.get(cmd.actor.user_id)
     if user is None or not user.active:
         raise InvalidToken()
     if user.email is None:
@@ -204,15 +209,20 @@ def request_verification(
     audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id))
 
 
+@dataclass(frozen=True)
+class VerifyEmail:
+    token: str
+    client_ip: str = ""  # for the audit record
+
+
 def verify_email(
-    token: str,
-    ip: str = "",
+    cmd: VerifyEmail,
     *,
     action_tokens: ActionTokenRepository,
     clock: Clock,
     audit: AuditLog,
 ) -> User:
-    """``ip``: the client address, for the audit record."""
+    token, ip = cmd.token, cmd.client_ip
     now = clock.now()
     try:
         user = action_tokens.spend(
@@ -345,6 +355,7 @@ def reset_password(
 class Invite:
     """``username`` None: made from the address (docs/reference/email.md)."""
 
+    actor: Actor  # an admin
     username: str | None
     email: str
     name: str | None = None
@@ -353,7 +364,6 @@ class Invite:
 
 
 def invite_user(
-    actor: Actor,
     cmd: Invite,
     *,
     users: UserRepository,
@@ -362,7 +372,7 @@ def invite_user(
     audit: AuditLog,
 ) -> User:
     """An account without a password; its owner sets one through the invitation's link."""
-    require_admin(actor)
+    require_admin(cmd.actor)
     email = Email(cmd.email)
     given = cmd.username if cmd.username is not None else Username.from_address(email)
     username = Username.chosen(given)
@@ -381,7 +391,7 @@ def invite_user(
         user = user.with_role(role, now)
     users.add(user)
     queue_mail(queue, MailKind.INVITATION, user)
-    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=actor.user_id))
+    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id))
     return user
 
 

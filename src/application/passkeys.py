@@ -71,6 +71,22 @@ class ChallengeRepository(Protocol):
 
 
 @dataclass(frozen=True)
+class RegistrationOptions:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ListPasskeys:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class DeletePasskey:
+    actor: Actor
+    passkey_id: str
+
+
+@dataclass(frozen=True)
 class RegisterPasskey:
     user_id: str
     credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
@@ -97,7 +113,7 @@ def _live_user(users: Users, user_id: str) -> User:
 
 
 def registration_options(
-    actor: Actor,
+    cmd: RegistrationOptions,
     *,
     users: Users,
     passkeys: PasskeyRepository,
@@ -106,7 +122,7 @@ def registration_options(
     clock: Clock,
 ) -> dict[str, object]:
     """Creation options for the caller; the challenge is kept for 5 minutes."""
-    user = _live_user(users, actor.user_id)
+    user = _live_user(users, cmd.actor.user_id)
     existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
     challenges.add(Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, clock.now()))
@@ -177,14 +193,13 @@ def register_passkey(
     return passkey
 
 
-def list_passkeys(actor: Actor, *, passkeys: PasskeyRepository) -> list[Passkey]:
-    return passkeys.list_for_user(actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+def list_passkeys(cmd: ListPasskeys, *, passkeys: PasskeyRepository) -> list[Passkey]:
+    return passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
 
 
-def delete_passkey(
-    actor: Actor, key_id: str, *, passkeys: PasskeyRepository, audit: AuditLog
-) -> None:
+def delete_passkey(cmd: DeletePasskey, *, passkeys: PasskeyRepository, audit: AuditLog) -> None:
     """Delete one of the caller's passkeys; another user's is 'not found'."""
+    actor, key_id = cmd.actor, cmd.passkey_id
     passkey = passkeys.get(key_id)
     if passkey is None or passkey.user_id != actor.user_id:
         raise NotFound("No such passkey.", code="passkey_not_found")

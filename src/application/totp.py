@@ -254,8 +254,13 @@ def new_recovery_code_set(
     return codes
 
 
+@dataclass(frozen=True)
+class ResetMfa:
+    username: str  # given on the command line
+
+
 def reset_mfa(
-    username: str,
+    cmd: ResetMfa,
     *,
     users: Users,
     factors: MfaRepository,
@@ -266,7 +271,7 @@ def reset_mfa(
     """The operator's way back in for a user who lost every factor: the authenticator and
     every passkey go (a lost device must not sign in), and every session of the user ends
     (docs/reference/mfa.md, "Lost every factor")."""
-    user = users.find_by_login(login_key(username))
+    user = users.find_by_login(login_key(cmd.username))
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
     now = clock.now()

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.admin import SetRole
 from domain.users import Email, Username
 from infrastructure.settings import Settings
 from interfaces.http.services import Services
@@ -30,7 +31,7 @@ def services(app: Flask) -> Services:
 
 def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
     register(client, name)
-    services(app).set_role(name, "admin")
+    services(app).set_role(SetRole(name, "admin"))
     return bearer(login(client, name))
 
 

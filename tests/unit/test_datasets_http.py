@@ -276,11 +276,9 @@ def test_a_failure_after_storing_removes_everything() -> None:
     datasets, store = FailingRows(), FakeFileStore()
     actor = Actor("u1", "ulla", "uploader", "s1", FakeClock().now())
     limits = DatasetLimits(1024, CsvLimits(max_rows=10, max_columns=5))
-    command = ImportDataset("x", Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv"))
+    command = ImportDataset(actor, "x", Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv"))
     with pytest.raises(Unavailable):
-        import_dataset(
-            actor, command, datasets=datasets, store=store, clock=FakeClock(), limits=limits
-        )
+        import_dataset(command, datasets=datasets, store=store, clock=FakeClock(), limits=limits)
     assert not datasets.datasets and not datasets.rows and not store.objects
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
 from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA
 from interfaces.http.services import Services
@@ -244,7 +245,7 @@ def test_only_owner_or_admin_change_or_delete(
     assert_problem(client.delete("/dogs/Rex", headers=bob), 403, "not_dog_owner")
     assert client.get("/dogs/Rex").get_json()["is_adopted"] is False
     services: Services = fake_app.extensions["firegate"]
-    services.set_role("bob", "admin")
+    services.set_role(SetRole("bob", "admin"))
     assert client.put("/dogs/Rex", json={"is_adopted": True}, headers=bob).status_code == 200
     assert client.delete("/dogs/Rex", headers=bob).status_code == 204
     assert_problem(client.get("/dogs/Rex"), 404, "dog_not_found")

@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts import UserRepository
+from application.admin import SetRole
 from application.email import ActionTokenRepository
 from application.jobs import JobPush, RetryJob, encode_job
 from application.ports import Audit
@@ -299,7 +300,7 @@ def test_require_verified_email_refuses_the_right_password_only() -> None:
 
 def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     register(world.client, "root")
-    world.services.set_role("root", "admin")
+    world.services.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     body = {"username": "joan", "email": "jo@example.com"}
     register(world.client, "kim")
@@ -318,7 +319,7 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
 
 def test_an_invitation_link_lives_seven_days(world: World) -> None:
     register(world.client, "root")
-    world.services.set_role("root", "admin")
+    world.services.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     for name in ("joan", "kurt"):
         body = {"username": name, "email": f"{name}@example.com"}
@@ -459,7 +460,7 @@ def test_every_step_is_audited(world: World) -> None:
         ("success", uid, "203.0.113.9", None),
         ("failure", None, "203.0.113.9", "invalid_token"),
     ]
-    world.services.set_role("olga", "admin")
+    world.services.set_role(SetRole("olga", "admin"))
     admin = bearer(login(world.client, "olga", NEW))
     invite = {"username": "pia", "email": "pia@example.com"}
     invited = world.client.post("/users/invitations", headers=admin, json=invite).get_json()

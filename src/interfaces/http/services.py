@@ -11,23 +11,58 @@ from typing import Any
 
 from flask import current_app
 
-from application.accounts import Register, UpdateProfile
-from application.admin import AdminChange, UserListing
-from application.authentication import Actor
-from application.datasets import ImportDataset, RowsPage
-from application.dogs import DogQuery, EditDog, NewDog
-from application.email import ForgotPassword, Invite, ResetPassword
-from application.files import Upload
+from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.admin import (
+    AdminChange,
+    RemoveUser,
+    SetDisabled,
+    SetRole,
+    ShowUser,
+    UserListing,
+    UserQuery,
+)
+from application.authentication import Actor, Authenticate
+from application.datasets import (
+    DatasetQuery,
+    DeleteDataset,
+    ExportDataset,
+    ImportDataset,
+    RowQuery,
+    RowsPage,
+    ShowDataset,
+)
+from application.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
+from application.email import (
+    ForgotPassword,
+    Invite,
+    RequestVerification,
+    ResetPassword,
+    VerifyEmail,
+)
+from application.files import DeleteFile, OpenFile, UploadFile
 from application.firebase import FirebaseSignIn
 from application.jobs import JobPush, PushCredentials
 from application.login import ChangePassword, Login, MfaLogin
 from application.pagination import Page
-from application.passkeys import PasskeySignIn, RegisterPasskey
+from application.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+)
 from application.ports import RequestCounter
-from application.sessions import AccessToken
-from application.tasks import EditTask, NewTask, TaskQuery
+from application.sessions import (
+    AccessToken,
+    EndSession,
+    ListSessions,
+    Logout,
+    Refresh,
+    Renew,
+)
+from application.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery
 from application.tokens import TokenPair
-from application.totp import MfaCommand, TotpEnrolment
+from application.totp import MfaCommand, ResetMfa, TotpEnrolment
 from domain.datasets import Dataset
 from domain.dogs import Dog
 from domain.files import StoredFile
@@ -43,15 +78,15 @@ class Services:
     register: Callable[[Register], User]
     login: Callable[[Login], TokenPair]
     firebase_sign_in: Callable[[FirebaseSignIn], TokenPair]
-    authenticate: Callable[[str], Actor]
-    get_user: Callable[[Actor], User]
+    authenticate: Callable[[Authenticate], Actor]
+    get_user: Callable[[GetUser], User]
     update_profile: Callable[[UpdateProfile], User]
     # the mail flows (docs/reference/email.md)
-    request_verification: Callable[[Actor], None]
-    verify_email: Callable[[str, str], User]  # token, client IP
+    request_verification: Callable[[RequestVerification], None]
+    verify_email: Callable[[VerifyEmail], User]
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
-    invite_user: Callable[[Actor, Invite], User]
+    invite_user: Callable[[Invite], User]
     change_password: Callable[[ChangePassword], None]
     # the second factor (docs/reference/mfa.md)
     finish_mfa_login: Callable[[MfaLogin], TokenPair]
@@ -59,52 +94,52 @@ class Services:
     confirm_totp: Callable[[MfaCommand], tuple[str, ...]]
     disable_totp: Callable[[MfaCommand], None]
     new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
-    reset_mfa: Callable[[str], User]
-    delete_user: Callable[[str], None]
+    reset_mfa: Callable[[ResetMfa], User]
+    delete_user: Callable[[DeleteUser], None]
     resume_deletions: Callable[[], int]
-    refresh: Callable[[str], TokenPair]
-    renew: Callable[[Actor], AccessToken]
-    logout: Callable[[Actor, bool], None]
-    list_sessions: Callable[[Actor], list[Session]]
-    end_session: Callable[[Actor, str], None]
+    refresh: Callable[[Refresh], TokenPair]
+    renew: Callable[[Renew], AccessToken]
+    logout: Callable[[Logout], None]
+    list_sessions: Callable[[ListSessions], list[Session]]
+    end_session: Callable[[EndSession], None]
     jwks: Callable[[], dict[str, Any]]
-    list_users: Callable[[Actor, int, str | None], Page[UserListing]]
-    show_user: Callable[[Actor, str], UserListing]
-    change_user: Callable[[Actor, AdminChange], User]
-    remove_user: Callable[[Actor, str], None]
-    set_role: Callable[[str, str], User]
-    set_disabled: Callable[[str, bool], User]
+    list_users: Callable[[UserQuery], Page[UserListing]]
+    show_user: Callable[[ShowUser], UserListing]
+    change_user: Callable[[AdminChange], User]
+    remove_user: Callable[[RemoveUser], None]
+    set_role: Callable[[SetRole], User]
+    set_disabled: Callable[[SetDisabled], User]
     ready: Callable[[], bool]
     request_counter: RequestCounter  # behind the per-address request limits
     # datasets and files (docs/reference/datasets.md)
-    import_dataset: Callable[[Actor, ImportDataset], Dataset]
-    list_datasets: Callable[[Actor, int, str | None], Page[Dataset]]
-    show_dataset: Callable[[Actor, str], Dataset]
-    dataset_rows: Callable[[Actor, str, int, str | None], RowsPage]
-    export_dataset: Callable[[Actor, str], tuple[Dataset, Iterator[str]]]
-    delete_dataset: Callable[[Actor, str], None]
-    upload_file: Callable[[Actor, Upload], StoredFile]
-    open_file: Callable[[Actor, str], tuple[StoredFile, Iterator[bytes]]]
-    delete_file: Callable[[Actor, str], None]
+    import_dataset: Callable[[ImportDataset], Dataset]
+    list_datasets: Callable[[DatasetQuery], Page[Dataset]]
+    show_dataset: Callable[[ShowDataset], Dataset]
+    dataset_rows: Callable[[RowQuery], RowsPage]
+    export_dataset: Callable[[ExportDataset], tuple[Dataset, Iterator[str]]]
+    delete_dataset: Callable[[DeleteDataset], None]
+    upload_file: Callable[[UploadFile], StoredFile]
+    open_file: Callable[[OpenFile], tuple[StoredFile, Iterator[bytes]]]
+    delete_file: Callable[[DeleteFile], None]
     # tasks (docs/reference/tasks.md)
     create_task: Callable[[NewTask], Task]
     list_tasks: Callable[[TaskQuery], Page[Task]]
-    get_task: Callable[[str, str], Task]
+    get_task: Callable[[GetTask], Task]
     edit_task: Callable[[EditTask], Task]
-    delete_task: Callable[[str, str], None]
+    delete_task: Callable[[DeleteTask], None]
     # dogs (docs/reference/dogs.md) and the background jobs behind their pictures
     list_dogs: Callable[[DogQuery], Page[Dog]]
-    get_dog: Callable[[str], Dog]
+    get_dog: Callable[[GetDog], Dog]
     create_dog: Callable[[NewDog], Dog]
-    edit_dog: Callable[[Actor, EditDog], Dog]
-    delete_dog: Callable[[Actor, str], None]
+    edit_dog: Callable[[EditDog], Dog]
+    delete_dog: Callable[[DeleteDog], None]
     authorize_push: Callable[[PushCredentials], None]
     receive_push: Callable[[JobPush], None]
     # passkeys (docs/reference/passkeys.md)
-    passkey_registration_options: Callable[[Actor], dict[str, object]]
+    passkey_registration_options: Callable[[RegistrationOptions], dict[str, object]]
     register_passkey: Callable[[RegisterPasskey], Passkey]
-    list_passkeys: Callable[[Actor], list[Passkey]]
-    delete_passkey: Callable[[Actor, str], None]
+    list_passkeys: Callable[[ListPasskeys], list[Passkey]]
+    delete_passkey: Callable[[DeletePasskey], None]
     passkey_authentication_options: Callable[[], dict[str, object]]
     passkey_sign_in: Callable[[PasskeySignIn], TokenPair]
 

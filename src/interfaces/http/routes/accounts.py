@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import Register, UpdateProfile
+from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
 from application.authentication import Actor
 from application.login import ChangePassword, Login
 from application.tokens import TokenPair
@@ -114,7 +114,7 @@ def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
 @authenticated
 def get_me(actor: Actor) -> Response:
     """The caller's own account."""
-    return json_response(UserOut.of(services().get_user(actor)))
+    return json_response(UserOut.of(services().get_user(GetUser(actor))))
 
 
 def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -169,7 +169,7 @@ def patch_me(actor: Actor) -> Response:
 @authenticated
 def delete_me(actor: Actor) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once."""
-    services().delete_user(actor.user_id)
+    services().delete_user(DeleteUser(actor))
     return no_content()
 
 

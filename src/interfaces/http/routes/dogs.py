@@ -9,7 +9,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from application.authentication import Actor
-from application.dogs import DogQuery, EditDog, NewDog
+from application.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -67,7 +67,7 @@ def list_adopted_dogs() -> Response:
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
-    return json_response(DogOut.of(services().get_dog(name)))
+    return json_response(DogOut.of(services().get_dog(GetDog(name))))
 
 
 @bp.post("/<dog_name:name>")
@@ -101,7 +101,7 @@ def update_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
     body = parse_json(DogUpdate)
     changes = tuple((field, getattr(body, field)) for field in sorted(body.model_fields_set))
-    return json_response(DogOut.of(services().edit_dog(actor, EditDog(name, changes))))
+    return json_response(DogOut.of(services().edit_dog(EditDog(actor, name, changes))))
 
 
 @bp.delete("/<dog_name:name>")
@@ -109,5 +109,5 @@ def update_dog(actor: Actor, name: str) -> Response:
 @authenticated
 def delete_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: delete the dog; its name is free again."""
-    services().delete_dog(actor, name)
+    services().delete_dog(DeleteDog(actor, name))
     return no_content()

@@ -9,7 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.authentication import Actor
-from application.email import ForgotPassword, Invite, ResetPassword
+from application.email import (
+    ForgotPassword,
+    Invite,
+    RequestVerification,
+    ResetPassword,
+    VerifyEmail,
+)
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
@@ -38,7 +44,7 @@ def _client_ip() -> str:
 @authenticated
 def request_verification(actor: Actor) -> Response:
     """Send (again) a verification mail to the account's current address."""
-    services().request_verification(actor)
+    services().request_verification(RequestVerification(actor))
     return json_response(Accepted(), 202)
 
 
@@ -47,7 +53,7 @@ def request_verification(actor: Actor) -> Response:
 def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
-    return json_response(UserOut.of(services().verify_email(body.token, _client_ip())))
+    return json_response(UserOut.of(services().verify_email(VerifyEmail(body.token, _client_ip()))))
 
 
 @bp.post("/auth/password/forgot")
@@ -85,5 +91,5 @@ def reset_password() -> Response:
 def invite(actor: Actor) -> Response:
     """Admins: create an account without a password and mail its owner a set-password link."""
     body = parse_json(InvitationRequest)
-    user = services().invite_user(actor, Invite(**body.model_dump()))
+    user = services().invite_user(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})

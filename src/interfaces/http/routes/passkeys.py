@@ -9,7 +9,13 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from application.authentication import Actor
-from application.passkeys import PasskeySignIn, RegisterPasskey
+from application.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+)
 from domain.errors import NotFound
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -59,7 +65,9 @@ PATH_PARAMETERS["passkey_id"] = {
 def registration_options(actor: Actor) -> Response:
     """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
     return json_response(
-        CreationOptionsOut.model_validate(services().passkey_registration_options(actor))
+        CreationOptionsOut.model_validate(
+            services().passkey_registration_options(RegistrationOptions(actor))
+        )
     )
 
 
@@ -85,7 +93,7 @@ def register(actor: Actor) -> Response:
 @authenticated
 def list_passkeys(actor: Actor) -> Response:
     """The caller's passkeys, oldest first."""
-    items = [PasskeyOut.of(p) for p in services().list_passkeys(actor)]
+    items = [PasskeyOut.of(p) for p in services().list_passkeys(ListPasskeys(actor))]
     return json_response(PasskeyList(items=items))
 
 
@@ -96,7 +104,7 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     """Delete one of the caller's passkeys; it signs in no more."""
     if PASSKEY_ID.fullmatch(passkey_id) is None:  # before it names a document
         raise NotFound("No such passkey.", code="passkey_not_found")
-    services().delete_passkey(actor, passkey_id)
+    services().delete_passkey(DeletePasskey(actor, passkey_id))
     return no_content()
 
 

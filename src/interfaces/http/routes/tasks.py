@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.authentication import Actor
-from application.tasks import EditTask, NewTask, TaskQuery
+from application.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -59,7 +59,7 @@ def list_tasks(actor: Actor) -> Response:
 @authenticated
 def get_task(actor: Actor, task_id: str) -> Response:
     """One of the caller's tasks."""
-    return json_response(TaskOut.of(services().get_task(actor.user_id, task_id)))
+    return json_response(TaskOut.of(services().get_task(GetTask(actor, task_id))))
 
 
 @bp.put("/<task_id>")
@@ -89,5 +89,5 @@ def patch_task(actor: Actor, task_id: str) -> Response:
 @authenticated
 def delete_task(actor: Actor, task_id: str) -> Response:
     """Delete one of the caller's tasks."""
-    services().delete_task(actor.user_id, task_id)
+    services().delete_task(DeleteTask(actor, task_id))
     return no_content()
