@@ -88,7 +88,15 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
         raise
 
 
-def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> User:
+def register(
+    cmd: Register,
+    *,
+    users: UserRepository,
+    hasher: PasswordHasher,
+    clock: Clock,
+    registered: Callable[[User], None] | None = None,
+) -> User:
+    """``registered(user)`` runs once the account is stored (the mail flows use it)."""
     username = chosen_username(cmd.username, users=users)
     email = Email(cmd.email) if cmd.email is not None else None
     check_password_policy(cmd.password)
@@ -102,6 +110,8 @@ def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, cl
         last_name=cmd.last_name,
     )
     users.add(user)
+    if registered is not None:
+        registered(user)
     return user
 
 
@@ -204,3 +214,52 @@ def resume_deletions(
     for user_id in pending:
         _purge(user_id, users=users, owned=owned)
     return len(pending)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AccountPorts(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class AccountHooks:
+    """What follows a stored change of an account: the mail flows bind these."""
+
+    registered: Callable[[User], None]
+    changed: Callable[[User, User], None]  # (before, after) a profile update
+
+
+@dataclass(frozen=True)
+class AccountServices:
+    register: Callable[[Register], User]
+    get: Callable[[GetUser], User]
+    update_profile: Callable[[UpdateProfile], User]
+    delete: Callable[[DeleteUser], None]
+    resume_deletions: Callable[[], int]  # the CLI's ``users purge-deleted``
+
+
+def bind(
+    ports: AccountPorts, *, owned: Sequence[OwnedData], hooks: AccountHooks
+) -> AccountServices:
+    """``owned``: what the resource modules keep per user, deleted with the account."""
+    users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
+    return AccountServices(
+        register=lambda cmd: register(
+            cmd, users=users, hasher=hasher, clock=clock, registered=hooks.registered
+        ),
+        get=lambda cmd: get_user(cmd, users=users),
+        update_profile=lambda cmd: update_profile(
+            cmd, users=users, clock=clock, changed=hooks.changed
+        ),
+        delete=lambda cmd: delete_user(cmd, users=users, clock=clock, audit=audit, owned=owned),
+        resume_deletions=lambda: resume_deletions(users=users, owned=owned),
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from application.accounts import UserRepository as Users
 from application.accounts import delete_account
@@ -174,3 +175,42 @@ def set_disabled_by_username(
     updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AdminPorts(Protocol):
+    @property
+    def users(self) -> Users: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    list_users: Callable[[UserQuery], Page[UserListing]]
+    show_user: Callable[[ShowUser], UserListing]
+    change_user: Callable[[AdminChange], User]
+    remove_user: Callable[[RemoveUser], None]
+    set_role: Callable[[SetRole], User]  # the command line's
+    set_disabled: Callable[[SetDisabled], User]  # the command line's
+
+
+def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
+    """``owned``: what the resource modules keep per user, deleted with the account."""
+    users, clock, audit = ports.users, ports.clock, ports.audit
+    return AdminServices(
+        list_users=lambda cmd: list_users(cmd, users=users),
+        show_user=lambda cmd: show_user(cmd, users=users),
+        change_user=lambda cmd: change_user(cmd, users=users, clock=clock, audit=audit),
+        remove_user=lambda cmd: remove_user(
+            cmd, users=users, clock=clock, audit=audit, owned=owned
+        ),
+        set_role=lambda cmd: set_role_by_username(cmd, users=users, clock=clock, audit=audit),
+        set_disabled=lambda cmd: set_disabled_by_username(
+            cmd, users=users, clock=clock, audit=audit
+        ),
+    )

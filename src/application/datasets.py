@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -362,3 +362,45 @@ class OwnedDatasets:
             for dataset_id in ids:
                 key = dataset_object_key(dataset_id)
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class DatasetPorts(Protocol):
+    @property
+    def datasets(self) -> DatasetRepository: ...
+    @property
+    def file_store(self) -> FileStore: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class DatasetPolicies(Protocol):
+    @property
+    def dataset_limits(self) -> DatasetLimits: ...
+
+
+@dataclass(frozen=True)
+class DatasetServices:
+    import_csv: Callable[[ImportDataset], Dataset]
+    list: Callable[[DatasetQuery], Page[Dataset]]
+    show: Callable[[ShowDataset], Dataset]
+    rows: Callable[[RowQuery], RowsPage]
+    export_csv: Callable[[ExportDataset], tuple[Dataset, Iterator[str]]]
+    delete: Callable[[DeleteDataset], None]
+
+
+def bind(ports: DatasetPorts, policies: DatasetPolicies) -> DatasetServices:
+    datasets, store, clock = ports.datasets, ports.file_store, ports.clock
+    limits = policies.dataset_limits
+    return DatasetServices(
+        import_csv=lambda cmd: import_dataset(
+            cmd, datasets=datasets, store=store, clock=clock, limits=limits
+        ),
+        list=lambda cmd: list_datasets(cmd, datasets=datasets),
+        show=lambda cmd: show_dataset(cmd, datasets=datasets),
+        rows=lambda cmd: dataset_rows(cmd, datasets=datasets),
+        export_csv=lambda cmd: export_csv(cmd, datasets=datasets),
+        delete=lambda cmd: delete_dataset(cmd, datasets=datasets, store=store),
+    )

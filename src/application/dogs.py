@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.authentication import Actor
-from application.jobs import RetryJob
+from application.jobs import JobHandler, RetryJob
 from application.pagination import (
     Page,
     decode_cursor,
@@ -204,3 +204,45 @@ def fetch_picture(
         dogs.update(dog.id, lambda d: d.picture_failed(clock.now()))
         return
     dogs.update(dog.id, lambda d: d.with_picture(url, clock.now()))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class DogPorts(Protocol):
+    @property
+    def dogs(self) -> DogRepository: ...
+    @property
+    def pictures(self) -> PictureSource: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class DogServices:
+    list: Callable[[DogQuery], Page[Dog]]
+    get: Callable[[GetDog], Dog]
+    create: Callable[[NewDog], Dog]
+    edit: Callable[[EditDog], Dog]
+    delete: Callable[[DeleteDog], None]
+
+
+def bind(ports: DogPorts, *, queue: JobQueue) -> DogServices:
+    dogs, clock = ports.dogs, ports.clock
+    return DogServices(
+        list=lambda query: list_dogs(query, dogs=dogs),
+        get=lambda cmd: get_dog(cmd, dogs=dogs),
+        create=lambda cmd: create_dog(cmd, dogs=dogs, queue=queue, clock=clock),
+        edit=lambda cmd: edit_dog(cmd, dogs=dogs, clock=clock),
+        delete=lambda cmd: delete_dog(cmd, dogs=dogs),
+    )
+
+
+def handlers(ports: DogPorts) -> dict[str, JobHandler]:
+    """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
+    dogs, pictures, clock = ports.dogs, ports.pictures, ports.clock
+    return {
+        FETCH_DOG_PICTURE: lambda job, final: fetch_picture(
+            job, final, dogs=dogs, pictures=pictures, clock=clock
+        )
+    }

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from application.accounts import Register, UserRepository
+from application.accounts import AccountHooks, UserRepository
 from application.admin import require_admin
 from application.authentication import Actor
-from application.jobs import RetryJob
+from application.jobs import JobHandler, RetryJob
 from application.login import LoginThrottle
 from application.ports import (
     Audit,
@@ -395,14 +395,10 @@ def invite_user(
     return user
 
 
-def register_and_verify(
-    cmd: Register, *, register: Callable[[Register], User], queue: JobQueue
-) -> User:
-    """Register sends the new account a verification mail."""
-    user = register(cmd)
+def mail_after_register(user: User, *, queue: JobQueue) -> None:
+    """A new account with an address gets a verification mail."""
     if user.email is not None:
         queue_mail(queue, MailKind.VERIFY_EMAIL, user)
-    return user
 
 
 def mail_after_profile_change(
@@ -417,3 +413,101 @@ def mail_after_profile_change(
     if before.email is not None:
         queue_mail(queue, MailKind.ADDRESS_CHANGED, after, old_email=before.email.value)
     audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class EmailPorts(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def action_tokens(self) -> ActionTokenRepository: ...
+    @property
+    def mail_renderer(self) -> MailRenderer: ...
+    @property
+    def mailer(self) -> Mailer: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class EmailPolicies(Protocol):
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
+    @property
+    def mail_settings(self) -> MailSettings: ...
+
+
+@dataclass(frozen=True)
+class EmailServices:
+    request_verification: Callable[[RequestVerification], None]
+    verify: Callable[[VerifyEmail], User]
+    forgot_password: Callable[[ForgotPassword], None]
+    reset_password: Callable[[ResetPassword], None]
+    invite: Callable[[Invite], User]
+
+
+def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
+    p = ports
+    return EmailServices(
+        request_verification=lambda cmd: request_verification(
+            cmd, users=p.users, queue=queue, audit=p.audit
+        ),
+        verify=lambda cmd: verify_email(
+            cmd, action_tokens=p.action_tokens, clock=p.clock, audit=p.audit
+        ),
+        forgot_password=lambda cmd: forgot_password(cmd, queue=queue),
+        reset_password=lambda cmd: reset_password(
+            cmd,
+            action_tokens=p.action_tokens,
+            hasher=p.hasher,
+            throttle=p.throttle,
+            throttle_policy=policies.throttle_policy,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        invite=lambda cmd: invite_user(
+            cmd, users=p.users, queue=queue, clock=p.clock, audit=p.audit
+        ),
+    )
+
+
+def handlers(
+    ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue
+) -> dict[str, JobHandler]:
+    """The jobs of the mail flows by kind: handlers, not use cases (they take the job)."""
+    p = ports
+    return {
+        SEND_MAIL: lambda job, final: send_mail(
+            job,
+            final,
+            users=p.users,
+            action_tokens=p.action_tokens,
+            renderer=p.mail_renderer,
+            mailer=p.mailer,
+            clock=p.clock,
+            audit=p.audit,
+            settings=policies.mail_settings,
+        ),
+        # It queues the reset mail itself, so it needs the queue its handlers run on.
+        FIND_RESET_ACCOUNT: lambda job, final: find_reset_account(
+            job, final, users=p.users, queue=queue, audit=p.audit
+        ),
+    }
+
+
+def account_hooks(ports: EmailPorts, *, queue: JobQueue) -> AccountHooks:
+    """The mails that follow a new account and a profile change."""
+    audit = ports.audit
+    return AccountHooks(
+        registered=lambda user: mail_after_register(user, queue=queue),
+        changed=lambda before, after: mail_after_profile_change(
+            before, after, queue=queue, audit=audit
+        ),
+    )

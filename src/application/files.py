@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -158,3 +158,39 @@ class OwnedFiles:
                 self.files.delete(stored.id)
         # Objects whose record was never written (a crash mid-upload) share the prefix.
         self.store.delete_prefix(files_prefix(user_id))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class FilePorts(Protocol):
+    @property
+    def files(self) -> FileRepository: ...
+    @property
+    def file_store(self) -> FileStore: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class FilePolicies(Protocol):
+    @property
+    def max_upload_bytes(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class FileServices:
+    upload: Callable[[UploadFile], StoredFile]
+    open: Callable[[OpenFile], tuple[StoredFile, Iterator[bytes]]]
+    delete: Callable[[DeleteFile], None]
+
+
+def bind(ports: FilePorts, policies: FilePolicies) -> FileServices:
+    files, store, clock = ports.files, ports.file_store, ports.clock
+    max_bytes = policies.max_upload_bytes
+    return FileServices(
+        upload=lambda cmd: upload_file(
+            cmd, files=files, store=store, clock=clock, max_bytes=max_bytes
+        ),
+        open=lambda cmd: open_file(cmd, files=files, store=store),
+        delete=lambda cmd: delete_file(cmd, files=files, store=store),
+    )

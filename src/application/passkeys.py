@@ -18,8 +18,8 @@ from application.ports import (
     PasskeyCeremonies,
     TokenIssuer,
 )
-from application.sessions import SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicy
+from application.sessions import SessionPorts, SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicies, TokenPolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -300,3 +300,65 @@ def passkey_sign_in(
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))
     return pair
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class PasskeyPorts(SessionPorts, Protocol):
+    @property
+    def passkeys(self) -> PasskeyRepository: ...
+    @property
+    def challenges(self) -> ChallengeRepository: ...
+    @property
+    def ceremonies(self) -> PasskeyCeremonies: ...
+
+
+@dataclass(frozen=True)
+class PasskeyServices:
+    registration_options: Callable[[RegistrationOptions], dict[str, object]]
+    register: Callable[[RegisterPasskey], Passkey]
+    list: Callable[[ListPasskeys], list[Passkey]]
+    delete: Callable[[DeletePasskey], None]
+    authentication_options: Callable[[], dict[str, object]]
+    sign_in: Callable[[PasskeySignIn], TokenPair]
+
+
+def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
+    p = ports
+    return PasskeyServices(
+        registration_options=lambda cmd: registration_options(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+        ),
+        register=lambda cmd: register_passkey(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
+        delete=lambda cmd: delete_passkey(cmd, passkeys=p.passkeys, audit=p.audit),
+        authentication_options=lambda: authentication_options(
+            challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
+        ),
+        sign_in=lambda cmd: passkey_sign_in(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            sessions=p.sessions,
+            tokens=p.tokens,
+            clock=p.clock,
+            policy=policies.token_policy,
+            audit=p.audit,
+        ),
+    )

@@ -12,7 +12,13 @@ from typing import Protocol
 from application.accounts import UserRepository as Users
 from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
-from application.tokens import TokenPair, TokenPolicy, hash_refresh_secret, token_pair
+from application.tokens import (
+    TokenPair,
+    TokenPolicies,
+    TokenPolicy,
+    hash_refresh_secret,
+    token_pair,
+)
 from domain.errors import NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.sessions import Session
@@ -285,3 +291,52 @@ def start_session(
     )
     sessions.add(session)
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class SessionPorts(Protocol):
+    """What sessions need; the features that start one need it too, and extend it."""
+
+    @property
+    def users(self) -> Users: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    refresh: Callable[[Refresh], TokenPair]
+    renew: Callable[[Renew], AccessToken]
+    logout: Callable[[Logout], None]
+    list: Callable[[ListSessions], list[Session]]
+    end: Callable[[EndSession], None]
+
+
+def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
+    users, sessions, tokens = ports.users, ports.sessions, ports.tokens
+    clock, audit, policy = ports.clock, ports.audit, policies.token_policy
+    return SessionServices(
+        refresh=lambda cmd: refresh(
+            cmd,
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
+        ),
+        renew=lambda cmd: renew(cmd, sessions=sessions, tokens=tokens, clock=clock),
+        logout=lambda cmd: logout(cmd, users=users, sessions=sessions, clock=clock, audit=audit),
+        list=lambda cmd: list_sessions(
+            cmd, users=users, sessions=sessions, clock=clock, policy=policy
+        ),
+        end=lambda cmd: end_session(cmd, sessions=sessions),
+    )

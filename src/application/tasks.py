@@ -153,3 +153,33 @@ def list_tasks(query: TaskQuery, *, tasks: TaskRepository) -> Page[Task]:
     rows = tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
     last = rows[query.limit - 1] if len(rows) > query.limit else None
     return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class TaskPorts(Protocol):
+    @property
+    def tasks(self) -> TaskRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class TaskServices:
+    create: Callable[[NewTask], Task]
+    list: Callable[[TaskQuery], Page[Task]]
+    get: Callable[[GetTask], Task]
+    edit: Callable[[EditTask], Task]
+    delete: Callable[[DeleteTask], None]
+
+
+def bind(ports: TaskPorts) -> TaskServices:
+    tasks, clock = ports.tasks, ports.clock
+    return TaskServices(
+        create=lambda cmd: create_task(cmd, tasks=tasks, clock=clock),
+        list=lambda query: list_tasks(query, tasks=tasks),
+        get=lambda cmd: get_task(cmd, tasks=tasks),
+        edit=lambda cmd: edit_task(cmd, tasks=tasks, clock=clock),
+        delete=lambda cmd: delete_task(cmd, tasks=tasks),
+    )

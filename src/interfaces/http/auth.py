@@ -26,7 +26,7 @@ def bearer_token() -> str:
 def authenticated(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = services().authenticate(Authenticate(bearer_token()))
+        actor = services().authentication.authenticate(Authenticate(bearer_token()))
         g.actor = actor
         return view(*args, actor=actor, **kwargs)
 

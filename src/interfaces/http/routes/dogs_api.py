@@ -95,7 +95,7 @@ def invite(actor: Actor) -> Response:
     """Dogs API: admins create an account and mail its owner a set-password link (native:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
-    user = services().invite_user(Invite(actor=actor, **body.model_dump()))
+    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -108,7 +108,7 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
     data = read_json_object()
     if {key.casefold() for key in data} <= _ADMIN_FIELDS:
         change = validate(AdminUserChange, folded(data, AdminUserChange))
-        user = services().change_user(
+        user = services().admin.change_user(
             AdminChange(actor=actor, user_id=user_id, role=change.role, disabled=change.disabled)
         )
         return json_response(UserAdminOut.of(user))
@@ -157,7 +157,7 @@ def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
     (native: DELETE /users/{user_id})."""
     if user_id == actor.user_id:
-        services().delete_user(DeleteUser(actor))
+        services().accounts.delete(DeleteUser(actor))
     else:
-        services().remove_user(RemoveUser(actor, user_id))
+        services().admin.remove_user(RemoveUser(actor, user_id))
     return no_content()
