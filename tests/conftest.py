@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.settings import Settings
 from tests.fakes import (
     FakeClock,
@@ -101,7 +101,7 @@ def app_settings() -> Settings:
 
 
 @pytest.fixture
-def fake_app(
+def adapters(
     store: InMemoryStore,
     identity_verifier: FakeIdentityVerifier,
     audit_log: RecordingAuditLog,
@@ -109,15 +109,20 @@ def fake_app(
     *,
     job_queue: FakeJobQueue,
     pictures: FakePictureSource,
-) -> Flask:
-    """The whole HTTP app on in-memory fakes (a fake clock, a fast hasher)."""
-    adapters = replace(
+) -> Adapters:
+    """The in-memory fakes behind ``fake_app`` (a fake clock, a fast hasher)."""
+    return replace(
         fake_adapters(app_settings, store),
         identity_verifier=identity_verifier,
         audit=audit_log,
         pictures=pictures,
         job_queue=job_queue.attach,
     )
+
+
+@pytest.fixture
+def fake_app(adapters: Adapters, app_settings: Settings) -> Flask:
+    """The whole HTTP app on in-memory fakes."""
     return build_app(app_settings, adapters)
 
 

@@ -88,7 +88,15 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
         raise
 
 
-def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> User:
+def register(
+    cmd: Register,
+    *,
+    users: UserRepository,
+    hasher: PasswordHasher,
+    clock: Clock,
+    registered: Callable[[User], None] | None = None,
+) -> User:
+    """``registered(user)`` runs once the account is stored (the mail flows use it)."""
     username = chosen_username(cmd.username, users=users)
     email = Email(cmd.email) if cmd.email is not None else None
     check_password_policy(cmd.password)
@@ -102,14 +110,21 @@ def register(cmd: Register, *, users: UserRepository, hasher: PasswordHasher, cl
         last_name=cmd.last_name,
     )
     users.add(user)
+    if registered is not None:
+        registered(user)
     return user
 
 
-def get_user(actor: Actor, *, users: UserRepository) -> User:
+@dataclass(frozen=True)
+class GetUser:
+    actor: Actor
+
+
+def get_user(cmd: GetUser, *, users: UserRepository) -> User:
     """The caller's own account: as authenticate() read it moments ago, else read now."""
-    if actor.user is not None:
-        return actor.user
-    user = users.get(actor.user_id)
+    if cmd.actor.user is not None:
+        return cmd.actor.user
+    user = users.get(cmd.actor.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
     return user
@@ -145,7 +160,25 @@ def update_profile(
 DELETE_BATCH = 200
 
 
+@dataclass(frozen=True)
+class DeleteUser:
+    """The caller deletes their own account."""
+
+    actor: Actor
+
+
 def delete_user(
+    cmd: DeleteUser,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog | None = None,
+    owned: Sequence[OwnedData] = (),
+) -> None:
+    delete_account(cmd.actor.user_id, users=users, clock=clock, audit=audit, owned=owned)
+
+
+def delete_account(
     user_id: str,
     *,
     users: UserRepository,
@@ -181,3 +214,52 @@ def resume_deletions(
     for user_id in pending:
         _purge(user_id, users=users, owned=owned)
     return len(pending)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AccountPorts(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class AccountHooks:
+    """What follows a stored change of an account: the mail flows bind these."""
+
+    registered: Callable[[User], None]
+    changed: Callable[[User, User], None]  # (before, after) a profile update
+
+
+@dataclass(frozen=True)
+class AccountServices:
+    register: Callable[[Register], User]
+    get: Callable[[GetUser], User]
+    update_profile: Callable[[UpdateProfile], User]
+    delete: Callable[[DeleteUser], None]
+    resume_deletions: Callable[[], int]  # the CLI's ``users purge-deleted``
+
+
+def bind(
+    ports: AccountPorts, *, owned: Sequence[OwnedData], hooks: AccountHooks
+) -> AccountServices:
+    """``owned``: what the resource modules keep per user, deleted with the account."""
+    users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
+    return AccountServices(
+        register=lambda cmd: register(
+            cmd, users=users, hasher=hasher, clock=clock, registered=hooks.registered
+        ),
+        get=lambda cmd: get_user(cmd, users=users),
+        update_profile=lambda cmd: update_profile(
+            cmd, users=users, clock=clock, changed=hooks.changed
+        ),
+        delete=lambda cmd: delete_user(cmd, users=users, clock=clock, audit=audit, owned=owned),
+        resume_deletions=lambda: resume_deletions(users=users, owned=owned),
+    )

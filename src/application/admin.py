@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from application.accounts import UserRepository as Users
-from application.accounts import delete_user
+from application.accounts import delete_account
 from application.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
@@ -24,10 +25,30 @@ class UserListing:
 
 
 @dataclass(frozen=True)
+class UserQuery:
+    actor: Actor
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowUser:
+    actor: Actor
+    user_id: str
+
+
+@dataclass(frozen=True)
 class AdminChange:
+    actor: Actor
     user_id: str
     role: str | None = None
     disabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class RemoveUser:
+    actor: Actor
+    user_id: str
 
 
 def require_admin(actor: Actor) -> None:
@@ -45,8 +66,9 @@ def _live(user: User | None) -> User:
     return user
 
 
-def list_users(actor: Actor, limit: int, cursor: str | None, *, users: Users) -> Page[UserListing]:
-    after = decode_cursor(cursor)
+def list_users(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
+    actor, limit = cmd.actor, cmd.limit
+    after = decode_cursor(cmd.cursor)
     if after is not None and not is_id(after):
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
     rows = users.list_page(after, limit + 1)
@@ -58,9 +80,9 @@ def list_users(actor: Actor, limit: int, cursor: str | None, *, users: Users) ->
     )
 
 
-def show_user(actor: Actor, user_id: str, *, users: Users) -> UserListing:
-    user = _get(users, user_id)
-    return UserListing(user, full=actor.role == Role.ADMIN or user.id == actor.user_id)
+def show_user(cmd: ShowUser, *, users: Users) -> UserListing:
+    user = _get(users, cmd.user_id)
+    return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
 
 
 def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -> User:
@@ -72,9 +94,8 @@ def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -
     return user
 
 
-def change_user(
-    actor: Actor, change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog
-) -> User:
+def change_user(change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog) -> User:
+    actor = change.actor
     require_admin(actor)
     role = parse_role(change.role) if change.role is not None else None
     before = _get(users, change.user_id)
@@ -99,17 +120,18 @@ def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) 
 
 
 def remove_user(
-    actor: Actor,
-    user_id: str,
+    cmd: RemoveUser,
     *,
     users: Users,
     clock: Clock,
     audit: AuditLog,
     owned: Sequence[OwnedData] = (),
 ) -> None:
-    require_admin(actor)
-    _get(users, user_id)
-    delete_user(user_id, users=users, clock=clock, audit=audit, actor_id=actor.user_id, owned=owned)
+    require_admin(cmd.actor)
+    _get(users, cmd.user_id)
+    delete_account(
+        cmd.user_id, users=users, clock=clock, audit=audit, actor_id=cmd.actor.user_id, owned=owned
+    )
 
 
 def parse_role(value: str) -> Role:
@@ -126,20 +148,69 @@ def parse_role(value: str) -> Role:
 CLI_ACTOR = "cli"  # the audit log's actor for changes made on the command line
 
 
-def set_role_by_username(
-    username: str, role: str, *, users: Users, clock: Clock, audit: AuditLog
-) -> User:
-    wanted = parse_role(role)
-    user = _live(users.find_by_login(login_key(username)))
+@dataclass(frozen=True)
+class SetRole:
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SetDisabled:
+    username: str
+    disabled: bool
+
+
+def set_role_by_username(cmd: SetRole, *, users: Users, clock: Clock, audit: AuditLog) -> User:
+    wanted = parse_role(cmd.role)
+    user = _live(users.find_by_login(login_key(cmd.username)))
     updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
 
 
 def set_disabled_by_username(
-    username: str, disabled: bool, *, users: Users, clock: Clock, audit: AuditLog
+    cmd: SetDisabled, *, users: Users, clock: Clock, audit: AuditLog
 ) -> User:
-    user = _live(users.find_by_login(login_key(username)))
-    updated = users.update(user.id, lambda u: _apply(u, None, disabled, clock))
+    user = _live(users.find_by_login(login_key(cmd.username)))
+    updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AdminPorts(Protocol):
+    @property
+    def users(self) -> Users: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    list_users: Callable[[UserQuery], Page[UserListing]]
+    show_user: Callable[[ShowUser], UserListing]
+    change_user: Callable[[AdminChange], User]
+    remove_user: Callable[[RemoveUser], None]
+    set_role: Callable[[SetRole], User]  # the command line's
+    set_disabled: Callable[[SetDisabled], User]  # the command line's
+
+
+def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
+    """``owned``: what the resource modules keep per user, deleted with the account."""
+    users, clock, audit = ports.users, ports.clock, ports.audit
+    return AdminServices(
+        list_users=lambda cmd: list_users(cmd, users=users),
+        show_user=lambda cmd: show_user(cmd, users=users),
+        change_user=lambda cmd: change_user(cmd, users=users, clock=clock, audit=audit),
+        remove_user=lambda cmd: remove_user(
+            cmd, users=users, clock=clock, audit=audit, owned=owned
+        ),
+        set_role=lambda cmd: set_role_by_username(cmd, users=users, clock=clock, audit=audit),
+        set_disabled=lambda cmd: set_disabled_by_username(
+            cmd, users=users, clock=clock, audit=audit
+        ),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -33,8 +34,15 @@ class Actor:
     user: User | None = field(default=None, compare=False, repr=False)
 
 
-def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clock: Clock) -> Actor:
-    claims = tokens.verify_access(token)
+@dataclass(frozen=True)
+class Authenticate:
+    access_token: str  # the bearer token of the request
+
+
+def authenticate(
+    cmd: Authenticate, *, tokens: TokenIssuer, principals: Principals, clock: Clock
+) -> Actor:
+    claims = tokens.verify_access(cmd.access_token)
     user, session = principals.load(claims.user_id, claims.session_id)
     if (
         user is None
@@ -53,4 +61,32 @@ def authenticate(token: str, *, tokens: TokenIssuer, principals: Principals, clo
         expires_at=claims.expires_at,
         amr=session.amr,  # the session's, read in the same round trip as the user
         user=user,
+    )
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AuthenticationPorts(Protocol):
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def principals(self) -> Principals: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class AuthenticationServices:
+    authenticate: Callable[[Authenticate], Actor]
+    jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
+
+
+def bind(ports: AuthenticationPorts) -> AuthenticationServices:
+    tokens, principals, clock = ports.tokens, ports.principals, ports.clock
+    return AuthenticationServices(
+        authenticate=lambda cmd: authenticate(
+            cmd, tokens=tokens, principals=principals, clock=clock
+        ),
+        jwks=tokens.jwks,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -94,10 +94,44 @@ class DatasetLimits:
 
 @dataclass(frozen=True)
 class ImportDataset:
+    actor: Actor
     name: str
     upload: Upload
     schema: str | None = None  # JSON text, as sent
     delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetQuery:
+    actor: Actor
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowDataset:
+    actor: Actor
+    dataset_id: str
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    actor: Actor
+    dataset_id: str
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportDataset:
+    actor: Actor
+    dataset_id: str
+
+
+@dataclass(frozen=True)
+class DeleteDataset:
+    actor: Actor
+    dataset_id: str
 
 
 @dataclass(frozen=True)
@@ -164,7 +198,6 @@ def _scan(
 
 
 def import_dataset(
-    actor: Actor,
     cmd: ImportDataset,
     *,
     datasets: DatasetRepository,
@@ -172,7 +205,7 @@ def import_dataset(
     clock: Clock,
     limits: DatasetLimits,
 ) -> Dataset:
-    require_uploader(actor)
+    require_uploader(cmd.actor)
     name = check_name(cmd.name)
     filename = check_filename(cmd.upload.filename or DEFAULT_FILENAME)
     schema = read_schema(cmd.schema, limits.csv.max_columns)
@@ -188,7 +221,7 @@ def import_dataset(
         id=new_id(),
         name=name,
         filename=filename,
-        owner_id=actor.user_id,
+        owner_id=cmd.actor.user_id,
         created_at=clock.now(),
         status=DatasetStatus.IMPORTING,
         size=size,
@@ -252,11 +285,10 @@ def _ready(dataset: Dataset) -> Dataset:
     return dataset
 
 
-def list_datasets(
-    actor: Actor, limit: int, cursor: str | None, *, datasets: DatasetRepository
-) -> Page[Dataset]:
+def list_datasets(cmd: DatasetQuery, *, datasets: DatasetRepository) -> Page[Dataset]:
     """The caller's datasets, or everyone's for an admin, by id."""
-    after = decode_cursor(cursor)
+    actor, limit = cmd.actor, cmd.limit
+    after = decode_cursor(cmd.cursor)
     if after is not None and not is_id(after):
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
     owner = None if actor.role == Role.ADMIN else actor.user_id
@@ -266,20 +298,14 @@ def list_datasets(
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
 
 
-def show_dataset(actor: Actor, dataset_id: str, *, datasets: DatasetRepository) -> Dataset:
-    return _visible(datasets, actor, dataset_id)
+def show_dataset(cmd: ShowDataset, *, datasets: DatasetRepository) -> Dataset:
+    return _visible(datasets, cmd.actor, cmd.dataset_id)
 
 
-def dataset_rows(
-    actor: Actor,
-    dataset_id: str,
-    limit: int,
-    cursor: str | None,
-    *,
-    datasets: DatasetRepository,
-) -> RowsPage:
-    dataset = _ready(_visible(datasets, actor, dataset_id))
-    position = decode_cursor(cursor)
+def dataset_rows(cmd: RowQuery, *, datasets: DatasetRepository) -> RowsPage:
+    limit = cmd.limit
+    dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
+    position = decode_cursor(cmd.cursor)
     if position is not None and not (position.isascii() and position.isdigit()):
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
     after = int(position) if position is not None else 0
@@ -291,11 +317,9 @@ def dataset_rows(
     return RowsPage(columns, Page(items=items, next_cursor=next_cursor))
 
 
-def export_csv(
-    actor: Actor, dataset_id: str, *, datasets: DatasetRepository
-) -> tuple[Dataset, Iterator[str]]:
+def export_csv(cmd: ExportDataset, *, datasets: DatasetRepository) -> tuple[Dataset, Iterator[str]]:
     """The stored rows as CSV text, streamed page by page; formula-like cells neutralized."""
-    dataset = _ready(_visible(datasets, actor, dataset_id))
+    dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -314,10 +338,8 @@ def export_csv(
     return dataset, lines()
 
 
-def delete_dataset(
-    actor: Actor, dataset_id: str, *, datasets: DatasetRepository, store: FileStore
-) -> None:
-    dataset = _visible(datasets, actor, dataset_id)
+def delete_dataset(cmd: DeleteDataset, *, datasets: DatasetRepository, store: FileStore) -> None:
+    dataset = _visible(datasets, cmd.actor, cmd.dataset_id)
     _delete(dataset.id, dataset.object_key, datasets=datasets, store=store)
 
 
@@ -340,3 +362,45 @@ class OwnedDatasets:
             for dataset_id in ids:
                 key = dataset_object_key(dataset_id)
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class DatasetPorts(Protocol):
+    @property
+    def datasets(self) -> DatasetRepository: ...
+    @property
+    def file_store(self) -> FileStore: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class DatasetPolicies(Protocol):
+    @property
+    def dataset_limits(self) -> DatasetLimits: ...
+
+
+@dataclass(frozen=True)
+class DatasetServices:
+    import_csv: Callable[[ImportDataset], Dataset]
+    list: Callable[[DatasetQuery], Page[Dataset]]
+    show: Callable[[ShowDataset], Dataset]
+    rows: Callable[[RowQuery], RowsPage]
+    export_csv: Callable[[ExportDataset], tuple[Dataset, Iterator[str]]]
+    delete: Callable[[DeleteDataset], None]
+
+
+def bind(ports: DatasetPorts, policies: DatasetPolicies) -> DatasetServices:
+    datasets, store, clock = ports.datasets, ports.file_store, ports.clock
+    limits = policies.dataset_limits
+    return DatasetServices(
+        import_csv=lambda cmd: import_dataset(
+            cmd, datasets=datasets, store=store, clock=clock, limits=limits
+        ),
+        list=lambda cmd: list_datasets(cmd, datasets=datasets),
+        show=lambda cmd: show_dataset(cmd, datasets=datasets),
+        rows=lambda cmd: dataset_rows(cmd, datasets=datasets),
+        export_csv=lambda cmd: export_csv(cmd, datasets=datasets),
+        delete=lambda cmd: delete_dataset(cmd, datasets=datasets, store=store),
+    )

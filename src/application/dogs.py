@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.authentication import Actor
-from application.jobs import RetryJob
+from application.jobs import JobHandler, RetryJob
 from application.pagination import (
     Page,
     decode_cursor,
@@ -82,11 +82,23 @@ class NewDog:
 
 
 @dataclass(frozen=True)
+class GetDog:
+    name: str
+
+
+@dataclass(frozen=True)
 class EditDog:
     """PUT gives is_adopted and/or a new name; only those change."""
 
+    actor: Actor
     name: str  # the dog's current name, from the path
     changes: tuple[tuple[str, str | bool], ...]
+
+
+@dataclass(frozen=True)
+class DeleteDog:
+    actor: Actor
+    name: str
 
 
 @dataclass(frozen=True)
@@ -127,8 +139,8 @@ def list_dogs(query: DogQuery, *, dogs: DogRepository) -> Page[Dog]:
     return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
 
 
-def get_dog(name: str, *, dogs: DogRepository) -> Dog:
-    return _find(name, dogs)
+def get_dog(cmd: GetDog, *, dogs: DogRepository) -> Dog:
+    return _find(cmd.name, dogs)
 
 
 def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> Dog:
@@ -149,7 +161,7 @@ def create_dog(cmd: NewDog, *, dogs: DogRepository, queue: JobQueue, clock: Cloc
     return dog
 
 
-def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> Dog:
+def edit_dog(cmd: EditDog, *, dogs: DogRepository, clock: Clock) -> Dog:
     changes: dict[str, object] = dict(cmd.changes)
     new_name = changes.get("name")
     if isinstance(new_name, str):
@@ -157,7 +169,7 @@ def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -
     if not changes:
         raise InvalidInput.field("is_adopted", "Give is_adopted and/or name.", "missing")
     dog = _find(cmd.name, dogs)
-    check = _may_change(actor)
+    check = _may_change(cmd.actor)
     now = clock.now()
 
     def change(current: Dog) -> Dog:
@@ -170,9 +182,9 @@ def edit_dog(actor: Actor, cmd: EditDog, *, dogs: DogRepository, clock: Clock) -
     return updated
 
 
-def delete_dog(actor: Actor, name: str, *, dogs: DogRepository) -> None:
-    dog = _find(name, dogs)
-    if not dogs.delete(dog.id, _may_change(actor)):
+def delete_dog(cmd: DeleteDog, *, dogs: DogRepository) -> None:
+    dog = _find(cmd.name, dogs)
+    if not dogs.delete(dog.id, _may_change(cmd.actor)):
         raise _not_found()
 
 
@@ -192,3 +204,45 @@ def fetch_picture(
         dogs.update(dog.id, lambda d: d.picture_failed(clock.now()))
         return
     dogs.update(dog.id, lambda d: d.with_picture(url, clock.now()))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class DogPorts(Protocol):
+    @property
+    def dogs(self) -> DogRepository: ...
+    @property
+    def pictures(self) -> PictureSource: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class DogServices:
+    list: Callable[[DogQuery], Page[Dog]]
+    get: Callable[[GetDog], Dog]
+    create: Callable[[NewDog], Dog]
+    edit: Callable[[EditDog], Dog]
+    delete: Callable[[DeleteDog], None]
+
+
+def bind(ports: DogPorts, *, queue: JobQueue) -> DogServices:
+    dogs, clock = ports.dogs, ports.clock
+    return DogServices(
+        list=lambda query: list_dogs(query, dogs=dogs),
+        get=lambda cmd: get_dog(cmd, dogs=dogs),
+        create=lambda cmd: create_dog(cmd, dogs=dogs, queue=queue, clock=clock),
+        edit=lambda cmd: edit_dog(cmd, dogs=dogs, clock=clock),
+        delete=lambda cmd: delete_dog(cmd, dogs=dogs),
+    )
+
+
+def handlers(ports: DogPorts) -> dict[str, JobHandler]:
+    """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
+    dogs, pictures, clock = ports.dogs, ports.pictures, ports.clock
+    return {
+        FETCH_DOG_PICTURE: lambda job, final: fetch_picture(
+            job, final, dogs=dogs, pictures=pictures, clock=clock
+        )
+    }

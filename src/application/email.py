@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from application.accounts import Register, UserRepository
+from application.accounts import AccountHooks, UserRepository
 from application.admin import require_admin
 from application.authentication import Actor
-from application.jobs import RetryJob
+from application.jobs import JobHandler, RetryJob
 from application.login import LoginThrottle
 from application.ports import (
     Audit,
@@ -192,10 +192,15 @@ def send_mail(
 # -- the requests ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RequestVerification:
+    actor: Actor
+
+
 def request_verification(
-    actor: Actor, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+    cmd: RequestVerification, *, users: UserRepository, queue: JobQueue, audit: AuditLog
 ) -> None:
-    user = users.get(actor.user_id)
+    user = users.get(cmd.actor.user_id)
     if user is None or not user.active:
         raise InvalidToken()
     if user.email is None:
@@ -204,15 +209,20 @@ def request_verification(
     audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id))
 
 
+@dataclass(frozen=True)
+class VerifyEmail:
+    token: str
+    client_ip: str = ""  # for the audit record
+
+
 def verify_email(
-    token: str,
-    ip: str = "",
+    cmd: VerifyEmail,
     *,
     action_tokens: ActionTokenRepository,
     clock: Clock,
     audit: AuditLog,
 ) -> User:
-    """``ip``: the client address, for the audit record."""
+    token, ip = cmd.token, cmd.client_ip
     now = clock.now()
     try:
         user = action_tokens.spend(
@@ -345,6 +355,7 @@ def reset_password(
 class Invite:
     """``username`` None: made from the address (docs/reference/email.md)."""
 
+    actor: Actor  # an admin
     username: str | None
     email: str
     name: str | None = None
@@ -353,7 +364,6 @@ class Invite:
 
 
 def invite_user(
-    actor: Actor,
     cmd: Invite,
     *,
     users: UserRepository,
@@ -362,7 +372,7 @@ def invite_user(
     audit: AuditLog,
 ) -> User:
     """An account without a password; its owner sets one through the invitation's link."""
-    require_admin(actor)
+    require_admin(cmd.actor)
     email = Email(cmd.email)
     given = cmd.username if cmd.username is not None else Username.from_address(email)
     username = Username.chosen(given)
@@ -381,18 +391,14 @@ def invite_user(
         user = user.with_role(role, now)
     users.add(user)
     queue_mail(queue, MailKind.INVITATION, user)
-    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=actor.user_id))
+    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id))
     return user
 
 
-def register_and_verify(
-    cmd: Register, *, register: Callable[[Register], User], queue: JobQueue
-) -> User:
-    """Register sends the new account a verification mail."""
-    user = register(cmd)
+def mail_after_register(user: User, *, queue: JobQueue) -> None:
+    """A new account with an address gets a verification mail."""
     if user.email is not None:
         queue_mail(queue, MailKind.VERIFY_EMAIL, user)
-    return user
 
 
 def mail_after_profile_change(
@@ -407,3 +413,101 @@ def mail_after_profile_change(
     if before.email is not None:
         queue_mail(queue, MailKind.ADDRESS_CHANGED, after, old_email=before.email.value)
     audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class EmailPorts(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def action_tokens(self) -> ActionTokenRepository: ...
+    @property
+    def mail_renderer(self) -> MailRenderer: ...
+    @property
+    def mailer(self) -> Mailer: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class EmailPolicies(Protocol):
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
+    @property
+    def mail_settings(self) -> MailSettings: ...
+
+
+@dataclass(frozen=True)
+class EmailServices:
+    request_verification: Callable[[RequestVerification], None]
+    verify: Callable[[VerifyEmail], User]
+    forgot_password: Callable[[ForgotPassword], None]
+    reset_password: Callable[[ResetPassword], None]
+    invite: Callable[[Invite], User]
+
+
+def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
+    p = ports
+    return EmailServices(
+        request_verification=lambda cmd: request_verification(
+            cmd, users=p.users, queue=queue, audit=p.audit
+        ),
+        verify=lambda cmd: verify_email(
+            cmd, action_tokens=p.action_tokens, clock=p.clock, audit=p.audit
+        ),
+        forgot_password=lambda cmd: forgot_password(cmd, queue=queue),
+        reset_password=lambda cmd: reset_password(
+            cmd,
+            action_tokens=p.action_tokens,
+            hasher=p.hasher,
+            throttle=p.throttle,
+            throttle_policy=policies.throttle_policy,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        invite=lambda cmd: invite_user(
+            cmd, users=p.users, queue=queue, clock=p.clock, audit=p.audit
+        ),
+    )
+
+
+def handlers(
+    ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue
+) -> dict[str, JobHandler]:
+    """The jobs of the mail flows by kind: handlers, not use cases (they take the job)."""
+    p = ports
+    return {
+        SEND_MAIL: lambda job, final: send_mail(
+            job,
+            final,
+            users=p.users,
+            action_tokens=p.action_tokens,
+            renderer=p.mail_renderer,
+            mailer=p.mailer,
+            clock=p.clock,
+            audit=p.audit,
+            settings=policies.mail_settings,
+        ),
+        # It queues the reset mail itself, so it needs the queue its handlers run on.
+        FIND_RESET_ACCOUNT: lambda job, final: find_reset_account(
+            job, final, users=p.users, queue=queue, audit=p.audit
+        ),
+    }
+
+
+def account_hooks(ports: EmailPorts, *, queue: JobQueue) -> AccountHooks:
+    """The mails that follow a new account and a profile change."""
+    audit = ports.audit
+    return AccountHooks(
+        registered=lambda user: mail_after_register(user, queue=queue),
+        changed=lambda before, after: mail_after_profile_change(
+            before, after, queue=queue, audit=audit
+        ),
+    )

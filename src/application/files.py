@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -48,6 +48,24 @@ class Upload:
     content_type: str | None
 
 
+@dataclass(frozen=True)
+class UploadFile:
+    actor: Actor
+    upload: Upload
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    actor: Actor
+    file_id: str
+
+
+@dataclass(frozen=True)
+class DeleteFile:
+    actor: Actor
+    file_id: str
+
+
 def measure(stream: BinaryIO, max_bytes: int) -> tuple[int, str]:
     """Size and SHA-256 (hex) of the stream from its start, read in 1 MiB chunks; 413
     ``file_too_large`` past ``max_bytes``. Leaves the stream at its start."""
@@ -74,19 +92,19 @@ def _own(files: FileRepository, actor: Actor, file_id: str) -> StoredFile:
 
 
 def upload_file(
-    actor: Actor,
-    upload: Upload,
+    cmd: UploadFile,
     *,
     files: FileRepository,
     store: FileStore,
     clock: Clock,
     max_bytes: int,
 ) -> StoredFile:
+    upload = cmd.upload
     filename = check_filename(upload.filename or "")
     size, sha256 = measure(upload.stream, max_bytes)
     stored = StoredFile(
         id=new_id(),
-        owner_id=actor.user_id,
+        owner_id=cmd.actor.user_id,
         filename=filename,
         content_type=media_type(upload.content_type),
         size=size,
@@ -103,18 +121,18 @@ def upload_file(
 
 
 def open_file(
-    actor: Actor, file_id: str, *, files: FileRepository, store: FileStore
+    cmd: OpenFile, *, files: FileRepository, store: FileStore
 ) -> tuple[StoredFile, Iterator[bytes]]:
     """The file's record and its bytes, streamed; 404 for another user's file."""
-    found = _own(files, actor, file_id)
+    found = _own(files, cmd.actor, cmd.file_id)
     try:
         return found, store.open(found.object_key)
     except NotFound:
         raise _not_found() from None
 
 
-def delete_file(actor: Actor, file_id: str, *, files: FileRepository, store: FileStore) -> None:
-    found = _own(files, actor, file_id)
+def delete_file(cmd: DeleteFile, *, files: FileRepository, store: FileStore) -> None:
+    found = _own(files, cmd.actor, cmd.file_id)
     store.delete(found.object_key)
     files.delete(found.id)  # last: a failure in between leaves the record to retry with
 
@@ -140,3 +158,39 @@ class OwnedFiles:
                 self.files.delete(stored.id)
         # Objects whose record was never written (a crash mid-upload) share the prefix.
         self.store.delete_prefix(files_prefix(user_id))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class FilePorts(Protocol):
+    @property
+    def files(self) -> FileRepository: ...
+    @property
+    def file_store(self) -> FileStore: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class FilePolicies(Protocol):
+    @property
+    def max_upload_bytes(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class FileServices:
+    upload: Callable[[UploadFile], StoredFile]
+    open: Callable[[OpenFile], tuple[StoredFile, Iterator[bytes]]]
+    delete: Callable[[DeleteFile], None]
+
+
+def bind(ports: FilePorts, policies: FilePolicies) -> FileServices:
+    files, store, clock = ports.files, ports.file_store, ports.clock
+    max_bytes = policies.max_upload_bytes
+    return FileServices(
+        upload=lambda cmd: upload_file(
+            cmd, files=files, store=store, clock=clock, max_bytes=max_bytes
+        ),
+        open=lambda cmd: open_file(cmd, files=files, store=store),
+        delete=lambda cmd: delete_file(cmd, files=files, store=store),
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,8 +27,8 @@ from application.ports import (
     IdentityVerifier,
     TokenIssuer,
 )
-from application.sessions import SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicy
+from application.sessions import SessionPorts, SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicies, TokenPolicy
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
@@ -225,3 +225,38 @@ def username_candidates(
             yield Username.chosen(text)
         except InvalidInput:  # defensive: the mapping above should never produce one
             continue
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class FirebasePorts(SessionPorts, Protocol):
+    @property
+    def identity_verifier(self) -> IdentityVerifier: ...
+    @property
+    def identities(self) -> IdentityRepository: ...
+    @property
+    def factors(self) -> MfaRepository: ...
+
+
+@dataclass(frozen=True)
+class FirebaseServices:
+    sign_in: Callable[[FirebaseSignIn], TokenPair]
+
+
+def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
+    p = ports
+    return FirebaseServices(
+        sign_in=lambda cmd: firebase_sign_in(
+            cmd,
+            verifier=p.identity_verifier,
+            identities=p.identities,
+            users=p.users,
+            sessions=p.sessions,
+            tokens=p.tokens,
+            clock=p.clock,
+            policy=policies.token_policy,
+            audit=p.audit,
+            factors=p.factors,
+        )
+    )

@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from application.json_text import read_json
 from application.ports import Job, PushVerifier
@@ -102,3 +103,36 @@ def receive_push(push: JobPush, *, handlers: Mapping[str, JobHandler], max_attem
         return
     final = push.dead_letter or (push.delivery_attempt or 0) >= max_attempts
     run_job(job, final, handlers=handlers)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class JobPorts(Protocol):
+    @property
+    def push_verifier(self) -> PushVerifier | None: ...
+
+
+class JobPolicies(Protocol):
+    @property
+    def push_policy(self) -> PushPolicy: ...
+    @property
+    def job_max_attempts(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class JobServices:
+    authorize_push: Callable[[PushCredentials], None]
+    receive_push: Callable[[JobPush], None]
+
+
+def bind(
+    ports: JobPorts, policies: JobPolicies, *, handlers: Mapping[str, JobHandler]
+) -> JobServices:
+    """``handlers``: every feature's, by job kind."""
+    policy, verifier = policies.push_policy, ports.push_verifier
+    max_attempts = policies.job_max_attempts
+    return JobServices(
+        authorize_push=lambda cmd: authorize_push(cmd, policy=policy, verifier=verifier),
+        receive_push=lambda cmd: receive_push(cmd, handlers=handlers, max_attempts=max_attempts),
+    )

@@ -3,7 +3,7 @@ password change, whose current-password guesses count in the same throttle."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -11,6 +11,7 @@ from typing import Protocol
 from application.accounts import UserRepository as Users
 from application.mfa import (
     MfaRepository,
+    SecondFactorPorts,
     code_change,
     hash_mfa_token,
     require_second_factor,
@@ -25,8 +26,8 @@ from application.ports import (
     SecretBox,
     TokenIssuer,
 )
-from application.sessions import SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicy
+from application.sessions import SessionPorts, SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicies, TokenPolicy
 from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.ids import new_id
@@ -438,3 +439,76 @@ def finish_mfa_login(
         return pair  # device tokens exempt password logins only
     device = Device(id=challenge.device_id, user_id=user.id) if challenge.device_id else None
     return replace(pair, device_token=devices.issue(user.id, clock.now(), device))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class LoginPorts(SessionPorts, SecondFactorPorts, Protocol):
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def login_lookup(self) -> LoginLookup: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
+
+
+class LoginPolicies(TokenPolicies, Protocol):
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
+    @property
+    def device_policy(self) -> DevicePolicy: ...
+    @property
+    def require_verified_email(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LoginServices:
+    login: Callable[[Login], TokenPair]
+    finish_mfa: Callable[[MfaLogin], TokenPair]  # the second step (docs/reference/mfa.md)
+    change_password: Callable[[ChangePassword], None]
+
+
+def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
+    p, q = ports, policies
+    return LoginServices(
+        login=lambda cmd: login(
+            cmd,
+            users=p.users,
+            sessions=p.sessions,
+            hasher=p.hasher,
+            tokens=p.tokens,
+            clock=p.clock,
+            policy=q.token_policy,
+            lookup=p.login_lookup,
+            throttle=p.throttle,
+            throttle_policy=q.throttle_policy,
+            devices=q.device_policy,
+            audit=p.audit,
+            factors=p.factors,
+            require_verified_email=q.require_verified_email,
+        ),
+        finish_mfa=lambda cmd: finish_mfa_login(
+            cmd,
+            users=p.users,
+            sessions=p.sessions,
+            factors=p.factors,
+            otp=p.otp,
+            box=p.secret_box,
+            tokens=p.tokens,
+            clock=p.clock,
+            policy=q.token_policy,
+            throttle=p.throttle,
+            throttle_policy=q.throttle_policy,
+            devices=q.device_policy,
+            audit=p.audit,
+        ),
+        change_password=lambda cmd: change_password(
+            cmd,
+            users=p.users,
+            hasher=p.hasher,
+            clock=p.clock,
+            throttle=p.throttle,
+            throttle_policy=q.throttle_policy,
+        ),
+    )

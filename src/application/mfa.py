@@ -192,3 +192,14 @@ def require_second_factor(
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
     raise MfaRequired(token, (TOTP, RECOVERY_CODE))
+
+
+class SecondFactorPorts(Protocol):
+    """What checks a second factor: the ports part of each feature's that does (``bind``)."""
+
+    @property
+    def factors(self) -> MfaRepository: ...
+    @property
+    def otp(self) -> OneTimePasswords: ...
+    @property
+    def secret_box(self) -> SecretBox: ...

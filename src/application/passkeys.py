@@ -18,8 +18,8 @@ from application.ports import (
     PasskeyCeremonies,
     TokenIssuer,
 )
-from application.sessions import SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicy
+from application.sessions import SessionPorts, SessionRepository, start_session
+from application.tokens import TokenPair, TokenPolicies, TokenPolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -71,6 +71,22 @@ class ChallengeRepository(Protocol):
 
 
 @dataclass(frozen=True)
+class RegistrationOptions:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ListPasskeys:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class DeletePasskey:
+    actor: Actor
+    passkey_id: str
+
+
+@dataclass(frozen=True)
 class RegisterPasskey:
     user_id: str
     credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
@@ -97,7 +113,7 @@ def _live_user(users: Users, user_id: str) -> User:
 
 
 def registration_options(
-    actor: Actor,
+    cmd: RegistrationOptions,
     *,
     users: Users,
     passkeys: PasskeyRepository,
@@ -106,7 +122,7 @@ def registration_options(
     clock: Clock,
 ) -> dict[str, object]:
     """Creation options for the caller; the challenge is kept for 5 minutes."""
-    user = _live_user(users, actor.user_id)
+    user = _live_user(users, cmd.actor.user_id)
     existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
     challenges.add(Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, clock.now()))
@@ -177,14 +193,13 @@ def register_passkey(
     return passkey
 
 
-def list_passkeys(actor: Actor, *, passkeys: PasskeyRepository) -> list[Passkey]:
-    return passkeys.list_for_user(actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+def list_passkeys(cmd: ListPasskeys, *, passkeys: PasskeyRepository) -> list[Passkey]:
+    return passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
 
 
-def delete_passkey(
-    actor: Actor, key_id: str, *, passkeys: PasskeyRepository, audit: AuditLog
-) -> None:
+def delete_passkey(cmd: DeletePasskey, *, passkeys: PasskeyRepository, audit: AuditLog) -> None:
     """Delete one of the caller's passkeys; another user's is 'not found'."""
+    actor, key_id = cmd.actor, cmd.passkey_id
     passkey = passkeys.get(key_id)
     if passkey is None or passkey.user_id != actor.user_id:
         raise NotFound("No such passkey.", code="passkey_not_found")
@@ -285,3 +300,65 @@ def passkey_sign_in(
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))
     return pair
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class PasskeyPorts(SessionPorts, Protocol):
+    @property
+    def passkeys(self) -> PasskeyRepository: ...
+    @property
+    def challenges(self) -> ChallengeRepository: ...
+    @property
+    def ceremonies(self) -> PasskeyCeremonies: ...
+
+
+@dataclass(frozen=True)
+class PasskeyServices:
+    registration_options: Callable[[RegistrationOptions], dict[str, object]]
+    register: Callable[[RegisterPasskey], Passkey]
+    list: Callable[[ListPasskeys], list[Passkey]]
+    delete: Callable[[DeletePasskey], None]
+    authentication_options: Callable[[], dict[str, object]]
+    sign_in: Callable[[PasskeySignIn], TokenPair]
+
+
+def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
+    p = ports
+    return PasskeyServices(
+        registration_options=lambda cmd: registration_options(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+        ),
+        register=lambda cmd: register_passkey(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
+        delete=lambda cmd: delete_passkey(cmd, passkeys=p.passkeys, audit=p.audit),
+        authentication_options=lambda: authentication_options(
+            challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
+        ),
+        sign_in=lambda cmd: passkey_sign_in(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            sessions=p.sessions,
+            tokens=p.tokens,
+            clock=p.clock,
+            policy=policies.token_policy,
+            audit=p.audit,
+        ),
+    )

@@ -12,7 +12,13 @@ from typing import Protocol
 from application.accounts import UserRepository as Users
 from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
-from application.tokens import TokenPair, TokenPolicy, hash_refresh_secret, token_pair
+from application.tokens import (
+    TokenPair,
+    TokenPolicies,
+    TokenPolicy,
+    hash_refresh_secret,
+    token_pair,
+)
 from domain.errors import NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.sessions import Session
@@ -71,12 +77,39 @@ class AccessToken:
     token_type: str = "bearer"
 
 
+@dataclass(frozen=True)
+class Refresh:
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Renew:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Logout:
+    actor: Actor
+    everywhere: bool  # every session of the user, not only the caller's
+
+
+@dataclass(frozen=True)
+class ListSessions:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class EndSession:
+    actor: Actor
+    session_id: str
+
+
 def _invalid_refresh() -> Unauthenticated:
     return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
 
 
 def refresh(
-    refresh_token: str,
+    cmd: Refresh,
     *,
     users: Users,
     sessions: SessionRepository,
@@ -93,7 +126,7 @@ def refresh(
     token's tag proves its generation, so a replay is recognised however old the token is;
     a forged tag costs one HMAC and is a plain 401.
     """
-    match = _REFRESH_TOKEN.fullmatch(refresh_token)
+    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
     if match is None or not _session_id(match[1]):
         raise _invalid_refresh()
     session_id, secret, claimed_generation, tag = match.groups()
@@ -144,13 +177,14 @@ def refresh(
 
 
 def renew(
-    actor: Actor,
+    cmd: Renew,
     *,
     sessions: SessionRepository,
     tokens: TokenIssuer,
     clock: Clock,
 ) -> AccessToken:
     """A fresh access token for the caller's session, never past the session's expiry."""
+    actor = cmd.actor
     now = clock.now().replace(microsecond=0)
     session = sessions.update(actor.session_id, lambda s: s.touched(now))
     if session is None:
@@ -170,15 +204,15 @@ def renew(
 
 
 def logout(
-    actor: Actor,
+    cmd: Logout,
     *,
-    everywhere: bool,
     users: Users,
     sessions: SessionRepository,
     clock: Clock,
     audit: AuditLog,
 ) -> None:
     """End the caller's session, or (``everywhere``) every session of the user, at once."""
+    actor, everywhere = cmd.actor, cmd.everywhere
     if everywhere:
         now = clock.now()
         users.update(actor.user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
@@ -199,7 +233,7 @@ MAX_SESSIONS_LISTED = 100
 
 
 def list_sessions(
-    actor: Actor,
+    cmd: ListSessions,
     *,
     users: Users,
     sessions: SessionRepository,
@@ -207,6 +241,7 @@ def list_sessions(
     policy: TokenPolicy,
 ) -> list[Session]:
     """The user's active sessions, most recently used first."""
+    actor = cmd.actor
     user = users.get(actor.user_id)
     if user is None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
@@ -220,10 +255,11 @@ def list_sessions(
     return active[:MAX_SESSIONS_LISTED]
 
 
-def end_session(actor: Actor, session_id: str, *, sessions: SessionRepository) -> None:
+def end_session(cmd: EndSession, *, sessions: SessionRepository) -> None:
     """End one of the caller's own sessions; another user's is 'not found'."""
+    session_id = cmd.session_id
     session = sessions.get(session_id) if _session_id(session_id) else None
-    if session is None or session.user_id != actor.user_id:
+    if session is None or session.user_id != cmd.actor.user_id:
         raise NotFound("No such session.", code="session_not_found")
     sessions.delete(session_id)
 
@@ -255,3 +291,52 @@ def start_session(
     )
     sessions.add(session)
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class SessionPorts(Protocol):
+    """What sessions need; the features that start one need it too, and extend it."""
+
+    @property
+    def users(self) -> Users: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    refresh: Callable[[Refresh], TokenPair]
+    renew: Callable[[Renew], AccessToken]
+    logout: Callable[[Logout], None]
+    list: Callable[[ListSessions], list[Session]]
+    end: Callable[[EndSession], None]
+
+
+def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
+    users, sessions, tokens = ports.users, ports.sessions, ports.tokens
+    clock, audit, policy = ports.clock, ports.audit, policies.token_policy
+    return SessionServices(
+        refresh=lambda cmd: refresh(
+            cmd,
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
+        ),
+        renew=lambda cmd: renew(cmd, sessions=sessions, tokens=tokens, clock=clock),
+        logout=lambda cmd: logout(cmd, users=users, sessions=sessions, clock=clock, audit=audit),
+        list=lambda cmd: list_sessions(
+            cmd, users=users, sessions=sessions, clock=clock, policy=policy
+        ),
+        end=lambda cmd: end_session(cmd, sessions=sessions),
+    )

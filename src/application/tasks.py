@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from application.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -67,6 +68,18 @@ class EditTask:
 
 
 @dataclass(frozen=True)
+class GetTask:
+    actor: Actor
+    task_id: str
+
+
+@dataclass(frozen=True)
+class DeleteTask:
+    actor: Actor
+    task_id: str
+
+
+@dataclass(frozen=True)
 class TaskQuery:
     owner_id: str
     limit: int
@@ -100,9 +113,9 @@ def create_task(cmd: NewTask, *, tasks: TaskRepository, clock: Clock) -> Task:
     return task
 
 
-def get_task(owner_id: str, task_id: str, *, tasks: TaskRepository) -> Task:
-    task = tasks.get(task_id) if is_id(task_id) else None
-    if task is None or not task.owned_by(owner_id):
+def get_task(cmd: GetTask, *, tasks: TaskRepository) -> Task:
+    task = tasks.get(cmd.task_id) if is_id(cmd.task_id) else None
+    if task is None or not task.owned_by(cmd.actor.user_id):
         raise _not_found()
     return task
 
@@ -124,8 +137,8 @@ def edit_task(cmd: EditTask, *, tasks: TaskRepository, clock: Clock) -> Task:
     return updated
 
 
-def delete_task(owner_id: str, task_id: str, *, tasks: TaskRepository) -> None:
-    if not is_id(task_id) or not tasks.delete(task_id, _owned(owner_id)):
+def delete_task(cmd: DeleteTask, *, tasks: TaskRepository) -> None:
+    if not is_id(cmd.task_id) or not tasks.delete(cmd.task_id, _owned(cmd.actor.user_id)):
         raise _not_found()
 
 
@@ -140,3 +153,33 @@ def list_tasks(query: TaskQuery, *, tasks: TaskRepository) -> Page[Task]:
     rows = tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
     last = rows[query.limit - 1] if len(rows) > query.limit else None
     return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class TaskPorts(Protocol):
+    @property
+    def tasks(self) -> TaskRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class TaskServices:
+    create: Callable[[NewTask], Task]
+    list: Callable[[TaskQuery], Page[Task]]
+    get: Callable[[GetTask], Task]
+    edit: Callable[[EditTask], Task]
+    delete: Callable[[DeleteTask], None]
+
+
+def bind(ports: TaskPorts) -> TaskServices:
+    tasks, clock = ports.tasks, ports.clock
+    return TaskServices(
+        create=lambda cmd: create_task(cmd, tasks=tasks, clock=clock),
+        list=lambda query: list_tasks(query, tasks=tasks),
+        get=lambda cmd: get_task(cmd, tasks=tasks),
+        edit=lambda cmd: edit_task(cmd, tasks=tasks, clock=clock),
+        delete=lambda cmd: delete_task(cmd, tasks=tasks),
+    )

@@ -3,8 +3,10 @@ operator's reset for a user who lost every factor (docs/reference/mfa.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
@@ -16,6 +18,7 @@ from application.login import (
 )
 from application.mfa import (
     MfaRepository,
+    SecondFactorPorts,
     accepts_totp_code,
     consume_code,
     new_recovery_codes,
@@ -254,8 +257,13 @@ def new_recovery_code_set(
     return codes
 
 
+@dataclass(frozen=True)
+class ResetMfa:
+    username: str  # given on the command line
+
+
 def reset_mfa(
-    username: str,
+    cmd: ResetMfa,
     *,
     users: Users,
     factors: MfaRepository,
@@ -266,7 +274,7 @@ def reset_mfa(
     """The operator's way back in for a user who lost every factor: the authenticator and
     every passkey go (a lost device must not sign in), and every session of the user ends
     (docs/reference/mfa.md, "Lost every factor")."""
-    user = users.find_by_login(login_key(username))
+    user = users.find_by_login(login_key(cmd.username))
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
     now = clock.now()
@@ -275,3 +283,63 @@ def reset_mfa(
     passkeys.delete_owned_by(user.id, DELETE_BATCH)
     audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id="cli", reason="reset"))
     return updated
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class TotpPorts(SecondFactorPorts, Protocol):
+    @property
+    def users(self) -> Users: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def passkeys(self) -> PasskeyRepository: ...
+
+
+class TotpPolicies(Protocol):
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
+    @property
+    def mfa_issuer(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TotpServices:
+    start: Callable[[MfaCommand], TotpEnrolment]
+    confirm: Callable[[MfaCommand], tuple[str, ...]]
+    disable: Callable[[MfaCommand], None]
+    new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
+    reset: Callable[[ResetMfa], User]  # the command line's ``users reset-mfa``
+
+
+def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
+    p = ports
+    guard = Guard(
+        users=p.users,
+        hasher=p.hasher,
+        clock=p.clock,
+        throttle=p.throttle,
+        throttle_policy=policies.throttle_policy,
+        audit=p.audit,
+    )
+    factors, otp, box = p.factors, p.otp, p.secret_box
+    return TotpServices(
+        start=lambda cmd: start_totp(
+            cmd, guard=guard, factors=factors, otp=otp, box=box, issuer=policies.mfa_issuer
+        ),
+        confirm=lambda cmd: confirm_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
+        disable=lambda cmd: disable_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
+        new_recovery_codes=lambda cmd: new_recovery_code_set(
+            cmd, guard=guard, factors=factors, otp=otp, box=box
+        ),
+        reset=lambda cmd: reset_mfa(
+            cmd, users=p.users, factors=factors, passkeys=p.passkeys, clock=p.clock, audit=p.audit
+        ),
+    )

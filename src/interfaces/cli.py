@@ -8,7 +8,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from application.admin import SetDisabled, SetRole, UserQuery
 from application.authentication import Actor
+from application.totp import ResetMfa
 from domain.errors import DomainError
 from interfaces.http.services import services
 
@@ -34,7 +36,7 @@ def _fail(exc: DomainError) -> None:
 def set_role(username: str, role: str) -> None:
     """Give USERNAME the ROLE (e.g. make the first admin)."""
     try:
-        user = services().set_role(username, role)
+        user = services().admin.set_role(SetRole(username, role))
     except DomainError as exc:
         _fail(exc)
     else:
@@ -47,7 +49,7 @@ def set_role(username: str, role: str) -> None:
 def disable(username: str, enable: bool) -> None:
     """Disable USERNAME, ending every session of it at once, or --enable it again."""
     try:
-        user = services().set_disabled(username, not enable)
+        user = services().admin.set_disabled(SetDisabled(username, not enable))
     except DomainError as exc:
         _fail(exc)
     else:
@@ -63,7 +65,7 @@ def reset_mfa(username: str) -> None:
 
     Check who is asking first (docs/reference/mfa.md, "Lost every factor")."""
     try:
-        user = services().reset_mfa(username)
+        user = services().totp.reset(ResetMfa(username))
     except DomainError as exc:
         _fail(exc)
     else:
@@ -79,7 +81,7 @@ def list_users(limit: int) -> None:
     """List users: id, username, email, role, disabled."""
     cursor: str | None = None
     while True:
-        page = services().list_users(_OPERATOR, limit, cursor)
+        page = services().admin.list_users(UserQuery(_OPERATOR, limit, cursor))
         for item in page.items:
             user = item.user
             flag = " disabled" if user.disabled else ""
@@ -93,7 +95,7 @@ def list_users(limit: int) -> None:
 @users_cli.command("purge-deleted")
 def purge_deleted() -> None:
     """Finish deleting accounts whose deletion was interrupted."""
-    count = services().resume_deletions()
+    count = services().accounts.resume_deletions()
     click.echo(f"purged {count} account(s)")
 
 

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.admin import SetRole
 from bootstrap import build_adapters, build_app
 from tests.conftest import bearer, login, make_settings, register
 from tests.fake_dog_api import PICTURE, FakeDogApi, running
@@ -87,7 +88,7 @@ def test_crud_by_name_filter_and_permissions(
     app: Flask, client: FlaskClient, users: dict[str, dict[str, str]]
 ) -> None:
     alice, bob, root = users["alice"], users["bob"], users["root"]
-    app.extensions["firegate"].set_role("root", "admin")
+    app.extensions["firegate"].admin.set_role(SetRole("root", "admin"))
     for name, adopted in (("Rex", False), ("Max", True), ("Bella", False)):
         assert (
             client.post(f"/dogs/{name}", json={"is_adopted": adopted}, headers=alice).status_code

@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
+from application.services import Services
 from domain.dogs import Dog, DogName
 from domain.ids import new_id
 from domain.tasks import Task
 from infrastructure.firestore.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.tasks import TASKS, task_to_doc
-from interfaces.http.services import Services
 from tests.conftest import bearer, login, register
 
 pytestmark = pytest.mark.e2e
@@ -149,7 +149,7 @@ def test_deleting_a_user_with_1000_tasks_leaves_no_orphans(
     assert count(firestore, "sessions", user_id=alice) == 0
     assert not firestore.collection("users").document(alice).get().exists
     services: Services = real_app.extensions["firegate"]
-    assert services.resume_deletions() == 0  # nothing left unfinished
+    assert services.accounts.resume_deletions() == 0  # nothing left unfinished
 
 
 def test_an_interrupted_deletion_is_finished_by_purge_deleted(

@@ -9,7 +9,7 @@ import pytest
 from application import accounts
 from application import login as login_cases
 from application.accounts import Register, UpdateProfile
-from application.authentication import Actor, authenticate
+from application.authentication import Actor, Authenticate, authenticate
 from application.login import ChangePassword, Login
 from application.tokens import TokenPair, TokenPolicy
 from domain.devices import DevicePolicy
@@ -94,7 +94,9 @@ class World:
         )
 
     def authenticate(self, token: str) -> Actor:
-        return authenticate(token, tokens=self.tokens, principals=self.principals, clock=self.clock)
+        return authenticate(
+            Authenticate(token), tokens=self.tokens, principals=self.principals, clock=self.clock
+        )
 
 
 @pytest.fixture
@@ -335,7 +337,7 @@ def test_a_signed_in_session_changes_its_password_despite_the_account_wide_block
 def test_delete_frees_names_and_kills_tokens(world: World) -> None:
     view = world.register("alice")
     token = world.login().access_token
-    accounts.delete_user(view.id, users=world.users, clock=world.clock)
+    accounts.delete_account(view.id, users=world.users, clock=world.clock)
     assert view.id not in world.store.users and not world.store.sessions
     with pytest.raises(Unauthenticated):
         world.authenticate(token)
@@ -382,7 +384,7 @@ class RecordingOwnedData:
 def test_deletion_and_its_resumption_delete_owned_data(world: World) -> None:
     owned = RecordingOwnedData()
     alice, bob = world.register("alice"), world.register("bob")
-    accounts.delete_user(alice.id, users=world.users, clock=world.clock, owned=[owned])
+    accounts.delete_account(alice.id, users=world.users, clock=world.clock, owned=[owned])
     assert owned.deleted_for == [alice.id]
     world.users.mark_deleted(bob.id, world.clock.now())  # crash before the purge
     assert accounts.resume_deletions(users=world.users, owned=[owned]) == 1

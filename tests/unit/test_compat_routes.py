@@ -8,9 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.admin import SetRole
+from application.services import Services
 from domain.users import Email, Username
 from infrastructure.settings import Settings
-from interfaces.http.services import Services
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import FakeJobQueue
 from tests.unit.test_mfa_http import enrol, next_code
@@ -30,7 +31,7 @@ def services(app: Flask) -> Services:
 
 def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
     register(client, name)
-    services(app).set_role(name, "admin")
+    services(app).admin.set_role(SetRole(name, "admin"))
     return bearer(login(client, name))
 
 

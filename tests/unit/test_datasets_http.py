@@ -15,6 +15,7 @@ from application.authentication import Actor
 from application.csv_input import CsvLimits
 from application.datasets import DatasetLimits, ImportDataset, import_dataset
 from application.files import Upload
+from bootstrap import Adapters
 from domain.datasets import DatasetRow, DatasetStatus
 from domain.errors import Unavailable
 from infrastructure.settings import Settings
@@ -49,14 +50,12 @@ class Stored:
 
 
 @pytest.fixture
-def stored(fake_app: Flask) -> Stored:
-    """The fakes behind ``fake_app`` (bound into its use cases by bootstrap)."""
-    services = fake_app.extensions["firegate"]
-    return Stored(
-        services.import_dataset.keywords["datasets"],
-        services.upload_file.keywords["files"],
-        services.upload_file.keywords["store"],
-    )
+def stored(adapters: Adapters) -> Stored:
+    """The fakes behind ``fake_app``."""
+    assert isinstance(adapters.datasets, FakeDatasetRepository)
+    assert isinstance(adapters.files, FakeFileRepository)
+    assert isinstance(adapters.file_store, FakeFileStore)
+    return Stored(adapters.datasets, adapters.files, adapters.file_store)
 
 
 def user_token(app: Flask, client: FlaskClient, name: str, role: str = "user") -> dict[str, str]:
@@ -276,11 +275,9 @@ def test_a_failure_after_storing_removes_everything() -> None:
     datasets, store = FailingRows(), FakeFileStore()
     actor = Actor("u1", "ulla", "uploader", "s1", FakeClock().now())
     limits = DatasetLimits(1024, CsvLimits(max_rows=10, max_columns=5))
-    command = ImportDataset("x", Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv"))
+    command = ImportDataset(actor, "x", Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv"))
     with pytest.raises(Unavailable):
-        import_dataset(
-            actor, command, datasets=datasets, store=store, clock=FakeClock(), limits=limits
-        )
+        import_dataset(command, datasets=datasets, store=store, clock=FakeClock(), limits=limits)
     assert not datasets.datasets and not datasets.rows and not store.objects
 
 

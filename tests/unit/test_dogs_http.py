@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
+from application.services import Services
 from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA
-from interfaces.http.services import Services
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeJobQueue, FakePictureSource
 from tests.unit.test_http_conventions import assert_problem
@@ -38,7 +39,7 @@ def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
     jobs, queue.jobs = queue.jobs, []
     for job in jobs:
         data = base64.b64encode(encode_job(job)).decode()
-        services.receive_push(JobPush(data=data, dead_letter=final))
+        services.jobs.receive_push(JobPush(data=data, dead_letter=final))
 
 
 def create(client: FlaskClient, auth: dict[str, str], name: str = "Rex", **body: Any) -> Any:
@@ -97,13 +98,13 @@ def test_a_failing_picture_source_retries_then_fails_never_500(
     assert_problem(push, 401, "invalid_push_credentials")
     services: Services = fake_app.extensions["firegate"]
     with pytest.raises(RetryJob):  # answered 503 job_retry: the queue will deliver it again
-        services.receive_push(JobPush(data=data, delivery_attempt=1))
+        services.jobs.receive_push(JobPush(data=data, delivery_attempt=1))
     assert client.get("/dogs/Rex").get_json()["picture_status"] == "pending"
-    services.receive_push(JobPush(data=data, delivery_attempt=5))  # JOB_MAX_ATTEMPTS
+    services.jobs.receive_push(JobPush(data=data, delivery_attempt=5))  # JOB_MAX_ATTEMPTS
     failed = client.get("/dogs/Rex").get_json()
     assert (failed["picture"], failed["picture_status"]) == (None, "failed")
     pictures.failing = False
-    services.receive_push(JobPush(data=data, dead_letter=True))  # a late duplicate: no change
+    services.jobs.receive_push(JobPush(data=data, dead_letter=True))  # a late duplicate: no change
     assert client.get("/dogs/Rex").get_json()["picture_status"] == "failed"
     assert pictures.calls == 2
 
@@ -244,7 +245,7 @@ def test_only_owner_or_admin_change_or_delete(
     assert_problem(client.delete("/dogs/Rex", headers=bob), 403, "not_dog_owner")
     assert client.get("/dogs/Rex").get_json()["is_adopted"] is False
     services: Services = fake_app.extensions["firegate"]
-    services.set_role("bob", "admin")
+    services.admin.set_role(SetRole("bob", "admin"))
     assert client.put("/dogs/Rex", json={"is_adopted": True}, headers=bob).status_code == 200
     assert client.delete("/dogs/Rex", headers=bob).status_code == 204
     assert_problem(client.get("/dogs/Rex"), 404, "dog_not_found")

@@ -13,9 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts import UserRepository
+from application.admin import SetRole
 from application.email import ActionTokenRepository
 from application.jobs import JobPush, RetryJob, encode_job
 from application.ports import Audit
+from application.services import Services
 from bootstrap import build_app
 from domain.action_tokens import (
     SEND_LIMIT,
@@ -28,7 +30,6 @@ from domain.action_tokens import (
 )
 from domain.errors import InvalidInput
 from domain.users import Email, User, Username
-from interfaces.http.services import Services
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import (
     FakeClock,
@@ -71,7 +72,7 @@ class World:
             jobs, self.queue.jobs = self.queue.jobs, []
             for job in jobs:
                 data = base64.b64encode(encode_job(job)).decode()
-                self.services.receive_push(JobPush(data=data, dead_letter=final))
+                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
 
     def token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]
@@ -261,11 +262,11 @@ def test_a_failed_send_is_retried_then_given_up_never_changing_the_answer(world:
     job = world.queue.jobs[0]
     data = base64.b64encode(encode_job(job)).decode()
     with pytest.raises(RetryJob):
-        world.services.receive_push(JobPush(data=data))
-    world.services.receive_push(JobPush(data=data, dead_letter=True))  # gives up quietly
+        world.services.jobs.receive_push(JobPush(data=data))
+    world.services.jobs.receive_push(JobPush(data=data, dead_letter=True))  # gives up quietly
     assert any(e.reason == "delivery_failed" for e in world.audit.events)
     world.mailer.failing = False
-    world.services.receive_push(JobPush(data=data))  # the same mail, not counted twice
+    world.services.jobs.receive_push(JobPush(data=data))  # the same mail, not counted twice
     assert len(world.mailer.to("gus@example.com")) == 1
 
 
@@ -299,7 +300,7 @@ def test_require_verified_email_refuses_the_right_password_only() -> None:
 
 def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     register(world.client, "root")
-    world.services.set_role("root", "admin")
+    world.services.admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     body = {"username": "joan", "email": "jo@example.com"}
     register(world.client, "kim")
@@ -318,7 +319,7 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
 
 def test_an_invitation_link_lives_seven_days(world: World) -> None:
     register(world.client, "root")
-    world.services.set_role("root", "admin")
+    world.services.admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     for name in ("joan", "kurt"):
         body = {"username": name, "email": f"{name}@example.com"}
@@ -459,7 +460,7 @@ def test_every_step_is_audited(world: World) -> None:
         ("success", uid, "203.0.113.9", None),
         ("failure", None, "203.0.113.9", "invalid_token"),
     ]
-    world.services.set_role("olga", "admin")
+    world.services.admin.set_role(SetRole("olga", "admin"))
     admin = bearer(login(world.client, "olga", NEW))
     invite = {"username": "pia", "email": "pia@example.com"}
     invited = world.client.post("/users/invitations", headers=admin, json=invite).get_json()

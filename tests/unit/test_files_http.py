@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bootstrap import Adapters
 from domain.errors import InvalidInput
 from domain.files import check_filename, media_type
 from infrastructure.settings import Settings
@@ -29,9 +30,11 @@ def app_settings() -> Settings:
 
 
 @pytest.fixture
-def fakes(fake_app: Flask) -> tuple[FakeFileRepository, FakeFileStore]:
-    services = fake_app.extensions["firegate"]
-    return services.upload_file.keywords["files"], services.upload_file.keywords["store"]
+def fakes(adapters: Adapters) -> tuple[FakeFileRepository, FakeFileStore]:
+    """The fakes behind ``fake_app``."""
+    assert isinstance(adapters.files, FakeFileRepository)
+    assert isinstance(adapters.file_store, FakeFileStore)
+    return adapters.files, adapters.file_store
 
 
 def token(client: FlaskClient, name: str) -> dict[str, str]:

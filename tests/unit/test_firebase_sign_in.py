@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from application import accounts
 from application.accounts import Register
-from application.authentication import authenticate
+from application.authentication import Authenticate, authenticate
 from application.firebase import (
     FirebaseSignIn,
     firebase_sign_in,
@@ -55,7 +55,7 @@ class World(AccountsWorld):
 
     def user_of(self, pair: TokenPair) -> User:
         actor = authenticate(
-            pair.access_token,
+            Authenticate(pair.access_token),
             tokens=self.tokens,
             principals=FakePrincipals(self.store),
             clock=self.clock,
@@ -195,7 +195,7 @@ def test_disabled_local_account_is_refused(world: World) -> None:
 
 def test_deleted_account_is_recreated_with_a_new_id(world: World) -> None:
     old = world.user_of(world.sign_in(world.alice_token()))
-    accounts.delete_user(old.id, users=world.users, clock=world.clock)
+    accounts.delete_account(old.id, users=world.users, clock=world.clock)
     new = world.user_of(world.sign_in(world.alice_token()))
     assert new.id != old.id and new.username.value == "Alice_Liddell"
     assert world.store.identities == {"firebase:uid-alice": new.id}

@@ -144,7 +144,7 @@ def test_audit_events_of_logins(world: World) -> None:
 
 def test_account_deletion_is_audited(world: World) -> None:
     alice_id = world.store.usernames["alice"]
-    accounts.delete_user(alice_id, users=world.users, clock=world.clock, audit=world.audit)
+    accounts.delete_account(alice_id, users=world.users, clock=world.clock, audit=world.audit)
     assert world.audit.events == [AuditEvent(Audit.ACCOUNT_DELETION, user_id=alice_id)]
-    accounts.delete_user("missing", users=world.users, clock=world.clock, audit=world.audit)
+    accounts.delete_account("missing", users=world.users, clock=world.clock, audit=world.audit)
     assert len(world.audit.events) == 1

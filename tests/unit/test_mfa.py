@@ -16,7 +16,7 @@ from application.firebase import FirebaseSignIn, firebase_sign_in
 from application.login import Login, LoginRecords, MfaLogin
 from application.mfa import hash_recovery_code
 from application.tokens import TokenPair
-from application.totp import Guard, MfaCommand, TotpEnrolment
+from application.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
 from domain.errors import (
     Conflict,
     MfaRequired,
@@ -472,7 +472,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
 
 def reset_mfa(world: MfaWorld, username: str) -> User:
     return totp_cases.reset_mfa(
-        username,
+        ResetMfa(username),
         users=world.users,
         factors=world.factors,
         passkeys=FakePasskeyRepository(),

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 
 from application.ports import Audit
-from bootstrap import build_app, request_counter
+from bootstrap import build_app
+from bootstrap.adapters import request_counter
 from domain.request_limits import Limit, Quota, WindowCounts, assess, parse_limits
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application import sessions as cases
+from application.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from domain.sessions import Session
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.unit
 class SessionWorld(World):
     def refresh(self, token: str) -> TokenPair:
         return cases.refresh(
-            token,
+            Refresh(token),
             users=self.users,
             sessions=self.sessions,
             tokens=self.tokens,
@@ -198,7 +199,9 @@ def test_renew_never_passes_session_expiry(world: SessionWorld) -> None:
     pair = world.login()
     assert pair.expires_in == 300
     actor = world.authenticate(pair.access_token)
-    renewed = cases.renew(actor, sessions=world.sessions, tokens=world.tokens, clock=world.clock)
+    renewed = cases.renew(
+        Renew(actor), sessions=world.sessions, tokens=world.tokens, clock=world.clock
+    )
     assert renewed.expires_in == 300
 
 
@@ -206,8 +209,7 @@ def test_logout_one_and_all(world: SessionWorld) -> None:
     a, b, c = world.login(), world.login(), world.login()
     actor = world.authenticate(a.access_token)
     cases.logout(
-        actor,
-        everywhere=False,
+        Logout(actor, everywhere=False),
         users=world.users,
         sessions=world.sessions,
         clock=world.clock,
@@ -219,8 +221,7 @@ def test_logout_one_and_all(world: SessionWorld) -> None:
         world.refresh(a.refresh_token)
     assert world.authenticate(b.access_token)
     cases.logout(
-        world.authenticate(b.access_token),
-        everywhere=True,
+        Logout(world.authenticate(b.access_token), everywhere=True),
         users=world.users,
         sessions=world.sessions,
         clock=world.clock,
@@ -239,7 +240,11 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
     mine, other = world.login(), world.login()
     actor = world.authenticate(mine.access_token)
     views = cases.list_sessions(
-        actor, users=world.users, sessions=world.sessions, clock=world.clock, policy=world.policy
+        ListSessions(actor),
+        users=world.users,
+        sessions=world.sessions,
+        clock=world.clock,
+        policy=world.policy,
     )
     assert len(views) == 2
     assert [v.id == actor.session_id for v in views].count(True) == 1
@@ -247,13 +252,13 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
     world.register("mallory")
     mallory = world.authenticate(world.login("mallory").access_token)
     with pytest.raises(NotFound):
-        cases.end_session(mallory, other_sid, sessions=world.sessions)
+        cases.end_session(EndSession(mallory, other_sid), sessions=world.sessions)
     assert world.authenticate(other.access_token)
-    cases.end_session(actor, other_sid, sessions=world.sessions)
+    cases.end_session(EndSession(actor, other_sid), sessions=world.sessions)
     with pytest.raises(Unauthenticated):
         world.authenticate(other.access_token)
     with pytest.raises(NotFound):
-        cases.end_session(actor, "../../users/x", sessions=world.sessions)
+        cases.end_session(EndSession(actor, "../../users/x"), sessions=world.sessions)
 
 
 def test_amr_of_a_password_login_survives_refresh_and_renewal(world: SessionWorld) -> None:
@@ -263,7 +268,7 @@ def test_amr_of_a_password_login_survives_refresh_and_renewal(world: SessionWorl
     second = world.refresh(first.refresh_token)
     assert world.tokens.verify_access(second.access_token).amr == ("pwd",)
     renewed = cases.renew(
-        world.authenticate(second.access_token),
+        Renew(world.authenticate(second.access_token)),
         sessions=world.sessions,
         tokens=world.tokens,
         clock=world.clock,

@@ -9,6 +9,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from application.services import Services
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.errors import register_error_handlers
 from interfaces.http.limits import DEFAULT_RATE_LIMITS, RateLimits, install_rate_limits
@@ -33,7 +34,7 @@ from interfaces.http.routes import (
     tasks_api,
     users,
 )
-from interfaces.http.services import LazyServices, Services
+from interfaces.http.services import LazyServices
 
 
 @dataclass(frozen=True)

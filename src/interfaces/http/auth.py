@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from application.authentication import Authenticate
 from domain.errors import Unauthenticated
 from interfaces.http.services import services
 
@@ -25,7 +26,7 @@ def bearer_token() -> str:
 def authenticated(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = services().authenticate(bearer_token())
+        actor = services().authentication.authenticate(Authenticate(bearer_token()))
         g.actor = actor
         return view(*args, actor=actor, **kwargs)
 

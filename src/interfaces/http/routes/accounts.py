@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import Register, UpdateProfile
+from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
 from application.authentication import Actor
 from application.login import ChangePassword, Login
 from application.tokens import TokenPair
@@ -46,7 +46,7 @@ def register() -> Response:
 
 
 def sign_up(body: RegisterRequest) -> Response:
-    user = services().register(Register(**body.model_dump()))
+    user = services().accounts.register(Register(**body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -78,7 +78,7 @@ def read_login(*, any_casing: bool = False) -> LoginRequest:
 def log_in(login: str, password: str) -> Response:
     """The token response of a login with ``login`` (a username or an address), and the
     device token's cookie, for the path logged in at."""
-    pair = services().login(
+    pair = services().login.login(
         Login(
             login=login,
             password=password,
@@ -114,7 +114,7 @@ def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
 @authenticated
 def get_me(actor: Actor) -> Response:
     """The caller's own account."""
-    return json_response(UserOut.of(services().get_user(actor)))
+    return json_response(UserOut.of(services().accounts.get(GetUser(actor))))
 
 
 def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -135,7 +135,7 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
         if key in given or key in cleared
     )
     cmd = UpdateProfile(user_id=actor.user_id, changes=changes)
-    return json_response(UserOut.of(services().update_profile(cmd)))
+    return json_response(UserOut.of(services().accounts.update_profile(cmd)))
 
 
 @bp.put("/user")
@@ -169,7 +169,7 @@ def patch_me(actor: Actor) -> Response:
 @authenticated
 def delete_me(actor: Actor) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once."""
-    services().delete_user(actor.user_id)
+    services().accounts.delete(DeleteUser(actor))
     return no_content()
 
 
@@ -184,7 +184,7 @@ def delete_me(actor: Actor) -> Response:
 def change_password(actor: Actor) -> Response:
     """Change the password; every other session ends."""
     body = parse_json(ChangePasswordRequest)
-    services().change_password(
+    services().login.change_password(
         ChangePassword(
             user_id=actor.user_id,
             session_id=actor.session_id,

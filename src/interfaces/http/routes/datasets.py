@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, stream_with_context
 
 from application.authentication import Actor
-from application.datasets import ImportDataset, require_uploader
+from application.datasets import (
+    DatasetQuery,
+    DeleteDataset,
+    ExportDataset,
+    ImportDataset,
+    RowQuery,
+    ShowDataset,
+    require_uploader,
+)
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.parsing import parse_query
@@ -39,14 +47,14 @@ def upload_dataset(actor: Actor) -> Response:
     the data), its rows kept; the answer holds the validation report."""
     require_uploader(actor)  # before the body is read
     fields, upload = read_upload(DatasetFields, text_parts=("schema",))
-    dataset = services().import_dataset(
-        actor,
+    dataset = services().datasets.import_csv(
         ImportDataset(
+            actor=actor,
             name=fields.name,
             upload=upload,
             schema=fields.schema_text,
             delimiter=fields.delimiter,
-        ),
+        )
     )
     return json_response(DatasetOut.of(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
 
@@ -59,7 +67,7 @@ def upload_dataset(actor: Actor) -> Response:
 def list_datasets(actor: Actor) -> Response:
     """The caller's datasets (an admin's: everyone's), paginated by id."""
     query = parse_query(PageQuery)
-    page = services().list_datasets(actor, query.limit, query.cursor)
+    page = services().datasets.list(DatasetQuery(actor, query.limit, query.cursor))
     return json_response(
         DatasetPage(items=[DatasetListItem.of(d) for d in page.items], next_cursor=page.next_cursor)
     )
@@ -70,7 +78,7 @@ def list_datasets(actor: Actor) -> Response:
 @authenticated
 def get_dataset(actor: Actor, dataset_id: str) -> Response:
     """A dataset with its validation report."""
-    return json_response(DatasetOut.of(services().show_dataset(actor, dataset_id)))
+    return json_response(DatasetOut.of(services().datasets.show(ShowDataset(actor, dataset_id))))
 
 
 @bp.get("/<dataset_id>/rows")
@@ -85,7 +93,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
     """The stored rows in file order, paginated, each with its findings."""
     query = parse_query(PageQuery)
     return json_response(
-        RowPage.of(services().dataset_rows(actor, dataset_id, query.limit, query.cursor))
+        RowPage.of(services().datasets.rows(RowQuery(actor, dataset_id, query.limit, query.cursor)))
     )
 
 
@@ -97,7 +105,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
 def export_dataset(actor: Actor, dataset_id: str) -> Response:
     """The stored rows as a CSV download (UTF-8 with BOM, CRLF); cells a spreadsheet would
     run as formulas (starting with = + - @ tab CR) are prefixed with an apostrophe."""
-    dataset, text = services().export_dataset(actor, dataset_id)
+    dataset, text = services().datasets.export_csv(ExportDataset(actor, dataset_id))
 
     def body() -> Iterator[bytes]:
         yield EXPORT_BOM.encode()
@@ -119,5 +127,5 @@ def _csv_name(filename: str) -> str:
 @authenticated
 def delete_dataset(actor: Actor, dataset_id: str) -> Response:
     """Delete a dataset: its stored file, rows and record (owner or admin)."""
-    services().delete_dataset(actor, dataset_id)
+    services().datasets.delete(DeleteDataset(actor, dataset_id))
     return no_content()

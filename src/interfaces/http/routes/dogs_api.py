@@ -11,7 +11,8 @@ from typing import Literal
 from flask import Blueprint, Response
 from pydantic import EmailStr, Field, RootModel
 
-from application.admin import AdminChange
+from application.accounts import DeleteUser
+from application.admin import AdminChange, RemoveUser
 from application.authentication import Actor
 from application.email import Invite
 from domain.errors import PermissionDenied
@@ -94,7 +95,7 @@ def invite(actor: Actor) -> Response:
     """Dogs API: admins create an account and mail its owner a set-password link (native:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
-    user = services().invite_user(actor, Invite(**body.model_dump()))
+    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -107,8 +108,8 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
     data = read_json_object()
     if {key.casefold() for key in data} <= _ADMIN_FIELDS:
         change = validate(AdminUserChange, folded(data, AdminUserChange))
-        user = services().change_user(
-            actor, AdminChange(user_id=user_id, role=change.role, disabled=change.disabled)
+        user = services().admin.change_user(
+            AdminChange(actor=actor, user_id=user_id, role=change.role, disabled=change.disabled)
         )
         return json_response(UserAdminOut.of(user))
     model = ReplaceUserRequest if replace else PatchUserRequest
@@ -156,7 +157,7 @@ def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
     (native: DELETE /users/{user_id})."""
     if user_id == actor.user_id:
-        services().delete_user(actor.user_id)
+        services().accounts.delete(DeleteUser(actor))
     else:
-        services().remove_user(actor, user_id)
+        services().admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

@@ -9,7 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.authentication import Actor
-from application.email import ForgotPassword, Invite, ResetPassword
+from application.email import (
+    ForgotPassword,
+    Invite,
+    RequestVerification,
+    ResetPassword,
+    VerifyEmail,
+)
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
@@ -38,7 +44,7 @@ def _client_ip() -> str:
 @authenticated
 def request_verification(actor: Actor) -> Response:
     """Send (again) a verification mail to the account's current address."""
-    services().request_verification(actor)
+    services().email.request_verification(RequestVerification(actor))
     return json_response(Accepted(), 202)
 
 
@@ -47,7 +53,7 @@ def request_verification(actor: Actor) -> Response:
 def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
-    return json_response(UserOut.of(services().verify_email(body.token, _client_ip())))
+    return json_response(UserOut.of(services().email.verify(VerifyEmail(body.token, _client_ip()))))
 
 
 @bp.post("/auth/password/forgot")
@@ -55,7 +61,7 @@ def verify_email() -> Response:
 def forgot_password() -> Response:
     """Mail a reset link if an account has this address; the answer is the same either way."""
     body = parse_json(ForgotPasswordRequest)
-    services().forgot_password(ForgotPassword(email=body.email, client_ip=_client_ip()))
+    services().email.forgot_password(ForgotPassword(email=body.email, client_ip=_client_ip()))
     return json_response(Accepted(), 202)
 
 
@@ -68,7 +74,7 @@ def forgot_password() -> Response:
 def reset_password() -> Response:
     """Set a new password with a reset (or invitation) token; every session ends."""
     body = parse_json(ResetPasswordRequest)
-    services().reset_password(
+    services().email.reset_password(
         ResetPassword(token=body.token, new_password=body.new_password, client_ip=_client_ip())
     )
     return no_content()
@@ -85,5 +91,5 @@ def reset_password() -> Response:
 def invite(actor: Actor) -> Response:
     """Admins: create an account without a password and mail its owner a set-password link."""
     body = parse_json(InvitationRequest)
-    user = services().invite_user(actor, Invite(**body.model_dump()))
+    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})

@@ -8,6 +8,7 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict
 
 from application.authentication import Actor
+from application.files import DeleteFile, OpenFile, UploadFile
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content
@@ -35,7 +36,7 @@ class NoFields(BaseModel):
 def upload_file(actor: Actor) -> Response:
     """Upload a file (multipart ``file``); its name, content type and SHA-256 are kept."""
     _, upload = read_upload(NoFields)
-    stored = services().upload_file(actor, upload)
+    stored = services().files.upload(UploadFile(actor, upload))
     return json_response(FileOut.of(stored), 201, {"Location": f"/files/{stored.id}"})
 
 
@@ -44,7 +45,7 @@ def upload_file(actor: Actor) -> Response:
 @authenticated
 def download_file(actor: Actor, file_id: str) -> Response:
     """Download one of the caller's files, streamed, as an attachment with its name."""
-    stored, chunks = services().open_file(actor, file_id)
+    stored, chunks = services().files.open(OpenFile(actor, file_id))
     response = Response(chunks, content_type=stored.content_type, direct_passthrough=True)
     response.content_length = stored.size
     response.headers["Content-Disposition"] = content_disposition(stored.filename)
@@ -59,5 +60,5 @@ def download_file(actor: Actor, file_id: str) -> Response:
 @authenticated
 def delete_file(actor: Actor, file_id: str) -> Response:
     """Delete one of the caller's files."""
-    services().delete_file(actor, file_id)
+    services().files.delete(DeleteFile(actor, file_id))
     return no_content()

@@ -32,7 +32,7 @@ def exchange() -> Response:
     verified e-mail); 409 `email_taken` (the address belongs to another account).
     """
     body = parse_json(FirebaseExchangeRequest)
-    pair = services().firebase_sign_in(
+    pair = services().firebase.sign_in(
         FirebaseSignIn(id_token=body.id_token, user_agent=request.user_agent.string[:256])
     )
     return json_response(TokenOut.model_validate(pair, from_attributes=True))

@@ -13,6 +13,6 @@ bp = Blueprint("jwks", __name__)
 @doc(responses={200: JsonWebKeySet}, tags=("sessions",))
 def jwks() -> Response:
     """Public keys that verify access tokens, by ``kid`` (empty with a shared HS256 secret)."""
-    response = jsonify(services().jwks())
+    response = jsonify(services().authentication.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

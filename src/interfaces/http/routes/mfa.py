@@ -56,7 +56,7 @@ def start_totp(actor: Actor) -> Response:
     """Start TOTP enrolment behind the password: a secret for the authenticator app. It is
     not active until POST /auth/mfa/totp/confirm; starting again replaces it."""
     body = parse_json(PasswordRequest)
-    enrolment = services().start_totp(command(actor, password=body.password))
+    enrolment = services().totp.start(command(actor, password=body.password))
     return json_response(TotpEnrolmentOut.of(enrolment))
 
 
@@ -72,7 +72,7 @@ def confirm_totp(actor: Actor) -> Response:
     """Turn TOTP on with a first code: ten recovery codes, shown this once. Every other
     session of the account ends."""
     body = parse_json(CodeRequest)
-    codes = services().confirm_totp(command(actor, code=body.code))
+    codes = services().totp.confirm(command(actor, code=body.code))
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 
 
@@ -88,7 +88,7 @@ def disable_totp(actor: Actor) -> Response:
     """Turn TOTP off with the password and a code (or a recovery code). Every other session
     of the account ends."""
     body = parse_json(PasswordAndCodeRequest)
-    services().disable_totp(command(actor, password=body.password, code=body.code))
+    services().totp.disable(command(actor, password=body.password, code=body.code))
     return no_content()
 
 
@@ -103,7 +103,9 @@ def disable_totp(actor: Actor) -> Response:
 def new_recovery_codes(actor: Actor) -> Response:
     """A new set of ten recovery codes, behind the password and a code; the old set is void."""
     body = parse_json(PasswordAndCodeRequest)
-    codes = services().new_recovery_codes(command(actor, password=body.password, code=body.code))
+    codes = services().totp.new_recovery_codes(
+        command(actor, password=body.password, code=body.code)
+    )
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 
 
@@ -121,7 +123,7 @@ def finish_login() -> Response:
         raise InvalidInput.field(
             "code", "Send exactly one of code and recovery_code.", "code_or_recovery_code"
         )
-    pair = services().finish_mfa_login(
+    pair = services().login.finish_mfa(
         MfaLogin(
             mfa_token=body.mfa_token,
             code=body.code,

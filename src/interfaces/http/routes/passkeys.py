@@ -9,7 +9,13 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from application.authentication import Actor
-from application.passkeys import PasskeySignIn, RegisterPasskey
+from application.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+)
 from domain.errors import NotFound
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -59,7 +65,9 @@ PATH_PARAMETERS["passkey_id"] = {
 def registration_options(actor: Actor) -> Response:
     """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
     return json_response(
-        CreationOptionsOut.model_validate(services().passkey_registration_options(actor))
+        CreationOptionsOut.model_validate(
+            services().passkeys.registration_options(RegistrationOptions(actor))
+        )
     )
 
 
@@ -74,7 +82,7 @@ def registration_options(actor: Actor) -> Response:
 def register(actor: Actor) -> Response:
     """Register the credential navigator.credentials.create() made from the options."""
     body = parse_json(PasskeyRegistrationRequest)
-    passkey = services().register_passkey(
+    passkey = services().passkeys.register(
         RegisterPasskey(user_id=actor.user_id, credential=body.credential(), name=body.name or "")
     )
     return json_response(PasskeyOut.of(passkey), 201)
@@ -85,7 +93,7 @@ def register(actor: Actor) -> Response:
 @authenticated
 def list_passkeys(actor: Actor) -> Response:
     """The caller's passkeys, oldest first."""
-    items = [PasskeyOut.of(p) for p in services().list_passkeys(actor)]
+    items = [PasskeyOut.of(p) for p in services().passkeys.list(ListPasskeys(actor))]
     return json_response(PasskeyList(items=items))
 
 
@@ -96,7 +104,7 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     """Delete one of the caller's passkeys; it signs in no more."""
     if PASSKEY_ID.fullmatch(passkey_id) is None:  # before it names a document
         raise NotFound("No such passkey.", code="passkey_not_found")
-    services().delete_passkey(actor, passkey_id)
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
     return no_content()
 
 
@@ -106,7 +114,7 @@ def authentication_options() -> Response:
     """Options for navigator.credentials.get() with any of this site's passkeys
     (usernameless); the challenge holds for 5 minutes, once."""
     return json_response(
-        RequestOptionsOut.model_validate(services().passkey_authentication_options())
+        RequestOptionsOut.model_validate(services().passkeys.authentication_options())
     )
 
 
@@ -120,7 +128,7 @@ def authenticate() -> Response:
     """Sign in with the assertion navigator.credentials.get() made: a token pair, like
     POST /login. Failed password logins do not block it."""
     body = parse_json(PasskeyAssertionRequest)
-    pair = services().passkey_sign_in(
+    pair = services().passkeys.sign_in(
         PasskeySignIn(
             credential=body.credential(),
             user_agent=request.user_agent.string[:256],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.authentication import Actor
+from application.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -31,7 +32,7 @@ TAGS = ("sessions",)
 def refresh() -> Response:
     """Exchange a refresh token for a new pair; the presented refresh token is spent."""
     body = parse_json(RefreshRequest)
-    return json_response(token_out(services().refresh(body.refresh_token)))
+    return json_response(token_out(services().sessions.refresh(Refresh(body.refresh_token))))
 
 
 @bp.post("/renew")
@@ -39,7 +40,7 @@ def refresh() -> Response:
 @authenticated
 def renew(actor: Actor) -> Response:
     """A new access token for the same session, while the presented one is unexpired."""
-    renewed = services().renew(actor)
+    renewed = services().sessions.renew(Renew(actor))
     return json_response(AccessTokenOut.model_validate(renewed, from_attributes=True))
 
 
@@ -49,7 +50,7 @@ def renew(actor: Actor) -> Response:
 def logout(actor: Actor) -> Response:
     """End this session (``?all=true``: every session); its tokens stop working at once."""
     query = parse_query(LogoutQuery)
-    services().logout(actor, query.all)
+    services().sessions.logout(Logout(actor, query.all))
     return no_content()
 
 
@@ -77,7 +78,7 @@ def list_sessions(actor: Actor) -> Response:
     """The caller's active sessions, most recently used first."""
     items = [
         SessionOut.of(session, current=session.id == actor.session_id)
-        for session in services().list_sessions(actor)
+        for session in services().sessions.list(ListSessions(actor))
     ]
     return json_response(SessionList(items=items, next_cursor=None))
 
@@ -87,5 +88,5 @@ def list_sessions(actor: Actor) -> Response:
 @authenticated
 def end_session(actor: Actor, session_id: str) -> Response:
     """End one of the caller's own sessions."""
-    services().end_session(actor, session_id)
+    services().sessions.end(EndSession(actor, session_id))
     return no_content()

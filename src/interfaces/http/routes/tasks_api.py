@@ -36,7 +36,9 @@ def create_user() -> Response:
     (verification, password recovery) are not open to it until it adds one with PATCH /user.
     """
     body = parse_json(TasksApiSignUp, any_casing=True)
-    user = services().register(Register(username=body.username, email=None, password=body.password))
+    user = services().accounts.register(
+        Register(username=body.username, email=None, password=body.password)
+    )
     out = UserPublicOut(id=user.id, username=user.username.value)
     return json_response(out, 201, {"Location": f"/users/{user.id}"})
 

@@ -7,7 +7,7 @@ from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
 from werkzeug.routing import BaseConverter
 
-from application.admin import AdminChange, UserListing
+from application.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
 from application.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -61,7 +61,7 @@ def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
 def list_users(actor: Actor) -> Response:
     """Users, paginated: id and username for users, everything for admins."""
     query = parse_query(PageQuery)
-    page = services().list_users(actor, query.limit, query.cursor)
+    page = services().admin.list_users(UserQuery(actor, query.limit, query.cursor))
     items = [listing_out(actor, item) for item in page.items]
     return json_response(UserPage(items=items, next_cursor=page.next_cursor))
 
@@ -71,7 +71,7 @@ def list_users(actor: Actor) -> Response:
 @authenticated
 def get_user(actor: Actor, user_id: str) -> Response:
     """One user: public fields, or all of them for oneself and for admins."""
-    return json_response(listing_out(actor, services().show_user(actor, user_id)))
+    return json_response(listing_out(actor, services().admin.show_user(ShowUser(actor, user_id))))
 
 
 @bp.patch("/<user_id:user_id>")
@@ -89,8 +89,8 @@ def change_user(actor: Actor, user_id: str) -> Response:
     stop working, and enabling it again brings none of them back; the owner logs in anew.
     """
     body = parse_json(AdminUserChange)
-    user = services().change_user(
-        actor, AdminChange(user_id=user_id, role=body.role, disabled=body.disabled)
+    user = services().admin.change_user(
+        AdminChange(actor=actor, user_id=user_id, role=body.role, disabled=body.disabled)
     )
     return json_response(UserAdminOut.of(user))
 
@@ -100,5 +100,5 @@ def change_user(actor: Actor, user_id: str) -> Response:
 @authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""
-    services().remove_user(actor, user_id)
+    services().admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

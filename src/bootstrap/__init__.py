@@ -1,0 +1,200 @@
+"""The composition root: settings -> adapters -> use cases -> Flask app.
+
+- ``Adapters`` (bootstrap/adapters.py): one adapter per port, made from the settings.
+- ``Policies``: what the settings decide for the use cases, made once.
+- ``bind``: each feature binds its own use cases from the adapters and the policies it
+  names (``tasks.bind(adapters)``); ``Services`` is the group of each.
+- ``build_app``: the Flask app over the services, with the command line.
+
+A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+
+from application import (
+    accounts,
+    admin,
+    authentication,
+    datasets,
+    dogs,
+    email,
+    files,
+    firebase,
+    jobs,
+    login,
+    passkeys,
+    sessions,
+    tasks,
+    totp,
+)
+from application.csv_input import CsvLimits
+from application.jobs import JobHandler, PushPolicy
+from application.ports import OwnedData
+from application.services import Services
+from application.tokens import TokenPolicy
+from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
+from domain.devices import DevicePolicy
+from domain.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.settings import Settings
+from interfaces.cli import install_cli
+from interfaces.http.app import HttpConfig, create_app
+from interfaces.http.limits import RateLimits
+from interfaces.http.logs import configure_logging
+from interfaces.http.services import LazyServices
+
+__all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Each feature's ``bind`` names the part it needs (``LoginPolicies``, ...)."""
+
+    token_policy: TokenPolicy
+    throttle_policy: LoginThrottlePolicy
+    device_policy: DevicePolicy
+    require_verified_email: bool
+    mfa_issuer: str
+    mail_settings: email.MailSettings
+    dataset_limits: datasets.DatasetLimits
+    max_upload_bytes: int
+    push_policy: PushPolicy
+    job_max_attempts: int
+
+
+def build_policies(settings: Settings) -> Policies:
+    def rule(max_failures: int) -> ThrottleRule:
+        return ThrottleRule(
+            max_failures=max_failures,
+            window=timedelta(seconds=settings.login_failure_window),
+            backoff=timedelta(seconds=settings.login_backoff),
+            max_backoff=timedelta(seconds=settings.login_backoff_max),
+        )
+
+    return Policies(
+        token_policy=TokenPolicy(
+            access_ttl=timedelta(seconds=settings.access_token_ttl),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
+            session_lifetime=timedelta(seconds=settings.session_lifetime),
+            refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
+            successor_key=derived_key(settings, b"refresh-token successor"),
+            generation_key=derived_key(settings, b"refresh-token generation"),
+        ),
+        throttle_policy=LoginThrottlePolicy(
+            per_account_ip=rule(settings.login_failures_per_account_ip),
+            per_account=rule(settings.login_failures_per_account),
+            per_ip=rule(settings.login_failures_per_ip),
+        ),
+        device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
+        require_verified_email=settings.require_verified_email,
+        mfa_issuer=settings.mfa_issuer,
+        mail_settings=email.MailSettings(public_url=settings.public_url),
+        dataset_limits=datasets.DatasetLimits(
+            max_upload_bytes=settings.max_upload_bytes,
+            csv=CsvLimits(
+                max_rows=settings.max_dataset_rows,
+                max_columns=settings.max_dataset_columns,
+                max_field_chars=settings.csv_max_field_chars,
+            ),
+        ),
+        max_upload_bytes=settings.max_upload_bytes,
+        push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
+        job_max_attempts=settings.job_max_attempts,
+    )
+
+
+def bind(policies: Policies, adapters: Adapters) -> Services:
+    """The use cases of every feature, bound to ``adapters`` and ``policies``."""
+    a, p = adapters, policies
+    # The queue runs every feature's jobs; the handlers are bound after it, as some queue
+    # jobs themselves.
+    handlers: dict[str, JobHandler] = {}
+    queue = a.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    handlers.update(dogs.handlers(a) | email.handlers(a, p, queue=queue))
+    # What each resource module owns per user, deleted with the account.
+    owned: list[OwnedData] = [
+        datasets.OwnedDatasets(a.datasets, a.file_store),
+        files.OwnedFiles(a.files, a.file_store),
+        a.tasks,
+        a.dogs,
+        a.passkeys,
+        a.factors,
+    ]
+    return Services(
+        accounts=accounts.bind(a, owned=owned, hooks=email.account_hooks(a, queue=queue)),
+        admin=admin.bind(a, owned=owned),
+        authentication=authentication.bind(a),
+        datasets=datasets.bind(a, p),
+        dogs=dogs.bind(a, queue=queue),
+        email=email.bind(a, p, queue=queue),
+        files=files.bind(a, p),
+        firebase=firebase.bind(a, p),
+        jobs=jobs.bind(a, p, handlers=handlers),
+        login=login.bind(a, p),
+        passkeys=passkeys.bind(a, p),
+        sessions=sessions.bind(a, p),
+        tasks=tasks.bind(a),
+        totp=totp.bind(a, p),
+        ready=a.ready,
+        request_counter=a.request_counter,
+    )
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        enabled=settings.rate_limit_enabled,
+        register=settings.rate_limit_register,
+        login=settings.rate_limit_login,
+        refresh=settings.rate_limit_refresh,
+        firebase=settings.rate_limit_firebase,
+        email_verify=settings.rate_limit_email_verify,
+        password_forgot=settings.rate_limit_password_forgot,
+        password_reset=settings.rate_limit_password_reset,
+        passkeys=settings.rate_limit_passkeys,
+    )
+
+
+def build_app(
+    settings: Settings | None = None,
+    adapters: Adapters | None = None,
+    *,
+    configure_logs: bool = True,
+    fail_fast: bool = False,
+) -> Flask:
+    """The service: ``adapters`` default to the production ones that ``settings`` name.
+
+    Those are built on first use, and meanwhile on a background thread, so the process
+    answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
+    Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
+    if those adapters cannot be built, the process exits as gunicorn's failed boot."""
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    services: Services | LazyServices
+    if adapters is not None:
+        services = bind(build_policies(settings), adapters)
+    else:
+        production = settings
+        services = LazyServices(
+            lambda: bind(build_policies(production), build_adapters(production))
+        )
+        services.warm_up(fatal=fail_fast)
+    app = create_app(
+        services,
+        HttpConfig(
+            project=settings.google_cloud_project,
+            max_json_bytes=settings.max_json_bytes,
+            cors_origins=tuple(settings.cors_origins),
+            trusted_proxy_hops=settings.trusted_proxy_hops,
+            production=settings.app_profile == "production",
+            rate_limits=rate_limits(settings),
+            max_upload_bytes=settings.max_upload_bytes,
+            compat_routes=settings.compat_routes,
+        ),
+    )
+    install_cli(app)
+    return app

@@ -1,0 +1,368 @@
+"""The production adapters, one per port, made from the settings.
+
+The adapters' modules import the cloud SDKs, most of a cold start, so each is imported where
+its adapter is made (hence the function-level imports); four of them are made on first use
+(bootstrap/lazy.py, docs/decisions/0150-cold-start.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from application.accounts import UserRepository
+from application.authentication import Principals
+from application.datasets import DatasetRepository
+from application.dogs import DogRepository, PictureSource
+from application.email import ActionTokenRepository
+from application.files import FileRepository
+from application.firebase import IdentityRepository
+from application.jobs import JobHandler
+from application.login import LoginLookup, LoginThrottle
+from application.mfa import MfaRepository
+from application.passkeys import ChallengeRepository, PasskeyRepository
+from application.ports import (
+    AuditLog,
+    Clock,
+    FileStore,
+    IdentityVerifier,
+    JobQueue,
+    Mailer,
+    MailRenderer,
+    OneTimePasswords,
+    PasskeyCeremonies,
+    PasswordHasher,
+    PushVerifier,
+    RequestCounter,
+    SecretBox,
+    TokenIssuer,
+)
+from application.sessions import SessionRepository
+from application.tasks import TaskRepository
+from bootstrap.lazy import LazyCeremonies, LazyFileStore, LazyIdentityVerifier, LazyMailer
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+    from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+
+log = logging.getLogger("firegate")
+
+
+JobQueueFactory = Callable[[JobHandler], JobQueue]
+"""Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """One adapter per port. Tests build it from fakes and swap fields with ``replace``."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    principals: Principals
+    identities: IdentityRepository
+    identity_verifier: IdentityVerifier
+    login_lookup: LoginLookup
+    throttle: LoginThrottle
+    hasher: PasswordHasher
+    tokens: TokenIssuer
+    clock: Clock
+    audit: AuditLog
+    ready: Callable[[], bool]
+    tasks: TaskRepository
+    dogs: DogRepository
+    pictures: PictureSource
+    datasets: DatasetRepository
+    files: FileRepository
+    file_store: FileStore
+    job_queue: JobQueueFactory
+    push_verifier: PushVerifier | None
+    request_counter: RequestCounter
+    action_tokens: ActionTokenRepository
+    mail_renderer: MailRenderer
+    mailer: Mailer
+    passkeys: PasskeyRepository
+    challenges: ChallengeRepository
+    ceremonies: PasskeyCeremonies
+    factors: MfaRepository
+    otp: OneTimePasswords
+    secret_box: SecretBox
+
+
+def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
+    """The production adapters. ``firestore`` shares one client (tests reuse theirs)."""
+    from infrastructure.argon2_hasher import Argon2PasswordHasher
+    from infrastructure.audit import LoggingAuditLog
+    from infrastructure.clock import SystemClock
+    from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
+    from infrastructure.firestore.client import make_client
+    from infrastructure.firestore.datasets import FirestoreDatasetRepository
+    from infrastructure.firestore.dogs import FirestoreDogRepository
+    from infrastructure.firestore.files import FirestoreFileRepository
+    from infrastructure.firestore.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.passkeys import (
+        FirestoreChallengeRepository,
+        FirestorePasskeyRepository,
+    )
+    from infrastructure.firestore.sessions import FirestoreSessionRepository
+    from infrastructure.firestore.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.users import (
+        FirestoreLoginLookup,
+        FirestorePrincipals,
+        FirestoreUserRepository,
+    )
+
+    client = firestore or make_client(settings.google_cloud_project)
+    throttle = FirestoreLoginThrottle(client)
+    return Adapters(
+        users=FirestoreUserRepository(client),
+        sessions=FirestoreSessionRepository(client),
+        principals=FirestorePrincipals(client),
+        identities=FirestoreIdentityRepository(client),
+        identity_verifier=LazyIdentityVerifier(lambda: firebase_identity_verifier(settings)),
+        login_lookup=FirestoreLoginLookup(client),
+        throttle=throttle,
+        hasher=Argon2PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            max_concurrent=settings.hash_concurrency,
+        ),
+        tokens=token_issuer(settings),
+        clock=SystemClock(),
+        audit=LoggingAuditLog(),
+        ready=lambda: _firestore_ready(client),
+        tasks=FirestoreTaskRepository(client),
+        dogs=FirestoreDogRepository(client),
+        pictures=picture_source(settings),
+        datasets=FirestoreDatasetRepository(client),
+        files=FirestoreFileRepository(client),
+        # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
+        file_store=LazyFileStore(lambda: file_store(settings)),
+        job_queue=job_queue_factory(settings),
+        push_verifier=push_verifier(settings) if push_oidc(settings) else None,
+        request_counter=request_counter(settings, client),
+        action_tokens=FirestoreActionTokenRepository(client),
+        mail_renderer=mail_renderer(settings),
+        mailer=LazyMailer(lambda: mailer(settings)),
+        passkeys=FirestorePasskeyRepository(client),
+        challenges=FirestoreChallengeRepository(client),
+        ceremonies=LazyCeremonies(lambda: passkey_ceremonies(settings)),
+        factors=FirestoreMfaRepository(client),
+        otp=one_time_passwords(),
+        secret_box=secret_box(settings),
+    )
+
+
+def _firestore_ready(client: Client) -> bool:
+    """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
+    REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
+    """
+    from infrastructure.firestore.client import batch_reader
+
+    try:
+        client.collection("_health").document("ping").get(timeout=2.0, retry=None)
+        batch_reader(client).read(["_health/ping"], retry=False)
+    except Exception:  # any failure means "not ready"; the probe must never raise
+        log.warning("readiness check failed: Firestore did not answer")
+        return False
+    return True
+
+
+def signing_key(settings: Settings) -> SigningKey:
+    from infrastructure.jwt_tokens import SigningKey, signing_key_from_pem
+
+    if settings.jwt_private_key:
+        return signing_key_from_pem(settings.jwt_private_key.get_secret_value().encode())
+    if settings.jwt_secret is None:  # the settings validator guarantees one or the other
+        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
+    return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
+
+
+def derived_key(settings: Settings, purpose: bytes) -> bytes:
+    """A key of its own for ``purpose``, derived from the signing secret, so every instance
+    shares it and it changes when that secret does."""
+    if settings.jwt_private_key:
+        material = settings.jwt_private_key.get_secret_value().encode()
+    elif settings.jwt_secret is not None:
+        material = settings.jwt_secret.get_secret_value().encode()
+    else:  # the settings validator guarantees one or the other
+        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
+    return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
+
+
+def push_token(settings: Settings) -> str:
+    return settings.job_push_token.get_secret_value() if settings.job_push_token else ""
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    from infrastructure.secret_box import FernetSecretBox
+
+    if settings.mfa_encryption_key is None:  # the settings validator guarantees one
+        raise ValueError("MFA_ENCRYPTION_KEY is required")
+    return FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
+
+
+def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
+    from infrastructure.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
+
+    return PyJWTTokenIssuer(
+        signing=signing_key(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl),
+        leeway=settings.jwt_leeway,
+        previous_public_key=(
+            public_key_from_pem(settings.jwt_previous_public_key.encode())
+            if settings.jwt_previous_public_key
+            else None
+        ),
+    )
+
+
+def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
+    from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
+
+    return WebAuthnCeremonies(
+        rp_id=settings.webauthn_rp_id,
+        rp_name=settings.webauthn_rp_name,
+        origins=settings.webauthn_origins,
+    )
+
+
+def job_queue_factory(settings: Settings) -> JobQueueFactory:
+    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
+    from infrastructure.jobs.inprocess import InProcessJobQueue
+
+    if settings.job_queue == "pubsub":
+        from infrastructure.jobs.pubsub import (
+            PubSubJobQueue,
+            PubSubSetup,
+            ensure_pubsub_resources,
+        )
+
+        def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
+            if settings.pubsub_setup:
+                ensure_pubsub_resources(
+                    PubSubSetup(
+                        project=settings.google_cloud_project,
+                        topic=settings.pubsub_topic,
+                        subscription=settings.pubsub_subscription,
+                        dead_letter_topic=settings.pubsub_dead_letter_topic,
+                        dead_letter_subscription=settings.pubsub_dead_letter_subscription,
+                        push_endpoint=settings.job_push_endpoint,
+                        push_token=push_token(settings),
+                        oidc_service_account=settings.job_push_service_account,
+                        oidc_audience=settings.job_push_audience,
+                        max_attempts=settings.job_max_attempts,
+                        min_backoff=settings.job_backoff,
+                        max_backoff=settings.job_backoff_max,
+                    )
+                )
+            return PubSubJobQueue(settings.google_cloud_project, settings.pubsub_topic)
+
+        return pubsub
+
+    def inprocess(run: JobHandler) -> JobQueue:
+        return InProcessJobQueue(
+            run,
+            workers=settings.job_workers,
+            max_pending=settings.job_queue_size,
+            max_attempts=settings.job_max_attempts,
+            backoff=settings.job_backoff,
+            max_backoff=settings.job_backoff_max,
+        )
+
+    return inprocess
+
+
+def push_oidc(settings: Settings) -> bool:
+    return bool(settings.job_push_audience and settings.job_push_service_account)
+
+
+def request_counter(settings: Settings, client: Client) -> RequestCounter:
+    """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
+    shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
+    from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
+
+    uri = settings.rate_limit_storage_uri.get_secret_value()
+    if uri.startswith("memory://"):
+        return InMemoryRequestCounter()
+    shared: RequestCounter
+    if uri.startswith("firestore://"):
+        from infrastructure.firestore.request_counts import FirestoreRequestCounter
+
+        shared = FirestoreRequestCounter(client)
+    else:
+        from infrastructure.redis_counts import RedisRequestCounter
+
+        shared = RedisRequestCounter(uri)
+    return FallbackRequestCounter(shared, InMemoryRequestCounter())
+
+
+def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
+    from infrastructure.firebase_identity import FirebaseIdentityVerifier
+
+    return FirebaseIdentityVerifier(
+        project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
+    )
+
+
+def picture_source(settings: Settings) -> PictureSource:
+    from infrastructure.dog_ceo import DogCeoPictureSource
+
+    return DogCeoPictureSource(
+        settings.dog_api_url,
+        allowed_hosts=settings.dog_image_hosts,
+        connect_timeout=min(3.0, settings.dog_api_timeout),
+        read_timeout=settings.dog_api_timeout,
+        deadline=2 * settings.dog_api_timeout,
+    )
+
+
+def file_store(settings: Settings) -> FileStore:
+    from infrastructure.gcs_storage import GcsFileStore
+
+    return GcsFileStore(
+        settings.storage_bucket,
+        project=settings.google_cloud_project,
+        create_bucket=settings.app_profile == "local",
+    )
+
+
+def push_verifier(settings: Settings) -> PushVerifier:
+    from infrastructure.jobs.oidc import GooglePushVerifier
+
+    return GooglePushVerifier(
+        audience=settings.job_push_audience, service_account=settings.job_push_service_account
+    )
+
+
+def mail_renderer(settings: Settings) -> MailRenderer:
+    from infrastructure.mail.render import JinjaMailRenderer
+
+    return JinjaMailRenderer(settings.mail_templates_dir)
+
+
+def one_time_passwords() -> OneTimePasswords:
+    from infrastructure.one_time_passwords import PyotpOneTimePasswords
+
+    return PyotpOneTimePasswords()
+
+
+def mailer(settings: Settings) -> Mailer:
+    from infrastructure.mail.smtp import SmtpMailer
+
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(),
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout,
+    )

@@ -1,0 +1,103 @@
+"""Adapters made on first use, by whichever thread needs one first: their SDKs
+(firebase-admin, webauthn, Cloud Storage, smtplib and the e-mail package) stay out of a cold
+start (docs/decisions/0150-cold-start.md). Each class fits its port as the adapter does, so
+mypy checks every call through it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import BinaryIO, Generic, TypeVar
+
+from application.ports import (
+    Assertion,
+    ExternalIdentity,
+    FileStore,
+    IdentityVerifier,
+    Mail,
+    Mailer,
+    NewCredential,
+    PasskeyCeremonies,
+)
+
+T = TypeVar("T")
+
+
+class _Lazy(Generic[T]):
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: T | None = None
+
+    def adapter(self) -> T:
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = self._make()
+                made = self._made
+        return made
+
+
+class LazyIdentityVerifier(_Lazy[IdentityVerifier]):
+    def verify(self, id_token: str) -> ExternalIdentity:
+        return self.adapter().verify(id_token)
+
+
+class LazyFileStore(_Lazy[FileStore]):
+    def save(self, key: str, data: BinaryIO, *, size: int, content_type: str) -> None:
+        self.adapter().save(key, data, size=size, content_type=content_type)
+
+    def open(self, key: str) -> Iterator[bytes]:
+        return self.adapter().open(key)
+
+    def delete(self, key: str) -> None:
+        self.adapter().delete(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        return self.adapter().delete_prefix(prefix)
+
+
+class LazyMailer(_Lazy[Mailer]):
+    def send(self, mail: Mail) -> None:
+        self.adapter().send(mail)
+
+
+class LazyCeremonies(_Lazy[PasskeyCeremonies]):
+    def registration_options(
+        self,
+        *,
+        challenge: bytes,
+        user_handle: bytes,
+        user_name: str,
+        display_name: str,
+        exclude: Sequence[bytes],
+    ) -> dict[str, object]:
+        return self.adapter().registration_options(
+            challenge=challenge,
+            user_handle=user_handle,
+            user_name=user_name,
+            display_name=display_name,
+            exclude=exclude,
+        )
+
+    def authentication_options(self, *, challenge: bytes) -> dict[str, object]:
+        return self.adapter().authentication_options(challenge=challenge)
+
+    def challenge_of(self, credential: Mapping[str, object]) -> bytes:
+        return self.adapter().challenge_of(credential)
+
+    def credential_id_of(self, credential: Mapping[str, object]) -> bytes:
+        return self.adapter().credential_id_of(credential)
+
+    def verify_registration(
+        self, credential: Mapping[str, object], *, challenge: bytes
+    ) -> NewCredential:
+        return self.adapter().verify_registration(credential, challenge=challenge)
+
+    def verify_authentication(
+        self, credential: Mapping[str, object], *, challenge: bytes, public_key: bytes
+    ) -> Assertion:
+        return self.adapter().verify_authentication(
+            credential, challenge=challenge, public_key=public_key
+        )
