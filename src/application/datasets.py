@@ -19,7 +19,7 @@ from application.authentication import Actor
 from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
 from application.files import Upload, measure
 from application.json_text import UnreadableJson, read_json
-from application.pagination import Page, decode_cursor, encode_cursor
+from application.pagination import Page, decode_cursor, paginate
 from application.ports import Clock, FileStore
 from domain.datasets import (
     ColumnSpec,
@@ -293,9 +293,7 @@ def list_datasets(cmd: DatasetQuery, *, datasets: DatasetRepository) -> Page[Dat
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
     owner = None if actor.role == Role.ADMIN else actor.user_id
     found = datasets.list_page(owner, after, limit + 1)
-    items = found[:limit]
-    more = len(found) > limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return paginate(found, limit, found[limit - 1].id if len(found) > limit else None)
 
 
 def show_dataset(cmd: ShowDataset, *, datasets: DatasetRepository) -> Dataset:
@@ -310,11 +308,9 @@ def dataset_rows(cmd: RowQuery, *, datasets: DatasetRepository) -> RowsPage:
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
     after = int(position) if position is not None else 0
     found = datasets.rows_page(dataset.id, after, limit + 1)
-    items = found[:limit]
-    more = len(found) > limit
-    next_cursor = encode_cursor(str(items[-1].number)) if more else None
+    last = str(found[limit - 1].number) if len(found) > limit else None
     columns = tuple(column.name for column in dataset.columns)
-    return RowsPage(columns, Page(items=items, next_cursor=next_cursor))
+    return RowsPage(columns, paginate(found, limit, last))
 
 
 def export_csv(cmd: ExportDataset, *, datasets: DatasetRepository) -> tuple[Dataset, Iterator[str]]:
