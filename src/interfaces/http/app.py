@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from application.services import Services
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.errors import register_error_handlers
-from interfaces.http.limits import DEFAULT_RATE_LIMITS, RateLimits, install_rate_limits
+from interfaces.http.limits import RateLimits, install_rate_limits
 from interfaces.http.logs import install_request_context
 from interfaces.http.openapi import install_docs
 from interfaces.http.routes import (
@@ -39,14 +39,16 @@ from interfaces.http.services import LazyServices
 
 @dataclass(frozen=True)
 class HttpConfig:
-    project: str = "demo-firegate"
-    max_json_bytes: int = 1024 * 1024
-    cors_origins: tuple[str, ...] = ()
-    trusted_proxy_hops: int = 0
-    production: bool = False
-    rate_limits: RateLimits = DEFAULT_RATE_LIMITS
-    max_upload_bytes: int = 32 * 1024 * 1024  # multipart uploads (datasets, files)
-    compat_routes: bool = True  # the replaced systems' routes (docs/migrating.md)
+    """What the web layer takes from the settings; their defaults live in Settings only."""
+
+    project: str
+    max_json_bytes: int
+    cors_origins: tuple[str, ...]
+    trusted_proxy_hops: int
+    production: bool
+    rate_limits: RateLimits
+    max_upload_bytes: int  # multipart uploads (datasets, files)
+    compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -57,8 +59,7 @@ _DOCS_CSP = (
 )
 
 
-def create_app(services: Services | LazyServices, config: HttpConfig | None = None) -> Flask:
-    config = config or HttpConfig()
+def create_app(services: Services | LazyServices, config: HttpConfig) -> Flask:
     app = Flask("firegate")
     app.config.update(MAX_CONTENT_LENGTH=config.max_json_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]

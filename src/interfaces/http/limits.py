@@ -35,17 +35,18 @@ log = logging.getLogger("firegate.limits")
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Limit strings per route ("10/minute,100/hour"; empty: no limit)."""
+    """Limit strings per route ("10/minute,100/hour"; empty: no limit); the defaults are
+    the settings' (docs/configuration.md)."""
 
-    enabled: bool = True
-    register: str = "10/minute,100/hour"
-    login: str = "30/minute,300/hour"
-    refresh: str = "60/minute,600/hour"
-    firebase: str = "30/minute,300/hour"
-    email_verify: str = "30/minute,300/hour"
-    password_forgot: str = "5/minute,50/hour"
-    password_reset: str = "10/minute,100/hour"
-    passkeys: str = "30/minute,300/hour"
+    enabled: bool
+    register: str
+    login: str
+    refresh: str
+    firebase: str
+    email_verify: str
+    password_forgot: str
+    password_reset: str
+    passkeys: str
 
     def by_route(self) -> dict[tuple[str, str], str]:
         return {
@@ -209,6 +210,3 @@ def install_rate_limits(
         return response
 
     return limiter
-
-
-DEFAULT_RATE_LIMITS = RateLimits()
