@@ -7,21 +7,18 @@ others read again and find it spent (docs/decisions/0111-mfa-token-and-code-repl
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
-from domain.errors import Unavailable
 from domain.mfa import MfaChallenge, TotpFactor
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 
 FACTORS, CHALLENGES = "mfa", "mfa_challenges"
-CAS_ATTEMPTS = 50
 
 T = TypeVar("T")
 
@@ -92,24 +89,21 @@ class FirestoreMfaRepository:
 
     def begin(self, factor: TotpFactor) -> bool:
         ref = self._factors.document(factor.user_id)
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> bool:
             snap = ref.get(**BOUNDED)
             try:
                 if not snap.exists:
                     ref.create(factor_to_doc(factor), **BOUNDED)
                 elif factor_from_doc(snap.to_dict() or {}).active:
                     return False
-                else:
-                    ref.update(  # every field: the pending factor is replaced
-                        factor_to_doc(factor),
-                        option=self._client.write_option(last_update_time=snap.update_time),
-                        **BOUNDED,
-                    )
-            except (AlreadyExists, FailedPrecondition, NotFound):
-                _pause(attempt)
-                continue
+                else:  # every field: the pending factor is replaced
+                    ref.update(factor_to_doc(factor), option=unchanged_since(snap), **BOUNDED)
+            except (AlreadyExists, NotFound):
+                raise Stale from None  # created or removed meanwhile: read again
             return True
-        raise Unavailable("The account is busy; try again.", retry_after=1)
+
+        return until_unchanged(attempt)
 
     def update(
         self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
@@ -160,7 +154,8 @@ class FirestoreMfaRepository:
     ) -> T | None:
         """Read, change, write only if the document is as it was read; again if not.
         A transaction would lock: racers would abort each other until their retries ran out."""
-        for attempt in range(CAS_ATTEMPTS):
+
+        def attempt() -> T | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
@@ -169,17 +164,9 @@ class FirestoreMfaRepository:
             if after is None or after == before:
                 return after
             try:
-                ref.update(
-                    to_doc(after),
-                    option=self._client.write_option(last_update_time=snap.update_time),
-                    **BOUNDED,
-                )
-            except (FailedPrecondition, NotFound):
-                _pause(attempt)
-                continue
+                ref.update(to_doc(after), option=unchanged_since(snap), **BOUNDED)
+            except NotFound:
+                raise Stale from None  # removed meanwhile: the next read says so
             return after
-        raise Unavailable("The account is busy; try again.", retry_after=1)
 
-
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter, not secrecy
+        return until_unchanged(attempt)
