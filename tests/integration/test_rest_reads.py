@@ -5,6 +5,7 @@ library's ``get_all`` answers, on the emulator, and fails like the library does
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from google.api_core import exceptions
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials
+from google.auth.exceptions import RefreshError
 from google.cloud import firestore as gcf
 
 from domain.errors import Unavailable
@@ -170,8 +172,8 @@ def test_firestore_errors_are_the_library_s_errors(stand_in: tuple[str, type[_An
     with pytest.raises(exceptions.RetryError):  # retried within the budget, then given up
         reader.read(["a/b"])
     assert len(handler.seen) >= 2
-    handler.status = 403
-    with pytest.raises(exceptions.Forbidden, match="try later"):
+    handler.status = 404
+    with pytest.raises(exceptions.NotFound, match="try later"):
         reader.read(["a/b"])
 
 
@@ -223,3 +225,98 @@ def test_production_requests_carry_the_credentials_token(
         assert reader.read(["a/b"]) == [None]
     assert handler.seen == ["Bearer from-adc", "Bearer from-adc"]
     assert credentials.refreshed == 1
+
+
+class _Shape(_Answers):
+    """A 200 with JSON of a shape the batchGet API never answers."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append(self.headers.get("Authorization", ""))
+        body = json.dumps({"unexpected": [1, 2]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _fallback_case(
+    case: str, stand_in: tuple[str, type[_Answers]]
+) -> tuple[BatchReader, type[_Answers]]:
+    host, handler = stand_in
+    if case == "forbidden":
+        handler.status = 403
+        return _reader(host), handler
+    if case == "unauthenticated":
+        handler.status = 401
+        return _reader(host), handler
+    if case == "no_credentials":
+
+        class Broken:
+            valid = False
+
+            def refresh(self, request: object) -> None:
+                raise RefreshError("no token for you")  # type: ignore[no-untyped-call]
+
+            def apply(self, headers: dict[str, str]) -> None:  # pragma: no cover - never valid
+                raise AssertionError
+
+        return _reader(host, emulator=False, credentials=Broken()), handler
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["forbidden", "unauthenticated", "no_credentials", "shape"])
+def test_a_broken_rest_path_falls_back_to_the_client_library_and_says_so_once(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+) -> None:
+    ref = firestore.collection("users").document("u1")
+    ref.set({"name": "Alice", "n": 3})
+    if case == "shape":
+        handler: type[_Answers] = type("Handler", (_Shape,), {"seen": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        reader = _reader(f"127.0.0.1:{server.server_address[1]}")
+    else:
+        reader, handler = _fallback_case(case, stand_in)
+    monkeypatch.setitem(client_module._readers, firestore, reader)
+    caplog.set_level(logging.WARNING, logger="firegate")
+    for _ in range(3):
+        assert read_documents(firestore, [ref, firestore.document("users/none")]) == [
+            {"name": "Alice", "n": 3},
+            None,
+        ]
+    assert len(handler.seen) <= 1, "once broken, the REST path is not tried again"
+    warnings = [r for r in caplog.records if "client library" in r.getMessage()]
+    assert len(warnings) == 1
+    if case == "shape":
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_outage_is_no_reason_to_fall_back(
+    stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, handler = stand_in
+    handler.status = 503
+    monkeypatch.setitem(client_module._readers, firestore, _reader(host))
+    for _ in range(2):
+        with pytest.raises(Unavailable):
+            FirestorePrincipals(firestore).load("u1", "s1")
+    assert len(handler.seen) >= 4, "still the REST path after an outage"
+
+
+def test_readiness_fails_while_the_rest_path_is_broken(
+    stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bootstrap.adapters import _firestore_ready
+
+    host, handler = stand_in
+    assert _firestore_ready(firestore)
+    handler.status = 403
+    monkeypatch.setitem(client_module._readers, firestore, _reader(host))
+    assert not _firestore_ready(firestore), "a deploy whose REST reads fail takes no traffic"

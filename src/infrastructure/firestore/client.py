@@ -8,6 +8,7 @@ transaction's begin retried for 46 s and then failed with a ValueError).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import random
 import threading
@@ -23,7 +24,9 @@ from google.cloud import firestore
 
 from domain.errors import Unavailable
 from infrastructure.firestore.internals import BoundedTransaction
-from infrastructure.firestore.rest_reads import BatchReader
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken
+
+log = logging.getLogger("firegate")
 
 DEADLINE_SECONDS = 8.0
 RETRY = Retry(
@@ -73,8 +76,25 @@ def read_documents(
     client: firestore.Client, refs: list[firestore.DocumentReference]
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``,
-    in one batchGet round trip over REST (docs/decisions/0151-batch-reads-over-rest.md)."""
-    return batch_reader(client).read([ref.path for ref in refs])
+    in one batchGet round trip over REST (docs/decisions/0151-batch-reads-over-rest.md).
+
+    Should the REST path prove unusable in this process (credentials refused, an answer not
+    understood; not an outage), this process reads through the client library from then on,
+    and says so once in the log."""
+    reader = batch_reader(client)
+    if not reader.broken:
+        try:
+            return reader.read([ref.path for ref in refs])
+        except RestPathBroken as exc:
+            if reader.give_up():
+                log.warning(
+                    "REST reads fail (%s); this process reads through the client library", exc
+                )
+    found = {snap.reference.path: snap for snap in client.get_all(refs, **BOUNDED)}
+    return [
+        found[ref.path].to_dict() if ref.path in found and found[ref.path].exists else None
+        for ref in refs
+    ]
 
 
 def read_document(

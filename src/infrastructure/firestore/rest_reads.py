@@ -46,23 +46,31 @@ def _decode_double(raw: float | str) -> float:
     return float(raw) if isinstance(raw, str) else raw
 
 
+class RestPathBroken(Exception):
+    """The REST read cannot work in this process as configured: the endpoint refused the
+    credentials (401, 403), none could be had, or it answered in a shape this reader does not
+    know. Not an outage: the caller reads through the client library instead."""
+
+
 def _unreachable(exc: Exception) -> exceptions.GoogleAPICallError:
     return exceptions.ServiceUnavailable(f"Firestore unreachable: {exc}")  # type: ignore[no-untyped-call]
 
 
-def _error(status: int, data: bytes) -> exceptions.GoogleAPICallError:
+def _error(status: int, data: bytes) -> Exception:
     try:
         error_body = json.loads(data)["error"]
         message, code = str(error_body["message"]), str(error_body.get("status", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
         message, code = data[:200].decode("utf-8", "replace"), ""
+    if status in (http.client.UNAUTHORIZED, http.client.FORBIDDEN):
+        return RestPathBroken(f"Firestore refused the REST read ({status}): {message}")
     # By the API's own status first: a deadline can come back as 504, which HTTP status
     # alone maps to GatewayTimeout, an error no adapter counts as an outage.
     if code == "DEADLINE_EXCEEDED":
         return exceptions.DeadlineExceeded(message)  # type: ignore[no-untyped-call]
     if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
         return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
-    error: exceptions.GoogleAPICallError = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
+    error: Exception = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
     return error
 
 
@@ -99,6 +107,13 @@ class BatchReader:
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
         self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self.broken = False  # set once by give_up(): the callers read another way
+
+    def give_up(self) -> bool:
+        """Mark this reader unusable; True for the one caller that marked it first."""
+        with self._credentials_lock:
+            first, self.broken = not self.broken, True
+        return first
 
     @classmethod
     def for_client(cls, client: firestore.Client, *, retry: Any, timeout: float) -> BatchReader:
@@ -116,12 +131,19 @@ class BatchReader:
         names = [self._prefix + path for path in paths]
         body = json.dumps({"documents": names}).encode()
         post = self._retry(self._post) if retry else self._post
-        answers: list[dict[str, Any]] = post(body)
-        found = {
-            answer["found"]["name"]: self._decode_fields(answer["found"].get("fields", {}))
-            for answer in answers
-            if "found" in answer
-        }
+        answers = post(body)
+        try:
+            found = {
+                answer["found"]["name"]: self._decode_fields(answer["found"].get("fields", {}))
+                for answer in answers
+                if "found" in answer
+            }
+            if not isinstance(answers, list) or not all(
+                "found" in answer or "missing" in answer for answer in answers
+            ):
+                raise TypeError("a batchGet answer is a list of found or missing documents")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
         return [found.get(name) for name in names]
 
     # -- one request ---------------------------------------------------------------------
@@ -170,19 +192,23 @@ class BatchReader:
         if self._emulator:
             headers["Authorization"] = "Bearer owner"  # the emulator's admin: rules don't apply
             return headers
+        import google.auth  # noqa: PLC0415 - production only
+        from google.auth.exceptions import GoogleAuthError  # noqa: PLC0415
+
         with self._credentials_lock:
-            if self._credentials is None:
-                import google.auth  # noqa: PLC0415 - production only
+            try:
+                if self._credentials is None:
+                    self._credentials, _ = google.auth.default(scopes=SCOPES)
+                if not self._credentials.valid:
+                    from google.auth.transport.requests import Request  # noqa: PLC0415
 
-                self._credentials, _ = google.auth.default(scopes=SCOPES)
-            if not self._credentials.valid:
-                from google.auth.transport.requests import Request  # noqa: PLC0415
-
-                self._credentials.refresh(Request())
+                    self._credentials.refresh(Request())
+            except GoogleAuthError as exc:
+                raise RestPathBroken(f"no credentials for the REST read: {exc}") from exc
             self._credentials.apply(headers)
         return headers
 
-    # -- values, as google.cloud.firestore_v1._helpers decodes them ----------------------
+    # -- values: the API's JSON encoding, decoded to what the client library returns ------
 
     def _decode_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {name: self._decode(value) for name, value in fields.items()}
