@@ -93,12 +93,21 @@ class DatasetLimits:
 
 
 @dataclass(frozen=True)
-class ImportDataset:
-    actor: Actor
+class DatasetForm:
+    """What an upload's body holds."""
+
     name: str
     upload: Upload
     schema: str | None = None  # JSON text, as sent
     delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportDataset:
+    actor: Actor
+    # Reads the request's body: called only once the actor may upload, so a refused upload
+    # is never read (nor spooled to disk).
+    form: Callable[[], DatasetForm]
 
 
 @dataclass(frozen=True)
@@ -206,15 +215,16 @@ def import_dataset(
     limits: DatasetLimits,
 ) -> Dataset:
     require_uploader(cmd.actor)
-    name = check_name(cmd.name)
-    filename = check_filename(cmd.upload.filename or DEFAULT_FILENAME)
-    schema = read_schema(cmd.schema, limits.csv.max_columns)
-    delimiter = parse_delimiter(cmd.delimiter)
-    size, sha256 = measure(cmd.upload.stream, limits.max_upload_bytes)
+    form = cmd.form()
+    name = check_name(form.name)
+    filename = check_filename(form.upload.filename or DEFAULT_FILENAME)
+    schema = read_schema(form.schema, limits.csv.max_columns)
+    delimiter = parse_delimiter(form.delimiter)
+    size, sha256 = measure(form.upload.stream, limits.max_upload_bytes)
     if size == 0:
         raise InvalidInput.field("file", "The file is empty.", "empty_file")
-    delimiter = delimiter or detect_delimiter(cmd.upload.stream)
-    scan = _scan(cmd.upload, delimiter, limits.csv, schema)
+    delimiter = delimiter or detect_delimiter(form.upload.stream)
+    scan = _scan(form.upload, delimiter, limits.csv, schema)
     columns = plan_columns(scan.header, schema, scan.tallies)
 
     dataset = Dataset(
@@ -234,7 +244,7 @@ def import_dataset(
     validator = RowValidator(columns, scan.repeats)
 
     def rows() -> Iterator[DatasetRow]:
-        records = read_records(cmd.upload.stream, delimiter, limits.csv)
+        records = read_records(form.upload.stream, delimiter, limits.csv)
         next(records)  # the header, checked in pass 1
         for number, cells in enumerate(records, start=1):
             findings = validator.check(number, cells)
@@ -245,7 +255,7 @@ def import_dataset(
     # visible (status "importing") and removable by DELETE and by the account's deletion.
     datasets.add(dataset)
     try:
-        store.save(dataset.object_key, cmd.upload.stream, size=size, content_type="text/csv")
+        store.save(dataset.object_key, form.upload.stream, size=size, content_type="text/csv")
         count = datasets.add_rows(dataset.id, rows())
         done = dataset.imported(count, columns, report.build())
         datasets.save(done)

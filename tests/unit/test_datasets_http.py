@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from application.authentication import Actor
 from application.csv_input import CsvLimits
-from application.datasets import DatasetLimits, ImportDataset, import_dataset
+from application.datasets import DatasetForm, DatasetLimits, ImportDataset, import_dataset
 from application.files import Upload
 from bootstrap import Adapters
 from domain.datasets import DatasetRow, DatasetStatus
@@ -275,7 +275,8 @@ def test_a_failure_after_storing_removes_everything() -> None:
     datasets, store = FailingRows(), FakeFileStore()
     actor = Actor("u1", "ulla", "uploader", "s1", FakeClock().now())
     limits = DatasetLimits(1024, CsvLimits(max_rows=10, max_columns=5))
-    command = ImportDataset(actor, "x", Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv"))
+    upload = Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv")
+    command = ImportDataset(actor, lambda: DatasetForm("x", upload))
     with pytest.raises(Unavailable):
         import_dataset(command, datasets=datasets, store=store, clock=FakeClock(), limits=limits)
     assert not datasets.datasets and not datasets.rows and not store.objects
@@ -358,3 +359,12 @@ def test_without_a_schema_an_empty_cell_of_a_mostly_filled_column_is_reported(
     columns = {c["name"]: c for c in created.get_json()["columns"]}
     assert columns["name"]["required"] and columns["name"]["inferred"]
     assert not columns["note"]["required"]
+
+
+def test_an_upload_the_role_refuses_is_refused_before_its_body_is_read(
+    fake_app: Flask, client: FlaskClient, app_settings: Settings
+) -> None:
+    user = user_token(fake_app, client, "ursula")
+    too_large = b"a\n" + b"1\n" * (app_settings.max_upload_bytes // 2 + 1)
+    problem(upload(client, user, too_large), 403, "uploader_required")
+    problem(upload(client, user, b"", name="x" * 10_000), 403, "uploader_required")

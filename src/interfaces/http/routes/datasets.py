@@ -9,13 +9,13 @@ from flask import Blueprint, Response, stream_with_context
 
 from application.authentication import Actor
 from application.datasets import (
+    DatasetForm,
     DatasetQuery,
     DeleteDataset,
     ExportDataset,
     ImportDataset,
     RowQuery,
     ShowDataset,
-    require_uploader,
 )
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
@@ -45,17 +45,12 @@ EXPORT_BOM = "\ufeff"  # spreadsheets read a CSV as UTF-8 only with it
 def upload_dataset(actor: Actor) -> Response:
     """Upload a CSV file (multipart): stored, validated against the schema (or typed from
     the data), its rows kept; the answer holds the validation report."""
-    require_uploader(actor)  # before the body is read
-    fields, upload = read_upload(DatasetFields, text_parts=("schema",))
-    dataset = services().datasets.import_csv(
-        ImportDataset(
-            actor=actor,
-            name=fields.name,
-            upload=upload,
-            schema=fields.schema_text,
-            delimiter=fields.delimiter,
-        )
-    )
+
+    def form() -> DatasetForm:
+        fields, upload = read_upload(DatasetFields, text_parts=("schema",))
+        return DatasetForm(fields.name, upload, fields.schema_text, fields.delimiter)
+
+    dataset = services().datasets.import_csv(ImportDataset(actor=actor, form=form))
     return json_response(DatasetOut.of(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
 
 
