@@ -306,6 +306,29 @@ class FakeIdentityRepository:
             self.store.identities[key] = user.id  # replaces a link to a deleted account
             return user
 
+    def link_existing(
+        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+    ) -> User | None:
+        key = f"{provider}:{subject}"
+        with self.store.lock:
+            linked = self._live(self.store.identities.get(key))
+            if linked is not None:
+                return linked  # linked first by a concurrent sign-in
+            user = self._live(user_id)
+            new = change(user) if user is not None else None
+            if user is None or new is None:
+                return None
+            if (new.username, new.email) != (user.username, user.email):
+                raise ValueError("a link leaves the names as they are")
+            self.store.users[user_id] = new
+            self.store.identities[key] = user_id
+            return new
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.store.lock:
+            for key in [k for k, owner in self.store.identities.items() if owner == user_id]:
+                del self.store.identities[key]
+
 
 class FakeIdentityVerifier:
     """Firebase under the test's control: ``issue`` mints a token, ``refuse`` makes one fail."""

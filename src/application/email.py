@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from application.accounts import AccountHooks, UserRepository
+from application.address_proof import remove_passkeys, start_clean
 from application.admin import require_admin
 from application.authentication import Actor
 from application.jobs import JobHandler, RetryJob
@@ -33,6 +34,7 @@ from application.ports import (
     Mailer,
     MailRenderer,
     MailUndelivered,
+    OwnedData,
     PasswordHasher,
 )
 from domain.action_tokens import (
@@ -158,6 +160,7 @@ def send_mail(
         "name": user.name or user.username.value,
         "public_url": settings.public_url,
         "email": user.email.value,
+        "address_verified": "yes" if user.email_verified else "",
     }
     to = user.email.value
     if kind is MailKind.ADDRESS_CHANGED:
@@ -313,13 +316,19 @@ def reset_password(
     cmd: ResetPassword,
     *,
     action_tokens: ActionTokenRepository,
+    users: UserRepository,
+    passkeys: OwnedData,
+    factors: OwnedData,
+    identities: OwnedData,
     hasher: PasswordHasher,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     clock: Clock,
     audit: AuditLog,
 ) -> None:
-    """Set the password, end every session, clear the login throttle, spend the token."""
+    """Set the password, end every session, remove the passkeys, clear the login throttle,
+    spend the token. An account that never proved its address starts clean: the reset is
+    the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md)."""
     hashed = token_hash(cmd.token)
     ip = cmd.client_ip or None
     check_password_policy(cmd.new_password)
@@ -331,21 +340,40 @@ def reset_password(
     new_hash = hasher.hash(cmd.new_password)
     now = clock.now()
 
+    def remove_factors(user_id: str, unproven: bool) -> None:
+        if unproven:
+            start_clean(user_id, passkeys=passkeys, factors=factors, identities=identities)
+        else:
+            remove_passkeys(user_id, passkeys=passkeys)
+
+    # Before the spend, so that a process that dies after it never leaves them on the
+    # account; again after it, for what the sessions it ends added meanwhile.
+    holder = users.get(found.user_id)
+    unproven = holder is not None and not holder.email_verified
+    if holder is not None:
+        remove_factors(holder.id, unproven)
+    found_by_spend: list[User] = []
+
     def change(user: User) -> User:
-        # The mail reached the address it was sent to: that proves the address too.
-        changed = user.with_password_hash(new_hash, now).ending_all_sessions(now)
-        return changed.with_email_verified(now)
+        found_by_spend.append(user)  # the account as the reset found it (pre-reset)
+        return user.reset_through_mail(new_hash, now)
 
     try:
         user = action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
     except InvalidToken:
         audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
         raise
+    unproven = unproven or not found_by_spend[-1].email_verified
+    remove_factors(user.id, unproven)
     names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
     for name in names:
         for key, _ in throttle_policy.rules_for(name, cmd.client_ip)[:2]:
             throttle.reset(key)  # this account, and this account from this address
     audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
+    if unproven:
+        audit.record(
+            AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
+        )
 
 
 # -- invitations ----------------------------------------------------------------------------
@@ -432,6 +460,12 @@ class EmailPorts(Protocol):
     @property
     def throttle(self) -> LoginThrottle: ...
     @property
+    def passkeys(self) -> OwnedData: ...
+    @property
+    def factors(self) -> OwnedData: ...
+    @property
+    def identities(self) -> OwnedData: ...
+    @property
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
@@ -466,6 +500,10 @@ def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> Emai
         reset_password=lambda cmd: reset_password(
             cmd,
             action_tokens=p.action_tokens,
+            users=p.users,
+            passkeys=p.passkeys,
+            factors=p.factors,
+            identities=p.identities,
             hasher=p.hasher,
             throttle=p.throttle,
             throttle_policy=policies.throttle_policy,

@@ -2,9 +2,11 @@
 
 The Firebase account is linked to a local account by (provider, subject) only; the local
 account is created on first use, with a username derived from the Firebase profile and no
-password (so password login never works for it). While the account's address is the
-Firebase one, its ``email_verified`` follows what each token reports
-(docs/reference/email.md).
+password (so password login never works for it). An account that holds the verified address
+without ever having proved it is taken over instead of refusing the address: the first proof
+of an address wins the account (docs/decisions/0104-first-proof-of-address-wins.md). While
+the account's address is the Firebase one, its ``email_verified`` follows what each token
+reports (docs/reference/email.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts import UserRepository
+from application.address_proof import start_clean
 from application.mfa import MfaRepository, require_second_factor
 from application.ports import (
     Audit,
@@ -25,6 +28,7 @@ from application.ports import (
     Clock,
     ExternalIdentity,
     IdentityVerifier,
+    OwnedData,
     TokenIssuer,
 )
 from application.sessions import SessionPorts, SessionRepository, start_session
@@ -48,6 +52,22 @@ class IdentityRepository(Protocol):
         Returns the user the identity is linked to afterwards: ``user``, or the one a
         concurrent request linked first. Conflict if the username or email is taken.
         """
+        ...
+
+    def link_existing(
+        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+    ) -> User | None:
+        """Apply a pure ``change`` (which keeps the names) to the live user and link the
+        identity to it, in one atomic commit guarded by what ``change`` was built from.
+
+        Returns the user the identity is linked to afterwards: the changed user, or the one
+        a concurrent request linked first. None, and nothing written, if the user is gone
+        or ``change`` refuses (None).
+        """
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove every identity link to the user (idempotent)."""
         ...
 
 
@@ -76,12 +96,29 @@ def firebase_sign_in(
     policy: TokenPolicy,
     audit: AuditLog,
     factors: MfaRepository,
+    passkeys: OwnedData,
 ) -> TokenPair:
     """A token pair; MfaRequired instead when the account has a second factor on."""
     identity = verifier.verify(cmd.id_token)
     user = identities.find_by_identity(identity.provider, identity.subject)
     if user is None:
-        user = _create_linked_user(identity, identities=identities, clock=clock)
+        try:
+            user = _create_linked_user(identity, identities=identities, clock=clock)
+        except Conflict as taken:
+            if taken.code != "email_taken":
+                raise
+            claimed = _claim_unproven_account(
+                identity,
+                users=users,
+                identities=identities,
+                passkeys=passkeys,
+                factors=factors,
+                clock=clock,
+                audit=audit,
+            )
+            if claimed is None:
+                raise
+            user = claimed
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
     user = _follow_verification(user, identity, users=users, clock=clock, audit=audit)
@@ -141,6 +178,41 @@ def _follow_verification(
     return updated
 
 
+def _claim_unproven_account(
+    identity: ExternalIdentity,
+    *,
+    users: UserRepository,
+    identities: IdentityRepository,
+    passkeys: OwnedData,
+    factors: OwnedData,
+    clock: Clock,
+    audit: AuditLog,
+) -> User | None:
+    """The account holding the identity's verified address, taken over and linked, when
+    that account never proved the address: the first proof of an address wins the account
+    (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing changed) when
+    the holder has proven it, or is disabled: then the address stays its own."""
+    email = Email(identity.email or "")  # verified: _create_linked_user refuses any other
+    holder = users.find_by_login(email.normalized)
+    if holder is None or not holder.claimable_with(email):
+        return None
+    # Before the link, so that no crash leaves the earlier holder's factors on the account.
+    start_clean(holder.id, passkeys=passkeys, factors=factors, identities=identities)
+    now = clock.now()
+    linked = identities.link_existing(
+        holder.id,
+        identity.provider,
+        identity.subject,
+        lambda current: current.claimed(now) if current.claimable_with(email) else None,
+    )
+    if linked is not None and linked.id == holder.id:
+        # Again, for what the holder's sessions (ended by the link's commit) added meanwhile;
+        # the link just made stays.
+        start_clean(holder.id, passkeys=passkeys, factors=factors, identities=None)
+        audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason="firebase"))
+    return linked
+
+
 def _create_linked_user(
     identity: ExternalIdentity, *, identities: IdentityRepository, clock: Clock
 ) -> User:
@@ -169,7 +241,8 @@ def _create_linked_user(
             return identities.add_with_identity(user, identity.provider, identity.subject)
         except Conflict as exc:
             if exc.code == "email_taken":
-                # Never link to the holder of the address: that is how accounts are taken over.
+                # Never a link to an account that proved the address: that is how accounts
+                # are taken over. (One that never proved it is claimed by the caller.)
                 raise Conflict(
                     "This e-mail address belongs to another account; sign in with its password.",
                     code="email_taken",
@@ -237,6 +310,8 @@ class FirebasePorts(SessionPorts, Protocol):
     def identities(self) -> IdentityRepository: ...
     @property
     def factors(self) -> MfaRepository: ...
+    @property
+    def passkeys(self) -> OwnedData: ...
 
 
 @dataclass(frozen=True)
@@ -258,5 +333,6 @@ def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
             policy=policies.token_policy,
             audit=p.audit,
             factors=p.factors,
+            passkeys=p.passkeys,
         )
     )

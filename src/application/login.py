@@ -140,11 +140,15 @@ def login(
     if device is not None and device.user_id != found.user_id:
         device = None  # another account's (or nobody's): no exemption
     rules = proven if device is not None else plain
-    blocked = _blocked({key: records[key] for key, _ in rules if key in records}, clock.now())
-    if blocked is not None:
-        # Decided before any lookup or hash, so known and unknown names are throttled alike.
-        audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
-        raise blocked
+
+    def refuse_if_blocked() -> None:
+        blocked = _blocked({key: records[key] for key, _ in rules if key in records}, clock.now())
+        if blocked is not None:
+            audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
+            raise blocked
+
+    # Decided before any lookup or hash, so known and unknown names are throttled alike.
+    refuse_if_blocked()
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
         throttle.record_failure(rules, clock.now())
@@ -154,6 +158,12 @@ def login(
     # Every path below spends one argon2 verification, so status, body and time are the same
     # for an unknown user, a password-less (Firebase-only) account and a wrong password.
     user = lookup.user(found.user_id)
+    if device is not None and user is not None and not device.of(user):
+        # Issued before the account forgot its devices (its address was proven by somebody
+        # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption. Only the
+        # holder of such a token is judged after this read, and the records are read already.
+        device, rules = None, plain
+        refuse_if_blocked()
     if user is None or user.password_hash is None:
         hasher.verify_dummy(cmd.password)
         if user is None:
@@ -207,7 +217,7 @@ def login(
             throttle.reset(key)
     session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
     audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
-    return replace(pair, device_token=devices.issue(user.id, clock.now(), device))
+    return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 
 @dataclass(frozen=True)
@@ -437,8 +447,12 @@ def finish_mfa_login(
     )
     if PASSWORD not in challenge.first_factor:
         return pair  # device tokens exempt password logins only
-    device = Device(id=challenge.device_id, user_id=user.id) if challenge.device_id else None
-    return replace(pair, device_token=devices.issue(user.id, clock.now(), device))
+    device = (
+        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
+        if challenge.device_id
+        else None
+    )
+    return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------

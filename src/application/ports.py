@@ -139,6 +139,9 @@ class Audit(StrEnum):
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     ROLE_CHANGE = "role_change"
     ACCOUNT_DELETION = "account_deletion"
+    # The first proof of an address took an account that never proved it (reason
+    # "password_reset" or "firebase"): its earlier holder's factors are gone.
+    ACCOUNT_CLAIMED = "account_claimed"
     # The mail flows (docs/reference/email.md): each request, each mail, each token spent.
     EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
     EMAIL_VERIFIED = "email_verified"

@@ -4,6 +4,9 @@ A successful login hands the client one (docs/security.md, "Lockout"). Presented
 login of the same account, it exempts that login from the account-wide failure block, which
 anybody can trip from many addresses, and puts it under a small budget of its own instead.
 It proves nothing else: the password is still checked, and it is no credential anywhere.
+It names the account's device generation: when the account forgets its devices (the first
+proof of its address, docs/decisions/0104-first-proof-of-address-wins.md), every token issued
+before is void.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-_VERSION = "d1"
+from domain.users import User
+
+_VERSION = "d2"  # d2.{device id}.{account id}.{generation}.{expiry}.{mac}
+_FIRST_VERSION = "d1"  # d1.{device id}.{account id}.{expiry}.{mac}: generation 0
 _MAX_LENGTH = 256  # a real one is about 110 characters
 
 
@@ -25,6 +31,12 @@ class Device:
 
     id: str
     user_id: str
+    generation: int = 0
+
+    def of(self, user: User) -> bool:
+        """Is this a device of ``user`` as the account is now: signed in to it, and since
+        it last forgot its devices?"""
+        return self.user_id == user.id and self.generation == user.device_generation
 
 
 def _b64(data: bytes) -> str:
@@ -38,12 +50,12 @@ class DevicePolicy:
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     ttl: timedelta = timedelta(days=180)
 
-    def issue(self, user_id: str, now: datetime, device: Device | None = None) -> str:
-        """A token for ``user_id``: for the same device again (a fresh lifetime) when the
+    def issue(self, user: User, now: datetime, device: Device | None = None) -> str:
+        """A token for ``user``: for the same device again (a fresh lifetime) when the
         login presented a valid one of this account, else for a new device."""
-        device_id = device.id if device is not None and device.user_id == user_id else None
-        body = f"{_VERSION}.{device_id or secrets.token_urlsafe(12)}.{user_id}."
-        body += str(int((now + self.ttl).timestamp()))
+        device_id = device.id if device is not None and device.of(user) else None
+        body = f"{_VERSION}.{device_id or secrets.token_urlsafe(12)}.{user.id}."
+        body += f"{user.device_generation}.{int((now + self.ttl).timestamp())}"
         return f"{body}.{self._mac(body)}"
 
     def verify(self, token: str, now: datetime) -> Device | None:
@@ -52,13 +64,17 @@ class DevicePolicy:
             return None
         body, _, mac = token.rpartition(".")
         parts = body.split(".")
-        if len(parts) != 4 or parts[0] != _VERSION or not parts[3].isdigit():
+        if parts[0] == _FIRST_VERSION and len(parts) == 4:
+            parts.insert(3, "0")
+        elif parts[0] != _VERSION or len(parts) != 5:
+            return None
+        if not (parts[3].isdigit() and parts[4].isdigit()):
             return None
         if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
             return None
-        if int(parts[3]) <= now.timestamp():
+        if int(parts[4]) <= now.timestamp():
             return None
-        return Device(id=parts[1], user_id=parts[2])
+        return Device(id=parts[1], user_id=parts[2], generation=int(parts[3]))
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())

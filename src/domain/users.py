@@ -209,6 +209,9 @@ class User:
     disabled: bool = False
     deleted_at: datetime | None = None
     email_verified: bool = False
+    # Device tokens carry it; a new one voids every device token issued before
+    # (docs/decisions/0104-first-proof-of-address-wins.md).
+    device_generation: int = 0
 
     @classmethod
     def register(
@@ -291,3 +294,34 @@ class User:
     def ending_all_sessions(self, now: datetime) -> User:
         """Bump the version every session was minted at, so all of them stop working."""
         return replace(self, token_version=self.token_version + 1, updated_at=now)
+
+    def forgetting_devices(self, now: datetime) -> User:
+        """Void every device token issued so far: none exempts a login any more."""
+        return replace(self, device_generation=self.device_generation + 1, updated_at=now)
+
+    def reset_through_mail(self, password_hash: str, now: datetime) -> User:
+        """The account after a password reset through the link mailed to its address: the
+        new password, every session ended, and the address proven (the mail reached it).
+        The first proof of the address also forgets every device: whoever set the account
+        up did not prove it (docs/decisions/0104-first-proof-of-address-wins.md)."""
+        user = self.with_password_hash(password_hash, now).ending_all_sessions(now)
+        if not self.email_verified:
+            user = user.forgetting_devices(now)
+        return user.with_email_verified(now)
+
+    def claimable_with(self, email: Email) -> bool:
+        """May whoever proves ``email`` elsewhere (a verified Firebase sign-in) take this
+        account? Only while it holds that address unproven, and is neither disabled nor
+        deleted (docs/decisions/0104-first-proof-of-address-wins.md)."""
+        return (
+            self.active
+            and not self.email_verified
+            and self.email is not None
+            and self.email.normalized == email.normalized
+        )
+
+    def claimed(self, now: datetime) -> User:
+        """The account handed to whoever proved its address: no password (a reset sets
+        one), the address proven, every session ended and every device forgotten."""
+        user = self.ending_all_sessions(now).forgetting_devices(now)
+        return replace(user, password_hash=None).with_email_verified(now)

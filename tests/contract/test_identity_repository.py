@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -157,3 +157,79 @@ def test_parallel_first_links_make_one_account(repos: Repos) -> None:
     assert winner in candidates
     assert [c.id for c in candidates if repos.users.get(c.id) is not None] == [winner.id]
     assert repos.identities.find_by_identity("firebase", UID) == winner
+
+
+def claim(user: User) -> User | None:
+    """The takeover's change: only while the address is unproven."""
+    return None if user.email_verified else user.claimed(NOW)
+
+
+def test_link_existing_changes_the_user_and_links_it_in_one(repos: Repos) -> None:
+    user = replace(make_user("alice"), password_hash="hash")
+    repos.users.add(user)
+    linked = repos.identities.link_existing(user.id, "firebase", UID, claim)
+    assert linked is not None and linked == repos.users.get(user.id)
+    assert linked.password_hash is None and linked.email_verified
+    assert linked.token_version == user.token_version + 1
+    assert linked.device_generation == user.device_generation + 1
+    assert repos.identities.find_by_identity("firebase", UID) == linked
+    # Once linked, the identity's account is the answer, and nothing changes again.
+    assert repos.identities.link_existing(user.id, "firebase", UID, claim) == linked
+    assert repos.users.get(user.id) == linked
+
+
+def test_link_existing_refused_by_its_change_writes_nothing(repos: Repos) -> None:
+    user = make_user("alice").with_email_verified(NOW)
+    repos.users.add(user)
+    assert repos.identities.link_existing(user.id, "firebase", UID, claim) is None
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    assert repos.users.get(user.id) == user
+
+
+def test_link_existing_of_a_missing_or_deleted_user_is_none(repos: Repos) -> None:
+    assert repos.identities.link_existing("missing", "firebase", UID, claim) is None
+    user = make_user("alice")
+    repos.users.add(user)
+    repos.users.mark_deleted(user.id, NOW)
+    assert repos.identities.link_existing(user.id, "firebase", UID, claim) is None
+    assert repos.identities.find_by_identity("firebase", UID) is None
+
+
+def test_link_existing_of_an_identity_linked_elsewhere_returns_that_account(repos: Repos) -> None:
+    first = make_user("alice")
+    repos.identities.add_with_identity(first, "firebase", UID)
+    other = make_user("bob")
+    repos.users.add(other)
+    assert repos.identities.link_existing(other.id, "firebase", UID, claim) == first
+    assert repos.users.get(other.id) == other
+
+
+def test_delete_owned_by_removes_every_link_of_the_user_only(repos: Repos) -> None:
+    user, other = make_user("alice"), make_user("bob")
+    repos.identities.add_with_identity(user, "firebase", UID)
+    repos.identities.add_with_identity(other, "firebase", "other-uid")
+    repos.users.update(user.id, lambda u: u.edited({"email": "new@example.com"}, NOW))
+    assert repos.identities.link_existing(user.id, "google", UID, claim) is not None
+    repos.identities.delete_owned_by(user.id, batch_size=1)
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    assert repos.identities.find_by_identity("google", UID) is None
+    assert repos.identities.find_by_identity("firebase", "other-uid") == other
+    repos.identities.delete_owned_by(user.id, batch_size=1)  # idempotent
+
+
+@pytest.mark.timeout(120)
+def test_parallel_takeovers_of_one_account_link_one_identity(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.users.add(user)
+    subjects = [f"uid-{n}" for n in range(8)]
+    with ThreadPoolExecutor(len(subjects)) as pool:
+        linked = list(
+            pool.map(
+                lambda s: repos.identities.link_existing(user.id, "firebase", s, claim), subjects
+            )
+        )
+    winners = [s for s, u in zip(subjects, linked, strict=True) if u is not None]
+    assert len(winners) == 1
+    assert [s for s in subjects if repos.identities.find_by_identity("firebase", s)] == winners
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.token_version == user.token_version + 1

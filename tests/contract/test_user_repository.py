@@ -273,3 +273,11 @@ def test_list_page_orders_by_id_and_skips_deleted(repos: Repos) -> None:
     ids = sorted(u.id for u in users if u.id != users[2].id)
     assert [u.id for u in repos.users.list_page(None, 10)] == ids
     assert [u.id for u in repos.users.list_page(ids[1], 2)] == ids[2:4]
+
+
+def test_forgotten_devices_round_trip(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.users.add(user)
+    changed = repos.users.update(user.id, lambda u: u.forgetting_devices(NOW))
+    assert changed.device_generation == user.device_generation + 1
+    assert repos.users.get(user.id) == changed

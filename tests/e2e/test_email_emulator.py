@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,9 +14,11 @@ from flask.testing import FlaskClient
 from application.admin import SetRole
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, login, register
+from tests.passkey_authenticator import Passkey
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "a brand new passphrase 42"
+VICTIM = "victim@example.com"
 
 
 def test_register_sends_a_verification_mail_whose_link_verifies(real_client: FlaskClient) -> None:
@@ -117,3 +120,115 @@ def test_an_invitation_sets_a_password(real_app: Flask) -> None:
     assert done.status_code == 204, done.get_json()
     me = client.get("/user", headers=bearer(login(client, "erin", NEW_PASSWORD))).get_json()
     assert me["email_verified"] is True
+
+
+# -- the first proof of an address wins the account (docs/decisions/0104) ------------------
+
+
+def squat(client: FlaskClient, username: str = "mallory") -> tuple[str, str]:
+    """An account with the victim's address, never verified: its id and an access token."""
+    body = {"username": username, "email": VICTIM, "password": PASSWORD}
+    made = client.post("/register", json=body)
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"], login(client, username)
+
+
+def add_passkey(client: FlaskClient, token: str) -> Passkey:
+    key = Passkey()
+    options = client.post("/auth/passkeys/registration/options", headers=bearer(token))
+    assert options.status_code == 200, options.get_json()
+    made = client.post(
+        "/auth/passkeys/registration", headers=bearer(token), json=key.register(options.get_json())
+    )
+    assert made.status_code == 201, made.get_json()
+    return key
+
+
+def passkey_sign_in(client: FlaskClient, key: Passkey) -> Any:
+    options = client.post("/auth/passkeys/authentication/options").get_json()
+    return client.post("/auth/passkeys/authentication", json=key.sign_in(options))
+
+
+def enrol_totp(client: FlaskClient, token: str) -> list[str]:
+    started = client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
+    assert started.status_code == 200, started.get_json()
+    code = pyotp.TOTP(started.get_json()["secret"]).now()
+    confirmed = client.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
+    assert confirmed.status_code == 200, confirmed.get_json()
+    codes: list[str] = confirmed.get_json()["recovery_codes"]
+    return codes
+
+
+def reset_by_mail(client: FlaskClient, address: str = VICTIM) -> dict[str, Any]:
+    """Forgot, then the reset through the mailed link (after the verification mail)."""
+    client.post("/auth/password/forgot", json={"email": address})
+    mails = mailbox.wait_for(address, 2)
+    [reset_mail] = [m for m in mails if "/reset-password?token=" in m["text"]]
+    body = {"token": mailbox.token_in(reset_mail), "new_password": NEW_PASSWORD}
+    done = client.post("/auth/password/reset", json=body)
+    assert done.status_code == 204, done.get_json()
+    return reset_mail
+
+
+def count(firestore: Any, collection: str) -> int:
+    return sum(1 for _ in firestore.collection(collection).stream())
+
+
+def test_the_squatters_passkey_no_longer_signs_in_after_the_victims_reset(
+    real_client: FlaskClient, firestore: Any
+) -> None:
+    _, token = squat(real_client)
+    key = add_passkey(real_client, token)
+    assert passkey_sign_in(real_client, key).status_code == 200
+
+    reset_mail = reset_by_mail(real_client)
+
+    refused = passkey_sign_in(real_client, key)
+    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    assert count(firestore, "passkeys") == 0
+    # The mail says so, in both parts.
+    assert "passkeys" in reset_mail["text"] and "passkeys" in reset_mail["html"]
+
+
+def test_the_squatters_totp_is_gone_after_the_victim_resets_an_unverified_account(
+    real_client: FlaskClient, firestore: Any
+) -> None:
+    account, token = squat(real_client)
+    enrol_totp(real_client, token)
+
+    reset_by_mail(real_client)
+
+    # The victim signs in with the new password alone.
+    answer = real_client.post("/login", json={"username": VICTIM, "password": NEW_PASSWORD})
+    assert answer.status_code == 200, answer.get_json()
+    me = real_client.get("/user", headers=bearer(answer.get_json()["access_token"])).get_json()
+    assert me["id"] == account and me["email_verified"] is True
+    assert firestore.collection("mfa").document(account).get().exists is False
+
+
+def test_a_reset_of_a_verified_account_keeps_totp_and_removes_passkeys(
+    real_client: FlaskClient, firestore: Any
+) -> None:
+    account = register(real_client, "olivia")["id"]
+    [verification] = mailbox.wait_for("olivia@example.com")
+    verified = real_client.post(
+        "/auth/email/verify", json={"token": mailbox.token_in(verification)}
+    )
+    assert verified.status_code == 200
+    token = login(real_client, "olivia")
+    key = add_passkey(real_client, token)
+    recovery_codes = enrol_totp(real_client, token)
+
+    reset_by_mail(real_client, "olivia@example.com")
+
+    # The owner's second factor stays; the passkeys go.
+    first = real_client.post("/login", json={"username": "olivia", "password": NEW_PASSWORD})
+    assert first.status_code == 401 and first.get_json()["code"] == "mfa_required"
+    second = real_client.post(
+        "/login/mfa",
+        json={"mfa_token": first.get_json()["mfa_token"], "recovery_code": recovery_codes[0]},
+    )
+    assert second.status_code == 200, second.get_json()
+    assert firestore.collection("mfa").document(account).get().exists
+    assert passkey_sign_in(real_client, key).status_code == 401
+    assert count(firestore, "passkeys") == 0

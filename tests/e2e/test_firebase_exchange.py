@@ -18,11 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 from flask.testing import FlaskClient
 
+from tests import mailbox
 from tests.conftest import PASSWORD, bearer, make_settings, register
+from tests.passkey_authenticator import Passkey
 
 pytestmark = pytest.mark.e2e
 FIREBASE_PASSWORD = "firebase secret 1"
@@ -184,10 +187,15 @@ def test_unverified_email_is_refused_until_verified(
     assert count(firestore, "users") == 1
 
 
-def test_email_of_a_password_account_is_409_and_never_linked(
+def test_email_of_a_verified_password_account_is_409_and_never_linked(
     real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
 ) -> None:
     owner = register(real_client, "alice")  # alice@example.com, with a password
+    [verification] = mailbox.wait_for("alice@example.com")
+    verified = real_client.post(
+        "/auth/email/verify", json={"token": mailbox.token_in(verification)}
+    )
+    assert verified.status_code == 200  # the owner proved the address first
     firebase.create("alice@example.com", display_name="Mallory")
     response = exchange(real_client, firebase.sign_in("alice@example.com"))
     assert_refused(response, 409, "email_taken")
@@ -197,6 +205,49 @@ def test_email_of_a_password_account_is_409_and_never_linked(
     login = real_client.post("/login", json={"username": "alice", "password": PASSWORD})
     assert login.status_code == 200
     assert me(real_client, login.get_json())["id"] == owner["id"]
+
+
+def test_a_verified_sign_in_takes_over_an_account_that_never_verified_the_address(
+    real_client: FlaskClient, firebase: FirebaseAuth, firestore: Any
+) -> None:
+    """docs/decisions/0104-first-proof-of-address-wins.md"""
+    # Mallory registers the victim's address, adds a passkey and an authenticator.
+    squatted = register(real_client, "mallory", email="alice@example.com")
+    token = real_client.post(
+        "/login", json={"username": "mallory", "password": PASSWORD}
+    ).get_json()["access_token"]
+    key = Passkey()
+    options = real_client.post("/auth/passkeys/registration/options", headers=bearer(token))
+    made = real_client.post(
+        "/auth/passkeys/registration",
+        headers=bearer(token),
+        json=key.register(options.get_json()),
+    )
+    assert made.status_code == 201, made.get_json()
+    started = real_client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
+    code = pyotp.TOTP(started.get_json()["secret"]).now()
+    confirmed = real_client.post(
+        "/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token)
+    )
+    assert confirmed.status_code == 200, confirmed.get_json()
+
+    # The owner of the address signs in with Firebase: the account is theirs, clean.
+    firebase.create("alice@example.com", display_name="Alice")
+    pair = tokens_for(real_client, firebase.sign_in("alice@example.com"))
+    user = me(real_client, pair)
+    assert user["id"] == squatted["id"] and user["email_verified"] is True
+    assert count(firestore, "identities") == 1
+    login = real_client.post("/login", json={"username": "mallory", "password": PASSWORD})
+    assert_refused(login, 401, "invalid_credentials")
+    assert real_client.get("/user", headers=bearer(token)).status_code == 401
+    options = real_client.post("/auth/passkeys/authentication/options").get_json()
+    signed_in = real_client.post("/auth/passkeys/authentication", json=key.sign_in(options))
+    assert_refused(signed_in, 401, "invalid_passkey")
+    assert count(firestore, "passkeys") == 0
+    assert firestore.collection("mfa").document(squatted["id"]).get().exists is False
+    # And the next sign-in reaches the same account.
+    again = tokens_for(real_client, firebase.sign_in("alice@example.com"))
+    assert me(real_client, again)["id"] == squatted["id"]
 
 
 def test_username_collision_gets_a_numeric_suffix(

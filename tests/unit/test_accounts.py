@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import timedelta
 
 import pytest
@@ -15,7 +18,7 @@ from application.tokens import TokenPair, TokenPolicy
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import LoginThrottlePolicy
-from domain.users import Role, User
+from domain.users import Role, User, Username
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import (
     FakeClock,
@@ -314,12 +317,27 @@ def test_no_exemption_for_another_accounts_or_a_forged_device_token(world: World
     bobs = world.login("bob").device_token
     assert bobs
     lock_account_wide(world)
-    body, _, mac = bobs.rpartition(".")
+    version, device_id, _, generation, expiry, mac = bobs.split(".")
     alices_id = world.store.users[next(iter(world.store.users))].id
-    forged = f"{body.rsplit('.', 2)[0]}.{alices_id}.{body.rsplit('.', 1)[1]}.{mac}"
-    for token in (bobs, forged, "d1.x.y.1.z", "garbage"):
+    forged = ".".join((version, device_id, alices_id, generation, expiry, mac))
+    for token in (bobs, forged, "d2.x.y.0.1.z", "d1.x.y.1.z", "garbage"):
         with pytest.raises(RateLimited):
             world.login("alice", PASSWORD, ip="203.0.113.99", device=token)
+
+
+def test_a_device_token_of_the_first_format_is_of_the_first_generation(world: World) -> None:
+    user = User.register(
+        id="u1", username=Username("alice"), email=None, password_hash="h", now=world.clock.now()
+    )
+    token = world.devices.issue(user, world.clock.now())
+    version, device_id, user_id, generation, expiry, _ = token.split(".")
+    assert (version, user_id, generation) == ("d2", "u1", "0")
+    body = f"d1.{device_id}.{user_id}.{expiry}"  # the format before generations
+    digest = hmac.new(world.devices.key, body.encode(), hashlib.sha256).digest()
+    first_format = f"{body}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+    device = world.devices.verify(first_format, world.clock.now())
+    assert device is not None and device.of(user)
+    assert not device.of(user.forgetting_devices(world.clock.now()))
 
 
 def test_a_signed_in_session_changes_its_password_despite_the_account_wide_block(

@@ -23,6 +23,7 @@ from domain.users import USERNAME_MAX, Role, User
 from tests.fakes import (
     FakeIdentityRepository,
     FakeIdentityVerifier,
+    FakePasskeyRepository,
     FakePrincipals,
 )
 from tests.unit.test_accounts import World as AccountsWorld
@@ -38,6 +39,7 @@ class World(AccountsWorld):
         super().__init__()
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
+        self.passkeys = FakePasskeyRepository()
 
     def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
         return firebase_sign_in(
@@ -51,6 +53,7 @@ class World(AccountsWorld):
             policy=self.policy,
             audit=self.audit,
             factors=self.factors,
+            passkeys=self.passkeys,
         )
 
     def user_of(self, pair: TokenPair) -> User:
@@ -139,19 +142,40 @@ def test_first_sign_in_needs_a_verified_email(world: World, changes: dict[str, o
     assert world.store.users == {} and world.store.identities == {}
 
 
-def test_email_of_another_account_is_a_conflict_not_a_link(world: World) -> None:
+def test_email_of_an_account_that_proved_it_is_a_conflict_not_a_link(world: World) -> None:
     registered = accounts.register(
         Register(username="alice", email="alice@example.com", password=PASSWORD),
         users=world.users,
         hasher=world.hasher,
         clock=world.clock,
     )
+    world.users.update(registered.id, lambda u: u.with_email_verified(world.clock.now()))
     with pytest.raises(Conflict) as info:
         world.sign_in(world.alice_token())
     assert info.value.code == "email_taken" and info.value.field == "email"
     assert "password" in info.value.detail
     assert list(world.store.users) == [registered.id]
     assert world.store.identities == {} and world.store.sessions == {}
+
+
+def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> None:
+    """docs/decisions/0104-first-proof-of-address-wins.md"""
+    squatted = accounts.register(
+        Register(username="mallory", email="alice@example.com", password=PASSWORD),
+        users=world.users,
+        hasher=world.hasher,
+        clock=world.clock,
+    )
+    user = world.user_of(world.sign_in(world.alice_token()))
+    assert user.id == squatted.id and user.username.value == "mallory"
+    assert user.email_verified and user.password_hash is None
+    assert user.token_version == squatted.token_version + 1
+    assert user.device_generation == squatted.device_generation + 1
+    assert world.store.identities == {"firebase:uid-alice": squatted.id}
+    assert [(e.event, e.reason) for e in world.audit.events][-2:] == [
+        (Audit.ACCOUNT_CLAIMED, "firebase"),
+        (Audit.LOGIN, "firebase"),
+    ]
 
 
 def test_username_collision_gets_a_suffix(world: World) -> None:

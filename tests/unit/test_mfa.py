@@ -449,6 +449,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
             policy=world.policy,
             audit=world.audit,
             factors=world.factors,
+            passkeys=FakePasskeyRepository(),
         )
 
     world.session_id = world.authenticate(sign_in().access_token).session_id

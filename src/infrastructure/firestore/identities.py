@@ -2,12 +2,15 @@
 
 A new user, its username and email claims and its identity link are written as one atomic
 commit of four creates (like FirestoreUserRepository.add): parallel first sign-ins of one
-Firebase user cannot make two accounts, since only one commit can create the link.
+Firebase user cannot make two accounts, since only one commit can create the link. Linking
+an existing account (its takeover by the first proof of its address) is one commit too: the
+user's change, guarded by its update time, and the link's create.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
@@ -17,6 +20,8 @@ from domain.errors import Conflict
 from domain.users import User
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.tasks import delete_in_batches
 from infrastructure.firestore.users import (
     EMAILS,
     IDENTITIES,
@@ -103,6 +108,57 @@ class FirestoreIdentityRepository:
                     raise Conflict(f"This {field} is already registered.", code=code, field=field)
             # The holder was deleted between our commit and our read: try again.
         raise Conflict("Sign-up conflicted repeatedly; try again.", code="conflict")
+
+    def link_existing(
+        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+    ) -> User | None:
+        link = self._link(provider, subject)
+        ref = self._client.collection(USERS).document(user_id)
+
+        def attempt() -> User | None:
+            # The link is read with the user: when it is there, this commit (whose answer
+            # was lost) or a concurrent sign-in of the same person made it.
+            snaps = {s.reference.path: s for s in self._client.get_all([ref, link], **BOUNDED)}
+            user_snap, linked = snaps[ref.path], snaps[link.path]
+            if linked.exists:
+                current = self._live_user((linked.to_dict() or {}).get("user_id"))
+                if current is not None:
+                    return current
+                self._unlink_stale(linked)  # its account was deleted: the identity is free
+                raise Stale
+            data = user_snap.to_dict() or {}
+            if not user_snap.exists or data.get("deleted_at") is not None:
+                return None
+            old = user_from_doc(user_id, data)
+            new = change(old)
+            if new is None:
+                return None
+            if (new.username, new.email) != (old.username, old.email):
+                raise ValueError("a link leaves the names as they are")
+            batch = self._client.batch()
+            batch.update(ref, user_to_doc(new), option=unchanged_since(user_snap))
+            batch.create(
+                link,
+                {
+                    "user_id": user_id,
+                    "provider": provider,
+                    "subject": subject,
+                    "created_at": new.updated_at,
+                },
+            )
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                raise Stale from None  # linked meanwhile: the next read says to whom
+            return new
+
+        return until_unchanged(attempt)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        query = self._client.collection(IDENTITIES).where(
+            filter=firestore.FieldFilter("user_id", "==", user_id)
+        )
+        delete_in_batches(self._client, query, batch_size)
 
     def _unlink_stale(self, snap: Any) -> None:
         # Delete only the version we read: a link made since by a racing request stays.

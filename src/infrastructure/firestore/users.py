@@ -48,6 +48,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "password_hash": user.password_hash,
         "token_version": user.token_version,
+        "device_generation": user.device_generation,
         "disabled": user.disabled,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -71,6 +72,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         disabled=data.get("disabled", False),
         deleted_at=data.get("deleted_at"),
         email_verified=data.get("email_verified", False),
+        device_generation=data.get("device_generation", 0),
     )
 
 

@@ -72,7 +72,9 @@ def forgot_password() -> Response:
     tags=TAGS,
 )
 def reset_password() -> Response:
-    """Set a new password with a reset (or invitation) token; every session ends."""
+    """Set a new password with a reset (or invitation) token; every session ends and the
+    account's passkeys are removed. An account whose address was not verified also loses
+    its two-step login and its Firebase links: the reset proves the address."""
     body = parse_json(ResetPasswordRequest)
     services().email.reset_password(
         ResetPassword(token=body.token, new_password=body.new_password, client_ip=_client_ip())
