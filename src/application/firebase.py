@@ -29,10 +29,9 @@ from application.ports import (
     ExternalIdentity,
     IdentityVerifier,
     OwnedData,
-    TokenIssuer,
 )
-from application.sessions import SessionPorts, SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicies, TokenPolicy
+from application.sessions import SessionPorts, SignIn, sign_in_step
+from application.tokens import TokenPair, TokenPolicies
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
@@ -90,10 +89,8 @@ def firebase_sign_in(
     verifier: IdentityVerifier,
     identities: IdentityRepository,
     users: UserRepository,
-    sessions: SessionRepository,
-    tokens: TokenIssuer,
+    sign_in: SignIn,
     clock: Clock,
-    policy: TokenPolicy,
     audit: AuditLog,
     factors: MfaRepository,
     passkeys: OwnedData,
@@ -132,17 +129,7 @@ def firebase_sign_in(
         clock=clock,
         audit=audit,
     )
-    pair = start_session(
-        user,
-        user_agent=cmd.user_agent,
-        sessions=sessions,
-        tokens=tokens,
-        clock=clock,
-        policy=policy,
-        amr=(FEDERATED,),
-    )
-    audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, reason="firebase"))
-    return pair
+    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason="firebase")
 
 
 def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
@@ -327,10 +314,8 @@ def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
             verifier=p.identity_verifier,
             identities=p.identities,
             users=p.users,
-            sessions=p.sessions,
-            tokens=p.tokens,
+            sign_in=sign_in_step(p, policies),
             clock=p.clock,
-            policy=policies.token_policy,
             audit=p.audit,
             factors=p.factors,
             passkeys=p.passkeys,

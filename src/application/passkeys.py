@@ -16,10 +16,9 @@ from application.ports import (
     AuditLog,
     Clock,
     PasskeyCeremonies,
-    TokenIssuer,
 )
-from application.sessions import SessionPorts, SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicies, TokenPolicy
+from application.sessions import SessionPorts, SignIn, sign_in_step
+from application.tokens import TokenPair, TokenPolicies
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -229,10 +228,8 @@ def passkey_sign_in(
     passkeys: PasskeyRepository,
     challenges: ChallengeRepository,
     ceremonies: PasskeyCeremonies,
-    sessions: SessionRepository,
-    tokens: TokenIssuer,
+    sign_in: SignIn,
     clock: Clock,
-    policy: TokenPolicy,
     audit: AuditLog,
 ) -> TokenPair:
     """Passwordless sign-in. Failed password logins never block it (the key proves
@@ -288,18 +285,9 @@ def passkey_sign_in(
         raise refused("sign_count_regressed", error, user.id) from None
     if updated is None:  # deleted meanwhile
         raise refused("unknown_passkey", invalid_passkey(), user.id)
-    pair = start_session(
-        user,
-        user_agent=cmd.user_agent,
-        sessions=sessions,
-        tokens=tokens,
-        clock=clock,
-        policy=policy,
-        amr=updated.amr,
+    return sign_in(
+        user, amr=updated.amr, user_agent=cmd.user_agent, ip=ip, event=Audit.PASSKEY_SIGN_IN
     )
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
-    audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, user_id=user.id, session_id=session_id, ip=ip))
-    return pair
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
@@ -355,10 +343,8 @@ def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
             passkeys=p.passkeys,
             challenges=p.challenges,
             ceremonies=p.ceremonies,
-            sessions=p.sessions,
-            tokens=p.tokens,
+            sign_in=sign_in_step(p, policies),
             clock=p.clock,
-            policy=policies.token_policy,
             audit=p.audit,
         ),
     )

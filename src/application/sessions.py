@@ -293,6 +293,43 @@ def start_session(
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """The step every way of signing in ends with (password, second factor, Firebase,
+    passkey): a new session, its first token pair, and the audit record naming the session."""
+
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    clock: Clock
+    policy: TokenPolicy
+    audit: AuditLog
+
+    def __call__(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        user_agent: str,
+        ip: str | None = None,
+        event: Audit = Audit.LOGIN,
+        reason: str | None = None,
+    ) -> TokenPair:
+        pair = start_session(
+            user,
+            user_agent=user_agent,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            amr=amr,
+        )
+        session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
+        self.audit.record(
+            AuditEvent(event, user_id=user.id, session_id=session_id, ip=ip, reason=reason)
+        )
+        return pair
+
+
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
 
 
@@ -309,6 +346,11 @@ class SessionPorts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
+
+
+def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
+    """The sign-in step, for the binds of the features that sign people in."""
+    return SignIn(ports.sessions, ports.tokens, ports.clock, policies.token_policy, ports.audit)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from application.firebase import (
     username_candidates,
 )
 from application.ports import Audit
+from application.sessions import SignIn
 from application.tokens import TokenPair
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.users import USERNAME_MAX, Role, User
@@ -47,10 +48,8 @@ class World(AccountsWorld):
             verifier=self.verifier,
             identities=self.identities,
             users=self.users,
-            sessions=self.sessions,
-            tokens=self.tokens,
+            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
             clock=self.clock,
-            policy=self.policy,
             audit=self.audit,
             factors=self.factors,
             passkeys=self.passkeys,

@@ -15,6 +15,7 @@ from application import totp as totp_cases
 from application.firebase import FirebaseSignIn, firebase_sign_in
 from application.login import Login, LoginRecords, MfaLogin
 from application.mfa import hash_recovery_code
+from application.sessions import SignIn
 from application.tokens import TokenPair
 from application.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
 from domain.errors import (
@@ -443,10 +444,8 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
             verifier=world.verifier,
             identities=world.identities,
             users=world.users,
-            sessions=world.sessions,
-            tokens=world.tokens,
+            sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
             clock=world.clock,
-            policy=world.policy,
             audit=world.audit,
             factors=world.factors,
             passkeys=FakePasskeyRepository(),
