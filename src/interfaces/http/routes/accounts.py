@@ -26,7 +26,7 @@ from interfaces.http.schemas.accounts import (
 )
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.mfa import LoginProblem
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
