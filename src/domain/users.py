@@ -22,7 +22,8 @@ EMAIL_MAX = 254
 NAME_MAX = 100
 _USERNAME_PUNCTUATION = frozenset("_.-")
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
-EDITABLE = frozenset({"username", "email", "name", "last_name"})
+EDITABLE = frozenset({"username", "email", "name", "last_name", "locale"})
+LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 
 
 class Role(StrEnum):
@@ -209,6 +210,7 @@ class User:
     disabled: bool = False
     deleted_at: datetime | None = None
     email_verified: bool = False
+    locale: str | None = None  # one of LOCALES; None: the browser's language
 
     @classmethod
     def register(
@@ -222,6 +224,7 @@ class User:
         name: str | None = None,
         last_name: str | None = None,
         email_verified: bool = False,
+        locale: str | None = None,
     ) -> User:
         check_name("name", name)
         check_name("last_name", last_name)
@@ -236,6 +239,7 @@ class User:
             name=name,
             last_name=last_name,
             email_verified=email_verified and email is not None,
+            locale=locale if locale in LOCALES else None,
         )
 
     @property
@@ -263,6 +267,8 @@ class User:
             user = replace(user, name=_optional_name("name", changes["name"]))
         if "last_name" in changes:
             user = replace(user, last_name=_optional_name("last_name", changes["last_name"]))
+        if "locale" in changes:
+            user = replace(user, locale=_locale(changes["locale"]))
         return replace(user, updated_at=now)
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
@@ -291,3 +297,11 @@ class User:
     def ending_all_sessions(self, now: datetime) -> User:
         """Bump the version every session was minted at, so all of them stop working."""
         return replace(self, token_version=self.token_version + 1, updated_at=now)
+
+
+def _locale(value: object) -> str | None:
+    if value is None or value in LOCALES:
+        return value
+    raise InvalidInput.field(
+        "locale", f"One of {', '.join(LOCALES)}, or null.", "unsupported_locale"
+    )

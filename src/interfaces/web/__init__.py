@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
+from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
 from interfaces.web import browser
 from interfaces.web.browser import EXTENSION, PagesConfig
@@ -15,7 +16,7 @@ from interfaces.web.routes import bp
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
 
-LANGUAGES = ("en", "es")
+LANGUAGES = LOCALES
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 # Each page that signs in, signs up or spends a mail token counts against its API route's
@@ -33,7 +34,12 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 
 
 def locale() -> str:
-    """The browser's language (Accept-Language), else English."""
+    """The signed-in account's language, else the browser's (Accept-Language), else English."""
+    if request.blueprint == bp.name and request.endpoint != "pages.static":
+        actor = browser.signed_in()
+        chosen = actor.user.locale if actor is not None and actor.user is not None else None
+        if chosen in LOCALES:
+            return str(chosen)
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 

@@ -12,6 +12,7 @@ from application.login import Login, MfaLogin
 from application.sessions import Logout, Refresh
 from application.tokens import TokenPair
 from domain.users import User
+from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
@@ -57,7 +58,9 @@ def sign_out(actor: Actor) -> None:
 
 
 def sign_up(username: str, email: str, password: str) -> User:
-    return services().accounts.register(Register(username=username, email=email, password=password))
+    return services().accounts.register(
+        Register(username=username, email=email, password=password, locale=accepted_locale())
+    )
 
 
 def verify_email(token: str) -> User:

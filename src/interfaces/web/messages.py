@@ -15,8 +15,11 @@ _MESSAGES: dict[str, LazyString] = {
     "invalid_email": lazy_gettext("Not a valid e-mail address."),
     "username_taken": lazy_gettext("This username is already registered."),
     "email_taken": lazy_gettext("This e-mail address is already registered."),
-    "password_too_short": lazy_gettext("At least 8 characters."),
-    "password_too_long": lazy_gettext("At most 128 characters."),
+    "invalid_password": lazy_gettext("A password has 8 to 128 characters."),
+    "invalid_username": lazy_gettext("A username has 3 to 32 letters, digits, '_', '.' or '-'."),
+    "mixed_script_username": lazy_gettext(
+        "A username may not mix letters of different scripts (such as Latin and Cyrillic)."
+    ),
     "password_too_common": lazy_gettext("This password is too common; choose another."),
     "email_not_verified": lazy_gettext("Verify your e-mail address first."),
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
