@@ -158,6 +158,7 @@ def send_mail(
         "name": user.name or user.username.value,
         "public_url": settings.public_url,
         "email": user.email.value,
+        "locale": user.locale or "",  # the mail's language (docs/pages.md)
     }
     to = user.email.value
     if kind is MailKind.ADDRESS_CHANGED:

@@ -93,7 +93,9 @@ def build_policies(settings: Settings) -> Policies:
         device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
         require_verified_email=settings.require_verified_email,
         mfa_issuer=settings.mfa_issuer,
-        mail_settings=email.MailSettings(public_url=settings.public_url),
+        mail_settings=email.MailSettings(
+            public_url=settings.public_url, product=settings.site_name
+        ),
         dataset_limits=datasets.DatasetLimits(
             max_upload_bytes=settings.max_upload_bytes,
             csv=CsvLimits(
