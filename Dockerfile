@@ -39,7 +39,8 @@ COPY --from=builder /opt/venv /opt/venv
 COPY gunicorn.conf.py ./
 COPY src/ ./src/
 # Bytecode compiled at build time: faster cold starts, nothing written at run time.
-RUN python -m compileall -q src
+RUN python -m compileall -q src \
+    && pybabel compile -d src/interfaces/web/translations
 
 USER 10001:10001
 EXPOSE 8080

@@ -16,7 +16,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: help venv tools run test lint docs cli bench soak container clean
+.PHONY: help venv tools translations run test lint docs cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -37,10 +37,13 @@ tools: ## install firebase-tools and maildev into .tools (if missing) and check 
 	@test -x /usr/bin/chromium || echo "warning: the browser test needs /usr/bin/chromium:" \
 	  "apt-get install -y chromium (docs/testing.md)"
 
-run: venv tools ## serve the API on http://127.0.0.1:$PORT (8000) against the emulators
+translations: venv ## compile the pages' and mails' catalogues (.po -> .mo; docs/contributing.md)
+	$(VENV)/bin/pybabel compile --statistics -d src/interfaces/web/translations
+
+run: venv tools translations ## serve the API on http://127.0.0.1:$PORT (8000) against the emulators
 	$(VPY) scripts/run_local.py
 
-test: venv tools ## the whole test suite; pytest starts the emulators it needs
+test: venv tools translations ## the whole test suite; pytest starts the emulators it needs
 	@$(VPY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
 	exit $$status
@@ -57,10 +60,10 @@ lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts,
 docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001
 	$(MKDOCS) serve -a 127.0.0.1:8001
 
-cli: venv tools ## the service's command line: make cli ARGS="users set-role alice admin"
+cli: venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
 	$(VPY) scripts/run_local.py --cli $(ARGS)
 
-bench: venv ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
+bench: venv translations ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
 	$(VPY) bench/run.py
 
 soak: venv ## mixed-traffic load soak (not in CI): make soak MINUTES=10

@@ -107,6 +107,7 @@ def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    print(f"run_local: sign in at http://127.0.0.1:{port}/sign-in", file=sys.stderr, flush=True)
     if received:  # a signal came in before gunicorn existed
         forward(received.pop(), None)
     warned: set[str] = set()

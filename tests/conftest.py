@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.settings import Settings
+from tests.catalogues import compile_catalogues
 from tests.fakes import (
     FakeClock,
     FakeIdentityVerifier,
@@ -174,3 +175,7 @@ def login(client: FlaskClient, username: str = "alice", password: str = PASSWORD
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    compile_catalogues()  # as `make translations` does before the service runs

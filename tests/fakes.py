@@ -29,6 +29,7 @@ from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
+from interfaces.web import TRANSLATIONS
 
 
 class FakeClock:
@@ -820,7 +821,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         push_verifier=None,
         request_counter=InMemoryRequestCounter(),
         action_tokens=FakeActionTokenRepository(store),
-        mail_renderer=JinjaMailRenderer(),
+        mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
         mailer=FakeMailer(),
         passkeys=FakePasskeyRepository(),
         challenges=FakeChallengeRepository(),

@@ -63,6 +63,7 @@ class Register:
     password: str
     name: str | None = None
     last_name: str | None = None
+    locale: str | None = None  # the language the person's browser asked for, if supported
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def register(
         now=clock.now(),
         name=cmd.name,
         last_name=cmd.last_name,
+        locale=cmd.locale,
     )
     users.add(user)
     if registered is not None:

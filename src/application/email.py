@@ -161,6 +161,7 @@ def send_mail(
         "public_url": settings.public_url,
         "email": user.email.value,
         "address_verified": "yes" if user.email_verified else "",
+        "locale": user.locale or "",  # the mail's language (docs/pages.md)
     }
     to = user.email.value
     if kind is MailKind.ADDRESS_CHANGED:

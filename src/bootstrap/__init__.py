@@ -45,7 +45,8 @@ from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
 from interfaces.http.limits import RateLimits
 from interfaces.http.logs import configure_logging
-from interfaces.http.services import LazyServices
+from interfaces.shared.services import LazyServices
+from interfaces.web import PAGE_LIMITS, PagesConfig, install_pages
 
 __all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
 
@@ -92,7 +93,9 @@ def build_policies(settings: Settings) -> Policies:
         device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
         require_verified_email=settings.require_verified_email,
         mfa_issuer=settings.mfa_issuer,
-        mail_settings=email.MailSettings(public_url=settings.public_url),
+        mail_settings=email.MailSettings(
+            public_url=settings.public_url, product=settings.site_name
+        ),
         dataset_limits=datasets.DatasetLimits(
             max_upload_bytes=settings.max_upload_bytes,
             csv=CsvLimits(
@@ -194,6 +197,16 @@ def build_app(
             rate_limits=rate_limits(settings),
             max_upload_bytes=settings.max_upload_bytes,
             compat_routes=settings.compat_routes,
+            limit_aliases=PAGE_LIMITS,
+        ),
+    )
+    install_pages(
+        app,
+        PagesConfig(
+            site_name=settings.site_name,
+            public_url=settings.public_url,
+            local=settings.app_profile == "local",
+            key=derived_key(settings, b"pages csrf"),
         ),
     )
     install_cli(app)

@@ -348,8 +348,9 @@ def push_verifier(settings: Settings) -> PushVerifier:
 
 def mail_renderer(settings: Settings) -> MailRenderer:
     from infrastructure.mail.render import JinjaMailRenderer
+    from interfaces.web import TRANSLATIONS
 
-    return JinjaMailRenderer(settings.mail_templates_dir)
+    return JinjaMailRenderer(settings.mail_templates_dir, str(TRANSLATIONS))
 
 
 def one_time_passwords() -> OneTimePasswords:

@@ -22,7 +22,8 @@ EMAIL_MAX = 254
 NAME_MAX = 100
 _USERNAME_PUNCTUATION = frozenset("_.-")
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
-EDITABLE = frozenset({"username", "email", "name", "last_name"})
+EDITABLE = frozenset({"username", "email", "name", "last_name", "locale"})
+LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 
 
 class Role(StrEnum):
@@ -212,6 +213,7 @@ class User:
     # Device tokens carry it; a new one voids every device token issued before
     # (docs/decisions/0104-first-proof-of-address-wins.md).
     device_generation: int = 0
+    locale: str | None = None  # one of LOCALES; None: the browser's language
 
     @classmethod
     def register(
@@ -225,6 +227,7 @@ class User:
         name: str | None = None,
         last_name: str | None = None,
         email_verified: bool = False,
+        locale: str | None = None,
     ) -> User:
         check_name("name", name)
         check_name("last_name", last_name)
@@ -239,6 +242,7 @@ class User:
             name=name,
             last_name=last_name,
             email_verified=email_verified and email is not None,
+            locale=locale if locale in LOCALES else None,
         )
 
     @property
@@ -266,6 +270,8 @@ class User:
             user = replace(user, name=_optional_name("name", changes["name"]))
         if "last_name" in changes:
             user = replace(user, last_name=_optional_name("last_name", changes["last_name"]))
+        if "locale" in changes:
+            user = replace(user, locale=_locale(changes["locale"]))
         return replace(user, updated_at=now)
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
@@ -325,3 +331,10 @@ class User:
         one), the address proven, every session ended and every device forgotten."""
         user = self.ending_all_sessions(now).forgetting_devices(now)
         return replace(user, password_hash=None).with_email_verified(now)
+
+def _locale(value: object) -> str | None:
+    if value is None or value in LOCALES:
+        return value
+    raise InvalidInput.field(
+        "locale", f"One of {', '.join(LOCALES)}, or null.", "unsupported_locale"
+    )

@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     mail_from: str = "firegate <no-reply@localhost>"
     mail_templates_dir: str = ""  # searched before the built-in templates
     public_url: str = "http://127.0.0.1:8000"
+    site_name: str = Field("firegate", min_length=1, max_length=64)  # on pages and in mails
     require_verified_email: bool = False
 
     # Passkeys (docs/reference/passkeys.md): the relying party's id (a domain), its name as

@@ -12,7 +12,7 @@ from application.admin import SetDisabled, SetRole, UserQuery
 from application.authentication import Actor
 from application.totp import ResetMfa
 from domain.errors import DomainError
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
 

@@ -230,6 +230,14 @@ def test_role_and_flags_survive_storage(repos: Repos) -> None:
     assert stored is not None and stored.role is Role.ADMIN and stored.disabled
 
 
+def test_locale_survives_storage(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    assert (stored := repos.users.get(user.id)) is not None and stored.locale is None
+    repos.users.update(user.id, lambda u: u.edited({"locale": "es"}, NOW))
+    assert (stored := repos.users.get(user.id)) is not None and stored.locale == "es"
+
+
 def test_session_update_is_atomic_read_modify_write(repos: Repos) -> None:
     user = make_user()
     session = make_session(user)

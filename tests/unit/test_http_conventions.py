@@ -46,6 +46,7 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "last_name",
         "role",
         "email_verified",
+        "locale",
         "created_at",
         "updated_at",
     }
@@ -285,3 +286,18 @@ def test_a_browser_on_an_allowed_origin_may_send_the_device_token_header() -> No
     )
     allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
     assert "device-token" in allowed and "content-type" in allowed
+
+
+def test_locale_is_set_at_sign_up_from_accept_language_and_by_patch(client: FlaskClient) -> None:
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    answer = client.post("/register", json=body, headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert answer.get_json()["locale"] == "es"
+    other = {**body, "username": "bob", "email": "bob@example.com"}
+    answer = client.post("/register", json=other, headers={"Accept-Language": "fr, de;q=0.5"})
+    assert answer.get_json()["locale"] is None
+    token = client.post("/login", json={"username": "bob", "password": PASSWORD}).get_json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.patch("/user", json={"locale": "es"}, headers=auth).get_json()["locale"] == "es"
+    refused = client.patch("/user", json={"locale": "fr"}, headers=auth)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "locale"
+    assert client.patch("/user", json={"locale": None}, headers=auth).get_json()["locale"] is None

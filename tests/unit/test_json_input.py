@@ -97,8 +97,8 @@ def test_deep_json_is_400_on_every_route_that_reads_json(
     user_id = client.get("/user", headers=headers).get_json()["id"]
     tried = set()
     for rule in fake_app.url_map.iter_rules():
-        if rule.rule.startswith(tuple(NOT_JSON)):
-            continue
+        if rule.rule.startswith(tuple(NOT_JSON)) or rule.endpoint.startswith("pages."):
+            continue  # the pages read forms (tests/unit/test_pages_signed_out.py)
         for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"}):
             path = re.sub(r"<[^>]+>", user_id, rule.rule)
             response = client.open(

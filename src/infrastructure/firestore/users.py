@@ -45,6 +45,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email_verified": user.email_verified,
         "name": user.name,
         "last_name": user.last_name,
+        "locale": user.locale,
         "role": user.role.value,
         "password_hash": user.password_hash,
         "token_version": user.token_version,
@@ -73,6 +74,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         deleted_at=data.get("deleted_at"),
         email_verified=data.get("email_verified", False),
         device_generation=data.get("device_generation", 0),
+        locale=data.get("locale"),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -34,7 +35,8 @@ from interfaces.http.routes import (
     tasks_api,
     users,
 )
-from interfaces.http.services import LazyServices
+from interfaces.shared.limits import LimitedAs
+from interfaces.shared.services import LazyServices
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class HttpConfig:
     rate_limits: RateLimits
     max_upload_bytes: int  # multipart uploads (datasets, files)
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
+    # Routes of another adapter (the pages) that count against an API route's limit.
+    limit_aliases: Mapping[tuple[str, str], LimitedAs] = field(default_factory=dict)
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -88,7 +92,7 @@ def create_app(services: Services | LazyServices, config: HttpConfig) -> Flask:
 
     register_error_handlers(app)
     install_request_context(app, config.project)
-    shared_limits = SHARED_LIMITS if config.compat_routes else {}
+    shared_limits = {**(SHARED_LIMITS if config.compat_routes else {}), **config.limit_aliases}
     install_rate_limits(app, config.rate_limits, services.request_counter, shared_limits)
     for blueprint in (
         health.bp,

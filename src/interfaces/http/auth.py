@@ -10,7 +10,7 @@ from flask import g, request
 
 from application.authentication import Authenticate
 from domain.errors import Unauthenticated
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,7 +3,7 @@ native use cases (docs/migrating.md)."""
 
 from __future__ import annotations
 
-from interfaces.http.limits import LimitedAs
+from interfaces.shared.limits import LimitedAs
 
 TAGS = ("compatibility",)
 

@@ -15,30 +15,15 @@ from domain.errors import (
     FieldError,
     InvalidInput,
     MfaRequired,
-    NotFound,
-    PermissionDenied,
     RateLimited,
-    TooLarge,
     Unauthenticated,
     Unavailable,
-    Unreadable,
 )
+from interfaces.shared.problems import status_of
 
 log = logging.getLogger("firegate.errors")
 
 PROBLEM_JSON = "application/problem+json"
-
-_STATUS: list[tuple[type[DomainError], int]] = [
-    (Unreadable, 400),
-    (InvalidInput, 422),
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (TooLarge, 413),
-    (RateLimited, 429),
-    (Unavailable, 503),
-]
 
 # Stable codes for errors raised by Flask/Werkzeug themselves.
 _HTTP_CODES = {
@@ -97,7 +82,7 @@ def validation_problem(exc: ValidationError) -> InvalidInput:
 def domain_problem(exc: DomainError) -> Response:
     if isinstance(exc, BadRequest):
         return problem(400, exc.code, exc.detail)
-    status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+    status = status_of(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = (

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, request
 
 from application.ports import RequestCounter
+from domain.errors import RateLimited
 from domain.request_limits import Quota, assess, parse_limits
-from domain.throttling import client_scope
-from interfaces.http.errors import problem
+from interfaces.shared.limits import LimitedAs, client_key
 
 EXTENSION = "firegate.rate_limits"  # the installed RequestLimiter in ``app.extensions``
 MAX_REMEMBERED_REFUSALS = 10_000  # then forget those whose Retry-After has passed
@@ -151,20 +151,6 @@ class RequestLimiter:
             self._refused[key] = refusal
 
 
-def client_key() -> str:
-    return client_scope(request.remote_addr or "")
-
-
-@dataclass(frozen=True)
-class LimitedAs:
-    """A route that counts against another route's limit, with the same counters: the
-    compatibility routes (docs/migrating.md) and the native route each stands for."""
-
-    method: str
-    rule: str
-    endpoint: str  # the other route's endpoint: its counters' scope
-
-
 def install_rate_limits(
     app: Flask,
     limits: RateLimits,
@@ -178,28 +164,28 @@ def install_rate_limits(
     same_as = dict(aliases or {})
 
     @app.before_request
-    def _limit() -> Response | None:
+    def _limit() -> None:
         rule = request.url_rule
         if rule is None:
-            return None
+            return
         method, path, scope = request.method, rule.rule, request.endpoint or ""
         alias = same_as.get((method, path))
         if alias is not None:
             method, path, scope = alias.method, alias.rule, alias.endpoint
         if not limiter.limited(method, path):
-            return None
+            return
         standing = limiter.hit(method, path, client_key(), scope)
         if standing is None:
-            return None
+            return
         g.rate_limit_standing = standing
         if standing.allowed:
-            return None
+            return
         log.info("rate limit exceeded by %s at %s", client_key(), rule.rule)
-        return problem(
-            429,
-            "rate_limited",
+        # Raised, not answered: each adapter's error handler renders it (a problem for the
+        # API, a page for the pages), with the same status and Retry-After.
+        raise RateLimited(
             "Too many requests from this address; try again later.",
-            headers={"Retry-After": str(standing.retry_after)},
+            retry_after=standing.retry_after,
         )
 
     @app.after_request

@@ -26,7 +26,8 @@ from interfaces.http.schemas.accounts import (
 )
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.mfa import LoginProblem
-from interfaces.http.services import services
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
@@ -46,7 +47,7 @@ def register() -> Response:
 
 
 def sign_up(body: RegisterRequest) -> Response:
-    user = services().accounts.register(Register(**body.model_dump()))
+    user = services().accounts.register(Register(**body.model_dump(), locale=accepted_locale()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -131,7 +132,7 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
     cleared = {"name", "last_name"} if replace else set()
     changes = tuple(
         (key, getattr(body, key))
-        for key in ("username", "email", "name", "last_name")
+        for key in ("username", "email", "name", "last_name", "locale")
         if key in given or key in cleared
     )
     cmd = UpdateProfile(user_id=actor.user_id, changes=changes)

@@ -30,8 +30,8 @@ from interfaces.http.schemas.datasets import (
     DatasetUpload,
     RowPage,
 )
-from interfaces.http.services import services
 from interfaces.http.uploads import content_disposition, read_upload
+from interfaces.shared.services import services
 
 bp = Blueprint("datasets", __name__, url_prefix="/datasets")
 TAGS = ("datasets",)

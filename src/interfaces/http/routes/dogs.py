@@ -16,7 +16,7 @@ from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA, DogCreate, DogOut, DogPage, DogUpdate
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
 TAGS = ("dogs",)

@@ -31,7 +31,7 @@ from interfaces.http.schemas.accounts import (
 )
 from interfaces.http.schemas.common import Problem, Strict
 from interfaces.http.schemas.users import AdminUserChange, UserAdminOut, UserShown
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("dogs_api", __name__, url_prefix="/api")
 

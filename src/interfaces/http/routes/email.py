@@ -29,7 +29,7 @@ from interfaces.http.schemas.email import (
     ResetPasswordRequest,
     VerifyEmailRequest,
 )
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("email", __name__)
 TAGS = ("email",)

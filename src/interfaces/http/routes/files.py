@@ -14,8 +14,8 @@ from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.files import FileOut, FileUpload
-from interfaces.http.services import services
 from interfaces.http.uploads import content_disposition, read_upload
+from interfaces.shared.services import services
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 TAGS = ("files",)

@@ -12,7 +12,7 @@ from interfaces.http.schemas.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.firebase import FirebaseExchangeRequest
 from interfaces.http.schemas.mfa import LoginProblem
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("firebase", __name__)
 TAGS = ("accounts",)  # next to /login, the other way in

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify
 from interfaces.http.errors import problem
 from interfaces.http.openapi import doc
 from interfaces.http.schemas.common import Health, Problem
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("health", __name__)
 

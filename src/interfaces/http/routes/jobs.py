@@ -18,7 +18,7 @@ from interfaces.http.parsing import parse_json
 from interfaces.http.responses import no_content
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.jobs import PushEnvelope
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("jobs", __name__, url_prefix="/internal/jobs")
 TAGS = ("internal",)

@@ -4,7 +4,7 @@ from flask import Blueprint, Response, jsonify
 
 from interfaces.http.openapi import doc
 from interfaces.http.schemas.common import JsonWebKeySet
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("jwks", __name__)
 

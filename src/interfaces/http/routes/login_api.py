@@ -18,7 +18,7 @@ from interfaces.http.routes.accounts import log_in, sign_up, token_out
 from interfaces.http.schemas.accounts import LoginOut, RegisterRequest, TokenOut
 from interfaces.http.schemas.common import Problem, Strict, not_null
 from interfaces.http.schemas.mfa import LoginProblem
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("login_api", __name__, url_prefix="/api/v1")
 

@@ -24,7 +24,7 @@ from interfaces.http.schemas.mfa import (
     RecoveryCodesOut,
     TotpEnrolmentOut,
 )
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("mfa", __name__)
 TAGS = ("mfa",)

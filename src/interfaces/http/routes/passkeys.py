@@ -32,7 +32,7 @@ from interfaces.http.schemas.passkeys import (
     PasskeyRegistrationRequest,
     RequestOptionsOut,
 )
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
 TAGS = ("passkeys",)

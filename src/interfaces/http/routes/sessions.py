@@ -21,7 +21,7 @@ from interfaces.http.schemas.accounts import (
     WhoAmIOut,
 )
 from interfaces.http.schemas.common import Problem
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("sessions", __name__, url_prefix="/auth")
 TAGS = ("sessions",)

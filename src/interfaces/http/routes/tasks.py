@@ -19,7 +19,7 @@ from interfaces.http.schemas.tasks import (
     TaskPatch,
     TaskReplace,
 )
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 TAGS = ("tasks",)

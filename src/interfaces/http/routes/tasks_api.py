@@ -15,7 +15,7 @@ from interfaces.http.routes.accounts import log_in, read_login
 from interfaces.http.schemas.accounts import Password, Username
 from interfaces.http.schemas.common import Problem, Strict
 from interfaces.http.schemas.users import UserPublicOut
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("tasks_api", __name__)
 

@@ -22,7 +22,7 @@ from interfaces.http.schemas.users import (
     UserPublicOut,
     UserShown,
 )
-from interfaces.http.services import services
+from interfaces.shared.services import services
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 TAGS = ("users",)

@@ -52,6 +52,9 @@ class ReplaceUserRequest(Strict):
     email: EmailStr | None = Field(default=None, json_schema_extra=not_null)
     name: str | None = Name
     last_name: str | None = Name
+    locale: Literal["en", "es"] | None = Field(
+        default=None, description="the language of the pages and mails; null: the browser's"
+    )
 
 
 class PatchUserRequest(ReplaceUserRequest):
@@ -72,6 +75,9 @@ class UserOut(BaseModel):
     email_verified: bool = Field(description="Has the owner answered a mail sent there?")
     name: str | None
     last_name: str | None
+    locale: Literal["en", "es"] | None = Field(
+        description="the language of the pages and mails; null: the browser's"
+    )
     role: Literal["user", "uploader", "admin"]
     created_at: datetime
     updated_at: datetime
@@ -89,6 +95,7 @@ def user_fields(user: User) -> dict[str, object]:
         "email_verified": user.email_verified,
         "name": user.name,
         "last_name": user.last_name,
+        "locale": user.locale,
         "role": user.role.value,
         "created_at": user.created_at,
         "updated_at": user.updated_at,

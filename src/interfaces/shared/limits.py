@@ -1,0 +1,30 @@
+"""What the per-address request limits of every driving adapter share (docs/security.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+
+from domain.throttling import client_scope
+
+
+@dataclass(frozen=True)
+class LimitedAs:
+    """A route that counts against another route's limit, with the same counters: the
+    compatibility routes (docs/migrating.md), the pages (docs/pages.md), and the native
+    route each stands for."""
+
+    method: str
+    rule: str
+    endpoint: str  # the other route's endpoint: its counters' scope
+
+
+def client_ip() -> str:
+    """The client's address after ``ProxyFix`` (``TRUSTED_PROXY_HOPS``): the trusted hop's
+    view, never a header a client can set; "" when unknown."""
+    return request.remote_addr or ""
+
+
+def client_key() -> str:
+    return client_scope(client_ip())

@@ -1,0 +1,58 @@
+"""The pages for people: a second driving adapter beside the JSON API, over the same use
+cases (docs/pages.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+
+from domain.users import LOCALES
+from interfaces.shared.limits import LimitedAs
+from interfaces.web import browser
+from interfaces.web.browser import EXTENSION, PagesConfig
+from interfaces.web.routes import bp
+
+__all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
+
+LANGUAGES = LOCALES
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+# Each page that signs in, signs up or spends a mail token counts against its API route's
+# per-address limit, with the same counters: two doors are not twice the budget.
+PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
+    ("POST", "/sign-in"): LimitedAs("POST", "/login", "accounts.login"),
+    ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
+    ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
+    ("POST", "/verify-email"): LimitedAs("POST", "/auth/email/verify", "email.verify_email"),
+    ("POST", "/forgot-password"): LimitedAs(
+        "POST", "/auth/password/forgot", "email.forgot_password"
+    ),
+    ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+}
+
+
+def locale() -> str:
+    """The signed-in account's language, else the browser's (Accept-Language), else English."""
+    if request.blueprint == bp.name and request.endpoint != "pages.static":
+        actor = browser.signed_in()
+        chosen = actor.user.locale if actor is not None and actor.user is not None else None
+        if chosen in LOCALES:
+            return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def install_pages(app: Flask, config: PagesConfig) -> None:
+    app.extensions[EXTENSION] = config
+    Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _page_context() -> dict[str, object]:
+        chosen = get_locale()
+        return {
+            "site_name": config.site_name,
+            "csrf_token": browser.csrf_token,
+            "lang": chosen.language if chosen is not None else LANGUAGES[0],
+        }

@@ -1,0 +1,193 @@
+"""The browser's firegate session, its CSRF token and its cookies
+(docs/decisions/0160-browser-sessions.md).
+
+The session cookie holds the session's access and refresh tokens: each signed-in request
+verifies the access token as the API does (so logout everywhere, a password or MFA change,
+disabling and deletion end it on the next request); an expired one is renewed with the
+refresh token, which rotates. The cookies are HttpOnly: no token reaches page script."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, g, request
+
+from application.authentication import Actor
+from application.tokens import TokenPair
+from domain.errors import Unauthenticated
+from interfaces.web import calls
+
+EXTENSION = "firegate.pages"
+SEPARATOR = "~"  # in neither a JWT nor a refresh token
+DEVICE_MAX_AGE = 180 * 24 * 3600  # as long as the device token itself is valid
+MFA_MAX_AGE = 5 * 60  # as long as the mfa_token itself is valid
+
+
+@dataclass(frozen=True)
+class PagesConfig:
+    site_name: str = "firegate"
+    public_url: str = "http://127.0.0.1:8000"
+    local: bool = False  # plain cookie names, no Secure: the local profile over http
+    key: bytes = b""  # the CSRF tokens' HMAC key (derived from the signing secret)
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def cookie(self, name: str) -> str:
+        return f"firegate_{name}" if self.local else f"__Host-firegate_{name}"
+
+
+def config() -> PagesConfig:
+    found: PagesConfig = current_app.extensions[EXTENSION]
+    return found
+
+
+def _set(response: Response, name: str, value: str, max_age: int | None, samesite: str) -> None:
+    cfg = config()
+    response.set_cookie(
+        cfg.cookie(name),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=not cfg.local,
+        httponly=True,
+        samesite=samesite,
+    )
+
+
+def _delete(response: Response, name: str) -> None:
+    cfg = config()
+    response.delete_cookie(
+        cfg.cookie(name), path="/", secure=not cfg.local, httponly=True, samesite="Lax"
+    )
+
+
+def _read(name: str) -> str:
+    return request.cookies.get(config().cookie(name), "")
+
+
+# -- the session
+
+
+def signed_in() -> Actor | None:
+    """The signed-in caller, renewing an expired access token; None when signed out (the
+    session cookie is then dropped from the response)."""
+    if "browser_actor" in g:
+        found: Actor | None = g.browser_actor
+        return found
+    g.browser_actor = None
+    access, _, refresh_token = _read("session").partition(SEPARATOR)
+    if not access:
+        return None
+    try:
+        g.browser_actor = calls.authenticate(access)
+    except Unauthenticated:
+        try:
+            pair = calls.refresh(refresh_token) if refresh_token else None
+            if pair is not None:
+                g.browser_actor = calls.authenticate(pair.access_token)
+                g.browser_pair = pair
+        except Unauthenticated:
+            pass
+        if g.browser_actor is None:
+            g.browser_signed_out = True
+    return g.browser_actor  # type: ignore[no-any-return]
+
+
+def start(response: Response, pair: TokenPair) -> None:
+    """Sign this browser in with ``pair``: a new CSRF secret, the session and device cookies."""
+    _set(
+        response,
+        "session",
+        pair.access_token + SEPARATOR + pair.refresh_token,
+        pair.refresh_expires_in,
+        "Lax",
+    )
+    _set(response, "csrf", new_secret(), None, "Lax")
+    if pair.device_token:
+        _set(response, "device", pair.device_token, DEVICE_MAX_AGE, "Strict")
+    _delete(response, "mfa")
+
+
+def end(response: Response) -> None:
+    _delete(response, "session")
+    _set(response, "csrf", new_secret(), None, "Lax")
+
+
+def device_token() -> str:
+    return _read("device")
+
+
+def hold_mfa_token(response: Response, mfa_token: str) -> None:
+    _set(response, "mfa", mfa_token, MFA_MAX_AGE, "Strict")
+
+
+def mfa_token() -> str:
+    return _read("mfa")
+
+
+def keep_session(response: Response) -> Response:
+    """After each page: the rotated tokens, or no session cookie once it has ended."""
+    pair: TokenPair | None = g.pop("browser_pair", None)
+    if pair is not None:
+        _set(
+            response,
+            "session",
+            pair.access_token + SEPARATOR + pair.refresh_token,
+            pair.refresh_expires_in,
+            "Lax",
+        )
+    elif g.pop("browser_signed_out", False):
+        _delete(response, "session")
+    if g.pop("csrf_new", None):
+        _set(response, "csrf", g.csrf_secret, None, "Lax")
+    return response
+
+
+# -- CSRF
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _secret() -> str:
+    if "csrf_secret" not in g:
+        found = _read("csrf")
+        if not found:
+            found = new_secret()
+            g.csrf_new = True
+        g.csrf_secret = found
+    secret: str = g.csrf_secret
+    return secret
+
+
+def csrf_token() -> str:
+    """The token of this browser's forms: an HMAC of its CSRF secret cookie, which is new
+    whenever a session starts or ends."""
+    digest = hmac.new(config().key, _secret().encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def same_origin() -> bool:
+    """A browser's POST from another site is refused (docs/security.md, "Pages"). Pages send
+    ``Referrer-Policy: no-referrer``, under which browsers send ``Origin: null``; so an
+    ``Origin`` must be ours or null, and ``Sec-Fetch-Site`` (sent whatever the referrer
+    policy) must say same-origin where present."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null" and origin != config().origin:
+        return False
+    site = request.headers.get("Sec-Fetch-Site")
+    return site is None or site in ("same-origin", "none")
+
+
+def csrf_ok() -> bool:
+    sent = request.form.get("csrf_token", "")
+    return bool(_read("csrf")) and hmac.compare_digest(sent, csrf_token()) and same_origin()

@@ -1,0 +1,58 @@
+"""A failed form is the same page again, with each message beside its field, the form
+refilled (never a password), and the status the API gives (docs/pages.md)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Blueprint, Response, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import Conflict, DomainError, InvalidInput, RateLimited
+from interfaces.shared.problems import status_of
+from interfaces.web.messages import message
+
+SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
+# The API's field names where a page's input is named otherwise.
+RENAMED = {"/reset-password": {"password": "new_password"}}
+
+
+def register_page_errors(bp: Blueprint) -> None:
+    @bp.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        status = status_of(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+        template: str | None = g.get("form_template")
+        if template is None or request.method != "POST":
+            return error_page(status, message(exc.code, exc.detail), headers)
+        renames = RENAMED.get(request.path, {})
+        fields: dict[str, str] = {}
+        errors = exc.errors if isinstance(exc, InvalidInput) else ()
+        for error in errors:
+            fields.setdefault(
+                renames.get(error.field, error.field), message(error.code, error.message)
+            )
+        if isinstance(exc, Conflict) and exc.field:
+            fields[renames.get(exc.field, exc.field)] = message(exc.code, exc.detail)
+        form = {
+            k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"
+        }
+        body = render_template(
+            template,
+            form=form,
+            errors=fields,
+            error=None if fields else message(exc.code, exc.detail),
+            **g.get("form_context", {}),
+        )
+        return Response(body, status=status, headers=headers)
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        detail = message("csrf_failed", "") if status == 403 else HTTPStatus(status).phrase
+        return error_page(status, detail, {})
+
+
+def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
+    body = render_template("error.html", status=status, detail=detail)
+    return Response(body, status=status, headers=headers)

@@ -1,0 +1,37 @@
+"""What a page says about an error, by its stable code (docs/reference/errors.md), in the
+reader's language; a code without a message here shows the use case's own words."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
+
+_MESSAGES: dict[str, LazyString] = {
+    "missing": lazy_gettext("Required."),
+    "string_too_long": lazy_gettext("Too long."),
+    "invalid_credentials": lazy_gettext("Wrong username, e-mail or password."),
+    "invalid_mfa_code": lazy_gettext("That code is not right; try again."),
+    "invalid_token": lazy_gettext("This link is invalid, spent or expired."),
+    "invalid_email": lazy_gettext("Not a valid e-mail address."),
+    "username_taken": lazy_gettext("This username is already registered."),
+    "email_taken": lazy_gettext("This e-mail address is already registered."),
+    "invalid_password": lazy_gettext("A password has 8 to 128 characters."),
+    "invalid_username": lazy_gettext("A username has 3 to 32 letters, digits, '_', '.' or '-'."),
+    "mixed_script_username": lazy_gettext(
+        "A username may not mix letters of different scripts (such as Latin and Cyrillic)."
+    ),
+    "password_too_common": lazy_gettext("This password is too common; choose another."),
+    "email_not_verified": lazy_gettext("Verify your e-mail address first."),
+    "rate_limited": lazy_gettext("Too many attempts; try again later."),
+    "too_many_login_failures": lazy_gettext("Too many failed sign-ins; try again later."),
+    "code_or_recovery_code": lazy_gettext("Enter a code or a recovery code."),
+    "csrf_failed": lazy_gettext(
+        "This form has expired or came from another site. Nothing was changed; "
+        "please go back, reload the page and try again."
+    ),
+}
+
+
+def message(code: str, fallback: str) -> str:
+    found = _MESSAGES.get(code)
+    return str(found) if found is not None else fallback or gettext("Something went wrong.")

@@ -1,0 +1,205 @@
+"""The pages for people (docs/pages.md): each route parses the form, calls the use case
+through ``calls`` and renders; a domain error re-renders the form (``errors.py``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request
+
+from domain.errors import DomainError, InvalidInput, MfaRequired
+from interfaces.web import browser, calls
+from interfaces.web.errors import register_page_errors
+
+bp = Blueprint(
+    "pages",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/pages",
+)
+
+# Scripts only from files of this site (no inline script); the one stylesheet likewise.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
+
+
+def safe_next(value: str | None) -> str:
+    """``?next=``: a path of this site, never another site (``//host``, ``/\\host``, a
+    scheme); anything else leads to /account."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/account"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ch in value for ch in "\\\r\n\t"):
+        return "/account"
+    return value
+
+
+def field(name: str, *, required: bool = True) -> str:
+    value = request.form.get(name, "")
+    if len(value) > MAX_FIELD_CHARS:
+        raise InvalidInput.field(name, "Too long.", "string_too_long")
+    if required and not value.strip():
+        raise InvalidInput.field(name, "Required.", "missing")
+    return value
+
+
+def form_page(template: str, **context: object) -> None:
+    """The page a domain error re-renders (``errors.py``)."""
+    g.form_template = template
+    g.form_context = context
+
+
+def page(template: str, status: int = 200, **context: object) -> Response:
+    return Response(render_template(template, **context), status=status)
+
+
+def see_other(location: str) -> Response:
+    return redirect(location, 303)  # type: ignore[return-value]
+
+
+@bp.get("/sign-in")
+def sign_in_page() -> Response:
+    if browser.signed_in() is not None:
+        return see_other(safe_next(request.args.get("next")))
+    return page("sign_in.html", next=safe_next(request.args.get("next")), form={})
+
+
+@bp.post("/sign-in")
+def sign_in() -> Response:
+    next_path = safe_next(request.args.get("next"))
+    form_page("sign_in.html", next=next_path)
+    try:
+        pair = calls.sign_in(field("username"), field("password"), browser.device_token())
+    except MfaRequired as exc:
+        response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
+        browser.hold_mfa_token(response, exc.mfa_token)
+        return response
+    response = see_other(next_path)
+    browser.start(response, pair)
+    return response
+
+
+@bp.get("/sign-in/mfa")
+def mfa_page() -> Response:
+    if not browser.mfa_token():
+        return see_other("/sign-in")
+    return page("sign_in_mfa.html", next=safe_next(request.args.get("next")), form={})
+
+
+@bp.post("/sign-in/mfa")
+def sign_in_mfa() -> Response:
+    next_path = safe_next(request.args.get("next"))
+    form_page("sign_in_mfa.html", next=next_path)
+    code = field("code", required=False).strip() or None
+    recovery_code = field("recovery_code", required=False).strip() or None
+    if (code is None) == (recovery_code is None):
+        raise InvalidInput.field(
+            "code", "Enter a code or a recovery code.", "code_or_recovery_code"
+        )
+    pair = calls.finish_sign_in(browser.mfa_token(), code, recovery_code)
+    response = see_other(next_path)
+    browser.start(response, pair)
+    return response
+
+
+@bp.get("/sign-up")
+def sign_up_page() -> Response:
+    return page("sign_up.html", form={})
+
+
+@bp.post("/sign-up")
+def sign_up() -> Response:
+    form_page("sign_up.html")
+    password = field("password")
+    user = calls.sign_up(field("username"), field("email"), password)
+    try:  # signed in at once, where the service lets an unverified address sign in
+        pair = calls.sign_in(user.username.value, password, browser.device_token())
+    except DomainError:
+        return page("signed_up.html", email=user.email.value if user.email else "", status=201)
+    response = see_other("/account")
+    browser.start(response, pair)
+    return response
+
+
+@bp.get("/verify-email")
+def verify_email_page() -> Response:
+    # A GET never spends the token: mail scanners open links.
+    return page("verify_email.html", token=request.args.get("token", ""), form={})
+
+
+@bp.post("/verify-email")
+def verify_email() -> Response:
+    token = request.form.get("token", "")
+    form_page("verify_email.html", token=token)
+    user = calls.verify_email(field("token"))
+    return page("verified.html", email=user.email.value if user.email else "")
+
+
+@bp.get("/forgot-password")
+def forgot_password_page() -> Response:
+    return page("forgot_password.html", form={})
+
+
+@bp.post("/forgot-password")
+def forgot_password() -> Response:
+    form_page("forgot_password.html")
+    calls.forgot_password(field("email"))
+    return page("forgot_password_sent.html")
+
+
+@bp.get("/reset-password")
+def reset_password_page() -> Response:
+    return page("reset_password.html", token=request.args.get("token", ""), form={})
+
+
+@bp.post("/reset-password")
+def reset_password() -> Response:
+    token = request.form.get("token", "")
+    form_page("reset_password.html", token=token)
+    new_password = field("new_password")
+    calls.reset_password(field("token"), new_password)
+    return see_other("/sign-in?reset=1")
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    actor = browser.signed_in()
+    if actor is not None:
+        calls.sign_out(actor)
+    response = see_other("/sign-in")
+    browser.end(response)
+    return response
+
+
+@bp.get("/account")
+def account() -> Response:
+    actor = browser.signed_in()
+    if actor is None:
+        return see_other("/sign-in?" + urlencode({"next": "/account"}))
+    return page("account.html", user=calls.current_user(actor))
+
+
+@bp.before_request
+def _csrf() -> None:
+    if request.method == "POST" and not browser.csrf_ok():
+        abort(403)
+
+
+@bp.after_request
+def _cookies_and_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint == "pages.static":
+        return response  # the stylesheet and script: no cookie, and kept by the browser
+    # Pages show personal data or carry a form's token: never stored.
+    headers["Cache-Control"] = "no-store"
+    return browser.keep_session(response)
+
+
+register_page_errors(bp)

@@ -1,0 +1,56 @@
+"""The pages' and mails' catalogues: compiled for the tests as `make translations` does, and
+compared with the strings the code and templates use (docs/contributing.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "src" / "interfaces" / "web" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
+# What babel.cfg extracts: the pages' code and templates, and the mail templates.
+SOURCES = [
+    (ROOT / "src" / "interfaces" / "web", [("**.py", "python"), ("**.html", "jinja2")]),
+    (ROOT / "src" / "infrastructure" / "mail" / "templates", [("**", "jinja2")]),
+]
+
+
+def catalogues() -> dict[str, Path]:
+    return {po.parent.parent.name: po for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po"))}
+
+
+def compile_catalogues() -> None:
+    for po in catalogues().values():
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        mo = po.with_suffix(".mo")
+        with mo.open("wb") as target:
+            write_mo(target, catalog)
+
+
+def used_strings() -> set[str]:
+    found: set[str] = set()
+    for directory, methods in SOURCES:
+        for _name, _line, message, _comments, _context in extract_from_dir(
+            str(directory), method_map=methods, keywords=KEYWORDS
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def translated(po: Path) -> set[str]:
+    with po.open("rb") as source:
+        catalog: Catalog = read_po(source)
+    return {
+        str(m.id)
+        for m in catalog
+        if m.id
+        and m.string
+        and not m.fuzzy
+        and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }

@@ -1,0 +1,144 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, on gunicorn, the
+emulators and maildev (docs/pages.md). Every password flow here runs with JavaScript off,
+and axe-core finds no serious or critical violation on any page."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, sync_playwright
+
+from tests import mailbox
+from tests.e2e.test_docs_browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "another long passphrase 7"
+SERIOUS = {"serious", "critical"}
+
+
+@contextmanager
+def chromium(*, javascript: bool) -> Iterator[Page]:
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            context = browser.new_context(java_script_enabled=javascript, locale="en-US")
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A page in headless Chromium with JavaScript off: the password flows need none."""
+    with chromium(javascript=False) as found:
+        yield found
+
+
+@pytest.fixture
+def scripted_page() -> Iterator[Page]:
+    """JavaScript on, for axe-core (Playwright evaluates nothing in a page without it)."""
+    with chromium(javascript=True) as found:
+        yield found
+
+
+def on_this_server(base: str, link: str) -> str:
+    """A mail's link (to PUBLIC_URL) on the server under test."""
+    parts = urlsplit(link)
+    return f"{base}{parts.path}?{parts.query}"
+
+
+def violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page (run over CDP, which the page's
+    CSP does not govern; JavaScript off affects only the page's own scripts)."""
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"  # it ran on this page
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in SERIOUS
+    ]
+
+
+def fill(page: Page, **fields: str) -> None:
+    for name, value in fields.items():
+        page.fill(f"input[name={name}]", value)
+
+
+def test_sign_up_then_the_mail_link_verifies(gunicorn_url: str, firestore: Any, page: Page) -> None:
+    name = "p" + uuid.uuid4().hex[:10]
+    address = f"{name}@example.com"
+    page.goto(gunicorn_url + "/sign-up")
+    fill(page, username=name, email=address, password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(gunicorn_url + "/account")
+    assert name in page.inner_text("main") and "not verified" in page.inner_text("main")
+    [mail] = mailbox.wait_for(address)
+    page.goto(on_this_server(gunicorn_url, mailbox.link_in(mail)))
+    assert page.get_by_role("heading").inner_text() == "Verify your e-mail address"
+    page.get_by_role("button", name="Verify my address").click()
+    assert f"{address} is verified." in page.inner_text("main")
+    page.goto(gunicorn_url + "/account")
+    assert "(verified)" in page.inner_text("main")
+
+
+def test_forgot_then_reset_then_signed_in(gunicorn_url: str, firestore: Any, page: Page) -> None:
+    name = "p" + uuid.uuid4().hex[:10]
+    address = f"{name}@example.com"
+    page.goto(gunicorn_url + "/sign-up")
+    fill(page, username=name, email=address, password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(gunicorn_url + "/account")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(gunicorn_url + "/sign-in")
+    page.get_by_role("link", name="Forgot your password?").click()
+    fill(page, email=address)
+    page.get_by_role("button", name="Send me a link").click()
+    assert "If an account has this address" in page.inner_text("main")
+    reset = mailbox.wait_for(address, 2)[1]  # the verification mail, then the reset
+    page.goto(on_this_server(gunicorn_url, mailbox.link_in(reset)))
+    fill(page, new_password=NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    page.wait_for_url(gunicorn_url + "/sign-in?reset=1")
+    fill(page, username=address, password=NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(gunicorn_url + "/account")
+    assert name in page.inner_text("main")
+
+
+def test_no_serious_accessibility_violation_signed_out_or_in(
+    gunicorn_url: str, firestore: Any, scripted_page: Page
+) -> None:
+    page = scripted_page
+    found: dict[str, list[str]] = {}
+    for path in (
+        "/sign-in",
+        "/sign-up",
+        "/forgot-password",
+        "/verify-email?token=x",
+        "/reset-password?token=x",
+    ):
+        page.goto(gunicorn_url + path)
+        found[path] = violations(page)
+    # A refused form: its errors beside the fields.
+    page.goto(gunicorn_url + "/sign-up")
+    fill(page, username="x", email="not-an-address@example.com", password="short")
+    page.get_by_role("button", name="Create account").click()
+    assert page.locator("[role=alert]").count() >= 1
+    found["/sign-up (refused)"] = violations(page)
+    name = "p" + uuid.uuid4().hex[:10]
+    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(gunicorn_url + "/account")
+    found["/account"] = violations(page)
+    assert found == {path: [] for path in found}

@@ -1,0 +1,71 @@
+"""Every page and mail string is in every catalogue; the pages speak the reader's language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.catalogues import catalogues, translated, used_strings
+from tests.unit.test_email_flows import World
+from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up
+
+pytestmark = pytest.mark.unit
+
+
+def test_there_is_a_spanish_catalogue() -> None:
+    assert "es" in catalogues()
+
+
+@pytest.mark.parametrize("language", sorted(catalogues()))
+def test_every_page_and_mail_string_is_translated(language: str) -> None:
+    strings = used_strings()
+    assert len(strings) > 40  # the extraction found the pages' strings
+    missing = strings - translated(catalogues()[language])
+    assert not missing, f"missing from {language}: {sorted(missing)}"
+
+
+def test_a_page_follows_accept_language() -> None:
+    world = World()
+    answer = world.client.get("/sign-in", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})
+    html = answer.get_data(as_text=True)
+    assert '<html lang="es">' in html and "Iniciar sesión" in html and "Contraseña" in html
+    english = world.client.get("/sign-in", headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
+
+
+def test_a_signed_in_page_follows_the_account_locale() -> None:
+    world = World()
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    sign_up(world)  # the account's locale: es, from the browser at sign-up
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = world.client.get("/account").get_data(as_text=True)
+    assert '<html lang="es">' in html and "Tu cuenta" in html
+
+
+def test_an_error_is_shown_in_the_reader_language() -> None:
+    world = World()
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    form = {
+        "username": "nobody",
+        "password": PASSWORD,
+        "csrf_token": csrf(world.client, "/sign-in"),
+    }
+    html = world.client.post("/sign-in", data=form).get_data(as_text=True)
+    assert re.search(r'role="alert">Nombre de usuario, correo o contraseña incorrectos', html)
+
+
+def test_mails_go_out_in_the_account_language() -> None:
+    world = World(site_name="Acme")
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    sign_up(world, "ana")
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_up(world, "ben")
+    world.deliver()
+    (ana,) = world.mailer.to("ana@example.com")
+    assert ana.subject == "Confirma tu dirección de correo para Acme"
+    assert "Hola, ana:" in ana.text and '<html lang="es">' in ana.html
+    token = world.token("ana@example.com", "/verify-email")
+    assert f"http://127.0.0.1:8000/verify-email?token={token}" in ana.text
+    (ben,) = world.mailer.to("ben@example.com")
+    assert ben.subject == "Confirm your e-mail address for Acme" and "Hello ben," in ben.text
