@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.settings import Settings
@@ -21,6 +22,11 @@ from tests.fakes import (
 )
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
+
+# No test asserts a wall-clock time: hypothesis's per-example deadline would, and it fails
+# examples that a loaded machine (CI, a benchmark next door) merely ran slowly.
+hypothesis_settings.register_profile("firegate", deadline=None)
+hypothesis_settings.load_profile("firegate")
 
 TEST_SECRET = "test-secret-" + "x" * 40
 TEST_MFA_KEY = "dGVzdC1tZmEta2V5LXRlc3QtbWZhLWtleS10ZXN0LW0="  # a Fernet key (32 bytes)

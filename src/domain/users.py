@@ -332,6 +332,7 @@ class User:
         user = self.ending_all_sessions(now).forgetting_devices(now)
         return replace(user, password_hash=None).with_email_verified(now)
 
+
 def _locale(value: object) -> str | None:
     if value is None or value in LOCALES:
         return value
