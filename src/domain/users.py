@@ -209,6 +209,9 @@ class User:
     disabled: bool = False
     deleted_at: datetime | None = None
     email_verified: bool = False
+    # One more on every change of address, so a token sent to an earlier one stays void
+    # when the account comes back to that address (docs/security.md, "Action tokens").
+    email_version: int = 0
 
     @classmethod
     def register(
@@ -256,7 +259,12 @@ class User:
             email = _given(Email, "email", changes["email"])
             if user.email is None or email.normalized != user.email.normalized:
                 # A new address is unproven until its own verification mail is answered.
-                user = replace(user, email=email, email_verified=False)
+                user = replace(
+                    user,
+                    email=email,
+                    email_verified=False,
+                    email_version=user.email_version + 1,
+                )
             else:
                 user = replace(user, email=email)
         if "name" in changes:

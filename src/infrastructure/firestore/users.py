@@ -43,6 +43,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email": user.email.value if user.email else None,
         "email_normalized": user.email.normalized if user.email else None,
         "email_verified": user.email_verified,
+        "email_version": user.email_version,
         "name": user.name,
         "last_name": user.last_name,
         "role": user.role.value,
@@ -71,6 +72,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         disabled=data.get("disabled", False),
         deleted_at=data.get("deleted_at"),
         email_verified=data.get("email_verified", False),
+        email_version=data.get("email_version", 0),
     )
 
 
