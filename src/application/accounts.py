@@ -189,7 +189,8 @@ def update_profile(
         changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
-    if counter is not None and _changes_identity(users.get(cmd.user_id), changes):
+    asks_identity = "username" in changes or "email" in changes  # else no read for it
+    if counter is not None and asks_identity and _changes_identity(users.get(cmd.user_id), changes):
         count_identity_change(cmd.user_id, counter=counter, limit=identity_changes, clock=clock)
     now = clock.now()
     before: list[User] = []
