@@ -285,3 +285,20 @@ def test_a_browser_on_an_allowed_origin_may_send_the_device_token_header() -> No
     )
     allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
     assert "device-token" in allowed and "content-type" in allowed
+
+
+def test_an_access_token_with_a_non_canonical_segment_is_a_401(client: FlaskClient) -> None:
+    """'=' padding after any of the three segments makes another text of the same token: the
+    API refuses it (docs/reference/sessions.md)."""
+    register(client, "nina")
+    token = login(client, "nina")
+    assert client.get("/user", headers=bearer(token)).status_code == 200
+    header, payload, signature = token.split(".")
+    for sloppy in (
+        f"{header}=.{payload}.{signature}",
+        f"{header}.{payload}=.{signature}",
+        f"{header}.{payload}.{signature}=",
+        f"{header}.{payload}.{signature}==",
+    ):
+        answer = client.get("/user", headers=bearer(sloppy))
+        assert (answer.status_code, answer.get_json()["code"]) == (401, "invalid_token"), sloppy
