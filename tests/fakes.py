@@ -60,7 +60,7 @@ class InMemoryStore:
         self.sessions: dict[str, Session] = {}
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
         self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
-        self.mail_sends: dict[tuple[str, Purpose], SendLog] = {}  # (user id, purpose)
+        self.mail_sends: dict[str, SendLog] = {}  # by user id
         self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
         self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
 
@@ -158,8 +158,7 @@ class FakeUserRepository:
                 del s.identities[key]
             for hashed in [h for h, t in s.action_tokens.items() if t.user_id == user_id]:
                 del s.action_tokens[hashed]
-            for sends in [sends for sends in s.mail_sends if sends[0] == user_id]:
-                del s.mail_sends[sends]
+            s.mail_sends.pop(user_id, None)
             s.users.pop(user_id, None)
 
     def pending_deletions(self, limit: int) -> list[str]:
@@ -579,14 +578,28 @@ class FakeActionTokenRepository:
         self.store = store
 
     def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+        return self._count(token.user_id, job_id, now, token=token)
+
+    def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        return self._count(user_id, job_id, now, always=always)
+
+    def _count(
+        self,
+        user_id: str,
+        job_id: str,
+        now: datetime,
+        *,
+        token: ActionToken | None = None,
+        always: bool = False,
+    ) -> bool:
         s = self.store
         with s.lock:
-            key = (token.user_id, token.purpose)
-            sends = s.mail_sends.get(key, SendLog())
-            if not sends.allows(job_id, now):
+            sends = s.mail_sends.get(user_id, SendLog())
+            if not always and not sends.allows(job_id, now):
                 return False
-            s.mail_sends[key] = sends.after_send(job_id, now, token.hash)
-            s.action_tokens[token.hash] = token
+            s.mail_sends[user_id] = sends.after_send(job_id, now, token)
+            if token is not None:
+                s.action_tokens[token.hash] = token
             return True
 
     def get(self, hashed: str) -> ActionToken | None:
@@ -598,12 +611,12 @@ class FakeActionTokenRepository:
         s = self.store
         with s.lock:  # the claim
             token = s.action_tokens.get(hashed)
-            if token is None or token.spent_at is not None:
+            if token is None or token.spent_at is not None or token.purpose is not purpose:
                 raise InvalidToken()
             s.action_tokens[hashed] = token.spent(now)
         try:
             with s.lock:  # the transaction
-                latest = s.mail_sends.get((token.user_id, purpose), SendLog()).latest
+                latest = s.mail_sends.get(token.user_id, SendLog()).latest_of(purpose)
                 user = token.check(purpose, s.users.get(token.user_id), now, latest)
                 changed = change(user)
                 s.users[user.id] = changed

@@ -8,9 +8,18 @@ from datetime import datetime
 from typing import Protocol
 
 from application.authentication import Actor
-from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData, PasswordHasher
-from domain.errors import Conflict, InvalidInput, Unauthenticated
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    OwnedData,
+    PasswordHasher,
+    RequestCounter,
+)
+from domain.errors import Conflict, InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_id
+from domain.request_limits import Limit, assess
 from domain.users import Email, User, Username, check_password_policy
 
 
@@ -132,20 +141,59 @@ def get_user(cmd: GetUser, *, users: UserRepository) -> User:
     return user
 
 
+TOO_MANY_IDENTITY_CHANGES = "too_many_identity_changes"
+IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
+
+
+def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
+    """Whether the edit asks for another username or address than the account has."""
+    if user is None:
+        return False
+    username, email = changes.get("username"), changes.get("email")
+    if isinstance(username, Username) and username.normalized != user.username.normalized:
+        return True
+    return isinstance(email, Email) and (
+        user.email is None or email.normalized != user.email.normalized
+    )
+
+
+def count_identity_change(
+    user_id: str, *, counter: RequestCounter, limit: Limit, clock: Clock
+) -> None:
+    """Count one attempted change of username or address against the account, whether it
+    lands or meets a 409; RateLimited past ``limit`` (docs/security.md, "Identity changes").
+    Counted before the attempt, so parallel requests cannot slip past the limit."""
+    now = clock.now().timestamp()
+    counts = counter.hit(f"identity_change:{user_id}", [limit.seconds], now)
+    quota = assess(limit, counts[limit.seconds], now)
+    if not quota.allowed:
+        raise RateLimited(
+            "Too many changes of username or e-mail address; try again later.",
+            retry_after=quota.reset,
+            code=TOO_MANY_IDENTITY_CHANGES,
+        )
+
+
 def update_profile(
     cmd: UpdateProfile,
     *,
     users: UserRepository,
     clock: Clock,
     changed: Callable[[User, User], None] | None = None,
+    counter: RequestCounter | None = None,
+    identity_changes: Limit = IDENTITY_CHANGES,
 ) -> User:
-    """``changed(before, after)`` runs once the change is stored (the mail flows use it)."""
+    """``changed(before, after)`` runs once the change is stored (the mail flows use it).
+    ``counter``: where attempted changes of username or address are counted per account."""
     changes: dict[str, object] = dict(cmd.changes)
     # A name or address that cannot be is a 422 before any I/O.
     if isinstance(username := changes.get("username"), str):
         changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
+    asks_identity = "username" in changes or "email" in changes  # else no read for it
+    if counter is not None and asks_identity and _changes_identity(users.get(cmd.user_id), changes):
+        count_identity_change(cmd.user_id, counter=counter, limit=identity_changes, clock=clock)
     now = clock.now()
     before: list[User] = []
 
@@ -230,6 +278,13 @@ class AccountPorts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def request_counter(self) -> RequestCounter: ...
+
+
+class AccountPolicies(Protocol):
+    @property
+    def identity_changes(self) -> Limit: ...
 
 
 @dataclass(frozen=True)
@@ -250,17 +305,27 @@ class AccountServices:
 
 
 def bind(
-    ports: AccountPorts, *, owned: Sequence[OwnedData], hooks: AccountHooks
+    ports: AccountPorts,
+    policies: AccountPolicies,
+    *,
+    owned: Sequence[OwnedData],
+    hooks: AccountHooks,
 ) -> AccountServices:
     """``owned``: what the resource modules keep per user, deleted with the account."""
     users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
+    counter, identity_changes = ports.request_counter, policies.identity_changes
     return AccountServices(
         register=lambda cmd: register(
             cmd, users=users, hasher=hasher, clock=clock, registered=hooks.registered
         ),
         get=lambda cmd: get_user(cmd, users=users),
         update_profile=lambda cmd: update_profile(
-            cmd, users=users, clock=clock, changed=hooks.changed
+            cmd,
+            users=users,
+            clock=clock,
+            changed=hooks.changed,
+            counter=counter,
+            identity_changes=identity_changes,
         ),
         delete=lambda cmd: delete_user(cmd, users=users, clock=clock, audit=audit, owned=owned),
         resume_deletions=lambda: resume_deletions(users=users, owned=owned),

@@ -57,9 +57,15 @@ FIND_RESET_ACCOUNT = "find_reset_account"
 
 class ActionTokenRepository(Protocol):
     def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
-        """Store the token and count one mail for its user and purpose, atomically; False
-        (nothing stored) when the sending limit is reached. A job run again with the same
-        ``job_id`` is not counted twice; the new token supersedes its earlier one."""
+        """Store the token and count one mail for its user, atomically; False (nothing
+        stored) when the sending limit, one for every kind of mail, is reached. A job run
+        again with the same ``job_id`` is not counted twice; the new token supersedes its
+        earlier one of the same purpose."""
+        ...
+
+    def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        """Count one mail without a token under the same limit as ``add``; False (nothing
+        counted) when it is reached, unless ``always``."""
         ...
 
     def get(self, hashed: str) -> ActionToken | None:
@@ -98,11 +104,14 @@ class MailJob:
     user_id: str
     id: str  # one per request: a retried delivery is the same mail, not another one
     old_email: str | None = None  # ADDRESS_CHANGED: where the notice goes
+    old_verified: bool = False  # ADDRESS_CHANGED: the account had verified ``old_email``
 
     def job(self) -> Job:
-        fields = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
+        fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
         if self.old_email is not None:
             fields["old"] = self.old_email
+        if self.old_verified:
+            fields["old_verified"] = True
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
@@ -114,15 +123,23 @@ class MailJob:
                 user_id=str(fields["user"]),
                 id=str(fields["id"]),
                 old_email=fields.get("old"),
+                old_verified=fields.get("old_verified") is True,
             )
         except (ValueError, KeyError, TypeError):
             return None
 
 
-def queue_mail(queue: JobQueue, kind: MailKind, user: User, old_email: str | None = None) -> None:
+def queue_mail(
+    queue: JobQueue,
+    kind: MailKind,
+    user: User,
+    old_email: str | None = None,
+    *,
+    old_verified: bool = False,
+) -> None:
     """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
     try:
-        queue.enqueue(MailJob(kind, user.id, new_id(), old_email).job())
+        queue.enqueue(MailJob(kind, user.id, new_id(), old_email, old_verified).job())
     except Exception:  # the answer must not depend on the queue: see the module docstring
         log.exception("could not queue a %s mail for user %s", kind.value, user.id)
 
@@ -131,6 +148,36 @@ def queue_mail(queue: JobQueue, kind: MailKind, user: User, old_email: str | Non
 class MailSettings:
     public_url: str  # where the links point: {public_url}/verify-email?token=...
     product: str = "firegate"
+
+
+def _count_mail(
+    user: User,
+    mail_job: MailJob,
+    *,
+    verified: bool,
+    action_tokens: ActionTokenRepository,
+    now: datetime,
+    settings: MailSettings,
+) -> dict[str, str] | None:
+    """Count the mail under the account's sending limit, issuing its token if it carries a
+    link; what the template needs besides, or None when the limit refuses it."""
+    if mail_job.kind is MailKind.ADDRESS_CHANGED:
+        # One sending limit for every kind of mail; the warning to an address the account
+        # had proved goes out even past it (docs/security.md, "Mail").
+        if not action_tokens.count_mail(user.id, mail_job.id, now, always=verified):
+            return None
+        return {"new_email": user.email.value} if verified and user.email is not None else {}
+    purpose = _PURPOSE[mail_job.kind]
+    lifetime = INVITATION_LIFETIME if mail_job.kind is MailKind.INVITATION else None
+    token, record = ActionToken.issue(user, purpose, now, lifetime)
+    if not action_tokens.add(record, mail_job.id, now):
+        return None
+    left = record.expires_at - now
+    return {
+        "link": f"{settings.public_url}{_PATH[purpose]}?token={token}",
+        "expires_hours": str(max(1, round(left / timedelta(hours=1)))),
+        "expires_minutes": str(round(left / timedelta(minutes=1))),
+    }
 
 
 def send_mail(
@@ -153,34 +200,36 @@ def send_mail(
     user = users.get(mail_job.user_id)
     if user is None or not user.active or user.email is None:
         return  # deleted, disabled, or without an address since the request
-    kind = mail_job.kind
+    kind, now = mail_job.kind, clock.now()
+    if kind is MailKind.ADDRESS_CHANGED:
+        to, verified = mail_job.old_email or "", mail_job.old_verified
+    else:
+        to, verified = user.email.value, user.email_verified
+    if not to:
+        return
     context = {
         "product": settings.product,
-        "username": user.username.value,
-        "name": user.name or user.username.value,
         "public_url": settings.public_url,
-        "email": user.email.value,
-        "address_verified": "yes" if user.email_verified else "",
+        "email": to,
+        "address_verified": "yes" if verified else "",
         "locale": user.locale or "",  # the mail's language (docs/pages.md)
     }
-    to = user.email.value
-    if kind is MailKind.ADDRESS_CHANGED:
-        to = mail_job.old_email or ""
-        if not to:
-            return
-    else:
-        purpose = _PURPOSE[kind]
-        now = clock.now()
-        lifetime = INVITATION_LIFETIME if kind is MailKind.INVITATION else None
-        token, record = ActionToken.issue(user, purpose, now, lifetime)
-        if not action_tokens.add(record, mail_job.id, now):
-            audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
-            return
-        context["link"] = f"{settings.public_url}{_PATH[purpose]}?token={token}"
-        context["expires_hours"] = str(
-            max(1, round((record.expires_at - now) / timedelta(hours=1)))
-        )
-        context["expires_minutes"] = str(round((record.expires_at - now) / timedelta(minutes=1)))
+    if verified:
+        # Only an address the account proved is greeted with what the account wrote: a mail
+        # to any other address carries no user-written text (docs/reference/email.md).
+        context |= {"username": user.username.value, "name": user.name or user.username.value}
+    counted = _count_mail(
+        user,
+        mail_job,
+        verified=verified,
+        action_tokens=action_tokens,
+        now=now,
+        settings=settings,
+    )
+    if counted is None:
+        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
+        return
+    context |= counted
     mail = renderer.render(kind.value, to, context)
     try:
         mailer.send(mail)
@@ -440,7 +489,13 @@ def mail_after_profile_change(
         return
     queue_mail(queue, MailKind.VERIFY_EMAIL, after)
     if before.email is not None:
-        queue_mail(queue, MailKind.ADDRESS_CHANGED, after, old_email=before.email.value)
+        queue_mail(
+            queue,
+            MailKind.ADDRESS_CHANGED,
+            after,
+            old_email=before.email.value,
+            old_verified=before.email_verified,
+        )
     audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
 
 

@@ -39,6 +39,7 @@ from application.services import Services
 from application.tokens import TokenPolicy
 from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
 from domain.devices import DevicePolicy
+from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
@@ -65,6 +66,7 @@ class Policies:
     max_upload_bytes: int
     push_policy: PushPolicy
     job_max_attempts: int
+    identity_changes: Limit
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -107,6 +109,7 @@ def build_policies(settings: Settings) -> Policies:
         max_upload_bytes=settings.max_upload_bytes,
         push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
         job_max_attempts=settings.job_max_attempts,
+        identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
     )
 
 
@@ -128,7 +131,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         a.factors,
     ]
     return Services(
-        accounts=accounts.bind(a, owned=owned, hooks=email.account_hooks(a, queue=queue)),
+        accounts=accounts.bind(a, p, owned=owned, hooks=email.account_hooks(a, queue=queue)),
         admin=admin.bind(a, owned=owned),
         authentication=authentication.bind(a),
         datasets=datasets.bind(a, p),

@@ -17,7 +17,7 @@ from domain.users import User
 
 TOKEN_BYTES = 32  # 256 random bits
 TOKEN_MAX_CHARS = 128  # longer input cannot be one of ours
-# Mails per account and purpose inside SEND_WINDOW; more requests answer alike, send nothing.
+# Mails per account, of every kind, inside SEND_WINDOW; more requests answer alike, send nothing.
 SEND_LIMIT = 3
 SEND_WINDOW = timedelta(minutes=15)
 
@@ -70,6 +70,7 @@ class ActionToken:
     email: str  # the normalized address it was sent to
     password: str  # password_fingerprint(user) when it was issued
     spent_at: datetime | None = None
+    email_version: int = 0  # the user's email_version when it was issued
 
     @classmethod
     def issue(
@@ -87,6 +88,7 @@ class ActionToken:
             expires_at=now + (lifetime or LIFETIME[purpose]),
             email=user.email.normalized,
             password=password_fingerprint(user),
+            email_version=user.email_version,
         )
         return token, record
 
@@ -103,6 +105,7 @@ class ActionToken:
             or not user.active
             or user.email is None
             or user.email.normalized != self.email  # the address changed since
+            or user.email_version != self.email_version  # ... even if back to this one
         ):
             raise InvalidToken()
         if purpose is Purpose.RESET_PASSWORD and (
@@ -117,16 +120,25 @@ class ActionToken:
 
 @dataclass(frozen=True)
 class SendLog:
-    """The mails sent to one account for one purpose lately, and the newest token."""
+    """The mails of every kind sent to one account lately (one limit covers them all), and
+    the account's newest token of each purpose."""
 
     sent: tuple[tuple[str, datetime], ...] = ()  # (job id, when) inside the window
-    latest: str | None = None
+    latest: tuple[tuple[Purpose, str], ...] = ()  # (purpose, token hash)
+
+    def latest_of(self, purpose: Purpose) -> str | None:
+        return dict(self.latest).get(purpose)
 
     def allows(self, job_id: str, now: datetime) -> bool:
         """A retried job sends again without counting twice; others only under the limit."""
         recent = [job for job, at in self.sent if now - at < SEND_WINDOW]
         return job_id in recent or len(recent) < SEND_LIMIT
 
-    def after_send(self, job_id: str, now: datetime, latest: str) -> SendLog:
+    def after_send(self, job_id: str, now: datetime, token: ActionToken | None = None) -> SendLog:
+        """Counted one more mail, carrying ``token`` if it is one with a link."""
         kept = tuple((job, at) for job, at in self.sent if now - at < SEND_WINDOW and job != job_id)
+        latest = self.latest
+        if token is not None:
+            others = tuple((purpose, h) for purpose, h in latest if purpose is not token.purpose)
+            latest = (*others, (token.purpose, token.hash))
         return SendLog(sent=(*kept, (job_id, now)), latest=latest)

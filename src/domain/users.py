@@ -214,6 +214,9 @@ class User:
     # (docs/decisions/0104-first-proof-of-address-wins.md).
     device_generation: int = 0
     locale: str | None = None  # one of LOCALES; None: the browser's language
+    # One more on every change of address, so a token sent to an earlier one stays void
+    # when the account comes back to that address (docs/security.md, "Action tokens").
+    email_version: int = 0
 
     @classmethod
     def register(
@@ -263,7 +266,12 @@ class User:
             email = _given(Email, "email", changes["email"])
             if user.email is None or email.normalized != user.email.normalized:
                 # A new address is unproven until its own verification mail is answered.
-                user = replace(user, email=email, email_verified=False)
+                user = replace(
+                    user,
+                    email=email,
+                    email_verified=False,
+                    email_version=user.email_version + 1,
+                )
             else:
                 user = replace(user, email=email)
         if "name" in changes:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,28 @@ def public_jwk(public_key: Any) -> dict[str, Any]:
     digest = hashlib.sha256(canonical.encode()).digest()
     kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return {**{k: jwk[k] for k in required}, "kid": kid, "alg": algorithm, "use": "sig"}
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+# The last character of a segment of 2 or 3 characters mod 4 carries 4 or 2 unused bits,
+# which canonical base64url sets to zero.
+_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+
+
+def canonical_segments(token: str) -> bool:
+    """Whether each of the token's three segments is canonical base64url: only the URL-safe
+    alphabet, no padding, zero unused bits. Decoders forgive other spellings, so without
+    this one token would have many accepted texts (docs/reference/sessions.md)."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return False
+    for segment in segments:
+        if not segment or _SEGMENT.fullmatch(segment) is None:
+            return False
+        tail = len(segment) % 4
+        if tail == 1 or (tail in _CANONICAL_LAST and segment[-1] not in _CANONICAL_LAST[tail]):
+            return False
+    return True
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -185,6 +208,8 @@ class PyJWTTokenIssuer:
 
     def _verify_access(self, token: str) -> AccessClaims:
         try:
+            if not canonical_segments(token):
+                raise jwt.InvalidTokenError("not canonical base64url")
             header = unverified_header(token)
             if header.get("typ") != ACCESS_TOKEN_TYPE or "crit" in header:
                 raise jwt.InvalidTokenError("not an access token")

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     rate_limit_password_forgot: str = "5/minute,50/hour"
     rate_limit_password_reset: str = "10/minute,100/hour"
     rate_limit_passkeys: str = "30/minute,300/hour"  # each of the two sign-in routes
+    # Attempted changes of username or e-mail address per account (count, seconds).
+    identity_change_limit: int = Field(10, ge=1, le=1_000)
+    identity_change_window: int = Field(3600, ge=60, le=86_400)
     # Failed logins, counted in Firestore (seconds and counts).
     login_failure_window: int = Field(900, ge=60, le=86_400)
     login_failures_per_account_ip: int = Field(10, ge=1, le=1_000)

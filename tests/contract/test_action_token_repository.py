@@ -126,6 +126,34 @@ def test_an_unknown_or_misused_token_is_invalid(repos: Repos) -> None:
     assert repos.users.get(user.id) == user
 
 
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_token_of_the_wrong_purpose_is_refused_and_stays_usable(
+    repos: Repos, purpose: Purpose
+) -> None:
+    """Sent to the other flow's route, a token is refused and not spent: either way round."""
+    user = make_user(repos)
+    _, record = issue(repos, user, purpose)
+    (wrong,) = set(Purpose) - {purpose}
+    with pytest.raises(InvalidToken):
+        repos.tokens.spend(record.hash, wrong, verified(), NOW)
+    kept = repos.tokens.get(record.hash)
+    assert kept is not None and kept.spent_at is None
+    assert repos.users.get(user.id) == user
+    assert repos.tokens.spend(record.hash, purpose, verified(), NOW).email_verified
+
+
+def test_a_token_is_void_once_the_address_changed_even_back_again(repos: Repos) -> None:
+    """A to B and back to A: the first token for A stays void."""
+    user = make_user(repos)
+    _, record = issue(repos, user)
+    for address in ("alice@example.org", "alice@example.com"):
+        repos.users.update(user.id, lambda u, a=address: u.edited({"email": a}, NOW))  # type: ignore[misc]
+    with pytest.raises(InvalidToken):
+        repos.tokens.spend(record.hash, Purpose.VERIFY_EMAIL, verified(), NOW)
+    back = repos.users.get(user.id)
+    assert back is not None and back.email_verified is False
+
+
 def test_a_void_token_is_refused_and_stays_spent(repos: Repos) -> None:
     """A token its user's address has moved away from: refused, changes nothing, and spent
     (it could never be used again anyway)."""
@@ -179,7 +207,7 @@ def test_a_reset_token_is_void_once_the_password_changed(repos: Repos) -> None:
         repos.tokens.spend(record.hash, Purpose.RESET_PASSWORD, verified(), NOW)
 
 
-def test_at_most_three_sends_per_account_and_purpose_per_window(repos: Repos) -> None:
+def test_at_most_three_sends_per_account_per_window_of_every_kind(repos: Repos) -> None:
     user, other = make_user(repos), make_user(repos, "bob")
     jobs = [new_id() for _ in range(SEND_LIMIT)]
     records = [ActionToken.issue(user, Purpose.RESET_PASSWORD, NOW)[1] for _ in range(6)]
@@ -189,12 +217,31 @@ def test_at_most_three_sends_per_account_and_purpose_per_window(repos: Repos) ->
     assert repos.tokens.get(records[3].hash) is None  # nothing stored
     # The same job run again is the same mail: it sends, without counting twice.
     assert repos.tokens.add(records[4], jobs[0], NOW)
-    # Another purpose and another account have limits of their own.
-    assert repos.tokens.add(ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1], new_id(), NOW)
+    # Every kind of mail shares the account's limit; another account has its own.
+    verify = ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1]
+    assert not repos.tokens.add(verify, new_id(), NOW)
+    assert not repos.tokens.count_mail(user.id, new_id(), NOW)
     assert repos.tokens.add(ActionToken.issue(other, Purpose.RESET_PASSWORD, NOW)[1], "j", NOW)
     almost = NOW + SEND_WINDOW - timedelta(seconds=1)
     assert not repos.tokens.add(records[5], new_id(), almost)
     assert repos.tokens.add(records[5], new_id(), NOW + SEND_WINDOW)
+
+
+def test_a_mail_without_a_token_counts_against_the_same_limit(repos: Repos) -> None:
+    user = make_user(repos)
+    notices = [new_id() for _ in range(SEND_LIMIT)]
+    for job in notices:
+        assert repos.tokens.count_mail(user.id, job, NOW)
+    assert repos.tokens.count_mail(user.id, notices[0], NOW)  # a retry: counted once
+    assert not repos.tokens.count_mail(user.id, new_id(), NOW)
+    assert not repos.tokens.add(ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1], "v", NOW)
+    assert repos.tokens.count_mail(user.id, new_id(), NOW, always=True)
+    # Counting a notice keeps the newest token of each purpose: it still spends.
+    later = NOW + SEND_WINDOW
+    token, record = ActionToken.issue(user, Purpose.RESET_PASSWORD, later)
+    assert repos.tokens.add(record, new_id(), later)
+    assert repos.tokens.count_mail(user.id, new_id(), later)
+    assert repos.tokens.spend(token_hash(token), Purpose.RESET_PASSWORD, verified(), later)
 
 
 def test_a_failed_change_leaves_the_token_usable(repos: Repos) -> None:

@@ -87,3 +87,28 @@ def test_interrupted_deletion_is_resumed_by_cli(real_app: Any, firestore: Any) -
     assert result.exit_code == 0 and "purged 1" in result.output
     assert not firestore.collection("users").document(user["id"]).get().exists
     assert count(firestore, "sessions") == 0
+
+
+def test_changes_of_address_are_capped_per_account_with_request_limits_off(
+    firestore: Any,
+) -> None:
+    """Ten attempted changes of address an hour, 409s included; the eleventh is a 429 even
+    with the per-address request limits switched off (docs/security.md)."""
+    from bootstrap import build_adapters, build_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(rate_limit_enabled=False)
+    client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    register(client, "oscar")  # names no other test mails: its mails arrive late
+    register(client, "peggy")
+    token = login(client, "oscar")
+    statuses = []
+    for i in range(11):
+        email = "peggy@example.com" if i % 2 else f"oscar{i}@example.com"
+        statuses.append(client.patch("/user", json={"email": email}, headers=bearer(token)))
+    assert [r.status_code for r in statuses[:10]] == [200, 409] * 5
+    refused = statuses[10]
+    assert refused.status_code == 429
+    assert refused.get_json()["code"] == "too_many_identity_changes"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert client.patch("/user", json={"name": "Al"}, headers=bearer(token)).status_code == 200

@@ -92,7 +92,8 @@ def test_an_address_change_mails_the_new_address_and_notifies_the_old(
     [verification] = mailbox.wait_for("dave@example.org")
     notices = mailbox.wait_for("dave@example.com", 2)
     notice = next(m for m in notices if m["id"] != first["id"])
-    assert "token=" not in notice["text"] and "dave@example.org" in notice["text"]
+    # Never verified: the notice names neither the new address nor the account.
+    assert "token=" not in notice["text"] and "dave@example.org" not in notice["text"]
     # The token mailed to the old address is void now; the new one verifies.
     stale = real_client.post("/auth/email/verify", json={"token": mailbox.token_in(first)})
     assert stale.status_code == 400
@@ -232,3 +233,28 @@ def test_a_reset_of_a_verified_account_keeps_totp_and_removes_passkeys(
     assert firestore.collection("mfa").document(account).get().exists
     assert passkey_sign_in(real_client, key).status_code == 401
     assert count(firestore, "passkeys") == 0
+
+
+def test_address_changes_send_at_most_three_mails_and_no_chosen_text(
+    real_client: FlaskClient,
+) -> None:
+    """Five changes through never-verified addresses: the per-account limit of three mails
+    in 15 minutes covers the notices too, and none carries the name the account chose."""
+    import time
+
+    register(real_client, "mallory", name="Win a prize at evil.example")
+    headers = bearer(login(real_client, "mallory"))
+    for i in range(5):
+        answer = real_client.patch("/user", headers=headers, json={"email": f"t{i}@example.net"})
+        assert answer.status_code == 200
+    deadline = time.monotonic() + 30
+    while len(mailbox.messages()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2)  # time for any further mail to arrive, were it sent
+    sent = mailbox.messages()
+    assert len(sent) == 3, [m["to"] for m in sent]
+    for message in sent:
+        words = message["text"] + message["html"] + message["subject"]
+        assert "evil.example" not in words
+        # Only the recipient's own address may be named, never the account's name.
+        assert "mallory" not in words.replace(message["to"][0]["address"], "")

@@ -408,3 +408,40 @@ def test_deletion_and_its_resumption_delete_owned_data(world: World) -> None:
     assert accounts.resume_deletions(users=world.users, owned=[owned]) == 1
     assert owned.deleted_for == [alice.id, bob.id]
     assert bob.id not in world.store.users
+
+
+def test_identity_changes_are_capped_per_account_and_conflicts_count(world: World) -> None:
+    """The 409 of a taken address is the oracle: it counts like a change that lands, and
+    the 11th attempt in the hour is a 429 that names when to come back."""
+    from domain.request_limits import Limit
+    from infrastructure.request_counts import InMemoryRequestCounter
+
+    view = world.register("alice")
+    world.register("bob")
+    counter = InMemoryRequestCounter()
+
+    def change(*changes: tuple[str, str | None]) -> None:
+        accounts.update_profile(
+            UpdateProfile(user_id=view.id, changes=changes),
+            users=world.users,
+            clock=world.clock,
+            counter=counter,
+            identity_changes=Limit(10, 3600),
+        )
+
+    for i in range(10):
+        change(("name", f"Alice {i}"))  # neither name nor address: not counted
+    for i in range(5):
+        change(("email", f"alice{i}@example.com"))
+        with pytest.raises(Conflict):
+            change(("email", "bob@example.com"))
+    change(("email", "alice4@example.com"))  # the address it has: no change, not counted
+    with pytest.raises(RateLimited) as info:
+        change(("username", "alicia"))
+    assert info.value.code == "too_many_identity_changes"
+    assert 1 <= info.value.retry_after <= 2 * 3600  # a sliding window: at most two
+    with pytest.raises(RateLimited):
+        change(("email", "bob@example.com"))  # the oracle answers 429, not 409
+    assert world.users.get(view.id).username.value == "alice"  # type: ignore[union-attr]
+    world.clock.advance(hours=2)
+    change(("username", "alicia"))

@@ -241,19 +241,67 @@ def test_reset_tokens_live_30_minutes_and_verification_tokens_24_hours(world: Wo
     assert (answer.status_code, answer.get_json()["code"]) == (400, "invalid_token")
 
 
-def test_at_most_three_mails_per_account_and_purpose_per_window(world: World) -> None:
-    register(world.client, "fay")
+def test_at_most_three_mails_per_account_per_window_of_every_kind(world: World) -> None:
+    register(world.client, "fay")  # the verification mail is the first of the three
     for _ in range(SEND_LIMIT + 2):
         answer = world.client.post("/auth/password/forgot", json={"email": "fay@example.com"})
         assert answer.status_code == 202
     world.deliver()
+    assert len(world.mailer.to("fay@example.com")) == SEND_LIMIT
     resets = [m for m in world.mailer.to("fay@example.com") if "/reset-password" in m.text]
-    assert len(resets) == SEND_LIMIT
+    assert len(resets) == SEND_LIMIT - 1
     assert any(e.reason == "send_limit" for e in world.audit.events)
     world.clock.advance(minutes=15)
     world.client.post("/auth/password/forgot", json={"email": "fay@example.com"})
     world.deliver()
-    assert len([m for m in world.mailer.to("fay@example.com") if "/reset" in m.text]) == 4
+    assert len([m for m in world.mailer.to("fay@example.com") if "/reset" in m.text]) == 3
+
+
+def test_address_change_notices_count_against_the_same_limit(world: World) -> None:
+    """Five changes through never-verified addresses: three mails in all, not ten."""
+    register(world.client, "ada", name="Free money at evil.example")
+    world.deliver()
+    headers = bearer(login(world.client, "ada"))
+    for i in range(5):
+        answer = world.client.patch("/user", headers=headers, json={"email": f"v{i}@example.net"})
+        assert answer.status_code == 200
+    world.deliver()
+    assert len(world.mailer.sent) == SEND_LIMIT
+    assert [e.reason for e in world.audit.events].count(
+        "send_limit"
+    ) == 11 - SEND_LIMIT  # 1 + 2 per change
+
+
+def test_a_mail_to_a_never_verified_address_carries_no_user_written_text(world: World) -> None:
+    register(world.client, "bea", name="Free money at evil.example")
+    world.deliver()
+    headers = bearer(login(world.client, "bea"))
+    world.client.patch("/user", headers=headers, json={"email": "Win.Big@example.net"})
+    world.deliver()
+    for mail in world.mailer.sent:
+        for text in (mail.subject, mail.text, mail.html):
+            assert "evil" not in text and "bea" not in text.replace("bea@example.com", "")
+            assert "Win.Big" not in text or mail.to == "Win.Big@example.net"
+        assert mail.text.startswith("Hello,\n")
+    notice = world.mailer.to("bea@example.com")[-1]
+    assert "token=" not in notice.text and "was changed" in notice.text
+
+
+def test_a_verified_old_address_is_told_the_new_one_even_past_the_limit(world: World) -> None:
+    register(world.client, "cid", name="Cid")
+    world.deliver()
+    assert world.client.post(
+        "/auth/email/verify", json={"token": world.token("cid@example.com", "/verify-email")}
+    ).is_json
+    for _ in range(SEND_LIMIT):  # the budget spent by someone who knows the address
+        world.client.post("/auth/password/forgot", json={"email": "cid@example.com"})
+    world.deliver()
+    headers = bearer(login(world.client, "cid"))
+    world.client.patch("/user", headers=headers, json={"email": "cid@example.org"})
+    world.deliver()
+    notice = world.mailer.to("cid@example.com")[-1]
+    assert notice.text.startswith("Hello Cid,\n") and "cid@example.org" in notice.text
+    assert world.mailer.to("cid@example.org") == []  # its verification waits for the window
 
 
 def test_a_failed_send_is_retried_then_given_up_never_changing_the_answer(world: World) -> None:
@@ -278,11 +326,37 @@ def test_an_address_change_mails_both_addresses(world: World) -> None:
     changed = world.client.patch("/user", headers=headers, json={"email": "hal@example.org"})
     assert changed.get_json()["email_verified"] is False
     world.deliver()
-    notice = world.mailer.to("hal@example.com")[-1]
-    assert "token=" not in notice.text and "hal@example.org" in notice.text
+    notice = world.mailer.to("hal@example.com")[-1]  # never verified: no new address in it
+    assert "token=" not in notice.text and "hal@example.org" not in notice.text
     assert world.client.post("/auth/email/verify", json={"token": old_token}).status_code == 400
     token = world.token("hal@example.org", "/verify-email")
     assert world.client.post("/auth/email/verify", json={"token": token}).status_code == 200
+
+
+def test_a_token_sent_to_the_other_flow_is_refused_and_stays_usable(world: World) -> None:
+    register(world.client, "kit")
+    world.client.post("/auth/password/forgot", json={"email": "kit@example.com"})
+    world.deliver()
+    verify = world.token("kit@example.com", "/verify-email")
+    reset = world.token("kit@example.com", "/reset-password")
+    wrong = world.client.post("/auth/email/verify", json={"token": reset})
+    assert (wrong.status_code, wrong.get_json()["code"]) == (400, "invalid_token")
+    assert world.reset(verify) == 400
+    assert world.reset(reset) == 204
+    answer = world.client.post("/auth/email/verify", json={"token": verify})
+    assert answer.status_code == 200
+
+
+def test_a_token_is_void_after_an_address_change_and_back(world: World) -> None:
+    register(world.client, "lou")
+    world.deliver()
+    first = world.token("lou@example.com", "/verify-email")
+    headers = bearer(login(world.client, "lou"))
+    for address in ("lou@example.org", "lou@example.com"):
+        answer = world.client.patch("/user", headers=headers, json={"email": address})
+        assert answer.status_code == 200
+    answer = world.client.post("/auth/email/verify", json={"token": first})
+    assert (answer.status_code, answer.get_json()["code"]) == (400, "invalid_token")
 
 
 def test_require_verified_email_refuses_the_right_password_only() -> None:
@@ -391,7 +465,7 @@ def test_a_send_log_counts_a_retried_job_once() -> None:
     log = SendLog()
     for job in ("a", "b", "c"):
         assert log.allows(job, now)
-        log = log.after_send(job, now, job)
+        log = log.after_send(job, now)
     assert not log.allows("d", now) and log.allows("a", now)
     assert log.allows("d", now + timedelta(minutes=15))
 
@@ -450,6 +524,7 @@ def test_every_step_is_audited(world: World) -> None:
     ]
     world.client.patch("/user", headers=headers, json={"email": "olga@example.org"})
     assert events(world, Audit.EMAIL_CHANGE) == [("success", uid, None, None)]
+    world.clock.advance(minutes=15)  # four mails so far: the sending limit's window passes
     world.client.post("/auth/password/forgot", json={"email": "olga@example.org"})
     world.deliver()
     reset = world.token("olga@example.org", "/reset-password")
@@ -460,6 +535,7 @@ def test_every_step_is_audited(world: World) -> None:
         ("success", uid, "203.0.113.9", None),
         ("failure", None, "203.0.113.9", "invalid_token"),
     ]
+    world.clock.advance(minutes=-15)  # back to the time the token issuer checks against
     world.services.admin.set_role(SetRole("olga", "admin"))
     admin = bearer(login(world.client, "olga", NEW))
     invite = {"username": "pia", "email": "pia@example.com"}

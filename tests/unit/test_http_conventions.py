@@ -301,3 +301,20 @@ def test_locale_is_set_at_sign_up_from_accept_language_and_by_patch(client: Flas
     refused = client.patch("/user", json={"locale": "fr"}, headers=auth)
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "locale"
     assert client.patch("/user", json={"locale": None}, headers=auth).get_json()["locale"] is None
+
+
+def test_an_access_token_with_a_non_canonical_segment_is_a_401(client: FlaskClient) -> None:
+    """'=' padding after any of the three segments makes another text of the same token: the
+    API refuses it (docs/reference/sessions.md)."""
+    register(client, "nina")
+    token = login(client, "nina")
+    assert client.get("/user", headers=bearer(token)).status_code == 200
+    header, payload, signature = token.split(".")
+    for sloppy in (
+        f"{header}=.{payload}.{signature}",
+        f"{header}.{payload}=.{signature}",
+        f"{header}.{payload}.{signature}=",
+        f"{header}.{payload}.{signature}==",
+    ):
+        answer = client.get("/user", headers=bearer(sloppy))
+        assert (answer.status_code, answer.get_json()["code"]) == (401, "invalid_token"), sloppy

@@ -289,3 +289,35 @@ def test_the_verified_tokens_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -
         service.verify_access(token)
     assert len(service._verified) <= 8
     assert all(service.verify_access(token).jti == f"j{n}" for n, token in enumerate(tokens))
+
+
+def _variants(token: str) -> list[str]:
+    """The same token with one segment spelled in a way base64url decoders often accept."""
+    header, payload, signature = token.split(".")
+    last = signature[-1]
+    # The signature of HS256 is 32 bytes: 43 characters whose last carries 2 unused bits.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    sloppy = alphabet[alphabet.index(last) | 1] if alphabet.index(last) % 4 == 0 else last
+    return [
+        f"{token}=",  # padding after the signature
+        f"{header}.{payload}.{signature}==",
+        f"{header}==.{payload}.{signature}"
+        if len(header) % 4 == 2
+        else f"{header}=.{payload}.{signature}",
+        f"{header}.{payload}=.{signature}"
+        if len(payload) % 4 == 3
+        else f"{header}.{payload}==.{signature}",
+        f"{header}.{payload}.{signature[:-1]}{sloppy}",  # non-zero unused trailing bits
+        f"{header}.{payload}.{signature[:20]}+{signature[21:]}",  # outside the alphabet
+        f"{header}.{payload}.{signature[:20]} {signature[20:]}",
+    ]
+
+
+def test_a_token_with_a_non_canonical_segment_is_refused() -> None:
+    verifier = issuer()
+    token = sign(claims())
+    assert verifier.verify_access(token).user_id == "u1"
+    for variant in _variants(token):
+        assert variant != token
+        with pytest.raises(Unauthenticated):
+            verifier.verify_access(variant)

@@ -1,7 +1,8 @@
 """Action tokens by hash, and the per-account log of mails sent, in Firestore.
 
 ``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
-``mail_sends/{user_id}:{purpose}`` the recent sends (the sending limit) and the newest token.
+``mail_sends/{user_id}`` the recent sends of every kind (the sending limit) and the newest
+token of each purpose.
 A spend claims the token with a write precondition (exactly one of concurrent uses lands),
 then checks it against its user and the send log and changes the user in one transaction;
 a change that fails releases the claim (docs/security.md, "Action tokens").
@@ -41,6 +42,7 @@ def token_to_doc(token: ActionToken) -> dict[str, Any]:
         "email": token.email,
         "password": token.password,
         "spent_at": token.spent_at,
+        "email_version": token.email_version,
     }
 
 
@@ -54,6 +56,7 @@ def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
         email=data["email"],
         password=data["password"],
         spent_at=data.get("spent_at"),
+        email_version=data.get("email_version", 0),
     )
 
 
@@ -61,7 +64,17 @@ def send_log_from_doc(data: dict[str, Any] | None) -> SendLog:
     if data is None:
         return SendLog()
     sent = tuple((str(item["job"]), item["at"]) for item in data.get("sent", []))
-    return SendLog(sent=sent, latest=data.get("latest"))
+    latest = data.get("latest")
+    newest = latest.items() if isinstance(latest, dict) else ()
+    return SendLog(sent=sent, latest=tuple((Purpose(p), str(h)) for p, h in newest))
+
+
+def send_log_to_doc(user_id: str, sends: SendLog) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "sent": [{"job": job, "at": at} for job, at in sends.sent],
+        "latest": {purpose.value: hashed for purpose, hashed in sends.latest},
+    }
 
 
 @translates_errors
@@ -71,27 +84,34 @@ class FirestoreActionTokenRepository:
         self._tokens = client.collection(ACTION_TOKENS)
         self._sends = client.collection(MAIL_SENDS)
 
-    def _send_log(self, user_id: str, purpose: Purpose) -> firestore.DocumentReference:
-        return self._sends.document(f"{user_id}:{purpose.value}")
+    def _send_log(self, user_id: str) -> firestore.DocumentReference:
+        return self._sends.document(user_id)
 
     def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
-        log_ref = self._send_log(token.user_id, token.purpose)
+        return self._count(token.user_id, job_id, now, token=token)
+
+    def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        return self._count(user_id, job_id, now, always=always)
+
+    def _count(
+        self,
+        user_id: str,
+        job_id: str,
+        now: datetime,
+        *,
+        token: ActionToken | None = None,
+        always: bool = False,
+    ) -> bool:
+        log_ref = self._send_log(user_id)
 
         def apply(transaction: firestore.Transaction) -> bool:
             snap = log_ref.get(transaction=transaction, **BOUNDED)
             sends = send_log_from_doc(snap.to_dict() if snap.exists else None)
-            if not sends.allows(job_id, now):
+            if not always and not sends.allows(job_id, now):
                 return False
-            after = sends.after_send(job_id, now, token.hash)
-            transaction.set(self._tokens.document(token.hash), token_to_doc(token))
-            transaction.set(
-                log_ref,
-                {
-                    "user_id": token.user_id,
-                    "sent": [{"job": job, "at": at} for job, at in after.sent],
-                    "latest": after.latest,
-                },
-            )
+            if token is not None:
+                transaction.set(self._tokens.document(token.hash), token_to_doc(token))
+            transaction.set(log_ref, send_log_to_doc(user_id, sends.after_send(job_id, now, token)))
             return True
 
         return run_transaction(self._client, apply)
@@ -108,8 +128,8 @@ class FirestoreActionTokenRepository:
         if not snap.exists:
             raise InvalidToken()
         token = token_from_doc(hashed, snap.to_dict() or {})
-        if token.spent_at is not None:
-            raise InvalidToken()
+        if token.spent_at is not None or token.purpose is not purpose:
+            raise InvalidToken()  # a token of another purpose is refused and stays usable
         # Claim it first with a precondition, without locks: of concurrent uses exactly one
         # write lands, the others fail fast (400, not a transaction contended into a 503).
         try:
@@ -121,7 +141,7 @@ class FirestoreActionTokenRepository:
         except FailedPrecondition:
             raise InvalidToken() from None
         user_ref = self._client.collection(USERS).document(token.user_id)
-        log_ref = self._send_log(token.user_id, purpose)
+        log_ref = self._send_log(token.user_id)
 
         def apply(transaction: firestore.Transaction) -> User:
             refs = [user_ref, log_ref]
@@ -134,7 +154,7 @@ class FirestoreActionTokenRepository:
             )
             latest = send_log_from_doc(
                 log_snap.to_dict() if log_snap is not None and log_snap.exists else None
-            ).latest
+            ).latest_of(purpose)
             # A void token stays spent: it could never have been used anyway.
             changed = change(token.check(purpose, user, now, latest))
             transaction.set(user_ref, user_to_doc(changed))

@@ -43,6 +43,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email": user.email.value if user.email else None,
         "email_normalized": user.email.normalized if user.email else None,
         "email_verified": user.email_verified,
+        "email_version": user.email_version,
         "name": user.name,
         "last_name": user.last_name,
         "locale": user.locale,
@@ -75,6 +76,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         email_verified=data.get("email_verified", False),
         device_generation=data.get("device_generation", 0),
         locale=data.get("locale"),
+        email_version=data.get("email_version", 0),
     )
 
 

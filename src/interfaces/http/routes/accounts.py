@@ -142,7 +142,7 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
 @bp.put("/user")
 @doc(
     json=ReplaceUserRequest,
-    responses={200: UserOut, 403: Problem, 409: Problem},
+    responses={200: UserOut, 403: Problem, 409: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )
@@ -155,7 +155,7 @@ def replace_me(actor: Actor) -> Response:
 @bp.patch("/user")
 @doc(
     json=PatchUserRequest,
-    responses={200: UserOut, 403: Problem, 409: Problem},
+    responses={200: UserOut, 403: Problem, 409: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )

@@ -125,7 +125,7 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
 @bp.put("/users/<user_id:user_id>")
 @doc(
     json=ApiUserReplace,
-    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem},
+    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )
@@ -139,7 +139,7 @@ def replace_user(actor: Actor, user_id: str) -> Response:
 @bp.patch("/users/<user_id:user_id>")
 @doc(
     json=ApiUserPatch,
-    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem},
+    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )
