@@ -64,8 +64,10 @@ def test_mails_go_out_in_the_account_language() -> None:
     world.deliver()
     (ana,) = world.mailer.to("ana@example.com")
     assert ana.subject == "Confirma tu dirección de correo para Acme"
-    assert "Hola, ana:" in ana.text and '<html lang="es">' in ana.html
+    # An address not yet proven is greeted without the account's own words.
+    assert ana.text.startswith("Hola:\n")
+    assert '<html lang="es">' in ana.html
     token = world.token("ana@example.com", "/verify-email")
     assert f"http://127.0.0.1:8000/verify-email?token={token}" in ana.text
     (ben,) = world.mailer.to("ben@example.com")
-    assert ben.subject == "Confirm your e-mail address for Acme" and "Hello ben," in ben.text
+    assert ben.subject == "Confirm your e-mail address for Acme" and ben.text.startswith("Hello,")
