@@ -27,6 +27,7 @@ from application import (
     firebase,
     jobs,
     login,
+    mail,
     passkeys,
     sessions,
     tasks,
@@ -61,7 +62,7 @@ class Policies:
     device_policy: DevicePolicy
     require_verified_email: bool
     mfa_issuer: str
-    mail_settings: email.MailSettings
+    mail_settings: mail.MailSettings
     dataset_limits: datasets.DatasetLimits
     max_upload_bytes: int
     push_policy: PushPolicy
@@ -95,9 +96,7 @@ def build_policies(settings: Settings) -> Policies:
         device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
         require_verified_email=settings.require_verified_email,
         mfa_issuer=settings.mfa_issuer,
-        mail_settings=email.MailSettings(
-            public_url=settings.public_url, product=settings.site_name
-        ),
+        mail_settings=mail.MailSettings(public_url=settings.public_url, product=settings.site_name),
         dataset_limits=datasets.DatasetLimits(
             max_upload_bytes=settings.max_upload_bytes,
             csv=CsvLimits(

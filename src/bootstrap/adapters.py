@@ -19,11 +19,11 @@ from application.accounts import UserRepository
 from application.authentication import Principals
 from application.datasets import DatasetRepository
 from application.dogs import DogRepository, PictureSource
-from application.email import ActionTokenRepository
 from application.files import FileRepository
 from application.firebase import IdentityRepository
 from application.jobs import JobHandler
 from application.login import LoginLookup, LoginThrottle
+from application.mail import ActionTokenRepository
 from application.mfa import MfaRepository
 from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from application.accounts import UserRepository
-from application.email import ActionTokenRepository
+from application.mail import ActionTokenRepository
 from domain.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from application.accounts import UserRepository
 from application.admin import SetRole
-from application.email import ActionTokenRepository
 from application.jobs import JobPush, RetryJob, encode_job
+from application.mail import ActionTokenRepository
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app

@@ -15,8 +15,8 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
-from application.email import ResetPassword
 from application.jobs import JobPush, encode_job
+from application.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app

@@ -14,7 +14,7 @@ from pydantic import EmailStr, Field, RootModel
 from application.accounts import DeleteUser
 from application.admin import AdminChange, RemoveUser
 from application.authentication import Actor
-from application.email import Invite
+from application.invitations import Invite
 from domain.errors import PermissionDenied
 from interfaces.http.auth import authenticated
 from interfaces.http.compat import TAGS

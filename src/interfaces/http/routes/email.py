@@ -9,13 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.authentication import Actor
-from application.email import (
-    ForgotPassword,
-    Invite,
-    RequestVerification,
-    ResetPassword,
-    VerifyEmail,
-)
+from application.email import RequestVerification, VerifyEmail
+from application.invitations import Invite
+from application.password_reset import ForgotPassword, ResetPassword
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

@@ -1,0 +1,64 @@
+"""Invitations: an admin makes an account without a password; its owner sets one through
+the mailed link (docs/reference/email.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.accounts import UserRepository
+from application.admin import require_admin
+from application.authentication import Actor
+from application.mail import MailKind, queue_mail
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    JobQueue,
+)
+from domain.ids import new_id
+from domain.users import Email, Role, User, Username
+
+
+@dataclass(frozen=True)
+class Invite:
+    """``username`` None: made from the address (docs/reference/email.md)."""
+
+    actor: Actor  # an admin
+    username: str | None
+    email: str
+    name: str | None = None
+    last_name: str | None = None
+    role: str | None = None
+
+
+def invite_user(
+    cmd: Invite,
+    *,
+    users: UserRepository,
+    queue: JobQueue,
+    clock: Clock,
+    audit: AuditLog,
+) -> User:
+    """An account without a password; its owner sets one through the invitation's link."""
+    require_admin(cmd.actor)
+    email = Email(cmd.email)
+    given = cmd.username if cmd.username is not None else Username.from_address(email)
+    username = Username.chosen(given)
+    role = Role(cmd.role) if cmd.role else Role.USER
+    now = clock.now()
+    user = User.register(
+        id=new_id(),
+        username=username,
+        email=email,
+        password_hash=None,
+        now=now,
+        name=cmd.name,
+        last_name=cmd.last_name,
+    )
+    if role is not Role.USER:
+        user = user.with_role(role, now)
+    users.add(user)
+    queue_mail(queue, MailKind.INVITATION, user)
+    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id))
+    return user

@@ -1,0 +1,227 @@
+"""The mail job: a request only enqueues the kind of mail and the account; the job issues
+the token (within the account's sending limit), renders the mail and hands it to the mail
+server, so no request waits on SMTP and a failed send changes no HTTP answer. The token
+exists only in the mail and, hashed, in Firestore (docs/decisions/0100-mail-through-jobs.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from application.accounts import UserRepository
+from application.jobs import RetryJob
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    Job,
+    JobQueue,
+    Mailer,
+    MailRenderer,
+    MailUndelivered,
+)
+from domain.action_tokens import (
+    INVITATION_LIFETIME,
+    ActionToken,
+    Purpose,
+)
+from domain.ids import new_id
+from domain.users import User
+
+log = logging.getLogger("firegate.mail")
+
+SEND_MAIL = "send_mail"
+
+
+class ActionTokenRepository(Protocol):
+    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+        """Store the token and count one mail for its user, atomically; False (nothing
+        stored) when the sending limit, one for every kind of mail, is reached. A job run
+        again with the same ``job_id`` is not counted twice; the new token supersedes its
+        earlier one of the same purpose."""
+        ...
+
+    def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        """Count one mail without a token under the same limit as ``add``; False (nothing
+        counted) when it is reached, unless ``always``."""
+        ...
+
+    def get(self, hashed: str) -> ActionToken | None:
+        """The token stored under this hash, spent or not; None if there is none."""
+        ...
+
+    def spend(
+        self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
+    ) -> User:
+        """Claim the token, then in one transaction check it against its user
+        (ActionToken.check) and apply ``change`` to the user; InvalidToken if it is not good.
+        Of concurrent spends of one token exactly one succeeds. A token that fails the check
+        stays spent; a ``change`` (or transaction) that fails releases the claim, so the
+        token stays usable (docs/security.md, "Action tokens")."""
+        ...
+
+
+class MailKind(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+    INVITATION = "invitation"
+    ADDRESS_CHANGED = "address_changed"  # the notice to the old address; no link
+
+
+_PURPOSE = {
+    MailKind.VERIFY_EMAIL: Purpose.VERIFY_EMAIL,
+    MailKind.RESET_PASSWORD: Purpose.RESET_PASSWORD,
+    MailKind.INVITATION: Purpose.RESET_PASSWORD,
+}
+_PATH = {Purpose.VERIFY_EMAIL: "/verify-email", Purpose.RESET_PASSWORD: "/reset-password"}
+
+
+@dataclass(frozen=True)
+class MailJob:
+    kind: MailKind
+    user_id: str
+    id: str  # one per request: a retried delivery is the same mail, not another one
+    old_email: str | None = None  # ADDRESS_CHANGED: where the notice goes
+    old_verified: bool = False  # ADDRESS_CHANGED: the account had verified ``old_email``
+
+    def job(self) -> Job:
+        fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
+        if self.old_email is not None:
+            fields["old"] = self.old_email
+        if self.old_verified:
+            fields["old_verified"] = True
+        return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def parse(cls, subject: str) -> MailJob | None:
+        try:
+            fields = json.loads(subject)
+            return cls(
+                kind=MailKind(fields["kind"]),
+                user_id=str(fields["user"]),
+                id=str(fields["id"]),
+                old_email=fields.get("old"),
+                old_verified=fields.get("old_verified") is True,
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def queue_mail(
+    queue: JobQueue,
+    kind: MailKind,
+    user: User,
+    old_email: str | None = None,
+    *,
+    old_verified: bool = False,
+) -> None:
+    """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
+    try:
+        queue.enqueue(MailJob(kind, user.id, new_id(), old_email, old_verified).job())
+    except Exception:  # the answer must not depend on the queue: see the module docstring
+        log.exception("could not queue a %s mail for user %s", kind.value, user.id)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    public_url: str  # where the links point: {public_url}/verify-email?token=...
+    product: str = "firegate"
+
+
+def _count_mail(
+    user: User,
+    mail_job: MailJob,
+    *,
+    verified: bool,
+    action_tokens: ActionTokenRepository,
+    now: datetime,
+    settings: MailSettings,
+) -> dict[str, str] | None:
+    """Count the mail under the account's sending limit, issuing its token if it carries a
+    link; what the template needs besides, or None when the limit refuses it."""
+    if mail_job.kind is MailKind.ADDRESS_CHANGED:
+        # One sending limit for every kind of mail; the warning to an address the account
+        # had proved goes out even past it (docs/security.md, "Mail").
+        if not action_tokens.count_mail(user.id, mail_job.id, now, always=verified):
+            return None
+        return {"new_email": user.email.value} if verified and user.email is not None else {}
+    purpose = _PURPOSE[mail_job.kind]
+    lifetime = INVITATION_LIFETIME if mail_job.kind is MailKind.INVITATION else None
+    token, record = ActionToken.issue(user, purpose, now, lifetime)
+    if not action_tokens.add(record, mail_job.id, now):
+        return None
+    left = record.expires_at - now
+    return {
+        "link": f"{settings.public_url}{_PATH[purpose]}?token={token}",
+        "expires_hours": str(max(1, round(left / timedelta(hours=1)))),
+        "expires_minutes": str(round(left / timedelta(minutes=1))),
+    }
+
+
+def send_mail(
+    job: Job,
+    final: bool,
+    *,
+    users: UserRepository,
+    action_tokens: ActionTokenRepository,
+    renderer: MailRenderer,
+    mailer: Mailer,
+    clock: Clock,
+    audit: AuditLog,
+    settings: MailSettings,
+) -> None:
+    """The SEND_MAIL job: issue the token (within the sending limit), render, send."""
+    mail_job = MailJob.parse(job.subject)
+    if mail_job is None:
+        log.warning("unreadable mail job dropped")
+        return
+    user = users.get(mail_job.user_id)
+    if user is None or not user.active or user.email is None:
+        return  # deleted, disabled, or without an address since the request
+    kind, now = mail_job.kind, clock.now()
+    if kind is MailKind.ADDRESS_CHANGED:
+        to, verified = mail_job.old_email or "", mail_job.old_verified
+    else:
+        to, verified = user.email.value, user.email_verified
+    if not to:
+        return
+    context = {
+        "product": settings.product,
+        "public_url": settings.public_url,
+        "email": to,
+        "address_verified": "yes" if verified else "",
+        "locale": user.locale or "",  # the mail's language (docs/pages.md)
+    }
+    if verified:
+        # Only an address the account proved is greeted with what the account wrote: a mail
+        # to any other address carries no user-written text (docs/reference/email.md).
+        context |= {"username": user.username.value, "name": user.name or user.username.value}
+    counted = _count_mail(
+        user,
+        mail_job,
+        verified=verified,
+        action_tokens=action_tokens,
+        now=now,
+        settings=settings,
+    )
+    if counted is None:
+        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
+        return
+    context |= counted
+    mail = renderer.render(kind.value, to, context)
+    try:
+        mailer.send(mail)
+    except MailUndelivered as exc:
+        if not final:
+            raise RetryJob(f"mail not delivered yet: {exc}") from exc
+        log.warning("giving up on a %s mail for user %s: %s", kind.value, user.id, exc)
+        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
+        return
+    audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))

@@ -1,0 +1,174 @@
+"""Password recovery: a reset asked for an address is a job carrying the address, which
+finds the account (docs/decisions/0141-forgot-in-a-job.md); the reset through the mailed link
+sets the password and, as the first proof of the address, may start the account clean
+(docs/decisions/0104-first-proof-of-address-wins.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from application.accounts import UserRepository
+from application.address_proof import remove_passkeys, start_clean
+from application.jobs import RetryJob
+from application.login import LoginThrottle
+from application.mail import ActionTokenRepository, MailJob, MailKind
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    Job,
+    JobQueue,
+    OwnedData,
+    PasswordHasher,
+)
+from domain.action_tokens import (
+    InvalidToken,
+    Purpose,
+    token_hash,
+)
+from domain.ids import new_id
+from domain.throttling import LoginThrottlePolicy
+from domain.users import User, check_password_policy, login_key
+
+log = logging.getLogger("firegate.mail")
+
+FIND_RESET_ACCOUNT = "find_reset_account"
+
+
+@dataclass(frozen=True)
+class ForgotPassword:
+    email: str
+    client_ip: str = ""
+
+
+def forgot_password(cmd: ForgotPassword, *, queue: JobQueue) -> None:
+    """Blind: the request only enqueues a job for the address, the same for every address;
+    the job finds the account (or none) and queues its mail (docs/security.md, "Password
+    recovery"). No repository is read on the request thread, so nothing there depends on
+    whether the address has an account."""
+    job = ResetRequestJob(login_key(cmd.email), cmd.client_ip, new_id()).job()
+    try:
+        queue.enqueue(job)
+    except Exception:  # the answer must not depend on the queue: see the module docstring
+        log.exception("could not queue a password reset request")
+
+
+@dataclass(frozen=True)
+class ResetRequestJob:
+    """A password reset asked for an address: who has it is decided in the job."""
+
+    address: str  # login_key() of the address asked for
+    ip: str
+    id: str  # becomes the reset mail's job id: a retried delivery is the same mail
+
+    def job(self) -> Job:
+        fields = {"address": self.address, "ip": self.ip, "id": self.id}
+        return Job(kind=FIND_RESET_ACCOUNT, subject=json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def parse(cls, subject: str) -> ResetRequestJob | None:
+        try:
+            fields = json.loads(subject)
+            return cls(address=str(fields["address"]), ip=str(fields["ip"]), id=str(fields["id"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def find_reset_account(
+    job: Job, final: bool, *, users: UserRepository, queue: JobQueue, audit: AuditLog
+) -> None:
+    """The FIND_RESET_ACCOUNT job: the account with the address gets a reset mail (its own
+    SEND_MAIL job, retried on its own); an unknown address ends here."""
+    request = ResetRequestJob.parse(job.subject)
+    if request is None:
+        log.warning("unreadable password reset job dropped")
+        return
+    user = users.find_by_login(request.address)
+    ip = request.ip or None
+    if user is None:
+        audit.record(
+            AuditEvent(Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address")
+        )
+        return
+    try:
+        queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
+    except Exception as exc:  # the audit is recorded once, by the attempt that queued the mail
+        if final:
+            log.exception("could not queue a reset mail for user %s", user.id)
+            return
+        raise RetryJob("the job queue did not take the reset mail") from exc
+    audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    token: str
+    new_password: str
+    client_ip: str = ""
+
+
+def reset_password(
+    cmd: ResetPassword,
+    *,
+    action_tokens: ActionTokenRepository,
+    users: UserRepository,
+    passkeys: OwnedData,
+    factors: OwnedData,
+    identities: OwnedData,
+    hasher: PasswordHasher,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Set the password, end every session, remove the passkeys, clear the login throttle,
+    spend the token. An account that never proved its address starts clean: the reset is
+    the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md)."""
+    hashed = token_hash(cmd.token)
+    ip = cmd.client_ip or None
+    check_password_policy(cmd.new_password)
+    found = action_tokens.get(hashed)
+    # A cheap look first, so a made-up token costs no argon2 hash; the spend decides.
+    if found is None or found.purpose is not Purpose.RESET_PASSWORD or found.spent_at is not None:
+        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+        raise InvalidToken()
+    new_hash = hasher.hash(cmd.new_password)
+    now = clock.now()
+
+    def remove_factors(user_id: str, unproven: bool) -> None:
+        if unproven:
+            start_clean(user_id, passkeys=passkeys, factors=factors, identities=identities)
+        else:
+            remove_passkeys(user_id, passkeys=passkeys)
+
+    # Before the spend, so that a process that dies after it never leaves them on the
+    # account; again after it, for what the sessions it ends added meanwhile.
+    holder = users.get(found.user_id)
+    unproven = holder is not None and not holder.email_verified
+    if holder is not None:
+        remove_factors(holder.id, unproven)
+    found_by_spend: list[User] = []
+
+    def change(user: User) -> User:
+        found_by_spend.append(user)  # the account as the reset found it (pre-reset)
+        return user.reset_through_mail(new_hash, now)
+
+    try:
+        user = action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
+    except InvalidToken:
+        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+        raise
+    unproven = unproven or not found_by_spend[-1].email_verified
+    remove_factors(user.id, unproven)
+    names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
+    for name in names:
+        for key, _ in throttle_policy.rules_for(name, cmd.client_ip)[:2]:
+            throttle.reset(key)  # this account, and this account from this address
+    audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
+    if unproven:
+        audit.record(
+            AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
+        )
