@@ -6,7 +6,6 @@ Every value can be overridden with the environment variable named beside it.
 import contextlib
 import ctypes
 import os
-import secrets
 import sys
 
 from gunicorn.glogging import Logger
@@ -97,20 +96,21 @@ _malloc_arena_per_thread()
 
 
 def on_starting(server: object) -> None:
-    # All workers must share one signing secret: the local profile makes one here, in the
-    # master, when none is configured (the app itself would make one per worker).
-    if os.environ.get("APP_PROFILE") == "local" and not (
-        os.environ.get("JWT_SECRET") or os.environ.get("JWT_PRIVATE_KEY")
-    ):
-        os.environ["JWT_SECRET"] = secrets.token_hex(32)
-        print("firegate: JWT_SECRET unset; generated a development secret", file=sys.stderr)
-    # Refuse a bad configuration once, in the master, with the message alone, instead of a
-    # traceback per worker followed by gunicorn's "worker failed to boot".
     # Imported here: gunicorn puts `pythonpath` (src/) on sys.path only after reading this file.
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from infrastructure.settings import Settings  # noqa: PLC0415
+    from infrastructure.settings import Settings, development_secrets  # noqa: PLC0415
 
+    # All workers must share one signing secret, one MFA key and one push token: the local
+    # profile makes those that are not configured here, in the master, once (each worker
+    # would otherwise make its own). `make run` has made them already.
+    made = development_secrets(os.environ)
+    os.environ.update(made)
+    if made:
+        names = ", ".join(made)
+        print(f"firegate: {names} unset; generated for all workers of this run", file=sys.stderr)
+    # Refuse a bad configuration once, in the master, with the message alone, instead of a
+    # traceback per worker followed by gunicorn's "worker failed to boot".
     try:
         Settings()
     except ValidationError as exc:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -28,6 +27,10 @@ from pathlib import Path
 from types import FrameType
 
 from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexec
+
+sys.path.insert(0, str(REPO_ROOT / "src"))
+
+from infrastructure.settings import development_secrets
 
 LOCAL_DEFAULTS: dict[str, str] = {
     "APP_PROFILE": "local",
@@ -41,14 +44,19 @@ VENV_BIN = REPO_ROOT / ".venv" / "bin"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def apply_local_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Set the local profile's defaults where the environment has no (or an empty) value."""
+def apply_local_defaults(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """Set the local profile's defaults where the environment has no (or an empty) value,
+    development secrets included: made here, once per run, so that every gunicorn worker
+    inherits the same ones. Returns the names of the secrets it made."""
     for name, value in LOCAL_DEFAULTS.items():
         if not environ.get(name):
             environ[name] = value
-    if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
-        # The emulator's push subscription carries it as ?token=; every worker must know it.
-        environ["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
+    made = development_secrets(environ)
+    environ.update(made)
+    if made:
+        names = ", ".join(made)
+        print(f"run_local: {names} unset: generated for this run", file=sys.stderr, flush=True)
+    return list(made)
 
 
 def _venv_tool(name: str) -> Path:

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -330,6 +331,24 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """The secrets the local profile makes up where the environment has none, by variable
+    name. Made once per run, before the workers start, and put into the environment they all
+    inherit (scripts/run_local.py, gunicorn.conf.py): a worker that made its own could not
+    read the tokens, sealed TOTP secrets or job pushes of another (docs/configuration.md)."""
+    if environ.get("APP_PROFILE") != "local":
+        return {}
+    made: dict[str, str] = {}
+    if not environ.get("JWT_SECRET") and not environ.get("JWT_PRIVATE_KEY"):
+        made["JWT_SECRET"] = secrets.token_hex(32)
+    if not environ.get("MFA_ENCRYPTION_KEY"):
+        made["MFA_ENCRYPTION_KEY"] = new_fernet_key()
+    if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
+        # The emulator's push subscription carries it as ?token=.
+        made["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
+    return made
 
 
 def new_fernet_key() -> str:

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(log_name: str, **env: str) -> Iterator[str]:
+def serving(
+    log_name: str,
+    *,
+    command: Sequence[str] = (),
+    unset: Sequence[str] = (),
+    **env: str,
+) -> Iterator[str]:
     """The real service under gunicorn (the production command line) on the emulators.
 
-    ``env`` overrides the local test defaults; yields the base URL, stops the server after.
+    ``env`` overrides the local test defaults and ``unset`` removes variables; ``command``
+    replaces the gunicorn command line (it binds ``$PORT``); yields the base URL, stops the
+    server after (SIGTERM to the command's process group).
     """
     port = free_port()
     environment = {
@@ -44,12 +52,14 @@ def serving(log_name: str, **env: str) -> Iterator[str]:
         **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
         **env,
     }
+    for name in unset:
+        environment.pop(name, None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     log = ROOT / ".local" / log_name
     log.parent.mkdir(exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            list(command) or [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT,
             env=environment,
             stdout=out,

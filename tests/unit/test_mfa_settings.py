@@ -1,5 +1,6 @@
-"""MFA_ENCRYPTION_KEY: required in production, a valid Fernet key, generated locally; the
-start-up checks of WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS."""
+"""MFA_ENCRYPTION_KEY: required in production, a valid Fernet key, generated locally (with the
+other development secrets, once per run); the start-up checks of WEBAUTHN_RP_ID and
+WEBAUTHN_ORIGINS."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pydantic import ValidationError
 
 from domain.errors import Unavailable
 from infrastructure.secret_box import FernetSecretBox
-from tests.conftest import PRODUCTION_SETTINGS, make_settings
+from infrastructure.settings import development_secrets
+from tests.conftest import PRODUCTION_SETTINGS, TEST_MFA_KEY, make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -119,3 +121,36 @@ def test_an_http_origin_is_refused_in_production() -> None:
     assert "WEBAUTHN_ORIGINS: 'http://app.example.com'" in str(info.value)
     local = make_settings(webauthn_rp_id="example.com", webauthn_origins=["http://app.example.com"])
     assert local.webauthn_origins == ["http://app.example.com"]  # the local profile allows it
+
+
+# -- development secrets: made once per run for every worker (docs/configuration.md) ------
+
+
+def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> None:
+    made = development_secrets({"APP_PROFILE": "local", "JOB_QUEUE": "pubsub"})
+    assert sorted(made) == ["JOB_PUSH_TOKEN", "JWT_SECRET", "MFA_ENCRYPTION_KEY"]
+    settings = make_settings(
+        jwt_secret=made["JWT_SECRET"],
+        mfa_encryption_key=made["MFA_ENCRYPTION_KEY"],
+        job_queue="pubsub",
+        job_push_token=made["JOB_PUSH_TOKEN"],
+    )
+    assert settings.mfa_encryption_key is not None
+    assert settings.mfa_encryption_key.get_secret_value() == made["MFA_ENCRYPTION_KEY"]
+    assert development_secrets({"APP_PROFILE": "local"}).keys() == {
+        "JWT_SECRET",
+        "MFA_ENCRYPTION_KEY",
+    }
+
+
+def test_configured_secrets_and_the_production_profile_get_none() -> None:
+    configured = {
+        "APP_PROFILE": "local",
+        "JWT_PRIVATE_KEY": "a PEM key",
+        "MFA_ENCRYPTION_KEY": TEST_MFA_KEY,
+        "JOB_QUEUE": "pubsub",
+        "JOB_PUSH_TOKEN": "t" * 24,
+    }
+    assert development_secrets(configured) == {}
+    assert development_secrets({"APP_PROFILE": "production", "JOB_QUEUE": "pubsub"}) == {}
+    assert development_secrets({}) == {}  # the profile's default is production
