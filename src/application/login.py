@@ -24,10 +24,9 @@ from application.ports import (
     OneTimePasswords,
     PasswordHasher,
     SecretBox,
-    TokenIssuer,
 )
-from application.sessions import SessionPorts, SessionRepository, start_session
-from application.tokens import TokenPair, TokenPolicies, TokenPolicy
+from application.sessions import SessionPorts, SignIn, sign_in_step
+from application.tokens import TokenPair, TokenPolicies
 from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.ids import new_id
@@ -115,11 +114,9 @@ def login(
     cmd: Login,
     *,
     users: Users,
-    sessions: SessionRepository,
+    sign_in: SignIn,
     hasher: PasswordHasher,
-    tokens: TokenIssuer,
     clock: Clock,
-    policy: TokenPolicy,
     lookup: LoginLookup,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
@@ -201,22 +198,12 @@ def login(
         clock=clock,
         audit=audit,
     )
-    pair = start_session(
-        user,
-        user_agent=cmd.user_agent,
-        sessions=sessions,
-        tokens=tokens,
-        clock=clock,
-        policy=policy,
-        amr=(PASSWORD,),
-    )
+    pair = sign_in(user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip)
     for key in throttle_policy.success_keys(
         login_key, cmd.client_ip, device.id if device else None
     ):
         if key in records:
             throttle.reset(key)
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
-    audit.record(AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip))
     return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 
@@ -360,13 +347,11 @@ def finish_mfa_login(
     cmd: MfaLogin,
     *,
     users: Users,
-    sessions: SessionRepository,
+    sign_in: SignIn,
     factors: MfaRepository,
     otp: OneTimePasswords,
     box: SecretBox,
-    tokens: TokenIssuer,
     clock: Clock,
-    policy: TokenPolicy,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     devices: DevicePolicy,
@@ -423,28 +408,21 @@ def finish_mfa_login(
         raise _invalid_mfa_token()  # another request with this token got there first
     if factors.update(user.id, change) is None:
         raise wrong("replayed_code")  # the same code won another login meanwhile
-    pair = start_session(
+    amr = (*challenge.first_factor, ONE_TIME_PASSWORD)
+    method = "totp" if cmd.code is not None else "recovery_code"
+    pair = sign_in(
         user,
+        amr=amr,
         user_agent=cmd.user_agent,
-        sessions=sessions,
-        tokens=tokens,
-        clock=clock,
-        policy=policy,
-        amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
+        ip=ip,
+        reason="mfa",
+        proof=(Audit.MFA_CODE, method),
     )
     for key in throttle_policy.success_keys(
         challenge.login_key, cmd.client_ip, challenge.device_id
     ):
         if key in records:
             throttle.reset(key)
-    session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
-    method = "totp" if cmd.code is not None else "recovery_code"
-    audit.record(
-        AuditEvent(Audit.MFA_CODE, user_id=user.id, session_id=session_id, ip=ip, reason=method)
-    )
-    audit.record(
-        AuditEvent(Audit.LOGIN, user_id=user.id, session_id=session_id, ip=ip, reason="mfa")
-    )
     if PASSWORD not in challenge.first_factor:
         return pair  # device tokens exempt password logins only
     device = (
@@ -489,11 +467,9 @@ def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
         login=lambda cmd: login(
             cmd,
             users=p.users,
-            sessions=p.sessions,
+            sign_in=sign_in_step(p, q),
             hasher=p.hasher,
-            tokens=p.tokens,
             clock=p.clock,
-            policy=q.token_policy,
             lookup=p.login_lookup,
             throttle=p.throttle,
             throttle_policy=q.throttle_policy,
@@ -505,13 +481,11 @@ def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
         finish_mfa=lambda cmd: finish_mfa_login(
             cmd,
             users=p.users,
-            sessions=p.sessions,
+            sign_in=sign_in_step(p, q),
             factors=p.factors,
             otp=p.otp,
             box=p.secret_box,
-            tokens=p.tokens,
             clock=p.clock,
-            policy=q.token_policy,
             throttle=p.throttle,
             throttle_policy=q.throttle_policy,
             devices=q.device_policy,

@@ -313,7 +313,10 @@ class SignIn:
         ip: str | None = None,
         event: Audit = Audit.LOGIN,
         reason: str | None = None,
+        proof: tuple[Audit, str] | None = None,
     ) -> TokenPair:
+        """``proof``: the event and reason of the step that proved the user (a second
+        factor), recorded on the new session just before the sign-in itself."""
         pair = start_session(
             user,
             user_agent=user_agent,
@@ -324,9 +327,10 @@ class SignIn:
             amr=amr,
         )
         session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
-        self.audit.record(
-            AuditEvent(event, user_id=user.id, session_id=session_id, ip=ip, reason=reason)
-        )
+        for kind, why in ((proof,) if proof else ()) + ((event, reason),):
+            self.audit.record(
+                AuditEvent(kind, user_id=user.id, session_id=session_id, ip=ip, reason=why)
+            )
         return pair
 
 

@@ -14,6 +14,7 @@ from application import login as login_cases
 from application.accounts import Register, UpdateProfile
 from application.authentication import Actor, Authenticate, authenticate
 from application.login import ChangePassword, Login
+from application.sessions import SignIn
 from application.tokens import TokenPair, TokenPolicy
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
@@ -73,11 +74,9 @@ class World:
         return login_cases.login(
             Login(login=login, password=password, client_ip=ip, device_token=device),
             users=self.users,
-            sessions=self.sessions,
+            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
             hasher=self.hasher,
-            tokens=self.tokens,
             clock=self.clock,
-            policy=self.policy,
             lookup=FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
