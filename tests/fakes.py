@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
-from application.login import LoginRecords
+from application.login import LoginRecords, Reservation
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
@@ -22,7 +22,7 @@ from domain.mfa import MfaChallenge, TotpFactor
 from domain.passkeys import Challenge, Passkey
 from domain.sessions import Session
 from domain.tasks import Task
-from domain.throttling import FailureRecord, ThrottleRule
+from domain.throttling import FailureRecord, ThrottleRule, refusal, released
 from domain.users import User
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.mail.render import JinjaMailRenderer
@@ -367,7 +367,8 @@ class FakeIdentityVerifier:
 
 
 class FakeLoginThrottle:
-    """Failure records in a dict, updated under a lock like the Firestore transaction."""
+    """Failure records in a dict, counted and taken back under a lock (the Firestore
+    adapter's compare-and-set)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -376,16 +377,41 @@ class FakeLoginThrottle:
     def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
         return {key: self.records[key] for key in keys if key in self.records}
 
-    def record_failure(
-        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
-    ) -> dict[str, FailureRecord]:
+    def reserve(
+        self,
+        rules: Sequence[tuple[str, ThrottleRule]],
+        now: datetime,
+        seen: Mapping[str, FailureRecord] | None = None,
+    ) -> Reservation:
         with self.lock:
+            before = {key: self.records.get(key) for key, _ in rules}
+            refused = refusal({k: r for k, r in before.items() if r is not None}, now)
+            if refused is not None:
+                raise refused
             for key, rule in rules:
-                old = self.records.get(key)
+                old = before[key]
                 self.records[key] = (
                     old.after_failure(now, rule) if old else FailureRecord.first(now, rule)
                 )
-            return {key: self.records[key] for key, _ in rules}
+            return Reservation(
+                rules=tuple(rules),
+                before=before,
+                after={key: self.records[key] for key, _ in rules},
+            )
+
+    def release(self, reservation: Reservation, clear: Sequence[str] = ()) -> None:
+        with self.lock:
+            for key in clear:
+                self.records.pop(key, None)
+            for key, _ in reservation.rules:
+                now = self.records.get(key)
+                if key in clear or now is None:
+                    continue
+                then = released(now, reservation.before[key], reservation.after[key])
+                if then is None:
+                    del self.records[key]
+                else:
+                    self.records[key] = then
 
     def reset(self, key: str) -> None:
         with self.lock:

@@ -3,8 +3,8 @@ password change, whose current-password guesses count in the same throttle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -31,25 +31,59 @@ from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.ids import new_id
 from domain.mfa import ONE_TIME_PASSWORD, PASSWORD
-from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
+from domain.throttling import (
+    TOO_MANY_LOGIN_FAILURES,
+    FailureRecord,
+    LoginThrottlePolicy,
+    ThrottleRule,
+    refusal,
+)
 from domain.users import User, check_password_policy
 from domain.users import login_key as claim_key
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """One guess counted on its keys before it is checked (``LoginThrottle.reserve``)."""
+
+    rules: tuple[tuple[str, ThrottleRule], ...]
+    before: Mapping[str, FailureRecord | None]  # each key's record before this guess
+    after: Mapping[str, FailureRecord]  # and with it
+    versions: Mapping[str, object] = field(default_factory=dict)  # the store's, opaque
+
+    @property
+    def records(self) -> dict[str, FailureRecord]:
+        """The records found before this guess (keys with none left out)."""
+        return {key: record for key, record in self.before.items() if record is not None}
+
+
 class LoginThrottle(Protocol):
-    """Failed-login counters, shared by every instance of the service."""
+    """Failed-login counters, shared by every instance of the service.
+
+    A guess (a password, a second-factor code) is counted before it is checked and taken
+    back when it proves right, so a burst in parallel gets its budget and no more
+    (docs/security.md, "Lockout")."""
 
     def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
         """The records of those ``keys`` that have one, in one round trip."""
         ...
 
-    def record_failure(
-        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
-    ) -> dict[str, FailureRecord]:
-        """Count one failure against each key under its rule, atomically; the new records.
+    def reserve(
+        self,
+        rules: Sequence[tuple[str, ThrottleRule]],
+        now: datetime,
+        seen: Mapping[str, FailureRecord] | None = None,
+    ) -> Reservation:
+        """Count one failure against each key under its rule, atomically, unless a key is
+        blocked: then RateLimited and nothing counted (also when the counters are too
+        contended to update: an attack in progress). ``seen`` is what a read just found for
+        these keys, which a store may trust for keys it lacks (no record: none to read)."""
+        ...
 
-        RateLimited when the counters are too contended to update (an attack in progress).
-        """
+    def release(self, reservation: Reservation, clear: Sequence[str] = ()) -> None:
+        """The guess was right: take its failures back, and forget every failure of the
+        keys in ``clear``. Best effort: a release that cannot win its race leaves the
+        failure counted (stricter, never laxer)."""
         ...
 
     def reset(self, key: str) -> None:
@@ -92,20 +126,6 @@ class Login:
 INVALID_CREDENTIALS = "invalid_credentials"
 
 
-TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
-
-
-def _blocked(records: dict[str, FailureRecord], now: datetime) -> RateLimited | None:
-    blocks = [record for record in records.values() if record.blocked(now)]
-    if not blocks:
-        return None
-    return RateLimited(
-        "Too many failed logins; try again later.",
-        retry_after=max(record.retry_after(now) for record in blocks),
-        code=TOO_MANY_LOGIN_FAILURES,
-    )
-
-
 def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated("Invalid username or password.", code=INVALID_CREDENTIALS)
 
@@ -138,29 +158,31 @@ def login(
         device = None  # another account's (or nobody's): no exemption
     rules = proven if device is not None else plain
 
-    def refuse_if_blocked() -> None:
-        blocked = _blocked({key: records[key] for key, _ in rules if key in records}, clock.now())
-        if blocked is not None:
-            audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
-            raise blocked
+    def refused(error: RateLimited) -> RateLimited:
+        audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
+        return error
 
     # Decided before any lookup or hash, so known and unknown names are throttled alike.
-    refuse_if_blocked()
+    blocked = refusal({key: records[key] for key, _ in rules if key in records}, clock.now())
+    if blocked is not None:
+        raise refused(blocked)
+    user = lookup.user(found.user_id)
+    if device is not None and user is not None and not device.of(user):
+        # Issued before the account forgot its devices (its address was proven by somebody
+        # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption.
+        device, rules = None, plain
+    # Counted before it is checked, so a burst in parallel gets the budget and no more.
+    try:
+        reservation = throttle.reserve(rules, clock.now(), records)
+    except RateLimited as exc:
+        raise refused(exc) from None
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
-        throttle.record_failure(rules, clock.now())
         audit.record(AuditEvent(Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason))
         return _invalid_credentials()
 
     # Every path below spends one argon2 verification, so status, body and time are the same
     # for an unknown user, a password-less (Firebase-only) account and a wrong password.
-    user = lookup.user(found.user_id)
-    if device is not None and user is not None and not device.of(user):
-        # Issued before the account forgot its devices (its address was proven by somebody
-        # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption. Only the
-        # holder of such a token is judged after this read, and the records are read already.
-        device, rules = None, plain
-        refuse_if_blocked()
     if user is None or user.password_hash is None:
         hasher.verify_dummy(cmd.password)
         if user is None:
@@ -168,6 +190,49 @@ def login(
         raise failed("no_password", user.id)
     if not hasher.verify(user.password_hash, cmd.password):
         raise failed("wrong_password", user.id)
+    # The password is right: its failure is taken back whatever comes next. Only a login
+    # that ends here clears this client's failures: a password known to an attacker must
+    # not clear the failures its wrong codes count (docs/security.md, "MFA").
+    clear: list[str] = []
+    try:
+        pair = _signed_in(
+            cmd,
+            user,
+            login_key=login_key,
+            device=device,
+            users=users,
+            sign_in=sign_in,
+            hasher=hasher,
+            clock=clock,
+            audit=audit,
+            factors=factors,
+            require_verified_email=require_verified_email,
+        )
+        clear = throttle_policy.success_keys(
+            login_key, cmd.client_ip, device.id if device else None
+        )
+    finally:
+        throttle.release(reservation, clear)
+    return replace(pair, device_token=devices.issue(user, clock.now(), device))
+
+
+def _signed_in(
+    cmd: Login,
+    user: User,
+    *,
+    login_key: str,
+    device: Device | None,
+    users: Users,
+    sign_in: SignIn,
+    hasher: PasswordHasher,
+    clock: Clock,
+    audit: AuditLog,
+    factors: MfaRepository,
+    require_verified_email: bool,
+) -> TokenPair:
+    """After the right password: the account's state decides (disabled, address unproven,
+    a second factor to come), else a new session."""
+    ip = cmd.client_ip or None
     if user.disabled:
         audit.record(
             AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled")
@@ -181,13 +246,11 @@ def login(
         raise PermissionDenied(
             "Confirm your e-mail address first; the mail has a link.", code="email_not_verified"
         )
-    if hasher.needs_rehash(user.password_hash):
+    if user.password_hash is not None and hasher.needs_rehash(user.password_hash):
         new_hash = hasher.hash(cmd.password)
         now = clock.now()
         user = users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
-    # Only a right password learns whether the account has a second factor. The throttle
-    # is not reset yet: a password known to an attacker must not clear the failures its
-    # wrong codes count (docs/security.md, "MFA").
+    # Only a right password learns whether the account has a second factor.
     require_second_factor(
         user,
         login_key=login_key,
@@ -198,13 +261,7 @@ def login(
         clock=clock,
         audit=audit,
     )
-    pair = sign_in(user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip)
-    for key in throttle_policy.success_keys(
-        login_key, cmd.client_ip, device.id if device else None
-    ):
-        if key in records:
-            throttle.reset(key)
-    return replace(pair, device_token=devices.issue(user, clock.now(), device))
+    return sign_in(user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip)
 
 
 @dataclass(frozen=True)
@@ -227,56 +284,36 @@ def check_current_password(
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     clear_failures: bool = True,
-) -> dict[str, FailureRecord]:
+) -> None:
     """A signed-in user's password, asked again before a sensitive change.
 
-    A wrong one is a failed login of the account by its username: it is counted, and a
-    blocked account or address is refused before any hash is spent. The caller's session
-    proves the device, so the account-wide block, which anybody can trip, does not stop it;
-    the session has a budget of its own.
+    A wrong one is a failed login of the account by its username: it is counted before it
+    is checked, and a blocked account or address is refused before any hash is spent. The
+    caller's session proves the device, so the account-wide block, which anybody can trip,
+    does not stop it; the session has a budget of its own.
 
     A right one clears the failures of this account from this address and session, unless
     ``clear_failures`` is False: a second factor is still to come, and a password known to
     an attacker must not clear what the wrong codes count (docs/security.md, "MFA"); the
-    caller then clears them with ``clear_session_failures`` once every factor is right.
-    The records read, for that call."""
-    rules = session_rules(user, session_id, client_ip, throttle_policy)
-    records = throttle.load([key for key, _ in rules])
-    blocked = _blocked(records, clock.now())
-    if blocked is not None:
-        raise blocked
+    code's check clears them once it is right (``session_success_keys``)."""
+    reservation = throttle.reserve(
+        session_rules(user, session_id, client_ip, throttle_policy), clock.now()
+    )
     if user.password_hash is None or not hasher.verify(user.password_hash, password):
-        throttle.record_failure(rules, clock.now())
         raise PermissionDenied(
             "The current password is not correct.", code="invalid_current_password"
         )
-    if clear_failures:
-        clear_session_failures(
-            user,
-            session_id,
-            client_ip,
-            records,
-            throttle=throttle,
-            throttle_policy=throttle_policy,
-        )
-    return records
+    clear = session_success_keys(user, session_id, client_ip, throttle_policy)
+    throttle.release(reservation, clear if clear_failures else ())
 
 
-def clear_session_failures(
-    user: User,
-    session_id: str,
-    client_ip: str,
-    records: dict[str, FailureRecord],
-    *,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-) -> None:
-    """After a signed-in user proved every factor asked: forget the failures counted against
-    this account from this address and against this session (those in ``records``)."""
+def session_success_keys(
+    user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
+) -> list[str]:
+    """What a signed-in user who proved every factor asked clears: the failures counted
+    against this account from this address and against this session."""
     device = f"session:{session_id}"
-    for key in throttle_policy.success_keys(user.username.normalized, client_ip, device):
-        if key in records:
-            throttle.reset(key)
+    return throttle_policy.success_keys(user.username.normalized, client_ip, device)
 
 
 def session_rules(
@@ -373,15 +410,19 @@ def finish_mfa_login(
     if user is None or not user.active or factor is None or not factor.active:
         raise _invalid_mfa_token()  # deleted, disabled or reset since the first step
     rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
-    records = throttle.load([key for key, _ in rules])
-    blocked = _blocked(records, now)
-    if blocked is not None:
+    try:  # counted before it is checked, so a burst gets the budget and no more
+        reservation = throttle.reserve(rules, now)
+    except RateLimited:
         audit.record(
             AuditEvent(
                 Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=TOO_MANY_LOGIN_FAILURES
             )
         )
-        raise blocked
+        raise
+
+    def lost_token() -> Unauthenticated:
+        throttle.release(reservation)  # no guess was lost, only the race for the token
+        return _invalid_mfa_token()
 
     def wrong(reason: str) -> Unauthenticated:
         after = factors.update_challenge(
@@ -391,8 +432,7 @@ def finish_mfa_login(
             # Another request with this token finished between this one's reads, with this
             # very code (which then reads as used): the token is what was lost, not a guess
             # to count. (A replayed_code caller spent the token itself.)
-            return _invalid_mfa_token()
-        throttle.record_failure(rules, clock.now())
+            return lost_token()
         audit.record(AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason))
         return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
 
@@ -405,24 +445,26 @@ def finish_mfa_login(
     nonce = new_id()
     after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
     if after is None or after.spent_by != nonce:
-        raise _invalid_mfa_token()  # another request with this token got there first
+        raise lost_token()  # another request with this token got there first
     if factors.update(user.id, change) is None:
         raise wrong("replayed_code")  # the same code won another login meanwhile
     amr = (*challenge.first_factor, ONE_TIME_PASSWORD)
     method = "totp" if cmd.code is not None else "recovery_code"
-    pair = sign_in(
-        user,
-        amr=amr,
-        user_agent=cmd.user_agent,
-        ip=ip,
-        reason="mfa",
-        proof=(Audit.MFA_CODE, method),
-    )
-    for key in throttle_policy.success_keys(
-        challenge.login_key, cmd.client_ip, challenge.device_id
-    ):
-        if key in records:
-            throttle.reset(key)
+    clear: list[str] = []
+    try:
+        pair = sign_in(
+            user,
+            amr=amr,
+            user_agent=cmd.user_agent,
+            ip=ip,
+            reason="mfa",
+            proof=(Audit.MFA_CODE, method),
+        )
+        clear = throttle_policy.success_keys(
+            challenge.login_key, cmd.client_ip, challenge.device_id
+        )
+    finally:
+        throttle.release(reservation, clear)
     if PASSWORD not in challenge.first_factor:
         return pair  # device tokens exempt password logins only
     device = (

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
 from application.login import (
     LoginThrottle,
     check_current_password,
-    clear_session_failures,
     session_rules,
+    session_success_keys,
 )
 from application.mfa import (
     MfaRepository,
@@ -36,7 +36,7 @@ from application.ports import (
 )
 from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
-from domain.throttling import FailureRecord, LoginThrottlePolicy
+from domain.throttling import LoginThrottlePolicy
 from domain.users import User, login_key
 
 
@@ -60,6 +60,9 @@ class MfaCommand:
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Guard:
     """What checks a signed-in user's password and codes: the ports of the login throttle."""
@@ -77,12 +80,10 @@ class Guard:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
         return user
 
-    def password(
-        self, user: User, cmd: MfaCommand, *, clear_failures: bool = True
-    ) -> dict[str, FailureRecord]:
-        """The password checked and counted like a login's; the throttle records read.
-        ``clear_failures=False`` when a code is still to come (see ``cleared``)."""
-        return check_current_password(
+    def password(self, user: User, cmd: MfaCommand, *, clear_failures: bool = True) -> None:
+        """The password checked and counted like a login's. ``clear_failures=False`` when a
+        code is still to come: only the right code clears this session's failures."""
+        check_current_password(
             user,
             cmd.password,
             session_id=cmd.session_id,
@@ -94,37 +95,31 @@ class Guard:
             clear_failures=clear_failures,
         )
 
-    def cleared(self, user: User, cmd: MfaCommand, records: dict[str, FailureRecord]) -> None:
-        """Password and code both right: the failures of this session are forgotten."""
-        clear_session_failures(
-            user,
-            cmd.session_id,
-            cmd.client_ip,
-            records,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-        )
-
-    def wrong_code(self, user: User, cmd: MfaCommand, event: Audit) -> PermissionDenied:
-        """A wrong code counts like a wrong password (docs/security.md, "MFA")."""
+    def code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
+        """A code counted like a password, before ``check`` decides it (None or False: wrong,
+        a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
         rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
-        self.throttle.record_failure(rules, self.clock.now())
-        self.audit.record(
-            AuditEvent(
-                event,
-                "failure",
-                user_id=user.id,
-                session_id=cmd.session_id,
-                ip=cmd.client_ip or None,
-                reason="wrong_code",
-            )
-        )
-        return PermissionDenied("The code is not correct.", code="invalid_mfa_code")
+        reservation = self.throttle.reserve(rules, self.clock.now())
+        result = check()
+        if result is None or result is False:
+            self.event(event, user, cmd, reason="wrong_code", outcome="failure")
+            raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
+        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        self.throttle.release(reservation, clear)
+        return result
 
-    def event(self, event: Audit, user: User, cmd: MfaCommand, reason: str | None = None) -> None:
+    def event(
+        self,
+        event: Audit,
+        user: User,
+        cmd: MfaCommand,
+        reason: str | None = None,
+        outcome: str = "success",
+    ) -> None:
         self.audit.record(
             AuditEvent(
                 event,
+                outcome,
                 user_id=user.id,
                 session_id=cmd.session_id,
                 ip=cmd.client_ip or None,
@@ -152,12 +147,15 @@ def _proven(
     The right password alone clears no failure: only both do, so the wrong codes of one
     who knows the password add up in the throttle (docs/security.md, "MFA")."""
     user = guard.user(cmd)
-    records = guard.password(user, cmd, clear_failures=False)
+    guard.password(user, cmd, clear_failures=False)
     factor = _active(factors.get(user.id))
     now = guard.clock.now()
-    if not consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now):
-        raise guard.wrong_code(user, cmd, event)
-    guard.cleared(user, cmd, records)
+    guard.code(
+        user,
+        cmd,
+        event,
+        lambda: consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now),
+    )
     return user, now
 
 
@@ -203,9 +201,12 @@ def confirm_totp(
     if factor is None or factor.active:
         raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
     now = guard.clock.now()
-    step = accepts_totp_code(factor, cmd.code, otp=otp, box=box, now=now)
-    if step is None:
-        raise guard.wrong_code(user, cmd, Audit.MFA_ENABLED)
+    step = guard.code(
+        user,
+        cmd,
+        Audit.MFA_ENABLED,
+        lambda: accepts_totp_code(factor, cmd.code, otp=otp, box=box, now=now),
+    )
     codes = new_recovery_codes()
     hashes = recovery_hashes(user.id, codes)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from domain.errors import RateLimited
 
 _MAX_DOUBLINGS = 30  # keeps 2**n finite however long an attacker goes on; the cap applies first
 
@@ -74,6 +77,39 @@ class FailureRecord:
         return FailureRecord(
             self.failures + 1, now, now + rule.block_length(strikes), strikes=strikes
         )
+
+
+TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
+
+
+def refusal(records: Mapping[str, FailureRecord], now: datetime) -> RateLimited | None:
+    """The 429 owed to a guess when any of its keys is blocked, or None."""
+    blocks = [record for record in records.values() if record.blocked(now)]
+    if not blocks:
+        return None
+    return RateLimited(
+        "Too many failed logins; try again later.",
+        retry_after=max(record.retry_after(now) for record in blocks),
+        code=TOO_MANY_LOGIN_FAILURES,
+    )
+
+
+def released(
+    current: FailureRecord | None, before: FailureRecord | None, after: FailureRecord
+) -> FailureRecord | None:
+    """A key's record once a guess counted on it in advance (``before`` -> ``after``) proved
+    right: exactly ``before`` when nothing else counted since; one failure fewer when others
+    counted since in the same window and block; else as it is (stricter, never laxer)."""
+    if current == after:
+        return before
+    if (
+        current is not None
+        and current.failures > 0
+        and current.window_start == after.window_start
+        and current.blocked_until == after.blocked_until
+    ):
+        return replace(current, failures=current.failures - 1)
+    return current
 
 
 def client_scope(address: str) -> str:

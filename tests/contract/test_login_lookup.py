@@ -81,9 +81,9 @@ def test_unknown_and_empty_names_find_nobody(world: World) -> None:
 def test_failure_records_come_with_the_claim(world: World) -> None:
     user = add_user(world)
     rules = POLICY.rules_for("alice", "192.0.2.1")
-    counted = world.throttle.record_failure(rules, NOW)
+    counted = world.throttle.reserve(rules, NOW)
     found = world.lookup.load("alice", [key for key, _ in rules] + ["ip:198.51.100.7"])
-    assert found.failures == counted
+    assert found.failures == counted.after
     assert found.user_id == user.id
     assert world.lookup.load("alice", []).failures == {}
 

@@ -157,3 +157,16 @@ def test_disabling_an_account_is_documented_to_end_its_sessions(
     operation = document["paths"][path]["patch"]
     text = operation.get("summary", "") + " " + operation.get("description", "")
     assert "ends every session" in text, text
+
+
+@pytest.mark.parametrize("name", ["registration", "authentication"])
+def test_a_passkey_id_that_names_another_resource_gets_a_documented_status(
+    client: FlaskClient, document: dict[str, Any], name: str
+) -> None:
+    """``registration`` and ``authentication`` are resources of their own (POST only): a
+    DELETE of them as passkey ids is a 405, which the operation documents."""
+    register(client, "alice")
+    token = login(client, "alice")
+    answer = client.delete(f"/auth/passkeys/{name}", headers=bearer(token))
+    documented = document["paths"]["/auth/passkeys/{passkey_id}"]["delete"]["responses"]
+    assert str(answer.status_code) in documented, answer.status_code

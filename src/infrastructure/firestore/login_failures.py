@@ -3,30 +3,41 @@
 Keys hold login names and addresses: documents are named by their SHA-256 and store only the
 kind of key, so the collection is no list of who tried which name.
 
-Counting is a compare-and-set (read, then a batch whose writes require the documents to be
-unchanged since), not a transaction: parallel failures on one key are exactly what an attack
-looks like, and transactions holding locks on a hot document abort one another (the emulator
-gave up on most of 16 parallel ones). A lost race costs one more read and write, after a short
-random pause; someone wins every round.
+A guess is counted before it is checked (``reserve``) and taken back when right
+(``release``), so a burst gets its budget and no more. Counting is a compare-and-set (read,
+then a batch whose writes require the documents to be unchanged since; a key no record was
+read for is created, which fails if one was made meanwhile), not a transaction: parallel
+failures on one key are exactly what an attack looks like, and transactions holding locks on
+a hot document abort one another (the emulator gave up on most of 16 parallel ones). A lost
+race costs one more read and write, after a short random pause; someone wins every round.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
+from application.login import Reservation
 from domain.errors import RateLimited
-from domain.throttling import FailureRecord, ThrottleRule
+from domain.throttling import (
+    TOO_MANY_LOGIN_FAILURES,
+    FailureRecord,
+    ThrottleRule,
+    refusal,
+    released,
+)
 from infrastructure.firestore.client import BOUNDED, read_documents
 from infrastructure.firestore.errors import translates_errors
 
+log = logging.getLogger(__name__)
 LOGIN_FAILURES = "login_failures"
 ATTEMPTS = 30
 _LOST_RACE = (FailedPrecondition, AlreadyExists, NotFound)
@@ -52,6 +63,16 @@ def record_from_doc(data: dict[str, Any]) -> FailureRecord:
     )
 
 
+def _since(version: Any) -> Any:
+    """A write precondition: the document is unchanged since ``version`` (its update time)."""
+    return firestore.LastUpdateOption(version)
+
+
+def _pause(attempt: int) -> None:
+    """A short random pause after a lost race, longer as the races go on."""
+    time.sleep(secrets.randbelow(10 * (attempt + 1)) / 1000)
+
+
 def failure_ref(client: firestore.Client, key: str) -> firestore.DocumentReference:
     return client.collection(LOGIN_FAILURES).document(hashlib.sha256(key.encode()).hexdigest())
 
@@ -73,39 +94,111 @@ class FirestoreLoginThrottle:
             if data is not None
         }
 
-    def record_failure(
-        self, rules: Sequence[tuple[str, ThrottleRule]], now: datetime
-    ) -> dict[str, FailureRecord]:
+    def reserve(
+        self,
+        rules: Sequence[tuple[str, ThrottleRule]],
+        now: datetime,
+        seen: Mapping[str, FailureRecord] | None = None,
+    ) -> Reservation:
         targets = [(key, rule, self._ref(key)) for key, rule in rules]
+        # Keys a read just found no record for need no second read: they are created, and
+        # a record made meanwhile fails the create and sends this round to the read below.
+        trust_seen = seen is not None and not any(key in seen for key, _ in rules)
         for attempt in range(ATTEMPTS):
-            refs = [ref for _, _, ref in targets]
-            snaps = {snap.reference.path: snap for snap in self._client.get_all(refs, **BOUNDED)}
+            if attempt == 0 and trust_seen:
+                current: dict[str, tuple[FailureRecord | None, Any]] = {
+                    key: (None, None) for key, _, _ in targets
+                }
+            else:
+                current = self._read_versioned(targets)
+            found = {key: record for key, (record, _) in current.items() if record is not None}
+            refused = refusal(found, now)
+            if refused is not None:
+                raise refused
             batch = self._client.batch()
-            updated: dict[str, FailureRecord] = {}
+            after: dict[str, FailureRecord] = {}
             for key, rule, ref in targets:
-                snap = snaps.get(ref.path)
-                if snap is not None and snap.exists:
-                    record = record_from_doc(snap.to_dict() or {}).after_failure(now, rule)
-                    unchanged = self._client.write_option(last_update_time=snap.update_time)
-                    batch.update(ref, record_to_doc(key, record, rule), option=unchanged)
+                before, version = current[key]
+                if before is None:
+                    after[key] = FailureRecord.first(now, rule)
+                    batch.create(ref, record_to_doc(key, after[key], rule))
                 else:
-                    record = FailureRecord.first(now, rule)
-                    batch.create(ref, record_to_doc(key, record, rule))
-                updated[key] = record
+                    after[key] = before.after_failure(now, rule)
+                    batch.update(ref, record_to_doc(key, after[key], rule), option=_since(version))
             try:
                 # A retried commit that had in fact succeeded fails its precondition and
                 # counts once more: stricter, never laxer.
-                batch.commit(**BOUNDED)
+                results = batch.commit(**BOUNDED)
             except _LOST_RACE:
-                time.sleep(secrets.randbelow(10 * (attempt + 1)) / 1000)
+                _pause(attempt)
                 continue
-            return updated
-        # Dozens of parallel failures on one key are an attack in progress: refuse this one.
+            return Reservation(
+                rules=tuple(rules),
+                before={key: record for key, (record, _) in current.items()},
+                after=after,
+                versions={
+                    key: result.update_time
+                    for (key, _, _), result in zip(targets, results, strict=True)
+                },
+            )
+        # Dozens of parallel guesses on one key are an attack in progress: refuse this one.
         raise RateLimited(
             "Too many failed logins; try again later.",
             retry_after=5,
-            code="too_many_login_failures",
+            code=TOO_MANY_LOGIN_FAILURES,
         )
+
+    def release(self, reservation: Reservation, clear: Sequence[str] = ()) -> None:
+        targets = [
+            (key, rule, self._ref(key)) for key, rule in reservation.rules if key not in clear
+        ]
+        for attempt in range(ATTEMPTS):
+            batch = self._client.batch()
+            for key in clear:
+                batch.delete(self._ref(key))  # deleting a missing document is no error
+            current: dict[str, tuple[FailureRecord | None, Any]]
+            if attempt == 0:  # as this guess left them, unless somebody counted since
+                current = {
+                    key: (reservation.after[key], reservation.versions[key])
+                    for key, _, _ in targets
+                }
+            else:
+                current = self._read_versioned(targets)
+            writes = len(clear)
+            for key, rule, ref in targets:
+                now, version = current[key]
+                then = released(now, reservation.before[key], reservation.after[key])
+                if now is None or then == now:
+                    continue
+                writes += 1
+                if then is None:
+                    batch.delete(ref, option=_since(version))
+                else:
+                    batch.update(ref, record_to_doc(key, then, rule), option=_since(version))
+            if writes == 0:
+                return
+            try:
+                batch.commit(**BOUNDED)
+            except _LOST_RACE:
+                _pause(attempt)
+                continue
+            return
+        log.warning("a right guess could not take its failure back: it stays counted")
+
+    def _read_versioned(
+        self, targets: Sequence[tuple[str, ThrottleRule, firestore.DocumentReference]]
+    ) -> dict[str, tuple[FailureRecord | None, Any]]:
+        """Each key's record (None: no record) and its update time, in one round trip."""
+        refs = [ref for _, _, ref in targets]
+        snaps = {snap.reference.path: snap for snap in self._client.get_all(refs, **BOUNDED)}
+        current: dict[str, tuple[FailureRecord | None, Any]] = {}
+        for key, _, ref in targets:
+            snap = snaps.get(ref.path)
+            if snap is not None and snap.exists:
+                current[key] = (record_from_doc(snap.to_dict() or {}), snap.update_time)
+            else:
+                current[key] = (None, None)
+        return current
 
     def reset(self, key: str) -> None:
         self._ref(key).delete(**BOUNDED)  # deleting a missing document is no error

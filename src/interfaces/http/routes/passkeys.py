@@ -98,7 +98,8 @@ def list_passkeys(actor: Actor) -> Response:
 
 
 @bp.delete("/<passkey_id:passkey_id>")
-@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+# 405: the id ``registration`` or ``authentication``, resources of their own (POST only).
+@doc(responses={204: None, 403: Problem, 404: Problem, 405: Problem}, auth=True, tags=TAGS)
 @authenticated
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     """Delete one of the caller's passkeys; it signs in no more."""
