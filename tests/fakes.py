@@ -10,8 +10,9 @@ from typing import BinaryIO
 
 from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
-from application.login import LoginRecords, Reservation
+from application.login import LoginRecords
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
+from application.throttle import Reservation
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow

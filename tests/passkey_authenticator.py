@@ -10,7 +10,9 @@ from typing import Any, cast
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from fido2 import cbor
+from flask.testing import FlaskClient
 from soft_webauthn import SoftWebauthnDevice
+from werkzeug.test import TestResponse
 
 ORIGIN = "http://localhost:8000"
 USER_VERIFIED = 0x04  # the UV bit of the authenticator data's flags
@@ -86,3 +88,22 @@ class Passkey(SoftWebauthnDevice):  # type: ignore[misc]  # soft-webauthn has no
             },
             "clientExtensionResults": {},
         }
+
+
+def add_passkey(client: FlaskClient, token: str) -> Passkey:
+    """A new passkey registered for the holder of ``token`` through the API."""
+    key = Passkey()
+    headers = {"Authorization": f"Bearer {token}"}
+    options = client.post("/auth/passkeys/registration/options", headers=headers)
+    assert options.status_code == 200, options.get_json()
+    made = client.post(
+        "/auth/passkeys/registration", headers=headers, json=key.register(options.get_json())
+    )
+    assert made.status_code == 201, made.get_json()
+    return key
+
+
+def passkey_sign_in(client: FlaskClient, key: Passkey) -> TestResponse:
+    """The API's answer to a sign-in with ``key``."""
+    options = client.post("/auth/passkeys/authentication/options")
+    return client.post("/auth/passkeys/authentication", json=key.sign_in(options.get_json()))

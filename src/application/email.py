@@ -13,7 +13,6 @@ from application.accounts import AccountHooks, UserRepository
 from application.authentication import Actor
 from application.invitations import Invite, invite_user
 from application.jobs import JobHandler
-from application.login import LoginThrottle
 from application.mail import (
     SEND_MAIL,
     ActionTokenRepository,
@@ -41,6 +40,7 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
+from application.throttle import LoginThrottle
 from domain.action_tokens import (
     InvalidToken,
     Purpose,

@@ -3,17 +3,16 @@ password change, whose current-password guesses count in the same throttle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from application.accounts import UserRepository as Users
 from application.mfa import (
+    MfaLogin,
     MfaRepository,
     SecondFactorPorts,
-    code_change,
-    hash_mfa_token,
+    finish_mfa_login,
     require_second_factor,
 )
 from application.ports import (
@@ -21,74 +20,23 @@ from application.ports import (
     AuditEvent,
     AuditLog,
     Clock,
-    OneTimePasswords,
     PasswordHasher,
-    SecretBox,
 )
 from application.sessions import SessionPorts, SignIn, sign_in_step
+from application.throttle import (
+    LoginThrottle,
+    reserve_guess,
+    session_rules,
+    session_success_keys,
+    settled,
+)
 from application.tokens import TokenPair, TokenPolicies
 from domain.devices import Device, DevicePolicy
-from domain.errors import InvalidInput, PermissionDenied, RateLimited, Unauthenticated
-from domain.ids import new_id
-from domain.mfa import ONE_TIME_PASSWORD, PASSWORD
-from domain.throttling import (
-    TOO_MANY_LOGIN_FAILURES,
-    FailureRecord,
-    LoginThrottlePolicy,
-    ThrottleRule,
-    refusal,
-)
+from domain.errors import InvalidInput, PermissionDenied, Unauthenticated
+from domain.mfa import PASSWORD
+from domain.throttling import TOO_MANY_LOGIN_FAILURES, FailureRecord, LoginThrottlePolicy, refusal
 from domain.users import User, check_password_policy
 from domain.users import login_key as claim_key
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """One guess counted on its keys before it is checked (``LoginThrottle.reserve``)."""
-
-    rules: tuple[tuple[str, ThrottleRule], ...]
-    before: Mapping[str, FailureRecord | None]  # each key's record before this guess
-    after: Mapping[str, FailureRecord]  # and with it
-    versions: Mapping[str, object] = field(default_factory=dict)  # the store's, opaque
-
-    @property
-    def records(self) -> dict[str, FailureRecord]:
-        """The records found before this guess (keys with none left out)."""
-        return {key: record for key, record in self.before.items() if record is not None}
-
-
-class LoginThrottle(Protocol):
-    """Failed-login counters, shared by every instance of the service.
-
-    A guess (a password, a second-factor code) is counted before it is checked and taken
-    back when it proves right, so a burst in parallel gets its budget and no more
-    (docs/security.md, "Lockout")."""
-
-    def load(self, keys: Sequence[str]) -> dict[str, FailureRecord]:
-        """The records of those ``keys`` that have one, in one round trip."""
-        ...
-
-    def reserve(
-        self,
-        rules: Sequence[tuple[str, ThrottleRule]],
-        now: datetime,
-        seen: Mapping[str, FailureRecord] | None = None,
-    ) -> Reservation:
-        """Count one failure against each key under its rule, atomically, unless a key is
-        blocked: then RateLimited and nothing counted (also when the counters are too
-        contended to update: an attack in progress). ``seen`` is what a read just found for
-        these keys, which a store may trust for keys it lacks (no record: none to read)."""
-        ...
-
-    def release(self, reservation: Reservation, clear: Sequence[str] = ()) -> None:
-        """The guess was right: take its failures back, and forget every failure of the
-        keys in ``clear``. Best effort: a release that cannot win its race leaves the
-        failure counted (stricter, never laxer)."""
-        ...
-
-    def reset(self, key: str) -> None:
-        """Forget the failures counted against ``key`` (idempotent)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -158,24 +106,21 @@ def login(
         device = None  # another account's (or nobody's): no exemption
     rules = proven if device is not None else plain
 
-    def refused(error: RateLimited) -> RateLimited:
+    def refused() -> None:
         audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
-        return error
 
     # Decided before any lookup or hash, so known and unknown names are throttled alike.
     blocked = refusal({key: records[key] for key, _ in rules if key in records}, clock.now())
     if blocked is not None:
-        raise refused(blocked)
+        refused()
+        raise blocked
     user = lookup.user(found.user_id)
     if device is not None and user is not None and not device.of(user):
         # Issued before the account forgot its devices (its address was proven by somebody
         # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption.
         device, rules = None, plain
     # Counted before it is checked, so a burst in parallel gets the budget and no more.
-    try:
-        reservation = throttle.reserve(rules, clock.now(), records)
-    except RateLimited as exc:
-        raise refused(exc) from None
+    reservation = reserve_guess(throttle, rules, clock.now(), refused=refused, seen=records)
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
         audit.record(AuditEvent(Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason))
@@ -193,8 +138,8 @@ def login(
     # The password is right: its failure is taken back whatever comes next. Only a login
     # that ends here clears this client's failures: a password known to an attacker must
     # not clear the failures its wrong codes count (docs/security.md, "MFA").
-    clear: list[str] = []
-    try:
+    clear = throttle_policy.success_keys(login_key, cmd.client_ip, device.id if device else None)
+    with settled(throttle, reservation, clear):
         pair = _signed_in(
             cmd,
             user,
@@ -208,11 +153,6 @@ def login(
             factors=factors,
             require_verified_email=require_verified_email,
         )
-        clear = throttle_policy.success_keys(
-            login_key, cmd.client_ip, device.id if device else None
-        )
-    finally:
-        throttle.release(reservation, clear)
     return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 
@@ -307,22 +247,6 @@ def check_current_password(
     throttle.release(reservation, clear if clear_failures else ())
 
 
-def session_success_keys(
-    user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
-) -> list[str]:
-    """What a signed-in user who proved every factor asked clears: the failures counted
-    against this account from this address and against this session."""
-    device = f"session:{session_id}"
-    return throttle_policy.success_keys(user.username.normalized, client_ip, device)
-
-
-def session_rules(
-    user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
-) -> tuple[tuple[str, ThrottleRule], ...]:
-    """The throttle keys of a signed-in user's guesses (password, second-factor code)."""
-    return throttle_policy.rules_for(user.username.normalized, client_ip, f"session:{session_id}")
-
-
 def change_password(
     cmd: ChangePassword,
     *,
@@ -360,119 +284,6 @@ def change_password(
         lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
         keep_session=cmd.session_id,
     )
-
-
-@dataclass(frozen=True)
-class MfaLogin:
-    mfa_token: str
-    code: str | None = None  # from the authenticator app
-    recovery_code: str | None = None
-    user_agent: str = ""
-    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
-
-
-INVALID_MFA_TOKEN, INVALID_MFA_CODE = "invalid_mfa_token", "invalid_mfa_code"
-
-
-def _invalid_mfa_token() -> Unauthenticated:
-    return Unauthenticated(
-        "The MFA token is not valid or has expired; log in again.", code=INVALID_MFA_TOKEN
-    )
-
-
-def finish_mfa_login(
-    cmd: MfaLogin,
-    *,
-    users: Users,
-    sign_in: SignIn,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-    clock: Clock,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-    devices: DevicePolicy,
-    audit: AuditLog,
-) -> TokenPair:
-    """The second step of a login (docs/reference/mfa.md): a code or a recovery code for the
-    ``mfa_token`` of the first. The challenge is spent by one caller only (compare-and-set),
-    and the code is consumed the same way, so a code works once however many race."""
-    ip = cmd.client_ip or None
-    token_hash = hash_mfa_token(cmd.mfa_token)
-    if token_hash is None:
-        raise _invalid_mfa_token()
-    challenge = factors.get_challenge(token_hash)
-    now = clock.now()
-    if challenge is None or not challenge.usable(now):
-        raise _invalid_mfa_token()
-    user = users.get(challenge.user_id)
-    factor = factors.get(challenge.user_id)
-    if user is None or not user.active or factor is None or not factor.active:
-        raise _invalid_mfa_token()  # deleted, disabled or reset since the first step
-    rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
-    try:  # counted before it is checked, so a burst gets the budget and no more
-        reservation = throttle.reserve(rules, now)
-    except RateLimited:
-        audit.record(
-            AuditEvent(
-                Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=TOO_MANY_LOGIN_FAILURES
-            )
-        )
-        raise
-
-    def lost_token() -> Unauthenticated:
-        throttle.release(reservation)  # no guess was lost, only the race for the token
-        return _invalid_mfa_token()
-
-    def wrong(reason: str) -> Unauthenticated:
-        after = factors.update_challenge(
-            token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
-        )
-        if after is not None and after.spent_by is not None and reason != "replayed_code":
-            # Another request with this token finished between this one's reads, with this
-            # very code (which then reads as used): the token is what was lost, not a guess
-            # to count. (A replayed_code caller spent the token itself.)
-            return lost_token()
-        audit.record(AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason))
-        return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
-
-    # Checked on what was read, with no write, so a wrong code never spends the challenge.
-    change = code_change(
-        factor, code=cmd.code, recovery_code=cmd.recovery_code, otp=otp, box=box, now=now
-    )
-    if change is None:
-        raise wrong("wrong_code" if cmd.code is not None else "wrong_recovery_code")
-    nonce = new_id()
-    after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
-    if after is None or after.spent_by != nonce:
-        raise lost_token()  # another request with this token got there first
-    if factors.update(user.id, change) is None:
-        raise wrong("replayed_code")  # the same code won another login meanwhile
-    amr = (*challenge.first_factor, ONE_TIME_PASSWORD)
-    method = "totp" if cmd.code is not None else "recovery_code"
-    clear: list[str] = []
-    try:
-        pair = sign_in(
-            user,
-            amr=amr,
-            user_agent=cmd.user_agent,
-            ip=ip,
-            reason="mfa",
-            proof=(Audit.MFA_CODE, method),
-        )
-        clear = throttle_policy.success_keys(
-            challenge.login_key, cmd.client_ip, challenge.device_id
-        )
-    finally:
-        throttle.release(reservation, clear)
-    if PASSWORD not in challenge.first_factor:
-        return pair  # device tokens exempt password logins only
-    device = (
-        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
-        if challenge.device_id
-        else None
-    )
-    return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from application.accounts import UserRepository
 from application.address_proof import remove_passkeys, start_clean
 from application.jobs import RetryJob
-from application.login import LoginThrottle
 from application.mail import ActionTokenRepository, MailJob, MailKind
 from application.ports import (
     Audit,
@@ -24,6 +23,7 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
+from application.throttle import LoginThrottle
 from domain.action_tokens import (
     InvalidToken,
     Purpose,

@@ -10,12 +10,7 @@ from typing import Protocol, TypeVar
 
 from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
-from application.login import (
-    LoginThrottle,
-    check_current_password,
-    session_rules,
-    session_success_keys,
-)
+from application.login import check_current_password
 from application.mfa import (
     MfaRepository,
     SecondFactorPorts,
@@ -34,6 +29,7 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
+from application.throttle import LoginThrottle, session_rules, session_success_keys
 from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
 from domain.throttling import LoginThrottlePolicy

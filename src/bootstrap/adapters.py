@@ -22,7 +22,7 @@ from application.dogs import DogRepository, PictureSource
 from application.files import FileRepository
 from application.firebase import IdentityRepository
 from application.jobs import JobHandler
-from application.login import LoginLookup, LoginThrottle
+from application.login import LoginLookup
 from application.mail import ActionTokenRepository
 from application.mfa import MfaRepository
 from application.passkeys import ChallengeRepository, PasskeyRepository
@@ -44,6 +44,7 @@ from application.ports import (
 )
 from application.sessions import SessionRepository
 from application.tasks import TaskRepository
+from application.throttle import LoginThrottle
 from bootstrap.lazy import LazyCeremonies, LazyFileStore, LazyIdentityVerifier, LazyMailer
 from infrastructure.settings import Settings
 

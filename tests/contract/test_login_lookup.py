@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from application.accounts import UserRepository
-from application.login import LoginLookup, LoginThrottle
+from application.login import LoginLookup
+from application.throttle import LoginThrottle
 from domain.ids import new_id
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Email, User, Username, fold

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from application.admin import SetRole
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, login, register
-from tests.passkey_authenticator import Passkey
+from tests.passkey_authenticator import add_passkey, passkey_sign_in
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "a brand new passphrase 42"
@@ -132,22 +132,6 @@ def squat(client: FlaskClient, username: str = "mallory") -> tuple[str, str]:
     made = client.post("/register", json=body)
     assert made.status_code == 201, made.get_json()
     return made.get_json()["id"], login(client, username)
-
-
-def add_passkey(client: FlaskClient, token: str) -> Passkey:
-    key = Passkey()
-    options = client.post("/auth/passkeys/registration/options", headers=bearer(token))
-    assert options.status_code == 200, options.get_json()
-    made = client.post(
-        "/auth/passkeys/registration", headers=bearer(token), json=key.register(options.get_json())
-    )
-    assert made.status_code == 201, made.get_json()
-    return key
-
-
-def passkey_sign_in(client: FlaskClient, key: Passkey) -> Any:
-    options = client.post("/auth/passkeys/authentication/options").get_json()
-    return client.post("/auth/passkeys/authentication", json=key.sign_in(options))
 
 
 def enrol_totp(client: FlaskClient, token: str) -> list[str]:

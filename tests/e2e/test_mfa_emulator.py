@@ -13,6 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bootstrap import build_adapters, build_app
+from domain.throttling import LoginThrottlePolicy
+from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from tests.conftest import PASSWORD, bearer, make_settings, register
 from tests.e2e.test_contention_emulator import RACERS, race
 
@@ -94,7 +96,9 @@ def test_five_wrong_codes_void_the_mfa_token(client: FlaskClient) -> None:
     assert finish(client, mfa_token(client, "alice"), code=right).status_code == 200
 
 
-def test_thirty_racers_with_one_mfa_token_and_one_code(app: Flask, client: FlaskClient) -> None:
+def test_thirty_racers_with_one_mfa_token_and_one_code(
+    app: Flask, client: FlaskClient, firestore: Any
+) -> None:
     secret, _ = enrol(client, "alice")
     token = mfa_token(client, "alice")
     code = code_after_enrolment(secret)
@@ -108,7 +112,15 @@ def test_thirty_racers_with_one_mfa_token_and_one_code(app: Flask, client: Flask
     counts = Counter(outcome.status for outcome in outcomes)
     assert counts[200] == 1, counts
     assert all(400 <= outcome.status < 500 for outcome in outcomes if outcome.status != 200)
-    assert {o.code for o in outcomes if o.status != 200} <= {"invalid_mfa_token"}
+    # Each racer's code is counted before it is checked (docs/decisions/0105): while ten
+    # are pending, the others meet a full budget and get 429; no loser's guess stays counted.
+    assert {(o.status, o.code) for o in outcomes if o.status != 200} <= {
+        (401, "invalid_mfa_token"),
+        (429, "too_many_login_failures"),
+    }
+    keys = [key for key, _ in LoginThrottlePolicy().rules_for("alice", "127.0.0.1")]
+    left = FirestoreLoginThrottle(firestore).load(keys)
+    assert all(record.failures == 0 for record in left.values()), left
 
 
 def test_turning_mfa_on_ends_other_sessions_and_off_again(client: FlaskClient) -> None:

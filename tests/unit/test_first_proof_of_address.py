@@ -37,12 +37,11 @@ from tests.fakes import (
     RecordingAuditLog,
     fake_adapters,
 )
-from tests.passkey_authenticator import Passkey as SoftPasskey
+from tests.passkey_authenticator import add_passkey, passkey_sign_in
 
 pytestmark = pytest.mark.unit
 NEW = "the owner's new passphrase 7"
 VICTIM = "victim@example.com"
-SIGN_IN = "/auth/passkeys/authentication"
 
 
 class DyingSpend(FakeActionTokenRepository):
@@ -161,22 +160,6 @@ def log_in(client: FlaskClient, login: str, password: str = PASSWORD) -> str:
     assert answer.status_code == 200, answer.get_json()
     token: str = answer.get_json()["access_token"]
     return token
-
-
-def add_passkey(client: FlaskClient, token: str) -> SoftPasskey:
-    key = SoftPasskey()
-    options = client.post("/auth/passkeys/registration/options", headers=bearer(token))
-    assert options.status_code == 200, options.get_json()
-    made = client.post(
-        "/auth/passkeys/registration", headers=bearer(token), json=key.register(options.get_json())
-    )
-    assert made.status_code == 201, made.get_json()
-    return key
-
-
-def passkey_sign_in(client: FlaskClient, key: SoftPasskey) -> Any:
-    options = client.post("/auth/passkeys/authentication/options")
-    return client.post(SIGN_IN, json=key.sign_in(options.get_json()))
 
 
 def enrol_totp(world: World, client: FlaskClient, token: str) -> list[str]:

@@ -13,8 +13,8 @@ import pytest
 from application import login as login_cases
 from application import totp as totp_cases
 from application.firebase import FirebaseSignIn, firebase_sign_in
-from application.login import Login, LoginRecords, MfaLogin
-from application.mfa import hash_recovery_code
+from application.login import Login, LoginRecords
+from application.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
 from application.sessions import SignIn
 from application.tokens import TokenPair
 from application.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
@@ -120,7 +120,7 @@ class MfaWorld(World):
     def second_step(
         self, token: str, *, code: str | None = None, recovery_code: str | None = None
     ) -> TokenPair:
-        return login_cases.finish_mfa_login(
+        return finish_mfa_login(
             MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP),
             users=self.users,
             sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
-from application.login import Reservation
+from application.throttle import Reservation
 from domain.errors import RateLimited
 from domain.throttling import (
     TOO_MANY_LOGIN_FAILURES,
@@ -36,6 +34,7 @@ from domain.throttling import (
 )
 from infrastructure.firestore.client import BOUNDED, read_documents
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, until_unchanged
 
 log = logging.getLogger(__name__)
 LOGIN_FAILURES = "login_failures"
@@ -68,9 +67,25 @@ def _since(version: Any) -> Any:
     return firestore.LastUpdateOption(version)
 
 
-def _pause(attempt: int) -> None:
-    """A short random pause after a lost race, longer as the races go on."""
-    time.sleep(secrets.randbelow(10 * (attempt + 1)) / 1000)
+Versioned = dict[str, tuple[FailureRecord | None, Any]]  # each key's record and update time
+
+
+def _commit(batch: firestore.WriteBatch) -> list[Any]:
+    """Commit ``batch``; Stale when a record it was built from changed or appeared since."""
+    try:
+        return list(batch.commit(**BOUNDED))
+    except _LOST_RACE:
+        raise Stale from None
+
+
+def _contended() -> Exception:
+    return RateLimited(
+        "Too many failed logins; try again later.", retry_after=5, code=TOO_MANY_LOGIN_FAILURES
+    )
+
+
+class _GaveUp(Exception):
+    """A release lost every round: the failure stays counted."""
 
 
 def failure_ref(client: firestore.Client, key: str) -> firestore.DocumentReference:
@@ -102,17 +117,17 @@ class FirestoreLoginThrottle:
     ) -> Reservation:
         targets = [(key, rule, self._ref(key)) for key, rule in rules]
         # Keys a read just found no record for need no second read: they are created, and
-        # a record made meanwhile fails the create and sends this round to the read below.
-        trust_seen = seen is not None and not any(key in seen for key, _ in rules)
-        for attempt in range(ATTEMPTS):
-            if attempt == 0 and trust_seen:
-                current: dict[str, tuple[FailureRecord | None, Any]] = {
-                    key: (None, None) for key, _, _ in targets
-                }
+        # a record made meanwhile fails the create and sends the next round to a read.
+        unread = seen is not None and not any(key in seen for key, _ in rules)
+
+        def attempt() -> Reservation:
+            nonlocal unread
+            if unread:
+                unread = False
+                current: Versioned = {key: (None, None) for key, _, _ in targets}
             else:
                 current = self._read_versioned(targets)
-            found = {key: record for key, (record, _) in current.items() if record is not None}
-            refused = refusal(found, now)
+            refused = refusal({k: r for k, (r, _) in current.items() if r is not None}, now)
             if refused is not None:
                 raise refused
             batch = self._client.batch()
@@ -125,13 +140,9 @@ class FirestoreLoginThrottle:
                 else:
                     after[key] = before.after_failure(now, rule)
                     batch.update(ref, record_to_doc(key, after[key], rule), option=_since(version))
-            try:
-                # A retried commit that had in fact succeeded fails its precondition and
-                # counts once more: stricter, never laxer.
-                results = batch.commit(**BOUNDED)
-            except _LOST_RACE:
-                _pause(attempt)
-                continue
+            # A retried commit that had in fact succeeded fails its precondition and counts
+            # once more: stricter, never laxer.
+            results = _commit(batch)
             return Reservation(
                 rules=tuple(rules),
                 before={key: record for key, (record, _) in current.items()},
@@ -141,29 +152,25 @@ class FirestoreLoginThrottle:
                     for (key, _, _), result in zip(targets, results, strict=True)
                 },
             )
+
         # Dozens of parallel guesses on one key are an attack in progress: refuse this one.
-        raise RateLimited(
-            "Too many failed logins; try again later.",
-            retry_after=5,
-            code=TOO_MANY_LOGIN_FAILURES,
-        )
+        return until_unchanged(attempt, attempts=ATTEMPTS, exhausted=_contended)
 
     def release(self, reservation: Reservation, clear: Sequence[str] = ()) -> None:
         targets = [
             (key, rule, self._ref(key)) for key, rule in reservation.rules if key not in clear
         ]
-        for attempt in range(ATTEMPTS):
+        # First as this guess left them (its own commit's update times), unless somebody
+        # counted since: then read again.
+        current: Versioned = {
+            key: (reservation.after[key], reservation.versions[key]) for key, _, _ in targets
+        }
+
+        def attempt() -> None:
+            nonlocal current
             batch = self._client.batch()
             for key in clear:
                 batch.delete(self._ref(key))  # deleting a missing document is no error
-            current: dict[str, tuple[FailureRecord | None, Any]]
-            if attempt == 0:  # as this guess left them, unless somebody counted since
-                current = {
-                    key: (reservation.after[key], reservation.versions[key])
-                    for key, _, _ in targets
-                }
-            else:
-                current = self._read_versioned(targets)
             writes = len(clear)
             for key, rule, ref in targets:
                 now, version = current[key]
@@ -175,23 +182,25 @@ class FirestoreLoginThrottle:
                     batch.delete(ref, option=_since(version))
                 else:
                     batch.update(ref, record_to_doc(key, then, rule), option=_since(version))
-            if writes == 0:
-                return
-            try:
-                batch.commit(**BOUNDED)
-            except _LOST_RACE:
-                _pause(attempt)
-                continue
-            return
-        log.warning("a right guess could not take its failure back: it stays counted")
+            if writes:
+                try:
+                    _commit(batch)
+                except Stale:
+                    current = self._read_versioned(targets)
+                    raise
+
+        try:
+            until_unchanged(attempt, attempts=ATTEMPTS, exhausted=_GaveUp)
+        except _GaveUp:
+            log.warning("a right guess could not take its failure back: it stays counted")
 
     def _read_versioned(
         self, targets: Sequence[tuple[str, ThrottleRule, firestore.DocumentReference]]
-    ) -> dict[str, tuple[FailureRecord | None, Any]]:
+    ) -> Versioned:
         """Each key's record (None: no record) and its update time, in one round trip."""
         refs = [ref for _, _, ref in targets]
         snaps = {snap.reference.path: snap for snap in self._client.get_all(refs, **BOUNDED)}
-        current: dict[str, tuple[FailureRecord | None, Any]] = {}
+        current: Versioned = {}
         for key, _, ref in targets:
             snap = snaps.get(ref.path)
             if snap is not None and snap.exists:

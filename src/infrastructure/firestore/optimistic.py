@@ -41,11 +41,21 @@ def unchanged_since(
     return firestore.LastUpdateOption(snap.update_time)
 
 
-def until_unchanged(attempt: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
+def _too_many_changes() -> Exception:
+    return Unavailable("Too many concurrent changes; try again.", retry_after=1)
+
+
+def until_unchanged(
+    attempt: Callable[[], T],
+    *,
+    attempts: int = ATTEMPTS,
+    exhausted: Callable[[], Exception] = _too_many_changes,
+) -> T:
     """Run ``attempt`` (read, build a guarded batch, commit) until its reads held.
 
     ``attempt`` raises Stale, or lets FailedPrecondition through, when a document changed
-    after it read it; it is pure apart from its commit, so running it again is safe.
+    after it read it; it is pure apart from its commit, so running it again is safe. After
+    ``attempts`` lost rounds, the error ``exhausted`` makes (a 503 unless said otherwise).
     """
     aborted = 0
     for round_ in range(1, attempts + 1):
@@ -59,8 +69,6 @@ def until_unchanged(attempt: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
             # Contention at the server: nothing was written; the same commit may go again.
             aborted += 1
             if aborted >= MAX_ABORTED_COMMITS:
-                raise Unavailable(
-                    "Too many concurrent changes; try again.", retry_after=1
-                ) from None
+                raise _too_many_changes() from None
             pause_after_abort(aborted)
-    raise Unavailable("Too many concurrent changes; try again.", retry_after=1)
+    raise exhausted()

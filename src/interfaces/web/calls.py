@@ -8,7 +8,8 @@ from flask import request
 from application.accounts import GetUser, Register
 from application.authentication import Actor, Authenticate
 from application.email import VerifyEmail
-from application.login import Login, MfaLogin
+from application.login import Login
+from application.mfa import MfaLogin
 from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import Logout, Refresh
 from application.tokens import TokenPair

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.authentication import Actor
-from application.login import MfaLogin
+from application.mfa import MfaLogin
 from application.totp import MfaCommand
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
