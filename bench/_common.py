@@ -377,6 +377,7 @@ def wrk(
     seconds: float,
     method: str = "GET",
     token: str | None = None,
+    cookie: str | None = None,
     bodies: Sequence[str] = (),
     timeout_s: int = 10,
     cpu_of: Sequence[int] = (),
@@ -387,6 +388,8 @@ def wrk(
     env = {**os.environ, "WRK_METHOD": method}
     if token:
         env["WRK_TOKEN"] = token
+    if cookie:
+        env["WRK_COOKIE"] = cookie
     body_file = None
     if bodies:
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:

@@ -2,6 +2,7 @@
 --
 --   WRK_METHOD   GET (default) or POST
 --   WRK_TOKEN    bearer token for the Authorization header (optional)
+--   WRK_COOKIE   a Cookie header (optional): a browser's session on the pages
 --   WRK_BODIES   a file with one JSON body per line (optional); each thread takes them in
 --                turn, starting at a different line
 --
@@ -9,6 +10,7 @@
 
 local method = os.getenv("WRK_METHOD") or "GET"
 local token = os.getenv("WRK_TOKEN")
+local cookie = os.getenv("WRK_COOKIE")
 local bodies_file = os.getenv("WRK_BODIES")
 
 local bodies = {}
@@ -29,6 +31,7 @@ local next_body = 1
 
 function init(args)
   if token then headers["Authorization"] = "Bearer " .. token end
+  if cookie then headers["Cookie"] = cookie end
   if #bodies > 0 then
     headers["Content-Type"] = "application/json"
     next_body = (offset or 0) % #bodies + 1
