@@ -212,9 +212,19 @@ DELETE_BATCH = 200
 
 @dataclass(frozen=True)
 class DeleteUser:
-    """The caller deletes their own account."""
+    """The caller deletes their own account. ``password``, where given (the account page
+    asks for it, docs/pages.md), must be the account's, checked like a login's first."""
 
     actor: Actor
+    password: str | None = None
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+class PasswordCheck(Protocol):
+    def __call__(self, user: User, password: str, *, session_id: str, client_ip: str) -> None:
+        """PermissionDenied unless ``password`` is the signed-in user's; counted like a
+        login's (the login throttle)."""
+        ...
 
 
 def delete_user(
@@ -224,7 +234,15 @@ def delete_user(
     clock: Clock,
     audit: AuditLog | None = None,
     owned: Sequence[OwnedData] = (),
+    check_password: PasswordCheck,
 ) -> None:
+    if cmd.password is not None:
+        check_password(
+            get_user(GetUser(cmd.actor), users=users),
+            cmd.password,
+            session_id=cmd.actor.session_id,
+            client_ip=cmd.client_ip,
+        )
     delete_account(cmd.actor.user_id, users=users, clock=clock, audit=audit, owned=owned)
 
 
@@ -310,8 +328,10 @@ def bind(
     *,
     owned: Sequence[OwnedData],
     hooks: AccountHooks,
+    check_password: PasswordCheck,
 ) -> AccountServices:
-    """``owned``: what the resource modules keep per user, deleted with the account."""
+    """``owned``: what the resource modules keep per user, deleted with the account;
+    ``check_password``: the login's check of a signed-in user's password."""
     users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
     counter, identity_changes = ports.request_counter, policies.identity_changes
     return AccountServices(
@@ -327,6 +347,13 @@ def bind(
             counter=counter,
             identity_changes=identity_changes,
         ),
-        delete=lambda cmd: delete_user(cmd, users=users, clock=clock, audit=audit, owned=owned),
+        delete=lambda cmd: delete_user(
+            cmd,
+            users=users,
+            clock=clock,
+            audit=audit,
+            owned=owned,
+            check_password=check_password,
+        ),
         resume_deletions=lambda: resume_deletions(users=users, owned=owned),
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from application.accounts import PasswordCheck
 from application.accounts import UserRepository as Users
 from application.mfa import (
     MfaLogin,
@@ -305,6 +306,25 @@ class LoginPolicies(TokenPolicies, Protocol):
     def device_policy(self) -> DevicePolicy: ...
     @property
     def require_verified_email(self) -> bool: ...
+
+
+def password_check(ports: LoginPorts, policies: LoginPolicies) -> PasswordCheck:
+    """``check_current_password`` bound to the login throttle, for the features that ask a
+    signed-in user's password again (deleting the account)."""
+
+    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
+        check_current_password(
+            user,
+            password,
+            session_id=session_id,
+            client_ip=client_ip,
+            hasher=ports.hasher,
+            clock=ports.clock,
+            throttle=ports.throttle,
+            throttle_policy=policies.throttle_policy,
+        )
+
+    return check
 
 
 @dataclass(frozen=True)

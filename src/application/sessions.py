@@ -264,6 +264,30 @@ def end_session(cmd: EndSession, *, sessions: SessionRepository) -> None:
     sessions.delete(session_id)
 
 
+@dataclass(frozen=True)
+class EndOtherSessions:
+    actor: Actor
+
+
+def end_other_sessions(
+    cmd: EndOtherSessions, *, users: Users, clock: Clock, audit: AuditLog
+) -> None:
+    """End every session of the caller's but this one, at once: the others were minted at
+    the version this bumps, and this one moves to the new version in the same transaction.
+    The ended ones are unusable at once; the sessions' TTL reaps them."""
+    actor = cmd.actor
+    now = clock.now()
+    users.update(actor.user_id, lambda u: u.ending_all_sessions(now), keep_session=actor.session_id)
+    audit.record(
+        AuditEvent(
+            Audit.LOGOUT,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            reason="other_sessions",
+        )
+    )
+
+
 def start_session(
     user: User,
     *,
@@ -364,6 +388,7 @@ class SessionServices:
     logout: Callable[[Logout], None]
     list: Callable[[ListSessions], list[Session]]
     end: Callable[[EndSession], None]
+    end_others: Callable[[EndOtherSessions], None]  # the account page's "end all others"
 
 
 def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
@@ -385,4 +410,5 @@ def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
             cmd, users=users, sessions=sessions, clock=clock, policy=policy
         ),
         end=lambda cmd: end_session(cmd, sessions=sessions),
+        end_others=lambda cmd: end_other_sessions(cmd, users=users, clock=clock, audit=audit),
     )

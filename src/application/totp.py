@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
+from application.authentication import Actor
 from application.login import check_current_password
 from application.mfa import (
     MfaRepository,
@@ -54,6 +55,13 @@ class MfaCommand:
     password: str = ""
     code: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+    @classmethod
+    def of(
+        cls, actor: Actor, *, password: str = "", code: str = "", client_ip: str = ""
+    ) -> MfaCommand:
+        """The signed-in ``actor``'s request, from its session."""
+        return cls(actor.user_id, actor.session_id, password, code, client_ip)
 
 
 T = TypeVar("T")
@@ -255,6 +263,29 @@ def new_recovery_code_set(
 
 
 @dataclass(frozen=True)
+class GetTotp:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class TotpStatus:
+    """The caller's authenticator: none ("off"), waiting for its first code ("pending"), or
+    on, with how many recovery codes are left."""
+
+    state: Literal["off", "pending", "on"]
+    recovery_codes_left: int = 0
+
+
+def totp_status(cmd: GetTotp, *, factors: MfaRepository) -> TotpStatus:
+    factor = factors.get(cmd.actor.user_id)
+    if factor is None:
+        return TotpStatus("off")
+    if not factor.active:
+        return TotpStatus("pending")
+    return TotpStatus("on", len(factor.recovery_hashes))
+
+
+@dataclass(frozen=True)
 class ResetMfa:
     username: str  # given on the command line
 
@@ -314,6 +345,7 @@ class TotpServices:
     disable: Callable[[MfaCommand], None]
     new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
     reset: Callable[[ResetMfa], User]  # the command line's ``users reset-mfa``
+    status: Callable[[GetTotp], TotpStatus]  # what the account page shows
 
 
 def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
@@ -339,4 +371,5 @@ def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
         reset=lambda cmd: reset_mfa(
             cmd, users=p.users, factors=factors, passkeys=p.passkeys, clock=p.clock, audit=p.audit
         ),
+        status=lambda cmd: totp_status(cmd, factors=factors),
     )

@@ -130,7 +130,13 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         a.factors,
     ]
     return Services(
-        accounts=accounts.bind(a, p, owned=owned, hooks=email.account_hooks(a, queue=queue)),
+        accounts=accounts.bind(
+            a,
+            p,
+            owned=owned,
+            hooks=email.account_hooks(a, queue=queue),
+            check_password=login.password_check(a, p),
+        ),
         admin=admin.bind(a, owned=owned),
         authentication=authentication.bind(a),
         datasets=datasets.bind(a, p),

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -362,6 +363,40 @@ def test_delete_frees_names_and_kills_tokens(world: World) -> None:
     assert again.id != view.id
     with pytest.raises(Unauthenticated):
         world.authenticate(token)
+
+
+def delete_with(world: World, actor: Actor, password: str | None) -> None:
+    accounts.delete_user(
+        accounts.DeleteUser(actor, password=password, client_ip=IP),
+        users=world.users,
+        clock=world.clock,
+        check_password=partial(
+            login_cases.check_current_password,
+            hasher=world.hasher,
+            clock=world.clock,
+            throttle=world.throttle,
+            throttle_policy=world.throttle_policy,
+        ),
+    )
+
+
+def test_a_deletion_with_a_password_checks_it_like_a_login(world: World) -> None:
+    view = world.register("alice")
+    actor = world.authenticate(world.login().access_token)
+    with pytest.raises(PermissionDenied) as info:
+        delete_with(world, actor, "not the password")
+    assert info.value.code == "invalid_current_password"
+    assert view.id in world.store.users and world.store.users[view.id].deleted_at is None
+    assert world.throttle.records, "the wrong password is counted like a failed login"
+    delete_with(world, actor, PASSWORD)
+    assert view.id not in world.store.users and not world.store.sessions
+
+
+def test_a_deletion_without_a_password_asks_none(world: World) -> None:
+    """DELETE /user: the bearer token is the proof."""
+    view = world.register("alice")
+    delete_with(world, world.authenticate(world.login().access_token), None)
+    assert view.id not in world.store.users
 
 
 def test_interrupted_deletion_cannot_log_in_and_is_resumed(world: World) -> None:

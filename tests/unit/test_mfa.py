@@ -345,6 +345,24 @@ def test_new_recovery_codes_void_the_old_set(world: MfaWorld) -> None:
     assert world.second_step(world.first_step().mfa_token, recovery_code=new[0])
 
 
+def test_the_status_of_the_authenticator(world: MfaWorld) -> None:
+    """What the account page shows: off, pending until the first code, on with the
+    recovery codes left."""
+    alice = world.authenticate(world.login().access_token)
+
+    def status() -> totp_cases.TotpStatus:
+        return totp_cases.totp_status(totp_cases.GetTotp(alice), factors=world.factors)
+
+    assert status() == totp_cases.TotpStatus("off")
+    world.session_id = alice.session_id
+    world.secret = world.start(world.cmd(password=PASSWORD)).secret
+    assert status() == totp_cases.TotpStatus("pending")
+    codes = world.confirm(world.cmd(code=world.code()))
+    assert status() == totp_cases.TotpStatus("on", RECOVERY_CODES)
+    world.second_step(world.first_step().mfa_token, recovery_code=codes[0])
+    assert status() == totp_cases.TotpStatus("on", RECOVERY_CODES - 1)
+
+
 def test_enrolment_rules(world: MfaWorld) -> None:
     world.enrol()
     with pytest.raises(Conflict) as info:

@@ -9,7 +9,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from application import sessions as cases
-from application.sessions import EndSession, ListSessions, Logout, Refresh, Renew
+from application.sessions import (
+    EndOtherSessions,
+    EndSession,
+    ListSessions,
+    Logout,
+    Refresh,
+    Renew,
+)
 from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from domain.sessions import Session
@@ -259,6 +266,23 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
         world.authenticate(other.access_token)
     with pytest.raises(NotFound):
         cases.end_session(EndSession(actor, "../../users/x"), sessions=world.sessions)
+
+
+def test_ending_the_other_sessions_keeps_the_callers(world: SessionWorld) -> None:
+    mine, other, third = world.login(), world.login(), world.login()
+    actor = world.authenticate(mine.access_token)
+    cases.end_other_sessions(
+        EndOtherSessions(actor), users=world.users, clock=world.clock, audit=world.audit
+    )
+    for pair in (other, third):
+        with pytest.raises(Unauthenticated):
+            world.authenticate(pair.access_token)
+        with pytest.raises(Unauthenticated):
+            world.refresh(pair.refresh_token)
+    assert world.authenticate(mine.access_token).session_id == actor.session_id
+    assert world.refresh(mine.refresh_token).access_token  # the caller's goes on
+    logout = world.audit.events[-1]
+    assert logout.event.value == "logout" and logout.reason == "other_sessions"
 
 
 def test_amr_of_a_password_login_survives_refresh_and_renewal(world: SessionWorld) -> None:

@@ -10,7 +10,10 @@ from flask_babel import Babel, get_locale
 
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
-from interfaces.web import browser
+from interfaces.web import (
+    account,  # noqa: F401 - registers the account page's routes on bp
+    browser,
+)
 from interfaces.web.browser import EXTENSION, PagesConfig
 from interfaces.web.routes import bp
 

@@ -117,6 +117,7 @@ def start(response: Response, pair: TokenPair) -> None:
 
 
 def end(response: Response) -> None:
+    g.pop("browser_pair", None)  # tokens renewed in this request must not outlive it
     _delete(response, "session")
     _set(response, "csrf", new_secret(), None, "Lax")
 

@@ -3,16 +3,20 @@ builds the command here and nowhere else, so the pages follow the use cases' gro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import request
 
-from application.accounts import GetUser, Register
+from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
 from application.authentication import Actor, Authenticate
 from application.email import VerifyEmail
-from application.login import Login
+from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
 from application.password_reset import ForgotPassword, ResetPassword
-from application.sessions import Logout, Refresh
+from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
 from application.tokens import TokenPair
+from application.totp import GetTotp, MfaCommand, TotpEnrolment, TotpStatus
+from domain.sessions import Session
 from domain.users import User
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -79,5 +83,67 @@ def reset_password(token: str, new_password: str) -> None:
     )
 
 
+# -- account
+
+
 def current_user(actor: Actor) -> User:
     return services().accounts.get(GetUser(actor))
+
+
+def update_profile(actor: Actor, changes: Sequence[tuple[str, str | None]]) -> User:
+    """As PATCH /user: only the fields given change."""
+    return services().accounts.update_profile(
+        UpdateProfile(user_id=actor.user_id, changes=tuple(changes))
+    )
+
+
+def change_password(actor: Actor, current_password: str, new_password: str) -> None:
+    services().login.change_password(
+        ChangePassword(
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            current_password=current_password,
+            new_password=new_password,
+            client_ip=client_ip(),
+        )
+    )
+
+
+def sessions(actor: Actor) -> list[Session]:
+    return services().sessions.list(ListSessions(actor))
+
+
+def end_session(actor: Actor, session_id: str) -> None:
+    services().sessions.end(EndSession(actor, session_id))
+
+
+def end_other_sessions(actor: Actor) -> None:
+    services().sessions.end_others(EndOtherSessions(actor))
+
+
+def totp_status(actor: Actor) -> TotpStatus:
+    return services().totp.status(GetTotp(actor))
+
+
+def _mfa(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
+    return MfaCommand.of(actor, password=password, code=code, client_ip=client_ip())
+
+
+def start_totp(actor: Actor, password: str) -> TotpEnrolment:
+    return services().totp.start(_mfa(actor, password=password))
+
+
+def confirm_totp(actor: Actor, code: str) -> tuple[str, ...]:
+    return services().totp.confirm(_mfa(actor, code=code))
+
+
+def disable_totp(actor: Actor, password: str, code: str) -> None:
+    services().totp.disable(_mfa(actor, password=password, code=code))
+
+
+def new_recovery_codes(actor: Actor, password: str, code: str) -> tuple[str, ...]:
+    return services().totp.new_recovery_codes(_mfa(actor, password=password, code=code))
+
+
+def delete_account(actor: Actor, password: str) -> None:
+    services().accounts.delete(DeleteUser(actor, password=password, client_ip=client_ip()))

@@ -1,8 +1,10 @@
 """A failed form is the same page again, with each message beside its field, the form
-refilled (never a password), and the status the API gives (docs/pages.md)."""
+refilled (never a password), and the status the API gives (docs/pages.md). On a page of
+several forms (/account) only the form sent (``failed``) shows them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from flask import Blueprint, Response, g, render_template, request
@@ -13,8 +15,6 @@ from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
 
 SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
-# The API's field names where a page's input is named otherwise.
-RENAMED = {"/reset-password": {"password": "new_password"}}
 
 
 def register_page_errors(bp: Blueprint) -> None:
@@ -25,7 +25,7 @@ def register_page_errors(bp: Blueprint) -> None:
         template: str | None = g.get("form_template")
         if template is None or request.method != "POST":
             return error_page(status, message(exc.code, exc.detail), headers)
-        renames = RENAMED.get(request.path, {})
+        renames: Mapping[str, str] = g.get("form_renamed", {})
         fields: dict[str, str] = {}
         errors = exc.errors if isinstance(exc, InvalidInput) else ()
         for error in errors:
@@ -34,6 +34,9 @@ def register_page_errors(bp: Blueprint) -> None:
             )
         if isinstance(exc, Conflict) and exc.field:
             fields[renames.get(exc.field, exc.field)] = message(exc.code, exc.detail)
+        placed: str | None = g.get("form_placed", {}).get(exc.code)
+        if placed is not None:  # an error without a field of its own, beside the one it is about
+            fields.setdefault(placed, message(exc.code, exc.detail))
         form = {
             k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"
         }
@@ -42,6 +45,7 @@ def register_page_errors(bp: Blueprint) -> None:
             form=form,
             errors=fields,
             error=None if fields else message(exc.code, exc.detail),
+            failed=g.get("form_id"),
             **g.get("form_context", {}),
         )
         return Response(body, status=status, headers=headers)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from domain.users import NAME_MAX
+
 _MESSAGES: dict[str, LazyString] = {
     "missing": lazy_gettext("Required."),
     "string_too_long": lazy_gettext("Too long."),
@@ -25,6 +27,19 @@ _MESSAGES: dict[str, LazyString] = {
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
     "too_many_login_failures": lazy_gettext("Too many failed sign-ins; try again later."),
     "code_or_recovery_code": lazy_gettext("Enter a code or a recovery code."),
+    "invalid_current_password": lazy_gettext("This is not your password."),
+    "password_unchanged": lazy_gettext("The new password must differ from the current one."),
+    "control_character": lazy_gettext("Control characters are not allowed."),
+    "invalid_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
+    "invalid_last_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
+    "unsupported_locale": lazy_gettext("Choose one of the languages listed."),
+    "too_many_identity_changes": lazy_gettext(
+        "Too many changes of username or e-mail address; try again later."
+    ),
+    "session_not_found": lazy_gettext("No such session: it may have ended already."),
+    "mfa_already_enabled": lazy_gettext("Two-step sign-in is on already."),
+    "mfa_not_enabled": lazy_gettext("Two-step sign-in is not on."),
+    "mfa_not_pending": lazy_gettext("No setup is waiting for a code; start again."),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."

@@ -3,6 +3,7 @@ through ``calls`` and renders; a domain error re-renders the form (``errors.py``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
@@ -47,9 +48,22 @@ def field(name: str, *, required: bool = True) -> str:
     return value
 
 
-def form_page(template: str, **context: object) -> None:
-    """The page a domain error re-renders (``errors.py``)."""
+def form_page(
+    template: str,
+    *,
+    form_id: str | None = None,
+    renamed: Mapping[str, str] | None = None,
+    placed: Mapping[str, str] | None = None,
+    **context: object,
+) -> None:
+    """The page a domain error re-renders (``errors.py``). ``form_id``: on a page of several
+    forms, the one sent; ``renamed``: the page's input for an API field named otherwise
+    (``password`` → ``new_password``); ``placed``: the input an error code without a field
+    is about (``invalid_current_password`` → ``current_password``)."""
     g.form_template = template
+    g.form_id = form_id
+    g.form_renamed = renamed or {}
+    g.form_placed = placed or {}
     g.form_context = context
 
 
@@ -159,7 +173,7 @@ def reset_password_page() -> Response:
 @bp.post("/reset-password")
 def reset_password() -> Response:
     token = request.form.get("token", "")
-    form_page("reset_password.html", token=token)
+    form_page("reset_password.html", renamed={"password": "new_password"}, token=token)
     new_password = field("new_password")
     calls.reset_password(field("token"), new_password)
     return see_other("/sign-in?reset=1")
@@ -173,14 +187,6 @@ def sign_out() -> Response:
     response = see_other("/sign-in")
     browser.end(response)
     return response
-
-
-@bp.get("/account")
-def account() -> Response:
-    actor = browser.signed_in()
-    if actor is None:
-        return see_other("/sign-in?" + urlencode({"next": "/account"}))
-    return page("account.html", user=calls.current_user(actor))
 
 
 @bp.before_request

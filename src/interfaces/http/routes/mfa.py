@@ -35,13 +35,7 @@ def client_ip() -> str:
 
 
 def command(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
-    return MfaCommand(
-        user_id=actor.user_id,
-        session_id=actor.session_id,
-        password=password,
-        code=code,
-        client_ip=client_ip(),
-    )
+    return MfaCommand.of(actor, password=password, code=code, client_ip=client_ip())
 
 
 @bp.post("/auth/mfa/totp")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Literal
 
-import segno
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.totp import TotpEnrolment
 from interfaces.http.schemas.accounts import TokenOut
 from interfaces.http.schemas.common import Problem, Strict, no_null, not_null
+from interfaces.shared.qr import qr_svg
 
 CurrentPassword = Field(min_length=1, max_length=1024, description="The account's password")
 TotpCode = Field(
@@ -74,14 +73,10 @@ class TotpEnrolmentOut(BaseModel):
 
     @classmethod
     def of(cls, enrolment: TotpEnrolment) -> TotpEnrolmentOut:
-        svg = io.BytesIO()
-        segno.make(enrolment.otpauth_uri, error="m").save(
-            svg, kind="svg", scale=4, xmldecl=False, svgclass=None, lineclass=None
-        )
         return cls(
             secret=enrolment.secret,
             otpauth_uri=enrolment.otpauth_uri,
-            qr_svg=svg.getvalue().decode(),
+            qr_svg=qr_svg(enrolment.otpauth_uri),
         )
 
 
