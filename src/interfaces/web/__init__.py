@@ -11,6 +11,7 @@ from flask_babel import Babel, get_locale
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
 from interfaces.web import browser
+from interfaces.web import passkeys as passkeys  # its routes join the blueprint
 from interfaces.web.browser import EXTENSION, PagesConfig
 from interfaces.web.routes import bp
 
@@ -30,6 +31,12 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
         "POST", "/auth/password/forgot", "email.forgot_password"
     ),
     ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+    ("POST", "/sign-in/passkey/options"): LimitedAs(
+        "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
+    ),
+    ("POST", "/sign-in/passkey"): LimitedAs(
+        "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
+    ),
 }
 
 

@@ -3,15 +3,26 @@ builds the command here and nowhere else, so the pages follow the use cases' gro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import request
 
 from application.accounts import GetUser, Register
 from application.authentication import Actor, Authenticate
 from application.email import VerifyEmail
 from application.login import Login, MfaLogin
+from application.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+    RenamePasskey,
+)
 from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import Logout, Refresh
 from application.tokens import TokenPair
+from domain.passkeys import Passkey
 from domain.users import User
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -80,3 +91,38 @@ def reset_password(token: str, new_password: str) -> None:
 
 def current_user(actor: Actor) -> User:
     return services().accounts.get(GetUser(actor))
+
+
+# -- passkeys
+
+
+def passkeys(actor: Actor) -> list[Passkey]:
+    return services().passkeys.list(ListPasskeys(actor))
+
+
+def passkey_options(actor: Actor) -> dict[str, object]:
+    return services().passkeys.registration_options(RegistrationOptions(actor))
+
+
+def add_passkey(actor: Actor, credential: Mapping[str, object], name: str) -> Passkey:
+    return services().passkeys.register(
+        RegisterPasskey(user_id=actor.user_id, credential=credential, name=name)
+    )
+
+
+def rename_passkey(actor: Actor, passkey_id: str, name: str) -> Passkey:
+    return services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
+
+
+def delete_passkey(actor: Actor, passkey_id: str) -> None:
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+
+
+def passkey_sign_in_options() -> dict[str, object]:
+    return services().passkeys.authentication_options()
+
+
+def passkey_sign_in(credential: Mapping[str, object]) -> TokenPair:
+    return services().passkeys.sign_in(
+        PasskeySignIn(credential=credential, user_agent=_user_agent(), client_ip=client_ip())
+    )

@@ -25,6 +25,16 @@ _MESSAGES: dict[str, LazyString] = {
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
     "too_many_login_failures": lazy_gettext("Too many failed sign-ins; try again later."),
     "code_or_recovery_code": lazy_gettext("Enter a code or a recovery code."),
+    "control_character": lazy_gettext("Control characters are not allowed."),
+    "signed_out": lazy_gettext("Your session has ended; sign in again."),
+    "account_disabled": lazy_gettext("This account is disabled."),
+    "invalid_passkey": lazy_gettext("This passkey was not accepted."),
+    "invalid_passkey_challenge": lazy_gettext("The passkey request has expired; try again."),
+    "passkey_exists": lazy_gettext("This passkey is registered already."),
+    "passkey_not_found": lazy_gettext("No such passkey."),
+    "too_many_passkeys": lazy_gettext(
+        "This account has as many passkeys as it may hold; delete one first."
+    ),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."
