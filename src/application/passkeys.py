@@ -28,6 +28,7 @@ from domain.passkeys import (
     challenge_key,
     invalid_challenge,
     invalid_passkey,
+    is_passkey_id,
     passkey_id,
 )
 from domain.users import User
@@ -83,6 +84,13 @@ class ListPasskeys:
 class DeletePasskey:
     actor: Actor
     passkey_id: str
+
+
+@dataclass(frozen=True)
+class RenamePasskey:
+    actor: Actor
+    passkey_id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -196,12 +204,23 @@ def list_passkeys(cmd: ListPasskeys, *, passkeys: PasskeyRepository) -> list[Pas
     return passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
 
 
+def _not_found() -> NotFound:
+    return NotFound("No such passkey.", code="passkey_not_found")
+
+
+def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
+    """The caller's own passkey; another user's is 'not found' (never revealed)."""
+    if passkey is None or passkey.user_id != actor.user_id:
+        raise _not_found()
+    return passkey
+
+
 def delete_passkey(cmd: DeletePasskey, *, passkeys: PasskeyRepository, audit: AuditLog) -> None:
     """Delete one of the caller's passkeys; another user's is 'not found'."""
     actor, key_id = cmd.actor, cmd.passkey_id
-    passkey = passkeys.get(key_id)
-    if passkey is None or passkey.user_id != actor.user_id:
-        raise NotFound("No such passkey.", code="passkey_not_found")
+    if not is_passkey_id(key_id):  # before it names a document
+        raise _not_found()
+    _owned(passkeys.get(key_id), actor)
     passkeys.delete(key_id)
     audit.record(
         AuditEvent(
@@ -210,6 +229,20 @@ def delete_passkey(cmd: DeletePasskey, *, passkeys: PasskeyRepository, audit: Au
             session_id=actor.session_id,
         )
     )
+
+
+def rename_passkey(cmd: RenamePasskey, *, passkeys: PasskeyRepository) -> Passkey:
+    """Give one of the caller's passkeys a new name (one line, at most 64 characters; blank
+    is the default name). The change is applied by compare-and-set, so a sign-in moving the
+    counter at the same moment keeps both."""
+    if not is_passkey_id(cmd.passkey_id):
+        raise _not_found()
+    renamed = passkeys.update(
+        cmd.passkey_id, lambda passkey: _owned(passkey, cmd.actor).renamed(cmd.name)
+    )
+    if renamed is None:
+        raise _not_found()
+    return renamed
 
 
 def authentication_options(
@@ -308,6 +341,7 @@ class PasskeyServices:
     register: Callable[[RegisterPasskey], Passkey]
     list: Callable[[ListPasskeys], list[Passkey]]
     delete: Callable[[DeletePasskey], None]
+    rename: Callable[[RenamePasskey], Passkey]
     authentication_options: Callable[[], dict[str, object]]
     sign_in: Callable[[PasskeySignIn], TokenPair]
 
@@ -334,6 +368,7 @@ def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
         ),
         list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
         delete=lambda cmd: delete_passkey(cmd, passkeys=p.passkeys, audit=p.audit),
+        rename=lambda cmd: rename_passkey(cmd, passkeys=p.passkeys),
         authentication_options=lambda: authentication_options(
             challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
         ),

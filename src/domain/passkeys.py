@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,6 +20,7 @@ MAX_PASSKEYS_PER_USER = 20
 
 INVALID_PASSKEY = "invalid_passkey"
 INVALID_CHALLENGE = "invalid_passkey_challenge"
+_PASSKEY_ID = re.compile("[A-Za-z0-9_-]{43}")  # unpadded base64url of a SHA-256
 
 
 class Ceremony(StrEnum):
@@ -70,6 +72,12 @@ class Challenge:
             raise invalid_challenge()
 
 
+def is_passkey_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a passkey_id(): anything else names no passkey (and
+    no document)."""
+    return _PASSKEY_ID.fullmatch(text) is not None
+
+
 def check_name(name: str) -> str:
     check_text("name", name)
     name = name.strip()
@@ -77,7 +85,7 @@ def check_name(name: str) -> str:
         return DEFAULT_NAME
     if len(name) > NAME_MAX:
         raise InvalidInput.field(
-            "name", f"A passkey name has at most {NAME_MAX} characters.", "too_long"
+            "name", f"A passkey name has at most {NAME_MAX} characters.", "string_too_long"
         )
     return name
 
@@ -125,6 +133,9 @@ class Passkey:
         """RFC 8176: proof of possession of a hardware-bound key ("hwk"), or of one that is
         synced and so leaves the hardware ("swk"); docs/decisions/0122-passkey-amr.md."""
         return ("swk",) if self.backed_up else ("hwk",)
+
+    def renamed(self, name: str) -> Passkey:
+        return replace(self, name=check_name(name))
 
     def signed_in(self, sign_count: int, now: datetime, *, backed_up: bool = False) -> Passkey:
         """After a verified assertion. A counter that does not move forward, once either

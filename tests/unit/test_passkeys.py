@@ -13,9 +13,11 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
+from application.authentication import Actor
+from application.passkeys import RenamePasskey, rename_passkey
 from application.ports import Audit
 from bootstrap import build_app
-from domain.errors import InvalidInput, Unauthenticated
+from domain.errors import InvalidInput, NotFound, Unauthenticated
 from domain.passkeys import (
     CHALLENGE_TTL,
     MAX_PASSKEYS_PER_USER,
@@ -26,7 +28,13 @@ from domain.passkeys import (
 )
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import FakeClock, InMemoryStore, RecordingAuditLog, fake_adapters
+from tests.fakes import (
+    FakeClock,
+    FakePasskeyRepository,
+    InMemoryStore,
+    RecordingAuditLog,
+    fake_adapters,
+)
 from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.passkey_authenticator import b64url
 
@@ -91,6 +99,54 @@ def test_names_default_are_single_line_and_bounded() -> None:
     for bad in ("a\nb", "x" * 65):
         with pytest.raises(InvalidInput):
             check_name(bad)
+
+
+# -- renaming (a use case of the pages only: docs/pages.md) ------------------------------
+
+
+def actor(user_id: str = "u1") -> Actor:
+    return Actor(user_id, user_id, "user", "s1", NOW + timedelta(minutes=15))
+
+
+def stored_passkey() -> tuple[FakePasskeyRepository, Passkey]:
+    passkeys = FakePasskeyRepository()
+    passkeys.add(make_passkey(sign_count=3))
+    (passkey,) = passkeys.passkeys.values()
+    return passkeys, passkey
+
+
+def test_a_user_renames_their_passkey_and_keeps_the_rest() -> None:
+    passkeys, before = stored_passkey()
+    renamed = rename_passkey(RenamePasskey(actor(), before.id, " work laptop "), passkeys=passkeys)
+    assert renamed == passkeys.passkeys[before.id] == replace(before, name="work laptop")
+    blank = rename_passkey(RenamePasskey(actor(), before.id, "  "), passkeys=passkeys)
+    assert blank.name == "Passkey"
+
+
+@pytest.mark.parametrize(
+    ("user_id", "passkey_id"),
+    [("u2", None), ("u1", "A" * 43), ("u1", "not-a-passkey-id"), ("u1", "..")],
+    ids=["another-users", "unknown", "malformed", "dots"],
+)
+def test_another_users_or_an_unknown_passkey_is_not_found(
+    user_id: str, passkey_id: str | None
+) -> None:
+    passkeys, before = stored_passkey()
+    with pytest.raises(NotFound) as info:
+        rename_passkey(
+            RenamePasskey(actor(user_id), passkey_id or before.id, "mine"), passkeys=passkeys
+        )
+    assert info.value.code == "passkey_not_found"
+    assert passkeys.passkeys == {before.id: before}
+
+
+@pytest.mark.parametrize("name", ["x" * 65, "two\nlines", "bell\a"])
+def test_a_bad_name_changes_nothing(name: str) -> None:
+    passkeys, before = stored_passkey()
+    with pytest.raises(InvalidInput) as info:
+        rename_passkey(RenamePasskey(actor(), before.id, name), passkeys=passkeys)
+    assert [e.field for e in info.value.errors] == ["name"]
+    assert passkeys.passkeys == {before.id: before}
 
 
 # -- over HTTP ----------------------------------------------------------------------------

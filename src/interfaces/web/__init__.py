@@ -13,6 +13,7 @@ from interfaces.shared.limits import LimitedAs
 from interfaces.web import (
     account,  # noqa: F401 - registers the account page's routes on bp
     browser,
+    passkeys,  # noqa: F401 - registers the passkeys' routes on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
 from interfaces.web.routes import bp
@@ -33,6 +34,12 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
         "POST", "/auth/password/forgot", "email.forgot_password"
     ),
     ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+    ("POST", "/sign-in/passkey/options"): LimitedAs(
+        "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
+    ),
+    ("POST", "/sign-in/passkey"): LimitedAs(
+        "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
+    ),
 }
 
 

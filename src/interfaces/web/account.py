@@ -55,9 +55,10 @@ def account_form(
     *,
     renamed: Mapping[str, str] | None = None,
     placed: Mapping[str, str] | None = None,
+    **shown: object,
 ) -> None:
-    """A refused ``form_id`` re-renders the account page with its messages."""
-    form_page(TEMPLATE, form_id=form_id, renamed=renamed, placed=placed, **context(actor))
+    """A refused ``form_id`` re-renders the account page with its messages (and ``shown``)."""
+    form_page(TEMPLATE, form_id=form_id, renamed=renamed, placed=placed, **shown, **context(actor))
 
 
 def account_page(actor: Actor, **shown: object) -> Response:

@@ -26,6 +26,7 @@ EXTENSION = "firegate.pages"
 SEPARATOR = "~"  # in neither a JWT nor a refresh token
 DEVICE_MAX_AGE = 180 * 24 * 3600  # as long as the device token itself is valid
 MFA_MAX_AGE = 5 * 60  # as long as the mfa_token itself is valid
+CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)
@@ -179,16 +180,23 @@ def csrf_token() -> str:
 
 def same_origin() -> bool:
     """A browser's POST from another site is refused (docs/security.md, "Pages"). Pages send
-    ``Referrer-Policy: no-referrer``, under which browsers send ``Origin: null``; so an
-    ``Origin`` must be ours or null, and ``Sec-Fetch-Site`` (sent whatever the referrer
-    policy) must say same-origin where present."""
+    ``Referrer-Policy: no-referrer``, under which browsers send ``Origin: null`` with a form;
+    the script's ``fetch`` sends the page's origin. So an ``Origin`` must be null, PUBLIC_URL's
+    or the one the request was sent to (the page's own: locally, passkeys need
+    ``http://localhost:8000`` beside PUBLIC_URL's ``http://127.0.0.1:8000``), and
+    ``Sec-Fetch-Site`` (sent whatever the referrer policy) must say same-origin where
+    present."""
     origin = request.headers.get("Origin")
-    if origin is not None and origin != "null" and origin != config().origin:
+    ours = (config().origin, f"{request.scheme}://{request.host}")
+    if origin is not None and origin != "null" and origin not in ours:
         return False
     site = request.headers.get("Sec-Fetch-Site")
     return site is None or site in ("same-origin", "none")
 
 
 def csrf_ok() -> bool:
-    sent = request.form.get("csrf_token", "")
+    """The form's ``csrf_token``, or for the pages' script (which reads the token from the
+    page's ``<meta name="csrf-token">``) the ``X-CSRF-Token`` header: the same token, the
+    same checks."""
+    sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token", "")
     return bool(_read("csrf")) and hmac.compare_digest(sent, csrf_token()) and same_origin()

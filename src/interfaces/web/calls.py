@@ -3,7 +3,7 @@ builds the command here and nowhere else, so the pages follow the use cases' gro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask import request
 
@@ -12,10 +12,19 @@ from application.authentication import Actor, Authenticate
 from application.email import VerifyEmail
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
+from application.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+    RenamePasskey,
+)
 from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
 from application.tokens import TokenPair
 from application.totp import GetTotp, MfaCommand, TotpEnrolment, TotpStatus
+from domain.passkeys import Passkey
 from domain.sessions import Session
 from domain.users import User
 from interfaces.shared.languages import accepted_locale
@@ -147,3 +156,38 @@ def new_recovery_codes(actor: Actor, password: str, code: str) -> tuple[str, ...
 
 def delete_account(actor: Actor, password: str) -> None:
     services().accounts.delete(DeleteUser(actor, password=password, client_ip=client_ip()))
+
+
+# -- passkeys
+
+
+def passkeys(actor: Actor) -> list[Passkey]:
+    return services().passkeys.list(ListPasskeys(actor))
+
+
+def passkey_options(actor: Actor) -> dict[str, object]:
+    return services().passkeys.registration_options(RegistrationOptions(actor))
+
+
+def add_passkey(actor: Actor, credential: Mapping[str, object], name: str) -> Passkey:
+    return services().passkeys.register(
+        RegisterPasskey(user_id=actor.user_id, credential=credential, name=name)
+    )
+
+
+def rename_passkey(actor: Actor, passkey_id: str, name: str) -> Passkey:
+    return services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
+
+
+def delete_passkey(actor: Actor, passkey_id: str) -> None:
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+
+
+def passkey_sign_in_options() -> dict[str, object]:
+    return services().passkeys.authentication_options()
+
+
+def passkey_sign_in(credential: Mapping[str, object]) -> TokenPair:
+    return services().passkeys.sign_in(
+        PasskeySignIn(credential=credential, user_agent=_user_agent(), client_ip=client_ip())
+    )

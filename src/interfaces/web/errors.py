@@ -1,13 +1,14 @@
 """A failed form is the same page again, with each message beside its field, the form
 refilled (never a password), and the status the API gives (docs/pages.md). On a page of
-several forms (/account) only the form sent (``failed``) shows them."""
+several forms (/account) only the form sent (``failed``) shows them. A request of the
+pages' script (it asks for JSON) gets the same status, code and message as JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, InvalidInput, RateLimited
@@ -23,8 +24,6 @@ def register_page_errors(bp: Blueprint) -> None:
         status = status_of(exc)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
         template: str | None = g.get("form_template")
-        if template is None or request.method != "POST":
-            return error_page(status, message(exc.code, exc.detail), headers)
         renames: Mapping[str, str] = g.get("form_renamed", {})
         fields: dict[str, str] = {}
         errors = exc.errors if isinstance(exc, InvalidInput) else ()
@@ -37,6 +36,10 @@ def register_page_errors(bp: Blueprint) -> None:
         placed: str | None = g.get("form_placed", {}).get(exc.code)
         if placed is not None:  # an error without a field of its own, beside the one it is about
             fields.setdefault(placed, message(exc.code, exc.detail))
+        if wants_json():
+            return json_problem(status, exc.code, message(exc.code, exc.detail), headers, fields)
+        if template is None or request.method != "POST":
+            return error_page(status, message(exc.code, exc.detail), headers)
         form = {
             k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"
         }
@@ -53,8 +56,30 @@ def register_page_errors(bp: Blueprint) -> None:
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
+        code = "csrf_failed" if status == 403 else HTTPStatus(status).name.lower()
         detail = message("csrf_failed", "") if status == 403 else HTTPStatus(status).phrase
+        if wants_json():
+            return json_problem(status, code, detail, {}, {})
         return error_page(status, detail, {})
+
+
+def wants_json() -> bool:
+    """The pages' script asks for JSON (``Accept: application/json``); a browser's navigation
+    asks for HTML."""
+    accepted = request.accept_mimetypes
+    return accepted.best_match(("text/html", "application/json")) == "application/json"
+
+
+def json_problem(
+    status: int, code: str, detail: str, headers: dict[str, str], fields: dict[str, str]
+) -> Response:
+    """What the pages' script reads: the code, and the message in the reader's language."""
+    body = {"status": status, "code": code, "detail": detail, "errors": fields}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers)
+    response.mimetype = "application/problem+json"
+    return response
 
 
 def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:

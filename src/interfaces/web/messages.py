@@ -40,6 +40,15 @@ _MESSAGES: dict[str, LazyString] = {
     "mfa_already_enabled": lazy_gettext("Two-step sign-in is on already."),
     "mfa_not_enabled": lazy_gettext("Two-step sign-in is not on."),
     "mfa_not_pending": lazy_gettext("No setup is waiting for a code; start again."),
+    "signed_out": lazy_gettext("Your session has ended; sign in again."),
+    "account_disabled": lazy_gettext("This account is disabled."),
+    "invalid_passkey": lazy_gettext("This passkey was not accepted."),
+    "invalid_passkey_challenge": lazy_gettext("The passkey request has expired; try again."),
+    "passkey_exists": lazy_gettext("This passkey is registered already."),
+    "passkey_not_found": lazy_gettext("No such passkey."),
+    "too_many_passkeys": lazy_gettext(
+        "This account has as many passkeys as it may hold; delete one first."
+    ),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."

@@ -1,0 +1,115 @@
+"""Passkeys on the pages (docs/pages.md): the list, rename and delete forms on /account, and
+the JSON endpoints the pages' one script (static/webauthn.js) calls to add a passkey and to
+sign in with one. The script sends the page's CSRF token in a header; its requests count in
+the API's passkey limits (``PAGE_LIMITS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from application.authentication import Actor
+from application.json_text import UnreadableJson, read_json
+from domain.errors import InvalidInput, Unauthenticated, Unreadable
+from domain.passkeys import Passkey
+from interfaces.web import browser, calls
+from interfaces.web.account import account_form, signed_in
+from interfaces.web.routes import bp, field, safe_next, see_other
+
+
+def _signed_in() -> Actor:
+    """The caller of a script endpoint: 401 (JSON) when signed out."""
+    actor = browser.signed_in()
+    if actor is None:
+        raise Unauthenticated("Sign in first.", code="signed_out")
+    return actor
+
+
+def _credential() -> dict[str, Any]:
+    """The JSON object the script posts (what the browser's credential's toJSON() wrote), read
+    with bounded nesting."""
+    try:
+        data = read_json(request.get_data(cache=True).decode("utf-8"))
+    except (UnreadableJson, UnicodeDecodeError):
+        raise Unreadable("The body is not valid UTF-8 JSON.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise Unreadable("The JSON body must be an object.", code="json_not_object")
+    return data
+
+
+def _json(passkey: Passkey) -> dict[str, object]:
+    return {
+        "id": passkey.id,
+        "name": passkey.name,
+        "created_at": passkey.created_at.isoformat(),
+        "last_used_at": passkey.last_used_at.isoformat() if passkey.last_used_at else None,
+    }
+
+
+@bp.context_processor
+def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
+    """``account_passkeys()`` for _account_passkeys.html: read only where a page shows them."""
+
+    def account_passkeys() -> list[Passkey]:
+        actor = browser.signed_in()
+        return calls.passkeys(actor) if actor is not None else []
+
+    return {"account_passkeys": account_passkeys}
+
+
+# -- on /account
+
+
+@bp.post("/account/passkeys/options")
+def passkey_options() -> Response:
+    return jsonify(calls.passkey_options(_signed_in()))
+
+
+@bp.post("/account/passkeys")
+def add_passkey() -> Response:
+    actor = _signed_in()
+    credential = _credential()
+    name = credential.pop("name", None)
+    if name is None:
+        name = ""
+    elif not isinstance(name, str):
+        raise InvalidInput.field("name", "Must be text.", "invalid_type")
+    response = jsonify(_json(calls.add_passkey(actor, credential, name)))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/account/passkeys/<passkey_id>/rename")
+@signed_in
+def rename_passkey(actor: Actor, passkey_id: str) -> Response:
+    account_form(actor, "passkey-rename", renaming=passkey_id)
+    calls.rename_passkey(actor, passkey_id, field("name", required=False))
+    return see_other("/account")
+
+
+@bp.post("/account/passkeys/<passkey_id>/delete")
+@signed_in
+def delete_passkey(actor: Actor, passkey_id: str) -> Response:
+    account_form(actor, "passkey-delete")
+    calls.delete_passkey(actor, passkey_id)
+    return see_other("/account")
+
+
+# -- on /sign-in
+
+
+@bp.post("/sign-in/passkey/options")
+def passkey_sign_in_options() -> Response:
+    return jsonify(calls.passkey_sign_in_options())
+
+
+@bp.post("/sign-in/passkey")
+def passkey_sign_in() -> Response:
+    """Signs this browser in as the password form does; the script then goes to ``location``
+    (``?next=``, a path of this site)."""
+    pair = calls.passkey_sign_in(_credential())
+    response = jsonify({"location": safe_next(request.args.get("next"))})
+    browser.start(response, pair)
+    return response

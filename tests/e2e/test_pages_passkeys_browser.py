@@ -1,0 +1,156 @@
+"""Passkeys on the pages in a real browser: Debian's Chromium with its virtual authenticator
+(the DevTools protocol's WebAuthn domain), on gunicorn and the emulators (docs/pages.md).
+
+The pages are opened on ``localhost``: browsers refuse WebAuthn on an IP-address origin, and
+the local profile's passkey origin is ``http://localhost:$PORT``
+(docs/decisions/0121-passkey-configuration.md).
+
+Chromium's virtual authenticator answers a conditional (autofill) request at once with the
+passkey it holds: no autofill list is shown headless, so what the tests drive is the
+script's conditional request and what follows it, not a person picking the passkey in the
+list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import CDPSession, Page
+
+from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, violations
+
+pytestmark = pytest.mark.e2e
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+}
+# Records each navigator.credentials.get() of the page's script: "conditional" or "modal".
+RECORD_GETS = """
+(() => {
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  navigator.credentials.get = (options) => {
+    window.recordGet((options && options.mediation) || "modal");
+    return get(options);
+  };
+})();
+"""
+# A browser without passkey autofill: the script offers the button only.
+NO_AUTOFILL = "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
+
+
+@dataclass
+class Browser:
+    page: Page
+    cdp: CDPSession
+    authenticator: str
+    base: str
+    gets: list[str] = field(default_factory=list)
+
+    def credentials(self) -> list[dict[str, Any]]:
+        found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator})
+        credentials: list[dict[str, Any]] = found["credentials"]
+        return credentials
+
+
+def open_browser(base: str, *, autofill: bool) -> Iterator[Browser]:
+    with chromium(javascript=True) as page:
+        gets: list[str] = []
+
+        def record_get(mediation: str) -> None:
+            gets.append(mediation)
+
+        page.context.expose_function("recordGet", record_get)
+        page.context.add_init_script(RECORD_GETS)
+        if not autofill:
+            page.context.add_init_script(NO_AUTOFILL)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+        yield Browser(page, cdp, added["authenticatorId"], base, gets)
+
+
+@pytest.fixture
+def localhost(gunicorn_url: str) -> str:
+    return gunicorn_url.replace("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+def browser(localhost: str, firestore: Any) -> Iterator[Browser]:
+    """A browser without passkey autofill, so that only the button signs in."""
+    yield from open_browser(localhost, autofill=False)
+
+
+@pytest.fixture
+def autofill_browser(localhost: str, firestore: Any) -> Iterator[Browser]:
+    yield from open_browser(localhost, autofill=True)
+
+
+def sign_up_and_add_a_passkey(browser: Browser, passkey_name: str) -> str:
+    page, base = browser.page, browser.base
+    name = "p" + uuid.uuid4().hex[:10]
+    page.goto(base + "/sign-up")
+    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(base + "/account")
+    assert "No passkeys yet" in page.inner_text("main")
+    page.get_by_label("Name for a new passkey (optional)").fill(passkey_name)
+    page.get_by_role("button", name="Add a passkey").click()
+    page.get_by_text(passkey_name, exact=True).wait_for()  # the page, reloaded with it listed
+    [credential] = browser.credentials()
+    assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
+    return name
+
+
+def test_add_a_passkey_then_sign_in_with_the_button(browser: Browser) -> None:
+    page, base = browser.page, browser.base
+    name = sign_up_and_add_a_passkey(browser, "This laptop")
+    main = page.inner_text("main")
+    assert "Last used" in main and "Never" in main
+    found = {"/account (a passkey listed)": violations(page)}
+    # Rename it with the page's form.
+    page.get_by_label("New name for “This laptop”").fill("Work laptop")
+    page.get_by_role("button", name="Rename").click()
+    page.get_by_text("Work laptop", exact=True).wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(base + "/sign-in")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    button.wait_for()  # shown by the script
+    found["/sign-in (the script running)"] = violations(page)
+    button.click()
+    page.wait_for_url(base + "/account")
+    assert name in page.inner_text("main")
+    assert browser.gets == ["modal"]
+    assert browser.credentials()[0]["signCount"] >= 1
+    assert "Never" not in page.inner_text("main")  # its last use is shown
+    assert found == {path: [] for path in found}
+
+
+def test_the_username_fields_passkey_autofill_signs_in(autofill_browser: Browser) -> None:
+    browser = autofill_browser
+    page, base = browser.page, browser.base
+    name = sign_up_and_add_a_passkey(browser, "Phone")
+    assert browser.gets == []
+    page.get_by_role("button", name="Sign out").click()
+    # /sign-in offers the passkey in the username field's autofill; the virtual authenticator
+    # picks it at once, and the browser is signed in without a click, to ?next=.
+    page.wait_for_url(base + "/account")
+    assert name in page.inner_text("main")
+    assert browser.gets == ["conditional"]
+    page.goto(base + "/sign-in?next=/account%3Fagain%3D1")
+    page.wait_for_url(base + "/account?again=1")
+
+
+def test_without_javascript_sign_in_shows_no_passkey_button(localhost: str) -> None:
+    with chromium(javascript=False) as page:
+        page.goto(localhost + "/sign-in")
+        assert page.get_by_role("button", name="Sign in", exact=True).is_visible()
+        assert page.get_by_role("button", name="Sign in with a passkey").count() == 0
+        username = page.locator("input[name=username]")
+        assert username.get_attribute("autocomplete") == "username webauthn"

@@ -1,0 +1,371 @@
+"""Passkeys on the pages, on the fakes (docs/pages.md): the /account list with its rename and
+delete forms, and the JSON endpoints the pages' script calls to add a passkey and to sign in
+with one, with the software authenticator of tests/passkey_authenticator.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from bootstrap import build_app
+from domain.passkeys import Passkey
+from tests.conftest import PASSWORD, bearer, login, make_settings
+from tests.fakes import FakeChallengeRepository, FakePasskeyRepository, InMemoryStore, fake_adapters
+from tests.passkey_authenticator import Passkey as SoftPasskey
+from tests.unit.test_pages_signed_out import csrf
+
+pytestmark = pytest.mark.unit
+JSON = {"Accept": "application/json"}
+ACCOUNT = "/account"
+SIGN_IN_FIRST = "/sign-in?next=%2Faccount"
+
+
+@dataclass
+class Pages:
+    client: FlaskClient
+    store: InMemoryStore
+    passkeys: FakePasskeyRepository
+    challenges: FakeChallengeRepository
+
+    def browser(self) -> FlaskClient:
+        """Another browser, without this one's cookies."""
+        client: FlaskClient = self.client.application.test_client()
+        return client
+
+
+def pages(**settings: Any) -> Pages:
+    config = make_settings(**settings)
+    store, passkeys = InMemoryStore(), FakePasskeyRepository()
+    challenges = FakeChallengeRepository()
+    adapters = replace(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
+    app = build_app(config, adapters, configure_logs=False)
+    return Pages(app.test_client(), store, passkeys, challenges)
+
+
+@pytest.fixture
+def world() -> Pages:
+    return pages()
+
+
+def meta_token(client: FlaskClient, path: str) -> str:
+    """The token the script reads from the page's <meta name="csrf-token">."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+    assert found is not None
+    return found.group(1)
+
+
+def script_post(
+    client: FlaskClient, path: str, body: object = None, *, token: str | None, **kwargs: Any
+) -> TestResponse:
+    """A POST as webauthn.js sends it: JSON, asking for JSON, the token in X-CSRF-Token."""
+    headers = {**JSON, **({"X-CSRF-Token": token} if token is not None else {})}
+    return client.post(path, json=body if body is not None else {}, headers=headers, **kwargs)
+
+
+def sign_up(client: FlaskClient, name: str = "alice") -> None:
+    form = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    answer = client.post("/sign-up", data={**form, "csrf_token": csrf(client)})
+    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
+
+
+def add_passkey(client: FlaskClient, key: SoftPasskey, name: str = "laptop") -> dict[str, Any]:
+    token = meta_token(client, ACCOUNT)
+    options = script_post(client, "/account/passkeys/options", token=token)
+    assert options.status_code == 200, options.get_json()
+    body = {**key.register(options.get_json()), "name": name}
+    made = script_post(client, "/account/passkeys", body, token=token)
+    assert made.status_code == 201, made.get_json()
+    result: dict[str, Any] = made.get_json()
+    return result
+
+
+def signed_up_with_a_passkey(world: Pages) -> tuple[SoftPasskey, Passkey]:
+    sign_up(world.client)
+    key = SoftPasskey()
+    made = add_passkey(world.client, key)
+    return key, world.passkeys.passkeys[made["id"]]
+
+
+def sign_out(client: FlaskClient) -> None:
+    answer = client.post("/sign-out", data={"csrf_token": csrf(client, ACCOUNT)})
+    assert answer.status_code == 303
+
+
+def passkey_sign_in(
+    client: FlaskClient, key: SoftPasskey, next_path: str | None = None
+) -> TestResponse:
+    token = meta_token(client, "/sign-in")
+    options = script_post(client, "/sign-in/passkey/options", token=token)
+    assert options.status_code == 200, options.get_json()
+    query = {"next": next_path} if next_path is not None else {}
+    return script_post(
+        client, "/sign-in/passkey", key.sign_in(options.get_json()), token=token, query_string=query
+    )
+
+
+# -- the pages as served
+
+
+def test_the_passkey_controls_are_for_the_script_and_the_password_form_needs_none(
+    world: Pages,
+) -> None:
+    html = world.client.get("/sign-in").get_data(as_text=True)
+    assert 'autocomplete="username webauthn"' in html
+    assert re.search(r'<div id="passkey-sign-in" hidden[ >]', html)  # shown by the script
+    assert '<script src="/static/pages/webauthn.js" defer></script>' in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
+    assert not re.search(r"\son[a-z]+=", html)  # no inline event handler
+    script = world.client.get("/static/pages/webauthn.js")
+    assert script.status_code == 200 and script.mimetype in (
+        "text/javascript",
+        "application/javascript",
+    )
+    assert "isConditionalMediationAvailable" in script.get_data(as_text=True)
+    # The password form is whole without it.
+    form = re.search(r'<form method="post" action="/sign-in[^"]*">(.*?)</form>', html, re.S)
+    assert form is not None
+    assert all(f'name="{name}"' in form.group(1) for name in ("csrf_token", "username", "password"))
+
+
+def test_the_account_lists_passkeys_with_rename_and_delete_forms(world: Pages) -> None:
+    sign_up(world.client)
+    html = world.client.get(ACCOUNT).get_data(as_text=True)
+    assert "No passkeys yet" in html
+    assert re.search(r'<div id="passkey-add" hidden[ >]', html)
+    made = add_passkey(world.client, SoftPasskey(), "laptop")
+    stored = world.passkeys.passkeys[made["id"]]
+    html = world.client.get(ACCOUNT).get_data(as_text=True)
+    assert "<strong>laptop</strong>" in html and "<dd>Never</dd>" in html
+    assert f'datetime="{stored.created_at.isoformat()}"' in html
+    assert f'action="/account/passkeys/{stored.id}/rename"' in html
+    assert f'action="/account/passkeys/{stored.id}/delete"' in html
+    assert f'<label for="passkey-name-{stored.id}">' in html
+    # Every input has its label, and every form its token.
+    for name in re.findall(r'<input id="([^"]+)"', html):
+        assert f'<label for="{name}">' in html
+    assert html.count("<form ") == html.count('name="csrf_token"')
+
+
+def test_add_rename_and_delete(world: Pages) -> None:
+    c = world.client
+    _, stored = signed_up_with_a_passkey(world)
+    assert stored.name == "laptop" and stored.user_id in world.store.users
+
+    form = {"name": "  work laptop ", "csrf_token": csrf(c, ACCOUNT)}
+    answer = c.post(f"/account/passkeys/{stored.id}/rename", data=form)
+    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
+    assert world.passkeys.passkeys[stored.id].name == "work laptop"
+    assert "<strong>work laptop</strong>" in c.get(ACCOUNT).get_data(as_text=True)
+
+    form = {"csrf_token": csrf(c, ACCOUNT)}
+    answer = c.post(f"/account/passkeys/{stored.id}/delete", data=form)
+    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
+    assert world.passkeys.passkeys == {}
+    assert "No passkeys yet" in c.get(ACCOUNT).get_data(as_text=True)
+
+
+def test_a_refused_rename_is_shown_beside_its_field_and_changes_nothing(world: Pages) -> None:
+    c = world.client
+    _, stored = signed_up_with_a_passkey(world)
+    path = f"/account/passkeys/{stored.id}/rename"
+    for bad, status in (("x" * 65, 422), ("two\nlines", 422)):
+        answer = c.post(path, data={"name": bad, "csrf_token": csrf(c, ACCOUNT)})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == status
+        assert f'<span class="error" id="passkey-name-{stored.id}-error" role="alert">' in html
+        assert f'aria-describedby="passkey-name-{stored.id}-error"' in html
+        assert "<strong>laptop</strong>" in html  # the account page again, with the list
+    assert world.passkeys.passkeys[stored.id].name == "laptop"
+
+
+def test_another_users_or_an_unknown_passkey_is_not_found(world: Pages) -> None:
+    _, stored = signed_up_with_a_passkey(world)
+    bob = world.browser()
+    sign_up(bob, "bob")
+    for action, data in (("rename", {"name": "mine now"}), ("delete", {})):
+        for passkey_id in (stored.id, "x" * 43, "not-an-id", ".."):
+            form = {**data, "csrf_token": csrf(bob, ACCOUNT)}
+            answer = bob.post(f"/account/passkeys/{passkey_id}/{action}", data=form)
+            assert answer.status_code == 404, (action, passkey_id)
+            assert 'role="alert">No such passkey.' in answer.get_data(as_text=True)
+    assert world.passkeys.passkeys[stored.id].name == "laptop"
+
+
+def test_the_rename_and_delete_forms_of_a_signed_out_browser_lead_to_sign_in(
+    world: Pages,
+) -> None:
+    _, stored = signed_up_with_a_passkey(world)
+    sign_out(world.client)
+    for action in ("rename", "delete"):
+        form = {"name": "x", "csrf_token": csrf(world.client, "/sign-in")}
+        answer = world.client.post(f"/account/passkeys/{stored.id}/{action}", data=form)
+        assert answer.status_code == 303 and answer.headers["Location"] == SIGN_IN_FIRST
+    assert world.passkeys.passkeys[stored.id].name == "laptop"
+
+
+def test_the_scripts_account_endpoints_are_401_signed_out(world: Pages) -> None:
+    token = meta_token(world.client, "/sign-in")
+    for path in ("/account/passkeys/options", "/account/passkeys"):
+        answer = script_post(world.client, path, token=token)
+        assert answer.status_code == 401 and answer.mimetype == "application/problem+json"
+        assert answer.get_json()["code"] == "signed_out"
+    assert world.challenges.challenges == {}
+
+
+# -- CSRF
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"], ids=["none", "empty", "forged"])
+def test_a_script_post_without_a_valid_token_is_403_and_changes_nothing(
+    world: Pages, token: str | None
+) -> None:
+    _, stored = signed_up_with_a_passkey(world)
+    c = world.client
+    challenges = dict(world.challenges.challenges)
+    options = script_post(c, "/account/passkeys/options", token=meta_token(c, ACCOUNT))
+    registration = {**SoftPasskey().register(options.get_json()), "name": "stolen"}
+    sessions = len(world.store.sessions)
+    for path, body in (
+        ("/account/passkeys/options", {}),
+        ("/account/passkeys", registration),
+        ("/sign-in/passkey/options", {}),
+        ("/sign-in/passkey", {}),
+    ):
+        answer = script_post(c, path, body, token=token)
+        assert answer.status_code == 403, path
+        assert answer.get_json()["code"] == "csrf_failed"
+    assert list(world.passkeys.passkeys) == [stored.id]  # the registration was not stored
+    assert len(world.challenges.challenges) == len(challenges) + 1  # only the one asked above
+    assert len(world.store.sessions) == sessions
+
+
+def test_the_forms_and_the_header_need_this_browsers_token(world: Pages) -> None:
+    _, stored = signed_up_with_a_passkey(world)
+    c = world.client
+    other = world.browser()
+    foreign = meta_token(other, "/sign-in")
+    for path, data in (
+        (f"/account/passkeys/{stored.id}/rename", {"name": "renamed"}),
+        (f"/account/passkeys/{stored.id}/delete", {}),
+    ):
+        for sent in ({}, {"csrf_token": foreign}):
+            assert c.post(path, data={**data, **sent}).status_code == 403
+        # The header is the same token: another browser's does not do either.
+        headers = {"X-CSRF-Token": foreign}
+        assert c.post(path, data=data, headers=headers).status_code == 403
+    answer = script_post(c, "/account/passkeys/options", token=foreign)
+    assert answer.status_code == 403
+    assert world.passkeys.passkeys[stored.id].name == "laptop"
+    # From another site, even with this browser's token.
+    token = meta_token(c, ACCOUNT)
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        answer = c.post(
+            "/account/passkeys/options", json={}, headers={**JSON, "X-CSRF-Token": token, **headers}
+        )
+        assert answer.status_code == 403
+
+
+def test_the_scripts_fetch_from_the_pages_own_origin_is_accepted(world: Pages) -> None:
+    """fetch() sends the page's origin (not null, as forms do); locally the pages that use
+    passkeys are on http://localhost:8000 while PUBLIC_URL says http://127.0.0.1:8000."""
+    base = "http://localhost:8000"
+    c = world.client
+    token = meta_token(c, "/sign-in")
+    for origin, status in ((base, 200), ("http://localhost:8001", 403), ("null", 200)):
+        headers = {**JSON, "X-CSRF-Token": token, "Origin": origin, "Sec-Fetch-Site": "same-origin"}
+        answer = c.post("/sign-in/passkey/options", json={}, headers=headers, base_url=base)
+        assert answer.status_code == status, origin
+
+
+# -- signing in with a passkey
+
+
+@pytest.mark.parametrize(
+    ("next_path", "lands"),
+    [(None, ACCOUNT), ("/account?tab=2", "/account?tab=2"), ("//evil.example/x", ACCOUNT)],
+)
+def test_a_passkey_signs_the_browser_in_like_the_password(
+    world: Pages, next_path: str | None, lands: str
+) -> None:
+    key, _ = signed_up_with_a_passkey(world)
+    sign_out(world.client)
+    assert world.client.get(ACCOUNT).status_code == 303
+    answer = passkey_sign_in(world.client, key, next_path)
+    assert answer.status_code == 200 and answer.get_json() == {"location": lands}
+    cookies = answer.headers.getlist("Set-Cookie")
+    session = next(c for c in cookies if c.startswith("firegate_session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert "alice" in world.client.get(ACCOUNT).get_data(as_text=True)
+    # A firegate session like the API's, with the passkey's amr; the page shows its last use.
+    live = [s for s in world.store.sessions.values() if s.revoked_at is None]
+    assert [tuple(s.amr) for s in live] == [("hwk",)]
+    assert "<dd>Never</dd>" not in world.client.get(ACCOUNT).get_data(as_text=True)
+
+
+def test_a_refused_passkey_is_a_json_answer_in_the_readers_language(world: Pages) -> None:
+    key, stored = signed_up_with_a_passkey(world)
+    sign_out(world.client)
+    del world.passkeys.passkeys[stored.id]
+    answer = passkey_sign_in(world.client, key)
+    assert answer.status_code == 401 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["code"] == "invalid_passkey"
+    assert answer.get_json()["detail"] == "This passkey was not accepted."
+    assert not any(c.startswith("firegate_session=") for c in answer.headers.getlist("Set-Cookie"))
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    again = passkey_sign_in(world.client, key)
+    assert again.get_json()["detail"] == "Esta llave de acceso no fue aceptada."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b"[" * 1000 + b"]" * 1000, b"\xff"],
+    ids=["malformed", "array", "deep", "not-utf8"],
+)
+def test_an_unreadable_body_is_400_never_500(world: Pages, body: bytes) -> None:
+    sign_up(world.client)
+    token = meta_token(world.client, ACCOUNT)
+    headers = {**JSON, "X-CSRF-Token": token, "Content-Type": "application/json"}
+    for path in ("/account/passkeys", "/sign-in/passkey"):
+        answer = world.client.post(path, data=body, headers=headers)
+        assert answer.status_code == 400, path
+        assert answer.mimetype == "application/problem+json"
+
+
+def test_a_registration_with_a_bad_name_is_422_and_stores_nothing(world: Pages) -> None:
+    sign_up(world.client)
+    c = world.client
+    token = meta_token(c, ACCOUNT)
+    for name in (42, "x" * 65):
+        options = script_post(c, "/account/passkeys/options", token=token).get_json()
+        body = {**SoftPasskey().register(options), "name": name}
+        answer = script_post(c, "/account/passkeys", body, token=token)
+        assert answer.status_code == 422 and "name" in answer.get_json()["errors"]
+    assert world.passkeys.passkeys == {}
+
+
+def test_the_page_passkey_sign_in_counts_in_the_api_budget() -> None:
+    world = pages(rate_limit_passkeys="2/minute")
+    c = world.client
+    token = meta_token(c, "/sign-in")
+    assert c.post("/auth/passkeys/authentication/options").status_code == 200
+    assert script_post(c, "/sign-in/passkey/options", token=token).status_code == 200
+    refused = script_post(c, "/sign-in/passkey/options", token=token)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.get_json()["code"] == "rate_limited"
+    # The sign-in itself: the same counters as POST /auth/passkeys/authentication.
+    assert c.post("/auth/passkeys/authentication", json={}).status_code == 422
+    assert script_post(c, "/sign-in/passkey", token=token).status_code == 422
+    assert script_post(c, "/sign-in/passkey", token=token).status_code == 429
+
+
+def test_a_passkey_added_on_the_page_is_the_apis_too(world: Pages) -> None:
+    _, stored = signed_up_with_a_passkey(world)
+    listed = world.client.get("/auth/passkeys", headers=bearer(login(world.client)))
+    assert [item["id"] for item in listed.get_json()["items"]] == [stored.id]
