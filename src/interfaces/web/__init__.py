@@ -10,6 +10,7 @@ from flask_babel import Babel, get_locale
 
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
+from interfaces.web import admin as _admin_pages  # noqa: F401  (its routes join ``bp``)
 from interfaces.web import browser
 from interfaces.web.browser import EXTENSION, PagesConfig
 from interfaces.web.routes import bp

@@ -6,12 +6,16 @@ from __future__ import annotations
 from flask import request
 
 from application.accounts import GetUser, Register
+from application.admin import AdminChange, EndUserSessions, ShowUser, UserListing, UserQuery
 from application.authentication import Actor, Authenticate
-from application.email import VerifyEmail
+from application.email import RequestVerification, VerifyEmail
+from application.invitations import Invite
 from application.login import Login, MfaLogin
+from application.pagination import DEFAULT_LIMIT, Page
 from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import Logout, Refresh
 from application.tokens import TokenPair
+from application.totp import ResetMfa
 from domain.users import User
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -80,3 +84,42 @@ def reset_password(token: str, new_password: str) -> None:
 
 def current_user(actor: Actor) -> User:
     return services().accounts.get(GetUser(actor))
+
+
+# -- admin
+
+
+def admin_search(actor: Actor, prefix: str, cursor: str | None) -> Page[UserListing]:
+    return services().admin.list_users(
+        UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
+    )
+
+
+def admin_user(actor: Actor, user_id: str) -> User:
+    return services().admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
+
+
+def admin_change(
+    actor: Actor, user_id: str, *, role: str | None = None, disabled: bool | None = None
+) -> User:
+    return services().admin.change_user(
+        AdminChange(actor=actor, user_id=user_id, role=role, disabled=disabled)
+    )
+
+
+def admin_end_sessions(actor: Actor, user_id: str) -> None:
+    services().admin.end_sessions(EndUserSessions(actor, user_id))
+
+
+def admin_reset_mfa(actor: Actor, user_id: str) -> None:
+    services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
+
+
+def admin_send_verification(actor: Actor, user_id: str) -> None:
+    services().email.request_verification(RequestVerification(actor, user_id=user_id))
+
+
+def admin_invite(actor: Actor, email: str, username: str | None, role: str) -> User:
+    return services().email.invite(
+        Invite(actor=actor, username=username, email=email, role=role or None)
+    )
