@@ -135,6 +135,15 @@ class FakeUserRepository:
         )
         return [u for u in live if after is None or u.id > after][:limit]
 
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        def key(user: User) -> str:
+            found = _email_key(user) if "@" in prefix else user.username.normalized
+            return found if found is not None else ""
+
+        live = (u for u in self.store.users.values() if u.deleted_at is None)
+        found = [u for u in live if key(u).startswith(prefix) and (after is None or key(u) > after)]
+        return sorted(found, key=key)[:limit]
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         s = self.store
         with s.lock:

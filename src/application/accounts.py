@@ -50,6 +50,11 @@ class UserRepository(Protocol):
         """Up to ``limit`` live users ordered by id, starting after id ``after``."""
         ...
 
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        """Up to ``limit`` live users whose normalized e-mail (``prefix`` has an '@') or
+        else username starts with ``prefix``, ordered by it, after the one equal to ``after``."""
+        ...
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         """Tombstone the user and release its claims in one transaction; None if absent."""
         ...

@@ -11,6 +11,7 @@ from application.accounts import delete_account
 from application.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
+from application.sessions import SessionRepository, end_every_session
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
 from domain.users import Role, User, login_key
@@ -26,13 +27,29 @@ class UserListing:
 
 @dataclass(frozen=True)
 class UserQuery:
+    """``prefix``: an admin's search (docs/pages.md, "/admin"), the users whose username, or
+    with an '@' whose e-mail address, starts with it as the claims compare them (case and
+    look-alikes aside), in that order; "" finds everyone. None: the list in id order."""
+
     actor: Actor
     limit: int
     cursor: str | None = None
+    prefix: str | None = None
 
 
 @dataclass(frozen=True)
 class ShowUser:
+    """``as_admin``: the admin console's view, refused to anyone else (403)."""
+
+    actor: Actor
+    user_id: str
+    as_admin: bool = False
+
+
+@dataclass(frozen=True)
+class EndUserSessions:
+    """An admin ends every session of an account."""
+
     actor: Actor
     user_id: str
 
@@ -60,6 +77,17 @@ def _get(users: Users, user_id: str) -> User:
     return _live(users.get(user_id) if is_id(user_id) else None)
 
 
+def target_of(actor: Actor, user_id: str, users: Users) -> User:
+    """The live account an admin acts on: 403 for anyone else, 404 for no such account."""
+    require_admin(actor)
+    return _get(users, user_id)
+
+
+def user_named(username: str, users: Users) -> User:
+    """The live account the command line names; 404 for none."""
+    return _live(users.find_by_login(login_key(username)))
+
+
 def _live(user: User | None) -> User:
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
@@ -68,6 +96,8 @@ def _live(user: User | None) -> User:
 
 def list_users(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
     actor, limit = cmd.actor, cmd.limit
+    if cmd.prefix is not None:
+        return _search(cmd, users=users)
     after = decode_cursor(cmd.cursor)
     if after is not None and not is_id(after):
         raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
@@ -80,7 +110,33 @@ def list_users(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
     )
 
 
+# A search's position is the last key shown; a folded address can be longer than its 254
+# characters ("ﬃ" folds to "ffi").
+SEARCH_POSITION_MAX = 4096
+
+
+def _search(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
+    """The e-mail search lists addresses, so it is the admins' alone, like the username one."""
+    require_admin(cmd.actor)
+    key = login_key(cmd.prefix.strip()) if cmd.prefix else ""
+    after = decode_cursor(cmd.cursor, longest=SEARCH_POSITION_MAX)
+    if after is not None and not after.startswith(key):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    rows = users.list_by_prefix(key, after, cmd.limit + 1)
+
+    def position(user: User) -> str:
+        if "@" in key and user.email is not None:
+            return user.email.normalized
+        return user.username.normalized
+
+    last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
+    page = paginate(rows, cmd.limit, position(last) if last is not None else None)
+    return Page(items=[UserListing(u, full=True) for u in page.items], next_cursor=page.next_cursor)
+
+
 def show_user(cmd: ShowUser, *, users: Users) -> UserListing:
+    if cmd.as_admin:
+        require_admin(cmd.actor)
     user = _get(users, cmd.user_id)
     return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
 
@@ -98,7 +154,7 @@ def change_user(change: AdminChange, *, users: Users, clock: Clock, audit: Audit
     actor = change.actor
     require_admin(actor)
     role = parse_role(change.role) if change.role is not None else None
-    before = _get(users, change.user_id)
+    before = target_of(actor, change.user_id, users)
     updated = users.update(change.user_id, lambda u: _apply(u, role, change.disabled, clock))
     _audit_change(audit, before, updated, actor_id=actor.user_id)
     return updated
@@ -127,10 +183,25 @@ def remove_user(
     audit: AuditLog,
     owned: Sequence[OwnedData] = (),
 ) -> None:
-    require_admin(cmd.actor)
-    _get(users, cmd.user_id)
+    target_of(cmd.actor, cmd.user_id, users)
     delete_account(
         cmd.user_id, users=users, clock=clock, audit=audit, actor_id=cmd.actor.user_id, owned=owned
+    )
+
+
+def end_user_sessions(
+    cmd: EndUserSessions,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Every session of the account ends at once, as its owner's logout everywhere does."""
+    user = target_of(cmd.actor, cmd.user_id, users)
+    end_every_session(user.id, users=users, sessions=sessions, clock=clock)
+    audit.record(
+        AuditEvent(Audit.LOGOUT, user_id=user.id, actor_id=cmd.actor.user_id, reason="all_sessions")
     )
 
 
@@ -162,7 +233,7 @@ class SetDisabled:
 
 def set_role_by_username(cmd: SetRole, *, users: Users, clock: Clock, audit: AuditLog) -> User:
     wanted = parse_role(cmd.role)
-    user = _live(users.find_by_login(login_key(cmd.username)))
+    user = user_named(cmd.username, users)
     updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
@@ -171,7 +242,7 @@ def set_role_by_username(cmd: SetRole, *, users: Users, clock: Clock, audit: Aud
 def set_disabled_by_username(
     cmd: SetDisabled, *, users: Users, clock: Clock, audit: AuditLog
 ) -> User:
-    user = _live(users.find_by_login(login_key(cmd.username)))
+    user = user_named(cmd.username, users)
     updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
     return updated
@@ -184,6 +255,8 @@ class AdminPorts(Protocol):
     @property
     def users(self) -> Users: ...
     @property
+    def sessions(self) -> SessionRepository: ...
+    @property
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
@@ -195,6 +268,7 @@ class AdminServices:
     show_user: Callable[[ShowUser], UserListing]
     change_user: Callable[[AdminChange], User]
     remove_user: Callable[[RemoveUser], None]
+    end_sessions: Callable[[EndUserSessions], None]
     set_role: Callable[[SetRole], User]  # the command line's
     set_disabled: Callable[[SetDisabled], User]  # the command line's
 
@@ -208,6 +282,9 @@ def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
         change_user=lambda cmd: change_user(cmd, users=users, clock=clock, audit=audit),
         remove_user=lambda cmd: remove_user(
             cmd, users=users, clock=clock, audit=audit, owned=owned
+        ),
+        end_sessions=lambda cmd: end_user_sessions(
+            cmd, users=users, sessions=ports.sessions, clock=clock, audit=audit
         ),
         set_role=lambda cmd: set_role_by_username(cmd, users=users, clock=clock, audit=audit),
         set_disabled=lambda cmd: set_disabled_by_username(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts import AccountHooks, UserRepository
+from application.admin import target_of
 from application.authentication import Actor
 from application.invitations import Invite, invite_user
 from application.jobs import JobHandler
@@ -55,19 +56,28 @@ log = logging.getLogger("firegate.mail")
 
 @dataclass(frozen=True)
 class RequestVerification:
+    """``user_id``: another account's, whose address an admin asks to verify (/admin)."""
+
     actor: Actor
+    user_id: str | None = None
 
 
 def request_verification(
     cmd: RequestVerification, *, users: UserRepository, queue: JobQueue, audit: AuditLog
 ) -> None:
-    user = users.get(cmd.actor.user_id)
-    if user is None or not user.active:
-        raise InvalidToken()
+    actor = cmd.actor
+    if cmd.user_id is None or cmd.user_id == actor.user_id:
+        user, actor_id = users.get(actor.user_id), None
+        if user is None or not user.active:
+            raise InvalidToken()
+    else:
+        user, actor_id = target_of(actor, cmd.user_id, users), actor.user_id
+        if user.disabled:  # the mail job sends nothing to a disabled account
+            raise Conflict("The account is disabled; enable it first.", code="user_disabled")
     if user.email is None:
         raise Conflict("The account has no e-mail address to verify.", code="no_email")
     queue_mail(queue, MailKind.VERIFY_EMAIL, user)
-    audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id))
+    audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id, actor_id=actor_id))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.accounts import UserRepository
-from application.admin import require_admin
+from application.admin import parse_role, require_admin
 from application.authentication import Actor
 from application.mail import MailKind, queue_mail
 from application.ports import (
@@ -45,7 +45,7 @@ def invite_user(
     email = Email(cmd.email)
     given = cmd.username if cmd.username is not None else Username.from_address(email)
     username = Username.chosen(given)
-    role = Role(cmd.role) if cmd.role else Role.USER
+    role = parse_role(cmd.role) if cmd.role else Role.USER
     now = clock.now()
     user = User.register(
         id=new_id(),

@@ -27,15 +27,16 @@ def encode_cursor(after: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    """The position a cursor stands for; 422 ``invalid_cursor`` for anything we did not make."""
+def decode_cursor(cursor: str | None, *, longest: int = 256) -> str | None:
+    """The position a cursor stands for; 422 ``invalid_cursor`` for anything we did not make
+    (or longer than ``longest`` characters)."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         after = data["after"]
-        if isinstance(after, str) and 0 < len(after) <= 256:
+        if isinstance(after, str) and 0 < len(after) <= longest:
             return after
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, RecursionError):
         pass  # RecursionError: JSON nested deeper than the parser goes

@@ -214,9 +214,7 @@ def logout(
     """End the caller's session, or (``everywhere``) every session of the user, at once."""
     actor, everywhere = cmd.actor, cmd.everywhere
     if everywhere:
-        now = clock.now()
-        users.update(actor.user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
-        sessions.delete_for_user(actor.user_id)  # housekeeping; already unusable
+        end_every_session(actor.user_id, users=users, sessions=sessions, clock=clock)
     else:
         sessions.delete(actor.session_id)
     audit.record(
@@ -227,6 +225,16 @@ def logout(
             reason="all_sessions" if everywhere else "this_session",
         )
     )
+
+
+def end_every_session(
+    user_id: str, *, users: Users, sessions: SessionRepository, clock: Clock
+) -> None:
+    """Every session of the user stops working at once (its owner's logout everywhere, an
+    admin's "end sessions")."""
+    now = clock.now()
+    users.update(user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
+    sessions.delete_for_user(user_id)  # housekeeping; already unusable
 
 
 MAX_SESSIONS_LISTED = 100

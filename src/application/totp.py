@@ -10,6 +10,7 @@ from typing import Literal, Protocol, TypeVar
 
 from application.accounts import DELETE_BATCH
 from application.accounts import UserRepository as Users
+from application.admin import CLI_ACTOR, target_of, user_named
 from application.authentication import Actor
 from application.login import check_current_password
 from application.mfa import (
@@ -31,10 +32,10 @@ from application.ports import (
     SecretBox,
 )
 from application.throttle import LoginThrottle, session_rules, session_success_keys
-from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
 from domain.throttling import LoginThrottlePolicy
-from domain.users import User, login_key
+from domain.users import User
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,12 @@ def totp_status(cmd: GetTotp, *, factors: MfaRepository) -> TotpStatus:
 
 @dataclass(frozen=True)
 class ResetMfa:
-    username: str  # given on the command line
+    """Whose factors go, and who says so: ``username`` on the command line (the operator,
+    audited as "cli"), or ``user_id`` with the admin ``actor`` on /admin."""
+
+    username: str = ""
+    actor: Actor | None = None
+    user_id: str = ""
 
 
 def reset_mfa(
@@ -302,14 +308,15 @@ def reset_mfa(
     """The operator's way back in for a user who lost every factor: the authenticator and
     every passkey go (a lost device must not sign in), and every session of the user ends
     (docs/reference/mfa.md, "Lost every factor")."""
-    user = users.find_by_login(login_key(cmd.username))
-    if user is None or user.deleted_at is not None:
-        raise NotFound("No such user.", code="user_not_found")
+    if cmd.actor is None:
+        user, actor_id = user_named(cmd.username, users), CLI_ACTOR
+    else:
+        user, actor_id = target_of(cmd.actor, cmd.user_id, users), cmd.actor.user_id
     now = clock.now()
     updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
     factors.delete(user.id)
     passkeys.delete_owned_by(user.id, DELETE_BATCH)
-    audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id="cli", reason="reset"))
+    audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id=actor_id, reason="reset"))
     return updated
 
 
@@ -344,7 +351,7 @@ class TotpServices:
     confirm: Callable[[MfaCommand], tuple[str, ...]]
     disable: Callable[[MfaCommand], None]
     new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
-    reset: Callable[[ResetMfa], User]  # the command line's ``users reset-mfa``
+    reset: Callable[[ResetMfa], User]  # ``users reset-mfa``, and an admin's on /admin
     status: Callable[[GetTotp], TotpStatus]  # what the account page shows
 
 

@@ -283,6 +283,40 @@ def test_list_page_orders_by_id_and_skips_deleted(repos: Repos) -> None:
     assert [u.id for u in repos.users.list_page(ids[1], 2)] == ids[2:4]
 
 
+def test_list_by_prefix_orders_by_the_key_and_skips_deleted(repos: Repos) -> None:
+    # "\U00020000" (a Han ideograph) sorts after U+F8FF, where a fixed end would stop.
+    made = {
+        name: make_user(name, email)
+        for name, email in (
+            ("alice", "zed@example.com"),
+            ("Alfred", "Alice.F@Example.org"),
+            ("al\U00020000ice", "alice@example.com"),
+            ("alina", "alina@example.com"),
+            ("Bob", "bob@example.com"),
+        )
+    }
+    for user in made.values():
+        repos.users.add(user)
+    repos.users.mark_deleted(made["alina"].id, NOW)
+
+    def names(prefix: str, after: str | None = None, limit: int = 10) -> list[str]:
+        return [u.username.value for u in repos.users.list_by_prefix(prefix, after, limit)]
+
+    assert names("al") == ["Alfred", "alice", "al\U00020000ice"]
+    assert names("al", limit=1) == ["Alfred"]
+    assert names("al", after="alfred") == ["alice", "al\U00020000ice"]
+    assert names("al", after="alice", limit=1) == ["al\U00020000ice"]
+    assert names("al\U00020000") == ["al\U00020000ice"]
+    assert names("") == ["Alfred", "alice", "al\U00020000ice", "Bob"]
+    assert names("x") == [] and names("alicex") == []
+    # With an '@' the prefix is an address's: ordered by the normalized address.
+    assert names("alice") == ["alice"]
+    assert names("alice@") == ["al\U00020000ice"]
+    assert names("alice.f@example.org") == ["Alfred"]
+    assert names("z@") == [] and names("zed@example.com") == ["alice"]
+    assert names("alice@", after="alice@example.com") == []
+
+
 def test_forgotten_devices_round_trip(repos: Repos) -> None:
     user = make_user("alice")
     repos.users.add(user)

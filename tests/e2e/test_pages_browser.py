@@ -75,6 +75,18 @@ def fill(page: Page, **fields: str) -> None:
         page.fill(f"input[name={name}]", value)
 
 
+def set_password_and_sign_in(page: Page, base: str, link: str, login: str) -> None:
+    """Follow a mail's set-password link (reset or invitation), choose ``NEW_PASSWORD`` and
+    sign in with it as ``login``: the account page."""
+    page.goto(on_this_server(base, link))
+    fill(page, new_password=NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    page.wait_for_url(base + "/sign-in?reset=1")
+    fill(page, username=login, password=NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/account")
+
+
 def test_sign_up_then_the_mail_link_verifies(gunicorn_url: str, firestore: Any, page: Page) -> None:
     name = "p" + uuid.uuid4().hex[:10]
     address = f"{name}@example.com"
@@ -106,13 +118,7 @@ def test_forgot_then_reset_then_signed_in(gunicorn_url: str, firestore: Any, pag
     page.get_by_role("button", name="Send me a link").click()
     assert "If an account has this address" in page.inner_text("main")
     reset = mailbox.wait_for(address, 2)[1]  # the verification mail, then the reset
-    page.goto(on_this_server(gunicorn_url, mailbox.link_in(reset)))
-    fill(page, new_password=NEW_PASSWORD)
-    page.get_by_role("button", name="Set password").click()
-    page.wait_for_url(gunicorn_url + "/sign-in?reset=1")
-    fill(page, username=address, password=NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(gunicorn_url + "/account")
+    set_password_and_sign_in(page, gunicorn_url, mailbox.link_in(reset), address)
     assert name in page.inner_text("main")
 
 

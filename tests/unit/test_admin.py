@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from application import admin
-from application.admin import AdminChange, RemoveUser, SetRole, ShowUser, UserQuery
-from domain.errors import InvalidInput, NotFound, PermissionDenied
+from application.admin import (
+    AdminChange,
+    EndUserSessions,
+    RemoveUser,
+    SetRole,
+    ShowUser,
+    UserListing,
+    UserQuery,
+)
+from application.authentication import Actor
+from application.pagination import Page
+from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.unit.test_accounts import World
 
 pytestmark = pytest.mark.unit
@@ -89,3 +99,106 @@ def test_admin_delete_is_audited_with_the_actor(world: World) -> None:
     )
     with pytest.raises(NotFound):
         admin.show_user(ShowUser(alice, carol.user_id), users=world.users)
+
+
+def search(
+    world: World, actor: Actor, prefix: str, limit: int = 10, cursor: str | None = None
+) -> Page[UserListing]:
+    return admin.list_users(UserQuery(actor, limit, cursor, prefix=prefix), users=world.users)
+
+
+def names(page: Page[UserListing]) -> list[str]:
+    return [item.user.username.value for item in page.items]
+
+
+def test_admins_search_by_username_or_address_prefix(world: World) -> None:
+    world.register("Albert", "bert@other.org")
+    alice = world.authenticate(world.login("alice").access_token)
+    # Case and look-alikes aside, as the claims compare names; in the key's order.
+    assert names(search(world, alice, "AL")) == ["Albert", "alice"]
+    assert names(search(world, alice, " al ")) == ["Albert", "alice"]
+    assert names(search(world, alice, "c")) == ["carol"]
+    assert names(search(world, alice, "")) == ["Albert", "alice", "bob", "carol"]
+    # With an '@', the address: "bert@" is Albert's, not a username's.
+    assert names(search(world, alice, "BERT@")) == ["Albert"]
+    assert names(search(world, alice, "bob@ex")) == ["bob"]
+    assert names(search(world, alice, "bert")) == []
+    assert all(item.full for item in search(world, alice, "").items)
+
+
+def test_a_search_pages_through_cursors(world: World) -> None:
+    for name in ("bea", "ben", "bert"):
+        world.register(name)
+    alice = world.authenticate(world.login("alice").access_token)
+    first = search(world, alice, "b", limit=2)
+    assert names(first) == ["bea", "ben"] and first.next_cursor
+    second = search(world, alice, "b", limit=2, cursor=first.next_cursor)
+    assert names(second) == ["bert", "bob"] and second.next_cursor is None
+    # A cursor of another search, or of the id-ordered list, is not this one's.
+    with pytest.raises(InvalidInput):
+        search(world, alice, "c", limit=2, cursor=first.next_cursor)
+    with pytest.raises(InvalidInput):
+        search(world, alice, "b", cursor="bm90IGEgY3Vyc29y")
+
+
+def test_a_long_folded_address_pages_on(world: World) -> None:
+    """A folded address can pass 256 characters ("\ufb03" folds to "ffi"); the cursor that
+    stands after it still leads to the next page."""
+    local = "\ufb03" * 90  # 270 characters folded
+    world.register("fia", f"{local}@a.example")
+    world.register("fib", f"{local}@b.example")
+    alice = world.authenticate(world.login("alice").access_token)
+    first = search(world, alice, local + "@", limit=1)
+    assert names(first) == ["fia"] and first.next_cursor
+    second = search(world, alice, local + "@", limit=1, cursor=first.next_cursor)
+    assert names(second) == ["fib"] and second.next_cursor is None
+
+
+def test_only_admins_search(world: World) -> None:
+    bob = world.authenticate(world.login("bob").access_token)
+    for prefix in ("", "a", "alice@"):
+        with pytest.raises(PermissionDenied):
+            search(world, bob, prefix)
+
+
+def test_the_admin_view_of_a_user_is_admins_only(world: World) -> None:
+    alice = world.authenticate(world.login("alice").access_token)
+    bob = world.authenticate(world.login("bob").access_token)
+    with pytest.raises(PermissionDenied):
+        admin.show_user(ShowUser(bob, alice.user_id, as_admin=True), users=world.users)
+    shown = admin.show_user(ShowUser(alice, bob.user_id, as_admin=True), users=world.users)
+    assert shown.full and shown.user.username.value == "bob"
+
+
+def test_an_admin_ends_every_session_of_a_user(world: World) -> None:
+    alice = world.authenticate(world.login("alice").access_token)
+    bob_tokens = [world.login("bob").access_token for _ in range(2)]
+    carol = world.login("carol").access_token
+    bob_id = world.authenticate(bob_tokens[0]).user_id
+    with pytest.raises(PermissionDenied):
+        end_sessions(world, world.authenticate(carol), bob_id)
+    end_sessions(world, alice, bob_id)
+    for token in bob_tokens:
+        with pytest.raises(Unauthenticated):
+            world.authenticate(token)
+    assert world.authenticate(carol).username == "carol"
+    assert not [s for s in world.store.sessions.values() if s.user_id == bob_id]
+    event = world.audit.events[-1]
+    assert (event.event.value, event.user_id, event.actor_id, event.reason) == (
+        "logout",
+        bob_id,
+        alice.user_id,
+        "all_sessions",
+    )
+    with pytest.raises(NotFound):
+        end_sessions(world, alice, "no-such-user")
+
+
+def end_sessions(world: World, actor: Actor, user_id: str) -> None:
+    admin.end_user_sessions(
+        EndUserSessions(actor, user_id),
+        users=world.users,
+        sessions=world.sessions,
+        clock=world.clock,
+        audit=world.audit,
+    )

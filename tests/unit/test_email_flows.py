@@ -13,7 +13,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts import UserRepository
-from application.admin import SetRole
+from application.admin import SetDisabled, SetRole
+from application.authentication import Authenticate
+from application.email import RequestVerification
+from application.invitations import Invite
 from application.jobs import JobPush, RetryJob, encode_job
 from application.mail import ActionTokenRepository
 from application.ports import Audit
@@ -28,7 +31,7 @@ from domain.action_tokens import (
     SendLog,
     new_token,
 )
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.users import Email, User, Username
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import (
@@ -389,6 +392,46 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     assert world.reset(token) == 204
     login(world.client, "joan", NEW)
     assert world.reset(token) == 400  # spent
+
+
+def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) -> None:
+    register(world.client, "root")
+    world.services.admin.set_role(SetRole("root", "admin"))
+    root = world.services.authentication.authenticate(Authenticate(login(world.client, "root")))
+    with pytest.raises(InvalidInput) as info:
+        world.services.email.invite(Invite(root, None, "joan@example.com", role="superuser"))
+    assert (info.value.errors[0].field, info.value.errors[0].code) == ("role", "invalid_role")
+    assert [u.username.value for u in world.store.users.values()] == ["root"]
+
+
+def test_an_admin_asks_for_another_account_verification_mail(world: World) -> None:
+    for name in ("root", "kim", "lee"):
+        register(world.client, name)
+    world.services.admin.set_role(SetRole("root", "admin"))
+    root, kim = (
+        world.services.authentication.authenticate(Authenticate(login(world.client, name)))
+        for name in ("root", "kim")
+    )
+    lee = world.store.usernames["lee"]
+    world.deliver()
+    ask = world.services.email.request_verification
+    with pytest.raises(PermissionDenied):
+        ask(RequestVerification(kim, user_id=lee))
+    ask(RequestVerification(root, user_id=lee))
+    event = world.audit.events[-1]
+    assert (event.event, event.user_id, event.actor_id) == (
+        Audit.EMAIL_VERIFICATION_REQUESTED,
+        lee,
+        root.user_id,
+    )
+    world.deliver()
+    assert len(world.mailer.to("lee@example.com")) == 2  # at sign-up, and now
+    world.services.admin.set_disabled(SetDisabled("lee", True))
+    with pytest.raises(Conflict) as info:
+        ask(RequestVerification(root, user_id=lee))
+    assert info.value.code == "user_disabled"
+    with pytest.raises(NotFound):
+        ask(RequestVerification(root, user_id="no-such-user"))
 
 
 def test_an_invitation_link_lives_seven_days(world: World) -> None:

@@ -10,8 +10,11 @@ from dataclasses import replace
 import pyotp
 import pytest
 
+from application import admin as admin_cases
 from application import login as login_cases
 from application import totp as totp_cases
+from application.admin import SetRole
+from application.authentication import Actor
 from application.firebase import FirebaseSignIn, firebase_sign_in
 from application.login import Login, LoginRecords
 from application.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
@@ -508,6 +511,42 @@ def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) ->
     assert world.audit.events[-2].event.value == "mfa_disabled"
     with pytest.raises(NotFound):
         reset_mfa(world, "nobody")
+
+
+def test_an_admin_resets_mfa_by_id_and_is_the_audited_actor(world: MfaWorld) -> None:
+    world.enrol()
+    alice = next(iter(world.store.users.values()))
+    world.register("root")
+    admin_cases.set_role_by_username(
+        SetRole("root", "admin"), users=world.users, clock=world.clock, audit=world.audit
+    )
+    root = world.authenticate(world.login("root").access_token)
+    world.register("bob")
+    bob = world.authenticate(world.login("bob").access_token)
+
+    def reset(actor: Actor, user_id: str) -> User:
+        return totp_cases.reset_mfa(
+            ResetMfa(actor=actor, user_id=user_id),
+            users=world.users,
+            factors=world.factors,
+            passkeys=FakePasskeyRepository(),
+            clock=world.clock,
+            audit=world.audit,
+        )
+
+    with pytest.raises(PermissionDenied):
+        reset(bob, alice.id)
+    assert alice.id in world.store.factors
+    assert reset(root, alice.id).id == alice.id and world.store.factors == {}
+    event = world.audit.events[-1]
+    assert (event.event.value, event.user_id, event.actor_id, event.reason) == (
+        "mfa_disabled",
+        alice.id,
+        root.user_id,
+        "reset",
+    )
+    with pytest.raises(NotFound):
+        reset(root, "no-such-user")
 
 
 def test_every_step_is_audited(world: MfaWorld) -> None:

@@ -36,6 +36,21 @@ def _claims_for(login_key: str) -> str:
     return EMAILS if "@" in login_key else USERNAMES
 
 
+def past_prefix(prefix: str) -> str | None:
+    """The least string after every string that starts with ``prefix``; None when there is
+    none (no prefix). Firestore orders strings by their UTF-8 bytes, which is code-point
+    order, so a fixed end such as ``prefix + "\\uf8ff"`` would miss keys that go on with a
+    character past U+F8FF (a Han ideograph of the supplementary planes, say)."""
+    chars = list(prefix)
+    while chars:
+        following = ord(chars.pop()) + 1
+        if following == 0xD800:
+            following = 0xE000  # surrogates are no characters of a stored string
+        if following <= 0x10FFFF:
+            return "".join(chars) + chr(following)
+    return None
+
+
 def user_to_doc(user: User) -> dict[str, Any]:
     return {
         "username": user.username.value,
@@ -278,6 +293,21 @@ class FirestoreUserRepository:
         if after is not None:
             query = query.start_after({"__name__": self._users.document(after)})
         snaps = query.limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        # Composite indexes (firestore.indexes.json): deleting + username_normalized, and
+        # deleting + email_normalized. A key is one live account's (its claim), so the key
+        # alone is the position.
+        field = "email_normalized" if "@" in prefix else "username_normalized"
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False))
+        query = query.where(filter=firestore.FieldFilter(field, ">=", prefix))
+        if after is not None:
+            query = query.where(filter=firestore.FieldFilter(field, ">", after))
+        bound = past_prefix(prefix)
+        if bound is not None:
+            query = query.where(filter=firestore.FieldFilter(field, "<", bound))
+        snaps = query.order_by(field).limit(limit).stream(**BOUNDED)
         return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
 
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:

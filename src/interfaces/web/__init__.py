@@ -12,6 +12,7 @@ from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
 from interfaces.web import (
     account,  # noqa: F401 - registers the account page's routes on bp
+    admin,  # noqa: F401 - registers the admin pages' routes on bp
     browser,
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
 )

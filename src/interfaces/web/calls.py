@@ -8,10 +8,13 @@ from collections.abc import Mapping, Sequence
 from flask import request
 
 from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.admin import AdminChange, EndUserSessions, ShowUser, UserListing, UserQuery
 from application.authentication import Actor, Authenticate
-from application.email import VerifyEmail
+from application.email import RequestVerification, VerifyEmail
+from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
+from application.pagination import DEFAULT_LIMIT, Page
 from application.passkeys import (
     DeletePasskey,
     ListPasskeys,
@@ -23,7 +26,7 @@ from application.passkeys import (
 from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
 from application.tokens import TokenPair
-from application.totp import GetTotp, MfaCommand, TotpEnrolment, TotpStatus
+from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
 from domain.passkeys import Passkey
 from domain.sessions import Session
 from domain.users import User
@@ -190,4 +193,43 @@ def passkey_sign_in_options() -> dict[str, object]:
 def passkey_sign_in(credential: Mapping[str, object]) -> TokenPair:
     return services().passkeys.sign_in(
         PasskeySignIn(credential=credential, user_agent=_user_agent(), client_ip=client_ip())
+    )
+
+
+# -- admin
+
+
+def admin_search(actor: Actor, prefix: str, cursor: str | None) -> Page[UserListing]:
+    return services().admin.list_users(
+        UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
+    )
+
+
+def admin_user(actor: Actor, user_id: str) -> User:
+    return services().admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
+
+
+def admin_change(
+    actor: Actor, user_id: str, *, role: str | None = None, disabled: bool | None = None
+) -> User:
+    return services().admin.change_user(
+        AdminChange(actor=actor, user_id=user_id, role=role, disabled=disabled)
+    )
+
+
+def admin_end_sessions(actor: Actor, user_id: str) -> None:
+    services().admin.end_sessions(EndUserSessions(actor, user_id))
+
+
+def admin_reset_mfa(actor: Actor, user_id: str) -> None:
+    services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
+
+
+def admin_send_verification(actor: Actor, user_id: str) -> None:
+    services().email.request_verification(RequestVerification(actor, user_id=user_id))
+
+
+def admin_invite(actor: Actor, email: str, username: str | None, role: str) -> User:
+    return services().email.invite(
+        Invite(actor=actor, username=username, email=email, role=role or None)
     )

@@ -49,6 +49,15 @@ _MESSAGES: dict[str, LazyString] = {
     "too_many_passkeys": lazy_gettext(
         "This account has as many passkeys as it may hold; delete one first."
     ),
+    "admin_required": lazy_gettext("This page is for admins only."),
+    "user_not_found": lazy_gettext("No such user."),
+    "invalid_role": lazy_gettext("Choose one of the roles."),
+    "invalid_disabled": lazy_gettext("Choose to disable or to enable the account."),
+    "invalid_cursor": lazy_gettext(
+        "This page of the list is not valid; start again from the first."
+    ),
+    "no_email": lazy_gettext("The account has no e-mail address."),
+    "user_disabled": lazy_gettext("The account is disabled; enable it first."),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."

@@ -1,0 +1,128 @@
+"""/admin in a real browser (docs/pages.md): Debian's Chromium driven by Playwright, on
+gunicorn, the emulators and maildev; the first admin is made on the command line."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests import mailbox
+from tests.e2e.conftest import cli
+from tests.e2e.test_docs_browser import TIMEOUT_MS
+from tests.e2e.test_pages_browser import (
+    PASSWORD,
+    chromium,
+    fill,
+    set_password_and_sign_in,
+    violations,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def signed_up(page: Page, base: str, prefix: str = "p") -> str:
+    """A new account, signed in on ``page``: its username (its address at example.com)."""
+    name = prefix + uuid.uuid4().hex[:10]
+    page.goto(base + "/sign-up")
+    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(base + "/account")
+    return name
+
+
+def another_browser(page: Page) -> Page:
+    """A page of its own cookies beside ``page``, as a second person's browser."""
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def admin(page: Page, base: str) -> str:
+    name = signed_up(page, base, "a")
+    cli(["users", "set-role", name, "admin"])
+    return name
+
+
+def open_user(page: Page, base: str, name: str) -> None:
+    """Find ``name`` on /admin and open its page."""
+    page.goto(base + "/admin")
+    fill(page, prefix=name)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_url(re.compile(re.escape(base) + r"/admin/users/[\w-]+"))
+    assert page.get_by_role("heading", level=1).inner_text() == name
+
+
+def test_a_disabled_user_is_signed_out_on_the_next_click(gunicorn_url: str, firestore: Any) -> None:
+    base = gunicorn_url
+    with chromium(javascript=False) as person:
+        operator = another_browser(person)
+        name = signed_up(person, base)
+        # Signed in, the header's link leads back to the account page.
+        person.get_by_role("link", name="firegate").click()
+        person.wait_for_url(base + "/account")
+        admin(operator, base)
+        open_user(operator, base, name)
+        operator.get_by_role("button", name="Disable the account").click()
+        status = operator.get_by_role("status")
+        assert status.inner_text() == "The account is disabled; every session of it has ended."
+        assert "Disabled" in operator.inner_text("main")
+        # The person's next click: signed out, the sign-in page stays.
+        person.get_by_role("link", name="firegate").click()
+        person.wait_for_url(base + "/sign-in")
+        person.goto(base + "/account")
+        person.wait_for_url(base + "/sign-in?next=%2Faccount")
+
+
+def test_an_admin_invites_someone_who_sets_a_password_from_the_mail(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    base = gunicorn_url
+    invitee = "i" + uuid.uuid4().hex[:10]
+    address = f"{invitee}@example.com"
+    with chromium(javascript=False) as page:
+        admin(page, base)
+        page.goto(base + "/admin")
+        fill(page, email=address)
+        page.get_by_label("Role").select_option("uploader")
+        page.get_by_role("button", name="Send the invitation").click()
+        page.wait_for_url(re.compile(re.escape(base) + r"/admin/users/[\w-]+\?done=invited"))
+        assert page.get_by_role("heading", level=1).inner_text() == invitee
+        assert "Uploader" in page.inner_text("main")
+        [mail] = mailbox.wait_for(address)
+        link = mailbox.link_in(mail)
+        assert "/reset-password?token=" in link
+        page.context.clear_cookies()  # the invitee's browser
+        set_password_and_sign_in(page, base, link, address)
+        assert invitee in page.inner_text("main")
+
+
+def test_no_serious_accessibility_violation_on_the_admin_pages(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    base = gunicorn_url
+    found: dict[str, list[str]] = {}
+    with chromium(javascript=True) as page:
+        name = signed_up(page, base)
+        page.context.clear_cookies()
+        admin(page, base)
+        page.goto(base + "/admin")
+        found["/admin"] = violations(page)
+        open_user(page, base, name)
+        found["/admin/users/<id>"] = violations(page)
+        page.get_by_role("button", name="Send a verification mail").click()
+        assert page.get_by_role("status").count() == 1
+        found["/admin/users/<id> (done)"] = violations(page)
+        # A refused invitation: the address is taken, the message beside its field.
+        page.goto(base + "/admin")
+        fill(page, email=f"{name}@example.com", username="n" + uuid.uuid4().hex[:10])
+        page.get_by_role("button", name="Send the invitation").click()
+        assert page.locator("#email-error[role=alert]").count() == 1
+        found["/admin (refused)"] = violations(page)
+    assert found == {path: [] for path in found}

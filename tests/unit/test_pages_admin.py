@@ -1,0 +1,287 @@
+"""/admin on fakes (docs/pages.md): who may open it, the search and its pages, each action
+on an account, and the forms' defences."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from flask.testing import FlaskClient
+
+from application.admin import SetDisabled, SetRole
+from domain.users import Role, User, username_key
+from tests.conftest import PASSWORD, login, register
+from tests.unit.test_email_flows import World
+from tests.unit.test_mfa_http import enrol
+from tests.unit.test_pages_signed_out import csrf
+
+pytestmark = pytest.mark.unit
+
+
+def browser(world: World, name: str) -> FlaskClient:
+    """A browser signed in as ``name`` (registered through the API first)."""
+    client = world.app.test_client()
+    register(client, name)
+    form = {"username": name, "password": PASSWORD, "csrf_token": csrf(client, "/sign-in")}
+    assert client.post("/sign-in", data=form).status_code == 303
+    return client
+
+
+def user(world: World, name: str) -> User:
+    return world.store.users[world.store.usernames[name]]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+def root(world: World) -> FlaskClient:
+    """An admin's browser (the first admin is made on the command line)."""
+    client = browser(world, "root")
+    world.services.admin.set_role(SetRole("root", "admin"))
+    return client
+
+
+def rows(html: str) -> list[str]:
+    """The usernames in the list, in order."""
+    return re.findall(r'<th scope="row"><a href="/admin/users/[^"]+">([^<]+)</a>', html)
+
+
+def post(client: FlaskClient, path: str, page: str, **form: str) -> tuple[int, str, str]:
+    """A form of ``page`` posted with its CSRF token: status, Location and body."""
+    answer = client.post(path, data={**form, "csrf_token": csrf(client, page)})
+    return answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin?prefix=al", "/admin/users/abc"])
+def test_signed_out_leads_to_sign_in_with_next(world: World, path: str) -> None:
+    answer = world.client.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/sign-in?" + urlencode({"next": path})
+
+
+def test_a_post_signed_out_leads_to_sign_in(world: World, root: FlaskClient) -> None:
+    page = f"/admin/users/{user(world, 'root').id}"
+    root.post("/sign-out", data={"csrf_token": csrf(root, page)})
+    answer = root.post(f"{page}/end-sessions", data={"csrf_token": csrf(root, "/sign-in")})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/sign-in?next=%2Fadmin"
+
+
+def test_a_non_admin_gets_a_403_page_and_changes_nothing(world: World, root: FlaskClient) -> None:
+    bob = browser(world, "bob")
+    target = user(world, "root")
+    for path in ("/admin", f"/admin/users/{target.id}", "/admin?prefix=root@"):
+        answer = bob.get(path)
+        assert answer.status_code == 403 and answer.mimetype == "text/html"
+        html = answer.get_data(as_text=True)
+        assert 'role="alert">This page is for admins only.' in html
+        assert "root@example.com" not in html
+    token = csrf(bob, "/account")
+    for path, form in (
+        (f"/admin/users/{target.id}", {"role": "user"}),
+        (f"/admin/users/{target.id}", {"disabled": "true"}),
+        (f"/admin/users/{target.id}/end-sessions", {}),
+        (f"/admin/users/{target.id}/reset-mfa", {}),
+        (f"/admin/users/{target.id}/send-verification", {}),
+        ("/admin/invitations", {"email": "eve@example.com", "role": "admin"}),
+    ):
+        answer = bob.post(path, data={**form, "csrf_token": token})
+        assert answer.status_code == 403 and answer.mimetype == "text/html", path
+    after = user(world, "root")
+    assert (after.role, after.disabled, after.token_version) == (
+        Role.ADMIN,
+        False,
+        target.token_version,
+    )
+    assert "eve" not in world.store.usernames
+    assert root.get("/admin").status_code == 200  # root's sessions live on
+
+
+def test_search_by_username_prefix_and_by_address_prefix(world: World, root: FlaskClient) -> None:
+    for name in ("alice", "Albert", "bob"):
+        register(world.client, name)
+    world.services.admin.set_disabled(SetDisabled("bob", True))
+    html = root.get("/admin").get_data(as_text=True)
+    assert rows(html) == ["Albert", "alice", "bob", "root"]
+    assert "All users" in html and "Disabled" in html and "bob@example.com" in html
+    assert rows(root.get("/admin?prefix=AL").get_data(as_text=True)) == ["Albert", "alice"]
+    assert rows(root.get("/admin?prefix=bob%40EX").get_data(as_text=True)) == ["bob"]
+    assert rows(root.get("/admin?prefix=bob").get_data(as_text=True)) == ["bob"]
+    empty = root.get("/admin?prefix=%3Cscript%3E").get_data(as_text=True)
+    assert rows(empty) == [] and "No user matches." in empty
+    assert "<script>" not in empty and "&lt;script&gt;" in empty
+
+
+def test_the_list_pages_on(world: World, root: FlaskClient) -> None:
+    made = [f"user{a}{b}" for a in "ab" for b in "abcdefghijklm"][:25]
+    for name in made:
+        register(world.client, name)
+    names = sorted(made, key=username_key)  # the keys that make names unique: see docs
+    first = root.get("/admin?prefix=user").get_data(as_text=True)
+    assert rows(first) == names[:20] and "First page" not in first
+    found = re.search(r'<a href="(/admin\?[^"]+)" rel="next">Next page</a>', first)
+    assert found is not None
+    second = root.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert rows(second) == names[20:] and 'rel="next"' not in second
+    assert '<a href="/admin?prefix=user">First page</a>' in second
+    bad = root.get("/admin?cursor=nonsense")
+    assert bad.status_code == 422 and 'role="alert"' in bad.get_data(as_text=True)
+
+
+def test_the_role_changes_and_a_bad_one_is_refused_beside_its_field(
+    world: World, root: FlaskClient
+) -> None:
+    register(world.client, "bob")
+    bob = user(world, "bob")
+    page = f"/admin/users/{bob.id}"
+    status, location, _ = post(root, page, page, role="uploader")
+    assert (status, location) == (303, f"{page}?done=role")
+    assert user(world, "bob").role is Role.UPLOADER
+    assert "The role is changed." in root.get(location).get_data(as_text=True)
+    status, _, html = post(root, page, page, role="superuser")
+    assert status == 422 and 'id="role-error" role="alert"' in html
+    assert user(world, "bob").role is Role.UPLOADER
+    status, _, html = post(root, page, page, disabled="maybe")
+    assert status == 422 and 'role="alert"' in html and not user(world, "bob").disabled
+
+
+def test_disable_signs_the_user_out_and_enable_lets_them_sign_in_anew(
+    world: World, root: FlaskClient
+) -> None:
+    bob_browser = browser(world, "bob")
+    bob = user(world, "bob")
+    page = f"/admin/users/{bob.id}"
+    status, location, _ = post(root, page, page, disabled="true")
+    assert (status, location) == (303, f"{page}?done=disabled")
+    assert user(world, "bob").disabled
+    answer = bob_browser.get("/account")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in")
+    shown = root.get(location).get_data(as_text=True)
+    assert "The account is disabled; every session of it has ended." in shown
+    assert "Enable the account" in shown
+    status, location, _ = post(root, page, page, disabled="false")
+    assert (status, location) == (303, f"{page}?done=enabled")
+    assert not user(world, "bob").disabled
+    assert bob_browser.get("/account").status_code == 303  # no session comes back
+    assert login(world.client, "bob")
+
+
+def test_end_every_session(world: World, root: FlaskClient) -> None:
+    bob_browser = browser(world, "bob")
+    bob = user(world, "bob")
+    page = f"/admin/users/{bob.id}"
+    status, location, _ = post(root, f"{page}/end-sessions", page)
+    assert (status, location) == (303, f"{page}?done=sessions")
+    assert bob_browser.get("/account").status_code == 303
+    assert root.get("/admin").status_code == 200  # the admin's own session is not touched
+    assert "Every session of the account has ended." in root.get(location).get_data(as_text=True)
+
+
+def test_reset_two_step_login(world: World, root: FlaskClient) -> None:
+    register(world.client, "alice")
+    enrol(world.client, login(world.client, "alice"))
+    alice = user(world, "alice")
+    assert alice.id in world.store.factors
+    page = f"/admin/users/{alice.id}"
+    status, location, _ = post(root, f"{page}/reset-mfa", page)
+    assert (status, location) == (303, f"{page}?done=mfa")
+    assert alice.id not in world.store.factors
+    event = world.audit.events[-1]
+    assert (event.event.value, event.actor_id) == ("mfa_disabled", user(world, "root").id)
+    assert login(world.client, "alice")  # the password alone, now
+
+
+def test_send_a_verification_mail(world: World, root: FlaskClient) -> None:
+    register(world.client, "bob")
+    bob = user(world, "bob")
+    world.deliver()
+    page = f"/admin/users/{bob.id}"
+    status, location, _ = post(root, f"{page}/send-verification", page)
+    assert (status, location) == (303, f"{page}?done=verification")
+    world.deliver()
+    assert len(world.mailer.to("bob@example.com")) == 2  # at sign-up, and this one
+    assert "A verification mail is on its way." in root.get(location).get_data(as_text=True)
+    world.services.admin.set_disabled(SetDisabled("bob", True))
+    status, _, html = post(root, f"{page}/send-verification", page)
+    assert status == 409 and 'role="alert">The account is disabled; enable it first.' in html
+    assert bob.username.value in html  # the account's page again
+
+
+def test_invite_someone(world: World, root: FlaskClient) -> None:
+    status, location, _ = post(
+        root, "/admin/invitations", "/admin", email="Joan@example.com", username="", role="uploader"
+    )
+    joan = user(world, "joan")
+    assert (status, location) == (303, f"/admin/users/{joan.id}?done=invited")
+    assert joan.role is Role.UPLOADER and joan.password_hash is None
+    assert "The invitation is on its way" in root.get(location).get_data(as_text=True)
+    world.deliver()
+    world.token("Joan@example.com", "/reset-password")  # the mail's set-password link
+    # Refused: the address taken, beside its field, the form refilled; a role unknown.
+    status, _, html = post(
+        root, "/admin/invitations", "/admin", email="joan@example.com", username="jo2", role="user"
+    )
+    assert status == 409 and 'id="email-error" role="alert"' in html and 'value="jo2"' in html
+    assert "<table>" in html  # the list is still there
+    status, _, html = post(
+        root, "/admin/invitations", "/admin", email="kim@example.com", role="superuser"
+    )
+    assert status == 422 and 'id="role-error" role="alert"' in html
+    assert "kim" not in world.store.usernames
+
+
+def test_an_unknown_user_is_a_404_page(world: World, root: FlaskClient) -> None:
+    for answer in (
+        root.get("/admin/users/nobody"),
+        root.post("/admin/users/nobody/end-sessions", data={"csrf_token": csrf(root, "/admin")}),
+    ):
+        assert answer.status_code == 404 and 'role="alert">No such user.' in answer.get_data(
+            as_text=True
+        )
+
+
+def test_a_post_without_the_token_is_403_and_changes_nothing(
+    world: World, root: FlaskClient
+) -> None:
+    bob_browser = browser(world, "bob")
+    bob = user(world, "bob")
+    world.deliver()  # the sign-up mails
+    page = f"/admin/users/{bob.id}"
+    for path, form in (
+        (page, {"role": "admin"}),
+        (page, {"disabled": "true"}),
+        (f"{page}/end-sessions", {}),
+        (f"{page}/reset-mfa", {}),
+        (f"{page}/send-verification", {}),
+        ("/admin/invitations", {"email": "eve@example.com", "role": "admin"}),
+    ):
+        for token in ("", "forged"):
+            answer = root.post(path, data={**form, "csrf_token": token})
+            assert answer.status_code == 403 and 'role="alert"' in answer.get_data(as_text=True)
+    assert user(world, "bob") == bob
+    assert "eve" not in world.store.usernames
+    assert bob_browser.get("/account").status_code == 200
+    assert not world.queue.jobs  # no mail was asked for
+
+
+def test_the_pages_label_every_input_and_speak_spanish(world: World, root: FlaskClient) -> None:
+    root.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    for path in ("/admin", f"/admin/users/{user(world, 'root').id}"):
+        answer = root.get(path)
+        html = answer.get_data(as_text=True)
+        assert answer.headers["Cache-Control"] == "no-store"
+        for name in re.findall(r'<(?:input|select) id="([^"]+)"', html):
+            assert f'<label for="{name}">' in html, (path, name)
+    html = root.get("/admin").get_data(as_text=True)
+    assert "Administración" in html and '<th scope="col">' in html
+
+
+def test_the_account_page_leads_admins_and_only_admins_to_admin(
+    world: World, root: FlaskClient
+) -> None:
+    assert 'href="/admin"' in root.get("/account").get_data(as_text=True)
+    someone = browser(world, "someone")
+    assert 'href="/admin"' not in someone.get("/account").get_data(as_text=True)
