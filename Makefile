@@ -16,7 +16,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: help venv tools translations run test lint docs cli bench soak container clean
+.PHONY: help venv tools translations run test screenshots lint docs cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ test: venv tools translations ## the whole test suite; pytest starts the emulato
 	@$(VPY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
 	exit $$status
+
+screenshots: venv tools translations ## the pages' screenshots in docs/images/pages, taken by the browser tests
+	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \
+	  tests/e2e/test_pages_browser.py tests/e2e/test_pages_account_browser.py \
+	  tests/e2e/test_pages_admin_browser.py tests/e2e/test_pages_passkeys_browser.py
 
 lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts, the docs (strict)
 	$(VPY) -m ruff check .

@@ -12,7 +12,14 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.test_pages_browser import NEW_PASSWORD, PASSWORD, chromium, fill, violations
+from tests.e2e.test_pages_browser import (
+    NEW_PASSWORD,
+    PASSWORD,
+    chromium,
+    fill,
+    shoot,
+    violations,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +51,7 @@ def start_totp(page: Page) -> str:
     page.get_by_role("button", name="Set up two-step sign-in").click()
     page.wait_for_selector("#totp-secret")
     assert page.locator("figure.qr svg").count() == 1
+    shoot(page, "account-totp-setup")
     return page.inner_text("#totp-secret").strip()
 
 
@@ -54,6 +62,7 @@ def confirm_totp(page: Page, secret: str) -> list[str]:
     page.wait_for_selector("#recovery-codes")
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
+    shoot(page, "account-recovery-codes")
     return codes
 
 

@@ -18,6 +18,7 @@ from tests.e2e.test_pages_browser import (
     chromium,
     fill,
     set_password_and_sign_in,
+    shoot,
     violations,
 )
 
@@ -54,9 +55,11 @@ def open_user(page: Page, base: str, name: str) -> None:
     page.goto(base + "/admin")
     fill(page, prefix=name)
     page.get_by_role("button", name="Search").click()
+    shoot(page, "admin")
     page.get_by_role("link", name=name, exact=True).click()
     page.wait_for_url(re.compile(re.escape(base) + r"/admin/users/[\w-]+"))
     assert page.get_by_role("heading", level=1).inner_text() == name
+    shoot(page, "admin-user")
 
 
 def test_a_disabled_user_is_signed_out_on_the_next_click(gunicorn_url: str, firestore: Any) -> None:

@@ -4,10 +4,14 @@ and axe-core finds no serious or critical violation on any page."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,14 +28,27 @@ NEW_PASSWORD = "another long passphrase 7"
 SERIOUS = {"serious", "critical"}
 
 
+# `make screenshots` names a folder here: the browser tests then save the pages they pass
+# through for the docs (docs/pages.md). Unset, nothing is saved.
+SCREENSHOTS = os.environ.get("PAGES_SCREENSHOTS", "")
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save the page as ``name``.png for the docs, when `make screenshots` asks."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 900, "height": 700})
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
 @contextmanager
-def chromium(*, javascript: bool) -> Iterator[Page]:
+def chromium(*, javascript: bool, locale: str = "en-US") -> Iterator[Page]:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
-            context = browser.new_context(java_script_enabled=javascript, locale="en-US")
+            context = browser.new_context(java_script_enabled=javascript, locale=locale)
             context.set_default_timeout(TIMEOUT_MS)
             yield context.new_page()
         finally:
@@ -91,6 +108,7 @@ def test_sign_up_then_the_mail_link_verifies(gunicorn_url: str, firestore: Any, 
     name = "p" + uuid.uuid4().hex[:10]
     address = f"{name}@example.com"
     page.goto(gunicorn_url + "/sign-up")
+    shoot(page, "sign-up")
     fill(page, username=name, email=address, password=PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(gunicorn_url + "/account")
@@ -113,6 +131,7 @@ def test_forgot_then_reset_then_signed_in(gunicorn_url: str, firestore: Any, pag
     page.wait_for_url(gunicorn_url + "/account")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(gunicorn_url + "/sign-in")
+    shoot(page, "sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
     fill(page, email=address)
     page.get_by_role("button", name="Send me a link").click()
@@ -148,3 +167,88 @@ def test_no_serious_accessibility_violation_signed_out_or_in(
     page.wait_for_url(gunicorn_url + "/account")
     found["/account"] = violations(page)
     assert found == {path: [] for path in found}
+
+
+def sign_up(page: Page, base: str) -> str:
+    """A new account made on /sign-up in this browser, which is then signed in: its name."""
+    name = "p" + uuid.uuid4().hex[:10]
+    page.goto(base + "/sign-up")
+    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(base + "/account")
+    return name
+
+
+@contextmanager
+def another_site(html: str) -> Iterator[str]:
+    """``html`` served at http://localhost:<port>/, another site than the service's
+    127.0.0.1 (another host is another site to the browser's cookies)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_forged_post_from_another_site_changes_nothing(
+    gunicorn_url: str, firestore: Any, page: Page
+) -> None:
+    """A signed-in person opens another site whose form posts to the account page; the
+    browser sends it (a click, no script needed), and firegate refuses it with a 403."""
+    name = sign_up(page, gunicorn_url)
+    forged = (
+        f'<form method="post" action="{gunicorn_url}/account/language">'
+        '<input type="hidden" name="locale" value="es">'
+        '<input type="hidden" name="csrf_token" value="guessed">'
+        '<button type="submit">Win a prize</button></form>'
+        f'<form method="post" action="{gunicorn_url}/sign-out">'
+        '<button type="submit">Another prize</button></form>'
+    )
+    with another_site(forged) as url:
+        for prize in ("Win a prize", "Another prize"):
+            page.goto(url)
+            with page.expect_response(lambda r: r.url.startswith(gunicorn_url)) as answer:
+                page.get_by_role("button", name=prize).click()
+            assert answer.value.status == 403, prize
+    page.goto(gunicorn_url + "/account")
+    assert page.url == gunicorn_url + "/account"  # still signed in
+    assert name in page.inner_text("main")
+    assert page.locator("html").get_attribute("lang") == "en"  # the language unchanged
+    assert page.locator("#language-locale").input_value() == "en"  # as chosen at sign-up
+
+
+def test_a_spanish_browser_gets_spanish_pages_and_its_account_keeps_the_language(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    with chromium(javascript=False, locale="es-ES") as page:
+        page.goto(gunicorn_url + "/sign-in")
+        assert page.locator("html").get_attribute("lang") == "es"
+        assert page.get_by_role("button", name="Iniciar sesión").count() == 1
+        shoot(page, "sign-in-es")
+        name = sign_up(page, gunicorn_url)
+        assert page.locator("html").get_attribute("lang") == "es"
+    # The account chose Spanish at sign-up: an English browser signed in to it reads Spanish.
+    with chromium(javascript=False, locale="en-US") as page:
+        page.goto(gunicorn_url + "/sign-in")
+        assert page.locator("html").get_attribute("lang") == "en"
+        fill(page, username=name, password=PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(gunicorn_url + "/account")
+        assert page.locator("html").get_attribute("lang") == "es"
+        assert "Tu cuenta" in page.title()

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import CDPSession, Page
 
-from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, violations
+from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, shoot, violations
 
 pytestmark = pytest.mark.e2e
 AUTHENTICATOR = {
@@ -113,6 +113,7 @@ def test_add_a_passkey_then_sign_in_with_the_button(browser: Browser) -> None:
     main = page.inner_text("main")
     assert "Last used" in main and "Never" in main
     found = {"/account (a passkey listed)": violations(page)}
+    shoot(page, "account")
     # Rename it with the page's form.
     page.get_by_label("New name for “This laptop”").fill("Work laptop")
     page.get_by_role("button", name="Rename").click()
