@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
-from flask_babel import Babel, get_locale
+from babel import Locale
+from babel.support import Translations
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
@@ -44,14 +49,19 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 }
 
 
-def locale() -> str:
+# Parsed once: Flask-Babel parses what the selector returns on every request, and parsing a
+# name looks for its locale data on disk; a Locale is taken as it is.
+_PARSED = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def locale() -> Locale:
     """The signed-in account's language, else the browser's (Accept-Language), else English."""
     if request.blueprint == bp.name and request.endpoint != "pages.static":
         actor = browser.signed_in()
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
-        if chosen in LOCALES:
-            return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+        if chosen in _PARSED:
+            return _PARSED[str(chosen)]
+    return _PARSED[request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]]
 
 
 def install_pages(app: Flask, config: PagesConfig) -> None:
@@ -66,4 +76,32 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
             "site_name": config.site_name,
             "csrf_token": browser.csrf_token,
             "lang": chosen.language if chosen is not None else LANGUAGES[0],
+            **bound_gettext(get_translations()),
         }
+
+
+def bound_gettext(translations: Translations) -> dict[str, object]:
+    """``gettext`` and ``ngettext`` for one render, bound to its catalogue: the templates'
+    ``_()`` and ``{% trans %}`` find them in the context before Flask-Babel's globals, which
+    look the catalogue up again for every string (half the CPU of a page of forms;
+    docs/benchmarks.md). The same newstyle behaviour as Jinja's i18n extension: the result
+    is always %-formatted with the keywords, and marked safe under autoescape."""
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: object) -> str:
+        found: str = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, num: int, **variables: object
+    ) -> str:
+        variables.setdefault("num", num)
+        found: str = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
