@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
 from babel import Locale
 from babel.support import Translations
+from flask import Flask, request
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
