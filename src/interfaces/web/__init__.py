@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from babel.support import Translations
+from babel.support import NullTranslations
 from flask import Flask, request
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
@@ -80,7 +80,7 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
         }
 
 
-def bound_gettext(translations: Translations) -> dict[str, object]:
+def bound_gettext(translations: NullTranslations) -> dict[str, object]:
     """``gettext`` and ``ngettext`` for one render, bound to its catalogue: the templates'
     ``_()`` and ``{% trans %}`` find them in the context before Flask-Babel's globals, which
     look the catalogue up again for every string (half the CPU of a page of forms;
@@ -89,19 +89,22 @@ def bound_gettext(translations: Translations) -> dict[str, object]:
 
     @pass_context
     def gettext(context: Context, string: str, **variables: object) -> str:
-        found: str = translations.ugettext(string)
-        if context.eval_ctx.autoescape:
-            found = Markup(found)
-        return found % variables
+        return _formatted(context, translations.ugettext(string), variables)
 
     @pass_context
     def ngettext(
         context: Context, singular: str, plural: str, num: int, **variables: object
     ) -> str:
         variables.setdefault("num", num)
-        found: str = translations.ungettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            found = Markup(found)
-        return found % variables
+        return _formatted(context, translations.ungettext(singular, plural, num), variables)
 
     return {"gettext": gettext, "ngettext": ngettext}
+
+
+def _formatted(context: Context, text: str, variables: dict[str, object]) -> str:
+    """A catalogue's text with its variables put in. The text is the project's own (from the
+    templates and the reviewed catalogues), so under autoescape it is markup, as Jinja's i18n
+    extension treats it; the variables are escaped by Markup's ``%``."""
+    if context.eval_ctx.autoescape:
+        return Markup(text) % variables  # noqa: S704 - the catalogue's text, never input
+    return text % variables
