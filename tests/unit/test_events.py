@@ -13,18 +13,27 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.authentication import Actor
 from application.events import (
+    EventQuery,
     KEPT_FOR,
     SecurityEvent,
     StoringAuditLog,
+    list_events,
     security_events_of,
 )
 from application.ports import Audit, AuditEvent
 from bootstrap import Adapters, build_app
-from domain.errors import Unavailable
+from domain.errors import InvalidInput, Unavailable
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import FakeClock, FakeSecurityEvents, RecordingAuditLog
+from tests.fakes import (
+    FakeClock,
+    FakeSecurityEvents,
+    FakeUserRepository,
+    InMemoryStore,
+    RecordingAuditLog,
+)
 from tests.unit.test_compat_routes import admin_token
 from tests.unit.test_http_conventions import assert_problem
 from tests.unit.test_tasks_http import assert_field_error
@@ -254,10 +263,26 @@ def test_only_admins_read_a_users_events(
     assert types(only) == ["user.created"]
 
 
-def test_an_unknown_user_is_404_for_an_admin(fake_app: Flask, client: FlaskClient) -> None:
+def test_an_unknown_or_deleted_user_is_404_for_an_admin(
+    fake_app: Flask, client: FlaskClient, alice: dict[str, str]
+) -> None:
     root = admin_token(fake_app, client)
-    response = client.get("/users/no-such-user/events", headers=root)
-    assert_problem(response, 404, response.get_json()["code"])
+    assert_problem(client.get("/users/no-such-user/events", headers=root), 404, "user_not_found")
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    assert client.delete(f"/users/{alice_id}", headers=root).status_code == 204
+    gone = client.get(f"/users/{alice_id}/events", headers=root)
+    assert_problem(gone, 404, "user_not_found")
+
+
+def test_the_use_case_refuses_an_unknown_type_beside_its_field() -> None:
+    actor = Actor("u1", "alice", "user", "s1", NOW)
+    with pytest.raises(InvalidInput) as refused:
+        list_events(
+            EventQuery(actor, 10, type="signin.nope"),
+            events=FakeSecurityEvents(),
+            users=FakeUserRepository(InMemoryStore()),
+        )
+    assert [(e.field, e.code) for e in refused.value.errors] == [("type", "unknown_event_type")]
 
 
 def test_a_store_that_fails_does_not_fail_a_login(
