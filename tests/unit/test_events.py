@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from application.authentication import Actor
 from application.events import (
-    EventQuery,
     KEPT_FOR,
+    EventQuery,
     SecurityEvent,
     StoringAuditLog,
     list_events,
