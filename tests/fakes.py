@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from application.dogs import PictureUnavailable
+from application.events import SecurityEvent
 from application.jobs import JobHandler
 from application.login import LoginRecords
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
@@ -507,6 +508,31 @@ class FakeTaskRepository:
                 del self.tasks[task_id]
 
 
+class FakeSecurityEvents:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.events: dict[str, SecurityEvent] = {}
+
+    def add(self, event: SecurityEvent) -> None:
+        with self.lock:
+            self.events[event.id] = event
+
+    def list_page(
+        self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        with self.lock:
+            rows = sorted(
+                (
+                    e
+                    for e in self.events.values()
+                    if e.user_id == user_id and (type is None or e.type == type)
+                ),
+                key=lambda e: (e.at, e.id),
+                reverse=True,
+            )
+        return [e for e in rows if before is None or (e.at, e.id) < before][:limit]
+
+
 class FakeDogRepository:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -878,4 +904,5 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         factors=FakeMfaRepository(store),
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
         secret_box=secret_box(settings),
+        security_events=FakeSecurityEvents(),
     )

@@ -110,6 +110,7 @@ def register(
     hasher: PasswordHasher,
     clock: Clock,
     registered: Callable[[User], None] | None = None,
+    audit: AuditLog | None = None,
 ) -> User:
     """``registered(user)`` runs once the account is stored (the mail flows use it)."""
     username = chosen_username(cmd.username, users=users)
@@ -126,6 +127,8 @@ def register(
         locale=cmd.locale,
     )
     users.add(user)
+    if audit is not None:
+        audit.record(AuditEvent(Audit.USER_CREATED, user_id=user.id))
     if registered is not None:
         registered(user)
     return user
@@ -341,7 +344,12 @@ def bind(
     counter, identity_changes = ports.request_counter, policies.identity_changes
     return AccountServices(
         register=lambda cmd: register(
-            cmd, users=users, hasher=hasher, clock=clock, registered=hooks.registered
+            cmd,
+            users=users,
+            hasher=hasher,
+            clock=clock,
+            registered=hooks.registered,
+            audit=audit,
         ),
         get=lambda cmd: get_user(cmd, users=users),
         update_profile=lambda cmd: update_profile(

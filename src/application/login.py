@@ -124,7 +124,12 @@ def login(
     reservation = reserve_guess(throttle, rules, clock.now(), refused=refused, seen=records)
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
-        audit.record(AuditEvent(Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason))
+        agent = cmd.user_agent or None
+        audit.record(
+            AuditEvent(
+                Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason, user_agent=agent
+            )
+        )
         return _invalid_credentials()
 
     # Every path below spends one argon2 verification, so status, body and time are the same
@@ -256,6 +261,7 @@ def change_password(
     clock: Clock,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
+    audit: AuditLog | None = None,
 ) -> None:
     """Every other session ends; the current password is checked like a login's."""
     user = users.get(cmd.user_id)
@@ -285,6 +291,9 @@ def change_password(
         lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
         keep_session=cmd.session_id,
     )
+    if audit is not None:
+        ip = cmd.client_ip or None
+        audit.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip))
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
@@ -371,5 +380,6 @@ def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
             clock=p.clock,
             throttle=p.throttle,
             throttle_policy=q.throttle_policy,
+            audit=p.audit,
         ),
     )

@@ -134,6 +134,7 @@ class OneTimePasswords(Protocol):
 class Audit(StrEnum):
     """The security events written to the audit log."""
 
+    USER_CREATED = "user_created"  # a sign-up (an invitation has its own event)
     LOGIN = "login"
     LOGOUT = "logout"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
@@ -148,6 +149,7 @@ class Audit(StrEnum):
     EMAIL_CHANGE = "email_change"
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
     PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGE = "password_change"  # by the signed-in user, with the current password
     INVITATION = "invitation"
     MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
     # Passkeys (docs/reference/passkeys.md); a refused sign-in's reason says why.
@@ -175,6 +177,7 @@ class AuditEvent:
     actor_id: str | None = None  # who acted, when not the user itself (an admin)
     reason: str | None = None  # a stable code, e.g. "wrong_password", "reused_refresh_token"
     changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after), e.g. a role
+    user_agent: str | None = None  # where known (a sign-in)
 
 
 class AuditLog(Protocol):

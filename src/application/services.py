@@ -13,6 +13,7 @@ from application.authentication import AuthenticationServices
 from application.datasets import DatasetServices
 from application.dogs import DogServices
 from application.email import EmailServices
+from application.events import EventServices
 from application.files import FileServices
 from application.firebase import FirebaseServices
 from application.jobs import JobServices
@@ -32,6 +33,7 @@ class Services:
     datasets: DatasetServices
     dogs: DogServices
     email: EmailServices  # the mail flows (docs/reference/email.md)
+    events: EventServices  # security events (docs/reference/events.md)
     files: FileServices
     firebase: FirebaseServices
     jobs: JobServices  # the push endpoint of the background jobs

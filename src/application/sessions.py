@@ -361,7 +361,14 @@ class SignIn:
         session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
         for kind, why in ((proof,) if proof else ()) + ((event, reason),):
             self.audit.record(
-                AuditEvent(kind, user_id=user.id, session_id=session_id, ip=ip, reason=why)
+                AuditEvent(
+                    kind,
+                    user_id=user.id,
+                    session_id=session_id,
+                    ip=ip,
+                    reason=why,
+                    user_agent=user_agent or None,
+                )
             )
         return pair
 

@@ -11,7 +11,7 @@ A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import Flask
@@ -23,6 +23,7 @@ from application import (
     datasets,
     dogs,
     email,
+    events,
     files,
     firebase,
     jobs,
@@ -114,7 +115,9 @@ def build_policies(settings: Settings) -> Policies:
 
 def bind(policies: Policies, adapters: Adapters) -> Services:
     """The use cases of every feature, bound to ``adapters`` and ``policies``."""
-    a, p = adapters, policies
+    # Every audit event is also stored where the account's owner and the admins read it.
+    audit = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
+    a, p = replace(adapters, audit=audit), policies
     # The queue runs every feature's jobs; the handlers are bound after it, as some queue
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
@@ -142,6 +145,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         datasets=datasets.bind(a, p),
         dogs=dogs.bind(a, queue=queue),
         email=email.bind(a, p, queue=queue),
+        events=events.bind(a),
         files=files.bind(a, p),
         firebase=firebase.bind(a, p),
         jobs=jobs.bind(a, p, handlers=handlers),

@@ -19,6 +19,7 @@ from application.accounts import UserRepository
 from application.authentication import Principals
 from application.datasets import DatasetRepository
 from application.dogs import DogRepository, PictureSource
+from application.events import SecurityEvents
 from application.files import FileRepository
 from application.firebase import IdentityRepository
 from application.jobs import JobHandler
@@ -94,6 +95,7 @@ class Adapters:
     factors: MfaRepository
     otp: OneTimePasswords
     secret_box: SecretBox
+    security_events: SecurityEvents
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -113,6 +115,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
     )
+    from infrastructure.firestore.security_events import FirestoreSecurityEvents
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.tasks import FirestoreTaskRepository
     from infrastructure.firestore.users import (
@@ -160,6 +163,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         factors=FirestoreMfaRepository(client),
         otp=one_time_passwords(),
         secret_box=secret_box(settings),
+        security_events=FirestoreSecurityEvents(client),
     )
 
 

@@ -98,11 +98,12 @@ def test_logins_over_http_are_audited_without_secrets(lines: io.StringIO) -> Non
     # mail job retried with backoff, say) may write its own audit line meanwhile.
     written = [r for r in records(lines) if r.get("user_id") == user["id"]]
     assert [(r["event"], r["outcome"], r["reason"]) for r in written] == [
+        ("user_created", "success", None),
         ("login", "success", None),
         ("login", "failure", "wrong_password"),
         ("account_deletion", "success", None),
     ]
-    assert written[0]["ip"] == "127.0.0.1" and written[0]["session_id"]
+    assert written[1]["ip"] == "127.0.0.1" and written[1]["session_id"]
     text = lines.getvalue()
     for secret in (PASSWORD, "wrong password!", tokens["access_token"], tokens["refresh_token"]):
         assert secret not in text

@@ -43,6 +43,7 @@ def context(actor: Actor) -> dict[str, object]:
     return {
         "user": calls.current_user(actor),
         "sessions": calls.sessions(actor),
+        "events": calls.recent_events(actor),
         "current_session": actor.session_id,
         "totp": calls.totp_status(actor),
         "locales": LOCALES,

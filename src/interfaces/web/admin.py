@@ -73,7 +73,8 @@ def invite(actor: Actor) -> Response:
 def _user_page(actor: Actor, user_id: str) -> str:
     """The account's page, also the one a refused action re-renders; its path."""
     user = calls.admin_user(actor, user_id)
-    form_page("admin_user.html", user=user, roles=ROLES, done=None)
+    events = calls.recent_events(actor, user.id)
+    form_page("admin_user.html", user=user, roles=ROLES, done=None, events=events)
     return f"/admin/users/{user.id}"
 
 
@@ -82,7 +83,8 @@ def _user_page(actor: Actor, user_id: str) -> str:
 def admin_user_page(actor: Actor, user_id: str) -> Response:
     user = calls.admin_user(actor, user_id)
     done = DONE.get(request.args.get("done", ""))
-    return page("admin_user.html", user=user, roles=ROLES, done=done, form={})
+    events = calls.recent_events(actor, user.id)
+    return page("admin_user.html", user=user, roles=ROLES, done=done, form={}, events=events)
 
 
 @bp.post("/admin/users/<user_id>")

@@ -11,6 +11,7 @@ from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
 from application.admin import AdminChange, EndUserSessions, ShowUser, UserListing, UserQuery
 from application.authentication import Actor, Authenticate
 from application.email import RequestVerification, VerifyEmail
+from application.events import EventQuery, SecurityEvent
 from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
@@ -123,6 +124,14 @@ def change_password(actor: Actor, current_password: str, new_password: str) -> N
 
 def sessions(actor: Actor) -> list[Session]:
     return services().sessions.list(ListSessions(actor))
+
+
+RECENT_EVENTS = 10  # what the account and admin pages show of an account's activity
+
+
+def recent_events(actor: Actor, user_id: str | None = None) -> list[SecurityEvent]:
+    """The caller's newest events, or (an admin) those of ``user_id``."""
+    return services().events.list(EventQuery(actor, RECENT_EVENTS, user_id=user_id)).items
 
 
 def end_session(actor: Actor, session_id: str) -> None:

@@ -1,0 +1,221 @@
+"""Security events, stored per account and read back (docs/reference/events.md).
+
+They are fed from the one place every use case already reports them: the audit port.
+``StoringAuditLog`` logs each audit event as before and stores what a person or an admin
+should see; a failed write is logged and counted, never raised
+(docs/decisions/0170-security-events-store.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol, get_args
+
+from application.accounts import UserRepository as Users
+from application.admin import target_of
+from application.authentication import Actor
+from application.pagination import (
+    Page,
+    decode_cursor,
+    paginate,
+    parse_time_position,
+    time_position,
+)
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from domain.errors import InvalidInput
+from domain.ids import new_id
+
+log = logging.getLogger("firegate.events")
+
+KEPT_FOR = timedelta(days=90)  # the Firestore TTL on ``expires_at`` (docs/operations.md)
+
+EventType = Literal[
+    "user.created",
+    "user.deleted",
+    "user.disabled",
+    "user.enabled",
+    "user.role_changed",
+    "signin.succeeded",
+    "signin.failed",
+    "password.changed",
+    "password.reset",
+    "email.changed",
+    "email.verified",
+    "mfa.enabled",
+    "mfa.disabled",
+    "passkey.added",
+    "passkey.removed",
+    "session.ended",
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """One stored event about the account ``user_id``; ``actor_id`` when someone else acted."""
+
+    id: str
+    at: datetime
+    type: str
+    user_id: str
+    outcome: str = "success"
+    ip: str | None = None
+    user_agent: str | None = None
+    device_id: str | None = None
+    actor_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.at + KEPT_FOR
+
+
+class SecurityEvents(Protocol):
+    def add(self, event: SecurityEvent) -> None:
+        """Store one event (its ``expires_at`` is the TTL field)."""
+        ...
+
+    def list_page(
+        self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        """Up to ``limit`` of the user's events, newest first by (at, id), before that
+        position; only those of ``type`` where given."""
+        ...
+
+
+# The audit events a person sees, by (audit event, outcome). Sign-in steps that are not the
+# sign-in itself (an MFA challenge, a code that then signs in) are left out.
+_TYPES: dict[tuple[Audit, str], str] = {
+    (Audit.USER_CREATED, "success"): "user.created",
+    (Audit.ACCOUNT_DELETION, "success"): "user.deleted",
+    (Audit.LOGIN, "success"): "signin.succeeded",
+    (Audit.LOGIN, "failure"): "signin.failed",
+    (Audit.PASSKEY_SIGN_IN, "success"): "signin.succeeded",
+    (Audit.PASSKEY_SIGN_IN, "failure"): "signin.failed",
+    (Audit.MFA_CODE, "failure"): "signin.failed",
+    (Audit.PASSWORD_CHANGE, "success"): "password.changed",
+    (Audit.PASSWORD_RESET, "success"): "password.reset",
+    (Audit.EMAIL_CHANGE, "success"): "email.changed",
+    (Audit.EMAIL_VERIFIED, "success"): "email.verified",
+    (Audit.MFA_ENABLED, "success"): "mfa.enabled",
+    (Audit.MFA_DISABLED, "success"): "mfa.disabled",
+    (Audit.PASSKEY_REGISTERED, "success"): "passkey.added",
+    (Audit.PASSKEY_DELETED, "success"): "passkey.removed",
+    (Audit.LOGOUT, "success"): "session.ended",
+}
+
+
+def _change_type(field: str, after: str) -> str | None:
+    if field == "role":
+        return "user.role_changed"
+    if field == "disabled":
+        return "user.disabled" if after == "True" else "user.enabled"
+    return None
+
+
+def _types_of(event: AuditEvent) -> list[str]:
+    if event.event is Audit.ROLE_CHANGE:  # one audit record for a role and a disabled flag
+        kinds = (_change_type(field, after) for field, _, after in event.changes)
+        return [kind for kind in kinds if kind]
+    kind = _TYPES.get((event.event, event.outcome))
+    return [kind] if kind else []
+
+
+def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent]:
+    """What of ``event`` is stored: nothing for an event about no account."""
+    if event.user_id is None:
+        return []
+    return [
+        SecurityEvent(
+            id=new_id(),
+            at=at,
+            type=kind,
+            user_id=event.user_id,
+            outcome=event.outcome,
+            ip=event.ip,
+            user_agent=event.user_agent,
+            actor_id=event.actor_id,
+            reason=event.reason,
+        )
+        for kind in _types_of(event)
+    ]
+
+
+class StoringAuditLog:
+    """An ``AuditLog`` that hands each event to ``log`` and stores what ``security_events_of``
+    keeps. A write that fails is logged and counted in ``failed_writes``: the request that
+    caused the event goes on."""
+
+    def __init__(self, log: AuditLog, events: SecurityEvents, clock: Clock) -> None:
+        self._log, self._events, self._clock = log, events, clock
+        self._lock = threading.Lock()
+        self.failed_writes = 0
+
+    def record(self, event: AuditEvent) -> None:
+        self._log.record(event)
+        for stored in security_events_of(event, at=self._clock.now()):
+            try:
+                self._events.add(stored)
+            except Exception as error:  # never fail the request that caused it
+                with self._lock:
+                    self.failed_writes += 1
+                log.warning(
+                    "security event not stored: %s (%s)",
+                    stored.type,
+                    type(error).__name__,
+                    extra={"event": stored.type, "failed_writes": self.failed_writes},
+                )
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """The caller's own events (``user_id`` None), or an admin's look at ``user_id``'s."""
+
+    actor: Actor
+    limit: int
+    cursor: str | None = None
+    type: str | None = None
+    user_id: str | None = None
+
+
+def known_type(value: str | None) -> str | None:
+    if value is not None and value not in EVENT_TYPES:
+        raise InvalidInput.field("type", "This is not a known event type.", "unknown_event_type")
+    return value
+
+
+def list_events(query: EventQuery, *, events: SecurityEvents, users: Users) -> Page[SecurityEvent]:
+    """Newest first by (at, id); 403 for another's unless an admin, 404 for no such account."""
+    kind = known_type(query.type)
+    user_id = query.actor.user_id
+    if query.user_id is not None:
+        user_id = target_of(query.actor, query.user_id, users).id
+    position = decode_cursor(query.cursor)
+    before = parse_time_position(position) if position is not None else None
+    rows = events.list_page(user_id, kind, before, query.limit + 1)
+    last = rows[query.limit - 1] if len(rows) > query.limit else None
+    return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class EventPorts(Protocol):
+    @property
+    def security_events(self) -> SecurityEvents: ...
+    @property
+    def users(self) -> Users: ...
+
+
+@dataclass(frozen=True)
+class EventServices:
+    list: Callable[[EventQuery], Page[SecurityEvent]]
+
+
+def bind(ports: EventPorts) -> EventServices:
+    events, users = ports.security_events, ports.users
+    return EventServices(list=lambda query: list_events(query, events=events, users=users))

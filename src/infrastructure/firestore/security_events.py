@@ -1,0 +1,78 @@
+"""Security events in ``security_events/{id}``, queried per account, newest first.
+
+``expires_at`` (90 days after the event) is the field of the collection's TTL policy
+(docs/operations.md): Firestore deletes the document some time after it passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from application.events import SecurityEvent
+from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.errors import translates_errors
+
+SECURITY_EVENTS = "security_events"
+
+
+def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "type": event.type,
+        "outcome": event.outcome,
+        "user_id": event.user_id,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "device_id": event.device_id,
+        "actor_id": event.actor_id,
+        "reason": event.reason,
+        "expires_at": event.expires_at,
+    }
+
+
+def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
+    return SecurityEvent(
+        id=event_id,
+        at=data["at"],
+        type=data["type"],
+        user_id=data["user_id"],
+        outcome=data.get("outcome", "success"),
+        ip=data.get("ip"),
+        user_agent=data.get("user_agent"),
+        device_id=data.get("device_id"),
+        actor_id=data.get("actor_id"),
+        reason=data.get("reason"),
+    )
+
+
+@translates_errors
+class FirestoreSecurityEvents:
+    def __init__(self, client: firestore.Client) -> None:
+        self._events = client.collection(SECURITY_EVENTS)
+
+    def add(self, event: SecurityEvent) -> None:
+        # A fresh random id: AlreadyExists only means a retried create had succeeded.
+        with contextlib.suppress(AlreadyExists):
+            self._events.document(event.id).create(event_to_doc(event), **BOUNDED)
+
+    def list_page(
+        self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        # Composite indexes (firestore.indexes.json): user_id [+ type] + at desc + __name__ desc.
+        query = self._events.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        if type is not None:
+            query = query.where(filter=firestore.FieldFilter("type", "==", type))
+        descending = firestore.Query.DESCENDING
+        query = query.order_by("at", direction=descending).order_by(
+            "__name__", direction=descending
+        )
+        if before is not None:
+            at, event_id = before
+            query = query.start_after({"at": at, "__name__": self._events.document(event_id)})
+        snaps = query.limit(limit).stream(**BOUNDED)
+        return [event_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from application.events import EventType, SecurityEvent
+from interfaces.http.schemas.common import PageOut, PageQuery
+
+
+class EventOut(BaseModel):
+    id: str
+    time: datetime
+    type: str
+    outcome: Literal["success", "failure"]
+    ip: str | None
+    user_agent: str | None
+    device_id: str | None
+    actor_id: str | None = Field(description="Who acted, when not the account's owner")
+    reason: str | None = Field(description="A stable code, e.g. wrong_password")
+
+    @classmethod
+    def of(cls, event: SecurityEvent) -> EventOut:
+        return cls(
+            id=event.id,
+            time=event.at,
+            type=event.type,
+            outcome="failure" if event.outcome == "failure" else "success",
+            ip=event.ip,
+            user_agent=event.user_agent,
+            device_id=event.device_id,
+            actor_id=event.actor_id,
+            reason=event.reason,
+        )
+
+
+class EventPage(PageOut[EventOut]):
+    pass
+
+
+class EventListQuery(PageQuery):
+    type: EventType | None = Field(default=None, description="Only events of this type")

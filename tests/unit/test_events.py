@@ -1,0 +1,303 @@
+"""Security events on in-memory fakes: what the audit port stores, reading them back over
+HTTP (pages, filter, 403/404/422), and a store that fails never failing the request."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from application.authentication import Actor
+from application.events import (
+    KEPT_FOR,
+    EventQuery,
+    SecurityEvent,
+    StoringAuditLog,
+    list_events,
+    security_events_of,
+)
+from application.ports import Audit, AuditEvent
+from bootstrap import Adapters, build_app
+from domain.errors import InvalidInput, Unavailable
+from infrastructure.settings import Settings
+from tests.conftest import PASSWORD, bearer, login, register
+from tests.fakes import (
+    FakeClock,
+    FakeSecurityEvents,
+    FakeUserRepository,
+    InMemoryStore,
+    RecordingAuditLog,
+)
+from tests.unit.test_compat_routes import admin_token
+from tests.unit.test_http_conventions import assert_problem
+from tests.unit.test_tasks_http import assert_field_error
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class FailingSecurityEvents(FakeSecurityEvents):
+    """Firestore down: every write raises what the adapter raises for an outage."""
+
+    def add(self, event: SecurityEvent) -> None:
+        raise Unavailable("down")
+
+
+@pytest.mark.parametrize(
+    ("audit", "types"),
+    [
+        (AuditEvent(Audit.USER_CREATED, user_id="u"), ["user.created"]),
+        (AuditEvent(Audit.LOGIN, user_id="u"), ["signin.succeeded"]),
+        (AuditEvent(Audit.LOGIN, "failure", user_id="u"), ["signin.failed"]),
+        (AuditEvent(Audit.PASSKEY_SIGN_IN, user_id="u"), ["signin.succeeded"]),
+        (AuditEvent(Audit.MFA_CODE, "failure", user_id="u"), ["signin.failed"]),
+        (AuditEvent(Audit.MFA_CODE, user_id="u"), []),  # the sign-in that follows is the event
+        (AuditEvent(Audit.MFA_CHALLENGE, user_id="u"), []),
+        (AuditEvent(Audit.PASSWORD_CHANGE, user_id="u"), ["password.changed"]),
+        (AuditEvent(Audit.PASSWORD_RESET, user_id="u"), ["password.reset"]),
+        (AuditEvent(Audit.EMAIL_CHANGE, user_id="u"), ["email.changed"]),
+        (AuditEvent(Audit.EMAIL_VERIFIED, user_id="u"), ["email.verified"]),
+        (AuditEvent(Audit.MFA_ENABLED, user_id="u"), ["mfa.enabled"]),
+        (AuditEvent(Audit.MFA_ENABLED, "failure", user_id="u"), []),
+        (AuditEvent(Audit.MFA_DISABLED, user_id="u"), ["mfa.disabled"]),
+        (AuditEvent(Audit.PASSKEY_REGISTERED, user_id="u"), ["passkey.added"]),
+        (AuditEvent(Audit.PASSKEY_DELETED, user_id="u"), ["passkey.removed"]),
+        (AuditEvent(Audit.LOGOUT, user_id="u"), ["session.ended"]),
+        (AuditEvent(Audit.ACCOUNT_DELETION, user_id="u"), ["user.deleted"]),
+        (AuditEvent(Audit.MAIL, user_id="u"), []),
+        (AuditEvent(Audit.LOGIN, "failure"), []),  # about no account
+        (
+            AuditEvent(
+                Audit.ROLE_CHANGE,
+                user_id="u",
+                changes=(("role", "user", "admin"), ("disabled", "False", "True")),
+            ),
+            ["user.role_changed", "user.disabled"],
+        ),
+        (
+            AuditEvent(Audit.ROLE_CHANGE, user_id="u", changes=(("disabled", "True", "False"),)),
+            ["user.enabled"],
+        ),
+    ],
+)
+def test_audit_events_map_to_the_stored_types(audit: AuditEvent, types: list[str]) -> None:
+    assert [e.type for e in security_events_of(audit, at=NOW)] == types
+
+
+def test_a_stored_event_keeps_what_the_audit_event_says() -> None:
+    audit = AuditEvent(
+        Audit.LOGIN,
+        "failure",
+        user_id="u1",
+        ip="192.0.2.7",
+        actor_id="admin1",
+        reason="wrong_password",
+        user_agent="Firefox",
+    )
+    (event,) = security_events_of(audit, at=NOW)
+    assert (event.type, event.user_id, event.outcome, event.at) == (
+        "signin.failed",
+        "u1",
+        "failure",
+        NOW,
+    )
+    assert (event.ip, event.user_agent, event.actor_id, event.reason) == (
+        "192.0.2.7",
+        "Firefox",
+        "admin1",
+        "wrong_password",
+    )
+    assert event.expires_at == NOW + timedelta(days=90) == NOW + KEPT_FOR
+
+
+def test_the_storing_log_logs_and_stores() -> None:
+    inner, events = RecordingAuditLog(), FakeSecurityEvents()
+    log = StoringAuditLog(inner, events, FakeClock(NOW))
+    log.record(AuditEvent(Audit.LOGIN, user_id="u1"))
+    log.record(AuditEvent(Audit.MAIL, user_id="u1"))
+    assert [e.event for e in inner.events] == [Audit.LOGIN, Audit.MAIL]
+    assert [(e.type, e.at) for e in events.events.values()] == [("signin.succeeded", NOW)]
+    assert log.failed_writes == 0
+
+
+def test_a_failed_write_is_logged_and_counted_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    inner = RecordingAuditLog()
+    log = StoringAuditLog(inner, FailingSecurityEvents(), FakeClock(NOW))
+    with caplog.at_level(logging.WARNING, logger="firegate.events"):
+        log.record(AuditEvent(Audit.LOGIN, user_id="u1"))
+        log.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id="u1"))
+    assert log.failed_writes == 2
+    assert [e.event for e in inner.events] == [Audit.LOGIN, Audit.PASSWORD_CHANGE]  # still logged
+    warnings = [r for r in caplog.records if r.name == "firegate.events"]
+    assert [r.getMessage() for r in warnings] == [
+        "security event not stored: signin.succeeded (Unavailable)",
+        "security event not stored: password.changed (Unavailable)",
+    ]
+
+
+# -- over HTTP ---------------------------------------------------------------------------
+
+
+def events(client: FlaskClient, auth: dict[str, str], query: str = "") -> Any:
+    response = client.get(f"/auth/events{query}", headers=auth)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def types(page: Any) -> list[str]:
+    return [item["type"] for item in page["items"]]
+
+
+@pytest.fixture
+def alice(client: FlaskClient) -> dict[str, str]:
+    register(client, "alice")
+    bad = client.post(
+        "/login",
+        json={"username": "alice", "password": "not the password"},
+        headers={"User-Agent": "Guesser/1.0"},
+    )
+    assert bad.status_code == 401
+    return bearer(login(client, "alice"))
+
+
+def test_the_callers_events_newest_first(client: FlaskClient, alice: dict[str, str]) -> None:
+    page = events(client, alice)
+    assert types(page) == ["signin.succeeded", "signin.failed", "user.created"]
+    assert page["next_cursor"] is None
+    failed = page["items"][1]
+    assert set(failed) == {
+        "id",
+        "time",
+        "type",
+        "outcome",
+        "ip",
+        "user_agent",
+        "device_id",
+        "actor_id",
+        "reason",
+    }
+    assert (failed["outcome"], failed["reason"], failed["user_agent"]) == (
+        "failure",
+        "wrong_password",
+        "Guesser/1.0",
+    )
+    assert failed["time"].endswith("Z")
+    assert page["items"][0]["time"] > failed["time"] > page["items"][2]["time"]
+
+
+def test_pages_walk_every_event_once(client: FlaskClient, alice: dict[str, str]) -> None:
+    for _ in range(2):
+        login(client, "alice")
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = events(client, alice, f"?limit=2{cursor}")
+        assert len(page["items"]) <= 2
+        seen += [item["id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert seen == [item["id"] for item in events(client, alice, "?limit=100")["items"]]
+    assert len(seen) == 5 == len(set(seen))
+
+
+def test_the_type_filter(client: FlaskClient, alice: dict[str, str]) -> None:
+    assert types(events(client, alice, "?type=signin.failed")) == ["signin.failed"]
+    assert types(events(client, alice, "?type=mfa.enabled")) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("?type=signin.nope", "type"), ("?type=", "type"), ("?limit=0", "limit")],
+)
+def test_bad_queries_are_422(
+    client: FlaskClient, alice: dict[str, str], query: str, field: str
+) -> None:
+    response = client.get(f"/auth/events{query}", headers=alice)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+def test_a_cursor_we_did_not_make_is_422(client: FlaskClient, alice: dict[str, str]) -> None:
+    response = client.get("/auth/events?cursor=bm90IGEgY3Vyc29y", headers=alice)
+    assert_field_error(response, "cursor", "invalid_cursor")
+
+
+def test_events_need_a_token(client: FlaskClient) -> None:
+    response = client.get("/auth/events")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_password_change_is_an_event(client: FlaskClient, alice: dict[str, str]) -> None:
+    changed = client.put(
+        "/user/password",
+        json={"current_password": PASSWORD, "new_password": PASSWORD + "-2"},
+        headers=alice,
+    )
+    assert changed.status_code == 204, changed.get_json()
+    assert types(events(client, alice))[0] == "password.changed"
+
+
+def test_only_admins_read_a_users_events(
+    fake_app: Flask, client: FlaskClient, alice: dict[str, str]
+) -> None:
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    response = client.get(f"/users/{alice_id}/events", headers=alice)  # even one's own
+    assert_problem(response, 403, response.get_json()["code"])
+    root = admin_token(fake_app, client)
+    disabled = client.patch(f"/users/{alice_id}", json={"disabled": True}, headers=root)
+    assert disabled.status_code == 200, disabled.get_json()
+    page = client.get(f"/users/{alice_id}/events?limit=2", headers=root).get_json()
+    assert types(page) == ["user.disabled", "signin.succeeded"]
+    root_id = client.get("/user", headers=root).get_json()["id"]
+    assert page["items"][0]["actor_id"] == root_id
+    assert page["next_cursor"] is not None
+    only = client.get(f"/users/{alice_id}/events?type=user.created", headers=root).get_json()
+    assert types(only) == ["user.created"]
+
+
+def test_an_unknown_or_deleted_user_is_404_for_an_admin(
+    fake_app: Flask, client: FlaskClient, alice: dict[str, str]
+) -> None:
+    root = admin_token(fake_app, client)
+    assert_problem(client.get("/users/no-such-user/events", headers=root), 404, "user_not_found")
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    assert client.delete(f"/users/{alice_id}", headers=root).status_code == 204
+    gone = client.get(f"/users/{alice_id}/events", headers=root)
+    assert_problem(gone, 404, "user_not_found")
+
+
+def test_the_use_case_refuses_an_unknown_type_beside_its_field() -> None:
+    actor = Actor("u1", "alice", "user", "s1", NOW)
+    with pytest.raises(InvalidInput) as refused:
+        list_events(
+            EventQuery(actor, 10, type="signin.nope"),
+            events=FakeSecurityEvents(),
+            users=FakeUserRepository(InMemoryStore()),
+        )
+    assert [(e.field, e.code) for e in refused.value.errors] == [("type", "unknown_event_type")]
+
+
+def test_a_store_that_fails_does_not_fail_a_login(
+    adapters: Adapters, app_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # build_app sets up the JSON log lines on stdout (so caplog's handler goes): read those.
+    app = build_app(app_settings, replace(adapters, security_events=FailingSecurityEvents()))
+    client = app.test_client()
+    register(client, "alice")
+    token = login(client, "alice")
+    assert client.get("/user", headers=bearer(token)).status_code == 200
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    failures = [line for line in lines if line.get("logger") == "firegate.events"]
+    assert [(f["message"], f["failed_writes"]) for f in failures] == [
+        ("security event not stored: user.created (Unavailable)", 1),
+        ("security event not stored: signin.succeeded (Unavailable)", 2),
+    ]
+    assert types(events(client, bearer(token))) == []  # nothing stored, nothing invented
