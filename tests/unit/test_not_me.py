@@ -4,14 +4,17 @@ button spends the token once, ends every session and mails a password reset."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from application.events import security_events_of
-from application.ports import Audit
+from application.mail import NOTICES, NotifyingAuditLog
+from application.ports import Audit, AuditEvent, Mail
 from domain.action_tokens import LIFETIME, SEND_LIMIT, ActionToken, Purpose, new_token
 from domain.users import User
-from tests.conftest import bearer, login, register
+from tests.conftest import PASSWORD, bearer, login, register
+from tests.fakes import RecordingAuditLog
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_signed_out import csrf
 
@@ -122,3 +125,100 @@ def test_a_post_without_the_csrf_token_is_403_and_spends_nothing(world: World) -
     client.get("/sign-in")
     assert client.post("/not-me", data={"token": token}).status_code == 403
     assert all(t.spent_at is None for t in world.store.action_tokens.values())
+
+
+# -- the notices that carry the link
+
+
+def verified(world: World, username: str = "alice") -> str:
+    """A registered account whose address is proved; its bearer token."""
+    register(world.client, username)
+    world.deliver()
+    token = world.token(f"{username}@example.com", "/verify-email")
+    assert world.client.post("/auth/email/verify", json={"token": token}).status_code == 200
+    return login(world.client, username)
+
+
+def notices(world: World, address: str = "alice@example.com") -> list[Mail]:
+    return [m for m in world.mailer.to(address) if "/not-me?token=" in m.text]
+
+
+def change_password(
+    world: World, access: str, new: str = "a different passphrase", current: str = PASSWORD
+) -> None:
+    body = {"current_password": current, "new_password": new}
+    assert world.client.put("/user/password", headers=bearer(access), json=body).status_code == 204
+
+
+def test_a_password_change_mails_a_notice_whose_link_works(world: World) -> None:
+    change_password(world, verified(world))
+    other = login(world.client, password="a different passphrase")
+    world.deliver()
+    [mail] = notices(world)
+    assert "password" in mail.subject and "alice" in mail.text  # greeted: a proved address
+    token = world.token("alice@example.com", "/not-me")
+    assert press(world, token)[0] == 200
+    assert world.client.get("/user", headers=bearer(other)).status_code == 401
+    world.deliver()
+    assert resets(world) == 1
+
+
+def test_the_account_form_password_change_mails_a_notice(world: World) -> None:
+    verified(world)
+    client = world.app.test_client()
+    form = {"username": "alice", "password": PASSWORD}
+    client.post("/sign-in", data={**form, "csrf_token": csrf(client, "/sign-in")})
+    change = {"current_password": PASSWORD, "new_password": "a different passphrase"}
+    answer = client.post(
+        "/account/password", data={**change, "csrf_token": csrf(client, "/account")}
+    )
+    assert answer.status_code in (200, 303)
+    world.deliver()
+    assert len(notices(world)) == 1
+
+
+def test_each_notice_carries_a_fresh_token_in_the_accounts_language(world: World) -> None:
+    access = verified(world)
+    user_id = _user(world, "alice").id
+    world.client.patch("/user", headers=bearer(access), json={"locale": "es"})
+    log = NotifyingAuditLog(RecordingAuditLog(), world.queue)
+    for event in NOTICES:
+        log.record(AuditEvent(event, user_id=user_id))
+        log.record(AuditEvent(event, "failure", user_id=user_id))  # nothing happened
+    world.deliver()
+    mails = notices(world)
+    assert len(mails) == SEND_LIMIT - 1  # the verification mail was the first of the window
+    world.clock.advance(minutes=15)
+    for event in list(NOTICES)[SEND_LIMIT - 1 :]:
+        log.record(AuditEvent(event, user_id=user_id))
+    world.deliver()
+    mails = notices(world)
+    assert len(mails) == len(NOTICES)
+    assert all("Hola" in m.text for m in mails), [m.text for m in mails]
+    tokens = {
+        parse_qs(urlsplit(word).query)["token"][0]
+        for m in mails
+        for word in m.text.split()
+        if "/not-me?token=" in word
+    }
+    assert len(tokens) == len(NOTICES)
+    assert all(press(world, token)[0] == 200 for token in tokens)
+
+
+def test_no_notice_to_an_unproved_address(world: World) -> None:
+    register(world.client, "alice")
+    change_password(world, login(world.client))
+    world.deliver()
+    assert notices(world) == [] and len(world.mailer.to("alice@example.com")) == 1  # verify
+
+
+def test_notices_stay_within_the_accounts_mail_cap(world: World) -> None:
+    access = verified(world)  # the verification mail: one of the three
+    current = PASSWORD
+    for n in range(SEND_LIMIT + 1):
+        change_password(world, access, f"passphrase number {n} !", current)
+        current = f"passphrase number {n} !"
+        access = login(world.client, password=current)
+    world.deliver()
+    assert len(notices(world)) == SEND_LIMIT - 1
+    assert any(e.reason == "send_limit" for e in world.audit.events)
