@@ -1,6 +1,6 @@
 """The e-mail flows, one module each: the mail job (``mail``), address verification (here),
 password recovery (``password_reset``) and invitations (``invitations``); this module also
-binds them all (docs/reference/email.md)."""
+binds them all (docs/reference/email.md), with the "not me" link (``not_me``)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from application.mail import (
     queue_mail,
     send_mail,
 )
+from application.not_me import NotMe, not_me
 from application.password_reset import (
     FIND_RESET_ACCOUNT,
     ForgotPassword,
@@ -41,6 +42,7 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
+from application.sessions import SessionRepository
 from application.throttle import LoginThrottle
 from domain.action_tokens import (
     InvalidToken,
@@ -157,6 +159,8 @@ class EmailPorts(Protocol):
     @property
     def identities(self) -> OwnedData: ...
     @property
+    def sessions(self) -> SessionRepository: ...
+    @property
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
@@ -176,6 +180,7 @@ class EmailServices:
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
     invite: Callable[[Invite], User]
+    not_me: Callable[[NotMe], None]  # a notification's "this wasn't me" link
 
 
 def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
@@ -203,6 +208,15 @@ def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> Emai
         ),
         invite=lambda cmd: invite_user(
             cmd, users=p.users, queue=queue, clock=p.clock, audit=p.audit
+        ),
+        not_me=lambda cmd: not_me(
+            cmd,
+            action_tokens=p.action_tokens,
+            users=p.users,
+            sessions=p.sessions,
+            queue=queue,
+            clock=p.clock,
+            audit=p.audit,
         ),
     )
 

@@ -73,14 +73,32 @@ class MailKind(StrEnum):
     RESET_PASSWORD = "reset_password"
     INVITATION = "invitation"
     ADDRESS_CHANGED = "address_changed"  # the notice to the old address; no link
+    # Notices of a change to how the account signs in, each with a "not me" link.
+    PASSWORD_CHANGED = "password_changed"
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"
+    PASSKEY_ADDED = "passkey_added"
 
+
+# The audit event (a success, about an account) that each notice follows.
+NOTICES: dict[Audit, MailKind] = {
+    Audit.PASSWORD_CHANGE: MailKind.PASSWORD_CHANGED,
+    Audit.MFA_ENABLED: MailKind.MFA_ENABLED,
+    Audit.MFA_DISABLED: MailKind.MFA_DISABLED,
+    Audit.PASSKEY_REGISTERED: MailKind.PASSKEY_ADDED,
+}
+NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
 
 _PURPOSE = {
     MailKind.VERIFY_EMAIL: Purpose.VERIFY_EMAIL,
     MailKind.RESET_PASSWORD: Purpose.RESET_PASSWORD,
     MailKind.INVITATION: Purpose.RESET_PASSWORD,
+} | dict.fromkeys(NOTICES.values(), Purpose.NOT_ME)
+_PATH = {
+    Purpose.VERIFY_EMAIL: "/verify-email",
+    Purpose.RESET_PASSWORD: "/reset-password",
+    Purpose.NOT_ME: "/not-me",
 }
-_PATH = {Purpose.VERIFY_EMAIL: "/verify-email", Purpose.RESET_PASSWORD: "/reset-password"}
 
 
 @dataclass(frozen=True)
@@ -123,10 +141,31 @@ def queue_mail(
     old_verified: bool = False,
 ) -> None:
     """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
+    _enqueue(queue, MailJob(kind, user.id, new_id(), old_email, old_verified))
+
+
+def _enqueue(queue: JobQueue, mail_job: MailJob) -> None:
     try:
-        queue.enqueue(MailJob(kind, user.id, new_id(), old_email, old_verified).job())
+        queue.enqueue(mail_job.job())
     except Exception:  # the answer must not depend on the queue: see the module docstring
-        log.exception("could not queue a %s mail for user %s", kind.value, user.id)
+        log.exception(
+            "could not queue a %s mail for user %s", mail_job.kind.value, mail_job.user_id
+        )
+
+
+class NotifyingAuditLog:
+    """An ``AuditLog`` that hands each event to ``log`` and queues the notice mail that a
+    successful change to how an account signs in calls for (``NOTICES``): one place for
+    every use case that already audits the change (docs/reference/email.md)."""
+
+    def __init__(self, log: AuditLog, queue: JobQueue) -> None:
+        self._log, self._queue = log, queue
+
+    def record(self, event: AuditEvent) -> None:
+        self._log.record(event)
+        kind = NOTICES.get(event.event)
+        if kind is not None and event.outcome == "success" and event.user_id:
+            _enqueue(self._queue, MailJob(kind, event.user_id, new_id()))
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,7 @@ def _count_mail(
         "link": f"{settings.public_url}{_PATH[purpose]}?token={token}",
         "expires_hours": str(max(1, round(left / timedelta(hours=1)))),
         "expires_minutes": str(round(left / timedelta(minutes=1))),
+        "expires_days": str(max(1, round(left / timedelta(days=1)))),
     }
 
 
@@ -190,8 +230,8 @@ def send_mail(
         to, verified = mail_job.old_email or "", mail_job.old_verified
     else:
         to, verified = user.email.value, user.email_verified
-    if not to:
-        return
+    if not to or (kind in NOTICES.values() and not verified):
+        return  # a notice goes to an address the account proved, or nowhere
     context = {
         "product": settings.product,
         "public_url": settings.public_url,
@@ -215,7 +255,9 @@ def send_mail(
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
         return
     context |= counted
-    mail = renderer.render(kind.value, to, context)
+    if kind in NOTICES.values():
+        context["change"] = kind.value
+    mail = renderer.render(NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context)
     try:
         mailer.send(mail)
     except MailUndelivered as exc:

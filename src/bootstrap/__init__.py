@@ -115,13 +115,15 @@ def build_policies(settings: Settings) -> Policies:
 
 def bind(policies: Policies, adapters: Adapters) -> Services:
     """The use cases of every feature, bound to ``adapters`` and ``policies``."""
-    # Every audit event is also stored where the account's owner and the admins read it.
-    audit = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
-    a, p = replace(adapters, audit=audit), policies
     # The queue runs every feature's jobs; the handlers are bound after it, as some queue
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
-    queue = a.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    # Every audit event is also stored where the account's owner and the admins read it, and
+    # a change to how an account signs in queues its notice mail.
+    stored = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
+    audit = mail.NotifyingAuditLog(stored, queue)
+    a, p = replace(adapters, audit=audit), policies
     handlers.update(dogs.handlers(a) | email.handlers(a, p, queue=queue))
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [

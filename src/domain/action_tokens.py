@@ -1,4 +1,5 @@
-"""Single-use tokens that a mail carries: prove an address, set a new password.
+"""Single-use tokens that a mail carries: prove an address, set a new password, say "this
+was not me".
 
 Only a SHA-256 hash of a token is ever stored; the token itself exists in the mail alone.
 A token is void once spent, expired, or superseded (docs/security.md, "Action tokens").
@@ -25,11 +26,13 @@ SEND_WINDOW = timedelta(minutes=15)
 class Purpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # invitations too: a reset token that lives 7 days
+    NOT_ME = "not_me"  # a notification's "this wasn't me" link (docs/pages.md, /not-me)
 
 
 LIFETIME = {
     Purpose.VERIFY_EMAIL: timedelta(hours=24),
     Purpose.RESET_PASSWORD: timedelta(minutes=30),
+    Purpose.NOT_ME: timedelta(days=7),
 }
 INVITATION_LIFETIME = timedelta(days=7)
 

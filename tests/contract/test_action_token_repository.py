@@ -133,9 +133,9 @@ def test_a_token_of_the_wrong_purpose_is_refused_and_stays_usable(
     """Sent to the other flow's route, a token is refused and not spent: either way round."""
     user = make_user(repos)
     _, record = issue(repos, user, purpose)
-    (wrong,) = set(Purpose) - {purpose}
-    with pytest.raises(InvalidToken):
-        repos.tokens.spend(record.hash, wrong, verified(), NOW)
+    for wrong in set(Purpose) - {purpose}:
+        with pytest.raises(InvalidToken):
+            repos.tokens.spend(record.hash, wrong, verified(), NOW)
     kept = repos.tokens.get(record.hash)
     assert kept is not None and kept.spent_at is None
     assert repos.users.get(user.id) == user

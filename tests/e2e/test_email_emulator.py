@@ -144,10 +144,10 @@ def enrol_totp(client: FlaskClient, token: str) -> list[str]:
     return codes
 
 
-def reset_by_mail(client: FlaskClient, address: str = VICTIM) -> dict[str, Any]:
-    """Forgot, then the reset through the mailed link (after the verification mail)."""
+def reset_by_mail(client: FlaskClient, address: str = VICTIM, sent: int = 1) -> dict[str, Any]:
+    """Forgot, then the reset through the mailed link (after the ``sent`` mails before it)."""
     client.post("/auth/password/forgot", json={"email": address})
-    mails = mailbox.wait_for(address, 2)
+    mails = mailbox.wait_for(address, sent + 1)
     [reset_mail] = [m for m in mails if "/reset-password?token=" in m["text"]]
     body = {"token": mailbox.token_in(reset_mail), "new_password": NEW_PASSWORD}
     done = client.post("/auth/password/reset", json=body)
@@ -203,8 +203,13 @@ def test_a_reset_of_a_verified_account_keeps_totp_and_removes_passkeys(
     token = login(real_client, "olivia")
     key = add_passkey(real_client, token)
     recovery_codes = enrol_totp(real_client, token)
+    # The passkey and TOTP notices fill the account's mail limit with the verification mail
+    # (docs/reference/email.md): once they are sent, a new window starts for the reset mail.
+    notices = mailbox.wait_for("olivia@example.com", 3)[1:]
+    assert len([m for m in notices if "/not-me?token=" in m["text"]]) == 2
+    firestore.collection("mail_sends").document(account).delete()
 
-    reset_by_mail(real_client, "olivia@example.com")
+    reset_by_mail(real_client, "olivia@example.com", sent=3)
 
     # The owner's second factor stays; the passkeys go.
     first = real_client.post("/login", json={"username": "olivia", "password": NEW_PASSWORD})

@@ -17,6 +17,7 @@ PAGES = [
     "/forgot-password",
     "/verify-email?token=t",
     "/reset-password?token=t",
+    "/not-me?token=t",
 ]
 
 

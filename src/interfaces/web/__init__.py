@@ -19,6 +19,7 @@ from interfaces.web import (
     account,  # noqa: F401 - registers the account page's routes on bp
     admin,  # noqa: F401 - registers the admin pages' routes on bp
     browser,
+    not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
@@ -40,6 +41,7 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
         "POST", "/auth/password/forgot", "email.forgot_password"
     ),
     ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+    ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
     ("POST", "/sign-in/passkey/options"): LimitedAs(
         "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
     ),

@@ -15,6 +15,7 @@ from application.events import EventQuery, SecurityEvent
 from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
+from application.not_me import NotMe
 from application.pagination import DEFAULT_LIMIT, Page
 from application.passkeys import (
     DeletePasskey,
@@ -94,6 +95,13 @@ def reset_password(token: str, new_password: str) -> None:
     services().email.reset_password(
         ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
     )
+
+
+# -- not me
+
+
+def not_me(token: str) -> None:
+    services().email.not_me(NotMe(token=token, client_ip=client_ip()))
 
 
 # -- account
