@@ -30,6 +30,7 @@ from application.throttle import (
     session_rules,
     session_success_keys,
     settled,
+    wrong_guess,
 )
 from application.tokens import TokenPair, TokenPolicies
 from domain.devices import Device, DevicePolicy
@@ -124,6 +125,7 @@ def login(
     reservation = reserve_guess(throttle, rules, clock.now(), refused=refused, seen=records)
 
     def failed(reason: str, user_id: str | None) -> Unauthenticated:
+        wrong_guess(throttle, reservation, clock.now())
         agent = cmd.user_agent or None
         audit.record(
             AuditEvent(
@@ -242,10 +244,10 @@ def check_current_password(
     ``clear_failures`` is False: a second factor is still to come, and a password known to
     an attacker must not clear what the wrong codes count (docs/security.md, "MFA"); the
     code's check clears them once it is right (``session_success_keys``)."""
-    reservation = throttle.reserve(
-        session_rules(user, session_id, client_ip, throttle_policy), clock.now()
-    )
+    rules = session_rules(user, session_id, client_ip, throttle_policy)
+    reservation = reserve_guess(throttle, rules, clock.now(), refused=lambda: None)
     if user.password_hash is None or not hasher.verify(user.password_hash, password):
+        wrong_guess(throttle, reservation, clock.now())
         raise PermissionDenied(
             "The current password is not correct.", code="invalid_current_password"
         )

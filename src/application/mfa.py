@@ -21,7 +21,7 @@ from typing import Protocol
 from application.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
 from application.sessions import SignIn
-from application.throttle import LoginThrottle, reserve_guess, settled
+from application.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
 from application.tokens import TokenPair
 from domain.devices import Device, DevicePolicy
 from domain.errors import MfaRequired, Unauthenticated
@@ -288,6 +288,7 @@ def finish_mfa_login(
             # very code (which then reads as used): the token is what was lost, not a guess
             # to count. (A replayed_code caller spent the token itself.)
             return lost_token()
+        wrong_guess(throttle, reservation, clock.now())
         failure(reason)
         return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
 

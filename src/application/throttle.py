@@ -5,8 +5,8 @@ count against."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +23,7 @@ class Reservation:
     before: Mapping[str, FailureRecord | None]  # each key's record before this guess
     after: Mapping[str, FailureRecord]  # and with it
     versions: Mapping[str, object] = field(default_factory=dict)  # the store's, opaque
+    later: tuple[tuple[str, ThrottleRule], ...] = ()  # counted only if the guess is wrong
 
     @property
     def records(self) -> dict[str, FailureRecord]:
@@ -88,12 +89,25 @@ def reserve_guess(
     refused: Callable[[], None],
     seen: Mapping[str, FailureRecord] | None = None,
 ) -> Reservation:
-    """``throttle.reserve``, calling ``refused`` (to audit the 429) before a refusal goes up."""
+    """A guess counted before it is checked on the keys of its account
+    (``LoginThrottlePolicy.counted_first``); the address-wide key waits for ``wrong_guess``.
+    ``refused`` (to audit the 429) is called before a refusal goes up."""
+    first = tuple(rule for rule in rules if LoginThrottlePolicy.counted_first(rule[0]))
+    later = tuple(rule for rule in rules if not LoginThrottlePolicy.counted_first(rule[0]))
     try:
-        return throttle.reserve(rules, now, seen)
+        reservation = throttle.reserve(first, now, seen)
     except RateLimited:
         refused()
         raise
+    return replace(reservation, later=later)
+
+
+def wrong_guess(throttle: LoginThrottle, reservation: Reservation, now: datetime) -> None:
+    """The guess was wrong: its failure stays counted on its account's keys, and now counts
+    on the address-wide key too (where that key is blocked already, nothing more)."""
+    if reservation.later:
+        with suppress(RateLimited):
+            throttle.reserve(reservation.later, now)
 
 
 @contextmanager

@@ -31,7 +31,13 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
-from application.throttle import LoginThrottle, session_rules, session_success_keys
+from application.throttle import (
+    LoginThrottle,
+    reserve_guess,
+    session_rules,
+    session_success_keys,
+    wrong_guess,
+)
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
 from domain.throttling import LoginThrottlePolicy
@@ -104,9 +110,10 @@ class Guard:
         """A code counted like a password, before ``check`` decides it (None or False: wrong,
         a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
         rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
-        reservation = self.throttle.reserve(rules, self.clock.now())
+        reservation = reserve_guess(self.throttle, rules, self.clock.now(), refused=lambda: None)
         result = check()
         if result is None or result is False:
+            wrong_guess(self.throttle, reservation, self.clock.now())
             self.event(event, user, cmd, reason="wrong_code", outcome="failure")
             raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
         clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self.throttle_policy)

@@ -187,3 +187,11 @@ class LoginThrottlePolicy:
     @staticmethod
     def device_key(device: str) -> str:
         return f"device:{device}"
+
+    @staticmethod
+    def counted_first(key: str) -> bool:
+        """Whether a guess counts on ``key`` before it is checked: the keys of one account
+        do; the address-wide key does not. Every account signing in from one shared address
+        (an office, a proxy) would write it twice per sign-in, a document all of them contend
+        for; wrong guesses alone count there, after the check."""
+        return not key.startswith("ip:")

@@ -180,6 +180,12 @@ class FirestoreLoginThrottle:
                 writes += 1
                 if then is None:
                     batch.delete(ref, option=_since(version))
+                elif now != reservation.after[key]:
+                    # Others counted since: one failure fewer, as a server-side increment,
+                    # which no parallel guess can make stale (thirty releases of one key
+                    # would otherwise take turns for as many rounds). An update of a
+                    # record deleted meanwhile fails and the next round reads it gone.
+                    batch.update(ref, {"failures": firestore.Increment(-1)})
                 else:
                     batch.update(ref, record_to_doc(key, then, rule), option=_since(version))
             if writes:
