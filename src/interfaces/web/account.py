@@ -59,7 +59,14 @@ def account_form(
     **shown: object,
 ) -> None:
     """A refused ``form_id`` re-renders the account page with its messages (and ``shown``)."""
-    form_page(TEMPLATE, form_id=form_id, renamed=renamed, placed=placed, **shown, **context(actor))
+    form_page(
+        TEMPLATE,
+        form_id=form_id,
+        renamed=renamed,
+        placed=placed,
+        read=lambda: context(actor),
+        **shown,
+    )
 
 
 def account_page(actor: Actor, **shown: object) -> Response:

@@ -63,8 +63,13 @@ def admin_page(actor: Actor) -> Response:
 @bp.post("/admin/invitations")
 @needs_sign_in
 def invite(actor: Actor) -> Response:
-    listing = calls.admin_search(actor, "", None)  # the page a refusal shows again
-    form_page("admin.html", listing=listing, prefix="", cursor="", roles=ROLES)
+    form_page(  # the page a refusal shows again
+        "admin.html",
+        prefix="",
+        cursor="",
+        roles=ROLES,
+        read=lambda: {"listing": calls.admin_search(actor, "", None)},
+    )
     username = field("username", required=False).strip() or None
     user = calls.admin_invite(actor, field("email"), username, field("role", required=False))
     return see_other(f"/admin/users/{user.id}?done=invited")
@@ -72,9 +77,14 @@ def invite(actor: Actor) -> Response:
 
 def _user_page(actor: Actor, user_id: str) -> str:
     """The account's page, also the one a refused action re-renders; its path."""
-    user = calls.admin_user(actor, user_id)
-    events = calls.recent_events(actor, user.id)
-    form_page("admin_user.html", user=user, roles=ROLES, done=None, events=events)
+    user = calls.admin_user(actor, user_id)  # an admin's, of a user who exists
+    form_page(
+        "admin_user.html",
+        user=user,
+        roles=ROLES,
+        done=None,
+        read=lambda: {"events": calls.recent_events(actor, user.id)},
+    )
     return f"/admin/users/{user.id}"
 
 

@@ -40,6 +40,11 @@ def register_page_errors(bp: Blueprint) -> None:
             return json_problem(status, exc.code, message(exc.code, exc.detail), headers, fields)
         if template is None or request.method != "POST":
             return error_page(status, message(exc.code, exc.detail), headers)
+        read = g.get("form_read")
+        try:  # what else the page shows; a caller who may not see it gets the plain answer
+            shown = read() if read is not None else {}
+        except DomainError:
+            return error_page(status, message(exc.code, exc.detail), headers)
         form = {
             k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"
         }
@@ -50,6 +55,7 @@ def register_page_errors(bp: Blueprint) -> None:
             error=None if fields else message(exc.code, exc.detail),
             failed=g.get("form_id"),
             **g.get("form_context", {}),
+            **shown,
         )
         return Response(body, status=status, headers=headers)
 

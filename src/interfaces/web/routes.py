@@ -3,7 +3,7 @@ through ``calls`` and renders; a domain error re-renders the form (``errors.py``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
@@ -54,17 +54,20 @@ def form_page(
     form_id: str | None = None,
     renamed: Mapping[str, str] | None = None,
     placed: Mapping[str, str] | None = None,
+    read: Callable[[], Mapping[str, object]] | None = None,
     **context: object,
 ) -> None:
     """The page a domain error re-renders (``errors.py``). ``form_id``: on a page of several
     forms, the one sent; ``renamed``: the page's input for an API field named otherwise
     (``password`` → ``new_password``); ``placed``: the input an error code without a field
-    is about (``invalid_current_password`` → ``current_password``)."""
+    is about (``invalid_current_password`` → ``current_password``); ``read``: what else the
+    page shows, read only when it is rendered (a form that succeeds reads none of it)."""
     g.form_template = template
     g.form_id = form_id
     g.form_renamed = renamed or {}
     g.form_placed = placed or {}
     g.form_context = context
+    g.form_read = read
 
 
 def page(template: str, status: int = 200, **context: object) -> Response:
