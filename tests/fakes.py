@@ -9,10 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from application.dogs import PictureUnavailable
-from application.events import SecurityEvent
 from application.jobs import JobHandler
 from application.login import LoginRecords
-from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
+from application.ports import (
+    NO_WRITES,
+    AuditEvent,
+    ExternalIdentity,
+    Job,
+    Mail,
+    MailUndelivered,
+    StagedWrites,
+)
 from application.throttle import Reservation
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
@@ -22,6 +29,7 @@ from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
 from domain.mfa import MfaChallenge, TotpFactor
 from domain.passkeys import Challenge, Passkey
+from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule, refusal, released
@@ -65,6 +73,7 @@ class InMemoryStore:
         self.mail_sends: dict[str, SendLog] = {}  # by user id
         self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
         self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
+        self.security_events: dict[str, SecurityEvent] = {}
 
 
 def _email_key(user: User) -> str | None:
@@ -75,7 +84,7 @@ class FakeUserRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def add(self, user: User) -> None:
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
         s = self.store
         with s.lock:
             if user.username.normalized in s.usernames:
@@ -90,6 +99,8 @@ class FakeUserRepository:
             s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
+            for event in staged.events:  # one commit with the account, as in Firestore
+                s.security_events[event.id] = event
 
     def get(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
@@ -180,11 +191,13 @@ class FakeSessionRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def add(self, session: Session) -> None:
+    def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
         with self.store.lock:
             if session.id in self.store.sessions:
-                raise Conflict("session exists")
+                return  # as in Firestore: the fresh id can only be a retried commit's
             self.store.sessions[session.id] = session
+            for event in staged.events:  # one commit with the session, as in Firestore
+                self.store.security_events[event.id] = event
 
     def get(self, session_id: str) -> Session | None:
         return self.store.sessions.get(session_id)
@@ -454,6 +467,9 @@ class RecordingAuditLog:
     def record(self, event: AuditEvent) -> None:
         self.events.append(event)
 
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        return StagedWrites()
+
 
 def _after(at: datetime, item_id: str, position: tuple[datetime, str] | None) -> bool:
     return position is None or (at, item_id) > position
@@ -509,9 +525,10 @@ class FakeTaskRepository:
 
 
 class FakeSecurityEvents:
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.events: dict[str, SecurityEvent] = {}
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
+        self.events: dict[str, SecurityEvent] = self.store.security_events
 
     def add(self, event: SecurityEvent) -> None:
         with self.lock:
@@ -904,5 +921,5 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         factors=FakeMfaRepository(store),
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
         secret_box=secret_box(settings),
-        security_events=FakeSecurityEvents(),
+        security_events=FakeSecurityEvents(store),
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from application.authentication import Actor
 from application.ports import (
+    NO_WRITES,
     Audit,
     AuditEvent,
     AuditLog,
@@ -16,6 +17,7 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
     RequestCounter,
+    StagedWrites,
 )
 from domain.errors import Conflict, InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_id
@@ -24,8 +26,9 @@ from domain.users import Email, User, Username, check_password_policy
 
 
 class UserRepository(Protocol):
-    def add(self, user: User) -> None:
-        """Store a new user and claim its username and email atomically; Conflict if taken."""
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+        """Store a new user and claim its username and email atomically, with what
+        ``staged`` writes; Conflict if taken."""
         ...
 
     def get(self, user_id: str) -> User | None:
@@ -126,9 +129,11 @@ def register(
         last_name=cmd.last_name,
         locale=cmd.locale,
     )
-    users.add(user)
+    created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
+    # What the audit log stores of the sign-up is written in the account's own commit.
+    users.add(user, audit.stage([created]) if audit is not None else NO_WRITES)
     if audit is not None:
-        audit.record(AuditEvent(Audit.USER_CREATED, user_id=user.id))
+        audit.record(replace(created, staged=True))
     if registered is not None:
         registered(user)
     return user

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, Protocol, get_args
 
 from application.accounts import UserRepository as Users
@@ -25,13 +25,12 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import InvalidInput
 from domain.ids import new_id
+from domain.security_events import SecurityEvent
 
 log = logging.getLogger("firegate.events")
-
-KEPT_FOR = timedelta(days=90)  # the Firestore TTL on ``expires_at`` (docs/operations.md)
 
 EventType = Literal[
     "user.created",
@@ -52,26 +51,6 @@ EventType = Literal[
     "session.ended",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
-
-
-@dataclass(frozen=True)
-class SecurityEvent:
-    """One stored event about the account ``user_id``; ``actor_id`` when someone else acted."""
-
-    id: str
-    at: datetime
-    type: str
-    user_id: str
-    outcome: str = "success"
-    ip: str | None = None
-    user_agent: str | None = None
-    device_id: str | None = None
-    actor_id: str | None = None
-    reason: str | None = None
-
-    @property
-    def expires_at(self) -> datetime:
-        return self.at + KEPT_FOR
 
 
 class SecurityEvents(Protocol):
@@ -155,8 +134,16 @@ class StoringAuditLog:
         self._lock = threading.Lock()
         self.failed_writes = 0
 
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        at = self._clock.now()
+        return StagedWrites(
+            events=tuple(kept for event in events for kept in security_events_of(event, at=at))
+        )
+
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)
+        if event.staged:
+            return  # stored already, in the commit of the change it records
         for stored in security_events_of(event, at=self._clock.now()):
             try:
                 self._events.add(stored)

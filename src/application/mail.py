@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ from application.ports import (
     Mailer,
     MailRenderer,
     MailUndelivered,
+    StagedWrites,
 )
 from domain.action_tokens import (
     INVITATION_LIFETIME,
@@ -160,6 +161,9 @@ class NotifyingAuditLog:
 
     def __init__(self, log: AuditLog, queue: JobQueue) -> None:
         self._log, self._queue = log, queue
+
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        return self._log.stage(events)
 
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
 
 from domain.request_limits import WindowCounts
+from domain.security_events import SecurityEvent
 
 
 class Clock(Protocol):
@@ -178,11 +179,31 @@ class AuditEvent:
     reason: str | None = None  # a stable code, e.g. "wrong_password", "reused_refresh_token"
     changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after), e.g. a role
     user_agent: str | None = None  # where known (a sign-in)
+    # What the audit log stores of it was already written, staged (``AuditLog.stage``) into
+    # the commit of the change it records: the log only logs it.
+    staged: bool = False
+
+
+@dataclass(frozen=True)
+class StagedWrites:
+    """What storing some audit events writes, handed to a commit the use case makes anyway
+    (a sign-in's new session), so that storing them is no round trip of its own and they
+    exist exactly when the change does (docs/decisions/0169-events-in-the-change-commit.md)."""
+
+    events: tuple[SecurityEvent, ...] = ()
+
+
+NO_WRITES = StagedWrites()
 
 
 class AuditLog(Protocol):
     def record(self, event: AuditEvent) -> None:
         """Write one security event; must not raise."""
+        ...
+
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        """What storing ``events`` would write, for the caller to commit with its change and
+        then ``record`` each with ``staged=True``; nothing when this log stores nothing."""
         ...
 
 

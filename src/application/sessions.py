@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from application.accounts import UserRepository as Users
 from application.authentication import Actor
-from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
+from application.ports import (
+    NO_WRITES,
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    StagedWrites,
+    TokenIssuer,
+)
 from application.tokens import (
     TokenPair,
     TokenPolicies,
@@ -26,8 +34,8 @@ from domain.users import User
 
 
 class SessionRepository(Protocol):
-    def add(self, session: Session) -> None:
-        """Store a new session."""
+    def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
+        """Store a new session, and what ``staged`` writes, in one commit."""
         ...
 
     def get(self, session_id: str) -> Session | None:
@@ -305,14 +313,16 @@ def start_session(
     clock: Clock,
     policy: TokenPolicy,
     amr: tuple[str, ...],
+    session_id: str | None = None,
+    staged: StagedWrites = NO_WRITES,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
-    of the session, refreshed or renewed, carries it."""
+    of the session, refreshed or renewed, carries it. ``staged`` is committed with it."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
-        id=new_id(),
+        id=session_id or new_id(),
         user_id=user.id,
         token_version=user.token_version,
         refresh_hash=hash_refresh_secret(secret),
@@ -321,7 +331,7 @@ def start_session(
         user_agent=user_agent,
         amr=amr,
     )
-    sessions.add(session)
+    sessions.add(session, staged)
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
 
 
@@ -348,7 +358,21 @@ class SignIn:
         proof: tuple[Audit, str] | None = None,
     ) -> TokenPair:
         """``proof``: the event and reason of the step that proved the user (a second
-        factor), recorded on the new session just before the sign-in itself."""
+        factor), recorded on the new session just before the sign-in itself. What the audit
+        log stores of them is written in the session's own commit."""
+        session_id = new_id()
+        records = [
+            AuditEvent(
+                kind,
+                user_id=user.id,
+                session_id=session_id,
+                ip=ip,
+                reason=why,
+                user_agent=user_agent or None,
+            )
+            for kind, why in ((proof,) if proof else ()) + ((event, reason),)
+        ]
+        staged = self.audit.stage(records)
         pair = start_session(
             user,
             user_agent=user_agent,
@@ -357,19 +381,11 @@ class SignIn:
             clock=self.clock,
             policy=self.policy,
             amr=amr,
+            session_id=session_id,
+            staged=staged,
         )
-        session_id = pair.refresh_token.partition(".")[0]  # refresh tokens begin "{sid}."
-        for kind, why in ((proof,) if proof else ()) + ((event, reason),):
-            self.audit.record(
-                AuditEvent(
-                    kind,
-                    user_id=user.id,
-                    session_id=session_id,
-                    ip=ip,
-                    reason=why,
-                    user_agent=user_agent or None,
-                )
-            )
+        for record in records:
+            self.audit.record(replace(record, staged=True))
         return pair
 
 

@@ -7,8 +7,9 @@ Logging can filter on ``jsonPayload.logger="firegate.audit"`` and ``jsonPayload.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from application.ports import Audit, AuditEvent
+from application.ports import Audit, AuditEvent, StagedWrites
 
 AUDIT_LOGGER = "firegate.audit"
 
@@ -19,6 +20,9 @@ class LoggingAuditLog:
         # The audit trail does not depend on LOG_LEVEL: successes are INFO, and kept.
         if self._log.level == logging.NOTSET or self._log.level > logging.INFO:
             self._log.setLevel(logging.INFO)
+
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        return StagedWrites()  # a log line is written by ``record``, never staged
 
     def record(self, event: AuditEvent) -> None:
         suspicious = event.outcome != "success" or event.event is Audit.REFRESH_TOKEN_REUSE

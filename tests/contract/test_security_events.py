@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from application.events import SecurityEvent, SecurityEvents
+from application.accounts import UserRepository
+from application.events import SecurityEvents
+from application.ports import StagedWrites
+from application.sessions import SessionRepository
+from domain.errors import Conflict
 from domain.ids import new_id
-from tests.fakes import FakeSecurityEvents
+from domain.security_events import SecurityEvent
+from domain.sessions import Session
+from domain.users import Email, User, Username
+from tests.fakes import (
+    FakeSecurityEvents,
+    FakeSessionRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -72,3 +85,76 @@ def test_pages_continue_before_a_position_ties_broken_by_id(events: SecurityEven
     assert first + rest == everything
     tail = events.list_page("u1", "signin.succeeded", (everything[2].at, everything[2].id), 10)
     assert tail == everything[3:]
+
+
+@dataclass
+class Commits:
+    """The repositories whose commits carry staged events, and where the events are read."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    events: SecurityEvents
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def commits(request: pytest.FixtureRequest) -> Commits:
+    if request.param == "fake":
+        store = InMemoryStore()
+        return Commits(
+            FakeUserRepository(store), FakeSessionRepository(store), FakeSecurityEvents(store)
+        )
+    from infrastructure.firestore.security_events import FirestoreSecurityEvents
+    from infrastructure.firestore.sessions import FirestoreSessionRepository
+    from infrastructure.firestore.users import FirestoreUserRepository
+
+    client: Any = request.getfixturevalue("firestore")
+    return Commits(
+        FirestoreUserRepository(client),
+        FirestoreSessionRepository(client),
+        FirestoreSecurityEvents(client),
+    )
+
+
+def test_events_staged_with_a_new_session_are_stored_with_it(commits: Commits) -> None:
+    session = Session.start(
+        id=new_id(),
+        user_id="u1",
+        token_version=0,
+        refresh_hash="h",
+        now=NOW,
+        lifetime=timedelta(days=1),
+        user_agent="Firefox",
+        amr=("pwd",),
+    )
+    staged = StagedWrites(
+        events=(
+            event("u1", "signin.succeeded", 0, ip="192.0.2.7"),
+            event("u1", "signin.failed", 1),
+        )
+    )
+    commits.sessions.add(session, staged)
+    assert commits.sessions.get(session.id) == session
+    newest_first = list(reversed(staged.events))
+    assert commits.events.list_page("u1", None, None, 10) == newest_first
+    commits.sessions.add(session, staged)  # a retried commit that had succeeded: once
+    assert commits.events.list_page("u1", None, None, 10) == newest_first
+
+
+def test_events_staged_with_a_sign_up_exist_only_if_the_account_does(commits: Commits) -> None:
+    def user(username: str) -> User:
+        return User.register(
+            id=new_id(),
+            username=Username(username),
+            email=Email(f"{username}@example.com"),
+            password_hash="hash",
+            now=NOW,
+        )
+
+    alice, taken = user("alice"), user("alice")
+    created = StagedWrites(events=(event(alice.id, "user.created", 0),))
+    commits.users.add(alice, created)
+    assert commits.events.list_page(alice.id, None, None, 10) == list(created.events)
+    with pytest.raises(Conflict):
+        commits.users.add(taken, StagedWrites(events=(event(taken.id, "user.created", 0),)))
+    assert commits.users.get(taken.id) is None
+    assert commits.events.list_page(taken.id, None, None, 10) == []  # nothing invented

@@ -13,7 +13,8 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
-from application.events import SecurityEvent
+from application.ports import StagedWrites
+from domain.security_events import SecurityEvent
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 
@@ -48,6 +49,15 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         actor_id=data.get("actor_id"),
         reason=data.get("reason"),
     )
+
+
+def write_staged(
+    client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
+) -> None:
+    """Add what ``staged`` stores to ``batch``, the commit of the change it records."""
+    events = client.collection(SECURITY_EVENTS)
+    for event in staged.events:
+        batch.create(events.document(event.id), event_to_doc(event))
 
 
 @translates_errors

@@ -8,10 +8,12 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
+from application.ports import NO_WRITES, StagedWrites
 from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.security_events import write_staged
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
@@ -56,11 +58,14 @@ class FirestoreSessionRepository:
         self._client = client
         self._sessions = client.collection(SESSIONS)
 
-    def add(self, session: Session) -> None:
-        # The id is fresh and random: AlreadyExists can only mean that a retried create had
-        # in fact succeeded the first time.
+    def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
+        # The ids are fresh and random: AlreadyExists can only mean that a retried commit
+        # had in fact succeeded the first time.
+        batch = self._client.batch()
+        batch.create(self._sessions.document(session.id), session_to_doc(session))
+        write_staged(self._client, batch, staged)
         with contextlib.suppress(AlreadyExists):
-            self._sessions.document(session.id).create(session_to_doc(session), **BOUNDED)
+            batch.commit(**BOUNDED)
 
     def get(self, session_id: str) -> Session | None:
         snap = self._sessions.document(session_id).get(**BOUNDED)

@@ -11,6 +11,7 @@ from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
 from application.login import LoginRecords
+from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict, NotFound
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
@@ -23,6 +24,7 @@ from infrastructure.firestore.client import (
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.security_events import write_staged
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
@@ -151,17 +153,19 @@ class FirestoreUserRepository:
         snaps = self._client.get_all(refs, **BOUNDED)
         return all(s.exists and (s.to_dict() or {}).get("user_id") == user.id for s in snaps)
 
-    def add(self, user: User) -> None:
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
         claims = self._claims_of(user)
 
         def attempt() -> None:
-            # One atomic commit of three creates: the user exists iff it holds both claims.
-            # No reads, so parallel registrations do not contend for locks; the losers'
-            # commits fail with AlreadyExists and we look up which claim was taken.
+            # One atomic commit of three creates (and the staged events): the user exists
+            # iff it holds both claims. No reads, so parallel registrations do not contend
+            # for locks; the losers' commits fail with AlreadyExists and we look up which
+            # claim was taken.
             batch = self._client.batch()
             batch.create(self._users.document(user.id), user_to_doc(user))
             for collection, ref in claims:
                 batch.create(ref, {"user_id": user.id, "kind": collection})
+            write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
             except AlreadyExists:

@@ -11,7 +11,7 @@ from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
 from application.admin import AdminChange, EndUserSessions, ShowUser, UserListing, UserQuery
 from application.authentication import Actor, Authenticate
 from application.email import RequestVerification, VerifyEmail
-from application.events import EventQuery, SecurityEvent
+from application.events import EventQuery
 from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
@@ -30,6 +30,7 @@ from application.sessions import EndOtherSessions, EndSession, ListSessions, Log
 from application.tokens import TokenPair
 from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
 from domain.passkeys import Passkey
+from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.users import User
 from interfaces.shared.languages import accepted_locale
