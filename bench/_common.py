@@ -381,6 +381,9 @@ def wrk(
     bodies: Sequence[str] = (),
     timeout_s: int = 10,
     cpu_of: Sequence[int] = (),
+    content_type: str | None = None,
+    authorization: str | None = None,
+    once: bool = False,
 ) -> dict[str, Any]:
     """One wrk run; returns requests/s, latency percentiles (ms), errors, load average, and
     the CPU time the ``cpu_of`` processes spent per request (steadier than throughput on a
@@ -390,6 +393,12 @@ def wrk(
         env["WRK_TOKEN"] = token
     if cookie:
         env["WRK_COOKIE"] = cookie
+    if content_type:
+        env["WRK_CONTENT_TYPE"] = content_type
+    if authorization:
+        env["WRK_AUTHORIZATION"] = authorization
+    if once:
+        env["WRK_ONCE"] = "1"
     body_file = None
     if bodies:
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
@@ -397,6 +406,7 @@ def wrk(
             body_file = handle.name
         env["WRK_BODIES"] = body_file
     threads = max(1, min(connections, 2))
+    env["WRK_THREADS"] = str(threads)
     argv = [
         ensure_wrk(),
         f"-t{threads}",

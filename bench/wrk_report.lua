@@ -5,6 +5,11 @@
 --   WRK_COOKIE   a Cookie header (optional): a browser's session on the pages
 --   WRK_BODIES   a file with one JSON body per line (optional); each thread takes them in
 --                turn, starting at a different line
+--   WRK_CONTENT_TYPE  the bodies' type (default application/json), e.g. a form's
+--   WRK_AUTHORIZATION a whole Authorization header (optional), e.g. "Basic ..."
+--   WRK_ONCE     "1": each body is sent once (single-use codes and refresh tokens): thread i
+--                of n takes lines i, i+n, i+2n, ... and, when its share is spent, sends
+--                its last body again (answered with an error, counted as one)
 --
 -- The last line printed is "WRKJSON {...}": requests, errors, latency percentiles in µs.
 
@@ -12,6 +17,9 @@ local method = os.getenv("WRK_METHOD") or "GET"
 local token = os.getenv("WRK_TOKEN")
 local cookie = os.getenv("WRK_COOKIE")
 local bodies_file = os.getenv("WRK_BODIES")
+local content_type = os.getenv("WRK_CONTENT_TYPE") or "application/json"
+local authorization = os.getenv("WRK_AUTHORIZATION")
+local once = os.getenv("WRK_ONCE") == "1"
 
 local bodies = {}
 if bodies_file then
@@ -21,8 +29,10 @@ if bodies_file then
 end
 
 local thread_count = 0
+local threads = tonumber(os.getenv("WRK_THREADS") or "1")  -- wrk's -t, for WRK_ONCE's stride
 function setup(thread)
   thread:set("offset", thread_count * 7919)
+  thread:set("index", thread_count)
   thread_count = thread_count + 1
 end
 
@@ -31,17 +41,26 @@ local next_body = 1
 
 function init(args)
   if token then headers["Authorization"] = "Bearer " .. token end
+  if authorization then headers["Authorization"] = authorization end
   if cookie then headers["Cookie"] = cookie end
   if #bodies > 0 then
-    headers["Content-Type"] = "application/json"
-    next_body = (offset or 0) % #bodies + 1
+    headers["Content-Type"] = content_type
+    if once then
+      next_body = (index or 0) + 1
+    else
+      next_body = (offset or 0) % #bodies + 1
+    end
   end
 end
 
 function request()
   if #bodies > 0 then
-    local body = bodies[next_body]
-    next_body = next_body % #bodies + 1
+    local body = bodies[math.min(next_body, #bodies)]
+    if once then
+      next_body = next_body + threads
+    else
+      next_body = next_body % #bodies + 1
+    end
     return wrk.format(method, nil, headers, body)
   end
   return wrk.format(method, nil, headers, nil)

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""The OpenID Connect provider's grants per core, firegate against panva's oidc-provider.
+
+    .venv/bin/python bench/oidc.py [--seconds 5] [--rounds 3] [--connections 8]
+
+Both providers run on this machine in the same run, each on one core's worth of processes:
+firegate under gunicorn with one worker (GUNICORN_THREADS threads) on the Firestore
+emulator, the peer (bench/peer/server.mjs, oidc-provider 9, OpenID Certified) as its one
+Node.js process with its in-memory store. For each grant wrk sends `--connections`
+connections for `--seconds`, in turn per provider, `--rounds` times:
+
+- ``client_credentials``: a confidential client's token (a JWT access token for a resource);
+- ``authorization_code``: a code exchange with its PKCE verifier, each code used once (the
+  codes are minted before the run: firegate's through /oauth/authorize as a signed-in
+  browser whose consent is remembered, the peer's through its /__bench/codes);
+- ``refresh_token``: a rotated refresh, each refresh token used once;
+- ``introspection``: RFC 7662 of a refresh token (both look it up in their store).
+
+Per core is the provider's requests per second of its own CPU (1000 / CPU ms per request),
+steady on a shared machine; requests/s and p50/p99 are wrk's. Targets (per core): client
+credentials >= 120/s, refresh >= 120/s (Keycloak's published sizing per vCPU), code exchange
+>= 100/s, introspection >= 1,000/s; p99 <= 3x p50. Writes bench/results/oidc.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from _common import (
+    BENCH,
+    LOGS,
+    free_port,
+    loadavg,
+    median,
+    write_result,
+    wrk,
+)
+
+PEER = BENCH / "peer"
+FORM = "application/x-www-form-urlencoded"
+TARGETS = {  # per core
+    "client_credentials": 120,
+    "authorization_code": 100,
+    "refresh_token": 120,
+    "introspection": 1000,
+}
+KEYCLOAK = {  # Keycloak's sizing guide, per vCPU
+    "client_credentials": "120/s",
+    "refresh_token": "120/s",
+    "authorization_code": "-",
+    "introspection": "-",
+}
+
+
+@dataclass
+class Target:
+    """A provider under test: where its endpoints are and what the bench sends them."""
+
+    name: str
+    token_url: str
+    introspection_url: str
+    authorization: str  # the confidential client's "Basic ..." header
+    pids: Callable[[], list[int]]  # the provider's processes, for their CPU
+    client_credentials: str  # a form body
+    codes: list[str] = field(default_factory=list)  # form bodies, each used once
+    refreshes: list[str] = field(default_factory=list)  # form bodies, each used once
+    introspection: str = ""  # a form body
+
+
+def basic(client_id: str, secret: str) -> str:
+    pair = f"{urllib.parse.quote(client_id)}:{urllib.parse.quote(secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def form(**fields: str) -> str:
+    return urllib.parse.urlencode(fields)
+
+
+def exchange_all(target: Target, code_bodies: Sequence[str]) -> list[str]:
+    """Exchange codes (not timed) for refresh tokens: the refresh grant's single-use bodies."""
+    local = threading.local()
+
+    def exchange(body: str) -> str:
+        if not hasattr(local, "http"):
+            local.http = requests.Session()
+        got = local.http.post(
+            target.token_url,
+            data=body,
+            headers={"Authorization": target.authorization, "Content-Type": FORM},
+            timeout=60,
+        )
+        if got.status_code != 200:
+            raise SystemExit(f"{target.name}: code exchange {got.status_code} {got.text[:300]}")
+        return form(grant_type="refresh_token", refresh_token=got.json()["refresh_token"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(exchange, code_bodies))
+
+
+# -- the peer: oidc-provider ------------------------------------------------------------------
+
+
+class Peer:
+    """bench/peer/server.mjs on a free port (its node_modules installed with npm ci)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Peer:
+        if not (PEER / "node_modules" / "oidc-provider").exists():
+            npm = shutil.which("npm") or "npm"
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEER, check=True)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with (LOGS / "oidc-peer.log").open("wb") as out:
+            self.proc = subprocess.Popen(
+                [shutil.which("node") or "node", "server.mjs"],
+                cwd=PEER,
+                env={**os.environ, "PORT": str(self.port)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/.well-known/openid-configuration", timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise SystemExit("the oidc-provider peer did not start: see .local/bench/oidc-peer.log")
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def target(self, codes_needed: int, refreshes_needed: int) -> Target:
+        meta = requests.get(self.url + "/.well-known/openid-configuration", timeout=5).json()
+        auth = basic("bench", "bench-secret-0123456789abcdef0123456789abcdef")
+        minted = requests.get(
+            f"{self.url}/__bench/codes", params={"n": codes_needed + refreshes_needed}, timeout=600
+        ).json()
+
+        def code_body(code: str) -> str:
+            return form(
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=minted["redirect_uri"],
+                code_verifier=minted["code_verifier"],
+            )
+
+        bodies = [code_body(code) for code in minted["codes"]]
+        proc = self.proc
+        target = Target(
+            name="oidc-provider",
+            token_url=meta["token_endpoint"],
+            introspection_url=meta["introspection_endpoint"],
+            authorization=auth,
+            pids=lambda: [proc.pid] if proc is not None else [],
+            client_credentials=form(
+                grant_type="client_credentials", scope="api", resource=minted["resource"]
+            ),
+            codes=bodies[:codes_needed],
+        )
+        target.refreshes = exchange_all(target, bodies[codes_needed:])
+        spare = exchange_all(target, [code_body(c) for c in self.more_codes(1)])[0]
+        token = urllib.parse.parse_qs(spare)["refresh_token"][0]
+        target.introspection = form(token=token, token_type_hint="refresh_token")
+        return target
+
+    def more_codes(self, n: int) -> list[str]:
+        got = requests.get(f"{self.url}/__bench/codes", params={"n": n}, timeout=60).json()
+        codes: list[str] = got["codes"]
+        return codes
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -> dict[str, Any]:
+    url = target.introspection_url if grant == "introspection" else target.token_url
+    once = grant in ("authorization_code", "refresh_token")
+    bodies = {
+        "client_credentials": [target.client_credentials],
+        "authorization_code": target.codes,
+        "refresh_token": target.refreshes,
+        "introspection": [target.introspection],
+    }[grant]
+    result = wrk(
+        url,
+        connections=connections,
+        seconds=seconds,
+        method="POST",
+        bodies=bodies,
+        content_type=FORM,
+        authorization=target.authorization,
+        once=once,
+        cpu_of=target.pids(),
+    )
+    if once:  # each body once: a thread that spent its share gets errors, not counted
+        result["single_use_bodies"] = len(bodies)
+    ok = result["requests"] - result["non_2xx"] - result["socket_errors"]
+    cpu_seconds = result["cpu_ms_per_request"] * result["requests"] / 1000
+    result["ok"] = ok
+    result["ok_rps"] = round(result["rps"] * ok / result["requests"], 1) if ok else 0.0
+    result["per_core"] = round(ok / cpu_seconds, 1) if cpu_seconds else 0.0
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--only", default="", help="peer or firegate (default: both)")
+    parser.add_argument(
+        "--peer-rate", type=int, default=3000, help="the peer's single-use bodies per second"
+    )
+    parser.add_argument(
+        "--firegate-rate", type=int, default=600, help="firegate's single-use bodies per second"
+    )
+    args = parser.parse_args()
+    # Enough single-use codes and refresh tokens for each provider's runs.
+    per_run = {
+        "oidc-provider": int(args.seconds * args.peer_rate),
+        "firegate": int(args.seconds * args.firegate_rate),
+    }
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    with Peer() as peer:
+        needed = per_run["oidc-provider"] * args.rounds
+        targets = [peer.target(needed, needed)] if args.only in ("", "peer") else []
+        for round_no in range(args.rounds):
+            for target in targets:
+                n = per_run[target.name]
+                for grant in TARGETS:
+                    sub = Target(**{**target.__dict__})
+                    sub.codes = target.codes[round_no * n : (round_no + 1) * n]
+                    sub.refreshes = target.refreshes[round_no * n : (round_no + 1) * n]
+                    run = run_grant(sub, grant, connections=args.connections, seconds=args.seconds)
+                    results.setdefault(target.name, {}).setdefault(grant, []).append(run)
+                    print(
+                        f"round {round_no + 1} {target.name:>13} {grant:>18}: "
+                        f"{run['ok_rps']:>7.1f}/s  per core {run['per_core']:>7.1f}/s  "
+                        f"p50 {run['p50_ms']} ms  p99 {run['p99_ms']} ms  "
+                        f"non-2xx {run['non_2xx']}",
+                        flush=True,
+                    )
+    summary: dict[str, Any] = {}
+    for name, grants in results.items():
+        summary[name] = {}
+        for grant, runs in grants.items():
+            p50 = median([r["p50_ms"] for r in runs])
+            p99 = median([r["p99_ms"] for r in runs])
+            summary[name][grant] = {
+                "rps": median([r["ok_rps"] for r in runs]),
+                "per_core": median([r["per_core"] for r in runs]),
+                "p50_ms": p50,
+                "p99_ms": p99,
+                "p99_within_3x_p50": p99 <= 3 * p50,
+                "target_per_core": TARGETS[grant],
+                "met": median([r["per_core"] for r in runs]) >= TARGETS[grant],
+            }
+    path = write_result(
+        "oidc",
+        {
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "keycloak_per_vcpu": KEYCLOAK,
+            "summary": summary,
+            "runs": results,
+            "load_at_end": loadavg(),
+        },
+    )
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
