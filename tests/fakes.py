@@ -468,7 +468,10 @@ class RecordingAuditLog:
         self.events.append(event)
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
-        return StagedWrites()
+        return StagedWrites(audit=tuple(events))
+
+    def committed(self, staged: StagedWrites) -> None:
+        self.events.extend(staged.audit)
 
 
 def _after(at: datetime, item_id: str, position: tuple[datetime, str] | None) -> bool:

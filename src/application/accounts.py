@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -131,9 +131,10 @@ def register(
     )
     created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
     # What the audit log stores of the sign-up is written in the account's own commit.
-    users.add(user, audit.stage([created]) if audit is not None else NO_WRITES)
+    staged = audit.stage([created]) if audit is not None else NO_WRITES
+    users.add(user, staged)
     if audit is not None:
-        audit.record(replace(created, staged=True))
+        audit.committed(staged)
     if registered is not None:
         registered(user)
     return user

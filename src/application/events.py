@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
@@ -136,14 +136,16 @@ class StoringAuditLog:
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
         at = self._clock.now()
-        return StagedWrites(
-            events=tuple(kept for event in events for kept in security_events_of(event, at=at))
+        return replace(
+            self._log.stage(events),
+            events=tuple(kept for event in events for kept in security_events_of(event, at=at)),
         )
+
+    def committed(self, staged: StagedWrites) -> None:
+        self._log.committed(staged)  # stored already, in the commit of the change
 
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)
-        if event.staged:
-            return  # stored already, in the commit of the change it records
         for stored in security_events_of(event, at=self._clock.now()):
             try:
                 self._events.add(stored)

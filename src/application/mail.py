@@ -165,8 +165,16 @@ class NotifyingAuditLog:
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
         return self._log.stage(events)
 
+    def committed(self, staged: StagedWrites) -> None:
+        self._log.committed(staged)
+        for event in staged.audit:
+            self._notify(event)
+
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)
+        self._notify(event)
+
+    def _notify(self, event: AuditEvent) -> None:
         kind = NOTICES.get(event.event)
         if kind is not None and event.outcome == "success" and event.user_id:
             _enqueue(self._queue, MailJob(kind, event.user_id, new_id()))

@@ -179,9 +179,6 @@ class AuditEvent:
     reason: str | None = None  # a stable code, e.g. "wrong_password", "reused_refresh_token"
     changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after), e.g. a role
     user_agent: str | None = None  # where known (a sign-in)
-    # What the audit log stores of it was already written, staged (``AuditLog.stage``) into
-    # the commit of the change it records: the log only logs it.
-    staged: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,7 +187,8 @@ class StagedWrites:
     (a sign-in's new session), so that storing them is no round trip of its own and they
     exist exactly when the change does (docs/decisions/0169-events-in-the-change-commit.md)."""
 
-    events: tuple[SecurityEvent, ...] = ()
+    audit: tuple[AuditEvent, ...] = ()  # the audit events staged, recorded by ``committed``
+    events: tuple[SecurityEvent, ...] = ()  # what the commit writes of them
 
 
 NO_WRITES = StagedWrites()
@@ -202,8 +200,13 @@ class AuditLog(Protocol):
         ...
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
-        """What storing ``events`` would write, for the caller to commit with its change and
-        then ``record`` each with ``staged=True``; nothing when this log stores nothing."""
+        """What storing ``events`` would write (nothing when this log stores nothing), for
+        the caller to commit with its change, then hand to ``committed``."""
+        ...
+
+    def committed(self, staged: StagedWrites) -> None:
+        """The commit carrying ``staged`` succeeded: record its audit events as ``record``
+        does, without storing them again; must not raise."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -384,8 +384,7 @@ class SignIn:
             session_id=session_id,
             staged=staged,
         )
-        for record in records:
-            self.audit.record(replace(record, staged=True))
+        self.audit.committed(staged)
         return pair
 
 

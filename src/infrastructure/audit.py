@@ -22,7 +22,11 @@ class LoggingAuditLog:
             self._log.setLevel(logging.INFO)
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
-        return StagedWrites()  # a log line is written by ``record``, never staged
+        return StagedWrites(audit=tuple(events))  # a log line is written once committed
+
+    def committed(self, staged: StagedWrites) -> None:
+        for event in staged.audit:
+            self.record(event)
 
     def record(self, event: AuditEvent) -> None:
         suspicious = event.outcome != "success" or event.event is Audit.REFRESH_TOKEN_REUSE

@@ -127,7 +127,6 @@ def test_audit_events_of_logins(world: World) -> None:
         user_id=alice.id,
         session_id=session_id,
         ip=OWNER,
-        staged=True,  # stored with the new session, in its commit
     )
     assert events[1] == AuditEvent(Audit.LOGIN, "failure", ip=ATTACKER, reason="unknown_user")
     assert events[2] == AuditEvent(
