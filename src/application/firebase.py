@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts import UserRepository
+from application.accounts import GetUser, UserRepository, get_user
 from application.address_proof import start_clean
 from application.authentication import Actor
 from application.mfa import MfaRepository, require_second_factor
@@ -250,10 +250,14 @@ class CustomToken:
     actor: Actor
 
 
-def firebase_custom_token(cmd: CustomToken, *, minter: CustomTokenMinter) -> str:
-    """A Firebase custom token for the caller: its uid is the firegate user id and its one
-    developer claim ``role`` the stored role (docs/reference/firebase.md)."""
-    return minter.mint(cmd.actor.user_id, {"role": cmd.actor.role})
+def firebase_custom_token(
+    cmd: CustomToken, *, users: UserRepository, minter: CustomTokenMinter
+) -> str:
+    """A Firebase custom token for the caller: its uid is the firegate user id, its developer
+    claims the stored ``role`` and ``token_version``, which security rules compare with the
+    account's to end the Firebase session with every firegate one (docs/reference/firebase.md)."""
+    user = get_user(GetUser(cmd.actor), users=users)
+    return minter.mint(user.id, {"role": user.role.value, "token_version": user.token_version})
 
 
 def _allowed(ch: str) -> bool:
@@ -339,5 +343,5 @@ def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
             factors=p.factors,
             passkeys=p.passkeys,
         ),
-        custom_token=lambda cmd: firebase_custom_token(cmd, minter=p.custom_tokens),
+        custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
     )

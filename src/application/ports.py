@@ -46,7 +46,7 @@ class IdentityVerifier(Protocol):
 
 
 class CustomTokenMinter(Protocol):
-    def mint(self, uid: str, claims: Mapping[str, str]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
         """A Firebase custom token for ``uid`` with developer ``claims``; Unavailable."""
         ...
 

@@ -46,7 +46,7 @@ class LazyIdentityVerifier(_Lazy[IdentityVerifier]):
 
 
 class LazyCustomTokens(_Lazy[CustomTokenMinter]):
-    def mint(self, uid: str, claims: Mapping[str, str]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
         return self.adapter().mint(uid, claims)
 
 

@@ -46,14 +46,14 @@ def test_the_token_signs_in_as_its_uid_with_its_claims(
     minter: CustomTokenMinter, clean_emulators: Any
 ) -> None:
     uid = new_id()
-    token = minter.mint(uid, {"role": "uploader"})
+    token = minter.mint(uid, {"role": "uploader", "token_version": 3})
     assert isinstance(token, str) and token.count(".") == 2
     assert claims_of(token)["uid"] == uid
     answer = sign_in(clean_emulators, token)
     assert answer.status_code == 200, answer.text
     id_token = claims_of(answer.json()["idToken"])
     assert id_token["sub"] == id_token["user_id"] == uid
-    assert id_token["role"] == "uploader"
+    assert id_token["role"] == "uploader" and id_token["token_version"] == 3
     assert id_token["aud"] == clean_emulators.project
     assert id_token["firebase"]["sign_in_provider"] == "custom"
 

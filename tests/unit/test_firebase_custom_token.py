@@ -52,20 +52,32 @@ def test_the_token_is_for_the_caller_with_its_role(
     body = response.get_json()
     assert set(body) == {"custom_token"}
     claims = payload(body["custom_token"])
-    assert claims["uid"] == user_id and claims["claims"] == {"role": "user"}
+    assert claims["uid"] == user_id
+    assert claims["claims"] == {"role": "user", "token_version": 0}
     assert claims["aud"] == CUSTOM_TOKEN_AUDIENCE
-    assert custom_tokens.minted == [(user_id, {"role": "user"})]
+    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 0})]
 
 
-def test_the_role_is_the_stored_one_not_the_tokens(
+def test_the_claims_are_the_stored_ones_not_the_tokens(
     client: FlaskClient, store: InMemoryStore, custom_tokens: FakeCustomTokens
 ) -> None:
     user_id, token = signed_in(client)  # the access token says "user"
     store.users[user_id] = replace(store.users[user_id], role=Role.ADMIN)
     response = client.post(PATH, headers=bearer(token))
     assert response.status_code == 200
-    assert payload(response.get_json()["custom_token"])["claims"] == {"role": "admin"}
-    assert custom_tokens.minted == [(user_id, {"role": "admin"})]
+    claims = {"role": "admin", "token_version": 0}
+    assert payload(response.get_json()["custom_token"])["claims"] == claims
+    assert custom_tokens.minted == [(user_id, claims)]
+
+
+def test_the_token_version_follows_the_sessions_ended(
+    client: FlaskClient, custom_tokens: FakeCustomTokens
+) -> None:
+    user_id, first = signed_in(client)
+    assert client.post("/auth/logout?all=true", headers=bearer(first)).status_code == 204
+    second = login(client)
+    assert client.post(PATH, headers=bearer(second)).status_code == 200
+    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 1})]
 
 
 @pytest.mark.parametrize(
