@@ -196,3 +196,19 @@ def test_no_custom_token_without_a_live_firegate_session(gunicorn_url: str, rule
     )
     refused = alice.custom_token()
     assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
+
+
+@pytest.mark.timeout(120)
+def test_a_deleted_account_reads_nothing(gunicorn_url: str, rules: Any, firestore: Any) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    firestore.document(f"profiles/{alice.user_id}").set({"name": "Alice"})
+    alice.sign_in_to_firebase()
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 200
+    deleted = requests.delete(
+        f"{gunicorn_url}/user", headers=bearer(alice.access_token), timeout=60
+    )
+    assert deleted.status_code == 204
+    assert not firestore.document(f"users/{alice.user_id}").get().exists
+    alice.refresh_firebase()
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 403
+    assert alice.write(f"profiles/{alice.user_id}", "ghost").status_code == 403

@@ -47,9 +47,9 @@ def exchange() -> Response:
 @authenticated
 def custom_token(actor: Actor) -> Response:
     """A Firebase custom token for the caller, to sign in to Firebase with
-    (`signInWithCustomToken`): its uid is the firegate user id, its claim `role` the role.
+    (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.
 
-    No body. 403 `account_disabled`; 503 when the token cannot be signed (Firebase or IAM).
+    No body. 403 `account_disabled`; 503 when the token cannot be signed (no signer, IAM).
     """
     token = services().firebase.custom_token(CustomToken(actor))
     return json_response(CustomTokenOut(custom_token=token))
