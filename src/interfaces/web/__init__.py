@@ -94,15 +94,24 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
     app.register_blueprint(bp)
 
+    # Each language's catalogue and the functions bound to it, made on its first page: the
+    # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.
+    speaking: dict[Locale | None, dict[str, object]] = {}
+
     @app.context_processor
     def _page_context() -> dict[str, object]:
         chosen = get_locale()
+        language = speaking.get(chosen)
+        if language is None:
+            language = speaking[chosen] = {
+                "lang": chosen.language if chosen is not None else LANGUAGES[0],
+                **bound_gettext(get_translations()),
+            }
         return {
             "site_name": config.site_name,
             "csrf_token": browser.csrf_token,
             "asset": asset,
-            "lang": chosen.language if chosen is not None else LANGUAGES[0],
-            **bound_gettext(get_translations()),
+            **language,
         }
 
 
