@@ -116,7 +116,7 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:
-    """``gettext`` and ``ngettext`` for one render, bound to its catalogue: the templates'
+    """``gettext`` and ``ngettext`` bound to one language's catalogue: the templates'
     ``_()`` and ``{% trans %}`` find them in the context before Flask-Babel's globals, which
     look the catalogue up again for every string (half the CPU of a page of forms;
     docs/benchmarks.md). The same newstyle behaviour as Jinja's i18n extension: the result
