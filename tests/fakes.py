@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -388,6 +391,46 @@ class FakeIdentityVerifier:
         if isinstance(found, DomainError):
             raise found
         return found
+
+
+# What firebase-admin puts in a custom token (firebase_admin/_token_gen.py).
+CUSTOM_TOKEN_AUDIENCE = (
+    "https://identitytoolkit.googleapis.com/google.identity.identitytoolkit.v1.IdentityToolkit"
+)
+EMULATOR_SIGNER = "firebase-auth-emulator@example.com"
+
+
+def _segment(value: Mapping[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+class FakeCustomTokens:
+    """Custom tokens as firebase-admin mints them on the Auth emulator (unsigned, ``alg:
+    none``), so the emulator accepts them too (tests/contract/test_custom_token_minter.py);
+    ``fail_with`` makes the next mints fail."""
+
+    def __init__(self) -> None:
+        self.minted: list[tuple[str, dict[str, str | int]]] = []
+        self.error: DomainError | None = None
+
+    def fail_with(self, error: DomainError | None) -> None:
+        self.error = error
+
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+        if self.error is not None:
+            raise self.error
+        self.minted.append((uid, dict(claims)))
+        now = int(time.time())
+        payload = {
+            "iss": EMULATOR_SIGNER,
+            "sub": EMULATOR_SIGNER,
+            "aud": CUSTOM_TOKEN_AUDIENCE,
+            "uid": uid,
+            "iat": now,
+            "exp": now + 3600,
+            "claims": dict(claims),
+        }
+        return f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment(payload)}."
 
 
 class FakeLoginThrottle:
@@ -899,6 +942,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         principals=FakePrincipals(store),
         identities=FakeIdentityRepository(store),
         identity_verifier=FakeIdentityVerifier(),
+        custom_tokens=FakeCustomTokens(),
         login_lookup=FakeLoginLookup(store, throttle),
         throttle=throttle,
         hasher=FakeHasher(),

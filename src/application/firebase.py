@@ -1,4 +1,7 @@
-"""Sign in with Firebase: exchange a verified ID token for a local session.
+"""Firebase both ways: sign in with a Firebase ID token, and a Firebase custom token for a
+firegate account (the bridge, so Firebase client SDKs and security rules know the account).
+
+Sign-in exchanges a verified ID token for a local session.
 
 The Firebase account is linked to a local account by (provider, subject) only; the local
 account is created on first use, with a username derived from the Firebase profile and no
@@ -18,14 +21,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts import UserRepository
+from application.accounts import GetUser, UserRepository, get_user
 from application.address_proof import start_clean
+from application.authentication import Actor
 from application.mfa import MfaRepository, require_second_factor
 from application.ports import (
     Audit,
     AuditEvent,
     AuditLog,
     Clock,
+    CustomTokenMinter,
     ExternalIdentity,
     IdentityVerifier,
     OwnedData,
@@ -240,6 +245,21 @@ def _create_linked_user(
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
 
+@dataclass(frozen=True)
+class CustomToken:
+    actor: Actor
+
+
+def firebase_custom_token(
+    cmd: CustomToken, *, users: UserRepository, minter: CustomTokenMinter
+) -> str:
+    """A Firebase custom token for the caller: its uid is the firegate user id, its developer
+    claims the stored ``role`` and ``token_version``, which security rules compare with the
+    account's to end the Firebase session with every firegate one (docs/reference/firebase.md)."""
+    user = get_user(GetUser(cmd.actor), users=users)
+    return minter.mint(user.id, {"role": user.role.value, "token_version": user.token_version})
+
+
 def _allowed(ch: str) -> bool:
     # The same characters Username accepts (which still validates every candidate).
     category = unicodedata.category(ch)
@@ -299,11 +319,14 @@ class FirebasePorts(SessionPorts, Protocol):
     def factors(self) -> MfaRepository: ...
     @property
     def passkeys(self) -> OwnedData: ...
+    @property
+    def custom_tokens(self) -> CustomTokenMinter: ...
 
 
 @dataclass(frozen=True)
 class FirebaseServices:
     sign_in: Callable[[FirebaseSignIn], TokenPair]
+    custom_token: Callable[[CustomToken], str]
 
 
 def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
@@ -319,5 +342,6 @@ def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
             audit=p.audit,
             factors=p.factors,
             passkeys=p.passkeys,
-        )
+        ),
+        custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
     )

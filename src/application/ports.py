@@ -46,6 +46,12 @@ class IdentityVerifier(Protocol):
         ...
 
 
+class CustomTokenMinter(Protocol):
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+        """A Firebase custom token for ``uid`` with developer ``claims``; Unavailable."""
+        ...
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str:
         """A new salted hash of ``password``."""

@@ -1,7 +1,7 @@
 """The production adapters, one per port, made from the settings.
 
 The adapters' modules import the cloud SDKs, most of a cold start, so each is imported where
-its adapter is made (hence the function-level imports); four of them are made on first use
+its adapter is made (hence the function-level imports); five of them are made on first use
 (bootstrap/lazy.py, docs/decisions/0150-cold-start.md).
 """
 
@@ -30,6 +30,7 @@ from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
     Clock,
+    CustomTokenMinter,
     FileStore,
     IdentityVerifier,
     JobQueue,
@@ -46,7 +47,13 @@ from application.ports import (
 from application.sessions import SessionRepository
 from application.tasks import TaskRepository
 from application.throttle import LoginThrottle
-from bootstrap.lazy import LazyCeremonies, LazyFileStore, LazyIdentityVerifier, LazyMailer
+from bootstrap.lazy import (
+    LazyCeremonies,
+    LazyCustomTokens,
+    LazyFileStore,
+    LazyIdentityVerifier,
+    LazyMailer,
+)
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -70,6 +77,7 @@ class Adapters:
     principals: Principals
     identities: IdentityRepository
     identity_verifier: IdentityVerifier
+    custom_tokens: CustomTokenMinter
     login_lookup: LoginLookup
     throttle: LoginThrottle
     hasher: PasswordHasher
@@ -132,6 +140,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         principals=FirestorePrincipals(client),
         identities=FirestoreIdentityRepository(client),
         identity_verifier=LazyIdentityVerifier(lambda: firebase_identity_verifier(settings)),
+        custom_tokens=LazyCustomTokens(lambda: firebase_custom_tokens(settings)),
         login_lookup=FirestoreLoginLookup(client),
         throttle=throttle,
         hasher=Argon2PasswordHasher(
@@ -319,6 +328,12 @@ def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
     return FirebaseIdentityVerifier(
         project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
     )
+
+
+def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
+    from infrastructure.firebase_identity import FirebaseCustomTokens
+
+    return FirebaseCustomTokens(project=settings.google_cloud_project)
 
 
 def picture_source(settings: Settings) -> PictureSource:

@@ -11,6 +11,7 @@ from typing import BinaryIO, Generic, TypeVar
 
 from application.ports import (
     Assertion,
+    CustomTokenMinter,
     ExternalIdentity,
     FileStore,
     IdentityVerifier,
@@ -42,6 +43,11 @@ class _Lazy(Generic[T]):
 class LazyIdentityVerifier(_Lazy[IdentityVerifier]):
     def verify(self, id_token: str) -> ExternalIdentity:
         return self.adapter().verify(id_token)
+
+
+class LazyCustomTokens(_Lazy[CustomTokenMinter]):
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+        return self.adapter().mint(uid, claims)
 
 
 class LazyFileStore(_Lazy[FileStore]):

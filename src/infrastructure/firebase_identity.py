@@ -1,10 +1,16 @@
-"""Firebase ID tokens verified with firebase-admin: the IdentityVerifier adapter.
+"""firebase-admin adapters: ID tokens verified (IdentityVerifier) and custom tokens minted
+(CustomTokenMinter), both on one firebase_admin App per process and project.
 
 In production firebase-admin checks the RS256 signature against Google's public keys, the
 audience and issuer (this project), the times, and -- with ``check_revoked`` -- asks Firebase
 Auth whether the user is disabled or its tokens were revoked. With FIREBASE_AUTH_EMULATOR_HOST
 set it checks no signature and no time at all (the emulator's tokens are unsigned), which is
 why the production profile refuses that variable and why ``exp`` is checked here as well.
+
+Custom tokens are signed by a service account: in production firebase-admin asks the metadata
+server for the runtime service account and signs through IAM's signBlob (the account needs
+Service Account Token Creator on itself, docs/operations.md); with FIREBASE_AUTH_EMULATOR_HOST
+set it signs nothing (``alg: none``, which only the emulator accepts) and needs no credentials.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import firebase_admin
 from firebase_admin import auth
 from firebase_admin import exceptions as firebase_errors
+from google.auth import exceptions as google_auth_errors
 
 from application.ports import ExternalIdentity
 from domain.errors import PermissionDenied, Unauthenticated, Unavailable
@@ -43,40 +51,47 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-class FirebaseIdentityVerifier:
-    """One firebase_admin App per process and project, created on first use (after the fork).
+class FirebaseApp:
+    """The process's firebase_admin App of one name and project, made on first use.
 
     No credentials are given: in production the App uses Application Default Credentials
-    (the Cloud Run service account), and on the emulator firebase-admin needs none.
+    (the Cloud Run service account), and on the emulators firebase-admin needs none.
     """
 
-    def __init__(
-        self, *, project: str, clock_skew_seconds: int = 10, app_name: str = "firegate"
-    ) -> None:
+    def __init__(self, project: str, name: str) -> None:
         self._project = project
-        self._skew = clock_skew_seconds
-        self._app_name = app_name
+        self._name = name
         self._app: Any = None
 
-    def _firebase_app(self) -> Any:
+    def get(self) -> Any:
         if self._app is None:
             with _APPS_LOCK:
                 try:
-                    app = firebase_admin.get_app(self._app_name)
+                    app = firebase_admin.get_app(self._name)
                 except ValueError:
                     app = firebase_admin.initialize_app(
                         options={"projectId": self._project, "httpTimeout": HTTP_TIMEOUT_SECONDS},
-                        name=self._app_name,
+                        name=self._name,
                     )
                 if app.project_id != self._project:
                     raise RuntimeError(
-                        f"firebase_admin app {self._app_name!r} belongs to another project"
+                        f"firebase_admin app {self._name!r} belongs to another project"
                     )
                 self._app = app
         return self._app
 
+
+class FirebaseIdentityVerifier:
+    """ID tokens checked by firebase-admin on the process's App (made after the fork)."""
+
+    def __init__(
+        self, *, project: str, clock_skew_seconds: int = 10, app_name: str = "firegate"
+    ) -> None:
+        self._app = FirebaseApp(project, app_name)
+        self._skew = clock_skew_seconds
+
     def verify(self, id_token: str) -> ExternalIdentity:
-        app = self._firebase_app()
+        app = self._app.get()
         # The library's messages can quote the token: only exception types are ever logged,
         # and clients get our own fixed texts.
         try:
@@ -113,3 +128,32 @@ class FirebaseIdentityVerifier:
             email_verified=claims.get("email_verified") is True,
             display_name=_text(claims.get("name")),
         )
+
+
+class FirebaseCustomTokens:
+    """Custom tokens minted by firebase-admin on the process's App (made after the fork).
+
+    The signer is found on the first mint and kept by firebase-admin; a failure to find or
+    use it (no service account, IAM refusing signBlob, IAM unreachable) is Unavailable, and
+    the next mint tries again.
+    """
+
+    def __init__(self, *, project: str, app_name: str = "firegate") -> None:
+        self._app = FirebaseApp(project, app_name)
+
+    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+        app = self._app.get()
+        try:
+            token: bytes = auth.create_custom_token(uid, dict(claims), app=app)
+        except (
+            ValueError,  # no signer: no service account found, or it may not sign
+            firebase_errors.FirebaseError,  # TokenSignError: IAM's signBlob failed
+            google_auth_errors.GoogleAuthError,
+        ) as exc:
+            # These messages hold no secret (the token is not made yet; its claims are a
+            # user id and a role) and name what the operator must fix, e.g. a missing role.
+            log.warning("Firebase custom token not minted: %s: %.500s", type(exc).__name__, exc)
+            raise Unavailable(
+                "Firebase custom tokens cannot be made right now; try again shortly."
+            ) from None
+        return token.decode("ascii")

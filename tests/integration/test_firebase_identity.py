@@ -1,9 +1,12 @@
-"""FirebaseIdentityVerifier on the Auth emulator: what it returns, and Firebase Auth down."""
+"""FirebaseIdentityVerifier on the Auth emulator: what it returns, and Firebase Auth down;
+FirebaseCustomTokens with nothing to sign with (tests/contract has what it mints)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ import requests
 
 from domain.errors import Unauthenticated, Unavailable
 from domain.ids import new_id
-from infrastructure.firebase_identity import FirebaseIdentityVerifier
+from infrastructure.firebase_identity import FirebaseCustomTokens, FirebaseIdentityVerifier
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
@@ -66,3 +69,22 @@ def test_unreachable_firebase_auth_is_503(
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["code"] == "service_unavailable"
     assert time.monotonic() - started < 30
+
+
+def test_no_signer_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside the emulator with no service account to sign with: a 503 for the caller, the
+    reason for the operator in the log, and the next mint tries again."""
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    minter = FirebaseCustomTokens(project="demo-firegate", app_name=f"firegate-nosign-{new_id()}")
+    for attempt in range(2):
+        caplog.clear()
+        with (
+            caplog.at_level(logging.WARNING, logger="infrastructure.firebase_identity"),
+            pytest.raises(Unavailable) as info,
+        ):
+            minter.mint(new_id(), {"role": "user"})
+        assert info.value.code == "service_unavailable" and info.value.__cause__ is None, attempt
+        assert "DefaultCredentialsError" in caplog.text and "missing.json" in caplog.text

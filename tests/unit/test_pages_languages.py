@@ -32,6 +32,12 @@ def test_a_page_follows_accept_language() -> None:
     assert '<html lang="es">' in html and "Iniciar sesión" in html and "Contraseña" in html
     english = world.client.get("/sign-in", headers={"Accept-Language": "fr"})
     assert '<html lang="en">' in english.get_data(as_text=True)
+    # Each header is chosen from once and remembered: the same header, the same choice.
+    for header, lang in [("es", "es"), ("fr", "en"), ("", "en"), ("en;q=0.1, es", "es")]:
+        again = world.client.get("/sign-in", headers={"Accept-Language": header})
+        assert f'<html lang="{lang}">' in again.get_data(as_text=True), header
+    unsent = world.client.get("/sign-in")
+    assert '<html lang="en">' in unsent.get_data(as_text=True)
 
 
 def test_a_signed_in_page_follows_the_account_locale() -> None:
@@ -90,8 +96,12 @@ def test_the_bound_gettext_formats_like_jinjas_and_escapes_the_variables(
     template = env.from_string(
         '{{ _("Hi <b>%(name)s</b>", name=who) }}|{{ ngettext("%(num)d code", "%(num)d codes", 2) }}'
         "|{% trans %}100% yours{% endtrans %}|{% trans n=who %}for {{ n }}{% endtrans %}"
+        '|{{ _("Plain <em>text</em>") }}|{{ _("100%% sure") }}|{{ gettext("Same") }}'
     )
     jinjas = template.render(who="<i>")
     ours = template.render(who="<i>", **bound_gettext(NullTranslations()))
     name = "&lt;i&gt;" if autoescape else "<i>"
-    assert ours == jinjas == f"Hi <b>{name}</b>|2 codes|100% yours|for {name}"
+    assert ours == jinjas
+    assert ours == (
+        f"Hi <b>{name}</b>|2 codes|100% yours|for {name}|Plain <em>text</em>|100% sure|Same"
+    )

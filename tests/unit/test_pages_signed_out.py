@@ -55,6 +55,24 @@ def test_each_page_renders_with_its_headers(world: World, path: str) -> None:
         assert f'<label for="{name}">' in html
 
 
+def test_the_page_links_its_files_under_the_script_root(world: World) -> None:
+    """The stylesheet and script addresses are built once per script root, so a service
+    mounted under a prefix links its own, and one at the root its own, in any order."""
+    for root in ["", "/accounts", "", "/accounts"]:
+        base_url = f"http://localhost{root}/"
+        html = world.client.get("/sign-in", base_url=base_url).get_data(as_text=True)
+        assert f'<link rel="stylesheet" href="{root}/static/pages/pages.css">' in html, root
+        assert f'<script src="{root}/static/pages/webauthn.js" defer></script>' in html, root
+
+
+def test_one_csrf_token_per_page(world: World) -> None:
+    html = world.client.get("/sign-in").get_data(as_text=True)
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+    field = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert meta is not None and field is not None and meta[1] == field[1]
+    assert world.client.get("/sign-in").get_data(as_text=True).count(meta[1]) == 2
+
+
 def test_site_name_names_the_service() -> None:
     world = World(site_name="Acme Accounts")
     assert "Acme Accounts" in world.client.get("/sign-in").get_data(as_text=True)

@@ -100,7 +100,7 @@ def test_each_route_has_its_own_budget(client: FlaskClient) -> None:
 
 
 @with_settings(rate_limit_refresh="2/minute", rate_limit_firebase="2/minute")
-@pytest.mark.parametrize("path", ["/auth/refresh", "/auth/firebase"])
+@pytest.mark.parametrize("path", ["/auth/refresh", "/auth/firebase", "/auth/firebase/custom-token"])
 def test_limits_apply_by_path_whoever_writes_the_route(
     fake_app: Flask, client: FlaskClient, path: str
 ) -> None:
@@ -109,6 +109,16 @@ def test_limits_apply_by_path_whoever_writes_the_route(
     for _ in range(2):
         assert client.post(path, json={}).status_code != 429
     assert_429(client.post(path, json={}), "rate_limited")
+
+
+@with_settings(rate_limit_firebase="2/minute")
+def test_the_two_firebase_routes_count_apart(client: FlaskClient) -> None:
+    for _ in range(2):
+        assert client.post("/auth/firebase", json={"id_token": "x"}).status_code == 401
+    assert_429(client.post("/auth/firebase", json={"id_token": "x"}), "rate_limited")
+    for _ in range(2):
+        assert client.post("/auth/firebase/custom-token").status_code == 401
+    assert_429(client.post("/auth/firebase/custom-token"), "rate_limited")
 
 
 @with_settings(

@@ -55,6 +55,7 @@ class RateLimits:
             ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
             ("POST", "/auth/refresh"): self.refresh,
             ("POST", "/auth/firebase"): self.firebase,
+            ("POST", "/auth/firebase/custom-token"): self.firebase,  # a budget of its own
             ("POST", "/auth/email/verify"): self.email_verify,
             ("POST", "/auth/password/forgot"): self.password_forgot,
             ("POST", "/auth/password/reset"): self.password_reset,

@@ -3,15 +3,18 @@ cases (docs/pages.md)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
@@ -63,7 +66,27 @@ def locale() -> Locale:
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
         if chosen in _PARSED:
             return _PARSED[str(chosen)]
-    return _PARSED[request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]]
+    # The header from the environ: ``request.headers.get`` raises inside on a miss.
+    return _browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+@lru_cache(maxsize=256)
+def _browser_language(accept_language: str) -> Locale:
+    """What ``request.accept_languages.best_match`` chooses, parsed once per header value
+    (browsers send a handful; the cache is bounded for the others)."""
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    return _PARSED[accepted.best_match(LANGUAGES) or LANGUAGES[0]]
+
+
+@lru_cache(maxsize=64)
+def _asset_url(script_root: str, filename: str) -> str:
+    # url_for reads the script root from the request; it is in the key for that.
+    return url_for("pages.static", filename=filename)
+
+
+def asset(filename: str) -> str:
+    """``url_for('pages.static', filename=...)``, built once per file and script root."""
+    return _asset_url(request.script_root, filename)
 
 
 def install_pages(app: Flask, config: PagesConfig) -> None:
@@ -71,19 +94,29 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
     app.register_blueprint(bp)
 
+    # Each language's catalogue and the functions bound to it, made on its first page: the
+    # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.
+    speaking: dict[Locale | None, dict[str, object]] = {}
+
     @app.context_processor
     def _page_context() -> dict[str, object]:
         chosen = get_locale()
+        language = speaking.get(chosen)
+        if language is None:
+            language = speaking[chosen] = {
+                "lang": chosen.language if chosen is not None else LANGUAGES[0],
+                **bound_gettext(get_translations()),
+            }
         return {
             "site_name": config.site_name,
             "csrf_token": browser.csrf_token,
-            "lang": chosen.language if chosen is not None else LANGUAGES[0],
-            **bound_gettext(get_translations()),
+            "asset": asset,
+            **language,
         }
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:
-    """``gettext`` and ``ngettext`` for one render, bound to its catalogue: the templates'
+    """``gettext`` and ``ngettext`` bound to one language's catalogue: the templates'
     ``_()`` and ``{% trans %}`` find them in the context before Flask-Babel's globals, which
     look the catalogue up again for every string (half the CPU of a page of forms;
     docs/benchmarks.md). The same newstyle behaviour as Jinja's i18n extension: the result
@@ -91,7 +124,10 @@ def bound_gettext(translations: NullTranslations) -> dict[str, object]:
 
     @pass_context
     def gettext(context: Context, string: str, **variables: object) -> str:
-        return _formatted(context, translations.ugettext(string), variables)
+        text = translations.ugettext(string)
+        if not variables and "%" not in text:  # what %-formatting would give, for less
+            return Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704 - ours
+        return _formatted(context, text, variables)
 
     @pass_context
     def ngettext(
@@ -100,7 +136,8 @@ def bound_gettext(translations: NullTranslations) -> dict[str, object]:
         variables.setdefault("num", num)
         return _formatted(context, translations.ungettext(singular, plural, num), variables)
 
-    return {"gettext": gettext, "ngettext": ngettext}
+    # ``_`` as well: Jinja's own ``_`` looks ``gettext`` up and calls it, a second call.
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 
 def _formatted(context: Context, text: str, variables: dict[str, object]) -> str:

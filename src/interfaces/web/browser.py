@@ -71,7 +71,9 @@ def _delete(response: Response, name: str) -> None:
 
 
 def _read(name: str) -> str:
-    return request.cookies.get(config().cookie(name), "")
+    cookies, key = request.cookies, config().cookie(name)
+    # Not ``cookies.get``: a miss (a signed-out browser's every cookie) raises inside it.
+    return cookies[key] if key in cookies else ""  # noqa: SIM401 - see above
 
 
 # -- the session
@@ -174,8 +176,11 @@ def _secret() -> str:
 def csrf_token() -> str:
     """The token of this browser's forms: an HMAC of its CSRF secret cookie, which is new
     whenever a session starts or ends."""
-    digest = hmac.new(config().key, _secret().encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    if "csrf_token" not in g:  # a page asks for it twice or more (the meta tag, each form)
+        digest = hmac.new(config().key, _secret().encode(), hashlib.sha256).digest()
+        g.csrf_token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    token: str = g.csrf_token
+    return token
 
 
 def same_origin() -> bool:

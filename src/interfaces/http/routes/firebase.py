@@ -1,16 +1,20 @@
-"""POST /auth/firebase — a Firebase ID token in, a firegate token pair out."""
+"""docs/reference/firebase.md: POST /auth/firebase (a Firebase ID token in, a firegate token
+pair out) and POST /auth/firebase/custom-token (a firegate access token in, a Firebase custom
+token out)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.firebase import FirebaseSignIn
+from application.authentication import Actor
+from application.firebase import CustomToken, FirebaseSignIn
+from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.schemas.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.firebase import FirebaseExchangeRequest
+from interfaces.http.schemas.firebase import CustomTokenOut, FirebaseExchangeRequest
 from interfaces.http.schemas.mfa import LoginProblem
 from interfaces.shared.services import services
 
@@ -36,3 +40,16 @@ def exchange() -> Response:
         FirebaseSignIn(id_token=body.id_token, user_agent=request.user_agent.string[:256])
     )
     return json_response(TokenOut.model_validate(pair, from_attributes=True))
+
+
+@bp.post("/auth/firebase/custom-token")
+@doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
+@authenticated
+def custom_token(actor: Actor) -> Response:
+    """A Firebase custom token for the caller, to sign in to Firebase with
+    (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.
+
+    No body. 403 `account_disabled`; 503 when the token cannot be signed (no signer, IAM).
+    """
+    token = services().firebase.custom_token(CustomToken(actor))
+    return json_response(CustomTokenOut(custom_token=token))

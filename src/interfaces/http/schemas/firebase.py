@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from interfaces.http.schemas.common import Strict
 
@@ -10,4 +10,13 @@ class FirebaseExchangeRequest(Strict):
         min_length=1,
         max_length=8192,
         description="A Firebase ID token: getIdToken() of the Firebase client SDK",
+    )
+
+
+class CustomTokenOut(BaseModel):
+    custom_token: str = Field(
+        description=(
+            "A Firebase custom token for the caller (uid: the firegate user id; claim: role),"
+            " valid for one hour: signInWithCustomToken() of the Firebase client SDK"
+        )
     )

@@ -1,0 +1,214 @@
+"""The Firebase bridge end to end: firegate under gunicorn mints a custom token, the Auth
+emulator signs it in, and the Firestore emulator, running the repository's firestore.rules,
+lets the account read and write its own profiles/{uid} document and no other.
+
+Firestore is reached as a Firebase client SDK reaches it: its REST API with the end user's
+ID token (never the emulator's ``owner``, which bypasses the rules). The recipe this proves
+is docs/recipes/firebase-client.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import PASSWORD, bearer
+
+pytestmark = pytest.mark.e2e
+RULES = Path(__file__).resolve().parents[2] / "firestore.rules"
+
+
+@pytest.fixture
+def rules(clean_emulators: Any) -> Any:
+    """The Firestore emulator enforcing firestore.rules (the suite's starts with none, which
+    lets everyone in). Other tests reach Firestore as its owner, whom rules never stop."""
+    answer = requests.put(
+        f"{clean_emulators.url('firestore')}/emulator/v1/projects/"
+        f"{clean_emulators.project}:securityRules",
+        json={"rules": {"files": [{"name": "firestore.rules", "content": RULES.read_text()}]}},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return clean_emulators
+
+
+def claims_of(jwt: str) -> dict[str, Any]:
+    body = jwt.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return decoded
+
+
+@dataclass
+class Person:
+    """A firegate account, and the Firebase client app it signs in to."""
+
+    firegate: str  # firegate's base URL
+    emulators: Any
+    user_id: str
+    access_token: str
+    id_token: str = ""
+    refresh_token: str = ""
+
+    def custom_token(self) -> requests.Response:
+        return requests.post(
+            f"{self.firegate}/auth/firebase/custom-token",
+            headers=bearer(self.access_token),
+            timeout=60,
+        )
+
+    def sign_in_to_firebase(self) -> dict[str, Any]:
+        """signInWithCustomToken(auth, token) of the Firebase JS SDK, as REST."""
+        minted = self.custom_token()
+        assert minted.status_code == 200, minted.text
+        answer = requests.post(
+            f"{self.emulators.url('auth')}/identitytoolkit.googleapis.com/v1/"
+            "accounts:signInWithCustomToken?key=any",
+            json={"token": minted.json()["custom_token"], "returnSecureToken": True},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        self.id_token = answer.json()["idToken"]
+        self.refresh_token = answer.json()["refreshToken"]
+        return claims_of(self.id_token)
+
+    def refresh_firebase(self) -> dict[str, Any]:
+        """What the SDK does hourly: a new ID token from its refresh token."""
+        answer = requests.post(
+            f"{self.emulators.url('auth')}/securetoken.googleapis.com/v1/token?key=any",
+            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        self.id_token = answer.json()["id_token"]
+        return claims_of(self.id_token)
+
+    def document(self, path: str) -> str:
+        return (
+            f"{self.emulators.url('firestore')}/v1/projects/{self.emulators.project}"
+            f"/databases/(default)/documents/{path}"
+        )
+
+    def read(self, path: str) -> requests.Response:
+        """getDoc(doc(db, path)) as this user."""
+        return requests.get(
+            self.document(path), headers={"Authorization": f"Bearer {self.id_token}"}, timeout=30
+        )
+
+    def write(self, path: str, name: str) -> requests.Response:
+        """setDoc(doc(db, path), {name}) as this user."""
+        return requests.patch(
+            self.document(path),
+            json={"fields": {"name": {"stringValue": name}}},
+            headers={"Authorization": f"Bearer {self.id_token}"},
+            timeout=30,
+        )
+
+
+def person(url: str, emulators: Any, username: str) -> Person:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    created = requests.post(f"{url}/register", json=body, timeout=60)
+    assert created.status_code == 201, created.text
+    login = requests.post(
+        f"{url}/login", json={"username": username, "password": PASSWORD}, timeout=60
+    )
+    assert login.status_code == 200, login.text
+    return Person(url, emulators, created.json()["id"], login.json()["access_token"])
+
+
+@pytest.mark.timeout(120)
+def test_each_account_reads_and_writes_its_own_profile_only(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    bob = person(gunicorn_url, rules, "bob")
+    for someone in (alice, bob):  # what the app stored for each, earlier
+        firestore.document(f"profiles/{someone.user_id}").set({"name": someone.user_id})
+
+    claims = alice.sign_in_to_firebase()
+    assert claims["sub"] == claims["user_id"] == alice.user_id
+    assert claims["role"] == "user" and claims["token_version"] == 0
+    assert claims["firebase"]["sign_in_provider"] == "custom"
+    bob.sign_in_to_firebase()
+
+    own = alice.read(f"profiles/{alice.user_id}")
+    assert own.status_code == 200, own.text
+    assert own.json()["fields"]["name"] == {"stringValue": alice.user_id}
+    assert alice.write(f"profiles/{alice.user_id}", "Alice").status_code == 200
+    assert bob.read(f"profiles/{bob.user_id}").status_code == 200
+
+    # Another account's document: refused, read or write, and left as it was.
+    assert alice.read(f"profiles/{bob.user_id}").status_code == 403
+    assert alice.write(f"profiles/{bob.user_id}", "mallory").status_code == 403
+    assert bob.read(f"profiles/{alice.user_id}").status_code == 403
+    assert firestore.document(f"profiles/{bob.user_id}").get().to_dict() == {"name": bob.user_id}
+    assert firestore.document(f"profiles/{alice.user_id}").get().to_dict() == {"name": "Alice"}
+
+    # firegate's own collections stay closed, even the account's own record.
+    assert alice.read(f"users/{alice.user_id}").status_code == 403
+    assert alice.write(f"users/{alice.user_id}", "x").status_code == 403
+    anonymous = requests.get(alice.document(f"profiles/{alice.user_id}"), timeout=30)
+    assert anonymous.status_code == 403
+
+
+@pytest.mark.timeout(120)
+def test_the_firebase_session_ends_with_every_firegate_one(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    firestore.document(f"profiles/{alice.user_id}").set({"name": "Alice"})
+    alice.sign_in_to_firebase()
+    # The claims survive the SDK's hourly refresh.
+    refreshed = alice.refresh_firebase()
+    assert refreshed["role"] == "user" and refreshed["token_version"] == 0
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 200
+
+    logout = requests.post(
+        f"{gunicorn_url}/auth/logout?all=true", headers=bearer(alice.access_token), timeout=60
+    )
+    assert logout.status_code == 204
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 403
+    alice.refresh_firebase()  # Firebase still answers; the rules refuse what it gives
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 403
+
+    # Signed in to firegate again, a new custom token opens the document again.
+    login = requests.post(
+        f"{gunicorn_url}/login", json={"username": "alice", "password": PASSWORD}, timeout=60
+    )
+    assert login.status_code == 200, login.text
+    alice.access_token = login.json()["access_token"]
+    assert alice.sign_in_to_firebase()["token_version"] == 1
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 200
+
+
+def test_no_custom_token_without_a_live_firegate_session(gunicorn_url: str, rules: Any) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    assert (
+        requests.post(
+            f"{gunicorn_url}/auth/logout", headers=bearer(alice.access_token), timeout=60
+        ).status_code
+        == 204
+    )
+    refused = alice.custom_token()
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
+
+
+@pytest.mark.timeout(120)
+def test_a_deleted_account_reads_nothing(gunicorn_url: str, rules: Any, firestore: Any) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    firestore.document(f"profiles/{alice.user_id}").set({"name": "Alice"})
+    alice.sign_in_to_firebase()
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 200
+    deleted = requests.delete(
+        f"{gunicorn_url}/user", headers=bearer(alice.access_token), timeout=60
+    )
+    assert deleted.status_code == 204
+    assert not firestore.document(f"users/{alice.user_id}").get().exists
+    alice.refresh_firebase()
+    assert alice.read(f"profiles/{alice.user_id}").status_code == 403
+    assert alice.write(f"profiles/{alice.user_id}", "ghost").status_code == 403

@@ -1,0 +1,136 @@
+"""POST /auth/firebase/custom-token on the fakes: whose token, which claims, and refusals."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from bootstrap import Adapters
+from domain.errors import Unavailable
+from domain.users import Role
+from tests.conftest import bearer, login, register
+from tests.fakes import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens, InMemoryStore
+
+pytestmark = pytest.mark.unit
+PATH = "/auth/firebase/custom-token"
+
+
+@pytest.fixture
+def custom_tokens() -> FakeCustomTokens:
+    return FakeCustomTokens()
+
+
+@pytest.fixture
+def adapters(adapters: Adapters, custom_tokens: FakeCustomTokens) -> Adapters:
+    return replace(adapters, custom_tokens=custom_tokens)
+
+
+def payload(token: str) -> dict[str, Any]:
+    body = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return decoded
+
+
+def signed_in(client: FlaskClient, username: str = "alice") -> tuple[str, str]:
+    """The new account's id and an access token of it."""
+    user_id: str = register(client, username)["id"]
+    return user_id, login(client, username)
+
+
+def test_the_token_is_for_the_caller_with_its_role(
+    client: FlaskClient, custom_tokens: FakeCustomTokens
+) -> None:
+    user_id, token = signed_in(client)
+    response = client.post(PATH, headers=bearer(token))
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert set(body) == {"custom_token"}
+    claims = payload(body["custom_token"])
+    assert claims["uid"] == user_id
+    assert claims["claims"] == {"role": "user", "token_version": 0}
+    assert claims["aud"] == CUSTOM_TOKEN_AUDIENCE
+    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 0})]
+
+
+def test_the_claims_are_the_stored_ones_not_the_tokens(
+    client: FlaskClient, store: InMemoryStore, custom_tokens: FakeCustomTokens
+) -> None:
+    user_id, token = signed_in(client)  # the access token says "user"
+    store.users[user_id] = replace(store.users[user_id], role=Role.ADMIN)
+    response = client.post(PATH, headers=bearer(token))
+    assert response.status_code == 200
+    claims = {"role": "admin", "token_version": 0}
+    assert payload(response.get_json()["custom_token"])["claims"] == claims
+    assert custom_tokens.minted == [(user_id, claims)]
+
+
+def test_the_token_version_follows_the_sessions_ended(
+    client: FlaskClient, custom_tokens: FakeCustomTokens
+) -> None:
+    user_id, first = signed_in(client)
+    assert client.post("/auth/logout?all=true", headers=bearer(first)).status_code == 204
+    second = login(client)
+    assert client.post(PATH, headers=bearer(second)).status_code == 200
+    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 1})]
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "missing_token"),
+        ({"Authorization": "Basic YWxpY2U6c2VjcmV0"}, "missing_token"),
+        ({"Authorization": "Bearer not-a-token"}, "invalid_token"),
+    ],
+)
+def test_no_valid_access_token_is_401(
+    client: FlaskClient, custom_tokens: FakeCustomTokens, headers: dict[str, str], code: str
+) -> None:
+    signed_in(client)
+    response = client.post(PATH, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["code"] == code
+    assert custom_tokens.minted == []
+
+
+def test_an_ended_session_gets_none(client: FlaskClient, custom_tokens: FakeCustomTokens) -> None:
+    _, token = signed_in(client)
+    assert client.post("/auth/logout", headers=bearer(token)).status_code == 204
+    response = client.post(PATH, headers=bearer(token))
+    assert response.status_code == 401 and response.get_json()["code"] == "invalid_token"
+    assert custom_tokens.minted == []
+
+
+def test_a_disabled_account_is_403(
+    client: FlaskClient, store: InMemoryStore, custom_tokens: FakeCustomTokens
+) -> None:
+    user_id, token = signed_in(client)
+    store.users[user_id] = replace(store.users[user_id], disabled=True)
+    response = client.post(PATH, headers=bearer(token))
+    assert response.status_code == 403
+    assert response.get_json()["code"] == "account_disabled"
+    assert custom_tokens.minted == []
+
+
+def test_firebase_failing_is_a_503_problem(
+    client: FlaskClient, custom_tokens: FakeCustomTokens
+) -> None:
+    _, token = signed_in(client)
+    custom_tokens.fail_with(Unavailable("Firebase custom tokens cannot be made right now."))
+    response = client.post(PATH, headers=bearer(token))
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "service_unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    custom_tokens.fail_with(None)
+    assert client.post(PATH, headers=bearer(token)).status_code == 200
+
+
+def test_get_is_not_allowed(client: FlaskClient) -> None:
+    _, token = signed_in(client)
+    assert client.get(PATH, headers=bearer(token)).status_code == 405
