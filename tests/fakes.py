@@ -656,10 +656,10 @@ class FakeActionTokenRepository:
     ) -> bool:
         s = self.store
         with s.lock:
-            sends = s.mail_sends.get(user_id, SendLog())
-            if not always and not sends.allows(job_id, now):
+            sends = s.mail_sends.get(user_id, SendLog()).counting(job_id, now, token, always=always)
+            if sends is None:
                 return False
-            s.mail_sends[user_id] = sends.after_send(job_id, now, token)
+            s.mail_sends[user_id] = sends
             if token is not None:
                 s.action_tokens[token.hash] = token
             return True

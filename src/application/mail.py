@@ -43,14 +43,16 @@ SEND_MAIL = "send_mail"
 class ActionTokenRepository(Protocol):
     def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
         """Store the token and count one mail for its user, atomically; False (nothing
-        stored) when the sending limit, one for every kind of mail, is reached. A job run
+        stored) when its sending limit is reached (a notice's token counts among the
+        notices, any other among the link mails: ``SendLog.counting``). A job run
         again with the same ``job_id`` is not counted twice; the new token supersedes its
         earlier one of the same purpose."""
         ...
 
     def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
-        """Count one mail without a token under the same limit as ``add``; False (nothing
-        counted) when it is reached, unless ``always``."""
+        """Count one mail without a token among the link mails; False (nothing counted)
+        when their limit is reached. With ``always`` (a warning to a proved address) it
+        counts among the notices and is never refused."""
         ...
 
     def get(self, hashed: str) -> ActionToken | None:
@@ -186,8 +188,9 @@ def _count_mail(
     """Count the mail under the account's sending limit, issuing its token if it carries a
     link; what the template needs besides, or None when the limit refuses it."""
     if mail_job.kind is MailKind.ADDRESS_CHANGED:
-        # One sending limit for every kind of mail; the warning to an address the account
-        # had proved goes out even past it (docs/security.md, "Mail").
+        # A mail to an unproved address counts with the link mails; the warning to an
+        # address the account had proved is a notice and goes out even past their limit
+        # (docs/security.md, "Mail").
         if not action_tokens.count_mail(user.id, mail_job.id, now, always=verified):
             return None
         return {"new_email": user.email.value} if verified and user.email is not None else {}
