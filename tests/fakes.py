@@ -12,6 +12,7 @@ from application.dogs import PictureUnavailable
 from application.events import SecurityEvent
 from application.jobs import JobHandler
 from application.login import LoginRecords
+from application.mail import NEW_DEVICE_MAIL_EVERY
 from application.ports import AuditEvent, ExternalIdentity, Job, Mail, MailUndelivered
 from application.throttle import Reservation
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
@@ -691,6 +692,22 @@ class FakeActionTokenRepository:
             raise
 
 
+class FakeNewDeviceMails:
+    """The devices each account was told of, under a lock: one claim per key and day."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.claims: dict[str, tuple[str, datetime]] = {}  # key -> (job id, when)
+
+    def claim(self, key: str, user_id: str, job_id: str, now: datetime) -> bool:
+        with self.lock:
+            found = self.claims.get(key)
+            if found is not None and (found[0] == job_id or now < found[1] + NEW_DEVICE_MAIL_EVERY):
+                return found[0] == job_id
+            self.claims[key] = (job_id, now)
+            return True
+
+
 class FakeMailer:
     """Keeps what it is given, like a mailbox; fails while ``failing`` is set."""
 
@@ -905,4 +922,5 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
         secret_box=secret_box(settings),
         security_events=FakeSecurityEvents(),
+        new_device_mails=FakeNewDeviceMails(),
     )

@@ -19,6 +19,7 @@ from application.tokens import (
     hash_refresh_secret,
     token_pair,
 )
+from domain.devices import Device, is_new_device
 from domain.errors import NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.sessions import Session
@@ -328,13 +329,15 @@ def start_session(
 @dataclass(frozen=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
-    passkey): a new session, its first token pair, and the audit record naming the session."""
+    passkey): a new session, its first token pair, and the audit record naming the session;
+    and, where the way of signing in knows devices, whether this one is new."""
 
     sessions: SessionRepository
     tokens: TokenIssuer
     clock: Clock
     policy: TokenPolicy
     audit: AuditLog
+    users: Users | None = None  # marks the account's first sign-in (None: not marked)
 
     def __call__(
         self,
@@ -346,9 +349,21 @@ class SignIn:
         event: Audit = Audit.LOGIN,
         reason: str | None = None,
         proof: tuple[Audit, str] | None = None,
+        knows_devices: bool = False,
+        device: Device | None = None,
     ) -> TokenPair:
         """``proof``: the event and reason of the step that proved the user (a second
-        factor), recorded on the new session just before the sign-in itself."""
+        factor), recorded on the new session just before the sign-in itself.
+
+        ``knows_devices``: the way of signing in takes device tokens (password, its second
+        step, passkey); ``device`` the valid one it presented, if any. A sign-in without a
+        device of the account is recorded as a new device (a notice mail follows, from the
+        audit path), unless it is the account's first: that one only marks the account, the
+        one write a sign-in from a known device never makes
+        (docs/decisions/0173-new-device-mail.md)."""
+        new_device = knows_devices and is_new_device(user, device)
+        if not user.has_signed_in and self.users is not None:
+            self.users.update(user.id, lambda u: u.signing_in())
         pair = start_session(
             user,
             user_agent=user_agent,
@@ -367,6 +382,16 @@ class SignIn:
                     session_id=session_id,
                     ip=ip,
                     reason=why,
+                    user_agent=user_agent or None,
+                )
+            )
+        if new_device:
+            self.audit.record(
+                AuditEvent(
+                    Audit.NEW_DEVICE,
+                    user_id=user.id,
+                    session_id=session_id,
+                    ip=ip,
                     user_agent=user_agent or None,
                 )
             )
@@ -393,7 +418,14 @@ class SessionPorts(Protocol):
 
 def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
     """The sign-in step, for the binds of the features that sign people in."""
-    return SignIn(ports.sessions, ports.tokens, ports.clock, policies.token_policy, ports.audit)
+    return SignIn(
+        ports.sessions,
+        ports.tokens,
+        ports.clock,
+        policies.token_policy,
+        ports.audit,
+        ports.users,
+    )
 
 
 @dataclass(frozen=True)

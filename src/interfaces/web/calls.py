@@ -207,9 +207,14 @@ def passkey_sign_in_options() -> dict[str, object]:
     return services().passkeys.authentication_options()
 
 
-def passkey_sign_in(credential: Mapping[str, object]) -> TokenPair:
+def passkey_sign_in(credential: Mapping[str, object], device_token: str) -> TokenPair:
     return services().passkeys.sign_in(
-        PasskeySignIn(credential=credential, user_agent=_user_agent(), client_ip=client_ip())
+        PasskeySignIn(
+            credential=credential,
+            user_agent=_user_agent(),
+            client_ip=client_ip(),
+            device_token=device_token,
+        )
     )
 
 
