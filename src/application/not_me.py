@@ -1,7 +1,8 @@
 """The "this wasn't me" link a notification mail carries. Spending its token ends every
 session of the account and mails a password reset to the account's address
 (docs/pages.md, /not-me; docs/decisions/0171-not-me-link.md). A signed-in person does the
-same from the account's recent activity, without a token (docs/decisions/0174)."""
+same from the account's recent activity, without a token
+(docs/decisions/0174-not-me-when-signed-in.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """One suite for the NewDeviceMails port, run against the fake and against Firestore: one
-claim per device key a day, atomic under parallel claims (docs/decisions/0173)."""
+claim per device key a day, atomic under parallel claims
+(docs/decisions/0173-new-device-mail.md)."""
 
 from __future__ import annotations
 

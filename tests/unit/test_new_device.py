@@ -5,17 +5,20 @@ or a device with a valid device token; at most one mail per device a day."""
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 from flask.testing import FlaskClient
 
 from application.events import security_events_of
 from application.ports import Audit, Mail
+from bootstrap import build_app
 from domain.devices import browser_of, device_key
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import FakeNewDeviceMails
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.fakes import FakeJobQueue, FakeNewDeviceMails, InMemoryStore, fake_adapters
 from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_email_flows import World
 from tests.unit.test_not_me import press, resets, verified
@@ -243,3 +246,59 @@ def test_a_claim_is_once_a_day_and_again_for_its_own_job() -> None:
     assert mails.claim("k", "u1", "job-1", now)  # the same job, retried
     assert not mails.claim("k", "u1", "job-2", now + timedelta(hours=23))
     assert mails.claim("k", "u1", "job-3", now + timedelta(hours=24))
+
+
+class Counting:
+    """A port that counts the calls of each method (each a round trip in the adapters)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.calls = inner, Counter[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.inner, name)
+        if not callable(found):
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def test_what_a_sign_in_writes_for_a_known_a_new_and_a_first_device() -> None:
+    """A known device: nothing more than before (one stored event); a new one: one more
+    event, and in the mail job one claim; the first sign-in: one update of the account."""
+    store, queue = InMemoryStore(), FakeJobQueue()
+    settings = make_settings()
+    base = fake_adapters(settings, store)
+    users, events = Counting(base.users), Counting(base.security_events)
+    claims = Counting(base.new_device_mails)
+    adapters = replace(
+        base,
+        users=cast(Any, users),
+        security_events=cast(Any, events),
+        new_device_mails=cast(Any, claims),
+        job_queue=queue.attach,
+    )
+    app = build_app(settings, adapters)
+    register(app.test_client(), "alice")
+
+    def counted_login(**headers: str) -> tuple[dict[str, Any], dict[str, int]]:
+        for port in (users, events, claims):
+            port.calls.clear()
+        queue.jobs.clear()
+        body = api_login(app.test_client(), **headers)  # a client without cookies
+        return body, {
+            "user updates": users.calls["update"],
+            "events stored": events.calls["add"],
+            "jobs": len(queue.jobs),
+        }
+
+    first, costs = counted_login()
+    assert costs == {"user updates": 1, "events stored": 1, "jobs": 0}
+    _, costs = counted_login(**{"Device-Token": first["device_token"]})
+    assert costs == {"user updates": 0, "events stored": 1, "jobs": 0}
+    _, costs = counted_login()
+    assert costs == {"user updates": 0, "events stored": 2, "jobs": 1}
+    assert claims.calls["claim"] == 0  # none in the request: the mail job claims
