@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -20,10 +21,12 @@ from application.tokens import (
     token_pair,
 )
 from domain.devices import Device, is_new_device
-from domain.errors import NotFound, Unauthenticated
+from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.sessions import Session
 from domain.users import User
+
+log = logging.getLogger("firegate.sessions")
 
 
 class SessionRepository(Protocol):
@@ -363,7 +366,10 @@ class SignIn:
         (docs/decisions/0173-new-device-mail.md)."""
         new_device = knows_devices and is_new_device(user, device)
         if not user.has_signed_in and self.users is not None:
-            self.users.update(user.id, lambda u: u.signing_in())
+            try:
+                self.users.update(user.id, lambda u: u.signing_in())
+            except DomainError as error:  # the next sign-in is then taken as the first
+                log.warning("first sign-in not marked (%s)", type(error).__name__)
         pair = start_session(
             user,
             user_agent=user_agent,

@@ -17,8 +17,15 @@ from application.events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
 from domain.devices import browser_of, device_key
+from domain.errors import Unavailable
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import FakeJobQueue, FakeNewDeviceMails, InMemoryStore, fake_adapters
+from tests.fakes import (
+    FakeJobQueue,
+    FakeNewDeviceMails,
+    FakeUserRepository,
+    InMemoryStore,
+    fake_adapters,
+)
 from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_email_flows import World
 from tests.unit.test_not_me import press, resets, verified
@@ -302,3 +309,20 @@ def test_what_a_sign_in_writes_for_a_known_a_new_and_a_first_device() -> None:
     _, costs = counted_login()
     assert costs == {"user updates": 0, "events stored": 2, "jobs": 1}
     assert claims.calls["claim"] == 0  # none in the request: the mail job claims
+
+
+def test_a_first_sign_in_that_cannot_be_marked_still_signs_in() -> None:
+    """Firestore refusing the mark costs no sign-in: the next one is taken as the first."""
+    store = InMemoryStore()
+    settings = make_settings()
+    base = fake_adapters(settings, store)
+
+    class Refusing(FakeUserRepository):
+        def update(self, user_id: str, change: Any, *, keep_session: str | None = None) -> Any:
+            raise Unavailable("Firestore went away", retry_after=1)
+
+    app = build_app(settings, replace(base, users=Refusing(store)))
+    register(app.test_client(), "alice")
+    for _ in range(2):
+        assert api_login(app.test_client())["access_token"]
+    assert not next(iter(store.users.values())).has_signed_in
