@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud.firestore import FieldFilter
 from playwright.sync_api import Page, sync_playwright
 
 from tests import mailbox
@@ -49,6 +50,11 @@ def sign_in(page: Page, base: str, name: str) -> None:
 
 def new_device_mails(address: str) -> list[dict[str, Any]]:
     return [m for m in mailbox.to(address) if m["subject"] == NEW_DEVICE_ES]
+
+
+def new_device_events(firestore: Any) -> int:
+    kind = FieldFilter("type", "==", "signin.new_device")
+    return len(list(firestore.collection("security_events").where(filter=kind).stream()))
 
 
 def settled(address: str, count: int) -> list[dict[str, Any]]:
@@ -90,6 +96,9 @@ def test_a_new_browsers_sign_in_is_mailed_and_its_link_ends_every_session(
         sign_in(fresh, base, name)  # no device cookie: a new device
         mails = settled(address, 2)
         assert [m["subject"] for m in mails][1:] == [NEW_DEVICE_ES], [m["subject"] for m in mails]
+        # Both browsers send the same user agent from the same address, so one mail could
+        # hide another: the stored events tell that only the fresh browser was new.
+        assert new_device_events(firestore) == 1
         [notice] = new_device_mails(address)
         text = notice["text"]
         assert text.startswith(f"Hola, {name}") and "Navegador: Chrome (Linux)" in text
