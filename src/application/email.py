@@ -183,7 +183,7 @@ class EmailServices:
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
     invite: Callable[[Invite], User]
-    not_me: Callable[[NotMe], None]  # a notification's "this wasn't me" link
+    not_me: Callable[[NotMe], bool]  # a notification's "this wasn't me" link; True: mailed
 
 
 def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:

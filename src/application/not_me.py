@@ -35,11 +35,12 @@ def not_me(
     queue: JobQueue,
     clock: Clock,
     audit: AuditLog,
-) -> None:
+) -> bool:
     """Spend the token once and, in the same transaction, end every session of its account
     (for an ``actor``: of the actor's account, with no token); then queue a reset mail
     (under the link mails' sending limit). A token that is malformed, unknown, spent or
-    expired changes nothing (InvalidToken, 400)."""
+    expired changes nothing (InvalidToken, 400). True when a reset mail was queued (not for
+    an account without an address, which only a signed-in actor can be)."""
     ip = cmd.client_ip or None
     now = clock.now()
     if cmd.actor is not None:
@@ -58,4 +59,7 @@ def not_me(
     audit.record(
         AuditEvent(Audit.LOGOUT, user_id=user.id, session_id=session_id, ip=ip, reason="not_me")
     )
+    if user.email is None:
+        return False
     queue_mail(queue, MailKind.RESET_PASSWORD, user)
+    return True

@@ -118,3 +118,16 @@ def test_the_button_needs_a_csrf_token_and_a_signed_in_browser(world: World) -> 
     assert status == 303 and location.startswith("/sign-in")
     world.deliver()
     assert not [m for m in world.mailer.sent if "/reset-password?token=" in m.text]
+
+
+def test_an_account_without_an_address_is_told_no_mail_was_sent(world: World) -> None:
+    made = world.client.post("/users", json={"username": "noa", "password": PASSWORD})
+    assert made.status_code == 201, made.get_json()
+    client = world.app.test_client()
+    status, _, _ = post(client, "/sign-in", "/sign-in", username="noa", password=PASSWORD)
+    assert status == 303
+    status, _, html = post(client, "/account/not-me", "/account")
+    assert status == 200 and "no e-mail address, so no mail was sent" in html
+    assert client.get("/account").status_code == 303  # signed out
+    world.deliver()
+    assert world.mailer.sent == []

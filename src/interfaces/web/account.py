@@ -130,8 +130,7 @@ def end_session(actor: Actor, session_id: str) -> Response:
 def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
-    calls.not_me_signed_in(actor)
-    response = page("not_me_done.html")
+    response = page("not_me_done.html", mailed=calls.not_me_signed_in(actor))
     browser.end(response)
     return response
 

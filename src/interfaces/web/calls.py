@@ -104,8 +104,8 @@ def not_me(token: str) -> None:
     services().email.not_me(NotMe(token=token, client_ip=client_ip()))
 
 
-def not_me_signed_in(actor: Actor) -> None:
-    services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
+def not_me_signed_in(actor: Actor) -> bool:
+    return services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
 
 
 # -- account
