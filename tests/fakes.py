@@ -14,6 +14,7 @@ from typing import BinaryIO
 from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
 from application.login import LoginRecords
+from application.mail import NEW_DEVICE_MAIL_EVERY
 from application.ports import (
     NO_WRITES,
     AuditEvent,
@@ -719,10 +720,10 @@ class FakeActionTokenRepository:
     ) -> bool:
         s = self.store
         with s.lock:
-            sends = s.mail_sends.get(user_id, SendLog())
-            if not always and not sends.allows(job_id, now):
+            sends = s.mail_sends.get(user_id, SendLog()).counting(job_id, now, token, always=always)
+            if sends is None:
                 return False
-            s.mail_sends[user_id] = sends.after_send(job_id, now, token)
+            s.mail_sends[user_id] = sends
             if token is not None:
                 s.action_tokens[token.hash] = token
             return True
@@ -752,6 +753,22 @@ class FakeActionTokenRepository:
             with s.lock:
                 s.action_tokens[hashed] = token
             raise
+
+
+class FakeNewDeviceMails:
+    """The devices each account was told of, under a lock: one claim per key and day."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.claims: dict[str, tuple[str, datetime]] = {}  # key -> (job id, when)
+
+    def claim(self, key: str, user_id: str, job_id: str, now: datetime) -> bool:
+        with self.lock:
+            found = self.claims.get(key)
+            if found is not None and (found[0] == job_id or now < found[1] + NEW_DEVICE_MAIL_EVERY):
+                return found[0] == job_id
+            self.claims[key] = (job_id, now)
+            return True
 
 
 class FakeMailer:
@@ -969,4 +986,5 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
         secret_box=secret_box(settings),
         security_events=FakeSecurityEvents(store),
+        new_device_mails=FakeNewDeviceMails(),
     )

@@ -19,6 +19,7 @@ from application.mail import (
     ActionTokenRepository,
     MailKind,
     MailSettings,
+    NewDeviceMails,
     queue_mail,
     send_mail,
 )
@@ -145,6 +146,8 @@ class EmailPorts(Protocol):
     @property
     def action_tokens(self) -> ActionTokenRepository: ...
     @property
+    def new_device_mails(self) -> NewDeviceMails: ...
+    @property
     def mail_renderer(self) -> MailRenderer: ...
     @property
     def mailer(self) -> Mailer: ...
@@ -180,7 +183,7 @@ class EmailServices:
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
     invite: Callable[[Invite], User]
-    not_me: Callable[[NotMe], None]  # a notification's "this wasn't me" link
+    not_me: Callable[[NotMe], bool]  # a notification's "this wasn't me" link; True: mailed
 
 
 def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
@@ -237,6 +240,7 @@ def handlers(
             clock=p.clock,
             audit=p.audit,
             settings=policies.mail_settings,
+            new_device_mails=p.new_device_mails,
         ),
         # It queues the reset mail itself, so it needs the queue its handlers run on.
         FIND_RESET_ACCOUNT: lambda job, final: find_reset_account(

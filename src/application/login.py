@@ -209,7 +209,9 @@ def _signed_in(
         clock=clock,
         audit=audit,
     )
-    return sign_in(user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip)
+    return sign_in(
+        user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip, knows_devices=True, device=device
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -33,6 +33,7 @@ from domain.action_tokens import (
     ActionToken,
     Purpose,
 )
+from domain.devices import browser_of, device_key
 from domain.ids import new_id
 from domain.users import User
 
@@ -44,14 +45,16 @@ SEND_MAIL = "send_mail"
 class ActionTokenRepository(Protocol):
     def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
         """Store the token and count one mail for its user, atomically; False (nothing
-        stored) when the sending limit, one for every kind of mail, is reached. A job run
+        stored) when its sending limit is reached (a notice's token counts among the
+        notices, any other among the link mails: ``SendLog.counting``). A job run
         again with the same ``job_id`` is not counted twice; the new token supersedes its
         earlier one of the same purpose."""
         ...
 
     def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
-        """Count one mail without a token under the same limit as ``add``; False (nothing
-        counted) when it is reached, unless ``always``."""
+        """Count one mail without a token among the link mails; False (nothing counted)
+        when their limit is reached. With ``always`` (a warning to a proved address) it
+        counts among the notices and is never refused."""
         ...
 
     def get(self, hashed: str) -> ActionToken | None:
@@ -79,6 +82,7 @@ class MailKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     PASSKEY_ADDED = "passkey_added"
+    NEW_DEVICE = "new_device"  # a sign-in from a new device: when, where from, which browser
 
 
 # The audit event (a success, about an account) that each notice follows.
@@ -87,6 +91,7 @@ NOTICES: dict[Audit, MailKind] = {
     Audit.MFA_ENABLED: MailKind.MFA_ENABLED,
     Audit.MFA_DISABLED: MailKind.MFA_DISABLED,
     Audit.PASSKEY_REGISTERED: MailKind.PASSKEY_ADDED,
+    Audit.NEW_DEVICE: MailKind.NEW_DEVICE,
 }
 NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
 
@@ -103,12 +108,22 @@ _PATH = {
 
 
 @dataclass(frozen=True)
+class SignInSeen:
+    """NEW_DEVICE: the sign-in the mail tells of."""
+
+    at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
 class MailJob:
     kind: MailKind
     user_id: str
     id: str  # one per request: a retried delivery is the same mail, not another one
     old_email: str | None = None  # ADDRESS_CHANGED: where the notice goes
     old_verified: bool = False  # ADDRESS_CHANGED: the account had verified ``old_email``
+    sign_in: SignInSeen | None = None  # NEW_DEVICE
 
     def job(self) -> Job:
         fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
@@ -116,21 +131,35 @@ class MailJob:
             fields["old"] = self.old_email
         if self.old_verified:
             fields["old_verified"] = True
+        if self.sign_in is not None:
+            seen = self.sign_in
+            fields["sign_in"] = [seen.at.isoformat(), seen.ip, seen.user_agent]
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
     def parse(cls, subject: str) -> MailJob | None:
         try:
             fields = json.loads(subject)
+            seen = fields.get("sign_in")
             return cls(
                 kind=MailKind(fields["kind"]),
                 user_id=str(fields["user"]),
                 id=str(fields["id"]),
                 old_email=fields.get("old"),
                 old_verified=fields.get("old_verified") is True,
+                sign_in=_sign_in_seen(seen) if seen is not None else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, IndexError):
             return None
+
+
+def _sign_in_seen(fields: list[object]) -> SignInSeen:
+    at, ip, agent = fields
+    return SignInSeen(
+        at=datetime.fromisoformat(str(at)),
+        ip=str(ip) if ip is not None else None,
+        user_agent=str(agent) if agent is not None else None,
+    )
 
 
 def queue_mail(
@@ -156,11 +185,12 @@ def _enqueue(queue: JobQueue, mail_job: MailJob) -> None:
 
 class NotifyingAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and queues the notice mail that a
-    successful change to how an account signs in calls for (``NOTICES``): one place for
-    every use case that already audits the change (docs/reference/email.md)."""
+    successful change to how an account signs in, or a sign-in from a new device, calls for
+    (``NOTICES``): one place for every use case that already audits it
+    (docs/reference/email.md)."""
 
-    def __init__(self, log: AuditLog, queue: JobQueue) -> None:
-        self._log, self._queue = log, queue
+    def __init__(self, log: AuditLog, queue: JobQueue, clock: Clock) -> None:
+        self._log, self._queue, self._clock = log, queue, clock
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
         return self._log.stage(events)
@@ -176,8 +206,23 @@ class NotifyingAuditLog:
 
     def _notify(self, event: AuditEvent) -> None:
         kind = NOTICES.get(event.event)
-        if kind is not None and event.outcome == "success" and event.user_id:
-            _enqueue(self._queue, MailJob(kind, event.user_id, new_id()))
+        if kind is None or event.outcome != "success" or not event.user_id:
+            return
+        seen = None
+        if kind is MailKind.NEW_DEVICE:
+            seen = SignInSeen(self._clock.now(), event.ip, event.user_agent)
+        _enqueue(self._queue, MailJob(kind, event.user_id, new_id(), sign_in=seen))
+
+
+class NewDeviceMails(Protocol):
+    def claim(self, key: str, user_id: str, job_id: str, now: datetime) -> bool:
+        """May the mail job ``job_id`` tell ``user_id`` of the new device ``key``? True
+        once per key in ``NEW_DEVICE_MAIL_EVERY`` (and again for the same job, retried);
+        of parallel claims of one key exactly one wins. Kept with a TTL."""
+        ...
+
+
+NEW_DEVICE_MAIL_EVERY = timedelta(hours=24)  # one new-device mail per device and day
 
 
 @dataclass(frozen=True)
@@ -198,8 +243,9 @@ def _count_mail(
     """Count the mail under the account's sending limit, issuing its token if it carries a
     link; what the template needs besides, or None when the limit refuses it."""
     if mail_job.kind is MailKind.ADDRESS_CHANGED:
-        # One sending limit for every kind of mail; the warning to an address the account
-        # had proved goes out even past it (docs/security.md, "Mail").
+        # A mail to an unproved address counts with the link mails; the warning to an
+        # address the account had proved is a notice and goes out even past their limit
+        # (docs/security.md, "Mail").
         if not action_tokens.count_mail(user.id, mail_job.id, now, always=verified):
             return None
         return {"new_email": user.email.value} if verified and user.email is not None else {}
@@ -217,6 +263,18 @@ def _count_mail(
     }
 
 
+def _new_device(
+    mail_job: MailJob, user: User, mails: NewDeviceMails, now: datetime
+) -> SignInSeen | None:
+    """The sign-in a NEW_DEVICE job tells of, if this job may tell of its device (at most one
+    mail per device a day, docs/decisions/0173-new-device-mail.md); None for other jobs."""
+    seen = mail_job.sign_in
+    if mail_job.kind is not MailKind.NEW_DEVICE or seen is None:
+        return None
+    key = device_key(user.id, seen.ip, seen.user_agent)
+    return seen if mails.claim(key, user.id, mail_job.id, now) else None
+
+
 def send_mail(
     job: Job,
     final: bool,
@@ -228,6 +286,7 @@ def send_mail(
     clock: Clock,
     audit: AuditLog,
     settings: MailSettings,
+    new_device_mails: NewDeviceMails,
 ) -> None:
     """The SEND_MAIL job: issue the token (within the sending limit), render, send."""
     mail_job = MailJob.parse(job.subject)
@@ -244,6 +303,9 @@ def send_mail(
         to, verified = user.email.value, user.email_verified
     if not to or (kind in NOTICES.values() and not verified):
         return  # a notice goes to an address the account proved, or nowhere
+    seen = _new_device(mail_job, user, new_device_mails, now)
+    if kind is MailKind.NEW_DEVICE and seen is None:
+        return  # this device was told of today (or the job is unreadable)
     context = {
         "product": settings.product,
         "public_url": settings.public_url,
@@ -269,6 +331,12 @@ def send_mail(
     context |= counted
     if kind in NOTICES.values():
         context["change"] = kind.value
+    if seen is not None:
+        context |= {
+            "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "ip": seen.ip or "",
+            "browser": browser_of(seen.user_agent),
+        }
     mail = renderer.render(NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context)
     try:
         mailer.send(mail)

@@ -306,6 +306,13 @@ def finish_mfa_login(
         raise wrong("replayed_code")  # the same code won another login meanwhile
     method = "totp" if cmd.code is not None else "recovery_code"
     clear = throttle_policy.success_keys(challenge.login_key, cmd.client_ip, challenge.device_id)
+    # The first step kept the device only when its token was valid for this account.
+    device = (
+        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
+        if challenge.device_id
+        else None
+    )
+    password_first = PASSWORD in challenge.first_factor
     with settled(throttle, reservation, clear):
         pair = sign_in(
             user,
@@ -314,14 +321,11 @@ def finish_mfa_login(
             ip=ip,
             reason="mfa",
             proof=(Audit.MFA_CODE, method),
+            knows_devices=password_first,
+            device=device,
         )
-    if PASSWORD not in challenge.first_factor:
+    if not password_first:
         return pair  # device tokens exempt password logins only
-    device = (
-        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
-        if challenge.device_id
-        else None
-    )
     return replace(pair, device_token=devices.issue(user, clock.now(), device))
 
 

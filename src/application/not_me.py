@@ -1,12 +1,15 @@
 """The "this wasn't me" link a notification mail carries. Spending its token ends every
 session of the account and mails a password reset to the account's address
-(docs/pages.md, /not-me; docs/decisions/0171-not-me-link.md)."""
+(docs/pages.md, /not-me; docs/decisions/0171-not-me-link.md). A signed-in person does the
+same from the account's recent activity, without a token
+(docs/decisions/0174-not-me-when-signed-in.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from application.accounts import UserRepository
+from application.authentication import Actor
 from application.mail import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
 from application.sessions import SessionRepository
@@ -15,8 +18,12 @@ from domain.action_tokens import InvalidToken, Purpose, token_hash
 
 @dataclass(frozen=True)
 class NotMe:
-    token: str
+    """From a notice's link (``token``), or from the account page (``actor``, signed in):
+    either way every session of the account ends, this one included."""
+
+    token: str = ""
     client_ip: str = ""
+    actor: Actor | None = None
 
 
 def not_me(
@@ -28,20 +35,31 @@ def not_me(
     queue: JobQueue,
     clock: Clock,
     audit: AuditLog,
-) -> None:
-    """Spend the token once and, in the same transaction, end every session of its account;
-    then queue a reset mail (under the account's sending limit, like every mail). A token
-    that is malformed, unknown, spent or expired changes nothing (InvalidToken, 400)."""
+) -> bool:
+    """Spend the token once and, in the same transaction, end every session of its account
+    (for an ``actor``: of the actor's account, with no token); then queue a reset mail
+    (under the link mails' sending limit). A token that is malformed, unknown, spent or
+    expired changes nothing (InvalidToken, 400). True when a reset mail was queued (not for
+    an account without an address, which only a signed-in actor can be)."""
     ip = cmd.client_ip or None
     now = clock.now()
-    try:
-        hashed = token_hash(cmd.token)
-        user = action_tokens.spend(
-            hashed, Purpose.NOT_ME, lambda found: found.ending_all_sessions(now), now
-        )
-    except InvalidToken:
-        audit.record(AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token"))
-        raise
+    if cmd.actor is not None:
+        user = users.update(cmd.actor.user_id, lambda found: found.ending_all_sessions(now))
+    else:
+        try:
+            hashed = token_hash(cmd.token)
+            user = action_tokens.spend(
+                hashed, Purpose.NOT_ME, lambda found: found.ending_all_sessions(now), now
+            )
+        except InvalidToken:
+            audit.record(AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token"))
+            raise
     sessions.delete_for_user(user.id)  # housekeeping; already unusable
-    audit.record(AuditEvent(Audit.LOGOUT, user_id=user.id, ip=ip, reason="not_me"))
+    session_id = cmd.actor.session_id if cmd.actor is not None else None
+    audit.record(
+        AuditEvent(Audit.LOGOUT, user_id=user.id, session_id=session_id, ip=ip, reason="not_me")
+    )
+    if user.email is None:
+        return False
     queue_mail(queue, MailKind.RESET_PASSWORD, user)
+    return True

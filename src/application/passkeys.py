@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from application.accounts import UserRepository as Users
@@ -19,6 +19,7 @@ from application.ports import (
 )
 from application.sessions import SessionPorts, SignIn, sign_in_step
 from application.tokens import TokenPair, TokenPolicies
+from domain.devices import DevicePolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -105,6 +106,7 @@ class PasskeySignIn:
     credential: Mapping[str, object]  # the browser's assertion JSON
     user_agent: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    device_token: str = ""  # from an earlier sign-in of this client, if any
 
 
 def _user_handle(user: User) -> bytes:
@@ -264,9 +266,12 @@ def passkey_sign_in(
     sign_in: SignIn,
     clock: Clock,
     audit: AuditLog,
+    devices: DevicePolicy,
 ) -> TokenPair:
     """Passwordless sign-in. Failed password logins never block it (the key proves
-    possession and user verification), but the per-address request limit applies."""
+    possession and user verification), but the per-address request limit applies. Like a
+    password login it takes and hands out a device token: a sign-in without one of the
+    account's is from a new device (docs/decisions/0173-new-device-mail.md)."""
     ip = cmd.client_ip or None
 
     def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
@@ -318,9 +323,18 @@ def passkey_sign_in(
         raise refused("sign_count_regressed", error, user.id) from None
     if updated is None:  # deleted meanwhile
         raise refused("unknown_passkey", invalid_passkey(), user.id)
-    return sign_in(
-        user, amr=updated.amr, user_agent=cmd.user_agent, ip=ip, event=Audit.PASSKEY_SIGN_IN
+    device = devices.verify(cmd.device_token, now)
+    device = device if device is not None and device.of(user) else None
+    pair = sign_in(
+        user,
+        amr=updated.amr,
+        user_agent=cmd.user_agent,
+        ip=ip,
+        event=Audit.PASSKEY_SIGN_IN,
+        knows_devices=True,
+        device=device,
     )
+    return replace(pair, device_token=devices.issue(user, now, device))
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
@@ -346,7 +360,12 @@ class PasskeyServices:
     sign_in: Callable[[PasskeySignIn], TokenPair]
 
 
-def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
+class PasskeyPolicies(TokenPolicies, Protocol):
+    @property
+    def device_policy(self) -> DevicePolicy: ...
+
+
+def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
     p = ports
     return PasskeyServices(
         registration_options=lambda cmd: registration_options(
@@ -381,5 +400,6 @@ def bind(ports: PasskeyPorts, policies: TokenPolicies) -> PasskeyServices:
             sign_in=sign_in_step(p, policies),
             clock=p.clock,
             audit=p.audit,
+            devices=policies.device_policy,
         ),
     )

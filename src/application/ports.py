@@ -143,6 +143,9 @@ class Audit(StrEnum):
 
     USER_CREATED = "user_created"  # a sign-up (an invitation has its own event)
     LOGIN = "login"
+    # A sign-in (of any kind above) from a device the account has not shown to be its own
+    # (docs/decisions/0173-new-device-mail.md); recorded after the sign-in's own event.
+    NEW_DEVICE = "new_device"
     LOGOUT = "logout"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     ROLE_CHANGE = "role_change"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -27,10 +28,13 @@ from application.tokens import (
     hash_refresh_secret,
     token_pair,
 )
-from domain.errors import NotFound, Unauthenticated
+from domain.devices import Device, is_new_device
+from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.sessions import Session
 from domain.users import User
+
+log = logging.getLogger("firegate.sessions")
 
 
 class SessionRepository(Protocol):
@@ -338,13 +342,15 @@ def start_session(
 @dataclass(frozen=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
-    passkey): a new session, its first token pair, and the audit record naming the session."""
+    passkey): a new session, its first token pair, and the audit record naming the session;
+    and, where the way of signing in knows devices, whether this one is new."""
 
     sessions: SessionRepository
     tokens: TokenIssuer
     clock: Clock
     policy: TokenPolicy
     audit: AuditLog
+    users: Users | None = None  # marks the account's first sign-in (None: not marked)
 
     def __call__(
         self,
@@ -356,11 +362,28 @@ class SignIn:
         event: Audit = Audit.LOGIN,
         reason: str | None = None,
         proof: tuple[Audit, str] | None = None,
+        knows_devices: bool = False,
+        device: Device | None = None,
     ) -> TokenPair:
         """``proof``: the event and reason of the step that proved the user (a second
         factor), recorded on the new session just before the sign-in itself. What the audit
-        log stores of them is written in the session's own commit."""
+        log stores of them is written in the session's own commit.
+
+        ``knows_devices``: the way of signing in takes device tokens (password, its second
+        step, passkey); ``device`` the valid one it presented, if any. A sign-in without a
+        device of the account is recorded as a new device (a notice mail follows, from the
+        audit path), unless it is the account's first: that one only marks the account, the
+        one write a sign-in from a known device never makes
+        (docs/decisions/0173-new-device-mail.md)."""
+        new_device = knows_devices and is_new_device(user, device)
+        if not user.has_signed_in and self.users is not None:
+            try:
+                self.users.update(user.id, lambda u: u.signing_in())
+            except DomainError as error:  # the next sign-in is then taken as the first
+                log.warning("first sign-in not marked (%s)", type(error).__name__)
         session_id = new_id()
+        kinds = ((proof,) if proof else ()) + ((event, reason),)
+        kinds += ((Audit.NEW_DEVICE, None),) if new_device else ()
         records = [
             AuditEvent(
                 kind,
@@ -370,7 +393,7 @@ class SignIn:
                 reason=why,
                 user_agent=user_agent or None,
             )
-            for kind, why in ((proof,) if proof else ()) + ((event, reason),)
+            for kind, why in kinds
         ]
         staged = self.audit.stage(records)
         pair = start_session(
@@ -408,7 +431,14 @@ class SessionPorts(Protocol):
 
 def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
     """The sign-in step, for the binds of the features that sign people in."""
-    return SignIn(ports.sessions, ports.tokens, ports.clock, policies.token_policy, ports.audit)
+    return SignIn(
+        ports.sessions,
+        ports.tokens,
+        ports.clock,
+        policies.token_policy,
+        ports.audit,
+        ports.users,
+    )
 
 
 @dataclass(frozen=True)

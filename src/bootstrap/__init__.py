@@ -120,9 +120,9 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     handlers: dict[str, JobHandler] = {}
     queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
     # Every audit event is also stored where the account's owner and the admins read it, and
-    # a change to how an account signs in queues its notice mail.
+    # a change to how an account signs in, or a sign-in from a new device, queues its notice.
     stored = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
-    audit = mail.NotifyingAuditLog(stored, queue)
+    audit = mail.NotifyingAuditLog(stored, queue, adapters.clock)
     a, p = replace(adapters, audit=audit), policies
     handlers.update(dogs.handlers(a) | email.handlers(a, p, queue=queue))
     # What each resource module owns per user, deleted with the account.

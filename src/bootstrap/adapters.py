@@ -24,7 +24,7 @@ from application.files import FileRepository
 from application.firebase import IdentityRepository
 from application.jobs import JobHandler
 from application.login import LoginLookup
-from application.mail import ActionTokenRepository
+from application.mail import ActionTokenRepository, NewDeviceMails
 from application.mfa import MfaRepository
 from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
@@ -104,6 +104,7 @@ class Adapters:
     otp: OneTimePasswords
     secret_box: SecretBox
     security_events: SecurityEvents
+    new_device_mails: NewDeviceMails
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -119,6 +120,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.identities import FirestoreIdentityRepository
     from infrastructure.firestore.login_failures import FirestoreLoginThrottle
     from infrastructure.firestore.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.new_device_mails import FirestoreNewDeviceMails
     from infrastructure.firestore.passkeys import (
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
@@ -173,6 +175,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         otp=one_time_passwords(),
         secret_box=secret_box(settings),
         security_events=FirestoreSecurityEvents(client),
+        new_device_mails=FirestoreNewDeviceMails(client),
     )
 
 

@@ -18,15 +18,26 @@ from domain.users import User
 
 TOKEN_BYTES = 32  # 256 random bits
 TOKEN_MAX_CHARS = 128  # longer input cannot be one of ours
-# Mails per account, of every kind, inside SEND_WINDOW; more requests answer alike, send nothing.
+# Mails with a link to act on (verify, reset, invitation) and mails to an address the account
+# has not proved, per account inside SEND_WINDOW; more requests answer alike, send nothing.
 SEND_LIMIT = 3
 SEND_WINDOW = timedelta(minutes=15)
+# Notices to a proved address (a change to how the account signs in, a new device) have a
+# limit of their own, so they never hold back a reset mail, and still cannot bomb a mailbox
+# (docs/decisions/0172-notice-mail-limit.md).
+NOTICE_LIMIT = 10
+NOTICE_WINDOW = timedelta(hours=24)
 
 
 class Purpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # invitations too: a reset token that lives 7 days
     NOT_ME = "not_me"  # a notification's "this wasn't me" link (docs/pages.md, /not-me)
+
+    @property
+    def notice(self) -> bool:
+        """Is a mail carrying a token of this purpose a notice (under ``NOTICE_LIMIT``)?"""
+        return self is Purpose.NOT_ME
 
 
 LIFETIME = {
@@ -123,25 +134,64 @@ class ActionToken:
 
 @dataclass(frozen=True)
 class SendLog:
-    """The mails of every kind sent to one account lately (one limit covers them all), and
-    the account's newest token of each purpose."""
+    """The mails sent to one account lately, under two limits: link mails (and mails to an
+    unproved address) in ``sent``, notices to a proved address in ``notices``; and the
+    account's newest token of each purpose."""
 
-    sent: tuple[tuple[str, datetime], ...] = ()  # (job id, when) inside the window
+    sent: tuple[tuple[str, datetime], ...] = ()  # (job id, when) inside SEND_WINDOW
     latest: tuple[tuple[Purpose, str], ...] = ()  # (purpose, token hash)
+    notices: tuple[tuple[str, datetime], ...] = ()  # (job id, when) inside NOTICE_WINDOW
 
     def latest_of(self, purpose: Purpose) -> str | None:
         return dict(self.latest).get(purpose)
 
-    def allows(self, job_id: str, now: datetime) -> bool:
+    def allows(self, job_id: str, now: datetime, *, notice: bool = False) -> bool:
         """A retried job sends again without counting twice; others only under the limit."""
-        recent = [job for job, at in self.sent if now - at < SEND_WINDOW]
-        return job_id in recent or len(recent) < SEND_LIMIT
+        sends, window, limit = self._budget(notice)
+        recent = [job for job, at in sends if now - at < window]
+        return job_id in recent or len(recent) < limit
 
-    def after_send(self, job_id: str, now: datetime, token: ActionToken | None = None) -> SendLog:
-        """Counted one more mail, carrying ``token`` if it is one with a link."""
-        kept = tuple((job, at) for job, at in self.sent if now - at < SEND_WINDOW and job != job_id)
+    def after_send(
+        self,
+        job_id: str,
+        now: datetime,
+        token: ActionToken | None = None,
+        *,
+        notice: bool = False,
+    ) -> SendLog:
+        """Counted one more mail (a notice, or a link mail carrying ``token``)."""
         latest = self.latest
         if token is not None:
             others = tuple((purpose, h) for purpose, h in latest if purpose is not token.purpose)
             latest = (*others, (token.purpose, token.hash))
-        return SendLog(sent=(*kept, (job_id, now)), latest=latest)
+        sent, notices = (
+            self._kept(self.sent, SEND_WINDOW, now),
+            self._kept(self.notices, NOTICE_WINDOW, now),
+        )
+        if notice:
+            notices = (*(item for item in notices if item[0] != job_id), (job_id, now))
+        else:
+            sent = (*(item for item in sent if item[0] != job_id), (job_id, now))
+        return SendLog(sent=sent, latest=latest, notices=notices)
+
+    def counting(
+        self, job_id: str, now: datetime, token: ActionToken | None = None, *, always: bool = False
+    ) -> SendLog | None:
+        """The log with one more mail counted, or None when its limit refuses it. A mail
+        carrying a notice's token counts among the notices; ``always`` (the warning to an
+        address the account proved) counts among them too and is never refused."""
+        notice = always or (token is not None and token.purpose.notice)
+        if not always and not self.allows(job_id, now, notice=notice):
+            return None
+        return self.after_send(job_id, now, token, notice=notice)
+
+    def _budget(self, notice: bool) -> tuple[tuple[tuple[str, datetime], ...], timedelta, int]:
+        if notice:
+            return self.notices, NOTICE_WINDOW, NOTICE_LIMIT
+        return self.sent, SEND_WINDOW, SEND_LIMIT
+
+    @staticmethod
+    def _kept(
+        sends: tuple[tuple[str, datetime], ...], window: timedelta, now: datetime
+    ) -> tuple[tuple[str, datetime], ...]:
+        return tuple((job, at) for job, at in sends if now - at < window)

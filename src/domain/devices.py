@@ -78,3 +78,49 @@ class DevicePolicy:
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())
+
+
+def is_new_device(user: User, device: Device | None) -> bool:
+    """Is a sign-in of ``user`` that presented ``device`` (a valid token's device, or None)
+    from a new device? Yes unless it is a device of the account as it is now, or the
+    account's first sign-in (docs/decisions/0173-new-device-mail.md)."""
+    return user.has_signed_in and not (device is not None and device.of(user))
+
+
+def device_key(user_id: str, ip: str | None, user_agent: str | None) -> str:
+    """What names a device that showed no device token, for at most one new-device mail
+    a day: a hash of the account, the address and the user agent."""
+    material = "\0".join((user_id, ip or "", user_agent or ""))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+# Browser and system names a mail may show, found in a user agent in this order; nothing of
+# the user agent itself ever reaches a mail (it is whatever the client chose to send).
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+_MAX_AGENT = 512  # longer input is read no further
+
+
+def browser_of(user_agent: str | None) -> str:
+    """``"Firefox (Linux)"``, ``"Chrome"``, or ``""`` for a user agent we do not know: a
+    name from a fixed list, never text from the user agent."""
+    agent = (user_agent or "")[:_MAX_AGENT]
+    browser = next((name for mark, name in _BROWSERS if mark in agent), "")
+    system = next((name for mark, name in _SYSTEMS if mark in agent), "")
+    return f"{browser} ({system})" if browser and system else browser or system

@@ -217,6 +217,9 @@ class User:
     # One more on every change of address, so a token sent to an earlier one stays void
     # when the account comes back to that address (docs/security.md, "Action tokens").
     email_version: int = 0
+    # False from sign-up until the first sign-in, which is never from a "new device"
+    # (docs/decisions/0173-new-device-mail.md).
+    has_signed_in: bool = True
 
     @classmethod
     def register(
@@ -246,6 +249,7 @@ class User:
             last_name=last_name,
             email_verified=email_verified and email is not None,
             locale=locale if locale in LOCALES else None,
+            has_signed_in=False,
         )
 
     @property
@@ -308,6 +312,10 @@ class User:
     def ending_all_sessions(self, now: datetime) -> User:
         """Bump the version every session was minted at, so all of them stop working."""
         return replace(self, token_version=self.token_version + 1, updated_at=now)
+
+    def signing_in(self) -> User:
+        """The account once it has signed in: its later sign-ins may be from new devices."""
+        return replace(self, has_signed_in=True)
 
     def forgetting_devices(self, now: datetime) -> User:
         """Void every device token issued so far: none exempts a login any more."""

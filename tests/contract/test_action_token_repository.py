@@ -16,6 +16,8 @@ from application.mail import ActionTokenRepository
 from domain.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,
+    NOTICE_LIMIT,
+    NOTICE_WINDOW,
     SEND_LIMIT,
     SEND_WINDOW,
     ActionToken,
@@ -207,7 +209,7 @@ def test_a_reset_token_is_void_once_the_password_changed(repos: Repos) -> None:
         repos.tokens.spend(record.hash, Purpose.RESET_PASSWORD, verified(), NOW)
 
 
-def test_at_most_three_sends_per_account_per_window_of_every_kind(repos: Repos) -> None:
+def test_at_most_three_link_mails_per_account_per_window(repos: Repos) -> None:
     user, other = make_user(repos), make_user(repos, "bob")
     jobs = [new_id() for _ in range(SEND_LIMIT)]
     records = [ActionToken.issue(user, Purpose.RESET_PASSWORD, NOW)[1] for _ in range(6)]
@@ -217,7 +219,7 @@ def test_at_most_three_sends_per_account_per_window_of_every_kind(repos: Repos) 
     assert repos.tokens.get(records[3].hash) is None  # nothing stored
     # The same job run again is the same mail: it sends, without counting twice.
     assert repos.tokens.add(records[4], jobs[0], NOW)
-    # Every kind of mail shares the account's limit; another account has its own.
+    # Every link mail shares the account's limit; another account has its own.
     verify = ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1]
     assert not repos.tokens.add(verify, new_id(), NOW)
     assert not repos.tokens.count_mail(user.id, new_id(), NOW)
@@ -235,13 +237,37 @@ def test_a_mail_without_a_token_counts_against_the_same_limit(repos: Repos) -> N
     assert repos.tokens.count_mail(user.id, notices[0], NOW)  # a retry: counted once
     assert not repos.tokens.count_mail(user.id, new_id(), NOW)
     assert not repos.tokens.add(ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1], "v", NOW)
-    assert repos.tokens.count_mail(user.id, new_id(), NOW, always=True)
+    assert repos.tokens.count_mail(user.id, new_id(), NOW, always=True)  # among the notices
     # Counting a notice keeps the newest token of each purpose: it still spends.
     later = NOW + SEND_WINDOW
     token, record = ActionToken.issue(user, Purpose.RESET_PASSWORD, later)
     assert repos.tokens.add(record, new_id(), later)
     assert repos.tokens.count_mail(user.id, new_id(), later)
     assert repos.tokens.spend(token_hash(token), Purpose.RESET_PASSWORD, verified(), later)
+
+
+def test_notices_have_a_limit_of_their_own(repos: Repos) -> None:
+    """A notice's token never uses up the link mails' limit, nor they the notices'
+    (docs/decisions/0172-notice-mail-limit.md)."""
+    user = make_user(repos)
+    for _ in range(SEND_LIMIT):
+        assert repos.tokens.add(
+            ActionToken.issue(user, Purpose.VERIFY_EMAIL, NOW)[1], new_id(), NOW
+        )
+    jobs = [new_id() for _ in range(NOTICE_LIMIT)]
+    for job in jobs:
+        assert repos.tokens.add(ActionToken.issue(user, Purpose.NOT_ME, NOW)[1], job, NOW)
+    refused = ActionToken.issue(user, Purpose.NOT_ME, NOW)[1]
+    assert not repos.tokens.add(refused, new_id(), NOW)
+    assert repos.tokens.get(refused.hash) is None
+    assert repos.tokens.add(ActionToken.issue(user, Purpose.NOT_ME, NOW)[1], jobs[0], NOW)  # retry
+    # The warning to a proved address counts among the notices and goes out past them.
+    assert repos.tokens.count_mail(user.id, new_id(), NOW, always=True)
+    later = NOW + SEND_WINDOW
+    assert repos.tokens.add(ActionToken.issue(user, Purpose.RESET_PASSWORD, later)[1], "r", later)
+    assert not repos.tokens.add(ActionToken.issue(user, Purpose.NOT_ME, later)[1], "n", later)
+    day = NOW + NOTICE_WINDOW
+    assert repos.tokens.add(ActionToken.issue(user, Purpose.NOT_ME, day)[1], new_id(), day)
 
 
 def test_a_failed_change_leaves_the_token_usable(repos: Repos) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from tests.conftest import PASSWORD
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_admin import browser, post, root, user
 
@@ -70,3 +71,63 @@ def test_an_admin_sees_a_users_activity_and_who_acted(world: World, root: FlaskC
     status, _, html = post(root, page, page, role="emperor")
     assert status == 422
     assert activity(html)[0][0] == "Account disabled (by an administrator)"
+
+
+# -- "This wasn't me" beside each sign-in (docs/pages.md, /account)
+
+
+def test_each_sign_in_has_a_this_wasnt_me_button_on_the_owners_page_only(
+    world: World, root: FlaskClient
+) -> None:
+    alice = browser(world, "alice")
+    world.client.post("/login", json={"username": "alice", "password": "not the password"})
+    html = alice.get("/account").get_data(as_text=True)
+    section = html.split('id="events-heading"', 1)[1].split("</section>", 1)[0]
+    forms = re.findall(r'<form method="post" action="/account/not-me">(.*?)</form>', section, re.S)
+    assert len(forms) == 1  # the one sign-in; not the failed one, nor the sign-up
+    assert 'name="csrf_token"' in forms[0] and "This wasn't me" in forms[0]
+    page = f"/admin/users/{user(world, 'alice').id}"
+    assert "/account/not-me" not in root.get(page).get_data(as_text=True)
+
+
+def test_the_button_ends_every_session_this_one_too_and_mails_a_reset(world: World) -> None:
+    alice = browser(world, "alice")
+    other = world.client.post("/login", json={"username": "alice", "password": PASSWORD})
+    access = other.get_json()["access_token"]
+    world.deliver()
+    status, _, html = post(alice, "/account/not-me", "/account")
+    assert status == 200 and 'role="status"' in html and "signed out" in html
+    assert (
+        world.client.get("/user", headers={"Authorization": f"Bearer {access}"}).status_code == 401
+    )
+    assert alice.get("/account").status_code == 303  # this browser too: to sign in
+    assert not [s for s in world.store.sessions.values() if s.user_id == user(world, "alice").id]
+    world.deliver()
+    resets = [m for m in world.mailer.to("alice@example.com") if "/reset-password?token=" in m.text]
+    assert len(resets) == 1
+    [ended] = [e for e in world.audit.events if e.reason == "not_me"]
+    assert ended.user_id == user(world, "alice").id and ended.session_id is not None
+
+
+def test_the_button_needs_a_csrf_token_and_a_signed_in_browser(world: World) -> None:
+    alice = browser(world, "alice")
+    assert alice.post("/account/not-me").status_code == 403
+    assert alice.get("/account").status_code == 200  # nothing ended
+    signed_out = world.app.test_client()
+    status, location, _ = post(signed_out, "/account/not-me", "/sign-in")
+    assert status == 303 and location.startswith("/sign-in")
+    world.deliver()
+    assert not [m for m in world.mailer.sent if "/reset-password?token=" in m.text]
+
+
+def test_an_account_without_an_address_is_told_no_mail_was_sent(world: World) -> None:
+    made = world.client.post("/users", json={"username": "noa", "password": PASSWORD})
+    assert made.status_code == 201, made.get_json()
+    client = world.app.test_client()
+    status, _, _ = post(client, "/sign-in", "/sign-in", username="noa", password=PASSWORD)
+    assert status == 303
+    status, _, html = post(client, "/account/not-me", "/account")
+    assert status == 200 and "no e-mail address, so no mail was sent" in html
+    assert client.get("/account").status_code == 303  # signed out
+    world.deliver()
+    assert world.mailer.sent == []

@@ -1,8 +1,8 @@
 """Action tokens by hash, and the per-account log of mails sent, in Firestore.
 
 ``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
-``mail_sends/{user_id}`` the recent sends of every kind (the sending limit) and the newest
-token of each purpose.
+``mail_sends/{user_id}`` the recent sends under each of the two sending limits (link mails,
+notices) and the newest token of each purpose.
 A spend claims the token with a write precondition (exactly one of concurrent uses lands),
 then checks it against its user and the send log and changes the user in one transaction;
 a change that fails releases the claim (docs/security.md, "Action tokens").
@@ -63,10 +63,15 @@ def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
 def send_log_from_doc(data: dict[str, Any] | None) -> SendLog:
     if data is None:
         return SendLog()
-    sent = tuple((str(item["job"]), item["at"]) for item in data.get("sent", []))
+    sent, notices = (
+        tuple((str(item["job"]), item["at"]) for item in data.get(name, []))
+        for name in ("sent", "notices")
+    )
     latest = data.get("latest")
     newest = latest.items() if isinstance(latest, dict) else ()
-    return SendLog(sent=sent, latest=tuple((Purpose(p), str(h)) for p, h in newest))
+    return SendLog(
+        sent=sent, latest=tuple((Purpose(p), str(h)) for p, h in newest), notices=notices
+    )
 
 
 def send_log_to_doc(user_id: str, sends: SendLog) -> dict[str, Any]:
@@ -74,6 +79,7 @@ def send_log_to_doc(user_id: str, sends: SendLog) -> dict[str, Any]:
         "user_id": user_id,
         "sent": [{"job": job, "at": at} for job, at in sends.sent],
         "latest": {purpose.value: hashed for purpose, hashed in sends.latest},
+        "notices": [{"job": job, "at": at} for job, at in sends.notices],
     }
 
 
@@ -106,12 +112,13 @@ class FirestoreActionTokenRepository:
 
         def apply(transaction: firestore.Transaction) -> bool:
             snap = log_ref.get(transaction=transaction, **BOUNDED)
-            sends = send_log_from_doc(snap.to_dict() if snap.exists else None)
-            if not always and not sends.allows(job_id, now):
+            before = send_log_from_doc(snap.to_dict() if snap.exists else None)
+            sends = before.counting(job_id, now, token, always=always)
+            if sends is None:
                 return False
             if token is not None:
                 transaction.set(self._tokens.document(token.hash), token_to_doc(token))
-            transaction.set(log_ref, send_log_to_doc(user_id, sends.after_send(job_id, now, token)))
+            transaction.set(log_ref, send_log_to_doc(user_id, sends))
             return True
 
         return run_transaction(self._client, apply)

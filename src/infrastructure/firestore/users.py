@@ -30,6 +30,7 @@ from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
+NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -68,6 +69,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "token_version": user.token_version,
         "device_generation": user.device_generation,
+        "has_signed_in": user.has_signed_in,
         "disabled": user.disabled,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -94,6 +96,8 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         device_generation=data.get("device_generation", 0),
         locale=data.get("locale"),
         email_version=data.get("email_version", 0),
+        # Accounts stored before the field existed are taken to have signed in.
+        has_signed_in=data.get("has_signed_in", True),
     )
 
 
@@ -116,6 +120,7 @@ class FirestoreUserRepository:
             (IDENTITIES, "user_id"),
             (ACTION_TOKENS, "user_id"),
             (MAIL_SENDS, "user_id"),
+            (NEW_DEVICE_MAILS, "user_id"),
         ),
     ) -> None:
         self._client = client

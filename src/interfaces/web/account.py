@@ -1,7 +1,8 @@
 """The account page (docs/pages.md): the signed-in person's profile, password, sessions,
-two-step sign-in, language and deletion. Each is a small form posting to /account/...; a
-done change leads back to /account (303) with a word of confirmation, a refused one shows
-the page again with the message beside its field (``errors.py``)."""
+two-step sign-in, language, recent activity (with "This wasn't me") and deletion. Each is a
+small form posting to /account/...; a done change leads back to /account (303) with a word
+of confirmation, a refused one shows the page again with the message beside its field
+(``errors.py``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from application.authentication import Actor
 from domain.users import LOCALES
 from interfaces.shared.qr import qr_svg
 from interfaces.web import browser, calls
-from interfaces.web.routes import bp, field, form_page, see_other
+from interfaces.web.routes import bp, field, form_page, page, see_other
 
 TEMPLATE = "account.html"
 WRONG_PASSWORD = "invalid_current_password"
@@ -122,6 +123,16 @@ def end_session(actor: Actor, session_id: str) -> Response:
         browser.end(response)
         return response
     return done("session")
+
+
+@bp.post("/account/not-me")
+@signed_in
+def account_not_me(actor: Actor) -> Response:
+    """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
+    person; this browser is signed out with the rest."""
+    response = page("not_me_done.html", mailed=calls.not_me_signed_in(actor))
+    browser.end(response)
+    return response
 
 
 @bp.post("/account/sessions/end-others")

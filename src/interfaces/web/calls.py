@@ -105,6 +105,10 @@ def not_me(token: str) -> None:
     services().email.not_me(NotMe(token=token, client_ip=client_ip()))
 
 
+def not_me_signed_in(actor: Actor) -> bool:
+    return services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
+
+
 # -- account
 
 
@@ -208,9 +212,14 @@ def passkey_sign_in_options() -> dict[str, object]:
     return services().passkeys.authentication_options()
 
 
-def passkey_sign_in(credential: Mapping[str, object]) -> TokenPair:
+def passkey_sign_in(credential: Mapping[str, object], device_token: str) -> TokenPair:
     return services().passkeys.sign_in(
-        PasskeySignIn(credential=credential, user_agent=_user_agent(), client_ip=client_ip())
+        PasskeySignIn(
+            credential=credential,
+            user_agent=_user_agent(),
+            client_ip=client_ip(),
+            device_token=device_token,
+        )
     )
 
 

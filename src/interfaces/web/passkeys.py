@@ -109,7 +109,7 @@ def passkey_sign_in_options() -> Response:
 def passkey_sign_in() -> Response:
     """Signs this browser in as the password form does; the script then goes to ``location``
     (``?next=``, a path of this site)."""
-    pair = calls.passkey_sign_in(_credential())
+    pair = calls.passkey_sign_in(_credential(), browser.device_token())
     response = jsonify({"location": safe_next(request.args.get("next"))})
     browser.start(response, pair)
     return response

@@ -85,11 +85,15 @@ def log_in(login: str, password: str) -> Response:
             password=password,
             user_agent=request.user_agent.string[:256],
             client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
-            device_token=request.headers.get(DEVICE_HEADER)
-            or request.cookies.get(DEVICE_COOKIE, ""),
+            device_token=presented_device_token(),
         )
     )
     return login_response(pair, cookie_path=request.path)
+
+
+def presented_device_token() -> str:
+    """The device token a sign-in sent: the header, else the cookie."""
+    return request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE, "")
 
 
 def login_response(pair: TokenPair, *, cookie_path: str) -> Response:

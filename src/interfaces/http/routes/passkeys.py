@@ -18,8 +18,8 @@ from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts import token_out
-from interfaces.http.schemas.accounts import TokenOut
+from interfaces.http.routes.accounts import login_response, presented_device_token
+from interfaces.http.schemas.accounts import LoginOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.passkeys import (
     CreationOptionsOut,
@@ -116,18 +116,21 @@ def authentication_options() -> Response:
 @bp.post("/authentication")
 @doc(
     json=PasskeyAssertionRequest,
-    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
+    responses={200: LoginOut, 401: Problem, 403: Problem, 429: Problem},
     tags=TAGS,
 )
 def authenticate() -> Response:
-    """Sign in with the assertion navigator.credentials.get() made: a token pair, like
-    POST /login. Failed password logins do not block it."""
+    """Sign in with the assertion navigator.credentials.get() made: a token pair and a
+    device token, like POST /login. Failed password logins do not block it. A sign-in that
+    sends no device token of the account (header `Device-Token`, or the cookie) is from a
+    new device, and the account is mailed about it."""
     body = parse_json(PasskeyAssertionRequest)
     pair = services().passkeys.sign_in(
         PasskeySignIn(
             credential=body.credential(),
             user_agent=request.user_agent.string[:256],
             client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+            device_token=presented_device_token(),
         )
     )
-    return json_response(token_out(pair))
+    return login_response(pair, cookie_path=request.path)
