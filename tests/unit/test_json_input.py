@@ -87,6 +87,7 @@ NOT_JSON = {
     "/api/v1/auth/whoami",
     "/auth/passkeys/registration/options",  # options: no body
     "/auth/passkeys/authentication/options",
+    "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
 }
 
 

@@ -44,6 +44,7 @@ def context(actor: Actor) -> dict[str, object]:
         "user": calls.current_user(actor),
         "sessions": calls.sessions(actor),
         "events": calls.recent_events(actor),
+        "apps": calls.apps_with_access(actor),
         "current_session": actor.session_id,
         "totp": calls.totp_status(actor),
         "locales": LOCALES,
@@ -122,6 +123,14 @@ def end_session(actor: Actor, session_id: str) -> Response:
         browser.end(response)
         return response
     return done("session")
+
+
+@bp.post("/account/apps/revoke")
+@signed_in
+def revoke_app(actor: Actor) -> Response:
+    account_form(actor, "apps")
+    calls.revoke_app(actor, field("client_id"))
+    return done("app")
 
 
 @bp.post("/account/sessions/end-others")
