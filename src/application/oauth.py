@@ -257,7 +257,9 @@ def issue_grant(
     policy: OAuthPolicy,
 ) -> str | None:
     """Tokens were given from the grant: its first refresh token (when asked for), or None.
-    A grant revoked meanwhile (its code reused) refuses: NotFound."""
+    A grant its code's reuse revoked meanwhile (parallel exchanges of one code) gives none:
+    the one exchange that spent the code is answered, with tokens that are already revoked
+    (docs/reference/oauth.md, "Codes")."""
     user = account(cmd.user_id, users=users)
     if user is None:
         raise NotFound("The account is gone.", code="grant_revoked")
@@ -265,7 +267,7 @@ def issue_grant(
     expires = clock.now() + policy.refresh_ttl if refresh else None
     hashed = digest(refresh) if refresh else None
     if not grants.issue(cmd.grant_id, user.token_version, hashed, expires):
-        raise NotFound("The grant was revoked.", code="grant_revoked")
+        return None
     audit.record(AuditEvent(Audit.OAUTH_GRANTED, user_id=cmd.user_id, reason=cmd.client_id))
     return refresh
 

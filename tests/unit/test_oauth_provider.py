@@ -594,3 +594,12 @@ def test_rp_initiated_logout_with_an_id_token_hint_signs_out_and_goes_back(
     query["post_logout_redirect_uri"] = "https://attacker.example.net/"
     answer = world.client.get("/oauth/logout?" + urlencode(query))
     assert answer.status_code != 302 or "attacker" not in answer.headers.get("Location", "")
+
+
+def test_the_consent_pages_csp_lets_its_form_go_to_the_apps_redirect_uri(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    page = world.authorize(app["client_id"], code_challenge="a" * 43, code_challenge_method="S256")
+    csp = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://app.example.com;" in csp
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp

@@ -5,7 +5,7 @@ check, CSP and no-store headers): ``/oauth/authorize`` with its consent page, an
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
@@ -19,7 +19,7 @@ from interfaces.oauth.routes import server
 from interfaces.oauth.server import Subject
 from interfaces.shared.services import services
 from interfaces.web import browser, calls
-from interfaces.web.routes import bp, page, see_other
+from interfaces.web.routes import CSP, bp, page, see_other
 
 SCOPE_WORDS = {
     "openid": lazy_gettext("Know who you are on this site"),
@@ -135,7 +135,7 @@ def oauth_consent() -> Response:
 def _consent_page(grant: Any, subject: Subject) -> Response:
     scopes = scope_list(grant.request.scope)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
-    return page(
+    response = page(
         "oauth_consent.html",
         app_name=grant.client.client.name,
         scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
@@ -143,6 +143,14 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
         action=request.full_path,
         switch=switch,
     )
+    # The answer to the form redirects to the app: browsers hold that redirect to the form's
+    # CSP ``form-action``, so it names the app's redirect URI (its origin, or its scheme).
+    parts = urlsplit(grant.redirect_uri)
+    target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target}"
+    )
+    return response
 
 
 @bp.get("/oauth/logout")
