@@ -603,3 +603,32 @@ def test_the_consent_pages_csp_lets_its_form_go_to_the_apps_redirect_uri(
     csp = page.headers["Content-Security-Policy"]
     assert "form-action 'self' https://app.example.com;" in csp
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_disabling_the_account_ends_the_grants(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    result = world.app.test_cli_runner().invoke(args=["users", "disable", "alice"])
+    assert result.exit_code == 0, result.output
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+    # enabling again brings none back, as with sessions
+    world.app.test_cli_runner().invoke(args=["users", "disable", "alice", "--enable"])
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+
+
+def test_a_password_reset_of_an_unverified_address_ends_the_grants(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    (user,) = world.store.users.values()
+    assert not user.email_verified
+    asked = world.client.post("/auth/password/forgot", json={"email": "alice@example.com"})
+    assert asked.status_code == 202
+    world.deliver()
+    assert world.reset(world.token("alice@example.com", "/reset-password")) == 204
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
