@@ -126,6 +126,7 @@ class CreateClient:
     scopes: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
     dynamic: bool = False
+    client_id: str | None = None  # one the caller drew (RFC 7591 answers it); else a new one
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class CreatedClient:
 def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> CreatedClient:
     secret = secrets.token_urlsafe(32) if cmd.confidential and not cmd.dynamic else None
     client = OAuthClient.new(
-        client_id=secrets.token_urlsafe(18),
+        client_id=cmd.client_id or new_client_id(),
         name=cmd.name,
         redirect_uris=cmd.redirect_uris,
         secret=secret,
@@ -148,6 +149,10 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
     )
     clients.add(client)
     return CreatedClient(client, secret)
+
+
+def new_client_id() -> str:
+    return secrets.token_urlsafe(18)
 
 
 def delete_client(client_id: str, *, clients: OAuthClients) -> None:

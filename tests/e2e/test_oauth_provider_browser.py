@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -240,3 +243,166 @@ def test_an_unregistered_redirect_uri_gets_an_error_page(provider: str) -> None:
     page = browser.get(f"{provider}/oauth/authorize", params=params, allow_redirects=False)
     assert page.status_code == 400 and "Location" not in page.headers
     assert page.headers["Content-Type"].startswith("text/html")
+
+
+# -- an MCP server that trusts firegate, and the MCP SDK's OAuth client
+
+
+class FiregateTokens:
+    """The MCP server's ``TokenVerifier``: firegate's access tokens for this server only
+    (RFC 9068: signature against the JWKS, ``iss`` firegate, ``aud`` this server)."""
+
+    def __init__(self, issuer: str, resource: str) -> None:
+        self.issuer, self.resource = issuer, resource
+        jwks = requests.get(f"{issuer}/.well-known/jwks.json", timeout=10).json()
+        self.keys = KeySet.import_key_set(jwks)
+
+    async def verify_token(self, token: str) -> Any:
+        from joserfc.errors import JoseError
+        from mcp.server.auth.provider import AccessToken
+
+        try:
+            decoded = jwt.decode(token, self.keys)
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.resource},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError):
+            return None
+        if decoded.header.get("typ") != "at+jwt":
+            return None
+        claims = decoded.claims
+        return AccessToken(
+            token=token,
+            client_id=str(claims["client_id"]),
+            scopes=str(claims.get("scope", "")).split(),
+            expires_at=int(claims["exp"]),
+            resource=self.resource,
+            subject=str(claims["sub"]),
+        )
+
+
+@contextmanager
+def mcp_server(issuer: str) -> Iterator[str]:
+    """A small MCP server (streamable HTTP under uvicorn) with one tool, ``whoami``."""
+    import uvicorn
+    from mcp.server.auth.settings import AuthSettings
+    from mcp.server.mcpserver import MCPServer
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    server = MCPServer(
+        "firegate-test",
+        token_verifier=FiregateTokens(issuer, url),
+        auth=AuthSettings(
+            issuer_url=issuer,
+            resource_server_url=url,
+            required_scopes=["openid"],
+            validate_token_resource=True,
+        ),
+    )
+
+    @server.tool()
+    def whoami() -> str:
+        """The firegate account the token is about."""
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        return token.subject or "" if token is not None else ""
+
+    app = server.streamable_http_app()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.tokens: Any = None
+        self.client: Any = None
+
+    async def get_tokens(self) -> Any:
+        return self.tokens
+
+    async def set_tokens(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> Any:
+        return self.client
+
+    async def set_client_info(self, client_info: Any) -> None:
+        self.client = client_info
+
+
+def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None:
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+    username = account(provider)
+    browser = signed_in_session(provider, username)
+    answers: list[AuthorizationCodeResult] = []
+
+    async def redirect_handler(authorization_url: str) -> None:
+        # the person's part, by the pages' forms (sign-in done, consent given here)
+        page = browser.get(authorization_url, allow_redirects=False, timeout=10)
+        if page.status_code == 200:
+            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            page = browser.post(
+                page.url, data={"decision": "allow", "csrf_token": csrf}, allow_redirects=False
+            )
+        assert page.status_code == 302, page.text
+        query = dict(p.split("=", 1) for p in urlsplit(page.headers["Location"]).query.split("&"))
+        answers.append(
+            AuthorizationCodeResult(
+                code=query["code"], state=query.get("state"), iss=unquote(query["iss"])
+            )
+        )
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        return answers[-1]
+
+    async def run(url: str) -> str:
+        auth = OAuthClientProvider(
+            server_url=url,
+            client_metadata=OAuthClientMetadata(
+                client_name="MCP test client",
+                redirect_uris=[REDIRECT],
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+                scope="openid",
+            ),
+            storage=MemoryTokens(),
+            redirect_handler=redirect_handler,
+            callback_handler=callback_handler,
+        )
+        async with (
+            httpx2.AsyncClient(auth=auth, timeout=30) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            result = await client.call_tool("whoami", {})
+            return str(result.content[0].text)  # type: ignore[union-attr]
+
+    with mcp_server(provider) as url:
+        subject = anyio.run(run, url)
+    user = requests.post(
+        f"{provider}/login", json={"username": username, "password": PASSWORD}, timeout=10
+    ).json()
+    me = requests.get(
+        f"{provider}/user", headers={"Authorization": f"Bearer {user['access_token']}"}, timeout=10
+    ).json()
+    assert subject == me["id"]

@@ -562,6 +562,10 @@ def test_dynamic_registration_is_off_unless_switched_on() -> None:
     assert answer.status_code == 201, answer.get_json()
     body = answer.get_json()
     assert body["client_id"] and "client_secret" not in body
+    # the client_id answered is the one registered: an authorization with it is asked consent
+    challenge = create_s256_code_challenge("w" * 50)
+    page = on.authorize(body["client_id"], code_challenge=challenge, code_challenge_method="S256")
+    assert page.status_code == 200 and "MCP client" in page.get_data(as_text=True)
     confidential = on.client.post(
         "/oauth/register",
         json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic"},

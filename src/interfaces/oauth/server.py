@@ -41,6 +41,7 @@ from application.oauth import (
     RotateRefresh,
     SpendCode,
     claims_of,
+    new_client_id,
 )
 from domain.errors import DomainError
 from domain.oauth import SCOPES, AuthorizationCode, Grant, OAuthClient, scope_list
@@ -526,6 +527,9 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_secret(self, oauth_request: Any) -> None:
         return None
 
+    def generate_client_id(self, oauth_request: Any) -> str:
+        return new_client_id()
+
     def save_client(
         self, client_info: dict[str, Any], client_metadata: dict[str, Any], oauth_request: Any
     ) -> Client:
@@ -541,11 +545,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                         oauth_request.payload.data.get("post_logout_redirect_uris") or ()
                     ),
                     dynamic=True,
+                    client_id=client_info["client_id"],
                 )
             )
         except DomainError as exc:
             raise InvalidClientMetadataError(exc.detail) from exc
-        client_info["client_id"] = created.client.client_id
         client_info.pop("client_secret", None)
         client_info.pop("client_secret_expires_at", None)
         return Client(created.client)
