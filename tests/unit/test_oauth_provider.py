@@ -636,3 +636,22 @@ def test_a_password_reset_of_an_unverified_address_ends_the_grants(
     assert userinfo.status_code == 401
     form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+
+
+def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    confidential = world.register("--confidential", name="Server App")
+    tokens = world.tokens(app)
+    runner = world.app.test_cli_runner()
+    listed = json.loads(runner.invoke(args=["clients", "list"]).output)
+    assert {c["client_id"] for c in listed} == {app["client_id"], confidential["client_id"]}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
+    deleted = runner.invoke(args=["clients", "delete", app["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_client"
+    again = runner.invoke(args=["clients", "delete", app["client_id"]])
+    assert again.exit_code != 0 and "No such client" in again.output

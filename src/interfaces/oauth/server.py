@@ -240,10 +240,9 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
     claims = keys.verify_access(token)
     if claims is not None:
         grant_id = claims.get(GRANT_CLAIM)
-        if isinstance(grant_id, str):
+        live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
+        if live and isinstance(grant_id, str):
             live = oauth.live_grant(grant_id) is not None
-        else:
-            live = oauth.client(str(claims["client_id"])) is not None
         return AccessToken(claims, live)
     if "." in token and token.count(".") == 1:
         grant = oauth.live_grant(token.partition(".")[0])
