@@ -374,6 +374,9 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
         made["JWT_SECRET"] = secrets.token_hex(32)
     if not environ.get("MFA_ENCRYPTION_KEY"):
         made["MFA_ENCRYPTION_KEY"] = new_fernet_key()
+    provider = environ.get("OAUTH_PROVIDER", "true").lower() not in ("false", "0", "no", "off")
+    if provider and not environ.get("JWT_PRIVATE_KEY") and not environ.get("OIDC_PRIVATE_KEY"):
+        made["OIDC_PRIVATE_KEY"] = new_signing_key_pem()  # the OpenID Connect provider's
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
         # The emulator's push subscription carries it as ?token=.
         made["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
