@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from application.accounts import UserRepository
+from application.admin import require_admin
 from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.sessions import SessionRepository
@@ -158,6 +159,30 @@ def new_client_id() -> str:
 def delete_client(client_id: str, *, clients: OAuthClients) -> None:
     if not clients.delete(client_id):
         raise NotFound("No such client.", code="client_not_found")
+
+
+@dataclass(frozen=True)
+class AdminClients:
+    actor: Actor  # an admin (the /admin page)
+
+
+MAX_CLIENTS_LISTED = 1000
+
+
+def admin_list_clients(cmd: AdminClients, *, clients: OAuthClients) -> list[OAuthClient]:
+    require_admin(cmd.actor)
+    return clients.list(MAX_CLIENTS_LISTED)
+
+
+@dataclass(frozen=True)
+class AdminDeleteClient:
+    actor: Actor
+    client_id: str
+
+
+def admin_delete_client(cmd: AdminDeleteClient, *, clients: OAuthClients) -> None:
+    require_admin(cmd.actor)
+    delete_client(cmd.client_id, clients=clients)
 
 
 # -- consent
@@ -511,6 +536,8 @@ class OAuthServices:
     create_client: Callable[[CreateClient], CreatedClient]
     list_clients: Callable[[], list[OAuthClient]]
     delete_client: Callable[[str], None]
+    admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
+    admin_delete_client: Callable[[AdminDeleteClient], None]
     client: Callable[[str], OAuthClient | None]
     consent_needed: Callable[[ConsentQuery], bool]
     remember_consent: Callable[[ConsentQuery], None]
@@ -533,8 +560,10 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
     clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
     return OAuthServices(
         create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
-        list_clients=lambda: clients.list(1000),
+        list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
         delete_client=lambda client_id: delete_client(client_id, clients=clients),
+        admin_list_clients=lambda cmd: admin_list_clients(cmd, clients=clients),
+        admin_delete_client=lambda cmd: admin_delete_client(cmd, clients=clients),
         client=clients.get,
         consent_needed=lambda cmd: consent_needed(cmd, grants=grants),
         remember_consent=lambda cmd: remember_consent(cmd, grants=grants, clock=clock),

@@ -655,3 +655,21 @@ def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
     assert world.post_token(app, **form).get_json()["error"] == "invalid_client"
     again = runner.invoke(args=["clients", "delete", app["client_id"]])
     assert again.exit_code != 0 and "No such client" in again.output
+
+
+def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    assert world.client.get("/admin").status_code == 403  # alice is no admin
+    world.app.test_cli_runner().invoke(args=["users", "set-role", "alice", "admin"])
+    html = world.client.get("/admin").get_data(as_text=True)
+    assert "Example App" in html and app["client_id"] in html
+    forged = world.client.post(f"/admin/clients/{app['client_id']}/delete")
+    assert forged.status_code == 403  # no CSRF token
+    answer = world.client.post(
+        f"/admin/clients/{app['client_id']}/delete", data={"csrf_token": csrf_of(html)}
+    )
+    assert answer.status_code == 303
+    assert app["client_id"] not in world.client.get("/admin").get_data(as_text=True)
+    gone = world.client.post("/admin/clients/nope/delete", data={"csrf_token": csrf_of(html)})
+    assert gone.status_code == 404
