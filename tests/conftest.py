@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from bootstrap import Adapters, build_adapters, build_app
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, new_signing_key_pem
 from tests.catalogues import compile_catalogues
 from tests.fakes import (
     FakeClock,
@@ -31,6 +31,7 @@ hypothesis_settings.load_profile("firegate")
 TEST_SECRET = "test-secret-" + "x" * 40
 TEST_MFA_KEY = "dGVzdC1tZmEta2V5LXRlc3QtbWZhLWtleS10ZXN0LW0="  # a Fernet key (32 bytes)
 PASSWORD = "correct horse battery staple"
+TEST_OIDC_KEY = new_signing_key_pem()  # the OpenID Connect provider's (ES256)
 # Test flows register and log in many times from one address; tests/unit/test_rate_limits.py
 # checks the per-address limits with tight values of its own.
 RELAXED_RATE_LIMITS = {
@@ -54,6 +55,7 @@ PRODUCTION_SETTINGS: dict[str, object] = {
     "storage_emulator_host": None,
     "public_url": "https://app.example.com",
     "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
+    "oidc_private_key": TEST_OIDC_KEY,
 }
 
 
@@ -63,6 +65,7 @@ def make_settings(**changes: Any) -> Settings:
         "google_cloud_project": "demo-firegate",
         "jwt_secret": TEST_SECRET,
         "mfa_encryption_key": TEST_MFA_KEY,
+        "oidc_private_key": TEST_OIDC_KEY,
         "log_level": "WARNING",
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }

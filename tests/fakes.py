@@ -15,6 +15,7 @@ from application.dogs import PictureUnavailable
 from application.jobs import JobHandler
 from application.login import LoginRecords
 from application.mail import NEW_DEVICE_MAIL_EVERY
+from application.oauth import RotateOutcome, SpendOutcome
 from application.ports import (
     NO_WRITES,
     AuditEvent,
@@ -32,6 +33,7 @@ from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
 from domain.mfa import MfaChallenge, TotpFactor
+from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
 from domain.passkeys import Challenge, Passkey
 from domain.security_events import SecurityEvent
 from domain.sessions import Session
@@ -947,6 +949,127 @@ class FakeChallengeRepository:
             return self.challenges.pop(key, None)
 
 
+class FakeOAuthClients:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.clients: dict[str, OAuthClient] = {}
+
+    def add(self, client: OAuthClient) -> None:
+        with self.lock:
+            if client.client_id in self.clients:
+                raise Conflict("The client exists.", code="client_exists")
+            self.clients[client.client_id] = client
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        return self.clients.get(client_id)
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        return sorted(self.clients.values(), key=lambda c: c.created_at)[:limit]
+
+    def delete(self, client_id: str) -> bool:
+        with self.lock:
+            return self.clients.pop(client_id, None) is not None
+
+
+class FakeOAuthGrants:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.codes: dict[str, AuthorizationCode] = {}
+        self.grants: dict[str, Grant] = {}
+        self.consents: dict[tuple[str, str], Consent] = {}
+
+    def add_code(self, code: AuthorizationCode) -> None:
+        with self.lock:
+            self.codes[code.hash] = code
+
+    def spend_code(
+        self, code_hash: str, client_id: str, now: datetime
+    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+        with self.lock:
+            code = self.codes.get(code_hash)
+            if code is None or code.client_id != client_id:
+                return "invalid", None
+            if code.spent:
+                grant = self.grants.get(code.grant_id)
+                if grant is not None:
+                    self.grants[grant.id] = replace(grant, revoked=True)
+                return "reused", code
+            if code.expired(now):
+                return "invalid", None
+            self.codes[code_hash] = replace(code, spent=True)
+            self.grants[code.grant_id] = Grant(
+                id=code.grant_id,
+                user_id=code.user_id,
+                client_id=code.client_id,
+                scope=code.scope,
+                created_at=now,
+                token_version=0,
+            )
+            return "spent", code
+
+    def issue(
+        self,
+        grant_id: str,
+        token_version: int,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+    ) -> bool:
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is None or grant.revoked:
+                return False
+            issued = replace(
+                grant.issuing(refresh_hash, refresh_expires_at), token_version=token_version
+            )
+            self.grants[grant_id] = issued
+            return True
+
+    def rotate(
+        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
+    ) -> RotateOutcome:
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is None or grant.revoked or not grant.issued:
+                return "invalid"
+            if not grant.refresh_valid(old_hash, now):
+                self.grants[grant_id] = replace(grant, revoked=True)
+                return "reused"
+            self.grants[grant_id] = replace(
+                grant, refresh_hash=new_hash, refresh_expires_at=expires_at
+            )
+            return "rotated"
+
+    def get(self, grant_id: str) -> Grant | None:
+        return self.grants.get(grant_id)
+
+    def revoke(self, grant_id: str) -> bool:
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is None or grant.revoked:
+                return False
+            self.grants[grant_id] = replace(grant, revoked=True)
+            return True
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
+        found = [g for g in self.grants.values() if g.user_id == user_id]
+        return sorted(found, key=lambda g: g.created_at, reverse=True)[:limit]
+
+    def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        return self.consents.get((user_id, client_id))
+
+    def put_consent(self, consent: Consent) -> None:
+        self.consents[(consent.user_id, consent.client_id)] = consent
+
+    def delete_consent(self, user_id: str, client_id: str) -> None:
+        self.consents.pop((user_id, client_id), None)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.lock:
+            self.grants = {k: g for k, g in self.grants.items() if g.user_id != user_id}
+            self.codes = {k: c for k, c in self.codes.items() if c.user_id != user_id}
+            self.consents = {k: c for k, c in self.consents.items() if k[0] != user_id}
+
+
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
     at each reading, so what is made in turn sorts in turn), but for a real audit log and
@@ -987,4 +1110,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         secret_box=secret_box(settings),
         security_events=FakeSecurityEvents(store),
         new_device_mails=FakeNewDeviceMails(),
+        oauth_clients=FakeOAuthClients(),
+        oauth_grants=FakeOAuthGrants(),
     )

@@ -50,6 +50,8 @@ EventType = Literal[
     "passkey.added",
     "passkey.removed",
     "session.ended",
+    "oauth.granted",
+    "oauth.revoked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -87,6 +89,9 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.PASSKEY_REGISTERED, "success"): "passkey.added",
     (Audit.PASSKEY_DELETED, "success"): "passkey.removed",
     (Audit.LOGOUT, "success"): "session.ended",
+    (Audit.OAUTH_GRANTED, "success"): "oauth.granted",
+    (Audit.OAUTH_REVOKED, "success"): "oauth.revoked",
+    (Audit.OAUTH_REVOKED, "failure"): "oauth.revoked",
 }
 
 

@@ -173,6 +173,10 @@ class Audit(StrEnum):
     MFA_RECOVERY_CODES = "mfa_recovery_codes"  # a new set; the old one is void
     MFA_CHALLENGE = "mfa_challenge"  # a right first factor; the login waits for the second
     MFA_CODE = "mfa_code"  # a second-factor code: success, or failure with its reason
+    # firegate as an OpenID Connect provider (docs/reference/oauth.md): reason is the client
+    # id (granted) or why the grant ended (revoked).
+    OAUTH_GRANTED = "oauth_granted"
+    OAUTH_REVOKED = "oauth_revoked"
 
 
 @dataclass(frozen=True)

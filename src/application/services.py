@@ -18,6 +18,7 @@ from application.files import FileServices
 from application.firebase import FirebaseServices
 from application.jobs import JobServices
 from application.login import LoginServices
+from application.oauth import OAuthServices
 from application.passkeys import PasskeyServices
 from application.ports import RequestCounter
 from application.sessions import SessionServices
@@ -38,6 +39,7 @@ class Services:
     firebase: FirebaseServices
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
+    oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     passkeys: PasskeyServices
     sessions: SessionServices
     tasks: TaskServices

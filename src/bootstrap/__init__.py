@@ -29,6 +29,7 @@ from application import (
     jobs,
     login,
     mail,
+    oauth,
     passkeys,
     sessions,
     tasks,
@@ -39,7 +40,14 @@ from application.jobs import JobHandler, PushPolicy
 from application.ports import OwnedData
 from application.services import Services
 from application.tokens import TokenPolicy
-from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
+from bootstrap.adapters import (
+    Adapters,
+    build_adapters,
+    derived_key,
+    oidc_jwks,
+    push_oidc,
+    push_token,
+)
 from domain.devices import DevicePolicy
 from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
@@ -48,6 +56,7 @@ from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
 from interfaces.http.limits import RateLimits
 from interfaces.http.logs import configure_logging
+from interfaces.oauth import OAuthConfig, install_oauth
 from interfaces.shared.services import LazyServices
 from interfaces.web import PAGE_LIMITS, PagesConfig, install_pages
 
@@ -69,6 +78,7 @@ class Policies:
     push_policy: PushPolicy
     job_max_attempts: int
     identity_changes: Limit
+    oauth_policy: oauth.OAuthPolicy
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -110,6 +120,9 @@ def build_policies(settings: Settings) -> Policies:
         push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
         job_max_attempts=settings.job_max_attempts,
         identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
+        oauth_policy=oauth.OAuthPolicy(
+            refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl)
+        ),
     )
 
 
@@ -133,6 +146,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         a.dogs,
         a.passkeys,
         a.factors,
+        a.oauth_grants,
     ]
     return Services(
         accounts=accounts.bind(
@@ -152,6 +166,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         firebase=firebase.bind(a, p),
         jobs=jobs.bind(a, p, handlers=handlers),
         login=login.bind(a, p),
+        oauth=oauth.bind(a, p),
         passkeys=passkeys.bind(a, p),
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
@@ -223,5 +238,18 @@ def build_app(
             key=derived_key(settings, b"pages csrf"),
         ),
     )
+    signing = oidc_jwks(settings)
+    if signing is not None:
+        install_oauth(
+            app,
+            OAuthConfig(
+                issuer=settings.public_url,
+                private_jwk=signing[0],
+                public_jwks=signing[1],
+                access_token_ttl=settings.oauth_access_token_ttl,
+                dynamic_registration=settings.oauth_dynamic_registration,
+                forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
+            ),
+        )
     install_cli(app)
     return app

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts import UserRepository
 from application.authentication import Principals
@@ -26,6 +26,7 @@ from application.jobs import JobHandler
 from application.login import LoginLookup
 from application.mail import ActionTokenRepository, NewDeviceMails
 from application.mfa import MfaRepository
+from application.oauth import OAuthClients, OAuthGrants
 from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
@@ -105,6 +106,8 @@ class Adapters:
     secret_box: SecretBox
     security_events: SecurityEvents
     new_device_mails: NewDeviceMails
+    oauth_clients: OAuthClients
+    oauth_grants: OAuthGrants
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -121,6 +124,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.login_failures import FirestoreLoginThrottle
     from infrastructure.firestore.mfa import FirestoreMfaRepository
     from infrastructure.firestore.new_device_mails import FirestoreNewDeviceMails
+    from infrastructure.firestore.oauth import FirestoreOAuthClients, FirestoreOAuthGrants
     from infrastructure.firestore.passkeys import (
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
@@ -176,6 +180,8 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         secret_box=secret_box(settings),
         security_events=FirestoreSecurityEvents(client),
         new_device_mails=FirestoreNewDeviceMails(client),
+        oauth_clients=FirestoreOAuthClients(client),
+        oauth_grants=FirestoreOAuthGrants(client),
     )
 
 
@@ -202,6 +208,20 @@ def signing_key(settings: Settings) -> SigningKey:
     if settings.jwt_secret is None:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
+
+
+def oidc_jwks(settings: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The OpenID Connect provider's signing key as a private JWK, and the public keys
+    /.well-known/jwks.json adds for it: JWT_PRIVATE_KEY's, else OIDC_PRIVATE_KEY's (the
+    settings make a development one in the local profile); None when the provider is off."""
+    from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
+
+    pem = settings.jwt_private_key or settings.oidc_private_key
+    if not settings.oauth_provider or pem is None:
+        return None
+    key = signing_key_from_pem(pem.get_secret_value().encode())
+    public = public_jwk(key.key.public_key())
+    return private_jwk(key.key, public), [public]
 
 
 def derived_key(settings: Settings, purpose: bytes) -> bytes:

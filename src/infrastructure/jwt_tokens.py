@@ -64,6 +64,14 @@ def public_jwk(public_key: Any) -> dict[str, Any]:
     return {**{k: jwk[k] for k in required}, "kid": kid, "alg": algorithm, "use": "sig"}
 
 
+def private_jwk(private_key: Any, public: dict[str, Any]) -> dict[str, Any]:
+    """The private JWK of ``private_key``, with the ``kid``, ``alg`` and ``use`` of its public
+    JWK ``public`` (what the OpenID Connect provider signs with)."""
+    impl = get_default_algorithms()[public["alg"]]
+    jwk: dict[str, Any] = impl.to_jwk(private_key, as_dict=True)
+    return {**jwk, "kid": public["kid"], "alg": public["alg"], "use": "sig"}
+
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 # The last character of a segment of 2 or 3 characters mod 4 carries 4 or 2 unused bits,
 # which canonical base64url sets to zero.

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -43,6 +45,14 @@ class Settings(BaseSettings):
     jwt_issuer: str = "firegate"
     jwt_audience: str = "firegate-api"
     jwt_leeway: int = Field(10, ge=0, le=30)
+
+    # firegate as an OpenID Connect provider (docs/reference/oauth.md). Its tokens are signed
+    # with JWT_PRIVATE_KEY, else OIDC_PRIVATE_KEY (a PEM EC P-256 or RSA private key).
+    oauth_provider: bool = True
+    oidc_private_key: SecretStr | None = None
+    oauth_dynamic_registration: bool = False
+    oauth_access_token_ttl: int = Field(600, ge=60, le=3600)
+    oauth_refresh_token_ttl: int = Field(30 * 86_400, ge=300)
 
     # Seals TOTP secrets at rest (a Fernet key: docs/security.md, "MFA").
     mfa_encryption_key: SecretStr | None = None
@@ -294,6 +304,25 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_oidc_key(self) -> Settings:
+        """The OpenID Connect provider signs with an asymmetric key (docs/reference/oauth.md)."""
+        if not self.oauth_provider or self.jwt_private_key or self.oidc_private_key:
+            return self
+        if self.app_profile == "production":
+            raise ValueError(
+                "invalid configuration:\n  - OIDC_PRIVATE_KEY (or JWT_PRIVATE_KEY) is required "
+                "for the OpenID Connect provider: its ID and access tokens are signed with an "
+                "asymmetric key that other apps check against /.well-known/jwks.json; set one "
+                "(a PEM EC P-256 or RSA private key), or OAUTH_PROVIDER=false"
+            )
+        log.warning(
+            "OIDC_PRIVATE_KEY is not set: using a random development key for the OpenID "
+            "Connect provider; its tokens will not survive a restart."
+        )
+        self.oidc_private_key = SecretStr(new_signing_key_pem())
+        return self
+
+    @model_validator(mode="after")
     def _check_webauthn(self) -> Settings:
         # Browsers refuse WebAuthn on an IP-address origin, so the local default is
         # localhost, not PUBLIC_URL's 127.0.0.1 (docs/decisions/0121-passkey-configuration.md).
@@ -345,6 +374,9 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
         made["JWT_SECRET"] = secrets.token_hex(32)
     if not environ.get("MFA_ENCRYPTION_KEY"):
         made["MFA_ENCRYPTION_KEY"] = new_fernet_key()
+    provider = environ.get("OAUTH_PROVIDER", "true").lower() not in ("false", "0", "no", "off")
+    if provider and not environ.get("JWT_PRIVATE_KEY") and not environ.get("OIDC_PRIVATE_KEY"):
+        made["OIDC_PRIVATE_KEY"] = new_signing_key_pem()  # the OpenID Connect provider's
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
         # The emulator's push subscription carries it as ?token=.
         made["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
@@ -354,6 +386,16 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
 def new_fernet_key() -> str:
     """A random Fernet key, as ``Fernet.generate_key()`` makes one."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_signing_key_pem() -> str:
+    """A random EC P-256 private key (ES256), PEM: the local profile's development key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def _loopback(host: str) -> bool:

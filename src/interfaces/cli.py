@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import click
@@ -10,8 +11,10 @@ from flask.cli import AppGroup
 
 from application.admin import SetDisabled, SetRole, UserQuery
 from application.authentication import Actor
+from application.oauth import CreateClient
 from application.totp import ResetMfa
 from domain.errors import DomainError
+from domain.oauth import SCOPES, OAuthClient
 from interfaces.shared.services import services
 
 users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
@@ -99,5 +102,66 @@ def purge_deleted() -> None:
     click.echo(f"purged {count} account(s)")
 
 
+clients_cli = AppGroup("clients", help="Manage the apps that sign in with firegate (OAuth).")
+
+
+def _client_json(client: OAuthClient) -> dict[str, object]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "confidential": client.confidential,
+        "scopes": list(client.scopes),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "created_at": client.created_at.isoformat(),
+    }
+
+
+@clients_cli.command("create")
+@click.option("--name", required=True, help="The app's name, shown on the consent page.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--confidential", is_flag=True, help="A server-side app that keeps a secret.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES))
+def create_client(
+    name: str,
+    redirect_uris: tuple[str, ...],
+    logout_uris: tuple[str, ...],
+    confidential: bool,
+    scopes: tuple[str, ...],
+) -> None:
+    """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
+    try:
+        created = services().oauth.create_client(
+            CreateClient(name, redirect_uris, confidential, scopes, logout_uris)
+        )
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        out = _client_json(created.client)
+        if created.client_secret is not None:
+            out["client_secret"] = created.client_secret
+        click.echo(json.dumps(out))
+
+
+@clients_cli.command("list")
+def list_clients() -> None:
+    """Every registered app, as a JSON array (never a secret)."""
+    click.echo(json.dumps([_client_json(c) for c in services().oauth.list_clients()]))
+
+
+@clients_cli.command("delete")
+@click.argument("client_id")
+def delete_client(client_id: str) -> None:
+    """Remove the app: its tokens stop working at once."""
+    try:
+        services().oauth.delete_client(client_id)
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        click.echo(json.dumps({"deleted": client_id}))
+
+
 def install_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(clients_cli)

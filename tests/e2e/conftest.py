@@ -38,9 +38,10 @@ def serving(
 
     ``env`` overrides the local test defaults and ``unset`` removes variables; ``command``
     replaces the gunicorn command line (it binds ``$PORT``); yields the base URL, stops the
-    server after (SIGTERM to the command's process group).
+    server after (SIGTERM to the command's process group). ``PORT`` in ``env``: one chosen
+    beforehand (for a PUBLIC_URL that names it).
     """
-    port = free_port()
+    port = int(env["PORT"]) if "PORT" in env else free_port()
     environment = {
         **os.environ,
         "APP_PROFILE": "local",
@@ -89,8 +90,9 @@ def serving(
                 proc.wait()
 
 
-def cli(args: list[str]) -> None:
-    """The service's command line, as an operator runs it (``flask --app src/wsgi.py``)."""
+def cli(args: list[str]) -> str:
+    """The service's command line, as an operator runs it (``flask --app src/wsgi.py``);
+    what it printed."""
     flask = str(Path(sys.executable).with_name("flask"))
     env = {**os.environ, "APP_PROFILE": "local", "JWT_SECRET": TEST_SECRET, "LOG_LEVEL": "ERROR"}
     result = subprocess.run(
@@ -103,6 +105,7 @@ def cli(args: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import TEST_MFA_KEY
+from tests.conftest import TEST_MFA_KEY, TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -313,6 +313,7 @@ def production_env(final: Stage, tmp_path: Path, fake_google_credentials: Path) 
         PORT=str(free_port()),
         JWT_SECRET=secrets.token_hex(32),
         MFA_ENCRYPTION_KEY=TEST_MFA_KEY,
+        OIDC_PRIVATE_KEY=TEST_OIDC_KEY,  # the OpenID Connect provider's signing key
         GOOGLE_CLOUD_PROJECT="demo-test",
         GOOGLE_APPLICATION_CREDENTIALS=str(fake_google_credentials),
         PUBLIC_URL="https://app.example.com",

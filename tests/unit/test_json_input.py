@@ -88,6 +88,7 @@ NOT_JSON = {
     "/auth/passkeys/registration/options",  # options: no body
     "/auth/passkeys/authentication/options",
     "/auth/firebase/custom-token",  # the bearer is all it reads
+    "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
 }
 
 

@@ -128,7 +128,12 @@ def test_an_http_origin_is_refused_in_production() -> None:
 
 def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> None:
     made = development_secrets({"APP_PROFILE": "local", "JOB_QUEUE": "pubsub"})
-    assert sorted(made) == ["JOB_PUSH_TOKEN", "JWT_SECRET", "MFA_ENCRYPTION_KEY"]
+    assert sorted(made) == [
+        "JOB_PUSH_TOKEN",
+        "JWT_SECRET",
+        "MFA_ENCRYPTION_KEY",
+        "OIDC_PRIVATE_KEY",
+    ]
     settings = make_settings(
         jwt_secret=made["JWT_SECRET"],
         mfa_encryption_key=made["MFA_ENCRYPTION_KEY"],
@@ -140,7 +145,11 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
     assert development_secrets({"APP_PROFILE": "local"}).keys() == {
         "JWT_SECRET",
         "MFA_ENCRYPTION_KEY",
+        "OIDC_PRIVATE_KEY",
     }
+    assert "OIDC_PRIVATE_KEY" not in development_secrets(
+        {"APP_PROFILE": "local", "OAUTH_PROVIDER": "false"}
+    )
 
 
 def test_configured_secrets_and_the_production_profile_get_none() -> None:

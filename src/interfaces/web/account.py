@@ -45,6 +45,7 @@ def context(actor: Actor) -> dict[str, object]:
         "user": calls.current_user(actor),
         "sessions": calls.sessions(actor),
         "events": calls.recent_events(actor),
+        "apps": calls.apps_with_access(actor),
         "current_session": actor.session_id,
         "totp": calls.totp_status(actor),
         "locales": LOCALES,
@@ -133,6 +134,14 @@ def account_not_me(actor: Actor) -> Response:
     response = page("not_me_done.html", mailed=calls.not_me_signed_in(actor))
     browser.end(response)
     return response
+
+
+@bp.post("/account/apps/revoke")
+@signed_in
+def revoke_app(actor: Actor) -> Response:
+    account_form(actor, "apps")
+    calls.revoke_app(actor, field("client_id"))
+    return done("app")
 
 
 @bp.post("/account/sessions/end-others")

@@ -57,7 +57,16 @@ def needs_sign_in(view: AdminView) -> AdminView:
 def admin_page(actor: Actor) -> Response:
     prefix, cursor = request.args.get("prefix", ""), request.args.get("cursor", "")
     listing = calls.admin_search(actor, prefix, cursor)
-    return page("admin.html", listing=listing, prefix=prefix, cursor=cursor, roles=ROLES, form={})
+    clients = calls.admin_clients(actor)
+    return page(
+        "admin.html",
+        listing=listing,
+        clients=clients,
+        prefix=prefix,
+        cursor=cursor,
+        roles=ROLES,
+        form={},
+    )
 
 
 @bp.post("/admin/invitations")
@@ -68,11 +77,24 @@ def invite(actor: Actor) -> Response:
         prefix="",
         cursor="",
         roles=ROLES,
-        read=lambda: {"listing": calls.admin_search(actor, "", None)},
+        read=lambda: _admin_lists(actor),
     )
     username = field("username", required=False).strip() or None
     user = calls.admin_invite(actor, field("email"), username, field("role", required=False))
     return see_other(f"/admin/users/{user.id}?done=invited")
+
+
+def _admin_lists(actor: Actor) -> dict[str, object]:
+    return {"listing": calls.admin_search(actor, "", None), "clients": calls.admin_clients(actor)}
+
+
+@bp.post("/admin/clients/<client_id>/delete")
+@needs_sign_in
+def delete_client(actor: Actor, client_id: str) -> Response:
+    """Remove an app that signs in with firegate: its tokens stop working at once."""
+    form_page("admin.html", prefix="", cursor="", roles=ROLES, read=lambda: _admin_lists(actor))
+    calls.admin_delete_client(actor, client_id)
+    return see_other("/admin#clients")
 
 
 def _user_page(actor: Actor, user_id: str) -> str:

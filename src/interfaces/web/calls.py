@@ -16,6 +16,7 @@ from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
 from application.not_me import NotMe
+from application.oauth import AdminClients, AdminDeleteClient, AppAccess, RevokeApp
 from application.pagination import DEFAULT_LIMIT, Page
 from application.passkeys import (
     DeletePasskey,
@@ -29,6 +30,7 @@ from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
 from application.tokens import TokenPair
 from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
+from domain.oauth import OAuthClient
 from domain.passkeys import Passkey
 from domain.security_events import SecurityEvent
 from domain.sessions import Session
@@ -145,6 +147,24 @@ RECENT_EVENTS = 10  # what the account and admin pages show of an account's acti
 def recent_events(actor: Actor, user_id: str | None = None) -> list[SecurityEvent]:
     """The caller's newest events, or (an admin) those of ``user_id``."""
     return services().events.list(EventQuery(actor, RECENT_EVENTS, user_id=user_id)).items
+
+
+def apps_with_access(actor: Actor) -> list[AppAccess]:
+    """The apps the user let sign in with firegate (docs/reference/oauth.md)."""
+    return services().oauth.list_apps(actor)
+
+
+def admin_clients(actor: Actor) -> list[OAuthClient]:
+    """The apps registered to sign in with firegate (an admin's)."""
+    return services().oauth.admin_list_clients(AdminClients(actor))
+
+
+def admin_delete_client(actor: Actor, client_id: str) -> None:
+    services().oauth.admin_delete_client(AdminDeleteClient(actor, client_id))
+
+
+def revoke_app(actor: Actor, client_id: str) -> None:
+    services().oauth.revoke_app(RevokeApp(actor, client_id))
 
 
 def end_session(actor: Actor, session_id: str) -> None:

@@ -82,7 +82,13 @@ def see_other(location: str) -> Response:
 def sign_in_page() -> Response:
     if browser.signed_in() is not None:
         return see_other(safe_next(request.args.get("next")))
-    return page("sign_in.html", next=safe_next(request.args.get("next")), form={})
+    # ``username``: an OpenID Connect client's login_hint, typed in for the person
+    hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
+    return page(
+        "sign_in.html",
+        next=safe_next(request.args.get("next")),
+        form={"username": hint} if hint else {},
+    )
 
 
 @bp.post("/sign-in")
@@ -187,7 +193,9 @@ def sign_out() -> Response:
     actor = browser.signed_in()
     if actor is not None:
         calls.sign_out(actor)
-    response = see_other("/sign-in")
+    # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
+    back = request.args.get("next")
+    response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")
     browser.end(response)
     return response
 

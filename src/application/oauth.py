@@ -1,0 +1,592 @@
+"""firegate as an OpenID Connect provider: the use cases behind the protocol
+(docs/reference/oauth.md). The protocol itself is Authlib's, in interfaces/oauth; what it
+needs to know or keep (clients, codes, grants, consents, the user's claims) comes from here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from application.accounts import UserRepository
+from application.admin import require_admin
+from application.authentication import Actor
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.sessions import SessionRepository
+from domain.errors import NotFound
+from domain.ids import new_id
+from domain.oauth import (
+    AuthorizationCode,
+    Consent,
+    Grant,
+    OAuthClient,
+    check_scopes,
+    digest,
+    scope_list,
+)
+from domain.users import User
+
+SpendOutcome = Literal["spent", "reused", "invalid"]
+RotateOutcome = Literal["rotated", "reused", "invalid"]
+
+
+class OAuthClients(Protocol):
+    def add(self, client: OAuthClient) -> None:
+        """Store a new client."""
+        ...
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        """The client, or None."""
+        ...
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        """Up to ``limit`` clients, oldest first."""
+        ...
+
+    def delete(self, client_id: str) -> bool:
+        """Remove the client; False if there was none."""
+        ...
+
+
+class OAuthGrants(Protocol):
+    def add_code(self, code: AuthorizationCode) -> None:
+        """Store a code (by its hash)."""
+        ...
+
+    def spend_code(
+        self, code_hash: str, client_id: str, now: datetime
+    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+        """Atomically: an unspent, unexpired code of ``client_id`` is marked spent and its
+        grant reserved ("spent"); a spent one revokes its grant ("reused"); anything else,
+        a code of another client included, changes nothing ("invalid")."""
+        ...
+
+    def issue(
+        self,
+        grant_id: str,
+        token_version: int,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+    ) -> bool:
+        """Mark the reserved grant as having given tokens while the account's sessions are at
+        ``token_version``; False if it was revoked meanwhile (its code reused)."""
+        ...
+
+    def rotate(
+        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
+    ) -> RotateOutcome:
+        """Atomically: the current refresh token is replaced ("rotated"); an earlier one
+        revokes the grant ("reused"); a revoked or absent grant changes nothing ("invalid")."""
+        ...
+
+    def get(self, grant_id: str) -> Grant | None:
+        """The grant, or None."""
+        ...
+
+    def revoke(self, grant_id: str) -> bool:
+        """Revoke the grant; False if it was absent or already revoked."""
+        ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
+        """The user's grants, live or not, newest first."""
+        ...
+
+    def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        """The scopes the user allowed the client, or None."""
+        ...
+
+    def put_consent(self, consent: Consent) -> None:
+        """Remember (replace) the user's consent for the client."""
+        ...
+
+    def delete_consent(self, user_id: str, client_id: str) -> None:
+        """Forget the user's consent for the client."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete the user's grants, codes and consents, in bounded batches; idempotent."""
+        ...
+
+
+@dataclass(frozen=True)
+class OAuthPolicy:
+    refresh_ttl: timedelta = timedelta(days=30)
+
+
+# -- clients
+
+
+@dataclass(frozen=True)
+class CreateClient:
+    name: str
+    redirect_uris: tuple[str, ...]
+    confidential: bool = False
+    scopes: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    dynamic: bool = False
+    client_id: str | None = None  # one the caller drew (RFC 7591 answers it); else a new one
+
+
+@dataclass(frozen=True)
+class CreatedClient:
+    client: OAuthClient
+    client_secret: str | None  # shown once; only its hash is stored
+
+
+def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> CreatedClient:
+    secret = secrets.token_urlsafe(32) if cmd.confidential and not cmd.dynamic else None
+    client = OAuthClient.new(
+        client_id=cmd.client_id or new_client_id(),
+        name=cmd.name,
+        redirect_uris=cmd.redirect_uris,
+        secret=secret,
+        scopes=check_scopes(cmd.scopes),
+        now=clock.now(),
+        post_logout_redirect_uris=cmd.post_logout_redirect_uris,
+        dynamic=cmd.dynamic,
+    )
+    clients.add(client)
+    return CreatedClient(client, secret)
+
+
+def new_client_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def delete_client(client_id: str, *, clients: OAuthClients) -> None:
+    if not clients.delete(client_id):
+        raise NotFound("No such client.", code="client_not_found")
+
+
+@dataclass(frozen=True)
+class AdminClients:
+    actor: Actor  # an admin (the /admin page)
+
+
+MAX_CLIENTS_LISTED = 1000
+
+
+def admin_list_clients(cmd: AdminClients, *, clients: OAuthClients) -> list[OAuthClient]:
+    require_admin(cmd.actor)
+    return clients.list(MAX_CLIENTS_LISTED)
+
+
+@dataclass(frozen=True)
+class AdminDeleteClient:
+    actor: Actor
+    client_id: str
+
+
+def admin_delete_client(cmd: AdminDeleteClient, *, clients: OAuthClients) -> None:
+    require_admin(cmd.actor)
+    delete_client(cmd.client_id, clients=clients)
+
+
+# -- consent
+
+
+@dataclass(frozen=True)
+class ConsentQuery:
+    user_id: str
+    client_id: str
+    scope: str
+
+
+def consent_needed(cmd: ConsentQuery, *, grants: OAuthGrants) -> bool:
+    found = grants.get_consent(cmd.user_id, cmd.client_id)
+    return found is None or not found.covers(scope_list(cmd.scope))
+
+
+def remember_consent(cmd: ConsentQuery, *, grants: OAuthGrants, clock: Clock) -> None:
+    found = grants.get_consent(cmd.user_id, cmd.client_id)
+    scopes = scope_list(cmd.scope) + (found.scopes if found else ())
+    grants.put_consent(
+        Consent(cmd.user_id, cmd.client_id, tuple(dict.fromkeys(scopes)), clock.now())
+    )
+
+
+# -- codes and grants
+
+
+@dataclass(frozen=True)
+class NewCode:
+    code: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    auth_time: datetime
+    nonce: str | None = None
+    resource: str | None = None
+    amr: tuple[str, ...] = ()
+
+
+def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
+    grants.add_code(
+        AuthorizationCode(
+            hash=digest(cmd.code),
+            client_id=cmd.client_id,
+            user_id=cmd.user_id,
+            grant_id=new_id(),
+            redirect_uri=cmd.redirect_uri,
+            scope=cmd.scope,
+            code_challenge=cmd.code_challenge,
+            code_challenge_method=cmd.code_challenge_method,
+            created_at=clock.now(),
+            auth_time=cmd.auth_time,
+            nonce=cmd.nonce,
+            resource=cmd.resource,
+            amr=cmd.amr,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SpendCode:
+    code: str
+    client_id: str
+
+
+def spend_code(
+    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
+) -> AuthorizationCode | None:
+    """The code's grant, once: a second use gets None and revokes what the first gave."""
+    outcome, code = grants.spend_code(digest(cmd.code), cmd.client_id, clock.now())
+    if outcome == "reused" and code is not None:
+        audit.record(
+            AuditEvent(
+                Audit.OAUTH_REVOKED, user_id=code.user_id, reason="reused_code", outcome="failure"
+            )
+        )
+        return None
+    if outcome != "spent" or code is None or account(code.user_id, users=users) is None:
+        return None
+    return code
+
+
+@dataclass(frozen=True)
+class IssueGrant:
+    grant_id: str
+    user_id: str
+    client_id: str
+    with_refresh: bool
+
+
+def issue_grant(
+    cmd: IssueGrant,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+    policy: OAuthPolicy,
+) -> str | None:
+    """Tokens were given from the grant: its first refresh token (when asked for), or None.
+    A grant its code's reuse revoked meanwhile (parallel exchanges of one code) gives none:
+    the one exchange that spent the code is answered, with tokens that are already revoked
+    (docs/reference/oauth.md, "Codes")."""
+    user = account(cmd.user_id, users=users)
+    if user is None:
+        raise NotFound("The account is gone.", code="grant_revoked")
+    refresh = _new_refresh_token(cmd.grant_id) if cmd.with_refresh else None
+    expires = clock.now() + policy.refresh_ttl if refresh else None
+    hashed = digest(refresh) if refresh else None
+    if not grants.issue(cmd.grant_id, user.token_version, hashed, expires):
+        return None
+    audit.record(AuditEvent(Audit.OAUTH_GRANTED, user_id=cmd.user_id, reason=cmd.client_id))
+    return refresh
+
+
+def _new_refresh_token(grant_id: str) -> str:
+    """The grant's id, then 256 random bits: found by key, stored only as a hash."""
+    return f"{grant_id}.{secrets.token_urlsafe(32)}"
+
+
+def _grant_id_of(refresh_token: str) -> str:
+    return refresh_token.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class FindRefresh:
+    refresh_token: str
+    client_id: str
+
+
+def find_refresh(
+    cmd: FindRefresh,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> Grant | None:
+    """The live grant whose current refresh token this is. An earlier token of a live grant
+    is a reuse: the grant is revoked."""
+    grant = grants.get(_grant_id_of(cmd.refresh_token))
+    if grant is None or grant.client_id != cmd.client_id or not _live(grant, users):
+        return None
+    if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+        return grant
+    if grant.refresh_hash is not None and grants.revoke(grant.id):
+        _audit_reuse(audit, grant)
+    return None
+
+
+def _audit_reuse(audit: AuditLog, grant: Grant) -> None:
+    audit.record(
+        AuditEvent(
+            Audit.OAUTH_REVOKED,
+            user_id=grant.user_id,
+            reason="reused_refresh_token",
+            outcome="failure",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RotateRefresh:
+    grant_id: str
+    refresh_token: str
+
+
+def rotate_refresh(
+    cmd: RotateRefresh, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
+) -> str | None:
+    """The grant's next refresh token; None when another use won (the grant is then revoked
+    if the token was already spent)."""
+    now = clock.now()
+    successor = _new_refresh_token(cmd.grant_id)
+    outcome = grants.rotate(
+        cmd.grant_id, digest(cmd.refresh_token), digest(successor), now + policy.refresh_ttl, now
+    )
+    if outcome == "rotated":
+        return successor
+    if outcome == "reused":
+        grant = grants.get(cmd.grant_id)
+        if grant is not None:
+            _audit_reuse(audit, grant)
+    return None
+
+
+def _live(grant: Grant, users: UserRepository) -> bool:
+    user = users.get(grant.user_id)
+    return user is not None and not user.disabled and grant.live(user.token_version)
+
+
+def live_grant(grant_id: str, *, grants: OAuthGrants, users: UserRepository) -> Grant | None:
+    """The grant while it holds: not revoked, its account there, enabled, its sessions not
+    ended since."""
+    grant = grants.get(grant_id)
+    return grant if grant is not None and _live(grant, users) else None
+
+
+@dataclass(frozen=True)
+class RevokeGrant:
+    grant_id: str
+    client_id: str  # only the client the grant belongs to may revoke it (RFC 7009 §2.1)
+
+
+def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> None:
+    grant = grants.get(cmd.grant_id)
+    if grant is None or grant.client_id != cmd.client_id:
+        return
+    if grants.revoke(grant.id):
+        audit.record(
+            AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
+        )
+
+
+# -- the account's "apps with access"
+
+
+@dataclass(frozen=True)
+class AppAccess:
+    client_id: str
+    name: str
+    scopes: tuple[str, ...]
+    granted_at: datetime
+
+
+MAX_GRANTS_LISTED = 100
+
+
+def list_apps(
+    actor: Actor, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository
+) -> list[AppAccess]:
+    user = users.get(actor.user_id)
+    version = user.token_version if user is not None else -1
+    apps: dict[str, AppAccess] = {}
+    for grant in grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
+        client = clients.get(grant.client_id)
+        if client is None or not grant.live(version):
+            continue
+        known = apps.get(client.client_id)
+        scopes = scope_list(grant.scope) + (known.scopes if known else ())
+        first = min(grant.created_at, known.granted_at) if known else grant.created_at
+        apps[client.client_id] = AppAccess(
+            client.client_id, client.name, tuple(dict.fromkeys(scopes)), first
+        )
+    return sorted(apps.values(), key=lambda app: app.granted_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class RevokeApp:
+    actor: Actor
+    client_id: str
+
+
+def revoke_app(cmd: RevokeApp, *, grants: OAuthGrants, audit: AuditLog) -> None:
+    """End every grant the user gave the client, and forget the consent."""
+    ended = 0
+    for grant in grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
+        if grant.client_id == cmd.client_id and grants.revoke(grant.id):
+            ended += 1
+    grants.delete_consent(cmd.actor.user_id, cmd.client_id)
+    if ended:
+        audit.record(
+            AuditEvent(
+                Audit.OAUTH_REVOKED,
+                user_id=cmd.actor.user_id,
+                session_id=cmd.actor.session_id,
+                reason="user_revoked",
+            )
+        )
+
+
+# -- who the user is, to a client
+
+
+def claims_of(user: User, scope: str) -> dict[str, object]:
+    """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` is firegate's)."""
+    scopes = scope_list(scope)
+    claims: dict[str, object] = {"sub": user.id}
+    if "profile" in scopes:
+        claims["preferred_username"] = user.username.value
+        full = " ".join(part for part in (user.name, user.last_name) if part)
+        if full:
+            claims["name"] = full
+        if user.name:
+            claims["given_name"] = user.name
+        if user.last_name:
+            claims["family_name"] = user.last_name
+        if user.locale:
+            claims["locale"] = user.locale
+        claims["updated_at"] = int(user.updated_at.timestamp())
+    if "email" in scopes and user.email is not None:
+        claims["email"] = user.email.value
+        claims["email_verified"] = user.email_verified
+    if "roles" in scopes:
+        claims["roles"] = [user.role.value]
+    return claims
+
+
+def authenticated_at(actor: Actor, *, sessions: SessionRepository) -> datetime | None:
+    """When the browser's session began: the user's authentication time (``auth_time``)."""
+    session = sessions.get(actor.session_id)
+    return session.created_at if session is not None else None
+
+
+@dataclass(frozen=True)
+class SignInAge:
+    actor: Actor
+    max_age: int  # seconds (OpenID Connect's ``max_age``)
+
+
+def signed_in_too_long_ago(cmd: SignInAge, *, sessions: SessionRepository, clock: Clock) -> bool:
+    """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
+    began = authenticated_at(cmd.actor, sessions=sessions)
+    return began is None or (clock.now() - began).total_seconds() > cmd.max_age
+
+
+def account(user_id: str, *, users: UserRepository) -> User | None:
+    user = users.get(user_id)
+    return user if user is not None and not user.disabled else None
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class OAuthPorts(Protocol):
+    @property
+    def oauth_clients(self) -> OAuthClients: ...
+    @property
+    def oauth_grants(self) -> OAuthGrants: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class OAuthPolicies(Protocol):
+    @property
+    def oauth_policy(self) -> OAuthPolicy: ...
+
+
+@dataclass(frozen=True)
+class OAuthServices:
+    create_client: Callable[[CreateClient], CreatedClient]
+    list_clients: Callable[[], list[OAuthClient]]
+    delete_client: Callable[[str], None]
+    admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
+    admin_delete_client: Callable[[AdminDeleteClient], None]
+    client: Callable[[str], OAuthClient | None]
+    consent_needed: Callable[[ConsentQuery], bool]
+    remember_consent: Callable[[ConsentQuery], None]
+    save_code: Callable[[NewCode], None]
+    spend_code: Callable[[SpendCode], AuthorizationCode | None]
+    issue_grant: Callable[[IssueGrant], str | None]
+    find_refresh: Callable[[FindRefresh], Grant | None]
+    rotate_refresh: Callable[[RotateRefresh], str | None]
+    live_grant: Callable[[str], Grant | None]
+    revoke_grant: Callable[[RevokeGrant], None]
+    list_apps: Callable[[Actor], list[AppAccess]]
+    revoke_app: Callable[[RevokeApp], None]
+    account: Callable[[str], User | None]
+    authenticated_at: Callable[[Actor], datetime | None]
+    signed_in_too_long_ago: Callable[[SignInAge], bool]
+
+
+def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
+    clients, grants, users = ports.oauth_clients, ports.oauth_grants, ports.users
+    clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
+    return OAuthServices(
+        create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
+        list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
+        delete_client=lambda client_id: delete_client(client_id, clients=clients),
+        admin_list_clients=lambda cmd: admin_list_clients(cmd, clients=clients),
+        admin_delete_client=lambda cmd: admin_delete_client(cmd, clients=clients),
+        client=clients.get,
+        consent_needed=lambda cmd: consent_needed(cmd, grants=grants),
+        remember_consent=lambda cmd: remember_consent(cmd, grants=grants, clock=clock),
+        save_code=lambda cmd: save_code(cmd, grants=grants, clock=clock),
+        spend_code=lambda cmd: spend_code(
+            cmd, grants=grants, users=users, clock=clock, audit=audit
+        ),
+        issue_grant=lambda cmd: issue_grant(
+            cmd, grants=grants, users=users, clock=clock, audit=audit, policy=policy
+        ),
+        find_refresh=lambda cmd: find_refresh(
+            cmd, grants=grants, users=users, clock=clock, audit=audit
+        ),
+        rotate_refresh=lambda cmd: rotate_refresh(
+            cmd, grants=grants, clock=clock, audit=audit, policy=policy
+        ),
+        live_grant=lambda grant_id: live_grant(grant_id, grants=grants, users=users),
+        revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
+        list_apps=lambda actor: list_apps(actor, grants=grants, clients=clients, users=users),
+        revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),
+        account=lambda user_id: account(user_id, users=users),
+        authenticated_at=lambda actor: authenticated_at(actor, sessions=ports.sessions),
+        signed_in_too_long_ago=lambda cmd: signed_in_too_long_ago(
+            cmd, sessions=ports.sessions, clock=clock
+        ),
+    )

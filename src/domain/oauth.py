@@ -1,0 +1,242 @@
+"""The rules of firegate as an OpenID Connect provider (docs/reference/oauth.md): clients
+and their redirect URIs, scopes, authorization codes, grants and consents. The protocol
+itself (parameters, errors, token formats) is Authlib's, in interfaces/oauth."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from domain.errors import InvalidInput
+
+SCOPES = ("openid", "profile", "email", "offline_access", "roles")
+CODE_TTL = timedelta(minutes=5)
+MAX_REDIRECT_URIS = 10
+MAX_URI_CHARS = 2000
+MAX_NAME_CHARS = 100
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy random value (a client secret, a code, a refresh token):
+    enough, as none can be guessed (docs/decisions/0181-oauth-secrets-sha256.md)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_digest(secret: str, hashed: str) -> bool:
+    return hmac.compare_digest(digest(secret), hashed)
+
+
+def _loopback(uri: str) -> bool:
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or parts.hostname is None:
+        return False
+    host = parts.hostname
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _without_port(uri: str) -> str:
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return parts._replace(netloc=host).geturl()
+
+
+def redirect_uri_allowed(registered: tuple[str, ...], candidate: str) -> bool:
+    """Exact match; for a loopback ``http`` URI any port (RFC 8252 §7.3)."""
+    if candidate in registered:
+        return True
+    if not _loopback(candidate):
+        return False
+    bare = _without_port(candidate)
+    return any(_loopback(uri) and _without_port(uri) == bare for uri in registered)
+
+
+def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
+    """An absolute URI without fragment: ``https``, loopback ``http``, or an app's private
+    scheme (``com.example.app:/cb``, RFC 8252 §7.1)."""
+    if not uri or len(uri) > MAX_URI_CHARS or any(ch.isspace() for ch in uri):
+        raise InvalidInput.field(field, "Not a valid redirect URI.", "invalid_redirect_uri")
+    parts = urlsplit(uri)
+    if parts.fragment or "#" in uri:
+        raise InvalidInput.field(field, "A redirect URI has no fragment.", "invalid_redirect_uri")
+    if parts.scheme == "https" and parts.hostname:
+        return uri
+    if _loopback(uri):
+        return uri
+    if parts.scheme and "." in parts.scheme and parts.scheme not in ("http", "https"):
+        return uri
+    raise InvalidInput.field(
+        field,
+        "A redirect URI is https, http on a loopback address, or an app's own scheme.",
+        "invalid_redirect_uri",
+    )
+
+
+def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown:
+        raise InvalidInput.field("scope", f"Unknown scope: {unknown[0]}.", "invalid_scope")
+    return tuple(dict.fromkeys(scopes))
+
+
+def scope_list(scope: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((scope or "").split()))
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """An app that signs its users in with firegate. A confidential client holds a secret
+    (only its hash is stored); a public one (a browser or native app) holds none and proves
+    itself with PKCE alone."""
+
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    confidential: bool
+    secret_hash: str | None
+    scopes: tuple[str, ...]
+    created_at: datetime
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    dynamic: bool = False  # registered through /oauth/register
+
+    @staticmethod
+    def new(
+        *,
+        client_id: str,
+        name: str,
+        redirect_uris: tuple[str, ...],
+        secret: str | None,
+        scopes: tuple[str, ...],
+        now: datetime,
+        post_logout_redirect_uris: tuple[str, ...] = (),
+        dynamic: bool = False,
+    ) -> OAuthClient:
+        name = name.strip()
+        if not name or len(name) > MAX_NAME_CHARS:
+            raise InvalidInput.field("name", "A name of 1 to 100 characters.", "invalid_name")
+        if not redirect_uris or len(redirect_uris) > MAX_REDIRECT_URIS:
+            raise InvalidInput.field(
+                "redirect_uri", "1 to 10 redirect URIs.", "invalid_redirect_uri"
+            )
+        uris = tuple(dict.fromkeys(check_redirect_uri(uri) for uri in redirect_uris))
+        logout = tuple(
+            dict.fromkeys(
+                check_redirect_uri(uri, "post_logout_redirect_uri")
+                for uri in post_logout_redirect_uris
+            )
+        )
+        return OAuthClient(
+            client_id=client_id,
+            name=name,
+            redirect_uris=uris,
+            confidential=secret is not None,
+            secret_hash=digest(secret) if secret is not None else None,
+            scopes=check_scopes(scopes or SCOPES),
+            created_at=now,
+            post_logout_redirect_uris=logout,
+            dynamic=dynamic,
+        )
+
+    def allows_redirect(self, uri: str) -> bool:
+        return redirect_uri_allowed(self.redirect_uris, uri)
+
+    def allows_logout_redirect(self, uri: str) -> bool:
+        return uri in self.post_logout_redirect_uris or uri in self.redirect_uris
+
+    def secret_matches(self, secret: str) -> bool:
+        return self.secret_hash is not None and same_digest(secret, self.secret_hash)
+
+    def allowed_scope(self, requested: tuple[str, ...]) -> tuple[str, ...]:
+        """The requested scopes this client may have (all of its own when none is asked)."""
+        if not requested:
+            return self.scopes
+        return tuple(scope for scope in requested if scope in self.scopes)
+
+    def grant_types(self) -> tuple[str, ...]:
+        kinds = ("authorization_code", "refresh_token")
+        return (*kinds, "client_credentials") if self.confidential else kinds
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """What a code stands for, stored under its hash; spent once (``spent``)."""
+
+    hash: str
+    client_id: str
+    user_id: str
+    grant_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    created_at: datetime
+    auth_time: datetime
+    nonce: str | None = None
+    resource: str | None = None
+    amr: tuple[str, ...] = ()
+    spent: bool = False
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + CODE_TTL
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a user let one client have, from one code: the refresh token chain (its current
+    token's hash) and whether it still holds. It ends when revoked, and when every session of
+    the account ends (``token_version`` moves: logout everywhere, disabling, a password
+    reset; docs/decisions/0183-grants-end-with-sessions.md)."""
+
+    id: str
+    user_id: str
+    client_id: str
+    scope: str
+    created_at: datetime
+    token_version: int
+    refresh_hash: str | None = None
+    refresh_expires_at: datetime | None = None
+    issued: bool = False  # tokens were given from it (a code only reserved it)
+    revoked: bool = False
+
+    def live(self, token_version: int) -> bool:
+        return self.issued and not self.revoked and token_version == self.token_version
+
+    def refresh_valid(self, presented_hash: str, now: datetime) -> bool:
+        return (
+            self.refresh_hash is not None
+            and hmac.compare_digest(self.refresh_hash, presented_hash)
+            and (self.refresh_expires_at is None or now < self.refresh_expires_at)
+        )
+
+    def issuing(self, refresh_hash: str | None, refresh_expires_at: datetime | None) -> Grant:
+        return replace(
+            self, issued=True, refresh_hash=refresh_hash, refresh_expires_at=refresh_expires_at
+        )
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The scopes a user allowed a client; asked again only for a scope outside them."""
+
+    user_id: str
+    client_id: str
+    scopes: tuple[str, ...]
+    at: datetime
+
+    def covers(self, scopes: tuple[str, ...]) -> bool:
+        return set(scopes) <= set(self.scopes)

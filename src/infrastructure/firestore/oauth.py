@@ -1,0 +1,290 @@
+"""OAuth clients, codes, grants and consents in Firestore (docs/reference/oauth.md).
+
+``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
+``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``.
+A code is spent and its grant reserved in one transaction, so of any number of parallel
+exchanges exactly one wins; a refresh token rotates in one transaction likewise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from application.oauth import RotateOutcome, SpendOutcome
+from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
+from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.tasks import delete_in_batches
+
+OAUTH_CLIENTS = "oauth_clients"
+OAUTH_CODES = "oauth_codes"
+OAUTH_GRANTS = "oauth_grants"
+OAUTH_CONSENTS = "oauth_consents"
+
+
+def client_to_doc(client: OAuthClient) -> dict[str, Any]:
+    return {
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "confidential": client.confidential,
+        "secret_hash": client.secret_hash,
+        "scopes": list(client.scopes),
+        "created_at": client.created_at,
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "dynamic": client.dynamic,
+    }
+
+
+def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
+    return OAuthClient(
+        client_id=client_id,
+        name=data["name"],
+        redirect_uris=tuple(data["redirect_uris"]),
+        confidential=data["confidential"],
+        secret_hash=data.get("secret_hash"),
+        scopes=tuple(data["scopes"]),
+        created_at=data["created_at"],
+        post_logout_redirect_uris=tuple(data.get("post_logout_redirect_uris", ())),
+        dynamic=data.get("dynamic", False),
+    )
+
+
+def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
+    return {
+        "client_id": code.client_id,
+        "user_id": code.user_id,
+        "grant_id": code.grant_id,
+        "redirect_uri": code.redirect_uri,
+        "scope": code.scope,
+        "code_challenge": code.code_challenge,
+        "code_challenge_method": code.code_challenge_method,
+        "created_at": code.created_at,
+        "auth_time": code.auth_time,
+        "nonce": code.nonce,
+        "resource": code.resource,
+        "amr": list(code.amr),
+        "spent": code.spent,
+        "expires_at": code.expires_at,  # a TTL policy on it removes old codes
+    }
+
+
+def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
+    return AuthorizationCode(
+        hash=hashed,
+        client_id=data["client_id"],
+        user_id=data["user_id"],
+        grant_id=data["grant_id"],
+        redirect_uri=data["redirect_uri"],
+        scope=data["scope"],
+        code_challenge=data["code_challenge"],
+        code_challenge_method=data["code_challenge_method"],
+        created_at=data["created_at"],
+        auth_time=data["auth_time"],
+        nonce=data.get("nonce"),
+        resource=data.get("resource"),
+        amr=tuple(data.get("amr", ())),
+        spent=data.get("spent", False),
+    )
+
+
+def grant_to_doc(grant: Grant) -> dict[str, Any]:
+    return {
+        "user_id": grant.user_id,
+        "client_id": grant.client_id,
+        "scope": grant.scope,
+        "created_at": grant.created_at,
+        "token_version": grant.token_version,
+        "refresh_hash": grant.refresh_hash,
+        "refresh_expires_at": grant.refresh_expires_at,
+        "issued": grant.issued,
+        "revoked": grant.revoked,
+    }
+
+
+def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
+    return Grant(
+        id=grant_id,
+        user_id=data["user_id"],
+        client_id=data["client_id"],
+        scope=data["scope"],
+        created_at=data["created_at"],
+        token_version=data["token_version"],
+        refresh_hash=data.get("refresh_hash"),
+        refresh_expires_at=data.get("refresh_expires_at"),
+        issued=data.get("issued", False),
+        revoked=data.get("revoked", False),
+    )
+
+
+@translates_errors
+class FirestoreOAuthClients:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._clients = client.collection(OAUTH_CLIENTS)
+
+    def add(self, client: OAuthClient) -> None:
+        self._clients.document(client.client_id).create(client_to_doc(client), **BOUNDED)
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        if not client_id or "/" in client_id or len(client_id.encode()) > 200:
+            return None
+        data = read_document(self._client, self._clients.document(client_id))
+        return client_from_doc(client_id, data) if data is not None else None
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        query = self._clients.order_by("created_at").limit(limit)
+        return [client_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+
+    def delete(self, client_id: str) -> bool:
+        if self.get(client_id) is None:
+            return False
+        self._clients.document(client_id).delete(**BOUNDED)
+        return True
+
+
+@translates_errors
+class FirestoreOAuthGrants:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._codes = client.collection(OAUTH_CODES)
+        self._grants = client.collection(OAUTH_GRANTS)
+        self._consents = client.collection(OAUTH_CONSENTS)
+
+    def add_code(self, code: AuthorizationCode) -> None:
+        self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
+
+    def spend_code(
+        self, code_hash: str, client_id: str, now: datetime
+    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+        code_ref = self._codes.document(code_hash)
+
+        def apply(
+            transaction: firestore.Transaction,
+        ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+            snap = code_ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists:
+                return "invalid", None
+            code = code_from_doc(code_hash, snap.to_dict() or {})
+            if code.client_id != client_id:
+                return "invalid", None
+            grant_ref = self._grants.document(code.grant_id)
+            if code.spent:
+                transaction.set(grant_ref, {"revoked": True}, merge=True)
+                return "reused", code
+            if code.expired(now):
+                return "invalid", None
+            transaction.update(code_ref, {"spent": True})
+            reserved = Grant(
+                id=code.grant_id,
+                user_id=code.user_id,
+                client_id=code.client_id,
+                scope=code.scope,
+                created_at=now,
+                token_version=0,
+            )
+            transaction.create(grant_ref, grant_to_doc(reserved))
+            return "spent", code
+
+        return run_transaction(self._client, apply)
+
+    def issue(
+        self,
+        grant_id: str,
+        token_version: int,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+    ) -> bool:
+        ref = self._grants.document(grant_id)
+
+        def apply(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists or (snap.to_dict() or {}).get("revoked"):
+                return False
+            transaction.update(
+                ref,
+                {
+                    "issued": True,
+                    "token_version": token_version,
+                    "refresh_hash": refresh_hash,
+                    "refresh_expires_at": refresh_expires_at,
+                },
+            )
+            return True
+
+        return run_transaction(self._client, apply)
+
+    def rotate(
+        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
+    ) -> RotateOutcome:
+        ref = self._grants.document(grant_id)
+
+        def apply(transaction: firestore.Transaction) -> RotateOutcome:
+            snap = ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists:
+                return "invalid"
+            grant = grant_from_doc(grant_id, snap.to_dict() or {})
+            if grant.revoked or not grant.issued:
+                return "invalid"
+            if not grant.refresh_valid(old_hash, now):
+                transaction.update(ref, {"revoked": True})
+                return "reused"
+            transaction.update(ref, {"refresh_hash": new_hash, "refresh_expires_at": expires_at})
+            return "rotated"
+
+        return run_transaction(self._client, apply)
+
+    def get(self, grant_id: str) -> Grant | None:
+        if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
+            return None
+        data = read_document(self._client, self._grants.document(grant_id))
+        if data is None or "user_id" not in data:
+            return None
+        return grant_from_doc(grant_id, data)
+
+    def revoke(self, grant_id: str) -> bool:
+        ref = self._grants.document(grant_id)
+
+        def apply(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction, **BOUNDED)
+            if not snap.exists or (snap.to_dict() or {}).get("revoked"):
+                return False
+            transaction.update(ref, {"revoked": True})
+            return True
+
+        return run_transaction(self._client, apply)
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
+        query = self._grants.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        found = [grant_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+        return sorted(found, key=lambda g: g.created_at, reverse=True)[:limit]
+
+    def _consent_ref(self, user_id: str, client_id: str) -> firestore.DocumentReference:
+        return self._consents.document(f"{user_id}:{client_id}")
+
+    def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        data = read_document(self._client, self._consent_ref(user_id, client_id))
+        if data is None:
+            return None
+        return Consent(user_id, client_id, tuple(data["scopes"]), data["at"])
+
+    def put_consent(self, consent: Consent) -> None:
+        self._consent_ref(consent.user_id, consent.client_id).set(
+            {
+                "user_id": consent.user_id,
+                "client_id": consent.client_id,
+                "scopes": list(consent.scopes),
+                "at": consent.at,
+            },
+            **BOUNDED,
+        )
+
+    def delete_consent(self, user_id: str, client_id: str) -> None:
+        self._consent_ref(user_id, client_id).delete(**BOUNDED)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        for collection in (self._grants, self._codes, self._consents):
+            query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+            delete_in_batches(self._client, query, batch_size)

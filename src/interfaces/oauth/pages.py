@@ -1,0 +1,175 @@
+"""The browser's part of the provider, served among the pages (their session cookie, CSRF
+check, CSP and no-store headers): ``/oauth/authorize`` with its consent page, and
+``/oauth/logout`` (docs/pages.md, docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import Response, request
+from flask_babel import lazy_gettext
+
+from application.authentication import Actor
+from application.oauth import ConsentQuery, SignInAge
+from domain.oauth import scope_list
+from interfaces.oauth.routes import server
+from interfaces.oauth.server import Subject
+from interfaces.shared.services import services
+from interfaces.web import browser, calls
+from interfaces.web.routes import CSP, bp, page, see_other
+
+SCOPE_WORDS = {
+    "openid": lazy_gettext("Know who you are on this site"),
+    "profile": lazy_gettext("See your username and name"),
+    "email": lazy_gettext("See your e-mail address"),
+    "offline_access": lazy_gettext("Stay connected when you are away"),
+    "roles": lazy_gettext("See your role"),
+}
+
+
+def _subject(actor: Actor | None) -> Subject | None:
+    if actor is None:
+        return None
+    user = actor.user or services().oauth.account(actor.user_id)
+    if user is None:
+        return None
+    return Subject(user, auth_time=services().oauth.authenticated_at(actor), amr=actor.amr)
+
+
+def _refusal(error: OAuth2Error) -> Response:
+    """An error goes back to the client only to a redirect URI registered for it, with
+    ``iss`` (RFC 9207); otherwise it is shown here, never redirected."""
+    found = server()
+    if error.redirect_uri:
+        response: Response = found.handle_error_response(None, error)
+        found.issuer_parameter.add_issuer_parameter(found, response)
+        return response
+    detail = error.description or error.error
+    return page("error.html", status=400, detail=f"{error.error}: {detail}")
+
+
+def _sign_in_again(actor: Actor, prompts: list[str]) -> Response:
+    """``prompt=login`` or a ``max_age`` passed: this browser signs in anew, then comes back
+    (without ``prompt=login``, which the new sign-in answered)."""
+    calls.sign_out(actor)
+    args = request.args.to_dict(flat=False)
+    kept = [p for p in prompts if p != "login"]
+    if kept:
+        args["prompt"] = [" ".join(kept)]
+    else:
+        args.pop("prompt", None)
+    back = "/oauth/authorize?" + urlencode(args, doseq=True)
+    response = see_other("/sign-in?" + urlencode({"next": back}))
+    browser.end(response)
+    return response
+
+
+def _too_old(actor: Actor) -> bool:
+    """``max_age``: the sign-in must be no older (a malformed one asks for a new sign-in)."""
+    raw = request.args.get("max_age")
+    if raw is None:
+        return False
+    if not raw.isdigit() or len(raw) > 10:
+        return True
+    return services().oauth.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+
+
+@bp.get("/oauth/authorize")
+def oauth_authorize() -> Response:
+    actor = browser.signed_in()
+    subject = _subject(actor)
+    try:
+        grant = server().get_consent_grant(end_user=subject)
+    except OAuth2Error as error:
+        return _refusal(error)
+    if subject is None or actor is None:
+        hint = request.args.get("login_hint")
+        query = {"next": request.full_path, **({"username": hint} if hint else {})}
+        return see_other("/sign-in?" + urlencode(query))
+    return _answer(grant, actor, subject)
+
+
+def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
+    """For a signed-in browser: sign in again, ask consent, or answer the client."""
+    prompts = (request.args.get("prompt") or "").split()
+    state = request.args.get("state")
+    if "login" in prompts or _too_old(actor):
+        if "none" in prompts:
+            return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
+        return _sign_in_again(actor, prompts)
+    scope = grant.request.scope or ""
+    query = ConsentQuery(subject.user.id, grant.client.get_client_id(), scope)
+    if "consent" in prompts or services().oauth.consent_needed(query):
+        if "none" in prompts:
+            return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
+        return _consent_page(grant, subject)
+    return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+@bp.post("/oauth/authorize")
+def oauth_consent() -> Response:
+    actor = browser.signed_in()
+    subject = _subject(actor)
+    if subject is None:
+        back = "/oauth/authorize?" + urlencode(request.args.to_dict(flat=False), doseq=True)
+        return see_other("/sign-in?" + urlencode({"next": back}))
+    try:
+        grant = server().get_consent_grant(end_user=subject)
+    except OAuth2Error as error:
+        return _refusal(error)
+    decision = request.form.get("decision")
+    if decision == "allow":
+        scope = grant.request.scope or ""
+        services().oauth.remember_consent(
+            ConsentQuery(subject.user.id, grant.client.get_client_id(), scope)
+        )
+        return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+    if decision == "deny":
+        return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
+    return _refusal(InvalidRequestError("Choose 'allow' or 'deny'."))
+
+
+def _consent_page(grant: Any, subject: Subject) -> Response:
+    scopes = scope_list(grant.request.scope)
+    switch = "/sign-out?" + urlencode({"next": request.full_path})
+    response = page(
+        "oauth_consent.html",
+        app_name=grant.client.client.name,
+        scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
+        username=subject.user.username.value,
+        action=request.full_path,
+        switch=switch,
+    )
+    # The answer to the form redirects to the app: browsers hold that redirect to the form's
+    # CSP ``form-action``, so it names the app's redirect URI (its origin, or its scheme).
+    parts = urlsplit(grant.redirect_uri)
+    target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target}"
+    )
+    return response
+
+
+@bp.get("/oauth/logout")
+def oauth_logout() -> Response:
+    """RP-initiated logout: with a valid ``id_token_hint``, this browser's session ends and,
+    to a registered ``post_logout_redirect_uri``, it goes back; without one it is asked."""
+    found = server()
+    try:
+        ending = found.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return _refusal(error)
+    actor = browser.signed_in()
+    if ending.needs_confirmation:
+        return page("oauth_logout.html", signed_in=actor is not None)
+    if actor is not None and ending.id_token_claims.get("sub") == actor.user_id:
+        calls.sign_out(actor)
+    response: Response = found.create_endpoint_response("end_session", ending) or page(
+        "oauth_signed_out.html"
+    )
+    if actor is not None:
+        browser.end(response)
+    return response

@@ -1,0 +1,65 @@
+"""The provider's JSON endpoints: metadata, token, userinfo, revocation, introspection,
+registration (docs/reference/oauth.md). Authlib answers each, errors included (RFC 6749 §5.2,
+JSON)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, abort, current_app, jsonify
+
+from interfaces.oauth.server import metadata
+
+if TYPE_CHECKING:
+    from interfaces.oauth.server import Server
+
+EXTENSION = "firegate.oauth"
+JWKS_EXTENSION = "firegate.extra_jwks"  # the provider's public keys, in /.well-known/jwks.json
+
+bp = Blueprint("oauth", __name__)
+
+
+def server() -> Server:
+    found: Server = current_app.extensions[EXTENSION]
+    return found
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.get("/.well-known/openid-configuration")
+@bp.get("/.well-known/oauth-authorization-server")
+def provider_metadata() -> Response:
+    response = jsonify(metadata(server().config))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.post("/oauth/token")
+def token() -> Response:
+    return _no_store(server().create_token_response())
+
+
+@bp.route("/oauth/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    return _no_store(server().create_endpoint_response("userinfo"))
+
+
+@bp.post("/oauth/revoke")
+def revoke() -> Response:
+    return _no_store(server().create_endpoint_response("revocation"))
+
+
+@bp.post("/oauth/introspect")
+def introspect() -> Response:
+    return _no_store(server().create_endpoint_response("introspection"))
+
+
+@bp.post("/oauth/register")
+def register() -> Response:
+    if not server().config.dynamic_registration:
+        abort(404)  # off unless OAUTH_DYNAMIC_REGISTRATION=true
+    return _no_store(server().create_endpoint_response("client_registration"))

@@ -1,0 +1,672 @@
+"""Authlib's authorization server over firegate's OAuth use cases (docs/reference/oauth.md).
+
+Authlib speaks the protocol: parameters, PKCE, errors, token and ID-token formats, metadata.
+What it asks its models and hooks (a client, a code, a grant, a user's claims) is answered by
+the use cases in application/oauth.py; nothing here decides a rule of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750.errors import InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint
+from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.core import OpenIDCode, UserInfo, UserInfoEndpoint
+from authlib.oidc.core.models import AuthorizationCodeMixin
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Flask, request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from application.oauth import (
+    CreateClient,
+    FindRefresh,
+    IssueGrant,
+    NewCode,
+    RevokeGrant,
+    RotateRefresh,
+    SpendCode,
+    claims_of,
+    new_client_id,
+)
+from domain.errors import DomainError
+from domain.oauth import SCOPES, AuthorizationCode, Grant, OAuthClient, scope_list
+from domain.users import User
+from interfaces.shared.services import services
+
+GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+PUBLIC_AUTH = ("none",)
+CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    issuer: str  # PUBLIC_URL
+    private_jwk: dict[str, Any]  # the signing key as a private JWK, with kid and alg
+    access_token_ttl: int = 600
+    dynamic_registration: bool = False
+    forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
+    public_jwks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def alg(self) -> str:
+        return str(self.private_jwk["alg"])
+
+
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
+    """RFC 8707 §2: the ``resource`` is not one firegate issues tokens for."""
+
+    error = "invalid_target"
+
+
+# -- the models Authlib asks
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    def __init__(self, client: OAuthClient) -> None:
+        self.client = client
+        self.client_id = client.client_id
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return {"post_logout_redirect_uris": list(self.client.post_logout_redirect_uris)}
+
+    def get_client_id(self) -> str:
+        return self.client.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.client.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        return " ".join(self.client.allowed_scope(scope_list(scope)))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return self.client.allows_redirect(redirect_uri)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return self.client.secret_matches(client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in (CONFIDENTIAL_AUTH if self.client.confidential else PUBLIC_AUTH)
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.client.grant_types()
+
+
+@dataclass
+class Subject:
+    """The user a token is about, as Authlib's grants carry it."""
+
+    user: User
+    grant_id: str | None = None
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    resource: str | None = None
+
+    def get_user_id(self) -> str:
+        return self.user.id
+
+
+class Code(AuthorizationCodeMixin):  # type: ignore[misc]
+    def __init__(self, code: AuthorizationCode) -> None:
+        self.code = code
+
+    def get_redirect_uri(self) -> str:
+        return self.code.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.code.scope
+
+    def get_nonce(self) -> str | None:
+        return self.code.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.code.auth_time.timestamp())
+
+    def get_acr(self) -> str | None:
+        return None
+
+    def get_amr(self) -> list[str] | None:
+        return list(self.code.amr) or None
+
+
+class RefreshToken(TokenMixin):  # type: ignore[misc]
+    def __init__(self, grant: Grant, token: str) -> None:
+        self.grant, self.token = grant, token
+
+    def check_client(self, client: Client) -> bool:
+        return client.get_client_id() == self.grant.client_id
+
+    def get_scope(self) -> str:
+        return self.grant.scope
+
+    def get_expires_in(self) -> int:
+        return 0
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        return self.grant.revoked
+
+
+class AccessToken(TokenMixin):  # type: ignore[misc]
+    """A verified access token (a JWT of ours), or a refresh token found by its grant."""
+
+    def __init__(self, claims: dict[str, Any], live: bool, kind: str = "access_token") -> None:
+        self.claims, self.live, self.kind = claims, live, kind
+
+    def check_client(self, client: Client) -> bool:
+        return self.claims.get("client_id") == client.get_client_id()
+
+    @property
+    def scope(self) -> str:
+        return str(self.claims.get("scope", ""))
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int(self.claims.get("exp", 0)) - int(self.claims.get("iat", 0))
+
+    def is_expired(self) -> bool:
+        exp = self.claims.get("exp")
+        return exp is not None and int(exp) <= time.time()
+
+    def is_revoked(self) -> bool:
+        return not self.live
+
+    def get_user(self) -> Subject | None:
+        user = services().oauth.account(str(self.claims.get("sub", "")))
+        return Subject(user) if user is not None else None
+
+    def get_client(self) -> Client | None:
+        found = services().oauth.client(str(self.claims.get("client_id", "")))
+        return Client(found) if found is not None else None
+
+
+# -- signing and verifying
+
+
+class Keys:
+    def __init__(self, config: OAuthConfig) -> None:
+        self.config = config
+        self.private = KeySet.import_key_set({"keys": [config.private_jwk]})
+        private = ("d", "p", "q", "dp", "dq", "qi")
+        public = list(config.public_jwks) or [
+            {k: v for k, v in config.private_jwk.items() if k not in private}
+        ]
+        self.public = KeySet.import_key_set({"keys": public})
+
+    def verify_access(self, token: str) -> dict[str, Any] | None:
+        """The claims of an access token firegate issued and that is still valid, else None."""
+        try:
+            decoded = jwt.decode(token, self.public, algorithms=[self.config.alg])
+            if decoded.header.get("typ") != "at+jwt":
+                return None
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.config.issuer},
+                exp={"essential": True},
+                sub={"essential": True},
+                client_id={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError):
+            return None
+        return dict(decoded.claims)
+
+
+def token_state(keys: Keys, token: str) -> AccessToken | None:
+    """An access token with whether it still holds, or a refresh token as such; None if it is
+    neither. Liveness: the grant it came from (a user's token) or its client (a service's)."""
+    oauth = services().oauth
+    claims = keys.verify_access(token)
+    if claims is not None:
+        grant_id = claims.get(GRANT_CLAIM)
+        live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
+        if live and isinstance(grant_id, str):
+            live = oauth.live_grant(grant_id) is not None
+        return AccessToken(claims, live)
+    if "." in token and token.count(".") == 1:
+        grant = oauth.live_grant(token.partition(".")[0])
+        if grant is None:
+            return None
+        claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
+        return AccessToken(claims | {GRANT_CLAIM: grant.id}, True, "refresh_token")
+    return None
+
+
+# -- grants
+
+
+def _resource(code_resource: str | None, config: OAuthConfig) -> str | None:
+    """RFC 8707: the ``resource`` the token is for, asked at the token endpoint or when the
+    code was given; never firegate's own API."""
+    asked = request.values.get("resource") or code_resource
+    if asked is None:
+        return None
+    parts = asked.split("#")
+    if len(parts) > 1 or "://" not in asked or asked in config.forbidden_audiences:
+        raise InvalidTargetError("The 'resource' is not one this server issues tokens for.")
+    return asked
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def save_authorization_code(self, code: str, oauth_request: Any) -> None:
+        subject: Subject = oauth_request.user
+        data = oauth_request.payload.data
+        services().oauth.save_code(
+            NewCode(
+                code=code,
+                client_id=oauth_request.client.get_client_id(),
+                user_id=subject.user.id,
+                redirect_uri=oauth_request.payload.redirect_uri or "",
+                scope=oauth_request.scope or "",
+                code_challenge=data.get("code_challenge", ""),
+                code_challenge_method=data.get("code_challenge_method", ""),
+                auth_time=subject.auth_time or datetime.now().astimezone(),
+                nonce=data.get("nonce"),
+                resource=data.get("resource"),
+                amr=subject.amr,
+            )
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> Code | None:
+        spent = services().oauth.spend_code(SpendCode(code, client.get_client_id()))
+        return Code(spent) if spent is not None else None
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        pass  # spent when it was found (query_authorization_code): a code is found once
+
+    def authenticate_user(self, authorization_code: Code) -> Subject | None:
+        code = authorization_code.code
+        user = services().oauth.account(code.user_id)
+        if user is None:
+            return None
+        return Subject(user, code.grant_id, code.auth_time, code.amr, code.resource)
+
+
+class S256Required(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client, S256 only (OAuth 2.1): a request without a challenge, or with
+    ``plain``, is refused before anyone is asked anything."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'")
+        super().validate_code_verifier(grant, result)
+
+    def get_authorization_code_challenge(self, authorization_code: Code) -> str:
+        return authorization_code.code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: Code) -> str:
+        return authorization_code.code.code_challenge_method
+
+
+class IdTokens(OpenIDCode):  # type: ignore[misc]
+    def __init__(self, keys: Keys) -> None:
+        super().__init__(require_nonce=False)
+        self.keys = keys
+
+    def exists_nonce(self, nonce: str, oauth_request: Any) -> bool:
+        return False  # each code is spent once, and its nonce with it
+
+    def resolve_client_private_key(self, client: Client) -> KeySet:
+        return self.keys.private
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return self.keys.config.alg
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "iss": self.keys.config.issuer,
+            "aud": client.get_client_id(),  # one audience: a string (and RP logout finds it)
+            "iat": now,
+            "exp": now + self.keys.config.access_token_ttl,
+        }
+
+    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+        return UserInfo(claims_of(user.user, scope))
+
+
+class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        client_id = self.request.client.get_client_id()
+        grant = services().oauth.find_refresh(FindRefresh(refresh_token, client_id))
+        return RefreshToken(grant, refresh_token) if grant is not None else None
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> Subject | None:
+        user = services().oauth.account(refresh_token.grant.user_id)
+        return Subject(user, refresh_token.grant.id) if user is not None else None
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        pass  # rotated in save_token, atomically with the check that it is still current
+
+
+class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
+
+
+class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
+    """RFC 9068 access tokens: ``aud`` the client, or the RFC 8707 ``resource``."""
+
+    def __init__(self, keys: Keys) -> None:
+        super().__init__(
+            issuer=keys.config.issuer,
+            alg=keys.config.alg,
+            refresh_token_generator=lambda *args, **kwargs: "",  # made by the use case
+            expires_generator=lambda client, grant_type: keys.config.access_token_ttl,
+        )
+        self.keys = keys
+
+    def get_jwks(self) -> KeySet:
+        return self.keys.private
+
+    def get_audiences(self, client: Client, user: Subject | None, scope: str) -> str:
+        resource = _resource(user.resource if user else None, self.keys.config)
+        return resource or client.get_client_id()
+
+    def get_auth_time(self, user: Subject | None) -> int | None:
+        return int(user.auth_time.timestamp()) if user and user.auth_time else None
+
+    def get_amr(self, user: Subject | None) -> list[str] | None:
+        return list(user.amr) if user and user.amr else None
+
+    def get_extra_claims(
+        self, client: Client, grant_type: str, user: Subject | None, scope: str
+    ) -> dict[str, Any]:
+        return {GRANT_CLAIM: user.grant_id} if user is not None and user.grant_id else {}
+
+
+def save_token(token: dict[str, Any], oauth_request: Any) -> None:
+    """Keep what the grant gave: the grant's first refresh token (only with
+    ``offline_access``), or the next one of a refresh."""
+    oauth = services().oauth
+    subject: Subject | None = oauth_request.user
+    wants_refresh = "offline_access" in scope_list(token.get("scope"))
+    token.pop("refresh_token", None)
+    if subject is None or subject.grant_id is None:
+        return  # client_credentials: nothing kept, the token carries all
+    try:
+        if getattr(oauth_request, "refresh_token", None) is not None:
+            old: RefreshToken = oauth_request.refresh_token
+            successor = oauth.rotate_refresh(RotateRefresh(old.grant.id, old.token))
+            if successor is None:
+                raise InvalidGrantError("The refresh token was already used.")
+            token["refresh_token"] = successor
+            return
+        first = oauth.issue_grant(
+            IssueGrant(
+                subject.grant_id,
+                subject.user.id,
+                oauth_request.client.get_client_id(),
+                wants_refresh,
+            )
+        )
+    except DomainError as exc:
+        raise InvalidGrantError("The grant was revoked.") from exc
+    if first is not None:
+        token["refresh_token"] = first
+
+
+# -- endpoints
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def __init__(self, keys: Keys) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
+        return token_state(self.keys, token_string)
+
+    def revoke_token(self, token: AccessToken, oauth_request: Any) -> None:
+        grant_id = token.claims.get(GRANT_CLAIM)
+        if isinstance(grant_id, str):
+            client_id = oauth_request.client.get_client_id()
+            services().oauth.revoke_grant(RevokeGrant(grant_id, client_id))
+
+
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
+
+    def __init__(self, keys: Keys) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
+        return token_state(self.keys, token_string)
+
+    def check_permission(self, token: AccessToken, client: Client, oauth_request: Any) -> bool:
+        return client.client.confidential  # resource servers are confidential clients
+
+    def introspect_token(self, token: AccessToken) -> dict[str, Any]:
+        claims = token.claims
+        answer = {
+            "active": True,
+            "token_type": token.kind,
+            "client_id": claims.get("client_id"),
+            "scope": claims.get("scope"),
+            "sub": claims.get("sub"),
+            "iss": self.keys.config.issuer,
+        }
+        for name in ("aud", "exp", "iat", "jti", "auth_time"):
+            if name in claims:
+                answer[name] = claims[name]
+        return answer
+
+
+class UserInfoValidator(BearerTokenValidator):  # type: ignore[misc]
+    def __init__(self, keys: Keys) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        token = token_state(self.keys, token_string)
+        if token is None or token.kind != "access_token":
+            raise InvalidTokenError()
+        return token
+
+
+class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
+    def get_issuer(self) -> str:
+        return self.server.config.issuer  # type: ignore[no-any-return]
+
+    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+        return UserInfo(claims_of(user.user, scope))
+
+
+class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
+    """RFC 7591 for public clients only (``token_endpoint_auth_method`` ``none``)."""
+
+    def authenticate_token(self, oauth_request: Any) -> bool:
+        return True  # open registration of public clients, when switched on
+
+    def resolve_public_key(self, oauth_request: Any) -> None:
+        return None
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return metadata(self.server.config)
+
+    def generate_client_secret(self, oauth_request: Any) -> None:
+        return None
+
+    def generate_client_id(self, oauth_request: Any) -> str:
+        return new_client_id()
+
+    def save_client(
+        self, client_info: dict[str, Any], client_metadata: dict[str, Any], oauth_request: Any
+    ) -> Client:
+        if client_metadata.get("token_endpoint_auth_method", "none") != "none":
+            raise InvalidClientMetadataError("Only public clients register here: use 'none'.")
+        try:
+            created = services().oauth.create_client(
+                CreateClient(
+                    name=str(client_metadata.get("client_name") or "unnamed app"),
+                    redirect_uris=tuple(client_metadata.get("redirect_uris") or ()),
+                    scopes=scope_list(client_metadata.get("scope")),
+                    post_logout_redirect_uris=tuple(
+                        oauth_request.payload.data.get("post_logout_redirect_uris") or ()
+                    ),
+                    dynamic=True,
+                    client_id=client_info["client_id"],
+                )
+            )
+        except DomainError as exc:
+            raise InvalidClientMetadataError(exc.detail) from exc
+        client_info.pop("client_secret", None)
+        client_info.pop("client_secret_expires_at", None)
+        return Client(created.client)
+
+    def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
+        info: dict[str, Any] = super().generate_client_info(oauth_request)
+        info.pop("client_secret", None)
+        info.pop("client_secret_expires_at", None)
+        return info
+
+
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    def __init__(self, keys: Keys) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def get_server_jwks(self) -> KeySet:
+        return self.keys.public
+
+    def get_algorithms(self) -> list[str]:
+        return [self.keys.config.alg]
+
+    def is_post_logout_redirect_uri_legitimate(self, *args: Any) -> bool:
+        return False  # only with an id_token_hint
+
+    def end_session(self, end_session_request: Any) -> None:
+        pass  # the route ends the browser's session (it holds the cookies)
+
+
+class Issuer(IssuerParameter):  # type: ignore[misc]
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class Server(AuthorizationServer):  # type: ignore[misc]
+    config: OAuthConfig
+    keys: Keys
+    issuer_parameter: Issuer
+
+
+def metadata(config: OAuthConfig) -> dict[str, Any]:
+    """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document)."""
+    base = config.issuer
+    found: dict[str, Any] = {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "userinfo_endpoint": f"{base}/oauth/userinfo",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "end_session_endpoint": f"{base}/oauth/logout",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [config.alg],
+        "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
+        "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH),
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "preferred_username",
+            "name",
+            "given_name",
+            "family_name",
+            "locale",
+            "updated_at",
+            "email",
+            "email_verified",
+            "roles",
+        ],
+        "authorization_response_iss_parameter_supported": True,
+        "resource_indicators_supported": True,
+    }
+    if config.dynamic_registration:
+        found["registration_endpoint"] = f"{base}/oauth/register"
+    return found
+
+
+def build_server(app: Flask, config: OAuthConfig) -> Server:
+    keys = Keys(config)
+    server = Server()
+    server.config, server.keys = config, keys
+    server.init_app(app, query_client=_query_client, save_token=save_token)
+    server.register_token_generator("default", AccessTokens(keys))
+    server.scopes_supported = list(SCOPES)
+    server.register_grant(CodeGrant, [S256Required(required=True), IdTokens(keys)])
+    server.register_grant(RefreshGrant)
+    server.register_grant(ClientCredentials)
+    server.issuer_parameter = Issuer(config.issuer)
+    server.register_extension(server.issuer_parameter)
+    server.register_endpoint(Revocation(keys))
+    server.register_endpoint(Introspection(keys))
+    protector = ResourceProtector()
+    protector.register_token_validator(UserInfoValidator(keys))
+    server.register_endpoint(UserInfoClaims(resource_protector=protector))
+    server.register_endpoint(EndSession(keys))
+    if config.dynamic_registration:
+        server.register_endpoint(Registration(claims_classes=[ClientMetadataClaims]))
+    return server
+
+
+def _query_client(client_id: str) -> Client | None:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+        return None
+    found = services().oauth.client(client_id)
+    return Client(found) if found is not None else None

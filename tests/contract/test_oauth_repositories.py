@@ -1,0 +1,157 @@
+"""One suite for the OAuthClients and OAuthGrants ports, run against the fakes and against
+Firestore (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from application.oauth import OAuthClients, OAuthGrants
+from domain.oauth import CODE_TTL, AuthorizationCode, Consent, OAuthClient, digest
+from tests.fakes import FakeOAuthClients, FakeOAuthGrants
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=30)
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def clients(request: pytest.FixtureRequest) -> OAuthClients:
+    if request.param == "fake":
+        return FakeOAuthClients()
+    from infrastructure.firestore.oauth import FirestoreOAuthClients
+
+    return FirestoreOAuthClients(request.getfixturevalue("firestore"))
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def grants(request: pytest.FixtureRequest) -> OAuthGrants:
+    if request.param == "fake":
+        return FakeOAuthGrants()
+    from infrastructure.firestore.oauth import FirestoreOAuthGrants
+
+    client: Any = request.getfixturevalue("firestore")
+    return FirestoreOAuthGrants(client)
+
+
+def app(client_id: str = "c1", at: datetime = NOW) -> OAuthClient:
+    return OAuthClient.new(
+        client_id=client_id,
+        name="Example",
+        redirect_uris=("https://app.example.com/cb", "http://127.0.0.1/cb"),
+        secret="s3cret",
+        scopes=("openid", "email"),
+        now=at,
+        post_logout_redirect_uris=("https://app.example.com/bye",),
+    )
+
+
+def code(value: str = "the-code", client_id: str = "c1", user_id: str = "u1") -> AuthorizationCode:
+    return AuthorizationCode(
+        hash=digest(value),
+        client_id=client_id,
+        user_id=user_id,
+        grant_id=f"g-{value}",
+        redirect_uri="https://app.example.com/cb",
+        scope="openid email offline_access",
+        code_challenge="c" * 43,
+        code_challenge_method="S256",
+        created_at=NOW,
+        auth_time=NOW - timedelta(minutes=1),
+        nonce="n",
+        resource="https://api.example.com",
+        amr=("pwd",),
+    )
+
+
+def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> None:
+    stored = app()
+    clients.add(stored)
+    clients.add(app("c2", NOW + timedelta(seconds=1)))
+    assert clients.get("c1") == stored
+    assert clients.get("nope") is None
+    assert [c.client_id for c in clients.list(10)] == ["c1", "c2"]
+    assert clients.delete("c1") is True
+    assert clients.delete("c1") is False
+    assert clients.get("c1") is None
+
+
+def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    outcome, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert outcome == "spent" and found is not None and found.nonce == "n"
+    assert found.amr == ("pwd",) and found.resource == "https://api.example.com"
+    assert grants.issue(found.grant_id, 3, digest("r1"), LATER) is True
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.live(3) and not grant.live(4)
+    outcome, _ = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert outcome == "reused"
+    revoked = grants.get(found.grant_id)
+    assert revoked is not None and revoked.revoked
+
+
+def test_a_code_of_another_client_an_unknown_or_an_expired_one_is_invalid(
+    grants: OAuthGrants,
+) -> None:
+    grants.add_code(code())
+    assert grants.spend_code(digest("the-code"), "c2", NOW) == ("invalid", None)
+    assert grants.spend_code(digest("unknown"), "c1", NOW) == ("invalid", None)
+    assert grants.spend_code(digest("the-code"), "c1", NOW + CODE_TTL) == ("invalid", None)
+    outcome, _ = grants.spend_code(digest("the-code"), "c1", NOW)  # still unspent
+    assert outcome == "spent"
+
+
+def test_a_grant_revoked_before_issuing_refuses_to_issue(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert found is not None
+    grants.spend_code(digest("the-code"), "c1", NOW)  # reused before the first issued
+    assert grants.issue(found.grant_id, 0, None, None) is False
+
+
+def test_the_refresh_token_rotates_and_an_old_one_revokes(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert found is not None
+    grants.issue(found.grant_id, 0, digest("r1"), LATER)
+    assert grants.rotate(found.grant_id, digest("r1"), digest("r2"), LATER, NOW) == "rotated"
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.refresh_valid(digest("r2"), NOW)
+    assert grants.rotate(found.grant_id, digest("r1"), digest("r3"), LATER, NOW) == "reused"
+    assert grants.rotate(found.grant_id, digest("r2"), digest("r3"), LATER, NOW) == "invalid"
+    assert grants.revoke(found.grant_id) is False  # already revoked
+
+
+def test_grants_are_listed_per_user_and_deleted_with_the_account(grants: OAuthGrants) -> None:
+    for value, user in (("a", "u1"), ("b", "u1"), ("c", "u2")):
+        grants.add_code(code(value, user_id=user))
+        grants.spend_code(digest(value), "c1", NOW)
+    grants.put_consent(Consent("u1", "c1", ("openid",), NOW))
+    assert {g.id for g in grants.list_for_user("u1", 10)} == {"g-a", "g-b"}
+    assert grants.revoke("g-a") is True
+    grants.delete_owned_by("u1", 1)
+    assert grants.list_for_user("u1", 10) == []
+    assert grants.get_consent("u1", "c1") is None
+    assert [g.id for g in grants.list_for_user("u2", 10)] == ["g-c"]
+
+
+def test_a_consent_is_remembered_and_forgotten(grants: OAuthGrants) -> None:
+    grants.put_consent(Consent("u1", "c1", ("openid", "email"), NOW))
+    found = grants.get_consent("u1", "c1")
+    assert found is not None and found.covers(("openid",)) and not found.covers(("roles",))
+    assert grants.get_consent("u1", "c2") is None
+    grants.delete_consent("u1", "c1")
+    assert grants.get_consent("u1", "c1") is None
+
+
+def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(
+            pool.map(lambda _: grants.spend_code(digest("the-code"), "c1", NOW)[0], range(30))
+        )
+    assert outcomes.count("spent") == 1
+    assert set(outcomes) <= {"spent", "reused"}

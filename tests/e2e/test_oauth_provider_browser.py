@@ -1,0 +1,408 @@
+"""firegate as an OpenID Connect provider, end to end: gunicorn on the emulators, a client
+nobody here wrote (Authlib's ``OAuth2Session``), and the person's part (sign-in, consent) in
+Chromium (docs/reference/oauth.md, docs/sign-in-with-firegate.md)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from playwright.sync_api import Page, Route
+
+from tests.conftest import TEST_OIDC_KEY
+from tests.e2e.conftest import cli, free_port, serving
+from tests.e2e.test_pages_browser import chromium, violations
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery staple"
+CALLBACK_PORT = 9  # nothing listens there: the browser's visit is caught (page.route)
+REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
+
+
+@pytest.fixture(scope="module")
+def provider(emulators: Any) -> Iterator[str]:
+    """firegate with PUBLIC_URL its own address (the issuer), one signing key for every
+    worker, dynamic registration on."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(
+        "gunicorn-oauth.log",
+        PORT=str(port),
+        PUBLIC_URL=url,
+        OIDC_PRIVATE_KEY=TEST_OIDC_KEY,
+        OAUTH_DYNAMIC_REGISTRATION="true",
+    ) as found:
+        yield found
+
+
+def account(base: str) -> str:
+    name = "u" + uuid.uuid4().hex[:10]
+    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    assert requests.post(f"{base}/register", json=body, timeout=10).status_code == 201
+    return name
+
+
+def new_client(*options: str) -> dict[str, Any]:
+    out = cli(["clients", "create", "--name", "Demo App", "--redirect-uri", REDIRECT, *options])
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return found
+
+
+def browser_consents(page: Page, authorize_url: str, username: str) -> str:
+    """The person signs in and allows the app in Chromium; the app's callback URL."""
+    caught: list[str] = []
+
+    def callback(route: Route) -> None:
+        caught.append(route.request.url)
+        route.fulfill(status=200, body="ok")
+
+    page.route(f"http://127.0.0.1:{CALLBACK_PORT}/**", callback)
+    page.goto(authorize_url)
+    assert urlsplit(page.url).path == "/sign-in"
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("button[value=allow]")
+    assert "Demo App" in page.content() and username in page.content()
+    page.click("button[value=allow]")
+    page.wait_for_url(f"http://127.0.0.1:{CALLBACK_PORT}/**")
+    assert caught
+    return caught[-1]
+
+
+def test_authlibs_client_signs_in_with_code_and_pkce(provider: str) -> None:
+    username = account(provider)
+    app = new_client("--confidential")
+    meta = requests.get(f"{provider}/.well-known/openid-configuration", timeout=10).json()
+    assert meta["issuer"] == provider
+    session = OAuth2Session(
+        app["client_id"],
+        app["client_secret"],
+        scope="openid profile email offline_access",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+    )
+    verifier = secrets.token_urlsafe(48)
+    nonce = secrets.token_urlsafe(16)
+    authorize_url, state = session.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    with chromium(javascript=False) as page:
+        callback = browser_consents(page, authorize_url, username)
+    assert f"state={state}" in callback
+    assert "iss=" in callback  # RFC 9207
+    token = session.fetch_token(
+        meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
+
+    # the ID token, checked against the JWKS as a relying party does
+    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+    decoded = jwt.decode(token["id_token"], keys)
+    id_token = CodeIDToken(
+        decoded.claims,
+        decoded.header,
+        options={"iss": {"value": provider}, "aud": {"value": app["client_id"]}},
+        params={"nonce": nonce, "access_token": token["access_token"]},
+    )
+    id_token.validate()
+    assert id_token["preferred_username"] == username
+
+    info = session.get(meta["userinfo_endpoint"]).json()
+    assert info["sub"] == id_token["sub"] and info["email"] == f"{username}@example.com"
+
+    old_refresh = token["refresh_token"]
+    refreshed = session.refresh_token(meta["token_endpoint"])
+    assert refreshed["refresh_token"] != old_refresh
+    assert session.get(meta["userinfo_endpoint"]).status_code == 200
+
+    revoked = session.revoke_token(
+        meta["revocation_endpoint"], refreshed["refresh_token"], token_type_hint="refresh_token"
+    )
+    assert revoked.status_code == 200
+    assert session.get(meta["userinfo_endpoint"]).status_code == 401
+    # firegate's own API refuses these tokens (another audience)
+    mine = requests.get(
+        f"{provider}/user",
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+        timeout=10,
+    )
+    assert mine.status_code == 401
+
+
+def test_the_consent_page_has_no_serious_accessibility_violation(provider: str) -> None:
+    username = account(provider)
+    app = new_client()
+    challenge = create_s256_code_challenge(secrets.token_urlsafe(48))
+    query = (
+        f"response_type=code&client_id={app['client_id']}&redirect_uri={REDIRECT}"
+        f"&scope=openid+email&code_challenge={challenge}&code_challenge_method=S256"
+    )
+    with chromium(javascript=True) as page:
+        page.goto(f"{provider}/oauth/authorize?{query}")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("button[value=deny]")
+        assert violations(page) == []
+
+
+def signed_in_session(base: str, username: str) -> requests.Session:
+    """A browser's part without a browser: the sign-in page's form, with its CSRF token."""
+    session = requests.Session()
+    html = session.get(f"{base}/sign-in", timeout=10).text
+    csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"username": username, "password": PASSWORD, "csrf_token": csrf}
+    answer = session.post(f"{base}/sign-in", data=form, allow_redirects=False, timeout=10)
+    assert answer.status_code == 303
+    return session
+
+
+def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid offline_access",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
+    if page.status_code == 200:
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        page = browser.post(
+            page.url,
+            data={"decision": "allow", "csrf_token": csrf},
+            allow_redirects=False,
+            timeout=10,
+        )
+    assert page.status_code == 302, page.text
+    location = page.headers["Location"]
+    code = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))["code"]
+    return code, verifier
+
+
+def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:
+    username = account(provider)
+    app = new_client()
+    browser = signed_in_session(provider, username)
+    code, verifier = code_by_forms(provider, browser, app["client_id"])
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": app["client_id"],
+        "code_verifier": verifier,
+    }
+
+    def exchange(_: int) -> requests.Response:
+        return requests.post(f"{provider}/oauth/token", data=form, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(exchange, range(30)))
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) == 1, statuses
+    assert all(a.json()["error"] == "invalid_grant" for a in answers if a.status_code != 200)
+    # the reuses revoked what the one exchange gave
+    (won,) = [a.json() for a in answers if a.status_code == 200]
+    info = requests.get(
+        f"{provider}/oauth/userinfo",
+        headers={"Authorization": f"Bearer {won['access_token']}"},
+        timeout=10,
+    )
+    assert info.status_code == 401
+
+
+def test_an_unregistered_redirect_uri_gets_an_error_page(provider: str) -> None:
+    username = account(provider)
+    app = new_client()
+    browser = signed_in_session(provider, username)
+    params = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": "https://attacker.example.net/cb",
+        "scope": "openid",
+        "code_challenge": create_s256_code_challenge("v" * 50),
+        "code_challenge_method": "S256",
+    }
+    page = browser.get(f"{provider}/oauth/authorize", params=params, allow_redirects=False)
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert page.headers["Content-Type"].startswith("text/html")
+
+
+# -- an MCP server that trusts firegate, and the MCP SDK's OAuth client
+
+
+class FiregateTokens:
+    """The MCP server's ``TokenVerifier``: firegate's access tokens for this server only
+    (RFC 9068: signature against the JWKS, ``iss`` firegate, ``aud`` this server)."""
+
+    def __init__(self, issuer: str, resource: str) -> None:
+        self.issuer, self.resource = issuer, resource
+        jwks = requests.get(f"{issuer}/.well-known/jwks.json", timeout=10).json()
+        self.keys = KeySet.import_key_set(jwks)
+
+    async def verify_token(self, token: str) -> Any:
+        from joserfc.errors import JoseError
+        from mcp.server.auth.provider import AccessToken
+
+        try:
+            decoded = jwt.decode(token, self.keys)
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.resource},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError):
+            return None
+        if decoded.header.get("typ") != "at+jwt":
+            return None
+        claims = decoded.claims
+        return AccessToken(
+            token=token,
+            client_id=str(claims["client_id"]),
+            scopes=str(claims.get("scope", "")).split(),
+            expires_at=int(claims["exp"]),
+            resource=self.resource,
+            subject=str(claims["sub"]),
+        )
+
+
+@contextmanager
+def mcp_server(issuer: str) -> Iterator[str]:
+    """A small MCP server (streamable HTTP under uvicorn) with one tool, ``whoami``."""
+    import uvicorn
+    from mcp.server.auth.settings import AuthSettings
+    from mcp.server.mcpserver import MCPServer
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    server = MCPServer(
+        "firegate-test",
+        token_verifier=FiregateTokens(issuer, url),
+        auth=AuthSettings(
+            issuer_url=issuer,
+            resource_server_url=url,
+            required_scopes=["openid"],
+            validate_token_resource=True,
+        ),
+    )
+
+    @server.tool()
+    def whoami() -> str:
+        """The firegate account the token is about."""
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        return token.subject or "" if token is not None else ""
+
+    app = server.streamable_http_app()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.tokens: Any = None
+        self.client: Any = None
+
+    async def get_tokens(self) -> Any:
+        return self.tokens
+
+    async def set_tokens(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> Any:
+        return self.client
+
+    async def set_client_info(self, client_info: Any) -> None:
+        self.client = client_info
+
+
+def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None:
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+    username = account(provider)
+    browser = signed_in_session(provider, username)
+    answers: list[AuthorizationCodeResult] = []
+
+    async def redirect_handler(authorization_url: str) -> None:
+        # the person's part, by the pages' forms (sign-in done, consent given here)
+        page = browser.get(authorization_url, allow_redirects=False, timeout=10)
+        if page.status_code == 200:
+            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            page = browser.post(
+                page.url, data={"decision": "allow", "csrf_token": csrf}, allow_redirects=False
+            )
+        assert page.status_code == 302, page.text
+        query = dict(p.split("=", 1) for p in urlsplit(page.headers["Location"]).query.split("&"))
+        answers.append(
+            AuthorizationCodeResult(
+                code=query["code"], state=query.get("state"), iss=unquote(query["iss"])
+            )
+        )
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        return answers[-1]
+
+    async def run(url: str) -> str:
+        auth = OAuthClientProvider(
+            server_url=url,
+            client_metadata=OAuthClientMetadata(
+                client_name="MCP test client",
+                redirect_uris=[REDIRECT],
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+                scope="openid",
+            ),
+            storage=MemoryTokens(),
+            redirect_handler=redirect_handler,
+            callback_handler=callback_handler,
+        )
+        async with (
+            httpx2.AsyncClient(auth=auth, timeout=30) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            result = await client.call_tool("whoami", {})
+            return str(result.content[0].text)  # type: ignore[union-attr]
+
+    with mcp_server(provider) as url:
+        subject = anyio.run(run, url)
+    user = requests.post(
+        f"{provider}/login", json={"username": username, "password": PASSWORD}, timeout=10
+    ).json()
+    me = requests.get(
+        f"{provider}/user", headers={"Authorization": f"Bearer {user['access_token']}"}, timeout=10
+    ).json()
+    assert subject == me["id"]

@@ -1,0 +1,104 @@
+"""A signed-in browser and registered apps on the fakes, to drive the OpenID Connect provider
+through Flask's test client (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from werkzeug.test import TestResponse
+
+from tests.unit.test_email_flows import World
+from tests.unit.test_pages_signed_out import sign_up
+
+REDIRECT = "https://app.example.com/callback"
+SCOPE = "openid profile email offline_access"
+
+
+class OAuthWorld(World):
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
+        sign_up(self)
+
+    def register(self, *args: str, name: str = "Example App") -> dict[str, Any]:
+        """``clients create`` on the command line: its one line of JSON."""
+        runner = self.app.test_cli_runner()
+        result = runner.invoke(
+            args=["clients", "create", "--name", name, "--redirect-uri", REDIRECT, *args]
+        )
+        assert result.exit_code == 0, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1
+        found: dict[str, Any] = json.loads(lines[0])
+        return found
+
+    def authorize(self, client_id: str, **params: str) -> TestResponse:
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "scope": SCOPE,
+            "state": "st4te",
+            **params,
+        }
+        return self.client.get("/oauth/authorize?" + urlencode(query))
+
+    def consent(self, page: TestResponse, decision: str = "allow") -> TestResponse:
+        html = page.get_data(as_text=True)
+        action = re.search(r'<form method="post" action="([^"]+)"', html)
+        assert action is not None, html
+        path = action.group(1).replace("&amp;", "&")
+        return self.client.post(path, data={"decision": decision, "csrf_token": csrf_of(html)})
+
+    def code(self, client_id: str, **params: str) -> tuple[str, str]:
+        """A code for ``client_id`` (consenting when asked) and its PKCE verifier."""
+        verifier = secrets.token_urlsafe(48)
+        answer = self.authorize(
+            client_id,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
+            **params,
+        )
+        if answer.status_code == 200:
+            answer = self.consent(answer)
+        query = redirected(answer)
+        return query["code"], verifier
+
+    def post_token(self, client: dict[str, Any], **form: str) -> TestResponse:
+        body = {"client_id": client["client_id"], **form}
+        if "client_secret" in client:
+            body["client_secret"] = client["client_secret"]
+        return self.client.post("/oauth/token", data=body)
+
+    def exchange(
+        self, client: dict[str, Any], code: str, verifier: str, **form: str
+    ) -> TestResponse:
+        body = {"redirect_uri": REDIRECT, **form}
+        return self.post_token(
+            client, grant_type="authorization_code", code=code, code_verifier=verifier, **body
+        )
+
+    def tokens(self, client: dict[str, Any], **params: str) -> dict[str, Any]:
+        code, verifier = self.code(client["client_id"], **params)
+        answer = self.exchange(client, code, verifier)
+        assert answer.status_code == 200, answer.get_json()
+        found: dict[str, Any] = answer.get_json()
+        return found
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def redirected(answer: TestResponse) -> dict[str, str]:
+    """The query of a redirect to the app's redirect URI."""
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT + "?"), location
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}

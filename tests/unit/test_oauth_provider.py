@@ -1,0 +1,675 @@
+"""firegate as an OpenID Connect provider, on the fakes (docs/reference/oauth.md): the code
+flow with PKCE, consent, refresh rotation, userinfo, revocation, introspection, and each
+refusal of docs/security.md ("OpenID Connect provider") in its own test."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from application.ports import Audit
+from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
+from tests.unit.test_pages_signed_out import PASSWORD
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def world() -> OAuthWorld:
+    return OAuthWorld()
+
+
+@pytest.fixture
+def app(world: OAuthWorld) -> dict[str, Any]:
+    """A public app (a SPA or a native app): PKCE is its only proof."""
+    return world.register()
+
+
+def claims(world: OAuthWorld, token: str) -> dict[str, Any]:
+    keys = KeySet.import_key_set(world.client.get("/.well-known/jwks.json").get_json())
+    found: dict[str, Any] = dict(jwt.decode(token, keys).claims)
+    return found
+
+
+def header(token: str) -> dict[str, Any]:
+    segment = token.split(".", maxsplit=1)[0]
+    found: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    )
+    return found
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- the flow
+
+
+def test_metadata_names_every_endpoint_with_public_url_as_issuer(world: OAuthWorld) -> None:
+    for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
+        found = world.client.get(path).get_json()
+        assert found["issuer"] == "http://127.0.0.1:8000"
+        assert found["authorization_endpoint"] == "http://127.0.0.1:8000/oauth/authorize"
+        assert found["code_challenge_methods_supported"] == ["S256"]
+        assert found["authorization_response_iss_parameter_supported"] is True
+        assert "registration_endpoint" not in found  # off by default
+
+
+def test_a_signed_out_browser_is_sent_to_sign_in_and_back(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    world.client.post(
+        "/sign-out",
+        data={"csrf_token": csrf_of(world.client.get("/account").get_data(as_text=True))},
+    )
+    answer = world.authorize(
+        app["client_id"], code_challenge="a" * 43, code_challenge_method="S256", login_hint="alice"
+    )
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    assert location.startswith("/sign-in?next=%2Foauth%2Fauthorize%3F")
+    assert "username=alice" in location
+    page = world.client.get(location).get_data(as_text=True)
+    assert 'value="alice"' in page  # the login_hint, typed in
+
+
+def test_the_code_flow_gives_an_id_token_an_access_token_and_a_refresh_token(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    code, verifier = world.code(app["client_id"], nonce="n-0S6")
+    answer = world.exchange(app, code, verifier)
+    assert answer.status_code == 200, answer.get_json()
+    tokens = answer.get_json()
+    assert answer.headers["Cache-Control"] == "no-store"
+    id_token = claims(world, tokens["id_token"])
+    (user,) = world.store.users.values()
+    assert id_token["iss"] == "http://127.0.0.1:8000"
+    assert id_token["aud"] == app["client_id"]
+    assert id_token["sub"] == user.id
+    assert id_token["nonce"] == "n-0S6"
+    assert id_token["email"] == "alice@example.com"
+    assert "auth_time" in id_token and "at_hash" in id_token
+    access = claims(world, tokens["access_token"])
+    assert header(tokens["access_token"])["typ"] == "at+jwt"
+    assert header(tokens["access_token"])["kid"]
+    assert access["aud"] == app["client_id"] and access["client_id"] == app["client_id"]
+    assert access["sub"] == user.id
+    assert tokens["refresh_token"].count(".") == 1
+
+
+def test_each_authorization_answer_carries_iss(world: OAuthWorld, app: dict[str, Any]) -> None:
+    verifier = "v" * 50
+    page = world.authorize(
+        app["client_id"],
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+    )
+    query = redirected(world.consent(page, "deny"))
+    assert query["error"] == "access_denied" and query["state"] == "st4te"
+    assert query["iss"] == "http://127.0.0.1:8000"
+    assert world.store.users  # nothing else changed
+    world.code(app["client_id"])  # consented: the next answer is a redirect
+    page = world.authorize(
+        app["client_id"],
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+    )
+    assert redirected(page)["iss"] == "http://127.0.0.1:8000"
+
+
+def test_consent_is_asked_once_per_client_and_scope_set(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    first = world.authorize(app["client_id"], scope="openid", **challenge)
+    assert first.status_code == 200 and 'name="decision" value="allow"' in first.get_data(
+        as_text=True
+    )
+    assert "code" in redirected(world.consent(first))
+    assert "code" in redirected(world.authorize(app["client_id"], scope="openid", **challenge))
+    wider = world.authorize(app["client_id"], scope="openid email", **challenge)
+    assert wider.status_code == 200  # a new scope: asked again
+    again = world.authorize(app["client_id"], scope="openid", prompt="consent", **challenge)
+    assert again.status_code == 200
+
+
+def test_prompt_none_answers_without_a_page(world: OAuthWorld, app: dict[str, Any]) -> None:
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    query = redirected(world.authorize(app["client_id"], prompt="none", **challenge))
+    assert query["error"] == "consent_required" and query["iss"] == "http://127.0.0.1:8000"
+    world.client.post(
+        "/sign-out",
+        data={"csrf_token": csrf_of(world.client.get("/account").get_data(as_text=True))},
+    )
+    query = redirected(world.authorize(app["client_id"], prompt="none", **challenge))
+    assert query["error"] == "login_required"
+
+
+def test_prompt_login_and_an_old_sign_in_ask_to_sign_in_again(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    answer = world.authorize(app["client_id"], prompt="login", **challenge)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in?next=")
+    assert "prompt" not in answer.headers["Location"]
+    assert world.client.get("/account").status_code == 303  # this browser is signed out
+    form = {
+        "username": "alice",
+        "password": PASSWORD,
+        "csrf_token": csrf_of(world.client.get("/sign-in").get_data(as_text=True)),
+    }
+    assert world.client.post("/sign-in", data=form).status_code == 303
+    world.clock.advance(seconds=120)
+    answer = world.authorize(app["client_id"], max_age="60", **challenge)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in?next=")
+
+
+def test_the_refresh_token_rotates_and_a_reused_one_revokes_the_grant(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    first = world.post_token(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert first.status_code == 200, first.get_json()
+    rotated = first.get_json()
+    assert rotated["refresh_token"] != tokens["refresh_token"]
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(rotated["access_token"])).status_code
+        == 200
+    )
+    reused = world.post_token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert reused.status_code == 400 and reused.get_json()["error"] == "invalid_grant"
+    # the whole grant is gone: its newest refresh token and its access tokens
+    newest = world.post_token(
+        app, grant_type="refresh_token", refresh_token=rotated["refresh_token"]
+    )
+    assert newest.get_json()["error"] == "invalid_grant"
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(rotated["access_token"])).status_code
+        == 401
+    )
+    assert any(
+        e.event is Audit.OAUTH_REVOKED and e.reason == "reused_refresh_token"
+        for e in world.audit.events
+    )
+
+
+def test_no_refresh_token_without_offline_access(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app, scope="openid profile")
+    assert "refresh_token" not in tokens
+
+
+def test_userinfo_gives_what_the_scopes_allow(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app, scope="openid profile")
+    found = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).get_json()
+    (user,) = world.store.users.values()
+    assert found["sub"] == user.id and found["preferred_username"] == "alice"
+    assert "email" not in found and "roles" not in found
+    tokens = world.tokens(app, scope="openid email roles")
+    found = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).get_json()
+    assert found["email"] == "alice@example.com" and found["roles"] == ["user"]
+
+
+def test_revocation_ends_the_grant(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    answer = world.client.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": app["client_id"]}
+    )
+    assert answer.status_code == 200
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).status_code
+        == 401
+    )
+    refresh = world.post_token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert refresh.get_json()["error"] == "invalid_grant"
+
+
+def test_introspection_is_for_confidential_clients(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    server = world.register("--confidential", name="Resource server")
+    auth = (server["client_id"], server["client_secret"])
+    basic = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    found = world.client.post(
+        "/oauth/introspect",
+        data={"token": tokens["access_token"]},
+        headers={"Authorization": basic},
+    ).get_json()
+    assert found["active"] is True and found["client_id"] == app["client_id"]
+    public = world.client.post(
+        "/oauth/introspect", data={"token": tokens["access_token"], "client_id": app["client_id"]}
+    )
+    assert public.status_code == 401 and public.get_json()["error"] == "invalid_client"
+    world.client.post(
+        "/oauth/revoke", data={"token": tokens["access_token"], "client_id": app["client_id"]}
+    )
+    found = world.client.post(
+        "/oauth/introspect",
+        data={"token": tokens["access_token"]},
+        headers={"Authorization": basic},
+    ).get_json()
+    assert found == {"active": False}
+
+
+def test_client_credentials_for_confidential_clients_only(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    service = world.register("--confidential", "--scope", "roles", name="A service")
+    answer = world.post_token(service, grant_type="client_credentials", scope="roles")
+    assert answer.status_code == 200, answer.get_json()
+    access = claims(world, answer.get_json()["access_token"])
+    assert access["sub"] == service["client_id"] and access["aud"] == service["client_id"]
+    public = world.post_token(app, grant_type="client_credentials")
+    assert public.status_code in (400, 401)
+    assert public.get_json()["error"] in ("unauthorized_client", "invalid_client")
+
+
+def test_the_resource_names_the_audience(world: OAuthWorld, app: dict[str, Any]) -> None:
+    code, verifier = world.code(app["client_id"])
+    answer = world.exchange(app, code, verifier, resource="https://mcp.example.com/mcp")
+    assert answer.status_code == 200, answer.get_json()
+    assert claims(world, answer.get_json()["access_token"])["aud"] == "https://mcp.example.com/mcp"
+
+
+def test_the_apps_with_access_are_listed_and_revoked_on_the_account_page(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    page = world.client.get("/account").get_data(as_text=True)
+    assert "Example App" in page
+    answer = world.client.post(
+        "/account/apps/revoke", data={"client_id": app["client_id"], "csrf_token": csrf_of(page)}
+    )
+    assert answer.status_code == 303
+    assert "Example App" not in world.client.get("/account").get_data(as_text=True)
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).status_code
+        == 401
+    )
+    # the consent is forgotten too: asked again
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    assert world.authorize(app["client_id"], **challenge).status_code == 200
+
+
+def test_logout_everywhere_ends_the_grants(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    login = world.client.post("/login", json={"username": "alice", "password": PASSWORD}).get_json()
+    ended = world.client.post("/auth/logout?all=true", headers=bearer(login["access_token"]))
+    assert ended.status_code == 204
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).status_code
+        == 401
+    )
+    refresh = world.post_token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert refresh.get_json()["error"] == "invalid_grant"
+
+
+def test_deleting_the_account_ends_and_removes_the_grants(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    grant_id = claims(world, tokens["access_token"])["grant_id"]
+    login = world.client.post("/login", json={"username": "alice", "password": PASSWORD})
+    answer = world.client.delete("/user", headers=bearer(login.get_json()["access_token"]))
+    assert answer.status_code == 204
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    assert world.services.oauth.live_grant(grant_id) is None
+
+
+def test_the_granted_and_revoked_events_are_stored(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    form = {"token": tokens["refresh_token"], "client_id": app["client_id"]}
+    world.client.post("/oauth/revoke", data=form)
+    kinds = [e.event for e in world.audit.events]
+    assert Audit.OAUTH_GRANTED in kinds and Audit.OAUTH_REVOKED in kinds
+    html = world.client.get("/account").get_data(as_text=True)  # the account's recent activity
+    assert "An app was given access" in html and "access ended" in html
+
+
+# -- refusals (docs/security.md, "OpenID Connect provider"), each its own test
+
+
+def test_a_reused_code_is_refused_and_revokes_the_tokens_it_gave(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    code, verifier = world.code(app["client_id"])
+    first = world.exchange(app, code, verifier)
+    assert first.status_code == 200
+    again = world.exchange(app, code, verifier)
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
+    access = first.get_json()["access_token"]
+    assert world.client.get("/oauth/userinfo", headers=bearer(access)).status_code == 401
+    refresh = world.post_token(
+        app, grant_type="refresh_token", refresh_token=first.get_json()["refresh_token"]
+    )
+    assert refresh.get_json()["error"] == "invalid_grant"
+
+
+def test_a_code_for_another_client_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    other = world.register(name="Other App")
+    code, verifier = world.code(app["client_id"])
+    answer = world.exchange(other, code, verifier)
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+    assert world.exchange(app, code, verifier).status_code == 200  # still the rightful client's
+
+
+def test_a_code_for_another_redirect_uri_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    code, verifier = world.code(app["client_id"])
+    answer = world.exchange(app, code, verifier, redirect_uri="https://app.example.com/other")
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+
+
+def test_a_missing_code_verifier_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    code, _ = world.code(app["client_id"])
+    answer = world.post_token(
+        app, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_request"
+
+
+def test_a_missing_code_verifier_is_refused_for_a_confidential_client_too(
+    world: OAuthWorld,
+) -> None:
+    server_app = world.register("--confidential")
+    code, _ = world.code(server_app["client_id"])
+    answer = world.post_token(
+        server_app, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_request"
+
+
+def test_a_wrong_code_verifier_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    code, verifier = world.code(app["client_id"])
+    answer = world.exchange(app, code, verifier[::-1])
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+
+
+def test_a_plain_code_challenge_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    answer = world.authorize(
+        app["client_id"], code_challenge="p" * 50, code_challenge_method="plain"
+    )
+    query = redirected(answer)
+    assert query["error"] == "invalid_request" and query["iss"] == "http://127.0.0.1:8000"
+
+
+def test_an_authorization_without_pkce_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    query = redirected(world.authorize(app["client_id"]))
+    assert query["error"] == "invalid_request" and query["state"] == "st4te"
+
+
+def test_an_unregistered_redirect_uri_gets_an_error_page_never_a_redirect(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    answer = world.authorize(
+        app["client_id"],
+        redirect_uri="https://attacker.example.net/callback",
+        code_challenge="a" * 43,
+        code_challenge_method="S256",
+    )
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+    assert "text/html" in answer.headers["Content-Type"]
+    assert "attacker" not in answer.headers.get("Location", "")
+
+
+def test_an_unknown_client_gets_an_error_page(world: OAuthWorld) -> None:
+    answer = world.authorize(
+        "no-such-client", code_challenge="a" * 43, code_challenge_method="S256"
+    )
+    assert answer.status_code == 400 and "Location" not in answer.headers
+
+
+def test_any_port_of_a_loopback_redirect_uri_is_accepted(world: OAuthWorld) -> None:
+    runner = world.app.test_cli_runner()
+    out = runner.invoke(
+        args=["clients", "create", "--name", "CLI", "--redirect-uri", "http://127.0.0.1/callback"]
+    )
+    client_id = json.loads(out.output)["client_id"]
+    verifier = "x" * 50
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": "http://127.0.0.1:53123/callback",
+        "scope": "openid",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    from urllib.parse import urlencode
+
+    answer = world.client.get("/oauth/authorize?" + urlencode(params))
+    assert answer.status_code == 200  # the consent page, not an error
+    params["redirect_uri"] = "http://127.0.0.1:53123/elsewhere"
+    assert world.client.get("/oauth/authorize?" + urlencode(params)).status_code == 400
+
+
+def test_a_token_for_one_audience_is_refused_by_firegates_own_api(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    for token in (tokens["access_token"], tokens["id_token"]):
+        answer = world.client.get("/user", headers=bearer(token))
+        assert answer.status_code == 401
+
+
+def test_a_token_of_one_client_is_not_revoked_by_another(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    other = world.register(name="Other App")
+    answer = world.client.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": other["client_id"]}
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+    assert (
+        world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).status_code
+        == 200
+    )
+
+
+def test_a_resource_of_firegates_own_api_is_refused(world: OAuthWorld, app: dict[str, Any]) -> None:
+    code, verifier = world.code(app["client_id"])
+    answer = world.exchange(app, code, verifier, resource="firegate-api")
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_target"
+
+
+def test_consent_forged_without_the_csrf_token_is_403_and_gives_nothing(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    page = world.authorize(app["client_id"], code_challenge="a" * 43, code_challenge_method="S256")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    action = html.split('<form method="post" action="')[1].split('"')[0].replace("&amp;", "&")
+    answer = world.client.post(action, data={"decision": "allow"})
+    assert answer.status_code == 403
+    assert "Location" not in answer.headers
+    grants = world.services.oauth
+    (user,) = world.store.users.values()
+    from application.oauth import ConsentQuery
+
+    assert grants.consent_needed(ConsentQuery(user.id, app["client_id"], "openid"))
+
+
+def test_token_endpoint_errors_are_json_never_500(world: OAuthWorld, app: dict[str, Any]) -> None:
+    cases = [
+        (
+            {"grant_type": "password", "username": "alice", "password": PASSWORD},
+            "unsupported_grant_type",
+        ),
+        (
+            {
+                "grant_type": "authorization_code",
+                "code": "nope",
+                "redirect_uri": REDIRECT,
+                "code_verifier": "v" * 50,
+            },
+            "invalid_grant",
+        ),
+        ({"grant_type": "refresh_token", "refresh_token": "x.y"}, "invalid_grant"),
+        ({"grant_type": "refresh_token"}, "invalid_request"),
+    ]
+    for form, error in cases:
+        answer = world.post_token(app, **form)
+        assert answer.status_code == 400, (form, answer.get_data(as_text=True))
+        assert answer.headers["Content-Type"].startswith("application/json")
+        assert answer.get_json()["error"] == error
+    form = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"}
+    wrong = world.client.post("/oauth/token", data=form)
+    assert wrong.status_code == 400 and wrong.get_json()["error"] == "invalid_client"
+    basic = {"Authorization": "Basic " + base64.b64encode(b"nobody:x").decode()}
+    form = {"grant_type": "client_credentials"}
+    wrong = world.client.post("/oauth/token", data=form, headers=basic)
+    assert wrong.status_code == 401 and wrong.get_json()["error"] == "invalid_client"
+    assert "WWW-Authenticate" in wrong.headers
+
+
+def test_dynamic_registration_is_off_unless_switched_on() -> None:
+    off = OAuthWorld()
+    answer = off.client.post("/oauth/register", json={"redirect_uris": [REDIRECT]})
+    assert answer.status_code == 404
+    on = OAuthWorld(oauth_dynamic_registration=True)
+    answer = on.client.post(
+        "/oauth/register",
+        json={
+            "redirect_uris": [REDIRECT],
+            "client_name": "MCP client",
+            "token_endpoint_auth_method": "none",
+        },
+    )
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()
+    assert body["client_id"] and "client_secret" not in body
+    # the client_id answered is the one registered: an authorization with it is asked consent
+    challenge = create_s256_code_challenge("w" * 50)
+    page = on.authorize(body["client_id"], code_challenge=challenge, code_challenge_method="S256")
+    assert page.status_code == 200 and "MCP client" in page.get_data(as_text=True)
+    confidential = on.client.post(
+        "/oauth/register",
+        json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic"},
+    )
+    assert (
+        confidential.status_code == 400
+        and confidential.get_json()["error"] == "invalid_client_metadata"
+    )
+    assert on.client.get("/.well-known/openid-configuration").get_json()["registration_endpoint"]
+
+
+def test_rp_initiated_logout_with_an_id_token_hint_signs_out_and_goes_back(
+    world: OAuthWorld,
+) -> None:
+    client = world.register("--post-logout-redirect-uri", "https://app.example.com/bye")
+    tokens = world.tokens(client)
+    from urllib.parse import urlencode
+
+    query = {
+        "id_token_hint": tokens["id_token"],
+        "post_logout_redirect_uri": "https://app.example.com/bye",
+        "state": "s",
+    }
+    answer = world.client.get("/oauth/logout?" + urlencode(query))
+    assert (
+        answer.status_code == 302
+        and answer.headers["Location"] == "https://app.example.com/bye?state=s"
+    )
+    assert world.client.get("/account").status_code == 303  # signed out
+    query["post_logout_redirect_uri"] = "https://attacker.example.net/"
+    answer = world.client.get("/oauth/logout?" + urlencode(query))
+    assert answer.status_code != 302 or "attacker" not in answer.headers.get("Location", "")
+
+
+def test_the_consent_pages_csp_lets_its_form_go_to_the_apps_redirect_uri(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    page = world.authorize(app["client_id"], code_challenge="a" * 43, code_challenge_method="S256")
+    csp = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://app.example.com;" in csp
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_disabling_the_account_ends_the_grants(world: OAuthWorld, app: dict[str, Any]) -> None:
+    tokens = world.tokens(app)
+    result = world.app.test_cli_runner().invoke(args=["users", "disable", "alice"])
+    assert result.exit_code == 0, result.output
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+    # enabling again brings none back, as with sessions
+    world.app.test_cli_runner().invoke(args=["users", "disable", "alice", "--enable"])
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+
+
+def test_a_password_reset_of_an_unverified_address_ends_the_grants(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    tokens = world.tokens(app)
+    (user,) = world.store.users.values()
+    assert not user.email_verified
+    asked = world.client.post("/auth/password/forgot", json={"email": "alice@example.com"})
+    assert asked.status_code == 202
+    world.deliver()
+    assert world.reset(world.token("alice@example.com", "/reset-password")) == 204
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_grant"
+
+
+def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    confidential = world.register("--confidential", name="Server App")
+    tokens = world.tokens(app)
+    runner = world.app.test_cli_runner()
+    listed = json.loads(runner.invoke(args=["clients", "list"]).output)
+    assert {c["client_id"] for c in listed} == {app["client_id"], confidential["client_id"]}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
+    deleted = runner.invoke(args=["clients", "delete", app["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert userinfo.status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert world.post_token(app, **form).get_json()["error"] == "invalid_client"
+    again = runner.invoke(args=["clients", "delete", app["client_id"]])
+    assert again.exit_code != 0 and "No such client" in again.output
+
+
+def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    assert world.client.get("/admin").status_code == 403  # alice is no admin
+    world.app.test_cli_runner().invoke(args=["users", "set-role", "alice", "admin"])
+    html = world.client.get("/admin").get_data(as_text=True)
+    assert "Example App" in html and app["client_id"] in html
+    forged = world.client.post(f"/admin/clients/{app['client_id']}/delete")
+    assert forged.status_code == 403  # no CSRF token
+    answer = world.client.post(
+        f"/admin/clients/{app['client_id']}/delete", data={"csrf_token": csrf_of(html)}
+    )
+    assert answer.status_code == 303
+    assert app["client_id"] not in world.client.get("/admin").get_data(as_text=True)
+    gone = world.client.post("/admin/clients/nope/delete", data={"csrf_token": csrf_of(html)})
+    assert gone.status_code == 404
