@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup
 
 from domain.errors import DomainError, InvalidInput, MfaRequired
@@ -36,7 +37,13 @@ CSP = (
     f"default-src 'none'; script-src 'self'; style-src '{STYLE_HASH}'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-bp.add_app_template_global(Markup(STYLE), "page_style")  # noqa: S704 - our own file
+
+
+@bp.record_once
+def _page_style(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.globals["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
+
+
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
 
