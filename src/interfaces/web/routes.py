@@ -39,9 +39,17 @@ CSP = (
 )
 
 
+def marked(message: str) -> str:
+    """``N_("...")`` in a template: a string for the catalogues (pybabel extracts ``N_`` as it
+    does ``_``) that is translated later, by ``_(...)``, only where it is shown."""
+    return message
+
+
 @bp.record_once
-def _page_style(state: BlueprintSetupState) -> None:
-    state.app.jinja_env.globals["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
+def _template_globals(state: BlueprintSetupState) -> None:
+    globals_ = state.app.jinja_env.globals
+    globals_["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
+    globals_["N_"] = marked
 
 
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
