@@ -109,7 +109,7 @@ def read_document(
 
 def run_query(client: firestore.Client, query: firestore.Query) -> list[tuple[str, dict[str, Any]]]:
     """The id and fields of each document ``query`` finds, in its order, outside any
-    transaction: one ``runQuery`` over REST, for a third of the CPU of the client library's
+    transaction: one ``runQuery`` over REST, for about half the CPU of the client library's
     streaming call (docs/decisions/0195-queries-over-rest.md). A REST path proven unusable
     falls back to the client library as ``read_documents`` does."""
     reader = batch_reader(client)

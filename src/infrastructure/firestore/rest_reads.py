@@ -84,8 +84,9 @@ def _decode_timestamp(raw: str) -> datetime:
 
 
 class BatchReader:
-    """Reads documents by path in one ``batchGet``; the fields as the client library decodes
-    them (timestamps as aware datetimes, references as ``DocumentReference``)."""
+    """Reads documents by path in one ``batchGet``, and runs queries with ``runQuery``; the
+    fields as the client library decodes them (timestamps as aware datetimes, references as
+    ``DocumentReference``)."""
 
     def __init__(
         self,
