@@ -95,7 +95,7 @@ def people_pages_rows() -> list[list[str]]:
             load_end,
         ],
         [
-            "/sign-in weight (page, CSS, script)",
+            "/sign-in weight (page with its CSS inlined, script)",
             f"{p['weight_kb']} KB",
             "",
             "",

@@ -252,6 +252,20 @@ def end_every_session(
 MAX_SESSIONS_LISTED = 100
 
 
+def _account_as_listed(actor: Actor, listed: list[Session], users: Users) -> User:
+    """The account whose token version ``listed`` is checked against. The one authenticate()
+    read for this request serves while the caller's own session, as listed, is still at its
+    version: a change since that kept the caller's session (ending the others, a new password
+    or second factor) moved that session to the new version, so the account is read again."""
+    user = actor.user
+    own = next((s for s in listed if s.id == actor.session_id), None)
+    if user is None or own is None or own.token_version != user.token_version:
+        user = users.get(actor.user_id)
+    if user is None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    return user
+
+
 def list_sessions(
     cmd: ListSessions,
     *,
@@ -262,13 +276,12 @@ def list_sessions(
 ) -> list[Session]:
     """The user's active sessions, most recently used first."""
     actor = cmd.actor
-    user = users.get(actor.user_id)
-    if user is None:
-        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    listed = sessions.list_for_user(actor.user_id, limit=1000)
+    user = _account_as_listed(actor, listed, users)
     now = clock.now()
     active = [
         s
-        for s in sessions.list_for_user(actor.user_id, limit=1000)
+        for s in listed
         if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
     ]
     active.sort(key=lambda s: s.last_used_at, reverse=True)

@@ -104,6 +104,15 @@ def set_password_and_sign_in(page: Page, base: str, link: str, login: str) -> No
     page.wait_for_url(base + "/account")
 
 
+def test_the_inlined_stylesheet_applies_under_the_pages_csp(gunicorn_url: str, page: Page) -> None:
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto(gunicorn_url + "/sign-in")
+    # pages.css: "main { max-width: 26rem }", 16 px to the rem.
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "416px"
+    assert not [text for text in refused if "Content Security Policy" in text]
+
+
 def test_sign_up_then_the_mail_link_verifies(gunicorn_url: str, firestore: Any, page: Page) -> None:
     name = "p" + uuid.uuid4().hex[:10]
     address = f"{name}@example.com"

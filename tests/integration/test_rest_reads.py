@@ -1,6 +1,6 @@
-"""The REST batch read (infrastructure/firestore/rest_reads.py) answers exactly what the client
-library's ``get_all`` answers, on the emulator, and fails like the library does
-(docs/decisions/0151-batch-reads-over-rest.md)."""
+"""The REST batch read and query (infrastructure/firestore/rest_reads.py) answer exactly what the
+client library's ``get_all`` and ``stream`` answer, on the emulator, and fail like the library
+does (docs/decisions/0151-batch-reads-over-rest.md, 0195-queries-over-rest.md)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from google.cloud import firestore as gcf
 
 from domain.errors import Unavailable
 from infrastructure.firestore import client as client_module
-from infrastructure.firestore.client import batch_reader, read_documents
+from infrastructure.firestore.client import batch_reader, read_documents, run_query
 from infrastructure.firestore.rest_reads import BatchReader
+from infrastructure.firestore.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.users import FirestorePrincipals
 
 pytestmark = pytest.mark.integration
@@ -89,6 +91,90 @@ def test_reads_what_the_client_library_reads(firestore: Any) -> None:
     assert fields["nanos"] == nanos.replace(microsecond=123456)  # Firestore keeps microseconds
     assert isinstance(fields["ref"], gcf.DocumentReference) and fields["ref"].path == "x/y"
     assert isinstance(fields["n"], int) and isinstance(fields["whole_float"], float)
+
+
+def streamed(query: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(snap.id, snap.to_dict()) for snap in query.stream()]
+
+
+def test_queries_find_what_the_client_library_streams(firestore: Any) -> None:
+    events = firestore.collection("security_events")
+    base = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    for n, event_id in enumerate(["b", "a", "ü", "c", "d"]):
+        events.document(event_id).set(
+            {
+                "user_id": "u1" if event_id != "d" else "u2",
+                "type": "login" if n % 2 else "logout",
+                "at": base.replace(second=n % 3),  # ties, broken by the document name
+                "n": n,
+                "nested": {"list": [n, "x", None], "ref": events.document("a")},
+            }
+        )
+    firestore.collection("users").document("u1").collection("notes").document("n1").set(
+        {"text": "under a document"}
+    )
+    of_u1 = events.where(filter=gcf.FieldFilter("user_id", "==", "u1"))
+    newest = of_u1.order_by("at", direction=gcf.Query.DESCENDING).order_by(
+        "__name__", direction=gcf.Query.DESCENDING
+    )
+    queries = {
+        "equality": of_u1.limit(10),
+        "limited": of_u1.limit(2),
+        "two filters": of_u1.where(filter=gcf.FieldFilter("type", "==", "login")).limit(10),
+        "ordered": newest.limit(10),
+        "after a cursor": newest.start_after(
+            {"at": base.replace(second=1), "__name__": events.document("b")}
+        ).limit(10),
+        "nothing": events.where(filter=gcf.FieldFilter("user_id", "==", "nobody")).limit(5),
+        "a subcollection": firestore.collection("users/u1/notes").limit(5),
+    }
+    for name, query in queries.items():
+        expected = streamed(query)
+        assert run_query(firestore, query) == expected, name
+    assert [i for i, _ in run_query(firestore, newest.limit(10))] == ["ü", "a", "c", "b"]
+    assert run_query(firestore, queries["nothing"]) == []
+    found = dict(run_query(firestore, queries["equality"]))
+    assert found["a"]["at"] == base.replace(second=1)
+    assert isinstance(found["a"]["nested"]["ref"], gcf.DocumentReference)
+
+
+def test_the_adapters_list_the_same_over_rest_and_through_the_library(
+    firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = firestore.collection("security_events")
+    sessions = firestore.collection("sessions")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for n in range(4):
+        events.document(f"e{n}").set({"user_id": "u1", "type": "login", "at": at.replace(minute=n)})
+        sessions.document(f"session{n}").set(
+            {
+                "user_id": "u1",
+                "token_version": n,
+                "created_at": at,
+                "last_used_at": at.replace(minute=n),
+                "expires_at": at.replace(year=2027),
+                "refresh_hashes": ["h"],
+                "spent": [{"hash": "g", "at": at}],
+                "amr": ["pwd"],
+            }
+        )
+
+    def lists() -> tuple[Any, ...]:
+        store = FirestoreSecurityEvents(firestore)
+        first = store.list_page("u1", None, None, 2)
+        return (
+            first,
+            store.list_page("u1", "login", (first[-1].at, first[-1].id), 10),
+            FirestoreSessionRepository(firestore).list_for_user("u1", 10),
+        )
+
+    over_rest = lists()
+    broken = _reader("127.0.0.1:9")
+    broken.give_up()  # the client library's path, as after a refused REST read
+    monkeypatch.setitem(client_module._readers, firestore, broken)
+    assert lists() == over_rest
+    assert [e.id for e in over_rest[0] + over_rest[1]] == ["e3", "e2", "e1", "e0"]
+    assert [s.id for s in over_rest[2]] == [f"session{n}" for n in range(4)]
 
 
 def test_a_timestamp_with_nanoseconds_keeps_them() -> None:
@@ -296,6 +382,42 @@ def test_a_broken_rest_path_falls_back_to_the_client_library_and_says_so_once(
     if case == "shape":
         server.shutdown()
         server.server_close()
+
+
+def test_a_query_falls_back_to_the_client_library_when_the_rest_path_is_broken(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    firestore.collection("passkeys").document("k1").set({"user_id": "u1", "name": "key"})
+    query = firestore.collection("passkeys").where(filter=gcf.FieldFilter("user_id", "==", "u1"))
+    host, handler = stand_in
+    handler.status = 403
+    monkeypatch.setitem(client_module._readers, firestore, _reader(host))
+    caplog.set_level(logging.WARNING, logger="firegate")
+    for _ in range(2):
+        assert run_query(firestore, query.limit(5)) == [("k1", {"user_id": "u1", "name": "key"})]
+    assert len(handler.seen) == 1, "once broken, the REST path is not tried again"
+    assert len([r for r in caplog.records if "client library" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("status", [503, 504, 200])
+def test_a_query_in_an_outage_is_a_503_not_a_fallback(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    host, handler = stand_in
+    handler.status = status
+    handler.garbage = status == 200
+    reader = _reader(host)
+    monkeypatch.setitem(client_module._readers, firestore, reader)
+    with pytest.raises(Unavailable):
+        FirestoreSessionRepository(firestore).list_for_user("u1", 10)
+    assert not reader.broken
+    assert handler.seen, "the query went over REST"
 
 
 def test_an_outage_is_no_reason_to_fall_back(

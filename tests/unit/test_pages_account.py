@@ -166,6 +166,13 @@ def test_the_profile_is_saved(world: World) -> None:
     assert "Your profile is saved." in html and 'value="Alice"' in html
 
 
+def test_the_word_of_confirmation_is_in_the_pages_language(world: World) -> None:
+    spanish = {"Accept-Language": "es"}
+    html = html_of(world.client.get("/account?done=profile", headers=spanish))
+    assert '<p class="notice" role="status">Tu perfil se ha guardado.</p>' in html
+    assert 'role="status"' not in html_of(world.client.get("/account?done=nothing"))
+
+
 def test_a_new_address_is_unproven_and_gets_its_mail(world: World) -> None:
     send(world, "/account/profile", {"username": "alice", "email": "new@example.com"})
     user = alice(world)

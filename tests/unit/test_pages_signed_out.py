@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.unit.test_email_flows import World
 
 pytestmark = pytest.mark.unit
+ROUTES = Path(__file__).parents[2] / "src" / "interfaces" / "web"
 PASSWORD = "correct horse battery"
 PAGES = [
     "/sign-in",
@@ -56,12 +60,11 @@ def test_each_page_renders_with_its_headers(world: World, path: str) -> None:
 
 
 def test_the_page_links_its_files_under_the_script_root(world: World) -> None:
-    """The stylesheet and script addresses are built once per script root, so a service
-    mounted under a prefix links its own, and one at the root its own, in any order."""
+    """The script's address is built once per script root, so a service mounted under a
+    prefix links its own, and one at the root its own, in any order."""
     for root in ["", "/accounts", "", "/accounts"]:
         base_url = f"http://localhost{root}/"
         html = world.client.get("/sign-in", base_url=base_url).get_data(as_text=True)
-        assert f'<link rel="stylesheet" href="{root}/static/pages/pages.css">' in html, root
         assert f'<script src="{root}/static/pages/webauthn.js" defer></script>' in html, root
 
 
@@ -71,6 +74,24 @@ def test_one_csrf_token_per_page(world: World) -> None:
     field = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert meta is not None and field is not None and meta[1] == field[1]
     assert world.client.get("/sign-in").get_data(as_text=True).count(meta[1]) == 2
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/account"])
+def test_the_inlined_stylesheet_is_the_only_style_the_csp_allows(world: World, path: str) -> None:
+    if path == "/account":
+        sign_up(world)
+    answer = world.client.get(path)
+    html = answer.get_data(as_text=True)
+    styles = re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+    assert styles == [(ROUTES / "static" / "pages.css").read_text(encoding="utf-8")]
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    csp = dict(
+        directive.strip().split(" ", 1)
+        for directive in answer.headers["Content-Security-Policy"].split(";")
+    )
+    assert csp["style-src"] == f"'sha256-{digest}'", "this stylesheet, nothing else"
+    assert "unsafe" not in answer.headers["Content-Security-Policy"]
+    assert "<link" not in html and " style=" not in html
 
 
 def test_site_name_names_the_service() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from application import sessions as cases
+from application.authentication import Actor
 from application.sessions import (
     EndOtherSessions,
     EndSession,
@@ -20,6 +22,7 @@ from application.sessions import (
 from application.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from domain.sessions import Session
+from domain.users import User
 from tests.conftest import bearer, login, register
 from tests.unit.test_accounts import World
 
@@ -266,6 +269,73 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
         world.authenticate(other.access_token)
     with pytest.raises(NotFound):
         cases.end_session(EndSession(actor, "../../users/x"), sessions=world.sessions)
+
+
+class CountedUsers:
+    """The fake account store, counting reads by id."""
+
+    def __init__(self, users: Any) -> None:
+        self.users, self.reads = users, 0
+
+    def get(self, user_id: str) -> User | None:
+        self.reads += 1
+        found: User | None = self.users.get(user_id)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.users, name)
+
+
+def listed(world: SessionWorld, actor: Actor, users: Any) -> list[str]:
+    views = cases.list_sessions(
+        ListSessions(actor),
+        users=users,
+        sessions=world.sessions,
+        clock=world.clock,
+        policy=world.policy,
+    )
+    return [v.id for v in views]
+
+
+def test_listing_sessions_uses_the_account_authentication_read(world: SessionWorld) -> None:
+    mine, other = world.login(), world.login()
+    actor = world.authenticate(mine.access_token)
+    users = CountedUsers(world.users)
+    ids = listed(world, actor, users)
+    assert users.reads == 0, "the account as authenticate() read it, not a second read"
+    assert sorted(ids) == sorted(
+        [actor.session_id, world.authenticate(other.access_token).session_id]
+    )
+    assert len(listed(world, replace(actor, user=None), users)) == 2
+    assert users.reads == 1, "an actor without the account reads it"
+
+
+def test_sessions_listed_after_a_change_in_the_same_request_are_the_current_ones(
+    world: SessionWorld,
+) -> None:
+    """Ending the others moves the caller's session to the new version: the account read
+    at authentication is stale then, and the list must not show the ended sessions."""
+    mine, _other = world.login(), world.login()
+    actor = world.authenticate(mine.access_token)  # the account at the old version
+    cases.end_other_sessions(
+        EndOtherSessions(actor), users=world.users, clock=world.clock, audit=world.audit
+    )
+    users = CountedUsers(world.users)
+    assert listed(world, actor, users) == [actor.session_id]
+    assert users.reads == 1
+
+
+def test_sessions_of_a_deleted_account_are_not_listed(world: SessionWorld) -> None:
+    mine = world.login()
+    actor = world.authenticate(mine.access_token)
+
+    class Gone(CountedUsers):
+        def get(self, user_id: str) -> User | None:
+            self.reads += 1
+            return None  # deleted since
+
+    with pytest.raises(Unauthenticated):
+        listed(world, replace(actor, user=None), Gone(world.users))
 
 
 def test_ending_the_other_sessions_keeps_the_callers(world: SessionWorld) -> None:

@@ -15,7 +15,7 @@ from google.cloud import firestore
 
 from domain.errors import Conflict
 from domain.passkeys import Ceremony, Challenge, Passkey
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.tasks import delete_in_batches
@@ -73,8 +73,8 @@ class FirestorePasskeyRepository:
         # No order_by: it would need a composite index; a user has a handful of keys.
         query = self._passkeys.where(filter=firestore.FieldFilter("user_id", "==", user_id))
         found = [
-            passkey_from_doc(snap.id, snap.to_dict() or {})
-            for snap in query.limit(limit).stream(**BOUNDED)
+            passkey_from_doc(passkey_id, data)
+            for passkey_id, data in run_query(self._client, query.limit(limit))
         ]
         return sorted(found, key=lambda p: (p.created_at, p.id))
 

@@ -1,12 +1,14 @@
-"""The batch read of every authenticated request, over Firestore's REST API.
+"""The batch read of every authenticated request, and plain queries, over Firestore's REST API.
 
 GET /user, POST /login and the login throttle read a few documents by name in one
 ``documents:batchGet`` round trip, and single documents outside transactions are read the
 same way. Through google-cloud-firestore that read costs about
 1.0 ms of CPU in this process (gRPC streaming, proto-plus messages, snapshots); as one
 HTTP/1.1 POST on a kept-alive connection with JSON, about 0.25 ms
-(docs/decisions/0151-batch-reads-over-rest.md). Writes, transactions and queries stay on the
-client library.
+(docs/decisions/0151-batch-reads-over-rest.md). Queries outside transactions (the lists of
+a user's sessions, passkeys and security events) go the same way as one
+``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). Writes and transactions
+stay on the client library.
 
 The connections are the standard library's ``http.client``, kept in a small per-process
 pool (made after gunicorn forks, like the gRPC channel). Against the emulator the requests
@@ -32,6 +34,7 @@ from typing import Any
 from google.api_core import exceptions
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud import firestore
+from google.protobuf import json_format
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
@@ -81,8 +84,9 @@ def _decode_timestamp(raw: str) -> datetime:
 
 
 class BatchReader:
-    """Reads documents by path in one ``batchGet``; the fields as the client library decodes
-    them (timestamps as aware datetimes, references as ``DocumentReference``)."""
+    """Reads documents by path in one ``batchGet``, and runs queries with ``runQuery``; the
+    fields as the client library decodes them (timestamps as aware datetimes, references as
+    ``DocumentReference``)."""
 
     def __init__(
         self,
@@ -106,6 +110,7 @@ class BatchReader:
         database = f"projects/{client.project}/databases/(default)"
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
+        self._database = database
         self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
         self.broken = False  # set once by give_up(): the callers read another way
 
@@ -131,7 +136,7 @@ class BatchReader:
         names = [self._prefix + path for path in paths]
         body = json.dumps({"documents": names}).encode()
         post = self._retry(self._post) if retry else self._post
-        answers = post(body)
+        answers = post(self._url, body)
         try:
             found = {
                 answer["found"]["name"]: self._decode_fields(answer["found"].get("fields", {}))
@@ -146,14 +151,46 @@ class BatchReader:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
         return [found.get(name) for name in names]
 
+    def query(self, query: firestore.Query) -> list[tuple[str, dict[str, Any]]]:
+        """The id and fields of each document ``query`` finds, in the order it finds them,
+        from one ``runQuery``: the query as the client library would send it (its own
+        ``StructuredQuery``, in the API's JSON mapping), outside any transaction."""
+        try:
+            # The library builds the request from these two private parts as well; should a
+            # version of it move them, this path is broken and the caller streams instead.
+            collection = query._parent
+            structured = query._to_protobuf()
+            parent = collection.parent
+            wire = json_format.MessageToDict(type(structured).pb(structured))
+        except (AttributeError, TypeError) as exc:
+            raise RestPathBroken(f"the query cannot be sent over REST: {exc}") from exc
+        under = f"/{parent.path}" if parent is not None else ""
+        url = f"/v1/{self._database}/documents{under}:runQuery"
+        answers = self._retry(self._post)(url, json.dumps({"structuredQuery": wire}).encode())
+        try:
+            if not isinstance(answers, list) or not all(
+                "document" in answer or "readTime" in answer for answer in answers
+            ):
+                raise TypeError("a runQuery answer is a list of documents and read times")
+            return [
+                (
+                    answer["document"]["name"].rpartition("/")[2],
+                    self._decode_fields(answer["document"].get("fields", {})),
+                )
+                for answer in answers
+                if "document" in answer
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
+
     # -- one request ---------------------------------------------------------------------
 
-    def _post(self, body: bytes) -> Any:
+    def _post(self, url: str, body: bytes) -> Any:
         headers = self._headers()
         connection, reused = self._connection()
         while True:
             try:
-                connection.request("POST", self._url, body, headers)
+                connection.request("POST", url, body, headers)
                 response = connection.getresponse()
                 data = response.read()
                 break

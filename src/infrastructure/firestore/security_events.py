@@ -15,7 +15,7 @@ from google.cloud import firestore
 
 from application.ports import StagedWrites
 from domain.security_events import SecurityEvent
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 
 SECURITY_EVENTS = "security_events"
@@ -63,6 +63,7 @@ def write_staged(
 @translates_errors
 class FirestoreSecurityEvents:
     def __init__(self, client: firestore.Client) -> None:
+        self._client = client
         self._events = client.collection(SECURITY_EVENTS)
 
     def add(self, event: SecurityEvent) -> None:
@@ -84,5 +85,5 @@ class FirestoreSecurityEvents:
         if before is not None:
             at, event_id = before
             query = query.start_after({"at": at, "__name__": self._events.document(event_id)})
-        snaps = query.limit(limit).stream(**BOUNDED)
-        return [event_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+        found = run_query(self._client, query.limit(limit))
+        return [event_from_doc(event_id, data) for event_id, data in found]

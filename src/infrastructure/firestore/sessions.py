@@ -10,7 +10,7 @@ from google.cloud import firestore
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.sessions import Session
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.security_events import write_staged
@@ -106,8 +106,8 @@ class FirestoreSessionRepository:
         return self._sessions.where(filter=firestore.FieldFilter("user_id", "==", user_id))
 
     def list_for_user(self, user_id: str, limit: int) -> list[Session]:
-        snaps = self._of_user(user_id).limit(limit).stream(**BOUNDED)
-        return [session_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+        found = run_query(self._client, self._of_user(user_id).limit(limit))
+        return [session_from_doc(session_id, data) for session_id, data in found]
 
     def delete_for_user(self, user_id: str) -> None:
         query = self._of_user(user_id).limit(DELETE_BATCH)

@@ -3,10 +3,15 @@ through ``calls`` and renders; a domain error re-renders the form (``errors.py``
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
+from markupsafe import Markup
 
 from domain.errors import DomainError, InvalidInput, MfaRequired
 from interfaces.web import browser, calls
@@ -20,11 +25,33 @@ bp = Blueprint(
     static_url_path="/static/pages",
 )
 
-# Scripts only from files of this site (no inline script); the one stylesheet likewise.
+# The stylesheet, inlined in every page's head: no request for it before the first paint
+# (docs/decisions/0196-inlined-stylesheet.md). The CSP allows exactly this text by its hash:
+# no other style element, and no style attribute.
+STYLE = (Path(__file__).parent / "static" / "pages.css").read_text(encoding="utf-8")
+if "</" in STYLE:
+    raise RuntimeError("pages.css must not contain '</': it is inlined in a <style> element")
+STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+# Scripts only from files of this site (no inline script).
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    f"default-src 'none'; script-src 'self'; style-src '{STYLE_HASH}'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+def marked(message: str) -> str:
+    """``N_("...")`` in a template: a string for the catalogues (pybabel extracts ``N_`` as it
+    does ``_``) that is translated later, by ``_(...)``, only where it is shown."""
+    return message
+
+
+@bp.record_once
+def _template_globals(state: BlueprintSetupState) -> None:
+    globals_ = state.app.jinja_env.globals
+    globals_["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
+    globals_["N_"] = marked
+
+
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
 
