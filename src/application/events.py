@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, get_args
@@ -28,6 +28,7 @@ from application.pagination import (
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from domain.errors import InvalidInput
 from domain.ids import new_id
+from domain.webhooks import Delivery
 
 log = logging.getLogger("firegate.events")
 
@@ -75,8 +76,9 @@ class SecurityEvent:
 
 
 class SecurityEvents(Protocol):
-    def add(self, event: SecurityEvent) -> None:
-        """Store one event (its ``expires_at`` is the TTL field)."""
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        """Store one event (its ``expires_at`` is the TTL field) and its webhook deliveries
+        in one commit."""
         ...
 
     def list_page(
@@ -145,13 +147,32 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
     ]
 
 
+class Outbox(Protocol):
+    """Webhooks (application/webhooks.py): what to deliver of an event, and the sending of
+    it once stored."""
+
+    def deliveries(self, event: SecurityEvent) -> list[Delivery]: ...
+    def stored(self, deliveries: Sequence[Delivery]) -> None: ...
+
+
+class NoOutbox:
+    def deliveries(self, event: SecurityEvent) -> list[Delivery]:
+        return []
+
+    def stored(self, deliveries: Sequence[Delivery]) -> None:
+        return None
+
+
 class StoringAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and stores what ``security_events_of``
-    keeps. A write that fails is logged and counted in ``failed_writes``: the request that
-    caused the event goes on."""
+    keeps, with its webhook deliveries in the same commit. A write that fails is logged and
+    counted in ``failed_writes``: the request that caused the event goes on."""
 
-    def __init__(self, log: AuditLog, events: SecurityEvents, clock: Clock) -> None:
+    def __init__(
+        self, log: AuditLog, events: SecurityEvents, clock: Clock, outbox: Outbox | None = None
+    ) -> None:
         self._log, self._events, self._clock = log, events, clock
+        self._outbox = outbox or NoOutbox()
         self._lock = threading.Lock()
         self.failed_writes = 0
 
@@ -159,7 +180,8 @@ class StoringAuditLog:
         self._log.record(event)
         for stored in security_events_of(event, at=self._clock.now()):
             try:
-                self._events.add(stored)
+                deliveries = self._outbox.deliveries(stored)
+                self._events.add(stored, deliveries)
             except Exception as error:  # never fail the request that caused it
                 with self._lock:
                     self.failed_writes += 1
@@ -169,6 +191,8 @@ class StoringAuditLog:
                     type(error).__name__,
                     extra={"event": stored.type, "failed_writes": self.failed_writes},
                 )
+            else:
+                self._outbox.stored(deliveries)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from application import (
     sessions,
     tasks,
     totp,
+    webhooks,
 )
 from application.csv_input import CsvLimits
 from application.jobs import JobHandler, PushPolicy
@@ -43,6 +44,7 @@ from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc,
 from domain.devices import DevicePolicy
 from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
+from domain.webhooks import RetryPolicy
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
@@ -69,6 +71,7 @@ class Policies:
     push_policy: PushPolicy
     job_max_attempts: int
     identity_changes: Limit
+    webhook_policy: webhooks.WebhookPolicy
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -110,6 +113,16 @@ def build_policies(settings: Settings) -> Policies:
         push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
         job_max_attempts=settings.job_max_attempts,
         identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
+        webhook_policy=webhooks.WebhookPolicy(
+            local=settings.app_profile == "local",
+            retry=RetryPolicy(
+                first=timedelta(seconds=settings.webhook_retry_first),
+                window=timedelta(seconds=settings.webhook_retry_window),
+            ),
+            timeout=settings.webhook_timeout,
+            cache_ttl=settings.webhook_cache_ttl,
+            sweep_interval=settings.webhook_sweep_interval,
+        ),
     )
 
 
@@ -119,12 +132,21 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
     queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
-    # Every audit event is also stored where the account's owner and the admins read it, and
-    # a change to how an account signs in queues its notice mail.
-    stored = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
+    # Every audit event is also stored where the account's owner and the admins read it,
+    # with its webhook deliveries, and a change to how an account signs in queues its notice
+    # mail.
+    outbox = webhooks.outbox(adapters, policies, queue=queue)
+    stored = events.StoringAuditLog(
+        adapters.audit, adapters.security_events, adapters.clock, outbox
+    )
     audit = mail.NotifyingAuditLog(stored, queue)
     a, p = replace(adapters, audit=audit), policies
-    handlers.update(dogs.handlers(a) | email.handlers(a, p, queue=queue))
+    handlers.update(
+        dogs.handlers(a)
+        | email.handlers(a, p, queue=queue)
+        | webhooks.handlers(a, p, box=outbox, on_disabled=lambda endpoint: None)
+    )
+    webhooks.start_sweeper(a, p, queue=queue)
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [
         datasets.OwnedDatasets(a.datasets, a.file_store),
@@ -156,6 +178,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),
+        webhooks=webhooks.bind(a, p, box=outbox, queue=queue),
         ready=a.ready,
         request_counter=a.request_counter,
     )

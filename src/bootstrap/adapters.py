@@ -46,6 +46,13 @@ from application.ports import (
 from application.sessions import SessionRepository
 from application.tasks import TaskRepository
 from application.throttle import LoginThrottle
+from application.webhooks import (
+    HostResolver,
+    Scheduler,
+    WebhookDeliveries,
+    WebhookEndpoints,
+    WebhookSender,
+)
 from bootstrap.lazy import LazyCeremonies, LazyFileStore, LazyIdentityVerifier, LazyMailer
 from infrastructure.settings import Settings
 
@@ -96,6 +103,11 @@ class Adapters:
     otp: OneTimePasswords
     secret_box: SecretBox
     security_events: SecurityEvents
+    webhook_endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
+    host_resolver: HostResolver
+    webhook_sender: WebhookSender
+    scheduler: Scheduler
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -122,6 +134,15 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         FirestoreLoginLookup,
         FirestorePrincipals,
         FirestoreUserRepository,
+    )
+    from infrastructure.firestore.webhooks import (
+        FirestoreWebhookDeliveries,
+        FirestoreWebhookEndpoints,
+    )
+    from infrastructure.webhook_http import (
+        RequestsWebhookSender,
+        SocketHostResolver,
+        ThreadScheduler,
     )
 
     client = firestore or make_client(settings.google_cloud_project)
@@ -164,6 +185,11 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         otp=one_time_passwords(),
         secret_box=secret_box(settings),
         security_events=FirestoreSecurityEvents(client),
+        webhook_endpoints=FirestoreWebhookEndpoints(client),
+        webhook_deliveries=FirestoreWebhookDeliveries(client),
+        host_resolver=SocketHostResolver(),
+        webhook_sender=RequestsWebhookSender(timeout=settings.webhook_timeout),
+        scheduler=ThreadScheduler(),
     )
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,10 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from application.events import SecurityEvent
+from domain.webhooks import Delivery
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
 
 SECURITY_EVENTS = "security_events"
 
@@ -53,12 +56,20 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
 @translates_errors
 class FirestoreSecurityEvents:
     def __init__(self, client: firestore.Client) -> None:
+        self._client = client
         self._events = client.collection(SECURITY_EVENTS)
+        self._deliveries = client.collection(WEBHOOK_DELIVERIES)
 
-    def add(self, event: SecurityEvent) -> None:
-        # A fresh random id: AlreadyExists only means a retried create had succeeded.
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        # The webhook outbox in the event's own commit: both or neither
+        # (docs/decisions/0175-webhooks-outbox.md).
+        batch = self._client.batch()
+        batch.create(self._events.document(event.id), event_to_doc(event))
+        for delivery in deliveries:
+            batch.create(self._deliveries.document(delivery.id), delivery_to_doc(delivery))
+        # Fresh random ids: AlreadyExists only means a retried commit had succeeded.
         with contextlib.suppress(AlreadyExists):
-            self._events.document(event.id).create(event_to_doc(event), **BOUNDED)
+            batch.commit(**BOUNDED)
 
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
