@@ -40,6 +40,19 @@ def serving(
     replaces the gunicorn command line (it binds ``$PORT``); yields the base URL, stops the
     server after (SIGTERM to the command's process group).
     """
+    with served(log_name, command=command, unset=unset, **env) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(
+    log_name: str,
+    *,
+    command: Sequence[str] = (),
+    unset: Sequence[str] = (),
+    **env: str,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serving``, yielding the process too (its group is gunicorn's: a test may kill it)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -78,7 +91,7 @@ def serving(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
