@@ -27,7 +27,7 @@ from domain.passkeys import Challenge, Passkey
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule, refusal, released
-from domain.users import User
+from domain.users import Role, User
 from domain.webhooks import Delivery, WebhookEndpoint
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.mail.render import JinjaMailRenderer
@@ -138,6 +138,10 @@ class FakeUserRepository:
             (u for u in self.store.users.values() if u.deleted_at is None), key=lambda u: u.id
         )
         return [u for u in live if after is None or u.id > after][:limit]
+
+    def list_admins(self, limit: int) -> list[User]:
+        live = (u for u in self.store.users.values() if u.deleted_at is None)
+        return sorted((u for u in live if u.role is Role.ADMIN), key=lambda u: u.id)[:limit]
 
     def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
         def key(user: User) -> str:

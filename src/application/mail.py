@@ -33,7 +33,7 @@ from domain.action_tokens import (
     Purpose,
 )
 from domain.ids import new_id
-from domain.users import User
+from domain.users import Role, User
 
 log = logging.getLogger("firegate.mail")
 
@@ -78,6 +78,8 @@ class MailKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     PASSKEY_ADDED = "passkey_added"
+    # To each admin: a webhook failed for its whole retry window and was disabled; no link.
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 # The audit event (a success, about an account) that each notice follows.
@@ -185,6 +187,8 @@ def _count_mail(
 ) -> dict[str, str] | None:
     """Count the mail under the account's sending limit, issuing its token if it carries a
     link; what the template needs besides, or None when the limit refuses it."""
+    if mail_job.kind is MailKind.WEBHOOK_DISABLED:  # an operator's notice: never held back
+        return {} if action_tokens.count_mail(user.id, mail_job.id, now, always=True) else None
     if mail_job.kind is MailKind.ADDRESS_CHANGED:
         # One sending limit for every kind of mail; the warning to an address the account
         # had proved goes out even past it (docs/security.md, "Mail").
@@ -232,6 +236,8 @@ def send_mail(
         to, verified = user.email.value, user.email_verified
     if not to or (kind in NOTICES.values() and not verified):
         return  # a notice goes to an address the account proved, or nowhere
+    if kind is MailKind.WEBHOOK_DISABLED and not (verified and user.role is Role.ADMIN):
+        return
     context = {
         "product": settings.product,
         "public_url": settings.public_url,

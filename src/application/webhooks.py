@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from application.accounts import UserRepository as Users
 from application.admin import require_admin
 from application.authentication import Actor
 from application.events import EVENT_TYPES, SecurityEvent
 from application.jobs import JobHandler
+from application.mail import MailKind, queue_mail
 from application.pagination import (
     Page,
     decode_cursor,
@@ -320,6 +322,15 @@ def _keep_health(
         ports.on_disabled(replace(endpoint, enabled=False))
 
 
+MAX_ADMINS_MAILED = 50
+
+
+def mail_admins(endpoint: WebhookEndpoint, *, users: Users, queue: JobQueue) -> None:
+    """Tell every admin that ``endpoint`` was disabled (the mail job; docs/reference/email.md)."""
+    for admin in users.list_admins(MAX_ADMINS_MAILED):
+        queue_mail(queue, MailKind.WEBHOOK_DISABLED, admin)
+
+
 def deliver_job(job: Job, final: bool, *, ports: DeliveryPorts, policy: WebhookPolicy) -> None:
     """The DELIVER_WEBHOOK job. A failed attempt is not the job's failure: the delivery's own
     schedule retries it, through the sweeper."""
@@ -506,6 +517,8 @@ class WebhookPorts(Protocol):
     def scheduler(self) -> Scheduler: ...
     @property
     def clock(self) -> Clock: ...
+    @property
+    def users(self) -> Users: ...
 
 
 class WebhookPolicies(Protocol):
@@ -531,12 +544,13 @@ def outbox(ports: WebhookPorts, policies: WebhookPolicies, *, queue: JobQueue) -
 
 
 def handlers(
-    ports: WebhookPorts,
-    policies: WebhookPolicies,
-    *,
-    box: WebhookOutbox,
-    on_disabled: Callable[[WebhookEndpoint], None],
+    ports: WebhookPorts, policies: WebhookPolicies, *, box: WebhookOutbox, queue: JobQueue
 ) -> dict[str, JobHandler]:
+    users = ports.users
+
+    def on_disabled(endpoint: WebhookEndpoint) -> None:
+        mail_admins(endpoint, users=users, queue=queue)
+
     delivery_ports = DeliveryPorts(
         deliveries=ports.webhook_deliveries,
         cache=box.cache,

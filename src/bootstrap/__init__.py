@@ -144,7 +144,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     handlers.update(
         dogs.handlers(a)
         | email.handlers(a, p, queue=queue)
-        | webhooks.handlers(a, p, box=outbox, on_disabled=lambda endpoint: None)
+        | webhooks.handlers(a, p, box=outbox, queue=queue)
     )
     webhooks.start_sweeper(a, p, queue=queue)
     # What each resource module owns per user, deleted with the account.

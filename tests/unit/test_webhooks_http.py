@@ -16,7 +16,7 @@ from application.services import Services
 from application.webhooks import DELIVER_WEBHOOK
 from bootstrap import Adapters
 from tests.conftest import bearer, login, register
-from tests.fakes import FakeJobQueue, FakeWebhookSender
+from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeScheduler, FakeWebhookSender
 from tests.unit.test_compat_routes import admin_token
 from tests.unit.test_http_conventions import assert_problem
 
@@ -153,3 +153,42 @@ def test_a_sign_up_is_delivered_signed_listed_and_resent(
     assert_problem(unknown, 404, "webhook_not_found")
     bad_cursor = client.get(f"{path}?cursor=abc", headers=admin)
     assert_problem(bad_cursor, 422, "invalid_cursor")
+
+
+def run_all_jobs(app: Flask, queue: FakeJobQueue) -> None:
+    services: Services = app.extensions["firegate"]
+    while queue.jobs:
+        jobs, queue.jobs = queue.jobs, []
+        for job in jobs:
+            services.jobs.receive_push(JobPush(data=base64.b64encode(encode_job(job)).decode()))
+
+
+def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+) -> None:
+    sender, clock, mailer = adapters.webhook_sender, adapters.clock, adapters.mailer
+    assert isinstance(sender, FakeWebhookSender) and isinstance(clock, FakeClock)
+    assert isinstance(mailer, FakeMailer)
+    admin = admin_token(fake_app, client)
+    run_all_jobs(fake_app, job_queue)  # the verification mail
+    link = next(w for w in mailer.to("root@example.com")[-1].text.split() if "token=" in w)
+    token = link.split("token=", 1)[1]
+    assert client.post("/auth/email/verify", json={"token": token}).status_code == 200
+    sender.answers = [503]
+    created = create(client, admin)
+    register(client, "frank")
+    for _ in range(12):
+        run_all_jobs(fake_app, job_queue)
+        clock.advance(hours=4)
+        scheduler = adapters.scheduler
+        assert isinstance(scheduler, FakeScheduler)
+        scheduler.run_all()  # the sweeper
+    run_all_jobs(fake_app, job_queue)
+    shown = client.get(f"/admin/webhooks/{created['id']}", headers=admin).get_json()
+    assert shown["enabled"] is False and shown["failing_since"] is not None
+    [delivery] = client.get(
+        f"/admin/webhooks/{created['id']}/deliveries", headers=admin
+    ).get_json()["items"]
+    assert delivery["status"] == "dead" and len(delivery["attempts"]) > 5
+    [notice] = [m for m in mailer.to("root@example.com") if "webhook" in m.subject]
+    assert "/admin/hooks" in notice.text and "24 hours" in notice.text
