@@ -198,10 +198,14 @@ class EndpointCache:
 
 class WebhookOutbox:
     """The ``Outbox`` of ``StoringAuditLog``: the deliveries an event makes, queued once
-    they are stored. A queue that refuses one leaves it to the sweeper."""
+    they are stored. Each is written reserved for the job queued with it for ``lease``
+    (its next attempt is then): the sweeper leaves it alone meanwhile, and takes it after,
+    should that job be lost (a crash, a queue that refused it)."""
 
-    def __init__(self, cache: EndpointCache, queue: JobQueue, clock: Clock) -> None:
-        self.cache, self._queue, self._clock = cache, queue, clock
+    def __init__(
+        self, cache: EndpointCache, queue: JobQueue, clock: Clock, lease: timedelta
+    ) -> None:
+        self.cache, self._queue, self._clock, self._lease = cache, queue, clock, lease
 
     def deliveries(self, event: SecurityEvent) -> list[Delivery]:
         endpoints = [e for e in self.cache.all() if e.wants(event.type)]
@@ -216,7 +220,7 @@ class WebhookOutbox:
                 event_id=event.id,
                 payload=body,
                 created_at=now,
-                next_attempt_at=now,
+                next_attempt_at=now + self._lease,
                 retry_since=now,
             )
             for endpoint in endpoints
@@ -285,7 +289,10 @@ def deliver(delivery_id: str, *, ports: DeliveryPorts, policy: WebhookPolicy) ->
     worker); records it, schedules the next or dead-letters it, and keeps the endpoint's
     health: one failing for the whole retry window is disabled."""
     now = ports.clock.now()
-    delivery = ports.deliveries.claim(delivery_id, now, now + policy.lease)
+    delivery = ports.deliveries.get(delivery_id)
+    if delivery is None or not delivery.reserved(now):
+        # Not the first attempt, or too late for it: claimed first, so one worker sends it.
+        delivery = ports.deliveries.claim(delivery_id, now, now + policy.lease)
     if delivery is None:
         return None
     endpoint = ports.cache.get(delivery.endpoint_id)
@@ -538,9 +545,9 @@ class WebhookServices:
 
 def outbox(ports: WebhookPorts, policies: WebhookPolicies, *, queue: JobQueue) -> WebhookOutbox:
     """The outbox ``StoringAuditLog`` writes to; ``bind`` and ``handlers`` share its cache."""
-    ttl = policies.webhook_policy.cache_ttl
-    cache = EndpointCache(ports.webhook_endpoints, ports.clock, ttl)
-    return WebhookOutbox(cache, queue, ports.clock)
+    policy = policies.webhook_policy
+    cache = EndpointCache(ports.webhook_endpoints, ports.clock, policy.cache_ttl)
+    return WebhookOutbox(cache, queue, ports.clock, policy.lease)
 
 
 def handlers(

@@ -195,6 +195,16 @@ class Delivery:
     def due(self, now: datetime) -> bool:
         return self.status is DeliveryStatus.PENDING and self.next_attempt_at <= now
 
+    def reserved(self, now: datetime) -> bool:
+        """Never attempted and still reserved for the job queued when it was written: that
+        job sends it without claiming it first (docs/decisions/0175-webhooks-outbox.md)."""
+        return (
+            self.status is DeliveryStatus.PENDING
+            and not self.attempts
+            and self.retry_since == self.created_at
+            and now < self.next_attempt_at
+        )
+
     def failures_since_retry(self) -> int:
         return sum(1 for a in self.attempts if a.at >= self.retry_since and not a.succeeded)
 

@@ -216,7 +216,7 @@ class Hooks:
             local=local, retry=RetryPolicy(timedelta(seconds=5), timedelta(hours=24))
         )
         self.cache = EndpointCache(self.endpoints, self.clock, ttl=5)
-        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock)
+        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
         self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
         self.disabled: list[WebhookEndpoint] = []
         self.ports = DeliveryPorts(
@@ -338,18 +338,30 @@ def test_a_failure_is_retried_by_the_sweeper_with_the_same_webhook_id() -> None:
     assert [a.status_code for a in third.attempts] == [500, None, 200]
 
 
-def test_a_claimed_delivery_is_not_sent_by_a_second_worker_until_its_claim_lapses() -> None:
+def test_a_delivery_whose_job_was_lost_goes_out_once_its_reservation_lapses() -> None:
     hooks = Hooks(200)
     hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
-    delivery_id = hooks.queue.jobs[0].subject
-    now = hooks.clock.now()
-    assert hooks.deliveries.claim(delivery_id, now, now + hooks.policy.lease) is not None
-    assert hooks.run_jobs() == [None] and hooks.sender.sent == []  # a crash after the claim
+    hooks.queue.jobs.clear()  # the process died before the job ran
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 0
     hooks.clock.advance(seconds=hooks.policy.lease.total_seconds())
     assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
     [done] = hooks.run_jobs()
     assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+
+
+def test_a_retry_is_claimed_so_two_jobs_for_it_send_it_once() -> None:
+    hooks = Hooks(500, 200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.run_jobs()
+    hooks.clock.advance(seconds=5)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)  # twice queued
+    assert len(hooks.queue.jobs) == 2
+    first, second = hooks.run_jobs()
+    assert first is not None and first.status is DeliveryStatus.SUCCEEDED and second is None
+    assert len(hooks.sender.sent) == 2  # the failure, then the one retry
 
 
 def test_outside_the_local_profile_a_host_resolving_to_a_private_address_is_not_called() -> None:
