@@ -87,6 +87,7 @@ NOT_JSON = {
     "/api/v1/auth/whoami",
     "/auth/passkeys/registration/options",  # options: no body
     "/auth/passkeys/authentication/options",
+    "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
 }
 
 

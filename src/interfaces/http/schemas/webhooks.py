@@ -10,6 +10,13 @@ from domain.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, MAX_URL_LENGTH, 
 from domain.webhooks import WebhookEndpoint as Endpoint
 from interfaces.http.schemas.common import PageOut, Strict, single_line
 
+# http(s), one line (documentation; the use case checks the rest: 422 invalid_webhook_url).
+URL_PATTERN = "^https?://[^\\x00-\\x1f\\x7f-\\x9f]+$"
+
+
+def _url(schema: dict[str, object]) -> None:
+    schema["pattern"] = URL_PATTERN
+
 # Checked by the use case (422 unknown_event_type on "events"); listed here for clients.
 EventName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(EVENT_TYPES)})]
 
@@ -18,7 +25,7 @@ class WebhookCreate(Strict):
     url: str = Field(
         max_length=MAX_URL_LENGTH,
         description="https and a public host (http and loopback in the local profile only)",
-        json_schema_extra=single_line,
+        json_schema_extra=_url,
     )
     events: list[EventName] = Field(
         min_length=1, max_length=MAX_EVENTS, description="The event types delivered"
