@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
@@ -14,8 +14,9 @@ from interfaces.http.schemas.common import PageOut, Strict, single_line
 URL_PATTERN = "^https?://[^\\x00-\\x1f\\x7f-\\x9f]+$"
 
 
-def _url(schema: dict[str, object]) -> None:
+def _url(schema: dict[str, Any]) -> None:
     schema["pattern"] = URL_PATTERN
+
 
 # Checked by the use case (422 unknown_event_type on "events"); listed here for clients.
 EventName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(EVENT_TYPES)})]
