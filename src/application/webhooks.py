@@ -208,7 +208,17 @@ class WebhookOutbox:
         self.cache, self._queue, self._clock, self._lease = cache, queue, clock, lease
 
     def deliveries(self, event: SecurityEvent) -> list[Delivery]:
-        endpoints = [e for e in self.cache.all() if e.wants(event.type)]
+        """The event's deliveries; none when the endpoints cannot be read (the event is
+        stored all the same, and this logged)."""
+        try:
+            endpoints = [e for e in self.cache.all() if e.wants(event.type)]
+        except Exception as error:
+            log.warning(
+                "webhook endpoints not read: %s not delivered (%s)",
+                event.type,
+                type(error).__name__,
+            )
+            return []
         if not endpoints:
             return []
         body, now = payload(event), self._clock.now()

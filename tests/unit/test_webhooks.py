@@ -33,7 +33,7 @@ from application.webhooks import (
     resend,
     sweep,
 )
-from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.errors import InvalidInput, NotFound, PermissionDenied, Unavailable
 from domain.webhooks import (
     MAX_ATTEMPTS_KEPT,
     Attempt,
@@ -282,6 +282,21 @@ def test_a_failed_write_stores_neither_and_queues_nothing() -> None:
     hooks.events.broken = True
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     assert hooks.audit.failed_writes == 1
+    assert hooks.deliveries.deliveries == {} and hooks.queue.jobs == []
+
+
+class UnreadableEndpoints(FakeWebhookEndpoints):
+    def list_all(self) -> list[WebhookEndpoint]:
+        raise Unavailable("down")
+
+
+def test_endpoints_that_cannot_be_read_leave_the_event_stored_without_deliveries() -> None:
+    hooks = Hooks()
+    hooks.create()
+    hooks.cache = EndpointCache(UnreadableEndpoints(), hooks.clock, ttl=5)
+    hooks.outbox.cache = hooks.cache
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    assert len(hooks.events.events) == 1 and hooks.audit.failed_writes == 0
     assert hooks.deliveries.deliveries == {} and hooks.queue.jobs == []
 
 
