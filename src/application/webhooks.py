@@ -32,7 +32,7 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Clock, Job, JobQueue, SecretBox
-from domain.errors import FieldError, InvalidInput, NotFound
+from domain.errors import FieldError, InvalidInput, NotFound, Unavailable
 from domain.ids import is_id, new_id
 from domain.text import has_control
 from domain.webhooks import (
@@ -284,9 +284,12 @@ def _attempt(
         refused = _not_public(endpoint.url, ports.resolver)
         if refused is not None:
             return Attempt(ports.clock.now(), None, refused)
-    headers = signed_headers(
-        ports.box.open(endpoint.sealed_secret), delivery.id, ports.clock.now(), delivery.payload
-    )
+    try:
+        secret = ports.box.open(endpoint.sealed_secret)
+    except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
+        log.error("the secret of webhook endpoint %s cannot be opened", endpoint.id)
+        return Attempt(ports.clock.now(), None, "secret_unreadable")
+    headers = signed_headers(secret, delivery.id, ports.clock.now(), delivery.payload)
     try:
         status = ports.sender.post(endpoint.url, delivery.payload, headers)
     except WebhookUnreachable as error:

@@ -391,6 +391,21 @@ def test_outside_the_local_profile_a_host_resolving_to_a_private_address_is_not_
     assert hooks.sender.sent == [] and done.status is DeliveryStatus.PENDING
 
 
+def test_a_secret_that_cannot_be_opened_is_a_recorded_failure_not_a_stuck_delivery() -> None:
+    hooks = Hooks(200)
+    endpoint_id, _ = hooks.create()
+    other_key = FernetSecretBox("b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktb3Q=")
+    stored = hooks.endpoints.get(endpoint_id)
+    assert stored is not None
+    hooks.endpoints.endpoints[endpoint_id] = replace(
+        stored, sealed_secret=other_key.seal("whsec_x")
+    )
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [done] = hooks.run_jobs()
+    assert done is not None and done.attempts[-1].error == "secret_unreadable"
+    assert done.status is DeliveryStatus.PENDING and hooks.sender.sent == []
+
+
 def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_reported() -> None:
     hooks = Hooks(503)
     endpoint_id, _ = hooks.create()
