@@ -11,6 +11,7 @@ A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -212,6 +213,10 @@ def build_app(
     Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
     if those adapters cannot be built, the process exits as gunicorn's failed boot."""
     settings = settings or Settings()
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        # A command line, not a server: no webhook sweeper here; the servers' send what it
+        # leaves (docs/operations.md, "Webhooks").
+        settings = settings.model_copy(update={"webhook_sweep_interval": 0.0})
     if configure_logs:
         configure_logging(settings.log_level)
     services: Services | LazyServices

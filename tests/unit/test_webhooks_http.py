@@ -14,7 +14,8 @@ from standardwebhooks.webhooks import Webhook
 from application.jobs import JobPush, encode_job
 from application.services import Services
 from application.webhooks import DELIVER_WEBHOOK
-from bootstrap import Adapters
+from bootstrap import Adapters, build_app
+from infrastructure.settings import Settings
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeScheduler, FakeWebhookSender
 from tests.unit.test_compat_routes import admin_token
@@ -192,3 +193,15 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
     assert delivery["status"] == "dead" and len(delivery["attempts"]) > 5
     [notice] = [m for m in mailer.to("root@example.com") if "webhook" in m.subject]
     assert "/admin/hooks" in notice.text and "24 hours" in notice.text
+
+
+def test_a_server_sweeps_from_the_start_and_a_command_line_does_not(
+    adapters: Adapters, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheduler = adapters.scheduler
+    assert isinstance(scheduler, FakeScheduler)
+    build_app(app_settings, adapters)
+    assert [seconds for seconds, _ in scheduler.tasks] == [20.0]
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # what `flask <command>` sets
+    build_app(app_settings, adapters)
+    assert len(scheduler.tasks) == 1
