@@ -132,6 +132,24 @@ def forgot_rows() -> list[list[str]]:
     ]
 
 
+def webhook_rows() -> list[list[str]]:
+    w = load("webhooks")
+    if w is None:
+        return []
+    return [
+        [
+            f"webhook deliveries, one process, JOB_WORKERS={run['threads']}",
+            f"{run['per_second']:.0f}/s ({run['cpu_ms_per_delivery']} ms CPU each)",
+            "",
+            "",
+            ">= 200/s",
+            yes(run["met"]),
+            str(w["load_at_end"][0]),
+        ]
+        for run in w["runs"]
+    ]
+
+
 def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenario
     out: list[list[str]] = []
     if (g := load("get_user")) is not None:
@@ -280,6 +298,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += people_pages_rows()
     out += event_cost_rows()
     out += forgot_rows()
+    out += webhook_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(

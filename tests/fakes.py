@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import threading
 import time
@@ -26,6 +27,7 @@ from application.ports import (
     StagedWrites,
 )
 from application.throttle import Reservation
+from application.webhooks import WebhookUnreachable
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
@@ -39,7 +41,8 @@ from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule, refusal, released
-from domain.users import User
+from domain.users import Role, User
+from domain.webhooks import Delivery, WebhookEndpoint
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
@@ -80,6 +83,15 @@ class InMemoryStore:
         self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
         self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
         self.security_events: dict[str, SecurityEvent] = {}
+        self.webhook_deliveries: dict[str, Delivery] = {}
+
+    def commit_staged(self, staged: StagedWrites) -> None:
+        """What ``staged`` writes, in the commit of the change the caller makes."""
+        with self.lock:
+            for event in staged.events:
+                self.security_events[event.id] = event
+            for delivery in staged.deliveries:
+                self.webhook_deliveries.setdefault(delivery.id, delivery)
 
 
 def _email_key(user: User) -> str | None:
@@ -105,8 +117,7 @@ class FakeUserRepository:
             s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
-            for event in staged.events:  # one commit with the account, as in Firestore
-                s.security_events[event.id] = event
+            s.commit_staged(staged)  # one commit with the account, as in Firestore
 
     def get(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
@@ -152,6 +163,10 @@ class FakeUserRepository:
             (u for u in self.store.users.values() if u.deleted_at is None), key=lambda u: u.id
         )
         return [u for u in live if after is None or u.id > after][:limit]
+
+    def list_admins(self, limit: int) -> list[User]:
+        live = (u for u in self.store.users.values() if u.deleted_at is None)
+        return sorted((u for u in live if u.role is Role.ADMIN), key=lambda u: u.id)[:limit]
 
     def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
         def key(user: User) -> str:
@@ -202,8 +217,7 @@ class FakeSessionRepository:
             if session.id in self.store.sessions:
                 return  # as in Firestore: the fresh id can only be a retried commit's
             self.store.sessions[session.id] = session
-            for event in staged.events:  # one commit with the session, as in Firestore
-                self.store.security_events[event.id] = event
+            self.store.commit_staged(staged)  # one commit with the session, as in Firestore
 
     def get(self, session_id: str) -> Session | None:
         return self.store.sessions.get(session_id)
@@ -574,14 +588,26 @@ class FakeTaskRepository:
 
 
 class FakeSecurityEvents:
-    def __init__(self, store: InMemoryStore | None = None) -> None:
+    """Events, with their webhook deliveries, in the store's collections under its lock."""
+
+    def __init__(
+        self,
+        store: InMemoryStore | None = None,
+        deliveries: FakeWebhookDeliveries | None = None,
+    ) -> None:
         self.store = store or InMemoryStore()
         self.lock = self.store.lock
         self.events: dict[str, SecurityEvent] = self.store.security_events
+        self.deliveries = deliveries or FakeWebhookDeliveries(self.store)
+        self.broken = False
 
-    def add(self, event: SecurityEvent) -> None:
-        with self.lock:
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        if self.broken:
+            raise RuntimeError("the fake security events are broken")
+        with self.lock, self.deliveries.lock:
             self.events[event.id] = event
+            for delivery in deliveries:
+                self.deliveries.deliveries.setdefault(delivery.id, delivery)
 
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
@@ -597,6 +623,126 @@ class FakeSecurityEvents:
                 reverse=True,
             )
         return [e for e in rows if before is None or (e.at, e.id) < before][:limit]
+
+
+class FakeWebhookEndpoints:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.endpoints: dict[str, WebhookEndpoint] = {}
+        self.reads = 0  # list_all calls: the outbox's cache keeps them few
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        with self.lock:
+            if endpoint.id in self.endpoints:
+                raise Conflict("exists")
+            self.endpoints[endpoint.id] = endpoint
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return self.endpoints.get(endpoint_id)
+
+    def list_all(self) -> list[WebhookEndpoint]:
+        with self.lock:
+            self.reads += 1
+            return sorted(self.endpoints.values(), key=lambda e: (e.created_at, e.id))
+
+    def delete(self, endpoint_id: str) -> bool:
+        with self.lock:
+            return self.endpoints.pop(endpoint_id, None) is not None
+
+    def set_health(self, endpoint_id: str, enabled: bool, failing_since: datetime | None) -> None:
+        with self.lock:
+            endpoint = self.endpoints.get(endpoint_id)
+            if endpoint is not None:
+                self.endpoints[endpoint_id] = replace(
+                    endpoint, enabled=enabled, failing_since=failing_since
+                )
+
+
+class FakeWebhookDeliveries:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
+        self.deliveries: dict[str, Delivery] = self.store.webhook_deliveries
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
+
+    def claim(self, delivery_id: str, now: datetime, until: datetime) -> Delivery | None:
+        with self.lock:
+            delivery = self.deliveries.get(delivery_id)
+            if delivery is None or not delivery.due(now):
+                return None
+            self.deliveries[delivery_id] = replace(delivery, next_attempt_at=until)
+            return delivery
+
+    def save(self, delivery: Delivery) -> None:
+        with self.lock:
+            if delivery.id in self.deliveries:
+                self.deliveries[delivery.id] = delivery
+
+    def list_page(
+        self, endpoint_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Delivery]:
+        with self.lock:
+            rows = sorted(
+                (d for d in self.deliveries.values() if d.endpoint_id == endpoint_id),
+                key=lambda d: (d.created_at, d.id),
+                reverse=True,
+            )
+        return [d for d in rows if before is None or (d.created_at, d.id) < before][:limit]
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        with self.lock:
+            rows = sorted(
+                (d for d in self.deliveries.values() if d.due(now)),
+                key=lambda d: (d.next_attempt_at, d.id),
+            )
+        return [d.id for d in rows][:limit]
+
+
+class FakeHostResolver:
+    """Names resolve to what ``names`` says; an address to itself."""
+
+    def __init__(self, names: Mapping[str, list[str]] | None = None) -> None:
+        self.names = dict(names or {})
+
+    def addresses(self, host: str) -> list[str]:
+        if host in self.names:
+            return self.names[host]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return []
+
+
+class FakeWebhookSender:
+    """Answers each POST with the next of ``answers`` (then the last again); an int is a
+    status code, None no answer at all. Keeps what was sent."""
+
+    def __init__(self, *answers: int | None) -> None:
+        self.answers = list(answers) or [200]
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+
+    def post(self, url: str, body: str, headers: dict[str, str]) -> int:
+        self.sent.append((url, body, headers))
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if answer is None:
+            raise WebhookUnreachable("ConnectionError")
+        return answer
+
+
+class FakeScheduler:
+    """Keeps the periodic tasks; tests run them."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[float, Callable[[], None]]] = []
+
+    def every(self, seconds: float, task: Callable[[], None]) -> None:
+        self.tasks.append((seconds, task))
+
+    def run_all(self) -> None:
+        for _, task in self.tasks:
+            task()
 
 
 class FakeDogRepository:
@@ -1076,6 +1222,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
     store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
+    deliveries = FakeWebhookDeliveries(store)
     return Adapters(
         users=FakeUserRepository(store),
         sessions=FakeSessionRepository(store),
@@ -1108,8 +1255,13 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         factors=FakeMfaRepository(store),
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
         secret_box=secret_box(settings),
-        security_events=FakeSecurityEvents(store),
+        security_events=FakeSecurityEvents(store, deliveries),
         new_device_mails=FakeNewDeviceMails(),
         oauth_clients=FakeOAuthClients(),
         oauth_grants=FakeOAuthGrants(),
+        webhook_endpoints=FakeWebhookEndpoints(),
+        webhook_deliveries=deliveries,
+        host_resolver=FakeHostResolver(),
+        webhook_sender=FakeWebhookSender(),
+        scheduler=FakeScheduler(),
     )

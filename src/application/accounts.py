@@ -58,6 +58,10 @@ class UserRepository(Protocol):
         else username starts with ``prefix``, ordered by it, after the one equal to ``after``."""
         ...
 
+    def list_admins(self, limit: int) -> list[User]:
+        """Up to ``limit`` live users with the admin role, by id."""
+        ...
+
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
         """Tombstone the user and release its claims in one transaction; None if absent."""
         ...

@@ -29,6 +29,7 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import InvalidInput
 from domain.ids import new_id
 from domain.security_events import SecurityEvent
+from domain.webhooks import Delivery
 
 log = logging.getLogger("firegate.events")
 
@@ -57,8 +58,9 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class SecurityEvents(Protocol):
-    def add(self, event: SecurityEvent) -> None:
-        """Store one event (its ``expires_at`` is the TTL field)."""
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        """Store one event (its ``expires_at`` is the TTL field) and its webhook deliveries
+        in one commit."""
         ...
 
     def list_page(
@@ -131,40 +133,70 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
     ]
 
 
+class Outbox(Protocol):
+    """Webhooks (application/webhooks.py): what to deliver of an event, and the sending of
+    it once stored."""
+
+    def deliveries(self, event: SecurityEvent) -> list[Delivery]: ...
+    def stored(self, deliveries: Sequence[Delivery]) -> None: ...
+
+
+class NoOutbox:
+    def deliveries(self, event: SecurityEvent) -> list[Delivery]:
+        return []
+
+    def stored(self, deliveries: Sequence[Delivery]) -> None:
+        return None
+
+
 class StoringAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and stores what ``security_events_of``
-    keeps. A write that fails is logged and counted in ``failed_writes``: the request that
-    caused the event goes on."""
+    keeps, with its webhook deliveries in the same commit. A write that fails is logged and
+    counted in ``failed_writes``: the request that caused the event goes on."""
 
-    def __init__(self, log: AuditLog, events: SecurityEvents, clock: Clock) -> None:
+    def __init__(
+        self, log: AuditLog, events: SecurityEvents, clock: Clock, outbox: Outbox | None = None
+    ) -> None:
         self._log, self._events, self._clock = log, events, clock
+        self._outbox = outbox or NoOutbox()
         self._lock = threading.Lock()
         self.failed_writes = 0
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
         at = self._clock.now()
-        return replace(
-            self._log.stage(events),
-            events=tuple(kept for event in events for kept in security_events_of(event, at=at)),
-        )
+        kept = tuple(kept for event in events for kept in security_events_of(event, at=at))
+        deliveries: list[Delivery] = []
+        for stored in kept:
+            try:
+                deliveries += self._outbox.deliveries(stored)
+            except Exception as error:  # the event is still stored; never fail the change
+                self._failed(stored, error)
+        return replace(self._log.stage(events), events=kept, deliveries=tuple(deliveries))
 
     def committed(self, staged: StagedWrites) -> None:
         self._log.committed(staged)  # stored already, in the commit of the change
+        self._outbox.stored(staged.deliveries)
+
+    def _failed(self, stored: SecurityEvent, error: Exception) -> None:
+        with self._lock:
+            self.failed_writes += 1
+        log.warning(
+            "security event not stored: %s (%s)",
+            stored.type,
+            type(error).__name__,
+            extra={"event": stored.type, "failed_writes": self.failed_writes},
+        )
 
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)
         for stored in security_events_of(event, at=self._clock.now()):
             try:
-                self._events.add(stored)
+                deliveries = self._outbox.deliveries(stored)
+                self._events.add(stored, deliveries)
             except Exception as error:  # never fail the request that caused it
-                with self._lock:
-                    self.failed_writes += 1
-                log.warning(
-                    "security event not stored: %s (%s)",
-                    stored.type,
-                    type(error).__name__,
-                    extra={"event": stored.type, "failed_writes": self.failed_writes},
-                )
+                self._failed(stored, error)
+            else:
+                self._outbox.stored(deliveries)
 
 
 @dataclass(frozen=True)

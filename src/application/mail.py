@@ -35,7 +35,7 @@ from domain.action_tokens import (
 )
 from domain.devices import browser_of, device_key
 from domain.ids import new_id
-from domain.users import User
+from domain.users import Role, User
 
 log = logging.getLogger("firegate.mail")
 
@@ -83,6 +83,8 @@ class MailKind(StrEnum):
     MFA_DISABLED = "mfa_disabled"
     PASSKEY_ADDED = "passkey_added"
     NEW_DEVICE = "new_device"  # a sign-in from a new device: when, where from, which browser
+    # To each admin: a webhook failed for its whole retry window and was disabled; no link.
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 # The audit event (a success, about an account) that each notice follows.
@@ -242,6 +244,8 @@ def _count_mail(
 ) -> dict[str, str] | None:
     """Count the mail under the account's sending limit, issuing its token if it carries a
     link; what the template needs besides, or None when the limit refuses it."""
+    if mail_job.kind is MailKind.WEBHOOK_DISABLED:  # an operator's notice: never held back
+        return {} if action_tokens.count_mail(user.id, mail_job.id, now, always=True) else None
     if mail_job.kind is MailKind.ADDRESS_CHANGED:
         # A mail to an unproved address counts with the link mails; the warning to an
         # address the account had proved is a notice and goes out even past their limit
@@ -301,8 +305,14 @@ def send_mail(
         to, verified = mail_job.old_email or "", mail_job.old_verified
     else:
         to, verified = user.email.value, user.email_verified
-    if not to or (kind in NOTICES.values() and not verified):
-        return  # a notice goes to an address the account proved, or nowhere
+    notice = kind in NOTICES.values()
+    admin_only = kind is MailKind.WEBHOOK_DISABLED
+    if (
+        not to
+        or ((notice or admin_only) and not verified)
+        or (admin_only and user.role is not Role.ADMIN)
+    ):
+        return  # a notice goes to an address the account proved, or nowhere; an admin's too
     seen = _new_device(mail_job, user, new_device_mails, now)
     if kind is MailKind.NEW_DEVICE and seen is None:
         return  # this device was told of today (or the job is unreadable)

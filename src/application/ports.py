@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, Protocol
 
 from domain.request_limits import WindowCounts
 from domain.security_events import SecurityEvent
+from domain.webhooks import Delivery
 
 
 class Clock(Protocol):
@@ -202,6 +203,7 @@ class StagedWrites:
 
     audit: tuple[AuditEvent, ...] = ()  # the audit events staged, recorded by ``committed``
     events: tuple[SecurityEvent, ...] = ()  # what the commit writes of them
+    deliveries: tuple[Delivery, ...] = ()  # and their webhook deliveries (the outbox)
 
 
 NO_WRITES = StagedWrites()

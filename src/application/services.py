@@ -24,6 +24,7 @@ from application.ports import RequestCounter
 from application.sessions import SessionServices
 from application.tasks import TaskServices
 from application.totp import TotpServices
+from application.webhooks import WebhookServices
 
 
 @dataclass(frozen=True)
@@ -44,5 +45,6 @@ class Services:
     sessions: SessionServices
     tasks: TaskServices
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
+    webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits

@@ -11,6 +11,7 @@ A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -34,6 +35,7 @@ from application import (
     sessions,
     tasks,
     totp,
+    webhooks,
 )
 from application.csv_input import CsvLimits
 from application.jobs import JobHandler, PushPolicy
@@ -51,6 +53,7 @@ from bootstrap.adapters import (
 from domain.devices import DevicePolicy
 from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
+from domain.webhooks import RetryPolicy
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.http.app import HttpConfig, create_app
@@ -79,6 +82,7 @@ class Policies:
     job_max_attempts: int
     identity_changes: Limit
     oauth_policy: oauth.OAuthPolicy
+    webhook_policy: webhooks.WebhookPolicy
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -123,6 +127,16 @@ def build_policies(settings: Settings) -> Policies:
         oauth_policy=oauth.OAuthPolicy(
             refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl)
         ),
+        webhook_policy=webhooks.WebhookPolicy(
+            local=settings.app_profile == "local",
+            retry=RetryPolicy(
+                first=timedelta(seconds=settings.webhook_retry_first),
+                window=timedelta(seconds=settings.webhook_retry_window),
+            ),
+            timeout=settings.webhook_timeout,
+            cache_ttl=settings.webhook_cache_ttl,
+            sweep_interval=settings.webhook_sweep_interval,
+        ),
     )
 
 
@@ -132,12 +146,21 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
     queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
-    # Every audit event is also stored where the account's owner and the admins read it, and
-    # a change to how an account signs in, or a sign-in from a new device, queues its notice.
-    stored = events.StoringAuditLog(adapters.audit, adapters.security_events, adapters.clock)
+    # Every audit event is also stored where the account's owner and the admins read it,
+    # with its webhook deliveries, and a change to how an account signs in, or a sign-in from
+    # a new device, queues its notice.
+    outbox = webhooks.outbox(adapters, policies, queue=queue)
+    stored = events.StoringAuditLog(
+        adapters.audit, adapters.security_events, adapters.clock, outbox
+    )
     audit = mail.NotifyingAuditLog(stored, queue, adapters.clock)
     a, p = replace(adapters, audit=audit), policies
-    handlers.update(dogs.handlers(a) | email.handlers(a, p, queue=queue))
+    handlers.update(
+        dogs.handlers(a)
+        | email.handlers(a, p, queue=queue)
+        | webhooks.handlers(a, p, box=outbox, queue=queue)
+    )
+    webhooks.start_sweeper(a, p, queue=queue)
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [
         datasets.OwnedDatasets(a.datasets, a.file_store),
@@ -171,6 +194,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),
+        webhooks=webhooks.bind(a, p, box=outbox, queue=queue),
         ready=a.ready,
         request_counter=a.request_counter,
     )
@@ -204,6 +228,10 @@ def build_app(
     Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
     if those adapters cannot be built, the process exits as gunicorn's failed boot."""
     settings = settings or Settings()
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        # A command line, not a server: no webhook sweeper here; the servers' send what it
+        # leaves (docs/operations.md, "Webhooks").
+        settings = settings.model_copy(update={"webhook_sweep_interval": 0.0})
     if configure_logs:
         configure_logging(settings.log_level)
     services: Services | LazyServices

@@ -48,6 +48,13 @@ from application.ports import (
 from application.sessions import SessionRepository
 from application.tasks import TaskRepository
 from application.throttle import LoginThrottle
+from application.webhooks import (
+    HostResolver,
+    Scheduler,
+    WebhookDeliveries,
+    WebhookEndpoints,
+    WebhookSender,
+)
 from bootstrap.lazy import (
     LazyCeremonies,
     LazyCustomTokens,
@@ -108,6 +115,11 @@ class Adapters:
     new_device_mails: NewDeviceMails
     oauth_clients: OAuthClients
     oauth_grants: OAuthGrants
+    webhook_endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
+    host_resolver: HostResolver
+    webhook_sender: WebhookSender
+    scheduler: Scheduler
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -136,6 +148,15 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         FirestoreLoginLookup,
         FirestorePrincipals,
         FirestoreUserRepository,
+    )
+    from infrastructure.firestore.webhooks import (
+        FirestoreWebhookDeliveries,
+        FirestoreWebhookEndpoints,
+    )
+    from infrastructure.webhook_http import (
+        RequestsWebhookSender,
+        SocketHostResolver,
+        ThreadScheduler,
     )
 
     client = firestore or make_client(settings.google_cloud_project)
@@ -182,6 +203,11 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         new_device_mails=FirestoreNewDeviceMails(client),
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
+        webhook_endpoints=FirestoreWebhookEndpoints(client),
+        webhook_deliveries=FirestoreWebhookDeliveries(client),
+        host_resolver=SocketHostResolver(),
+        webhook_sender=RequestsWebhookSender(timeout=settings.webhook_timeout),
+        scheduler=ThreadScheduler(),
     )
 
 

@@ -148,6 +148,14 @@ class Settings(BaseSettings):
     pubsub_dead_letter_topic: str = "firegate-jobs-dead"
     pubsub_dead_letter_subscription: str = "firegate-jobs-dead-push"
     pubsub_setup: bool | None = None  # create them at start-up; default: in the local profile
+    # Webhooks (docs/reference/webhooks.md): the first retry's delay (the later ones are
+    # multiples of it) and how long a delivery is retried, in seconds; the send's timeout;
+    # how long the list of endpoints is reused; the sweeper's period (0: none).
+    webhook_retry_first: float = Field(5.0, ge=0.01, le=60)
+    webhook_retry_window: float = Field(86_400.0, ge=1, le=7 * 86_400)
+    webhook_timeout: float = Field(5.0, gt=0, le=30)
+    webhook_cache_ttl: float = Field(5.0, ge=0, le=300)
+    webhook_sweep_interval: float = Field(20.0, ge=0, le=3600)
 
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod

@@ -283,6 +283,18 @@ def test_list_page_orders_by_id_and_skips_deleted(repos: Repos) -> None:
     assert [u.id for u in repos.users.list_page(ids[1], 2)] == ids[2:4]
 
 
+def test_list_admins_finds_the_live_admins_by_id(repos: Repos) -> None:
+    users = [make_user(f"boss{i}") for i in range(4)]
+    for user in users:
+        repos.users.add(user)
+    for user in users[:3]:
+        repos.users.update(user.id, lambda u: u.with_role(Role.ADMIN, NOW))
+    repos.users.mark_deleted(users[0].id, NOW)
+    expected = sorted(u.id for u in users[1:3])
+    assert [u.id for u in repos.users.list_admins(10)] == expected
+    assert [u.id for u in repos.users.list_admins(1)] == expected[:1]
+
+
 def test_list_by_prefix_orders_by_the_key_and_skips_deleted(repos: Repos) -> None:
     # "\U00020000" (a Han ideograph) sorts after U+F8FF, where a fixed end would stop.
     made = {

@@ -41,6 +41,19 @@ def serving(
     server after (SIGTERM to the command's process group). ``PORT`` in ``env``: one chosen
     beforehand (for a PUBLIC_URL that names it).
     """
+    with served(log_name, command=command, unset=unset, **env) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(
+    log_name: str,
+    *,
+    command: Sequence[str] = (),
+    unset: Sequence[str] = (),
+    **env: str,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serving``, yielding the process too (its group is gunicorn's: a test may kill it)."""
     port = int(env["PORT"]) if "PORT" in env else free_port()
     environment = {
         **os.environ,
@@ -79,7 +92,7 @@ def serving(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -88,6 +88,8 @@ BEYOND_THE_DOCUMENT = frozenset(
         "response.userHandle:invalid_base64url",
         "rawId:invalid_base64url",
         "invalid_passkey",
+        # a webhook URL: a host, no user or password, public outside the local profile
+        "url:invalid_webhook_url",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

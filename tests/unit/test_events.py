@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -24,6 +25,7 @@ from application.ports import Audit, AuditEvent
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable
 from domain.security_events import KEPT_FOR, SecurityEvent
+from domain.webhooks import Delivery
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.fakes import (
@@ -45,7 +47,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 class FailingSecurityEvents(FakeSecurityEvents):
     """Firestore down: every write raises what the adapter raises for an outage."""
 
-    def add(self, event: SecurityEvent) -> None:
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
         raise Unavailable("down")
 
 

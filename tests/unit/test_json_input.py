@@ -89,6 +89,7 @@ NOT_JSON = {
     "/auth/passkeys/authentication/options",
     "/auth/firebase/custom-token",  # the bearer is all it reads
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
+    "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
 }
 
 

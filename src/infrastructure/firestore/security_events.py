@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,10 @@ from google.cloud import firestore
 
 from application.ports import StagedWrites
 from domain.security_events import SecurityEvent
+from domain.webhooks import Delivery
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
 
 SECURITY_EVENTS = "security_events"
 
@@ -58,6 +61,9 @@ def write_staged(
     events = client.collection(SECURITY_EVENTS)
     for event in staged.events:
         batch.create(events.document(event.id), event_to_doc(event))
+    deliveries = client.collection(WEBHOOK_DELIVERIES)  # the webhook outbox, in that commit too
+    for delivery in staged.deliveries:
+        batch.create(deliveries.document(delivery.id), delivery_to_doc(delivery))
 
 
 @translates_errors
@@ -65,11 +71,18 @@ class FirestoreSecurityEvents:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._events = client.collection(SECURITY_EVENTS)
+        self._deliveries = client.collection(WEBHOOK_DELIVERIES)
 
-    def add(self, event: SecurityEvent) -> None:
-        # A fresh random id: AlreadyExists only means a retried create had succeeded.
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        # The webhook outbox in the event's own commit: both or neither
+        # (docs/decisions/0175-webhooks-outbox.md).
+        batch = self._client.batch()
+        batch.create(self._events.document(event.id), event_to_doc(event))
+        for delivery in deliveries:
+            batch.create(self._deliveries.document(delivery.id), delivery_to_doc(delivery))
+        # Fresh random ids: AlreadyExists only means a retried commit had succeeded.
         with contextlib.suppress(AlreadyExists):
-            self._events.document(event.id).create(event_to_doc(event), **BOUNDED)
+            batch.commit(**BOUNDED)
 
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int

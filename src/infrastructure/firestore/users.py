@@ -304,6 +304,13 @@ class FirestoreUserRepository:
         snaps = query.limit(limit).stream(**BOUNDED)
         return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
 
+    def list_admins(self, limit: int) -> list[User]:
+        # Two equalities: Firestore merges the single-field indexes, no composite one.
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False))
+        query = query.where(filter=firestore.FieldFilter("role", "==", "admin"))
+        snaps = query.order_by("__name__").limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
     def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
         # Composite indexes (firestore.indexes.json): deleting + username_normalized, and
         # deleting + email_normalized. A key is one live account's (its claim), so the key

@@ -35,6 +35,7 @@ from interfaces.http.routes import (
     tasks,
     tasks_api,
     users,
+    webhooks,
 )
 from interfaces.shared.limits import LimitedAs
 from interfaces.shared.services import LazyServices
@@ -111,6 +112,7 @@ def create_app(services: Services | LazyServices, config: HttpConfig) -> Flask:
         tasks.bp,
         dogs.bp,
         jobs.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)
     if config.compat_routes:

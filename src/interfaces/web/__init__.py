@@ -24,6 +24,7 @@ from interfaces.web import (
     browser,
     not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
+    webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
 from interfaces.web.routes import bp

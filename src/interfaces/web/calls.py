@@ -30,11 +30,13 @@ from application.password_reset import ForgotPassword, ResetPassword
 from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
 from application.tokens import TokenPair
 from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
+from application.webhooks import CreatedWebhook, CreateWebhook, DeliveryQuery, Resend, WebhookRef
 from domain.oauth import OAuthClient
 from domain.passkeys import Passkey
 from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.users import User
+from domain.webhooks import Delivery, WebhookEndpoint
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -280,3 +282,33 @@ def admin_invite(actor: Actor, email: str, username: str | None, role: str) -> U
     return services().email.invite(
         Invite(actor=actor, username=username, email=email, role=role or None)
     )
+
+
+# -- webhooks
+
+
+def webhooks(actor: Actor) -> list[WebhookEndpoint]:
+    return services().webhooks.list(actor)
+
+
+def create_webhook(
+    actor: Actor, url: str, events: Sequence[str], description: str
+) -> CreatedWebhook:
+    return services().webhooks.create(CreateWebhook(actor, url, tuple(events), description))
+
+
+def webhook(actor: Actor, webhook_id: str) -> WebhookEndpoint:
+    return services().webhooks.show(WebhookRef(actor, webhook_id))
+
+
+def webhook_deliveries(actor: Actor, webhook_id: str, cursor: str | None) -> Page[Delivery]:
+    query = DeliveryQuery(actor, webhook_id, DEFAULT_LIMIT, cursor or None)
+    return services().webhooks.deliveries(query)
+
+
+def delete_webhook(actor: Actor, webhook_id: str) -> None:
+    services().webhooks.delete(WebhookRef(actor, webhook_id))
+
+
+def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> None:
+    services().webhooks.resend(Resend(actor, webhook_id, delivery_id))

@@ -58,6 +58,15 @@ _MESSAGES: dict[str, LazyString] = {
     ),
     "no_email": lazy_gettext("The account has no e-mail address."),
     "user_disabled": lazy_gettext("The account is disabled; enable it first."),
+    "invalid_webhook_url": lazy_gettext(
+        "Webhooks go to an https:// URL of a public host, without a user or password."
+    ),
+    "unknown_event_type": lazy_gettext("Choose event types from the list."),
+    "no_event_types": lazy_gettext("Choose at least one event type."),
+    "too_many_event_types": lazy_gettext("Choose event types from the list."),
+    "description_too_long": lazy_gettext("A description has at most 200 characters."),
+    "webhook_not_found": lazy_gettext("No such webhook: it may have been deleted."),
+    "delivery_not_found": lazy_gettext("No such delivery."),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."

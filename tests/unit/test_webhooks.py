@@ -1,0 +1,533 @@
+"""Webhooks on in-memory fakes: the signature as Standard Webhooks' own library checks it, the
+retry schedule, the URL rule, the outbox written with its event, delivery and the sweeper."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from application.authentication import Actor
+from application.events import StoringAuditLog
+from application.ports import Audit, AuditEvent, Job
+from application.webhooks import (
+    DELIVER_WEBHOOK,
+    CreateWebhook,
+    DeliveryPorts,
+    DeliveryQuery,
+    EndpointCache,
+    Resend,
+    WebhookOutbox,
+    WebhookPolicy,
+    WebhookRef,
+    create_webhook,
+    delete_webhook,
+    deliver,
+    deliver_job,
+    list_deliveries,
+    payload,
+    resend,
+    sweep,
+)
+from domain.errors import InvalidInput, NotFound, PermissionDenied, Unavailable
+from domain.security_events import SecurityEvent
+from domain.webhooks import (
+    MAX_ATTEMPTS_KEPT,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    RetryPolicy,
+    WebhookEndpoint,
+    check_url,
+    new_secret,
+    public_address,
+    signature,
+    signed_headers,
+)
+from infrastructure.audit import LoggingAuditLog
+from infrastructure.secret_box import FernetSecretBox
+from tests.conftest import TEST_MFA_KEY
+from tests.fakes import (
+    FakeClock,
+    FakeHostResolver,
+    FakeJobQueue,
+    FakeSecurityEvents,
+    FakeWebhookDeliveries,
+    FakeWebhookEndpoints,
+    FakeWebhookSender,
+)
+
+pytestmark = pytest.mark.unit
+ADMIN = Actor("admin1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
+USER = replace(ADMIN, user_id="u9", username="bob", role="user")
+BOX = FernetSecretBox(TEST_MFA_KEY)
+
+
+# -- the signature ----------------------------------------------------------------------------
+
+
+def test_a_signature_verifies_with_the_standard_webhooks_library() -> None:
+    secret, body = new_secret(), '{"type":"user.created","data":{"user_id":"u1"}}'
+    now = datetime.now(UTC)
+    headers = signed_headers(secret, "msg_abc", now, body)
+    assert headers["webhook-id"] == "msg_abc"
+    assert headers["webhook-timestamp"] == str(int(now.timestamp()))
+    assert Webhook(secret).verify(body, headers) == json.loads(body)
+    with pytest.raises(Exception, match="No matching signature"):
+        Webhook(new_secret()).verify(body, headers)
+    with pytest.raises(Exception, match="No matching signature"):
+        Webhook(secret).verify(body.replace("u1", "u2"), headers)
+
+
+def test_the_secret_is_whsec_and_32_random_bytes() -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
+    assert new_secret() != secret
+
+
+def test_the_signature_matches_the_specifications_example() -> None:
+    # The example of the Standard Webhooks specification (its reference test vector).
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = '{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == expected
+
+
+# -- the retry schedule -------------------------------------------------------------------------
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def test_retries_back_off_from_5_seconds_to_every_4_hours_for_24_hours() -> None:
+    policy = RetryPolicy()
+    delays = [policy.delay(n) for n in range(1, 10)]
+    assert delays[:7] == [
+        timedelta(seconds=5),
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=10),
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=2),
+    ]
+    assert delays[7:] == [timedelta(hours=4)] * 2
+    now, failures = T0, 0
+    while True:
+        failures += 1
+        due = policy.next_attempt(T0, failures, now)
+        if due is None:
+            break
+        now = due
+    assert now <= T0 + timedelta(hours=24) < now + policy.delay(failures)
+    assert failures == 13  # the first attempt and 12 retries, the last at 23 h 42 min
+
+
+def test_a_delivery_succeeds_is_rescheduled_or_dies() -> None:
+    policy = RetryPolicy(first=timedelta(seconds=1), window=timedelta(seconds=60))
+    delivery = Delivery("msg_1", "e1", "user.created", "ev1", "{}", T0, T0, T0)
+    failed = delivery.after(Attempt(T0, 500), policy)
+    assert failed.status is DeliveryStatus.PENDING
+    assert failed.next_attempt_at == T0 + timedelta(seconds=1)
+    ok = failed.after(Attempt(T0 + timedelta(seconds=1), 204), policy)
+    assert ok.status is DeliveryStatus.SUCCEEDED and len(ok.attempts) == 2
+    late = failed.after(Attempt(T0 + timedelta(seconds=59), None, "Timeout"), policy)
+    assert late.status is DeliveryStatus.DEAD
+    again = late.resent(T0 + timedelta(hours=1))
+    assert again.due(T0 + timedelta(hours=1)) and again.failures_since_retry() == 0
+    many = delivery
+    for n in range(MAX_ATTEMPTS_KEPT + 5):
+        many = replace(many.after(Attempt(T0, 500), policy), status=DeliveryStatus.PENDING)
+        assert len(many.attempts) == min(n + 1, MAX_ATTEMPTS_KEPT)
+
+
+# -- the URL rule -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/in",
+        "https://203.0.114.5/in",  # not in a documentation or private range
+        "https://[2606:4700::1111]:8443/x",
+    ],
+)
+def test_public_https_urls_are_accepted_everywhere(url: str) -> None:
+    assert check_url(url, local=False) == url
+    assert check_url(url, local=True) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com/in",
+        "https://localhost/in",
+        "https://127.0.0.1/in",
+        "https://10.0.0.8/in",
+        "https://192.168.1.1/",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata
+        "https://[::1]/in",
+        "https://[::ffff:10.0.0.1]/in",
+        "https://0.0.0.0/",
+    ],
+)
+def test_plain_http_and_private_addresses_only_in_the_local_profile(url: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_url(url, local=False)
+    assert refused.value.errors[0].field == "url"
+    assert check_url(url, local=True) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/", "https://", "not a url", "https://u:p@example.com/", "https://a\n/"],
+)
+def test_unusable_urls_are_refused_everywhere(url: str) -> None:
+    for local in (True, False):
+        with pytest.raises(InvalidInput):
+            check_url(url, local=local)
+
+
+def test_public_addresses() -> None:
+    assert public_address("8.8.8.8") and public_address("2606:4700::1111")
+    for address in ("10.1.2.3", "172.16.0.1", "100.64.0.1", "fe80::1%eth0", "fd00::1", "::1"):
+        assert not public_address(address)
+    assert not public_address("224.0.0.1") and not public_address("example.com")
+
+
+# -- the outbox, written with the event ---------------------------------------------------------
+
+
+class Hooks:
+    """The webhook ports on fakes, with a clock at the wall clock's time (the Standard
+    Webhooks library checks the timestamp against it)."""
+
+    def __init__(self, *answers: int | None, local: bool = True) -> None:
+        self.clock = FakeClock()
+        self.endpoints = FakeWebhookEndpoints()
+        self.deliveries = FakeWebhookDeliveries()
+        self.events = FakeSecurityEvents(self.deliveries.store, self.deliveries)
+        self.queue = FakeJobQueue()
+        self.sender = FakeWebhookSender(*answers)
+        self.resolver = FakeHostResolver({"hooks.example.com": ["93.184.215.14"]})
+        self.policy = WebhookPolicy(
+            local=local, retry=RetryPolicy(timedelta(seconds=5), timedelta(hours=24))
+        )
+        self.cache = EndpointCache(self.endpoints, self.clock, ttl=5)
+        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
+        self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
+        self.disabled: list[WebhookEndpoint] = []
+        self.ports = DeliveryPorts(
+            deliveries=self.deliveries,
+            cache=self.cache,
+            endpoints=self.endpoints,
+            box=BOX,
+            resolver=self.resolver,
+            sender=self.sender,
+            clock=self.clock,
+            on_disabled=self.disabled.append,
+        )
+
+    def create(self, url: str = "https://hooks.example.com/in", *events: str) -> tuple[str, str]:
+        created = create_webhook(
+            CreateWebhook(ADMIN, url, events or ("user.created",)),
+            endpoints=self.endpoints,
+            cache=self.cache,
+            box=BOX,
+            clock=self.clock,
+            policy=self.policy,
+        )
+        return created.endpoint.id, created.secret
+
+    def run_jobs(self) -> list[Delivery | None]:
+        jobs, self.queue.jobs = self.queue.jobs, []
+        return [
+            deliver(job.subject, ports=self.ports, policy=self.policy)
+            for job in jobs
+            if job.kind == DELIVER_WEBHOOK
+        ]
+
+
+def test_an_event_of_a_subscribed_type_is_stored_with_its_delivery_and_queued() -> None:
+    hooks = Hooks()
+    wanted, _ = hooks.create("https://hooks.example.com/a", "user.created")
+    hooks.create("https://hooks.example.com/b", "signin.failed")
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1", ip="192.0.2.1"))
+    [event] = hooks.events.events.values()
+    [delivery] = hooks.deliveries.deliveries.values()
+    assert delivery.endpoint_id == wanted and delivery.event_id == event.id
+    assert delivery.id.startswith("msg_") and delivery.status is DeliveryStatus.PENDING
+    assert hooks.queue.jobs == [Job(DELIVER_WEBHOOK, delivery.id)]
+    assert json.loads(delivery.payload) == {
+        "type": "user.created",
+        "timestamp": event.at.isoformat().replace("+00:00", "Z"),
+        "data": {"event_id": event.id, "user_id": "u1", "actor_id": None, "outcome": "success"},
+    }
+
+
+def test_the_payload_carries_no_address_agent_or_reason() -> None:
+    event = SecurityEvent(
+        "ev1", T0, "signin.failed", "u1", "failure", "192.0.2.1", "Firefox", "d1", None, "x"
+    )
+    body = payload(event)
+    for private in ("192.0.2.1", "Firefox", "d1", '"x"'):
+        assert private not in body
+
+
+def test_a_failed_write_stores_neither_and_queues_nothing() -> None:
+    hooks = Hooks()
+    hooks.create()
+    hooks.events.broken = True
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    assert hooks.audit.failed_writes == 1
+    assert hooks.deliveries.deliveries == {} and hooks.queue.jobs == []
+
+
+class UnreadableEndpoints(FakeWebhookEndpoints):
+    def list_all(self) -> list[WebhookEndpoint]:
+        raise Unavailable("down")
+
+
+def test_endpoints_that_cannot_be_read_leave_the_event_stored_without_deliveries() -> None:
+    hooks = Hooks()
+    hooks.create()
+    hooks.cache = EndpointCache(UnreadableEndpoints(), hooks.clock, ttl=5)
+    hooks.outbox.cache = hooks.cache
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    assert len(hooks.events.events) == 1 and hooks.audit.failed_writes == 0
+    assert hooks.deliveries.deliveries == {} and hooks.queue.jobs == []
+
+
+def test_the_list_of_endpoints_is_read_once_per_ttl_and_again_after_a_change() -> None:
+    hooks = Hooks()
+    hooks.create()
+    for n in range(5):
+        hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id=f"u{n}"))
+    assert hooks.endpoints.reads == 1 and len(hooks.deliveries.deliveries) == 5
+    hooks.clock.advance(seconds=5)
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u5"))
+    assert hooks.endpoints.reads == 2
+    second, _ = hooks.create("https://hooks.example.com/2")  # drops the copy
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u6"))
+    assert hooks.endpoints.reads == 3
+    assert any(d.endpoint_id == second for d in hooks.deliveries.deliveries.values())
+
+
+# -- delivery -----------------------------------------------------------------------------------
+
+
+def test_a_delivery_is_signed_sent_once_and_recorded() -> None:
+    hooks = Hooks(204)
+    _, secret = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    job = hooks.queue.jobs[0]
+    [done] = hooks.run_jobs()
+    assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+    [(url, body, headers)] = hooks.sender.sent
+    assert url == "https://hooks.example.com/in" and headers["webhook-id"] == done.id
+    assert Webhook(secret).verify(body, headers)["type"] == "user.created"
+    deliver_job(job, False, ports=hooks.ports, policy=hooks.policy)  # the job, run again
+    assert len(hooks.sender.sent) == 1
+    stored = hooks.deliveries.get(done.id)
+    assert stored is not None and [a.status_code for a in stored.attempts] == [204]
+
+
+def test_a_failure_is_retried_by_the_sweeper_with_the_same_webhook_id() -> None:
+    hooks = Hooks(500, None, 200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [first] = hooks.run_jobs()
+    assert first is not None and first.status is DeliveryStatus.PENDING
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 0
+    hooks.clock.advance(seconds=5)
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    [second] = hooks.run_jobs()
+    assert second is not None and second.attempts[-1].error == "ConnectionError"
+    hooks.clock.advance(seconds=30)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    [third] = hooks.run_jobs()
+    assert third is not None and third.status is DeliveryStatus.SUCCEEDED
+    assert {h["webhook-id"] for _, _, h in hooks.sender.sent} == {first.id}
+    assert [a.status_code for a in third.attempts] == [500, None, 200]
+
+
+def test_a_delivery_whose_job_was_lost_goes_out_once_its_reservation_lapses() -> None:
+    hooks = Hooks(200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.queue.jobs.clear()  # the process died before the job ran
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 0
+    hooks.clock.advance(seconds=hooks.policy.lease.total_seconds())
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    [done] = hooks.run_jobs()
+    assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+
+
+def test_a_retry_is_claimed_so_two_jobs_for_it_send_it_once() -> None:
+    hooks = Hooks(500, 200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.run_jobs()
+    hooks.clock.advance(seconds=5)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)  # twice queued
+    assert len(hooks.queue.jobs) == 2
+    first, second = hooks.run_jobs()
+    assert first is not None and first.status is DeliveryStatus.SUCCEEDED and second is None
+    assert len(hooks.sender.sent) == 2  # the failure, then the one retry
+
+
+def test_outside_the_local_profile_a_host_resolving_to_a_private_address_is_not_called() -> None:
+    hooks = Hooks(200, local=False)
+    hooks.resolver.names["hooks.example.com"] = ["93.184.215.14", "10.0.0.7"]
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [done] = hooks.run_jobs()
+    assert done is not None and done.attempts[-1] == Attempt(
+        done.attempts[-1].at, None, "not_public_address"
+    )
+    assert hooks.sender.sent == [] and done.status is DeliveryStatus.PENDING
+
+
+def test_a_secret_that_cannot_be_opened_is_a_recorded_failure_not_a_stuck_delivery() -> None:
+    hooks = Hooks(200)
+    endpoint_id, _ = hooks.create()
+    other_key = FernetSecretBox("b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktb3Q=")
+    stored = hooks.endpoints.get(endpoint_id)
+    assert stored is not None
+    hooks.endpoints.endpoints[endpoint_id] = replace(
+        stored, sealed_secret=other_key.seal("whsec_x")
+    )
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [done] = hooks.run_jobs()
+    assert done is not None and done.attempts[-1].error == "secret_unreadable"
+    assert done.status is DeliveryStatus.PENDING and hooks.sender.sent == []
+
+
+def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_reported() -> None:
+    hooks = Hooks(503)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.run_jobs()
+    failing = hooks.endpoints.get(endpoint_id)
+    assert failing is not None and failing.failing_since is not None and failing.enabled
+    last: Delivery | None = None
+    for _ in range(20):
+        hooks.clock.advance(hours=4)
+        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        for done in hooks.run_jobs():
+            last = done or last
+    assert last is not None and last.status is DeliveryStatus.DEAD
+    gone = hooks.endpoints.get(endpoint_id)
+    assert gone is not None and not gone.enabled
+    assert [e.id for e in hooks.disabled] == [endpoint_id]
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u2"))
+    assert hooks.queue.jobs == []  # a disabled endpoint gets nothing new
+
+
+def test_a_success_clears_the_failing_mark() -> None:
+    hooks = Hooks(500, 200)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.run_jobs()
+    hooks.clock.advance(seconds=5)
+    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    hooks.run_jobs()
+    endpoint = hooks.endpoints.get(endpoint_id)
+    assert endpoint is not None and endpoint.failing_since is None
+
+
+def test_deliveries_of_a_deleted_endpoint_stop() -> None:
+    hooks = Hooks(200)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    delete_webhook(WebhookRef(ADMIN, endpoint_id), endpoints=hooks.endpoints, cache=hooks.cache)
+    [done] = hooks.run_jobs()
+    assert done is not None and done.status is DeliveryStatus.FAILED
+    assert done.attempts[-1].error == "endpoint_deleted" and hooks.sender.sent == []
+
+
+# -- what admins do -----------------------------------------------------------------------------
+
+
+def test_only_admins_manage_webhooks() -> None:
+    hooks = Hooks()
+    with pytest.raises(PermissionDenied):
+        create_webhook(
+            CreateWebhook(USER, "https://hooks.example.com/in", ("user.created",)),
+            endpoints=hooks.endpoints,
+            cache=hooks.cache,
+            box=BOX,
+            clock=hooks.clock,
+            policy=hooks.policy,
+        )
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    hooks = Hooks(local=False)
+    with pytest.raises(InvalidInput) as refused:
+        create_webhook(
+            CreateWebhook(ADMIN, "http://10.0.0.1/", ("user.created", "user.exploded"), "a\x00"),
+            endpoints=hooks.endpoints,
+            cache=hooks.cache,
+            box=BOX,
+            clock=hooks.clock,
+            policy=hooks.policy,
+        )
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("url", "invalid_webhook_url"),
+        ("events", "unknown_event_type"),
+        ("description", "control_character"),
+    ]
+
+
+def test_the_secret_is_stored_sealed() -> None:
+    hooks = Hooks()
+    endpoint_id, secret = hooks.create()
+    stored = hooks.endpoints.get(endpoint_id)
+    assert stored is not None and secret not in stored.sealed_secret
+    assert BOX.open(stored.sealed_secret) == secret
+
+
+def test_resend_sends_the_same_delivery_again_and_pages_list_newest_first() -> None:
+    hooks = Hooks(200)
+    endpoint_id, _ = hooks.create()
+    for n in range(3):
+        hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id=f"u{n}"))
+        hooks.clock.advance(seconds=1)
+    hooks.run_jobs()
+    query = DeliveryQuery(ADMIN, endpoint_id, 2)
+    first = list_deliveries(query, endpoints=hooks.endpoints, deliveries=hooks.deliveries)
+    rest = list_deliveries(
+        replace(query, cursor=first.next_cursor),
+        endpoints=hooks.endpoints,
+        deliveries=hooks.deliveries,
+    )
+    everything = first.items + rest.items
+    assert [d.created_at for d in everything] == sorted(
+        (d.created_at for d in everything), reverse=True
+    )
+    assert len(everything) == 3 and rest.next_cursor is None
+    oldest = everything[-1]
+    again = resend(
+        Resend(ADMIN, endpoint_id, oldest.id),
+        endpoints=hooks.endpoints,
+        deliveries=hooks.deliveries,
+        queue=hooks.queue,
+        clock=hooks.clock,
+    )
+    assert again.id == oldest.id and again.status is DeliveryStatus.PENDING
+    [sent] = hooks.run_jobs()
+    assert sent is not None and [a.status_code for a in sent.attempts] == [200, 200]
+    assert hooks.sender.sent[-1][2]["webhook-id"] == oldest.id
+    with pytest.raises(NotFound):
+        resend(
+            Resend(ADMIN, "other", oldest.id),
+            endpoints=hooks.endpoints,
+            deliveries=hooks.deliveries,
+            queue=hooks.queue,
+            clock=hooks.clock,
+        )
