@@ -385,6 +385,17 @@ def live_grant(grant_id: str, *, grants: OAuthGrants, users: UserRepository) -> 
     return grant if grant is not None and _live(grant, users) else None
 
 
+def live_refresh(
+    refresh_token: str, *, grants: OAuthGrants, users: UserRepository, clock: Clock
+) -> Grant | None:
+    """The live grant whose current refresh token this is (for introspection and
+    revocation); None for an earlier one or any other string, with no side effect."""
+    grant = live_grant(_grant_id_of(refresh_token), grants=grants, users=users)
+    if grant is None or not grant.refresh_valid(digest(refresh_token), clock.now()):
+        return None
+    return grant
+
+
 @dataclass(frozen=True)
 class RevokeGrant:
     grant_id: str
@@ -547,6 +558,7 @@ class OAuthServices:
     find_refresh: Callable[[FindRefresh], Grant | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
     live_grant: Callable[[str], Grant | None]
+    live_refresh: Callable[[str], Grant | None]
     revoke_grant: Callable[[RevokeGrant], None]
     list_apps: Callable[[Actor], list[AppAccess]]
     revoke_app: Callable[[RevokeApp], None]
@@ -581,6 +593,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             cmd, grants=grants, clock=clock, audit=audit, policy=policy
         ),
         live_grant=lambda grant_id: live_grant(grant_id, grants=grants, users=users),
+        live_refresh=lambda token: live_refresh(token, grants=grants, users=users, clock=clock),
         revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
         list_apps=lambda actor: list_apps(actor, grants=grants, clients=clients, users=users),
         revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),

@@ -673,3 +673,34 @@ def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
     assert app["client_id"] not in world.client.get("/admin").get_data(as_text=True)
     gone = world.client.post("/admin/clients/nope/delete", data={"csrf_token": csrf_of(html)})
     assert gone.status_code == 404
+
+
+def test_a_forged_refresh_token_is_neither_active_nor_revocable(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """Only the grant's current refresh token names it: its id (which every access token of
+    the grant carries) with any other secret is no token at all."""
+    tokens = world.tokens(app)
+    forged = tokens["refresh_token"].partition(".")[0] + ".not-the-secret"
+    server = world.register("--confidential", name="Resource server")
+    basic = (
+        "Basic "
+        + base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode()).decode()
+    )
+
+    def introspect(token: str) -> Any:
+        return world.client.post(
+            "/oauth/introspect", data={"token": token}, headers={"Authorization": basic}
+        ).get_json()
+
+    assert introspect(forged) == {"active": False}
+    assert introspect(tokens["refresh_token"])["active"] is True
+    revoked = world.client.post(
+        "/oauth/revoke", data={"token": forged, "client_id": app["client_id"]}
+    )
+    assert revoked.status_code == 200  # RFC 7009: an unknown token is no error
+    assert introspect(tokens["refresh_token"])["active"] is True
+    refreshed = world.post_token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert refreshed.status_code == 200, refreshed.get_json()

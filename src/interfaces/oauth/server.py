@@ -245,7 +245,7 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
             live = oauth.live_grant(grant_id) is not None
         return AccessToken(claims, live)
     if "." in token and token.count(".") == 1:
-        grant = oauth.live_grant(token.partition(".")[0])
+        grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
         if grant is None:
             return None
         claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
