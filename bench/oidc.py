@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -44,14 +46,26 @@ import requests
 from _common import (
     BENCH,
     LOGS,
+    PASSWORD,
+    ROOT,
+    Server,
     free_port,
     loadavg,
     median,
+    service_env,
+    start_emulators,
+    unique,
+    wipe_firestore,
     write_result,
     wrk,
 )
+from infrastructure.settings import new_signing_key_pem
 
 PEER = BENCH / "peer"
+VERIFIER = "bench-verifier-0123456789-0123456789-0123456789-abc"
+CHALLENGE = (
+    base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+)
 FORM = "application/x-www-form-urlencoded"
 TARGETS = {  # per core
     "client_credentials": 120,
@@ -190,6 +204,142 @@ class Peer:
         return codes
 
 
+# -- firegate -------------------------------------------------------------------------------
+
+REDIRECT = "http://127.0.0.1:9/callback"
+
+
+class Firegate:
+    """firegate under gunicorn with one worker on the bench emulators, PUBLIC_URL its own
+    address (the issuer), one signing key; a confidential client made with the CLI."""
+
+    def __init__(self, threads: int) -> None:
+        self.emulators = start_emulators(("firestore",))
+        wipe_firestore(self.emulators)
+        env = service_env(
+            self.emulators,
+            WEB_CONCURRENCY="1",
+            GUNICORN_THREADS=str(threads),
+            OIDC_PRIVATE_KEY=new_signing_key_pem(),
+            LOG_LEVEL="WARNING",
+        )
+        self.server = Server("oidc-firegate", env)
+        self.server.env["PUBLIC_URL"] = self.server.url
+        self.env = self.server.env
+
+    def __enter__(self) -> Firegate:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.stop()
+
+    def cli(self, *args: str) -> dict[str, Any]:
+        flask = str(Path(sys.executable).with_name("flask"))
+        done = subprocess.run(
+            [flask, "--app", "src/wsgi.py", *args],
+            cwd=ROOT,
+            env={**self.env, "LOG_LEVEL": "ERROR"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return found
+
+    def browser(self) -> requests.Session:
+        """A signed-in browser's cookies, through the sign-up page's form."""
+        url, name = self.server.url, unique("oidc")
+        with requests.Session() as http:
+            body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+            if http.post(url + "/register", json=body, timeout=30).status_code != 201:
+                raise SystemExit("firegate: register failed")
+        browser = requests.Session()
+        html = browser.get(url + "/sign-in", timeout=30).text
+        csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
+        form = {"username": name, "password": PASSWORD, "csrf_token": csrf}
+        if browser.post(url + "/sign-in", data=form, allow_redirects=False).status_code != 303:
+            raise SystemExit("firegate: sign-in failed")
+        return browser
+
+    def codes(self, browser: requests.Session, client_id: str, n: int) -> list[str]:
+        """``n`` codes from /oauth/authorize as the signed-in browser (consent once)."""
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid offline_access",
+            "code_challenge": CHALLENGE,
+            "code_challenge_method": "S256",
+        }
+        authorize = self.server.url + "/oauth/authorize"
+
+        def one(_: int) -> str:
+            got = browser.get(authorize, params=params, allow_redirects=False, timeout=60)
+            if got.status_code == 200:  # the consent page, the first time
+                csrf = got.text.split('name="csrf_token" value="')[1].split('"')[0]
+                got = browser.post(
+                    got.url,
+                    data={"decision": "allow", "csrf_token": csrf},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+            if got.status_code != 302:
+                raise SystemExit(f"firegate: authorize {got.status_code} {got.text[:300]}")
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(got.headers["Location"]).query)
+            return query["code"][0]
+
+        first = [one(0)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return first + list(pool.map(one, range(n - 1)))
+
+    def target(self, codes_needed: int, refreshes_needed: int) -> Target:
+        client = self.cli(
+            "clients",
+            "create",
+            "--name",
+            "bench",
+            "--redirect-uri",
+            REDIRECT,
+            "--confidential",
+            "--scope",
+            "openid",
+            "--scope",
+            "offline_access",
+            "--scope",
+            "roles",
+        )
+        browser = self.browser()
+        codes = self.codes(browser, client["client_id"], codes_needed + refreshes_needed + 1)
+        bodies = [
+            form(
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=REDIRECT,
+                code_verifier=VERIFIER,
+            )
+            for code in codes
+        ]
+        meta = requests.get(
+            self.server.url + "/.well-known/openid-configuration", timeout=10
+        ).json()
+        server = self.server
+        target = Target(
+            name="firegate",
+            token_url=meta["token_endpoint"],
+            introspection_url=meta["introspection_endpoint"],
+            authorization=basic(client["client_id"], client["client_secret"]),
+            pids=lambda: [server.pid, *server.workers()],
+            client_credentials=form(grant_type="client_credentials", scope="roles"),
+            codes=bodies[:codes_needed],
+        )
+        target.refreshes = exchange_all(target, bodies[codes_needed:-1])
+        spare = exchange_all(target, bodies[-1:])[0]
+        token = urllib.parse.parse_qs(spare)["refresh_token"][0]
+        target.introspection = form(token=token, token_type_hint="refresh_token")
+        return target
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -233,8 +383,9 @@ def main() -> int:
         "--peer-rate", type=int, default=3000, help="the peer's single-use bodies per second"
     )
     parser.add_argument(
-        "--firegate-rate", type=int, default=600, help="firegate's single-use bodies per second"
+        "--firegate-rate", type=int, default=300, help="firegate's single-use bodies per second"
     )
+    parser.add_argument("--threads", type=int, default=8, help="firegate's gunicorn threads")
     args = parser.parse_args()
     # Enough single-use codes and refresh tokens for each provider's runs.
     per_run = {
@@ -242,9 +393,15 @@ def main() -> int:
         "firegate": int(args.seconds * args.firegate_rate),
     }
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    with Peer() as peer:
-        needed = per_run["oidc-provider"] * args.rounds
-        targets = [peer.target(needed, needed)] if args.only in ("", "peer") else []
+    with Peer() as peer, Firegate(args.threads) as firegate:
+        targets = []
+        if args.only in ("", "peer"):
+            needed = per_run["oidc-provider"] * args.rounds
+            targets.append(peer.target(needed, needed))
+        if args.only in ("", "firegate"):
+            needed = per_run["firegate"] * args.rounds
+            targets.append(firegate.target(needed, needed))
+        print("minted codes and refresh tokens; timing", flush=True)
         for round_no in range(args.rounds):
             for target in targets:
                 n = per_run[target.name]
