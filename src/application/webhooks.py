@@ -239,12 +239,17 @@ class WebhookOutbox:
 
     def stored(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
-            queue_delivery(self._queue, delivery.id)
+            queue_delivery(self._queue, delivery.id, first=True)
 
 
-def queue_delivery(queue: JobQueue, delivery_id: str) -> bool:
+FIRST = "first:"  # the subject's prefix for the job queued with the delivery's commit
+
+
+def queue_delivery(queue: JobQueue, delivery_id: str, *, first: bool = False) -> bool:
+    """Queue one attempt; only the ``first`` job, queued when the delivery was written, may
+    use its reservation: any other claims it first."""
     try:
-        queue.enqueue(Job(kind=DELIVER_WEBHOOK, subject=delivery_id))
+        queue.enqueue(Job(kind=DELIVER_WEBHOOK, subject=(FIRST if first else "") + delivery_id))
     except Exception:  # the sweeper queues it again (docs/decisions/0175-webhooks-outbox.md)
         log.warning("webhook delivery %s not queued; the sweeper will", delivery_id)
         return False
@@ -298,14 +303,17 @@ def _attempt(
     return Attempt(ports.clock.now(), status)
 
 
-def deliver(delivery_id: str, *, ports: DeliveryPorts, policy: WebhookPolicy) -> Delivery | None:
+def deliver(
+    delivery_id: str, *, ports: DeliveryPorts, policy: WebhookPolicy, first: bool = False
+) -> Delivery | None:
     """One attempt at a due delivery (none if it is not due: sent, or claimed by another
     worker); records it, schedules the next or dead-letters it, and keeps the endpoint's
     health: one failing for the whole retry window is disabled."""
     now = ports.clock.now()
     delivery = ports.deliveries.get(delivery_id)
-    if delivery is None or not delivery.reserved(now):
-        # Not the first attempt, or too late for it: claimed first, so one worker sends it.
+    if delivery is None or not (first and delivery.reserved(now)):
+        # Not the job queued with it, or too late for it: claimed first, so one worker sends
+        # it (a claim looks like the reservation: only the first job may trust that).
         delivery = ports.deliveries.claim(delivery_id, now, now + policy.lease)
     if delivery is None:
         return None
@@ -355,10 +363,12 @@ def mail_admins(endpoint: WebhookEndpoint, *, users: Users, queue: JobQueue) -> 
 def deliver_job(job: Job, final: bool, *, ports: DeliveryPorts, policy: WebhookPolicy) -> None:
     """The DELIVER_WEBHOOK job. A failed attempt is not the job's failure: the delivery's own
     schedule retries it, through the sweeper."""
-    if not is_id(job.subject):
+    first = job.subject.startswith(FIRST)
+    delivery_id = job.subject.removeprefix(FIRST)
+    if not is_id(delivery_id):
         log.warning("unreadable webhook job dropped")
         return
-    deliver(job.subject, ports=ports, policy=policy)
+    deliver(delivery_id, ports=ports, policy=policy, first=first)
 
 
 def sweep(*, deliveries: WebhookDeliveries, queue: JobQueue, clock: Clock) -> int:

@@ -16,6 +16,7 @@ from application.events import StoringAuditLog
 from application.ports import Audit, AuditEvent, Job
 from application.webhooks import (
     DELIVER_WEBHOOK,
+    FIRST,
     CreateWebhook,
     DeliveryPorts,
     DeliveryQuery,
@@ -245,7 +246,12 @@ class Hooks:
     def run_jobs(self) -> list[Delivery | None]:
         jobs, self.queue.jobs = self.queue.jobs, []
         return [
-            deliver(job.subject, ports=self.ports, policy=self.policy)
+            deliver(
+                job.subject.removeprefix(FIRST),
+                ports=self.ports,
+                policy=self.policy,
+                first=job.subject.startswith(FIRST),
+            )
             for job in jobs
             if job.kind == DELIVER_WEBHOOK
         ]
@@ -260,7 +266,7 @@ def test_an_event_of_a_subscribed_type_is_stored_with_its_delivery_and_queued() 
     [delivery] = hooks.deliveries.deliveries.values()
     assert delivery.endpoint_id == wanted and delivery.event_id == event.id
     assert delivery.id.startswith("msg_") and delivery.status is DeliveryStatus.PENDING
-    assert hooks.queue.jobs == [Job(DELIVER_WEBHOOK, delivery.id)]
+    assert hooks.queue.jobs == [Job(DELIVER_WEBHOOK, FIRST + delivery.id)]
     assert json.loads(delivery.payload) == {
         "type": "user.created",
         "timestamp": event.at.isoformat().replace("+00:00", "Z"),
@@ -364,6 +370,23 @@ def test_a_delivery_whose_job_was_lost_goes_out_once_its_reservation_lapses() ->
     assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
     [done] = hooks.run_jobs()
     assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+
+
+def test_a_delivery_claimed_by_another_worker_is_not_sent_again() -> None:
+    """After a restart two workers' sweeps queue the same unsent delivery: the one that
+    claims it second must not take the claim for the first job's reservation."""
+    hooks = Hooks(200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.queue.jobs.clear()  # the process died before the first job ran
+    hooks.clock.advance(seconds=hooks.policy.lease.total_seconds())
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    [delivery_id] = hooks.deliveries.deliveries
+    now = hooks.clock.now()
+    # Another worker's job claimed it and is sending it now.
+    assert hooks.deliveries.claim(delivery_id, now, now + hooks.policy.lease) is not None
+    assert hooks.run_jobs() == [None]
+    assert hooks.sender.sent == []
 
 
 def test_a_retry_is_claimed_so_two_jobs_for_it_send_it_once() -> None:
