@@ -155,3 +155,25 @@ def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants
         )
     assert outcomes.count("spent") == 1
     assert set(outcomes) <= {"spent", "reused"}
+
+
+def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
+    grants: OAuthGrants,
+) -> None:
+    grants.add_code(code())
+    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert found is not None
+    grants.issue(found.grant_id, 0, digest("r1"), LATER)
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(
+            pool.map(
+                lambda i: grants.rotate(found.grant_id, digest("r1"), digest(f"n{i}"), LATER, NOW),
+                range(30),
+            )
+        )
+    # One rotates; a later one is a reuse, which revokes the grant, after which the rest
+    # find it revoked. Every answer is definite: none is an outage.
+    assert outcomes.count("rotated") == 1
+    assert set(outcomes) <= {"rotated", "reused", "invalid"}
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.revoked  # the reuse revoked it

@@ -2,8 +2,10 @@
 
 ``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
 ``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``.
-A code is spent and its grant reserved in one transaction, so of any number of parallel
-exchanges exactly one wins; a refresh token rotates in one transaction likewise.
+A code is spent and its grant reserved in one commit guarded by the code's update time (a
+compare-and-set, no transaction: thirty parallel exchanges holding a transaction's locks on one
+document time out on the emulator), so of any number of parallel exchanges exactly one wins and
+the others read it spent; a refresh token rotates, and a grant is revoked, the same way.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from application.oauth import RotateOutcome, SpendOutcome
 from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
-from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, until_unchanged
 from infrastructure.firestore.tasks import delete_in_batches
 
 OAUTH_CLIENTS = "oauth_clients"
@@ -156,15 +160,17 @@ class FirestoreOAuthGrants:
     def add_code(self, code: AuthorizationCode) -> None:
         self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
 
+    def _unchanged(self, snap: Any) -> Any:
+        """A write precondition: the document is as ``snap`` read it."""
+        return self._client.write_option(last_update_time=snap.update_time)
+
     def spend_code(
         self, code_hash: str, client_id: str, now: datetime
     ) -> tuple[SpendOutcome, AuthorizationCode | None]:
         code_ref = self._codes.document(code_hash)
 
-        def apply(
-            transaction: firestore.Transaction,
-        ) -> tuple[SpendOutcome, AuthorizationCode | None]:
-            snap = code_ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> tuple[SpendOutcome, AuthorizationCode | None]:
+            snap = code_ref.get(**BOUNDED)
             if not snap.exists:
                 return "invalid", None
             code = code_from_doc(code_hash, snap.to_dict() or {})
@@ -172,11 +178,10 @@ class FirestoreOAuthGrants:
                 return "invalid", None
             grant_ref = self._grants.document(code.grant_id)
             if code.spent:
-                transaction.set(grant_ref, {"revoked": True}, merge=True)
+                grant_ref.set({"revoked": True}, merge=True, **BOUNDED)
                 return "reused", code
             if code.expired(now):
                 return "invalid", None
-            transaction.update(code_ref, {"spent": True})
             reserved = Grant(
                 id=code.grant_id,
                 user_id=code.user_id,
@@ -185,10 +190,16 @@ class FirestoreOAuthGrants:
                 created_at=now,
                 token_version=0,
             )
-            transaction.create(grant_ref, grant_to_doc(reserved))
+            batch = self._client.batch()
+            batch.update(code_ref, {"spent": True}, option=self._unchanged(snap))
+            batch.create(grant_ref, grant_to_doc(reserved))
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                raise Stale from None  # another exchange reserved the grant: read again
             return "spent", code
 
-        return run_transaction(self._client, apply)
+        return until_unchanged(attempt)
 
     def issue(
         self,
@@ -199,42 +210,47 @@ class FirestoreOAuthGrants:
     ) -> bool:
         ref = self._grants.document(grant_id)
 
-        def apply(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
             if not snap.exists or (snap.to_dict() or {}).get("revoked"):
                 return False
-            transaction.update(
-                ref,
+            ref.update(
                 {
                     "issued": True,
                     "token_version": token_version,
                     "refresh_hash": refresh_hash,
                     "refresh_expires_at": refresh_expires_at,
                 },
+                option=self._unchanged(snap),
+                **BOUNDED,
             )
             return True
 
-        return run_transaction(self._client, apply)
+        return until_unchanged(attempt)
 
     def rotate(
         self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
     ) -> RotateOutcome:
         ref = self._grants.document(grant_id)
 
-        def apply(transaction: firestore.Transaction) -> RotateOutcome:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> RotateOutcome:
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return "invalid"
             grant = grant_from_doc(grant_id, snap.to_dict() or {})
             if grant.revoked or not grant.issued:
                 return "invalid"
             if not grant.refresh_valid(old_hash, now):
-                transaction.update(ref, {"revoked": True})
+                ref.update({"revoked": True}, option=self._unchanged(snap), **BOUNDED)
                 return "reused"
-            transaction.update(ref, {"refresh_hash": new_hash, "refresh_expires_at": expires_at})
+            ref.update(
+                {"refresh_hash": new_hash, "refresh_expires_at": expires_at},
+                option=self._unchanged(snap),
+                **BOUNDED,
+            )
             return "rotated"
 
-        return run_transaction(self._client, apply)
+        return until_unchanged(attempt)
 
     def get(self, grant_id: str) -> Grant | None:
         if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
@@ -247,14 +263,14 @@ class FirestoreOAuthGrants:
     def revoke(self, grant_id: str) -> bool:
         ref = self._grants.document(grant_id)
 
-        def apply(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
             if not snap.exists or (snap.to_dict() or {}).get("revoked"):
                 return False
-            transaction.update(ref, {"revoked": True})
+            ref.update({"revoked": True}, option=self._unchanged(snap), **BOUNDED)
             return True
 
-        return run_transaction(self._client, apply)
+        return until_unchanged(attempt)
 
     def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
         query = self._grants.where(filter=firestore.FieldFilter("user_id", "==", user_id))
