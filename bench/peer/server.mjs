@@ -113,7 +113,7 @@ const provider = new Provider(issuer, {
 
 provider.use(async (ctx, next) => {
   if (ctx.path !== '/__bench/codes') return next();
-  const n = Math.min(Number(ctx.query.n || 1), 20000);
+  const n = Math.min(Number(ctx.query.n || 1), 10000);
   const client = await provider.Client.find('bench');
   const codes = [];
   for (let i = 0; i < n; i += 1) {
