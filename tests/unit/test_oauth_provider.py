@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from application.ports import Audit
+from domain.oauth import SCOPES
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD
 
@@ -673,3 +675,110 @@ def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
     assert app["client_id"] not in world.client.get("/admin").get_data(as_text=True)
     gone = world.client.post("/admin/clients/nope/delete", data={"csrf_token": csrf_of(html)})
     assert gone.status_code == 404
+
+
+# -- registering an app on /admin
+
+
+def admin_form(world: OAuthWorld) -> str:
+    world.app.test_cli_runner().invoke(args=["users", "set-role", "alice", "admin"])
+    return csrf_of(world.client.get("/admin").get_data(as_text=True))
+
+
+def test_an_admin_registers_a_confidential_app_and_sees_its_secret_once(
+    world: OAuthWorld,
+) -> None:
+    token = admin_form(world)
+    answer = world.client.post(
+        "/admin/clients",
+        data={
+            "csrf_token": token,
+            "name": "Server App",
+            "redirect_uris": f"{REDIRECT}\r\n\r\n  http://127.0.0.1/cb  \r\n",
+            "confidential": "true",
+            "scope": ["openid", "email"],
+        },
+    )
+    assert answer.status_code == 201
+    assert answer.headers["Cache-Control"] == "no-store"
+    html = answer.get_data(as_text=True)
+    (client,) = world.services.oauth.list_clients()
+    assert client.name == "Server App" and client.confidential and not client.dynamic
+    assert client.redirect_uris == (REDIRECT, "http://127.0.0.1/cb")
+    assert client.scopes == ("openid", "email")
+    secret = re.search(r'id="client_secret" type="text" readonly value="([^"]+)"', html)
+    assert secret is not None and client.client_id in html
+    assert client.secret_matches(secret.group(1))  # the one secret, which only this page shows
+    listing = world.client.get("/admin").get_data(as_text=True)
+    assert client.client_id in listing and secret.group(1) not in listing
+    # the secret works at the token endpoint
+    made = {"client_id": client.client_id, "client_secret": secret.group(1)}
+    assert world.post_token(made, grant_type="client_credentials").status_code == 200
+
+
+def test_a_public_app_registered_on_admin_gets_no_secret(world: OAuthWorld) -> None:
+    answer = world.client.post(
+        "/admin/clients",
+        data={"csrf_token": admin_form(world), "name": "SPA", "redirect_uris": REDIRECT},
+    )
+    assert answer.status_code == 201
+    (client,) = world.services.oauth.list_clients()
+    assert not client.confidential and client.secret_hash is None
+    assert client.scopes == SCOPES  # none chosen: all of them
+    assert 'id="client_secret"' not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "says"),
+    [
+        ({"redirect_uris": "http://app.example.com/cb"}, "redirect_uris", "loopback"),
+        ({"redirect_uris": f"{REDIRECT}\nnot a uri"}, "redirect_uris", "loopback"),
+        ({"redirect_uris": "https://app.example.com/cb#x"}, "redirect_uris", "fragment"),
+        ({"redirect_uris": " \n "}, "redirect_uris", "Required."),
+        ({"name": ""}, "name", "Required."),
+        ({"scope": ["openid", "everything"]}, "scope", "Choose scopes from the list."),
+    ],
+)
+def test_a_refused_app_is_shown_beside_its_field_with_the_form_refilled(
+    world: OAuthWorld, form: dict[str, Any], field: str, says: str
+) -> None:
+    data = {
+        "csrf_token": admin_form(world),
+        "name": "My App",
+        "redirect_uris": REDIRECT,
+        "confidential": "true",
+        "scope": ["email"],
+        **form,
+    }
+    answer = world.client.post("/admin/clients", data=data)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    error = re.search(rf'id="client-{field}-error" role="alert">([^<]+)<', html)
+    assert error is not None, html
+    assert says in error.group(1)
+    assert not world.services.oauth.list_clients()
+    if data["name"]:
+        assert 'id="client-name" name="name" type="text" autocomplete="off" required' in html
+        assert f'value="{data["name"]}"' in html
+    if field != "redirect_uris":
+        assert f">{REDIRECT}</textarea>" in html
+    assert 'id="client-confidential" name="confidential" value="true" checked' in html
+    for scope in data["scope"]:
+        if scope in SCOPES:
+            assert f'id="client-scope-{scope}" name="scope" value="{scope}" checked' in html
+    assert 'value="profile" checked' not in html
+
+
+def test_registering_an_app_on_admin_is_for_admins_with_the_forms_token(
+    world: OAuthWorld,
+) -> None:
+    html = world.client.get("/account").get_data(as_text=True)
+    data = {"name": "Sneaky", "redirect_uris": REDIRECT}
+    refused = world.client.post("/admin/clients", data={**data, "csrf_token": csrf_of(html)})
+    assert refused.status_code == 403  # alice is no admin
+    assert "client_secret" not in refused.get_data(as_text=True)
+    forged = world.client.post("/admin/clients", data=data)  # an admin's, without the token
+    admin_form(world)
+    assert world.client.post("/admin/clients", data=data).status_code == 403
+    assert forged.status_code == 403
+    assert not world.services.oauth.list_clients()
