@@ -8,11 +8,13 @@ import base64
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from werkzeug.test import TestResponse
 
 from application.ports import Audit
 from domain.oauth import SCOPES
@@ -460,8 +462,6 @@ def test_any_port_of_a_loopback_redirect_uri_is_accepted(world: OAuthWorld) -> N
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
     }
-    from urllib.parse import urlencode
-
     answer = world.client.get("/oauth/authorize?" + urlencode(params))
     assert answer.status_code == 200  # the consent page, not an error
     params["redirect_uri"] = "http://127.0.0.1:53123/elsewhere"
@@ -782,3 +782,98 @@ def test_registering_an_app_on_admin_is_for_admins_with_the_forms_token(
     assert world.client.post("/admin/clients", data=data).status_code == 403
     assert forged.status_code == 403
     assert not world.services.oauth.list_clients()
+
+
+# -- CORS: what an app in a browser calls from its own origin
+
+
+SPA_ORIGIN = "https://spa.example.net"
+
+
+def preflight(world: OAuthWorld, path: str, method: str, headers: str) -> TestResponse:
+    return world.client.options(
+        path,
+        headers={
+            "Origin": SPA_ORIGIN,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "asked"),
+    [
+        ("/oauth/token", "POST", "content-type"),
+        ("/oauth/revoke", "POST", "content-type"),
+        ("/oauth/userinfo", "GET", "authorization"),
+        ("/oauth/userinfo", "POST", "authorization, content-type"),
+        ("/.well-known/openid-configuration", "GET", ""),
+        ("/.well-known/oauth-authorization-server", "GET", ""),
+        ("/.well-known/jwks.json", "GET", ""),
+    ],
+)
+def test_a_browser_app_on_any_origin_passes_the_preflight_without_credentials(
+    world: OAuthWorld, path: str, method: str, asked: str
+) -> None:
+    answer = preflight(world, path, method, asked)
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert method in answer.headers["Access-Control-Allow-Methods"]
+    for name in filter(None, asked.split(", ")):
+        assert name in answer.headers["Access-Control-Allow-Headers"].lower()
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+
+
+def test_the_token_endpoints_answers_are_readable_from_any_origin(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    refused = world.client.post(
+        "/oauth/token", data={"grant_type": "nope"}, headers={"Origin": SPA_ORIGIN}
+    )
+    assert refused.status_code == 400 and refused.get_json()["error"] == "unsupported_grant_type"
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in refused.headers
+    exposed = refused.headers["Access-Control-Expose-Headers"]
+    assert "Retry-After" in exposed and "WWW-Authenticate" in exposed
+    discovery = world.client.get(
+        "/.well-known/openid-configuration", headers={"Origin": SPA_ORIGIN}
+    )
+    assert discovery.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Origin" not in discovery.headers.get("Vary", "")  # one answer for every origin
+
+
+def test_the_authorization_endpoint_consent_and_logout_get_no_cors(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    challenge = create_s256_code_challenge("w" * 50)
+    page = world.authorize(app["client_id"], code_challenge=challenge, code_challenge_method="S256")
+    assert page.status_code == 200  # the consent page
+    for path in ("/oauth/authorize", "/oauth/logout", "/oauth/introspect", "/account"):
+        asked = preflight(world, path, "POST", "content-type")
+        assert "Access-Control-Allow-Origin" not in asked.headers, path
+    seen = world.client.get(
+        "/oauth/authorize?" + urlencode({"client_id": app["client_id"]}),
+        headers={"Origin": SPA_ORIGIN},
+    )
+    assert "Access-Control-Allow-Origin" not in seen.headers
+    consent = world.client.post(
+        "/oauth/authorize", data={"decision": "allow"}, headers={"Origin": SPA_ORIGIN}
+    )
+    assert "Access-Control-Allow-Origin" not in consent.headers
+
+
+def test_the_apis_allow_list_stays_the_apis_beside_the_providers_cors() -> None:
+    world = OAuthWorld(cors_origins=["https://app.example.com"])
+    elsewhere = {"Origin": SPA_ORIGIN}
+    login = world.client.post("/login", json={}, headers=elsewhere)
+    assert "Access-Control-Allow-Origin" not in login.headers
+    token = world.client.post("/oauth/token", data={"grant_type": "x"}, headers=elsewhere)
+    assert token.headers["Access-Control-Allow-Origin"] == "*"
+    listed = {"Origin": "https://app.example.com"}
+    login = world.client.post("/login", json={}, headers=listed)
+    assert login.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    token = world.client.post("/oauth/token", data={"grant_type": "x"}, headers=listed)
+    assert token.headers["Access-Control-Allow-Origin"] == "*"  # the provider's, not the list's
+    authorize = world.client.get("/oauth/authorize?client_id=x", headers=listed)
+    assert "Access-Control-Allow-Origin" not in authorize.headers  # listed or not: no CORS
