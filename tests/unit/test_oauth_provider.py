@@ -877,3 +877,48 @@ def test_the_apis_allow_list_stays_the_apis_beside_the_providers_cors() -> None:
     assert token.headers["Access-Control-Allow-Origin"] == "*"  # the provider's, not the list's
     authorize = world.client.get("/oauth/authorize?client_id=x", headers=listed)
     assert "Access-Control-Allow-Origin" not in authorize.headers  # listed or not: no CORS
+
+
+# -- per-address limits
+
+
+@pytest.mark.parametrize(
+    ("path", "setting"),
+    [
+        ("/oauth/token", "rate_limit_oauth_token"),
+        ("/oauth/introspect", "rate_limit_oauth_introspect"),
+        ("/oauth/register", "rate_limit_oauth_register"),
+    ],
+)
+def test_the_token_introspection_and_registration_endpoints_are_limited_per_address(
+    path: str, setting: str
+) -> None:
+    world = OAuthWorld(**{setting: "2/minute"}, oauth_dynamic_registration=True)
+    here = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(3):  # a browser's preflights count for nothing
+        asked = world.client.options(path, environ_base=here)
+        assert asked.status_code == 200 and "RateLimit" not in asked.headers
+    for _ in range(2):
+        answered = world.client.post(path, data={"grant_type": "x"}, environ_base=here)
+        assert answered.status_code != 429
+        assert answered.headers["RateLimit-Policy"] == '"2/60s";q=2;w=60'
+    refused = world.client.post(
+        path, data={"grant_type": "x"}, environ_base=here, headers={"Origin": SPA_ORIGIN}
+    )
+    assert refused.status_code == 429
+    assert refused.get_json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "Too many requests from this address; try again later.",
+    }
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["Cache-Control"] == "no-store"
+    assert "RateLimit" in refused.headers
+    if path == "/oauth/token":  # a browser app calls it: it can read the refusal
+        assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    elsewhere = world.client.post(
+        path, data={"grant_type": "x"}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert elsewhere.status_code != 429  # another address has its own budget
+    others = [p for p in ("/oauth/token", "/oauth/introspect", "/oauth/register") if p != path]
+    for other in others:  # and each route its own
+        assert world.client.post(other, data={}, environ_base=here).status_code != 429
