@@ -5,10 +5,15 @@ refusal of docs/security.md ("OpenID Connect provider") in its own test."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.server
 import json
 import re
+import secrets
+import threading
+import urllib.request
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -922,3 +927,196 @@ def test_the_token_introspection_and_registration_endpoints_are_limited_per_addr
     others = [p for p in ("/oauth/token", "/oauth/introspect", "/oauth/register") if p != path]
     for other in others:  # and each route its own
         assert world.client.post(other, data={}, environ_base=here).status_code != 429
+
+
+# -- the recipes of docs/sign-in-with-firegate.md, step by step
+
+ISSUER = "http://127.0.0.1:8000"  # the worlds' PUBLIC_URL
+
+
+def path_of(url: str) -> str:
+    """A URL of the service, as Flask's test client asks for it."""
+    assert url.startswith(ISSUER), url
+    return url.removeprefix(ISSUER)
+
+
+SPA_SCOPES = ("--scope", "openid", "--scope", "profile", "--scope", "offline_access")
+
+
+def authorization_url(
+    meta: dict[str, Any],
+    client_id: str,
+    *,
+    redirect_uri: str,
+    scope: str,
+    state: str,
+    challenge: str,
+) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return f"{meta['authorization_endpoint']}?{urlencode(query)}"
+
+
+def exchange_code(
+    world: OAuthWorld,
+    meta: dict[str, Any],
+    client_id: str,
+    *,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+    headers: dict[str, str] | None = None,
+) -> TestResponse:
+    """The code for tokens, as a public client: a form body with its ``client_id``."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
+    return world.client.post(path_of(meta["token_endpoint"]), data=form, headers=headers or {})
+
+
+def test_recipe_single_page_app(world: OAuthWorld) -> None:
+    """ "A single-page app": code + PKCE from the browser, every call a cross-origin one."""
+    spa = f"{SPA_ORIGIN}/callback"
+    made = world.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "My SPA", "--redirect-uri", spa, *SPA_SCOPES]
+    )
+    client_id = json.loads(made.output)["client_id"]
+    cors = {"Origin": SPA_ORIGIN}
+    found = world.client.get("/.well-known/openid-configuration", headers=cors)
+    assert found.headers["Access-Control-Allow-Origin"] == "*"
+    meta = found.get_json()
+    # 1. PKCE and state (the page keeps them in sessionStorage), then to firegate
+    verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    challenge = create_s256_code_challenge(verifier)
+    url = authorization_url(
+        meta,
+        client_id,
+        redirect_uri=spa,
+        scope="openid profile offline_access",
+        state=state,
+        challenge=challenge,
+    )
+    back = world.consent(world.client.get(path_of(url)))  # the person allows it
+    assert back.status_code == 302 and back.headers["Location"].startswith(spa + "?")
+    # 2. at the redirect URI: check state and iss, exchange the code (a form body: no preflight)
+    answer = dict(parse_qsl(urlsplit(back.headers["Location"]).query))
+    assert answer["state"] == state and answer["iss"] == ISSUER
+    exchanged = exchange_code(
+        world,
+        meta,
+        client_id,
+        code=answer["code"],
+        redirect_uri=spa,
+        verifier=verifier,
+        headers=cors,
+    )
+    assert exchanged.status_code == 200, exchanged.get_json()
+    assert exchanged.headers["Access-Control-Allow-Origin"] == "*"
+    token = exchanged.get_json()
+    # 3. userinfo with the bearer token: the browser asks first (Authorization is not simple)
+    asked = preflight(world, path_of(meta["userinfo_endpoint"]), "GET", "authorization")
+    assert "authorization" in asked.headers["Access-Control-Allow-Headers"].lower()
+    info = world.client.get(
+        path_of(meta["userinfo_endpoint"]),
+        headers={**cors, "Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert info.headers["Access-Control-Allow-Origin"] == "*"
+    assert info.get_json()["preferred_username"] == "alice"
+    # 4. a new access token with the refresh token, then signing out of the app for good
+    refreshed = world.client.post(
+        path_of(meta["token_endpoint"]),
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": client_id,
+        },
+        headers=cors,
+    )
+    assert refreshed.status_code == 200 and refreshed.headers["Access-Control-Allow-Origin"] == "*"
+    token = refreshed.get_json()
+    revoked = world.client.post(
+        path_of(meta["revocation_endpoint"]),
+        data={"token": token["refresh_token"], "client_id": client_id},
+        headers=cors,
+    )
+    assert revoked.status_code == 200 and revoked.headers["Access-Control-Allow-Origin"] == "*"
+    ended = world.client.get(
+        path_of(meta["userinfo_endpoint"]),
+        headers={**cors, "Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert ended.status_code == 401
+
+
+def test_recipe_command_line_tool(world: OAuthWorld) -> None:
+    """ "A command-line tool": a loopback redirect URI on a free port (RFC 8252)."""
+    made = world.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "My CLI", "--redirect-uri", LOOPBACK]
+    )
+    client_id = json.loads(made.output)["client_id"]
+    meta = world.client.get("/.well-known/openid-configuration").get_json()
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    state = secrets.token_urlsafe(16)
+    # 1. listen on a free port of the loopback address; that port is in the redirect URI
+    server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
+    redirect_uri = f"http://127.0.0.1:{server.server_port}/callback"
+    url = authorization_url(
+        meta,
+        client_id,
+        redirect_uri=redirect_uri,
+        scope="openid offline_access",
+        state=state,
+        challenge=challenge,
+    )
+    # 2. the browser (webbrowser.open(url)): the person allows it, firegate sends it back to
+    # the port, where the tool answers the one request it waits for
+    listening = threading.Thread(target=server.handle_request)
+    listening.start()
+    back = world.consent(world.client.get(path_of(url)))
+    assert back.status_code == 302 and back.headers["Location"].startswith(redirect_uri + "?")
+    browser = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight there
+    with browser.open(back.headers["Location"], timeout=10) as seen:
+        assert seen.status == 200
+    listening.join(timeout=10)
+    server.server_close()
+    query = server.query  # type: ignore[attr-defined]
+    assert query["state"] == state and query["iss"] == ISSUER
+    # 3. the code for tokens, with the same redirect URI (its port included)
+    exchanged = exchange_code(
+        world, meta, client_id, code=query["code"], redirect_uri=redirect_uri, verifier=verifier
+    )
+    assert exchanged.status_code == 200, exchanged.get_json()
+    token = exchanged.get_json()
+    assert token["id_token"] and token["refresh_token"] and token["token_type"] == "Bearer"
+    assert claims(world, token["access_token"])["client_id"] == client_id
+
+
+LOOPBACK = "http://127.0.0.1/callback"
+
+
+class Callback(http.server.BaseHTTPRequestHandler):
+    """The command-line tool's one page: it keeps the query firegate sent back."""
+
+    def do_GET(self) -> None:
+        self.server.query = dict(parse_qsl(urlsplit(self.path).query))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"Signed in: you may close this tab.")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # no output in the tests
