@@ -12,6 +12,8 @@ import re
 import secrets
 import threading
 import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -21,8 +23,12 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
+from application.authentication import Actor
+from application.oauth import AdminCreateClient, CreateClient, admin_create_client
 from application.ports import Audit
+from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
+from tests.fakes import FakeClock, FakeOAuthClients
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD
 
@@ -1120,3 +1126,16 @@ class Callback(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # no output in the tests
+
+
+def test_an_admins_app_is_never_a_dynamic_one_nor_of_an_id_the_caller_chose() -> None:
+    clients, clock = FakeOAuthClients(), FakeClock()
+    asked = CreateClient("App", (REDIRECT,), True, (), dynamic=True, client_id="chosen")
+    admin = Actor("a1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
+    made = admin_create_client(AdminCreateClient(admin, asked), clients=clients, clock=clock)
+    assert made.client.client_id != "chosen" and not made.client.dynamic
+    assert made.client_secret is not None and made.client.secret_matches(made.client_secret)
+    user = replace(admin, role="user")
+    with pytest.raises(PermissionDenied):
+        admin_create_client(AdminCreateClient(user, asked), clients=clients, clock=clock)
+    assert clients.list(10) == [made.client]
