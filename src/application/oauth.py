@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -172,6 +172,21 @@ MAX_CLIENTS_LISTED = 1000
 def admin_list_clients(cmd: AdminClients, *, clients: OAuthClients) -> list[OAuthClient]:
     require_admin(cmd.actor)
     return clients.list(MAX_CLIENTS_LISTED)
+
+
+@dataclass(frozen=True)
+class AdminCreateClient:
+    actor: Actor  # an admin (the /admin page)
+    client: CreateClient
+
+
+def admin_create_client(
+    cmd: AdminCreateClient, *, clients: OAuthClients, clock: Clock
+) -> CreatedClient:
+    """``clients create`` for an admin: the same client, never a dynamic one."""
+    require_admin(cmd.actor)
+    made = replace(cmd.client, dynamic=False, client_id=None)
+    return create_client(made, clients=clients, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -548,6 +563,7 @@ class OAuthServices:
     list_clients: Callable[[], list[OAuthClient]]
     delete_client: Callable[[str], None]
     admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
+    admin_create_client: Callable[[AdminCreateClient], CreatedClient]
     admin_delete_client: Callable[[AdminDeleteClient], None]
     client: Callable[[str], OAuthClient | None]
     consent_needed: Callable[[ConsentQuery], bool]
@@ -575,6 +591,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
         delete_client=lambda client_id: delete_client(client_id, clients=clients),
         admin_list_clients=lambda cmd: admin_list_clients(cmd, clients=clients),
+        admin_create_client=lambda cmd: admin_create_client(cmd, clients=clients, clock=clock),
         admin_delete_client=lambda cmd: admin_delete_client(cmd, clients=clients),
         client=clients.get,
         consent_needed=lambda cmd: consent_needed(cmd, grants=grants),

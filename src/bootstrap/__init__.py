@@ -211,6 +211,9 @@ def rate_limits(settings: Settings) -> RateLimits:
         password_forgot=settings.rate_limit_password_forgot,
         password_reset=settings.rate_limit_password_reset,
         passkeys=settings.rate_limit_passkeys,
+        oauth_token=settings.rate_limit_oauth_token,
+        oauth_introspect=settings.rate_limit_oauth_introspect,
+        oauth_register=settings.rate_limit_oauth_register,
     )
 
 

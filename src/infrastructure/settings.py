@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     rate_limit_password_forgot: str = "5/minute,50/hour"
     rate_limit_password_reset: str = "10/minute,100/hour"
     rate_limit_passkeys: str = "30/minute,300/hour"  # each of the two sign-in routes
+    rate_limit_oauth_token: str = "120/minute,1200/hour"
+    rate_limit_oauth_introspect: str = "600/minute,6000/hour"
+    rate_limit_oauth_register: str = "10/minute,100/hour"
     # Attempted changes of username or e-mail address per account (count, seconds).
     identity_change_limit: int = Field(10, ge=1, le=1_000)
     identity_change_window: int = Field(3600, ge=60, le=86_400)
@@ -173,6 +176,9 @@ class Settings(BaseSettings):
         "rate_limit_password_forgot",
         "rate_limit_password_reset",
         "rate_limit_passkeys",
+        "rate_limit_oauth_token",
+        "rate_limit_oauth_introspect",
+        "rate_limit_oauth_register",
     )
     @classmethod
     def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:

@@ -51,6 +51,9 @@ UNTHROTTLED = {
     "RATE_LIMIT_REFRESH": "100000/minute",
     "RATE_LIMIT_FIREBASE": "100000/minute",
     "RATE_LIMIT_PASSKEYS": "100000/minute",
+    "RATE_LIMIT_OAUTH_TOKEN": "100000/minute",
+    "RATE_LIMIT_OAUTH_INTROSPECT": "100000/minute",
+    "RATE_LIMIT_OAUTH_REGISTER": "100000/minute",
     "LOGIN_FAILURES_PER_IP": "100000",
 }
 # Rules no JSON Schema states: a list of 20,000 common passwords, "letters of any script"

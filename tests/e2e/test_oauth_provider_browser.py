@@ -26,7 +26,7 @@ from playwright.sync_api import Page, Route
 
 from tests.conftest import TEST_OIDC_KEY
 from tests.e2e.conftest import cli, free_port, serving
-from tests.e2e.test_pages_browser import chromium, violations
+from tests.e2e.test_pages_browser import another_site, chromium, violations
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
@@ -406,3 +406,71 @@ def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None
         f"{provider}/user", headers={"Authorization": f"Bearer {user['access_token']}"}, timeout=10
     ).json()
     assert subject == me["id"]
+
+
+# The single-page app of docs/sign-in-with-firegate.md, in Chromium, on an origin of its own.
+SPA_START = """async ([issuer, clientId, redirectUri]) => {
+  const meta = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+  const b64url = (bytes) =>
+    btoa(String.fromCharCode(...new Uint8Array(bytes)))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  const challenge = b64url(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  sessionStorage.setItem("signin", JSON.stringify({ verifier, state }));
+  return meta.authorization_endpoint + "?" + new URLSearchParams({
+    response_type: "code", client_id: clientId, redirect_uri: redirectUri,
+    scope: "openid profile offline_access", state,
+    code_challenge: challenge, code_challenge_method: "S256",
+  });
+}"""
+SPA_CALLBACK = """async ([issuer, clientId, redirectUri]) => {
+  const meta = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+  const back = new URLSearchParams(location.search);
+  const kept = JSON.parse(sessionStorage.getItem("signin"));
+  sessionStorage.removeItem("signin");
+  if (back.get("state") !== kept.state || back.get("iss") !== issuer) return "not ours";
+  let token = await (await fetch(meta.token_endpoint, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "authorization_code", code: back.get("code"), redirect_uri: redirectUri,
+      client_id: clientId, code_verifier: kept.verifier,
+    }),
+  })).json();
+  const bearer = () => ({ headers: { Authorization: `Bearer ${token.access_token}` } });
+  const info = await (await fetch(meta.userinfo_endpoint, bearer())).json();
+  token = await (await fetch(meta.token_endpoint, { method: "POST", body: new URLSearchParams({
+    grant_type: "refresh_token", refresh_token: token.refresh_token, client_id: clientId,
+  }) })).json();
+  const revoked = await fetch(meta.revocation_endpoint, { method: "POST",
+    body: new URLSearchParams({ token: token.refresh_token, client_id: clientId }) });
+  const after = await fetch(meta.userinfo_endpoint, bearer());
+  const authorize = await fetch(meta.authorization_endpoint).then(() => "read", () => "blocked");
+  return { info, revoked: revoked.status, after: after.status, authorize };
+}"""
+
+
+def test_a_single_page_app_signs_in_from_another_origin(provider: str) -> None:
+    username = account(provider)
+    # Another origin than firegate's; on a loopback address, as Chromium lets a page reach a
+    # loopback address (firegate here) only from another one.
+    with (
+        another_site("<!doctype html><title>SPA</title>") as site,
+        chromium(javascript=True) as page,
+    ):
+        spa = site.rstrip("/")
+        made = cli(["clients", "create", "--name", "SPA", "--redirect-uri", f"{spa}/callback"])
+        client_id = json.loads(made.strip().splitlines()[-1])["client_id"]
+        args = [provider, client_id, f"{spa}/callback"]
+        page.goto(f"{spa}/")
+        page.goto(page.evaluate(SPA_START, args))  # location.assign(...)
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.click("button[value=allow]")
+        page.wait_for_url(f"{spa}/callback?**")
+        found = page.evaluate(SPA_CALLBACK, args)
+    assert found["info"]["preferred_username"] == username
+    assert found["revoked"] == 200 and found["after"] == 401  # read across origins: CORS
+    assert found["authorize"] == "blocked"  # the authorization endpoint answers no CORS

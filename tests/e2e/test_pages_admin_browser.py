@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import Page
 
 from tests import mailbox
@@ -93,7 +94,7 @@ def test_an_admin_invites_someone_who_sets_a_password_from_the_mail(
         admin(page, base)
         page.goto(base + "/admin")
         fill(page, email=address)
-        page.get_by_label("Role").select_option("uploader")
+        page.get_by_label("Role", exact=True).select_option("uploader")
         page.get_by_role("button", name="Send the invitation").click()
         page.wait_for_url(re.compile(re.escape(base) + r"/admin/users/[\w-]+\?done=invited"))
         assert page.get_by_role("heading", level=1).inner_text() == invitee
@@ -129,3 +130,40 @@ def test_no_serious_accessibility_violation_on_the_admin_pages(
         assert page.locator("#email-error[role=alert]").count() == 1
         found["/admin (refused)"] = violations(page)
     assert found == {path: [] for path in found}
+
+
+def test_an_admin_registers_an_app_on_admin_and_sees_its_secret_once(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    seen: list[str] = []  # axe-core's serious findings, on each page shown
+    with chromium(javascript=True) as page:
+        admin(page, gunicorn_url)
+        page.goto(gunicorn_url + "/admin")
+        fill(page, name="Backend " + uuid.uuid4().hex[:6])
+        uris = page.get_by_label("Redirect URIs, one per line")
+        uris.fill("http://app.example.com/callback")  # http, not on a loopback address
+        page.get_by_label("Confidential: a server-side app that keeps a secret").check()
+        page.get_by_role("button", name="Register the app").click()
+        assert page.locator("#client-redirect_uris-error[role=alert]").count() == 1
+        assert page.get_by_label("Confidential: a server-side app that keeps a secret").is_checked()
+        seen += violations(page)  # the refusal
+        page.get_by_label("Redirect URIs, one per line").fill("https://app.example.com/callback")
+        page.get_by_label("openid", exact=True).check()
+        page.get_by_role("button", name="Register the app").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "App registered"
+        client_id = page.get_by_label("Client id").input_value()
+        secret = page.get_by_label("Client secret").input_value()
+        seen += violations(page)  # the new app, its secret
+        page.goto(gunicorn_url + "/admin")
+        listing = page.inner_text("main")
+        assert client_id in listing and secret not in listing
+    # The secret is the client's: a token for the client itself.
+    answer = requests.post(
+        gunicorn_url + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["token_type"] == "Bearer"
+    assert seen == []

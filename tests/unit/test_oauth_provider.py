@@ -5,15 +5,30 @@ refusal of docs/security.md ("OpenID Connect provider") in its own test."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.server
 import json
+import re
+import secrets
+import threading
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from werkzeug.test import TestResponse
 
+from application.authentication import Actor
+from application.oauth import AdminCreateClient, CreateClient, admin_create_client
 from application.ports import Audit
+from domain.errors import PermissionDenied
+from domain.oauth import SCOPES
+from tests.fakes import FakeClock, FakeOAuthClients
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD
 
@@ -458,8 +473,6 @@ def test_any_port_of_a_loopback_redirect_uri_is_accepted(world: OAuthWorld) -> N
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
     }
-    from urllib.parse import urlencode
-
     answer = world.client.get("/oauth/authorize?" + urlencode(params))
     assert answer.status_code == 200  # the consent page, not an error
     params["redirect_uri"] = "http://127.0.0.1:53123/elsewhere"
@@ -704,3 +717,456 @@ def test_a_forged_refresh_token_is_neither_active_nor_revocable(
         app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
     assert refreshed.status_code == 200, refreshed.get_json()
+
+
+# -- registering an app on /admin
+
+
+def admin_form(world: OAuthWorld) -> str:
+    world.app.test_cli_runner().invoke(args=["users", "set-role", "alice", "admin"])
+    return csrf_of(world.client.get("/admin").get_data(as_text=True))
+
+
+def test_an_admin_registers_a_confidential_app_and_sees_its_secret_once(
+    world: OAuthWorld,
+) -> None:
+    token = admin_form(world)
+    answer = world.client.post(
+        "/admin/clients",
+        data={
+            "csrf_token": token,
+            "name": "Server App",
+            "redirect_uris": f"{REDIRECT}\r\n\r\n  http://127.0.0.1/cb  \r\n",
+            "confidential": "true",
+            "scope": ["openid", "email"],
+        },
+    )
+    assert answer.status_code == 201
+    assert answer.headers["Cache-Control"] == "no-store"
+    html = answer.get_data(as_text=True)
+    (client,) = world.services.oauth.list_clients()
+    assert client.name == "Server App" and client.confidential and not client.dynamic
+    assert client.redirect_uris == (REDIRECT, "http://127.0.0.1/cb")
+    assert client.scopes == ("openid", "email")
+    secret = re.search(r'id="client_secret" type="text" readonly value="([^"]+)"', html)
+    assert secret is not None and client.client_id in html
+    assert client.secret_matches(secret.group(1))  # the one secret, which only this page shows
+    listing = world.client.get("/admin").get_data(as_text=True)
+    assert client.client_id in listing and secret.group(1) not in listing
+    # the secret works at the token endpoint
+    made = {"client_id": client.client_id, "client_secret": secret.group(1)}
+    assert world.post_token(made, grant_type="client_credentials").status_code == 200
+
+
+def test_a_public_app_registered_on_admin_gets_no_secret(world: OAuthWorld) -> None:
+    answer = world.client.post(
+        "/admin/clients",
+        data={"csrf_token": admin_form(world), "name": "SPA", "redirect_uris": REDIRECT},
+    )
+    assert answer.status_code == 201
+    (client,) = world.services.oauth.list_clients()
+    assert not client.confidential and client.secret_hash is None
+    assert client.scopes == SCOPES  # none chosen: all of them
+    assert 'id="client_secret"' not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "says"),
+    [
+        ({"redirect_uris": "http://app.example.com/cb"}, "redirect_uris", "loopback"),
+        ({"redirect_uris": f"{REDIRECT}\nnot a uri"}, "redirect_uris", "loopback"),
+        ({"redirect_uris": "https://app.example.com/cb#x"}, "redirect_uris", "fragment"),
+        ({"redirect_uris": " \n "}, "redirect_uris", "Required."),
+        ({"name": ""}, "name", "Required."),
+        ({"scope": ["openid", "everything"]}, "scope", "Choose scopes from the list."),
+    ],
+)
+def test_a_refused_app_is_shown_beside_its_field_with_the_form_refilled(
+    world: OAuthWorld, form: dict[str, Any], field: str, says: str
+) -> None:
+    data = {
+        "csrf_token": admin_form(world),
+        "name": "My App",
+        "redirect_uris": REDIRECT,
+        "confidential": "true",
+        "scope": ["email"],
+        **form,
+    }
+    answer = world.client.post("/admin/clients", data=data)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    error = re.search(rf'id="client-{field}-error" role="alert">([^<]+)<', html)
+    assert error is not None, html
+    assert says in error.group(1)
+    assert not world.services.oauth.list_clients()
+    if data["name"]:
+        assert 'id="client-name" name="name" type="text" autocomplete="off" required' in html
+        assert f'value="{data["name"]}"' in html
+    if field != "redirect_uris":
+        assert f">{REDIRECT}</textarea>" in html
+    assert 'id="client-confidential" name="confidential" value="true" checked' in html
+    for scope in data["scope"]:
+        if scope in SCOPES:
+            assert f'id="client-scope-{scope}" name="scope" value="{scope}" checked' in html
+    assert 'value="profile" checked' not in html
+
+
+def test_registering_an_app_on_admin_is_for_admins_with_the_forms_token(
+    world: OAuthWorld,
+) -> None:
+    html = world.client.get("/account").get_data(as_text=True)
+    data = {"name": "Sneaky", "redirect_uris": REDIRECT}
+    refused = world.client.post("/admin/clients", data={**data, "csrf_token": csrf_of(html)})
+    assert refused.status_code == 403  # alice is no admin
+    assert "client_secret" not in refused.get_data(as_text=True)
+    forged = world.client.post("/admin/clients", data=data)  # an admin's, without the token
+    admin_form(world)
+    assert world.client.post("/admin/clients", data=data).status_code == 403
+    assert forged.status_code == 403
+    assert not world.services.oauth.list_clients()
+
+
+# -- CORS: what an app in a browser calls from its own origin
+
+
+SPA_ORIGIN = "https://spa.example.net"
+
+
+def preflight(world: OAuthWorld, path: str, method: str, headers: str) -> TestResponse:
+    return world.client.options(
+        path,
+        headers={
+            "Origin": SPA_ORIGIN,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "asked"),
+    [
+        ("/oauth/token", "POST", "content-type"),
+        ("/oauth/revoke", "POST", "content-type"),
+        ("/oauth/userinfo", "GET", "authorization"),
+        ("/oauth/userinfo", "POST", "authorization, content-type"),
+        ("/.well-known/openid-configuration", "GET", ""),
+        ("/.well-known/oauth-authorization-server", "GET", ""),
+        ("/.well-known/jwks.json", "GET", ""),
+    ],
+)
+def test_a_browser_app_on_any_origin_passes_the_preflight_without_credentials(
+    world: OAuthWorld, path: str, method: str, asked: str
+) -> None:
+    answer = preflight(world, path, method, asked)
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert method in answer.headers["Access-Control-Allow-Methods"]
+    for name in filter(None, asked.split(", ")):
+        assert name in answer.headers["Access-Control-Allow-Headers"].lower()
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+
+
+def test_the_token_endpoints_answers_are_readable_from_any_origin(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    refused = world.client.post(
+        "/oauth/token", data={"grant_type": "nope"}, headers={"Origin": SPA_ORIGIN}
+    )
+    assert refused.status_code == 400 and refused.get_json()["error"] == "unsupported_grant_type"
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in refused.headers
+    exposed = refused.headers["Access-Control-Expose-Headers"]
+    assert "Retry-After" in exposed and "WWW-Authenticate" in exposed
+    discovery = world.client.get(
+        "/.well-known/openid-configuration", headers={"Origin": SPA_ORIGIN}
+    )
+    assert discovery.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Origin" not in discovery.headers.get("Vary", "")  # one answer for every origin
+
+
+def test_the_authorization_endpoint_consent_and_logout_get_no_cors(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    challenge = create_s256_code_challenge("w" * 50)
+    page = world.authorize(app["client_id"], code_challenge=challenge, code_challenge_method="S256")
+    assert page.status_code == 200  # the consent page
+    for path in ("/oauth/authorize", "/oauth/logout", "/oauth/introspect", "/account"):
+        asked = preflight(world, path, "POST", "content-type")
+        assert "Access-Control-Allow-Origin" not in asked.headers, path
+    seen = world.client.get(
+        "/oauth/authorize?" + urlencode({"client_id": app["client_id"]}),
+        headers={"Origin": SPA_ORIGIN},
+    )
+    assert "Access-Control-Allow-Origin" not in seen.headers
+    consent = world.client.post(
+        "/oauth/authorize", data={"decision": "allow"}, headers={"Origin": SPA_ORIGIN}
+    )
+    assert "Access-Control-Allow-Origin" not in consent.headers
+
+
+def test_the_apis_allow_list_stays_the_apis_beside_the_providers_cors() -> None:
+    world = OAuthWorld(cors_origins=["https://app.example.com"])
+    elsewhere = {"Origin": SPA_ORIGIN}
+    login = world.client.post("/login", json={}, headers=elsewhere)
+    assert "Access-Control-Allow-Origin" not in login.headers
+    token = world.client.post("/oauth/token", data={"grant_type": "x"}, headers=elsewhere)
+    assert token.headers["Access-Control-Allow-Origin"] == "*"
+    listed = {"Origin": "https://app.example.com"}
+    login = world.client.post("/login", json={}, headers=listed)
+    assert login.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    token = world.client.post("/oauth/token", data={"grant_type": "x"}, headers=listed)
+    assert token.headers["Access-Control-Allow-Origin"] == "*"  # the provider's, not the list's
+    authorize = world.client.get("/oauth/authorize?client_id=x", headers=listed)
+    assert "Access-Control-Allow-Origin" not in authorize.headers  # listed or not: no CORS
+
+
+# -- per-address limits
+
+
+@pytest.mark.parametrize(
+    ("path", "setting"),
+    [
+        ("/oauth/token", "rate_limit_oauth_token"),
+        ("/oauth/introspect", "rate_limit_oauth_introspect"),
+        ("/oauth/register", "rate_limit_oauth_register"),
+    ],
+)
+def test_the_token_introspection_and_registration_endpoints_are_limited_per_address(
+    path: str, setting: str
+) -> None:
+    world = OAuthWorld(**{setting: "2/minute"}, oauth_dynamic_registration=True)
+    here = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(3):  # a browser's preflights count for nothing
+        asked = world.client.options(path, environ_base=here)
+        assert asked.status_code == 200 and "RateLimit" not in asked.headers
+    for _ in range(2):
+        answered = world.client.post(path, data={"grant_type": "x"}, environ_base=here)
+        assert answered.status_code != 429
+        assert answered.headers["RateLimit-Policy"] == '"2/60s";q=2;w=60'
+    refused = world.client.post(
+        path, data={"grant_type": "x"}, environ_base=here, headers={"Origin": SPA_ORIGIN}
+    )
+    assert refused.status_code == 429
+    assert refused.get_json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "Too many requests from this address; try again later.",
+    }
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["Cache-Control"] == "no-store"
+    assert "RateLimit" in refused.headers
+    if path == "/oauth/token":  # a browser app calls it: it can read the refusal
+        assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    elsewhere = world.client.post(
+        path, data={"grant_type": "x"}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert elsewhere.status_code != 429  # another address has its own budget
+    others = [p for p in ("/oauth/token", "/oauth/introspect", "/oauth/register") if p != path]
+    for other in others:  # and each route its own
+        assert world.client.post(other, data={}, environ_base=here).status_code != 429
+
+
+# -- the recipes of docs/sign-in-with-firegate.md, step by step
+
+ISSUER = "http://127.0.0.1:8000"  # the worlds' PUBLIC_URL
+
+
+def path_of(url: str) -> str:
+    """A URL of the service, as Flask's test client asks for it."""
+    assert url.startswith(ISSUER), url
+    return url.removeprefix(ISSUER)
+
+
+SPA_SCOPES = ("--scope", "openid", "--scope", "profile", "--scope", "offline_access")
+
+
+def authorization_url(
+    meta: dict[str, Any],
+    client_id: str,
+    *,
+    redirect_uri: str,
+    scope: str,
+    state: str,
+    challenge: str,
+) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return f"{meta['authorization_endpoint']}?{urlencode(query)}"
+
+
+def exchange_code(
+    world: OAuthWorld,
+    meta: dict[str, Any],
+    client_id: str,
+    *,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+    headers: dict[str, str] | None = None,
+) -> TestResponse:
+    """The code for tokens, as a public client: a form body with its ``client_id``."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
+    return world.client.post(path_of(meta["token_endpoint"]), data=form, headers=headers or {})
+
+
+def test_recipe_single_page_app(world: OAuthWorld) -> None:
+    """ "A single-page app": code + PKCE from the browser, every call a cross-origin one."""
+    spa = f"{SPA_ORIGIN}/callback"
+    made = world.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "My SPA", "--redirect-uri", spa, *SPA_SCOPES]
+    )
+    client_id = json.loads(made.output)["client_id"]
+    cors = {"Origin": SPA_ORIGIN}
+    found = world.client.get("/.well-known/openid-configuration", headers=cors)
+    assert found.headers["Access-Control-Allow-Origin"] == "*"
+    meta = found.get_json()
+    # 1. PKCE and state (the page keeps them in sessionStorage), then to firegate
+    verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    challenge = create_s256_code_challenge(verifier)
+    url = authorization_url(
+        meta,
+        client_id,
+        redirect_uri=spa,
+        scope="openid profile offline_access",
+        state=state,
+        challenge=challenge,
+    )
+    back = world.consent(world.client.get(path_of(url)))  # the person allows it
+    assert back.status_code == 302 and back.headers["Location"].startswith(spa + "?")
+    # 2. at the redirect URI: check state and iss, exchange the code (a form body: no preflight)
+    answer = dict(parse_qsl(urlsplit(back.headers["Location"]).query))
+    assert answer["state"] == state and answer["iss"] == ISSUER
+    exchanged = exchange_code(
+        world,
+        meta,
+        client_id,
+        code=answer["code"],
+        redirect_uri=spa,
+        verifier=verifier,
+        headers=cors,
+    )
+    assert exchanged.status_code == 200, exchanged.get_json()
+    assert exchanged.headers["Access-Control-Allow-Origin"] == "*"
+    token = exchanged.get_json()
+    # 3. userinfo with the bearer token: the browser asks first (Authorization is not simple)
+    asked = preflight(world, path_of(meta["userinfo_endpoint"]), "GET", "authorization")
+    assert "authorization" in asked.headers["Access-Control-Allow-Headers"].lower()
+    info = world.client.get(
+        path_of(meta["userinfo_endpoint"]),
+        headers={**cors, "Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert info.headers["Access-Control-Allow-Origin"] == "*"
+    assert info.get_json()["preferred_username"] == "alice"
+    # 4. a new access token with the refresh token, then signing out of the app for good
+    refreshed = world.client.post(
+        path_of(meta["token_endpoint"]),
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": client_id,
+        },
+        headers=cors,
+    )
+    assert refreshed.status_code == 200 and refreshed.headers["Access-Control-Allow-Origin"] == "*"
+    token = refreshed.get_json()
+    revoked = world.client.post(
+        path_of(meta["revocation_endpoint"]),
+        data={"token": token["refresh_token"], "client_id": client_id},
+        headers=cors,
+    )
+    assert revoked.status_code == 200 and revoked.headers["Access-Control-Allow-Origin"] == "*"
+    ended = world.client.get(
+        path_of(meta["userinfo_endpoint"]),
+        headers={**cors, "Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert ended.status_code == 401
+
+
+def test_recipe_command_line_tool(world: OAuthWorld) -> None:
+    """ "A command-line tool": a loopback redirect URI on a free port (RFC 8252)."""
+    made = world.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "My CLI", "--redirect-uri", LOOPBACK]
+    )
+    client_id = json.loads(made.output)["client_id"]
+    meta = world.client.get("/.well-known/openid-configuration").get_json()
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    state = secrets.token_urlsafe(16)
+    # 1. listen on a free port of the loopback address; that port is in the redirect URI
+    server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
+    redirect_uri = f"http://127.0.0.1:{server.server_port}/callback"
+    url = authorization_url(
+        meta,
+        client_id,
+        redirect_uri=redirect_uri,
+        scope="openid offline_access",
+        state=state,
+        challenge=challenge,
+    )
+    # 2. the browser (webbrowser.open(url)): the person allows it, firegate sends it back to
+    # the port, where the tool answers the one request it waits for
+    listening = threading.Thread(target=server.handle_request)
+    listening.start()
+    back = world.consent(world.client.get(path_of(url)))
+    assert back.status_code == 302 and back.headers["Location"].startswith(redirect_uri + "?")
+    browser = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight there
+    with browser.open(back.headers["Location"], timeout=10) as seen:
+        assert seen.status == 200
+    listening.join(timeout=10)
+    server.server_close()
+    query = server.query  # type: ignore[attr-defined]
+    assert query["state"] == state and query["iss"] == ISSUER
+    # 3. the code for tokens, with the same redirect URI (its port included)
+    exchanged = exchange_code(
+        world, meta, client_id, code=query["code"], redirect_uri=redirect_uri, verifier=verifier
+    )
+    assert exchanged.status_code == 200, exchanged.get_json()
+    token = exchanged.get_json()
+    assert token["id_token"] and token["refresh_token"] and token["token_type"] == "Bearer"
+    assert claims(world, token["access_token"])["client_id"] == client_id
+
+
+LOOPBACK = "http://127.0.0.1/callback"
+
+
+class Callback(http.server.BaseHTTPRequestHandler):
+    """The command-line tool's one page: it keeps the query firegate sent back."""
+
+    def do_GET(self) -> None:
+        self.server.query = dict(parse_qsl(urlsplit(self.path).query))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"Signed in: you may close this tab.")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # no output in the tests
+
+
+def test_an_admins_app_is_never_a_dynamic_one_nor_of_an_id_the_caller_chose() -> None:
+    clients, clock = FakeOAuthClients(), FakeClock()
+    asked = CreateClient("App", (REDIRECT,), True, (), dynamic=True, client_id="chosen")
+    admin = Actor("a1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
+    made = admin_create_client(AdminCreateClient(admin, asked), clients=clients, clock=clock)
+    assert made.client.client_id != "chosen" and not made.client.dynamic
+    assert made.client_secret is not None and made.client.secret_matches(made.client_secret)
+    user = replace(admin, role="user")
+    with pytest.raises(PermissionDenied):
+        admin_create_client(AdminCreateClient(user, asked), clients=clients, clock=clock)
+    assert clients.list(10) == [made.client]

@@ -79,6 +79,9 @@ def create_app(services: Services | LazyServices, config: HttpConfig) -> Flask:
     if config.cors_origins:
         CORS(
             app,
+            # Not /oauth/...: the provider's CORS is its own (docs/security.md, "CORS for
+            # apps in a browser"), and its authorization endpoint and consent page have none.
+            resources=r"^/(?!oauth/).*",
             origins=list(config.cors_origins),
             allow_headers=["Authorization", "Content-Type", "Device-Token", "X-Request-ID"],
             expose_headers=[

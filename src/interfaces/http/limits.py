@@ -47,6 +47,9 @@ class RateLimits:
     password_forgot: str
     password_reset: str
     passkeys: str
+    oauth_token: str = ""  # the OpenID Connect provider's (docs/reference/oauth.md)
+    oauth_introspect: str = ""
+    oauth_register: str = ""
 
     def by_route(self) -> dict[tuple[str, str], str]:
         return {
@@ -61,6 +64,9 @@ class RateLimits:
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,
             ("POST", "/auth/passkeys/authentication"): self.passkeys,
+            ("POST", "/oauth/token"): self.oauth_token,
+            ("POST", "/oauth/introspect"): self.oauth_introspect,
+            ("POST", "/oauth/register"): self.oauth_register,
         }
 
 

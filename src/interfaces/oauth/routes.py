@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, jsonify
 
+from domain.errors import RateLimited
 from interfaces.oauth.server import metadata
 
 if TYPE_CHECKING:
@@ -28,6 +29,18 @@ def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+@bp.errorhandler(RateLimited)
+def too_many_requests(exc: RateLimited) -> Response:
+    """Past a per-address limit (``RATE_LIMIT_OAUTH_*``): 429 with ``Retry-After``, in the
+    shape an OAuth client reads, ``{"error", "error_description"}`` (RFC 6749 §5.2), not the
+    API's problem, which such a client would take for a token
+    (docs/decisions/0185-oauth-rate-limit-refusal.md)."""
+    response = jsonify(error="temporarily_unavailable", error_description=exc.detail)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return _no_store(response)
 
 
 @bp.get("/.well-known/openid-configuration")

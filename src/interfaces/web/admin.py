@@ -14,6 +14,7 @@ from flask_babel.speaklater import LazyString
 
 from application.authentication import Actor
 from domain.errors import InvalidInput
+from domain.oauth import SCOPES
 from domain.users import Role
 from interfaces.web import browser, calls
 from interfaces.web.routes import bp, field, form_page, page, see_other
@@ -62,6 +63,7 @@ def admin_page(actor: Actor) -> Response:
         "admin.html",
         listing=listing,
         clients=clients,
+        scopes=SCOPES,
         prefix=prefix,
         cursor=cursor,
         roles=ROLES,
@@ -85,7 +87,40 @@ def invite(actor: Actor) -> Response:
 
 
 def _admin_lists(actor: Actor) -> dict[str, object]:
-    return {"listing": calls.admin_search(actor, "", None), "clients": calls.admin_clients(actor)}
+    return {
+        "listing": calls.admin_search(actor, "", None),
+        "clients": calls.admin_clients(actor),
+        "scopes": SCOPES,
+    }
+
+
+@bp.post("/admin/clients")
+@needs_sign_in
+def create_client(actor: Actor) -> Response:
+    """Register an app, as ``clients create`` does; its secret is on this answer only."""
+    form_page(  # the page a refusal shows again, the form refilled
+        "admin.html",
+        form_id="client",
+        renamed={"redirect_uri": "redirect_uris"},
+        prefix="",
+        cursor="",
+        roles=ROLES,
+        read=lambda: _admin_lists(actor),
+    )
+    lines = field("redirect_uris").splitlines()
+    created = calls.admin_create_client(
+        actor,
+        field("name"),
+        tuple(line.strip() for line in lines if line.strip()),
+        request.form.get("confidential") == "true",
+        tuple(request.form.getlist("scope")),
+    )
+    return page(
+        "oauth_client_created.html",
+        status=201,
+        client=created.client,
+        secret=created.client_secret,
+    )
 
 
 @bp.post("/admin/clients/<client_id>/delete")

@@ -16,7 +16,15 @@ from application.invitations import Invite
 from application.login import ChangePassword, Login
 from application.mfa import MfaLogin
 from application.not_me import NotMe
-from application.oauth import AdminClients, AdminDeleteClient, AppAccess, RevokeApp
+from application.oauth import (
+    AdminClients,
+    AdminCreateClient,
+    AdminDeleteClient,
+    AppAccess,
+    CreateClient,
+    CreatedClient,
+    RevokeApp,
+)
 from application.pagination import DEFAULT_LIMIT, Page
 from application.passkeys import (
     DeletePasskey,
@@ -159,6 +167,18 @@ def apps_with_access(actor: Actor) -> list[AppAccess]:
 def admin_clients(actor: Actor) -> list[OAuthClient]:
     """The apps registered to sign in with firegate (an admin's)."""
     return services().oauth.admin_list_clients(AdminClients(actor))
+
+
+def admin_create_client(
+    actor: Actor,
+    name: str,
+    redirect_uris: tuple[str, ...],
+    confidential: bool,
+    scopes: tuple[str, ...],
+) -> CreatedClient:
+    """``clients create``, from /admin: the client, with its secret (shown once)."""
+    client = CreateClient(name, redirect_uris, confidential, scopes)
+    return services().oauth.admin_create_client(AdminCreateClient(actor, client))
 
 
 def admin_delete_client(actor: Actor, client_id: str) -> None:

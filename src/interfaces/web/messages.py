@@ -67,6 +67,12 @@ _MESSAGES: dict[str, LazyString] = {
     "description_too_long": lazy_gettext("A description has at most 200 characters."),
     "webhook_not_found": lazy_gettext("No such webhook: it may have been deleted."),
     "delivery_not_found": lazy_gettext("No such delivery."),
+    "invalid_redirect_uri": lazy_gettext(
+        "A redirect URI is https://, http:// on a loopback address, or an app's own scheme, "
+        "without a fragment; 1 to 10 of them."
+    ),
+    "invalid_scope": lazy_gettext("Choose scopes from the list."),
+    "client_not_found": lazy_gettext("No such app: it may have been removed."),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."
