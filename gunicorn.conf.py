@@ -108,7 +108,10 @@ def on_starting(server: object) -> None:
     os.environ.update(made)
     if made:
         names = ", ".join(made)
-        print(f"firegate: {names} unset; generated for all workers of this run", file=sys.stderr)
+        # Through gunicorn's logger: one JSON line like every other (docs/operations.md).
+        getattr(server, "log").warning(  # noqa: B009 - typed as object above
+            "firegate: %s unset; generated for all workers of this run", names
+        )
     # Refuse a bad configuration once, in the master, with the message alone, instead of a
     # traceback per worker followed by gunicorn's "worker failed to boot".
     try:
