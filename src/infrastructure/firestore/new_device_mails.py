@@ -18,6 +18,7 @@ from google.cloud import firestore
 from application.mail import NEW_DEVICE_MAIL_EVERY
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since
 from infrastructure.firestore.users import NEW_DEVICE_MAILS
 
 
@@ -51,7 +52,7 @@ class FirestoreNewDeviceMails:
             if not snap.exists:  # deleted meanwhile (its TTL)
                 ref.create(_doc(user_id, job_id, now), **BOUNDED)
             else:  # past its day: taken over only as it was read
-                option = self._client.write_option(last_update_time=snap.update_time)
+                option = unchanged_since(snap)
                 ref.update(_doc(user_id, job_id, now), option=option, **BOUNDED)
         except (AlreadyExists, FailedPrecondition, NotFound):
             return False  # another job took it first

@@ -20,7 +20,7 @@ from application.oauth import RotateOutcome, SpendOutcome
 from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.tasks import delete_in_batches
 
 OAUTH_CLIENTS = "oauth_clients"
@@ -160,10 +160,6 @@ class FirestoreOAuthGrants:
     def add_code(self, code: AuthorizationCode) -> None:
         self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
 
-    def _unchanged(self, snap: Any) -> Any:
-        """A write precondition: the document is as ``snap`` read it."""
-        return self._client.write_option(last_update_time=snap.update_time)
-
     def spend_code(
         self, code_hash: str, client_id: str, now: datetime
     ) -> tuple[SpendOutcome, AuthorizationCode | None]:
@@ -191,7 +187,7 @@ class FirestoreOAuthGrants:
                 token_version=0,
             )
             batch = self._client.batch()
-            batch.update(code_ref, {"spent": True}, option=self._unchanged(snap))
+            batch.update(code_ref, {"spent": True}, option=unchanged_since(snap))
             batch.create(grant_ref, grant_to_doc(reserved))
             try:
                 batch.commit(**BOUNDED)
@@ -221,7 +217,7 @@ class FirestoreOAuthGrants:
                     "refresh_hash": refresh_hash,
                     "refresh_expires_at": refresh_expires_at,
                 },
-                option=self._unchanged(snap),
+                option=unchanged_since(snap),
                 **BOUNDED,
             )
             return True
@@ -241,11 +237,11 @@ class FirestoreOAuthGrants:
             if grant.revoked or not grant.issued:
                 return "invalid"
             if not grant.refresh_valid(old_hash, now):
-                ref.update({"revoked": True}, option=self._unchanged(snap), **BOUNDED)
+                ref.update({"revoked": True}, option=unchanged_since(snap), **BOUNDED)
                 return "reused"
             ref.update(
                 {"refresh_hash": new_hash, "refresh_expires_at": expires_at},
-                option=self._unchanged(snap),
+                option=unchanged_since(snap),
                 **BOUNDED,
             )
             return "rotated"
@@ -267,7 +263,7 @@ class FirestoreOAuthGrants:
             snap = ref.get(**BOUNDED)
             if not snap.exists or (snap.to_dict() or {}).get("revoked"):
                 return False
-            ref.update({"revoked": True}, option=self._unchanged(snap), **BOUNDED)
+            ref.update({"revoked": True}, option=unchanged_since(snap), **BOUNDED)
             return True
 
         return until_unchanged(attempt)

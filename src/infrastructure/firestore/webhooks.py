@@ -18,6 +18,7 @@ from domain.security_events import KEPT_FOR
 from domain.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since
 
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
@@ -148,7 +149,7 @@ class FirestoreWebhookDeliveries:
         try:
             ref.update(
                 {"next_attempt_at": until},
-                option=self._client.write_option(last_update_time=snap.update_time),
+                option=unchanged_since(snap),
                 **BOUNDED,
             )
         except FailedPrecondition:
