@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from interfaces.web.routes import KEPT_PAGES, KEPT_PAGES_MAX
 from tests.unit.test_email_flows import World
 
 pytestmark = pytest.mark.unit
@@ -92,6 +93,46 @@ def test_the_inlined_stylesheet_is_the_only_style_the_csp_allows(world: World, p
     assert csp["style-src"] == f"'sha256-{digest}'", "this stylesheet, nothing else"
     assert "unsafe" not in answer.headers["Content-Security-Policy"]
     assert "<link" not in html and " style=" not in html
+
+
+def test_a_kept_page_carries_each_browsers_own_token(world: World) -> None:
+    """/sign-in is rendered once and kept; every browser still gets its own token, valid
+    for its own cookie and refused for another's."""
+    browsers = [world.app.test_client() for _ in range(3)]
+    tokens = [csrf(one, "/sign-in") for one in browsers]
+    assert len(set(tokens)) == 3 and not any("csrf-slot" in token for token in tokens)
+    form = {"username": "nobody", "password": PASSWORD}
+    assert browsers[0].post("/sign-in", data={**form, "csrf_token": tokens[1]}).status_code == 403
+    assert browsers[0].post("/sign-in", data={**form, "csrf_token": tokens[0]}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/sign-up", "/forgot-password"])
+def test_a_kept_page_is_kept_per_language(world: World, path: str) -> None:
+    for _ in range(2):
+        english = world.client.get(path).get_data(as_text=True)
+        spanish = world.client.get(path, headers={"Accept-Language": "es"}).get_data(as_text=True)
+        assert '<html lang="en">' in english and '<html lang="es">' in spanish
+
+
+def test_a_kept_page_is_kept_per_context(world: World) -> None:
+    """The notices, ``next`` and the typed hint are the page's own: one never shows on
+    another's page, and the hint is escaped."""
+    reset = world.client.get("/sign-in?reset=1").get_data(as_text=True)
+    deleted = world.client.get("/sign-in?deleted=1").get_data(as_text=True)
+    plain = world.client.get("/sign-in").get_data(as_text=True)
+    assert "Your password is set" in reset and "Your account is deleted" not in reset
+    assert "Your account is deleted" in deleted and "Your password is set" not in deleted
+    assert "Your password is set" not in plain and "Your account is deleted" not in plain
+    hinted = world.client.get("/sign-in?username=<b>eve&next=/account/x").get_data(as_text=True)
+    assert 'value="&lt;b&gt;eve"' in hinted and "next=%2Faccount%2Fx" in hinted
+    assert "eve" not in world.client.get("/sign-in").get_data(as_text=True)
+
+
+def test_kept_pages_are_bounded(world: World) -> None:
+    for n in range(KEPT_PAGES_MAX + 20):
+        world.client.get(f"/sign-in?next=/p{n}")
+    assert len(world.app.extensions[KEPT_PAGES].pages) == KEPT_PAGES_MAX
+    assert "next=%2Fp0" in world.client.get("/sign-in?next=/p0").get_data(as_text=True)
 
 
 def test_site_name_names_the_service() -> None:

@@ -27,7 +27,7 @@ from interfaces.web import (
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
-from interfaces.web.routes import bp
+from interfaces.web.routes import KEPT_PAGES, KeptPages, bp
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
 
@@ -93,6 +93,7 @@ def asset(filename: str) -> str:
 def install_pages(app: Flask, config: PagesConfig) -> None:
     app.extensions[EXTENSION] = config
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
+    app.extensions[KEPT_PAGES] = KeptPages()
     app.register_blueprint(bp)
 
     # Each language's catalogue and the functions bound to it, made on its first page: the

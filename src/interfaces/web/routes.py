@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request
 from flask.blueprints import BlueprintSetupState
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from domain.errors import DomainError, InvalidInput, MfaRequired
@@ -101,6 +106,41 @@ def page(template: str, status: int = 200, **context: object) -> Response:
     return Response(render_template(template, **context), status=status)
 
 
+# Where a kept page's CSRF token goes: unguessable, so no typed text can ask for it.
+CSRF_SLOT = "csrf-slot-" + secrets.token_urlsafe(16)
+KEPT_PAGES = "firegate.kept_pages"
+KEPT_PAGES_MAX = 256  # a ``next`` or a hint is typed by anyone: the oldest make way
+
+
+class KeptPages:
+    """Signed-out form pages as rendered, per template, language and context."""
+
+    def __init__(self) -> None:
+        self.pages: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+def kept_page(template: str, **context: object) -> Response:
+    """A form page that is the same for every browser but for its CSRF token (/sign-in,
+    /sign-up, /forgot-password): rendered once per language and context, then served with
+    this browser's token put in (docs/benchmarks.md, "The pages for people"). Nothing it
+    shows depends on who asks: the context is the whole key."""
+    kept: KeptPages = current_app.extensions[KEPT_PAGES]
+    key = json.dumps([template, str(get_locale()), request.script_root, context], sort_keys=True)
+    html = kept.pages.get(key)
+    if html is None:
+        g.csrf_token = CSRF_SLOT  # what csrf_token() gives while it renders
+        try:
+            html = render_template(template, **context)
+        finally:
+            g.pop("csrf_token", None)
+        with kept.lock:
+            kept.pages[key] = html
+            while len(kept.pages) > KEPT_PAGES_MAX:
+                kept.pages.popitem(last=False)
+    return Response(html.replace(CSRF_SLOT, browser.csrf_token()))
+
+
 def see_other(location: str) -> Response:
     return redirect(location, 303)  # type: ignore[return-value]
 
@@ -111,10 +151,15 @@ def sign_in_page() -> Response:
         return see_other(safe_next(request.args.get("next")))
     # ``username``: an OpenID Connect client's login_hint, typed in for the person
     hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
-    return page(
+    return kept_page(
         "sign_in.html",
         next=safe_next(request.args.get("next")),
         form={"username": hint} if hint else {},
+        notice="reset"
+        if request.args.get("reset")
+        else "deleted"
+        if request.args.get("deleted")
+        else "",
     )
 
 
@@ -158,7 +203,7 @@ def sign_in_mfa() -> Response:
 
 @bp.get("/sign-up")
 def sign_up_page() -> Response:
-    return page("sign_up.html", form={})
+    return kept_page("sign_up.html", form={})
 
 
 @bp.post("/sign-up")
@@ -191,7 +236,7 @@ def verify_email() -> Response:
 
 @bp.get("/forgot-password")
 def forgot_password_page() -> Response:
-    return page("forgot_password.html", form={})
+    return kept_page("forgot_password.html", form={})
 
 
 @bp.post("/forgot-password")
