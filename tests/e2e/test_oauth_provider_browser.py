@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -474,3 +474,47 @@ def test_a_single_page_app_signs_in_from_another_origin(provider: str) -> None:
     assert found["info"]["preferred_username"] == username
     assert found["revoked"] == 200 and found["after"] == 401  # read across origins: CORS
     assert found["authorize"] == "blocked"  # the authorization endpoint answers no CORS
+
+
+# An app's popup sign-in (oidc-client-ts's signinPopup, Google's popup mode): the app's page
+# opens the authorization URL in a popup, and its callback page hands the answer to
+# ``window.opener``. A Cross-Origin-Opener-Policy of same-origin on any page of the way would
+# cut that link (docs/decisions/0198-opener-policy-on-the-sign-in-path.md).
+POPUP_APP = """<!doctype html><title>App</title><p id="answer"></p>"""
+POPUP_OPEN = """url => { window.answers = [];
+  addEventListener("message", e => window.answers.push(e.data));
+  window.open(url, "firegate-sign-in", "popup"); }"""
+POPUP_CALLBACK = """() => { if (!window.opener) return "no opener";
+  window.opener.postMessage(location.search, "*"); return "told"; }"""
+
+
+def test_an_apps_popup_sign_in_keeps_its_opener(provider: str) -> None:
+    username = account(provider)
+    with another_site(POPUP_APP) as site, chromium(javascript=True) as page:
+        app = site.rstrip("/")
+        made = cli(["clients", "create", "--name", "Popup", "--redirect-uri", f"{app}/callback"])
+        client_id = json.loads(made.strip().splitlines()[-1])["client_id"]
+        verifier = secrets.token_urlsafe(48)
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": f"{app}/callback",
+            "scope": "openid",
+            "state": "s1",
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        page.goto(f"{app}/")
+        with page.expect_popup() as opened:
+            page.evaluate(POPUP_OPEN, f"{provider}/oauth/authorize?{urlencode(query)}")
+        popup = opened.value
+        popup.wait_for_selector("#username")
+        popup.fill("#username", username)
+        popup.fill("#password", PASSWORD)
+        popup.click("button[type=submit]")
+        popup.click("button[value=allow]")
+        popup.wait_for_url(f"{app}/callback?**")
+        assert popup.evaluate(POPUP_CALLBACK) == "told"
+        page.wait_for_function("() => window.answers.length > 0")
+        answer = page.evaluate("() => window.answers[0]")
+    assert "code=" in answer and "state=s1" in answer

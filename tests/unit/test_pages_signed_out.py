@@ -135,6 +135,39 @@ def test_kept_pages_are_bounded(world: World) -> None:
     assert "next=%2Fp0" in world.client.get("/sign-in?next=/p0").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("path", "policy"),
+    [
+        ("/sign-in", "unsafe-none"),
+        ("/sign-in?next=/oauth/authorize", "unsafe-none"),
+        ("/oauth/authorize?client_id=none", "unsafe-none"),
+        ("/oauth/logout", "unsafe-none"),
+        ("/sign-up", "same-origin"),
+        ("/forgot-password", "same-origin"),
+        ("/account", "same-origin"),
+        ("/admin", "same-origin"),
+        ("/user", "same-origin"),
+    ],
+)
+def test_the_opener_policy_is_kept_off_only_the_sign_in_path(
+    world: World, path: str, policy: str
+) -> None:
+    answer = world.client.get(path)
+    assert answer.headers["Cross-Origin-Opener-Policy"] == policy
+    assert answer.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_wrong_password_on_the_sign_in_path_keeps_the_opener(world: World) -> None:
+    form = {
+        "username": "nobody",
+        "password": PASSWORD,
+        "csrf_token": csrf(world.client, "/sign-in"),
+    }
+    answer = world.client.post("/sign-in", data=form)
+    assert answer.status_code == 401
+    assert answer.headers["Cross-Origin-Opener-Policy"] == "unsafe-none"
+
+
 def test_site_name_names_the_service() -> None:
     world = World(site_name="Acme Accounts")
     assert "Acme Accounts" in world.client.get("/sign-in").get_data(as_text=True)

@@ -278,12 +278,32 @@ def _csrf() -> None:
         abort(403)
 
 
+# The pages an app's popup passes through to sign a person in or out (the authorization
+# endpoint, the sign-in and its second step, the consent, RP-initiated logout): the app's
+# callback page hands the answer to ``window.opener``, which a Cross-Origin-Opener-Policy of
+# same-origin on any of them would cut. Every other page keeps same-origin
+# (docs/decisions/0198-opener-policy-on-the-sign-in-path.md).
+OPENER_KEPT = frozenset(
+    {
+        "pages.sign_in_page",
+        "pages.sign_in",
+        "pages.mfa_page",
+        "pages.sign_in_mfa",
+        "pages.oauth_authorize",
+        "pages.oauth_consent",
+        "pages.oauth_logout",
+    }
+)
+
+
 @bp.after_request
 def _cookies_and_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint in OPENER_KEPT:
+        headers["Cross-Origin-Opener-Policy"] = "unsafe-none"
     if request.endpoint == "pages.static":
         return response  # the stylesheet and script: no cookie, and kept by the browser
     # Pages show personal data or carry a form's token: never stored.
