@@ -722,9 +722,11 @@ class FakeWebhookSender:
     def __init__(self, *answers: int | None) -> None:
         self.answers = list(answers) or [200]
         self.sent: list[tuple[str, str, dict[str, str]]] = []
+        self.addresses: list[str | None] = []  # where each POST connected (None: the host)
 
-    def post(self, url: str, body: str, headers: dict[str, str]) -> int:
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         self.sent.append((url, body, headers))
+        self.addresses.append(address)
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if answer is None:
             raise WebhookUnreachable("ConnectionError")

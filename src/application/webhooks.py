@@ -115,9 +115,11 @@ class WebhookUnreachable(Exception):
 
 
 class WebhookSender(Protocol):
-    def post(self, url: str, body: str, headers: dict[str, str]) -> int:
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         """POST ``body`` as JSON without following redirects; the status code, or
-        WebhookUnreachable."""
+        WebhookUnreachable. With ``address``, the connection goes to that address (the one
+        the host was checked to resolve to) and the host is not resolved again; the Host
+        header, TLS's server name and the certificate's check stay the URL's host."""
         ...
 
 
@@ -271,23 +273,26 @@ class DeliveryPorts:
     on_disabled: Callable[[WebhookEndpoint], None]
 
 
-def _not_public(url: str, resolver: HostResolver) -> str | None:
-    """Why ``url``'s host may not be called: it resolves to no address, or to one that is
-    not public (docs/security.md, "Webhooks")."""
+def _public_address(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
+    """The address to call ``url``'s host at, or why it may not be called: it resolves to no
+    address, or to one that is not public (docs/security.md, "Webhooks"). The sender connects
+    to this very address, so a host that answers DNS again with another (DNS rebinding)
+    is not called there."""
     host = urlsplit(url).hostname or ""
     addresses = resolver.addresses(host)
     if not addresses:
-        return "host_not_resolved"
+        return None, "host_not_resolved"
     if not all(public_address(address) for address in addresses):
-        return "not_public_address"
-    return None
+        return None, "not_public_address"
+    return addresses[0], None
 
 
 def _attempt(
     delivery: Delivery, endpoint: WebhookEndpoint, ports: DeliveryPorts, local: bool
 ) -> Attempt:
+    address = None
     if not local:
-        refused = _not_public(endpoint.url, ports.resolver)
+        address, refused = _public_address(endpoint.url, ports.resolver)
         if refused is not None:
             return Attempt(ports.clock.now(), None, refused)
     try:
@@ -297,7 +302,7 @@ def _attempt(
         return Attempt(ports.clock.now(), None, "secret_unreadable")
     headers = signed_headers(secret, delivery.id, ports.clock.now(), delivery.payload)
     try:
-        status = ports.sender.post(endpoint.url, delivery.payload, headers)
+        status = ports.sender.post(endpoint.url, delivery.payload, headers, address)
     except WebhookUnreachable as error:
         return Attempt(ports.clock.now(), None, str(error)[:200] or "unreachable")
     return Attempt(ports.clock.now(), status)

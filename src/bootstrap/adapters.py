@@ -154,7 +154,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         FirestoreWebhookEndpoints,
     )
     from infrastructure.webhook_http import (
-        RequestsWebhookSender,
+        PinnedWebhookSender,
         SocketHostResolver,
         ThreadScheduler,
     )
@@ -206,7 +206,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
-        webhook_sender=RequestsWebhookSender(timeout=settings.webhook_timeout),
+        webhook_sender=PinnedWebhookSender(timeout=settings.webhook_timeout),
         scheduler=ThreadScheduler(),
     )
 

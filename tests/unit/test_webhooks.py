@@ -415,6 +415,36 @@ def test_outside_the_local_profile_a_host_resolving_to_a_private_address_is_not_
     assert hooks.sender.sent == [] and done.status is DeliveryStatus.PENDING
 
 
+class RebindingResolver(FakeHostResolver):
+    """A host whose DNS answers a public address first, then a private one (DNS rebinding:
+    the check sees the first answer, a second lookup at connection time the other)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers = [["93.184.215.14"], ["169.254.169.254"]]
+
+    def addresses(self, host: str) -> list[str]:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def test_outside_the_local_profile_the_sender_connects_to_the_checked_address() -> None:
+    hooks = Hooks(200, local=False)
+    hooks.ports = replace(hooks.ports, resolver=RebindingResolver())
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [done] = hooks.run_jobs()
+    assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+    assert hooks.sender.addresses == ["93.184.215.14"]  # never the address DNS gave next
+
+
+def test_in_the_local_profile_the_sender_resolves_the_host_itself() -> None:
+    hooks = Hooks(200)
+    hooks.create("http://127.0.0.1:9/hook")
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    hooks.run_jobs()
+    assert hooks.sender.addresses == [None]
+
+
 def test_a_secret_that_cannot_be_opened_is_a_recorded_failure_not_a_stuck_delivery() -> None:
     hooks = Hooks(200)
     endpoint_id, _ = hooks.create()

@@ -1,0 +1,146 @@
+"""The webhook sender against local receivers over HTTP and HTTPS: it connects to the address
+it is given, never to what the host resolves to again, and checks the certificate against
+the URL's host (docs/security.md, "Webhooks")."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from application.webhooks import WebhookUnreachable
+from infrastructure.webhook_http import MAX_ANSWER_BYTES, PinnedWebhookSender
+
+pytestmark = pytest.mark.integration
+HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address is reached
+
+
+class Receiver(ThreadingHTTPServer):
+    seen: list[tuple[str, str, bytes]]
+    answer_bytes: int = 2
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Receiver
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.seen.append((self.headers["Host"], self.path, body))
+        answer = b"x" * self.server.answer_bytes
+        self.send_response(202)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    server = Receiver(("127.0.0.1", 0), Handler)
+    server.seen = []
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def certificate_for(name: str, folder: Path) -> tuple[ssl.SSLContext, str]:
+    """A self-signed certificate for ``name``: the server's context, and the CA file that
+    trusts it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)
+
+
+def test_it_connects_to_the_given_address_with_the_urls_host() -> None:
+    sender = PinnedWebhookSender(timeout=5)
+    with receiver() as server:
+        port = server.server_address[1]
+        url = f"http://{HOST}:{port}/in?topic=users"
+        for n in range(2):
+            status = sender.post(url, f'{{"n": {n}}}', {"webhook-id": "m"}, "127.0.0.1")
+            assert status == 202
+    assert server.seen == [
+        (f"{HOST}:{port}", "/in?topic=users", b'{"n": 0}'),
+        (f"{HOST}:{port}", "/in?topic=users", b'{"n": 1}'),
+    ]
+
+
+def test_without_an_address_a_host_that_does_not_resolve_is_unreachable() -> None:
+    with receiver() as server, pytest.raises(WebhookUnreachable):
+        PinnedWebhookSender(timeout=5).post(
+            f"http://{HOST}:{server.server_address[1]}/in", "{}", {}
+        )
+
+
+def test_over_tls_the_certificate_is_checked_against_the_urls_host(tmp_path: Path) -> None:
+    context, ca_file = certificate_for(HOST, tmp_path)
+    sender = PinnedWebhookSender(timeout=5, ca_certs=ca_file)
+    with receiver(context) as server:
+        port = server.server_address[1]
+        assert sender.post(f"https://{HOST}:{port}/in", "{}", {}, "127.0.0.1") == 202
+        # The same address under another name: its certificate does not name that host.
+        with pytest.raises(WebhookUnreachable):
+            sender.post(f"https://other.invalid:{port}/in", "{}", {}, "127.0.0.1")
+    assert [host for host, _, _ in server.seen] == [f"{HOST}:{port}"]
+
+
+def test_an_untrusted_certificate_is_unreachable(tmp_path: Path) -> None:
+    context, _ = certificate_for(HOST, tmp_path)
+    with receiver(context) as server, pytest.raises(WebhookUnreachable):
+        PinnedWebhookSender(timeout=5).post(
+            f"https://{HOST}:{server.server_address[1]}/in", "{}", {}, "127.0.0.1"
+        )
+
+
+def test_a_long_answer_is_cut_and_its_status_kept() -> None:
+    sender = PinnedWebhookSender(timeout=5)
+    with receiver() as server:
+        server.answer_bytes = MAX_ANSWER_BYTES * 4
+        url = f"http://{HOST}:{server.server_address[1]}/in"
+        assert sender.post(url, "{}", {}, "127.0.0.1") == 202
+        server.answer_bytes = 2
+        assert sender.post(url, "{}", {}, "127.0.0.1") == 202  # a new connection
+    assert len(server.seen) == 2
