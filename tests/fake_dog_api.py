@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.local_servers import in_thread
 
 PICTURE = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
 
@@ -89,10 +90,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def running() -> Iterator[FakeDogApi]:
     server = FakeDogApi()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_thread(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from application.webhooks import WebhookUnreachable
 from infrastructure.webhook_http import MAX_ANSWER_BYTES, PinnedWebhookSender
+from tests.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
 HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address is reached
@@ -53,13 +53,8 @@ def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     server.seen = []
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_thread(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def certificate_for(name: str, folder: Path) -> tuple[ssl.SSLContext, str]:
