@@ -3,16 +3,19 @@ what authenticate() read for the request instead of reading it again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.authentication import Actor
 from application.oauth import list_apps
+from application.totp import GetTotp, totp_status
 from domain.ids import new_id
+from domain.mfa import TotpFactor
 from domain.oauth import Grant, OAuthClient
 from domain.users import Email, User, Username
-from tests.fakes import FakeOAuthClients, FakeOAuthGrants
+from tests.fakes import FakeMfaRepository, FakeOAuthClients, FakeOAuthGrants
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -59,3 +62,20 @@ def test_the_apps_with_access_take_the_account_authenticate_read() -> None:
     grants.grants.update({live.id: live, stale.id: stale})
     apps = list_apps(actor_of(user), grants=grants, clients=clients, users=NoReads())  # type: ignore[arg-type]
     assert [(app.name, app.scopes) for app in apps] == [("Example App", ("openid",))]
+
+
+class NoFactorReads(FakeMfaRepository):
+    def get(self, user_id: str) -> TotpFactor | None:
+        raise AssertionError(f"read the authenticator of {user_id} again")
+
+
+def test_the_two_step_state_takes_the_authenticator_authenticate_read() -> None:
+    user = alice()
+    pending = TotpFactor.pending(user_id=user.id, sealed_secret="sealed", now=NOW)
+    read_none = replace(actor_of(user), factor=None, factor_read=True)
+    read_pending = replace(actor_of(user), factor=pending, factor_read=True)
+    assert totp_status(GetTotp(read_none), factors=NoFactorReads()).state == "off"
+    assert totp_status(GetTotp(read_pending), factors=NoFactorReads()).state == "pending"
+    stored = FakeMfaRepository()
+    stored.store.factors[user.id] = pending
+    assert totp_status(GetTotp(actor_of(user)), factors=stored).state == "pending"  # not read
