@@ -10,9 +10,9 @@ a user's sessions, passkeys and security events) go the same way as one
 ``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). Writes and transactions
 stay on the client library.
 
-The connections are the standard library's ``http.client``, kept in a small per-process
-pool (made after gunicorn forks, like the gRPC channel). Against the emulator the requests
-go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
+The connections are kept-alive HTTP/1.1 connections of ``rest_http.py``, kept in a small
+per-process pool (made after gunicorn forks, like the gRPC channel). Against the emulator the
+requests go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
 ``firestore.googleapis.com`` over TLS, with the Application Default Credentials' access token.
 Failures raise the same ``google.api_core`` exceptions the client library raises, under the
 same retry budget and deadline, so adapters translate them as before.
@@ -36,6 +36,8 @@ from google.api_core import exceptions
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud import firestore
 from google.protobuf import json_format
+
+from infrastructure.firestore.rest_http import Connection
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
@@ -211,7 +213,8 @@ class BatchReader:
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
         self._database = database
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        self._tls_context = ssl.create_default_context() if tls else None
         self.broken = False  # set once by give_up(): the callers read another way
 
     def give_up(self) -> bool:
@@ -296,9 +299,7 @@ class BatchReader:
         connection, reused = self._connection()
         while True:
             try:
-                connection.request("POST", url, body, headers)
-                response = connection.getresponse()
-                data = response.read()
+                status, data, keep = connection.post(url, body, headers)
                 break
             except _NO_CONNECTION as exc:
                 connection.close()
@@ -306,29 +307,25 @@ class BatchReader:
                     raise _unreachable(exc) from exc
                 # A kept-alive connection the other side had closed: once more, on a new one.
                 connection, reused = self._new_connection(), False
-        if response.will_close:
-            connection.close()
-        else:
+        if keep:
             self._idle.put(connection)
-        if response.status != http.client.OK:
-            raise _error(response.status, data)
+        else:
+            connection.close()
+        if status != http.client.OK:
+            raise _error(status, data)
         try:
             return json.loads(data)
         except ValueError as exc:  # a proxy's page, a cut-off body: an outage, not a 500
             raise _unreachable(exc) from exc
 
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self) -> tuple[Connection, bool]:
         try:
             return self._idle.get_nowait(), True
         except queue.Empty:
             return self._new_connection(), False
 
-    def _new_connection(self) -> http.client.HTTPConnection:
-        if not self._tls:
-            return http.client.HTTPConnection(self._host, timeout=self._timeout)
-        return http.client.HTTPSConnection(
-            self._host, timeout=self._timeout, context=ssl.create_default_context()
-        )
+    def _new_connection(self) -> Connection:
+        return Connection(self._host, timeout=self._timeout, tls=self._tls_context)
 
     def _headers(self) -> Headers:
         headers = {"Content-Type": "application/json"}
