@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Response, render_template
+from flask import Response
 from flask_babel import gettext
 
 from application.authentication import Actor
 from domain.users import LOCALES
 from interfaces.shared.qr import qr_svg
-from interfaces.web import browser, calls
+from interfaces.web import browser, calls, translated
 from interfaces.web.routes import bp, field, form_page, page, see_other
 
 TEMPLATE = "account.html"
@@ -83,7 +83,7 @@ def account_form(
 
 def account_page(actor: Actor, **shown: object) -> Response:
     """The account page; ``shown``: what this answer alone shows (a new secret, new codes)."""
-    return Response(render_template(TEMPLATE, form={}, **shown, **context(actor)))
+    return Response(translated.render(TEMPLATE, form={}, **shown, **context(actor)))
 
 
 def done(what: str) -> Response:
