@@ -11,6 +11,7 @@ from flask import render_template
 from jinja2 import Environment
 
 from interfaces.web import TRANSLATIONS, bound_gettext, translated
+from interfaces.web.routes import marked
 from interfaces.web.translated import translating
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_account import alice, enrol, html_of, send
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.unit
 SOURCE = (
     '{{ _("Username") }}|{{ input(_("Name")) }}|{{ _("Recovery codes left: %(count)s.", count=2) }}'
     '|{{ _(notice) }}|{{ _("Delete “%(name)s”", name="<b>") }}|{{ _("Your browser\'s language") }}'
+    '|{% set names = {"a": N_("Signed in")} %}{{ _(names["a"]) }}|{{ N_("Signed out") }}'
 )
 
 
@@ -36,6 +38,7 @@ def test_fixed_texts_are_compiled_in_and_the_rest_left_to_gettext() -> None:
         **bound_gettext(catalogue),
         "input": lambda label: f"[{label}]",
         "notice": "Your profile is saved.",
+        "N_": marked,
     }
     expected = plain.from_string(SOURCE).render(context)
     assert folded.from_string(SOURCE).render(context) == expected
@@ -44,6 +47,7 @@ def test_fixed_texts_are_compiled_in_and_the_rest_left_to_gettext() -> None:
     assert "Nombre de usuario" in compiled and "'Username'" not in compiled
     assert "'Name'" not in compiled  # inside a call's arguments too
     assert "Recovery codes left" in compiled  # with variables: formatted by _() at render
+    assert "N_" not in compiled and "'Signed in'" in compiled  # N_("x") is "x"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

@@ -5,9 +5,10 @@
 page, a third of its template's CPU. Here each language has its own overlay of the pages'
 Jinja environment (its own cache of compiled templates), whose token filter turns each
 ``_("a literal")`` into that language's text, marked safe as ``_()`` marks it, before the
-template is compiled. Jinja folds the constant into the page's text. The output is the
-same: a text with a ``%`` (formatted by ``_()``), a call with variables or of a non-literal
-(``_(notice)``) is left to ``_()`` at render time.
+template is compiled, and each ``N_("a literal")`` (which marks a text for the catalogues and
+returns it) into the literal. Jinja folds the constants into the page's text and its
+literal dicts. The output is the same: a text with a ``%`` (formatted by ``_()``), a call
+with variables or of a non-literal (``_(notice)``) is left to ``_()`` at render time.
 """
 
 from __future__ import annotations
@@ -21,27 +22,31 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
-PATTERN = (("name", "_"), ("lparen", None), ("string", None), ("rparen", None))
+CALL = (("name", None), ("lparen", None), ("string", None), ("rparen", None))
+GETTEXT, MARKED = "_", "N_"  # N_("..."): a text for the catalogues, itself (routes.marked)
 
 
 def translating(translations: NullTranslations) -> type[Extension]:
-    """A Jinja extension that writes ``_("literal")`` as its text in ``translations``."""
+    """A Jinja extension that writes ``_("literal")`` as its text in ``translations``, and
+    ``N_("literal")`` as the literal."""
 
     class Translating(Extension):
         def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
             window: list[Token] = []
             for token in stream:
                 window.append(token)
-                if len(window) > len(PATTERN):
+                if len(window) > len(CALL):
                     yield window.pop(0)
-                if len(window) == len(PATTERN) and all(
+                if len(window) < len(CALL) or not all(
                     token.type == kind and (value is None or token.value == value)
-                    for token, (kind, value) in zip(window, PATTERN, strict=True)
+                    for token, (kind, value) in zip(window, CALL, strict=True)
                 ):
-                    text = translations.ugettext(window[2].value)
-                    if "%" in text:  # _() %-formats it: left to _()
-                        continue
-                    line = window[0].lineno
+                    continue
+                name, line, literal = window[0].value, window[0].lineno, window[2].value
+                if name == MARKED:
+                    yield Token(line, "string", literal)
+                    window = []
+                elif name == GETTEXT and "%" not in (text := translations.ugettext(literal)):
                     yield from (  # ("the text"|safe), a constant Jinja folds into the page
                         Token(line, "lparen", "("),
                         Token(line, "string", text),
