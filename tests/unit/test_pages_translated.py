@@ -3,6 +3,7 @@ Flask's ``render_template`` gives, in each language, with the fixed texts compil
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from jinja2 import Environment
 
 from interfaces.web import TRANSLATIONS, bound_gettext, translated
 from interfaces.web.routes import marked
-from interfaces.web.translated import translating
+from interfaces.web.translated import remembered, translating
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_account import alice, enrol, html_of, send
 from tests.unit.test_pages_signed_out import sign_up
@@ -72,3 +73,19 @@ def test_the_account_page_is_what_render_template_gives(
     assert len(rendered) >= 3 and html == rendered[-1]  # and each page the helpers load
     assert alice(world).locale == language
     assert ("Nombre de usuario" in html) == (language == "es")
+
+
+def test_dates_are_formatted_once_per_time_format_and_timezone() -> None:
+    calls: list[tuple[datetime | None, str | None]] = []
+
+    def format_datetime(value: datetime | None, format: str | None) -> str:
+        calls.append((value, format))
+        return f"{value}:{format}"
+
+    shown = remembered(format_datetime)
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    with World().app.test_request_context("/account"):
+        texts = [shown(at, "medium"), shown(at, "medium"), shown(at, "short"), shown(None, "x")]
+        shown(None, "x")
+    assert texts[:3] == [f"{at}:medium", f"{at}:medium", f"{at}:short"]
+    assert calls == [(at, "medium"), (at, "short"), (None, "x"), (None, "x")]  # now: each time

@@ -13,11 +13,13 @@ with variables or of a non-literal (``_(notice)``) is left to ``_()`` at render 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import lru_cache
 
 from babel.support import NullTranslations
 from flask import Flask, current_app
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import Environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
@@ -68,9 +70,31 @@ def _environment(app: Flask) -> Environment:
     language = str(get_locale())
     found = overlays.get(language)
     if found is None:  # two threads may both build one: either is right
-        extension = translating(get_translations())
-        found = overlays[language] = app.jinja_env.overlay(extensions=[extension])
+        base = app.jinja_env
+        found = base.overlay(extensions=[translating(get_translations())])
+        found.filters = {**base.filters, DATES: remembered(base.filters[DATES])}
+        overlays[language] = found
     return found
+
+
+DATES = "datetimeformat"  # Flask-Babel's filter: format_datetime(value, format)
+
+
+def remembered(format_datetime: Callable[..., str]) -> Callable[..., str]:
+    """``format_datetime`` remembering its last texts (in one language: an overlay's), by the
+    time, the format and the timezone: Babel spends about 0.05 ms on each, and the same
+    events and sessions are shown on every load."""
+
+    @lru_cache(maxsize=1024)
+    def formatted(value: datetime, format: str | None, timezone: str) -> str:
+        return format_datetime(value, format)
+
+    def datetimeformat(value: datetime | None = None, format: str | None = None) -> str:
+        if value is None:  # now: never remembered
+            return format_datetime(value, format)
+        return formatted(value, format, str(get_timezone()))
+
+    return datetimeformat
 
 
 def render(template: str, **context: object) -> str:
