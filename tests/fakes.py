@@ -306,6 +306,11 @@ class FakePrincipals:
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
         return self.store.users.get(user_id), self.store.sessions.get(session_id)
 
+    def load_with_factor(
+        self, user_id: str, session_id: str
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        return (*self.load(user_id, session_id), self.store.factors.get(user_id))
+
 
 class FakeHasher:
     """Reversible "hashes" so unit tests run fast; ``version`` simulates parameter upgrades."""

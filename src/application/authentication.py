@@ -9,6 +9,7 @@ from typing import Protocol
 
 from application.ports import Clock, TokenIssuer
 from domain.errors import PermissionDenied, Unauthenticated
+from domain.mfa import TotpFactor
 from domain.sessions import Session
 from domain.users import User
 
@@ -16,6 +17,12 @@ from domain.users import User
 class Principals(Protocol):
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
         """The user and the session named by an access token, in one round trip."""
+        ...
+
+    def load_with_factor(
+        self, user_id: str, session_id: str
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        """As ``load``, and the user's authenticator (None if none), in the same round trip."""
         ...
 
 
@@ -32,18 +39,27 @@ class Actor:
     # The account as authenticate() read it for this request: GET /user answers it without
     # a second read (one Firestore round trip per request, not two).
     user: User | None = field(default=None, compare=False, repr=False)
+    # The account's authenticator, read in the same round trip when the command asked for it
+    # (the account page shows its state); ``factor_read`` tells "none" from "not read".
+    factor: TotpFactor | None = field(default=None, compare=False, repr=False)
+    factor_read: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Authenticate:
     access_token: str  # the bearer token of the request
+    with_factor: bool = False  # read the account's authenticator with it (Actor.factor)
 
 
 def authenticate(
     cmd: Authenticate, *, tokens: TokenIssuer, principals: Principals, clock: Clock
 ) -> Actor:
     claims = tokens.verify_access(cmd.access_token)
-    user, session = principals.load(claims.user_id, claims.session_id)
+    factor: TotpFactor | None = None
+    if cmd.with_factor:
+        user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
+    else:
+        user, session = principals.load(claims.user_id, claims.session_id)
     if (
         user is None
         or user.deleted_at is not None
@@ -61,6 +77,8 @@ def authenticate(
         expires_at=claims.expires_at,
         amr=session.amr,  # the session's, read in the same round trip as the user
         user=user,
+        factor=factor,
+        factor_read=cmd.with_factor,
     )
 
 

@@ -444,7 +444,8 @@ MAX_GRANTS_LISTED = 100
 def list_apps(
     actor: Actor, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository
 ) -> list[AppAccess]:
-    user = users.get(actor.user_id)
+    # The account as authenticate() read it for this request, else read now.
+    user = actor.user if actor.user is not None else users.get(actor.user_id)
     version = user.token_version if user is not None else -1
     apps: dict[str, AppAccess] = {}
     for grant in grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):

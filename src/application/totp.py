@@ -285,7 +285,9 @@ class TotpStatus:
 
 
 def totp_status(cmd: GetTotp, *, factors: MfaRepository) -> TotpStatus:
-    factor = factors.get(cmd.actor.user_id)
+    # As authenticate() read it for this request, when it did; else read now.
+    actor = cmd.actor
+    factor = actor.factor if actor.factor_read else factors.get(actor.user_id)
     if factor is None:
         return TotpStatus("off")
     if not factor.active:

@@ -10,12 +10,20 @@ import pytest
 
 from application.accounts import UserRepository
 from application.authentication import Principals
+from application.mfa import MfaRepository
 from application.sessions import SessionRepository
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
+from domain.mfa import TotpFactor
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
-from tests.fakes import FakePrincipals, FakeSessionRepository, FakeUserRepository, InMemoryStore
+from tests.fakes import (
+    FakeMfaRepository,
+    FakePrincipals,
+    FakeSessionRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -26,13 +34,20 @@ class Repos:
     users: UserRepository
     sessions: SessionRepository
     principals: Principals
+    factors: MfaRepository
 
 
 @pytest.fixture(params=["fake", "firestore"])
 def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "fake":
         store = InMemoryStore()
-        return Repos(FakeUserRepository(store), FakeSessionRepository(store), FakePrincipals(store))
+        return Repos(
+            FakeUserRepository(store),
+            FakeSessionRepository(store),
+            FakePrincipals(store),
+            FakeMfaRepository(store),
+        )
+    from infrastructure.firestore.mfa import FirestoreMfaRepository
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
 
@@ -41,6 +56,7 @@ def repos(request: pytest.FixtureRequest) -> Repos:
         FirestoreUserRepository(client),
         FirestoreSessionRepository(client),
         FirestorePrincipals(client),
+        FirestoreMfaRepository(client),
     )
 
 
@@ -220,6 +236,19 @@ def test_principals_load_user_and_session(repos: Repos) -> None:
     assert session.amr == ("pwd", "otp")  # kept by storage: the equality above covers it
     assert repos.principals.load(user.id, "missing") == (user, None)
     assert repos.principals.load("missing", session.id) == (None, session)
+
+
+def test_principals_load_the_authenticator_in_the_same_read(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    session = make_session(user)
+    repos.sessions.add(session)
+    assert repos.principals.load_with_factor(user.id, session.id) == (user, session, None)
+    factor = TotpFactor.pending(user_id=user.id, sealed_secret="sealed", now=NOW)
+    assert repos.factors.begin(factor)
+    assert repos.principals.load_with_factor(user.id, session.id) == (user, session, factor)
+    assert repos.principals.load_with_factor(user.id, "missing") == (user, None, factor)
+    assert repos.principals.load_with_factor("missing", "missing") == (None, None, None)
 
 
 def test_role_and_flags_survive_storage(repos: Repos) -> None:

@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -24,7 +25,7 @@ from google.cloud import firestore as gcf
 from domain.errors import Unavailable
 from infrastructure.firestore import client as client_module
 from infrastructure.firestore.client import batch_reader, read_documents, run_query
-from infrastructure.firestore.rest_reads import BatchReader
+from infrastructure.firestore.rest_reads import BatchReader, Select
 from infrastructure.firestore.security_events import FirestoreSecurityEvents
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.users import FirestorePrincipals
@@ -97,9 +98,13 @@ def streamed(query: Any) -> list[tuple[str, dict[str, Any]]]:
     return [(snap.id, snap.to_dict()) for snap in query.stream()]
 
 
-def test_queries_find_what_the_client_library_streams(firestore: Any) -> None:
+BASE = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+
+
+def some_events(firestore: Any) -> None:
+    """Five events (four of u1, with ties on ``at``) and a note under a user's document."""
     events = firestore.collection("security_events")
-    base = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    base = BASE
     for n, event_id in enumerate(["b", "a", "ü", "c", "d"]):
         events.document(event_id).set(
             {
@@ -113,6 +118,11 @@ def test_queries_find_what_the_client_library_streams(firestore: Any) -> None:
     firestore.collection("users").document("u1").collection("notes").document("n1").set(
         {"text": "under a document"}
     )
+
+
+def test_queries_find_what_the_client_library_streams(firestore: Any) -> None:
+    some_events(firestore)
+    events, base = firestore.collection("security_events"), BASE
     of_u1 = events.where(filter=gcf.FieldFilter("user_id", "==", "u1"))
     newest = of_u1.order_by("at", direction=gcf.Query.DESCENDING).order_by(
         "__name__", direction=gcf.Query.DESCENDING
@@ -136,6 +146,31 @@ def test_queries_find_what_the_client_library_streams(firestore: Any) -> None:
     found = dict(run_query(firestore, queries["equality"]))
     assert found["a"]["at"] == base.replace(second=1)
     assert isinstance(found["a"]["nested"]["ref"], gcf.DocumentReference)
+
+
+def test_selects_find_what_the_client_library_streams(firestore: Any) -> None:
+    some_events(firestore)
+    of_u1 = Select("security_events", (("user_id", "u1"),), limit=10)
+    newest = replace(of_u1, order_by=(("at", True), ("__name__", True)))
+    selects = {
+        "equality": of_u1,
+        "limited": replace(of_u1, limit=2),
+        "no limit": replace(of_u1, limit=None),
+        "two filters": replace(of_u1, where=(("user_id", "u1"), ("type", "login"))),
+        "ordered": newest,
+        "ascending": replace(newest, order_by=(("at", False), ("__name__", False))),
+        "after a cursor": replace(newest, start_after=(BASE.replace(second=1), "b")),
+        "an int": Select("security_events", (("n", 3),)),
+        "nothing": Select("security_events", (("user_id", "nobody"),), limit=5),
+        "a subcollection": Select("users/u1/notes", limit=5),
+    }
+    for name, select in selects.items():
+        expected = streamed(select.library(firestore))
+        assert run_query(firestore, select) == expected, name
+    assert [i for i, _ in run_query(firestore, newest)] == ["ü", "a", "c", "b"]
+    after = run_query(firestore, selects["after a cursor"])
+    assert [i for i, _ in after] == ["a", "c", "b"]  # "a" ties on ``at``, sorts before "b"
+    assert [i for i, _ in run_query(firestore, selects["a subcollection"])] == ["n1"]
 
 
 def test_the_adapters_list_the_same_over_rest_and_through_the_library(
@@ -392,12 +427,14 @@ def test_a_query_falls_back_to_the_client_library_when_the_rest_path_is_broken(
 ) -> None:
     firestore.collection("passkeys").document("k1").set({"user_id": "u1", "name": "key"})
     query = firestore.collection("passkeys").where(filter=gcf.FieldFilter("user_id", "==", "u1"))
+    select = Select("passkeys", (("user_id", "u1"),), limit=5)
     host, handler = stand_in
     handler.status = 403
     monkeypatch.setitem(client_module._readers, firestore, _reader(host))
     caplog.set_level(logging.WARNING, logger="firegate")
     for _ in range(2):
         assert run_query(firestore, query.limit(5)) == [("k1", {"user_id": "u1", "name": "key"})]
+        assert run_query(firestore, select) == [("k1", {"user_id": "u1", "name": "key"})]
     assert len(handler.seen) == 1, "once broken, the REST path is not tried again"
     assert len([r for r in caplog.records if "client library" in r.getMessage()]) == 1
 

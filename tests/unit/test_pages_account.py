@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from domain.mfa import RECOVERY_CODES, TotpFactor
 from domain.sessions import Session
 from domain.users import User
+from tests.fakes import FakeMfaRepository
 from tests.unit.test_email_flows import World
 from tests.unit.test_mfa_http import next_code
 from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up
@@ -378,6 +379,22 @@ def test_new_recovery_codes_are_shown_once_and_void_the_old(world: World) -> Non
     assert answer.status_code == 200 and len(new) == RECOVERY_CODES and not set(new) & set(old)
     assert "the old ones no longer work" in html
     assert new[0] not in html_of(world.client.get("/account"))
+
+
+def test_the_page_reads_the_authenticator_with_the_session_check(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_second_read(self: object, user_id: str) -> None:
+        raise AssertionError("the authenticator was read on its own")
+
+    user = alice(world)
+    monkeypatch.setattr(FakeMfaRepository, "get", no_second_read)
+    assert "Set up two-step sign-in" in html_of(world.client.get("/account"))
+    world.store.factors[user.id] = TotpFactor.pending(
+        user_id=user.id, sealed_secret="sealed", now=world.clock.now()
+    )
+    html = html_of(world.client.get("/account"))  # a change made elsewhere: shown at once
+    assert "Setup is waiting for a first code" in html
 
 
 # -- language

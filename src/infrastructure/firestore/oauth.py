@@ -18,9 +18,10 @@ from google.cloud import firestore
 
 from application.oauth import RotateOutcome, SpendOutcome
 from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
-from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.client import BOUNDED, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.tasks import delete_in_batches
 
 OAUTH_CLIENTS = "oauth_clients"
@@ -269,8 +270,10 @@ class FirestoreOAuthGrants:
         return until_unchanged(attempt)
 
     def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
-        query = self._grants.where(filter=firestore.FieldFilter("user_id", "==", user_id))
-        found = [grant_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+        query = Select(OAUTH_GRANTS, (("user_id", user_id),))
+        found = [
+            grant_from_doc(grant_id, data) for grant_id, data in run_query(self._client, query)
+        ]
         return sorted(found, key=lambda g: g.created_at, reverse=True)[:limit]
 
     def _consent_ref(self, user_id: str, client_id: str) -> firestore.DocumentReference:

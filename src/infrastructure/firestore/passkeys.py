@@ -18,6 +18,7 @@ from domain.passkeys import Ceremony, Challenge, Passkey
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.tasks import delete_in_batches
 
 PASSKEYS = "passkeys"
@@ -71,10 +72,10 @@ class FirestorePasskeyRepository:
 
     def list_for_user(self, user_id: str, limit: int) -> list[Passkey]:
         # No order_by: it would need a composite index; a user has a handful of keys.
-        query = self._passkeys.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        query = Select(PASSKEYS, (("user_id", user_id),), limit=limit)
         found = [
             passkey_from_doc(passkey_id, data)
-            for passkey_id, data in run_query(self._client, query.limit(limit))
+            for passkey_id, data in run_query(self._client, query)
         ]
         return sorted(found, key=lambda p: (p.created_at, p.id))
 

@@ -10,9 +10,9 @@ a user's sessions, passkeys and security events) go the same way as one
 ``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). Writes and transactions
 stay on the client library.
 
-The connections are the standard library's ``http.client``, kept in a small per-process
-pool (made after gunicorn forks, like the gRPC channel). Against the emulator the requests
-go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
+The connections are kept-alive HTTP/1.1 connections of ``rest_http.py``, kept in a small
+per-process pool (made after gunicorn forks, like the gRPC channel). Against the emulator the
+requests go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
 ``firestore.googleapis.com`` over TLS, with the Application Default Credentials' access token.
 Failures raise the same ``google.api_core`` exceptions the client library raises, under the
 same retry budget and deadline, so adapters translate them as before.
@@ -28,13 +28,16 @@ import queue
 import ssl
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud import firestore
 from google.protobuf import json_format
+
+from infrastructure.firestore.rest_http import Connection
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
@@ -47,6 +50,105 @@ Headers = dict[str, str]
 def _decode_double(raw: float | str) -> float:
     # JSON has no NaN or infinities: the API spells them as strings.
     return float(raw) if isinstance(raw, str) else raw
+
+
+@dataclass(frozen=True)
+class Select:
+    """A plain query as the adapters ask it: the documents of one collection whose fields
+    equal the values ``where`` names, in the order of ``order_by`` (a field and whether it
+    descends; ``"__name__"`` is the document's id), after the cursor ``start_after`` (one
+    value per ``order_by`` field, an id for ``"__name__"``), at most ``limit``.
+
+    Sent over REST as the API's JSON written directly, and through the client library as its
+    own query when the REST path is broken (``library``): one description, two spellings,
+    compared on the emulator by tests/integration/test_rest_reads.py
+    (docs/decisions/0205-queries-written-as-json.md)."""
+
+    collection: str  # a path under the database's documents: "sessions", "users/u1/notes"
+    where: tuple[tuple[str, Any], ...] = ()
+    order_by: tuple[tuple[str, bool], ...] = ()
+    start_after: tuple[Any, ...] = ()
+    limit: int | None = None
+
+    def wire(self, prefix: str) -> tuple[str, dict[str, Any]]:
+        """The parent path (relative, "" for the database's root) and the ``StructuredQuery``
+        in the API's JSON mapping; ``prefix``: the database's documents path with a slash."""
+        parent, _, collection_id = self.collection.rpartition("/")
+        query: dict[str, Any] = {"from": [{"collectionId": collection_id}]}
+        filters = [
+            {
+                "fieldFilter": {
+                    "field": {"fieldPath": name},
+                    "op": "EQUAL",
+                    "value": _encode(value),
+                }
+            }
+            for name, value in self.where
+        ]
+        if len(filters) == 1:
+            query["where"] = filters[0]
+        elif filters:
+            query["where"] = {"compositeFilter": {"op": "AND", "filters": filters}}
+        if self.order_by:
+            query["orderBy"] = [
+                {
+                    "field": {"fieldPath": name},
+                    "direction": "DESCENDING" if descending else "ASCENDING",
+                }
+                for name, descending in self.order_by
+            ]
+        if self.start_after:
+            names = [name for name, _ in self.order_by]
+            query["startAt"] = {
+                "values": [
+                    {"referenceValue": f"{prefix}{self.collection}/{value}"}
+                    if name == "__name__"
+                    else _encode(value)
+                    for name, value in zip(names, self.start_after, strict=True)
+                ],
+                "before": False,
+            }
+        if self.limit is not None:
+            query["limit"] = self.limit
+        return parent, query
+
+    def library(self, client: firestore.Client) -> firestore.Query:
+        """The same query through the client library."""
+        collection = client.collection(self.collection)
+        query: Any = collection
+        for name, value in self.where:
+            query = query.where(filter=firestore.FieldFilter(name, "==", value))
+        for name, descending in self.order_by:
+            direction = firestore.Query.DESCENDING if descending else firestore.Query.ASCENDING
+            query = query.order_by(name, direction=direction)
+        if self.start_after:
+            query = query.start_after(
+                {
+                    name: collection.document(value) if name == "__name__" else value
+                    for (name, _), value in zip(self.order_by, self.start_after, strict=True)
+                }
+            )
+        if self.limit is not None:
+            query = query.limit(self.limit)
+        found: firestore.Query = query
+        return found
+
+
+def _encode(value: Any) -> dict[str, Any]:
+    """A filter's or cursor's value in the API's JSON mapping (the types the adapters ask by)."""
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, bool):  # before int: a bool is an int
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"integerValue": str(value)}
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a query's timestamp must be timezone-aware")
+        return {"timestampValue": value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    if value is None:
+        return {"nullValue": None}
+    raise ValueError(f"a query value of a type firegate does not ask by: {type(value)!r}")
 
 
 class RestPathBroken(Exception):
@@ -111,7 +213,8 @@ class BatchReader:
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
         self._database = database
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        self._tls_context = ssl.create_default_context() if tls else None
         self.broken = False  # set once by give_up(): the callers read another way
 
     def give_up(self) -> bool:
@@ -151,20 +254,26 @@ class BatchReader:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
         return [found.get(name) for name in names]
 
-    def query(self, query: firestore.Query) -> list[tuple[str, dict[str, Any]]]:
+    def query(self, query: firestore.Query | Select) -> list[tuple[str, dict[str, Any]]]:
         """The id and fields of each document ``query`` finds, in the order it finds them,
-        from one ``runQuery``: the query as the client library would send it (its own
-        ``StructuredQuery``, in the API's JSON mapping), outside any transaction."""
+        from one ``runQuery`` outside any transaction. A ``Select`` is written as the API's
+        JSON directly; a library query is sent as the client library would send it (its
+        own ``StructuredQuery``, in the API's JSON mapping)."""
         try:
-            # The library builds the request from these two private parts as well; should a
-            # version of it move them, this path is broken and the caller streams instead.
-            collection = query._parent
-            structured = query._to_protobuf()
-            parent = collection.parent
-            wire = json_format.MessageToDict(type(structured).pb(structured))
-        except (AttributeError, TypeError) as exc:
+            if isinstance(query, Select):
+                parent, wire = query.wire(self._prefix)
+            else:
+                # The library builds the request from these two private parts as well;
+                # should a version of it move them, this path is broken and the caller
+                # streams instead.
+                collection = query._parent
+                structured = query._to_protobuf()
+                above = collection.parent
+                parent = above.path if above is not None else ""
+                wire = json_format.MessageToDict(type(structured).pb(structured))
+        except (AttributeError, TypeError, ValueError) as exc:
             raise RestPathBroken(f"the query cannot be sent over REST: {exc}") from exc
-        under = f"/{parent.path}" if parent is not None else ""
+        under = f"/{parent}" if parent else ""
         url = f"/v1/{self._database}/documents{under}:runQuery"
         answers = self._retry(self._post)(url, json.dumps({"structuredQuery": wire}).encode())
         try:
@@ -190,9 +299,7 @@ class BatchReader:
         connection, reused = self._connection()
         while True:
             try:
-                connection.request("POST", url, body, headers)
-                response = connection.getresponse()
-                data = response.read()
+                status, data, keep = connection.post(url, body, headers)
                 break
             except _NO_CONNECTION as exc:
                 connection.close()
@@ -200,29 +307,25 @@ class BatchReader:
                     raise _unreachable(exc) from exc
                 # A kept-alive connection the other side had closed: once more, on a new one.
                 connection, reused = self._new_connection(), False
-        if response.will_close:
-            connection.close()
-        else:
+        if keep:
             self._idle.put(connection)
-        if response.status != http.client.OK:
-            raise _error(response.status, data)
+        else:
+            connection.close()
+        if status != http.client.OK:
+            raise _error(status, data)
         try:
             return json.loads(data)
         except ValueError as exc:  # a proxy's page, a cut-off body: an outage, not a 500
             raise _unreachable(exc) from exc
 
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self) -> tuple[Connection, bool]:
         try:
             return self._idle.get_nowait(), True
         except queue.Empty:
             return self._new_connection(), False
 
-    def _new_connection(self) -> http.client.HTTPConnection:
-        if not self._tls:
-            return http.client.HTTPConnection(self._host, timeout=self._timeout)
-        return http.client.HTTPSConnection(
-            self._host, timeout=self._timeout, context=ssl.create_default_context()
-        )
+    def _new_connection(self) -> Connection:
+        return Connection(self._host, timeout=self._timeout, tls=self._tls_context)
 
     def _headers(self) -> Headers:
         headers = {"Content-Type": "application/json"}

@@ -19,6 +19,7 @@ from domain.security_events import SecurityEvent
 from domain.webhooks import Delivery
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
 
 SECURITY_EVENTS = "security_events"
@@ -88,15 +89,15 @@ class FirestoreSecurityEvents:
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
     ) -> list[SecurityEvent]:
         # Composite indexes (firestore.indexes.json): user_id [+ type] + at desc + __name__ desc.
-        query = self._events.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        where: tuple[tuple[str, str], ...] = (("user_id", user_id),)
         if type is not None:
-            query = query.where(filter=firestore.FieldFilter("type", "==", type))
-        descending = firestore.Query.DESCENDING
-        query = query.order_by("at", direction=descending).order_by(
-            "__name__", direction=descending
+            where += (("type", type),)
+        query = Select(
+            SECURITY_EVENTS,
+            where,
+            order_by=(("at", True), ("__name__", True)),
+            start_after=before or (),
+            limit=limit,
         )
-        if before is not None:
-            at, event_id = before
-            query = query.start_after({"at": at, "__name__": self._events.document(event_id)})
-        found = run_query(self._client, query.limit(limit))
+        found = run_query(self._client, query)
         return [event_from_doc(event_id, data) for event_id, data in found]

@@ -13,6 +13,7 @@ from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.security_events import write_staged
 
 SESSIONS = "sessions"
@@ -106,7 +107,7 @@ class FirestoreSessionRepository:
         return self._sessions.where(filter=firestore.FieldFilter("user_id", "==", user_id))
 
     def list_for_user(self, user_id: str, limit: int) -> list[Session]:
-        found = run_query(self._client, self._of_user(user_id).limit(limit))
+        found = run_query(self._client, Select(SESSIONS, (("user_id", user_id),), limit=limit))
         return [session_from_doc(session_id, data) for session_id, data in found]
 
     def delete_for_user(self, user_id: str) -> None:

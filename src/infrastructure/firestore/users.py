@@ -13,6 +13,7 @@ from google.cloud import firestore
 from application.login import LoginRecords
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict, NotFound
+from domain.mfa import TotpFactor
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
 from infrastructure.firestore.client import (
@@ -23,6 +24,7 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.login_failures import failure_ref, record_from_doc
+from infrastructure.firestore.mfa import FACTORS, factor_from_doc
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.security_events import write_staged
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
@@ -381,12 +383,28 @@ class FirestorePrincipals:
         self._client = client
 
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
-        user_ref = self._client.collection(USERS).document(user_id)
-        session_ref = self._client.collection(SESSIONS).document(session_id)
-        user_data, session_data = read_documents(self._client, [user_ref, session_ref])
+        user, session, _ = self._load(user_id, session_id, factor=False)
+        return user, session
+
+    def load_with_factor(
+        self, user_id: str, session_id: str
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        return self._load(user_id, session_id, factor=True)
+
+    def _load(
+        self, user_id: str, session_id: str, *, factor: bool
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        refs = [
+            self._client.collection(USERS).document(user_id),
+            self._client.collection(SESSIONS).document(session_id),
+        ]
+        if factor:
+            refs.append(self._client.collection(FACTORS).document(user_id))
+        user_data, session_data, *rest = read_documents(self._client, refs)
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         session = session_from_doc(session_id, session_data) if session_data is not None else None
-        return user, session
+        factor_data = rest[0] if rest else None
+        return user, session, factor_from_doc(factor_data) if factor_data is not None else None
 
 
 @translates_errors

@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Response, render_template
+from flask import Response
 from flask_babel import gettext
 
 from application.authentication import Actor
 from domain.users import LOCALES
 from interfaces.shared.qr import qr_svg
-from interfaces.web import browser, calls
+from interfaces.web import browser, calls, translated
 from interfaces.web.routes import bp, field, form_page, page, see_other
 
 TEMPLATE = "account.html"
@@ -26,17 +26,27 @@ WRONG_CODE = "invalid_mfa_code"
 AccountView = Callable[..., Response]
 
 
-def signed_in(view: AccountView) -> AccountView:
-    """The view gets the signed-in ``actor``; a signed-out browser goes to sign in first."""
-
+def _guarded(view: AccountView, *, with_factor: bool) -> AccountView:
     @wraps(view)
     def wrapper(*args: object, **kwargs: object) -> Response:
-        actor = browser.signed_in()
+        actor = browser.signed_in(with_factor=with_factor)
         if actor is None:
             return see_other("/sign-in?" + urlencode({"next": "/account"}))
         return view(actor, *args, **kwargs)
 
     return wrapper
+
+
+def signed_in(view: AccountView) -> AccountView:
+    """The view gets the signed-in ``actor``; a signed-out browser goes to sign in first."""
+    return _guarded(view, with_factor=False)
+
+
+def showing_account(view: AccountView) -> AccountView:
+    """As ``signed_in``, with the account's authenticator read in the same round trip as
+    the session check. Only for a view that changes nothing: a view that changes the
+    authenticator must show it as it is after the change, read then."""
+    return _guarded(view, with_factor=True)
 
 
 def context(actor: Actor) -> dict[str, object]:
@@ -73,7 +83,7 @@ def account_form(
 
 def account_page(actor: Actor, **shown: object) -> Response:
     """The account page; ``shown``: what this answer alone shows (a new secret, new codes)."""
-    return Response(render_template(TEMPLATE, form={}, **shown, **context(actor)))
+    return Response(translated.render(TEMPLATE, form={}, **shown, **context(actor)))
 
 
 def done(what: str) -> Response:
@@ -81,7 +91,7 @@ def done(what: str) -> Response:
 
 
 @bp.get("/account")
-@signed_in
+@showing_account
 def account(actor: Actor) -> Response:
     return account_page(actor)
 

@@ -79,9 +79,11 @@ def _read(name: str) -> str:
 # -- the session
 
 
-def signed_in() -> Actor | None:
+def signed_in(*, with_factor: bool = False) -> Actor | None:
     """The signed-in caller, renewing an expired access token; None when signed out (the
-    session cookie is then dropped from the response)."""
+    session cookie is then dropped from the response). ``with_factor``: read the account's
+    authenticator in the same round trip (``Actor.factor``), when this is the request's first
+    call."""
     if "browser_actor" in g:
         found: Actor | None = g.browser_actor
         return found
@@ -90,12 +92,12 @@ def signed_in() -> Actor | None:
     if not access:
         return None
     try:
-        g.browser_actor = calls.authenticate(access)
+        g.browser_actor = calls.authenticate(access, with_factor=with_factor)
     except Unauthenticated:
         try:
             pair = calls.refresh(refresh_token) if refresh_token else None
             if pair is not None:
-                g.browser_actor = calls.authenticate(pair.access_token)
+                g.browser_actor = calls.authenticate(pair.access_token, with_factor=with_factor)
                 g.browser_pair = pair
         except Unauthenticated:
             pass

@@ -78,8 +78,8 @@ def finish_sign_in(mfa_token: str, code: str | None, recovery_code: str | None) 
     )
 
 
-def authenticate(access_token: str) -> Actor:
-    return services().authentication.authenticate(Authenticate(access_token))
+def authenticate(access_token: str, *, with_factor: bool = False) -> Actor:
+    return services().authentication.authenticate(Authenticate(access_token, with_factor))
 
 
 def refresh(refresh_token: str) -> TokenPair:

@@ -1,0 +1,81 @@
+"""What GET /account reads (docs/benchmarks.md, "The pages for people"): the use cases take
+what authenticate() read for the request instead of reading it again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.authentication import Actor
+from application.oauth import list_apps
+from application.totp import GetTotp, totp_status
+from domain.ids import new_id
+from domain.mfa import TotpFactor
+from domain.oauth import Grant, OAuthClient
+from domain.users import Email, User, Username
+from tests.fakes import FakeMfaRepository, FakeOAuthClients, FakeOAuthGrants
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class NoReads:
+    """A user repository that must not be asked: the actor carries the account."""
+
+    def get(self, user_id: str) -> User | None:
+        raise AssertionError(f"read the account {user_id} again")
+
+
+def alice() -> User:
+    return User.register(
+        id=new_id(),
+        username=Username("alice"),
+        email=Email("alice@example.com"),
+        password_hash="hash",
+        now=NOW,
+    )
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username.value,
+        role=user.role.value,
+        session_id="s1",
+        expires_at=NOW + timedelta(minutes=15),
+        user=user,
+    )
+
+
+def test_the_apps_with_access_take_the_account_authenticate_read() -> None:
+    user = alice()
+    clients, grants = FakeOAuthClients(), FakeOAuthGrants()
+    clients.add(
+        OAuthClient(
+            "app1", "Example App", ("https://app.example/cb",), False, None, ("openid",), NOW
+        )
+    )
+    live = Grant("g1", user.id, "app1", "openid", NOW, user.token_version, issued=True)
+    stale = Grant("g2", user.id, "app1", "email", NOW, user.token_version - 1, issued=True)
+    grants.grants.update({live.id: live, stale.id: stale})
+    apps = list_apps(actor_of(user), grants=grants, clients=clients, users=NoReads())  # type: ignore[arg-type]
+    assert [(app.name, app.scopes) for app in apps] == [("Example App", ("openid",))]
+
+
+class NoFactorReads(FakeMfaRepository):
+    def get(self, user_id: str) -> TotpFactor | None:
+        raise AssertionError(f"read the authenticator of {user_id} again")
+
+
+def test_the_two_step_state_takes_the_authenticator_authenticate_read() -> None:
+    user = alice()
+    pending = TotpFactor.pending(user_id=user.id, sealed_secret="sealed", now=NOW)
+    read_none = replace(actor_of(user), factor=None, factor_read=True)
+    read_pending = replace(actor_of(user), factor=pending, factor_read=True)
+    assert totp_status(GetTotp(read_none), factors=NoFactorReads()).state == "off"
+    assert totp_status(GetTotp(read_pending), factors=NoFactorReads()).state == "pending"
+    stored = FakeMfaRepository()
+    stored.store.factors[user.id] = pending
+    assert totp_status(GetTotp(actor_of(user)), factors=stored).state == "pending"  # not read
