@@ -6,6 +6,8 @@ needs to know or keep (clients, codes, grants, consents, the user's claims) come
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -114,6 +116,62 @@ class OAuthGrants(Protocol):
 @dataclass(frozen=True)
 class OAuthPolicy:
     refresh_ttl: timedelta = timedelta(days=30)
+    client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
+
+
+class ClientCache:
+    """``OAuthClients`` whose clients each process reuses for ``ttl`` seconds once read:
+    client authentication and every token's liveness ask for them at each call. A deletion
+    made through this process drops its copy at once; another process keeps its copy for up
+    to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
+    so one made in another process is found at once."""
+
+    MAX_KEPT = 1024
+
+    def __init__(
+        self, clients: OAuthClients, ttl: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[OAuthClient, float]] = {}
+        self._drops = 0  # a read that began before a drop keeps nothing
+
+    def add(self, client: OAuthClient) -> None:
+        self._clients.add(client)
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        if self._ttl <= 0:
+            return self._clients.get(client_id)
+        now = self._monotonic()
+        with self._lock:
+            kept, drops = self._kept.get(client_id), self._drops
+        if kept is not None and now - kept[1] < self._ttl:
+            return kept[0]
+        found = self._clients.get(client_id)
+        with self._lock:
+            if found is None:
+                self._kept.pop(client_id, None)
+            elif drops == self._drops:
+                self._kept.pop(client_id, None)
+                while len(self._kept) >= self.MAX_KEPT:
+                    del self._kept[next(iter(self._kept))]  # the oldest read
+                self._kept[client_id] = (found, now)
+        return found
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        return self._clients.list(limit)
+
+    def delete(self, client_id: str) -> bool:
+        self._drop(client_id)
+        try:
+            return self._clients.delete(client_id)
+        finally:
+            self._drop(client_id)
+
+    def _drop(self, client_id: str) -> None:
+        with self._lock:
+            self._kept.pop(client_id, None)
+            self._drops += 1
 
 
 # -- clients
@@ -584,8 +642,9 @@ class OAuthServices:
 
 
 def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
-    clients, grants, users = ports.oauth_clients, ports.oauth_grants, ports.users
     clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
+    clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
+    grants, users = ports.oauth_grants, ports.users
     return OAuthServices(
         create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),

@@ -670,6 +670,33 @@ def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
     assert again.exit_code != 0 and "No such client" in again.output
 
 
+def introspector(world: OAuthWorld) -> Any:
+    """A resource server's introspection (a confidential client of its own)."""
+    server = world.register("--confidential", name="Resource server")
+    pair = f"{server['client_id']}:{server['client_secret']}"
+    basic = "Basic " + base64.b64encode(pair.encode()).decode()
+
+    def introspect(token: str) -> Any:
+        return world.client.post(
+            "/oauth/introspect", data={"token": token}, headers={"Authorization": basic}
+        ).get_json()
+
+    return introspect
+
+
+def test_a_deleted_clients_tokens_are_inactive_at_once_refresh_tokens_included(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    introspect = introspector(world)
+    tokens = world.tokens(app)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token)["active"] is True  # the client is now kept by this process
+    deleted = world.app.test_cli_runner().invoke(args=["clients", "delete", app["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token) == {"active": False}
+
+
 def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:

@@ -249,7 +249,8 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
         if grant is None:
             return None
         claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
-        return AccessToken(claims | {GRANT_CLAIM: grant.id}, True, "refresh_token")
+        live = oauth.client(grant.client_id) is not None  # a deleted client's: none
+        return AccessToken(claims | {GRANT_CLAIM: grant.id}, live, "refresh_token")
     return None
 
 
