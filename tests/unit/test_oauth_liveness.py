@@ -1,15 +1,39 @@
 """What introspection, userinfo and the refresh grant read at each call: a client each
-process keeps for a few seconds (docs/decisions/0200-oauth-client-cache.md)."""
+process keeps for a few seconds (docs/decisions/0200-oauth-client-cache.md), and a grant with
+its account, read together when the token names both
+(docs/decisions/0201-grant-and-account-read-together.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from application.oauth import ClientCache
-from domain.oauth import OAuthClient
-from tests.fakes import FakeOAuthClients
+from application.oauth import (
+    ClientCache,
+    FindRefresh,
+    IssueGrant,
+    LiveGrant,
+    OAuthPolicy,
+    find_refresh,
+    issue_grant,
+    live_grant,
+    live_refresh,
+)
+from domain.ids import new_id
+from domain.oauth import Grant, OAuthClient, digest
+from domain.users import Email, User, Username
+from infrastructure.audit import LoggingAuditLog
+from tests.fakes import (
+    FakeClock,
+    FakeGrantHolders,
+    FakeOAuthClients,
+    FakeOAuthGrants,
+    FakeUserRepository,
+    InMemoryStore,
+)
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -124,3 +148,149 @@ def test_no_ttl_reads_every_time_and_the_copies_are_bounded() -> None:
     reads = inner.reads
     cache.get("x0")  # the oldest went first
     assert inner.reads == reads + 1
+
+
+# -- a grant and its account
+
+
+class Ports:
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.users = FakeUserRepository(self.store)
+        self.grants = CountingGrants()
+        self.holders = CountingHolders(self.grants, self.store)
+        self.clock = FakeClock(NOW)
+        self.alice = User.register(
+            id=new_id(),
+            username=Username("alice"),
+            email=Email("alice@example.com"),
+            password_hash="hash",
+            now=NOW,
+        )
+        self.users.add(self.alice)
+
+    def grant(self, refresh: str | None = None, **changes: Any) -> Grant:
+        grant = replace(
+            Grant(
+                id=new_id(),
+                user_id=self.alice.id,
+                client_id="c1",
+                scope="openid offline_access",
+                created_at=NOW,
+                token_version=0,
+                issued=True,
+            ),
+            **changes,
+        )
+        if refresh is not None:
+            grant = replace(grant, refresh_hash=digest(refresh.format(grant=grant.id)))
+        self.grants.grants[grant.id] = grant
+        return grant
+
+    def live(self, token: str) -> Grant | None:
+        return live_refresh(
+            token, grants=self.grants, users=self.users, holders=self.holders, clock=self.clock
+        )
+
+    def live_grant(self, grant_id: str, user_id: str | None) -> Grant | None:
+        return live_grant(
+            LiveGrant(grant_id, user_id), grants=self.grants, users=self.users, holders=self.holders
+        )
+
+    def change_alice(self, **changes: Any) -> None:
+        self.store.users[self.alice.id] = replace(self.alice, **changes)
+
+
+class CountingGrants(FakeOAuthGrants):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, grant_id: str) -> Grant | None:
+        self.reads += 1
+        return super().get(grant_id)
+
+
+class CountingHolders(FakeGrantHolders):
+    reads = 0
+
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        self.reads += 1
+        return super().load(grant_id, user_id)
+
+
+@pytest.fixture
+def ports() -> Ports:
+    return Ports()
+
+
+def test_a_refresh_token_names_its_grant_and_account_read_in_one_round_trip(
+    ports: Ports,
+) -> None:
+    reserved = ports.grant(issued=False)
+    token = issue_grant(
+        IssueGrant(reserved.id, ports.alice.id, "c1", with_refresh=True),
+        grants=ports.grants,
+        users=ports.users,
+        clock=ports.clock,
+        audit=LoggingAuditLog(),
+        policy=OAuthPolicy(),
+    )
+    assert token is not None and token.startswith(f"{reserved.id}~{ports.alice.id}.")
+    grants_read = ports.grants.reads
+    found = ports.live(token)
+    assert found is not None and found.id == reserved.id
+    assert ports.holders.reads == 1 and ports.grants.reads == grants_read  # one batch read
+    refreshed = find_refresh(
+        FindRefresh(token, "c1"),
+        grants=ports.grants,
+        users=ports.users,
+        holders=ports.holders,
+        clock=ports.clock,
+        audit=LoggingAuditLog(),
+    )
+    assert refreshed is not None and refreshed.id == reserved.id
+
+
+def test_a_refresh_token_made_before_it_named_the_account_still_holds(ports: Ports) -> None:
+    grant = ports.grant(refresh="{grant}.an-older-secret")
+    found = ports.live(f"{grant.id}.an-older-secret")
+    assert found is not None and found.id == grant.id
+    assert ports.holders.reads == 0  # the grant, then its account
+    assert ports.live(f"{grant.id}.another-secret") is None
+
+
+def test_a_token_naming_another_account_than_its_grants_is_none(ports: Ports) -> None:
+    mallory = "m" * 22
+    grant = ports.grant(refresh="{grant}~" + mallory + ".secret")
+    ports.users.add(replace(ports.alice, id=mallory, username=Username("mallory"), email=None))
+    assert ports.live(f"{grant.id}~{mallory}.secret") is None
+    assert ports.live_grant(grant.id, mallory) is None
+    assert ports.live_grant(grant.id, ports.alice.id) == grant
+    assert ports.live_grant(grant.id, None) == grant
+
+
+@pytest.mark.parametrize(
+    "change", [{"disabled": True}, {"token_version": 1}], ids=["disabled", "sessions ended"]
+)
+def test_a_grant_ends_at_once_with_its_accounts_sessions_on_either_read(
+    ports: Ports, change: dict[str, Any]
+) -> None:
+    named = ports.grant(refresh="{grant}~" + ports.alice.id + ".s")
+    older = ports.grant(refresh="{grant}.s")
+    assert ports.live(f"{named.id}~{ports.alice.id}.s") is not None
+    assert ports.live(f"{older.id}.s") is not None
+    ports.change_alice(**change)
+    assert ports.live(f"{named.id}~{ports.alice.id}.s") is None
+    assert ports.live(f"{older.id}.s") is None
+    assert ports.live_grant(named.id, ports.alice.id) is None
+
+
+def test_a_revoked_grant_or_a_missing_account_is_none(ports: Ports) -> None:
+    revoked = ports.grant(revoked=True)
+    assert ports.live_grant(revoked.id, ports.alice.id) is None
+    assert ports.live_grant("no-such-grant", ports.alice.id) is None
+    ports.store.users.pop(ports.alice.id)
+    kept = ports.grant()
+    assert ports.live_grant(kept.id, ports.alice.id) is None
+    assert ports.live_grant(kept.id, None) is None

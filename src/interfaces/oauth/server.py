@@ -36,6 +36,7 @@ from application.oauth import (
     CreateClient,
     FindRefresh,
     IssueGrant,
+    LiveGrant,
     NewCode,
     RevokeGrant,
     RotateRefresh,
@@ -242,7 +243,7 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
         grant_id = claims.get(GRANT_CLAIM)
         live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
-            live = oauth.live_grant(grant_id) is not None
+            live = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"]))) is not None
         return AccessToken(claims, live)
     if "." in token and token.count(".") == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
@@ -424,7 +425,9 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     try:
         if getattr(oauth_request, "refresh_token", None) is not None:
             old: RefreshToken = oauth_request.refresh_token
-            successor = oauth.rotate_refresh(RotateRefresh(old.grant.id, old.token))
+            successor = oauth.rotate_refresh(
+                RotateRefresh(old.grant.id, old.grant.user_id, old.token)
+            )
             if successor is None:
                 raise InvalidGrantError("The refresh token was already used.")
             token["refresh_token"] = successor
