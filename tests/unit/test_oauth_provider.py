@@ -729,6 +729,26 @@ def test_introspection_ends_with_logout_everywhere_and_a_revoked_grant(
     assert introspect(second["refresh_token"]) == {"active": False}
 
 
+def test_an_access_token_verified_before_is_inactive_past_its_expiry(
+    world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import interfaces.oauth.server as provider
+
+    introspect = introspector(world)
+    tokens = world.tokens(app)
+    assert introspect(tokens["access_token"])["active"] is True  # its signature now kept
+    expiry = claims(world, tokens["access_token"])["exp"]
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return float(expiry)
+
+    monkeypatch.setattr(provider, "time", Later)
+    assert introspect(tokens["access_token"]) == {"active": False}
+    assert introspect(tokens["access_token"] + "x") == {"active": False}
+
+
 def client_of(app: dict[str, Any]) -> dict[str, str]:
     return {"client_id": app["client_id"]}
 

@@ -50,6 +50,11 @@ from domain.users import User
 from interfaces.shared.services import services
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+# Access tokens whose signature and claims this process has verified, by their exact text: a
+# resource server introspects one token at each call it serves, so the signature is checked
+# once per token per process; whether it still holds is read every time
+# (docs/decisions/0202-verified-access-tokens-per-process.md).
+VERIFIED_CACHE_SIZE = 2048
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
 
@@ -216,9 +221,29 @@ class Keys:
             {k: v for k, v in config.private_jwk.items() if k not in private}
         ]
         self.public = KeySet.import_key_set({"keys": public})
+        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
-        """The claims of an access token firegate issued and that is still valid, else None."""
+        """The claims of an access token firegate issued and that is still valid, else None.
+        A token verified before is not verified again until its ``exp``."""
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return dict(known[0])
+        claims = self._verify_access(token)
+        if claims is not None:
+            self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        verified = self._verified
+        while len(verified) >= VERIFIED_CACHE_SIZE:
+            try:  # other request threads evict too: whoever comes second finds it gone
+                del verified[next(iter(verified))]
+            except (KeyError, StopIteration, RuntimeError):
+                break
+        verified[token] = (dict(claims), float(claims["exp"]))
+
+    def _verify_access(self, token: str) -> dict[str, Any] | None:
         try:
             decoded = jwt.decode(token, self.public, algorithms=[self.config.alg])
             if decoded.header.get("typ") != "at+jwt":
@@ -238,14 +263,15 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
     """An access token with whether it still holds, or a refresh token as such; None if it is
     neither. Liveness: the grant it came from (a user's token) or its client (a service's)."""
     oauth = services().oauth
-    claims = keys.verify_access(token)
+    dots = token.count(".")
+    claims = keys.verify_access(token) if dots == 2 else None  # a JWS has three parts
     if claims is not None:
         grant_id = claims.get(GRANT_CLAIM)
         live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
             live = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"]))) is not None
         return AccessToken(claims, live)
-    if "." in token and token.count(".") == 1:
+    if dots == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
         if grant is None:
             return None
