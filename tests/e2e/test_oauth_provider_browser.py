@@ -197,18 +197,22 @@ def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple
     return code, verifier
 
 
-def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:
-    username = account(provider)
-    app = new_client()
-    browser = signed_in_session(provider, username)
-    code, verifier = code_by_forms(provider, browser, app["client_id"])
-    form = {
+def code_exchange(base: str, client_id: str) -> dict[str, str]:
+    """The token request's form for a code a new account's browser got for ``client_id``."""
+    browser = signed_in_session(base, account(base))
+    code, verifier = code_by_forms(base, browser, client_id)
+    return {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": REDIRECT,
-        "client_id": app["client_id"],
+        "client_id": client_id,
         "code_verifier": verifier,
     }
+
+
+def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:
+    app = new_client()
+    form = code_exchange(provider, app["client_id"])
 
     def exchange(_: int) -> requests.Response:
         return requests.post(f"{provider}/oauth/token", data=form, timeout=30)
@@ -237,17 +241,8 @@ def test_a_client_deleted_on_the_command_line_is_refused_by_every_worker_within_
     """The workers keep the clients they read for a few seconds; a deletion in another
     process (the CLI) reaches them all within that time
     (docs/decisions/0200-oauth-client-cache.md)."""
-    username = account(provider)
     app, server = new_client(), new_client("--confidential")
-    browser = signed_in_session(provider, username)
-    code, verifier = code_by_forms(provider, browser, app["client_id"])
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "client_id": app["client_id"],
-        "code_verifier": verifier,
-    }
+    form = code_exchange(provider, app["client_id"])
     tokens = requests.post(f"{provider}/oauth/token", data=form, timeout=10).json()
     auth = (server["client_id"], server["client_secret"])
 

@@ -7,6 +7,7 @@ the use cases in application/oauth.py; nothing here decides a rule of its own.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -222,6 +223,7 @@ class Keys:
         ]
         self.public = KeySet.import_key_set({"keys": public})
         self._verified: dict[str, tuple[dict[str, Any], float]] = {}
+        self._remembering = threading.Lock()
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of an access token firegate issued and that is still valid, else None.
@@ -235,13 +237,10 @@ class Keys:
         return claims
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        verified = self._verified
-        while len(verified) >= VERIFIED_CACHE_SIZE:
-            try:  # other request threads evict too: whoever comes second finds it gone
-                del verified[next(iter(verified))]
-            except (KeyError, StopIteration, RuntimeError):
-                break
-        verified[token] = (dict(claims), float(claims["exp"]))
+        with self._remembering:  # one writer at a time; a lookup needs no lock
+            while len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest first
+            self._verified[token] = (dict(claims), float(claims["exp"]))
 
     def _verify_access(self, token: str) -> dict[str, Any] | None:
         try:
