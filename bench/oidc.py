@@ -14,12 +14,21 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
   codes are minted before the run: firegate's through /oauth/authorize as a signed-in
   browser whose consent is remembered, the peer's through its /__bench/codes);
 - ``refresh_token``: a rotated refresh, each refresh token used once;
-- ``introspection``: RFC 7662 of a refresh token (both look it up in their store).
+- ``introspection``: RFC 7662 of a refresh token (both look it up in their store);
+- ``introspection_access``: RFC 7662 of a user's access token from a code exchange (what
+  resource servers introspect most). firegate's is a JWT: its signature, then whether its
+  grant, client and user still hold. The peer's JWT access tokens cannot be introspected
+  (oidc-provider answers ``unsupported_token_type``), so its row introspects an opaque access
+  token of a second resource server (bench/peer/server.mjs), found in its store with its grant.
+
+Before each introspection run one request must answer ``"active": true`` (a token that has
+expired or was refused would otherwise be timed as a cheap ``active: false``).
 
 Per core is the provider's requests per second of its own CPU (1000 / CPU ms per request),
 steady on a shared machine; requests/s and p50/p99 are wrk's. Targets (per core): client
 credentials >= 120/s, refresh >= 120/s (Keycloak's published sizing per vCPU), code exchange
->= 100/s, introspection >= 1,000/s; p99 <= 3x p50. Writes bench/results/oidc.json.
+>= 100/s, introspection (either token) >= 1,000/s; p99 <= 3x p50. ``--grants`` times only
+some rows. Writes bench/results/oidc.json.
 """
 
 from __future__ import annotations
@@ -72,12 +81,14 @@ TARGETS = {  # per core
     "authorization_code": 100,
     "refresh_token": 120,
     "introspection": 1000,
+    "introspection_access": 1000,
 }
 KEYCLOAK = {  # Keycloak's sizing guide, per vCPU
     "client_credentials": "120/s",
     "refresh_token": "120/s",
     "authorization_code": "-",
     "introspection": "-",
+    "introspection_access": "-",
 }
 
 
@@ -93,7 +104,8 @@ class Target:
     client_credentials: str  # a form body
     codes: list[str] = field(default_factory=list)  # form bodies, each used once
     refreshes: list[str] = field(default_factory=list)  # form bodies, each used once
-    introspection: str = ""  # a form body
+    introspection: str = ""  # a form body: a refresh token
+    introspection_access: str = ""  # a form body: an access token
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -105,25 +117,52 @@ def form(**fields: str) -> str:
     return urllib.parse.urlencode(fields)
 
 
+def exchange(target: Target, body: str, http: requests.Session | None = None) -> dict[str, Any]:
+    """A code exchanged (not timed): the token endpoint's answer."""
+    got = (http or requests).post(
+        target.token_url,
+        data=body,
+        headers={"Authorization": target.authorization, "Content-Type": FORM},
+        timeout=60,
+    )
+    if got.status_code != 200:
+        raise SystemExit(f"{target.name}: code exchange {got.status_code} {got.text[:300]}")
+    answer: dict[str, Any] = got.json()
+    return answer
+
+
 def exchange_all(target: Target, code_bodies: Sequence[str]) -> list[str]:
     """Exchange codes (not timed) for refresh tokens: the refresh grant's single-use bodies."""
     local = threading.local()
 
-    def exchange(body: str) -> str:
+    def one(body: str) -> str:
         if not hasattr(local, "http"):
             local.http = requests.Session()
-        got = local.http.post(
-            target.token_url,
-            data=body,
-            headers={"Authorization": target.authorization, "Content-Type": FORM},
-            timeout=60,
-        )
-        if got.status_code != 200:
-            raise SystemExit(f"{target.name}: code exchange {got.status_code} {got.text[:300]}")
-        return form(grant_type="refresh_token", refresh_token=got.json()["refresh_token"])
+        tokens = exchange(target, body, local.http)
+        return form(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(exchange, code_bodies))
+        return list(pool.map(one, code_bodies))
+
+
+def introspection_bodies(tokens: dict[str, Any]) -> tuple[str, str]:
+    """The introspection rows' bodies: of the refresh token, of the access token."""
+    return (
+        form(token=tokens["refresh_token"], token_type_hint="refresh_token"),
+        form(token=tokens["access_token"], token_type_hint="access_token"),
+    )
+
+
+def check_active(target: Target, body: str) -> None:
+    """One introspection (not timed) that must find the token active."""
+    got = requests.post(
+        target.introspection_url,
+        data=body,
+        headers={"Authorization": target.authorization, "Content-Type": FORM},
+        timeout=60,
+    )
+    if got.status_code != 200 or got.json().get("active") is not True:
+        raise SystemExit(f"{target.name}: introspection {got.status_code} {got.text[:300]}")
 
 
 # -- the peer: oidc-provider ------------------------------------------------------------------
@@ -192,9 +231,12 @@ class Peer:
             codes=bodies[:codes_needed],
         )
         target.refreshes = exchange_all(target, bodies[codes_needed:])
-        spare = exchange_all(target, [code_body(c) for c in self.more_codes(1)])[0]
-        token = urllib.parse.parse_qs(spare)["refresh_token"][0]
-        target.introspection = form(token=token, token_type_hint="refresh_token")
+        spare = exchange(target, code_body(self.more_codes(1)[0]))
+        target.introspection = introspection_bodies(spare)[0]
+        opaque = requests.get(
+            f"{self.url}/__bench/codes", params={"n": "1", "resource": "opaque"}, timeout=60
+        ).json()["codes"][0]
+        target.introspection_access = introspection_bodies(exchange(target, code_body(opaque)))[1]
         return target
 
     def more_codes(self, n: int) -> list[str]:
@@ -337,9 +379,8 @@ class Firegate:
             codes=bodies[:codes_needed],
         )
         target.refreshes = exchange_all(target, bodies[codes_needed:-1])
-        spare = exchange_all(target, bodies[-1:])[0]
-        token = urllib.parse.parse_qs(spare)["refresh_token"][0]
-        target.introspection = form(token=token, token_type_hint="refresh_token")
+        spare = exchange(target, bodies[-1])
+        target.introspection, target.introspection_access = introspection_bodies(spare)
         return target
 
 
@@ -347,14 +388,18 @@ class Firegate:
 
 
 def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -> dict[str, Any]:
-    url = target.introspection_url if grant == "introspection" else target.token_url
+    introspects = grant.startswith("introspection")
+    url = target.introspection_url if introspects else target.token_url
     once = grant in ("authorization_code", "refresh_token")
     bodies = {
         "client_credentials": [target.client_credentials],
         "authorization_code": target.codes,
         "refresh_token": target.refreshes,
         "introspection": [target.introspection],
+        "introspection_access": [target.introspection_access],
     }[grant]
+    if introspects:
+        check_active(target, bodies[0])
     result = wrk(
         url,
         connections=connections,
@@ -389,7 +434,11 @@ def main() -> int:
         "--firegate-rate", type=int, default=300, help="firegate's single-use bodies per second"
     )
     parser.add_argument("--threads", type=int, default=8, help="firegate's gunicorn threads")
+    parser.add_argument(
+        "--grants", default=",".join(TARGETS), help="the rows to time, comma-separated"
+    )
     args = parser.parse_args()
+    timed = [grant for grant in TARGETS if grant in args.grants.split(",")]
     # Enough single-use codes and refresh tokens for each provider's runs.
     per_run = {
         "oidc-provider": int(args.seconds * args.peer_rate),
@@ -398,24 +447,26 @@ def main() -> int:
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with Peer() as peer, Firegate(args.threads) as firegate:
         targets = []
+        # The peer's codes first: firegate's live 5 minutes (CODE_TTL), the peer's 10, and
+        # minting the peer's tens of thousands takes a while.
+        if args.only in ("", "peer"):
+            needed = per_run["oidc-provider"] * args.rounds
+            targets.append(peer.target(needed, needed))
         if args.only in ("", "firegate"):
             needed = per_run["firegate"] * args.rounds
             targets.append(firegate.target(needed, needed))
-        if args.only in ("", "peer"):
-            needed = per_run["oidc-provider"] * args.rounds
-            targets.insert(0, peer.target(needed, needed))
         print("minted codes and refresh tokens; timing", flush=True)
         for round_no in range(args.rounds):
             for target in targets:
                 n = per_run[target.name]
-                for grant in TARGETS:
+                for grant in timed:
                     sub = Target(**{**target.__dict__})
                     sub.codes = target.codes[round_no * n : (round_no + 1) * n]
                     sub.refreshes = target.refreshes[round_no * n : (round_no + 1) * n]
                     run = run_grant(sub, grant, connections=args.connections, seconds=args.seconds)
                     results.setdefault(target.name, {}).setdefault(grant, []).append(run)
                     print(
-                        f"round {round_no + 1} {target.name:>13} {grant:>18}: "
+                        f"round {round_no + 1} {target.name:>13} {grant:>20}: "
                         f"{run['ok_rps']:>7.1f}/s  per core {run['per_core']:>7.1f}/s  "
                         f"p50 {run['p50_ms']} ms  p99 {run['p99_ms']} ms  "
                         f"non-2xx {run['non_2xx']}",

@@ -1223,6 +1223,14 @@ class FakeOAuthGrants:
             self.consents = {k: c for k, c in self.consents.items() if k[0] != user_id}
 
 
+class FakeGrantHolders:
+    def __init__(self, grants: FakeOAuthGrants, store: InMemoryStore) -> None:
+        self.grants, self.store = grants, store
+
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        return self.grants.grants.get(grant_id), self.store.users.get(user_id)
+
+
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
     at each reading, so what is made in turn sorts in turn), but for a real audit log and
@@ -1230,6 +1238,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
     deliveries = FakeWebhookDeliveries(store)
+    grants = FakeOAuthGrants()
     return Adapters(
         users=FakeUserRepository(store),
         sessions=FakeSessionRepository(store),
@@ -1265,7 +1274,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         security_events=FakeSecurityEvents(store, deliveries),
         new_device_mails=FakeNewDeviceMails(),
         oauth_clients=FakeOAuthClients(),
-        oauth_grants=FakeOAuthGrants(),
+        oauth_grants=grants,
+        grant_holders=FakeGrantHolders(grants, store),
         webhook_endpoints=FakeWebhookEndpoints(),
         webhook_deliveries=deliveries,
         host_resolver=FakeHostResolver(),

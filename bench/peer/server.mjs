@@ -7,7 +7,7 @@
 // Its storage is in memory (MemoryStore below): no database round trip, which firegate (on
 // Firestore) cannot skip. /__bench/codes?n=N mints N authorization codes as a finished
 // sign-in and consent would (the bench times only the token endpoint), for the PKCE verifier
-// in VERIFIER below.
+// in VERIFIER below (?resource=opaque: codes for the resource whose access tokens are opaque).
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -15,6 +15,9 @@ const port = Number(process.env.PORT || 47300);
 const issuer = `http://127.0.0.1:${port}`;
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const RESOURCE = 'https://api.bench.example';
+// A second resource server whose access tokens are opaque: oidc-provider refuses to introspect
+// its JWT access tokens (unsupported_token_type), so the bench introspects one of these.
+const OPAQUE_RESOURCE = 'https://opaque.bench.example';
 const VERIFIER = 'bench-verifier-0123456789-0123456789-0123456789-abc';
 const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -87,12 +90,16 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => RESOURCE,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({
-        scope: 'api',
-        audience: RESOURCE,
-        accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'ES256' } },
-      }),
+      getResourceServerInfo: (ctx, resourceIndicator) => (
+        resourceIndicator === OPAQUE_RESOURCE
+          ? { scope: 'api', audience: OPAQUE_RESOURCE, accessTokenFormat: 'opaque' }
+          : {
+            scope: 'api',
+            audience: RESOURCE,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          }
+      ),
     },
   },
   pkce: { required: () => true },
@@ -114,20 +121,21 @@ const provider = new Provider(issuer, {
 provider.use(async (ctx, next) => {
   if (ctx.path !== '/__bench/codes') return next();
   const n = Math.min(Number(ctx.query.n || 1), 10000);
+  const resource = ctx.query.resource === 'opaque' ? OPAQUE_RESOURCE : RESOURCE;
   const client = await provider.Client.find('bench');
   const codes = [];
   for (let i = 0; i < n; i += 1) {
     const accountId = `user-${i % 16}`;
     const grant = new provider.Grant({ accountId, clientId: 'bench' });
     grant.addOIDCScope('openid offline_access');
-    grant.addResourceScope(RESOURCE, 'api');
+    grant.addResourceScope(resource, 'api');
     const grantId = await grant.save();
     const code = new provider.AuthorizationCode({
       accountId,
       grantId,
       client,
       scope: 'openid offline_access api',
-      resource: RESOURCE,
+      resource,
       redirectUri: REDIRECT,
       codeChallenge: CHALLENGE,
       codeChallengeMethod: 'S256',

@@ -6,6 +6,8 @@ needs to know or keep (clients, codes, grants, consents, the user's claims) come
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,7 +19,7 @@ from application.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.sessions import SessionRepository
 from domain.errors import NotFound
-from domain.ids import new_id
+from domain.ids import is_id, new_id
 from domain.oauth import (
     AuthorizationCode,
     Consent,
@@ -111,9 +113,71 @@ class OAuthGrants(Protocol):
         ...
 
 
+class GrantHolders(Protocol):
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        """The grant and the account, in one read (each None where absent)."""
+        ...
+
+
 @dataclass(frozen=True)
 class OAuthPolicy:
     refresh_ttl: timedelta = timedelta(days=30)
+    client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
+
+
+class ClientCache:
+    """``OAuthClients`` whose clients each process reuses for ``ttl`` seconds once read:
+    client authentication and every token's liveness ask for them at each call. A deletion
+    made through this process drops its copy at once; another process keeps its copy for up
+    to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
+    so one made in another process is found at once."""
+
+    MAX_KEPT = 1024
+
+    def __init__(
+        self, clients: OAuthClients, ttl: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[OAuthClient, float]] = {}
+        self._drops = 0  # a read that began before a drop keeps nothing
+
+    def add(self, client: OAuthClient) -> None:
+        self._clients.add(client)
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        if self._ttl <= 0:
+            return self._clients.get(client_id)
+        now = self._monotonic()
+        with self._lock:
+            kept, drops = self._kept.get(client_id), self._drops
+        if kept is not None and now - kept[1] < self._ttl:
+            return kept[0]
+        found = self._clients.get(client_id)
+        with self._lock:
+            if found is None:
+                self._kept.pop(client_id, None)
+            elif drops == self._drops:
+                self._kept.pop(client_id, None)
+                while len(self._kept) >= self.MAX_KEPT:
+                    del self._kept[next(iter(self._kept))]  # the oldest read
+                self._kept[client_id] = (found, now)
+        return found
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        return self._clients.list(limit)
+
+    def delete(self, client_id: str) -> bool:
+        self._drop(client_id)
+        try:
+            return self._clients.delete(client_id)
+        finally:
+            self._drop(client_id)
+
+    def _drop(self, client_id: str) -> None:
+        with self._lock:
+            self._kept.pop(client_id, None)
+            self._drops += 1
 
 
 # -- clients
@@ -308,7 +372,7 @@ def issue_grant(
     user = account(cmd.user_id, users=users)
     if user is None:
         raise NotFound("The account is gone.", code="grant_revoked")
-    refresh = _new_refresh_token(cmd.grant_id) if cmd.with_refresh else None
+    refresh = _new_refresh_token(cmd.grant_id, user.id) if cmd.with_refresh else None
     expires = clock.now() + policy.refresh_ttl if refresh else None
     hashed = digest(refresh) if refresh else None
     if not grants.issue(cmd.grant_id, user.token_version, hashed, expires):
@@ -317,13 +381,19 @@ def issue_grant(
     return refresh
 
 
-def _new_refresh_token(grant_id: str) -> str:
-    """The grant's id, then 256 random bits: found by key, stored only as a hash."""
-    return f"{grant_id}.{secrets.token_urlsafe(32)}"
+def _new_refresh_token(grant_id: str, user_id: str) -> str:
+    """The grant's and the account's ids, then 256 random bits: both are read by key in one
+    round trip, and the token is stored only as a hash
+    (docs/decisions/0201-grant-and-account-read-together.md)."""
+    holder = f"{grant_id}~{user_id}" if is_id(user_id) else grant_id
+    return f"{holder}.{secrets.token_urlsafe(32)}"
 
 
-def _grant_id_of(refresh_token: str) -> str:
-    return refresh_token.partition(".")[0]
+def _ids_of(refresh_token: str) -> tuple[str, str | None]:
+    """The grant's id, and the account's if the token names it (tokens made before it did
+    name only the grant)."""
+    grant_id, _, user_id = refresh_token.partition(".")[0].partition("~")
+    return grant_id, user_id or None
 
 
 @dataclass(frozen=True)
@@ -337,13 +407,15 @@ def find_refresh(
     *,
     grants: OAuthGrants,
     users: UserRepository,
+    holders: GrantHolders,
     clock: Clock,
     audit: AuditLog,
 ) -> Grant | None:
     """The live grant whose current refresh token this is. An earlier token of a live grant
     is a reuse: the grant is revoked."""
-    grant = grants.get(_grant_id_of(cmd.refresh_token))
-    if grant is None or grant.client_id != cmd.client_id or not _live(grant, users):
+    grant_id, user_id = _ids_of(cmd.refresh_token)
+    grant = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if grant is None or grant.client_id != cmd.client_id:
         return None
     if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
         return grant
@@ -366,6 +438,7 @@ def _audit_reuse(audit: AuditLog, grant: Grant) -> None:
 @dataclass(frozen=True)
 class RotateRefresh:
     grant_id: str
+    user_id: str
     refresh_token: str
 
 
@@ -375,7 +448,7 @@ def rotate_refresh(
     """The grant's next refresh token; None when another use won (the grant is then revoked
     if the token was already spent)."""
     now = clock.now()
-    successor = _new_refresh_token(cmd.grant_id)
+    successor = _new_refresh_token(cmd.grant_id, cmd.user_id)
     outcome = grants.rotate(
         cmd.grant_id, digest(cmd.refresh_token), digest(successor), now + policy.refresh_ttl, now
     )
@@ -388,24 +461,53 @@ def rotate_refresh(
     return None
 
 
-def _live(grant: Grant, users: UserRepository) -> bool:
-    user = users.get(grant.user_id)
-    return user is not None and not user.disabled and grant.live(user.token_version)
-
-
-def live_grant(grant_id: str, *, grants: OAuthGrants, users: UserRepository) -> Grant | None:
+def _live_grant(
+    grant_id: str,
+    user_id: str | None,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+) -> Grant | None:
     """The grant while it holds: not revoked, its account there, enabled, its sessions not
-    ended since."""
-    grant = grants.get(grant_id)
-    return grant if grant is not None and _live(grant, users) else None
+    ended since. With the account's id known (an access token's ``sub``, a refresh token
+    that names it), the grant and the account are read in one round trip; a grant of another
+    account than the one named is none."""
+    if user_id is None:
+        grant = grants.get(grant_id)
+        user = users.get(grant.user_id) if grant is not None else None
+    else:
+        grant, user = holders.load(grant_id, user_id)
+    if grant is None or user is None or user.id != grant.user_id or user.disabled:
+        return None
+    return grant if grant.live(user.token_version) else None
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    grant_id: str
+    user_id: str | None = None  # the account the token names, when it names one
+
+
+def live_grant(
+    cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
+) -> Grant | None:
+    """The grant while it holds (see ``_live_grant``)."""
+    return _live_grant(cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders)
 
 
 def live_refresh(
-    refresh_token: str, *, grants: OAuthGrants, users: UserRepository, clock: Clock
+    refresh_token: str,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
 ) -> Grant | None:
     """The live grant whose current refresh token this is (for introspection and
     revocation); None for an earlier one or any other string, with no side effect."""
-    grant = live_grant(_grant_id_of(refresh_token), grants=grants, users=users)
+    grant_id, user_id = _ids_of(refresh_token)
+    grant = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
     if grant is None or not grant.refresh_valid(digest(refresh_token), clock.now()):
         return None
     return grant
@@ -544,6 +646,8 @@ class OAuthPorts(Protocol):
     @property
     def oauth_grants(self) -> OAuthGrants: ...
     @property
+    def grant_holders(self) -> GrantHolders: ...
+    @property
     def users(self) -> UserRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
@@ -574,7 +678,7 @@ class OAuthServices:
     issue_grant: Callable[[IssueGrant], str | None]
     find_refresh: Callable[[FindRefresh], Grant | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
-    live_grant: Callable[[str], Grant | None]
+    live_grant: Callable[[LiveGrant], Grant | None]
     live_refresh: Callable[[str], Grant | None]
     revoke_grant: Callable[[RevokeGrant], None]
     list_apps: Callable[[Actor], list[AppAccess]]
@@ -585,8 +689,9 @@ class OAuthServices:
 
 
 def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
-    clients, grants, users = ports.oauth_clients, ports.oauth_grants, ports.users
     clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
+    clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
+    grants, users, holders = ports.oauth_grants, ports.users, ports.grant_holders
     return OAuthServices(
         create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
@@ -605,13 +710,15 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             cmd, grants=grants, users=users, clock=clock, audit=audit, policy=policy
         ),
         find_refresh=lambda cmd: find_refresh(
-            cmd, grants=grants, users=users, clock=clock, audit=audit
+            cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit
         ),
         rotate_refresh=lambda cmd: rotate_refresh(
             cmd, grants=grants, clock=clock, audit=audit, policy=policy
         ),
-        live_grant=lambda grant_id: live_grant(grant_id, grants=grants, users=users),
-        live_refresh=lambda token: live_refresh(token, grants=grants, users=users, clock=clock),
+        live_grant=lambda cmd: live_grant(cmd, grants=grants, users=users, holders=holders),
+        live_refresh=lambda token: live_refresh(
+            token, grants=grants, users=users, holders=holders, clock=clock
+        ),
         revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
         list_apps=lambda actor: list_apps(actor, grants=grants, clients=clients, users=users),
         revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),

@@ -125,7 +125,8 @@ def build_policies(settings: Settings) -> Policies:
         job_max_attempts=settings.job_max_attempts,
         identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
         oauth_policy=oauth.OAuthPolicy(
-            refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl)
+            refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl),
+            client_cache_ttl=settings.oauth_client_cache_ttl,
         ),
         webhook_policy=webhooks.WebhookPolicy(
             local=settings.app_profile == "local",

@@ -26,7 +26,7 @@ from application.jobs import JobHandler
 from application.login import LoginLookup
 from application.mail import ActionTokenRepository, NewDeviceMails
 from application.mfa import MfaRepository
-from application.oauth import OAuthClients, OAuthGrants
+from application.oauth import GrantHolders, OAuthClients, OAuthGrants
 from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
@@ -115,6 +115,7 @@ class Adapters:
     new_device_mails: NewDeviceMails
     oauth_clients: OAuthClients
     oauth_grants: OAuthGrants
+    grant_holders: GrantHolders
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     host_resolver: HostResolver
@@ -136,7 +137,11 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.login_failures import FirestoreLoginThrottle
     from infrastructure.firestore.mfa import FirestoreMfaRepository
     from infrastructure.firestore.new_device_mails import FirestoreNewDeviceMails
-    from infrastructure.firestore.oauth import FirestoreOAuthClients, FirestoreOAuthGrants
+    from infrastructure.firestore.oauth import (
+        FirestoreGrantHolders,
+        FirestoreOAuthClients,
+        FirestoreOAuthGrants,
+    )
     from infrastructure.firestore.passkeys import (
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
@@ -203,6 +208,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         new_device_mails=FirestoreNewDeviceMails(client),
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
+        grant_holders=FirestoreGrantHolders(client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     oauth_dynamic_registration: bool = False
     oauth_access_token_ttl: int = Field(600, ge=60, le=3600)
     oauth_refresh_token_ttl: int = Field(30 * 86_400, ge=300)
+    oauth_client_cache_ttl: float = Field(5.0, ge=0, le=60)
 
     # Seals TOTP secrets at rest (a Fernet key: docs/security.md, "MFA").
     mfa_encryption_key: SecretStr | None = None

@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 
-from application.oauth import OAuthClients, OAuthGrants
+from application.accounts import UserRepository
+from application.oauth import GrantHolders, OAuthClients, OAuthGrants
 from domain.oauth import CODE_TTL, AuthorizationCode, Consent, OAuthClient, digest
-from tests.fakes import FakeOAuthClients, FakeOAuthGrants
+from domain.users import Email, User, Username
+from tests.fakes import (
+    FakeGrantHolders,
+    FakeOAuthClients,
+    FakeOAuthGrants,
+    FakeUserRepository,
+    InMemoryStore,
+)
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -35,6 +43,23 @@ def grants(request: pytest.FixtureRequest) -> OAuthGrants:
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreOAuthGrants(client)
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def holders(request: pytest.FixtureRequest) -> tuple[OAuthGrants, UserRepository, GrantHolders]:
+    """The grants, the accounts, and the read of a grant with its account, on one store."""
+    if request.param == "fake":
+        store, fake_grants = InMemoryStore(), FakeOAuthGrants()
+        return fake_grants, FakeUserRepository(store), FakeGrantHolders(fake_grants, store)
+    from infrastructure.firestore.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
+    from infrastructure.firestore.users import FirestoreUserRepository
+
+    client: Any = request.getfixturevalue("firestore")
+    return (
+        FirestoreOAuthGrants(client),
+        FirestoreUserRepository(client),
+        FirestoreGrantHolders(client),
+    )
 
 
 def app(client_id: str = "c1", at: datetime = NOW) -> OAuthClient:
@@ -177,3 +202,27 @@ def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
     assert set(outcomes) <= {"rotated", "reused", "invalid"}
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.revoked  # the reuse revoked it
+
+
+def test_a_grant_and_its_account_are_read_together(
+    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
+) -> None:
+    grants, users, both = holders
+    alice = User.register(
+        id="u1",
+        username=Username("alice"),
+        email=Email("a@example.com"),
+        password_hash="h",
+        now=NOW,
+    )
+    users.add(alice)
+    grants.add_code(code())
+    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert found is not None
+    grants.issue(found.grant_id, 0, digest("r1"), LATER)
+    grant, user = both.load(found.grant_id, "u1")
+    assert grant == grants.get(found.grant_id) and grant is not None and grant.issued
+    assert user == alice
+    assert both.load(found.grant_id, "nobody") == (grant, None)
+    assert both.load("no-grant", "u1") == (None, alice)
+    assert both.load("no-grant", "nobody") == (None, None)

@@ -197,18 +197,22 @@ def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple
     return code, verifier
 
 
-def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:
-    username = account(provider)
-    app = new_client()
-    browser = signed_in_session(provider, username)
-    code, verifier = code_by_forms(provider, browser, app["client_id"])
-    form = {
+def code_exchange(base: str, client_id: str) -> dict[str, str]:
+    """The token request's form for a code a new account's browser got for ``client_id``."""
+    browser = signed_in_session(base, account(base))
+    code, verifier = code_by_forms(base, browser, client_id)
+    return {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": REDIRECT,
-        "client_id": app["client_id"],
+        "client_id": client_id,
         "code_verifier": verifier,
     }
+
+
+def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:
+    app = new_client()
+    form = code_exchange(provider, app["client_id"])
 
     def exchange(_: int) -> requests.Response:
         return requests.post(f"{provider}/oauth/token", data=form, timeout=30)
@@ -226,6 +230,45 @@ def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: st
         timeout=10,
     )
     assert info.status_code == 401
+
+
+CLIENT_CACHE_TTL = 5.0  # OAUTH_CLIENT_CACHE_TTL's default: each worker's copy of a client
+
+
+def test_a_client_deleted_on_the_command_line_is_refused_by_every_worker_within_the_ttl(
+    provider: str,
+) -> None:
+    """The workers keep the clients they read for a few seconds; a deletion in another
+    process (the CLI) reaches them all within that time
+    (docs/decisions/0200-oauth-client-cache.md)."""
+    app, server = new_client(), new_client("--confidential")
+    form = code_exchange(provider, app["client_id"])
+    tokens = requests.post(f"{provider}/oauth/token", data=form, timeout=10).json()
+    auth = (server["client_id"], server["client_secret"])
+
+    def active(token: str) -> bool:  # a new connection each time: any worker answers
+        answer = requests.post(
+            f"{provider}/oauth/introspect", data={"token": token}, auth=auth, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        found: bool = answer.json()["active"]
+        return found
+
+    for _ in range(8):  # every worker reads the client, and keeps it
+        assert active(tokens["access_token"]) and active(tokens["refresh_token"])
+    cli(["clients", "delete", app["client_id"]])
+    deleted_at = time.monotonic()
+    while active(tokens["access_token"]) or active(tokens["refresh_token"]):
+        assert time.monotonic() - deleted_at < CLIENT_CACHE_TTL + 5, "still active"
+        time.sleep(0.1)
+    time.sleep(CLIENT_CACHE_TTL)  # every worker's copy has expired by now
+    for _ in range(8):
+        assert not active(tokens["access_token"]) and not active(tokens["refresh_token"])
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    again = requests.post(
+        f"{provider}/oauth/token", data={**refresh, "client_id": app["client_id"]}, timeout=10
+    )
+    assert again.json()["error"] == "invalid_client"
 
 
 def test_an_unregistered_redirect_uri_gets_an_error_page(provider: str) -> None:

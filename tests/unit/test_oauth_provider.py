@@ -24,7 +24,7 @@ from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
 from application.authentication import Actor
-from application.oauth import AdminCreateClient, CreateClient, admin_create_client
+from application.oauth import AdminCreateClient, CreateClient, LiveGrant, admin_create_client
 from application.ports import Audit
 from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
@@ -352,7 +352,7 @@ def test_deleting_the_account_ends_and_removes_the_grants(
     assert answer.status_code == 204
     userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert userinfo.status_code == 401
-    assert world.services.oauth.live_grant(grant_id) is None
+    assert world.services.oauth.live_grant(LiveGrant(grant_id)) is None
 
 
 def test_the_granted_and_revoked_events_are_stored(world: OAuthWorld, app: dict[str, Any]) -> None:
@@ -668,6 +668,89 @@ def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
     assert world.post_token(app, **form).get_json()["error"] == "invalid_client"
     again = runner.invoke(args=["clients", "delete", app["client_id"]])
     assert again.exit_code != 0 and "No such client" in again.output
+
+
+def introspector(world: OAuthWorld) -> Any:
+    """A resource server's introspection (a confidential client of its own)."""
+    server = world.register("--confidential", name="Resource server")
+    pair = f"{server['client_id']}:{server['client_secret']}"
+    basic = "Basic " + base64.b64encode(pair.encode()).decode()
+
+    def introspect(token: str) -> Any:
+        return world.client.post(
+            "/oauth/introspect", data={"token": token}, headers={"Authorization": basic}
+        ).get_json()
+
+    return introspect
+
+
+def test_a_deleted_clients_tokens_are_inactive_at_once_refresh_tokens_included(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    introspect = introspector(world)
+    tokens = world.tokens(app)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token)["active"] is True  # the client is now kept by this process
+    deleted = world.app.test_cli_runner().invoke(args=["clients", "delete", app["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token) == {"active": False}
+
+
+def test_introspection_follows_the_account_at_once(world: OAuthWorld, app: dict[str, Any]) -> None:
+    """Each answer reads the grant and the account: nothing about them is kept."""
+    introspect = introspector(world)
+    tokens = world.tokens(app)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token)["active"] is True  # verified, and its client kept
+    result = world.app.test_cli_runner().invoke(args=["users", "disable", "alice"])
+    assert result.exit_code == 0, result.output
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(token) == {"active": False}
+
+
+def test_introspection_ends_with_logout_everywhere_and_a_revoked_grant(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    introspect = introspector(world)
+    first, second = world.tokens(app), world.tokens(app)
+    for token in (first["access_token"], first["refresh_token"], second["access_token"]):
+        assert introspect(token)["active"] is True
+    world.client.post("/oauth/revoke", data={"token": first["refresh_token"], **client_of(app)})
+    assert introspect(first["access_token"]) == {"active": False}
+    assert introspect(first["refresh_token"]) == {"active": False}
+    assert introspect(second["access_token"])["active"] is True
+    login = world.client.post("/login", json={"username": "alice", "password": PASSWORD})
+    everywhere = world.client.post(
+        "/auth/logout?all=true", headers=bearer(login.get_json()["access_token"])
+    )
+    assert everywhere.status_code == 204
+    assert introspect(second["access_token"]) == {"active": False}
+    assert introspect(second["refresh_token"]) == {"active": False}
+
+
+def test_an_access_token_verified_before_is_inactive_past_its_expiry(
+    world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import interfaces.oauth.server as provider
+
+    introspect = introspector(world)
+    tokens = world.tokens(app)
+    assert introspect(tokens["access_token"])["active"] is True  # its signature now kept
+    expiry = claims(world, tokens["access_token"])["exp"]
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return float(expiry)
+
+    monkeypatch.setattr(provider, "time", Later)
+    assert introspect(tokens["access_token"]) == {"active": False}
+    assert introspect(tokens["access_token"] + "x") == {"active": False}
+
+
+def client_of(app: dict[str, Any]) -> dict[str, str]:
+    return {"client_id": app["client_id"]}
 
 
 def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(

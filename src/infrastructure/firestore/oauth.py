@@ -6,6 +6,7 @@ A code is spent and its grant reserved in one commit guarded by the code's updat
 compare-and-set, no transaction: thirty parallel exchanges holding a transaction's locks on one
 document time out on the emulator), so of any number of parallel exchanges exactly one wins and
 the others read it spent; a refresh token rotates, and a grant is revoked, the same way.
+A grant and its account are read in one batchGet where both ids are known.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from google.cloud import firestore
 
 from application.oauth import RotateOutcome, SpendOutcome
 from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
-from infrastructure.firestore.client import BOUNDED, read_document, run_query
+from domain.users import User
+from infrastructure.firestore.client import BOUNDED, read_document, read_documents, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.tasks import delete_in_batches
+from infrastructure.firestore.users import USERS, user_from_doc
 
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
@@ -303,3 +306,29 @@ class FirestoreOAuthGrants:
         for collection in (self._grants, self._codes, self._consents):
             query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
             delete_in_batches(self._client, query, batch_size)
+
+
+def _document_id(value: str) -> bool:
+    return bool(value) and "/" not in value and len(value.encode()) <= 200
+
+
+@translates_errors
+class FirestoreGrantHolders:
+    """A grant and an account in one batchGet: whether a token still holds
+    (docs/decisions/0201-grant-and-account-read-together.md)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._grants = client.collection(OAUTH_GRANTS)
+        self._users = client.collection(USERS)
+
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        if not _document_id(grant_id) or not _document_id(user_id):
+            return None, None
+        refs = [self._grants.document(grant_id), self._users.document(user_id)]
+        grant_data, user_data = read_documents(self._client, refs)
+        grant = (
+            grant_from_doc(grant_id, grant_data) if grant_data and "user_id" in grant_data else None
+        )
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return grant, user

@@ -7,6 +7,7 @@ the use cases in application/oauth.py; nothing here decides a rule of its own.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from application.oauth import (
     CreateClient,
     FindRefresh,
     IssueGrant,
+    LiveGrant,
     NewCode,
     RevokeGrant,
     RotateRefresh,
@@ -49,6 +51,11 @@ from domain.users import User
 from interfaces.shared.services import services
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+# Access tokens whose signature and claims this process has verified, by their exact text: a
+# resource server introspects one token at each call it serves, so the signature is checked
+# once per token per process; whether it still holds is read every time
+# (docs/decisions/0202-verified-access-tokens-per-process.md).
+VERIFIED_CACHE_SIZE = 2048
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
 
@@ -215,9 +222,27 @@ class Keys:
             {k: v for k, v in config.private_jwk.items() if k not in private}
         ]
         self.public = KeySet.import_key_set({"keys": public})
+        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
+        self._remembering = threading.Lock()
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
-        """The claims of an access token firegate issued and that is still valid, else None."""
+        """The claims of an access token firegate issued and that is still valid, else None.
+        A token verified before is not verified again until its ``exp``."""
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return dict(known[0])
+        claims = self._verify_access(token)
+        if claims is not None:
+            self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        with self._remembering:  # one writer at a time; a lookup needs no lock
+            while len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest first
+            self._verified[token] = (dict(claims), float(claims["exp"]))
+
+    def _verify_access(self, token: str) -> dict[str, Any] | None:
         try:
             decoded = jwt.decode(token, self.public, algorithms=[self.config.alg])
             if decoded.header.get("typ") != "at+jwt":
@@ -237,19 +262,21 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
     """An access token with whether it still holds, or a refresh token as such; None if it is
     neither. Liveness: the grant it came from (a user's token) or its client (a service's)."""
     oauth = services().oauth
-    claims = keys.verify_access(token)
+    dots = token.count(".")
+    claims = keys.verify_access(token) if dots == 2 else None  # a JWS has three parts
     if claims is not None:
         grant_id = claims.get(GRANT_CLAIM)
         live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
-            live = oauth.live_grant(grant_id) is not None
+            live = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"]))) is not None
         return AccessToken(claims, live)
-    if "." in token and token.count(".") == 1:
+    if dots == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
         if grant is None:
             return None
         claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
-        return AccessToken(claims | {GRANT_CLAIM: grant.id}, True, "refresh_token")
+        live = oauth.client(grant.client_id) is not None  # a deleted client's: none
+        return AccessToken(claims | {GRANT_CLAIM: grant.id}, live, "refresh_token")
     return None
 
 
@@ -423,7 +450,9 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     try:
         if getattr(oauth_request, "refresh_token", None) is not None:
             old: RefreshToken = oauth_request.refresh_token
-            successor = oauth.rotate_refresh(RotateRefresh(old.grant.id, old.token))
+            successor = oauth.rotate_refresh(
+                RotateRefresh(old.grant.id, old.grant.user_id, old.token)
+            )
             if successor is None:
                 raise InvalidGrantError("The refresh token was already used.")
             token["refresh_token"] = successor
