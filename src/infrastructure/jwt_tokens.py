@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import get_default_algorithms
 
 from application.ports import AccessClaims, IssuedToken
+from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import new_id
 
@@ -156,8 +157,8 @@ class PyJWTTokenIssuer:
             self._jwks = [public_jwk(key) for key in public_keys]
             self._keys = {jwk["kid"]: key for jwk, key in zip(self._jwks, public_keys, strict=True)}
         self._jwt = jwt.PyJWT()
-        # token text -> (claims, exp): insertion-ordered, the oldest dropped first.
-        self._verified: dict[str, tuple[AccessClaims, int]] = {}
+        # token text -> claims, until exp + leeway; the oldest dropped first.
+        self._verified: Remembered[str, AccessClaims] = Remembered(VERIFIED_CACHE_SIZE)
 
     def issue_access(
         self,
@@ -196,23 +197,14 @@ class PyJWTTokenIssuer:
         return IssuedToken(token=token, expires_at=datetime.fromtimestamp(payload["exp"], UTC))
 
     def verify_access(self, token: str) -> AccessClaims:
-        known = self._verified.get(token)
         # Valid while now < exp + leeway, PyJWT's rule; once past it, verified again (and
         # refused as expired).
-        if known is not None and time.time() < known[1] + self._leeway:
-            return known[0]
+        known = self._verified.get(token, time.time())
+        if known is not None:
+            return known
         claims = self._verify_access(token)
-        self._remember(token, claims)
+        self._verified.put(token, claims, claims.expires_at.timestamp() + self._leeway)
         return claims
-
-    def _remember(self, token: str, claims: AccessClaims) -> None:
-        verified = self._verified
-        while len(verified) >= VERIFIED_CACHE_SIZE:
-            try:  # other request threads evict too: whoever comes second finds it gone
-                del verified[next(iter(verified))]
-            except (KeyError, StopIteration, RuntimeError):
-                break
-        verified[token] = (claims, int(claims.expires_at.timestamp()))
 
     def _verify_access(self, token: str) -> AccessClaims:
         try:

@@ -7,7 +7,6 @@ the use cases in application/oauth.py; nothing here decides a rule of its own.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +44,7 @@ from application.oauth import (
     claims_of,
     new_client_id,
 )
+from application.remembered import Remembered
 from domain.errors import DomainError
 from domain.oauth import SCOPES, AuthorizationCode, Grant, OAuthClient, scope_list
 from domain.users import User
@@ -222,25 +222,18 @@ class Keys:
             {k: v for k, v in config.private_jwk.items() if k not in private}
         ]
         self.public = KeySet.import_key_set({"keys": public})
-        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
-        self._remembering = threading.Lock()
+        self._verified: Remembered[str, dict[str, Any]] = Remembered(VERIFIED_CACHE_SIZE)
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of an access token firegate issued and that is still valid, else None.
         A token verified before is not verified again until its ``exp``."""
-        known = self._verified.get(token)
-        if known is not None and time.time() < known[1]:
-            return dict(known[0])
+        known = self._verified.get(token, time.time())
+        if known is not None:
+            return dict(known)
         claims = self._verify_access(token)
         if claims is not None:
-            self._remember(token, claims)
+            self._verified.put(token, dict(claims), float(claims["exp"]))
         return claims
-
-    def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        with self._remembering:  # one writer at a time; a lookup needs no lock
-            while len(self._verified) >= VERIFIED_CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]  # the oldest first
-            self._verified[token] = (dict(claims), float(claims["exp"]))
 
     def _verify_access(self, token: str) -> dict[str, Any] | None:
         try:

@@ -7,8 +7,6 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -18,6 +16,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from application.remembered import Remembered
 from domain.errors import DomainError, InvalidInput, MfaRequired
 from interfaces.web import browser, calls
 from interfaces.web.errors import register_page_errors
@@ -116,8 +115,7 @@ class KeptPages:
     """Signed-out form pages as rendered, per template, language and context."""
 
     def __init__(self) -> None:
-        self.pages: OrderedDict[str, str] = OrderedDict()
-        self.lock = threading.Lock()
+        self.pages: Remembered[str, str] = Remembered(KEPT_PAGES_MAX)
 
 
 def kept_page(template: str, **context: object) -> Response:
@@ -134,10 +132,7 @@ def kept_page(template: str, **context: object) -> Response:
             html = render_template(template, **context)
         finally:
             g.pop("csrf_token", None)
-        with kept.lock:
-            kept.pages[key] = html
-            while len(kept.pages) > KEPT_PAGES_MAX:
-                kept.pages.popitem(last=False)
+        kept.pages.put(key, html)
     return Response(html.replace(CSRF_SLOT, browser.csrf_token()))
 
 
