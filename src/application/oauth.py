@@ -414,9 +414,10 @@ def find_refresh(
     """The live grant whose current refresh token this is. An earlier token of a live grant
     is a reuse: the grant is revoked."""
     grant_id, user_id = _ids_of(cmd.refresh_token)
-    grant = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
-    if grant is None or grant.client_id != cmd.client_id:
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or holding.grant.client_id != cmd.client_id:
         return None
+    grant = holding.grant
     if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
         return grant
     if grant.refresh_hash is not None and grants.revoke(grant.id):
@@ -461,6 +462,14 @@ def rotate_refresh(
     return None
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A live grant and its account, as read together for the liveness check."""
+
+    grant: Grant
+    account: User
+
+
 def _live_grant(
     grant_id: str,
     user_id: str | None,
@@ -468,11 +477,11 @@ def _live_grant(
     grants: OAuthGrants,
     users: UserRepository,
     holders: GrantHolders,
-) -> Grant | None:
-    """The grant while it holds: not revoked, its account there, enabled, its sessions not
-    ended since. With the account's id known (an access token's ``sub``, a refresh token
-    that names it), the grant and the account are read in one round trip; a grant of another
-    account than the one named is none."""
+) -> Holding | None:
+    """The grant and its account while the grant holds: not revoked, its account there,
+    enabled, its sessions not ended since. With the account's id known (an access token's
+    ``sub``, a refresh token that names it), the grant and the account are read in one round
+    trip; a grant of another account than the one named is none."""
     if user_id is None:
         grant = grants.get(grant_id)
         user = users.get(grant.user_id) if grant is not None else None
@@ -480,7 +489,7 @@ def _live_grant(
         grant, user = holders.load(grant_id, user_id)
     if grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return grant if grant.live(user.token_version) else None
+    return Holding(grant, user) if grant.live(user.token_version) else None
 
 
 @dataclass(frozen=True)
@@ -491,8 +500,9 @@ class LiveGrant:
 
 def live_grant(
     cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
-) -> Grant | None:
-    """The grant while it holds (see ``_live_grant``)."""
+) -> Holding | None:
+    """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
+    claims come from this account, read once."""
     return _live_grant(cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders)
 
 
@@ -507,10 +517,10 @@ def live_refresh(
     """The live grant whose current refresh token this is (for introspection and
     revocation); None for an earlier one or any other string, with no side effect."""
     grant_id, user_id = _ids_of(refresh_token)
-    grant = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
-    if grant is None or not grant.refresh_valid(digest(refresh_token), clock.now()):
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or not holding.grant.refresh_valid(digest(refresh_token), clock.now()):
         return None
-    return grant
+    return holding.grant
 
 
 @dataclass(frozen=True)
@@ -678,7 +688,7 @@ class OAuthServices:
     issue_grant: Callable[[IssueGrant], str | None]
     find_refresh: Callable[[FindRefresh], Grant | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
-    live_grant: Callable[[LiveGrant], Grant | None]
+    live_grant: Callable[[LiveGrant], Holding | None]
     live_refresh: Callable[[str], Grant | None]
     revoke_grant: Callable[[RevokeGrant], None]
     list_apps: Callable[[Actor], list[AppAccess]]

@@ -14,6 +14,7 @@ import pytest
 from application.oauth import (
     ClientCache,
     FindRefresh,
+    Holding,
     IssueGrant,
     LiveGrant,
     OAuthPolicy,
@@ -192,7 +193,7 @@ class Ports:
             token, grants=self.grants, users=self.users, holders=self.holders, clock=self.clock
         )
 
-    def live_grant(self, grant_id: str, user_id: str | None) -> Grant | None:
+    def live_grant(self, grant_id: str, user_id: str | None) -> Holding | None:
         return live_grant(
             LiveGrant(grant_id, user_id), grants=self.grants, users=self.users, holders=self.holders
         )
@@ -266,8 +267,10 @@ def test_a_token_naming_another_account_than_its_grants_is_none(ports: Ports) ->
     ports.users.add(replace(ports.alice, id=mallory, username=Username("mallory"), email=None))
     assert ports.live(f"{grant.id}~{mallory}.secret") is None
     assert ports.live_grant(grant.id, mallory) is None
-    assert ports.live_grant(grant.id, ports.alice.id) == grant
-    assert ports.live_grant(grant.id, None) == grant
+    found = ports.live_grant(grant.id, ports.alice.id)
+    assert found is not None and found.grant == grant and found.account.id == ports.alice.id
+    found = ports.live_grant(grant.id, None)
+    assert found is not None and found.grant == grant
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from application.oauth import AdminCreateClient, CreateClient, LiveGrant, admin_
 from application.ports import Audit
 from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
-from tests.fakes import FakeClock, FakeOAuthClients
+from tests.fakes import FakeClock, FakeOAuthClients, FakeUserRepository
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD
 
@@ -240,6 +240,25 @@ def test_userinfo_gives_what_the_scopes_allow(world: OAuthWorld, app: dict[str, 
     tokens = world.tokens(app, scope="openid email roles")
     found = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).get_json()
     assert found["email"] == "alice@example.com" and found["roles"] == ["user"]
+
+
+def test_userinfo_reads_the_account_once(
+    world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The liveness check reads the grant and its account together; the claims come from that
+    # account, not from a second read of it.
+    tokens = world.tokens(app, scope="openid email")
+    reads: list[str] = []
+    real_get = FakeUserRepository.get
+
+    def counting_get(self: FakeUserRepository, user_id: str) -> Any:
+        reads.append(user_id)
+        return real_get(self, user_id)
+
+    monkeypatch.setattr(FakeUserRepository, "get", counting_get)
+    found = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert found.status_code == 200 and found.get_json()["email"] == "alice@example.com"
+    assert reads == []
 
 
 def test_revocation_ends_the_grant(world: OAuthWorld, app: dict[str, Any]) -> None:

@@ -178,8 +178,16 @@ class RefreshToken(TokenMixin):  # type: ignore[misc]
 class AccessToken(TokenMixin):  # type: ignore[misc]
     """A verified access token (a JWT of ours), or a refresh token found by its grant."""
 
-    def __init__(self, claims: dict[str, Any], live: bool, kind: str = "access_token") -> None:
+    def __init__(
+        self,
+        claims: dict[str, Any],
+        live: bool,
+        kind: str = "access_token",
+        *,
+        account: User | None = None,
+    ) -> None:
         self.claims, self.live, self.kind = claims, live, kind
+        self.account = account  # read with the grant by the liveness check, if it was
 
     def check_client(self, client: Client) -> bool:
         return self.claims.get("client_id") == client.get_client_id()
@@ -202,6 +210,8 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return not self.live
 
     def get_user(self) -> Subject | None:
+        if self.account is not None:
+            return Subject(self.account)
         user = services().oauth.account(str(self.claims.get("sub", "")))
         return Subject(user) if user is not None else None
 
@@ -261,7 +271,10 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
         grant_id = claims.get(GRANT_CLAIM)
         live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
-            live = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"]))) is not None
+            holding = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"])))
+            if holding is None:
+                return AccessToken(claims, False)
+            return AccessToken(claims, True, account=holding.account)
         return AccessToken(claims, live)
     if dots == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
