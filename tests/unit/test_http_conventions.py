@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_app
+from interfaces.http.logs import new_request_id
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import fake_adapters
 
@@ -219,7 +222,22 @@ def test_request_id_echoed_or_generated(client: FlaskClient) -> None:
         == "abc-123"
     )
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id\x01"})
-    assert generated.headers["X-Request-ID"] not in ("", "bad id\x01")
+    assert re.fullmatch("[0-9a-f]{32}", generated.headers["X-Request-ID"])
+    assert client.get("/healthz").headers["X-Request-ID"] != generated.headers["X-Request-ID"]
+
+
+def test_forked_workers_do_not_repeat_each_others_request_ids() -> None:
+    # gunicorn forks its workers from one master: the ids come from a generator that each
+    # child reseeds, so two workers' next ids differ.
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    assert os.read(read, 64).decode() != new_request_id()
+    os.close(read)
 
 
 def test_security_headers(client: FlaskClient) -> None:

@@ -24,9 +24,9 @@ import base64
 import http.client
 import json
 import os
-import queue
 import ssl
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,7 +202,7 @@ class BatchReader:
         credentials: Any = None,
     ) -> None:
         self._client = client
-        self._retry = retry
+        self._retried_post = retry(self._post)  # wrapped once, not at every call
         self._timeout = timeout
         self._host = host
         self._tls = tls
@@ -213,7 +213,8 @@ class BatchReader:
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
         self._database = database
-        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        # Kept-alive connections, the most recent last; deque's append and pop are atomic.
+        self._idle: deque[Connection] = deque()
         self._tls_context = ssl.create_default_context() if tls else None
         self.broken = False  # set once by give_up(): the callers read another way
 
@@ -238,7 +239,7 @@ class BatchReader:
         ``paths`` (relative, as ``DocumentReference.path``); one attempt without ``retry``."""
         names = [self._prefix + path for path in paths]
         body = json.dumps({"documents": names}).encode()
-        post = self._retry(self._post) if retry else self._post
+        post = self._retried_post if retry else self._post
         answers = post(self._url, body)
         try:
             found = {
@@ -275,7 +276,7 @@ class BatchReader:
             raise RestPathBroken(f"the query cannot be sent over REST: {exc}") from exc
         under = f"/{parent}" if parent else ""
         url = f"/v1/{self._database}/documents{under}:runQuery"
-        answers = self._retry(self._post)(url, json.dumps({"structuredQuery": wire}).encode())
+        answers = self._retried_post(url, json.dumps({"structuredQuery": wire}).encode())
         try:
             if not isinstance(answers, list) or not all(
                 "document" in answer or "readTime" in answer for answer in answers
@@ -308,7 +309,7 @@ class BatchReader:
                 # A kept-alive connection the other side had closed: once more, on a new one.
                 connection, reused = self._new_connection(), False
         if keep:
-            self._idle.put(connection)
+            self._idle.append(connection)
         else:
             connection.close()
         if status != http.client.OK:
@@ -320,8 +321,8 @@ class BatchReader:
 
     def _connection(self) -> tuple[Connection, bool]:
         try:
-            return self._idle.get_nowait(), True
-        except queue.Empty:
+            return self._idle.pop(), True
+        except IndexError:
             return self._new_connection(), False
 
     def _new_connection(self) -> Connection:
