@@ -19,7 +19,9 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
   resource servers introspect most). firegate's is a JWT: its signature, then whether its
   grant, client and user still hold. The peer's JWT access tokens cannot be introspected
   (oidc-provider answers ``unsupported_token_type``), so its row introspects an opaque access
-  token of a second resource server (bench/peer/server.mjs), found in its store with its grant.
+  token of a second resource server (bench/peer/server.mjs), found in its store with its grant;
+- a floor row, firegate only: ``GET /healthz`` on the same server, a request that reads and
+  checks nothing, so the grants' figures can be read against what any request costs.
 
 Before each introspection run one request must answer ``"active": true`` (a token that has
 expired or was refused would otherwise be timed as a cheap ``active: false``).
@@ -421,6 +423,16 @@ def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -
     return result
 
 
+def run_floor(target: Target, *, connections: int, seconds: float) -> dict[str, Any]:
+    """GET /healthz on the same server: what a request that does nothing costs it (gunicorn,
+    Flask, firegate's per-request hooks), beside which the grants' figures read."""
+    base = target.token_url.removesuffix("/oauth/token")
+    result = wrk(base + "/healthz", connections=connections, seconds=seconds, cpu_of=target.pids())
+    cpu_ms = result["cpu_ms_per_request"]
+    result["per_core"] = round(1000 / cpu_ms, 1) if cpu_ms else 0.0
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
@@ -445,6 +457,7 @@ def main() -> int:
         "firegate": int(args.seconds * args.firegate_rate),
     }
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    floors: list[dict[str, Any]] = []  # firegate's GET /healthz, once a round
     with Peer() as peer, Firegate(args.threads) as firegate:
         targets = []
         # The peer's codes first: firegate's live 5 minutes (CODE_TTL), the peer's 10, and
@@ -472,6 +485,15 @@ def main() -> int:
                         f"non-2xx {run['non_2xx']}",
                         flush=True,
                     )
+                if target.name == "firegate":
+                    floor = run_floor(target, connections=args.connections, seconds=args.seconds)
+                    floors.append(floor)
+                    print(
+                        f"round {round_no + 1} {target.name:>13} {'floor (GET /healthz)':>20}: "
+                        f"{floor['rps']:>7.1f}/s  per core {floor['per_core']:>7.1f}/s  "
+                        f"cpu/req {floor['cpu_ms_per_request']:.3f} ms",
+                        flush=True,
+                    )
     summary: dict[str, Any] = {}
     for name, grants in results.items():
         summary[name] = {}
@@ -496,6 +518,13 @@ def main() -> int:
             "keycloak_per_vcpu": KEYCLOAK,
             "summary": summary,
             "runs": results,
+            "firegate_floor": {
+                "per_core": median([f["per_core"] for f in floors]) if floors else None,
+                "cpu_ms_per_request": (
+                    median([f["cpu_ms_per_request"] for f in floors]) if floors else None
+                ),
+                "runs": floors,
+            },
             "load_at_end": loadavg(),
         },
     )
