@@ -242,6 +242,29 @@ def test_userinfo_gives_what_the_scopes_allow(world: OAuthWorld, app: dict[str, 
     assert found["email"] == "alice@example.com" and found["roles"] == ["user"]
 
 
+def test_plain_http_is_refused_off_loopback(world: OAuthWorld, app: dict[str, Any]) -> None:
+    # Authlib refuses an OAuth request over plain http unless the host is a loopback one (the
+    # URI it checks is built from the request's scheme and host): a 400 in RFC 6749's shape,
+    # never a 500.
+    tokens = world.tokens(app)
+    body = {
+        "client_id": app["client_id"],
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+    }
+    plain = world.client.post("/oauth/token", data=body, base_url="http://idp.example.com")
+    assert plain.status_code == 400 and plain.get_json()["error"] == "insecure_transport"
+    assert plain.headers["Cache-Control"] == "no-store"
+    for path in ("/oauth/introspect", "/oauth/revoke", "/oauth/userinfo"):
+        refused = world.client.post(
+            path, data={"token": tokens["access_token"]}, base_url="http://idp.example.com"
+        )
+        assert refused.status_code == 400, (path, refused.get_json())
+        assert refused.get_json()["error"] == "insecure_transport"
+    loopback = world.client.post("/oauth/token", data=body, base_url="http://127.0.0.1:8000")
+    assert loopback.status_code == 200, loopback.get_json()
+
+
 def test_userinfo_reads_the_account_once(
     world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Blueprint, Response, abort, current_app, jsonify
 
 from domain.errors import RateLimited
@@ -41,6 +42,14 @@ def too_many_requests(exc: RateLimited) -> Response:
     response.status_code = 429
     response.headers["Retry-After"] = str(exc.retry_after)
     return _no_store(response)
+
+
+@bp.errorhandler(OAuth2Error)
+def oauth_error(error: OAuth2Error) -> Response:
+    """An OAuth error raised before Authlib's own handling of the endpoint takes over: the
+    request's transport, checked as Authlib builds its request (plain http off loopback is
+    ``insecure_transport``, 400). Answered as Authlib answers the others (RFC 6749 §5.2)."""
+    return _no_store(server().handle_error_response(None, error))
 
 
 @bp.get("/.well-known/openid-configuration")
