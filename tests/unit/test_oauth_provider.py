@@ -261,6 +261,11 @@ def test_plain_http_is_refused_off_loopback(world: OAuthWorld, app: dict[str, An
         )
         assert refused.status_code == 400, (path, refused.get_json())
         assert refused.get_json()["error"] == "insecure_transport"
+    query = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": REDIRECT}
+    page = world.client.get(
+        "/oauth/authorize?" + urlencode(query), base_url="http://idp.example.com"
+    )
+    assert page.status_code == 400 and "Location" not in page.headers
     loopback = world.client.post("/oauth/token", data=body, base_url="http://127.0.0.1:8000")
     assert loopback.status_code == 200, loopback.get_json()
 
