@@ -270,6 +270,22 @@ def test_plain_http_is_refused_off_loopback(world: OAuthWorld, app: dict[str, An
     assert loopback.status_code == 200, loopback.get_json()
 
 
+def test_client_credentials_that_are_not_utf8_are_an_invalid_client(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    # Basic credentials are base64 of "id:secret"; bytes that are not UTF-8 are a refused
+    # client (401), not a decoding error (500).
+    basic = "Basic " + base64.b64encode(b"\xff\xfe:secret").decode()
+    for path, body in (
+        ("/oauth/token", {"grant_type": "client_credentials"}),
+        ("/oauth/introspect", {"token": "x"}),
+        ("/oauth/revoke", {"token": "x"}),
+    ):
+        refused = world.client.post(path, data=body, headers={"Authorization": basic})
+        assert refused.status_code == 401, (path, refused.get_json())
+        assert refused.get_json()["error"] == "invalid_client"
+
+
 def test_userinfo_reads_the_account_once(
     world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,12 @@ from typing import Any, ClassVar
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, TokenMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuth2Error,
+)
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -647,6 +652,18 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def create_oauth2_request(self, _: object) -> _Request:
         return _Request(request)
+
+    def authenticate_client(
+        self, oauth_request: Any, methods: list[str], endpoint: str = "token"
+    ) -> Any:
+        # Authlib decodes Basic credentials as UTF-8 and lets the error out: other bytes are
+        # a client that failed to authenticate, not a server error.
+        try:
+            return super().authenticate_client(oauth_request, methods, endpoint)
+        except UnicodeDecodeError as exc:
+            raise InvalidClientError(
+                description="The client credentials are not UTF-8.", status_code=401
+            ) from exc
 
 
 def metadata(config: OAuthConfig) -> dict[str, Any]:
