@@ -278,9 +278,8 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
         live = oauth.client(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
             holding = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"])))
-            if holding is None:
-                return AccessToken(claims, False)
-            return AccessToken(claims, True, account=holding.account)
+            live, account = holding is not None, holding.account if holding else None
+            return AccessToken(claims, live, account=account)
         return AccessToken(claims, live)
     if dots == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
