@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import sys
@@ -31,12 +32,17 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
 
 
+# The request ids' own generator (not the ``random`` module's shared one, which tests and
+# libraries may seed), reseeded in each forked worker so two workers do not repeat each other.
+_REQUEST_IDS = random.Random()  # noqa: S311 - identifiers, not secrets
+os.register_at_fork(after_in_child=_REQUEST_IDS.seed)
+
+
 def new_request_id() -> str:
     """32 hex digits naming one request in the logs. Not a secret, so not from the
     system's CSPRNG: ``secrets`` makes a getrandom(2) call, which lets go of the GIL, on every
-    request. ``random``'s generator is reseeded in each forked worker, so two workers do not
-    repeat each other."""
-    return f"{random.getrandbits(128):032x}"
+    request."""
+    return f"{_REQUEST_IDS.getrandbits(128):032x}"
 
 
 def install_request_context(app: Flask, project: str) -> None:
