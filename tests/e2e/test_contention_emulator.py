@@ -44,6 +44,13 @@ SLOWEST = 2.0
 # other test runs: measured p99 0.3-2.2 s for 30. This bound is for the machine, not for
 # contention; a transaction's lock wait or spent retry budget would still exceed it.
 UPLOAD_SLOWEST = 5.0
+# Thirty changes of one document all apply, one after another: their slowest answer cannot
+# come before thirty changes made in a row, which take 1.0-1.4 s here on an idle machine and
+# more on a loaded one (a CI run saw p99 2.19 s). The bound for such a race is SLOWEST or
+# this many times the same thirty changes made in a row the same minute, whichever is more:
+# contention may cost as much again as the changes themselves, and a lock wait or a spent
+# retry budget (5-20 s) still exceeds it.
+IN_TURN_FACTOR = 2.0
 
 Call = Callable[[FlaskClient], TestResponse]
 
@@ -198,6 +205,18 @@ def test_thirty_address_changes_to_one_free_address(
     assert log_in(client, "prize@example.com")
 
 
+def in_turn_seconds(client: FlaskClient, field: str) -> float:
+    """The time thirty changes of another account's ``field`` take one after another."""
+    auth = sign_up(client, "bob")
+    start = time.perf_counter()
+    for i in range(RACERS):
+        answer = client.patch("/user", json={field: f"bob{i:02d}"}, headers=auth)
+        assert answer.status_code == 200, answer.get_json()
+    seconds = time.perf_counter() - start
+    print(f"{RACERS} changes in a row: {seconds:.2f} s")
+    return seconds
+
+
 @pytest.mark.parametrize("field", ["name", "username"])
 def test_thirty_changes_of_one_account_all_apply_in_turn(
     app: Flask, client: FlaskClient, firestore: Any, field: str
@@ -208,13 +227,14 @@ def test_thirty_changes_of_one_account_all_apply_in_turn(
     def change(value: str) -> Call:
         return lambda c: c.patch("/user", json={field: value}, headers=auth)
 
+    in_a_row = in_turn_seconds(client, field)
     outcomes = race(app, [change(value) for value in values])
 
     assert statuses(outcomes) == {200: RACERS}, summary(outcomes)
-    assert_fast(outcomes)
+    assert_fast(outcomes, max(SLOWEST, IN_TURN_FACTOR * in_a_row))
     assert client.get("/user", headers=auth).get_json()[field] in values
     assert_claims_match_live_users(firestore)  # a renamed account released every old name
-    assert count(firestore, "usernames") == 1
+    assert count(firestore, "usernames") == 2  # alice's and bob's, no old one left
 
 
 def test_account_deletes_during_renames_leave_no_dangling_claim(
