@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from bootstrap import build_app
 from interfaces.http.logs import new_request_id
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import fake_adapters
+from tests.forks import drawn_in_a_child
 
 pytestmark = pytest.mark.unit
 
@@ -229,15 +229,7 @@ def test_request_id_echoed_or_generated(client: FlaskClient) -> None:
 def test_forked_workers_do_not_repeat_each_others_request_ids() -> None:
     # gunicorn forks its workers from one master: the ids come from a generator that each
     # child reseeds, so two workers' next ids differ.
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child process
-        os.write(write, new_request_id().encode())
-        os._exit(0)
-    os.waitpid(child, 0)
-    os.close(write)
-    assert os.read(read, 64).decode() != new_request_id()
-    os.close(read)
+    assert drawn_in_a_child(new_request_id) != new_request_id()
 
 
 def test_security_headers(client: FlaskClient) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import random
 import threading
 import time
 import weakref
@@ -23,6 +22,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from domain.errors import Unavailable
+from infrastructure import jitter
 from infrastructure.firestore.internals import BoundedTransaction
 from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select
 
@@ -47,7 +47,7 @@ MAX_ABORTED_COMMITS = 5
 
 def pause_after_abort(attempt: int) -> None:
     """Before sending a commit again after its ``attempt``-th abort: 25-50 ms, doubling."""
-    time.sleep(random.uniform(0.5, 1.0) * min(0.05 * 2 ** (attempt - 1), 1.0))  # noqa: S311
+    time.sleep(jitter.uniform(0.5, 1.0) * min(0.05 * 2 ** (attempt - 1), 1.0))
 
 
 def make_client(project: str) -> firestore.Client:

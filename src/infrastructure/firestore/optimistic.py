@@ -12,7 +12,6 @@ so thirty writers of one document all get through).
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -21,6 +20,7 @@ from google.api_core.exceptions import Aborted, FailedPrecondition
 from google.cloud import firestore
 
 from domain.errors import Unavailable
+from infrastructure import jitter
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS, pause_after_abort
 
 # Rounds one writer may lose before a 503: each round has a winner, so this many writers of
@@ -64,7 +64,7 @@ def until_unchanged(
         except (Stale, FailedPrecondition):
             # Randomised exponential back-off (at most 50 ms): thirty losers of a round
             # spread out, so fewer of them spend the next round on a doomed commit.
-            time.sleep(random.uniform(0, min(0.05, 0.002 * 2**round_)))  # noqa: S311
+            time.sleep(jitter.uniform(0, min(0.05, 0.002 * 2**round_)))
         except Aborted:
             # Contention at the server: nothing was written; the same commit may go again.
             aborted += 1

@@ -12,7 +12,6 @@ import heapq
 import itertools
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 
 from application.ports import Job
 from domain.errors import Unavailable
+from infrastructure import jitter
 
 log = logging.getLogger("firegate.jobs")
 
@@ -88,7 +88,7 @@ class InProcessJobQueue:
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter before attempt ``attempt + 1``."""
         ceiling = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
+        return jitter.uniform(ceiling / 2, ceiling)
 
     def _next(self) -> _Entry:
         with self._cond:
