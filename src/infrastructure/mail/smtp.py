@@ -8,13 +8,21 @@ mail is rare, and a pooled connection would be one more thing to time out.
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from application.ports import Mail, MailUndelivered
+
+
+def message_id(sender: str) -> str:
+    """A Message-ID on the sender's domain. Not ``email.utils.make_msgid``: that draws from the
+    ``random`` module's shared generator, which mail sent from a background job would move
+    under whatever else uses it."""
+    return f"<{secrets.token_hex(16)}@{sender.rpartition('@')[2].strip('> ')}>"
 
 
 class SmtpMailer:
@@ -37,7 +45,7 @@ class SmtpMailer:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2].strip("> "))
+        message["Message-ID"] = message_id(self._sender)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
