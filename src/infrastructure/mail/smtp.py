@@ -21,7 +21,7 @@ from application.ports import Mail, MailUndelivered
 def message_id(sender: str) -> str:
     """A Message-ID on the sender's domain. Not ``email.utils.make_msgid``: that draws from the
     ``random`` module's shared generator, which mail sent from a background job would move
-    under whatever else uses it."""
+    under whatever else uses it (tests and libraries seed it)."""
     return f"<{secrets.token_hex(16)}@{sender.rpartition('@')[2].strip('> ')}>"
 
 
@@ -49,6 +49,9 @@ class SmtpMailer:
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
+        # Set here, or the standard library draws it from the shared generator when it writes
+        # the message out (see message_id).
+        message.set_boundary(f"=={secrets.token_hex(16)}==")
         return message
 
     def _connect(self) -> smtplib.SMTP:
