@@ -338,6 +338,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _local_public_url(self) -> Settings:
+        # Locally the mails' links follow PORT (`PORT=9000 make run`) unless PUBLIC_URL says
+        # where they go; production requires PUBLIC_URL (_production_mail_problems).
+        if self.app_profile == "local" and "public_url" not in self.model_fields_set:
+            self.public_url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    @model_validator(mode="after")
     def _check_webauthn(self) -> Settings:
         # Browsers refuse WebAuthn on an IP-address origin, so the local default is
         # localhost, not PUBLIC_URL's 127.0.0.1 (docs/decisions/0121-passkey-configuration.md).
