@@ -17,6 +17,7 @@ def unset_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings read the environment too: a shell's SMTP_URL (an emulator's) must not count."""
     monkeypatch.delenv("PUBLIC_URL", raising=False)
     monkeypatch.delenv("SMTP_URL", raising=False)
+    monkeypatch.delenv("PORT", raising=False)  # the local PUBLIC_URL follows it
 
 
 def production(**changes: object) -> dict[str, object]:
