@@ -199,6 +199,35 @@ class StoringAuditLog:
                 self._outbox.stored(deliveries)
 
 
+class WithRequestOrigin:
+    """An ``AuditLog`` that gives each event the client address and user agent of the
+    request that caused it, where the use case did not name them: an admin's change, a
+    session ended, an address changed. ``origin()`` is ``("", "")`` outside a person's
+    request (a background job, the job queue's push)."""
+
+    def __init__(self, inner: AuditLog, origin: Callable[[], tuple[str, str]]) -> None:
+        self._inner, self._origin = inner, origin
+
+    def _filled(self, event: AuditEvent) -> AuditEvent:
+        if event.ip and event.user_agent:
+            return event
+        ip, agent = self._origin()
+        if (event.ip or not ip) and (event.user_agent or not agent):
+            return event
+        return replace(
+            event, ip=event.ip or ip or None, user_agent=event.user_agent or agent or None
+        )
+
+    def record(self, event: AuditEvent) -> None:
+        self._inner.record(self._filled(event))
+
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        return self._inner.stage([self._filled(event) for event in events])
+
+    def committed(self, staged: StagedWrites) -> None:
+        self._inner.committed(staged)  # its events were filled when staged
+
+
 @dataclass(frozen=True)
 class EventQuery:
     """The caller's own events (``user_id`` None), or an admin's look at ``user_id``'s."""

@@ -60,6 +60,7 @@ from interfaces.http.app import HttpConfig, create_app
 from interfaces.http.limits import RateLimits
 from interfaces.http.logs import configure_logging
 from interfaces.oauth import OAuthConfig, install_oauth
+from interfaces.shared.limits import request_origin
 from interfaces.shared.services import LazyServices
 from interfaces.web import PAGE_LIMITS, PagesConfig, install_pages
 
@@ -154,7 +155,10 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     stored = events.StoringAuditLog(
         adapters.audit, adapters.security_events, adapters.clock, outbox
     )
-    audit = mail.NotifyingAuditLog(stored, queue, adapters.clock)
+    # Each event carries the address and user agent of the request that caused it.
+    audit = events.WithRequestOrigin(
+        mail.NotifyingAuditLog(stored, queue, adapters.clock), request_origin
+    )
     a, p = replace(adapters, audit=audit), policies
     handlers.update(
         dogs.handlers(a)

@@ -18,10 +18,11 @@ from application.authentication import Actor
 from application.events import (
     EventQuery,
     StoringAuditLog,
+    WithRequestOrigin,
     list_events,
     security_events_of,
 )
-from application.ports import Audit, AuditEvent
+from application.ports import Audit, AuditEvent, StagedWrites
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable
 from domain.security_events import KEPT_FOR, SecurityEvent
@@ -263,6 +264,55 @@ def test_only_admins_read_a_users_events(
     assert page["next_cursor"] is not None
     only = client.get(f"/users/{alice_id}/events?type=user.created", headers=root).get_json()
     assert types(only) == ["user.created"]
+
+
+def test_every_event_carries_the_address_and_agent_of_its_request(
+    fake_app: Flask, client: FlaskClient, alice: dict[str, str]
+) -> None:
+    # An admin's change names no address in its use case: the request it came in says it.
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    root = admin_token(fake_app, client)
+    changed = client.patch(
+        f"/users/{alice_id}",
+        json={"disabled": True},
+        headers={**root, "User-Agent": "Console/2.0"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    page = client.get(f"/users/{alice_id}/events", headers=root).get_json()
+    disabled = page["items"][0]
+    assert disabled["type"] == "user.disabled"
+    assert (disabled["ip"], disabled["user_agent"]) == ("203.0.113.7", "Console/2.0")
+    created = page["items"][-1]
+    assert created["type"] == "user.created" and created["ip"] == "127.0.0.1"
+
+
+def test_an_address_the_use_case_names_is_kept_and_none_is_made_up() -> None:
+    recorded: list[AuditEvent] = []
+
+    class Inner:
+        def record(self, event: AuditEvent) -> None:
+            recorded.append(event)
+
+        def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+            recorded.extend(events)
+            return StagedWrites(audit=tuple(events))
+
+        def committed(self, staged: StagedWrites) -> None:
+            return None
+
+    def origin() -> tuple[str, str]:
+        return "198.51.100.1", "Browser/1.0"
+
+    log = WithRequestOrigin(Inner(), origin)
+    log.record(AuditEvent(Audit.LOGIN, ip="192.0.2.9", user_agent="Own/1.0"))
+    log.stage([AuditEvent(Audit.ROLE_CHANGE)])
+    WithRequestOrigin(Inner(), lambda: ("", "")).record(AuditEvent(Audit.LOGOUT))
+    assert [(e.ip, e.user_agent) for e in recorded] == [
+        ("192.0.2.9", "Own/1.0"),
+        ("198.51.100.1", "Browser/1.0"),
+        (None, None),  # a background job: no request, no address
+    ]
 
 
 def test_an_unknown_or_deleted_user_is_404_for_an_admin(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import has_request_context, request
 
 from domain.throttling import client_scope
 
@@ -28,3 +28,12 @@ def client_ip() -> str:
 
 def client_key() -> str:
     return client_scope(client_ip())
+
+
+def request_origin() -> tuple[str, str]:
+    """The client address and user agent of the request being served, for the security
+    events it causes; ``("", "")`` outside a request and for the job queue's push, whose
+    caller is Pub/Sub, not a person."""
+    if not has_request_context() or request.blueprint == "jobs":
+        return "", ""
+    return client_ip(), request.headers.get("User-Agent", "")[:256]
