@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -40,6 +41,13 @@ class InvalidInput(DomainError):
     @classmethod
     def field(cls, field: str, message: str, code: str) -> InvalidInput:
         return cls(message, errors=(FieldError(field, message, code),), code=code)
+
+    @classmethod
+    def of(cls, errors: Sequence[FieldError]) -> InvalidInput:
+        """Every bad field at once: one is said as ``field`` says it; several as a whole."""
+        if len(errors) == 1:
+            return cls.field(errors[0].field, errors[0].message, errors[0].code)
+        return cls(errors=tuple(errors))
 
 
 class Unreadable(DomainError):

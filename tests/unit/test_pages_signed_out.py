@@ -264,6 +264,30 @@ def test_sign_up_errors_are_beside_their_fields(world: World) -> None:
     assert answer.status_code == 422 and 'id="password-error"' in answer.get_data(as_text=True)
 
 
+def test_every_bad_field_is_said_at_once(world: World) -> None:
+    empty = {"username": "", "email": "", "password": "", "csrf_token": csrf(world.client)}
+    answer = world.client.post("/sign-up", data=empty)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    for name in ("username", "email", "password"):
+        assert f'id="{name}-error" role="alert"' in html, name
+    bad = {
+        "username": "x",
+        "email": "notanemail",
+        "password": "short",
+        "csrf_token": csrf(world.client),
+    }
+    answer = world.client.post("/sign-up", data=bad)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    for name in ("username", "email", "password"):
+        assert f'id="{name}-error" role="alert"' in html, name
+    assert 'value="notanemail"' in html  # what was typed stays (but the password)
+    signing_in = {"username": "", "password": "", "csrf_token": csrf(world.client, "/sign-in")}
+    html = world.client.post("/sign-in", data=signing_in).get_data(as_text=True)
+    assert 'id="username-error"' in html and 'id="password-error"' in html
+
+
 def test_sign_out_ends_the_session(world: World) -> None:
     sign_up(world)
     answer = world.client.post("/sign-out", data={"csrf_token": csrf(world.client, "/account")})

@@ -17,7 +17,7 @@ from application.authentication import Actor
 from domain.users import LOCALES
 from interfaces.shared.qr import qr_svg
 from interfaces.web import browser, calls, translated
-from interfaces.web.routes import bp, field, form_page, page, see_other
+from interfaces.web.routes import bp, field, fields, form_page, page, see_other
 
 TEMPLATE = "account.html"
 WRONG_PASSWORD = "invalid_current_password"
@@ -119,8 +119,8 @@ def change_password(actor: Actor) -> Response:
         renamed={"password": "new_password"},
         placed={WRONG_PASSWORD: "current_password"},
     )
-    current_password = field("current_password")
-    calls.change_password(actor, current_password, field("new_password"))
+    current_password, new_password = fields("current_password", "new_password")
+    calls.change_password(actor, current_password, new_password)
     return done("password")
 
 

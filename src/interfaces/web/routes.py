@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from application.remembered import Remembered
-from domain.errors import DomainError, InvalidInput, MfaRequired
+from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired
 from interfaces.web import browser, calls
 from interfaces.web.errors import register_page_errors
 
@@ -77,6 +77,20 @@ def field(name: str, *, required: bool = True) -> str:
     if required and not value.strip():
         raise InvalidInput.field(name, "Required.", "missing")
     return value
+
+
+def fields(*names: str) -> list[str]:
+    """``field`` of each required name, every missing or too long one said at once."""
+    values: list[str] = []
+    problems: list[FieldError] = []
+    for name in names:
+        try:
+            values.append(field(name))
+        except InvalidInput as exc:
+            problems.extend(exc.errors)
+    if problems:
+        raise InvalidInput.of(problems)
+    return values
 
 
 def form_page(
@@ -163,7 +177,8 @@ def sign_in() -> Response:
     next_path = safe_next(request.args.get("next"))
     form_page("sign_in.html", next=next_path)
     try:
-        pair = calls.sign_in(field("username"), field("password"), browser.device_token())
+        username, password = fields("username", "password")
+        pair = calls.sign_in(username, password, browser.device_token())
     except MfaRequired as exc:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token)
@@ -204,8 +219,8 @@ def sign_up_page() -> Response:
 @bp.post("/sign-up")
 def sign_up() -> Response:
     form_page("sign_up.html")
-    password = field("password")
-    user = calls.sign_up(field("username"), field("email"), password)
+    username, email, password = fields("username", "email", "password")
+    user = calls.sign_up(username, email, password)
     try:  # signed in at once, where the service lets an unverified address sign in
         pair = calls.sign_in(user.username.value, password, browser.device_token())
     except DomainError:
@@ -250,8 +265,8 @@ def reset_password_page() -> Response:
 def reset_password() -> Response:
     token = request.form.get("token", "")
     form_page("reset_password.html", renamed={"password": "new_password"}, token=token)
-    new_password = field("new_password")
-    calls.reset_password(field("token"), new_password)
+    token, new_password = fields("token", "new_password")
+    calls.reset_password(token, new_password)
     return see_other("/sign-in?reset=1")
 
 
