@@ -61,6 +61,23 @@ def test_an_error_is_shown_in_the_reader_language() -> None:
     assert re.search(r'role="alert">Nombre de usuario, correo o contraseña incorrectos', html)
 
 
+def test_a_page_asked_the_wrong_way_is_a_page_in_the_reader_language() -> None:
+    # GET /sign-out, typed in: routing fails before the pages are known; still a page.
+    world = World()
+    browser = {"Accept": "text/html", "Accept-Language": "es"}
+    answer = world.client.get("/sign-out", headers=browser)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 405 and answer.mimetype == "text/html"
+    assert answer.headers["Allow"] == "OPTIONS, POST"
+    assert 'role="alert">Esta página no se puede abrir así.' in html
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+    assert "style-src 'sha256-" in answer.headers["Content-Security-Policy"]  # its stylesheet
+    missing = world.client.get("/account/nowhere", headers=browser)
+    assert missing.status_code == 404  # not a page address: the API's problem answers
+    api = world.client.get("/register", headers={"Accept-Language": "es"})  # an API route
+    assert api.status_code == 405 and api.mimetype == "application/problem+json"
+
+
 def test_mails_go_out_in_the_account_language() -> None:
     world = World(site_name="Acme")
     world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"

@@ -245,6 +245,18 @@ def test_a_script_post_without_a_valid_token_is_403_and_changes_nothing(
     assert len(world.store.sessions) == sessions
 
 
+def test_the_scripts_errors_are_in_the_readers_language(world: Pages) -> None:
+    # webauthn.js shows the answer's detail to the person as it is.
+    c = world.client
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    token = meta_token(c, "/sign-in")
+    for body in ({}, {"id": "!", "rawId": "!", "type": "public-key", "response": {}}, []):
+        answer = script_post(c, "/sign-in/passkey", body, token=token)
+        assert 400 <= answer.status_code < 500, body
+        detail = answer.get_json()["detail"]
+        assert detail.startswith("No se pudo leer la respuesta de la llave de acceso"), detail
+
+
 def test_the_forms_and_the_header_need_this_browsers_token(world: Pages) -> None:
     _, stored = signed_up_with_a_passkey(world)
     c = world.client

@@ -27,7 +27,7 @@ from interfaces.web import (
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
-from interfaces.web.routes import KEPT_PAGES, KeptPages, bp
+from interfaces.web.routes import KEPT_PAGES, KeptPages, bp, method_not_allowed_page
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
 
@@ -95,6 +95,7 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
     app.extensions[KEPT_PAGES] = KeptPages()
     app.register_blueprint(bp)
+    app.before_request(method_not_allowed_page)
 
     # Each language's catalogue and the functions bound to it, made on its first page: the
     # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.

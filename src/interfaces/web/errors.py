@@ -59,14 +59,19 @@ def register_page_errors(bp: Blueprint) -> None:
         )
         return Response(body, status=status, headers=headers)
 
-    @bp.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        code = "csrf_failed" if status == 403 else HTTPStatus(status).name.lower()
-        detail = message("csrf_failed", "") if status == 403 else HTTPStatus(status).phrase
-        if wants_json():
-            return json_problem(status, code, detail, {}, {})
-        return error_page(status, detail, {})
+    bp.register_error_handler(HTTPException, http_error)
+
+
+def http_error(exc: HTTPException) -> Response:
+    """An error of HTTP itself on a page's address, in the reader's language."""
+    status = exc.code or 500
+    code = "csrf_failed" if status == 403 else HTTPStatus(status).name.lower()
+    detail = message(code, HTTPStatus(status).phrase)
+    headers = dict(exc.get_headers())  # a 405's Allow, a 429's Retry-After
+    headers.pop("Content-Type", None)
+    if wants_json():
+        return json_problem(status, code, detail, headers, {})
+    return error_page(status, detail, headers)
 
 
 def wants_json() -> bool:

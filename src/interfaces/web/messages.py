@@ -77,6 +77,17 @@ _MESSAGES: dict[str, LazyString] = {
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."
     ),
+    # What the passkey script's request can meet (it shows the message to the person).
+    "invalid_base64url": lazy_gettext("The passkey's answer could not be read; try again."),
+    "invalid_credential": lazy_gettext("The passkey's answer could not be read; try again."),
+    "json_not_object": lazy_gettext("The passkey's answer could not be read; try again."),
+    "invalid_type": lazy_gettext("Must be text."),
+    # An error of HTTP itself (errors.py), by its status's name.
+    "bad_request": lazy_gettext("This request could not be read."),
+    "not_found": lazy_gettext("There is no such page."),
+    "method_not_allowed": lazy_gettext("This page cannot be opened that way."),
+    "request_entity_too_large": lazy_gettext("What was sent is too large."),
+    "too_many_requests": lazy_gettext("Too many attempts; try again later."),
 }
 
 

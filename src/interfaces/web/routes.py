@@ -15,11 +15,12 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, render_t
 from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from application.remembered import Remembered
 from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired
 from interfaces.web import browser, calls
-from interfaces.web.errors import register_page_errors
+from interfaces.web.errors import http_error, register_page_errors
 
 bp = Blueprint(
     "pages",
@@ -306,12 +307,37 @@ OPENER_KEPT = frozenset(
 )
 
 
-@bp.after_request
-def _cookies_and_headers(response: Response) -> Response:
+def page_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def method_not_allowed_page() -> Response | None:
+    """A page's address asked with a method it does not take (GET /sign-out): routing fails
+    before the pages' blueprint is known, so the API's JSON problem would answer. The person
+    gets the pages' error page instead, in their language."""
+    exc = request.routing_exception
+    if not isinstance(exc, MethodNotAllowed) or not exc.valid_methods:
+        return None
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(
+            method=sorted(exc.valid_methods)[0]
+        )
+    except HTTPException:
+        return None
+    if not str(endpoint).startswith(bp.name + "."):
+        return None
+    response = page_headers(http_error(exc))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.after_request
+def _cookies_and_headers(response: Response) -> Response:
+    headers = page_headers(response).headers
     if request.endpoint in OPENER_KEPT:
         headers["Cross-Origin-Opener-Policy"] = "unsafe-none"
     if request.endpoint == "pages.static":
