@@ -250,7 +250,8 @@ def test_the_scripts_errors_are_in_the_readers_language(world: Pages) -> None:
     c = world.client
     c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
     token = meta_token(c, "/sign-in")
-    for body in ({}, {"id": "!", "rawId": "!", "type": "public-key", "response": {}}, []):
+    bodies: list[object] = [{}, {"id": "!", "rawId": "!", "type": "public-key", "response": {}}, []]
+    for body in bodies:
         answer = script_post(c, "/sign-in/passkey", body, token=token)
         assert 400 <= answer.status_code < 500, body
         detail = answer.get_json()["detail"]
