@@ -434,6 +434,12 @@ class EmulatorSet:
         return f"http://{self.netloc(service)}"
 
     @property
+    def inbox_url(self) -> str:
+        """maildev's web page for reading mail: maildev 3 serves it at /index.html, and its
+        root (the address it prints) answers 404."""
+        return self.url("mail") + "/index.html"
+
+    @property
     def log_dir(self) -> Path:
         return self.root / ".local" / "emulators"
 
@@ -784,7 +790,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
                     flush=True,
                 )
             if "mail" in emulators.services:
-                print(f"# mail: read it at {emulators.url('mail')}", flush=True)
+                print(f"# mail: read it at {emulators.inbox_url}", flush=True)
             print(_exports(emulators.env()), flush=True)
             print("# emulators running; Ctrl-C or SIGTERM stops them", file=sys.stderr, flush=True)
             while True:

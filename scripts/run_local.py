@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"run_local: emulators ready: {summary}", file=sys.stderr, flush=True)
             if "mail" in emulators.services:
                 print(
-                    f"run_local: mail sent by the service: read it at {emulators.url('mail')}",
+                    f"run_local: mail sent by the service: read it at {emulators.inbox_url}",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from application.ports import Mail, Mailer, MailUndelivered
 from infrastructure.mail.render import JinjaMailRenderer
@@ -78,3 +79,11 @@ def test_an_unreachable_server_is_mail_undelivered() -> None:
     for port in (down, broken):
         with pytest.raises(MailUndelivered):
             port.send(MAIL)
+
+
+@pytest.mark.contract
+def test_the_inbox_address_printed_for_people_opens_maildevs_page(emulators: Any) -> None:
+    # `make run` prints where to read the mail; maildev's own root answers 404.
+    page = requests.get(emulators.inbox_url, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "<html" in page.text.lower()
