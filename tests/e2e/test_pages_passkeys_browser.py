@@ -101,7 +101,8 @@ def sign_up_and_add_a_passkey(browser: Browser, passkey_name: str) -> str:
     assert "No passkeys yet" in page.inner_text("main")
     page.get_by_label("Name for a new passkey (optional)").fill(passkey_name)
     page.get_by_role("button", name="Add a passkey").click()
-    page.get_by_text(passkey_name, exact=True).wait_for()  # the page, reloaded with it listed
+    page.get_by_text(passkey_name, exact=True).wait_for()  # the page, loaded again with it
+    assert page.get_by_role("status").inner_text() == "The passkey is added."
     [credential] = browser.credentials()
     assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
     return name

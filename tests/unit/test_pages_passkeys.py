@@ -159,15 +159,20 @@ def test_add_rename_and_delete(world: Pages) -> None:
 
     form = {"name": "  work laptop ", "csrf_token": csrf(c, ACCOUNT)}
     answer = c.post(f"/account/passkeys/{stored.id}/rename", data=form)
-    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == ACCOUNT + "?done=passkey-renamed"
     assert world.passkeys.passkeys[stored.id].name == "work laptop"
-    assert "<strong>work laptop</strong>" in c.get(ACCOUNT).get_data(as_text=True)
+    html = c.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "<strong>work laptop</strong>" in html
+    assert 'role="status">The passkey is renamed.' in html
 
     form = {"csrf_token": csrf(c, ACCOUNT)}
     answer = c.post(f"/account/passkeys/{stored.id}/delete", data=form)
-    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == ACCOUNT + "?done=passkey-deleted"
     assert world.passkeys.passkeys == {}
-    assert "No passkeys yet" in c.get(ACCOUNT).get_data(as_text=True)
+    html = c.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "No passkeys yet" in html and 'role="status">The passkey is deleted.' in html
 
 
 def test_a_refused_rename_is_shown_beside_its_field_and_changes_nothing(world: Pages) -> None:

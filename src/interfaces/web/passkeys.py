@@ -86,7 +86,7 @@ def add_passkey() -> Response:
 def rename_passkey(actor: Actor, passkey_id: str) -> Response:
     account_form(actor, "passkey-rename", renaming=passkey_id)
     calls.rename_passkey(actor, passkey_id, field("name", required=False))
-    return see_other("/account")
+    return see_other("/account?done=passkey-renamed")
 
 
 @bp.post("/account/passkeys/<passkey_id>/delete")
@@ -94,7 +94,7 @@ def rename_passkey(actor: Actor, passkey_id: str) -> Response:
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     account_form(actor, "passkey-delete")
     calls.delete_passkey(actor, passkey_id)
-    return see_other("/account")
+    return see_other("/account?done=passkey-deleted")
 
 
 # -- on /sign-in

@@ -125,7 +125,7 @@
         });
         const body = Object.assign(credentialJSON(credential), { name: nameInput.value });
         await post(box.dataset.action, body);
-        window.location.reload();
+        window.location.assign("/account?done=passkey-added");
       } catch (error) {
         say(message, (error instanceof Refused && error.message) || box.dataset.failed);
         button.disabled = false;
