@@ -70,6 +70,10 @@ def make_settings(**changes: Any) -> Settings:
         "mfa_encryption_key": TEST_MFA_KEY,
         "oidc_private_key": TEST_OIDC_KEY,
         "log_level": "WARNING",
+        # No webhook sweeper unless a test asks for one: an app built on the emulators would
+        # keep sweeping the shared emulator every 20 s for the rest of the run, and claim
+        # the deliveries other tests are looking at.
+        "webhook_sweep_interval": 0.0,
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }
     values.update(changes)

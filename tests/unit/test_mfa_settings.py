@@ -88,7 +88,8 @@ def test_the_key_check_agrees_with_fernet(key: str) -> None:
 def test_a_malformed_origin_is_refused(origin: str) -> None:
     with pytest.raises(ValidationError, match="is not an origin") as info:
         make_settings(webauthn_rp_id="example.com", webauthn_origins=[origin])
-    assert "WEBAUTHN_ORIGINS" in str(info.value) and repr(origin) in str(info.value)
+    # The message names the origin as it was read (without a trailing "/").
+    assert f"WEBAUTHN_ORIGINS: {origin.rstrip('/')!r} is not an origin" in str(info.value)
 
 
 @pytest.mark.parametrize(

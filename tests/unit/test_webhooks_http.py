@@ -16,10 +16,26 @@ from application.services import Services
 from application.webhooks import DELIVER_WEBHOOK
 from bootstrap import Adapters, build_app
 from infrastructure.settings import Settings
-from tests.conftest import bearer, login, register
-from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeScheduler, FakeWebhookSender
+from tests.conftest import bearer, login, make_settings, register
+from tests.fakes import (
+    FakeClock,
+    FakeJobQueue,
+    FakeMailer,
+    FakeScheduler,
+    FakeWebhookSender,
+    InMemoryStore,
+    fake_adapters,
+)
 from tests.unit.test_compat_routes import admin_token
 from tests.unit.test_http_conventions import assert_problem
+
+
+@pytest.fixture
+def app_settings() -> Settings:
+    """With the sweeper a server has (the tests' settings leave it out): here it runs on the
+    fake scheduler, only when a test says so."""
+    return make_settings(webhook_sweep_interval=20.0)
+
 
 pytestmark = pytest.mark.unit
 URL = "http://127.0.0.1:9/hook"  # the local profile takes http and loopback
@@ -205,3 +221,12 @@ def test_a_server_sweeps_from_the_start_and_a_command_line_does_not(
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # what `flask <command>` sets
     build_app(app_settings, adapters)
     assert len(scheduler.tasks) == 1
+
+
+def test_the_tests_apps_sweep_only_when_asked() -> None:
+    # An app a test builds on the emulators lives on for the rest of the run: with a
+    # sweeper it would claim the deliveries later tests store in the shared emulator.
+    settings = make_settings()
+    adapters = fake_adapters(settings, InMemoryStore())
+    build_app(settings, adapters)
+    assert isinstance(adapters.scheduler, FakeScheduler) and adapters.scheduler.tasks == []
