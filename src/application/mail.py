@@ -43,12 +43,13 @@ SEND_MAIL = "send_mail"
 
 
 class ActionTokenRepository(Protocol):
-    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
+    def add(self, token: ActionToken, job_id: str, now: datetime, *, always: bool = False) -> bool:
         """Store the token and count one mail for its user, atomically; False (nothing
         stored) when its sending limit is reached (a notice's token counts among the
-        notices, any other among the link mails: ``SendLog.counting``). A job run
-        again with the same ``job_id`` is not counted twice; the new token supersedes its
-        earlier one of the same purpose."""
+        notices, any other among the link mails: ``SendLog.counting``). With ``always``
+        (the reset a "this wasn't me" link asks for) it counts among the notices and is
+        never refused. A job run again with the same ``job_id`` is not counted twice; the
+        new token supersedes its earlier one of the same purpose."""
         ...
 
     def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
@@ -126,6 +127,9 @@ class MailJob:
     old_email: str | None = None  # ADDRESS_CHANGED: where the notice goes
     old_verified: bool = False  # ADDRESS_CHANGED: the account had verified ``old_email``
     sign_in: SignInSeen | None = None  # NEW_DEVICE
+    # RESET_PASSWORD asked for by a "this wasn't me" link: never held back by the link
+    # mails' limit, which whoever has the password can spend first (docs/security.md).
+    after_not_me: bool = False
 
     def job(self) -> Job:
         fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
@@ -136,6 +140,8 @@ class MailJob:
         if self.sign_in is not None:
             seen = self.sign_in
             fields["sign_in"] = [seen.at.isoformat(), seen.ip, seen.user_agent]
+        if self.after_not_me:
+            fields["not_me"] = True
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
@@ -150,6 +156,7 @@ class MailJob:
                 old_email=fields.get("old"),
                 old_verified=fields.get("old_verified") is True,
                 sign_in=_sign_in_seen(seen) if seen is not None else None,
+                after_not_me=fields.get("not_me") is True,
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
@@ -171,9 +178,13 @@ def queue_mail(
     old_email: str | None = None,
     *,
     old_verified: bool = False,
+    after_not_me: bool = False,
 ) -> None:
     """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
-    _enqueue(queue, MailJob(kind, user.id, new_id(), old_email, old_verified))
+    _enqueue(
+        queue,
+        MailJob(kind, user.id, new_id(), old_email, old_verified, after_not_me=after_not_me),
+    )
 
 
 def _enqueue(queue: JobQueue, mail_job: MailJob) -> None:
@@ -256,7 +267,7 @@ def _count_mail(
     purpose = _PURPOSE[mail_job.kind]
     lifetime = INVITATION_LIFETIME if mail_job.kind is MailKind.INVITATION else None
     token, record = ActionToken.issue(user, purpose, now, lifetime)
-    if not action_tokens.add(record, mail_job.id, now):
+    if not action_tokens.add(record, mail_job.id, now, always=mail_job.after_not_me):
         return None
     left = record.expires_at - now
     return {

@@ -61,5 +61,9 @@ def not_me(
     )
     if user.email is None:
         return False
-    queue_mail(queue, MailKind.RESET_PASSWORD, user)
+    # From the mailed link, the reset goes out even past the link mails' limit: whoever has
+    # the password could have spent it (asking for verification mails) to keep the owner
+    # from choosing a new one. The link is single-use and only a notice carries one, so the
+    # notices' limit bounds these. Signed in, the owner can change the password instead.
+    queue_mail(queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
     return True

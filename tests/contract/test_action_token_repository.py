@@ -229,6 +229,17 @@ def test_at_most_three_link_mails_per_account_per_window(repos: Repos) -> None:
     assert repos.tokens.add(records[5], new_id(), NOW + SEND_WINDOW)
 
 
+def test_a_token_added_always_is_stored_past_the_link_mails_limit(repos: Repos) -> None:
+    # The reset a "this wasn't me" link asks for: counted among the notices, never refused.
+    user = make_user(repos)
+    for _ in range(SEND_LIMIT):
+        assert repos.tokens.count_mail(user.id, new_id(), NOW)
+    token, record = ActionToken.issue(user, Purpose.RESET_PASSWORD, NOW)
+    assert not repos.tokens.add(record, new_id(), NOW)
+    assert repos.tokens.add(record, new_id(), NOW, always=True)
+    assert repos.tokens.spend(token_hash(token), Purpose.RESET_PASSWORD, verified(), NOW)
+
+
 def test_a_mail_without_a_token_counts_against_the_same_limit(repos: Repos) -> None:
     user = make_user(repos)
     notices = [new_id() for _ in range(SEND_LIMIT)]

@@ -93,8 +93,8 @@ class FirestoreActionTokenRepository:
     def _send_log(self, user_id: str) -> firestore.DocumentReference:
         return self._sends.document(user_id)
 
-    def add(self, token: ActionToken, job_id: str, now: datetime) -> bool:
-        return self._count(token.user_id, job_id, now, token=token)
+    def add(self, token: ActionToken, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        return self._count(token.user_id, job_id, now, token=token, always=always)
 
     def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
         return self._count(user_id, job_id, now, always=always)
