@@ -32,7 +32,10 @@ def same_digest(secret: str, hashed: str) -> bool:
 
 
 def _loopback(uri: str) -> bool:
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no URI at all
+        return False
     if parts.scheme != "http" or parts.hostname is None:
         return False
     host = parts.hostname
@@ -67,7 +70,12 @@ def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
     scheme (``com.example.app:/cb``, RFC 8252 §7.1)."""
     if not uri or len(uri) > MAX_URI_CHARS or any(ch.isspace() for ch in uri):
         raise InvalidInput.field(field, "Not a valid redirect URI.", "invalid_redirect_uri")
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise InvalidInput.field(
+            field, "Not a valid redirect URI.", "invalid_redirect_uri"
+        ) from None
     if parts.fragment or "#" in uri:
         raise InvalidInput.field(field, "A redirect URI has no fragment.", "invalid_redirect_uri")
     if parts.scheme == "https" and parts.hostname:

@@ -347,6 +347,18 @@ def test_introspection_is_for_confidential_clients(world: OAuthWorld, app: dict[
     assert found == {"active": False}
 
 
+def test_userinfo_refuses_an_apps_own_token(world: OAuthWorld) -> None:
+    # client_credentials with openid in its scope (a client's default): a token about no
+    # person is an invalid token at userinfo, not a 500.
+    service = world.register("--confidential", name="A service")
+    answer = world.post_token(service, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.get_json()
+    token = answer.get_json()["access_token"]
+    info = world.client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert info.status_code == 401, info.get_data(as_text=True)
+    assert info.get_json()["error"] == "invalid_token"
+
+
 def test_client_credentials_for_confidential_clients_only(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:
@@ -512,6 +524,16 @@ def test_an_unregistered_redirect_uri_gets_an_error_page_never_a_redirect(
     assert "Location" not in answer.headers
     assert "text/html" in answer.headers["Content-Type"]
     assert "attacker" not in answer.headers.get("Location", "")
+    # URIs Authlib cannot quote in its error, or cannot parse at all: the same page.
+    for uri in ('https://x/"', "https://x/\u00e9", "https://[::1", "http://[bad"):
+        odd = world.authorize(
+            app["client_id"],
+            redirect_uri=uri,
+            code_challenge="a" * 43,
+            code_challenge_method="S256",
+        )
+        assert odd.status_code == 400, (uri, odd.get_data(as_text=True)[:200])
+        assert "Location" not in odd.headers and "text/html" in odd.headers["Content-Type"]
 
 
 def test_an_unknown_client_gets_an_error_page(world: OAuthWorld) -> None:
@@ -651,6 +673,24 @@ def test_dynamic_registration_is_off_unless_switched_on() -> None:
         and confidential.get_json()["error"] == "invalid_client_metadata"
     )
     assert on.client.get("/.well-known/openid-configuration").get_json()["registration_endpoint"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["x"],
+        "x",
+        42,
+        {"redirect_uris": [42], "token_endpoint_auth_method": "none"},
+        {"redirect_uris": REDIRECT, "token_endpoint_auth_method": "none"},
+        {"redirect_uris": [REDIRECT], "client_name": ["x"], "token_endpoint_auth_method": "none"},
+    ],
+)
+def test_registration_metadata_of_the_wrong_shape_is_invalid(body: object) -> None:
+    on = OAuthWorld(oauth_dynamic_registration=True)
+    answer = on.client.post("/oauth/register", json=body)
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["error"] == "invalid_client_metadata"
 
 
 def test_rp_initiated_logout_with_an_id_token_hint_signs_out_and_goes_back(

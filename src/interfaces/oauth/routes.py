@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from domain.errors import RateLimited
 from interfaces.oauth.server import metadata
@@ -80,8 +80,34 @@ def introspect() -> Response:
     return _no_store(server().create_endpoint_response("introspection"))
 
 
+# RFC 7591's metadata that are lists of strings; every other member Authlib reads is a
+# string. Authlib reads a body of other types without checking them (a 500), so the shape is
+# checked here first.
+_LIST_METADATA = frozenset(
+    {"redirect_uris", "post_logout_redirect_uris", "grant_types", "response_types", "contacts"}
+)
+
+
+def _shape_problem(body: object) -> str | None:
+    if not isinstance(body, dict):
+        return "The body must be a JSON object of client metadata."
+    for name, value in body.items():
+        if name in _LIST_METADATA:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return f"{name} must be a list of strings."
+        elif isinstance(value, list) or (isinstance(value, dict) and name != "jwks"):
+            return f"{name} must not be a list or an object."
+    return None
+
+
 @bp.post("/oauth/register")
 def register() -> Response:
     if not server().config.dynamic_registration:
         abort(404)  # off unless OAUTH_DYNAMIC_REGISTRATION=true
+    if request.is_json:
+        problem = _shape_problem(request.get_json(silent=True))
+        if problem is not None:
+            response = jsonify(error="invalid_client_metadata", error_description=problem)
+            response.status_code = 400
+            return _no_store(response)
     return _no_store(server().create_endpoint_response("client_registration"))

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, TokenMixin, grants
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
@@ -109,7 +110,13 @@ class Client(ClientMixin):  # type: ignore[misc]
         return " ".join(self.client.allowed_scope(scope_list(scope)))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return self.client.allows_redirect(redirect_uri)
+        if self.client.allows_redirect(redirect_uri):
+            return True
+        if invalid_error_characters(redirect_uri):
+            # Authlib quotes the refused URI in its error's description, which may hold only
+            # printable ASCII but '"' and '\\': say it without the URI instead of failing.
+            raise InvalidRequestError("The redirect_uri is not one this client registered.")
+        return False
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.client.secret_matches(client_secret)
@@ -393,7 +400,9 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
             "exp": now + self.keys.config.access_token_ttl,
         }
 
-    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+    def generate_user_info(self, user: Subject | None, scope: str) -> UserInfo:
+        if user is None:  # an app's own token (client_credentials) is about no person
+            raise InvalidTokenError(description="This token is not about a user.")
         return UserInfo(claims_of(user.user, scope))
 
 
@@ -547,7 +556,9 @@ class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
     def get_issuer(self) -> str:
         return self.server.config.issuer  # type: ignore[no-any-return]
 
-    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+    def generate_user_info(self, user: Subject | None, scope: str) -> UserInfo:
+        if user is None:  # an app's own token (client_credentials) is about no person
+            raise InvalidTokenError(description="This token is not about a user.")
         return UserInfo(claims_of(user.user, scope))
 
 
