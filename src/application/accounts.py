@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from application.authentication import Actor
 from application.ports import (
@@ -19,7 +19,14 @@ from application.ports import (
     RequestCounter,
     StagedWrites,
 )
-from domain.errors import Conflict, FieldError, InvalidInput, RateLimited, Unauthenticated
+from domain.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    RateLimited,
+    Unauthenticated,
+    checked,
+)
 from domain.ids import new_id
 from domain.request_limits import Limit, assess
 from domain.users import Email, User, Username, check_password_policy
@@ -110,18 +117,6 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
         raise
 
 
-T = TypeVar("T")
-
-
-def _checked(check: Callable[[], T], problems: list[FieldError]) -> T | None:
-    """``check()``, or None with its field errors added to ``problems``."""
-    try:
-        return check()
-    except InvalidInput as exc:
-        problems.extend(exc.errors)
-        return None
-
-
 def register(
     cmd: Register,
     *,
@@ -134,10 +129,10 @@ def register(
     """``registered(user)`` runs once the account is stored (the mail flows use it)."""
     # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
     problems: list[FieldError] = []
-    username = _checked(lambda: chosen_username(cmd.username, users=users), problems)
+    username = checked(lambda: chosen_username(cmd.username, users=users), problems)
     address = cmd.email
-    email = _checked(lambda: Email(address), problems) if address is not None else None
-    _checked(lambda: check_password_policy(cmd.password), problems)
+    email = checked(lambda: Email(address), problems) if address is not None else None
+    checked(lambda: check_password_policy(cmd.password), problems)
     if username is None or problems:
         raise InvalidInput.of(problems)
     user = User.register(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,16 @@ class Unavailable(DomainError):
     def __init__(self, detail: str = "", *, retry_after: int = 5, code: str | None = None) -> None:
         super().__init__(detail, code=code)
         self.retry_after = retry_after
+
+
+T = TypeVar("T")
+
+
+def checked(check: Callable[[], T], problems: list[FieldError]) -> T | None:
+    """``check()``, or None with its field errors added to ``problems``: to say every bad
+    field at once (``InvalidInput.of``)."""
+    try:
+        return check()
+    except InvalidInput as exc:
+        problems.extend(exc.errors)
+        return None

@@ -8,6 +8,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +19,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from application.remembered import Remembered
-from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired
+from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired, checked
 from interfaces.web import browser, calls
 from interfaces.web.errors import http_error, register_page_errors
 
@@ -82,16 +83,11 @@ def field(name: str, *, required: bool = True) -> str:
 
 def fields(*names: str) -> list[str]:
     """``field`` of each required name, every missing or too long one said at once."""
-    values: list[str] = []
     problems: list[FieldError] = []
-    for name in names:
-        try:
-            values.append(field(name))
-        except InvalidInput as exc:
-            problems.extend(exc.errors)
+    values = [checked(partial(field, name), problems) for name in names]
     if problems:
         raise InvalidInput.of(problems)
-    return values
+    return [value or "" for value in values]
 
 
 def form_page(
