@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -31,6 +32,16 @@ hypothesis_settings.load_profile("firegate")
 TEST_SECRET = "test-secret-" + "x" * 40
 TEST_MFA_KEY = "dGVzdC1tZmEta2V5LXRlc3QtbWZhLWtleS10ZXN0LW0="  # a Fernet key (32 bytes)
 PASSWORD = "correct horse battery staple"
+TEST_CLOCK = "firegate.test_clock"  # the fake clock an app built on the fakes reads
+
+
+def app_time(client: FlaskClient) -> datetime:
+    """The time of the app behind ``client``: its fake clock stands still, so a TOTP code for
+    the app is computed at its time, never at the wall clock's."""
+    found: FakeClock = client.application.extensions[TEST_CLOCK]
+    return found.current
+
+
 TEST_OIDC_KEY = new_signing_key_pem()  # the OpenID Connect provider's (ES256)
 # Test flows register and log in many times from one address; tests/unit/test_rate_limits.py
 # checks the per-address limits with tight values of its own.
@@ -140,7 +151,9 @@ def adapters(
 @pytest.fixture
 def fake_app(adapters: Adapters, app_settings: Settings) -> Flask:
     """The whole HTTP app on in-memory fakes."""
-    return build_app(app_settings, adapters)
+    app = build_app(app_settings, adapters)
+    app.extensions[TEST_CLOCK] = adapters.clock
+    return app
 
 
 @pytest.fixture

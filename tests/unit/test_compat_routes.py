@@ -160,7 +160,7 @@ def test_the_compatibility_logins_ask_for_the_second_factor(client: FlaskClient)
     register(client, "alice")
     secret, recovery = enrol(client, login(client))
     document: dict[str, Any] = client.get("/openapi.json").get_json()
-    proofs = [{"code": next_code(secret)}, {"recovery_code": recovery[0]}]
+    proofs = [{"code": next_code(secret, client)}, {"recovery_code": recovery[0]}]
     for (path, body), proof in zip(
         [
             ("/api/v1/auth/login", {"email": "alice@example.com", "password": PASSWORD}),

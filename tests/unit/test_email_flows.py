@@ -33,7 +33,7 @@ from domain.action_tokens import (
 )
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.users import Email, User, Username
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.conftest import PASSWORD, TEST_CLOCK, bearer, login, make_settings, register
 from tests.fakes import (
     FakeClock,
     FakeIdentityVerifier,
@@ -66,6 +66,7 @@ class World:
             clock=self.clock,
         )
         self.app = build_app(self.settings, adapters)
+        self.app.extensions[TEST_CLOCK] = self.clock
         self.client: FlaskClient = self.app.test_client()
         self.services: Services = self.app.extensions["firegate"]
 

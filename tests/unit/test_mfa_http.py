@@ -1,8 +1,7 @@
-"""The second factor over HTTP on the fakes (real clock, codes computed with pyotp)."""
+"""The second factor over HTTP on the fakes (codes computed with pyotp at the app's time)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pyotp
@@ -10,14 +9,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.conftest import PASSWORD, app_time, bearer, login, register
 
 pytestmark = pytest.mark.unit
 
 
-def next_code(secret: str) -> str:
+def next_code(secret: str, client: FlaskClient) -> str:
     """A code the server accepts after the current step's was used: the next step's."""
-    return pyotp.TOTP(secret).at(time.time(), counter_offset=1)
+    return pyotp.TOTP(secret).at(app_time(client), counter_offset=1)
 
 
 def enrol(client: FlaskClient, token: str) -> tuple[str, list[str]]:
@@ -28,7 +27,7 @@ def enrol(client: FlaskClient, token: str) -> tuple[str, list[str]]:
     assert body["otpauth_uri"].startswith("otpauth://totp/firegate:alice?")
     assert body["qr_svg"].startswith("<svg") and "</svg>" in body["qr_svg"]
     secret: str = body["secret"]
-    code = pyotp.TOTP(secret).now()
+    code = pyotp.TOTP(secret).at(app_time(client))
     confirmed = client.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
     assert confirmed.status_code == 200, confirmed.get_json()
     codes: list[str] = confirmed.get_json()["recovery_codes"]
@@ -51,7 +50,7 @@ def test_two_step_login_over_http(client: FlaskClient) -> None:
     assert problem["code"] == "mfa_required" and problem["methods"] == ["totp", "recovery_code"]
     assert "device_token" not in problem and "firegate_device" not in str(answer.headers)
     finished = client.post(
-        "/login/mfa", json={"mfa_token": problem["mfa_token"], "code": next_code(secret)}
+        "/login/mfa", json={"mfa_token": problem["mfa_token"], "code": next_code(secret, client)}
     )
     assert finished.status_code == 200, finished.get_json()
     pair = finished.get_json()
@@ -126,7 +125,7 @@ def test_turning_off_and_new_codes_over_http(client: FlaskClient) -> None:
     headers = bearer(token)
     fresh = client.post(
         "/auth/mfa/recovery-codes",
-        json={"password": PASSWORD, "code": next_code(secret)},
+        json={"password": PASSWORD, "code": next_code(secret, client)},
         headers=headers,
     )
     assert fresh.status_code == 200 and set(fresh.get_json()["recovery_codes"]).isdisjoint(codes)
@@ -170,9 +169,10 @@ def test_the_routes_are_documented(client: FlaskClient) -> None:
         assert {"401", "403", "409", "422"} <= set(paths[path][method]["responses"])
 
 
-def wrong_code(secret: str) -> str:
+def wrong_code(secret: str, client: FlaskClient) -> str:
     """Six digits that no step within the skew accepts."""
-    near = {pyotp.TOTP(secret).at(time.time(), counter_offset=n) for n in (-1, 0, 1, 2)}
+    now = app_time(client)
+    near = {pyotp.TOTP(secret).at(now, counter_offset=n) for n in (-1, 0, 1, 2)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
 
 
@@ -187,11 +187,11 @@ def test_wrong_codes_after_the_right_password_count_in_the_login_throttle(
     secret, _ = enrol(client, token)
     send = getattr(client, method)
     for _ in range(10):  # the per-account-and-address budget
-        body = {"password": PASSWORD, "code": wrong_code(secret)}
+        body = {"password": PASSWORD, "code": wrong_code(secret, client)}
         refused = send(path, json=body, headers=bearer(token))
         assert refused.status_code == 403 and refused.get_json()["code"] == "invalid_mfa_code"
     blocked = send(
-        path, json={"password": PASSWORD, "code": next_code(secret)}, headers=bearer(token)
+        path, json={"password": PASSWORD, "code": next_code(secret, client)}, headers=bearer(token)
     )
     assert blocked.status_code == 429
     assert blocked.get_json()["code"] == "too_many_login_failures"

@@ -93,7 +93,9 @@ def enrol(world: World) -> tuple[str, list[str]]:
     found = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', html)
     assert found is not None
     secret = found.group(1)
-    answer = send(world, "/account/totp/confirm", {"code": pyotp.TOTP(secret).now()})
+    answer = send(
+        world, "/account/totp/confirm", {"code": pyotp.TOTP(secret).at(world.clock.current)}
+    )
     html = html_of(answer)
     assert answer.status_code == 200 and 'role="status"' in html
     codes = re.findall(r"<li><code>([^<]+)</code></li>", html)
@@ -317,7 +319,10 @@ def test_totp_is_enrolled_from_the_page_and_signs_in(world: World) -> None:
     world.client.post("/sign-out", data={"csrf_token": csrf(world.client, "/account")})
     form = {"username": "alice", "password": PASSWORD, "csrf_token": csrf(world.client, "/sign-in")}
     assert world.client.post("/sign-in", data=form).headers["Location"].startswith("/sign-in/mfa")
-    code = {"code": next_code(secret), "csrf_token": csrf(world.client, "/sign-in/mfa")}
+    code = {
+        "code": next_code(secret, world.client),
+        "csrf_token": csrf(world.client, "/sign-in/mfa"),
+    }
     assert world.client.post("/sign-in/mfa", data=code).status_code == 303
     assert world.client.get("/account").status_code == 200
 
@@ -361,7 +366,11 @@ def test_totp_is_turned_off_with_the_password_and_a_code(world: World) -> None:
     assert wrong_code.status_code == 403
     assert "not right" in error_beside(html_of(wrong_code), "totp-disable-code")
     assert alice(world).id in world.store.factors
-    answer = send(world, "/account/totp/disable", {"password": PASSWORD, "code": next_code(secret)})
+    answer = send(
+        world,
+        "/account/totp/disable",
+        {"password": PASSWORD, "code": next_code(secret, world.client)},
+    )
     assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=totp-off"
     assert world.store.factors == {}
     html = html_of(world.client.get(answer.headers["Location"]))

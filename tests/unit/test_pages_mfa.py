@@ -36,7 +36,7 @@ def test_sign_in_with_a_code_and_with_a_recovery_code(
     wrong = {"code": "000000", "csrf_token": csrf(client, "/sign-in/mfa")}
     answer = client.post("/sign-in/mfa", data=wrong)
     assert answer.status_code in (401, 422) and 'role="alert"' in answer.get_data(as_text=True)
-    right = {"code": next_code(secret), "csrf_token": csrf(client, "/sign-in/mfa")}
+    right = {"code": next_code(secret, client), "csrf_token": csrf(client, "/sign-in/mfa")}
     answer = client.post("/sign-in/mfa", query_string={"next": "/account"}, data=right)
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     assert "alice" in client.get("/account").get_data(as_text=True)
