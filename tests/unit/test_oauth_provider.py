@@ -30,7 +30,9 @@ from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
 from tests.fakes import FakeClock, FakeOAuthClients, FakeUserRepository
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
-from tests.unit.test_pages_signed_out import PASSWORD
+from tests.unit.test_pages_signed_out import PASSWORD, sign_up
+
+API = "https://api.example.com/"  # a resource server's URL (RFC 8707 ``resource``)
 
 pytestmark = pytest.mark.unit
 
@@ -322,7 +324,7 @@ def test_revocation_ends_the_grant(world: OAuthWorld, app: dict[str, Any]) -> No
 
 
 def test_introspection_is_for_confidential_clients(world: OAuthWorld, app: dict[str, Any]) -> None:
-    tokens = world.tokens(app)
+    tokens = world.tokens(app, resource=API)
     server = world.register("--confidential", name="Resource server")
     auth = (server["client_id"], server["client_secret"])
     basic = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -773,9 +775,9 @@ def test_clients_are_listed_without_secrets_and_deleting_one_ends_its_tokens(
     assert again.exit_code != 0 and "No such client" in again.output
 
 
-def introspector(world: OAuthWorld) -> Any:
-    """A resource server's introspection (a confidential client of its own)."""
-    server = world.register("--confidential", name="Resource server")
+def introspector(world: OAuthWorld, server: dict[str, Any] | None = None) -> Any:
+    """A confidential client's introspection: a resource server's of its own, by default."""
+    server = server or world.register("--confidential", name="Resource server")
     pair = f"{server['client_id']}:{server['client_secret']}"
     basic = "Basic " + base64.b64encode(pair.encode()).decode()
 
@@ -787,23 +789,29 @@ def introspector(world: OAuthWorld) -> Any:
     return introspect
 
 
-def test_a_deleted_clients_tokens_are_inactive_at_once_refresh_tokens_included(
+def test_a_deleted_clients_tokens_are_inactive_at_once(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:
     introspect = introspector(world)
-    tokens = world.tokens(app)
-    for token in (tokens["access_token"], tokens["refresh_token"]):
-        assert introspect(token)["active"] is True  # the client is now kept by this process
+    tokens = world.tokens(app, resource=API)
+    assert introspect(tokens["access_token"])["active"] is True  # the client is now kept
     deleted = world.app.test_cli_runner().invoke(args=["clients", "delete", app["client_id"]])
     assert deleted.exit_code == 0, deleted.output
-    for token in (tokens["access_token"], tokens["refresh_token"]):
-        assert introspect(token) == {"active": False}
+    assert introspect(tokens["access_token"]) == {"active": False}
 
 
-def test_introspection_follows_the_account_at_once(world: OAuthWorld, app: dict[str, Any]) -> None:
+@pytest.fixture
+def service(world: OAuthWorld) -> dict[str, Any]:
+    """A confidential app (a web app's server): it may introspect its own tokens."""
+    return world.register("--confidential", name="Web app")
+
+
+def test_introspection_follows_the_account_at_once(
+    world: OAuthWorld, service: dict[str, Any]
+) -> None:
     """Each answer reads the grant and the account: nothing about them is kept."""
-    introspect = introspector(world)
-    tokens = world.tokens(app)
+    introspect = introspector(world, service)
+    tokens = world.tokens(service)
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert introspect(token)["active"] is True  # verified, and its client kept
     result = world.app.test_cli_runner().invoke(args=["users", "disable", "alice"])
@@ -813,13 +821,14 @@ def test_introspection_follows_the_account_at_once(world: OAuthWorld, app: dict[
 
 
 def test_introspection_ends_with_logout_everywhere_and_a_revoked_grant(
-    world: OAuthWorld, app: dict[str, Any]
+    world: OAuthWorld, service: dict[str, Any]
 ) -> None:
-    introspect = introspector(world)
-    first, second = world.tokens(app), world.tokens(app)
+    introspect = introspector(world, service)
+    first, second = world.tokens(service), world.tokens(service)
     for token in (first["access_token"], first["refresh_token"], second["access_token"]):
         assert introspect(token)["active"] is True
-    world.client.post("/oauth/revoke", data={"token": first["refresh_token"], **client_of(app)})
+    credentials = {"client_secret": service["client_secret"], **client_of(service)}
+    world.client.post("/oauth/revoke", data={"token": first["refresh_token"], **credentials})
     assert introspect(first["access_token"]) == {"active": False}
     assert introspect(first["refresh_token"]) == {"active": False}
     assert introspect(second["access_token"])["active"] is True
@@ -838,7 +847,7 @@ def test_an_access_token_verified_before_is_inactive_past_its_expiry(
     import interfaces.oauth.server as provider
 
     introspect = introspector(world)
-    tokens = world.tokens(app)
+    tokens = world.tokens(app, resource=API)
     assert introspect(tokens["access_token"])["active"] is True  # its signature now kept
     expiry = claims(world, tokens["access_token"])["exp"]
 
@@ -875,32 +884,21 @@ def test_an_admin_sees_and_removes_the_apps_on_the_admin_page(
 
 
 def test_a_forged_refresh_token_is_neither_active_nor_revocable(
-    world: OAuthWorld, app: dict[str, Any]
+    world: OAuthWorld, service: dict[str, Any]
 ) -> None:
     """Only the grant's current refresh token names it: its id (which every access token of
     the grant carries) with any other secret is no token at all."""
-    tokens = world.tokens(app)
+    tokens = world.tokens(service)
     forged = tokens["refresh_token"].partition(".")[0] + ".not-the-secret"
-    server = world.register("--confidential", name="Resource server")
-    basic = (
-        "Basic "
-        + base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode()).decode()
-    )
-
-    def introspect(token: str) -> Any:
-        return world.client.post(
-            "/oauth/introspect", data={"token": token}, headers={"Authorization": basic}
-        ).get_json()
-
+    introspect = introspector(world, service)
     assert introspect(forged) == {"active": False}
     assert introspect(tokens["refresh_token"])["active"] is True
-    revoked = world.client.post(
-        "/oauth/revoke", data={"token": forged, "client_id": app["client_id"]}
-    )
+    credentials = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    revoked = world.client.post("/oauth/revoke", data={"token": forged, **credentials})
     assert revoked.status_code == 200  # RFC 7009: an unknown token is no error
     assert introspect(tokens["refresh_token"])["active"] is True
     refreshed = world.post_token(
-        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+        service, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
     assert refreshed.status_code == 200, refreshed.get_json()
 
@@ -1356,3 +1354,86 @@ def test_an_admins_app_is_never_a_dynamic_one_nor_of_an_id_the_caller_chose() ->
     with pytest.raises(PermissionDenied):
         admin_create_client(AdminCreateClient(user, asked), clients=clients, clock=clock)
     assert clients.list(10) == [made.client]
+
+
+def test_introspection_answers_only_whom_the_token_is_for(
+    world: OAuthWorld, app: dict[str, Any], service: dict[str, Any]
+) -> None:
+    """A token issued to an app is active to that app alone (refresh tokens included); an
+    access token for a resource, to any confidential client, as resource servers are."""
+    stranger = introspector(world)  # a confidential client of its own
+    own = introspector(world, service)
+    of_app, of_service = world.tokens(app), world.tokens(service)
+    for token in (of_app["access_token"], of_app["refresh_token"]):
+        assert stranger(token) == {"active": False}
+        assert own(token) == {"active": False}
+    for token in (of_service["access_token"], of_service["refresh_token"]):
+        assert stranger(token) == {"active": False}
+        assert own(token)["active"] is True
+    for_api = world.tokens(app, resource=API)
+    found = stranger(for_api["access_token"])
+    assert found["active"] is True and found["aud"] == API
+    assert stranger(for_api["refresh_token"]) == {"active": False}
+
+
+@pytest.mark.parametrize("hint", ["jwt", "id_token", "refresh_token"])
+def test_a_token_type_hint_of_any_value_is_ignored(
+    world: OAuthWorld, service: dict[str, Any], hint: str
+) -> None:
+    tokens = world.tokens(service)
+    credentials = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    form = {"token": tokens["access_token"], "token_type_hint": hint, **credentials}
+    found = world.client.post("/oauth/introspect", data=form)
+    assert found.status_code == 200 and found.get_json()["active"] is True
+    revoked = world.client.post("/oauth/revoke", data=form)
+    assert revoked.status_code == 200, revoked.get_json()
+    assert introspector(world, service)(tokens["access_token"]) == {"active": False}
+
+
+def test_introspection_and_revocation_without_a_token_say_what_is_missing(
+    world: OAuthWorld, service: dict[str, Any]
+) -> None:
+    credentials = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    for path in ("/oauth/introspect", "/oauth/revoke"):
+        answer = world.client.post(path, data=credentials)
+        assert answer.status_code == 400
+        assert answer.get_json()["error"] == "invalid_request"
+        assert "token" in answer.get_json()["error_description"]
+
+
+def logout_query(world: OAuthWorld) -> dict[str, str]:
+    """Alice's ID token as an app sends it to sign her out, and where to go back."""
+    client = world.register("--post-logout-redirect-uri", "https://app.example.com/bye")
+    return {
+        "id_token_hint": world.tokens(client)["id_token"],
+        "post_logout_redirect_uri": "https://app.example.com/bye",
+        "state": "s",
+    }
+
+
+def test_rp_initiated_logout_with_another_accounts_hint_asks_first(world: OAuthWorld) -> None:
+    """Anyone may hold alice's ID token (apps log them): it must not sign bob out unasked."""
+    query = logout_query(world)
+    world.client = world.app.test_client()
+    sign_up(world, "bob")
+    answer = world.client.get("/oauth/logout?" + urlencode(query))
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "other than the one signed in here" in html and 'action="/sign-out"' in html
+    assert world.client.get("/account").status_code == 200  # bob is still signed in
+
+
+def test_rp_initiated_logout_may_be_posted(world: OAuthWorld) -> None:
+    """A posted logout is the same request as a GET (which carries the SameSite=Lax cookie,
+    a cross-site POST does not); the POST alone changes nothing and needs no CSRF token."""
+    query = logout_query(world)
+    posted = world.client.post("/oauth/logout", data={**query, "other": "dropped"})
+    assert posted.status_code == 303
+    assert world.client.get("/account").status_code == 200  # nothing happened yet
+    location = posted.headers["Location"]
+    assert location.startswith("/oauth/logout?")
+    assert dict(parse_qsl(urlsplit(location).query)) == query
+    answer = world.client.get(location)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "https://app.example.com/bye?state=s"
+    assert world.client.get("/account").status_code == 303  # signed out

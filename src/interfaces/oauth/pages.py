@@ -153,19 +153,40 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
     return response
 
 
-@bp.get("/oauth/logout")
+# RP-initiated logout's parameters: a POST of them is answered with the same request as a GET
+LOGOUT_PARAMETERS = (
+    "id_token_hint",
+    "logout_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "ui_locales",
+)
+
+
+@bp.route("/oauth/logout", methods=["GET", "POST"])
 def oauth_logout() -> Response:
-    """RP-initiated logout: with a valid ``id_token_hint``, this browser's session ends and,
-    to a registered ``post_logout_redirect_uri``, it goes back; without one it is asked."""
+    """RP-initiated logout: with a valid ``id_token_hint`` of the account signed in here, this
+    browser's session ends and, to a registered ``post_logout_redirect_uri``, it goes back;
+    without one, or with another account's, the person is asked
+    (docs/decisions/0211-rp-initiated-logout-of-another-account.md)."""
+    if request.method == "POST":
+        # A form posted by the app carries no SameSite=Lax cookie, so this browser's session
+        # is not seen: the same request again as a GET, a top-level navigation, carries it.
+        # Nothing else happens on a POST (it carries no CSRF token).
+        kept = {k: request.form[k] for k in LOGOUT_PARAMETERS if k in request.form}
+        return see_other("/oauth/logout?" + urlencode(kept))
     found = server()
     try:
         ending = found.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return _refusal(error)
     actor = browser.signed_in()
-    if ending.needs_confirmation:
-        return page("oauth_logout.html", signed_in=actor is not None)
-    if actor is not None and ending.id_token_claims.get("sub") == actor.user_id:
+    hinted = (ending.id_token_claims or {}).get("sub")
+    other = actor is not None and hinted is not None and hinted != actor.user_id
+    if ending.needs_confirmation or other:
+        return page("oauth_logout.html", signed_in=actor is not None, other=other)
+    if actor is not None:
         calls.sign_out(actor)
     response: Response = found.create_endpoint_response("end_session", ending) or page(
         "oauth_signed_out.html"

@@ -494,7 +494,17 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
 # -- endpoints
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class _AnyHint:
+    """RFC 7662 §2.1 and RFC 7009 §2.1: ``token_type_hint`` only helps the search, and every
+    kind of token is searched whatever it says, so a hint of another value is ignored rather
+    than refused (Authlib refuses it, as a 401)."""
+
+    def check_params(self, oauth_request: Any, client: Client) -> None:
+        if "token" not in oauth_request.form:
+            raise InvalidRequestError(description="The token to look at is missing (token).")
+
+
+class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
 
     def __init__(self, keys: Keys) -> None:
@@ -511,7 +521,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
             services().oauth.revoke_grant(RevokeGrant(grant_id, client_id))
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
 
     def __init__(self, keys: Keys) -> None:
@@ -522,7 +532,15 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         return token_state(self.keys, token_string)
 
     def check_permission(self, token: AccessToken, client: Client, oauth_request: Any) -> bool:
-        return client.client.confidential  # resource servers are confidential clients
+        """Who learns about a token (RFC 7662 §4; otherwise ``{"active": false}``): the
+        client it was issued to, any of its tokens; and an access token for a resource
+        (RFC 8707 ``resource``, its ``aud`` not the client) any confidential client, as
+        resource servers register (docs/decisions/0210-who-may-introspect-a-token.md)."""
+        if token.check_client(client):
+            return True
+        if token.kind != "access_token" or not client.client.confidential:
+            return False
+        return token.claims.get("aud") not in (None, token.claims.get("client_id"))
 
     def introspect_token(self, token: AccessToken) -> dict[str, Any]:
         claims = token.claims

@@ -279,9 +279,14 @@ def sign_out() -> Response:
     return response
 
 
+# POSTs that change nothing and so carry no CSRF token: RP-initiated logout, posted by an
+# app's page, is answered with a redirect to itself as a GET, which asks or checks the hint.
+CSRF_FREE = frozenset({"pages.oauth_logout"})
+
+
 @bp.before_request
 def _csrf() -> None:
-    if request.method == "POST" and not browser.csrf_ok():
+    if request.method == "POST" and request.endpoint not in CSRF_FREE and not browser.csrf_ok():
         abort(403)
 
 
