@@ -1437,3 +1437,87 @@ def test_rp_initiated_logout_may_be_posted(world: OAuthWorld) -> None:
     assert answer.status_code == 302
     assert answer.headers["Location"] == "https://app.example.com/bye?state=s"
     assert world.client.get("/account").status_code == 303  # signed out
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"request": "eyJhbGciOiJub25lIn0.eyJub25jZSI6Im4ifQ."}, "request_not_supported"),
+        ({"request_uri": "https://app.example.com/request.jwt"}, "request_uri_not_supported"),
+        ({"resource": "relative/path"}, "invalid_target"),
+        ({"resource": "firegate-api"}, "invalid_target"),
+        ({"resource": "https://api.example.com/#fragment"}, "invalid_target"),
+    ],
+)
+def test_the_authorization_endpoint_refuses_what_no_token_could_honour(
+    world: OAuthWorld, app: dict[str, Any], params: dict[str, str], error: str
+) -> None:
+    """Refused before anyone is asked to consent, back to the app with ``state`` and ``iss``:
+    a request object (not supported, never silently ignored) or a resource no token can be
+    issued for (else the consent is given and the code wasted at the token endpoint)."""
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    query = redirected(world.authorize(app["client_id"], **challenge, **params))
+    assert query["error"] == error and query["error_description"]
+    assert query["state"] == "st4te" and query["iss"] == ISSUER
+    assert "code" not in query
+
+
+def test_userinfo_refusals_carry_the_bearer_challenge(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """RFC 6750 §3: no bearer token, no error code in the challenge; a token without
+    ``openid``, ``insufficient_scope`` with the scope it lacks."""
+    for headers in ({}, {"Authorization": "Basic YTpi"}):
+        answer = world.client.get("/oauth/userinfo", headers=headers)
+        assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
+        assert answer.get_json()["error_description"]
+    tokens = world.tokens(app, scope="profile offline_access")
+    answer = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert answer.status_code == 403
+    challenge = answer.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer error="insufficient_scope"')
+    assert 'scope="openid"' in challenge
+
+
+def test_every_token_endpoint_error_says_what_it_means(
+    world: OAuthWorld, service: dict[str, Any]
+) -> None:
+    credentials = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    for form in (
+        {"grant_type": "refresh_token", "refresh_token": "unknown.token"},
+        {"grant_type": "refresh_token", "refresh_token": "no-dot"},
+        {"grant_type": "password", "username": "alice", "password": PASSWORD},
+        {"grant_type": "authorization_code", "code": "nope", "code_verifier": "v" * 50},
+    ):
+        answer = world.client.post("/oauth/token", data={**form, **credentials})
+        assert answer.status_code == 400, form
+        found = answer.get_json()
+        assert found["error"] in ("invalid_grant", "unsupported_grant_type", "invalid_request")
+        assert found["error_description"], found
+
+
+@pytest.mark.parametrize(
+    ("metadata", "registered"),
+    [
+        ({"grant_types": ["client_credentials"]}, False),
+        ({"grant_types": ["authorization_code", "implicit"]}, False),
+        ({"response_types": ["token"]}, False),
+        ({"grant_types": ["authorization_code", "refresh_token"]}, True),
+        ({"response_types": ["code"]}, True),
+    ],
+)
+def test_registration_refuses_what_a_public_client_can_never_use(
+    metadata: dict[str, list[str]], registered: bool
+) -> None:
+    on = OAuthWorld(oauth_dynamic_registration=True)
+    body = {"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", **metadata}
+    answer = on.client.post("/oauth/register", json=body)
+    if registered:
+        assert answer.status_code == 201, answer.get_json()
+    else:
+        assert answer.status_code == 400, answer.get_json()
+        assert answer.get_json()["error"] == "invalid_client_metadata"
+        assert answer.get_json()["error_description"]

@@ -67,7 +67,31 @@ def token() -> Response:
 
 @bp.route("/oauth/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
-    return _no_store(server().create_endpoint_response("userinfo"))
+    return _no_store(_bearer_challenge(server().create_endpoint_response("userinfo")))
+
+
+def _bearer_challenge(response: Response) -> Response:
+    """RFC 6750 §3: a refusal says ``WWW-Authenticate: Bearer``. Without a bearer token
+    (none, or another scheme) it carries no error code; a token without ``openid`` is
+    ``insufficient_scope``, with the scope it needs. Authlib's own answers use a lower-case
+    scheme and an error code of its own for the first, and no header for the second."""
+    if response.status_code not in (401, 403):
+        return response
+    body = response.get_json(silent=True) or {}
+    error = body.get("error")
+    if error in ("missing_authorization", "unsupported_token_type"):
+        response = jsonify(
+            error="invalid_token",
+            error_description="An access token is required: Authorization: Bearer <token>.",
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+    elif error == "insufficient_scope":
+        response.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_scope", scope="openid", '
+            'error_description="The access token was not granted the openid scope."'
+        )
+    return response
 
 
 @bp.post("/oauth/revoke")

@@ -32,9 +32,10 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import OpenIDCode, UserInfo, UserInfoEndpoint
+from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from authlib.oidc.core.models import AuthorizationCodeMixin
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Flask, Request, request
+from flask import Flask, Request, Response, request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -307,14 +308,43 @@ def _resource(code_resource: str | None, config: OAuthConfig) -> str | None:
     asked = request.values.get("resource") or code_resource
     if asked is None:
         return None
-    parts = asked.split("#")
-    if len(parts) > 1 or "://" not in asked or asked in config.forbidden_audiences:
-        raise InvalidTargetError("The 'resource' is not one this server issues tokens for.")
+    if _unusable_resource(asked, config):
+        raise InvalidTargetError(RESOURCE_REFUSED)
     return asked
+
+
+RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
+
+
+def _unusable_resource(asked: str, config: OAuthConfig) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment, and never firegate's own API."""
+    return "#" in asked or "://" not in asked or asked in config.forbidden_audiences
+
+
+def _authorization_refusal(data: dict[str, Any], config: OAuthConfig) -> OAuth2Error | None:
+    """What the authorization endpoint refuses beyond Authlib's checks, before anyone is asked
+    to consent: request objects, which are not supported (OpenID Connect Core §6), and a
+    ``resource`` no token could be issued for (RFC 8707 §2)."""
+    if "request" in data:
+        return RequestNotSupportedError(description="Request objects are not supported.")
+    if "request_uri" in data:
+        return RequestURINotSupportedError(description="request_uri is not supported.")
+    resource = data.get("resource")
+    if resource is not None and _unusable_resource(str(resource), config):
+        return InvalidTargetError(RESOURCE_REFUSED)
+    return None
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        refusal = _authorization_refusal(self.request.payload.data, self.server.config)
+        if refusal is not None:  # back to the client: its redirect URI is registered
+            refusal.redirect_uri, refusal.state = redirect_uri, self.request.payload.state
+            raise refusal
+        return redirect_uri
 
     def save_authorization_code(self, code: str, oauth_request: Any) -> None:
         subject: Subject = oauth_request.user
@@ -580,6 +610,11 @@ class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
         return UserInfo(claims_of(user.user, scope))
 
 
+# The grants a client registered here (public, PKCE) can use: client_credentials, which the
+# server supports, is for confidential clients only. Authlib refuses the rest itself.
+PUBLIC_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
+
+
 class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     """RFC 7591 for public clients only (``token_endpoint_auth_method`` ``none``)."""
 
@@ -603,6 +638,12 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     ) -> Client:
         if client_metadata.get("token_endpoint_auth_method", "none") != "none":
             raise InvalidClientMetadataError("Only public clients register here: use 'none'.")
+        unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
+        if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
+            raise InvalidClientMetadataError(
+                f"A public client cannot use {', '.join(sorted(unusable))}: only "
+                "authorization_code and refresh_token."
+            )
         try:
             created = services().oauth.create_client(
                 CreateClient(
@@ -673,6 +714,21 @@ class _Request(FlaskOAuth2Request):  # type: ignore[misc]
         self.payload = FlaskOAuth2Payload(flask_request)
 
 
+# What an error means, for those Authlib raises without a description (RFC 6749 §5.2 makes
+# ``error_description`` optional; the reference promises it).
+ERROR_DESCRIPTIONS = {
+    "invalid_grant": "The code or refresh token is not valid: unknown, expired, already used, "
+    "revoked, or issued to another client.",
+    "unsupported_grant_type": "The grant_type is not one this server supports here: "
+    "authorization_code, refresh_token, or client_credentials for a confidential client.",
+    "invalid_request": "The request is missing a parameter or has one that is not valid.",
+    "invalid_client": "The client is unknown or failed to authenticate.",
+    "unauthorized_client": "The client may not use this grant or response type.",
+    "invalid_scope": "The scope asked for is unknown or not allowed for this client.",
+    "access_denied": "The person or the server refused the request.",
+}
+
+
 class Server(AuthorizationServer):  # type: ignore[misc]
     config: OAuthConfig
     keys: Keys
@@ -680,6 +736,12 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def create_oauth2_request(self, _: object) -> _Request:
         return _Request(request)
+
+    def handle_error_response(self, oauth_request: Any, error: OAuth2Error) -> Response:
+        if not error.description:  # Authlib leaves some bare: every error says what it means
+            error.description = ERROR_DESCRIPTIONS.get(error.error, "")
+        found: Response = super().handle_error_response(oauth_request, error)
+        return found
 
     def authenticate_client(
         self, oauth_request: Any, methods: list[str], endpoint: str = "token"
