@@ -174,7 +174,7 @@ def oauth_logout() -> Response:
         # A form posted by the app carries no SameSite=Lax cookie, so this browser's session
         # is not seen: the same request again as a GET, a top-level navigation, carries it.
         # Nothing else happens on a POST (it carries no CSRF token).
-        kept = {k: request.form[k] for k in LOGOUT_PARAMETERS if k in request.form}
+        kept = {k: request.values[k] for k in LOGOUT_PARAMETERS if k in request.values}
         return see_other("/oauth/logout?" + urlencode(kept))
     found = server()
     try:
