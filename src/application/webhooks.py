@@ -32,15 +32,16 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Clock, Job, JobQueue, SecretBox
-from domain.errors import FieldError, InvalidInput, NotFound, Unavailable
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound, Unavailable
 from domain.ids import is_id, new_id
 from domain.security_events import SecurityEvent
-from domain.text import has_control
+from domain.text import has_control, has_direction_control
 from domain.webhooks import (
     MAX_DESCRIPTION_LENGTH,
     MAX_EVENTS,
     Attempt,
     Delivery,
+    DeliveryStatus,
     RetryPolicy,
     WebhookEndpoint,
     check_url,
@@ -332,27 +333,36 @@ def deliver(
     attempt = _attempt(delivery, endpoint, ports, policy.local)
     done = delivery.after(attempt, policy.retry)
     ports.deliveries.save(done)
-    _keep_health(endpoint, attempt, ports=ports, window=policy.retry.window)
+    _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)
     return done
 
 
 def _keep_health(
-    endpoint: WebhookEndpoint, attempt: Attempt, *, ports: DeliveryPorts, window: timedelta
+    endpoint: WebhookEndpoint,
+    attempt: Attempt,
+    done: Delivery,
+    *,
+    ports: DeliveryPorts,
+    window: timedelta,
 ) -> None:
+    """Marks since when the endpoint fails, clears it on a success, and disables the endpoint
+    once it has failed for the whole retry window: by the clock, or because a delivery whose
+    every attempt failed (the endpoint failing since before its window began) is dead, its
+    last retry a little short of the window's end."""
     if attempt.succeeded:
         if endpoint.failing_since is not None:
             ports.endpoints.set_health(endpoint.id, True, None)
             ports.cache.drop()
         return
-    if endpoint.failing_since is None:
+    since = endpoint.failing_since or attempt.at
+    dead_throughout = done.status is DeliveryStatus.DEAD and since <= done.retry_since
+    if endpoint.failing_since is None and not dead_throughout:
         ports.endpoints.set_health(endpoint.id, True, attempt.at)
         ports.cache.drop()
-    elif attempt.at - endpoint.failing_since >= window:
-        ports.endpoints.set_health(endpoint.id, False, endpoint.failing_since)
+    elif attempt.at - since >= window or dead_throughout:
+        ports.endpoints.set_health(endpoint.id, False, since)
         ports.cache.drop()
-        log.warning(
-            "webhook endpoint %s disabled: failing since %s", endpoint.id, endpoint.failing_since
-        )
+        log.warning("webhook endpoint %s disabled: failing since %s", endpoint.id, since)
         ports.on_disabled(replace(endpoint, enabled=False))
 
 
@@ -472,9 +482,11 @@ def create_webhook(
 def _checked_description(description: str) -> None:
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise InvalidInput.field("description", "At most 200 characters.", "description_too_long")
-    if has_control(description):
+    if has_control(description) or has_direction_control(description):
         raise InvalidInput.field(
-            "description", "Control characters are not allowed.", "control_character"
+            "description",
+            "Control characters and direction overrides are not allowed.",
+            "control_character",
         )
 
 
@@ -529,6 +541,12 @@ def resend(
     delivery = deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound("No such delivery.", code="delivery_not_found")
+    if not endpoint.enabled:  # its attempts would all be refused: nothing would be sent
+        raise Conflict(
+            "The webhook is disabled: nothing is sent to it. Register it again once the "
+            "receiver works.",
+            code="webhook_disabled",
+        )
     again = delivery.resent(clock.now())
     deliveries.save(again)
     queue_delivery(queue, again.id)

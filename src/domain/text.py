@@ -20,6 +20,15 @@ def has_control(text: str, *, multiline: bool = False) -> bool:
     return pattern.search(text) is not None
 
 
+# Unicode's explicit direction formatting (embeddings, overrides, isolates, marks): in text
+# shown to others they reorder what is around them ("\u202eevil" reads backwards).
+_DIRECTION_CONTROL = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def has_direction_control(text: str) -> bool:
+    return _DIRECTION_CONTROL.search(text) is not None
+
+
 def without_controls(text: str) -> str:
     """``text`` with every control character dropped (for text from other systems)."""
     return _ANY_CONTROL.sub("", text)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -116,17 +117,35 @@ def _url_problem(url: str, *, local: bool) -> str | None:
         return unusable
     try:
         parts = urlsplit(url)
-        bad_port = parts.port == 0
+        host = (parts.hostname or "").rstrip(".")
+        unreachable = parts.port == 0 or (bool(host) and not _host_syntax(host))
     except ValueError:
         return unusable
-    host = (parts.hostname or "").rstrip(".")
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         return "The URL must be http(s)://host/path, without a user or password."
-    if local or bad_port:
-        return unusable if bad_port else None
+    if local or unreachable:
+        return unusable if unreachable else None
     if parts.scheme != "https":
         return "The URL must start with https://."
     return None if _public_host(host) else "The URL must name a public host."
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _host_syntax(host: str) -> bool:
+    """An IP address, or a name of labels a resolver can ask for (an international name in
+    its IDNA form): a space or a symbol in the host could never be delivered to."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
 def _public_host(host: str) -> bool:

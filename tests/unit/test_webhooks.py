@@ -34,7 +34,7 @@ from application.webhooks import (
     resend,
     sweep,
 )
-from domain.errors import InvalidInput, NotFound, PermissionDenied, Unavailable
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from domain.security_events import SecurityEvent
 from domain.webhooks import (
     MAX_ATTEMPTS_KEPT,
@@ -154,6 +154,8 @@ def test_a_delivery_succeeds_is_rescheduled_or_dies() -> None:
         "https://hooks.example.com/in",
         "https://203.0.114.5/in",  # not in a documentation or private range
         "https://[2606:4700::1111]:8443/x",
+        "https://bücher.example/in",  # an international name
+        "https://my_hooks.example.com/in",
     ],
 )
 def test_public_https_urls_are_accepted_everywhere(url: str) -> None:
@@ -184,7 +186,18 @@ def test_plain_http_and_private_addresses_only_in_the_local_profile(url: str) ->
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://example.com/", "https://", "not a url", "https://u:p@example.com/", "https://a\n/"],
+    [
+        "ftp://example.com/",
+        "https://",
+        "not a url",
+        "https://u:p@example.com/",
+        "https://a\n/",
+        "https://exa mple.com/",  # a host no delivery could ever reach
+        "https://exa<mple.com/",
+        "https://example..com/",
+        "https://-example.com/",
+        "https://" + "a" * 64 + ".com/",
+    ],
 )
 def test_unusable_urls_are_refused_everywhere(url: str) -> None:
     for local in (True, False):
@@ -479,6 +492,68 @@ def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_reported() -> 
     assert [e.id for e in hooks.disabled] == [endpoint_id]
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u2"))
     assert hooks.queue.jobs == []  # a disabled endpoint gets nothing new
+
+
+def retried_at_its_times(hooks: Hooks, last: Delivery | None) -> Delivery | None:
+    """Each retry at its ``next_attempt_at`` exactly, until the delivery is settled."""
+    while last is not None and last.status is DeliveryStatus.PENDING:
+        assert last.next_attempt_at is not None
+        hooks.clock.current = last.next_attempt_at
+        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        [last] = hooks.run_jobs()
+    return last
+
+
+def test_an_endpoint_whose_only_delivery_died_failing_is_disabled_at_once() -> None:
+    """Retried at its times, a delivery's last attempt falls a little short of the window's
+    end; it dies there, and the endpoint, failing since before it began, is disabled and
+    reported then, not at some later event."""
+    hooks = Hooks(503)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [last] = hooks.run_jobs()
+    last = retried_at_its_times(hooks, last)
+    assert last is not None and last.status is DeliveryStatus.DEAD
+    assert last.attempts[-1].at - last.retry_since < hooks.policy.retry.window
+    gone = hooks.endpoints.get(endpoint_id)
+    assert gone is not None and not gone.enabled
+    assert [e.id for e in hooks.disabled] == [endpoint_id]
+
+
+def test_a_dead_delivery_does_not_disable_an_endpoint_that_recovered_meanwhile() -> None:
+    hooks = Hooks(503)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [last] = hooks.run_jobs()
+    stored = hooks.endpoints.get(endpoint_id)
+    assert stored is not None and stored.failing_since is not None
+    later = stored.failing_since + timedelta(hours=1)  # another delivery succeeded, then failed
+    hooks.endpoints.endpoints[endpoint_id] = replace(stored, failing_since=later)
+    hooks.cache.drop()
+    last = retried_at_its_times(hooks, last)
+    assert last is not None and last.status is DeliveryStatus.DEAD
+    kept = hooks.endpoints.get(endpoint_id)
+    assert kept is not None and kept.enabled and hooks.disabled == []
+
+
+def test_a_delivery_of_a_disabled_endpoint_is_not_resent() -> None:
+    hooks = Hooks(503)
+    endpoint_id, _ = hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [done] = hooks.run_jobs()
+    assert done is not None
+    stored = hooks.endpoints.get(endpoint_id)
+    assert stored is not None
+    hooks.endpoints.endpoints[endpoint_id] = replace(stored, enabled=False)
+    with pytest.raises(Conflict) as refused:
+        resend(
+            Resend(ADMIN, endpoint_id, done.id),
+            endpoints=hooks.endpoints,
+            deliveries=hooks.deliveries,
+            queue=hooks.queue,
+            clock=hooks.clock,
+        )
+    assert refused.value.code == "webhook_disabled" and hooks.queue.jobs == []
 
 
 def test_a_success_clears_the_failing_mark() -> None:

@@ -103,6 +103,8 @@ def test_non_admins_are_refused(client: FlaskClient, admin: dict[str, str]) -> N
         ({"url": "ftp://example.com/"}, "url", "invalid_webhook_url"),
         ({"url": "https://u:p@example.com/"}, "url", "invalid_webhook_url"),
         ({"description": "a\nb"}, "description", "control_character"),
+        ({"description": "\u202eevil"}, "description", "control_character"),
+        ({"url": "https://exa mple.com/"}, "url", "invalid_webhook_url"),
     ],
 )
 def test_bad_fields_are_422_with_the_field(
@@ -112,6 +114,18 @@ def test_bad_fields_are_422_with_the_field(
     response = client.post("/admin/webhooks", json=fields, headers=admin)
     problem = assert_problem(response, 422, response.get_json()["code"])
     assert (field, code) in [(e["field"], e["code"]) for e in problem["errors"]]
+
+
+def test_a_null_description_is_none_and_the_list_refuses_parameters(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    body = {"url": URL, "events": ["user.created"], "description": None}
+    created = client.post("/admin/webhooks", json=body, headers=admin)
+    assert created.status_code == 201 and created.get_json()["description"] == ""
+    for query in ("limit=abc", "foo=bar", "cursor=zzz"):
+        refused = client.get(f"/admin/webhooks?{query}", headers=admin)
+        problem = assert_problem(refused, 422, "validation_failed")
+        assert [e["code"] for e in problem["errors"]] == ["unknown_field"]
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,9 @@ _MESSAGES: dict[str, LazyString] = {
     "description_too_long": lazy_gettext("A description has at most 200 characters."),
     "webhook_not_found": lazy_gettext("No such webhook: it may have been deleted."),
     "delivery_not_found": lazy_gettext("No such delivery."),
+    "webhook_disabled": lazy_gettext(
+        "The webhook is disabled: nothing is sent to it. Register it again once the receiver works."
+    ),
     "invalid_redirect_uri": lazy_gettext(
         "A redirect URI is https://, http:// on a loopback address, or an app's own scheme, "
         "without a fragment; 1 to 10 of them."

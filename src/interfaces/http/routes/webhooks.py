@@ -11,7 +11,7 @@ from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import PageQuery, Problem
+from interfaces.http.schemas.common import NoQuery, PageQuery, Problem
 from interfaces.http.schemas.webhooks import (
     DeliveryOut,
     DeliveryPage,
@@ -34,7 +34,7 @@ def create_webhook(actor: Actor) -> Response:
     """Admin: register an endpoint; the answer carries its ``secret``, shown only here."""
     body = parse_json(WebhookCreate)
     created = services().webhooks.create(
-        CreateWebhook(actor, body.url, tuple(body.events), body.description)
+        CreateWebhook(actor, body.url, tuple(body.events), body.description or "")
     )
     out = WebhookCreated(**WebhookOut.of(created.endpoint).model_dump(), secret=created.secret)
     headers = {"Location": f"/admin/webhooks/{created.endpoint.id}", **NO_STORE}
@@ -42,10 +42,11 @@ def create_webhook(actor: Actor) -> Response:
 
 
 @bp.get("")
-@doc(responses={200: WebhookList, 403: Problem}, auth=True, tags=TAGS)
+@doc(query=NoQuery, responses={200: WebhookList, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
 @authenticated
 def list_webhooks(actor: Actor) -> Response:
-    """Admin: every endpoint, oldest first."""
+    """Admin: every endpoint, oldest first (one list: there are few)."""
+    parse_query(NoQuery)
     endpoints = services().webhooks.list(actor)
     return json_response(WebhookList(items=[WebhookOut.of(e) for e in endpoints]))
 

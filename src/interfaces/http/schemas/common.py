@@ -33,6 +33,11 @@ def no_null(value: object) -> object:
     return value
 
 
+class NoQuery(BaseModel):
+    # a list that takes no parameter: any one is a 422 unknown_field, never ignored
+    model_config = ConfigDict(extra="forbid")
+
+
 class PageQuery(BaseModel):
     # ?limit=&cursor= of every paginated list (no docstring: it would become a description)
     model_config = ConfigDict(extra="forbid")

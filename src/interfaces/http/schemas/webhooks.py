@@ -31,8 +31,11 @@ class WebhookCreate(Strict):
     events: list[EventName] = Field(
         min_length=1, max_length=MAX_EVENTS, description="The event types delivered"
     )
-    description: str = Field(
-        default="", max_length=MAX_DESCRIPTION_LENGTH, json_schema_extra=single_line
+    description: str | None = Field(
+        default=None,
+        max_length=MAX_DESCRIPTION_LENGTH,
+        description="Shown to admins; left out or null: none",
+        json_schema_extra=single_line,
     )
 
 
