@@ -447,6 +447,10 @@ def test_an_invitation_link_lives_seven_days(world: World) -> None:
         body = {"username": name, "email": f"{name}@example.com"}
         assert world.client.post("/users/invitations", headers=admin, json=body).status_code == 201
     world.deliver()
+    [mail] = world.mailer.to("joan@example.com")
+    for part in (mail.text, mail.html):  # as the other mails say it, and whose account
+        assert "for 7 days." in part and "hours" not in part
+        assert "joan" in part
     joan = world.token("joan@example.com", "/reset-password")
     kurt = world.token("kurt@example.com", "/reset-password")
     world.clock.advance(days=6, hours=23)
