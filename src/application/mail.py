@@ -270,8 +270,11 @@ def _count_mail(
     if not action_tokens.add(record, mail_job.id, now, always=mail_job.after_not_me):
         return None
     left = record.expires_at - now
+    # An invitation's link says so: its page greets a new account instead of warning of a
+    # reset (the token alone does not tell them apart, and the flag changes only words).
+    invited = "&invited=1" if mail_job.kind is MailKind.INVITATION else ""
     return {
-        "link": f"{settings.public_url}{_PATH[purpose]}?token={token}",
+        "link": f"{settings.public_url}{_PATH[purpose]}?token={token}{invited}",
         "expires_hours": str(max(1, round(left / timedelta(hours=1)))),
         "expires_minutes": str(round(left / timedelta(minutes=1))),
         "expires_days": str(max(1, round(left / timedelta(days=1)))),

@@ -4,7 +4,7 @@ on an account, and the forms' defences."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from application.admin import SetDisabled, SetRole
 from domain.users import Role, User, username_key
 from tests.conftest import PASSWORD, login, register
+from tests.unit.oauth_world import csrf_of
 from tests.unit.test_email_flows import World
 from tests.unit.test_mfa_http import enrol
 from tests.unit.test_pages_signed_out import csrf
@@ -220,6 +221,19 @@ def test_invite_someone(world: World, root: FlaskClient) -> None:
     assert "The invitation is on its way" in root.get(location).get_data(as_text=True)
     world.deliver()
     world.token("Joan@example.com", "/reset-password")  # the mail's set-password link
+    [mail] = world.mailer.to("Joan@example.com")
+    link = next(word for word in mail.text.split() if "token=" in word)
+    assert link.endswith("&invited=1")
+    newcomer = world.app.test_client()
+    greeting = newcomer.get(urlsplit(link).path + "?" + urlsplit(link).query)
+    html = greeting.get_data(as_text=True)
+    assert "Choose the password of your new account" in html and "passkeys" not in html
+    assert 'name="invited" value="1"' in html  # kept when a refused password re-renders it
+    form = {"token": "bad", "invited": "1", "new_password": "short", "csrf_token": csrf_of(html)}
+    refused = newcomer.post("/reset-password", data=form).get_data(as_text=True)
+    assert "Choose the password of your new account" in refused and "passkeys" not in refused
+    reset = newcomer.get("/reset-password?token=x").get_data(as_text=True)
+    assert "removes the passkeys of your account" in reset  # a reset still warns
     # Refused: the address taken, beside its field, the form refilled; a role unknown.
     status, _, html = post(
         root, "/admin/invitations", "/admin", email="joan@example.com", username="jo2", role="user"

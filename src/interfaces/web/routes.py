@@ -255,13 +255,16 @@ def forgot_password() -> Response:
 
 @bp.get("/reset-password")
 def reset_password_page() -> Response:
-    return page("reset_password.html", token=request.args.get("token", ""), form={})
+    token, invited = request.args.get("token", ""), request.args.get("invited") == "1"
+    return page("reset_password.html", token=token, invited=invited, form={})
 
 
 @bp.post("/reset-password")
 def reset_password() -> Response:
-    token = request.form.get("token", "")
-    form_page("reset_password.html", renamed={"password": "new_password"}, token=token)
+    token, invited = request.form.get("token", ""), request.form.get("invited") == "1"
+    form_page(
+        "reset_password.html", renamed={"password": "new_password"}, token=token, invited=invited
+    )
     token, new_password = fields("token", "new_password")
     calls.reset_password(token, new_password)
     return see_other("/sign-in?reset=1")
