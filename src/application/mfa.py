@@ -208,7 +208,7 @@ def require_second_factor(
         )
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
-    raise MfaRequired(token, (TOTP, RECOVERY_CODE))
+    raise MfaRequired(token, (TOTP, RECOVERY_CODE), locale=user.locale)
 
 
 @dataclass(frozen=True)

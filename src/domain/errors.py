@@ -69,10 +69,13 @@ class MfaRequired(Unauthenticated):
     code = "mfa_required"
     title = "Second factor required"
 
-    def __init__(self, mfa_token: str, methods: tuple[str, ...]) -> None:
+    def __init__(
+        self, mfa_token: str, methods: tuple[str, ...], *, locale: str | None = None
+    ) -> None:
         super().__init__("Enter a code from your authenticator app, or a recovery code.")
         self.mfa_token = mfa_token
         self.methods = methods
+        self.locale = locale  # the account's language: the pages' second step speaks it
 
 
 class PermissionDenied(DomainError):

@@ -52,3 +52,26 @@ def test_sign_in_with_a_code_and_with_a_recovery_code(
 def test_without_a_first_step_the_second_leads_back(client: FlaskClient) -> None:
     answer = client.get("/sign-in/mfa")
     assert answer.status_code == 303 and answer.headers["Location"] == "/sign-in"
+
+
+def test_the_second_step_speaks_the_accounts_language(client: FlaskClient) -> None:
+    """No account is signed in yet on the second step, but the first one knew which: an
+    account in Spanish gets it in Spanish from an English browser, as the account page next."""
+    register(client)
+    token = login(client)
+    secret, _ = enrol(client, token)
+    changed = client.patch(
+        "/user", json={"locale": "es"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = first_step(client)
+    assert '<html lang="es">' in page
+    wrong = {"code": "000000", "csrf_token": csrf(client, "/sign-in/mfa")}
+    refused = client.post("/sign-in/mfa", data=wrong).get_data(as_text=True)
+    assert '<html lang="es">' in refused
+    right = {"code": next_code(secret, client), "csrf_token": csrf(client, "/sign-in/mfa")}
+    assert client.post("/sign-in/mfa", data=right).status_code == 303
+    assert '<html lang="es">' in client.get("/account").get_data(as_text=True)
+    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    assert '<html lang="en">' in client.get("/sign-in").get_data(as_text=True)

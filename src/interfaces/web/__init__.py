@@ -60,11 +60,18 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 _PARSED = {code: Locale.parse(code) for code in LANGUAGES}
 
 
+# The second step of signing in: no account is signed in yet, but the first step knew which.
+SECOND_STEP = frozenset({"pages.mfa_page", "pages.sign_in_mfa"})
+
+
 def locale() -> Locale:
-    """The signed-in account's language, else the browser's (Accept-Language), else English."""
+    """The signed-in account's language (on the second step of signing in, the account's that
+    is signing in), else the browser's (Accept-Language), else English."""
     if request.blueprint == bp.name and request.endpoint != "pages.static":
         actor = browser.signed_in()
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
+        if chosen is None and request.endpoint in SECOND_STEP:
+            chosen = browser.mfa_locale()
         if chosen in _PARSED:
             return _PARSED[str(chosen)]
     # The header from the environ: ``request.headers.get`` raises inside on a miss.

@@ -119,6 +119,7 @@ def start(response: Response, pair: TokenPair) -> None:
     if pair.device_token:
         _set(response, "device", pair.device_token, DEVICE_MAX_AGE, "Strict")
     _delete(response, "mfa")
+    _delete(response, "mfa-lang")
 
 
 def end(response: Response) -> None:
@@ -131,12 +132,22 @@ def device_token() -> str:
     return _read("device")
 
 
-def hold_mfa_token(response: Response, mfa_token: str) -> None:
+def hold_mfa_token(response: Response, mfa_token: str, locale: str | None) -> None:
+    """The second step's token, and the account's language, which its page speaks (no
+    account is signed in yet to tell it)."""
     _set(response, "mfa", mfa_token, MFA_MAX_AGE, "Strict")
+    if locale:
+        _set(response, "mfa-lang", locale, MFA_MAX_AGE, "Strict")
+    else:
+        _delete(response, "mfa-lang")
 
 
 def mfa_token() -> str:
     return _read("mfa")
+
+
+def mfa_locale() -> str:
+    return _read("mfa-lang") if mfa_token() else ""
 
 
 def keep_session(response: Response) -> Response:

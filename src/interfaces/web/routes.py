@@ -178,7 +178,7 @@ def sign_in() -> Response:
         pair = calls.sign_in(username, password, browser.device_token())
     except MfaRequired as exc:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
-        browser.hold_mfa_token(response, exc.mfa_token)
+        browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
         return response
     response = see_other(next_path)
     browser.start(response, pair)
