@@ -328,3 +328,11 @@ def test_an_access_token_with_a_non_canonical_segment_is_a_401(client: FlaskClie
     ):
         answer = client.get("/user", headers=bearer(sloppy))
         assert (answer.status_code, answer.get_json()["code"]) == (401, "invalid_token"), sloppy
+
+
+def test_a_204_has_no_content_type(client: FlaskClient) -> None:
+    register(client)
+    token = login(client)
+    answer = client.post("/auth/logout", headers=bearer(token))
+    assert answer.status_code == 204 and answer.data == b""
+    assert "Content-Type" not in answer.headers

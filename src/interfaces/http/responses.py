@@ -14,4 +14,7 @@ def json_response(
 
 
 def no_content() -> Response:
-    return Response(status=204)
+    """204: no body, so no ``Content-Type`` (Flask would say text/html)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
