@@ -337,9 +337,11 @@ def send_mail(
         "address_verified": "yes" if verified else "",
         "locale": user.locale or "",  # the mail's language (docs/pages.md)
     }
-    if verified:
+    if verified or mail_job.kind is MailKind.INVITATION:
         # Only an address the account proved is greeted with what the account wrote: a mail
-        # to any other address carries no user-written text (docs/reference/email.md).
+        # to any other address carries no user-written text (docs/reference/email.md). An
+        # invitation's names were written by the admin who invited, and tell the person
+        # which account is theirs.
         context |= {"username": user.username.value, "name": user.name or user.username.value}
     counted = _count_mail(
         user,
