@@ -217,7 +217,12 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
 
 
 def new_client_id() -> str:
-    return secrets.token_urlsafe(18)
+    """144 random bits, never starting with "-": an operator types it on the command line
+    (``clients delete <id>``), where a leading dash reads as an option."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id
 
 
 def delete_client(client_id: str, *, clients: OAuthClients) -> None:
