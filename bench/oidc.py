@@ -413,7 +413,7 @@ def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -
         once=once,
         cpu_of=target.pids(),
     )
-    if once:  # each body once: a thread that spent its share gets errors, not counted
+    if once:  # each body once: a thread that spent its share stops (wrk_report.lua)
         result["single_use_bodies"] = len(bodies)
     ok = result["requests"] - result["non_2xx"] - result["socket_errors"]
     cpu_seconds = result["cpu_ms_per_request"] * result["requests"] / 1000
@@ -443,7 +443,7 @@ def main() -> int:
         "--peer-rate", type=int, default=3000, help="the peer's single-use bodies per second"
     )
     parser.add_argument(
-        "--firegate-rate", type=int, default=300, help="firegate's single-use bodies per second"
+        "--firegate-rate", type=int, default=500, help="firegate's single-use bodies per second"
     )
     parser.add_argument("--threads", type=int, default=8, help="firegate's gunicorn threads")
     parser.add_argument(

@@ -8,8 +8,9 @@
 --   WRK_CONTENT_TYPE  the bodies' type (default application/json), e.g. a form's
 --   WRK_AUTHORIZATION a whole Authorization header (optional), e.g. "Basic ..."
 --   WRK_ONCE     "1": each body is sent once (single-use codes and refresh tokens): thread i
---                of n takes lines i, i+n, i+2n, ... and, when its share is spent, sends
---                its last body again (answered with an error, counted as one)
+--                of n takes lines i, i+n, i+2n, ... and stops when its share is spent
+--                (a request already on its way then resends the last body, answered with
+--                an error and counted as one)
 --
 -- The last line printed is "WRKJSON {...}": requests, errors, latency percentiles in µs.
 
@@ -64,6 +65,14 @@ function request()
     return wrk.format(method, nil, headers, body)
   end
   return wrk.format(method, nil, headers, nil)
+end
+
+if once then
+  -- A thread whose share is spent stops rather than send spent bodies for the rest of the
+  -- run: their errors would cost the server CPU that no successful request accounts for.
+  function response(status, headers, body)
+    if next_body > #bodies then wrk.thread:stop() end
+  end
 end
 
 function done(summary, latency, requests)
