@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from bootstrap import Adapters, build_adapters, build_app
-from infrastructure.settings import Settings, new_signing_key_pem
+from infrastructure.settings import Settings, development_rsa_key_pem, new_signing_key_pem
 from tests.catalogues import compile_catalogues
 from tests.fakes import (
     FakeClock,
@@ -43,6 +43,7 @@ def app_time(client: FlaskClient) -> datetime:
 
 
 TEST_OIDC_KEY = new_signing_key_pem()  # the OpenID Connect provider's (ES256)
+TEST_OIDC_RSA_KEY = development_rsa_key_pem()  # its ID tokens' (RS256)
 # Test flows register and log in many times from one address; tests/unit/test_rate_limits.py
 # checks the per-address limits with tight values of its own.
 RELAXED_RATE_LIMITS = {
@@ -70,6 +71,7 @@ PRODUCTION_SETTINGS: dict[str, object] = {
     "public_url": "https://app.example.com",
     "smtp_url": "smtp://apikey:secret@smtp.example.com:587",
     "oidc_private_key": TEST_OIDC_KEY,
+    "oidc_rsa_private_key": TEST_OIDC_RSA_KEY,
 }
 
 
@@ -80,6 +82,7 @@ def make_settings(**changes: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "mfa_encryption_key": TEST_MFA_KEY,
         "oidc_private_key": TEST_OIDC_KEY,
+        "oidc_rsa_private_key": TEST_OIDC_RSA_KEY,
         "log_level": "WARNING",
         # No webhook sweeper unless a test asks for one: an app built on the emulators would
         # keep sweeping the shared emulator every 20 s for the rest of the run, and claim

@@ -280,8 +280,9 @@ def build_app(
             app,
             OAuthConfig(
                 issuer=settings.public_url,
-                private_jwk=signing[0],
-                public_jwks=signing[1],
+                private_jwk=signing.signing,
+                id_token_jwk=signing.id_token,
+                public_jwks=signing.public,
                 access_token_ttl=settings.oauth_access_token_ttl,
                 dynamic_registration=settings.oauth_dynamic_registration,
                 forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),

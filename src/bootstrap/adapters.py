@@ -242,10 +242,22 @@ def signing_key(settings: Settings) -> SigningKey:
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
 
 
-def oidc_jwks(settings: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """The OpenID Connect provider's signing key as a private JWK, and the public keys
-    /.well-known/jwks.json adds for it: JWT_PRIVATE_KEY's, else OIDC_PRIVATE_KEY's (the
-    settings make a development one in the local profile); None when the provider is off."""
+@dataclass(frozen=True)
+class ProviderKeys:
+    """The OpenID Connect provider's keys as JWKs: ``signing`` (private) signs its access
+    tokens, ``id_token`` (private) its ID tokens when that is another key, and ``public`` is
+    what /.well-known/jwks.json adds for them."""
+
+    signing: dict[str, Any]
+    id_token: dict[str, Any] | None
+    public: list[dict[str, Any]]
+
+
+def oidc_jwks(settings: Settings) -> ProviderKeys | None:
+    """The provider's keys: JWT_PRIVATE_KEY's, else OIDC_PRIVATE_KEY's (the settings make a
+    development one in the local profile), and for RS256 ID tokens, when that key is EC,
+    OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when the provider
+    is off."""
     from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
 
     pem = settings.jwt_private_key or settings.oidc_private_key
@@ -253,7 +265,17 @@ def oidc_jwks(settings: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]]
         return None
     key = signing_key_from_pem(pem.get_secret_value().encode())
     public = public_jwk(key.key.public_key())
-    return private_jwk(key.key, public), [public]
+    keys = ProviderKeys(signing=private_jwk(key.key, public), id_token=None, public=[public])
+    rsa_pem = settings.oidc_rsa_private_key
+    if public["alg"] == "RS256" or rsa_pem is None:
+        return keys
+    rsa = signing_key_from_pem(rsa_pem.get_secret_value().encode())
+    rsa_public = public_jwk(rsa.key.public_key())
+    return ProviderKeys(
+        signing=keys.signing,
+        id_token=private_jwk(rsa.key, rsa_public),
+        public=[public, rsa_public],
+    )
 
 
 def derived_key(settings: Settings, purpose: bytes) -> bytes:

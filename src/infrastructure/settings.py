@@ -8,11 +8,12 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     # with JWT_PRIVATE_KEY, else OIDC_PRIVATE_KEY (a PEM EC P-256 or RSA private key).
     oauth_provider: bool = True
     oidc_private_key: SecretStr | None = None
+    # An RSA key for RS256 ID tokens when the key above is EC (OpenID Connect's mandatory
+    # algorithm; docs/decisions/0212-rs256-id-tokens.md).
+    oidc_rsa_private_key: SecretStr | None = None
     oauth_dynamic_registration: bool = False
     oauth_access_token_ttl: int = Field(600, ge=60, le=3600)
     oauth_refresh_token_ttl: int = Field(30 * 86_400, ge=300)
@@ -338,6 +342,37 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_id_token_key(self) -> Settings:
+        """ID tokens are signed RS256, OpenID Connect's mandatory algorithm, with the
+        provider's key when it is RSA, else with OIDC_RSA_PRIVATE_KEY
+        (docs/decisions/0212-rs256-id-tokens.md)."""
+        if not self.oauth_provider:
+            return self
+        if self.oidc_rsa_private_key is not None:
+            if not _is_rsa_pem(self.oidc_rsa_private_key.get_secret_value()):
+                raise ValueError(
+                    "invalid configuration:\n  - OIDC_RSA_PRIVATE_KEY must be a PEM RSA "
+                    f"private key of {RSA_BITS_MIN} bits or more"
+                )
+            return self
+        pem = self.jwt_private_key or self.oidc_private_key
+        if pem is None or _is_rsa_pem(pem.get_secret_value()):
+            return self
+        if self.app_profile == "local":
+            log.warning(
+                "OIDC_RSA_PRIVATE_KEY is not set: using a random development key for the "
+                "OpenID Connect provider's RS256 ID tokens; they will not verify after a restart."
+            )
+            self.oidc_rsa_private_key = SecretStr(development_rsa_key_pem())
+        else:
+            log.warning(
+                "OIDC_RSA_PRIVATE_KEY is not set and the provider's key is EC: ID tokens are "
+                "signed ES256, and relying parties that accept only RS256 (OpenID Connect's "
+                "default) will refuse them; set OIDC_RSA_PRIVATE_KEY to a PEM RSA key."
+            )
+        return self
+
+    @model_validator(mode="after")
     def _local_public_url(self) -> Settings:
         # Locally the mails' links follow PORT (`PORT=9000 make run`) unless PUBLIC_URL says
         # where they go; production requires PUBLIC_URL (_production_mail_problems).
@@ -400,6 +435,10 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     provider = environ.get("OAUTH_PROVIDER", "true").lower() not in ("false", "0", "no", "off")
     if provider and not environ.get("JWT_PRIVATE_KEY") and not environ.get("OIDC_PRIVATE_KEY"):
         made["OIDC_PRIVATE_KEY"] = new_signing_key_pem()  # the OpenID Connect provider's
+    provider_key = environ.get("JWT_PRIVATE_KEY") or made.get("OIDC_PRIVATE_KEY")
+    provider_key = provider_key or environ.get("OIDC_PRIVATE_KEY")
+    if provider and not environ.get("OIDC_RSA_PRIVATE_KEY") and not _is_rsa_pem(provider_key):
+        made["OIDC_RSA_PRIVATE_KEY"] = new_rsa_key_pem()  # its RS256 ID tokens'
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
         # The emulator's push subscription carries it as ?token=.
         made["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
@@ -419,6 +458,37 @@ def new_signing_key_pem() -> str:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+
+
+RSA_BITS_MIN = 2048
+
+
+def new_rsa_key_pem() -> str:
+    """A random 2048-bit RSA private key (RS256), PEM: the development key of ID tokens."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS_MIN)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@lru_cache(maxsize=1)
+def development_rsa_key_pem() -> str:
+    """One development RSA key per process (making one takes tens of milliseconds, and a
+    process that builds several apps, as the tests do, needs no more than one)."""
+    return new_rsa_key_pem()
+
+
+def _is_rsa_pem(pem: str | None) -> bool:
+    """Whether ``pem`` is an RSA private key of at least ``RSA_BITS_MIN`` bits."""
+    if not pem:
+        return False
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(key, rsa.RSAPrivateKey) and key.key_size >= RSA_BITS_MIN
 
 
 def _loopback(host: str) -> bool:

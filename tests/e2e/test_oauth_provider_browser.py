@@ -110,9 +110,11 @@ def test_authlibs_client_signs_in_with_code_and_pkce(provider: str) -> None:
         meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
     )
 
-    # the ID token, checked against the JWKS as a relying party does
+    # the ID token, checked against the JWKS as a relying party does: RS256, the algorithm
+    # relying parties expect by default (docs/decisions/0212-rs256-id-tokens.md)
+    assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
     keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
-    decoded = jwt.decode(token["id_token"], keys)
+    decoded = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
     id_token = CodeIDToken(
         decoded.claims,
         decoded.header,

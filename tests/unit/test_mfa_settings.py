@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from domain.errors import Unavailable
 from infrastructure.secret_box import FernetSecretBox
-from infrastructure.settings import development_secrets
-from tests.conftest import PRODUCTION_SETTINGS, TEST_MFA_KEY, make_settings
+from infrastructure.settings import development_secrets, new_rsa_key_pem
+from tests.conftest import PRODUCTION_SETTINGS, TEST_MFA_KEY, TEST_OIDC_KEY, make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -134,6 +134,7 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         "JWT_SECRET",
         "MFA_ENCRYPTION_KEY",
         "OIDC_PRIVATE_KEY",
+        "OIDC_RSA_PRIVATE_KEY",
     ]
     settings = make_settings(
         jwt_secret=made["JWT_SECRET"],
@@ -147,16 +148,27 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         "JWT_SECRET",
         "MFA_ENCRYPTION_KEY",
         "OIDC_PRIVATE_KEY",
+        "OIDC_RSA_PRIVATE_KEY",
     }
-    assert "OIDC_PRIVATE_KEY" not in development_secrets(
-        {"APP_PROFILE": "local", "OAUTH_PROVIDER": "false"}
-    )
+    without_provider = development_secrets({"APP_PROFILE": "local", "OAUTH_PROVIDER": "false"})
+    assert "OIDC_PRIVATE_KEY" not in without_provider
+    assert "OIDC_RSA_PRIVATE_KEY" not in without_provider
+
+
+def test_an_rsa_provider_key_needs_no_second_key_for_id_tokens() -> None:
+    rsa_key = new_rsa_key_pem()
+    for name in ("JWT_PRIVATE_KEY", "OIDC_PRIVATE_KEY"):
+        made = development_secrets({"APP_PROFILE": "local", name: rsa_key})
+        assert "OIDC_RSA_PRIVATE_KEY" not in made
+    ec_key = development_secrets({"APP_PROFILE": "local", "JWT_PRIVATE_KEY": TEST_OIDC_KEY})
+    assert "OIDC_RSA_PRIVATE_KEY" in ec_key
 
 
 def test_configured_secrets_and_the_production_profile_get_none() -> None:
     configured = {
         "APP_PROFILE": "local",
         "JWT_PRIVATE_KEY": "a PEM key",
+        "OIDC_RSA_PRIVATE_KEY": "a PEM key",
         "MFA_ENCRYPTION_KEY": TEST_MFA_KEY,
         "JOB_QUEUE": "pubsub",
         "JOB_PUSH_TOKEN": "t" * 24,

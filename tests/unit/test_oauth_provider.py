@@ -121,6 +121,28 @@ def test_the_code_flow_gives_an_id_token_an_access_token_and_a_refresh_token(
     assert tokens["refresh_token"].count(".") == 1
 
 
+def test_id_tokens_are_rs256_and_access_tokens_keep_the_faster_key(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """OpenID Connect's mandatory RS256 for ID tokens (relying parties' default), with the
+    RSA key the JWKS publishes beside the EC key of the access tokens
+    (docs/decisions/0212-rs256-id-tokens.md)."""
+    tokens = world.tokens(app)
+    keys = {
+        key["kid"]: key for key in world.client.get("/.well-known/jwks.json").get_json()["keys"]
+    }
+    found = world.client.get("/.well-known/openid-configuration").get_json()
+    assert found["id_token_signing_alg_values_supported"] == ["RS256"]
+    id_header, access_header = header(tokens["id_token"]), header(tokens["access_token"])
+    assert id_header["alg"] == "RS256" and keys[id_header["kid"]]["kty"] == "RSA"
+    assert access_header["alg"] == "ES256" and keys[access_header["kid"]]["kty"] == "EC"
+    rsa_only = KeySet.import_key_set({"keys": [keys[id_header["kid"]]]})
+    assert (
+        jwt.decode(tokens["id_token"], rsa_only, algorithms=["RS256"]).claims["aud"]
+        == (app["client_id"])
+    )
+
+
 def test_each_authorization_answer_carries_iss(world: OAuthWorld, app: dict[str, Any]) -> None:
     verifier = "v" * 50
     page = world.authorize(

@@ -76,10 +76,18 @@ class OAuthConfig:
     dynamic_registration: bool = False
     forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
     public_jwks: list[dict[str, Any]] = field(default_factory=list)
+    # The RSA key of RS256 ID tokens when the signing key is EC; None: the signing key's own
+    # (docs/decisions/0212-rs256-id-tokens.md).
+    id_token_jwk: dict[str, Any] | None = None
 
     @property
     def alg(self) -> str:
+        """The access tokens' algorithm."""
         return str(self.private_jwk["alg"])
+
+    @property
+    def id_token_alg(self) -> str:
+        return str((self.id_token_jwk or self.private_jwk)["alg"])
 
 
 class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
@@ -241,9 +249,14 @@ class Keys:
     def __init__(self, config: OAuthConfig) -> None:
         self.config = config
         self.private = KeySet.import_key_set({"keys": [config.private_jwk]})
+        self.id_token_private = KeySet.import_key_set(
+            {"keys": [config.id_token_jwk or config.private_jwk]}
+        )
         private = ("d", "p", "q", "dp", "dq", "qi")
         public = list(config.public_jwks) or [
-            {k: v for k, v in config.private_jwk.items() if k not in private}
+            {k: v for k, v in jwk.items() if k not in private}
+            for jwk in (config.private_jwk, config.id_token_jwk)
+            if jwk is not None
         ]
         self.public = KeySet.import_key_set({"keys": public})
         self._verified: Remembered[str, dict[str, Any]] = Remembered(VERIFIED_CACHE_SIZE)
@@ -416,10 +429,10 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
         return False  # each code is spent once, and its nonce with it
 
     def resolve_client_private_key(self, client: Client) -> KeySet:
-        return self.keys.private
+        return self.keys.id_token_private
 
     def get_client_algorithm(self, client: Client) -> str:
-        return self.keys.config.alg
+        return self.keys.config.id_token_alg
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         now = int(time.time())
@@ -679,7 +692,7 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         return self.keys.public
 
     def get_algorithms(self) -> list[str]:
-        return [self.keys.config.alg]
+        return [self.keys.config.id_token_alg]  # the hint is an ID token
 
     def is_post_logout_redirect_uri_legitimate(self, *args: Any) -> bool:
         return False  # only with an id_token_hint
@@ -773,7 +786,7 @@ def metadata(config: OAuthConfig) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [config.alg],
+        "id_token_signing_alg_values_supported": [config.id_token_alg],
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH),
