@@ -259,13 +259,17 @@ def test_cli_list_and_disable(app: Flask, client: FlaskClient) -> None:
     assert missing.exit_code != 0 and "No such user" in missing.output
 
 
-def test_jwks_with_hs256_holds_only_the_providers_public_key(client: FlaskClient) -> None:
+def test_jwks_with_hs256_holds_only_the_providers_public_keys(client: FlaskClient) -> None:
     """HS256 access tokens publish nothing (their secret is symmetric); the JWKS holds the
-    OpenID Connect provider's public key alone (docs/reference/oauth.md)."""
+    OpenID Connect provider's public keys alone: its access tokens' EC key and its ID
+    tokens' RSA key (docs/reference/oauth.md)."""
     response = client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     keys = response.get_json()["keys"]
-    assert [(k["kty"], k["alg"], k["use"]) for k in keys] == [("EC", "ES256", "sig")]
+    assert [(k["kty"], k["alg"], k["use"]) for k in keys] == [
+        ("EC", "ES256", "sig"),
+        ("RSA", "RS256", "sig"),
+    ]
     assert all("d" not in k and "k" not in k for k in keys)  # nothing private, no secret
 
 
