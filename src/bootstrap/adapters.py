@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from application.accounts import UserRepository
@@ -269,13 +270,19 @@ def oidc_jwks(settings: Settings) -> ProviderKeys | None:
     rsa_pem = settings.oidc_rsa_private_key
     if public["alg"] == "RS256" or rsa_pem is None:
         return keys
-    rsa = signing_key_from_pem(rsa_pem.get_secret_value().encode())
-    rsa_public = public_jwk(rsa.key.public_key())
-    return ProviderKeys(
-        signing=keys.signing,
-        id_token=private_jwk(rsa.key, rsa_public),
-        public=[public, rsa_public],
-    )
+    rsa_jwk, rsa_public = _id_token_key(rsa_pem.get_secret_value())
+    return ProviderKeys(signing=keys.signing, id_token=rsa_jwk, public=[public, rsa_public])
+
+
+@lru_cache(maxsize=4)
+def _id_token_key(pem: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ID tokens' RSA key as its private and public JWKs, loaded once per process:
+    checking an RSA key takes about 25 ms, and the tests build many apps."""
+    from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
+
+    key = signing_key_from_pem(pem.encode())
+    public = public_jwk(key.key.public_key())
+    return private_jwk(key.key, public), public
 
 
 def derived_key(settings: Settings, purpose: bytes) -> bytes:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -485,8 +486,12 @@ def _is_rsa_pem(pem: str | None) -> bool:
     if not pem:
         return False
     try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
+        # Its type and size only: the full check of an RSA key (about 25 ms) is made once,
+        # where the key is loaded to sign (bootstrap/adapters.py).
+        key = serialization.load_pem_private_key(
+            pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return isinstance(key, rsa.RSAPrivateKey) and key.key_size >= RSA_BITS_MIN
 
