@@ -259,25 +259,21 @@ def oidc_jwks(settings: Settings) -> ProviderKeys | None:
     development one in the local profile), and for RS256 ID tokens, when that key is EC,
     OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when the provider
     is off."""
-    from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
-
     pem = settings.jwt_private_key or settings.oidc_private_key
     if not settings.oauth_provider or pem is None:
         return None
-    key = signing_key_from_pem(pem.get_secret_value().encode())
-    public = public_jwk(key.key.public_key())
-    keys = ProviderKeys(signing=private_jwk(key.key, public), id_token=None, public=[public])
+    signing, public = _provider_jwks(pem.get_secret_value())
     rsa_pem = settings.oidc_rsa_private_key
     if public["alg"] == "RS256" or rsa_pem is None:
-        return keys
-    rsa_jwk, rsa_public = _id_token_key(rsa_pem.get_secret_value())
-    return ProviderKeys(signing=keys.signing, id_token=rsa_jwk, public=[public, rsa_public])
+        return ProviderKeys(signing=signing, id_token=None, public=[public])
+    id_token, id_token_public = _provider_jwks(rsa_pem.get_secret_value())
+    return ProviderKeys(signing=signing, id_token=id_token, public=[public, id_token_public])
 
 
 @lru_cache(maxsize=4)
-def _id_token_key(pem: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ID tokens' RSA key as its private and public JWKs, loaded once per process:
-    checking an RSA key takes about 25 ms, and the tests build many apps."""
+def _provider_jwks(pem: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A PEM private key as its private and public JWKs, loaded once per process: checking
+    an RSA key takes about 25 ms, and the tests build many apps."""
     from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
 
     key = signing_key_from_pem(pem.encode())

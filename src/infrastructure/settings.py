@@ -436,9 +436,8 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     provider = environ.get("OAUTH_PROVIDER", "true").lower() not in ("false", "0", "no", "off")
     if provider and not environ.get("JWT_PRIVATE_KEY") and not environ.get("OIDC_PRIVATE_KEY"):
         made["OIDC_PRIVATE_KEY"] = new_signing_key_pem()  # the OpenID Connect provider's
-    provider_key = environ.get("JWT_PRIVATE_KEY") or made.get("OIDC_PRIVATE_KEY")
-    provider_key = provider_key or environ.get("OIDC_PRIVATE_KEY")
-    if provider and not environ.get("OIDC_RSA_PRIVATE_KEY") and not _is_rsa_pem(provider_key):
+    signs = environ.get("JWT_PRIVATE_KEY") or environ.get("OIDC_PRIVATE_KEY")
+    if provider and not environ.get("OIDC_RSA_PRIVATE_KEY") and not _is_rsa_pem(signs):
         made["OIDC_RSA_PRIVATE_KEY"] = new_rsa_key_pem()  # its RS256 ID tokens'
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
         # The emulator's push subscription carries it as ?token=.
