@@ -212,6 +212,46 @@ def test_public_addresses() -> None:
     assert not public_address("224.0.0.1") and not public_address("example.com")
 
 
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        # IPv4-mapped
+        ("::ffff:8.8.8.8", True),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        # NAT64, the well-known prefix: a gateway connects to the IPv4 address in it
+        ("64:ff9b::808:808", True),
+        ("64:ff9b::7f00:1", False),  # 127.0.0.1
+        ("64:ff9b::a00:1", False),  # 10.0.0.1
+        ("64:ff9b::c0a8:101", False),  # 192.168.1.1
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, cloud metadata
+        ("64:ff9b:1::a00:1", False),  # a network's own NAT64 prefix (RFC 8215)
+        # 6to4: the IPv4 address is bits 16 to 48
+        ("2002:808:808::1", True),
+        ("2002:7f00:1::1", False),  # 127.0.0.1
+        ("2002:ac10:1::", False),  # 172.16.0.1
+        ("2002:a9fe:a9fe::", False),  # 169.254.169.254
+        # IPv4-compatible ::a.b.c.d
+        ("::8.8.8.8", True),
+        ("::127.0.0.1", False),
+        ("::10.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("::1", False),
+        ("::", False),
+    ],
+)
+def test_ipv6_addresses_embedding_an_ipv4_address_are_judged_by_it(
+    address: str, public: bool
+) -> None:
+    assert public_address(address) is public
+    url = f"https://[{address}]/in"
+    if public:
+        assert check_url(url, local=False) == url
+    else:
+        with pytest.raises(InvalidInput):
+            check_url(url, local=False)
+
+
 # -- the outbox, written with the event ---------------------------------------------------------
 
 
