@@ -21,6 +21,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidGrantError,
     InvalidRequestError,
     OAuth2Error,
+    UnsupportedResponseTypeError,
 )
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
@@ -755,6 +756,17 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             error.description = ERROR_DESCRIPTIONS.get(error.error, "")
         found: Response = super().handle_error_response(oauth_request, error)
         return found
+
+    def get_authorization_grant(self, oauth_request: Any) -> Any:
+        # Authlib quotes an unknown response_type in its error's description, which may hold
+        # only printable ASCII but '"' and '\\': any other character made it raise a
+        # ValueError (a 500). Such a value is told on the error page, never sent back.
+        response_type = oauth_request.payload.response_type
+        if response_type and invalid_error_characters(response_type):
+            raise UnsupportedResponseTypeError(
+                response_type, "The response_type is not supported: only 'code' is."
+            )
+        return super().get_authorization_grant(oauth_request)
 
     def authenticate_client(
         self, oauth_request: Any, methods: list[str], endpoint: str = "token"

@@ -1,0 +1,42 @@
+"""The provider's refusals of RFC 9700 and its neighbours, through Flask's test client on the
+Firestore emulator (docs/reference/oauth.md, docs/security.md): where what is kept decides
+(a code's resource, a client's resources, a revoked token), the real store is asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from bootstrap import build_adapters, build_app
+from tests.conftest import make_settings
+from tests.unit.oauth_world import OAuthWorld
+from tests.unit.test_pages_signed_out import sign_up
+
+pytestmark = pytest.mark.e2e
+
+
+class EmulatorWorld(OAuthWorld):
+    """``OAuthWorld``'s browser and command line, on an app over the Firestore emulator."""
+
+    def __init__(self, app: Flask) -> None:  # the fakes of OAuthWorld are not built
+        self.app = app
+        self.client = app.test_client()
+        self.services = app.extensions["firegate"]
+        sign_up(self)
+
+
+@pytest.fixture
+def world(firestore: Any) -> EmulatorWorld:
+    settings = make_settings(oauth_dynamic_registration=True)
+    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+
+
+def test_a_response_type_an_error_cannot_quote_gets_the_error_page(world: EmulatorWorld) -> None:
+    for value in ('"', "\\", "é", "\x00", "\x7f", "\U0001f600"):
+        for client in (world.client, world.app.test_client()):
+            answer = client.get(
+                "/oauth/authorize", query_string={"response_type": value, "client_id": "x"}
+            )
+            assert answer.status_code == 400 and answer.mimetype == "text/html"
