@@ -1130,6 +1130,7 @@ class FakeOAuthGrants:
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: dict[str, Grant] = {}
         self.consents: dict[tuple[str, str], Consent] = {}
+        self.revoked_tokens: dict[str, datetime] = {}
 
     def add_code(self, code: AuthorizationCode) -> None:
         with self.lock:
@@ -1202,6 +1203,13 @@ class FakeOAuthGrants:
                 return False
             self.grants[grant_id] = replace(grant, revoked=True)
             return True
+
+    def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        with self.lock:
+            self.revoked_tokens[jti] = expires_at
+
+    def token_revoked(self, jti: str) -> bool:
+        return jti in self.revoked_tokens
 
     def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
         found = [g for g in self.grants.values() if g.user_id == user_id]

@@ -92,6 +92,15 @@ class OAuthGrants(Protocol):
         """Revoke the grant; False if it was absent or already revoked."""
         ...
 
+    def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        """Revoke one access token that no user's grant holds (a client's own, by its
+        ``jti``), until it expires; idempotent."""
+        ...
+
+    def token_revoked(self, jti: str) -> bool:
+        """Whether that access token was revoked."""
+        ...
+
     def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
         """The user's grants, live or not, newest first."""
         ...
@@ -544,6 +553,22 @@ def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> N
         )
 
 
+@dataclass(frozen=True)
+class RevokeClientToken:
+    """An access token of a client's own (``client_credentials``): no user's grant holds it,
+    so it is revoked by itself (docs/decisions/0225-a-clients-own-tokens.md)."""
+
+    jti: str
+    token_client_id: str  # the client the token was issued to
+    client_id: str  # the client asking: only the token's own may revoke it (RFC 7009 §2.1)
+    expires_at: datetime
+
+
+def revoke_client_token(cmd: RevokeClientToken, *, grants: OAuthGrants) -> None:
+    if cmd.jti and cmd.client_id == cmd.token_client_id:
+        grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)
+
+
 # -- the account's "apps with access"
 
 
@@ -696,6 +721,8 @@ class OAuthServices:
     live_grant: Callable[[LiveGrant], Holding | None]
     live_refresh: Callable[[str], Grant | None]
     revoke_grant: Callable[[RevokeGrant], None]
+    revoke_client_token: Callable[[RevokeClientToken], None]
+    client_token_revoked: Callable[[str], bool]
     list_apps: Callable[[Actor], list[AppAccess]]
     revoke_app: Callable[[RevokeApp], None]
     account: Callable[[str], User | None]
@@ -735,6 +762,8 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             token, grants=grants, users=users, holders=holders, clock=clock
         ),
         revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
+        revoke_client_token=lambda cmd: revoke_client_token(cmd, grants=grants),
+        client_token_revoked=grants.token_revoked,
         list_apps=lambda actor: list_apps(actor, grants=grants, clients=clients, users=users),
         revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),
         account=lambda user_id: account(user_id, users=users),

@@ -226,3 +226,12 @@ def test_a_grant_and_its_account_are_read_together(
     assert both.load(found.grant_id, "nobody") == (grant, None)
     assert both.load("no-grant", "u1") == (None, alice)
     assert both.load("no-grant", "nobody") == (None, None)
+
+
+def test_a_clients_own_token_is_revoked_by_its_jti(grants: OAuthGrants) -> None:
+    assert grants.token_revoked("j1") is False
+    grants.revoke_token("j1", "c1", LATER)
+    grants.revoke_token("j1", "c1", LATER)  # again: nothing changes
+    assert grants.token_revoked("j1") is True
+    assert grants.token_revoked("j2") is False
+    assert grants.token_revoked("") is False and grants.token_revoked("a/b") is False

@@ -40,3 +40,21 @@ def test_a_response_type_an_error_cannot_quote_gets_the_error_page(world: Emulat
                 "/oauth/authorize", query_string={"response_type": value, "client_id": "x"}
             )
             assert answer.status_code == 400 and answer.mimetype == "text/html"
+
+
+def introspection(world: EmulatorWorld, client: dict[str, Any], token: str) -> dict[str, Any]:
+    auth = {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+    found: dict[str, Any] = world.client.post(
+        "/oauth/introspect", data={"token": token, **auth}
+    ).get_json()
+    return found
+
+
+def test_a_revoked_client_credentials_token_is_inactive_at_once(world: EmulatorWorld) -> None:
+    service = world.register("--confidential", "--scope", "roles", name="A service")
+    token = world.post_token(service, grant_type="client_credentials").get_json()["access_token"]
+    assert introspection(world, service, token)["active"] is True
+    auth = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    answer = world.client.post("/oauth/revoke", data={"token": token, **auth})
+    assert answer.status_code == 200
+    assert introspection(world, service, token) == {"active": False}

@@ -1557,3 +1557,25 @@ def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -
     drawn = iter(["-starts-with-a-dash", "_fine", "never-reached"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(drawn))
     assert oauth.new_client_id() == "_fine"
+
+
+def test_a_revoked_client_credentials_token_is_inactive_at_once(world: OAuthWorld) -> None:
+    """A client's own token has no user's grant: revoking it ends that token, at once
+    (docs/reference/oauth.md, "POST /oauth/revoke")."""
+    service = world.register("--confidential", "--scope", "roles", name="A service")
+    other = world.register("--confidential", name="Another service")
+    introspect = introspector(world, service)
+    first = world.post_token(service, grant_type="client_credentials").get_json()["access_token"]
+    second = world.post_token(service, grant_type="client_credentials").get_json()["access_token"]
+    assert introspect(first)["active"] is True
+    credentials = {"client_secret": other["client_secret"], **client_of(other)}
+    refused = world.client.post("/oauth/revoke", data={"token": first, **credentials})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
+    assert introspect(first)["active"] is True
+    credentials = {"client_secret": service["client_secret"], **client_of(service)}
+    answer = world.client.post("/oauth/revoke", data={"token": first, **credentials})
+    assert answer.status_code == 200
+    assert introspect(first) == {"active": False}
+    assert introspect(second)["active"] is True  # another request's token: another grant
+    again = world.client.post("/oauth/revoke", data={"token": first, **credentials})
+    assert again.status_code == 200

@@ -1,7 +1,8 @@
 """OAuth clients, codes, grants and consents in Firestore (docs/reference/oauth.md).
 
 ``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
-``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``.
+``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
+``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``).
 A code is spent and its grant reserved in one commit guarded by the code's update time (a
 compare-and-set, no transaction: thirty parallel exchanges holding a transaction's locks on one
 document time out on the emulator), so of any number of parallel exchanges exactly one wins and
@@ -31,6 +32,7 @@ OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
 OAUTH_GRANTS = "oauth_grants"
 OAUTH_CONSENTS = "oauth_consents"
+OAUTH_REVOKED_TOKENS = "oauth_revoked_tokens"
 
 
 def client_to_doc(client: OAuthClient) -> dict[str, Any]:
@@ -160,6 +162,7 @@ class FirestoreOAuthGrants:
         self._codes = client.collection(OAUTH_CODES)
         self._grants = client.collection(OAUTH_GRANTS)
         self._consents = client.collection(OAUTH_CONSENTS)
+        self._revoked_tokens = client.collection(OAUTH_REVOKED_TOKENS)
 
     def add_code(self, code: AuthorizationCode) -> None:
         self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
@@ -271,6 +274,18 @@ class FirestoreOAuthGrants:
             return True
 
         return until_unchanged(attempt)
+
+    def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        if _document_id(jti):
+            self._revoked_tokens.document(jti).set(
+                {"client_id": client_id, "expires_at": expires_at},  # a TTL policy on it
+                **BOUNDED,
+            )
+
+    def token_revoked(self, jti: str) -> bool:
+        if not _document_id(jti):
+            return False
+        return read_document(self._client, self._revoked_tokens.document(jti)) is not None
 
     def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
         query = Select(OAUTH_GRANTS, (("user_id", user_id),))

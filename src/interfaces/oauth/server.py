@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -47,6 +47,7 @@ from application.oauth import (
     IssueGrant,
     LiveGrant,
     NewCode,
+    RevokeClientToken,
     RevokeGrant,
     RotateRefresh,
     SpendCode,
@@ -291,7 +292,8 @@ class Keys:
 
 def token_state(keys: Keys, token: str) -> AccessToken | None:
     """An access token with whether it still holds, or a refresh token as such; None if it is
-    neither. Liveness: the grant it came from (a user's token) or its client (a service's)."""
+    neither. Liveness: the grant it came from (a user's token), or its client and whether it
+    was revoked (a client's own)."""
     oauth = services().oauth
     dots = token.count(".")
     claims = keys.verify_access(token) if dots == 2 else None  # a JWS has three parts
@@ -302,6 +304,8 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
             holding = oauth.live_grant(LiveGrant(grant_id, str(claims["sub"])))
             live, account = holding is not None, holding.account if holding else None
             return AccessToken(claims, live, account=account)
+        if live:
+            live = not oauth.client_token_revoked(str(claims.get("jti", "")))
         return AccessToken(claims, live)
     if dots == 1:
         grant = oauth.live_refresh(token)  # the grant's current one, checked by its hash
@@ -560,9 +564,19 @@ class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: AccessToken, oauth_request: Any) -> None:
         grant_id = token.claims.get(GRANT_CLAIM)
+        client_id = oauth_request.client.get_client_id()
         if isinstance(grant_id, str):
-            client_id = oauth_request.client.get_client_id()
             services().oauth.revoke_grant(RevokeGrant(grant_id, client_id))
+            return
+        claims = token.claims  # a client's own token: no user's grant, only itself to end
+        services().oauth.revoke_client_token(
+            RevokeClientToken(
+                jti=str(claims.get("jti", "")),
+                token_client_id=str(claims.get("client_id", "")),
+                client_id=client_id,
+                expires_at=datetime.fromtimestamp(int(claims.get("exp", 0)), UTC),
+            )
+        )
 
 
 class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
