@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 from domain.errors import InvalidInput
 
 SCOPES = ("openid", "profile", "email", "offline_access", "roles")
+# About a person signed in (an ID token; a refresh token for when they are away): never in a
+# client's own token (docs/decisions/0225-a-clients-own-tokens.md).
+PERSON_SCOPES = ("openid", "offline_access")
 CODE_TTL = timedelta(minutes=5)
 MAX_REDIRECT_URIS = 10
 MAX_URI_CHARS = 2000
@@ -170,6 +173,26 @@ class OAuthClient:
         if not requested:
             return self.scopes
         return tuple(scope for scope in requested if scope in self.scopes)
+
+    def own_scope(self, requested: tuple[str, ...]) -> tuple[str, ...]:
+        """The scopes of the client's own token (``client_credentials``), about no person:
+        the requested ones it may have, or all of its own, but never ``openid`` or
+        ``offline_access``."""
+        about_a_person = [scope for scope in requested if scope in PERSON_SCOPES]
+        if about_a_person:
+            raise InvalidInput.field(
+                "scope",
+                f"'{about_a_person[0]}' is about a person: a client's own token cannot have it.",
+                "invalid_scope",
+            )
+        found = tuple(s for s in self.allowed_scope(requested) if s not in PERSON_SCOPES)
+        if not found:
+            raise InvalidInput.field(
+                "scope",
+                "None of the scopes asked for is one this client may have.",
+                "invalid_scope",
+            )
+        return found
 
     def grant_types(self) -> tuple[str, ...]:
         kinds = ("authorization_code", "refresh_token")

@@ -58,3 +58,12 @@ def test_a_revoked_client_credentials_token_is_inactive_at_once(world: EmulatorW
     answer = world.client.post("/oauth/revoke", data={"token": token, **auth})
     assert answer.status_code == 200
     assert introspection(world, service, token) == {"active": False}
+
+
+def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: EmulatorWorld) -> None:
+    service = world.register("--confidential", name="A service")
+    answer = world.post_token(service, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.get_json()
+    assert sorted(answer.get_json()["scope"].split()) == ["email", "profile", "roles"]
+    asked = world.post_token(service, grant_type="client_credentials", scope="openid")
+    assert asked.status_code == 400 and asked.get_json()["error"] == "invalid_scope"

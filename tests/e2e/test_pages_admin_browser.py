@@ -149,6 +149,7 @@ def test_an_admin_registers_an_app_on_admin_and_sees_its_secret_once(
         seen += violations(page)  # the refusal
         page.get_by_label("Redirect URIs, one per line").fill("https://app.example.com/callback")
         page.get_by_label("openid", exact=True).check()
+        page.get_by_label("roles", exact=True).check()  # a scope of the client's own token
         page.get_by_role("button", name="Register the app").click()
         assert page.get_by_role("heading", level=1).inner_text() == "App registered"
         client_id = page.get_by_label("Client id").input_value()

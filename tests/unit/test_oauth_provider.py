@@ -372,15 +372,15 @@ def test_introspection_is_for_confidential_clients(world: OAuthWorld, app: dict[
 
 
 def test_userinfo_refuses_an_apps_own_token(world: OAuthWorld) -> None:
-    # client_credentials with openid in its scope (a client's default): a token about no
-    # person is an invalid token at userinfo, not a 500.
+    # client_credentials: a token about no person never has openid (decision 0225), so
+    # userinfo answers insufficient_scope, not a 500.
     service = world.register("--confidential", name="A service")
     answer = world.post_token(service, grant_type="client_credentials")
     assert answer.status_code == 200, answer.get_json()
     token = answer.get_json()["access_token"]
     info = world.client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
-    assert info.status_code == 401, info.get_data(as_text=True)
-    assert info.get_json()["error"] == "invalid_token"
+    assert info.status_code == 403, info.get_data(as_text=True)
+    assert info.get_json()["error"] == "insufficient_scope"
 
 
 def test_client_credentials_for_confidential_clients_only(
@@ -1579,3 +1579,21 @@ def test_a_revoked_client_credentials_token_is_inactive_at_once(world: OAuthWorl
     assert introspect(second)["active"] is True  # another request's token: another grant
     again = world.client.post("/oauth/revoke", data={"token": first, **credentials})
     assert again.status_code == 200
+
+
+def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: OAuthWorld) -> None:
+    """``client_credentials`` without ``scope``: the client's scopes but ``openid`` and
+    ``offline_access``; asking for either is ``invalid_scope``
+    (docs/decisions/0225-a-clients-own-tokens.md)."""
+    service = world.register("--confidential", name="A service")  # every scope, by default
+    answer = world.post_token(service, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.get_json()
+    granted = answer.get_json()["scope"].split()
+    assert sorted(granted) == ["email", "profile", "roles"]
+    assert claims(world, answer.get_json()["access_token"])["scope"].split() == granted
+    for scope in ("openid", "offline_access", "roles openid"):
+        asked = world.post_token(service, grant_type="client_credentials", scope=scope)
+        assert asked.status_code == 400 and asked.get_json()["error"] == "invalid_scope", scope
+    person = world.register("--confidential", "--scope", "openid", name="Person only")
+    none = world.post_token(person, grant_type="client_credentials")
+    assert none.status_code == 400 and none.get_json()["error"] == "invalid_scope"

@@ -20,6 +20,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
+    InvalidScopeError,
     OAuth2Error,
     UnsupportedResponseTypeError,
 )
@@ -472,7 +473,25 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    """A client's own token: about no person, so never ``openid`` or ``offline_access``
+    (docs/decisions/0225-a-clients-own-tokens.md)."""
+
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
+    own_scope = ""
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        client: Client = self.request.client
+        try:
+            scopes = client.client.own_scope(scope_list(self.request.payload.scope))
+        except DomainError as exc:
+            raise InvalidScopeError(exc.detail) from exc
+        self.own_scope = " ".join(scopes)
+
+    def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kwargs["scope"] = self.own_scope
+        token: dict[str, Any] = super().generate_token(*args, **kwargs)
+        return token
 
 
 class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
