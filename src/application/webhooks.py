@@ -134,13 +134,18 @@ class Scheduler(Protocol):
 class WebhookPolicy:
     local: bool  # the local profile: http and loopback URLs allowed, no address check
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    timeout: float = 5.0  # the sender's; a claim (``lease``) lasts six of them
+    timeout: float = 5.0  # the sender's deadline for a whole attempt; a claim lasts six
     cache_ttl: float = 5.0  # seconds the list of endpoints is reused
     sweep_interval: float = 20.0  # 0: no sweeper in this process
 
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=max(6 * self.timeout, 1.0))
+
+    @property
+    def deadline(self) -> timedelta:
+        """The longest an attempt's POST takes: the sender cuts it there."""
+        return timedelta(seconds=self.timeout)
 
 
 # -- what each event gives ---------------------------------------------------------------------
@@ -289,10 +294,16 @@ def _public_address(url: str, resolver: HostResolver) -> tuple[str | None, str |
 
 
 def _attempt(
-    delivery: Delivery, endpoint: WebhookEndpoint, ports: DeliveryPorts, local: bool
-) -> Attempt:
+    delivery: Delivery,
+    endpoint: WebhookEndpoint,
+    ports: DeliveryPorts,
+    policy: WebhookPolicy,
+    until: datetime,
+) -> Attempt | None:
+    """One attempt, or None when too little of the claim (``until``) is left for the POST's
+    whole deadline: then nothing is sent, and whoever claims it next sends it."""
     address = None
-    if not local:
+    if not policy.local:
         address, refused = _public_address(endpoint.url, ports.resolver)
         if refused is not None:
             return Attempt(ports.clock.now(), None, refused)
@@ -301,6 +312,9 @@ def _attempt(
     except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
         log.error("the secret of webhook endpoint %s cannot be opened", endpoint.id)
         return Attempt(ports.clock.now(), None, "secret_unreadable")
+    if ports.clock.now() + policy.deadline >= until:  # a slow resolver, a long wait
+        log.warning("webhook delivery %s left to its next claim: its claim ends", delivery.id)
+        return None
     headers = signed_headers(secret, delivery.id, ports.clock.now(), delivery.payload)
     try:
         status = ports.sender.post(endpoint.url, delivery.payload, headers, address)
@@ -317,10 +331,13 @@ def deliver(
     health: one failing for the whole retry window is disabled."""
     now = ports.clock.now()
     delivery = ports.deliveries.get(delivery_id)
-    if delivery is None or not (first and delivery.reserved(now)):
+    if delivery is not None and first and delivery.reserved(now):
+        until = delivery.next_attempt_at
+    else:
         # Not the job queued with it, or too late for it: claimed first, so one worker sends
         # it (a claim looks like the reservation: only the first job may trust that).
-        delivery = ports.deliveries.claim(delivery_id, now, now + policy.lease)
+        until = now + policy.lease
+        delivery = ports.deliveries.claim(delivery_id, now, until)
     if delivery is None:
         return None
     endpoint = ports.cache.get(delivery.endpoint_id)
@@ -330,7 +347,11 @@ def deliver(
         )
         ports.deliveries.save(stopped)
         return stopped
-    attempt = _attempt(delivery, endpoint, ports, policy.local)
+    # The POST starts with at least its deadline left of the claim and the sender cuts it at
+    # the deadline: no other worker can claim the delivery while it is in flight.
+    attempt = _attempt(delivery, endpoint, ports, policy, until)
+    if attempt is None:
+        return None
     done = delivery.after(attempt, policy.retry)
     ports.deliveries.save(done)
     _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)

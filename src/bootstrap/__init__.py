@@ -39,7 +39,7 @@ from application import (
 )
 from application.csv_input import CsvLimits
 from application.jobs import JobHandler, PushPolicy
-from application.ports import OwnedData
+from application.ports import Job, OwnedData
 from application.services import Services
 from application.tokens import TokenPolicy
 from bootstrap.adapters import (
@@ -147,11 +147,17 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # The queue runs every feature's jobs; the handlers are bound after it, as some queue
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
-    queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    def run(job: Job, final: bool) -> None:
+        jobs.run_job(job, final, handlers=handlers)
+
+    queue = adapters.job_queue(run)
+    # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
+    # so that no mail waits behind them (docs/reference/jobs.md).
+    hooks = adapters.webhook_queue(run) if adapters.webhook_queue is not None else queue
     # Every audit event is also stored where the account's owner and the admins read it,
     # with its webhook deliveries, and a change to how an account signs in, or a sign-in from
     # a new device, queues its notice.
-    outbox = webhooks.outbox(adapters, policies, queue=queue)
+    outbox = webhooks.outbox(adapters, policies, queue=hooks)
     stored = events.StoringAuditLog(
         adapters.audit, adapters.security_events, adapters.clock, outbox
     )
@@ -165,7 +171,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         | email.handlers(a, p, queue=queue)
         | webhooks.handlers(a, p, box=outbox, queue=queue)
     )
-    webhooks.start_sweeper(a, p, queue=queue)
+    webhooks.start_sweeper(a, p, queue=hooks)
     # What each resource module owns per user, deleted with the account.
     owned: list[OwnedData] = [
         datasets.OwnedDatasets(a.datasets, a.file_store),
@@ -199,7 +205,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),
-        webhooks=webhooks.bind(a, p, box=outbox, queue=queue),
+        webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
         ready=a.ready,
         request_counter=a.request_counter,
     )

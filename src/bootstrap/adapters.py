@@ -122,6 +122,9 @@ class Adapters:
     host_resolver: HostResolver
     webhook_sender: WebhookSender
     scheduler: Scheduler
+    # Webhook deliveries' own queue, so that a slow receiver never holds the mail's threads
+    # (docs/reference/jobs.md); None: they share ``job_queue``.
+    webhook_queue: JobQueueFactory | None = None
 
 
 def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
@@ -194,6 +197,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
         file_store=LazyFileStore(lambda: file_store(settings)),
         job_queue=job_queue_factory(settings),
+        webhook_queue=job_queue_factory(settings, webhooks=True),
         push_verifier=push_verifier(settings) if push_oidc(settings) else None,
         request_counter=request_counter(settings, client),
         action_tokens=FirestoreActionTokenRepository(client),
@@ -332,8 +336,10 @@ def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
     )
 
 
-def job_queue_factory(settings: Settings) -> JobQueueFactory:
-    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs."""
+def job_queue_factory(settings: Settings, *, webhooks: bool = False) -> JobQueueFactory:
+    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs.
+    ``webhooks``: the webhook deliveries' queue, apart from the other jobs' (their own
+    threads, or their own topic and push subscription)."""
     from infrastructure.jobs.inprocess import InProcessJobQueue
 
     if settings.job_queue == "pubsub":
@@ -343,13 +349,19 @@ def job_queue_factory(settings: Settings) -> JobQueueFactory:
             ensure_pubsub_resources,
         )
 
+        topic, subscription = (
+            (settings.pubsub_webhook_topic, settings.pubsub_webhook_subscription)
+            if webhooks
+            else (settings.pubsub_topic, settings.pubsub_subscription)
+        )
+
         def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
             if settings.pubsub_setup:
                 ensure_pubsub_resources(
                     PubSubSetup(
                         project=settings.google_cloud_project,
-                        topic=settings.pubsub_topic,
-                        subscription=settings.pubsub_subscription,
+                        topic=topic,
+                        subscription=subscription,
                         dead_letter_topic=settings.pubsub_dead_letter_topic,
                         dead_letter_subscription=settings.pubsub_dead_letter_subscription,
                         push_endpoint=settings.job_push_endpoint,
@@ -361,14 +373,14 @@ def job_queue_factory(settings: Settings) -> JobQueueFactory:
                         max_backoff=settings.job_backoff_max,
                     )
                 )
-            return PubSubJobQueue(settings.google_cloud_project, settings.pubsub_topic)
+            return PubSubJobQueue(settings.google_cloud_project, topic)
 
         return pubsub
 
     def inprocess(run: JobHandler) -> JobQueue:
         return InProcessJobQueue(
             run,
-            workers=settings.job_workers,
+            workers=settings.webhook_workers if webhooks else settings.job_workers,
             max_pending=settings.job_queue_size,
             max_attempts=settings.job_max_attempts,
             backoff=settings.job_backoff,

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     job_backoff_max: float = Field(600.0, ge=0.01, le=600)
     job_workers: int = Field(2, ge=1, le=32)  # inprocess: threads per process
     job_queue_size: int = Field(1000, ge=1, le=100_000)  # inprocess: jobs waiting, at most
+    # inprocess: the threads per process that send webhooks, apart from the other jobs' (mail)
+    webhook_workers: int = Field(2, ge=1, le=32)
     # pubsub: where pushes go (default http://127.0.0.1:$PORT/internal/jobs) and how they
     # authenticate: a shared token in the push URL, and/or Google-signed OIDC tokens.
     job_push_endpoint: str = ""
@@ -156,9 +158,12 @@ class Settings(BaseSettings):
     pubsub_subscription: str = "firegate-jobs-push"
     pubsub_dead_letter_topic: str = "firegate-jobs-dead"
     pubsub_dead_letter_subscription: str = "firegate-jobs-dead-push"
+    # pubsub: webhook deliveries' own topic and push subscription, apart from the mail's
+    pubsub_webhook_topic: str = "firegate-webhooks"
+    pubsub_webhook_subscription: str = "firegate-webhooks-push"
     pubsub_setup: bool | None = None  # create them at start-up; default: in the local profile
     # Webhooks (docs/reference/webhooks.md): the first retry's delay (the later ones are
-    # multiples of it) and how long a delivery is retried, in seconds; the send's timeout;
+    # multiples of it) and how long a delivery is retried, in seconds; an attempt's deadline;
     # how long the list of endpoints is reused; the sweeper's period (0: none).
     webhook_retry_first: float = Field(5.0, ge=0.01, le=60)
     webhook_retry_window: float = Field(86_400.0, ge=1, le=7 * 86_400)

@@ -3,64 +3,141 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
+import select
 import socket
+import ssl
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 import certifi
-import urllib3
 
 from application.webhooks import WebhookUnreachable
 
 log = logging.getLogger("firegate.webhooks")
 
-MAX_ANSWER_BYTES = 64 * 1024  # read, then dropped; a longer answer closes the connection
+MAX_ANSWER_BYTES = 4 * 1024  # read, then dropped; a longer answer closes the connection
 USER_AGENT = "firegate-webhooks/1"
+DEADLINE_EXCEEDED = "deadline_exceeded"
+MAX_RECEIVERS = 64  # receivers with idle connections kept; the least recently used go first
+
+_Key = tuple[str, str, int, str]  # scheme, address connected to, port, host
+
+
+class _Connection(http.client.HTTPConnection):
+    """One connection to ``address``, for ``host``: TLS's server name and the name the
+    certificate must carry. Its TCP socket is kept from the moment it exists, so that the
+    attempt's deadline can cut it at any step, the TLS handshake included."""
+
+    def __init__(
+        self, address: str, port: int, host: str, tls: ssl.SSLContext | None, timeout: float
+    ) -> None:
+        super().__init__(address, port, timeout=timeout)
+        self.server_name, self.tls = host, tls
+        self.raw: socket.socket | None = None
+        self.cut = threading.Event()
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.raw = raw
+        if self.cut.is_set():  # the deadline passed while connecting
+            raw.close()
+            raise TimeoutError(DEADLINE_EXCEEDED)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = (
+            raw if self.tls is None else self.tls.wrap_socket(raw, server_hostname=self.server_name)
+        )
+
+    def cut_off(self) -> None:
+        """The deadline: whatever this connection waits for (the handshake, the headers, the
+        body) fails now."""
+        self.cut.set()
+        raw = self.raw
+        if raw is not None:
+            with suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
+
+    def dropped(self) -> bool:
+        """Idle, and closed by the receiver (or sending what nobody asked for)."""
+        if self.sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
 
 class PinnedWebhookSender:
-    """One pool of connections per process and receiver, reused between deliveries.
+    """Each POST goes to the address the delivery's host was checked to resolve to, with the
+    URL's host as TLS's server name and the name the certificate must have, and as the Host
+    header: the host is never resolved again between the check and the connection
+    (docs/security.md, "Webhooks").
 
-    Each POST goes to the address the delivery's host was checked to resolve to (urllib3's
-    pool for that address, with the URL's host as TLS's server name and the name the
-    certificate must have, and as the Host header): the host is never resolved again
-    between the check and the connection (docs/security.md, "Webhooks")."""
+    ``timeout`` bounds the whole attempt: connecting, the TLS handshake, sending, the status
+    line, the headers and at most ``MAX_ANSWER_BYTES`` of the body; a receiver that has not
+    given all of that by then has failed (``deadline_exceeded``), however slowly it trickles
+    bytes (docs/reference/webhooks.md, "Time limits"). Connections are kept between
+    deliveries, up to ``pool_size`` idle ones per receiver and process."""
 
     def __init__(
         self, timeout: float = 5.0, pool_size: int = 32, ca_certs: str | None = None
     ) -> None:
-        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self._timeout = timeout
         self._pool_size = pool_size
         self._ca_certs = ca_certs or certifi.where()
         self._lock = threading.Lock()
-        self._pools: urllib3.PoolManager | None = None
+        self._idle: OrderedDict[_Key, list[_Connection]] = OrderedDict()
+        self._tls: ssl.SSLContext | None = None
         self._pid: int | None = None
 
-    def _manager(self) -> urllib3.PoolManager:
+    def _context(self) -> ssl.SSLContext:
         with self._lock:
-            if self._pools is None or self._pid != os.getpid():
-                self._pools = urllib3.PoolManager(
-                    num_pools=64,
-                    maxsize=self._pool_size,
-                    block=False,
-                    cert_reqs="CERT_REQUIRED",
-                    ca_certs=self._ca_certs,
-                    retries=False,
-                )
-                self._pid = os.getpid()
-            return self._pools
+            if self._tls is None:
+                self._tls = ssl.create_default_context(cafile=self._ca_certs)
+            return self._tls
+
+    def _connection(self, key: _Key) -> _Connection:
+        scheme, address, port, host = key
+        with self._lock:
+            if self._pid != os.getpid():  # a fork copied the sockets: they are not ours
+                self._idle, self._pid = OrderedDict(), os.getpid()
+            idle = self._idle.get(key, [])
+            while idle:
+                conn = idle.pop()
+                if not conn.dropped():
+                    conn.cut.clear()
+                    return conn
+                conn.close()
+        tls = self._context() if scheme == "https" else None
+        return _Connection(address, port, host, tls, self._timeout)
+
+    def _keep(self, key: _Key, conn: _Connection) -> None:
+        evicted: list[_Connection] = []
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            self._idle.move_to_end(key)
+            if len(idle) < self._pool_size and self._pid == os.getpid():
+                idle.append(conn)
+            else:
+                evicted.append(conn)
+            while len(self._idle) > MAX_RECEIVERS:
+                evicted.extend(self._idle.popitem(last=False)[1])
+        for old in evicted:
+            old.close()
 
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        pool_kwargs: dict[str, Any] = {}
-        if parts.scheme == "https":
-            pool_kwargs = {"server_hostname": host, "assert_hostname": host}
+        try:
+            host = parts.hostname or ""
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as error:
+            raise WebhookUnreachable(type(error).__name__) from None
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -70,40 +147,45 @@ class PinnedWebhookSender:
             "Host": parts.netloc.rsplit("@", 1)[-1],
             **headers,
         }
+        key = (parts.scheme, address or host, port, host)
+        conn = self._connection(key)
+        timer = threading.Timer(self._timeout, conn.cut_off)
+        timer.daemon = True
+        timer.start()
+        status: int | None = None
+        failure, reusable = "unreachable", False
         try:
-            pool = self._manager().connection_from_host(
-                address or host, port, parts.scheme, pool_kwargs=pool_kwargs
-            )
-            response = pool.urlopen(
-                "POST",
-                target,
-                body=body.encode(),
-                headers=sent,
-                redirect=False,
-                retries=False,
-                timeout=self._timeout,
-                preload_content=False,
-                assert_same_host=False,
-            )
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-            raise WebhookUnreachable(type(error).__name__) from None
-        whole = False  # the answer read to its end: the connection can be used again
-        try:
-            read = 0
-            for chunk in response.stream(8192):
-                read += len(chunk)
-                if read > MAX_ANSWER_BYTES:
-                    break
-            else:
-                whole = True
-        except (urllib3.exceptions.HTTPError, OSError):
-            pass  # the status line came: that is the answer
+            conn.request("POST", target, body=body.encode(), headers=sent)
+            response = conn.getresponse()
+            status = response.status
+            reusable = _read_answer(response)
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            # After the status line, a failure reading the body leaves the status the answer.
+            failure = type(error).__name__
         finally:
-            if whole:
-                response.release_conn()
-            else:
-                response.close()
-        return int(response.status)
+            timer.cancel()
+        if conn.cut.is_set():  # no whole answer by the deadline, however much of one came
+            conn.close()
+            raise WebhookUnreachable(DEADLINE_EXCEEDED)
+        if reusable:
+            self._keep(key, conn)
+        else:
+            conn.close()
+        if status is None:
+            raise WebhookUnreachable(failure)
+        return status
+
+
+def _read_answer(response: http.client.HTTPResponse) -> bool:
+    """Read at most MAX_ANSWER_BYTES of the body; True if it ended there and the connection
+    may carry the next request."""
+    read = 0
+    while read <= MAX_ANSWER_BYTES:
+        chunk = response.read(min(8192, MAX_ANSWER_BYTES + 1 - read))
+        if not chunk:
+            return not response.will_close
+        read += len(chunk)
+    return False
 
 
 class SocketHostResolver:

@@ -5,9 +5,12 @@ the URL's host (docs/security.md, "Webhooks")."""
 from __future__ import annotations
 
 import datetime
+import socket
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from application.webhooks import WebhookUnreachable
-from infrastructure.webhook_http import MAX_ANSWER_BYTES, PinnedWebhookSender
+from infrastructure.webhook_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
 from tests.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
@@ -139,3 +142,106 @@ def test_a_long_answer_is_cut_and_its_status_kept() -> None:
         server.answer_bytes = 2
         assert sender.post(url, "{}", {}, "127.0.0.1") == 202  # a new connection
     assert len(server.seen) == 2
+
+
+# -- the deadline of an attempt -------------------------------------------------------------
+
+DEADLINE = 0.5  # seconds; every receiver below would hold the sender for minutes otherwise
+
+
+@contextmanager
+def socket_receiver(answer: Callable[[socket.socket], None]) -> Iterator[tuple[int, list[int]]]:
+    """A receiver that reads a request and then calls ``answer`` with the connection; yields
+    its port and a list ``answer`` may record counts in."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    counts: list[int] = []
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            with suppress(OSError):
+                answer(conn)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1], counts
+    finally:
+        stop.set()
+        server.close()
+
+
+def drip(head: bytes, then: bytes, every: float = 0.05) -> Callable[[socket.socket], None]:
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(head)
+        for byte in then:
+            time.sleep(every)
+            conn.sendall(bytes([byte]))
+
+    return answer
+
+
+def silent(conn: socket.socket) -> None:
+    time.sleep(30)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "answer"),
+    [
+        ("http", drip(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 10_000)),  # the headers
+        ("http", drip(b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", b"a" * 2000)),  # body
+        ("http", drip(b"", b"HTTP/1.1 200 OK\r\n")),  # the status line
+        ("http", silent),
+        ("https", silent),  # the TLS handshake never ends
+    ],
+    ids=["headers", "body", "status-line", "silent", "silent-tls"],
+)
+def test_an_attempt_ends_at_its_deadline_however_slowly_bytes_come(
+    scheme: str, answer: Callable[[socket.socket], None]
+) -> None:
+    sender = PinnedWebhookSender(timeout=DEADLINE)
+    with socket_receiver(answer) as (port, _):
+        started = time.monotonic()
+        with pytest.raises(WebhookUnreachable) as failed:
+            sender.post(f"{scheme}://{HOST}:{port}/in", "{}", {}, "127.0.0.1")
+        took = time.monotonic() - started
+    assert str(failed.value) == DEADLINE_EXCEEDED
+    assert DEADLINE <= took < DEADLINE + 2  # each byte came well within any per-read timeout
+
+
+def test_at_most_a_few_kib_of_the_body_are_read() -> None:
+    chunk = b"a" * 1024
+
+    def endless(conn: socket.socket) -> None:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
+        sent = 0
+        try:
+            while True:
+                conn.sendall(chunk)
+                sent += 1
+                time.sleep(0.02)
+        finally:
+            counts.append(sent)
+
+    with socket_receiver(endless) as (port, counts):
+        status = PinnedWebhookSender(timeout=5).post(
+            f"http://{HOST}:{port}/in", "{}", {}, "127.0.0.1"
+        )
+        while not counts:
+            time.sleep(0.01)
+    assert status == 200  # the status within the deadline: the answer, its body cut short
+    assert MAX_ANSWER_BYTES <= 4096 and counts[0] < 30  # not the 250 chunks of 5 s

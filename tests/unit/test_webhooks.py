@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -454,6 +455,64 @@ def test_a_retry_is_claimed_so_two_jobs_for_it_send_it_once() -> None:
     first, second = hooks.run_jobs()
     assert first is not None and first.status is DeliveryStatus.SUCCEEDED and second is None
     assert len(hooks.sender.sent) == 2  # the failure, then the one retry
+
+
+class SlowSender(FakeWebhookSender):
+    """Takes the whole deadline to fail; meanwhile the sweeper and another worker's job run
+    (``meanwhile``)."""
+
+    def __init__(self, clock: FakeClock, deadline: float) -> None:
+        super().__init__(None)
+        self.clock, self.deadline = clock, deadline
+        self.meanwhile: Callable[[], None] = lambda: None
+
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        self.clock.advance(seconds=self.deadline - 0.001)
+        self.meanwhile()
+        return super().post(url, body, headers, address)
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-job", "claimed"])
+def test_a_delivery_in_flight_until_its_deadline_is_not_claimed_again(first: bool) -> None:
+    hooks = Hooks()
+    slow = SlowSender(hooks.clock, hooks.policy.timeout)
+    hooks.ports = replace(hooks.ports, sender=slow)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [job] = hooks.queue.jobs
+    hooks.queue.jobs.clear()
+    lease, deadline = hooks.policy.lease, hooks.policy.deadline
+    if first:  # it starts as late as its reservation lets it: the deadline before its end
+        hooks.clock.advance(seconds=(lease - deadline).total_seconds() - 0.01)
+    else:  # the first job was lost: once the reservation ended, a job claims it
+        job = Job(DELIVER_WEBHOOK, job.subject.removeprefix(FIRST))
+        hooks.clock.advance(seconds=lease.total_seconds())
+    others: list[Delivery | None] = []
+
+    def meanwhile() -> None:  # at the deadline's end, every other worker tries it
+        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        others.extend(hooks.run_jobs())
+
+    slow.meanwhile = meanwhile
+    deliver_job(job, False, ports=hooks.ports, policy=hooks.policy)
+    assert others == [] and len(slow.sent) == 1
+    [delivery_id] = hooks.deliveries.deliveries
+    stored = hooks.deliveries.get(delivery_id)
+    assert stored is not None and len(stored.attempts) == 1
+
+
+def test_an_attempt_without_its_deadline_left_of_the_claim_is_left_to_the_next() -> None:
+    hooks = Hooks(200)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    # The job starts late: less than the deadline is left of the reservation.
+    hooks.clock.advance(seconds=(hooks.policy.lease - hooks.policy.deadline).total_seconds())
+    assert hooks.run_jobs() == [None] and hooks.sender.sent == []
+    hooks.clock.advance(seconds=hooks.policy.deadline.total_seconds())
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    [done] = hooks.run_jobs()
+    assert done is not None and done.status is DeliveryStatus.SUCCEEDED
+    assert len(hooks.sender.sent) == 1
 
 
 def test_outside_the_local_profile_a_host_resolving_to_a_private_address_is_not_called() -> None:
