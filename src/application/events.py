@@ -246,7 +246,8 @@ def known_type(value: str | None) -> str | None:
 
 
 def list_events(query: EventQuery, *, events: SecurityEvents, users: Users) -> Page[SecurityEvent]:
-    """Newest first by (at, id); 403 for another's unless an admin, 404 for no such account."""
+    """Newest first by (at, id); 403 for another's unless an admin, 404 for no such account.
+    On one's own list, another person's acts carry no address or user agent (theirs)."""
     kind = known_type(query.type)
     user_id = query.actor.user_id
     if query.user_id is not None:
@@ -254,6 +255,8 @@ def list_events(query: EventQuery, *, events: SecurityEvents, users: Users) -> P
     position = decode_cursor(query.cursor)
     before = parse_time_position(position) if position is not None else None
     rows = events.list_page(user_id, kind, before, query.limit + 1)
+    if query.user_id is None:  # the owner's own list; an admin's look keeps every field
+        rows = [row.as_owner_sees_it() for row in rows]
     last = rows[query.limit - 1] if len(rows) > query.limit else None
     return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 KEPT_FOR = timedelta(days=90)  # the Firestore TTL on ``expires_at`` (docs/operations.md)
@@ -27,3 +27,10 @@ class SecurityEvent:
     @property
     def expires_at(self) -> datetime:
         return self.at + KEPT_FOR
+
+    def as_owner_sees_it(self) -> SecurityEvent:
+        """The event on the account owner's own list: where another person acted (an
+        admin), that person's address and browser are theirs, and are left out."""
+        if self.actor_id is None or self.actor_id == self.user_id:
+            return self
+        return replace(self, ip=None, user_agent=None)

@@ -287,6 +287,32 @@ def test_every_event_carries_the_address_and_agent_of_its_request(
     assert created["type"] == "user.created" and created["ip"] == "127.0.0.1"
 
 
+def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
+    fake_app: Flask, client: FlaskClient, alice: dict[str, str]
+) -> None:
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    root = admin_token(fake_app, client)
+    admin = {"headers": {**root, "User-Agent": "Console/2.0"}}
+    admin_request = {**admin, "environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
+    for disabled in (True, False):
+        changed = client.patch(f"/users/{alice_id}", json={"disabled": disabled}, **admin_request)
+        assert changed.status_code == 200, changed.get_json()
+    alice = bearer(login(client, "alice"))  # disabling ended her sessions
+    own = client.get("/auth/events", headers=alice).get_json()["items"]
+    by_admin = [e for e in own if e["type"] in {"user.disabled", "user.enabled"}]
+    assert [e["type"] for e in by_admin] == ["user.enabled", "user.disabled"]
+    for event in by_admin:
+        assert (event["ip"], event["user_agent"]) == (None, None)
+        assert event["actor_id"] is not None  # "by an administrator"
+    assert own[-1]["type"] == "user.created" and own[-1]["ip"] == "127.0.0.1"  # hers: kept
+    seen_by_admin = client.get(f"/users/{alice_id}/events", headers=root).get_json()["items"]
+    [disabled] = [e for e in seen_by_admin if e["type"] == "user.disabled"]
+    assert (disabled["ip"], disabled["user_agent"]) == (
+        "203.0.113.7",
+        "Console/2.0",
+    )
+
+
 def test_an_address_the_use_case_names_is_kept_and_none_is_made_up() -> None:
     recorded: list[AuditEvent] = []
 

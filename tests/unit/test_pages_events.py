@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from tests.conftest import PASSWORD
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_admin import browser, post, root, user
+from tests.unit.test_pages_signed_out import csrf
 
 pytestmark = pytest.mark.unit
 __all__ = ["root"]  # a fixture
@@ -72,6 +73,31 @@ def test_an_admin_sees_a_users_activity_and_who_acted(world: World, root: FlaskC
     status, _, html = post(root, page, page, role="emperor")
     assert status == 422
     assert activity(html)[0][0] == "Account disabled (by an administrator)"
+
+
+def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
+    world: World, root: FlaskClient
+) -> None:
+    bob = browser(world, "bob")
+    page = f"/admin/users/{user(world, 'bob').id}"
+    root.environ_base = {**root.environ_base, "REMOTE_ADDR": "203.0.113.7"}
+    root.environ_base["HTTP_USER_AGENT"] = "AdminConsole/9.9"
+    for disabled in ("true", "false"):
+        assert post(root, page, page, disabled=disabled)[0] == 303
+    admin_view = activity(root.get(page).get_data(as_text=True))
+    assert admin_view[0] == (
+        "Account enabled (by an administrator)",
+        "203.0.113.7",
+        "AdminConsole/9.9",
+    )
+    form = {"username": "bob", "password": PASSWORD, "csrf_token": csrf(bob, "/sign-in")}
+    assert bob.post("/sign-in", data=form).status_code == 303  # disabling signed him out
+    html = bob.get("/account").get_data(as_text=True)
+    assert "203.0.113.7" not in html and "AdminConsole" not in html
+    assert activity(html)[1:3] == [
+        ("Account enabled (by an administrator)", "—", "—"),
+        ("Account disabled (by an administrator)", "—", "—"),
+    ]
 
 
 # -- "This wasn't me" beside each sign-in (docs/pages.md, /account)
