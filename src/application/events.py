@@ -28,7 +28,7 @@ from application.pagination import (
 from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import InvalidInput
 from domain.ids import new_id
-from domain.security_events import SecurityEvent
+from domain.security_events import Activity, SecurityEvent, activity_of
 from domain.webhooks import Delivery
 
 log = logging.getLogger("firegate.events")
@@ -261,6 +261,16 @@ def list_events(query: EventQuery, *, events: SecurityEvents, users: Users) -> P
     return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
 
 
+ACTIVITY_READ = 100  # events read for an activity feed's lines, at most
+
+
+def recent_activity(query: EventQuery, *, events: SecurityEvents, users: Users) -> list[Activity]:
+    """The newest ``limit`` lines of an account's activity (the pages'): its events, failed
+    sign-ins in a row collapsed into one line with their count."""
+    read = replace(query, limit=max(ACTIVITY_READ, query.limit), cursor=None)
+    return activity_of(list_events(read, events=events, users=users).items)[: query.limit]
+
+
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
 
 
@@ -274,8 +284,12 @@ class EventPorts(Protocol):
 @dataclass(frozen=True)
 class EventServices:
     list: Callable[[EventQuery], Page[SecurityEvent]]
+    recent: Callable[[EventQuery], Sequence[Activity]]
 
 
 def bind(ports: EventPorts) -> EventServices:
     events, users = ports.security_events, ports.users
-    return EventServices(list=lambda query: list_events(query, events=events, users=users))
+    return EventServices(
+        list=lambda query: list_events(query, events=events, users=users),
+        recent=lambda query: recent_activity(query, events=events, users=users),
+    )

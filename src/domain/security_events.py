@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 KEPT_FOR = timedelta(days=90)  # the Firestore TTL on ``expires_at`` (docs/operations.md)
+# Failed sign-ins of an account in a row, none more than this after the run's newest, are one
+# line of its activity (docs/decisions/0231-failed-sign-ins-collapsed.md).
+FAILURE_RUN = timedelta(hours=1)
+SIGNIN_FAILED = "signin.failed"
 
 
 @dataclass(frozen=True)
@@ -34,3 +39,48 @@ class SecurityEvent:
         if self.actor_id is None or self.actor_id == self.user_id:
             return self
         return replace(self, ip=None, user_agent=None)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of an account's activity: an event, or failed sign-ins in a row (``count``
+    of them, ``event`` the newest, from ``addresses`` addresses and ``agents`` user agents)."""
+
+    event: SecurityEvent
+    count: int = 1
+    addresses: int = 1
+    agents: int = 1
+    since: datetime | None = None  # the oldest of the run
+
+
+def activity_of(events: Iterable[SecurityEvent], window: timedelta = FAILURE_RUN) -> list[Activity]:
+    """``events`` (newest first) as lines: failed sign-ins in a row within ``window`` of the
+    newest of them are one line, so that anyone who types an account's name cannot fill its
+    feed."""
+    lines: list[Activity] = []
+    run: list[SecurityEvent] = []
+
+    def close() -> None:
+        if run:
+            lines.append(
+                Activity(
+                    run[0],
+                    count=len(run),
+                    addresses=len({e.ip for e in run}),
+                    agents=len({e.user_agent for e in run}),
+                    since=run[-1].at if len(run) > 1 else None,
+                )
+            )
+            run.clear()
+
+    for event in events:
+        if event.type != SIGNIN_FAILED:
+            close()
+            lines.append(Activity(event))
+        elif run and run[0].at - event.at > window:
+            close()
+            run.append(event)
+        else:
+            run.append(event)
+    close()
+    return lines

@@ -25,7 +25,8 @@ from application.events import (
 from application.ports import Audit, AuditEvent, StagedWrites
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable
-from domain.security_events import KEPT_FOR, SecurityEvent
+from domain.ids import new_id
+from domain.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.webhooks import Delivery
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, register
@@ -384,3 +385,27 @@ def test_a_store_that_fails_does_not_fail_a_login(
     # The sign-up's and the sign-in's events are no writes of their own: each is committed
     # with the account or the session it records.
     assert types(events(client, bearer(token))) == ["signin.succeeded", "user.created"]
+
+
+def test_failed_sign_ins_in_a_row_within_the_window_are_one_line() -> None:
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+    def at(minutes: int, kind: str = "signin.failed", ip: str = "203.0.113.1") -> SecurityEvent:
+        return SecurityEvent(new_id(), start + timedelta(minutes=minutes), kind, "u", ip=ip)
+
+    newest_first = [
+        at(200),
+        at(190, ip="203.0.113.2"),
+        at(150),  # 50 minutes after the run's newest: still in it
+        at(130),  # 70 minutes: a run of its own
+        at(120, "signin.succeeded"),
+        at(110),
+    ]
+    lines = activity_of(newest_first, timedelta(hours=1))
+    assert [(line.event.at, line.count, line.addresses) for line in lines] == [
+        (start + timedelta(minutes=200), 3, 2),
+        (start + timedelta(minutes=130), 1, 1),
+        (start + timedelta(minutes=120), 1, 1),
+        (start + timedelta(minutes=110), 1, 1),
+    ]
+    assert lines[0].since == start + timedelta(minutes=150) and lines[1].since is None

@@ -147,7 +147,11 @@ def test_the_mail_is_in_the_accounts_language(world: World) -> None:
     api_login(device(world))
     world.deliver()
     [mail] = [m for m in world.mailer.to("alice@example.com") if "nuevo" in m.subject.lower()]
-    assert "Hola" in mail.text and "Navegador:" in mail.text and "/not-me?token=" in mail.text
+    assert (
+        "Hola" in mail.text
+        and "Navegador (según se identificó):" in mail.text
+        and "/not-me?token=" in mail.text
+    )
 
 
 def test_no_mail_to_an_unverified_address_but_the_event_is_recorded(world: World) -> None:

@@ -47,9 +47,50 @@ def test_the_account_page_shows_recent_activity_newest_first(world: World) -> No
     assert "Recent activity" in html
     rows = activity(html)
     assert [what for what, _, _ in rows] == ["Failed sign-in", "Signed in", "Account created"]
-    assert rows[0][1:] == ("127.0.0.1", "Guesser/1.0")
+    assert rows[0][1:] == ("127.0.0.1", "The client claimed: Guesser/1.0")
     assert rows[2][0:2] == ("Account created", "127.0.0.1")  # the sign-up's request
-    assert rows[2][2].startswith("Werkzeug/")  # the test client's user agent
+    assert rows[2][2].startswith("The client claimed: Werkzeug/")  # the test client's
+
+
+def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_claim(
+    world: World,
+) -> None:
+    """Anyone who knows the username can fail to sign in to it, from 12 addresses with a
+    user agent of their choice: one line, the count, no text of theirs unlabelled."""
+    alice = browser(world, "alice")
+    for n in range(12):
+        wrong = world.client.post(
+            "/login",
+            json={"username": "alice", "password": "not the password"},
+            headers={"User-Agent": f"Call +1-555-0{n:03} <b>now</b>"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"},
+        )
+        assert wrong.status_code == 401
+    html = alice.get("/account").get_data(as_text=True)
+    rows = activity(html)
+    assert len(rows) == 3  # not 14
+    what, ip, device = rows[0]
+    assert what.startswith("12 failed sign-ins in a row, the first at ")
+    assert (ip, device) == ("12 addresses", "12 different clients")
+    assert "Call +1-555" not in html and "<b>now</b>" not in html
+    once = world.client.post(
+        "/login",
+        json={"username": "alice", "password": PASSWORD},
+        headers={"User-Agent": "Call +1-555-0100 <b>now</b>"},
+    )
+    assert once.status_code == 200
+    assert (
+        world.client.post(
+            "/login",
+            json={"username": "alice", "password": "wrong"},
+            headers={"User-Agent": "Call +1-555-0100 <b>now</b>"},
+        ).status_code
+        == 401
+    )
+    html = alice.get("/account", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    claimed = "El cliente dijo ser: Call +1-555-0100 &lt;b&gt;now&lt;/b&gt;"
+    assert activity(html)[0][2] == claimed  # one failure: shown, as a claim, escaped
+    assert activity(html)[0][0] == "Inicio de sesión fallido"
 
 
 def test_the_activity_is_in_the_accounts_language(world: World) -> None:
@@ -88,7 +129,7 @@ def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
     assert admin_view[0] == (
         "Account enabled (by an administrator)",
         "203.0.113.7",
-        "AdminConsole/9.9",
+        "The client claimed: AdminConsole/9.9",
     )
     form = {"username": "bob", "password": PASSWORD, "csrf_token": csrf(bob, "/sign-in")}
     assert bob.post("/sign-in", data=form).status_code == 303  # disabling signed him out

@@ -41,7 +41,7 @@ from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpS
 from application.webhooks import CreatedWebhook, CreateWebhook, DeliveryQuery, Resend, WebhookRef
 from domain.oauth import OAuthClient
 from domain.passkeys import Passkey
-from domain.security_events import SecurityEvent
+from domain.security_events import Activity
 from domain.sessions import Session
 from domain.users import User
 from domain.webhooks import Delivery, WebhookEndpoint
@@ -154,9 +154,10 @@ def sessions(actor: Actor) -> list[Session]:
 RECENT_EVENTS = 10  # what the account and admin pages show of an account's activity
 
 
-def recent_events(actor: Actor, user_id: str | None = None) -> list[SecurityEvent]:
-    """The caller's newest events, or (an admin) those of ``user_id``."""
-    return services().events.list(EventQuery(actor, RECENT_EVENTS, user_id=user_id)).items
+def recent_events(actor: Actor, user_id: str | None = None) -> Sequence[Activity]:
+    """The caller's newest activity, or (an admin) that of ``user_id``: failed sign-ins in
+    a row are one line."""
+    return services().events.recent(EventQuery(actor, RECENT_EVENTS, user_id=user_id))
 
 
 def apps_with_access(actor: Actor) -> list[AppAccess]:
