@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
+from werkzeug.test import TestResponse
 
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.settings import Settings, development_rsa_key_pem, new_signing_key_pem
@@ -28,6 +29,18 @@ pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
 # examples that a loaded machine (CI, a benchmark next door) merely ran slowly.
 hypothesis_settings.register_profile("firegate", deadline=None)
 hypothesis_settings.load_profile("firegate")
+
+
+class AnswerSentClient(FlaskClient):
+    """Reads each answer whole and closes it, as a server does once it has sent it: what a
+    route hands on after its answer (interfaces/shared/after_response.py) then runs, as in
+    production. ``buffered=False`` keeps an answer open, for a test to look before."""
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> TestResponse:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = AnswerSentClient
 
 TEST_SECRET = "test-secret-" + "x" * 40
 TEST_MFA_KEY = "dGVzdC1tZmEta2V5LXRlc3QtbWZhLWtleS10ZXN0LW0="  # a Fernet key (32 bytes)

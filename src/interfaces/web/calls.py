@@ -45,6 +45,7 @@ from domain.security_events import Activity
 from domain.sessions import Session
 from domain.users import User
 from domain.webhooks import Delivery, WebhookEndpoint
+from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -101,7 +102,10 @@ def verify_email(token: str) -> User:
 
 
 def forgot_password(email: str) -> None:
-    services().email.forgot_password(ForgotPassword(email=email, client_ip=client_ip()))
+    """Queued once the answer is sent, as by the API: nothing delays it for either kind of
+    address (docs/security.md, "Password recovery")."""
+    forgot, cmd = services().email.forgot_password, ForgotPassword(email, client_ip())
+    after_response(lambda: forgot(cmd))
 
 
 def reset_password(token: str, new_password: str) -> None:

@@ -25,6 +25,7 @@ from interfaces.http.schemas.email import (
     ResetPasswordRequest,
     VerifyEmailRequest,
 )
+from interfaces.shared.after_response import after_response
 from interfaces.shared.services import services
 
 bp = Blueprint("email", __name__)
@@ -57,7 +58,9 @@ def verify_email() -> Response:
 def forgot_password() -> Response:
     """Mail a reset link if an account has this address; the answer is the same either way."""
     body = parse_json(ForgotPasswordRequest)
-    services().email.forgot_password(ForgotPassword(email=body.email, client_ip=_client_ip()))
+    forgot, cmd = services().email.forgot_password, ForgotPassword(body.email, _client_ip())
+    # Queued once the answer is sent: no work for either kind of address can delay it.
+    after_response(lambda: forgot(cmd))
     return json_response(Accepted(), 202)
 
 
