@@ -16,7 +16,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: help venv tools translations run test screenshots lint docs cli bench soak container clean
+.PHONY: help venv tools translations ports run test screenshots lint docs cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -25,8 +25,9 @@ venv: $(STAMP) ## create .venv and install requirements (again only when they ch
 
 $(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@test -x $(VPY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(VPY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
-	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -r $(NODEPS_REQUIREMENTS)
+	@echo "venv: installing the Python requirements into $(VENV) (the first time about a minute)"
+	$(VPY) -m pip install --disable-pip-version-check --progress-bar on $(addprefix -r ,$(REQUIREMENTS))
+	$(VPY) -m pip install --disable-pip-version-check --progress-bar on --no-deps -r $(NODEPS_REQUIREMENTS)
 	@# src/ on the venv's path, so mypy, lint-imports and the flask CLI need no PYTHONPATH
 	@$(VPY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "firegate-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
 	@touch $@
@@ -40,7 +41,13 @@ tools: ## install firebase-tools and maildev into .tools (if missing) and check 
 translations: venv ## compile the pages' and mails' catalogues (.po -> .mo; docs/contributing.md)
 	$(VENV)/bin/pybabel compile --statistics -d src/interfaces/web/translations
 
-run: venv tools translations ## serve the API on http://127.0.0.1:$PORT (8000) against the emulators
+# Before the first install's minutes: every port `make run` will take is free, or already an
+# emulator's (docs/configuration.md#local-emulators). Standard library only, no venv needed.
+ports:
+	@$(PYTHON) scripts/emulators.py check $(PORTS_ARGS)
+
+run: PORTS_ARGS = --port "$${PORT:-8000}"
+run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators
 	$(VPY) scripts/run_local.py
 
 test: venv tools translations ## the whole test suite; pytest starts the emulators it needs
@@ -65,7 +72,7 @@ lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts,
 docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001
 	$(MKDOCS) serve -a 127.0.0.1:8001
 
-cli: venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
+cli: ports venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
 	$(VPY) scripts/run_local.py --cli $(ARGS)
 
 bench: venv translations ## the benchmarks in bench/ against their floors: table of ratios, bench/results/

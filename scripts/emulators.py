@@ -13,7 +13,11 @@ Four services, each a child process in its own process group, started in paralle
   message, with a web UI and a REST API (``GET /api/email``, ``DELETE /api/email/all``).
 
 A service whose port already answers like that emulator is reused: not started, and not
-stopped later. Child output goes to ``.local/emulators/<service>.log``.
+stopped later. Before anything starts, every port the others will take is checked -- each
+service's, maildev's web port, the Auth emulator's hub and logging ports -- and a port held by
+another program, or two services configured onto one port, is an error naming the variable to
+change (docs/configuration.md#local-emulators). Child output goes to
+``.local/emulators/<service>.log``.
 
 Standard library only, so it runs before the virtual environment exists. Use it as a module
 (``EmulatorSet``) or from the command line::
@@ -21,6 +25,7 @@ Standard library only, so it runs before the virtual environment exists. Use it 
     python scripts/emulators.py start [--only firestore,auth]   # foreground until Ctrl-C
     python scripts/emulators.py wipe [--only firestore]
     python scripts/emulators.py env                             # print the exports
+    python scripts/emulators.py check [--port 8000]      # the ports they would take, free?
     python scripts/emulators.py install                  # firebase-tools, maildev + checks
 """
 
@@ -30,6 +35,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import errno
 import http.client
 import importlib.util
 import json
@@ -57,6 +63,10 @@ _SPAWN_ORDER: tuple[str, ...] = ("auth", "storage", "firestore", "pubsub", "mail
 
 FIREBASE_TOOLS_VERSION = "15.34.2"
 MAILDEV_VERSION = "3.0.0"
+# firebase-tools 15 declares Node.js >= 20 and maildev 3 too; a few of their dependencies
+# declare 20.17 / 20.19, two of maildev's (cookie 2, content-disposition 3) 22.
+NODE_MINIMUM = (20, 19)
+NODE_QUIET = (22, 0)
 STORAGE_EMULATOR_REQUIREMENT = "gcp-storage-emulator==2026.7.19"
 DEFAULT_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
 FIRESTORE_MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
@@ -74,6 +84,20 @@ _ENV_VARS: dict[str, str] = {
     "mail": "SMTP_URL",  # smtp://127.0.0.1:1025; its web UI and API on MAILDEV_WEB_PORT
 }
 MAILDEV_WEB_PORT = "MAILDEV_WEB_PORT"
+# firebase-tools opens two more ports beside the Auth emulator's: its hub and its logging.
+HUB_PORT = "FIREBASE_EMULATOR_HUB_PORT"
+LOGGING_PORT = "FIREBASE_EMULATOR_LOGGING_PORT"
+# What each port is, for the messages that name it.
+_PORT_ROLES: dict[str, str] = {
+    "FIRESTORE_EMULATOR_HOST": "the Firestore emulator",
+    "FIREBASE_AUTH_EMULATOR_HOST": "the Auth emulator",
+    HUB_PORT: "the Auth emulator's hub",
+    LOGGING_PORT: "the Auth emulator's logging",
+    "PUBSUB_EMULATOR_HOST": "the Pub/Sub emulator",
+    "STORAGE_EMULATOR_HOST": "the Storage emulator",
+    "SMTP_URL": "maildev's SMTP",
+    MAILDEV_WEB_PORT: "maildev's web page and API",
+}
 
 # Never route loopback calls through an HTTP proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -114,7 +138,7 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(kept[-lines:]) or "(empty log)"
 
 
-def _hint(log_tail: str) -> str:
+def _hint(log_tail: str, variables: Sequence[str] = ()) -> str:
     if "UnsupportedClassVersionError" in log_tail:
         versions = [int(v) for v in re.findall(r"class file version (\d+)", log_tail)]
         needed = f"Java {max(versions) - 44}+" if versions else "a newer Java"
@@ -122,12 +146,57 @@ def _hint(log_tail: str) -> str:
             f"\nHint: this Java is too old for the emulator JAR, which needs {needed}: "
             "install it (e.g. apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME."
         )
-    if "Address already in use" in log_tail or "EADDRINUSE" in log_tail:
+    if any(sign in log_tail for sign in ("Address already in use", "EADDRINUSE", "port taken")):
+        named = ", ".join(variables) or "the *_EMULATOR_HOST variable"
         return (
-            "\nHint: the port is taken by another program; stop it or point the "
-            "*_EMULATOR_HOST variable at a free port."
+            "\nHint: a port was taken by another program meanwhile; stop it or set "
+            f"{named} to a free port (docs/configuration.md#local-emulators)."
         )
     return ""
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why nothing can listen on host:port now (it is taken), or None when it is free.
+
+    A bind, as the emulators will do (with SO_REUSEADDR, as servers set it): it also sees a
+    listener on 0.0.0.0 and a socket that is bound but not listening."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL:  # e.g. ::1 on a host without IPv6
+                    continue
+                return "in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+    return None
+
+
+def _how_to_set(variable: str, host: str) -> str:
+    if variable in (MAILDEV_WEB_PORT, HUB_PORT, LOGGING_PORT):
+        return f"{variable}=<port>"
+    if variable == "SMTP_URL":
+        return f"SMTP_URL=smtp://{host}:<port>"
+    if variable == "STORAGE_EMULATOR_HOST":
+        return f"STORAGE_EMULATOR_HOST=http://{host}:<port>"
+    return f"{variable}={host}:<port>"
+
+
+def _role(variable: str) -> str:
+    return _PORT_ROLES.get(variable, "this run")
+
+
+def _port_variable(env: Mapping[str, str], variable: str) -> int | None:
+    value = env.get(variable, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise EmulatorError(f"{variable}={value!r} is not a port number")
+    return int(value)
 
 
 def _split_host_port(value: str, variable: str) -> tuple[str, int]:
@@ -270,29 +339,85 @@ def ensure_maildev(root: Path = REPO_ROOT) -> Path:
     return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "30 seconds")
 
 
-def _npm_install(root: Path, package: str, version: str, binary: Path, takes: str) -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
+def check_node() -> tuple[int, int]:
+    """Node.js's (major, minor), or an EmulatorError when it is missing or too old to run
+    firebase-tools. Below NODE_QUIET, npm warns EBADENGINE while installing maildev: two of
+    its dependencies (cookie 2, content-disposition 3) declare Node.js 22; maildev runs."""
+    node = shutil.which("node")
+    if node is None or shutil.which("npm") is None:
         raise EmulatorError(
-            "Node.js and npm not found (the Firebase Auth emulator is firebase-tools, which "
-            "needs Node.js 20+, and the local mail server maildev): apt-get install -y nodejs npm"
+            f"Node.js and npm not found: the Auth emulator (firebase-tools) and maildev need "
+            f"Node.js {NODE_QUIET[0]} (or {NODE_MINIMUM[0]}.{NODE_MINIMUM[1]}+): install it from "
+            "NodeSource's apt repository (Debian 12's own nodejs is 18)"
         )
+    try:
+        answer = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EmulatorError(f"`node --version` failed: {exc}") from exc
+    found = re.match(r"v(\d+)\.(\d+)", answer.strip())
+    version = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    if version < NODE_MINIMUM:
+        raise EmulatorError(
+            f"Node.js {answer.strip() or '?'} is too old: firebase-tools {FIREBASE_TOOLS_VERSION} "
+            f"and maildev {MAILDEV_VERSION} need Node.js {NODE_QUIET[0]} "
+            f"(or {NODE_MINIMUM[0]}.{NODE_MINIMUM[1]}+)"
+        )
+    return version
+
+
+def _npm_install(root: Path, package: str, version: str, binary: Path, takes: str) -> Path:
+    node = check_node()
     npm = shutil.which("npm") or "npm"
     print(
-        f"emulators: installing {package}@{version} into {root / '.tools'} (once; about {takes})",
+        f"emulators: installing {package}@{version} into {root / '.tools'} (once; about {takes}; "
+        "a line every 15 s)",
         file=sys.stderr,
         flush=True,
     )
+    if package == "maildev" and node < NODE_QUIET:
+        print(
+            f"emulators: on Node.js {node[0]}, npm warns EBADENGINE for two of maildev's "
+            f"dependencies that declare Node.js {NODE_QUIET[0]}; maildev runs all the same",
+            file=sys.stderr,
+            flush=True,
+        )
     command = [
         npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
         "--save-exact", f"{package}@{version}",
     ]  # fmt: skip
-    env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1"}
-    result = subprocess.run(command, stdin=subprocess.DEVNULL, env=env, check=False)
-    if result.returncode != 0 or not binary.exists():
+    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
+    began = time.monotonic()
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env) as proc:
+        while True:
+            try:
+                proc.wait(timeout=15)
+                break
+            except subprocess.TimeoutExpired:
+                print(
+                    f"emulators: still installing {package}: {time.monotonic() - began:.0f} s, "
+                    f"{_count_packages(root)} packages in .tools so far",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    if proc.returncode != 0 or not binary.exists():
         raise EmulatorError(
-            f"`{shlex.join(command)}` failed (exit {result.returncode}); see npm's output above"
+            f"`{shlex.join(command)}` failed (exit {proc.returncode}); see npm's output above"
         )
     return binary
+
+
+def _count_packages(root: Path) -> int:
+    modules = root / ".tools" / "node_modules"
+    try:
+        return sum(
+            len(list(entry.iterdir())) if entry.name.startswith("@") else 1
+            for entry in modules.iterdir()
+            if entry.is_dir() and not entry.name.startswith(".")
+        )
+    except OSError:
+        return 0
 
 
 def _python_has_module(python: Path, module: str) -> bool:
@@ -322,7 +447,7 @@ def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
         )
     print(f"emulators: installing {STORAGE_EMULATOR_REQUIREMENT} into .venv", file=sys.stderr)
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", STORAGE_EMULATOR_REQUIREMENT],
+        [str(python), "-m", "pip", "install", STORAGE_EMULATOR_REQUIREMENT],
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -349,12 +474,21 @@ class EmulatorSet:
     storage_port: int = 9023
     mail_port: int = 1025  # maildev's SMTP
     mail_web_port: int = 1080  # maildev's web UI and REST API
+    # firebase-tools' hub and logging ports; 0: the first free ports after auth_port that no
+    # other service of the set uses (planned_ports()).
+    hub_port: int = 0
+    logging_port: int = 0
     host: str = "127.0.0.1"
     root: Path = REPO_ROOT
     # Created after start and re-created after each wipe, when set.
     storage_bucket: str | None = None
     # Children get SIGTERM if the process (thread) that started them dies (Linux).
     die_with_parent: bool = True
+    # How long a taken port may take to answer like its emulator (one starting elsewhere:
+    # `make run` and the tests at once) before it counts as another program's.
+    foreign_grace: float = FOREIGN_PORT_GRACE_SECONDS
+    # Ports the caller will take beside the emulators', by variable (run_local: PORT).
+    other_ports: dict[str, int] = field(default_factory=dict)
 
     startup_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False, repr=False)
@@ -390,11 +524,14 @@ class EmulatorSet:
             kwargs["project"] = project
         if env.get("STORAGE_BUCKET"):
             kwargs["storage_bucket"] = env["STORAGE_BUCKET"]
-        web_port = env.get(MAILDEV_WEB_PORT, "")
-        if "mail" in services and web_port:
-            if not web_port.isdigit():
-                raise EmulatorError(f"{MAILDEV_WEB_PORT}={web_port!r} is not a port number")
-            kwargs["mail_web_port"] = int(web_port)
+        for variable, key, service in (
+            (MAILDEV_WEB_PORT, "mail_web_port", "mail"),
+            (HUB_PORT, "hub_port", "auth"),
+            (LOGGING_PORT, "logging_port", "auth"),
+        ):
+            number = _port_variable(env, variable)
+            if service in wanted and number is not None:
+                kwargs[key] = number
         hosts: dict[str, str] = {}
         for service in wanted:
             variable = _ENV_VARS.get(service, "")
@@ -435,9 +572,16 @@ class EmulatorSet:
 
     @property
     def inbox_url(self) -> str:
-        """maildev's web page for reading mail: maildev 3 serves it at /index.html, and its
-        root (the address it prints) answers 404."""
-        return self.url("mail") + "/index.html"
+        """maildev's web page for people, at its root: maildev 3 serves its page there to a
+        browser (and 404 to a client that does not ask for HTML); at /index.html the page
+        loads, but asks for its mails under /index.html/api/ and shows "Failed to load
+        emails". A loopback host is written localhost, like the service's own address."""
+        host = self.host
+        if host == "127.0.0.1":
+            host = "localhost"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.mail_web_port}/"
 
     @property
     def log_dir(self) -> Path:
@@ -486,6 +630,111 @@ class EmulatorSet:
         expected = b"OK" if service == "storage" else b"Ok"
         return body.strip() == expected
 
+    # ---------------------------------------------------------------- ports
+
+    def _service_ports(self, service: str) -> dict[str, int]:
+        """The ports a service takes, by the variable that sets each (hub and logging as
+        planned: call planned_ports() first)."""
+        ports = {_ENV_VARS[service]: self.port(service)}
+        if service == "mail":
+            ports[MAILDEV_WEB_PORT] = self.mail_web_port
+        elif service == "auth":
+            ports[HUB_PORT] = self.hub_port
+            ports[LOGGING_PORT] = self.logging_port
+        return ports
+
+    def planned_ports(self) -> dict[str, int]:
+        """Every port this set (and the caller, other_ports) will take, by the variable that
+        sets it. An unset hub or logging port becomes the first port after the Auth
+        emulator's that no other service uses and no program holds (a consecutive block
+        such as Firestore 8281, Auth 8282, Pub/Sub 8283 then puts the hub past the block)."""
+        fixed: dict[str, int] = dict(self.other_ports)
+        for service in self.services:
+            fixed[_ENV_VARS[service]] = self.port(service)
+            if service == "mail":
+                fixed[MAILDEV_WEB_PORT] = self.mail_web_port
+        if "auth" in self.services:
+            used = set(fixed.values()) | {self.hub_port, self.logging_port}
+            candidate = self.auth_port
+            for name in ("hub_port", "logging_port"):
+                if not getattr(self, name):
+                    candidate += 1
+                    while candidate in used or _port_problem(self.host, candidate):
+                        candidate += 1
+                    setattr(self, name, candidate)
+                    used.add(candidate)
+            fixed[HUB_PORT] = self.hub_port
+            fixed[LOGGING_PORT] = self.logging_port
+        return fixed
+
+    def _collisions(self, ports: Mapping[str, int]) -> list[str]:
+        by_port: dict[int, list[str]] = {}
+        for variable, port in ports.items():
+            by_port.setdefault(port, []).append(variable)
+        return [
+            f"port {port} is set for {' and '.join(f'{v} ({_role(v)})' for v in variables)}: "
+            f"give each its own ({', '.join(_how_to_set(v, self.host) for v in variables[1:])})"
+            for port, variables in sorted(by_port.items())
+            if len(variables) > 1
+        ]
+
+    def _taken(self) -> tuple[list[str], list[str]]:
+        """(services to start, one line per port of theirs that another program holds);
+        services already answering like their emulator are marked reused."""
+        to_start: list[str] = []
+        problems: list[str] = []
+        for service in self.services:
+            if self.ready(service):
+                self._reused.add(service)
+                continue
+            to_start.append(service)
+            for variable, port in self._service_ports(service).items():
+                why = _port_problem(self.host, port)
+                if why:
+                    problems.append(
+                        f"{self.host}:{port} ({variable}, {_role(variable)}) is taken ({why}): "
+                        f"stop what holds it, or set {_how_to_set(variable, self.host)}"
+                    )
+        for variable, port in self.other_ports.items():
+            why = _port_problem(self.host, port)
+            if why:
+                problems.append(f"{self.host}:{port} ({variable}) is taken ({why}): set {variable}")
+        return to_start, problems
+
+    def check_ports(self) -> list[str]:
+        """Before anything starts: the services to start, once no port of theirs is set
+        twice or held by another program, else an EmulatorError that names every such port
+        and the variable that moves it. A taken port gets foreign_grace seconds to answer
+        like its emulator (one starting elsewhere), and its service is then reused."""
+        collisions = self._collisions(self.planned_ports())
+        if collisions:
+            raise EmulatorError(
+                "two ports of the local set are the same; nothing was started:\n  - "
+                + "\n  - ".join(collisions)
+            )
+        deadline = time.monotonic() + self.foreign_grace
+        waited = False
+        while True:
+            self._reused.clear()
+            to_start, problems = self._taken()
+            if not problems:
+                return to_start
+            if time.monotonic() >= deadline:
+                raise EmulatorError(
+                    "ports the local set needs are taken; nothing was started:\n  - "
+                    + "\n  - ".join(problems)
+                    + "\n(docs/configuration.md#local-emulators lists the variables)"
+                )
+            if not waited and self.foreign_grace >= 1:
+                waited = True
+                print(
+                    f"emulators: {len(problems)} port(s) taken; waiting up to "
+                    f"{self.foreign_grace:.0f} s in case an emulator is starting there",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            time.sleep(0.2)
+
     def _port_open(self, service: str) -> bool:
         try:
             with socket.create_connection((self.host, self.port(service)), timeout=0.5):
@@ -496,20 +745,18 @@ class EmulatorSet:
     # ---------------------------------------------------------------- commands
 
     def _firebase_config(self) -> Path:
-        """The repo's firebase.json when it matches our auth host/port, else a generated one."""
-        repo_config = self.root / "firebase.json"
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            auth = json.loads(repo_config.read_text(encoding="utf-8"))["emulators"]["auth"]
-            if int(auth["port"]) == self.auth_port and auth.get("host") == self.host:
-                return repo_config
+        """firebase-tools' configuration for this set: its auth, hub and logging ports come
+        from the variables (the repository's firebase.json is for deploying rules)."""
+        if not self.hub_port or not self.logging_port:
+            self.planned_ports()
         generated = self.log_dir / f"firebase-{self.auth_port}.json"
         config = {
             "emulators": {
                 "auth": {"host": self.host, "port": self.auth_port},
-                # Beside the auth port, so a second local set (another checkout on other
-                # ports) does not race this one for firebase-tools' defaults, 4400 and 4500.
-                "hub": {"host": self.host, "port": self.auth_port + 1},
-                "logging": {"host": self.host, "port": self.auth_port + 2},
+                # Near the auth port, not firebase-tools' defaults (4400, 4500), so a second
+                # local set (another checkout on other ports) does not race this one for them.
+                "hub": {"host": self.host, "port": self.hub_port},
+                "logging": {"host": self.host, "port": self.logging_port},
                 "ui": {"enabled": False},
             }
         }
@@ -595,33 +842,25 @@ class EmulatorSet:
             raise EmulatorError("these emulators are already started; stop() them first")
         self._reused.clear()
         self.startup_seconds.clear()
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
-        to_start: list[str] = []
-        foreign: list[str] = []
-        for service in self.services:
-            if self.ready(service):
-                self._reused.add(service)
-                self.startup_seconds[service] = 0.0
-            elif self._port_open(service):
-                foreign.append(service)
-            else:
-                to_start.append(service)
+        to_start = self.check_ports()
+        for service in self._reused:
+            self.startup_seconds[service] = 0.0
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.stop)
         try:
             for service in sorted(to_start, key=_SPAWN_ORDER.index):
                 self._spawn(service)
-            self._wait(to_start, foreign, began, timeout)
+            self._wait(to_start, began, timeout)
             if self.storage_bucket and "storage" in self.services:
                 self._ensure_bucket()
         except BaseException:
             self.stop()
             raise
 
-    def _wait(self, to_start: list[str], foreign: list[str], began: float, timeout: float) -> None:
+    def _wait(self, to_start: list[str], began: float, timeout: float) -> None:
         deadline = began + timeout
-        foreign_deadline = began + min(timeout, FOREIGN_PORT_GRACE_SECONDS)
-        waiting = set(to_start) | set(foreign)
+        waiting = set(to_start)
         while waiting:
             for service in sorted(waiting):
                 proc = self._procs.get(service)
@@ -639,13 +878,8 @@ class EmulatorSet:
                     raise EmulatorError(
                         f"the {service} emulator exited with code {proc.returncode} before it "
                         f"answered on {self.netloc(service)}; last lines of "
-                        f"{self.log_path(service)}:\n{tail}{_hint(tail)}"
-                    )
-                if proc is None and time.monotonic() > foreign_deadline:
-                    raise EmulatorError(
-                        f"port {self.netloc(service)} is in use by a program that does not "
-                        f"answer like the {service} emulator; stop it, or set "
-                        f"{_ENV_VARS[service]} to a free host:port"
+                        f"{self.log_path(service)}:\n{tail}"
+                        f"{_hint(tail, list(self._service_ports(service)))}"
                     )
             if not waiting:
                 break
@@ -822,7 +1056,19 @@ def _cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """`make run` and `make cli` call this first, before a first install's minutes."""
+    profile = os.environ.get("APP_PROFILE") or "local"
+    if profile != "local":
+        return 0
+    other = {"PORT": args.port} if args.port else {}
+    emulators = EmulatorSet.from_env(services=_parse_only(args.only), other_ports=other)
+    emulators.check_ports()
+    return 0
+
+
 def _cmd_install(args: argparse.Namespace) -> int:
+    check_node()
     ensure_firebase_tools(REPO_ROOT)
     ensure_maildev(REPO_ROOT)
     python = ensure_storage_emulator(REPO_ROOT)
@@ -852,6 +1098,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = commands.add_parser("env", help="print the environment exports")
     env.add_argument("--only", help=only_help)
     env.set_defaults(func=_cmd_env)
+    check = commands.add_parser("check", help="check the ports they would take; start nothing")
+    check.add_argument("--only", help=only_help)
+    check.add_argument("--port", type=int, help="the service's PORT, checked too")
+    check.set_defaults(func=_cmd_check)
     install = commands.add_parser("install", help="install firebase-tools, check prerequisites")
     install.set_defaults(func=_cmd_install)
     args = parser.parse_args(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -83,7 +84,11 @@ def test_an_unreachable_server_is_mail_undelivered() -> None:
 
 @pytest.mark.contract
 def test_the_inbox_address_printed_for_people_opens_maildevs_page(emulators: Any) -> None:
-    # `make run` prints where to read the mail; maildev's own root answers 404.
-    page = requests.get(emulators.inbox_url, timeout=10)
+    # `make run` prints where to read the mail: maildev's root, which serves its page to a
+    # browser; at /index.html the page would ask for its mails under /index.html/api/.
+    assert urlsplit(emulators.inbox_url).path == "/"
+    page = requests.get(emulators.inbox_url, headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
-    assert "<html" in page.text.lower()
+    assert "<title>MailDev</title>" in page.text
+    listed = requests.get(urljoin(emulators.inbox_url, "api/email"), timeout=10)
+    assert listed.status_code == 200 and isinstance(listed.json(), list)
