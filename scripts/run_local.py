@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """`make run` and `make cli`: the local profile, its emulators, then gunicorn (or flask).
 
-    python scripts/run_local.py                 # serve on http://127.0.0.1:$PORT (8000)
+    python scripts/run_local.py                 # serve on http://localhost:$PORT (8000)
     python scripts/run_local.py --cli ARGS...   # flask --app src/wsgi.py ARGS...
 
-Defaults of the ``local`` profile are filled in only where the environment has no value.
+Defaults of the ``local`` profile are filled in only where the environment has no value;
+its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
 With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
-ones started here are stopped on the way out.
+ones started here are stopped on the way out. Every port they and gunicorn will take is
+checked before anything starts.
+
+The local profile is served on ``localhost`` (passkeys need a name, not an IP address):
+gunicorn listens on 127.0.0.1 and, where the machine has it, on ::1, so the name works
+whichever address it resolves to first.
 
 Serving: gunicorn runs in its own process group; SIGINT/SIGTERM to this script (Ctrl-C)
 become a graceful SIGTERM to gunicorn, SIGKILL after 15 s (or at a second signal); then the
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +37,7 @@ from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexe
 
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from infrastructure.settings import development_secrets
+from infrastructure.settings import kept_development_secrets
 
 LOCAL_DEFAULTS: dict[str, str] = {
     "APP_PROFILE": "local",
@@ -41,22 +48,55 @@ LOCAL_DEFAULTS: dict[str, str] = {
 }
 GUNICORN_STOP_SECONDS = 15.0
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
+# Ignored by git (.local/); never read outside the local profile.
+DEV_SECRETS = REPO_ROOT / ".local" / "dev-secrets.json"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def apply_local_defaults(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+def apply_local_defaults(
+    environ: MutableMapping[str, str] = os.environ, secrets_file: Path = DEV_SECRETS
+) -> list[str]:
     """Set the local profile's defaults where the environment has no (or an empty) value,
-    development secrets included: made here, once per run, so that every gunicorn worker
-    inherits the same ones. Returns the names of the secrets it made."""
+    development secrets included: those the environment lacks come from ``secrets_file``,
+    made there the first time, so that every gunicorn worker and every `make cli` command use
+    the same ones. Returns the names of the secrets it made now."""
     for name, value in LOCAL_DEFAULTS.items():
         if not environ.get(name):
             environ[name] = value
-    made = development_secrets(environ)
-    environ.update(made)
+    try:
+        kept, made = kept_development_secrets(environ, secrets_file)
+    except ValueError as exc:
+        raise EmulatorError(str(exc)) from exc
+    environ.update(kept)
     if made:
-        names = ", ".join(made)
-        print(f"run_local: {names} unset: generated for this run", file=sys.stderr, flush=True)
-    return list(made)
+        shown = (
+            secrets_file.relative_to(REPO_ROOT)
+            if secrets_file.is_relative_to(REPO_ROOT)
+            else secrets_file
+        )
+        print(
+            f"run_local: {', '.join(made)} unset: made once and kept in {shown} "
+            "(the local profile's, for make run and make cli alike)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return made
+
+
+def local_url(port: str) -> str:
+    """Where people open the local service: localhost, which passkeys accept."""
+    return f"http://localhost:{port}"
+
+
+def bind_addresses(port: str) -> list[str]:
+    """127.0.0.1, and ::1 where this machine can listen on it (localhost may resolve to
+    either first)."""
+    addresses = [f"127.0.0.1:{port}"]
+    if socket.has_ipv6:
+        with contextlib.suppress(OSError), socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            addresses.append(f"[::1]:{port}")
+    return addresses
 
 
 def _venv_tool(name: str) -> Path:
@@ -82,7 +122,8 @@ def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
     """Run gunicorn in the foreground; return its exit status."""
     gunicorn = _venv_tool("gunicorn")
     port = env["PORT"]
-    argv = [str(gunicorn), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    binds = [arg for address in bind_addresses(port) for arg in ("--bind", address)]
+    argv = [str(gunicorn), "-c", "gunicorn.conf.py", *binds, "wsgi:app"]
     received: list[int] = []
     deadline: list[float] = []
     proc: subprocess.Popen[bytes] | None = None
@@ -109,13 +150,14 @@ def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
         start_new_session=True,
         preexec_fn=parent_death_preexec,  # noqa: PLW1509
     )
+    url = local_url(port)
     print(
-        f"run_local: serving http://127.0.0.1:{port} (APP_PROFILE={env.get('APP_PROFILE')}, "
+        f"run_local: serving {url} (APP_PROFILE={env.get('APP_PROFILE')}, "
         f"gunicorn pid {proc.pid}); Ctrl-C stops everything",
         file=sys.stderr,
         flush=True,
     )
-    print(f"run_local: sign in at http://127.0.0.1:{port}/sign-in", file=sys.stderr, flush=True)
+    print(f"run_local: sign in at {url}/sign-in", file=sys.stderr, flush=True)
     if received:  # a signal came in before gunicorn existed
         forward(received.pop(), None)
     warned: set[str] = set()
@@ -163,6 +205,24 @@ def run_cli(env: Mapping[str, str], args: Sequence[str]) -> int:
     return _exit_status(proc.wait())
 
 
+def start_emulators(emulators: EmulatorSet) -> None:
+    """Start (or reuse) them, once every port they and gunicorn will take has been checked;
+    say where they are and where to read the mail."""
+    emulators.start()
+    summary = ", ".join(
+        f"{service} {emulators.netloc(service)}"
+        + (" (reused)" if service in emulators.reused else "")
+        for service in emulators.services
+    )
+    print(f"run_local: emulators ready: {summary}", file=sys.stderr, flush=True)
+    if "mail" in emulators.services:
+        print(
+            f"run_local: mail sent by the service: read it at {emulators.inbox_url}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     cli_args: list[str] | None = None
@@ -171,28 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args:
         print("usage: run_local.py [--cli ARGS...]", file=sys.stderr)
         return 2
-    apply_local_defaults()
     for sig in _FORWARDED:
         signal.signal(sig, _raise_interrupted)
     emulators: EmulatorSet | None = None
     try:
+        apply_local_defaults()
         env = dict(os.environ)
+        if not env["PORT"].isdigit():
+            raise EmulatorError(f"PORT={env['PORT']!r} is not a port number")
+        serving = {"PORT": int(env["PORT"])} if cli_args is None else {}
         if env["APP_PROFILE"] == "local":
-            emulators = EmulatorSet.from_env()
-            emulators.start()
+            emulators = EmulatorSet.from_env(other_ports=serving)
+            start_emulators(emulators)
             env.update(emulators.env())
-            summary = ", ".join(
-                f"{service} {emulators.netloc(service)}"
-                + (" (reused)" if service in emulators.reused else "")
-                for service in emulators.services
-            )
-            print(f"run_local: emulators ready: {summary}", file=sys.stderr, flush=True)
-            if "mail" in emulators.services:
-                print(
-                    f"run_local: mail sent by the service: read it at {emulators.inbox_url}",
-                    file=sys.stderr,
-                    flush=True,
-                )
         else:
             print(
                 f"run_local: APP_PROFILE={env['APP_PROFILE']}: not starting the emulators",

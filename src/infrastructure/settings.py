@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
+import json
 import logging
+import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -111,7 +115,7 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(10.0, gt=0, le=120)
     mail_from: str = "firegate <no-reply@localhost>"
     mail_templates_dir: str = ""  # searched before the built-in templates
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://localhost:8000"
     site_name: str = Field("firegate", min_length=1, max_length=64)  # on pages and in mails
     require_verified_email: bool = False
 
@@ -381,15 +385,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _local_public_url(self) -> Settings:
         # Locally the mails' links follow PORT (`PORT=9000 make run`) unless PUBLIC_URL says
-        # where they go; production requires PUBLIC_URL (_production_mail_problems).
+        # where they go; production requires PUBLIC_URL (_production_mail_problems). On
+        # localhost, like the passkeys' origin: a link that opens 127.0.0.1 would lead to pages
+        # where passkeys cannot work (docs/decisions/0121-passkey-configuration.md).
         if self.app_profile == "local" and "public_url" not in self.model_fields_set:
-            self.public_url = f"http://127.0.0.1:{self.port}"
+            self.public_url = f"http://localhost:{self.port}"
         return self
 
     @model_validator(mode="after")
     def _check_webauthn(self) -> Settings:
         # Browsers refuse WebAuthn on an IP-address origin, so the local default is
-        # localhost, not PUBLIC_URL's 127.0.0.1 (docs/decisions/0121-passkey-configuration.md).
+        # localhost, as PUBLIC_URL's is (docs/decisions/0121-passkey-configuration.md).
         # What is configured is checked; what follows PUBLIC_URL is taken as it is.
         self.webauthn_origins = [origin.rstrip("/") for origin in self.webauthn_origins]
         rp_id = self.webauthn_rp_id.lower()
@@ -431,23 +437,97 @@ def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     name. Made once per run, before the workers start, and put into the environment they all
     inherit (scripts/run_local.py, gunicorn.conf.py): a worker that made its own could not
     read the tokens, sealed TOTP secrets or job pushes of another (docs/configuration.md)."""
+    return {name: _DEVELOPMENT_SECRETS[name]() for name in _lacking_secrets(environ)}
+
+
+def _lacking_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The names of the development secrets the local profile needs and the environment
+    lacks; none outside the local profile."""
     if environ.get("APP_PROFILE") != "local":
-        return {}
-    made: dict[str, str] = {}
+        return []
+    lacking: list[str] = []
     if not environ.get("JWT_SECRET") and not environ.get("JWT_PRIVATE_KEY"):
-        made["JWT_SECRET"] = secrets.token_hex(32)
+        lacking.append("JWT_SECRET")
     if not environ.get("MFA_ENCRYPTION_KEY"):
-        made["MFA_ENCRYPTION_KEY"] = new_fernet_key()
+        lacking.append("MFA_ENCRYPTION_KEY")
     provider = environ.get("OAUTH_PROVIDER", "true").lower() not in ("false", "0", "no", "off")
     if provider and not environ.get("JWT_PRIVATE_KEY") and not environ.get("OIDC_PRIVATE_KEY"):
-        made["OIDC_PRIVATE_KEY"] = new_signing_key_pem()  # the OpenID Connect provider's
+        lacking.append("OIDC_PRIVATE_KEY")  # the OpenID Connect provider's
     signs = environ.get("JWT_PRIVATE_KEY") or environ.get("OIDC_PRIVATE_KEY")
     if provider and not environ.get("OIDC_RSA_PRIVATE_KEY") and not _is_rsa_pem(signs):
-        made["OIDC_RSA_PRIVATE_KEY"] = new_rsa_key_pem()  # its RS256 ID tokens'
+        lacking.append("OIDC_RSA_PRIVATE_KEY")  # its RS256 ID tokens'
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
-        # The emulator's push subscription carries it as ?token=.
-        made["JOB_PUSH_TOKEN"] = secrets.token_urlsafe(24)
-    return made
+        lacking.append("JOB_PUSH_TOKEN")  # the emulator's push subscription sends ?token=
+    return lacking
+
+
+def kept_development_secrets(
+    environ: Mapping[str, str], path: Path
+) -> tuple[dict[str, str], list[str]]:
+    """The development secrets the environment lacks, kept in ``path`` (JSON, mode 0600):
+    made the first time one is needed, read every time after, so that `make run` and
+    `make cli` use the same ones and what one seals the other opens. Returns them and the
+    names of those made now. Outside the local profile: none, and the file is not touched
+    (docs/configuration.md#development-secrets)."""
+    lacking = _lacking_secrets(environ)
+    if not lacking:
+        return {}, []
+    kept = _read_kept_secrets(path)
+    made = [name for name in lacking if not kept.get(name)]
+    if made:
+        kept.update({name: _DEVELOPMENT_SECRETS[name]() for name in made})
+        kept = _write_kept_secrets(path, kept, replace=path.exists())
+    return {name: kept[name] for name in lacking}, made
+
+
+def _read_kept_secrets(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    try:
+        kept = json.loads(text)
+    except ValueError:
+        kept = None
+    if not isinstance(kept, dict) or not all(isinstance(v, str) for v in kept.values()):
+        raise ValueError(
+            f"{path} is not a JSON object of development secrets: delete it to make new ones "
+            "(what the old ones signed or sealed becomes unreadable)"
+        )
+    return kept
+
+
+def _write_kept_secrets(path: Path, kept: dict[str, str], *, replace: bool) -> dict[str, str]:
+    """Write ``kept`` (mode 0600 from the start) through a temporary file; a new file by a
+    link that fails when another run made one meanwhile, whose secrets then win."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(kept, out, indent=2)
+            out.write("\n")
+        if replace:
+            os.replace(temporary, path)
+            return kept
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return {**kept, **_read_kept_secrets(path)}
+        return kept
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def _new_push_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def new_fernet_key() -> str:
@@ -476,6 +556,15 @@ def new_rsa_key_pem() -> str:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+
+
+_DEVELOPMENT_SECRETS: dict[str, Callable[[], str]] = {
+    "JWT_SECRET": _new_secret,
+    "MFA_ENCRYPTION_KEY": new_fernet_key,
+    "OIDC_PRIVATE_KEY": new_signing_key_pem,
+    "OIDC_RSA_PRIVATE_KEY": new_rsa_key_pem,
+    "JOB_PUSH_TOKEN": _new_push_token,
+}
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,20 @@
 """The local profile with no secrets configured, under ``make run``'s launcher
 (scripts/run_local.py) and under gunicorn alone (docker-compose.yml): the development secrets
-made for the run are shared by every worker (docs/configuration.md)."""
+made for the run are shared by every worker (docs/configuration.md). And a newcomer's first
+``make run`` with the emulators moved to a block of consecutive ports: it starts, and what it
+prints leads to a working inbox and to the pages on localhost."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -48,3 +58,115 @@ def test_ten_totp_enrolments_with_two_workers(launcher: list[str], firestore: An
             confirmed = post(url, "/auth/mfa/totp/confirm", {"code": code}, token)
             statuses.append(confirmed.status_code)
     assert statuses == [200] * 10
+
+
+# Every variable that would point run_local at other emulators, secrets or addresses.
+_NEWCOMER_UNSET = (
+    "APP_PROFILE", "PUBLIC_URL", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGINS", "MAILDEV_URL",
+    "FIREBASE_EMULATOR_HUB_PORT", "FIREBASE_EMULATOR_LOGGING_PORT", "GCLOUD_PROJECT",
+    "GOOGLE_CLOUD_PROJECT", "STORAGE_BUCKET", "JOB_QUEUE", *SECRETS,
+)  # fmt: skip
+PRINTED_URL = re.compile(r"https?://[^\s,;)]+")
+
+
+def _free_block(first: int, size: int, last: int) -> int:
+    """The first port of ``size`` consecutive free ports from ``first`` (below ``last``)."""
+    for base in range(first, last - size, size):
+        try:
+            for port in range(base, base + size):
+                with socket.socket() as sock:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError(f"no {size} free consecutive ports in {first}-{last}")
+
+
+def _wait_for_line(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        printed = log.read_text(errors="replace")
+        if text in printed:
+            return printed
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"run_local did not print {text!r}:\n{printed[-4000:]}")
+        time.sleep(0.2)
+
+
+def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_path: Path) -> None:
+    # Firestore, Auth, Pub/Sub, Storage, then maildev's SMTP and web page, one after the other:
+    # firebase-tools' hub and logging ports must not land on Pub/Sub's or Storage's.
+    base = _free_block(int(os.environ.get("RUN_LOCAL_TEST_PORTS", "18101")), 12, 18180)
+    port = base + 10
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    for name in _NEWCOMER_UNSET:
+        env.pop(name, None)
+    env.update(
+        FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{base}",
+        FIREBASE_AUTH_EMULATOR_HOST=f"127.0.0.1:{base + 1}",
+        PUBSUB_EMULATOR_HOST=f"127.0.0.1:{base + 2}",
+        STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{base + 3}",
+        SMTP_URL=f"smtp://127.0.0.1:{base + 4}",
+        MAILDEV_WEB_PORT=str(base + 5),
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+    )
+    log = ROOT / ".local" / "run-local-moved-ports-e2e.log"
+    log.parent.mkdir(exist_ok=True)
+    began = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "run_local.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        printed = _wait_for_line(log, proc, "/sign-in", timeout=180)
+        url = f"http://localhost:{port}"
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not answer:\n" + log.read_text()[-4000:])
+        ready = time.monotonic() - began
+        print(f"make run with the ports moved to {base}-{base + 5}: ready in {ready:.1f} s")
+
+        said = [line for line in printed.splitlines() if line.startswith("run_local:")]
+        urls = [found for line in said for found in PRINTED_URL.findall(line)]
+        assert f"{url}/sign-in" in urls
+        assert all(found.startswith("http://localhost:") for found in urls), said
+        inbox = next(found for found in urls if found.endswith(f":{base + 5}/"))
+
+        page = requests.get(inbox, headers={"Accept": "text/html"}, timeout=10)
+        assert page.status_code == 200 and "<title>MailDev</title>" in page.text
+        sign_in = requests.get(f"{url}/sign-in", timeout=10)
+        assert sign_in.status_code == 200
+
+        address = "newcomer@example.com"
+        body = {"username": "newcomer", "email": address, "password": PASSWORD}
+        assert requests.post(f"{url}/register", json=body, timeout=60).status_code == 201
+        deadline = time.monotonic() + 60
+        while True:
+            listed = requests.get(inbox + "api/email", timeout=10).json()
+            mails = [m for m in listed if any(r["address"] == address for r in m["to"])]
+            if mails or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert mails, "no mail to the new account in the printed inbox"
+        assert f"{url}/verify-email?token=" in mails[0]["text"]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode in (0, 130, -signal.SIGINT), log.read_text()[-3000:]

@@ -72,15 +72,19 @@ def test_production_accepts_a_named_relay_on_its_own_host() -> None:
 
 
 def test_the_local_profile_keeps_its_defaults() -> None:
-    settings = make_settings()
-    assert settings.public_url == "http://127.0.0.1:8000"
+    settings = make_settings(public_url=...)
+    # localhost, where passkeys work, as WebAuthn's origin is (decision 0121).
+    assert settings.public_url == "http://localhost:8000"
+    assert settings.webauthn_origins == [settings.public_url]
+    assert settings.webauthn_rp_id == "localhost"
     assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
 
 
 def test_local_mail_links_follow_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
     # `PORT=9000 make run`: the links in its mails must open that server, not :8000.
     monkeypatch.setenv("PORT", "9000")
-    assert make_settings().public_url == "http://127.0.0.1:9000"
-    assert make_settings(port=9001).public_url == "http://127.0.0.1:9001"
-    given = make_settings(port=9001, public_url="http://localhost:9001")
-    assert given.public_url == "http://localhost:9001"  # what is set is kept
+    assert make_settings(public_url=...).public_url == "http://localhost:9000"
+    assert make_settings(port=9001, public_url=...).public_url == "http://localhost:9001"
+    assert make_settings(port=9001).webauthn_origins == ["http://localhost:9001"]
+    given = make_settings(port=9001, public_url="http://127.0.0.1:9001")
+    assert given.public_url == "http://127.0.0.1:9001"  # what is set is kept
