@@ -1158,6 +1158,7 @@ class FakeOAuthGrants:
                 scope=code.scope,
                 created_at=now,
                 token_version=0,
+                resource=code.resource,
             )
             return "spent", code
 

@@ -201,6 +201,7 @@ class CreateClient:
     post_logout_redirect_uris: tuple[str, ...] = ()
     dynamic: bool = False
     client_id: str | None = None  # one the caller drew (RFC 7591 answers it); else a new one
+    resources: tuple[str, ...] = ()  # the resources its tokens may be for; none: any
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         now=clock.now(),
         post_logout_redirect_uris=cmd.post_logout_redirect_uris,
         dynamic=cmd.dynamic,
+        resources=cmd.resources,
     )
     clients.add(client)
     return CreatedClient(client, secret)
@@ -286,18 +288,26 @@ class ConsentQuery:
     user_id: str
     client_id: str
     scope: str
+    resource: str | None = None  # the RFC 8707 resource the app asks for
 
 
 def consent_needed(cmd: ConsentQuery, *, grants: OAuthGrants) -> bool:
     found = grants.get_consent(cmd.user_id, cmd.client_id)
-    return found is None or not found.covers(scope_list(cmd.scope))
+    return found is None or not found.covers(scope_list(cmd.scope), cmd.resource)
 
 
 def remember_consent(cmd: ConsentQuery, *, grants: OAuthGrants, clock: Clock) -> None:
     found = grants.get_consent(cmd.user_id, cmd.client_id)
     scopes = scope_list(cmd.scope) + (found.scopes if found else ())
+    resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())
     grants.put_consent(
-        Consent(cmd.user_id, cmd.client_id, tuple(dict.fromkeys(scopes)), clock.now())
+        Consent(
+            cmd.user_id,
+            cmd.client_id,
+            tuple(dict.fromkeys(scopes)),
+            clock.now(),
+            tuple(dict.fromkeys(resources)),
+        )
     )
 
 

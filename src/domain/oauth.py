@@ -94,6 +94,24 @@ def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
     )
 
 
+MAX_RESOURCES = 10
+
+
+def check_resource(uri: str, field: str = "resource") -> str:
+    """RFC 8707 §2: a resource is an absolute URI without a fragment."""
+    if (
+        not uri
+        or len(uri) > MAX_URI_CHARS
+        or "://" not in uri
+        or "#" in uri
+        or any(ch.isspace() for ch in uri)
+    ):
+        raise InvalidInput.field(
+            field, "A resource is an absolute URI without a fragment.", "invalid_resource"
+        )
+    return uri
+
+
 def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:
@@ -120,6 +138,9 @@ class OAuthClient:
     created_at: datetime
     post_logout_redirect_uris: tuple[str, ...] = ()
     dynamic: bool = False  # registered through /oauth/register
+    # The RFC 8707 resources its tokens may be for; none: any the person consents to
+    # (docs/decisions/0226-a-token-is-for-the-resource-authorized.md).
+    resources: tuple[str, ...] = ()
 
     @staticmethod
     def new(
@@ -132,6 +153,7 @@ class OAuthClient:
         now: datetime,
         post_logout_redirect_uris: tuple[str, ...] = (),
         dynamic: bool = False,
+        resources: tuple[str, ...] = (),
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -147,6 +169,9 @@ class OAuthClient:
                 for uri in post_logout_redirect_uris
             )
         )
+        if len(resources) > MAX_RESOURCES:
+            raise InvalidInput.field("resource", "At most 10 resources.", "invalid_resource")
+        limited = tuple(dict.fromkeys(check_resource(uri) for uri in resources))
         return OAuthClient(
             client_id=client_id,
             name=name,
@@ -157,7 +182,12 @@ class OAuthClient:
             created_at=now,
             post_logout_redirect_uris=logout,
             dynamic=dynamic,
+            resources=limited,
         )
+
+    def allows_resource(self, resource: str) -> bool:
+        """Whether a token may be for this resource: any, unless the client is limited."""
+        return not self.resources or resource in self.resources
 
     def allows_redirect(self, uri: str) -> bool:
         return redirect_uri_allowed(self.redirect_uris, uri)
@@ -243,6 +273,7 @@ class Grant:
     refresh_expires_at: datetime | None = None
     issued: bool = False  # tokens were given from it (a code only reserved it)
     revoked: bool = False
+    resource: str | None = None  # the RFC 8707 resource authorized: its tokens' audience
 
     def live(self, token_version: int) -> bool:
         return self.issued and not self.revoked and token_version == self.token_version
@@ -262,12 +293,14 @@ class Grant:
 
 @dataclass(frozen=True)
 class Consent:
-    """The scopes a user allowed a client; asked again only for a scope outside them."""
+    """The scopes a user allowed a client, and the resources (RFC 8707) it may use them at;
+    asked again for a scope or a resource outside them."""
 
     user_id: str
     client_id: str
     scopes: tuple[str, ...]
     at: datetime
+    resources: tuple[str, ...] = ()
 
-    def covers(self, scopes: tuple[str, ...]) -> bool:
-        return set(scopes) <= set(self.scopes)
+    def covers(self, scopes: tuple[str, ...], resource: str | None = None) -> bool:
+        return set(scopes) <= set(self.scopes) and (resource is None or resource in self.resources)

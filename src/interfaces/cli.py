@@ -113,6 +113,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "confidential": client.confidential,
         "scopes": list(client.scopes),
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "resources": list(client.resources),
         "created_at": client.created_at.isoformat(),
     }
 
@@ -123,17 +124,27 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
 @click.option("--confidential", is_flag=True, help="A server-side app that keeps a secret.")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES))
-def create_client(
+@click.option(
+    "--resource",
+    "resources",
+    multiple=True,
+    help="A resource (RFC 8707) its tokens may be for; without any: every resource.",
+)
+def create_client(  # click passes each option by its name
+    *,
     name: str,
     redirect_uris: tuple[str, ...],
     logout_uris: tuple[str, ...],
     confidential: bool,
     scopes: tuple[str, ...],
+    resources: tuple[str, ...],
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
         created = services().oauth.create_client(
-            CreateClient(name, redirect_uris, confidential, scopes, logout_uris)
+            CreateClient(
+                name, redirect_uris, confidential, scopes, logout_uris, resources=resources
+            )
         )
     except DomainError as exc:
         _fail(exc)

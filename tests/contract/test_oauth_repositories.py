@@ -235,3 +235,30 @@ def test_a_clients_own_token_is_revoked_by_its_jti(grants: OAuthGrants) -> None:
     assert grants.token_revoked("j1") is True
     assert grants.token_revoked("j2") is False
     assert grants.token_revoked("") is False and grants.token_revoked("a/b") is False
+
+
+def test_a_clients_resources_a_grants_and_a_consents_are_kept(
+    clients: OAuthClients, grants: OAuthGrants
+) -> None:
+    """RFC 8707: the resources a client may have tokens for, the one a grant's code was
+    given for (its refresh tokens' audience), those a consent covers."""
+    limited = OAuthClient.new(
+        client_id="c9",
+        name="Limited",
+        redirect_uris=("https://app.example.com/cb",),
+        secret="s",
+        scopes=(),
+        now=NOW,
+        resources=("https://api.example.com/", "https://mcp.example.com/mcp"),
+    )
+    clients.add(limited)
+    assert clients.get("c9") == limited
+    grants.add_code(code())
+    outcome, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    assert outcome == "spent" and found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.resource == "https://api.example.com"
+    grants.put_consent(Consent("u1", "c1", ("openid",), NOW, ("https://api.example.com/",)))
+    consent = grants.get_consent("u1", "c1")
+    assert consent is not None and consent.covers(("openid",), "https://api.example.com/")
+    assert not consent.covers(("openid",), "https://other.example/")

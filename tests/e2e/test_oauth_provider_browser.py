@@ -174,7 +174,9 @@ def signed_in_session(base: str, username: str) -> requests.Session:
     return session
 
 
-def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple[str, str]:
+def code_by_forms(
+    base: str, browser: requests.Session, client_id: str, **extra: str
+) -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     params = {
         "response_type": "code",
@@ -183,6 +185,7 @@ def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple
         "scope": "openid offline_access",
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
+        **extra,
     }
     page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
     if page.status_code == 200:
@@ -199,16 +202,18 @@ def code_by_forms(base: str, browser: requests.Session, client_id: str) -> tuple
     return code, verifier
 
 
-def code_exchange(base: str, client_id: str) -> dict[str, str]:
-    """The token request's form for a code a new account's browser got for ``client_id``."""
+def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:
+    """The token request's form for a code a new account's browser got for ``client_id``
+    (with ``extra`` authorization parameters, which the token request names again)."""
     browser = signed_in_session(base, account(base))
-    code, verifier = code_by_forms(base, browser, client_id)
+    code, verifier = code_by_forms(base, browser, client_id, **extra)
     return {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": REDIRECT,
         "client_id": client_id,
         "code_verifier": verifier,
+        **extra,
     }
 
 
@@ -244,8 +249,8 @@ def test_a_client_deleted_on_the_command_line_is_refused_by_every_worker_within_
     process (the CLI) reaches them all within that time
     (docs/decisions/0200-oauth-client-cache.md)."""
     app, server = new_client(), new_client("--confidential")
-    form = code_exchange(provider, app["client_id"])
-    form["resource"] = "https://api.example.com/"  # a token for the resource server
+    # a token for the resource server
+    form = code_exchange(provider, app["client_id"], resource="https://api.example.com/")
     tokens = requests.post(f"{provider}/oauth/token", data=form, timeout=10).json()
     auth = (server["client_id"], server["client_secret"])
 

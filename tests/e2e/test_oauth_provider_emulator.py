@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters, build_app
 from tests.conftest import make_settings
-from tests.unit.oauth_world import OAuthWorld
+from tests.unit.oauth_world import REDIRECT, OAuthWorld
 from tests.unit.test_pages_signed_out import sign_up
 
 pytestmark = pytest.mark.e2e
@@ -67,3 +69,63 @@ def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: EmulatorW
     assert sorted(answer.get_json()["scope"].split()) == ["email", "profile", "roles"]
     asked = world.post_token(service, grant_type="client_credentials", scope="openid")
     assert asked.status_code == 400 and asked.get_json()["error"] == "invalid_scope"
+
+
+API = "https://api.example.com/"
+CHALLENGE = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+
+
+def audience(world: EmulatorWorld, answer: Any) -> str:
+    assert answer.status_code == 200, answer.get_json()
+    keys = KeySet.import_key_set(world.client.get("/.well-known/jwks.json").get_json())
+    found: str = jwt.decode(answer.get_json()["access_token"], keys).claims["aud"]
+    return found
+
+
+def test_a_token_request_may_not_widen_the_resource(world: EmulatorWorld) -> None:
+    app = world.register()
+    other = "https://payments.internal.example"
+    code, verifier = world.code(app["client_id"], resource=API)
+    widened = world.exchange(app, code, verifier, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+    code, verifier = world.code(app["client_id"], resource=API)
+    answer = world.exchange(app, code, verifier)
+    assert audience(world, answer) == API
+    refresh = {"grant_type": "refresh_token", "refresh_token": answer.get_json()["refresh_token"]}
+    widened = world.post_token(app, **refresh, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+    assert audience(world, world.post_token(app, **refresh)) == API  # the grant's, kept
+    # a public client that registered itself: no token for a resource nobody consented to
+    registered = world.client.post(
+        "/oauth/register",
+        json={
+            "redirect_uris": [REDIRECT],
+            "client_name": "MCP client",
+            "token_endpoint_auth_method": "none",
+        },
+    ).get_json()
+    code, verifier = world.code(registered["client_id"])
+    widened = world.exchange(registered, code, verifier, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+
+
+def test_the_consent_page_names_the_resource_and_asks_again_for_another(
+    world: EmulatorWorld,
+) -> None:
+    app = world.register()
+    page = world.authorize(app["client_id"], resource=API, **CHALLENGE)
+    assert page.status_code == 200 and API in page.get_data(as_text=True)
+    world.consent(page)
+    assert world.authorize(app["client_id"], resource=API, **CHALLENGE).status_code == 302
+    other = world.authorize(app["client_id"], resource="https://other.example/", **CHALLENGE)
+    assert other.status_code == 200
+
+
+def test_a_client_limited_to_resources_is_kept_so(world: EmulatorWorld) -> None:
+    service = world.register("--confidential", "--resource", API, name="Limited")
+    own = world.post_token(service, grant_type="client_credentials", resource=API)
+    assert audience(world, own) == API
+    other = world.post_token(
+        service, grant_type="client_credentials", resource="https://other.example/"
+    )
+    assert other.status_code == 400 and other.get_json()["error"] == "invalid_target"

@@ -397,10 +397,11 @@ def test_client_credentials_for_confidential_clients_only(
 
 
 def test_the_resource_names_the_audience(world: OAuthWorld, app: dict[str, Any]) -> None:
-    code, verifier = world.code(app["client_id"])
-    answer = world.exchange(app, code, verifier, resource="https://mcp.example.com/mcp")
+    mcp = "https://mcp.example.com/mcp"
+    code, verifier = world.code(app["client_id"], resource=mcp)
+    answer = world.exchange(app, code, verifier, resource=mcp)
     assert answer.status_code == 200, answer.get_json()
-    assert claims(world, answer.get_json()["access_token"])["aud"] == "https://mcp.example.com/mcp"
+    assert claims(world, answer.get_json()["access_token"])["aud"] == mcp
 
 
 def test_the_apps_with_access_are_listed_and_revoked_on_the_account_page(
@@ -1597,3 +1598,93 @@ def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: OAuthWorl
     person = world.register("--confidential", "--scope", "openid", name="Person only")
     none = world.post_token(person, grant_type="client_credentials")
     assert none.status_code == 400 and none.get_json()["error"] == "invalid_scope"
+
+
+def test_a_token_request_may_not_widen_the_resource(world: OAuthWorld, app: dict[str, Any]) -> None:
+    """RFC 8707, RFC 9700 §2.3: a code for one resource gives no token for another, nor does
+    its grant's refresh; a code for none gives none for a resource
+    (docs/decisions/0226-a-token-is-for-the-resource-authorized.md)."""
+    other = "https://payments.internal.example"
+    code, verifier = world.code(app["client_id"], resource=API)
+    widened = world.exchange(app, code, verifier, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+    code, verifier = world.code(app["client_id"], resource=API)
+    answer = world.exchange(app, code, verifier)
+    tokens = answer.get_json()
+    assert claims(world, tokens["access_token"])["aud"] == API
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    widened = world.post_token(app, **refresh, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+    again = world.post_token(app, **refresh, resource=API)  # the same, named again: fine
+    assert again.status_code == 200, again.get_json()
+    assert claims(world, again.get_json()["access_token"])["aud"] == API
+    refresh["refresh_token"] = again.get_json()["refresh_token"]
+    kept = world.post_token(app, **refresh).get_json()
+    assert claims(world, kept["access_token"])["aud"] == API  # the grant's, unasked
+    code, verifier = world.code(app["client_id"])  # no resource authorized
+    widened = world.exchange(app, code, verifier, resource=other)
+    assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_target"
+    code, verifier = world.code(app["client_id"], resource=API)
+    body = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    twice = world.client.post(
+        "/oauth/token?resource=" + API,
+        data={**body, "redirect_uri": REDIRECT, "client_id": app["client_id"], "resource": API},
+    )
+    assert twice.status_code == 400 and twice.get_json()["error"] == "invalid_target"
+
+
+def test_the_consent_page_names_the_resource_and_asks_again_for_another(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    challenge = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+    page = world.authorize(app["client_id"], resource=API, **challenge)
+    assert page.status_code == 200 and API in page.get_data(as_text=True)
+    world.consent(page)
+    assert world.authorize(app["client_id"], resource=API, **challenge).status_code == 302
+    assert world.authorize(app["client_id"], **challenge).status_code == 302
+    other = world.authorize(app["client_id"], resource="https://other.example/", **challenge)
+    assert other.status_code == 200 and "https://other.example/" in other.get_data(as_text=True)
+
+
+def test_a_client_may_be_limited_to_a_list_of_resources(world: OAuthWorld) -> None:
+    service = world.register("--confidential", "--resource", API, name="Limited")
+    assert service["resources"] == [API]
+    listed = world.app.test_cli_runner().invoke(args=["clients", "list"])
+    assert json.loads(listed.output)[-1]["resources"] == [API]
+    own = world.post_token(service, grant_type="client_credentials", resource=API)
+    assert own.status_code == 200 and claims(world, own.get_json()["access_token"])["aud"] == API
+    other = world.post_token(
+        service, grant_type="client_credentials", resource="https://payments.internal.example"
+    )
+    assert other.status_code == 400 and other.get_json()["error"] == "invalid_target"
+    challenge = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+    query = redirected(
+        world.authorize(service["client_id"], resource="https://other.example/", **challenge)
+    )
+    assert query["error"] == "invalid_target"
+    assert world.tokens(service, resource=API)["access_token"]
+    bad = world.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "X", "--redirect-uri", REDIRECT, "--resource", "api"]
+    )
+    assert bad.exit_code != 0 and "absolute URI" in bad.output
+
+
+def test_an_admin_limits_an_app_to_resources(world: OAuthWorld) -> None:
+    form = {
+        "name": "Backend",
+        "redirect_uris": REDIRECT,
+        "confidential": "true",
+        "resources": f"{API}\n\nhttps://mcp.example.com/mcp\n",
+        "csrf_token": admin_form(world),
+    }
+    answer = world.client.post("/admin/clients", data=form)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    (made,) = [c for c in world.services.oauth.list_clients() if c.name == "Backend"]
+    assert made.resources == (API, "https://mcp.example.com/mcp")
+    refused = world.client.post(
+        "/admin/clients", data={**form, "name": "Bad", "resources": "not a uri"}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'id="client-resources-error" role="alert">A resource is an absolute URI' in html
+    assert ">not a uri</textarea>" in html  # refilled

@@ -45,6 +45,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "created_at": client.created_at,
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "dynamic": client.dynamic,
+        "resources": list(client.resources),
     }
 
 
@@ -59,6 +60,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         created_at=data["created_at"],
         post_logout_redirect_uris=tuple(data.get("post_logout_redirect_uris", ())),
         dynamic=data.get("dynamic", False),
+        resources=tuple(data.get("resources", ())),
     )
 
 
@@ -111,6 +113,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "refresh_expires_at": grant.refresh_expires_at,
         "issued": grant.issued,
         "revoked": grant.revoked,
+        "resource": grant.resource,
     }
 
 
@@ -126,6 +129,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         refresh_expires_at=data.get("refresh_expires_at"),
         issued=data.get("issued", False),
         revoked=data.get("revoked", False),
+        resource=data.get("resource"),
     )
 
 
@@ -192,6 +196,7 @@ class FirestoreOAuthGrants:
                 scope=code.scope,
                 created_at=now,
                 token_version=0,
+                resource=code.resource,
             )
             batch = self._client.batch()
             batch.update(code_ref, {"spent": True}, option=unchanged_since(snap))
@@ -301,7 +306,8 @@ class FirestoreOAuthGrants:
         data = read_document(self._client, self._consent_ref(user_id, client_id))
         if data is None:
             return None
-        return Consent(user_id, client_id, tuple(data["scopes"]), data["at"])
+        resources = tuple(data.get("resources", ()))
+        return Consent(user_id, client_id, tuple(data["scopes"]), data["at"], resources)
 
     def put_consent(self, consent: Consent) -> None:
         self._consent_ref(consent.user_id, consent.client_id).set(
@@ -310,6 +316,7 @@ class FirestoreOAuthGrants:
                 "client_id": consent.client_id,
                 "scopes": list(consent.scopes),
                 "at": consent.at,
+                "resources": list(consent.resources),
             },
             **BOUNDED,
         )

@@ -100,8 +100,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
         if "none" in prompts:
             return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
         return _sign_in_again(actor, prompts)
-    scope = grant.request.scope or ""
-    query = ConsentQuery(subject.user.id, grant.client.get_client_id(), scope)
+    query = _consent_query(grant, subject)
     if "consent" in prompts or services().oauth.consent_needed(query):
         if "none" in prompts:
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
@@ -122,14 +121,19 @@ def oauth_consent() -> Response:
         return _refusal(error)
     decision = request.form.get("decision")
     if decision == "allow":
-        scope = grant.request.scope or ""
-        services().oauth.remember_consent(
-            ConsentQuery(subject.user.id, grant.client.get_client_id(), scope)
-        )
+        services().oauth.remember_consent(_consent_query(grant, subject))
         return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
     if decision == "deny":
         return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
     return _refusal(InvalidRequestError("Choose 'allow' or 'deny'."))
+
+
+def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
+    """What the person is asked to allow: the scopes, at the resource named (RFC 8707), which
+    a consent to others does not cover."""
+    resource = grant.request.payload.data.get("resource")
+    client_id = grant.client.get_client_id()
+    return ConsentQuery(subject.user.id, client_id, grant.request.scope or "", resource)
 
 
 def _consent_page(grant: Any, subject: Subject) -> Response:
@@ -139,6 +143,7 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
         "oauth_consent.html",
         app_name=grant.client.client.name,
         scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
+        resource=grant.request.payload.data.get("resource"),
         username=subject.user.username.value,
         action=request.full_path,
         switch=switch,

@@ -106,6 +106,9 @@ class Client(ClientMixin):  # type: ignore[misc]
     def __init__(self, client: OAuthClient) -> None:
         self.client = client
         self.client_id = client.client_id
+        # The resource of the client's own token (client_credentials), checked by its grant:
+        # one Client is made for each request that names the client.
+        self.resource: str | None = None
 
     @property
     def client_metadata(self) -> dict[str, Any]:
@@ -321,18 +324,31 @@ def token_state(keys: Keys, token: str) -> AccessToken | None:
 # -- grants
 
 
-def _resource(code_resource: str | None, config: OAuthConfig) -> str | None:
-    """RFC 8707: the ``resource`` the token is for, asked at the token endpoint or when the
-    code was given; never firegate's own API."""
-    asked = request.values.get("resource") or code_resource
-    if asked is None:
-        return None
-    if _unusable_resource(asked, config):
-        raise InvalidTargetError(RESOURCE_REFUSED)
-    return asked
-
-
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
+RESOURCE_NOT_AUTHORIZED = (
+    "The 'resource' is not the one authorized: a token request may only name the resource "
+    "its code was given for, or none."
+)
+RESOURCE_NOT_ALLOWED = "The 'resource' is not one this client may have tokens for."
+ONE_RESOURCE = "One 'resource' per request."
+
+
+def _asked_resource(values: Any) -> str | None:
+    """The one RFC 8707 ``resource`` of a request (an authorization or a token request)."""
+    asked = values.getlist("resource")
+    if len(asked) > 1:
+        raise InvalidTargetError(ONE_RESOURCE)
+    return str(asked[0]) if asked else None
+
+
+def _token_resource(authorized: str | None) -> str | None:
+    """RFC 8707 §2.2, RFC 9700 §2.3: the resource a person's token is for, the one
+    authorized; a token request may name it again, or none, never another
+    (docs/decisions/0226-a-token-is-for-the-resource-authorized.md)."""
+    asked = _asked_resource(request.values)
+    if asked is not None and asked != authorized:
+        raise InvalidTargetError(RESOURCE_NOT_AUTHORIZED)
+    return authorized
 
 
 def _unusable_resource(asked: str, config: OAuthConfig) -> bool:
@@ -340,18 +356,30 @@ def _unusable_resource(asked: str, config: OAuthConfig) -> bool:
     return "#" in asked or "://" not in asked or asked in config.forbidden_audiences
 
 
-def _authorization_refusal(data: dict[str, Any], config: OAuthConfig) -> OAuth2Error | None:
+def _refused_resource(resource: str, client: Client, config: OAuthConfig) -> str | None:
+    """Why no token may be for ``resource``: not a resource (RFC 8707 §2), firegate's own
+    API, or one outside the client's list; None if one may."""
+    if _unusable_resource(resource, config):
+        return RESOURCE_REFUSED
+    if not client.client.allows_resource(resource):
+        return RESOURCE_NOT_ALLOWED
+    return None
+
+
+def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OAuth2Error | None:
     """What the authorization endpoint refuses beyond Authlib's checks, before anyone is asked
     to consent: request objects, which are not supported (OpenID Connect Core §6), and a
-    ``resource`` no token could be issued for (RFC 8707 §2)."""
+    ``resource`` no token could be issued for (RFC 8707 §2), or more than one."""
     if "request" in data:
         return RequestNotSupportedError(description="Request objects are not supported.")
     if "request_uri" in data:
         return RequestURINotSupportedError(description="request_uri is not supported.")
-    resource = data.get("resource")
-    if resource is not None and _unusable_resource(str(resource), config):
-        return InvalidTargetError(RESOURCE_REFUSED)
-    return None
+    try:
+        resource = _asked_resource(data)
+    except InvalidTargetError as refusal:
+        return refusal
+    refused = _refused_resource(resource, client, config) if resource is not None else None
+    return InvalidTargetError(refused) if refused is not None else None
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -359,7 +387,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
-        refusal = _authorization_refusal(self.request.payload.data, self.server.config)
+        refusal = _authorization_refusal(
+            self.request.payload.data, self.request.client, self.server.config
+        )
         if refusal is not None:  # back to the client: its redirect URI is registered
             refusal.redirect_uri, refusal.state = redirect_uri, self.request.payload.state
             raise refusal
@@ -396,7 +426,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         user = services().oauth.account(code.user_id)
         if user is None:
             return None
-        return Subject(user, code.grant_id, code.auth_time, code.amr, code.resource)
+        resource = _token_resource(code.resource)
+        return Subject(user, code.grant_id, code.auth_time, code.amr, resource)
 
 
 class S256Required(CodeChallenge):  # type: ignore[misc]
@@ -465,8 +496,11 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return RefreshToken(grant, refresh_token) if grant is not None else None
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Subject | None:
-        user = services().oauth.account(refresh_token.grant.user_id)
-        return Subject(user, refresh_token.grant.id) if user is not None else None
+        grant = refresh_token.grant
+        user = services().oauth.account(grant.user_id)
+        if user is None:
+            return None
+        return Subject(user, grant.id, resource=_token_resource(grant.resource))
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         pass  # rotated in save_token, atomically with the check that it is still current
@@ -487,6 +521,11 @@ class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
         except DomainError as exc:
             raise InvalidScopeError(exc.detail) from exc
         self.own_scope = " ".join(scopes)
+        resource = _asked_resource(request.values)  # no person authorized one: the client's list
+        refused = _refused_resource(resource, client, self.server.config) if resource else None
+        if refused is not None:
+            raise InvalidTargetError(refused)
+        client.resource = resource
 
     def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         kwargs["scope"] = self.own_scope
@@ -510,7 +549,7 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         return self.keys.private
 
     def get_audiences(self, client: Client, user: Subject | None, scope: str) -> str:
-        resource = _resource(user.resource if user else None, self.keys.config)
+        resource = user.resource if user is not None else client.resource
         return resource or client.get_client_id()
 
     def get_auth_time(self, user: Subject | None) -> int | None:

@@ -101,19 +101,21 @@ def create_client(actor: Actor) -> Response:
     form_page(  # the page a refusal shows again, the form refilled
         "admin.html",
         form_id="client",
-        renamed={"redirect_uri": "redirect_uris"},
+        renamed={"redirect_uri": "redirect_uris", "resource": "resources"},
         prefix="",
         cursor="",
         roles=ROLES,
         read=lambda: _admin_lists(actor),
     )
     lines = field("redirect_uris").splitlines()
+    resources = field("resources", required=False).splitlines()
     created = calls.admin_create_client(
         actor,
         field("name"),
         tuple(line.strip() for line in lines if line.strip()),
         request.form.get("confidential") == "true",
         tuple(request.form.getlist("scope")),
+        resources=tuple(line.strip() for line in resources if line.strip()),
     )
     return page(
         "oauth_client_created.html",

@@ -180,9 +180,11 @@ def admin_create_client(
     redirect_uris: tuple[str, ...],
     confidential: bool,
     scopes: tuple[str, ...],
+    *,
+    resources: tuple[str, ...] = (),
 ) -> CreatedClient:
     """``clients create``, from /admin: the client, with its secret (shown once)."""
-    client = CreateClient(name, redirect_uris, confidential, scopes)
+    client = CreateClient(name, redirect_uris, confidential, scopes, resources=resources)
     return services().oauth.admin_create_client(AdminCreateClient(actor, client))
 
 
