@@ -147,6 +147,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # The queue runs every feature's jobs; the handlers are bound after it, as some queue
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
+
     def run(job: Job, final: bool) -> None:
         jobs.run_job(job, final, handlers=handlers)
 

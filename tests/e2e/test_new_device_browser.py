@@ -101,7 +101,10 @@ def test_a_new_browsers_sign_in_is_mailed_and_its_link_ends_every_session(
         assert new_device_events(firestore) == 1
         [notice] = new_device_mails(address)
         text = notice["text"]
-        assert text.startswith(f"Hola, {name}") and "Navegador (según se identificó): Chrome (Linux)" in text
+        assert (
+            text.startswith(f"Hola, {name}")
+            and "Navegador (según se identificó): Chrome (Linux)" in text
+        )
         assert "Dirección IP: 127.0.0.1" in text and " UTC" in text
         link = on_this_server(base, mailbox.link_in(notice))
         assert "/not-me?token=" in link and mailbox.link_in(notice) in notice["html"]

@@ -41,7 +41,10 @@ def test_thirty_parallel_logins_of_one_new_device_send_one_mail(
         answers = list(pool.map(log_in, range(30)))
     [mail] = mailbox.wait_for("nico@example.com", 2)[1:]
     assert mail["subject"] == "A new sign-in to your firegate account"
-    assert "Browser (as it identified itself): Firefox (Windows)" in mail["text"] and "/not-me?token=" in mail["text"]
+    assert (
+        "Browser (as it identified itself): Firefox (Windows)" in mail["text"]
+        and "/not-me?token=" in mail["text"]
+    )
     # With its device token the same client is known: nothing more.
     known = {**headers, "Device-Token": answers[0]["device_token"]}
     assert real_app.test_client().post("/login", json=body, headers=known).status_code == 200
