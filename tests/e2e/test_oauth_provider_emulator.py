@@ -13,8 +13,8 @@ from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters, build_app
 from tests.conftest import make_settings
-from tests.unit.oauth_world import REDIRECT, OAuthWorld
-from tests.unit.test_pages_signed_out import sign_up
+from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of
+from tests.unit.test_pages_signed_out import PASSWORD, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -129,3 +129,24 @@ def test_a_client_limited_to_resources_is_kept_so(world: EmulatorWorld) -> None:
         service, grant_type="client_credentials", resource="https://other.example/"
     )
     assert other.status_code == 400 and other.get_json()["error"] == "invalid_target"
+
+
+def test_a_link_asking_to_sign_in_again_signs_nobody_out(
+    world: EmulatorWorld, firestore: Any
+) -> None:
+    app = world.register()
+    before = [doc.id for doc in firestore.collection("sessions").stream()]
+    for asked in ({"prompt": "login"}, {"max_age": "0"}):
+        answer = world.authorize(app["client_id"], **CHALLENGE, **asked)
+        assert answer.status_code == 303 and "again=1" in answer.headers["Location"]
+        assert world.client.get("/account").status_code == 200  # still signed in
+    page = world.client.get(answer.headers["Location"])
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    assert world.client.post(answer.headers["Location"], data=form).status_code == 303
+    assert world.client.get("/account").status_code == 200
+    live = [
+        doc.id
+        for doc in firestore.collection("sessions").stream()
+        if doc.to_dict().get("revoked_at") is None
+    ]
+    assert len(before) == 1 and len(live) == 1 and live != before  # the old one replaced

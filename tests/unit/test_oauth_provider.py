@@ -207,11 +207,13 @@ def test_prompt_login_and_an_old_sign_in_ask_to_sign_in_again(
     answer = world.authorize(app["client_id"], prompt="login", **challenge)
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in?next=")
     assert "prompt" not in answer.headers["Location"]
-    assert world.client.get("/account").status_code == 303  # this browser is signed out
+    assert world.client.get("/account").status_code == 200  # still signed in: nothing ended
+    sign_in = world.client.get(answer.headers["Location"])
+    assert sign_in.status_code == 200  # the form, though signed in
     form = {
         "username": "alice",
         "password": PASSWORD,
-        "csrf_token": csrf_of(world.client.get("/sign-in").get_data(as_text=True)),
+        "csrf_token": csrf_of(sign_in.get_data(as_text=True)),
     }
     assert world.client.post("/sign-in", data=form).status_code == 303
     world.clock.advance(seconds=120)
@@ -1688,3 +1690,40 @@ def test_an_admin_limits_an_app_to_resources(world: OAuthWorld) -> None:
     html = refused.get_data(as_text=True)
     assert 'id="client-resources-error" role="alert">A resource is an absolute URI' in html
     assert ">not a uri</textarea>" in html  # refilled
+
+
+def test_a_link_asking_to_sign_in_again_signs_nobody_out(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """``prompt=login`` or ``max_age=0`` in a link of any site: the person is asked to sign in
+    again, and stays signed in until they do; the new sign-in replaces the old session
+    (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
+    challenge = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+    (before,) = [s.id for s in world.store.sessions.values() if s.revoked_at is None]
+    for asked in ({"prompt": "login"}, {"max_age": "0"}):
+        world.clock.advance(seconds=1)
+        answer = world.authorize(app["client_id"], **challenge, **asked)
+        assert answer.status_code == 303
+        location = answer.headers["Location"]
+        assert "again=1" in location and "Set-Cookie" not in answer.headers
+        assert world.client.get("/account").status_code == 200
+        page = world.client.get(location)
+        assert page.status_code == 200 and "Sign in again to continue." in page.get_data(
+            as_text=True
+        )
+        assert world.client.get("/account").status_code == 200  # the page ended nothing
+    wrong = {
+        "username": "alice",
+        "password": "wrong password",
+        "csrf_token": csrf_of(page.get_data(as_text=True)),
+    }
+    assert world.client.post(location, data=wrong).status_code == 401
+    assert world.client.get("/account").status_code == 200  # a failed one ended nothing
+    right = {**wrong, "password": PASSWORD}
+    again = world.client.post(location, data=right)
+    assert again.status_code == 303
+    back = world.client.get(again.headers["Location"])  # the authorization, answered
+    assert back.status_code in (200, 302), back.get_data(as_text=True)
+    assert world.client.get("/account").status_code == 200
+    live = [s.id for s in world.store.sessions.values() if s.revoked_at is None]
+    assert len(live) == 1 and live != [before]  # the old session was replaced, not kept

@@ -51,20 +51,21 @@ def _refusal(error: OAuth2Error) -> Response:
     return page("error.html", status=400, detail=f"{error.error}: {detail}")
 
 
-def _sign_in_again(actor: Actor, prompts: list[str]) -> Response:
-    """``prompt=login`` or a ``max_age`` passed: this browser signs in anew, then comes back
-    (without ``prompt=login``, which the new sign-in answered)."""
-    calls.sign_out(actor)
+def _sign_in_again(prompts: list[str]) -> Response:
+    """``prompt=login`` or a ``max_age`` passed: this browser is asked to sign in anew, then
+    comes back (without ``prompt=login`` or ``max_age``, which the new sign-in answered:
+    ``max_age=0`` would ask again forever). Its session holds
+    until the new sign-in succeeds, which replaces it: a link of any site must not sign a
+    person out (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
     args = request.args.to_dict(flat=False)
+    args.pop("max_age", None)
     kept = [p for p in prompts if p != "login"]
     if kept:
         args["prompt"] = [" ".join(kept)]
     else:
         args.pop("prompt", None)
     back = "/oauth/authorize?" + urlencode(args, doseq=True)
-    response = see_other("/sign-in?" + urlencode({"next": back}))
-    browser.end(response)
-    return response
+    return see_other("/sign-in?" + urlencode({"next": back, "again": "1"}))
 
 
 def _too_old(actor: Actor) -> bool:
@@ -99,7 +100,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     if "login" in prompts or _too_old(actor):
         if "none" in prompts:
             return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
-        return _sign_in_again(actor, prompts)
+        return _sign_in_again(prompts)
     query = _consent_query(grant, subject)
     if "consent" in prompts or services().oauth.consent_needed(query):
         if "none" in prompts:

@@ -107,7 +107,10 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
 
 
 def start(response: Response, pair: TokenPair) -> None:
-    """Sign this browser in with ``pair``: a new CSRF secret, the session and device cookies."""
+    """Sign this browser in with ``pair``: a new CSRF secret, the session and device cookies.
+    The session this request read, renewed or found ended is replaced, not written after."""
+    g.pop("browser_pair", None)
+    g.pop("browser_signed_out", None)
     _set(
         response,
         "session",

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from application.remembered import Remembered
+from application.tokens import TokenPair
 from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired, checked
 from interfaces.web import browser, calls
 from interfaces.web.errors import http_error, register_page_errors
@@ -153,7 +154,10 @@ def see_other(location: str) -> Response:
 
 @bp.get("/sign-in")
 def sign_in_page() -> Response:
-    if browser.signed_in() is not None:
+    # ``again``: an app asked for a new sign-in (``prompt=login``, ``max_age``); the session
+    # holds until that one succeeds (docs/decisions/0227-sign-in-again-keeps-the-session.md)
+    again = request.args.get("again") == "1"
+    if not again and browser.signed_in() is not None:
         return see_other(safe_next(request.args.get("next")))
     # ``username``: an OpenID Connect client's login_hint, typed in for the person
     hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
@@ -165,6 +169,8 @@ def sign_in_page() -> Response:
         if request.args.get("reset")
         else "deleted"
         if request.args.get("deleted")
+        else "again"
+        if again
         else "",
     )
 
@@ -181,8 +187,17 @@ def sign_in() -> Response:
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
         return response
     response = see_other(next_path)
-    browser.start(response, pair)
+    _replace_session(response, pair)
     return response
+
+
+def _replace_session(response: Response, pair: TokenPair) -> None:
+    """Sign this browser in with ``pair``, ending the session it held before (signed in
+    again at an app's request), now that the new one exists."""
+    previous = browser.signed_in()
+    browser.start(response, pair)
+    if previous is not None:
+        calls.sign_out(previous)
 
 
 @bp.get("/sign-in/mfa")
@@ -204,7 +219,7 @@ def sign_in_mfa() -> Response:
         )
     pair = calls.finish_sign_in(browser.mfa_token(), code, recovery_code)
     response = see_other(next_path)
-    browser.start(response, pair)
+    _replace_session(response, pair)
     return response
 
 
