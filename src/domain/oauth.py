@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
+from domain.text import has_control, has_direction_control
 
 SCOPES = ("openid", "profile", "email", "offline_access", "roles")
 # About a person signed in (an ID token; a refresh token for when they are away): never in a
@@ -68,10 +69,16 @@ def redirect_uri_allowed(registered: tuple[str, ...], candidate: str) -> bool:
     return any(_loopback(uri) and _without_port(uri) == bare for uri in registered)
 
 
+def _disguised(text: str) -> bool:
+    """Control or direction characters: shown to a person (the consent page, the apps on
+    /account), they hide or reorder what the text says ("\u202e" reads backwards)."""
+    return has_control(text) or has_direction_control(text)
+
+
 def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
     """An absolute URI without fragment: ``https``, loopback ``http``, or an app's private
     scheme (``com.example.app:/cb``, RFC 8252 §7.1)."""
-    if not uri or len(uri) > MAX_URI_CHARS or any(ch.isspace() for ch in uri):
+    if not uri or len(uri) > MAX_URI_CHARS or any(ch.isspace() for ch in uri) or _disguised(uri):
         raise InvalidInput.field(field, "Not a valid redirect URI.", "invalid_redirect_uri")
     try:
         parts = urlsplit(uri)
@@ -105,6 +112,7 @@ def check_resource(uri: str, field: str = "resource") -> str:
         or "://" not in uri
         or "#" in uri
         or any(ch.isspace() for ch in uri)
+        or _disguised(uri)
     ):
         raise InvalidInput.field(
             field, "A resource is an absolute URI without a fragment.", "invalid_resource"
@@ -158,6 +166,12 @@ class OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
             raise InvalidInput.field("name", "A name of 1 to 100 characters.", "invalid_name")
+        if _disguised(name):
+            raise InvalidInput.field(
+                "name",
+                "A name has no control or direction characters (such as U+202E).",
+                "invalid_name",
+            )
         if not redirect_uris or len(redirect_uris) > MAX_REDIRECT_URIS:
             raise InvalidInput.field(
                 "redirect_uri", "1 to 10 redirect URIs.", "invalid_redirect_uri"

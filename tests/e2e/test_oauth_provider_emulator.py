@@ -150,3 +150,23 @@ def test_a_link_asking_to_sign_in_again_signs_nobody_out(
         if doc.to_dict().get("revoked_at") is None
     ]
     assert len(before) == 1 and len(live) == 1 and live != before  # the old one replaced
+
+
+def test_a_name_that_impersonates_is_refused_and_the_page_says_where_it_goes(
+    world: EmulatorWorld, firestore: Any
+) -> None:
+    body = {
+        "redirect_uris": [REDIRECT],
+        "client_name": "firegate \u202eetagerif Sign-in",
+        "token_endpoint_auth_method": "none",
+    }
+    refused = world.client.post("/oauth/register", json=body)
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "invalid_client_metadata"
+    assert list(firestore.collection("oauth_clients").stream()) == []
+    registered = world.client.post(
+        "/oauth/register", json={**body, "client_name": "Sign-in"}
+    ).get_json()
+    html = world.authorize(registered["client_id"], **CHALLENGE).get_data(as_text=True)
+    assert "You will be sent back to app.example.com." in html
+    assert "This app registered itself" in html

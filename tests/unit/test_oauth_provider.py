@@ -1727,3 +1727,56 @@ def test_a_link_asking_to_sign_in_again_signs_nobody_out(
     assert world.client.get("/account").status_code == 200
     live = [s.id for s in world.store.sessions.values() if s.revoked_at is None]
     assert len(live) == 1 and live != [before]  # the old session was replaced, not kept
+
+
+@pytest.mark.parametrize(
+    "name", ["firegate \u202eetagerif Sign-in", "bell\x07", "esc\x1b[2J", "mark\u200f", "\u2066x"]
+)
+def test_a_client_name_with_control_or_direction_characters_is_refused(name: str) -> None:
+    """A name that would hide or reorder what the consent page says, by registration or by
+    an operator (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)."""
+    on = OAuthWorld(oauth_dynamic_registration=True)
+    body = {"redirect_uris": [REDIRECT], "client_name": name, "token_endpoint_auth_method": "none"}
+    answer = on.client.post("/oauth/register", json=body)
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_client_metadata"
+    uri = on.client.post(
+        "/oauth/register", json={**body, "client_name": "ok", "redirect_uris": [REDIRECT + name]}
+    )
+    assert uri.status_code == 400 and uri.get_json()["error"] == "invalid_client_metadata"
+    cli = on.app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", name, "--redirect-uri", REDIRECT]
+    )
+    assert cli.exit_code != 0
+    assert on.services.oauth.list_clients() == []
+
+
+def test_the_consent_page_says_where_it_sends_back_and_that_the_app_registered_itself() -> None:
+    on = OAuthWorld(oauth_dynamic_registration=True)
+    body = {
+        "redirect_uris": [REDIRECT],
+        "client_name": "Sign-in",
+        "token_endpoint_auth_method": "none",
+    }
+    registered = on.client.post("/oauth/register", json=body).get_json()
+    challenge = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+    html = on.authorize(registered["client_id"], **challenge).get_data(as_text=True)
+    assert "You will be sent back to app.example.com." in html
+    assert "This app registered itself" in html
+    own = on.register(name="Operator's App")
+    html = on.authorize(own["client_id"], **challenge).get_data(as_text=True)
+    assert "You will be sent back to app.example.com." in html
+    assert "registered itself" not in html
+    spanish = on.client.get(
+        "/oauth/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": registered["client_id"],
+                "redirect_uri": REDIRECT,
+                "scope": "openid",
+                **challenge,
+            }
+        ),
+        headers={"Accept-Language": "es"},
+    ).get_data(as_text=True)
+    assert "Volverás a app.example.com." in spanish and "se registró a sí misma" in spanish

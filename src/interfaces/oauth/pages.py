@@ -140,19 +140,23 @@ def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
 def _consent_page(grant: Any, subject: Subject) -> Response:
     scopes = scope_list(grant.request.scope)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
+    # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
+    # or its private scheme (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)
+    parts = urlsplit(grant.redirect_uri)
+    target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
     response = page(
         "oauth_consent.html",
         app_name=grant.client.client.name,
         scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
         resource=grant.request.payload.data.get("resource"),
+        back_to=parts.hostname or target,
+        registered_itself=grant.client.client.dynamic,
         username=subject.user.username.value,
         action=request.full_path,
         switch=switch,
     )
     # The answer to the form redirects to the app: browsers hold that redirect to the form's
     # CSP ``form-action``, so it names the app's redirect URI (its origin, or its scheme).
-    parts = urlsplit(grant.redirect_uri)
-    target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
     response.headers["Content-Security-Policy"] = CSP.replace(
         "form-action 'self'", f"form-action 'self' {target}"
     )
