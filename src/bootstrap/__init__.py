@@ -279,6 +279,7 @@ def build_app(
             public_url=settings.public_url,
             local=settings.app_profile == "local",
             key=derived_key(settings, b"pages csrf"),
+            passkey_origins=tuple(settings.webauthn_origins),
         ),
     )
     signing = oidc_jwks(settings)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import CDPSession, Page
+from playwright.sync_api import CDPSession, Page, Route
 
 from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, shoot, violations
 
@@ -156,3 +156,62 @@ def test_without_javascript_sign_in_shows_no_passkey_button(localhost: str) -> N
         assert page.get_by_role("button", name="Sign in with a passkey").count() == 0
         username = page.locator("input[name=username]")
         assert username.get_attribute("autocomplete") == "username webauthn"
+
+
+def test_an_address_without_passkeys_says_where_they_work(
+    gunicorn_url: str, localhost: str, firestore: Any
+) -> None:
+    """The local profile's passkeys work on http://localhost:$PORT only: the same pages on
+    http://127.0.0.1:$PORT offer no passkey button and say where to go instead."""
+    elsewhere = f"Passkeys work on {localhost}: open this page there."
+    with chromium(javascript=True) as page:
+        page.goto(gunicorn_url + "/sign-in?next=/account")
+        note = page.locator("#passkeys-elsewhere")
+        assert note.is_visible() and note.inner_text() == elsewhere
+        assert page.get_by_role("button", name="Sign in with a passkey").count() == 0
+        found = {"/sign-in on 127.0.0.1": violations(page)}
+        page.get_by_role("link", name=localhost).click()
+        page.wait_for_url(localhost + "/sign-in?next=%2Faccount")
+        page.get_by_role("button", name="Sign in with a passkey").wait_for()  # offered there
+        assert not page.locator("#passkeys-elsewhere").is_visible()
+
+        name = "p" + uuid.uuid4().hex[:10]
+        page.goto(gunicorn_url + "/sign-up")
+        fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(gunicorn_url + "/account")
+        assert page.locator("#passkeys-elsewhere").inner_text() == elsewhere
+        assert page.get_by_role("button", name="Add a passkey").count() == 0
+        found["/account on 127.0.0.1"] = violations(page)
+        page.get_by_role("link", name=localhost).click()
+        page.wait_for_url(localhost + "/sign-in?next=%2Faccount")  # signed in on the other
+    assert found == {path: [] for path in found}
+
+
+def test_the_browser_knows_its_address_when_a_proxy_hides_it(
+    gunicorn_url: str, localhost: str, firestore: Any
+) -> None:
+    """A proxy that sends the service another ``Host`` than the browser's: the page comes
+    with the note, and the script, on the passkeys' address, offers the button instead."""
+    with chromium(javascript=True) as page:
+
+        def through_a_proxy(route: Route) -> None:
+            answer = route.fetch(url=gunicorn_url + "/sign-in")  # Host: 127.0.0.1:$PORT
+            assert 'id="passkeys-elsewhere">' in answer.text()  # not hidden by the server
+            route.fulfill(response=answer)
+
+        page.route(localhost + "/sign-in", through_a_proxy)
+        page.goto(localhost + "/sign-in")
+        page.get_by_role("button", name="Sign in with a passkey").wait_for()
+        assert not page.locator("#passkeys-elsewhere").is_visible()
+
+
+def test_a_browser_without_passkeys_is_told_so(localhost: str, firestore: Any) -> None:
+    with chromium(javascript=True) as page:
+        page.context.add_init_script("delete window.PublicKeyCredential;")
+        page.goto(localhost + "/sign-in")
+        note = page.get_by_text("Your browser cannot use passkeys on this page.")
+        note.wait_for()
+        assert page.get_by_role("button", name="Sign in with a passkey").count() == 0
+        assert not page.locator("#passkeys-elsewhere").is_visible()
+        assert violations(page) == []

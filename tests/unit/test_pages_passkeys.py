@@ -387,3 +387,81 @@ def test_a_passkey_added_on_the_page_is_the_apis_too(world: Pages) -> None:
     _, stored = signed_up_with_a_passkey(world)
     listed = world.client.get("/auth/passkeys", headers=bearer(login(world.client)))
     assert [item["id"] for item in listed.get_json()["items"]] == [stored.id]
+
+
+# -- an address where passkeys cannot work (docs/pages.md#passkeys)
+
+WORKS = "http://localhost:8000"  # the local profile's WEBAUTHN_ORIGINS (PORT 8000)
+ELSEWHERE = re.compile(r'<p class="notice" id="passkeys-elsewhere"( hidden)?>(.*?)</p>', re.S)
+
+
+def elsewhere(html: str) -> tuple[bool, str]:
+    """Whether the page says passkeys work at another address (not hidden), and what."""
+    found = ELSEWHERE.search(html)
+    assert found is not None, "no sentence about where passkeys work"
+    return found[1] is None, found[2]
+
+
+@pytest.mark.parametrize(
+    "base", ["http://127.0.0.1:8000", "http://localhost:8001", "http://firegate.test:8000"]
+)
+def test_sign_in_on_an_address_without_passkeys_says_where_they_work(base: str) -> None:
+    world = pages(webauthn_origins=[WORKS], webauthn_rp_id="localhost")
+    html = world.client.get("/sign-in?next=/account/x", base_url=base).get_data(as_text=True)
+    shown, said = elsewhere(html)
+    assert shown
+    link = f'<a href="{WORKS}/sign-in?next=%2Faccount%2Fx">{WORKS}</a>'
+    assert said == f"Passkeys work on {link}: open this page there."
+    # The script is told too: it offers no button on an address that is not one of them.
+    assert re.search(rf'<div id="passkey-sign-in" hidden [^>]*data-origins="{WORKS}"', html)
+
+
+def test_sign_in_on_the_passkeys_address_offers_them() -> None:
+    world = pages(webauthn_origins=[WORKS], webauthn_rp_id="localhost")
+    html = world.client.get("/sign-in", base_url=WORKS).get_data(as_text=True)
+    shown, _ = elsewhere(html)
+    assert not shown
+    assert re.search(r'<div id="passkey-sign-in" hidden[ >]', html)  # shown by the script
+    # A browser without passkeys is told so by the script, with this sentence.
+    assert re.search(r'<p class="notice" id="passkeys-unsupported" hidden>[^<]+</p>', html)
+
+
+def test_each_kept_sign_in_page_says_what_its_own_address_can_do() -> None:
+    world = pages(webauthn_origins=[WORKS], webauthn_rp_id="localhost")
+    for base, shown in [(WORKS, False), ("http://127.0.0.1:8000", True), (WORKS, False)]:
+        html = world.client.get("/sign-in", base_url=base).get_data(as_text=True)
+        assert elsewhere(html)[0] is shown, base
+
+
+def test_the_account_page_on_an_address_without_passkeys_says_where_they_work() -> None:
+    world = pages(webauthn_origins=[WORKS], webauthn_rp_id="localhost")
+    base = "http://127.0.0.1:8000"
+    html = world.client.get("/sign-up", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token is not None
+    form = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    answer = world.client.post("/sign-up", data={**form, "csrf_token": token[1]}, base_url=base)
+    assert answer.status_code == 303
+    html = world.client.get(ACCOUNT, base_url=base).get_data(as_text=True)
+    shown, said = elsewhere(html)
+    assert shown and said == (
+        f'Passkeys work on <a href="{WORKS}/account">{WORKS}</a>: open this page there.'
+    )
+    here = world.client.get(ACCOUNT, base_url=WORKS)  # another host: signed out there
+    assert here.status_code == 303
+    spanish = world.client.get(ACCOUNT, base_url=base, headers={"Accept-Language": "es"})
+    assert elsewhere(spanish.get_data(as_text=True))[0]
+
+
+def test_behind_a_proxy_the_host_decides_whatever_the_scheme() -> None:
+    """A proxy that ends TLS without ``TRUSTED_PROXY_HOPS`` makes the request look like http:
+    the host is still the passkeys' address."""
+    world = pages(
+        webauthn_origins=["https://id.example.com"],
+        webauthn_rp_id="id.example.com",
+    )
+    for base in ("https://id.example.com", "http://id.example.com", "https://id.example.com:443"):
+        html = world.client.get("/sign-in", base_url=base).get_data(as_text=True)
+        assert not elsewhere(html)[0], base
+    html = world.client.get("/sign-in", base_url="https://other.example.com").get_data(as_text=True)
+    assert elsewhere(html)[0]

@@ -121,6 +121,7 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
             "site_name": config.site_name,
             "csrf_token": browser.csrf_token,
             "asset": asset,
+            "passkey_origins": config.passkey_origins,
             **language,
         }
 

@@ -59,6 +59,7 @@ def context(actor: Actor) -> dict[str, object]:
         "current_session": actor.session_id,
         "totp": calls.totp_status(actor),
         "locales": LOCALES,
+        "passkeys_here": browser.passkeys_here(),
     }
 
 

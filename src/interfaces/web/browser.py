@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
@@ -26,6 +27,7 @@ EXTENSION = "firegate.pages"
 SEPARATOR = "~"  # in neither a JWT nor a refresh token
 DEVICE_MAX_AGE = 180 * 24 * 3600  # as long as the device token itself is valid
 MFA_MAX_AGE = 5 * 60  # as long as the mfa_token itself is valid
+DEFAULT_PORTS = {"http": 80, "https": 443}
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -35,11 +37,28 @@ class PagesConfig:
     public_url: str = "http://127.0.0.1:8000"
     local: bool = False  # plain cookie names, no Secure: the local profile over http
     key: bytes = b""  # the CSRF tokens' HMAC key (derived from the signing secret)
+    passkey_origins: tuple[str, ...] = ()  # WEBAUTHN_ORIGINS; none: not checked
 
     @property
     def origin(self) -> str:
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def passkey_hosts(self) -> frozenset[str]:
+        """The ``Host`` of each of WEBAUTHN_ORIGINS, with and without its scheme's default
+        port (a browser leaves it out, a client may not)."""
+        hosts: set[str] = set()
+        for origin in self.passkey_origins:
+            parts = urlsplit(origin)
+            host, port = (parts.hostname or "").lower(), parts.port
+            if ":" in host:  # an IPv6 address: Host writes it in brackets
+                host = f"[{host}]"
+            if port is None or port == DEFAULT_PORTS.get(parts.scheme):
+                hosts.update({host, f"{host}:{DEFAULT_PORTS.get(parts.scheme)}"})
+            else:
+                hosts.add(f"{host}:{port}")
+        return frozenset(hosts)
 
     def cookie(self, name: str) -> str:
         return f"firegate_{name}" if self.local else f"__Host-firegate_{name}"
@@ -169,6 +188,19 @@ def keep_session(response: Response) -> Response:
     if g.pop("csrf_new", None):
         _set(response, "csrf", g.csrf_secret, None, "Lax")
     return response
+
+
+# -- passkeys: where the page's address can use them (docs/pages.md#passkeys)
+
+
+def passkeys_here() -> bool:
+    """Whether this page's address is one where passkeys work: one of WEBAUTHN_ORIGINS, by
+    host and port (a proxy that ends TLS may hide the scheme). Where it is not, the page
+    says where they do; the pages' script checks the address the browser is really on,
+    which a proxy that rewrites ``Host`` hides from here
+    (docs/decisions/0220-passkeys-say-where-they-work.md)."""
+    cfg = config()
+    return not cfg.passkey_origins or request.host.lower() in cfg.passkey_hosts
 
 
 # -- CSRF

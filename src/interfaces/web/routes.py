@@ -164,6 +164,7 @@ def sign_in_page() -> Response:
     return kept_page(
         "sign_in.html",
         next=safe_next(request.args.get("next")),
+        passkeys_here=browser.passkeys_here(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -178,7 +179,7 @@ def sign_in_page() -> Response:
 @bp.post("/sign-in")
 def sign_in() -> Response:
     next_path = safe_next(request.args.get("next"))
-    form_page("sign_in.html", next=next_path)
+    form_page("sign_in.html", next=next_path, passkeys_here=browser.passkeys_here())
     try:
         username, password = fields("username", "password")
         pair = calls.sign_in(username, password, browser.device_token())

@@ -1,12 +1,42 @@
 // Passkeys on firegate's pages (docs/pages.md): "Add a passkey" on /account, and on /sign-in
 // "Sign in with a passkey" plus the browser's passkey autofill on the username field
 // (conditional mediation). The pages work without this script; it only shows the passkey
-// controls when it runs in a browser that has WebAuthn. Its requests carry the page's CSRF
-// token (<meta name="csrf-token">) in the X-CSRF-Token header.
+// controls on an address where passkeys work, in a browser that has WebAuthn, and otherwise
+// shows the page's sentence saying why not. Its requests carry the page's CSRF token
+// (<meta name="csrf-token">) in the X-CSRF-Token header.
 "use strict";
 
 (function () {
-  if (!window.PublicKeyCredential || !navigator.credentials) {
+  const box = document.getElementById("passkey-add") || document.getElementById("passkey-sign-in");
+  if (!box) {
+    return;
+  }
+
+  // The server said "passkeys work on <address>" when the address it was asked for is not
+  // one of WEBAUTHN_ORIGINS (data-origins). The browser knows the address it is really on,
+  // which a proxy may have hidden from the server: that decides.
+  function sameOrigin(address) {
+    try {
+      return new URL(address).origin === window.location.origin;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  const origins = (box.dataset.origins || "").split(" ").filter(Boolean);
+  const here = origins.length === 0 || origins.some(sameOrigin);
+  const elsewhere = document.getElementById("passkeys-elsewhere");
+  if (elsewhere) {
+    elsewhere.hidden = here;
+  }
+  if (!here) {
+    return;
+  }
+  if (!window.isSecureContext || !window.PublicKeyCredential || !navigator.credentials) {
+    const unsupported = document.getElementById("passkeys-unsupported");
+    if (unsupported) {
+      unsupported.hidden = false;
+    }
     return;
   }
 
@@ -200,12 +230,9 @@
     offerAutofill();
   }
 
-  const account = document.getElementById("passkey-add");
-  if (account) {
-    addPasskey(account);
-  }
-  const signInBox = document.getElementById("passkey-sign-in");
-  if (signInBox) {
-    signIn(signInBox);
+  if (box.id === "passkey-add") {
+    addPasskey(box);
+  } else {
+    signIn(box);
   }
 })();
