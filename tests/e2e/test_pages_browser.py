@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 
@@ -261,3 +262,17 @@ def test_a_spanish_browser_gets_spanish_pages_and_its_account_keeps_the_language
         page.wait_for_url(gunicorn_url + "/account")
         assert page.locator("html").get_attribute("lang") == "es"
         assert "Tu cuenta" in page.title()
+
+
+def test_the_root_leads_a_browser_to_sign_in_then_to_its_account(
+    gunicorn_url: str, firestore: Any, page: Page
+) -> None:
+    page.goto(gunicorn_url + "/")
+    assert page.url == gunicorn_url + "/sign-in"
+    sign_up(page, gunicorn_url)
+    page.goto(gunicorn_url + "/")
+    assert page.url == gunicorn_url + "/account"
+    # A program asking for it (requests sends Accept: */*) still gets the API's 404.
+    answer = requests.get(gunicorn_url + "/", timeout=10)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"] == "application/problem+json"

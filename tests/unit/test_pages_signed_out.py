@@ -390,3 +390,30 @@ def test_the_page_posts_count_in_the_api_budgets() -> None:
     answer = world.client.post("/forgot-password", data=form)
     assert answer.status_code == 429 and "Retry-After" in answer.headers
     assert answer.mimetype == "text/html"
+
+
+# -- the site's root (docs/pages.md)
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_the_root_sends_a_browser_to_sign_in(world: World) -> None:
+    for method in (world.client.get, world.client.head):
+        answer = method("/", headers={"Accept": BROWSER_ACCEPT})
+        assert answer.status_code == 303 and answer.headers["Location"] == "/sign-in"
+
+
+def test_the_root_sends_a_signed_in_browser_to_its_account(world: World) -> None:
+    sign_up(world)
+    answer = world.client.get("/", headers={"Accept": BROWSER_ACCEPT})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5"]
+)
+def test_the_root_is_still_a_json_404_for_an_api_client(world: World, accept: str | None) -> None:
+    answer = world.client.get("/", headers={"Accept": accept} if accept else {})
+    assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+    body = answer.get_json()
+    assert body["code"] == "not_found" and body["status"] == 404 and "type" in body

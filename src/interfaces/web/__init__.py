@@ -8,12 +8,13 @@ from pathlib import Path
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, request, url_for
+from flask import Flask, Response, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
+from werkzeug.exceptions import NotFound
 from werkzeug.http import parse_accept_header
 
 from domain.users import LOCALES
@@ -27,7 +28,8 @@ from interfaces.web import (
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import EXTENSION, PagesConfig
-from interfaces.web.routes import KEPT_PAGES, KeptPages, bp, method_not_allowed_page
+from interfaces.web.errors import prefers_html
+from interfaces.web.routes import KEPT_PAGES, KeptPages, bp, method_not_allowed_page, see_other
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
 
@@ -97,12 +99,27 @@ def asset(filename: str) -> str:
     return _asset_url(request.script_root, filename)
 
 
+def root_page() -> Response | None:
+    """``/`` is neither a page nor an API route: a browser is sent to sign in, or to its
+    account when it has a session (which /account checks); an API client, which asks for
+    JSON or for anything, still gets the API's 404 problem (docs/pages.md)."""
+    if (
+        request.path != "/"
+        or request.method not in ("GET", "HEAD")
+        or not isinstance(request.routing_exception, NotFound)
+        or not prefers_html()
+    ):
+        return None
+    return see_other("/account" if browser.has_session() else "/sign-in")
+
+
 def install_pages(app: Flask, config: PagesConfig) -> None:
     app.extensions[EXTENSION] = config
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
     app.extensions[KEPT_PAGES] = KeptPages()
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)
+    app.before_request(root_page)
 
     # Each language's catalogue and the functions bound to it, made on its first page: the
     # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.

@@ -150,6 +150,11 @@ def end(response: Response) -> None:
     _set(response, "csrf", new_secret(), None, "Lax")
 
 
+def has_session() -> bool:
+    """Whether this browser holds a session cookie, valid or not (``signed_in`` checks it)."""
+    return bool(_read("session"))
+
+
 def device_token() -> str:
     return _read("device")
 

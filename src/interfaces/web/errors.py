@@ -81,6 +81,13 @@ def wants_json() -> bool:
     return accepted.best_match(("text/html", "application/json")) == "application/json"
 
 
+def prefers_html() -> bool:
+    """A browser's navigation: it asks for HTML before JSON. An API client asks for JSON,
+    for anything (``*/*``) or for nothing."""
+    accepted = request.accept_mimetypes
+    return accepted.best_match(("application/json", "text/html")) == "text/html"
+
+
 def json_problem(
     status: int, code: str, detail: str, headers: dict[str, str], fields: dict[str, str]
 ) -> Response:
