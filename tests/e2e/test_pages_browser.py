@@ -184,7 +184,7 @@ def sign_up(page: Page, base: str) -> str:
     name = "p" + uuid.uuid4().hex[:10]
     page.goto(base + "/sign-up")
     fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
-    page.locator("button[type=submit]").click()
+    page.locator("main button[type=submit]").click()
     page.wait_for_url(base + "/account")
     return name
 
@@ -276,3 +276,35 @@ def test_the_root_leads_a_browser_to_sign_in_then_to_its_account(
     answer = requests.get(gunicorn_url + "/", timeout=10)
     assert answer.status_code == 404
     assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_signed_out_english_browser_chooses_spanish_and_an_english_account_stays_english(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    # JavaScript on for axe-core only: the switch is a form.
+    with chromium(javascript=True, locale="en-US") as page:
+        name = sign_up(page, gunicorn_url)  # the account's language: English, the browser's
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(gunicorn_url + "/sign-in")
+        assert page.locator("html").get_attribute("lang") == "en"
+        found = {"/sign-in (English)": violations(page)}
+        switch = page.get_by_role("navigation", name="Language")
+        assert switch.locator("[aria-current=true]").inner_text() == "English"
+        switch.get_by_role("button", name="Español").click()
+        page.wait_for_url(gunicorn_url + "/sign-in")
+        assert page.locator("html").get_attribute("lang") == "es"
+        assert page.get_by_role("button", name="Iniciar sesión").count() == 1
+        found["/sign-in (Spanish, chosen)"] = violations(page)
+        page.get_by_role("link", name="¿Olvidaste tu contraseña?").click()
+        assert page.locator("html").get_attribute("lang") == "es"  # the other pages too
+        page.goto(gunicorn_url + "/sign-in")
+        fill(page, username=name, password=PASSWORD)
+        page.get_by_role("button", name="Iniciar sesión").click()
+        page.wait_for_url(gunicorn_url + "/account")
+        assert page.locator("html").get_attribute("lang") == "en"  # the account's language
+        assert "Your account" in page.title()
+        assert page.get_by_role("navigation", name="Language").count() == 0
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(gunicorn_url + "/sign-in")
+        assert page.locator("html").get_attribute("lang") == "es"  # the browser's choice
+    assert found == {path: [] for path in found}

@@ -122,3 +122,142 @@ def test_the_bound_gettext_formats_like_jinjas_and_escapes_the_variables(
     assert ours == (
         f"Hi <b>{name}</b>|2 codes|100% yours|for {name}|Plain <em>text</em>|100% sure|Same"
     )
+
+
+# -- the signed-out pages' language switch (docs/pages.md#languages)
+
+SIGNED_OUT_PAGES = [
+    "/sign-in",
+    "/sign-up",
+    "/forgot-password",
+    "/verify-email?token=t",
+    "/reset-password?token=t",
+    "/not-me?token=t",
+]
+
+
+def choose(world: World, locale: str, back: str = "/sign-in") -> str:
+    """The switch's button for ``locale`` on the page at ``back``: where it leads."""
+    html = world.client.get(back).get_data(as_text=True)
+    action = re.search(r'<form method="post" action="(/language\?[^"]*)"', html)
+    assert action is not None, "no language switch on " + back
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token is not None
+    form = {"locale": locale, "csrf_token": token.group(1)}
+    answer = world.client.post(action.group(1).replace("&amp;", "&"), data=form)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    location: str = answer.headers["Location"]
+    return location
+
+
+@pytest.mark.parametrize("path", SIGNED_OUT_PAGES)
+def test_each_signed_out_page_has_a_labelled_language_switch(path: str) -> None:
+    world = World()
+    html = world.client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    switch = re.search(r'<nav class="languages" aria-label="Language">(.*?)</nav>', html, re.S)
+    assert switch is not None, path
+    assert re.search(
+        r'<button type="submit" name="locale" value="es" lang="es">Español<', switch[1]
+    )
+    assert 'lang="en"' in switch[1] and 'aria-current="true"' in switch[1]  # the one in use
+    spanish = world.client.get(path, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<nav class="languages" aria-label="Idioma">' in spanish
+    assert re.search(r'name="locale" value="en" lang="en">English<', spanish)
+
+
+def test_the_chosen_language_wins_over_the_browsers_on_signed_out_pages() -> None:
+    world = World()
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    back = "/sign-in?next=%2Faccount%3Fx%3D1"
+    assert choose(world, "es", back) == back
+    for path in SIGNED_OUT_PAGES:
+        html = world.client.get(path).get_data(as_text=True)
+        assert '<html lang="es">' in html, path
+    assert "Iniciar sesión" in world.client.get("/sign-in").get_data(as_text=True)
+    assert choose(world, "en") == "/sign-in"
+    assert '<html lang="en">' in world.client.get("/sign-in").get_data(as_text=True)
+
+
+def test_the_chosen_language_is_a_cookie_of_this_browser() -> None:
+    world = World()
+    html = world.client.get("/sign-up").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token is not None
+    answer = world.client.post(
+        "/language?next=/sign-up", data={"locale": "es", "csrf_token": token[1]}
+    )
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if c.startswith("firegate_lang="))
+    assert cookie.startswith("firegate_lang=es;") and "HttpOnly" in cookie and "Max-Age=" in cookie
+    assert "SameSite=Lax" in cookie and "Path=/" in cookie
+    other = world.app.test_client()  # another browser keeps its own language
+    assert '<html lang="en">' in other.get("/sign-in").get_data(as_text=True)
+
+
+def test_the_account_language_wins_once_signed_in() -> None:
+    world = World()
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_up(world)  # the account's locale: en, from the browser at sign-up
+    world.client.post("/sign-out", data={"csrf_token": csrf(world.client, "/account")})
+    choose(world, "es")
+    assert '<html lang="es">' in world.client.get("/sign-in").get_data(as_text=True)
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": csrf(world.client, "/sign-in")}
+    assert world.client.post("/sign-in", data=form).headers["Location"] == "/account"
+    html = world.client.get("/account").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Your account" in html
+
+
+def test_an_account_made_after_choosing_a_language_speaks_it() -> None:
+    world = World()
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    choose(world, "es", "/sign-up")
+    sign_up(world)
+    html = world.client.get("/account").get_data(as_text=True)
+    assert '<html lang="es">' in html and "Tu cuenta" in html
+    [user] = [u for u in world.store.users.values() if u.username.value == "alice"]
+    assert user.locale == "es"
+
+
+@pytest.mark.parametrize(
+    ("back", "lands"),
+    [
+        ("/forgot-password", "/forgot-password"),
+        ("https://evil.example/", "/sign-in"),
+        ("//evil.example/", "/sign-in"),
+        ("/\\evil.example", "/sign-in"),
+        ("", "/sign-in"),
+    ],
+)
+def test_the_switch_leads_back_only_to_a_path_of_this_site(back: str, lands: str) -> None:
+    world = World()
+    token = csrf(world.client, "/sign-in")
+    answer = world.client.post(
+        "/language", query_string={"next": back}, data={"locale": "es", "csrf_token": token}
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == lands
+
+
+def test_the_switch_takes_only_a_language_of_the_pages_and_needs_the_token() -> None:
+    world = World()
+    token = csrf(world.client, "/sign-in")
+    for locale in ("fr", "", "es-ES"):
+        answer = world.client.post("/language", data={"locale": locale, "csrf_token": token})
+        assert answer.status_code == 400, locale
+        assert not any("firegate_lang=" in c for c in answer.headers.getlist("Set-Cookie"))
+    forged = world.client.post("/language", data={"locale": "es"})
+    assert forged.status_code == 403
+    assert not any("firegate_lang=" in c for c in forged.headers.getlist("Set-Cookie"))
+
+
+def test_the_switch_leads_back_to_the_same_sign_in() -> None:
+    world = World()
+    for back, lands in [
+        ("/sign-in", "/sign-in"),
+        ("/sign-in?next=%2Faccount", "/sign-in"),
+        (
+            "/sign-in?next=%2Foauth%2Fauthorize%3Fa%3D1",
+            "/sign-in?next=%2Foauth%2Fauthorize%3Fa%3D1",
+        ),
+        ("/sign-in?again=1&next=%2Fx", "/sign-in?next=%2Fx&again=1"),
+        ("/reset-password?token=t&invited=1", "/reset-password?token=t&invited=1"),
+    ]:
+        assert choose(world, "es", back) == lands, back

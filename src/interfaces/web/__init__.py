@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, g, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -27,8 +27,9 @@ from interfaces.web import (
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
-from interfaces.web.browser import EXTENSION, PagesConfig
+from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
 from interfaces.web.errors import prefers_html
+from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.routes import KEPT_PAGES, KeptPages, bp, method_not_allowed_page, see_other
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
@@ -68,14 +69,19 @@ SECOND_STEP = frozenset({"pages.mfa_page", "pages.sign_in_mfa"})
 
 def locale() -> Locale:
     """The signed-in account's language (on the second step of signing in, the account's that
-    is signing in), else the browser's (Accept-Language), else English."""
+    is signing in), else the one this browser chose with the signed-out pages' switch, else
+    the browser's (Accept-Language), else English."""
     if request.blueprint == bp.name and request.endpoint != "pages.static":
         actor = browser.signed_in()
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
         if chosen is None and request.endpoint in SECOND_STEP:
             chosen = browser.mfa_locale()
         if chosen in _PARSED:
+            g.setdefault(ACCOUNT_LANGUAGE, True)  # the switch would change nothing here
             return _PARSED[str(chosen)]
+        chosen = browser.chosen_language()
+        if chosen in _PARSED:
+            return _PARSED[chosen]
     # The header from the environ: ``request.headers.get`` raises inside on a miss.
     return _browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
@@ -138,6 +144,8 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
             "site_name": config.site_name,
             "csrf_token": browser.csrf_token,
             "asset": asset,
+            "languages": LANGUAGE_NAMES,
+            "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
             "passkey_origins": config.passkey_origins,
             **language,
         }

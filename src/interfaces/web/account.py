@@ -14,7 +14,6 @@ from flask import Response
 from flask_babel import gettext
 
 from application.authentication import Actor
-from domain.users import LOCALES
 from interfaces.shared.qr import qr_svg
 from interfaces.web import browser, calls, translated
 from interfaces.web.routes import bp, field, fields, form_page, page, see_other
@@ -58,7 +57,6 @@ def context(actor: Actor) -> dict[str, object]:
         "apps": calls.apps_with_access(actor),
         "current_session": actor.session_id,
         "totp": calls.totp_status(actor),
-        "locales": LOCALES,
         "passkeys_here": browser.passkeys_here(),
     }
 

@@ -21,12 +21,15 @@ from flask import Response, current_app, g, request
 from application.authentication import Actor
 from application.tokens import TokenPair
 from domain.errors import Unauthenticated
+from domain.users import LOCALES
 from interfaces.web import calls
 
 EXTENSION = "firegate.pages"
 SEPARATOR = "~"  # in neither a JWT nor a refresh token
 DEVICE_MAX_AGE = 180 * 24 * 3600  # as long as the device token itself is valid
 MFA_MAX_AGE = 5 * 60  # as long as the mfa_token itself is valid
+LANGUAGE_MAX_AGE = 365 * 24 * 3600
+ACCOUNT_LANGUAGE = "account_language"  # in g: the page speaks the signed-in account's
 DEFAULT_PORTS = {"http": 80, "https": 443}
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -206,6 +209,19 @@ def passkeys_here() -> bool:
     (docs/decisions/0220-passkeys-say-where-they-work.md)."""
     cfg = config()
     return not cfg.passkey_origins or request.host.lower() in cfg.passkey_hosts
+
+
+# -- the language a signed-out browser chose (docs/pages.md#languages)
+
+
+def chosen_language() -> str:
+    """The language this browser chose with the signed-out pages' switch, if any."""
+    chosen = _read("lang")
+    return chosen if chosen in LOCALES else ""
+
+
+def choose_language(response: Response, locale: str) -> None:
+    _set(response, "lang", locale, LANGUAGE_MAX_AGE, "Lax")
 
 
 # -- CSRF

@@ -91,9 +91,12 @@ def sign_out(actor: Actor) -> None:
     services().sessions.logout(Logout(actor, False))
 
 
-def sign_up(username: str, email: str, password: str) -> User:
+def sign_up(username: str, email: str, password: str, chosen_locale: str) -> User:
+    """The account speaks the language the page was read in: the one this browser chose on
+    the pages (``chosen_locale``), else its Accept-Language's."""
+    locale = chosen_locale or accepted_locale()
     return services().accounts.register(
-        Register(username=username, email=email, password=password, locale=accepted_locale())
+        Register(username=username, email=email, password=password, locale=locale)
     )
 
 

@@ -62,14 +62,14 @@ def _template_globals(state: BlueprintSetupState) -> None:
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
 
-def safe_next(value: str | None) -> str:
+def safe_next(value: str | None, fallback: str = "/account") -> str:
     """``?next=``: a path of this site, never another site (``//host``, ``/\\host``, a
-    scheme); anything else leads to /account."""
+    scheme); anything else leads to ``fallback``."""
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
-        return "/account"
+        return fallback
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or any(ch in value for ch in "\\\r\n\t"):
-        return "/account"
+        return fallback
     return value
 
 
@@ -136,7 +136,8 @@ def kept_page(template: str, **context: object) -> Response:
     this browser's token put in (docs/benchmarks.md, "The pages for people"). Nothing it
     shows depends on who asks: the context is the whole key."""
     kept: KeptPages = current_app.extensions[KEPT_PAGES]
-    key = json.dumps([template, str(get_locale()), request.script_root, context], sort_keys=True)
+    language = [str(get_locale()), g.get(browser.ACCOUNT_LANGUAGE, False)]  # the switch, too
+    key = json.dumps([template, language, request.script_root, context], sort_keys=True)
     html = kept.pages.get(key)
     if html is None:
         g.csrf_token = CSRF_SLOT  # what csrf_token() gives while it renders
@@ -233,7 +234,7 @@ def sign_up_page() -> Response:
 def sign_up() -> Response:
     form_page("sign_up.html")
     username, email, password = fields("username", "email", "password")
-    user = calls.sign_up(username, email, password)
+    user = calls.sign_up(username, email, password, browser.chosen_language())
     try:  # signed in at once, where the service lets an unverified address sign in
         pair = calls.sign_in(user.username.value, password, browser.device_token())
     except DomainError:
