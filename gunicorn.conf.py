@@ -99,7 +99,8 @@ def on_starting(server: object) -> None:
     # Imported here: gunicorn puts `pythonpath` (src/) on sys.path only after reading this file.
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from infrastructure.settings import Settings, development_secrets  # noqa: PLC0415
+    from infrastructure.dev_secrets import development_secrets  # noqa: PLC0415
+    from infrastructure.settings import Settings  # noqa: PLC0415
 
     # All workers must share one signing secret, one MFA key and one push token: the local
     # profile makes those that are not configured here, in the master, once (each worker

@@ -70,7 +70,7 @@ from _common import (
     write_result,
     wrk,
 )
-from infrastructure.settings import new_signing_key_pem
+from infrastructure.dev_secrets import new_signing_key_pem
 
 PEER = BENCH / "peer"
 VERIFIER = "bench-verifier-0123456789-0123456789-0123456789-abc"

@@ -37,7 +37,7 @@ from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexe
 
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from infrastructure.settings import kept_development_secrets
+from infrastructure.dev_secrets import kept_development_secrets
 
 LOCAL_DEFAULTS: dict[str, str] = {
     "APP_PROFILE": "local",

@@ -11,7 +11,8 @@ from hypothesis import settings as hypothesis_settings
 from werkzeug.test import TestResponse
 
 from bootstrap import Adapters, build_adapters, build_app
-from infrastructure.settings import Settings, development_rsa_key_pem, new_signing_key_pem
+from infrastructure.dev_secrets import development_rsa_key_pem, new_signing_key_pem
+from infrastructure.settings import Settings
 from tests.catalogues import compile_catalogues
 from tests.fakes import (
     FakeClock,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.settings import kept_development_secrets
+from infrastructure.dev_secrets import kept_development_secrets
 from tests.conftest import TEST_MFA_KEY
 
 pytestmark = pytest.mark.unit

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from domain.errors import Unavailable
+from infrastructure.dev_secrets import development_secrets, new_rsa_key_pem
 from infrastructure.secret_box import FernetSecretBox
-from infrastructure.settings import development_secrets, new_rsa_key_pem
 from tests.conftest import PRODUCTION_SETTINGS, TEST_MFA_KEY, TEST_OIDC_KEY, make_settings
 
 pytestmark = pytest.mark.unit
@@ -61,7 +61,8 @@ def test_another_key_cannot_open_a_sealed_secret() -> None:
 def test_the_key_check_agrees_with_fernet(key: str) -> None:
     from cryptography.fernet import Fernet
 
-    from infrastructure.settings import _fernet_key, new_fernet_key
+    from infrastructure.dev_secrets import new_fernet_key
+    from infrastructure.settings import _fernet_key
 
     try:
         Fernet(key.encode())
