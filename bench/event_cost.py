@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from _common import loadavg, median, start_emulators, wipe_firestore, write_result
-from application.events import StoringAuditLog
+from application.events.security_events import StoringAuditLog
 from application.ports import NO_WRITES, Audit, AuditEvent
 from domain.ids import new_id
 from domain.sessions import Session

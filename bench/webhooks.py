@@ -37,9 +37,10 @@ from _common import (
     wipe_firestore,
     write_result,
 )
-from application import jobs, webhooks
-from application.authentication import Actor
-from application.events import StoringAuditLog
+from application import jobs
+from application.events import webhooks
+from application.events.security_events import StoringAuditLog
+from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, Job
 from bootstrap import build_adapters, build_policies
 from infrastructure.audit import LoggingAuditLog

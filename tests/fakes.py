@@ -12,10 +12,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
-from application.dogs import PictureUnavailable
+from application.events.webhooks import WebhookUnreachable
+from application.identity.login import LoginRecords
+from application.identity.throttle import Reservation
 from application.jobs import JobHandler
-from application.login import LoginRecords
-from application.mail import NEW_DEVICE_MAIL_EVERY
+from application.mail.sending import NEW_DEVICE_MAIL_EVERY
 from application.oauth import RotateOutcome, SpendOutcome
 from application.ports import (
     NO_WRITES,
@@ -26,8 +27,7 @@ from application.ports import (
     MailUndelivered,
     StagedWrites,
 )
-from application.throttle import Reservation
-from application.webhooks import WebhookUnreachable
+from application.resources.dogs import PictureUnavailable
 from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow

@@ -1,8 +1,9 @@
 """Technical ports that many features share: time, hashing, tokens, identity, audit, jobs,
 mail, object storage, and the deletion of what a user owns. Adapters fit them structurally.
 
-A feature's own repository Protocol sits with its use cases (``application/tasks.py`` holds
-``TaskRepository``); see docs/decisions/0040-one-way-to-build-a-feature.md.
+A feature's own repository Protocol sits with its use cases
+(``application/resources/tasks.py`` holds ``TaskRepository``); see
+docs/decisions/0040-one-way-to-build-a-feature.md.
 """
 
 from __future__ import annotations

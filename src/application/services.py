@@ -7,24 +7,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.accounts import AccountServices
-from application.admin import AdminServices
-from application.authentication import AuthenticationServices
-from application.datasets import DatasetServices
-from application.dogs import DogServices
-from application.email import EmailServices
-from application.events import EventServices
-from application.files import FileServices
-from application.firebase import FirebaseServices
+from application.events.security_events import EventServices
+from application.events.webhooks import WebhookServices
+from application.identity.accounts import AccountServices
+from application.identity.admin import AdminServices
+from application.identity.authentication import AuthenticationServices
+from application.identity.firebase import FirebaseServices
+from application.identity.login import LoginServices
+from application.identity.passkeys import PasskeyServices
+from application.identity.sessions import SessionServices
+from application.identity.totp import TotpServices
 from application.jobs import JobServices
-from application.login import LoginServices
+from application.mail.flows import EmailServices
 from application.oauth import OAuthServices
-from application.passkeys import PasskeyServices
 from application.ports import RequestCounter
-from application.sessions import SessionServices
-from application.tasks import TaskServices
-from application.totp import TotpServices
-from application.webhooks import WebhookServices
+from application.resources.datasets import DatasetServices
+from application.resources.dogs import DogServices
+from application.resources.files import FileServices
+from application.resources.tasks import TaskServices
 
 
 @dataclass(frozen=True)

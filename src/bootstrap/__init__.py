@@ -17,31 +17,27 @@ from datetime import timedelta
 
 from flask import Flask
 
-from application import (
+from application import jobs, oauth
+from application.events import security_events as events
+from application.events import webhooks
+from application.identity import (
     accounts,
     admin,
     authentication,
-    datasets,
-    dogs,
-    email,
-    events,
-    files,
     firebase,
-    jobs,
     login,
-    mail,
-    oauth,
     passkeys,
     sessions,
-    tasks,
     totp,
-    webhooks,
 )
-from application.csv_input import CsvLimits
+from application.identity.tokens import TokenPolicy
 from application.jobs import JobHandler, PushPolicy
+from application.mail import flows as email
+from application.mail import sending as mail
 from application.ports import Job, OwnedData
+from application.resources import datasets, dogs, files, tasks
+from application.resources.csv_input import CsvLimits
 from application.services import Services
-from application.tokens import TokenPolicy
 from bootstrap.adapters import (
     Adapters,
     build_adapters,

@@ -16,19 +16,25 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from application.accounts import UserRepository
-from application.authentication import Principals
-from application.datasets import DatasetRepository
-from application.dogs import DogRepository, PictureSource
-from application.events import SecurityEvents
-from application.files import FileRepository
-from application.firebase import IdentityRepository
+from application.events.security_events import SecurityEvents
+from application.events.webhooks import (
+    HostResolver,
+    Scheduler,
+    WebhookDeliveries,
+    WebhookEndpoints,
+    WebhookSender,
+)
+from application.identity.accounts import UserRepository
+from application.identity.authentication import Principals
+from application.identity.firebase import IdentityRepository
+from application.identity.login import LoginLookup
+from application.identity.mfa import MfaRepository
+from application.identity.passkeys import ChallengeRepository, PasskeyRepository
+from application.identity.sessions import SessionRepository
+from application.identity.throttle import LoginThrottle
 from application.jobs import JobHandler
-from application.login import LoginLookup
-from application.mail import ActionTokenRepository, NewDeviceMails
-from application.mfa import MfaRepository
+from application.mail.sending import ActionTokenRepository, NewDeviceMails
 from application.oauth import GrantHolders, OAuthClients, OAuthGrants
-from application.passkeys import ChallengeRepository, PasskeyRepository
 from application.ports import (
     AuditLog,
     Clock,
@@ -46,16 +52,10 @@ from application.ports import (
     SecretBox,
     TokenIssuer,
 )
-from application.sessions import SessionRepository
-from application.tasks import TaskRepository
-from application.throttle import LoginThrottle
-from application.webhooks import (
-    HostResolver,
-    Scheduler,
-    WebhookDeliveries,
-    WebhookEndpoints,
-    WebhookSender,
-)
+from application.resources.datasets import DatasetRepository
+from application.resources.dogs import DogRepository, PictureSource
+from application.resources.files import FileRepository
+from application.resources.tasks import TaskRepository
 from bootstrap.lazy import (
     LazyCeremonies,
     LazyCustomTokens,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from application.dogs import PictureUnavailable
+from application.resources.dogs import PictureUnavailable
 
 DEFAULT_API_URL = "https://dog.ceo/api/breeds/image/random"
 DEFAULT_IMAGE_HOSTS = ("images.dog.ceo",)

@@ -9,10 +9,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from application.admin import SetDisabled, SetRole, UserQuery
-from application.authentication import Actor
+from application.identity.admin import SetDisabled, SetRole, UserQuery
+from application.identity.authentication import Actor
+from application.identity.totp import ResetMfa
 from application.oauth import CreateClient
-from application.totp import ResetMfa
 from domain.errors import DomainError
 from domain.oauth import SCOPES, OAuthClient
 from interfaces.shared.services import services

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from application.accounts import UserRepository
-from application.mail import ActionTokenRepository
+from application.identity.accounts import UserRepository
+from application.mail.sending import ActionTokenRepository
 from domain.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,

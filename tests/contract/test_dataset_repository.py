@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from application.datasets import DatasetRepository
-from application.files import FileRepository
+from application.resources.datasets import DatasetRepository
+from application.resources.files import FileRepository
 from domain.datasets import (
     Column,
     ColumnType,

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.dogs import DogRepository
+from application.resources.dogs import DogRepository
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.accounts import UserRepository
-from application.firebase import IdentityRepository
+from application.identity.accounts import UserRepository
+from application.identity.firebase import IdentityRepository
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.users import Email, User, Username

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from application.accounts import UserRepository
-from application.login import LoginLookup
-from application.throttle import LoginThrottle
+from application.identity.accounts import UserRepository
+from application.identity.login import LoginLookup
+from application.identity.throttle import LoginThrottle
 from domain.ids import new_id
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Email, User, Username, fold

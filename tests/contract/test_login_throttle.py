@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from application.throttle import LoginThrottle
+from application.identity.throttle import LoginThrottle
 from domain.errors import RateLimited
 from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from tests.fakes import FakeLoginThrottle

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.mfa import MfaRepository
+from application.identity.mfa import MfaRepository
 from domain.ids import new_id
 from domain.mfa import MfaChallenge, TotpFactor
 from tests.fakes import FakeMfaRepository

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.mail import NEW_DEVICE_MAIL_EVERY, NewDeviceMails
+from application.mail.sending import NEW_DEVICE_MAIL_EVERY, NewDeviceMails
 from tests.fakes import FakeNewDeviceMails
 
 pytestmark = pytest.mark.contract

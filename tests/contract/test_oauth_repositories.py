@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.accounts import UserRepository
+from application.identity.accounts import UserRepository
 from application.oauth import GrantHolders, OAuthClients, OAuthGrants
 from domain.oauth import CODE_TTL, AuthorizationCode, Consent, OAuthClient, digest
 from domain.users import Email, User, Username

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.passkeys import ChallengeRepository, PasskeyRepository
+from application.identity.passkeys import ChallengeRepository, PasskeyRepository
 from domain.errors import Conflict, Unauthenticated
 from domain.passkeys import Ceremony, Challenge, Passkey
 from tests.fakes import FakeChallengeRepository, FakePasskeyRepository

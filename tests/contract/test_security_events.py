@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from application.accounts import UserRepository
-from application.events import SecurityEvents
+from application.events.security_events import SecurityEvents
+from application.identity.accounts import UserRepository
+from application.identity.sessions import SessionRepository
 from application.ports import StagedWrites
-from application.sessions import SessionRepository
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.security_events import SecurityEvent

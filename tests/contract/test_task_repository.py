@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.tasks import TaskRepository
+from application.resources.tasks import TaskRepository
 from domain.errors import NotFound
 from domain.ids import new_id
 from domain.tasks import Task

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from application.accounts import UserRepository
-from application.authentication import Principals
-from application.mfa import MfaRepository
-from application.sessions import SessionRepository
+from application.identity.accounts import UserRepository
+from application.identity.authentication import Principals
+from application.identity.mfa import MfaRepository
+from application.identity.sessions import SessionRepository
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.mfa import TotpFactor

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from application.dogs import PictureUnavailable
+from application.resources.dogs import PictureUnavailable
 from infrastructure.dog_ceo import DogCeoPictureSource, accept_picture_url
 from tests.fake_dog_api import PICTURE, FakeDogApi, running
 

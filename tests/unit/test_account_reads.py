@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
+from application.identity.totp import GetTotp, totp_status
 from application.oauth import list_apps
-from application.totp import GetTotp, totp_status
 from domain.ids import new_id
 from domain.mfa import TotpFactor
 from domain.oauth import Grant, OAuthClient

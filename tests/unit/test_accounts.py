@@ -10,13 +10,13 @@ from functools import partial
 
 import pytest
 
-from application import accounts
-from application import login as login_cases
-from application.accounts import Register, UpdateProfile
-from application.authentication import Actor, Authenticate, authenticate
-from application.login import ChangePassword, Login
-from application.sessions import SignIn
-from application.tokens import TokenPair, TokenPolicy
+from application.identity import accounts
+from application.identity import login as login_cases
+from application.identity.accounts import Register, UpdateProfile
+from application.identity.authentication import Actor, Authenticate, authenticate
+from application.identity.login import ChangePassword, Login
+from application.identity.sessions import SignIn
+from application.identity.tokens import TokenPair, TokenPolicy
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from domain.throttling import LoginThrottlePolicy

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application import admin
-from application.admin import (
+from application.identity import admin
+from application.identity.admin import (
     AdminChange,
     EndUserSessions,
     RemoveUser,
@@ -14,7 +14,7 @@ from application.admin import (
     UserListing,
     UserQuery,
 )
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.pagination import Page
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.unit.test_accounts import World

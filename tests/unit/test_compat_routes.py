@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.admin import SetRole
+from application.identity.admin import SetRole
 from application.services import Services
 from domain.users import Email, Username
 from infrastructure.settings import Settings

@@ -1,4 +1,4 @@
-"""The dataset rules (domain/datasets.py) and the CSV reader (application/csv_input.py):
+"""The dataset rules (domain/datasets.py) and the CSV reader (application/resources/csv_input.py):
 examples, and properties checked by hypothesis on generated tables."""
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
+from application.resources.csv_input import (
+    CsvLimits,
+    detect_delimiter,
+    parse_delimiter,
+    read_records,
+)
 from domain.datasets import (
     Column,
     ColumnSpec,

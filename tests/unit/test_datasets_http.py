@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.authentication import Actor
-from application.csv_input import CsvLimits
-from application.datasets import DatasetForm, DatasetLimits, ImportDataset, import_dataset
-from application.files import Upload
+from application.identity.authentication import Actor
+from application.resources.csv_input import CsvLimits
+from application.resources.datasets import DatasetForm, DatasetLimits, ImportDataset, import_dataset
+from application.resources.files import Upload
 from bootstrap import Adapters
 from domain.datasets import DatasetRow, DatasetStatus
 from domain.errors import Unavailable

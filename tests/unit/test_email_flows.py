@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts import UserRepository
-from application.admin import SetDisabled, SetRole
-from application.authentication import Authenticate
-from application.email import RequestVerification
-from application.invitations import Invite
+from application.identity.accounts import UserRepository
+from application.identity.admin import SetDisabled, SetRole
+from application.identity.authentication import Authenticate
 from application.jobs import JobPush, RetryJob, encode_job
-from application.mail import ActionTokenRepository
+from application.mail.flows import RequestVerification
+from application.mail.invitations import Invite
+from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app

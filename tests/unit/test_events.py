@@ -14,14 +14,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.authentication import Actor
-from application.events import (
+from application.events.security_events import (
     EventQuery,
     StoringAuditLog,
     WithRequestOrigin,
     list_events,
     security_events_of,
 )
+from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, StagedWrites
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable

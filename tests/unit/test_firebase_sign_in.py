@@ -7,18 +7,18 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from application import accounts
-from application.accounts import Register
-from application.authentication import Authenticate, authenticate
-from application.firebase import (
+from application.identity import accounts
+from application.identity.accounts import Register
+from application.identity.authentication import Authenticate, authenticate
+from application.identity.firebase import (
     FirebaseSignIn,
     firebase_sign_in,
     sanitize_username,
     username_candidates,
 )
+from application.identity.sessions import SignIn
+from application.identity.tokens import TokenPair
 from application.ports import Audit
-from application.sessions import SignIn
-from application.tokens import TokenPair
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.users import USERNAME_MAX, Role, User
 from tests.fakes import (

@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
-from application.password_reset import ResetPassword
+from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from application import jobs
-from application.dogs import FETCH_DOG_PICTURE, fetch_picture
 from application.jobs import JobPush, PushCredentials, PushPolicy, RetryJob
 from application.ports import Job
+from application.resources.dogs import FETCH_DOG_PICTURE, fetch_picture
 from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Unauthenticated, Unavailable
 from infrastructure.jobs.inprocess import InProcessJobQueue

@@ -10,17 +10,17 @@ from dataclasses import replace
 import pyotp
 import pytest
 
-from application import admin as admin_cases
-from application import login as login_cases
-from application import totp as totp_cases
-from application.admin import SetRole
-from application.authentication import Actor
-from application.firebase import FirebaseSignIn, firebase_sign_in
-from application.login import Login, LoginRecords
-from application.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
-from application.sessions import SignIn
-from application.tokens import TokenPair
-from application.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
+from application.identity import admin as admin_cases
+from application.identity import login as login_cases
+from application.identity import totp as totp_cases
+from application.identity.admin import SetRole
+from application.identity.authentication import Actor
+from application.identity.firebase import FirebaseSignIn, firebase_sign_in
+from application.identity.login import Login, LoginRecords
+from application.identity.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
+from application.identity.sessions import SignIn
+from application.identity.tokens import TokenPair
+from application.identity.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
 from domain.errors import (
     Conflict,
     MfaRequired,

@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 from flask.testing import FlaskClient
 
-from application.events import security_events_of
+from application.events.security_events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
 from domain.devices import browser_of, device_key

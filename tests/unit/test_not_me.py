@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from application.events import security_events_of
-from application.mail import NOTICES, NotifyingAuditLog
+from application.events.security_events import security_events_of
+from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent, Mail
 from domain.action_tokens import (
     LIFETIME,

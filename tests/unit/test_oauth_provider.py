@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.oauth import AdminCreateClient, CreateClient, LiveGrant, admin_create_client
 from application.ports import Audit
 from domain.errors import PermissionDenied

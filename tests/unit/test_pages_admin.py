@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.admin import SetDisabled, SetRole
+from application.identity.admin import SetDisabled, SetRole
 from domain.users import Role, User, username_key
 from tests.conftest import PASSWORD, login, register
 from tests.unit.oauth_world import csrf_of

@@ -13,8 +13,8 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
-from application.authentication import Actor
-from application.passkeys import RenamePasskey, rename_passkey
+from application.identity.authentication import Actor
+from application.identity.passkeys import RenamePasskey, rename_passkey
 from application.ports import Audit
 from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated

@@ -23,13 +23,13 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from application.csv_input import CsvLimits, detect_delimiter, read_records
 from application.pagination import (
     decode_cursor,
     encode_cursor,
     parse_time_position,
     time_position,
 )
+from application.resources.csv_input import CsvLimits, detect_delimiter, read_records
 from domain.errors import DomainError, InvalidInput, TooLarge, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.users import Email, Username, fold

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application import sessions as cases
-from application.authentication import Actor
-from application.sessions import (
+from application.identity import sessions as cases
+from application.identity.authentication import Actor
+from application.identity.sessions import (
     EndOtherSessions,
     EndSession,
     ListSessions,
@@ -19,7 +19,7 @@ from application.sessions import (
     Refresh,
     Renew,
 )
-from application.tokens import TokenPair
+from application.identity.tokens import TokenPair
 from domain.errors import NotFound, Unauthenticated
 from domain.sessions import Session
 from domain.users import User

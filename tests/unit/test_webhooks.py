@@ -12,10 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from application.authentication import Actor
-from application.events import StoringAuditLog
-from application.ports import Audit, AuditEvent, Job
-from application.webhooks import (
+from application.events.security_events import StoringAuditLog
+from application.events.webhooks import (
     DELIVER_WEBHOOK,
     FIRST,
     CreateWebhook,
@@ -35,6 +33,8 @@ from application.webhooks import (
     resend,
     sweep,
 )
+from application.identity.authentication import Actor
+from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from domain.security_events import SecurityEvent
 from domain.webhooks import (

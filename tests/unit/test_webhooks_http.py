@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
+from application.events.webhooks import DELIVER_WEBHOOK
 from application.jobs import JobPush, encode_job
 from application.services import Services
-from application.webhooks import DELIVER_WEBHOOK
 from bootstrap import Adapters, build_app
 from infrastructure.settings import Settings
 from tests.conftest import bearer, login, make_settings, register

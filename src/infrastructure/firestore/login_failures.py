@@ -23,7 +23,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
-from application.throttle import Reservation
+from application.identity.throttle import Reservation
 from domain.errors import RateLimited
 from domain.throttling import (
     TOO_MANY_LOGIN_FAILURES,

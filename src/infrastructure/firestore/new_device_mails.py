@@ -15,7 +15,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
-from application.mail import NEW_DEVICE_MAIL_EVERY
+from application.mail.sending import NEW_DEVICE_MAIL_EVERY
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since

@@ -10,7 +10,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.api_core.exceptions import NotFound as DocumentMissing
 from google.cloud import firestore
 
-from application.login import LoginRecords
+from application.identity.login import LoginRecords
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict, NotFound
 from domain.mfa import TotpFactor

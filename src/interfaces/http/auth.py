@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from application.authentication import Authenticate
+from application.identity.authentication import Authenticate
 from domain.errors import Unauthenticated
 from interfaces.shared.services import services
 

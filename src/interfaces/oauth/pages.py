@@ -12,7 +12,7 @@ from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Response, request
 from flask_babel import lazy_gettext
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.oauth import ConsentQuery, SignInAge
 from domain.oauth import scope_list
 from interfaces.oauth.routes import server

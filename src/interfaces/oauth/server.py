@@ -2,7 +2,7 @@
 
 Authlib speaks the protocol: parameters, PKCE, errors, token and ID-token formats, metadata.
 What it asks its models and hooks (a client, a code, a grant, a user's claims) is answered by
-the use cases in application/oauth.py; nothing here decides a rule of its own.
+the use cases in application/oauth/; nothing here decides a rule of its own.
 """
 
 from __future__ import annotations

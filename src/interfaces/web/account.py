@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import Response
 from flask_babel import gettext
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from interfaces.shared.qr import qr_svg
 from interfaces.web import browser, calls, translated
 from interfaces.web.routes import bp, field, fields, form_page, page, see_other

@@ -12,7 +12,7 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from domain.errors import InvalidInput
 from domain.oauth import SCOPES
 from domain.users import Role

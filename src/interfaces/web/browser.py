@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.authentication import Actor
-from application.tokens import TokenPair
+from application.identity.authentication import Actor
+from application.identity.tokens import TokenPair
 from domain.errors import Unauthenticated
 from domain.users import LOCALES
 from interfaces.web import calls

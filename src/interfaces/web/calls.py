@@ -7,15 +7,46 @@ from collections.abc import Mapping, Sequence
 
 from flask import request
 
-from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
-from application.admin import AdminChange, EndUserSessions, ShowUser, UserListing, UserQuery
-from application.authentication import Actor, Authenticate
-from application.email import RequestVerification, VerifyEmail
-from application.events import EventQuery
-from application.invitations import Invite
-from application.login import ChangePassword, Login
-from application.mfa import MfaLogin
-from application.not_me import NotMe
+from application.events.security_events import EventQuery
+from application.events.webhooks import (
+    CreatedWebhook,
+    CreateWebhook,
+    DeliveryQuery,
+    Resend,
+    WebhookRef,
+)
+from application.identity.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.identity.admin import (
+    AdminChange,
+    EndUserSessions,
+    ShowUser,
+    UserListing,
+    UserQuery,
+)
+from application.identity.authentication import Actor, Authenticate
+from application.identity.login import ChangePassword, Login
+from application.identity.mfa import MfaLogin
+from application.identity.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+    RenamePasskey,
+)
+from application.identity.sessions import (
+    EndOtherSessions,
+    EndSession,
+    ListSessions,
+    Logout,
+    Refresh,
+)
+from application.identity.tokens import TokenPair
+from application.identity.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
+from application.mail.flows import RequestVerification, VerifyEmail
+from application.mail.invitations import Invite
+from application.mail.not_me import NotMe
+from application.mail.password_reset import ForgotPassword, ResetPassword
 from application.oauth import (
     AdminClients,
     AdminCreateClient,
@@ -26,19 +57,6 @@ from application.oauth import (
     RevokeApp,
 )
 from application.pagination import DEFAULT_LIMIT, Page
-from application.passkeys import (
-    DeletePasskey,
-    ListPasskeys,
-    PasskeySignIn,
-    RegisterPasskey,
-    RegistrationOptions,
-    RenamePasskey,
-)
-from application.password_reset import ForgotPassword, ResetPassword
-from application.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Refresh
-from application.tokens import TokenPair
-from application.totp import GetTotp, MfaCommand, ResetMfa, TotpEnrolment, TotpStatus
-from application.webhooks import CreatedWebhook, CreateWebhook, DeliveryQuery, Resend, WebhookRef
 from domain.oauth import OAuthClient
 from domain.passkeys import Passkey
 from domain.security_events import Activity

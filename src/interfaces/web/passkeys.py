@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.json_text import UnreadableJson, read_json
 from domain.errors import InvalidInput, Unauthenticated, Unreadable
 from domain.passkeys import Passkey

@@ -18,8 +18,8 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from application.identity.tokens import TokenPair
 from application.remembered import Remembered
-from application.tokens import TokenPair
 from domain.errors import DomainError, FieldError, InvalidInput, MfaRequired, checked
 from interfaces.web import browser, calls
 from interfaces.web.errors import http_error, register_page_errors

@@ -10,8 +10,8 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from application.authentication import Actor
-from application.events import EVENT_TYPES
+from application.events.security_events import EVENT_TYPES
+from application.identity.authentication import Actor
 from domain.errors import InvalidInput
 from domain.webhooks import MAX_EVENTS
 from interfaces.web import calls

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts import DeleteUser, GetUser, Register, UpdateProfile
-from application.authentication import Actor
-from application.login import ChangePassword, Login
-from application.tokens import TokenPair
+from application.identity.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.identity.authentication import Actor
+from application.identity.login import ChangePassword, Login
+from application.identity.tokens import TokenPair
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

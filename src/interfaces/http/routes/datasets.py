@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, stream_with_context
 
-from application.authentication import Actor
-from application.datasets import (
+from application.identity.authentication import Actor
+from application.resources.datasets import (
     DatasetForm,
     DatasetQuery,
     DeleteDataset,

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.authentication import Actor
-from application.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
+from application.identity.authentication import Actor
+from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -11,10 +11,10 @@ from typing import Literal
 from flask import Blueprint, Response
 from pydantic import EmailStr, Field, RootModel
 
-from application.accounts import DeleteUser
-from application.admin import AdminChange, RemoveUser
-from application.authentication import Actor
-from application.invitations import Invite
+from application.identity.accounts import DeleteUser
+from application.identity.admin import AdminChange, RemoveUser
+from application.identity.authentication import Actor
+from application.mail.invitations import Invite
 from domain.errors import PermissionDenied
 from interfaces.http.auth import authenticated
 from interfaces.http.compat import TAGS

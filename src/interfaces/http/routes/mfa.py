@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.authentication import Actor
-from application.mfa import MfaLogin
-from application.totp import MfaCommand
+from application.identity.authentication import Actor
+from application.identity.mfa import MfaLogin
+from application.identity.totp import MfaCommand
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

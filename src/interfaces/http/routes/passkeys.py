@@ -6,8 +6,8 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.authentication import Actor
-from application.passkeys import (
+from application.identity.authentication import Actor
+from application.identity.passkeys import (
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.authentication import Actor
-from application.sessions import EndSession, ListSessions, Logout, Refresh, Renew
+from application.identity.authentication import Actor
+from application.identity.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.authentication import Actor
-from application.webhooks import CreateWebhook, DeliveryQuery, Resend, WebhookRef
+from application.events.webhooks import CreateWebhook, DeliveryQuery, Resend, WebhookRef
+from application.identity.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.datasets import RowsPage
+from application.resources.datasets import RowsPage
 from domain.datasets import NAME_MAX, Dataset, Finding
 from interfaces.http.schemas.common import PageOut, not_null, single_line
 

@@ -14,7 +14,7 @@ what that holder's sessions, which the change ends, added meanwhile.
 
 from __future__ import annotations
 
-from application.accounts import DELETE_BATCH
+from application.identity.accounts import DELETE_BATCH
 from application.ports import OwnedData
 
 

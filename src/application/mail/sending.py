@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from application.accounts import UserRepository
+from application.identity.accounts import UserRepository
 from application.jobs import RetryJob
 from application.ports import (
     Audit,

@@ -7,24 +7,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from application.accounts import PasswordCheck
-from application.accounts import UserRepository as Users
-from application.mfa import (
+from application.identity.accounts import PasswordCheck
+from application.identity.accounts import UserRepository as Users
+from application.identity.mfa import (
     MfaLogin,
     MfaRepository,
     SecondFactorPorts,
     finish_mfa_login,
     require_second_factor,
 )
-from application.ports import (
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    PasswordHasher,
-)
-from application.sessions import SessionPorts, SignIn, sign_in_step
-from application.throttle import (
+from application.identity.sessions import SessionPorts, SignIn, sign_in_step
+from application.identity.throttle import (
     LoginThrottle,
     reserve_guess,
     session_rules,
@@ -32,7 +25,14 @@ from application.throttle import (
     settled,
     wrong_guess,
 )
-from application.tokens import TokenPair, TokenPolicies
+from application.identity.tokens import TokenPair, TokenPolicies
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    PasswordHasher,
+)
 from domain.devices import Device, DevicePolicy
 from domain.errors import InvalidInput, PermissionDenied, Unauthenticated
 from domain.mfa import PASSWORD

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from application.accounts import UserRepository as Users
-from application.admin import require_admin
-from application.authentication import Actor
-from application.events import EVENT_TYPES
+from application.events.security_events import EVENT_TYPES
+from application.identity.accounts import UserRepository as Users
+from application.identity.admin import require_admin
+from application.identity.authentication import Actor
 from application.jobs import JobHandler
-from application.mail import MailKind, queue_mail
+from application.mail.sending import MailKind, queue_mail
 from application.pagination import (
     Page,
     decode_cursor,

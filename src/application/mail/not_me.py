@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts import UserRepository
-from application.authentication import Actor
-from application.mail import ActionTokenRepository, MailKind, queue_mail
+from application.identity.accounts import UserRepository
+from application.identity.authentication import Actor
+from application.identity.sessions import SessionRepository
+from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
-from application.sessions import SessionRepository
 from domain.action_tokens import InvalidToken, Purpose, token_hash
 
 

@@ -9,12 +9,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts import AccountHooks, UserRepository
-from application.admin import target_of
-from application.authentication import Actor
-from application.invitations import Invite, invite_user
+from application.identity.accounts import AccountHooks, UserRepository
+from application.identity.admin import target_of
+from application.identity.authentication import Actor
+from application.identity.sessions import SessionRepository
+from application.identity.throttle import LoginThrottle
 from application.jobs import JobHandler
-from application.mail import (
+from application.mail.invitations import Invite, invite_user
+from application.mail.not_me import NotMe, not_me
+from application.mail.password_reset import (
+    FIND_RESET_ACCOUNT,
+    ForgotPassword,
+    ResetPassword,
+    find_reset_account,
+    forgot_password,
+    reset_password,
+)
+from application.mail.sending import (
     SEND_MAIL,
     ActionTokenRepository,
     MailKind,
@@ -22,15 +33,6 @@ from application.mail import (
     NewDeviceMails,
     queue_mail,
     send_mail,
-)
-from application.not_me import NotMe, not_me
-from application.password_reset import (
-    FIND_RESET_ACCOUNT,
-    ForgotPassword,
-    ResetPassword,
-    find_reset_account,
-    forgot_password,
-    reset_password,
 )
 from application.ports import (
     Audit,
@@ -43,8 +45,6 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
-from application.sessions import SessionRepository
-from application.throttle import LoginThrottle
 from domain.action_tokens import (
     InvalidToken,
     Purpose,

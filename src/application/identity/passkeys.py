@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from application.accounts import UserRepository as Users
-from application.authentication import Actor
+from application.identity.accounts import UserRepository as Users
+from application.identity.authentication import Actor
+from application.identity.sessions import SessionPorts, SignIn, sign_in_step
+from application.identity.tokens import TokenPair, TokenPolicies
 from application.ports import (
     Audit,
     AuditEvent,
@@ -17,8 +19,6 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
-from application.sessions import SessionPorts, SignIn, sign_in_step
-from application.tokens import TokenPair, TokenPolicies
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.passkeys import (

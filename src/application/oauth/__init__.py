@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from application.accounts import UserRepository
-from application.admin import require_admin
-from application.authentication import Actor
+from application.identity.accounts import UserRepository
+from application.identity.admin import require_admin
+from application.identity.authentication import Actor
+from application.identity.sessions import SessionRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
-from application.sessions import SessionRepository
 from domain.errors import NotFound
 from domain.ids import is_id, new_id
 from domain.oauth import (

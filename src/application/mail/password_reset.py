@@ -9,10 +9,11 @@ import json
 import logging
 from dataclasses import dataclass
 
-from application.accounts import UserRepository
-from application.address_proof import remove_passkeys, start_clean
+from application.identity.accounts import UserRepository
+from application.identity.address_proof import remove_passkeys, start_clean
+from application.identity.throttle import LoginThrottle
 from application.jobs import RetryJob
-from application.mail import ActionTokenRepository, MailJob, MailKind
+from application.mail.sending import ActionTokenRepository, MailJob, MailKind
 from application.ports import (
     Audit,
     AuditEvent,
@@ -23,7 +24,6 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
-from application.throttle import LoginThrottle
 from domain.action_tokens import (
     InvalidToken,
     Purpose,

@@ -15,12 +15,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.authentication import Actor
-from application.csv_input import CsvLimits, detect_delimiter, parse_delimiter, read_records
-from application.files import Upload, measure
+from application.identity.authentication import Actor
 from application.json_text import UnreadableJson, read_json
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Clock, FileStore
+from application.resources.csv_input import (
+    CsvLimits,
+    detect_delimiter,
+    parse_delimiter,
+    read_records,
+)
+from application.resources.files import Upload, measure
 from domain.datasets import (
     ColumnSpec,
     Dataset,

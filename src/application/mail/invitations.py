@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts import UserRepository
-from application.admin import parse_role, require_admin
-from application.authentication import Actor
-from application.mail import MailKind, queue_mail
+from application.identity.accounts import UserRepository
+from application.identity.admin import parse_role, require_admin
+from application.identity.authentication import Actor
+from application.mail.sending import MailKind, queue_mail
 from application.ports import (
     Audit,
     AuditEvent,

@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts import UserRepository as Users
-from application.authentication import Actor
+from application.identity.accounts import UserRepository as Users
+from application.identity.authentication import Actor
+from application.identity.tokens import (
+    TokenPair,
+    TokenPolicies,
+    TokenPolicy,
+    hash_refresh_secret,
+    token_pair,
+)
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -20,13 +27,6 @@ from application.ports import (
     Clock,
     StagedWrites,
     TokenIssuer,
-)
-from application.tokens import (
-    TokenPair,
-    TokenPolicies,
-    TokenPolicy,
-    hash_refresh_secret,
-    token_pair,
 )
 from domain.devices import Device, is_new_device
 from domain.errors import DomainError, NotFound, Unauthenticated

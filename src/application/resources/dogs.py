@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.jobs import JobHandler, RetryJob
 from application.pagination import (
     Page,

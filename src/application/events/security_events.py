@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from application.accounts import UserRepository as Users
-from application.admin import target_of
-from application.authentication import Actor
+from application.identity.accounts import UserRepository as Users
+from application.identity.admin import target_of
+from application.identity.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -134,7 +134,7 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
 
 
 class Outbox(Protocol):
-    """Webhooks (application/webhooks.py): what to deliver of an event, and the sending of
+    """Webhooks (application/events/webhooks.py): what to deliver of an event, and the sending of
     it once stored."""
 
     def deliveries(self, event: SecurityEvent) -> list[Delivery]: ...

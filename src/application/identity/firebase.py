@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts import GetUser, UserRepository, get_user
-from application.address_proof import start_clean
-from application.authentication import Actor
-from application.mfa import MfaRepository, require_second_factor
+from application.identity.accounts import GetUser, UserRepository, get_user
+from application.identity.address_proof import start_clean
+from application.identity.authentication import Actor
+from application.identity.mfa import MfaRepository, require_second_factor
+from application.identity.sessions import SessionPorts, SignIn, sign_in_step
+from application.identity.tokens import TokenPair, TokenPolicies
 from application.ports import (
     Audit,
     AuditEvent,
@@ -35,8 +37,6 @@ from application.ports import (
     IdentityVerifier,
     OwnedData,
 )
-from application.sessions import SessionPorts, SignIn, sign_in_step
-from application.tokens import TokenPair, TokenPolicies
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id

@@ -18,11 +18,11 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from application.accounts import UserRepository as Users
+from application.identity.accounts import UserRepository as Users
+from application.identity.sessions import SignIn
+from application.identity.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
+from application.identity.tokens import TokenPair
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
-from application.sessions import SignIn
-from application.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
-from application.tokens import TokenPair
 from domain.devices import Device, DevicePolicy
 from domain.errors import MfaRequired, Unauthenticated
 from domain.ids import new_id

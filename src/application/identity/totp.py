@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
-from application.accounts import DELETE_BATCH
-from application.accounts import UserRepository as Users
-from application.admin import CLI_ACTOR, target_of, user_named
-from application.authentication import Actor
-from application.login import check_current_password
-from application.mfa import (
+from application.identity.accounts import DELETE_BATCH
+from application.identity.accounts import UserRepository as Users
+from application.identity.admin import CLI_ACTOR, target_of, user_named
+from application.identity.authentication import Actor
+from application.identity.login import check_current_password
+from application.identity.mfa import (
     MfaRepository,
     SecondFactorPorts,
     accepts_totp_code,
@@ -21,7 +21,14 @@ from application.mfa import (
     new_recovery_codes,
     recovery_hashes,
 )
-from application.passkeys import PasskeyRepository
+from application.identity.passkeys import PasskeyRepository
+from application.identity.throttle import (
+    LoginThrottle,
+    reserve_guess,
+    session_rules,
+    session_success_keys,
+    wrong_guess,
+)
 from application.ports import (
     Audit,
     AuditEvent,
@@ -30,13 +37,6 @@ from application.ports import (
     OneTimePasswords,
     PasswordHasher,
     SecretBox,
-)
-from application.throttle import (
-    LoginThrottle,
-    reserve_guess,
-    session_rules,
-    session_success_keys,
-    wrong_guess,
 )
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts import UserRepository as Users
-from application.accounts import delete_account
-from application.authentication import Actor
+from application.identity.accounts import UserRepository as Users
+from application.identity.accounts import delete_account
+from application.identity.authentication import Actor
+from application.identity.sessions import SessionRepository, end_every_session
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
-from application.sessions import SessionRepository, end_every_session
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
 from domain.users import Role, User, login_key

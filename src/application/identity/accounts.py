@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.ports import (
     NO_WRITES,
     Audit,

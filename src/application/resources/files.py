@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from application.authentication import Actor
+from application.identity.authentication import Actor
 from application.ports import Clock, FileStore
 from domain.errors import NotFound, TooLarge
 from domain.files import StoredFile, check_filename, files_prefix, media_type
