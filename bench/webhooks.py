@@ -38,8 +38,9 @@ from _common import (
     write_result,
 )
 from application import jobs
-from application.events import webhooks
 from application.events.security_events import StoringAuditLog
+from application.events.webhooks import wiring as webhooks
+from application.events.webhooks.admin import CreateWebhook
 from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, Job
 from bootstrap import build_adapters, build_policies
@@ -100,7 +101,7 @@ def one_run(count: int, threads: int, receiver_url: str) -> dict[str, Any]:
     handlers.update(webhooks.handlers(adapters, policies, box=outbox, queue=queue))
     admin = Actor("bench", "bench", "admin", "s", datetime.now(UTC) + timedelta(hours=1))
     services = webhooks.bind(adapters, policies, box=outbox, queue=queue)
-    services.create(webhooks.CreateWebhook(admin, f"{receiver_url}/in", ("user.created",)))
+    services.create(CreateWebhook(admin, f"{receiver_url}/in", ("user.created",)))
     outbox.cache.drop()
     audit = StoringAuditLog(LoggingAuditLog(), adapters.security_events, adapters.clock, outbox)
     with ThreadPoolExecutor(max_workers=8) as pool:

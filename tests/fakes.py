@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
-from application.events.webhooks import WebhookUnreachable
+from application.events.webhooks.ports import WebhookUnreachable
 from application.identity.login import LoginRecords
 from application.identity.throttle import Reservation
 from application.jobs import JobHandler

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.events.security_events import EventServices
-from application.events.webhooks import WebhookServices
+from application.events.webhooks.wiring import WebhookServices
 from application.identity.accounts import AccountServices
 from application.identity.admin import AdminServices
 from application.identity.authentication import AuthenticationServices

@@ -19,7 +19,8 @@ from flask import Flask
 
 from application import jobs, oauth
 from application.events import security_events as events
-from application.events import webhooks
+from application.events.webhooks import wiring as webhooks
+from application.events.webhooks.ports import WebhookPolicy
 from application.identity import (
     accounts,
     admin,
@@ -79,7 +80,7 @@ class Policies:
     job_max_attempts: int
     identity_changes: Limit
     oauth_policy: oauth.OAuthPolicy
-    webhook_policy: webhooks.WebhookPolicy
+    webhook_policy: WebhookPolicy
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -125,7 +126,7 @@ def build_policies(settings: Settings) -> Policies:
             refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl),
             client_cache_ttl=settings.oauth_client_cache_ttl,
         ),
-        webhook_policy=webhooks.WebhookPolicy(
+        webhook_policy=WebhookPolicy(
             local=settings.app_profile == "local",
             retry=RetryPolicy(
                 first=timedelta(seconds=settings.webhook_retry_first),

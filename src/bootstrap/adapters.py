@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from application.events.security_events import SecurityEvents
-from application.events.webhooks import (
+from application.events.webhooks.ports import (
     HostResolver,
     Scheduler,
     WebhookDeliveries,

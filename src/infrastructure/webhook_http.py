@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from application.events.webhooks import WebhookUnreachable
+from application.events.webhooks.ports import WebhookUnreachable
 
 log = logging.getLogger("firegate.webhooks")
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.events.security_events import SecurityEvents
-from application.events.webhooks import WebhookDeliveries, WebhookEndpoints
+from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 from domain.ids import new_id
 from domain.security_events import SecurityEvent
 from domain.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint, new_message_id

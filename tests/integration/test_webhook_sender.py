@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from application.events.webhooks import WebhookUnreachable
+from application.events.webhooks.ports import WebhookUnreachable
 from infrastructure.webhook_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
 from tests.local_servers import in_thread
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
-from application.events.webhooks import DELIVER_WEBHOOK
+from application.events.webhooks.outbox import DELIVER_WEBHOOK
 from application.identity.admin import SetRole
 from tests.conftest import register
 from tests.unit.test_email_flows import World

@@ -13,26 +13,21 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from application.events.security_events import StoringAuditLog
-from application.events.webhooks import (
-    DELIVER_WEBHOOK,
-    FIRST,
+from application.events.webhooks.admin import (
     CreateWebhook,
-    DeliveryPorts,
     DeliveryQuery,
-    EndpointCache,
     Resend,
-    WebhookOutbox,
-    WebhookPolicy,
     WebhookRef,
     create_webhook,
     delete_webhook,
-    deliver,
-    deliver_job,
     list_deliveries,
-    payload,
     resend,
-    sweep,
 )
+from application.events.webhooks.cache import EndpointCache
+from application.events.webhooks.delivery import DeliveryPorts, deliver
+from application.events.webhooks.jobs import deliver_job, sweep
+from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox, payload
+from application.events.webhooks.ports import WebhookPolicy
 from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
-from application.events.webhooks import DELIVER_WEBHOOK
+from application.events.webhooks.outbox import DELIVER_WEBHOOK
 from application.jobs import JobPush, encode_job
 from application.services import Services
 from bootstrap import Adapters, build_app

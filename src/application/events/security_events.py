@@ -134,8 +134,8 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
 
 
 class Outbox(Protocol):
-    """Webhooks (application/events/webhooks.py): what to deliver of an event, and the sending of
-    it once stored."""
+    """Webhooks (application/events/webhooks/outbox.py): what to deliver of an event, and
+    the sending of it once stored."""
 
     def deliveries(self, event: SecurityEvent) -> list[Delivery]: ...
     def stored(self, deliveries: Sequence[Delivery]) -> None: ...

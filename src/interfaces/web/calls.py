@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from flask import request
 
 from application.events.security_events import EventQuery
-from application.events.webhooks import (
+from application.events.webhooks.admin import (
     CreatedWebhook,
     CreateWebhook,
     DeliveryQuery,
+    ListWebhooks,
     Resend,
     WebhookRef,
 )
@@ -336,7 +337,7 @@ def admin_invite(actor: Actor, email: str, username: str | None, role: str) -> U
 
 
 def webhooks(actor: Actor) -> list[WebhookEndpoint]:
-    return services().webhooks.list(actor)
+    return services().webhooks.list(ListWebhooks(actor))
 
 
 def create_webhook(

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.events.webhooks import CreateWebhook, DeliveryQuery, Resend, WebhookRef
+from application.events.webhooks.admin import (
+    CreateWebhook,
+    DeliveryQuery,
+    ListWebhooks,
+    Resend,
+    WebhookRef,
+)
 from application.identity.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
@@ -47,7 +53,7 @@ def create_webhook(actor: Actor) -> Response:
 def list_webhooks(actor: Actor) -> Response:
     """Admin: every endpoint, oldest first (one list: there are few)."""
     parse_query(NoQuery)
-    endpoints = services().webhooks.list(actor)
+    endpoints = services().webhooks.list(ListWebhooks(actor))
     return json_response(WebhookList(items=[WebhookOut.of(e) for e in endpoints]))
 
 

@@ -1,0 +1,190 @@
+"""What admins do: register, list, show and delete endpoints, list an endpoint's deliveries
+and send one again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from application.events.security_events import EVENT_TYPES
+from application.events.webhooks.cache import EndpointCache
+from application.events.webhooks.outbox import queue_delivery
+from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints, WebhookPolicy
+from application.identity.admin import require_admin
+from application.identity.authentication import Actor
+from application.pagination import Page, decode_cursor, paginate, parse_time_position, time_position
+from application.ports import Clock, JobQueue, SecretBox
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.ids import is_id, new_id
+from domain.text import has_control, has_direction_control
+from domain.webhooks import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EVENTS,
+    Delivery,
+    WebhookEndpoint,
+    check_url,
+    new_secret,
+)
+
+
+@dataclass(frozen=True)
+class CreateWebhook:
+    actor: Actor
+    url: str
+    events: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ListWebhooks:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class WebhookRef:
+    actor: Actor
+    webhook_id: str
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    actor: Actor
+    webhook_id: str
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Resend:
+    actor: Actor
+    webhook_id: str
+    delivery_id: str
+
+
+@dataclass(frozen=True)
+class CreatedWebhook:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+def _checked_events(events: Sequence[str]) -> tuple[str, ...]:
+    if not events:
+        raise InvalidInput.field("events", "Choose at least one event type.", "no_event_types")
+    if len(events) > MAX_EVENTS:
+        raise InvalidInput.field("events", "Too many event types.", "too_many_event_types")
+    unknown = [kind for kind in events if kind not in EVENT_TYPES]
+    if unknown:
+        raise InvalidInput.field(
+            "events", f"Not a known event type: {unknown[0][:64]}.", "unknown_event_type"
+        )
+    return tuple(dict.fromkeys(events))
+
+
+def create_webhook(
+    cmd: CreateWebhook,
+    *,
+    endpoints: WebhookEndpoints,
+    cache: EndpointCache,
+    box: SecretBox,
+    clock: Clock,
+    policy: WebhookPolicy,
+) -> CreatedWebhook:
+    require_admin(cmd.actor)
+    errors: list[FieldError] = []
+    for check in (
+        lambda: check_url(cmd.url, local=policy.local),
+        lambda: _checked_events(cmd.events),
+        lambda: _checked_description(cmd.description),
+    ):
+        try:
+            check()
+        except InvalidInput as error:
+            errors.extend(error.errors)
+    if errors:
+        raise InvalidInput(errors=tuple(errors), code=errors[0].code)
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        id=new_id(),
+        url=cmd.url,
+        events=_checked_events(cmd.events),
+        description=cmd.description,
+        sealed_secret=box.seal(secret),
+        created_at=clock.now(),
+    )
+    endpoints.add(endpoint)
+    cache.drop()
+    return CreatedWebhook(endpoint, secret)
+
+
+def _checked_description(description: str) -> None:
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput.field("description", "At most 200 characters.", "description_too_long")
+    if has_control(description) or has_direction_control(description):
+        raise InvalidInput.field(
+            "description",
+            "Control characters and direction overrides are not allowed.",
+            "control_character",
+        )
+
+
+def _endpoint(webhook_id: str, endpoints: WebhookEndpoints) -> WebhookEndpoint:
+    endpoint = endpoints.get(webhook_id) if is_id(webhook_id) else None
+    if endpoint is None:
+        raise NotFound("No such webhook.", code="webhook_not_found")
+    return endpoint
+
+
+def list_webhooks(cmd: ListWebhooks, *, endpoints: WebhookEndpoints) -> list[WebhookEndpoint]:
+    require_admin(cmd.actor)
+    return endpoints.list_all()
+
+
+def show_webhook(cmd: WebhookRef, *, endpoints: WebhookEndpoints) -> WebhookEndpoint:
+    require_admin(cmd.actor)
+    return _endpoint(cmd.webhook_id, endpoints)
+
+
+def delete_webhook(cmd: WebhookRef, *, endpoints: WebhookEndpoints, cache: EndpointCache) -> None:
+    """Its pending deliveries stop at their next attempt (status failed)."""
+    require_admin(cmd.actor)
+    if not is_id(cmd.webhook_id) or not endpoints.delete(cmd.webhook_id):
+        raise NotFound("No such webhook.", code="webhook_not_found")
+    cache.drop()
+
+
+def list_deliveries(
+    query: DeliveryQuery, *, endpoints: WebhookEndpoints, deliveries: WebhookDeliveries
+) -> Page[Delivery]:
+    require_admin(query.actor)
+    endpoint = _endpoint(query.webhook_id, endpoints)
+    position = decode_cursor(query.cursor)
+    before = parse_time_position(position) if position is not None else None
+    rows = deliveries.list_page(endpoint.id, before, query.limit + 1)
+    last = rows[query.limit - 1] if len(rows) > query.limit else None
+    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
+
+
+def resend(
+    cmd: Resend,
+    *,
+    endpoints: WebhookEndpoints,
+    deliveries: WebhookDeliveries,
+    queue: JobQueue,
+    clock: Clock,
+) -> Delivery:
+    """The same delivery (same ``webhook-id``) again now, with a new retry window."""
+    require_admin(cmd.actor)
+    endpoint = _endpoint(cmd.webhook_id, endpoints)
+    delivery = deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
+    if delivery is None or delivery.endpoint_id != endpoint.id:
+        raise NotFound("No such delivery.", code="delivery_not_found")
+    if not endpoint.enabled:  # its attempts would all be refused: nothing would be sent
+        raise Conflict(
+            "The webhook is disabled: nothing is sent to it. Register it again once the "
+            "receiver works.",
+            code="webhook_disabled",
+        )
+    again = delivery.resent(clock.now())
+    deliveries.save(again)
+    queue_delivery(queue, again.id)
+    return again

@@ -1,0 +1,152 @@
+"""Delivering: one attempt at a due delivery, signed per the Standard Webhooks specification
+(docs/reference/webhooks.md), sent only to a public address, and the endpoint's health kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from application.events.webhooks.cache import EndpointCache
+from application.events.webhooks.ports import (
+    HostResolver,
+    WebhookDeliveries,
+    WebhookEndpoints,
+    WebhookPolicy,
+    WebhookSender,
+    WebhookUnreachable,
+)
+from application.ports import Clock, SecretBox
+from domain.errors import Unavailable
+from domain.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    WebhookEndpoint,
+    public_address,
+    signed_headers,
+)
+
+log = logging.getLogger("firegate.webhooks")
+
+
+@dataclass(frozen=True)
+class DeliveryPorts:
+    deliveries: WebhookDeliveries
+    cache: EndpointCache
+    endpoints: WebhookEndpoints
+    box: SecretBox
+    resolver: HostResolver
+    sender: WebhookSender
+    clock: Clock
+    on_disabled: Callable[[WebhookEndpoint], None]
+
+
+def _public_address(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
+    """The address to call ``url``'s host at, or why it may not be called: it resolves to no
+    address, or to one that is not public (docs/security.md, "Webhooks"). The sender connects
+    to this very address, so a host that answers DNS again with another (DNS rebinding)
+    is not called there."""
+    host = urlsplit(url).hostname or ""
+    addresses = resolver.addresses(host)
+    if not addresses:
+        return None, "host_not_resolved"
+    if not all(public_address(address) for address in addresses):
+        return None, "not_public_address"
+    return addresses[0], None
+
+
+def _attempt(
+    delivery: Delivery,
+    endpoint: WebhookEndpoint,
+    ports: DeliveryPorts,
+    policy: WebhookPolicy,
+    until: datetime,
+) -> Attempt | None:
+    """One attempt, or None when too little of the claim (``until``) is left for the POST's
+    whole deadline: then nothing is sent, and whoever claims it next sends it."""
+    address = None
+    if not policy.local:
+        address, refused = _public_address(endpoint.url, ports.resolver)
+        if refused is not None:
+            return Attempt(ports.clock.now(), None, refused)
+    try:
+        secret = ports.box.open(endpoint.sealed_secret)
+    except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
+        log.error("the secret of webhook endpoint %s cannot be opened", endpoint.id)
+        return Attempt(ports.clock.now(), None, "secret_unreadable")
+    if ports.clock.now() + policy.deadline >= until:  # a slow resolver, a long wait
+        log.warning("webhook delivery %s left to its next claim: its claim ends", delivery.id)
+        return None
+    headers = signed_headers(secret, delivery.id, ports.clock.now(), delivery.payload)
+    try:
+        status = ports.sender.post(endpoint.url, delivery.payload, headers, address)
+    except WebhookUnreachable as error:
+        return Attempt(ports.clock.now(), None, str(error)[:200] or "unreachable")
+    return Attempt(ports.clock.now(), status)
+
+
+def deliver(
+    delivery_id: str, *, ports: DeliveryPorts, policy: WebhookPolicy, first: bool = False
+) -> Delivery | None:
+    """One attempt at a due delivery (none if it is not due: sent, or claimed by another
+    worker); records it, schedules the next or dead-letters it, and keeps the endpoint's
+    health: one failing for the whole retry window is disabled."""
+    now = ports.clock.now()
+    delivery = ports.deliveries.get(delivery_id)
+    if delivery is not None and first and delivery.reserved(now):
+        until = delivery.next_attempt_at
+    else:
+        # Not the job queued with it, or too late for it: claimed first, so one worker sends
+        # it (a claim looks like the reservation: only the first job may trust that).
+        until = now + policy.lease
+        delivery = ports.deliveries.claim(delivery_id, now, until)
+    if delivery is None:
+        return None
+    endpoint = ports.cache.get(delivery.endpoint_id)
+    if endpoint is None or not endpoint.enabled:
+        stopped = delivery.stopped(
+            now, "endpoint_deleted" if endpoint is None else "endpoint_disabled"
+        )
+        ports.deliveries.save(stopped)
+        return stopped
+    # The POST starts with at least its deadline left of the claim and the sender cuts it at
+    # the deadline: no other worker can claim the delivery while it is in flight.
+    attempt = _attempt(delivery, endpoint, ports, policy, until)
+    if attempt is None:
+        return None
+    done = delivery.after(attempt, policy.retry)
+    ports.deliveries.save(done)
+    _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)
+    return done
+
+
+def _keep_health(
+    endpoint: WebhookEndpoint,
+    attempt: Attempt,
+    done: Delivery,
+    *,
+    ports: DeliveryPorts,
+    window: timedelta,
+) -> None:
+    """Marks since when the endpoint fails, clears it on a success, and disables the endpoint
+    once it has failed for the whole retry window: by the clock, or because a delivery whose
+    every attempt failed (the endpoint failing since before its window began) is dead, its
+    last retry a little short of the window's end."""
+    if attempt.succeeded:
+        if endpoint.failing_since is not None:
+            ports.endpoints.set_health(endpoint.id, True, None)
+            ports.cache.drop()
+        return
+    since = endpoint.failing_since or attempt.at
+    dead_throughout = done.status is DeliveryStatus.DEAD and since <= done.retry_since
+    if endpoint.failing_since is None and not dead_throughout:
+        ports.endpoints.set_health(endpoint.id, True, attempt.at)
+        ports.cache.drop()
+    elif attempt.at - since >= window or dead_throughout:
+        ports.endpoints.set_health(endpoint.id, False, since)
+        ports.cache.drop()
+        log.warning("webhook endpoint %s disabled: failing since %s", endpoint.id, since)
+        ports.on_disabled(replace(endpoint, enabled=False))

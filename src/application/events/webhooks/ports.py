@@ -1,0 +1,102 @@
+"""What the webhooks need from outside: where endpoints and deliveries are stored, how a host
+is resolved and a delivery sent, a background timer; and the policy the settings decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from domain.webhooks import Delivery, RetryPolicy, WebhookEndpoint
+
+
+class WebhookEndpoints(Protocol):
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        """Store a new endpoint."""
+        ...
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        """The endpoint, or None."""
+        ...
+
+    def list_all(self) -> list[WebhookEndpoint]:
+        """Every endpoint, oldest first (there are few)."""
+        ...
+
+    def delete(self, endpoint_id: str) -> bool:
+        """Delete it; False if there was none."""
+        ...
+
+    def set_health(self, endpoint_id: str, enabled: bool, failing_since: datetime | None) -> None:
+        """Record whether it is enabled and since when it fails; nothing if it is gone."""
+        ...
+
+
+class WebhookDeliveries(Protocol):
+    def get(self, delivery_id: str) -> Delivery | None:
+        """The delivery, or None."""
+        ...
+
+    def claim(self, delivery_id: str, now: datetime, until: datetime) -> Delivery | None:
+        """The delivery if it is due at ``now``, its next attempt moved to ``until`` so no
+        other worker sends it meanwhile; None if it is not due, or another claimed it."""
+        ...
+
+    def save(self, delivery: Delivery) -> None:
+        """Write its status, attempts and schedule."""
+        ...
+
+    def list_page(
+        self, endpoint_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Delivery]:
+        """Up to ``limit`` of the endpoint's deliveries, newest first by (created_at, id),
+        before that position."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """The ids of up to ``limit`` pending deliveries whose next attempt is due."""
+        ...
+
+
+class HostResolver(Protocol):
+    def addresses(self, host: str) -> list[str]:
+        """Every address ``host`` resolves to (an address resolves to itself); [] if none."""
+        ...
+
+
+class WebhookUnreachable(Exception):
+    """No answer: refused, timed out, a TLS failure, an unreadable answer."""
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        """POST ``body`` as JSON without following redirects; the status code, or
+        WebhookUnreachable. With ``address``, the connection goes to that address (the one
+        the host was checked to resolve to) and the host is not resolved again; the Host
+        header, TLS's server name and the certificate's check stay the URL's host."""
+        ...
+
+
+class Scheduler(Protocol):
+    def every(self, seconds: float, task: Callable[[], None]) -> None:
+        """Run ``task`` now, then every ``seconds``, in the background of this process."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    local: bool  # the local profile: http and loopback URLs allowed, no address check
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 5.0  # the sender's deadline for a whole attempt; a claim lasts six
+    cache_ttl: float = 5.0  # seconds the list of endpoints is reused
+    sweep_interval: float = 20.0  # 0: no sweeper in this process
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=max(6 * self.timeout, 1.0))
+
+    @property
+    def deadline(self) -> timedelta:
+        """The longest an attempt's POST takes: the sender cuts it there."""
+        return timedelta(seconds=self.timeout)

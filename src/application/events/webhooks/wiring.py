@@ -1,0 +1,139 @@
+"""The webhooks' wiring (docs/decisions/0042-wiring-per-feature.md): the outbox the audit log
+writes to, the job handler, the sweeper and the admins' use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.events.webhooks.admin import (
+    CreatedWebhook,
+    CreateWebhook,
+    DeliveryQuery,
+    ListWebhooks,
+    Resend,
+    WebhookRef,
+    create_webhook,
+    delete_webhook,
+    list_deliveries,
+    list_webhooks,
+    resend,
+    show_webhook,
+)
+from application.events.webhooks.cache import EndpointCache
+from application.events.webhooks.delivery import DeliveryPorts
+from application.events.webhooks.jobs import deliver_job, mail_admins, sweep
+from application.events.webhooks.outbox import DELIVER_WEBHOOK, WebhookOutbox
+from application.events.webhooks.ports import (
+    HostResolver,
+    Scheduler,
+    WebhookDeliveries,
+    WebhookEndpoints,
+    WebhookPolicy,
+    WebhookSender,
+)
+from application.identity.accounts import UserRepository as Users
+from application.jobs import JobHandler
+from application.pagination import Page
+from application.ports import Clock, JobQueue, SecretBox
+from domain.webhooks import Delivery, WebhookEndpoint
+
+
+class WebhookPorts(Protocol):
+    @property
+    def webhook_endpoints(self) -> WebhookEndpoints: ...
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries: ...
+    @property
+    def secret_box(self) -> SecretBox: ...
+    @property
+    def host_resolver(self) -> HostResolver: ...
+    @property
+    def webhook_sender(self) -> WebhookSender: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def users(self) -> Users: ...
+
+
+class WebhookPolicies(Protocol):
+    @property
+    def webhook_policy(self) -> WebhookPolicy: ...
+
+
+@dataclass(frozen=True)
+class WebhookServices:
+    create: Callable[[CreateWebhook], CreatedWebhook]
+    list: Callable[[ListWebhooks], list[WebhookEndpoint]]
+    show: Callable[[WebhookRef], WebhookEndpoint]
+    delete: Callable[[WebhookRef], None]
+    deliveries: Callable[[DeliveryQuery], Page[Delivery]]
+    resend: Callable[[Resend], Delivery]
+
+
+def outbox(ports: WebhookPorts, policies: WebhookPolicies, *, queue: JobQueue) -> WebhookOutbox:
+    """The outbox ``StoringAuditLog`` writes to; ``bind`` and ``handlers`` share its cache."""
+    policy = policies.webhook_policy
+    cache = EndpointCache(ports.webhook_endpoints, ports.clock, policy.cache_ttl)
+    return WebhookOutbox(cache, queue, ports.clock, policy.lease)
+
+
+def handlers(
+    ports: WebhookPorts, policies: WebhookPolicies, *, box: WebhookOutbox, queue: JobQueue
+) -> dict[str, JobHandler]:
+    users = ports.users
+
+    def on_disabled(endpoint: WebhookEndpoint) -> None:
+        mail_admins(endpoint, users=users, queue=queue)
+
+    delivery_ports = DeliveryPorts(
+        deliveries=ports.webhook_deliveries,
+        cache=box.cache,
+        endpoints=ports.webhook_endpoints,
+        box=ports.secret_box,
+        resolver=ports.host_resolver,
+        sender=ports.webhook_sender,
+        clock=ports.clock,
+        on_disabled=on_disabled,
+    )
+    policy = policies.webhook_policy
+    return {
+        DELIVER_WEBHOOK: lambda job, final: deliver_job(
+            job, final, ports=delivery_ports, policy=policy
+        )
+    }
+
+
+def start_sweeper(ports: WebhookPorts, policies: WebhookPolicies, *, queue: JobQueue) -> None:
+    """Queue what is due now (a crash's leftovers) and every ``sweep_interval`` seconds."""
+    interval = policies.webhook_policy.sweep_interval
+    if interval <= 0:
+        return
+    deliveries, clock = ports.webhook_deliveries, ports.clock
+
+    def task() -> None:
+        sweep(deliveries=deliveries, queue=queue, clock=clock)
+
+    ports.scheduler.every(interval, task)
+
+
+def bind(
+    ports: WebhookPorts, policies: WebhookPolicies, *, box: WebhookOutbox, queue: JobQueue
+) -> WebhookServices:
+    endpoints, deliveries, clock = ports.webhook_endpoints, ports.webhook_deliveries, ports.clock
+    secrets, cache, policy = ports.secret_box, box.cache, policies.webhook_policy
+    return WebhookServices(
+        create=lambda cmd: create_webhook(
+            cmd, endpoints=endpoints, cache=cache, box=secrets, clock=clock, policy=policy
+        ),
+        list=lambda cmd: list_webhooks(cmd, endpoints=endpoints),
+        show=lambda cmd: show_webhook(cmd, endpoints=endpoints),
+        delete=lambda cmd: delete_webhook(cmd, endpoints=endpoints, cache=cache),
+        deliveries=lambda query: list_deliveries(query, endpoints=endpoints, deliveries=deliveries),
+        resend=lambda cmd: resend(
+            cmd, endpoints=endpoints, deliveries=deliveries, queue=queue, clock=clock
+        ),
+    )
