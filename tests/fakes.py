@@ -17,7 +17,6 @@ from application.identity.login import LoginRecords
 from application.identity.throttle import Reservation
 from application.jobs import JobHandler
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY
-from application.oauth import RotateOutcome, SpendOutcome
 from application.ports import (
     NO_WRITES,
     AuditEvent,
@@ -35,7 +34,7 @@ from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
 from domain.mfa import MfaChallenge, TotpFactor
-from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
+from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.passkeys import Challenge, Passkey
 from domain.security_events import SecurityEvent
 from domain.sessions import Session
@@ -1137,30 +1136,21 @@ class FakeOAuthGrants:
             self.codes[code.hash] = code
 
     def spend_code(
-        self, code_hash: str, client_id: str, now: datetime
-    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
+    ) -> CodeSpending | None:
         with self.lock:
             code = self.codes.get(code_hash)
-            if code is None or code.client_id != client_id:
-                return "invalid", None
-            if code.spent:
-                grant = self.grants.get(code.grant_id)
+            if code is None:
+                return None
+            spending = spend(code)
+            if spending.revokes is not None:
+                grant = self.grants.get(spending.revokes)
                 if grant is not None:
                     self.grants[grant.id] = replace(grant, revoked=True)
-                return "reused", code
-            if code.expired(now):
-                return "invalid", None
-            self.codes[code_hash] = replace(code, spent=True)
-            self.grants[code.grant_id] = Grant(
-                id=code.grant_id,
-                user_id=code.user_id,
-                client_id=code.client_id,
-                scope=code.scope,
-                created_at=now,
-                token_version=0,
-                resource=code.resource,
-            )
-            return "spent", code
+            elif spending.reserved is not None:
+                self.codes[code_hash] = spending.code
+                self.grants[spending.reserved.id] = spending.reserved
+            return spending
 
     def issue(
         self,
@@ -1179,20 +1169,15 @@ class FakeOAuthGrants:
             self.grants[grant_id] = issued
             return True
 
-    def rotate(
-        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
-    ) -> RotateOutcome:
+    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
         with self.lock:
             grant = self.grants.get(grant_id)
-            if grant is None or grant.revoked or not grant.issued:
-                return "invalid"
-            if not grant.refresh_valid(old_hash, now):
-                self.grants[grant_id] = replace(grant, revoked=True)
-                return "reused"
-            self.grants[grant_id] = replace(
-                grant, refresh_hash=new_hash, refresh_expires_at=expires_at
-            )
-            return "rotated"
+            if grant is None:
+                return None
+            rotation = rotate(grant)
+            if rotation.outcome != "invalid":
+                self.grants[grant_id] = rotation.grant
+            return rotation
 
     def get(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)

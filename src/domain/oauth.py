@@ -9,6 +9,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
@@ -269,6 +270,37 @@ class AuthorizationCode:
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
 
+    def spend(self, client_id: str, now: datetime) -> CodeSpending:
+        """A code is spent once, by the client it was given to, before it expires; spent, it
+        reserves its grant. Presented again, it is a reuse: the grant it gave is revoked
+        (RFC 6749 §4.1.2, RFC 9700 §4.2.4). A code of another client changes nothing."""
+        if self.client_id != client_id:
+            return CodeSpending("invalid", self)
+        if self.spent:
+            return CodeSpending("reused", self)
+        if self.expired(now):
+            return CodeSpending("invalid", self)
+        return CodeSpending("spent", replace(self, spent=True), Grant.reserved_by(self, now))
+
+
+SpendOutcome = Literal["spent", "reused", "invalid"]
+RotateOutcome = Literal["rotated", "reused", "invalid"]
+
+
+@dataclass(frozen=True)
+class CodeSpending:
+    """What presenting a code did: ``code`` as it is to be stored, and for "spent" the grant
+    it reserves (to be created with the code's change, atomically)."""
+
+    outcome: SpendOutcome
+    code: AuthorizationCode
+    reserved: Grant | None = None
+
+    @property
+    def revokes(self) -> str | None:
+        """The grant a reused code revokes."""
+        return self.code.grant_id if self.outcome == "reused" else None
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -289,6 +321,19 @@ class Grant:
     revoked: bool = False
     resource: str | None = None  # the RFC 8707 resource authorized: its tokens' audience
 
+    @staticmethod
+    def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
+        """The grant a code reserves when it is spent: nothing given from it yet."""
+        return Grant(
+            id=code.grant_id,
+            user_id=code.user_id,
+            client_id=code.client_id,
+            scope=code.scope,
+            created_at=now,
+            token_version=0,
+            resource=code.resource,
+        )
+
     def live(self, token_version: int) -> bool:
         return self.issued and not self.revoked and token_version == self.token_version
 
@@ -303,6 +348,28 @@ class Grant:
         return replace(
             self, issued=True, refresh_hash=refresh_hash, refresh_expires_at=refresh_expires_at
         )
+
+    def rotated(
+        self, presented_hash: str, successor_hash: str, expires_at: datetime, now: datetime
+    ) -> Rotation:
+        """The refresh token presented is replaced by its successor when it is the current one;
+        an earlier (or expired) one is a reuse, which revokes the grant (RFC 9700 §4.14.2); a
+        revoked grant, or one that never gave tokens, changes nothing."""
+        if self.revoked or not self.issued:
+            return Rotation("invalid", self)
+        if not self.refresh_valid(presented_hash, now):
+            return Rotation("reused", replace(self, revoked=True))
+        return Rotation(
+            "rotated", replace(self, refresh_hash=successor_hash, refresh_expires_at=expires_at)
+        )
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What presenting a refresh token did: ``grant`` as it is to be stored."""
+
+    outcome: RotateOutcome
+    grant: Grant
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ import pytest
 
 from application.identity.accounts import UserRepository
 from application.oauth import GrantHolders, OAuthClients, OAuthGrants
-from domain.oauth import CODE_TTL, AuthorizationCode, Consent, OAuthClient, digest
+from domain.oauth import (
+    CODE_TTL,
+    AuthorizationCode,
+    Consent,
+    OAuthClient,
+    RotateOutcome,
+    SpendOutcome,
+    digest,
+)
 from domain.users import Email, User, Username
 from tests.fakes import (
     FakeGrantHolders,
@@ -92,6 +100,24 @@ def code(value: str = "the-code", client_id: str = "c1", user_id: str = "u1") ->
     )
 
 
+def spend(
+    grants: OAuthGrants, value: str, client_id: str, at: datetime
+) -> tuple[SpendOutcome, AuthorizationCode | None]:
+    """Present a code as the provider does: the domain's transition, applied by the port."""
+    spending = grants.spend_code(digest(value), lambda found: found.spend(client_id, at))
+    if spending is None or spending.outcome == "invalid":
+        return "invalid", None
+    return spending.outcome, spending.code
+
+
+def rotate(grants: OAuthGrants, grant_id: str, presented: str, successor: str) -> RotateOutcome:
+    """Present a refresh token as the provider does: the domain's transition, applied."""
+    rotation = grants.rotate(
+        grant_id, lambda grant: grant.rotated(digest(presented), digest(successor), LATER, NOW)
+    )
+    return rotation.outcome if rotation is not None else "invalid"
+
+
 def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> None:
     stored = app()
     clients.add(stored)
@@ -106,13 +132,13 @@ def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> 
 
 def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrants) -> None:
     grants.add_code(code())
-    outcome, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    outcome, found = spend(grants, "the-code", "c1", NOW)
     assert outcome == "spent" and found is not None and found.nonce == "n"
     assert found.amr == ("pwd",) and found.resource == "https://api.example.com"
     assert grants.issue(found.grant_id, 3, digest("r1"), LATER) is True
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.live(3) and not grant.live(4)
-    outcome, _ = grants.spend_code(digest("the-code"), "c1", NOW)
+    outcome, _ = spend(grants, "the-code", "c1", NOW)
     assert outcome == "reused"
     revoked = grants.get(found.grant_id)
     assert revoked is not None and revoked.revoked
@@ -122,38 +148,38 @@ def test_a_code_of_another_client_an_unknown_or_an_expired_one_is_invalid(
     grants: OAuthGrants,
 ) -> None:
     grants.add_code(code())
-    assert grants.spend_code(digest("the-code"), "c2", NOW) == ("invalid", None)
-    assert grants.spend_code(digest("unknown"), "c1", NOW) == ("invalid", None)
-    assert grants.spend_code(digest("the-code"), "c1", NOW + CODE_TTL) == ("invalid", None)
-    outcome, _ = grants.spend_code(digest("the-code"), "c1", NOW)  # still unspent
+    assert spend(grants, "the-code", "c2", NOW) == ("invalid", None)
+    assert spend(grants, "unknown", "c1", NOW) == ("invalid", None)
+    assert spend(grants, "the-code", "c1", NOW + CODE_TTL) == ("invalid", None)
+    outcome, _ = spend(grants, "the-code", "c1", NOW)  # still unspent
     assert outcome == "spent"
 
 
 def test_a_grant_revoked_before_issuing_refuses_to_issue(grants: OAuthGrants) -> None:
     grants.add_code(code())
-    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    _, found = spend(grants, "the-code", "c1", NOW)
     assert found is not None
-    grants.spend_code(digest("the-code"), "c1", NOW)  # reused before the first issued
+    spend(grants, "the-code", "c1", NOW)  # reused before the first issued
     assert grants.issue(found.grant_id, 0, None, None) is False
 
 
 def test_the_refresh_token_rotates_and_an_old_one_revokes(grants: OAuthGrants) -> None:
     grants.add_code(code())
-    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    _, found = spend(grants, "the-code", "c1", NOW)
     assert found is not None
     grants.issue(found.grant_id, 0, digest("r1"), LATER)
-    assert grants.rotate(found.grant_id, digest("r1"), digest("r2"), LATER, NOW) == "rotated"
+    assert rotate(grants, found.grant_id, "r1", "r2") == "rotated"
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.refresh_valid(digest("r2"), NOW)
-    assert grants.rotate(found.grant_id, digest("r1"), digest("r3"), LATER, NOW) == "reused"
-    assert grants.rotate(found.grant_id, digest("r2"), digest("r3"), LATER, NOW) == "invalid"
+    assert rotate(grants, found.grant_id, "r1", "r3") == "reused"
+    assert rotate(grants, found.grant_id, "r2", "r3") == "invalid"
     assert grants.revoke(found.grant_id) is False  # already revoked
 
 
 def test_grants_are_listed_per_user_and_deleted_with_the_account(grants: OAuthGrants) -> None:
     for value, user in (("a", "u1"), ("b", "u1"), ("c", "u2")):
         grants.add_code(code(value, user_id=user))
-        grants.spend_code(digest(value), "c1", NOW)
+        spend(grants, value, "c1", NOW)
     grants.put_consent(Consent("u1", "c1", ("openid",), NOW))
     assert {g.id for g in grants.list_for_user("u1", 10)} == {"g-a", "g-b"}
     assert grants.revoke("g-a") is True
@@ -175,9 +201,7 @@ def test_a_consent_is_remembered_and_forgotten(grants: OAuthGrants) -> None:
 def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants) -> None:
     grants.add_code(code())
     with ThreadPoolExecutor(max_workers=30) as pool:
-        outcomes = list(
-            pool.map(lambda _: grants.spend_code(digest("the-code"), "c1", NOW)[0], range(30))
-        )
+        outcomes = list(pool.map(lambda _: spend(grants, "the-code", "c1", NOW)[0], range(30)))
     assert outcomes.count("spent") == 1
     assert set(outcomes) <= {"spent", "reused"}
 
@@ -186,13 +210,13 @@ def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
     grants: OAuthGrants,
 ) -> None:
     grants.add_code(code())
-    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    _, found = spend(grants, "the-code", "c1", NOW)
     assert found is not None
     grants.issue(found.grant_id, 0, digest("r1"), LATER)
     with ThreadPoolExecutor(max_workers=30) as pool:
         outcomes = list(
             pool.map(
-                lambda i: grants.rotate(found.grant_id, digest("r1"), digest(f"n{i}"), LATER, NOW),
+                lambda i: rotate(grants, found.grant_id, "r1", f"n{i}"),
                 range(30),
             )
         )
@@ -217,7 +241,7 @@ def test_a_grant_and_its_account_are_read_together(
     )
     users.add(alice)
     grants.add_code(code())
-    _, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    _, found = spend(grants, "the-code", "c1", NOW)
     assert found is not None
     grants.issue(found.grant_id, 0, digest("r1"), LATER)
     grant, user = both.load(found.grant_id, "u1")
@@ -254,7 +278,7 @@ def test_a_clients_resources_a_grants_and_a_consents_are_kept(
     clients.add(limited)
     assert clients.get("c9") == limited
     grants.add_code(code())
-    outcome, found = grants.spend_code(digest("the-code"), "c1", NOW)
+    outcome, found = spend(grants, "the-code", "c1", NOW)
     assert outcome == "spent" and found is not None
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.resource == "https://api.example.com"

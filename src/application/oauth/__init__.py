@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 from application.identity.accounts import UserRepository
 from application.identity.admin import require_admin
@@ -22,17 +22,16 @@ from domain.errors import NotFound
 from domain.ids import is_id, new_id
 from domain.oauth import (
     AuthorizationCode,
+    CodeSpending,
     Consent,
     Grant,
     OAuthClient,
+    Rotation,
     check_scopes,
     digest,
     scope_list,
 )
 from domain.users import User
-
-SpendOutcome = Literal["spent", "reused", "invalid"]
-RotateOutcome = Literal["rotated", "reused", "invalid"]
 
 
 class OAuthClients(Protocol):
@@ -59,11 +58,11 @@ class OAuthGrants(Protocol):
         ...
 
     def spend_code(
-        self, code_hash: str, client_id: str, now: datetime
-    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
-        """Atomically: an unspent, unexpired code of ``client_id`` is marked spent and its
-        grant reserved ("spent"); a spent one revokes its grant ("reused"); anything else,
-        a code of another client included, changes nothing ("invalid")."""
+        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
+    ) -> CodeSpending | None:
+        """Apply the pure ``spend`` to the code atomically and store what it gives (the spent
+        code with the grant it reserves, or a reused code's grant revoked); None if there is
+        no such code."""
         ...
 
     def issue(
@@ -77,11 +76,9 @@ class OAuthGrants(Protocol):
         ``token_version``; False if it was revoked meanwhile (its code reused)."""
         ...
 
-    def rotate(
-        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
-    ) -> RotateOutcome:
-        """Atomically: the current refresh token is replaced ("rotated"); an earlier one
-        revokes the grant ("reused"); a revoked or absent grant changes nothing ("invalid")."""
+    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
+        """Apply the pure ``rotate`` to the grant atomically and store the grant it gives
+        (nothing for "invalid"); None if there is no such grant."""
         ...
 
     def get(self, grant_id: str) -> Grant | None:
@@ -359,15 +356,19 @@ def spend_code(
     cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
 ) -> AuthorizationCode | None:
     """The code's grant, once: a second use gets None and revokes what the first gave."""
-    outcome, code = grants.spend_code(digest(cmd.code), cmd.client_id, clock.now())
-    if outcome == "reused" and code is not None:
+    now = clock.now()
+    spending = grants.spend_code(digest(cmd.code), lambda code: code.spend(cmd.client_id, now))
+    if spending is None:
+        return None
+    code = spending.code
+    if spending.outcome == "reused":
         audit.record(
             AuditEvent(
                 Audit.OAUTH_REVOKED, user_id=code.user_id, reason="reused_code", outcome="failure"
             )
         )
         return None
-    if outcome != "spent" or code is None or account(code.user_id, users=users) is None:
+    if spending.outcome != "spent" or account(code.user_id, users=users) is None:
         return None
     return code
 
@@ -474,9 +475,12 @@ def rotate_refresh(
     if the token was already spent)."""
     now = clock.now()
     successor = _new_refresh_token(cmd.grant_id, cmd.user_id)
-    outcome = grants.rotate(
-        cmd.grant_id, digest(cmd.refresh_token), digest(successor), now + policy.refresh_ttl, now
+    presented, next_hash = digest(cmd.refresh_token), digest(successor)
+    expires_at = now + policy.refresh_ttl
+    rotation = grants.rotate(
+        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now)
     )
+    outcome = rotation.outcome if rotation is not None else "invalid"
     if outcome == "rotated":
         return successor
     if outcome == "reused":

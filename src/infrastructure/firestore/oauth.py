@@ -3,23 +3,26 @@
 ``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
 ``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
 ``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``).
-A code is spent and its grant reserved in one commit guarded by the code's update time (a
-compare-and-set, no transaction: thirty parallel exchanges holding a transaction's locks on one
-document time out on the emulator), so of any number of parallel exchanges exactly one wins and
-the others read it spent; a refresh token rotates, and a grant is revoked, the same way.
+Spending a code and rotating a refresh token are the domain's transitions
+(``AuthorizationCode.spend``, ``Grant.rotated``): this adapter reads, applies the one it is
+given and stores what it gives. A code is spent and its grant reserved in one commit guarded by
+the code's update time (a compare-and-set, no transaction: thirty parallel exchanges holding a
+transaction's locks on one document time out on the emulator), so of any number of parallel
+exchanges exactly one wins and the others read it spent; a refresh token rotates, and a grant
+is revoked, the same way.
 A grant and its account are read in one batchGet where both ids are known.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
-from application.oauth import RotateOutcome, SpendOutcome
-from domain.oauth import AuthorizationCode, Consent, Grant, OAuthClient
+from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
 from infrastructure.firestore.client import BOUNDED, read_document, read_documents, run_query
 from infrastructure.firestore.errors import translates_errors
@@ -172,40 +175,30 @@ class FirestoreOAuthGrants:
         self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
 
     def spend_code(
-        self, code_hash: str, client_id: str, now: datetime
-    ) -> tuple[SpendOutcome, AuthorizationCode | None]:
+        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
+    ) -> CodeSpending | None:
         code_ref = self._codes.document(code_hash)
 
-        def attempt() -> tuple[SpendOutcome, AuthorizationCode | None]:
+        def attempt() -> CodeSpending | None:
             snap = code_ref.get(**BOUNDED)
             if not snap.exists:
-                return "invalid", None
-            code = code_from_doc(code_hash, snap.to_dict() or {})
-            if code.client_id != client_id:
-                return "invalid", None
-            grant_ref = self._grants.document(code.grant_id)
-            if code.spent:
-                grant_ref.set({"revoked": True}, merge=True, **BOUNDED)
-                return "reused", code
-            if code.expired(now):
-                return "invalid", None
-            reserved = Grant(
-                id=code.grant_id,
-                user_id=code.user_id,
-                client_id=code.client_id,
-                scope=code.scope,
-                created_at=now,
-                token_version=0,
-                resource=code.resource,
-            )
-            batch = self._client.batch()
-            batch.update(code_ref, {"spent": True}, option=unchanged_since(snap))
-            batch.create(grant_ref, grant_to_doc(reserved))
-            try:
-                batch.commit(**BOUNDED)
-            except AlreadyExists:
-                raise Stale from None  # another exchange reserved the grant: read again
-            return "spent", code
+                return None
+            spending = spend(code_from_doc(code_hash, snap.to_dict() or {}))
+            if spending.revokes is not None:
+                self._grants.document(spending.revokes).set(
+                    {"revoked": True}, merge=True, **BOUNDED
+                )
+            elif spending.reserved is not None:
+                batch = self._client.batch()
+                batch.update(code_ref, {"spent": True}, option=unchanged_since(snap))
+                batch.create(
+                    self._grants.document(spending.reserved.id), grant_to_doc(spending.reserved)
+                )
+                try:
+                    batch.commit(**BOUNDED)
+                except AlreadyExists:
+                    raise Stale from None  # another exchange reserved the grant: read again
+            return spending
 
         return until_unchanged(attempt)
 
@@ -236,27 +229,26 @@ class FirestoreOAuthGrants:
 
         return until_unchanged(attempt)
 
-    def rotate(
-        self, grant_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
-    ) -> RotateOutcome:
+    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
         ref = self._grants.document(grant_id)
 
-        def attempt() -> RotateOutcome:
+        def attempt() -> Rotation | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
-                return "invalid"
-            grant = grant_from_doc(grant_id, snap.to_dict() or {})
-            if grant.revoked or not grant.issued:
-                return "invalid"
-            if not grant.refresh_valid(old_hash, now):
+                return None
+            rotation = rotate(grant_from_doc(grant_id, snap.to_dict() or {}))
+            if rotation.outcome == "reused":
                 ref.update({"revoked": True}, option=unchanged_since(snap), **BOUNDED)
-                return "reused"
-            ref.update(
-                {"refresh_hash": new_hash, "refresh_expires_at": expires_at},
-                option=unchanged_since(snap),
-                **BOUNDED,
-            )
-            return "rotated"
+            elif rotation.outcome == "rotated":
+                ref.update(
+                    {
+                        "refresh_hash": rotation.grant.refresh_hash,
+                        "refresh_expires_at": rotation.grant.refresh_expires_at,
+                    },
+                    option=unchanged_since(snap),
+                    **BOUNDED,
+                )
+            return rotation
 
         return until_unchanged(attempt)
 
