@@ -26,7 +26,7 @@ from application.events.webhooks.ports import (
 )
 from application.identity.accounts import UserRepository
 from application.identity.authentication import Principals
-from application.identity.firebase import IdentityRepository
+from application.identity.linking import IdentityRepository
 from application.identity.login import LoginLookup
 from application.identity.mfa import MfaRepository
 from application.identity.passkeys import ChallengeRepository, PasskeyRepository

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from application.identity.accounts import UserRepository
-from application.identity.firebase import IdentityRepository
+from application.identity.linking import IdentityRepository
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.users import Email, User, Username

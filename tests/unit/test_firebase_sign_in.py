@@ -10,12 +10,8 @@ from flask.testing import FlaskClient
 from application.identity import accounts
 from application.identity.accounts import Register
 from application.identity.authentication import Authenticate, authenticate
-from application.identity.firebase import (
-    FirebaseSignIn,
-    firebase_sign_in,
-    sanitize_username,
-    username_candidates,
-)
+from application.identity.firebase import FirebaseSignIn, firebase_sign_in
+from application.identity.linking import sanitize_username, username_candidates
 from application.identity.sessions import SignIn
 from application.identity.tokens import TokenPair
 from application.ports import Audit

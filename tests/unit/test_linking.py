@@ -1,0 +1,209 @@
+"""The linking rules on their own, for a provider that is not Firebase: an external identity
+finds its account, makes one for a verified unused address, claims an unproven one, never
+links a proven one by its address, links nothing for an unverified address; then the second
+step (application/identity/linking.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from application.identity import accounts
+from application.identity.accounts import Register
+from application.identity.linking import (
+    ExternalSignIn,
+    claim_unproven_account,
+    sign_in_external,
+)
+from application.identity.sessions import SignIn
+from application.identity.tokens import TokenPair
+from application.ports import Audit, ExternalIdentity
+from domain.errors import Conflict, MfaRequired, PermissionDenied
+from domain.mfa import TotpFactor
+from domain.passkeys import Passkey
+from domain.users import User
+from tests.fakes import FakeIdentityRepository, FakePasskeyRepository
+from tests.unit.test_accounts import PASSWORD
+from tests.unit.test_accounts import World as AccountsWorld
+
+pytestmark = pytest.mark.unit
+ADDRESS = "ada@example.com"
+
+
+def identity(
+    subject: str = "gh-1",
+    email: str | None = ADDRESS,
+    *,
+    verified: bool = True,
+    provider: str = "github",
+    name: str | None = "Ada Lovelace",
+) -> ExternalIdentity:
+    return ExternalIdentity(provider, subject, email, verified, name)
+
+
+class World(AccountsWorld):
+    """The accounts world plus identity links and passkeys: everything linking touches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identities = FakeIdentityRepository(self.store)
+        self.passkeys = FakePasskeyRepository()
+
+    def arrive(self, who: ExternalIdentity) -> TokenPair:
+        return sign_in_external(
+            ExternalSignIn(who, via="github", provider_name="GitHub", user_agent="cli/2"),
+            identities=self.identities,
+            users=self.users,
+            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            clock=self.clock,
+            audit=self.audit,
+            factors=self.factors,
+            passkeys=self.passkeys,
+        )
+
+    def account_of(self, pair: TokenPair) -> User:
+        (session,) = [
+            s for s in self.store.sessions.values() if pair.refresh_token.startswith(s.id)
+        ]
+        return self.store.users[session.user_id]
+
+    def squatter(self, *, proven: bool = False) -> User:
+        """Somebody registered with the address (and, if ``proven``, proved it)."""
+        user = accounts.register(
+            Register(username="mallory", email=ADDRESS, password=PASSWORD),
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+        if proven:
+            user = self.users.update(user.id, lambda u: u.with_email_verified(self.clock.now()))
+        return user
+
+    def reasons(self, event: Audit) -> list[tuple[str | None, str | None]]:
+        return [(e.user_id, e.reason) for e in self.audit.events if e.event is event]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_new_identity_with_a_verified_unused_address_makes_a_linked_account(
+    world: World,
+) -> None:
+    user = world.account_of(world.arrive(identity()))
+    assert world.store.identities == {"github:gh-1": user.id}
+    assert user.email is not None and user.email.value == ADDRESS and user.email_verified
+    assert user.password_hash is None and user.username.value == "Ada_Lovelace"
+    assert world.reasons(Audit.LOGIN) == [(user.id, "github")]
+
+
+def test_the_linked_account_signs_in_whatever_the_identity_says_of_its_address(
+    world: World,
+) -> None:
+    first = world.account_of(world.arrive(identity()))
+    again = world.account_of(world.arrive(identity(email="other@example.org", verified=False)))
+    assert again.id == first.id and len(world.store.users) == 1
+
+
+def test_the_same_subject_at_another_provider_is_another_identity(world: World) -> None:
+    world.arrive(identity(email="ada@example.org"))
+    world.arrive(identity(provider="gitlab"))
+    assert set(world.store.identities) == {"github:gh-1", "gitlab:gh-1"}
+    assert len(set(world.store.identities.values())) == 2
+
+
+@pytest.mark.parametrize("email", [ADDRESS, None])
+def test_an_unverified_address_makes_and_links_nothing(world: World, email: str | None) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        world.arrive(identity(email=email, verified=False))
+    assert refused.value.code == "email_not_verified" and "GitHub" in refused.value.detail
+    assert world.store.users == {} and world.store.identities == {}
+
+
+def test_an_unverified_address_does_not_claim_an_unproven_account(world: World) -> None:
+    held = world.squatter()
+    with pytest.raises(PermissionDenied):
+        world.arrive(identity(verified=False))
+    assert world.store.users[held.id] == held and world.store.identities == {}
+    unverified = ExternalSignIn(identity(verified=False), via="github", provider_name="GitHub")
+    assert (
+        claim_unproven_account(
+            unverified,
+            users=world.users,
+            identities=world.identities,
+            passkeys=world.passkeys,
+            factors=world.factors,
+            clock=world.clock,
+            audit=world.audit,
+        )
+        is None
+    )
+    assert world.store.users[held.id] == held
+
+
+def test_a_proven_account_is_never_linked_by_its_address(world: World) -> None:
+    held = world.squatter(proven=True)
+    with pytest.raises(Conflict) as taken:
+        world.arrive(identity())
+    assert taken.value.code == "email_taken"
+    assert world.store.identities == {} and world.store.sessions == {}
+    assert world.store.users[held.id] == held
+
+
+def test_the_first_verified_proof_claims_an_unproven_account_without_the_squatters_keys(
+    world: World,
+) -> None:
+    held = world.squatter()
+    now = world.clock.now()
+    world.passkeys.add(
+        Passkey.create(
+            user_id=held.id,
+            credential_id=b"mallory's key",
+            public_key=b"cose",
+            sign_count=0,
+            name="mallory",
+            now=now,
+        )
+    )
+    world.store.factors[held.id] = replace(
+        TotpFactor.pending(user_id=held.id, sealed_secret="sealed", now=now), active=True
+    )
+    world.store.identities["gitlab:mallory"] = held.id
+
+    user = world.account_of(world.arrive(identity()))
+    assert user.id == held.id and user.email_verified and user.password_hash is None
+    assert user.token_version == held.token_version + 1  # the squatter's sessions end
+    assert world.store.identities == {"github:gh-1": held.id}
+    assert world.passkeys.passkeys == {} and held.id not in world.store.factors
+    assert world.reasons(Audit.ACCOUNT_CLAIMED) == [(held.id, "github")]
+
+
+def test_the_second_step_comes_after_the_link(world: World) -> None:
+    user = world.account_of(world.arrive(identity()))
+    world.store.factors[user.id] = replace(
+        TotpFactor.pending(user_id=user.id, sealed_secret="sealed", now=world.clock.now()),
+        active=True,
+    )
+    sessions = len(world.store.sessions)
+    with pytest.raises(MfaRequired):
+        world.arrive(identity())
+    assert len(world.store.sessions) == sessions  # no session before the second factor
+
+
+def test_a_disabled_account_is_refused_after_the_link(world: World) -> None:
+    user = world.account_of(world.arrive(identity()))
+    world.users.update(user.id, lambda u: u.with_disabled(True, world.clock.now()))
+    with pytest.raises(PermissionDenied) as refused:
+        world.arrive(identity())
+    assert refused.value.code == "account_disabled"
+
+
+def test_the_verification_follows_the_provider_for_the_accounts_own_address(
+    world: World,
+) -> None:
+    user = world.account_of(world.arrive(identity()))
+    assert not world.account_of(world.arrive(identity(verified=False))).email_verified
+    assert world.account_of(world.arrive(identity(email=ADDRESS.upper()))).email_verified
+    assert world.reasons(Audit.EMAIL_VERIFIED) == [(user.id, "github")]
