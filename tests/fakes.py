@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from application.events.webhooks.ports import WebhookUnreachable
 from application.identity.login import LoginRecords
+from application.identity.sessions import SessionRead
 from application.identity.throttle import Reservation
 from application.jobs import JobHandler
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY
@@ -221,11 +222,25 @@ class FakeSessionRepository:
     def get(self, session_id: str) -> Session | None:
         return self.store.sessions.get(session_id)
 
-    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+    def read(self, session_id: str) -> SessionRead | None:
+        session = self.store.sessions.get(session_id)
+        return SessionRead(session, version=session) if session is not None else None
+
+    def update(
+        self,
+        session_id: str,
+        change: Callable[[Session], Session],
+        *,
+        read: SessionRead | None = None,
+    ) -> Session | None:
+        # Under the lock the stored session is always current: what ``read`` saw is used
+        # when it still is, as Firestore's precondition would let it through.
         with self.store.lock:
             session = self.store.sessions.get(session_id)
             if session is None:
                 return None
+            if read is not None and read.version is session:
+                session = read.session
             self.store.sessions[session_id] = after = change(session)
             return after
 

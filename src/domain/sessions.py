@@ -1,23 +1,23 @@
 """Login sessions: one per login, referenced by access tokens (``sid``) and refresh tokens.
 
 Refresh tokens rotate on every use. A token's successor is derived from it, so every caller
-that presents one token gets the same successor. The session keeps the hash of its current
-refresh token and of recently spent ones: a spent one presented again inside the grace
-window, while its successor is still current (parallel refreshes of one client), gets that
-successor again; any other reuse revokes the session. One chain stays live, never a fork.
+that presents one token gets the same successor, and a session recognises its current
+token's predecessor by that alone: the predecessor presented inside the grace window after
+its rotation (parallel refreshes of one client) gets that successor again; any other reuse
+revokes the session. One chain stays live, never a fork.
 
 The session also counts its rotations. Every refresh token carries the count at which it
-was issued (its generation) under a server MAC, so a token spent longer ago than the
-remembered hashes still proves it belongs to the chain, and its replay still revokes the
-session (docs/decisions/0070-one-refresh-chain.md).
+was issued (its generation) under a server MAC, so any older token of the chain proves it
+is spent, however long ago, and its replay revokes the session. What a session keeps for
+this does not grow with its rotations: the current hash, the count, when it last rotated,
+and the last token spent without a generation (docs/decisions/0070-one-refresh-chain.md,
+docs/decisions/0250-refresh-in-one-read-and-a-small-write.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-MAX_SPENT = 64  # spent hashes remembered: the grace window, and tokens without a generation
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,6 @@ class Session:
     last_used_at: datetime
     expires_at: datetime
     refresh_hashes: tuple[str, ...]
-    spent: tuple[tuple[str, datetime], ...] = ()
     user_agent: str = ""
     revoked_at: datetime | None = None
     # How the user proved who they are when the session began (RFC 8176 values, e.g. "pwd",
@@ -37,6 +36,15 @@ class Session:
     amr: tuple[str, ...] = ()
     # Rotations so far: the generation of the current refresh token (the first one is 0).
     rotations: int = 0
+    # When the current refresh token became current (None: never rotated): its predecessor
+    # gets it again until the grace window after this has passed.
+    rotated_at: datetime | None = None
+    # The hash of the last token presented without a generation (the ``{sid}.{secret}``
+    # form) and spent: nothing else could prove it spent once its successor rotates too.
+    spent_untagged: str | None = None
+    # Hashes of spent tokens (and when) that sessions stored before 0250 listed; read to
+    # recognise their replays, never written again (docs/decisions/0250-...).
+    spent_before: tuple[tuple[str, datetime], ...] = ()
 
     @classmethod
     def start(
@@ -97,32 +105,43 @@ class Session:
         (its MAC checked out); None when it cannot.
 
         - a current token: rotated — ``successor`` is the only valid token;
-        - a token spent less than ``grace`` ago whose successor is still current: unchanged
-          (the caller gets that successor again: parallel refreshes share one chain);
-        - any other spent token (too late, or its chain has moved on): the session is revoked;
-        - a token of an earlier generation, however long ago it was spent: a spent token of
-          this chain, so revoked too;
+        - the current token's predecessor (its successor is current) less than ``grace``
+          after that rotation: unchanged (the caller gets that successor again: parallel
+          refreshes share one chain); later, a replay: the session is revoked;
+        - a token of an earlier generation, however long ago it was spent, or a spent one
+          the session remembers by its hash: a replay, revoked too;
         - anything else, or an unusable session: unchanged (the caller answers 401).
         """
-        if self.revoked_at is not None or now >= self.expires_at or self.idle(now, idle_timeout):
+        if not self.active(now, idle_timeout):
             return self
         if presented in self.refresh_hashes:
-            spent = self.spent + tuple((h, now) for h in self.refresh_hashes)
             return replace(
                 self,
                 refresh_hashes=(successor,),
-                spent=spent[-MAX_SPENT:],
                 last_used_at=now,
                 rotations=self.rotations + 1,
+                rotated_at=now,
+                spent_untagged=presented if generation is None else self.spent_untagged,
             )
-        spent_at = dict(self.spent).get(presented)
-        if spent_at is not None:
-            if now - spent_at <= grace and self.refresh_hashes == (successor,):
+        if self.refresh_hashes == (successor,):
+            rotated_at = self.last_rotated_at()
+            if rotated_at is not None and now - rotated_at <= grace:
                 return self
             return self.revoked(now)
-        if generation is not None and generation < self.rotations:
-            return self.revoked(now)
-        return self
+        earlier = generation is not None and generation < self.rotations
+        return self.revoked(now) if earlier or self.remembers_spent(presented) else self
+
+    def remembers_spent(self, presented: str) -> bool:
+        """A spent token's hash this session keeps: the last one spent without a generation,
+        or one of those a session stored before 0250 listed."""
+        return presented == self.spent_untagged or any(h == presented for h, _ in self.spent_before)
+
+    def last_rotated_at(self) -> datetime | None:
+        """When the current token became current; for a session stored before
+        ``rotated_at`` was kept, when its newest listed token was spent."""
+        if self.rotated_at is not None:
+            return self.rotated_at
+        return max((at for _, at in self.spent_before), default=None)
 
     def active(self, now: datetime, idle_timeout: timedelta) -> bool:
         return (

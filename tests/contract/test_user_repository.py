@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -283,9 +283,34 @@ def test_session_update_is_atomic_read_modify_write(repos: Repos) -> None:
         ),
     )
     assert after is not None and after.refresh_hashes == ("h2",)
-    assert after.spent == (("h", later),) and after.last_used_at == later
+    assert after.rotations == 1 and after.rotated_at == later and after.last_used_at == later
     assert repos.sessions.get(session.id) == after
     assert repos.sessions.update("missing", lambda s: s) is None
+
+
+def test_a_session_update_from_a_read_that_went_stale_reads_again(repos: Repos) -> None:
+    """``update(read=...)`` writes without a second read only while the session is still
+    as read; a change made since is kept, and the change is applied on top of it."""
+    session = make_session(make_user())
+    repos.sessions.add(session)
+    read = repos.sessions.read(session.id)
+    assert read is not None and read.session == session
+    later = NOW + timedelta(minutes=1)
+    repos.sessions.update(session.id, lambda s: s.touched(later))
+    after = repos.sessions.update(
+        session.id, lambda s: replace(s, rotations=s.rotations + 1), read=read
+    )
+    assert after is not None and after.last_used_at == later and after.rotations == 1
+    assert repos.sessions.get(session.id) == after
+    fresh = repos.sessions.read(session.id)
+    assert fresh is not None and fresh.session == after
+    hour = NOW + timedelta(hours=1)
+    touched = repos.sessions.update(session.id, lambda s: s.touched(hour), read=fresh)
+    assert touched is not None and touched.last_used_at == hour
+    assert touched == repos.sessions.get(session.id)
+    repos.sessions.delete(session.id)
+    assert repos.sessions.update(session.id, lambda s: s.touched(NOW), read=fresh) is None
+    assert repos.sessions.read(session.id) is None
 
 
 def test_session_list_and_delete_for_user(repos: Repos) -> None:

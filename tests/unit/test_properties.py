@@ -382,9 +382,13 @@ class FirestoreLikeSessions(FakeSessionRepository):
         assert valid_document_id(session_id), f"Firestore refuses the id {session_id!r}"
         return super().get(session_id)
 
-    def update(self, session_id: str, change: Any) -> Any:
+    def read(self, session_id: str) -> Any:
         assert valid_document_id(session_id), f"Firestore refuses the id {session_id!r}"
-        return super().update(session_id, change)
+        return super().read(session_id)
+
+    def update(self, session_id: str, change: Any, *, read: Any = None) -> Any:
+        assert valid_document_id(session_id), f"Firestore refuses the id {session_id!r}"
+        return super().update(session_id, change, read=read)
 
 
 def session_world() -> SessionWorld:

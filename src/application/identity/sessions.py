@@ -37,6 +37,15 @@ from domain.users import User
 log = logging.getLogger("firegate.sessions")
 
 
+@dataclass(frozen=True)
+class SessionRead:
+    """A session as read, with the store's version of it (opaque): a change built from it
+    is written only while the session is still that version."""
+
+    session: Session
+    version: object
+
+
 class SessionRepository(Protocol):
     def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
         """Store a new session, and what ``staged`` writes, in one commit."""
@@ -46,8 +55,20 @@ class SessionRepository(Protocol):
         """The session with this id, or None."""
         ...
 
-    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
-        """Apply a pure ``change`` atomically and return the result; None if absent."""
+    def read(self, session_id: str) -> SessionRead | None:
+        """The session with this id and its version, or None."""
+        ...
+
+    def update(
+        self,
+        session_id: str,
+        change: Callable[[Session], Session],
+        *,
+        read: SessionRead | None = None,
+    ) -> Session | None:
+        """Apply a pure ``change`` atomically and return the result; None if absent. Built
+        first from ``read`` when given (no second read while the session is unchanged);
+        only the fields the change changes are written."""
         ...
 
     def revoke(self, session_id: str, now: datetime) -> None:
@@ -142,7 +163,8 @@ def refresh(
     if match is None or not _session_id(match[1]):
         raise _invalid_refresh()
     session_id, secret, claimed_generation, tag = match.groups()
-    session = sessions.get(session_id)
+    read = sessions.read(session_id)
+    session = read.session if read is not None else None
     user = users.get(session.user_id) if session is not None else None
     now = clock.now().replace(microsecond=0)
     if (
@@ -168,6 +190,7 @@ def refresh(
             idle_timeout=policy.refresh_ttl,
             generation=generation,
         ),
+        read=read,
     )
     if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
         if after is not None and after.revoked_at == now:  # this call found the replay

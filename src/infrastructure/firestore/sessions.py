@@ -8,11 +8,12 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
+from application.identity.sessions import SessionRead
 from application.ports import NO_WRITES, StagedWrites
 from domain.sessions import Session
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import Stale, until_unchanged
 from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.security_events import write_staged
 
@@ -21,6 +22,9 @@ DELETE_BATCH = 200
 
 
 def session_to_doc(session: Session) -> dict[str, Any]:
+    """The fields a session is stored with. ``spent`` (the list of spent hashes sessions
+    kept before docs/decisions/0250-refresh-in-one-read-and-a-small-write.md) is read,
+    never written: a session stored with it keeps it, untouched, until it ends."""
     return {
         "user_id": session.user_id,
         "token_version": session.token_version,
@@ -28,12 +32,20 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         "last_used_at": session.last_used_at,
         "expires_at": session.expires_at,  # a Firestore TTL policy on this field reaps them
         "refresh_hashes": list(session.refresh_hashes),
-        "spent": [{"hash": h, "at": at} for h, at in session.spent],
         "user_agent": session.user_agent,
         "revoked_at": session.revoked_at,
         "amr": list(session.amr),
         "rotations": session.rotations,
+        "rotated_at": session.rotated_at,
+        "spent_untagged": session.spent_untagged,
     }
+
+
+def changed_fields(before: Session, after: Session) -> dict[str, Any]:
+    """Only the fields ``after`` changes: what an update writes (a refresh, four small
+    fields), so its cost does not depend on what else the document holds."""
+    old, new = session_to_doc(before), session_to_doc(after)
+    return {name: value for name, value in new.items() if old[name] != value}
 
 
 def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
@@ -45,11 +57,13 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         last_used_at=data["last_used_at"],
         expires_at=data["expires_at"],
         refresh_hashes=tuple(data.get("refresh_hashes", ())),
-        spent=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         user_agent=data.get("user_agent", ""),
         revoked_at=data.get("revoked_at"),
         amr=tuple(data.get("amr", ())),  # sessions stored before the field existed: none
         rotations=data.get("rotations", 0),  # counted from the first tagged token
+        rotated_at=data.get("rotated_at"),
+        spent_untagged=data.get("spent_untagged"),
+        spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
     )
 
 
@@ -69,26 +83,45 @@ class FirestoreSessionRepository:
             batch.commit(**BOUNDED)
 
     def get(self, session_id: str) -> Session | None:
-        snap = self._sessions.document(session_id).get(**BOUNDED)
-        return session_from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        found = self.read(session_id)
+        return found.session if found is not None else None
 
-    def update(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+    def read(self, session_id: str) -> SessionRead | None:
+        snap = self._sessions.document(session_id).get(**BOUNDED)
+        if not snap.exists:
+            return None
+        return SessionRead(session_from_doc(snap.id, snap.to_dict() or {}), snap.update_time)
+
+    def update(
+        self,
+        session_id: str,
+        change: Callable[[Session], Session],
+        *,
+        read: SessionRead | None = None,
+    ) -> Session | None:
         # Compare-and-set on the document's update time rather than a transaction: a client
         # refreshing from ten tabs at once makes ten writers of one document, and the
         # emulator's (and Firestore's) pessimistic transaction locks then time out and
-        # abort in a row; a precondition failure is cheap to retry and takes no lock.
+        # abort in a row; a precondition failure is cheap to retry and takes no lock. The
+        # write names only the fields that change.
         ref = self._sessions.document(session_id)
+        first = read
 
         def attempt() -> Session | None:
-            snap = ref.get(**BOUNDED)
-            if not snap.exists:
+            nonlocal first
+            known, first = first or self.read(session_id), None
+            if known is None:
                 return None
-            before = session_from_doc(session_id, snap.to_dict() or {})
+            before = known.session
             after = change(before)
             if after == before:
                 return after
             try:
-                ref.update(session_to_doc(after), option=unchanged_since(snap), **BOUNDED)
+                ref.update(
+                    changed_fields(before, after),
+                    option=firestore.LastUpdateOption(known.version),
+                    **BOUNDED,
+                )
             except NotFound:
                 raise Stale from None  # ended meanwhile: the next read says so
             return after
