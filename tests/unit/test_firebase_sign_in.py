@@ -11,7 +11,7 @@ from application.identity import accounts
 from application.identity.accounts import Register
 from application.identity.authentication import Authenticate, authenticate
 from application.identity.firebase import FirebaseSignIn, firebase_sign_in
-from application.identity.linking import sanitize_username, username_candidates
+from application.identity.linking import Links, sanitize_username, username_candidates
 from application.identity.sessions import SignIn
 from application.identity.tokens import TokenPair
 from application.ports import Audit
@@ -42,13 +42,10 @@ class World(AccountsWorld):
         return firebase_sign_in(
             FirebaseSignIn(id_token=token, user_agent=user_agent),
             verifier=self.verifier,
-            identities=self.identities,
-            users=self.users,
+            links=Links(
+                self.identities, self.users, self.factors, self.passkeys, self.clock, self.audit
+            ),
             sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
-            clock=self.clock,
-            audit=self.audit,
-            factors=self.factors,
-            passkeys=self.passkeys,
         )
 
     def user_of(self, pair: TokenPair) -> User:

@@ -13,6 +13,7 @@ from application.identity import accounts
 from application.identity.accounts import Register
 from application.identity.linking import (
     ExternalSignIn,
+    Links,
     claim_unproven_account,
     sign_in_external,
 )
@@ -50,17 +51,16 @@ class World(AccountsWorld):
         self.identities = FakeIdentityRepository(self.store)
         self.passkeys = FakePasskeyRepository()
 
-    def arrive(self, who: ExternalIdentity) -> TokenPair:
-        return sign_in_external(
-            ExternalSignIn(who, via="github", provider_name="GitHub", user_agent="cli/2"),
-            identities=self.identities,
-            users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
-            clock=self.clock,
-            audit=self.audit,
-            factors=self.factors,
-            passkeys=self.passkeys,
+    @property
+    def links(self) -> Links:
+        return Links(
+            self.identities, self.users, self.factors, self.passkeys, self.clock, self.audit
         )
+
+    def arrive(self, who: ExternalIdentity) -> TokenPair:
+        step = SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit)
+        signing_in = ExternalSignIn(who, "github", "GitHub", user_agent="cli/2")
+        return sign_in_external(signing_in, links=self.links, sign_in=step)
 
     def account_of(self, pair: TokenPair) -> User:
         (session,) = [
@@ -128,18 +128,7 @@ def test_an_unverified_address_does_not_claim_an_unproven_account(world: World) 
         world.arrive(identity(verified=False))
     assert world.store.users[held.id] == held and world.store.identities == {}
     unverified = ExternalSignIn(identity(verified=False), via="github", provider_name="GitHub")
-    assert (
-        claim_unproven_account(
-            unverified,
-            users=world.users,
-            identities=world.identities,
-            passkeys=world.passkeys,
-            factors=world.factors,
-            clock=world.clock,
-            audit=world.audit,
-        )
-        is None
-    )
+    assert claim_unproven_account(unverified, links=world.links) is None
     assert world.store.users[held.id] == held
 
 

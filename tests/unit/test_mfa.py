@@ -16,6 +16,7 @@ from application.identity import totp as totp_cases
 from application.identity.admin import SetRole
 from application.identity.authentication import Actor
 from application.identity.firebase import FirebaseSignIn, firebase_sign_in
+from application.identity.linking import Links
 from application.identity.login import Login, LoginRecords
 from application.identity.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
 from application.identity.sessions import SignIn
@@ -458,16 +459,14 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
     token = world.verifier.issue("uid-1", email="alice@example.com", display_name="alice")
 
     def sign_in() -> TokenPair:
+        passkeys = FakePasskeyRepository()
         return firebase_sign_in(
             FirebaseSignIn(id_token=token),
             verifier=world.verifier,
-            identities=world.identities,
-            users=world.users,
+            links=Links(
+                world.identities, world.users, world.factors, passkeys, world.clock, world.audit
+            ),
             sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
-            clock=world.clock,
-            audit=world.audit,
-            factors=world.factors,
-            passkeys=FakePasskeyRepository(),
         )
 
     world.session_id = world.authenticate(sign_in().access_token).session_id

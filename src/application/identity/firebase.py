@@ -20,14 +20,14 @@ from application.identity.accounts import GetUser, UserRepository, get_user
 from application.identity.authentication import Actor
 from application.identity.linking import (
     ExternalSignIn,
-    IdentityRepository,
     LinkingPorts,
+    Links,
+    links_of,
     sign_in_external,
 )
-from application.identity.mfa import MfaRepository
 from application.identity.sessions import SignIn, sign_in_step
 from application.identity.tokens import TokenPair, TokenPolicies
-from application.ports import AuditLog, Clock, CustomTokenMinter, IdentityVerifier, OwnedData
+from application.ports import CustomTokenMinter, IdentityVerifier
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 
@@ -39,29 +39,12 @@ class FirebaseSignIn:
 
 
 def firebase_sign_in(
-    cmd: FirebaseSignIn,
-    *,
-    verifier: IdentityVerifier,
-    identities: IdentityRepository,
-    users: UserRepository,
-    sign_in: SignIn,
-    clock: Clock,
-    audit: AuditLog,
-    factors: MfaRepository,
-    passkeys: OwnedData,
+    cmd: FirebaseSignIn, *, verifier: IdentityVerifier, links: Links, sign_in: SignIn
 ) -> TokenPair:
     """A token pair; MfaRequired instead when the account has a second factor on."""
     identity = verifier.verify(cmd.id_token)
-    return sign_in_external(
-        ExternalSignIn(identity, via=VIA, provider_name="Firebase", user_agent=cmd.user_agent),
-        identities=identities,
-        users=users,
-        sign_in=sign_in,
-        clock=clock,
-        audit=audit,
-        factors=factors,
-        passkeys=passkeys,
-    )
+    signing_in = ExternalSignIn(identity, VIA, "Firebase", user_agent=cmd.user_agent)
+    return sign_in_external(signing_in, links=links, sign_in=sign_in)
 
 
 @dataclass(frozen=True)
@@ -99,15 +82,7 @@ def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
     p = ports
     return FirebaseServices(
         sign_in=lambda cmd: firebase_sign_in(
-            cmd,
-            verifier=p.identity_verifier,
-            identities=p.identities,
-            users=p.users,
-            sign_in=sign_in_step(p, policies),
-            clock=p.clock,
-            audit=p.audit,
-            factors=p.factors,
-            passkeys=p.passkeys,
+            cmd, verifier=p.identity_verifier, links=links_of(p), sign_in=sign_in_step(p, policies)
         ),
         custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
     )

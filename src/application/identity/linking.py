@@ -72,6 +72,19 @@ class IdentityRepository(Protocol):
 
 
 @dataclass(frozen=True)
+class Links:
+    """What linking reads and writes: the links, the accounts, what a claim removes (the
+    earlier holder's factors and passkeys), the clock and the audit log."""
+
+    identities: IdentityRepository
+    users: UserRepository
+    factors: MfaRepository
+    passkeys: OwnedData
+    clock: Clock
+    audit: AuditLog
+
+
+@dataclass(frozen=True)
 class ExternalSignIn:
     """A person an identity provider vouches for, signing in here."""
 
@@ -81,76 +94,41 @@ class ExternalSignIn:
     user_agent: str = ""
 
 
-def sign_in_external(
-    cmd: ExternalSignIn,
-    *,
-    identities: IdentityRepository,
-    users: UserRepository,
-    sign_in: SignIn,
-    clock: Clock,
-    audit: AuditLog,
-    factors: MfaRepository,
-    passkeys: OwnedData,
-) -> TokenPair:
+def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> TokenPair:
     """A token pair for the account linked to the identity (found, made or claimed);
     MfaRequired instead when the account has a second factor on."""
-    user = linked_account(
-        cmd,
-        identities=identities,
-        users=users,
-        passkeys=passkeys,
-        factors=factors,
-        clock=clock,
-        audit=audit,
-    )
+    user = linked_account(cmd, links=links)
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
-    user = follow_verification(user, cmd, users=users, clock=clock, audit=audit)
+    user = follow_verification(user, cmd, users=links.users, clock=links.clock, audit=links.audit)
     require_second_factor(
         user,
         login_key=user.username.normalized,
         first_factor=(FEDERATED,),
         device_id=None,
         ip=None,
-        factors=factors,
-        clock=clock,
-        audit=audit,
+        factors=links.factors,
+        clock=links.clock,
+        audit=links.audit,
     )
     return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=cmd.via)
 
 
-def linked_account(
-    cmd: ExternalSignIn,
-    *,
-    identities: IdentityRepository,
-    users: UserRepository,
-    passkeys: OwnedData,
-    factors: OwnedData,
-    clock: Clock,
-    audit: AuditLog,
-) -> User:
+def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
     """The account linked to the identity: the one linked already, else a new one for its
     verified address, else the unproven account holding that address, claimed. Conflict
     (email_taken) when an account proved the address; PermissionDenied (email_not_verified)
     when the provider has not verified it."""
     identity = cmd.identity
-    user = identities.find_by_identity(identity.provider, identity.subject)
+    user = links.identities.find_by_identity(identity.provider, identity.subject)
     if user is not None:
         return user
     try:
-        return create_linked_account(cmd, identities=identities, clock=clock)
+        return create_linked_account(cmd, identities=links.identities, clock=links.clock)
     except Conflict as taken:
         if taken.code != "email_taken":
             raise
-        claimed = claim_unproven_account(
-            cmd,
-            users=users,
-            identities=identities,
-            passkeys=passkeys,
-            factors=factors,
-            clock=clock,
-            audit=audit,
-        )
+        claimed = claim_unproven_account(cmd, links=links)
         if claimed is None:
             raise
         return claimed
@@ -201,16 +179,7 @@ def create_linked_account(
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
 
-def claim_unproven_account(
-    cmd: ExternalSignIn,
-    *,
-    users: UserRepository,
-    identities: IdentityRepository,
-    passkeys: OwnedData,
-    factors: OwnedData,
-    clock: Clock,
-    audit: AuditLog,
-) -> User | None:
+def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
     """The account holding the identity's verified address, taken over and linked, when
     that account never proved the address: the first proof of an address wins the account
     (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing changed) when
@@ -219,13 +188,14 @@ def claim_unproven_account(
     if not identity.email or not identity.email_verified:
         return None  # only a verified address is a proof
     email = Email(identity.email)
-    holder = users.find_by_login(email.normalized)
+    holder = links.users.find_by_login(email.normalized)
     if holder is None or not holder.claimable_with(email):
         return None
     # Before the link, so that no crash leaves the earlier holder's factors on the account.
-    start_clean(holder.id, passkeys=passkeys, factors=factors, identities=identities)
-    now = clock.now()
-    linked = identities.link_existing(
+    passkeys, factors = links.passkeys, links.factors
+    start_clean(holder.id, passkeys=passkeys, factors=factors, identities=links.identities)
+    now = links.clock.now()
+    linked = links.identities.link_existing(
         holder.id,
         identity.provider,
         identity.subject,
@@ -235,7 +205,7 @@ def claim_unproven_account(
         # Again, for what the holder's sessions (ended by the link's commit) added meanwhile;
         # the link just made stays.
         start_clean(holder.id, passkeys=passkeys, factors=factors, identities=None)
-        audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
+        links.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
     return linked
 
 
@@ -341,3 +311,10 @@ class LinkingPorts(SessionPorts, Protocol):
     def factors(self) -> MfaRepository: ...
     @property
     def passkeys(self) -> OwnedData: ...
+
+
+def links_of(ports: LinkingPorts) -> Links:
+    """The ``Links`` a provider's ``bind`` hands its sign-in."""
+    return Links(
+        ports.identities, ports.users, ports.factors, ports.passkeys, ports.clock, ports.audit
+    )
