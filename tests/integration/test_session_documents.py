@@ -46,7 +46,7 @@ class World:
         self.users = FirestoreUserRepository(firestore)
         self.sessions = FirestoreSessionRepository(firestore)
         self.clock = FakeClock()
-        self.policy = TokenPolicy()
+        self.token_policy = TokenPolicy()
         self.audit = RecordingAuditLog()
         self.tokens = PyJWTTokenIssuer(
             signing=SigningKey("HS256", b"k" * 32),
@@ -70,20 +70,12 @@ class World:
             sessions=self.sessions,
             tokens=self.tokens,
             clock=self.clock,
-            policy=self.policy,
+            policy=self.token_policy,
             amr=("pwd",),
         )
 
     def refresh(self, token: str) -> TokenPair:
-        return cases.refresh(
-            Refresh(token),
-            users=self.users,
-            sessions=self.sessions,
-            tokens=self.tokens,
-            clock=self.clock,
-            policy=self.policy,
-            audit=self.audit,
-        )
+        return cases.bind(self, self).refresh(Refresh(token))  # as the service wires it
 
     def document(self, session_id: str) -> dict[str, Any]:
         snap = self.firestore.collection(SESSIONS).document(session_id).get()
