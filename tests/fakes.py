@@ -28,7 +28,13 @@ from application.ports import (
     StagedWrites,
 )
 from application.resources.dogs import PictureUnavailable
-from bootstrap.adapters import Adapters, passkey_ceremonies, secret_box, token_issuer
+from bootstrap.adapters import (
+    Adapters,
+    passkey_ceremonies,
+    provider_tokens,
+    secret_box,
+    token_issuer,
+)
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
@@ -1285,6 +1291,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         oauth_clients=FakeOAuthClients(),
         oauth_grants=grants,
         grant_holders=FakeGrantHolders(grants, store),
+        provider_tokens=provider_tokens(settings),  # pure computation: the real one
         webhook_endpoints=FakeWebhookEndpoints(),
         webhook_deliveries=deliveries,
         host_resolver=FakeHostResolver(),

@@ -19,7 +19,7 @@ from application.identity.sessions import SessionServices
 from application.identity.totp import TotpServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
-from application.oauth import OAuthServices
+from application.oauth.wiring import OAuthServices
 from application.ports import RequestCounter
 from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices

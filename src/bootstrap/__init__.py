@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from application import jobs, oauth
+from application import jobs
 from application.events import security_events as events
 from application.events.webhooks import wiring as webhooks
 from application.events.webhooks.ports import WebhookPolicy
@@ -35,6 +35,8 @@ from application.identity.tokens import TokenPolicy
 from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
 from application.mail import sending as mail
+from application.oauth import wiring as oauth
+from application.oauth.ports import OAuthPolicy
 from application.ports import Job, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
@@ -43,7 +45,7 @@ from bootstrap.adapters import (
     Adapters,
     build_adapters,
     derived_key,
-    oidc_jwks,
+    provider_tokens,
     push_oidc,
     push_token,
 )
@@ -79,7 +81,7 @@ class Policies:
     push_policy: PushPolicy
     job_max_attempts: int
     identity_changes: Limit
-    oauth_policy: oauth.OAuthPolicy
+    oauth_policy: OAuthPolicy
     webhook_policy: WebhookPolicy
 
 
@@ -122,7 +124,7 @@ def build_policies(settings: Settings) -> Policies:
         push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
         job_max_attempts=settings.job_max_attempts,
         identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
-        oauth_policy=oauth.OAuthPolicy(
+        oauth_policy=OAuthPolicy(
             refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl),
             client_cache_ttl=settings.oauth_client_cache_ttl,
         ),
@@ -279,15 +281,13 @@ def build_app(
             passkey_origins=tuple(settings.webauthn_origins),
         ),
     )
-    signing = oidc_jwks(settings)
-    if signing is not None:
+    keys = provider_tokens(settings)
+    if keys is not None:
         install_oauth(
             app,
             OAuthConfig(
                 issuer=settings.public_url,
-                private_jwk=signing.signing,
-                id_token_jwk=signing.id_token,
-                public_jwks=signing.public,
+                keys=keys,
                 access_token_ttl=settings.oauth_access_token_ttl,
                 dynamic_registration=settings.oauth_dynamic_registration,
                 forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from application.events.security_events import SecurityEvents
 from application.events.webhooks.ports import (
@@ -34,7 +34,7 @@ from application.identity.sessions import SessionRepository
 from application.identity.throttle import LoginThrottle
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
-from application.oauth import GrantHolders, OAuthClients, OAuthGrants
+from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import (
     AuditLog,
     Clock,
@@ -117,6 +117,7 @@ class Adapters:
     oauth_clients: OAuthClients
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
+    provider_tokens: ProviderTokens | None  # None: the provider is off
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     host_resolver: HostResolver
@@ -214,6 +215,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
+        provider_tokens=provider_tokens(settings),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
@@ -247,42 +249,33 @@ def signing_key(settings: Settings) -> SigningKey:
     return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
 
 
-@dataclass(frozen=True)
-class ProviderKeys:
-    """The OpenID Connect provider's keys as JWKs: ``signing`` (private) signs its access
-    tokens, ``id_token`` (private) its ID tokens when that is another key, and ``public`` is
-    what /.well-known/jwks.json adds for them."""
-
-    signing: dict[str, Any]
-    id_token: dict[str, Any] | None
-    public: list[dict[str, Any]]
-
-
-def oidc_jwks(settings: Settings) -> ProviderKeys | None:
-    """The provider's keys: JWT_PRIVATE_KEY's, else OIDC_PRIVATE_KEY's (the settings make a
-    development one in the local profile), and for RS256 ID tokens, when that key is EC,
-    OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when the provider
-    is off."""
+def provider_tokens(settings: Settings) -> ProviderTokens | None:
+    """The provider's tokens, signed with JWT_PRIVATE_KEY's key, else OIDC_PRIVATE_KEY's (the
+    settings make a development one in the local profile), and its RS256 ID tokens, when that
+    key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
+    the provider is off."""
     pem = settings.jwt_private_key or settings.oidc_private_key
     if not settings.oauth_provider or pem is None:
         return None
-    signing, public = _provider_jwks(pem.get_secret_value())
     rsa_pem = settings.oidc_rsa_private_key
-    if public["alg"] == "RS256" or rsa_pem is None:
-        return ProviderKeys(signing=signing, id_token=None, public=[public])
-    id_token, id_token_public = _provider_jwks(rsa_pem.get_secret_value())
-    return ProviderKeys(signing=signing, id_token=id_token, public=[public, id_token_public])
+    return _provider_tokens(
+        settings.public_url,
+        pem.get_secret_value(),
+        rsa_pem.get_secret_value() if rsa_pem is not None else None,
+    )
 
 
 @lru_cache(maxsize=4)
-def _provider_jwks(pem: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A PEM private key as its private and public JWKs, loaded once per process: checking
-    an RSA key takes about 25 ms, and the tests build many apps."""
-    from infrastructure.jwt_tokens import private_jwk, public_jwk, signing_key_from_pem
+def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
+    """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
+    tests build many apps; the adapters and the provider's endpoints share it."""
+    from infrastructure.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
 
-    key = signing_key_from_pem(pem.encode())
-    public = public_jwk(key.key.public_key())
-    return private_jwk(key.key, public), public
+    signing = signing_key_from_pem(pem.encode())
+    id_token = None
+    if signing.algorithm != "RS256" and rsa_pem is not None:
+        id_token = signing_key_from_pem(rsa_pem.encode())
+    return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)
 
 
 def derived_key(settings: Settings, purpose: bytes) -> bytes:

@@ -121,6 +121,24 @@ def check_resource(uri: str, field: str = "resource") -> str:
     return uri
 
 
+def unusable_resource(resource: str, forbidden: tuple[str, ...]) -> bool:
+    """RFC 8707 §2: a resource is an absolute URI without a fragment; and never one of
+    ``forbidden`` (firegate's own API, whose tokens are the API's)."""
+    return "#" in resource or "://" not in resource or resource in forbidden
+
+
+def may_introspect(client: OAuthClient, *, issued_to: object, kind: str, audience: object) -> bool:
+    """Who learns about a token (RFC 7662 §4; otherwise ``{"active": false}``): the client it
+    was issued to, any of its tokens; and an access token for a resource (RFC 8707
+    ``resource``, its ``aud`` not the client) any confidential client, as resource servers
+    register (docs/decisions/0210-who-may-introspect-a-token.md)."""
+    if issued_to == client.client_id:
+        return True
+    if kind != "access_token" or not client.confidential:
+        return False
+    return audience not in (None, issued_to)
+
+
 def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:

@@ -1,4 +1,5 @@
-"""Access tokens as JWTs (PyJWT): HS256 with a shared secret, or ES256/RS256 with a key pair."""
+"""Every JWT firegate signs (PyJWT): the API's access tokens, HS256 with a shared secret or
+ES256/RS256 with a key pair; and the OpenID Connect provider's access and ID tokens."""
 
 from __future__ import annotations
 
@@ -63,14 +64,6 @@ def public_jwk(public_key: Any) -> dict[str, Any]:
     digest = hashlib.sha256(canonical.encode()).digest()
     kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return {**{k: jwk[k] for k in required}, "kid": kid, "alg": algorithm, "use": "sig"}
-
-
-def private_jwk(private_key: Any, public: dict[str, Any]) -> dict[str, Any]:
-    """The private JWK of ``private_key``, with the ``kid``, ``alg`` and ``use`` of its public
-    JWK ``public`` (what the OpenID Connect provider signs with)."""
-    impl = get_default_algorithms()[public["alg"]]
-    jwk: dict[str, Any] = impl.to_jwk(private_key, as_dict=True)
-    return {**jwk, "kid": public["kid"], "alg": public["alg"], "use": "sig"}
 
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
@@ -254,3 +247,82 @@ class PyJWTTokenIssuer:
     def jwks(self) -> dict[str, Any]:
         """The public keys that verify our tokens (empty with a shared HS256 secret)."""
         return {"keys": list(self._jwks)}
+
+
+# The provider's access tokens verified in this process, by their exact text: a resource server
+# introspects one token at each call it serves, so the signature is checked once per token per
+# process; whether it still holds is read every time
+# (docs/decisions/0202-verified-access-tokens-per-process.md).
+PROVIDER_VERIFIED_CACHE_SIZE = 2048
+ID_TOKEN_TYPE = "JWT"
+
+
+class PyJWTProviderTokens:
+    """The OpenID Connect provider's tokens: access tokens (RFC 9068) signed with its key, and
+    ID tokens with the same key or, when that one is EC, with an RSA key of their own
+    (docs/decisions/0212-rs256-id-tokens.md). Each key is named by its RFC 7638 ``kid``."""
+
+    def __init__(
+        self, *, issuer: str, signing: SigningKey, id_token: SigningKey | None = None
+    ) -> None:
+        for key in (signing, id_token):
+            if key is not None and (key.algorithm == "HS256" or key.kid is None):
+                raise ValueError("the provider signs with an ES256 or RS256 key pair")
+        self._issuer, self._signing = issuer, signing
+        self._id_token = id_token or signing
+        keys = [signing] if id_token is None else [signing, id_token]
+        self._jwks = [public_jwk(key.key.public_key()) for key in keys]
+        self._public = {
+            jwk["kid"]: key.key.public_key() for jwk, key in zip(self._jwks, keys, strict=True)
+        }
+        self._jwt = jwt.PyJWT()
+        self._verified: Remembered[str, dict[str, Any]] = Remembered(PROVIDER_VERIFIED_CACHE_SIZE)
+
+    @property
+    def access_alg(self) -> str:
+        return self._signing.algorithm
+
+    @property
+    def id_token_alg(self) -> str:
+        return self._id_token.algorithm
+
+    def public_jwks(self) -> list[dict[str, Any]]:
+        return [dict(jwk) for jwk in self._jwks]
+
+    def sign_access(self, claims: dict[str, Any]) -> str:
+        return self._sign(claims, self._signing, ACCESS_TOKEN_TYPE)
+
+    def sign_id_token(self, claims: dict[str, Any]) -> str:
+        return self._sign(claims, self._id_token, ID_TOKEN_TYPE)
+
+    def _sign(self, claims: dict[str, Any], key: SigningKey, typ: str) -> str:
+        headers = {"typ": typ, "kid": key.kid}
+        return self._jwt.encode(claims, key.key, algorithm=key.algorithm, headers=headers)
+
+    def verify_access(self, token: str) -> dict[str, Any] | None:
+        """A token verified before is not verified again until its ``exp``."""
+        known = self._verified.get(token, time.time())
+        if known is not None:
+            return dict(known)
+        claims = self._verify_access(token)
+        if claims is not None:
+            self._verified.put(token, dict(claims), float(claims["exp"]))
+        return claims
+
+    def _verify_access(self, token: str) -> dict[str, Any] | None:
+        try:
+            header = unverified_header(token)
+            kid = header.get("kid")
+            key = self._public.get(kid) if isinstance(kid, str) else None
+            if header.get("typ") != ACCESS_TOKEN_TYPE or key is None:
+                return None
+            claims: dict[str, Any] = self._jwt.decode(
+                token,
+                key,
+                algorithms=[self._signing.algorithm],
+                issuer=self._issuer,
+                options={"require": ["iss", "exp", "sub", "client_id"], "verify_aud": False},
+            )
+        except jwt.InvalidTokenError:
+            return None
+        return claims

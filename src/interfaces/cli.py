@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from application.identity.admin import SetDisabled, SetRole, UserQuery
 from application.identity.authentication import Actor
 from application.identity.totp import ResetMfa
-from application.oauth import CreateClient
+from application.oauth.clients import CreateClient, DeleteClient
 from domain.errors import DomainError
 from domain.oauth import SCOPES, OAuthClient
 from interfaces.shared.services import services
@@ -166,7 +166,7 @@ def list_clients() -> None:
 def delete_client(client_id: str) -> None:
     """Remove the app: its tokens stop working at once."""
     try:
-        services().oauth.delete_client(client_id)
+        services().oauth.delete_client(DeleteClient(client_id))
     except DomainError as exc:
         _fail(exc)
     else:

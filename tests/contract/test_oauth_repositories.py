@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.identity.accounts import UserRepository
-from application.oauth import GrantHolders, OAuthClients, OAuthGrants
+from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants
 from domain.oauth import (
     CODE_TTL,
     AuthorizationCode,

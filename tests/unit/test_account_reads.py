@@ -10,7 +10,7 @@ import pytest
 
 from application.identity.authentication import Actor
 from application.identity.totp import GetTotp, totp_status
-from application.oauth import list_apps
+from application.oauth.apps import ListApps, list_apps
 from domain.ids import new_id
 from domain.mfa import TotpFactor
 from domain.oauth import Grant, OAuthClient
@@ -60,7 +60,7 @@ def test_the_apps_with_access_take_the_account_authenticate_read() -> None:
     live = Grant("g1", user.id, "app1", "openid", NOW, user.token_version, issued=True)
     stale = Grant("g2", user.id, "app1", "email", NOW, user.token_version - 1, issued=True)
     grants.grants.update({live.id: live, stale.id: stale})
-    apps = list_apps(actor_of(user), grants=grants, clients=clients, users=NoReads())  # type: ignore[arg-type]
+    apps = list_apps(ListApps(actor_of(user)), grants=grants, clients=clients, users=NoReads())  # type: ignore[arg-type]
     assert [(app.name, app.scopes) for app in apps] == [("Example App", ("openid",))]
 
 

@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 
-from application.oauth import (
-    ClientCache,
+from application.oauth.grants import (
     FindRefresh,
     Holding,
     IssueGrant,
     LiveGrant,
-    OAuthPolicy,
+    LiveRefresh,
     find_refresh,
     issue_grant,
     live_grant,
     live_refresh,
 )
+from application.oauth.ports import ClientCache, OAuthPolicy
 from domain.ids import new_id
 from domain.oauth import Grant, OAuthClient, digest
 from domain.users import Email, User, Username
@@ -190,7 +190,11 @@ class Ports:
 
     def live(self, token: str) -> Grant | None:
         return live_refresh(
-            token, grants=self.grants, users=self.users, holders=self.holders, clock=self.clock
+            LiveRefresh(token),
+            grants=self.grants,
+            users=self.users,
+            holders=self.holders,
+            clock=self.clock,
         )
 
     def live_grant(self, grant_id: str, user_id: str | None) -> Holding | None:

@@ -24,7 +24,8 @@ from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
 from application.identity.authentication import Actor
-from application.oauth import AdminCreateClient, CreateClient, LiveGrant, admin_create_client
+from application.oauth.clients import AdminCreateClient, CreateClient, admin_create_client
+from application.oauth.grants import LiveGrant
 from application.ports import Audit
 from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
@@ -633,7 +634,7 @@ def test_consent_forged_without_the_csrf_token_is_403_and_gives_nothing(
     assert "Location" not in answer.headers
     grants = world.services.oauth
     (user,) = world.store.users.values()
-    from application.oauth import ConsentQuery
+    from application.oauth.consent import ConsentQuery
 
     assert grants.consent_needed(ConsentQuery(user.id, app["client_id"], "openid"))
 
@@ -869,7 +870,7 @@ def test_introspection_ends_with_logout_everywhere_and_a_revoked_grant(
 def test_an_access_token_verified_before_is_inactive_past_its_expiry(
     world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import interfaces.oauth.server as provider
+    import interfaces.oauth.server.models as provider
 
     introspect = introspector(world)
     tokens = world.tokens(app, resource=API)
@@ -1555,11 +1556,11 @@ def test_registration_refuses_what_a_public_client_can_never_use(
 def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     """``clients delete <id>`` on the command line reads a leading dash as an option (a
     deleted client's test failed once in about 64 runs on such an id)."""
-    from application import oauth
+    from application.oauth import clients
 
     drawn = iter(["-starts-with-a-dash", "_fine", "never-reached"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(drawn))
-    assert oauth.new_client_id() == "_fine"
+    assert clients.new_client_id() == "_fine"
 
 
 def test_a_revoked_client_credentials_token_is_inactive_at_once(world: OAuthWorld) -> None:

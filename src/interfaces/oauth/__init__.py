@@ -9,7 +9,8 @@ from flask_cors import CORS
 
 from interfaces.oauth import pages  # noqa: F401 - registers the browser's routes on the pages
 from interfaces.oauth.routes import EXTENSION, JWKS_EXTENSION, bp
-from interfaces.oauth.server import OAuthConfig, build_server
+from interfaces.oauth.server.assembly import build_server
+from interfaces.oauth.server.config import OAuthConfig
 
 __all__ = ["PUBLIC_ENDPOINTS", "OAuthConfig", "install_oauth"]
 

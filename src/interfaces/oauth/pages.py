@@ -13,10 +13,11 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 
 from application.identity.authentication import Actor
-from application.oauth import ConsentQuery, SignInAge
+from application.oauth.claims import AuthTime, FindAccount, SignInAge
+from application.oauth.consent import ConsentQuery
 from domain.oauth import scope_list
 from interfaces.oauth.routes import server
-from interfaces.oauth.server import Subject
+from interfaces.oauth.server.models import Subject
 from interfaces.shared.services import services
 from interfaces.web import browser, calls
 from interfaces.web.routes import CSP, bp, page, see_other
@@ -33,10 +34,12 @@ SCOPE_WORDS = {
 def _subject(actor: Actor | None) -> Subject | None:
     if actor is None:
         return None
-    user = actor.user or services().oauth.account(actor.user_id)
+    user = actor.user or services().oauth.account(FindAccount(actor.user_id))
     if user is None:
         return None
-    return Subject(user, auth_time=services().oauth.authenticated_at(actor), amr=actor.amr)
+    return Subject(
+        user, auth_time=services().oauth.authenticated_at(AuthTime(actor)), amr=actor.amr
+    )
 
 
 def _refusal(error: OAuth2Error) -> Response:

@@ -10,10 +10,10 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from domain.errors import RateLimited
-from interfaces.oauth.server import metadata
+from interfaces.oauth.server.config import metadata
 
 if TYPE_CHECKING:
-    from interfaces.oauth.server import Server
+    from interfaces.oauth.server.assembly import Server
 
 EXTENSION = "firegate.oauth"
 JWKS_EXTENSION = "firegate.extra_jwks"  # the provider's public keys, in /.well-known/jwks.json

@@ -48,14 +48,13 @@ from application.mail.flows import RequestVerification, VerifyEmail
 from application.mail.invitations import Invite
 from application.mail.not_me import NotMe
 from application.mail.password_reset import ForgotPassword, ResetPassword
-from application.oauth import (
+from application.oauth.apps import AppAccess, ListApps, RevokeApp
+from application.oauth.clients import (
     AdminClients,
     AdminCreateClient,
     AdminDeleteClient,
-    AppAccess,
     CreateClient,
     CreatedClient,
-    RevokeApp,
 )
 from application.pagination import DEFAULT_LIMIT, Page
 from domain.oauth import OAuthClient
@@ -188,7 +187,7 @@ def recent_events(actor: Actor, user_id: str | None = None) -> Sequence[Activity
 
 def apps_with_access(actor: Actor) -> list[AppAccess]:
     """The apps the user let sign in with firegate (docs/reference/oauth.md)."""
-    return services().oauth.list_apps(actor)
+    return services().oauth.list_apps(ListApps(actor))
 
 
 def admin_clients(actor: Actor) -> list[OAuthClient]:

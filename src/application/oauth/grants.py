@@ -1,0 +1,294 @@
+"""Codes and grants: a code saved and spent once, the grant it reserves, its refresh tokens
+rotated, and whether it still holds (docs/reference/oauth.md, "Codes", "Refresh tokens")."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.identity.accounts import UserRepository
+from application.oauth.claims import enabled_account
+from application.oauth.ports import GrantHolders, OAuthGrants, OAuthPolicy
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from domain.errors import NotFound
+from domain.ids import is_id, new_id
+from domain.oauth import AuthorizationCode, Grant, digest
+from domain.users import User
+
+
+@dataclass(frozen=True)
+class NewCode:
+    code: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    auth_time: datetime
+    nonce: str | None = None
+    resource: str | None = None
+    amr: tuple[str, ...] = ()
+
+
+def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
+    grants.add_code(
+        AuthorizationCode(
+            hash=digest(cmd.code),
+            client_id=cmd.client_id,
+            user_id=cmd.user_id,
+            grant_id=new_id(),
+            redirect_uri=cmd.redirect_uri,
+            scope=cmd.scope,
+            code_challenge=cmd.code_challenge,
+            code_challenge_method=cmd.code_challenge_method,
+            created_at=clock.now(),
+            auth_time=cmd.auth_time,
+            nonce=cmd.nonce,
+            resource=cmd.resource,
+            amr=cmd.amr,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SpendCode:
+    code: str
+    client_id: str
+
+
+def spend_code(
+    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
+) -> AuthorizationCode | None:
+    """The code's grant, once: a second use gets None and revokes what the first gave."""
+    now = clock.now()
+    spending = grants.spend_code(digest(cmd.code), lambda code: code.spend(cmd.client_id, now))
+    if spending is None:
+        return None
+    code = spending.code
+    if spending.outcome == "reused":
+        audit.record(
+            AuditEvent(
+                Audit.OAUTH_REVOKED, user_id=code.user_id, reason="reused_code", outcome="failure"
+            )
+        )
+        return None
+    if spending.outcome != "spent" or enabled_account(code.user_id, users=users) is None:
+        return None
+    return code
+
+
+@dataclass(frozen=True)
+class IssueGrant:
+    grant_id: str
+    user_id: str
+    client_id: str
+    with_refresh: bool
+
+
+def issue_grant(
+    cmd: IssueGrant,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+    policy: OAuthPolicy,
+) -> str | None:
+    """Tokens were given from the grant: its first refresh token (when asked for), or None.
+    A grant its code's reuse revoked meanwhile (parallel exchanges of one code) gives none:
+    the one exchange that spent the code is answered, with tokens that are already revoked
+    (docs/reference/oauth.md, "Codes")."""
+    user = enabled_account(cmd.user_id, users=users)
+    if user is None:
+        raise NotFound("The account is gone.", code="grant_revoked")
+    refresh = _new_refresh_token(cmd.grant_id, user.id) if cmd.with_refresh else None
+    expires = clock.now() + policy.refresh_ttl if refresh else None
+    hashed = digest(refresh) if refresh else None
+    if not grants.issue(cmd.grant_id, user.token_version, hashed, expires):
+        return None
+    audit.record(AuditEvent(Audit.OAUTH_GRANTED, user_id=cmd.user_id, reason=cmd.client_id))
+    return refresh
+
+
+def _new_refresh_token(grant_id: str, user_id: str) -> str:
+    """The grant's and the account's ids, then 256 random bits: both are read by key in one
+    round trip, and the token is stored only as a hash
+    (docs/decisions/0201-grant-and-account-read-together.md)."""
+    holder = f"{grant_id}~{user_id}" if is_id(user_id) else grant_id
+    return f"{holder}.{secrets.token_urlsafe(32)}"
+
+
+def _ids_of(refresh_token: str) -> tuple[str, str | None]:
+    """The grant's id, and the account's if the token names it (tokens made before it did
+    name only the grant)."""
+    grant_id, _, user_id = refresh_token.partition(".")[0].partition("~")
+    return grant_id, user_id or None
+
+
+@dataclass(frozen=True)
+class FindRefresh:
+    refresh_token: str
+    client_id: str
+
+
+def find_refresh(
+    cmd: FindRefresh,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+    audit: AuditLog,
+) -> Grant | None:
+    """The live grant whose current refresh token this is. An earlier token of a live grant
+    is a reuse: the grant is revoked."""
+    grant_id, user_id = _ids_of(cmd.refresh_token)
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or holding.grant.client_id != cmd.client_id:
+        return None
+    grant = holding.grant
+    if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+        return grant
+    if grant.refresh_hash is not None and grants.revoke(grant.id):
+        _audit_reuse(audit, grant)
+    return None
+
+
+def _audit_reuse(audit: AuditLog, grant: Grant) -> None:
+    audit.record(
+        AuditEvent(
+            Audit.OAUTH_REVOKED,
+            user_id=grant.user_id,
+            reason="reused_refresh_token",
+            outcome="failure",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RotateRefresh:
+    grant_id: str
+    user_id: str
+    refresh_token: str
+
+
+def rotate_refresh(
+    cmd: RotateRefresh, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
+) -> str | None:
+    """The grant's next refresh token; None when another use won (the grant is then revoked
+    if the token was already spent)."""
+    now = clock.now()
+    successor = _new_refresh_token(cmd.grant_id, cmd.user_id)
+    presented, next_hash = digest(cmd.refresh_token), digest(successor)
+    expires_at = now + policy.refresh_ttl
+    rotation = grants.rotate(
+        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now)
+    )
+    outcome = rotation.outcome if rotation is not None else "invalid"
+    if outcome == "rotated":
+        return successor
+    if outcome == "reused":
+        grant = grants.get(cmd.grant_id)
+        if grant is not None:
+            _audit_reuse(audit, grant)
+    return None
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A live grant and its account, as read together for the liveness check."""
+
+    grant: Grant
+    account: User
+
+
+def _live_grant(
+    grant_id: str,
+    user_id: str | None,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+) -> Holding | None:
+    """The grant and its account while the grant holds: not revoked, its account there,
+    enabled, its sessions not ended since. With the account's id known (an access token's
+    ``sub``, a refresh token that names it), the grant and the account are read in one round
+    trip; a grant of another account than the one named is none."""
+    if user_id is None:
+        grant = grants.get(grant_id)
+        user = users.get(grant.user_id) if grant is not None else None
+    else:
+        grant, user = holders.load(grant_id, user_id)
+    if grant is None or user is None or user.id != grant.user_id or user.disabled:
+        return None
+    return Holding(grant, user) if grant.live(user.token_version) else None
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    grant_id: str
+    user_id: str | None = None  # the account the token names, when it names one
+
+
+def live_grant(
+    cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
+) -> Holding | None:
+    """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
+    claims come from this account, read once."""
+    return _live_grant(cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders)
+
+
+@dataclass(frozen=True)
+class LiveRefresh:
+    refresh_token: str
+
+
+def live_refresh(
+    cmd: LiveRefresh,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+) -> Grant | None:
+    """The live grant whose current refresh token this is (for introspection and
+    revocation); None for an earlier one or any other string, with no side effect."""
+    grant_id, user_id = _ids_of(cmd.refresh_token)
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or not holding.grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+        return None
+    return holding.grant
+
+
+@dataclass(frozen=True)
+class RevokeGrant:
+    grant_id: str
+    client_id: str  # only the client the grant belongs to may revoke it (RFC 7009 §2.1)
+
+
+def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> None:
+    grant = grants.get(cmd.grant_id)
+    if grant is None or grant.client_id != cmd.client_id:
+        return
+    if grants.revoke(grant.id):
+        audit.record(
+            AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
+        )
+
+
+@dataclass(frozen=True)
+class RevokeClientToken:
+    """An access token of a client's own (``client_credentials``): no user's grant holds it,
+    so it is revoked by itself (docs/decisions/0225-a-clients-own-tokens.md)."""
+
+    jti: str
+    token_client_id: str  # the client the token was issued to
+    client_id: str  # the client asking: only the token's own may revoke it (RFC 7009 §2.1)
+    expires_at: datetime
+
+
+def revoke_client_token(cmd: RevokeClientToken, *, grants: OAuthGrants) -> None:
+    if cmd.jti and cmd.client_id == cmd.token_client_id:
+        grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)

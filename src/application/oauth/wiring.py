@@ -1,0 +1,168 @@
+"""The provider's use cases bound to their ports (docs/decisions/0042-wiring-per-feature.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.identity.accounts import UserRepository
+from application.identity.sessions import SessionRepository
+from application.oauth.apps import AppAccess, ListApps, RevokeApp, list_apps, revoke_app
+from application.oauth.claims import (
+    AuthTime,
+    FindAccount,
+    SignInAge,
+    authenticated_at,
+    find_account,
+    signed_in_too_long_ago,
+)
+from application.oauth.clients import (
+    MAX_CLIENTS_LISTED,
+    AdminClients,
+    AdminCreateClient,
+    AdminDeleteClient,
+    CreateClient,
+    CreatedClient,
+    DeleteClient,
+    FindClient,
+    admin_create_client,
+    admin_delete_client,
+    admin_list_clients,
+    create_client,
+    delete_client,
+    find_client,
+)
+from application.oauth.consent import ConsentQuery, consent_needed, remember_consent
+from application.oauth.grants import (
+    FindRefresh,
+    Holding,
+    IssueGrant,
+    LiveGrant,
+    NewCode,
+    RevokeClientToken,
+    RevokeGrant,
+    RotateRefresh,
+    SpendCode,
+    find_refresh,
+    issue_grant,
+    live_grant,
+    revoke_client_token,
+    revoke_grant,
+    rotate_refresh,
+    save_code,
+    spend_code,
+)
+from application.oauth.ports import (
+    ClientCache,
+    GrantHolders,
+    OAuthClients,
+    OAuthGrants,
+    OAuthPolicy,
+    ProviderTokens,
+)
+from application.oauth.tokens import InspectToken, TokenState, token_state
+from application.ports import AuditLog, Clock
+from domain.oauth import AuthorizationCode, Grant, OAuthClient
+from domain.users import User
+
+
+class OAuthPorts(Protocol):
+    @property
+    def oauth_clients(self) -> OAuthClients: ...
+    @property
+    def oauth_grants(self) -> OAuthGrants: ...
+    @property
+    def grant_holders(self) -> GrantHolders: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def provider_tokens(self) -> ProviderTokens | None: ...
+
+
+class OAuthPolicies(Protocol):
+    @property
+    def oauth_policy(self) -> OAuthPolicy: ...
+
+
+@dataclass(frozen=True)
+class OAuthServices:
+    create_client: Callable[[CreateClient], CreatedClient]
+    list_clients: Callable[[], list[OAuthClient]]
+    delete_client: Callable[[DeleteClient], None]
+    admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
+    admin_create_client: Callable[[AdminCreateClient], CreatedClient]
+    admin_delete_client: Callable[[AdminDeleteClient], None]
+    client: Callable[[FindClient], OAuthClient | None]
+    consent_needed: Callable[[ConsentQuery], bool]
+    remember_consent: Callable[[ConsentQuery], None]
+    save_code: Callable[[NewCode], None]
+    spend_code: Callable[[SpendCode], AuthorizationCode | None]
+    issue_grant: Callable[[IssueGrant], str | None]
+    find_refresh: Callable[[FindRefresh], Grant | None]
+    rotate_refresh: Callable[[RotateRefresh], str | None]
+    live_grant: Callable[[LiveGrant], Holding | None]
+    token_state: Callable[[InspectToken], TokenState | None]
+    revoke_grant: Callable[[RevokeGrant], None]
+    revoke_client_token: Callable[[RevokeClientToken], None]
+    list_apps: Callable[[ListApps], list[AppAccess]]
+    revoke_app: Callable[[RevokeApp], None]
+    account: Callable[[FindAccount], User | None]
+    authenticated_at: Callable[[AuthTime], datetime | None]
+    signed_in_too_long_ago: Callable[[SignInAge], bool]
+
+
+def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
+    clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
+    clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
+    grants, users, holders = ports.oauth_grants, ports.users, ports.grant_holders
+    return OAuthServices(
+        create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
+        list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
+        delete_client=lambda cmd: delete_client(cmd, clients=clients),
+        admin_list_clients=lambda cmd: admin_list_clients(cmd, clients=clients),
+        admin_create_client=lambda cmd: admin_create_client(cmd, clients=clients, clock=clock),
+        admin_delete_client=lambda cmd: admin_delete_client(cmd, clients=clients),
+        client=lambda cmd: find_client(cmd, clients=clients),
+        consent_needed=lambda cmd: consent_needed(cmd, grants=grants),
+        remember_consent=lambda cmd: remember_consent(cmd, grants=grants, clock=clock),
+        save_code=lambda cmd: save_code(cmd, grants=grants, clock=clock),
+        spend_code=lambda cmd: spend_code(
+            cmd, grants=grants, users=users, clock=clock, audit=audit
+        ),
+        issue_grant=lambda cmd: issue_grant(
+            cmd, grants=grants, users=users, clock=clock, audit=audit, policy=policy
+        ),
+        find_refresh=lambda cmd: find_refresh(
+            cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit
+        ),
+        rotate_refresh=lambda cmd: rotate_refresh(
+            cmd, grants=grants, clock=clock, audit=audit, policy=policy
+        ),
+        live_grant=lambda cmd: live_grant(cmd, grants=grants, users=users, holders=holders),
+        token_state=lambda cmd: token_state(
+            cmd,
+            keys=ports.provider_tokens,
+            clients=clients,
+            grants=grants,
+            users=users,
+            holders=holders,
+            clock=clock,
+        ),
+        revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
+        revoke_client_token=lambda cmd: revoke_client_token(cmd, grants=grants),
+        list_apps=lambda cmd: list_apps(cmd, grants=grants, clients=clients, users=users),
+        revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),
+        account=lambda cmd: find_account(cmd, users=users),
+        authenticated_at=lambda cmd: authenticated_at(cmd, sessions=ports.sessions),
+        signed_in_too_long_ago=lambda cmd: signed_in_too_long_ago(
+            cmd, sessions=ports.sessions, clock=clock
+        ),
+    )

@@ -1,0 +1,89 @@
+"""What the provider is configured with, and the metadata it publishes
+(docs/reference/oauth.md, "Discovery")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+
+from application.oauth.ports import ProviderTokens
+from domain.oauth import SCOPES
+
+PUBLIC_AUTH = ("none",)
+CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    issuer: str  # PUBLIC_URL
+    keys: ProviderTokens  # signs the access and ID tokens (the composition root's choice)
+    access_token_ttl: int = 600
+    dynamic_registration: bool = False
+    forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
+
+    @property
+    def public_jwks(self) -> list[dict[str, Any]]:
+        """What /.well-known/jwks.json adds for the provider's tokens."""
+        return self.keys.public_jwks()
+
+    @property
+    def id_token_alg(self) -> str:
+        return self.keys.id_token_alg
+
+
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
+    """RFC 8707 §2: the ``resource`` is not one firegate issues tokens for."""
+
+    error = "invalid_target"
+
+
+def metadata(config: OAuthConfig) -> dict[str, Any]:
+    """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document)."""
+    base = config.issuer
+    found: dict[str, Any] = {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "userinfo_endpoint": f"{base}/oauth/userinfo",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "end_session_endpoint": f"{base}/oauth/logout",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [config.id_token_alg],
+        "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
+        "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH),
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "preferred_username",
+            "name",
+            "given_name",
+            "family_name",
+            "locale",
+            "updated_at",
+            "email",
+            "email_verified",
+            "roles",
+        ],
+        "authorization_response_iss_parameter_supported": True,
+        "resource_indicators_supported": True,
+    }
+    if config.dynamic_registration:
+        found["registration_endpoint"] = f"{base}/oauth/register"
+    return found
