@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from interfaces.web.routes import KEPT_PAGES, KEPT_PAGES_MAX
+from interfaces.web.rendering import KEPT_PAGES, KEPT_PAGES_MAX
 from tests.unit.test_email_flows import World
 
 pytestmark = pytest.mark.unit

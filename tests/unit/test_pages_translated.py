@@ -12,7 +12,7 @@ from flask import render_template
 from jinja2 import Environment
 
 from interfaces.web import TRANSLATIONS, bound_gettext, translated
-from interfaces.web.routes import marked
+from interfaces.web.rendering import marked
 from interfaces.web.translated import remembered, translating
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_account import alice, enrol, html_of, send

@@ -13,14 +13,15 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 
 from application.identity.authentication import Actor
+from application.identity.sessions import Logout
 from application.oauth.claims import AuthTime, FindAccount, SignInAge
 from application.oauth.consent import ConsentQuery
 from domain.oauth import scope_list
 from interfaces.oauth.routes import server
 from interfaces.oauth.server.models import Subject
 from interfaces.shared.services import services
-from interfaces.web import browser, calls
-from interfaces.web.routes import CSP, bp, page, see_other
+from interfaces.web import browser
+from interfaces.web.rendering import CSP, bp, page, see_other
 
 SCOPE_WORDS = {
     "openid": lazy_gettext("Know who you are on this site"),
@@ -200,7 +201,7 @@ def oauth_logout() -> Response:
     if ending.needs_confirmation or other:
         return page("oauth_logout.html", signed_in=actor is not None, other=other)
     if actor is not None:
-        calls.sign_out(actor)
+        services().sessions.logout(Logout(actor, False))
     response: Response = found.create_endpoint_response("end_session", ending) or page(
         "oauth_signed_out.html"
     )

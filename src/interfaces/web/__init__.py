@@ -25,12 +25,13 @@ from interfaces.web import (
     browser,
     not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
+    signed_out,  # noqa: F401 - registers the signed-out pages' routes on bp
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
-from interfaces.web.errors import prefers_html
+from interfaces.web.errors import method_not_allowed_page, prefers_html
 from interfaces.web.languages import LANGUAGE_NAMES
-from interfaces.web.routes import KEPT_PAGES, KeptPages, bp, method_not_allowed_page, see_other
+from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, see_other
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
 

@@ -13,14 +13,25 @@ from urllib.parse import urlencode
 from flask import Response
 from flask_babel import gettext
 
+from application.events.security_events import EventQuery
+from application.identity.accounts import DeleteUser, GetUser, UpdateProfile
 from application.identity.authentication import Actor
+from application.identity.login import ChangePassword
+from application.identity.sessions import EndOtherSessions, EndSession, ListSessions
+from application.identity.totp import GetTotp, MfaCommand
+from application.mail.not_me import NotMe
+from application.oauth.apps import ListApps, RevokeApp
+from interfaces.shared.limits import client_ip
 from interfaces.shared.qr import qr_svg
-from interfaces.web import browser, calls, translated
-from interfaces.web.routes import bp, field, fields, form_page, page, see_other
+from interfaces.shared.services import services
+from interfaces.web import browser, translated
+from interfaces.web.forms import field, fields, form_errors
+from interfaces.web.rendering import bp, page, see_other
 
 TEMPLATE = "account.html"
 WRONG_PASSWORD = "invalid_current_password"
 WRONG_CODE = "invalid_mfa_code"
+RECENT_EVENTS = 10  # what the account and admin pages show of an account's activity
 
 AccountView = Callable[..., Response]
 
@@ -51,33 +62,35 @@ def showing_account(view: AccountView) -> AccountView:
 def context(actor: Actor) -> dict[str, object]:
     """What the account page shows, read through the same use cases as the API's."""
     return {
-        "user": calls.current_user(actor),
-        "sessions": calls.sessions(actor),
-        "events": calls.recent_events(actor),
-        "apps": calls.apps_with_access(actor),
+        "user": services().accounts.get(GetUser(actor)),
+        "sessions": services().sessions.list(ListSessions(actor)),
+        # failed sign-ins in a row are one line
+        "events": services().events.recent(EventQuery(actor, RECENT_EVENTS)),
+        "apps": services().oauth.list_apps(ListApps(actor)),
         "current_session": actor.session_id,
-        "totp": calls.totp_status(actor),
+        "totp": services().totp.status(GetTotp(actor)),
         "passkeys_here": browser.passkeys_here(),
     }
 
 
 def account_form(
-    actor: Actor,
     form_id: str,
     *,
     renamed: Mapping[str, str] | None = None,
     placed: Mapping[str, str] | None = None,
-    **shown: object,
-) -> None:
-    """A refused ``form_id`` re-renders the account page with its messages (and ``shown``)."""
-    form_page(
+) -> Callable[[AccountView], AccountView]:
+    """``form_errors`` of a form of the account page: a refused one re-renders the page."""
+    return form_errors(
         TEMPLATE,
         form_id=form_id,
         renamed=renamed,
         placed=placed,
-        read=lambda: context(actor),
-        **shown,
+        shown=lambda actor, **_: context(actor),
     )
+
+
+def _mfa(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
+    return MfaCommand.of(actor, password=password, code=code, client_ip=client_ip())
 
 
 def account_page(actor: Actor, **shown: object) -> Response:
@@ -97,37 +110,43 @@ def account(actor: Actor) -> Response:
 
 @bp.post("/account/profile")
 @signed_in
+@account_form("profile")
 def save_profile(actor: Actor) -> Response:
-    account_form(actor, "profile")
-    user = calls.current_user(actor)
+    user = services().accounts.get(GetUser(actor))
     changes: list[tuple[str, str | None]] = [("username", field("username"))]
     email = field("email", required=user.email is not None)
     if email:  # an account without an address may keep having none
         changes.append(("email", email))
     changes += [(name, field(name, required=False) or None) for name in ("name", "last_name")]
-    calls.update_profile(actor, changes)
+    # As PATCH /user: only the fields given change.
+    services().accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
     return done("profile")
 
 
 @bp.post("/account/password")
 @signed_in
+@account_form(
+    "password", renamed={"password": "new_password"}, placed={WRONG_PASSWORD: "current_password"}
+)
 def change_password(actor: Actor) -> Response:
-    account_form(
-        actor,
-        "password",
-        renamed={"password": "new_password"},
-        placed={WRONG_PASSWORD: "current_password"},
-    )
     current_password, new_password = fields("current_password", "new_password")
-    calls.change_password(actor, current_password, new_password)
+    services().login.change_password(
+        ChangePassword(
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            current_password=current_password,
+            new_password=new_password,
+            client_ip=client_ip(),
+        )
+    )
     return done("password")
 
 
 @bp.post("/account/sessions/<session_id>/end")
 @signed_in
+@account_form("sessions")
 def end_session(actor: Actor, session_id: str) -> Response:
-    account_form(actor, "sessions")
-    calls.end_session(actor, session_id)
+    services().sessions.end(EndSession(actor, session_id))
     if session_id == actor.session_id:  # this browser's own: signed out, as by /sign-out
         response = see_other("/sign-in")
         browser.end(response)
@@ -140,32 +159,33 @@ def end_session(actor: Actor, session_id: str) -> Response:
 def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
-    response = page("not_me_done.html", mailed=calls.not_me_signed_in(actor))
+    mailed = services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
+    response = page("not_me_done.html", mailed=mailed)
     browser.end(response)
     return response
 
 
 @bp.post("/account/apps/revoke")
 @signed_in
+@account_form("apps")
 def revoke_app(actor: Actor) -> Response:
-    account_form(actor, "apps")
-    calls.revoke_app(actor, field("client_id"))
+    services().oauth.revoke_app(RevokeApp(actor, field("client_id")))
     return done("app")
 
 
 @bp.post("/account/sessions/end-others")
 @signed_in
+@account_form("sessions")
 def end_other_sessions(actor: Actor) -> Response:
-    account_form(actor, "sessions")
-    calls.end_other_sessions(actor)
+    services().sessions.end_others(EndOtherSessions(actor))
     return done("sessions")
 
 
 @bp.post("/account/totp")
 @signed_in
+@account_form("totp-start", placed={WRONG_PASSWORD: "password"})
 def start_totp(actor: Actor) -> Response:
-    account_form(actor, "totp-start", placed={WRONG_PASSWORD: "password"})
-    enrolment = calls.start_totp(actor, field("password"))
+    enrolment = services().totp.start(_mfa(actor, password=field("password")))
     qr = qr_svg(
         enrolment.otpauth_uri,
         title=gettext("QR code for your authenticator app"),
@@ -177,44 +197,47 @@ def start_totp(actor: Actor) -> Response:
 
 @bp.post("/account/totp/confirm")
 @signed_in
+@account_form("totp-confirm", placed={WRONG_CODE: "code"})
 def confirm_totp(actor: Actor) -> Response:
-    account_form(actor, "totp-confirm", placed={WRONG_CODE: "code"})
-    codes = calls.confirm_totp(actor, field("code").strip())
+    codes = services().totp.confirm(_mfa(actor, code=field("code").strip()))
     return account_page(actor, recovery_codes=codes, done="totp-on")
 
 
 @bp.post("/account/totp/disable")
 @signed_in
+@account_form("totp-disable", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def disable_totp(actor: Actor) -> Response:
-    account_form(actor, "totp-disable", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
     password = field("password")
-    calls.disable_totp(actor, password, field("code").strip())
+    services().totp.disable(_mfa(actor, password=password, code=field("code").strip()))
     return done("totp-off")
 
 
 @bp.post("/account/totp/recovery-codes")
 @signed_in
+@account_form("recovery-codes", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def new_recovery_codes(actor: Actor) -> Response:
-    account_form(actor, "recovery-codes", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
     password = field("password")
-    codes = calls.new_recovery_codes(actor, password, field("code").strip())
+    codes = services().totp.new_recovery_codes(
+        _mfa(actor, password=password, code=field("code").strip())
+    )
     return account_page(actor, recovery_codes=codes, done="recovery-codes")
 
 
 @bp.post("/account/language")
 @signed_in
+@account_form("language")
 def set_language(actor: Actor) -> Response:
-    account_form(actor, "language")
-    locale = field("locale", required=False)
-    calls.update_profile(actor, [("locale", locale or None)])  # none: the browser's
+    locale = field("locale", required=False) or None  # none: the browser's
+    services().accounts.update_profile(UpdateProfile(actor.user_id, (("locale", locale),)))
     return done("language")
 
 
 @bp.post("/account/delete")
 @signed_in
+@account_form("delete", placed={WRONG_PASSWORD: "password"})
 def delete_account(actor: Actor) -> Response:
-    account_form(actor, "delete", placed={WRONG_PASSWORD: "password"})
-    calls.delete_account(actor, field("password"))
+    password = field("password")
+    services().accounts.delete(DeleteUser(actor, password=password, client_ip=client_ip()))
     response = see_other("/sign-in?deleted=1")
     browser.end(response)
     return response

@@ -4,7 +4,7 @@ a refused one re-renders that page with the message and the use case's status.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -12,12 +12,28 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from application.events.security_events import EventQuery
+from application.identity.admin import AdminChange, EndUserSessions, ShowUser, UserQuery
 from application.identity.authentication import Actor
+from application.identity.totp import ResetMfa
+from application.mail.flows import RequestVerification
+from application.mail.invitations import Invite
+from application.oauth.clients import (
+    AdminClients,
+    AdminCreateClient,
+    AdminDeleteClient,
+    CreateClient,
+)
+from application.pagination import DEFAULT_LIMIT
 from domain.errors import InvalidInput
 from domain.oauth import SCOPES
-from domain.users import Role
-from interfaces.web import browser, calls
-from interfaces.web.routes import bp, field, form_page, page, see_other
+from domain.security_events import Activity
+from domain.users import Role, User
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.account import RECENT_EVENTS
+from interfaces.web.forms import field, form_errors
+from interfaces.web.rendering import bp, page, see_other
 
 ROLES = tuple(role.value for role in Role)
 # What an action's redirect says (``?done=``); anything else says nothing.
@@ -53,70 +69,59 @@ def needs_sign_in(view: AdminView) -> AdminView:
     return wrapper
 
 
+def _admin_shown(actor: Actor, prefix: str = "", cursor: str = "", **_: str) -> dict[str, object]:
+    """What /admin shows: a page of accounts (the first, where a refused form shows it
+    again), and the apps."""
+    query = UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
+    return {
+        "listing": services().admin.list_users(query),
+        "clients": services().oauth.admin_list_clients(AdminClients(actor)),
+        "scopes": SCOPES,
+        "prefix": prefix,
+        "cursor": cursor,
+        "roles": ROLES,
+    }
+
+
 @bp.get("/admin")
 @needs_sign_in
 def admin_page(actor: Actor) -> Response:
     prefix, cursor = request.args.get("prefix", ""), request.args.get("cursor", "")
-    listing = calls.admin_search(actor, prefix, cursor)
-    clients = calls.admin_clients(actor)
-    return page(
-        "admin.html",
-        listing=listing,
-        clients=clients,
-        scopes=SCOPES,
-        prefix=prefix,
-        cursor=cursor,
-        roles=ROLES,
-        form={},
-    )
+    return page("admin.html", 200, form={}, **_admin_shown(actor, prefix, cursor))
 
 
 @bp.post("/admin/invitations")
 @needs_sign_in
+@form_errors("admin.html", shown=_admin_shown)
 def invite(actor: Actor) -> Response:
-    form_page(  # the page a refusal shows again
-        "admin.html",
-        prefix="",
-        cursor="",
-        roles=ROLES,
-        read=lambda: _admin_lists(actor),
-    )
     username = field("username", required=False).strip() or None
-    user = calls.admin_invite(actor, field("email"), username, field("role", required=False))
+    email, role = field("email"), field("role", required=False)
+    user = services().email.invite(
+        Invite(actor=actor, username=username, email=email, role=role or None)
+    )
     return see_other(f"/admin/users/{user.id}?done=invited")
-
-
-def _admin_lists(actor: Actor) -> dict[str, object]:
-    return {
-        "listing": calls.admin_search(actor, "", None),
-        "clients": calls.admin_clients(actor),
-        "scopes": SCOPES,
-    }
 
 
 @bp.post("/admin/clients")
 @needs_sign_in
+@form_errors(
+    "admin.html",
+    form_id="client",
+    renamed={"redirect_uri": "redirect_uris", "resource": "resources"},
+    shown=_admin_shown,
+)
 def create_client(actor: Actor) -> Response:
     """Register an app, as ``clients create`` does; its secret is on this answer only."""
-    form_page(  # the page a refusal shows again, the form refilled
-        "admin.html",
-        form_id="client",
-        renamed={"redirect_uri": "redirect_uris", "resource": "resources"},
-        prefix="",
-        cursor="",
-        roles=ROLES,
-        read=lambda: _admin_lists(actor),
-    )
     lines = field("redirect_uris").splitlines()
     resources = field("resources", required=False).splitlines()
-    created = calls.admin_create_client(
-        actor,
+    client = CreateClient(
         field("name"),
         tuple(line.strip() for line in lines if line.strip()),
         request.form.get("confidential") == "true",
         tuple(request.form.getlist("scope")),
         resources=tuple(line.strip() for line in resources if line.strip()),
     )
+    created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(
         "oauth_client_created.html",
         status=201,
@@ -127,62 +132,67 @@ def create_client(actor: Actor) -> Response:
 
 @bp.post("/admin/clients/<client_id>/delete")
 @needs_sign_in
+@form_errors("admin.html", shown=_admin_shown)
 def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
-    form_page("admin.html", prefix="", cursor="", roles=ROLES, read=lambda: _admin_lists(actor))
-    calls.admin_delete_client(actor, client_id)
+    services().oauth.admin_delete_client(AdminDeleteClient(actor, client_id))
     return see_other("/admin#clients")
 
 
-def _user_page(actor: Actor, user_id: str) -> str:
-    """The account's page, also the one a refused action re-renders; its path."""
-    user = calls.admin_user(actor, user_id)  # an admin's, of a user who exists
-    form_page(
-        "admin_user.html",
-        user=user,
-        roles=ROLES,
-        done=None,
-        read=lambda: {"events": calls.recent_events(actor, user.id)},
-    )
-    return f"/admin/users/{user.id}"
+def _user(actor: Actor, user_id: str) -> User:
+    """The account an admin opens (403 for anyone else, 404 for no account)."""
+    return services().admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
+
+
+def _events(actor: Actor, user: User) -> Sequence[Activity]:
+    return services().events.recent(EventQuery(actor, RECENT_EVENTS, user_id=user.id))
+
+
+def _user_shown(actor: Actor, user_id: str, **_: str) -> dict[str, object]:
+    """The account's page as a refused action shows it again."""
+    user = _user(actor, user_id)
+    return {"user": user, "roles": ROLES, "done": None, "events": _events(actor, user)}
 
 
 @bp.get("/admin/users/<user_id>")
 @needs_sign_in
 def admin_user_page(actor: Actor, user_id: str) -> Response:
-    user = calls.admin_user(actor, user_id)
+    user = _user(actor, user_id)
     done = DONE.get(request.args.get("done", ""))
-    events = calls.recent_events(actor, user.id)
+    events = _events(actor, user)
     return page("admin_user.html", user=user, roles=ROLES, done=done, form={}, events=events)
 
 
 @bp.post("/admin/users/<user_id>")
 @needs_sign_in
+@form_errors("admin_user.html", shown=_user_shown)
 def change_user(actor: Actor, user_id: str) -> Response:
     """``role``, or ``disabled`` ("true" or "false"), as PATCH /users/{id} takes them."""
-    path = _user_page(actor, user_id)
+    path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
     if "disabled" in request.form:
         value = field("disabled")
         if value not in ("true", "false"):
             raise InvalidInput.field("disabled", "Must be true or false.", "invalid_disabled")
-        calls.admin_change(actor, user_id, disabled=value == "true")
+        change = AdminChange(actor=actor, user_id=user_id, disabled=value == "true")
+        services().admin.change_user(change)
         return see_other(f"{path}?done={'disabled' if value == 'true' else 'enabled'}")
-    calls.admin_change(actor, user_id, role=field("role"))
+    services().admin.change_user(AdminChange(actor=actor, user_id=user_id, role=field("role")))
     return see_other(f"{path}?done=role")
 
 
-# The actions on an account that take no input: the call, and what its redirect says.
-ACTIONS: dict[str, tuple[Callable[[Actor, str], None], str]] = {
-    "end-sessions": (calls.admin_end_sessions, "sessions"),
-    "reset-mfa": (calls.admin_reset_mfa, "mfa"),
-    "send-verification": (calls.admin_send_verification, "verification"),
-}
+# The actions on an account that take no input, and what each one's redirect says.
+ACTIONS = {"end-sessions": "sessions", "reset-mfa": "mfa", "send-verification": "verification"}
 
 
 @bp.post(f"/admin/users/<user_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 @needs_sign_in
+@form_errors("admin_user.html", shown=_user_shown)
 def act_on_user(actor: Actor, user_id: str, action: str) -> Response:
-    path = _user_page(actor, user_id)
-    call, done = ACTIONS[action]
-    call(actor, user_id)
-    return see_other(f"{path}?done={done}")
+    path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
+    if action == "end-sessions":
+        services().admin.end_sessions(EndUserSessions(actor, user_id))
+    elif action == "reset-mfa":
+        services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
+    else:
+        services().email.request_verification(RequestVerification(actor, user_id=user_id))
+    return see_other(f"{path}?done={ACTIONS[action]}")

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.identity.authentication import Actor
+from application.identity.authentication import Actor, Authenticate
+from application.identity.sessions import Refresh
 from application.identity.tokens import TokenPair
 from domain.errors import Unauthenticated
 from domain.users import LOCALES
-from interfaces.web import calls
+from interfaces.shared.services import services
 
 EXTENSION = "firegate.pages"
 SEPARATOR = "~"  # in neither a JWT nor a refresh token
@@ -113,13 +114,14 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
+    authenticate = services().authentication.authenticate
     try:
-        g.browser_actor = calls.authenticate(access, with_factor=with_factor)
+        g.browser_actor = authenticate(Authenticate(access, with_factor))
     except Unauthenticated:
         try:
-            pair = calls.refresh(refresh_token) if refresh_token else None
+            pair = services().sessions.refresh(Refresh(refresh_token)) if refresh_token else None
             if pair is not None:
-                g.browser_actor = calls.authenticate(pair.access_token, with_factor=with_factor)
+                g.browser_actor = authenticate(Authenticate(pair.access_token, with_factor))
                 g.browser_pair = pair
         except Unauthenticated:
             pass
@@ -160,6 +162,11 @@ def has_session() -> bool:
 
 def device_token() -> str:
     return _read("device")
+
+
+def user_agent() -> str:
+    """What the browser says it is, as a sign-in's session keeps it."""
+    return request.user_agent.string[:256]
 
 
 def hold_mfa_token(response: Response, mfa_token: str, locale: str | None) -> None:

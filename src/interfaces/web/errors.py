@@ -1,65 +1,81 @@
 """A failed form is the same page again, with each message beside its field, the form
 refilled (never a password), and the status the API gives (docs/pages.md). On a page of
 several forms (/account) only the form sent (``failed``) shows them. A request of the
-pages' script (it asks for JSON) gets the same status, code and message as JSON."""
+pages' script (it asks for JSON) gets the same status, code and message as JSON.
+
+A route says which page its form's errors go to with ``forms.form_errors``; an error of any
+other page's route is the error page."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from domain.errors import Conflict, DomainError, InvalidInput, RateLimited
 from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
+from interfaces.web.rendering import bp, page_headers
 
 SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
 
 
-def register_page_errors(bp: Blueprint) -> None:
-    @bp.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> Response:
-        status = status_of(exc)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
-        template: str | None = g.get("form_template")
-        renames: Mapping[str, str] = g.get("form_renamed", {})
-        fields: dict[str, str] = {}
-        errors = exc.errors if isinstance(exc, InvalidInput) else ()
-        for error in errors:
-            fields.setdefault(
-                renames.get(error.field, error.field), message(error.code, error.message)
-            )
-        if isinstance(exc, Conflict) and exc.field:
-            fields[renames.get(exc.field, exc.field)] = message(exc.code, exc.detail)
-        placed: str | None = g.get("form_placed", {}).get(exc.code)
-        if placed is not None:  # an error without a field of its own, beside the one it is about
-            fields.setdefault(placed, message(exc.code, exc.detail))
-        if wants_json():
-            return json_problem(status, exc.code, message(exc.code, exc.detail), headers, fields)
-        if template is None or request.method != "POST":
-            return error_page(status, message(exc.code, exc.detail), headers)
-        read = g.get("form_read")
-        try:  # what else the page shows; a caller who may not see it gets the plain answer
-            shown = read() if read is not None else {}
-        except DomainError:
-            return error_page(status, message(exc.code, exc.detail), headers)
-        form = {
-            k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"
-        }
-        body = render_template(
-            template,
-            form=form,
-            errors=fields,
-            error=None if fields else message(exc.code, exc.detail),
-            failed=g.get("form_id"),
-            **g.get("form_context", {}),
-            **shown,
-        )
-        return Response(body, status=status, headers=headers)
+@dataclass(frozen=True)
+class FormPage:
+    """The page a refused form is shown again on. ``form_id``: on a page of several forms,
+    the one sent; ``renamed``: the page's input for an API field named otherwise
+    (``password`` → ``new_password``); ``placed``: the input an error code without a field
+    is about (``invalid_current_password`` → ``current_password``)."""
 
-    bp.register_error_handler(HTTPException, http_error)
+    template: str
+    form_id: str | None = None
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    placed: Mapping[str, str] = field(default_factory=dict)
+
+
+def refused(
+    exc: DomainError,
+    form: FormPage | None = None,
+    shown: Callable[[], Mapping[str, object]] | None = None,
+) -> Response:
+    """The answer to ``exc``: ``form``'s page again, with ``shown`` (what else that page
+    shows, read only now), or the error page; JSON for the pages' script."""
+    status = status_of(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    renames = form.renamed if form is not None else {}
+    fields: dict[str, str] = {}
+    errors = exc.errors if isinstance(exc, InvalidInput) else ()
+    for error in errors:
+        fields.setdefault(renames.get(error.field, error.field), message(error.code, error.message))
+    if isinstance(exc, Conflict) and exc.field:
+        fields[renames.get(exc.field, exc.field)] = message(exc.code, exc.detail)
+    placed = form.placed.get(exc.code) if form is not None else None
+    if placed is not None:  # an error without a field of its own, beside the one it is about
+        fields.setdefault(placed, message(exc.code, exc.detail))
+    if wants_json():
+        return json_problem(status, exc.code, message(exc.code, exc.detail), headers, fields)
+    if form is None or request.method != "POST":
+        return error_page(status, message(exc.code, exc.detail), headers)
+    try:  # what else the page shows; a caller who may not see it gets the plain answer
+        context = shown() if shown is not None else {}
+    except DomainError:
+        return error_page(status, message(exc.code, exc.detail), headers)
+    typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
+    body = render_template(
+        form.template,
+        form=typed,
+        errors=fields,
+        error=None if fields else message(exc.code, exc.detail),
+        failed=form.form_id,
+        **context,
+    )
+    return Response(body, status=status, headers=headers)
+
+
+bp.register_error_handler(DomainError, refused)  # a route of no form: the error page
 
 
 def http_error(exc: HTTPException) -> Response:
@@ -72,6 +88,9 @@ def http_error(exc: HTTPException) -> Response:
     if wants_json():
         return json_problem(status, code, detail, headers, {})
     return error_page(status, detail, headers)
+
+
+bp.register_error_handler(HTTPException, http_error)
 
 
 def wants_json() -> bool:
@@ -103,3 +122,23 @@ def json_problem(
 def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
     body = render_template("error.html", status=status, detail=detail)
     return Response(body, status=status, headers=headers)
+
+
+def method_not_allowed_page() -> Response | None:
+    """A page's address asked with a method it does not take (GET /sign-out): routing fails
+    before the pages' blueprint is known, so the API's JSON problem would answer. The person
+    gets the pages' error page instead, in their language."""
+    exc = request.routing_exception
+    if not isinstance(exc, MethodNotAllowed) or not exc.valid_methods:
+        return None
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(
+            method=sorted(exc.valid_methods)[0]
+        )
+    except HTTPException:
+        return None
+    if not str(endpoint).startswith(bp.name + "."):
+        return None
+    response = page_headers(http_error(exc))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -8,7 +8,8 @@ from flask import Response, abort, request
 
 from domain.users import LOCALES
 from interfaces.web import browser
-from interfaces.web.routes import bp, safe_next, see_other
+from interfaces.web.forms import safe_next
+from interfaces.web.rendering import bp, see_other
 
 # Each language by its own name, as a reader of it looks for it (``lang`` on each).
 NAMES = {"en": "English", "es": "Español"}

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from interfaces.web import calls
-from interfaces.web.routes import bp, field, page
+from application.mail.not_me import NotMe
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web.forms import field
+from interfaces.web.rendering import bp, page
 
 
 @bp.get("/not-me")
@@ -18,5 +21,5 @@ def not_me_page() -> Response:
 @bp.post("/not-me")
 def not_me() -> Response:
     # No form page: a bad token is the error page (400), there is nothing to correct.
-    calls.not_me(field("token", required=False))
+    services().email.not_me(NotMe(token=field("token", required=False), client_ip=client_ip()))
     return page("not_me_done.html")

@@ -11,12 +11,23 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from application.identity.authentication import Actor
+from application.identity.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+    RenamePasskey,
+)
 from application.json_text import UnreadableJson, read_json
 from domain.errors import InvalidInput, Unauthenticated, Unreadable
 from domain.passkeys import Passkey
-from interfaces.web import browser, calls
-from interfaces.web.account import account_form, signed_in
-from interfaces.web.routes import bp, field, safe_next, see_other
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.account import TEMPLATE, account_form, context, signed_in
+from interfaces.web.forms import field, form_errors, safe_next
+from interfaces.web.rendering import bp, see_other
 
 
 def _signed_in() -> Actor:
@@ -54,7 +65,7 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 
     def account_passkeys() -> list[Passkey]:
         actor = browser.signed_in()
-        return calls.passkeys(actor) if actor is not None else []
+        return services().passkeys.list(ListPasskeys(actor)) if actor is not None else []
 
     return {"account_passkeys": account_passkeys}
 
@@ -64,7 +75,7 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 
 @bp.post("/account/passkeys/options")
 def passkey_options() -> Response:
-    return jsonify(calls.passkey_options(_signed_in()))
+    return jsonify(services().passkeys.registration_options(RegistrationOptions(_signed_in())))
 
 
 @bp.post("/account/passkeys")
@@ -76,24 +87,30 @@ def add_passkey() -> Response:
         name = ""
     elif not isinstance(name, str):
         raise InvalidInput.field("name", "Must be text.", "invalid_type")
-    response = jsonify(_json(calls.add_passkey(actor, credential, name)))
+    passkey = services().passkeys.register(RegisterPasskey(actor.user_id, credential, name))
+    response = jsonify(_json(passkey))
     response.status_code = 201
     return response
 
 
 @bp.post("/account/passkeys/<passkey_id>/rename")
 @signed_in
+@form_errors(
+    TEMPLATE,
+    form_id="passkey-rename",
+    shown=lambda actor, passkey_id: {**context(actor), "renaming": passkey_id},
+)
 def rename_passkey(actor: Actor, passkey_id: str) -> Response:
-    account_form(actor, "passkey-rename", renaming=passkey_id)
-    calls.rename_passkey(actor, passkey_id, field("name", required=False))
+    name = field("name", required=False)
+    services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
     return see_other("/account?done=passkey-renamed")
 
 
 @bp.post("/account/passkeys/<passkey_id>/delete")
 @signed_in
+@account_form("passkey-delete")
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
-    account_form(actor, "passkey-delete")
-    calls.delete_passkey(actor, passkey_id)
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
     return see_other("/account?done=passkey-deleted")
 
 
@@ -102,14 +119,21 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
 
 @bp.post("/sign-in/passkey/options")
 def passkey_sign_in_options() -> Response:
-    return jsonify(calls.passkey_sign_in_options())
+    return jsonify(services().passkeys.authentication_options())
 
 
 @bp.post("/sign-in/passkey")
 def passkey_sign_in() -> Response:
     """Signs this browser in as the password form does; the script then goes to ``location``
     (``?next=``, a path of this site)."""
-    pair = calls.passkey_sign_in(_credential(), browser.device_token())
+    pair = services().passkeys.sign_in(
+        PasskeySignIn(
+            credential=_credential(),
+            user_agent=browser.user_agent(),
+            client_ip=client_ip(),
+            device_token=browser.device_token(),
+        )
+    )
     response = jsonify({"location": safe_next(request.args.get("next"))})
     browser.start(response, pair)
     return response

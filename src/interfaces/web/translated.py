@@ -25,7 +25,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
 CALL = (("name", None), ("lparen", None), ("string", None), ("rparen", None))
-GETTEXT, MARKED = "_", "N_"  # N_("..."): a text for the catalogues, itself (routes.marked)
+GETTEXT, MARKED = "_", "N_"  # N_("..."): a text for the catalogues, itself (rendering.marked)
 
 
 def translating(translations: NullTranslations) -> type[Extension]:

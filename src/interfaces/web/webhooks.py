@@ -11,12 +11,21 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.events.security_events import EVENT_TYPES
+from application.events.webhooks.admin import (
+    CreateWebhook,
+    DeliveryQuery,
+    ListWebhooks,
+    Resend,
+    WebhookRef,
+)
 from application.identity.authentication import Actor
+from application.pagination import DEFAULT_LIMIT
 from domain.errors import InvalidInput
 from domain.webhooks import MAX_EVENTS
-from interfaces.web import calls
+from interfaces.shared.services import services
 from interfaces.web.admin import needs_sign_in
-from interfaces.web.routes import MAX_FIELD_CHARS, bp, field, form_page, page, see_other
+from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors
+from interfaces.web.rendering import bp, page, see_other
 
 DONE: dict[str, LazyString] = {
     "deleted": lazy_gettext("The webhook is deleted; nothing more is sent to it."),
@@ -25,7 +34,7 @@ DONE: dict[str, LazyString] = {
 
 
 def _list_page(actor: Actor) -> Response:
-    webhooks = calls.webhooks(actor)
+    webhooks = services().webhooks.list(ListWebhooks(actor))
     done = DONE.get(request.args.get("done", ""))
     return page("webhooks.html", webhooks=webhooks, event_types=EVENT_TYPES, done=done, form={})
 
@@ -45,25 +54,27 @@ def _events() -> list[str]:
 
 @bp.post("/admin/hooks")
 @needs_sign_in
+@form_errors(
+    "webhooks.html",
+    shown=lambda actor: {
+        "webhooks": services().webhooks.list(ListWebhooks(actor)),
+        "event_types": EVENT_TYPES,
+        "done": None,
+    },
+)
 def create_webhook(actor: Actor) -> Response:
-    form_page(  # the page a refusal shows again
-        "webhooks.html",
-        event_types=EVENT_TYPES,
-        done=None,
-        read=lambda: {"webhooks": calls.webhooks(actor)},
-    )
-    created = calls.create_webhook(
-        actor, field("url"), _events(), field("description", required=False)
-    )
+    url, events, description = field("url"), _events(), field("description", required=False)
+    created = services().webhooks.create(CreateWebhook(actor, url, tuple(events), description))
     return page("webhook_created.html", status=201, webhook=created.endpoint, secret=created.secret)
 
 
 @bp.get("/admin/hooks/<webhook_id>")
 @needs_sign_in
 def webhook_page(actor: Actor, webhook_id: str) -> Response:
-    webhook = calls.webhook(actor, webhook_id)
+    webhook = services().webhooks.show(WebhookRef(actor, webhook_id))
     cursor = request.args.get("cursor", "")
-    deliveries = calls.webhook_deliveries(actor, webhook.id, cursor)
+    query = DeliveryQuery(actor, webhook.id, DEFAULT_LIMIT, cursor or None)
+    deliveries = services().webhooks.deliveries(query)
     done = DONE.get(request.args.get("done", ""))
     return page(
         "webhook.html", webhook=webhook, deliveries=deliveries, cursor=cursor, done=done, form={}
@@ -73,12 +84,12 @@ def webhook_page(actor: Actor, webhook_id: str) -> Response:
 @bp.post("/admin/hooks/<webhook_id>/delete")
 @needs_sign_in
 def delete_webhook(actor: Actor, webhook_id: str) -> Response:
-    calls.delete_webhook(actor, webhook_id)
+    services().webhooks.delete(WebhookRef(actor, webhook_id))
     return see_other("/admin/hooks?done=deleted")
 
 
 @bp.post("/admin/hooks/<webhook_id>/deliveries/<delivery_id>/resend")
 @needs_sign_in
 def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> Response:
-    calls.resend_delivery(actor, webhook_id, delivery_id)
+    services().webhooks.resend(Resend(actor, webhook_id, delivery_id))
     return see_other(f"/admin/hooks/{webhook_id}?done=resent")
