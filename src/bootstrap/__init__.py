@@ -54,14 +54,17 @@ from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from domain.webhooks import RetryPolicy
 from infrastructure.settings import Settings
+from interfaces import oauth as provider
+from interfaces import web as pages
 from interfaces.cli import install_cli
-from interfaces.http.app import HttpConfig, create_app
-from interfaces.http.limits import RateLimits
-from interfaces.http.logs import configure_logging
-from interfaces.oauth import OAuthConfig, install_oauth
+from interfaces.http import app as api
+from interfaces.http.limits import ApiLimits
+from interfaces.oauth import OAuthConfig, ProviderConfig, ProviderLimits
 from interfaces.shared.limits import request_origin
+from interfaces.shared.logs import configure_logging
 from interfaces.shared.services import LazyServices
-from interfaces.web import PAGE_LIMITS, PagesConfig, install_pages
+from interfaces.shared.shell import Install, ShellConfig, create_app
+from interfaces.web import PagesConfig
 
 __all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
 
@@ -211,9 +214,8 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     )
 
 
-def rate_limits(settings: Settings) -> RateLimits:
-    return RateLimits(
-        enabled=settings.rate_limit_enabled,
+def api_limits(settings: Settings) -> ApiLimits:
+    return ApiLimits(
         register=settings.rate_limit_register,
         login=settings.rate_limit_login,
         refresh=settings.rate_limit_refresh,
@@ -222,10 +224,47 @@ def rate_limits(settings: Settings) -> RateLimits:
         password_forgot=settings.rate_limit_password_forgot,
         password_reset=settings.rate_limit_password_reset,
         passkeys=settings.rate_limit_passkeys,
-        oauth_token=settings.rate_limit_oauth_token,
-        oauth_introspect=settings.rate_limit_oauth_introspect,
-        oauth_register=settings.rate_limit_oauth_register,
     )
+
+
+def driving_adapters(settings: Settings) -> list[Install]:
+    """The JSON API, the pages and, where it has keys, the provider: installed on the app
+    shell in any order."""
+    http_config = api.HttpConfig(
+        cors_origins=tuple(settings.cors_origins),
+        rate_limits=api_limits(settings),
+        max_upload_bytes=settings.max_upload_bytes,
+        compat_routes=settings.compat_routes,
+    )
+    pages_config = PagesConfig(
+        site_name=settings.site_name,
+        public_url=settings.public_url,
+        local=settings.app_profile == "local",
+        key=derived_key(settings, b"pages csrf"),
+        passkey_origins=tuple(settings.webauthn_origins),
+    )
+    installs: list[Install] = [
+        lambda app: api.install(app, http_config),
+        lambda app: pages.install(app, pages_config),
+    ]
+    keys = provider_tokens(settings)
+    if keys is not None:
+        provider_config = ProviderConfig(
+            server=OAuthConfig(
+                issuer=settings.public_url,
+                keys=keys,
+                access_token_ttl=settings.oauth_access_token_ttl,
+                dynamic_registration=settings.oauth_dynamic_registration,
+                forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
+            ),
+            limits=ProviderLimits(
+                token=settings.rate_limit_oauth_token,
+                introspect=settings.rate_limit_oauth_introspect,
+                register=settings.rate_limit_oauth_register,
+            ),
+        )
+        installs.append(lambda app: provider.install(app, provider_config))
+    return installs
 
 
 def build_app(
@@ -259,39 +298,14 @@ def build_app(
         services.warm_up(fatal=fail_fast)
     app = create_app(
         services,
-        HttpConfig(
+        ShellConfig(
             project=settings.google_cloud_project,
-            max_json_bytes=settings.max_json_bytes,
-            cors_origins=tuple(settings.cors_origins),
+            max_body_bytes=settings.max_json_bytes,
             trusted_proxy_hops=settings.trusted_proxy_hops,
             production=settings.app_profile == "production",
-            rate_limits=rate_limits(settings),
-            max_upload_bytes=settings.max_upload_bytes,
-            compat_routes=settings.compat_routes,
-            limit_aliases=PAGE_LIMITS,
+            rate_limits=settings.rate_limit_enabled,
         ),
+        driving_adapters(settings),
     )
-    install_pages(
-        app,
-        PagesConfig(
-            site_name=settings.site_name,
-            public_url=settings.public_url,
-            local=settings.app_profile == "local",
-            key=derived_key(settings, b"pages csrf"),
-            passkey_origins=tuple(settings.webauthn_origins),
-        ),
-    )
-    keys = provider_tokens(settings)
-    if keys is not None:
-        install_oauth(
-            app,
-            OAuthConfig(
-                issuer=settings.public_url,
-                keys=keys,
-                access_token_ttl=settings.oauth_access_token_ttl,
-                dynamic_registration=settings.oauth_dynamic_registration,
-                forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
-            ),
-        )
     install_cli(app)
     return app

@@ -1,6 +1,6 @@
 """Audit events as structured log records: one JSON line each on the ``firegate.audit`` logger.
 
-The JSON formatter of ``interfaces.http.logs`` turns the fields into top-level keys, so Cloud
+The JSON formatter of ``interfaces.shared.logs`` turns the fields into top-level keys, so Cloud
 Logging can filter on ``jsonPayload.logger="firegate.audit"`` and ``jsonPayload.event``.
 """
 

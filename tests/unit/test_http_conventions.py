@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_app
-from interfaces.http.logs import new_request_id
+from interfaces.shared.logs import new_request_id
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import fake_adapters
 from tests.forks import drawn_in_a_child

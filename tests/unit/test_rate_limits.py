@@ -20,7 +20,7 @@ from domain.request_limits import Limit, Quota, WindowCounts, assess, parse_limi
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
-from interfaces.http.limits import RequestLimiter, Standing
+from interfaces.shared.limits import RequestLimiter, Standing
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import RecordingAuditLog, fake_adapters
 

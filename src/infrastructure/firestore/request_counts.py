@@ -6,7 +6,7 @@ collection is no list of addresses. Each request is one write with no read and n
 transaction: per window length, a server-side ``Increment(1)`` of the current window's
 field and an ``Increment(0)`` of the previous one's, whose results come back in the commit's
 write result. Blind increments never abort each other, so parallel requests all count; the
-web layer stops writing for a client once it is over (interfaces/http/limits.py), which keeps
+web layer stops writing for a client once it is over (interfaces/shared/limits.py), which keeps
 a hammered document at about its limit of writes per window. ``expires`` is for a TTL policy.
 """
 

@@ -1,72 +1,11 @@
-"""One place that turns every error into an RFC 9457 problem response without internals."""
+"""The API's reading of a request that fails its schema: the fields, as a domain error that
+the app shell's handlers answer as a problem (interfaces/shared/problems.py)."""
 
 from __future__ import annotations
 
-import logging
-from http import HTTPStatus
-
-from flask import Flask, Response, g, json, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
 
-from domain.errors import (
-    Conflict,
-    DomainError,
-    FieldError,
-    InvalidInput,
-    MfaRequired,
-    RateLimited,
-    Unauthenticated,
-    Unavailable,
-)
-from interfaces.shared.problems import status_of
-
-log = logging.getLogger("firegate.errors")
-
-PROBLEM_JSON = "application/problem+json"
-
-# Stable codes for errors raised by Flask/Werkzeug themselves.
-_HTTP_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-}
-
-
-class BadRequest(DomainError):
-    """A request that cannot be parsed at all (400), as opposed to invalid fields (422)."""
-
-    code = "bad_request"
-    title = "Bad request"
-
-
-def problem(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    title: str | None = None,
-    errors: tuple[FieldError, ...] = (),
-    headers: dict[str, str] | None = None,
-    extensions: dict[str, object] | None = None,
-) -> Response:
-    body: dict[str, object] = {
-        "type": f"urn:firegate:problem:{code}",
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors:
-        body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
-    body.update(extensions or {})
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+from domain.errors import FieldError, InvalidInput
 
 
 def validation_problem(exc: ValidationError) -> InvalidInput:
@@ -77,61 +16,3 @@ def validation_problem(exc: ValidationError) -> InvalidInput:
         message = "Unknown field." if code == "unknown_field" else err["msg"]
         errors.append(FieldError(field=field, message=message, code=code))
     return InvalidInput("The request has invalid fields.", errors=tuple(errors))
-
-
-def domain_problem(exc: DomainError) -> Response:
-    if isinstance(exc, BadRequest):
-        return problem(400, exc.code, exc.detail)
-    status = status_of(exc)
-    headers: dict[str, str] = {}
-    if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = (
-            f'Bearer realm="firegate", error="invalid_token", error_description="{exc.code}"'
-            if request.headers.get("Authorization")
-            else 'Bearer realm="firegate"'
-        )
-    if isinstance(exc, RateLimited | Unavailable):
-        headers["Retry-After"] = str(exc.retry_after)
-    errors = exc.errors if isinstance(exc, InvalidInput) else ()
-    if isinstance(exc, Conflict) and exc.field:
-        errors = (FieldError(exc.field, exc.detail, exc.code),)
-    extensions: dict[str, object] = {}
-    if isinstance(exc, MfaRequired):  # RFC 9457 extension members
-        extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
-    return problem(
-        status,
-        exc.code,
-        exc.detail,
-        title=exc.title,
-        errors=errors,
-        headers=headers,
-        extensions=extensions,
-    )
-
-
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> Response:
-        return domain_problem(exc)
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        response = problem(
-            status,
-            _HTTP_CODES.get(status, f"http_{status}"),
-            exc.description or HTTPStatus(status).phrase,
-        )
-        for name, value in exc.get_headers():
-            if name.lower() in ("allow", "retry-after"):
-                response.headers[name] = value
-        if status == 429 and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = "60"  # every 429 says when to come back
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        # Adapters raise Unavailable for an outage (infrastructure/firestore/errors.py), so
-        # whatever gets here is a bug.
-        log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-        return problem(500, "internal_error", "An unexpected error occurred.")

@@ -17,8 +17,8 @@ from spectree import Response as Responses
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from interfaces.http.errors import PROBLEM_JSON
 from interfaces.http.schemas.common import Problem
+from interfaces.shared.problems import PROBLEM_JSON
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 # The login API's refresh: a refresh token as the bearer credential, or none (the token

@@ -8,7 +8,8 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from application.json_text import UnreadableJson, read_json
-from interfaces.http.errors import BadRequest, validation_problem
+from interfaces.http.errors import validation_problem
+from interfaces.shared.problems import BadRequest
 
 M = TypeVar("M", bound=BaseModel)
 

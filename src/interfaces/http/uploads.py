@@ -18,8 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from application.resources.files import Upload
 from domain.errors import InvalidInput, TooLarge
-from interfaces.http.errors import BadRequest
 from interfaces.http.parsing import validate
+from interfaces.shared.problems import BadRequest
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -1,41 +1,65 @@
 """firegate as an OpenID Connect provider: Authlib's authorization server as one more
 driving adapter (docs/reference/oauth.md). The browser's part (authorize, consent, logout)
-is served among the pages, with their cookies, CSRF checks and headers; the rest is JSON."""
+is served as the pages are, with their cookies, CSRF checks and headers; the rest is JSON."""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_cors import CORS
+from dataclasses import dataclass
 
-from interfaces.oauth import pages  # noqa: F401 - registers the browser's routes on the pages
-from interfaces.oauth.routes import EXTENSION, JWKS_EXTENSION, bp
+from flask import Flask
+
+from interfaces.oauth import pages, routes
 from interfaces.oauth.server.assembly import build_server
 from interfaces.oauth.server.config import OAuthConfig
+from interfaces.shared.shell import Cors, Installed
 
-__all__ = ["PUBLIC_ENDPOINTS", "OAuthConfig", "install_oauth"]
+__all__ = ["PUBLIC_ENDPOINTS", "OAuthConfig", "ProviderConfig", "ProviderLimits", "install"]
 
 # What an app in a browser (a SPA) calls from its own origin, with PKCE and without cookies:
 # CORS from any origin, never with credentials (docs/security.md, "CORS"). Not the
 # authorization endpoint, the consent page or logout: the browser goes there itself.
-PUBLIC_ENDPOINTS: dict[str, list[str]] = {  # path pattern: its methods
-    r"^/oauth/(token|revoke)$": ["POST"],
-    r"^/oauth/userinfo$": ["GET", "POST"],
-    r"^/\.well-known/(openid-configuration|oauth-authorization-server|jwks\.json)$": ["GET"],
+PUBLIC_ENDPOINTS: dict[str, tuple[str, ...]] = {  # path pattern: its methods
+    r"^/oauth/(token|revoke)$": ("POST",),
+    r"^/oauth/userinfo$": ("GET", "POST"),
+    r"^/\.well-known/(openid-configuration|oauth-authorization-server|jwks\.json)$": ("GET",),
 }
 
 
-def install_oauth(app: Flask, config: OAuthConfig) -> None:
-    """Serve the provider on ``app`` (after the pages, whose blueprint carries its pages)."""
-    app.extensions[EXTENSION] = build_server(app, config)
-    app.extensions[JWKS_EXTENSION] = config.public_jwks
-    app.register_blueprint(bp)
-    CORS(
-        app,
-        resources={path: {"methods": methods} for path, methods in PUBLIC_ENDPOINTS.items()},
-        origins="*",
-        send_wildcard=True,  # "*": a browser sends no cookie or other credential with it
-        supports_credentials=False,
-        allow_headers=["Authorization", "Content-Type"],
-        expose_headers=["Retry-After", "WWW-Authenticate", "RateLimit", "RateLimit-Policy"],
-        max_age=600,
+@dataclass(frozen=True)
+class ProviderLimits:
+    """Per-address limits of the provider's JSON endpoints (``RATE_LIMIT_OAUTH_*``)."""
+
+    token: str
+    introspect: str
+    register: str
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    server: OAuthConfig
+    limits: ProviderLimits
+
+
+def install(app: Flask, config: ProviderConfig) -> Installed:
+    """Serve the provider on ``app``; what it hands the app shell: its limits, its CORS (all
+    of /oauth/ is its own) and its public keys."""
+    app.extensions[routes.EXTENSION] = build_server(app, config.server)
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(pages.bp)
+    public_jwks = tuple(config.server.public_jwks)
+    return Installed(
+        name="provider",
+        limits={
+            ("POST", "/oauth/token"): config.limits.token,
+            ("POST", "/oauth/introspect"): config.limits.introspect,
+            ("POST", "/oauth/register"): config.limits.register,
+        },
+        cors=Cors(
+            origins=("*",),
+            allow_headers=("Authorization", "Content-Type"),
+            expose_headers=("Retry-After", "WWW-Authenticate", "RateLimit", "RateLimit-Policy"),
+            paths=PUBLIC_ENDPOINTS,
+            keeps=("/oauth/",),
+        ),
+        public_keys=lambda: public_jwks,
     )

@@ -1,6 +1,7 @@
-"""The browser's part of the provider, served among the pages (their session cookie, CSRF
-check, CSP and no-store headers): ``/oauth/authorize`` with its consent page, and
-``/oauth/logout`` (docs/pages.md, docs/reference/oauth.md)."""
+"""The browser's part of the provider, on a blueprint of its own served as the pages are
+(their session cookie, CSRF check, CSP and no-store headers, error pages and language):
+``/oauth/authorize`` with its consent page, and ``/oauth/logout`` (docs/pages.md,
+docs/reference/oauth.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Response, request
+from flask import Blueprint, Response, request
 from flask_babel import lazy_gettext
 
 from application.identity.authentication import Actor
@@ -20,8 +21,10 @@ from domain.oauth import scope_list
 from interfaces.oauth.routes import server
 from interfaces.oauth.server.models import Subject
 from interfaces.shared.services import services
-from interfaces.web import browser
-from interfaces.web.rendering import CSP, bp, page, see_other
+from interfaces.web import browser, serve_as_pages
+from interfaces.web.rendering import CSP, page, see_other
+
+bp = Blueprint("oauth_pages", __name__)
 
 SCOPE_WORDS = {
     "openid": lazy_gettext("Know who you are on this site"),
@@ -83,7 +86,7 @@ def _too_old(actor: Actor) -> bool:
 
 
 @bp.get("/oauth/authorize")
-def oauth_authorize() -> Response:
+def authorize() -> Response:
     actor = browser.signed_in()
     subject = _subject(actor)
     try:
@@ -114,7 +117,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
 
 
 @bp.post("/oauth/authorize")
-def oauth_consent() -> Response:
+def consent() -> Response:
     actor = browser.signed_in()
     subject = _subject(actor)
     if subject is None:
@@ -179,7 +182,7 @@ LOGOUT_PARAMETERS = (
 
 
 @bp.route("/oauth/logout", methods=["GET", "POST"])
-def oauth_logout() -> Response:
+def logout() -> Response:
     """RP-initiated logout: with a valid ``id_token_hint`` of the account signed in here, this
     browser's session ends and, to a registered ``post_logout_redirect_uri``, it goes back;
     without one, or with another account's, the person is asked
@@ -208,3 +211,6 @@ def oauth_logout() -> Response:
     if actor is not None:
         browser.end(response)
     return response
+
+
+serve_as_pages(bp)

@@ -15,8 +15,7 @@ from interfaces.oauth.server.config import metadata
 if TYPE_CHECKING:
     from interfaces.oauth.server.assembly import Server
 
-EXTENSION = "firegate.oauth"
-JWKS_EXTENSION = "firegate.extra_jwks"  # the provider's public keys, in /.well-known/jwks.json
+EXTENSION = "firegate.oauth"  # the provider's own: its Authlib server, for its routes
 
 bp = Blueprint("oauth", __name__)
 

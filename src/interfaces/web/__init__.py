@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, Response, g, request, url_for
+from flask import Blueprint, Flask, Response, g, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -19,6 +19,7 @@ from werkzeug.http import parse_accept_header
 
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
+from interfaces.shared.shell import Installed
 from interfaces.web import (
     account,  # noqa: F401 - registers the account page's routes on bp
     admin,  # noqa: F401 - registers the admin pages' routes on bp
@@ -29,11 +30,11 @@ from interfaces.web import (
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
-from interfaces.web.errors import method_not_allowed_page, prefers_html
+from interfaces.web.errors import PAGE_BLUEPRINTS, method_not_allowed_page, prefers_html
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, see_other
 
-__all__ = ["PAGE_LIMITS", "PagesConfig", "install_pages"]
+__all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 
 LANGUAGES = LOCALES
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -59,6 +60,21 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 }
 
 
+def serve_as_pages(other: Blueprint) -> None:
+    """Serve another adapter's pages (the provider's: interfaces/oauth/pages.py) as these are
+    served: the same request hooks (the session cookie, the CSRF check, the headers), the
+    same error pages, in the same language. Called once ``other`` has its own hooks, if any,
+    and before it is registered."""
+    for hook in bp.before_request_funcs.get(None, ()):
+        other.before_request(hook)
+    for after in bp.after_request_funcs.get(None, ()):
+        other.after_request(after)
+    for handlers in bp.error_handler_spec.get(None, {}).values():
+        for exc_class, handler in handlers.items():
+            other.register_error_handler(exc_class, handler)
+    PAGE_BLUEPRINTS.add(other.name)
+
+
 # Parsed once: Flask-Babel parses what the selector returns on every request, and parsing a
 # name looks for its locale data on disk; a Locale is taken as it is.
 _PARSED = {code: Locale.parse(code) for code in LANGUAGES}
@@ -72,7 +88,7 @@ def locale() -> Locale:
     """The signed-in account's language (on the second step of signing in, the account's that
     is signing in), else the one this browser chose with the signed-out pages' switch, else
     the browser's (Accept-Language), else English."""
-    if request.blueprint == bp.name and request.endpoint != "pages.static":
+    if request.blueprint in PAGE_BLUEPRINTS and request.endpoint != "pages.static":
         actor = browser.signed_in()
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
         if chosen is None and request.endpoint in SECOND_STEP:
@@ -120,7 +136,9 @@ def root_page() -> Response | None:
     return see_other("/account" if browser.has_session() else "/sign-in")
 
 
-def install_pages(app: Flask, config: PagesConfig) -> None:
+def install(app: Flask, config: PagesConfig) -> Installed:
+    """The pages on ``app``; what they hand the app shell: their routes that count against
+    the API's limits."""
     app.extensions[EXTENSION] = config
     Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
     app.extensions[KEPT_PAGES] = KeptPages()
@@ -150,6 +168,8 @@ def install_pages(app: Flask, config: PagesConfig) -> None:
             "passkey_origins": config.passkey_origins,
             **language,
         }
+
+    return Installed(name="pages", limited_as=PAGE_LIMITS)
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:

@@ -124,6 +124,10 @@ def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
     return Response(body, status=status, headers=headers)
 
 
+# The blueprints served as pages: this adapter's, and the provider's (``serve_as_pages``).
+PAGE_BLUEPRINTS = {bp.name}
+
+
 def method_not_allowed_page() -> Response | None:
     """A page's address asked with a method it does not take (GET /sign-out): routing fails
     before the pages' blueprint is known, so the API's JSON problem would answer. The person
@@ -137,7 +141,7 @@ def method_not_allowed_page() -> Response | None:
         )
     except HTTPException:
         return None
-    if not str(endpoint).startswith(bp.name + "."):
+    if str(endpoint).rpartition(".")[0] not in PAGE_BLUEPRINTS:
         return None
     response = page_headers(http_error(exc))
     response.headers["Cache-Control"] = "no-store"

@@ -78,7 +78,7 @@ def fields(*names: str) -> list[str]:
 
 # POSTs that change nothing and so carry no CSRF token: RP-initiated logout, posted by an
 # app's page, is answered with a redirect to itself as a GET, which asks or checks the hint.
-CSRF_FREE = frozenset({"pages.oauth_logout"})
+CSRF_FREE = frozenset({"oauth_pages.logout"})
 
 
 @bp.before_request

@@ -108,9 +108,9 @@ OPENER_KEPT = frozenset(
         "pages.sign_in",
         "pages.mfa_page",
         "pages.sign_in_mfa",
-        "pages.oauth_authorize",
-        "pages.oauth_consent",
-        "pages.oauth_logout",
+        "oauth_pages.authorize",
+        "oauth_pages.consent",
+        "oauth_pages.logout",
     }
 )
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from interfaces.http.errors import problem
 from interfaces.http.openapi import doc
 from interfaces.http.schemas.common import Health, Problem
+from interfaces.shared.problems import problem
 from interfaces.shared.services import services
 
 bp = Blueprint("health", __name__)

@@ -1,0 +1,193 @@
+"""The app shell: the Flask app that the driving adapters (the JSON API, the pages, the
+provider) are installed on, and what they share (docs/reference/index.md, "One app, three
+adapters"): proxy handling, the error handlers, the request logs, CORS, the security
+headers, the per-address limits and the JWKS.
+
+Each adapter's ``install(app, config)`` puts its routes on the app and hands the shell an
+``Installed``: its limits, CORS resources, header rules and public keys, as data. The shell
+reads them in the order of the adapters' names, never in the order they were installed in,
+which changes nothing (tests/unit/test_app_shell.py). The shell imports no adapter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from application.services import Services
+from interfaces.shared.limits import LimitedAs, Route, install_rate_limits
+from interfaces.shared.logs import install_request_context
+from interfaces.shared.problems import install_error_handlers
+from interfaces.shared.services import LazyServices
+
+Jwk = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Cors:
+    """One adapter's cross-origin answers (flask-cors' options)."""
+
+    origins: tuple[str, ...]  # ("*",): any origin, and then never with credentials
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    # Path patterns and the methods each answers; None: every path that no adapter keeps.
+    paths: Mapping[str, tuple[str, ...]] | None = None
+    # Path prefixes whose CORS is this adapter's alone: no other adapter's reaches them.
+    keeps: tuple[str, ...] = ()
+    max_age: int = 600
+
+
+@dataclass(frozen=True)
+class PathHeaders:
+    """The headers of ``path`` and what is below it, in place of the shell's default
+    Content-Security-Policy and Cache-Control: no-store (Swagger UI's, say)."""
+
+    path: str
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What an adapter hands the shell once its routes are on the app."""
+
+    name: str  # the adapter's: the shell reads each adapter's part in the order of their names
+    limits: Mapping[Route, str] = field(default_factory=dict)  # "10/minute,100/hour"
+    limited_as: Mapping[Route, LimitedAs] = field(default_factory=dict)  # same counters
+    cors: Cors | None = None
+    headers: tuple[PathHeaders, ...] = ()
+    public_keys: Callable[[], Sequence[Jwk]] | None = None  # read on each JWKS request
+
+
+@dataclass(frozen=True)
+class ShellConfig:
+    """What the shell takes from the settings; their defaults live in Settings only."""
+
+    project: str
+    max_body_bytes: int  # MAX_JSON_BYTES: every body but a multipart upload's
+    trusted_proxy_hops: int
+    production: bool
+    rate_limits: bool  # RATE_LIMIT_ENABLED
+
+
+Install = Callable[[Flask], Installed]
+
+PUBLIC_KEYS = "firegate.public_keys"  # the shell's own: each adapter's key source, for jwks()
+_DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def create_app(
+    services: Services | LazyServices, config: ShellConfig, adapters: Iterable[Install]
+) -> Flask:
+    """The app with each of ``adapters`` installed, in any order."""
+    app = Flask("firegate")
+    app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["firegate"] = services  # see interfaces/shared/services.py
+    if config.trusted_proxy_hops:
+        # The client IP is the one the trusted proxies saw, never a header a client forged.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.trusted_proxy_hops, x_proto=config.trusted_proxy_hops
+        )
+    install_error_handlers(app)
+    install_request_context(app, config.project)
+    app.register_blueprint(jwks_bp)
+
+    parts = sorted((install(app) for install in adapters), key=lambda part: part.name)
+    names = [part.name for part in parts]
+    if len(set(names)) != len(names):
+        raise ValueError(f"an adapter installed twice: {names}")
+    app.extensions[PUBLIC_KEYS] = tuple(p.public_keys for p in parts if p.public_keys)
+    _install_cors(app, parts)
+    if config.rate_limits:
+        install_rate_limits(
+            app,
+            {route: text for part in parts for route, text in part.limits.items()},
+            services.request_counter,
+            {route: alias for part in parts for route, alias in part.limited_as.items()},
+        )
+    _install_security_headers(app, config.production, [h for p in parts for h in p.headers])
+    return app
+
+
+jwks_bp = Blueprint("jwks", __name__)
+
+
+@jwks_bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """Public keys that verify access tokens, by ``kid`` (empty with a shared HS256 secret),
+    and the OpenID Connect provider's, where it has its own (docs/reference/oauth.md)."""
+    keys: list[Jwk] = []
+    known: set[str] = set()
+    sources: tuple[Callable[[], Sequence[Jwk]], ...] = current_app.extensions[PUBLIC_KEYS]
+    for source in sources:
+        for key in source():
+            if key["kid"] not in known:  # one key that signs for two adapters, listed once
+                known.add(key["kid"])
+                keys.append(key)
+    response = jsonify({"keys": keys})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _install_cors(app: Flask, parts: Sequence[Installed]) -> None:
+    """One flask-cors policy per adapter, in the order of their names: where two match a
+    path, the one installed last answers a route's response, the first an error's."""
+    kept = [
+        re.escape(prefix.lstrip("/")) for part in parts if part.cors for prefix in part.cors.keeps
+    ]
+    rest = f"^/(?!{'|'.join(kept)}).*" if kept else "^/.*"
+    for part in parts:
+        cors = part.cors
+        if cors is None or not cors.origins:
+            continue
+        if cors.paths is None:
+            resources: dict[str | re.Pattern[str], dict[str, Any]] = {rest: {}}
+        else:
+            resources = {path: {"methods": list(methods)} for path, methods in cors.paths.items()}
+        anyone = cors.origins == ("*",)
+        CORS(
+            app,
+            resources=resources,
+            origins="*" if anyone else list(cors.origins),
+            send_wildcard=anyone,  # "*": a browser sends no cookie or other credential with it
+            supports_credentials=False,
+            allow_headers=list(cors.allow_headers),
+            expose_headers=list(cors.expose_headers),
+            max_age=cors.max_age,
+        )
+
+
+def _install_security_headers(app: Flask, production: bool, special: Sequence[PathHeaders]) -> None:
+    always = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if production:
+        # Two years, as hstspreload.org asks; locally (plain http) it would pin localhost.
+        always.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    default = [*always, ("Content-Security-Policy", _DEFAULT_CSP), ("Cache-Control", "no-store")]
+    by_path = [(rule.path, rule.path + "/", [*always, *rule.headers]) for rule in special]
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        # Each header only where the route did not set its own; one pass over the response's
+        # headers instead of a scan per header (this runs on every request).
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers.keys()
+        path = request.path
+        wanted = next(
+            (own for exact, below, own in by_path if path == exact or path.startswith(below)),
+            default,
+        )
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
+        return response
