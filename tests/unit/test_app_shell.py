@@ -4,6 +4,7 @@ order make the same app, and the shell answers for what they share (docs/referen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -44,13 +45,19 @@ def url_map(app: Flask) -> list[tuple[str, tuple[str, ...], str]]:
 
 
 def answer(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
-    """What a client sees, but for what differs on every request (an id, a CSRF token)."""
-    headers = sorted(
-        (name, "…" if name in ("X-Request-ID", "Set-Cookie") else value)
-        for name, value in response.headers.items()
-    )
+    """What a client sees, but for what differs on every request (an id, a CSRF token) or
+    with the clock (the seconds left in a limit's window, ``t=`` of RateLimit)."""
+    headers = sorted((name, _steady(name, value)) for name, value in response.headers.items())
     body = response.get_data() if response.mimetype != "text/html" else b"(a page)"
     return response.status_code, headers, body
+
+
+def _steady(name: str, value: str) -> str:
+    if name in ("X-Request-ID", "Set-Cookie"):
+        return "…"
+    if name == "RateLimit":
+        return re.sub(r";t=\d+", ";t=…", value)
+    return value
 
 
 def answers(app: Flask) -> list[tuple[int, list[tuple[str, str]], bytes]]:
