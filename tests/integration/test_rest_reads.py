@@ -231,6 +231,7 @@ class _Answers(BaseHTTPRequestHandler):
     status = 200
     close_after = False
     garbage = False  # a 200 whose body is not JSON (a proxy's page, a cut-off answer)
+    code = "X"  # the API's own status name in an error's body
     seen: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
@@ -239,7 +240,7 @@ class _Answers(BaseHTTPRequestHandler):
         body = json.dumps(
             [{"missing": "projects/p/databases/(default)/documents/a/b"}]
             if self.status == 200
-            else {"error": {"code": self.status, "message": "try later", "status": "X"}}
+            else {"error": {"code": self.status, "message": "try later", "status": self.code}}
         ).encode()
         if self.garbage:
             body = b"<html>upstream connect error</html>"
@@ -479,3 +480,136 @@ def test_readiness_fails_while_the_rest_path_is_broken(
     handler.status = 403
     monkeypatch.setitem(client_module._readers, firestore, _reader(host))
     assert not _firestore_ready(firestore), "a deploy whose REST reads fail takes no traffic"
+
+
+# -- the session's versioned read and its update (docs/decisions/0260-refresh-over-rest.md) --
+
+
+def test_a_versioned_read_has_the_update_time_the_library_s_snapshot_has(firestore: Any) -> None:
+    ref = firestore.collection("sessions").document("s1")
+    ref.set({"user_id": "u1", "refresh_hashes": ["h"], "at": BASE})
+    reader = batch_reader(firestore)
+
+    found = reader.read_versioned("sessions/s1")
+    snap = ref.get()
+
+    assert found is not None
+    assert found.fields == snap.to_dict()
+    assert found.update_time == snap.update_time
+    assert isinstance(found.update_time, DatetimeWithNanoseconds)
+    assert found.update_time.nanosecond == snap.update_time.nanosecond
+    assert reader.read_versioned("sessions/none") is None
+
+
+def test_an_update_writes_its_fields_only_while_the_document_is_that_version(
+    firestore: Any,
+) -> None:
+    ref = firestore.collection("sessions").document("s1")
+    ref.set({"user_id": "u1", "refresh_hashes": ["h"], "rotations": 1, "kept": {"x": 1}})
+    reader = batch_reader(firestore)
+    first = reader.read_versioned("sessions/s1")
+    assert first is not None
+    changed = {
+        "refresh_hashes": ["h2"],
+        "rotations": 2,
+        "rotated_at": BASE,
+        "spent_untagged": None,
+        "flag": True,
+        "nested": {"list": [1, "two", BASE], "empty": []},
+        "a name`with.dots": "quoted",
+    }
+
+    reader.update("sessions/s1", changed, unchanged_since=first.update_time)
+
+    assert ref.get().to_dict() == {"user_id": "u1", "kept": {"x": 1}, **changed}
+    with pytest.raises(exceptions.FailedPrecondition):  # no longer the version read
+        reader.update("sessions/s1", {"rotations": 9}, unchanged_since=first.update_time)
+    assert ref.get().to_dict()["rotations"] == 2
+    second = reader.read_versioned("sessions/s1")
+    assert second is not None and second.update_time > first.update_time
+    ref.delete()
+    with pytest.raises((exceptions.FailedPrecondition, exceptions.NotFound)):
+        reader.update("sessions/s1", {"rotations": 9}, unchanged_since=second.update_time)
+    assert not ref.get().exists, "an update under a precondition never creates the document"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (400, "FAILED_PRECONDITION", exceptions.FailedPrecondition),
+        (409, "ABORTED", exceptions.Aborted),
+        (404, "NOT_FOUND", exceptions.NotFound),
+    ],
+)
+def test_a_commit_fails_with_the_library_s_errors(
+    stand_in: tuple[str, type[_Answers]], status: int, code: str, error: type[Exception]
+) -> None:
+    host, handler = stand_in
+    handler.status, handler.code = status, code
+    with pytest.raises(error):
+        _reader(host).update("sessions/s1", {"rotations": 1}, unchanged_since=BASE)
+
+
+def _a_session(firestore: Any) -> None:
+    firestore.collection("sessions").document("session1").set(
+        {
+            "user_id": "u1",
+            "token_version": 0,
+            "created_at": BASE,
+            "last_used_at": BASE,
+            "expires_at": BASE.replace(year=2027),
+            "refresh_hashes": ["h"],
+            "amr": ["pwd"],
+        }
+    )
+
+
+@pytest.mark.parametrize("rest", [True, False])
+def test_a_session_is_read_and_changed_the_same_over_rest_and_through_the_library(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    rest: bool,
+) -> None:
+    _a_session(firestore)
+    host, handler = stand_in
+    handler.status = 403  # refused: the client library's path from then on
+    if not rest:
+        monkeypatch.setitem(client_module._readers, firestore, _reader(host))
+    caplog.set_level(logging.WARNING, logger="firegate")
+    repository = FirestoreSessionRepository(firestore)
+    read = repository.read("session1")
+    assert read is not None and read.session.refresh_hashes == ("h",)
+
+    def rotated(session: Any) -> Any:
+        return replace(session, refresh_hashes=("h2",), rotations=session.rotations + 1)
+
+    after = repository.update("session1", rotated, read=read)
+    raced = repository.update("session1", rotated, read=read)  # a stale read: read again
+
+    assert after is not None and after.rotations == 1
+    assert raced is not None and raced.rotations == 2
+    assert repository.get("session1") == raced
+    assert repository.read("missing1") is None
+    assert repository.update("missing1", rotated) is None
+    if not rest:
+        assert len(handler.seen) == 1, "once refused, the REST path is not tried again"
+        assert len([r for r in caplog.records if "client library" in r.getMessage()]) == 1
+
+
+def test_a_session_s_read_and_write_in_an_outage_are_a_503(
+    stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _a_session(firestore)
+    repository = FirestoreSessionRepository(firestore)
+    read = repository.read("session1")
+    host, handler = stand_in
+    handler.status = 503
+    reader = _reader(host)
+    monkeypatch.setitem(client_module._readers, firestore, reader)
+    with pytest.raises(Unavailable):
+        repository.read("session1")
+    with pytest.raises(Unavailable):
+        repository.update("session1", lambda s: replace(s, rotations=5), read=read)
+    assert not reader.broken and len(handler.seen) >= 4

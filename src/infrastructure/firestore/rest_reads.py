@@ -7,8 +7,10 @@ same way. Through google-cloud-firestore that read costs about
 HTTP/1.1 POST on a kept-alive connection with JSON, about 0.25 ms
 (docs/decisions/0151-batch-reads-over-rest.md). Queries outside transactions (the lists of
 a user's sessions, passkeys and security events) go the same way as one
-``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). Writes and transactions
-stay on the client library.
+``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). A session's refresh reads
+its session with the document's update time, and writes the fields it changed under that
+update time as one ``documents:commit`` (docs/decisions/0260-refresh-over-rest.md); every
+other write, and transactions, stay on the client library.
 
 The connections are kept-alive HTTP/1.1 connections of ``rest_http.py``, kept in a small
 per-process pool (made after gunicorn forks, like the gRPC channel). Against the emulator the
@@ -24,6 +26,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import ssl
 import threading
 from collections import deque
@@ -134,8 +137,9 @@ class Select:
         return found
 
 
-def _encode(value: Any) -> dict[str, Any]:
-    """A filter's or cursor's value in the API's JSON mapping (the types the adapters ask by)."""
+def _encode(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one case per type
+    """A value in the API's JSON mapping: a filter's or cursor's, or a written field's (the
+    types the adapters ask by and the sessions store)."""
     if isinstance(value, str):
         return {"stringValue": value}
     if isinstance(value, bool):  # before int: a bool is an int
@@ -143,12 +147,41 @@ def _encode(value: Any) -> dict[str, Any]:
     if isinstance(value, int):
         return {"integerValue": str(value)}
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a query's timestamp must be timezone-aware")
-        return {"timestampValue": value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        return {"timestampValue": _encode_timestamp(value)}
     if value is None:
         return {"nullValue": None}
-    raise ValueError(f"a query value of a type firegate does not ask by: {type(value)!r}")
+    if isinstance(value, list | tuple):
+        return {"arrayValue": {"values": [_encode(item) for item in value]}}
+    if isinstance(value, dict):
+        return {"mapValue": {"fields": {name: _encode(item) for name, item in value.items()}}}
+    raise ValueError(f"a value of a type firegate does not send over REST: {type(value)!r}")
+
+
+def _encode_timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("a timestamp sent to Firestore must be timezone-aware")
+    if isinstance(value, DatetimeWithNanoseconds):
+        return value.rfc3339()  # type: ignore[no-any-return,no-untyped-call]
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# A field name the API takes as it is in a field path; any other is quoted in backticks.
+_SIMPLE_FIELD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _field_path(name: str) -> str:
+    if _SIMPLE_FIELD.fullmatch(name):
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A document's fields and its update time: a write built from them may be sent on
+    the condition that the document is still that version."""
+
+    fields: dict[str, Any]
+    update_time: datetime
 
 
 class RestPathBroken(Exception):
@@ -173,6 +206,12 @@ def _error(status: int, data: bytes) -> Exception:
     # alone maps to GatewayTimeout, an error no adapter counts as an outage.
     if code == "DEADLINE_EXCEEDED":
         return exceptions.DeadlineExceeded(message)  # type: ignore[no-untyped-call]
+    # A commit's outcomes that share an HTTP status with others (400, 409), as the client
+    # library raises them: a precondition that failed, a contended commit to send again.
+    if code == "FAILED_PRECONDITION":
+        return exceptions.FailedPrecondition(message)  # type: ignore[no-untyped-call]
+    if code == "ABORTED":
+        return exceptions.Aborted(message)  # type: ignore[no-untyped-call]
     if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
         return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
     error: Exception = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
@@ -212,6 +251,7 @@ class BatchReader:
         database = f"projects/{client.project}/databases/(default)"
         self._prefix = f"{database}/documents/"
         self._url = f"/v1/{database}/documents:batchGet"
+        self._commit_url = f"/v1/{database}/documents:commit"
         self._database = database
         # Kept-alive connections, the most recent last; deque's append and pop are atomic.
         self._idle: deque[Connection] = deque()
@@ -237,20 +277,59 @@ class BatchReader:
     def read(self, paths: Sequence[str], *, retry: bool = True) -> list[dict[str, Any] | None]:
         """The fields of each document (``None`` where it does not exist), in order of
         ``paths`` (relative, as ``DocumentReference.path``); one attempt without ``retry``."""
+        found = self._batch_get(paths, retry=retry)
+        try:
+            return [
+                None if document is None else self._decode_fields(document.get("fields", {}))
+                for document in found
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
+
+    def read_versioned(self, path: str) -> Versioned | None:
+        """One document's fields and update time (to the nanosecond, as the client
+        library's snapshot has it), or ``None`` where it does not exist."""
+        (document,) = self._batch_get([path], retry=True)
+        if document is None:
+            return None
+        try:
+            return Versioned(
+                self._decode_fields(document.get("fields", {})),
+                DatetimeWithNanoseconds.from_rfc3339(document["updateTime"]),  # type: ignore[no-untyped-call]
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
+
+    def update(self, path: str, fields: dict[str, Any], *, unchanged_since: datetime) -> None:
+        """Set ``fields`` of the document at ``path`` (only those: an update mask) if it is
+        still the version last updated at ``unchanged_since``; one ``commit``. Raises the
+        client library's ``FailedPrecondition`` when it is not (or no longer exists)."""
+        write = {
+            "update": {
+                "name": self._prefix + path,
+                "fields": {name: _encode(value) for name, value in fields.items()},
+            },
+            "updateMask": {"fieldPaths": [_field_path(name) for name in fields]},
+            "currentDocument": {"updateTime": _encode_timestamp(unchanged_since)},
+        }
+        answer = self._retried_post(self._commit_url, json.dumps({"writes": [write]}).encode())
+        if not isinstance(answer, dict) or len(answer.get("writeResults", ())) != 1:
+            raise RestPathBroken(f"Firestore's REST answer was not understood: {answer!r:.200}")
+
+    def _batch_get(self, paths: Sequence[str], *, retry: bool) -> list[dict[str, Any] | None]:
+        """The API's ``found`` document for each path (``None`` where it is missing)."""
         names = [self._prefix + path for path in paths]
         body = json.dumps({"documents": names}).encode()
         post = self._retried_post if retry else self._post
         answers = post(self._url, body)
         try:
-            found = {
-                answer["found"]["name"]: self._decode_fields(answer["found"].get("fields", {}))
-                for answer in answers
-                if "found" in answer
-            }
             if not isinstance(answers, list) or not all(
                 "found" in answer or "missing" in answer for answer in answers
             ):
                 raise TypeError("a batchGet answer is a list of found or missing documents")
+            found = {
+                answer["found"]["name"]: answer["found"] for answer in answers if "found" in answer
+            }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
         return [found.get(name) for name in names]
