@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -36,7 +38,7 @@ from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
 from application.mail import sending as mail
 from application.oauth import wiring as oauth
-from application.oauth.ports import OAuthPolicy
+from application.oauth.ports import OAuthPolicy, ProviderTokens
 from application.ports import Job, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
@@ -59,12 +61,15 @@ from interfaces import web as pages
 from interfaces.cli import install_cli
 from interfaces.http import app as api
 from interfaces.http.limits import ApiLimits
-from interfaces.oauth import OAuthConfig, ProviderConfig, ProviderLimits
+from interfaces.oauth import ProviderConfig, ProviderLimits
 from interfaces.shared.limits import request_origin
 from interfaces.shared.logs import configure_logging
 from interfaces.shared.services import LazyServices
 from interfaces.shared.shell import Install, ShellConfig, create_app
 from interfaces.web import PagesConfig
+
+if TYPE_CHECKING:
+    from interfaces.oauth.server.config import OAuthConfig
 
 __all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
 
@@ -250,13 +255,8 @@ def driving_adapters(settings: Settings) -> list[Install]:
     keys = provider_tokens(settings)
     if keys is not None:
         provider_config = ProviderConfig(
-            server=OAuthConfig(
-                issuer=settings.public_url,
-                keys=keys,
-                access_token_ttl=settings.oauth_access_token_ttl,
-                dynamic_registration=settings.oauth_dynamic_registration,
-                forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
-            ),
+            server=partial(oauth_config, settings, keys),
+            keys=keys,
             limits=ProviderLimits(
                 token=settings.rate_limit_oauth_token,
                 introspect=settings.rate_limit_oauth_introspect,
@@ -265,6 +265,20 @@ def driving_adapters(settings: Settings) -> list[Install]:
         )
         installs.append(lambda app: provider.install(app, provider_config))
     return installs
+
+
+def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
+    """The provider's Authlib server's configuration, made with that server on the
+    provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
+    from interfaces.oauth.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
+
+    return OAuthConfig(
+        issuer=settings.public_url,
+        keys=keys,
+        access_token_ttl=settings.oauth_access_token_ttl,
+        dynamic_registration=settings.oauth_dynamic_registration,
+        forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
+    )
 
 
 def build_app(
@@ -295,7 +309,6 @@ def build_app(
         services = LazyServices(
             lambda: bind(build_policies(production), build_adapters(production))
         )
-        services.warm_up(fatal=fail_fast)
     app = create_app(
         services,
         ShellConfig(
@@ -308,4 +321,8 @@ def build_app(
         driving_adapters(settings),
     )
     install_cli(app)
+    if isinstance(services, LazyServices):
+        # Once the app is built: the warm-up's imports would otherwise share the interpreter
+        # with the app's own, and the worker would answer later (docs/benchmarks.md).
+        services.warm_up(fatal=fail_fast)
     return app

@@ -62,6 +62,7 @@ from bootstrap.lazy import (
     LazyFileStore,
     LazyIdentityVerifier,
     LazyMailer,
+    LazyProviderTokens,
 )
 from infrastructure.settings import Settings
 
@@ -258,10 +259,14 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
     if not settings.oauth_provider or pem is None:
         return None
     rsa_pem = settings.oidc_rsa_private_key
-    return _provider_tokens(
-        settings.public_url,
-        pem.get_secret_value(),
-        rsa_pem.get_secret_value() if rsa_pem is not None else None,
+    # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
+    # read, nor a development key made, while the app is built.
+    return LazyProviderTokens(
+        lambda: _provider_tokens(
+            settings.public_url,
+            pem.get_secret_value(),
+            rsa_pem.get_secret_value() if rsa_pem is not None else None,
+        )
     )
 
 

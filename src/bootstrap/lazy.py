@@ -1,14 +1,16 @@
 """Adapters made on first use, by whichever thread needs one first: their SDKs
 (firebase-admin, webauthn, Cloud Storage, smtplib and the e-mail package) stay out of a cold
-start (docs/decisions/0150-cold-start.md). Each class fits its port as the adapter does, so
-mypy checks every call through it."""
+start (docs/decisions/0150-cold-start.md), and so do the provider's keys (loading an RSA key
+is checked for about 25 ms; a development key is made then). Each class fits its port as the
+adapter does, so mypy checks every call through it."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import BinaryIO, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
+from application.oauth.ports import ProviderTokens
 from application.ports import (
     Assertion,
     CustomTokenMinter,
@@ -107,3 +109,25 @@ class LazyCeremonies(_Lazy[PasskeyCeremonies]):
         return self.adapter().verify_authentication(
             credential, challenge=challenge, public_key=public_key
         )
+
+
+class LazyProviderTokens(_Lazy[ProviderTokens]):
+    @property
+    def access_alg(self) -> str:
+        return self.adapter().access_alg
+
+    @property
+    def id_token_alg(self) -> str:
+        return self.adapter().id_token_alg
+
+    def public_jwks(self) -> list[dict[str, Any]]:
+        return self.adapter().public_jwks()
+
+    def sign_access(self, claims: dict[str, Any]) -> str:
+        return self.adapter().sign_access(claims)
+
+    def sign_id_token(self, claims: dict[str, Any]) -> str:
+        return self.adapter().sign_id_token(claims)
+
+    def verify_access(self, token: str) -> dict[str, Any] | None:
+        return self.adapter().verify_access(token)

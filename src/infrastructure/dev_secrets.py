@@ -1,5 +1,8 @@
 """The local profile's development secrets: made where the environment has none, and kept
-under ``.local/`` so that `make run` and `make cli` share them (docs/configuration.md)."""
+under ``.local/`` so that `make run` and `make cli` share them (docs/configuration.md).
+
+Nothing here is made at import, and cryptography is imported only where a key is made or
+read: the settings import this module on every start (docs/benchmarks.md, "Cold start")."""
 
 from __future__ import annotations
 
@@ -8,13 +11,12 @@ import contextlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import SecretStr
 
 
 def development_secrets(environ: Mapping[str, str]) -> dict[str, str]:
@@ -122,6 +124,9 @@ def new_fernet_key() -> str:
 
 def new_signing_key_pem() -> str:
     """A random EC P-256 private key (ES256), PEM: the local profile's development key."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see module
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
     key = ec.generate_private_key(ec.SECP256R1())
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -135,6 +140,9 @@ RSA_BITS_MIN = 2048
 
 def new_rsa_key_pem() -> str:
     """A random 2048-bit RSA private key (RS256), PEM: the development key of ID tokens."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see module
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS_MIN)
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -163,6 +171,10 @@ def is_rsa_pem(pem: str | None) -> bool:
     """Whether ``pem`` is an RSA private key of at least ``RSA_BITS_MIN`` bits."""
     if not pem:
         return False
+    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415 - see module
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
     try:
         # Its type and size only: the full check of an RSA key (about 25 ms) is made once,
         # where the key is loaded to sign (bootstrap/adapters.py).
@@ -172,3 +184,31 @@ def is_rsa_pem(pem: str | None) -> bool:
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return isinstance(key, rsa.RSAPrivateKey) and key.key_size >= RSA_BITS_MIN
+
+
+class DevelopmentKey(SecretStr):
+    """A development key made when it is first read, not when the settings are: making one
+    (an RSA key above all) costs tens of milliseconds that a start need not pay, and a
+    process that never signs with it never makes it (docs/benchmarks.md, "Cold start").
+    Made once, under a lock, by whichever thread reads it first."""
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        super().__init__("")
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: str | None = None
+
+    def get_secret_value(self) -> str:
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = self._make()
+                made = self._made
+        return made
+
+    def __len__(self) -> int:
+        return len(self.get_secret_value())
+
+    def __bool__(self) -> bool:  # a key is never empty: no need to make it to know that
+        return True

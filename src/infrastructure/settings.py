@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain.request_limits import parse_limits
 from infrastructure.dev_secrets import (
     RSA_BITS_MIN,
+    DevelopmentKey,
     development_rsa_key_pem,
     is_rsa_pem,
     new_fernet_key,
@@ -346,7 +347,9 @@ class Settings(BaseSettings):
             "OIDC_PRIVATE_KEY is not set: using a random development key for the OpenID "
             "Connect provider; its tokens will not survive a restart."
         )
-        self.oidc_private_key = SecretStr(new_signing_key_pem())
+        # Made when first signed with (DevelopmentKey), not here: the settings are read at
+        # every start (docs/benchmarks.md, "Cold start").
+        self.oidc_private_key = DevelopmentKey(new_signing_key_pem)
         return self
 
     @model_validator(mode="after")
@@ -364,14 +367,17 @@ class Settings(BaseSettings):
                 )
             return self
         pem = self.jwt_private_key or self.oidc_private_key
-        if pem is None or is_rsa_pem(pem.get_secret_value()):
+        if pem is None:
+            return self
+        # A development key is EC (new_signing_key_pem), known without making it.
+        if not isinstance(pem, DevelopmentKey) and is_rsa_pem(pem.get_secret_value()):
             return self
         if self.app_profile == "local":
             log.warning(
                 "OIDC_RSA_PRIVATE_KEY is not set: using a random development key for the "
                 "OpenID Connect provider's RS256 ID tokens; they will not verify after a restart."
             )
-            self.oidc_rsa_private_key = SecretStr(development_rsa_key_pem())
+            self.oidc_rsa_private_key = DevelopmentKey(development_rsa_key_pem)
         else:
             log.warning(
                 "OIDC_RSA_PRIVATE_KEY is not set and the provider's key is EC: ID tokens are "

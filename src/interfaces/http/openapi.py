@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify
 from flask_swagger_ui import get_swaggerui_blueprint
-from spectree import Response as Responses
-from spectree import SecurityScheme, SpecTree
-from spectree.models import SecureType, SecuritySchemeData
 
 from interfaces.http.schemas.common import Problem
 from interfaces.shared.problems import PROBLEM_JSON
+
+if TYPE_CHECKING:
+    from spectree import SpecTree
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 # The login API's refresh: a refresh token as the bearer credential, or none (the token
@@ -29,7 +29,10 @@ REFRESH_BEARER_OR_BODY: list[dict[str, list[str]]] = [BEARER, {}]
 @cache
 def _spec() -> SpecTree:
     """Made when the document is first asked for, like the wrappers (a cold start need not
-    pay for it)."""
+    pay for it, nor for importing spectree)."""
+    from spectree import SecurityScheme, SpecTree  # noqa: PLC0415 - see above
+    from spectree.models import SecureType, SecuritySchemeData  # noqa: PLC0415
+
     return SpecTree(
         "flask",
         title="firegate",
@@ -98,6 +101,8 @@ def doc(
     statuses.setdefault(503, Problem)
 
     def documented(view: Callable[..., Any]) -> Callable[..., Any]:
+        from spectree import Response as Responses  # noqa: PLC0415 - made with the document
+
         resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
         wrap = _spec().validate(
             skip_validation=True,

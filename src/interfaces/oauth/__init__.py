@@ -4,16 +4,20 @@ is served as the pages are, with their cookies, CSRF checks and headers; the res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from application.oauth.ports import ProviderTokens
 from interfaces.oauth import pages, routes
-from interfaces.oauth.server.assembly import build_server
-from interfaces.oauth.server.config import OAuthConfig
 from interfaces.shared.shell import Cors, Installed
 
-__all__ = ["PUBLIC_ENDPOINTS", "OAuthConfig", "ProviderConfig", "ProviderLimits", "install"]
+if TYPE_CHECKING:
+    from interfaces.oauth.server.config import OAuthConfig
+
+__all__ = ["PUBLIC_ENDPOINTS", "ProviderConfig", "ProviderLimits", "install"]
 
 # What an app in a browser (a SPA) calls from its own origin, with PKCE and without cookies:
 # CORS from any origin, never with credentials (docs/security.md, "CORS"). Not the
@@ -36,17 +40,20 @@ class ProviderLimits:
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    server: OAuthConfig
+    # Authlib's server is built with its configuration on the provider's first request, and
+    # Authlib imported then (docs/benchmarks.md, "Cold start"): this makes that configuration.
+    server: Callable[[], OAuthConfig]
+    keys: ProviderTokens  # the server's: their public keys are listed in the JWKS
     limits: ProviderLimits
 
 
 def install(app: Flask, config: ProviderConfig) -> Installed:
     """Serve the provider on ``app``; what it hands the app shell: its limits, its CORS (all
     of /oauth/ is its own) and its public keys."""
-    app.extensions[routes.EXTENSION] = build_server(app, config.server)
+    app.extensions[routes.EXTENSION] = routes.ProviderServer(app, config.server)
     app.register_blueprint(routes.bp)
     app.register_blueprint(pages.bp)
-    public_jwks = tuple(config.server.public_jwks)
+    keys = config.keys
     return Installed(
         name="provider",
         limits={
@@ -61,5 +68,5 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
             paths=PUBLIC_ENDPOINTS,
             keeps=("/oauth/",),
         ),
-        public_keys=lambda: public_jwks,
+        public_keys=keys.public_jwks,
     )

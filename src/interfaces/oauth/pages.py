@@ -5,11 +5,9 @@ docs/reference/oauth.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Blueprint, Response, request
 from flask_babel import lazy_gettext
 
@@ -19,10 +17,16 @@ from application.oauth.claims import AuthTime, FindAccount, SignInAge
 from application.oauth.consent import ConsentQuery
 from domain.oauth import scope_list
 from interfaces.oauth.routes import server
-from interfaces.oauth.server.models import Subject
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages
 from interfaces.web.rendering import CSP, page, see_other
+
+# Authlib and the models over it are imported by the routes that use them, on the first
+# request (interfaces/oauth/routes.py, ProviderServer).
+if TYPE_CHECKING:
+    from authlib.oauth2.rfc6749.errors import OAuth2Error
+
+    from interfaces.oauth.server.models import Subject
 
 bp = Blueprint("oauth_pages", __name__)
 
@@ -36,6 +40,8 @@ SCOPE_WORDS = {
 
 
 def _subject(actor: Actor | None) -> Subject | None:
+    from interfaces.oauth.server.models import Subject  # noqa: PLC0415 - see above
+
     if actor is None:
         return None
     user = actor.user or services().oauth.account(FindAccount(actor.user_id))
@@ -87,6 +93,8 @@ def _too_old(actor: Actor) -> bool:
 
 @bp.get("/oauth/authorize")
 def authorize() -> Response:
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+
     actor = browser.signed_in()
     subject = _subject(actor)
     try:
@@ -102,6 +110,11 @@ def authorize() -> Response:
 
 def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     """For a signed-in browser: sign in again, ask consent, or answer the client."""
+    from authlib.oidc.core.errors import (  # noqa: PLC0415 - see above
+        ConsentRequiredError,
+        LoginRequiredError,
+    )
+
     prompts = (request.args.get("prompt") or "").split()
     state = request.args.get("state")
     if "login" in prompts or _too_old(actor):
@@ -118,6 +131,11 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
 
 @bp.post("/oauth/authorize")
 def consent() -> Response:
+    from authlib.oauth2.rfc6749.errors import (  # noqa: PLC0415 - see above
+        InvalidRequestError,
+        OAuth2Error,
+    )
+
     actor = browser.signed_in()
     subject = _subject(actor)
     if subject is None:
@@ -187,6 +205,8 @@ def logout() -> Response:
     browser's session ends and, to a registered ``post_logout_redirect_uri``, it goes back;
     without one, or with another account's, the person is asked
     (docs/decisions/0211-rp-initiated-logout-of-another-account.md)."""
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+
     if request.method == "POST":
         # A form posted by the app carries no SameSite=Lax cookie, so this browser's session
         # is not seen: the same request again as a GET, a top-level navigation, carries it.

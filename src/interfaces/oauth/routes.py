@@ -4,25 +4,52 @@ JSON)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from authlib.common.errors import AuthlibHTTPError
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
 from domain.errors import RateLimited
-from interfaces.oauth.server.config import metadata
 
 if TYPE_CHECKING:
     from interfaces.oauth.server.assembly import Server
+    from interfaces.oauth.server.config import OAuthConfig
 
 EXTENSION = "firegate.oauth"  # the provider's own: its Authlib server, for its routes
 
 bp = Blueprint("oauth", __name__)
 
 
+class ProviderServer:
+    """Authlib's server, built by the provider's first request that needs it: Authlib and
+    the provider's glue are imported then, not while the app is built, which every start
+    pays and most never need (docs/benchmarks.md, "Cold start")."""
+
+    def __init__(self, app: Flask, config: Callable[[], OAuthConfig]) -> None:
+        self._app = app
+        self._config = config
+        self._lock = threading.Lock()
+        self._server: Server | None = None
+
+    def get(self) -> Server:
+        found = self._server
+        if found is None:
+            with self._lock:  # one server, however many requests arrive first
+                if self._server is None:
+                    from interfaces.oauth.server.assembly import (  # noqa: PLC0415 - Authlib
+                        build_server,
+                    )
+
+                    self._server = build_server(self._app, self._config())
+                found = self._server
+        return found
+
+
 def server() -> Server:
-    found: Server = current_app.extensions[EXTENSION]
-    return found
+    found: ProviderServer = current_app.extensions[EXTENSION]
+    return found.get()
 
 
 def _no_store(response: Response) -> Response:
@@ -43,8 +70,10 @@ def too_many_requests(exc: RateLimited) -> Response:
     return _no_store(response)
 
 
-@bp.errorhandler(OAuth2Error)
-def oauth_error(error: OAuth2Error) -> Response:
+# Authlib's OAuth2Error, by its base class: the one module Authlib needs at start-up, not the
+# dozens that ``authlib.oauth2`` imports. No other error of that base is raised here.
+@bp.errorhandler(AuthlibHTTPError)
+def oauth_error(error: AuthlibHTTPError) -> Response:
     """An OAuth error raised before Authlib's own handling of the endpoint takes over: the
     request's transport, checked as Authlib builds its request (plain http off loopback is
     ``insecure_transport``, 400). Answered as Authlib answers the others (RFC 6749 §5.2)."""
@@ -54,6 +83,8 @@ def oauth_error(error: OAuth2Error) -> Response:
 @bp.get("/.well-known/openid-configuration")
 @bp.get("/.well-known/oauth-authorization-server")
 def provider_metadata() -> Response:
+    from interfaces.oauth.server.config import metadata  # noqa: PLC0415 - Authlib's
+
     response = jsonify(metadata(server().config))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
