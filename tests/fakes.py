@@ -1145,8 +1145,9 @@ class FakeOAuthClients:
 
 
 class FakeOAuthGrants:
-    def __init__(self) -> None:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
         self.lock = threading.Lock()
+        self.store = store or InMemoryStore()  # where the staged events go
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: dict[str, Grant] = {}
         self.consents: dict[tuple[str, str], Consent] = {}
@@ -1156,14 +1157,21 @@ class FakeOAuthGrants:
         with self.lock:
             self.codes[code.hash] = code
 
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        return self.codes.get(code_hash)
+
     def spend_code(
-        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
+        self,
+        code_hash: str,
+        spend: Callable[[AuthorizationCode], CodeSpending],
+        staged: StagedWrites = NO_WRITES,
+        read: AuthorizationCode | None = None,
     ) -> CodeSpending | None:
         with self.lock:
             code = self.codes.get(code_hash)
             if code is None:
                 return None
-            spending = spend(code)
+            spending = spend(code)  # as stored now (``read`` spares Firestore a read)
             if spending.revokes is not None:
                 grant = self.grants.get(spending.revokes)
                 if grant is not None:
@@ -1171,24 +1179,8 @@ class FakeOAuthGrants:
             elif spending.reserved is not None:
                 self.codes[code_hash] = spending.code
                 self.grants[spending.reserved.id] = spending.reserved
+                self.store.commit_staged(staged)  # one commit with the code, as in Firestore
             return spending
-
-    def issue(
-        self,
-        grant_id: str,
-        token_version: int,
-        refresh_hash: str | None,
-        refresh_expires_at: datetime | None,
-    ) -> bool:
-        with self.lock:
-            grant = self.grants.get(grant_id)
-            if grant is None or grant.revoked:
-                return False
-            issued = replace(
-                grant.issuing(refresh_hash, refresh_expires_at), token_version=token_version
-            )
-            self.grants[grant_id] = issued
-            return True
 
     def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
         with self.lock:
@@ -1253,7 +1245,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
     deliveries = FakeWebhookDeliveries(store)
-    grants = FakeOAuthGrants()
+    grants = FakeOAuthGrants(store)
     return Adapters(
         users=FakeUserRepository(store),
         sessions=FakeSessionRepository(store),

@@ -319,6 +319,17 @@ class CodeSpending:
         """The grant a reused code revokes."""
         return self.code.grant_id if self.outcome == "reused" else None
 
+    def issuing(
+        self, token_version: int, refresh_hash: str | None, refresh_expires_at: datetime | None
+    ) -> CodeSpending:
+        """The same spending, its grant giving its tokens at once (an exchange that passed
+        every check): created issued, while the account's sessions are at ``token_version``,
+        with its first refresh token's hash."""
+        if self.reserved is None:
+            return self
+        issued = self.reserved.issuing(refresh_hash, refresh_expires_at)
+        return replace(self, reserved=replace(issued, token_version=token_version))
+
 
 @dataclass(frozen=True)
 class Grant:

@@ -110,6 +110,27 @@ def spend(
     return spending.outcome, spending.code
 
 
+def exchange(
+    grants: OAuthGrants,
+    value: str,
+    token_version: int = 0,
+    refresh: str | None = "r1",
+    read: AuthorizationCode | None = None,
+) -> tuple[SpendOutcome, AuthorizationCode | None]:
+    """Present a code as an exchange that passed every check: spent, its grant created issued
+    (at ``token_version``, with ``refresh``'s hash), in one commit; ``read``, the code as
+    the exchange read it earlier."""
+    hashed, expires = (digest(refresh), LATER) if refresh else (None, None)
+    spending = grants.spend_code(
+        digest(value),
+        lambda found: found.spend("c1", NOW).issuing(token_version, hashed, expires),
+        read=read,
+    )
+    if spending is None or spending.outcome == "invalid":
+        return "invalid", None
+    return spending.outcome, spending.code
+
+
 def rotate(grants: OAuthGrants, grant_id: str, presented: str, successor: str) -> RotateOutcome:
     """Present a refresh token as the provider does: the domain's transition, applied."""
     rotation = grants.rotate(
@@ -132,12 +153,14 @@ def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> 
 
 def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrants) -> None:
     grants.add_code(code())
-    outcome, found = spend(grants, "the-code", "c1", NOW)
+    assert grants.get_code(digest("the-code")) == code()
+    assert grants.get_code(digest("unknown")) is None
+    outcome, found = exchange(grants, "the-code", token_version=3)
     assert outcome == "spent" and found is not None and found.nonce == "n"
     assert found.amr == ("pwd",) and found.resource == "https://api.example.com"
-    assert grants.issue(found.grant_id, 3, digest("r1"), LATER) is True
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.live(3) and not grant.live(4)
+    assert grant.refresh_valid(digest("r1"), NOW)
     outcome, _ = spend(grants, "the-code", "c1", NOW)
     assert outcome == "reused"
     revoked = grants.get(found.grant_id)
@@ -155,19 +178,22 @@ def test_a_code_of_another_client_an_unknown_or_an_expired_one_is_invalid(
     assert outcome == "spent"
 
 
-def test_a_grant_revoked_before_issuing_refuses_to_issue(grants: OAuthGrants) -> None:
+def test_an_exchange_of_a_code_spent_since_it_was_read_issues_nothing(
+    grants: OAuthGrants,
+) -> None:
     grants.add_code(code())
-    _, found = spend(grants, "the-code", "c1", NOW)
+    read = grants.get_code(digest("the-code"))
+    _, found = spend(grants, "the-code", "c1", NOW)  # spent (a refused try) after that read
     assert found is not None
-    spend(grants, "the-code", "c1", NOW)  # reused before the first issued
-    assert grants.issue(found.grant_id, 0, None, None) is False
+    assert exchange(grants, "the-code", read=read)[0] == "reused"
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.revoked and not grant.issued
 
 
 def test_the_refresh_token_rotates_and_an_old_one_revokes(grants: OAuthGrants) -> None:
     grants.add_code(code())
-    _, found = spend(grants, "the-code", "c1", NOW)
+    _, found = exchange(grants, "the-code")
     assert found is not None
-    grants.issue(found.grant_id, 0, digest("r1"), LATER)
     assert rotate(grants, found.grant_id, "r1", "r2") == "rotated"
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.refresh_valid(digest("r2"), NOW)
@@ -206,13 +232,25 @@ def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants
     assert set(outcomes) <= {"spent", "reused"}
 
 
+def test_thirty_parallel_exchanges_of_one_code_read_unspent_give_exactly_one(
+    grants: OAuthGrants,
+) -> None:
+    grants.add_code(code())
+    read = grants.get_code(digest("the-code"))  # each exchange found it unspent
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(lambda _: exchange(grants, "the-code", read=read)[0], range(30)))
+    assert outcomes.count("spent") == 1
+    assert set(outcomes) <= {"spent", "reused"}
+    grant = grants.get(code().grant_id)
+    assert grant is not None and grant.issued and grant.revoked  # the reuses revoked it
+
+
 def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
     grants: OAuthGrants,
 ) -> None:
     grants.add_code(code())
-    _, found = spend(grants, "the-code", "c1", NOW)
+    _, found = exchange(grants, "the-code")
     assert found is not None
-    grants.issue(found.grant_id, 0, digest("r1"), LATER)
     with ThreadPoolExecutor(max_workers=30) as pool:
         outcomes = list(
             pool.map(
@@ -241,9 +279,8 @@ def test_a_grant_and_its_account_are_read_together(
     )
     users.add(alice)
     grants.add_code(code())
-    _, found = spend(grants, "the-code", "c1", NOW)
+    _, found = exchange(grants, "the-code")
     assert found is not None
-    grants.issue(found.grant_id, 0, digest("r1"), LATER)
     grant, user = both.load(found.grant_id, "u1")
     assert grant == grants.get(found.grant_id) and grant is not None and grant.issued
     assert user == alice

@@ -170,3 +170,28 @@ def test_a_name_that_impersonates_is_refused_and_the_page_says_where_it_goes(
     html = world.authorize(registered["client_id"], **CHALLENGE).get_data(as_text=True)
     assert "You will be sent back to app.example.com." in html
     assert "This app registered itself" in html
+
+
+def test_an_exchange_spends_its_code_creates_its_grant_and_stores_its_event_together(
+    world: EmulatorWorld, firestore: Any
+) -> None:
+    """One commit: the code spent, its grant issued, ``oauth.granted`` stored
+    (docs/decisions/0254-a-code-exchange-in-one-commit.md); a second use is refused and
+    revokes the grant; a refused try (a wrong verifier) burns its code."""
+    app = world.register()
+    code, verifier = world.code(app["client_id"])
+    tokens = world.exchange(app, code, verifier)
+    assert tokens.status_code == 200 and "refresh_token" in tokens.get_json()
+    (grant,) = [doc.to_dict() for doc in firestore.collection("oauth_grants").stream()]
+    assert grant["issued"] is True and grant["revoked"] is False
+    (spent,) = [doc.to_dict() for doc in firestore.collection("oauth_codes").stream()]
+    assert spent["spent"] is True
+    events = [doc.to_dict() for doc in firestore.collection("security_events").stream()]
+    assert [e["type"] for e in events if e["type"].startswith("oauth.")] == ["oauth.granted"]
+    again = world.exchange(app, code, verifier)
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
+    (grant,) = [doc.to_dict() for doc in firestore.collection("oauth_grants").stream()]
+    assert grant["revoked"] is True
+    code, verifier = world.code(app["client_id"])
+    assert world.exchange(app, code, verifier[::-1]).get_json()["error"] == "invalid_grant"
+    assert world.exchange(app, code, verifier).get_json()["error"] == "invalid_grant"

@@ -12,19 +12,20 @@ from typing import Any
 import pytest
 
 from application.oauth.grants import (
+    ExchangeCode,
     FindRefresh,
     Holding,
-    IssueGrant,
     LiveGrant,
     LiveRefresh,
+    PresentedCode,
+    exchange_code,
     find_refresh,
-    issue_grant,
     live_grant,
     live_refresh,
 )
 from application.oauth.ports import ClientCache, OAuthPolicy
 from domain.ids import new_id
-from domain.oauth import Grant, OAuthClient, digest
+from domain.oauth import AuthorizationCode, Grant, OAuthClient, digest
 from domain.users import Email, User, Username
 from infrastructure.audit import LoggingAuditLog
 from tests.fakes import (
@@ -232,19 +233,32 @@ def ports() -> Ports:
 def test_a_refresh_token_names_its_grant_and_account_read_in_one_round_trip(
     ports: Ports,
 ) -> None:
-    reserved = ports.grant(issued=False)
-    token = issue_grant(
-        IssueGrant(reserved.id, ports.alice.id, "c1", with_refresh=True),
+    code = AuthorizationCode(
+        hash=digest("a-code"),
+        client_id="c1",
+        user_id=ports.alice.id,
+        grant_id=new_id(),
+        redirect_uri="https://app.example.com/cb",
+        scope="openid offline_access",
+        code_challenge="c" * 43,
+        code_challenge_method="S256",
+        created_at=NOW,
+        auth_time=NOW,
+    )
+    ports.grants.add_code(code)
+    exchanged = exchange_code(
+        ExchangeCode(PresentedCode(code, "c1", ports.alice), with_refresh=True),
         grants=ports.grants,
-        users=ports.users,
         clock=ports.clock,
         audit=LoggingAuditLog(),
         policy=OAuthPolicy(),
     )
-    assert token is not None and token.startswith(f"{reserved.id}~{ports.alice.id}.")
+    assert exchanged is not None and exchanged.refresh_token is not None
+    token = exchanged.refresh_token
+    assert token.startswith(f"{code.grant_id}~{ports.alice.id}.")
     grants_read = ports.grants.reads
     found = ports.live(token)
-    assert found is not None and found.id == reserved.id
+    assert found is not None and found.id == code.grant_id
     assert ports.holders.reads == 1 and ports.grants.reads == grants_read  # one batch read
     refreshed = find_refresh(
         FindRefresh(token, "c1"),
@@ -254,7 +268,8 @@ def test_a_refresh_token_names_its_grant_and_account_read_in_one_round_trip(
         clock=ports.clock,
         audit=LoggingAuditLog(),
     )
-    assert refreshed is not None and refreshed.id == reserved.id
+    assert refreshed is not None and refreshed.grant.id == code.grant_id
+    assert refreshed.account == ports.alice  # read with the grant: the refresh's user
 
 
 def test_a_refresh_token_made_before_it_named_the_account_still_holds(ports: Ports) -> None:

@@ -11,7 +11,6 @@ from application.identity.accounts import UserRepository
 from application.oauth.claims import enabled_account
 from application.oauth.ports import GrantHolders, OAuthGrants, OAuthPolicy
 from application.ports import Audit, AuditEvent, AuditLog, Clock
-from domain.errors import NotFound
 from domain.ids import is_id, new_id
 from domain.oauth import AuthorizationCode, Grant, digest
 from domain.users import User
@@ -61,55 +60,95 @@ class SpendCode:
 def spend_code(
     cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
 ) -> AuthorizationCode | None:
-    """The code's grant, once: a second use gets None and revokes what the first gave."""
+    """The code's grant, once: a second use gets None and revokes what the first gave. What
+    an exchange refused after finding its code calls too: a refused try burns the code
+    (docs/decisions/0182-codes-spent-once.md)."""
     now = clock.now()
     spending = grants.spend_code(digest(cmd.code), lambda code: code.spend(cmd.client_id, now))
     if spending is None:
         return None
     code = spending.code
     if spending.outcome == "reused":
-        audit.record(
-            AuditEvent(
-                Audit.OAUTH_REVOKED, user_id=code.user_id, reason="reused_code", outcome="failure"
-            )
-        )
+        _audit_reused_code(audit, code.user_id)
         return None
     if spending.outcome != "spent" or enabled_account(code.user_id, users=users) is None:
         return None
     return code
 
 
+def _audit_reused_code(audit: AuditLog, user_id: str) -> None:
+    audit.record(
+        AuditEvent(Audit.OAUTH_REVOKED, user_id=user_id, reason="reused_code", outcome="failure")
+    )
+
+
 @dataclass(frozen=True)
-class IssueGrant:
-    grant_id: str
-    user_id: str
+class PresentedCode:
+    """A code its client presented, unspent and in time, with its enabled account, as read:
+    spent once the exchange has passed every check (``exchange_code``)."""
+
+    code: AuthorizationCode
     client_id: str
+    account: User
+
+
+def present_code(
+    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
+) -> PresentedCode | None:
+    """The code an exchange may go on with, read and checked by the domain's rule without
+    being stored; None for any other. A reuse, or a code whose account may not sign in, is
+    stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
+    found = grants.get_code(digest(cmd.code))
+    if found is None:
+        return None
+    outcome = found.spend(cmd.client_id, clock.now()).outcome
+    if outcome == "invalid":
+        return None
+    if outcome == "spent":
+        account = enabled_account(found.user_id, users=users)
+        if account is not None:
+            return PresentedCode(found, cmd.client_id, account)
+    spend_code(cmd, grants=grants, users=users, clock=clock, audit=audit)
+    return None
+
+
+@dataclass(frozen=True)
+class ExchangeCode:
+    presented: PresentedCode
     with_refresh: bool
 
 
-def issue_grant(
-    cmd: IssueGrant,
-    *,
-    grants: OAuthGrants,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-    policy: OAuthPolicy,
-) -> str | None:
-    """Tokens were given from the grant: its first refresh token (when asked for), or None.
-    A grant its code's reuse revoked meanwhile (parallel exchanges of one code) gives none:
-    the one exchange that spent the code is answered, with tokens that are already revoked
-    (docs/reference/oauth.md, "Codes")."""
-    user = enabled_account(cmd.user_id, users=users)
-    if user is None:
-        raise NotFound("The account is gone.", code="grant_revoked")
-    refresh = _new_refresh_token(cmd.grant_id, user.id) if cmd.with_refresh else None
-    expires = clock.now() + policy.refresh_ttl if refresh else None
+@dataclass(frozen=True)
+class Exchanged:
+    refresh_token: str | None  # the grant's first, when asked for
+
+
+def exchange_code(
+    cmd: ExchangeCode, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
+) -> Exchanged | None:
+    """Spend the code, create its grant issued (with its first refresh token) and store its
+    ``oauth.granted`` event, in one commit; None when another exchange spent the code first,
+    which is then a reuse: it revokes what that one gave (docs/reference/oauth.md, "Codes";
+    docs/decisions/0254-a-code-exchange-in-one-commit.md)."""
+    presented = cmd.presented
+    code, account, client_id = presented.code, presented.account, presented.client_id
+    now = clock.now()
+    refresh = _new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
     hashed = digest(refresh) if refresh else None
-    if not grants.issue(cmd.grant_id, user.token_version, hashed, expires):
-        return None
-    audit.record(AuditEvent(Audit.OAUTH_GRANTED, user_id=cmd.user_id, reason=cmd.client_id))
-    return refresh
+    expires = now + policy.refresh_ttl if refresh else None
+    staged = audit.stage([AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)])
+    spending = grants.spend_code(
+        code.hash,
+        lambda found: found.spend(client_id, now).issuing(account.token_version, hashed, expires),
+        staged,
+        read=code,
+    )
+    if spending is not None and spending.outcome == "spent":
+        audit.committed(staged)
+        return Exchanged(refresh)
+    if spending is not None and spending.outcome == "reused":
+        _audit_reused_code(audit, code.user_id)
+    return None
 
 
 def _new_refresh_token(grant_id: str, user_id: str) -> str:
@@ -141,16 +180,17 @@ def find_refresh(
     holders: GrantHolders,
     clock: Clock,
     audit: AuditLog,
-) -> Grant | None:
-    """The live grant whose current refresh token this is. An earlier token of a live grant
-    is a reuse: the grant is revoked."""
+) -> Holding | None:
+    """The live grant whose current refresh token this is, with its account (read together,
+    for the refresh grant's user too). An earlier token of a live grant is a reuse: the grant
+    is revoked."""
     grant_id, user_id = _ids_of(cmd.refresh_token)
     holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
     if holding is None or holding.grant.client_id != cmd.client_id:
         return None
     grant = holding.grant
     if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
-        return grant
+        return holding
     if grant.refresh_hash is not None and grants.revoke(grant.id):
         _audit_reuse(audit, grant)
     return None
@@ -186,13 +226,10 @@ def rotate_refresh(
     rotation = grants.rotate(
         cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now)
     )
-    outcome = rotation.outcome if rotation is not None else "invalid"
-    if outcome == "rotated":
+    if rotation is not None and rotation.outcome == "rotated":
         return successor
-    if outcome == "reused":
-        grant = grants.get(cmd.grant_id)
-        if grant is not None:
-            _audit_reuse(audit, grant)
+    if rotation is not None and rotation.outcome == "reused":
+        _audit_reuse(audit, rotation.grant)  # the grant as the reuse revoked it
     return None
 
 

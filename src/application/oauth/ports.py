@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from application.ports import NO_WRITES, StagedWrites
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
 
@@ -38,23 +39,21 @@ class OAuthGrants(Protocol):
         """Store a code (by its hash)."""
         ...
 
-    def spend_code(
-        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
-    ) -> CodeSpending | None:
-        """Apply the pure ``spend`` to the code atomically and store what it gives (the spent
-        code with the grant it reserves, or a reused code's grant revoked); None if there is
-        no such code."""
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        """The code stored under that hash, or None."""
         ...
 
-    def issue(
+    def spend_code(
         self,
-        grant_id: str,
-        token_version: int,
-        refresh_hash: str | None,
-        refresh_expires_at: datetime | None,
-    ) -> bool:
-        """Mark the reserved grant as having given tokens while the account's sessions are at
-        ``token_version``; False if it was revoked meanwhile (its code reused)."""
+        code_hash: str,
+        spend: Callable[[AuthorizationCode], CodeSpending],
+        staged: StagedWrites = NO_WRITES,
+        read: AuthorizationCode | None = None,
+    ) -> CodeSpending | None:
+        """Apply the pure ``spend`` to the code atomically and store what it gives: the spent
+        code with the grant it reserves (reserved, or issued), and ``staged`` with them, in
+        one commit; or a reused code's grant revoked. ``read``: the code as the caller read
+        it, used for the first attempt. None if there is no such code."""
         ...
 
     def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:

@@ -36,18 +36,21 @@ from application.oauth.clients import (
 )
 from application.oauth.consent import ConsentQuery, consent_needed, remember_consent
 from application.oauth.grants import (
+    ExchangeCode,
+    Exchanged,
     FindRefresh,
     Holding,
-    IssueGrant,
     LiveGrant,
     NewCode,
+    PresentedCode,
     RevokeClientToken,
     RevokeGrant,
     RotateRefresh,
     SpendCode,
+    exchange_code,
     find_refresh,
-    issue_grant,
     live_grant,
+    present_code,
     revoke_client_token,
     revoke_grant,
     rotate_refresh,
@@ -64,7 +67,7 @@ from application.oauth.ports import (
 )
 from application.oauth.tokens import InspectToken, TokenState, token_state
 from application.ports import AuditLog, Clock
-from domain.oauth import AuthorizationCode, Grant, OAuthClient
+from domain.oauth import AuthorizationCode, OAuthClient
 from domain.users import User
 
 
@@ -105,8 +108,9 @@ class OAuthServices:
     remember_consent: Callable[[ConsentQuery], None]
     save_code: Callable[[NewCode], None]
     spend_code: Callable[[SpendCode], AuthorizationCode | None]
-    issue_grant: Callable[[IssueGrant], str | None]
-    find_refresh: Callable[[FindRefresh], Grant | None]
+    present_code: Callable[[SpendCode], PresentedCode | None]
+    exchange_code: Callable[[ExchangeCode], Exchanged | None]
+    find_refresh: Callable[[FindRefresh], Holding | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
     live_grant: Callable[[LiveGrant], Holding | None]
     token_state: Callable[[InspectToken], TokenState | None]
@@ -137,8 +141,11 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         spend_code=lambda cmd: spend_code(
             cmd, grants=grants, users=users, clock=clock, audit=audit
         ),
-        issue_grant=lambda cmd: issue_grant(
-            cmd, grants=grants, users=users, clock=clock, audit=audit, policy=policy
+        present_code=lambda cmd: present_code(
+            cmd, grants=grants, users=users, clock=clock, audit=audit
+        ),
+        exchange_code=lambda cmd: exchange_code(
+            cmd, grants=grants, clock=clock, audit=audit, policy=policy
         ),
         find_refresh=lambda cmd: find_refresh(
             cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit

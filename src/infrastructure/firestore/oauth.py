@@ -5,11 +5,12 @@
 ``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``).
 Spending a code and rotating a refresh token are the domain's transitions
 (``AuthorizationCode.spend``, ``Grant.rotated``): this adapter reads, applies the one it is
-given and stores what it gives. A code is spent and its grant reserved in one commit guarded by
-the code's update time (a compare-and-set, no transaction: thirty parallel exchanges holding a
+given and stores what it gives. A code is spent in one commit with its grant, created there
+(issued, with its ``oauth.granted`` event, for an exchange that passed every check), the
+grant's creation the compare-and-set (no transaction: thirty parallel exchanges holding a
 transaction's locks on one document time out on the emulator), so of any number of parallel
-exchanges exactly one wins and the others read it spent; a refresh token rotates, and a grant
-is revoked, the same way.
+exchanges exactly one wins and the others read the code spent. A refresh token rotates, and a
+grant is revoked, under the grant's update time.
 A grant and its account are read in one batchGet where both ids are known.
 """
 
@@ -19,15 +20,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
+from application.ports import NO_WRITES, StagedWrites
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
 from infrastructure.firestore.client import BOUNDED, read_document, read_documents, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.security_events import write_staged
 from infrastructure.firestore.tasks import delete_in_batches
 from infrastructure.firestore.users import USERS, user_from_doc
 
@@ -174,58 +177,47 @@ class FirestoreOAuthGrants:
     def add_code(self, code: AuthorizationCode) -> None:
         self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
 
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        if not _document_id(code_hash):
+            return None
+        data = read_document(self._client, self._codes.document(code_hash))
+        return code_from_doc(code_hash, data) if data is not None else None
+
     def spend_code(
-        self, code_hash: str, spend: Callable[[AuthorizationCode], CodeSpending]
+        self,
+        code_hash: str,
+        spend: Callable[[AuthorizationCode], CodeSpending],
+        staged: StagedWrites = NO_WRITES,
+        read: AuthorizationCode | None = None,
     ) -> CodeSpending | None:
         code_ref = self._codes.document(code_hash)
+        known = read
 
         def attempt() -> CodeSpending | None:
-            snap = code_ref.get(**BOUNDED)
-            if not snap.exists:
+            nonlocal known
+            code, known = known or self.get_code(code_hash), None
+            if code is None:
                 return None
-            spending = spend(code_from_doc(code_hash, snap.to_dict() or {}))
+            spending = spend(code)
             if spending.revokes is not None:
                 self._grants.document(spending.revokes).set(
                     {"revoked": True}, merge=True, **BOUNDED
                 )
             elif spending.reserved is not None:
+                # The grant's creation is the compare-and-set: it is made in the commit that
+                # spends its code, so it exists exactly when the code is spent, and of any
+                # number of exchanges only one creates it; the others read the code again.
                 batch = self._client.batch()
-                batch.update(code_ref, {"spent": True}, option=unchanged_since(snap))
+                batch.update(code_ref, {"spent": True})
                 batch.create(
                     self._grants.document(spending.reserved.id), grant_to_doc(spending.reserved)
                 )
+                write_staged(self._client, batch, staged)
                 try:
                     batch.commit(**BOUNDED)
-                except AlreadyExists:
-                    raise Stale from None  # another exchange reserved the grant: read again
+                except (AlreadyExists, NotFound):
+                    raise Stale from None  # spent (or gone) meanwhile: read again
             return spending
-
-        return until_unchanged(attempt)
-
-    def issue(
-        self,
-        grant_id: str,
-        token_version: int,
-        refresh_hash: str | None,
-        refresh_expires_at: datetime | None,
-    ) -> bool:
-        ref = self._grants.document(grant_id)
-
-        def attempt() -> bool:
-            snap = ref.get(**BOUNDED)
-            if not snap.exists or (snap.to_dict() or {}).get("revoked"):
-                return False
-            ref.update(
-                {
-                    "issued": True,
-                    "token_version": token_version,
-                    "refresh_hash": refresh_hash,
-                    "refresh_expires_at": refresh_expires_at,
-                },
-                option=unchanged_since(snap),
-                **BOUNDED,
-            )
-            return True
 
         return until_unchanged(attempt)
 

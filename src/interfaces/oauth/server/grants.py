@@ -5,6 +5,8 @@ credentials; the access tokens they give (RFC 9068) and what is kept of them
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -22,8 +24,7 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 from authlib.oidc.core.util import create_half_hash
 from flask import request
 
-from application.oauth.claims import FindAccount
-from application.oauth.grants import FindRefresh, IssueGrant, NewCode, RotateRefresh, SpendCode
+from application.oauth.grants import ExchangeCode, FindRefresh, NewCode, RotateRefresh, SpendCode
 from application.oauth.tokens import GRANT_CLAIM
 from domain.errors import DomainError
 from domain.oauth import scope_list, unusable_resource
@@ -121,18 +122,43 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             )
         )
 
+    def validate_token_request(self) -> None:
+        with self._burnt_if_refused():
+            super().validate_token_request()
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        with self._burnt_if_refused():
+            answer: tuple[int, dict[str, Any], list[tuple[str, str]]]
+            answer = super().create_token_response()
+            return answer
+
+    @contextmanager
+    def _burnt_if_refused(self) -> Iterator[None]:
+        """A code found and then refused (another ``redirect_uri``, a wrong verifier, a
+        ``resource`` not authorized) is spent all the same, as if spent when found
+        (docs/decisions/0182-codes-spent-once.md); one that passed is spent by ``save_token``,
+        in one commit with its grant."""
+        try:
+            yield
+        except OAuth2Error:
+            found = self.found
+            if found is not None and not found.settled:
+                found.settled = True
+                services().oauth.spend_code(SpendCode(found.code_text, found.presented.client_id))
+            raise
+
+    found: Code | None = None
+
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        spent = services().oauth.spend_code(SpendCode(code, client.get_client_id()))
-        return Code(spent) if spent is not None else None
+        presented = services().oauth.present_code(SpendCode(code, client.get_client_id()))
+        self.found = Code(presented, code) if presented is not None else None
+        return self.found
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
-        pass  # spent when it was found (query_authorization_code): a code is found once
+        pass  # spent by save_token, with its grant: a code is spent once
 
     def authenticate_user(self, authorization_code: Code) -> Subject | None:
-        code = authorization_code.code
-        user = services().oauth.account(FindAccount(code.user_id))
-        if user is None:
-            return None
+        code, user = authorization_code.code, authorization_code.presented.account
         resource = _token_resource(code.resource)
         return Subject(user, code.grant_id, code.auth_time, code.amr, resource)
 
@@ -205,12 +231,11 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         client_id = self.request.client.get_client_id()
-        grant = services().oauth.find_refresh(FindRefresh(refresh_token, client_id))
-        return RefreshToken(grant, refresh_token) if grant is not None else None
+        found = services().oauth.find_refresh(FindRefresh(refresh_token, client_id))
+        return RefreshToken(found.grant, refresh_token, found.account) if found else None
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Subject | None:
-        grant = refresh_token.grant
-        user = services().oauth.account(FindAccount(grant.user_id))
+        grant, user = refresh_token.grant, refresh_token.account  # read with the grant
         if user is None:
             return None
         return Subject(user, grant.id, resource=_token_resource(grant.resource))
@@ -316,15 +341,12 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
                 raise InvalidGrantError("The refresh token was already used.")
             token["refresh_token"] = successor
             return
-        first = oauth.issue_grant(
-            IssueGrant(
-                subject.grant_id,
-                subject.user.id,
-                oauth_request.client.get_client_id(),
-                wants_refresh,
-            )
-        )
+        code: Code = oauth_request.authorization_code
+        code.settled = True  # spent here, or found spent by another exchange: refused
+        exchanged = oauth.exchange_code(ExchangeCode(code.presented, wants_refresh))
     except DomainError as exc:
         raise InvalidGrantError("The grant was revoked.") from exc
-    if first is not None:
-        token["refresh_token"] = first
+    if exchanged is None:
+        raise InvalidGrantError("The code was already used.")
+    if exchanged.refresh_token is not None:
+        token["refresh_token"] = exchanged.refresh_token

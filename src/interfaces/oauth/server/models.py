@@ -17,6 +17,7 @@ from authlib.oidc.core.models import AuthorizationCodeMixin
 
 from application.oauth.claims import FindAccount, claims_of
 from application.oauth.clients import FindClient
+from application.oauth.grants import PresentedCode
 from application.oauth.tokens import InspectToken, TokenState
 from domain.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
 from domain.users import User
@@ -90,8 +91,13 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]
-    def __init__(self, code: AuthorizationCode) -> None:
-        self.code = code
+    """A code found unspent (``present_code``), with the text the client sent; ``settled``
+    once spent or burnt, so that it is stored once."""
+
+    def __init__(self, presented: PresentedCode, code_text: str) -> None:
+        self.presented, self.code_text = presented, code_text
+        self.code: AuthorizationCode = presented.code
+        self.settled = False
 
     def get_redirect_uri(self) -> str:
         return self.code.redirect_uri
@@ -113,8 +119,9 @@ class Code(AuthorizationCodeMixin):  # type: ignore[misc]
 
 
 class RefreshToken(TokenMixin):  # type: ignore[misc]
-    def __init__(self, grant: Grant, token: str) -> None:
+    def __init__(self, grant: Grant, token: str, account: User | None = None) -> None:
         self.grant, self.token = grant, token
+        self.account = account  # read with the grant
 
     def check_client(self, client: Client) -> bool:
         return client.get_client_id() == self.grant.client_id
