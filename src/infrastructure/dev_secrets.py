@@ -199,13 +199,10 @@ class DevelopmentKey(SecretStr):
         self._made: str | None = None
 
     def get_secret_value(self) -> str:
-        made = self._made
-        if made is None:
-            with self._lock:
-                if self._made is None:
-                    self._made = self._make()
-                made = self._made
-        return made
+        with self._lock:  # read seldom: the signer keeps the loaded key, not this text
+            if self._made is None:
+                self._made = self._make()
+            return self._made
 
     def __len__(self) -> int:
         return len(self.get_secret_value())
