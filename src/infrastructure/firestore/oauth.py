@@ -16,6 +16,7 @@ A grant and its account are read in one batchGet where both ids are known.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,13 +27,21 @@ from google.cloud import firestore
 from application.ports import NO_WRITES, StagedWrites
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
-from infrastructure.firestore.client import BOUNDED, read_document, read_documents, run_query
+from infrastructure.firestore.client import (
+    BOUNDED,
+    batch_reader,
+    read_document,
+    read_documents,
+    run_query,
+)
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select
 from infrastructure.firestore.security_events import write_staged
 from infrastructure.firestore.tasks import delete_in_batches
 from infrastructure.firestore.users import USERS, user_from_doc
+
+log = logging.getLogger("firegate")
 
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
@@ -222,27 +231,53 @@ class FirestoreOAuthGrants:
         return until_unchanged(attempt)
 
     def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
+        # Over REST, read with its update time and written under it, as a session's refresh
+        # is (docs/decisions/0254-a-code-exchange-in-one-commit.md); through the client
+        # library where REST cannot be used.
         ref = self._grants.document(grant_id)
 
         def attempt() -> Rotation | None:
-            snap = ref.get(**BOUNDED)
-            if not snap.exists:
+            found = self._read_versioned(grant_id)
+            if found is None:
                 return None
-            rotation = rotate(grant_from_doc(grant_id, snap.to_dict() or {}))
+            data, version = found
+            rotation = rotate(grant_from_doc(grant_id, data))
             if rotation.outcome == "reused":
-                ref.update({"revoked": True}, option=unchanged_since(snap), **BOUNDED)
+                self._write(ref, {"revoked": True}, version)
             elif rotation.outcome == "rotated":
-                ref.update(
-                    {
-                        "refresh_hash": rotation.grant.refresh_hash,
-                        "refresh_expires_at": rotation.grant.refresh_expires_at,
-                    },
-                    option=unchanged_since(snap),
-                    **BOUNDED,
-                )
+                changed = {
+                    "refresh_hash": rotation.grant.refresh_hash,
+                    "refresh_expires_at": rotation.grant.refresh_expires_at,
+                }
+                self._write(ref, changed, version)
             return rotation
 
         return until_unchanged(attempt)
+
+    def _read_versioned(self, grant_id: str) -> tuple[dict[str, Any], datetime] | None:
+        reader = batch_reader(self._client)
+        if not reader.broken:
+            try:
+                found = reader.read_versioned(f"{OAUTH_GRANTS}/{grant_id}")
+            except RestPathBroken as exc:
+                _gave_up(reader, exc)
+            else:
+                return (found.fields, found.update_time) if found is not None else None
+        snap = self._grants.document(grant_id).get(**BOUNDED)
+        return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+
+    def _write(
+        self, ref: firestore.DocumentReference, fields: dict[str, Any], version: datetime
+    ) -> None:
+        reader = batch_reader(self._client)
+        if not reader.broken:
+            try:
+                reader.update(ref.path, fields, unchanged_since=version)
+            except RestPathBroken as exc:
+                _gave_up(reader, exc)
+            else:
+                return
+        ref.update(fields, option=firestore.LastUpdateOption(version), **BOUNDED)
 
     def get(self, grant_id: str) -> Grant | None:
         if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
@@ -312,6 +347,11 @@ class FirestoreOAuthGrants:
         for collection in (self._grants, self._codes, self._consents):
             query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
             delete_in_batches(self._client, query, batch_size)
+
+
+def _gave_up(reader: BatchReader, exc: RestPathBroken) -> None:
+    if reader.give_up():
+        log.warning("REST reads fail (%s); this process reads through the client library", exc)
 
 
 def _document_id(value: str) -> bool:
