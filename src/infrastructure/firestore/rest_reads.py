@@ -7,10 +7,11 @@ same way. Through google-cloud-firestore that read costs about
 HTTP/1.1 POST on a kept-alive connection with JSON, about 0.25 ms
 (docs/decisions/0151-batch-reads-over-rest.md). Queries outside transactions (the lists of
 a user's sessions, passkeys and security events) go the same way as one
-``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). A session's refresh reads
-its session with the document's update time, and writes the fields it changed under that
-update time as one ``documents:commit`` (docs/decisions/0260-refresh-over-rest.md); every
-other write, and transactions, stay on the client library.
+``documents:runQuery`` (docs/decisions/0195-queries-over-rest.md). A refresh (a session's,
+the provider's grant's) reads its document with the update time, and writes the fields it
+changed under that update time as one ``documents:commit``
+(docs/decisions/0260-refresh-over-rest.md); other writes, and transactions, stay on the
+client library.
 
 The connections are kept-alive HTTP/1.1 connections of ``rest_http.py``, kept in a small
 per-process pool (made after gunicorn forks, like the gRPC channel). Against the emulator the
