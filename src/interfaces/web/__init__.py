@@ -14,9 +14,10 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
 
+from domain.errors import DomainError
 from domain.users import LOCALES
 from interfaces.shared.limits import LimitedAs
 from interfaces.shared.shell import Installed
@@ -30,9 +31,16 @@ from interfaces.web import (
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
-from interfaces.web.errors import PAGE_BLUEPRINTS, method_not_allowed_page, prefers_html
+from interfaces.web.errors import (
+    PAGE_BLUEPRINTS,
+    http_error,
+    method_not_allowed_page,
+    prefers_html,
+    refused,
+)
+from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
-from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, see_other
+from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 
@@ -61,18 +69,18 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 
 
 def serve_as_pages(other: Blueprint) -> None:
-    """Serve another adapter's pages (the provider's: interfaces/oauth/pages.py) as these are
-    served: the same request hooks (the session cookie, the CSRF check, the headers), the
-    same error pages, in the same language. Called once ``other`` has its own hooks, if any,
-    and before it is registered."""
-    for hook in bp.before_request_funcs.get(None, ()):
-        other.before_request(hook)
-    for after in bp.after_request_funcs.get(None, ()):
-        other.after_request(after)
-    for handlers in bp.error_handler_spec.get(None, {}).values():
-        for exc_class, handler in handlers.items():
-            other.register_error_handler(exc_class, handler)
+    """Serve a blueprint's routes as pages: this adapter's own, and another adapter's (the
+    provider's: interfaces/oauth/pages.py) the same way: the CSRF check, the cookies and
+    headers, the error pages (a domain error without a form, an HTTP error), in the same
+    language. Called once ``other`` has its own hooks, if any, and before it is registered."""
+    other.before_request(check_csrf)
+    other.after_request(cookies_and_headers)
+    other.register_error_handler(DomainError, refused)  # a route of no form: the error page
+    other.register_error_handler(HTTPException, http_error)
     PAGE_BLUEPRINTS.add(other.name)
+
+
+serve_as_pages(bp)
 
 
 # Parsed once: Flask-Babel parses what the selector returns on every request, and parsing a

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from domain.errors import Conflict, DomainError, InvalidInput, RateLimited
 from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
-from interfaces.web.rendering import bp, page_headers
+from interfaces.web.rendering import page_headers
 
 SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
 
@@ -75,9 +75,6 @@ def refused(
     return Response(body, status=status, headers=headers)
 
 
-bp.register_error_handler(DomainError, refused)  # a route of no form: the error page
-
-
 def http_error(exc: HTTPException) -> Response:
     """An error of HTTP itself on a page's address, in the reader's language."""
     status = exc.code or 500
@@ -88,9 +85,6 @@ def http_error(exc: HTTPException) -> Response:
     if wants_json():
         return json_problem(status, code, detail, headers, {})
     return error_page(status, detail, headers)
-
-
-bp.register_error_handler(HTTPException, http_error)
 
 
 def wants_json() -> bool:
@@ -125,7 +119,7 @@ def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
 
 
 # The blueprints served as pages: this adapter's, and the provider's (``serve_as_pages``).
-PAGE_BLUEPRINTS = {bp.name}
+PAGE_BLUEPRINTS: set[str] = set()  # filled by serve_as_pages
 
 
 def method_not_allowed_page() -> Response | None:

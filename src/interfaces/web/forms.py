@@ -13,7 +13,6 @@ from flask import Response, abort, request
 from domain.errors import DomainError, FieldError, InvalidInput, checked
 from interfaces.web import browser
 from interfaces.web.errors import FormPage, refused
-from interfaces.web.rendering import bp
 
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
@@ -81,7 +80,7 @@ def fields(*names: str) -> list[str]:
 CSRF_FREE = frozenset({"oauth_pages.logout"})
 
 
-@bp.before_request
-def _csrf() -> None:
+def check_csrf() -> None:
+    """Every POST to a page carries its CSRF token (``serve_as_pages`` puts it before each)."""
     if request.method == "POST" and request.endpoint not in CSRF_FREE and not browser.csrf_ok():
         abort(403)

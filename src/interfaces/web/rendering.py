@@ -123,8 +123,8 @@ def page_headers(response: Response) -> Response:
     return response
 
 
-@bp.after_request
-def _cookies_and_headers(response: Response) -> Response:
+def cookies_and_headers(response: Response) -> Response:
+    """A page's cookies and headers (``serve_as_pages`` puts it after each page)."""
     headers = page_headers(response).headers
     if request.endpoint in OPENER_KEPT:
         headers["Cross-Origin-Opener-Policy"] = "unsafe-none"
