@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import partial
-from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -38,7 +36,7 @@ from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
 from application.mail import sending as mail
 from application.oauth import wiring as oauth
-from application.oauth.ports import OAuthPolicy, ProviderTokens
+from application.oauth.ports import OAuthPolicy
 from application.ports import Job, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
@@ -47,29 +45,20 @@ from bootstrap.adapters import (
     Adapters,
     build_adapters,
     derived_key,
-    provider_tokens,
     push_oidc,
     push_token,
 )
+from bootstrap.driving import driving_adapters
 from domain.devices import DevicePolicy
 from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
 from domain.webhooks import RetryPolicy
 from infrastructure.settings import Settings
-from interfaces import oauth as provider
-from interfaces import web as pages
 from interfaces.cli import install_cli
-from interfaces.http import app as api
-from interfaces.http.limits import ApiLimits
-from interfaces.oauth import ProviderConfig, ProviderLimits
 from interfaces.shared.limits import request_origin
 from interfaces.shared.logs import configure_logging
 from interfaces.shared.services import LazyServices
-from interfaces.shared.shell import Install, ShellConfig, create_app
-from interfaces.web import PagesConfig
-
-if TYPE_CHECKING:
-    from interfaces.oauth.server.config import OAuthConfig
+from interfaces.shared.shell import ShellConfig, create_app
 
 __all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
 
@@ -216,68 +205,6 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
         ready=a.ready,
         request_counter=a.request_counter,
-    )
-
-
-def api_limits(settings: Settings) -> ApiLimits:
-    return ApiLimits(
-        register=settings.rate_limit_register,
-        login=settings.rate_limit_login,
-        refresh=settings.rate_limit_refresh,
-        firebase=settings.rate_limit_firebase,
-        email_verify=settings.rate_limit_email_verify,
-        password_forgot=settings.rate_limit_password_forgot,
-        password_reset=settings.rate_limit_password_reset,
-        passkeys=settings.rate_limit_passkeys,
-    )
-
-
-def driving_adapters(settings: Settings) -> list[Install]:
-    """The JSON API, the pages and, where it has keys, the provider: installed on the app
-    shell in any order."""
-    http_config = api.HttpConfig(
-        cors_origins=tuple(settings.cors_origins),
-        rate_limits=api_limits(settings),
-        max_upload_bytes=settings.max_upload_bytes,
-        compat_routes=settings.compat_routes,
-    )
-    pages_config = PagesConfig(
-        site_name=settings.site_name,
-        public_url=settings.public_url,
-        local=settings.app_profile == "local",
-        key=derived_key(settings, b"pages csrf"),
-        passkey_origins=tuple(settings.webauthn_origins),
-    )
-    installs: list[Install] = [
-        lambda app: api.install(app, http_config),
-        lambda app: pages.install(app, pages_config),
-    ]
-    keys = provider_tokens(settings)
-    if keys is not None:
-        provider_config = ProviderConfig(
-            server=partial(oauth_config, settings, keys),
-            keys=keys,
-            limits=ProviderLimits(
-                token=settings.rate_limit_oauth_token,
-                introspect=settings.rate_limit_oauth_introspect,
-                register=settings.rate_limit_oauth_register,
-            ),
-        )
-        installs.append(lambda app: provider.install(app, provider_config))
-    return installs
-
-
-def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
-    """The provider's Authlib server's configuration, made with that server on the
-    provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
-    from interfaces.oauth.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
-
-    return OAuthConfig(
-        issuer=settings.public_url,
-        keys=keys,
-        access_token_ttl=settings.oauth_access_token_ttl,
-        dynamic_registration=settings.oauth_dynamic_registration,
-        forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
     )
 
 

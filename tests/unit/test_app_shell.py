@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from bootstrap import bind, build_policies, driving_adapters
+from bootstrap import bind, build_policies
+from bootstrap.driving import driving_adapters
 from infrastructure.settings import Settings
 from interfaces.shared.shell import Install, Installed, ShellConfig, create_app
 from tests.conftest import make_settings, register
