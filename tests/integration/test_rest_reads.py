@@ -10,7 +10,7 @@ import math
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -22,10 +22,14 @@ from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import RefreshError
 from google.cloud import firestore as gcf
 
+from application.ports import StagedWrites
 from domain.errors import Unavailable
+from domain.oauth import AuthorizationCode, digest
+from domain.security_events import SecurityEvent
 from infrastructure.firestore import client as client_module
 from infrastructure.firestore.client import batch_reader, read_documents, run_query
-from infrastructure.firestore.rest_reads import BatchReader, Select
+from infrastructure.firestore.oauth import FirestoreOAuthGrants
+from infrastructure.firestore.rest_reads import BatchReader, Select, Write
 from infrastructure.firestore.security_events import FirestoreSecurityEvents
 from infrastructure.firestore.sessions import FirestoreSessionRepository
 from infrastructure.firestore.users import FirestorePrincipals
@@ -539,6 +543,7 @@ def test_an_update_writes_its_fields_only_while_the_document_is_that_version(
         (400, "FAILED_PRECONDITION", exceptions.FailedPrecondition),
         (409, "ABORTED", exceptions.Aborted),
         (404, "NOT_FOUND", exceptions.NotFound),
+        (409, "ALREADY_EXISTS", exceptions.AlreadyExists),
     ],
 )
 def test_a_commit_fails_with_the_library_s_errors(
@@ -548,6 +553,93 @@ def test_a_commit_fails_with_the_library_s_errors(
     handler.status, handler.code = status, code
     with pytest.raises(error):
         _reader(host).update("sessions/s1", {"rotations": 1}, unchanged_since=BASE)
+
+
+def test_a_commit_creates_and_updates_all_or_none(firestore: Any) -> None:
+    codes, grants = firestore.collection("oauth_codes"), firestore.collection("oauth_grants")
+    codes.document("k1").set({"spent": False, "scope": "openid"})
+    reader = batch_reader(firestore)
+    created = {
+        "text": "t",
+        "count": 3,
+        "ratio": 0.5,
+        "raw": b"\x00\xff",
+        "huge": math.inf,
+        "at": BASE,
+        "none": None,
+        "list": [1, {"x": "y"}],
+    }
+
+    reader.commit(
+        [
+            Write("oauth_codes/k1", {"spent": True}),
+            Write("oauth_grants/g1", created, create=True),
+        ]
+    )
+
+    assert codes.document("k1").get().to_dict() == {"spent": True, "scope": "openid"}
+    assert grants.document("g1").get().to_dict() == created
+    with pytest.raises(exceptions.AlreadyExists):  # the grant exists: nothing is written
+        reader.commit(
+            [
+                Write("oauth_codes/k1", {"spent": False}),
+                Write("oauth_grants/g1", {"other": 1}, create=True),
+            ]
+        )
+    with pytest.raises(exceptions.NotFound):  # an update never creates
+        reader.commit(
+            [
+                Write("oauth_grants/g2", {"other": 1}, create=True),
+                Write("oauth_codes/none", {"spent": True}),
+            ]
+        )
+    assert codes.document("k1").get().to_dict() == {"spent": True, "scope": "openid"}
+    assert grants.document("g1").get().to_dict() == created
+    assert not grants.document("g2").get().exists
+    assert not codes.document("none").get().exists
+
+
+@pytest.mark.parametrize("rest", [True, False])
+def test_a_code_is_spent_the_same_over_rest_and_through_the_library(
+    stand_in: tuple[str, type[_Answers]],
+    firestore: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    rest: bool,
+) -> None:
+    host, handler = stand_in
+    handler.status = 403  # refused: the client library's path from then on
+    if not rest:
+        monkeypatch.setitem(client_module._readers, firestore, _reader(host))
+    grants = FirestoreOAuthGrants(firestore)
+    now = datetime.now(UTC)
+    code = AuthorizationCode(
+        hash=digest("a-code"),
+        client_id="c1",
+        user_id="u1",
+        grant_id="g1",
+        redirect_uri="https://app.example.com/cb",
+        scope="openid",
+        code_challenge="c" * 43,
+        code_challenge_method="S256",
+        created_at=now,
+        auth_time=now,
+    )
+    grants.add_code(code)
+    event = SecurityEvent(id="e1", at=now, type="oauth.granted", user_id="u1", reason="c1")
+
+    def issuing(found: AuthorizationCode) -> Any:
+        return found.spend("c1", now).issuing(0, digest("r1"), now + timedelta(days=1))
+
+    first = grants.spend_code(code.hash, issuing, StagedWrites(events=(event,)), read=code)
+    again = grants.spend_code(code.hash, issuing, read=code)  # a stale read: read again
+
+    assert first is not None and first.outcome == "spent"
+    assert again is not None and again.outcome == "reused"
+    grant = grants.get("g1")
+    assert grant is not None and grant.issued and grant.revoked  # the reuse revoked it
+    assert firestore.collection("security_events").document("e1").get().exists
+    if not rest:
+        assert len(handler.seen) == 1, "once refused, the REST path is not tried again"
 
 
 def _a_session(firestore: Any) -> None:

@@ -36,8 +36,8 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select
-from infrastructure.firestore.security_events import write_staged
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+from infrastructure.firestore.security_events import staged_documents
 from infrastructure.firestore.tasks import delete_in_batches
 from infrastructure.firestore.users import USERS, user_from_doc
 
@@ -199,7 +199,6 @@ class FirestoreOAuthGrants:
         staged: StagedWrites = NO_WRITES,
         read: AuthorizationCode | None = None,
     ) -> CodeSpending | None:
-        code_ref = self._codes.document(code_hash)
         known = read
 
         def attempt() -> CodeSpending | None:
@@ -216,14 +215,14 @@ class FirestoreOAuthGrants:
                 # The grant's creation is the compare-and-set: it is made in the commit that
                 # spends its code, so it exists exactly when the code is spent, and of any
                 # number of exchanges only one creates it; the others read the code again.
-                batch = self._client.batch()
-                batch.update(code_ref, {"spent": True})
-                batch.create(
-                    self._grants.document(spending.reserved.id), grant_to_doc(spending.reserved)
-                )
-                write_staged(self._client, batch, staged)
+                grant = spending.reserved
+                writes = [
+                    Write(f"{OAUTH_CODES}/{code_hash}", {"spent": True}),
+                    Write(f"{OAUTH_GRANTS}/{grant.id}", grant_to_doc(grant), create=True),
+                    *(Write(path, doc, create=True) for path, doc in staged_documents(staged)),
+                ]
                 try:
-                    batch.commit(**BOUNDED)
+                    self._commit(writes)
                 except (AlreadyExists, NotFound):
                     raise Stale from None  # spent (or gone) meanwhile: read again
             return spending
@@ -269,15 +268,30 @@ class FirestoreOAuthGrants:
     def _write(
         self, ref: firestore.DocumentReference, fields: dict[str, Any], version: datetime
     ) -> None:
+        self._commit([Write(ref.path, fields, unchanged_since=version)])
+
+    def _commit(self, writes: list[Write]) -> None:
+        """The writes in one commit: over REST, as the reads are; through the client library
+        where REST cannot be used."""
         reader = batch_reader(self._client)
         if not reader.broken:
             try:
-                reader.update(ref.path, fields, unchanged_since=version)
+                reader.commit(writes)
             except RestPathBroken as exc:
                 _gave_up(reader, exc)
             else:
                 return
-        ref.update(fields, option=firestore.LastUpdateOption(version), **BOUNDED)
+        batch = self._client.batch()
+        for write in writes:
+            ref = self._client.document(write.path)
+            if write.create:
+                batch.create(ref, write.fields)
+            elif write.unchanged_since is None:
+                batch.update(ref, write.fields)
+            else:
+                option = firestore.LastUpdateOption(write.unchanged_since)
+                batch.update(ref, write.fields, option=option)
+        batch.commit(**BOUNDED)
 
     def get(self, grant_id: str) -> Grant | None:
         if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import ssl
@@ -139,14 +140,17 @@ class Select:
 
 
 def _encode(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one case per type
-    """A value in the API's JSON mapping: a filter's or cursor's, or a written field's (the
-    types the adapters ask by and the sessions store)."""
+    """A value in the API's JSON mapping: a filter's or cursor's, or a written field's."""
     if isinstance(value, str):
         return {"stringValue": value}
     if isinstance(value, bool):  # before int: a bool is an int
         return {"booleanValue": value}
     if isinstance(value, int):
         return {"integerValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value if math.isfinite(value) else _NON_FINITE[str(value)]}
+    if isinstance(value, bytes):
+        return {"bytesValue": base64.b64encode(value).decode()}
     if isinstance(value, datetime):
         return {"timestampValue": _encode_timestamp(value)}
     if value is None:
@@ -156,6 +160,10 @@ def _encode(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one case per type
     if isinstance(value, dict):
         return {"mapValue": {"fields": {name: _encode(item) for name, item in value.items()}}}
     raise ValueError(f"a value of a type firegate does not send over REST: {type(value)!r}")
+
+
+# JSON has no NaN or infinities: the API spells them so.
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
 def _encode_timestamp(value: datetime) -> str:
@@ -185,6 +193,19 @@ class Versioned:
     update_time: datetime
 
 
+@dataclass(frozen=True)
+class Write:
+    """One document's write in a ``commit``: ``create`` a new document (``AlreadyExists`` if
+    there is one), or update only ``fields`` of an existing one (``NotFound`` if there is
+    none), of the version last updated at ``unchanged_since`` when one is given
+    (``FailedPrecondition`` if it changed)."""
+
+    path: str  # relative, as ``DocumentReference.path``
+    fields: dict[str, Any]
+    create: bool = False
+    unchanged_since: datetime | None = None
+
+
 class RestPathBroken(Exception):
     """The REST read cannot work in this process as configured: the endpoint refused the
     credentials (401, 403), none could be had, or it answered in a shape this reader does not
@@ -193,6 +214,14 @@ class RestPathBroken(Exception):
 
 def _unreachable(exc: Exception) -> exceptions.GoogleAPICallError:
     return exceptions.ServiceUnavailable(f"Firestore unreachable: {exc}")  # type: ignore[no-untyped-call]
+
+
+_BY_API_STATUS: dict[str, type[exceptions.GoogleAPICallError]] = {
+    "DEADLINE_EXCEEDED": exceptions.DeadlineExceeded,
+    "FAILED_PRECONDITION": exceptions.FailedPrecondition,
+    "ABORTED": exceptions.Aborted,
+    "ALREADY_EXISTS": exceptions.AlreadyExists,
+}
 
 
 def _error(status: int, data: bytes) -> Exception:
@@ -204,15 +233,13 @@ def _error(status: int, data: bytes) -> Exception:
     if status in (http.client.UNAUTHORIZED, http.client.FORBIDDEN):
         return RestPathBroken(f"Firestore refused the REST read ({status}): {message}")
     # By the API's own status first: a deadline can come back as 504, which HTTP status
-    # alone maps to GatewayTimeout, an error no adapter counts as an outage.
-    if code == "DEADLINE_EXCEEDED":
-        return exceptions.DeadlineExceeded(message)  # type: ignore[no-untyped-call]
-    # A commit's outcomes that share an HTTP status with others (400, 409), as the client
-    # library raises them: a precondition that failed, a contended commit to send again.
-    if code == "FAILED_PRECONDITION":
-        return exceptions.FailedPrecondition(message)  # type: ignore[no-untyped-call]
-    if code == "ABORTED":
-        return exceptions.Aborted(message)  # type: ignore[no-untyped-call]
+    # alone maps to GatewayTimeout, an error no adapter counts as an outage; and a commit's
+    # outcomes that share an HTTP status with others (400, 409) are raised as the client
+    # library raises them: a precondition that failed, a document that exists, a contended
+    # commit to send again.
+    by_code = _BY_API_STATUS.get(code)
+    if by_code is not None:
+        return by_code(message)
     if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
         return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
     error: Exception = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
@@ -305,17 +332,33 @@ class BatchReader:
         """Set ``fields`` of the document at ``path`` (only those: an update mask) if it is
         still the version last updated at ``unchanged_since``; one ``commit``. Raises the
         client library's ``FailedPrecondition`` when it is not (or no longer exists)."""
-        write = {
-            "update": {
-                "name": self._prefix + path,
-                "fields": {name: _encode(value) for name, value in fields.items()},
-            },
-            "updateMask": {"fieldPaths": [_field_path(name) for name in fields]},
-            "currentDocument": {"updateTime": _encode_timestamp(unchanged_since)},
-        }
-        answer = self._retried_post(self._commit_url, json.dumps({"writes": [write]}).encode())
-        if not isinstance(answer, dict) or len(answer.get("writeResults", ())) != 1:
+        self.commit([Write(path, fields, unchanged_since=unchanged_since)])
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """The writes, all or none, in one ``commit``; the client library's exceptions
+        when a precondition fails (see ``Write``)."""
+        body = json.dumps({"writes": [self._write(write) for write in writes]}).encode()
+        answer = self._retried_post(self._commit_url, body)
+        if not isinstance(answer, dict) or len(answer.get("writeResults", ())) != len(writes):
             raise RestPathBroken(f"Firestore's REST answer was not understood: {answer!r:.200}")
+
+    def _write(self, write: Write) -> dict[str, Any]:
+        document = {
+            "name": self._prefix + write.path,
+            "fields": {name: _encode(value) for name, value in write.fields.items()},
+        }
+        if write.create:
+            return {"update": document, "currentDocument": {"exists": False}}
+        condition: dict[str, Any] = (
+            {"exists": True}
+            if write.unchanged_since is None
+            else {"updateTime": _encode_timestamp(write.unchanged_since)}
+        )
+        return {
+            "update": document,
+            "updateMask": {"fieldPaths": [_field_path(name) for name in write.fields]},
+            "currentDocument": condition,
+        }
 
     def _batch_get(self, paths: Sequence[str], *, retry: bool) -> list[dict[str, Any] | None]:
         """The API's ``found`` document for each path (``None`` where it is missing)."""

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,16 +55,21 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
     )
 
 
+def staged_documents(staged: StagedWrites) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The path and fields of each document ``staged`` creates: its events, and the webhook
+    outbox's deliveries of them, for the commit of the change they record."""
+    for event in staged.events:
+        yield f"{SECURITY_EVENTS}/{event.id}", event_to_doc(event)
+    for delivery in staged.deliveries:
+        yield f"{WEBHOOK_DELIVERIES}/{delivery.id}", delivery_to_doc(delivery)
+
+
 def write_staged(
     client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
 ) -> None:
     """Add what ``staged`` stores to ``batch``, the commit of the change it records."""
-    events = client.collection(SECURITY_EVENTS)
-    for event in staged.events:
-        batch.create(events.document(event.id), event_to_doc(event))
-    deliveries = client.collection(WEBHOOK_DELIVERIES)  # the webhook outbox, in that commit too
-    for delivery in staged.deliveries:
-        batch.create(deliveries.document(delivery.id), delivery_to_doc(delivery))
+    for path, fields in staged_documents(staged):
+        batch.create(client.document(path), fields)
 
 
 @translates_errors
