@@ -131,6 +131,7 @@ def test_the_account_pages_this_wasnt_me_button_ends_every_session(
     with two_browsers() as (home, fresh):
         sign_in(home, base, name)
         sign_in(fresh, base, name)
+        fresh.goto(base + "/account/activity")
         buttons = fresh.get_by_role("button", name="This wasn't me")
         # Beside each of the two sign-ins, and beside the new device's event of the second.
         assert buttons.count() == 3

@@ -46,7 +46,11 @@ def sign_in(page: Page, base: str, name: str, password: str) -> None:
 
 
 def start_totp(page: Page) -> str:
-    """On /account, TOTP set up behind the password: the secret as the page shows it."""
+    """On /account/security, TOTP set up behind the password: the secret as the page shows
+    it."""
+    if not page.url.endswith("/account/security"):
+        page.get_by_role("link", name="Sign-in and security").click()
+        page.wait_for_url("**/account/security")
     page.fill("#totp-start-password", PASSWORD)
     page.get_by_role("button", name="Set up two-step sign-in").click()
     page.wait_for_selector("#totp-secret")
@@ -85,6 +89,7 @@ def enrol_and_sign_in(page: Page, base: str) -> None:
     fill(page, code=pyotp.TOTP(secret).at(time.time(), counter_offset=1))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base + "/account")
+    page.goto(base + "/account/security")
     assert "Recovery codes left: 10." in page.inner_text("main")
     sign_out(page, base)
     sign_in(page, base, name, PASSWORD)
@@ -92,8 +97,9 @@ def enrol_and_sign_in(page: Page, base: str) -> None:
     fill(page, recovery_code=codes[0])
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base + "/account")
-    main = page.inner_text("main")
-    assert name in main and "Recovery codes left: 9." in main
+    assert name in page.inner_text("main")
+    page.goto(base + "/account/security")
+    assert "Recovery codes left: 9." in page.inner_text("main")
 
 
 def test_a_password_change_on_the_page(gunicorn_url: str, firestore: Any) -> None:
@@ -103,10 +109,11 @@ def test_a_password_change_on_the_page(gunicorn_url: str, firestore: Any) -> Non
 
 def change_password(page: Page, base: str) -> None:
     name = signed_up(page, base)
+    page.goto(base + "/account/security")
     page.fill("#password-current_password", PASSWORD)
     page.fill("#password-new_password", NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    page.wait_for_url(base + "/account?done=password")
+    page.wait_for_url(base + "/account/security?done=password")
     assert "Your password is changed." in page.inner_text("[role=status]")
     page.goto(base + "/account")  # this browser's session goes on
     assert page.url == base + "/account" and name in page.inner_text("main")
@@ -129,6 +136,8 @@ def audit_each_state(page: Page, base: str) -> dict[str, list[str]]:
     """axe-core's serious findings on /account in each state of two-step sign-in."""
     found: dict[str, list[str]] = {}
     signed_up(page, base)
+    found["the profile"] = violations(page)
+    page.goto(base + "/account/security")
     found["two-step sign-in off"] = violations(page)
     page.fill("#password-current_password", "not my password")
     page.fill("#password-new_password", NEW_PASSWORD)
@@ -137,12 +146,12 @@ def audit_each_state(page: Page, base: str) -> dict[str, list[str]]:
     found["a refused form"] = violations(page)
     secret = start_totp(page)
     found["the QR code and the key"] = violations(page)
-    page.goto(base + "/account")
+    page.goto(base + "/account/security")
     assert page.locator("#totp-confirm-code").count() == 1
     found["two-step sign-in pending"] = violations(page)
     confirm_totp(page, secret)
     found["the recovery codes"] = violations(page)
-    page.goto(base + "/account")
+    page.goto(base + "/account/security")
     assert "Two-step sign-in is on" in page.inner_text("main")
     found["two-step sign-in on"] = violations(page)
     return found

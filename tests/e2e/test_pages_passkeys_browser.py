@@ -98,6 +98,8 @@ def sign_up_and_add_a_passkey(browser: Browser, passkey_name: str) -> str:
     fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(base + "/account")
+    page.get_by_role("link", name="Sign-in and security").click()
+    page.wait_for_url(base + "/account/security")
     assert "No passkeys yet" in page.inner_text("main")
     page.get_by_label("Name for a new passkey (optional)").fill(passkey_name)
     page.get_by_role("button", name="Add a passkey").click()
@@ -113,7 +115,7 @@ def test_add_a_passkey_then_sign_in_with_the_button(browser: Browser) -> None:
     name = sign_up_and_add_a_passkey(browser, "This laptop")
     main = page.inner_text("main")
     assert "Last used" in main and "Never" in main
-    found = {"/account (a passkey listed)": violations(page)}
+    found = {"/account/security (a passkey listed)": violations(page)}
     shoot(page, "account")
     # Rename it with the page's form.
     page.get_by_label("New name for “This laptop”").fill("Work laptop")
@@ -130,6 +132,7 @@ def test_add_a_passkey_then_sign_in_with_the_button(browser: Browser) -> None:
     assert name in page.inner_text("main")
     assert browser.gets == ["modal"]
     assert browser.credentials()[0]["signCount"] >= 1
+    page.goto(base + "/account/security")
     assert "Never" not in page.inner_text("main")  # its last use is shown
     assert found == {path: [] for path in found}
 
@@ -180,11 +183,14 @@ def test_an_address_without_passkeys_says_where_they_work(
         fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
         page.get_by_role("button", name="Create account").click()
         page.wait_for_url(gunicorn_url + "/account")
+        page.goto(gunicorn_url + "/account/security")
         assert page.locator("#passkeys-elsewhere").inner_text() == elsewhere
         assert page.get_by_role("button", name="Add a passkey").count() == 0
-        found["/account on 127.0.0.1"] = violations(page)
+        found["/account/security on 127.0.0.1"] = violations(page)
         page.get_by_role("link", name=localhost).click()
-        page.wait_for_url(localhost + "/sign-in?next=%2Faccount")  # signed in on the other
+        page.wait_for_url(
+            localhost + "/sign-in?next=%2Faccount%2Fsecurity"
+        )  # signed in on the other
     assert found == {path: [] for path in found}
 
 

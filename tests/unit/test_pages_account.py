@@ -106,21 +106,61 @@ def enrol(world: World) -> tuple[str, list[str]]:
 # -- the page
 
 
-def test_the_page_has_every_section_each_input_labelled(world: World) -> None:
+# Each form's section: where the form is, and where a refused one is shown again.
+SECTION_OF = {
+    "/account/profile": "/account",
+    "/account/password": "/account/security",
+    "/account/sessions/end-others": "/account/devices",
+    "/account/totp": "/account/security",
+    "/account/language": "/account",
+    "/account/delete": "/account/delete",
+}
+SECTIONS = ("/account", *sorted(set(SECTION_OF.values()) - {"/account"}))
+
+
+def test_each_section_has_its_forms_each_input_labelled(world: World) -> None:
     api_login(world)  # another session: it can be ended from here
-    answer = world.client.get("/account")
-    html = html_of(answer)
-    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
-    for action in (path for path, _ in FORMS if "confirm" not in path and "/totp/" not in path):
-        assert f'action="{action}"' in html, action
-    assert 'action="/sign-out"' in html
-    assert 'value="alice"' in html and 'value="alice@example.com"' in html
-    assert "This browser" in html
-    ids = re.findall(r'<(?:input|select) id="([^"]+)"', html)
-    assert len(ids) == len(set(ids)), "every input's id is its own"
-    for input_id in ids:
-        assert f'<label for="{input_id}">' in html
-    assert 'name="locale"' in html and '<option value="es" lang="es"' in html
+    pages = {path: world.client.get(path) for path in (*SECTIONS, "/account/apps")}
+    pages["/account/activity"] = world.client.get("/account/activity")
+    for path, answer in pages.items():
+        html = html_of(answer)
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store", path
+        assert 'action="/sign-out"' in html, path
+        ids = re.findall(r'<(?:input|select) id="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), "every input's id is its own"
+        for input_id in ids:
+            assert f'<label for="{input_id}">' in html
+    for action, section in SECTION_OF.items():
+        assert f'action="{action}"' in html_of(pages[section]), action
+    profile = html_of(pages["/account"])
+    assert 'value="alice"' in profile and 'value="alice@example.com"' in profile
+    assert "This browser" in html_of(pages["/account/devices"])
+    assert 'name="locale"' in profile and '<option value="es" lang="es"' in profile
+
+
+def test_the_sections_are_named_in_one_navigation_landmark(world: World) -> None:
+    for path in (*SECTIONS, "/account/apps", "/account/activity"):
+        html = html_of(world.client.get(path))
+        nav = re.findall(r'<nav class="area" aria-label="Your account">(.*?)</nav>', html, re.S)
+        assert len(nav) == 1, path
+        links = re.findall(r'<a href="([^"]+)"', nav[0])
+        assert links == [
+            "/account",
+            "/account/security",
+            "/account/devices",
+            "/account/apps",
+            "/account/activity",
+            "/account/delete",
+        ]
+        assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav[0]) == [path]
+
+
+def test_the_profiles_other_address_and_a_section_signed_out(world: World) -> None:
+    answer = world.client.get("/account/profile")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    other = world.app.test_client()
+    answer = other.get("/account/devices")
+    assert answer.headers["Location"] == "/sign-in?next=%2Faccount%2Fdevices"
 
 
 def test_a_signed_out_browser_is_sent_to_sign_in(world: World) -> None:
@@ -228,7 +268,10 @@ def test_the_password_is_changed_and_this_browser_stays_signed_in(world: World) 
     other = api_login(world)
     form = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     answer = send(world, "/account/password", form)
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=password"
+    assert (
+        answer.status_code == 303
+        and answer.headers["Location"] == "/account/security?done=password"
+    )
     assert not api_works(world, other), "every other session ends"
     page = world.client.get(answer.headers["Location"])
     assert page.status_code == 200 and "Your password is changed." in html_of(page)
@@ -272,11 +315,13 @@ def test_wrong_current_passwords_meet_the_login_throttle(world: World) -> None:
 def test_the_sessions_are_listed_and_one_ends(world: World) -> None:
     world.client.environ_base["HTTP_USER_AGENT"] = "ThisBrowser/1.0"
     token = api_login(world)
-    html = html_of(world.client.get("/account"))
+    html = html_of(world.client.get("/account/devices"))
     ids = re.findall(r'action="/account/sessions/([^/"]+)/end"', html)
     assert len(ids) == 1 and html.count("This browser") == 1  # the other one can end
     answer = send(world, f"/account/sessions/{ids[0]}/end", {})
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=session"
+    assert (
+        answer.status_code == 303 and answer.headers["Location"] == "/account/devices?done=session"
+    )
     assert not api_works(world, token)
     assert "The session has ended." in html_of(world.client.get(answer.headers["Location"]))
 
@@ -292,7 +337,9 @@ def test_an_unknown_session_is_404_beside_the_sessions(world: World) -> None:
 def test_all_other_sessions_end_and_this_one_stays(world: World) -> None:
     tokens = [api_login(world), api_login(world)]
     answer = send(world, "/account/sessions/end-others", {})
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=sessions"
+    assert (
+        answer.status_code == 303 and answer.headers["Location"] == "/account/devices?done=sessions"
+    )
     assert not any(api_works(world, token) for token in tokens)
     html = html_of(world.client.get(answer.headers["Location"]))
     assert "Your other sessions have ended." in html
@@ -313,7 +360,7 @@ def test_totp_is_enrolled_from_the_page_and_signs_in(world: World) -> None:
     other = api_login(world)
     secret, codes = enrol(world)
     assert not api_works(world, other), "turning it on ends every other session"
-    html = html_of(world.client.get("/account"))
+    html = html_of(world.client.get("/account/security"))
     assert "Two-step sign-in is on" in html and f"Recovery codes left: {RECOVERY_CODES}." in html
     assert codes[0] not in html and secret not in html  # shown once, never again
     world.client.post("/sign-out", data={"csrf_token": csrf(world.client, "/account")})
@@ -329,7 +376,7 @@ def test_totp_is_enrolled_from_the_page_and_signs_in(world: World) -> None:
 
 def test_a_pending_enrolment_waits_for_its_code_and_can_start_again(world: World) -> None:
     send(world, "/account/totp", {"password": PASSWORD})
-    html = html_of(world.client.get("/account"))
+    html = html_of(world.client.get("/account/security"))
     assert 'action="/account/totp/confirm"' in html and "Start again" in html
     assert 'id="totp-secret"' not in html  # the secret is not shown again
     answer = send(world, "/account/totp/confirm", {"code": "000000"})
@@ -371,7 +418,10 @@ def test_totp_is_turned_off_with_the_password_and_a_code(world: World) -> None:
         "/account/totp/disable",
         {"password": PASSWORD, "code": next_code(secret, world.client)},
     )
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=totp-off"
+    assert (
+        answer.status_code == 303
+        and answer.headers["Location"] == "/account/security?done=totp-off"
+    )
     assert world.store.factors == {}
     html = html_of(world.client.get(answer.headers["Location"]))
     assert "Two-step sign-in is off." in html and "Set up two-step sign-in" in html
@@ -387,7 +437,7 @@ def test_new_recovery_codes_are_shown_once_and_void_the_old(world: World) -> Non
     new = re.findall(r"<li><code>([^<]+)</code></li>", html)
     assert answer.status_code == 200 and len(new) == RECOVERY_CODES and not set(new) & set(old)
     assert "the old ones no longer work" in html
-    assert new[0] not in html_of(world.client.get("/account"))
+    assert new[0] not in html_of(world.client.get("/account/security"))
 
 
 def test_the_page_reads_the_authenticator_with_the_session_check(
@@ -398,11 +448,11 @@ def test_the_page_reads_the_authenticator_with_the_session_check(
 
     user = alice(world)
     monkeypatch.setattr(FakeMfaRepository, "get", no_second_read)
-    assert "Set up two-step sign-in" in html_of(world.client.get("/account"))
+    assert "Set up two-step sign-in" in html_of(world.client.get("/account/security"))
     world.store.factors[user.id] = TotpFactor.pending(
         user_id=user.id, sealed_secret="sealed", now=world.clock.now()
     )
-    html = html_of(world.client.get("/account"))  # a change made elsewhere: shown at once
+    html = html_of(world.client.get("/account/security"))  # a change made elsewhere: shown at once
     assert "Setup is waiting for a first code" in html
 
 

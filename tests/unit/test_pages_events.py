@@ -43,7 +43,7 @@ def test_the_account_page_shows_recent_activity_newest_first(world: World) -> No
         headers={"User-Agent": "Guesser/1.0"},
     )
     assert wrong.status_code == 401
-    html = alice.get("/account").get_data(as_text=True)
+    html = alice.get("/account/activity").get_data(as_text=True)
     assert "Recent activity" in html
     rows = activity(html)
     assert [what for what, _, _ in rows] == ["Failed sign-in", "Signed in", "Account created"]
@@ -66,7 +66,7 @@ def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_clai
             environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"},
         )
         assert wrong.status_code == 401
-    html = alice.get("/account").get_data(as_text=True)
+    html = alice.get("/account/activity").get_data(as_text=True)
     rows = activity(html)
     assert len(rows) == 3  # not 14
     what, ip, device = rows[0]
@@ -87,7 +87,7 @@ def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_clai
         ).status_code
         == 401
     )
-    html = alice.get("/account", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    html = alice.get("/account/activity", headers={"Accept-Language": "es"}).get_data(as_text=True)
     claimed = "El cliente dijo ser: Call +1-555-0100 &lt;b&gt;now&lt;/b&gt;"
     assert activity(html)[0][2] == claimed  # one failure: shown, as a claim, escaped
     assert activity(html)[0][0] == "Inicio de sesión fallido"
@@ -95,7 +95,7 @@ def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_clai
 
 def test_the_activity_is_in_the_accounts_language(world: World) -> None:
     alice = browser(world, "alice")
-    html = alice.get("/account", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    html = alice.get("/account/activity", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Actividad reciente" in html
     assert [what for what, _, _ in activity(html)] == ["Sesión iniciada", "Cuenta creada"]
 
@@ -133,7 +133,7 @@ def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
     )
     form = {"username": "bob", "password": PASSWORD, "csrf_token": csrf(bob, "/sign-in")}
     assert bob.post("/sign-in", data=form).status_code == 303  # disabling signed him out
-    html = bob.get("/account").get_data(as_text=True)
+    html = bob.get("/account/activity").get_data(as_text=True)
     assert "203.0.113.7" not in html and "AdminConsole" not in html
     assert activity(html)[1:3] == [
         ("Account enabled (by an administrator)", "—", "—"),
@@ -149,7 +149,7 @@ def test_each_sign_in_has_a_this_wasnt_me_button_on_the_owners_page_only(
 ) -> None:
     alice = browser(world, "alice")
     world.client.post("/login", json={"username": "alice", "password": "not the password"})
-    html = alice.get("/account").get_data(as_text=True)
+    html = alice.get("/account/activity").get_data(as_text=True)
     section = html.split('id="events-heading"', 1)[1].split("</section>", 1)[0]
     forms = re.findall(r'<form method="post" action="/account/not-me">(.*?)</form>', section, re.S)
     assert len(forms) == 1  # the one sign-in; not the failed one, nor the sign-up

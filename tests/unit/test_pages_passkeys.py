@@ -22,6 +22,7 @@ from tests.unit.test_pages_signed_out import csrf
 pytestmark = pytest.mark.unit
 JSON = {"Accept": "application/json"}
 ACCOUNT = "/account"
+SECURITY = "/account/security"  # where the passkeys are
 SIGN_IN_FIRST = "/sign-in?next=%2Faccount"
 
 
@@ -135,12 +136,12 @@ def test_the_passkey_controls_are_for_the_script_and_the_password_form_needs_non
 
 def test_the_account_lists_passkeys_with_rename_and_delete_forms(world: Pages) -> None:
     sign_up(world.client)
-    html = world.client.get(ACCOUNT).get_data(as_text=True)
+    html = world.client.get(SECURITY).get_data(as_text=True)
     assert "No passkeys yet" in html
     assert re.search(r'<div id="passkey-add" hidden[ >]', html)
     made = add_passkey(world.client, SoftPasskey(), "laptop")
     stored = world.passkeys.passkeys[made["id"]]
-    html = world.client.get(ACCOUNT).get_data(as_text=True)
+    html = world.client.get(SECURITY).get_data(as_text=True)
     assert "<strong>laptop</strong>" in html and "<dd>Never</dd>" in html
     assert f'datetime="{stored.created_at.isoformat()}"' in html
     assert f'action="/account/passkeys/{stored.id}/rename"' in html
@@ -160,7 +161,7 @@ def test_add_rename_and_delete(world: Pages) -> None:
     form = {"name": "  work laptop ", "csrf_token": csrf(c, ACCOUNT)}
     answer = c.post(f"/account/passkeys/{stored.id}/rename", data=form)
     assert answer.status_code == 303
-    assert answer.headers["Location"] == ACCOUNT + "?done=passkey-renamed"
+    assert answer.headers["Location"] == SECURITY + "?done=passkey-renamed"
     assert world.passkeys.passkeys[stored.id].name == "work laptop"
     html = c.get(answer.headers["Location"]).get_data(as_text=True)
     assert "<strong>work laptop</strong>" in html
@@ -169,7 +170,7 @@ def test_add_rename_and_delete(world: Pages) -> None:
     form = {"csrf_token": csrf(c, ACCOUNT)}
     answer = c.post(f"/account/passkeys/{stored.id}/delete", data=form)
     assert answer.status_code == 303
-    assert answer.headers["Location"] == ACCOUNT + "?done=passkey-deleted"
+    assert answer.headers["Location"] == SECURITY + "?done=passkey-deleted"
     assert world.passkeys.passkeys == {}
     html = c.get(answer.headers["Location"]).get_data(as_text=True)
     assert "No passkeys yet" in html and 'role="status">The passkey is deleted.' in html
@@ -324,7 +325,7 @@ def test_a_passkey_signs_the_browser_in_like_the_password(
     # A firegate session like the API's, with the passkey's amr; the page shows its last use.
     live = [s for s in world.store.sessions.values() if s.revoked_at is None]
     assert [tuple(s.amr) for s in live] == [("hwk",)]
-    assert "<dd>Never</dd>" not in world.client.get(ACCOUNT).get_data(as_text=True)
+    assert "<dd>Never</dd>" not in world.client.get(SECURITY).get_data(as_text=True)
 
 
 def test_a_refused_passkey_is_a_json_answer_in_the_readers_language(world: Pages) -> None:
@@ -442,14 +443,14 @@ def test_the_account_page_on_an_address_without_passkeys_says_where_they_work() 
     form = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
     answer = world.client.post("/sign-up", data={**form, "csrf_token": token[1]}, base_url=base)
     assert answer.status_code == 303
-    html = world.client.get(ACCOUNT, base_url=base).get_data(as_text=True)
+    html = world.client.get(SECURITY, base_url=base).get_data(as_text=True)
     shown, said = elsewhere(html)
     assert shown and said == (
-        f'Passkeys work on <a href="{WORKS}/account">{WORKS}</a>: open this page there.'
+        f'Passkeys work on <a href="{WORKS}/account/security">{WORKS}</a>: open this page there.'
     )
-    here = world.client.get(ACCOUNT, base_url=WORKS)  # another host: signed out there
+    here = world.client.get(SECURITY, base_url=WORKS)  # another host: signed out there
     assert here.status_code == 303
-    spanish = world.client.get(ACCOUNT, base_url=base, headers={"Accept-Language": "es"})
+    spanish = world.client.get(SECURITY, base_url=base, headers={"Accept-Language": "es"})
     assert elsewhere(spanish.get_data(as_text=True))[0]
 
 

@@ -1,16 +1,19 @@
-"""The account page (docs/pages.md): the signed-in person's profile, password, sessions,
-two-step sign-in, language, recent activity (with "This wasn't me") and deletion. Each is a
-small form posting to /account/...; a done change leads back to /account (303) with a word
-of confirmation, a refused one shows the page again with the message beside its field
-(``errors.py``)."""
+"""The account area (docs/pages.md, "The account area"): the signed-in person's sections,
+each at its own address with the area's navigation: Profile (/account: the profile, language
+and time zone), Sign-in and security (password, passkeys, two-step sign-in), Devices and
+sessions, Apps and tokens, Activity (with "This wasn't me") and Delete
+(docs/decisions/0261-account-sections.md). Each form posts to /account/...; a done change
+leads back to its section (303) with a word of confirmation, a refused one shows its section
+again with the message beside its field (``errors.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Response
+from flask import Response, request
 from flask_babel import gettext
 
 from application.events.security_events import EventQuery
@@ -28,12 +31,67 @@ from interfaces.web import browser, translated
 from interfaces.web.forms import field, fields, form_errors
 from interfaces.web.rendering import bp, page, see_other
 
-TEMPLATE = "account.html"
 WRONG_PASSWORD = "invalid_current_password"
 WRONG_CODE = "invalid_mfa_code"
 RECENT_EVENTS = 10  # what the account and admin pages show of an account's activity
 
 AccountView = Callable[..., Response]
+Reads = Callable[[Actor], dict[str, object]]
+
+
+def _user(actor: Actor) -> dict[str, object]:
+    # Every section names the account (and offers /admin to an admin): read with the session.
+    return {"user": services().accounts.get(GetUser(actor))}
+
+
+def _security(actor: Actor) -> dict[str, object]:
+    return {
+        **_user(actor),
+        "totp": services().totp.status(GetTotp(actor)),
+        "passkeys_here": browser.passkeys_here(),
+    }
+
+
+def _devices(actor: Actor) -> dict[str, object]:
+    return {
+        **_user(actor),
+        "sessions": services().sessions.list(ListSessions(actor)),
+        "current_session": actor.session_id,
+    }
+
+
+def _apps(actor: Actor) -> dict[str, object]:
+    return {**_user(actor), "apps": services().oauth.list_apps(ListApps(actor))}
+
+
+def _activity(actor: Actor) -> dict[str, object]:
+    # failed sign-ins in a row are one line
+    return {
+        **_devices(actor),
+        "events": services().events.recent(EventQuery(actor, RECENT_EVENTS)),
+    }
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the account area: its address, its template, what it reads, and
+    whether it shows the account's authenticator (read with the session, ``showing_account``)."""
+
+    path: str
+    template: str
+    reads: Reads
+    with_factor: bool = False
+
+
+SECTIONS = {
+    "profile": Section("/account", "account_profile.html", _user),
+    "security": Section("/account/security", "account_security.html", _security, True),
+    "devices": Section("/account/devices", "account_devices.html", _devices),
+    "apps": Section("/account/apps", "account_apps.html", _apps),
+    "activity": Section("/account/activity", "account_activity.html", _activity),
+    "delete": Section("/account/delete", "account_delete.html", _user),
+}
+PROFILE, SECURITY, DEVICES, APPS, ACTIVITY, DELETE = SECTIONS.values()
 
 
 def _guarded(view: AccountView, *, with_factor: bool) -> AccountView:
@@ -41,7 +99,8 @@ def _guarded(view: AccountView, *, with_factor: bool) -> AccountView:
     def wrapper(*args: object, **kwargs: object) -> Response:
         actor = browser.signed_in(with_factor=with_factor)
         if actor is None:
-            return see_other("/sign-in?" + urlencode({"next": "/account"}))
+            here = request.path if request.method == "GET" else PROFILE.path
+            return see_other("/sign-in?" + urlencode({"next": here}))
         return view(actor, *args, **kwargs)
 
     return wrapper
@@ -52,40 +111,23 @@ def signed_in(view: AccountView) -> AccountView:
     return _guarded(view, with_factor=False)
 
 
-def showing_account(view: AccountView) -> AccountView:
-    """As ``signed_in``, with the account's authenticator read in the same round trip as
-    the session check. Only for a view that changes nothing: a view that changes the
-    authenticator must show it as it is after the change, read then."""
-    return _guarded(view, with_factor=True)
-
-
-def context(actor: Actor) -> dict[str, object]:
-    """What the account page shows, read through the same use cases as the API's."""
-    return {
-        "user": services().accounts.get(GetUser(actor)),
-        "sessions": services().sessions.list(ListSessions(actor)),
-        # failed sign-ins in a row are one line
-        "events": services().events.recent(EventQuery(actor, RECENT_EVENTS)),
-        "apps": services().oauth.list_apps(ListApps(actor)),
-        "current_session": actor.session_id,
-        "totp": services().totp.status(GetTotp(actor)),
-        "passkeys_here": browser.passkeys_here(),
-    }
-
-
 def account_form(
     form_id: str,
+    section: Section,
     *,
     renamed: Mapping[str, str] | None = None,
     placed: Mapping[str, str] | None = None,
+    also: Callable[..., Mapping[str, object]] | None = None,
 ) -> Callable[[AccountView], AccountView]:
-    """``form_errors`` of a form of the account page: a refused one re-renders the page."""
+    """``form_errors`` of a form of ``section``: a refused one re-renders the section
+    (with ``also``'s, called with the route's arguments)."""
+
+    def shown(actor: Actor, *args: object, **kwargs: object) -> Mapping[str, object]:
+        extra = also(actor, *args, **kwargs) if also is not None else {}
+        return {**section.reads(actor), **extra}
+
     return form_errors(
-        TEMPLATE,
-        form_id=form_id,
-        renamed=renamed,
-        placed=placed,
-        shown=lambda actor, **_: context(actor),
+        section.template, form_id=form_id, renamed=renamed, placed=placed, shown=shown
     )
 
 
@@ -93,24 +135,39 @@ def _mfa(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
     return MfaCommand.of(actor, password=password, code=code, client_ip=client_ip())
 
 
-def account_page(actor: Actor, **shown: object) -> Response:
-    """The account page; ``shown``: what this answer alone shows (a new secret, new codes)."""
-    return Response(translated.render(TEMPLATE, form={}, **shown, **context(actor)))
+def section_page(actor: Actor, section: Section, **shown: object) -> Response:
+    """A section of the account area; ``shown``: what this answer alone shows (a new secret,
+    new codes)."""
+    html = translated.render(section.template, form={}, **shown, **section.reads(actor))
+    return Response(html)
 
 
-def done(what: str) -> Response:
-    return see_other("/account?" + urlencode({"done": what}))
+def done(what: str, section: Section) -> Response:
+    """Back to ``section``, which says ``what`` was done."""
+    return see_other(section.path + "?" + urlencode({"done": what}))
 
 
-@bp.get("/account")
-@showing_account
-def account(actor: Actor) -> Response:
-    return account_page(actor)
+def _section_route(section: Section) -> None:
+    def show(actor: Actor) -> Response:
+        return section_page(actor, section)
+
+    show.__name__ = "account" if section is PROFILE else f"account_{section.template[8:-5]}"
+    bp.get(section.path)(_guarded(show, with_factor=section.with_factor))
+
+
+for _section in SECTIONS.values():
+    _section_route(_section)
+
+
+@bp.get("/account/profile")
+def profile_address() -> Response:
+    """The profile's other address (where its form posts): the profile is /account."""
+    return see_other(PROFILE.path)
 
 
 @bp.post("/account/profile")
 @signed_in
-@account_form("profile")
+@account_form("profile", PROFILE)
 def save_profile(actor: Actor) -> Response:
     user = services().accounts.get(GetUser(actor))
     changes: list[tuple[str, str | None]] = [("username", field("username"))]
@@ -120,13 +177,16 @@ def save_profile(actor: Actor) -> Response:
     changes += [(name, field(name, required=False) or None) for name in ("name", "last_name")]
     # As PATCH /user: only the fields given change.
     services().accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
-    return done("profile")
+    return done("profile", PROFILE)
 
 
 @bp.post("/account/password")
 @signed_in
 @account_form(
-    "password", renamed={"password": "new_password"}, placed={WRONG_PASSWORD: "current_password"}
+    "password",
+    SECURITY,
+    renamed={"password": "new_password"},
+    placed={WRONG_PASSWORD: "current_password"},
 )
 def change_password(actor: Actor) -> Response:
     current_password, new_password = fields("current_password", "new_password")
@@ -139,19 +199,19 @@ def change_password(actor: Actor) -> Response:
             client_ip=client_ip(),
         )
     )
-    return done("password")
+    return done("password", SECURITY)
 
 
 @bp.post("/account/sessions/<session_id>/end")
 @signed_in
-@account_form("sessions")
+@account_form("sessions", DEVICES)
 def end_session(actor: Actor, session_id: str) -> Response:
     services().sessions.end(EndSession(actor, session_id))
     if session_id == actor.session_id:  # this browser's own: signed out, as by /sign-out
         response = see_other("/sign-in")
         browser.end(response)
         return response
-    return done("session")
+    return done("session", DEVICES)
 
 
 @bp.post("/account/not-me")
@@ -167,23 +227,23 @@ def account_not_me(actor: Actor) -> Response:
 
 @bp.post("/account/apps/revoke")
 @signed_in
-@account_form("apps")
+@account_form("apps", APPS)
 def revoke_app(actor: Actor) -> Response:
     services().oauth.revoke_app(RevokeApp(actor, field("client_id")))
-    return done("app")
+    return done("app", APPS)
 
 
 @bp.post("/account/sessions/end-others")
 @signed_in
-@account_form("sessions")
+@account_form("sessions", DEVICES)
 def end_other_sessions(actor: Actor) -> Response:
     services().sessions.end_others(EndOtherSessions(actor))
-    return done("sessions")
+    return done("sessions", DEVICES)
 
 
 @bp.post("/account/totp")
 @signed_in
-@account_form("totp-start", placed={WRONG_PASSWORD: "password"})
+@account_form("totp-start", SECURITY, placed={WRONG_PASSWORD: "password"})
 def start_totp(actor: Actor) -> Response:
     enrolment = services().totp.start(_mfa(actor, password=field("password")))
     qr = qr_svg(
@@ -192,49 +252,49 @@ def start_totp(actor: Actor) -> Response:
         light="#fff",
     )
     # Shown in this answer only: the page never shows the secret again.
-    return account_page(actor, enrolment=enrolment, qr_svg=qr)
+    return section_page(actor, SECURITY, enrolment=enrolment, qr_svg=qr)
 
 
 @bp.post("/account/totp/confirm")
 @signed_in
-@account_form("totp-confirm", placed={WRONG_CODE: "code"})
+@account_form("totp-confirm", SECURITY, placed={WRONG_CODE: "code"})
 def confirm_totp(actor: Actor) -> Response:
     codes = services().totp.confirm(_mfa(actor, code=field("code").strip()))
-    return account_page(actor, recovery_codes=codes, done="totp-on")
+    return section_page(actor, SECURITY, recovery_codes=codes, done="totp-on")
 
 
 @bp.post("/account/totp/disable")
 @signed_in
-@account_form("totp-disable", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
+@account_form("totp-disable", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def disable_totp(actor: Actor) -> Response:
     password = field("password")
     services().totp.disable(_mfa(actor, password=password, code=field("code").strip()))
-    return done("totp-off")
+    return done("totp-off", SECURITY)
 
 
 @bp.post("/account/totp/recovery-codes")
 @signed_in
-@account_form("recovery-codes", placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
+@account_form("recovery-codes", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def new_recovery_codes(actor: Actor) -> Response:
     password = field("password")
     codes = services().totp.new_recovery_codes(
         _mfa(actor, password=password, code=field("code").strip())
     )
-    return account_page(actor, recovery_codes=codes, done="recovery-codes")
+    return section_page(actor, SECURITY, recovery_codes=codes, done="recovery-codes")
 
 
 @bp.post("/account/language")
 @signed_in
-@account_form("language")
+@account_form("language", PROFILE)
 def set_language(actor: Actor) -> Response:
     locale = field("locale", required=False) or None  # none: the browser's
     services().accounts.update_profile(UpdateProfile(actor.user_id, (("locale", locale),)))
-    return done("language")
+    return done("language", PROFILE)
 
 
 @bp.post("/account/delete")
 @signed_in
-@account_form("delete", placed={WRONG_PASSWORD: "password"})
+@account_form("delete", DELETE, placed={WRONG_PASSWORD: "password"})
 def delete_account(actor: Actor) -> Response:
     password = field("password")
     services().accounts.delete(DeleteUser(actor, password=password, client_ip=client_ip()))

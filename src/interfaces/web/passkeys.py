@@ -1,7 +1,7 @@
-"""Passkeys on the pages (docs/pages.md): the list, rename and delete forms on /account, and
-the JSON endpoints the pages' one script (static/webauthn.js) calls to add a passkey and to
-sign in with one. The script sends the page's CSRF token in a header; its requests count in
-the API's passkey limits (``PAGE_LIMITS``)."""
+"""Passkeys on the pages (docs/pages.md): the list, rename and delete forms on
+/account/security, and the JSON endpoints the pages' one script (static/webauthn.js) calls to
+add a passkey and to sign in with one. The script sends the page's CSRF token in a header;
+its requests count in the API's passkey limits (``PAGE_LIMITS``)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ from domain.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.account import TEMPLATE, account_form, context, signed_in
-from interfaces.web.forms import field, form_errors, safe_next
-from interfaces.web.rendering import bp, see_other
+from interfaces.web.account import SECURITY, account_form, done, signed_in
+from interfaces.web.forms import field, safe_next
+from interfaces.web.rendering import bp
 
 
 def _signed_in() -> Actor:
@@ -70,7 +70,7 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
     return {"account_passkeys": account_passkeys}
 
 
-# -- on /account
+# -- on /account/security
 
 
 @bp.post("/account/passkeys/options")
@@ -95,23 +95,19 @@ def add_passkey() -> Response:
 
 @bp.post("/account/passkeys/<passkey_id>/rename")
 @signed_in
-@form_errors(
-    TEMPLATE,
-    form_id="passkey-rename",
-    shown=lambda actor, passkey_id: {**context(actor), "renaming": passkey_id},
-)
+@account_form("passkey-rename", SECURITY, also=lambda _, passkey_id: {"renaming": passkey_id})
 def rename_passkey(actor: Actor, passkey_id: str) -> Response:
     name = field("name", required=False)
     services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
-    return see_other("/account?done=passkey-renamed")
+    return done("passkey-renamed", SECURITY)
 
 
 @bp.post("/account/passkeys/<passkey_id>/delete")
 @signed_in
-@account_form("passkey-delete")
+@account_form("passkey-delete", SECURITY)
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     services().passkeys.delete(DeletePasskey(actor, passkey_id))
-    return see_other("/account?done=passkey-deleted")
+    return done("passkey-deleted", SECURITY)
 
 
 # -- on /sign-in

@@ -1,4 +1,4 @@
-// Passkeys on firegate's pages (docs/pages.md): "Add a passkey" on /account, and on /sign-in
+// Passkeys on firegate's pages (docs/pages.md): "Add a passkey" on /account/security, and on /sign-in
 // "Sign in with a passkey" plus the browser's passkey autofill on the username field
 // (conditional mediation). The pages work without this script; it only shows the passkey
 // controls on an address where passkeys work, in a browser that has WebAuthn, and otherwise
@@ -155,7 +155,7 @@
         });
         const body = Object.assign(credentialJSON(credential), { name: nameInput.value });
         await post(box.dataset.action, body);
-        window.location.assign("/account?done=passkey-added");
+        window.location.assign("/account/security?done=passkey-added");
       } catch (error) {
         say(message, (error instanceof Refused && error.message) || box.dataset.failed);
         button.disabled = false;
