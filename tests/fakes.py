@@ -47,6 +47,7 @@ from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.tasks import Task
 from domain.throttling import FailureRecord, ThrottleRule, refusal, released
+from domain.upstream import UpstreamProvider
 from domain.users import Role, User
 from domain.webhooks import Delivery, WebhookEndpoint
 from infrastructure.audit import LoggingAuditLog
@@ -54,6 +55,7 @@ from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
+from infrastructure.upstream_oidc import AuthlibUpstreamClient
 from interfaces.web import TRANSLATIONS
 
 
@@ -1230,6 +1232,28 @@ class FakeOAuthGrants:
             self.consents = {k: c for k, c in self.consents.items() if k[0] != user_id}
 
 
+class FakeUpstreamProviders:
+    def __init__(self) -> None:
+        self.providers: dict[str, UpstreamProvider] = {}
+        self.lock = threading.Lock()
+
+    def add(self, provider: UpstreamProvider) -> None:
+        with self.lock:
+            if provider.id in self.providers:
+                raise Conflict("A provider has this id.", code="provider_exists", field="id")
+            self.providers[provider.id] = provider
+
+    def get(self, provider_id: str) -> UpstreamProvider | None:
+        return self.providers.get(provider_id)
+
+    def list_all(self) -> list[UpstreamProvider]:
+        return [self.providers[key] for key in sorted(self.providers)]
+
+    def delete(self, provider_id: str) -> bool:
+        with self.lock:
+            return self.providers.pop(provider_id, None) is not None
+
+
 class FakeGrantHolders:
     def __init__(self, grants: FakeOAuthGrants, store: InMemoryStore) -> None:
         self.grants, self.store = grants, store
@@ -1284,6 +1308,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         oauth_grants=grants,
         grant_holders=FakeGrantHolders(grants, store),
         provider_tokens=provider_tokens(settings),  # pure computation: the real one
+        upstream_providers=FakeUpstreamProviders(),
+        upstream_client=AuthlibUpstreamClient(),  # no request until a provider is used
         webhook_endpoints=FakeWebhookEndpoints(),
         webhook_deliveries=deliveries,
         host_resolver=FakeHostResolver(),

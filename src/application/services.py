@@ -17,6 +17,7 @@ from application.identity.login import LoginServices
 from application.identity.passkeys import PasskeyServices
 from application.identity.sessions import SessionServices
 from application.identity.totp import TotpServices
+from application.identity.upstream import UpstreamServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.oauth.wiring import OAuthServices
@@ -45,6 +46,7 @@ class Services:
     sessions: SessionServices
     tasks: TaskServices
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
+    upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits

@@ -30,6 +30,7 @@ from application.identity import (
     passkeys,
     sessions,
     totp,
+    upstream,
 )
 from application.identity.tokens import TokenPolicy
 from application.jobs import JobHandler, PushPolicy
@@ -80,6 +81,7 @@ class Policies:
     identity_changes: Limit
     oauth_policy: OAuthPolicy
     webhook_policy: WebhookPolicy
+    upstream_policy: upstream.UpstreamPolicy
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -135,6 +137,7 @@ def build_policies(settings: Settings) -> Policies:
             cache_ttl=settings.webhook_cache_ttl,
             sweep_interval=settings.webhook_sweep_interval,
         ),
+        upstream_policy=upstream.UpstreamPolicy(public_url=settings.public_url),
     )
 
 
@@ -202,6 +205,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),
+        upstream=upstream.bind(a, p),
         webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
         ready=a.ready,
         request_counter=a.request_counter,

@@ -32,6 +32,7 @@ from application.identity.mfa import MfaRepository
 from application.identity.passkeys import ChallengeRepository, PasskeyRepository
 from application.identity.sessions import SessionRepository
 from application.identity.throttle import LoginThrottle
+from application.identity.upstream import UpstreamClient, UpstreamProviders, WithConfigured
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
@@ -63,7 +64,9 @@ from bootstrap.lazy import (
     LazyIdentityVerifier,
     LazyMailer,
     LazyProviderTokens,
+    LazyUpstreamClient,
 )
+from domain.errors import InvalidInput
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -119,6 +122,8 @@ class Adapters:
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
     provider_tokens: ProviderTokens | None  # None: the provider is off
+    upstream_providers: UpstreamProviders  # the providers people sign in with
+    upstream_client: UpstreamClient
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     host_resolver: HostResolver
@@ -155,6 +160,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.security_events import FirestoreSecurityEvents
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.upstream_providers import FirestoreUpstreamProviders
     from infrastructure.firestore.users import (
         FirestoreLoginLookup,
         FirestorePrincipals,
@@ -217,6 +223,8 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
         provider_tokens=provider_tokens(settings),
+        upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
+        upstream_client=LazyUpstreamClient(upstream_client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
@@ -297,6 +305,48 @@ def derived_key(settings: Settings, purpose: bytes) -> bytes:
 
 def push_token(settings: Settings) -> str:
     return settings.job_push_token.get_secret_value() if settings.job_push_token else ""
+
+
+def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
+    """The stored providers, and in the local profile those UPSTREAM_PROVIDERS names, their
+    secrets sealed as stored ones are (docs/reference/providers.md)."""
+    if not settings.upstream_providers:
+        return stored
+    from datetime import UTC, datetime
+
+    from domain.upstream import UpstreamProvider
+
+    box, now = secret_box(settings), datetime.now(UTC)
+    configured = []
+    for fields in settings.upstream_providers:
+        given = {name.replace("-", "_"): value for name, value in fields.items()}
+        secret, unknown = given.get("client_secret", ""), set(given) - _PROVIDER_FIELDS
+        if unknown:
+            raise ValueError(f"UPSTREAM_PROVIDERS: unknown fields {sorted(unknown)}")
+        try:
+            provider = UpstreamProvider.configure(
+                id=given.get("id", ""),
+                client_id=given.get("client_id", ""),
+                client_secret=secret,
+                sealed_secret=box.seal(secret),
+                now=now,
+                **{k: v for k, v in given.items() if k not in _GIVEN_APART},
+            )
+        except InvalidInput as exc:
+            problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
+            raise ValueError(f"UPSTREAM_PROVIDERS, {given.get('id')!r}: {problems}") from None
+        configured.append(provider)
+    return WithConfigured(stored, tuple(configured))
+
+
+_GIVEN_APART = frozenset({"id", "client_id", "client_secret"})
+_PROVIDER_FIELDS = _GIVEN_APART | {"issuer", "name", "scope", "preset", "team_id", "key_id"}
+
+
+def upstream_client() -> UpstreamClient:
+    from infrastructure.upstream_oidc import AuthlibUpstreamClient
+
+    return AuthlibUpstreamClient()
 
 
 def secret_box(settings: Settings) -> SecretBox:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, Generic, TypeVar
 
+from application.identity.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.oauth.ports import ProviderTokens
 from application.ports import (
     Assertion,
@@ -22,6 +23,7 @@ from application.ports import (
     NewCredential,
     PasskeyCeremonies,
 )
+from domain.upstream import UpstreamProvider
 
 T = TypeVar("T")
 
@@ -109,6 +111,28 @@ class LazyCeremonies(_Lazy[PasskeyCeremonies]):
         return self.adapter().verify_authentication(
             credential, challenge=challenge, public_key=public_key
         )
+
+
+class LazyUpstreamClient(_Lazy[UpstreamClient]):
+    def authorization(
+        self, provider: UpstreamProvider, secret: str, redirect_uri: str
+    ) -> Authorization:
+        return self.adapter().authorization(provider, secret, redirect_uri)
+
+    def claims(
+        self,
+        provider: UpstreamProvider,
+        secret: str,
+        redirect_uri: str,
+        answer: Mapping[str, str],
+        expected: Authorization,
+    ) -> UpstreamClaims:
+        return self.adapter().claims(provider, secret, redirect_uri, answer, expected)
+
+    def id_token_claims(
+        self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
+    ) -> UpstreamClaims:
+        return self.adapter().id_token_claims(provider, secret, id_token, nonce)
 
 
 class LazyProviderTokens(_Lazy[ProviderTokens]):

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     webauthn_rp_name: str = "firegate"
     webauthn_origins: Annotated[list[str], NoDecode] = []
 
+    # Upstream providers of the local profile, beside those added with the CLI: a JSON list of
+    # objects with the CLI's fields (docs/reference/providers.md).
+    upstream_providers: list[dict[str, str]] = []
+
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
@@ -312,6 +316,11 @@ class Settings(BaseSettings):
             if not self.google_cloud_project:
                 problems.append("GOOGLE_CLOUD_PROJECT is required in production")
             problems += self._production_mail_problems()
+            if self.upstream_providers:
+                problems.append(
+                    "UPSTREAM_PROVIDERS is for the local profile: add providers with "
+                    "`providers add` (docs/reference/providers.md)"
+                )
         else:
             if not self.google_cloud_project:
                 self.google_cloud_project = "demo-firegate"

@@ -12,9 +12,11 @@ from flask.cli import AppGroup
 from application.identity.admin import SetDisabled, SetRole, UserQuery
 from application.identity.authentication import Actor
 from application.identity.totp import ResetMfa
+from application.identity.upstream import AddProvider, DeleteProvider
 from application.oauth.clients import CreateClient, DeleteClient
 from domain.errors import DomainError
 from domain.oauth import SCOPES, OAuthClient
+from domain.upstream import PRESETS, UpstreamProvider
 from interfaces.shared.services import services
 
 users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
@@ -173,6 +175,94 @@ def delete_client(client_id: str) -> None:
         click.echo(json.dumps({"deleted": client_id}))
 
 
+providers_cli = AppGroup(
+    "providers", help="Manage the providers people sign in with (docs/reference/providers.md)."
+)
+
+
+def provider_json(provider: UpstreamProvider) -> dict[str, object]:
+    """A provider as the CLI and /admin show it: never its secret."""
+    return {
+        "id": provider.id,
+        "name": provider.name,
+        "preset": provider.preset or None,
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "scope": provider.scope,
+        "callback_path": provider.callback_path(),
+        "created_at": provider.created_at.isoformat(),
+    }
+
+
+@providers_cli.command("add")
+@click.option("--id", "provider_id", required=True, help="In the callback URL: a-z, 0-9, _ -.")
+@click.option("--preset", default="", type=click.Choice(["", *PRESETS]), help="A known one.")
+@click.option("--issuer", default="", help="Its issuer URL (found by discovery).")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True, help="For Apple: its key (.p8, PEM).")
+@click.option("--name", default="", help='Shown as "Continue with NAME".')
+@click.option("--scope", default="", help='Default: "openid email profile".')
+@click.option("--team-id", default="", help="Apple only.")
+@click.option("--key-id", default="", help="Apple only.")
+def add_provider(  # click passes each option by its name
+    *,
+    provider_id: str,
+    preset: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    name: str,
+    scope: str,
+    team_id: str,
+    key_id: str,
+) -> None:
+    """Add a provider; prints it as one line of JSON (its secret is stored sealed)."""
+    try:
+        provider = services().upstream.add(
+            AddProvider(
+                provider_id,
+                client_id,
+                client_secret,
+                issuer=issuer,
+                name=name,
+                scope=scope,
+                preset=preset,
+                team_id=team_id,
+                key_id=key_id,
+            )
+        )
+    except DomainError as exc:
+        _fail_with_fields(exc)
+    else:
+        click.echo(json.dumps(provider_json(provider)))
+
+
+def _fail_with_fields(exc: DomainError) -> None:
+    fields = getattr(exc, "errors", ())
+    detail = "; ".join(f"{e.field}: {e.message}" for e in fields) if fields else exc.detail
+    raise click.ClickException(detail)
+
+
+@providers_cli.command("list")
+def list_providers() -> None:
+    """Every provider, as a JSON array (never a secret)."""
+    click.echo(json.dumps([provider_json(p) for p in services().upstream.list()]))
+
+
+@providers_cli.command("delete")
+@click.argument("provider_id")
+def delete_provider(provider_id: str) -> None:
+    """Remove the provider: its button goes; the accounts linked to it keep their other ways
+    of signing in."""
+    try:
+        services().upstream.delete(DeleteProvider(provider_id))
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        click.echo(json.dumps({"deleted": provider_id}))
+
+
 def install_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(clients_cli)
+    app.cli.add_command(providers_cli)

@@ -1,0 +1,565 @@
+"""Signing in with an upstream identity provider (Google, Microsoft, Apple, GitHub, GitLab or
+any OpenID provider; docs/reference/providers.md): the providers admins configure, and the
+round trip a browser makes through one of them, or a native app's ID token.
+
+The protocol (discovery, state, nonce, PKCE, the code exchange, the ID token's checks) is the
+``UpstreamClient``'s (Authlib's client, infrastructure/upstream_oidc.py); what this module
+holds is which provider, the flight a browser carries (bound to it, sealed), and the identity
+it ends with, which the linking rules turn into an account (application/identity/linking.py).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from application.identity.linking import (
+    ExternalSignIn,
+    LinkingPorts,
+    Links,
+    links_of,
+    sign_in_external,
+)
+from application.identity.sessions import SignIn, sign_in_step
+from application.identity.tokens import TokenPair, TokenPolicies
+from application.ports import Audit, ExternalIdentity, SecretBox
+from application.remembered import Remembered
+from domain.devices import Device, DevicePolicy
+from domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from domain.upstream import OIDC, UpstreamProvider
+from domain.users import User
+
+FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
+LIST_TTL = 5.0  # seconds the sign-in pages' list of providers is kept by each process
+_FLIGHT = "upstream-flight"  # what a sealed flight says it is: no other sealed text passes
+
+
+# -- ports
+
+
+class UpstreamProviders(Protocol):
+    def add(self, provider: UpstreamProvider) -> None:
+        """Store a new provider; Conflict (provider_exists) if its id is taken."""
+        ...
+
+    def get(self, provider_id: str) -> UpstreamProvider | None:
+        """The provider with this id, or None."""
+        ...
+
+    def list_all(self) -> list[UpstreamProvider]:
+        """Every provider, by id."""
+        ...
+
+    def delete(self, provider_id: str) -> bool:
+        """Remove the provider; False if there was none."""
+        ...
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Where a browser is sent, and what its return must match."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
+class UpstreamClaims:
+    """What the provider says of the person, its ID token's signature and claims checked."""
+
+    subject: str
+    email: str | None
+    email_verified: object  # as the provider sent it: True, "true", ...
+    name: str | None
+    preferred_username: str | None = None
+
+
+class UpstreamClient(Protocol):
+    def authorization(
+        self, provider: UpstreamProvider, secret: str, redirect_uri: str
+    ) -> Authorization:
+        """The provider's authorization URL with a new state, nonce and PKCE S256 challenge;
+        Unavailable when its discovery document cannot be read."""
+        ...
+
+    def claims(
+        self,
+        provider: UpstreamProvider,
+        secret: str,
+        redirect_uri: str,
+        answer: Mapping[str, str],
+        expected: Authorization,
+    ) -> UpstreamClaims:
+        """The code in ``answer`` exchanged (with the verifier), the ID token validated by the
+        provider's JWKS (iss, aud, exp, the expected nonce), userinfo read for what it lacks;
+        Unauthenticated (upstream_refused) when any of it fails, Unavailable when the
+        provider cannot be reached."""
+        ...
+
+    def id_token_claims(
+        self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
+    ) -> UpstreamClaims:
+        """A native app's ID token validated as ``claims`` validates one; Unauthenticated."""
+        ...
+
+
+# -- the providers admins manage
+
+
+@dataclass(frozen=True)
+class AddProvider:
+    id: str
+    client_id: str
+    client_secret: str
+    issuer: str = ""
+    name: str = ""
+    scope: str = ""
+    preset: str = ""
+    team_id: str = ""
+    key_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteProvider:
+    id: str
+
+
+@dataclass(frozen=True)
+class ProviderButton:
+    """What a sign-in page shows of a provider."""
+
+    id: str
+    name: str
+
+
+class ProviderList:
+    """The providers, kept for a few seconds by each process: the sign-in pages list them on
+    every view (docs/reference/providers.md)."""
+
+    def __init__(self, providers: UpstreamProviders, clock: Callable[[], datetime]) -> None:
+        self._providers, self._clock = providers, clock
+        self._kept: Remembered[str, tuple[ProviderButton, ...]] = Remembered(1)
+
+    def buttons(self) -> tuple[ProviderButton, ...]:
+        now = self._clock().timestamp()
+        kept = self._kept.get("all", now)
+        if kept is None:
+            kept = tuple(ProviderButton(p.id, p.name) for p in self._providers.list_all())
+            self._kept.put("all", kept, now + LIST_TTL)
+        return kept
+
+    def forget(self) -> None:
+        self._kept.put("all", (), 0.0)
+
+
+def add_provider(
+    cmd: AddProvider,
+    *,
+    providers: UpstreamProviders,
+    box: SecretBox,
+    clock: Callable[[], datetime],
+    listed: ProviderList,
+) -> UpstreamProvider:
+    provider = UpstreamProvider.configure(
+        id=cmd.id,
+        client_id=cmd.client_id,
+        client_secret=cmd.client_secret,
+        sealed_secret="",
+        now=clock(),
+        issuer=cmd.issuer,
+        name=cmd.name,
+        scope=cmd.scope,
+        preset=cmd.preset,
+        team_id=cmd.team_id,
+        key_id=cmd.key_id,
+    )
+    provider = replace(provider, sealed_secret=box.seal(cmd.client_secret))
+    providers.add(provider)
+    listed.forget()
+    return provider
+
+
+def delete_provider(
+    cmd: DeleteProvider, *, providers: UpstreamProviders, listed: ProviderList
+) -> None:
+    if not providers.delete(cmd.id):
+        raise NotFound("No such provider.", code="provider_not_found")
+    listed.forget()
+
+
+def _provider(provider_id: str, providers: UpstreamProviders) -> UpstreamProvider:
+    found = providers.get(provider_id) if len(provider_id) <= 64 else None
+    if found is None:
+        raise NotFound("No such provider.", code="provider_not_found")
+    return found
+
+
+# -- a browser's round trip
+
+
+@dataclass(frozen=True)
+class UpstreamPolicy:
+    public_url: str  # the callback is {public_url}/sign-in/with/{id}/callback
+
+
+@dataclass(frozen=True)
+class StartUpstream:
+    provider_id: str
+    next: str  # where the person goes once signed in (a path of this site, checked by the page)
+
+
+@dataclass(frozen=True)
+class Departure:
+    url: str  # the provider's authorization URL
+    flight: str  # sealed: the browser keeps it (a cookie) and brings it back
+    form_post: bool  # the provider posts its answer back (Apple): the cookie must go with it
+
+
+@dataclass(frozen=True)
+class Flight:
+    """A round trip in progress: what the return must match, and where it leads."""
+
+    provider_id: str
+    authorization: Authorization
+    next: str
+    started_at: datetime
+
+
+def _seal(flight: Flight, box: SecretBox) -> str:
+    a = flight.authorization
+    return box.seal(
+        json.dumps(
+            {
+                "is": _FLIGHT,
+                "provider": flight.provider_id,
+                "state": a.state,
+                "nonce": a.nonce,
+                "verifier": a.code_verifier,
+                "next": flight.next,
+                "at": flight.started_at.isoformat(),
+            }
+        )
+    )
+
+
+def _refused(
+    detail: str = "The sign-in with the provider did not complete; try again.",
+) -> Unauthenticated:
+    return Unauthenticated(detail, code="upstream_refused")
+
+
+def _opened(sealed: str, box: SecretBox) -> Flight:
+    """The flight the browser brought back; Unauthenticated if it brought none, or not one
+    this service sealed."""
+    try:
+        data = json.loads(box.open(sealed)) if sealed else None
+    except (DomainError, ValueError):  # altered, foreign or sealed by another key: no flight
+        data = None
+    if not isinstance(data, dict) or data.get("is") != _FLIGHT:
+        raise _refused("This sign-in was not started in this browser, or it expired; try again.")
+    return Flight(
+        provider_id=str(data["provider"]),
+        authorization=Authorization(
+            "", str(data["state"]), str(data["nonce"]), str(data["verifier"])
+        ),
+        next=str(data["next"]),
+        started_at=datetime.fromisoformat(str(data["at"])),
+    )
+
+
+def start_upstream(
+    cmd: StartUpstream,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    policy: UpstreamPolicy,
+    clock: Callable[[], datetime],
+) -> Departure:
+    provider = _provider(cmd.provider_id, providers)
+    authorization = client.authorization(
+        provider, box.open(provider.sealed_secret), callback_url(provider, policy)
+    )
+    flight = Flight(provider.id, authorization, cmd.next, clock())
+    return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
+
+
+def callback_url(provider: UpstreamProvider, policy: UpstreamPolicy) -> str:
+    return policy.public_url.rstrip("/") + provider.callback_path()
+
+
+@dataclass(frozen=True)
+class FinishUpstream:
+    provider_id: str
+    answer: Mapping[str, str]  # the provider's answer: code and state, or an error
+    flight: str  # what the browser brought back
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    pair: TokenPair
+    next: str
+
+
+def finish_upstream(
+    cmd: FinishUpstream,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    policy: UpstreamPolicy,
+    devices: DevicePolicy,
+    clock: Callable[[], datetime],
+    links: Links,
+    sign_in: SignIn,
+) -> Arrival:
+    """The person signed in (``Arrival.next``: where the page goes on); MfaRequired when the
+    account has a second factor, Unauthenticated (upstream_refused) when the answer is not
+    the one this browser's flight expects."""
+    flight = _opened(cmd.flight, box)
+    if flight.provider_id != cmd.provider_id:
+        raise _refused()
+    if clock() - flight.started_at > FLIGHT_TTL:
+        raise _refused("This sign-in took too long; try again.")
+    state = cmd.answer.get("state", "")
+    if not hmac.compare_digest(state.encode(), flight.authorization.state.encode()):
+        raise _refused()
+    if cmd.answer.get("error") or not cmd.answer.get("code"):
+        raise _refused()
+    provider = _provider(cmd.provider_id, providers)
+    claims = client.claims(
+        provider,
+        box.open(provider.sealed_secret),
+        callback_url(provider, policy),
+        cmd.answer,
+        flight.authorization,
+    )
+    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+    return Arrival(pair, flight.next)
+
+
+def _signed_in(
+    provider: UpstreamProvider,
+    claims: UpstreamClaims,
+    user_agent: str,
+    *,
+    links: Links,
+    sign_in: SignIn,
+) -> TokenPair:
+    identity = ExternalIdentity(
+        provider=provider.id,
+        subject=claims.subject,
+        email=claims.email or None,
+        email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
+        display_name=claims.name or claims.preferred_username or None,
+    )
+    signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
+    return sign_in_external(signing_in, links=links, sign_in=sign_in)
+
+
+@dataclass(frozen=True)
+class _DeviceAwareSignIn(SignIn):
+    """The sign-in step as a password's: the browser's device token read, a new device
+    noticed (its mail), and a device token given back (docs/reference/providers.md)."""
+
+    devices: DevicePolicy | None = None
+    device_token: str = ""
+    client_ip: str = ""
+
+    def __call__(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        user_agent: str,
+        ip: str | None = None,
+        event: Audit = Audit.LOGIN,
+        reason: str | None = None,
+        proof: tuple[Audit, str] | None = None,
+        knows_devices: bool = False,
+        device: Device | None = None,
+    ) -> TokenPair:
+        if self.devices is None:  # never: _with_devices gives one
+            raise AssertionError("a device-aware sign-in without a device policy")
+        now = self.clock.now()
+        device = self.devices.verify(self.device_token, now)
+        if device is not None and not device.of(user):
+            device = None  # another account's: this one has not seen the device
+        pair = super().__call__(
+            user,
+            amr=amr,
+            user_agent=user_agent,
+            ip=ip or self.client_ip or None,
+            event=event,
+            reason=reason,
+            proof=proof,
+            knows_devices=True,
+            device=device,
+        )
+        return replace(pair, device_token=self.devices.issue(user, now, device))
+
+
+def _with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
+    return _DeviceAwareSignIn(
+        sign_in.sessions,
+        sign_in.tokens,
+        sign_in.clock,
+        sign_in.policy,
+        sign_in.audit,
+        sign_in.users,
+        devices=devices,
+        device_token=token,
+        client_ip=ip,
+    )
+
+
+# -- a native app's ID token
+
+
+@dataclass(frozen=True)
+class NativeSignIn:
+    provider_id: str
+    id_token: str
+    nonce: str
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+
+
+def native_sign_in(
+    cmd: NativeSignIn,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    devices: DevicePolicy,
+    links: Links,
+    sign_in: SignIn,
+) -> TokenPair:
+    """The token response of /login for an ID token the app got from the provider's own SDK
+    (its ``aud`` the provider's client id); MfaRequired as /login's."""
+    provider = _provider(cmd.provider_id, providers)
+    if provider.quirks.protocol != OIDC:
+        raise InvalidInput.field(
+            "id_token", f"{provider.name} gives no ID tokens.", "id_tokens_unsupported"
+        )
+    if not cmd.id_token or not cmd.nonce:
+        raise _refused()
+    secret = box.open(provider.sealed_secret)
+    claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
+    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+
+
+# -- providers from configuration (the local profile's UPSTREAM_PROVIDERS)
+
+
+class WithConfigured:
+    """The stored providers and those the configuration names (read-only: changed where they
+    are configured). A configured id hides a stored one of the same id."""
+
+    def __init__(self, stored: UpstreamProviders, configured: tuple[UpstreamProvider, ...]) -> None:
+        self._stored = stored
+        self._configured = {p.id: p for p in configured}
+
+    def add(self, provider: UpstreamProvider) -> None:
+        if provider.id in self._configured:
+            raise Conflict("A provider has this id.", code="provider_exists", field="id")
+        self._stored.add(provider)
+
+    def get(self, provider_id: str) -> UpstreamProvider | None:
+        return self._configured.get(provider_id) or self._stored.get(provider_id)
+
+    def list_all(self) -> list[UpstreamProvider]:
+        stored = [p for p in self._stored.list_all() if p.id not in self._configured]
+        return sorted([*self._configured.values(), *stored], key=lambda p: p.id)
+
+    def delete(self, provider_id: str) -> bool:
+        if provider_id in self._configured:
+            raise PermissionDenied(
+                "This provider is configured by UPSTREAM_PROVIDERS; remove it there.",
+                code="provider_configured",
+            )
+        return self._stored.delete(provider_id)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md)
+
+
+class UpstreamPorts(LinkingPorts, Protocol):
+    @property
+    def upstream_providers(self) -> UpstreamProviders: ...
+    @property
+    def upstream_client(self) -> UpstreamClient: ...
+    @property
+    def secret_box(self) -> SecretBox: ...
+
+
+class UpstreamPolicies(TokenPolicies, Protocol):
+    @property
+    def upstream_policy(self) -> UpstreamPolicy: ...
+    @property
+    def device_policy(self) -> DevicePolicy: ...
+
+
+@dataclass(frozen=True)
+class UpstreamServices:
+    add: Callable[[AddProvider], UpstreamProvider]
+    list: Callable[[], list[UpstreamProvider]]
+    delete: Callable[[DeleteProvider], None]
+    buttons: Callable[[], tuple[ProviderButton, ...]]
+    start: Callable[[StartUpstream], Departure]
+    finish: Callable[[FinishUpstream], Arrival]
+    native: Callable[[NativeSignIn], TokenPair]
+
+
+def bind(ports: UpstreamPorts, policies: UpstreamPolicies) -> UpstreamServices:
+    p, policy, devices = ports, policies.upstream_policy, policies.device_policy
+    providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
+    listed = ProviderList(providers, now)
+    return UpstreamServices(
+        add=lambda cmd: add_provider(cmd, providers=providers, box=box, clock=now, listed=listed),
+        list=providers.list_all,
+        delete=lambda cmd: delete_provider(cmd, providers=providers, listed=listed),
+        buttons=listed.buttons,
+        start=lambda cmd: start_upstream(
+            cmd, providers=providers, client=client, box=box, policy=policy, clock=now
+        ),
+        finish=lambda cmd: finish_upstream(
+            cmd,
+            providers=providers,
+            client=client,
+            box=box,
+            policy=policy,
+            devices=devices,
+            clock=now,
+            links=links_of(p),
+            sign_in=sign_in_step(p, policies),
+        ),
+        native=lambda cmd: native_sign_in(
+            cmd,
+            providers=providers,
+            client=client,
+            box=box,
+            devices=devices,
+            links=links_of(p),
+            sign_in=sign_in_step(p, policies),
+        ),
+    )
