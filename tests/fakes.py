@@ -1261,6 +1261,11 @@ class FakeGrantHolders:
     def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
         return self.grants.grants.get(grant_id), self.store.users.get(user_id)
 
+    def load_code(
+        self, code_hash: str, user_id: str
+    ) -> tuple[AuthorizationCode | None, User | None]:
+        return self.grants.codes.get(code_hash), self.store.users.get(user_id)
+
 
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes

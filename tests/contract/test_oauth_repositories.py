@@ -289,6 +289,30 @@ def test_a_grant_and_its_account_are_read_together(
     assert both.load("no-grant", "nobody") == (None, None)
 
 
+def test_a_code_and_its_account_are_read_together(
+    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
+) -> None:
+    grants, users, both = holders
+    alice = User.register(
+        id="u1",
+        username=Username("alice"),
+        email=Email("a@example.com"),
+        password_hash="h",
+        now=NOW,
+    )
+    users.add(alice)
+    grants.add_code(code())
+    hashed = digest("the-code")
+    stored = grants.get_code(hashed)
+    assert stored is not None
+    assert both.load_code(hashed, "u1") == (stored, alice)
+    assert both.load_code(hashed, "nobody") == (stored, None)
+    assert both.load_code(digest("no-code"), "u1") == (None, alice)
+    exchange(grants, "the-code")
+    spent, _ = both.load_code(hashed, "u1")
+    assert spent is not None and spent.spent
+
+
 def test_a_clients_own_token_is_revoked_by_its_jti(grants: OAuthGrants) -> None:
     assert grants.token_revoked("j1") is False
     grants.revoke_token("j1", "c1", LATER)

@@ -92,22 +92,41 @@ class PresentedCode:
     account: User
 
 
+def new_code(user_id: str) -> str:
+    """A code: the account's id, then 256 random bits, stored only as a hash; the exchange
+    reads the code and its account in one round trip
+    (docs/decisions/0269-a-code-names-its-account.md)."""
+    random = secrets.token_urlsafe(32)
+    return f"{user_id}.{random}" if is_id(user_id) else random
+
+
 def present_code(
-    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
+    cmd: SpendCode,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+    audit: AuditLog,
 ) -> PresentedCode | None:
     """The code an exchange may go on with, read and checked by the domain's rule without
     being stored; None for any other. A reuse, or a code whose account may not sign in, is
     stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
-    found = grants.get_code(digest(cmd.code))
+    hashed, named = digest(cmd.code), cmd.code.partition(".")[0]
+    if "." in cmd.code and is_id(named):  # the code and its account, in one read
+        found, account = holders.load_code(hashed, named)
+        if found is not None and found.user_id != named:  # not of this code's making
+            account = users.get(found.user_id)
+    else:  # a code made before codes named their account
+        found = grants.get_code(hashed)
+        account = users.get(found.user_id) if found is not None else None
     if found is None:
         return None
     outcome = found.spend(cmd.client_id, clock.now()).outcome
     if outcome == "invalid":
         return None
-    if outcome == "spent":
-        account = enabled_account(found.user_id, users=users)
-        if account is not None:
-            return PresentedCode(found, cmd.client_id, account)
+    if outcome == "spent" and account is not None and not account.disabled:
+        return PresentedCode(found, cmd.client_id, account)
     spend_code(cmd, grants=grants, users=users, clock=clock, audit=audit)
     return None
 

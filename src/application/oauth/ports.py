@@ -104,6 +104,12 @@ class GrantHolders(Protocol):
         """The grant and the account, in one read (each None where absent)."""
         ...
 
+    def load_code(
+        self, code_hash: str, user_id: str
+    ) -> tuple[AuthorizationCode | None, User | None]:
+        """The code (by its hash) and the account, in one read (each None where absent)."""
+        ...
+
 
 class ProviderTokens(Protocol):
     """The keys the provider signs its tokens with: the access tokens' (RFC 9068), and the ID

@@ -142,7 +142,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             cmd, grants=grants, users=users, clock=clock, audit=audit
         ),
         present_code=lambda cmd: present_code(
-            cmd, grants=grants, users=users, clock=clock, audit=audit
+            cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit
         ),
         exchange_code=lambda cmd: exchange_code(
             cmd, grants=grants, clock=clock, audit=audit, policy=policy

@@ -380,6 +380,7 @@ class FirestoreGrantHolders:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._grants = client.collection(OAUTH_GRANTS)
+        self._codes = client.collection(OAUTH_CODES)
         self._users = client.collection(USERS)
 
     def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
@@ -392,3 +393,14 @@ class FirestoreGrantHolders:
         )
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         return grant, user
+
+    def load_code(
+        self, code_hash: str, user_id: str
+    ) -> tuple[AuthorizationCode | None, User | None]:
+        if not _document_id(code_hash) or not _document_id(user_id):
+            return None, None
+        refs = [self._codes.document(code_hash), self._users.document(user_id)]
+        code_data, user_data = read_documents(self._client, refs)
+        code = code_from_doc(code_hash, code_data) if code_data is not None else None
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return code, user

@@ -24,7 +24,14 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 from authlib.oidc.core.util import create_half_hash
 from flask import request
 
-from application.oauth.grants import ExchangeCode, FindRefresh, NewCode, RotateRefresh, SpendCode
+from application.oauth.grants import (
+    ExchangeCode,
+    FindRefresh,
+    NewCode,
+    RotateRefresh,
+    SpendCode,
+    new_code,
+)
 from application.oauth.tokens import GRANT_CLAIM
 from domain.errors import DomainError
 from domain.oauth import scope_list, unusable_resource
@@ -102,6 +109,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             refusal.redirect_uri, refusal.state = redirect_uri, self.request.payload.state
             raise refusal
         return redirect_uri
+
+    def generate_authorization_code(self) -> str:
+        subject: Subject = self.request.user
+        return new_code(subject.user.id)
 
     def save_authorization_code(self, code: str, oauth_request: Any) -> None:
         subject: Subject = oauth_request.user
