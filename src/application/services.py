@@ -20,6 +20,7 @@ from application.identity.totp import TotpServices
 from application.identity.upstream import UpstreamServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
+from application.migration.wiring import MoveServices
 from application.oauth.wiring import OAuthServices
 from application.ports import RequestCounter
 from application.resources.datasets import DatasetServices
@@ -41,6 +42,7 @@ class Services:
     firebase: FirebaseServices
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
+    moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     passkeys: PasskeyServices
     sessions: SessionServices

@@ -36,6 +36,7 @@ from application.identity.tokens import TokenPolicy
 from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
 from application.mail import sending as mail
+from application.migration import wiring as migration
 from application.oauth import wiring as oauth
 from application.oauth.ports import OAuthPolicy
 from application.ports import Job, OwnedData
@@ -200,6 +201,9 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         firebase=firebase.bind(a, p),
         jobs=jobs.bind(a, p, handlers=handlers),
         login=login.bind(a, p),
+        moves=migration.bind(
+            a, providers=lambda: frozenset(x.id for x in a.upstream_providers.list_all())
+        ),
         oauth=oauth.bind(a, p),
         passkeys=passkeys.bind(a, p),
         sessions=sessions.bind(a, p),

@@ -35,6 +35,7 @@ from application.identity.throttle import LoginThrottle
 from application.identity.upstream import UpstreamClient, UpstreamProviders, WithConfigured
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
+from application.migration.ports import UserMoves
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import (
     AuditLog,
@@ -89,6 +90,7 @@ class Adapters:
     sessions: SessionRepository
     principals: Principals
     identities: IdentityRepository
+    user_moves: UserMoves  # users import and export
     identity_verifier: IdentityVerifier
     custom_tokens: CustomTokenMinter
     login_lookup: LoginLookup
@@ -161,6 +163,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.tasks import FirestoreTaskRepository
     from infrastructure.firestore.upstream_providers import FirestoreUpstreamProviders
+    from infrastructure.firestore.user_moves import FirestoreUserMoves
     from infrastructure.firestore.users import (
         FirestoreLoginLookup,
         FirestorePrincipals,
@@ -183,6 +186,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         sessions=FirestoreSessionRepository(client),
         principals=FirestorePrincipals(client),
         identities=FirestoreIdentityRepository(client),
+        user_moves=FirestoreUserMoves(client),
         identity_verifier=LazyIdentityVerifier(lambda: firebase_identity_verifier(settings)),
         custom_tokens=LazyCustomTokens(lambda: firebase_custom_tokens(settings)),
         login_lookup=FirestoreLoginLookup(client),

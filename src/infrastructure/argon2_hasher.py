@@ -1,9 +1,12 @@
-"""argon2id password hashing with a per-process cap on concurrent hashes."""
+"""argon2id password hashing with a per-process cap on concurrent hashes; the imported
+hashes of other systems (infrastructure/foreign_hashes.py) are checked on the same threads,
+under the same cap and in no less time than an argon2 check (docs/migrating.md)."""
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -12,6 +15,8 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from domain.errors import Unavailable
+from domain.password_hashes import HashKind, kind_of
+from infrastructure.foreign_hashes import verify_foreign
 
 # OWASP's minimum for argon2id; docs/decisions/0002-argon2id-parameters.md allows nothing weaker.
 MIN_TIME_COST, MIN_MEMORY_KIB, MIN_PARALLELISM = 2, 19456, 1
@@ -46,7 +51,12 @@ class Argon2PasswordHasher:
         # logins instead of ~120 (docs/decisions/0003-hashing-on-dedicated-threads.md).
         # Threads start on first use, after gunicorn's fork.
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
+        started = time.perf_counter()
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        # How long an argon2 check takes here (a hash costs the same), the last one seen:
+        # a quicker check of an imported hash waits out the rest, so that a wrong password
+        # of an imported account takes as long as an unknown user's.
+        self._argon2_seconds = time.perf_counter() - started
 
     def _run(self, work: Callable[[], T]) -> T:
         if not self._slots.acquire(timeout=self._wait):
@@ -60,11 +70,22 @@ class Argon2PasswordHasher:
         return self._run(lambda: self._hasher.hash(password))
 
     def verify(self, password_hash: str, password: str) -> bool:
+        kind = kind_of(password_hash)
+        if kind is not None and kind is not HashKind.ARGON2:
+            started = time.perf_counter()
+            matched = self._run(lambda: verify_foreign(password_hash, password))
+            # Outside the slot: the wait holds no thread of the pool and no hash's memory.
+            time.sleep(max(0.0, self._argon2_seconds - (time.perf_counter() - started)))
+            return matched
+
         def check() -> bool:
+            started = time.perf_counter()
             try:
                 return self._hasher.verify(password_hash, password)
             except (VerificationError, InvalidHashError):
                 return False
+            finally:
+                self._argon2_seconds = time.perf_counter() - started
 
         return self._run(check)
 
@@ -72,6 +93,8 @@ class Argon2PasswordHasher:
         self.verify(self._dummy_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
+        if kind_of(password_hash) is not HashKind.ARGON2:
+            return True  # an imported hash of another kind: argon2id at the first sign-in
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:

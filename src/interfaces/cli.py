@@ -18,8 +18,11 @@ from domain.errors import DomainError
 from domain.oauth import SCOPES, OAuthClient
 from domain.upstream import PRESETS, UpstreamProvider
 from interfaces.shared.services import services
+from interfaces.user_moves import export_command, import_command
 
 users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
+users_cli.add_command(import_command)
+users_cli.add_command(export_command)
 
 # The command line acts with the service's own credentials, as an administrator would.
 _OPERATOR = Actor(

@@ -1,0 +1,269 @@
+"""One user of an import file, as the account it becomes: a ``firebase auth:export`` user or
+a line of firegate's JSON Lines (docs/migrating.md). Every field is checked by the rules
+of a sign-up (usernames with their look-alikes, addresses, names); a bad one is
+InvalidInput, which the import reports and skips."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from application.identity.linking import username_candidates
+from application.migration.ports import FIREBASE, Arrival, Link
+from domain.errors import InvalidInput
+from domain.ids import is_id, new_id
+from domain.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
+from domain.text import without_controls
+from domain.users import NAME_MAX, Email, Role, User, Username, check_name
+
+MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What turns a record into an account: the Firebase project's hash parameters (None:
+    not given), the upstream providers configured here, the address check of a sign-up."""
+
+    firebase: FirebaseScrypt | None
+    providers: frozenset[str]
+    check_address: Callable[[str], None]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An arrival, and, for a Firebase user, the usernames to try in turn (none fixed)."""
+
+    arrival: Arrival
+    names: Iterator[Username] | None = None  # None: the record's own username
+    id_given: bool = True
+
+
+def _invalid(field: str, message: str, code: str) -> InvalidInput:
+    return InvalidInput.field(field, message, code)
+
+
+def _text(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = raw.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise _invalid(key, "Must be a string.", "string_type")
+    return value
+
+
+def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise _invalid(key, "Must be true or false.", "boolean_type")
+    return value
+
+
+def _user_id(value: str | None) -> str:
+    if value is None or not is_id(value):
+        raise _invalid("id", "An id of 1-64 letters, digits, '-' and '_'.", "invalid_id")
+    return value
+
+
+def _address(value: str | None, reading: Reading) -> Email | None:
+    if value is None:
+        return None
+    email = Email(value)
+    reading.check_address(value)
+    return email
+
+
+def _account(
+    user_id: str,
+    username: Username,
+    email: Email | None,
+    *,
+    password_hash: str | None,
+    email_verified: bool,
+    role: Role,
+    disabled: bool,
+    created_at: datetime | None,
+    name: str | None,
+    last_name: str | None,
+    now: datetime,
+) -> User:
+    # Not yet signed in here: the first sign-in is no "new device" (docs/decisions/0173).
+    user = User.register(
+        id=user_id,
+        username=username,
+        email=email,
+        password_hash=password_hash,
+        now=now,
+        name=name,
+        last_name=last_name,
+        email_verified=email_verified,
+    )
+    return replace(user, role=role, disabled=disabled, created_at=created_at or now)
+
+
+# -- firebase auth:export ----------------------------------------------------------------------
+
+
+def _firebase_role(raw: Mapping[str, Any]) -> Role:
+    """``customAttributes`` (a JSON text in the export) ``{"role": …}``: a role of firegate's,
+    else the plain user role (the claims of a project's own scheme are not firegate's)."""
+    attributes = raw.get("customAttributes")
+    if isinstance(attributes, str):
+        try:
+            attributes = json.loads(attributes)
+        except ValueError:
+            raise _invalid(
+                "customAttributes", "Not a JSON object.", "invalid_custom_attributes"
+            ) from None
+    role = attributes.get("role") if isinstance(attributes, dict) else None
+    return Role(role) if role in set(Role) else Role.USER
+
+
+def _firebase_time(raw: Mapping[str, Any], key: str) -> datetime | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError):
+        raise _invalid(key, "Milliseconds since 1970.", "invalid_time") from None
+
+
+def _provider_of(firebase_provider: str, providers: frozenset[str]) -> str | None:
+    """The provider configured here for a Firebase one: its id as Firebase names it
+    ("google.com") or without its domain ("google")."""
+    for name in (firebase_provider, firebase_provider.removesuffix(".com")):
+        if name in providers:
+            return name
+    return None
+
+
+def _firebase_links(raw: Mapping[str, Any], user_id: str, providers: frozenset[str]) -> list[Link]:
+    links = [Link(FIREBASE, user_id)]
+    infos = raw.get("providerUserInfo") or []
+    if not isinstance(infos, list):
+        raise _invalid("providerUserInfo", "Must be a list.", "list_type")
+    for info in infos[:MAX_LINKS]:
+        if not isinstance(info, dict):
+            continue
+        provider = _provider_of(str(info.get("providerId", "")), providers)
+        subject = info.get("rawId")
+        if provider is not None and isinstance(subject, str) and subject:
+            email = info.get("email")
+            links.append(Link(provider, subject, email if isinstance(email, str) else None))
+    return links
+
+
+def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
+    """A ``firebase auth:export`` user: its ``localId`` is its id, its Firebase identity
+    linked, a username made from its display name or address."""
+    user_id = _user_id(_text(raw, "localId"))
+    email = _address(_text(raw, "email"), reading)
+    display = _text(raw, "displayName")
+    hashed, salt = _text(raw, "passwordHash"), _text(raw, "salt")
+    password_hash = None
+    if hashed:
+        password_hash = firebase_user_hash(hashed, salt or "", reading.firebase)
+    name = without_controls(display or "").strip()[:NAME_MAX] or None
+    names = username_candidates(display, email.value if email else None)
+    first = next(names)
+    user = _account(
+        user_id,
+        first,
+        email,
+        password_hash=password_hash,
+        email_verified=_flag(raw, "emailVerified"),
+        role=_firebase_role(raw),
+        disabled=_flag(raw, "disabled"),
+        created_at=_firebase_time(raw, "createdAt"),
+        name=name,
+        last_name=None,
+        now=reading.now,
+    )
+    links = tuple(_firebase_links(raw, user_id, reading.providers))
+    return Incoming(Arrival(user, links), names=names)
+
+
+# -- firegate's JSON Lines ---------------------------------------------------------------------
+
+
+def _iso_time(raw: Mapping[str, Any], key: str) -> datetime | None:
+    value = _text(raw, key)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid(key, "An ISO 8601 time.", "invalid_time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _links(raw: Mapping[str, Any], providers: frozenset[str]) -> list[Link]:
+    items = raw.get("identities") or []
+    if not isinstance(items, list) or len(items) > MAX_LINKS:
+        raise _invalid("identities", f"A list of at most {MAX_LINKS}.", "invalid_identities")
+    links = []
+    for item in items:
+        provider = item.get("provider") if isinstance(item, dict) else None
+        subject = item.get("subject") if isinstance(item, dict) else None
+        if not isinstance(provider, str) or not isinstance(subject, str) or not subject:
+            raise _invalid("identities", "Each has a provider and a subject.", "invalid_identities")
+        if provider == FIREBASE or provider in providers:
+            email = item.get("email")
+            links.append(Link(provider, subject, email if isinstance(email, str) else None))
+    return links
+
+
+def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
+    """A line of ``users export``, or one written by hand in that shape."""
+    given = _text(raw, "id")
+    user_id = _user_id(given) if given is not None else new_id()
+    username = Username.chosen(_text(raw, "username", required=True) or "")
+    email = _address(_text(raw, "email"), reading)
+    text_hash = _text(raw, "password_hash")
+    role = _text(raw, "role") or Role.USER.value
+    if role not in set(Role):
+        raise _invalid("role", "One of user, uploader, admin.", "invalid_role")
+    name, last_name = _text(raw, "name"), _text(raw, "last_name")
+    check_name("name", name)
+    check_name("last_name", last_name)
+    user = _account(
+        user_id,
+        username,
+        email,
+        password_hash=stored_hash(text_hash, reading.firebase) if text_hash else None,
+        email_verified=_flag(raw, "email_verified"),
+        role=Role(role),
+        disabled=_flag(raw, "disabled"),
+        created_at=_iso_time(raw, "created_at"),
+        name=name,
+        last_name=last_name,
+        now=reading.now,
+    )
+    return Incoming(
+        Arrival(user, tuple(_links(raw, reading.providers))), id_given=given is not None
+    )
+
+
+def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
+    """A user as ``users export`` writes it: what ``from_jsonl`` reads back, never a token,
+    session, TOTP secret or passkey."""
+    return {
+        "id": user.id,
+        "username": user.username.value,
+        "email": user.email.value if user.email else None,
+        "email_verified": user.email_verified,
+        "password_hash": user.password_hash,
+        "role": user.role.value,
+        "name": user.name,
+        "last_name": user.last_name,
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat(),
+        "identities": [
+            {"provider": link.provider, "subject": link.subject, "email": link.email}
+            for link in links
+        ],
+    }

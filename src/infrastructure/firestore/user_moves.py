@@ -1,0 +1,213 @@
+"""Users moving in and out in bulk: an import's batches and an export's stream.
+
+A new user is the documents a registration writes (the user, its ``usernames`` and
+``emails`` claims) and its identity links (``identities/{provider}:{subject}``, as
+firestore/identities.py writes them), all created in one commit with others', up to
+Firestore's 500 writes; several commits go at once. A commit that meets a document created
+meanwhile writes nothing, and its users then go one commit each, so that only the one whose
+id, name, address or identity is taken stays out (docs/migrating.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from application.migration.ports import Arrival, Holders, Link
+from domain.errors import Conflict
+from domain.users import User
+from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.users import (
+    EMAILS,
+    IDENTITIES,
+    USERNAMES,
+    USERS,
+    user_from_doc,
+    user_to_doc,
+)
+
+MAX_WRITES = 500  # one commit's limit
+COMMITS_AT_ONCE = 4
+_TAKEN = {
+    USERS: "id_taken",
+    USERNAMES: "username_taken",
+    EMAILS: "email_taken",
+    IDENTITIES: "identity_taken",
+}
+
+
+@translates_errors
+class FirestoreUserMoves:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._pool = ThreadPoolExecutor(COMMITS_AT_ONCE, thread_name_prefix="user-moves")
+
+    def _ref(self, collection: str, key: str) -> firestore.DocumentReference:
+        document = key if collection == USERS else claim_id(key)
+        return self._client.collection(collection).document(document)
+
+    def _link_ref(self, link: Link) -> firestore.DocumentReference:
+        return self._ref(IDENTITIES, f"{link.provider}:{link.subject}")
+
+    def holders(
+        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+    ) -> Holders:
+        wanted = [
+            *(self._ref(USERS, key) for key in dict.fromkeys(ids)),
+            *(self._ref(USERNAMES, key) for key in dict.fromkeys(usernames)),
+            *(self._ref(EMAILS, key) for key in dict.fromkeys(emails)),
+        ]
+        found = Holders()
+        if not wanted:
+            return found
+        keys: dict[str, tuple[str, str]] = {}
+        for collection, values in ((USERS, ids), (USERNAMES, usernames), (EMAILS, emails)):
+            for key in values:
+                keys[self._ref(collection, key).path] = (collection, key)
+        for snap in self._client.get_all(wanted, **BOUNDED):
+            if not snap.exists:
+                continue
+            collection, key = keys[snap.reference.path]
+            data = snap.to_dict() or {}
+            if collection == USERS:
+                found.users[key] = user_from_doc(key, data)
+            elif isinstance(data.get("user_id"), str):
+                table = found.usernames if collection == USERNAMES else found.emails
+                table[key] = data["user_id"]
+        return found
+
+    def _documents(
+        self, arrival: Arrival
+    ) -> list[tuple[str, firestore.DocumentReference, dict[str, Any]]]:
+        user = arrival.user
+        documents = [(USERS, self._ref(USERS, user.id), user_to_doc(user))]
+        claims = [(USERNAMES, user.username.normalized)]
+        if user.email is not None:
+            claims.append((EMAILS, user.email.normalized))
+        for collection, key in claims:
+            documents.append(
+                (collection, self._ref(collection, key), {"user_id": user.id, "kind": collection})
+            )
+        for link in dict.fromkeys(arrival.links):
+            documents.append((IDENTITIES, self._link_ref(link), _link_doc(user, link)))
+        return documents
+
+    def _commit(self, arrivals: Sequence[Arrival]) -> bool:
+        batch = self._client.batch()
+        for arrival in arrivals:
+            for _, ref, data in self._documents(arrival):
+                batch.create(ref, data)
+        try:
+            batch.commit(**BOUNDED)
+        except AlreadyExists:
+            return False
+        return True
+
+    def _alone(self, arrival: Arrival) -> Conflict | None:
+        if self._commit([arrival]):
+            return None
+        documents = self._documents(arrival)
+        snaps = {
+            s.reference.path: s
+            for s in self._client.get_all([ref for _, ref, _ in documents], **BOUNDED)
+        }
+        held = [
+            collection
+            for collection, ref, _ in documents
+            if snaps[ref.path].exists
+            and (
+                collection == USERS
+                or (snaps[ref.path].to_dict() or {}).get("user_id") != arrival.user.id
+            )
+        ]
+        if not held:
+            return None  # our own commit went through; only its answer was lost
+        return Conflict("Taken meanwhile.", code=_TAKEN[held[0]])
+
+    def _group(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+        if self._commit(arrivals):
+            return [None] * len(arrivals)
+        return [self._alone(arrival) for arrival in arrivals]
+
+    def add_all(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+        groups: list[list[Arrival]] = [[]]
+        writes = 0
+        for arrival in arrivals:
+            size = 2 + (arrival.user.email is not None) + len(set(arrival.links))
+            if writes + size > MAX_WRITES and groups[-1]:
+                groups.append([])
+                writes = 0
+            groups[-1].append(arrival)
+            writes += size
+        outcomes: list[Conflict | None] = []
+        for result in self._pool.map(self._group, [g for g in groups if g]):
+            outcomes.extend(result)
+        return outcomes
+
+    def link(self, user_id: str, links: Sequence[Link]) -> None:
+        refs = [(link, self._link_ref(link)) for link in dict.fromkeys(links)]
+        if not refs:
+            return
+        present = {
+            s.reference.path
+            for s in self._client.get_all([r for _, r in refs], **BOUNDED)
+            if s.exists
+        }
+        user = self._client.collection(USERS).document(user_id).get(**BOUNDED)
+        if not user.exists:
+            return
+        account = user_from_doc(user_id, user.to_dict() or {})
+        for link, ref in refs:
+            if ref.path not in present:
+                with contextlib.suppress(AlreadyExists):  # linked meanwhile: theirs stays
+                    ref.create(_link_doc(account, link), **BOUNDED)
+
+    def stream(self, page_size: int) -> Iterator[tuple[User, tuple[Link, ...]]]:
+        users = (
+            self._client.collection(USERS)
+            .where(filter=firestore.FieldFilter("deleting", "==", False))
+            .order_by("__name__")
+        )
+        links = _pages(self._client.collection(IDENTITIES).order_by("user_id"), page_size)
+        pending = next(links, None)
+        for snap in _pages(users, page_size):
+            held: list[Link] = []
+            # Both run in the order of the user id: a link of no live user is passed over.
+            while pending is not None and str((pending.to_dict() or {}).get("user_id")) <= snap.id:
+                data = pending.to_dict() or {}
+                if data.get("user_id") == snap.id:
+                    held.append(
+                        Link(str(data["provider"]), str(data["subject"]), data.get("email"))
+                    )
+                pending = next(links, None)
+            yield user_from_doc(snap.id, snap.to_dict() or {}), tuple(held)
+
+
+def _link_doc(user: User, link: Link) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "user_id": user.id,
+        "provider": link.provider,
+        "subject": link.subject,
+        "created_at": user.updated_at,
+    }
+    if link.email is not None:
+        doc["email"] = link.email
+    return doc
+
+
+def _pages(query: Any, page_size: int) -> Iterator[Any]:
+    """Every document of ``query``, read ``page_size`` at a time (no stream held open)."""
+    last = None
+    while True:
+        page = query.start_after(last) if last is not None else query
+        snaps = list(page.limit(page_size).stream(**BOUNDED))
+        yield from snaps
+        if len(snaps) < page_size:
+            return
+        last = snaps[-1]
