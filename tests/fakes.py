@@ -41,6 +41,7 @@ from domain.datasets import Dataset, DatasetRow
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
+from domain.identities import IdentityLink, PendingLink
 from domain.mfa import MfaChallenge, TotpFactor
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.passkeys import Challenge, Passkey
@@ -87,6 +88,9 @@ class InMemoryStore:
         self.emails: dict[str, str] = {}
         self.sessions: dict[str, Session] = {}
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
+        # "provider:subject" -> (the address given when linked, when it was linked)
+        self.identity_details: dict[str, tuple[str | None, datetime]] = {}
+        self.pending_links: dict[str, PendingLink] = {}  # by the hash of the browser's secret
         self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
         self.mail_sends: dict[str, SendLog] = {}  # by user id
         self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
@@ -365,21 +369,33 @@ class FakeIdentityRepository:
         user = self.store.users.get(user_id or "")
         return user if user is not None and user.deleted_at is None else None
 
+    def _store_link(self, key: str, user_id: str, email: str | None, at: datetime) -> None:
+        self.store.identities[key] = user_id
+        self.store.identity_details[key] = (email, at)
+
     def find_by_identity(self, provider: str, subject: str) -> User | None:
         return self._live(self.store.identities.get(f"{provider}:{subject}"))
 
-    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+    def add_with_identity(
+        self, user: User, provider: str, subject: str, email: str | None = None
+    ) -> User:
         key = f"{provider}:{subject}"
         with self.store.lock:
             linked = self._live(self.store.identities.get(key))
             if linked is not None:
                 return linked  # linked first by a concurrent sign-in
             FakeUserRepository(self.store).add(user)  # Conflict when a claim is taken
-            self.store.identities[key] = user.id  # replaces a link to a deleted account
+            # replaces a link to a deleted account
+            self._store_link(key, user.id, email, user.created_at)
             return user
 
     def link_existing(
-        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
     ) -> User | None:
         key = f"{provider}:{subject}"
         with self.store.lock:
@@ -393,8 +409,46 @@ class FakeIdentityRepository:
             if (new.username, new.email) != (user.username, user.email):
                 raise ValueError("a link leaves the names as they are")
             self.store.users[user_id] = new
-            self.store.identities[key] = user_id
+            self._store_link(key, user_id, email, new.updated_at)
             return new
+
+    def list_for(self, user_id: str) -> list[IdentityLink]:
+        with self.store.lock:
+            links = []
+            for key, owner in self.store.identities.items():
+                if owner != user_id:
+                    continue
+                provider, _, subject = key.partition(":")
+                email, at = self.store.identity_details.get(key, (None, datetime.min))
+                links.append(IdentityLink(provider, subject, owner, email, at.replace(tzinfo=UTC)))
+        return sorted(links, key=lambda link: (link.linked_at, link.provider, link.subject))
+
+    def unlink(
+        self,
+        user_id: str,
+        decide: Callable[[User, list[IdentityLink]], list[IdentityLink]],
+        now: datetime,
+    ) -> list[IdentityLink]:
+        with self.store.lock:
+            user = self._live(user_id)
+            if user is None:
+                raise NotFound("This account does not exist.", code="user_not_found")
+            going = decide(user, self.list_for(user_id))
+            for link in going:
+                self.store.identities.pop(f"{link.provider}:{link.subject}", None)
+            self.store.users[user_id] = replace(user, updated_at=now)
+            return going
+
+    def hold(self, key: str, pending: PendingLink) -> None:
+        with self.store.lock:
+            self.store.pending_links[key] = pending
+
+    def pending(self, key: str) -> PendingLink | None:
+        return self.store.pending_links.get(key)
+
+    def take(self, key: str) -> PendingLink | None:
+        with self.store.lock:
+            return self.store.pending_links.pop(key, None)
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.store.lock:

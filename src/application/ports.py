@@ -155,6 +155,10 @@ class Audit(StrEnum):
     # The first proof of an address took an account that never proved it (reason
     # "password_reset" or "firebase"): its earlier holder's factors are gone.
     ACCOUNT_CLAIMED = "account_claimed"
+    # An external identity (reason: its provider) linked to or unlinked from an account
+    # (docs/reference/identities.md).
+    IDENTITY_LINKED = "identity_linked"
+    IDENTITY_UNLINKED = "identity_unlinked"
     # The mail flows (docs/reference/email.md): each request, each mail, each token spent.
     EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
     EMAIL_VERIFIED = "email_verified"

@@ -12,6 +12,7 @@ from application.events.webhooks.wiring import WebhookServices
 from application.identity.accounts import AccountServices
 from application.identity.admin import AdminServices
 from application.identity.authentication import AuthenticationServices
+from application.identity.connected import ConnectedServices
 from application.identity.firebase import FirebaseServices
 from application.identity.login import LoginServices
 from application.identity.passkeys import PasskeyServices
@@ -40,6 +41,7 @@ class Services:
     events: EventServices  # security events (docs/reference/events.md)
     files: FileServices
     firebase: FirebaseServices
+    identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)

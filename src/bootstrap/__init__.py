@@ -25,6 +25,7 @@ from application.identity import (
     accounts,
     admin,
     authentication,
+    connected,
     firebase,
     login,
     passkeys,
@@ -198,7 +199,8 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         email=email.bind(a, p, queue=queue),
         events=events.bind(a),
         files=files.bind(a, p),
-        firebase=firebase.bind(a, p),
+        firebase=firebase.bind(a, p, hooks=email.account_hooks(a, queue=queue)),
+        identities=connected.bind(a),
         jobs=jobs.bind(a, p, handlers=handlers),
         login=login.bind(a, p),
         moves=migration.bind(

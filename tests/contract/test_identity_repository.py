@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.identity.accounts import UserRepository
 from application.identity.linking import IdentityRepository
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
+from domain.identities import IdentityLink, PendingLink, linked_to, unlinking
 from domain.ids import new_id
 from domain.users import Email, User, Username
 from tests.fakes import FakeIdentityRepository, FakeUserRepository, InMemoryStore
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
 UID = "fb-uid-1"
 
 
@@ -233,3 +236,111 @@ def test_parallel_takeovers_of_one_account_link_one_identity(repos: Repos) -> No
     assert [s for s in subjects if repos.identities.find_by_identity("firebase", s)] == winners
     stored = repos.users.get(user.id)
     assert stored is not None and stored.token_version == user.token_version + 1
+
+
+# -- connected accounts: the list, unlinking, pending links -------------------------------
+
+
+def touch(user: User) -> User:
+    """A connection's change: the user as it was, at a later time."""
+    return linked_to(user, LATER)
+
+
+def test_list_for_names_each_identity_with_its_address_and_time(repos: Repos) -> None:
+    user, other = make_user("alice"), make_user("bob")
+    repos.identities.add_with_identity(user, "firebase", UID, "alice@example.com")
+    repos.identities.add_with_identity(other, "firebase", "other-uid")
+    repos.identities.link_existing(user.id, "github", "gh-7", touch, "a@example.org")
+    assert repos.identities.list_for(user.id) == [
+        IdentityLink("firebase", UID, user.id, "alice@example.com", NOW),
+        IdentityLink("github", "gh-7", user.id, "a@example.org", LATER),
+    ]
+    assert [link.email for link in repos.identities.list_for(other.id)] == [None]
+    assert repos.identities.list_for("nobody") == []
+
+
+def every(provider: str) -> Callable[[User, list[IdentityLink]], list[IdentityLink]]:
+    return lambda user, links: [link for link in links if link.provider == provider]
+
+
+def test_unlink_removes_what_decide_picks_and_moves_the_user(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.identities.add_with_identity(user, "firebase", UID)
+    repos.identities.link_existing(user.id, "github", "gh-7", touch)
+    seen: list[list[str]] = []
+
+    def decide(current: User, links: list[IdentityLink]) -> list[IdentityLink]:
+        seen.append([link.provider for link in links])
+        return every("github")(current, links)
+
+    gone = repos.identities.unlink(user.id, decide, LATER + timedelta(1))
+    assert [(link.provider, link.subject) for link in gone] == [("github", "gh-7")]
+    assert seen == [["firebase", "github"]]
+    assert [link.provider for link in repos.identities.list_for(user.id)] == ["firebase"]
+    assert repos.identities.find_by_identity("github", "gh-7") is None
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.updated_at == LATER + timedelta(1)
+
+
+def test_unlink_refused_by_decide_writes_nothing(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.identities.add_with_identity(user, "firebase", UID)
+
+    def refuse(current: User, links: list[IdentityLink]) -> list[IdentityLink]:
+        raise Conflict("no", code="last_sign_in_method")
+
+    with pytest.raises(Conflict):
+        repos.identities.unlink(user.id, refuse, LATER)
+    assert repos.identities.find_by_identity("firebase", UID) == user
+    assert repos.users.get(user.id) == user
+    with pytest.raises(NotFound):
+        repos.identities.unlink("missing", refuse, LATER)
+
+
+@pytest.mark.timeout(120)
+def test_parallel_unlinks_each_decide_on_what_the_last_one_left(repos: Repos) -> None:
+    user = make_user("alice")
+    repos.identities.add_with_identity(user, "firebase", UID)
+    repos.identities.link_existing(user.id, "github", "gh-7", touch)
+
+    def keep_one(provider: str) -> Callable[[User, list[IdentityLink]], list[IdentityLink]]:
+        def decide(current: User, links: list[IdentityLink]) -> list[IdentityLink]:
+            unlinking(current, links, provider, passkeys=0)  # raises for the last one
+            return [link for link in links if link.provider == provider]
+
+        return decide
+
+    def attempt(n: int) -> str:
+        try:
+            repos.identities.unlink(user.id, keep_one(("firebase", "github")[n % 2]), LATER)
+        except (Conflict, NotFound) as refused:
+            return refused.code
+        return "unlinked"
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(attempt, range(30)))
+    assert answers.count("unlinked") == 1
+    assert set(answers) <= {"unlinked", "last_sign_in_method", "identity_not_found"}
+    assert len(repos.identities.list_for(user.id)) == 1
+
+
+def pending(subject: str = "gh-7", expires_at: datetime = LATER) -> PendingLink:
+    return PendingLink("github", subject, "a@example.org", True, "Ada", "GitHub", expires_at)
+
+
+def test_a_pending_link_is_held_read_and_taken_once(repos: Repos) -> None:
+    assert repos.identities.pending("k1") is None and repos.identities.take("k1") is None
+    repos.identities.hold("k1", pending())
+    repos.identities.hold("k2", pending("gh-8"))
+    assert repos.identities.pending("k1") == pending()
+    assert repos.identities.take("k1") == pending()
+    assert repos.identities.take("k1") is None and repos.identities.pending("k1") is None
+    assert repos.identities.pending("k2") == pending("gh-8")
+
+
+@pytest.mark.timeout(120)
+def test_parallel_takes_of_a_pending_link_have_one_winner(repos: Repos) -> None:
+    repos.identities.hold("k1", pending())
+    with ThreadPoolExecutor(30) as pool:
+        taken = list(pool.map(lambda _: repos.identities.take("k1"), range(30)))
+    assert [t for t in taken if t is not None] == [pending()]

@@ -20,6 +20,7 @@ from domain.users import USERNAME_MAX, Role, User
 from tests.fakes import (
     FakeIdentityRepository,
     FakeIdentityVerifier,
+    FakeOAuthGrants,
     FakePasskeyRepository,
     FakePrincipals,
 )
@@ -37,13 +38,21 @@ class World(AccountsWorld):
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
         self.passkeys = FakePasskeyRepository()
+        self.registered: list[User] = []  # accounts whose verification mail was sent
 
     def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
         return firebase_sign_in(
             FirebaseSignIn(id_token=token, user_agent=user_agent),
             verifier=self.verifier,
             links=Links(
-                self.identities, self.users, self.factors, self.passkeys, self.clock, self.audit
+                self.identities,
+                self.users,
+                self.factors,
+                self.passkeys,
+                self.clock,
+                self.audit,
+                FakeOAuthGrants(self.store),
+                self.registered.append,
             ),
             sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
         )

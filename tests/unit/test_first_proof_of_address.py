@@ -67,11 +67,16 @@ class DyingLink(FakeIdentityRepository):
     dying = False
 
     def link_existing(
-        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
     ) -> User | None:
         if self.dying:
             raise Unavailable("the process died", retry_after=1)
-        return super().link_existing(user_id, provider, subject, change)
+        return super().link_existing(user_id, provider, subject, change, email)
 
 
 class World:

@@ -1,7 +1,8 @@
 """The linking rules on their own, for a provider that is not Firebase: an external identity
-finds its account, makes one for a verified unused address, claims an unproven one, never
-links a proven one by its address, links nothing for an unverified address; then the second
-step (application/identity/linking.py)."""
+finds its account (rule 1), makes one for a verified unused address (2), never links an
+account by its address (3: sign in to connect), claims an unproven one with a verified proof
+(4), makes an unproven account for an unverified unused address (5); then the second step
+(application/identity/linking.py, docs/reference/identities.md)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from application.identity.accounts import Register
 from application.identity.linking import (
     ExternalSignIn,
     Links,
+    SignInToConnect,
     claim_unproven_account,
     sign_in_external,
 )
 from application.identity.sessions import SignIn
 from application.identity.tokens import TokenPair
 from application.ports import Audit, ExternalIdentity
-from domain.errors import Conflict, MfaRequired, PermissionDenied
+from domain.errors import MfaRequired, PermissionDenied
 from domain.mfa import TotpFactor
+from domain.oauth import Consent
 from domain.passkeys import Passkey
 from domain.users import User
-from tests.fakes import FakeIdentityRepository, FakePasskeyRepository
+from tests.fakes import FakeIdentityRepository, FakeOAuthGrants, FakePasskeyRepository
 from tests.unit.test_accounts import PASSWORD
 from tests.unit.test_accounts import World as AccountsWorld
 
@@ -50,11 +53,20 @@ class World(AccountsWorld):
         super().__init__()
         self.identities = FakeIdentityRepository(self.store)
         self.passkeys = FakePasskeyRepository()
+        self.grants = FakeOAuthGrants(self.store)
+        self.registered: list[str] = []  # accounts whose verification mail went out
 
     @property
     def links(self) -> Links:
         return Links(
-            self.identities, self.users, self.factors, self.passkeys, self.clock, self.audit
+            self.identities,
+            self.users,
+            self.factors,
+            self.passkeys,
+            self.clock,
+            self.audit,
+            self.grants,
+            lambda user: self.registered.append(user.id),
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:
@@ -114,18 +126,49 @@ def test_the_same_subject_at_another_provider_is_another_identity(world: World) 
     assert len(set(world.store.identities.values())) == 2
 
 
-@pytest.mark.parametrize("email", [ADDRESS, None])
-def test_an_unverified_address_makes_and_links_nothing(world: World, email: str | None) -> None:
+def test_an_unverified_unused_address_makes_an_unproven_account_and_mails_it(
+    world: World,
+) -> None:
+    user = world.account_of(world.arrive(identity(verified=False)))
+    assert user.email is not None and user.email.value == ADDRESS and not user.email_verified
+    assert world.store.identities == {"github:gh-1": user.id}
+    assert world.registered == [user.id]  # rule 5: a verification mail
+    # Proven later by a verified sign-in of the same identity (rule 1 and the follow rule).
+    assert world.account_of(world.arrive(identity())).email_verified
+
+
+def test_no_unproven_account_where_no_verification_mail_can_follow(world: World) -> None:
+    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    cmd = ExternalSignIn(identity(verified=False), "github", "GitHub")
     with pytest.raises(PermissionDenied) as refused:
-        world.arrive(identity(email=email, verified=False))
+        sign_in_external(cmd, links=replace(world.links, registered=None), sign_in=step)
+    assert refused.value.code == "email_not_verified" and world.store.users == {}
+
+
+def test_without_an_address_nothing_is_made(world: World) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        world.arrive(identity(email=None, verified=False))
     assert refused.value.code == "email_not_verified" and "GitHub" in refused.value.detail
     assert world.store.users == {} and world.store.identities == {}
 
 
+def test_firebase_refuses_an_unverified_address_instead(world: World) -> None:
+    # Anyone can sign up to Firebase with any address (docs/decisions/0280-linking-rules.md).
+    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    cmd = ExternalSignIn(
+        identity(verified=False), "firebase", "Firebase", unverified_accounts=False
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        sign_in_external(cmd, links=world.links, sign_in=step)
+    assert refused.value.code == "email_not_verified"
+    assert world.store.users == {} and world.registered == []
+
+
 def test_an_unverified_address_does_not_claim_an_unproven_account(world: World) -> None:
     held = world.squatter()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(SignInToConnect) as connect:
         world.arrive(identity(verified=False))
+    assert connect.value.code == "sign_in_to_link" and connect.value.identity.subject == "gh-1"
     assert world.store.users[held.id] == held and world.store.identities == {}
     unverified = ExternalSignIn(identity(verified=False), via="github", provider_name="GitHub")
     assert claim_unproven_account(unverified, links=world.links) is None
@@ -134,11 +177,37 @@ def test_an_unverified_address_does_not_claim_an_unproven_account(world: World) 
 
 def test_a_proven_account_is_never_linked_by_its_address(world: World) -> None:
     held = world.squatter(proven=True)
-    with pytest.raises(Conflict) as taken:
+    with pytest.raises(SignInToConnect) as connect:
         world.arrive(identity())
-    assert taken.value.code == "email_taken"
+    assert connect.value.code == "sign_in_to_link" and connect.value.field == "email"
+    assert connect.value.provider_name == "GitHub"
     assert world.store.identities == {} and world.store.sessions == {}
     assert world.store.users[held.id] == held
+
+
+def test_a_taken_address_keeps_the_code_its_way_of_signing_in_publishes(world: World) -> None:
+    world.squatter(proven=True)
+    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    cmd = ExternalSignIn(identity(), "firebase", "Firebase", taken_code="email_taken")
+    with pytest.raises(SignInToConnect) as connect:
+        sign_in_external(cmd, links=world.links, sign_in=step)
+    assert connect.value.code == "email_taken"
+
+
+def test_a_disabled_holder_of_the_address_is_neither_claimed_nor_linked(world: World) -> None:
+    held = world.users.update(world.squatter().id, lambda u: u.with_disabled(True, u.updated_at))
+    with pytest.raises(SignInToConnect):
+        world.arrive(identity())
+    assert world.store.users[held.id] == held and world.store.identities == {}
+
+
+def test_a_new_linked_account_is_recorded_as_created_and_linked(world: World) -> None:
+    user = world.account_of(world.arrive(identity()))
+    assert world.reasons(Audit.USER_CREATED) == [(user.id, "github")]
+    assert world.reasons(Audit.IDENTITY_LINKED) == [(user.id, "github")]
+    assert world.registered == []  # its address is proven: no verification mail
+    world.arrive(identity())
+    assert len(world.reasons(Audit.IDENTITY_LINKED)) == 1  # signing in again links nothing
 
 
 def test_the_first_verified_proof_claims_an_unproven_account_without_the_squatters_keys(
@@ -160,13 +229,16 @@ def test_the_first_verified_proof_claims_an_unproven_account_without_the_squatte
         TotpFactor.pending(user_id=held.id, sealed_secret="sealed", now=now), active=True
     )
     world.store.identities["gitlab:mallory"] = held.id
+    world.grants.consents[(held.id, "mallorys-app")] = Consent(held.id, "mallorys-app", (), now)
 
     user = world.account_of(world.arrive(identity()))
     assert user.id == held.id and user.email_verified and user.password_hash is None
     assert user.token_version == held.token_version + 1  # the squatter's sessions end
     assert world.store.identities == {"github:gh-1": held.id}
     assert world.passkeys.passkeys == {} and held.id not in world.store.factors
+    assert world.grants.consents == {}  # the apps it allowed ask again
     assert world.reasons(Audit.ACCOUNT_CLAIMED) == [(held.id, "github")]
+    assert world.reasons(Audit.IDENTITY_LINKED) == [(held.id, "github")]
 
 
 def test_the_second_step_comes_after_the_link(world: World) -> None:

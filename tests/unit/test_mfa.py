@@ -41,6 +41,7 @@ from tests.fakes import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
+    FakeOAuthGrants,
     FakePasskeyRepository,
     InMemoryStore,
 )
@@ -464,7 +465,14 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
             FirebaseSignIn(id_token=token),
             verifier=world.verifier,
             links=Links(
-                world.identities, world.users, world.factors, passkeys, world.clock, world.audit
+                world.identities,
+                world.users,
+                world.factors,
+                passkeys,
+                world.clock,
+                world.audit,
+                FakeOAuthGrants(world.store),
+                lambda _: None,
             ),
             sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
         )

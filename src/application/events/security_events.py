@@ -53,6 +53,8 @@ EventType = Literal[
     "session.ended",
     "oauth.granted",
     "oauth.revoked",
+    "identity.linked",
+    "identity.unlinked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -94,6 +96,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.OAUTH_GRANTED, "success"): "oauth.granted",
     (Audit.OAUTH_REVOKED, "success"): "oauth.revoked",
     (Audit.OAUTH_REVOKED, "failure"): "oauth.revoked",
+    (Audit.IDENTITY_LINKED, "success"): "identity.linked",
+    (Audit.IDENTITY_UNLINKED, "success"): "identity.unlinked",
 }
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.identity.accounts import GetUser, UserRepository, get_user
+from application.identity.accounts import AccountHooks, GetUser, UserRepository, get_user
 from application.identity.authentication import Actor
 from application.identity.linking import (
     ExternalSignIn,
@@ -43,7 +43,16 @@ def firebase_sign_in(
 ) -> TokenPair:
     """A token pair; MfaRequired instead when the account has a second factor on."""
     identity = verifier.verify(cmd.id_token)
-    signing_in = ExternalSignIn(identity, VIA, "Firebase", user_agent=cmd.user_agent)
+    # Anyone can sign up to Firebase with any address: an unverified one makes no account
+    # here, and a taken one keeps its published 409 (docs/decisions/0280-linking-rules.md).
+    signing_in = ExternalSignIn(
+        identity,
+        VIA,
+        "Firebase",
+        user_agent=cmd.user_agent,
+        unverified_accounts=False,
+        taken_code="email_taken",
+    )
     return sign_in_external(signing_in, links=links, sign_in=sign_in)
 
 
@@ -78,11 +87,12 @@ class FirebaseServices:
     custom_token: Callable[[CustomToken], str]
 
 
-def bind(ports: FirebasePorts, policies: TokenPolicies) -> FirebaseServices:
+def bind(ports: FirebasePorts, policies: TokenPolicies, *, hooks: AccountHooks) -> FirebaseServices:
     p = ports
+    links = links_of(p, registered=hooks.registered)
     return FirebaseServices(
         sign_in=lambda cmd: firebase_sign_in(
-            cmd, verifier=p.identity_verifier, links=links_of(p), sign_in=sign_in_step(p, policies)
+            cmd, verifier=p.identity_verifier, links=links, sign_in=sign_in_step(p, policies)
         ),
         custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
     )

@@ -1,21 +1,24 @@
-"""Signing in as an identity another provider vouches for: the linking rules every such way
-of signing in follows (a Firebase ID token, an upstream OpenID provider; docs/contributing.md,
-"Adding a way to sign in"). A provider's own module verifies what it is given, makes an
+"""Signing in as an identity another provider vouches for: the rules every such way of signing
+in follows (a Firebase ID token, an upstream OpenID provider; docs/reference/identities.md,
+"Which account"). A provider's own module verifies what it is given, makes an
 ``ExternalIdentity`` of it and calls ``sign_in_external``.
 
-- The account linked to the identity (provider, subject) signs in, whatever its address.
-- Else a new account is made for it, only with an address the provider verified and no
-  account holds. An unverified address makes and links nothing: it would let anyone
-  reserve, or later take over, somebody else's address.
-- An account that proved the address is never linked by the address alone: that is how
-  accounts are taken over. One that never proved it is claimed by the first verified proof,
-  without what its earlier holder set up
-  (docs/decisions/0104-first-proof-of-address-wins.md, application/identity/address_proof.py).
-- Then the second step: an account with a second factor on gets ``MfaRequired`` instead of
-  tokens.
+1. The account linked to the identity (provider, subject) signs in, whatever its address.
+2. Else, with an address the provider verified and no account holds: a new account, linked.
+3. Else an account holds the address and may not be linked by it (it proved the address, or
+   the provider did not verify it): ``SignInToConnect``. Linking by address alone is how
+   accounts are taken over; the person signs in to that account, then the identity is
+   linked (``application/identity/connected.py``).
+4. Else an account holds the verified address unproven: the first proof of an address wins,
+   so it is claimed, without what its earlier holder set up
+   (docs/decisions/0104-first-proof-of-address-wins.md, application/identity/address_proof.py).
+5. An unverified address nobody holds: a new account with the address unproven, and a
+   verification mail; a way of signing in whose provider lets anyone claim any address
+   (Firebase's e-mail sign-up) refuses it instead (docs/decisions/0280-linking-rules.md).
 
-While the account's address is the identity's, its ``email_verified`` follows what the
-provider reports (docs/reference/email.md).
+A disabled account is refused; then the second step: an account with a second factor on
+gets ``MfaRequired`` instead of tokens. While the account's address is the identity's, its
+``email_verified`` follows what the provider reports (docs/reference/email.md).
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from application.identity.accounts import UserRepository
+from application.identity.accounts import DELETE_BATCH, UserRepository
 from application.identity.address_proof import start_clean
 from application.identity.mfa import MfaRepository, require_second_factor
 from application.identity.sessions import SessionPorts, SignIn
@@ -35,6 +39,7 @@ from application.identity.tokens import TokenPair
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
+from domain.identities import IdentityLink, PendingLink
 from domain.ids import new_id
 from domain.mfa import FEDERATED
 from domain.text import without_controls
@@ -46,8 +51,11 @@ class IdentityRepository(Protocol):
         """The live user linked to this external identity; None if unlinked or deleted."""
         ...
 
-    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
-        """Store a new user, its claims and its identity link in one atomic commit.
+    def add_with_identity(
+        self, user: User, provider: str, subject: str, email: str | None = None
+    ) -> User:
+        """Store a new user, its claims and its identity link (with the provider's ``email``)
+        in one atomic commit.
 
         Returns the user the identity is linked to afterwards: ``user``, or the one a
         concurrent request linked first. Conflict if the username or email is taken.
@@ -55,15 +63,50 @@ class IdentityRepository(Protocol):
         ...
 
     def link_existing(
-        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
     ) -> User | None:
-        """Apply a pure ``change`` (which keeps the names) to the live user and link the
-        identity to it, in one atomic commit guarded by what ``change`` was built from.
+        """Apply a pure ``change`` (which keeps the names and moves ``updated_at``) to the
+        live user and link the identity to it, in one atomic commit guarded by what
+        ``change`` was built from.
 
         Returns the user the identity is linked to afterwards: the changed user, or the one
         a concurrent request linked first. None, and nothing written, if the user is gone
         or ``change`` refuses (None).
         """
+        ...
+
+    def list_for(self, user_id: str) -> list[IdentityLink]:
+        """The identities linked to the user, oldest link first."""
+        ...
+
+    def unlink(
+        self,
+        user_id: str,
+        decide: Callable[[User, list[IdentityLink]], list[IdentityLink]],
+        now: datetime,
+    ) -> list[IdentityLink]:
+        """Remove the links ``decide`` picks from the live user's (it raises to refuse), in
+        one commit guarded by the user's update time (moved to ``now``), so that parallel
+        unlinks each decide on what the one before left. NotFound (user_not_found) if the
+        user is gone."""
+        ...
+
+    def hold(self, key: str, pending: PendingLink) -> None:
+        """Keep ``pending`` under ``key`` (a secret's hash) until its ``expires_at``."""
+        ...
+
+    def pending(self, key: str) -> PendingLink | None:
+        """The pending link under ``key``, if any (expired or not)."""
+        ...
+
+    def take(self, key: str) -> PendingLink | None:
+        """The pending link under ``key``, removed: of parallel takes one gets it, the others
+        None."""
         ...
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
@@ -74,7 +117,8 @@ class IdentityRepository(Protocol):
 @dataclass(frozen=True)
 class Links:
     """What linking reads and writes: the links, the accounts, what a claim removes (the
-    earlier holder's factors and passkeys), the clock and the audit log."""
+    earlier holder's factors, passkeys and app grants), the clock, the audit log, and what
+    follows a new account (its verification mail, when its address is unproven)."""
 
     identities: IdentityRepository
     users: UserRepository
@@ -82,21 +126,47 @@ class Links:
     passkeys: OwnedData
     clock: Clock
     audit: AuditLog
+    grants: OwnedData
+    # What follows a new account (the mail flows' AccountHooks.registered). None: no mail can
+    # follow, so rule 5 makes no account (it needs the verification mail).
+    registered: Callable[[User], None] | None = None
 
 
 @dataclass(frozen=True)
 class ExternalSignIn:
-    """A person an identity provider vouches for, signing in here."""
+    """A person an identity provider vouches for, signing in here.
+
+    ``unverified_accounts``: rule 5, an unverified address nobody holds makes an account
+    (False: refused, 403 email_not_verified). ``taken_code``: the code of rule 3's 409."""
 
     identity: ExternalIdentity
-    via: str  # the way of signing in, as the audit records and the session name it: "firebase"
+    via: str  # the way of signing in, as the audit records it: "firebase", "upstream"
     provider_name: str  # the provider as people know it, in messages: "Firebase"
     user_agent: str = ""
+    unverified_accounts: bool = True
+    taken_code: str = "sign_in_to_link"
+
+
+class SignInToConnect(Conflict):
+    """Rule 3: an account holds the identity's address and is never linked by it. The person
+    signs in to that account to connect the identity (``connected.hold_pending`` keeps it
+    meanwhile); an API answers 409 with ``taken_code``."""
+
+    def __init__(self, cmd: ExternalSignIn) -> None:
+        super().__init__(
+            "An account with this e-mail address exists: sign in to it with its password or "
+            f"a passkey to connect your {cmd.provider_name} account.",
+            code=cmd.taken_code,
+            field="email",
+        )
+        self.identity = cmd.identity
+        self.provider_name = cmd.provider_name
 
 
 def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> TokenPair:
     """A token pair for the account linked to the identity (found, made or claimed);
-    MfaRequired instead when the account has a second factor on."""
+    MfaRequired instead when the account has a second factor on; SignInToConnect when an
+    account holds its address and the person must sign in to it first."""
     user = linked_account(cmd, links=links)
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
@@ -111,49 +181,46 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
         clock=links.clock,
         audit=links.audit,
     )
-    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=cmd.via)
+    # signin.succeeded names the provider (docs/reference/events.md).
+    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=cmd.identity.provider)
 
 
 def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
-    """The account linked to the identity: the one linked already, else a new one for its
-    verified address, else the unproven account holding that address, claimed. Conflict
-    (email_taken) when an account proved the address; PermissionDenied (email_not_verified)
-    when the provider has not verified it."""
+    """The account of the identity by the five rules (the module's docstring).
+    PermissionDenied (email_not_verified) without an address the rules can use."""
     identity = cmd.identity
     user = links.identities.find_by_identity(identity.provider, identity.subject)
     if user is not None:
-        return user
-    try:
-        return create_linked_account(cmd, identities=links.identities, clock=links.clock)
-    except Conflict as taken:
-        if taken.code != "email_taken":
-            raise
-        claimed = claim_unproven_account(cmd, links=links)
-        if claimed is None:
-            raise
-        return claimed
-
-
-def create_linked_account(
-    cmd: ExternalSignIn, *, identities: IdentityRepository, clock: Clock
-) -> User:
-    """A new account linked to the identity, with its verified address, a username derived
-    from its profile and no password (so password login never works for it). Conflict
-    (email_taken) when an account holds the address: never a link to it here."""
-    identity = cmd.identity
-    # Only an address the provider has verified may claim a local e-mail; an unverified one
-    # would let anyone reserve (or later take over) somebody else's address.
-    if not identity.email or not identity.email_verified:
+        return user  # rule 1
+    unverified_accounts = cmd.unverified_accounts and links.registered is not None
+    if not identity.email or not (identity.email_verified or unverified_accounts):
         raise PermissionDenied(
             f"The {cmd.provider_name} account needs a verified e-mail address before it can "
             "sign in here.",
             code="email_not_verified",
         )
+    try:
+        return create_linked_account(cmd, links=links)  # rules 2 and 5
+    except Conflict as taken:
+        if taken.code != "email_taken":
+            raise
+    claimed = claim_unproven_account(cmd, links=links)  # rule 4
+    if claimed is None:
+        raise SignInToConnect(cmd) from None  # rule 3
+    return claimed
+
+
+def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
+    """A new account linked to the identity, with its address (proven as the provider says),
+    a username derived from its profile and no password (so password login never works for
+    it). Conflict (email_taken) when an account holds the address: never a link to it here."""
+    identity = cmd.identity
+    if not identity.email:
+        raise ValueError("a new linked account has the identity's address")
     email = Email(identity.email)
     name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
-    now = clock.now()
+    now = links.clock.now()
     for username in username_candidates(identity.display_name, identity.email):
-        # The address is as verified as the provider says it is (only verified ones get here).
         user = User.register(
             id=new_id(),
             username=username,
@@ -164,18 +231,19 @@ def create_linked_account(
             email_verified=identity.email_verified,
         )
         try:
-            return identities.add_with_identity(user, identity.provider, identity.subject)
+            linked = links.identities.add_with_identity(
+                user, identity.provider, identity.subject, identity.email
+            )
         except Conflict as exc:
-            if exc.code == "email_taken":
-                # Never a link to an account that proved the address: that is how accounts
-                # are taken over. (One that never proved it is claimed by the caller.)
-                raise Conflict(
-                    "This e-mail address belongs to another account; sign in with its password.",
-                    code="email_taken",
-                    field="email",
-                ) from None
             if exc.code != "username_taken":
-                raise
+                raise  # email_taken: rules 3 and 4 are the caller's
+            continue
+        if linked.id == user.id:  # not a concurrent sign-in's
+            for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
+                links.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
+            if not user.email_verified and links.registered is not None:
+                links.registered(user)  # rule 5: the verification mail
+        return linked
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
 
@@ -183,7 +251,7 @@ def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
     """The account holding the identity's verified address, taken over and linked, when
     that account never proved the address: the first proof of an address wins the account
     (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing changed) when
-    the holder has proven it, or is disabled: then the address stays its own."""
+    the holder has proven it, or is disabled, or the provider did not verify the address."""
     identity = cmd.identity
     if not identity.email or not identity.email_verified:
         return None  # only a verified address is a proof
@@ -191,22 +259,37 @@ def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
     holder = links.users.find_by_login(email.normalized)
     if holder is None or not holder.claimable_with(email):
         return None
-    # Before the link, so that no crash leaves the earlier holder's factors on the account.
-    passkeys, factors = links.passkeys, links.factors
-    start_clean(holder.id, passkeys=passkeys, factors=factors, identities=links.identities)
+    # Before the link, so that no crash leaves the earlier holder's ways in on the account.
+    _start_clean(holder.id, links=links, identities=True)
     now = links.clock.now()
     linked = links.identities.link_existing(
         holder.id,
         identity.provider,
         identity.subject,
         lambda current: current.claimed(now) if current.claimable_with(email) else None,
+        identity.email,
     )
     if linked is not None and linked.id == holder.id:
         # Again, for what the holder's sessions (ended by the link's commit) added meanwhile;
         # the link just made stays.
-        start_clean(holder.id, passkeys=passkeys, factors=factors, identities=None)
+        _start_clean(holder.id, links=links, identities=False)
+        links.audit.record(
+            AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
+        )
         links.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
     return linked
+
+
+def _start_clean(user_id: str, *, links: Links, identities: bool) -> None:
+    """What a squatter left: passkeys, authenticator, identity links (``identities``) and the
+    apps it allowed (their grants and consents); its sessions end with the claim itself."""
+    start_clean(
+        user_id,
+        passkeys=links.passkeys,
+        factors=links.factors,
+        identities=links.identities if identities else None,
+    )
+    links.grants.delete_owned_by(user_id, DELETE_BATCH)
 
 
 def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
@@ -311,10 +394,15 @@ class LinkingPorts(SessionPorts, Protocol):
     def factors(self) -> MfaRepository: ...
     @property
     def passkeys(self) -> OwnedData: ...
+    @property
+    def oauth_grants(self) -> OwnedData: ...
 
 
-def links_of(ports: LinkingPorts) -> Links:
-    """The ``Links`` a provider's ``bind`` hands its sign-in."""
+def links_of(ports: LinkingPorts, *, registered: Callable[[User], None] | None = None) -> Links:
+    """The ``Links`` a provider's ``bind`` hands its sign-in; ``registered``: what follows a
+    new account (the mail flows' ``AccountHooks.registered``: its verification mail), which
+    rule 5 needs."""
+    p = ports
     return Links(
-        ports.identities, ports.users, ports.factors, ports.passkeys, ports.clock, ports.audit
+        p.identities, p.users, p.factors, p.passkeys, p.clock, p.audit, p.oauth_grants, registered
     )

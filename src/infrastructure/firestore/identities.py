@@ -3,20 +3,27 @@
 A new user, its username and email claims and its identity link are written as one atomic
 commit of four creates (like FirestoreUserRepository.add): parallel first sign-ins of one
 Firebase user cannot make two accounts, since only one commit can create the link. Linking
-an existing account (its takeover by the first proof of its address) is one commit too: the
-user's change, guarded by its update time, and the link's create.
+an existing account (its takeover by the first proof of its address, a connection made while
+signed in) is one commit too: the user's change, guarded by its update time, and the link's
+create. Unlinking deletes links in a commit guarded by the user's update time as well, which
+every link to an existing account moves: of parallel unlinks, each decides on the links the
+previous one left (docs/reference/identities.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import NotFound as Missing
 from google.cloud import firestore
 
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
+from domain.identities import IdentityLink, PendingLink
 from domain.users import User
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
@@ -31,6 +38,10 @@ from infrastructure.firestore.users import (
     user_to_doc,
 )
 
+PENDING_LINKS = "pending_links"  # identities waiting for their person to sign in (rule 3)
+# Written with every link change to an existing account: a write that changes no field keeps
+# the document's update time, which the next change's precondition then would not see move.
+_MOVED = {"link_changes": firestore.Increment(1)}
 _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}
 
 
@@ -56,7 +67,20 @@ class FirestoreIdentityRepository:
         snap = self._link(provider, subject).get(**BOUNDED)
         return self._live_user((snap.to_dict() or {}).get("user_id")) if snap.exists else None
 
-    def add_with_identity(self, user: User, provider: str, subject: str) -> User:
+    def _link_doc(
+        self, user_id: str, provider: str, subject: str, email: str | None, at: datetime
+    ) -> dict[str, Any]:
+        return {
+            "user_id": user_id,
+            "provider": provider,
+            "subject": subject,
+            "email": email,
+            "created_at": at,
+        }
+
+    def add_with_identity(
+        self, user: User, provider: str, subject: str, email: str | None = None
+    ) -> User:
         link = self._link(provider, subject)
         if user.email is None:
             raise ValueError("a linked account has the address its provider verified")
@@ -72,15 +96,7 @@ class FirestoreIdentityRepository:
             batch.create(self._client.collection(USERS).document(user.id), user_to_doc(user))
             for collection, ref in claims:
                 batch.create(ref, {"user_id": user.id, "kind": collection})
-            batch.create(
-                link,
-                {
-                    "user_id": user.id,
-                    "provider": provider,
-                    "subject": subject,
-                    "created_at": user.created_at,
-                },
-            )
+            batch.create(link, self._link_doc(user.id, provider, subject, email, user.created_at))
             try:
                 batch.commit(**BOUNDED)
                 return user
@@ -110,7 +126,12 @@ class FirestoreIdentityRepository:
         raise Conflict("Sign-up conflicted repeatedly; try again.", code="conflict")
 
     def link_existing(
-        self, user_id: str, provider: str, subject: str, change: Callable[[User], User | None]
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
     ) -> User | None:
         link = self._link(provider, subject)
         ref = self._client.collection(USERS).document(user_id)
@@ -136,16 +157,8 @@ class FirestoreIdentityRepository:
             if (new.username, new.email) != (old.username, old.email):
                 raise ValueError("a link leaves the names as they are")
             batch = self._client.batch()
-            batch.update(ref, user_to_doc(new), option=unchanged_since(user_snap))
-            batch.create(
-                link,
-                {
-                    "user_id": user_id,
-                    "provider": provider,
-                    "subject": subject,
-                    "created_at": new.updated_at,
-                },
-            )
+            batch.update(ref, {**user_to_doc(new), **_MOVED}, option=unchanged_since(user_snap))
+            batch.create(link, self._link_doc(user_id, provider, subject, email, new.updated_at))
             try:
                 batch.commit(**BOUNDED)
             except AlreadyExists:
@@ -153,6 +166,64 @@ class FirestoreIdentityRepository:
             return new
 
         return until_unchanged(attempt)
+
+    def _links_of(self, user_id: str) -> list[IdentityLink]:
+        query = self._client.collection(IDENTITIES).where(
+            filter=firestore.FieldFilter("user_id", "==", user_id)
+        )
+        links = [_link_from(snap.to_dict() or {}) for snap in query.stream(**BOUNDED)]
+        return sorted((link for link in links if link is not None), key=_linked_order)
+
+    def list_for(self, user_id: str) -> list[IdentityLink]:
+        return self._links_of(user_id)
+
+    def unlink(
+        self,
+        user_id: str,
+        decide: Callable[[User, list[IdentityLink]], list[IdentityLink]],
+        now: datetime,
+    ) -> list[IdentityLink]:
+        ref = self._client.collection(USERS).document(user_id)
+
+        def attempt() -> list[IdentityLink]:
+            # The user first: a link removed after this read moved the user's update time,
+            # so this commit fails and reads again, and never decides on links already gone.
+            snap = ref.get(**BOUNDED)
+            data = snap.to_dict() or {}
+            if not snap.exists or data.get("deleted_at") is not None:
+                raise NotFound("This account does not exist.", code="user_not_found")
+            going = decide(user_from_doc(user_id, data), self._links_of(user_id))
+            batch = self._client.batch()
+            batch.update(ref, {"updated_at": now, **_MOVED}, option=unchanged_since(snap))
+            for link in going:
+                batch.delete(self._link(link.provider, link.subject))
+            batch.commit(**BOUNDED)
+            return going
+
+        return until_unchanged(attempt)
+
+    def _pending(self, key: str) -> firestore.DocumentReference:
+        return self._client.collection(PENDING_LINKS).document(key)
+
+    def hold(self, key: str, pending: PendingLink) -> None:
+        # expires_at is the collection's TTL field (docs/operations.md).
+        self._pending(key).set(asdict(pending), **BOUNDED)
+
+    def pending(self, key: str) -> PendingLink | None:
+        snap = self._pending(key).get(**BOUNDED)
+        return _pending_from(snap.to_dict() or {}) if snap.exists else None
+
+    def take(self, key: str) -> PendingLink | None:
+        snap = self._pending(key).get(**BOUNDED)
+        if not snap.exists:
+            return None
+        # Delete only the version read: of parallel takes, one deletes it, the others fail.
+        option = self._client.write_option(last_update_time=snap.update_time)
+        try:
+            snap.reference.delete(option=option, **BOUNDED)
+        except (FailedPrecondition, Missing):
+            return None
+        return _pending_from(snap.to_dict() or {})
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         query = self._client.collection(IDENTITIES).where(
@@ -163,5 +234,33 @@ class FirestoreIdentityRepository:
     def _unlink_stale(self, snap: Any) -> None:
         # Delete only the version we read: a link made since by a racing request stays.
         option = self._client.write_option(last_update_time=snap.update_time)
-        with contextlib.suppress(FailedPrecondition, NotFound):
+        with contextlib.suppress(FailedPrecondition, Missing):
             snap.reference.delete(option=option, **BOUNDED)
+
+
+def _link_from(data: dict[str, Any]) -> IdentityLink | None:
+    user_id, provider, subject = data.get("user_id"), data.get("provider"), data.get("subject")
+    if not (isinstance(user_id, str) and isinstance(provider, str) and isinstance(subject, str)):
+        return None
+    email, at = data.get("email"), data.get("created_at")
+    return IdentityLink(
+        provider=provider,
+        subject=subject,
+        user_id=user_id,
+        email=email if isinstance(email, str) else None,
+        linked_at=at if isinstance(at, datetime) else datetime.min.replace(tzinfo=UTC),
+    )
+
+
+def _linked_order(link: IdentityLink) -> tuple[datetime, str, str]:
+    return (link.linked_at, link.provider, link.subject)
+
+
+def _pending_from(data: dict[str, Any]) -> PendingLink | None:
+    try:
+        return PendingLink(**{name: data[name] for name in _PENDING_FIELDS})
+    except KeyError:
+        return None
+
+
+_PENDING_FIELDS = tuple(field.name for field in fields(PendingLink))
