@@ -173,6 +173,19 @@ def stored_hash(password_hash: str, firebase: FirebaseScrypt | None) -> str:
     raise _unsupported()
 
 
+def still_as_imported(password_hash: str | None, has_signed_in: bool) -> bool:
+    """May ``users import --update`` replace an account's stored password hash with the
+    file's? Only while it is still what an import wrote and nobody has used here: a hash of
+    another system's kind (a sign-in re-hashes it with argon2id in its own commit, and a
+    change or a reset writes argon2id), or none on an account that has never signed in. An
+    argon2 hash may be the person's own, and stays
+    (docs/decisions/0291-an-update-keeps-what-people-did-here.md)."""
+    if password_hash is None:
+        return not has_signed_in
+    kind = kind_of(password_hash)
+    return kind is not None and kind is not HashKind.ARGON2
+
+
 def firebase_user_hash(password_hash: str, salt: str, firebase: FirebaseScrypt | None) -> str:
     """The stored form of a ``firebase auth:export`` user's ``passwordHash`` and ``salt``."""
     return stored_hash(f"{FIREBASE_SCRYPT}${password_hash}${salt}", firebase)

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.migration.importing import ImportSummary, ImportUsers, Position, import_users
+from application.migration.ports import Holders
 from bootstrap import Adapters
-from domain.users import Role
+from domain.users import Email, Role, User, Username
 from infrastructure.argon2_hasher import Argon2PasswordHasher
-from tests.conftest import register
-from tests.fakes import InMemoryStore
+from interfaces.user_moves import check_address
+from tests.conftest import bearer, login, register
+from tests.fakes import FakeUserMoves, InMemoryStore
 from tests.foreign_users import (
     FirebaseProject,
     bcrypt_hash,
@@ -220,3 +224,168 @@ def test_export_is_private_and_reads_back(
         "last_name", "disabled", "created_at", "identities",
     }  # fmt: skip
     assert record["username"] == "alice" and record["password_hash"].startswith("$argon2id$")
+
+
+def test_update_keeps_a_password_used_or_changed_here(
+    fake_app: Flask, client: FlaskClient, store: InMemoryStore, tmp_path: Path
+) -> None:
+    """--update brings the file's password only to an account whose stored one is still
+    the import's, unused here (docs/decisions/0291-an-update-keeps-what-people-did-here.md)."""
+    project = FirebaseProject.random(mem_cost=10)
+    old = {name: random_password() for name in ("used", "changed", "idle")}
+    people = {
+        name: project.user(password, email=f"{name}@example.com") for name, password in old.items()
+    }
+    people["federated"] = project.user(None, email="federated@example.com")
+    first = write_firebase_export(tmp_path / "first.json", list(people.values()))
+    assert run(fake_app, "import", str(first), "--format", "firebase", *project.options())[0] == 0
+
+    assert sign_in(client, "used@example.com", old["used"]) == 200  # re-hashed here
+    token = login(client, "changed@example.com", old["changed"])
+    mine = random_password()
+    changed = client.put(
+        "/user/password",
+        json={"current_password": old["changed"], "new_password": mine},
+        headers=bearer(token),
+    )
+    assert changed.status_code == 204
+    kept = {
+        name: store.users[people[name]["localId"]].password_hash for name in ("used", "changed")
+    }
+
+    # Firebase's next export: everyone has since set a new password there.
+    new = {name: random_password() for name in (*old, "federated")}
+    later = []
+    for name, user in people.items():
+        hashed, salt = project.password_hash(new[name])
+        later.append({**user, "passwordHash": hashed, "salt": salt})
+    second = write_firebase_export(tmp_path / "second.json", later)
+    code, summary, _ = run(
+        fake_app, "import", str(second), "--format", "firebase", "--update", *project.options()
+    )
+    assert (code, summary["updated"], summary["skipped"]) == (0, 2, 2), summary
+    for name in ("used", "changed"):
+        assert store.users[people[name]["localId"]].password_hash == kept[name], name
+        assert sign_in(client, f"{name}@example.com", new[name]) == 401, name
+    assert sign_in(client, "used@example.com", old["used"]) == 200
+    assert sign_in(client, "changed@example.com", mine) == 200
+    for name in ("idle", "federated"):  # never used here: the file's password now
+        assert sign_in(client, f"{name}@example.com", new[name]) == 200, name
+    assert sign_in(client, "idle@example.com", old["idle"]) == 401
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["plain", "update"])
+def test_the_same_import_twice_changes_nothing_the_second_time(
+    fake_app: Flask, store: InMemoryStore, tmp_path: Path, update: bool
+) -> None:
+    project = FirebaseProject.random(mem_cost=10)
+    firebase = [
+        project.user(random_password(), email="fb@example.com", displayName="Fire Base",
+                     emailVerified=True, customAttributes='{"role": "uploader"}'),
+        project.user(None, email="fed@example.com", disabled=True),
+    ]  # fmt: skip
+    export = write_firebase_export(tmp_path / "users.json", firebase)
+    lines = write_jsonl(
+        tmp_path / "users.jsonl",
+        [
+            {"id": "j-1", "username": "jay", "email": "jay@example.com", "name": "Jay",
+             "password_hash": django_hash("pw-jay-1"), "role": "admin", "email_verified": True,
+             "identities": [{"provider": "firebase", "subject": "old-jay"}]},
+            {"username": "kay", "email": "kay@example.com",
+             "password_hash": bcrypt_hash("pw-kay-1"), "created_at": "2021-05-06T07:08:09Z"},
+        ],
+    )  # fmt: skip
+    flags = ["--update"] if update else []
+    imports = [
+        ["import", str(export), "--format", "firebase", *project.options(), *flags],
+        ["import", str(lines), "--format", "jsonl", *flags],
+    ]
+    for args in imports:
+        assert run(fake_app, *args)[0] == 0
+
+    def state() -> tuple[object, ...]:
+        return (dict(store.users), dict(store.usernames), dict(store.emails),
+                dict(store.identities))  # fmt: skip
+
+    before = state()
+    for args in imports:
+        code, summary, _ = run(fake_app, *args)
+        assert (code, summary) == (
+            0,
+            {"imported": 0, "updated": 0, "skipped": 2, "failed": 0, "errors": []},
+        )
+    assert state() == before
+
+
+class Meanwhile(FakeUserMoves):
+    """The fake store, where something else lands between an import batch's read of who
+    holds what and its write (``then``, once)."""
+
+    def __init__(self, store: InMemoryStore, then: Callable[[], None]) -> None:
+        super().__init__(store)
+        self.then: Callable[[], None] | None = then
+
+    def holders(
+        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+    ) -> Holders:
+        found = super().holders(ids, usernames, emails)
+        then, self.then = self.then, None
+        if then is not None:
+            then()
+        return found
+
+
+def test_what_is_taken_between_a_batchs_read_and_its_write(
+    adapters: Adapters, store: InMemoryStore
+) -> None:
+    """A sign-up that takes a record's name or address first is reported, not half-written;
+    a user another import of the same file wrote first is skipped, as on a second run."""
+
+    def importing(fmt: Literal["firebase", "jsonl"], rows: list[dict[str, Any]],
+                  moves: FakeUserMoves) -> ImportSummary:  # fmt: skip
+        records: list[tuple[Position, Any]] = [
+            (("line", n), row) for n, row in enumerate(rows, start=1)
+        ]
+        return import_users(ImportUsers(fmt), records, moves=moves, users=adapters.users,
+                            clock=adapters.clock, providers=frozenset(),
+                            check_address=check_address)  # fmt: skip
+
+    def sign_up(user_id: str, username: str, email: str) -> None:
+        user = User.register(id=user_id, username=Username.chosen(username), email=Email(email),
+                             password_hash=None, now=adapters.clock.now())  # fmt: skip
+        adapters.users.add(user)
+
+    rows = [
+        {"id": "i-1", "username": "ivy", "email": "ivy@example.com"},
+        {"id": "i-2", "username": "jon", "email": "jon@example.com"},
+        {"id": "i-3", "username": "kim", "email": "kim@example.com"},
+        {"id": "i-4", "username": "lea", "email": "lea@example.com"},
+    ]
+
+    def then() -> None:
+        sign_up("other-1", "ivy", "ivy2@example.com")
+        sign_up("other-2", "jonny", "jon@example.com")
+        assert importing("jsonl", rows[2:3], FakeUserMoves(store)).imported == 1
+
+    summary = importing("jsonl", rows, Meanwhile(store, then))
+    assert summary.as_json() == {
+        "imported": 1,
+        "updated": 0,
+        "skipped": 1,
+        "failed": 2,
+        "errors": [
+            {"line": 1, "id": "i-1", "reason": "username_taken"},
+            {"line": 2, "id": "i-2", "reason": "email_taken"},
+        ],
+    }
+    assert sorted(store.users) == ["i-3", "i-4", "other-1", "other-2"]
+    assert store.usernames == {u.username.normalized: u.id for u in store.users.values()}
+    assert store.emails == {u.email.normalized: u.id for u in store.users.values() if u.email}
+
+    # A Firebase user whose made name a sign-up takes meanwhile gets the next one.
+    project = FirebaseProject.random(mem_cost=10)
+    ada = project.user(None, email="ada@example.com", displayName="Ada Lovelace")
+    summary = importing("firebase", [ada], Meanwhile(store, lambda: sign_up(
+        "other-3", "Ada_Lovelace", "someone@example.com")))  # fmt: skip
+    assert (summary.imported, summary.failed) == (1, 0)
+    assert store.users[ada["localId"]].username.value not in ("Ada_Lovelace", "")

@@ -19,7 +19,7 @@ from application.migration.ports import Arrival, Holders, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
 from application.ports import Clock
 from domain.errors import Conflict, DomainError, InvalidInput
-from domain.password_hashes import FirebaseScrypt
+from domain.password_hashes import FirebaseScrypt, still_as_imported
 from domain.users import User, Username
 
 BATCH = 250  # records looked up together
@@ -109,7 +109,10 @@ def _free_name(incoming: Incoming, batch: _Batch) -> Arrival:
 
 def _updated(existing: User, incoming: Incoming, now: Any) -> User:
     """The account as the file has it (its id and creation kept; a Firebase user keeps its
-    username here, the file having none); sessions end with a new password or disabling."""
+    username here, the file having none); sessions end with a new password or disabling.
+    The file's password replaces the stored one only while that is still an import's,
+    unused here: a password signed in with, changed or reset here stays
+    (docs/decisions/0291-an-update-keeps-what-people-did-here.md)."""
     given = incoming.arrival.user
     changes: dict[str, object] = {"name": given.name, "last_name": given.last_name}
     if incoming.names is None:
@@ -120,7 +123,9 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
     if given.email is not None:
         user = user.with_email_verified_as(given.email_verified, now)
     user = user.with_role(given.role, now).with_disabled(given.disabled, now)
-    if given.password_hash != existing.password_hash:
+    if given.password_hash != existing.password_hash and still_as_imported(
+        existing.password_hash, existing.has_signed_in
+    ):
         user = replace(user, password_hash=given.password_hash).ending_all_sessions(now)
     return user
 
@@ -225,20 +230,45 @@ class _Importer:
         pending = arrivals
         while pending:
             outcomes = self.moves.add_all([arrival for _, _, arrival in pending])
-            again: list[tuple[Position, Incoming, Arrival]] = []
+            lost = []
             for (at, incoming, arrival), conflict in zip(pending, outcomes, strict=True):
                 if conflict is None:
                     self.summary.imported += 1
-                    continue
-                # Taken since the batch was read (or a Firebase user's made name, held by
-                # an account the read did not ask about): its next name, if it has one.
-                following = next(incoming.names, None) if incoming.names else None
-                if conflict.code == "username_taken" and following is not None:
-                    user = replace(arrival.user, username=following)
-                    again.append((at, incoming, replace(arrival, user=user)))
                 else:
-                    self.summary.fail(at, arrival.user.id, conflict.code)
-            pending = again
+                    lost.append((at, incoming, arrival, conflict))
+            pending = self.taken_meanwhile(lost)
+
+    def taken_meanwhile(
+        self, lost: list[tuple[Position, Incoming, Arrival, Conflict]]
+    ) -> list[tuple[Position, Incoming, Arrival]]:
+        """The arrivals that met an id, name or address taken since their batch was read (by
+        another import of the same file, or a sign-up): the record's account now there is
+        any existing one (skipped, or updated); a Firebase user tries its next name; the
+        rest are reported. What to try again."""
+        if not lost:
+            return []
+        users = [incoming.arrival.user for _, incoming, _, _ in lost]
+        batch = _Batch(
+            self.moves.holders(
+                [u.id for u in users],
+                [u.username.normalized for u in users],
+                [u.email.normalized for u in users if u.email is not None],
+            )
+        )
+        again: list[tuple[Position, Incoming, Arrival]] = []
+        for at, incoming, arrival, conflict in lost:
+            existing = self.existing(incoming, batch)
+            if existing is not None:
+                self.existing_user(at, existing, incoming)
+                continue
+            # A Firebase user's made name may be held by an account the read did not ask about.
+            following = next(incoming.names, None) if incoming.names else None
+            if conflict.code == "username_taken" and following is not None:
+                user = replace(arrival.user, username=following)
+                again.append((at, incoming, replace(arrival, user=user)))
+            else:
+                self.summary.fail(at, arrival.user.id, conflict.code)
+        return again
 
 
 def import_users(
