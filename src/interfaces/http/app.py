@@ -15,6 +15,7 @@ from interfaces.http.limits import ApiLimits
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import (
     accounts,
+    connected_accounts,
     datasets,
     dogs,
     dogs_api,
@@ -71,6 +72,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         accounts.bp,
         email.bp,
         firebase.bp,
+        connected_accounts.bp,
         sessions.bp,
         passkeys.bp,
         mfa.bp,

@@ -25,6 +25,7 @@ from interfaces.web import (
     account,  # noqa: F401 - registers the account page's routes on bp
     admin,  # noqa: F401 - registers the admin pages' routes on bp
     browser,
+    connected,  # noqa: F401 - registers the connected accounts' routes on bp
     not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
     signed_out,  # noqa: F401 - registers the signed-out pages' routes on bp

@@ -1,0 +1,115 @@
+"""Connected accounts on the pages (docs/reference/identities.md): the list and "Disconnect"
+on /account/security, and rule 3's "sign in to connect": a provider's sign-in that meets an
+account it may not be linked to by address (``SignInToConnect``) holds the identity under a
+cookie's secret and shows /sign-in/connect; once this browser is signed in, /account/connect
+links it (docs/decisions/0282-pending-links.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from application.identity.authentication import Actor
+from application.identity.connected import ConnectPending, Disconnect, HoldPending, ListIdentities
+from application.identity.linking import SignInToConnect
+from domain.action_tokens import InvalidToken
+from domain.identities import PENDING_FOR, IdentityLink, PendingLink
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.account import SECURITY, account_form, done, signed_in
+from interfaces.web.rendering import bp, page, see_other
+
+CONNECT_COOKIE = "connect"
+FINISH = "/account/connect"
+
+
+@bp.context_processor
+def _account_identities() -> dict[str, Callable[[], list[IdentityLink]]]:
+    """``account_identities()`` for _account_identities.html: read only where it is shown."""
+
+    def account_identities() -> list[IdentityLink]:
+        actor = browser.signed_in()
+        return services().identities.list(ListIdentities(actor)) if actor is not None else []
+
+    return {"account_identities": account_identities}
+
+
+@bp.post("/account/identities/<provider>/disconnect")
+@signed_in
+@account_form("identity-disconnect", SECURITY)
+def disconnect_identity(actor: Actor, provider: str) -> Response:
+    services().identities.disconnect(Disconnect(actor, provider))
+    return done("identity-disconnected", SECURITY)
+
+
+# -- rule 3: sign in to connect
+
+
+def _cookie_name() -> str:
+    return browser.config().cookie(CONNECT_COOKIE)
+
+
+def _secret() -> str:
+    name = _cookie_name()
+    # Not ``cookies.get``: a miss raises inside it (interfaces/web/browser.py says why).
+    return request.cookies[name] if name in request.cookies else ""  # noqa: SIM401
+
+
+def _forget(response: Response) -> Response:
+    secure = not browser.config().local
+    response.delete_cookie(_cookie_name(), path="/", secure=secure, httponly=True, samesite="Lax")
+    return response
+
+
+@bp.errorhandler(SignInToConnect)
+def sign_in_to_connect(error: SignInToConnect) -> Response:
+    """A page's provider sign-in met rule 3: hold the identity for this browser, and ask the
+    person to sign in to the account that has the address."""
+    secret = services().identities.hold_pending(HoldPending(error.identity, error.provider_name))
+    response = see_other("/sign-in/connect")
+    secure = not browser.config().local
+    response.set_cookie(
+        _cookie_name(),
+        secret,
+        max_age=int(PENDING_FOR.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _pending() -> PendingLink | None:
+    secret = _secret()
+    if not secret:
+        return None
+    try:
+        return services().identities.pending(secret)
+    except InvalidToken:
+        return None
+
+
+@bp.get("/sign-in/connect")
+def connect_notice() -> Response:
+    """An account with this address exists: sign in to it to connect."""
+    pending = _pending()
+    sign_in = "/sign-in?" + urlencode({"next": FINISH})
+    return page("sign_in_connect.html", pending=pending, sign_in=sign_in, signing_in=True)
+
+
+@bp.get(FINISH)
+@signed_in
+def connect_confirm(actor: Actor) -> Response:
+    """The signed-in person confirms the connection (a form: no change on a GET)."""
+    return page("account_connect.html", pending=_pending(), user_name=actor.username)
+
+
+@bp.post(FINISH)
+@signed_in
+@account_form("identity-connect", SECURITY)
+def connect_finish(actor: Actor) -> Response:
+    services().identities.connect_pending(ConnectPending(actor, _secret()))
+    return _forget(done("identity-connected", SECURITY))
