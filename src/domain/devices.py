@@ -100,15 +100,17 @@ _BROWSERS = (
     ("Edg/", "Edge"),
     ("OPR/", "Opera"),
     ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
     ("Chrome/", "Chrome"),
+    ("CriOS/", "Chrome"),
     ("Chromium/", "Chromium"),
     ("Safari/", "Safari"),
     ("curl/", "curl"),
 )
 _SYSTEMS = (
     ("Android", "Android"),
-    ("iPhone", "iOS"),
-    ("iPad", "iPadOS"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
     ("Windows", "Windows"),
     ("Mac OS X", "macOS"),
     ("CrOS", "ChromeOS"),
@@ -117,10 +119,17 @@ _SYSTEMS = (
 _MAX_AGENT = 512  # longer input is read no further
 
 
-def browser_of(user_agent: str | None) -> str:
-    """``"Firefox (Linux)"``, ``"Chrome"``, or ``""`` for a user agent we do not know: a
-    name from a fixed list, never text from the user agent."""
+def browser_and_system(user_agent: str | None) -> tuple[str, str]:
+    """``("Firefox", "Linux")``; ``""`` for a part we do not know: names from a fixed list,
+    never text from the user agent. What the mails and the pages name a device by."""
     agent = (user_agent or "")[:_MAX_AGENT]
     browser = next((name for mark, name in _BROWSERS if mark in agent), "")
     system = next((name for mark, name in _SYSTEMS if mark in agent), "")
+    return browser, system
+
+
+def browser_of(user_agent: str | None) -> str:
+    """``"Firefox (Linux)"``, ``"Chrome"``, or ``""`` for a user agent we do not know: a
+    name from a fixed list, never text from the user agent."""
+    browser, system = browser_and_system(user_agent)
     return f"{browser} ({system})" if browser and system else browser or system

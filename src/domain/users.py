@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,9 @@ EMAIL_MAX = 254
 NAME_MAX = 100
 _USERNAME_PUNCTUATION = frozenset("_.-")
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
-EDITABLE = frozenset({"username", "email", "name", "last_name", "locale"})
+# ``time_zone`` is a preference of the pages, not a field of the API's user
+# (docs/decisions/0262-devices-and-times-as-people-read-them.md).
+EDITABLE = frozenset({"username", "email", "name", "last_name", "locale", "time_zone"})
 LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 
 
@@ -214,6 +217,7 @@ class User:
     # (docs/decisions/0104-first-proof-of-address-wins.md).
     device_generation: int = 0
     locale: str | None = None  # one of LOCALES; None: the browser's language
+    time_zone: str | None = None  # an IANA name ("Europe/Madrid"); None: the browser's
     # One more on every change of address, so a token sent to an earlier one stays void
     # when the account comes back to that address (docs/security.md, "Action tokens").
     email_version: int = 0
@@ -284,6 +288,8 @@ class User:
             user = replace(user, last_name=_optional_name("last_name", changes["last_name"]))
         if "locale" in changes:
             user = replace(user, locale=_locale(changes["locale"]))
+        if "time_zone" in changes:
+            user = replace(user, time_zone=_time_zone(changes["time_zone"]))
         return replace(user, updated_at=now)
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
@@ -354,4 +360,20 @@ def _locale(value: object) -> str | None:
         return value
     raise InvalidInput.field(
         "locale", f"One of {', '.join(LOCALES)}, or null.", "unsupported_locale"
+    )
+
+
+# An IANA time zone's name: "UTC", "Europe/Madrid", "America/Argentina/Buenos_Aires",
+# "Etc/GMT+5". Which names exist is the zone database's to say (the pages offer its list).
+_TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+TIME_ZONE_MAX = 64
+
+
+def _time_zone(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= TIME_ZONE_MAX and _TIME_ZONE.fullmatch(value):
+        return value
+    raise InvalidInput.field(
+        "time_zone", "An IANA time zone name, or null.", "unsupported_time_zone"
     )

@@ -53,6 +53,7 @@ def test_an_event_comes_back_as_stored(events: SecurityEvents) -> None:
         ip="192.0.2.7",
         user_agent="Firefox",
         device_id="d1",
+        session_id="s1",
         actor_id="admin1",
         reason="wrong_password",
     )

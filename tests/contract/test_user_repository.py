@@ -267,6 +267,15 @@ def test_locale_survives_storage(repos: Repos) -> None:
     assert (stored := repos.users.get(user.id)) is not None and stored.locale == "es"
 
 
+def test_the_time_zone_survives_storage(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    assert (stored := repos.users.get(user.id)) is not None and stored.time_zone is None
+    repos.users.update(user.id, lambda u: u.edited({"time_zone": "Europe/Madrid"}, NOW))
+    assert (stored := repos.users.get(user.id)) is not None
+    assert stored.time_zone == "Europe/Madrid"
+
+
 def test_session_update_is_atomic_read_modify_write(repos: Repos) -> None:
     user = make_user()
     session = make_session(user)

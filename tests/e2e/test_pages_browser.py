@@ -261,7 +261,7 @@ def test_a_spanish_browser_gets_spanish_pages_and_its_account_keeps_the_language
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(gunicorn_url + "/account")
         assert page.locator("html").get_attribute("lang") == "es"
-        assert "Tu cuenta" in page.title()
+        assert "Perfil" in page.title()  # the account area's first section
 
 
 def test_the_root_leads_a_browser_to_sign_in_then_to_its_account(
@@ -302,7 +302,7 @@ def test_a_signed_out_english_browser_chooses_spanish_and_an_english_account_sta
         page.get_by_role("button", name="Iniciar sesión").click()
         page.wait_for_url(gunicorn_url + "/account")
         assert page.locator("html").get_attribute("lang") == "en"  # the account's language
-        assert "Your account" in page.title()
+        assert "Profile" in page.title()
         assert page.get_by_role("navigation", name="Language").count() == 0
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(gunicorn_url + "/sign-in")

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from application.events.security_events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
-from domain.devices import browser_of, device_key
+from domain.devices import browser_and_system, browser_of, device_key
 from domain.errors import Unavailable
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import (
@@ -237,7 +237,9 @@ def test_browser_names_come_from_a_fixed_list() -> None:
     edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0"
     assert browser_of(edge) == "Edge (Windows)"
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1"
-    assert browser_of(iphone) == "Safari (iOS)"
+    assert browser_of(iphone) == "Safari (iPhone)"  # as people name it
+    chrome_ios = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) CriOS/120.0 Safari/604.1"
+    assert browser_and_system(chrome_ios) == ("Chrome", "iPhone")
     assert browser_of("") == browser_of(None) == browser_of("<script>") == ""
     assert browser_of("x" * 10_000 + "Firefox/1") == ""  # read no further than 512 characters
 

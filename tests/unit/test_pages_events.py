@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD
 from tests.unit.test_email_flows import World
+from tests.unit.test_new_device import FIREFOX
 from tests.unit.test_pages_admin import browser, post, root, user
 from tests.unit.test_pages_signed_out import csrf
 
@@ -26,13 +27,17 @@ def world() -> World:
 
 
 def activity(html: str) -> list[tuple[str, str, str]]:
-    """The rows of the activity table: what, IP address, device."""
+    """The lines of the activity list: what, IP address, device."""
     section = html.split('id="events-heading"', 1)[1].split("</section>", 1)[0]
-    return re.findall(
-        r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*"
-        r'<td class="device">([^<]*)</td>',
-        section,
-    )
+    return [
+        (what, ip, device)
+        for what, device, ip in re.findall(
+            r'<strong class="what"[^>]*>([^<]*)</strong>.*?<span class="device">([^<]*)</span>'
+            r' · <span class="ip">([^<]*)</span>',
+            section,
+            re.S,
+        )
+    ]
 
 
 def test_the_account_page_shows_recent_activity_newest_first(world: World) -> None:
@@ -47,12 +52,12 @@ def test_the_account_page_shows_recent_activity_newest_first(world: World) -> No
     assert "Recent activity" in html
     rows = activity(html)
     assert [what for what, _, _ in rows] == ["Failed sign-in", "Signed in", "Account created"]
-    assert rows[0][1:] == ("127.0.0.1", "The client claimed: Guesser/1.0")
-    assert rows[2][0:2] == ("Account created", "127.0.0.1")  # the sign-up's request
-    assert rows[2][2].startswith("The client claimed: Werkzeug/")  # the test client's
+    assert rows[0][1:] == ("127.0.0.1", "Unknown device")  # no name of ours: no text of its
+    assert rows[2] == ("Account created", "127.0.0.1", "Unknown device")  # the test client
+    assert "Guesser" not in html and "Werkzeug" not in html
 
 
-def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_claim(
+def test_failed_sign_ins_in_a_row_are_one_line_and_no_user_agent_is_shown(
     world: World,
 ) -> None:
     """Anyone who knows the username can fail to sign in to it, from 12 addresses with a
@@ -88,9 +93,8 @@ def test_failed_sign_ins_in_a_row_are_one_line_and_a_user_agent_is_called_a_clai
         == 401
     )
     html = alice.get("/account/activity", headers={"Accept-Language": "es"}).get_data(as_text=True)
-    claimed = "El cliente dijo ser: Call +1-555-0100 &lt;b&gt;now&lt;/b&gt;"
-    assert activity(html)[0][2] == claimed  # one failure: shown, as a claim, escaped
-    assert activity(html)[0][0] == "Inicio de sesión fallido"
+    assert activity(html)[0][2] == "Dispositivo desconocido"  # one failure: never its text
+    assert activity(html)[0][0] == "Inicio de sesión fallido" and "Call +1-555" not in html
 
 
 def test_the_activity_is_in_the_accounts_language(world: World) -> None:
@@ -122,19 +126,19 @@ def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
     bob = browser(world, "bob")
     page = f"/admin/users/{user(world, 'bob').id}"
     root.environ_base = {**root.environ_base, "REMOTE_ADDR": "203.0.113.7"}
-    root.environ_base["HTTP_USER_AGENT"] = "AdminConsole/9.9"
+    root.environ_base["HTTP_USER_AGENT"] = FIREFOX
     for disabled in ("true", "false"):
         assert post(root, page, page, disabled=disabled)[0] == 303
     admin_view = activity(root.get(page).get_data(as_text=True))
     assert admin_view[0] == (
         "Account enabled (by an administrator)",
         "203.0.113.7",
-        "The client claimed: AdminConsole/9.9",
+        "Firefox on Linux",
     )
     form = {"username": "bob", "password": PASSWORD, "csrf_token": csrf(bob, "/sign-in")}
     assert bob.post("/sign-in", data=form).status_code == 303  # disabling signed him out
     html = bob.get("/account/activity").get_data(as_text=True)
-    assert "203.0.113.7" not in html and "AdminConsole" not in html
+    assert "203.0.113.7" not in html and "Firefox" not in html
     assert activity(html)[1:3] == [
         ("Account enabled (by an administrator)", "—", "—"),
         ("Account disabled (by an administrator)", "—", "—"),
@@ -144,15 +148,24 @@ def test_the_owner_sees_an_admins_change_without_the_admins_address_or_browser(
 # -- "This wasn't me" beside each sign-in (docs/pages.md, /account)
 
 
-def test_each_sign_in_has_a_this_wasnt_me_button_on_the_owners_page_only(
+def test_each_sign_in_but_this_browsers_has_a_this_wasnt_me_button_on_the_owners_page_only(
     world: World, root: FlaskClient
 ) -> None:
     alice = browser(world, "alice")
     world.client.post("/login", json={"username": "alice", "password": "not the password"})
+    signed_in = world.client.post(
+        "/login", json={"username": "alice", "password": PASSWORD}, headers={"User-Agent": FIREFOX}
+    )
+    assert signed_in.status_code == 200
     html = alice.get("/account/activity").get_data(as_text=True)
     section = html.split('id="events-heading"', 1)[1].split("</section>", 1)[0]
+    lines = section.split("<li>")[1:]
+    # The other sign-in (from a new device: two events), not the failed one, not this
+    # browser's own sign-in, nor the sign-up.
+    assert [line.count('action="/account/not-me"') for line in lines] == [1, 1, 0, 0, 0]
+    assert "Firefox on Linux" in lines[0] and "Firefox on Linux" in lines[1]
+    assert [("This browser" in line) for line in lines] == [False, False, False, True, False]
     forms = re.findall(r'<form method="post" action="/account/not-me">(.*?)</form>', section, re.S)
-    assert len(forms) == 1  # the one sign-in; not the failed one, nor the sign-up
     assert 'name="csrf_token"' in forms[0] and "This wasn't me" in forms[0]
     page = f"/admin/users/{user(world, 'alice').id}"
     assert "/account/not-me" not in root.get(page).get_data(as_text=True)

@@ -130,6 +130,7 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
             outcome=event.outcome,
             ip=event.ip,
             user_agent=event.user_agent,
+            session_id=event.session_id,
             actor_id=event.actor_id,
             reason=event.reason,
         )

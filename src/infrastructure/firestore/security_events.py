@@ -34,6 +34,7 @@ def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
         "ip": event.ip,
         "user_agent": event.user_agent,
         "device_id": event.device_id,
+        "session_id": event.session_id,
         "actor_id": event.actor_id,
         "reason": event.reason,
         "expires_at": event.expires_at,
@@ -50,6 +51,7 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         ip=data.get("ip"),
         user_agent=data.get("user_agent"),
         device_id=data.get("device_id"),
+        session_id=data.get("session_id"),
         actor_id=data.get("actor_id"),
         reason=data.get("reason"),
     )

@@ -67,6 +67,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "name": user.name,
         "last_name": user.last_name,
         "locale": user.locale,
+        "time_zone": user.time_zone,
         "role": user.role.value,
         "password_hash": user.password_hash,
         "token_version": user.token_version,
@@ -97,6 +98,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         email_verified=data.get("email_verified", False),
         device_generation=data.get("device_generation", 0),
         locale=data.get("locale"),
+        time_zone=data.get("time_zone"),
         email_version=data.get("email_version", 0),
         # Accounts stored before the field existed are taken to have signed in.
         has_signed_in=data.get("has_signed_in", True),

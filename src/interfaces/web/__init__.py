@@ -28,6 +28,7 @@ from interfaces.web import (
     connected,  # noqa: F401 - registers the connected accounts' routes on bp
     not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
+    shown,
     signed_out,  # noqa: F401 - registers the signed-out pages' routes on bp
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
@@ -149,7 +150,12 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     """The pages on ``app``; what they hand the app shell: their routes that count against
     the API's limits."""
     app.extensions[EXTENSION] = config
-    Babel(app, locale_selector=locale, default_translation_directories=str(TRANSLATIONS))
+    Babel(
+        app,
+        locale_selector=locale,
+        timezone_selector=shown.time_zone,
+        default_translation_directories=str(TRANSLATIONS),
+    )
     app.extensions[KEPT_PAGES] = KeptPages()
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)

@@ -8,7 +8,7 @@ again with the message beside its field (``errors.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
@@ -24,10 +24,12 @@ from application.identity.sessions import EndOtherSessions, EndSession, ListSess
 from application.identity.totp import GetTotp, MfaCommand
 from application.mail.not_me import NotMe
 from application.oauth.apps import ListApps, RevokeApp
+from domain.errors import InvalidInput
+from domain.security_events import Activity
 from interfaces.shared.limits import client_ip
 from interfaces.shared.qr import qr_svg
 from interfaces.shared.services import services
-from interfaces.web import browser, translated
+from interfaces.web import browser, shown, translated
 from interfaces.web.forms import field, fields, form_errors
 from interfaces.web.rendering import bp, page, see_other
 
@@ -66,10 +68,21 @@ def _apps(actor: Actor) -> dict[str, object]:
 
 def _activity(actor: Actor) -> dict[str, object]:
     # failed sign-ins in a row are one line
-    return {
-        **_devices(actor),
-        "events": services().events.recent(EventQuery(actor, RECENT_EVENTS)),
-    }
+    events = services().events.recent(EventQuery(actor, RECENT_EVENTS))
+    return {**_user(actor), "events": events, "this_browser": this_browsers(events, actor)}
+
+
+SIGN_INS = frozenset({"signin.succeeded", "signin.new_device"})
+
+
+def this_browsers(events: Sequence[Activity], actor: Actor) -> frozenset[str]:
+    """The ids of the sign-in events that began this browser's session: its "This wasn't
+    me" button would disown this very browser (docs/pages.md, "Devices and times")."""
+    return frozenset(
+        line.event.id
+        for line in events
+        if line.event.type in SIGN_INS and line.event.session_id == actor.session_id
+    )
 
 
 @dataclass(frozen=True)
@@ -290,6 +303,17 @@ def set_language(actor: Actor) -> Response:
     locale = field("locale", required=False) or None  # none: the browser's
     services().accounts.update_profile(UpdateProfile(actor.user_id, (("locale", locale),)))
     return done("language", PROFILE)
+
+
+@bp.post("/account/time-zone")
+@signed_in
+@account_form("time-zone", PROFILE)
+def set_time_zone(actor: Actor) -> Response:
+    zone = field("time_zone", required=False) or None  # none: the browser's
+    if zone is not None and zone not in shown.ZONES:
+        raise InvalidInput.field("time_zone", "Not a time zone.", "unsupported_time_zone")
+    services().accounts.update_profile(UpdateProfile(actor.user_id, (("time_zone", zone),)))
+    return done("time-zone", PROFILE)
 
 
 @bp.post("/account/delete")

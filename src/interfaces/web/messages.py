@@ -33,6 +33,7 @@ _MESSAGES: dict[str, LazyString] = {
     "invalid_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
     "invalid_last_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
     "unsupported_locale": lazy_gettext("Choose one of the languages listed."),
+    "unsupported_time_zone": lazy_gettext("Choose one of the time zones listed."),
     "too_many_identity_changes": lazy_gettext(
         "Too many changes of username or e-mail address; try again later."
     ),

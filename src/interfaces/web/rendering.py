@@ -12,11 +12,11 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from flask.blueprints import BlueprintSetupState
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from markupsafe import Markup
 
 from application.remembered import Remembered
-from interfaces.web import browser
+from interfaces.web import browser, shown
 
 bp = Blueprint(
     "pages",
@@ -51,6 +51,11 @@ def _template_globals(state: BlueprintSetupState) -> None:
     globals_ = state.app.jinja_env.globals
     globals_["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
     globals_["N_"] = marked
+    globals_["device_name"] = shown.device_name
+    globals_["ago"] = shown.ago
+    globals_["time_zone"] = get_timezone
+    globals_["zone_options"] = shown.zone_options
+    globals_["told_zone"] = shown.told_zone
 
 
 def page(template: str, status: int = 200, **context: object) -> Response:
