@@ -58,7 +58,8 @@ test: venv tools translations ## the whole test suite; pytest starts the emulato
 screenshots: venv tools translations ## the pages' screenshots in docs/images/pages, taken by the browser tests
 	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \
 	  tests/e2e/test_pages_browser.py tests/e2e/test_pages_account_browser.py \
-	  tests/e2e/test_pages_admin_browser.py tests/e2e/test_pages_passkeys_browser.py
+	  tests/e2e/test_pages_admin_browser.py tests/e2e/test_pages_passkeys_browser.py \
+	  tests/e2e/test_pages_phone_browser.py
 
 lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts, the docs (strict)
 	$(VPY) -m ruff check .

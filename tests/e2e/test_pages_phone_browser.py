@@ -1,0 +1,151 @@
+"""Every page on a phone and on a desktop, in a real browser (docs/pages.md, "On a phone"):
+Debian's Chromium at 375 px wide scrolls no page sideways (``scrollWidth <= clientWidth``),
+every button and field can be tapped (44 px high), no page shows a user agent's text, and
+axe-core finds nothing serious in English or Spanish. `make screenshots` saves each page at
+375 and 1280 px here."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import cli
+from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, violations
+
+pytestmark = pytest.mark.e2e
+PHONE, DESKTOP = 375, 1280
+TAP = 44  # px: the height of anything a finger presses
+SCREENSHOTS = os.environ.get("PAGES_SCREENSHOTS", "")
+SIGNED_OUT = (
+    ("sign-in", "/sign-in"),
+    ("sign-up", "/sign-up"),
+    ("forgot-password", "/forgot-password"),
+    ("reset-password", "/reset-password?token=x"),
+    ("verify-email", "/verify-email?token=x"),
+    ("not-me", "/not-me?token=x"),
+)
+SECTIONS = (
+    ("account", "/account"),
+    ("account-security", "/account/security"),
+    ("account-devices", "/account/devices"),
+    ("account-apps", "/account/apps"),
+    ("account-activity", "/account/activity"),
+    ("account-delete", "/account/delete"),
+    ("admin", "/admin"),
+    ("admin-hooks", "/admin/hooks"),
+)
+# What a page measures of itself: how wide it scrolls, and what is too small to tap.
+MEASURE = """() => {
+  const page = document.scrollingElement;
+  const small = [...document.querySelectorAll("button, input:not([type=hidden]), select, .area a")]
+    .filter((node) => node.offsetParent !== null)
+    .filter((node) => node.getBoundingClientRect().height < TAP)
+    .map((node) => node.outerHTML.slice(0, 80));
+  return {scrollWidth: page.scrollWidth, clientWidth: page.clientWidth, small: small};
+}""".replace("TAP", str(TAP))
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Mobile Safari/537.36"
+)
+
+
+def shoot(page: Page, name: str, width: int) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-{width}.png"), full_page=True)
+
+
+def measured(page: Page, base: str, path: str) -> dict[str, Any]:
+    page.goto(base + path)
+    found: dict[str, Any] = page.evaluate(MEASURE)
+    found["agent"] = "Mozilla/" in page.inner_text("body")
+    return found
+
+
+@pytest.fixture(scope="module")
+def people(gunicorn_url: str, emulators: Any) -> str:
+    """An admin with another session and some activity: every list on the pages has rows."""
+    name = "a" + uuid.uuid4().hex[:10]
+    with chromium(javascript=False) as page:
+        page.goto(gunicorn_url + "/sign-up")
+        fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(gunicorn_url + "/account")
+    cli(["users", "set-role", name, "admin"])
+    for agent in (CHROME_ANDROID, "curl/8.5.0"):
+        answer = requests.post(
+            gunicorn_url + "/login",
+            json={"username": name, "password": PASSWORD},
+            headers={"User-Agent": agent},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+    requests.post(gunicorn_url + "/login", json={"username": name, "password": "wrong"}, timeout=30)
+    return name
+
+
+def sign_in(page: Page, base: str, name: str) -> None:
+    page.goto(base + "/sign-in")
+    fill(page, username=name, password=PASSWORD)
+    page.locator("form[action^='/sign-in?'] button[type=submit]").click()
+    page.wait_for_url(base + "/account")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_every_page_fits_the_screen_and_every_button_can_be_tapped(
+    gunicorn_url: str, people: str, width: int
+) -> None:
+    base, found = gunicorn_url, {}
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": width, "height": 800})
+        for name, path in SIGNED_OUT:
+            found[path] = measured(page, base, path)
+            shoot(page, name, width)
+        sign_in(page, base, people)
+        for name, path in SECTIONS:
+            found[path] = measured(page, base, path)
+            shoot(page, name, width)
+        page.goto(base + "/admin?prefix=" + people)
+        page.get_by_role("link", name=people, exact=True).click()
+        found["/admin/users/<id>"] = page.evaluate(MEASURE) | {"agent": False}
+        shoot(page, "admin-user", width)
+    wide = {
+        path: f["scrollWidth"] for path, f in found.items() if f["scrollWidth"] > f["clientWidth"]
+    }
+    assert wide == {}, "scrolls sideways"
+    assert {path: f["small"] for path, f in found.items() if f["small"]} == {}
+    assert [path for path, f in found.items() if f["agent"]] == []
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_no_serious_accessibility_violation_on_any_page_in_either_language(
+    gunicorn_url: str, people: str, locale: str
+) -> None:
+    base, found = gunicorn_url, {}
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": PHONE, "height": 800})
+        for _, path in SIGNED_OUT:
+            page.goto(base + path)
+            found[path] = violations(page)
+        sign_in(page, base, people) if locale == "en-US" else sign_in_es(page, base, people)
+        for _, path in SECTIONS:
+            page.goto(base + path)
+            found[path] = violations(page)
+    assert found == {path: [] for path in found}
+
+
+def sign_in_es(page: Page, base: str, name: str) -> None:
+    """Signed in, the pages speak the account's language (English, from its sign-up): the
+    signed-in pages are checked in Spanish by choosing it on the profile."""
+    sign_in(page, base, name)
+    page.goto(base + "/account")
+    page.select_option("#language-locale", "es")
+    page.locator("form[action='/account/language'] button").click()
+    page.wait_for_url(base + "/account?done=language")
+    assert page.locator("html").get_attribute("lang") == "es"
