@@ -339,6 +339,22 @@ def ensure_maildev(root: Path = REPO_ROOT) -> Path:
     return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "30 seconds")
 
 
+OIDC_PROVIDER_VERSION = "9.13.3"  # as bench/peer/package.json
+
+
+def oidc_provider_entry(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / "oidc-provider" / "lib" / "index.js"
+
+
+def ensure_oidc_provider(root: Path = REPO_ROOT) -> Path:
+    """panva's oidc-provider (pinned) in <root>/.tools: the tests' upstream OpenID provider
+    (tests/upstream_provider.mjs)."""
+    entry = oidc_provider_entry(root)
+    if entry.exists() and _installed_npm_version(root, "oidc-provider") == OIDC_PROVIDER_VERSION:
+        return entry
+    return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "20 seconds")
+
+
 def check_node() -> tuple[int, int]:
     """Node.js's (major, minor), or an EmulatorError when it is missing or too old to run
     firebase-tools. Below NODE_QUIET, npm warns EBADENGINE while installing maildev: two of
@@ -1071,6 +1087,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
     check_node()
     ensure_firebase_tools(REPO_ROOT)
     ensure_maildev(REPO_ROOT)
+    ensure_oidc_provider(REPO_ROOT)
     python = ensure_storage_emulator(REPO_ROOT)
     java = java_executable()
     sdk = sdk_root()

@@ -211,7 +211,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),
-        upstream=upstream.bind(a, p),
+        upstream=upstream.bind(a, p, hooks=email.account_hooks(a, queue=queue)),
         webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
         ready=a.ready,
         request_counter=a.request_counter,

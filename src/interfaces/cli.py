@@ -223,6 +223,7 @@ def add_provider(  # click passes each option by its name
     try:
         provider = services().upstream.add(
             AddProvider(
+                _OPERATOR,
                 provider_id,
                 client_id,
                 client_secret,
@@ -249,7 +250,7 @@ def _fail_with_fields(exc: DomainError) -> None:
 @providers_cli.command("list")
 def list_providers() -> None:
     """Every provider, as a JSON array (never a secret)."""
-    click.echo(json.dumps([provider_json(p) for p in services().upstream.list()]))
+    click.echo(json.dumps([provider_json(p) for p in services().upstream.list(_OPERATOR)]))
 
 
 @providers_cli.command("delete")
@@ -258,7 +259,7 @@ def delete_provider(provider_id: str) -> None:
     """Remove the provider: its button goes; the accounts linked to it keep their other ways
     of signing in."""
     try:
-        services().upstream.delete(DeleteProvider(provider_id))
+        services().upstream.delete(DeleteProvider(_OPERATOR, provider_id))
     except DomainError as exc:
         _fail(exc)
     else:

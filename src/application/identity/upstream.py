@@ -17,6 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from application.identity.accounts import AccountHooks
+from application.identity.admin import require_admin
+from application.identity.authentication import Actor
 from application.identity.linking import (
     ExternalSignIn,
     LinkingPorts,
@@ -33,6 +36,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     InvalidInput,
+    MfaRequired,
     NotFound,
     PermissionDenied,
     Unauthenticated,
@@ -121,6 +125,7 @@ class UpstreamClient(Protocol):
 
 @dataclass(frozen=True)
 class AddProvider:
+    actor: Actor  # an admin (the command line acts as one)
     id: str
     client_id: str
     client_secret: str
@@ -134,6 +139,7 @@ class AddProvider:
 
 @dataclass(frozen=True)
 class DeleteProvider:
+    actor: Actor
     id: str
 
 
@@ -173,6 +179,7 @@ def add_provider(
     clock: Callable[[], datetime],
     listed: ProviderList,
 ) -> UpstreamProvider:
+    require_admin(cmd.actor)
     provider = UpstreamProvider.configure(
         id=cmd.id,
         client_id=cmd.client_id,
@@ -195,9 +202,15 @@ def add_provider(
 def delete_provider(
     cmd: DeleteProvider, *, providers: UpstreamProviders, listed: ProviderList
 ) -> None:
+    require_admin(cmd.actor)
     if not providers.delete(cmd.id):
         raise NotFound("No such provider.", code="provider_not_found")
     listed.forget()
+
+
+def list_providers(actor: Actor, *, providers: UpstreamProviders) -> list[UpstreamProvider]:
+    require_admin(actor)
+    return providers.list_all()
 
 
 def _provider(provider_id: str, providers: UpstreamProviders) -> UpstreamProvider:
@@ -313,8 +326,12 @@ class FinishUpstream:
 
 @dataclass(frozen=True)
 class Arrival:
-    pair: TokenPair
+    """Where a round trip ends: signed in (``pair``), or asked for the account's second
+    factor (``mfa``, the page's next step); ``next`` either way."""
+
     next: str
+    pair: TokenPair | None = None
+    mfa: MfaRequired | None = None
 
 
 def finish_upstream(
@@ -329,8 +346,8 @@ def finish_upstream(
     links: Links,
     sign_in: SignIn,
 ) -> Arrival:
-    """The person signed in (``Arrival.next``: where the page goes on); MfaRequired when the
-    account has a second factor, Unauthenticated (upstream_refused) when the answer is not
+    """The person signed in, or asked for the account's second factor (``Arrival``);
+    Unauthenticated (upstream_refused) when the answer is not
     the one this browser's flight expects."""
     flight = _opened(cmd.flight, box)
     if flight.provider_id != cmd.provider_id:
@@ -351,8 +368,11 @@ def finish_upstream(
         flight.authorization,
     )
     device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
-    pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
-    return Arrival(pair, flight.next)
+    try:
+        pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+    except MfaRequired as second_step:
+        return Arrival(flight.next, mfa=second_step)
+    return Arrival(flight.next, pair=pair)
 
 
 def _signed_in(
@@ -522,7 +542,7 @@ class UpstreamPolicies(TokenPolicies, Protocol):
 @dataclass(frozen=True)
 class UpstreamServices:
     add: Callable[[AddProvider], UpstreamProvider]
-    list: Callable[[], list[UpstreamProvider]]
+    list: Callable[[Actor], list[UpstreamProvider]]
     delete: Callable[[DeleteProvider], None]
     buttons: Callable[[], tuple[ProviderButton, ...]]
     start: Callable[[StartUpstream], Departure]
@@ -530,13 +550,16 @@ class UpstreamServices:
     native: Callable[[NativeSignIn], TokenPair]
 
 
-def bind(ports: UpstreamPorts, policies: UpstreamPolicies) -> UpstreamServices:
+def bind(
+    ports: UpstreamPorts, policies: UpstreamPolicies, *, hooks: AccountHooks
+) -> UpstreamServices:
     p, policy, devices = ports, policies.upstream_policy, policies.device_policy
+    links = links_of(p, registered=hooks.registered)  # rule 5's verification mail
     providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
     listed = ProviderList(providers, now)
     return UpstreamServices(
         add=lambda cmd: add_provider(cmd, providers=providers, box=box, clock=now, listed=listed),
-        list=providers.list_all,
+        list=lambda actor: list_providers(actor, providers=providers),
         delete=lambda cmd: delete_provider(cmd, providers=providers, listed=listed),
         buttons=listed.buttons,
         start=lambda cmd: start_upstream(
@@ -550,7 +573,7 @@ def bind(ports: UpstreamPorts, policies: UpstreamPolicies) -> UpstreamServices:
             policy=policy,
             devices=devices,
             clock=now,
-            links=links_of(p),
+            links=links,
             sign_in=sign_in_step(p, policies),
         ),
         native=lambda cmd: native_sign_in(
@@ -559,7 +582,7 @@ def bind(ports: UpstreamPorts, policies: UpstreamPolicies) -> UpstreamServices:
             client=client,
             box=box,
             devices=devices,
-            links=links_of(p),
+            links=links,
             sign_in=sign_in_step(p, policies),
         ),
     )

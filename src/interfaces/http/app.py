@@ -31,6 +31,7 @@ from interfaces.http.routes import (
     sessions,
     tasks,
     tasks_api,
+    upstream,
     users,
     webhooks,
 )
@@ -73,6 +74,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         email.bp,
         firebase.bp,
         connected_accounts.bp,
+        upstream.bp,
         sessions.bp,
         passkeys.bp,
         mfa.bp,

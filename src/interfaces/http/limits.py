@@ -31,6 +31,8 @@ class ApiLimits:
             ("POST", "/auth/refresh"): self.refresh,
             ("POST", "/auth/firebase"): self.firebase,
             ("POST", "/auth/firebase/custom-token"): self.firebase,  # a budget of its own
+            # a native app's upstream ID token: the other exchange of a provider's token
+            ("POST", "/auth/identities/<provider>/token"): self.firebase,
             ("POST", "/auth/email/verify"): self.email_verify,
             ("POST", "/auth/password/forgot"): self.password_forgot,
             ("POST", "/auth/password/reset"): self.password_reset,

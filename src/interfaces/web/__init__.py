@@ -30,6 +30,7 @@ from interfaces.web import (
     passkeys,  # noqa: F401 - registers the passkeys' routes on bp
     shown,
     signed_out,  # noqa: F401 - registers the signed-out pages' routes on bp
+    upstream,  # noqa: F401 - registers the upstream providers' routes on bp
     webhooks,  # noqa: F401 - registers the webhooks' pages on bp
 )
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig

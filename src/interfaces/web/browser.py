@@ -205,6 +205,28 @@ def keep_session(response: Response) -> Response:
     return response
 
 
+# -- a sign-in with an upstream provider in progress (docs/reference/providers.md)
+
+FLIGHT_MAX_AGE = 10 * 60  # as long as the flight itself is valid
+
+
+def hold_flight(response: Response, flight: str, *, form_post: bool) -> None:
+    """The sealed flight this browser brings back from the provider. Lax goes with the
+    provider's redirect back (a top-level GET); a provider that posts its answer (Apple) is
+    sent it only as SameSite=None, which browsers take with Secure only (not locally)."""
+    cross_site_post = form_post and not config().local
+    _set(response, "upstream", flight, FLIGHT_MAX_AGE, "None" if cross_site_post else "Lax")
+
+
+def flight() -> str:
+    return _read("upstream")
+
+
+def drop_flight(response: Response) -> Response:
+    _delete(response, "upstream")
+    return response
+
+
 # -- passkeys: where the page's address can use them (docs/pages.md#passkeys)
 
 

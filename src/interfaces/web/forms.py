@@ -77,7 +77,9 @@ def fields(*names: str) -> list[str]:
 
 # POSTs that change nothing and so carry no CSRF token: RP-initiated logout, posted by an
 # app's page, is answered with a redirect to itself as a GET, which asks or checks the hint.
-CSRF_FREE = frozenset({"oauth_pages.logout"})
+# An upstream provider's answer posted back (Apple's form_post) is checked by its state, which
+# only this browser's flight cookie holds (docs/reference/providers.md).
+CSRF_FREE = frozenset({"oauth_pages.logout", "pages.upstream_callback"})
 
 
 def check_csrf() -> None:

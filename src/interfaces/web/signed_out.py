@@ -21,7 +21,7 @@ from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.web import browser
+from interfaces.web import browser, upstream
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
 from interfaces.web.rendering import bp, kept_page, page, see_other
 
@@ -54,6 +54,7 @@ def sign_in_page() -> Response:
         "sign_in.html",
         next=_next(),
         passkeys_here=browser.passkeys_here(),
+        upstreams=upstream.buttons(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -67,7 +68,12 @@ def sign_in_page() -> Response:
 
 @bp.post("/sign-in")
 @form_errors(
-    "sign_in.html", shown=lambda: {"next": _next(), "passkeys_here": browser.passkeys_here()}
+    "sign_in.html",
+    shown=lambda: {
+        "next": _next(),
+        "passkeys_here": browser.passkeys_here(),
+        "upstreams": upstream.buttons(),
+    },
 )
 def sign_in() -> Response:
     next_path = _next()
@@ -124,7 +130,7 @@ def sign_in_mfa() -> Response:
 
 @bp.get("/sign-up")
 def sign_up_page() -> Response:
-    return kept_page("sign_up.html", form={})
+    return kept_page("sign_up.html", upstreams=upstream.buttons(), form={})
 
 
 @bp.post("/sign-up")

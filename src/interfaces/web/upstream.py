@@ -1,0 +1,114 @@
+"""Signing in with an upstream provider (docs/reference/providers.md): "Continue with {name}"
+leads to /sign-in/with/{id}, which sends the browser to the provider with a flight sealed in
+a cookie; the provider sends it back to the callback, which signs it in (or asks the
+account's second factor) and goes on to ``next``. Admins manage the providers on
+/admin/providers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, after_this_request, redirect, request
+
+from application.identity.authentication import Actor
+from application.identity.upstream import (
+    AddProvider,
+    DeleteProvider,
+    FinishUpstream,
+    StartUpstream,
+)
+from domain.upstream import PRESETS
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.admin import needs_sign_in
+from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
+from interfaces.web.rendering import bp, page, see_other
+
+ANSWER_FIELDS = ("code", "state", "error", "error_description", "iss", "user")
+
+
+def buttons() -> list[list[str]]:
+    """What the sign-in and sign-up pages show: [id, name] of each provider."""
+    return [[b.id, b.name] for b in services().upstream.buttons()]
+
+
+@bp.get("/sign-in/with/<provider_id>")
+def upstream_start(provider_id: str) -> Response:
+    departure = services().upstream.start(
+        StartUpstream(provider_id, safe_next(request.args.get("next")))
+    )
+    response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
+    browser.hold_flight(response, departure.flight, form_post=departure.form_post)
+    return response
+
+
+@bp.route("/sign-in/with/<provider_id>/callback", methods=["GET", "POST"])
+def upstream_callback(provider_id: str) -> Response:
+    after_this_request(browser.drop_flight)  # one return per flight, refused or not
+    given = request.form if request.method == "POST" else request.args
+    answer = {name: given.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
+    arrival = services().upstream.finish(
+        FinishUpstream(
+            provider_id,
+            answer,
+            browser.flight(),
+            user_agent=browser.user_agent(),
+            client_ip=client_ip(),
+            device_token=browser.device_token(),
+        )
+    )
+    if arrival.mfa is not None:
+        response = see_other("/sign-in/mfa?" + urlencode({"next": arrival.next}))
+        browser.hold_mfa_token(response, arrival.mfa.mfa_token, arrival.mfa.locale)
+        return response
+    response = see_other(arrival.next)
+    if arrival.pair is not None:
+        browser.start(response, arrival.pair)
+    return response
+
+
+# -- /admin/providers
+
+
+def _shown(actor: Actor) -> dict[str, object]:
+    return {
+        "providers": services().upstream.list(actor),
+        "presets": sorted(PRESETS),
+        "public_url": browser.config().public_url.rstrip("/"),
+    }
+
+
+@bp.get("/admin/providers")
+@needs_sign_in
+def providers_page(actor: Actor) -> Response:
+    done = request.args.get("done") in ("added", "deleted")
+    return page("admin_providers.html", 200, done=done, form={}, **_shown(actor))
+
+
+@bp.post("/admin/providers")
+@needs_sign_in
+@form_errors("admin_providers.html", shown=lambda actor: {"done": False, **_shown(actor)})
+def add_provider(actor: Actor) -> Response:
+    services().upstream.add(
+        AddProvider(
+            actor,
+            field("id"),
+            field("client_id"),
+            field("client_secret"),
+            issuer=field("issuer", required=False),
+            name=field("name", required=False),
+            scope=field("scope", required=False),
+            preset=field("preset", required=False),
+            team_id=field("team_id", required=False),
+            key_id=field("key_id", required=False),
+        )
+    )
+    return see_other("/admin/providers?done=added")
+
+
+@bp.post("/admin/providers/<provider_id>/delete")
+@needs_sign_in
+def delete_provider(actor: Actor, provider_id: str) -> Response:
+    services().upstream.delete(DeleteProvider(actor, provider_id))
+    return see_other("/admin/providers?done=deleted")

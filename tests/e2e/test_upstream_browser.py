@@ -1,0 +1,293 @@
+"""Signing in with an upstream provider, end to end (docs/reference/providers.md): gunicorn on
+the emulators, panva's oidc-provider (npm, tests/upstream_provider.mjs) as a generic OpenID
+upstream, the person's part in Chromium; a native app's ID token against a provider whose
+keys a local stand-in serves (discovery and JWKS only, signed here with PyJWT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+import pytest
+import requests
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from playwright.sync_api import Page, Route
+
+from tests.e2e.conftest import ROOT, cli, free_port, serving
+from tests.e2e.test_pages_browser import chromium, violations
+from tests.local_servers import in_thread
+
+pytestmark = pytest.mark.e2e
+CALLBACK_PORT = 9  # nothing listens there: the app's callback is caught (page.route)
+APP_REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
+NATIVE_CLIENT = "native-app"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[str, int]]:
+    """oidc-provider on a port of its own, its client's callback firegate's (port chosen)."""
+    port, firegate_port = free_port(), free_port()
+    entry = ROOT / ".tools" / "node_modules" / "oidc-provider" / "lib" / "index.js"
+    assert entry.exists(), "oidc-provider is missing: make tools"
+    log = (ROOT / ".local" / "upstream-provider.log").open("wb")
+    proc = subprocess.Popen(
+        ["node", str(ROOT / "tests" / "upstream_provider.mjs")],
+        env={
+            **os.environ,
+            "OIDC_PROVIDER": str(entry),
+            "PORT": str(port),
+            "REDIRECT_URI": f"http://127.0.0.1:{firegate_port}/sign-in/with/oidc/callback",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(url + "/.well-known/openid-configuration", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "oidc-provider failed"
+            time.sleep(0.1)
+        yield url, firegate_port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        log.close()
+
+
+class StandIn(BaseHTTPRequestHandler):
+    """A provider's discovery document and keys, nothing else: a native app's ID token is
+    checked against them."""
+
+    issuer = ""
+
+    def do_GET(self) -> None:
+        public = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
+        documents = {
+            "/.well-known/openid-configuration": {
+                "issuer": self.issuer,
+                "authorization_endpoint": self.issuer + "/authorize",
+                "token_endpoint": self.issuer + "/token",
+                "jwks_uri": self.issuer + "/jwks",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            },
+            "/jwks": {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]},
+        }
+        body = json.dumps(documents.get(self.path, {})).encode()
+        self.send_response(200 if self.path in documents else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    StandIn.issuer = f"http://127.0.0.1:{server.server_address[1]}"
+    with in_thread(server):
+        yield StandIn.issuer
+
+
+@pytest.fixture(scope="module")
+def firegate(emulators: Any, upstream: tuple[str, int], stand_in: str) -> Iterator[str]:
+    issuer, port = upstream
+    providers = [
+        {
+            "id": "oidc",
+            "issuer": issuer,
+            "client_id": "firegate",
+            "client_secret": "firegate-secret",
+            "name": "Test OP",
+        },
+        {"id": "native", "issuer": stand_in, "client_id": NATIVE_CLIENT, "client_secret": "-"},
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with serving(
+        "gunicorn-upstream.log",
+        PORT=str(port),
+        PUBLIC_URL=url,
+        UPSTREAM_PROVIDERS=json.dumps(providers),
+    ) as found:
+        yield found
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with chromium(javascript=True) as found:
+        yield found
+
+
+def upstream_sign_in(page: Page, login: str) -> None:
+    """The person's part at oidc-provider: its development login, then its consent."""
+    page.wait_for_selector("input[name=login]")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", "anything")
+    page.click("button[type=submit]")
+    page.wait_for_selector("button[type=submit]")
+    page.click("button[type=submit]")  # consent
+
+
+def test_continue_with_a_provider_signs_in(firegate: str, page: Page) -> None:
+    page.goto(firegate + "/sign-in")
+    returns: list[str] = []
+    page.on(
+        "request",
+        lambda r: returns.append(r.url) if "/sign-in/with/oidc/callback" in r.url else None,
+    )
+    page.click("text=Continue with Test OP")
+    login = "p" + uuid.uuid4().hex[:10]
+    upstream_sign_in(page, login)
+    page.wait_for_url(firegate + "/account**")
+    assert login in page.content()  # the new account's username, from the upstream address
+    # The same return again: its flight is spent (the cookie is gone) and so is its code.
+    assert len(returns) == 1
+    page.goto(returns[0])
+    assert "did not complete" in page.content() or "expired" in page.content()
+    assert "/sign-in/with/oidc/callback" in page.url
+    page.goto(firegate + "/sign-up")
+    assert page.locator("text=Continue with Test OP").count() == 1
+    assert violations(page) == []
+
+
+def test_next_survives_into_an_apps_consent(firegate: str, page: Page) -> None:
+    app = json.loads(
+        cli(["clients", "create", "--name", "Demo App", "--redirect-uri", APP_REDIRECT])
+        .strip()
+        .splitlines()[-1]
+    )
+    caught: list[str] = []
+
+    def callback(route: Route) -> None:
+        caught.append(route.request.url)
+        route.fulfill(status=200, body="ok")
+
+    page.route(f"http://127.0.0.1:{CALLBACK_PORT}/**", callback)
+    verifier = secrets.token_urlsafe(48)
+    query = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": APP_REDIRECT,
+        "scope": "openid",
+        "state": "app-state",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    page.goto(firegate + "/oauth/authorize?" + urlencode(query))
+    assert urlsplit(page.url).path == "/sign-in"
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, "q" + uuid.uuid4().hex[:10])
+    page.wait_for_selector("button[value=allow]")  # the app's consent, after the upstream
+    page.click("button[value=allow]")
+    page.wait_for_url(f"http://127.0.0.1:{CALLBACK_PORT}/**")
+    assert caught and "code=" in caught[0] and "state=app-state" in caught[0]
+
+
+def test_a_callback_without_this_browsers_flight_or_with_another_state_is_refused(
+    firegate: str,
+) -> None:
+    session = requests.Session()
+    started = session.get(firegate + "/sign-in/with/oidc", allow_redirects=False, timeout=10)
+    assert (
+        started.status_code == 303 and "code_challenge_method=S256" in started.headers["Location"]
+    )
+    callback = firegate + "/sign-in/with/oidc/callback"
+    wrong = session.get(callback, params={"code": "x", "state": "forged"}, timeout=10)
+    assert wrong.status_code == 401
+    stranger = requests.get(callback, params={"code": "x", "state": "y"}, timeout=10)
+    assert stranger.status_code == 401
+    unknown = requests.get(firegate + "/sign-in/with/nobody", allow_redirects=False, timeout=10)
+    assert unknown.status_code == 404
+
+
+def id_token(**changes: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": StandIn.issuer,
+        "sub": "native-" + uuid.uuid4().hex[:8],
+        "aud": NATIVE_CLIENT,
+        "iat": now,
+        "exp": now + 300,
+        "nonce": "n0nce",
+        "email": f"native{uuid.uuid4().hex[:8]}@example.com",
+        "email_verified": True,
+        **changes,
+    }
+    return jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
+
+
+def native(firegate: str, token: str, nonce: str = "n0nce") -> requests.Response:
+    return requests.post(
+        firegate + "/auth/identities/native/token",
+        json={"id_token": token, "nonce": nonce},
+        timeout=10,
+    )
+
+
+def test_a_native_apps_id_token_gets_the_token_response_of_login(firegate: str) -> None:
+    answer = native(firegate, id_token())
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {"access_token", "refresh_token", "device_token"} <= set(body)
+    whoami = requests.get(
+        firegate + "/auth/whoami",
+        headers={"Authorization": "Bearer " + body["access_token"]},
+        timeout=10,
+    )
+    assert whoami.json()["amr"] == ["fed"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "nonce"),
+    [
+        ({}, "another-nonce"),  # a wrong nonce
+        ({"aud": "another-app"}, "n0nce"),  # a token for another audience
+        ({"exp": int(time.time()) - 600, "iat": int(time.time()) - 900}, "n0nce"),  # expired
+        ({"iss": "https://elsewhere.example"}, "n0nce"),  # another issuer
+    ],
+)
+def test_a_native_id_token_that_is_not_for_us_is_refused(
+    firegate: str, changes: dict[str, Any], nonce: str
+) -> None:
+    answer = native(firegate, id_token(**changes), nonce)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["code"] == "upstream_refused"
+
+
+def test_a_token_signed_by_another_key_is_refused(firegate: str) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    forged = jwt.encode(
+        {
+            "iss": StandIn.issuer,
+            "sub": "x",
+            "aud": NATIVE_CLIENT,
+            "iat": now,
+            "exp": now + 60,
+            "nonce": "n0nce",
+        },
+        other,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
+    assert native(firegate, forged).status_code == 401
