@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
+import pyotp
 import pytest
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -25,8 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Page, Route
 
+from tests import mailbox
+from tests.conftest import PASSWORD, bearer
 from tests.e2e.conftest import ROOT, cli, free_port, serving
-from tests.e2e.test_pages_browser import chromium, violations
+from tests.e2e.test_docs_browser import TIMEOUT_MS
+from tests.e2e.test_pages_browser import chromium, fill, violations
 from tests.local_servers import in_thread
 
 pytestmark = pytest.mark.e2e
@@ -132,10 +136,21 @@ def firegate(emulators: Any, upstream: tuple[str, int], stand_in: str) -> Iterat
         yield found
 
 
-@pytest.fixture
-def page() -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def shared_page() -> Iterator[Page]:
+    """One Chromium for the module; each test takes a context of its own (``page``)."""
     with chromium(javascript=True) as found:
         yield found
+
+
+@pytest.fixture
+def page(shared_page: Page) -> Iterator[Page]:
+    browser = shared_page.context.browser
+    assert browser is not None
+    context = browser.new_context(java_script_enabled=True, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
 
 
 def upstream_sign_in(page: Page, login: str) -> None:
@@ -291,3 +306,93 @@ def test_a_token_signed_by_another_key_is_refused(firegate: str) -> None:
         headers={"kid": "k1"},
     )
     assert native(firegate, forged).status_code == 401
+
+
+# -- rule 3 through the pages: an account that proved the address is signed in to, then linked
+
+
+def proven_account_with_totp(
+    firegate: str, firestore_client: Any, login: str
+) -> tuple[str, str, list[str]]:
+    """An account of ``{login}@example.com`` that proved its address, with TOTP on: its
+    TOTP secret, an access token and its recovery codes."""
+    made = requests.post(
+        firegate + "/register",
+        json={"username": login, "email": f"{login}@example.com", "password": PASSWORD},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    firestore_client.collection("users").document(made.json()["id"]).update(
+        {"email_verified": True}
+    )
+    token = requests.post(
+        firegate + "/login", json={"username": login, "password": PASSWORD}, timeout=10
+    ).json()["access_token"]
+    started = requests.post(
+        firegate + "/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token), timeout=10
+    )
+    secret: str = started.json()["secret"]
+    confirmed = requests.post(
+        firegate + "/auth/mfa/totp/confirm",
+        json={"code": pyotp.TOTP(secret).now()},
+        headers=bearer(token),
+        timeout=10,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return secret, token, confirmed.json()["recovery_codes"]
+
+
+def linked(firegate: str, token: str) -> list[dict[str, Any]]:
+    answer = requests.get(firegate + "/auth/identities", headers=bearer(token), timeout=10)
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_a_proven_address_is_signed_in_to_then_connected(
+    firegate: str, firestore_client: Any, page: Page
+) -> None:
+    login = "r" + uuid.uuid4().hex[:10]
+    secret, token, codes = proven_account_with_totp(firegate, firestore_client, login)
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, login)
+    page.wait_for_url(firegate + "/sign-in/connect")
+    assert f"An account with the address {login}@example.com already exists" in page.content()
+    assert violations(page) == []
+    page.get_by_role("link", name="Sign in to connect").click()
+    page.wait_for_url("**/sign-in?next=%2Faccount%2Fconnect")
+    fill(page, username=login, password=PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/sign-in/mfa?next=%2Faccount%2Fconnect")  # its second step
+    fill(page, code=pyotp.TOTP(secret).at(time.time(), counter_offset=1))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(firegate + "/account/connect")
+    assert "Connect the Test OP account" in page.content()
+    page.get_by_role("button", name="Connect").click()
+    page.wait_for_url(firegate + "/account/security?done=identity-connected")
+    assert f"{login}@example.com" in page.inner_text("main")
+    [identity] = linked(firegate, token)
+    assert identity["provider"] == "oidc" and identity["subject"] == login
+    # Signed out, the same Continue with signs straight in to that account (rule 1).
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    page.wait_for_url("**/sign-in/mfa**")  # the account's second factor, after the upstream
+    fill(page, recovery_code=codes[0])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(firegate + "/account")
+    assert login in page.inner_text("main")
+
+
+def test_an_unverified_address_nobody_has_makes_an_unproven_account_and_sends_its_mail(
+    firegate: str, page: Page
+) -> None:
+    login = "unverified" + uuid.uuid4().hex[:8]  # the provider does not verify its address
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, login)
+    page.wait_for_url(firegate + "/account")
+    assert login in page.inner_text("main") and "not verified" in page.inner_text("main")
+    [mail] = mailbox.wait_for(f"{login}@example.com")  # rule 5's verification mail
+    assert "/verify" in mailbox.link_in(mail)
