@@ -112,7 +112,11 @@ def build_policies(settings: Settings) -> Policies:
         device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
         require_verified_email=settings.require_verified_email,
         mfa_issuer=settings.mfa_issuer,
-        mail_settings=mail.MailSettings(public_url=settings.public_url, product=settings.site_name),
+        mail_settings=mail.MailSettings(
+            public_url=settings.public_url,
+            product=settings.site_name,
+            support_email=settings.support_email,
+        ),
         dataset_limits=datasets.DatasetLimits(
             max_upload_bytes=settings.max_upload_bytes,
             csv=CsvLimits(

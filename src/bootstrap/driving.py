@@ -53,6 +53,9 @@ def driving_adapters(settings: Settings) -> list[Install]:
         local=settings.app_profile == "local",
         key=derived_key(settings, b"pages csrf"),
         passkey_origins=tuple(settings.webauthn_origins),
+        logo_url=settings.site_logo_url,
+        brand_color=settings.brand_color,
+        support_email=settings.support_email,
     )
     installs: list[Install] = [
         lambda app: api.install(app, http_config),

@@ -26,9 +26,9 @@ class SecurityEvent:
     ip: str | None = None
     user_agent: str | None = None
     device_id: str | None = None
-    session_id: str | None = None  # the session it began or happened in, where one
     actor_id: str | None = None
     reason: str | None = None
+    session_id: str | None = None  # the session it began or happened in, where one
 
     @property
     def expires_at(self) -> datetime:

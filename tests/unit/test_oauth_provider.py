@@ -411,13 +411,13 @@ def test_the_apps_with_access_are_listed_and_revoked_on_the_account_page(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:
     tokens = world.tokens(app)
-    page = world.client.get("/account").get_data(as_text=True)
+    page = world.client.get("/account/apps").get_data(as_text=True)
     assert "Example App" in page
     answer = world.client.post(
         "/account/apps/revoke", data={"client_id": app["client_id"], "csrf_token": csrf_of(page)}
     )
     assert answer.status_code == 303
-    assert "Example App" not in world.client.get("/account").get_data(as_text=True)
+    assert "Example App" not in world.client.get("/account/apps").get_data(as_text=True)
     assert (
         world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"])).status_code
         == 401
@@ -464,7 +464,7 @@ def test_the_granted_and_revoked_events_are_stored(world: OAuthWorld, app: dict[
     world.client.post("/oauth/revoke", data=form)
     kinds = [e.event for e in world.audit.events]
     assert Audit.OAUTH_GRANTED in kinds and Audit.OAUTH_REVOKED in kinds
-    html = world.client.get("/account").get_data(as_text=True)  # the account's recent activity
+    html = world.client.get("/account/activity").get_data(as_text=True)  # the recent activity
     assert "An app was given access" in html and "access ended" in html
 
 

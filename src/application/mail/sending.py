@@ -242,6 +242,7 @@ NEW_DEVICE_MAIL_EVERY = timedelta(hours=24)  # one new-device mail per device an
 class MailSettings:
     public_url: str  # where the links point: {public_url}/verify-email?token=...
     product: str = "firegate"
+    support_email: str = ""  # SUPPORT_EMAIL: at the foot of every mail, where set
 
 
 def _count_mail(
@@ -333,6 +334,7 @@ def send_mail(
     context = {
         "product": settings.product,
         "public_url": settings.public_url,
+        "support_email": settings.support_email,
         "email": to,
         "address_verified": "yes" if verified else "",
         "locale": user.locale or "",  # the mail's language (docs/pages.md)

@@ -19,7 +19,7 @@ from domain.oauth import scope_list
 from interfaces.oauth.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages
-from interfaces.web.rendering import CSP, page, see_other
+from interfaces.web.rendering import csp, page, see_other
 
 # Authlib and the models over it are imported by the routes that use them, on the first
 # request (interfaces/oauth/routes.py, ProviderServer).
@@ -182,7 +182,7 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
     )
     # The answer to the form redirects to the app: browsers hold that redirect to the form's
     # CSP ``form-action``, so it names the app's redirect URI (its origin, or its scheme).
-    response.headers["Content-Security-Policy"] = CSP.replace(
+    response.headers["Content-Security-Policy"] = csp().replace(
         "form-action 'self'", f"form-action 'self' {target}"
     )
     return response

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, g, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
@@ -162,6 +162,9 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)
 
+    address = escape(config.support_email)
+    support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped
+
     # Each language's catalogue and the functions bound to it, made on its first page: the
     # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.
     speaking: dict[Locale | None, dict[str, object]] = {}
@@ -177,6 +180,9 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             }
         return {
             "site_name": config.site_name,
+            "logo_url": config.logo_url,
+            "support_email": config.support_email,
+            "support_link": support_link,
             "csrf_token": browser.csrf_token,
             "asset": asset,
             "languages": LANGUAGE_NAMES,

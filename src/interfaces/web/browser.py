@@ -42,6 +42,9 @@ class PagesConfig:
     local: bool = False  # plain cookie names, no Secure: the local profile over http
     key: bytes = b""  # the CSRF tokens' HMAC key (derived from the signing secret)
     passkey_origins: tuple[str, ...] = ()  # WEBAUTHN_ORIGINS; none: not checked
+    logo_url: str = ""  # SITE_LOGO_URL: a path of this site or a data: URL
+    brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
+    support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
 
     @property
     def origin(self) -> str:

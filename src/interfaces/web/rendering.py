@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
@@ -32,12 +33,44 @@ bp = Blueprint(
 STYLE = (Path(__file__).parent / "static" / "pages.css").read_text(encoding="utf-8")
 if "</" in STYLE:
     raise RuntimeError("pages.css must not contain '</': it is inlined in a <style> element")
-STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-# Scripts only from files of this site (no inline script).
-CSP = (
-    f"default-src 'none'; script-src 'self'; style-src '{STYLE_HASH}'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+
+
+@dataclass(frozen=True)
+class Styled:
+    """The stylesheet a deployment's pages inline (with its BRAND_COLOR), and the CSP that
+    allows exactly it (docs/configuration.md#branding)."""
+
+    style: str
+    csp: str
+
+
+def styled(brand_color: str = "") -> Styled:
+    """``brand_color`` (``#rrggbb``, checked by the settings) is the light scheme's accent;
+    the dark scheme keeps its own, light enough to read on dark."""
+    style = STYLE
+    if brand_color:
+        style += (
+            f"@media (prefers-color-scheme: light) {{ :root {{ --accent: {brand_color}; }} }}\n"
+        )
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    # Scripts only from files of this site (no inline script).
+    csp = (
+        f"default-src 'none'; script-src 'self'; style-src 'sha256-{digest}'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return Styled(style, csp)
+
+
+UNBRANDED = styled()
+CSP = UNBRANDED.csp  # the pages' policy without BRAND_COLOR
+STYLED = "firegate.styled"  # the app's Styled
+
+
+def csp() -> str:
+    """This app's pages' Content-Security-Policy."""
+    found: Styled = current_app.extensions.get(STYLED, UNBRANDED)
+    return found.csp
 
 
 def marked(message: str) -> str:
@@ -49,7 +82,10 @@ def marked(message: str) -> str:
 @bp.record_once
 def _template_globals(state: BlueprintSetupState) -> None:
     globals_ = state.app.jinja_env.globals
-    globals_["page_style"] = Markup(STYLE)  # noqa: S704 - our own file
+    config: browser.PagesConfig | None = state.app.extensions.get(browser.EXTENSION)
+    brand = styled(config.brand_color) if config is not None else UNBRANDED
+    state.app.extensions[STYLED] = brand
+    globals_["page_style"] = Markup(brand.style)  # noqa: S704 - our own file
     globals_["N_"] = marked
     globals_["device_name"] = shown.device_name
     globals_["ago"] = shown.ago
@@ -122,7 +158,7 @@ OPENER_KEPT = frozenset(
 
 def page_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", csp())
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     return response
