@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,17 @@ def write_firebase_export(path: Path, users: list[dict[str, Any]]) -> Path:
     """The file ``firebase auth:export --format=json`` writes."""
     path.write_text(json.dumps({"users": users}, indent=2))
     return path
+
+
+def stream_firebase_export(path: Path, users: Iterable[dict[str, Any]]) -> int:
+    """``write_firebase_export`` one user at a time, for files too large to hold; how many."""
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"users": [')
+        for count, user in enumerate(users, start=1):
+            out.write(("\n" if count == 1 else ",\n") + json.dumps(user))
+        out.write("\n]}\n")
+    return count
 
 
 def bcrypt_hash(password: str, prefix: str = "2b", rounds: int = 4) -> str:

@@ -1,22 +1,37 @@
 """Moving users in and out on the Firestore emulator: a generated Firebase project's users
-import with their ids, sign in with their passwords (argon2id afterwards), and an export
-imported into an empty firegate signs everyone in with the same password."""
+import with their ids, sign in with their passwords (argon2id afterwards) and with the ID
+tokens the Auth emulator mints for them, and an export imported into an empty firegate signs
+everyone in with the same password. Thirty imports of one file at once bring each user once;
+a sign-up racing an import for a name or an address gets it or leaves it whole."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 
+from application.migration.importing import ImportSummary, ImportUsers, import_users
+from bootstrap import Adapters, build_adapters, build_app
+from infrastructure.firestore.user_moves import FirestoreUserMoves
 from infrastructure.firestore.users import USERS
+from interfaces.user_moves import check_address, firebase_records, jsonl_records
+from tests.conftest import PASSWORD, bearer, make_settings
+from tests.e2e.test_contention_emulator import assert_claims_match_live_users
+from tests.e2e.test_contention_emulator import count as count_documents
 from tests.foreign_users import (
     FirebaseProject,
     bcrypt_hash,
     django_hash,
+    firebase_users,
     random_password,
+    stream_firebase_export,
     write_firebase_export,
 )
 
@@ -88,3 +103,142 @@ def test_firebase_users_move_in_and_out_with_their_passwords(
     assert (
         firestore.collection("identities").document(f"firebase:{users[1]['localId']}").get().exists
     )
+
+
+RACERS = 30
+
+
+def importing(
+    firestore: Any, adapters: Adapters, cmd: ImportUsers, path: Path, barrier: threading.Barrier
+) -> ImportSummary:
+    """One import of the file through the Firestore adapters (its own batch writer, with
+    its own threads, as a process of its own has), as `users import` runs it."""
+    with path.open("rb") as stream:
+        records = (firebase_records if cmd.format == "firebase" else jsonl_records)(stream)
+        moves = FirestoreUserMoves(firestore)
+        barrier.wait()
+        return import_users(cmd, records, moves=moves,
+                            users=adapters.users, clock=adapters.clock, providers=frozenset(),
+                            check_address=check_address)  # fmt: skip
+
+
+def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:
+    project, count = FirebaseProject.random(), 120
+    path = tmp_path / "users.json"
+    stream_firebase_export(path, firebase_users(project, count, random_password()))
+    adapters = build_adapters(make_settings(), firestore=firestore)
+    barrier = threading.Barrier(RACERS)
+    commands = [
+        ImportUsers("firebase", project.parameters, update=n % 10 == 0) for n in range(RACERS)
+    ]
+    with ThreadPoolExecutor(RACERS) as pool:
+        summaries = list(
+            pool.map(lambda cmd: importing(firestore, adapters, cmd, path, barrier), commands)
+        )
+
+    for summary in summaries:
+        assert (summary.failed, summary.updated) == (0, 0), summary.errors[:3]
+        assert summary.imported + summary.skipped == count
+    assert sum(summary.imported for summary in summaries) == count
+    for collection in (USERS, "usernames", "emails", "identities"):
+        assert count_documents(firestore, collection) == count, collection
+    assert_claims_match_live_users(firestore)
+    users = {snap.id for snap in firestore.collection(USERS).select([]).stream()}
+    owners = {snap.get("user_id") for snap in firestore.collection("identities").stream()}
+    assert owners == users
+
+
+def test_names_and_addresses_a_sign_up_takes_during_an_import_are_reported(
+    firestore: Any, tmp_path: Path
+) -> None:
+    """30 sign-ups, one every 40 ms while an import runs, each want the name (even k) or
+    the address (odd k) of one of its records (one in 20): whichever way each race goes, the
+    name or address goes to one of them, the import reports the others, and nothing is half
+    written. (The unit tests make the sign-up land between a batch's read and its write.)"""
+
+    def contested(k: int) -> tuple[str, str]:
+        return f"racer{k:02d}", f"racer{k:02d}@example.com"
+
+    rows = [
+        {"id": f"c-{n}", "username": username, "email": email}
+        for n in range(RACERS * 20)
+        for username, email in [
+            contested(n // 20) if n % 20 == 0 else (f"filler{n:03d}", f"filler{n}@example.com")
+        ]
+    ]
+    path = tmp_path / "users.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = make_settings()
+    adapters = build_adapters(settings, firestore=firestore)
+    app = build_app(settings, adapters)
+
+    def sign_up(k: int) -> Any:
+        username, email = contested(k)
+        if k % 2:
+            username = f"other{k:02d}"
+        else:
+            email = f"other{k:02d}@example.com"
+        client = app.test_client()
+        barrier.wait()
+        time.sleep(k * 0.04)
+        return client.post("/register", json={"username": username, "email": email,
+                                               "password": PASSWORD})  # fmt: skip
+
+    barrier = threading.Barrier(RACERS + 1)
+    with ThreadPoolExecutor(RACERS + 1) as pool:
+        imported = pool.submit(importing, firestore, adapters, ImportUsers("jsonl"), path, barrier)
+        answers = list(pool.map(sign_up, range(RACERS)))
+        summary = imported.result()
+
+    taken = {int(error["id"][2:]) // 20: error["reason"] for error in summary.errors}
+    assert summary.imported + summary.failed == len(rows) and summary.failed == len(taken)
+    assert all(reason == ("email_taken" if k % 2 else "username_taken")
+               for k, reason in taken.items())  # fmt: skip
+    for k, answer in enumerate(answers):
+        assert answer.status_code == (201 if k in taken else 409), (k, answer.get_json())
+        if k not in taken:
+            code = "email_taken" if k % 2 else "username_taken"
+            assert answer.get_json()["code"] == code
+    users = {snap.id for snap in firestore.collection(USERS).select([]).stream()}
+    assert {f"c-{k * 20}" for k in taken}.isdisjoint(users)
+    assert len(users) == summary.imported + len(taken)
+    assert_claims_match_live_users(firestore)
+
+
+def test_an_imported_firebase_user_signs_in_with_its_firebase_id_token(
+    real_app: Flask, firestore: Any, emulators: Any, tmp_path: Path
+) -> None:
+    """The user's Firebase identity is linked on import: an ID token Firebase mints for its
+    localId signs into the same account as its password does."""
+    auth = f"{emulators.url('auth')}/identitytoolkit.googleapis.com/v1"
+    email, password = "moved@example.com", random_password()
+    made = requests.post(
+        f"{auth}/projects/{emulators.project}/accounts",
+        headers={"Authorization": "Bearer owner"},
+        json={"email": email, "password": password, "emailVerified": True},
+        timeout=10,
+    )
+    assert made.status_code == 200, made.text
+    uid = made.json()["localId"]
+    project = FirebaseProject.random(mem_cost=10)
+    user = project.user(password, localId=uid, email=email, emailVerified=True)
+    export = write_firebase_export(tmp_path / "firebase.json", [user])
+    assert run(real_app, "import", str(export), "--format", "firebase",
+               *project.options())["imported"] == 1  # fmt: skip
+
+    signed_in = requests.post(
+        f"{auth}/accounts:signInWithPassword?key=any",
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    client = real_app.test_client()
+    answer = client.post("/auth/firebase", json={"id_token": signed_in.json()["idToken"]})
+    assert answer.status_code == 200, answer.get_json()
+    me = client.get("/user", headers=bearer(answer.get_json()["access_token"])).get_json()
+    assert me["id"] == uid and me["email"] == email
+    login = client.post("/login", json={"username": email, "password": password})
+    assert login.status_code == 200
+    again = client.get("/user", headers=bearer(login.get_json()["access_token"])).get_json()
+    assert again["id"] == uid
+    assert count_documents(firestore, USERS) == count_documents(firestore, "identities") == 1

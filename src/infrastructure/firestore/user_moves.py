@@ -4,8 +4,10 @@ A new user is the documents a registration writes (the user, its ``usernames`` a
 ``emails`` claims) and its identity links (``identities/{provider}:{subject}``, as
 firestore/identities.py writes them), all created in one commit with others', up to
 Firestore's 500 writes; several commits go at once. A commit that meets a document created
-meanwhile writes nothing, and its users then go one commit each, so that only the one whose
-id, name, address or identity is taken stays out (docs/migrating.md).
+meanwhile (by another import of the same file, a sign-up), or that Firestore aborts for
+contention, writes nothing: what is held is read for the whole group in one go, those users
+stay out, and the rest are committed again; one commit each only after commits refused with
+nothing held (docs/migrating.md).
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import Aborted, AlreadyExists
 from google.cloud import firestore
 
 from application.migration.ports import Arrival, Holders, Link
 from domain.errors import Conflict
 from domain.users import User
-from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.client import (
+    BOUNDED,
+    MAX_ABORTED_COMMITS,
+    claim_id,
+    pause_after_abort,
+)
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.users import (
     EMAILS,
@@ -99,41 +106,71 @@ class FirestoreUserMoves:
         return documents
 
     def _commit(self, arrivals: Sequence[Arrival]) -> bool:
+        """Were they written? False when Firestore refused the commit, which then wrote
+        nothing: a document of it exists already, or it was aborted for contention (the
+        emulator's lock timeout when imports of one file write the same documents)."""
         batch = self._client.batch()
         for arrival in arrivals:
             for _, ref, data in self._documents(arrival):
                 batch.create(ref, data)
         try:
             batch.commit(**BOUNDED)
-        except AlreadyExists:
+        except (AlreadyExists, Aborted):
             return False
         return True
 
+    def _held(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+        """Per arrival, what of its documents someone else holds now (one read for all)."""
+        documents = [self._documents(arrival) for arrival in arrivals]
+        refs = [ref for docs in documents for _, ref, _ in docs]
+        snaps = {s.reference.path: s for s in self._client.get_all(refs, **BOUNDED)}
+        outcomes: list[Conflict | None] = []
+        for arrival, docs in zip(arrivals, documents, strict=True):
+            held = [
+                collection
+                for collection, ref, _ in docs
+                if snaps[ref.path].exists
+                and (
+                    collection == USERS
+                    or (snaps[ref.path].to_dict() or {}).get("user_id") != arrival.user.id
+                )
+            ]
+            outcomes.append(Conflict("Taken meanwhile.", code=_TAKEN[held[0]]) if held else None)
+        return outcomes
+
     def _alone(self, arrival: Arrival) -> Conflict | None:
-        if self._commit([arrival]):
-            return None
-        documents = self._documents(arrival)
-        snaps = {
-            s.reference.path: s
-            for s in self._client.get_all([ref for _, ref, _ in documents], **BOUNDED)
-        }
-        held = [
-            collection
-            for collection, ref, _ in documents
-            if snaps[ref.path].exists
-            and (
-                collection == USERS
-                or (snaps[ref.path].to_dict() or {}).get("user_id") != arrival.user.id
-            )
-        ]
-        if not held:
-            return None  # our own commit went through; only its answer was lost
-        return Conflict("Taken meanwhile.", code=_TAKEN[held[0]])
+        for attempt in range(1, MAX_ABORTED_COMMITS + 1):
+            if self._commit([arrival]):
+                return None
+            (held,) = self._held([arrival])
+            if held is not None:
+                return held
+            pause_after_abort(attempt)  # aborted, or a document created and deleted meanwhile
+        return Conflict("Its documents kept changing; import it again.", code="write_conflict")
 
     def _group(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
-        if self._commit(arrivals):
-            return [None] * len(arrivals)
-        return [self._alone(arrival) for arrival in arrivals]
+        """Commit the group; when that is refused, read what is held now (by another import
+        of the same file, a sign-up), leave those out and commit the rest again. Refused with
+        nothing held (aborted for contention, or two links of one identity): again after a
+        pause, and after MAX_ABORTED_COMMITS such refusals one user a commit."""
+        outcomes: dict[int, Conflict | None] = {}
+        pending = list(range(len(arrivals)))
+        refused = 0
+        while pending:
+            if self._commit([arrivals[i] for i in pending]):
+                outcomes.update(dict.fromkeys(pending))
+                break
+            held = self._held([arrivals[i] for i in pending])
+            if not any(held):
+                refused += 1
+                if refused >= MAX_ABORTED_COMMITS:
+                    outcomes.update({i: self._alone(arrivals[i]) for i in pending})
+                    break
+                pause_after_abort(refused)
+                continue
+            outcomes.update({i: c for i, c in zip(pending, held, strict=True) if c is not None})
+            pending = [i for i, c in zip(pending, held, strict=True) if c is None]
+        return [outcomes[i] for i in range(len(arrivals))]
 
     def add_all(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
         groups: list[list[Arrival]] = [[]]
@@ -159,6 +196,8 @@ class FirestoreUserMoves:
             for s in self._client.get_all([r for _, r in refs], **BOUNDED)
             if s.exists
         }
+        if all(ref.path in present for _, ref in refs):
+            return  # all linked already (a second run of the same file)
         user = self._client.collection(USERS).document(user_id).get(**BOUNDED)
         if not user.exists:
             return
