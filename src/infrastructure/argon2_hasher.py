@@ -32,6 +32,8 @@ class Argon2PasswordHasher:
         parallelism: int = MIN_PARALLELISM,
         max_concurrent: int = 2,
         wait_seconds: float = 10.0,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if time_cost < MIN_TIME_COST or memory_kib < MIN_MEMORY_KIB or parallelism < 1:
             raise ValueError("argon2 parameters below m=19 MiB, t=2, p=1 are not allowed")
@@ -51,12 +53,15 @@ class Argon2PasswordHasher:
         # logins instead of ~120 (docs/decisions/0003-hashing-on-dedicated-threads.md).
         # Threads start on first use, after gunicorn's fork.
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
-        started = time.perf_counter()
+        # The timing of imported hashes' checks: a clock in seconds and a way to wait.
+        self._clock, self._sleep = clock, sleep
+        started = clock()
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         # How long an argon2 check takes here (a hash costs the same), the last one seen:
         # a quicker check of an imported hash waits out the rest, so that a wrong password
-        # of an imported account takes as long as an unknown user's.
-        self._argon2_seconds = time.perf_counter() - started
+        # of an imported account takes as long as an unknown user's; a slower one (bcrypt of
+        # a high cost) takes its own time and no more.
+        self._argon2_seconds = clock() - started
 
     def _run(self, work: Callable[[], T]) -> T:
         if not self._slots.acquire(timeout=self._wait):
@@ -72,20 +77,22 @@ class Argon2PasswordHasher:
     def verify(self, password_hash: str, password: str) -> bool:
         kind = kind_of(password_hash)
         if kind is not None and kind is not HashKind.ARGON2:
-            started = time.perf_counter()
+            started = self._clock()
             matched = self._run(lambda: verify_foreign(password_hash, password))
             # Outside the slot: the wait holds no thread of the pool and no hash's memory.
-            time.sleep(max(0.0, self._argon2_seconds - (time.perf_counter() - started)))
+            rest = self._argon2_seconds - (self._clock() - started)
+            if rest > 0:
+                self._sleep(rest)
             return matched
 
         def check() -> bool:
-            started = time.perf_counter()
+            started = self._clock()
             try:
                 return self._hasher.verify(password_hash, password)
             except (VerificationError, InvalidHashError):
                 return False
             finally:
-                self._argon2_seconds = time.perf_counter() - started
+                self._argon2_seconds = self._clock() - started
 
         return self._run(check)
 

@@ -139,3 +139,50 @@ def test_a_quick_imported_hash_takes_as_long_as_an_argon2_check() -> None:
     unknown = seconds(lambda: hasher.verify_dummy("a wrong password"))
     imported = seconds(lambda: hasher.verify(quick, "a wrong password"))
     assert imported >= 0.8 * unknown, (imported, unknown)
+
+
+class Stopwatch:
+    """The hasher's clock, moved by the test: the next check takes what ``takes`` said (the
+    clock is read at its start and at its end), and a wait moves it on by the time waited."""
+
+    def __init__(self) -> None:
+        self.now, self.reads = 0.0, 0
+        self.costs: list[float] = []
+        self.waits: list[float] = []
+
+    def takes(self, seconds: float) -> None:
+        self.costs.append(seconds)
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:  # the end of a check
+            self.now += self.costs.pop(0)
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def test_a_slow_imported_check_takes_its_own_time_and_a_quick_one_argon2s() -> None:
+    watch = Stopwatch()
+    watch.takes(0.05)  # the argon2 hash the hasher makes at start
+    hasher = Argon2PasswordHasher(clock=watch, sleep=watch.sleep)
+    password = random_password()
+    slow = bcrypt_hash(password, rounds=12)  # bcrypt of a high cost: slower than argon2 here
+    for attempt, matches in ((password, True), ("a wrong password", False)):
+        watch.takes(0.3)
+        assert hasher.verify(slow, attempt) is matches
+    assert watch.waits == []  # not padded further
+
+    quick = django_hash(password, iterations=1)
+    watch.takes(0.001)
+    assert not hasher.verify(quick, "a wrong password")
+    assert watch.waits == [pytest.approx(0.049)]  # up to the argon2 check's 0.05 s
+
+    watch.takes(0.08)  # an argon2 check seen since sets the time to reach
+    hasher.verify_dummy("a wrong password")
+    watch.takes(0.002)
+    assert hasher.verify(quick, password)
+    assert watch.waits == [pytest.approx(0.049), pytest.approx(0.078)]
+    assert watch.costs == []
