@@ -396,3 +396,66 @@ def test_an_unverified_address_nobody_has_makes_an_unproven_account_and_sends_it
     assert login in page.inner_text("main") and "not verified" in page.inner_text("main")
     [mail] = mailbox.wait_for(f"{login}@example.com")  # rule 5's verification mail
     assert "/verify" in mailbox.link_in(mail)
+
+
+# -- "Connect another" on /account/security
+
+
+def signed_up(page: Page, base: str) -> str:
+    """A new password account, signed in on ``page``: its username."""
+    name = "c" + uuid.uuid4().hex[:10]
+    page.goto(base + "/sign-up")
+    fill(page, username=name, email=f"{name}@elsewhere.example", password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(base + "/account")
+    return name
+
+
+def another_page(page: Page) -> Page:
+    """A browser of its own cookies (at firegate and at the provider)."""
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(java_script_enabled=True, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def test_connect_another_links_the_identity_or_says_it_is_another_accounts(
+    firegate: str, page: Page
+) -> None:
+    name = signed_up(page, firegate)
+    page.goto(firegate + "/account/security")
+    assert "No account at another provider is connected." in page.inner_text("main")
+    assert violations(page) == []
+    page.get_by_role("link", name="Connect Test OP").click()
+    login = "k" + uuid.uuid4().hex[:10]
+    upstream_sign_in(page, login)
+    page.wait_for_url(firegate + "/account/security?done=identity-connected")
+    assert f"{login}@example.com" in page.inner_text("main")
+    token = requests.post(
+        firegate + "/login", json={"username": name, "password": PASSWORD}, timeout=10
+    ).json()["access_token"]
+    [identity] = linked(firegate, token)
+    assert identity["provider"] == "oidc" and identity["subject"] == login
+    forged = page.goto(firegate + "/sign-in/with/oidc?connect=from-another-site")
+    assert forged is not None and forged.status == 403  # only this browser's page starts one
+
+    # Someone else, signed in to an account of their own, connects the same identity.
+    other = another_page(page)
+    try:
+        signed_up(other, firegate)
+        other.goto(firegate + "/account/security")
+        answers: list[int] = []
+        other.on(
+            "response",
+            lambda r: answers.append(r.status) if "/callback" in r.url else None,
+        )
+        other.get_by_role("link", name="Connect Test OP").click()
+        upstream_sign_in(other, login)
+        other.get_by_text("connected to another account here").wait_for()
+        assert answers == [409]
+        assert violations(other) == []
+        assert "No account at another provider is connected." in other.inner_text("main")
+    finally:
+        other.context.close()
+    assert len(linked(firegate, token)) == 1

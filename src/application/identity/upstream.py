@@ -232,6 +232,9 @@ class UpstreamPolicy:
 class StartUpstream:
     provider_id: str
     next: str  # where the person goes once signed in (a path of this site, checked by the page)
+    # "Connect another" (docs/reference/identities.md): the signed-in account the identity is
+    # to be linked to, not signed in with; empty for a sign-in.
+    connect_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,7 @@ class Flight:
     authorization: Authorization
     next: str
     started_at: datetime
+    connect_for: str = ""
 
 
 def _seal(flight: Flight, box: SecretBox) -> str:
@@ -263,6 +267,7 @@ def _seal(flight: Flight, box: SecretBox) -> str:
                 "verifier": a.code_verifier,
                 "next": flight.next,
                 "at": flight.started_at.isoformat(),
+                "connect": flight.connect_for,
             }
         )
     )
@@ -290,6 +295,7 @@ def _opened(sealed: str, box: SecretBox) -> Flight:
         ),
         next=str(data["next"]),
         started_at=datetime.fromisoformat(str(data["at"])),
+        connect_for=str(data.get("connect") or ""),
     )
 
 
@@ -306,7 +312,7 @@ def start_upstream(
     authorization = client.authorization(
         provider, box.open(provider.sealed_secret), callback_url(provider, policy)
     )
-    flight = Flight(provider.id, authorization, cmd.next, clock())
+    flight = Flight(provider.id, authorization, cmd.next, clock(), cmd.connect_for)
     return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
 
 
@@ -322,16 +328,19 @@ class FinishUpstream:
     user_agent: str = ""
     client_ip: str = ""
     device_token: str = ""
+    signed_in_as: str = ""  # the account this browser is signed in to, if any
 
 
 @dataclass(frozen=True)
 class Arrival:
     """Where a round trip ends: signed in (``pair``), or asked for the account's second
-    factor (``mfa``, the page's next step); ``next`` either way."""
+    factor (``mfa``, the page's next step), or, for "Connect another", the identity to link
+    to the account that started it (``connect``); ``next`` in each case."""
 
     next: str
     pair: TokenPair | None = None
     mfa: MfaRequired | None = None
+    connect: ExternalIdentity | None = None
 
 
 def finish_upstream(
@@ -346,12 +355,15 @@ def finish_upstream(
     links: Links,
     sign_in: SignIn,
 ) -> Arrival:
-    """The person signed in, or asked for the account's second factor (``Arrival``);
-    Unauthenticated (upstream_refused) when the answer is not
-    the one this browser's flight expects."""
+    """The person signed in, or asked for the account's second factor, or the identity to
+    connect (``Arrival``); Unauthenticated (upstream_refused) when the answer is not the one
+    this browser's flight expects, or a connection's browser is no longer signed in to the
+    account that started it."""
     flight = _opened(cmd.flight, box)
     if flight.provider_id != cmd.provider_id:
         raise _refused()
+    if flight.connect_for and not hmac.compare_digest(flight.connect_for, cmd.signed_in_as):
+        raise _refused("Sign in to the account you were connecting to, then try again.")
     if clock() - flight.started_at > FLIGHT_TTL:
         raise _refused("This sign-in took too long; try again.")
     state = cmd.answer.get("state", "")
@@ -367,12 +379,24 @@ def finish_upstream(
         cmd.answer,
         flight.authorization,
     )
+    if flight.connect_for:
+        return Arrival(flight.next, connect=_identity(provider, claims))
     device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     try:
         pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
     except MfaRequired as second_step:
         return Arrival(flight.next, mfa=second_step)
     return Arrival(flight.next, pair=pair)
+
+
+def _identity(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
+    return ExternalIdentity(
+        provider=provider.id,
+        subject=claims.subject,
+        email=claims.email or None,
+        email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
+        display_name=claims.name or claims.preferred_username or None,
+    )
 
 
 def _signed_in(
@@ -383,13 +407,7 @@ def _signed_in(
     links: Links,
     sign_in: SignIn,
 ) -> TokenPair:
-    identity = ExternalIdentity(
-        provider=provider.id,
-        subject=claims.subject,
-        email=claims.email or None,
-        email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
-        display_name=claims.name or claims.preferred_username or None,
-    )
+    identity = _identity(provider, claims)
     signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
     return sign_in_external(signing_in, links=links, sign_in=sign_in)
 

@@ -1,24 +1,39 @@
-"""Connected accounts on the pages (docs/reference/identities.md): the list and "Disconnect"
-on /account/security, and rule 3's "sign in to connect": a provider's sign-in that meets an
-account it may not be linked to by address (``SignInToConnect``) holds the identity under a
-cookie's secret and shows /sign-in/connect; once this browser is signed in, /account/connect
-links it (docs/decisions/0282-pending-links.md)."""
+"""Connected accounts on the pages (docs/reference/identities.md): the list, "Connect
+another" (the provider's round trip of interfaces/web/upstream.py, which ends in
+``connect_identity``) and "Disconnect" on /account/security, and rule 3's "sign in to
+connect": a provider's sign-in that meets an account it may not be linked to by address
+(``SignInToConnect``) holds the identity under a cookie's secret and shows /sign-in/connect;
+once this browser is signed in, /account/connect links it
+(docs/decisions/0282-pending-links.md)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from flask import Response, request
 
 from application.identity.authentication import Actor
-from application.identity.connected import ConnectPending, Disconnect, HoldPending, ListIdentities
+from application.identity.connected import (
+    Connect,
+    ConnectPending,
+    Disconnect,
+    HoldPending,
+    ListIdentities,
+)
 from application.identity.linking import SignInToConnect
+from application.ports import ExternalIdentity
 from domain.action_tokens import InvalidToken
+from domain.errors import Conflict
 from domain.identities import PENDING_FOR, IdentityLink, PendingLink
+from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.account import SECURITY, account_form, done, signed_in
+from interfaces.web.account import SECURITY, account_form, done, section_page, signed_in
+from interfaces.web.messages import message
 from interfaces.web.rendering import bp, page, see_other
 
 CONNECT_COOKIE = "connect"
@@ -26,14 +41,48 @@ FINISH = "/account/connect"
 
 
 @bp.context_processor
-def _account_identities() -> dict[str, Callable[[], list[IdentityLink]]]:
-    """``account_identities()`` for _account_identities.html: read only where it is shown."""
+def _account_identities() -> dict[str, Callable[[], object]]:
+    """``account_identities()`` and ``connectable()`` (the providers, [id, name] each) for
+    _account_identities.html: read only where it is shown."""
 
     def account_identities() -> list[IdentityLink]:
         actor = browser.signed_in()
         return services().identities.list(ListIdentities(actor)) if actor is not None else []
 
-    return {"account_identities": account_identities}
+    def connectable() -> list[list[str]]:
+        return [[b.id, b.name] for b in services().upstream.buttons()]
+
+    return {
+        "account_identities": account_identities,
+        "connectable": connectable,
+        "connect_proof": connect_proof,
+    }
+
+
+def connect_proof() -> str:
+    """What a "Connect another" link carries: derived from this browser's CSRF token (never
+    the token itself, as an address may be logged), so another site cannot start one. A
+    browser without the CSRF cookie gets a new secret, so no proof it brings holds."""
+    digest = hmac.new(browser.csrf_token().encode(), b"connect another", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def connect_proof_ok(proof: str) -> bool:
+    return hmac.compare_digest(proof.encode(), connect_proof().encode())
+
+
+def connect_identity(actor: Actor, identity: ExternalIdentity) -> Response:
+    """The end of "Connect another" (the provider's return, a GET): the identity linked to
+    the signed-in account, or the section saying why not (409 identity_taken: it is another
+    account's)."""
+    try:
+        services().identities.connect(Connect(actor, identity))
+    except Conflict as taken:
+        why = message(taken.code, taken.detail)
+        shown = section_page(actor, SECURITY, error=why, failed="identity-connect")
+        shown.status_code = status_of(taken)
+        return shown
+    return done("identity-connected", SECURITY)
 
 
 @bp.post("/account/identities/<provider>/disconnect")

@@ -38,6 +38,10 @@ _MESSAGES: dict[str, LazyString] = {
         "Too many changes of username or e-mail address; try again later."
     ),
     "session_not_found": lazy_gettext("No such session: it may have ended already."),
+    "identity_taken": lazy_gettext(
+        "This account of the provider is connected to another account here: sign in to that "
+        "one, or disconnect it there first."
+    ),
     "mfa_already_enabled": lazy_gettext("Two-step sign-in is on already."),
     "mfa_not_enabled": lazy_gettext("Two-step sign-in is not on."),
     "mfa_not_pending": lazy_gettext("No setup is waiting for a code; start again."),

@@ -1,19 +1,21 @@
 """Signing in with an upstream provider (docs/reference/providers.md): "Continue with {name}"
 leads to /sign-in/with/{id}, which sends the browser to the provider with a flight sealed in
 a cookie; the provider sends it back to the callback, which signs it in (or asks the
-account's second factor) and goes on to ``next``. Admins manage the providers on
-/admin/providers."""
+account's second factor) and goes on to ``next``. "Connect another" on /account/security makes
+the same round trip for the signed-in account, and the callback links the identity to it
+(docs/reference/identities.md). Admins manage the providers on /admin/providers."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, after_this_request, redirect, request
+from flask import Response, abort, after_this_request, redirect, request
 
 from application.identity.authentication import Actor
 from application.identity.upstream import (
     AddProvider,
     DeleteProvider,
+    Departure,
     FinishUpstream,
     StartUpstream,
 )
@@ -21,7 +23,9 @@ from domain.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
+from interfaces.web.account import SECURITY
 from interfaces.web.admin import needs_sign_in
+from interfaces.web.connected import connect_identity, connect_proof_ok
 from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
 from interfaces.web.rendering import bp, page, see_other
 
@@ -33,14 +37,35 @@ def buttons() -> list[list[str]]:
     return [[b.id, b.name] for b in services().upstream.buttons()]
 
 
-@bp.get("/sign-in/with/<provider_id>")
-def upstream_start(provider_id: str) -> Response:
-    departure = services().upstream.start(
-        StartUpstream(provider_id, safe_next(request.args.get("next")))
-    )
+def _leave(departure: Departure) -> Response:
+    """To the provider, this browser holding the flight."""
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_flight(response, departure.flight, form_post=departure.form_post)
     return response
+
+
+@bp.get("/sign-in/with/<provider_id>")
+def upstream_start(provider_id: str) -> Response:
+    if "connect" in request.args:
+        return _connect_start(provider_id, request.args["connect"])
+    return _leave(
+        services().upstream.start(StartUpstream(provider_id, safe_next(request.args.get("next"))))
+    )
+
+
+def _connect_start(provider_id: str, proof: str) -> Response:
+    """The round trip of "Connect another" (/sign-in/with/{id}?connect=...) for the signed-in
+    account, which the flight names. A link, not a form: a form's redirect to another site is
+    refused by the pages' CSP (form-action 'self'). Its ``connect`` proof, which only this
+    browser's pages know, keeps other sites from starting one
+    (docs/decisions/0273-connect-another.md)."""
+    actor = browser.signed_in()
+    if actor is None:
+        return see_other("/sign-in?" + urlencode({"next": SECURITY.path}))
+    if not connect_proof_ok(proof):
+        abort(403)
+    start = StartUpstream(provider_id, SECURITY.path, connect_for=actor.user_id)
+    return _leave(services().upstream.start(start))
 
 
 @bp.route("/sign-in/with/<provider_id>/callback", methods=["GET", "POST"])
@@ -48,6 +73,7 @@ def upstream_callback(provider_id: str) -> Response:
     after_this_request(browser.drop_flight)  # one return per flight, refused or not
     given = request.form if request.method == "POST" else request.args
     answer = {name: given.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
+    actor = browser.signed_in()
     arrival = services().upstream.finish(
         FinishUpstream(
             provider_id,
@@ -56,8 +82,11 @@ def upstream_callback(provider_id: str) -> Response:
             user_agent=browser.user_agent(),
             client_ip=client_ip(),
             device_token=browser.device_token(),
+            signed_in_as=actor.user_id if actor is not None else "",
         )
     )
+    if arrival.connect is not None and actor is not None:  # "Connect another"
+        return connect_identity(actor, arrival.connect)
     if arrival.mfa is not None:
         response = see_other("/sign-in/mfa?" + urlencode({"next": arrival.next}))
         browser.hold_mfa_token(response, arrival.mfa.mfa_token, arrival.mfa.locale)
