@@ -73,7 +73,8 @@ def weight(url: str) -> dict[str, int]:
     """Bytes received for /sign-in and every stylesheet and script it names."""
     page = requests.get(url + "/sign-in", timeout=30)
     sizes: dict[str, int] = {}
-    for path in ["/sign-in", *ASSETS.findall(page.text)]:
+    named = [path for path in ASSETS.findall(page.text) if not path.startswith("data:")]
+    for path in ["/sign-in", *named]:  # a data: URL (the icon) is in the page's own bytes
         answer = requests.get(urljoin(url + "/sign-in", path), timeout=30)
         answer.raise_for_status()
         head = sum(len(k) + len(v) + 4 for k, v in answer.headers.items())

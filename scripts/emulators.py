@@ -355,6 +355,22 @@ def ensure_oidc_provider(root: Path = REPO_ROOT) -> Path:
     return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "20 seconds")
 
 
+LIGHTHOUSE_VERSION = "12.8.2"  # the last line that runs on Node.js 20 (13 needs 22.19)
+
+
+def lighthouse_bin(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / ".bin" / "lighthouse"
+
+
+def ensure_lighthouse(root: Path = REPO_ROOT) -> Path:
+    """Lighthouse (pinned) in <root>/.tools: bench/lighthouse.py scores the pages with it,
+    driving Debian's Chromium."""
+    binary = lighthouse_bin(root)
+    if binary.exists() and _installed_npm_version(root, "lighthouse") == LIGHTHOUSE_VERSION:
+        return binary
+    return _npm_install(root, "lighthouse", LIGHTHOUSE_VERSION, binary, "40 seconds")
+
+
 def check_node() -> tuple[int, int]:
     """Node.js's (major, minor), or an EmulatorError when it is missing or too old to run
     firebase-tools. Below NODE_QUIET, npm warns EBADENGINE while installing maildev: two of
@@ -1088,6 +1104,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
     ensure_firebase_tools(REPO_ROOT)
     ensure_maildev(REPO_ROOT)
     ensure_oidc_provider(REPO_ROOT)
+    ensure_lighthouse(REPO_ROOT)
     python = ensure_storage_emulator(REPO_ROOT)
     java = java_executable()
     sdk = sdk_root()

@@ -93,7 +93,8 @@ def test_the_inlined_stylesheet_is_the_only_style_the_csp_allows(world: World, p
     )
     assert csp["style-src"] == f"'sha256-{digest}'", "this stylesheet, nothing else"
     assert "unsafe" not in answer.headers["Content-Security-Policy"]
-    assert "<link" not in html and " style=" not in html
+    assert 'rel="stylesheet"' not in html and " style=" not in html
+    assert re.findall(r"<link [^>]*>", html) == ['<link rel="icon" href="data:,">']
 
 
 def test_a_kept_page_carries_each_browsers_own_token(world: World) -> None:
