@@ -1,7 +1,9 @@
 """Signing in with an upstream provider, end to end (docs/reference/providers.md): gunicorn on
 the emulators, panva's oidc-provider (npm, tests/upstream_provider.mjs) as a generic OpenID
-upstream, the person's part in Chromium; a native app's ID token against a provider whose
-keys a local stand-in serves (discovery and JWKS only, signed here with PyJWT)."""
+upstream, the person's part in Chromium: the account rules (docs/reference/identities.md),
+"Connect another" and the pre-hijack classes through this flow (docs/security.md); a native
+app's ID token against a provider whose keys a local stand-in serves (discovery and JWKS
+only, signed here with PyJWT)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from tests import mailbox
 from tests.conftest import PASSWORD, bearer
 from tests.e2e.conftest import ROOT, cli, free_port, serving
 from tests.e2e.test_docs_browser import TIMEOUT_MS
+from tests.e2e.test_pages_admin_browser import another_browser, signed_up
 from tests.e2e.test_pages_browser import chromium, fill, violations
 from tests.local_servers import in_thread
 
@@ -401,29 +404,10 @@ def test_an_unverified_address_nobody_has_makes_an_unproven_account_and_sends_it
 # -- "Connect another" on /account/security
 
 
-def signed_up(page: Page, base: str) -> str:
-    """A new password account, signed in on ``page``: its username."""
-    name = "c" + uuid.uuid4().hex[:10]
-    page.goto(base + "/sign-up")
-    fill(page, username=name, email=f"{name}@elsewhere.example", password=PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(base + "/account")
-    return name
-
-
-def another_page(page: Page) -> Page:
-    """A browser of its own cookies (at firegate and at the provider)."""
-    browser = page.context.browser
-    assert browser is not None
-    context = browser.new_context(java_script_enabled=True, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
 def test_connect_another_links_the_identity_or_says_it_is_another_accounts(
     firegate: str, page: Page
 ) -> None:
-    name = signed_up(page, firegate)
+    name = signed_up(page, firegate, "c")
     page.goto(firegate + "/account/security")
     assert "No account at another provider is connected." in page.inner_text("main")
     assert violations(page) == []
@@ -441,9 +425,9 @@ def test_connect_another_links_the_identity_or_says_it_is_another_accounts(
     assert forged is not None and forged.status == 403  # only this browser's page starts one
 
     # Someone else, signed in to an account of their own, connects the same identity.
-    other = another_page(page)
+    other = another_browser(page)
     try:
-        signed_up(other, firegate)
+        signed_up(other, firegate, "c")
         other.goto(firegate + "/account/security")
         answers: list[int] = []
         other.on(
@@ -454,8 +438,109 @@ def test_connect_another_links_the_identity_or_says_it_is_another_accounts(
         upstream_sign_in(other, login)
         other.get_by_text("connected to another account here").wait_for()
         assert answers == [409]
-        assert violations(other) == []
         assert "No account at another provider is connected." in other.inner_text("main")
     finally:
         other.context.close()
     assert len(linked(firegate, token)) == 1
+
+
+# -- the pre-hijack classes of Sudhodanan & Paverd through the upstream flow, where they differ
+# from the Firebase exchange's (tests/e2e/test_pre_hijack_emulator.py): the attacker prepares
+# an account with the victim's address before the victim arrives with "Continue with".
+
+
+def squatted(firegate: str, address: str) -> dict[str, Any]:
+    """The attacker's account of the victim's address (unproven), and its signed-in tokens."""
+    name = "m" + uuid.uuid4().hex[:10]
+    made = requests.post(
+        firegate + "/register",
+        json={"username": name, "email": address, "password": PASSWORD},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    held = requests.post(
+        firegate + "/login", json={"username": name, "password": PASSWORD}, timeout=10
+    ).json()
+    return {"name": name, **held}
+
+
+def password_login(firegate: str, name: str) -> requests.Response:
+    return requests.post(
+        firegate + "/login", json={"username": name, "password": PASSWORD}, timeout=10
+    )
+
+
+def test_classic_and_unexpired_session_the_verified_arrival_claims_the_account_clean(
+    firegate: str, page: Page
+) -> None:
+    victim = "v" + uuid.uuid4().hex[:10]
+    attacker = squatted(firegate, f"{victim}@example.com")
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, victim)  # the provider verified the address: rule 4
+    page.wait_for_url(firegate + "/account")
+    assert attacker["name"] in page.inner_text("main")  # the account, now the victim's
+    assert password_login(firegate, attacker["name"]).status_code == 401  # classic
+    user = requests.get(firegate + "/user", headers=bearer(attacker["access_token"]), timeout=10)
+    assert user.status_code == 401  # unexpired session
+    refreshed = requests.post(
+        firegate + "/auth/refresh", json={"refresh_token": attacker["refresh_token"]}, timeout=10
+    )
+    assert refreshed.status_code == 401
+
+
+def test_non_verifying_idp_an_unverified_address_claims_nothing(firegate: str, page: Page) -> None:
+    # Unlike the Firebase exchange (403), an upstream's unverified address that is taken
+    # asks to sign in to the account (rule 3): the account's holder keeps it, nothing linked.
+    victim = "unverified" + uuid.uuid4().hex[:8]
+    holder = squatted(firegate, f"{victim}@example.com")
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, victim)
+    page.wait_for_url(firegate + "/sign-in/connect")
+    assert password_login(firegate, holder["name"]).status_code == 200
+    assert linked(firegate, holder["access_token"]) == []
+    page.goto(firegate + "/account")
+    assert "/sign-in" in page.url  # nobody was signed in
+
+
+def test_federated_merge_a_verified_address_never_links_a_proven_account(
+    firegate: str, firestore_client: Any, page: Page
+) -> None:
+    owner = "f" + uuid.uuid4().hex[:10]
+    _, token, _ = proven_account_with_totp(firegate, firestore_client, owner)
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, owner)  # verified by the provider, and still not linked
+    page.wait_for_url(firegate + "/sign-in/connect")
+    assert linked(firegate, token) == []
+    page.goto(firegate + "/account")
+    assert "/sign-in" in page.url  # nobody was signed in
+
+
+def test_trojan_identifier_the_attackers_connected_identity_is_removed_by_the_claim(
+    firegate: str, page: Page
+) -> None:
+    victim = "t" + uuid.uuid4().hex[:10]
+    attacker = squatted(firegate, f"{victim}@example.com")
+    trojan = "evil" + uuid.uuid4().hex[:8]
+    mallory = another_browser(page)
+    try:  # Mallory connects an identity of her own to the squatted account ("Connect another")
+        mallory.goto(firegate + "/sign-in")
+        fill(mallory, username=attacker["name"], password=PASSWORD)
+        mallory.get_by_role("button", name="Sign in").click()
+        mallory.wait_for_url(firegate + "/account")
+        mallory.goto(firegate + "/account/security")
+        mallory.get_by_role("link", name="Connect Test OP").click()
+        upstream_sign_in(mallory, trojan)
+        mallory.wait_for_url(firegate + "/account/security?done=identity-connected")
+    finally:
+        mallory.context.close()
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    upstream_sign_in(page, victim)  # the verified owner claims the account
+    page.wait_for_url(firegate + "/account")
+    assert attacker["name"] in page.inner_text("main")
+    page.goto(firegate + "/account/security")
+    listed = page.inner_text("main")
+    assert f"{victim}@example.com" in listed and f"{trojan}@example.com" not in listed
