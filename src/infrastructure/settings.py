@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import logging
 import re
 import secrets
@@ -133,7 +134,7 @@ class Settings(BaseSettings):
 
     # Upstream providers of the local profile, beside those added with the CLI: a JSON list of
     # objects with the CLI's fields (docs/reference/providers.md).
-    upstream_providers: list[dict[str, str]] = []
+    upstream_providers: Annotated[list[dict[str, str]], NoDecode] = []
 
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
@@ -215,6 +216,19 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", value):
             raise ValueError("SUPPORT_EMAIL must be an e-mail address")
         return value
+
+    @field_validator("upstream_providers", mode="before")
+    @classmethod
+    def _read_providers(cls, value: object) -> object:
+        # Empty is none, as for the lists above; anything else is JSON, said so when it is not.
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return []
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f"UPSTREAM_PROVIDERS must be a JSON list of objects: {exc}") from exc
 
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod

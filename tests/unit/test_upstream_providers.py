@@ -168,3 +168,21 @@ def test_upstream_providers_are_for_the_local_profile_only() -> None:
             **PRODUCTION_SETTINGS,
             upstream_providers=[{"id": "x", "issuer": "https://x.example", "client_id": "a"}],
         )
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_upstream_providers_variable_is_none(
+    monkeypatch: pytest.MonkeyPatch, empty: str
+) -> None:
+    monkeypatch.setenv("UPSTREAM_PROVIDERS", empty)  # as .env.example writes it
+    assert make_settings().upstream_providers == []
+
+
+def test_upstream_providers_that_are_not_json_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UPSTREAM_PROVIDERS", '[{"id": "acme"')
+    with pytest.raises(ValueError, match="UPSTREAM_PROVIDERS must be a JSON list of objects"):
+        make_settings()
+    monkeypatch.setenv("UPSTREAM_PROVIDERS", '[{"id": "acme", "issuer": "https://x.example"}]')
+    assert make_settings().upstream_providers == [{"id": "acme", "issuer": "https://x.example"}]
