@@ -6,10 +6,12 @@ axe-core finds nothing serious in English or Spanish. `make screenshots` saves e
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -50,6 +52,7 @@ MEASURE = """() => {
     .map((node) => node.outerHTML.slice(0, 80));
   return {scrollWidth: page.scrollWidth, clientWidth: page.clientWidth, small: small};
 }""".replace("TAP", str(TAP))
+REDIRECT = "https://app.example.com/callback"
 CHROME_ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Mobile Safari/537.36"
@@ -97,6 +100,22 @@ def people(gunicorn_url: str, emulators: Any) -> str:
     return name
 
 
+@pytest.fixture(scope="module")
+def consent() -> tuple[str, str]:
+    """The provider's consent page, for an app the person has not allowed."""
+    out = cli(["clients", "create", "--name", "Phone App", "--redirect-uri", REDIRECT])
+    client_id = json.loads(out.strip().splitlines()[-1])["client_id"]
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid email",
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+    }
+    return "consent", "/oauth/authorize?" + urlencode(query)
+
+
 def sign_in(page: Page, base: str, name: str) -> None:
     page.goto(base + "/sign-in")
     fill(page, username=name, password=PASSWORD)
@@ -106,7 +125,7 @@ def sign_in(page: Page, base: str, name: str) -> None:
 
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 def test_every_page_fits_the_screen_and_every_button_can_be_tapped(
-    gunicorn_url: str, people: str, width: int
+    gunicorn_url: str, people: str, consent: tuple[str, str], width: int
 ) -> None:
     base, found = gunicorn_url, {}
     with chromium(javascript=True) as page:
@@ -116,9 +135,10 @@ def test_every_page_fits_the_screen_and_every_button_can_be_tapped(
             found[path] = measured(page, base, path)
             shoot(page, name, width)
         sign_in(page, base, people)
-        for name, path in SECTIONS:
+        for name, path in (*SECTIONS, consent):
             found[path] = measured(page, base, path)
             shoot(page, name, width)
+        assert page.locator("button[value=deny]").count() == 1, "the consent page, last"
         page.goto(base + "/admin?prefix=" + people)
         page.get_by_role("link", name=people, exact=True).click()
         found["/admin/users/<id>"] = page.evaluate(MEASURE) | {"agent": False}
@@ -133,7 +153,7 @@ def test_every_page_fits_the_screen_and_every_button_can_be_tapped(
 
 @pytest.mark.parametrize("locale", ["en-US", "es-ES"])
 def test_no_serious_accessibility_violation_on_any_page_in_either_language(
-    gunicorn_url: str, people: str, locale: str
+    gunicorn_url: str, people: str, consent: tuple[str, str], locale: str
 ) -> None:
     base, found = gunicorn_url, {}
     with chromium(javascript=True, locale=locale) as page:
@@ -143,7 +163,7 @@ def test_no_serious_accessibility_violation_on_any_page_in_either_language(
             page.goto(base + path)
             found[path] = violations(page)
         sign_in(page, base, people) if locale == "en-US" else sign_in_es(page, base, people)
-        for _, path in SECTIONS:
+        for _, path in (*SECTIONS, consent):
             page.goto(base + path)
             found[path] = violations(page)
     assert found == {path: [] for path in found}
