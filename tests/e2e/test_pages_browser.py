@@ -43,13 +43,17 @@ def shoot(page: Page, name: str) -> None:
 
 
 @contextmanager
-def chromium(*, javascript: bool, locale: str = "en-US") -> Iterator[Page]:
+def chromium(
+    *, javascript: bool, locale: str = "en-US", timezone_id: str | None = None
+) -> Iterator[Page]:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
-            context = browser.new_context(java_script_enabled=javascript, locale=locale)
+            context = browser.new_context(
+                java_script_enabled=javascript, locale=locale, timezone_id=timezone_id
+            )
             context.set_default_timeout(TIMEOUT_MS)
             yield context.new_page()
         finally:
