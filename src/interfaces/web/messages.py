@@ -96,9 +96,31 @@ _MESSAGES: dict[str, LazyString] = {
     "method_not_allowed": lazy_gettext("This page cannot be opened that way."),
     "request_entity_too_large": lazy_gettext("What was sent is too large."),
     "too_many_requests": lazy_gettext("Too many attempts; try again later."),
+    # Signing in with another provider (docs/reference/providers.md).
+    "provider_not_found": lazy_gettext("No such provider."),
+    "username_unavailable": lazy_gettext("No free username could be derived; try again."),
+}
+
+# A code whose use case says why in several ways: its words, as the use case gives them, in
+# the reader's language (docs/decisions/0274-a-codes-reasons-in-the-readers-language.md).
+_WORDS: dict[str, LazyString] = {
+    "The sign-in with the provider did not complete; try again.": lazy_gettext(
+        "The sign-in with the provider did not complete; try again."
+    ),
+    "This sign-in was not started in this browser, or it expired; try again.": lazy_gettext(
+        "This sign-in was not started in this browser, or it expired; try again."
+    ),
+    "This sign-in took too long; try again.": lazy_gettext(
+        "This sign-in took too long; try again."
+    ),
+    "Sign in to the account you were connecting to, then try again.": lazy_gettext(
+        "Sign in to the account you were connecting to, then try again."
+    ),
 }
 
 
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
+    if found is None:
+        found = _WORDS.get(fallback)
     return str(found) if found is not None else fallback or gettext("Something went wrong.")

@@ -1,0 +1,76 @@
+"""The upstream flow's refusals on a page, in the reader's language: each of upstream_refused's
+reasons has its words in the catalogue, and they are the words the use case gives
+(docs/decisions/0274-a-codes-reasons-in-the-readers-language.md)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from bootstrap import build_app
+from tests.conftest import make_settings
+from tests.fakes import fake_adapters
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+PROVIDER = {
+    "id": "acme",
+    "issuer": "https://id.example.com",
+    "client_id": "firegate",
+    "client_secret": "s3cret",
+}
+
+
+@pytest.fixture
+def app() -> Flask:
+    settings = make_settings(upstream_providers=[PROVIDER])
+    return build_app(settings, fake_adapters(settings), configure_logs=False)
+
+
+def alert(html: str) -> str:
+    found = re.search(r'role="alert">\s*([^<]+)', html)
+    assert found is not None, html
+    return found.group(1).strip()
+
+
+def test_a_return_this_browser_did_not_start_is_refused_in_spanish(app: Flask) -> None:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    answer = client.get("/sign-in/with/acme/callback?code=x&state=y")
+    assert answer.status_code == 401
+    assert alert(answer.get_data(as_text=True)) == (
+        "Este inicio de sesión no empezó en este navegador, o ha caducado; inténtalo de nuevo."
+    )
+    english = app.test_client().get("/sign-in/with/acme/callback?code=x&state=y")
+    assert "was not started in this browser" in alert(english.get_data(as_text=True))
+
+
+def test_an_unknown_provider_is_said_in_spanish(app: Flask) -> None:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    answer = client.get("/sign-in/with/nobody")
+    assert answer.status_code == 404
+    assert "No existe ese proveedor." in answer.get_data(as_text=True)
+
+
+def refusals(path: Path) -> set[str]:
+    """The words given to ``_refused`` in a module, and its default."""
+    tree = ast.parse(path.read_text())
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "_refused":
+            words |= {str(d.value) for d in node.args.defaults if isinstance(d, ast.Constant)}
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_refused":
+            words |= {str(a.value) for a in node.args if isinstance(a, ast.Constant)}
+    return words
+
+
+def test_every_reason_the_use_case_gives_has_words_in_the_catalogue() -> None:
+    from interfaces.web.messages import _WORDS
+
+    given = refusals(ROOT / "src" / "application" / "identity" / "upstream.py")
+    assert len(given) == 4 and given == set(_WORDS)
