@@ -266,10 +266,7 @@ def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
     assert grant is not None and grant.revoked  # the reuse revoked it
 
 
-def test_a_grant_and_its_account_are_read_together(
-    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
-) -> None:
-    grants, users, both = holders
+def an_account(users: UserRepository) -> User:
     alice = User.register(
         id="u1",
         username=Username("alice"),
@@ -278,6 +275,14 @@ def test_a_grant_and_its_account_are_read_together(
         now=NOW,
     )
     users.add(alice)
+    return alice
+
+
+def test_a_grant_and_its_account_are_read_together(
+    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
+) -> None:
+    grants, users, both = holders
+    alice = an_account(users)
     grants.add_code(code())
     _, found = exchange(grants, "the-code")
     assert found is not None
@@ -293,14 +298,7 @@ def test_a_code_and_its_account_are_read_together(
     holders: tuple[OAuthGrants, UserRepository, GrantHolders],
 ) -> None:
     grants, users, both = holders
-    alice = User.register(
-        id="u1",
-        username=Username("alice"),
-        email=Email("a@example.com"),
-        password_hash="h",
-        now=NOW,
-    )
-    users.add(alice)
+    alice = an_account(users)
     grants.add_code(code())
     hashed = digest("the-code")
     stored = grants.get_code(hashed)
