@@ -1,7 +1,7 @@
 """New-device mails on the Firestore emulator and maildev
-(docs/decisions/0173-new-device-mail.md): 30 parallel logins of one new device give 30
-``signin.new_device`` events and exactly one mail; a login with the device token sends
-nothing."""
+(docs/decisions/0173-new-device-mail.md): 30 parallel logins of one new device give a
+``signin.new_device`` event for each that succeeds and exactly one mail; a login with the
+device token sends nothing."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from flask import Flask
 
+from bootstrap import build_adapters, build_app
 from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
 
 pytestmark = pytest.mark.e2e
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def test_thirty_parallel_logins_of_one_new_device_send_one_mail(
-    real_app: Flask, firestore: Any
-) -> None:
+def test_thirty_parallel_logins_of_one_new_device_send_one_mail(firestore: Any) -> None:
+    # The failed-login throttle counts each guess before it is checked and refuses a burst
+    # past its budget, or one too contended to count (429): this test is about the mail,
+    # so the budgets are wide, and a 429 (never anything else) is allowed for a few.
+    settings = make_settings(
+        login_failures_per_account_ip=1_000,
+        login_failures_per_account=1_000,
+        login_failures_per_ip=1_000,
+    )
+    real_app = build_app(settings, build_adapters(settings, firestore=firestore))
     client = real_app.test_client()
     register(client, "nico")
     [verify] = mailbox.wait_for("nico@example.com")
@@ -31,14 +38,15 @@ def test_thirty_parallel_logins_of_one_new_device_send_one_mail(
     body = {"username": "nico", "password": PASSWORD}
     headers = {"User-Agent": AGENT}
 
-    def log_in(_: int) -> dict[str, Any]:
+    def log_in(_: int) -> dict[str, Any] | None:
         answer = real_app.test_client().post("/login", json=body, headers=headers)
-        assert answer.status_code == 200, answer.get_json()
-        found: dict[str, Any] = answer.get_json()
+        assert answer.status_code in (200, 429), answer.get_json()
+        found: dict[str, Any] | None = answer.get_json() if answer.status_code == 200 else None
         return found
 
     with ThreadPoolExecutor(30) as pool:
-        answers = list(pool.map(log_in, range(30)))
+        answers = [found for found in pool.map(log_in, range(30)) if found is not None]
+    assert len(answers) >= 2, "a burst of one device's logins, to send one mail for"
     [mail] = mailbox.wait_for("nico@example.com", 2)[1:]
     assert mail["subject"] == "A new sign-in to your firegate account"
     assert (
@@ -53,7 +61,7 @@ def test_thirty_parallel_logins_of_one_new_device_send_one_mail(
     query = {"type": "signin.new_device", "limit": "100"}
     events = client.get("/auth/events", headers=bearer(access), query_string=query)
     items = events.get_json()["items"]
-    assert len(items) == 30 and {e["user_agent"] for e in items} == {AGENT}
+    assert len(items) == len(answers) and {e["user_agent"] for e in items} == {AGENT}
     me = client.get("/user", headers=bearer(access)).get_json()
     claims = list(firestore.collection("new_device_mails").stream())
     assert len(claims) == 1 and claims[0].to_dict()["user_id"] == me["id"]
