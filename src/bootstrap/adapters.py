@@ -30,9 +30,10 @@ from application.identity.linking import IdentityRepository
 from application.identity.login import LoginLookup
 from application.identity.mfa import MfaRepository
 from application.identity.passkeys import ChallengeRepository, PasskeyRepository
+from application.identity.providers import UpstreamProviders, WithConfigured
 from application.identity.sessions import SessionRepository
 from application.identity.throttle import LoginThrottle
-from application.identity.upstream import UpstreamClient, UpstreamProviders, WithConfigured
+from application.identity.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
 from application.migration.ports import UserMoves

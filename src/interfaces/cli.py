@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from application.identity.admin import SetDisabled, SetRole, UserQuery
 from application.identity.authentication import Actor
+from application.identity.providers import AddProvider, DeleteProvider
 from application.identity.totp import ResetMfa
-from application.identity.upstream import AddProvider, DeleteProvider
 from application.oauth.clients import CreateClient, DeleteClient
 from domain.errors import DomainError
 from domain.oauth import SCOPES, OAuthClient

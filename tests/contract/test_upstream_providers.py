@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.identity.upstream import UpstreamProviders
+from application.identity.providers import UpstreamProviders
 from domain.errors import Conflict
 from domain.upstream import UpstreamProvider
 from tests.fakes import FakeUpstreamProviders

@@ -1,6 +1,7 @@
 """Signing in with an upstream identity provider (Google, Microsoft, Apple, GitHub, GitLab or
-any OpenID provider; docs/reference/providers.md): the providers admins configure, and the
-round trip a browser makes through one of them, or a native app's ID token.
+any OpenID provider; docs/reference/providers.md): the round trip a browser makes through one
+of the providers admins configure (application/identity/providers.py), or a native app's ID
+token.
 
 The protocol (discovery, state, nonce, PKCE, the code exchange, the ID token's checks) is the
 ``UpstreamClient``'s (Authlib's client, infrastructure/upstream_oidc.py); what this module
@@ -18,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.identity.accounts import AccountHooks
-from application.identity.admin import require_admin
 from application.identity.authentication import Actor
 from application.identity.linking import (
     ExternalSignIn,
@@ -27,47 +27,35 @@ from application.identity.linking import (
     links_of,
     sign_in_external,
 )
+from application.identity.providers import (
+    AddProvider,
+    DeleteProvider,
+    ProviderButton,
+    ProviderList,
+    UpstreamProviders,
+    add_provider,
+    delete_provider,
+    find_provider,
+    list_providers,
+)
 from application.identity.sessions import SignIn, sign_in_step
 from application.identity.tokens import TokenPair, TokenPolicies
 from application.ports import Audit, ExternalIdentity, SecretBox
-from application.remembered import Remembered
 from domain.devices import Device, DevicePolicy
 from domain.errors import (
-    Conflict,
     DomainError,
     InvalidInput,
     MfaRequired,
-    NotFound,
-    PermissionDenied,
     Unauthenticated,
 )
 from domain.upstream import OIDC, UpstreamProvider
 from domain.users import User
 
 FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
-LIST_TTL = 5.0  # seconds the sign-in pages' list of providers is kept by each process
 _FLIGHT = "upstream-flight"  # what a sealed flight says it is: no other sealed text passes
 
 
 # -- ports
-
-
-class UpstreamProviders(Protocol):
-    def add(self, provider: UpstreamProvider) -> None:
-        """Store a new provider; Conflict (provider_exists) if its id is taken."""
-        ...
-
-    def get(self, provider_id: str) -> UpstreamProvider | None:
-        """The provider with this id, or None."""
-        ...
-
-    def list_all(self) -> list[UpstreamProvider]:
-        """Every provider, by id."""
-        ...
-
-    def delete(self, provider_id: str) -> bool:
-        """Remove the provider; False if there was none."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -118,106 +106,6 @@ class UpstreamClient(Protocol):
     ) -> UpstreamClaims:
         """A native app's ID token validated as ``claims`` validates one; Unauthenticated."""
         ...
-
-
-# -- the providers admins manage
-
-
-@dataclass(frozen=True)
-class AddProvider:
-    actor: Actor  # an admin (the command line acts as one)
-    id: str
-    client_id: str
-    client_secret: str
-    issuer: str = ""
-    name: str = ""
-    scope: str = ""
-    preset: str = ""
-    team_id: str = ""
-    key_id: str = ""
-
-
-@dataclass(frozen=True)
-class DeleteProvider:
-    actor: Actor
-    id: str
-
-
-@dataclass(frozen=True)
-class ProviderButton:
-    """What a sign-in page shows of a provider."""
-
-    id: str
-    name: str
-
-
-class ProviderList:
-    """The providers, kept for a few seconds by each process: the sign-in pages list them on
-    every view (docs/reference/providers.md)."""
-
-    def __init__(self, providers: UpstreamProviders, clock: Callable[[], datetime]) -> None:
-        self._providers, self._clock = providers, clock
-        self._kept: Remembered[str, tuple[ProviderButton, ...]] = Remembered(1)
-
-    def buttons(self) -> tuple[ProviderButton, ...]:
-        now = self._clock().timestamp()
-        kept = self._kept.get("all", now)
-        if kept is None:
-            kept = tuple(ProviderButton(p.id, p.name) for p in self._providers.list_all())
-            self._kept.put("all", kept, now + LIST_TTL)
-        return kept
-
-    def forget(self) -> None:
-        self._kept.put("all", (), 0.0)
-
-
-def add_provider(
-    cmd: AddProvider,
-    *,
-    providers: UpstreamProviders,
-    box: SecretBox,
-    clock: Callable[[], datetime],
-    listed: ProviderList,
-) -> UpstreamProvider:
-    require_admin(cmd.actor)
-    provider = UpstreamProvider.configure(
-        id=cmd.id,
-        client_id=cmd.client_id,
-        client_secret=cmd.client_secret,
-        sealed_secret="",
-        now=clock(),
-        issuer=cmd.issuer,
-        name=cmd.name,
-        scope=cmd.scope,
-        preset=cmd.preset,
-        team_id=cmd.team_id,
-        key_id=cmd.key_id,
-    )
-    provider = replace(provider, sealed_secret=box.seal(cmd.client_secret))
-    providers.add(provider)
-    listed.forget()
-    return provider
-
-
-def delete_provider(
-    cmd: DeleteProvider, *, providers: UpstreamProviders, listed: ProviderList
-) -> None:
-    require_admin(cmd.actor)
-    if not providers.delete(cmd.id):
-        raise NotFound("No such provider.", code="provider_not_found")
-    listed.forget()
-
-
-def list_providers(actor: Actor, *, providers: UpstreamProviders) -> list[UpstreamProvider]:
-    require_admin(actor)
-    return providers.list_all()
-
-
-def _provider(provider_id: str, providers: UpstreamProviders) -> UpstreamProvider:
-    found = providers.get(provider_id) if len(provider_id) <= 64 else None
-    if found is None:
-        raise NotFound("No such provider.", code="provider_not_found")
-    return found
 
 
 # -- a browser's round trip
@@ -308,7 +196,7 @@ def start_upstream(
     policy: UpstreamPolicy,
     clock: Callable[[], datetime],
 ) -> Departure:
-    provider = _provider(cmd.provider_id, providers)
+    provider = find_provider(cmd.provider_id, providers)
     authorization = client.authorization(
         provider, box.open(provider.sealed_secret), callback_url(provider, policy)
     )
@@ -371,7 +259,7 @@ def finish_upstream(
         raise _refused()
     if cmd.answer.get("error") or not cmd.answer.get("code"):
         raise _refused()
-    provider = _provider(cmd.provider_id, providers)
+    provider = find_provider(cmd.provider_id, providers)
     claims = client.claims(
         provider,
         box.open(provider.sealed_secret),
@@ -493,7 +381,7 @@ def native_sign_in(
 ) -> TokenPair:
     """The token response of /login for an ID token the app got from the provider's own SDK
     (its ``aud`` the provider's client id); MfaRequired as /login's."""
-    provider = _provider(cmd.provider_id, providers)
+    provider = find_provider(cmd.provider_id, providers)
     if provider.quirks.protocol != OIDC:
         raise InvalidInput.field(
             "id_token", f"{provider.name} gives no ID tokens.", "id_tokens_unsupported"
@@ -504,38 +392,6 @@ def native_sign_in(
     claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
     device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
-
-
-# -- providers from configuration (the local profile's UPSTREAM_PROVIDERS)
-
-
-class WithConfigured:
-    """The stored providers and those the configuration names (read-only: changed where they
-    are configured). A configured id hides a stored one of the same id."""
-
-    def __init__(self, stored: UpstreamProviders, configured: tuple[UpstreamProvider, ...]) -> None:
-        self._stored = stored
-        self._configured = {p.id: p for p in configured}
-
-    def add(self, provider: UpstreamProvider) -> None:
-        if provider.id in self._configured:
-            raise Conflict("A provider has this id.", code="provider_exists", field="id")
-        self._stored.add(provider)
-
-    def get(self, provider_id: str) -> UpstreamProvider | None:
-        return self._configured.get(provider_id) or self._stored.get(provider_id)
-
-    def list_all(self) -> list[UpstreamProvider]:
-        stored = [p for p in self._stored.list_all() if p.id not in self._configured]
-        return sorted([*self._configured.values(), *stored], key=lambda p: p.id)
-
-    def delete(self, provider_id: str) -> bool:
-        if provider_id in self._configured:
-            raise PermissionDenied(
-                "This provider is configured by UPSTREAM_PROVIDERS; remove it there.",
-                code="provider_configured",
-            )
-        return self._stored.delete(provider_id)
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md)

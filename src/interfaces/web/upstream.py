@@ -12,13 +12,8 @@ from urllib.parse import urlencode
 from flask import Response, abort, after_this_request, redirect, request
 
 from application.identity.authentication import Actor
-from application.identity.upstream import (
-    AddProvider,
-    DeleteProvider,
-    Departure,
-    FinishUpstream,
-    StartUpstream,
-)
+from application.identity.providers import AddProvider, DeleteProvider
+from application.identity.upstream import Departure, FinishUpstream, StartUpstream
 from domain.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
