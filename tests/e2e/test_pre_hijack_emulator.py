@@ -1,6 +1,7 @@
 """The pre-hijack classes of Sudhodanan & Paverd ("Pre-hijacked accounts", USENIX Security
-2022) against the linking rules of SPEC §16, through POST /auth/firebase on the Firebase Auth
-and Firestore emulators (application/identity/linking.py, docs/security.md), and connected
+2022) against the linking rules (docs/reference/identities.md), through POST /auth/firebase
+on the Firebase Auth and Firestore emulators (application/identity/linking.py,
+docs/security.md), and connected
 accounts (GET and DELETE /auth/identities) with their race.
 
 Each test is one class: the attacker prepares an account with the victim's address before the
