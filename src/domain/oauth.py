@@ -24,6 +24,11 @@ MAX_REDIRECT_URIS = 10
 MAX_URI_CHARS = 2000
 MAX_NAME_CHARS = 100
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+# The grants a client uses only once allowed them (``clients create --grant NAME``), by the
+# short names the command line takes (docs/reference/oauth.md, "Client grants").
+OPT_IN_GRANTS = {"device_code": DEVICE_CODE, "token_exchange": TOKEN_EXCHANGE}
 
 
 def digest(secret: str) -> str:
@@ -139,6 +144,24 @@ def may_introspect(client: OAuthClient, *, issued_to: object, kind: str, audienc
     return audience not in (None, issued_to)
 
 
+def check_grants(grants: tuple[str, ...], *, confidential: bool) -> tuple[str, ...]:
+    """The opt-in grants of a client, by their short names or their URIs: token exchange is
+    for confidential clients only (RFC 8693 §2.1: it authenticates the exchanging client)."""
+    known = {**OPT_IN_GRANTS, **{uri: uri for uri in OPT_IN_GRANTS.values()}}
+    unknown = [grant for grant in grants if grant not in known]
+    if unknown:
+        choices = ", ".join(OPT_IN_GRANTS)
+        raise InvalidInput.field(
+            "grant", f"Unknown grant: {unknown[0]} (one of {choices}).", "invalid_grant_type"
+        )
+    found = tuple(dict.fromkeys(known[grant] for grant in grants))
+    if TOKEN_EXCHANGE in found and not confidential:
+        raise InvalidInput.field(
+            "grant", "Token exchange is for confidential clients only.", "invalid_grant_type"
+        )
+    return found
+
+
 def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:
@@ -168,6 +191,8 @@ class OAuthClient:
     # The RFC 8707 resources its tokens may be for; none: any the person consents to
     # (docs/decisions/0226-a-token-is-for-the-resource-authorized.md).
     resources: tuple[str, ...] = ()
+    # The grants it may use beyond the default ones (``OPT_IN_GRANTS``' values).
+    grants: tuple[str, ...] = ()
 
     @staticmethod
     def new(
@@ -181,6 +206,7 @@ class OAuthClient:
         post_logout_redirect_uris: tuple[str, ...] = (),
         dynamic: bool = False,
         resources: tuple[str, ...] = (),
+        grants: tuple[str, ...] = (),
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -205,6 +231,7 @@ class OAuthClient:
         if len(resources) > MAX_RESOURCES:
             raise InvalidInput.field("resource", "At most 10 resources.", "invalid_resource")
         limited = tuple(dict.fromkeys(check_resource(uri) for uri in resources))
+        allowed = check_grants(grants, confidential=secret is not None)
         return OAuthClient(
             client_id=client_id,
             name=name,
@@ -216,6 +243,7 @@ class OAuthClient:
             post_logout_redirect_uris=logout,
             dynamic=dynamic,
             resources=limited,
+            grants=allowed,
         )
 
     def allows_resource(self, resource: str) -> bool:
@@ -259,7 +287,11 @@ class OAuthClient:
 
     def grant_types(self) -> tuple[str, ...]:
         kinds = ("authorization_code", "refresh_token")
-        return (*kinds, "client_credentials") if self.confidential else kinds
+        own = (*kinds, "client_credentials") if self.confidential else kinds
+        return (*own, *self.grants)
+
+    def allows_grant(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types()
 
 
 @dataclass(frozen=True)

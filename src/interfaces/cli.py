@@ -15,7 +15,7 @@ from application.identity.providers import AddProvider, DeleteProvider
 from application.identity.totp import ResetMfa
 from application.oauth.clients import CreateClient, DeleteClient
 from domain.errors import DomainError
-from domain.oauth import SCOPES, OAuthClient
+from domain.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from domain.upstream import PRESETS, UpstreamProvider
 from interfaces.shared.services import services
 from interfaces.user_moves import export_command, import_command
@@ -119,6 +119,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "scopes": list(client.scopes),
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "resources": list(client.resources),
+        "grants": list(client.grants),
         "created_at": client.created_at.isoformat(),
     }
 
@@ -135,6 +136,14 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     multiple=True,
     help="A resource (RFC 8707) its tokens may be for; without any: every resource.",
 )
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(tuple(OPT_IN_GRANTS)),
+    help="A grant it may use beyond the default ones: device_code (RFC 8628), "
+    "token_exchange (RFC 8693, confidential clients).",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -143,12 +152,19 @@ def create_client(  # click passes each option by its name
     confidential: bool,
     scopes: tuple[str, ...],
     resources: tuple[str, ...],
+    grants: tuple[str, ...],
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
         created = services().oauth.create_client(
             CreateClient(
-                name, redirect_uris, confidential, scopes, logout_uris, resources=resources
+                name,
+                redirect_uris,
+                confidential,
+                scopes,
+                logout_uris,
+                resources=resources,
+                grants=grants,
             )
         )
     except DomainError as exc:

@@ -13,6 +13,8 @@ from application.identity.accounts import UserRepository
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants
 from domain.oauth import (
     CODE_TTL,
+    DEVICE_CODE,
+    TOKEN_EXCHANGE,
     AuthorizationCode,
     Consent,
     OAuthClient,
@@ -333,9 +335,11 @@ def test_a_clients_resources_a_grants_and_a_consents_are_kept(
         scopes=(),
         now=NOW,
         resources=("https://api.example.com/", "https://mcp.example.com/mcp"),
+        grants=("device_code", "token_exchange"),
     )
     clients.add(limited)
     assert clients.get("c9") == limited
+    assert limited.grants == (DEVICE_CODE, TOKEN_EXCHANGE)
     grants.add_code(code())
     outcome, found = spend(grants, "the-code", "c1", NOW)
     assert outcome == "spent" and found is not None

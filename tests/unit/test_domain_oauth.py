@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.oauth import CODE_TTL, AuthorizationCode, Grant, digest
+from domain.errors import InvalidInput
+from domain.oauth import (
+    CODE_TTL,
+    DEVICE_CODE,
+    TOKEN_EXCHANGE,
+    AuthorizationCode,
+    Grant,
+    OAuthClient,
+    check_grants,
+    digest,
+)
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -84,3 +94,34 @@ def test_a_revoked_grant_or_one_never_issued_changes_nothing() -> None:
     for grant in (an_issued_grant(revoked=True), an_issued_grant(issued=False)):
         rotation = grant.rotated(digest("r1"), digest("r2"), LATER, NOW)
         assert rotation.outcome == "invalid" and rotation.grant == grant
+
+
+def a_client(secret: str | None, grants: tuple[str, ...]) -> OAuthClient:
+    return OAuthClient.new(
+        client_id="c1",
+        name="CLI",
+        redirect_uris=("http://127.0.0.1/cb",),
+        secret=secret,
+        scopes=(),
+        now=NOW,
+        grants=grants,
+    )
+
+
+def test_a_client_opts_in_to_the_device_and_exchange_grants_by_name_or_uri() -> None:
+    plain = a_client(None, ())
+    assert plain.grants == () and not plain.allows_grant(DEVICE_CODE)
+    device = a_client(None, ("device_code", DEVICE_CODE))
+    assert device.grants == (DEVICE_CODE,) and device.allows_grant(DEVICE_CODE)
+    assert not device.allows_grant(TOKEN_EXCHANGE)
+    both = a_client("s", ("token_exchange", "device_code"))
+    assert both.grant_types()[-2:] == (TOKEN_EXCHANGE, DEVICE_CODE)
+    assert both.allows_grant("client_credentials")
+
+
+def test_token_exchange_is_for_confidential_clients_and_unknown_grants_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="confidential"):
+        a_client(None, ("token_exchange",))
+    with pytest.raises(InvalidInput, match="Unknown grant: implicit"):
+        a_client("s", ("implicit",))
+    assert check_grants((), confidential=False) == ()

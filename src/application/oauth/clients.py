@@ -24,6 +24,7 @@ class CreateClient:
     dynamic: bool = False
     client_id: str | None = None  # one the caller drew (RFC 7591 answers it); else a new one
     resources: tuple[str, ...] = ()  # the resources its tokens may be for; none: any
+    grants: tuple[str, ...] = ()  # opt-in grants (domain.oauth.OPT_IN_GRANTS), names or URIs
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         post_logout_redirect_uris=cmd.post_logout_redirect_uris,
         dynamic=cmd.dynamic,
         resources=cmd.resources,
+        grants=cmd.grants,
     )
     clients.add(client)
     return CreatedClient(client, secret)

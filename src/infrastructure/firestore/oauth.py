@@ -61,6 +61,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "dynamic": client.dynamic,
         "resources": list(client.resources),
+        "grants": list(client.grants),
     }
 
 
@@ -76,6 +77,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         post_logout_redirect_uris=tuple(data.get("post_logout_redirect_uris", ())),
         dynamic=data.get("dynamic", False),
         resources=tuple(data.get("resources", ())),
+        grants=tuple(data.get("grants", ())),
     )
 
 
