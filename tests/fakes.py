@@ -1128,10 +1128,12 @@ class FakeFileRepository:
 
 
 class FakePasskeyRepository:
-    """Passkeys in a dict; one lock stands for the compare-and-set of the Firestore adapter."""
+    """Passkeys in a dict; one lock stands for the compare-and-set of the Firestore adapter
+    (the store's, for a deletion guarded by the account, as the identities' unlink)."""
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
         self.passkeys: dict[str, Passkey] = {}
 
     def add(self, passkey: Passkey) -> None:
@@ -1158,6 +1160,17 @@ class FakePasskeyRepository:
     def delete(self, passkey_id: str) -> None:
         with self.lock:
             self.passkeys.pop(passkey_id, None)
+
+    def delete_guarded(
+        self, passkey_id: str, user_id: str, decide: Callable[[User], None], now: datetime
+    ) -> None:
+        with self.lock:
+            user = self.store.users.get(user_id)
+            if user is None or user.deleted_at is not None:
+                raise NotFound("This account does not exist.", code="user_not_found")
+            decide(user)
+            self.passkeys.pop(passkey_id, None)
+            self.store.users[user_id] = replace(user, updated_at=now)
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.lock:
@@ -1422,7 +1435,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         action_tokens=FakeActionTokenRepository(store),
         mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
         mailer=FakeMailer(),
-        passkeys=FakePasskeyRepository(),
+        passkeys=FakePasskeyRepository(store),
         challenges=FakeChallengeRepository(),
         ceremonies=passkey_ceremonies(settings),
         factors=FakeMfaRepository(store),

@@ -33,12 +33,26 @@ def unlinking(
     going = [link for link in links if link.provider == provider]
     if not going:
         raise NotFound("No identity of this provider is linked.", code="identity_not_found")
-    if user.password_hash is None and passkeys == 0 and len(going) == len(links):
+    keep_a_way_in(user, passkeys=passkeys, identities=len(links) - len(going))
+    return going
+
+
+def passkey_removal(user: User, passkeys: int, links: Sequence[IdentityLink]) -> None:
+    """Whether one of the account's ``passkeys`` (counted with it) may go: Conflict
+    (last_sign_in_method) when it is the last way to sign in, as ``unlinking``'s."""
+    keep_a_way_in(user, passkeys=passkeys - 1, identities=len(links))
+
+
+def keep_a_way_in(user: User, *, passkeys: int, identities: int) -> None:
+    """The one rule both removals follow: after it, the account keeps a password, a passkey
+    or an identity; Conflict (last_sign_in_method) otherwise. Each removal decides on the
+    account, its passkeys and its links read after it, and commits under the account's
+    update time, which each removal moves: two removals cannot both take the last two."""
+    if user.password_hash is None and passkeys <= 0 and identities <= 0:
         raise Conflict(
             "This is the account's last way to sign in: set a password or add a passkey first.",
             code="last_sign_in_method",
         )
-    return going
 
 
 PENDING_FOR = timedelta(minutes=10)  # a pending link's life: a sign-in, its second step

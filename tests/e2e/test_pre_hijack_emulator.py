@@ -2,7 +2,7 @@
 2022) against the linking rules (docs/reference/identities.md), through POST /auth/firebase
 on the Firebase Auth and Firestore emulators (application/identity/linking.py,
 docs/security.md), and connected
-accounts (GET and DELETE /auth/identities) with their race.
+accounts (GET and DELETE /auth/identities) with their races, passkey deletions among them.
 
 Each test is one class: the attacker prepares an account with the victim's address before the
 victim arrives; the test fails if the attacker still gets in afterwards.
@@ -33,6 +33,7 @@ from tests.e2e.test_firebase_exchange import (
     me,
     tokens_for,
 )
+from tests.passkey_authenticator import add_passkey
 
 pytestmark = pytest.mark.e2e
 
@@ -200,3 +201,29 @@ def test_parallel_disconnects_of_the_last_two_leave_one(
     assert answers.count(204) == 1, answers
     assert set(answers) <= {204, 404, 409}, answers
     assert len(identities(real_client, pair["access_token"])) == 1
+
+
+@pytest.mark.timeout(180)
+def test_passkey_deletions_racing_a_disconnect_leave_a_way_in(
+    real_client: FlaskClient, firebase: FirebaseAuth, gunicorn_url: str
+) -> None:
+    """An account with no password, one passkey and one identity: thirty parallel requests,
+    half deleting the passkey and half disconnecting the identity, remove one of the two
+    (domain.identities.keep_a_way_in); the others are refused."""
+    firebase.create("kai@example.com")
+    pair = tokens_for(real_client, firebase.sign_in("kai@example.com"))
+    token = pair["access_token"]
+    add_passkey(real_client, token)
+    (key,) = real_client.get("/auth/passkeys", headers=bearer(token)).get_json()["items"]
+
+    def remove(n: int) -> int:
+        path = f"/auth/passkeys/{key['id']}" if n % 2 else "/auth/identities/firebase"
+        response = requests.delete(gunicorn_url + path, headers=bearer(token), timeout=60)
+        return response.status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(remove, range(30)))
+    assert answers.count(204) == 1, answers
+    assert answers.count(409) >= 1 and set(answers) <= {204, 404, 409}, answers
+    left = real_client.get("/auth/passkeys", headers=bearer(token)).get_json()["items"]
+    assert len(left) + len(identities(real_client, token)) == 1

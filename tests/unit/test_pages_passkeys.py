@@ -41,7 +41,8 @@ class Pages:
 
 def pages(**settings: Any) -> Pages:
     config = make_settings(**settings)
-    store, passkeys = InMemoryStore(), FakePasskeyRepository()
+    store = InMemoryStore()
+    passkeys = FakePasskeyRepository(store)  # a deletion reads the account (its ways in)
     challenges = FakeChallengeRepository()
     adapters = replace(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
     app = build_app(config, adapters, configure_logs=False)

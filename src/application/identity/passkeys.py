@@ -6,10 +6,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
 from application.identity.accounts import UserRepository as Users
 from application.identity.authentication import Actor
+from application.identity.linking import IdentityRepository
 from application.identity.sessions import SessionPorts, SignIn, sign_in_step
 from application.identity.tokens import TokenPair, TokenPolicies
 from application.ports import (
@@ -21,6 +23,7 @@ from application.ports import (
 )
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
+from domain.identities import passkey_removal
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
     Ceremony,
@@ -55,6 +58,15 @@ class PasskeyRepository(Protocol):
 
     def delete(self, passkey_id: str) -> None:
         """Remove one passkey (idempotent)."""
+        ...
+
+    def delete_guarded(
+        self, passkey_id: str, user_id: str, decide: Callable[[User], None], now: datetime
+    ) -> None:
+        """Remove one passkey in one commit with a write of its account guarded by the
+        account's update time: the account read first, then ``decide`` (which reads what it
+        needs and raises to refuse), built again when the account moved meanwhile, as
+        IdentityRepository.unlink's; NotFound (user_not_found) without the account."""
         ...
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
@@ -217,13 +229,30 @@ def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
     return passkey
 
 
-def delete_passkey(cmd: DeletePasskey, *, passkeys: PasskeyRepository, audit: AuditLog) -> None:
-    """Delete one of the caller's passkeys; another user's is 'not found'."""
+def delete_passkey(
+    cmd: DeletePasskey,
+    *,
+    passkeys: PasskeyRepository,
+    identities: IdentityRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Delete one of the caller's passkeys; another user's is 'not found'; Conflict
+    (last_sign_in_method) when the account would keep no way to sign in (the rule
+    disconnecting an identity follows: of a passkey deletion and a disconnect racing for an
+    account's last two ways in, one wins)."""
     actor, key_id = cmd.actor, cmd.passkey_id
     if not is_passkey_id(key_id):  # before it names a document
         raise _not_found()
     _owned(passkeys.get(key_id), actor)
-    passkeys.delete(key_id)
+
+    def decide(user: User) -> None:
+        held = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
+        if key_id not in {passkey.id for passkey in held}:
+            raise _not_found()  # deleted meanwhile
+        passkey_removal(user, len(held), identities.list_for(user.id))
+
+    passkeys.delete_guarded(key_id, actor.user_id, decide, clock.now())
     audit.record(
         AuditEvent(
             Audit.PASSKEY_DELETED,
@@ -347,6 +376,8 @@ class PasskeyPorts(SessionPorts, Protocol):
     def challenges(self) -> ChallengeRepository: ...
     @property
     def ceremonies(self) -> PasskeyCeremonies: ...
+    @property
+    def identities(self) -> IdentityRepository: ...
 
 
 @dataclass(frozen=True)
@@ -386,7 +417,9 @@ def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
             audit=p.audit,
         ),
         list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
-        delete=lambda cmd: delete_passkey(cmd, passkeys=p.passkeys, audit=p.audit),
+        delete=lambda cmd: delete_passkey(
+            cmd, passkeys=p.passkeys, identities=p.identities, clock=p.clock, audit=p.audit
+        ),
         rename=lambda cmd: rename_passkey(cmd, passkeys=p.passkeys),
         authentication_options=lambda: authentication_options(
             challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock

@@ -39,9 +39,10 @@ from infrastructure.firestore.users import (
 )
 
 PENDING_LINKS = "pending_links"  # identities waiting for their person to sign in (rule 3)
-# Written with every link change to an existing account: a write that changes no field keeps
-# the document's update time, which the next change's precondition then would not see move.
-_MOVED = {"link_changes": firestore.Increment(1)}
+# Written with every change to an existing account's ways in (a link, a passkey deleted): a
+# write that changes no field keeps the document's update time, which the next change's
+# precondition then would not see move.
+WAYS_IN_MOVED = {"link_changes": firestore.Increment(1)}
 _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}
 
 
@@ -157,7 +158,9 @@ class FirestoreIdentityRepository:
             if (new.username, new.email) != (old.username, old.email):
                 raise ValueError("a link leaves the names as they are")
             batch = self._client.batch()
-            batch.update(ref, {**user_to_doc(new), **_MOVED}, option=unchanged_since(user_snap))
+            batch.update(
+                ref, {**user_to_doc(new), **WAYS_IN_MOVED}, option=unchanged_since(user_snap)
+            )
             batch.create(link, self._link_doc(user_id, provider, subject, email, new.updated_at))
             try:
                 batch.commit(**BOUNDED)
@@ -194,7 +197,7 @@ class FirestoreIdentityRepository:
                 raise NotFound("This account does not exist.", code="user_not_found")
             going = decide(user_from_doc(user_id, data), self._links_of(user_id))
             batch = self._client.batch()
-            batch.update(ref, {"updated_at": now, **_MOVED}, option=unchanged_since(snap))
+            batch.update(ref, {"updated_at": now, **WAYS_IN_MOVED}, option=unchanged_since(snap))
             for link in going:
                 batch.delete(self._link(link.provider, link.subject))
             batch.commit(**BOUNDED)

@@ -8,18 +8,23 @@ and reaped by a TTL policy on ``expires_at`` when nobody answers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
 from domain.errors import Conflict
+from domain.errors import NotFound as NoAccount
 from domain.passkeys import Ceremony, Challenge, Passkey
+from domain.users import User
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.identities import WAYS_IN_MOVED
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
 from infrastructure.firestore.tasks import delete_in_batches
+from infrastructure.firestore.users import USERS, user_from_doc
 
 PASSKEYS = "passkeys"
 CHALLENGES = "webauthn_challenges"
@@ -102,6 +107,27 @@ class FirestorePasskeyRepository:
 
     def delete(self, passkey_id: str) -> None:
         self._passkeys.document(passkey_id).delete(**BOUNDED)
+
+    def delete_guarded(
+        self, passkey_id: str, user_id: str, decide: Callable[[User], None], now: datetime
+    ) -> None:
+        ref = self._client.collection(USERS).document(user_id)
+
+        def attempt() -> None:
+            # The account first (as FirestoreIdentityRepository.unlink): a removal of another
+            # way in after this read moved its update time, so this commit fails and is
+            # decided again on what is left.
+            snap = ref.get(**BOUNDED)
+            data = snap.to_dict() or {}
+            if not snap.exists or data.get("deleted_at") is not None:
+                raise NoAccount("This account does not exist.", code="user_not_found")
+            decide(user_from_doc(user_id, data))
+            batch = self._client.batch()
+            batch.update(ref, {"updated_at": now, **WAYS_IN_MOVED}, option=unchanged_since(snap))
+            batch.delete(self._passkeys.document(passkey_id))
+            batch.commit(**BOUNDED)
+
+        until_unchanged(attempt)
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         query = self._passkeys.where(filter=firestore.FieldFilter("user_id", "==", user_id))

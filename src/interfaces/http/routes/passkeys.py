@@ -95,10 +95,18 @@ def list_passkeys(actor: Actor) -> Response:
 
 @bp.delete("/<passkey_id:passkey_id>")
 # 405: the id ``registration`` or ``authentication``, resources of their own (POST only).
-@doc(responses={204: None, 403: Problem, 404: Problem, 405: Problem}, auth=True, tags=TAGS)
+@doc(
+    responses={204: None, 403: Problem, 404: Problem, 405: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
 @authenticated
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
-    """Delete one of the caller's passkeys; it signs in no more."""
+    """Delete one of the caller's passkeys; it signs in no more.
+
+    409 `last_sign_in_method`: the account has no password and no linked identity, and this
+    is its last passkey (as `DELETE /auth/identities/{provider}`).
+    """
     services().passkeys.delete(DeletePasskey(actor, passkey_id))
     return no_content()
 
