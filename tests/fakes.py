@@ -38,6 +38,9 @@ from bootstrap.adapters import (
 )
 from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from domain.datasets import Dataset, DatasetRow
+from domain.device_flow import Decision as DeviceDecision
+from domain.device_flow import DeviceAuthorization
+from domain.device_flow import Poll as DevicePoll
 from domain.dogs import Dog
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
@@ -1322,6 +1325,63 @@ class FakeUpstreamProviders:
             return self.providers.pop(provider_id, None) is not None
 
 
+class FakeDeviceAuthorizations:
+    """Device authorization requests beside the grants they make (one lock, one dict of
+    grants), as in Firestore."""
+
+    def __init__(self, grants: FakeOAuthGrants) -> None:
+        self.grants = grants
+        self.requests: dict[str, DeviceAuthorization] = {}
+
+    def add(self, request: DeviceAuthorization) -> bool:
+        with self.grants.lock:
+            if request.key in self.requests:
+                return False
+            self.requests[request.key] = request
+            return True
+
+    def get(self, key: str) -> DeviceAuthorization | None:
+        return self.requests.get(key)
+
+    def decide(
+        self, key: str, decide: Callable[[DeviceAuthorization], DeviceDecision]
+    ) -> DeviceDecision | None:
+        with self.grants.lock:
+            request = self.requests.get(key)
+            if request is None:
+                return None
+            decision = decide(request)
+            if decision.outcome == "decided":
+                self.requests[key] = decision.request
+            return decision
+
+    def slow_down(self, key: str, interval: int) -> None:
+        with self.grants.lock:
+            request = self.requests.get(key)
+            if request is not None:
+                self.requests[key] = replace(request, interval=interval)
+
+    def spend(
+        self,
+        key: str,
+        poll: Callable[[DeviceAuthorization], DevicePoll],
+        grant: Callable[[DeviceAuthorization], Grant],
+        staged: StagedWrites = NO_WRITES,
+        read: DeviceAuthorization | None = None,
+    ) -> DevicePoll | None:
+        with self.grants.lock:
+            request = self.requests.get(key)
+            if request is None:
+                return None
+            polled = poll(request)  # as stored now (``read`` spares Firestore a read)
+            if polled.outcome == "issue":
+                made = grant(polled.request)
+                self.requests[key] = polled.request
+                self.grants.grants[made.id] = made
+                self.grants.store.commit_staged(staged)
+            return polled
+
+
 class FakeGrantHolders:
     def __init__(self, grants: FakeOAuthGrants, store: InMemoryStore) -> None:
         self.grants, self.store = grants, store
@@ -1446,6 +1506,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         oauth_clients=FakeOAuthClients(),
         oauth_grants=grants,
         grant_holders=FakeGrantHolders(grants, store),
+        device_authorizations=FakeDeviceAuthorizations(grants),
         provider_tokens=provider_tokens(settings),  # pure computation: the real one
         upstream_providers=FakeUpstreamProviders(),
         upstream_client=AuthlibUpstreamClient(),  # no request until a provider is used

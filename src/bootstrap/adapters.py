@@ -37,6 +37,7 @@ from application.identity.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
 from application.migration.ports import UserMoves
+from application.oauth.device import DeviceAuthorizations
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import (
     AuditLog,
@@ -124,6 +125,7 @@ class Adapters:
     oauth_clients: OAuthClients
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
+    device_authorizations: DeviceAuthorizations
     provider_tokens: ProviderTokens | None  # None: the provider is off
     upstream_providers: UpstreamProviders  # the providers people sign in with
     upstream_client: UpstreamClient
@@ -156,6 +158,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         FirestoreOAuthClients,
         FirestoreOAuthGrants,
     )
+    from infrastructure.firestore.oauth_device import FirestoreDeviceAuthorizations
     from infrastructure.firestore.passkeys import (
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
@@ -227,6 +230,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
+        device_authorizations=FirestoreDeviceAuthorizations(client),
         provider_tokens=provider_tokens(settings),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
         upstream_client=LazyUpstreamClient(upstream_client),

@@ -53,6 +53,8 @@ EventType = Literal[
     "session.ended",
     "oauth.granted",
     "oauth.revoked",
+    "oauth.device_approved",
+    "oauth.device_denied",
     "identity.linked",
     "identity.unlinked",
 ]
@@ -96,6 +98,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.OAUTH_GRANTED, "success"): "oauth.granted",
     (Audit.OAUTH_REVOKED, "success"): "oauth.revoked",
     (Audit.OAUTH_REVOKED, "failure"): "oauth.revoked",
+    (Audit.OAUTH_DEVICE_APPROVED, "success"): "oauth.device_approved",
+    (Audit.OAUTH_DEVICE_DENIED, "success"): "oauth.device_denied",
     (Audit.IDENTITY_LINKED, "success"): "identity.linked",
     (Audit.IDENTITY_UNLINKED, "success"): "identity.unlinked",
 }

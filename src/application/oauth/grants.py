@@ -152,7 +152,7 @@ def exchange_code(
     presented = cmd.presented
     code, account, client_id = presented.code, presented.account, presented.client_id
     now = clock.now()
-    refresh = _new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
+    refresh = new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
     hashed = digest(refresh) if refresh else None
     expires = now + policy.refresh_ttl if refresh else None
     staged = audit.stage([AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)])
@@ -170,7 +170,7 @@ def exchange_code(
     return None
 
 
-def _new_refresh_token(grant_id: str, user_id: str) -> str:
+def new_refresh_token(grant_id: str, user_id: str) -> str:
     """The grant's and the account's ids, then 256 random bits: both are read by key in one
     round trip, and the token is stored only as a hash
     (docs/decisions/0201-grant-and-account-read-together.md)."""
@@ -239,7 +239,7 @@ def rotate_refresh(
     """The grant's next refresh token; None when another use won (the grant is then revoked
     if the token was already spent)."""
     now = clock.now()
-    successor = _new_refresh_token(cmd.grant_id, cmd.user_id)
+    successor = new_refresh_token(cmd.grant_id, cmd.user_id)
     presented, next_hash = digest(cmd.refresh_token), digest(successor)
     expires_at = now + policy.refresh_ttl
     rotation = grants.rotate(

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from application.identity.accounts import UserRepository
 from application.identity.sessions import SessionRepository
+from application.identity.throttle import LoginThrottle
 from application.oauth.apps import AppAccess, ListApps, RevokeApp, list_apps, revoke_app
 from application.oauth.claims import (
     AuthTime,
@@ -35,6 +36,21 @@ from application.oauth.clients import (
     find_client,
 )
 from application.oauth.consent import ConsentQuery, consent_needed, remember_consent
+from application.oauth.device import (
+    DecideDevice,
+    DeviceAuthorizations,
+    DeviceRequestView,
+    DeviceStart,
+    FindDeviceRequest,
+    PollDevice,
+    Polled,
+    PollMemory,
+    StartDevice,
+    decide_device,
+    find_device_request,
+    poll_device,
+    start_device,
+)
 from application.oauth.grants import (
     ExchangeCode,
     Exchanged,
@@ -68,6 +84,7 @@ from application.oauth.ports import (
 from application.oauth.tokens import InspectToken, TokenState, token_state
 from application.ports import AuditLog, Clock
 from domain.oauth import AuthorizationCode, OAuthClient
+from domain.throttling import LoginThrottlePolicy
 from domain.users import User
 
 
@@ -78,6 +95,10 @@ class OAuthPorts(Protocol):
     def oauth_grants(self) -> OAuthGrants: ...
     @property
     def grant_holders(self) -> GrantHolders: ...
+    @property
+    def device_authorizations(self) -> DeviceAuthorizations: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
     @property
     def users(self) -> UserRepository: ...
     @property
@@ -93,6 +114,8 @@ class OAuthPorts(Protocol):
 class OAuthPolicies(Protocol):
     @property
     def oauth_policy(self) -> OAuthPolicy: ...
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
 
 
 @dataclass(frozen=True)
@@ -121,12 +144,17 @@ class OAuthServices:
     account: Callable[[FindAccount], User | None]
     authenticated_at: Callable[[AuthTime], datetime | None]
     signed_in_too_long_ago: Callable[[SignInAge], bool]
+    start_device: Callable[[StartDevice], DeviceStart]
+    find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]
+    decide_device: Callable[[DecideDevice], DeviceRequestView]
+    poll_device: Callable[[PollDevice], Polled]
 
 
 def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
     clock, audit, policy = ports.clock, ports.audit, policies.oauth_policy
     clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
     grants, users, holders = ports.oauth_grants, ports.users, ports.grant_holders
+    devices, memory = ports.device_authorizations, PollMemory()
     return OAuthServices(
         create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
@@ -171,5 +199,34 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         authenticated_at=lambda cmd: authenticated_at(cmd, sessions=ports.sessions),
         signed_in_too_long_ago=lambda cmd: signed_in_too_long_ago(
             cmd, sessions=ports.sessions, clock=clock
+        ),
+        start_device=lambda cmd: start_device(cmd, devices=devices, clock=clock),
+        find_device_request=lambda cmd: find_device_request(
+            cmd,
+            devices=devices,
+            clients=clients,
+            users=users,
+            clock=clock,
+            throttle=ports.throttle,
+            throttle_policy=policies.throttle_policy,
+        ),
+        decide_device=lambda cmd: decide_device(
+            cmd,
+            devices=devices,
+            clients=clients,
+            users=users,
+            clock=clock,
+            audit=audit,
+            throttle=ports.throttle,
+            throttle_policy=policies.throttle_policy,
+        ),
+        poll_device=lambda cmd: poll_device(
+            cmd,
+            devices=devices,
+            users=users,
+            memory=memory,
+            clock=clock,
+            audit=audit,
+            policy=policy,
         ),
     )

@@ -256,16 +256,7 @@ class FirestoreOAuthGrants:
         return until_unchanged(attempt)
 
     def _read_versioned(self, grant_id: str) -> tuple[dict[str, Any], datetime] | None:
-        reader = batch_reader(self._client)
-        if not reader.broken:
-            try:
-                found = reader.read_versioned(f"{OAUTH_GRANTS}/{grant_id}")
-            except RestPathBroken as exc:
-                _gave_up(reader, exc)
-            else:
-                return (found.fields, found.update_time) if found is not None else None
-        snap = self._grants.document(grant_id).get(**BOUNDED)
-        return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+        return read_versioned(self._client, f"{OAUTH_GRANTS}/{grant_id}")
 
     def _write(
         self, ref: firestore.DocumentReference, fields: dict[str, Any], version: datetime
@@ -273,27 +264,7 @@ class FirestoreOAuthGrants:
         self._commit([Write(ref.path, fields, unchanged_since=version)])
 
     def _commit(self, writes: list[Write]) -> None:
-        """The writes in one commit: over REST, as the reads are; through the client library
-        where REST cannot be used."""
-        reader = batch_reader(self._client)
-        if not reader.broken:
-            try:
-                reader.commit(writes)
-            except RestPathBroken as exc:
-                _gave_up(reader, exc)
-            else:
-                return
-        batch = self._client.batch()
-        for write in writes:
-            ref = self._client.document(write.path)
-            if write.create:
-                batch.create(ref, write.fields)
-            elif write.unchanged_since is None:
-                batch.update(ref, write.fields)
-            else:
-                option = firestore.LastUpdateOption(write.unchanged_since)
-                batch.update(ref, write.fields, option=option)
-        batch.commit(**BOUNDED)
+        commit(self._client, writes)
 
     def get(self, grant_id: str) -> Grant | None:
         if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
@@ -363,6 +334,44 @@ class FirestoreOAuthGrants:
         for collection in (self._grants, self._codes, self._consents):
             query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
             delete_in_batches(self._client, query, batch_size)
+
+
+def read_versioned(client: firestore.Client, path: str) -> tuple[dict[str, Any], datetime] | None:
+    """A document's fields and update time (to write under it), over REST where it can."""
+    reader = batch_reader(client)
+    if not reader.broken:
+        try:
+            found = reader.read_versioned(path)
+        except RestPathBroken as exc:
+            _gave_up(reader, exc)
+        else:
+            return (found.fields, found.update_time) if found is not None else None
+    snap = client.document(path).get(**BOUNDED)
+    return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+
+
+def commit(client: firestore.Client, writes: list[Write]) -> None:
+    """The writes in one commit: over REST, as the reads are; through the client library
+    where REST cannot be used."""
+    reader = batch_reader(client)
+    if not reader.broken:
+        try:
+            reader.commit(writes)
+        except RestPathBroken as exc:
+            _gave_up(reader, exc)
+        else:
+            return
+    batch = client.batch()
+    for write in writes:
+        ref = client.document(write.path)
+        if write.create:
+            batch.create(ref, write.fields)
+        elif write.unchanged_since is None:
+            batch.update(ref, write.fields)
+        else:
+            option = firestore.LastUpdateOption(write.unchanged_since)
+            batch.update(ref, write.fields, option=option)
+    batch.commit(**BOUNDED)
 
 
 def _gave_up(reader: BatchReader, exc: RestPathBroken) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from application.oauth.ports import ProviderTokens
-from interfaces.oauth import pages, routes
+from interfaces.oauth import device_page, pages, routes
 from interfaces.shared.shell import Cors, Installed
 
 if TYPE_CHECKING:
@@ -53,11 +53,13 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
     app.extensions[routes.EXTENSION] = routes.ProviderServer(app, config.server)
     app.register_blueprint(routes.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(device_page.bp)
     keys = config.keys
     return Installed(
         name="provider",
         limits={
             ("POST", "/oauth/token"): config.limits.token,
+            ("POST", "/oauth/device_authorization"): config.limits.token,
             ("POST", "/oauth/introspect"): config.limits.introspect,
             ("POST", "/oauth/register"): config.limits.register,
         },

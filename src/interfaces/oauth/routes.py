@@ -95,6 +95,11 @@ def token() -> Response:
     return _no_store(server().create_token_response())
 
 
+@bp.post("/oauth/device_authorization")
+def device_authorization() -> Response:
+    return _no_store(server().create_endpoint_response("device_authorization"))
+
+
 @bp.route("/oauth/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
     return _no_store(_bearer_challenge(server().create_endpoint_response("userinfo")))

@@ -25,6 +25,9 @@ _MESSAGES: dict[str, LazyString] = {
     "password_too_common": lazy_gettext("This password is too common; choose another."),
     "email_not_verified": lazy_gettext("Verify your e-mail address first."),
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
+    "device_code_unknown": lazy_gettext(
+        "No request has this code: check it, or start again on your device."
+    ),
     "too_many_login_failures": lazy_gettext("Too many failed sign-ins; try again later."),
     "code_or_recovery_code": lazy_gettext("Enter a code or a recovery code."),
     "invalid_current_password": lazy_gettext("This is not your password."),

@@ -24,6 +24,7 @@ from flask import Flask, Request, Response, request
 from application.oauth.clients import FindClient
 from domain.oauth import SCOPES
 from interfaces.oauth.server.config import OAuthConfig
+from interfaces.oauth.server.device import DeviceAuthorization, DeviceGrant
 from interfaces.oauth.server.endpoints import (
     EndSession,
     Introspection,
@@ -125,6 +126,8 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_grant(CodeGrant, [S256Required(required=True), IdTokens(config)])
     server.register_grant(RefreshGrant)
     server.register_grant(ClientCredentials)
+    server.register_grant(DeviceGrant)
+    server.register_endpoint(DeviceAuthorization(server, config))
     server.issuer_parameter = Issuer(config.issuer)
     server.register_extension(server.issuer_parameter)
     server.register_endpoint(Revocation())

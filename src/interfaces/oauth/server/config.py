@@ -9,7 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.oauth.ports import ProviderTokens
-from domain.oauth import SCOPES
+from domain.oauth import DEVICE_CODE, SCOPES
 
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
@@ -51,10 +51,16 @@ def metadata(config: OAuthConfig) -> dict[str, Any]:
         "revocation_endpoint": f"{base}/oauth/revoke",
         "introspection_endpoint": f"{base}/oauth/introspect",
         "end_session_endpoint": f"{base}/oauth/logout",
+        "device_authorization_endpoint": f"{base}/oauth/device_authorization",
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            DEVICE_CODE,
+        ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [config.id_token_alg],
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
