@@ -42,6 +42,7 @@ from domain.device_flow import Decision as DeviceDecision
 from domain.device_flow import DeviceAuthorization
 from domain.device_flow import Poll as DevicePoll
 from domain.dogs import Dog
+from domain.dpop import InvalidProof, SpentProof
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
 from domain.files import StoredFile
 from domain.identities import IdentityLink, PendingLink
@@ -1225,6 +1226,7 @@ class FakeOAuthGrants:
         self.grants: dict[str, Grant] = {}
         self.consents: dict[tuple[str, str], Consent] = {}
         self.revoked_tokens: dict[str, datetime] = {}
+        self.spent_proofs: dict[str, datetime] = {}
 
     def add_code(self, code: AuthorizationCode) -> None:
         with self.lock:
@@ -1255,15 +1257,31 @@ class FakeOAuthGrants:
                 self.store.commit_staged(staged)  # one commit with the code, as in Firestore
             return spending
 
-    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
+    def rotate(
+        self,
+        grant_id: str,
+        rotate: Callable[[Grant], Rotation],
+        spent_proof: SpentProof | None = None,
+    ) -> Rotation | None:
         with self.lock:
             grant = self.grants.get(grant_id)
             if grant is None:
                 return None
             rotation = rotate(grant)
+            if rotation.outcome == "rotated" and spent_proof is not None:
+                if spent_proof.key in self.spent_proofs:  # one commit: nothing is stored
+                    raise InvalidProof("The DPoP proof was already used.")
+                self.spent_proofs[spent_proof.key] = spent_proof.expires_at
             if rotation.outcome != "invalid":
                 self.grants[grant_id] = rotation.grant
             return rotation
+
+    def spend_proof(self, proof: SpentProof) -> bool:
+        with self.lock:
+            if proof.key in self.spent_proofs:
+                return False
+            self.spent_proofs[proof.key] = proof.expires_at
+            return True
 
     def get(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)

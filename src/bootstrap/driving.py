@@ -79,6 +79,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
 def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
     """The provider's Authlib server's configuration, made with that server on the
     provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
+    from infrastructure.dpop import JwtProofs  # noqa: PLC0415 - with the provider's server
     from interfaces.oauth.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
 
     return OAuthConfig(
@@ -87,4 +88,8 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
         access_token_ttl=settings.oauth_access_token_ttl,
         dynamic_registration=settings.oauth_dynamic_registration,
         forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
+        # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
+        # stored (docs/decisions/0284-dpop-nonces-without-state.md).
+        dpop=JwtProofs(derived_key(settings, b"dpop nonces")),
+        dpop_nonce=settings.oauth_dpop_nonce,
     )

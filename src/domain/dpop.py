@@ -11,6 +11,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -106,6 +107,21 @@ class Proof:
     def spent_key(self) -> str:
         """The id a spent proof is kept under: one per key and ``jti`` (RFC 9449 §11.1)."""
         return hashlib.sha256(json.dumps([self.jkt, self.jti]).encode()).hexdigest()
+
+    def spent(self, now: datetime) -> SpentProof:
+        """The proof as kept once used: until no proof with its ``jti`` could pass the
+        ``iat`` window any more (made at most ``IAT_WINDOW`` ahead of now, valid as long
+        again)."""
+        return SpentProof(self.spent_key, now + timedelta(seconds=2 * IAT_WINDOW))
+
+
+@dataclass(frozen=True)
+class SpentProof:
+    """A used proof's key, kept until ``expires_at`` in a store every instance shares: a
+    second use is a replay (RFC 9449 §11.1)."""
+
+    key: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,9 @@ class OAuthClient:
     resources: tuple[str, ...] = ()
     # The grants it may use beyond the default ones (``OPT_IN_GRANTS``' values).
     grants: tuple[str, ...] = ()
+    # RFC 9449 §5.2: its tokens are always DPoP-bound; a token request without a proof is
+    # refused (docs/reference/oauth.md, "DPoP").
+    dpop_bound_access_tokens: bool = False
 
     @staticmethod
     def new(
@@ -207,6 +210,7 @@ class OAuthClient:
         dynamic: bool = False,
         resources: tuple[str, ...] = (),
         grants: tuple[str, ...] = (),
+        dpop_bound_access_tokens: bool = False,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -244,7 +248,13 @@ class OAuthClient:
             dynamic=dynamic,
             resources=limited,
             grants=allowed,
+            dpop_bound_access_tokens=dpop_bound_access_tokens,
         )
+
+    def binds_refresh_tokens(self) -> bool:
+        """RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
+        confidential client's are bound to its credentials already, and are not."""
+        return not self.confidential
 
     def allows_resource(self, resource: str) -> bool:
         """Whether a token may be for this resource: any, unless the client is limited."""
@@ -312,6 +322,7 @@ class AuthorizationCode:
     resource: str | None = None
     amr: tuple[str, ...] = ()
     spent: bool = False
+    dpop_jkt: str | None = None  # RFC 9449 §10: the key the exchange's proof must be of
 
     @property
     def expires_at(self) -> datetime:
@@ -352,14 +363,18 @@ class CodeSpending:
         return self.code.grant_id if self.outcome == "reused" else None
 
     def issuing(
-        self, token_version: int, refresh_hash: str | None, refresh_expires_at: datetime | None
+        self,
+        token_version: int,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+        dpop_jkt: str | None = None,
     ) -> CodeSpending:
         """The same spending, its grant giving its tokens at once (an exchange that passed
         every check): created issued, while the account's sessions are at ``token_version``,
-        with its first refresh token's hash."""
+        with its first refresh token's hash (bound to the DPoP key ``dpop_jkt``, if any)."""
         if self.reserved is None:
             return self
-        issued = self.reserved.issuing(refresh_hash, refresh_expires_at)
+        issued = self.reserved.issuing(refresh_hash, refresh_expires_at, dpop_jkt)
         return replace(self, reserved=replace(issued, token_version=token_version))
 
 
@@ -381,6 +396,7 @@ class Grant:
     issued: bool = False  # tokens were given from it (a code only reserved it)
     revoked: bool = False
     resource: str | None = None  # the RFC 8707 resource authorized: its tokens' audience
+    dpop_jkt: str | None = None  # its refresh tokens' DPoP key (RFC 9449 §5), if bound
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -405,10 +421,26 @@ class Grant:
             and (self.refresh_expires_at is None or now < self.refresh_expires_at)
         )
 
-    def issuing(self, refresh_hash: str | None, refresh_expires_at: datetime | None) -> Grant:
+    def issuing(
+        self,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+        dpop_jkt: str | None = None,
+    ) -> Grant:
         return replace(
-            self, issued=True, refresh_hash=refresh_hash, refresh_expires_at=refresh_expires_at
+            self,
+            issued=True,
+            refresh_hash=refresh_hash,
+            refresh_expires_at=refresh_expires_at,
+            dpop_jkt=dpop_jkt,
         )
+
+    def refresh_key_holds(self, jkt: str | None) -> bool:
+        """A refresh token bound to a DPoP key is used only with a proof of that key
+        (RFC 9449 §5); an unbound one with any proof, or none."""
+        if self.dpop_jkt is None:
+            return True
+        return jkt is not None and hmac.compare_digest(jkt, self.dpop_jkt)
 
     def rotated(
         self, presented_hash: str, successor_hash: str, expires_at: datetime, now: datetime

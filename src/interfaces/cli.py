@@ -120,6 +120,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "resources": list(client.resources),
         "grants": list(client.grants),
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -144,6 +145,13 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="A grant it may use beyond the default ones: device_code (RFC 8628), "
     "token_exchange (RFC 8693, confidential clients).",
 )
+@click.option(
+    "--dpop-required",
+    "dpop_required",
+    is_flag=True,
+    help="Its tokens are always DPoP-bound (RFC 9449): a token request without a proof, or "
+    "a proof without the server's nonce, is refused.",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -153,6 +161,7 @@ def create_client(  # click passes each option by its name
     scopes: tuple[str, ...],
     resources: tuple[str, ...],
     grants: tuple[str, ...],
+    dpop_required: bool,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -165,6 +174,7 @@ def create_client(  # click passes each option by its name
                 logout_uris,
                 resources=resources,
                 grants=grants,
+                dpop_bound_access_tokens=dpop_required,
             )
         )
     except DomainError as exc:

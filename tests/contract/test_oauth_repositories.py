@@ -4,6 +4,7 @@ Firestore (docs/reference/oauth.md)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from application.identity.accounts import UserRepository
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants
+from domain.dpop import InvalidProof, SpentProof
 from domain.oauth import (
     CODE_TTL,
     DEVICE_CODE,
@@ -349,3 +351,54 @@ def test_a_clients_resources_a_grants_and_a_consents_are_kept(
     consent = grants.get_consent("u1", "c1")
     assert consent is not None and consent.covers(("openid",), "https://api.example.com/")
     assert not consent.covers(("openid",), "https://other.example/")
+
+
+def test_a_dpop_proof_is_spent_once_by_thirty_parallel_uses(grants: OAuthGrants) -> None:
+    proof = SpentProof("a" * 64, NOW + timedelta(minutes=2))
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(lambda _: grants.spend_proof(proof), range(30)))
+    assert outcomes.count(True) == 1
+    assert grants.spend_proof(SpentProof("b" * 64, NOW)) is True  # another proof
+
+
+def test_a_rotation_spends_its_dpop_proof_in_its_commit(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    _, found = exchange(grants, "the-code")
+    assert found is not None
+    proof = SpentProof("c" * 64, NOW + timedelta(minutes=2))
+
+    def rotated_with(presented: str, successor: str) -> RotateOutcome:
+        rotation = grants.rotate(
+            found.grant_id,
+            lambda grant: grant.rotated(digest(presented), digest(successor), LATER, NOW),
+            proof,
+        )
+        return rotation.outcome if rotation is not None else "invalid"
+
+    assert rotated_with("r1", "r2") == "rotated"
+    assert grants.spend_proof(proof) is False  # kept by the rotation
+    with pytest.raises(InvalidProof):  # a replayed proof: nothing is stored
+        rotated_with("r2", "r3")
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.refresh_valid(digest("r2"), NOW) and not grant.revoked
+
+
+def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
+    grants.add_code(replace(code(), dpop_jkt="k" * 43))
+    assert (kept := grants.get_code(digest("the-code"))) is not None and kept.dpop_jkt == "k" * 43
+    spending = grants.spend_code(
+        digest("the-code"),
+        lambda found: found.spend("c1", NOW).issuing(0, digest("r1"), LATER, "k" * 43),
+    )
+    assert spending is not None and spending.outcome == "spent"
+    grant = grants.get(code().grant_id)
+    assert grant is not None and grant.dpop_jkt == "k" * 43
+    assert grant.refresh_key_holds("k" * 43) and not grant.refresh_key_holds(None)
+
+
+def test_a_client_that_requires_dpop_is_kept_so(clients: OAuthClients) -> None:
+    clients.add(replace(app("c9"), dpop_bound_access_tokens=True))
+    found = clients.get("c9")
+    assert found is not None and found.dpop_bound_access_tokens is True
+    clients.add(app("c8"))
+    assert (plain := clients.get("c8")) is not None and plain.dpop_bound_access_tokens is False

@@ -25,6 +25,7 @@ class CreateClient:
     client_id: str | None = None  # one the caller drew (RFC 7591 answers it); else a new one
     resources: tuple[str, ...] = ()  # the resources its tokens may be for; none: any
     grants: tuple[str, ...] = ()  # opt-in grants (domain.oauth.OPT_IN_GRANTS), names or URIs
+    dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         dynamic=cmd.dynamic,
         resources=cmd.resources,
         grants=cmd.grants,
+        dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
     )
     clients.add(client)
     return CreatedClient(client, secret)

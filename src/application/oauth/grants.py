@@ -11,6 +11,7 @@ from application.identity.accounts import UserRepository
 from application.oauth.claims import enabled_account
 from application.oauth.ports import GrantHolders, OAuthGrants, OAuthPolicy
 from application.ports import Audit, AuditEvent, AuditLog, Clock
+from domain.dpop import InvalidProof, Proof
 from domain.ids import is_id, new_id
 from domain.oauth import AuthorizationCode, Grant, digest
 from domain.users import User
@@ -29,6 +30,7 @@ class NewCode:
     nonce: str | None = None
     resource: str | None = None
     amr: tuple[str, ...] = ()
+    dpop_jkt: str | None = None
 
 
 def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
@@ -47,6 +49,7 @@ def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
             nonce=cmd.nonce,
             resource=cmd.resource,
             amr=cmd.amr,
+            dpop_jkt=cmd.dpop_jkt,
         )
     )
 
@@ -135,6 +138,7 @@ def present_code(
 class ExchangeCode:
     presented: PresentedCode
     with_refresh: bool
+    dpop_jkt: str | None = None  # the DPoP key its refresh tokens are bound to, if any
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,9 @@ def exchange_code(
     staged = audit.stage([AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)])
     spending = grants.spend_code(
         code.hash,
-        lambda found: found.spend(client_id, now).issuing(account.token_version, hashed, expires),
+        lambda found: found.spend(client_id, now).issuing(
+            account.token_version, hashed, expires, cmd.dpop_jkt
+        ),
         staged,
         read=code,
     )
@@ -231,6 +237,7 @@ class RotateRefresh:
     grant_id: str
     user_id: str
     refresh_token: str
+    proof: Proof | None = None  # the request's DPoP proof: spent in the rotation's commit
 
 
 def rotate_refresh(
@@ -242,14 +249,27 @@ def rotate_refresh(
     successor = new_refresh_token(cmd.grant_id, cmd.user_id)
     presented, next_hash = digest(cmd.refresh_token), digest(successor)
     expires_at = now + policy.refresh_ttl
+    spent = cmd.proof.spent(now) if cmd.proof is not None else None
     rotation = grants.rotate(
-        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now)
+        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now), spent
     )
     if rotation is not None and rotation.outcome == "rotated":
         return successor
     if rotation is not None and rotation.outcome == "reused":
         _audit_reuse(audit, rotation.grant)  # the grant as the reuse revoked it
     return None
+
+
+@dataclass(frozen=True)
+class SpendProof:
+    proof: Proof
+
+
+def spend_proof(cmd: SpendProof, *, grants: OAuthGrants, clock: Clock) -> None:
+    """A DPoP proof is used once (RFC 9449 §11.1), in a store every instance shares; a
+    refresh spends it in its rotation's commit instead (``RotateRefresh.proof``)."""
+    if not grants.spend_proof(cmd.proof.spent(clock.now())):
+        raise InvalidProof("The DPoP proof was already used.")
 
 
 @dataclass(frozen=True)

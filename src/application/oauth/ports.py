@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
+from domain.dpop import Proof, ProofRequest, SpentProof
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
 
@@ -56,9 +57,20 @@ class OAuthGrants(Protocol):
         it, used for the first attempt. None if there is no such code."""
         ...
 
-    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
+    def rotate(
+        self,
+        grant_id: str,
+        rotate: Callable[[Grant], Rotation],
+        spent_proof: SpentProof | None = None,
+    ) -> Rotation | None:
         """Apply the pure ``rotate`` to the grant atomically and store the grant it gives
-        (nothing for "invalid"); None if there is no such grant."""
+        (nothing for "invalid"); None if there is no such grant. A rotation keeps
+        ``spent_proof`` in the same commit, and raises ``InvalidProof`` (nothing stored) if
+        it was kept already."""
+        ...
+
+    def spend_proof(self, proof: SpentProof) -> bool:
+        """Keep a used DPoP proof until it expires; False if it was kept already (a replay)."""
         ...
 
     def get(self, grant_id: str) -> Grant | None:
@@ -140,6 +152,23 @@ class ProviderTokens(Protocol):
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of an access token the provider signed that is still valid (its issuer,
         ``exp``, ``sub``, ``client_id``), else None."""
+        ...
+
+
+class DpopProofs(Protocol):
+    """Checks DPoP proofs (RFC 9449) and makes the server's nonces."""
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The proof algorithms accepted (the metadata's, and the challenge's ``algs``)."""
+        ...
+
+    def nonce(self, now: int) -> str:
+        """The server's nonce now (``DPoP-Nonce``)."""
+        ...
+
+    def check(self, proof: str, request: ProofRequest) -> Proof:
+        """The proof's key and ``jti``; raises ``InvalidProof`` or ``NonceRequired``."""
         ...
 
 

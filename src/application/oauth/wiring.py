@@ -63,6 +63,7 @@ from application.oauth.grants import (
     RevokeGrant,
     RotateRefresh,
     SpendCode,
+    SpendProof,
     exchange_code,
     find_refresh,
     live_grant,
@@ -72,6 +73,7 @@ from application.oauth.grants import (
     rotate_refresh,
     save_code,
     spend_code,
+    spend_proof,
 )
 from application.oauth.ports import (
     ClientCache,
@@ -135,6 +137,7 @@ class OAuthServices:
     exchange_code: Callable[[ExchangeCode], Exchanged | None]
     find_refresh: Callable[[FindRefresh], Holding | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
+    spend_proof: Callable[[SpendProof], None]
     live_grant: Callable[[LiveGrant], Holding | None]
     token_state: Callable[[InspectToken], TokenState | None]
     revoke_grant: Callable[[RevokeGrant], None]
@@ -181,6 +184,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         rotate_refresh=lambda cmd: rotate_refresh(
             cmd, grants=grants, clock=clock, audit=audit, policy=policy
         ),
+        spend_proof=lambda cmd: spend_proof(cmd, grants=grants, clock=clock),
         live_grant=lambda cmd: live_grant(cmd, grants=grants, users=users, holders=holders),
         token_state=lambda cmd: token_state(
             cmd,

@@ -2,7 +2,8 @@
 
 ``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
 ``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
-``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``).
+``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``);
+``oauth_dpop_proofs/{sha256 of key and jti}``, a DPoP proof used (until its ``expires_at``).
 Spending a code and rotating a refresh token are the domain's transitions
 (``AuthorizationCode.spend``, ``Grant.rotated``): this adapter reads, applies the one it is
 given and stores what it gives. A code is spent in one commit with its grant, created there
@@ -25,6 +26,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from application.ports import NO_WRITES, StagedWrites
+from domain.dpop import InvalidProof, SpentProof
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.users import User
 from infrastructure.firestore.client import (
@@ -48,6 +50,8 @@ OAUTH_CODES = "oauth_codes"
 OAUTH_GRANTS = "oauth_grants"
 OAUTH_CONSENTS = "oauth_consents"
 OAUTH_REVOKED_TOKENS = "oauth_revoked_tokens"
+OAUTH_DPOP_PROOFS = "oauth_dpop_proofs"
+PROOF_REPLAYED = "The DPoP proof was already used."
 
 
 def client_to_doc(client: OAuthClient) -> dict[str, Any]:
@@ -62,6 +66,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "dynamic": client.dynamic,
         "resources": list(client.resources),
         "grants": list(client.grants),
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
     }
 
 
@@ -78,6 +83,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         dynamic=data.get("dynamic", False),
         resources=tuple(data.get("resources", ())),
         grants=tuple(data.get("grants", ())),
+        dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
     )
 
 
@@ -96,6 +102,7 @@ def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
         "resource": code.resource,
         "amr": list(code.amr),
         "spent": code.spent,
+        "dpop_jkt": code.dpop_jkt,
         "expires_at": code.expires_at,  # a TTL policy on it removes old codes
     }
 
@@ -116,6 +123,7 @@ def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
         resource=data.get("resource"),
         amr=tuple(data.get("amr", ())),
         spent=data.get("spent", False),
+        dpop_jkt=data.get("dpop_jkt"),
     )
 
 
@@ -131,6 +139,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "issued": grant.issued,
         "revoked": grant.revoked,
         "resource": grant.resource,
+        "dpop_jkt": grant.dpop_jkt,
     }
 
 
@@ -147,6 +156,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         issued=data.get("issued", False),
         revoked=data.get("revoked", False),
         resource=data.get("resource"),
+        dpop_jkt=data.get("dpop_jkt"),
     )
 
 
@@ -231,7 +241,12 @@ class FirestoreOAuthGrants:
 
         return until_unchanged(attempt)
 
-    def rotate(self, grant_id: str, rotate: Callable[[Grant], Rotation]) -> Rotation | None:
+    def rotate(
+        self,
+        grant_id: str,
+        rotate: Callable[[Grant], Rotation],
+        spent_proof: SpentProof | None = None,
+    ) -> Rotation | None:
         # Over REST, read with its update time and written under it, as a session's refresh
         # is (docs/decisions/0254-a-code-exchange-in-one-commit.md); through the client
         # library where REST cannot be used.
@@ -250,7 +265,11 @@ class FirestoreOAuthGrants:
                     "refresh_hash": rotation.grant.refresh_hash,
                     "refresh_expires_at": rotation.grant.refresh_expires_at,
                 }
-                self._write(ref, changed, version)
+                proof = _proof_write(spent_proof) if spent_proof is not None else None
+                try:  # the proof is spent in the rotation's commit: no round trip of its own
+                    self._write(ref, changed, version, proof)
+                except AlreadyExists:
+                    raise InvalidProof(PROOF_REPLAYED) from None
             return rotation
 
         return until_unchanged(attempt)
@@ -259,9 +278,21 @@ class FirestoreOAuthGrants:
         return read_versioned(self._client, f"{OAUTH_GRANTS}/{grant_id}")
 
     def _write(
-        self, ref: firestore.DocumentReference, fields: dict[str, Any], version: datetime
+        self,
+        ref: firestore.DocumentReference,
+        fields: dict[str, Any],
+        version: datetime,
+        also: Write | None = None,
     ) -> None:
-        self._commit([Write(ref.path, fields, unchanged_since=version)])
+        changed = Write(ref.path, fields, unchanged_since=version)
+        self._commit([changed, also] if also is not None else [changed])
+
+    def spend_proof(self, proof: SpentProof) -> bool:
+        try:
+            self._commit([_proof_write(proof)])
+        except AlreadyExists:
+            return False
+        return True
 
     def _commit(self, writes: list[Write]) -> None:
         commit(self._client, writes)
@@ -372,6 +403,11 @@ def commit(client: firestore.Client, writes: list[Write]) -> None:
             option = firestore.LastUpdateOption(write.unchanged_since)
             batch.update(ref, write.fields, option=option)
     batch.commit(**BOUNDED)
+
+
+def _proof_write(proof: SpentProof) -> Write:
+    """A used DPoP proof, created once (a TTL policy on ``expires_at`` removes it)."""
+    return Write(f"{OAUTH_DPOP_PROOFS}/{proof.key}", {"expires_at": proof.expires_at}, create=True)
 
 
 def _gave_up(reader: BatchReader, exc: RestPathBroken) -> None:

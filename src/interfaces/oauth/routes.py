@@ -122,9 +122,11 @@ def _bearer_challenge(response: Response) -> Response:
         response.status_code = 401
         response.headers["WWW-Authenticate"] = "Bearer"
     elif error == "insufficient_scope":
+        scheme = request.headers.get("Authorization", "").partition(" ")[0]
         response.headers["WWW-Authenticate"] = (
-            'Bearer error="insufficient_scope", scope="openid", '
-            'error_description="The access token was not granted the openid scope."'
+            f'{"DPoP" if scheme.lower() == "dpop" else "Bearer"} error="insufficient_scope", '
+            'scope="openid", error_description="The access token was not granted the openid '
+            'scope."'
         )
     return response
 

@@ -26,6 +26,7 @@ from domain.oauth import SCOPES
 from interfaces.oauth.server.config import OAuthConfig
 from interfaces.oauth.server.device import DeviceAuthorization, DeviceGrant
 from interfaces.oauth.server.endpoints import (
+    DpopUserInfoValidator,
     EndSession,
     Introspection,
     Issuer,
@@ -133,7 +134,9 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_endpoint(Revocation())
     server.register_endpoint(Introspection(config.issuer))
     protector = ResourceProtector()
-    protector.register_token_validator(UserInfoValidator())
+    protector.register_token_validator(UserInfoValidator(config))
+    if config.dpop is not None:  # Authorization: DPoP (RFC 9449 §7)
+        protector.register_token_validator(DpopUserInfoValidator(config))
     server.register_endpoint(UserInfoClaims(resource_protector=protector))
     server.register_endpoint(EndSession(config))
     if config.dynamic_registration:

@@ -8,7 +8,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
-from application.oauth.ports import ProviderTokens
+from application.oauth.ports import DpopProofs, ProviderTokens
 from domain.oauth import DEVICE_CODE, SCOPES
 
 PUBLIC_AUTH = ("none",)
@@ -22,6 +22,8 @@ class OAuthConfig:
     access_token_ttl: int = 600
     dynamic_registration: bool = False
     forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
+    dpop: DpopProofs | None = None  # checks DPoP proofs (RFC 9449); None: DPoP is not offered
+    dpop_nonce: bool = False  # every DPoP proof must carry the server's nonce (OAUTH_DPOP_NONCE)
 
     @property
     def public_jwks(self) -> list[dict[str, Any]]:
@@ -90,6 +92,8 @@ def metadata(config: OAuthConfig) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "resource_indicators_supported": True,
     }
+    if config.dpop is not None:
+        found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)
     if config.dynamic_registration:
         found["registration_endpoint"] = f"{base}/oauth/register"
     return found

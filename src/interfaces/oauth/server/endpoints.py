@@ -29,6 +29,7 @@ from interfaces.oauth.server.config import (
     metadata,
 )
 from interfaces.oauth.server.models import AccessToken, Client, Subject, user_info
+from interfaces.oauth.server.proofs import bound_token_refusal, resource_proof
 from interfaces.shared.services import services
 
 
@@ -94,17 +95,40 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
             "sub": claims.get("sub"),
             "iss": self.issuer,
         }
-        for name in ("aud", "exp", "iat", "jti", "auth_time"):
+        # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check
+        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf"):
             if name in claims:
                 answer[name] = claims[name]
         return answer
 
 
 class UserInfoValidator(BearerTokenValidator):  # type: ignore[misc]
+    """``Authorization: Bearer``: an access token of ours that is not DPoP-bound."""
+
+    def __init__(self, config: OAuthConfig) -> None:
+        super().__init__()
+        self.config = config
+
     def authenticate_token(self, token_string: str) -> AccessToken | None:
         token = AccessToken.of(token_string)
         if token is None or token.kind != "access_token":
             raise InvalidTokenError()
+        if "cnf" in token.claims:
+            raise bound_token_refusal(self.config)
+        return token
+
+
+class DpopUserInfoValidator(UserInfoValidator):
+    """``Authorization: DPoP`` (RFC 9449 §7): a DPoP-bound access token with a proof of its
+    key for this request, used once."""
+
+    TOKEN_TYPE = "dpop"
+
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        token = AccessToken.of(token_string)
+        if token is None or token.kind != "access_token":
+            raise InvalidTokenError()
+        resource_proof(self.config, token_string, token.claims)
         return token
 
 
@@ -144,6 +168,9 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     ) -> Client:
         if client_metadata.get("token_endpoint_auth_method", "none") != "none":
             raise InvalidClientMetadataError("Only public clients register here: use 'none'.")
+        bound = oauth_request.payload.data.get("dpop_bound_access_tokens", False)
+        if not isinstance(bound, bool):  # RFC 9449 §5.2: a boolean
+            raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
         unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
         if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
             raise InvalidClientMetadataError(
@@ -161,6 +188,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                     ),
                     dynamic=True,
                     client_id=client_info["client_id"],
+                    dpop_bound_access_tokens=bound,
                 )
             )
         except DomainError as exc:
@@ -168,6 +196,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         client_info.pop("client_secret", None)
         client_info.pop("client_secret_expires_at", None)
         return Client(created.client)
+
+    def generate_client_registration_info(
+        self, client: Client, oauth_request: Any
+    ) -> dict[str, Any]:
+        return {"dpop_bound_access_tokens": client.client.dpop_bound_access_tokens}
 
     def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
         info: dict[str, Any] = super().generate_client_info(oauth_request)

@@ -19,6 +19,7 @@ from application.oauth.claims import FindAccount, claims_of
 from application.oauth.clients import FindClient
 from application.oauth.grants import PresentedCode
 from application.oauth.tokens import InspectToken, TokenState
+from domain.dpop import Proof
 from domain.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
 from domain.users import User
 from interfaces.oauth.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH
@@ -32,6 +33,8 @@ class Client(ClientMixin):  # type: ignore[misc]
         # The resource of the client's own token (client_credentials), checked by its grant:
         # one Client is made for each request that names the client.
         self.resource: str | None = None
+        # The DPoP proof of its token request (RFC 9449 §5), which binds the tokens it gets.
+        self.dpop: Proof | None = None
 
     @property
     def client_metadata(self) -> dict[str, Any]:
