@@ -35,6 +35,7 @@ from interfaces.oauth.server.endpoints import (
     UserInfoClaims,
     UserInfoValidator,
 )
+from interfaces.oauth.server.exchange import TokenExchangeGrant
 from interfaces.oauth.server.grants import (
     AccessTokens,
     ClientCredentials,
@@ -128,6 +129,7 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_grant(RefreshGrant)
     server.register_grant(ClientCredentials)
     server.register_grant(DeviceGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_endpoint(DeviceAuthorization(server, config))
     server.issuer_parameter = Issuer(config.issuer)
     server.register_extension(server.issuer_parameter)

@@ -9,7 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.oauth.ports import DpopProofs, ProviderTokens
-from domain.oauth import DEVICE_CODE, SCOPES
+from domain.oauth import DEVICE_CODE, SCOPES, TOKEN_EXCHANGE
 
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
@@ -62,6 +62,7 @@ def metadata(config: OAuthConfig) -> dict[str, Any]:
             "refresh_token",
             "client_credentials",
             DEVICE_CODE,
+            TOKEN_EXCHANGE,
         ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [config.id_token_alg],

@@ -1,0 +1,132 @@
+"""OAuth 2.0 Token Exchange (RFC 8693), the part firegate serves: a confidential client
+exchanges a person's access token issued for it for one for another resource, narrowing
+only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange").
+
+The request's parameters, the refusals and the answer's shape are RFC 8693's and are kept
+here, apart from any framework, so that each rule is tested against the RFC's text and
+examples (tests/unit/test_token_exchange.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+# RFC 8693 §3: token type identifiers. firegate takes and issues access tokens only.
+ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+JWT = "urn:ietf:params:oauth:token-type:jwt"
+MAX_PARAMETER_CHARS = 8192  # a token of ours is well under 2 KB
+
+
+class ExchangeRefused(Exception):
+    """A refusal in RFC 6749 §5.2's terms (RFC 8693 §2.2.2): ``error`` and a description."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+
+
+@dataclass(frozen=True)
+class ExchangeRequest:
+    """RFC 8693 §2.1's parameters, as firegate takes them: one subject token (an access
+    token), one target (``resource`` and/or ``audience``, naming the same thing), an optional
+    ``scope``; no ``actor_token`` (the client authenticates: it is the actor)."""
+
+    subject_token: str
+    target: str
+    scope: tuple[str, ...] | None  # None: the subject token's own
+
+    @staticmethod
+    def parse(form: Mapping[str, Sequence[str]]) -> ExchangeRequest:
+        """The request, or ``ExchangeRefused`` saying which parameter is wrong."""
+        subject_token = _one(form, "subject_token", required=True) or ""
+        subject_type = _one(form, "subject_token_type", required=True)
+        if subject_type != ACCESS_TOKEN:
+            raise ExchangeRefused(
+                "invalid_request",
+                f"subject_token_type must be {ACCESS_TOKEN}: only access tokens are exchanged.",
+            )
+        requested = _one(form, "requested_token_type")
+        if requested not in (None, ACCESS_TOKEN):
+            raise ExchangeRefused(
+                "invalid_request", f"requested_token_type may only be {ACCESS_TOKEN}."
+            )
+        if form.get("actor_token") or form.get("actor_token_type"):
+            raise ExchangeRefused(
+                "invalid_request",
+                "actor_token is not supported: the authenticated client is the actor.",
+            )
+        resource, audience = _one(form, "resource"), _one(form, "audience")
+        if resource is not None and audience is not None and resource != audience:
+            raise ExchangeRefused(
+                "invalid_target", "resource and audience name different targets: name one."
+            )
+        target = resource or audience
+        if target is None:
+            raise ExchangeRefused(
+                "invalid_request", "Name the token's target: resource (or audience)."
+            )
+        scope = _one(form, "scope")
+        asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
+        return ExchangeRequest(subject_token, target, asked)
+
+
+def _one(form: Mapping[str, Sequence[str]], name: str, *, required: bool = False) -> str | None:
+    values = list(form.get(name) or ())
+    if len(values) > 1:
+        error = "invalid_target" if name in ("resource", "audience") else "invalid_request"
+        raise ExchangeRefused(error, f"One '{name}' per request.")
+    value = values[0] if values else None
+    if value is not None and (len(value) > MAX_PARAMETER_CHARS or not value.isprintable()):
+        raise ExchangeRefused("invalid_request", f"'{name}' is not valid.")
+    if required and not value:
+        raise ExchangeRefused("invalid_request", f"Missing '{name}'.")
+    return value
+
+
+def issued_for(audience: object, client_id: str, resources: Sequence[str]) -> bool:
+    """Whether a subject token was issued for the exchanging client: its ``aud`` (a string
+    or a list, RFC 7519 §4.1.3) names the client or one of the resources it serves."""
+    names = audience if isinstance(audience, list) else [audience]
+    return any(name == client_id or name in resources for name in names)
+
+
+def narrowed_scope(subject: Sequence[str], asked: Sequence[str] | None) -> tuple[str, ...]:
+    """RFC 8693 §2.1 ``scope``: the exchanged token's scopes, never wider than the subject
+    token's (all of them when none is asked); ``offline_access`` is left out, as an exchange
+    gives no refresh token."""
+    had = tuple(scope for scope in subject if scope != "offline_access")
+    if asked is None:
+        return had
+    wider = [scope for scope in asked if scope not in subject]
+    if wider:
+        raise ExchangeRefused(
+            "invalid_scope", f"'{wider[0]}' is wider than the subject token's scopes."
+        )
+    narrowed = tuple(scope for scope in asked if scope != "offline_access")
+    if not narrowed:
+        raise ExchangeRefused("invalid_scope", "No scope is left to exchange for.")
+    return narrowed
+
+
+def actor(client_id: str, subject_act: object) -> dict[str, Any]:
+    """RFC 8693 §4.1 ``act``: the client acting, and, nested within, whoever acted in the
+    subject token (the chain of delegation, the current actor outermost)."""
+    claim: dict[str, Any] = {"sub": client_id}
+    if isinstance(subject_act, dict) and subject_act:
+        claim["act"] = subject_act
+    return claim
+
+
+def answer(access_token: str, expires_in: int, scope: Sequence[str]) -> dict[str, Any]:
+    """RFC 8693 §2.2.1's response: the token, its type, ``Bearer``, no refresh token."""
+    return {
+        "access_token": access_token,
+        "issued_token_type": ACCESS_TOKEN,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": " ".join(scope),
+    }
