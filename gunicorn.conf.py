@@ -6,7 +6,9 @@ Every value can be overridden with the environment variable named beside it.
 import contextlib
 import ctypes
 import os
+import shutil
 import sys
+import tempfile
 
 from gunicorn.glogging import Logger
 
@@ -116,8 +118,43 @@ def on_starting(server: object) -> None:
     # Refuse a bad configuration once, in the master, with the message alone, instead of a
     # traceback per worker followed by gunicorn's "worker failed to boot".
     try:
-        Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         print(f"firegate: {problems}", file=sys.stderr)
         sys.exit(3)
+    if settings.metrics_token is not None:
+        _metrics_directory()
+
+
+# Prometheus metrics (docs/operations.md, "Metrics"): each worker writes its values to files
+# in one directory of this instance, and /metrics sums them, whichever worker answers. Made
+# here, in the master, before any worker (and before prometheus_client is imported anywhere),
+# and removed at exit; PROMETHEUS_MULTIPROC_DIR, if set, is used instead, emptied first.
+_MADE_METRICS_DIRECTORY: list[str] = []
+
+
+def _metrics_directory() -> None:
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(given, name))
+        return
+    made = tempfile.mkdtemp(prefix="firegate-metrics-")
+    _MADE_METRICS_DIRECTORY.append(made)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+
+
+def child_exit(server: object, worker: object) -> None:
+    # A worker gone: its gauges leave the live sums (its counters stay counted).
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # noqa: PLC0415
+
+        multiprocess.mark_process_dead(getattr(worker, "pid"))  # type: ignore[no-untyped-call]  # noqa: B009
+
+
+def on_exit(server: object) -> None:
+    for made in _MADE_METRICS_DIRECTORY:
+        shutil.rmtree(made, ignore_errors=True)

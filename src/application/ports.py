@@ -371,3 +371,81 @@ class PasskeyCeremonies(Protocol):
         invalid_passkey, when one fails); the counter is
         the domain's rule (Passkey.signed_in)."""
         ...
+
+
+class Metrics(Protocol):
+    """What operators count and time (docs/operations.md, "What to watch"). Label values are
+    few and fixed (a method, an outcome, a grant type, a route's rule): never a user's input.
+    ``NO_METRICS`` when metrics are off; an adapter must never raise."""
+
+    def signin(self, method: str, outcome: str) -> None:
+        """A sign-in ended: ``outcome`` succeeded or failed."""
+        ...
+
+    def token_issued(self, grant: str) -> None:
+        """The provider issued tokens by a grant of this type."""
+        ...
+
+    def throttle_refused(self, scope: str) -> None:
+        """A throttle refused a request: ``login`` (failed logins) or ``requests``."""
+        ...
+
+    def refresh_reused(self) -> None:
+        """A rotated refresh token came back: its session was revoked."""
+        ...
+
+    def mail(self, kind: str, outcome: str) -> None:
+        """A mail job ended: ``sent``, ``failed`` (for good) or ``refused`` (a send limit)."""
+        ...
+
+    def webhook_attempt(self, outcome: str, delay: float) -> None:
+        """One POST to a receiver: ``succeeded`` or ``failed``, ``delay`` seconds after its
+        event."""
+        ...
+
+    def jobs_waiting(self, queue: str, waiting: int, oldest_due: float) -> None:
+        """This process's ``queue`` holds ``waiting`` jobs, the first due at ``oldest_due``
+        (seconds since the epoch; infinity when none waits)."""
+        ...
+
+    def argon2_waited(self, seconds: float) -> None:
+        """A hash or check waited this long for one of the hashing threads."""
+        ...
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One HTTP request, by the rule of its route (never the raw path)."""
+        ...
+
+
+class NoMetrics:
+    """Metrics off: every call does nothing."""
+
+    def signin(self, method: str, outcome: str) -> None:
+        return None
+
+    def token_issued(self, grant: str) -> None:
+        return None
+
+    def throttle_refused(self, scope: str) -> None:
+        return None
+
+    def refresh_reused(self) -> None:
+        return None
+
+    def mail(self, kind: str, outcome: str) -> None:
+        return None
+
+    def webhook_attempt(self, outcome: str, delay: float) -> None:
+        return None
+
+    def jobs_waiting(self, queue: str, waiting: int, oldest_due: float) -> None:
+        return None
+
+    def argon2_waited(self, seconds: float) -> None:
+        return None
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        return None
+
+
+NO_METRICS: Metrics = NoMetrics()

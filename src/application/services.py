@@ -23,7 +23,7 @@ from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.migration.wiring import MoveServices
 from application.oauth.wiring import OAuthServices
-from application.ports import RequestCounter
+from application.ports import NO_METRICS, Metrics, RequestCounter
 from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices
@@ -54,3 +54,4 @@ class Services:
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits
+    metrics: Metrics = NO_METRICS  # what the provider counts of its tokens

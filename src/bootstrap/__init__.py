@@ -40,7 +40,7 @@ from application.mail import sending as mail
 from application.migration import wiring as migration
 from application.oauth import wiring as oauth
 from application.oauth.ports import OAuthPolicy
-from application.ports import Job, OwnedData
+from application.ports import NO_METRICS, Job, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
 from application.services import Services
@@ -52,6 +52,7 @@ from bootstrap.adapters import (
     push_token,
 )
 from bootstrap.driving import driving_adapters
+from bootstrap.metrics import measuring, metered
 from domain.devices import DevicePolicy
 from domain.request_limits import Limit
 from domain.throttling import LoginThrottlePolicy, ThrottleRule
@@ -165,7 +166,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # a new device, queues its notice.
     outbox = webhooks.outbox(adapters, policies, queue=hooks)
     stored = events.StoringAuditLog(
-        adapters.audit, adapters.security_events, adapters.clock, outbox
+        metered(adapters.audit, adapters.metrics), adapters.security_events, adapters.clock, outbox
     )
     # Each event carries the address and user agent of the request that caused it.
     audit = events.WithRequestOrigin(
@@ -219,6 +220,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
         ready=a.ready,
         request_counter=a.request_counter,
+        metrics=a.metrics,
     )
 
 
@@ -242,13 +244,18 @@ def build_app(
         settings = settings.model_copy(update={"webhook_sweep_interval": 0.0})
     if configure_logs:
         configure_logging(settings.log_level)
+    # Made here, in the worker (after gunicorn's fork); None when metrics are off.
+    measured = measuring(settings)
+    metrics = measured.metrics if measured is not None else NO_METRICS
     services: Services | LazyServices
     if adapters is not None:
+        if measured is not None:
+            adapters = replace(adapters, metrics=metrics)
         services = bind(build_policies(settings), adapters)
     else:
         production = settings
         services = LazyServices(
-            lambda: bind(build_policies(production), build_adapters(production))
+            lambda: bind(build_policies(production), build_adapters(production, metrics=metrics))
         )
     app = create_app(
         services,
@@ -260,6 +267,7 @@ def build_app(
             rate_limits=settings.rate_limit_enabled,
         ),
         driving_adapters(settings),
+        measured,
     )
     install_cli(app)
     if isinstance(services, LazyServices):

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from application.events.security_events import SecurityEvents
@@ -40,6 +40,7 @@ from application.migration.ports import UserMoves
 from application.oauth.device import DeviceAuthorizations
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import (
+    NO_METRICS,
     AuditLog,
     Clock,
     CustomTokenMinter,
@@ -48,6 +49,7 @@ from application.ports import (
     JobQueue,
     Mailer,
     MailRenderer,
+    Metrics,
     OneTimePasswords,
     PasskeyCeremonies,
     PasswordHasher,
@@ -137,10 +139,14 @@ class Adapters:
     # Webhook deliveries' own queue, so that a slow receiver never holds the mail's threads
     # (docs/reference/jobs.md); None: they share ``job_queue``.
     webhook_queue: JobQueueFactory | None = None
+    metrics: Metrics = NO_METRICS  # off (docs/operations.md, "Metrics")
 
 
-def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Adapters:
-    """The production adapters. ``firestore`` shares one client (tests reuse theirs)."""
+def build_adapters(
+    settings: Settings, *, firestore: Client | None = None, metrics: Metrics = NO_METRICS
+) -> Adapters:
+    """The production adapters. ``firestore`` shares one client (tests reuse theirs);
+    ``metrics`` are told each argon2 hash's wait for a slot and the job queues' depth."""
     from infrastructure.argon2_hasher import Argon2PasswordHasher
     from infrastructure.audit import LoggingAuditLog
     from infrastructure.clock import SystemClock
@@ -200,6 +206,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
             max_concurrent=settings.hash_concurrency,
+            waited=None if metrics is NO_METRICS else metrics.argon2_waited,
         ),
         tokens=token_issuer(settings),
         clock=SystemClock(),
@@ -212,8 +219,8 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
         file_store=LazyFileStore(lambda: file_store(settings)),
-        job_queue=job_queue_factory(settings),
-        webhook_queue=job_queue_factory(settings, webhooks=True),
+        job_queue=job_queue_factory(settings, metrics=metrics),
+        webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if push_oidc(settings) else None,
         request_counter=request_counter(settings, client),
         action_tokens=FirestoreActionTokenRepository(client),
@@ -239,6 +246,7 @@ def build_adapters(settings: Settings, *, firestore: Client | None = None) -> Ad
         host_resolver=SocketHostResolver(),
         webhook_sender=PinnedWebhookSender(timeout=settings.webhook_timeout),
         scheduler=ThreadScheduler(),
+        metrics=metrics,
     )
 
 
@@ -393,10 +401,13 @@ def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
     )
 
 
-def job_queue_factory(settings: Settings, *, webhooks: bool = False) -> JobQueueFactory:
+def job_queue_factory(
+    settings: Settings, *, webhooks: bool = False, metrics: Metrics = NO_METRICS
+) -> JobQueueFactory:
     """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs.
     ``webhooks``: the webhook deliveries' queue, apart from the other jobs' (their own
-    threads, or their own topic and push subscription)."""
+    threads, or their own topic and push subscription). ``metrics`` see the pool's queue
+    (Pub/Sub's is Pub/Sub's to tell)."""
     from infrastructure.jobs.inprocess import InProcessJobQueue
 
     if settings.job_queue == "pubsub":
@@ -442,8 +453,10 @@ def job_queue_factory(settings: Settings, *, webhooks: bool = False) -> JobQueue
             max_attempts=settings.job_max_attempts,
             backoff=settings.job_backoff,
             max_backoff=settings.job_backoff_max,
+            observe=None if metrics is NO_METRICS else partial(metrics.jobs_waiting, name),
         )
 
+    name = "webhooks" if webhooks else "jobs"
     return inprocess
 
 

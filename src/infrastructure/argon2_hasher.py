@@ -34,6 +34,7 @@ class Argon2PasswordHasher:
         wait_seconds: float = 10.0,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
+        waited: Callable[[float], None] | None = None,
     ) -> None:
         if time_cost < MIN_TIME_COST or memory_kib < MIN_MEMORY_KIB or parallelism < 1:
             raise ValueError("argon2 parameters below m=19 MiB, t=2, p=1 are not allowed")
@@ -55,6 +56,9 @@ class Argon2PasswordHasher:
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
         # The timing of imported hashes' checks: a clock in seconds and a way to wait.
         self._clock, self._sleep = clock, sleep
+        # Told how long each hash or check waited for a slot (the argon2 queue wait's
+        # histogram, docs/operations.md); None: not measured.
+        self._waited = waited
         started = clock()
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         # How long an argon2 check takes here (a hash costs the same), the last one seen:
@@ -64,8 +68,13 @@ class Argon2PasswordHasher:
         self._argon2_seconds = clock() - started
 
     def _run(self, work: Callable[[], T]) -> T:
+        waited, queued = self._waited, time.perf_counter()
         if not self._slots.acquire(timeout=self._wait):
+            if waited is not None:
+                waited(time.perf_counter() - queued)
             raise Unavailable("Too many logins in progress; try again shortly.", retry_after=1)
+        if waited is not None:
+            waited(time.perf_counter() - queued)
         try:
             return self._pool.submit(work).result()
         finally:

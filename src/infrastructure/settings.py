@@ -60,7 +60,6 @@ class Settings(BaseSettings):
     # algorithm; docs/decisions/0212-rs256-id-tokens.md).
     oidc_rsa_private_key: SecretStr | None = None
     oauth_dynamic_registration: bool = False
-    oauth_dpop_nonce: bool = False  # every DPoP proof carries the server's nonce (RFC 9449 §8)
     oauth_access_token_ttl: int = Field(600, ge=60, le=3600)
     oauth_refresh_token_ttl: int = Field(30 * 86_400, ge=300)
     oauth_client_cache_ttl: float = Field(5.0, ge=0, le=60)
@@ -82,6 +81,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     log_level: str = "INFO"
+    # Metrics (docs/operations.md, "Metrics"): Prometheus text at /metrics only with this
+    # bearer token (404 without it), and OTLP metrics where an OTLP endpoint is set (unless
+    # OTEL_METRICS_EXPORTER=none); off otherwise, and then neither library is imported.
+    metrics_token: SecretStr | None = None
+    otel_exporter_otlp_metrics_endpoint: str = ""
+    otel_metrics_exporter: Literal["", "otlp", "none"] = ""
+    otel_exporter_otlp_endpoint: str = ""  # OpenTelemetry's own: the base of traces' too
     # The routes of the systems firegate replaces, for their clients (docs/migrating.md).
     compat_routes: bool = True
 
@@ -262,6 +268,27 @@ class Settings(BaseSettings):
                 f"{name} must look like '20/minute' or '10/minute,100/hour', not {value!r}"
             ) from None
         return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _long_metrics_token(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in ("", None):
+            return None  # set but empty: metrics off
+        if isinstance(text, str) and len(text) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters (openssl rand -hex 32)")
+        return value
+
+    @property
+    def metrics_otlp_endpoint(self) -> str | None:
+        """Where OTLP metrics go (the metrics endpoint, else the OTLP base); None: not sent."""
+        if self.otel_metrics_exporter == "none":
+            return None
+        if self.otel_exporter_otlp_metrics_endpoint:
+            return self.otel_exporter_otlp_metrics_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/metrics"
+        return None
 
     @model_validator(mode="after")
     def _check_abuse_controls(self) -> Settings:

@@ -23,6 +23,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # enrolment's QR code (segno), the first /openapi.json (spectree), a key made or read
 # (cryptography), or the services the warm-up thread binds after the app is built.
 LAZY = (
+    "prometheus_client",  # metrics: only with METRICS_TOKEN (the test below)
     "authlib.oauth2",
     "authlib.oidc",
     "authlib.integrations",
@@ -100,6 +101,12 @@ def test_building_the_app_imports_none_of_what_is_used_later() -> None:
     imported = main_thread_imports()
     assert "flask" in imported and "bootstrap" in imported  # the probe saw the imports
     assert heavy(imported) == []
+
+
+def test_metrics_import_prometheus_client_only_when_on() -> None:
+    imported = main_thread_imports(METRICS_TOKEN="m" * 32)
+    assert "prometheus_client" in imported and "infrastructure.metrics.prometheus" in imported
+    assert "interfaces.shared.metrics" in imported  # the shell's part is always imported
 
 
 def test_the_provider_is_served_without_authlib_until_its_first_request() -> None:

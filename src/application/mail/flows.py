@@ -42,6 +42,7 @@ from application.ports import (
     JobQueue,
     Mailer,
     MailRenderer,
+    Metrics,
     OwnedData,
     PasswordHasher,
 )
@@ -167,6 +168,8 @@ class EmailPorts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 class EmailPolicies(Protocol):
@@ -241,6 +244,7 @@ def handlers(
             audit=p.audit,
             settings=policies.mail_settings,
             new_device_mails=p.new_device_mails,
+            metrics=p.metrics,
         ),
         # It queues the reset mail itself, so it needs the queue its handlers run on.
         FIND_RESET_ACCOUNT: lambda job, final: find_reset_account(

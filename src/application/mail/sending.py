@@ -17,6 +17,7 @@ from typing import Protocol
 from application.identity.accounts import UserRepository
 from application.jobs import RetryJob
 from application.ports import (
+    NO_METRICS,
     Audit,
     AuditEvent,
     AuditLog,
@@ -26,6 +27,7 @@ from application.ports import (
     Mailer,
     MailRenderer,
     MailUndelivered,
+    Metrics,
     StagedWrites,
 )
 from domain.action_tokens import (
@@ -306,6 +308,7 @@ def send_mail(
     audit: AuditLog,
     settings: MailSettings,
     new_device_mails: NewDeviceMails,
+    metrics: Metrics = NO_METRICS,
 ) -> None:
     """The SEND_MAIL job: issue the token (within the sending limit), render, send."""
     mail_job = MailJob.parse(job.subject)
@@ -355,6 +358,7 @@ def send_mail(
     )
     if counted is None:
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
+        metrics.mail(kind.value, "refused")
         return
     context |= counted
     if kind in NOTICES.values():
@@ -373,5 +377,7 @@ def send_mail(
             raise RetryJob(f"mail not delivered yet: {exc}") from exc
         log.warning("giving up on a %s mail for user %s: %s", kind.value, user.id, exc)
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
+        metrics.mail(kind.value, "failed")
         return
     audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
+    metrics.mail(kind.value, "sent")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -42,8 +43,12 @@ class InProcessJobQueue:
         max_attempts: int = 5,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
+        observe: Callable[[int, float], None] | None = None,
     ) -> None:
         self._run = run
+        # Told the number of queued jobs and when the first of them was due (seconds since
+        # the epoch, infinity for none) at each change (docs/operations.md, the job gauges).
+        self._observe = observe
         self._workers = workers
         self._max_pending = max_pending
         self._max_attempts = max_attempts
@@ -84,6 +89,15 @@ class InProcessJobQueue:
     def _push(self, job: Job, *, attempt: int, delay: float) -> None:
         heapq.heappush(self._heap, _Entry(time.monotonic() + delay, next(self._seq), job, attempt))
         self._cond.notify_all()
+        self._observed()
+
+    def _observed(self) -> None:
+        """Under ``_cond``: the queue's size and first due time to ``observe``."""
+        if self._observe is None:
+            return
+        heap = self._heap
+        oldest = time.time() - (time.monotonic() - heap[0].due) if heap else math.inf
+        self._observe(len(heap), oldest)
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter before attempt ``attempt + 1``."""
@@ -97,7 +111,9 @@ class InProcessJobQueue:
                     wait = self._heap[0].due - time.monotonic()
                     if wait <= 0:
                         self._busy += 1
-                        return heapq.heappop(self._heap)
+                        entry = heapq.heappop(self._heap)
+                        self._observed()
+                        return entry
                     self._cond.wait(wait)
                 else:
                     self._cond.wait()

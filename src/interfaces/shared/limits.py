@@ -158,9 +158,10 @@ def install_rate_limits(
     limits: Mapping[Route, str],
     counter: RequestCounter,
     aliases: Mapping[Route, LimitedAs],
+    refused: Callable[[], None] | None = None,
 ) -> RequestLimiter:
     """Count every limited route's requests per client address, the routes in ``aliases``
-    against the route each stands for."""
+    against the route each stands for; ``refused`` is told of each request refused."""
     limiter = RequestLimiter(limits, counter)
     same_as = dict(aliases)
 
@@ -182,6 +183,8 @@ def install_rate_limits(
         if standing.allowed:
             return
         log.info("rate limit exceeded by %s at %s", client_key(), rule.rule)
+        if refused is not None:
+            refused()
         # Raised, not answered: each adapter's error handler renders it (a problem for the
         # API, a page for the pages), with the same status and Retry-After.
         raise RateLimited(

@@ -23,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from application.services import Services
 from interfaces.shared.limits import LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import install_request_context
+from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
 from interfaces.shared.services import LazyServices
 
@@ -82,9 +83,13 @@ _DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 def create_app(
-    services: Services | LazyServices, config: ShellConfig, adapters: Iterable[Install]
+    services: Services | LazyServices,
+    config: ShellConfig,
+    adapters: Iterable[Install],
+    metrics: MetricsConfig | None = None,
 ) -> Flask:
-    """The app with each of ``adapters`` installed, in any order."""
+    """The app with each of ``adapters`` installed, in any order; ``metrics``: None when
+    they are off."""
     app = Flask("firegate")
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -96,6 +101,8 @@ def create_app(
         )
     install_error_handlers(app)
     install_request_context(app, config.project)
+    if metrics is not None:
+        install_metrics(app, metrics)
     app.register_blueprint(jwks_bp)
 
     parts = sorted((install(app) for install in adapters), key=lambda part: part.name)
@@ -110,6 +117,7 @@ def create_app(
             {route: text for part in parts for route, text in part.limits.items()},
             services.request_counter,
             {route: alias for part in parts for route, alias in part.limited_as.items()},
+            refused=(lambda: metrics.metrics.throttle_refused("requests")) if metrics else None,
         )
     _install_security_headers(app, config.production, [h for p in parts for h in p.headers])
     return app

@@ -18,7 +18,7 @@ from application.events.webhooks.ports import (
     WebhookSender,
     WebhookUnreachable,
 )
-from application.ports import Clock, SecretBox
+from application.ports import NO_METRICS, Clock, Metrics, SecretBox
 from domain.errors import Unavailable
 from domain.webhooks import (
     Attempt,
@@ -42,6 +42,7 @@ class DeliveryPorts:
     sender: WebhookSender
     clock: Clock
     on_disabled: Callable[[WebhookEndpoint], None]
+    metrics: Metrics = NO_METRICS
 
 
 def _public_address(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
@@ -117,6 +118,8 @@ def deliver(
     attempt = _attempt(delivery, endpoint, ports, policy, until)
     if attempt is None:
         return None
+    outcome = "succeeded" if attempt.succeeded else "failed"
+    ports.metrics.webhook_attempt(outcome, (attempt.at - delivery.created_at).total_seconds())
     done = delivery.after(attempt, policy.retry)
     ports.deliveries.save(done)
     _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)

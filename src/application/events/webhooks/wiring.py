@@ -36,7 +36,7 @@ from application.events.webhooks.ports import (
 from application.identity.accounts import UserRepository as Users
 from application.jobs import JobHandler
 from application.pagination import Page
-from application.ports import Clock, JobQueue, SecretBox
+from application.ports import Clock, JobQueue, Metrics, SecretBox
 from domain.webhooks import Delivery, WebhookEndpoint
 
 
@@ -57,6 +57,8 @@ class WebhookPorts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def users(self) -> Users: ...
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 class WebhookPolicies(Protocol):
@@ -98,6 +100,7 @@ def handlers(
         sender=ports.webhook_sender,
         clock=ports.clock,
         on_disabled=on_disabled,
+        metrics=ports.metrics,
     )
     policy = policies.webhook_policy
     return {

@@ -1,0 +1,50 @@
+"""Metrics as the settings make them (docs/operations.md, "Metrics"): Prometheus when
+METRICS_TOKEN is set, OTLP when an OTLP endpoint is, both, or none; each library imported
+only then (docs/decisions/0304-metrics.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from application.ports import NO_METRICS, AuditLog, Metrics
+from infrastructure.settings import Settings
+from interfaces.shared.metrics import MetricsConfig
+
+
+def measuring(settings: Settings) -> MetricsConfig | None:
+    """This process's metrics and /metrics; None when they are off."""
+    targets: list[Metrics] = []
+    config = MetricsConfig(metrics=NO_METRICS)
+    if settings.metrics_token is not None:
+        from infrastructure.metrics.prometheus import CONTENT_TYPE, PrometheusMetrics  # noqa: PLC0415
+
+        prometheus = PrometheusMetrics()
+        targets.append(prometheus)
+        config = MetricsConfig(
+            metrics=prometheus,
+            exposition=prometheus.exposition,
+            content_type=CONTENT_TYPE,
+            token=settings.metrics_token.get_secret_value(),
+        )
+    endpoint = settings.metrics_otlp_endpoint
+    if endpoint is not None:
+        from infrastructure.metrics.otlp import OtlpMetrics  # noqa: PLC0415
+
+        targets.append(OtlpMetrics(endpoint))
+    if not targets:
+        return None
+    if len(targets) == 1:
+        return replace(config, metrics=targets[0])
+    from infrastructure.metrics.fanout import FanOut  # noqa: PLC0415
+
+    return replace(config, metrics=FanOut(targets))
+
+
+def metered(audit: AuditLog, metrics: Metrics) -> AuditLog:
+    """``audit``, counting sign-ins, login throttle refusals and refresh reuse when metrics
+    are on."""
+    if metrics is NO_METRICS:
+        return audit
+    from infrastructure.metrics.audit import MeteredAuditLog  # noqa: PLC0415
+
+    return MeteredAuditLog(audit, metrics)

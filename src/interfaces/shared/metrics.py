@@ -1,0 +1,53 @@
+"""The shell's part of the metrics (docs/operations.md, "Metrics"): every request's duration
+by its route's rule, and /metrics, the Prometheus text, only to the bearer of METRICS_TOKEN.
+Installed only when metrics are on: off, no hook runs on any request."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+
+from application.ports import Metrics
+from domain.errors import Unauthenticated
+
+UNMATCHED = "unmatched"  # the route label of a request no rule matched (a 404, a 405)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    metrics: Metrics
+    # The Prometheus text and its content type, served at /metrics to the bearer of
+    # ``token``; None: no /metrics (OTLP alone), and the path is a 404.
+    exposition: Callable[[], bytes] | None = None
+    content_type: str = "text/plain; version=0.0.4; charset=utf-8"
+    token: str = ""
+
+
+def install_metrics(app: Flask, config: MetricsConfig) -> None:
+    metrics = config.metrics
+
+    @app.after_request
+    def _measure(response: Response) -> Response:
+        started = g.get("started")  # set by the request log's hook (interfaces/shared/logs.py)
+        rule = request.url_rule
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        route = rule.rule if rule is not None else UNMATCHED
+        metrics.request(route, request.method, response.status_code, seconds)
+        return response
+
+    exposition = config.exposition
+    if exposition is None or not config.token:
+        return
+    expected = f"Bearer {config.token}".encode()
+
+    def exported() -> Response:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise Unauthenticated("The metrics need their bearer token.", code="invalid_token")
+        return Response(exposition(), content_type=config.content_type)
+
+    app.add_url_rule("/metrics", "metrics", exported, methods=["GET"])

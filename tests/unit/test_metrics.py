@@ -1,0 +1,216 @@
+"""Metrics (docs/operations.md, "Metrics"): /metrics only to METRICS_TOKEN's bearer (404
+when off, 401 without or with another token), the names and labels operators' queries use,
+and the counts each way of signing in, the mail job, the webhook sender, the job queue and
+the argon2 queue make."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+
+import pytest
+from flask.testing import FlaskClient
+
+from application.ports import NO_METRICS, Audit, AuditEvent, Job
+from bootstrap import Adapters, build_app
+from bootstrap.metrics import measuring
+from domain.throttling import TOO_MANY_LOGIN_FAILURES
+from infrastructure.argon2_hasher import Argon2PasswordHasher
+from infrastructure.jobs.inprocess import InProcessJobQueue
+from infrastructure.metrics.audit import MeteredAuditLog
+from infrastructure.metrics.prometheus import PrometheusMetrics
+from infrastructure.settings import Settings
+from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.fakes import RecordingAuditLog
+
+pytestmark = pytest.mark.unit
+
+TOKEN = "m" * 40
+METRIC_LINE = re.compile(r"^(\w+)(\{[^}]*\})? (\S+)$")
+
+
+@pytest.fixture
+def app_settings() -> Settings:
+    return make_settings(metrics_token=TOKEN)
+
+
+LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def samples(text: str) -> dict[str, float]:
+    """Each sample of the exposition by its name and labels, these in the order of their
+    names (``name{a="1",b="2"}``)."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        match = METRIC_LINE.match(line)
+        if match:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(LABEL.findall(match[2] or "")))
+            found[match[1] + (f"{{{labels}}}" if labels else "")] = float(match[3])
+    return found
+
+
+def scrape(client: FlaskClient) -> dict[str, float]:
+    response = client.get("/metrics", headers=bearer(TOKEN))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.content_type.startswith("text/plain; version=0.0.4")
+    return samples(response.get_data(as_text=True))
+
+
+def test_metrics_are_off_without_a_token_and_the_path_is_a_404(adapters: Adapters) -> None:
+    settings = make_settings()
+    assert measuring(settings) is None
+    app = build_app(settings, adapters)
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers=bearer(TOKEN)).status_code == 404
+
+
+def test_a_short_token_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="METRICS_TOKEN must be at least 32 characters"):
+        make_settings(metrics_token="too-short")
+    assert make_settings(metrics_token="").metrics_token is None  # set but empty: off
+
+
+def test_only_the_bearer_of_the_token_reads_them(client: FlaskClient) -> None:
+    for headers in ({}, bearer("x" * 40), bearer(TOKEN + "x"), {"Authorization": TOKEN}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401
+        assert refused.content_type == "application/problem+json"
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "firegate_signins_total" not in refused.get_data(as_text=True)
+    scrape(client)
+
+
+def test_metrics_are_not_in_the_public_api_document(client: FlaskClient) -> None:
+    assert "/metrics" not in client.get("/openapi.json").get_json()["paths"]
+
+
+def test_sign_ins_are_counted_by_method_and_outcome(client: FlaskClient) -> None:
+    register(client)
+    login(client)
+    login(client)
+    wrong = client.post("/login", json={"username": "alice", "password": PASSWORD + "!"})
+    assert wrong.status_code == 401
+    seen = scrape(client)
+    assert seen['firegate_signins_total{method="password",outcome="succeeded"}'] == 2
+    assert seen['firegate_signins_total{method="password",outcome="failed"}'] == 1
+
+
+def test_requests_are_timed_by_their_route_never_their_path(client: FlaskClient) -> None:
+    register(client)
+    token = login(client)
+    assert client.get("/user", headers=bearer(token)).status_code == 200
+    for n in range(3):
+        assert client.get(f"/tasks/nope-{n}", headers=bearer(token)).status_code == 404
+    assert client.get("/no/such/path").status_code == 404
+    text = client.get("/metrics", headers=bearer(TOKEN)).get_data(as_text=True)
+    seen = samples(text)
+    user = 'method="GET",route="/user",status="200"'
+    assert seen[f"firegate_http_request_duration_seconds_count{{{user}}}"] == 1
+    assert seen[f'firegate_http_request_duration_seconds_bucket{{le="+Inf",{user}}}'] == 1
+    one_task = 'method="GET",route="/tasks/<task_id>",status="404"'
+    assert seen[f"firegate_http_request_duration_seconds_count{{{one_task}}}"] == 3
+    unmatched = 'method="GET",route="unmatched",status="404"'
+    assert seen[f"firegate_http_request_duration_seconds_count{{{unmatched}}}"] == 1
+    assert "nope-" not in text and "/no/such/path" not in text
+
+
+def test_every_metric_operators_query_is_named_with_its_labels() -> None:
+    metrics = PrometheusMetrics()
+    metrics.signin("passkey", "succeeded")
+    metrics.token_issued("authorization_code")
+    metrics.throttle_refused("requests")
+    metrics.refresh_reused()
+    metrics.mail("verify_email", "sent")
+    metrics.webhook_attempt("failed", 2.0)
+    metrics.jobs_waiting("jobs", 3, 1_000.0)
+    metrics.argon2_waited(0.02)
+    metrics.request("/user", "GET", 200, 0.004)
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_signins_total{method="passkey",outcome="succeeded"}'] == 1
+    assert seen['firegate_tokens_issued_total{grant="authorization_code"}'] == 1
+    assert seen['firegate_throttle_refusals_total{scope="requests"}'] == 1
+    assert seen["firegate_refresh_reuse_total"] == 1
+    assert seen['firegate_mails_total{kind="verify_email",outcome="sent"}'] == 1
+    assert seen['firegate_webhook_attempts_total{outcome="failed"}'] == 1
+    assert seen['firegate_webhook_delay_seconds_bucket{le="5.0"}'] == 1
+    assert seen['firegate_jobs_waiting{queue="jobs"}'] == 3
+    assert seen['firegate_jobs_oldest_due_timestamp_seconds{queue="jobs"}'] == 1_000.0
+    assert seen['firegate_argon2_queue_wait_seconds_bucket{le="0.025"}'] == 1
+    assert seen["firegate_argon2_queue_wait_seconds_count"] == 1
+    assert not any(name.endswith("_created") or "_created{" in name for name in seen)
+
+
+def test_the_audit_port_counts_each_way_of_signing_in_and_the_throttle() -> None:
+    metrics = PrometheusMetrics()
+    audit = MeteredAuditLog(RecordingAuditLog(), metrics)
+    audit.record(AuditEvent(Audit.LOGIN, "failure", reason="wrong_password"))
+    audit.record(AuditEvent(Audit.LOGIN, "failure", reason=TOO_MANY_LOGIN_FAILURES))
+    audit.record(AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", reason="invalid_passkey"))
+    audit.record(AuditEvent(Audit.MFA_CODE, "failure", reason="invalid_mfa_code"))
+    audit.record(AuditEvent(Audit.MFA_CODE, reason="totp"))  # the login that follows counts
+    audit.record(AuditEvent(Audit.REFRESH_TOKEN_REUSE, "failure"))
+    audit.record(AuditEvent(Audit.LOGOUT))
+    audit.committed(
+        audit.stage(
+            [
+                AuditEvent(Audit.LOGIN, reason="firebase"),
+                AuditEvent(Audit.LOGIN, reason="github"),
+                AuditEvent(Audit.PASSKEY_SIGN_IN),
+            ]
+        )
+    )
+    seen = samples(metrics.exposition().decode())
+    assert {k: v for k, v in seen.items() if k.startswith("firegate_signins_total")} == {
+        'firegate_signins_total{method="password",outcome="failed"}': 2,
+        'firegate_signins_total{method="passkey",outcome="failed"}': 1,
+        'firegate_signins_total{method="mfa",outcome="failed"}': 1,
+        'firegate_signins_total{method="firebase",outcome="succeeded"}': 1,
+        'firegate_signins_total{method="upstream",outcome="succeeded"}': 1,
+        'firegate_signins_total{method="passkey",outcome="succeeded"}': 1,
+    }
+    assert seen['firegate_throttle_refusals_total{scope="login"}'] == 1
+    assert seen["firegate_refresh_reuse_total"] == 1
+
+
+def test_the_argon2_queue_wait_is_measured_for_each_hash() -> None:
+    waits: list[float] = []
+    hasher = Argon2PasswordHasher(max_concurrent=1, waited=waits.append)
+    hashed = hasher.hash(PASSWORD)
+    threads = [threading.Thread(target=hasher.verify, args=(hashed, PASSWORD)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == 4
+    assert max(waits) > 0.005  # one slot: the later checks waited for the earlier ones
+
+
+def test_the_job_queue_tells_its_depth_and_first_due_time() -> None:
+    seen: list[tuple[int, float]] = []
+    release = threading.Event()
+
+    def run(job: Job, final: bool) -> None:
+        release.wait(5)
+
+    queue = InProcessJobQueue(run, workers=1, observe=lambda n, due: seen.append((n, due)))
+
+    before = time.time()
+    for n in range(3):
+        queue.enqueue(Job("test", str(n)))
+    deadline = time.monotonic() + 5
+    while not seen or seen[-1][0] != 2:  # one taken by the worker, two waiting
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    _, due = seen[-1]
+    assert before - 1 <= due <= time.time()
+    release.set()
+    assert queue.join(5)
+    assert seen[-1] == (0, math.inf)
+
+
+def test_off_the_adapters_measure_nothing(adapters: Adapters) -> None:
+    assert adapters.metrics is NO_METRICS
+    assert build_app(make_settings(), adapters).extensions["firegate"].metrics is NO_METRICS
