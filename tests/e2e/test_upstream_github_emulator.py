@@ -1,0 +1,220 @@
+"""Continue with GitHub through a local stand-in of GitHub's OAuth and e-mails API (GitHub
+cannot run here): gunicorn on the emulators, the ``github`` preset pointed at the stand-in by
+its own ``--issuer`` (the GitHub Enterprise Server form: the API under ``/api/v3``), no
+test-only seam. The stand-in speaks the shapes firegate reads (docs/reference/providers.md):
+``/login/oauth/authorize`` sends the browser back with a code, ``/login/oauth/access_token``
+exchanges it (client secret and PKCE verifier checked, once), ``GET /api/v3/user`` and
+``GET /api/v3/user/emails`` answer for the bearer of the token.
+
+GitHub gives no ID token: the account is ``/user``'s numeric id, the address the primary one
+of ``/user/emails``, verified as it says; an unverified primary links nothing (rule 5 of
+docs/reference/identities.md)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from tests.conftest import PASSWORD, bearer
+from tests.e2e.conftest import free_port, serving
+from tests.local_servers import in_thread
+
+pytestmark = pytest.mark.e2e
+CLIENT_ID, CLIENT_SECRET = "Ov23liStandIn", "github-stand-in-secret"
+
+
+class GitHubStandIn(BaseHTTPRequestHandler):
+    """A local stand-in of GitHub's OAuth endpoints and user APIs, for one person at a time
+    (``person`` and ``emails``, set by the test)."""
+
+    person: ClassVar[dict[str, Any]] = {}
+    emails: ClassVar[list[dict[str, Any]]] = []
+    codes: ClassVar[dict[str, tuple[str, str, str]]] = {}  # code -> challenge, redirect, person
+    tokens: ClassVar[dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
+    lock = threading.Lock()
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path == "/login/oauth/authorize":
+            self._authorize(query)
+        elif parts.path in ("/api/v3/user", "/api/v3/user/emails"):
+            found = self.tokens.get(self.headers.get("Authorization", "").partition(" ")[2])
+            if found is None:
+                self._json(401, {"message": "Bad credentials"})
+            else:
+                self._json(200, found[0] if parts.path.endswith("/user") else found[1])
+        else:
+            self._json(404, {"message": "Not Found"})
+
+    def _authorize(self, query: dict[str, str]) -> None:
+        """The person approves at once: back to the redirect URI with a code and the state."""
+        if query.get("client_id") != CLIENT_ID or query.get("code_challenge_method") != "S256":
+            self._json(400, {"error": "bad authorize request", "query": query})
+            return
+        code = secrets.token_hex(10)
+        with self.lock:
+            person = json.dumps([self.person, self.emails])
+            self.codes[code] = (query["code_challenge"], query["redirect_uri"], person)
+        back = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"]})
+        self.send_response(302)
+        self.send_header("Location", back)
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != "/login/oauth/access_token":
+            self._json(404, {"message": "Not Found"})
+            return
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        with self.lock:
+            challenge, redirect, person = self.codes.pop(form.get("code", ""), ("", "", ""))
+        verifier = form.get("code_verifier", "")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        if (
+            (client_id, secret) != (CLIENT_ID, CLIENT_SECRET)
+            or not challenge
+            or digest.rstrip(b"=").decode() != challenge
+            or form.get("redirect_uri") != redirect
+        ):
+            self._json(200, {"error": "bad_verification_code"})  # GitHub refuses with a 200
+            return
+        token = "gho_" + secrets.token_hex(16)
+        profile, emails = json.loads(person)
+        with self.lock:
+            self.tokens[token] = (profile, emails)
+        self._json(200, {"access_token": token, "token_type": "bearer", "scope": "user:email"})
+
+    def _json(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def github() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GitHubStandIn)
+    with in_thread(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def firegate(emulators: Any, github: str) -> Iterator[str]:
+    port = free_port()
+    provider = {
+        "id": "github",
+        "preset": "github",
+        "issuer": github,  # as for GitHub Enterprise Server
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    with serving(
+        "gunicorn-upstream-github.log",
+        PORT=str(port),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        UPSTREAM_PROVIDERS=json.dumps([provider]),
+    ) as url:
+        yield url
+
+
+def github_user(login: str, address: str, *, verified: bool) -> None:
+    """The person at the stand-in: ``address`` their primary address, ``verified`` or not
+    (a verified secondary one beside it, which firegate must not take)."""
+    GitHubStandIn.person = {
+        "id": int.from_bytes(secrets.token_bytes(4), "big"),
+        "login": login,
+        "name": f"{login.title()} Cat",
+    }
+    GitHubStandIn.emails = [
+        {"email": f"{login}@users.example", "primary": False, "verified": True},
+        {"email": address, "primary": True, "verified": verified},
+    ]
+
+
+def continue_with_github(firegate: str) -> requests.Response:
+    """A browser's round trip: firegate, the stand-in's authorize, back to the callback;
+    the callback's answer (not followed)."""
+    browser = requests.Session()
+    left = browser.get(firegate + "/sign-in/with/github", allow_redirects=False, timeout=10)
+    assert left.status_code == 303, left.text
+    assert "scope=read%3Auser+user%3Aemail" in left.headers["Location"]
+    at_github = browser.get(left.headers["Location"], allow_redirects=False, timeout=10)
+    assert at_github.status_code == 302, at_github.text
+    return browser.get(at_github.headers["Location"], allow_redirects=False, timeout=30)
+
+
+def access_token(answer: requests.Response) -> str:
+    """The session cookie's access token (the cookie holds ``access~refresh``)."""
+    session = answer.cookies.get("firegate_session")
+    assert session, f"not signed in: {answer.status_code} {answer.headers}"
+    return session.partition("~")[0]
+
+
+def user(firegate: str, token: str) -> dict[str, Any]:
+    found: dict[str, Any] = requests.get(
+        firegate + "/user", headers=bearer(token), timeout=10
+    ).json()
+    return found
+
+
+def linked(firegate: str, token: str) -> list[dict[str, Any]]:
+    answer = requests.get(firegate + "/auth/identities", headers=bearer(token), timeout=10)
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_a_verified_primary_address_makes_an_account_and_signs_in(firegate: str) -> None:
+    login = "octo" + secrets.token_hex(3)
+    github_user(login, f"{login}@example.com", verified=True)
+    answer = continue_with_github(firegate)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    me = user(firegate, access_token(answer))
+    # Named after GitHub's name, its address the primary one, verified as GitHub said.
+    assert me["username"] == f"{login.title()}_Cat" and me["email"] == f"{login}@example.com"
+    assert me["email_verified"] is True
+    (link,) = linked(firegate, access_token(answer))
+    assert link["provider"] == "github" and link["subject"] == str(GitHubStandIn.person["id"])
+    # The same GitHub account again signs in to the same account (rule 1).
+    again = continue_with_github(firegate)
+    assert user(firegate, access_token(again))["id"] == me["id"]
+
+
+def test_an_unverified_primary_address_links_nothing(firegate: str) -> None:
+    login = "mona" + secrets.token_hex(3)
+    holder = {"username": login, "email": f"{login}@example.com", "password": PASSWORD}
+    assert requests.post(firegate + "/register", json=holder, timeout=30).status_code == 201
+    # Somebody else's GitHub account, whose primary address is the holder's, unverified.
+    github_user("squat" + secrets.token_hex(3), holder["email"], verified=False)
+    answer = continue_with_github(firegate)
+    assert "firegate_session" not in answer.cookies  # nobody is signed in
+    assert answer.headers.get("Location") != "/account"
+    signed_in = requests.post(
+        firegate + "/login", json={"username": login, "password": PASSWORD}, timeout=30
+    )
+    assert linked(firegate, signed_in.json()["access_token"]) == []  # nothing linked to it
+    # An unverified address nobody holds makes an account whose address is not proven.
+    fresh = "mona" + secrets.token_hex(3)
+    github_user(fresh, f"{fresh}@example.com", verified=False)
+    me = user(firegate, access_token(continue_with_github(firegate)))
+    assert me["email"] == f"{fresh}@example.com" and me["email_verified"] is False
