@@ -30,9 +30,11 @@ from application.oauth.grants import (
     NewCode,
     RotateRefresh,
     SpendCode,
+    SpendProof,
     new_code,
 )
 from application.oauth.tokens import GRANT_CLAIM
+from domain.dpop import InvalidProof, Proof
 from domain.errors import DomainError
 from domain.oauth import scope_list, unusable_resource
 from interfaces.oauth.server.config import (
@@ -42,6 +44,7 @@ from interfaces.oauth.server.config import (
     OAuthConfig,
 )
 from interfaces.oauth.server.models import Client, Code, RefreshToken, Subject, user_info
+from interfaces.oauth.server.proofs import InvalidDpopProofError, token_proof
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
@@ -97,7 +100,26 @@ def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OA
     return InvalidTargetError(refused) if refused is not None else None
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+MAX_JKT_CHARS = 100  # a thumbprint is 43; dpop_jkt is refused beyond this
+
+
+class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
+    """RFC 9449 §5 at the token endpoint, for the grant it is mixed into: once the client is
+    known (before a code or a refresh token is looked at, so that a refused proof spends
+    neither), its DPoP proof is checked and kept on it; the tokens it gets are bound to the
+    proof's key (``AccessTokens``, ``save_token``)."""
+
+    def authenticate_token_endpoint_client(self) -> Client:
+        client: Client = super().authenticate_token_endpoint_client()
+        client.dpop = token_proof(self.server.config, client.client)
+        return client
+
+
+def _proof_jkt(client: Client) -> str | None:
+    return client.dpop.jkt if client.dpop is not None else None
+
+
+class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
 
     def validate_authorization_request(self) -> str:
@@ -130,6 +152,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 nonce=data.get("nonce"),
                 resource=data.get("resource"),
                 amr=subject.amr,
+                dpop_jkt=_asked_jkt(data),
             )
         )
 
@@ -170,6 +193,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
     def authenticate_user(self, authorization_code: Code) -> Subject | None:
         code, user = authorization_code.code, authorization_code.presented.account
+        if code.dpop_jkt is not None and code.dpop_jkt != _proof_jkt(self.request.client):
+            raise InvalidGrantError(  # RFC 9449 §10: the key the authorization named
+                "The code was asked for with dpop_jkt: the token request needs a DPoP proof "
+                "of that key."
+            )
         resource = _token_resource(code.resource)
         return Subject(user, code.grant_id, code.auth_time, code.amr, resource)
 
@@ -236,7 +264,7 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
         return self.config.keys.sign_id_token(claims)
 
 
-class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -249,13 +277,17 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         grant, user = refresh_token.grant, refresh_token.account  # read with the grant
         if user is None:
             return None
+        if not grant.refresh_key_holds(_proof_jkt(self.request.client)):
+            raise InvalidGrantError(
+                "The refresh token is DPoP-bound: it needs a DPoP proof of its key."
+            )
         return Subject(user, grant.id, resource=_token_resource(grant.resource))
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         pass  # rotated in save_token, atomically with the check that it is still current
 
 
-class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentials(ProofOfPossession, grants.ClientCredentialsGrant):  # type: ignore[misc]
     """A client's own token: about no person, so never ``openid`` or ``offline_access``
     (docs/decisions/0225-a-clients-own-tokens.md)."""
 
@@ -330,7 +362,12 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: Client, grant_type: str, user: Subject | None, scope: str
     ) -> dict[str, Any]:
-        return {GRANT_CLAIM: user.grant_id} if user is not None and user.grant_id else {}
+        extra: dict[str, Any] = {}
+        if user is not None and user.grant_id:
+            extra[GRANT_CLAIM] = user.grant_id
+        if client.dpop is not None:  # RFC 9449 §6.1: bound to the proof's key
+            extra["cnf"] = {"jkt": client.dpop.jkt}
+        return extra
 
 
 def save_token(token: dict[str, Any], oauth_request: Any) -> None:
@@ -347,13 +384,20 @@ def _keep(token: dict[str, Any], oauth_request: Any) -> None:
     subject: Subject | None = oauth_request.user
     wants_refresh = "offline_access" in scope_list(token.get("scope"))
     token.pop("refresh_token", None)
+    client: Client = oauth_request.client
+    proof = client.dpop
+    if proof is not None:
+        token["token_type"] = "DPoP"  # RFC 9449 §5
+    refreshing = getattr(oauth_request, "refresh_token", None) is not None
+    if proof is not None and not refreshing:  # a refresh spends it in its rotation's commit
+        _spend(proof)
     if subject is None or subject.grant_id is None:
         return  # client_credentials: nothing kept, the token carries all
     try:
-        if getattr(oauth_request, "refresh_token", None) is not None:
+        if refreshing:
             old: RefreshToken = oauth_request.refresh_token
             successor = oauth.rotate_refresh(
-                RotateRefresh(old.grant.id, old.grant.user_id, old.token)
+                RotateRefresh(old.grant.id, old.grant.user_id, old.token, proof)
             )
             if successor is None:
                 raise InvalidGrantError("The refresh token was already used.")
@@ -361,10 +405,27 @@ def _keep(token: dict[str, Any], oauth_request: Any) -> None:
             return
         code: Code = oauth_request.authorization_code
         code.settled = True  # spent here, or found spent by another exchange: refused
-        exchanged = oauth.exchange_code(ExchangeCode(code.presented, wants_refresh))
+        bound = _proof_jkt(client) if client.client.binds_refresh_tokens() else None
+        exchanged = oauth.exchange_code(ExchangeCode(code.presented, wants_refresh, bound))
+    except InvalidProof as exc:
+        raise InvalidDpopProofError(exc.detail) from exc
     except DomainError as exc:
         raise InvalidGrantError("The grant was revoked.") from exc
     if exchanged is None:
         raise InvalidGrantError("The code was already used.")
     if exchanged.refresh_token is not None:
         token["refresh_token"] = exchanged.refresh_token
+
+
+def _spend(proof: Proof) -> None:
+    """A token request's proof is used once (RFC 9449 §11.1)."""
+    try:
+        services().oauth.spend_proof(SpendProof(proof))
+    except InvalidProof as exc:
+        raise InvalidDpopProofError(exc.detail) from exc
+
+
+def _asked_jkt(data: Any) -> str | None:
+    """RFC 9449 §10: the DPoP key an authorization request binds its code to, if named."""
+    asked = data.get("dpop_jkt")
+    return asked if isinstance(asked, str) and 0 < len(asked) <= MAX_JKT_CHARS else None
