@@ -355,6 +355,22 @@ def ensure_oidc_provider(root: Path = REPO_ROOT) -> Path:
     return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "20 seconds")
 
 
+OAUTH4WEBAPI_VERSION = "3.8.8"
+
+
+def oauth4webapi_entry(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / "oauth4webapi" / "package.json"
+
+
+def ensure_oauth4webapi(root: Path = REPO_ROOT) -> Path:
+    """panva's oauth4webapi (pinned) in <root>/.tools: a client nobody here wrote, which
+    signs in to firegate with DPoP in tests/e2e/dpop_client.mjs."""
+    entry = oauth4webapi_entry(root)
+    if entry.exists() and _installed_npm_version(root, "oauth4webapi") == OAUTH4WEBAPI_VERSION:
+        return entry
+    return _npm_install(root, "oauth4webapi", OAUTH4WEBAPI_VERSION, entry, "10 seconds")
+
+
 LIGHTHOUSE_VERSION = "12.8.2"  # the last line that runs on Node.js 20 (13 needs 22.19)
 
 
@@ -1104,6 +1120,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
     ensure_firebase_tools(REPO_ROOT)
     ensure_maildev(REPO_ROOT)
     ensure_oidc_provider(REPO_ROOT)
+    ensure_oauth4webapi(REPO_ROOT)
     ensure_lighthouse(REPO_ROOT)
     python = ensure_storage_emulator(REPO_ROOT)
     java = java_executable()
