@@ -259,9 +259,10 @@ class Server:
         app: str | None = None,
         extra_path: Path | None = None,
         args: Sequence[str] = (),
+        port: int | None = None,
     ) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "PORT": str(self.port)}
         self.argv = [GUNICORN, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"]

@@ -236,6 +236,24 @@ def webhook_rows() -> list[list[str]]:
     ]
 
 
+def upstream_callback_rows() -> list[list[str]]:
+    """An upstream sign-in's callback against POST /auth/firebase, service CPU a sign-in."""
+    u = load("upstream_callback")
+    if u is None:
+        return []
+    return [
+        [
+            "upstream sign-in callback (oidc-provider on the machine), service CPU",
+            f"{u['callback_service_cpu_ms']} ms (upstream {u['upstream_cpu_ms_per_callback']} ms)",
+            f"POST /auth/firebase {u['firebase_service_cpu_ms']} ms",
+            f"{u['ratio']}x",
+            f"<= {u['target_ratio_max']}x",
+            yes(u["met"]),
+            str(u["runs"]["callback"][-1]["load_after"][0]),
+        ]
+    ]
+
+
 def import_users_rows() -> list[list[str]]:
     """users import on the emulator: users/s, peak RSS of a million, the first sign-in."""
     i = load("import_users")
@@ -430,6 +448,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += refresh_rows()
     out += webhook_rows()
     out += import_users_rows()
+    out += upstream_callback_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(
