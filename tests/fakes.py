@@ -49,6 +49,7 @@ from domain.identities import IdentityLink, PendingLink
 from domain.mfa import MfaChallenge, TotpFactor
 from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
 from domain.passkeys import Challenge, Passkey
+from domain.personal_tokens import PersonalToken
 from domain.security_events import SecurityEvent
 from domain.sessions import Session
 from domain.tasks import Task
@@ -101,6 +102,7 @@ class InMemoryStore:
         self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
         self.security_events: dict[str, SecurityEvent] = {}
         self.webhook_deliveries: dict[str, Delivery] = {}
+        self.personal_tokens: dict[str, PersonalToken] = {}
 
     def commit_staged(self, staged: StagedWrites) -> None:
         """What ``staged`` writes, in the commit of the change the caller makes."""
@@ -341,6 +343,43 @@ class FakePrincipals:
         self, user_id: str, session_id: str
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
         return (*self.load(user_id, session_id), self.store.factors.get(user_id))
+
+    def load_personal(
+        self, user_id: str, token_id: str
+    ) -> tuple[User | None, PersonalToken | None]:
+        return self.store.users.get(user_id), self.store.personal_tokens.get(token_id)
+
+
+class FakePersonalTokens:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def add(self, token: PersonalToken) -> None:
+        with self.store.lock:
+            self.store.personal_tokens[token.id] = token
+
+    def get(self, token_id: str) -> PersonalToken | None:
+        return self.store.personal_tokens.get(token_id)
+
+    def list_page(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[PersonalToken]:
+        with self.store.lock:
+            rows = sorted(
+                (t for t in self.store.personal_tokens.values() if t.user_id == user_id),
+                key=lambda t: (t.created_at, t.id),
+                reverse=True,
+            )
+        return [t for t in rows if before is None or (t.created_at, t.id) < before][:limit]
+
+    def remove(self, token_id: str) -> bool:
+        with self.store.lock:
+            return self.store.personal_tokens.pop(token_id, None) is not None
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.store.lock:
+            for token in [t for t in self.store.personal_tokens.values() if t.user_id == user_id]:
+                del self.store.personal_tokens[token.id]
 
 
 class FakeHasher:
@@ -1490,6 +1529,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         users=FakeUserRepository(store),
         sessions=FakeSessionRepository(store),
         principals=FakePrincipals(store),
+        personal_tokens=FakePersonalTokens(store),
         identities=FakeIdentityRepository(store),
         user_moves=FakeUserMoves(store),
         identity_verifier=FakeIdentityVerifier(),

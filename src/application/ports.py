@@ -183,6 +183,9 @@ class Audit(StrEnum):
     # id (granted) or why the grant ended (revoked).
     OAUTH_GRANTED = "oauth_granted"
     OAUTH_REVOKED = "oauth_revoked"
+    # Personal access tokens (docs/reference/tokens.md): reason is the token's id.
+    PAT_CREATED = "pat_created"
+    PAT_REVOKED = "pat_revoked"
     # The device flow (RFC 8628): a person answered a device's request; reason is the client.
     OAUTH_DEVICE_APPROVED = "oauth_device_approved"
     OAUTH_DEVICE_DENIED = "oauth_device_denied"

@@ -16,6 +16,7 @@ from application.identity.connected import ConnectedServices
 from application.identity.firebase import FirebaseServices
 from application.identity.login import LoginServices
 from application.identity.passkeys import PasskeyServices
+from application.identity.personal_tokens import PersonalTokenServices
 from application.identity.sessions import SessionServices
 from application.identity.totp import TotpServices
 from application.identity.upstream import UpstreamServices
@@ -47,6 +48,7 @@ class Services:
     moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     passkeys: PasskeyServices
+    personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
     tasks: TaskServices
     totp: TotpServices  # the second factor (docs/reference/mfa.md)

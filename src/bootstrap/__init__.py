@@ -29,6 +29,7 @@ from application.identity import (
     firebase,
     login,
     passkeys,
+    personal_tokens,
     sessions,
     totp,
     upstream,
@@ -188,6 +189,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         a.passkeys,
         a.factors,
         a.oauth_grants,
+        a.personal_tokens,
     ]
     return Services(
         accounts=accounts.bind(
@@ -213,6 +215,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         ),
         oauth=oauth.bind(a, p),
         passkeys=passkeys.bind(a, p),
+        personal_tokens=personal_tokens.bind(a),
         sessions=sessions.bind(a, p),
         tasks=tasks.bind(a),
         totp=totp.bind(a, p),

@@ -30,6 +30,7 @@ from application.identity.linking import IdentityRepository
 from application.identity.login import LoginLookup
 from application.identity.mfa import MfaRepository
 from application.identity.passkeys import ChallengeRepository, PasskeyRepository
+from application.identity.personal_tokens import PersonalTokenRepository
 from application.identity.providers import UpstreamProviders, WithConfigured
 from application.identity.sessions import SessionRepository
 from application.identity.throttle import LoginThrottle
@@ -117,6 +118,7 @@ class Adapters:
     mail_renderer: MailRenderer
     mailer: Mailer
     passkeys: PasskeyRepository
+    personal_tokens: PersonalTokenRepository
     challenges: ChallengeRepository
     ceremonies: PasskeyCeremonies
     factors: MfaRepository
@@ -169,6 +171,7 @@ def build_adapters(
         FirestoreChallengeRepository,
         FirestorePasskeyRepository,
     )
+    from infrastructure.firestore.personal_tokens import FirestorePersonalTokens
     from infrastructure.firestore.security_events import FirestoreSecurityEvents
     from infrastructure.firestore.sessions import FirestoreSessionRepository
     from infrastructure.firestore.tasks import FirestoreTaskRepository
@@ -227,6 +230,7 @@ def build_adapters(
         mail_renderer=mail_renderer(settings),
         mailer=LazyMailer(lambda: mailer(settings)),
         passkeys=FirestorePasskeyRepository(client),
+        personal_tokens=FirestorePersonalTokens(client),
         challenges=FirestoreChallengeRepository(client),
         ceremonies=LazyCeremonies(lambda: passkey_ceremonies(settings)),
         factors=FirestoreMfaRepository(client),

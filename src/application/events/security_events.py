@@ -57,6 +57,8 @@ EventType = Literal[
     "oauth.device_denied",
     "identity.linked",
     "identity.unlinked",
+    "pat.created",
+    "pat.revoked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -102,6 +104,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.OAUTH_DEVICE_DENIED, "success"): "oauth.device_denied",
     (Audit.IDENTITY_LINKED, "success"): "identity.linked",
     (Audit.IDENTITY_UNLINKED, "success"): "identity.unlinked",
+    (Audit.PAT_CREATED, "success"): "pat.created",
+    (Audit.PAT_REVOKED, "success"): "pat.revoked",
 }
 
 

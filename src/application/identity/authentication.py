@@ -10,6 +10,7 @@ from typing import Protocol
 from application.ports import Clock, TokenIssuer
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.mfa import TotpFactor
+from domain.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.sessions import Session
 from domain.users import User
 
@@ -23,6 +24,13 @@ class Principals(Protocol):
         self, user_id: str, session_id: str
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
         """As ``load``, and the user's authenticator (None if none), in the same round trip."""
+        ...
+
+    def load_personal(
+        self, user_id: str, token_id: str
+    ) -> tuple[User | None, PersonalToken | None]:
+        """The user and the personal access token a presented token names, in one round
+        trip."""
         ...
 
 
@@ -43,17 +51,30 @@ class Actor:
     # (the account page shows its state); ``factor_read`` tells "none" from "not read".
     factor: TotpFactor | None = field(default=None, compare=False, repr=False)
     factor_read: bool = field(default=False, compare=False, repr=False)
+    # A personal access token's scopes (docs/reference/tokens.md); None: a session's access
+    # token, which may do everything its account may. ``session_id`` is then the token's id.
+    token_scopes: tuple[str, ...] | None = None
+
+    @property
+    def personal(self) -> bool:
+        """Is the caller a personal access token rather than a signed-in session?"""
+        return self.token_scopes is not None
 
 
 @dataclass(frozen=True)
 class Authenticate:
     access_token: str  # the bearer token of the request
     with_factor: bool = False  # read the account's authenticator with it (Actor.factor)
+    # The request's method where a personal access token is accepted too (the JSON API);
+    # None: only a session's access token (the pages' cookie).
+    personal_method: str | None = None
 
 
 def authenticate(
     cmd: Authenticate, *, tokens: TokenIssuer, principals: Principals, clock: Clock
 ) -> Actor:
+    if cmd.personal_method is not None and is_personal(cmd.access_token):
+        return authenticate_personal(cmd.access_token, cmd.personal_method, principals, clock)
     claims = tokens.verify_access(cmd.access_token)
     factor: TotpFactor | None = None
     if cmd.with_factor:
@@ -79,6 +100,33 @@ def authenticate(
         user=user,
         factor=factor,
         factor_read=cmd.with_factor,
+    )
+
+
+def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
+    """A personal access token: its account and token read in one round trip; 401 as any
+    bad token when it is unknown, revoked, expired or ended with the account's sessions;
+    403 ``insufficient_scope`` for a method its scopes do not allow."""
+    presented = Presented.parse(text)
+    user, token = (None, None)
+    if presented is not None:
+        user, token = principals.load_personal(presented.user_id, presented.token_id)
+    if (
+        presented is None
+        or user is None
+        or token is None
+        or not token.opens(presented, user, clock.now())
+    ):
+        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+    check_scope(token.scopes, method)
+    return Actor(
+        user_id=user.id,
+        username=user.username.value,
+        role=user.role.value,
+        session_id=token.id,
+        expires_at=token.expires_at,
+        user=user,
+        token_scopes=token.scopes,
     )
 
 

@@ -14,6 +14,7 @@ from application.identity.login import LoginRecords
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict, NotFound
 from domain.mfa import TotpFactor
+from domain.personal_tokens import PersonalToken
 from domain.sessions import Session
 from domain.users import Email, Role, User, Username
 from infrastructure.firestore.client import (
@@ -26,6 +27,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.mfa import FACTORS, factor_from_doc
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.personal_tokens import PERSONAL_TOKENS, token_from_doc
 from infrastructure.firestore.security_events import write_staged
 from infrastructure.firestore.sessions import SESSIONS, session_from_doc
 
@@ -392,6 +394,18 @@ class FirestorePrincipals:
         self, user_id: str, session_id: str
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
         return self._load(user_id, session_id, factor=True)
+
+    def load_personal(
+        self, user_id: str, token_id: str
+    ) -> tuple[User | None, PersonalToken | None]:
+        refs = [
+            self._client.collection(USERS).document(user_id),
+            self._client.collection(PERSONAL_TOKENS).document(token_id),
+        ]
+        user_data, token_data = read_documents(self._client, refs)
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        token = token_from_doc(token_id, token_data) if token_data is not None else None
+        return user, token
 
     def _load(
         self, user_id: str, session_id: str, *, factor: bool

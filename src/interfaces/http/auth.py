@@ -1,4 +1,9 @@
-"""The bearer-token decorator: verifies the token through the port and hands over an Actor."""
+"""The bearer-token decorators: verify the token through the port and hand over an Actor.
+
+``authenticated`` takes a session's access token or a personal access token (within its
+scopes: docs/reference/tokens.md); ``session_authenticated`` refuses a personal token with
+403 ``session_required``: the routes that manage how one signs in, or the account itself
+(docs/decisions/0299-what-personal-tokens-may-not-do.md)."""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from application.identity.authentication import Authenticate
-from domain.errors import Unauthenticated
+from application.identity.authentication import Actor, Authenticate
+from domain.errors import PermissionDenied, Unauthenticated
 from interfaces.shared.services import services
 
 F = TypeVar("F", bound=Callable[..., Any])
+SESSION_REQUIRED = "session_required"
 
 
 def bearer_token() -> str:
@@ -23,11 +29,31 @@ def bearer_token() -> str:
     return token
 
 
+def _actor() -> Actor:
+    command = Authenticate(bearer_token(), personal_method=request.method)
+    actor = services().authentication.authenticate(command)
+    g.actor = actor
+    return actor
+
+
 def authenticated(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = services().authentication.authenticate(Authenticate(bearer_token()))
-        g.actor = actor
+        return view(*args, actor=_actor(), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def session_authenticated(view: F) -> F:
+    """As ``authenticated``, for a signed-in session only: never a personal access token."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        actor = _actor()
+        if actor.personal:
+            raise PermissionDenied(
+                "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
+            )
         return view(*args, actor=actor, **kwargs)
 
     return wrapper  # type: ignore[return-value]

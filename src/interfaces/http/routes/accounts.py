@@ -9,7 +9,7 @@ from application.identity.authentication import Actor
 from application.identity.login import ChangePassword, Login
 from application.identity.tokens import TokenPair
 from domain.errors import InvalidInput
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import FORM_TYPES, parse_form, parse_json
 from interfaces.http.responses import json_response, no_content
@@ -150,7 +150,7 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def replace_me(actor: Actor) -> Response:
     """Replace the profile: username and/or email; omitted name fields are cleared."""
     return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
@@ -163,7 +163,7 @@ def replace_me(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def patch_me(actor: Actor) -> Response:
     """Change only the fields given."""
     return update_profile(actor, parse_json(PatchUserRequest), replace=False)
@@ -171,7 +171,7 @@ def patch_me(actor: Actor) -> Response:
 
 @bp.delete("/user")
 @doc(responses={204: None, 403: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def delete_me(actor: Actor) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once."""
     services().accounts.delete(DeleteUser(actor))
@@ -185,7 +185,7 @@ def delete_me(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def change_password(actor: Actor) -> Response:
     """Change the password; every other session ends."""
     body = parse_json(ChangePasswordRequest)

@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 
 from application.identity.authentication import Actor
 from application.identity.connected import Disconnect, ListIdentities
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import Problem
@@ -30,7 +30,7 @@ def list_identities(actor: Actor) -> Response:
 
 @bp.delete("/<provider>")
 @doc(responses={204: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def disconnect(actor: Actor, provider: str) -> Response:
     """Disconnect the caller's identity at `provider`.
 

@@ -16,7 +16,7 @@ from application.identity.admin import AdminChange, RemoveUser
 from application.identity.authentication import Actor
 from application.mail.invitations import Invite
 from domain.errors import PermissionDenied
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.compat import TAGS
 from interfaces.http.openapi import doc, same_as
 from interfaces.http.parsing import folded, parse_json, read_json_object, validate
@@ -129,7 +129,7 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def replace_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: replace one's own profile (native: PUT /user), or an admin's change of
     ``role``/``disabled`` (native: PATCH /users/{user_id})."""
@@ -143,7 +143,7 @@ def replace_user(actor: Actor, user_id: str) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def patch_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: change one's own profile (native: PATCH /user), or an admin's change of
     ``role``/``disabled`` (native: PATCH /users/{user_id})."""
@@ -152,7 +152,7 @@ def patch_user(actor: Actor, user_id: str) -> Response:
 
 @bp.delete("/users/<user_id:user_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
     (native: DELETE /users/{user_id})."""

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.identity.authentication import Actor
 from application.identity.firebase import CustomToken, FirebaseSignIn
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -44,7 +44,7 @@ def exchange() -> Response:
 
 @bp.post("/auth/firebase/custom-token")
 @doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def custom_token(actor: Actor) -> Response:
     """A Firebase custom token for the caller, to sign in to Firebase with
     (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.

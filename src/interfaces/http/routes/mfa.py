@@ -9,7 +9,7 @@ from application.identity.authentication import Actor
 from application.identity.mfa import MfaLogin
 from application.identity.totp import MfaCommand
 from domain.errors import InvalidInput
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
@@ -45,7 +45,7 @@ def command(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def start_totp(actor: Actor) -> Response:
     """Start TOTP enrolment behind the password: a secret for the authenticator app. It is
     not active until POST /auth/mfa/totp/confirm; starting again replaces it."""
@@ -61,7 +61,7 @@ def start_totp(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def confirm_totp(actor: Actor) -> Response:
     """Turn TOTP on with a first code: ten recovery codes, shown this once. Every other
     session of the account ends."""
@@ -77,7 +77,7 @@ def confirm_totp(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def disable_totp(actor: Actor) -> Response:
     """Turn TOTP off with the password and a code (or a recovery code). Every other session
     of the account ends."""
@@ -93,7 +93,7 @@ def disable_totp(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def new_recovery_codes(actor: Actor) -> Response:
     """A new set of ten recovery codes, behind the password and a code; the old set is void."""
     body = parse_json(PasswordAndCodeRequest)

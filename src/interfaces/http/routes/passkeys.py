@@ -14,7 +14,7 @@ from application.identity.passkeys import (
     RegisterPasskey,
     RegistrationOptions,
 )
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
@@ -57,7 +57,7 @@ PATH_PARAMETERS["passkey_id"] = {
 
 @bp.post("/registration/options")
 @doc(responses={200: CreationOptionsOut, 403: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def registration_options(actor: Actor) -> Response:
     """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
     return json_response(
@@ -74,7 +74,7 @@ def registration_options(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def register(actor: Actor) -> Response:
     """Register the credential navigator.credentials.create() made from the options."""
     body = parse_json(PasskeyRegistrationRequest)
@@ -100,7 +100,7 @@ def list_passkeys(actor: Actor) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     """Delete one of the caller's passkeys; it signs in no more.
 

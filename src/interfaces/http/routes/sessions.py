@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from application.identity.authentication import Actor
 from application.identity.sessions import EndSession, ListSessions, Logout, Refresh, Renew
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -37,7 +37,7 @@ def refresh() -> Response:
 
 @bp.post("/renew")
 @doc(responses={200: AccessTokenOut, 403: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def renew(actor: Actor) -> Response:
     """A new access token for the same session, while the presented one is unexpired."""
     renewed = services().sessions.renew(Renew(actor))
@@ -46,7 +46,7 @@ def renew(actor: Actor) -> Response:
 
 @bp.post("/logout")
 @doc(query=LogoutQuery, responses={204: None, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def logout(actor: Actor) -> Response:
     """End this session (``?all=true``: every session); its tokens stop working at once."""
     query = parse_query(LogoutQuery)
@@ -85,7 +85,7 @@ def list_sessions(actor: Actor) -> Response:
 
 @bp.delete("/sessions/<session_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def end_session(actor: Actor, session_id: str) -> Response:
     """End one of the caller's own sessions."""
     services().sessions.end(EndSession(actor, session_id))

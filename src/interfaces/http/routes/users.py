@@ -9,7 +9,7 @@ from werkzeug.routing import BaseConverter
 
 from application.identity.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
 from application.identity.authentication import Actor
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -97,7 +97,7 @@ def change_user(actor: Actor, user_id: str) -> Response:
 
 @bp.delete("/<user_id:user_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""
     services().admin.remove_user(RemoveUser(actor, user_id))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.personal_tokens import MAX_LIFETIME, NAME_MAX, PersonalToken
+from interfaces.http.schemas.common import PageOut, Strict, single_line
+
+Scope = Literal["read", "write"]
+MAX_SECONDS = MAX_LIFETIME // MAX_LIFETIME.resolution
+
+
+class PersonalTokenCreate(Strict):
+    name: str = Field(
+        min_length=1, max_length=NAME_MAX, examples=["backup script"], json_schema_extra=single_line
+    )
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=2,
+        description="read: GET and HEAD; write: every method",
+        examples=[["read"]],
+    )
+    expires_in: int = Field(ge=1, le=MAX_SECONDS, description="Seconds, at most a year")
+
+
+class PersonalTokenCreated(BaseModel):
+    id: str
+    name: str
+    scopes: list[Scope]
+    expires_at: datetime
+    token: str = Field(
+        description="fgp_…: the bearer token, shown here only (stored hashed)",
+        examples=["fgp_…"],
+    )
+
+
+class PersonalTokenOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime = Field(description="Past: expired (it no longer works)")
+
+    @classmethod
+    def of(cls, token: PersonalToken) -> PersonalTokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            scopes=list(token.scopes),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+        )
+
+
+class PersonalTokenPage(PageOut[PersonalTokenOut]):
+    pass
