@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
+from flask.testing import FlaskClient
 
 from bootstrap import build_app
+from domain.upstream import UpstreamProvider
 from tests.conftest import make_settings
 from tests.fakes import fake_adapters
 
@@ -74,3 +79,57 @@ def test_every_reason_the_use_case_gives_has_words_in_the_catalogue() -> None:
 
     given = refusals(ROOT / "src" / "application" / "identity" / "upstream.py")
     assert len(given) == 4 and given == set(_WORDS)
+
+
+def spanish(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    return client
+
+
+def app_with(issuer: str, sealed: Callable[[str], str] | None = None) -> Flask:
+    """The pages with one provider, Acme ID, at ``issuer``, its secret sealed by ``sealed``
+    (the app's own secret box unless given)."""
+    settings = make_settings()
+    adapters = fake_adapters(settings)
+    adapters.upstream_providers.add(
+        UpstreamProvider.configure(
+            id="acme",
+            issuer=issuer,
+            client_id="firegate",
+            client_secret="s3cret",
+            sealed_secret=(sealed or adapters.secret_box.seal)("s3cret"),
+            now=datetime.now(UTC),
+            name="Acme ID",
+        )
+    )
+    return build_app(settings, adapters, configure_logs=False)
+
+
+def test_a_client_secret_the_key_cannot_open_has_words_of_its_own() -> None:
+    """A provider whose secret another MFA_ENCRYPTION_KEY sealed: its own words, not the
+    second factor's (the secret box's)."""
+    other_key = Fernet(Fernet.generate_key())
+    app = app_with("https://id.example.com", lambda s: other_key.encrypt(s.encode()).decode())
+    english = app.test_client().get("/sign-in/with/acme")
+    assert english.status_code == 503
+    assert alert(english.get_data(as_text=True)) == (
+        "Signing in with Acme ID is not possible right now; try again later."
+    )
+    assert alert(spanish(app).get("/sign-in/with/acme").get_data(as_text=True)) == (
+        "Ahora no se puede iniciar sesión con Acme ID; inténtalo más tarde."
+    )
+
+
+def test_a_provider_that_cannot_be_reached_is_said_in_spanish() -> None:
+    """Nothing listens at the provider's address (port 9 of this machine)."""
+    app = app_with("http://127.0.0.1:9")
+    answer = spanish(app).get("/sign-in/with/acme")
+    assert answer.status_code == 503
+    assert alert(answer.get_data(as_text=True)) == (
+        "No se puede contactar con Acme ID en este momento; inténtalo de nuevo."
+    )
+    english = app.test_client().get("/sign-in/with/acme")
+    assert alert(english.get_data(as_text=True)) == (
+        "Acme ID cannot be reached right now; try again."
+    )

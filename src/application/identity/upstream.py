@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -47,10 +48,12 @@ from domain.errors import (
     InvalidInput,
     MfaRequired,
     Unauthenticated,
+    Unavailable,
 )
 from domain.upstream import OIDC, UpstreamProvider
 from domain.users import User
 
+log = logging.getLogger("firegate.upstream")
 FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
 _FLIGHT = "upstream-flight"  # what a sealed flight says it is: no other sealed text passes
 
@@ -187,6 +190,23 @@ def _opened(sealed: str, box: SecretBox) -> Flight:
     )
 
 
+def _client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
+    """The provider's client secret; Unavailable in words of its own when the at-rest key
+    cannot open it (MFA_ENCRYPTION_KEY changed since the provider was added: add it again)."""
+    try:
+        return box.open(provider.sealed_secret)
+    except Unavailable:
+        log.error(
+            "provider %s: its client secret cannot be opened with MFA_ENCRYPTION_KEY; "
+            "add the provider again (docs/operations.md)",
+            provider.id,
+        )
+        raise Unavailable(
+            f"Signing in with {provider.name} is not possible right now; try again later.",
+            retry_after=60,
+        ) from None
+
+
 def start_upstream(
     cmd: StartUpstream,
     *,
@@ -198,7 +218,7 @@ def start_upstream(
 ) -> Departure:
     provider = find_provider(cmd.provider_id, providers)
     authorization = client.authorization(
-        provider, box.open(provider.sealed_secret), callback_url(provider, policy)
+        provider, _client_secret(provider, box), callback_url(provider, policy)
     )
     flight = Flight(provider.id, authorization, cmd.next, clock(), cmd.connect_for)
     return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
@@ -262,7 +282,7 @@ def finish_upstream(
     provider = find_provider(cmd.provider_id, providers)
     claims = client.claims(
         provider,
-        box.open(provider.sealed_secret),
+        _client_secret(provider, box),
         callback_url(provider, policy),
         cmd.answer,
         flight.authorization,
@@ -388,7 +408,7 @@ def native_sign_in(
         )
     if not cmd.id_token or not cmd.nonce:
         raise _refused()
-    secret = box.open(provider.sealed_secret)
+    secret = _client_secret(provider, box)
     claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
     device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)

@@ -3,6 +3,8 @@ reader's language; a code without a message here shows the use case's own words.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 
@@ -122,8 +124,26 @@ _WORDS: dict[str, LazyString] = {
 }
 
 
+# Such words with a provider's name in them: the use case's, as a pattern, and their
+# translation with the name put back.
+_NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
+    (
+        re.compile(r"(?P<name>.+) cannot be reached right now; try again\."),
+        lazy_gettext("%(name)s cannot be reached right now; try again."),
+    ),
+    (
+        re.compile(r"Signing in with (?P<name>.+) is not possible right now; try again later\."),
+        lazy_gettext("Signing in with %(name)s is not possible right now; try again later."),
+    ),
+)
+
+
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
     if found is None:
         found = _WORDS.get(fallback)
+    if found is None:
+        for pattern, words in _NAMED:
+            if named := pattern.fullmatch(fallback):
+                return str(words) % {"name": named["name"]}
     return str(found) if found is not None else fallback or gettext("Something went wrong.")
