@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -20,10 +21,12 @@ from application.events.security_events import EventQuery
 from application.identity.accounts import DeleteUser, GetUser, UpdateProfile
 from application.identity.authentication import Actor
 from application.identity.login import ChangePassword
+from application.identity.personal_tokens import CreateToken, ListTokens, RevokeToken
 from application.identity.sessions import EndOtherSessions, EndSession, ListSessions
 from application.identity.totp import GetTotp, MfaCommand
 from application.mail.not_me import NotMe
 from application.oauth.apps import ListApps, RevokeApp
+from application.pagination import MAX_LIMIT
 from domain.errors import InvalidInput
 from domain.security_events import Activity
 from interfaces.shared.limits import client_ip
@@ -63,7 +66,13 @@ def _devices(actor: Actor) -> dict[str, object]:
 
 
 def _apps(actor: Actor) -> dict[str, object]:
-    return {**_user(actor), "apps": services().oauth.list_apps(ListApps(actor))}
+    tokens = services().personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
+    return {
+        **_user(actor),
+        "apps": services().oauth.list_apps(ListApps(actor)),
+        "tokens": tokens,
+        "now": datetime.now(UTC),
+    }
 
 
 def _activity(actor: Actor) -> dict[str, object]:
@@ -244,6 +253,28 @@ def account_not_me(actor: Actor) -> Response:
 def revoke_app(actor: Actor) -> Response:
     services().oauth.revoke_app(RevokeApp(actor, field("client_id")))
     return done("app", APPS)
+
+
+@bp.post("/account/tokens")
+@signed_in
+@account_form("token-create", APPS, renamed={"scopes": "scope"})
+def create_token(actor: Actor) -> Response:
+    name, scope = fields("name", "scope")
+    expires_in = field("expires_in")
+    if not expires_in.isdigit():
+        raise InvalidInput.field("expires_in", "Choose when it expires.", "invalid_expires_in")
+    scopes = ("read", "write") if scope == "write" else (scope,)
+    created = services().personal_tokens.create(CreateToken(actor, name, scopes, int(expires_in)))
+    # Shown in this answer only: the page never shows the token again.
+    return section_page(actor, APPS, created=created)
+
+
+@bp.post("/account/tokens/revoke")
+@signed_in
+@account_form("token-revoke", APPS)
+def revoke_token(actor: Actor) -> Response:
+    services().personal_tokens.revoke(RevokeToken(actor, field("token_id")))
+    return done("token-revoked", APPS)
 
 
 @bp.post("/account/sessions/end-others")
