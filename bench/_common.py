@@ -385,6 +385,7 @@ def wrk(
     content_type: str | None = None,
     authorization: str | None = None,
     once: bool = False,
+    proofs: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One wrk run; returns requests/s, latency percentiles (ms), errors, load average, and
     the CPU time the ``cpu_of`` processes spent per request (steadier than throughput on a
@@ -406,6 +407,12 @@ def wrk(
             handle.write("\n".join(bodies) + "\n")
             body_file = handle.name
         env["WRK_BODIES"] = body_file
+    proof_file = None
+    if proofs:  # a DPoP header per body, line for line
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write("\n".join(proofs) + "\n")
+            proof_file = handle.name
+        env["WRK_DPOP"] = proof_file
     threads = max(1, min(connections, 2))
     env["WRK_THREADS"] = str(threads)
     argv = [
@@ -425,6 +432,8 @@ def wrk(
     finally:
         if body_file:
             os.unlink(body_file)
+        if proof_file:
+            os.unlink(proof_file)
     cpu = cpu_seconds(cpu_of) - cpu_before
     line = next(
         (ln for ln in reversed(done.stdout.splitlines()) if ln.startswith("WRKJSON ")), None

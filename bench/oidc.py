@@ -14,6 +14,9 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
   codes are minted before the run: firegate's through /oauth/authorize as a signed-in
   browser whose consent is remembered, the peer's through its /__bench/codes);
 - ``refresh_token``: a rotated refresh, each refresh token used once;
+- ``refresh_token_dpop``, firegate only: the same for a public client's DPoP-bound refresh
+  tokens (RFC 9449), each request with a new proof of the key (made just before the run):
+  the proof checked, its ``jti`` kept in the rotation's commit, the access token bound;
 - ``introspection``: RFC 7662 of a refresh token (both look it up in their store);
 - ``introspection_access``: RFC 7662 of a user's access token from a code exchange (what
   resource servers introspect most). firegate's is a JWT: its signature, then whether its
@@ -29,7 +32,8 @@ expired or was refused would otherwise be timed as a cheap ``active: false``).
 Per core is the provider's requests per second of its own CPU (1000 / CPU ms per request),
 steady on a shared machine; requests/s and p50/p99 are wrk's. Targets (per core): client
 credentials >= 120/s, refresh >= 120/s (Keycloak's published sizing per vCPU), code exchange
->= 100/s, introspection (either token) >= 1,000/s; p99 <= 3x p50. ``--grants`` times only
+>= 100/s, introspection (either token) >= 1,000/s; p99 <= 3x p50; a DPoP-bound refresh at most
+1.5x an unbound one's CPU (``dpop_refresh_cost``). ``--grants`` times only
 some rows. Writes bench/results/oidc.json.
 """
 
@@ -46,13 +50,16 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from _common import (
     BENCH,
@@ -82,12 +89,14 @@ TARGETS = {  # per core
     "client_credentials": 120,
     "authorization_code": 100,
     "refresh_token": 120,
+    "refresh_token_dpop": 80,  # 1.5x a refresh's CPU at most
     "introspection": 1000,
     "introspection_access": 1000,
 }
 KEYCLOAK = {  # Keycloak's sizing guide, per vCPU
     "client_credentials": "120/s",
     "refresh_token": "120/s",
+    "refresh_token_dpop": "-",
     "authorization_code": "-",
     "introspection": "-",
     "introspection_access": "-",
@@ -106,6 +115,8 @@ class Target:
     client_credentials: str  # a form body
     codes: list[str] = field(default_factory=list)  # form bodies, each used once
     refreshes: list[str] = field(default_factory=list)  # form bodies, each used once
+    dpop_refreshes: list[str] = field(default_factory=list)  # a public client's, DPoP-bound
+    dpop_key: ProofKey | None = None  # the key they are bound to
     introspection: str = ""  # a form body: a refresh token
     introspection_access: str = ""  # a form body: an access token
 
@@ -119,29 +130,36 @@ def form(**fields: str) -> str:
     return urllib.parse.urlencode(fields)
 
 
-def exchange(target: Target, body: str, http: requests.Session | None = None) -> dict[str, Any]:
-    """A code exchanged (not timed): the token endpoint's answer."""
-    got = (http or requests).post(
-        target.token_url,
-        data=body,
-        headers={"Authorization": target.authorization, "Content-Type": FORM},
-        timeout=60,
-    )
+def exchange(
+    target: Target, body: str, http: requests.Session | None = None, key: ProofKey | None = None
+) -> dict[str, Any]:
+    """A code exchanged (not timed): the token endpoint's answer. With ``key``: a public
+    client's, with a DPoP proof (its ``client_id`` in the body)."""
+    headers = {"Content-Type": FORM}
+    if key is None:
+        headers["Authorization"] = target.authorization
+    else:
+        headers["DPoP"] = key.proof(target.token_url)
+    got = (http or requests).post(target.token_url, data=body, headers=headers, timeout=60)
     if got.status_code != 200:
         raise SystemExit(f"{target.name}: code exchange {got.status_code} {got.text[:300]}")
     answer: dict[str, Any] = got.json()
     return answer
 
 
-def exchange_all(target: Target, code_bodies: Sequence[str]) -> list[str]:
-    """Exchange codes (not timed) for refresh tokens: the refresh grant's single-use bodies."""
+def exchange_all(
+    target: Target, code_bodies: Sequence[str], key: ProofKey | None = None, client_id: str = ""
+) -> list[str]:
+    """Exchange codes (not timed) for refresh tokens: the refresh grant's single-use bodies
+    (a public client's, ``client_id``, bound to ``key``, when it is given)."""
     local = threading.local()
+    named = {"client_id": client_id} if key is not None else {}
 
     def one(body: str) -> str:
         if not hasattr(local, "http"):
             local.http = requests.Session()
-        tokens = exchange(target, body, local.http)
-        return form(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        tokens = exchange(target, body, local.http, key)
+        return form(grant_type="refresh_token", refresh_token=tokens["refresh_token"], **named)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(one, code_bodies))
@@ -256,6 +274,19 @@ class Peer:
 REDIRECT = "http://127.0.0.1:9/callback"
 
 
+class ProofKey:
+    """A client's DPoP key (RFC 9449): an EC P-256 key and its proofs."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
+
+    def proof(self, url: str) -> str:
+        claims = {"jti": uuid.uuid4().hex, "htm": "POST", "htu": url, "iat": int(time.time())}
+        headers = {"typ": "dpop+jwt", "jwk": self.jwk}
+        return jwt.encode(claims, self.key, algorithm="ES256", headers=headers)
+
+
 class Firegate:
     """firegate under gunicorn with one worker on the bench emulators, PUBLIC_URL its own
     address (the issuer), one signing key; a confidential client made with the CLI."""
@@ -340,7 +371,30 @@ class Firegate:
         with ThreadPoolExecutor(max_workers=8) as pool:
             return first + list(pool.map(one, range(n - 1)))
 
-    def target(self, codes_needed: int, refreshes_needed: int) -> Target:
+    def bound_refreshes(
+        self, browser: requests.Session, target: Target, key: ProofKey, n: int
+    ) -> list[str]:
+        """``n`` refresh bodies of a public client, each token bound to ``key``."""
+        public = self.cli(
+            "clients", "create", "--name", "bench cli", "--redirect-uri", REDIRECT,
+            "--scope", "openid", "--scope", "offline_access",
+        )  # fmt: skip
+        client_id = public["client_id"]
+        bodies = [
+            form(
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=REDIRECT,
+                code_verifier=VERIFIER,
+                client_id=client_id,
+            )
+            for code in self.codes(browser, client_id, n)
+        ]
+        return exchange_all(target, bodies, key, client_id)
+
+    def target(
+        self, codes_needed: int, refreshes_needed: int, dpop_refreshes_needed: int = 0
+    ) -> Target:
         client = self.cli(
             "clients",
             "create",
@@ -381,6 +435,11 @@ class Firegate:
             codes=bodies[:codes_needed],
         )
         target.refreshes = exchange_all(target, bodies[codes_needed:-1])
+        if dpop_refreshes_needed:
+            target.dpop_key = ProofKey()
+            target.dpop_refreshes = self.bound_refreshes(
+                browser, target, target.dpop_key, dpop_refreshes_needed
+            )
         spare = exchange(target, bodies[-1])
         target.introspection, target.introspection_access = introspection_bodies(spare)
         return target
@@ -392,16 +451,19 @@ class Firegate:
 def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -> dict[str, Any]:
     introspects = grant.startswith("introspection")
     url = target.introspection_url if introspects else target.token_url
-    once = grant in ("authorization_code", "refresh_token")
+    once = grant in ("authorization_code", "refresh_token", "refresh_token_dpop")
     bodies = {
         "client_credentials": [target.client_credentials],
         "authorization_code": target.codes,
         "refresh_token": target.refreshes,
+        "refresh_token_dpop": target.dpop_refreshes,
         "introspection": [target.introspection],
         "introspection_access": [target.introspection_access],
     }[grant]
     if introspects:
         check_active(target, bodies[0])
+    key = target.dpop_key if grant == "refresh_token_dpop" else None
+    proofs = [key.proof(url) for _ in bodies] if key is not None else []  # fresh: iat now
     result = wrk(
         url,
         connections=connections,
@@ -409,9 +471,10 @@ def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -
         method="POST",
         bodies=bodies,
         content_type=FORM,
-        authorization=target.authorization,
+        authorization=None if key is not None else target.authorization,
         once=once,
         cpu_of=target.pids(),
+        proofs=proofs,
     )
     if once:  # each body once: a thread that spent its share stops (wrk_report.lua)
         result["single_use_bodies"] = len(bodies)
@@ -467,15 +530,19 @@ def main() -> int:
             targets.append(peer.target(needed, needed))
         if args.only in ("", "firegate"):
             needed = per_run["firegate"] * args.rounds
-            targets.append(firegate.target(needed, needed))
+            bound = needed if "refresh_token_dpop" in timed else 0
+            targets.append(firegate.target(needed, needed, bound))
         print("minted codes and refresh tokens; timing", flush=True)
         for round_no in range(args.rounds):
             for target in targets:
                 n = per_run[target.name]
                 for grant in timed:
+                    if grant == "refresh_token_dpop" and target.dpop_key is None:
+                        continue  # firegate only
                     sub = Target(**{**target.__dict__})
                     sub.codes = target.codes[round_no * n : (round_no + 1) * n]
                     sub.refreshes = target.refreshes[round_no * n : (round_no + 1) * n]
+                    sub.dpop_refreshes = target.dpop_refreshes[round_no * n : (round_no + 1) * n]
                     run = run_grant(sub, grant, connections=args.connections, seconds=args.seconds)
                     results.setdefault(target.name, {}).setdefault(grant, []).append(run)
                     print(
@@ -509,6 +576,9 @@ def main() -> int:
                 "target_per_core": TARGETS[grant],
                 "met": median([r["per_core"] for r in runs]) >= TARGETS[grant],
             }
+    dpop_refresh_cost = _dpop_refresh_cost(results.get("firegate", {}))
+    if dpop_refresh_cost is not None:
+        print(f"a DPoP-bound refresh costs {dpop_refresh_cost}x an unbound one (CPU per request)")
     path = write_result(
         "oidc",
         {
@@ -526,11 +596,23 @@ def main() -> int:
                 "runs": floors,
             },
             "load_at_end": loadavg(),
+            "dpop_refresh_cost": dpop_refresh_cost,
         },
     )
     print(json.dumps(summary, indent=2))
     print(f"wrote {path}")
     return 0
+
+
+def _dpop_refresh_cost(grants: dict[str, list[dict[str, Any]]]) -> float | None:
+    """A DPoP-bound refresh's CPU per request over an unbound one's (medians of the rounds):
+    at most 1.5 (docs/benchmarks.md)."""
+    bound, unbound = grants.get("refresh_token_dpop"), grants.get("refresh_token")
+    if not bound or not unbound:
+        return None
+    cost = median([r["cpu_ms_per_request"] for r in bound])
+    base = median([r["cpu_ms_per_request"] for r in unbound])
+    return round(cost / base, 2) if base else None
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@
 --                of n takes lines i, i+n, i+2n, ... and stops when its share is spent
 --                (a request already on its way then resends the last body, answered with
 --                an error and counted as one)
+--   WRK_DPOP     a file with one DPoP proof per line (optional), sent as the DPoP header with
+--                the body of the same line (bench/oidc.py's DPoP-bound refreshes)
 --
 -- The last line printed is "WRKJSON {...}": requests, errors, latency percentiles in µs.
 
@@ -21,11 +23,19 @@ local bodies_file = os.getenv("WRK_BODIES")
 local content_type = os.getenv("WRK_CONTENT_TYPE") or "application/json"
 local authorization = os.getenv("WRK_AUTHORIZATION")
 local once = os.getenv("WRK_ONCE") == "1"
+local proofs_file = os.getenv("WRK_DPOP")
 
 local bodies = {}
 if bodies_file then
   for line in io.lines(bodies_file) do
     if #line > 0 then bodies[#bodies + 1] = line end
+  end
+end
+
+local proofs = {}
+if proofs_file then
+  for line in io.lines(proofs_file) do
+    if #line > 0 then proofs[#proofs + 1] = line end
   end
 end
 
@@ -56,7 +66,9 @@ end
 
 function request()
   if #bodies > 0 then
-    local body = bodies[math.min(next_body, #bodies)]
+    local line = math.min(next_body, #bodies)
+    local body = bodies[line]
+    if #proofs > 0 then headers["DPoP"] = proofs[line] end
     if once then
       next_body = next_body + threads
     else
