@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -64,6 +65,9 @@ from interfaces.shared.limits import request_origin
 from interfaces.shared.logs import configure_logging
 from interfaces.shared.services import LazyServices
 from interfaces.shared.shell import ShellConfig, create_app
+
+if TYPE_CHECKING:
+    from bootstrap.telemetry import Tracing
 
 __all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
 
@@ -233,13 +237,16 @@ def build_app(
     *,
     configure_logs: bool = True,
     fail_fast: bool = False,
+    tracing: Tracing | None = None,
 ) -> Flask:
     """The service: ``adapters`` default to the production ones that ``settings`` name.
 
     Those are built on first use, and meanwhile on a background thread, so the process
     answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
     Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
-    if those adapters cannot be built, the process exits as gunicorn's failed boot."""
+    if those adapters cannot be built, the process exits as gunicorn's failed boot. ``tracing``:
+    spans to its tracer provider (tests); by default the settings' (docs/operations.md,
+    "Traces"), or none."""
     settings = settings or Settings()
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # A command line, not a server: no webhook sweeper here; the servers' send what it
@@ -247,6 +254,10 @@ def build_app(
         settings = settings.model_copy(update={"webhook_sweep_interval": 0.0})
     if configure_logs:
         configure_logging(settings.log_level)
+    if tracing is None and settings.traces is not None:
+        from bootstrap.telemetry import start  # noqa: PLC0415 - OpenTelemetry, only when on
+
+        tracing = start(settings)
     # Made here, in the worker (after gunicorn's fork); None when metrics are off.
     measured = measuring(settings)
     metrics = measured.metrics if measured is not None else NO_METRICS
@@ -254,11 +265,15 @@ def build_app(
     if adapters is not None:
         if measured is not None:
             adapters = replace(adapters, metrics=metrics)
-        services = bind(build_policies(settings), adapters)
+        services = bind(build_policies(settings), _traced(adapters, tracing))
     else:
-        production = settings
+        production, traced = settings, tracing
+        waited = traced.hash_waited if traced is not None else None
         services = LazyServices(
-            lambda: bind(build_policies(production), build_adapters(production, metrics=metrics))
+            lambda: bind(
+                build_policies(production),
+                _traced(build_adapters(production, hash_waited=waited, metrics=metrics), traced),
+            )
         )
     app = create_app(
         services,
@@ -268,13 +283,20 @@ def build_app(
             trusted_proxy_hops=settings.trusted_proxy_hops,
             production=settings.app_profile == "production",
             rate_limits=settings.rate_limit_enabled,
+            trace_ids=tracing.trace_ids if tracing is not None else None,
         ),
         driving_adapters(settings),
         measured,
     )
+    if tracing is not None:
+        tracing.install(app)
     install_cli(app)
     if isinstance(services, LazyServices):
         # Once the app is built: the warm-up's imports would otherwise share the interpreter
         # with the app's own, and the worker would answer later (docs/benchmarks.md).
         services.warm_up(fatal=fail_fast)
     return app
+
+
+def _traced(adapters: Adapters, tracing: Tracing | None) -> Adapters:
+    return adapters if tracing is None else tracing.adapters(adapters)

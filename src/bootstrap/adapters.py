@@ -145,10 +145,14 @@ class Adapters:
 
 
 def build_adapters(
-    settings: Settings, *, firestore: Client | None = None, metrics: Metrics = NO_METRICS
+    settings: Settings,
+    *,
+    firestore: Client | None = None,
+    hash_waited: Callable[[float], None] | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Adapters:
     """The production adapters. ``firestore`` shares one client (tests reuse theirs);
-    ``metrics`` are told each argon2 hash's wait for a slot and the job queues' depth."""
+    ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     from infrastructure.argon2_hasher import Argon2PasswordHasher
     from infrastructure.audit import LoggingAuditLog
     from infrastructure.clock import SystemClock
@@ -209,7 +213,7 @@ def build_adapters(
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
             max_concurrent=settings.hash_concurrency,
-            waited=None if metrics is NO_METRICS else metrics.argon2_waited,
+            waited=_told(hash_waited, None if metrics is NO_METRICS else metrics.argon2_waited),
         ),
         tokens=token_issuer(settings),
         clock=SystemClock(),
@@ -252,6 +256,21 @@ def build_adapters(
         scheduler=ThreadScheduler(),
         metrics=metrics,
     )
+
+
+def _told(
+    *listeners: Callable[[float], None] | None,
+) -> Callable[[float], None] | None:
+    """One callable telling each of ``listeners`` that are not None; None if none is."""
+    present = [listener for listener in listeners if listener is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def tell(value: float) -> None:
+        for listener in present:
+            listener(value)
+
+    return tell
 
 
 def _firestore_ready(client: Client) -> bool:

@@ -82,13 +82,18 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     log_level: str = "INFO"
+    # Traces (docs/operations.md, "Traces"): exported by OTLP when an OTLP endpoint is set
+    # (OpenTelemetry's own variables, read by its SDK too), to Cloud Trace with
+    # TRACES_EXPORTER=gcp; off otherwise, and then nothing of OpenTelemetry is imported.
+    traces_exporter: Literal["", "otlp", "gcp", "none"] = ""
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
     # Metrics (docs/operations.md, "Metrics"): Prometheus text at /metrics only with this
     # bearer token (404 without it), and OTLP metrics where an OTLP endpoint is set (unless
     # OTEL_METRICS_EXPORTER=none); off otherwise, and then neither library is imported.
     metrics_token: SecretStr | None = None
     otel_exporter_otlp_metrics_endpoint: str = ""
     otel_metrics_exporter: Literal["", "otlp", "none"] = ""
-    otel_exporter_otlp_endpoint: str = ""  # OpenTelemetry's own: the base of traces' too
     # The routes of the systems firegate replaces, for their clients (docs/migrating.md).
     compat_routes: bool = True
 
@@ -269,6 +274,17 @@ class Settings(BaseSettings):
                 f"{name} must look like '20/minute' or '10/minute,100/hour', not {value!r}"
             ) from None
         return value
+
+    @property
+    def traces(self) -> Literal["otlp", "gcp"] | None:
+        """Where traces go: TRACES_EXPORTER, else OTLP when an OTLP endpoint is set; None: off."""
+        if self.traces_exporter == "none":
+            return None
+        if self.traces_exporter:
+            return self.traces_exporter
+        if self.otel_exporter_otlp_endpoint or self.otel_exporter_otlp_traces_endpoint:
+            return "otlp"
+        return None
 
     @field_validator("metrics_token", mode="before")
     @classmethod

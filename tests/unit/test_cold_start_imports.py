@@ -42,6 +42,8 @@ LAZY = (
     "grpc",
     "redis",
     "smtplib",
+    # Traces' SDK: only when they are on (the cloud SDKs import its API on the warm-up thread).
+    "opentelemetry",
 )
 
 # Records the modules that the main thread imports: the warm-up thread, which `build_app`
@@ -113,3 +115,11 @@ def test_the_provider_is_served_without_authlib_until_its_first_request() -> Non
     imported = main_thread_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
     assert "interfaces.oauth.routes" in imported  # its routes are registered all the same
     assert heavy(imported) == []
+
+
+def test_traces_import_opentelemetry_only_when_on() -> None:
+    """With an OTLP endpoint the app is built with the SDK, the gRPC and requests
+    instrumentations; without one (the test above) nothing of it."""
+    imported = main_thread_imports(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    assert "opentelemetry.sdk.trace" in imported
+    assert "infrastructure.telemetry.server" in imported

@@ -252,6 +252,16 @@ def _decode_timestamp(raw: str) -> datetime:
     return DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-any-return,no-untyped-call]
 
 
+Post = Callable[[str, bytes], Any]
+_around_posts: list[Callable[[Post], Post]] = []
+
+
+def wrap_posts(around: Callable[[Post], Post]) -> None:
+    """Put ``around`` about each request of the readers made from now on (a trace's span:
+    docs/operations.md, "Traces"); none by default, so nothing is added to a request."""
+    _around_posts.append(around)
+
+
 class BatchReader:
     """Reads documents by path in one ``batchGet``, and runs queries with ``runQuery``; the
     fields as the client library decodes them (timestamps as aware datetimes, references as
@@ -269,7 +279,11 @@ class BatchReader:
         credentials: Any = None,
     ) -> None:
         self._client = client
-        self._retried_post = retry(self._post)  # wrapped once, not at every call
+        post: Post = self._post
+        for around in _around_posts:
+            post = around(post)
+        self._once_post = post
+        self._retried_post = retry(post)  # wrapped once, not at every call
         self._timeout = timeout
         self._host = host
         self._tls = tls
@@ -364,7 +378,7 @@ class BatchReader:
         """The API's ``found`` document for each path (``None`` where it is missing)."""
         names = [self._prefix + path for path in paths]
         body = json.dumps({"documents": names}).encode()
-        post = self._retried_post if retry else self._post
+        post = self._retried_post if retry else self._once_post
         answers = post(self._url, body)
         try:
             if not isinstance(answers, list) or not all(

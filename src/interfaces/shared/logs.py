@@ -8,6 +8,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -16,6 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACE = re.compile(r"[0-9a-fA-F]{1,64}")
 access_log = logging.getLogger("firegate.access")
+TraceIds = Callable[[], tuple[str, str, bool] | None]
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -45,7 +47,10 @@ def new_request_id() -> str:
     return f"{_REQUEST_IDS.getrandbits(128):032x}"
 
 
-def install_request_context(app: Flask, project: str) -> None:
+def install_request_context(app: Flask, project: str, trace_ids: TraceIds | None = None) -> None:
+    """The request's id and its log line. ``trace_ids``: the current span's, for the line's
+    trace fields (when traces are on); else Cloud Run's ``X-Cloud-Trace-Context``'s."""
+
     @app.before_request
     def _start() -> None:
         given = request.headers.get("X-Request-ID", "")
@@ -76,9 +81,16 @@ def install_request_context(app: Flask, project: str) -> None:
             },
             "request_id": request_id,
         }
-        trace = headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
-        if trace and _TRACE.fullmatch(trace):
+        ids = trace_ids() if trace_ids is not None else None
+        if ids is not None:
+            trace, span, sampled = ids
             fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace}"
+            fields["logging.googleapis.com/spanId"] = span
+            fields["logging.googleapis.com/trace_sampled"] = sampled
+        else:
+            trace = headers.get("X-Cloud-Trace-Context", "").split("/", 1)[0]
+            if trace and _TRACE.fullmatch(trace):
+                fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace}"
         actor = g.get("actor")
         if actor is not None:
             fields["user_id"] = actor.user_id

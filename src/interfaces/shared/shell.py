@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.services import Services
 from interfaces.shared.limits import LimitedAs, Route, install_rate_limits
-from interfaces.shared.logs import install_request_context
+from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
 from interfaces.shared.services import LazyServices
@@ -74,6 +74,9 @@ class ShellConfig:
     trusted_proxy_hops: int
     production: bool
     rate_limits: bool  # RATE_LIMIT_ENABLED
+    # The current span's trace id, span id and sampled flag for the request logs, when
+    # traces are on (docs/operations.md, "Traces"); None: Cloud Run's trace header.
+    trace_ids: TraceIds | None = None
 
 
 Install = Callable[[Flask], Installed]
@@ -100,7 +103,7 @@ def create_app(
             app.wsgi_app, x_for=config.trusted_proxy_hops, x_proto=config.trusted_proxy_hops
         )
     install_error_handlers(app)
-    install_request_context(app, config.project)
+    install_request_context(app, config.project, config.trace_ids)
     if metrics is not None:
         install_metrics(app, metrics)
     app.register_blueprint(jwks_bp)

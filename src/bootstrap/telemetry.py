@@ -1,0 +1,123 @@
+"""Traces, when the settings turn them on (docs/operations.md, "Traces"): the process's SDK,
+the spans put around the ports' adapters, the request spans of the app. Imported only then:
+with traces off nothing here runs, nor is OpenTelemetry imported."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import cast
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
+from werkzeug.exceptions import HTTPException
+
+from application.jobs import JobHandler
+from bootstrap.adapters import Adapters, JobQueueFactory
+from infrastructure.settings import Settings
+from infrastructure.telemetry import sdk, spans
+from infrastructure.telemetry.server import install_server_spans
+
+TOKEN_ENDPOINT = "oauth.token"
+_GRANT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-")
+
+
+@dataclass(frozen=True)
+class Tracing:
+    provider: TracerProvider
+    queue_system: str = "inprocess"  # JOB_QUEUE's: "gcp_pubsub" for Pub/Sub
+    # The process's client libraries too (gRPC, requests, Firestore's REST path): the
+    # production adapters' tracing, not a test's.
+    clients: bool = False
+
+    @property
+    def tracer(self) -> Tracer:
+        return self.provider.get_tracer(spans.TRACER)
+
+    trace_ids = staticmethod(sdk.current_ids)
+    hash_waited = staticmethod(spans.argon2_waited)
+
+    def adapters(self, adapters: Adapters) -> Adapters:
+        """``adapters`` with a span around each call of argon2, the mail server, the webhook
+        sender and the job queues, and around each job run; with ``clients``, the gRPC and
+        requests instrumentations and Firestore's REST spans, before the adapters' first
+        call (on the warm-up thread: their imports stay out of a cold start)."""
+        tracer = self.tracer
+        if self.clients:
+            _instrument_clients(self.provider)
+        return replace(
+            adapters,
+            hasher=spans.TracedHasher(adapters.hasher, tracer),
+            mailer=spans.TracedMailer(adapters.mailer, tracer),
+            webhook_sender=spans.TracedWebhookSender(adapters.webhook_sender, tracer),
+            job_queue=self._queue(adapters.job_queue),
+            webhook_queue=(
+                self._queue(adapters.webhook_queue) if adapters.webhook_queue is not None else None
+            ),
+        )
+
+    def _queue(self, factory: JobQueueFactory) -> JobQueueFactory:
+        tracer, system = self.tracer, self.queue_system
+
+        def make(run: JobHandler) -> spans.TracedJobQueue:
+            return spans.TracedJobQueue(factory(spans.traced_jobs(run, tracer)), tracer, system)
+
+        return make
+
+    def install(self, app: Flask) -> None:
+        """A server span for each request of ``app`` (its first ``before_request``, so that
+        the per-address limits' counters are in it too), and one for the grant that the
+        token endpoint runs, named by its ``grant_type``."""
+        install_server_spans(app, self.tracer, sdk.UNTRACED_PATHS)
+        view = app.view_functions.get(TOKEN_ENDPOINT)
+        if view is not None:  # the provider is on
+            app.view_functions[TOKEN_ENDPOINT] = _grant_span(cast(View, view), self.tracer)
+
+
+View = Callable[[], ResponseReturnValue]
+
+
+def _grant_span(view: View, tracer: Tracer) -> View:
+    @functools.wraps(view)
+    def token() -> ResponseReturnValue:
+        try:
+            given = request.form.get("grant_type", "")
+        except HTTPException:  # a body too large: the view answers it
+            given = ""
+        grant = given if given and set(given) <= _GRANT_TYPE_CHARS and len(given) <= 100 else ""
+        with tracer.start_as_current_span(
+            "oauth grant", attributes={"oauth.grant_type": grant or "invalid"}
+        ):
+            return view()
+
+    return token
+
+
+@functools.cache
+def _process_tracing(kind: str, project: str, endpoint: str, queue_system: str) -> Tracing:
+    provider = sdk.start_traces("gcp" if kind == "gcp" else "otlp", project, endpoint)
+    return Tracing(provider, queue_system, clients=True)
+
+
+@functools.cache
+def _instrument_clients(provider: TracerProvider) -> None:
+    from infrastructure.firestore.rest_reads import wrap_posts  # noqa: PLC0415 - its SDK
+
+    sdk.instrument_clients(provider)
+    wrap_posts(spans.firestore_rest(provider.get_tracer(spans.TRACER)))
+
+
+def start(settings: Settings) -> Tracing | None:
+    """This process's tracing, started on the first call; None when traces are off."""
+    if settings.traces is None:
+        return None
+    queue = "gcp_pubsub" if settings.job_queue == "pubsub" else "inprocess"
+    return _process_tracing(
+        settings.traces,
+        settings.google_cloud_project,
+        settings.otel_exporter_otlp_traces_endpoint,
+        queue,
+    )

@@ -1,0 +1,114 @@
+"""Spans around the ports where no instrumentation fits: argon2, the mail server, the webhook
+sender, the job queue and its jobs, and Firestore's REST path (docs/operations.md, "Traces").
+The composition root puts them around the adapters when traces are on; each fits its port as
+the adapter does. No attribute carries a password, an address or a URL's path or query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+
+from application.events.webhooks.ports import WebhookSender
+from application.jobs import JobHandler
+from application.ports import Job, JobQueue, Mail, Mailer, PasswordHasher
+
+TRACER = "firegate"
+FIRESTORE = {"db.system.name": "gcp.firestore"}
+Post = Callable[[str, bytes], Any]
+
+
+def argon2_waited(seconds: float) -> None:
+    """The argon2 hasher's queue wait, on the span of the hash or check that waited."""
+    trace.get_current_span().set_attribute("firegate.argon2.queue_wait_ms", seconds * 1000)
+
+
+class TracedHasher:
+    def __init__(self, inner: PasswordHasher, tracer: Tracer) -> None:
+        self._inner, self._tracer = inner, tracer
+
+    def hash(self, password: str) -> str:
+        with self._tracer.start_as_current_span("argon2 hash"):
+            return self._inner.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self._tracer.start_as_current_span("argon2 verify"):
+            return self._inner.verify(password_hash, password)
+
+    def verify_dummy(self, password: str) -> None:
+        with self._tracer.start_as_current_span("argon2 verify"):
+            self._inner.verify_dummy(password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._inner.needs_rehash(password_hash)  # reads the hash's parameters: no work
+
+
+class TracedMailer:
+    def __init__(self, inner: Mailer, tracer: Tracer) -> None:
+        self._inner, self._tracer = inner, tracer
+
+    def send(self, mail: Mail) -> None:
+        with self._tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT):
+            self._inner.send(mail)
+
+
+class TracedWebhookSender:
+    def __init__(self, inner: WebhookSender, tracer: Tracer) -> None:
+        self._inner, self._tracer = inner, tracer
+
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        attributes = {"http.request.method": "POST", "server.address": urlsplit(url).hostname or ""}
+        with self._tracer.start_as_current_span(
+            "webhook POST", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            status = self._inner.post(url, body, headers, address)
+            span.set_attribute("http.response.status_code", status)
+            return status
+
+
+class TracedJobQueue:
+    """A span for each job queued (``system``: ``gcp_pubsub`` or ``inprocess``)."""
+
+    def __init__(self, inner: JobQueue, tracer: Tracer, system: str) -> None:
+        self._inner, self._tracer, self._system = inner, tracer, system
+
+    def enqueue(self, job: Job) -> None:
+        attributes = {"messaging.system": self._system, "firegate.job.kind": job.kind}
+        with self._tracer.start_as_current_span(
+            f"publish {job.kind}", kind=SpanKind.PRODUCER, attributes=attributes
+        ):
+            self._inner.enqueue(job)
+
+
+def traced_jobs(run: JobHandler, tracer: Tracer) -> JobHandler:
+    """Each job run in a span of its own: a mail's SMTP send, a webhook's POST below it."""
+
+    def traced(job: Job, final: bool) -> None:
+        with tracer.start_as_current_span(
+            f"job {job.kind}", kind=SpanKind.CONSUMER, attributes={"firegate.job.kind": job.kind}
+        ):
+            run(job, final)
+
+    return traced
+
+
+def firestore_rest(tracer: Tracer) -> Callable[[Post], Post]:
+    """Around each request of Firestore's REST path (infrastructure/firestore/rest_reads.py):
+    a client span named by the API's method (batchGet, commit, runQuery)."""
+
+    def around(post: Post) -> Post:
+        def traced(url: str, body: bytes) -> Any:
+            method = url.rpartition(":")[2]
+            with tracer.start_as_current_span(
+                f"firestore {method}",
+                kind=SpanKind.CLIENT,
+                attributes={**FIRESTORE, "db.operation.name": method},
+            ):
+                return post(url, body)
+
+        return traced
+
+    return around

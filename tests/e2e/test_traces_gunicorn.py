@@ -1,0 +1,193 @@
+"""A sign-in's trace, exported by OTLP over HTTP/protobuf from `make run`'s gunicorn (two
+workers) on the emulators to an OTLP receiver: the protocol's own, written here in Python (an
+HTTP server taking POST /v1/traces with opentelemetry-proto's ExportTraceServiceRequest), as
+the OpenTelemetry Collector is not among Debian's packages (docs/operations.md, "Traces")."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ROOT, served
+
+pytestmark = pytest.mark.e2e
+
+RECEIVER_PORT, GUNICORN_PORT = 26200, 26201
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+PARENT = "b7ad6b7169203331"
+
+
+@dataclass(frozen=True)
+class Received:
+    trace_id: str
+    span_id: str
+    parent_id: str
+    name: str
+    kind: int
+    attributes: dict[str, Any]
+    service: str
+
+
+class OtlpReceiver(ThreadingHTTPServer):
+    """OTLP/HTTP's trace service: each POST /v1/traces is a protobuf
+    ExportTraceServiceRequest (gzipped if it says so), answered by an empty
+    ExportTraceServiceResponse."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.spans: list[Received] = []
+        self.lock = threading.Lock()
+
+    def take(self, request: ExportTraceServiceRequest) -> None:
+        with self.lock:
+            for resource_spans in request.resource_spans:
+                service = next(
+                    (
+                        a.value.string_value
+                        for a in resource_spans.resource.attributes
+                        if a.key == "service.name"
+                    ),
+                    "",
+                )
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        self.spans.append(
+                            Received(
+                                trace_id=span.trace_id.hex(),
+                                span_id=span.span_id.hex(),
+                                parent_id=span.parent_span_id.hex(),
+                                name=span.name,
+                                kind=span.kind,
+                                attributes={a.key: a.value for a in span.attributes},
+                                service=service,
+                            )
+                        )
+
+    def of_trace(self, trace_id: str) -> list[Received]:
+        with self.lock:
+            return [span for span in self.spans if span.trace_id == trace_id]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: OtlpReceiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        if self.path != "/v1/traces" or self.headers.get_content_type() != (
+            "application/x-protobuf"
+        ):
+            self.send_error(404)
+            return
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        self.server.take(request)
+        answer = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpReceiver]:
+    server = OtlpReceiver(RECEIVER_PORT)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def traced_url(emulators: Any, receiver: OtlpReceiver) -> Iterator[str]:
+    with served(
+        "gunicorn-traces.log",
+        PORT=str(GUNICORN_PORT),
+        WEB_CONCURRENCY="2",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{RECEIVER_PORT}",
+        OTEL_BSP_SCHEDULE_DELAY="100",  # ms: spans leave soon after their request
+    ) as (url, _):
+        yield url
+
+
+def spans_of(receiver: OtlpReceiver, trace_id: str, *names: str) -> list[Received]:
+    """The trace's spans once those named are all in (each worker exports its own)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = receiver.of_trace(trace_id)
+        if set(names) <= {s.name for s in found} or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def below(spans: list[Received], root: Received) -> list[Received]:
+    children = {root.span_id}
+    found: list[Received] = []
+    grew = True
+    while grew:
+        grew = False
+        for span in spans:
+            if span.parent_id in children and span.span_id not in children:
+                children.add(span.span_id)
+                found.append(span)
+                grew = True
+    return found
+
+
+def test_a_sign_in_is_one_trace_with_its_firestore_and_argon2_spans_and_its_log_line(
+    traced_url: str, receiver: OtlpReceiver, firestore: Any
+) -> None:
+    body = {"username": "tracy", "email": "tracy@example.com", "password": PASSWORD}
+    assert requests.post(traced_url + "/register", json=body, timeout=30).status_code == 201
+    answer = requests.post(
+        traced_url + "/auth/login",
+        json={"username": "tracy", "password": PASSWORD},
+        headers={"traceparent": f"00-{TRACE}-{PARENT}-01"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+
+    spans = spans_of(receiver, TRACE, "POST /auth/login", "argon2 verify")
+    (login,) = [s for s in spans if s.name == "POST /auth/login"]
+    assert login.kind == SpanProto.SPAN_KIND_SERVER and login.parent_id == PARENT
+    assert login.service == "firegate"
+    assert login.attributes["http.response.status_code"].int_value == 200
+    children = below(spans, login)
+    names = [s.name for s in children]
+    # The account read over REST (a span around the port), the session committed through
+    # the client library (gRPC's instrumentation), the password checked with its queue wait.
+    assert "firestore batchGet" in names, names
+    assert "/google.firestore.v1.Firestore/Commit" in names, names
+    (verify,) = [s for s in children if s.name == "argon2 verify"]
+    assert verify.attributes["firegate.argon2.queue_wait_ms"].double_value >= 0
+
+    # The request's log line names the same trace and the request's span.
+    lines = [
+        json.loads(line)
+        for line in (ROOT / ".local" / "gunicorn-traces.log").read_text().splitlines()
+        if line.startswith("{") and '"/auth/login"' in line
+    ]
+    (line,) = [x for x in lines if x.get("httpRequest", {}).get("requestUrl") == "/auth/login"]
+    assert line["logging.googleapis.com/trace"] == f"projects/demo-firegate/traces/{TRACE}"
+    assert line["logging.googleapis.com/spanId"] == login.span_id

@@ -1,0 +1,247 @@
+"""Traces (docs/operations.md, "Traces"): the request's span joins the incoming W3C
+``traceparent``, else Cloud Run's ``X-Cloud-Trace-Context``; the ports' spans are its
+children; the request's log line carries its trace and span ids. On in-memory fakes, with
+an in-memory exporter in place of OTLP (tests/e2e/test_traces_gunicorn.py has the real one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from bootstrap import build_app
+from bootstrap.telemetry import Tracing
+from infrastructure.telemetry import sdk
+from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
+from tests.fakes import fake_adapters
+
+pytestmark = pytest.mark.unit
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT = "00f067aa0ba902b7"
+TRACEPARENT = f"00-{TRACE}-{PARENT}-01"
+CLOUD_TRACE = "105445aa7843bc8bf206b12000100000"
+CLOUD_SPAN = 12345678901234567  # decimal in X-Cloud-Trace-Context
+TRACE_FIELD = "logging.googleapis.com/trace"
+SPAN_FIELD = "logging.googleapis.com/spanId"
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def traced(spans: InMemorySpanExporter) -> Iterator[FlaskClient]:
+    provider = TracerProvider(resource=sdk.resource())
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    sdk.use_propagators()
+    settings = make_settings(log_level="INFO")
+    app = build_app(
+        settings, fake_adapters(settings), configure_logs=False, tracing=Tracing(provider)
+    )
+    yield app.test_client()
+    provider.shutdown()
+
+
+@pytest.fixture
+def access_lines(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="firegate.access")
+    return caplog
+
+
+def sign_up_and_in(client: FlaskClient, headers: dict[str, str]) -> None:
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    assert client.post("/register", json=body).status_code == 201
+    answer = client.post(
+        "/auth/login", json={"username": "alice", "password": PASSWORD}, headers=headers
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+
+def server_span(spans: InMemorySpanExporter, name: str) -> ReadableSpan:
+    (found,) = [s for s in spans.get_finished_spans() if s.name == name]
+    assert found.kind is SpanKind.SERVER
+    return found
+
+
+def line_of(caplog: pytest.LogCaptureFixture, path: str) -> logging.LogRecord:
+    (record,) = [r for r in caplog.records if r.getMessage().split()[1:2] == [path]]
+    return record
+
+
+def test_a_login_joins_the_traceparent_with_argon2_below_and_its_ids_in_the_log_line(
+    traced: FlaskClient, spans: InMemorySpanExporter, access_lines: pytest.LogCaptureFixture
+) -> None:
+    sign_up_and_in(traced, {"traceparent": TRACEPARENT})
+    login = server_span(spans, "POST /auth/login")
+    assert login.context is not None and login.parent is not None
+    assert f"{login.context.trace_id:032x}" == TRACE
+    assert f"{login.parent.span_id:016x}" == PARENT
+    below = [s for s in spans.get_finished_spans() if s.parent == login.context]
+    assert "argon2 verify" in [s.name for s in below]
+    verify = next(s for s in below if s.name == "argon2 verify")
+    assert verify.attributes is not None
+    record = line_of(access_lines, "/auth/login")
+    assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{TRACE}"
+    assert getattr(record, SPAN_FIELD) == f"{login.context.span_id:016x}"
+    assert getattr(record, "logging.googleapis.com/trace_sampled") is True
+    # The sign-up before it had no incoming trace: a trace of its own, in its line too.
+    signup = server_span(spans, "POST /register")
+    assert signup.context is not None and signup.parent is None
+    assert signup.context.trace_id != login.context.trace_id
+    assert getattr(line_of(access_lines, "/register"), TRACE_FIELD).endswith(
+        f"{signup.context.trace_id:032x}"
+    )
+
+
+def test_without_traceparent_cloud_runs_header_gives_the_trace(
+    traced: FlaskClient, spans: InMemorySpanExporter, access_lines: pytest.LogCaptureFixture
+) -> None:
+    header = f"{CLOUD_TRACE}/{CLOUD_SPAN};o=1"
+    assert traced.get("/.well-known/jwks.json", headers={"X-Cloud-Trace-Context": header})
+    jwks = server_span(spans, "GET /.well-known/jwks.json")
+    assert jwks.context is not None and jwks.parent is not None
+    assert f"{jwks.context.trace_id:032x}" == CLOUD_TRACE
+    assert jwks.parent.span_id == CLOUD_SPAN
+    record = line_of(access_lines, "/.well-known/jwks.json")
+    assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{CLOUD_TRACE}"
+
+
+def test_traceparent_wins_over_cloud_runs_header(
+    traced: FlaskClient, spans: InMemorySpanExporter
+) -> None:
+    headers = {"X-Cloud-Trace-Context": f"{CLOUD_TRACE}/1;o=1", "traceparent": TRACEPARENT}
+    traced.get("/.well-known/jwks.json", headers=headers)
+    jwks = server_span(spans, "GET /.well-known/jwks.json")
+    assert jwks.context is not None and f"{jwks.context.trace_id:032x}" == TRACE
+
+
+def test_the_token_endpoint_names_its_grant(
+    traced: FlaskClient, spans: InMemorySpanExporter
+) -> None:
+    answer = traced.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"},
+        headers={"traceparent": TRACEPARENT},
+    )
+    assert answer.status_code in (400, 401)  # no such client
+    token = server_span(spans, "POST /oauth/token")
+    (grant,) = [s for s in spans.get_finished_spans() if s.name == "oauth grant"]
+    assert grant.parent == token.context
+    assert grant.attributes is not None
+    assert grant.attributes["oauth.grant_type"] == "client_credentials"
+
+
+def test_probes_are_not_traced(traced: FlaskClient, spans: InMemorySpanExporter) -> None:
+    assert traced.get("/healthz").status_code == 200
+    assert spans.get_finished_spans() == ()
+
+
+def test_with_traces_off_the_log_line_keeps_cloud_runs_trace_and_no_span(
+    access_lines: pytest.LogCaptureFixture,
+) -> None:
+    settings = make_settings(log_level="INFO")
+    assert settings.traces is None
+    client = build_app(settings, fake_adapters(settings), configure_logs=False).test_client()
+    header = f"{CLOUD_TRACE}/{CLOUD_SPAN};o=1"
+    client.get("/.well-known/jwks.json", headers={"X-Cloud-Trace-Context": header})
+    record = line_of(access_lines, "/.well-known/jwks.json")
+    assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{CLOUD_TRACE}"
+    assert not hasattr(record, SPAN_FIELD)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"otel_exporter_otlp_endpoint": "http://127.0.0.1:4318"}, "otlp"),
+        ({"otel_exporter_otlp_traces_endpoint": "http://127.0.0.1:4318/v1/traces"}, "otlp"),
+        ({"traces_exporter": "gcp"}, "gcp"),
+        ({"traces_exporter": "otlp"}, "otlp"),
+        ({"traces_exporter": "none", "otel_exporter_otlp_endpoint": "http://x:4318"}, None),
+    ],
+)
+def test_traces_are_off_unless_configured(env: dict[str, str], expected: str | None) -> None:
+    assert make_settings(**env).traces == expected
+
+
+class GoogleStandIn(ThreadingHTTPServer):
+    """Google's token endpoint (a service account's JWT for an access token) and an OTLP
+    trace receiver, on one loopback port: what TRACES_EXPORTER=gcp talks to."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _GoogleHandler)
+        self.exports: list[tuple[str, ExportTraceServiceRequest]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _GoogleHandler(BaseHTTPRequestHandler):
+    server: GoogleStandIn
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/token":
+            answer = json.dumps({"access_token": "ya29.stand-in", "expires_in": 3600}).encode()
+        else:
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            self.server.exports.append((self.headers.get("Authorization", ""), request))
+            answer = b""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def google() -> Iterator[GoogleStandIn]:
+    server = GoogleStandIn()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_cloud_trace_gets_the_spans_with_the_credentials_token_and_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, google: GoogleStandIn
+) -> None:
+    account = {
+        "type": "service_account",
+        "project_id": "elsewhere",
+        "private_key_id": "1",
+        "private_key": TEST_OIDC_RSA_KEY,
+        "client_email": "traces@elsewhere.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": google.url + "/token",
+    }
+    (tmp_path / "key.json").write_text(json.dumps(account))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
+    provider = sdk.tracer_provider("gcp", "demo-firegate", google.url + "/v1/traces")
+    provider.get_tracer("test").start_span("a span").end()
+    provider.shutdown()  # exports what is left
+    ((authorization, export),) = google.exports
+    assert authorization == "Bearer ya29.stand-in"
+    (resource_spans,) = export.resource_spans
+    attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert attributes["gcp.project_id"] == "demo-firegate"
+    assert attributes["service.name"] == "firegate"
+    assert sdk.CLOUD_TRACE_OTLP == "https://telemetry.googleapis.com/v1/traces"
