@@ -81,7 +81,8 @@ class Upstream:
         if not ENTRY.exists():
             raise SystemExit("oidc-provider is missing: make tools")
         LOGS.mkdir(parents=True, exist_ok=True)
-        with (LOGS / "upstream-provider.log").open("wb") as out:
+        log = LOGS / "upstream-provider.log"
+        with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [shutil.which("node") or "node", str(ROOT / "tests" / "upstream_provider.mjs")],
                 env={
@@ -94,14 +95,14 @@ class Upstream:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/.well-known/openid-configuration", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise SystemExit("oidc-provider did not start: see .local/bench/upstream-provider.log")
+        # tests/upstream_provider.mjs says "listening on {issuer}" once it answers.
+        for _ in range(300):
+            if f"listening on {self.url}" in log.read_text(errors="replace"):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise SystemExit(f"oidc-provider did not start: see {log}")
 
     def __exit__(self, *_: object) -> None:
         if self.proc is not None:

@@ -11,11 +11,18 @@ import pytest
 
 from application.identity.accounts import UserRepository
 from application.identity.linking import IdentityRepository
+from application.identity.passkeys import PasskeyRepository
 from domain.errors import Conflict, NotFound
-from domain.identities import IdentityLink, PendingLink, linked_to, unlinking
+from domain.identities import IdentityLink, PendingLink, linked_to, passkey_removal, unlinking
 from domain.ids import new_id
+from domain.passkeys import Passkey
 from domain.users import Email, User, Username
-from tests.fakes import FakeIdentityRepository, FakeUserRepository, InMemoryStore
+from tests.fakes import (
+    FakeIdentityRepository,
+    FakePasskeyRepository,
+    FakeUserRepository,
+    InMemoryStore,
+)
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -27,18 +34,26 @@ UID = "fb-uid-1"
 class Repos:
     users: UserRepository
     identities: IdentityRepository
+    passkeys: PasskeyRepository  # the other way in a removal of one is guarded with
 
 
 @pytest.fixture(params=["fake", "firestore"])
 def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "fake":
         store = InMemoryStore()
-        return Repos(FakeUserRepository(store), FakeIdentityRepository(store))
+        return Repos(
+            FakeUserRepository(store), FakeIdentityRepository(store), FakePasskeyRepository(store)
+        )
     from infrastructure.firestore.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.passkeys import FirestorePasskeyRepository
     from infrastructure.firestore.users import FirestoreUserRepository
 
     client = request.getfixturevalue("firestore")
-    return Repos(FirestoreUserRepository(client), FirestoreIdentityRepository(client))
+    return Repos(
+        FirestoreUserRepository(client),
+        FirestoreIdentityRepository(client),
+        FirestorePasskeyRepository(client),
+    )
 
 
 def make_user(username: str = "alice", email: str | None = None) -> User:
@@ -344,3 +359,69 @@ def test_parallel_takes_of_a_pending_link_have_one_winner(repos: Repos) -> None:
     with ThreadPoolExecutor(30) as pool:
         taken = list(pool.map(lambda _: repos.identities.take("k1"), range(30)))
     assert [t for t in taken if t is not None] == [pending()]
+
+
+# -- a passkey's deletion, guarded by the account as an unlink is
+
+
+def passkey(user: User, credential: bytes) -> Passkey:
+    return Passkey.create(
+        user_id=user.id,
+        credential_id=credential,
+        public_key=b"cose",
+        sign_count=0,
+        name="k",
+        now=NOW,
+    )
+
+
+def the_last_way_in(repos: Repos, key_id: str) -> Callable[[User], None]:
+    """What a passkey deletion decides on an account with no password and no identity."""
+
+    def decide(user: User) -> None:
+        held = repos.passkeys.list_for_user(user.id, 20)
+        if key_id not in {p.id for p in held}:
+            raise NotFound("gone", code="passkey_not_found")
+        passkey_removal(user, len(held), repos.identities.list_for(user.id))
+
+    return decide
+
+
+def test_a_guarded_passkey_deletion_decides_on_the_account_and_moves_it(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    first, second = passkey(user, b"cred-1"), passkey(user, b"cred-2")
+    repos.passkeys.add(first)
+    repos.passkeys.add(second)
+    seen: list[str] = []
+    repos.passkeys.delete_guarded(first.id, user.id, lambda u: seen.append(u.id), LATER)
+    assert seen == [user.id] and repos.passkeys.get(first.id) is None
+    moved = repos.users.get(user.id)
+    assert moved is not None and moved.updated_at == LATER
+    refuse = the_last_way_in(repos, second.id)
+    with pytest.raises(Conflict):  # refused: nothing is deleted
+        repos.passkeys.delete_guarded(second.id, user.id, refuse, LATER)
+    assert repos.passkeys.get(second.id) == second
+    with pytest.raises(NotFound):
+        repos.passkeys.delete_guarded(second.id, "nobody", lambda u: seen.append(u.id), LATER)
+
+
+def test_parallel_passkey_deletions_leave_the_last_passkey(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    keys = [passkey(user, b"cred-1"), passkey(user, b"cred-2")]
+    for key in keys:
+        repos.passkeys.add(key)
+
+    def delete(n: int) -> str:
+        key_id = keys[n % 2].id
+        try:
+            repos.passkeys.delete_guarded(key_id, user.id, the_last_way_in(repos, key_id), LATER)
+        except (Conflict, NotFound) as refused:
+            return refused.code
+        return "deleted"
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(delete, range(30)))
+    assert answers.count("deleted") == 1, answers
+    assert len(repos.passkeys.list_for_user(user.id, 5)) == 1
