@@ -9,14 +9,17 @@ import math
 import re
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 
+from application.events.webhooks.jobs import sweep
 from application.ports import NO_METRICS, Audit, AuditEvent, Job
 from bootstrap import Adapters, build_app
 from bootstrap.metrics import measuring
 from domain.throttling import TOO_MANY_LOGIN_FAILURES
+from domain.webhooks import DeliveryStatus
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.metrics.audit import MeteredAuditLog
@@ -24,6 +27,9 @@ from infrastructure.metrics.prometheus import PrometheusMetrics
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import RecordingAuditLog
+from tests.unit.oauth_world import OAuthWorld
+from tests.unit.test_email_flows import World
+from tests.unit.test_webhooks import Hooks
 
 pytestmark = pytest.mark.unit
 
@@ -214,3 +220,52 @@ def test_the_job_queue_tells_its_depth_and_first_due_time() -> None:
 def test_off_the_adapters_measure_nothing(adapters: Adapters) -> None:
     assert adapters.metrics is NO_METRICS
     assert build_app(make_settings(), adapters).extensions["firegate"].metrics is NO_METRICS
+
+
+def test_the_provider_counts_the_tokens_it_issues_by_grant() -> None:
+    world = OAuthWorld(metrics_token=TOKEN)
+    service = world.register("--confidential", "--scope", "roles", name="A service")
+    assert world.post_token(service, grant_type="client_credentials").status_code == 200
+    refused = world.post_token(
+        {**service, "client_secret": "wrong"}, grant_type="client_credentials"
+    )
+    assert refused.status_code == 401
+    app = world.register()
+    code, verifier = world.code(app["client_id"])
+    assert world.exchange(app, code, verifier).status_code == 200
+    assert world.exchange(app, code, verifier).status_code == 400  # spent: nothing issued
+    seen = scrape(world.client)
+    assert seen['firegate_tokens_issued_total{grant="client_credentials"}'] == 1
+    assert seen['firegate_tokens_issued_total{grant="authorization_code"}'] == 1
+
+
+def test_mails_are_counted_by_kind_and_outcome() -> None:
+    world = World(metrics_token=TOKEN)
+    register(world.client)
+    world.deliver()
+    world.mailer.failing = True
+    register(world.client, "bob")
+    world.deliver(final=True)  # the last attempt fails: given up
+    seen = scrape(world.client)
+    assert seen['firegate_mails_total{kind="verify_email",outcome="sent"}'] == 1
+    assert seen['firegate_mails_total{kind="verify_email",outcome="failed"}'] == 1
+
+
+def test_webhook_attempts_are_counted_with_their_delay() -> None:
+    hooks = Hooks(500, 204)
+    metrics = PrometheusMetrics()
+    hooks.ports = replace(hooks.ports, metrics=metrics)
+    hooks.create()
+    hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
+    [failed] = hooks.run_jobs()
+    assert failed is not None
+    hooks.clock.advance(seconds=7)
+    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    [succeeded] = hooks.run_jobs()
+    assert succeeded is not None and succeeded.status is DeliveryStatus.SUCCEEDED
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_webhook_attempts_total{outcome="failed"}'] == 1
+    assert seen['firegate_webhook_attempts_total{outcome="succeeded"}'] == 1
+    assert seen["firegate_webhook_delay_seconds_count"] == 2
+    assert seen['firegate_webhook_delay_seconds_bucket{le="1.0"}'] == 1  # the first, at once
+    assert seen['firegate_webhook_delay_seconds_bucket{le="30.0"}'] == 2  # the retry, 7 s on
