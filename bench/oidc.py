@@ -274,6 +274,20 @@ class Peer:
 REDIRECT = "http://127.0.0.1:9/callback"
 
 
+def code_bodies(codes: Sequence[str], **named: str) -> list[str]:
+    """The code exchanges' form bodies (``client_id`` named for a public client)."""
+    return [
+        form(
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=REDIRECT,
+            code_verifier=VERIFIER,
+            **named,
+        )
+        for code in codes
+    ]
+
+
 class ProofKey:
     """A client's DPoP key (RFC 9449): an EC P-256 key and its proofs."""
 
@@ -380,16 +394,7 @@ class Firegate:
             "--scope", "openid", "--scope", "offline_access",
         )  # fmt: skip
         client_id = public["client_id"]
-        bodies = [
-            form(
-                grant_type="authorization_code",
-                code=code,
-                redirect_uri=REDIRECT,
-                code_verifier=VERIFIER,
-                client_id=client_id,
-            )
-            for code in self.codes(browser, client_id, n)
-        ]
+        bodies = code_bodies(self.codes(browser, client_id, n), client_id=client_id)
         return exchange_all(target, bodies, key, client_id)
 
     def target(
@@ -412,15 +417,7 @@ class Firegate:
         )
         browser = self.browser()
         codes = self.codes(browser, client["client_id"], codes_needed + refreshes_needed + 1)
-        bodies = [
-            form(
-                grant_type="authorization_code",
-                code=code,
-                redirect_uri=REDIRECT,
-                code_verifier=VERIFIER,
-            )
-            for code in codes
-        ]
+        bodies = code_bodies(codes)
         meta = requests.get(
             self.server.url + "/.well-known/openid-configuration", timeout=10
         ).json()

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -150,8 +151,8 @@ def check_claims(
         raise InvalidProof("The proof is for another HTTP method (htm).")
     if not isinstance(htu, str) or normalized_url(htu) != normalized_url(request.url):
         raise InvalidProof("The proof is for another URL (htu).")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
-        raise InvalidProof("The proof has no iat.")
+    if isinstance(iat, bool) or not isinstance(iat, int | float) or not math.isfinite(iat):
+        raise InvalidProof("The proof has no iat.")  # NaN would pass any window: never
     if abs(request.now - iat) > IAT_WINDOW:
         raise InvalidProof("The proof was not made just now (iat).")
     if request.access_token is not None:

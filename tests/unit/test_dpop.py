@@ -208,6 +208,8 @@ def test_claims_missing_or_of_another_type_are_refused() -> None:
         _claims(1000, jti="j" * 201),
         _claims(1000, iat="1000"),
         _claims(1000, iat=True),
+        _claims(1000, iat=float("nan")),  # JSON's NaN: no comparison refuses it
+        _claims(1000, iat=float("inf")),
         {k: v for k, v in _claims(1000).items() if k != "htu"},
     ):
         with pytest.raises(InvalidProof):

@@ -69,12 +69,6 @@ def world() -> OAuthWorld:
     return OAuthWorld()
 
 
-@pytest.fixture
-def app(world: OAuthWorld) -> dict[str, Any]:
-    """A public app (a CLI, a native app): its refresh tokens are bound to its key."""
-    return world.register()
-
-
 def bound_tokens(world: OAuthWorld, client: dict[str, Any], key: DpopKey) -> dict[str, Any]:
     code, verifier = world.code(client["client_id"])
     world.client.environ_base["HTTP_DPOP"] = key.proof()
@@ -95,6 +89,15 @@ def token(world: OAuthWorld, client: dict[str, Any], proof: str | None = None, *
     return world.client.post("/oauth/token", data=body, headers=headers)
 
 
+def code_form(code: str, verifier: str) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": "https://app.example.com/callback",
+    }
+
+
 def refresh(
     world: OAuthWorld, client: dict[str, Any], tokens: dict[str, Any], proof: str | None
 ) -> Any:
@@ -103,9 +106,8 @@ def refresh(
     )
 
 
-def test_a_proof_at_the_token_endpoint_binds_the_access_token(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_a_proof_at_the_token_endpoint_binds_the_access_token(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     tokens = bound_tokens(world, app, key)
     assert tokens["token_type"] == "DPoP"
@@ -114,9 +116,8 @@ def test_a_proof_at_the_token_endpoint_binds_the_access_token(
     assert plain["token_type"] == "Bearer" and "cnf" not in claims_of(plain["access_token"])
 
 
-def test_a_public_clients_refresh_token_is_bound_to_its_key(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_a_public_clients_refresh_token_is_bound_to_its_key(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     tokens = bound_tokens(world, app, key)
     for proof in (None, DpopKey().proof()):  # no proof, another key's proof
@@ -161,9 +162,8 @@ def test_a_replayed_proof_is_refused(world: OAuthWorld) -> None:
     refused_proof(token(world, service, proof, grant_type="client_credentials"))
 
 
-def test_a_replayed_proof_does_not_rotate_a_refresh_token(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_a_replayed_proof_does_not_rotate_a_refresh_token(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     tokens = bound_tokens(world, app, key)
     proof = key.proof()
@@ -188,29 +188,14 @@ def spliced(proof: str, other: str) -> str:
     ],
 )
 def test_a_proof_not_for_this_request_is_refused_and_spends_no_code(
-    world: OAuthWorld, app: dict[str, Any], proof: Any
+    world: OAuthWorld, proof: Any
 ) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     code, verifier = world.code(app["client_id"])
-    refused = token(
-        world,
-        app,
-        proof(key),
-        grant_type="authorization_code",
-        code=code,
-        code_verifier=verifier,
-        redirect_uri="https://app.example.com/callback",
-    )
-    refused_proof(refused)
-    answer = token(  # the client fixes its proof: the code was not spent
-        world,
-        app,
-        key.proof(),
-        grant_type="authorization_code",
-        code=code,
-        code_verifier=verifier,
-        redirect_uri="https://app.example.com/callback",
-    )
+    refused_proof(token(world, app, proof(key), **code_form(code, verifier)))
+    # the client fixes its proof: the code was not spent
+    answer = token(world, app, key.proof(), **code_form(code, verifier))
     assert answer.status_code == 200, answer.get_json()
 
 
@@ -250,12 +235,7 @@ def test_nonces_are_required_of_every_client_when_the_setting_says_so() -> None:
     app = world.register()
     key = DpopKey()
     code, verifier = world.code(app["client_id"])
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": "https://app.example.com/callback",
-    }
+    form = code_form(code, verifier)
     asked = token(world, app, key.proof(), **form)
     refused_proof(asked, "use_dpop_nonce")
     answer = token(world, app, key.proof(nonce=asked.headers["DPoP-Nonce"]), **form)
@@ -267,9 +247,8 @@ def dpop(access_token: str) -> dict[str, str]:
     return {"Authorization": f"DPoP {access_token}"}
 
 
-def test_userinfo_takes_a_bound_token_with_a_proof_of_its_key(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_userinfo_takes_a_bound_token_with_a_proof_of_its_key(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     access = bound_tokens(world, app, key)["access_token"]
     proof = key.proof(USERINFO_URL, "GET", access_token=access)
@@ -290,9 +269,8 @@ def dpop_refusal(answer: Any, error: str) -> None:
     assert 'algs="ES256 ' in challenge
 
 
-def test_userinfo_refuses_a_bound_token_without_its_proof(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_userinfo_refuses_a_bound_token_without_its_proof(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     access = bound_tokens(world, app, key)["access_token"]
     as_bearer = {"Authorization": f"Bearer {access}"}
@@ -318,9 +296,8 @@ def test_userinfo_refuses_a_bound_token_without_its_proof(
     dpop_refusal(replayed, "invalid_dpop_proof")
 
 
-def test_userinfo_refuses_an_unbound_token_sent_as_dpop(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_userinfo_refuses_an_unbound_token_sent_as_dpop(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     access = world.tokens(app)["access_token"]
     proof = DpopKey().proof(USERINFO_URL, "GET", access_token=access)
     answer = world.client.get("/oauth/userinfo", headers={**dpop(access), "DPoP": proof})
@@ -333,12 +310,7 @@ def test_userinfo_asks_a_nonce_of_a_client_that_requires_dpop(world: OAuthWorld)
     app = world.register("--dpop-required")
     key = DpopKey()
     code, verifier = world.code(app["client_id"])
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": "https://app.example.com/callback",
-    }
+    form = code_form(code, verifier)
     nonce = token(world, app, key.proof(), **form).headers["DPoP-Nonce"]
     access = token(world, app, key.proof(nonce=nonce), **form).get_json()["access_token"]
     proof = key.proof(USERINFO_URL, "GET", access_token=access)
@@ -375,17 +347,11 @@ def test_the_metadata_names_the_proof_algorithms(world: OAuthWorld) -> None:
     ]
 
 
-def test_a_code_asked_for_one_key_is_exchanged_with_that_key_only(
-    world: OAuthWorld, app: dict[str, Any]
-) -> None:
+def test_a_code_asked_for_one_key_is_exchanged_with_that_key_only(world: OAuthWorld) -> None:
+    app = world.register()  # public: its refresh tokens are bound to its key
     key = DpopKey()
     code, verifier = world.code(app["client_id"], dpop_jkt=key.jkt)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": "https://app.example.com/callback",
-    }
+    form = code_form(code, verifier)
     answer = token(world, app, DpopKey().proof(), **form)
     assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
     other_code, other_verifier = world.code(app["client_id"], dpop_jkt=key.jkt)
