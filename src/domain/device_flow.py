@@ -16,6 +16,7 @@ USER_CODE_LENGTH = 8
 DEVICE_CODE_TTL = timedelta(minutes=10)
 POLL_INTERVAL = 5  # seconds (RFC 8628 §3.2's default)
 SLOW_DOWN_STEP = 5  # seconds added to the interval by each slow_down (RFC 8628 §3.5)
+MAX_POLL_INTERVAL = 60  # what the stored interval grows to at most: a poller ignoring it
 
 Status = Literal["pending", "approved", "denied", "spent"]
 PollOutcome = Literal["issue", "pending", "slow_down", "denied", "expired", "invalid"]
@@ -107,8 +108,9 @@ class DeviceAuthorization:
 
     def slowed(self) -> DeviceAuthorization:
         """Polled faster than its interval: the interval grows by five seconds, for this
-        poll and every later one (RFC 8628 §3.5)."""
-        return replace(self, interval=self.interval + SLOW_DOWN_STEP)
+        poll and every later one (RFC 8628 §3.5), up to a minute (a client that keeps
+        hammering changes nothing more: each of its polls would otherwise be a write)."""
+        return replace(self, interval=min(self.interval + SLOW_DOWN_STEP, MAX_POLL_INTERVAL))
 
 
 @dataclass(frozen=True)

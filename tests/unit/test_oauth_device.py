@@ -11,9 +11,19 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.test import TestResponse
 
+from application.oauth.device import PollDevice, PollMemory, StartDevice, poll_device, start_device
+from application.oauth.ports import OAuthPolicy
 from application.ports import Audit
 from domain.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from domain.oauth import DEVICE_CODE, TOKEN_EXCHANGE
+from tests.fakes import (
+    FakeClock,
+    FakeDeviceAuthorizations,
+    FakeOAuthGrants,
+    FakeUserRepository,
+    InMemoryStore,
+    RecordingAuditLog,
+)
 from tests.unit.oauth_world import SCOPE, OAuthWorld, csrf_of
 from tests.unit.test_oauth_provider import claims
 from tests.unit.test_pages_signed_out import PASSWORD
@@ -221,3 +231,40 @@ def test_a_user_code_is_eight_unambiguous_letters_compared_without_case_or_dashe
         assert normalized_user_code(wrong) is None, wrong  # vowels, digits, look-alikes
     assert shown_user_code("BCDFGHJK") == "BCDF-GHJK"
     assert len(USER_CODE_ALPHABET) == 20 and not set("AEIOUY01") & set(USER_CODE_ALPHABET)
+
+
+def test_the_device_page_keeps_the_pages_csp_and_a_resource_is_refused(world: OAuthWorld) -> None:
+    page = world.client.get("/device")
+    account = world.client.get("/account")
+    assert page.headers["Content-Security-Policy"] == account.headers["Content-Security-Policy"]
+    client = device_client(world)
+    asked = world.client.post(
+        "/oauth/device_authorization",
+        data={"client_id": client["client_id"], "resource": "https://api.example.com/"},
+    )
+    assert asked.status_code == 400 and asked.get_json()["error"] == "invalid_target"
+
+
+def test_a_client_polling_too_fast_widens_the_interval_up_to_a_minute() -> None:
+    grants = FakeOAuthGrants()
+    devices, clock = FakeDeviceAuthorizations(grants), FakeClock()
+    started = start_device(StartDevice("c1", "openid"), devices=devices, clock=clock)
+    memory = PollMemory()
+
+    def polled() -> str:
+        cmd = PollDevice(started.device_code, "c1")
+        return poll_device(
+            cmd,
+            devices=devices,
+            users=FakeUserRepository(InMemoryStore()),
+            memory=memory,
+            clock=clock,
+            audit=RecordingAuditLog(),
+            policy=OAuthPolicy(),
+        ).outcome
+
+    answers = [polled() for _ in range(15)]
+    assert answers[0] == "pending" and set(answers[1:]) == {"slow_down"}
+    (request,) = devices.requests.values()
+    assert request.interval == 60  # five seconds a slow_down, up to a minute
+    assert polled() == "slow_down" and devices.requests[request.key].interval == 60

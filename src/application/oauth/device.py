@@ -316,7 +316,8 @@ def poll_device(
     if outcome == "pending":
         if memory.too_soon(key, found.interval):
             slower = found.slowed()
-            devices.slow_down(key, slower.interval)
+            if slower.interval != found.interval:
+                devices.slow_down(key, slower.interval)
             return Polled("slow_down", slower.interval)
         return Polled("pending", found.interval)
     if outcome != "issue":

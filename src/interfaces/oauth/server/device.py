@@ -27,13 +27,22 @@ from authlib.oidc.core.util import create_half_hash
 
 from application.oauth.device import PollDevice, StartDevice
 from domain.oauth import DEVICE_CODE, scope_list
-from interfaces.oauth.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH, OAuthConfig
+from interfaces.oauth.server.config import (
+    CONFIDENTIAL_AUTH,
+    PUBLIC_AUTH,
+    InvalidTargetError,
+    OAuthConfig,
+)
 from interfaces.oauth.server.models import Client, Subject, user_info
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
     "This client may not use the device flow: it is allowed with "
     "'clients create --grant device_code'."
+)
+NO_RESOURCE = (
+    "The device flow issues tokens for the client itself: no 'resource' "
+    "(a service exchanges them for its resources: token exchange)."
 )
 _REFUSALS: dict[str, tuple[type[OAuth2Error], str]] = {
     "pending": (
@@ -65,6 +74,8 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
             raise UnauthorizedClientError(NOT_ALLOWED)
         if len(request.payload.data.get("scope", "")) > 1000:
             raise InvalidRequestError("The scope is too long.")
+        if "resource" in request.payload.data:
+            raise InvalidTargetError(NO_RESOURCE)
         self.server.validate_requested_scope(request.payload.scope)
         scope = client.get_allowed_scope(request.payload.scope)
         started = services().oauth.start_device(StartDevice(client.get_client_id(), scope))
