@@ -31,8 +31,10 @@ class OtlpMetrics:
         # OTEL_METRIC_EXPORT_INTERVAL (the SDK's own variable) or a minute.
         interval = interval_ms or int(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "60000"))
         # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES still win, as the SDK reads them.
-        instance = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        resource = Resource.create({"service.name": "firegate", "service.instance.id": instance})
+        self.instance = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        resource = Resource.create(
+            {"service.name": "firegate", "service.instance.id": self.instance}
+        )
         reader = PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=endpoint), export_interval_millis=interval
         )
