@@ -60,6 +60,18 @@ def fresh_code(provider: str, client_id: str) -> tuple[str, str]:
     return code_by_forms(provider, signed_in_session(provider, account(provider)), client_id)
 
 
+def exchange_form(provider: str, client_id: str) -> dict[str, str]:
+    """The token request of a code a new account's browser got for a public client."""
+    code, verifier = fresh_code(provider, client_id)
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
+
+
 def test_requests_oauth2client_signs_in_refreshes_and_reads_userinfo_with_dpop(
     provider: str,
 ) -> None:
@@ -172,14 +184,7 @@ def test_refusals_a_client_meets(provider: str) -> None:
     app = new_client()
     key = DpopKey()
     token_url = f"{provider}/oauth/token"
-    code, verifier = fresh_code(provider, app["client_id"])
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "client_id": app["client_id"],
-        "code_verifier": verifier,
-    }
+    form = exchange_form(provider, app["client_id"])
     for proof in (
         key.proof(f"{provider}/oauth/revoke"),  # for another URL
         key.proof(token_url, "PUT"),  # for another method
@@ -215,3 +220,23 @@ def test_refusals_a_client_meets(provider: str) -> None:
     again = requests.get(userinfo, headers=headers, timeout=10)
     assert again.status_code == 401
     assert again.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+
+
+def test_thirty_parallel_userinfo_requests_with_one_proof_give_one_answer(provider: str) -> None:
+    app = new_client()
+    key = DpopKey()
+    form = exchange_form(provider, app["client_id"])
+    token_url, userinfo = f"{provider}/oauth/token", f"{provider}/oauth/userinfo"
+    headers = {"DPoP": key.proof(token_url)}
+    access = requests.post(token_url, data=form, headers=headers, timeout=10).json()["access_token"]
+    headers = {
+        "Authorization": f"DPoP {access}",
+        "DPoP": key.proof(userinfo, "GET", access_token=access),
+    }
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: requests.get(userinfo, headers=headers, timeout=30).status_code, range(30)
+            )
+        )
+    assert statuses.count(200) == 1 and set(statuses) == {200, 401}, statuses

@@ -379,3 +379,14 @@ def test_a_client_registers_itself_as_requiring_dpop() -> None:
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_dpop_proof"
     wrong = world.client.post("/oauth/register", json={**body, "dpop_bound_access_tokens": "yes"})
     assert wrong.status_code == 400 and wrong.get_json()["error"] == "invalid_client_metadata"
+
+
+def test_firegates_own_api_takes_no_bound_token_with_its_proof_or_without(
+    world: OAuthWorld,
+) -> None:
+    key = DpopKey()
+    app = world.register()
+    access = bound_tokens(world, app, key)["access_token"]
+    proof = key.proof(f"{ISSUER}/user", "GET", access_token=access)
+    for headers in (dpop(access) | {"DPoP": proof}, {"Authorization": f"Bearer {access}"}):
+        assert world.client.get("/user", headers=headers).status_code == 401
