@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from domain.dpop import thumbprint
-from tests.unit.oauth_world import OAuthWorld
+from tests.unit.oauth_world import OAuthWorld, redirected
 
 pytestmark = pytest.mark.unit
 ISSUER = "http://127.0.0.1:8000"
@@ -390,3 +390,12 @@ def test_firegates_own_api_takes_no_bound_token_with_its_proof_or_without(
     proof = key.proof(f"{ISSUER}/user", "GET", access_token=access)
     for headers in (dpop(access) | {"DPoP": proof}, {"Authorization": f"Bearer {access}"}):
         assert world.client.get("/user", headers=headers).status_code == 401
+
+
+def test_a_dpop_jkt_that_is_no_thumbprint_goes_back_to_the_app(world: OAuthWorld) -> None:
+    app = world.register()
+    challenge = {"code_challenge": "a" * 43, "code_challenge_method": "S256"}
+    for bad in ("", "short", "x" * 44, "a" * 42 + "+", "é" * 43):
+        query = redirected(world.authorize(app["client_id"], dpop_jkt=bad, **challenge))
+        assert query["error"] == "invalid_request" and "dpop_jkt" in query["error_description"]
+        assert "code" not in query

@@ -4,6 +4,7 @@ credentials; the access tokens they give (RFC 9068) and what is kept of them
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,10 @@ def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OA
         return RequestNotSupportedError(description="Request objects are not supported.")
     if "request_uri" in data:
         return RequestURINotSupportedError(description="request_uri is not supported.")
+    if "dpop_jkt" in data and _asked_jkt(data) is None:
+        return InvalidRequestError(
+            "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638): 43 base64url characters."
+        )
     try:
         resource = _asked_resource(data)
     except InvalidTargetError as refusal:
@@ -100,7 +105,7 @@ def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OA
     return InvalidTargetError(refused) if refused is not None else None
 
 
-MAX_JKT_CHARS = 100  # a thumbprint is 43; dpop_jkt is refused beyond this
+THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")  # RFC 7638's SHA-256, base64url
 
 
 class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
@@ -428,4 +433,4 @@ def _spend(proof: Proof) -> None:
 def _asked_jkt(data: Any) -> str | None:
     """RFC 9449 §10: the DPoP key an authorization request binds its code to, if named."""
     asked = data.get("dpop_jkt")
-    return asked if isinstance(asked, str) and 0 < len(asked) <= MAX_JKT_CHARS else None
+    return asked if isinstance(asked, str) and THUMBPRINT.fullmatch(asked) else None
