@@ -31,11 +31,10 @@ from application.oauth.grants import (
     NewCode,
     RotateRefresh,
     SpendCode,
-    SpendProof,
     new_code,
 )
 from application.oauth.tokens import GRANT_CLAIM
-from domain.dpop import InvalidProof, Proof
+from domain.dpop import InvalidProof
 from domain.errors import DomainError
 from domain.oauth import scope_list, unusable_resource
 from interfaces.oauth.server.config import (
@@ -45,7 +44,12 @@ from interfaces.oauth.server.config import (
     OAuthConfig,
 )
 from interfaces.oauth.server.models import Client, Code, RefreshToken, Subject, user_info
-from interfaces.oauth.server.proofs import InvalidDpopProofError, token_proof
+from interfaces.oauth.server.proofs import (
+    InvalidDpopProofError,
+    ProofOfPossession,
+    proof_jkt,
+    spend_token_proof,
+)
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
@@ -106,22 +110,6 @@ def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OA
 
 
 THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")  # RFC 7638's SHA-256, base64url
-
-
-class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
-    """RFC 9449 §5 at the token endpoint, for the grant it is mixed into: once the client is
-    known (before a code or a refresh token is looked at, so that a refused proof spends
-    neither), its DPoP proof is checked and kept on it; the tokens it gets are bound to the
-    proof's key (``AccessTokens``, ``save_token``)."""
-
-    def authenticate_token_endpoint_client(self) -> Client:
-        client: Client = super().authenticate_token_endpoint_client()
-        client.dpop = token_proof(self.server.config, client.client)
-        return client
-
-
-def _proof_jkt(client: Client) -> str | None:
-    return client.dpop.jkt if client.dpop is not None else None
 
 
 class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -198,7 +186,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
 
     def authenticate_user(self, authorization_code: Code) -> Subject | None:
         code, user = authorization_code.code, authorization_code.presented.account
-        if code.dpop_jkt is not None and code.dpop_jkt != _proof_jkt(self.request.client):
+        if code.dpop_jkt is not None and code.dpop_jkt != proof_jkt(self.request.client):
             raise InvalidGrantError(  # RFC 9449 §10: the key the authorization named
                 "The code was asked for with dpop_jkt: the token request needs a DPoP proof "
                 "of that key."
@@ -282,7 +270,7 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
         grant, user = refresh_token.grant, refresh_token.account  # read with the grant
         if user is None:
             return None
-        if not grant.refresh_key_holds(_proof_jkt(self.request.client)):
+        if not grant.refresh_key_holds(proof_jkt(self.request.client)):
             raise InvalidGrantError(
                 "The refresh token is DPoP-bound: it needs a DPoP proof of its key."
             )
@@ -395,7 +383,7 @@ def _keep(token: dict[str, Any], oauth_request: Any) -> None:
         token["token_type"] = "DPoP"  # RFC 9449 §5
     refreshing = getattr(oauth_request, "refresh_token", None) is not None
     if proof is not None and not refreshing:  # a refresh spends it in its rotation's commit
-        _spend(proof)
+        spend_token_proof(proof)
     if subject is None or subject.grant_id is None:
         return  # client_credentials: nothing kept, the token carries all
     try:
@@ -410,7 +398,7 @@ def _keep(token: dict[str, Any], oauth_request: Any) -> None:
             return
         code: Code = oauth_request.authorization_code
         code.settled = True  # spent here, or found spent by another exchange: refused
-        bound = _proof_jkt(client) if client.client.binds_refresh_tokens() else None
+        bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
         exchanged = oauth.exchange_code(ExchangeCode(code.presented, wants_refresh, bound))
     except InvalidProof as exc:
         raise InvalidDpopProofError(exc.detail) from exc
@@ -420,14 +408,6 @@ def _keep(token: dict[str, Any], oauth_request: Any) -> None:
         raise InvalidGrantError("The code was already used.")
     if exchanged.refresh_token is not None:
         token["refresh_token"] = exchanged.refresh_token
-
-
-def _spend(proof: Proof) -> None:
-    """A token request's proof is used once (RFC 9449 §11.1)."""
-    try:
-        services().oauth.spend_proof(SpendProof(proof))
-    except InvalidProof as exc:
-        raise InvalidDpopProofError(exc.detail) from exc
 
 
 def _asked_jkt(data: Any) -> str | None:

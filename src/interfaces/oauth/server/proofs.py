@@ -9,6 +9,7 @@ import hmac
 import time
 from typing import Any
 
+from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import request
 
@@ -18,6 +19,7 @@ from application.oauth.ports import DpopProofs
 from domain.dpop import InvalidProof, NonceRequired, Proof, ProofRequest
 from domain.oauth import OAuthClient
 from interfaces.oauth.server.config import OAuthConfig
+from interfaces.oauth.server.models import Client
 from interfaces.shared.services import services
 
 ONE_PROOF = "A request carries at most one DPoP header."
@@ -102,6 +104,33 @@ def token_proof(config: OAuthConfig, client: OAuthClient) -> Proof | None:
         nonce_required=config.dpop_nonce or client.dpop_bound_access_tokens,
     )
     return _checked(config.dpop, presented[0], asked)
+
+
+class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
+    """RFC 9449 §5 at the token endpoint, for the grant it is mixed into: once the client is
+    known (before a code or a refresh token is looked at, so that a refused proof spends
+    neither), its DPoP proof is checked and kept on it; the access token it gets is bound to
+    the proof's key (``AccessTokens``). The grant answers ``token_type`` ``DPoP`` and spends
+    the proof (``spend_token_proof``) as it stores what it gives."""
+
+    def authenticate_token_endpoint_client(self) -> Client:
+        client: Client = super().authenticate_token_endpoint_client()
+        client.dpop = token_proof(self.server.config, client.client)
+        return client
+
+
+def proof_jkt(client: Client) -> str | None:
+    """The key of the client's token request's proof, if it sent one."""
+    return client.dpop.jkt if client.dpop is not None else None
+
+
+def spend_token_proof(proof: Proof) -> None:
+    """A token request's proof is used once (RFC 9449 §11.1); a refresh spends it in its
+    rotation's commit instead."""
+    try:
+        services().oauth.spend_proof(SpendProof(proof))
+    except InvalidProof as exc:
+        raise InvalidDpopProofError(exc.detail) from exc
 
 
 def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> Proof:
