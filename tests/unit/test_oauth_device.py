@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from babel.support import Translations
 from werkzeug.test import TestResponse
 
+from application.events.security_events import EVENT_TYPES, security_events_of
 from application.oauth.device import PollDevice, PollMemory, StartDevice, poll_device, start_device
 from application.oauth.ports import OAuthPolicy
-from application.ports import Audit
+from application.ports import Audit, AuditEvent
 from domain.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from domain.oauth import DEVICE_CODE, TOKEN_EXCHANGE
+from interfaces.web import TRANSLATIONS
 from tests.fakes import (
     FakeClock,
     FakeDeviceAuthorizations,
@@ -29,6 +34,8 @@ from tests.unit.test_oauth_provider import claims
 from tests.unit.test_pages_signed_out import PASSWORD
 
 pytestmark = pytest.mark.unit
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+TEMPLATES = Path(__file__).parents[2] / "src/interfaces/web/templates"
 
 
 @pytest.fixture
@@ -268,3 +275,22 @@ def test_a_client_polling_too_fast_widens_the_interval_up_to_a_minute() -> None:
     (request,) = devices.requests.values()
     assert request.interval == 60  # five seconds a slow_down, up to a minute
     assert polled() == "slow_down" and devices.requests[request.key].interval == 60
+
+
+@pytest.mark.parametrize(
+    ("event", "kind", "spanish"),
+    [
+        (Audit.OAUTH_DEVICE_APPROVED, "oauth.device_approved", "Se permitió iniciar sesión"),
+        (Audit.OAUTH_DEVICE_DENIED, "oauth.device_denied", "Se denegó la solicitud"),
+    ],
+)
+def test_a_device_answer_is_a_security_event_named_on_the_activity_page(
+    event: Audit, kind: str, spanish: str
+) -> None:
+    (stored,) = security_events_of(AuditEvent(event, user_id="u1", reason="c1"), at=NOW)
+    assert stored.type == kind and kind in EVENT_TYPES  # so webhooks may subscribe to it
+    template = (TEMPLATES / "_account_events.html").read_text()
+    assert f'"{kind}": N_(' in template
+    catalogue = Translations.load(str(TRANSLATIONS), ["es"])
+    name = template.split(f'"{kind}": N_("')[1].split('")')[0]
+    assert catalogue.gettext(name).startswith(spanish)
