@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from domain.oauth import DEVICE_CODE
 from domain.token_exchange import (
     ACCESS_TOKEN,
     GRANT_TYPE,
@@ -22,7 +23,9 @@ from domain.token_exchange import (
     narrowed_scope,
 )
 from interfaces.oauth.routes import EXTENSION
-from tests.unit.oauth_world import OAuthWorld
+from tests.unit.oauth_world import OAuthWorld, csrf_of
+from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
+from tests.unit.test_metrics import scrape
 from tests.unit.test_oauth_provider import claims
 
 pytestmark = pytest.mark.unit
@@ -235,3 +238,25 @@ def expired_token(world: OAuthWorld, like: dict[str, Any]) -> str:
     past = int(time.time()) - 3600
     signed: str = keys.sign_access({**like, "iat": past - 600, "exp": past})
     return signed
+
+
+def test_the_device_flow_and_the_exchange_count_the_tokens_they_issue() -> None:
+    world = OAuthWorld(metrics_token=METRICS_TOKEN)
+    service = exchanger(world, "--grant", "token_exchange", "--grant", "device_code")
+    started = world.client.post(
+        "/oauth/device_authorization", data={"client_id": service["client_id"], **secret(service)}
+    ).get_json()
+    html = world.client.get("/device").get_data(as_text=True)
+    answer = {"user_code": started["user_code"], "decision": "allow", "csrf_token": csrf_of(html)}
+    assert world.client.post("/device", data=answer).status_code == 200
+    polled = world.post_token(
+        service, grant_type=DEVICE_CODE, device_code=started["device_code"]
+    ).get_json()
+    assert exchange(world, service, polled["access_token"]).status_code == 200
+    seen = scrape(world.client)
+    assert seen[f'firegate_tokens_issued_total{{grant="{DEVICE_CODE}"}}'] == 1
+    assert seen[f'firegate_tokens_issued_total{{grant="{GRANT_TYPE}"}}'] == 1
+
+
+def secret(client: dict[str, Any]) -> dict[str, str]:
+    return {"client_secret": client["client_secret"]}

@@ -124,6 +124,7 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
             token["refresh_token"] = tokens.refresh_token
         if "openid" in scope_list(tokens.scope):
             token["id_token"] = self._id_token(token)
+        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
     def _id_token(self, token: dict[str, Any]) -> str:

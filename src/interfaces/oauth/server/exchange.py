@@ -102,4 +102,5 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
         token = answer(config.keys.sign_access(claims), config.access_token_ttl, scope)
+        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
         return 200, token, self.TOKEN_RESPONSE_HEADER
