@@ -31,6 +31,7 @@ from tests.e2e.test_oauth_provider_browser import (
     REDIRECT,
     account,
     code_by_forms,
+    code_exchange,
     new_client,
     signed_in_session,
 )
@@ -58,18 +59,6 @@ def claims_of(access_token: str) -> dict[str, Any]:
 
 def fresh_code(provider: str, client_id: str) -> tuple[str, str]:
     return code_by_forms(provider, signed_in_session(provider, account(provider)), client_id)
-
-
-def exchange_form(provider: str, client_id: str) -> dict[str, str]:
-    """The token request of a code a new account's browser got for a public client."""
-    code, verifier = fresh_code(provider, client_id)
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "client_id": client_id,
-        "code_verifier": verifier,
-    }
 
 
 def test_requests_oauth2client_signs_in_refreshes_and_reads_userinfo_with_dpop(
@@ -184,7 +173,7 @@ def test_refusals_a_client_meets(provider: str) -> None:
     app = new_client()
     key = DpopKey()
     token_url = f"{provider}/oauth/token"
-    form = exchange_form(provider, app["client_id"])
+    form = code_exchange(provider, app["client_id"])
     for proof in (
         key.proof(f"{provider}/oauth/revoke"),  # for another URL
         key.proof(token_url, "PUT"),  # for another method
@@ -225,7 +214,7 @@ def test_refusals_a_client_meets(provider: str) -> None:
 def test_thirty_parallel_userinfo_requests_with_one_proof_give_one_answer(provider: str) -> None:
     app = new_client()
     key = DpopKey()
-    form = exchange_form(provider, app["client_id"])
+    form = code_exchange(provider, app["client_id"])
     token_url, userinfo = f"{provider}/oauth/token", f"{provider}/oauth/userinfo"
     headers = {"DPoP": key.proof(token_url)}
     access = requests.post(token_url, data=form, headers=headers, timeout=10).json()["access_token"]
