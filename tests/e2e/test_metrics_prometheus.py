@@ -47,6 +47,8 @@ def app_url(emulators: Any, server_tmp: Path) -> Iterator[str]:
         while workers_serving(url) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         yield url
+    # Stopped: the directory gunicorn.conf.py made for the instance is gone with it.
+    assert list(server_tmp.glob("firegate-metrics-*")) == []
 
 
 @pytest.fixture(scope="module")

@@ -269,3 +269,18 @@ def test_webhook_attempts_are_counted_with_their_delay() -> None:
     assert seen["firegate_webhook_delay_seconds_count"] == 2
     assert seen['firegate_webhook_delay_seconds_bucket{le="1.0"}'] == 1  # the first, at once
     assert seen['firegate_webhook_delay_seconds_bucket{le="30.0"}'] == 2  # the retry, 7 s on
+
+
+def test_the_rate_limits_refusals_are_counted_apart_from_the_login_throttles(
+    adapters: Adapters,
+) -> None:
+    settings = make_settings(metrics_token=TOKEN, rate_limit_login="2/minute")
+    client = build_app(settings, adapters).test_client()
+    register(client)
+    wrong = {"username": "alice", "password": PASSWORD + "!"}
+    statuses = [client.post("/login", json=wrong).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    seen = scrape(client)
+    assert seen['firegate_throttle_refusals_total{scope="requests"}'] == 1
+    assert 'firegate_throttle_refusals_total{scope="login"}' not in seen
+    assert seen['firegate_signins_total{method="password",outcome="failed"}'] == 2
