@@ -88,6 +88,15 @@ def sign_in_at(page: Page, url: str, username: str) -> None:
     page.wait_for_selector("#user_code")
 
 
+def allow_in_browser(url: str, username: str) -> None:
+    """The person signs in at the device's link, sends the code filled in, and allows."""
+    with chromium(javascript=True) as page:
+        sign_in_at(page, url, username)
+        page.click("button[type=submit]")
+        page.click("button[value=allow]")
+        page.wait_for_selector("text=You can go back to your device")
+
+
 def assert_axe_clean(page: Page) -> None:
     page.wait_for_load_state("load")  # axe runs on the page arrived at, not one leaving
     assert violations(page) == []
@@ -135,11 +144,7 @@ def test_thirty_parallel_polls_after_approval_give_one_token_response(provider: 
     app = new_client("Race CLI", "--grant", "device_code")
     client = oauth_client(provider, app)
     started = client.authorize_device(scope="openid")
-    with chromium(javascript=True) as page:
-        sign_in_at(page, started.verification_uri_complete or "", username)
-        page.click("button[type=submit]")
-        page.click("button[value=allow]")
-        page.wait_for_selector("text=You can go back to your device")
+    allow_in_browser(started.verification_uri_complete or "", username)
     body = {
         "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
         "device_code": started.device_code,
@@ -211,11 +216,7 @@ def test_a_service_exchanges_a_persons_token_with_requests_oauth2client(provider
     )
     client = oauth_client(provider, service)
     started = client.authorize_device(scope="openid email")
-    with chromium(javascript=True) as page:
-        sign_in_at(page, started.verification_uri_complete or "", username)
-        page.click("button[type=submit]")
-        page.click("button[value=allow]")
-        page.wait_for_selector("text=You can go back to your device")
+    allow_in_browser(started.verification_uri_complete or "", username)
     person = client.device_code(started.device_code)
     exchanged = client.token_exchange(
         subject_token=person.access_token,

@@ -174,27 +174,19 @@ def test_a_confidential_client_exchanges_a_persons_token_for_another_of_its_reso
     assert again.status_code == 200, again.get_json()
     nested = claims(world, again.get_json()["access_token"])["act"]
     assert nested == {"sub": service["client_id"], "act": {"sub": service["client_id"]}}
-    introspected = world.client.post(
-        "/oauth/introspect",
-        data={
-            "token": body["access_token"],
-            "client_id": service["client_id"],
-            "client_secret": service["client_secret"],
-        },
-    ).get_json()
+    introspected = as_client(world, service, "/oauth/introspect", body["access_token"]).get_json()
     assert introspected["active"] is True and introspected["aud"] == BILLING
     world.post_token(service, grant_type="refresh_token", refresh_token=person["refresh_token"])
-    revoked = world.client.post(
-        "/oauth/revoke",
-        data={
-            "token": person["access_token"],
-            "client_id": service["client_id"],
-            "client_secret": service["client_secret"],
-        },
-    )
+    revoked = as_client(world, service, "/oauth/revoke", person["access_token"])
     assert revoked.status_code == 200
     dead = exchange(world, service, person["access_token"])  # the grant revoked: refused
     assert dead.status_code == 400 and dead.get_json()["error"] == "invalid_grant"
+
+
+def as_client(world: OAuthWorld, client: dict[str, Any], path: str, token: str) -> Any:
+    """``path`` (introspection, revocation) asked about ``token`` by the confidential client."""
+    body = {"token": token, "client_id": client["client_id"], **secret(client)}
+    return world.client.post(path, data=body)
 
 
 def error_of(answer: Any) -> str:

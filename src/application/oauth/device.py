@@ -220,25 +220,14 @@ def decide_device(
     cmd: DecideDevice,
     *,
     devices: DeviceAuthorizations,
-    clients: OAuthClients,
-    users: UserRepository,
+    find: Callable[[FindDeviceRequest], DeviceRequestView],
     clock: Clock,
     audit: AuditLog,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
 ) -> DeviceRequestView:
-    """The person's answer to a pending request, once: the code is a guess again (the form
-    that asks may be posted without the page), then its ``oauth.device_approved`` or
-    ``oauth.device_denied`` event."""
-    view = find_device_request(
-        FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip),
-        devices=devices,
-        clients=clients,
-        users=users,
-        clock=clock,
-        throttle=throttle,
-        throttle_policy=throttle_policy,
-    )
+    """The person's answer to a pending request, once: the code is a guess again, through
+    ``find`` (``find_device_request``: the form that asks may be posted without the page),
+    then its ``oauth.device_approved`` or ``oauth.device_denied`` event."""
+    view = find(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
     code = normalized_user_code(cmd.user_code) or ""
     actor, now = cmd.actor, clock.now()
     decision = devices.decide(

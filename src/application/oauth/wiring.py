@@ -158,6 +158,18 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
     clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
     grants, users, holders = ports.oauth_grants, ports.users, ports.grant_holders
     devices, memory = ports.device_authorizations, PollMemory()
+
+    def find_request(cmd: FindDeviceRequest) -> DeviceRequestView:
+        return find_device_request(
+            cmd,
+            devices=devices,
+            clients=clients,
+            users=users,
+            clock=clock,
+            throttle=ports.throttle,
+            throttle_policy=policies.throttle_policy,
+        )
+
     return OAuthServices(
         create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
@@ -205,24 +217,9 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             cmd, sessions=ports.sessions, clock=clock
         ),
         start_device=lambda cmd: start_device(cmd, devices=devices, clock=clock),
-        find_device_request=lambda cmd: find_device_request(
-            cmd,
-            devices=devices,
-            clients=clients,
-            users=users,
-            clock=clock,
-            throttle=ports.throttle,
-            throttle_policy=policies.throttle_policy,
-        ),
+        find_device_request=find_request,
         decide_device=lambda cmd: decide_device(
-            cmd,
-            devices=devices,
-            clients=clients,
-            users=users,
-            clock=clock,
-            audit=audit,
-            throttle=ports.throttle,
-            throttle_policy=policies.throttle_policy,
+            cmd, devices=devices, find=find_request, clock=clock, audit=audit
         ),
         poll_device=lambda cmd: poll_device(
             cmd,
