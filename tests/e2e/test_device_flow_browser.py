@@ -19,7 +19,10 @@ from joserfc.jwk import KeySet
 from playwright.sync_api import Page
 from requests_oauth2client import (
     AccessDenied,
+    BearerToken,
     DeviceAuthorizationPollingJob,
+    DPoPKey,
+    DPoPToken,
     ExpiredToken,
     InvalidGrant,
     InvalidScope,
@@ -28,6 +31,7 @@ from requests_oauth2client import (
     UnauthorizedClient,
 )
 
+from domain.dpop import thumbprint
 from tests.conftest import TEST_OIDC_KEY
 from tests.e2e.conftest import cli, serving
 from tests.e2e.test_pages_browser import chromium, violations
@@ -245,3 +249,69 @@ def test_a_service_exchanges_a_persons_token_with_requests_oauth2client(provider
         plain.token_exchange(
             subject_token=person.access_token, subject_token_type=ACCESS_TOKEN, resource=API
         )
+
+
+def test_a_device_with_a_dpop_key_gets_tokens_bound_to_it(provider: str) -> None:
+    """RFC 9449 §5 in the device flow: the poll that gets tokens with a proof gets them
+    bound (cnf.jkt, token_type DPoP), a public client's refresh token too; a client that
+    requires DPoP is refused a poll without a proof, even once approved."""
+    username = account(provider)
+    app = new_client("Bound CLI", "--grant", "device_code")
+    client = oauth_client(provider, app)
+    started = client.authorize_device(scope="openid offline_access")
+    key = DPoPKey.generate()
+    assert DeviceAuthorizationPollingJob(client, started, dpop_key=key)() is None  # pending
+    allow_in_browser(started.verification_uri_complete or "", username)
+    token = client.device_code(started.device_code, dpop_key=key)
+    assert isinstance(token, DPoPToken)
+    jkt = thumbprint(key.private_key.public_jwk())
+    assert claims_of(provider, str(token.access_token))["cnf"] == {"jkt": jkt}
+    with pytest.raises(InvalidGrant):  # the bound refresh token without its key's proof
+        client.refresh_token(BearerToken("x", refresh_token=token.refresh_token))
+    with pytest.raises(InvalidGrant):
+        client.refresh_token(str(token.refresh_token), dpop_key=DPoPKey.generate())
+    refreshed = client.refresh_token(token)  # with its own key
+    assert claims_of(provider, str(refreshed.access_token))["cnf"] == {"jkt": jkt}
+
+    strict = new_client("Strict CLI", "--grant", "device_code", "--dpop-required")
+    strict_client = oauth_client(provider, strict)
+    asked = strict_client.authorize_device(scope="openid")
+    allow_in_browser(asked.verification_uri_complete or "", account(provider))
+    body = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": asked.device_code,
+        "client_id": strict["client_id"],
+    }
+    answer = requests.post(f"{provider}/oauth/token", data=body, timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_dpop_proof"
+    bound = strict_client.device_code(asked.device_code, dpop=True)  # nonce asked, then sent
+    assert isinstance(bound, DPoPToken) and "cnf" in claims_of(provider, str(bound))
+
+
+def test_an_exchange_with_a_dpop_proof_gives_a_bound_token(provider: str) -> None:
+    """RFC 9449 §5 at token exchange: a proof binds the exchanged token to its key."""
+    service = new_client(
+        "Bound API",
+        "--confidential",
+        "--grant",
+        "device_code",
+        "--grant",
+        "token_exchange",
+        "--resource",
+        BILLING,
+    )
+    client = oauth_client(provider, service)
+    started = client.authorize_device(scope="openid email")
+    allow_in_browser(started.verification_uri_complete or "", account(provider))
+    person = client.device_code(started.device_code)
+    key = DPoPKey.generate()
+    exchanged = client.token_exchange(
+        subject_token=person.access_token,
+        subject_token_type=ACCESS_TOKEN,
+        resource=BILLING,
+        dpop_key=key,
+    )
+    assert isinstance(exchanged, DPoPToken)
+    found = claims_of(provider, str(exchanged.access_token))
+    assert found["cnf"] == {"jkt": thumbprint(key.private_key.public_jwk())}
+    assert found["act"] == {"sub": service["client_id"]}

@@ -259,6 +259,7 @@ def decide_device(
 class PollDevice:
     device_code: str
     client_id: str
+    dpop_jkt: str | None = None  # the DPoP key its refresh tokens are bound to, if any
 
 
 @dataclass(frozen=True)
@@ -314,13 +315,23 @@ def poll_device(
     account = users.get(found.user_id or "")
     if account is None or account.disabled:
         return Polled("denied")
-    return _issue(found, account, hashed, devices=devices, clock=clock, audit=audit, policy=policy)
+    return _issue(
+        found,
+        account,
+        hashed,
+        cmd.dpop_jkt,
+        devices=devices,
+        clock=clock,
+        audit=audit,
+        policy=policy,
+    )
 
 
 def _issue(
     found: DeviceAuthorization,
     account: User,
     hashed: str,
+    dpop_jkt: str | None,
     *,
     devices: DeviceAuthorizations,
     clock: Clock,
@@ -343,6 +354,7 @@ def _issue(
             refresh_hash=digest(refresh) if refresh else None,
             refresh_expires_at=now + policy.refresh_ttl if refresh else None,
             issued=True,
+            dpop_jkt=dpop_jkt if refresh else None,
         )
 
     staged = audit.stage(

@@ -34,6 +34,7 @@ from interfaces.oauth.server.config import (
     OAuthConfig,
 )
 from interfaces.oauth.server.models import Client, Subject, user_info
+from interfaces.oauth.server.proofs import ProofOfPossession, proof_jkt, spend_token_proof
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -91,10 +92,13 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         return 200, data, default_json_headers
 
 
-class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
+class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
     """RFC 8628 §3.4-3.5: each poll is answered by the use case; the approved request gives
     its tokens once (an access token, a refresh token with ``offline_access``, an ID token
-    with ``openid``)."""
+    with ``openid``). A poll with a DPoP proof (RFC 9449 §5) has it checked each time, as
+    any token request does, and the tokens it gets are bound to its key (a public client's
+    refresh token too); the proof is spent only by the poll that gets tokens: a pending
+    answer gives nothing a replay could use."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
 
@@ -105,11 +109,16 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
         client: Client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
-        polled = services().oauth.poll_device(PollDevice(device_code, client.get_client_id()))
+        bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
+        polled = services().oauth.poll_device(
+            PollDevice(device_code, client.get_client_id(), bound)
+        )
         tokens = polled.tokens
         if tokens is None:
             refusal, description = _REFUSALS[polled.outcome]
             raise refusal(description=description)
+        if client.dpop is not None:
+            spend_token_proof(client.dpop)
         self.request.user = Subject(tokens.account, tokens.grant_id, tokens.auth_time, tokens.amr)
         self.request.client = client
         self.request.credential = tokens
@@ -120,6 +129,8 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
             user=self.request.user, scope=tokens.scope, include_refresh_token=False
         )
         token.pop("refresh_token", None)
+        if self.request.client.dpop is not None:
+            token["token_type"] = "DPoP"  # RFC 9449 §5: bound to the proof's key (cnf.jkt)
         if tokens.refresh_token is not None:
             token["refresh_token"] = tokens.refresh_token
         if "openid" in scope_list(tokens.scope):

@@ -9,7 +9,7 @@ import secrets
 import time
 from typing import Any, ClassVar
 
-from authlib.oauth2.rfc6749 import BaseGrant, TokenEndpointMixin
+from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
 from application.oauth.tokens import GRANT_CLAIM, InspectToken
@@ -25,6 +25,7 @@ from domain.token_exchange import (
 )
 from interfaces.oauth.server.config import CONFIDENTIAL_AUTH, InvalidTargetError, OAuthConfig
 from interfaces.oauth.server.models import Client
+from interfaces.oauth.server.proofs import ProofOfPossession, spend_token_proof
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -46,9 +47,11 @@ class _Refusal(OAuth2Error):  # type: ignore[misc]
         self.error = error
 
 
-class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
+class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
     """RFC 8693 for confidential clients that opted in: a person's access token issued for
-    the client, for one at another of the client's resources, no wider, with ``act``."""
+    the client, for one at another of the client's resources, no wider, with ``act``. With
+    a DPoP proof (RFC 9449 §5; required of a client registered so) the token is bound to
+    its key."""
 
     GRANT_TYPE = GRANT_TYPE
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
@@ -101,6 +104,12 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         }
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
+        proof = self.request.client.dpop
+        if proof is not None:
+            spend_token_proof(proof)
+            claims["cnf"] = {"jkt": proof.jkt}
         token = answer(config.keys.sign_access(claims), config.access_token_ttl, scope)
+        if proof is not None:
+            token["token_type"] = "DPoP"
         services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
         return 200, token, self.TOKEN_RESPONSE_HEADER
