@@ -1,26 +1,21 @@
 """A sign-in's trace, exported by OTLP over HTTP/protobuf from `make run`'s gunicorn (two
-workers) on the emulators to an OTLP receiver: the protocol's own, written here in Python (an
-HTTP server taking POST /v1/traces with opentelemetry-proto's ExportTraceServiceRequest), as
-the OpenTelemetry Collector is not among Debian's packages (docs/operations.md, "Traces")."""
+workers) on the emulators to an OTLP receiver: the protocol's own, in Python
+(scripts/otlp_receiver.py: an HTTP server taking POST /v1/traces with opentelemetry-proto's
+ExportTraceServiceRequest), as the OpenTelemetry Collector is not among Debian's packages
+(docs/operations.md, "Traces")."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
+from scripts.otlp_receiver import OtlpReceiver, ReceivedSpan
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import ROOT, served
@@ -30,83 +25,6 @@ pytestmark = pytest.mark.e2e
 RECEIVER_PORT, GUNICORN_PORT = 26200, 26201
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT = "b7ad6b7169203331"
-
-
-@dataclass(frozen=True)
-class Received:
-    trace_id: str
-    span_id: str
-    parent_id: str
-    name: str
-    kind: int
-    attributes: dict[str, Any]
-    service: str
-
-
-class OtlpReceiver(ThreadingHTTPServer):
-    """OTLP/HTTP's trace service: each POST /v1/traces is a protobuf
-    ExportTraceServiceRequest (gzipped if it says so), answered by an empty
-    ExportTraceServiceResponse."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.spans: list[Received] = []
-        self.lock = threading.Lock()
-
-    def take(self, request: ExportTraceServiceRequest) -> None:
-        with self.lock:
-            for resource_spans in request.resource_spans:
-                service = next(
-                    (
-                        a.value.string_value
-                        for a in resource_spans.resource.attributes
-                        if a.key == "service.name"
-                    ),
-                    "",
-                )
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        self.spans.append(
-                            Received(
-                                trace_id=span.trace_id.hex(),
-                                span_id=span.span_id.hex(),
-                                parent_id=span.parent_span_id.hex(),
-                                name=span.name,
-                                kind=span.kind,
-                                attributes={a.key: a.value for a in span.attributes},
-                                service=service,
-                            )
-                        )
-
-    def of_trace(self, trace_id: str) -> list[Received]:
-        with self.lock:
-            return [span for span in self.spans if span.trace_id == trace_id]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: OtlpReceiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        if self.path != "/v1/traces" or self.headers.get_content_type() != (
-            "application/x-protobuf"
-        ):
-            self.send_error(404)
-            return
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
-        self.server.take(request)
-        answer = ExportTraceServiceResponse().SerializeToString()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +49,7 @@ def traced_url(emulators: Any, receiver: OtlpReceiver) -> Iterator[str]:
         yield url
 
 
-def spans_of(receiver: OtlpReceiver, trace_id: str, *names: str) -> list[Received]:
+def spans_of(receiver: OtlpReceiver, trace_id: str, *names: str) -> list[ReceivedSpan]:
     """The trace's spans once those named are all in (each worker exports its own)."""
     deadline = time.monotonic() + 15
     while True:
@@ -141,9 +59,9 @@ def spans_of(receiver: OtlpReceiver, trace_id: str, *names: str) -> list[Receive
         time.sleep(0.1)
 
 
-def below(spans: list[Received], root: Received) -> list[Received]:
+def below(spans: list[ReceivedSpan], root: ReceivedSpan) -> list[ReceivedSpan]:
     children = {root.span_id}
-    found: list[Received] = []
+    found: list[ReceivedSpan] = []
     grew = True
     while grew:
         grew = False
