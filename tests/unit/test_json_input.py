@@ -88,6 +88,7 @@ NOT_JSON = {
     "/auth/passkeys/registration/options",  # options: no body
     "/auth/passkeys/authentication/options",
     "/auth/firebase/custom-token",  # the bearer is all it reads
+    "/device",  # the device flow's page reads a form (tests/unit/test_oauth_device.py)
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
 }
