@@ -21,9 +21,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from application.ports import Job, Mail
 from bootstrap import build_app
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
+from infrastructure.telemetry.spans import traced_jobs
 from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
 from tests.fakes import fake_adapters
 
@@ -245,3 +247,27 @@ def test_cloud_trace_gets_the_spans_with_the_credentials_token_and_the_project(
     assert attributes["gcp.project_id"] == "demo-firegate"
     assert attributes["service.name"] == "firegate"
     assert sdk.CLOUD_TRACE_OTLP == "https://telemetry.googleapis.com/v1/traces"
+
+
+def test_the_ports_spans_a_job_with_its_smtp_send_and_a_webhook_post(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    tracing = Tracing(provider)
+    adapters = tracing.adapters(fake_adapters(make_settings()))
+    mail = Mail(to="alice@example.com", subject="Hello", text="hi", html="<p>hi</p>")
+
+    def run(job: Job, final: bool) -> None:  # a mail job: its send below its span
+        adapters.mailer.send(mail)
+
+    traced_jobs(run, tracing.tracer)(Job("send_mail", "t1"), False)
+    assert adapters.webhook_sender.post("https://hooks.example.com/in?key=x", "{}", {}) == 200
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    job, smtp = finished["job send_mail"], finished["smtp send"]
+    assert smtp.parent == job.context and job.kind is SpanKind.CONSUMER
+    post = finished["webhook POST"]
+    assert post.attributes is not None
+    assert post.attributes["server.address"] == "hooks.example.com"  # not the path or query
+    assert post.attributes["http.response.status_code"] == 200
+    assert "key=x" not in str(dict(post.attributes))
