@@ -4,7 +4,7 @@ docs/decisions/0310-opentelemetry-traces.md).
 
 Started once per process, after gunicorn's fork (``build_app`` runs in each worker): the
 batch processor's thread and the exporter's connections are the worker's own. The metrics'
-provider sits beside the tracer provider and shares ``resource()``.
+OTLP provider (infrastructure/metrics/otlp.py) is made beside it, with the same service name.
 """
 
 from __future__ import annotations
