@@ -304,12 +304,7 @@ def poll_device(
     hashed = digest(cmd.device_code)
     outcome = found.poll(cmd.client_id, hashed, now).outcome
     if outcome == "pending":
-        if memory.too_soon(key, found.interval):
-            slower = found.slowed()
-            if slower.interval != found.interval:
-                devices.slow_down(key, slower.interval)
-            return Polled("slow_down", slower.interval)
-        return Polled("pending", found.interval)
+        return _still_pending(found, devices=devices, memory=memory)
     if outcome != "issue":
         return Polled(outcome)
     account = users.get(found.user_id or "")
@@ -325,6 +320,36 @@ def poll_device(
         audit=audit,
         policy=policy,
     )
+
+
+def poll_pending(
+    cmd: PollDevice, *, devices: DeviceAuthorizations, memory: PollMemory, clock: Clock
+) -> Polled | None:
+    """``poll_device``'s answer to a poll of a request still pending for its client
+    (``pending``, or ``slow_down``), from one read; None for any other request (unknown,
+    answered, expired, another client's), which ``poll_device`` answers, reading it again.
+    The token endpoint asks this first (docs/decisions/0296-device-polls-before-authlib.md)."""
+    key = cmd.device_code.partition(".")[0]
+    found = devices.get(key) if "." in cmd.device_code else None
+    if found is None:
+        return None
+    hashed = digest(cmd.device_code)
+    if found.poll(cmd.client_id, hashed, clock.now()).outcome != "pending":
+        return None
+    return _still_pending(found, devices=devices, memory=memory)
+
+
+def _still_pending(
+    found: DeviceAuthorization, *, devices: DeviceAuthorizations, memory: PollMemory
+) -> Polled:
+    """A pending request's answer: ``slow_down`` to a poll sooner than its interval (which it
+    widens), else ``pending``."""
+    if memory.too_soon(found.key, found.interval):
+        slower = found.slowed()
+        if slower.interval != found.interval:
+            devices.slow_down(found.key, slower.interval)
+        return Polled("slow_down", slower.interval)
+    return Polled("pending", found.interval)
 
 
 def _issue(

@@ -49,6 +49,7 @@ from application.oauth.device import (
     decide_device,
     find_device_request,
     poll_device,
+    poll_pending,
     start_device,
 )
 from application.oauth.grants import (
@@ -151,6 +152,7 @@ class OAuthServices:
     find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]
     decide_device: Callable[[DecideDevice], DeviceRequestView]
     poll_device: Callable[[PollDevice], Polled]
+    poll_pending: Callable[[PollDevice], Polled | None]
 
 
 def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
@@ -230,4 +232,5 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             audit=audit,
             policy=policy,
         ),
+        poll_pending=lambda cmd: poll_pending(cmd, devices=devices, memory=memory, clock=clock),
     )

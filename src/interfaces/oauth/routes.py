@@ -92,7 +92,11 @@ def provider_metadata() -> Response:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    return _no_store(server().create_token_response())
+    from interfaces.oauth.server.device_polls import pending_answer  # noqa: PLC0415 - Authlib
+
+    provider = server()
+    pending = pending_answer(provider)  # a device poll still waiting, before Authlib's grant
+    return _no_store(pending if pending is not None else provider.create_token_response())
 
 
 @bp.post("/oauth/device_authorization")
