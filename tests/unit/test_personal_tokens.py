@@ -270,3 +270,26 @@ def test_created_and_revoked_are_security_events(client: FlaskClient) -> None:
     client.delete(f"/auth/tokens/{created['id']}", headers=auth)
     types = [e["type"] for e in client.get("/auth/events", headers=auth).get_json()["items"]]
     assert types[:2] == ["pat.revoked", "pat.created"]
+
+
+def test_the_openapi_document_bounds_expires_in_by_a_year_in_seconds(client: FlaskClient) -> None:
+    """The schema says what the rule accepts: a client built from it never sends a lifetime
+    the API refuses (the bound was once a year in microseconds)."""
+    document = client.get("/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    named = [key for key in schemas if key.split(".")[0] == "PersonalTokenCreate"]
+    assert named
+    for name in named:
+        bounds = schemas[name]["properties"]["expires_in"]
+        assert (bounds["minimum"], bounds["maximum"]) == (1, 31_536_000)
+
+
+def test_a_lifetime_written_as_a_whole_float_is_that_many_seconds(client: FlaskClient) -> None:
+    """``1.0`` is an integer to JSON Schema: the API takes what its document allows, and
+    refuses a fraction."""
+    register(client, "wanda")
+    headers = bearer(login(client, "wanda"))
+    body: dict[str, Any] = {"name": "whole", "scopes": ["read"], "expires_in": 3600.0}
+    assert client.post("/auth/tokens", json=body, headers=headers).status_code == 201
+    body["expires_in"] = 3600.5
+    assert client.post("/auth/tokens", json=body, headers=headers).status_code == 422

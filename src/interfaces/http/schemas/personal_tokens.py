@@ -1,15 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from domain.personal_tokens import MAX_LIFETIME, NAME_MAX, PersonalToken
 from interfaces.http.schemas.common import PageOut, Strict, single_line
 
 Scope = Literal["read", "write"]
-MAX_SECONDS = MAX_LIFETIME // MAX_LIFETIME.resolution
+MAX_SECONDS = int(MAX_LIFETIME.total_seconds())
+
+
+def _whole(value: object) -> object:
+    """JSON has one kind of number: ``1.0`` is the integer 1 to JSON Schema, and so here;
+    ``1.5`` stays a float, which the strict integer refuses."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 class PersonalTokenCreate(Strict):
@@ -22,7 +33,7 @@ class PersonalTokenCreate(Strict):
         description="read: GET and HEAD; write: every method",
         examples=[["read"]],
     )
-    expires_in: int = Field(ge=1, le=MAX_SECONDS, description="Seconds, at most a year")
+    expires_in: WholeNumber = Field(ge=1, le=MAX_SECONDS, description="Seconds, at most a year")
 
 
 class PersonalTokenCreated(BaseModel):
