@@ -245,8 +245,7 @@ def build_app(
     answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
     Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
     if those adapters cannot be built, the process exits as gunicorn's failed boot. ``tracing``:
-    spans to its tracer provider (tests); by default the settings' (docs/operations.md,
-    "Traces"), or none."""
+    a test's tracer provider; by default the settings' (docs/operations.md, "Traces")."""
     settings = settings or Settings()
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # A command line, not a server: no webhook sweeper here; the servers' send what it
@@ -267,12 +266,11 @@ def build_app(
             adapters = replace(adapters, metrics=metrics)
         services = bind(build_policies(settings), _traced(adapters, tracing))
     else:
-        production, traced = settings, tracing
-        waited = traced.hash_waited if traced is not None else None
+        waited = tracing.hash_waited if tracing is not None else None
         services = LazyServices(
             lambda: bind(
-                build_policies(production),
-                _traced(build_adapters(production, hash_waited=waited, metrics=metrics), traced),
+                build_policies(settings),
+                _traced(build_adapters(settings, hash_waited=waited, metrics=metrics), tracing),
             )
         )
     app = create_app(
