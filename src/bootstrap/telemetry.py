@@ -32,6 +32,9 @@ class Tracing:
     # The process's client libraries too (gRPC, requests, Firestore's REST path): the
     # production adapters' tracing, not a test's.
     clients: bool = False
+    # The share of requests without a caller's decision that the server's middleware draws
+    # (the provider's sampler is then ``sdk.sampler()``'s); None: the sampler decides each.
+    share: float | None = None
 
     @property
     def tracer(self) -> Tracer:
@@ -68,10 +71,10 @@ class Tracing:
         return make
 
     def install(self, app: Flask) -> None:
-        """A server span for each request of ``app`` (its first ``before_request``, so that
-        the per-address limits' counters are in it too), and one for the grant that the
-        token endpoint runs, named by its ``grant_type``."""
-        install_server_spans(app, self.tracer, sdk.UNTRACED_PATHS)
+        """A server span for each request of ``app`` (a middleware around it, so that the
+        per-address limits' counters are in it too), and one for the grant that the token
+        endpoint runs, named by its ``grant_type``."""
+        install_server_spans(app, self.tracer, sdk.UNTRACED_PATHS, self.share)
         view = app.view_functions.get(TOKEN_ENDPOINT)
         if view is not None:  # the provider is on
             app.view_functions[TOKEN_ENDPOINT] = _grant_span(cast(View, view), self.tracer)
@@ -88,8 +91,8 @@ def _grant_span(view: View, tracer: Tracer) -> View:
         except HTTPException:  # a body too large: the view answers it
             given = ""
         grant = given if given and set(given) <= _GRANT_TYPE_CHARS and len(given) <= 100 else ""
-        with tracer.start_as_current_span(
-            "oauth grant", attributes={"oauth.grant_type": grant or "invalid"}
+        with spans.child_span(
+            tracer, "oauth grant", attributes={"oauth.grant_type": grant or "invalid"}
         ):
             return view()
 
@@ -99,7 +102,7 @@ def _grant_span(view: View, tracer: Tracer) -> View:
 @functools.cache
 def _process_tracing(kind: str, project: str, endpoint: str, queue_system: str) -> Tracing:
     provider = sdk.start_traces("gcp" if kind == "gcp" else "otlp", project, endpoint)
-    return Tracing(provider, queue_system, clients=True)
+    return Tracing(provider, queue_system, clients=True, share=sdk.request_share())
 
 
 @functools.cache

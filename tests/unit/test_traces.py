@@ -10,8 +10,10 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,13 +21,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
 from application.ports import Job, Mail
 from bootstrap import build_app
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
-from infrastructure.telemetry.spans import traced_jobs
+from infrastructure.telemetry.spans import child_span, traced_jobs
 from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
 from tests.fakes import fake_adapters
 
@@ -237,6 +240,7 @@ def test_cloud_trace_gets_the_spans_with_the_credentials_token_and_the_project(
     }
     (tmp_path / "key.json").write_text(json.dumps(account))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")  # the one span, sampled
     provider = sdk.tracer_provider("gcp", "demo-firegate", google.url + "/v1/traces")
     provider.get_tracer("test").start_span("a span").end()
     provider.shutdown()  # exports what is left
@@ -271,3 +275,178 @@ def test_the_ports_spans_a_job_with_its_smtp_send_and_a_webhook_post(
     assert post.attributes["server.address"] == "hooks.example.com"  # not the path or query
     assert post.attributes["http.response.status_code"] == 200
     assert "key=x" not in str(dict(post.attributes))
+
+
+def test_an_unsampled_request_records_nothing_and_its_line_keeps_cloud_runs_trace(
+    traced: FlaskClient, spans: InMemorySpanExporter, access_lines: pytest.LogCaptureFixture
+) -> None:
+    # The caller (Cloud Run, here) decided not to sample: no span of the request, its login's
+    # argon2 check or its Firestore calls is recorded, and the log line names the trace
+    # from Cloud Run's header, as with traces off.
+    unsampled = {
+        "traceparent": f"00-{CLOUD_TRACE}-{PARENT}-00",
+        "X-Cloud-Trace-Context": f"{CLOUD_TRACE}/{CLOUD_SPAN};o=0",
+    }
+    sign_up_and_in(traced, unsampled)
+    recorded = sorted(s.name for s in spans.get_finished_spans())
+    assert recorded == ["POST /register", "argon2 hash", "publish send_mail"]  # the sign-up's
+    record = line_of(access_lines, "/auth/login")
+    assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{CLOUD_TRACE}"
+    assert not hasattr(record, SPAN_FIELD)
+
+
+class CountingTracer:
+    """A tracer that counts the spans asked of it, around a real one."""
+
+    def __init__(self, inner: Tracer) -> None:
+        self.inner, self.started = inner, 0
+
+    def start_as_current_span(self, name: str, **kwargs: Any) -> Any:
+        self.started += 1
+        return self.inner.start_as_current_span(name, **kwargs)
+
+
+def test_no_child_span_is_started_in_an_unsampled_trace_but_one_is_outside_any_trace() -> None:
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    counting = CountingTracer(provider.get_tracer("test"))
+    tracer = cast(Tracer, counting)
+    with provider.get_tracer("test").start_as_current_span("unsampled request"):
+        with child_span(tracer, "argon2 verify") as span:
+            assert not span.is_recording()
+        assert counting.started == 0  # the SDK's start would have made a span for nothing
+    with child_span(tracer, "job send_mail"):  # no trace yet: a root, as the sampler says
+        pass
+    assert counting.started == 1
+
+
+def test_the_default_sampler_follows_the_caller_else_samples_a_tenth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    sampler = sdk.sampler()
+    assert sampler is not None
+    provider = TracerProvider(sampler=sampler)
+    tracer = provider.get_tracer("test")
+    roots = [tracer.start_span("root") for _ in range(10_000)]
+    assert 900 <= sum(s.is_recording() for s in roots) <= 1100  # ~ sdk.DEFAULT_SAMPLED
+    for flags, recorded in (("01", True), ("00", False)):
+        parent = sdk.propagator().extract({"traceparent": f"00-{TRACE}-{PARENT}-{flags}"})
+        assert tracer.start_span("child", context=parent).is_recording() is recorded
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    assert sdk.sampler() is None  # the SDK reads the variable itself
+    assert (
+        TracerProvider(sampler=sdk.sampler())
+        .sampler.get_description()
+        .startswith("ParentBased{root:AlwaysOnSampler")
+    )
+
+
+def test_a_request_that_fails_is_an_error_span_and_an_unknown_path_is_named_by_its_method(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    settings = make_settings()
+    app = build_app(
+        settings, fake_adapters(settings), configure_logs=False, tracing=Tracing(provider)
+    )
+
+    def fails() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/fails", "fails", fails)
+    client = app.test_client()
+    assert client.get("/fails").status_code == 500
+    assert client.get("/no/such/path").status_code == 404
+    failed, unknown = spans.get_finished_spans()
+    assert failed.name == "GET /fails" and failed.status.status_code is StatusCode.ERROR
+    assert failed.context is not None
+    # The exception is in the error handler's log line (the request id joins it to the
+    # access line, which names the trace).
+    (error,) = [r for r in caplog.records if r.name == "firegate.errors"]
+    assert error.exc_info is not None and error.exc_info[0] is RuntimeError
+    assert failed.attributes is not None
+    assert failed.attributes["http.response.status_code"] == 500
+    assert unknown.name == "GET" and unknown.status.status_code is StatusCode.UNSET
+    assert unknown.attributes is not None
+    assert unknown.attributes["http.response.status_code"] == 404
+    assert "http.route" not in unknown.attributes
+
+
+class CountingSampler(Sampler):
+    """A sampler that counts the decisions asked of it, around a real one: the SDK asks for
+    one each time it makes a span, recorded or not."""
+
+    def __init__(self, inner: Sampler) -> None:
+        self.inner, self.asked = inner, 0
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        self.asked += 1
+        return self.inner.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return "Counting"
+
+
+@dataclass
+class Drawn:
+    client: FlaskClient
+    sampler: CountingSampler
+
+
+def drawn_app(spans: InMemorySpanExporter, share: float, roots: float = 0.0) -> Drawn:
+    """The app on fakes with the default sampler's shape (``sdk.DrawnRoots``, its roots'
+    own share ``roots``) and the middleware drawing ``share`` of the requests."""
+    sampler = CountingSampler(ParentBased(sdk.DrawnRoots(roots)))
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    sdk.use_propagators()
+    settings = make_settings(log_level="INFO")
+    tracing = Tracing(provider, share=share)
+    app = build_app(settings, fake_adapters(settings), configure_logs=False, tracing=tracing)
+    return Drawn(app.test_client(), sampler)
+
+
+def test_a_request_left_out_by_the_draw_makes_no_span_and_sends_its_decision_on(
+    spans: InMemorySpanExporter, access_lines: pytest.LogCaptureFixture
+) -> None:
+    drawn = drawn_app(spans, share=0.0)
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    assert drawn.client.post("/register", json=body).status_code == 201  # queues a mail
+    assert drawn.client.get("/.well-known/jwks.json").status_code == 200
+    # Not a span was made, recorded or not: the SDK's sampler was never asked.
+    assert drawn.sampler.asked == 0 and spans.get_finished_spans() == ()
+    assert not hasattr(line_of(access_lines, "/register"), SPAN_FIELD)
+
+
+def test_a_drawn_request_is_a_root_trace_whatever_the_roots_own_share(
+    spans: InMemorySpanExporter,
+) -> None:
+    drawn = drawn_app(spans, share=1.0, roots=0.0)
+    assert drawn.client.get("/.well-known/jwks.json").status_code == 200
+    (jwks,) = spans.get_finished_spans()
+    assert jwks.name == "GET /.well-known/jwks.json" and jwks.parent is None
+
+
+def test_the_callers_decision_wins_over_the_draw_either_way(
+    spans: InMemorySpanExporter,
+) -> None:
+    left_out = drawn_app(spans, share=1.0)
+    unsampled = {"traceparent": f"00-{TRACE}-{PARENT}-00"}
+    assert left_out.client.get("/.well-known/jwks.json", headers=unsampled).status_code == 200
+    assert left_out.sampler.asked == 0 and spans.get_finished_spans() == ()
+    taken = drawn_app(spans, share=0.0)
+    assert taken.client.get("/.well-known/jwks.json", headers={"traceparent": TRACEPARENT})
+    (jwks,) = spans.get_finished_spans()
+    assert jwks.parent is not None and f"{jwks.parent.span_id:016x}" == PARENT
+    cloud = {"X-Cloud-Trace-Context": f"{CLOUD_TRACE}/{CLOUD_SPAN};o=1"}
+    assert taken.client.get("/.well-known/jwks.json", headers=cloud).status_code == 200
+    traces = {f"{s.context.trace_id:032x}" for s in spans.get_finished_spans() if s.context}
+    assert traces == {TRACE, CLOUD_TRACE}
+
+
+def test_the_draw_takes_its_share_of_the_requests(spans: InMemorySpanExporter) -> None:
+    drawn = drawn_app(spans, share=0.1)
+    for _ in range(2000):
+        assert drawn.client.get("/.well-known/jwks.json").status_code == 200
+    assert 140 <= len(spans.get_finished_spans()) <= 260  # 200 expected; 4.5 deviations

@@ -9,17 +9,30 @@ OTLP provider (infrastructure/metrics/otlp.py) is made beside it, with the same 
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Sequence
 from typing import Literal
 
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.propagators.cloud_trace_propagator import CloudTraceFormatPropagator
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 SERVICE_NAME = "firegate"
 # Cloud Trace's OTLP endpoint (TRACES_EXPORTER=gcp), and the scope of its tokens.
@@ -27,6 +40,11 @@ CLOUD_TRACE_OTLP = "https://telemetry.googleapis.com/v1/traces"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # Probes answer many times a minute and are not worth a trace each.
 UNTRACED_PATHS = ("/healthz", "/readyz")
+# The share of the requests without a caller's decision that are traced, unless
+# OTEL_TRACES_SAMPLER says otherwise (docs/decisions/0310-opentelemetry-traces.md).
+DEFAULT_SAMPLED = 0.1
+# In the context a root span starts from: the request was drawn into the share already.
+DRAWN = context.create_key("firegate.drawn")
 
 _lock = threading.Lock()
 _started: TracerProvider | None = None
@@ -67,11 +85,57 @@ def exporter(kind: Literal["otlp", "gcp"], endpoint: str = "") -> SpanExporter:
     return OTLPSpanExporter()
 
 
+class DrawnRoots(Sampler):
+    """The default sampler's roots: ``share`` of them, by their trace id as
+    TraceIdRatioBased decides, but for a request the server's middleware has drawn into the
+    share already (``DRAWN`` in the context it starts from), which is sampled. The middleware
+    draws before any span exists, so that a request left out makes none
+    (infrastructure/telemetry/server.py)."""
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self._ratio = TraceIdRatioBased(share)
+
+    def should_sample(  # noqa: PLR0917 - the SDK's Sampler signature
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if parent_context is not None and parent_context.get(DRAWN):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return self._ratio.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"DrawnRoots{{{self.share}}}"
+
+
+def request_share() -> float | None:
+    """The share of the requests without a caller's decision that are traced, drawn by the
+    server's middleware: ``DEFAULT_SAMPLED``, unless OTEL_TRACES_SAMPLER names a sampler,
+    which then decides every request itself (None)."""
+    return None if os.environ.get("OTEL_TRACES_SAMPLER") else DEFAULT_SAMPLED
+
+
+def sampler() -> Sampler | None:
+    """The caller's decision where it sent one (``traceparent``, Cloud Run's header), else
+    ``DEFAULT_SAMPLED`` of the requests; None when OTEL_TRACES_SAMPLER names another, which
+    the SDK then reads."""
+    share = request_share()
+    return None if share is None else ParentBased(DrawnRoots(share))
+
+
 def tracer_provider(kind: Literal["otlp", "gcp"], project: str, endpoint: str) -> TracerProvider:
     """A tracer provider exporting in batches (``start_traces``)."""
     # Cloud Trace files the spans under the resource's project.
     extra = {"gcp.project_id": project} if kind == "gcp" and project else {}
-    provider = TracerProvider(resource=resource().merge(Resource(extra)))
+    provider = TracerProvider(sampler=sampler(), resource=resource().merge(Resource(extra)))
     provider.add_span_processor(BatchSpanProcessor(exporter(kind, endpoint)))
     return provider
 
@@ -79,10 +143,9 @@ def tracer_provider(kind: Literal["otlp", "gcp"], project: str, endpoint: str) -
 def start_traces(
     kind: Literal["otlp", "gcp"], project: str = "", endpoint: str = ""
 ) -> TracerProvider:
-    """This process's tracer provider, made on the first call: sampled by OpenTelemetry's
-    OTEL_TRACES_SAMPLER (parent-based, always on, by default), batched by its OTEL_BSP_*
-    variables; the propagators. ``project``: Cloud Trace's; ``endpoint``: the traces'
-    OTLP endpoint, if set."""
+    """This process's tracer provider, made on the first call: sampled by ``sampler()``,
+    batched by OpenTelemetry's OTEL_BSP_* variables; the propagators. ``project``: Cloud
+    Trace's; ``endpoint``: the traces' OTLP endpoint, if set."""
     global _started  # noqa: PLW0603 - one provider per process, as OpenTelemetry's global is
     with _lock:
         if _started is not None:
@@ -108,13 +171,10 @@ def instrument_clients(provider: TracerProvider) -> None:
 
 
 def current_ids() -> tuple[str, str, bool] | None:
-    """The current span's trace id (32 hex digits), span id (16) and whether it is sampled;
-    None outside any trace."""
+    """The current span's trace id (32 hex digits), span id (16) and sampled flag (always
+    true); None outside any sampled trace: the log line then takes Cloud Run's trace header,
+    as with traces off, and a trace nobody records is not named."""
     context = trace.get_current_span().get_span_context()
-    if not context.is_valid:
+    if not context.trace_flags.sampled:
         return None
-    return (
-        trace.format_trace_id(context.trace_id),
-        trace.format_span_id(context.span_id),
-        context.trace_flags.sampled,
-    )
+    return (trace.format_trace_id(context.trace_id), trace.format_span_id(context.span_id), True)

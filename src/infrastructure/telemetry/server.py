@@ -1,22 +1,42 @@
-"""Each request's server span, from Flask's own hooks: its parent the propagated context,
-named by the route (``POST /auth/login``), with the method, route and status (not the
-path, which may name an account).
+"""Each request's server span: begun and ended by a WSGI middleware around the whole app (the
+per-address limits' counters, every hook and the view are inside it), its parent the
+propagated context, named by the route (``POST /auth/login``) as Flask answers, with the
+method, route and status (not the path, which may name an account).
 
 OpenTelemetry's Flask instrumentation does the same and more (a WSGI environ's worth of
 attributes, the URL rebuilt twice, its own metrics): measured at about 240 µs of CPU per
-request, a third of a GET /user's, where these hooks spend a fraction of that
+request, a third of a GET /user's. With the default sampler, the middleware decides which
+requests are left out before the SDK makes any span: the caller's decision, else a draw of
+the share (``sdk.DrawnRoots``); a request left out runs under a span that records nothing,
+made without the SDK, so that what it calls carries the decision and makes no span either
 (docs/decisions/0310-opentelemetry-traces.md)."""
 
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask, has_request_context, request
 from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    Tracer,
+)
 
-_SPAN = "firegate.span"  # the request's span and its context token, in the WSGI environ
+from infrastructure.telemetry.sdk import DRAWN
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 # The headers the propagators read (infrastructure/telemetry/sdk.py), as the WSGI environ
 # names them: only these are handed over, so that no propagator walks the whole environ.
 _HEADERS = (
@@ -25,54 +45,120 @@ _HEADERS = (
 )
 
 
+# The draws and the ids of the requests left out: not secrets, and not the ``random``
+# module's shared generator (tests may seed it); reseeded in each forked worker.
+_DRAWS = random.Random()  # noqa: S311
+os.register_at_fork(after_in_child=_DRAWS.seed)
+_CHOSEN = context.set_value(DRAWN, True, Context())
+_NOT_SAMPLED = TraceFlags(TraceFlags.RANDOM_TRACE_ID)  # as the SDK flags its own ids
+
+
 def incoming(environ: Mapping[str, object]) -> Context:
     """The context the request's propagation headers give; an empty one without them."""
     carrier = {name: value for key, name in _HEADERS if isinstance(value := environ.get(key), str)}
     return propagate.extract(carrier) if carrier else Context()
 
 
-def install_server_spans(app: Flask, tracer: Tracer, untraced: Iterable[str] = ()) -> None:
-    """A server span for each request of ``app`` but those of the ``untraced`` paths, begun
-    before any other ``before_request`` hook (the per-address limits' counters are in it)
-    and ended when the request is torn down."""
-    skip = frozenset(untraced)
+def install_server_spans(
+    app: Flask, tracer: Tracer, untraced: Iterable[str] = (), share: float | None = None
+) -> None:
+    """A server span for each request of ``app`` but those of the ``untraced`` paths: the
+    middleware around ``app.wsgi_app`` (Flask's documented place for one). A 500 is an error
+    span; its exception is in the shell error handler's log line, under the request id of the
+    access line that names the trace. ``share``: the default sampler's
+    (``sdk.request_share``), drawn here; None: the tracer's sampler decides each request."""
+    wrapped = ServerSpans(app.wsgi_app, tracer, untraced, share)
+    app.wsgi_app = wrapped  # type: ignore[method-assign]
 
-    def begin() -> None:
-        path = request.path
-        if path in skip:
-            return
-        environ = request.environ
-        parent = incoming(environ)
-        method, rule = request.method, request.url_rule
-        route = rule.rule if rule is not None else ""
-        span = tracer.start_span(
-            f"{method} {route}" if route else method,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": route},
+
+def _name(span: Span) -> None:
+    """The span named by the request's route, while Flask still has the request (Flask
+    answers, calling ``start_response``, before it lets the request go); a path no route has
+    keeps the method alone."""
+    if has_request_context():
+        rule = request.url_rule
+        if rule is not None:
+            span.update_name(f"{request.method} {rule.rule}")
+            span.set_attribute("http.route", rule.rule)
+
+
+class ServerSpans:
+    """The WSGI middleware: the span is the current one while the app answers, and ends when
+    the app has returned its response (the body of every route here is made by then)."""
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        tracer: Tracer,
+        untraced: Iterable[str],
+        share: float | None = None,
+    ) -> None:
+        self._app, self._tracer, self._skip = app, tracer, frozenset(untraced)
+        self._share = share
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in self._skip:
+            return self._app(environ, start_response)
+        share = self._share
+        if share is None:  # the sampler decides
+            parent = incoming(environ)
+        elif "HTTP_TRACEPARENT" in environ or "HTTP_X_CLOUD_TRACE_CONTEXT" in environ:
+            parent = incoming(environ)
+            caller = trace.get_current_span(parent).get_span_context()
+            if caller.is_valid and not caller.trace_flags.sampled:  # the caller left it out
+                return self._left_out(parent, environ, start_response)
+        elif _DRAWS.random() < share:
+            parent = _CHOSEN
+        else:
+            return self._left_out(None, environ, start_response)
+        method = str(environ.get("REQUEST_METHOD", ""))
+        span = self._tracer.start_span(
+            method, context=parent, kind=SpanKind.SERVER, attributes={"http.request.method": method}
         )
-        environ[_SPAN] = (span, context.attach(trace.set_span_in_context(span, parent)))
+        base = None if parent is _CHOSEN else parent  # the draw stays out of the request
+        token = context.attach(trace.set_span_in_context(span, base or Context()))
+        try:
+            if not span.is_recording():  # sampled out: nothing to name, count or end
+                return self._app(environ, start_response)
+            return self._recorded(span, environ, start_response)
+        finally:
+            context.detach(token)
 
-    def status(response: Response) -> Response:
-        begun = request.environ.get(_SPAN)
-        if begun is not None:
-            span = begun[0]
-            span.set_attribute("http.response.status_code", response.status_code)
-            if response.status_code >= 500:
+    def _left_out(
+        self, caller: Context | None, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The app under a span that records nothing: the caller's, or one of its own; what
+        it calls then starts no span, and what it sends on carries the decision."""
+        if caller is None:
+            ids = SpanContext(
+                _DRAWS.getrandbits(128) or 1,
+                _DRAWS.getrandbits(64) or 1,
+                is_remote=False,
+                trace_flags=_NOT_SAMPLED,
+            )
+            caller = trace.set_span_in_context(NonRecordingSpan(ids), Context())
+        token = context.attach(caller)
+        try:
+            return self._app(environ, start_response)
+        finally:
+            context.detach(token)
+
+    def _recorded(
+        self, span: Span, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        def respond(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            _name(span)
+            code = int(status[:3]) if status[:3].isdigit() else 0
+            span.set_attribute("http.response.status_code", code)
+            if code >= 500:  # a server error
                 span.set_status(Status(StatusCode.ERROR))
-        return response
+            return start_response(status, headers, *exc_info)
 
-    def end(error: BaseException | None) -> None:
-        begun = request.environ.pop(_SPAN, None)
-        if begun is None:
-            return
-        span, token = begun
-        if error is not None:
+        try:
+            return self._app(environ, respond)
+        except BaseException as error:
             span.record_exception(error)
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-        context.detach(token)
-        span.end()
-
-    app.before_request_funcs.setdefault(None, []).insert(0, begin)
-    app.after_request(status)
-    app.teardown_request(end)
+            raise
+        finally:
+            span.end()

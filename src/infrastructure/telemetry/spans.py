@@ -5,12 +5,13 @@ the adapter does. No attribute carries a password, an address or a URL's path or
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Tracer
 
 from application.events.webhooks.ports import WebhookSender
 from application.jobs import JobHandler
@@ -19,6 +20,30 @@ from application.ports import Job, JobQueue, Mail, Mailer, PasswordHasher
 TRACER = "firegate"
 FIRESTORE = {"db.system.name": "gcp.firestore"}
 Post = Callable[[str, bytes], Any]
+
+
+def unsampled() -> bool:
+    """Inside a trace the sampler left out: a child span there would record nothing, so none
+    is started (the SDK's own start costs several µs of a request's CPU for nothing;
+    docs/decisions/0310-opentelemetry-traces.md)."""
+    current = trace.get_current_span()
+    return not current.is_recording() and current.get_span_context().is_valid
+
+
+@contextmanager
+def child_span(
+    tracer: Tracer,
+    name: str,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: Mapping[str, str | int] | None = None,
+) -> Iterator[Span]:
+    """A span below the current one, none in an unsampled trace; outside any trace (a
+    background thread, a job), a root span, sampled as the sampler decides."""
+    if unsampled():
+        yield INVALID_SPAN
+        return
+    with tracer.start_as_current_span(name, kind=kind, attributes=attributes) as span:
+        yield span
 
 
 def argon2_waited(seconds: float) -> None:
@@ -31,15 +56,15 @@ class TracedHasher:
         self._inner, self._tracer = inner, tracer
 
     def hash(self, password: str) -> str:
-        with self._tracer.start_as_current_span("argon2 hash"):
+        with child_span(self._tracer, "argon2 hash"):
             return self._inner.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        with self._tracer.start_as_current_span("argon2 verify"):
+        with child_span(self._tracer, "argon2 verify"):
             return self._inner.verify(password_hash, password)
 
     def verify_dummy(self, password: str) -> None:
-        with self._tracer.start_as_current_span("argon2 verify"):
+        with child_span(self._tracer, "argon2 verify"):
             self._inner.verify_dummy(password)
 
     def needs_rehash(self, password_hash: str) -> bool:
@@ -51,7 +76,7 @@ class TracedMailer:
         self._inner, self._tracer = inner, tracer
 
     def send(self, mail: Mail) -> None:
-        with self._tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT):
+        with child_span(self._tracer, "smtp send", kind=SpanKind.CLIENT):
             self._inner.send(mail)
 
 
@@ -61,8 +86,8 @@ class TracedWebhookSender:
 
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         attributes = {"http.request.method": "POST", "server.address": urlsplit(url).hostname or ""}
-        with self._tracer.start_as_current_span(
-            "webhook POST", kind=SpanKind.CLIENT, attributes=attributes
+        with child_span(
+            self._tracer, "webhook POST", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             status = self._inner.post(url, body, headers, address)
             span.set_attribute("http.response.status_code", status)
@@ -77,8 +102,8 @@ class TracedJobQueue:
 
     def enqueue(self, job: Job) -> None:
         attributes = {"messaging.system": self._system, "firegate.job.kind": job.kind}
-        with self._tracer.start_as_current_span(
-            f"publish {job.kind}", kind=SpanKind.PRODUCER, attributes=attributes
+        with child_span(
+            self._tracer, f"publish {job.kind}", kind=SpanKind.PRODUCER, attributes=attributes
         ):
             self._inner.enqueue(job)
 
@@ -101,6 +126,8 @@ def firestore_rest(tracer: Tracer) -> Callable[[Post], Post]:
 
     def around(post: Post) -> Post:
         def traced(url: str, body: bytes) -> Any:
+            if unsampled():  # the one span of every read: its check inlined
+                return post(url, body)
             method = url.rpartition(":")[2]
             with tracer.start_as_current_span(
                 f"firestore {method}",
