@@ -53,8 +53,15 @@ class JobPush:
     dead_letter: bool = False  # delivered from the dead-letter topic: the job's last chance
 
 
+# A W3C traceparent is 55 characters; a longer "trace" is not one and is dropped.
+_TRACE_MAX = 55
+
+
 def encode_job(job: Job) -> bytes:
-    return json.dumps({"kind": job.kind, "subject": job.subject}, separators=(",", ":")).encode()
+    fields = {"kind": job.kind, "subject": job.subject}
+    if job.trace:
+        fields["trace"] = job.trace
+    return json.dumps(fields, separators=(",", ":")).encode()
 
 
 def decode_job(data: bytes) -> Job | None:
@@ -64,9 +71,12 @@ def decode_job(data: bytes) -> Job | None:
         return None
     if not isinstance(fields, dict):
         return None
-    kind, subject = fields.get("kind"), fields.get("subject")
+    kind, subject, trace = fields.get("kind"), fields.get("subject"), fields.get("trace", "")
     if isinstance(kind, str) and isinstance(subject, str) and kind and subject:
-        return Job(kind=kind, subject=subject)
+        # The trace only joins spans: one that is no traceparent is left out, not refused.
+        if not isinstance(trace, str) or len(trace) > _TRACE_MAX:
+            trace = ""
+        return Job(kind=kind, subject=subject, trace=trace)
     return None
 
 
@@ -91,8 +101,9 @@ def run_job(job: Job, final: bool, *, handlers: Mapping[str, JobHandler]) -> Non
     handler(job, final)
 
 
-def receive_push(push: JobPush, *, handlers: Mapping[str, JobHandler], max_attempts: int) -> None:
-    """Run a pushed job; returning acknowledges it, RetryJob asks for a redelivery."""
+def receive_push(push: JobPush, *, run: JobHandler, max_attempts: int) -> None:
+    """Run a pushed job with ``run`` (``run_job`` over every handler); returning
+    acknowledges it, RetryJob asks for a redelivery."""
     try:
         job = decode_job(base64.b64decode(push.data, validate=True))
     except (binascii.Error, ValueError):
@@ -102,7 +113,7 @@ def receive_push(push: JobPush, *, handlers: Mapping[str, JobHandler], max_attem
         log.warning("unreadable job message dropped")
         return
     final = push.dead_letter or (push.delivery_attempt or 0) >= max_attempts
-    run_job(job, final, handlers=handlers)
+    run(job, final)
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
@@ -126,13 +137,12 @@ class JobServices:
     receive_push: Callable[[JobPush], None]
 
 
-def bind(
-    ports: JobPorts, policies: JobPolicies, *, handlers: Mapping[str, JobHandler]
-) -> JobServices:
-    """``handlers``: every feature's, by job kind."""
+def bind(ports: JobPorts, policies: JobPolicies, *, run: JobHandler) -> JobServices:
+    """``run``: what runs any job, as the queues are given it (``run_job`` over every
+    feature's handlers)."""
     policy, verifier = policies.push_policy, ports.push_verifier
     max_attempts = policies.job_max_attempts
     return JobServices(
         authorize_push=lambda cmd: authorize_push(cmd, policy=policy, verifier=verifier),
-        receive_push=lambda cmd: receive_push(cmd, handlers=handlers, max_attempts=max_attempts),
+        receive_push=lambda cmd: receive_push(cmd, run=run, max_attempts=max_attempts),
     )

@@ -9,7 +9,7 @@ docs/decisions/0040-one-way-to-build-a-feature.md.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
@@ -238,10 +238,15 @@ class AuditLog(Protocol):
 
 @dataclass(frozen=True)
 class Job:
-    """A unit of background work: what to do (``kind``) to what (``subject``, e.g. a dog id)."""
+    """A unit of background work: what to do (``kind``) to what (``subject``, e.g. a dog id).
+
+    ``trace``: where it was queued from, as a W3C ``traceparent``, when traces are on (the
+    queue's span adapter sets it), so that the job's own span joins the trace of the request
+    that queued it; carried by every queue, read by nothing else."""
 
     kind: str
     subject: str
+    trace: str = field(default="", compare=False)
 
 
 class JobQueue(Protocol):

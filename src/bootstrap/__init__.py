@@ -159,9 +159,11 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
 
-    def run(job: Job, final: bool) -> None:
+    def run_any(job: Job, final: bool) -> None:
         jobs.run_job(job, final, handlers=handlers)
 
+    # Queued or pushed, a job runs through the same ``run`` (in a span, with traces on).
+    run = adapters.job_spans(run_any) if adapters.job_spans is not None else run_any
     queue = adapters.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
@@ -212,7 +214,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
         files=files.bind(a, p),
         firebase=firebase.bind(a, p, hooks=email.account_hooks(a, queue=queue)),
         identities=connected.bind(a),
-        jobs=jobs.bind(a, p, handlers=handlers),
+        jobs=jobs.bind(a, p, run=run),
         login=login.bind(a, p),
         moves=migration.bind(
             a, providers=lambda: frozenset(x.id for x in a.upstream_providers.list_all())

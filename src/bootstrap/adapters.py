@@ -142,6 +142,9 @@ class Adapters:
     # (docs/reference/jobs.md); None: they share ``job_queue``.
     webhook_queue: JobQueueFactory | None = None
     metrics: Metrics = NO_METRICS  # off (docs/operations.md, "Metrics")
+    # With traces on, what puts each job's run in a span, queued or pushed (the queues and
+    # the push endpoint are given the same run); None: traces are off.
+    job_spans: Callable[[JobHandler], JobHandler] | None = None
 
 
 def build_adapters(

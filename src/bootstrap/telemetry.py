@@ -45,9 +45,10 @@ class Tracing:
 
     def adapters(self, adapters: Adapters) -> Adapters:
         """``adapters`` with a span around each call of argon2, the mail server, the webhook
-        sender and the job queues, and around each job run; with ``clients``, the gRPC and
-        requests instrumentations and Firestore's REST spans, before the adapters' first
-        call (on the warm-up thread: their imports stay out of a cold start)."""
+        sender and the job queues, and around each job run (queued or pushed); with
+        ``clients``, the gRPC and requests instrumentations and Firestore's REST spans,
+        before the adapters' first call (on the warm-up thread: their imports stay out of a
+        cold start)."""
         tracer = self.tracer
         if self.clients:
             _instrument_clients(self.provider)
@@ -60,13 +61,14 @@ class Tracing:
             webhook_queue=(
                 self._queue(adapters.webhook_queue) if adapters.webhook_queue is not None else None
             ),
+            job_spans=lambda run: spans.traced_jobs(run, tracer),
         )
 
     def _queue(self, factory: JobQueueFactory) -> JobQueueFactory:
         tracer, system = self.tracer, self.queue_system
 
         def make(run: JobHandler) -> spans.TracedJobQueue:
-            return spans.TracedJobQueue(factory(spans.traced_jobs(run, tracer)), tracer, system)
+            return spans.TracedJobQueue(factory(run), tracer, system)
 
         return make
 

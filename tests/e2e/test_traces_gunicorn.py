@@ -109,3 +109,28 @@ def test_a_sign_in_is_one_trace_with_its_firestore_and_argon2_spans_and_its_log_
     (line,) = [x for x in lines if x.get("httpRequest", {}).get("requestUrl") == "/auth/login"]
     assert line["logging.googleapis.com/trace"] == f"projects/demo-firegate/traces/{TRACE}"
     assert line["logging.googleapis.com/spanId"] == login.span_id
+
+
+def test_a_sign_ups_mail_is_sent_in_its_trace_by_the_job_it_queued(
+    traced_url: str, receiver: OtlpReceiver, firestore: Any
+) -> None:
+    signup = "1cf1ab8e5c9f4b3d9a2e7d6c5b4a3f21"
+    body = {"username": "posty", "email": "posty@example.com", "password": PASSWORD}
+    answer = requests.post(
+        traced_url + "/register",
+        json=body,
+        headers={"traceparent": f"00-{signup}-{PARENT}-01"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+
+    names = ("POST /register", "publish send_mail", "job send_mail", "smtp send")
+    spans = spans_of(receiver, signup, *names)
+    by_name = {s.name: s for s in spans}
+    assert set(names) <= set(by_name), sorted(by_name)
+    request_span = by_name["POST /register"]
+    # The mail job, queued by the request and run later on a job thread, is below the span
+    # that queued it, and the mail server's send below the job's.
+    assert by_name["publish send_mail"] in below(spans, request_span)
+    assert by_name["job send_mail"].parent_id == by_name["publish send_mail"].span_id
+    assert by_name["smtp send"].parent_id == by_name["job send_mail"].span_id

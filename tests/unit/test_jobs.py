@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from application import jobs
-from application.jobs import JobPush, PushCredentials, PushPolicy, RetryJob
+from application.jobs import JobHandler, JobPush, PushCredentials, PushPolicy, RetryJob
 from application.ports import Job
 from application.resources.dogs import FETCH_DOG_PICTURE, fetch_picture
 from domain.dogs import Dog, DogName, PictureStatus
@@ -223,17 +223,19 @@ def push(subject: str, **kwargs: Any) -> JobPush:
     return JobPush(data=data, **kwargs)
 
 
-def handlers(dogs: FakeDogRepository, pictures: FakePictureSource) -> dict[str, Any]:
-    def run(job: Job, final: bool) -> None:
+def runner(dogs: FakeDogRepository, pictures: FakePictureSource) -> JobHandler:
+    """What the push endpoint runs a job with: ``run_job`` over the picture job's handler."""
+
+    def fetch(job: Job, final: bool) -> None:
         fetch_picture(job, final, dogs=dogs, pictures=pictures, clock=FakeClock())
 
-    return {FETCH_DOG_PICTURE: run}
+    return lambda job, final: jobs.run_job(job, final, handlers={FETCH_DOG_PICTURE: fetch})
 
 
 def test_the_picture_job_is_idempotent(dogs: FakeDogRepository) -> None:
     pictures = FakePictureSource()
     for _ in range(3):
-        jobs.receive_push(push("d1"), handlers=handlers(dogs, pictures), max_attempts=5)
+        jobs.receive_push(push("d1"), run=runner(dogs, pictures), max_attempts=5)
     dog = dogs.get("d1")
     assert dog is not None and dog.picture_status is PictureStatus.READY
     assert pictures.calls == 1  # the later deliveries saw a finished dog and did nothing
@@ -242,21 +244,19 @@ def test_the_picture_job_is_idempotent(dogs: FakeDogRepository) -> None:
 def test_the_picture_job_fails_only_on_the_last_attempt(dogs: FakeDogRepository) -> None:
     pictures = FakePictureSource()
     pictures.failing = True
-    run = handlers(dogs, pictures)
+    run = runner(dogs, pictures)
     for attempt in (1, 2, 3, 4):
         with pytest.raises(RetryJob):
-            jobs.receive_push(push("d1", delivery_attempt=attempt), handlers=run, max_attempts=5)
+            jobs.receive_push(push("d1", delivery_attempt=attempt), run=run, max_attempts=5)
     assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING
-    jobs.receive_push(push("d1", delivery_attempt=5), handlers=run, max_attempts=5)
+    jobs.receive_push(push("d1", delivery_attempt=5), run=run, max_attempts=5)
     last = dogs.dogs["d1"]
     assert last.picture_status is PictureStatus.FAILED
 
 
 def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
     pictures = FakePictureSource()
-    jobs.receive_push(
-        push("d1", dead_letter=True), handlers=handlers(dogs, pictures), max_attempts=5
-    )
+    jobs.receive_push(push("d1", dead_letter=True), run=runner(dogs, pictures), max_attempts=5)
     assert dogs.dogs["d1"].picture_status is PictureStatus.READY
 
 
@@ -274,7 +274,5 @@ def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
     ],
 )
 def test_unusable_messages_are_acknowledged_not_retried(dogs: FakeDogRepository, data: str) -> None:
-    jobs.receive_push(
-        JobPush(data=data), handlers=handlers(dogs, FakePictureSource()), max_attempts=5
-    )
+    jobs.receive_push(JobPush(data=data), run=runner(dogs, FakePictureSource()), max_attempts=5)
     assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING

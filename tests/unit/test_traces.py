@@ -6,11 +6,12 @@ an in-memory exporter in place of OTLP (tests/e2e/test_traces_gunicorn.py has th
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
@@ -24,13 +25,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
+from application.jobs import JobPush, decode_job, encode_job
 from application.ports import Job, Mail
-from bootstrap import build_app
+from bootstrap import bind, build_app, build_policies
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
-from infrastructure.telemetry.spans import child_span, traced_jobs
+from infrastructure.telemetry.spans import TracedJobQueue, child_span, traced_jobs
 from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
-from tests.fakes import fake_adapters
+from tests.fakes import FakeJobQueue, fake_adapters
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +41,7 @@ PARENT = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE}-{PARENT}-01"
 CLOUD_TRACE = "105445aa7843bc8bf206b12000100000"
 CLOUD_SPAN = 12345678901234567  # decimal in X-Cloud-Trace-Context
+MAIL = Mail(to="alice@example.com", subject="Hello", text="hi", html="<p>hi</p>")
 TRACE_FIELD = "logging.googleapis.com/trace"
 SPAN_FIELD = "logging.googleapis.com/spanId"
 
@@ -46,6 +49,13 @@ SPAN_FIELD = "logging.googleapis.com/spanId"
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
     return InMemorySpanExporter()
+
+
+def recording(spans: InMemorySpanExporter) -> TracerProvider:
+    """A provider sampling as OpenTelemetry does by default, each span to ``spans``."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    return provider
 
 
 @pytest.fixture
@@ -256,14 +266,12 @@ def test_cloud_trace_gets_the_spans_with_the_credentials_token_and_the_project(
 def test_the_ports_spans_a_job_with_its_smtp_send_and_a_webhook_post(
     spans: InMemorySpanExporter,
 ) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
+    provider = recording(spans)
     tracing = Tracing(provider)
     adapters = tracing.adapters(fake_adapters(make_settings()))
-    mail = Mail(to="alice@example.com", subject="Hello", text="hi", html="<p>hi</p>")
 
     def run(job: Job, final: bool) -> None:  # a mail job: its send below its span
-        adapters.mailer.send(mail)
+        adapters.mailer.send(MAIL)
 
     traced_jobs(run, tracing.tracer)(Job("send_mail", "t1"), False)
     assert adapters.webhook_sender.post("https://hooks.example.com/in?key=x", "{}", {}) == 200
@@ -344,8 +352,7 @@ def test_the_default_sampler_follows_the_caller_else_samples_a_tenth(
 def test_a_request_that_fails_is_an_error_span_and_an_unknown_path_is_named_by_its_method(
     spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
+    provider = recording(spans)
     settings = make_settings()
     app = build_app(
         settings, fake_adapters(settings), configure_logs=False, tracing=Tracing(provider)
@@ -373,6 +380,102 @@ def test_a_request_that_fails_is_an_error_span_and_an_unknown_path_is_named_by_i
     assert "http.route" not in unknown.attributes
 
 
+class ListQueue:
+    """A job queue that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def enqueue(self, job: Job) -> None:
+        self.jobs.append(job)
+
+
+def queued_in_a_request(provider: TracerProvider) -> tuple[Job, ReadableSpan | None]:
+    """A job queued while a request's span is current, as a route queues a mail; the job as
+    the queue was given it, and the request's span if it was recorded."""
+    tracer = provider.get_tracer("test")
+    inner = ListQueue()
+    with tracer.start_as_current_span("POST /register", kind=SpanKind.SERVER) as request_span:
+        TracedJobQueue(inner, tracer, "inprocess").enqueue(Job("send_mail", "t1"))
+        recorded = request_span.is_recording()
+    (job,) = inner.jobs
+    return job, cast(ReadableSpan, request_span) if recorded else None
+
+
+def test_a_queued_job_runs_in_the_trace_of_the_request_that_queued_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = recording(spans)
+    tracing = Tracing(provider)
+    adapters = tracing.adapters(fake_adapters(make_settings()))
+    job, request_span = queued_in_a_request(provider)
+    assert request_span is not None and request_span.context is not None
+    assert job == Job("send_mail", "t1")  # the same job; its trace only joins spans
+    assert job.trace.startswith(f"00-{request_span.context.trace_id:032x}-")
+    assert adapters.job_spans is not None
+    run = adapters.job_spans(lambda job, final: adapters.mailer.send(MAIL))
+    # Later, on a worker thread of the queue: no span is current there.
+    worker = threading.Thread(target=run, args=(job, False))
+    worker.start()
+    worker.join()
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    publish, ran, smtp = (
+        finished["publish send_mail"],
+        finished["job send_mail"],
+        finished["smtp send"],
+    )
+    assert publish.parent == request_span.context and publish.kind is SpanKind.PRODUCER
+    assert ran.parent is not None and publish.context is not None
+    assert ran.parent.span_id == publish.context.span_id
+    assert ran.context is not None and ran.context.trace_id == request_span.context.trace_id
+    assert smtp.parent == ran.context
+    assert not ran.links  # queued in this process: nothing else to point at
+
+
+def test_a_job_queued_by_an_unsampled_request_is_left_out_and_one_from_nowhere_is_a_root(
+    spans: InMemorySpanExporter,
+) -> None:
+    left_out = TracerProvider(sampler=ParentBased(ALWAYS_OFF))
+    job, request_span = queued_in_a_request(left_out)
+    assert request_span is None  # the request's decision goes with the job:
+    assert not int(job.trace.rpartition("-")[2], 16) & 1  # its traceparent's sampled flag
+    provider = recording(spans)
+    run = traced_jobs(lambda job, final: None, provider.get_tracer("test"))
+    run(job, False)
+    assert spans.get_finished_spans() == ()  # not sampled, as its request was not
+    run(Job("send_mail", "t2"), False)  # queued outside any request (a sweeper, say)
+    (root,) = spans.get_finished_spans()
+    assert root.name == "job send_mail" and root.parent is None
+
+
+def test_a_pushed_job_joins_the_trace_that_queued_it_and_links_the_push_request(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = recording(spans)
+    settings = make_settings()
+    services = bind(build_policies(settings), Tracing(provider).adapters(fake_adapters(settings)))
+    queued = Job("nothing_here", "t1", trace=TRACEPARENT)  # a kind no handler takes: dropped
+    data = base64.b64encode(encode_job(queued)).decode()
+    with provider.get_tracer("test").start_as_current_span("POST /internal/jobs") as push:
+        services.jobs.receive_push(JobPush(data=data))
+    (ran,) = [s for s in spans.get_finished_spans() if s.name == "job nothing_here"]
+    assert ran.context is not None and f"{ran.context.trace_id:032x}" == TRACE
+    assert ran.parent is not None and f"{ran.parent.span_id:016x}" == PARENT
+    (link,) = ran.links
+    assert link.context == push.get_span_context()
+
+
+def test_a_jobs_trace_travels_in_its_message_and_a_bad_one_is_dropped() -> None:
+    job = Job("send_mail", "t1", trace=TRACEPARENT)
+    assert decode_job(encode_job(job)) == job
+    assert cast(Job, decode_job(encode_job(job))).trace == TRACEPARENT
+    assert json.loads(encode_job(Job("send_mail", "t1"))) == {"kind": "send_mail", "subject": "t1"}
+    for bad in ("x" * 56, 7, None):
+        body = json.dumps({"kind": "send_mail", "subject": "t1", "trace": bad}).encode()
+        assert decode_job(body) == Job("send_mail", "t1", trace="")
+        assert cast(Job, decode_job(body)).trace == ""
+
+
 class CountingSampler(Sampler):
     """A sampler that counts the decisions asked of it, around a real one: the SDK asks for
     one each time it makes a span, recorded or not."""
@@ -392,6 +495,7 @@ class CountingSampler(Sampler):
 class Drawn:
     client: FlaskClient
     sampler: CountingSampler
+    queue: FakeJobQueue
 
 
 def drawn_app(spans: InMemorySpanExporter, share: float, roots: float = 0.0) -> Drawn:
@@ -402,9 +506,11 @@ def drawn_app(spans: InMemorySpanExporter, share: float, roots: float = 0.0) -> 
     provider.add_span_processor(SimpleSpanProcessor(spans))
     sdk.use_propagators()
     settings = make_settings(log_level="INFO")
+    queue = FakeJobQueue()
+    adapters = replace(fake_adapters(settings), job_queue=queue.attach)
     tracing = Tracing(provider, share=share)
-    app = build_app(settings, fake_adapters(settings), configure_logs=False, tracing=tracing)
-    return Drawn(app.test_client(), sampler)
+    app = build_app(settings, adapters, configure_logs=False, tracing=tracing)
+    return Drawn(app.test_client(), sampler, queue)
 
 
 def test_a_request_left_out_by_the_draw_makes_no_span_and_sends_its_decision_on(
@@ -417,6 +523,10 @@ def test_a_request_left_out_by_the_draw_makes_no_span_and_sends_its_decision_on(
     # Not a span was made, recorded or not: the SDK's sampler was never asked.
     assert drawn.sampler.asked == 0 and spans.get_finished_spans() == ()
     assert not hasattr(line_of(access_lines, "/register"), SPAN_FIELD)
+    # The mail job queued by the sign-up carries the request's trace, not sampled.
+    (queued,) = [job for job in drawn.queue.jobs if job.kind == "send_mail"]
+    version, trace_id, _, flags = queued.trace.split("-")
+    assert version == "00" and int(trace_id, 16) and not int(flags, 16) & 1
 
 
 def test_a_drawn_request_is_a_root_trace_whatever_the_roots_own_share(

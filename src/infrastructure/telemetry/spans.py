@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Tracer
+from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from application.events.webhooks.ports import WebhookSender
 from application.jobs import JobHandler
@@ -20,6 +22,7 @@ from application.ports import Job, JobQueue, Mail, Mailer, PasswordHasher
 TRACER = "firegate"
 FIRESTORE = {"db.system.name": "gcp.firestore"}
 Post = Callable[[str, bytes], Any]
+_W3C = TraceContextTextMapPropagator()  # a job's trace: the W3C traceparent alone
 
 
 def unsampled() -> bool:
@@ -105,15 +108,28 @@ class TracedJobQueue:
         with child_span(
             self._tracer, f"publish {job.kind}", kind=SpanKind.PRODUCER, attributes=attributes
         ):
-            self._inner.enqueue(job)
+            # Where it was queued from goes with it (in an unsampled trace, the request's
+            # decision: the job is left out too).
+            carrier: dict[str, str] = {}
+            _W3C.inject(carrier)
+            self._inner.enqueue(replace(job, trace=carrier.get("traceparent", "")))
 
 
 def traced_jobs(run: JobHandler, tracer: Tracer) -> JobHandler:
-    """Each job run in a span of its own: a mail's SMTP send, a webhook's POST below it."""
+    """Each job run in a span of its own, a mail's SMTP send and a webhook's POST below it:
+    a child of the span that queued it (``Job.trace``), in the request's trace; a pushed
+    job's span links to the push request's span it runs in."""
 
     def traced(job: Job, final: bool) -> None:
+        parent = _W3C.extract({"traceparent": job.trace}) if job.trace else None
+        here = trace.get_current_span().get_span_context()
+        links = [Link(here)] if parent is not None and here.is_valid else None
         with tracer.start_as_current_span(
-            f"job {job.kind}", kind=SpanKind.CONSUMER, attributes={"firegate.job.kind": job.kind}
+            f"job {job.kind}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={"firegate.job.kind": job.kind},
+            links=links,
         ):
             run(job, final)
 
