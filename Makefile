@@ -47,7 +47,7 @@ ports:
 	@$(PYTHON) scripts/emulators.py check $(PORTS_ARGS)
 
 run: PORTS_ARGS = --port "$${PORT:-8000}"
-run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators
+run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators; TELEMETRY=1: with its traces and metrics shown
 	$(VPY) scripts/run_local.py
 
 test: venv tools translations ## the whole test suite; pytest starts the emulators it needs

@@ -3,6 +3,7 @@
 
     python scripts/run_local.py                 # serve on http://localhost:$PORT (8000)
     python scripts/run_local.py --cli ARGS...   # flask --app src/wsgi.py ARGS...
+    TELEMETRY=1 python scripts/run_local.py     # and its traces and metrics (local_telemetry.py)
 
 Defaults of the ``local`` profile are filled in only where the environment has no value;
 its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
@@ -33,6 +34,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from types import FrameType
 
+import local_telemetry
 from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexec
 
 sys.path.insert(0, str(REPO_ROOT / "src"))
@@ -223,6 +225,22 @@ def start_emulators(emulators: EmulatorSet) -> None:
         )
 
 
+def _environment(serving: bool) -> tuple[dict[str, str], dict[str, int], bool]:
+    """The local profile's environment (with TELEMETRY's, when serving), the ports the
+    server and its telemetry will take, and whether TELEMETRY is on."""
+    apply_local_defaults()
+    observed = serving and local_telemetry.wanted(os.environ)
+    if observed:
+        local_telemetry.apply(os.environ)
+    env = dict(os.environ)
+    if not env["PORT"].isdigit():
+        raise EmulatorError(f"PORT={env['PORT']!r} is not a port number")
+    ports = {"PORT": int(env["PORT"])} if serving else {}
+    if observed:
+        ports.update(local_telemetry.ports(env))
+    return env, ports, observed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     cli_args: list[str] | None = None
@@ -234,12 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in _FORWARDED:
         signal.signal(sig, _raise_interrupted)
     emulators: EmulatorSet | None = None
+    telemetry: local_telemetry.LocalTelemetry | None = None
     try:
-        apply_local_defaults()
-        env = dict(os.environ)
-        if not env["PORT"].isdigit():
-            raise EmulatorError(f"PORT={env['PORT']!r} is not a port number")
-        serving = {"PORT": int(env["PORT"])} if cli_args is None else {}
+        env, serving, observed = _environment(cli_args is None)
         if env["APP_PROFILE"] == "local":
             emulators = EmulatorSet.from_env(other_ports=serving)
             start_emulators(emulators)
@@ -251,8 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if cli_args is not None:
             return run_cli(env, cli_args)
+        telemetry = local_telemetry.started(env, int(env["PORT"])) if observed else None
         return serve(env, emulators)
-    except EmulatorError as exc:
+    except (EmulatorError, ValueError) as exc:
         print(f"run_local: error: {exc}", file=sys.stderr)
         return 1
     except (_Interrupted, KeyboardInterrupt):
@@ -262,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Stop quietly even if a second signal arrives now.
         for sig in _FORWARDED:
             signal.signal(sig, signal.SIG_IGN)
+        if telemetry is not None:
+            telemetry.stop()
         if emulators is not None:
             emulators.stop()
 
