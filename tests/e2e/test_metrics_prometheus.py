@@ -19,6 +19,7 @@ import requests
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import ROOT, serving
 from tests.e2e.test_shared_limits_gunicorn import workers_serving
+from tests.unit.test_metrics import watch_queries
 
 pytestmark = pytest.mark.e2e
 
@@ -128,11 +129,11 @@ def settled(prometheus: str, expected: float) -> float | None:
     return seen
 
 
-def login(url: str) -> int:
+def login(url: str, password: str = PASSWORD) -> int:
     # A new connection each time, so the logins spread over both workers.
     return requests.post(
         url + "/login",
-        json={"username": "alice", "password": PASSWORD},
+        json={"username": "alice", "password": password},
         headers={"Connection": "close"},
         timeout=30,
     ).status_code
@@ -185,3 +186,27 @@ def counted_by_each_worker(home: Path) -> int:
                 for sample in metric.samples
             )
     return counting
+
+
+def test_every_query_of_what_to_watch_runs_in_prometheus(app_url: str, prometheus: str) -> None:
+    # Each query of docs/operations.md's table is PromQL that Prometheus evaluates; the
+    # sign-in failure ratio sees two failed logins (the second after the series is scraped,
+    # so that its rate rises), and the latency by route has /login's.
+    failed = 'sum(firegate_signins_total{outcome="failed"})'
+    for expected in (1.0, 2.0):
+        assert login(app_url, "not the password") == 401
+        deadline = time.monotonic() + 15
+        while query(prometheus, failed) != expected:
+            assert time.monotonic() < deadline, f"{expected} failed sign-ins not scraped"
+            time.sleep(0.3)
+        time.sleep(1.5)  # another scrape of the same value
+    queries = watch_queries()
+    for promql in queries:
+        answer = requests.get(prometheus + "/api/v1/query", params={"query": promql}, timeout=5)
+        assert answer.status_code == 200, (promql, answer.text)
+        assert answer.json()["status"] == "success", (promql, answer.text)
+    ratio = query(prometheus, queries[0])
+    assert "firegate_signins_total" in queries[0] and ratio is not None and 0 < ratio <= 1
+    latency = next(q for q in queries if "http_request_duration_seconds_bucket" in q)
+    routes = requests.get(prometheus + "/api/v1/query", params={"query": latency}, timeout=5)
+    assert "/login" in {r["metric"].get("route") for r in routes.json()["data"]["result"]}

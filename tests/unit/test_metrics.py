@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -123,7 +124,8 @@ def test_requests_are_timed_by_their_route_never_their_path(client: FlaskClient)
     assert "nope-" not in text and "/no/such/path" not in text
 
 
-def test_every_metric_operators_query_is_named_with_its_labels() -> None:
+def one_of_each() -> dict[str, float]:
+    """The exposition's samples once each metric has counted one thing."""
     metrics = PrometheusMetrics()
     metrics.signin("passkey", "succeeded")
     metrics.token_issued("authorization_code")
@@ -134,7 +136,11 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     metrics.jobs_waiting("jobs", 3, 1_000.0)
     metrics.argon2_waited(0.02)
     metrics.request("/user", "GET", 200, 0.004)
-    seen = samples(metrics.exposition().decode())
+    return samples(metrics.exposition().decode())
+
+
+def test_every_metric_operators_query_is_named_with_its_labels() -> None:
+    seen = one_of_each()
     assert seen['firegate_signins_total{method="passkey",outcome="succeeded"}'] == 1
     assert seen['firegate_tokens_issued_total{grant="authorization_code"}'] == 1
     assert seen['firegate_throttle_refusals_total{scope="requests"}'] == 1
@@ -147,6 +153,38 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert seen['firegate_argon2_queue_wait_seconds_bucket{le="0.025"}'] == 1
     assert seen["firegate_argon2_queue_wait_seconds_count"] == 1
     assert not any(name.endswith("_created") or "_created{" in name for name in seen)
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+SELECTOR = re.compile(r"(firegate_\w+)(?:\{([^}]*)\})?")
+
+
+def watch_queries() -> list[str]:
+    """The PromQL of each row of docs/operations.md's "What to watch" table."""
+    section = OPERATIONS.read_text().split("### What to watch", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    return [row.split("|")[2].strip().strip("`") for row in rows]
+
+
+def test_what_to_watch_queries_only_metrics_and_labels_the_service_exports() -> None:
+    queries = watch_queries()
+    assert len(queries) >= 10
+    exported: dict[str, set[str]] = {}  # a sample's name: its label names
+    for sample in one_of_each():
+        name, _, selector = sample.partition("{")
+        exported.setdefault(name, set()).update(LABEL_NAME.findall(selector))
+    for promql in queries:
+        for name, selector in SELECTOR.findall(promql):
+            assert name in exported, (name, promql)
+            wanted = set(LABEL_NAME.findall(selector)) - {"le"}
+            assert wanted <= exported[name], (name, wanted, promql)
+        for grouped in re.findall(r"by \(([^)]*)\)", promql):
+            names = SELECTOR.findall(promql)
+            known = set().union(*(exported[name] for name, _ in names)) | {"le"}
+            assert {g.strip() for g in grouped.split(",")} <= known, promql
+
+
+LABEL_NAME = re.compile(r"(\w+)=~?\"")
 
 
 def test_the_audit_port_counts_each_way_of_signing_in_and_the_throttle() -> None:
