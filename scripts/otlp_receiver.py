@@ -91,6 +91,8 @@ class OtlpReceiver(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: OtlpReceiver
+    # Keep-alive, as a collector does: each export of a worker reuses its connection.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
