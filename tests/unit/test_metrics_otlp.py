@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -14,11 +15,13 @@ import pytest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import Histogram, InMemoryMetricReader
 
 from application.ports import NO_METRICS
 from bootstrap.metrics import measuring
 from infrastructure.metrics.fanout import FanOut
-from infrastructure.metrics.otlp import OtlpMetrics
+from infrastructure.metrics.otlp import REQUEST_BUCKETS, REQUESTS, OtlpMetrics
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.conftest import make_settings
 
@@ -140,3 +143,75 @@ def test_the_settings_choose_prometheus_otlp_both_or_none(receiver: Receiver) ->
         for target in getattr(made.metrics, "_targets", (made.metrics,)):
             if isinstance(target, OtlpMetrics):
                 target.provider.shutdown()
+
+
+def test_the_request_histogram_goes_as_the_sdks_own_would_go(receiver: Receiver) -> None:
+    # firegate_http_request_duration_seconds is aggregated by OtlpMetrics itself (the SDK's
+    # instrument costs several times more per request): what reaches the collector is what
+    # the SDK's histogram with the same buckets makes of the same requests.
+    requests = [
+        ("/user", "GET", 200, 0.004),
+        ("/user", "GET", 200, 0.005),  # on a bound: in that bound's bucket
+        ("/user", "GET", 200, 0.3),
+        ("/user", "GET", 401, 0.002),
+        ("/login", "POST", 200, 12.0),  # above every bound
+    ]
+    metrics = OtlpMetrics(f"http://127.0.0.1:{PORT}/v1/metrics", interval_ms=3_600_000)
+    reference = InMemoryMetricReader()
+    histogram = (
+        MeterProvider(metric_readers=[reference])
+        .get_meter("reference")
+        .create_histogram("h", explicit_bucket_boundaries_advisory=REQUEST_BUCKETS)
+    )
+
+    def send(batch: list[tuple[str, str, int, float]]) -> None:
+        with ThreadPoolExecutor(4) as pool:  # from several threads, as gunicorn's
+            list(pool.map(lambda r: metrics.request(*r), batch * 50))
+        for route, method, status, seconds in batch * 50:
+            attributes = {"route": route, "method": method, "status": str(status)}
+            histogram.record(seconds, attributes)
+
+    send(requests[:3])
+    assert metrics.provider.force_flush(10_000)
+    send(requests[3:])
+    assert metrics.provider.force_flush(10_000)
+    first, second = [sent_histogram(r) for r in receiver.requests]
+    assert set(first) == {("/user", "GET", "200")}
+    assert first[("/user", "GET", "200")].count == 150
+    collected = reference.get_metrics_data()
+    assert collected is not None
+    (expected,) = collected.resource_metrics[0].scope_metrics[0].metrics
+    assert isinstance(expected.data, Histogram)
+    want = {
+        tuple(str(p.attributes[k]) for k in ("route", "method", "status")): p
+        for p in expected.data.data_points
+        if p.attributes is not None
+    }
+    assert set(second) == set(want) and len(want) == 3
+    for series, point in second.items():
+        sdk = want[series]
+        assert point.count == sdk.count and point.sum == pytest.approx(sdk.sum)
+        assert list(point.bucket_counts) == list(sdk.bucket_counts)
+        assert list(point.explicit_bounds) == list(sdk.explicit_bounds)
+        assert (point.min, point.max) == (sdk.min, sdk.max)
+    # Cumulative: the second export counts the first's requests again, from the same start.
+    user = ("/user", "GET", "200")
+    assert second[user].count == first[user].count
+    assert second[user].start_time_unix_nano == first[user].start_time_unix_nano
+    assert second[user].time_unix_nano > first[user].time_unix_nano
+    metrics.provider.shutdown()
+
+
+def sent_histogram(request: ExportMetricsServiceRequest) -> dict[tuple[str, ...], Any]:
+    """The request histogram's data points in one export, by (route, method, status)."""
+    found: dict[tuple[str, ...], Any] = {}
+    for resource in request.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != REQUESTS:
+                    continue
+                assert metric.histogram.aggregation_temporality == 2  # CUMULATIVE
+                for point in metric.histogram.data_points:
+                    labels = {a.key: a.value.string_value for a in point.attributes}
+                    found[(labels["route"], labels["method"], labels["status"])] = point
+    return found
