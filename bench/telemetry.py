@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
 """What traces and metrics cost: the service's CPU per request for GET /user and for logins
-with both off, with traces on (OTLP to a local receiver, the default sampler: every request
-traced) and with traces and metrics on (METRICS_TOKEN's Prometheus text and OTLP metrics).
+with both off, with traces on (OTLP to a local receiver, the default sampler), with metrics on
+(METRICS_TOKEN's Prometheus text and OTLP metrics), with both, and with every request traced
+(``parentbased_always_on``, the figure of a trace's own cost).
 
-    .venv/bin/python bench/telemetry.py [--seconds 5] [--rounds 3] [--connections 8]
-                                        [--baseline REV] [--ratio 0.1]
+    .venv/bin/python bench/telemetry.py [--seconds 3] [--rounds 6] [--copies 2]
+                                        [--connections 8] [--baseline REV] [--ratio 0.01]
 
-The servers run at once under `gunicorn -c gunicorn.conf.py` on one Firestore emulator, with
-the same settings but these; wrk loads each in turn, rotating which goes first, `--rounds`
-times, and each figure is the median of the paired ratios (each round's server against the
-one with everything off next to it in time). ``--baseline REV`` adds a server from a git
-worktree of REV (the code before traces and metrics, say), to show that "off" costs what it
-cost; ``--ratio 0.1`` adds one that samples a tenth of the requests. The receiver
-(scripts/otlp_receiver.py) runs in this process and counts the exports without decoding
-them, to take as little CPU as a collector elsewhere would.
-Targets: at most 5% more CPU per request on. Writes bench/results/telemetry.json.
+Each setting runs in ``--copies`` servers of its own (``gunicorn -c gunicorn.conf.py``, two
+workers), all on one Firestore emulator: two servers with the same settings differ by a few
+percent (where each process's memory landed), so one server a setting would measure its
+process as much as its settings. wrk loads each server in turn, rotating which goes first,
+``--rounds`` times; a setting's figure is its servers' CPU over their requests, all rounds
+pooled, against the "off" servers' (the ratio), with the lowest and highest of its servers'
+own ratios beside it; "off" against itself (its copies' spread) is the noise floor.
+``--baseline REV`` adds servers from a git worktree of REV (the code before traces and
+metrics, say), to show that "off" costs what it cost; ``--ratio 0.01`` adds traces and
+metrics sampling that share of the requests. The receiver (scripts/otlp_receiver.py) runs in
+this process and counts the exports without decoding them, to take as little CPU as a
+collector elsewhere would.
+Targets: at most 5% more CPU per request with traces, metrics or both on (every request
+traced is measured, not held to it). Writes bench/results/telemetry.json.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ from _common import (
     Server,
     emulator_pid,
     loadavg,
-    median,
     register_and_login,
     servers,
     service_env,
@@ -54,13 +59,8 @@ from scripts.otlp_receiver import OtlpReceiver
 OVERHEAD_MAX = 0.05
 ACCOUNTS = 16
 RECEIVER_PORT = 26210
-PORTS = {
-    "baseline": 26211,
-    "off": 26212,
-    "traces": 26213,
-    "traces_metrics": 26214,
-    "traces_ratio": 26215,
-}
+FIRST_PORT = 26211  # the servers take the ports from here on, one each (26211-26239)
+NOT_HELD = ("baseline", "traces_all")  # measured, not held to the target
 METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
 
 
@@ -72,17 +72,18 @@ def baseline_tree(rev: str) -> Path:
     return path
 
 
-def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
+def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--copies", type=int, default=2, help="servers of each setting")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--baseline", default="", help="a git revision to run beside")
     parser.add_argument(
         "--ratio",
         type=float,
         default=0.0,
-        help="also traces sampled at this ratio (parentbased_traceidratio)",
+        help="also traces and metrics, sampled at this ratio (parentbased_traceidratio)",
     )
     parser.add_argument("--name", default="telemetry", help="result file name (experiments)")
     args = parser.parse_args()
@@ -103,26 +104,17 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
         )
         env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
         env.pop("METRICS_TOKEN", None)
-        configs = {
-            "off": {},
-            "traces": {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "OTEL_METRICS_EXPORTER": "none"},
-            "traces_metrics": {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "METRICS_TOKEN": METRICS_TOKEN},
-        }
-        if args.ratio:
-            configs["traces_ratio"] = {
-                **configs["traces"],
-                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-                "OTEL_TRACES_SAMPLER_ARG": str(args.ratio),
-            }
-        made = [
-            Server(f"telemetry-{label}", {**env, **extra}, port=PORTS[label])
-            for label, extra in configs.items()
-        ]
-        if args.baseline:
-            base = Server("telemetry-baseline", env, port=PORTS["baseline"])
-            base.argv[2] = str(baseline_tree(args.baseline) / "gunicorn.conf.py")
-            made.insert(0, base)
-        labels = [s.name.removeprefix("telemetry-") for s in made]
+        configs = settings(otlp, args.ratio)
+        made: list[Server] = []
+        for copy in range(args.copies):
+            for label, extra in configs.items():
+                port = FIRST_PORT + len(made)
+                made.append(Server(f"telemetry-{label}-{copy}", {**env, **extra}, port=port))
+            if args.baseline:
+                base = Server(f"telemetry-baseline-{copy}", env, port=FIRST_PORT + len(made))
+                base.argv[2] = str(baseline_tree(args.baseline) / "gunicorn.conf.py")
+                made.append(base)
+        labels = ["baseline", *configs] if args.baseline else list(configs)
         workers = int(env.get("WEB_CONCURRENCY", "2"))
         with servers(*made) as running:
             first = running[0]
@@ -146,14 +138,14 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
                 "login": {"path": "/login", "method": "POST", "bodies": bodies},
             }
             runs: dict[str, dict[str, list[dict[str, Any]]]] = {
-                scenario: {label: [] for label in labels} for scenario in scenarios
+                scenario: {s.name.removeprefix("telemetry-"): [] for s in running}
+                for scenario in scenarios
             }
             for round_no in range(args.rounds):
                 for scenario, load in scenarios.items():
                     shift = round_no % len(running)
-                    order = list(running[shift:]) + list(running[:shift])
-                    for server in order:
-                        label = server.name.removeprefix("telemetry-")
+                    for server in list(running[shift:]) + list(running[:shift]):
+                        name = server.name.removeprefix("telemetry-")
                         extra = {k: v for k, v in load.items() if k != "path"}
                         run = wrk(
                             server.url + load["path"],
@@ -162,16 +154,16 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
                             cpu_of=pids[server.name],
                             **extra,
                         )
-                        runs[scenario][label].append(run)
+                        runs[scenario][name].append(run)
                         print(
-                            f"round {round_no + 1} {scenario:<8} {label:<15} "
+                            f"round {round_no + 1} {scenario:<8} {name:<17} "
                             f"{run['rps']:>7.1f} req/s  cpu/req {run['cpu_ms_per_request']:.3f} ms"
                             f"  errors {run['socket_errors'] + run['non_2xx']}  "
                             f"load {run['load_after']}",
                             flush=True,
                         )
             scraped = requests.get(
-                next(s for s in running if s.name.endswith("traces_metrics")).url + "/metrics",
+                next(s for s in running if "traces_metrics" in s.name).url + "/metrics",
                 headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
                 timeout=10,
             )
@@ -179,33 +171,23 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
         emulators.stop()
         sink.shutdown()
 
-    out: dict[str, Any] = {}
-    ok = True
-    for scenario, by_label in runs.items():
-        entry: dict[str, Any] = {label: summarize_runs(by_label[label]) for label in labels}
-        for label in labels:
-            if label == "off":
-                continue
-            pairs = zip(by_label[label], by_label["off"], strict=True)
-            ratios = [
-                s["cpu_ms_per_request"] / o["cpu_ms_per_request"]
-                for s, o in pairs
-                if o["cpu_ms_per_request"]
-            ]
-            entry[f"{label}_over_off"] = round(median(ratios), 3)
-            entry[f"{label}_over_off_spread"] = [round(min(ratios), 3), round(max(ratios), 3)]
-            errors = entry[label]["errors"]
-            if label != "baseline":
-                ok &= entry[f"{label}_over_off"] <= 1 + OVERHEAD_MAX and errors == 0
-        entry["runs"] = by_label
-        out[scenario] = entry
+    out = {
+        scenario: figures(by_server, labels, args.copies) for scenario, by_server in runs.items()
+    }
+    ok = all(
+        entry[label]["over_off"] <= 1 + OVERHEAD_MAX and entry[label]["errors"] == 0
+        for entry in out.values()
+        for label in labels
+        if label not in NOT_HELD and label != "off"
+    )
     result = {
         "server": "gunicorn -c gunicorn.conf.py: gthread, 2 workers x 8 threads, local profile, "
         "Firestore emulator on loopback; load generator wrk (keep-alive), "
         f"{args.connections} connections",
         "seconds_per_run": args.seconds,
         "rounds": args.rounds,
-        "servers": labels,
+        "copies": args.copies,
+        "settings": labels,
         "scenarios": out,
         "trace_exports_received": sink.trace_exports,
         "metric_exports_received": sink.metric_exports,
@@ -216,17 +198,66 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one scenario, read top to bottom
     }
     path = write_result(args.name, result)
     for scenario, entry in out.items():
-        figures = "  ".join(
-            f"{label} {entry[label]['cpu_ms_per_request']} ms"
-            + (f" ({entry[f'{label}_over_off']}x)" if label != "off" else "")
+        shown = "  ".join(
+            f"{label} {entry[label]['cpu_ms_per_request']} ms ({entry[label]['over_off']}x, "
+            f"{entry[label]['spread'][0]}-{entry[label]['spread'][1]})"
             for label in labels
         )
-        print(f"{scenario}: cpu/req {figures}")
+        print(f"{scenario}: cpu/req {shown}")
     print(
         f"trace exports received {sink.trace_exports}, metric exports {sink.metric_exports}, "
         f"/metrics {scraped.status_code}; wrote {path}"
     )
     return 0 if ok else 1
+
+
+def settings(otlp: str, ratio: float) -> dict[str, dict[str, str]]:
+    """Each setting's environment, over the servers' common one."""
+    traces = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "OTEL_METRICS_EXPORTER": "none"}
+    both = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "METRICS_TOKEN": METRICS_TOKEN}
+    configs = {
+        "off": {},
+        "traces_all": {**traces, "OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+        "traces": traces,
+        "metrics": {**both, "TRACES_EXPORTER": "none"},
+        "traces_metrics": both,
+    }
+    if ratio:
+        configs["traces_ratio"] = {
+            **both,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": str(ratio),
+        }
+    return configs
+
+
+def pooled(runs: list[dict[str, Any]]) -> float:
+    """CPU ms per request over ``runs`` taken together."""
+    requests_ = sum(r["requests"] for r in runs)
+    cpu = sum(r["cpu_ms_per_request"] * r["requests"] for r in runs)
+    return cpu / requests_ if requests_ else float("nan")
+
+
+def figures(
+    by_server: dict[str, list[dict[str, Any]]], labels: list[str], copies: int
+) -> dict[str, Any]:
+    """Each setting's CPU per request (its servers pooled), its ratio to "off"'s and the
+    lowest and highest of its servers' own ratios to it."""
+    off = pooled([r for c in range(copies) for r in by_server[f"off-{c}"]])
+    entry: dict[str, Any] = {}
+    for label in labels:
+        own = [pooled(by_server[f"{label}-{c}"]) for c in range(copies)]
+        every = [r for c in range(copies) for r in by_server[f"{label}-{c}"]]
+        entry[label] = {
+            "cpu_ms_per_request": round(pooled(every), 3),
+            "over_off": round(pooled(every) / off, 3),
+            "spread": [round(min(own) / off, 3), round(max(own) / off, 3)],
+            "servers_cpu_ms_per_request": [round(x, 3) for x in own],
+            "rps": summarize_runs(every)["rps"],
+            "errors": sum(r["socket_errors"] + r["non_2xx"] for r in every),
+        }
+    entry["runs"] = by_server
+    return entry
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ _HEADERS = (
 # module's shared generator (tests may seed it); reseeded in each forked worker.
 _DRAWS = random.Random()  # noqa: S311
 os.register_at_fork(after_in_child=_DRAWS.seed)
-_CHOSEN = context.set_value(DRAWN, True, Context())
+_DRAWN_IN = context.set_value(DRAWN, True, Context())
 _NOT_SAMPLED = TraceFlags(TraceFlags.RANDOM_TRACE_ID)  # as the SDK flags its own ids
 
 
@@ -108,14 +108,14 @@ class ServerSpans:
             if caller.is_valid and not caller.trace_flags.sampled:  # the caller left it out
                 return self._left_out(parent, environ, start_response)
         elif _DRAWS.random() < share:
-            parent = _CHOSEN
+            parent = _DRAWN_IN
         else:
             return self._left_out(None, environ, start_response)
         method = str(environ.get("REQUEST_METHOD", ""))
         span = self._tracer.start_span(
             method, context=parent, kind=SpanKind.SERVER, attributes={"http.request.method": method}
         )
-        base = None if parent is _CHOSEN else parent  # the draw stays out of the request
+        base = None if parent is _DRAWN_IN else parent  # the draw stays out of the request
         token = context.attach(trace.set_span_in_context(span, base or Context()))
         try:
             if not span.is_recording():  # sampled out: nothing to name, count or end
