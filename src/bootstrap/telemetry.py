@@ -5,6 +5,7 @@ with traces off nothing here runs, nor is OpenTelemetry imported."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import cast
@@ -33,8 +34,10 @@ class Tracing:
     # production adapters' tracing, not a test's.
     clients: bool = False
     # The share of requests without a caller's decision that the server's middleware draws
-    # (the provider's sampler is then ``sdk.sampler()``'s); None: the sampler decides each.
+    # (the provider's sampler is then ``sdk.sampler()``'s), and at most how many a second;
+    # None: the sampler decides each.
     share: float | None = None
+    per_second: float = math.inf
 
     @property
     def tracer(self) -> Tracer:
@@ -76,7 +79,7 @@ class Tracing:
         """A server span for each request of ``app`` (a middleware around it, so that the
         per-address limits' counters are in it too), and one for the grant that the token
         endpoint runs, named by its ``grant_type``."""
-        install_server_spans(app, self.tracer, sdk.UNTRACED_PATHS, self.share)
+        install_server_spans(app, self.tracer, sdk.UNTRACED_PATHS, self.share, self.per_second)
         view = app.view_functions.get(TOKEN_ENDPOINT)
         if view is not None:  # the provider is on
             app.view_functions[TOKEN_ENDPOINT] = _grant_span(cast(View, view), self.tracer)
@@ -104,7 +107,9 @@ def _grant_span(view: View, tracer: Tracer) -> View:
 @functools.cache
 def _process_tracing(kind: str, project: str, endpoint: str, queue_system: str) -> Tracing:
     provider = sdk.start_traces("gcp" if kind == "gcp" else "otlp", project, endpoint)
-    return Tracing(provider, queue_system, clients=True, share=sdk.request_share())
+    share = sdk.request_share()
+    per_second = sdk.DEFAULT_PER_SECOND if share is not None else math.inf
+    return Tracing(provider, queue_system, clients=True, share=share, per_second=per_second)
 
 
 @functools.cache

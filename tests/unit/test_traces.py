@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +32,7 @@ from application.ports import Job, Mail
 from bootstrap import bind, build_app, build_policies
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
+from infrastructure.telemetry.server import Allowance
 from infrastructure.telemetry.spans import TracedJobQueue, child_span, traced_jobs
 from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
 from tests.fakes import FakeJobQueue, fake_adapters
@@ -498,9 +501,12 @@ class Drawn:
     queue: FakeJobQueue
 
 
-def drawn_app(spans: InMemorySpanExporter, share: float, roots: float = 0.0) -> Drawn:
+def drawn_app(
+    spans: InMemorySpanExporter, share: float, roots: float = 0.0, per_second: float = math.inf
+) -> Drawn:
     """The app on fakes with the default sampler's shape (``sdk.DrawnRoots``, its roots'
-    own share ``roots``) and the middleware drawing ``share`` of the requests."""
+    own share ``roots``) and the middleware drawing ``share`` of the requests, at most
+    ``per_second`` a second."""
     sampler = CountingSampler(ParentBased(sdk.DrawnRoots(roots)))
     provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(SimpleSpanProcessor(spans))
@@ -508,7 +514,7 @@ def drawn_app(spans: InMemorySpanExporter, share: float, roots: float = 0.0) -> 
     settings = make_settings(log_level="INFO")
     queue = FakeJobQueue()
     adapters = replace(fake_adapters(settings), job_queue=queue.attach)
-    tracing = Tracing(provider, share=share)
+    tracing = Tracing(provider, share=share, per_second=per_second)
     app = build_app(settings, adapters, configure_logs=False, tracing=tracing)
     return Drawn(app.test_client(), sampler, queue)
 
@@ -560,3 +566,30 @@ def test_the_draw_takes_its_share_of_the_requests(spans: InMemorySpanExporter) -
     for _ in range(2000):
         assert drawn.client.get("/.well-known/jwks.json").status_code == 200
     assert 140 <= len(spans.get_finished_spans()) <= 260  # 200 expected; 4.5 deviations
+
+
+def test_the_allowance_gives_so_many_a_second_and_as_many_at_once() -> None:
+    now = [100.0]
+    allowance = Allowance(2.0, clock=lambda: now[0])
+    assert [allowance.take() for _ in range(3)] == [True, True, False]  # two at once
+    now[0] += 0.25
+    assert not allowance.take()  # half of one come back
+    now[0] += 0.25
+    assert allowance.take() and not allowance.take()
+    now[0] += 60  # an idle minute refills two, not 120
+    assert [allowance.take() for _ in range(3)] == [True, True, False]
+    assert all(Allowance(math.inf).take() for _ in range(1000))
+
+
+def test_the_draw_traces_no_more_requests_a_second_than_its_allowance(
+    spans: InMemorySpanExporter,
+) -> None:
+    drawn = drawn_app(spans, share=1.0, per_second=2.0)
+    began = time.monotonic()
+    for _ in range(60):
+        assert drawn.client.get("/.well-known/jwks.json").status_code == 200
+    took = time.monotonic() - began
+    # Every request drawn, two of them at once and two more each second: the rest left out,
+    # without a span asked of the SDK.
+    assert 2 <= len(spans.get_finished_spans()) <= 2 + int(took * 2.0)
+    assert drawn.sampler.asked == len(spans.get_finished_spans())

@@ -40,9 +40,12 @@ CLOUD_TRACE_OTLP = "https://telemetry.googleapis.com/v1/traces"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # Probes answer many times a minute and are not worth a trace each.
 UNTRACED_PATHS = ("/healthz", "/readyz")
-# The share of the requests without a caller's decision that are traced, unless
-# OTEL_TRACES_SAMPLER says otherwise (docs/decisions/0310-opentelemetry-traces.md).
+# The share of the requests without a caller's decision that are traced, and at most how
+# many of them a second in each process (a worker), unless OTEL_TRACES_SAMPLER says otherwise:
+# what traces cost then stays bounded whatever the traffic
+# (docs/decisions/0310-opentelemetry-traces.md).
 DEFAULT_SAMPLED = 0.1
+DEFAULT_PER_SECOND = 2.0
 # In the context a root span starts from: the request was drawn into the share already.
 DRAWN = context.create_key("firegate.drawn")
 

@@ -7,15 +7,18 @@ OpenTelemetry's Flask instrumentation does the same and more (a WSGI environ's w
 attributes, the URL rebuilt twice, its own metrics): measured at about 240 µs of CPU per
 request, a third of a GET /user's. With the default sampler, the middleware decides which
 requests are left out before the SDK makes any span: the caller's decision, else a draw of
-the share (``sdk.DrawnRoots``); a request left out runs under a span that records nothing,
-made without the SDK, so that what it calls carries the decision and makes no span either
-(docs/decisions/0310-opentelemetry-traces.md)."""
+the share (``sdk.DrawnRoots``) within an allowance of so many a second; a request left out
+runs under a span that records nothing, made without the SDK, so that what it calls carries
+the decision and makes no span either (docs/decisions/0310-opentelemetry-traces.md)."""
 
 from __future__ import annotations
 
+import math
 import os
 import random
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_request_context, request
@@ -60,15 +63,43 @@ def incoming(environ: Mapping[str, object]) -> Context:
 
 
 def install_server_spans(
-    app: Flask, tracer: Tracer, untraced: Iterable[str] = (), share: float | None = None
+    app: Flask,
+    tracer: Tracer,
+    untraced: Iterable[str] = (),
+    share: float | None = None,
+    per_second: float = math.inf,
 ) -> None:
     """A server span for each request of ``app`` but those of the ``untraced`` paths: the
     middleware around ``app.wsgi_app`` (Flask's documented place for one). A 500 is an error
     span; its exception is in the shell error handler's log line, under the request id of the
     access line that names the trace. ``share``: the default sampler's
-    (``sdk.request_share``), drawn here; None: the tracer's sampler decides each request."""
-    wrapped = ServerSpans(app.wsgi_app, tracer, untraced, share)
+    (``sdk.request_share``), drawn here, at most ``per_second`` of them a second; None: the
+    tracer's sampler decides each request."""
+    wrapped = ServerSpans(app.wsgi_app, tracer, untraced, share, Allowance(per_second))
     app.wsgi_app = wrapped  # type: ignore[method-assign]
+
+
+class Allowance:
+    """At most ``per_second`` takes a second, and as many at once: a token bucket, refilled
+    as time passes. Asked only for a request the draw has chosen, so its lock is rarely
+    taken."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._clock = per_second, clock
+        self._left, self._at = per_second, clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        if self._rate == math.inf:
+            return True
+        with self._lock:
+            now = self._clock()
+            self._left = min(self._rate, self._left + (now - self._at) * self._rate)
+            self._at = now
+            if self._left < 1:
+                return False
+            self._left -= 1
+            return True
 
 
 def _name(span: Span) -> None:
@@ -92,9 +123,11 @@ class ServerSpans:
         tracer: Tracer,
         untraced: Iterable[str],
         share: float | None = None,
+        allowance: Allowance | None = None,
     ) -> None:
         self._app, self._tracer, self._skip = app, tracer, frozenset(untraced)
         self._share = share
+        self._allowance = allowance or Allowance(math.inf)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in self._skip:
@@ -107,7 +140,7 @@ class ServerSpans:
             caller = trace.get_current_span(parent).get_span_context()
             if caller.is_valid and not caller.trace_flags.sampled:  # the caller left it out
                 return self._left_out(parent, environ, start_response)
-        elif _DRAWS.random() < share:
+        elif _DRAWS.random() < share and self._allowance.take():
             parent = _DRAWN_IN
         else:
             return self._left_out(None, environ, start_response)
