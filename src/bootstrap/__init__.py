@@ -11,6 +11,7 @@ A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -42,7 +43,7 @@ from application.mail import sending as mail
 from application.migration import wiring as migration
 from application.oauth import wiring as oauth
 from application.oauth.ports import OAuthPolicy
-from application.ports import NO_METRICS, Job, OwnedData
+from application.ports import NO_METRICS, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
 from application.services import Services
@@ -159,11 +160,8 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     # jobs themselves.
     handlers: dict[str, JobHandler] = {}
 
-    def run_any(job: Job, final: bool) -> None:
-        jobs.run_job(job, final, handlers=handlers)
-
     # Queued or pushed, a job runs through the same ``run`` (in a span, with traces on).
-    run = adapters.job_spans(run_any) if adapters.job_spans is not None else run_any
+    run = adapters.job_spans(functools.partial(jobs.run_job, handlers=handlers))
     queue = adapters.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).

@@ -87,6 +87,10 @@ JobQueueFactory = Callable[[JobHandler], JobQueue]
 """Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
 
 
+def _as_it_is(run: JobHandler) -> JobHandler:
+    return run
+
+
 @dataclass(frozen=True)
 class Adapters:
     """One adapter per port. Tests build it from fakes and swap fields with ``replace``."""
@@ -143,8 +147,8 @@ class Adapters:
     webhook_queue: JobQueueFactory | None = None
     metrics: Metrics = NO_METRICS  # off (docs/operations.md, "Metrics")
     # With traces on, what puts each job's run in a span, queued or pushed (the queues and
-    # the push endpoint are given the same run); None: traces are off.
-    job_spans: Callable[[JobHandler], JobHandler] | None = None
+    # the push endpoint are given the same run); off, the run as it is.
+    job_spans: Callable[[JobHandler], JobHandler] = _as_it_is
 
 
 def build_adapters(
