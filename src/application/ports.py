@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
 
+from domain.identities import WayIn
 from domain.request_limits import WindowCounts
 from domain.security_events import SecurityEvent
 from domain.webhooks import Delivery
@@ -204,6 +205,9 @@ class AuditEvent:
     reason: str | None = None  # a stable code, e.g. "wrong_password", "reused_refresh_token"
     changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after), e.g. a role
     user_agent: str | None = None  # where known (a sign-in)
+    # The way in a signed-in person added, when the event is such an addition: its notice
+    # names it and the notice's "this wasn't me" link removes it.
+    added: WayIn | None = None
 
 
 @dataclass(frozen=True)

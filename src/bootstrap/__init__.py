@@ -91,6 +91,7 @@ class Policies:
     oauth_policy: OAuthPolicy
     webhook_policy: WebhookPolicy
     upstream_policy: upstream.UpstreamPolicy
+    reauth_max_age: timedelta
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -151,6 +152,7 @@ def build_policies(settings: Settings) -> Policies:
             sweep_interval=settings.webhook_sweep_interval,
         ),
         upstream_policy=upstream.UpstreamPolicy(public_url=settings.public_url),
+        reauth_max_age=timedelta(seconds=settings.reauth_max_age),
     )
 
 
@@ -204,7 +206,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
             check_password=login.password_check(a, p),
         ),
         admin=admin.bind(a, owned=owned),
-        authentication=authentication.bind(a),
+        authentication=authentication.bind(a, p.reauth_max_age),
         datasets=datasets.bind(a, p),
         dogs=dogs.bind(a, queue=queue),
         email=email.bind(a, p, queue=queue),

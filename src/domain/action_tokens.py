@@ -85,10 +85,18 @@ class ActionToken:
     password: str  # password_fingerprint(user) when it was issued
     spent_at: datetime | None = None
     email_version: int = 0  # the user's email_version when it was issued
+    # NOT_ME: the way in its notice told of, which spending it removes (``WayIn.key``); "".
+    undo: str = ""
 
     @classmethod
     def issue(
-        cls, user: User, purpose: Purpose, now: datetime, lifetime: timedelta | None = None
+        cls,
+        user: User,
+        purpose: Purpose,
+        now: datetime,
+        lifetime: timedelta | None = None,
+        *,
+        undo: str = "",
     ) -> tuple[str, ActionToken]:
         """A new token (to mail) and its record (to store)."""
         if user.email is None:
@@ -103,6 +111,7 @@ class ActionToken:
             email=user.email.normalized,
             password=password_fingerprint(user),
             email_version=user.email_version,
+            undo=undo,
         )
         return token, record
 

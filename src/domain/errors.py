@@ -83,6 +83,17 @@ class PermissionDenied(DomainError):
     title = "Forbidden"
 
 
+class ReauthenticationRequired(PermissionDenied):
+    """Adding a way to sign in needs a recent sign-in: the session's credentials were checked
+    longer ago than ``REAUTH_MAX_AGE`` (docs/security.md, "A new way in")."""
+
+    code = "reauthentication_required"
+    title = "Sign in again"
+
+    def __init__(self) -> None:
+        super().__init__("Sign in again to add a way to sign in to this account.")
+
+
 class NotFound(DomainError):
     code = "not_found"
     title = "Not found"

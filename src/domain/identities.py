@@ -55,6 +55,49 @@ def keep_a_way_in(user: User, *, passkeys: int, identities: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class WayIn:
+    """A way into an account that a signed-in person just added: its notice names it
+    (``label``), and the notice's "this wasn't me" link removes it (``key``): a passkey by
+    its id, an identity by its provider and subject, the authenticator, or a first password
+    (docs/security.md, "A new way in")."""
+
+    kind: str  # PASSKEY, IDENTITY, TOTP or PASSWORD
+    ref: str = ""  # the passkey's id; the identity's "provider:subject"
+    # The identity's provider (its id, set by an admin); nothing a person wrote, such as a
+    # passkey's name, which whoever added it chose.
+    label: str = ""
+
+    PASSKEY = "passkey"
+    IDENTITY = "identity"
+    TOTP = "totp"
+    PASSWORD = "password"
+
+    @classmethod
+    def passkey(cls, passkey_id: str) -> WayIn:
+        return cls(cls.PASSKEY, passkey_id)
+
+    @classmethod
+    def identity(cls, provider: str, subject: str) -> WayIn:
+        return cls(cls.IDENTITY, f"{provider}:{subject}", provider)
+
+    @property
+    def key(self) -> str:
+        """What an action token keeps of it: ``kind:ref``."""
+        return f"{self.kind}:{self.ref}"
+
+    @classmethod
+    def of_key(cls, key: str) -> WayIn | None:
+        kind, _, ref = key.partition(":")
+        known = (cls.PASSKEY, cls.IDENTITY, cls.TOTP, cls.PASSWORD)
+        return cls(kind, ref) if kind in known else None
+
+    def identity_of(self) -> tuple[str, str]:
+        """An identity's (provider, subject); provider ids have no colon."""
+        provider, _, subject = self.ref.partition(":")
+        return provider, subject
+
+
 PENDING_FOR = timedelta(minutes=10)  # a pending link's life: a sign-in, its second step
 
 

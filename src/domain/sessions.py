@@ -80,6 +80,11 @@ class Session:
             and now < self.expires_at
         )
 
+    def signed_in_within(self, max_age: timedelta, now: datetime) -> bool:
+        """Were the credentials checked at most ``max_age`` ago? A session's sign-in is its
+        only check: a refresh proves the token, not the person."""
+        return now - self.created_at <= max_age
+
     def idle(self, now: datetime, idle_timeout: timedelta) -> bool:
         return now - self.last_used_at > idle_timeout
 

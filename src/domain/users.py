@@ -295,6 +295,9 @@ class User:
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
         return replace(self, password_hash=password_hash, updated_at=now)
 
+    def without_password(self, now: datetime) -> User:
+        return replace(self, password_hash=None, updated_at=now)
+
     def with_email_verified(self, now: datetime) -> User:
         if self.email is None:
             raise InvalidInput.field("email", "The account has no e-mail address.", "no_email")

@@ -66,7 +66,9 @@ def connect_as(app: Flask, user: dict[str, Any], identity: ExternalIdentity) -> 
     """What a signed-in person's "connect another" does (the upstream sign-in in connect
     mode): the identity linked to their account."""
     services: Services = app.extensions["firegate"]
-    actor = Actor(user["id"], user["username"], "user", "sid", datetime.now(UTC))
+    actor = Actor(
+        user["id"], user["username"], "user", "sid", datetime.now(UTC), recent_sign_in=True
+    )
     services.identities.connect(Connect(actor, identity))
 
 

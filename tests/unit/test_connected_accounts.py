@@ -73,8 +73,11 @@ def world() -> Connecting:
     return Connecting()
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username.value, "user", "sid", user.created_at)
+def actor_of(user: User, *, recent: bool = True) -> Actor:
+    """The account's signed-in session; ``recent``: signed in within REAUTH_MAX_AGE."""
+    return Actor(
+        user.id, user.username.value, "user", "sid", user.created_at, recent_sign_in=recent
+    )
 
 
 def linked_user(world: Connecting) -> User:

@@ -106,6 +106,7 @@ class MfaWorld(World):
             password=password,
             code=code,
             client_ip=IP,
+            recent_sign_in=True,  # Alice signed in just now
         )
 
     def enrol(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from domain.action_tokens import (
     Purpose,
     new_token,
 )
+from domain.identities import WayIn
 from domain.users import User
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.fakes import RecordingAuditLog
@@ -201,7 +202,9 @@ def test_each_notice_carries_a_fresh_token_in_the_accounts_language(world: World
     world.client.patch("/user", headers=bearer(access), json={"locale": "es"})
     log = NotifyingAuditLog(RecordingAuditLog(), world.queue, world.clock)
     for event in NOTICES:
-        log.record(AuditEvent(event, user_id=user_id))
+        # A link's notice is of one the person connected, not of a new account's own.
+        added = WayIn.identity("github", "gh-1") if event is Audit.IDENTITY_LINKED else None
+        log.record(AuditEvent(event, user_id=user_id, added=added))
         log.record(AuditEvent(event, "failure", user_id=user_id))  # nothing happened
     world.deliver()
     mails = notices(world)

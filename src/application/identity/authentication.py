@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.ports import Clock, TokenIssuer
-from domain.errors import PermissionDenied, Unauthenticated
+from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
 from domain.mfa import TotpFactor
 from domain.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.sessions import Session
@@ -54,11 +54,25 @@ class Actor:
     # A personal access token's scopes (docs/reference/tokens.md); None: a session's access
     # token, which may do everything its account may. ``session_id`` is then the token's id.
     token_scopes: tuple[str, ...] | None = None
+    # The session's credentials were checked within REAUTH_MAX_AGE: it may add a way to sign
+    # in (``require_recent_sign_in``). Never a personal token.
+    recent_sign_in: bool = False
 
     @property
     def personal(self) -> bool:
         """Is the caller a personal access token rather than a signed-in session?"""
         return self.token_scopes is not None
+
+
+DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)
+
+
+def require_recent_sign_in(actor: Actor) -> None:
+    """A new way into the account (a provider, a passkey, TOTP, a first password) is added
+    only by a session that signed in lately: a stolen session alone cannot make itself a
+    lasting way in (docs/security.md, "A new way in"). 403 ``reauthentication_required``."""
+    if not actor.recent_sign_in:
+        raise ReauthenticationRequired()
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,12 @@ class Authenticate:
 
 
 def authenticate(
-    cmd: Authenticate, *, tokens: TokenIssuer, principals: Principals, clock: Clock
+    cmd: Authenticate,
+    *,
+    tokens: TokenIssuer,
+    principals: Principals,
+    clock: Clock,
+    reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE,
 ) -> Actor:
     if cmd.personal_method is not None and is_personal(cmd.access_token):
         return authenticate_personal(cmd.access_token, cmd.personal_method, principals, clock)
@@ -81,11 +100,12 @@ def authenticate(
         user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
     else:
         user, session = principals.load(claims.user_id, claims.session_id)
+    now = clock.now()
     if (
         user is None
         or user.deleted_at is not None
         or session is None
-        or not session.valid_for(user.id, user.token_version, clock.now())
+        or not session.valid_for(user.id, user.token_version, now)
     ):
         raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
     if user.disabled:
@@ -100,6 +120,7 @@ def authenticate(
         user=user,
         factor=factor,
         factor_read=cmd.with_factor,
+        recent_sign_in=session.signed_in_within(reauth_max_age, now),
     )
 
 
@@ -148,11 +169,13 @@ class AuthenticationServices:
     jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
 
 
-def bind(ports: AuthenticationPorts) -> AuthenticationServices:
+def bind(
+    ports: AuthenticationPorts, reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
+) -> AuthenticationServices:
     tokens, principals, clock = ports.tokens, ports.principals, ports.clock
     return AuthenticationServices(
         authenticate=lambda cmd: authenticate(
-            cmd, tokens=tokens, principals=principals, clock=clock
+            cmd, tokens=tokens, principals=principals, clock=clock, reauth_max_age=reauth_max_age
         ),
         jwks=tokens.jwks,
     )

@@ -14,13 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.identity.authentication import Actor
+from application.identity.authentication import Actor, require_recent_sign_in
 from application.identity.linking import IdentityRepository
 from application.identity.passkeys import PasskeyRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from domain.action_tokens import InvalidToken, new_token, token_hash
 from domain.errors import Conflict
-from domain.identities import PENDING_FOR, IdentityLink, PendingLink, linked_to, unlinking
+from domain.identities import (
+    PENDING_FOR,
+    IdentityLink,
+    PendingLink,
+    WayIn,
+    linked_to,
+    unlinking,
+)
 from domain.users import User
 
 # Passkeys read to know whether one is left: one is enough.
@@ -81,7 +88,9 @@ class Connect:
 
 def connect(cmd: Connect, *, identities: IdentityRepository, clock: Clock, audit: AuditLog) -> User:
     """The account, with the identity linked; Conflict (identity_taken) when the identity
-    is another account's. Connecting it again is no change."""
+    is another account's. Connecting it again is no change. A new link is a new way in: only
+    a session signed in lately makes one (ReauthenticationRequired), and its notice names it."""
+    require_recent_sign_in(cmd.actor)
     identity, user_id = cmd.identity, cmd.actor.user_id
     linked = identities.find_by_identity(identity.provider, identity.subject)
     if linked is None:
@@ -95,7 +104,12 @@ def connect(cmd: Connect, *, identities: IdentityRepository, clock: Clock, audit
         )
         if linked is not None and linked.id == user_id:
             audit.record(
-                AuditEvent(Audit.IDENTITY_LINKED, user_id=user_id, reason=identity.provider)
+                AuditEvent(
+                    Audit.IDENTITY_LINKED,
+                    user_id=user_id,
+                    reason=identity.provider,
+                    added=WayIn.identity(identity.provider, identity.subject),
+                )
             )
     if linked is None or linked.id != user_id:
         raise Conflict(

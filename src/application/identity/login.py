@@ -9,6 +9,7 @@ from typing import Protocol
 
 from application.identity.accounts import PasswordCheck
 from application.identity.accounts import UserRepository as Users
+from application.identity.authentication import Actor
 from application.identity.mfa import (
     MfaLogin,
     MfaRepository,
@@ -34,7 +35,14 @@ from application.ports import (
     PasswordHasher,
 )
 from domain.devices import Device, DevicePolicy
-from domain.errors import InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import (
+    Conflict,
+    InvalidInput,
+    PermissionDenied,
+    ReauthenticationRequired,
+    Unauthenticated,
+)
+from domain.identities import WayIn
 from domain.mfa import PASSWORD
 from domain.throttling import TOO_MANY_LOGIN_FAILURES, FailureRecord, LoginThrottlePolicy, refusal
 from domain.users import User, check_password_policy
@@ -218,9 +226,24 @@ def _signed_in(
 class ChangePassword:
     user_id: str
     session_id: str
-    current_password: str
+    current_password: str  # "" for an account without a password: its first one
     new_password: str
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    recent_sign_in: bool = False  # Actor.recent_sign_in: may set a first password
+
+    @classmethod
+    def of(
+        cls, actor: Actor, current_password: str, new_password: str, client_ip: str
+    ) -> ChangePassword:
+        """The signed-in ``actor``'s change, from its session."""
+        return cls(
+            actor.user_id,
+            actor.session_id,
+            current_password,
+            new_password,
+            client_ip,
+            actor.recent_sign_in,
+        )
 
 
 def check_current_password(
@@ -267,22 +290,32 @@ def change_password(
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog | None = None,
 ) -> None:
-    """Every other session ends; the current password is checked like a login's."""
+    """Every other session ends; the current password is checked like a login's. An account
+    without a password (made by another provider's sign-in) gets its first one with no
+    current password, from a session signed in lately (a new way in: its notice's link
+    removes it); Conflict (password_already_set) if one was set meanwhile."""
     user = users.get(cmd.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    check_current_password(
-        user,
-        cmd.current_password,
-        session_id=cmd.session_id,
-        client_ip=cmd.client_ip,
-        hasher=hasher,
-        clock=clock,
-        throttle=throttle,
-        throttle_policy=throttle_policy,
-    )
+    # A current password given is checked, even where there is none (a 403, as ever).
+    first = user.password_hash is None and not cmd.current_password
+    if first and not cmd.recent_sign_in:
+        raise ReauthenticationRequired()
+    if not first:
+        if not cmd.current_password:
+            raise InvalidInput.field("current_password", "Required.", "missing")
+        check_current_password(
+            user,
+            cmd.current_password,
+            session_id=cmd.session_id,
+            client_ip=cmd.client_ip,
+            hasher=hasher,
+            clock=clock,
+            throttle=throttle,
+            throttle_policy=throttle_policy,
+        )
     check_password_policy(cmd.new_password)
-    if cmd.new_password == cmd.current_password:
+    if not first and cmd.new_password == cmd.current_password:
         raise InvalidInput.field(
             "new_password",
             "The new password must differ from the current one.",
@@ -290,14 +323,17 @@ def change_password(
         )
     new_hash = hasher.hash(cmd.new_password)
     now = clock.now()
-    users.update(
-        cmd.user_id,
-        lambda u: u.with_password_hash(new_hash, now).ending_all_sessions(now),
-        keep_session=cmd.session_id,
-    )
+
+    def changed(found: User) -> User:
+        if first and found.password_hash is not None:
+            raise Conflict("A password was set meanwhile.", code="password_already_set")
+        return found.with_password_hash(new_hash, now).ending_all_sessions(now)
+
+    users.update(cmd.user_id, changed, keep_session=cmd.session_id)
     if audit is not None:
         ip = cmd.client_ip or None
-        audit.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip))
+        added = WayIn(WayIn.PASSWORD) if first else None
+        audit.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip, added=added))
 
 
 # -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.identity.accounts import UserRepository as Users
-from application.identity.authentication import Actor
+from application.identity.authentication import Actor, require_recent_sign_in
 from application.identity.linking import IdentityRepository
 from application.identity.sessions import SessionPorts, SignIn, sign_in_step
 from application.identity.tokens import TokenPair, TokenPolicies
@@ -23,7 +23,7 @@ from application.ports import (
 )
 from domain.devices import DevicePolicy
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
-from domain.identities import passkey_removal
+from domain.identities import WayIn, passkey_removal
 from domain.passkeys import (
     MAX_PASSKEYS_PER_USER,
     Ceremony,
@@ -108,7 +108,7 @@ class RenamePasskey:
 
 @dataclass(frozen=True)
 class RegisterPasskey:
-    user_id: str
+    actor: Actor
     credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
     name: str = ""
 
@@ -142,7 +142,9 @@ def registration_options(
     ceremonies: PasskeyCeremonies,
     clock: Clock,
 ) -> dict[str, object]:
-    """Creation options for the caller; the challenge is kept for 5 minutes."""
+    """Creation options for the caller (signed in lately: a passkey is a new way in); the
+    challenge is kept for 5 minutes."""
+    require_recent_sign_in(cmd.actor)
     user = _live_user(users, cmd.actor.user_id)
     existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
@@ -184,7 +186,8 @@ def register_passkey(
     clock: Clock,
     audit: AuditLog,
 ) -> Passkey:
-    user = _live_user(users, cmd.user_id)
+    require_recent_sign_in(cmd.actor)
+    user = _live_user(users, cmd.actor.user_id)
     challenge = _spend(
         cmd.credential,
         Ceremony.REGISTRATION,
@@ -210,7 +213,13 @@ def register_passkey(
         transports=verified.transports,
     )
     passkeys.add(passkey)
-    audit.record(AuditEvent(Audit.PASSKEY_REGISTERED, user_id=user.id))
+    audit.record(
+        AuditEvent(
+            Audit.PASSKEY_REGISTERED,
+            user_id=user.id,
+            added=WayIn.passkey(passkey.id),
+        )
+    )
     return passkey
 
 

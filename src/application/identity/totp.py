@@ -38,7 +38,8 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
-from domain.errors import Conflict, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.identities import WayIn
 from domain.mfa import TotpFactor
 from domain.throttling import LoginThrottlePolicy
 from domain.users import User
@@ -62,13 +63,14 @@ class MfaCommand:
     password: str = ""
     code: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    recent_sign_in: bool = False  # Actor.recent_sign_in: may turn on an authenticator
 
     @classmethod
     def of(
         cls, actor: Actor, *, password: str = "", code: str = "", client_ip: str = ""
     ) -> MfaCommand:
         """The signed-in ``actor``'s request, from its session."""
-        return cls(actor.user_id, actor.session_id, password, code, client_ip)
+        return cls(actor.user_id, actor.session_id, password, code, client_ip, actor.recent_sign_in)
 
 
 T = TypeVar("T")
@@ -125,8 +127,10 @@ class Guard:
         event: Audit,
         user: User,
         cmd: MfaCommand,
+        *,
         reason: str | None = None,
         outcome: str = "success",
+        added: WayIn | None = None,
     ) -> None:
         self.audit.record(
             AuditEvent(
@@ -136,6 +140,7 @@ class Guard:
                 session_id=cmd.session_id,
                 ip=cmd.client_ip or None,
                 reason=reason,
+                added=added,
             )
         )
 
@@ -180,7 +185,10 @@ def start_totp(
     box: SecretBox,
     issuer: str,
 ) -> TotpEnrolment:
-    """A new secret behind the password; it counts once confirmed with a first code."""
+    """A new secret behind the password, for a session signed in lately (an authenticator
+    is a new way in); it counts once confirmed with a first code."""
+    if not cmd.recent_sign_in:
+        raise ReauthenticationRequired()
     user = guard.user(cmd)
     guard.password(user, cmd)
     secret = otp.new_secret()
@@ -208,6 +216,8 @@ def confirm_totp(
 ) -> tuple[str, ...]:
     """Turn the pending authenticator on with its first code: ten recovery codes, shown
     this once; every other session of the user ends."""
+    if not cmd.recent_sign_in:
+        raise ReauthenticationRequired()
     user = guard.user(cmd)
     factor = factors.get(user.id)
     if factor is None or factor.active:
@@ -230,7 +240,7 @@ def confirm_totp(
     guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
     if factors.update(user.id, activate) is None:
         raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
-    guard.event(Audit.MFA_ENABLED, user, cmd)
+    guard.event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
     return codes
 
 

@@ -12,11 +12,14 @@ from typing import Protocol
 from application.identity.accounts import AccountHooks, UserRepository
 from application.identity.admin import target_of
 from application.identity.authentication import Actor
+from application.identity.linking import IdentityRepository
+from application.identity.mfa import MfaRepository
+from application.identity.passkeys import PasskeyRepository
 from application.identity.sessions import SessionRepository
 from application.identity.throttle import LoginThrottle
 from application.jobs import JobHandler
 from application.mail.invitations import Invite, invite_user
-from application.mail.not_me import NotMe, not_me
+from application.mail.not_me import AddedWaysIn, NotMe, not_me
 from application.mail.password_reset import (
     FIND_RESET_ACCOUNT,
     ForgotPassword,
@@ -43,7 +46,6 @@ from application.ports import (
     Mailer,
     MailRenderer,
     Metrics,
-    OwnedData,
     PasswordHasher,
 )
 from domain.action_tokens import (
@@ -157,11 +159,11 @@ class EmailPorts(Protocol):
     @property
     def throttle(self) -> LoginThrottle: ...
     @property
-    def passkeys(self) -> OwnedData: ...
+    def passkeys(self) -> PasskeyRepository: ...
     @property
-    def factors(self) -> OwnedData: ...
+    def factors(self) -> MfaRepository: ...
     @property
-    def identities(self) -> OwnedData: ...
+    def identities(self) -> IdentityRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
     @property
@@ -223,6 +225,7 @@ def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> Emai
             queue=queue,
             clock=p.clock,
             audit=p.audit,
+            ways_in=AddedWaysIn(p.passkeys, p.identities, p.factors),
         ),
     )
 

@@ -1,19 +1,26 @@
 """The "this wasn't me" link a notification mail carries. Spending its token ends every
 session of the account and mails a password reset to the account's address
-(docs/pages.md, /not-me; docs/decisions/0171-not-me-link.md). A signed-in person does the
-same from the account's recent activity, without a token
-(docs/decisions/0174-not-me-when-signed-in.md)."""
+(docs/pages.md, /not-me; docs/decisions/0171-not-me-link.md). The link of a notice that a way
+in was added (a passkey, a provider, an authenticator, a first password) removes that way in
+too (docs/security.md, "A new way in"). A signed-in person does the same from the account's
+recent activity, without a token (docs/decisions/0174-not-me-when-signed-in.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.identity.accounts import UserRepository
 from application.identity.authentication import Actor
+from application.identity.linking import IdentityRepository
+from application.identity.mfa import MfaRepository
+from application.identity.passkeys import PasskeyRepository
 from application.identity.sessions import SessionRepository
 from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
-from domain.action_tokens import InvalidToken, Purpose, token_hash
+from domain.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
+from domain.identities import IdentityLink, WayIn
+from domain.users import User
 
 
 @dataclass(frozen=True)
@@ -35,25 +42,40 @@ def not_me(
     queue: JobQueue,
     clock: Clock,
     audit: AuditLog,
+    ways_in: AddedWaysIn,
 ) -> bool:
     """Spend the token once and, in the same transaction, end every session of its account
     (for an ``actor``: of the actor's account, with no token); then queue a reset mail
     (under the link mails' sending limit). A token that is malformed, unknown, spent or
-    expired changes nothing (InvalidToken, 400). True when a reset mail was queued (not for
-    an account without an address, which only a signed-in actor can be)."""
+    expired changes nothing (InvalidToken, 400). The way in a notice's token names goes too
+    (a first password in the same commit). True when a reset mail was queued (not for an
+    account without an address, which only a signed-in actor can be)."""
     ip = cmd.client_ip or None
     now = clock.now()
+    added: WayIn | None = None
     if cmd.actor is not None:
         user = users.update(cmd.actor.user_id, lambda found: found.ending_all_sessions(now))
     else:
         try:
             hashed = token_hash(cmd.token)
-            user = action_tokens.spend(
-                hashed, Purpose.NOT_ME, lambda found: found.ending_all_sessions(now), now
-            )
+            record = action_tokens.get(hashed)
+            added = WayIn.of_key(record.undo) if record is not None and record.undo else None
+            set_password = record.password if record is not None else ""
+
+            def change(found: User) -> User:
+                ended = found.ending_all_sessions(now)
+                # Only the password the notice told of: not one set since by its owner.
+                told = password_fingerprint(found) == set_password
+                if added is not None and added.kind == WayIn.PASSWORD and told:
+                    return ended.without_password(now)
+                return ended
+
+            user = action_tokens.spend(hashed, Purpose.NOT_ME, change, now)
         except InvalidToken:
             audit.record(AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token"))
             raise
+    if added is not None:
+        ways_in.remove(user.id, added, now)
     sessions.delete_for_user(user.id)  # housekeeping; already unusable
     session_id = cmd.actor.session_id if cmd.actor is not None else None
     audit.record(
@@ -67,3 +89,31 @@ def not_me(
     # notices' limit bounds these. Signed in, the owner can change the password instead.
     queue_mail(queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
     return True
+
+
+@dataclass(frozen=True)
+class AddedWaysIn:
+    """Where the ways in that a notice's link removes are kept."""
+
+    passkeys: PasskeyRepository
+    identities: IdentityRepository
+    factors: MfaRepository
+
+    def remove(self, user_id: str, added: WayIn, now: datetime) -> None:
+        """Remove ``added`` from the account, if it is still there: the passkey, the link of
+        that provider and subject, or the authenticator (a first password goes with the
+        token's own commit). Nothing keeps a last way in here: the reset mail that follows
+        gives the owner a password."""
+        if added.kind == WayIn.PASSKEY:
+            found = self.passkeys.get(added.ref)
+            if found is not None and found.user_id == user_id:
+                self.passkeys.delete(found.id)
+        elif added.kind == WayIn.IDENTITY:
+            provider, subject = added.identity_of()
+
+            def going(_: User, links: list[IdentityLink]) -> list[IdentityLink]:
+                return [x for x in links if x.provider == provider and x.subject == subject]
+
+            self.identities.unlink(user_id, going, now)
+        elif added.kind == WayIn.TOTP:
+            self.factors.delete(user_id)

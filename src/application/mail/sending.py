@@ -36,6 +36,7 @@ from domain.action_tokens import (
     Purpose,
 )
 from domain.devices import browser_of, device_key
+from domain.identities import WayIn
 from domain.ids import new_id
 from domain.users import Role, User
 
@@ -85,6 +86,7 @@ class MailKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     PASSKEY_ADDED = "passkey_added"
+    IDENTITY_LINKED = "identity_linked"  # another provider's sign-in connected by the person
     NEW_DEVICE = "new_device"  # a sign-in from a new device: when, where from, which browser
     # To each admin: a webhook failed for its whole retry window and was disabled; no link.
     WEBHOOK_DISABLED = "webhook_disabled"
@@ -97,6 +99,8 @@ NOTICES: dict[Audit, MailKind] = {
     Audit.MFA_DISABLED: MailKind.MFA_DISABLED,
     Audit.PASSKEY_REGISTERED: MailKind.PASSKEY_ADDED,
     Audit.NEW_DEVICE: MailKind.NEW_DEVICE,
+    # Only when the person connected it (``AuditEvent.added``): not a new account's own link.
+    Audit.IDENTITY_LINKED: MailKind.IDENTITY_LINKED,
 }
 NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
 
@@ -132,6 +136,8 @@ class MailJob:
     # RESET_PASSWORD asked for by a "this wasn't me" link: never held back by the link
     # mails' limit, which whoever has the password can spend first (docs/security.md).
     after_not_me: bool = False
+    # A notice of a way in the person added: named in the mail, removed by its link.
+    added: WayIn | None = None
 
     def job(self) -> Job:
         fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
@@ -144,6 +150,8 @@ class MailJob:
             fields["sign_in"] = [seen.at.isoformat(), seen.ip, seen.user_agent]
         if self.after_not_me:
             fields["not_me"] = True
+        if self.added is not None:
+            fields["added"] = [self.added.kind, self.added.ref, self.added.label]
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
@@ -151,6 +159,7 @@ class MailJob:
         try:
             fields = json.loads(subject)
             seen = fields.get("sign_in")
+            added = fields.get("added")
             return cls(
                 kind=MailKind(fields["kind"]),
                 user_id=str(fields["user"]),
@@ -159,6 +168,7 @@ class MailJob:
                 old_verified=fields.get("old_verified") is True,
                 sign_in=_sign_in_seen(seen) if seen is not None else None,
                 after_not_me=fields.get("not_me") is True,
+                added=WayIn(*(str(part) for part in added[:3])) if added else None,
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
@@ -223,10 +233,13 @@ class NotifyingAuditLog:
         kind = NOTICES.get(event.event)
         if kind is None or event.outcome != "success" or not event.user_id:
             return
+        if kind is MailKind.IDENTITY_LINKED and event.added is None:
+            return  # a new account's own link, or an address's first proof: no one to warn
         seen = None
         if kind is MailKind.NEW_DEVICE:
             seen = SignInSeen(self._clock.now(), event.ip, event.user_agent)
-        _enqueue(self._queue, MailJob(kind, event.user_id, new_id(), sign_in=seen))
+        job = MailJob(kind, event.user_id, new_id(), sign_in=seen, added=event.added)
+        _enqueue(self._queue, job)
 
 
 class NewDeviceMails(Protocol):
@@ -269,7 +282,8 @@ def _count_mail(
         return {"new_email": user.email.value} if verified and user.email is not None else {}
     purpose = _PURPOSE[mail_job.kind]
     lifetime = INVITATION_LIFETIME if mail_job.kind is MailKind.INVITATION else None
-    token, record = ActionToken.issue(user, purpose, now, lifetime)
+    undo = mail_job.added.key if mail_job.added is not None else ""
+    token, record = ActionToken.issue(user, purpose, now, lifetime, undo=undo)
     if not action_tokens.add(record, mail_job.id, now, always=mail_job.after_not_me):
         return None
     left = record.expires_at - now
@@ -282,6 +296,13 @@ def _count_mail(
         "expires_minutes": str(round(left / timedelta(minutes=1))),
         "expires_days": str(max(1, round(left / timedelta(days=1)))),
     }
+
+
+def _notice(mail_job: MailJob) -> dict[str, str]:
+    """What a notice's template says besides: which change, and the way in it added by name
+    (the passkey's, the provider's), where it has one."""
+    added = mail_job.added or WayIn("")
+    return {"change": mail_job.kind.value, "added": added.kind, "method": added.label}
 
 
 def _new_device(
@@ -362,7 +383,7 @@ def send_mail(
         return
     context |= counted
     if kind in NOTICES.values():
-        context["change"] = kind.value
+        context |= _notice(mail_job)
     if seen is not None:
         context |= {
             "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),

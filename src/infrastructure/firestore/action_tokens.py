@@ -43,7 +43,7 @@ def token_to_doc(token: ActionToken) -> dict[str, Any]:
         "password": token.password,
         "spent_at": token.spent_at,
         "email_version": token.email_version,
-    }
+    } | ({"undo": token.undo} if token.undo else {})
 
 
 def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
@@ -57,6 +57,7 @@ def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
         password=data["password"],
         spent_at=data.get("spent_at"),
         email_version=data.get("email_version", 0),
+        undo=data.get("undo", ""),
     )
 
 

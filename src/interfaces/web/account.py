@@ -211,15 +211,11 @@ def save_profile(actor: Actor) -> Response:
     placed={WRONG_PASSWORD: "current_password"},
 )
 def change_password(actor: Actor) -> Response:
-    current_password, new_password = fields("current_password", "new_password")
+    # An account without a password sets its first one: the form has no current password.
+    current_password = field("current_password", required=False)
+    new_password = field("new_password")
     services().login.change_password(
-        ChangePassword(
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            current_password=current_password,
-            new_password=new_password,
-            client_ip=client_ip(),
-        )
+        ChangePassword.of(actor, current_password, new_password, client_ip())
     )
     return done("password", SECURITY)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from urllib.parse import urlencode
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from domain.errors import Conflict, DomainError, InvalidInput, RateLimited
+from domain.errors import Conflict, DomainError, InvalidInput, RateLimited, ReauthenticationRequired
 from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
 from interfaces.web.rendering import page_headers
@@ -42,7 +43,16 @@ def refused(
     shown: Callable[[], Mapping[str, object]] | None = None,
 ) -> Response:
     """The answer to ``exc``: ``form``'s page again, with ``shown`` (what else that page
-    shows, read only now), or the error page; JSON for the pages' script."""
+    shows, read only now), or the error page; JSON for the pages' script. A browser asked
+    to sign in again (a new way in on an old session) goes to do so, and back."""
+    if isinstance(exc, ReauthenticationRequired):
+        again = sign_in_again()
+        if not wants_json():
+            return again
+        # The pages' script goes there itself (static/webauthn.js).
+        answer = json_problem(403, exc.code, message(exc.code, exc.detail), {}, {})
+        answer.headers["Location"] = again.headers["Location"]
+        return answer
     status = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     renames = form.renamed if form is not None else {}
@@ -73,6 +83,23 @@ def refused(
         **context,
     )
     return Response(body, status=status, headers=headers)
+
+
+# Where a person who signed in again to add a way in comes back to: the section with the
+# forms and links that add one (a POST cannot be replayed, and a "Connect" link's proof is
+# bound to the CSRF secret that signing in replaces).
+REAUTH_BACK = "/account/security"
+
+
+def sign_in_again() -> Response:
+    """To the sign-in page, which asks to sign in again (the session holds until that
+    succeeds, then is replaced) and then comes back, the username typed in."""
+    actor = g.get("browser_actor")
+    query = {"again": "1", "next": REAUTH_BACK}
+    if actor is not None:
+        query["username"] = actor.username
+    response: Response = redirect("/sign-in?" + urlencode(query), 303)  # type: ignore[assignment]
+    return response
 
 
 def http_error(exc: HTTPException) -> Response:

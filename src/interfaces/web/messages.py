@@ -27,6 +27,9 @@ _MESSAGES: dict[str, LazyString] = {
     "password_too_common": lazy_gettext("This password is too common; choose another."),
     "email_not_verified": lazy_gettext("Verify your e-mail address first."),
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
+    "reauthentication_required": lazy_gettext(
+        "Sign in again to add a way to sign in to this account."
+    ),
     "device_code_unknown": lazy_gettext(
         "No request has this code: check it, or start again on your device."
     ),

@@ -87,7 +87,7 @@ def add_passkey() -> Response:
         name = ""
     elif not isinstance(name, str):
         raise InvalidInput.field("name", "Must be text.", "invalid_type")
-    passkey = services().passkeys.register(RegisterPasskey(actor.user_id, credential, name))
+    passkey = services().passkeys.register(RegisterPasskey(actor, credential, name))
     response = jsonify(_json(passkey))
     response.status_code = 201
     return response

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, after_this_request, redirect, request
 
-from application.identity.authentication import Actor
+from application.identity.authentication import Actor, require_recent_sign_in
 from application.identity.providers import AddProvider, DeleteProvider
 from application.identity.upstream import Departure, FinishUpstream, StartUpstream
 from domain.upstream import PRESETS
@@ -59,6 +59,7 @@ def _connect_start(provider_id: str, proof: str) -> Response:
         return see_other("/sign-in?" + urlencode({"next": SECURITY.path}))
     if not connect_proof_ok(proof):
         abort(403)
+    require_recent_sign_in(actor)  # before the round trip, not only at its end
     start = StartUpstream(provider_id, SECURITY.path, connect_for=actor.user_id)
     return _leave(services().upstream.start(start))
 

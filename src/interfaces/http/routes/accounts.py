@@ -181,21 +181,21 @@ def delete_me(actor: Actor) -> Response:
 @bp.put("/user/password")
 @doc(
     json=ChangePasswordRequest,
-    responses={204: None, 403: Problem, 429: Problem},
+    responses={204: None, 403: Problem, 409: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )
 @session_authenticated
 def change_password(actor: Actor) -> Response:
-    """Change the password; every other session ends."""
+    """Change the password; every other session ends. Without ``current_password``: an
+    account's first password (it has none), from a recent sign-in."""
     body = parse_json(ChangePasswordRequest)
     services().login.change_password(
-        ChangePassword(
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            current_password=body.current_password,
-            new_password=body.new_password,
-            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+        ChangePassword.of(
+            actor,
+            body.current_password or "",
+            body.new_password,
+            request.remote_addr or "",  # after ProxyFix: the trusted hop's view
         )
     )
     return no_content()

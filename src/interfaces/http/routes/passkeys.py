@@ -79,7 +79,7 @@ def register(actor: Actor) -> Response:
     """Register the credential navigator.credentials.create() made from the options."""
     body = parse_json(PasskeyRegistrationRequest)
     passkey = services().passkeys.register(
-        RegisterPasskey(user_id=actor.user_id, credential=body.credential(), name=body.name or "")
+        RegisterPasskey(actor=actor, credential=body.credential(), name=body.name or "")
     )
     return json_response(PasskeyOut.of(passkey), 201)
 

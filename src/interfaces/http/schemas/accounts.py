@@ -64,7 +64,12 @@ class PatchUserRequest(ReplaceUserRequest):
 
 
 class ChangePasswordRequest(Strict):
-    current_password: str = Field(min_length=1, max_length=1024)
+    current_password: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="required, unless the account has no password yet (its first one)",
+    )
     new_password: str = Password
 
 

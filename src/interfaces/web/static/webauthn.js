@@ -114,7 +114,13 @@
   }
 
   // firegate refused the request; the message is the page's, in the reader's language.
-  class Refused extends Error {}
+  // ``location``: where the person must go first (sign in again to add a passkey).
+  class Refused extends Error {
+    constructor(message, location) {
+      super(message);
+      this.location = location || "";
+    }
+  }
 
   // POST JSON; resolves to the answer's JSON, rejects with the page's message on a refusal.
   async function post(url, body) {
@@ -130,7 +136,8 @@
     });
     const data = await answer.json().catch(function () { return {}; });
     if (!answer.ok) {
-      throw new Refused(data.detail || "");
+      const again = data.code === "reauthentication_required";
+      throw new Refused(data.detail || "", again ? answer.headers.get("Location") : "");
     }
     return data;
   }
@@ -157,6 +164,10 @@
         await post(box.dataset.action, body);
         window.location.assign("/account/security?done=passkey-added");
       } catch (error) {
+        if (error instanceof Refused && error.location) {
+          window.location.assign(error.location);
+          return;
+        }
         say(message, (error instanceof Refused && error.message) || box.dataset.failed);
         button.disabled = false;
       }
