@@ -356,8 +356,9 @@ def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> N
 
 @dataclass(frozen=True)
 class RevokeClientToken:
-    """An access token of a client's own (``client_credentials``): no user's grant holds it,
-    so it is revoked by itself (docs/decisions/0225-a-clients-own-tokens.md)."""
+    """An access token of a client's own (``client_credentials``), which no user's grant
+    holds, or one from a token exchange, whose grant is the subject's: each is revoked by
+    itself (docs/decisions/0225-a-clients-own-tokens.md)."""
 
     jti: str
     token_client_id: str  # the client the token was issued to
