@@ -21,6 +21,9 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
   client exchanges a person's access token from a code exchange for one for another of its
   resources, narrowed to ``openid`` (the same subject token each time: the signature, its
   grant, client and user read, the exchanged token signed);
+- ``token_exchange_chained``, firegate only: the same client exchanges a token it got from
+  an exchange for its other resource (a chain of two: the subject's grant read, and whether
+  the subject, an exchanged token, was revoked by itself);
 - ``introspection``: RFC 7662 of a refresh token (both look it up in their store);
 - ``introspection_access``: RFC 7662 of a user's access token from a code exchange (what
   resource servers introspect most). firegate's is a JWT: its signature, then whether its
@@ -92,13 +95,15 @@ CHALLENGE = (
 FORM = "application/x-www-form-urlencoded"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-EXCHANGE_TARGET = "https://bench-api.example.com/"  # the bench client's resource
+EXCHANGE_TARGET = "https://bench-api.example.com/"  # the bench client's resources
+EXCHANGE_TARGET_2 = "https://bench-billing.example.com/"
 TARGETS = {  # per core
     "client_credentials": 120,
     "authorization_code": 100,
     "refresh_token": 120,
     "refresh_token_dpop": 80,  # 1.5x a refresh's CPU at most
     "token_exchange": 120,
+    "token_exchange_chained": 120,
     "introspection": 1000,
     "introspection_access": 1000,
 }
@@ -107,6 +112,7 @@ KEYCLOAK = {  # Keycloak's sizing guide, per vCPU
     "refresh_token": "120/s",
     "refresh_token_dpop": "-",
     "token_exchange": "-",
+    "token_exchange_chained": "-",
     "authorization_code": "-",
     "introspection": "-",
     "introspection_access": "-",
@@ -128,6 +134,7 @@ class Target:
     dpop_refreshes: list[str] = field(default_factory=list)  # a public client's, DPoP-bound
     dpop_key: ProofKey | None = None  # the key they are bound to
     token_exchange: str = ""  # a form body: a person's access token for another resource
+    token_exchange_chained: str = ""  # a form body: an exchanged token, for the other one
     introspection: str = ""  # a form body: a refresh token
     introspection_access: str = ""  # a form body: an access token
 
@@ -196,9 +203,9 @@ def check_active(target: Target, body: str) -> None:
         raise SystemExit(f"{target.name}: introspection {got.status_code} {got.text[:300]}")
 
 
-def check_exchanged(target: Target, body: str) -> None:
+def exchanged_once(target: Target, body: str) -> str:
     """One token exchange (not timed) that must give a token (a refusal would otherwise be
-    timed as a cheap 400)."""
+    timed as a cheap 400): the token."""
     got = requests.post(
         target.token_url,
         data=body,
@@ -207,6 +214,8 @@ def check_exchanged(target: Target, body: str) -> None:
     )
     if got.status_code != 200 or "access_token" not in got.json():
         raise SystemExit(f"{target.name}: token exchange {got.status_code} {got.text[:300]}")
+    token: str = got.json()["access_token"]
+    return token
 
 
 # -- the peer: oidc-provider ------------------------------------------------------------------
@@ -436,6 +445,8 @@ class Firegate:
             "token_exchange",
             "--resource",
             EXCHANGE_TARGET,
+            "--resource",
+            EXCHANGE_TARGET_2,
             "--scope",
             "openid",
             "--scope",
@@ -474,6 +485,13 @@ class Firegate:
             resource=EXCHANGE_TARGET,
             scope="openid",
         )
+        first = exchanged_once(target, target.token_exchange)
+        target.token_exchange_chained = form(
+            grant_type=TOKEN_EXCHANGE,
+            subject_token=first,  # aud EXCHANGE_TARGET: exchanged for the other resource
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            resource=EXCHANGE_TARGET_2,
+        )
         return target
 
 
@@ -490,13 +508,14 @@ def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -
         "refresh_token": target.refreshes,
         "refresh_token_dpop": target.dpop_refreshes,
         "token_exchange": [target.token_exchange],
+        "token_exchange_chained": [target.token_exchange_chained],
         "introspection": [target.introspection],
         "introspection_access": [target.introspection_access],
     }[grant]
     if introspects:
         check_active(target, bodies[0])
-    if grant == "token_exchange":
-        check_exchanged(target, bodies[0])
+    if grant.startswith("token_exchange"):
+        exchanged_once(target, bodies[0])
     key = target.dpop_key if grant == "refresh_token_dpop" else None
     proofs = [key.proof(url) for _ in bodies] if key is not None else []  # fresh: iat now
     result = wrk(
@@ -645,7 +664,7 @@ def firegate_only_row_runs(grant: str, target: Target) -> bool:
     exchange are firegate's only."""
     if grant == "refresh_token_dpop":
         return target.dpop_key is not None
-    if grant == "token_exchange":
+    if grant.startswith("token_exchange"):
         return bool(target.token_exchange)
     return True
 

@@ -51,14 +51,16 @@ def token_state(
         grant_id = claims.get(GRANT_CLAIM)
         live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
+            # one from an exchange may be revoked by itself too (by the client it was for)
+            jti = str(claims.get("jti", "")) if exchanged(claims) else None
             holding = live_grant(
-                LiveGrant(grant_id, str(claims["sub"])), grants=grants, users=users, holders=holders
+                LiveGrant(grant_id, str(claims["sub"]), jti),
+                grants=grants,
+                users=users,
+                holders=holders,
             )
             account = holding.account if holding is not None else None
-            live = holding is not None
-            if live and exchanged(claims):  # revoked by itself too (by its exchanging client)
-                live = not grants.token_revoked(str(claims.get("jti", "")))
-            return TokenState(claims, live, account=account)
+            return TokenState(claims, holding is not None, account=account)
         if live:
             live = not grants.token_revoked(str(claims.get("jti", "")))
         return TokenState(claims, live)
