@@ -17,6 +17,13 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
 - ``refresh_token_dpop``, firegate only: the same for a public client's DPoP-bound refresh
   tokens (RFC 9449), each request with a new proof of the key (made just before the run):
   the proof checked, its ``jti`` kept in the rotation's commit, the access token bound;
+- ``token_exchange``, firegate only (oidc-provider 9 has no RFC 8693 grant): the bench
+  client exchanges a person's access token from a code exchange for one for another of its
+  resources, narrowed to ``openid`` (the same subject token each time: the signature, its
+  grant, client and user read, the exchanged token signed);
+- ``token_exchange_chained``, firegate only: the same client exchanges a token it got from
+  an exchange for its other resource (a chain of two: the subject's grant read, and whether
+  the subject, an exchanged token, was revoked by itself);
 - ``introspection``: RFC 7662 of a refresh token (both look it up in their store);
 - ``introspection_access``: RFC 7662 of a user's access token from a code exchange (what
   resource servers introspect most). firegate's is a JWT: its signature, then whether its
@@ -32,9 +39,9 @@ expired or was refused would otherwise be timed as a cheap ``active: false``).
 Per core is the provider's requests per second of its own CPU (1000 / CPU ms per request),
 steady on a shared machine; requests/s and p50/p99 are wrk's. Targets (per core): client
 credentials >= 120/s, refresh >= 120/s (Keycloak's published sizing per vCPU), code exchange
->= 100/s, introspection (either token) >= 1,000/s; p99 <= 3x p50; a DPoP-bound refresh at most
-1.5x an unbound one's CPU (``dpop_refresh_cost``). ``--grants`` times only
-some rows. Writes bench/results/oidc.json.
+>= 100/s, token exchange >= 120/s, introspection (either token) >= 1,000/s; p99 <= 3x p50;
+a DPoP-bound refresh at most 1.5x an unbound one's CPU (``dpop_refresh_cost``). ``--grants``
+times only some rows. Writes bench/results/oidc.json.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,11 +93,17 @@ CHALLENGE = (
     base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
 )
 FORM = "application/x-www-form-urlencoded"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+EXCHANGE_TARGET = "https://bench-api.example.com/"  # the bench client's resources
+EXCHANGE_TARGET_2 = "https://bench-billing.example.com/"
 TARGETS = {  # per core
     "client_credentials": 120,
     "authorization_code": 100,
     "refresh_token": 120,
     "refresh_token_dpop": 80,  # 1.5x a refresh's CPU at most
+    "token_exchange": 120,
+    "token_exchange_chained": 120,
     "introspection": 1000,
     "introspection_access": 1000,
 }
@@ -97,6 +111,8 @@ KEYCLOAK = {  # Keycloak's sizing guide, per vCPU
     "client_credentials": "120/s",
     "refresh_token": "120/s",
     "refresh_token_dpop": "-",
+    "token_exchange": "-",
+    "token_exchange_chained": "-",
     "authorization_code": "-",
     "introspection": "-",
     "introspection_access": "-",
@@ -117,6 +133,8 @@ class Target:
     refreshes: list[str] = field(default_factory=list)  # form bodies, each used once
     dpop_refreshes: list[str] = field(default_factory=list)  # a public client's, DPoP-bound
     dpop_key: ProofKey | None = None  # the key they are bound to
+    token_exchange: str = ""  # a form body: a person's access token for another resource
+    token_exchange_chained: str = ""  # a form body: an exchanged token, for the other one
     introspection: str = ""  # a form body: a refresh token
     introspection_access: str = ""  # a form body: an access token
 
@@ -183,6 +201,21 @@ def check_active(target: Target, body: str) -> None:
     )
     if got.status_code != 200 or got.json().get("active") is not True:
         raise SystemExit(f"{target.name}: introspection {got.status_code} {got.text[:300]}")
+
+
+def exchanged_once(target: Target, body: str) -> str:
+    """One token exchange (not timed) that must give a token (a refusal would otherwise be
+    timed as a cheap 400): the token."""
+    got = requests.post(
+        target.token_url,
+        data=body,
+        headers={"Authorization": target.authorization, "Content-Type": FORM},
+        timeout=60,
+    )
+    if got.status_code != 200 or "access_token" not in got.json():
+        raise SystemExit(f"{target.name}: token exchange {got.status_code} {got.text[:300]}")
+    token: str = got.json()["access_token"]
+    return token
 
 
 # -- the peer: oidc-provider ------------------------------------------------------------------
@@ -408,6 +441,12 @@ class Firegate:
             "--redirect-uri",
             REDIRECT,
             "--confidential",
+            "--grant",
+            "token_exchange",
+            "--resource",
+            EXCHANGE_TARGET,
+            "--resource",
+            EXCHANGE_TARGET_2,
             "--scope",
             "openid",
             "--scope",
@@ -439,6 +478,20 @@ class Firegate:
             )
         spare = exchange(target, bodies[-1])
         target.introspection, target.introspection_access = introspection_bodies(spare)
+        target.token_exchange = form(
+            grant_type=TOKEN_EXCHANGE,
+            subject_token=spare["access_token"],  # aud the bench client: issued for it
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            resource=EXCHANGE_TARGET,
+            scope="openid",
+        )
+        first = exchanged_once(target, target.token_exchange)
+        target.token_exchange_chained = form(
+            grant_type=TOKEN_EXCHANGE,
+            subject_token=first,  # aud EXCHANGE_TARGET: exchanged for the other resource
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            resource=EXCHANGE_TARGET_2,
+        )
         return target
 
 
@@ -454,11 +507,15 @@ def run_grant(target: Target, grant: str, *, connections: int, seconds: float) -
         "authorization_code": target.codes,
         "refresh_token": target.refreshes,
         "refresh_token_dpop": target.dpop_refreshes,
+        "token_exchange": [target.token_exchange],
+        "token_exchange_chained": [target.token_exchange_chained],
         "introspection": [target.introspection],
         "introspection_access": [target.introspection_access],
     }[grant]
     if introspects:
         check_active(target, bodies[0])
+    if grant.startswith("token_exchange"):
+        exchanged_once(target, bodies[0])
     key = target.dpop_key if grant == "refresh_token_dpop" else None
     proofs = [key.proof(url) for _ in bodies] if key is not None else []  # fresh: iat now
     result = wrk(
@@ -518,11 +575,12 @@ def main() -> int:
     }
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     floors: list[dict[str, Any]] = []  # firegate's GET /healthz, once a round
-    with Peer() as peer, Firegate(args.threads) as firegate:
+    peer_runs = args.only in ("", "peer")  # the peer is started only when it is timed
+    with Peer() if peer_runs else nullcontext() as peer, Firegate(args.threads) as firegate:
         targets = []
         # The peer's codes first: firegate's live 5 minutes (CODE_TTL), the peer's 10, and
         # minting the peer's tens of thousands takes a while.
-        if args.only in ("", "peer"):
+        if peer is not None:
             needed = per_run["oidc-provider"] * args.rounds
             targets.append(peer.target(needed, needed))
         if args.only in ("", "firegate"):
@@ -534,8 +592,8 @@ def main() -> int:
             for target in targets:
                 n = per_run[target.name]
                 for grant in timed:
-                    if grant == "refresh_token_dpop" and target.dpop_key is None:
-                        continue  # firegate only
+                    if not firegate_only_row_runs(grant, target):
+                        continue
                     sub = Target(**{**target.__dict__})
                     sub.codes = target.codes[round_no * n : (round_no + 1) * n]
                     sub.refreshes = target.refreshes[round_no * n : (round_no + 1) * n]
@@ -599,6 +657,16 @@ def main() -> int:
     print(json.dumps(summary, indent=2))
     print(f"wrote {path}")
     return 0
+
+
+def firegate_only_row_runs(grant: str, target: Target) -> bool:
+    """Whether ``target`` has what the row sends: the DPoP-bound refresh and the token
+    exchange are firegate's only."""
+    if grant == "refresh_token_dpop":
+        return target.dpop_key is not None
+    if grant.startswith("token_exchange"):
+        return bool(target.token_exchange)
+    return True
 
 
 def _dpop_refresh_cost(grants: dict[str, list[dict[str, Any]]]) -> float | None:

@@ -65,6 +65,8 @@ OIDC_GRANTS = {
     "client_credentials": "client_credentials",
     "authorization_code": "code exchange (PKCE)",
     "refresh_token": "refresh (rotated)",
+    "token_exchange": "token exchange (RFC 8693)",
+    "token_exchange_chained": "token exchange of an exchanged token",
     "introspection": "introspection of a refresh token",
     "introspection_access": "introspection of an access token",
 }

@@ -1451,6 +1451,12 @@ class FakeGrantHolders:
     ) -> tuple[AuthorizationCode | None, User | None]:
         return self.grants.codes.get(code_hash), self.store.users.get(user_id)
 
+    def load_revocable(
+        self, grant_id: str, user_id: str, jti: str
+    ) -> tuple[Grant | None, User | None, bool]:
+        grant, user = self.load(grant_id, user_id)
+        return grant, user, self.grants.token_revoked(jti)
+
 
 class FakeUserMoves:
     """Users moving in and out, on the documents of FakeUserRepository and

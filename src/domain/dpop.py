@@ -64,6 +64,14 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
+def bound_key(claims: Mapping[str, Any]) -> str | None:
+    """The key a DPoP-bound access token is bound to (RFC 9449 §6.1, ``cnf.jkt``), or None
+    for a token that is not bound."""
+    cnf = claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
+
+
 def access_token_hash(access_token: str) -> str:
     """RFC 9449 §4.2 ``ath``: the base64url SHA-256 of the access token's ASCII."""
     return b64url(hashlib.sha256(access_token.encode("ascii", "replace")).digest())

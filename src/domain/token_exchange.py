@@ -121,6 +121,35 @@ def actor(client_id: str, subject_act: object) -> dict[str, Any]:
     return claim
 
 
+AGAIN_FOR_ITS_TARGET = (
+    "The subject token is one this client got from an exchange for this same target: it is "
+    "exchanged again only for another resource."
+)
+
+
+def exchanged(claims: Mapping[str, Any]) -> bool:
+    """Whether an access token came from an exchange: it names who acted (``act``)."""
+    return isinstance(claims.get("act"), dict)
+
+
+def check_chain(subject: Mapping[str, Any], client_id: str, target: str) -> None:
+    """A client exchanges a token it got from an exchange again only for another target:
+    for its own target it would give the same token anew, which the client would swap
+    again and again to keep a person's access alive without ``offline_access``."""
+    if not exchanged(subject) or subject.get("client_id") != client_id:
+        return
+    audience = subject.get("aud")
+    if target in (audience if isinstance(audience, list) else [audience]):
+        raise ExchangeRefused("invalid_grant", AGAIN_FOR_ITS_TARGET)
+
+
+def expiry(now: int, lifetime: int, subject: Mapping[str, Any]) -> int:
+    """The exchanged token's ``exp`` (RFC 8693 leaves its lifetime to the server): its own
+    lifetime, never past the subject's ``exp``. As each token of a chain of exchanges is
+    capped so, the first subject's ``exp`` holds to the chain's end."""
+    return min(now + lifetime, int(subject["exp"]))
+
+
 def answer(access_token: str, expires_in: int, scope: Sequence[str]) -> dict[str, Any]:
     """RFC 8693 §2.2.1's response: the token, its type, ``Bearer``, no refresh token."""
     return {

@@ -296,6 +296,12 @@ def test_a_grant_and_its_account_are_read_together(
     assert both.load(found.grant_id, "nobody") == (grant, None)
     assert both.load("no-grant", "u1") == (None, alice)
     assert both.load("no-grant", "nobody") == (None, None)
+    # with an access token's jti: whether it was revoked by itself, in the same read
+    assert both.load_revocable(found.grant_id, "u1", "j1") == (grant, alice, False)
+    grants.revoke_token("j1", "c2", LATER)
+    assert both.load_revocable(found.grant_id, "u1", "j1") == (grant, alice, True)
+    assert both.load_revocable("no-grant", "nobody", "j1") == (None, None, True)
+    assert both.load_revocable(found.grant_id, "u1", "a/b") == (grant, alice, False)
 
 
 def test_a_code_and_its_account_are_read_together(

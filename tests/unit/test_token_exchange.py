@@ -19,6 +19,8 @@ from domain.token_exchange import (
     ExchangeRequest,
     actor,
     answer,
+    check_chain,
+    expiry,
     issued_for,
     narrowed_scope,
 )
@@ -112,6 +114,23 @@ def test_a_subject_token_is_for_the_client_or_its_resources() -> None:
     assert issued_for(API, "c1", (API,))
     assert issued_for(["x", API], "c1", (API,))
     assert not issued_for(BILLING, "c1", (API,)) and not issued_for(None, "c1", ())
+
+
+def test_an_exchanged_token_never_outlives_its_subject() -> None:
+    assert expiry(1000, 600, {"exp": 1300}) == 1300
+    assert expiry(1000, 600, {"exp": 9999}) == 1600
+
+
+def test_a_clients_own_exchanged_token_is_exchanged_again_only_for_another_target() -> None:
+    mine = {"client_id": "c1", "aud": BILLING, "act": {"sub": "c1"}}
+    with pytest.raises(ExchangeRefused) as again:
+        check_chain(mine, "c1", BILLING)
+    assert again.value.error == "invalid_grant" and "another resource" in again.value.description
+    with pytest.raises(ExchangeRefused):
+        check_chain({**mine, "aud": [API, BILLING]}, "c1", BILLING)
+    check_chain(mine, "c1", API)  # another target: what an exchange is for
+    check_chain({"client_id": "c1", "aud": BILLING}, "c1", BILLING)  # not from an exchange
+    check_chain(mine, "c2", BILLING)  # another client's: a delegation further down the chain
 
 
 def test_the_answer_has_rfc_8693s_shape() -> None:

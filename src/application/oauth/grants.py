@@ -287,17 +287,24 @@ def _live_grant(
     grants: OAuthGrants,
     users: UserRepository,
     holders: GrantHolders,
+    jti: str | None = None,
 ) -> Holding | None:
     """The grant and its account while the grant holds: not revoked, its account there,
-    enabled, its sessions not ended since. With the account's id known (an access token's
-    ``sub``, a refresh token that names it), the grant and the account are read in one round
-    trip; a grant of another account than the one named is none."""
+    enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
+    too (one from an exchange) is none. With the account's id known (an access token's
+    ``sub``, a refresh token that names it), the grant, the account (and the token's
+    revocation) are read in one round trip; a grant of another account than the one named is
+    none."""
+    revoked = False
     if user_id is None:
         grant = grants.get(grant_id)
         user = users.get(grant.user_id) if grant is not None else None
+        revoked = jti is not None and grants.token_revoked(jti)
+    elif jti is not None:
+        grant, user, revoked = holders.load_revocable(grant_id, user_id, jti)
     else:
         grant, user = holders.load(grant_id, user_id)
-    if grant is None or user is None or user.id != grant.user_id or user.disabled:
+    if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
     return Holding(grant, user) if grant.live(user.token_version) else None
 
@@ -306,6 +313,7 @@ def _live_grant(
 class LiveGrant:
     grant_id: str
     user_id: str | None = None  # the account the token names, when it names one
+    jti: str | None = None  # an access token revoked by itself too (from an exchange)
 
 
 def live_grant(
@@ -313,7 +321,9 @@ def live_grant(
 ) -> Holding | None:
     """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
     claims come from this account, read once."""
-    return _live_grant(cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders)
+    return _live_grant(
+        cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders, jti=cmd.jti
+    )
 
 
 @dataclass(frozen=True)
@@ -356,8 +366,9 @@ def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> N
 
 @dataclass(frozen=True)
 class RevokeClientToken:
-    """An access token of a client's own (``client_credentials``): no user's grant holds it,
-    so it is revoked by itself (docs/decisions/0225-a-clients-own-tokens.md)."""
+    """An access token of a client's own (``client_credentials``), which no user's grant
+    holds, or one from a token exchange, whose grant is the subject's: each is revoked by
+    itself (docs/decisions/0225-a-clients-own-tokens.md)."""
 
     jti: str
     token_client_id: str  # the client the token was issued to

@@ -122,6 +122,13 @@ class GrantHolders(Protocol):
         """The code (by its hash) and the account, in one read (each None where absent)."""
         ...
 
+    def load_revocable(
+        self, grant_id: str, user_id: str, jti: str
+    ) -> tuple[Grant | None, User | None, bool]:
+        """The grant, the account and whether the access token ``jti`` was revoked by itself
+        (``OAuthGrants.revoke_token``), in one read."""
+        ...
+
 
 class ProviderTokens(Protocol):
     """The keys the provider signs its tokens with: the access tokens' (RFC 9068), and the ID

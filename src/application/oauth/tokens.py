@@ -11,6 +11,7 @@ from application.identity.accounts import UserRepository
 from application.oauth.grants import LiveGrant, LiveRefresh, live_grant, live_refresh
 from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import Clock
+from domain.token_exchange import exchanged
 from domain.users import User
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
@@ -40,8 +41,9 @@ def token_state(
     clock: Clock,
 ) -> TokenState | None:
     """An access token with whether it still holds, or a refresh token as such; None if it is
-    neither. Liveness: the grant it came from (a user's token), or its client and whether it
-    was revoked (a client's own)."""
+    neither. Liveness: the grant it came from (a user's token; one from an exchange also
+    whether it was revoked by itself), or its client and whether it was revoked (a client's
+    own)."""
     token = cmd.token
     dots = token.count(".")
     claims = keys.verify_access(token) if keys is not None and dots == 2 else None  # a JWS
@@ -49,8 +51,13 @@ def token_state(
         grant_id = claims.get(GRANT_CLAIM)
         live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
         if live and isinstance(grant_id, str):
+            # one from an exchange may be revoked by itself too (by the client it was for)
+            jti = str(claims.get("jti", "")) if exchanged(claims) else None
             holding = live_grant(
-                LiveGrant(grant_id, str(claims["sub"])), grants=grants, users=users, holders=holders
+                LiveGrant(grant_id, str(claims["sub"]), jti),
+                grants=grants,
+                users=users,
+                holders=holders,
             )
             account = holding.account if holding is not None else None
             return TokenState(claims, holding is not None, account=account)

@@ -12,7 +12,8 @@ grant's creation the compare-and-set (no transaction: thirty parallel exchanges 
 transaction's locks on one document time out on the emulator), so of any number of parallel
 exchanges exactly one wins and the others read the code spent. A refresh token rotates, and a
 grant is revoked, under the grant's update time.
-A grant and its account are read in one batchGet where both ids are known.
+A grant and its account are read in one batchGet where both ids are known (with, for an
+access token from an exchange, whether it was revoked by itself).
 """
 
 from __future__ import annotations
@@ -429,6 +430,7 @@ class FirestoreGrantHolders:
         self._grants = client.collection(OAUTH_GRANTS)
         self._codes = client.collection(OAUTH_CODES)
         self._users = client.collection(USERS)
+        self._revoked_tokens = client.collection(OAUTH_REVOKED_TOKENS)
 
     def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
         if not _document_id(grant_id) or not _document_id(user_id):
@@ -440,6 +442,25 @@ class FirestoreGrantHolders:
         )
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         return grant, user
+
+    def load_revocable(
+        self, grant_id: str, user_id: str, jti: str
+    ) -> tuple[Grant | None, User | None, bool]:
+        if not _document_id(jti):
+            return (*self.load(grant_id, user_id), False)
+        if not _document_id(grant_id) or not _document_id(user_id):
+            return None, None, False
+        refs = [
+            self._grants.document(grant_id),
+            self._users.document(user_id),
+            self._revoked_tokens.document(jti),
+        ]
+        grant_data, user_data, revoked = read_documents(self._client, refs)
+        grant = (
+            grant_from_doc(grant_id, grant_data) if grant_data and "user_id" in grant_data else None
+        )
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return grant, user, revoked is not None
 
     def load_code(
         self, code_hash: str, user_id: str

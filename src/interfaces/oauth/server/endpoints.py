@@ -22,6 +22,7 @@ from application.oauth.grants import RevokeClientToken, RevokeGrant
 from application.oauth.tokens import GRANT_CLAIM
 from domain.errors import DomainError
 from domain.oauth import may_introspect, scope_list
+from domain.token_exchange import exchanged
 from interfaces.oauth.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
@@ -50,12 +51,14 @@ class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
         return AccessToken.of(token_string)
 
     def revoke_token(self, token: AccessToken, oauth_request: Any) -> None:
-        grant_id = token.claims.get(GRANT_CLAIM)
+        claims = token.claims
+        grant_id = claims.get(GRANT_CLAIM)
         client_id = oauth_request.client.get_client_id()
-        if isinstance(grant_id, str):
+        if isinstance(grant_id, str) and not exchanged(claims):
             services().oauth.revoke_grant(RevokeGrant(grant_id, client_id))
             return
-        claims = token.claims  # a client's own token: no user's grant, only itself to end
+        # a client's own token, or one from an exchange (its grant is the subject's, which
+        # another client may hold): only itself to end, by its jti
         services().oauth.revoke_client_token(
             RevokeClientToken(
                 jti=str(claims.get("jti", "")),

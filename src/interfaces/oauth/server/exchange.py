@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
 from application.oauth.tokens import GRANT_CLAIM, InspectToken
+from domain.dpop import bound_key
 from domain.oauth import scope_list, unusable_resource
 from domain.token_exchange import (
     GRANT_TYPE,
@@ -20,12 +21,18 @@ from domain.token_exchange import (
     ExchangeRequest,
     actor,
     answer,
+    check_chain,
+    expiry,
     issued_for,
     narrowed_scope,
 )
 from interfaces.oauth.server.config import CONFIDENTIAL_AUTH, InvalidTargetError, OAuthConfig
 from interfaces.oauth.server.models import Client
-from interfaces.oauth.server.proofs import ProofOfPossession, spend_token_proof
+from interfaces.oauth.server.proofs import (
+    InvalidDpopProofError,
+    ProofOfPossession,
+    spend_token_proof,
+)
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -39,6 +46,10 @@ TARGET_NOT_ALLOWED = (
 NOT_ISSUED_FOR_IT = "The subject token was not issued for this client or its resources."
 NOT_LIVE = "The subject token is not valid: unknown, expired or revoked."
 NOT_A_PERSONS = "The subject token is not a person's: a client's own token is not exchanged."
+BOUND_SUBJECT = (
+    "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
+    "client's own key, to which the new token is bound."
+)
 
 
 class _Refusal(OAuth2Error):  # type: ignore[misc]
@@ -49,9 +60,9 @@ class _Refusal(OAuth2Error):  # type: ignore[misc]
 
 class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
     """RFC 8693 for confidential clients that opted in: a person's access token issued for
-    the client, for one at another of the client's resources, no wider, with ``act``. With
-    a DPoP proof (RFC 9449 §5; required of a client registered so) the token is bound to
-    its key."""
+    the client, for one at another of the client's resources, no wider, with ``act``, never
+    outliving the subject token. With a DPoP proof (RFC 9449 §5; required of a client
+    registered so, and for a DPoP-bound subject token) the token is bound to its key."""
 
     GRANT_TYPE = GRANT_TYPE
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
@@ -79,9 +90,12 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         if not issued_for(claims.get("aud"), client.get_client_id(), allowed):
             raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
         try:
+            check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
         except ExchangeRefused as refused:
             raise _Refusal(refused.error, refused.description) from refused
+        if bound_key(claims) is not None and client.dpop is None:  # RFC 9449: kept bound
+            raise InvalidDpopProofError(BOUND_SUBJECT)
         self.request.client = client
         self.exchange = (claims, asked.target, scope)
 
@@ -90,9 +104,12 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         config: OAuthConfig = self.server.config
         client_id = self.request.client.get_client_id()
         now = int(time.time())
+        expires = expiry(now, config.access_token_ttl, subject)  # never past the subject's
+        if expires <= now:
+            raise _Refusal("invalid_grant", NOT_LIVE)
         claims: dict[str, Any] = {
             "iss": config.issuer,
-            "exp": now + config.access_token_ttl,
+            "exp": expires,
             "client_id": client_id,
             "iat": now,
             "jti": secrets.token_urlsafe(16),
@@ -108,7 +125,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         if proof is not None:
             spend_token_proof(proof)
             claims["cnf"] = {"jkt": proof.jkt}
-        token = answer(config.keys.sign_access(claims), config.access_token_ttl, scope)
+        token = answer(config.keys.sign_access(claims), expires - now, scope)
         if proof is not None:
             token["token_type"] = "DPoP"
         services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others

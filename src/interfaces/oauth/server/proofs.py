@@ -16,7 +16,7 @@ from flask import request
 from application.oauth.clients import FindClient
 from application.oauth.grants import SpendProof
 from application.oauth.ports import DpopProofs
-from domain.dpop import InvalidProof, NonceRequired, Proof, ProofRequest
+from domain.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
 from domain.oauth import OAuthClient
 from interfaces.oauth.server.config import OAuthConfig
 from interfaces.oauth.server.models import Client
@@ -137,9 +137,8 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
     """The proof that comes with a DPoP-bound access token (RFC 9449 §7): of the token's key,
     for this request and this token (``ath``), used once."""
     dpop = config.dpop
-    cnf = claims.get("cnf")
-    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
-    if dpop is None or not isinstance(jkt, str):
+    jkt = bound_key(claims)
+    if dpop is None or jkt is None:
         raise DpopChallenge(
             "invalid_token",
             "The access token is not DPoP-bound: send it as Authorization: Bearer.",
