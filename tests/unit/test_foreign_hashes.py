@@ -221,9 +221,17 @@ def _firebase_of(rounds: int, mem_cost: int) -> str:
         _firebase_of(8, 16),
     ],
     ids=[
-        "bcrypt-15", "bcrypt-31", "argon2-m", "argon2-4GiB", "argon2-t", "argon2-p",
-        "pbkdf2-2000001", "pbkdf2-999999999", "firebase-rounds", "firebase-mem-cost",
-    ],  # fmt: skip
+        "bcrypt-15",
+        "bcrypt-31",
+        "argon2-m",
+        "argon2-4GiB",
+        "argon2-t",
+        "argon2-p",
+        "pbkdf2-2000001",
+        "pbkdf2-999999999",
+        "firebase-rounds",
+        "firebase-mem-cost",
+    ],
 )
 def test_an_import_refuses_a_hash_too_costly_to_check(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
