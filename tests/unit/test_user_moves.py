@@ -509,7 +509,18 @@ def test_only_one_option_reads_standard_input(
         input=export.read_text(),
     )
     assert from_file.exit_code == 2 and "FILE and --hash-key" in from_file.output
+    checked = fake_app.test_cli_runner().invoke(
+        args=["users", "import", "-", "--format", "firebase", *project.options(),
+              "--check-password", "migration-test@example.com"],
+        input=export.read_text(), env={"IMPORT_CHECK_PASSWORD": password},
+    )  # fmt: skip
+    assert checked.exit_code == 2 and "reads FILE twice" in checked.output
     assert store.users == {}
+    piped = fake_app.test_cli_runner().invoke(
+        args=["users", "import", "-", "--format", "firebase", "--dry-run", *project.options()],
+        input=export.read_text(),
+    )  # the file alone may come from standard input
+    assert piped.exit_code == 0 and json.loads(piped.stdout.splitlines()[-1])["imported"] == 3
 
     # The key from standard input, the check password from its variable: both right.
     env = {"IMPORT_CHECK_PASSWORD": password}
