@@ -74,7 +74,8 @@ docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8
 	$(MKDOCS) serve -a 127.0.0.1:8001
 
 cli: ports venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
-	$(VPY) scripts/run_local.py --cli $(ARGS)
+	@# Not echoed: ARGS may hold a secret (better: - and standard input, docs/configuration.md).
+	@$(VPY) scripts/run_local.py --cli $(ARGS)
 
 bench: venv translations ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
 	$(VPY) bench/run.py

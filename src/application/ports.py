@@ -424,6 +424,11 @@ class Metrics(Protocol):
         """A hash or check waited this long for one of the hashing threads."""
         ...
 
+    def imported_hash_failed(self, kind: str) -> None:
+        """A password checked against an imported hash of another system (``kind``: bcrypt,
+        django-pbkdf2, firebase-scrypt) did not match it."""
+        ...
+
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One HTTP request, by the rule of its route (never the raw path)."""
         ...
@@ -454,6 +459,9 @@ class NoMetrics:
         return None
 
     def argon2_waited(self, seconds: float) -> None:
+        return None
+
+    def imported_hash_failed(self, kind: str) -> None:
         return None
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:

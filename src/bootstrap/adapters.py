@@ -197,6 +197,7 @@ def build_adapters(
         FirestoreWebhookDeliveries,
         FirestoreWebhookEndpoints,
     )
+    from infrastructure.foreign_hashes import mismatch_reporter
     from infrastructure.webhook_http import (
         PinnedWebhookSender,
         SocketHostResolver,
@@ -221,6 +222,9 @@ def build_adapters(
             parallelism=settings.argon2_parallelism,
             max_concurrent=settings.hash_concurrency,
             waited=_told(hash_waited, None if metrics is NO_METRICS else metrics.argon2_waited),
+            mismatched=mismatch_reporter(
+                None if metrics is NO_METRICS else metrics.imported_hash_failed
+            ),
         ),
         tokens=token_issuer(settings),
         clock=SystemClock(),

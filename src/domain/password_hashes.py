@@ -9,6 +9,10 @@ argon2id (docs/migrating.md). Checking a password against one is infrastructure'
   parameters given apart, stored with them as
   ``firebase-scrypt$<hash>$<salt>$<rounds>$<mem_cost>$<salt separator>$<signer key>``
   (each part standard base64, which has no ``$``), so that a sign-in needs nothing else.
+
+An import refuses a hash whose check would cost more than these limits (``hash_too_costly``):
+one such account's wrong passwords would hold the hashing threads every sign-in waits for
+(docs/migrating.md, "Limits").
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ _BCRYPT = re.compile(r"\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}")
 _DJANGO = re.compile(r"pbkdf2_sha256\$([1-9]\d{0,8})\$([^$]{1,128})\$([A-Za-z0-9+/]{43}=)")
 MAX_HASH_LENGTH = 1024
 
+# The costliest check an imported hash may ask for (docs/migrating.md, "Limits").
+MAX_BCRYPT_COST = 14
+MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_TIME, MAX_ARGON2_PARALLELISM = 262_144, 10, 16
+MAX_PBKDF2_ITERATIONS = 2_000_000
+MAX_FIREBASE_ROUNDS, MAX_FIREBASE_MEM_COST = 16, 15
+HASH_TOO_COSTLY = "hash_too_costly"
+_ARGON2_COSTS = re.compile(r"m=(\d+),t=(\d+),p=(\d+)\$")
+
 
 class HashKind(StrEnum):
     ARGON2 = "argon2"
@@ -50,11 +62,17 @@ class FirebaseScrypt:
     mem_cost: int
 
     def __post_init__(self) -> None:
-        if not self.signer_key or not 1 <= self.rounds <= 32 or not 1 <= self.mem_cost <= 20:
+        if not self.signer_key or self.rounds < 1 or self.mem_cost < 1:
             raise InvalidInput.field(
                 "hash_parameters",
-                "Firebase hash parameters: a signer key, rounds 1-32 and mem_cost 1-20.",
+                "Firebase hash parameters: a signer key, rounds and mem_cost of at least 1.",
                 "invalid_hash_parameters",
+            )
+        if self.rounds > MAX_FIREBASE_ROUNDS or self.mem_cost > MAX_FIREBASE_MEM_COST:
+            raise _too_costly(
+                f"Firebase hash parameters above rounds {MAX_FIREBASE_ROUNDS} and mem_cost "
+                f"{MAX_FIREBASE_MEM_COST} are refused (Firebase's own are 8 and 14).",
+                "hash_parameters",
             )
 
     @classmethod
@@ -97,6 +115,53 @@ def _decoded(text: str, field: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput.field(field, "Not standard base64.", "invalid_base64") from None
+
+
+def _too_costly(detail: str, field: str = "password_hash") -> InvalidInput:
+    return InvalidInput.field(field, detail, HASH_TOO_COSTLY)
+
+
+def check_cost(password_hash: str) -> None:
+    """InvalidInput (``hash_too_costly``) when checking a password against this hash of
+    known format would cost more than the limits: bcrypt cost above 14, argon2 above
+    m=262144 KiB, t=10 or p=16, pbkdf2_sha256 above 2,000,000 iterations (a Firebase hash's
+    parameters are checked where they are read, ``FirebaseScrypt``)."""
+    kind = kind_of(password_hash)
+    if kind is HashKind.BCRYPT:
+        cost = password_hash[4:6]
+        if cost.isdigit() and int(cost) > MAX_BCRYPT_COST:
+            raise _too_costly(f"A bcrypt cost above {MAX_BCRYPT_COST} is refused.")
+    elif kind is HashKind.ARGON2:
+        costs = _ARGON2_COSTS.search(password_hash)
+        if costs is not None:
+            memory, time, lanes = (int(n) for n in costs.groups())
+            if (
+                memory > MAX_ARGON2_MEMORY_KIB
+                or time > MAX_ARGON2_TIME
+                or lanes > MAX_ARGON2_PARALLELISM
+            ):
+                raise _too_costly(
+                    f"argon2 above m={MAX_ARGON2_MEMORY_KIB}, t={MAX_ARGON2_TIME}, "
+                    f"p={MAX_ARGON2_PARALLELISM} is refused."
+                )
+    elif kind is HashKind.DJANGO_PBKDF2:
+        iterations = password_hash.split("$")[1]
+        if iterations.isdigit() and int(iterations) > MAX_PBKDF2_ITERATIONS:
+            raise _too_costly(
+                f"pbkdf2_sha256 above {MAX_PBKDF2_ITERATIONS:,} iterations is refused."
+            )
+
+
+def too_costly(password_hash: str) -> bool:
+    """Would checking this stored hash cost more than an import allows? (One stored before
+    the limits, say: it is never checked.)"""
+    try:
+        check_cost(password_hash)
+        if kind_of(password_hash) is HashKind.FIREBASE_SCRYPT:
+            firebase_scrypt_of(password_hash)
+    except InvalidInput as error:
+        return error.code == HASH_TOO_COSTLY
+    return False
 
 
 def _unsupported() -> InvalidInput:
@@ -146,16 +211,20 @@ def django_pbkdf2_of(password_hash: str) -> DjangoPbkdf2Hash:
 def stored_hash(password_hash: str, firebase: FirebaseScrypt | None) -> str:
     """``password_hash`` as an import gives it, in the form it is stored in: checked for its
     format, a short Firebase hash joined to the project's parameters. InvalidInput for a
-    hash of no known format, or a short Firebase hash without parameters."""
+    hash of no known format, one too costly to check (``hash_too_costly``), or a short
+    Firebase hash without parameters."""
     if len(password_hash) > MAX_HASH_LENGTH:
         raise _unsupported()
     kind = kind_of(password_hash)
     if kind is HashKind.ARGON2 and _ARGON2.fullmatch(password_hash):
+        check_cost(password_hash)
         return password_hash
     if kind is HashKind.BCRYPT and _BCRYPT.fullmatch(password_hash):
+        check_cost(password_hash)
         return password_hash
     if kind is HashKind.DJANGO_PBKDF2:
         django_pbkdf2_of(password_hash)
+        check_cost(password_hash)
         return password_hash
     if kind is HashKind.FIREBASE_SCRYPT:
         parts = password_hash.split("$")

@@ -15,7 +15,7 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from domain.errors import Unavailable
-from domain.password_hashes import HashKind, kind_of
+from domain.password_hashes import HashKind, kind_of, too_costly
 from infrastructure.foreign_hashes import verify_foreign
 
 # OWASP's minimum for argon2id; docs/decisions/0002-argon2id-parameters.md allows nothing weaker.
@@ -35,6 +35,7 @@ class Argon2PasswordHasher:
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
         waited: Callable[[float], None] | None = None,
+        mismatched: Callable[[HashKind], None] | None = None,
     ) -> None:
         if time_cost < MIN_TIME_COST or memory_kib < MIN_MEMORY_KIB or parallelism < 1:
             raise ValueError("argon2 parameters below m=19 MiB, t=2, p=1 are not allowed")
@@ -59,12 +60,17 @@ class Argon2PasswordHasher:
         # Told how long each hash or check waited for a slot (the argon2 queue wait's
         # histogram, docs/operations.md); None: not measured.
         self._waited = waited
+        # Told the kind of each imported hash of another system a password did not match
+        # (infrastructure/foreign_hashes.py logs and counts them); None: not told.
+        self._mismatched = mismatched
         started = clock()
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
-        # How long an argon2 check takes here (a hash costs the same), the last one seen:
-        # a quicker check of an imported hash waits out the rest, so that a wrong password
-        # of an imported account takes as long as an unknown user's; a slower one (bcrypt of
-        # a high cost) takes its own time and no more.
+        # How long an argon2 check with firegate's own parameters takes here (a hash costs
+        # the same), the last one seen: a quicker check of an imported hash waits out the
+        # rest, so that a wrong password of an imported account takes as long as an unknown
+        # user's; a slower one (bcrypt of a high cost) takes its own time and no more. Only
+        # a check of a hash made with this hasher's parameters (the dummy's, or one it made)
+        # sets it: an imported argon2 hash of other parameters never moves it.
         self._argon2_seconds = clock() - started
 
     def _run(self, work: Callable[[], T]) -> T:
@@ -85,6 +91,11 @@ class Argon2PasswordHasher:
 
     def verify(self, password_hash: str, password: str) -> bool:
         kind = kind_of(password_hash)
+        if too_costly(password_hash) and not self._own(password_hash):
+            # Stored before an import refused such hashes: never checked, so that it cannot
+            # hold a hashing thread for longer than any other wrong password.
+            self.verify(self._dummy_hash, password)
+            return False
         if kind is not None and kind is not HashKind.ARGON2:
             started = self._clock()
             matched = self._run(lambda: verify_foreign(password_hash, password))
@@ -92,7 +103,10 @@ class Argon2PasswordHasher:
             rest = self._argon2_seconds - (self._clock() - started)
             if rest > 0:
                 self._sleep(rest)
+            if not matched and self._mismatched is not None:
+                self._mismatched(kind)
             return matched
+        own = self._own(password_hash)
 
         def check() -> bool:
             started = self._clock()
@@ -101,9 +115,20 @@ class Argon2PasswordHasher:
             except (VerificationError, InvalidHashError):
                 return False
             finally:
-                self._argon2_seconds = self._clock() - started
+                took = self._clock() - started
+                if own:  # the padding reference: firegate's own parameters only
+                    self._argon2_seconds = took
 
         return self._run(check)
+
+    def _own(self, password_hash: str) -> bool:
+        """Made with this hasher's own parameters (argon2id, its m, t and p)?"""
+        try:
+            return kind_of(
+                password_hash
+            ) is HashKind.ARGON2 and not self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return False
 
     def verify_dummy(self, password: str) -> None:
         self.verify(self._dummy_hash, password)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+from collections.abc import Callable
 
 from domain.errors import InvalidInput
 from domain.password_hashes import (
@@ -17,6 +19,7 @@ from domain.password_hashes import (
 )
 
 BCRYPT_MAX_BYTES = 72  # what a bcrypt hash covers of a password
+log = logging.getLogger("firegate.migration")
 
 
 def firebase_scrypt(password: str, hashed: FirebaseScryptHash) -> bytes:
@@ -72,3 +75,19 @@ def verify_foreign(password_hash: str, password: str) -> bool:
     except (InvalidInput, ValueError):
         return False
     raise ValueError(f"not a foreign hash: {kind}")
+
+
+def mismatch_reporter(count: Callable[[str], None] | None) -> Callable[[HashKind], None]:
+    """What the hasher tells of an imported hash a password did not match: a log line, and
+    ``count`` (the metric) when given. Many of them against few sign-ins with imported
+    hashes is the sign of an import made with the wrong hash parameters
+    (docs/migrating.md, "Check the parameters first")."""
+
+    def report(kind: HashKind) -> None:
+        log.warning(
+            "a password did not match an imported %s hash", kind.value, extra={"kind": kind.value}
+        )
+        if count is not None:
+            count(kind.value)
+
+    return report

@@ -17,6 +17,7 @@ from application.oauth.clients import CreateClient, DeleteClient
 from domain.errors import DomainError
 from domain.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from domain.upstream import PRESETS, UpstreamProvider
+from interfaces.cli_secrets import STDIN, secret_from_stdin
 from interfaces.shared.services import services
 from interfaces.user_moves import export_command, import_command
 
@@ -228,7 +229,12 @@ def provider_json(provider: UpstreamProvider) -> dict[str, object]:
 @click.option("--preset", default="", type=click.Choice(["", *PRESETS]), help="A known one.")
 @click.option("--issuer", default="", help="Its issuer URL (found by discovery).")
 @click.option("--client-id", required=True)
-@click.option("--client-secret", required=True, help="For Apple: its key (.p8, PEM).")
+@click.option(
+    "--client-secret",
+    required=True,
+    help="For Apple: its key (.p8, PEM). - reads it from standard input (--client-secret - "
+    "< AuthKey.p8), keeping it out of the shell's history.",
+)
 @click.option("--name", default="", help='Shown as "Continue with NAME".')
 @click.option("--scope", default="", help='Default: "openid email profile".')
 @click.option("--team-id", default="", help="Apple only.")
@@ -246,6 +252,8 @@ def add_provider(  # click passes each option by its name
     key_id: str,
 ) -> None:
     """Add a provider; prints it as one line of JSON (its secret is stored sealed)."""
+    if client_secret == STDIN:
+        client_secret = secret_from_stdin("--client-secret")
     try:
         provider = services().upstream.add(
             AddProvider(

@@ -15,12 +15,14 @@ import ijson
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import with_appcontext
 
-from application.migration.importing import ImportSummary, ImportUsers, Position
+from application.migration.importing import CheckPassword, ImportSummary, ImportUsers, Position
 from domain.errors import DomainError, InvalidInput
 from domain.password_hashes import FirebaseScrypt
+from interfaces.cli_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
 from interfaces.shared.services import services
 
 PROGRESS_EVERY = 10_000  # records between two lines of progress
+CHECK_PASSWORD = "IMPORT_CHECK_PASSWORD"  # the --check-password user's password
 
 
 def _unreadable(detail: str) -> InvalidInput:
@@ -64,19 +66,63 @@ def _progress(summary: ImportSummary) -> None:
         )
 
 
+def _check_password_from_stdin() -> bool:
+    """The --check-password user's password: IMPORT_CHECK_PASSWORD's value, or standard
+    input when that is unset, empty or ``-``."""
+    return os.environ.get(CHECK_PASSWORD, "") in ("", STDIN)
+
+
+def _firebase_parameters(
+    hash_key: str | None, salt_separator: str | None, rounds: int | None, mem_cost: int | None
+) -> FirebaseScrypt | None:
+    if all(value is None for value in (hash_key, salt_separator, rounds, mem_cost)):
+        return None
+    if hash_key is None or salt_separator is None or rounds is None or mem_cost is None:
+        raise click.UsageError("--hash-key, --salt-separator, --rounds and --mem-cost go together.")
+    if hash_key == STDIN:
+        hash_key = secret_from_stdin("--hash-key")
+    try:
+        return FirebaseScrypt.from_base64(hash_key, salt_separator, rounds, mem_cost)
+    except DomainError as error:
+        raise click.UsageError(error.detail) from None
+
+
+def _refuse(error: DomainError) -> None:
+    """The end of an import refused before it wrote anything: its code as the last line."""
+    click.echo(json.dumps({"error": error.code, "detail": error.detail}))
+    click.echo(f"Error: {error.detail}", err=True)
+    sys.exit(1)
+
+
+def _records(file: IO[bytes], file_format: str) -> Iterator[tuple[Position, Any]]:
+    return firebase_records(file) if file_format == "firebase" else jsonl_records(file)
+
+
 @click.command("import")
 @with_appcontext
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--format", "file_format", required=True, type=click.Choice(["firebase", "jsonl"]))
 @click.option("--dry-run", is_flag=True, help="Check every record; write nothing.")
 @click.option("--update", is_flag=True, help="Update the users whose id exists.")
-@click.option("--hash-key", help="Firebase: base64_signer_key of the password hash parameters.")
+@click.option(
+    "--hash-key",
+    help="Firebase: base64_signer_key of the password hash parameters; - reads it from "
+    "standard input.",
+)
 @click.option("--salt-separator", help="Firebase: base64_salt_separator.")
 @click.option("--rounds", type=int, help="Firebase: rounds.")
 @click.option("--mem-cost", type=int, help="Firebase: mem_cost.")
+@click.option(
+    "--check-password",
+    "check_email",
+    metavar="EMAIL",
+    help="First check the hash of this user of FILE against its known password "
+    f"({CHECK_PASSWORD}, or standard input when that is unset or -): nothing is written "
+    "when it does not match.",
+)
 def import_command(  # click passes each option by its name
     *,
-    file: IO[bytes],
+    file: str,
     file_format: Literal["firebase", "jsonl"],
     dry_run: bool,
     update: bool,
@@ -84,24 +130,45 @@ def import_command(  # click passes each option by its name
     salt_separator: str | None,
     rounds: int | None,
     mem_cost: int | None,
+    check_email: str | None,
 ) -> None:
-    """Import the users of FILE with their password hashes; the last line printed is a JSON
-    summary, and the exit status 1 when a record failed (docs/migrating.md)."""
-    given = (hash_key, salt_separator, rounds, mem_cost)
-    firebase = None
-    if any(value is not None for value in given):
-        if hash_key is None or salt_separator is None or rounds is None or mem_cost is None:
-            raise click.UsageError(
-                "--hash-key, --salt-separator, --rounds and --mem-cost go together."
-            )
-        try:
-            firebase = FirebaseScrypt.from_base64(hash_key, salt_separator, rounds, mem_cost)
-        except DomainError as error:
-            raise click.UsageError(error.detail) from None
-    records = firebase_records(file) if file_format == "firebase" else jsonl_records(file)
+    """Import the users of FILE (- for standard input) with their password hashes; the last
+    line printed is a JSON summary, and the exit status 1 when a record failed
+    (docs/migrating.md)."""
+    password_from_stdin = check_email is not None and _check_password_from_stdin()
+    readers = [
+        name
+        for name, reads in (
+            ("FILE", file == STDIN),
+            ("--hash-key", hash_key == STDIN),
+            (f"--check-password's password ({CHECK_PASSWORD} unset)", password_from_stdin),
+        )
+        if reads
+    ]
+    one_reader_of_stdin(readers)
+    if check_email is not None and file == STDIN:
+        raise click.UsageError("--check-password reads FILE twice: give a file, not -.")
+    firebase = _firebase_parameters(hash_key, salt_separator, rounds, mem_cost)
     cmd = ImportUsers(file_format, firebase, dry_run=dry_run, update=update)
-    summary = services().moves.import_users(cmd, records, _progress, check_address)
-    click.echo(json.dumps(summary.as_json()))
+    moves = services().moves
+    if check_email is not None:
+        password = (
+            secret_from_stdin("the password of " + check_email, keep_spaces=True)
+            if password_from_stdin
+            else os.environ[CHECK_PASSWORD]
+        )
+        with open(file, "rb") as stream:
+            try:
+                moves.check_password(
+                    CheckPassword(cmd, check_email, password),
+                    _records(stream, file_format),
+                    check_address,
+                )
+            except DomainError as error:
+                _refuse(error)
+    with click.open_file(file, "rb") as stream:
+        summary = moves.import_users(cmd, _records(stream, file_format), _progress, check_address)
+    click.echo(json.dumps(summary.as_json(dry_run=dry_run)))
     sys.exit(1 if summary.failed else 0)
 
 

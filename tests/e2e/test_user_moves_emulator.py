@@ -2,11 +2,14 @@
 import with their ids, sign in with their passwords (argon2id afterwards) and with the ID
 tokens the Auth emulator mints for them, and an export imported into an empty firegate signs
 everyone in with the same password. Thirty imports of one file at once bring each user once;
-a sign-up racing an import for a name or an address gets it or leaves it whole."""
+a sign-up racing an import for a name or an address gets it or leaves it whole. A wrong
+hash key is caught by --check-password before anything is written, and a hash too costly to
+check is refused; a password that does not match an imported hash is logged and counted."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +30,7 @@ from tests.e2e.test_contention_emulator import assert_claims_match_live_users
 from tests.e2e.test_contention_emulator import count as count_documents
 from tests.foreign_users import (
     FirebaseProject,
+    b64,
     bcrypt_hash,
     django_hash,
     firebase_users,
@@ -242,3 +246,102 @@ def test_an_imported_firebase_user_signs_in_with_its_firebase_id_token(
     again = client.get("/user", headers=bearer(login.get_json()["access_token"])).get_json()
     assert again["id"] == uid
     assert count_documents(firestore, USERS) == count_documents(firestore, "identities") == 1
+
+
+METRICS_TOKEN = "m" * 40
+
+
+def invoke(app: Flask, *args: str, **kwargs: Any) -> tuple[int, dict[str, Any], str]:
+    result = app.test_cli_runner().invoke(args=["users", *args], **kwargs)
+    lines = result.stdout.strip().splitlines()
+    return result.exit_code, json.loads(lines[-1]) if lines else {}, result.stderr
+
+
+def test_a_wrong_hash_key_is_caught_before_anything_is_written_and_counted_after(
+    firestore: Any, emulators: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The whole service as `users import` and a server build it (metrics on), each its own
+    process's: with a
+    random --hash-key, --check-password on the test account stops the import with nothing
+    written; with the right one everybody imports. Then, on an import made without the
+    check and a wrong key, each sign-in fails, and each failure is a firegate.migration
+    warning and a count of firegate_imported_hash_failures_total."""
+    app = build_app(make_settings(metrics_token=METRICS_TOKEN), configure_logs=False)
+    project, password = FirebaseProject.random(mem_cost=10), random_password()
+    users = [
+        project.user(random_password(), email="one@example.com"),
+        project.user(password, email="migration-test@example.com"),
+        project.user(random_password(), email="two@example.com"),
+    ]
+    export = write_firebase_export(tmp_path / "users.json", users)
+    wrong = FirebaseProject.random(mem_cost=10)
+    wrong_key = ["--hash-key", b64(wrong.parameters.signer_key), *project.options()[2:]]
+    args = ["import", str(export), "--format", "firebase"]
+    check = ["--check-password", "migration-test@example.com"]
+
+    code, answer, stderr = invoke(app, *args, *wrong_key, *check, input=password + "\n")
+    assert (code, answer["error"]) == (1, "hash_parameters_mismatch"), stderr
+    assert count_documents(firestore, USERS) == 0
+    code, answer, _ = invoke(app, *args, *project.options(), "--check-password",
+                             "nobody@example.com", input=password)  # fmt: skip
+    assert (code, answer["error"]) == (1, "check_user_not_found")
+    code, summary, _ = invoke(app, *args, *project.options(), *check,
+                              env={"IMPORT_CHECK_PASSWORD": password})  # fmt: skip
+    assert (code, summary["imported"], summary["failed"]) == (0, 3, 0)
+    assert signs_in(app, "migration-test@example.com", password)
+
+    # Without the check, a wrong key imports "successfully"; its failures show.
+    emulators.wipe()
+    code, summary, _ = invoke(app, *args, *wrong_key)
+    assert (code, summary["imported"], summary["failed"]) == (0, 3, 0)
+    server = build_app(make_settings(metrics_token=METRICS_TOKEN), configure_logs=False)
+    client = server.test_client()  # a server of its own, as in production
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="firegate.migration"):
+        for email in ("one@example.com", "migration-test@example.com"):
+            login = client.post("/login", json={"username": email, "password": "whatever-1"})
+            assert login.status_code == 401
+    warnings = [r for r in caplog.records if r.name == "firegate.migration"]
+    assert len(warnings) == 2 and "firebase-scrypt" in warnings[0].getMessage()
+    scraped = client.get("/metrics", headers=bearer(METRICS_TOKEN)).get_data(as_text=True)
+    assert 'firegate_imported_hash_failures_total{kind="firebase-scrypt"} 2.0' in scraped
+
+
+def test_hashes_too_costly_to_check_are_refused_and_the_rest_imported(
+    real_app: Flask, firestore: Any, tmp_path: Path
+) -> None:
+    password = random_password()
+    fine = bcrypt_hash(password)
+    costly = {
+        "bcrypt31": f"{fine[:4]}31{fine[6:]}",
+        "argon4gib": "$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+        "pbkdf2big": django_hash(password, 1).replace("$1$", "$999999999$", 1),
+        "bcrypt15": f"{fine[:4]}15{fine[6:]}",
+    }
+    lines = [
+        {"username": name, "email": f"{name}@example.com", "password_hash": hashed}
+        for name, hashed in {**costly, "fine": fine}.items()
+    ]
+    path = tmp_path / "users.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, dry, _ = invoke(real_app, "import", str(path), "--format", "jsonl", "--dry-run")
+    assert (code, dry["dry_run"], dry["imported"], dry["failed"]) == (1, True, 1, 4)
+    assert count_documents(firestore, USERS) == 0
+    code, summary, _ = invoke(real_app, "import", str(path), "--format", "jsonl")
+    assert (code, summary["imported"], summary["failed"]) == (1, 1, 4)
+    assert "dry_run" not in summary
+    assert {e["reason"] for e in summary["errors"]} == {"hash_too_costly"}
+    assert count_documents(firestore, USERS) == 1
+    assert signs_in(real_app, "fine", password)
+
+    # Firebase parameters above the limits: the whole import, before the file is read.
+    project = FirebaseProject.random(mem_cost=10)
+    export = write_firebase_export(tmp_path / "f.json", [project.user(password, email="f@e.com")])
+    for option, value in (("--rounds", "17"), ("--mem-cost", "16")):
+        options = project.options()
+        options[options.index(option) + 1] = value
+        result = real_app.test_cli_runner().invoke(
+            args=["users", "import", str(export), "--format", "firebase", *options]
+        )
+        assert result.exit_code == 2 and "are refused" in result.output, result.output
+    assert count_documents(firestore, USERS) == 1

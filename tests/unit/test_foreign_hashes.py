@@ -186,3 +186,126 @@ def test_a_slow_imported_check_takes_its_own_time_and_a_quick_one_argon2s() -> N
     assert hasher.verify(quick, password)
     assert watch.waits == [pytest.approx(0.049), pytest.approx(0.078)]
     assert watch.costs == []
+
+
+def _bcrypt_of_cost(cost: int) -> str:
+    """A well-formed bcrypt hash of ``cost`` (made at cost 4: a high one takes minutes)."""
+    made = bcrypt_hash(random_password())
+    return f"{made[:4]}{cost:02d}{made[6:]}"
+
+
+def _argon2_of(m: int, t: int, p: int) -> str:
+    return f"$argon2id$v=19$m={m},t={t},p={p}$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"
+
+
+def _django_of(iterations: int) -> str:
+    return f"pbkdf2_sha256${iterations}$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c="
+
+
+def _firebase_of(rounds: int, mem_cost: int) -> str:
+    return f"firebase-scrypt${README_HASH}${README_SALT}${rounds}${mem_cost}$Bw==$AAAA"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _bcrypt_of_cost(15),
+        _bcrypt_of_cost(31),
+        _argon2_of(262_145, 2, 1),
+        _argon2_of(4_194_304, 3, 4),  # 4 GiB
+        _argon2_of(19_456, 11, 1),
+        _argon2_of(19_456, 2, 17),
+        _django_of(2_000_001),
+        _django_of(999_999_999),
+        _firebase_of(17, 14),
+        _firebase_of(8, 16),
+    ],
+    ids=[
+        "bcrypt-15",
+        "bcrypt-31",
+        "argon2-m",
+        "argon2-4GiB",
+        "argon2-t",
+        "argon2-p",
+        "pbkdf2-2000001",
+        "pbkdf2-999999999",
+        "firebase-rounds",
+        "firebase-mem-cost",
+    ],
+)
+def test_an_import_refuses_a_hash_too_costly_to_check(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        stored_hash(text, None)
+    assert refused.value.code == "hash_too_costly"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _bcrypt_of_cost(14),
+        _argon2_of(262_144, 10, 16),
+        _django_of(2_000_000),
+        _firebase_of(16, 15),
+    ],
+    ids=["bcrypt", "argon2", "pbkdf2", "firebase"],
+)
+def test_hashes_at_the_limits_are_taken(text: str) -> None:
+    assert stored_hash(text, None) == text
+
+
+def test_firebase_parameters_above_the_limits_are_refused_before_any_record() -> None:
+    for rounds, mem_cost in ((17, 14), (8, 16), (32, 20)):
+        with pytest.raises(InvalidInput) as refused:
+            FirebaseScrypt.from_base64("AAAA", "Bw==", rounds, mem_cost)
+        assert refused.value.code == "hash_too_costly"
+    with pytest.raises(InvalidInput) as invalid:
+        FirebaseScrypt.from_base64("AAAA", "Bw==", 0, 14)
+    assert invalid.value.code == "invalid_hash_parameters"
+    assert FirebaseScrypt.from_base64("AAAA", "Bw==", 16, 15).rounds == 16
+
+
+def test_an_imported_argon2_hash_never_moves_the_padding_of_foreign_checks() -> None:
+    """The time a quick imported check is padded to is that of an argon2 check with
+    firegate's own parameters: a slow imported argon2 hash (m=256 MiB, t=10, within the
+    limits) takes its own time, and the next quick check still waits only the own one's."""
+    watch = Stopwatch()
+    watch.takes(0.05)  # the argon2 hash the hasher makes at start
+    hasher = Argon2PasswordHasher(clock=watch, sleep=watch.sleep)
+    password = random_password()
+    theirs = argon2.PasswordHasher(time_cost=3, memory_cost=1024, parallelism=2).hash(password)
+    watch.takes(5.0)  # as a m=256 MiB, t=10 one would take
+    assert not hasher.verify(theirs, "a wrong password")
+    quick = django_hash(password, iterations=1)
+    watch.takes(0.001)
+    assert not hasher.verify(quick, "a wrong password")
+    assert watch.waits == [pytest.approx(0.049)]  # argon2's own 0.05 s, not 5 s
+    watch.takes(0.07)  # a check of firegate's own parameters does set it
+    hasher.verify_dummy("a wrong password")
+    watch.takes(0.001)
+    assert not hasher.verify(quick, "a wrong password")
+    assert watch.waits == [pytest.approx(0.049), pytest.approx(0.069)]
+    assert watch.costs == []
+
+
+def test_a_stored_hash_above_the_limits_is_never_checked() -> None:
+    """One imported before the limits (bcrypt cost 31 would take days): the dummy argon2
+    check instead, and no match, right password or not."""
+    hasher = Argon2PasswordHasher()
+    password = random_password()
+    for costly in (_bcrypt_of_cost(31), _django_of(999_999_999), _firebase_of(32, 20)):
+        started = time.perf_counter()
+        assert not hasher.verify(costly, password)
+        assert time.perf_counter() - started < 30  # a guard, not a timing assertion
+    own = Argon2PasswordHasher(memory_kib=300_000)  # firegate's own parameters: checked
+    assert own.verify(own.hash(password), password)
+
+
+def test_a_password_that_does_not_match_an_imported_hash_is_told() -> None:
+    told: list[str] = []
+    hasher = Argon2PasswordHasher(mismatched=lambda kind: told.append(kind.value))
+    password = random_password()
+    for imported in (bcrypt_hash(password), django_hash(password)):
+        assert hasher.verify(imported, password)
+        assert not hasher.verify(imported, password + "!")
+    assert not hasher.verify(hasher.hash(password), password + "!")  # firegate's own: not told
+    assert told == ["bcrypt", "django-pbkdf2"]

@@ -135,6 +135,7 @@ def one_of_each() -> dict[str, float]:
     metrics.webhook_attempt("failed", 2.0)
     metrics.jobs_waiting("jobs", 3, 1_000.0)
     metrics.argon2_waited(0.02)
+    metrics.imported_hash_failed("firebase-scrypt")
     metrics.request("/user", "GET", 200, 0.004)
     return samples(metrics.exposition().decode())
 
@@ -152,6 +153,7 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert seen['firegate_jobs_oldest_due_timestamp_seconds{queue="jobs"}'] == 1_000.0
     assert seen['firegate_argon2_queue_wait_seconds_bucket{le="0.025"}'] == 1
     assert seen["firegate_argon2_queue_wait_seconds_count"] == 1
+    assert seen['firegate_imported_hash_failures_total{kind="firebase-scrypt"}'] == 1
     assert not any(name.endswith("_created") or "_created{" in name for name in seen)
 
 

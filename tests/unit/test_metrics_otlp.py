@@ -92,6 +92,7 @@ def test_the_counters_go_by_otlp_with_the_workers_own_instance_id(receiver: Rece
     metrics.mail("verify_email", "sent")
     metrics.webhook_attempt("failed", 3.0)
     metrics.argon2_waited(0.01)
+    metrics.imported_hash_failed("bcrypt")
     metrics.request("/user", "GET", 200, 0.004)
     metrics.jobs_waiting("jobs", 2, time.time() - 30)
     assert metrics.provider.force_flush(10_000)
@@ -108,6 +109,7 @@ def test_the_counters_go_by_otlp_with_the_workers_own_instance_id(receiver: Rece
     assert found["firegate_webhook_attempts"] == [({"outcome": "failed"}, 1.0)]
     assert found["firegate_webhook_delay_seconds"] == [({}, 1.0)]
     assert found["firegate_argon2_queue_wait_seconds"] == [({}, 1.0)]
+    assert found["firegate_imported_hash_failures"] == [({"kind": "bcrypt"}, 1.0)]
     request = {"route": "/user", "method": "GET", "status": "200"}
     assert found["firegate_http_request_duration_seconds"] == [(request, 1.0)]
     assert found["firegate_jobs_waiting"] == [({"queue": "jobs"}, 2.0)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,6 +137,39 @@ def test_the_command_line_says_what_is_wrong(world: tuple[Flask, Adapters]) -> N
     assert bad.exit_code != 0 and "issuer" in bad.output
     gone = runner.invoke(args=["providers", "delete", "nobody"])
     assert gone.exit_code != 0 and "No such provider" in gone.output
+
+
+APPLE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nMIGTAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBHkwdwIBAQQg\n"
+    "-----END PRIVATE KEY-----"
+)
+
+
+def test_a_client_secret_of_dash_is_read_from_standard_input(
+    world: tuple[Flask, Adapters],
+) -> None:
+    """``--client-secret -``: the secret (an Apple key's several lines) comes from standard
+    input, so that it is on no command line, and is stored as given, sealed."""
+    app, adapters = world
+    args = ["providers", "add", "--id", "acme", "--issuer", "https://id.acme.example",
+            "--client-id", "firegate", "--client-secret", "-"]  # fmt: skip
+    result = app.test_cli_runner().invoke(args=args, input=APPLE_KEY + "\n")
+    assert result.exit_code == 0, result.output
+    assert "PRIVATE KEY" not in result.output
+    stored = adapters.upstream_providers.get("acme")
+    assert stored is not None and adapters.secret_box.open(stored.sealed_secret) == APPLE_KEY
+    empty = app.test_cli_runner().invoke(args=[*args[:3], "other", *args[4:]], input="")
+    assert empty.exit_code == 2 and "standard input gave nothing" in empty.output
+
+
+MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
+
+
+def test_make_cli_never_echoes_its_recipe() -> None:
+    """``make cli ARGS="... --client-secret S"`` would print S with the recipe: every line
+    of the cli target's recipe starts with @."""
+    lines = MAKEFILE.read_text().split("\ncli:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert lines and all(line.startswith("\t@") for line in lines), lines
 
 
 def test_upstream_providers_of_the_local_profile() -> None:

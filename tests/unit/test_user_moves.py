@@ -40,8 +40,10 @@ def adapters(adapters: Adapters) -> Adapters:
     return replace(adapters, hasher=Argon2PasswordHasher())
 
 
-def run(app: Flask, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = app.test_cli_runner().invoke(args=["users", *args])
+def run(
+    app: Flask, *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
+    result = app.test_cli_runner().invoke(args=["users", *args], input=input, env=env)
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "{}"
     return result.exit_code, json.loads(last), result.stderr
 
@@ -193,7 +195,10 @@ def test_dry_run_writes_nothing_and_update_changes_existing_ids(
     row = {"id": "u-1", "username": "hana", "email": "hana@example.com", "role": "user"}
     path = write_jsonl(tmp_path / "a.jsonl", [row])
     dry = run(fake_app, "import", str(path), "--format", "jsonl", "--dry-run")
-    assert dry[:2] == (0, {"imported": 1, "updated": 0, "skipped": 0, "failed": 0, "errors": []})
+    assert dry[:2] == (
+        0,
+        {"dry_run": True, "imported": 1, "updated": 0, "skipped": 0, "failed": 0, "errors": []},
+    )
     assert store.users == {}
     run(fake_app, "import", str(path), "--format", "jsonl")
     changed = write_jsonl(tmp_path / "b.jsonl", [{**row, "role": "admin", "name": "Hana"}])
@@ -389,3 +394,136 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         "other-3", "Ada_Lovelace", "someone@example.com")))  # fmt: skip
     assert (summary.imported, summary.failed) == (1, 0)
     assert store.users[ada["localId"]].username.value not in ("Ada_Lovelace", "")
+
+
+def test_hashes_too_costly_to_check_are_reported_and_the_rest_imported(
+    fake_app: Flask, client: FlaskClient, store: InMemoryStore, tmp_path: Path
+) -> None:
+    password = random_password()
+    fine = bcrypt_hash(password)
+    rows = [
+        {"username": "slow1", "email": "slow1@example.com",
+         "password_hash": f"{fine[:4]}31{fine[6:]}"},  # bcrypt cost 31
+        {"username": "slow2", "email": "slow2@example.com",
+         "password_hash": "$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"},
+        {"username": "slow3", "email": "slow3@example.com",
+         "password_hash": django_hash(password, 1).replace("$1$", "$999999999$", 1)},
+        {"username": "fine", "email": "fine@example.com", "password_hash": fine},
+    ]  # fmt: skip
+    path = write_jsonl(tmp_path / "users.jsonl", rows)
+    code, summary, _ = run(fake_app, "import", str(path), "--format", "jsonl")
+    assert (code, summary["imported"], summary["failed"]) == (1, 1, 3)
+    assert {e["line"]: e["reason"] for e in summary["errors"]} == {
+        1: "hash_too_costly", 2: "hash_too_costly", 3: "hash_too_costly"
+    }  # fmt: skip
+    assert sorted(u.username.value for u in store.users.values()) == ["fine"]
+    assert sign_in(client, "fine", password) == 200
+
+
+@pytest.mark.parametrize("option", [("--rounds", "17"), ("--mem-cost", "16")])
+def test_firebase_parameters_too_costly_refuse_the_whole_import(
+    fake_app: Flask, store: InMemoryStore, tmp_path: Path, option: tuple[str, str]
+) -> None:
+    project = FirebaseProject.random(mem_cost=10)
+    export = write_firebase_export(
+        tmp_path / "users.json", [project.user(random_password(), email="a@example.com")]
+    )
+    options = project.options()
+    at = options.index(option[0])
+    options[at + 1] = option[1]
+    result = fake_app.test_cli_runner().invoke(
+        args=["users", "import", str(export), "--format", "firebase", *options]
+    )
+    assert result.exit_code == 2 and "are refused" in result.output, result.output
+    assert store.users == {}
+
+
+def firebase_file(tmp_path: Path, project: FirebaseProject, password: str) -> Path:
+    """A test account with a known password, and two other users."""
+    users = [
+        project.user(random_password(), email="first@example.com"),
+        project.user(password, email="Migration-Test@Example.com"),
+        project.user(random_password(), email="last@example.com"),
+    ]
+    return write_firebase_export(tmp_path / "users.json", users)
+
+
+def test_check_password_verifies_the_parameters_before_anything_is_written(
+    fake_app: Flask, client: FlaskClient, store: InMemoryStore, tmp_path: Path
+) -> None:
+    project, password = FirebaseProject.random(mem_cost=10), random_password()
+    export = firebase_file(tmp_path, project, password)
+    wrong_key = FirebaseProject.random(mem_cost=10).options()[:2] + project.options()[2:]
+    check = ("--check-password", "migration-test@example.com")
+    args = ("import", str(export), "--format", "firebase")
+    code, answer, stderr = run(fake_app, *args, *wrong_key, *check, input=password + "\n")
+    assert (code, answer["error"]) == (1, "hash_parameters_mismatch")
+    assert "nothing was imported" in stderr
+    assert store.users == {}
+    for email in ("nobody@example.com", "not an address"):
+        code, answer, _ = run(fake_app, *args, *project.options(), "--check-password", email,
+                              input=password)  # fmt: skip
+        assert code == 1 and answer["error"] in {"check_user_not_found", "invalid_email"}
+    assert store.users == {}
+
+    env = {"IMPORT_CHECK_PASSWORD": password}
+    code, summary, _ = run(fake_app, *args, *project.options(), *check, env=env)
+    assert (code, summary["imported"], summary["failed"]) == (0, 3, 0), summary
+    assert sign_in(client, "migration-test@example.com", password) == 200
+
+
+def test_check_password_reads_standard_input_or_its_variable(
+    fake_app: Flask, store: InMemoryStore, tmp_path: Path
+) -> None:
+    project, password = FirebaseProject.random(mem_cost=10), random_password() + " "
+    export = firebase_file(tmp_path, project, password)
+    args = ("import", str(export), "--format", "firebase", "--dry-run", *project.options(),
+            "--check-password", "migration-test@example.com")  # fmt: skip
+    piped = run(fake_app, *args, input=password + "\r\n")  # its own spaces kept
+    assert piped[:2] == (0, {"dry_run": True, "imported": 3, "updated": 0, "skipped": 0,
+                             "failed": 0, "errors": []})  # fmt: skip
+    dash = run(fake_app, *args, input=password, env={"IMPORT_CHECK_PASSWORD": "-"})
+    assert dash[0] == 0
+    # The variable wins over standard input, which is then not read.
+    wrong = run(fake_app, *args, input=password, env={"IMPORT_CHECK_PASSWORD": "wrong"})
+    assert (wrong[0], wrong[1]["error"]) == (1, "hash_parameters_mismatch")
+    assert store.users == {}
+
+
+def test_only_one_option_reads_standard_input(
+    fake_app: Flask, store: InMemoryStore, tmp_path: Path
+) -> None:
+    project, password = FirebaseProject.random(mem_cost=10), random_password()
+    export = firebase_file(tmp_path, project, password)
+    options = project.options()
+    key = options[1]
+    options[1] = "-"  # --hash-key -
+    args = ("import", str(export), "--format", "firebase", *options)
+    result = fake_app.test_cli_runner().invoke(
+        args=["users", *args, "--check-password", "migration-test@example.com"],
+        input=key + "\n" + password,
+    )
+    assert result.exit_code == 2 and "Only one option can read standard input" in result.output
+    from_file = fake_app.test_cli_runner().invoke(
+        args=["users", "import", "-", "--format", "firebase", *options],
+        input=export.read_text(),
+    )
+    assert from_file.exit_code == 2 and "FILE and --hash-key" in from_file.output
+    checked = fake_app.test_cli_runner().invoke(
+        args=["users", "import", "-", "--format", "firebase", *project.options(),
+              "--check-password", "migration-test@example.com"],
+        input=export.read_text(), env={"IMPORT_CHECK_PASSWORD": password},
+    )  # fmt: skip
+    assert checked.exit_code == 2 and "reads FILE twice" in checked.output
+    assert store.users == {}
+    piped = fake_app.test_cli_runner().invoke(
+        args=["users", "import", "-", "--format", "firebase", "--dry-run", *project.options()],
+        input=export.read_text(),
+    )  # the file alone may come from standard input
+    assert piped.exit_code == 0 and json.loads(piped.stdout.splitlines()[-1])["imported"] == 3
+
+    # The key from standard input, the check password from its variable: both right.
+    env = {"IMPORT_CHECK_PASSWORD": password}
+    code, summary, _ = run(fake_app, *args, "--check-password", "migration-test@example.com",
+                           input=key + "\n", env=env)  # fmt: skip
+    assert (code, summary["imported"]) == (0, 3)

@@ -17,10 +17,10 @@ from typing import Any, Literal
 from application.identity.accounts import UserRepository
 from application.migration.ports import Arrival, Holders, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
-from application.ports import Clock
-from domain.errors import Conflict, DomainError, InvalidInput
+from application.ports import Clock, PasswordHasher
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.password_hashes import FirebaseScrypt, still_as_imported
-from domain.users import User, Username
+from domain.users import Email, User, Username
 
 BATCH = 250  # records looked up together
 MAX_ERRORS = 100  # listed in the summary; every failure is counted
@@ -52,14 +52,16 @@ class ImportSummary:
     def done(self) -> int:
         return self.imported + self.updated + self.skipped + self.failed
 
-    def as_json(self) -> dict[str, Any]:
-        return {
+    def as_json(self, *, dry_run: bool = False) -> dict[str, Any]:
+        """The summary ``users import`` prints; a dry run's says so (``"dry_run": true``)."""
+        summary: dict[str, Any] = {
             "imported": self.imported,
             "updated": self.updated,
             "skipped": self.skipped,
             "failed": self.failed,
             "errors": self.errors,
         }
+        return {"dry_run": True, **summary} if dry_run else summary
 
 
 def _reason(error: DomainError) -> str:
@@ -292,3 +294,62 @@ def import_users(
         importer.batch(chunk)
         progress(importer.summary)
     return importer.summary
+
+
+@dataclass(frozen=True)
+class CheckPassword:
+    """``users import --check-password``: the import's parameters, and a user of the file
+    whose password is known (a test account made before the export)."""
+
+    cmd: ImportUsers
+    email: str
+    password: str
+
+
+HASH_PARAMETERS_MISMATCH = "hash_parameters_mismatch"
+
+
+def _email_key(raw: object) -> str | None:
+    value = raw.get("email") if isinstance(raw, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return Email(value).normalized
+    except DomainError:
+        return None
+
+
+def check_password(
+    check: CheckPassword,
+    records: Iterable[tuple[Position, Any]],
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    providers: frozenset[str],
+    check_address: Callable[[str], None],
+) -> None:
+    """Before an import writes anything: the user of the file with this address, read as
+    the import reads it, has a password hash that ``password`` matches. NotFound
+    (``check_user_not_found``) when no record has the address; the record's own error when
+    it would fail; InvalidInput (``hash_parameters_mismatch``) when its hash does not match
+    (with Firebase hashes: a wrong hash key or salt separator, rounds or mem_cost)."""
+    wanted = Email(check.email).normalized
+    read = from_firebase if check.cmd.format == "firebase" else from_jsonl
+    reading = Reading(check.cmd.firebase, providers, check_address, clock.now())
+    for _, raw in records:
+        if _email_key(raw) != wanted or not isinstance(raw, Mapping):
+            continue
+        password_hash = read(raw, reading).arrival.user.password_hash
+        if password_hash is None:
+            raise InvalidInput.field(
+                "check_password", "This user of the file has no password hash.", "no_password"
+            )
+        if not hasher.verify(password_hash, check.password):
+            raise InvalidInput.field(
+                "check_password",
+                "The password does not match this user's hash: nothing was imported. With a "
+                "Firebase export, check --hash-key, --salt-separator, --rounds and --mem-cost.",
+                HASH_PARAMETERS_MISMATCH,
+            )
+        return
+    raise NotFound("No user of the file has this e-mail address.", code="check_user_not_found")

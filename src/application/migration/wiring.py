@@ -8,9 +8,16 @@ from typing import Any, Protocol
 
 from application.identity.accounts import UserRepository
 from application.migration.exporting import export_users
-from application.migration.importing import ImportSummary, ImportUsers, Position, import_users
+from application.migration.importing import (
+    CheckPassword,
+    ImportSummary,
+    ImportUsers,
+    Position,
+    check_password,
+    import_users,
+)
 from application.migration.ports import UserMoves
-from application.ports import Clock
+from application.ports import Clock, PasswordHasher
 
 
 class MovePorts(Protocol):
@@ -20,6 +27,8 @@ class MovePorts(Protocol):
     def user_moves(self) -> UserMoves: ...
     @property
     def clock(self) -> Clock: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,10 @@ class MoveServices:
         ImportSummary,
     ]
     export_users: Callable[[], Iterator[dict[str, Any]]]
+    # Before an import: the check, the file's records, the address check of a sign-up.
+    check_password: Callable[
+        [CheckPassword, Iterable[tuple[Position, Any]], Callable[[str], None]], None
+    ]
 
 
 def bind(ports: MovePorts, *, providers: Callable[[], frozenset[str]] = frozenset) -> MoveServices:
@@ -51,4 +64,12 @@ def bind(ports: MovePorts, *, providers: Callable[[], frozenset[str]] = frozense
             progress=progress,
         ),
         export_users=lambda: export_users(moves=ports.user_moves),
+        check_password=lambda check, records, check_address: check_password(
+            check,
+            records,
+            hasher=ports.hasher,
+            clock=ports.clock,
+            providers=providers(),
+            check_address=check_address,
+        ),
     )

@@ -43,6 +43,10 @@ class FanOut:
         for target in self._targets:
             target.argon2_waited(seconds)
 
+    def imported_hash_failed(self, kind: str) -> None:
+        for target in self._targets:
+            target.imported_hash_failed(kind)
+
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         for target in self._targets:
             target.request(route, method, status, seconds)

@@ -165,6 +165,7 @@ class OtlpMetrics:
             unit="s",
             explicit_bucket_boundaries_advisory=_WAIT_BUCKETS,
         )
+        self._imported = meter.create_counter("firegate_imported_hash_failures")
         self._requests = meter.create_histogram(
             REQUESTS,
             unit="s",
@@ -217,6 +218,9 @@ class OtlpMetrics:
 
     def argon2_waited(self, seconds: float) -> None:
         self._argon2.record(seconds)
+
+    def imported_hash_failed(self, kind: str) -> None:
+        self._imported.add(1, {"kind": kind})
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         if self._latencies.record((route, method, status), seconds):  # the series is new

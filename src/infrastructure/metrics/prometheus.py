@@ -98,6 +98,12 @@ class PrometheusMetrics:
             buckets=_WAIT_BUCKETS,
             registry=registry,
         )
+        self._imported = Counter(
+            "firegate_imported_hash_failures",
+            "Passwords that did not match an imported hash of another system, by its kind.",
+            ["kind"],
+            registry=registry,
+        )
         self._series: dict[tuple[str, str, int], Histogram] = {}
         self._requests = Histogram(
             "firegate_http_request_duration_seconds",
@@ -132,6 +138,9 @@ class PrometheusMetrics:
 
     def argon2_waited(self, seconds: float) -> None:
         self._argon2.observe(seconds)
+
+    def imported_hash_failed(self, kind: str) -> None:
+        self._imported.labels(kind).inc()
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         # Each request's series, looked up once: ``labels`` validates and locks on every call
