@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     session_lifetime: int = Field(30 * 86_400, ge=300)
     refresh_grace_seconds: int = Field(10, ge=0, le=10)
     # A session may add a way to sign in this long after its sign-in (docs/security.md).
-    reauth_max_age: int = Field(600, ge=30, le=86_400)
+    reauth_max_age: int = Field(600, ge=1, le=86_400)
 
     argon2_time_cost: int = Field(2, ge=2)
     argon2_memory_kib: int = Field(19_456, ge=19_456)

@@ -12,6 +12,8 @@ list."""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import CDPSession, Page, Route
 
+from tests.e2e.conftest import serving
 from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, shoot, violations
 
 pytestmark = pytest.mark.e2e
@@ -221,3 +224,30 @@ def test_a_browser_without_passkeys_is_told_so(localhost: str, firestore: Any) -
         assert page.get_by_role("button", name="Sign in with a passkey").count() == 0
         assert not page.locator("#passkeys-elsewhere").is_visible()
         assert violations(page) == []
+
+
+def test_an_old_session_signs_in_again_then_adds_its_passkey(firestore: Any) -> None:
+    """A browser signed in longer ago than REAUTH_MAX_AGE (2 s here) is sent by the page's
+    script to sign in again, with its username filled in, and comes back to add the passkey
+    (docs/security.md, "A new way in")."""
+    with serving("gunicorn-reauth.log", REAUTH_MAX_AGE="2") as url:
+        for browser in open_browser(url.replace("127.0.0.1", "localhost"), autofill=False):
+            page, base = browser.page, browser.base
+            name = "r" + uuid.uuid4().hex[:10]
+            page.goto(base + "/sign-up")
+            fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+            page.get_by_role("button", name="Create account").click()
+            page.wait_for_url(base + "/account")
+            page.goto(base + "/account/security")
+            time.sleep(3)  # the sign-in is now older than REAUTH_MAX_AGE
+            page.get_by_role("button", name="Add a passkey").click()
+            page.wait_for_url(re.compile(r".*/sign-in\?again=1.*"))
+            assert "Sign in again to continue." in page.inner_text("main")
+            assert page.input_value("input[name=username]") == name
+            assert browser.credentials() == []  # nothing was added
+            fill(page, password=PASSWORD)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            page.wait_for_url(base + "/account/security")
+            page.get_by_role("button", name="Add a passkey").click()
+            page.wait_for_url(base + "/account/security?done=passkey-added")
+            assert len(browser.credentials()) == 1
