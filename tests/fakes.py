@@ -520,6 +520,7 @@ class FakeIdentityVerifier:
             email=email,
             email_verified=email_verified,
             display_name=display_name,
+            preferred_username=display_name,  # as the Firebase adapter makes it
         )
         return token
 

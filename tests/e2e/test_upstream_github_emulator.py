@@ -190,8 +190,10 @@ def test_a_verified_primary_address_makes_an_account_and_signs_in(firegate: str)
     answer = continue_with_github(firegate)
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     me = user(firegate, access_token(answer))
-    # Named after GitHub's name, its address the primary one, verified as GitHub said.
-    assert me["username"] == f"{login.title()}_Cat" and me["email"] == f"{login}@example.com"
+    # Its username GitHub's login (preferred_username), its name GitHub's name, its address
+    # the primary one, verified as GitHub said.
+    assert me["username"] == login and me["name"] == f"{login.title()} Cat"
+    assert me["email"] == f"{login}@example.com"
     assert me["email_verified"] is True
     (link,) = linked(firegate, access_token(answer))
     assert link["provider"] == "github" and link["subject"] == str(GitHubStandIn.person["id"])

@@ -220,7 +220,7 @@ def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
     email = Email(identity.email)
     name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
     now = links.clock.now()
-    for username in username_candidates(identity.display_name, identity.email):
+    for username in username_candidates(identity.preferred_username, identity.email):
         user = User.register(
             id=new_id(),
             username=username,
@@ -357,13 +357,17 @@ def _local_part(email: str | None) -> str:
 
 
 def username_candidates(
-    display_name: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
+    preferred_username: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
 ) -> Iterator[Username]:
-    """The derived name, then the same with a random numeric suffix; valid usernames only."""
+    """The name derived from ``preferred_username``, else from the address's local part;
+    then the same with a random numeric suffix; valid usernames only."""
     stem = next(
         (
             base
-            for base in (sanitize_username(display_name), sanitize_username(_local_part(email)))
+            for base in (
+                sanitize_username(preferred_username),
+                sanitize_username(_local_part(email)),
+            )
             if len(base) >= USERNAME_MIN and not mixes_scripts(base)
         ),
         "",
