@@ -70,7 +70,7 @@ class World(AccountsWorld):
             self.clock,
             self.audit,
             self.grants,
-            lambda user: self.registered.append(user.id),
+            lambda user, provider: self.registered.append(f"{user.id} {provider}"),
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:
@@ -166,7 +166,7 @@ def test_an_unverified_unused_address_makes_an_unproven_account_and_mails_it(
     user = world.account_of(world.arrive(identity(verified=False)))
     assert user.email is not None and user.email.value == ADDRESS and not user.email_verified
     assert world.store.identities == {"github:gh-1": user.id}
-    assert world.registered == [user.id]  # rule 5: a verification mail
+    assert world.registered == [f"{user.id} GitHub"]  # rule 5: a verification mail naming it
     # Proven later by a verified sign-in of the same identity (rule 1 and the follow rule).
     assert world.account_of(world.arrive(identity())).email_verified
 

@@ -451,7 +451,7 @@ def bind(
     ports: UpstreamPorts, policies: UpstreamPolicies, *, hooks: AccountHooks
 ) -> UpstreamServices:
     p, policy, devices = ports, policies.upstream_policy, policies.device_policy
-    links = links_of(p, registered=hooks.registered)  # rule 5's verification mail
+    links = links_of(p, registered=hooks.registered_with)  # rule 5's verification mail
     providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
     listed = ProviderList(providers, now)
     return UpstreamServices(

@@ -132,6 +132,9 @@ class MailJob:
     # RESET_PASSWORD asked for by a "this wasn't me" link: never held back by the link
     # mails' limit, which whoever has the password can spend first (docs/security.md).
     after_not_me: bool = False
+    # VERIFY_EMAIL of an account a provider's sign-in made: the provider's name (as admins
+    # configured it, never the person's words), which the mail names.
+    provider: str | None = None
 
     def job(self) -> Job:
         fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
@@ -144,6 +147,8 @@ class MailJob:
             fields["sign_in"] = [seen.at.isoformat(), seen.ip, seen.user_agent]
         if self.after_not_me:
             fields["not_me"] = True
+        if self.provider is not None:
+            fields["provider"] = self.provider
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
@@ -159,9 +164,21 @@ class MailJob:
                 old_verified=fields.get("old_verified") is True,
                 sign_in=_sign_in_seen(seen) if seen is not None else None,
                 after_not_me=fields.get("not_me") is True,
+                provider=_text_or_none(fields.get("provider")),
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
+
+
+def _made_by(mail_job: MailJob) -> dict[str, str]:
+    """A verification mail's words on the provider whose sign-in made the account."""
+    if mail_job.kind is MailKind.VERIFY_EMAIL and mail_job.provider:
+        return {"provider": mail_job.provider}
+    return {}
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _sign_in_seen(fields: list[object]) -> SignInSeen:
@@ -181,11 +198,20 @@ def queue_mail(
     *,
     old_verified: bool = False,
     after_not_me: bool = False,
+    provider: str | None = None,
 ) -> None:
     """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
     _enqueue(
         queue,
-        MailJob(kind, user.id, new_id(), old_email, old_verified, after_not_me=after_not_me),
+        MailJob(
+            kind,
+            user.id,
+            new_id(),
+            old_email,
+            old_verified,
+            after_not_me=after_not_me,
+            provider=provider,
+        ),
     )
 
 
@@ -363,6 +389,7 @@ def send_mail(
     context |= counted
     if kind in NOTICES.values():
         context["change"] = kind.value
+    context |= _made_by(mail_job)
     if seen is not None:
         context |= {
             "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
