@@ -94,7 +94,8 @@ class InMemoryStore:
         self.sessions: dict[str, Session] = {}
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
         # "provider:subject" -> (the address given when linked, when it was linked)
-        self.identity_details: dict[str, tuple[str | None, datetime]] = {}
+        # Per link: its address, when it was made, and whether it made its account unproven.
+        self.identity_details: dict[str, tuple[str | None, datetime, bool]] = {}
         self.pending_links: dict[str, PendingLink] = {}  # by the hash of the browser's secret
         self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
         self.mail_sends: dict[str, SendLog] = {}  # by user id
@@ -412,9 +413,11 @@ class FakeIdentityRepository:
         user = self.store.users.get(user_id or "")
         return user if user is not None and user.deleted_at is None else None
 
-    def _store_link(self, key: str, user_id: str, email: str | None, at: datetime) -> None:
+    def _store_link(
+        self, key: str, user_id: str, email: str | None, at: datetime, made_unproven: bool = False
+    ) -> None:
         self.store.identities[key] = user_id
-        self.store.identity_details[key] = (email, at)
+        self.store.identity_details[key] = (email, at, made_unproven)
 
     def find_by_identity(self, provider: str, subject: str) -> User | None:
         return self._live(self.store.identities.get(f"{provider}:{subject}"))
@@ -429,7 +432,7 @@ class FakeIdentityRepository:
                 return linked  # linked first by a concurrent sign-in
             FakeUserRepository(self.store).add(user)  # Conflict when a claim is taken
             # replaces a link to a deleted account
-            self._store_link(key, user.id, email, user.created_at)
+            self._store_link(key, user.id, email, user.created_at, not user.email_verified)
             return user
 
     def link_existing(
@@ -462,8 +465,10 @@ class FakeIdentityRepository:
                 if owner != user_id:
                     continue
                 provider, _, subject = key.partition(":")
-                email, at = self.store.identity_details.get(key, (None, datetime.min))
-                links.append(IdentityLink(provider, subject, owner, email, at.replace(tzinfo=UTC)))
+                email, at, made = self.store.identity_details.get(key, (None, datetime.min, False))
+                links.append(
+                    IdentityLink(provider, subject, owner, email, at.replace(tzinfo=UTC), made)
+                )
         return sorted(links, key=lambda link: (link.linked_at, link.provider, link.subject))
 
     def unlink(
@@ -520,6 +525,7 @@ class FakeIdentityVerifier:
             email=email,
             email_verified=email_verified,
             display_name=display_name,
+            preferred_username=display_name,  # as the Firebase adapter makes it
         )
         return token
 

@@ -41,6 +41,9 @@ class ExternalIdentity:
     email: str | None
     email_verified: bool
     display_name: str | None
+    # The name the person goes by at the provider (OpenID's ``preferred_username``): a new
+    # account's username is derived from it, else from the address's local part.
+    preferred_username: str | None = None
 
 
 class IdentityVerifier(Protocol):

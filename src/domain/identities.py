@@ -22,6 +22,26 @@ class IdentityLink:
     user_id: str
     email: str | None
     linked_at: datetime
+    # The link made the account, with an address the provider did not verify (rule 5): the
+    # first proof of that address by anyone not signed in through it takes the account from
+    # it (docs/decisions/0335-a-non-verifying-providers-account-and-the-first-proof.md).
+    made_unproven: bool = False
+
+
+def made_unproven_by(links: Sequence[IdentityLink], user: User) -> IdentityLink | None:
+    """The link that made ``user``'s account with its current address unproven, while it is
+    unproven; None otherwise."""
+    if user.email_verified or user.email is None:
+        return None
+    address = user.email.normalized
+    return next(
+        (
+            link
+            for link in links
+            if link.made_unproven and (link.email or "").strip().lower() == address
+        ),
+        None,
+    )
 
 
 def unlinking(

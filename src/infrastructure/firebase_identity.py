@@ -127,6 +127,9 @@ class FirebaseIdentityVerifier:
             email=_text(claims.get("email")),
             email_verified=claims.get("email_verified") is True,
             display_name=_text(claims.get("name")),
+            # Firebase has no preferred_username: its display name gives the username
+            # (docs/reference/firebase.md).
+            preferred_username=_text(claims.get("name")),
         )
 
 

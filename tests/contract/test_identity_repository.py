@@ -267,7 +267,8 @@ def test_list_for_names_each_identity_with_its_address_and_time(repos: Repos) ->
     repos.identities.add_with_identity(other, "firebase", "other-uid")
     repos.identities.link_existing(user.id, "github", "gh-7", touch, "a@example.org")
     assert repos.identities.list_for(user.id) == [
-        IdentityLink("firebase", UID, user.id, "alice@example.com", NOW),
+        # It made the account with its address unproven (rule 5); a later link never did.
+        IdentityLink("firebase", UID, user.id, "alice@example.com", NOW, made_unproven=True),
         IdentityLink("github", "gh-7", user.id, "a@example.org", LATER),
     ]
     assert [link.email for link in repos.identities.list_for(other.id)] == [None]
@@ -425,3 +426,10 @@ def test_parallel_passkey_deletions_leave_the_last_passkey(repos: Repos) -> None
         answers = list(pool.map(delete, range(30)))
     assert answers.count("deleted") == 1, answers
     assert len(repos.passkeys.list_for_user(user.id, 5)) == 1
+
+
+def test_a_link_that_makes_a_proven_account_did_not_make_it_unproven(repos: Repos) -> None:
+    user = make_user("alice").with_email_verified(NOW)
+    repos.identities.add_with_identity(user, "github", "gh-1", "alice@example.com")
+    (link,) = repos.identities.list_for(user.id)
+    assert link.made_unproven is False

@@ -1,8 +1,9 @@
 """Every page on a phone and on a desktop, in a real browser (docs/pages.md, "On a phone"):
 Debian's Chromium at 375 px wide scrolls no page sideways (``scrollWidth <= clientWidth``),
 every button and field can be tapped (44 px high), no page shows a user agent's text, and
-axe-core finds nothing serious in English or Spanish. `make screenshots` saves each page at
-375 and 1280 px here."""
+axe-core finds nothing serious in English or Spanish. On a 375 by 667 px screen each account
+section's heading starts in the top 40 %, and a new personal token is shown without
+scrolling. `make screenshots` saves each page at 375 and 1280 px here."""
 
 from __future__ import annotations
 
@@ -178,3 +179,33 @@ def sign_in_es(page: Page, base: str, name: str) -> None:
     page.locator("form[action='/account/language'] button").click()
     page.wait_for_url(base + "/account?done=language")
     assert page.locator("html").get_attribute("lang") == "es"
+
+
+PHONE_HEIGHT = 667  # an iPhone SE's screen, the smallest in common use
+ACCOUNT_SECTIONS = [path for _, path in SECTIONS if path.startswith("/account")]
+# Where an element is on the first screen (the page not scrolled): its top and bottom.
+PLACED = """(selector) => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  return {top: box.top + window.scrollY, bottom: box.bottom + window.scrollY};
+}"""
+
+
+def test_on_a_phone_each_sections_heading_and_a_new_token_are_on_the_first_screen(
+    gunicorn_url: str, people: str
+) -> None:
+    base, tops = gunicorn_url, {}
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": PHONE_HEIGHT})
+        sign_in(page, base, people)
+        for path in ACCOUNT_SECTIONS:
+            page.goto(base + path)
+            tops[path] = page.evaluate(PLACED, "main h1")["top"]
+        page.goto(base + "/account/apps")
+        page.fill("#token-create-name", "phone check")
+        page.locator("form[action='/account/tokens'] button[type=submit]").click()
+        page.wait_for_url(base + "/account/tokens")
+        token = page.evaluate(PLACED, "#new-token")
+        shoot(page, "account-new-token", PHONE)
+    low = {path: top for path, top in tops.items() if top > 0.4 * PHONE_HEIGHT}
+    assert low == {}, f"headings below the top 40 % of {PHONE_HEIGHT} px"
+    assert token["top"] >= 0 and token["bottom"] <= PHONE_HEIGHT, token

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
+from tests import mailbox
 from tests.conftest import PASSWORD, bearer
 from tests.e2e.conftest import free_port, serving
 from tests.local_servers import in_thread
@@ -151,10 +152,12 @@ def github_user(login: str, address: str, *, verified: bool) -> None:
     ]
 
 
-def continue_with_github(firegate: str) -> requests.Response:
-    """A browser's round trip: firegate, the stand-in's authorize, back to the callback;
-    the callback's answer (not followed)."""
-    browser = requests.Session()
+def continue_with_github(
+    firegate: str, browser: requests.Session | None = None
+) -> requests.Response:
+    """A browser's round trip (a new one unless given): firegate, the stand-in's authorize,
+    back to the callback; the callback's answer (not followed)."""
+    browser = browser or requests.Session()
     left = browser.get(firegate + "/sign-in/with/github", allow_redirects=False, timeout=10)
     assert left.status_code == 303, left.text
     assert "scope=read%3Auser+user%3Aemail" in left.headers["Location"]
@@ -190,8 +193,10 @@ def test_a_verified_primary_address_makes_an_account_and_signs_in(firegate: str)
     answer = continue_with_github(firegate)
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     me = user(firegate, access_token(answer))
-    # Named after GitHub's name, its address the primary one, verified as GitHub said.
-    assert me["username"] == f"{login.title()}_Cat" and me["email"] == f"{login}@example.com"
+    # Its username GitHub's login (preferred_username), its name GitHub's name, its address
+    # the primary one, verified as GitHub said.
+    assert me["username"] == login and me["name"] == f"{login.title()} Cat"
+    assert me["email"] == f"{login}@example.com"
     assert me["email_verified"] is True
     (link,) = linked(firegate, access_token(answer))
     assert link["provider"] == "github" and link["subject"] == str(GitHubStandIn.person["id"])
@@ -218,3 +223,79 @@ def test_an_unverified_primary_address_links_nothing(firegate: str) -> None:
     github_user(fresh, f"{fresh}@example.com", verified=False)
     me = user(firegate, access_token(continue_with_github(firegate)))
     assert me["email"] == f"{fresh}@example.com" and me["email_verified"] is False
+
+
+def verification_mail(address: str) -> dict[str, Any]:
+    (mail,) = mailbox.wait_for(address)
+    return mail
+
+
+def test_the_first_proof_of_the_address_takes_a_non_verifying_providers_account(
+    firegate: str,
+) -> None:
+    """Mallory's GitHub account claims Vera's address unverified: an account is made (rule 5)
+    and Vera gets its verification mail, which names GitHub. Vera opens it, signed in
+    nowhere: the account is hers, and Mallory's GitHub no longer signs in to it, nor do her
+    sessions work, then or after Vera's password reset."""
+    vera = "vera" + secrets.token_hex(3) + "@example.com"
+    github_user("mallory" + secrets.token_hex(3), vera, verified=False)
+    squatting = continue_with_github(firegate)
+    mallory_token = access_token(squatting)
+    squatted = user(firegate, mallory_token)
+    assert squatted["email"] == vera and squatted["email_verified"] is False
+
+    mail = verification_mail(vera)
+    assert "This account was made by signing in with GitHub." in " ".join(mail["text"].split())
+    verified = requests.post(
+        firegate + "/auth/email/verify", json={"token": mailbox.token_in(mail)}, timeout=30
+    )
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["id"] == squatted["id"] and verified.json()["email_verified"]
+
+    # Mallory's session ended with the claim, and her GitHub account signs in no more.
+    gone = requests.get(firegate + "/user", headers=bearer(mallory_token), timeout=10)
+    assert gone.status_code == 401
+    again = continue_with_github(firegate)
+    assert "firegate_session" not in again.cookies, again.headers  # rule 3: sign in to it
+
+    # Vera chooses a password through the reset mail: still no GitHub link on the account.
+    forgot = requests.post(firegate + "/auth/password/forgot", json={"email": vera}, timeout=30)
+    assert forgot.status_code == 202
+    reset = mailbox.wait_for(vera, 2)[1]
+    done = requests.post(
+        firegate + "/auth/password/reset",
+        json={"token": mailbox.token_in(reset), "new_password": PASSWORD + "!"},
+        timeout=30,
+    )
+    assert done.status_code in (200, 204), done.text
+    signed_in = requests.post(
+        firegate + "/login", json={"username": vera, "password": PASSWORD + "!"}, timeout=30
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    assert linked(firegate, signed_in.json()["access_token"]) == []
+    assert "firegate_session" not in continue_with_github(firegate).cookies
+
+
+def test_opened_where_the_provider_signed_in_the_link_stays(firegate: str) -> None:
+    """Ada's own GitHub account, whose address GitHub did not verify: she opens the
+    verification link in the browser that signed in with GitHub, and keeps her GitHub
+    sign-in, her session and her account."""
+    login = "ada" + secrets.token_hex(3)
+    ada = login + "@example.com"
+    github_user(login, ada, verified=False)
+    browser = requests.Session()
+    token = access_token(continue_with_github(firegate, browser))
+    link = mailbox.link_in(verification_mail(ada))
+    form = browser.get(link, timeout=10).text
+    csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+    token_field = mailbox.token_in(verification_mail(ada))
+    page = browser.post(
+        firegate + "/verify-email", data={"token": token_field, "csrf_token": csrf}, timeout=30
+    )
+    assert page.status_code == 200, page.text
+    assert "Go to your account" in page.text
+    me = user(firegate, token)
+    assert me["email"] == ada and me["email_verified"] is True
+    assert [item["provider"] for item in linked(firegate, token)] == ["github"]
+    again = continue_with_github(firegate)
+    assert user(firegate, access_token(again))["id"] == me["id"]

@@ -52,7 +52,7 @@ class World(AccountsWorld):
                 self.clock,
                 self.audit,
                 FakeOAuthGrants(self.store),
-                self.registered.append,
+                lambda user, _provider: self.registered.append(user),
             ),
             sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
         )

@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
+from application.mail.flows import mail_after_register
 from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
@@ -23,7 +24,7 @@ from bootstrap import build_app
 from domain.action_tokens import Purpose
 from domain.errors import Unavailable
 from domain.passkeys import Passkey
-from domain.users import User
+from domain.users import Email, User, Username
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.fakes import (
     FakeActionTokenRepository,
@@ -429,3 +430,90 @@ def test_a_takeover_that_dies_at_its_link_has_removed_the_factors_already(
     answer = firebase(world, victim, "uid-victim")
     assert answer.status_code == 200, answer.get_json()
     assert world.user(account).password_hash is None
+
+
+# -- an account a non-verifying provider's sign-in made -------------------------------------
+
+
+def squatted_by_github(world: World) -> User:
+    """What rule 5 leaves when Mallory's GitHub account claims the victim's address
+    unverified: an unproven account with no password, linked to her identity, with a passkey
+    she added, and its verification mail (naming GitHub) on its way."""
+    user = User.register(
+        id="squatted",
+        username=Username("mallory"),
+        email=Email(VICTIM),
+        password_hash=None,
+        now=world.clock.now(),
+    )
+    world.identities.add_with_identity(user, "github", "gh-mallory", VICTIM)
+    world.passkeys.add(
+        Passkey.create(
+            user_id=user.id,
+            credential_id=b"mallory's key",
+            public_key=b"cose",
+            sign_count=0,
+            name="Mallory's phone",
+            now=world.clock.now(),
+        )
+    )
+    mail_after_register(user, queue=world.queue, provider="GitHub")
+    return user
+
+
+def test_a_non_verifying_providers_account_is_claimed_by_the_first_proof_by_mail(
+    world: World,
+) -> None:
+    squatted = squatted_by_github(world)
+    world.verify(world.client(), VICTIM)  # the victim, signed in nowhere
+    (mail,) = [m for m in world.mailer.to(VICTIM) if "/verify-email" in m.text]
+    assert "This account was made by signing in with GitHub." in " ".join(mail.text.split())
+    claimed = world.user(squatted.id)
+    assert claimed.email_verified and claimed.password_hash is None
+    assert claimed.token_version > squatted.token_version  # every session ended
+    assert world.store.identities == {} and world.passkeys.passkeys == {}
+    assert ("success", squatted.id, "email_verification") in world.events(Audit.ACCOUNT_CLAIMED)
+
+
+def test_a_plain_verification_takes_nothing(world: World) -> None:
+    """An account made with a password, its address unproven, a provider connected: its
+    verification proves the address and changes nothing else."""
+    client = world.client()
+    account, token = sign_up(client, "alice")
+    world.identities.link_existing(account, "github", "gh-alice", lambda u: u, VICTIM)
+    world.verify(client, VICTIM)
+    user = world.user(account)
+    assert user.email_verified and user.password_hash is not None
+    assert world.store.identities == {"github:gh-alice": account}
+    assert client.get("/user", headers=bearer(token)).status_code == 200
+    assert world.events(Audit.ACCOUNT_CLAIMED) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", "This account was made by signing in with GitHub."),
+        ("es", "Esta cuenta se creó iniciando sesión con GitHub."),
+    ],
+)
+def test_the_verification_mail_names_the_provider_in_the_readers_language(
+    locale: str, words: str
+) -> None:
+    from infrastructure.mail.render import JinjaMailRenderer
+    from tests.catalogues import TRANSLATIONS
+
+    context: dict[str, str] = {
+        "product": "firegate",
+        "public_url": "https://id.example.com",
+        "support_email": "",
+        "email": VICTIM,
+        "address_verified": "",
+        "locale": locale,
+        "link": "https://id.example.com/verify-email?token=t",
+        "expires_hours": "24",
+        "provider": "GitHub",
+    }
+    mail = JinjaMailRenderer(translations_dir=str(TRANSLATIONS)).render(
+        "verify_email", VICTIM, context
+    )
+    assert words in " ".join(mail.text.split()) and words in " ".join(mail.html.split())

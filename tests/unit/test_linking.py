@@ -6,7 +6,9 @@ account by its address (3: sign in to connect), claims an unproven one with a ve
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,11 +23,13 @@ from application.identity.linking import (
 )
 from application.identity.sessions import SignIn
 from application.identity.tokens import TokenPair
+from application.identity.upstream import UpstreamClaims, identity_of
 from application.ports import Audit, ExternalIdentity
 from domain.errors import MfaRequired, PermissionDenied
 from domain.mfa import TotpFactor
 from domain.oauth import Consent
 from domain.passkeys import Passkey
+from domain.upstream import UpstreamProvider
 from domain.users import User
 from tests.fakes import FakeIdentityRepository, FakeOAuthGrants, FakePasskeyRepository
 from tests.unit.test_accounts import PASSWORD
@@ -66,7 +70,7 @@ class World(AccountsWorld):
             self.clock,
             self.audit,
             self.grants,
-            lambda user: self.registered.append(user.id),
+            lambda user, provider: self.registered.append(f"{user.id} {provider}"),
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:
@@ -107,8 +111,38 @@ def test_a_new_identity_with_a_verified_unused_address_makes_a_linked_account(
     user = world.account_of(world.arrive(identity()))
     assert world.store.identities == {"github:gh-1": user.id}
     assert user.email is not None and user.email.value == ADDRESS and user.email_verified
-    assert user.password_hash is None and user.username.value == "Ada_Lovelace"
+    # No preferred_username: the address's local part, never the display name.
+    assert user.password_hash is None and user.username.value == "ada"
+    assert user.name == "Ada Lovelace"
     assert world.reasons(Audit.LOGIN) == [(user.id, "github")]
+
+
+def test_a_new_accounts_username_comes_from_preferred_username_made_unique(
+    world: World,
+) -> None:
+    named = replace(identity(), preferred_username="countess.ada")
+    user = world.account_of(world.arrive(named))
+    assert user.username.value == "countess.ada" and user.name == "Ada Lovelace"
+    # Taken: the same stem with a numeric suffix.
+    other = replace(identity("gh-2", "lovelace@example.com"), preferred_username="countess.ada")
+    second = world.account_of(world.arrive(other))
+    assert re.fullmatch(r"countess\.ada_\d{4}", second.username.value)
+
+
+def test_upstream_claims_give_the_username_from_preferred_username() -> None:
+    provider = UpstreamProvider.configure(
+        id="acme",
+        issuer="https://id.example.com",
+        client_id="firegate",
+        client_secret="s3cret",
+        sealed_secret="sealed",
+        now=datetime.now(UTC),
+    )
+    claims = UpstreamClaims("sub-1", ADDRESS, True, "Ada Lovelace", "countess.ada")
+    found = identity_of(provider, claims)
+    assert found.preferred_username == "countess.ada" and found.display_name == "Ada Lovelace"
+    nameless = identity_of(provider, replace(claims, preferred_username=None))
+    assert nameless.preferred_username is None
 
 
 def test_the_linked_account_signs_in_whatever_the_identity_says_of_its_address(
@@ -132,7 +166,7 @@ def test_an_unverified_unused_address_makes_an_unproven_account_and_mails_it(
     user = world.account_of(world.arrive(identity(verified=False)))
     assert user.email is not None and user.email.value == ADDRESS and not user.email_verified
     assert world.store.identities == {"github:gh-1": user.id}
-    assert world.registered == [user.id]  # rule 5: a verification mail
+    assert world.registered == [f"{user.id} GitHub"]  # rule 5: a verification mail naming it
     # Proven later by a verified sign-in of the same identity (rule 1 and the follow rule).
     assert world.account_of(world.arrive(identity())).email_verified
 

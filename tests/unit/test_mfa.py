@@ -473,7 +473,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
                 world.clock,
                 world.audit,
                 FakeOAuthGrants(world.store),
-                lambda _: None,
+                lambda _user, _provider: None,
             ),
             sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
         )

@@ -45,3 +45,42 @@ def test_the_readme_lists_every_native_route_and_no_other(client: FlaskClient) -
 
 def test_the_readme_stays_a_front_door() -> None:
     assert len(README.read_text(encoding="utf-8").splitlines()) <= 150
+
+
+DOCS = README.parent / "docs"
+# The guides: every page at the top of docs/ (the reference and the decisions have indexes
+# of their own, which these link).
+GUIDES = sorted(page.name for page in DOCS.glob("*.md") if page.name != "index.md")
+
+
+def linked_pages(text: str, prefix: str) -> set[str]:
+    return set(re.findall(r"\]\(" + re.escape(prefix) + r"([\w-]+\.md)(?:#[\w-]+)?\)", text))
+
+
+@pytest.mark.parametrize(
+    ("home", "prefix"), [(README, "docs/"), (DOCS / "index.md", "")], ids=["README", "docs"]
+)
+def test_the_front_doors_link_every_guide(home: Path, prefix: str) -> None:
+    """The README's Documentation list and the docs' home each link every guide (the
+    providers', the agents', migrating, the pages...)."""
+    missing = set(GUIDES) - linked_pages(home.read_text(encoding="utf-8"), prefix)
+    assert not missing, f"{home.name} links none of {sorted(missing)}"
+
+
+def test_the_sites_navigation_has_every_guide() -> None:
+    nav = (README.parent / "mkdocs.yml").read_text(encoding="utf-8").partition("\nnav:")[2]
+    listed = set(re.findall(r": \"?([\w/-]+\.md)\"?$", nav, re.MULTILINE))
+    assert set(GUIDES) - listed == set()
+
+
+def test_the_pages_guide_describes_connected_accounts() -> None:
+    """Connected accounts are part of the account area: the pages' guide says where they
+    are and what their forms post to."""
+    pages = (DOCS / "pages.md").read_text(encoding="utf-8")
+    assert "### Connected accounts" in pages
+    for path in (
+        "/account/identities/{provider}/disconnect",
+        "/sign-in/with/{id}",
+        "/sign-in/connect",
+    ):
+        assert f"`{path}" in pages, path

@@ -341,6 +341,9 @@ class AccountHooks:
 
     registered: Callable[[User], None]
     changed: Callable[[User, User], None]  # (before, after) a profile update
+    # A new account made by signing in with a provider (its name) that did not verify the
+    # address (rule 5 of docs/reference/identities.md): its verification mail names it.
+    registered_with: Callable[[User, str], None] = lambda user, provider: None
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class FirebaseServices:
 
 def bind(ports: FirebasePorts, policies: TokenPolicies, *, hooks: AccountHooks) -> FirebaseServices:
     p = ports
-    links = links_of(p, registered=hooks.registered)
+    links = links_of(p, registered=hooks.registered_with)
     return FirebaseServices(
         sign_in=lambda cmd: firebase_sign_in(
             cmd, verifier=p.identity_verifier, links=links, sign_in=sign_in_step(p, policies)

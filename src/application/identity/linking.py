@@ -127,9 +127,10 @@ class Links:
     clock: Clock
     audit: AuditLog
     grants: OwnedData
-    # What follows a new account (the mail flows' AccountHooks.registered). None: no mail can
+    # What follows a new account made with the provider named (the mail flows'
+    # AccountHooks.registered_with: the verification mail, naming it). None: no mail can
     # follow, so rule 5 makes no account (it needs the verification mail).
-    registered: Callable[[User], None] | None = None
+    registered: Callable[[User, str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
     email = Email(identity.email)
     name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
     now = links.clock.now()
-    for username in username_candidates(identity.display_name, identity.email):
+    for username in username_candidates(identity.preferred_username, identity.email):
         user = User.register(
             id=new_id(),
             username=username,
@@ -242,7 +243,7 @@ def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
             for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
                 links.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
             if not user.email_verified and links.registered is not None:
-                links.registered(user)  # rule 5: the verification mail
+                links.registered(user, cmd.provider_name)  # rule 5: the verification mail
         return linked
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
@@ -357,13 +358,17 @@ def _local_part(email: str | None) -> str:
 
 
 def username_candidates(
-    display_name: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
+    preferred_username: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
 ) -> Iterator[Username]:
-    """The derived name, then the same with a random numeric suffix; valid usernames only."""
+    """The name derived from ``preferred_username``, else from the address's local part;
+    then the same with a random numeric suffix; valid usernames only."""
     stem = next(
         (
             base
-            for base in (sanitize_username(display_name), sanitize_username(_local_part(email)))
+            for base in (
+                sanitize_username(preferred_username),
+                sanitize_username(_local_part(email)),
+            )
             if len(base) >= USERNAME_MIN and not mixes_scripts(base)
         ),
         "",
@@ -398,9 +403,11 @@ class LinkingPorts(SessionPorts, Protocol):
     def oauth_grants(self) -> OwnedData: ...
 
 
-def links_of(ports: LinkingPorts, *, registered: Callable[[User], None] | None = None) -> Links:
+def links_of(
+    ports: LinkingPorts, *, registered: Callable[[User, str], None] | None = None
+) -> Links:
     """The ``Links`` a provider's ``bind`` hands its sign-in; ``registered``: what follows a
-    new account (the mail flows' ``AccountHooks.registered``: its verification mail), which
+    new account (the mail flows' ``AccountHooks.registered_with``: its verification mail), which
     rule 5 needs."""
     p = ports
     return Links(

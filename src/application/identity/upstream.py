@@ -288,7 +288,7 @@ def finish_upstream(
         flight.authorization,
     )
     if flight.connect_for:
-        return Arrival(flight.next, connect=_identity(provider, claims))
+        return Arrival(flight.next, connect=identity_of(provider, claims))
     device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     try:
         pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
@@ -297,13 +297,16 @@ def finish_upstream(
     return Arrival(flight.next, pair=pair)
 
 
-def _identity(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
+def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
+    """The person as the provider vouches for them: a new account's username comes from
+    ``preferred_username`` (else the address), its name from ``name``."""
     return ExternalIdentity(
         provider=provider.id,
         subject=claims.subject,
         email=claims.email or None,
         email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
         display_name=claims.name or claims.preferred_username or None,
+        preferred_username=claims.preferred_username or None,
     )
 
 
@@ -315,7 +318,7 @@ def _signed_in(
     links: Links,
     sign_in: SignIn,
 ) -> TokenPair:
-    identity = _identity(provider, claims)
+    identity = identity_of(provider, claims)
     signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
     return sign_in_external(signing_in, links=links, sign_in=sign_in)
 
@@ -448,7 +451,7 @@ def bind(
     ports: UpstreamPorts, policies: UpstreamPolicies, *, hooks: AccountHooks
 ) -> UpstreamServices:
     p, policy, devices = ports, policies.upstream_policy, policies.device_policy
-    links = links_of(p, registered=hooks.registered)  # rule 5's verification mail
+    links = links_of(p, registered=hooks.registered_with)  # rule 5's verification mail
     providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
     listed = ProviderList(providers, now)
     return UpstreamServices(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from application.identity.accounts import AccountHooks, UserRepository
+from application.identity.accounts import DELETE_BATCH, AccountHooks, UserRepository
+from application.identity.address_proof import start_clean
 from application.identity.admin import target_of
 from application.identity.authentication import Actor
 from application.identity.linking import IdentityRepository
@@ -46,14 +48,18 @@ from application.ports import (
     Mailer,
     MailRenderer,
     Metrics,
+    OwnedData,
     PasswordHasher,
 )
 from domain.action_tokens import (
+    ActionToken,
     InvalidToken,
     Purpose,
     token_hash,
 )
 from domain.errors import Conflict
+from domain.identities import IdentityLink, made_unproven_by
+from domain.mfa import FEDERATED
 from domain.throttling import LoginThrottlePolicy
 from domain.users import User
 
@@ -90,34 +96,125 @@ def request_verification(
 class VerifyEmail:
     token: str
     client_ip: str = ""  # for the audit record
+    # Who opens the link, when signed in (the page's browser session; None: nobody). An
+    # account a non-verifying provider's sign-in made stays that identity's only when its
+    # link is opened signed in to it through an identity
+    # (docs/decisions/0335-a-non-verifying-providers-account-and-the-first-proof.md).
+    signed_in: Actor | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    user: User
+    # The proof took the account from the identity whose sign-in made it (and from what was
+    # set up through it): the account has no way in until a password is chosen.
+    claimed: bool = False
+
+
+class ProofIdentities(Protocol):
+    """The identity links a proof of an address reads and removes."""
+
+    def list_for(self, user_id: str) -> list[IdentityLink]:
+        """The identities linked to the user, oldest link first."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove every identity link to the user (idempotent)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProofPorts:
+    """What the first proof of an address removes from an account a non-verifying
+    provider's sign-in made: its links, passkeys, authenticator and the apps it allowed."""
+
+    users: UserRepository
+    identities: ProofIdentities
+    passkeys: OwnedData
+    factors: OwnedData
+    grants: OwnedData
+
+
+def _through_an_identity(actor: Actor | None, user_id: str) -> bool:
+    """Is the person signed in to this account through an identity linked to it? A session
+    records how it began (``amr``), not through which identity; on an account whose address
+    is unproven every identity was linked by whoever holds it (decision 0335)."""
+    return actor is not None and actor.user_id == user_id and FEDERATED in actor.amr
+
+
+def _taken_from(
+    cmd: VerifyEmail, found: ActionToken | None, proof: ProofPorts, now: datetime
+) -> IdentityLink | None:
+    """The link whose sign-in made the token's account unproven, when this proof of its
+    address takes the account from it: the token is good, and whoever opens it is not signed
+    in to the account through an identity."""
+    if found is None:
+        return None
+    holder = proof.users.get(found.user_id)
+    try:
+        found.check(Purpose.VERIFY_EMAIL, holder, now, latest=None)
+    except InvalidToken:
+        return None
+    if holder is None or _through_an_identity(cmd.signed_in, holder.id):
+        return None
+    return made_unproven_by(proof.identities.list_for(holder.id), holder)
+
+
+def _start_clean(user_id: str, proof: ProofPorts) -> None:
+    start_clean(
+        user_id, passkeys=proof.passkeys, factors=proof.factors, identities=proof.identities
+    )
+    proof.grants.delete_owned_by(user_id, DELETE_BATCH)
 
 
 def verify_email(
     cmd: VerifyEmail,
     *,
     action_tokens: ActionTokenRepository,
+    proof: ProofPorts,
     clock: Clock,
     audit: AuditLog,
-) -> User:
-    token, ip = cmd.token, cmd.client_ip
+) -> Verified:
+    """The address proven. The first proof of it wins, as a verified provider's does (rule 4
+    of docs/reference/identities.md): an account a non-verifying provider's sign-in made is
+    claimed by whoever proves its address without being signed in through an identity, and
+    loses what was set up through that sign-in (its links, password, passkeys,
+    authenticator, sessions and the apps it allowed)."""
+    hashed, ip = token_hash(cmd.token), cmd.client_ip or None
     now = clock.now()
+    squatter = _taken_from(cmd, action_tokens.get(hashed), proof, now)
+    if squatter is not None:
+        # Before the spend, so that no crash leaves them to the account's earlier holder.
+        _start_clean(squatter.user_id, proof)
+    claimed: list[User] = []
+
+    def change(user: User) -> User:
+        if squatter is not None and not user.email_verified:
+            claimed.append(user)
+            return user.claimed(now)
+        return user.with_email_verified(now)
+
     try:
-        user = action_tokens.spend(
-            token_hash(token), Purpose.VERIFY_EMAIL, lambda u: u.with_email_verified(now), now
-        )
+        user = action_tokens.spend(hashed, Purpose.VERIFY_EMAIL, change, now)
     except InvalidToken:
-        audit.record(
-            AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip or None, reason="invalid_token")
-        )
+        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip, reason="invalid_token"))
         raise
-    audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip or None))
-    return user
+    audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip))
+    if squatter is not None and claimed:
+        # Again, for what the sessions the claim ended added meanwhile.
+        _start_clean(user.id, proof)
+        audit.record(AuditEvent(Audit.IDENTITY_UNLINKED, user_id=user.id, reason=squatter.provider))
+        audit.record(
+            AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="email_verification")
+        )
+    return Verified(user, claimed=bool(claimed))
 
 
-def mail_after_register(user: User, *, queue: JobQueue) -> None:
-    """A new account with an address gets a verification mail."""
+def mail_after_register(user: User, *, queue: JobQueue, provider: str | None = None) -> None:
+    """A new account with an address gets a verification mail; ``provider``: the name of the
+    provider whose sign-in made it, which the mail names."""
     if user.email is not None:
-        queue_mail(queue, MailKind.VERIFY_EMAIL, user)
+        queue_mail(queue, MailKind.VERIFY_EMAIL, user, provider=provider)
 
 
 def mail_after_profile_change(
@@ -165,6 +262,8 @@ class EmailPorts(Protocol):
     @property
     def identities(self) -> IdentityRepository: ...
     @property
+    def oauth_grants(self) -> OwnedData: ...
+    @property
     def sessions(self) -> SessionRepository: ...
     @property
     def clock(self) -> Clock: ...
@@ -184,7 +283,7 @@ class EmailPolicies(Protocol):
 @dataclass(frozen=True)
 class EmailServices:
     request_verification: Callable[[RequestVerification], None]
-    verify: Callable[[VerifyEmail], User]
+    verify: Callable[[VerifyEmail], Verified]
     forgot_password: Callable[[ForgotPassword], None]
     reset_password: Callable[[ResetPassword], None]
     invite: Callable[[Invite], User]
@@ -198,7 +297,11 @@ def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> Emai
             cmd, users=p.users, queue=queue, audit=p.audit
         ),
         verify=lambda cmd: verify_email(
-            cmd, action_tokens=p.action_tokens, clock=p.clock, audit=p.audit
+            cmd,
+            action_tokens=p.action_tokens,
+            proof=ProofPorts(p.users, p.identities, p.passkeys, p.factors, p.oauth_grants),
+            clock=p.clock,
+            audit=p.audit,
         ),
         forgot_password=lambda cmd: forgot_password(cmd, queue=queue),
         reset_password=lambda cmd: reset_password(
@@ -261,6 +364,9 @@ def account_hooks(ports: EmailPorts, *, queue: JobQueue) -> AccountHooks:
     audit = ports.audit
     return AccountHooks(
         registered=lambda user: mail_after_register(user, queue=queue),
+        registered_with=lambda user, provider: mail_after_register(
+            user, queue=queue, provider=provider
+        ),
         changed=lambda before, after: mail_after_profile_change(
             before, after, queue=queue, audit=audit
         ),

@@ -138,6 +138,9 @@ class MailJob:
     after_not_me: bool = False
     # A notice of a way in the person added: named in the mail, removed by its link.
     added: WayIn | None = None
+    # VERIFY_EMAIL of an account a provider's sign-in made: the provider's name (as admins
+    # configured it, never the person's words), which the mail names.
+    provider: str | None = None
 
     def job(self) -> Job:
         fields: dict[str, object] = {"kind": self.kind.value, "user": self.user_id, "id": self.id}
@@ -152,6 +155,8 @@ class MailJob:
             fields["not_me"] = True
         if self.added is not None:
             fields["added"] = [self.added.kind, self.added.ref, self.added.label]
+        if self.provider is not None:
+            fields["provider"] = self.provider
         return Job(kind=SEND_MAIL, subject=json.dumps(fields, separators=(",", ":")))
 
     @classmethod
@@ -169,9 +174,21 @@ class MailJob:
                 sign_in=_sign_in_seen(seen) if seen is not None else None,
                 after_not_me=fields.get("not_me") is True,
                 added=WayIn(*(str(part) for part in added[:3])) if added else None,
+                provider=_text_or_none(fields.get("provider")),
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
+
+
+def _made_by(mail_job: MailJob) -> dict[str, str]:
+    """A verification mail's words on the provider whose sign-in made the account."""
+    if mail_job.kind is MailKind.VERIFY_EMAIL and mail_job.provider:
+        return {"provider": mail_job.provider}
+    return {}
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _sign_in_seen(fields: list[object]) -> SignInSeen:
@@ -191,11 +208,20 @@ def queue_mail(
     *,
     old_verified: bool = False,
     after_not_me: bool = False,
+    provider: str | None = None,
 ) -> None:
     """Enqueue one mail; a queue that cannot take it loses the mail, not the request."""
     _enqueue(
         queue,
-        MailJob(kind, user.id, new_id(), old_email, old_verified, after_not_me=after_not_me),
+        MailJob(
+            kind,
+            user.id,
+            new_id(),
+            old_email,
+            old_verified,
+            after_not_me=after_not_me,
+            provider=provider,
+        ),
     )
 
 
@@ -384,6 +410,7 @@ def send_mail(
     context |= counted
     if kind in NOTICES.values():
         context |= _notice(mail_job)
+    context |= _made_by(mail_job)
     if seen is not None:
         context |= {
             "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),

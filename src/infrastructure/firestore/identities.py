@@ -69,15 +69,25 @@ class FirestoreIdentityRepository:
         return self._live_user((snap.to_dict() or {}).get("user_id")) if snap.exists else None
 
     def _link_doc(
-        self, user_id: str, provider: str, subject: str, email: str | None, at: datetime
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        email: str | None,
+        at: datetime,
+        *,
+        made_unproven: bool = False,
     ) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "user_id": user_id,
             "provider": provider,
             "subject": subject,
             "email": email,
             "created_at": at,
         }
+        if made_unproven:
+            doc["made_unproven"] = True
+        return doc
 
     def add_with_identity(
         self, user: User, provider: str, subject: str, email: str | None = None
@@ -97,7 +107,14 @@ class FirestoreIdentityRepository:
             batch.create(self._client.collection(USERS).document(user.id), user_to_doc(user))
             for collection, ref in claims:
                 batch.create(ref, {"user_id": user.id, "kind": collection})
-            batch.create(link, self._link_doc(user.id, provider, subject, email, user.created_at))
+            # An account made with an address its provider did not verify (rule 5).
+            made_unproven = not user.email_verified
+            batch.create(
+                link,
+                self._link_doc(
+                    user.id, provider, subject, email, user.created_at, made_unproven=made_unproven
+                ),
+            )
             try:
                 batch.commit(**BOUNDED)
                 return user
@@ -252,6 +269,7 @@ def _link_from(data: dict[str, Any]) -> IdentityLink | None:
         user_id=user_id,
         email=email if isinstance(email, str) else None,
         linked_at=at if isinstance(at, datetime) else datetime.min.replace(tzinfo=UTC),
+        made_unproven=data.get("made_unproven") is True,
     )
 
 

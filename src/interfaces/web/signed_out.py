@@ -161,8 +161,15 @@ def verify_email_page() -> Response:
 @bp.post("/verify-email")
 @form_errors("verify_email.html", shown=lambda: {"token": request.form.get("token", "")})
 def verify_email() -> Response:
-    user = services().email.verify(VerifyEmail(field("token"), client_ip()))
-    return page("verified.html", email=user.email.value if user.email else "")
+    # Opened signed in (to this account, through an identity) or not: the first proof of the
+    # address decides whose the account is (docs/reference/identities.md).
+    verified = services().email.verify(
+        VerifyEmail(field("token"), client_ip(), browser.signed_in())
+    )
+    user = verified.user
+    return page(
+        "verified.html", email=user.email.value if user.email else "", claimed=verified.claimed
+    )
 
 
 @bp.get("/forgot-password")

@@ -50,7 +50,8 @@ def request_verification(actor: Actor) -> Response:
 def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
-    return json_response(UserOut.of(services().email.verify(VerifyEmail(body.token, _client_ip()))))
+    verified = services().email.verify(VerifyEmail(body.token, _client_ip()))
+    return json_response(UserOut.of(verified.user))
 
 
 @bp.post("/auth/password/forgot")
