@@ -328,7 +328,7 @@ def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
     binary = firebase_tools_bin(root)
     if binary.exists() and _installed_npm_version(root, "firebase-tools") == FIREBASE_TOOLS_VERSION:
         return binary
-    return _npm_install(root, "firebase-tools", FIREBASE_TOOLS_VERSION, binary, "2 minutes")
+    return _npm_install(root, "firebase-tools", FIREBASE_TOOLS_VERSION, binary, "half a minute")
 
 
 def ensure_maildev(root: Path = REPO_ROOT) -> Path:
@@ -336,7 +336,7 @@ def ensure_maildev(root: Path = REPO_ROOT) -> Path:
     binary = maildev_bin(root)
     if binary.exists() and _installed_npm_version(root, "maildev") == MAILDEV_VERSION:
         return binary
-    return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "30 seconds")
+    return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "10 seconds")
 
 
 OIDC_PROVIDER_VERSION = "9.13.3"  # as bench/peer/package.json
@@ -352,7 +352,7 @@ def ensure_oidc_provider(root: Path = REPO_ROOT) -> Path:
     entry = oidc_provider_entry(root)
     if entry.exists() and _installed_npm_version(root, "oidc-provider") == OIDC_PROVIDER_VERSION:
         return entry
-    return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "20 seconds")
+    return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "5 seconds")
 
 
 OAUTH4WEBAPI_VERSION = "3.8.8"
@@ -368,7 +368,7 @@ def ensure_oauth4webapi(root: Path = REPO_ROOT) -> Path:
     entry = oauth4webapi_entry(root)
     if entry.exists() and _installed_npm_version(root, "oauth4webapi") == OAUTH4WEBAPI_VERSION:
         return entry
-    return _npm_install(root, "oauth4webapi", OAUTH4WEBAPI_VERSION, entry, "10 seconds")
+    return _npm_install(root, "oauth4webapi", OAUTH4WEBAPI_VERSION, entry, "5 seconds")
 
 
 LIGHTHOUSE_VERSION = "12.8.2"  # the last line that runs on Node.js 20 (13 needs 22.19)
@@ -384,7 +384,7 @@ def ensure_lighthouse(root: Path = REPO_ROOT) -> Path:
     binary = lighthouse_bin(root)
     if binary.exists() and _installed_npm_version(root, "lighthouse") == LIGHTHOUSE_VERSION:
         return binary
-    return _npm_install(root, "lighthouse", LIGHTHOUSE_VERSION, binary, "40 seconds")
+    return _npm_install(root, "lighthouse", LIGHTHOUSE_VERSION, binary, "15 seconds")
 
 
 def check_node() -> tuple[int, int]:
@@ -431,21 +431,34 @@ def _npm_install(root: Path, package: str, version: str, binary: Path, takes: st
             file=sys.stderr,
             flush=True,
         )
+    # --omit=optional: no optional dependency is needed here, and one of firebase-tools' (re2,
+    # for its Hosting emulator) is a native module that node-gyp compiles for minutes where
+    # its prebuilt binary cannot be downloaded. Every install into .tools says so, or the next
+    # one would add what this one left out.
     command = [
         npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
-        "--save-exact", f"{package}@{version}",
+        "--omit=optional", "--save-exact", f"{package}@{version}",
     ]  # fmt: skip
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
     began = time.monotonic()
+    counted, since = _count_packages(root), began
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env) as proc:
         while True:
             try:
                 proc.wait(timeout=15)
                 break
             except subprocess.TimeoutExpired:
+                now, count = time.monotonic(), _count_packages(root)
+                if count != counted:
+                    counted, since = count, now
+                doing = (
+                    f"{count} packages in .tools so far"
+                    if now - since < 15
+                    else f"{count} packages, none new for {now - since:.0f} s: npm is "
+                    "resolving or running install scripts"
+                )
                 print(
-                    f"emulators: still installing {package}: {time.monotonic() - began:.0f} s, "
-                    f"{_count_packages(root)} packages in .tools so far",
+                    f"emulators: still installing {package}: {now - began:.0f} s, {doing}",
                     file=sys.stderr,
                     flush=True,
                 )
