@@ -19,6 +19,11 @@ another program, or two services configured onto one port, is an error naming th
 change (docs/configuration.md#local-emulators). Child output goes to
 ``.local/emulators/<service>.log``.
 
+With a ``data_dir`` (the local profile's launcher, run_local.py, gives it), the Firestore and
+Auth emulators a set starts load the last copy saved there, and ``save()`` exports theirs into
+a new copy that replaces it at once; the tests give none and start empty
+(docs/decisions/0330-make-run-keeps-its-data.md).
+
 Standard library only, so it runs before the virtual environment exists. Use it as a module
 (``EmulatorSet``) or from the command line::
 
