@@ -16,7 +16,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: help venv tools translations ports run test screenshots lint docs cli bench soak container clean
+.PHONY: help venv tools translations ports run reset test screenshots lint docs cli bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ ports:
 run: PORTS_ARGS = --port "$${PORT:-8000}"
 run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators; TELEMETRY=1: with its traces and metrics shown
 	$(VPY) scripts/run_local.py
+
+reset: ## empty what `make run` keeps between runs: the emulators' users, providers, clients
+	@$(PYTHON) scripts/emulators.py reset
 
 test: venv tools translations ## the whole test suite; pytest starts the emulators it needs
 	@$(VPY) -m pytest $(PYTEST_ARGS); status=$$?; \
@@ -86,6 +89,8 @@ soak: venv ## mixed-traffic load soak (not in CI): make soak MINUTES=10
 container: venv ## build the Dockerfile with podman (no Docker engine) and check the container
 	$(VPY) scripts/container_check.py
 
-clean: ## remove caches and emulator logs (keeps .venv and .tools)
-	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis
+clean: ## remove caches and emulator logs (keeps .venv, .tools and make run's data: make reset)
+	find .local -mindepth 1 -maxdepth 1 ! -name emulator-data ! -name dev-secrets.json \
+	  -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis
 	find . -path ./.venv -prune -o -path ./.tools -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -19,11 +19,17 @@ another program, or two services configured onto one port, is an error naming th
 change (docs/configuration.md#local-emulators). Child output goes to
 ``.local/emulators/<service>.log``.
 
+With a ``data_dir`` (the local profile's launcher, run_local.py, gives it), the Firestore and
+Auth emulators a set starts load the last copy saved there, and ``save()`` exports theirs into
+a new copy that replaces it at once; the tests give none and start empty
+(docs/decisions/0330-make-run-keeps-its-data.md).
+
 Standard library only, so it runs before the virtual environment exists. Use it as a module
 (``EmulatorSet``) or from the command line::
 
     python scripts/emulators.py start [--only firestore,auth]   # foreground until Ctrl-C
     python scripts/emulators.py wipe [--only firestore]
+    python scripts/emulators.py reset                    # remove what `make run` keeps
     python scripts/emulators.py env                             # print the exports
     python scripts/emulators.py check [--port 8000]      # the ports they would take, free?
     python scripts/emulators.py install                  # firebase-tools, maildev + checks
@@ -72,6 +78,11 @@ DEFAULT_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
 FIRESTORE_MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 
 STOP_GRACE_SECONDS = 5.0
+# The local profile's kept data (EmulatorSet.data_dir): which services, the symlink naming the
+# last saved copy, the Firestore export's name inside it.
+KEPT_SERVICES: tuple[str, ...] = ("firestore", "auth")
+KEPT_CURRENT = "current"
+KEPT_EXPORT = "export"
 # A port that is open but does not answer like the emulator: how long to wait for it.
 FOREIGN_PORT_GRACE_SECONDS = 10.0
 LOG_TAIL_LINES = 20
@@ -328,7 +339,7 @@ def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
     binary = firebase_tools_bin(root)
     if binary.exists() and _installed_npm_version(root, "firebase-tools") == FIREBASE_TOOLS_VERSION:
         return binary
-    return _npm_install(root, "firebase-tools", FIREBASE_TOOLS_VERSION, binary, "2 minutes")
+    return _npm_install(root, "firebase-tools", FIREBASE_TOOLS_VERSION, binary, "half a minute")
 
 
 def ensure_maildev(root: Path = REPO_ROOT) -> Path:
@@ -336,7 +347,7 @@ def ensure_maildev(root: Path = REPO_ROOT) -> Path:
     binary = maildev_bin(root)
     if binary.exists() and _installed_npm_version(root, "maildev") == MAILDEV_VERSION:
         return binary
-    return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "30 seconds")
+    return _npm_install(root, "maildev", MAILDEV_VERSION, binary, "10 seconds")
 
 
 OIDC_PROVIDER_VERSION = "9.13.3"  # as bench/peer/package.json
@@ -352,7 +363,7 @@ def ensure_oidc_provider(root: Path = REPO_ROOT) -> Path:
     entry = oidc_provider_entry(root)
     if entry.exists() and _installed_npm_version(root, "oidc-provider") == OIDC_PROVIDER_VERSION:
         return entry
-    return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "20 seconds")
+    return _npm_install(root, "oidc-provider", OIDC_PROVIDER_VERSION, entry, "5 seconds")
 
 
 OAUTH4WEBAPI_VERSION = "3.8.8"
@@ -368,7 +379,7 @@ def ensure_oauth4webapi(root: Path = REPO_ROOT) -> Path:
     entry = oauth4webapi_entry(root)
     if entry.exists() and _installed_npm_version(root, "oauth4webapi") == OAUTH4WEBAPI_VERSION:
         return entry
-    return _npm_install(root, "oauth4webapi", OAUTH4WEBAPI_VERSION, entry, "10 seconds")
+    return _npm_install(root, "oauth4webapi", OAUTH4WEBAPI_VERSION, entry, "5 seconds")
 
 
 LIGHTHOUSE_VERSION = "12.8.2"  # the last line that runs on Node.js 20 (13 needs 22.19)
@@ -384,7 +395,7 @@ def ensure_lighthouse(root: Path = REPO_ROOT) -> Path:
     binary = lighthouse_bin(root)
     if binary.exists() and _installed_npm_version(root, "lighthouse") == LIGHTHOUSE_VERSION:
         return binary
-    return _npm_install(root, "lighthouse", LIGHTHOUSE_VERSION, binary, "40 seconds")
+    return _npm_install(root, "lighthouse", LIGHTHOUSE_VERSION, binary, "15 seconds")
 
 
 def check_node() -> tuple[int, int]:
@@ -431,21 +442,34 @@ def _npm_install(root: Path, package: str, version: str, binary: Path, takes: st
             file=sys.stderr,
             flush=True,
         )
+    # --omit=optional: no optional dependency is needed here, and one of firebase-tools' (re2,
+    # for its Hosting emulator) is a native module that node-gyp compiles for minutes where
+    # its prebuilt binary cannot be downloaded. Every install into .tools says so, or the next
+    # one would add what this one left out.
     command = [
         npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
-        "--save-exact", f"{package}@{version}",
+        "--omit=optional", "--save-exact", f"{package}@{version}",
     ]  # fmt: skip
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
     began = time.monotonic()
+    counted, since = _count_packages(root), began
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env) as proc:
         while True:
             try:
                 proc.wait(timeout=15)
                 break
             except subprocess.TimeoutExpired:
+                now, count = time.monotonic(), _count_packages(root)
+                if count != counted:
+                    counted, since = count, now
+                doing = (
+                    f"{count} packages in .tools so far"
+                    if now - since < 15
+                    else f"{count} packages, none new for {now - since:.0f} s: npm is "
+                    "resolving or running install scripts"
+                )
                 print(
-                    f"emulators: still installing {package}: {time.monotonic() - began:.0f} s, "
-                    f"{_count_packages(root)} packages in .tools so far",
+                    f"emulators: still installing {package}: {now - began:.0f} s, {doing}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -537,11 +561,17 @@ class EmulatorSet:
     foreign_grace: float = FOREIGN_PORT_GRACE_SECONDS
     # Ports the caller will take beside the emulators', by variable (run_local: PORT).
     other_ports: dict[str, int] = field(default_factory=dict)
+    # Where Firestore's documents and Auth's accounts are kept between runs (run_local: the
+    # local profile's .local/emulator-data): loaded into the emulators this set starts, saved
+    # from them by save(). None: they start empty and nothing is kept (the tests).
+    data_dir: Path | None = None
 
     startup_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False, repr=False)
     _reused: set[str] = field(default_factory=set, init=False, repr=False)
     _sdk_cache: Path | None = field(default=None, init=False, repr=False)
+    # The kept data was loaded into every emulator this set started: save() may replace it.
+    _loaded: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.services = tuple(self.services)
@@ -821,6 +851,9 @@ class EmulatorSet:
                 java, "-Duser.language=en", "-cp", str(jar), FIRESTORE_MAIN_CLASS,
                 "--host", host, "--port", port, "--project_id", self.project,
             ]  # fmt: skip
+            kept = self._kept_firestore()
+            if kept is not None:
+                argv += ["--import-data", str(kept)]
             return argv, {}
         if service == "pubsub":
             java = java_executable()
@@ -896,12 +929,16 @@ class EmulatorSet:
             self.startup_seconds[service] = 0.0
         self.log_dir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.stop)
+        self._loaded = False
         try:
             for service in sorted(to_start, key=_SPAWN_ORDER.index):
                 self._spawn(service)
             self._wait(to_start, began, timeout)
             if self.storage_bucket and "storage" in self.services:
                 self._ensure_bucket()
+            if self.data_dir is not None:
+                self._load_auth()
+                self._loaded = True
         except BaseException:
             self.stop()
             raise
@@ -953,6 +990,7 @@ class EmulatorSet:
         """Stop what start() started (never reused services): SIGTERM each process group,
         wait up to ~5 s, then SIGKILL what is left of the groups."""
         atexit.unregister(self.stop)
+        self._loaded = False
         procs = list(self._procs.values())
         self._procs.clear()
         self._reused.clear()
@@ -1008,8 +1046,127 @@ class EmulatorSet:
                 if self.storage_bucket:
                     self._ensure_bucket()
 
-    def _expect_ok(self, service: str, method: str, url: str, body: bytes | None = None) -> int:
+    # ---------------------------------------------------------------- kept data
+
+    @property
+    def kept(self) -> frozenset[str]:
+        """Services whose data this set keeps: Firestore and Auth when it started them."""
+        if self.data_dir is None:
+            return frozenset()
+        return frozenset(self._procs) & frozenset(KEPT_SERVICES)
+
+    def _current(self) -> Path | None:
+        """The last saved copy of the data (data_dir/current), None when there is none."""
+        if self.data_dir is None:
+            return None
+        current = self.data_dir / KEPT_CURRENT
+        return current.resolve() if current.is_dir() else None
+
+    def _kept_firestore(self) -> Path | None:
+        current = self._current()
+        if current is None:
+            return None
+        metadata = current / "firestore" / KEPT_EXPORT / f"{KEPT_EXPORT}.overall_export_metadata"
+        return metadata if metadata.is_file() else None
+
+    def _load_auth(self) -> None:
+        """Auth's kept accounts and configuration into the Auth emulator this set started
+        (firebase-tools' own import does the same, but after its port already answers)."""
+        current = self._current()
+        if current is None or "auth" not in self._procs:
+            return
+        base = f"{self.url('auth')}"
+        owner = {"Authorization": "Bearer owner", "Content-Type": "application/json"}
+        config = current / "auth" / "config.json"
+        if config.is_file():
+            url = f"{base}/emulator/v1/projects/{self.project}/config"
+            self._expect_ok("auth", "PATCH", url, config.read_bytes(), owner)
+        accounts = current / "auth" / "accounts.json"
+        if accounts.is_file():
+            users = json.loads(accounts.read_text(encoding="utf-8")).get("users") or []
+            if users:
+                url = (
+                    f"{base}/identitytoolkit.googleapis.com/v1/projects/{self.project}"
+                    "/accounts:batchCreate"
+                )
+                body = json.dumps({"users": users}).encode()
+                self._expect_ok("auth", "POST", url, body, owner)
+
+    def save(self) -> Path | None:
+        """Export Firestore's documents and Auth's accounts from the emulators this set
+        started into a new copy beside the last one, then make it the current one (a symlink
+        replaced at once): a failed export leaves the last copy as it was. What this set did
+        not start (reused, or not among its services) is carried over from the last copy.
+        Returns the new copy; None when nothing is kept (no data_dir, an unfinished start)."""
+        if self.data_dir is None or not self._loaded or not self.kept:
+            return None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        previous = self._current()
+        fresh = self.data_dir / f"copy-{time.time_ns()}"
+        try:
+            fresh.mkdir()
+            for service in KEPT_SERVICES:
+                if service in self.kept:
+                    self._export(service, fresh / service)
+                elif previous is not None and (previous / service).is_dir():
+                    shutil.copytree(previous / service, fresh / service)
+            link = self.data_dir / f".current-{fresh.name}"
+            link.symlink_to(fresh.name)
+            os.replace(link, self.data_dir / KEPT_CURRENT)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        for old in self.data_dir.iterdir():
+            if old.name.startswith(("copy-", ".current-")) and old.name != fresh.name:
+                if old.is_symlink():
+                    old.unlink()
+                else:
+                    shutil.rmtree(old, ignore_errors=True)
+        return fresh
+
+    def _export(self, service: str, folder: Path) -> None:
+        folder.mkdir()
+        if service == "firestore":
+            # The emulator writes folder/<name>/ itself: <name>.overall_export_metadata and
+            # the documents, which --import-data reads at the next start.
+            url = f"{self.url('firestore')}/emulator/v1/projects/{self.project}:export"
+            body = {
+                "database": f"projects/{self.project}/databases/(default)",
+                "export_directory": str(folder.resolve()),
+                "export_name": KEPT_EXPORT,
+            }
+            self._expect_ok(service, "POST", url, json.dumps(body).encode())
+            if not (folder / KEPT_EXPORT / f"{KEPT_EXPORT}.overall_export_metadata").is_file():
+                raise EmulatorError(f"the Firestore emulator wrote no export in {folder}")
+            return
+        base, owner = self.url("auth"), {"Authorization": "Bearer owner"}
+        for name, path in (
+            (
+                "accounts.json",
+                f"/identitytoolkit.googleapis.com/v1/projects/{self.project}"
+                "/accounts:batchGet?maxResults=-1",
+            ),
+            ("config.json", f"/emulator/v1/projects/{self.project}/config"),
+        ):
+            try:
+                status, answer = _http("GET", base + path, headers=owner, timeout=30)
+            except (OSError, http.client.HTTPException) as exc:
+                raise EmulatorError(f"auth emulator unreachable (GET {path}): {exc}") from exc
+            if status != 200:
+                raise EmulatorError(f"auth emulator: GET {path} -> {status}")
+            json.loads(answer)  # a whole JSON document, or no copy at all
+            (folder / name).write_bytes(answer)
+
+    def _expect_ok(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> int:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers.update(extra or {})
         try:
             status, answer = _http(method, url, body=body, headers=headers, timeout=30)
         except (OSError, http.client.HTTPException) as exc:
@@ -1028,6 +1185,30 @@ class EmulatorSet:
         url = f"{self.url('storage')}/storage/v1/b?project={self.project}"
         body = json.dumps({"name": self.storage_bucket}).encode()
         self._expect_ok("storage", "POST", url, body=body)
+
+
+# --------------------------------------------------------------------------- kept data
+
+DATA_DIR_VARIABLE = "EMULATOR_DATA_DIR"
+DEFAULT_DATA_DIR = REPO_ROOT / ".local" / "emulator-data"
+_OFF = ("off", "none", "0", "false", "no")
+
+
+def kept_data_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the local profile keeps the emulators' data: EMULATOR_DATA_DIR (relative to the
+    repository), .local/emulator-data when unset or empty, None when it says ``off``."""
+    value = (os.environ if environ is None else environ).get(DATA_DIR_VARIABLE, "").strip()
+    if value.lower() in _OFF:
+        return None
+    return REPO_ROOT / value if value else DEFAULT_DATA_DIR
+
+
+def reset_kept_data(data_dir: Path) -> bool:
+    """Remove the kept data; whether there was any."""
+    if not data_dir.exists():
+        return False
+    shutil.rmtree(data_dir)
+    return True
 
 
 # --------------------------------------------------------------------------- CLI
@@ -1099,6 +1280,23 @@ def _cmd_wipe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reset(args: argparse.Namespace) -> int:
+    """`make reset`: the next `make run` starts with empty emulators."""
+    data_dir = kept_data_dir()
+    if data_dir is None:
+        print(f"{DATA_DIR_VARIABLE}=off: no data is kept, nothing to reset")
+        return 0
+    shown = data_dir.relative_to(REPO_ROOT) if data_dir.is_relative_to(REPO_ROOT) else data_dir
+    if reset_kept_data(data_dir):
+        print(
+            f"removed {shown}: the next `make run` starts with empty emulators (a `make run` "
+            "still running keeps its data there again when it stops)"
+        )
+    else:
+        print(f"nothing kept in {shown}: the next `make run` starts with empty emulators")
+    return 0
+
+
 def _cmd_env(args: argparse.Namespace) -> int:
     print(_exports(EmulatorSet.from_env(services=_parse_only(args.only)).env()))
     return 0
@@ -1146,6 +1344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     wipe = commands.add_parser("wipe", help="delete all data in the running emulators")
     wipe.add_argument("--only", help=only_help)
     wipe.set_defaults(func=_cmd_wipe)
+    reset = commands.add_parser(
+        "reset", help="remove the data `make run` keeps between runs (EMULATOR_DATA_DIR)"
+    )
+    reset.set_defaults(func=_cmd_reset)
     env = commands.add_parser("env", help="print the environment exports")
     env.add_argument("--only", help=only_help)
     env.set_defaults(func=_cmd_env)

@@ -73,12 +73,14 @@ class LocalTelemetry:
         otlp, prom = self._ports[OTLP_PORT], self._ports[PROMETHEUS_PORT]
         receiver = REPO_ROOT / "scripts" / "otlp_receiver.py"
         self._spawn([sys.executable, str(receiver), "--port", str(otlp)], None)
+        _say(
+            f"METRICS_TOKEN of this run: {self._token}; /metrics answers "
+            f"`curl -H 'Authorization: Bearer {self._token}' "
+            f"http://localhost:{self._service}/metrics`"
+        )
         binary = shutil.which("prometheus")
         if binary is None:
-            _say(
-                "no prometheus here (apt-get install prometheus); /metrics answers "
-                f"`curl -H 'Authorization: Bearer {self._token}' localhost:{self._service}/metrics`"
-            )
+            _say("no prometheus here (apt-get install prometheus) to scrape it")
             return
         home = self._home
         home.mkdir(parents=True, exist_ok=True)

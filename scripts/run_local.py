@@ -9,8 +9,10 @@ Defaults of the ``local`` profile are filled in only where the environment has n
 its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
 With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
-ones started here are stopped on the way out. Every port they and gunicorn will take is
-checked before anything starts.
+ones started here are stopped on the way out. The Firestore and Auth emulators started here
+load the data kept in ``.local/emulator-data`` (``EMULATOR_DATA_DIR``; ``off``: none) and save
+theirs there when the run stops; ``make reset`` removes it. Every port they and gunicorn
+will take is checked before anything starts.
 
 The local profile is served on ``localhost`` (passkeys need a name, not an IP address):
 gunicorn listens on 127.0.0.1 and, where the machine has it, on ::1, so the name works
@@ -35,7 +37,13 @@ from pathlib import Path
 from types import FrameType
 
 import local_telemetry
-from emulators import REPO_ROOT, EmulatorError, EmulatorSet, parent_death_preexec
+from emulators import (
+    REPO_ROOT,
+    EmulatorError,
+    EmulatorSet,
+    kept_data_dir,
+    parent_death_preexec,
+)
 
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
@@ -225,6 +233,51 @@ def start_emulators(emulators: EmulatorSet) -> None:
         )
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+
+
+def say_what_is_kept(emulators: EmulatorSet) -> None:
+    """Where the emulators' data is kept between runs, and whether this one loaded some."""
+    if emulators.data_dir is None:
+        return
+    where = _shown(emulators.data_dir)
+    if not emulators.kept:
+        print(
+            "run_local: the Firestore and Auth emulators were already running: their data "
+            "is theirs to keep (this run keeps none)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    loaded = "the last run's data loaded; " if (emulators.data_dir / "current").is_dir() else ""
+    print(
+        f"run_local: {loaded}users, providers and clients are kept in {where} when this run "
+        "stops (`make reset` empties it)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def keep_data(emulators: EmulatorSet) -> None:
+    """Save the emulators' data on the way out; a failure says so and keeps the last copy."""
+    if not emulators.kept:
+        return
+    try:
+        saved = emulators.save()
+    except (EmulatorError, OSError, ValueError) as exc:
+        where = _shown(emulators.data_dir) if emulators.data_dir else "?"
+        print(
+            f"run_local: warning: the emulators' data was not saved ({exc}); {where} keeps "
+            "the last run's",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    if saved is not None:
+        print(f"run_local: data kept in {_shown(saved.parent)}", file=sys.stderr, flush=True)
+
+
 def _environment(serving: bool) -> tuple[dict[str, str], dict[str, int], bool]:
     """The local profile's environment (with TELEMETRY's, when serving), the ports the
     server and its telemetry will take, and whether TELEMETRY is on."""
@@ -256,8 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         env, serving, observed = _environment(cli_args is None)
         if env["APP_PROFILE"] == "local":
-            emulators = EmulatorSet.from_env(other_ports=serving)
+            emulators = EmulatorSet.from_env(other_ports=serving, data_dir=kept_data_dir(env))
             start_emulators(emulators)
+            say_what_is_kept(emulators)
             env.update(emulators.env())
         else:
             print(
@@ -281,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if telemetry is not None:
             telemetry.stop()
         if emulators is not None:
+            keep_data(emulators)  # gunicorn has stopped: no write is under way
             emulators.stop()
 
 

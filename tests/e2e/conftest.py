@@ -63,6 +63,7 @@ def served(
         "GOOGLE_CLOUD_PROJECT": "demo-firegate",
         "PORT": str(port),
         "LOG_LEVEL": "INFO",
+        "EMULATOR_DATA_DIR": "off",  # run_local keeps no data for the tests
         **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
         **env,
     }

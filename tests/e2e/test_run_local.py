@@ -111,6 +111,7 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
         MAILDEV_WEB_PORT=str(base + 5),
         PORT=str(port),
         WEB_CONCURRENCY="1",
+        EMULATOR_DATA_DIR=str(tmp_path / "kept"),  # never the checkout's own
     )
     log = ROOT / ".local" / "run-local-moved-ports-e2e.log"
     log.parent.mkdir(exist_ok=True)
@@ -170,3 +171,107 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     assert proc.returncode in (0, 130, -signal.SIGINT), log.read_text()[-3000:]
+
+
+def _run_local(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """scripts/run_local.py in its own process group, as a terminal runs `make run`; once
+    gunicorn answers /healthz."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "run_local.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for_line(log, proc, "/sign-in", timeout=180)
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"http://localhost:{env['PORT']}/healthz", timeout=5).ok:
+                    return proc
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("gunicorn did not answer:\n" + log.read_text()[-4000:])
+            time.sleep(0.2)
+    except BaseException:
+        _ctrl_c(proc)
+        raise
+
+
+def _ctrl_c(proc: subprocess.Popen[bytes]) -> int:
+    """SIGINT to the process group, as Ctrl-C in the terminal; the exit status."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps(
+    tmp_path: Path,
+) -> None:
+    base = _free_block(int(os.environ.get("RUN_LOCAL_KEEP_TEST_PORTS", "18141")), 12, 18240)
+    kept = tmp_path / "kept"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    for name in _NEWCOMER_UNSET:
+        env.pop(name, None)
+    env.update(
+        FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{base}",
+        FIREBASE_AUTH_EMULATOR_HOST=f"127.0.0.1:{base + 1}",
+        PUBSUB_EMULATOR_HOST=f"127.0.0.1:{base + 2}",
+        STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{base + 3}",
+        SMTP_URL=f"smtp://127.0.0.1:{base + 4}",
+        MAILDEV_WEB_PORT=str(base + 5),
+        PORT=str(base + 10),
+        WEB_CONCURRENCY="1",
+        EMULATOR_DATA_DIR=str(kept),
+    )
+    url = f"http://localhost:{base + 10}"
+    # An account in the Auth emulator too (the Firebase token exchange signs in there).
+    identity = f"http://127.0.0.1:{base + 1}/identitytoolkit.googleapis.com/v1/accounts"
+    firebase_user = {"email": "fb@example.com", "password": PASSWORD, "returnSecureToken": True}
+    log = ROOT / ".local" / "run-local-kept-data-e2e.log"
+    log.parent.mkdir(exist_ok=True)
+    log.write_bytes(b"")
+
+    proc = _run_local(env, log)
+    try:
+        body = {"username": "keeper", "email": "keeper@example.com", "password": PASSWORD}
+        assert requests.post(f"{url}/register", json=body, timeout=60).status_code == 201
+        made = requests.post(f"{identity}:signUp?key=any", json=firebase_user, timeout=30)
+        assert made.status_code == 200, made.text
+    finally:
+        first = _ctrl_c(proc)
+    printed = log.read_text(errors="replace")
+    assert first in (0, 130, -signal.SIGINT), printed[-3000:]
+    assert f"data kept in {kept}" in printed, printed[-3000:]
+    assert "the last run's data loaded" not in printed
+
+    proc = _run_local(env, log)
+    try:
+        login = {"username": "keeper", "password": PASSWORD}
+        signed_in = requests.post(f"{url}/login", json=login, timeout=60)
+        assert signed_in.status_code == 200, signed_in.text
+        again = requests.post(
+            f"{identity}:signInWithPassword?key=any", json=firebase_user, timeout=30
+        )
+        assert again.status_code == 200, again.text
+    finally:
+        _ctrl_c(proc)
+    assert "the last run's data loaded" in log.read_text(errors="replace")
+
+    reset = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "emulators.py"), "reset"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert reset.returncode == 0 and f"removed {kept}" in reset.stdout, reset
+    assert not kept.exists()

@@ -89,5 +89,18 @@ def test_make_run_with_telemetry_prints_a_sign_ins_spans_and_its_prometheus_coun
                 seen = query(prometheus, SIGNINS)
             except requests.RequestException:
                 seen = None
+        # The first screen names the run's metrics token and how to read /metrics with it.
+        shown = re.search(
+            r"METRICS_TOKEN of this run: ([0-9a-f]{64}); /metrics answers "
+            r"`curl -H 'Authorization: Bearer \1' (http://localhost:\d+)/metrics`",
+            log.read_text(),
+        )
+        assert shown, log.read_text()[-3000:]
+        token, origin = shown.groups()
+        assert origin == url.replace("127.0.0.1", "localhost")
+        metrics = requests.get(
+            f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert metrics.status_code == 200 and "firegate_signins_total" in metrics.text
     text = log.read_text()
     assert "Prometheus on http://127.0.0.1:25213/graph" in text

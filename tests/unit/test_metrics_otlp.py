@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from flask import Flask
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -23,7 +24,9 @@ from bootstrap.metrics import measuring
 from infrastructure.metrics.fanout import FanOut
 from infrastructure.metrics.otlp import REQUEST_BUCKETS, REQUESTS, OtlpMetrics
 from infrastructure.metrics.prometheus import PrometheusMetrics
-from tests.conftest import make_settings
+from interfaces.shared.metrics import MetricsConfig, install_metrics
+from tests.conftest import bearer, make_settings
+from tests.unit.test_metrics import samples
 
 pytestmark = pytest.mark.unit
 
@@ -217,3 +220,41 @@ def sent_histogram(request: ExportMetricsServiceRequest) -> dict[tuple[str, ...]
                     labels = {a.key: a.value.string_value for a in point.attributes}
                     found[(labels["route"], labels["method"], labels["status"])] = point
     return found
+
+
+def test_invented_http_methods_count_as_one_other_in_prometheus_and_otlp_alike(
+    receiver: Receiver,
+) -> None:
+    # Anyone may send any token as a method (gunicorn passes it on): each must not become a
+    # series of its own in /metrics nor in the collector.
+    prometheus = PrometheusMetrics()
+    otlp = OtlpMetrics(f"http://127.0.0.1:{PORT}/v1/metrics", interval_ms=3_600_000)
+    token = "m" * 40
+    app = Flask(__name__)
+    app.add_url_rule("/ping", "ping", lambda: "pong", methods=["GET", "POST"])
+    install_metrics(
+        app, MetricsConfig(FanOut([prometheus, otlp]), prometheus.exposition, token=token)
+    )
+    client = app.test_client()
+    for n in range(30):
+        client.open("/ping", method=f"BREW{n}")
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"):
+        client.open("/ping", method=method)
+    client.open("/nowhere", method="PROPFIND")
+    text = client.get("/metrics", headers=bearer(token)).get_data(as_text=True)
+    seen = samples(text)
+    counted: dict[str, float] = {}  # requests by method label
+    for key, value in seen.items():
+        if key.startswith("firegate_http_request_duration_seconds_count{"):
+            method = key.split('method="', 1)[1].split('"', 1)[0]
+            counted[method] = counted.get(method, 0) + value
+    standard = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"}
+    assert counted == {**dict.fromkeys(standard, 1.0), "other": 31.0}
+    assert "BREW" not in text and "PROPFIND" not in text
+    assert otlp.provider.force_flush(10_000)
+    sent: dict[str, int] = {}
+    for (_, method, _), point in sent_histogram(receiver.requests[-1]).items():
+        sent[method] = sent.get(method, 0) + point.count
+    # and the scrape itself, measured once it answered
+    assert sent == {**dict.fromkeys(standard, 1), "GET": 2, "other": 31}
+    otlp.provider.shutdown()

@@ -1,5 +1,6 @@
 """The shell's part of the metrics (docs/operations.md, "Metrics"): every request's duration
-by its route's rule, and /metrics, the Prometheus text, only to the bearer of METRICS_TOKEN.
+by its route's rule and its method (an invented one as ``other``), and /metrics, the Prometheus
+text, only to the bearer of METRICS_TOKEN.
 Installed only when metrics are on: off, no hook runs on any request."""
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from application.ports import Metrics
 from domain.errors import Unauthenticated
 
 UNMATCHED = "unmatched"  # the route label of a request no rule matched (a 404, a 405)
+# The method label: HTTP's own methods (RFC 9110 and PATCH) by name, any other token a client
+# invents as one value, so that made-up methods cannot grow the series without end.
+STANDARD_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
+)
+OTHER_METHOD = "other"
+
+
+def method_label(method: str) -> str:
+    """The method label of a request: its method when standard, else ``other``."""
+    return method if method in STANDARD_METHODS else OTHER_METHOD
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ def install_metrics(app: Flask, config: MetricsConfig) -> None:
         rule = request.url_rule
         seconds = time.perf_counter() - started if started is not None else 0.0
         route = rule.rule if rule is not None else UNMATCHED
-        metrics.request(route, request.method, response.status_code, seconds)
+        metrics.request(route, method_label(request.method), response.status_code, seconds)
         return response
 
     exposition = config.exposition

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from flask import current_app
@@ -50,7 +51,7 @@ class LazyServices:
             try:
                 # Binding imports the SDKs; the readiness probe opens the Firestore channel
                 # that the first authenticated request would otherwise wait for.
-                self.get().ready()
+                patiently_ready(self.get().ready, WARM_UP_PATIENCE)
             except Exception:  # without ``fatal``, the first request that needs them raises
                 logging.getLogger("firegate").exception("binding the services failed")
                 if fatal:
@@ -63,6 +64,42 @@ class LazyServices:
 
 
 WORKER_BOOT_ERROR = 3  # gunicorn's Arbiter.WORKER_BOOT_ERROR: the arbiter halts on it
+# How long the warm-up probes Firestore before it says it did not answer: an emulator started
+# a moment ago (a cold JVM, `make run`'s first screen) or a channel's first connection on a
+# busy machine can take several of the probe's 2-second attempts.
+WARM_UP_PATIENCE = 30.0
+WARM_UP_PAUSE = 0.5
+
+
+def patiently_ready(
+    ready: Callable[[], bool], patience: float, pause: float = WARM_UP_PAUSE
+) -> bool:
+    """Probe with ``ready`` until it answers True or ``patience`` seconds have passed. The
+    attempts before the last are quiet (what they log below ERROR, on this thread, is
+    dropped): only a real timeout warns, once, with the last attempt's own words."""
+    deadline = time.monotonic() + patience
+    quiet = _ThisThreadQuiet()
+    logger = logging.getLogger("firegate")
+    logger.addFilter(quiet)
+    try:
+        while time.monotonic() < deadline:
+            if ready():
+                return True
+            time.sleep(pause)
+    finally:
+        logger.removeFilter(quiet)
+    return ready()
+
+
+class _ThisThreadQuiet(logging.Filter):
+    """Drops the records below ERROR that the thread that made it logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self._thread or record.levelno >= logging.ERROR
 
 
 class _LateCounter:
