@@ -7,26 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters, build_app
 from tests.conftest import make_settings
-from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of
-from tests.unit.test_pages_signed_out import PASSWORD, sign_up
+from tests.unit.oauth_world import REDIRECT, EmulatorWorld, csrf_of
+from tests.unit.test_pages_signed_out import PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-
-class EmulatorWorld(OAuthWorld):
-    """``OAuthWorld``'s browser and command line, on an app over the Firestore emulator."""
-
-    def __init__(self, app: Flask) -> None:  # the fakes of OAuthWorld are not built
-        self.app = app
-        self.client = app.test_client()
-        self.services = app.extensions["firegate"]
-        sign_up(self)
 
 
 @pytest.fixture

@@ -94,13 +94,20 @@ def autofill_browser(localhost: str, firestore: Any) -> Iterator[Browser]:
     yield from open_browser(localhost, autofill=True)
 
 
-def sign_up_and_add_a_passkey(browser: Browser, passkey_name: str) -> str:
+def sign_up(browser: Browser) -> str:
+    """A new account, signed in on its page: its username."""
     page, base = browser.page, browser.base
     name = "p" + uuid.uuid4().hex[:10]
     page.goto(base + "/sign-up")
     fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(base + "/account")
+    return name
+
+
+def sign_up_and_add_a_passkey(browser: Browser, passkey_name: str) -> str:
+    page, base = browser.page, browser.base
+    name = sign_up(browser)
     page.get_by_role("link", name="Sign-in and security").click()
     page.wait_for_url(base + "/account/security")
     assert "No passkeys yet" in page.inner_text("main")
@@ -233,11 +240,7 @@ def test_an_old_session_signs_in_again_then_adds_its_passkey(firestore: Any) -> 
     with serving("gunicorn-reauth.log", REAUTH_MAX_AGE="2") as url:
         for browser in open_browser(url.replace("127.0.0.1", "localhost"), autofill=False):
             page, base = browser.page, browser.base
-            name = "r" + uuid.uuid4().hex[:10]
-            page.goto(base + "/sign-up")
-            fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
-            page.get_by_role("button", name="Create account").click()
-            page.wait_for_url(base + "/account")
+            name = sign_up(browser)
             page.goto(base + "/account/security")
             time.sleep(3)  # the sign-in is now older than REAUTH_MAX_AGE
             page.get_by_role("button", name="Add a passkey").click()

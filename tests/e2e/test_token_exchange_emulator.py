@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import pytest
-from flask import Flask
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
@@ -18,24 +17,13 @@ from domain.oauth import DEVICE_CODE
 from domain.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.oauth.routes import EXTENSION
 from tests.conftest import make_settings
-from tests.unit.oauth_world import OAuthWorld, csrf_of
+from tests.unit.oauth_world import EmulatorWorld, csrf_of
 from tests.unit.test_oauth_dpop import DpopKey, claims_of
-from tests.unit.test_pages_signed_out import sign_up
 
 pytestmark = pytest.mark.e2e
 
 API = "https://api.example.com/"
 BILLING = "https://billing.example.com/"
-
-
-class EmulatorWorld(OAuthWorld):
-    """``OAuthWorld``'s browser and command line, on an app over the Firestore emulator."""
-
-    def __init__(self, app: Flask) -> None:  # the fakes of OAuthWorld are not built
-        self.app = app
-        self.client = app.test_client()
-        self.services = app.extensions["firegate"]
-        sign_up(self)
 
 
 @pytest.fixture

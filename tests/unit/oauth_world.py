@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from flask import Flask
 from werkzeug.test import TestResponse
 
 from tests.unit.test_email_flows import World
@@ -88,6 +89,16 @@ class OAuthWorld(World):
         assert answer.status_code == 200, answer.get_json()
         found: dict[str, Any] = answer.get_json()
         return found
+
+
+class EmulatorWorld(OAuthWorld):
+    """``OAuthWorld``'s browser and command line, on an app over the Firestore emulator."""
+
+    def __init__(self, app: Flask) -> None:  # the fakes of OAuthWorld are not built
+        self.app = app
+        self.client = app.test_client()
+        self.services = app.extensions["firegate"]
+        sign_up(self)
 
 
 def csrf_of(html: str) -> str:
