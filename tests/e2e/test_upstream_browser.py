@@ -544,3 +544,26 @@ def test_trojan_identifier_the_attackers_connected_identity_is_removed_by_the_cl
     page.goto(firegate + "/account/security")
     listed = page.inner_text("main")
     assert f"{victim}@example.com" in listed and f"{trojan}@example.com" not in listed
+
+
+def test_an_account_made_by_a_provider_sets_its_first_password(firegate: str, page: Page) -> None:
+    """No "Current password" where there is none: "Set a password" on /account/security
+    (axe-clean), and the account then signs in with it too (docs/pages.md)."""
+    page.goto(firegate + "/sign-in")
+    page.click("text=Continue with Test OP")
+    login = "p" + uuid.uuid4().hex[:10]
+    upstream_sign_in(page, login)
+    page.wait_for_url(firegate + "/account**")
+    page.goto(firegate + "/account/security")
+    assert page.locator("input[name=current_password]").count() == 0
+    assert violations(page) == []
+    fill(page, new_password="my first own passphrase")
+    page.get_by_role("button", name="Set a password").click()
+    page.wait_for_url(firegate + "/account/security?done=password")
+    assert page.locator("input[name=current_password]").count() == 1  # it has one now
+    answer = requests.post(
+        firegate + "/login",
+        json={"username": f"{login}@example.com", "password": "my first own passphrase"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
