@@ -250,7 +250,8 @@ def test_an_account_without_a_password_sets_its_first_one(world: World) -> None:
     again = world.client.put(
         "/user/password", headers=bearer(access), json={"new_password": "yet another phrase"}
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.get_json()["code"] == "password_already_set"
     assert again.get_json()["errors"][0]["field"] == "current_password"
     world.deliver()
     [mail] = [m for m in notices(world, "fed@example.com") if "password" in m.subject]

@@ -280,6 +280,14 @@ def check_current_password(
     throttle.release(reservation, clear if clear_failures else ())
 
 
+def _password_already_set() -> Conflict:
+    return Conflict(
+        "This account has a password: give the current one to change it.",
+        code="password_already_set",
+        field="current_password",
+    )
+
+
 def change_password(
     cmd: ChangePassword,
     *,
@@ -302,8 +310,8 @@ def change_password(
     if first and not cmd.recent_sign_in:
         raise ReauthenticationRequired()
     if not first:
-        if not cmd.current_password:
-            raise InvalidInput.field("current_password", "Required.", "missing")
+        if not cmd.current_password:  # a first password, asked where there is one
+            raise _password_already_set()
         check_current_password(
             user,
             cmd.current_password,
@@ -326,7 +334,7 @@ def change_password(
 
     def changed(found: User) -> User:
         if first and found.password_hash is not None:
-            raise Conflict("A password was set meanwhile.", code="password_already_set")
+            raise _password_already_set()
         return found.with_password_hash(new_hash, now).ending_all_sessions(now)
 
     users.update(cmd.user_id, changed, keep_session=cmd.session_id)
