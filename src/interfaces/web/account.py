@@ -211,8 +211,9 @@ def save_profile(actor: Actor) -> Response:
     placed={WRONG_PASSWORD: "current_password"},
 )
 def change_password(actor: Actor) -> Response:
-    # An account without a password sets its first one: the form has no current password.
-    current_password = field("current_password", required=False)
+    # An account without a password sets its first one: that form has no current password;
+    # the change form's is required (left empty, it is said beside the field).
+    current_password = field("current_password", required="current_password" in request.form)
     new_password = field("new_password")
     services().login.change_password(
         ChangePassword.of(actor, current_password, new_password, client_ip())
