@@ -47,13 +47,7 @@ from application.ports import NO_METRICS, OwnedData
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
 from application.services import Services
-from bootstrap.adapters import (
-    Adapters,
-    build_adapters,
-    derived_key,
-    push_oidc,
-    push_token,
-)
+from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring, metered
 from domain.devices import DevicePolicy
@@ -91,7 +85,6 @@ class Policies:
     oauth_policy: OAuthPolicy
     webhook_policy: WebhookPolicy
     upstream_policy: upstream.UpstreamPolicy
-    reauth_max_age: timedelta
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -109,6 +102,7 @@ def build_policies(settings: Settings) -> Policies:
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
             session_lifetime=timedelta(seconds=settings.session_lifetime),
             refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
+            reauth_max_age=timedelta(seconds=settings.reauth_max_age),
             successor_key=derived_key(settings, b"refresh-token successor"),
             generation_key=derived_key(settings, b"refresh-token generation"),
         ),
@@ -152,7 +146,6 @@ def build_policies(settings: Settings) -> Policies:
             sweep_interval=settings.webhook_sweep_interval,
         ),
         upstream_policy=upstream.UpstreamPolicy(public_url=settings.public_url),
-        reauth_max_age=timedelta(seconds=settings.reauth_max_age),
     )
 
 
@@ -206,7 +199,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
             check_password=login.password_check(a, p),
         ),
         admin=admin.bind(a, owned=owned),
-        authentication=authentication.bind(a, p.reauth_max_age),
+        authentication=authentication.bind(a, p.token_policy.reauth_max_age),
         datasets=datasets.bind(a, p),
         dogs=dogs.bind(a, queue=queue),
         email=email.bind(a, p, queue=queue),

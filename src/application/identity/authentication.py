@@ -64,7 +64,7 @@ class Actor:
         return self.token_scopes is not None
 
 
-DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)
+DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 
 
 def require_recent_sign_in(actor: Actor) -> None:

@@ -31,6 +31,8 @@ class TokenPolicy:
     refresh_ttl: timedelta = timedelta(days=7)
     session_lifetime: timedelta = timedelta(days=30)
     refresh_grace: timedelta = timedelta(seconds=10)
+    # How long after its sign-in a session may add a way in (docs/security.md, "A new way in").
+    reauth_max_age: timedelta = timedelta(minutes=10)
     # Keys the successor of a refresh token. Every instance must share it (bootstrap derives
     # it from the signing secret); the random default suits a single process (tests).
     successor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
