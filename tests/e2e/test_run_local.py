@@ -115,27 +115,11 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
     )
     log = ROOT / ".local" / "run-local-moved-ports-e2e.log"
     log.parent.mkdir(exist_ok=True)
+    log.write_bytes(b"")
     began = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "run_local.py")],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc, printed = _run_local(env, log)
+    url = f"http://localhost:{port}"
     try:
-        printed = _wait_for_line(log, proc, "/sign-in", timeout=180)
-        url = f"http://localhost:{port}"
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("gunicorn did not answer:\n" + log.read_text()[-4000:])
         ready = time.monotonic() - began
         print(f"make run with the ports moved to {base}-{base + 5}: ready in {ready:.1f} s")
 
@@ -163,19 +147,13 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
         assert mails, "no mail to the new account in the printed inbox"
         assert f"{url}/verify-email?token=" in mails[0]["text"]
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    assert proc.returncode in (0, 130, -signal.SIGINT), log.read_text()[-3000:]
+        status = _ctrl_c(proc)
+    assert status in (0, 130, -signal.SIGINT), log.read_text()[-3000:]
 
 
-def _run_local(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """scripts/run_local.py in its own process group, as a terminal runs `make run`; once
-    gunicorn answers /healthz."""
+    gunicorn answers /healthz: the process, and what it printed until then."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "run_local.py")],
@@ -186,12 +164,12 @@ def _run_local(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             start_new_session=True,
         )
     try:
-        _wait_for_line(log, proc, "/sign-in", timeout=180)
+        printed = _wait_for_line(log, proc, "/sign-in", timeout=180)
         deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(requests.ConnectionError):
                 if requests.get(f"http://localhost:{env['PORT']}/healthz", timeout=5).ok:
-                    return proc
+                    return proc, printed
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("gunicorn did not answer:\n" + log.read_text()[-4000:])
             time.sleep(0.2)
@@ -239,7 +217,7 @@ def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps
     log.parent.mkdir(exist_ok=True)
     log.write_bytes(b"")
 
-    proc = _run_local(env, log)
+    proc, _ = _run_local(env, log)
     try:
         body = {"username": "keeper", "email": "keeper@example.com", "password": PASSWORD}
         assert requests.post(f"{url}/register", json=body, timeout=60).status_code == 201
@@ -252,7 +230,7 @@ def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps
     assert f"data kept in {kept}" in printed, printed[-3000:]
     assert "the last run's data loaded" not in printed
 
-    proc = _run_local(env, log)
+    proc, _ = _run_local(env, log)
     try:
         login = {"username": "keeper", "password": PASSWORD}
         signed_in = requests.post(f"{url}/login", json=login, timeout=60)
