@@ -30,12 +30,12 @@ from _common import loadavg, median, start_emulators, wipe_firestore, write_resu
 from application.events.security_events import StoringAuditLog
 from application.ports import NO_WRITES, Audit, AuditEvent
 from domain.ids import new_id
-from domain.sessions import Session
-from infrastructure.audit import LoggingAuditLog
+from domain.signin.sessions import Session
 from infrastructure.clock import SystemClock
+from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import make_client
-from infrastructure.firestore.security_events import FirestoreSecurityEvents
-from infrastructure.firestore.sessions import FirestoreSessionRepository
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
 TARGET_CPU_MS = 0.3
 

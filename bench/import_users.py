@@ -51,9 +51,9 @@ from tests.foreign_users import (
     stream_firebase_export,
 )
 
-from domain.password_hashes import firebase_user_hash
-from infrastructure.argon2_hasher import Argon2PasswordHasher
-from infrastructure.foreign_hashes import firebase_scrypt, firebase_scrypt_of
+from domain.signin.password_hashes import firebase_user_hash
+from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+from infrastructure.signin.foreign_hashes import firebase_scrypt, firebase_scrypt_of
 
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
 TARGET_PER_SECOND = 1000

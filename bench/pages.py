@@ -49,8 +49,8 @@ from _common import (
 )
 from application.pagination import encode_cursor, time_position
 from domain.ids import new_id
+from infrastructure.firestore.accounts.users import EMAILS, USERNAMES, USERS
 from infrastructure.firestore.client import claim_id, make_client
-from infrastructure.firestore.users import EMAILS, USERNAMES, USERS
 
 PAGES_FIRESTORE_PORT = 47181  # an emulator of its own: fresh for each kind
 BATCH = 500

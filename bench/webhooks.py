@@ -38,13 +38,13 @@ from _common import (
     write_result,
 )
 from application import jobs
+from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks import wiring as webhooks
 from application.events.webhooks.admin import CreateWebhook
-from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, Job
 from bootstrap import build_adapters, build_policies
-from infrastructure.audit import LoggingAuditLog
+from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.settings import Settings
 
 TARGET = 200.0

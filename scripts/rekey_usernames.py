@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from infrastructure.firestore.accounts.username_keys import rekey_username_claims
 from infrastructure.firestore.client import make_client
-from infrastructure.firestore.username_keys import rekey_username_claims
 
 
 def main() -> int:

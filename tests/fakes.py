@@ -13,9 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from application.events.webhooks.ports import WebhookUnreachable
-from application.identity.login import LoginRecords
-from application.identity.sessions import SessionRead
-from application.identity.throttle import Reservation
 from application.jobs import JobHandler
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY
 from application.migration.ports import Arrival, Holders, Link
@@ -29,6 +26,9 @@ from application.ports import (
     StagedWrites,
 )
 from application.resources.dogs import PictureUnavailable
+from application.signin.login import LoginRecords
+from application.signin.sessions import SessionRead
+from application.signin.throttle import Reservation
 from bootstrap.adapters import (
     Adapters,
     passkey_ceremonies,
@@ -36,33 +36,40 @@ from bootstrap.adapters import (
     secret_box,
     token_issuer,
 )
-from domain.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
-from domain.datasets import Dataset, DatasetRow
-from domain.device_flow import Decision as DeviceDecision
-from domain.device_flow import DeviceAuthorization
-from domain.device_flow import Poll as DevicePoll
-from domain.dogs import Dog
-from domain.dpop import InvalidProof, SpentProof
+from domain.accounts.users import Role, User
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
-from domain.files import StoredFile
-from domain.identities import IdentityLink, PendingLink
-from domain.mfa import MfaChallenge, TotpFactor
-from domain.oauth import AuthorizationCode, CodeSpending, Consent, Grant, OAuthClient, Rotation
-from domain.passkeys import Challenge, Passkey
-from domain.personal_tokens import PersonalToken
-from domain.security_events import SecurityEvent
-from domain.sessions import Session
-from domain.tasks import Task
-from domain.throttling import FailureRecord, ThrottleRule, refusal, released
-from domain.upstream import UpstreamProvider
-from domain.users import Role, User
-from domain.webhooks import Delivery, WebhookEndpoint
-from infrastructure.audit import LoggingAuditLog
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery, WebhookEndpoint
+from domain.federation.identities import IdentityLink, PendingLink
+from domain.federation.upstream import UpstreamProvider
+from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
+from domain.provider.device_flow import Decision as DeviceDecision
+from domain.provider.device_flow import DeviceAuthorization
+from domain.provider.device_flow import Poll as DevicePoll
+from domain.provider.dpop import InvalidProof, SpentProof
+from domain.provider.oauth import (
+    AuthorizationCode,
+    CodeSpending,
+    Consent,
+    Grant,
+    OAuthClient,
+    Rotation,
+)
+from domain.resources.datasets import Dataset, DatasetRow
+from domain.resources.dogs import Dog
+from domain.resources.files import StoredFile
+from domain.resources.tasks import Task
+from domain.signin.mfa import MfaChallenge, TotpFactor
+from domain.signin.passkeys import Challenge, Passkey
+from domain.signin.personal_tokens import PersonalToken
+from domain.signin.sessions import Session
+from domain.signin.throttling import FailureRecord, ThrottleRule, refusal, released
+from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
-from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
-from infrastructure.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from interfaces.web import TRANSLATIONS
 
 

@@ -14,10 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
 
-from domain.identities import WayIn
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery
+from domain.federation.identities import WayIn
 from domain.request_limits import WindowCounts
-from domain.security_events import SecurityEvent
-from domain.webhooks import Delivery
 
 
 class Clock(Protocol):

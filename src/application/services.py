@@ -7,28 +7,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.accounts.accounts import AccountServices
+from application.accounts.admin import AdminServices
+from application.accounts.authentication import AuthenticationServices
 from application.events.security_events import EventServices
 from application.events.webhooks.wiring import WebhookServices
-from application.identity.accounts import AccountServices
-from application.identity.admin import AdminServices
-from application.identity.authentication import AuthenticationServices
-from application.identity.connected import ConnectedServices
-from application.identity.firebase import FirebaseServices
-from application.identity.login import LoginServices
-from application.identity.passkeys import PasskeyServices
-from application.identity.personal_tokens import PersonalTokenServices
-from application.identity.sessions import SessionServices
-from application.identity.totp import TotpServices
-from application.identity.upstream import UpstreamServices
+from application.federation.connected import ConnectedServices
+from application.federation.firebase import FirebaseServices
+from application.federation.upstream import UpstreamServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.migration.wiring import MoveServices
-from application.oauth.wiring import OAuthServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
+from application.provider.wiring import OAuthServices
 from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices
 from application.resources.tasks import TaskServices
+from application.signin.login import LoginServices
+from application.signin.passkeys import PasskeyServices
+from application.signin.personal_tokens import PersonalTokenServices
+from application.signin.sessions import SessionServices
+from application.signin.totp import TotpServices
 
 
 @dataclass(frozen=True)

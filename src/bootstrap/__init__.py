@@ -20,40 +20,30 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from application import jobs
+from application.accounts import accounts, admin, authentication
 from application.events import security_events as events
 from application.events.webhooks import wiring as webhooks
 from application.events.webhooks.ports import WebhookPolicy
-from application.identity import (
-    accounts,
-    admin,
-    authentication,
-    connected,
-    firebase,
-    login,
-    passkeys,
-    personal_tokens,
-    sessions,
-    totp,
-    upstream,
-)
-from application.identity.tokens import TokenPolicy
+from application.federation import connected, firebase, upstream
 from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
 from application.mail import sending as mail
 from application.migration import wiring as migration
-from application.oauth import wiring as oauth
-from application.oauth.ports import OAuthPolicy
 from application.ports import NO_METRICS, OwnedData
+from application.provider import wiring as oauth
+from application.provider.ports import OAuthPolicy
 from application.resources import datasets, dogs, files, tasks
 from application.resources.csv_input import CsvLimits
 from application.services import Services
+from application.signin import login, passkeys, personal_tokens, sessions, totp
+from application.signin.tokens import TokenPolicy
 from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring, metered
-from domain.devices import DevicePolicy
+from domain.events.webhooks import RetryPolicy
 from domain.request_limits import Limit
-from domain.throttling import LoginThrottlePolicy, ThrottleRule
-from domain.webhooks import RetryPolicy
+from domain.signin.devices import DevicePolicy
+from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.limits import request_origin

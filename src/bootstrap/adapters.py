@@ -16,6 +16,9 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Principals
+from application.accounts.ways_in import IdentityRepository
 from application.events.security_events import SecurityEvents
 from application.events.webhooks.ports import (
     HostResolver,
@@ -24,22 +27,11 @@ from application.events.webhooks.ports import (
     WebhookEndpoints,
     WebhookSender,
 )
-from application.identity.accounts import UserRepository
-from application.identity.authentication import Principals
-from application.identity.linking import IdentityRepository
-from application.identity.login import LoginLookup
-from application.identity.mfa import MfaRepository
-from application.identity.passkeys import ChallengeRepository, PasskeyRepository
-from application.identity.personal_tokens import PersonalTokenRepository
-from application.identity.providers import UpstreamProviders, WithConfigured
-from application.identity.sessions import SessionRepository
-from application.identity.throttle import LoginThrottle
-from application.identity.upstream import UpstreamClient
+from application.federation.providers import UpstreamProviders, WithConfigured
+from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
 from application.migration.ports import UserMoves
-from application.oauth.device import DeviceAuthorizations
-from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.ports import (
     NO_METRICS,
     AuditLog,
@@ -59,10 +51,18 @@ from application.ports import (
     SecretBox,
     TokenIssuer,
 )
+from application.provider.device import DeviceAuthorizations
+from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from application.resources.datasets import DatasetRepository
 from application.resources.dogs import DogRepository, PictureSource
 from application.resources.files import FileRepository
 from application.resources.tasks import TaskRepository
+from application.signin.login import LoginLookup
+from application.signin.mfa import MfaRepository
+from application.signin.passkeys import ChallengeRepository, PasskeyRepository
+from application.signin.personal_tokens import PersonalTokenRepository
+from application.signin.sessions import SessionRepository
+from application.signin.throttle import LoginThrottle
 from bootstrap.lazy import (
     LazyCeremonies,
     LazyCustomTokens,
@@ -78,7 +78,7 @@ from infrastructure.settings import Settings
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
-    from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 
 log = logging.getLogger("firegate")
 
@@ -160,49 +160,49 @@ def build_adapters(
 ) -> Adapters:
     """The production adapters. ``firestore`` shares one client (tests reuse theirs);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
-    from infrastructure.argon2_hasher import Argon2PasswordHasher
-    from infrastructure.audit import LoggingAuditLog
     from infrastructure.clock import SystemClock
-    from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
-    from infrastructure.firestore.client import make_client
-    from infrastructure.firestore.datasets import FirestoreDatasetRepository
-    from infrastructure.firestore.dogs import FirestoreDogRepository
-    from infrastructure.firestore.files import FirestoreFileRepository
-    from infrastructure.firestore.identities import FirestoreIdentityRepository
-    from infrastructure.firestore.login_failures import FirestoreLoginThrottle
-    from infrastructure.firestore.mfa import FirestoreMfaRepository
-    from infrastructure.firestore.new_device_mails import FirestoreNewDeviceMails
-    from infrastructure.firestore.oauth import (
-        FirestoreGrantHolders,
-        FirestoreOAuthClients,
-        FirestoreOAuthGrants,
-    )
-    from infrastructure.firestore.oauth_device import FirestoreDeviceAuthorizations
-    from infrastructure.firestore.passkeys import (
-        FirestoreChallengeRepository,
-        FirestorePasskeyRepository,
-    )
-    from infrastructure.firestore.personal_tokens import FirestorePersonalTokens
-    from infrastructure.firestore.security_events import FirestoreSecurityEvents
-    from infrastructure.firestore.sessions import FirestoreSessionRepository
-    from infrastructure.firestore.tasks import FirestoreTaskRepository
-    from infrastructure.firestore.upstream_providers import FirestoreUpstreamProviders
-    from infrastructure.firestore.user_moves import FirestoreUserMoves
-    from infrastructure.firestore.users import (
-        FirestoreLoginLookup,
-        FirestorePrincipals,
-        FirestoreUserRepository,
-    )
-    from infrastructure.firestore.webhooks import (
-        FirestoreWebhookDeliveries,
-        FirestoreWebhookEndpoints,
-    )
-    from infrastructure.foreign_hashes import mismatch_reporter
-    from infrastructure.webhook_http import (
+    from infrastructure.events.audit import LoggingAuditLog
+    from infrastructure.events.webhook_http import (
         PinnedWebhookSender,
         SocketHostResolver,
         ThreadScheduler,
     )
+    from infrastructure.firestore.accounts.users import (
+        FirestoreLoginLookup,
+        FirestorePrincipals,
+        FirestoreUserRepository,
+    )
+    from infrastructure.firestore.client import make_client
+    from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+    from infrastructure.firestore.events.webhooks import (
+        FirestoreWebhookDeliveries,
+        FirestoreWebhookEndpoints,
+    )
+    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
+    from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
+    from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
+    from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
+    from infrastructure.firestore.provider.oauth import (
+        FirestoreGrantHolders,
+        FirestoreOAuthClients,
+        FirestoreOAuthGrants,
+    )
+    from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
+    from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
+    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
+    from infrastructure.firestore.resources.files import FirestoreFileRepository
+    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.passkeys import (
+        FirestoreChallengeRepository,
+        FirestorePasskeyRepository,
+    )
+    from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+    from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
+    from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+    from infrastructure.signin.foreign_hashes import mismatch_reporter
 
     client = firestore or make_client(settings.google_cloud_project)
     throttle = FirestoreLoginThrottle(client)
@@ -300,7 +300,7 @@ def _firestore_ready(client: Client) -> bool:
 
 
 def signing_key(settings: Settings) -> SigningKey:
-    from infrastructure.jwt_tokens import SigningKey, signing_key_from_pem
+    from infrastructure.signin.jwt_tokens import SigningKey, signing_key_from_pem
 
     if settings.jwt_private_key:
         return signing_key_from_pem(settings.jwt_private_key.get_secret_value().encode())
@@ -333,7 +333,7 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
 def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
     """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
     tests build many apps; the adapters and the provider's endpoints share it."""
-    from infrastructure.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
+    from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
 
     signing = signing_key_from_pem(pem.encode())
     id_token = None
@@ -365,7 +365,7 @@ def configured_providers(settings: Settings, stored: UpstreamProviders) -> Upstr
         return stored
     from datetime import UTC, datetime
 
-    from domain.upstream import UpstreamProvider
+    from domain.federation.upstream import UpstreamProvider
 
     box, now = secret_box(settings), datetime.now(UTC)
     configured = []
@@ -395,13 +395,13 @@ _PROVIDER_FIELDS = _GIVEN_APART | {"issuer", "name", "scope", "preset", "team_id
 
 
 def upstream_client() -> UpstreamClient:
-    from infrastructure.upstream_oidc import AuthlibUpstreamClient
+    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 
     return AuthlibUpstreamClient()
 
 
 def secret_box(settings: Settings) -> SecretBox:
-    from infrastructure.secret_box import FernetSecretBox
+    from infrastructure.signin.secret_box import FernetSecretBox
 
     if settings.mfa_encryption_key is None:  # the settings validator guarantees one
         raise ValueError("MFA_ENCRYPTION_KEY is required")
@@ -409,7 +409,7 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
-    from infrastructure.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
+    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
 
     return PyJWTTokenIssuer(
         signing=signing_key(settings),
@@ -426,7 +426,7 @@ def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
 
 
 def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
-    from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
+    from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
     return WebAuthnCeremonies(
         rp_id=settings.webauthn_rp_id,
@@ -519,7 +519,7 @@ def request_counter(settings: Settings, client: Client) -> RequestCounter:
 
 
 def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
-    from infrastructure.firebase_identity import FirebaseIdentityVerifier
+    from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
 
     return FirebaseIdentityVerifier(
         project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
@@ -527,13 +527,13 @@ def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
 
 
 def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
-    from infrastructure.firebase_identity import FirebaseCustomTokens
+    from infrastructure.federation.firebase_identity import FirebaseCustomTokens
 
     return FirebaseCustomTokens(project=settings.google_cloud_project)
 
 
 def picture_source(settings: Settings) -> PictureSource:
-    from infrastructure.dog_ceo import DogCeoPictureSource
+    from infrastructure.resources.dog_ceo import DogCeoPictureSource
 
     return DogCeoPictureSource(
         settings.dog_api_url,
@@ -545,7 +545,7 @@ def picture_source(settings: Settings) -> PictureSource:
 
 
 def file_store(settings: Settings) -> FileStore:
-    from infrastructure.gcs_storage import GcsFileStore
+    from infrastructure.resources.gcs_storage import GcsFileStore
 
     return GcsFileStore(
         settings.storage_bucket,
@@ -570,7 +570,7 @@ def mail_renderer(settings: Settings) -> MailRenderer:
 
 
 def one_time_passwords() -> OneTimePasswords:
-    from infrastructure.one_time_passwords import PyotpOneTimePasswords
+    from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 
     return PyotpOneTimePasswords()
 

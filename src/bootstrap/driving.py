@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.oauth.ports import ProviderTokens
+from application.provider.ports import ProviderTokens
 from bootstrap.adapters import (
     derived_key,
     provider_tokens,
@@ -79,7 +79,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
 def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
     """The provider's Authlib server's configuration, made with that server on the
     provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
-    from infrastructure.dpop import JwtProofs  # noqa: PLC0415 - with the provider's server
+    from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - with the provider's server
     from interfaces.oauth.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
 
     return OAuthConfig(

@@ -10,8 +10,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, Generic, TypeVar
 
-from application.identity.upstream import Authorization, UpstreamClaims, UpstreamClient
-from application.oauth.ports import ProviderTokens
+from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.ports import (
     Assertion,
     CustomTokenMinter,
@@ -23,7 +22,8 @@ from application.ports import (
     NewCredential,
     PasskeyCeremonies,
 )
-from domain.upstream import UpstreamProvider
+from application.provider.ports import ProviderTokens
+from domain.federation.upstream import UpstreamProvider
 
 T = TypeVar("T")
 

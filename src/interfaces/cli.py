@@ -9,14 +9,14 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from application.identity.admin import SetDisabled, SetRole, UserQuery
-from application.identity.authentication import Actor
-from application.identity.providers import AddProvider, DeleteProvider
-from application.identity.totp import ResetMfa
-from application.oauth.clients import CreateClient, DeleteClient
+from application.accounts.admin import SetDisabled, SetRole, UserQuery
+from application.accounts.authentication import Actor
+from application.federation.providers import AddProvider, DeleteProvider
+from application.provider.clients import CreateClient, DeleteClient
+from application.signin.totp import ResetMfa
 from domain.errors import DomainError
-from domain.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
-from domain.upstream import PRESETS, UpstreamProvider
+from domain.federation.upstream import PRESETS, UpstreamProvider
+from domain.provider.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from interfaces.cli_secrets import STDIN, secret_from_stdin
 from interfaces.shared.services import services
 from interfaces.user_moves import export_command, import_command

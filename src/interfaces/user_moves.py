@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 from application.migration.importing import CheckPassword, ImportSummary, ImportUsers, Position
 from domain.errors import DomainError, InvalidInput
-from domain.password_hashes import FirebaseScrypt
+from domain.signin.password_hashes import FirebaseScrypt
 from interfaces.cli_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
 from interfaces.shared.services import services
 

@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 
-from application.identity.accounts import UserRepository
+from application.accounts.accounts import UserRepository
 from application.mail.sending import ActionTokenRepository
-from domain.action_tokens import (
+from domain.accounts.users import Email, User, Username
+from domain.errors import Unavailable
+from domain.ids import new_id
+from domain.mail.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,
     NOTICE_LIMIT,
@@ -25,9 +28,6 @@ from domain.action_tokens import (
     Purpose,
     token_hash,
 )
-from domain.errors import Unavailable
-from domain.ids import new_id
-from domain.users import Email, User, Username
 from tests.fakes import FakeActionTokenRepository, FakeUserRepository, InMemoryStore
 
 pytestmark = pytest.mark.contract
@@ -50,8 +50,8 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             FakeUserRepository(store),
             lambda: repr(vars(store)),
         )
-    from infrastructure.firestore.action_tokens import FirestoreActionTokenRepository
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 
     client: Any = request.getfixturevalue("firestore")
 

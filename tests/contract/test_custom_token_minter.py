@@ -21,7 +21,7 @@ pytestmark = pytest.mark.contract
 def minter(request: pytest.FixtureRequest, clean_emulators: Any) -> CustomTokenMinter:
     if request.param == "fake":
         return FakeCustomTokens()
-    from infrastructure.firebase_identity import FirebaseCustomTokens
+    from infrastructure.federation.firebase_identity import FirebaseCustomTokens
 
     return FirebaseCustomTokens(project=clean_emulators.project)
 

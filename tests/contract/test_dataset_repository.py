@@ -10,7 +10,9 @@ import pytest
 
 from application.resources.datasets import DatasetRepository
 from application.resources.files import FileRepository
-from domain.datasets import (
+from domain.errors import NotFound
+from domain.ids import new_id
+from domain.resources.datasets import (
     Column,
     ColumnType,
     Dataset,
@@ -20,9 +22,7 @@ from domain.datasets import (
     Report,
     Rule,
 )
-from domain.errors import NotFound
-from domain.files import StoredFile
-from domain.ids import new_id
+from domain.resources.files import StoredFile
 from tests.fakes import FakeDatasetRepository, FakeFileRepository
 
 pytestmark = pytest.mark.contract
@@ -33,7 +33,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def datasets(request: pytest.FixtureRequest) -> DatasetRepository:
     if request.param == "fake":
         return FakeDatasetRepository()
-    from infrastructure.firestore.datasets import FirestoreDatasetRepository
+    from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreDatasetRepository(client)
@@ -43,7 +43,7 @@ def datasets(request: pytest.FixtureRequest) -> DatasetRepository:
 def files(request: pytest.FixtureRequest) -> FileRepository:
     if request.param == "fake":
         return FakeFileRepository()
-    from infrastructure.firestore.files import FirestoreFileRepository
+    from infrastructure.firestore.resources.files import FirestoreFileRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreFileRepository(client)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.contract
 def store(request: pytest.FixtureRequest) -> FileStore:
     if request.param == "fake":
         return FakeFileStore()
-    from infrastructure.gcs_storage import GcsFileStore
+    from infrastructure.resources.gcs_storage import GcsFileStore
 
     emulators: Any = request.getfixturevalue("clean_emulators")
     return GcsFileStore(emulators.storage_bucket, project=emulators.project)

@@ -9,14 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.identity.accounts import UserRepository
-from application.identity.linking import IdentityRepository
-from application.identity.passkeys import PasskeyRepository
+from application.accounts.accounts import UserRepository
+from application.accounts.ways_in import IdentityRepository
+from application.signin.passkeys import PasskeyRepository
+from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, NotFound
-from domain.identities import IdentityLink, PendingLink, linked_to, passkey_removal, unlinking
+from domain.federation.identities import (
+    IdentityLink,
+    PendingLink,
+    linked_to,
+    passkey_removal,
+    unlinking,
+)
 from domain.ids import new_id
-from domain.passkeys import Passkey
-from domain.users import Email, User, Username
+from domain.signin.passkeys import Passkey
 from tests.fakes import (
     FakeIdentityRepository,
     FakePasskeyRepository,
@@ -44,9 +50,9 @@ def repos(request: pytest.FixtureRequest) -> Repos:
         return Repos(
             FakeUserRepository(store), FakeIdentityRepository(store), FakePasskeyRepository(store)
         )
-    from infrastructure.firestore.identities import FirestoreIdentityRepository
-    from infrastructure.firestore.passkeys import FirestorePasskeyRepository
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.signin.passkeys import FirestorePasskeyRepository
 
     client = request.getfixturevalue("firestore")
     return Repos(

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from application.identity.accounts import UserRepository
-from application.identity.login import LoginLookup
-from application.identity.throttle import LoginThrottle
+from application.accounts.accounts import UserRepository
+from application.signin.login import LoginLookup
+from application.signin.throttle import LoginThrottle
+from domain.accounts.users import Email, User, Username, fold
 from domain.ids import new_id
-from domain.throttling import LoginThrottlePolicy
-from domain.users import Email, User, Username, fold
+from domain.signin.throttling import LoginThrottlePolicy
 from tests.fakes import FakeLoginLookup, FakeLoginThrottle, FakeUserRepository, InMemoryStore
 
 pytestmark = pytest.mark.contract
@@ -33,8 +33,11 @@ def world(request: pytest.FixtureRequest) -> World:
     if request.param == "fake":
         store, throttle = InMemoryStore(), FakeLoginThrottle()
         return World(FakeLoginLookup(store, throttle), FakeUserRepository(store), throttle)
-    from infrastructure.firestore.login_failures import FirestoreLoginThrottle
-    from infrastructure.firestore.users import FirestoreLoginLookup, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import (
+        FirestoreLoginLookup,
+        FirestoreUserRepository,
+    )
+    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 
     client: Any = request.getfixturevalue("firestore")
     return World(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from application.identity.throttle import LoginThrottle
+from application.signin.throttle import LoginThrottle
 from domain.errors import RateLimited
-from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
+from domain.signin.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 from tests.fakes import FakeLoginThrottle
 
 pytestmark = pytest.mark.contract
@@ -23,7 +23,7 @@ LOOSE = ThrottleRule(1000, timedelta(minutes=15), timedelta(minutes=1), timedelt
 def throttle(request: pytest.FixtureRequest) -> LoginThrottle:
     if request.param == "fake":
         return FakeLoginThrottle()
-    from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreLoginThrottle(client)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.identity.mfa import MfaRepository
+from application.signin.mfa import MfaRepository
 from domain.ids import new_id
-from domain.mfa import MfaChallenge, TotpFactor
+from domain.signin.mfa import MfaChallenge, TotpFactor
 from tests.fakes import FakeMfaRepository
 
 pytestmark = pytest.mark.contract
@@ -22,7 +22,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def factors(request: pytest.FixtureRequest) -> MfaRepository:
     if request.param == "fake":
         return FakeMfaRepository()
-    from infrastructure.firestore.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
 
     return FirestoreMfaRepository(request.getfixturevalue("firestore"))
 

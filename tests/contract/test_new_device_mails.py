@@ -22,7 +22,7 @@ KEY = "a" * 64
 def mails(request: pytest.FixtureRequest) -> NewDeviceMails:
     if request.param == "fake":
         return FakeNewDeviceMails()
-    from infrastructure.firestore.new_device_mails import FirestoreNewDeviceMails
+    from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreNewDeviceMails(client)

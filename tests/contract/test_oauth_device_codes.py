@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from application.oauth.device import DeviceAuthorizations
-from application.oauth.ports import OAuthGrants
 from application.ports import StagedWrites
-from domain.device_flow import DeviceAuthorization, Poll, user_code_key
-from domain.oauth import Grant, digest
+from application.provider.device import DeviceAuthorizations
+from application.provider.ports import OAuthGrants
+from domain.provider.device_flow import DeviceAuthorization, Poll, user_code_key
+from domain.provider.oauth import Grant, digest
 from tests.fakes import FakeDeviceAuthorizations, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract
@@ -29,8 +29,8 @@ def ports(request: pytest.FixtureRequest) -> tuple[DeviceAuthorizations, OAuthGr
     if request.param == "fake":
         grants = FakeOAuthGrants()
         return FakeDeviceAuthorizations(grants), grants
-    from infrastructure.firestore.oauth import FirestoreOAuthGrants
-    from infrastructure.firestore.oauth_device import FirestoreDeviceAuthorizations
+    from infrastructure.firestore.provider.oauth import FirestoreOAuthGrants
+    from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreDeviceAuthorizations(client), FirestoreOAuthGrants(client)

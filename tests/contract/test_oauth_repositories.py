@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from application.identity.accounts import UserRepository
-from application.oauth.ports import GrantHolders, OAuthClients, OAuthGrants
-from domain.dpop import InvalidProof, SpentProof
-from domain.oauth import (
+from application.accounts.accounts import UserRepository
+from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants
+from domain.accounts.users import Email, User, Username
+from domain.provider.dpop import InvalidProof, SpentProof
+from domain.provider.oauth import (
     CODE_TTL,
     DEVICE_CODE,
     TOKEN_EXCHANGE,
@@ -24,7 +25,6 @@ from domain.oauth import (
     SpendOutcome,
     digest,
 )
-from domain.users import Email, User, Username
 from tests.fakes import (
     FakeGrantHolders,
     FakeOAuthClients,
@@ -42,7 +42,7 @@ LATER = NOW + timedelta(days=30)
 def clients(request: pytest.FixtureRequest) -> OAuthClients:
     if request.param == "fake":
         return FakeOAuthClients()
-    from infrastructure.firestore.oauth import FirestoreOAuthClients
+    from infrastructure.firestore.provider.oauth import FirestoreOAuthClients
 
     return FirestoreOAuthClients(request.getfixturevalue("firestore"))
 
@@ -51,7 +51,7 @@ def clients(request: pytest.FixtureRequest) -> OAuthClients:
 def grants(request: pytest.FixtureRequest) -> OAuthGrants:
     if request.param == "fake":
         return FakeOAuthGrants()
-    from infrastructure.firestore.oauth import FirestoreOAuthGrants
+    from infrastructure.firestore.provider.oauth import FirestoreOAuthGrants
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreOAuthGrants(client)
@@ -63,8 +63,8 @@ def holders(request: pytest.FixtureRequest) -> tuple[OAuthGrants, UserRepository
     if request.param == "fake":
         store, fake_grants = InMemoryStore(), FakeOAuthGrants()
         return fake_grants, FakeUserRepository(store), FakeGrantHolders(fake_grants, store)
-    from infrastructure.firestore.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 
     client: Any = request.getfixturevalue("firestore")
     return (

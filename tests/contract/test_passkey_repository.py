@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from application.identity.passkeys import ChallengeRepository, PasskeyRepository
+from application.signin.passkeys import ChallengeRepository, PasskeyRepository
 from domain.errors import Conflict, Unauthenticated
-from domain.passkeys import Ceremony, Challenge, Passkey
+from domain.signin.passkeys import Ceremony, Challenge, Passkey
 from tests.fakes import FakeChallengeRepository, FakePasskeyRepository
 
 pytestmark = pytest.mark.contract
@@ -23,7 +23,7 @@ PARALLEL = 30
 def passkeys(request: pytest.FixtureRequest) -> PasskeyRepository:
     if request.param == "fake":
         return FakePasskeyRepository()
-    from infrastructure.firestore.passkeys import FirestorePasskeyRepository
+    from infrastructure.firestore.signin.passkeys import FirestorePasskeyRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestorePasskeyRepository(client)
@@ -33,7 +33,7 @@ def passkeys(request: pytest.FixtureRequest) -> PasskeyRepository:
 def challenges(request: pytest.FixtureRequest) -> ChallengeRepository:
     if request.param == "fake":
         return FakeChallengeRepository()
-    from infrastructure.firestore.passkeys import FirestoreChallengeRepository
+    from infrastructure.firestore.signin.passkeys import FirestoreChallengeRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreChallengeRepository(client)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from application.identity.accounts import UserRepository
-from application.identity.authentication import Principals
-from application.identity.personal_tokens import PersonalTokenRepository
-from domain.personal_tokens import PersonalToken
-from domain.users import Email, User, Username
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Principals
+from application.signin.personal_tokens import PersonalTokenRepository
+from domain.accounts.users import Email, User, Username
+from domain.signin.personal_tokens import PersonalToken
 from tests.fakes import FakePersonalTokens, FakePrincipals, FakeUserRepository, InMemoryStore
 
 pytestmark = pytest.mark.contract
@@ -34,8 +34,8 @@ def ports(request: pytest.FixtureRequest) -> Ports:
     if request.param == "fake":
         store = InMemoryStore()
         return Ports(FakePersonalTokens(store), FakePrincipals(store), FakeUserRepository(store))
-    from infrastructure.firestore.personal_tokens import FirestorePersonalTokens
-    from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
 
     client: Any = request.getfixturevalue("firestore")
     return Ports(

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from application.accounts.accounts import UserRepository
 from application.events.security_events import SecurityEvents
-from application.identity.accounts import UserRepository
-from application.identity.sessions import SessionRepository
 from application.ports import StagedWrites
+from application.signin.sessions import SessionRepository
+from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
+from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
-from domain.security_events import SecurityEvent
-from domain.sessions import Session
-from domain.users import Email, User, Username
+from domain.signin.sessions import Session
 from tests.fakes import (
     FakeSecurityEvents,
     FakeSessionRepository,
@@ -32,7 +32,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def events(request: pytest.FixtureRequest) -> SecurityEvents:
     if request.param == "fake":
         return FakeSecurityEvents()
-    from infrastructure.firestore.security_events import FirestoreSecurityEvents
+    from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreSecurityEvents(client)
@@ -104,9 +104,9 @@ def commits(request: pytest.FixtureRequest) -> Commits:
         return Commits(
             FakeUserRepository(store), FakeSessionRepository(store), FakeSecurityEvents(store)
         )
-    from infrastructure.firestore.security_events import FirestoreSecurityEvents
-    from infrastructure.firestore.sessions import FirestoreSessionRepository
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+    from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
     client: Any = request.getfixturevalue("firestore")
     return Commits(

@@ -10,7 +10,7 @@ import pytest
 from application.resources.tasks import TaskRepository
 from domain.errors import NotFound
 from domain.ids import new_id
-from domain.tasks import Task
+from domain.resources.tasks import Task
 from tests.fakes import FakeTaskRepository
 
 pytestmark = pytest.mark.contract
@@ -21,7 +21,7 @@ NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 def tasks(request: pytest.FixtureRequest) -> TaskRepository:
     if request.param == "fake":
         return FakeTaskRepository()
-    from infrastructure.firestore.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreTaskRepository(client)

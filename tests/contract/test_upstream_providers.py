@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from application.identity.providers import UpstreamProviders
+from application.federation.providers import UpstreamProviders
 from domain.errors import Conflict
-from domain.upstream import UpstreamProvider
+from domain.federation.upstream import UpstreamProvider
 from tests.fakes import FakeUpstreamProviders
 
 pytestmark = pytest.mark.contract
@@ -22,7 +22,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def providers(request: pytest.FixtureRequest) -> UpstreamProviders:
     if request.param == "fake":
         return FakeUpstreamProviders()
-    from infrastructure.firestore.upstream_providers import FirestoreUpstreamProviders
+    from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreUpstreamProviders(client)

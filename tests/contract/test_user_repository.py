@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from application.identity.accounts import UserRepository
-from application.identity.authentication import Principals
-from application.identity.mfa import MfaRepository
-from application.identity.sessions import SessionRepository
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Principals
+from application.signin.mfa import MfaRepository
+from application.signin.sessions import SessionRepository
+from domain.accounts.users import Email, Role, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
-from domain.mfa import TotpFactor
-from domain.sessions import Session
-from domain.users import Email, Role, User, Username
+from domain.signin.mfa import TotpFactor
+from domain.signin.sessions import Session
 from tests.fakes import (
     FakeMfaRepository,
     FakePrincipals,
@@ -47,9 +47,9 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             FakePrincipals(store),
             FakeMfaRepository(store),
         )
-    from infrastructure.firestore.mfa import FirestoreMfaRepository
-    from infrastructure.firestore.sessions import FirestoreSessionRepository
-    from infrastructure.firestore.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
     client: Any = request.getfixturevalue("firestore")
     return Repos(

@@ -11,9 +11,15 @@ import pytest
 
 from application.events.security_events import SecurityEvents
 from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    WebhookEndpoint,
+    new_message_id,
+)
 from domain.ids import new_id
-from domain.security_events import SecurityEvent
-from domain.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint, new_message_id
 from tests.fakes import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
 
 pytestmark = pytest.mark.contract
@@ -34,8 +40,8 @@ def ports(request: pytest.FixtureRequest) -> Ports:
         return Ports(
             FakeWebhookEndpoints(), deliveries, FakeSecurityEvents(deliveries.store, deliveries)
         )
-    from infrastructure.firestore.security_events import FirestoreSecurityEvents
-    from infrastructure.firestore.webhooks import (
+    from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+    from infrastructure.firestore.events.webhooks import (
         FirestoreWebhookDeliveries,
         FirestoreWebhookEndpoints,
     )

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from application.ports import Audit
 from bootstrap import build_adapters, build_app
-from domain.throttling import LoginThrottlePolicy
-from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import RecordingAuditLog
 

@@ -75,7 +75,7 @@ def test_interrupted_deletion_is_resumed_by_cli(real_app: Any, firestore: Any) -
     token = login(client)
     from datetime import UTC, datetime
 
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
 
     FirestoreUserRepository(firestore).mark_deleted(user["id"], datetime.now(UTC))  # "crash"
     assert client.get("/user", headers=bearer(token)).status_code == 401

@@ -18,9 +18,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.storage import Client as StorageClient
 
 from bootstrap import build_adapters, build_app
-from domain.datasets import DatasetRow
 from domain.errors import Unavailable
-from infrastructure.firestore.datasets import FirestoreDatasetRepository
+from domain.resources.datasets import DatasetRow
+from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
 from tests.conftest import bearer, login, make_settings, register
 from tests.dataset_samples import (
     BAD_INPUTS,

@@ -31,7 +31,7 @@ from requests_oauth2client import (
     UnauthorizedClient,
 )
 
-from domain.dpop import thumbprint
+from domain.provider.dpop import thumbprint
 from tests.conftest import TEST_OIDC_KEY
 from tests.e2e.conftest import cli, serving
 from tests.e2e.test_pages_browser import chromium, violations

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetRole
+from application.accounts.admin import SetRole
 from bootstrap import build_adapters, build_app
 from tests.conftest import bearer, login, make_settings, register
 from tests.fake_dog_api import PICTURE, FakeDogApi, running

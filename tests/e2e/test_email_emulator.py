@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetRole
+from application.accounts.admin import SetRole
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.passkey_authenticator import add_passkey, passkey_sign_in

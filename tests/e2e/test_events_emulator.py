@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
-from infrastructure.firestore.security_events import SECURITY_EVENTS
+from infrastructure.firestore.events.security_events import SECURITY_EVENTS
 from tests.conftest import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e

@@ -323,7 +323,7 @@ def test_token_of_another_project_is_401(
     firestore: Any, firebase: FirebaseAuth, emulators: Any
 ) -> None:
     from bootstrap import build_adapters, build_app
-    from infrastructure.firebase_identity import FirebaseIdentityVerifier
+    from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
 
     firebase.create("heidi@example.com")
     token = firebase.sign_in("heidi@example.com")  # minted for demo-firegate

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bootstrap import build_adapters, build_app
-from domain.throttling import LoginThrottlePolicy
-from infrastructure.firestore.login_failures import FirestoreLoginThrottle
+from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from tests.conftest import PASSWORD, bearer, make_settings, register
 from tests.e2e.test_contention_emulator import RACERS, race
 

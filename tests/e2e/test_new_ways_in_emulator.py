@@ -17,8 +17,8 @@ from argon2.exceptions import VerifyMismatchError
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.authentication import Authenticate
-from application.identity.connected import Connect
+from application.accounts.authentication import Authenticate
+from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
 from bootstrap import build_adapters, build_app

@@ -24,7 +24,7 @@ from requests_oauth2client import (
     OAuth2Client,
 )
 
-from domain.dpop import thumbprint
+from domain.provider.dpop import thumbprint
 from tests.conftest import TEST_OIDC_KEY
 from tests.e2e.conftest import free_port, serving
 from tests.e2e.test_oauth_provider_browser import (

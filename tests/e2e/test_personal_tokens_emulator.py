@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetRole
+from application.accounts.admin import SetRole
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, login, register
 

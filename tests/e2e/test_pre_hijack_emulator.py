@@ -1,6 +1,6 @@
 """The pre-hijack classes of Sudhodanan & Paverd ("Pre-hijacked accounts", USENIX Security
 2022) against the linking rules (docs/reference/identities.md), through POST /auth/firebase
-on the Firebase Auth and Firestore emulators (application/identity/linking.py,
+on the Firebase Auth and Firestore emulators (application/federation/linking.py,
 docs/security.md), and connected
 accounts (GET and DELETE /auth/identities) with their races, passkey deletions among them.
 
@@ -20,8 +20,8 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.authentication import Actor
-from application.identity.connected import Connect
+from application.accounts.authentication import Actor
+from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
 from tests.conftest import PASSWORD, bearer, register
@@ -211,7 +211,7 @@ def test_passkey_deletions_racing_a_disconnect_leave_a_way_in(
 ) -> None:
     """An account with no password, one passkey and one identity: thirty parallel requests,
     half deleting the passkey and half disconnecting the identity, remove one of the two
-    (domain.identities.keep_a_way_in); the others are refused."""
+    (domain.federation.identities.keep_a_way_in); the others are refused."""
     firebase.create("kai@example.com")
     pair = tokens_for(real_client, firebase.sign_in("kai@example.com"))
     token = pair["access_token"]

@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
 from application.services import Services
-from domain.dogs import Dog, DogName
 from domain.ids import new_id
-from domain.tasks import Task
-from infrastructure.firestore.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
-from infrastructure.firestore.tasks import TASKS, task_to_doc
+from domain.resources.dogs import Dog, DogName
+from domain.resources.tasks import Task
+from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
+from infrastructure.firestore.resources.tasks import TASKS, task_to_doc
 from tests.conftest import bearer, login, register
 
 pytestmark = pytest.mark.e2e
@@ -159,8 +159,8 @@ def test_an_interrupted_deletion_is_finished_by_purge_deleted(
     for i in range(5):
         real_client.post("/tasks", json={"title": f"t{i}"}, headers=users["alice"])
     # The process "dies" after the tombstone and one batch of 2: simulate with the adapters.
-    from infrastructure.firestore.tasks import FirestoreTaskRepository
-    from infrastructure.firestore.users import FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
 
     FirestoreUserRepository(firestore).mark_deleted(alice, datetime.now(UTC))
     batch = firestore.batch()

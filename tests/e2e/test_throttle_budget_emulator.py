@@ -18,7 +18,7 @@ from flask import Flask
 
 from application.ports import Audit
 from bootstrap import build_adapters, build_app
-from domain.throttling import PER_ACCOUNT_IP
+from domain.signin.throttling import PER_ACCOUNT_IP
 from tests.conftest import PASSWORD, make_settings
 from tests.e2e.test_contention_emulator import RACERS, Call, race
 from tests.e2e.test_mfa_emulator import enrol, mfa_token

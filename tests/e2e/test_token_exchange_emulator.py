@@ -13,8 +13,8 @@ import pytest
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
-from domain.oauth import DEVICE_CODE
-from domain.token_exchange import ACCESS_TOKEN, GRANT_TYPE
+from domain.provider.oauth import DEVICE_CODE
+from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.oauth.routes import EXTENSION
 from tests.conftest import make_settings
 from tests.unit.oauth_world import EmulatorWorld, csrf_of

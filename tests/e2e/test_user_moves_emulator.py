@@ -22,8 +22,8 @@ from flask import Flask
 
 from application.migration.importing import ImportSummary, ImportUsers, import_users
 from bootstrap import Adapters, build_adapters, build_app
-from infrastructure.firestore.user_moves import FirestoreUserMoves
-from infrastructure.firestore.users import USERS
+from infrastructure.firestore.accounts.users import USERS
+from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.user_moves import check_address, firebase_records, jsonl_records
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.e2e.test_contention_emulator import assert_claims_match_live_users

@@ -19,8 +19,8 @@ import requests
 from google.cloud.firestore import FieldFilter
 from standardwebhooks.webhooks import Webhook
 
-from infrastructure.firestore.security_events import SECURITY_EVENTS
-from infrastructure.firestore.webhooks import WEBHOOK_DELIVERIES
+from infrastructure.firestore.events.security_events import SECURITY_EVENTS
+from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import cli, served, serving
 

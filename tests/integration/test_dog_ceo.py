@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from application.resources.dogs import PictureUnavailable
-from infrastructure.dog_ceo import DogCeoPictureSource, accept_picture_url
+from infrastructure.resources.dog_ceo import DogCeoPictureSource, accept_picture_url
 from tests.fake_dog_api import PICTURE, FakeDogApi, running
 
 pytestmark = pytest.mark.integration

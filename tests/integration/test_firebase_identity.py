@@ -14,7 +14,10 @@ import requests
 
 from domain.errors import Unauthenticated, Unavailable
 from domain.ids import new_id
-from infrastructure.firebase_identity import FirebaseCustomTokens, FirebaseIdentityVerifier
+from infrastructure.federation.firebase_identity import (
+    FirebaseCustomTokens,
+    FirebaseIdentityVerifier,
+)
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
@@ -82,7 +85,7 @@ def test_no_signer_is_unavailable(
     for attempt in range(2):
         caplog.clear()
         with (
-            caplog.at_level(logging.WARNING, logger="infrastructure.firebase_identity"),
+            caplog.at_level(logging.WARNING, logger="infrastructure.federation.firebase_identity"),
             pytest.raises(Unavailable) as info,
         ):
             minter.mint(new_id(), {"role": "user"})

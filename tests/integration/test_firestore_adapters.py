@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import DeadlineExceeded, RetryError, ServiceUnavailable
 
+from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
-from domain.users import Email, User, Username
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import (
     DEADLINE_SECONDS,
     claim_id,
     make_client,
     run_transaction,
 )
-from infrastructure.firestore.users import FirestoreUserRepository
 from tests.conftest import PASSWORD, make_settings
 
 pytestmark = pytest.mark.integration
@@ -89,9 +89,9 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
 ) -> None:
     """The claim is released only if the change did not land (docs/security.md, "Action
     tokens"): a commit that applied but whose answer was lost must not free the token."""
-    from domain.action_tokens import ActionToken, InvalidToken, Purpose
     from domain.errors import Unavailable
-    from infrastructure.firestore import action_tokens
+    from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose
+    from infrastructure.firestore.mail import action_tokens
 
     users = FirestoreUserRepository(firestore)
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from google.api_core.exceptions import Aborted
 from google.cloud.firestore import Client
 
 from bootstrap import build_adapters, build_app
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS
-from infrastructure.firestore.users import FirestoreUserRepository
 from tests.conftest import PASSWORD, make_settings
 
 pytestmark = pytest.mark.integration

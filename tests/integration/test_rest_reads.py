@@ -24,15 +24,15 @@ from google.cloud import firestore as gcf
 
 from application.ports import StagedWrites
 from domain.errors import Unavailable
-from domain.oauth import AuthorizationCode, digest
-from domain.security_events import SecurityEvent
+from domain.events.security_events import SecurityEvent
+from domain.provider.oauth import AuthorizationCode, digest
 from infrastructure.firestore import client as client_module
+from infrastructure.firestore.accounts.users import FirestorePrincipals
 from infrastructure.firestore.client import batch_reader, read_documents, run_query
-from infrastructure.firestore.oauth import FirestoreOAuthGrants
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.provider.oauth import FirestoreOAuthGrants
 from infrastructure.firestore.rest_reads import BatchReader, Select, Write
-from infrastructure.firestore.security_events import FirestoreSecurityEvents
-from infrastructure.firestore.sessions import FirestoreSessionRepository
-from infrastructure.firestore.users import FirestorePrincipals
+from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
 pytestmark = pytest.mark.integration
 

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from application.identity import sessions as cases
-from application.identity.sessions import Refresh, start_session
-from application.identity.tokens import TokenPair, TokenPolicy
+from application.signin import sessions as cases
+from application.signin.sessions import Refresh, start_session
+from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
 from domain.ids import new_id
-from domain.users import Email, User, Username
-from infrastructure.firestore.sessions import SESSIONS, FirestoreSessionRepository
-from infrastructure.firestore.users import FirestoreUserRepository
-from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.signin.sessions import SESSIONS, FirestoreSessionRepository
+from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import FakeClock, RecordingAuditLog
 
 pytestmark = pytest.mark.integration

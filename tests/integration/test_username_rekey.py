@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from domain.users import Email, User, Username, fold, login_key
+from domain.accounts.users import Email, User, Username, fold, login_key
+from infrastructure.firestore.accounts.username_keys import rekey_username_claims
+from infrastructure.firestore.accounts.users import FirestoreUserRepository, user_to_doc
 from infrastructure.firestore.client import claim_id
-from infrastructure.firestore.username_keys import rekey_username_claims
-from infrastructure.firestore.users import FirestoreUserRepository, user_to_doc
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from application.events.webhooks.ports import WebhookUnreachable
-from infrastructure.webhook_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
+from infrastructure.events.webhook_http import (
+    DEADLINE_EXCEEDED,
+    MAX_ANSWER_BYTES,
+    PinnedWebhookSender,
+)
 from tests.local_servers import in_thread
 
 pytestmark = pytest.mark.integration

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.identity.authentication import Actor
-from application.identity.totp import GetTotp, totp_status
-from application.oauth.apps import ListApps, list_apps
+from application.accounts.authentication import Actor
+from application.provider.apps import ListApps, list_apps
+from application.signin.totp import GetTotp, totp_status
+from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
-from domain.mfa import TotpFactor
-from domain.oauth import Grant, OAuthClient
-from domain.users import Email, User, Username
+from domain.provider.oauth import Grant, OAuthClient
+from domain.signin.mfa import TotpFactor
 from tests.fakes import FakeMfaRepository, FakeOAuthClients, FakeOAuthGrants
 
 pytestmark = pytest.mark.unit

@@ -10,18 +10,18 @@ from functools import partial
 
 import pytest
 
-from application.identity import accounts
-from application.identity import login as login_cases
-from application.identity.accounts import Register, UpdateProfile
-from application.identity.authentication import Actor, Authenticate, authenticate
-from application.identity.login import ChangePassword, Login
-from application.identity.sessions import SignIn
-from application.identity.tokens import TokenPair, TokenPolicy
-from domain.devices import DevicePolicy
+from application.accounts import accounts
+from application.accounts.accounts import Register, UpdateProfile
+from application.accounts.authentication import Actor, Authenticate, authenticate
+from application.signin import login as login_cases
+from application.signin.login import ChangePassword, Login
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.users import Role, User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
-from domain.throttling import LoginThrottlePolicy
-from domain.users import Role, User, Username
-from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from domain.signin.devices import DevicePolicy
+from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes import (
     FakeClock,
     FakeHasher,

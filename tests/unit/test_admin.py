@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from application.identity import admin
-from application.identity.admin import (
+from application.accounts import admin
+from application.accounts.admin import (
     AdminChange,
-    EndUserSessions,
     RemoveUser,
     SetRole,
     ShowUser,
     UserListing,
     UserQuery,
 )
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.pagination import Page
+from application.signin import sessions
+from application.signin.sessions import EndUserSessions
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.unit.test_accounts import World
 
@@ -195,7 +196,7 @@ def test_an_admin_ends_every_session_of_a_user(world: World) -> None:
 
 
 def end_sessions(world: World, actor: Actor, user_id: str) -> None:
-    admin.end_user_sessions(
+    sessions.end_user_sessions(
         EndUserSessions(actor, user_id),
         users=world.users,
         sessions=world.sessions,

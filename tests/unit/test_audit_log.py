@@ -12,7 +12,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from application.ports import Audit, AuditEvent
 from bootstrap import build_app
-from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
+from infrastructure.events.audit import AUDIT_LOGGER, LoggingAuditLog
 from tests.conftest import PASSWORD, make_settings, register
 from tests.fakes import fake_adapters
 

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetRole
+from application.accounts.admin import SetRole
 from application.services import Services
-from domain.users import Email, Username
+from domain.accounts.users import Email, Username
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import FakeJobQueue

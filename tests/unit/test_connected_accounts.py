@@ -1,13 +1,13 @@
 """Connected accounts with the fakes: the list, disconnecting (never the last way in),
 connecting while signed in, and a pending link spent once
-(application/identity/connected.py)."""
+(application/federation/connected.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from application.identity.authentication import Actor
-from application.identity.connected import (
+from application.accounts.authentication import Actor
+from application.federation.connected import (
     Connect,
     ConnectPending,
     Disconnect,
@@ -21,11 +21,11 @@ from application.identity.connected import (
     pending_link,
 )
 from application.ports import Audit, ExternalIdentity
-from domain.action_tokens import InvalidToken
+from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.identities import PendingLink
-from domain.passkeys import Passkey
-from domain.users import User
+from domain.federation.identities import PendingLink
+from domain.mail.action_tokens import InvalidToken
+from domain.signin.passkeys import Passkey
 from tests.unit.test_linking import ADDRESS, World, identity
 
 pytestmark = pytest.mark.unit

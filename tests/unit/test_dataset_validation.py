@@ -1,5 +1,6 @@
-"""The dataset rules (domain/datasets.py) and the CSV reader (application/resources/csv_input.py):
-examples, and properties checked by hypothesis on generated tables."""
+"""The dataset rules (domain/resources/datasets/) and the CSV reader
+(application/resources/csv_input.py): examples, and properties checked by hypothesis on
+generated tables."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from application.resources.csv_input import (
     parse_delimiter,
     read_records,
 )
-from domain.datasets import (
+from domain.errors import InvalidInput, TooLarge
+from domain.resources.datasets import (
     Column,
     ColumnSpec,
     ColumnType,
@@ -35,7 +37,6 @@ from domain.datasets import (
     plan_columns,
     validate_rows,
 )
-from domain.errors import InvalidInput, TooLarge
 
 pytestmark = pytest.mark.unit
 

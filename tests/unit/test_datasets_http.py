@@ -11,13 +11,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.resources.csv_input import CsvLimits
 from application.resources.datasets import DatasetForm, DatasetLimits, ImportDataset, import_dataset
 from application.resources.files import Upload
 from bootstrap import Adapters
-from domain.datasets import DatasetRow, DatasetStatus
 from domain.errors import Unavailable
+from domain.resources.datasets import DatasetRow, DatasetStatus
 from infrastructure.settings import Settings
 from tests.conftest import bearer, login, make_settings, register
 from tests.dataset_samples import (

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetRole
+from application.accounts.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
 from application.services import Services
 from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA

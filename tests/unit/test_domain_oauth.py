@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidInput
-from domain.oauth import (
+from domain.provider.oauth import (
     CODE_TTL,
     DEVICE_CODE,
     TOKEN_EXCHANGE,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from application.pagination import parse_time_position, time_position
-from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import InvalidInput
-from domain.tasks import Task
+from domain.resources.dogs import Dog, DogName, PictureStatus
+from domain.resources.tasks import Task
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

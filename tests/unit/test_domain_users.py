@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.accounts.users import Email, Username, check_password_policy, fold
 from domain.errors import InvalidInput
-from domain.users import Email, Username, check_password_policy, fold
 
 pytestmark = pytest.mark.unit
 

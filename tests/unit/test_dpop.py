@@ -1,6 +1,6 @@
 """DPoP proofs (RFC 9449) checked against the RFC's own examples, and each refusal its
-sections ask for (docs/reference/oauth.md, "DPoP"): domain/dpop.py's rules, with the
-signature checked by infrastructure/dpop.py."""
+sections ask for (docs/reference/oauth.md, "DPoP"): domain/provider/dpop.py's rules, with the
+signature checked by infrastructure/provider/dpop.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from domain.dpop import (
+from domain.provider.dpop import (
     InvalidProof,
     NonceRequired,
     Nonces,
@@ -23,7 +23,7 @@ from domain.dpop import (
     normalized_url,
     thumbprint,
 )
-from infrastructure.dpop import JwtProofs
+from infrastructure.provider.dpop import JwtProofs
 
 pytestmark = pytest.mark.unit
 

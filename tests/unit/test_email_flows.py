@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.identity.accounts import UserRepository
-from application.identity.admin import SetDisabled, SetRole
-from application.identity.authentication import Authenticate
+from application.accounts.accounts import UserRepository
+from application.accounts.admin import SetDisabled, SetRole
+from application.accounts.authentication import Authenticate
 from application.jobs import JobPush, RetryJob, encode_job
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
@@ -22,7 +22,9 @@ from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app
-from domain.action_tokens import (
+from domain.accounts.users import Email, User, Username
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.mail.action_tokens import (
     SEND_LIMIT,
     TOKEN_MAX_CHARS,
     ActionToken,
@@ -31,8 +33,6 @@ from domain.action_tokens import (
     SendLog,
     new_token,
 )
-from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from domain.users import Email, User, Username
 from tests.conftest import PASSWORD, TEST_CLOCK, bearer, login, make_settings, register
 from tests.fakes import (
     FakeClock,

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.authentication import Actor
 from application.events.security_events import (
     EventQuery,
     StoringAuditLog,
@@ -21,13 +22,12 @@ from application.events.security_events import (
     list_events,
     security_events_of,
 )
-from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, StagedWrites
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable
+from domain.events.security_events import KEPT_FOR, SecurityEvent, activity_of
+from domain.events.webhooks import Delivery
 from domain.ids import new_id
-from domain.security_events import KEPT_FOR, SecurityEvent, activity_of
-from domain.webhooks import Delivery
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.fakes import (

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from bootstrap import Adapters
 from domain.errors import InvalidInput
-from domain.files import check_filename, media_type
+from domain.resources.files import check_filename, media_type
 from infrastructure.settings import Settings
 from interfaces.http.uploads import content_disposition
 from tests.conftest import bearer, login, make_settings, register

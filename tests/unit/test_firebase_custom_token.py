@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from bootstrap import Adapters
+from domain.accounts.users import Role
 from domain.errors import Unavailable
-from domain.users import Role
 from tests.conftest import bearer, login, register
 from tests.fakes import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens, InMemoryStore
 

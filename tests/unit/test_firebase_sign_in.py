@@ -7,16 +7,16 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from application.identity import accounts
-from application.identity.accounts import Register
-from application.identity.authentication import Authenticate, authenticate
-from application.identity.firebase import FirebaseSignIn, firebase_sign_in
-from application.identity.linking import Links, sanitize_username, username_candidates
-from application.identity.sessions import SignIn
-from application.identity.tokens import TokenPair
+from application.accounts import accounts
+from application.accounts.accounts import Register
+from application.accounts.authentication import Authenticate, authenticate
+from application.federation.firebase import FirebaseSignIn, firebase_sign_in
+from application.federation.linking import Links, sanitize_username, username_candidates
 from application.ports import Audit
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
+from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from domain.users import USERNAME_MAX, Role, User
 from tests.fakes import (
     FakeIdentityRepository,
     FakeIdentityVerifier,

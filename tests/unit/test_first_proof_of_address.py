@@ -21,10 +21,10 @@ from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app
-from domain.action_tokens import Purpose
+from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
-from domain.passkeys import Passkey
-from domain.users import Email, User, Username
+from domain.mail.action_tokens import Purpose
+from domain.signin.passkeys import Passkey
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.fakes import (
     FakeActionTokenRepository,

@@ -9,9 +9,9 @@ import argon2
 import pytest
 
 from domain.errors import InvalidInput
-from domain.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
-from infrastructure.argon2_hasher import Argon2PasswordHasher
-from infrastructure.foreign_hashes import verify_foreign
+from domain.signin.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
+from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+from infrastructure.signin.foreign_hashes import verify_foreign
 from tests.foreign_users import FirebaseProject, bcrypt_hash, django_hash, random_password
 
 pytestmark = pytest.mark.unit

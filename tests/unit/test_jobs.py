@@ -18,8 +18,8 @@ from application import jobs
 from application.jobs import JobHandler, JobPush, PushCredentials, PushPolicy, RetryJob
 from application.ports import Job
 from application.resources.dogs import FETCH_DOG_PICTURE, fetch_picture
-from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Unauthenticated, Unavailable
+from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
 from tests.fakes import FakeClock, FakeDogRepository, FakePictureSource

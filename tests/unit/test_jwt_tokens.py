@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from domain.errors import Unauthenticated
-from infrastructure import jwt_tokens
-from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from infrastructure.signin import jwt_tokens
+from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 
 pytestmark = pytest.mark.unit
 SECRET = b"s" * 32
@@ -180,7 +180,7 @@ def pem(key: Any) -> bytes:
     ],
 )
 def test_asymmetric_keys_sign_with_kid_and_publish_jwks(make_key: Any, alg: str) -> None:
-    from infrastructure.jwt_tokens import signing_key_from_pem
+    from infrastructure.signin.jwt_tokens import signing_key_from_pem
 
     signing = signing_key_from_pem(pem(make_key()))
     assert signing.algorithm == alg
@@ -198,7 +198,7 @@ def test_asymmetric_keys_sign_with_kid_and_publish_jwks(make_key: Any, alg: str)
 
 
 def test_key_rotation_keeps_old_tokens_valid_with_previous_key() -> None:
-    from infrastructure.jwt_tokens import signing_key_from_pem
+    from infrastructure.signin.jwt_tokens import signing_key_from_pem
 
     old_key, new_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
     old = issuer(signing=signing_key_from_pem(pem(old_key)))
@@ -217,7 +217,7 @@ def test_key_rotation_keeps_old_tokens_valid_with_previous_key() -> None:
 
 def test_hs256_token_refused_by_an_es256_service() -> None:
     """Key confusion: an HS256 token signed with the public key bytes must fail."""
-    from infrastructure.jwt_tokens import signing_key_from_pem
+    from infrastructure.signin.jwt_tokens import signing_key_from_pem
 
     key = ec.generate_private_key(ec.SECP256R1())
     signing = signing_key_from_pem(pem(key))

@@ -2,7 +2,7 @@
 finds its account (rule 1), makes one for a verified unused address (2), never links an
 account by its address (3: sign in to connect), claims an unproven one with a verified proof
 (4), makes an unproven account for an unverified unused address (5); then the second step
-(application/identity/linking.py, docs/reference/identities.md)."""
+(application/federation/linking.py, docs/reference/identities.md)."""
 
 from __future__ import annotations
 
@@ -12,25 +12,25 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.identity import accounts
-from application.identity.accounts import Register
-from application.identity.linking import (
+from application.accounts import accounts
+from application.accounts.accounts import Register
+from application.federation.linking import (
     ExternalSignIn,
     Links,
     SignInToConnect,
     claim_unproven_account,
     sign_in_external,
 )
-from application.identity.sessions import SignIn
-from application.identity.tokens import TokenPair
-from application.identity.upstream import UpstreamClaims, identity_of
+from application.federation.upstream import UpstreamClaims, identity_of
 from application.ports import Audit, ExternalIdentity
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
+from domain.accounts.users import User
 from domain.errors import MfaRequired, PermissionDenied
-from domain.mfa import TotpFactor
-from domain.oauth import Consent
-from domain.passkeys import Passkey
-from domain.upstream import UpstreamProvider
-from domain.users import User
+from domain.federation.upstream import UpstreamProvider
+from domain.provider.oauth import Consent
+from domain.signin.mfa import TotpFactor
+from domain.signin.passkeys import Passkey
 from tests.fakes import FakeIdentityRepository, FakeOAuthGrants, FakePasskeyRepository
 from tests.unit.test_accounts import PASSWORD
 from tests.unit.test_accounts import World as AccountsWorld

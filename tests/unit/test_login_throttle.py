@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.identity import accounts
+from application.accounts import accounts
 from application.ports import Audit, AuditEvent
 from domain.errors import PermissionDenied, RateLimited, Unauthenticated
 from tests.unit.test_accounts import PASSWORD, World

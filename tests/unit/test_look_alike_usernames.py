@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from domain.accounts.users import Username, login_key, username_key
 from domain.confusables import mixes_scripts, script, skeleton
 from domain.errors import InvalidInput
-from domain.users import Username, login_key, username_key
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.unit.test_http_conventions import assert_problem
 

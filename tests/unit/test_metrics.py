@@ -19,13 +19,13 @@ from application.events.webhooks.jobs import sweep
 from application.ports import NO_METRICS, Audit, AuditEvent, Job
 from bootstrap import Adapters, build_app
 from bootstrap.metrics import measuring
-from domain.throttling import TOO_MANY_LOGIN_FAILURES
-from domain.webhooks import DeliveryStatus
-from infrastructure.argon2_hasher import Argon2PasswordHasher
+from domain.events.webhooks import DeliveryStatus
+from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.metrics.audit import MeteredAuditLog
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from infrastructure.settings import Settings
+from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import RecordingAuditLog
 from tests.unit.oauth_world import OAuthWorld

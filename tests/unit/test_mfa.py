@@ -10,18 +10,19 @@ from dataclasses import replace
 import pyotp
 import pytest
 
-from application.identity import admin as admin_cases
-from application.identity import login as login_cases
-from application.identity import totp as totp_cases
-from application.identity.admin import SetRole
-from application.identity.authentication import Actor
-from application.identity.firebase import FirebaseSignIn, firebase_sign_in
-from application.identity.linking import Links
-from application.identity.login import Login, LoginRecords
-from application.identity.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
-from application.identity.sessions import SignIn
-from application.identity.tokens import TokenPair
-from application.identity.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
+from application.accounts import admin as admin_cases
+from application.accounts.admin import SetRole
+from application.accounts.authentication import Actor
+from application.federation.firebase import FirebaseSignIn, firebase_sign_in
+from application.federation.linking import Links
+from application.signin import login as login_cases
+from application.signin import totp as totp_cases
+from application.signin.login import Login, LoginRecords
+from application.signin.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
+from application.signin.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
+from domain.accounts.users import User
 from domain.errors import (
     Conflict,
     MfaRequired,
@@ -30,10 +31,9 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
-from domain.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
-from domain.users import User
-from infrastructure.one_time_passwords import PyotpOneTimePasswords
-from infrastructure.secret_box import FernetSecretBox
+from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.secret_box import FernetSecretBox
 from tests.conftest import TEST_MFA_KEY
 from tests.fakes import (
     FakeIdentityRepository,

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from application.events.security_events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
-from domain.devices import browser_and_system, browser_of, device_key
 from domain.errors import Unavailable
+from domain.signin.devices import browser_and_system, browser_of, device_key
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes import (
     FakeJobQueue,

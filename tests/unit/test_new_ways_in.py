@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from application.identity.authentication import Actor, Authenticate
-from application.identity.connected import Connect
+from application.accounts.authentication import Actor, Authenticate
+from application.federation.connected import Connect
 from application.ports import ExternalIdentity, Mail
 from domain.errors import ReauthenticationRequired
-from domain.sessions import Session
+from domain.signin.sessions import Session
 from interfaces.web.browser import SEPARATOR
 from interfaces.web.connected import connect_proof
 from tests.conftest import PASSWORD, bearer, login, register

@@ -11,7 +11,9 @@ import pytest
 from application.events.security_events import security_events_of
 from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent, Mail
-from domain.action_tokens import (
+from domain.accounts.users import User
+from domain.federation.identities import WayIn
+from domain.mail.action_tokens import (
     LIFETIME,
     NOTICE_LIMIT,
     NOTICE_WINDOW,
@@ -20,8 +22,6 @@ from domain.action_tokens import (
     Purpose,
     new_token,
 )
-from domain.identities import WayIn
-from domain.users import User
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.fakes import RecordingAuditLog
 from tests.unit.test_email_flows import World

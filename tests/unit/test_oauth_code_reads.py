@@ -1,6 +1,6 @@
 """A code names its account, so an exchange reads the code and the account in one round trip;
 a code made before codes named their account is read the earlier way, in two
-(application/oauth/grants.py, docs/decisions/0269-a-code-names-its-account.md)."""
+(application/provider/grants.py, docs/decisions/0269-a-code-names-its-account.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.oauth.grants import PresentedCode, SpendCode, new_code, present_code
-from domain.oauth import AuthorizationCode, digest
-from domain.users import Email, User, Username
+from application.provider.grants import PresentedCode, SpendCode, new_code, present_code
+from domain.accounts.users import Email, User, Username
+from domain.provider.oauth import AuthorizationCode, digest
 from tests.fakes import (
     FakeClock,
     FakeGrantHolders,

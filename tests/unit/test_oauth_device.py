@@ -15,11 +15,17 @@ from babel.support import Translations
 from werkzeug.test import TestResponse
 
 from application.events.security_events import EVENT_TYPES, security_events_of
-from application.oauth.device import PollDevice, PollMemory, StartDevice, poll_device, start_device
-from application.oauth.ports import OAuthPolicy
 from application.ports import Audit, AuditEvent
-from domain.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
-from domain.oauth import DEVICE_CODE, TOKEN_EXCHANGE
+from application.provider.device import (
+    PollDevice,
+    PollMemory,
+    StartDevice,
+    poll_device,
+    start_device,
+)
+from application.provider.ports import OAuthPolicy
+from domain.provider.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
+from domain.provider.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from interfaces.web import TRANSLATIONS
 from tests.fakes import (
     FakeClock,

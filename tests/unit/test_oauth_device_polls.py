@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from flask import Response
 
-from application.oauth.device import (
+from application.provider.device import (
     PollDevice,
     PollMemory,
     StartDevice,
     poll_pending,
     start_device,
 )
-from domain.oauth import DEVICE_CODE
+from domain.provider.oauth import DEVICE_CODE
 from interfaces.oauth.routes import server
 from interfaces.oauth.server.device_polls import pending_answer
 from tests.fakes import FakeClock, FakeDeviceAuthorizations, FakeOAuthGrants

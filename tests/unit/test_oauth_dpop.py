@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from domain.dpop import thumbprint
+from domain.provider.dpop import thumbprint
 from tests.unit.oauth_world import OAuthWorld, redirected
 
 pytestmark = pytest.mark.unit

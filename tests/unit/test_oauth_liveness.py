@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from application.oauth.grants import (
+from application.provider.grants import (
     ExchangeCode,
     FindRefresh,
     Holding,
@@ -23,11 +23,11 @@ from application.oauth.grants import (
     live_grant,
     live_refresh,
 )
-from application.oauth.ports import ClientCache, OAuthPolicy
+from application.provider.ports import ClientCache, OAuthPolicy
+from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
-from domain.oauth import AuthorizationCode, Grant, OAuthClient, digest
-from domain.users import Email, User, Username
-from infrastructure.audit import LoggingAuditLog
+from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, digest
+from infrastructure.events.audit import LoggingAuditLog
 from tests.fakes import (
     FakeClock,
     FakeGrantHolders,

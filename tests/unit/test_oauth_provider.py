@@ -23,12 +23,12 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
-from application.identity.authentication import Actor
-from application.oauth.clients import AdminCreateClient, CreateClient, admin_create_client
-from application.oauth.grants import LiveGrant
+from application.accounts.authentication import Actor
 from application.ports import Audit
+from application.provider.clients import AdminCreateClient, CreateClient, admin_create_client
+from application.provider.grants import LiveGrant
 from domain.errors import PermissionDenied
-from domain.oauth import SCOPES
+from domain.provider.oauth import SCOPES
 from tests.fakes import FakeClock, FakeOAuthClients, FakeUserRepository
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD, sign_up
@@ -634,7 +634,7 @@ def test_consent_forged_without_the_csrf_token_is_403_and_gives_nothing(
     assert "Location" not in answer.headers
     grants = world.services.oauth
     (user,) = world.store.users.values()
-    from application.oauth.consent import ConsentQuery
+    from application.provider.consent import ConsentQuery
 
     assert grants.consent_needed(ConsentQuery(user.id, app["client_id"], "openid"))
 
@@ -1556,7 +1556,7 @@ def test_registration_refuses_what_a_public_client_can_never_use(
 def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     """``clients delete <id>`` on the command line reads a leading dash as an option (a
     deleted client's test failed once in about 64 runs on such an id)."""
-    from application.oauth import clients
+    from application.provider import clients
 
     drawn = iter(["-starts-with-a-dash", "_fine", "never-reached"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(drawn))

@@ -14,8 +14,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from application.pagination import encode_cursor
-from domain.dogs import NAME_MAX, DogName
 from domain.errors import InvalidInput
+from domain.resources.dogs import NAME_MAX, DogName
 from interfaces.http.schemas.dogs import DOG_NAME_PATTERN
 from tests.conftest import bearer, login, register
 from tests.unit.test_datasets_http import user_token

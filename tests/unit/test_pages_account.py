@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
-from domain.mfa import RECOVERY_CODES, TotpFactor
-from domain.sessions import Session
-from domain.users import User
+from domain.accounts.users import User
+from domain.signin.mfa import RECOVERY_CODES, TotpFactor
+from domain.signin.sessions import Session
 from tests.fakes import FakeMfaRepository
 from tests.unit.test_email_flows import World
 from tests.unit.test_mfa_http import next_code

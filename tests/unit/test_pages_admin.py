@@ -9,8 +9,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.identity.admin import SetDisabled, SetRole
-from domain.users import Role, User, username_key
+from application.accounts.admin import SetDisabled, SetRole
+from domain.accounts.users import Role, User, username_key
 from tests.conftest import PASSWORD, login, register
 from tests.unit.oauth_world import csrf_of
 from tests.unit.test_email_flows import World

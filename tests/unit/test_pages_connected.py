@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.identity.connected import HoldPending
+from application.federation.connected import HoldPending
 from application.ports import ExternalIdentity
 from application.services import Services
 from tests.unit.test_pages_passkeys import SECURITY, Pages, pages, sign_up

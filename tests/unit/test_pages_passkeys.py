@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_app
-from domain.passkeys import Passkey
+from domain.signin.passkeys import Passkey
 from tests.conftest import PASSWORD, bearer, login, make_settings
 from tests.fakes import FakeChallengeRepository, FakePasskeyRepository, InMemoryStore, fake_adapters
 from tests.passkey_authenticator import Passkey as SoftPasskey

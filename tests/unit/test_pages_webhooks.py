@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
+from application.accounts.admin import SetRole
 from application.events.webhooks.outbox import DELIVER_WEBHOOK
-from application.identity.admin import SetRole
 from tests.conftest import register
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_admin import browser, post

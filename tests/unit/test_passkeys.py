@@ -13,12 +13,12 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
-from application.identity.authentication import Actor
-from application.identity.passkeys import RenamePasskey, rename_passkey
+from application.accounts.authentication import Actor
 from application.ports import Audit
+from application.signin.passkeys import RenamePasskey, rename_passkey
 from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated
-from domain.passkeys import (
+from domain.signin.passkeys import (
     CHALLENGE_TTL,
     MAX_PASSKEYS_PER_USER,
     Ceremony,

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from domain.accounts.users import Email, User, Username
 from domain.errors import InvalidInput, PermissionDenied
-from domain.personal_tokens import (
+from domain.signin.personal_tokens import (
     PersonalToken,
     Presented,
     allows,
     check_scope,
     hash_secret,
 )
-from domain.users import Email, User, Username
 from tests.conftest import bearer, login, register
 
 pytestmark = pytest.mark.unit

@@ -30,11 +30,11 @@ from application.pagination import (
     time_position,
 )
 from application.resources.csv_input import CsvLimits, detect_delimiter, read_records
+from domain.accounts.users import Email, Username, fold
 from domain.errors import DomainError, InvalidInput, TooLarge, Unauthenticated
 from domain.ids import is_id, new_id
-from domain.users import Email, Username, fold
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id
-from infrastructure.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
+from infrastructure.signin.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
 from tests.fakes import FakeSessionRepository
 from tests.unit.test_sessions import SessionWorld
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.sessions import Session
+from domain.signin.sessions import Session
 
 pytestmark = pytest.mark.unit
 

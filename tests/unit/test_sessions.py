@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.identity import sessions as cases
-from application.identity.authentication import Actor
-from application.identity.sessions import (
+from application.accounts.authentication import Actor
+from application.signin import sessions as cases
+from application.signin.sessions import (
     EndOtherSessions,
     EndSession,
     ListSessions,
@@ -19,10 +19,10 @@ from application.identity.sessions import (
     Refresh,
     Renew,
 )
-from application.identity.tokens import TokenPair
+from application.signin.tokens import TokenPair
+from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated
-from domain.sessions import Session
-from domain.users import User
+from domain.signin.sessions import Session
 from tests.conftest import bearer, login, register
 from tests.unit.test_accounts import World
 

@@ -1,4 +1,4 @@
-"""The failed-login throttle's rules (domain/throttling.py): windows, blocks, backoff."""
+"""The failed-login throttle's rules (domain/signin/throttling.py): windows, blocks, backoff."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule, client_scope
+from domain.signin.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule, client_scope
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

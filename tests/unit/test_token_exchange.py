@@ -1,4 +1,4 @@
-"""Token exchange (RFC 8693): the rules of domain/token_exchange.py against the RFC's
+"""Token exchange (RFC 8693): the rules of domain/provider/token_exchange.py against the RFC's
 examples and text, then the grant at the token endpoint through Flask's test client, each
 refusal on its own (docs/reference/oauth.md, "Token exchange")."""
 
@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from domain.oauth import DEVICE_CODE
-from domain.token_exchange import (
+from domain.provider.oauth import DEVICE_CODE
+from domain.provider.token_exchange import (
     ACCESS_TOKEN,
     GRANT_TYPE,
     ID_TOKEN,

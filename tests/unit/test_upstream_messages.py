@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bootstrap import build_app
-from domain.upstream import UpstreamProvider
+from domain.federation.upstream import UpstreamProvider
 from tests.conftest import make_settings
 from tests.fakes import fake_adapters
 
@@ -77,7 +77,7 @@ def refusals(path: Path) -> set[str]:
 def test_every_reason_the_use_case_gives_has_words_in_the_catalogue() -> None:
     from interfaces.web.messages import _WORDS
 
-    given = refusals(ROOT / "src" / "application" / "identity" / "upstream.py")
+    given = refusals(ROOT / "src" / "application" / "federation" / "upstream.py")
     assert len(given) == 4 and given == set(_WORDS)
 
 

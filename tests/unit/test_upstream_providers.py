@@ -15,7 +15,7 @@ from flask import Flask
 from bootstrap import build_app
 from bootstrap.adapters import Adapters, configured_providers, secret_box
 from domain.errors import InvalidInput, PermissionDenied
-from domain.upstream import UpstreamProvider
+from domain.federation.upstream import UpstreamProvider
 from tests.conftest import PRODUCTION_SETTINGS, make_settings
 from tests.fakes import FakeUpstreamProviders, fake_adapters
 

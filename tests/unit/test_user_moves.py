@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from application.migration.importing import ImportSummary, ImportUsers, Position, import_users
 from application.migration.ports import Holders
 from bootstrap import Adapters
-from domain.users import Email, Role, User, Username
-from infrastructure.argon2_hasher import Argon2PasswordHasher
+from domain.accounts.users import Email, Role, User, Username
+from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
 from interfaces.user_moves import check_address
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeUserMoves, InMemoryStore

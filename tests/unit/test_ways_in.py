@@ -1,4 +1,4 @@
-"""An account keeps a way to sign in (domain.identities.keep_a_way_in): disconnecting an
+"""An account keeps a way to sign in (domain.federation.identities.keep_a_way_in): disconnecting an
 identity and deleting a passkey follow one rule, whichever comes first; Firestore's side of the
 race is tests/e2e/test_pre_hijack_emulator.py's."""
 
@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.identity.authentication import Actor
-from application.identity.connected import Disconnect, disconnect
-from application.identity.passkeys import DeletePasskey, delete_passkey
+from application.accounts.authentication import Actor
+from application.federation.connected import Disconnect, disconnect
+from application.signin.passkeys import DeletePasskey, delete_passkey
+from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
-from domain.passkeys import Passkey
-from domain.users import User
+from domain.federation.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
+from domain.signin.passkeys import Passkey
 from tests.fakes import FakePasskeyRepository
 from tests.unit.test_linking import World, identity
 

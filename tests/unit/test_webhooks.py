@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks.admin import (
     CreateWebhook,
@@ -28,11 +29,10 @@ from application.events.webhooks.delivery import DeliveryPorts, deliver
 from application.events.webhooks.jobs import deliver_job, sweep
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox, payload
 from application.events.webhooks.ports import WebhookPolicy
-from application.identity.authentication import Actor
 from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
-from domain.security_events import SecurityEvent
-from domain.webhooks import (
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import (
     MAX_ATTEMPTS_KEPT,
     Attempt,
     Delivery,
@@ -45,8 +45,8 @@ from domain.webhooks import (
     signature,
     signed_headers,
 )
-from infrastructure.audit import LoggingAuditLog
-from infrastructure.secret_box import FernetSecretBox
+from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.signin.secret_box import FernetSecretBox
 from tests.conftest import TEST_MFA_KEY
 from tests.fakes import (
     FakeClock,

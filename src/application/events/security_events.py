@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from application.identity.accounts import UserRepository as Users
-from application.identity.admin import target_of
-from application.identity.authentication import Actor
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.admin import target_of
+from application.accounts.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -27,9 +27,9 @@ from application.pagination import (
 )
 from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import InvalidInput
+from domain.events.security_events import Activity, SecurityEvent, activity_of
+from domain.events.webhooks import Delivery
 from domain.ids import new_id
-from domain.security_events import Activity, SecurityEvent, activity_of
-from domain.webhooks import Delivery
 
 log = logging.getLogger("firegate.events")
 

@@ -10,15 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.identity.accounts import DELETE_BATCH, AccountHooks, UserRepository
-from application.identity.address_proof import start_clean
-from application.identity.admin import target_of
-from application.identity.authentication import Actor
-from application.identity.linking import IdentityRepository
-from application.identity.mfa import MfaRepository
-from application.identity.passkeys import PasskeyRepository
-from application.identity.sessions import SessionRepository
-from application.identity.throttle import LoginThrottle
+from application.accounts.accounts import DELETE_BATCH, AccountHooks, UserRepository
+from application.accounts.address_proof import start_clean
+from application.accounts.admin import target_of
+from application.accounts.authentication import Actor
+from application.accounts.ways_in import IdentityRepository
 from application.jobs import JobHandler
 from application.mail.invitations import Invite, invite_user
 from application.mail.not_me import AddedWaysIn, NotMe, not_me
@@ -51,17 +47,21 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
-from domain.action_tokens import (
+from application.signin.mfa import MfaRepository
+from application.signin.passkeys import PasskeyRepository
+from application.signin.sessions import SessionRepository
+from application.signin.throttle import LoginThrottle
+from domain.accounts.users import User
+from domain.errors import Conflict
+from domain.federation.identities import IdentityLink, made_unproven_by
+from domain.mail.action_tokens import (
     ActionToken,
     InvalidToken,
     Purpose,
     token_hash,
 )
-from domain.errors import Conflict
-from domain.identities import IdentityLink, made_unproven_by
-from domain.mfa import FEDERATED
-from domain.throttling import LoginThrottlePolicy
-from domain.users import User
+from domain.signin.mfa import FEDERATED
+from domain.signin.throttling import LoginThrottlePolicy
 
 log = logging.getLogger("firegate.mail")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.identity.accounts import UserRepository
-from application.identity.admin import parse_role, require_admin
-from application.identity.authentication import Actor
+from application.accounts.accounts import UserRepository
+from application.accounts.admin import parse_role, require_admin
+from application.accounts.authentication import Actor
 from application.mail.sending import MailKind, queue_mail
 from application.ports import (
     Audit,
@@ -16,8 +16,8 @@ from application.ports import (
     Clock,
     JobQueue,
 )
+from domain.accounts.users import Email, Role, User, Username
 from domain.ids import new_id
-from domain.users import Email, Role, User, Username
 
 
 @dataclass(frozen=True)

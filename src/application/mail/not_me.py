@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.identity.accounts import UserRepository
-from application.identity.authentication import Actor
-from application.identity.linking import IdentityRepository
-from application.identity.mfa import MfaRepository
-from application.identity.passkeys import PasskeyRepository
-from application.identity.sessions import SessionRepository
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Actor
+from application.accounts.ways_in import IdentityRepository
 from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
-from domain.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
-from domain.identities import IdentityLink, WayIn
-from domain.users import User
+from application.signin.mfa import MfaRepository
+from application.signin.passkeys import PasskeyRepository
+from application.signin.sessions import SessionRepository
+from domain.accounts.users import User
+from domain.federation.identities import IdentityLink, WayIn
+from domain.mail.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
 
 
 @dataclass(frozen=True)

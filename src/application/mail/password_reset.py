@@ -9,9 +9,8 @@ import json
 import logging
 from dataclasses import dataclass
 
-from application.identity.accounts import UserRepository
-from application.identity.address_proof import remove_passkeys, start_clean
-from application.identity.throttle import LoginThrottle
+from application.accounts.accounts import UserRepository
+from application.accounts.address_proof import remove_passkeys, start_clean
 from application.jobs import RetryJob
 from application.mail.sending import ActionTokenRepository, MailJob, MailKind
 from application.ports import (
@@ -24,14 +23,15 @@ from application.ports import (
     OwnedData,
     PasswordHasher,
 )
-from domain.action_tokens import (
+from application.signin.throttle import LoginThrottle
+from domain.accounts.users import User, check_password_policy, login_key
+from domain.ids import new_id
+from domain.mail.action_tokens import (
     InvalidToken,
     Purpose,
     token_hash,
 )
-from domain.ids import new_id
-from domain.throttling import LoginThrottlePolicy
-from domain.users import User, check_password_policy, login_key
+from domain.signin.throttling import LoginThrottlePolicy
 
 log = logging.getLogger("firegate.mail")
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from application.identity.accounts import UserRepository
+from application.accounts.accounts import UserRepository
 from application.jobs import RetryJob
 from application.ports import (
     NO_METRICS,
@@ -30,15 +30,15 @@ from application.ports import (
     Metrics,
     StagedWrites,
 )
-from domain.action_tokens import (
+from domain.accounts.users import Role, User
+from domain.federation.identities import WayIn
+from domain.ids import new_id
+from domain.mail.action_tokens import (
     INVITATION_LIFETIME,
     ActionToken,
     Purpose,
 )
-from domain.devices import browser_of, device_key
-from domain.identities import WayIn
-from domain.ids import new_id
-from domain.users import Role, User
+from domain.signin.devices import browser_of, device_key
 
 log = logging.getLogger("firegate.mail")
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any, Literal
 
-from application.identity.accounts import UserRepository
+from application.accounts.accounts import UserRepository
 from application.migration.ports import Arrival, Holders, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
 from application.ports import Clock, PasswordHasher
+from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from domain.password_hashes import FirebaseScrypt, still_as_imported
-from domain.users import Email, User, Username
+from domain.signin.password_hashes import FirebaseScrypt, still_as_imported
 
 BATCH = 250  # records looked up together
 MAX_ERRORS = 100  # listed in the summary; every failure is counted

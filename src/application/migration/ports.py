@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.users import User
 
-FIREBASE = "firebase"  # the provider of Firebase identities (application/identity/firebase.py)
+FIREBASE = "firebase"  # the provider of Firebase identities (application/federation/firebase.py)
 
 
 @dataclass(frozen=True)

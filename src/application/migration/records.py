@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from application.identity.linking import username_candidates
+from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, Arrival, Link
+from domain.accounts.users import NAME_MAX, Email, Role, User, Username, check_name
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
-from domain.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
+from domain.signin.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.text import without_controls
-from domain.users import NAME_MAX, Email, Role, User, Username, check_name
 
 MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)
 

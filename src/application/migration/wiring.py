@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from application.identity.accounts import UserRepository
+from application.accounts.accounts import UserRepository
 from application.migration.exporting import export_users
 from application.migration.importing import (
     CheckPassword,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.json_text import UnreadableJson, read_json
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Clock, FileStore
@@ -26,7 +26,10 @@ from application.resources.csv_input import (
     read_records,
 )
 from application.resources.files import Upload, measure
-from domain.datasets import (
+from domain.accounts.users import Role
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unreadable
+from domain.ids import is_id, new_id
+from domain.resources.datasets import (
     ColumnSpec,
     Dataset,
     DatasetRow,
@@ -45,10 +48,7 @@ from domain.datasets import (
     parse_schema,
     plan_columns,
 )
-from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unreadable
-from domain.files import check_filename
-from domain.ids import is_id, new_id
-from domain.users import Role
+from domain.resources.files import check_filename
 
 
 class DatasetRepository(Protocol):

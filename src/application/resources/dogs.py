@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.jobs import JobHandler, RetryJob
 from application.pagination import (
     Page,
@@ -18,10 +18,10 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Clock, Job, JobQueue
-from domain.dogs import Dog, DogName, PictureStatus
+from domain.accounts.users import Role
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.users import Role
+from domain.resources.dogs import Dog, DogName, PictureStatus
 
 
 class DogRepository(Protocol):

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.ports import Clock, FileStore
 from domain.errors import NotFound, TooLarge
-from domain.files import StoredFile, check_filename, files_prefix, media_type
 from domain.ids import is_id, new_id
+from domain.resources.files import StoredFile, check_filename, files_prefix, media_type
 
 
 class FileRepository(Protocol):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -18,7 +18,7 @@ from application.pagination import (
 from application.ports import Clock
 from domain.errors import NotFound
 from domain.ids import is_id, new_id
-from domain.tasks import Task
+from domain.resources.tasks import Task
 
 
 class TaskRepository(Protocol):

@@ -178,3 +178,17 @@ def claim_id(normalized: str) -> str:
     if len(escaped.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
         escaped = "%H" + hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
     return escaped
+
+
+def delete_in_batches(client: firestore.Client, query: firestore.Query, batch_size: int) -> None:
+    """Delete what ``query`` finds, ``batch_size`` documents per commit, until nothing is left.
+
+    Each commit stands alone, so an interrupted run leaves a consistent, smaller remainder
+    that the next run (``users purge-deleted``) finishes.
+    """
+    page = query.limit(batch_size)
+    while refs := [snap.reference for snap in page.select([]).stream(**BOUNDED)]:
+        batch = client.batch()
+        for ref in refs:
+            batch.delete(ref)
+        batch.commit(**BOUNDED)  # deletes are idempotent: a retried commit is safe

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.ports import Audit, AuditEvent, AuditLog, Metrics, StagedWrites
-from domain.throttling import TOO_MANY_LOGIN_FAILURES
+from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES
 
-FIREBASE = "firebase"  # the Firebase bridge's provider (application/identity/firebase.py)
+FIREBASE = "firebase"  # the Firebase bridge's provider (application/federation/firebase.py)
 
 
 def signin_method(event: AuditEvent) -> str | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from application.oauth.ports import ProviderTokens
+from application.provider.ports import ProviderTokens
 from interfaces.oauth import device_page, pages, routes
 from interfaces.shared.shell import Cors, Installed
 

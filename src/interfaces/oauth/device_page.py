@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
-from application.identity.authentication import Actor
-from application.oauth.claims import AuthTime
-from application.oauth.device import DecideDevice, DeviceRequestView, FindDeviceRequest
+from application.accounts.authentication import Actor
+from application.provider.claims import AuthTime
+from application.provider.device import DecideDevice, DeviceRequestView, FindDeviceRequest
 from interfaces.oauth.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services

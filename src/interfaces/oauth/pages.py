@@ -11,11 +11,11 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request
 from flask_babel import lazy_gettext
 
-from application.identity.authentication import Actor
-from application.identity.sessions import Logout
-from application.oauth.claims import AuthTime, FindAccount, SignInAge
-from application.oauth.consent import ConsentQuery
-from domain.oauth import scope_list
+from application.accounts.authentication import Actor
+from application.provider.claims import AuthTime, FindAccount, SignInAge
+from application.provider.consent import ConsentQuery
+from application.signin.sessions import Logout
+from domain.provider.oauth import scope_list
 from interfaces.oauth.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages

@@ -27,7 +27,7 @@ from flask import Flask, Response, g, has_request_context, request
 from application.ports import RequestCounter
 from domain.errors import RateLimited
 from domain.request_limits import Quota, assess, parse_limits
-from domain.throttling import client_scope
+from domain.signin.throttling import client_scope
 
 MAX_REMEMBERED_REFUSALS = 10_000  # then forget those whose Retry-After has passed
 log = logging.getLogger("firegate.limits")

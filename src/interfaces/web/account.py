@@ -17,18 +17,18 @@ from urllib.parse import urlencode
 from flask import Response, request
 from flask_babel import gettext
 
+from application.accounts.accounts import DeleteUser, GetUser, UpdateProfile
+from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
-from application.identity.accounts import DeleteUser, GetUser, UpdateProfile
-from application.identity.authentication import Actor
-from application.identity.login import ChangePassword
-from application.identity.personal_tokens import CreateToken, ListTokens, RevokeToken
-from application.identity.sessions import EndOtherSessions, EndSession, ListSessions
-from application.identity.totp import GetTotp, MfaCommand
 from application.mail.not_me import NotMe
-from application.oauth.apps import ListApps, RevokeApp
 from application.pagination import MAX_LIMIT
+from application.provider.apps import ListApps, RevokeApp
+from application.signin.login import ChangePassword
+from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
+from application.signin.sessions import EndOtherSessions, EndSession, ListSessions
+from application.signin.totp import GetTotp, MfaCommand
 from domain.errors import InvalidInput
-from domain.security_events import Activity
+from domain.events.security_events import Activity
 from interfaces.shared.limits import client_ip
 from interfaces.shared.qr import qr_svg
 from interfaces.shared.services import services

@@ -12,23 +12,24 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from application.accounts.admin import AdminChange, ShowUser, UserQuery
+from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
-from application.identity.admin import AdminChange, EndUserSessions, ShowUser, UserQuery
-from application.identity.authentication import Actor
-from application.identity.totp import ResetMfa
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
-from application.oauth.clients import (
+from application.pagination import DEFAULT_LIMIT
+from application.provider.clients import (
     AdminClients,
     AdminCreateClient,
     AdminDeleteClient,
     CreateClient,
 )
-from application.pagination import DEFAULT_LIMIT
+from application.signin.sessions import EndUserSessions
+from application.signin.totp import ResetMfa
+from domain.accounts.users import Role, User
 from domain.errors import InvalidInput
-from domain.oauth import SCOPES
-from domain.security_events import Activity
-from domain.users import Role, User
+from domain.events.security_events import Activity
+from domain.provider.oauth import SCOPES
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.account import RECENT_EVENTS
@@ -190,7 +191,7 @@ ACTIONS = {"end-sessions": "sessions", "reset-mfa": "mfa", "send-verification": 
 def act_on_user(actor: Actor, user_id: str, action: str) -> Response:
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
     if action == "end-sessions":
-        services().admin.end_sessions(EndUserSessions(actor, user_id))
+        services().sessions.end_for_user(EndUserSessions(actor, user_id))
     elif action == "reset-mfa":
         services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
     else:

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.identity.authentication import Actor, Authenticate
-from application.identity.sessions import Refresh
-from application.identity.tokens import TokenPair
+from application.accounts.authentication import Actor, Authenticate
+from application.signin.sessions import Refresh
+from application.signin.tokens import TokenPair
+from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated
-from domain.users import LOCALES
 from interfaces.shared.services import services
 
 EXTENSION = "firegate.pages"

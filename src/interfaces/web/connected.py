@@ -16,19 +16,19 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.identity.authentication import Actor
-from application.identity.connected import (
+from application.accounts.authentication import Actor
+from application.federation.connected import (
     Connect,
     ConnectPending,
     Disconnect,
     HoldPending,
     ListIdentities,
 )
-from application.identity.linking import SignInToConnect
+from application.federation.linking import SignInToConnect
 from application.ports import ExternalIdentity
-from domain.action_tokens import InvalidToken
 from domain.errors import Conflict
-from domain.identities import PENDING_FOR, IdentityLink, PendingLink
+from domain.federation.identities import PENDING_FOR, IdentityLink, PendingLink
+from domain.mail.action_tokens import InvalidToken
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 from interfaces.web import browser

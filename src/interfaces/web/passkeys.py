@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from application.identity.authentication import Actor
-from application.identity.passkeys import (
+from application.accounts.authentication import Actor
+from application.json_text import UnreadableJson, read_json
+from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,
@@ -19,9 +20,8 @@ from application.identity.passkeys import (
     RegistrationOptions,
     RenamePasskey,
 )
-from application.json_text import UnreadableJson, read_json
 from domain.errors import InvalidInput, Unauthenticated, Unreadable
-from domain.passkeys import Passkey
+from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser

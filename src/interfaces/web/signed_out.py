@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.identity.accounts import Register
-from application.identity.login import Login
-from application.identity.mfa import MfaLogin
-from application.identity.sessions import Logout
-from application.identity.tokens import TokenPair
+from application.accounts.accounts import Register
 from application.mail.flows import VerifyEmail
 from application.mail.password_reset import ForgotPassword, ResetPassword
+from application.signin.login import Login
+from application.signin.mfa import MfaLogin
+from application.signin.sessions import Logout
+from application.signin.tokens import TokenPair
 from domain.errors import DomainError, InvalidInput, MfaRequired
 from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale

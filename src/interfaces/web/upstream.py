@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, after_this_request, redirect, request
 
-from application.identity.authentication import Actor, require_recent_sign_in
-from application.identity.providers import AddProvider, DeleteProvider
-from application.identity.upstream import Departure, FinishUpstream, StartUpstream
-from domain.upstream import PRESETS
+from application.accounts.authentication import Actor, require_recent_sign_in
+from application.federation.providers import AddProvider, DeleteProvider
+from application.federation.upstream import Departure, FinishUpstream, StartUpstream
+from domain.federation.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser

@@ -10,6 +10,7 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from application.accounts.authentication import Actor
 from application.events.security_events import EVENT_TYPES
 from application.events.webhooks.admin import (
     CreateWebhook,
@@ -18,10 +19,9 @@ from application.events.webhooks.admin import (
     Resend,
     WebhookRef,
 )
-from application.identity.authentication import Actor
 from application.pagination import DEFAULT_LIMIT
 from domain.errors import InvalidInput
-from domain.webhooks import MAX_EVENTS
+from domain.events.webhooks import MAX_EVENTS
 from interfaces.shared.services import services
 from interfaces.web.admin import needs_sign_in
 from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors

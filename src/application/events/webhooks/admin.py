@@ -6,18 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from application.accounts.admin import require_admin
+from application.accounts.authentication import Actor
 from application.events.security_events import EVENT_TYPES
 from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.outbox import queue_delivery
 from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints, WebhookPolicy
-from application.identity.admin import require_admin
-from application.identity.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate, parse_time_position, time_position
 from application.ports import Clock, JobQueue, SecretBox
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
-from domain.ids import is_id, new_id
-from domain.text import has_control, has_direction_control
-from domain.webhooks import (
+from domain.events.webhooks import (
     MAX_DESCRIPTION_LENGTH,
     MAX_EVENTS,
     Delivery,
@@ -25,6 +23,8 @@ from domain.webhooks import (
     check_url,
     new_secret,
 )
+from domain.ids import is_id, new_id
+from domain.text import has_control, has_direction_control
 
 
 @dataclass(frozen=True)

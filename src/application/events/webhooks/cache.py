@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from application.events.webhooks.ports import WebhookEndpoints
 from application.ports import Clock
-from domain.webhooks import WebhookEndpoint
+from domain.events.webhooks import WebhookEndpoint
 
 log = logging.getLogger("firegate.webhooks")
 

@@ -20,7 +20,7 @@ from application.events.webhooks.ports import (
 )
 from application.ports import NO_METRICS, Clock, Metrics, SecretBox
 from domain.errors import Unavailable
-from domain.webhooks import (
+from domain.events.webhooks import (
     Attempt,
     Delivery,
     DeliveryStatus,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from application.accounts.accounts import UserRepository as Users
 from application.events.webhooks.delivery import DeliveryPorts, deliver
 from application.events.webhooks.outbox import FIRST, queue_delivery
 from application.events.webhooks.ports import WebhookDeliveries, WebhookPolicy
-from application.identity.accounts import UserRepository as Users
 from application.mail.sending import MailKind, queue_mail
 from application.ports import Clock, Job, JobQueue
+from domain.events.webhooks import WebhookEndpoint
 from domain.ids import is_id
-from domain.webhooks import WebhookEndpoint
 
 log = logging.getLogger("firegate.webhooks")
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from application.events.webhooks.cache import EndpointCache
 from application.ports import Clock, Job, JobQueue
-from domain.security_events import SecurityEvent
-from domain.webhooks import Delivery, new_message_id
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery, new_message_id
 
 log = logging.getLogger("firegate.webhooks")
 

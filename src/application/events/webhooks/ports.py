@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.webhooks import Delivery, RetryPolicy, WebhookEndpoint
+from domain.events.webhooks import Delivery, RetryPolicy, WebhookEndpoint
 
 
 class WebhookEndpoints(Protocol):

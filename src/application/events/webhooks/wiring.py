@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.accounts.accounts import UserRepository as Users
 from application.events.webhooks.admin import (
     CreatedWebhook,
     CreateWebhook,
@@ -33,11 +34,10 @@ from application.events.webhooks.ports import (
     WebhookPolicy,
     WebhookSender,
 )
-from application.identity.accounts import UserRepository as Users
 from application.jobs import JobHandler
 from application.pagination import Page
 from application.ports import Clock, JobQueue, Metrics, SecretBox
-from domain.webhooks import Delivery, WebhookEndpoint
+from domain.events.webhooks import Delivery, WebhookEndpoint
 
 
 class WebhookPorts(Protocol):

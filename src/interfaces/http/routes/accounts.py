@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.identity.accounts import DeleteUser, GetUser, Register, UpdateProfile
-from application.identity.authentication import Actor
-from application.identity.login import ChangePassword, Login
-from application.identity.tokens import TokenPair
+from application.accounts.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.accounts.authentication import Actor
+from application.signin.login import ChangePassword, Login
+from application.signin.tokens import TokenPair
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, stream_with_context
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.resources.datasets import (
     DatasetForm,
     DatasetQuery,

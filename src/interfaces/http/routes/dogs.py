@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc

@@ -11,9 +11,9 @@ from typing import Literal
 from flask import Blueprint, Response
 from pydantic import EmailStr, Field, RootModel
 
-from application.identity.accounts import DeleteUser
-from application.identity.admin import AdminChange, RemoveUser
-from application.identity.authentication import Actor
+from application.accounts.accounts import DeleteUser
+from application.accounts.admin import AdminChange, RemoveUser
+from application.accounts.authentication import Actor
 from application.mail.invitations import Invite
 from domain.errors import PermissionDenied
 from interfaces.http.auth import authenticated, session_authenticated

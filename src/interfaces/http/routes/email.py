@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.mail.flows import RequestVerification, VerifyEmail
 from application.mail.invitations import Invite
 from application.mail.password_reset import ForgotPassword, ResetPassword

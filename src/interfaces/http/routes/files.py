@@ -7,7 +7,7 @@ import base64
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.resources.files import DeleteFile, OpenFile, UploadFile
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.identity.authentication import Actor
-from application.identity.firebase import CustomToken, FirebaseSignIn
+from application.accounts.authentication import Actor
+from application.federation.firebase import CustomToken, FirebaseSignIn
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

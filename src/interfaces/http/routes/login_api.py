@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pydantic import Field
 
-from application.identity.sessions import Refresh
+from application.signin.sessions import Refresh
 from domain.errors import InvalidInput, Unauthenticated
 from interfaces.http.auth import bearer_token
 from interfaces.http.compat import TAGS

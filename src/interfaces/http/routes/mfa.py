@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.identity.authentication import Actor
-from application.identity.mfa import MfaLogin
-from application.identity.totp import MfaCommand
+from application.accounts.authentication import Actor
+from application.signin.mfa import MfaLogin
+from application.signin.totp import MfaCommand
 from domain.errors import InvalidInput
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc

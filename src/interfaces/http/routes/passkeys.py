@@ -6,8 +6,8 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from application.identity.authentication import Actor
-from application.identity.passkeys import (
+from application.accounts.authentication import Actor
+from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,

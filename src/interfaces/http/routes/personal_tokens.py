@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.identity.authentication import Actor
-from application.identity.personal_tokens import CreateToken, ListTokens, RevokeToken
+from application.accounts.authentication import Actor
+from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

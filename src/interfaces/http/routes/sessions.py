@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.identity.authentication import Actor
-from application.identity.sessions import EndSession, ListSessions, Logout, Refresh, Renew
+from application.accounts.authentication import Actor
+from application.signin.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.identity.authentication import Actor
+from application.accounts.authentication import Actor
 from application.resources.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.identity.accounts import Register
+from application.accounts.accounts import Register
 from interfaces.http.compat import TAGS
 from interfaces.http.openapi import doc, documented_like
 from interfaces.http.parsing import parse_json

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.identity.upstream import NativeSignIn
+from application.federation.upstream import NativeSignIn
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.routes.accounts import login_response, presented_device_token

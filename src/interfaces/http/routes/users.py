@@ -7,8 +7,8 @@ from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
 from werkzeug.routing import BaseConverter
 
-from application.identity.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
-from application.identity.authentication import Actor
+from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
+from application.accounts.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.accounts.authentication import Actor
 from application.events.webhooks.admin import (
     CreateWebhook,
     DeliveryQuery,
@@ -12,7 +13,6 @@ from application.events.webhooks.admin import (
     Resend,
     WebhookRef,
 )
-from application.identity.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from domain.sessions import Session
-from domain.users import User
+from domain.accounts.users import User
+from domain.signin.sessions import Session
 from interfaces.http.schemas.common import Strict, not_null, single_line
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])

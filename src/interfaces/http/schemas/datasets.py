@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.resources.datasets import RowsPage
-from domain.datasets import NAME_MAX, Dataset, Finding
+from domain.resources.datasets import NAME_MAX, Dataset, Finding
 from interfaces.http.schemas.common import PageOut, not_null, single_line
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]

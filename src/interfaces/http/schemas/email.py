@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from domain.action_tokens import TOKEN_MAX_CHARS
+from domain.mail.action_tokens import TOKEN_MAX_CHARS
 from interfaces.http.schemas.accounts import Name, Password, Username
 from interfaces.http.schemas.common import Strict
 

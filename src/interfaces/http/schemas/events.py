@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from application.events.security_events import EventType
-from domain.security_events import SecurityEvent
+from domain.events.security_events import SecurityEvent
 from interfaces.http.schemas.common import PageOut, PageQuery
 
 

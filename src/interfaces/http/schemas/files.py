@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.files import StoredFile
+from domain.resources.files import StoredFile
 
 
 class FileUpload(BaseModel):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from application.identity.totp import TotpEnrolment
+from application.signin.totp import TotpEnrolment
 from interfaces.http.schemas.accounts import TokenOut
 from interfaces.http.schemas.common import Problem, Strict, no_null, not_null
 from interfaces.shared.qr import qr_svg

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from domain.passkeys import NAME_MAX, Passkey
+from domain.signin.passkeys import NAME_MAX, Passkey
 from interfaces.http.schemas.common import SINGLE_LINE
 
 Base64Url = Annotated[str, Field(min_length=1, max_length=16_384, pattern="^[A-Za-z0-9_-]+={0,2}$")]

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from domain.personal_tokens import MAX_LIFETIME, NAME_MAX, PersonalToken
+from domain.signin.personal_tokens import MAX_LIFETIME, NAME_MAX, PersonalToken
 from interfaces.http.schemas.common import PageOut, Strict, single_line
 
 Scope = Literal["read", "write"]

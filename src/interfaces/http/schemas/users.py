@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, RootModel
 
-from domain.users import User
+from domain.accounts.users import User
 from interfaces.http.schemas.accounts import UserOut, user_fields
 from interfaces.http.schemas.common import PageOut, Strict
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from application.events.security_events import EVENT_TYPES
-from domain.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, MAX_URL_LENGTH, Delivery
-from domain.webhooks import WebhookEndpoint as Endpoint
+from domain.events.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, MAX_URL_LENGTH, Delivery
+from domain.events.webhooks import WebhookEndpoint as Endpoint
 from interfaces.http.schemas.common import PageOut, Strict, single_line
 
 # http(s), one line (documentation; the use case checks the rest: 422 invalid_webhook_url).

@@ -2,8 +2,8 @@
 
 Authlib speaks the protocol: parameters, PKCE, errors, token and ID-token formats, metadata.
 What it asks its models and hooks (a client, a code, a grant, a user's claims) is answered by
-the use cases in application/oauth/ and the rules in domain/oauth.py; the provider's tokens
-are signed and verified through the ``ProviderTokens`` port."""
+the use cases in application/provider/ and the rules in domain/provider/oauth.py; the
+provider's tokens are signed and verified through the ``ProviderTokens`` port."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from flask import Flask, Request, Response, request
 
-from application.oauth.clients import FindClient
-from domain.oauth import SCOPES
+from application.provider.clients import FindClient
+from domain.provider.oauth import SCOPES
 from interfaces.oauth.server.config import OAuthConfig
 from interfaces.oauth.server.device import DeviceAuthorization, DeviceGrant
 from interfaces.oauth.server.endpoints import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
-from application.oauth.ports import DpopProofs, ProviderTokens
-from domain.oauth import DEVICE_CODE, SCOPES, TOKEN_EXCHANGE
+from application.provider.ports import DpopProofs, ProviderTokens
+from domain.provider.oauth import DEVICE_CODE, SCOPES, TOKEN_EXCHANGE
 
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")

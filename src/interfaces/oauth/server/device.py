@@ -1,6 +1,6 @@
 """The device authorization grant (RFC 8628) on Authlib's endpoint and grant: the request
 (``POST /oauth/device_authorization``) and the polls at the token endpoint; the states and
-their rules are the use cases' (application/oauth/device.py; docs/reference/oauth.md,
+their rules are the use cases' (application/provider/device.py; docs/reference/oauth.md,
 "Device authorization")."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from authlib.oauth2.rfc8628 import (
 )
 from authlib.oidc.core.util import create_half_hash
 
-from application.oauth.device import PollDevice, StartDevice
-from domain.oauth import DEVICE_CODE, scope_list
+from application.provider.device import PollDevice, StartDevice
+from domain.provider.oauth import DEVICE_CODE, scope_list
 from interfaces.oauth.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,

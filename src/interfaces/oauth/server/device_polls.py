@@ -13,8 +13,8 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Response, request
 
-from application.oauth.device import PollDevice
-from domain.oauth import DEVICE_CODE
+from application.provider.device import PollDevice
+from domain.provider.oauth import DEVICE_CODE
 from interfaces.oauth.server.assembly import Server
 from interfaces.oauth.server.device import _REFUSALS, DeviceGrant
 from interfaces.oauth.server.models import Client

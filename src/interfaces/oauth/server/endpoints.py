@@ -17,12 +17,12 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 
-from application.oauth.clients import CreateClient, new_client_id
-from application.oauth.grants import RevokeClientToken, RevokeGrant
-from application.oauth.tokens import GRANT_CLAIM
+from application.provider.clients import CreateClient, new_client_id
+from application.provider.grants import RevokeClientToken, RevokeGrant
+from application.provider.tokens import GRANT_CLAIM
 from domain.errors import DomainError
-from domain.oauth import may_introspect, scope_list
-from domain.token_exchange import exchanged
+from domain.provider.oauth import may_introspect, scope_list
+from domain.provider.token_exchange import exchanged
 from interfaces.oauth.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
@@ -80,7 +80,7 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
         return AccessToken.of(token_string)
 
     def check_permission(self, token: AccessToken, client: Client, oauth_request: Any) -> bool:
-        claims = token.claims  # the rule: domain.oauth.may_introspect
+        claims = token.claims  # the rule: domain.provider.oauth.may_introspect
         return may_introspect(
             client.client,
             issued_to=claims.get("client_id"),

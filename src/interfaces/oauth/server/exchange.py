@@ -1,6 +1,6 @@
 """Token exchange (RFC 8693) at the token endpoint, which Authlib has not: an Authlib grant
-whose rules are domain/token_exchange.py's; the subject token is read as introspection reads
-it, and the exchanged one signed as the provider's access tokens are
+whose rules are domain/provider/token_exchange.py's; the subject token is read as
+introspection reads it, and the exchanged one signed as the provider's access tokens are
 (docs/reference/oauth.md, "Token exchange")."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
-from application.oauth.tokens import GRANT_CLAIM, InspectToken
-from domain.dpop import bound_key
-from domain.oauth import scope_list, unusable_resource
-from domain.token_exchange import (
+from application.provider.tokens import GRANT_CLAIM, InspectToken
+from domain.provider.dpop import bound_key
+from domain.provider.oauth import scope_list, unusable_resource
+from domain.provider.token_exchange import (
     GRANT_TYPE,
     ExchangeRefused,
     ExchangeRequest,

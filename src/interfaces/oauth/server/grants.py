@@ -25,7 +25,7 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 from authlib.oidc.core.util import create_half_hash
 from flask import request
 
-from application.oauth.grants import (
+from application.provider.grants import (
     ExchangeCode,
     FindRefresh,
     NewCode,
@@ -33,10 +33,10 @@ from application.oauth.grants import (
     SpendCode,
     new_code,
 )
-from application.oauth.tokens import GRANT_CLAIM
-from domain.dpop import InvalidProof
+from application.provider.tokens import GRANT_CLAIM
 from domain.errors import DomainError
-from domain.oauth import scope_list, unusable_resource
+from domain.provider.dpop import InvalidProof
+from domain.provider.oauth import scope_list, unusable_resource
 from interfaces.oauth.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,

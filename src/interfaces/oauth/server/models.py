@@ -15,13 +15,13 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
-from application.oauth.claims import FindAccount, claims_of
-from application.oauth.clients import FindClient
-from application.oauth.grants import PresentedCode
-from application.oauth.tokens import InspectToken, TokenState
-from domain.dpop import Proof
-from domain.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
-from domain.users import User
+from application.provider.claims import FindAccount, claims_of
+from application.provider.clients import FindClient
+from application.provider.grants import PresentedCode
+from application.provider.tokens import InspectToken, TokenState
+from domain.accounts.users import User
+from domain.provider.dpop import Proof
+from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
 from interfaces.oauth.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH
 from interfaces.shared.services import services
 

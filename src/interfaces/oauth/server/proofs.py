@@ -1,7 +1,7 @@
 """DPoP (RFC 9449) at the provider's endpoints: the token request's proof, which binds the
 tokens it gives to a key, and the proof that comes with a DPoP-bound access token at
 userinfo; their refusals as the RFC spells them (docs/reference/oauth.md, "DPoP"). The
-proofs themselves are checked by the ``DpopProofs`` port (infrastructure/dpop.py)."""
+proofs themselves are checked by the ``DpopProofs`` port (infrastructure/provider/dpop.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import request
 
-from application.oauth.clients import FindClient
-from application.oauth.grants import SpendProof
-from application.oauth.ports import DpopProofs
-from domain.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
-from domain.oauth import OAuthClient
+from application.provider.clients import FindClient
+from application.provider.grants import SpendProof
+from application.provider.ports import DpopProofs
+from domain.provider.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
+from domain.provider.oauth import OAuthClient
 from interfaces.oauth.server.config import OAuthConfig
 from interfaces.oauth.server.models import Client
 from interfaces.shared.services import services

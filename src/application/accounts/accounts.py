@@ -1,0 +1,397 @@
+"""Account use cases: register, read, update and delete one's own account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts.authentication import Actor
+from application.ports import (
+    NO_WRITES,
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    OwnedData,
+    PasswordHasher,
+    RequestCounter,
+    StagedWrites,
+)
+from domain.accounts.users import Email, User, Username, check_password_policy
+from domain.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    RateLimited,
+    Unauthenticated,
+    checked,
+)
+from domain.ids import new_id
+from domain.request_limits import Limit, assess
+
+
+class UserRepository(Protocol):
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+        """Store a new user and claim its username and email atomically, with what
+        ``staged`` writes; Conflict if taken."""
+        ...
+
+    def get(self, user_id: str) -> User | None:
+        """The user with this id, including one marked for deletion; None if absent."""
+        ...
+
+    def find_by_login(self, key: str) -> User | None:
+        """The live user whose normalized username or email (contains '@') is ``key``."""
+        ...
+
+    def update(
+        self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
+    ) -> User:
+        """Apply a pure ``change`` atomically, moving claims on rename; NotFound, Conflict.
+
+        When the change bumps ``token_version``, ``keep_session`` is moved to the new version
+        in the same transaction, so it alone survives.
+        """
+        ...
+
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        """Up to ``limit`` live users ordered by id, starting after id ``after``."""
+        ...
+
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        """Up to ``limit`` live users whose normalized e-mail (``prefix`` has an '@') or
+        else username starts with ``prefix``, ordered by it, after the one equal to ``after``."""
+        ...
+
+    def list_admins(self, limit: int) -> list[User]:
+        """Up to ``limit`` live users with the admin role, by id."""
+        ...
+
+    def mark_deleted(self, user_id: str, now: datetime) -> User | None:
+        """Tombstone the user and release its claims in one transaction; None if absent."""
+        ...
+
+    def purge(self, user_id: str, batch_size: int) -> None:
+        """Delete everything a tombstoned user owns, in bounded batches, then the user."""
+        ...
+
+    def pending_deletions(self, limit: int) -> list[str]:
+        """Ids of users marked for deletion whose purge has not finished."""
+        ...
+
+
+@dataclass(frozen=True)
+class Register:
+    """``email`` None: an account without an address, which the mail flows leave out."""
+
+    username: str
+    email: str | None
+    password: str
+    name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None  # the language the person's browser asked for, if supported
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    """PUT gives username and/or email and both names, PATCH only the fields to change."""
+
+    user_id: str
+    changes: tuple[tuple[str, str | None], ...]
+
+
+def chosen_username(value: str, *, users: UserRepository, own_id: str | None = None) -> Username:
+    """A name someone picks now. The look-alike of a name another account holds is taken
+    (409) before it is mixed-script (422), so the client hears why it cannot have it."""
+    try:
+        return Username.chosen(value)
+    except InvalidInput:
+        key = Username(value).normalized  # a name that cannot be at all keeps its own 422
+        holder = users.find_by_login(key)
+        if holder is not None and holder.id != own_id:
+            raise Conflict(
+                "This username is already registered.", code="username_taken", field="username"
+            ) from None
+        raise
+
+
+def register(
+    cmd: Register,
+    *,
+    users: UserRepository,
+    hasher: PasswordHasher,
+    clock: Clock,
+    registered: Callable[[User], None] | None = None,
+    audit: AuditLog | None = None,
+) -> User:
+    """``registered(user)`` runs once the account is stored (the mail flows use it)."""
+    # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
+    problems: list[FieldError] = []
+    username = checked(lambda: chosen_username(cmd.username, users=users), problems)
+    address = cmd.email
+    email = checked(lambda: Email(address), problems) if address is not None else None
+    checked(lambda: check_password_policy(cmd.password), problems)
+    if username is None or problems:
+        raise InvalidInput.of(problems)
+    user = User.register(
+        id=new_id(),
+        username=username,
+        email=email,
+        password_hash=hasher.hash(cmd.password),
+        now=clock.now(),
+        name=cmd.name,
+        last_name=cmd.last_name,
+        locale=cmd.locale,
+    )
+    created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
+    # What the audit log stores of the sign-up is written in the account's own commit.
+    staged = audit.stage([created]) if audit is not None else NO_WRITES
+    users.add(user, staged)
+    if audit is not None:
+        audit.committed(staged)
+    if registered is not None:
+        registered(user)
+    return user
+
+
+@dataclass(frozen=True)
+class GetUser:
+    actor: Actor
+
+
+def get_user(cmd: GetUser, *, users: UserRepository) -> User:
+    """The caller's own account: as authenticate() read it moments ago, else read now."""
+    if cmd.actor.user is not None:
+        return cmd.actor.user
+    user = users.get(cmd.actor.user_id)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    return user
+
+
+TOO_MANY_IDENTITY_CHANGES = "too_many_identity_changes"
+IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
+
+
+def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
+    """Whether the edit asks for another username or address than the account has."""
+    if user is None:
+        return False
+    username, email = changes.get("username"), changes.get("email")
+    if isinstance(username, Username) and username.normalized != user.username.normalized:
+        return True
+    return isinstance(email, Email) and (
+        user.email is None or email.normalized != user.email.normalized
+    )
+
+
+def count_identity_change(
+    user_id: str, *, counter: RequestCounter, limit: Limit, clock: Clock
+) -> None:
+    """Count one attempted change of username or address against the account, whether it
+    lands or meets a 409; RateLimited past ``limit`` (docs/security.md, "Identity changes").
+    Counted before the attempt, so parallel requests cannot slip past the limit."""
+    now = clock.now().timestamp()
+    counts = counter.hit(f"identity_change:{user_id}", [limit.seconds], now)
+    quota = assess(limit, counts[limit.seconds], now)
+    if not quota.allowed:
+        raise RateLimited(
+            "Too many changes of username or e-mail address; try again later.",
+            retry_after=quota.reset,
+            code=TOO_MANY_IDENTITY_CHANGES,
+        )
+
+
+def update_profile(
+    cmd: UpdateProfile,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    changed: Callable[[User, User], None] | None = None,
+    counter: RequestCounter | None = None,
+    identity_changes: Limit = IDENTITY_CHANGES,
+) -> User:
+    """``changed(before, after)`` runs once the change is stored (the mail flows use it).
+    ``counter``: where attempted changes of username or address are counted per account."""
+    changes: dict[str, object] = dict(cmd.changes)
+    # A name or address that cannot be is a 422 before any I/O.
+    if isinstance(username := changes.get("username"), str):
+        changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
+    if isinstance(email := changes.get("email"), str):
+        changes["email"] = Email(email)
+    asks_identity = "username" in changes or "email" in changes  # else no read for it
+    if counter is not None and asks_identity and _changes_identity(users.get(cmd.user_id), changes):
+        count_identity_change(cmd.user_id, counter=counter, limit=identity_changes, clock=clock)
+    now = clock.now()
+    before: list[User] = []
+
+    def edit(user: User) -> User:
+        before[:] = [user]  # the transaction may run this again: keep the last read
+        return user.edited(changes, now)
+
+    after = users.update(cmd.user_id, edit)
+    if changed is not None and before:
+        changed(before[0], after)
+    return after
+
+
+DELETE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class DeleteUser:
+    """The caller deletes their own account. ``password``, where given (the account page
+    asks for it, docs/pages.md), must be the account's, checked like a login's first."""
+
+    actor: Actor
+    password: str | None = None
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+class PasswordCheck(Protocol):
+    def __call__(self, user: User, password: str, *, session_id: str, client_ip: str) -> None:
+        """PermissionDenied unless ``password`` is the signed-in user's; counted like a
+        login's (the login throttle)."""
+        ...
+
+
+def delete_user(
+    cmd: DeleteUser,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog | None = None,
+    owned: Sequence[OwnedData] = (),
+    check_password: PasswordCheck,
+) -> None:
+    if cmd.password is not None:
+        check_password(
+            get_user(GetUser(cmd.actor), users=users),
+            cmd.password,
+            session_id=cmd.actor.session_id,
+            client_ip=cmd.client_ip,
+        )
+    delete_account(cmd.actor.user_id, users=users, clock=clock, audit=audit, owned=owned)
+
+
+def delete_account(
+    user_id: str,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog | None = None,
+    actor_id: str | None = None,
+    owned: Sequence[OwnedData] = (),
+) -> None:
+    """Tombstone first (login and tokens stop, names are free), then purge in batches.
+
+    A crash after the tombstone leaves nothing that can log in and no claim that blocks
+    re-registration; ``resume_deletions`` (the CLI's ``users purge-deleted``) finishes it.
+    ``owned``: the resource modules' data (tasks, dogs, datasets, files), deleted before the
+    user document, whose tombstone marks the work as unfinished until then.
+    ``actor_id``: the admin who deleted someone else's account, for the audit log.
+    """
+    if users.mark_deleted(user_id, clock.now()) is not None:
+        if audit is not None:
+            audit.record(AuditEvent(Audit.ACCOUNT_DELETION, user_id=user_id, actor_id=actor_id))
+        _purge(user_id, users=users, owned=owned)
+
+
+def _purge(user_id: str, *, users: UserRepository, owned: Sequence[OwnedData]) -> None:
+    for data in owned:
+        data.delete_owned_by(user_id, DELETE_BATCH)
+    users.purge(user_id, DELETE_BATCH)
+
+
+def resume_deletions(
+    *, users: UserRepository, owned: Sequence[OwnedData] = (), limit: int = 100
+) -> int:
+    pending = users.pending_deletions(limit)
+    for user_id in pending:
+        _purge(user_id, users=users, owned=owned)
+    return len(pending)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AccountPorts(Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def request_counter(self) -> RequestCounter: ...
+
+
+class AccountPolicies(Protocol):
+    @property
+    def identity_changes(self) -> Limit: ...
+
+
+@dataclass(frozen=True)
+class AccountHooks:
+    """What follows a stored change of an account: the mail flows bind these."""
+
+    registered: Callable[[User], None]
+    changed: Callable[[User, User], None]  # (before, after) a profile update
+    # A new account made by signing in with a provider (its name) that did not verify the
+    # address (rule 5 of docs/reference/identities.md): its verification mail names it.
+    registered_with: Callable[[User, str], None] = lambda user, provider: None
+
+
+@dataclass(frozen=True)
+class AccountServices:
+    register: Callable[[Register], User]
+    get: Callable[[GetUser], User]
+    update_profile: Callable[[UpdateProfile], User]
+    delete: Callable[[DeleteUser], None]
+    resume_deletions: Callable[[], int]  # the CLI's ``users purge-deleted``
+
+
+def bind(
+    ports: AccountPorts,
+    policies: AccountPolicies,
+    *,
+    owned: Sequence[OwnedData],
+    hooks: AccountHooks,
+    check_password: PasswordCheck,
+) -> AccountServices:
+    """``owned``: what the resource modules keep per user, deleted with the account;
+    ``check_password``: the login's check of a signed-in user's password."""
+    users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
+    counter, identity_changes = ports.request_counter, policies.identity_changes
+    return AccountServices(
+        register=lambda cmd: register(
+            cmd,
+            users=users,
+            hasher=hasher,
+            clock=clock,
+            registered=hooks.registered,
+            audit=audit,
+        ),
+        get=lambda cmd: get_user(cmd, users=users),
+        update_profile=lambda cmd: update_profile(
+            cmd,
+            users=users,
+            clock=clock,
+            changed=hooks.changed,
+            counter=counter,
+            identity_changes=identity_changes,
+        ),
+        delete=lambda cmd: delete_user(
+            cmd,
+            users=users,
+            clock=clock,
+            audit=audit,
+            owned=owned,
+            check_password=check_password,
+        ),
+        resume_deletions=lambda: resume_deletions(users=users, owned=owned),
+    )

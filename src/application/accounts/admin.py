@@ -1,0 +1,262 @@
+"""Roles and administration: listing users, and what only admins may do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.accounts import delete_account
+from application.accounts.authentication import Actor
+from application.pagination import Page, decode_cursor, paginate
+from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
+from domain.accounts.users import Role, User, login_key
+from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.ids import is_id
+
+
+@dataclass(frozen=True)
+class UserListing:
+    """A user as the caller may see it: everything for self and admins, else id and name."""
+
+    user: User
+    full: bool
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """``prefix``: an admin's search (docs/pages.md, "/admin"), the users whose username, or
+    with an '@' whose e-mail address, starts with it as the claims compare them (case and
+    look-alikes aside), in that order; "" finds everyone. None: the list in id order."""
+
+    actor: Actor
+    limit: int
+    cursor: str | None = None
+    prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowUser:
+    """``as_admin``: the admin console's view, refused to anyone else (403)."""
+
+    actor: Actor
+    user_id: str
+    as_admin: bool = False
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    actor: Actor
+    user_id: str
+    role: str | None = None
+    disabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class RemoveUser:
+    actor: Actor
+    user_id: str
+
+
+def require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("This needs the admin role.", code="admin_required")
+
+
+def _get(users: Users, user_id: str) -> User:
+    return _live(users.get(user_id) if is_id(user_id) else None)
+
+
+def target_of(actor: Actor, user_id: str, users: Users) -> User:
+    """The live account an admin acts on: 403 for anyone else, 404 for no such account."""
+    require_admin(actor)
+    return _get(users, user_id)
+
+
+def user_named(username: str, users: Users) -> User:
+    """The live account the command line names; 404 for none."""
+    return _live(users.find_by_login(login_key(username)))
+
+
+def _live(user: User | None) -> User:
+    if user is None or user.deleted_at is not None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def list_users(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
+    actor, limit = cmd.actor, cmd.limit
+    if cmd.prefix is not None:
+        return _search(cmd, users=users)
+    after = decode_cursor(cmd.cursor)
+    if after is not None and not is_id(after):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    rows = users.list_page(after, limit + 1)
+    page = paginate(rows, limit, rows[limit - 1].id if len(rows) > limit else None)
+    admin = actor.role == Role.ADMIN
+    return Page(
+        items=[UserListing(u, full=admin or u.id == actor.user_id) for u in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+# A search's position is the last key shown; a folded address can be longer than its 254
+# characters ("ﬃ" folds to "ffi").
+SEARCH_POSITION_MAX = 4096
+
+
+def _search(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
+    """The e-mail search lists addresses, so it is the admins' alone, like the username one."""
+    require_admin(cmd.actor)
+    key = login_key(cmd.prefix.strip()) if cmd.prefix else ""
+    after = decode_cursor(cmd.cursor, longest=SEARCH_POSITION_MAX)
+    if after is not None and not after.startswith(key):
+        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+    rows = users.list_by_prefix(key, after, cmd.limit + 1)
+
+    def position(user: User) -> str:
+        if "@" in key and user.email is not None:
+            return user.email.normalized
+        return user.username.normalized
+
+    last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
+    page = paginate(rows, cmd.limit, position(last) if last is not None else None)
+    return Page(items=[UserListing(u, full=True) for u in page.items], next_cursor=page.next_cursor)
+
+
+def show_user(cmd: ShowUser, *, users: Users) -> UserListing:
+    if cmd.as_admin:
+        require_admin(cmd.actor)
+    user = _get(users, cmd.user_id)
+    return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
+
+
+def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -> User:
+    now = clock.now()
+    if role is not None:
+        user = user.with_role(role, now)
+    if disabled is not None:
+        user = user.with_disabled(disabled, now)
+    return user
+
+
+def change_user(change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog) -> User:
+    actor = change.actor
+    require_admin(actor)
+    role = parse_role(change.role) if change.role is not None else None
+    before = target_of(actor, change.user_id, users)
+    updated = users.update(change.user_id, lambda u: _apply(u, role, change.disabled, clock))
+    _audit_change(audit, before, updated, actor_id=actor.user_id)
+    return updated
+
+
+def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) -> None:
+    changes = tuple(
+        (name, str(old), str(new))
+        for name, old, new in (
+            ("role", before.role.value, after.role.value),
+            ("disabled", before.disabled, after.disabled),
+        )
+        if old != new
+    )
+    if changes:
+        audit.record(
+            AuditEvent(Audit.ROLE_CHANGE, user_id=after.id, actor_id=actor_id, changes=changes)
+        )
+
+
+def remove_user(
+    cmd: RemoveUser,
+    *,
+    users: Users,
+    clock: Clock,
+    audit: AuditLog,
+    owned: Sequence[OwnedData] = (),
+) -> None:
+    target_of(cmd.actor, cmd.user_id, users)
+    delete_account(
+        cmd.user_id, users=users, clock=clock, audit=audit, actor_id=cmd.actor.user_id, owned=owned
+    )
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput.field("role", f"Role must be one of: {roles}.", "invalid_role") from None
+
+
+# -- the command line (no actor: whoever runs it has the service's credentials) -----------
+
+
+CLI_ACTOR = "cli"  # the audit log's actor for changes made on the command line
+
+
+@dataclass(frozen=True)
+class SetRole:
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SetDisabled:
+    username: str
+    disabled: bool
+
+
+def set_role_by_username(cmd: SetRole, *, users: Users, clock: Clock, audit: AuditLog) -> User:
+    wanted = parse_role(cmd.role)
+    user = user_named(cmd.username, users)
+    updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
+    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
+    return updated
+
+
+def set_disabled_by_username(
+    cmd: SetDisabled, *, users: Users, clock: Clock, audit: AuditLog
+) -> User:
+    user = user_named(cmd.username, users)
+    updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
+    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
+    return updated
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AdminPorts(Protocol):
+    @property
+    def users(self) -> Users: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    list_users: Callable[[UserQuery], Page[UserListing]]
+    show_user: Callable[[ShowUser], UserListing]
+    change_user: Callable[[AdminChange], User]
+    remove_user: Callable[[RemoveUser], None]
+    set_role: Callable[[SetRole], User]  # the command line's
+    set_disabled: Callable[[SetDisabled], User]  # the command line's
+
+
+def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
+    """``owned``: what the resource modules keep per user, deleted with the account."""
+    users, clock, audit = ports.users, ports.clock, ports.audit
+    return AdminServices(
+        list_users=lambda cmd: list_users(cmd, users=users),
+        show_user=lambda cmd: show_user(cmd, users=users),
+        change_user=lambda cmd: change_user(cmd, users=users, clock=clock, audit=audit),
+        remove_user=lambda cmd: remove_user(
+            cmd, users=users, clock=clock, audit=audit, owned=owned
+        ),
+        set_role=lambda cmd: set_role_by_username(cmd, users=users, clock=clock, audit=audit),
+        set_disabled=lambda cmd: set_disabled_by_username(
+            cmd, users=users, clock=clock, audit=audit
+        ),
+    )

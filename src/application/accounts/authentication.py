@@ -1,0 +1,181 @@
+"""Authenticating a request: an access token in, the calling Actor out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from application.ports import Clock, TokenIssuer
+from domain.accounts.users import User
+from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.signin.mfa import TotpFactor
+from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
+from domain.signin.sessions import Session
+
+
+class Principals(Protocol):
+    def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
+        """The user and the session named by an access token, in one round trip."""
+        ...
+
+    def load_with_factor(
+        self, user_id: str, session_id: str
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        """As ``load``, and the user's authenticator (None if none), in the same round trip."""
+        ...
+
+    def load_personal(
+        self, user_id: str, token_id: str
+    ) -> tuple[User | None, PersonalToken | None]:
+        """The user and the personal access token a presented token names, in one round
+        trip."""
+        ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling, as established by authenticate(); routes hand this to use cases."""
+
+    user_id: str
+    username: str
+    role: str
+    session_id: str
+    expires_at: datetime
+    amr: tuple[str, ...] = ()  # how the session was authenticated (RFC 8176)
+    # The account as authenticate() read it for this request: GET /user answers it without
+    # a second read (one Firestore round trip per request, not two).
+    user: User | None = field(default=None, compare=False, repr=False)
+    # The account's authenticator, read in the same round trip when the command asked for it
+    # (the account page shows its state); ``factor_read`` tells "none" from "not read".
+    factor: TotpFactor | None = field(default=None, compare=False, repr=False)
+    factor_read: bool = field(default=False, compare=False, repr=False)
+    # A personal access token's scopes (docs/reference/tokens.md); None: a session's access
+    # token, which may do everything its account may. ``session_id`` is then the token's id.
+    token_scopes: tuple[str, ...] | None = None
+    # The session's credentials were checked within REAUTH_MAX_AGE: it may add a way to sign
+    # in (``require_recent_sign_in``). Never a personal token.
+    recent_sign_in: bool = False
+
+    @property
+    def personal(self) -> bool:
+        """Is the caller a personal access token rather than a signed-in session?"""
+        return self.token_scopes is not None
+
+
+DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
+
+
+def require_recent_sign_in(actor: Actor) -> None:
+    """A new way into the account (a provider, a passkey, TOTP, a first password) is added
+    only by a session that signed in lately: a stolen session alone cannot make itself a
+    lasting way in (docs/security.md, "A new way in"). 403 ``reauthentication_required``."""
+    if not actor.recent_sign_in:
+        raise ReauthenticationRequired()
+
+
+@dataclass(frozen=True)
+class Authenticate:
+    access_token: str  # the bearer token of the request
+    with_factor: bool = False  # read the account's authenticator with it (Actor.factor)
+    # The request's method where a personal access token is accepted too (the JSON API);
+    # None: only a session's access token (the pages' cookie).
+    personal_method: str | None = None
+
+
+def authenticate(
+    cmd: Authenticate,
+    *,
+    tokens: TokenIssuer,
+    principals: Principals,
+    clock: Clock,
+    reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE,
+) -> Actor:
+    if cmd.personal_method is not None and is_personal(cmd.access_token):
+        return authenticate_personal(cmd.access_token, cmd.personal_method, principals, clock)
+    claims = tokens.verify_access(cmd.access_token)
+    factor: TotpFactor | None = None
+    if cmd.with_factor:
+        user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
+    else:
+        user, session = principals.load(claims.user_id, claims.session_id)
+    now = clock.now()
+    if (
+        user is None
+        or user.deleted_at is not None
+        or session is None
+        or not session.valid_for(user.id, user.token_version, now)
+    ):
+        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+    if user.disabled:
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    return Actor(
+        user_id=user.id,
+        username=user.username.value,
+        role=user.role.value,  # the stored role, never the token's possibly stale claim
+        session_id=session.id,
+        expires_at=claims.expires_at,
+        amr=session.amr,  # the session's, read in the same round trip as the user
+        user=user,
+        factor=factor,
+        factor_read=cmd.with_factor,
+        recent_sign_in=session.signed_in_within(reauth_max_age, now),
+    )
+
+
+def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
+    """A personal access token: its account and token read in one round trip; 401 as any
+    bad token when it is unknown, revoked, expired or ended with the account's sessions;
+    403 ``insufficient_scope`` for a method its scopes do not allow."""
+    presented = Presented.parse(text)
+    user, token = (None, None)
+    if presented is not None:
+        user, token = principals.load_personal(presented.user_id, presented.token_id)
+    if (
+        presented is None
+        or user is None
+        or token is None
+        or not token.opens(presented, user, clock.now())
+    ):
+        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+    check_scope(token.scopes, method)
+    return Actor(
+        user_id=user.id,
+        username=user.username.value,
+        role=user.role.value,
+        session_id=token.id,
+        expires_at=token.expires_at,
+        user=user,
+        token_scopes=token.scopes,
+    )
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class AuthenticationPorts(Protocol):
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def principals(self) -> Principals: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class AuthenticationServices:
+    authenticate: Callable[[Authenticate], Actor]
+    jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
+
+
+def bind(
+    ports: AuthenticationPorts, reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
+) -> AuthenticationServices:
+    tokens, principals, clock = ports.tokens, ports.principals, ports.clock
+    return AuthenticationServices(
+        authenticate=lambda cmd: authenticate(
+            cmd, tokens=tokens, principals=principals, clock=clock, reauth_max_age=reauth_max_age
+        ),
+        jwks=tokens.jwks,
+    )

@@ -1,0 +1,98 @@
+"""Firebase both ways: sign in with a Firebase ID token, and a Firebase custom token for a
+firegate account (the bridge, so Firebase client SDKs and security rules know the account).
+
+Sign-in exchanges a verified ID token for a local session. The Firebase account is one more
+external identity, linked to a local account by the rules of application/federation/linking.py:
+by (provider, subject) only, created on first use with a username derived from the Firebase
+profile and no password, or taken over from an account that holds the verified address
+without ever having proved it (docs/decisions/0104-first-proof-of-address-wins.md). While the
+account's address is the Firebase one, its ``email_verified`` follows what each token reports
+(docs/reference/email.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.accounts.accounts import AccountHooks, GetUser, UserRepository, get_user
+from application.accounts.authentication import Actor
+from application.federation.linking import (
+    ExternalSignIn,
+    LinkingPorts,
+    Links,
+    links_of,
+    sign_in_external,
+)
+from application.ports import CustomTokenMinter, IdentityVerifier
+from application.signin.sessions import SignIn, sign_in_step
+from application.signin.tokens import TokenPair, TokenPolicies
+
+VIA = "firebase"  # the audit records' and the sessions' reason
+
+
+@dataclass(frozen=True)
+class FirebaseSignIn:
+    id_token: str
+    user_agent: str = ""
+
+
+def firebase_sign_in(
+    cmd: FirebaseSignIn, *, verifier: IdentityVerifier, links: Links, sign_in: SignIn
+) -> TokenPair:
+    """A token pair; MfaRequired instead when the account has a second factor on."""
+    identity = verifier.verify(cmd.id_token)
+    # Anyone can sign up to Firebase with any address: an unverified one makes no account
+    # here, and a taken one keeps its published 409 (docs/decisions/0280-linking-rules.md).
+    signing_in = ExternalSignIn(
+        identity,
+        VIA,
+        "Firebase",
+        user_agent=cmd.user_agent,
+        unverified_accounts=False,
+        taken_code="email_taken",
+    )
+    return sign_in_external(signing_in, links=links, sign_in=sign_in)
+
+
+@dataclass(frozen=True)
+class CustomToken:
+    actor: Actor
+
+
+def firebase_custom_token(
+    cmd: CustomToken, *, users: UserRepository, minter: CustomTokenMinter
+) -> str:
+    """A Firebase custom token for the caller: its uid is the firegate user id, its developer
+    claims the stored ``role`` and ``token_version``, which security rules compare with the
+    account's to end the Firebase session with every firegate one (docs/reference/firebase.md)."""
+    user = get_user(GetUser(cmd.actor), users=users)
+    return minter.mint(user.id, {"role": user.role.value, "token_version": user.token_version})
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class FirebasePorts(LinkingPorts, Protocol):
+    @property
+    def identity_verifier(self) -> IdentityVerifier: ...
+    @property
+    def custom_tokens(self) -> CustomTokenMinter: ...
+
+
+@dataclass(frozen=True)
+class FirebaseServices:
+    sign_in: Callable[[FirebaseSignIn], TokenPair]
+    custom_token: Callable[[CustomToken], str]
+
+
+def bind(ports: FirebasePorts, policies: TokenPolicies, *, hooks: AccountHooks) -> FirebaseServices:
+    p = ports
+    links = links_of(p, registered=hooks.registered_with)
+    return FirebaseServices(
+        sign_in=lambda cmd: firebase_sign_in(
+            cmd, verifier=p.identity_verifier, links=links, sign_in=sign_in_step(p, policies)
+        ),
+        custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
+    )

@@ -1,0 +1,346 @@
+"""Signing in as an identity another provider vouches for: the rules every such way of signing
+in follows (a Firebase ID token, an upstream OpenID provider; docs/reference/identities.md,
+"Which account"). A provider's own module verifies what it is given, makes an
+``ExternalIdentity`` of it and calls ``sign_in_external``.
+
+1. The account linked to the identity (provider, subject) signs in, whatever its address.
+2. Else, with an address the provider verified and no account holds: a new account, linked.
+3. Else an account holds the address and may not be linked by it (it proved the address, or
+   the provider did not verify it): ``SignInToConnect``. Linking by address alone is how
+   accounts are taken over; the person signs in to that account, then the identity is
+   linked (``application/federation/connected.py``).
+4. Else an account holds the verified address unproven: the first proof of an address wins,
+   so it is claimed, without what its earlier holder set up
+   (docs/decisions/0104-first-proof-of-address-wins.md, application/accounts/address_proof.py).
+5. An unverified address nobody holds: a new account with the address unproven, and a
+   verification mail; a way of signing in whose provider lets anyone claim any address
+   (Firebase's e-mail sign-up) refuses it instead (docs/decisions/0280-linking-rules.md).
+
+A disabled account is refused; then the second step: an account with a second factor on
+gets ``MfaRequired`` instead of tokens. While the account's address is the identity's, its
+``email_verified`` follows what the provider reports (docs/reference/email.md).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.accounts.accounts import DELETE_BATCH, UserRepository
+from application.accounts.address_proof import start_clean
+from application.accounts.ways_in import IdentityRepository
+from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
+from application.signin.mfa import MfaRepository, require_second_factor
+from application.signin.sessions import SessionPorts, SignIn
+from application.signin.tokens import TokenPair
+from domain.accounts.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
+from domain.confusables import mixes_scripts
+from domain.errors import Conflict, InvalidInput, PermissionDenied
+from domain.ids import new_id
+from domain.signin.mfa import FEDERATED
+from domain.text import without_controls
+
+
+@dataclass(frozen=True)
+class Links:
+    """What linking reads and writes: the links, the accounts, what a claim removes (the
+    earlier holder's factors, passkeys and app grants), the clock, the audit log, and what
+    follows a new account (its verification mail, when its address is unproven)."""
+
+    identities: IdentityRepository
+    users: UserRepository
+    factors: MfaRepository
+    passkeys: OwnedData
+    clock: Clock
+    audit: AuditLog
+    grants: OwnedData
+    # What follows a new account made with the provider named (the mail flows'
+    # AccountHooks.registered_with: the verification mail, naming it). None: no mail can
+    # follow, so rule 5 makes no account (it needs the verification mail).
+    registered: Callable[[User, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class ExternalSignIn:
+    """A person an identity provider vouches for, signing in here.
+
+    ``unverified_accounts``: rule 5, an unverified address nobody holds makes an account
+    (False: refused, 403 email_not_verified). ``taken_code``: the code of rule 3's 409."""
+
+    identity: ExternalIdentity
+    via: str  # the way of signing in, as the audit records it: "firebase", "upstream"
+    provider_name: str  # the provider as people know it, in messages: "Firebase"
+    user_agent: str = ""
+    unverified_accounts: bool = True
+    taken_code: str = "sign_in_to_link"
+
+
+class SignInToConnect(Conflict):
+    """Rule 3: an account holds the identity's address and is never linked by it. The person
+    signs in to that account to connect the identity (``connected.hold_pending`` keeps it
+    meanwhile); an API answers 409 with ``taken_code``."""
+
+    def __init__(self, cmd: ExternalSignIn) -> None:
+        super().__init__(
+            "An account with this e-mail address exists: sign in to it with its password or "
+            f"a passkey to connect your {cmd.provider_name} account.",
+            code=cmd.taken_code,
+            field="email",
+        )
+        self.identity = cmd.identity
+        self.provider_name = cmd.provider_name
+
+
+def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> TokenPair:
+    """A token pair for the account linked to the identity (found, made or claimed);
+    MfaRequired instead when the account has a second factor on; SignInToConnect when an
+    account holds its address and the person must sign in to it first."""
+    user = linked_account(cmd, links=links)
+    if user.disabled:
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    user = follow_verification(user, cmd, users=links.users, clock=links.clock, audit=links.audit)
+    require_second_factor(
+        user,
+        login_key=user.username.normalized,
+        first_factor=(FEDERATED,),
+        device_id=None,
+        ip=None,
+        factors=links.factors,
+        clock=links.clock,
+        audit=links.audit,
+    )
+    # signin.succeeded names the provider (docs/reference/events.md).
+    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=cmd.identity.provider)
+
+
+def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
+    """The account of the identity by the five rules (the module's docstring).
+    PermissionDenied (email_not_verified) without an address the rules can use."""
+    identity = cmd.identity
+    user = links.identities.find_by_identity(identity.provider, identity.subject)
+    if user is not None:
+        return user  # rule 1
+    unverified_accounts = cmd.unverified_accounts and links.registered is not None
+    if not identity.email or not (identity.email_verified or unverified_accounts):
+        raise PermissionDenied(
+            f"The {cmd.provider_name} account needs a verified e-mail address before it can "
+            "sign in here.",
+            code="email_not_verified",
+        )
+    try:
+        return create_linked_account(cmd, links=links)  # rules 2 and 5
+    except Conflict as taken:
+        if taken.code != "email_taken":
+            raise
+    claimed = claim_unproven_account(cmd, links=links)  # rule 4
+    if claimed is None:
+        raise SignInToConnect(cmd) from None  # rule 3
+    return claimed
+
+
+def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
+    """A new account linked to the identity, with its address (proven as the provider says),
+    a username derived from its profile and no password (so password login never works for
+    it). Conflict (email_taken) when an account holds the address: never a link to it here."""
+    identity = cmd.identity
+    if not identity.email:
+        raise ValueError("a new linked account has the identity's address")
+    email = Email(identity.email)
+    name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
+    now = links.clock.now()
+    for username in username_candidates(identity.preferred_username, identity.email):
+        user = User.register(
+            id=new_id(),
+            username=username,
+            email=email,
+            password_hash=None,
+            now=now,
+            name=name,
+            email_verified=identity.email_verified,
+        )
+        try:
+            linked = links.identities.add_with_identity(
+                user, identity.provider, identity.subject, identity.email
+            )
+        except Conflict as exc:
+            if exc.code != "username_taken":
+                raise  # email_taken: rules 3 and 4 are the caller's
+            continue
+        if linked.id == user.id:  # not a concurrent sign-in's
+            for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
+                links.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
+            if not user.email_verified and links.registered is not None:
+                links.registered(user, cmd.provider_name)  # rule 5: the verification mail
+        return linked
+    raise Conflict("No free username could be derived; try again.", code="username_unavailable")
+
+
+def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
+    """The account holding the identity's verified address, taken over and linked, when
+    that account never proved the address: the first proof of an address wins the account
+    (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing changed) when
+    the holder has proven it, or is disabled, or the provider did not verify the address."""
+    identity = cmd.identity
+    if not identity.email or not identity.email_verified:
+        return None  # only a verified address is a proof
+    email = Email(identity.email)
+    holder = links.users.find_by_login(email.normalized)
+    if holder is None or not holder.claimable_with(email):
+        return None
+    # Before the link, so that no crash leaves the earlier holder's ways in on the account.
+    _start_clean(holder.id, links=links, identities=True)
+    now = links.clock.now()
+    linked = links.identities.link_existing(
+        holder.id,
+        identity.provider,
+        identity.subject,
+        lambda current: current.claimed(now) if current.claimable_with(email) else None,
+        identity.email,
+    )
+    if linked is not None and linked.id == holder.id:
+        # Again, for what the holder's sessions (ended by the link's commit) added meanwhile;
+        # the link just made stays.
+        _start_clean(holder.id, links=links, identities=False)
+        links.audit.record(
+            AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
+        )
+        links.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
+    return linked
+
+
+def _start_clean(user_id: str, *, links: Links, identities: bool) -> None:
+    """What a squatter left: passkeys, authenticator, identity links (``identities``) and the
+    apps it allowed (their grants and consents); its sessions end with the claim itself."""
+    start_clean(
+        user_id,
+        passkeys=links.passkeys,
+        factors=links.factors,
+        identities=links.identities if identities else None,
+    )
+    links.grants.delete_owned_by(user_id, DELETE_BATCH)
+
+
+def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
+    """The provider's email_verified for the account's address when it differs from the
+    account's; None when it is the same, or the provider speaks of another address."""
+    if user.email is None or not identity.email:
+        return None
+    try:
+        same = Email(identity.email).normalized == user.email.normalized
+    except InvalidInput:
+        return None
+    if not same or user.email_verified == identity.email_verified:
+        return None
+    return identity.email_verified
+
+
+def follow_verification(
+    user: User, cmd: ExternalSignIn, *, users: UserRepository, clock: Clock, audit: AuditLog
+) -> User:
+    """The account with the verification state the provider reports for its address;
+    written only when it differs."""
+    identity = cmd.identity
+    if _reported_state(user, identity) is None:
+        return user
+    now = clock.now()
+
+    def change(current: User) -> User:
+        state = _reported_state(current, identity)
+        return current if state is None else current.with_email_verified_as(state, now)
+
+    updated = users.update(user.id, change)
+    if updated.email_verified and not user.email_verified:
+        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason=cmd.via))
+    return updated
+
+
+# -- usernames for new accounts ----------------------------------------------------------------
+
+# One derived name, then random suffixes: 4 digits thrice, then 8 digits.
+USERNAME_ATTEMPTS = 8
+_FALLBACK_STEM = "user"
+_PUNCTUATION = "_.-"
+_REPEATED_UNDERSCORES = re.compile(r"_{2,}")
+
+
+def _allowed(ch: str) -> bool:
+    # The same characters Username accepts (which still validates every candidate).
+    category = unicodedata.category(ch)
+    return category.startswith("L") or category == "Nd" or ch in _PUNCTUATION
+
+
+def sanitize_username(text: str | None) -> str:
+    """``text`` reduced to the username alphabet: others become '_', ends trimmed, cut to size."""
+    if not text:
+        return ""
+    mapped = "".join(ch if _allowed(ch) else "_" for ch in unicodedata.normalize("NFKC", text))
+    squeezed = _REPEATED_UNDERSCORES.sub("_", mapped).strip(_PUNCTUATION)
+    return squeezed[:USERNAME_MAX].rstrip(_PUNCTUATION)
+
+
+def _local_part(email: str | None) -> str:
+    if not email or "@" not in email:
+        return ""
+    return email.rpartition("@")[0].split("+", 1)[0]  # no sub-address ("alice+news")
+
+
+def username_candidates(
+    preferred_username: str | None, email: str | None, attempts: int = USERNAME_ATTEMPTS
+) -> Iterator[Username]:
+    """The name derived from ``preferred_username``, else from the address's local part;
+    then the same with a random numeric suffix; valid usernames only."""
+    stem = next(
+        (
+            base
+            for base in (
+                sanitize_username(preferred_username),
+                sanitize_username(_local_part(email)),
+            )
+            if len(base) >= USERNAME_MIN and not mixes_scripts(base)
+        ),
+        "",
+    )
+    texts = [stem] if stem else []
+    stem = stem or _FALLBACK_STEM
+    for attempt in range(attempts - len(texts)):
+        digits = 4 if attempt < 3 else 8
+        suffix = f"{secrets.randbelow(10**digits):0{digits}d}"
+        head = stem[: USERNAME_MAX - digits - 1].rstrip(_PUNCTUATION) or _FALLBACK_STEM
+        texts.append(f"{head}_{suffix}")
+    for text in texts:
+        try:
+            yield Username.chosen(text)
+        except InvalidInput:  # defensive: the mapping above should never produce one
+            continue
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class LinkingPorts(SessionPorts, Protocol):
+    """What a linked sign-in needs; each provider's ports extend it with its own verifier."""
+
+    @property
+    def identities(self) -> IdentityRepository: ...
+    @property
+    def factors(self) -> MfaRepository: ...
+    @property
+    def passkeys(self) -> OwnedData: ...
+    @property
+    def oauth_grants(self) -> OwnedData: ...
+
+
+def links_of(
+    ports: LinkingPorts, *, registered: Callable[[User, str], None] | None = None
+) -> Links:
+    """The ``Links`` a provider's ``bind`` hands its sign-in; ``registered``: what follows a
+    new account (the mail flows' ``AccountHooks.registered_with``: its verification mail), which
+    rule 5 needs."""
+    p = ports
+    return Links(
+        p.identities, p.users, p.factors, p.passkeys, p.clock, p.audit, p.oauth_grants, registered
+    )

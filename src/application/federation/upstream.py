@@ -1,0 +1,486 @@
+"""Signing in with an upstream identity provider (Google, Microsoft, Apple, GitHub, GitLab or
+any OpenID provider; docs/reference/providers.md): the round trip a browser makes through one
+of the providers admins configure (application/federation/providers.py), or a native app's ID
+token.
+
+The protocol (discovery, state, nonce, PKCE, the code exchange, the ID token's checks) is the
+``UpstreamClient``'s (Authlib's client, infrastructure/federation/upstream_oidc.py); what
+this module holds is which provider, the flight a browser carries (bound to it, sealed), and
+the identity it ends with, which the linking rules turn into an account
+(application/federation/linking.py).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from application.accounts.accounts import AccountHooks
+from application.accounts.authentication import Actor
+from application.federation.linking import (
+    ExternalSignIn,
+    LinkingPorts,
+    Links,
+    links_of,
+    sign_in_external,
+)
+from application.federation.providers import (
+    AddProvider,
+    DeleteProvider,
+    ProviderButton,
+    ProviderList,
+    UpstreamProviders,
+    add_provider,
+    delete_provider,
+    find_provider,
+    list_providers,
+)
+from application.ports import Audit, ExternalIdentity, SecretBox
+from application.signin.sessions import SignIn, sign_in_step
+from application.signin.tokens import TokenPair, TokenPolicies
+from domain.accounts.users import User
+from domain.errors import (
+    DomainError,
+    InvalidInput,
+    MfaRequired,
+    Unauthenticated,
+    Unavailable,
+)
+from domain.federation.upstream import OIDC, UpstreamProvider
+from domain.signin.devices import Device, DevicePolicy
+
+log = logging.getLogger("firegate.upstream")
+FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
+_FLIGHT = "upstream-flight"  # what a sealed flight says it is: no other sealed text passes
+
+
+# -- ports
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Where a browser is sent, and what its return must match."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
+class UpstreamClaims:
+    """What the provider says of the person, its ID token's signature and claims checked."""
+
+    subject: str
+    email: str | None
+    email_verified: object  # as the provider sent it: True, "true", ...
+    name: str | None
+    preferred_username: str | None = None
+
+
+class UpstreamClient(Protocol):
+    def authorization(
+        self, provider: UpstreamProvider, secret: str, redirect_uri: str
+    ) -> Authorization:
+        """The provider's authorization URL with a new state, nonce and PKCE S256 challenge;
+        Unavailable when its discovery document cannot be read."""
+        ...
+
+    def claims(
+        self,
+        provider: UpstreamProvider,
+        secret: str,
+        redirect_uri: str,
+        answer: Mapping[str, str],
+        expected: Authorization,
+    ) -> UpstreamClaims:
+        """The code in ``answer`` exchanged (with the verifier), the ID token validated by the
+        provider's JWKS (iss, aud, exp, the expected nonce), userinfo read for what it lacks;
+        Unauthenticated (upstream_refused) when any of it fails, Unavailable when the
+        provider cannot be reached."""
+        ...
+
+    def id_token_claims(
+        self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
+    ) -> UpstreamClaims:
+        """A native app's ID token validated as ``claims`` validates one; Unauthenticated."""
+        ...
+
+
+# -- a browser's round trip
+
+
+@dataclass(frozen=True)
+class UpstreamPolicy:
+    public_url: str  # the callback is {public_url}/sign-in/with/{id}/callback
+
+
+@dataclass(frozen=True)
+class StartUpstream:
+    provider_id: str
+    next: str  # where the person goes once signed in (a path of this site, checked by the page)
+    # "Connect another" (docs/reference/identities.md): the signed-in account the identity is
+    # to be linked to, not signed in with; empty for a sign-in.
+    connect_for: str = ""
+
+
+@dataclass(frozen=True)
+class Departure:
+    url: str  # the provider's authorization URL
+    flight: str  # sealed: the browser keeps it (a cookie) and brings it back
+    form_post: bool  # the provider posts its answer back (Apple): the cookie must go with it
+
+
+@dataclass(frozen=True)
+class Flight:
+    """A round trip in progress: what the return must match, and where it leads."""
+
+    provider_id: str
+    authorization: Authorization
+    next: str
+    started_at: datetime
+    connect_for: str = ""
+
+
+def _seal(flight: Flight, box: SecretBox) -> str:
+    a = flight.authorization
+    return box.seal(
+        json.dumps(
+            {
+                "is": _FLIGHT,
+                "provider": flight.provider_id,
+                "state": a.state,
+                "nonce": a.nonce,
+                "verifier": a.code_verifier,
+                "next": flight.next,
+                "at": flight.started_at.isoformat(),
+                "connect": flight.connect_for,
+            }
+        )
+    )
+
+
+def _refused(
+    detail: str = "The sign-in with the provider did not complete; try again.",
+) -> Unauthenticated:
+    return Unauthenticated(detail, code="upstream_refused")
+
+
+def _opened(sealed: str, box: SecretBox) -> Flight:
+    """The flight the browser brought back; Unauthenticated if it brought none, or not one
+    this service sealed."""
+    try:
+        data = json.loads(box.open(sealed)) if sealed else None
+    except (DomainError, ValueError):  # altered, foreign or sealed by another key: no flight
+        data = None
+    if not isinstance(data, dict) or data.get("is") != _FLIGHT:
+        raise _refused("This sign-in was not started in this browser, or it expired; try again.")
+    return Flight(
+        provider_id=str(data["provider"]),
+        authorization=Authorization(
+            "", str(data["state"]), str(data["nonce"]), str(data["verifier"])
+        ),
+        next=str(data["next"]),
+        started_at=datetime.fromisoformat(str(data["at"])),
+        connect_for=str(data.get("connect") or ""),
+    )
+
+
+def _client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
+    """The provider's client secret; Unavailable in words of its own when the at-rest key
+    cannot open it (MFA_ENCRYPTION_KEY changed since the provider was added: add it again)."""
+    try:
+        return box.open(provider.sealed_secret)
+    except Unavailable:
+        log.error(
+            "provider %s: its client secret cannot be opened with MFA_ENCRYPTION_KEY; "
+            "add the provider again (docs/operations.md)",
+            provider.id,
+        )
+        raise Unavailable(
+            f"Signing in with {provider.name} is not possible right now; try again later.",
+            retry_after=60,
+        ) from None
+
+
+def start_upstream(
+    cmd: StartUpstream,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    policy: UpstreamPolicy,
+    clock: Callable[[], datetime],
+) -> Departure:
+    provider = find_provider(cmd.provider_id, providers)
+    authorization = client.authorization(
+        provider, _client_secret(provider, box), callback_url(provider, policy)
+    )
+    flight = Flight(provider.id, authorization, cmd.next, clock(), cmd.connect_for)
+    return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
+
+
+def callback_url(provider: UpstreamProvider, policy: UpstreamPolicy) -> str:
+    return policy.public_url.rstrip("/") + provider.callback_path()
+
+
+@dataclass(frozen=True)
+class FinishUpstream:
+    provider_id: str
+    answer: Mapping[str, str]  # the provider's answer: code and state, or an error
+    flight: str  # what the browser brought back
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+    signed_in_as: str = ""  # the account this browser is signed in to, if any
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where a round trip ends: signed in (``pair``), or asked for the account's second
+    factor (``mfa``, the page's next step), or, for "Connect another", the identity to link
+    to the account that started it (``connect``); ``next`` in each case."""
+
+    next: str
+    pair: TokenPair | None = None
+    mfa: MfaRequired | None = None
+    connect: ExternalIdentity | None = None
+
+
+def finish_upstream(
+    cmd: FinishUpstream,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    policy: UpstreamPolicy,
+    devices: DevicePolicy,
+    clock: Callable[[], datetime],
+    links: Links,
+    sign_in: SignIn,
+) -> Arrival:
+    """The person signed in, or asked for the account's second factor, or the identity to
+    connect (``Arrival``); Unauthenticated (upstream_refused) when the answer is not the one
+    this browser's flight expects, or a connection's browser is no longer signed in to the
+    account that started it."""
+    flight = _opened(cmd.flight, box)
+    if flight.provider_id != cmd.provider_id:
+        raise _refused()
+    if flight.connect_for and not hmac.compare_digest(flight.connect_for, cmd.signed_in_as):
+        raise _refused("Sign in to the account you were connecting to, then try again.")
+    if clock() - flight.started_at > FLIGHT_TTL:
+        raise _refused("This sign-in took too long; try again.")
+    state = cmd.answer.get("state", "")
+    if not hmac.compare_digest(state.encode(), flight.authorization.state.encode()):
+        raise _refused()
+    if cmd.answer.get("error") or not cmd.answer.get("code"):
+        raise _refused()
+    provider = find_provider(cmd.provider_id, providers)
+    claims = client.claims(
+        provider,
+        _client_secret(provider, box),
+        callback_url(provider, policy),
+        cmd.answer,
+        flight.authorization,
+    )
+    if flight.connect_for:
+        return Arrival(flight.next, connect=identity_of(provider, claims))
+    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    try:
+        pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+    except MfaRequired as second_step:
+        return Arrival(flight.next, mfa=second_step)
+    return Arrival(flight.next, pair=pair)
+
+
+def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
+    """The person as the provider vouches for them: a new account's username comes from
+    ``preferred_username`` (else the address), its name from ``name``."""
+    return ExternalIdentity(
+        provider=provider.id,
+        subject=claims.subject,
+        email=claims.email or None,
+        email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
+        display_name=claims.name or claims.preferred_username or None,
+        preferred_username=claims.preferred_username or None,
+    )
+
+
+def _signed_in(
+    provider: UpstreamProvider,
+    claims: UpstreamClaims,
+    user_agent: str,
+    *,
+    links: Links,
+    sign_in: SignIn,
+) -> TokenPair:
+    identity = identity_of(provider, claims)
+    signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
+    return sign_in_external(signing_in, links=links, sign_in=sign_in)
+
+
+@dataclass(frozen=True)
+class _DeviceAwareSignIn(SignIn):
+    """The sign-in step as a password's: the browser's device token read, a new device
+    noticed (its mail), and a device token given back (docs/reference/providers.md)."""
+
+    devices: DevicePolicy | None = None
+    device_token: str = ""
+    client_ip: str = ""
+
+    def __call__(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        user_agent: str,
+        ip: str | None = None,
+        event: Audit = Audit.LOGIN,
+        reason: str | None = None,
+        proof: tuple[Audit, str] | None = None,
+        knows_devices: bool = False,
+        device: Device | None = None,
+    ) -> TokenPair:
+        if self.devices is None:  # never: _with_devices gives one
+            raise AssertionError("a device-aware sign-in without a device policy")
+        now = self.clock.now()
+        device = self.devices.verify(self.device_token, now)
+        if device is not None and not device.of(user):
+            device = None  # another account's: this one has not seen the device
+        pair = super().__call__(
+            user,
+            amr=amr,
+            user_agent=user_agent,
+            ip=ip or self.client_ip or None,
+            event=event,
+            reason=reason,
+            proof=proof,
+            knows_devices=True,
+            device=device,
+        )
+        return replace(pair, device_token=self.devices.issue(user, now, device))
+
+
+def _with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
+    return _DeviceAwareSignIn(
+        sign_in.sessions,
+        sign_in.tokens,
+        sign_in.clock,
+        sign_in.policy,
+        sign_in.audit,
+        sign_in.users,
+        devices=devices,
+        device_token=token,
+        client_ip=ip,
+    )
+
+
+# -- a native app's ID token
+
+
+@dataclass(frozen=True)
+class NativeSignIn:
+    provider_id: str
+    id_token: str
+    nonce: str
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+
+
+def native_sign_in(
+    cmd: NativeSignIn,
+    *,
+    providers: UpstreamProviders,
+    client: UpstreamClient,
+    box: SecretBox,
+    devices: DevicePolicy,
+    links: Links,
+    sign_in: SignIn,
+) -> TokenPair:
+    """The token response of /login for an ID token the app got from the provider's own SDK
+    (its ``aud`` the provider's client id); MfaRequired as /login's."""
+    provider = find_provider(cmd.provider_id, providers)
+    if provider.quirks.protocol != OIDC:
+        raise InvalidInput.field(
+            "id_token", f"{provider.name} gives no ID tokens.", "id_tokens_unsupported"
+        )
+    if not cmd.id_token or not cmd.nonce:
+        raise _refused()
+    secret = _client_secret(provider, box)
+    claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
+    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md)
+
+
+class UpstreamPorts(LinkingPorts, Protocol):
+    @property
+    def upstream_providers(self) -> UpstreamProviders: ...
+    @property
+    def upstream_client(self) -> UpstreamClient: ...
+    @property
+    def secret_box(self) -> SecretBox: ...
+
+
+class UpstreamPolicies(TokenPolicies, Protocol):
+    @property
+    def upstream_policy(self) -> UpstreamPolicy: ...
+    @property
+    def device_policy(self) -> DevicePolicy: ...
+
+
+@dataclass(frozen=True)
+class UpstreamServices:
+    add: Callable[[AddProvider], UpstreamProvider]
+    list: Callable[[Actor], list[UpstreamProvider]]
+    delete: Callable[[DeleteProvider], None]
+    buttons: Callable[[], tuple[ProviderButton, ...]]
+    start: Callable[[StartUpstream], Departure]
+    finish: Callable[[FinishUpstream], Arrival]
+    native: Callable[[NativeSignIn], TokenPair]
+
+
+def bind(
+    ports: UpstreamPorts, policies: UpstreamPolicies, *, hooks: AccountHooks
+) -> UpstreamServices:
+    p, policy, devices = ports, policies.upstream_policy, policies.device_policy
+    links = links_of(p, registered=hooks.registered_with)  # rule 5's verification mail
+    providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
+    listed = ProviderList(providers, now)
+    return UpstreamServices(
+        add=lambda cmd: add_provider(cmd, providers=providers, box=box, clock=now, listed=listed),
+        list=lambda actor: list_providers(actor, providers=providers),
+        delete=lambda cmd: delete_provider(cmd, providers=providers, listed=listed),
+        buttons=listed.buttons,
+        start=lambda cmd: start_upstream(
+            cmd, providers=providers, client=client, box=box, policy=policy, clock=now
+        ),
+        finish=lambda cmd: finish_upstream(
+            cmd,
+            providers=providers,
+            client=client,
+            box=box,
+            policy=policy,
+            devices=devices,
+            clock=now,
+            links=links,
+            sign_in=sign_in_step(p, policies),
+        ),
+        native=lambda cmd: native_sign_in(
+            cmd,
+            providers=providers,
+            client=client,
+            box=box,
+            devices=devices,
+            links=links,
+            sign_in=sign_in_step(p, policies),
+        ),
+    )

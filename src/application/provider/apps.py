@@ -1,0 +1,74 @@
+"""The account's "apps with access": the clients it gave a grant that still holds, and the
+end of them all for one client (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Actor
+from application.ports import Audit, AuditEvent, AuditLog
+from application.provider.ports import OAuthClients, OAuthGrants
+from domain.provider.oauth import scope_list
+
+
+@dataclass(frozen=True)
+class AppAccess:
+    client_id: str
+    name: str
+    scopes: tuple[str, ...]
+    granted_at: datetime
+
+
+MAX_GRANTS_LISTED = 100
+
+
+@dataclass(frozen=True)
+class ListApps:
+    actor: Actor
+
+
+def list_apps(
+    cmd: ListApps, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository
+) -> list[AppAccess]:
+    actor = cmd.actor
+    # The account as authenticate() read it for this request, else read now.
+    user = actor.user if actor.user is not None else users.get(actor.user_id)
+    version = user.token_version if user is not None else -1
+    apps: dict[str, AppAccess] = {}
+    for grant in grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
+        client = clients.get(grant.client_id)
+        if client is None or not grant.live(version):
+            continue
+        known = apps.get(client.client_id)
+        scopes = scope_list(grant.scope) + (known.scopes if known else ())
+        first = min(grant.created_at, known.granted_at) if known else grant.created_at
+        apps[client.client_id] = AppAccess(
+            client.client_id, client.name, tuple(dict.fromkeys(scopes)), first
+        )
+    return sorted(apps.values(), key=lambda app: app.granted_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class RevokeApp:
+    actor: Actor
+    client_id: str
+
+
+def revoke_app(cmd: RevokeApp, *, grants: OAuthGrants, audit: AuditLog) -> None:
+    """End every grant the user gave the client, and forget the consent."""
+    ended = 0
+    for grant in grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
+        if grant.client_id == cmd.client_id and grants.revoke(grant.id):
+            ended += 1
+    grants.delete_consent(cmd.actor.user_id, cmd.client_id)
+    if ended:
+        audit.record(
+            AuditEvent(
+                Audit.OAUTH_REVOKED,
+                user_id=cmd.actor.user_id,
+                session_id=cmd.actor.session_id,
+                reason="user_revoked",
+            )
+        )

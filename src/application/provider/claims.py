@@ -1,0 +1,76 @@
+"""Who the user is, to a client: the claims the scopes allow, when they signed in, and the
+account while it is enabled (docs/reference/oauth.md, "Claims")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Actor
+from application.ports import Clock
+from application.signin.sessions import SessionRepository
+from domain.accounts.users import User
+from domain.provider.oauth import scope_list
+
+
+def claims_of(user: User, scope: str) -> dict[str, object]:
+    """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` is firegate's)."""
+    scopes = scope_list(scope)
+    claims: dict[str, object] = {"sub": user.id}
+    if "profile" in scopes:
+        claims["preferred_username"] = user.username.value
+        full = " ".join(part for part in (user.name, user.last_name) if part)
+        if full:
+            claims["name"] = full
+        if user.name:
+            claims["given_name"] = user.name
+        if user.last_name:
+            claims["family_name"] = user.last_name
+        if user.locale:
+            claims["locale"] = user.locale
+        claims["updated_at"] = int(user.updated_at.timestamp())
+    if "email" in scopes and user.email is not None:
+        claims["email"] = user.email.value
+        claims["email_verified"] = user.email_verified
+    if "roles" in scopes:
+        claims["roles"] = [user.role.value]
+    return claims
+
+
+@dataclass(frozen=True)
+class AuthTime:
+    actor: Actor  # signed in on the browser
+
+
+def authenticated_at(cmd: AuthTime, *, sessions: SessionRepository) -> datetime | None:
+    """When the browser's session began: the user's authentication time (``auth_time``)."""
+    session = sessions.get(cmd.actor.session_id)
+    return session.created_at if session is not None else None
+
+
+@dataclass(frozen=True)
+class SignInAge:
+    actor: Actor
+    max_age: int  # seconds (OpenID Connect's ``max_age``)
+
+
+def signed_in_too_long_ago(cmd: SignInAge, *, sessions: SessionRepository, clock: Clock) -> bool:
+    """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
+    began = authenticated_at(AuthTime(cmd.actor), sessions=sessions)
+    return began is None or (clock.now() - began).total_seconds() > cmd.max_age
+
+
+def enabled_account(user_id: str, *, users: UserRepository) -> User | None:
+    user = users.get(user_id)
+    return user if user is not None and not user.disabled else None
+
+
+@dataclass(frozen=True)
+class FindAccount:
+    user_id: str
+
+
+def find_account(cmd: FindAccount, *, users: UserRepository) -> User | None:
+    """The account, while it is enabled."""
+    return enabled_account(cmd.user_id, users=users)

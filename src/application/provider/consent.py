@@ -1,0 +1,38 @@
+"""What a person let a client have, asked once and remembered (docs/reference/oauth.md,
+"Consent")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import Clock
+from application.provider.ports import OAuthGrants
+from domain.provider.oauth import Consent, scope_list
+
+
+@dataclass(frozen=True)
+class ConsentQuery:
+    user_id: str
+    client_id: str
+    scope: str
+    resource: str | None = None  # the RFC 8707 resource the app asks for
+
+
+def consent_needed(cmd: ConsentQuery, *, grants: OAuthGrants) -> bool:
+    found = grants.get_consent(cmd.user_id, cmd.client_id)
+    return found is None or not found.covers(scope_list(cmd.scope), cmd.resource)
+
+
+def remember_consent(cmd: ConsentQuery, *, grants: OAuthGrants, clock: Clock) -> None:
+    found = grants.get_consent(cmd.user_id, cmd.client_id)
+    scopes = scope_list(cmd.scope) + (found.scopes if found else ())
+    resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())
+    grants.put_consent(
+        Consent(
+            cmd.user_id,
+            cmd.client_id,
+            tuple(dict.fromkeys(scopes)),
+            clock.now(),
+            tuple(dict.fromkeys(resources)),
+        )
+    )

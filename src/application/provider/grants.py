@@ -1,0 +1,381 @@
+"""Codes and grants: a code saved and spent once, the grant it reserves, its refresh tokens
+rotated, and whether it still holds (docs/reference/oauth.md, "Codes", "Refresh tokens")."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.accounts.accounts import UserRepository
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.provider.claims import enabled_account
+from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy
+from domain.accounts.users import User
+from domain.ids import is_id, new_id
+from domain.provider.dpop import InvalidProof, Proof
+from domain.provider.oauth import AuthorizationCode, Grant, digest
+
+
+@dataclass(frozen=True)
+class NewCode:
+    code: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    auth_time: datetime
+    nonce: str | None = None
+    resource: str | None = None
+    amr: tuple[str, ...] = ()
+    dpop_jkt: str | None = None
+
+
+def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
+    grants.add_code(
+        AuthorizationCode(
+            hash=digest(cmd.code),
+            client_id=cmd.client_id,
+            user_id=cmd.user_id,
+            grant_id=new_id(),
+            redirect_uri=cmd.redirect_uri,
+            scope=cmd.scope,
+            code_challenge=cmd.code_challenge,
+            code_challenge_method=cmd.code_challenge_method,
+            created_at=clock.now(),
+            auth_time=cmd.auth_time,
+            nonce=cmd.nonce,
+            resource=cmd.resource,
+            amr=cmd.amr,
+            dpop_jkt=cmd.dpop_jkt,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SpendCode:
+    code: str
+    client_id: str
+
+
+def spend_code(
+    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
+) -> AuthorizationCode | None:
+    """The code's grant, once: a second use gets None and revokes what the first gave. What
+    an exchange refused after finding its code calls too: a refused try burns the code
+    (docs/decisions/0182-codes-spent-once.md)."""
+    now = clock.now()
+    spending = grants.spend_code(digest(cmd.code), lambda code: code.spend(cmd.client_id, now))
+    if spending is None:
+        return None
+    code = spending.code
+    if spending.outcome == "reused":
+        _audit_reused_code(audit, code.user_id)
+        return None
+    if spending.outcome != "spent" or enabled_account(code.user_id, users=users) is None:
+        return None
+    return code
+
+
+def _audit_reused_code(audit: AuditLog, user_id: str) -> None:
+    audit.record(
+        AuditEvent(Audit.OAUTH_REVOKED, user_id=user_id, reason="reused_code", outcome="failure")
+    )
+
+
+@dataclass(frozen=True)
+class PresentedCode:
+    """A code its client presented, unspent and in time, with its enabled account, as read:
+    spent once the exchange has passed every check (``exchange_code``)."""
+
+    code: AuthorizationCode
+    client_id: str
+    account: User
+
+
+def new_code(user_id: str) -> str:
+    """A code: the account's id, then 256 random bits, stored only as a hash; the exchange
+    reads the code and its account in one round trip
+    (docs/decisions/0269-a-code-names-its-account.md)."""
+    random = secrets.token_urlsafe(32)
+    return f"{user_id}.{random}" if is_id(user_id) else random
+
+
+def present_code(
+    cmd: SpendCode,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+    audit: AuditLog,
+) -> PresentedCode | None:
+    """The code an exchange may go on with, read and checked by the domain's rule without
+    being stored; None for any other. A reuse, or a code whose account may not sign in, is
+    stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
+    hashed, named = digest(cmd.code), cmd.code.partition(".")[0]
+    if "." in cmd.code and is_id(named):  # the code and its account, in one read
+        found, account = holders.load_code(hashed, named)
+        if found is not None and found.user_id != named:  # not of this code's making
+            account = users.get(found.user_id)
+    else:  # a code made before codes named their account
+        found = grants.get_code(hashed)
+        account = users.get(found.user_id) if found is not None else None
+    if found is None:
+        return None
+    outcome = found.spend(cmd.client_id, clock.now()).outcome
+    if outcome == "invalid":
+        return None
+    if outcome == "spent" and account is not None and not account.disabled:
+        return PresentedCode(found, cmd.client_id, account)
+    spend_code(cmd, grants=grants, users=users, clock=clock, audit=audit)
+    return None
+
+
+@dataclass(frozen=True)
+class ExchangeCode:
+    presented: PresentedCode
+    with_refresh: bool
+    dpop_jkt: str | None = None  # the DPoP key its refresh tokens are bound to, if any
+
+
+@dataclass(frozen=True)
+class Exchanged:
+    refresh_token: str | None  # the grant's first, when asked for
+
+
+def exchange_code(
+    cmd: ExchangeCode, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
+) -> Exchanged | None:
+    """Spend the code, create its grant issued (with its first refresh token) and store its
+    ``oauth.granted`` event, in one commit; None when another exchange spent the code first,
+    which is then a reuse: it revokes what that one gave (docs/reference/oauth.md, "Codes";
+    docs/decisions/0254-a-code-exchange-in-one-commit.md)."""
+    presented = cmd.presented
+    code, account, client_id = presented.code, presented.account, presented.client_id
+    now = clock.now()
+    refresh = new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
+    hashed = digest(refresh) if refresh else None
+    expires = now + policy.refresh_ttl if refresh else None
+    staged = audit.stage([AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)])
+    spending = grants.spend_code(
+        code.hash,
+        lambda found: found.spend(client_id, now).issuing(
+            account.token_version, hashed, expires, cmd.dpop_jkt
+        ),
+        staged,
+        read=code,
+    )
+    if spending is not None and spending.outcome == "spent":
+        audit.committed(staged)
+        return Exchanged(refresh)
+    if spending is not None and spending.outcome == "reused":
+        _audit_reused_code(audit, code.user_id)
+    return None
+
+
+def new_refresh_token(grant_id: str, user_id: str) -> str:
+    """The grant's and the account's ids, then 256 random bits: both are read by key in one
+    round trip, and the token is stored only as a hash
+    (docs/decisions/0201-grant-and-account-read-together.md)."""
+    holder = f"{grant_id}~{user_id}" if is_id(user_id) else grant_id
+    return f"{holder}.{secrets.token_urlsafe(32)}"
+
+
+def _ids_of(refresh_token: str) -> tuple[str, str | None]:
+    """The grant's id, and the account's if the token names it (tokens made before it did
+    name only the grant)."""
+    grant_id, _, user_id = refresh_token.partition(".")[0].partition("~")
+    return grant_id, user_id or None
+
+
+@dataclass(frozen=True)
+class FindRefresh:
+    refresh_token: str
+    client_id: str
+
+
+def find_refresh(
+    cmd: FindRefresh,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+    audit: AuditLog,
+) -> Holding | None:
+    """The live grant whose current refresh token this is, with its account (read together,
+    for the refresh grant's user too). An earlier token of a live grant is a reuse: the grant
+    is revoked."""
+    grant_id, user_id = _ids_of(cmd.refresh_token)
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or holding.grant.client_id != cmd.client_id:
+        return None
+    grant = holding.grant
+    if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+        return holding
+    if grant.refresh_hash is not None and grants.revoke(grant.id):
+        _audit_reuse(audit, grant)
+    return None
+
+
+def _audit_reuse(audit: AuditLog, grant: Grant) -> None:
+    audit.record(
+        AuditEvent(
+            Audit.OAUTH_REVOKED,
+            user_id=grant.user_id,
+            reason="reused_refresh_token",
+            outcome="failure",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RotateRefresh:
+    grant_id: str
+    user_id: str
+    refresh_token: str
+    proof: Proof | None = None  # the request's DPoP proof: spent in the rotation's commit
+
+
+def rotate_refresh(
+    cmd: RotateRefresh, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
+) -> str | None:
+    """The grant's next refresh token; None when another use won (the grant is then revoked
+    if the token was already spent)."""
+    now = clock.now()
+    successor = new_refresh_token(cmd.grant_id, cmd.user_id)
+    presented, next_hash = digest(cmd.refresh_token), digest(successor)
+    expires_at = now + policy.refresh_ttl
+    spent = cmd.proof.spent(now) if cmd.proof is not None else None
+    rotation = grants.rotate(
+        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now), spent
+    )
+    if rotation is not None and rotation.outcome == "rotated":
+        return successor
+    if rotation is not None and rotation.outcome == "reused":
+        _audit_reuse(audit, rotation.grant)  # the grant as the reuse revoked it
+    return None
+
+
+@dataclass(frozen=True)
+class SpendProof:
+    proof: Proof
+
+
+def spend_proof(cmd: SpendProof, *, grants: OAuthGrants, clock: Clock) -> None:
+    """A DPoP proof is used once (RFC 9449 §11.1), in a store every instance shares; a
+    refresh spends it in its rotation's commit instead (``RotateRefresh.proof``)."""
+    if not grants.spend_proof(cmd.proof.spent(clock.now())):
+        raise InvalidProof("The DPoP proof was already used.")
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A live grant and its account, as read together for the liveness check."""
+
+    grant: Grant
+    account: User
+
+
+def _live_grant(
+    grant_id: str,
+    user_id: str | None,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    jti: str | None = None,
+) -> Holding | None:
+    """The grant and its account while the grant holds: not revoked, its account there,
+    enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
+    too (one from an exchange) is none. With the account's id known (an access token's
+    ``sub``, a refresh token that names it), the grant, the account (and the token's
+    revocation) are read in one round trip; a grant of another account than the one named is
+    none."""
+    revoked = False
+    if user_id is None:
+        grant = grants.get(grant_id)
+        user = users.get(grant.user_id) if grant is not None else None
+        revoked = jti is not None and grants.token_revoked(jti)
+    elif jti is not None:
+        grant, user, revoked = holders.load_revocable(grant_id, user_id, jti)
+    else:
+        grant, user = holders.load(grant_id, user_id)
+    if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
+        return None
+    return Holding(grant, user) if grant.live(user.token_version) else None
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    grant_id: str
+    user_id: str | None = None  # the account the token names, when it names one
+    jti: str | None = None  # an access token revoked by itself too (from an exchange)
+
+
+def live_grant(
+    cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
+) -> Holding | None:
+    """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
+    claims come from this account, read once."""
+    return _live_grant(
+        cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders, jti=cmd.jti
+    )
+
+
+@dataclass(frozen=True)
+class LiveRefresh:
+    refresh_token: str
+
+
+def live_refresh(
+    cmd: LiveRefresh,
+    *,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+) -> Grant | None:
+    """The live grant whose current refresh token this is (for introspection and
+    revocation); None for an earlier one or any other string, with no side effect."""
+    grant_id, user_id = _ids_of(cmd.refresh_token)
+    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    if holding is None or not holding.grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+        return None
+    return holding.grant
+
+
+@dataclass(frozen=True)
+class RevokeGrant:
+    grant_id: str
+    client_id: str  # only the client the grant belongs to may revoke it (RFC 7009 §2.1)
+
+
+def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> None:
+    grant = grants.get(cmd.grant_id)
+    if grant is None or grant.client_id != cmd.client_id:
+        return
+    if grants.revoke(grant.id):
+        audit.record(
+            AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
+        )
+
+
+@dataclass(frozen=True)
+class RevokeClientToken:
+    """An access token of a client's own (``client_credentials``), which no user's grant
+    holds, or one from a token exchange, whose grant is the subject's: each is revoked by
+    itself (docs/decisions/0225-a-clients-own-tokens.md)."""
+
+    jti: str
+    token_client_id: str  # the client the token was issued to
+    client_id: str  # the client asking: only the token's own may revoke it (RFC 7009 §2.1)
+    expires_at: datetime
+
+
+def revoke_client_token(cmd: RevokeClientToken, *, grants: OAuthGrants) -> None:
+    if cmd.jti and cmd.client_id == cmd.token_client_id:
+        grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)

@@ -1,0 +1,247 @@
+"""What the provider's use cases keep and read (docs/reference/oauth.md): its clients, codes,
+grants and consents, the read of a grant with its account, the policy, and each process's
+copies of the clients it read."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import User
+from domain.provider.dpop import Proof, ProofRequest, SpentProof
+from domain.provider.oauth import (
+    AuthorizationCode,
+    CodeSpending,
+    Consent,
+    Grant,
+    OAuthClient,
+    Rotation,
+)
+
+
+class OAuthClients(Protocol):
+    def add(self, client: OAuthClient) -> None:
+        """Store a new client."""
+        ...
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        """The client, or None."""
+        ...
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        """Up to ``limit`` clients, oldest first."""
+        ...
+
+    def delete(self, client_id: str) -> bool:
+        """Remove the client; False if there was none."""
+        ...
+
+
+class OAuthGrants(Protocol):
+    def add_code(self, code: AuthorizationCode) -> None:
+        """Store a code (by its hash)."""
+        ...
+
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        """The code stored under that hash, or None."""
+        ...
+
+    def spend_code(
+        self,
+        code_hash: str,
+        spend: Callable[[AuthorizationCode], CodeSpending],
+        staged: StagedWrites = NO_WRITES,
+        read: AuthorizationCode | None = None,
+    ) -> CodeSpending | None:
+        """Apply the pure ``spend`` to the code atomically and store what it gives: the spent
+        code with the grant it reserves (reserved, or issued), and ``staged`` with them, in
+        one commit; or a reused code's grant revoked. ``read``: the code as the caller read
+        it, used for the first attempt. None if there is no such code."""
+        ...
+
+    def rotate(
+        self,
+        grant_id: str,
+        rotate: Callable[[Grant], Rotation],
+        spent_proof: SpentProof | None = None,
+    ) -> Rotation | None:
+        """Apply the pure ``rotate`` to the grant atomically and store the grant it gives
+        (nothing for "invalid"); None if there is no such grant. A rotation keeps
+        ``spent_proof`` in the same commit, and raises ``InvalidProof`` (nothing stored) if
+        it was kept already."""
+        ...
+
+    def spend_proof(self, proof: SpentProof) -> bool:
+        """Keep a used DPoP proof until it expires; False if it was kept already (a replay)."""
+        ...
+
+    def get(self, grant_id: str) -> Grant | None:
+        """The grant, or None."""
+        ...
+
+    def revoke(self, grant_id: str) -> bool:
+        """Revoke the grant; False if it was absent or already revoked."""
+        ...
+
+    def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        """Revoke one access token that no user's grant holds (a client's own, by its
+        ``jti``), until it expires; idempotent."""
+        ...
+
+    def token_revoked(self, jti: str) -> bool:
+        """Whether that access token was revoked."""
+        ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
+        """The user's grants, live or not, newest first."""
+        ...
+
+    def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        """The scopes the user allowed the client, or None."""
+        ...
+
+    def put_consent(self, consent: Consent) -> None:
+        """Remember (replace) the user's consent for the client."""
+        ...
+
+    def delete_consent(self, user_id: str, client_id: str) -> None:
+        """Forget the user's consent for the client."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Delete the user's grants, codes and consents, in bounded batches; idempotent."""
+        ...
+
+
+class GrantHolders(Protocol):
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        """The grant and the account, in one read (each None where absent)."""
+        ...
+
+    def load_code(
+        self, code_hash: str, user_id: str
+    ) -> tuple[AuthorizationCode | None, User | None]:
+        """The code (by its hash) and the account, in one read (each None where absent)."""
+        ...
+
+    def load_revocable(
+        self, grant_id: str, user_id: str, jti: str
+    ) -> tuple[Grant | None, User | None, bool]:
+        """The grant, the account and whether the access token ``jti`` was revoked by itself
+        (``OAuthGrants.revoke_token``), in one read."""
+        ...
+
+
+class ProviderTokens(Protocol):
+    """The keys the provider signs its tokens with: the access tokens' (RFC 9068), and the ID
+    tokens' when that is another, RSA key (docs/decisions/0212-rs256-id-tokens.md)."""
+
+    @property
+    def access_alg(self) -> str:
+        """The access tokens' algorithm (ES256 or RS256)."""
+        ...
+
+    @property
+    def id_token_alg(self) -> str:
+        """The ID tokens' algorithm."""
+        ...
+
+    def public_jwks(self) -> list[dict[str, Any]]:
+        """The public JWKs (with ``kid``, ``alg``, ``use``) that verify the provider's tokens."""
+        ...
+
+    def sign_access(self, claims: dict[str, Any]) -> str:
+        """An access token of these claims (``typ`` ``at+jwt``, the signing key's ``kid``)."""
+        ...
+
+    def sign_id_token(self, claims: dict[str, Any]) -> str:
+        """An ID token of these claims (``typ`` ``JWT``, its key's ``kid``)."""
+        ...
+
+    def verify_access(self, token: str) -> dict[str, Any] | None:
+        """The claims of an access token the provider signed that is still valid (its issuer,
+        ``exp``, ``sub``, ``client_id``), else None."""
+        ...
+
+
+class DpopProofs(Protocol):
+    """Checks DPoP proofs (RFC 9449) and makes the server's nonces."""
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The proof algorithms accepted (the metadata's, and the challenge's ``algs``)."""
+        ...
+
+    def nonce(self, now: int) -> str:
+        """The server's nonce now (``DPoP-Nonce``)."""
+        ...
+
+    def check(self, proof: str, request: ProofRequest) -> Proof:
+        """The proof's key and ``jti``; raises ``InvalidProof`` or ``NonceRequired``."""
+        ...
+
+
+@dataclass(frozen=True)
+class OAuthPolicy:
+    refresh_ttl: timedelta = timedelta(days=30)
+    client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
+
+
+class ClientCache:
+    """``OAuthClients`` whose clients each process reuses for ``ttl`` seconds once read:
+    client authentication and every token's liveness ask for them at each call. A deletion
+    made through this process drops its copy at once; another process keeps its copy for up
+    to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
+    so one made in another process is found at once."""
+
+    MAX_KEPT = 1024
+
+    def __init__(
+        self, clients: OAuthClients, ttl: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[OAuthClient, float]] = {}
+        self._drops = 0  # a read that began before a drop keeps nothing
+
+    def add(self, client: OAuthClient) -> None:
+        self._clients.add(client)
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        if self._ttl <= 0:
+            return self._clients.get(client_id)
+        now = self._monotonic()
+        with self._lock:
+            kept, drops = self._kept.get(client_id), self._drops
+        if kept is not None and now - kept[1] < self._ttl:
+            return kept[0]
+        found = self._clients.get(client_id)
+        with self._lock:
+            if found is None:
+                self._kept.pop(client_id, None)
+            elif drops == self._drops:
+                self._kept.pop(client_id, None)
+                while len(self._kept) >= self.MAX_KEPT:
+                    del self._kept[next(iter(self._kept))]  # the oldest read
+                self._kept[client_id] = (found, now)
+        return found
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        return self._clients.list(limit)
+
+    def delete(self, client_id: str) -> bool:
+        self._drop(client_id)
+        try:
+            return self._clients.delete(client_id)
+        finally:
+            self._drop(client_id)
+
+    def _drop(self, client_id: str) -> None:
+        with self._lock:
+            self._kept.pop(client_id, None)
+            self._drops += 1

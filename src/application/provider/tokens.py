@@ -1,0 +1,76 @@
+"""What a token presented to the provider is, for introspection, revocation and userinfo: an
+access token it signed, with whether it still holds, or the current refresh token of a live
+grant (docs/reference/oauth.md, "Introspection")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from application.accounts.accounts import UserRepository
+from application.ports import Clock
+from application.provider.grants import LiveGrant, LiveRefresh, live_grant, live_refresh
+from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
+from domain.accounts.users import User
+from domain.provider.token_exchange import exchanged
+
+GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+
+
+@dataclass(frozen=True)
+class TokenState:
+    claims: dict[str, Any]
+    live: bool
+    kind: Literal["access_token", "refresh_token"] = "access_token"
+    account: User | None = None  # read with the grant by the liveness check, if it was
+
+
+@dataclass(frozen=True)
+class InspectToken:
+    token: str
+
+
+def token_state(
+    cmd: InspectToken,
+    *,
+    keys: ProviderTokens | None,
+    clients: OAuthClients,
+    grants: OAuthGrants,
+    users: UserRepository,
+    holders: GrantHolders,
+    clock: Clock,
+) -> TokenState | None:
+    """An access token with whether it still holds, or a refresh token as such; None if it is
+    neither. Liveness: the grant it came from (a user's token; one from an exchange also
+    whether it was revoked by itself), or its client and whether it was revoked (a client's
+    own)."""
+    token = cmd.token
+    dots = token.count(".")
+    claims = keys.verify_access(token) if keys is not None and dots == 2 else None  # a JWS
+    if claims is not None:
+        grant_id = claims.get(GRANT_CLAIM)
+        live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
+        if live and isinstance(grant_id, str):
+            # one from an exchange may be revoked by itself too (by the client it was for)
+            jti = str(claims.get("jti", "")) if exchanged(claims) else None
+            holding = live_grant(
+                LiveGrant(grant_id, str(claims["sub"]), jti),
+                grants=grants,
+                users=users,
+                holders=holders,
+            )
+            account = holding.account if holding is not None else None
+            return TokenState(claims, holding is not None, account=account)
+        if live:
+            live = not grants.token_revoked(str(claims.get("jti", "")))
+        return TokenState(claims, live)
+    if dots == 1:
+        grant = live_refresh(  # the grant's current one, checked by its hash
+            LiveRefresh(token), grants=grants, users=users, holders=holders, clock=clock
+        )
+        if grant is None:
+            return None
+        claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
+        live = clients.get(grant.client_id) is not None  # a deleted client's: none
+        return TokenState(claims | {GRANT_CLAIM: grant.id}, live, "refresh_token")
+    return None

@@ -1,0 +1,340 @@
+"""The second factor's storage port and the rules every flow shares: the login challenge
+(``mfa_token``) and the login's second step, checking a TOTP code or a recovery code,
+making recovery codes.
+
+docs/reference/mfa.md describes the flows, docs/decisions/0111-mfa-token-and-code-replay.md
+why a code works once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from typing import Protocol
+
+from application.accounts.accounts import UserRepository as Users
+from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
+from application.signin.sessions import SignIn
+from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
+from application.signin.tokens import TokenPair
+from domain.accounts.users import User
+from domain.errors import MfaRequired, Unauthenticated
+from domain.ids import new_id
+from domain.signin.devices import Device, DevicePolicy
+from domain.signin.mfa import (
+    ONE_TIME_PASSWORD,
+    PASSWORD,
+    RECOVERY_CODE,
+    RECOVERY_CODES,
+    TOTP,
+    MfaChallenge,
+    TotpFactor,
+)
+from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
+
+
+class MfaRepository(Protocol):
+    """Authenticators (one per user) and login challenges."""
+
+    def get(self, user_id: str) -> TotpFactor | None:
+        """The user's authenticator, pending or active; None if there is none."""
+        ...
+
+    def begin(self, factor: TotpFactor) -> bool:
+        """Store a pending authenticator in place of none or a pending one; False (and
+        nothing written) if the user has an active one."""
+        ...
+
+    def update(
+        self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
+    ) -> TotpFactor | None:
+        """Apply a pure ``change`` by compare-and-set and return the stored result; None
+        (nothing written) when there is no authenticator or ``change`` refuses (None)."""
+        ...
+
+    def delete(self, user_id: str) -> None:
+        """Remove the user's authenticator (idempotent)."""
+        ...
+
+    def add_challenge(self, challenge: MfaChallenge) -> None:
+        """Store a new login challenge under its token hash."""
+        ...
+
+    def get_challenge(self, token_hash: str) -> MfaChallenge | None:
+        """The challenge stored under ``token_hash``, or None."""
+        ...
+
+    def update_challenge(
+        self, token_hash: str, change: Callable[[MfaChallenge], MfaChallenge]
+    ) -> MfaChallenge | None:
+        """Apply a pure ``change`` by compare-and-set; the stored result, None if absent."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove the user's authenticator (the account's deletion; challenges expire)."""
+        ...
+
+
+_MFA_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
+_TOTP_CODE = re.compile(r"[0-9]{6}")
+_RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case
+_RECOVERY_CODE = re.compile(f"[{_RECOVERY_ALPHABET}]{{12}}")  # 60 bits
+
+
+def hash_mfa_token(token: str) -> str | None:
+    """The stored key of an ``mfa_token``; None for what cannot be one (no read is spent)."""
+    if _MFA_TOKEN.fullmatch(token) is None:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_recovery_codes() -> tuple[str, ...]:
+    """Ten codes of 60 random bits, shown as ``xxxx-xxxx-xxxx``."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = base64.b32encode(secrets.token_bytes(8)).decode().lower()[:12]
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+    return tuple(codes)
+
+
+def hash_recovery_code(user_id: str, code: str) -> str | None:
+    """What is stored of a recovery code; None for what cannot be one. Hyphens, spaces and
+    case do not matter. 60 random bits need no slow hash (docs/security.md, "MFA")."""
+    canonical = code.replace("-", "").replace(" ", "").lower()
+    if _RECOVERY_CODE.fullmatch(canonical) is None:
+        return None
+    return hashlib.sha256(f"{user_id}:{canonical}".encode()).hexdigest()
+
+
+def recovery_hashes(user_id: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(h for code in codes if (h := hash_recovery_code(user_id, code)) is not None)
+
+
+def accepts_totp_code(
+    factor: TotpFactor, code: str, *, otp: OneTimePasswords, box: SecretBox, now: datetime
+) -> int | None:
+    """The time step ``code`` is valid for (±1 step of skew) and not used yet, or None.
+    Only reads: the caller consumes the step with ``TotpFactor.used_step``."""
+    if _TOTP_CODE.fullmatch(code) is None:
+        return None
+    steps = factor.fresh_steps(otp.matching_steps(box.open(factor.secret), code, now))
+    return max(steps) if steps else None
+
+
+def accepts_recovery_code(factor: TotpFactor, code: str) -> str | None:
+    """The hash of ``code`` if it is one of the factor's unspent recovery codes, or None."""
+    code_hash = hash_recovery_code(factor.user_id, code)
+    return code_hash if code_hash in factor.recovery_hashes else None
+
+
+def code_change(
+    factor: TotpFactor,
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    now: datetime,
+) -> Callable[[TotpFactor], TotpFactor | None] | None:
+    """How to spend a right ``code`` (TOTP) or else ``recovery_code``: a pure change for
+    ``MfaRepository.update``, which refuses it if another request spent it meanwhile. None
+    if it is wrong or used. Only reads, so a wrong code writes nothing here."""
+    if code is not None:
+        step = accepts_totp_code(factor, code, otp=otp, box=box, now=now)
+        return None if step is None else partial(TotpFactor.used_step, step=step, now=now)
+    code_hash = accepts_recovery_code(factor, recovery_code or "")
+    if code_hash is None:
+        return None
+    return partial(TotpFactor.spent_recovery_code, code_hash=code_hash, now=now)
+
+
+def consume_code(
+    factor: TotpFactor,
+    code: str,
+    *,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    now: datetime,
+) -> bool:
+    """Spend ``code`` — six digits: a TOTP code, else a recovery code — of an active
+    factor; False if it is wrong, used, or lost a race for the same code."""
+    totp = _TOTP_CODE.fullmatch(code) is not None
+    change = code_change(
+        factor,
+        code=code if totp else None,
+        recovery_code=None if totp else code,
+        otp=otp,
+        box=box,
+        now=now,
+    )
+    return change is not None and factors.update(factor.user_id, change) is not None
+
+
+def require_second_factor(
+    user: User,
+    *,
+    login_key: str,
+    first_factor: tuple[str, ...],
+    device_id: str | None,
+    ip: str | None,
+    factors: MfaRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """After a right first factor: nothing if the user has no active authenticator, else
+    MfaRequired with a new single-use ``mfa_token`` (stored only as its hash)."""
+    factor = factors.get(user.id)
+    if factor is None or not factor.active:
+        return
+    token = secrets.token_urlsafe(32)
+    token_hash = hash_mfa_token(token)
+    if token_hash is None:  # token_urlsafe(32) always fits; this keeps the types honest
+        raise AssertionError("unexpected mfa_token shape")
+    factors.add_challenge(
+        MfaChallenge.start(
+            token_hash=token_hash,
+            user_id=user.id,
+            login_key=login_key,
+            first_factor=first_factor,
+            now=clock.now(),
+            device_id=device_id,
+        )
+    )
+    audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
+    raise MfaRequired(token, (TOTP, RECOVERY_CODE), locale=user.locale)
+
+
+@dataclass(frozen=True)
+class MfaLogin:
+    mfa_token: str
+    code: str | None = None  # from the authenticator app
+    recovery_code: str | None = None
+    user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+
+
+INVALID_MFA_TOKEN, INVALID_MFA_CODE = "invalid_mfa_token", "invalid_mfa_code"
+
+
+def _invalid_mfa_token() -> Unauthenticated:
+    return Unauthenticated(
+        "The MFA token is not valid or has expired; log in again.", code=INVALID_MFA_TOKEN
+    )
+
+
+def _open_challenge(
+    mfa_token: str, *, users: Users, factors: MfaRepository, now: datetime
+) -> tuple[str, MfaChallenge, User, TotpFactor]:
+    """The usable challenge of ``mfa_token`` (and its hash), its user and their active
+    authenticator; else 401 ``invalid_mfa_token``."""
+    token_hash = hash_mfa_token(mfa_token)
+    challenge = factors.get_challenge(token_hash) if token_hash is not None else None
+    if token_hash is None or challenge is None or not challenge.usable(now):
+        raise _invalid_mfa_token()
+    user = users.get(challenge.user_id)
+    factor = factors.get(challenge.user_id)
+    if user is None or not user.active or factor is None or not factor.active:
+        raise _invalid_mfa_token()  # deleted, disabled or reset since the first step
+    return token_hash, challenge, user, factor
+
+
+def finish_mfa_login(
+    cmd: MfaLogin,
+    *,
+    users: Users,
+    sign_in: SignIn,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    clock: Clock,
+    throttle: LoginThrottle,
+    throttle_policy: LoginThrottlePolicy,
+    devices: DevicePolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    """The second step of a login (docs/reference/mfa.md): a code or a recovery code for the
+    ``mfa_token`` of the first. The challenge is spent by one caller only (compare-and-set),
+    and the code is consumed the same way, so a code works once however many race."""
+    ip, now = cmd.client_ip or None, clock.now()
+    token_hash, challenge, user, factor = _open_challenge(
+        cmd.mfa_token, users=users, factors=factors, now=now
+    )
+
+    def failure(reason: str) -> None:
+        audit.record(AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason))
+
+    rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
+    reservation = reserve_guess(
+        throttle, rules, now, refused=lambda: failure(TOO_MANY_LOGIN_FAILURES)
+    )
+
+    def lost_token() -> Unauthenticated:
+        throttle.release(reservation)  # no guess was lost, only the race for the token
+        return _invalid_mfa_token()
+
+    def wrong(reason: str) -> Unauthenticated:
+        after = factors.update_challenge(
+            token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
+        )
+        if after is not None and after.spent_by is not None and reason != "replayed_code":
+            # Another request with this token finished between this one's reads, with this
+            # very code (which then reads as used): the token is what was lost, not a guess
+            # to count. (A replayed_code caller spent the token itself.)
+            return lost_token()
+        wrong_guess(throttle, reservation, clock.now())
+        failure(reason)
+        return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
+
+    # Checked on what was read, with no write, so a wrong code never spends the challenge.
+    change = code_change(
+        factor, code=cmd.code, recovery_code=cmd.recovery_code, otp=otp, box=box, now=now
+    )
+    if change is None:
+        raise wrong("wrong_code" if cmd.code is not None else "wrong_recovery_code")
+    nonce = new_id()
+    after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
+    if after is None or after.spent_by != nonce:
+        raise lost_token()  # another request with this token got there first
+    if factors.update(user.id, change) is None:
+        raise wrong("replayed_code")  # the same code won another login meanwhile
+    method = "totp" if cmd.code is not None else "recovery_code"
+    clear = throttle_policy.success_keys(challenge.login_key, cmd.client_ip, challenge.device_id)
+    # The first step kept the device only when its token was valid for this account.
+    device = (
+        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
+        if challenge.device_id
+        else None
+    )
+    password_first = PASSWORD in challenge.first_factor
+    with settled(throttle, reservation, clear):
+        pair = sign_in(
+            user,
+            amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
+            user_agent=cmd.user_agent,
+            ip=ip,
+            reason="mfa",
+            proof=(Audit.MFA_CODE, method),
+            knows_devices=password_first,
+            device=device,
+        )
+    if not password_first:
+        return pair  # device tokens exempt password logins only
+    return replace(pair, device_token=devices.issue(user, clock.now(), device))
+
+
+class SecondFactorPorts(Protocol):
+    """What checks a second factor: the ports part of each feature's that does (``bind``)."""
+
+    @property
+    def factors(self) -> MfaRepository: ...
+    @property
+    def otp(self) -> OneTimePasswords: ...
+    @property
+    def secret_box(self) -> SecretBox: ...

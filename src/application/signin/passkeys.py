@@ -1,0 +1,447 @@
+"""Passkeys: registration by a signed-in user, the list, deletion, and passwordless,
+usernameless sign-in (docs/reference/passkeys.md)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.authentication import Actor, require_recent_sign_in
+from application.accounts.ways_in import IdentityRepository
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    PasskeyCeremonies,
+)
+from application.signin.sessions import SessionPorts, SignIn, sign_in_step
+from application.signin.tokens import TokenPair, TokenPolicies
+from domain.accounts.users import User
+from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
+from domain.federation.identities import WayIn, passkey_removal
+from domain.signin.devices import DevicePolicy
+from domain.signin.passkeys import (
+    MAX_PASSKEYS_PER_USER,
+    Ceremony,
+    Challenge,
+    Passkey,
+    challenge_key,
+    invalid_challenge,
+    invalid_passkey,
+    is_passkey_id,
+    passkey_id,
+)
+
+CHALLENGE_BYTES = 32
+
+
+class PasskeyRepository(Protocol):
+    def add(self, passkey: Passkey) -> None:
+        """Store a new passkey; Conflict (passkey_exists) if its credential is registered."""
+        ...
+
+    def get(self, passkey_id: str) -> Passkey | None: ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Passkey]:
+        """Up to ``limit`` of the user's passkeys, oldest first."""
+        ...
+
+    def update(self, passkey_id: str, change: Callable[[Passkey], Passkey]) -> Passkey | None:
+        """Apply a pure ``change`` by compare-and-set (a change built from a stale read is
+        built again) and return the result; None if absent. ``change`` may raise."""
+        ...
+
+    def delete(self, passkey_id: str) -> None:
+        """Remove one passkey (idempotent)."""
+        ...
+
+    def delete_guarded(
+        self, passkey_id: str, user_id: str, decide: Callable[[User], None], now: datetime
+    ) -> None:
+        """Remove one passkey in one commit with a write of its account guarded by the
+        account's update time: the account read first, then ``decide`` (which reads what it
+        needs and raises to refuse), built again when the account moved meanwhile, as
+        IdentityRepository.unlink's; NotFound (user_not_found) without the account."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove the user's passkeys with the account (an OwnedData)."""
+        ...
+
+
+class ChallengeRepository(Protocol):
+    def add(self, challenge: Challenge) -> None: ...
+
+    def spend(self, key: str) -> Challenge | None:
+        """Take the challenge stored under ``key`` away: of concurrent spends of one
+        challenge exactly one gets it, the others (and later ones) None."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegistrationOptions:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ListPasskeys:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class DeletePasskey:
+    actor: Actor
+    passkey_id: str
+
+
+@dataclass(frozen=True)
+class RenamePasskey:
+    actor: Actor
+    passkey_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RegisterPasskey:
+    actor: Actor
+    credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PasskeySignIn:
+    credential: Mapping[str, object]  # the browser's assertion JSON
+    user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    device_token: str = ""  # from an earlier sign-in of this client, if any
+
+
+def _user_handle(user: User) -> bytes:
+    # Random and opaque, as WebAuthn asks: never the username or the address.
+    return user.id.encode()
+
+
+def _live_user(users: Users, user_id: str) -> User:
+    user = users.get(user_id)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    return user
+
+
+def registration_options(
+    cmd: RegistrationOptions,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+) -> dict[str, object]:
+    """Creation options for the caller (signed in lately: a passkey is a new way in); the
+    challenge is kept for 5 minutes."""
+    require_recent_sign_in(cmd.actor)
+    user = _live_user(users, cmd.actor.user_id)
+    existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    challenges.add(Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, clock.now()))
+    return ceremonies.registration_options(
+        challenge=challenge,
+        user_handle=_user_handle(user),
+        user_name=user.username.value,
+        display_name=user.username.value,
+        exclude=[p.credential_id for p in existing],
+    )
+
+
+def _spend(
+    credential: Mapping[str, object],
+    ceremony: Ceremony,
+    user_id: str | None,
+    *,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+) -> bytes:
+    """The challenge the browser answered, spent: whatever follows, it cannot serve again."""
+    challenge = ceremonies.challenge_of(credential)
+    stored = challenges.spend(challenge_key(challenge))
+    if stored is None:
+        raise invalid_challenge()
+    stored.check(ceremony, user_id, clock.now())
+    return challenge
+
+
+def register_passkey(
+    cmd: RegisterPasskey,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    clock: Clock,
+    audit: AuditLog,
+) -> Passkey:
+    require_recent_sign_in(cmd.actor)
+    user = _live_user(users, cmd.actor.user_id)
+    challenge = _spend(
+        cmd.credential,
+        Ceremony.REGISTRATION,
+        user.id,
+        challenges=challenges,
+        ceremonies=ceremonies,
+        clock=clock,
+    )
+    verified = ceremonies.verify_registration(cmd.credential, challenge=challenge)
+    if len(passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)) >= MAX_PASSKEYS_PER_USER:
+        raise Conflict(
+            f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
+            code="too_many_passkeys",
+        )
+    passkey = Passkey.create(
+        user_id=user.id,
+        credential_id=verified.credential_id,
+        public_key=verified.public_key,
+        sign_count=verified.sign_count,
+        name=cmd.name,
+        now=clock.now(),
+        backed_up=verified.backed_up,
+        transports=verified.transports,
+    )
+    passkeys.add(passkey)
+    audit.record(
+        AuditEvent(
+            Audit.PASSKEY_REGISTERED,
+            user_id=user.id,
+            added=WayIn.passkey(passkey.id),
+        )
+    )
+    return passkey
+
+
+def list_passkeys(cmd: ListPasskeys, *, passkeys: PasskeyRepository) -> list[Passkey]:
+    return passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such passkey.", code="passkey_not_found")
+
+
+def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
+    """The caller's own passkey; another user's is 'not found' (never revealed)."""
+    if passkey is None or passkey.user_id != actor.user_id:
+        raise _not_found()
+    return passkey
+
+
+def delete_passkey(
+    cmd: DeletePasskey,
+    *,
+    passkeys: PasskeyRepository,
+    identities: IdentityRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Delete one of the caller's passkeys; another user's is 'not found'; Conflict
+    (last_sign_in_method) when the account would keep no way to sign in (the rule
+    disconnecting an identity follows: of a passkey deletion and a disconnect racing for an
+    account's last two ways in, one wins)."""
+    actor, key_id = cmd.actor, cmd.passkey_id
+    if not is_passkey_id(key_id):  # before it names a document
+        raise _not_found()
+    _owned(passkeys.get(key_id), actor)
+
+    def decide(user: User) -> None:
+        held = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
+        if key_id not in {passkey.id for passkey in held}:
+            raise _not_found()  # deleted meanwhile
+        passkey_removal(user, len(held), identities.list_for(user.id))
+
+    passkeys.delete_guarded(key_id, actor.user_id, decide, clock.now())
+    audit.record(
+        AuditEvent(
+            Audit.PASSKEY_DELETED,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+        )
+    )
+
+
+def rename_passkey(cmd: RenamePasskey, *, passkeys: PasskeyRepository) -> Passkey:
+    """Give one of the caller's passkeys a new name (one line, at most 64 characters; blank
+    is the default name). The change is applied by compare-and-set, so a sign-in moving the
+    counter at the same moment keeps both."""
+    if not is_passkey_id(cmd.passkey_id):
+        raise _not_found()
+    renamed = passkeys.update(
+        cmd.passkey_id, lambda passkey: _owned(passkey, cmd.actor).renamed(cmd.name)
+    )
+    if renamed is None:
+        raise _not_found()
+    return renamed
+
+
+def authentication_options(
+    *, challenges: ChallengeRepository, ceremonies: PasskeyCeremonies, clock: Clock
+) -> dict[str, object]:
+    """Request options for any discoverable credential (no user named: usernameless)."""
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    challenges.add(Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, clock.now()))
+    return ceremonies.authentication_options(challenge=challenge)
+
+
+def passkey_sign_in(
+    cmd: PasskeySignIn,
+    *,
+    users: Users,
+    passkeys: PasskeyRepository,
+    challenges: ChallengeRepository,
+    ceremonies: PasskeyCeremonies,
+    sign_in: SignIn,
+    clock: Clock,
+    audit: AuditLog,
+    devices: DevicePolicy,
+) -> TokenPair:
+    """Passwordless sign-in. Failed password logins never block it (the key proves
+    possession and user verification), but the per-address request limit applies. Like a
+    password login it takes and hands out a device token: a sign-in without one of the
+    account's is from a new device (docs/decisions/0173-new-device-mail.md)."""
+    ip = cmd.client_ip or None
+
+    def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
+        audit.record(
+            AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", user_id=user_id, ip=ip, reason=reason)
+        )
+        return error
+
+    try:
+        challenge = _spend(
+            cmd.credential,
+            Ceremony.AUTHENTICATION,
+            None,
+            challenges=challenges,
+            ceremonies=ceremonies,
+            clock=clock,
+        )
+    except Unauthenticated as error:
+        raise refused("invalid_challenge", error) from None
+    passkey = passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
+    if passkey is None:
+        raise refused("unknown_passkey", invalid_passkey())
+    try:
+        assertion = ceremonies.verify_authentication(
+            cmd.credential, challenge=challenge, public_key=passkey.public_key
+        )
+    except Unauthenticated as error:
+        raise refused("verification_failed", error, passkey.user_id) from None
+    if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
+        raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
+    user = users.get(passkey.user_id)
+    if user is None or user.deleted_at is not None:
+        raise refused("unknown_user", invalid_passkey(), passkey.user_id)
+    if user.disabled:
+        raise refused(
+            "account_disabled",
+            PermissionDenied("This account is disabled.", code="account_disabled"),
+            user.id,
+        )
+    now = clock.now()
+    try:
+        # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
+        # the other then finds it not moving forward.
+        updated = passkeys.update(
+            passkey.id,
+            lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
+        )
+    except Unauthenticated as error:
+        raise refused("sign_count_regressed", error, user.id) from None
+    if updated is None:  # deleted meanwhile
+        raise refused("unknown_passkey", invalid_passkey(), user.id)
+    device = devices.verify(cmd.device_token, now)
+    device = device if device is not None and device.of(user) else None
+    pair = sign_in(
+        user,
+        amr=updated.amr,
+        user_agent=cmd.user_agent,
+        ip=ip,
+        event=Audit.PASSKEY_SIGN_IN,
+        knows_devices=True,
+        device=device,
+    )
+    return replace(pair, device_token=devices.issue(user, now, device))
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class PasskeyPorts(SessionPorts, Protocol):
+    @property
+    def passkeys(self) -> PasskeyRepository: ...
+    @property
+    def challenges(self) -> ChallengeRepository: ...
+    @property
+    def ceremonies(self) -> PasskeyCeremonies: ...
+    @property
+    def identities(self) -> IdentityRepository: ...
+
+
+@dataclass(frozen=True)
+class PasskeyServices:
+    registration_options: Callable[[RegistrationOptions], dict[str, object]]
+    register: Callable[[RegisterPasskey], Passkey]
+    list: Callable[[ListPasskeys], list[Passkey]]
+    delete: Callable[[DeletePasskey], None]
+    rename: Callable[[RenamePasskey], Passkey]
+    authentication_options: Callable[[], dict[str, object]]
+    sign_in: Callable[[PasskeySignIn], TokenPair]
+
+
+class PasskeyPolicies(TokenPolicies, Protocol):
+    @property
+    def device_policy(self) -> DevicePolicy: ...
+
+
+def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
+    p = ports
+    return PasskeyServices(
+        registration_options=lambda cmd: registration_options(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+        ),
+        register=lambda cmd: register_passkey(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
+        delete=lambda cmd: delete_passkey(
+            cmd, passkeys=p.passkeys, identities=p.identities, clock=p.clock, audit=p.audit
+        ),
+        rename=lambda cmd: rename_passkey(cmd, passkeys=p.passkeys),
+        authentication_options=lambda: authentication_options(
+            challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
+        ),
+        sign_in=lambda cmd: passkey_sign_in(
+            cmd,
+            users=p.users,
+            passkeys=p.passkeys,
+            challenges=p.challenges,
+            ceremonies=p.ceremonies,
+            sign_in=sign_in_step(p, policies),
+            clock=p.clock,
+            audit=p.audit,
+            devices=policies.device_policy,
+        ),
+    )

@@ -1,0 +1,166 @@
+"""Personal access tokens for scripts: made, listed and revoked by a signed-in session
+(docs/reference/tokens.md). What a token may do is checked where it is presented
+(authentication.py); a token never makes, lists nor revokes tokens (interfaces/http/auth.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts.authentication import Actor
+from application.pagination import (
+    Page,
+    decode_cursor,
+    paginate,
+    parse_time_position,
+    time_position,
+)
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from domain.errors import NotFound, PermissionDenied, Unauthenticated
+from domain.ids import is_id, new_id
+from domain.signin.personal_tokens import PersonalToken
+
+
+class PersonalTokenRepository(Protocol):
+    def add(self, token: PersonalToken) -> None:
+        """Store a new token."""
+        ...
+
+    def get(self, token_id: str) -> PersonalToken | None:
+        """The token with this id, or None."""
+        ...
+
+    def list_page(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[PersonalToken]:
+        """Up to ``limit`` of the user's tokens, newest first by (created_at, id), after that
+        position; expired ones too."""
+        ...
+
+    def remove(self, token_id: str) -> bool:
+        """Delete the token; True for the one call (of any number at once) that did."""
+        ...
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """Remove every token of the user, with the account (an OwnedData)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CreateToken:
+    actor: Actor
+    name: object  # checked by PersonalToken.issue: every bad field at once
+    scopes: object
+    expires_in: object
+
+
+@dataclass(frozen=True)
+class CreatedToken:
+    token: PersonalToken
+    text: str  # ``fgp_…``: handed over this once, stored only hashed
+
+
+@dataclass(frozen=True)
+class ListTokens:
+    actor: Actor
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    actor: Actor
+    token_id: str
+
+
+def _by_session(actor: Actor) -> None:
+    # The routes refuse a personal token first (403 session_required); this keeps the rule
+    # with the use cases for any other caller.
+    if actor.personal:
+        raise PermissionDenied(
+            "Personal access tokens are made and revoked by a signed-in session.",
+            code="session_required",
+        )
+
+
+def create_token(
+    cmd: CreateToken, *, tokens: PersonalTokenRepository, clock: Clock, audit: AuditLog
+) -> CreatedToken:
+    """A new token at the account's current version (the one the session was checked
+    against); the text is returned once."""
+    actor = cmd.actor
+    _by_session(actor)
+    if actor.user is None:
+        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+    token, text = PersonalToken.issue(
+        id=new_id(),
+        user=actor.user,
+        name=cmd.name,
+        scopes=cmd.scopes,
+        expires_in=cmd.expires_in,
+        now=clock.now(),
+    )
+    tokens.add(token)
+    audit.record(
+        AuditEvent(
+            Audit.PAT_CREATED, user_id=actor.user_id, session_id=actor.session_id, reason=token.id
+        )
+    )
+    return CreatedToken(token, text)
+
+
+def list_tokens(cmd: ListTokens, *, tokens: PersonalTokenRepository) -> Page[PersonalToken]:
+    """The caller's tokens, newest first, paginated; expired ones are listed (as expired)
+    until revoked or reaped."""
+    _by_session(cmd.actor)
+    position = decode_cursor(cmd.cursor)
+    before = parse_time_position(position) if position is not None else None
+    rows = tokens.list_page(cmd.actor.user_id, before, cmd.limit + 1)
+    last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
+    return paginate(rows, cmd.limit, time_position(last.created_at, last.id) if last else None)
+
+
+def revoke_token(cmd: RevokeToken, *, tokens: PersonalTokenRepository, audit: AuditLog) -> None:
+    """Revoke one of the caller's tokens at once; another's, or one already revoked, is
+    'not found' (of revocations at once, one succeeds)."""
+    actor = cmd.actor
+    _by_session(actor)
+    token = tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
+    if token is None or token.user_id != actor.user_id or not tokens.remove(token.id):
+        raise NotFound("No such personal access token.", code="token_not_found")
+    audit.record(
+        AuditEvent(
+            Audit.PAT_REVOKED, user_id=actor.user_id, session_id=actor.session_id, reason=token.id
+        )
+    )
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class PersonalTokenPorts(Protocol):
+    @property
+    def personal_tokens(self) -> PersonalTokenRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True)
+class PersonalTokenServices:
+    create: Callable[[CreateToken], CreatedToken]
+    list: Callable[[ListTokens], Page[PersonalToken]]
+    revoke: Callable[[RevokeToken], None]
+
+
+def bind(ports: PersonalTokenPorts) -> PersonalTokenServices:
+    tokens, clock, audit = ports.personal_tokens, ports.clock, ports.audit
+    return PersonalTokenServices(
+        create=lambda cmd: create_token(cmd, tokens=tokens, clock=clock, audit=audit),
+        list=lambda cmd: list_tokens(cmd, tokens=tokens),
+        revoke=lambda cmd: revoke_token(cmd, tokens=tokens, audit=audit),
+    )

@@ -1,0 +1,539 @@
+"""Session use cases: refresh-token rotation, renewal, logout, the session list."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.admin import target_of
+from application.accounts.authentication import Actor
+from application.ports import (
+    NO_WRITES,
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    StagedWrites,
+    TokenIssuer,
+)
+from application.signin.tokens import (
+    TokenPair,
+    TokenPolicies,
+    TokenPolicy,
+    hash_refresh_secret,
+    token_pair,
+)
+from domain.accounts.users import User
+from domain.errors import DomainError, NotFound, Unauthenticated
+from domain.ids import is_id, new_id
+from domain.signin.devices import Device, is_new_device
+from domain.signin.sessions import Session
+
+log = logging.getLogger("firegate.sessions")
+
+
+@dataclass(frozen=True)
+class SessionRead:
+    """A session as read, with the store's version of it (opaque): a change built from it
+    is written only while the session is still that version."""
+
+    session: Session
+    version: object
+
+
+class SessionRepository(Protocol):
+    def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
+        """Store a new session, and what ``staged`` writes, in one commit."""
+        ...
+
+    def get(self, session_id: str) -> Session | None:
+        """The session with this id, or None."""
+        ...
+
+    def read(self, session_id: str) -> SessionRead | None:
+        """The session with this id and its version, or None."""
+        ...
+
+    def update(
+        self,
+        session_id: str,
+        change: Callable[[Session], Session],
+        *,
+        read: SessionRead | None = None,
+    ) -> Session | None:
+        """Apply a pure ``change`` atomically and return the result; None if absent. Built
+        first from ``read`` when given (no second read while the session is unchanged);
+        only the fields the change changes are written."""
+        ...
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        """Mark one session revoked (idempotent)."""
+        ...
+
+    def delete(self, session_id: str) -> None:
+        """Remove one session (idempotent)."""
+        ...
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        """Up to ``limit`` sessions of the user, any state."""
+        ...
+
+    def delete_for_user(self, user_id: str) -> None:
+        """Remove every session of the user, in bounded batches."""
+        ...
+
+
+# fullmatch, never match: "$" also matches before a final newline. "{sid}.{secret}" is the
+# untagged format, still accepted until it rotates; "{sid}.{secret}.{generation}.{tag}" the
+# tagged one (docs/decisions/0070-one-refresh-chain.md).
+_REFRESH_TOKEN = re.compile(
+    r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})"
+    r"(?:\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{22}))?"
+)
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _session_id(value: str) -> bool:
+    """Could ``value`` be a session id we made? (Before it names a document.)"""
+    return _SESSION_ID.fullmatch(value) is not None and is_id(value)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+@dataclass(frozen=True)
+class Refresh:
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Renew:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Logout:
+    actor: Actor
+    everywhere: bool  # every session of the user, not only the caller's
+
+
+@dataclass(frozen=True)
+class ListSessions:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class EndSession:
+    actor: Actor
+    session_id: str
+
+
+def _invalid_refresh() -> Unauthenticated:
+    return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+
+
+def refresh(
+    cmd: Refresh,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    audit: AuditLog,
+) -> TokenPair:
+    """Rotate: a new pair for the same session; the presented refresh token is spent.
+
+    The successor is derived from the presented token, so parallel refreshes with one token
+    all get the same one while it is current and the token was spent within
+    ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session. A
+    token's tag proves its generation, so a replay is recognised however old the token is;
+    a forged tag costs one HMAC and is a plain 401.
+    """
+    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+    if match is None or not _session_id(match[1]):
+        raise _invalid_refresh()
+    session_id, secret, claimed_generation, tag = match.groups()
+    read = sessions.read(session_id)
+    session = read.session if read is not None else None
+    user = users.get(session.user_id) if session is not None else None
+    now = clock.now().replace(microsecond=0)
+    if (
+        session is None
+        or user is None
+        or not user.active
+        or not session.valid_for(user.id, user.token_version, now)
+    ):
+        raise _invalid_refresh()
+    generation = policy.proven_generation(session_id, secret, claimed_generation, tag)
+    if tag is not None and generation is None:
+        raise _invalid_refresh()  # a made-up tag or generation: never a replay, never a refresh
+    presented = hash_refresh_secret(secret)
+    successor_secret = policy.successor_secret(secret)
+    successor = hash_refresh_secret(successor_secret)
+    after = sessions.update(
+        session_id,
+        lambda s: s.refreshed(
+            presented=presented,
+            successor=successor,
+            now=now,
+            grace=policy.refresh_grace,
+            idle_timeout=policy.refresh_ttl,
+            generation=generation,
+        ),
+        read=read,
+    )
+    if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
+        if after is not None and after.revoked_at == now:  # this call found the replay
+            audit.record(
+                AuditEvent(
+                    Audit.REFRESH_TOKEN_REUSE,
+                    outcome="failure",
+                    user_id=session.user_id,
+                    session_id=session.id,
+                    reason="reused_refresh_token",
+                )
+            )
+            raise Unauthenticated(
+                "This refresh token was already used; the session has been ended.",
+                code="refresh_token_reused",
+            )
+        raise _invalid_refresh()
+    return token_pair(user, after, successor_secret, tokens=tokens, now=now, policy=policy)
+
+
+def renew(
+    cmd: Renew,
+    *,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+) -> AccessToken:
+    """A fresh access token for the caller's session, never past the session's expiry."""
+    actor = cmd.actor
+    now = clock.now().replace(microsecond=0)
+    session = sessions.update(actor.session_id, lambda s: s.touched(now))
+    if session is None:
+        raise Unauthenticated("The session has ended.", code="invalid_token")
+    access = tokens.issue_access(
+        user_id=actor.user_id,
+        role=actor.role,
+        session_id=session.id,
+        now=now,
+        not_after=session.expires_at,
+        amr=session.amr,
+    )
+    expires_in = int((access.expires_at - now).total_seconds())
+    if expires_in <= 0:
+        raise Unauthenticated("The session has expired.", code="invalid_token")
+    return AccessToken(access_token=access.token, expires_in=expires_in)
+
+
+def logout(
+    cmd: Logout,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """End the caller's session, or (``everywhere``) every session of the user, at once."""
+    actor, everywhere = cmd.actor, cmd.everywhere
+    if everywhere:
+        end_every_session(actor.user_id, users=users, sessions=sessions, clock=clock)
+    else:
+        sessions.delete(actor.session_id)
+    audit.record(
+        AuditEvent(
+            Audit.LOGOUT,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            reason="all_sessions" if everywhere else "this_session",
+        )
+    )
+
+
+def end_every_session(
+    user_id: str, *, users: Users, sessions: SessionRepository, clock: Clock
+) -> None:
+    """Every session of the user stops working at once (its owner's logout everywhere, an
+    admin's "end sessions")."""
+    now = clock.now()
+    users.update(user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
+    sessions.delete_for_user(user_id)  # housekeeping; already unusable
+
+
+@dataclass(frozen=True)
+class EndUserSessions:
+    """An admin ends every session of an account."""
+
+    actor: Actor
+    user_id: str
+
+
+def end_user_sessions(
+    cmd: EndUserSessions,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> None:
+    """Every session of the account ends at once, as its owner's logout everywhere does."""
+    user = target_of(cmd.actor, cmd.user_id, users)
+    end_every_session(user.id, users=users, sessions=sessions, clock=clock)
+    audit.record(
+        AuditEvent(Audit.LOGOUT, user_id=user.id, actor_id=cmd.actor.user_id, reason="all_sessions")
+    )
+
+
+MAX_SESSIONS_LISTED = 100
+
+
+def _account_as_listed(actor: Actor, listed: list[Session], users: Users) -> User:
+    """The account whose token version ``listed`` is checked against. The one authenticate()
+    read for this request serves while the caller's own session, as listed, is still at its
+    version: a change since that kept the caller's session (ending the others, a new password
+    or second factor) moved that session to the new version, so the account is read again."""
+    user = actor.user
+    own = next((s for s in listed if s.id == actor.session_id), None)
+    if user is None or own is None or own.token_version != user.token_version:
+        user = users.get(actor.user_id)
+    if user is None:
+        raise Unauthenticated("The account no longer exists.", code="invalid_token")
+    return user
+
+
+def list_sessions(
+    cmd: ListSessions,
+    *,
+    users: Users,
+    sessions: SessionRepository,
+    clock: Clock,
+    policy: TokenPolicy,
+) -> list[Session]:
+    """The user's active sessions, most recently used first."""
+    actor = cmd.actor
+    listed = sessions.list_for_user(actor.user_id, limit=1000)
+    user = _account_as_listed(actor, listed, users)
+    now = clock.now()
+    active = [
+        s
+        for s in listed
+        if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
+    ]
+    active.sort(key=lambda s: s.last_used_at, reverse=True)
+    return active[:MAX_SESSIONS_LISTED]
+
+
+def end_session(cmd: EndSession, *, sessions: SessionRepository) -> None:
+    """End one of the caller's own sessions; another user's is 'not found'."""
+    session_id = cmd.session_id
+    session = sessions.get(session_id) if _session_id(session_id) else None
+    if session is None or session.user_id != cmd.actor.user_id:
+        raise NotFound("No such session.", code="session_not_found")
+    sessions.delete(session_id)
+
+
+@dataclass(frozen=True)
+class EndOtherSessions:
+    actor: Actor
+
+
+def end_other_sessions(
+    cmd: EndOtherSessions, *, users: Users, clock: Clock, audit: AuditLog
+) -> None:
+    """End every session of the caller's but this one, at once: the others were minted at
+    the version this bumps, and this one moves to the new version in the same transaction.
+    The ended ones are unusable at once; the sessions' TTL reaps them."""
+    actor = cmd.actor
+    now = clock.now()
+    users.update(actor.user_id, lambda u: u.ending_all_sessions(now), keep_session=actor.session_id)
+    audit.record(
+        AuditEvent(
+            Audit.LOGOUT,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            reason="other_sessions",
+        )
+    )
+
+
+def start_session(
+    user: User,
+    *,
+    user_agent: str,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+    policy: TokenPolicy,
+    amr: tuple[str, ...],
+    session_id: str | None = None,
+    staged: StagedWrites = NO_WRITES,
+) -> TokenPair:
+    """A new session and its first token pair. ``amr`` names how the user proved who they
+    are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
+    of the session, refreshed or renewed, carries it. ``staged`` is committed with it."""
+    now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
+    secret = secrets.token_urlsafe(32)
+    session = Session.start(
+        id=session_id or new_id(),
+        user_id=user.id,
+        token_version=user.token_version,
+        refresh_hash=hash_refresh_secret(secret),
+        now=now,
+        lifetime=policy.session_lifetime,
+        user_agent=user_agent,
+        amr=amr,
+    )
+    sessions.add(session, staged)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The step every way of signing in ends with (password, second factor, Firebase,
+    passkey): a new session, its first token pair, and the audit record naming the session;
+    and, where the way of signing in knows devices, whether this one is new."""
+
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    clock: Clock
+    policy: TokenPolicy
+    audit: AuditLog
+    users: Users | None = None  # marks the account's first sign-in (None: not marked)
+
+    def __call__(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        user_agent: str,
+        ip: str | None = None,
+        event: Audit = Audit.LOGIN,
+        reason: str | None = None,
+        proof: tuple[Audit, str] | None = None,
+        knows_devices: bool = False,
+        device: Device | None = None,
+    ) -> TokenPair:
+        """``proof``: the event and reason of the step that proved the user (a second
+        factor), recorded on the new session just before the sign-in itself. What the audit
+        log stores of them is written in the session's own commit.
+
+        ``knows_devices``: the way of signing in takes device tokens (password, its second
+        step, passkey); ``device`` the valid one it presented, if any. A sign-in without a
+        device of the account is recorded as a new device (a notice mail follows, from the
+        audit path), unless it is the account's first: that one only marks the account, the
+        one write a sign-in from a known device never makes
+        (docs/decisions/0173-new-device-mail.md)."""
+        new_device = knows_devices and is_new_device(user, device)
+        if not user.has_signed_in and self.users is not None:
+            try:
+                self.users.update(user.id, lambda u: u.signing_in())
+            except DomainError as error:  # the next sign-in is then taken as the first
+                log.warning("first sign-in not marked (%s)", type(error).__name__)
+        session_id = new_id()
+        kinds = ((proof,) if proof else ()) + ((event, reason),)
+        kinds += ((Audit.NEW_DEVICE, None),) if new_device else ()
+        records = [
+            AuditEvent(
+                kind,
+                user_id=user.id,
+                session_id=session_id,
+                ip=ip,
+                reason=why,
+                user_agent=user_agent or None,
+            )
+            for kind, why in kinds
+        ]
+        staged = self.audit.stage(records)
+        pair = start_session(
+            user,
+            user_agent=user_agent,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            amr=amr,
+            session_id=session_id,
+            staged=staged,
+        )
+        self.audit.committed(staged)
+        return pair
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class SessionPorts(Protocol):
+    """What sessions need; the features that start one need it too, and extend it."""
+
+    @property
+    def users(self) -> Users: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
+    """The sign-in step, for the binds of the features that sign people in."""
+    return SignIn(
+        ports.sessions,
+        ports.tokens,
+        ports.clock,
+        policies.token_policy,
+        ports.audit,
+        ports.users,
+    )
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    refresh: Callable[[Refresh], TokenPair]
+    renew: Callable[[Renew], AccessToken]
+    logout: Callable[[Logout], None]
+    list: Callable[[ListSessions], list[Session]]
+    end: Callable[[EndSession], None]
+    end_others: Callable[[EndOtherSessions], None]  # the account page's "end all others"
+    end_for_user: Callable[[EndUserSessions], None]  # an admin's "end sessions"
+
+
+def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
+    users, sessions, tokens = ports.users, ports.sessions, ports.tokens
+    clock, audit, policy = ports.clock, ports.audit, policies.token_policy
+    return SessionServices(
+        refresh=lambda cmd: refresh(
+            cmd,
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
+        ),
+        renew=lambda cmd: renew(cmd, sessions=sessions, tokens=tokens, clock=clock),
+        logout=lambda cmd: logout(cmd, users=users, sessions=sessions, clock=clock, audit=audit),
+        list=lambda cmd: list_sessions(
+            cmd, users=users, sessions=sessions, clock=clock, policy=policy
+        ),
+        end=lambda cmd: end_session(cmd, sessions=sessions),
+        end_others=lambda cmd: end_other_sessions(cmd, users=users, clock=clock, audit=audit),
+        end_for_user=lambda cmd: end_user_sessions(
+            cmd, users=users, sessions=sessions, clock=clock, audit=audit
+        ),
+    )

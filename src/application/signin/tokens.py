@@ -1,0 +1,108 @@
+"""Token pairs: what a new or refreshed session hands the client."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from application.ports import TokenIssuer
+from domain.accounts.users import User
+from domain.signin.sessions import Session
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    token_type: str = "bearer"
+    device_token: str | None = None  # after a password login (docs/security.md, "Lockout")
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=7)
+    session_lifetime: timedelta = timedelta(days=30)
+    refresh_grace: timedelta = timedelta(seconds=10)
+    # How long after its sign-in a session may add a way in (docs/security.md, "A new way in").
+    reauth_max_age: timedelta = timedelta(minutes=10)
+    # Keys the successor of a refresh token. Every instance must share it (bootstrap derives
+    # it from the signing secret); the random default suits a single process (tests).
+    successor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Keys the MAC that binds a refresh token to its session and generation; shared the same
+    # way (docs/decisions/0070-one-refresh-chain.md).
+    generation_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def successor_secret(self, secret: str) -> str:
+        """The refresh secret that follows ``secret``: the same for every caller that presents
+        it, and unknowable without the key, so nothing new is stored and a thief holding a
+        spent token cannot compute the live one."""
+        digest = hmac.new(self.successor_key, secret.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def generation_tag(self, session_id: str, generation: int, secret: str) -> str:
+        """The MAC that proves a refresh token was issued for this session at ``generation``
+        (its rotation count): 128 bits, so a token cannot claim a generation it lacks."""
+        message = f"{session_id}.{generation}.{secret}".encode()
+        digest = hmac.new(self.generation_key, message, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def refresh_token(self, session_id: str, generation: int, secret: str) -> str:
+        """``{sid}.{secret}.{generation}.{tag}``: the secret, with its place in the chain."""
+        tag = self.generation_tag(session_id, generation, secret)
+        return f"{session_id}.{secret}.{generation}.{tag}"
+
+    def proven_generation(
+        self, session_id: str, secret: str, generation: str | None, tag: str | None
+    ) -> int | None:
+        """The generation a presented token proves with its tag; None for a token without
+        one (issued as ``{sid}.{secret}``) or with a tag that does not check out."""
+        if generation is None or tag is None:
+            return None
+        expected = self.generation_tag(session_id, int(generation), secret)
+        return int(generation) if hmac.compare_digest(expected, tag) else None
+
+
+class TokenPolicies(Protocol):
+    """The settings' part for a feature that starts or renews sessions (its ``bind``)."""
+
+    @property
+    def token_policy(self) -> TokenPolicy: ...
+
+
+def hash_refresh_secret(secret: str) -> str:
+    # A 256-bit random secret needs no slow hash; SHA-256 keeps the stored value useless.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_pair(
+    user: User,
+    session: Session,
+    secret: str,
+    *,
+    tokens: TokenIssuer,
+    now: datetime,
+    policy: TokenPolicy,
+) -> TokenPair:
+    access = tokens.issue_access(
+        user_id=user.id,
+        role=user.role,
+        session_id=session.id,
+        now=now,
+        not_after=session.expires_at,
+        amr=session.amr,
+    )
+    refresh_until = min(now + policy.refresh_ttl, session.expires_at)
+    return TokenPair(
+        access_token=access.token,
+        expires_in=int((access.expires_at - now).total_seconds()),
+        refresh_token=policy.refresh_token(session.id, session.rotations, secret),
+        refresh_expires_in=int((refresh_until - now).total_seconds()),
+    )

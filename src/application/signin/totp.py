@@ -1,0 +1,401 @@
+"""A signed-in user's authenticator: enrol, confirm, turn off, new recovery codes; and the
+operator's reset for a user who lost every factor (docs/reference/mfa.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol, TypeVar
+
+from application.accounts.accounts import DELETE_BATCH
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.admin import CLI_ACTOR, target_of, user_named
+from application.accounts.authentication import Actor
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    OneTimePasswords,
+    PasswordHasher,
+    SecretBox,
+)
+from application.signin.login import check_current_password
+from application.signin.mfa import (
+    MfaRepository,
+    SecondFactorPorts,
+    accepts_totp_code,
+    consume_code,
+    new_recovery_codes,
+    recovery_hashes,
+)
+from application.signin.passkeys import PasskeyRepository
+from application.signin.throttle import (
+    LoginThrottle,
+    reserve_guess,
+    session_rules,
+    session_success_keys,
+    wrong_guess,
+)
+from domain.accounts.users import User
+from domain.errors import Conflict, PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.federation.identities import WayIn
+from domain.signin.mfa import TotpFactor
+from domain.signin.throttling import LoginThrottlePolicy
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """What an authenticator app needs; the secret is shown this once."""
+
+    secret: str
+    otpauth_uri: str
+
+
+@dataclass(frozen=True)
+class MfaCommand:
+    """A signed-in user's request; which of ``password`` and ``code`` it needs depends on
+    the use case (``code`` is a TOTP code or, where allowed, a recovery code)."""
+
+    user_id: str
+    session_id: str
+    password: str = ""
+    code: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown
+    recent_sign_in: bool = False  # Actor.recent_sign_in: may turn on an authenticator
+
+    @classmethod
+    def of(
+        cls, actor: Actor, *, password: str = "", code: str = "", client_ip: str = ""
+    ) -> MfaCommand:
+        """The signed-in ``actor``'s request, from its session."""
+        return cls(actor.user_id, actor.session_id, password, code, client_ip, actor.recent_sign_in)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What checks a signed-in user's password and codes: the ports of the login throttle."""
+
+    users: Users
+    hasher: PasswordHasher
+    clock: Clock
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    audit: AuditLog
+
+    def user(self, cmd: MfaCommand) -> User:
+        user = self.users.get(cmd.user_id)
+        if user is None or user.deleted_at is not None:
+            raise Unauthenticated("The account no longer exists.", code="invalid_token")
+        return user
+
+    def password(self, user: User, cmd: MfaCommand, *, clear_failures: bool = True) -> None:
+        """The password checked and counted like a login's. ``clear_failures=False`` when a
+        code is still to come: only the right code clears this session's failures."""
+        check_current_password(
+            user,
+            cmd.password,
+            session_id=cmd.session_id,
+            client_ip=cmd.client_ip,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            clear_failures=clear_failures,
+        )
+
+    def code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
+        """A code counted like a password, before ``check`` decides it (None or False: wrong,
+        a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
+        rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        reservation = reserve_guess(self.throttle, rules, self.clock.now(), refused=lambda: None)
+        result = check()
+        if result is None or result is False:
+            wrong_guess(self.throttle, reservation, self.clock.now())
+            self.event(event, user, cmd, reason="wrong_code", outcome="failure")
+            raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
+        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        self.throttle.release(reservation, clear)
+        return result
+
+    def event(
+        self,
+        event: Audit,
+        user: User,
+        cmd: MfaCommand,
+        *,
+        reason: str | None = None,
+        outcome: str = "success",
+        added: WayIn | None = None,
+    ) -> None:
+        self.audit.record(
+            AuditEvent(
+                event,
+                outcome,
+                user_id=user.id,
+                session_id=cmd.session_id,
+                ip=cmd.client_ip or None,
+                reason=reason,
+                added=added,
+            )
+        )
+
+
+def _active(factor: TotpFactor | None) -> TotpFactor:
+    if factor is None or not factor.active:
+        raise Conflict("Two-step login is not on for this account.", code="mfa_not_enabled")
+    return factor
+
+
+def _proven(
+    cmd: MfaCommand,
+    event: Audit,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[User, datetime]:
+    """The password, then a code (spent) of the active authenticator: the user, and when.
+    The right password alone clears no failure: only both do, so the wrong codes of one
+    who knows the password add up in the throttle (docs/security.md, "MFA")."""
+    user = guard.user(cmd)
+    guard.password(user, cmd, clear_failures=False)
+    factor = _active(factors.get(user.id))
+    now = guard.clock.now()
+    guard.code(
+        user,
+        cmd,
+        event,
+        lambda: consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now),
+    )
+    return user, now
+
+
+def start_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+    issuer: str,
+) -> TotpEnrolment:
+    """A new secret behind the password, for a session signed in lately (an authenticator
+    is a new way in); it counts once confirmed with a first code."""
+    if not cmd.recent_sign_in:
+        raise ReauthenticationRequired()
+    user = guard.user(cmd)
+    guard.password(user, cmd)
+    secret = otp.new_secret()
+    factor = TotpFactor.pending(
+        user_id=user.id, sealed_secret=box.seal(secret), now=guard.clock.now()
+    )
+    if not factors.begin(factor):
+        raise Conflict(
+            "Two-step login is already on; turn it off first.", code="mfa_already_enabled"
+        )
+    guard.event(Audit.MFA_ENROLMENT, user, cmd)
+    return TotpEnrolment(
+        secret=secret,
+        otpauth_uri=otp.provisioning_uri(secret, account=user.username.value, issuer=issuer),
+    )
+
+
+def confirm_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[str, ...]:
+    """Turn the pending authenticator on with its first code: ten recovery codes, shown
+    this once; every other session of the user ends."""
+    if not cmd.recent_sign_in:
+        raise ReauthenticationRequired()
+    user = guard.user(cmd)
+    factor = factors.get(user.id)
+    if factor is None or factor.active:
+        raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
+    now = guard.clock.now()
+    step = guard.code(
+        user,
+        cmd,
+        Audit.MFA_ENABLED,
+        lambda: accepts_totp_code(factor, cmd.code, otp=otp, box=box, now=now),
+    )
+    codes = new_recovery_codes()
+    hashes = recovery_hashes(user.id, codes)
+
+    def activate(f: TotpFactor) -> TotpFactor | None:
+        # Refused if it was turned on meanwhile, or enrolled again with another secret.
+        return None if f.active or f.secret != factor.secret else f.activated(step, hashes, now)
+
+    # Sessions end first: if the activation then fails, nothing is weaker than before.
+    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
+    if factors.update(user.id, activate) is None:
+        raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
+    guard.event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
+    return codes
+
+
+def disable_totp(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> None:
+    """Turn the authenticator off with the password and a code (or a recovery code); every
+    other session of the user ends."""
+    user, now = _proven(cmd, Audit.MFA_DISABLED, guard=guard, factors=factors, otp=otp, box=box)
+    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
+    factors.delete(user.id)
+    guard.event(Audit.MFA_DISABLED, user, cmd)
+
+
+def new_recovery_code_set(
+    cmd: MfaCommand,
+    *,
+    guard: Guard,
+    factors: MfaRepository,
+    otp: OneTimePasswords,
+    box: SecretBox,
+) -> tuple[str, ...]:
+    """Ten new recovery codes behind the password and a code; the old set is void."""
+    user, now = _proven(
+        cmd, Audit.MFA_RECOVERY_CODES, guard=guard, factors=factors, otp=otp, box=box
+    )
+    codes = new_recovery_codes()
+    hashes = recovery_hashes(user.id, codes)
+    if factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
+        raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
+    guard.event(Audit.MFA_RECOVERY_CODES, user, cmd)
+    return codes
+
+
+@dataclass(frozen=True)
+class GetTotp:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class TotpStatus:
+    """The caller's authenticator: none ("off"), waiting for its first code ("pending"), or
+    on, with how many recovery codes are left."""
+
+    state: Literal["off", "pending", "on"]
+    recovery_codes_left: int = 0
+
+
+def totp_status(cmd: GetTotp, *, factors: MfaRepository) -> TotpStatus:
+    # As authenticate() read it for this request, when it did; else read now.
+    actor = cmd.actor
+    factor = actor.factor if actor.factor_read else factors.get(actor.user_id)
+    if factor is None:
+        return TotpStatus("off")
+    if not factor.active:
+        return TotpStatus("pending")
+    return TotpStatus("on", len(factor.recovery_hashes))
+
+
+@dataclass(frozen=True)
+class ResetMfa:
+    """Whose factors go, and who says so: ``username`` on the command line (the operator,
+    audited as "cli"), or ``user_id`` with the admin ``actor`` on /admin."""
+
+    username: str = ""
+    actor: Actor | None = None
+    user_id: str = ""
+
+
+def reset_mfa(
+    cmd: ResetMfa,
+    *,
+    users: Users,
+    factors: MfaRepository,
+    passkeys: PasskeyRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> User:
+    """The operator's way back in for a user who lost every factor: the authenticator and
+    every passkey go (a lost device must not sign in), and every session of the user ends
+    (docs/reference/mfa.md, "Lost every factor")."""
+    if cmd.actor is None:
+        user, actor_id = user_named(cmd.username, users), CLI_ACTOR
+    else:
+        user, actor_id = target_of(cmd.actor, cmd.user_id, users), cmd.actor.user_id
+    now = clock.now()
+    updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
+    factors.delete(user.id)
+    passkeys.delete_owned_by(user.id, DELETE_BATCH)
+    audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id=actor_id, reason="reset"))
+    return updated
+
+
+# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
+
+
+class TotpPorts(SecondFactorPorts, Protocol):
+    @property
+    def users(self) -> Users: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def throttle(self) -> LoginThrottle: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def passkeys(self) -> PasskeyRepository: ...
+
+
+class TotpPolicies(Protocol):
+    @property
+    def throttle_policy(self) -> LoginThrottlePolicy: ...
+    @property
+    def mfa_issuer(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TotpServices:
+    start: Callable[[MfaCommand], TotpEnrolment]
+    confirm: Callable[[MfaCommand], tuple[str, ...]]
+    disable: Callable[[MfaCommand], None]
+    new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
+    reset: Callable[[ResetMfa], User]  # ``users reset-mfa``, and an admin's on /admin
+    status: Callable[[GetTotp], TotpStatus]  # what the account page shows
+
+
+def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
+    p = ports
+    guard = Guard(
+        users=p.users,
+        hasher=p.hasher,
+        clock=p.clock,
+        throttle=p.throttle,
+        throttle_policy=policies.throttle_policy,
+        audit=p.audit,
+    )
+    factors, otp, box = p.factors, p.otp, p.secret_box
+    return TotpServices(
+        start=lambda cmd: start_totp(
+            cmd, guard=guard, factors=factors, otp=otp, box=box, issuer=policies.mfa_issuer
+        ),
+        confirm=lambda cmd: confirm_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
+        disable=lambda cmd: disable_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
+        new_recovery_codes=lambda cmd: new_recovery_code_set(
+            cmd, guard=guard, factors=factors, otp=otp, box=box
+        ),
+        reset=lambda cmd: reset_mfa(
+            cmd, users=p.users, factors=factors, passkeys=p.passkeys, clock=p.clock, audit=p.audit
+        ),
+        status=lambda cmd: totp_status(cmd, factors=factors),
+    )

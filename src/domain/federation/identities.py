@@ -1,0 +1,145 @@
+"""An account's links from external identities (a Firebase account, an upstream provider's),
+and the rule that an account always keeps a way to sign in (docs/reference/identities.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.accounts.users import User
+from domain.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class IdentityLink:
+    """The identity ``subject`` at ``provider`` signs in to ``user_id``'s account; ``email``
+    is the address the provider gave when it was linked (None: none, or linked before links
+    kept it)."""
+
+    provider: str
+    subject: str
+    user_id: str
+    email: str | None
+    linked_at: datetime
+    # The link made the account, with an address the provider did not verify (rule 5): the
+    # first proof of that address by anyone not signed in through it takes the account from
+    # it (docs/decisions/0335-a-non-verifying-providers-account-and-the-first-proof.md).
+    made_unproven: bool = False
+
+
+def made_unproven_by(links: Sequence[IdentityLink], user: User) -> IdentityLink | None:
+    """The link that made ``user``'s account with its current address unproven, while it is
+    unproven; None otherwise."""
+    if user.email_verified or user.email is None:
+        return None
+    address = user.email.normalized
+    return next(
+        (
+            link
+            for link in links
+            if link.made_unproven and (link.email or "").strip().lower() == address
+        ),
+        None,
+    )
+
+
+def unlinking(
+    user: User, links: Sequence[IdentityLink], provider: str, passkeys: int
+) -> list[IdentityLink]:
+    """The account's links to ``provider``, which may go: NotFound when it has none;
+    Conflict (last_sign_in_method) when the account would be left with no way to sign in:
+    no password, no passkey and no other identity."""
+    going = [link for link in links if link.provider == provider]
+    if not going:
+        raise NotFound("No identity of this provider is linked.", code="identity_not_found")
+    keep_a_way_in(user, passkeys=passkeys, identities=len(links) - len(going))
+    return going
+
+
+def passkey_removal(user: User, passkeys: int, links: Sequence[IdentityLink]) -> None:
+    """Whether one of the account's ``passkeys`` (counted with it) may go: Conflict
+    (last_sign_in_method) when it is the last way to sign in, as ``unlinking``'s."""
+    keep_a_way_in(user, passkeys=passkeys - 1, identities=len(links))
+
+
+def keep_a_way_in(user: User, *, passkeys: int, identities: int) -> None:
+    """The one rule both removals follow: after it, the account keeps a password, a passkey
+    or an identity; Conflict (last_sign_in_method) otherwise. Each removal decides on the
+    account, its passkeys and its links read after it, and commits under the account's
+    update time, which each removal moves: two removals cannot both take the last two."""
+    if user.password_hash is None and passkeys <= 0 and identities <= 0:
+        raise Conflict(
+            "This is the account's last way to sign in: set a password or add a passkey first.",
+            code="last_sign_in_method",
+        )
+
+
+@dataclass(frozen=True)
+class WayIn:
+    """A way into an account that a signed-in person just added: its notice names it
+    (``label``), and the notice's "this wasn't me" link removes it (``key``): a passkey by
+    its id, an identity by its provider and subject, the authenticator, or a first password
+    (docs/security.md, "A new way in")."""
+
+    kind: str  # PASSKEY, IDENTITY, TOTP or PASSWORD
+    ref: str = ""  # the passkey's id; the identity's "provider:subject"
+    # The identity's provider (its id, set by an admin); nothing a person wrote, such as a
+    # passkey's name, which whoever added it chose.
+    label: str = ""
+
+    PASSKEY = "passkey"
+    IDENTITY = "identity"
+    TOTP = "totp"
+    PASSWORD = "password"
+
+    @classmethod
+    def passkey(cls, passkey_id: str) -> WayIn:
+        return cls(cls.PASSKEY, passkey_id)
+
+    @classmethod
+    def identity(cls, provider: str, subject: str) -> WayIn:
+        return cls(cls.IDENTITY, f"{provider}:{subject}", provider)
+
+    @property
+    def key(self) -> str:
+        """What an action token keeps of it: ``kind:ref``."""
+        return f"{self.kind}:{self.ref}"
+
+    @classmethod
+    def of_key(cls, key: str) -> WayIn | None:
+        kind, _, ref = key.partition(":")
+        known = (cls.PASSKEY, cls.IDENTITY, cls.TOTP, cls.PASSWORD)
+        return cls(kind, ref) if kind in known else None
+
+    def identity_of(self) -> tuple[str, str]:
+        """An identity's (provider, subject); provider ids have no colon."""
+        provider, _, subject = self.ref.partition(":")
+        return provider, subject
+
+
+PENDING_FOR = timedelta(minutes=10)  # a pending link's life: a sign-in, its second step
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """An identity waiting to be linked to an account its holder signs in to (rule 3 of
+    docs/reference/identities.md): what the provider said of it, held under the hash of a
+    secret only the browser that came back from the provider keeps."""
+
+    provider: str
+    subject: str
+    email: str | None
+    email_verified: bool
+    display_name: str | None
+    provider_name: str  # as people know it: "GitHub"
+    expires_at: datetime
+
+    def live(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+
+def linked_to(user: User, now: datetime) -> User:
+    """The account as a link to it is made or removed: its update time moves, so link changes
+    to one account are made one after the other (each guarded by the time it read)."""
+    return replace(user, updated_at=now)

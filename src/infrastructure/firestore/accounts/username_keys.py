@@ -1,0 +1,69 @@
+"""Moves username claims to the current key rule (docs/decisions/0052-look-alike-usernames.md).
+
+Claims are keyed by ``Username.normalized``. When the rule that makes it changes, every
+stored claim under an older key must move, or its account cannot sign in by username and
+its old key blocks nothing. Run once after deploying a new rule (and again after the last
+instance of the old code stopped): it is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.cloud import firestore
+
+from domain.accounts.users import Username
+from infrastructure.firestore.accounts.users import USERNAMES, USERS
+from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+
+
+@dataclass
+class RekeyReport:
+    moved: int = 0
+    unchanged: int = 0
+    # (user id, username, id of the account that holds the new key): the older account
+    # keeps the name; these sign in by e-mail until they pick another username.
+    collisions: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def rekey_username_claims(client: firestore.Client) -> RekeyReport:
+    report = RekeyReport()
+    users = client.collection(USERS).order_by("created_at").order_by("__name__")
+    for snap in users.select(["username", "username_normalized", "deleting"]).stream(**BOUNDED):
+        data = snap.to_dict() or {}
+        if data.get("deleting"):
+            continue
+        key = Username(data["username"]).normalized
+        if data.get("username_normalized") == key:
+            report.unchanged += 1
+            continue
+        holder = _move(client, snap.id, data.get("username_normalized"), key)
+        if holder == snap.id:
+            report.moved += 1
+        else:
+            report.collisions.append((snap.id, data["username"], holder))
+    return report
+
+
+def _move(client: firestore.Client, user_id: str, old_key: str | None, key: str) -> str:
+    """Moves the user's claim to ``key``; the id of the account holding ``key`` after it."""
+    claims = client.collection(USERNAMES)
+    new_ref = claims.document(claim_id(key))
+    old_ref = claims.document(claim_id(old_key)) if old_key else None
+
+    def move(transaction: firestore.Transaction) -> str:
+        refs = [new_ref] + ([old_ref] if old_ref is not None else [])
+        found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
+        held = found.get(new_ref.path)
+        holder = (held.to_dict() or {}).get("user_id") if held is not None and held.exists else None
+        if holder not in (None, user_id):
+            return str(holder)
+        if holder is None:
+            transaction.create(new_ref, {"user_id": user_id, "kind": USERNAMES})
+        old = found.get(old_ref.path) if old_ref is not None else None
+        if old is not None and old.exists and (old.to_dict() or {}).get("user_id") == user_id:
+            transaction.delete(old.reference)
+        transaction.update(client.collection(USERS).document(user_id), {"username_normalized": key})
+        return user_id
+
+    return run_transaction(client, move)

@@ -1,0 +1,452 @@
+"""Users with username/email claim documents, kept consistent by atomic commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import NotFound as DocumentMissing
+from google.cloud import firestore
+
+from application.ports import NO_WRITES, StagedWrites
+from application.signin.login import LoginRecords
+from domain.accounts.users import Email, Role, User, Username
+from domain.errors import Conflict, NotFound
+from domain.signin.mfa import TotpFactor
+from domain.signin.personal_tokens import PersonalToken
+from domain.signin.sessions import Session
+from infrastructure.firestore.client import (
+    BOUNDED,
+    claim_id,
+    read_document,
+    read_documents,
+)
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.security_events import write_staged
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
+from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
+from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
+from infrastructure.firestore.signin.sessions import SESSIONS, session_from_doc
+
+USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
+ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
+NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
+# Read in place of a user when a login names nobody, so both paths cost two reads.
+_TIMING_PARITY_ID = "absent-user-timing-parity"
+
+
+def _claims_for(login_key: str) -> str:
+    return EMAILS if "@" in login_key else USERNAMES
+
+
+def past_prefix(prefix: str) -> str | None:
+    """The least string after every string that starts with ``prefix``; None when there is
+    none (no prefix). Firestore orders strings by their UTF-8 bytes, which is code-point
+    order, so a fixed end such as ``prefix + "\\uf8ff"`` would miss keys that go on with a
+    character past U+F8FF (a Han ideograph of the supplementary planes, say)."""
+    chars = list(prefix)
+    while chars:
+        following = ord(chars.pop()) + 1
+        if following == 0xD800:
+            following = 0xE000  # surrogates are no characters of a stored string
+        if following <= 0x10FFFF:
+            return "".join(chars) + chr(following)
+    return None
+
+
+def user_to_doc(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username.value,
+        "username_normalized": user.username.normalized,
+        "email": user.email.value if user.email else None,
+        "email_normalized": user.email.normalized if user.email else None,
+        "email_verified": user.email_verified,
+        "email_version": user.email_version,
+        "name": user.name,
+        "last_name": user.last_name,
+        "locale": user.locale,
+        "time_zone": user.time_zone,
+        "role": user.role.value,
+        "password_hash": user.password_hash,
+        "token_version": user.token_version,
+        "device_generation": user.device_generation,
+        "has_signed_in": user.has_signed_in,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "deleted_at": user.deleted_at,
+        "deleting": user.deleted_at is not None,
+    }
+
+
+def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
+    return User(
+        id=user_id,
+        username=Username(data["username"]),
+        email=Email(data["email"]) if data.get("email") else None,
+        role=Role(data["role"]),
+        password_hash=data.get("password_hash"),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        name=data.get("name"),
+        last_name=data.get("last_name"),
+        token_version=data.get("token_version", 0),
+        disabled=data.get("disabled", False),
+        deleted_at=data.get("deleted_at"),
+        email_verified=data.get("email_verified", False),
+        device_generation=data.get("device_generation", 0),
+        locale=data.get("locale"),
+        time_zone=data.get("time_zone"),
+        email_version=data.get("email_version", 0),
+        # Accounts stored before the field existed are taken to have signed in.
+        has_signed_in=data.get("has_signed_in", True),
+    )
+
+
+_TAKEN = {USERNAMES: ("username_taken", "username"), EMAILS: ("email_taken", "email")}
+
+
+def _conflict(collection: str) -> Conflict:
+    code, field = _TAKEN[collection]
+    return Conflict(f"This {field} is already registered.", code=code, field=field)
+
+
+@translates_errors
+class FirestoreUserRepository:
+    def __init__(
+        self,
+        client: firestore.Client,
+        *,
+        owned: Sequence[tuple[str, str]] = (
+            (SESSIONS, "user_id"),
+            (IDENTITIES, "user_id"),
+            (ACTION_TOKENS, "user_id"),
+            (MAIL_SENDS, "user_id"),
+            (NEW_DEVICE_MAILS, "user_id"),
+        ),
+    ) -> None:
+        self._client = client
+        self._users = client.collection(USERS)
+        self._owned = owned  # (collection, owner field) purged with the user
+
+    def _claim(self, collection: str, normalized: str) -> firestore.DocumentReference:
+        return self._client.collection(collection).document(claim_id(normalized))
+
+    def _claims_of(self, user: User) -> list[tuple[str, firestore.DocumentReference]]:
+        claims = [(USERNAMES, self._claim(USERNAMES, user.username.normalized))]
+        if user.email is not None:  # an account without an address claims none
+            claims.append((EMAILS, self._claim(EMAILS, user.email.normalized)))
+        return claims
+
+    def _taken_claim(
+        self, claims: list[tuple[str, firestore.DocumentReference]], user_id: str
+    ) -> Conflict | None:
+        snaps = {
+            snap.reference.path: snap
+            for snap in self._client.get_all([ref for _, ref in claims], **BOUNDED)
+        }
+        for collection, ref in claims:
+            snap = snaps.get(ref.path)
+            if (
+                snap is not None
+                and snap.exists
+                and (snap.to_dict() or {}).get("user_id") != user_id
+            ):
+                return _conflict(collection)
+        return None
+
+    def _holds_claims(self, user: User) -> bool:
+        refs = [ref for _, ref in self._claims_of(user)]
+        snaps = self._client.get_all(refs, **BOUNDED)
+        return all(s.exists and (s.to_dict() or {}).get("user_id") == user.id for s in snaps)
+
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+        claims = self._claims_of(user)
+
+        def attempt() -> None:
+            # One atomic commit of three creates (and the staged events): the user exists
+            # iff it holds both claims. No reads, so parallel registrations do not contend
+            # for locks; the losers' commits fail with AlreadyExists and we look up which
+            # claim was taken.
+            batch = self._client.batch()
+            batch.create(self._users.document(user.id), user_to_doc(user))
+            for collection, ref in claims:
+                batch.create(ref, {"user_id": user.id, "kind": collection})
+            write_staged(self._client, batch, staged)
+            try:
+                batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
+            except AlreadyExists:
+                if self._holds_claims(user):
+                    return  # our own commit went through; only its answer was lost
+                conflict = self._taken_claim(claims, user.id)
+                if conflict is not None:
+                    raise conflict from None
+                raise Stale from None  # the holder was deleted between our commit and read
+
+        until_unchanged(attempt)  # an Aborted commit wrote nothing: it is sent again
+
+    def get(self, user_id: str) -> User | None:
+        data = read_document(self._client, self._users.document(user_id))
+        return user_from_doc(user_id, data) if data is not None else None
+
+    def find_by_login(self, key: str) -> User | None:
+        claim = read_document(self._client, self._claim(_claims_for(key), key))
+        user_id = claim.get("user_id") if claim is not None else None
+        return self.live(user_id)
+
+    def live(self, user_id: str | None) -> User | None:
+        """The user unless absent or deleted; for None, a read of a document that never
+        exists, so that both paths cost the same."""
+        user = self.get(user_id or _TIMING_PARITY_ID)
+        if user_id is None or user is None or user.deleted_at is not None:
+            return None
+        return user
+
+    def _change_batch(
+        self,
+        ref: firestore.DocumentReference,
+        read_at: Any,
+        old: User,
+        new: User,
+        keep_session: str | None,
+    ) -> tuple[firestore.WriteBatch, list[tuple[str, firestore.DocumentReference]]]:
+        """One commit that turns ``old`` into ``new`` if the account is unchanged since
+        ``read_at``, moving the claims of a changed name or address; and the new claims."""
+        # An account without an address holds no e-mail claim, so a first address has
+        # nothing to release.
+        moved = [
+            (
+                collection,
+                self._claim(collection, before) if before is not None else None,
+                self._claim(collection, after),
+            )
+            for collection, before, after in (
+                (USERNAMES, old.username.normalized, new.username.normalized),
+                (
+                    EMAILS,
+                    old.email.normalized if old.email else None,
+                    new.email.normalized if new.email else None,
+                ),
+            )
+            if after is not None and before != after
+        ]
+        batch = self._client.batch()
+        released = [before for _, before, _ in moved if before is not None]
+        if released:
+            # The old claims are read first: a claim under a key of an older rule may be
+            # another account's (docs/decisions/0052-look-alike-usernames.md).
+            for claim in self._client.get_all(released, **BOUNDED):
+                if claim.exists and (claim.to_dict() or {}).get("user_id") == old.id:
+                    batch.delete(claim.reference)
+            for collection, _, after in moved:
+                batch.create(after, {"user_id": old.id, "kind": collection})
+        batch.update(
+            ref, user_to_doc(new), option=self._client.write_option(last_update_time=read_at)
+        )
+        if keep_session and new.token_version != old.token_version:
+            batch.update(
+                self._client.collection(SESSIONS).document(keep_session),
+                {"token_version": new.token_version},
+            )
+        return batch, [(collection, after) for collection, _, after in moved]
+
+    def update(
+        self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
+    ) -> User:
+        # Compare-and-set, not a read-write transaction: the user document is read without a
+        # lock and written back with a precondition on its update time, and a new claim is a
+        # blind create in the same commit. Thirty accounts renaming themselves to one free
+        # name then get one success and 29 immediate AlreadyExists (409), instead of locking
+        # the target claim against each other until the retry budget runs out
+        # (docs/decisions/0060-renames-by-compare-and-set.md).
+        ref = self._users.document(user_id)
+        written: User | None = None  # our last commit, whose answer may have been lost
+        keep = keep_session
+
+        def attempt() -> User:
+            nonlocal written, keep
+            snap = ref.get(**BOUNDED)
+            data = snap.to_dict() or {}
+            if not snap.exists or data.get("deleted_at") is not None:
+                raise NotFound("The account no longer exists.", code="user_not_found")
+            old = user_from_doc(user_id, data)
+            if written is not None and old == written:
+                return written  # it went through; only its answer was lost
+            new = change(old)
+            batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep)
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                # A new claim is held. By another account: 409; by this one, only if our
+                # own earlier commit went through, which the next read tells.
+                taken = self._taken_claim(claimed, user_id)
+                if taken is not None:
+                    raise taken from None
+                written = new
+                raise Stale from None
+            except DocumentMissing:
+                # The account went (the next read says so), or the session to keep has
+                # ended meanwhile: the change still applies, with no session to keep.
+                if keep is not None and not self._session_exists(keep):
+                    keep = None
+                raise Stale from None
+            return new
+
+        return until_unchanged(attempt)
+
+    def _session_exists(self, session_id: str) -> bool:
+        return bool(self._client.collection(SESSIONS).document(session_id).get(**BOUNDED).exists)
+
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False)).order_by(
+            "__name__"
+        )
+        if after is not None:
+            query = query.start_after({"__name__": self._users.document(after)})
+        snaps = query.limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def list_admins(self, limit: int) -> list[User]:
+        # Two equalities: Firestore merges the single-field indexes, no composite one.
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False))
+        query = query.where(filter=firestore.FieldFilter("role", "==", "admin"))
+        snaps = query.order_by("__name__").limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        # Composite indexes (firestore.indexes.json): deleting + username_normalized, and
+        # deleting + email_normalized. A key is one live account's (its claim), so the key
+        # alone is the position.
+        field = "email_normalized" if "@" in prefix else "username_normalized"
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", False))
+        query = query.where(filter=firestore.FieldFilter(field, ">=", prefix))
+        if after is not None:
+            query = query.where(filter=firestore.FieldFilter(field, ">", after))
+        bound = past_prefix(prefix)
+        if bound is not None:
+            query = query.where(filter=firestore.FieldFilter(field, "<", bound))
+        snaps = query.order_by(field).limit(limit).stream(**BOUNDED)
+        return [user_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def mark_deleted(self, user_id: str, now: datetime) -> User | None:
+        # Compare-and-set like ``update``, not a read-write transaction: thirty parallel
+        # deletions of one account, or one racing a rename, locked the account against
+        # each other until the retry budget ran out (docs/decisions/0061).
+        ref = self._users.document(user_id)
+
+        def attempt() -> User | None:
+            snap = ref.get(**BOUNDED)
+            if not snap.exists:
+                return None
+            user = user_from_doc(user_id, snap.to_dict() or {})
+            if user.deleted_at is not None:
+                return user
+            batch = self._client.batch()
+            for claim in self._client.get_all([r for _, r in self._claims_of(user)], **BOUNDED):
+                if claim.exists and (claim.to_dict() or {}).get("user_id") == user_id:
+                    batch.delete(claim.reference, option=unchanged_since(claim))
+            tombstone = {"deleted_at": now, "deleting": True, "updated_at": now}
+            batch.update(ref, tombstone, option=unchanged_since(snap))
+            try:
+                batch.commit(**BOUNDED)
+            except DocumentMissing:
+                raise Stale from None  # purged meanwhile: the next read says so
+            return user
+
+        return until_unchanged(attempt)
+
+    def purge(self, user_id: str, batch_size: int) -> None:
+        for collection, owner_field in self._owned:
+            query = (
+                self._client.collection(collection)
+                .where(filter=firestore.FieldFilter(owner_field, "==", user_id))
+                .limit(batch_size)
+            )
+            while True:
+                refs = [snap.reference for snap in query.select([]).stream(**BOUNDED)]
+                if not refs:
+                    break
+                batch = self._client.batch()
+                for doc_ref in refs:
+                    batch.delete(doc_ref)
+                batch.commit(**BOUNDED)  # deletes are idempotent: retry is safe
+        self._users.document(user_id).delete(**BOUNDED)
+
+    def pending_deletions(self, limit: int) -> list[str]:
+        query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)
+        return [snap.id for snap in query.select([]).stream(**BOUNDED)]
+
+
+@translates_errors
+class FirestorePrincipals:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
+        user, session, _ = self._load(user_id, session_id, factor=False)
+        return user, session
+
+    def load_with_factor(
+        self, user_id: str, session_id: str
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        return self._load(user_id, session_id, factor=True)
+
+    def load_personal(
+        self, user_id: str, token_id: str
+    ) -> tuple[User | None, PersonalToken | None]:
+        refs = [
+            self._client.collection(USERS).document(user_id),
+            self._client.collection(PERSONAL_TOKENS).document(token_id),
+        ]
+        user_data, token_data = read_documents(self._client, refs)
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        token = token_from_doc(token_id, token_data) if token_data is not None else None
+        return user, token
+
+    def _load(
+        self, user_id: str, session_id: str, *, factor: bool
+    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        refs = [
+            self._client.collection(USERS).document(user_id),
+            self._client.collection(SESSIONS).document(session_id),
+        ]
+        if factor:
+            refs.append(self._client.collection(FACTORS).document(user_id))
+        user_data, session_data, *rest = read_documents(self._client, refs)
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        session = session_from_doc(session_id, session_data) if session_data is not None else None
+        factor_data = rest[0] if rest else None
+        return user, session, factor_from_doc(factor_data) if factor_data is not None else None
+
+
+@translates_errors
+class FirestoreLoginLookup:
+    """POST /login's reads: the name's claim and the failure records in one
+    BatchGetDocuments, then the account (docs/decisions/0015-login-round-trips.md)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._users = FirestoreUserRepository(client)
+
+    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
+        refs = [failure_ref(self._client, key) for key in throttle_keys]
+        if login_key:
+            refs.append(
+                self._client.collection(_claims_for(login_key)).document(claim_id(login_key))
+            )
+        found = read_documents(self._client, refs)
+        failures = {
+            key: record_from_doc(data)
+            for key, data in zip(throttle_keys, found[: len(throttle_keys)], strict=True)
+            if data is not None
+        }
+        claim = found[-1] if login_key else None
+        user_id = claim.get("user_id") if claim is not None else None
+        return LoginRecords(failures, user_id if isinstance(user_id, str) else None)
+
+    def user(self, user_id: str | None) -> User | None:
+        return self._users.live(user_id)

@@ -1,0 +1,110 @@
+"""Security events in ``security_events/{id}``, queried per account, newest first.
+
+``expires_at`` (90 days after the event) is the field of the collection's TTL policy
+(docs/operations.md): Firestore deletes the document some time after it passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from application.ports import StagedWrites
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery
+from infrastructure.firestore.client import BOUNDED, run_query
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
+from infrastructure.firestore.rest_reads import Select
+
+SECURITY_EVENTS = "security_events"
+
+
+def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "type": event.type,
+        "outcome": event.outcome,
+        "user_id": event.user_id,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "device_id": event.device_id,
+        "session_id": event.session_id,
+        "actor_id": event.actor_id,
+        "reason": event.reason,
+        "expires_at": event.expires_at,
+    }
+
+
+def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
+    return SecurityEvent(
+        id=event_id,
+        at=data["at"],
+        type=data["type"],
+        user_id=data["user_id"],
+        outcome=data.get("outcome", "success"),
+        ip=data.get("ip"),
+        user_agent=data.get("user_agent"),
+        device_id=data.get("device_id"),
+        session_id=data.get("session_id"),
+        actor_id=data.get("actor_id"),
+        reason=data.get("reason"),
+    )
+
+
+def staged_documents(staged: StagedWrites) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The path and fields of each document ``staged`` creates: its events, and the webhook
+    outbox's deliveries of them, for the commit of the change they record."""
+    for event in staged.events:
+        yield f"{SECURITY_EVENTS}/{event.id}", event_to_doc(event)
+    for delivery in staged.deliveries:
+        yield f"{WEBHOOK_DELIVERIES}/{delivery.id}", delivery_to_doc(delivery)
+
+
+def write_staged(
+    client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
+) -> None:
+    """Add what ``staged`` stores to ``batch``, the commit of the change it records."""
+    for path, fields in staged_documents(staged):
+        batch.create(client.document(path), fields)
+
+
+@translates_errors
+class FirestoreSecurityEvents:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._events = client.collection(SECURITY_EVENTS)
+        self._deliveries = client.collection(WEBHOOK_DELIVERIES)
+
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        # The webhook outbox in the event's own commit: both or neither
+        # (docs/decisions/0175-webhooks-outbox.md).
+        batch = self._client.batch()
+        batch.create(self._events.document(event.id), event_to_doc(event))
+        for delivery in deliveries:
+            batch.create(self._deliveries.document(delivery.id), delivery_to_doc(delivery))
+        # Fresh random ids: AlreadyExists only means a retried commit had succeeded.
+        with contextlib.suppress(AlreadyExists):
+            batch.commit(**BOUNDED)
+
+    def list_page(
+        self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        # Composite indexes (firestore.indexes.json): user_id [+ type] + at desc + __name__ desc.
+        where: tuple[tuple[str, str], ...] = (("user_id", user_id),)
+        if type is not None:
+            where += (("type", type),)
+        query = Select(
+            SECURITY_EVENTS,
+            where,
+            order_by=(("at", True), ("__name__", True)),
+            start_after=before or (),
+            limit=limit,
+        )
+        found = run_query(self._client, query)
+        return [event_from_doc(event_id, data) for event_id, data in found]

@@ -1,0 +1,194 @@
+"""Action tokens by hash, and the per-account log of mails sent, in Firestore.
+
+``action_tokens/{sha256 of the token}`` holds what a token may do and whether it is spent;
+``mail_sends/{user_id}`` the recent sends under each of the two sending limits (link mails,
+notices) and the newest token of each purpose.
+A spend claims the token with a write precondition (exactly one of concurrent uses lands),
+then checks it against its user and the send log and changes the user in one transaction;
+a change that fails releases the claim (docs/security.md, "Action tokens").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import FailedPrecondition, GoogleAPICallError, RetryError
+from google.cloud import firestore
+
+from domain.accounts.users import User
+from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
+from infrastructure.firestore.accounts.users import (
+    ACTION_TOKENS,
+    MAIL_SENDS,
+    USERS,
+    user_from_doc,
+    user_to_doc,
+)
+from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.errors import translates_errors
+
+log = logging.getLogger("firegate.firestore")
+
+
+def token_to_doc(token: ActionToken) -> dict[str, Any]:
+    return {
+        "purpose": token.purpose.value,
+        "user_id": token.user_id,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,  # a Firestore TTL policy on it removes old ones
+        "email": token.email,
+        "password": token.password,
+        "spent_at": token.spent_at,
+        "email_version": token.email_version,
+    } | ({"undo": token.undo} if token.undo else {})
+
+
+def token_from_doc(hashed: str, data: dict[str, Any]) -> ActionToken:
+    return ActionToken(
+        hash=hashed,
+        purpose=Purpose(data["purpose"]),
+        user_id=data["user_id"],
+        created_at=data["created_at"],
+        expires_at=data["expires_at"],
+        email=data["email"],
+        password=data["password"],
+        spent_at=data.get("spent_at"),
+        email_version=data.get("email_version", 0),
+        undo=data.get("undo", ""),
+    )
+
+
+def send_log_from_doc(data: dict[str, Any] | None) -> SendLog:
+    if data is None:
+        return SendLog()
+    sent, notices = (
+        tuple((str(item["job"]), item["at"]) for item in data.get(name, []))
+        for name in ("sent", "notices")
+    )
+    latest = data.get("latest")
+    newest = latest.items() if isinstance(latest, dict) else ()
+    return SendLog(
+        sent=sent, latest=tuple((Purpose(p), str(h)) for p, h in newest), notices=notices
+    )
+
+
+def send_log_to_doc(user_id: str, sends: SendLog) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "sent": [{"job": job, "at": at} for job, at in sends.sent],
+        "latest": {purpose.value: hashed for purpose, hashed in sends.latest},
+        "notices": [{"job": job, "at": at} for job, at in sends.notices],
+    }
+
+
+@translates_errors
+class FirestoreActionTokenRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._tokens = client.collection(ACTION_TOKENS)
+        self._sends = client.collection(MAIL_SENDS)
+
+    def _send_log(self, user_id: str) -> firestore.DocumentReference:
+        return self._sends.document(user_id)
+
+    def add(self, token: ActionToken, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        return self._count(token.user_id, job_id, now, token=token, always=always)
+
+    def count_mail(self, user_id: str, job_id: str, now: datetime, *, always: bool = False) -> bool:
+        return self._count(user_id, job_id, now, always=always)
+
+    def _count(
+        self,
+        user_id: str,
+        job_id: str,
+        now: datetime,
+        *,
+        token: ActionToken | None = None,
+        always: bool = False,
+    ) -> bool:
+        log_ref = self._send_log(user_id)
+
+        def apply(transaction: firestore.Transaction) -> bool:
+            snap = log_ref.get(transaction=transaction, **BOUNDED)
+            before = send_log_from_doc(snap.to_dict() if snap.exists else None)
+            sends = before.counting(job_id, now, token, always=always)
+            if sends is None:
+                return False
+            if token is not None:
+                transaction.set(self._tokens.document(token.hash), token_to_doc(token))
+            transaction.set(log_ref, send_log_to_doc(user_id, sends))
+            return True
+
+        return run_transaction(self._client, apply)
+
+    def get(self, hashed: str) -> ActionToken | None:
+        data = read_document(self._client, self._tokens.document(hashed))
+        return token_from_doc(hashed, data) if data is not None else None
+
+    def spend(
+        self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
+    ) -> User:
+        token_ref = self._tokens.document(hashed)
+        snap = token_ref.get(**BOUNDED)
+        if not snap.exists:
+            raise InvalidToken()
+        token = token_from_doc(hashed, snap.to_dict() or {})
+        if token.spent_at is not None or token.purpose is not purpose:
+            raise InvalidToken()  # a token of another purpose is refused and stays usable
+        # Claim it first with a precondition, without locks: of concurrent uses exactly one
+        # write lands, the others fail fast (400, not a transaction contended into a 503).
+        try:
+            claimed = token_ref.update(
+                {"spent_at": now},
+                option=self._client.write_option(last_update_time=snap.update_time),
+                **BOUNDED,
+            )
+        except FailedPrecondition:
+            raise InvalidToken() from None
+        user_ref = self._client.collection(USERS).document(token.user_id)
+        log_ref = self._send_log(token.user_id)
+
+        def apply(transaction: firestore.Transaction) -> User:
+            refs = [user_ref, log_ref]
+            found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
+            user_snap, log_snap = found.get(user_ref.path), found.get(log_ref.path)
+            user = (
+                user_from_doc(token.user_id, user_snap.to_dict() or {})
+                if user_snap is not None and user_snap.exists
+                else None
+            )
+            latest = send_log_from_doc(
+                log_snap.to_dict() if log_snap is not None and log_snap.exists else None
+            ).latest_of(purpose)
+            # A void token stays spent: it could never have been used anyway.
+            changed = change(token.check(purpose, user, now, latest))
+            transaction.set(user_ref, user_to_doc(changed))
+            # Written with the change, so a release (below) can tell that the change landed.
+            transaction.update(token_ref, {"applied": True})
+            return changed
+
+        try:
+            return run_transaction(self._client, apply)
+        except InvalidToken:
+            raise
+        except Exception:
+            self._release(token_ref, claimed.update_time)
+            raise
+
+    def _release(self, token_ref: firestore.DocumentReference, claimed_at: Any) -> None:
+        """Undo a claim whose change failed, so the token is not lost; only if the document
+        is as the claim left it (a change that landed although its commit answered with an
+        error wrote it too, and the token stays spent)."""
+        try:
+            token_ref.update(
+                {"spent_at": None},
+                option=self._client.write_option(last_update_time=claimed_at),
+                **BOUNDED,
+            )
+        except FailedPrecondition:
+            pass
+        except (GoogleAPICallError, RetryError):
+            log.warning("a claimed action token could not be released; it stays spent")

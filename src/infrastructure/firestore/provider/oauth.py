@@ -1,0 +1,481 @@
+"""OAuth clients, codes, grants and consents in Firestore (docs/reference/oauth.md).
+
+``oauth_clients/{client_id}``; ``oauth_codes/{sha256 of the code}``;
+``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
+``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``);
+``oauth_dpop_proofs/{sha256 of key and jti}``, a DPoP proof used (until its ``expires_at``).
+Spending a code and rotating a refresh token are the domain's transitions
+(``AuthorizationCode.spend``, ``Grant.rotated``): this adapter reads, applies the one it is
+given and stores what it gives. A code is spent in one commit with its grant, created there
+(issued, with its ``oauth.granted`` event, for an exchange that passed every check), the
+grant's creation the compare-and-set (no transaction: thirty parallel exchanges holding a
+transaction's locks on one document time out on the emulator), so of any number of parallel
+exchanges exactly one wins and the others read the code spent. A refresh token rotates, and a
+grant is revoked, under the grant's update time.
+A grant and its account are read in one batchGet where both ids are known (with, for an
+access token from an exchange, whether it was revoked by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, NotFound
+from google.cloud import firestore
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import User
+from domain.provider.dpop import InvalidProof, SpentProof
+from domain.provider.oauth import (
+    AuthorizationCode,
+    CodeSpending,
+    Consent,
+    Grant,
+    OAuthClient,
+    Rotation,
+)
+from infrastructure.firestore.accounts.users import USERS, user_from_doc
+from infrastructure.firestore.client import (
+    BOUNDED,
+    batch_reader,
+    delete_in_batches,
+    read_document,
+    read_documents,
+    run_query,
+)
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.security_events import staged_documents
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+
+log = logging.getLogger("firegate")
+
+OAUTH_CLIENTS = "oauth_clients"
+OAUTH_CODES = "oauth_codes"
+OAUTH_GRANTS = "oauth_grants"
+OAUTH_CONSENTS = "oauth_consents"
+OAUTH_REVOKED_TOKENS = "oauth_revoked_tokens"
+OAUTH_DPOP_PROOFS = "oauth_dpop_proofs"
+PROOF_REPLAYED = "The DPoP proof was already used."
+
+
+def client_to_doc(client: OAuthClient) -> dict[str, Any]:
+    return {
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "confidential": client.confidential,
+        "secret_hash": client.secret_hash,
+        "scopes": list(client.scopes),
+        "created_at": client.created_at,
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "dynamic": client.dynamic,
+        "resources": list(client.resources),
+        "grants": list(client.grants),
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+    }
+
+
+def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
+    return OAuthClient(
+        client_id=client_id,
+        name=data["name"],
+        redirect_uris=tuple(data["redirect_uris"]),
+        confidential=data["confidential"],
+        secret_hash=data.get("secret_hash"),
+        scopes=tuple(data["scopes"]),
+        created_at=data["created_at"],
+        post_logout_redirect_uris=tuple(data.get("post_logout_redirect_uris", ())),
+        dynamic=data.get("dynamic", False),
+        resources=tuple(data.get("resources", ())),
+        grants=tuple(data.get("grants", ())),
+        dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
+    )
+
+
+def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
+    return {
+        "client_id": code.client_id,
+        "user_id": code.user_id,
+        "grant_id": code.grant_id,
+        "redirect_uri": code.redirect_uri,
+        "scope": code.scope,
+        "code_challenge": code.code_challenge,
+        "code_challenge_method": code.code_challenge_method,
+        "created_at": code.created_at,
+        "auth_time": code.auth_time,
+        "nonce": code.nonce,
+        "resource": code.resource,
+        "amr": list(code.amr),
+        "spent": code.spent,
+        "dpop_jkt": code.dpop_jkt,
+        "expires_at": code.expires_at,  # a TTL policy on it removes old codes
+    }
+
+
+def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
+    return AuthorizationCode(
+        hash=hashed,
+        client_id=data["client_id"],
+        user_id=data["user_id"],
+        grant_id=data["grant_id"],
+        redirect_uri=data["redirect_uri"],
+        scope=data["scope"],
+        code_challenge=data["code_challenge"],
+        code_challenge_method=data["code_challenge_method"],
+        created_at=data["created_at"],
+        auth_time=data["auth_time"],
+        nonce=data.get("nonce"),
+        resource=data.get("resource"),
+        amr=tuple(data.get("amr", ())),
+        spent=data.get("spent", False),
+        dpop_jkt=data.get("dpop_jkt"),
+    )
+
+
+def grant_to_doc(grant: Grant) -> dict[str, Any]:
+    return {
+        "user_id": grant.user_id,
+        "client_id": grant.client_id,
+        "scope": grant.scope,
+        "created_at": grant.created_at,
+        "token_version": grant.token_version,
+        "refresh_hash": grant.refresh_hash,
+        "refresh_expires_at": grant.refresh_expires_at,
+        "issued": grant.issued,
+        "revoked": grant.revoked,
+        "resource": grant.resource,
+        "dpop_jkt": grant.dpop_jkt,
+    }
+
+
+def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
+    return Grant(
+        id=grant_id,
+        user_id=data["user_id"],
+        client_id=data["client_id"],
+        scope=data["scope"],
+        created_at=data["created_at"],
+        token_version=data["token_version"],
+        refresh_hash=data.get("refresh_hash"),
+        refresh_expires_at=data.get("refresh_expires_at"),
+        issued=data.get("issued", False),
+        revoked=data.get("revoked", False),
+        resource=data.get("resource"),
+        dpop_jkt=data.get("dpop_jkt"),
+    )
+
+
+@translates_errors
+class FirestoreOAuthClients:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._clients = client.collection(OAUTH_CLIENTS)
+
+    def add(self, client: OAuthClient) -> None:
+        self._clients.document(client.client_id).create(client_to_doc(client), **BOUNDED)
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        if not client_id or "/" in client_id or len(client_id.encode()) > 200:
+            return None
+        data = read_document(self._client, self._clients.document(client_id))
+        return client_from_doc(client_id, data) if data is not None else None
+
+    def list(self, limit: int) -> list[OAuthClient]:
+        query = self._clients.order_by("created_at").limit(limit)
+        return [client_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+
+    def delete(self, client_id: str) -> bool:
+        if self.get(client_id) is None:
+            return False
+        self._clients.document(client_id).delete(**BOUNDED)
+        return True
+
+
+@translates_errors
+class FirestoreOAuthGrants:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._codes = client.collection(OAUTH_CODES)
+        self._grants = client.collection(OAUTH_GRANTS)
+        self._consents = client.collection(OAUTH_CONSENTS)
+        self._revoked_tokens = client.collection(OAUTH_REVOKED_TOKENS)
+
+    def add_code(self, code: AuthorizationCode) -> None:
+        self._codes.document(code.hash).create(code_to_doc(code), **BOUNDED)
+
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        if not _document_id(code_hash):
+            return None
+        data = read_document(self._client, self._codes.document(code_hash))
+        return code_from_doc(code_hash, data) if data is not None else None
+
+    def spend_code(
+        self,
+        code_hash: str,
+        spend: Callable[[AuthorizationCode], CodeSpending],
+        staged: StagedWrites = NO_WRITES,
+        read: AuthorizationCode | None = None,
+    ) -> CodeSpending | None:
+        known = read
+
+        def attempt() -> CodeSpending | None:
+            nonlocal known
+            code, known = known or self.get_code(code_hash), None
+            if code is None:
+                return None
+            spending = spend(code)
+            if spending.revokes is not None:
+                self._grants.document(spending.revokes).set(
+                    {"revoked": True}, merge=True, **BOUNDED
+                )
+            elif spending.reserved is not None:
+                # The grant's creation is the compare-and-set: it is made in the commit that
+                # spends its code, so it exists exactly when the code is spent, and of any
+                # number of exchanges only one creates it; the others read the code again.
+                grant = spending.reserved
+                writes = [
+                    Write(f"{OAUTH_CODES}/{code_hash}", {"spent": True}),
+                    Write(f"{OAUTH_GRANTS}/{grant.id}", grant_to_doc(grant), create=True),
+                    *(Write(path, doc, create=True) for path, doc in staged_documents(staged)),
+                ]
+                try:
+                    self._commit(writes)
+                except (AlreadyExists, NotFound):
+                    raise Stale from None  # spent (or gone) meanwhile: read again
+            return spending
+
+        return until_unchanged(attempt)
+
+    def rotate(
+        self,
+        grant_id: str,
+        rotate: Callable[[Grant], Rotation],
+        spent_proof: SpentProof | None = None,
+    ) -> Rotation | None:
+        # Over REST, read with its update time and written under it, as a session's refresh
+        # is (docs/decisions/0254-a-code-exchange-in-one-commit.md); through the client
+        # library where REST cannot be used.
+        ref = self._grants.document(grant_id)
+
+        def attempt() -> Rotation | None:
+            found = self._read_versioned(grant_id)
+            if found is None:
+                return None
+            data, version = found
+            rotation = rotate(grant_from_doc(grant_id, data))
+            if rotation.outcome == "reused":
+                self._write(ref, {"revoked": True}, version)
+            elif rotation.outcome == "rotated":
+                changed = {
+                    "refresh_hash": rotation.grant.refresh_hash,
+                    "refresh_expires_at": rotation.grant.refresh_expires_at,
+                }
+                proof = _proof_write(spent_proof) if spent_proof is not None else None
+                try:  # the proof is spent in the rotation's commit: no round trip of its own
+                    self._write(ref, changed, version, proof)
+                except AlreadyExists:
+                    raise InvalidProof(PROOF_REPLAYED) from None
+            return rotation
+
+        return until_unchanged(attempt)
+
+    def _read_versioned(self, grant_id: str) -> tuple[dict[str, Any], datetime] | None:
+        return read_versioned(self._client, f"{OAUTH_GRANTS}/{grant_id}")
+
+    def _write(
+        self,
+        ref: firestore.DocumentReference,
+        fields: dict[str, Any],
+        version: datetime,
+        also: Write | None = None,
+    ) -> None:
+        changed = Write(ref.path, fields, unchanged_since=version)
+        self._commit([changed, also] if also is not None else [changed])
+
+    def spend_proof(self, proof: SpentProof) -> bool:
+        try:
+            self._commit([_proof_write(proof)])
+        except AlreadyExists:
+            return False
+        return True
+
+    def _commit(self, writes: list[Write]) -> None:
+        commit(self._client, writes)
+
+    def get(self, grant_id: str) -> Grant | None:
+        if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
+            return None
+        data = read_document(self._client, self._grants.document(grant_id))
+        if data is None or "user_id" not in data:
+            return None
+        return grant_from_doc(grant_id, data)
+
+    def revoke(self, grant_id: str) -> bool:
+        ref = self._grants.document(grant_id)
+
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
+            if not snap.exists or (snap.to_dict() or {}).get("revoked"):
+                return False
+            ref.update({"revoked": True}, option=unchanged_since(snap), **BOUNDED)
+            return True
+
+        return until_unchanged(attempt)
+
+    def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        if _document_id(jti):
+            self._revoked_tokens.document(jti).set(
+                {"client_id": client_id, "expires_at": expires_at},  # a TTL policy on it
+                **BOUNDED,
+            )
+
+    def token_revoked(self, jti: str) -> bool:
+        if not _document_id(jti):
+            return False
+        return read_document(self._client, self._revoked_tokens.document(jti)) is not None
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Grant]:
+        query = Select(OAUTH_GRANTS, (("user_id", user_id),))
+        found = [
+            grant_from_doc(grant_id, data) for grant_id, data in run_query(self._client, query)
+        ]
+        return sorted(found, key=lambda g: g.created_at, reverse=True)[:limit]
+
+    def _consent_ref(self, user_id: str, client_id: str) -> firestore.DocumentReference:
+        return self._consents.document(f"{user_id}:{client_id}")
+
+    def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        data = read_document(self._client, self._consent_ref(user_id, client_id))
+        if data is None:
+            return None
+        resources = tuple(data.get("resources", ()))
+        return Consent(user_id, client_id, tuple(data["scopes"]), data["at"], resources)
+
+    def put_consent(self, consent: Consent) -> None:
+        self._consent_ref(consent.user_id, consent.client_id).set(
+            {
+                "user_id": consent.user_id,
+                "client_id": consent.client_id,
+                "scopes": list(consent.scopes),
+                "at": consent.at,
+                "resources": list(consent.resources),
+            },
+            **BOUNDED,
+        )
+
+    def delete_consent(self, user_id: str, client_id: str) -> None:
+        self._consent_ref(user_id, client_id).delete(**BOUNDED)
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        for collection in (self._grants, self._codes, self._consents):
+            query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+            delete_in_batches(self._client, query, batch_size)
+
+
+def read_versioned(client: firestore.Client, path: str) -> tuple[dict[str, Any], datetime] | None:
+    """A document's fields and update time (to write under it), over REST where it can."""
+    reader = batch_reader(client)
+    if not reader.broken:
+        try:
+            found = reader.read_versioned(path)
+        except RestPathBroken as exc:
+            _gave_up(reader, exc)
+        else:
+            return (found.fields, found.update_time) if found is not None else None
+    snap = client.document(path).get(**BOUNDED)
+    return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+
+
+def commit(client: firestore.Client, writes: list[Write]) -> None:
+    """The writes in one commit: over REST, as the reads are; through the client library
+    where REST cannot be used."""
+    reader = batch_reader(client)
+    if not reader.broken:
+        try:
+            reader.commit(writes)
+        except RestPathBroken as exc:
+            _gave_up(reader, exc)
+        else:
+            return
+    batch = client.batch()
+    for write in writes:
+        ref = client.document(write.path)
+        if write.create:
+            batch.create(ref, write.fields)
+        elif write.unchanged_since is None:
+            batch.update(ref, write.fields)
+        else:
+            option = firestore.LastUpdateOption(write.unchanged_since)
+            batch.update(ref, write.fields, option=option)
+    batch.commit(**BOUNDED)
+
+
+def _proof_write(proof: SpentProof) -> Write:
+    """A used DPoP proof, created once (a TTL policy on ``expires_at`` removes it)."""
+    return Write(f"{OAUTH_DPOP_PROOFS}/{proof.key}", {"expires_at": proof.expires_at}, create=True)
+
+
+def _gave_up(reader: BatchReader, exc: RestPathBroken) -> None:
+    if reader.give_up():
+        log.warning("REST reads fail (%s); this process reads through the client library", exc)
+
+
+def _document_id(value: str) -> bool:
+    return bool(value) and "/" not in value and len(value.encode()) <= 200
+
+
+@translates_errors
+class FirestoreGrantHolders:
+    """A grant and an account in one batchGet: whether a token still holds
+    (docs/decisions/0201-grant-and-account-read-together.md)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._grants = client.collection(OAUTH_GRANTS)
+        self._codes = client.collection(OAUTH_CODES)
+        self._users = client.collection(USERS)
+        self._revoked_tokens = client.collection(OAUTH_REVOKED_TOKENS)
+
+    def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
+        if not _document_id(grant_id) or not _document_id(user_id):
+            return None, None
+        refs = [self._grants.document(grant_id), self._users.document(user_id)]
+        grant_data, user_data = read_documents(self._client, refs)
+        grant = (
+            grant_from_doc(grant_id, grant_data) if grant_data and "user_id" in grant_data else None
+        )
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return grant, user
+
+    def load_revocable(
+        self, grant_id: str, user_id: str, jti: str
+    ) -> tuple[Grant | None, User | None, bool]:
+        if not _document_id(jti):
+            return (*self.load(grant_id, user_id), False)
+        if not _document_id(grant_id) or not _document_id(user_id):
+            return None, None, False
+        refs = [
+            self._grants.document(grant_id),
+            self._users.document(user_id),
+            self._revoked_tokens.document(jti),
+        ]
+        grant_data, user_data, revoked = read_documents(self._client, refs)
+        grant = (
+            grant_from_doc(grant_id, grant_data) if grant_data and "user_id" in grant_data else None
+        )
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return grant, user, revoked is not None
+
+    def load_code(
+        self, code_hash: str, user_id: str
+    ) -> tuple[AuthorizationCode | None, User | None]:
+        if not _document_id(code_hash) or not _document_id(user_id):
+            return None, None
+        refs = [self._codes.document(code_hash), self._users.document(user_id)]
+        code_data, user_data = read_documents(self._client, refs)
+        code = code_from_doc(code_hash, code_data) if code_data is not None else None
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        return code, user

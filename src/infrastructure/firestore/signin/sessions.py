@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, NotFound
+from google.cloud import firestore
+
+from application.ports import NO_WRITES, StagedWrites
+from application.signin.sessions import SessionRead
+from domain.signin.sessions import Session
+from infrastructure.firestore.client import BOUNDED, batch_reader, run_query
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.security_events import write_staged
+from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select
+
+SESSIONS = "sessions"
+DELETE_BATCH = 200
+
+log = logging.getLogger("firegate")
+
+
+def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
+    if reader.give_up():
+        log.warning("REST reads fail (%s); this process reads through the client library", exc)
+
+
+def session_to_doc(session: Session) -> dict[str, Any]:
+    """The fields a session is stored with. ``spent`` (the list of spent hashes sessions
+    kept before docs/decisions/0250-refresh-in-one-read-and-a-small-write.md) is read,
+    never written: a session stored with it keeps it, untouched, until it ends."""
+    return {
+        "user_id": session.user_id,
+        "token_version": session.token_version,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,  # a Firestore TTL policy on this field reaps them
+        "refresh_hashes": list(session.refresh_hashes),
+        "user_agent": session.user_agent,
+        "revoked_at": session.revoked_at,
+        "amr": list(session.amr),
+        "rotations": session.rotations,
+        "rotated_at": session.rotated_at,
+        "spent_untagged": session.spent_untagged,
+    }
+
+
+def changed_fields(before: Session, after: Session) -> dict[str, Any]:
+    """Only the fields ``after`` changes: what an update writes (a refresh, four small
+    fields), so its cost does not depend on what else the document holds."""
+    old, new = session_to_doc(before), session_to_doc(after)
+    return {name: value for name, value in new.items() if old[name] != value}
+
+
+def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
+    return Session(
+        id=session_id,
+        user_id=data["user_id"],
+        token_version=data["token_version"],
+        created_at=data["created_at"],
+        last_used_at=data["last_used_at"],
+        expires_at=data["expires_at"],
+        refresh_hashes=tuple(data.get("refresh_hashes", ())),
+        user_agent=data.get("user_agent", ""),
+        revoked_at=data.get("revoked_at"),
+        amr=tuple(data.get("amr", ())),  # sessions stored before the field existed: none
+        rotations=data.get("rotations", 0),  # counted from the first tagged token
+        rotated_at=data.get("rotated_at"),
+        spent_untagged=data.get("spent_untagged"),
+        spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
+    )
+
+
+@translates_errors
+class FirestoreSessionRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._sessions = client.collection(SESSIONS)
+
+    def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
+        # The ids are fresh and random: AlreadyExists can only mean that a retried commit
+        # had in fact succeeded the first time.
+        batch = self._client.batch()
+        batch.create(self._sessions.document(session.id), session_to_doc(session))
+        write_staged(self._client, batch, staged)
+        with contextlib.suppress(AlreadyExists):
+            batch.commit(**BOUNDED)
+
+    def get(self, session_id: str) -> Session | None:
+        found = self.read(session_id)
+        return found.session if found is not None else None
+
+    def read(self, session_id: str) -> SessionRead | None:
+        # Over REST with the update time the write's precondition needs, for a quarter of
+        # the client library's CPU (docs/decisions/0260-refresh-over-rest.md).
+        reader = self._rest()
+        if reader is not None:
+            try:
+                found = reader.read_versioned(f"{SESSIONS}/{session_id}")
+            except RestPathBroken as exc:
+                _give_up(reader, exc)
+            else:
+                if found is None:
+                    return None
+                return SessionRead(session_from_doc(session_id, found.fields), found.update_time)
+        snap = self._sessions.document(session_id).get(**BOUNDED)
+        if not snap.exists:
+            return None
+        return SessionRead(session_from_doc(snap.id, snap.to_dict() or {}), snap.update_time)
+
+    def update(
+        self,
+        session_id: str,
+        change: Callable[[Session], Session],
+        *,
+        read: SessionRead | None = None,
+    ) -> Session | None:
+        # Compare-and-set on the document's update time rather than a transaction: a client
+        # refreshing from ten tabs at once makes ten writers of one document, and the
+        # emulator's (and Firestore's) pessimistic transaction locks then time out and
+        # abort in a row; a precondition failure is cheap to retry and takes no lock. The
+        # write names only the fields that change.
+        first = read
+
+        def attempt() -> Session | None:
+            nonlocal first
+            known, first = first or self.read(session_id), None
+            if known is None:
+                return None
+            before = known.session
+            after = change(before)
+            if after == before:
+                return after
+            try:
+                self._write(session_id, changed_fields(before, after), known.version)
+            except NotFound:
+                raise Stale from None  # ended meanwhile: the next read says so
+            return after
+
+        return until_unchanged(attempt)
+
+    def _write(self, session_id: str, fields: dict[str, Any], version: object) -> None:
+        """``fields`` written while the session is still ``version`` (its update time):
+        one REST commit, or through the client library where REST cannot be used."""
+        reader = self._rest()
+        if reader is not None and isinstance(version, datetime):
+            try:
+                reader.update(f"{SESSIONS}/{session_id}", fields, unchanged_since=version)
+            except RestPathBroken as exc:
+                _give_up(reader, exc)
+            else:
+                return
+        self._sessions.document(session_id).update(
+            fields, option=firestore.LastUpdateOption(version), **BOUNDED
+        )
+
+    def _rest(self) -> BatchReader | None:
+        reader = batch_reader(self._client)
+        return None if reader.broken else reader
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        ref = self._sessions.document(session_id)
+        with contextlib.suppress(NotFound):  # revoking a session that is gone is a no-op
+            ref.update({"revoked_at": now}, **BOUNDED)
+
+    def delete(self, session_id: str) -> None:
+        self._sessions.document(session_id).delete(**BOUNDED)
+
+    def _of_user(self, user_id: str) -> firestore.Query:
+        return self._sessions.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+
+    def list_for_user(self, user_id: str, limit: int) -> list[Session]:
+        found = run_query(self._client, Select(SESSIONS, (("user_id", user_id),), limit=limit))
+        return [session_from_doc(session_id, data) for session_id, data in found]
+
+    def delete_for_user(self, user_id: str) -> None:
+        query = self._of_user(user_id).limit(DELETE_BATCH)
+        while refs := [snap.reference for snap in query.select([]).stream(**BOUNDED)]:
+            batch = self._client.batch()
+            for ref in refs:
+                batch.delete(ref)
+            batch.commit(**BOUNDED)

@@ -1,0 +1,171 @@
+"""WebAuthn ceremonies with the ``webauthn`` library, for one relying party
+(docs/reference/passkeys.md, docs/decisions/0120-passkeys.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from application.json_text import read_json
+from application.ports import Assertion, NewCredential
+from domain.errors import InvalidInput, Unauthenticated
+from domain.signin.passkeys import CHALLENGE_TTL, INVALID_PASSKEY
+
+TIMEOUT_MS = int(CHALLENGE_TTL.total_seconds() * 1000)
+TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
+# The library raises these on input it cannot read as well as on checks that fail (its JSON
+# and CBOR decoders recurse: deep nesting is a RecursionError there).
+_REFUSALS = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
+
+
+def _bytes(value: object, field: str) -> bytes:
+    """base64url (padded or not), as browsers' toJSON() and the libraries write it."""
+    if not isinstance(value, str) or not value or len(value) > 65_536:
+        raise InvalidInput.field(field, "Must be a base64url string.", "invalid_base64url")
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidInput.field(
+            field, "Must be a base64url string.", "invalid_base64url"
+        ) from None
+
+
+def _response(credential: Mapping[str, object]) -> Mapping[str, object]:
+    response = credential.get("response")
+    if not isinstance(response, Mapping):
+        raise InvalidInput.field("response", "Must be an object.", "invalid_credential")
+    return response
+
+
+class WebAuthnCeremonies:
+    def __init__(self, *, rp_id: str, rp_name: str, origins: Sequence[str]) -> None:
+        self.rp_id = rp_id
+        self.rp_name = rp_name
+        self.origins = list(origins)
+
+    def registration_options(
+        self,
+        *,
+        challenge: bytes,
+        user_handle: bytes,
+        user_name: str,
+        display_name: str,
+        exclude: Sequence[bytes],
+    ) -> dict[str, object]:
+        options = generate_registration_options(
+            rp_id=self.rp_id,
+            rp_name=self.rp_name,
+            user_id=user_handle,
+            user_name=user_name,
+            user_display_name=display_name,
+            challenge=challenge,
+            timeout=TIMEOUT_MS,
+            # Discoverable (usernameless sign-in) and verified (PIN or biometrics: a second
+            # factor in the key itself, so a passkey sign-in satisfies MFA).
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
+            ),
+            exclude_credentials=[PublicKeyCredentialDescriptor(id=item) for item in exclude],
+        )
+        return _as_json(options_to_json(options))
+
+    def authentication_options(self, *, challenge: bytes) -> dict[str, object]:
+        options = generate_authentication_options(
+            rp_id=self.rp_id,
+            challenge=challenge,
+            timeout=TIMEOUT_MS,
+            allow_credentials=[],  # discoverable: the authenticator offers its own
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        return _as_json(options_to_json(options))
+
+    def challenge_of(self, credential: Mapping[str, object]) -> bytes:
+        raw = _bytes(_response(credential).get("clientDataJSON"), "response.clientDataJSON")
+        try:
+            # Bounded nesting: json.loads on a few KB of [[[...]]] is a RecursionError.
+            client_data = read_json(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and UnreadableJson included
+            client_data = None
+        if not isinstance(client_data, dict):
+            raise InvalidInput.field(
+                "response.clientDataJSON", "Must be JSON client data.", "invalid_credential"
+            )
+        return _bytes(client_data.get("challenge"), "response.clientDataJSON")
+
+    def credential_id_of(self, credential: Mapping[str, object]) -> bytes:
+        return _bytes(credential.get("rawId"), "rawId")
+
+    def verify_registration(
+        self, credential: Mapping[str, object], *, challenge: bytes
+    ) -> NewCredential:
+        try:
+            verified = verify_registration_response(
+                credential=dict(credential),
+                expected_challenge=challenge,
+                expected_rp_id=self.rp_id,
+                expected_origin=self.origins,
+                require_user_verification=True,
+            )
+        except _REFUSALS:
+            # The library's message names its internals: the client gets ours only.
+            raise InvalidInput("The passkey was not accepted.", code=INVALID_PASSKEY) from None
+        transports = _response(credential).get("transports")
+        return NewCredential(
+            credential_id=verified.credential_id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
+            backed_up=verified.credential_backed_up,
+            transports=tuple(
+                t for t in (transports if isinstance(transports, list) else []) if t in TRANSPORTS
+            ),
+        )
+
+    def verify_authentication(
+        self, credential: Mapping[str, object], *, challenge: bytes, public_key: bytes
+    ) -> Assertion:
+        handle = _response(credential).get("userHandle")
+        user_handle = _bytes(handle, "response.userHandle") if handle else None
+        try:
+            verified = verify_authentication_response(
+                credential=dict(credential),
+                expected_challenge=challenge,
+                expected_rp_id=self.rp_id,
+                expected_origin=self.origins,
+                credential_public_key=public_key,
+                # 0: the library leaves the counter alone; Passkey.signed_in decides, against
+                # the stored value, by compare-and-set.
+                credential_current_sign_count=0,
+                require_user_verification=True,
+            )
+        except _REFUSALS:
+            raise Unauthenticated("The passkey was not accepted.", code=INVALID_PASSKEY) from None
+        return Assertion(
+            sign_count=verified.new_sign_count,
+            user_handle=user_handle,
+            backed_up=verified.credential_backed_up,
+        )
+
+
+def _as_json(text: str) -> dict[str, object]:
+    value = json.loads(text)
+    if not isinstance(value, dict):  # options_to_json writes an object
+        raise TypeError("options are not a JSON object")
+    return value
