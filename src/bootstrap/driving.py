@@ -13,16 +13,16 @@ from bootstrap.adapters import (
     provider_tokens,
 )
 from infrastructure.settings import Settings
-from interfaces import oauth as provider
+from interfaces import provider
 from interfaces import web as pages
 from interfaces.http import app as api
 from interfaces.http.limits import ApiLimits
-from interfaces.oauth import ProviderConfig, ProviderLimits
+from interfaces.provider import ProviderConfig, ProviderLimits
 from interfaces.shared.shell import Install
 from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
-    from interfaces.oauth.server.config import OAuthConfig
+    from interfaces.provider.server.config import OAuthConfig
 
 
 def api_limits(settings: Settings) -> ApiLimits:
@@ -80,7 +80,7 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
     """The provider's Authlib server's configuration, made with that server on the
     provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
     from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - with the provider's server
-    from interfaces.oauth.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
+    from interfaces.provider.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
 
     return OAuthConfig(
         issuer=settings.public_url,

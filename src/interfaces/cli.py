@@ -18,8 +18,8 @@ from domain.errors import DomainError
 from domain.federation.upstream import PRESETS, UpstreamProvider
 from domain.provider.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from interfaces.cli_secrets import STDIN, secret_from_stdin
+from interfaces.migration.user_moves import export_command, import_command
 from interfaces.shared.services import services
-from interfaces.user_moves import export_command, import_command
 
 users_cli = AppGroup("users", help="Manage user accounts (no default admin exists).")
 users_cli.add_command(import_command)

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from bootstrap import build_adapters, build_app
 from domain.provider.oauth import DEVICE_CODE
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
-from interfaces.oauth.routes import EXTENSION
+from interfaces.provider.routes import EXTENSION
 from tests.conftest import make_settings
 from tests.unit.oauth_world import EmulatorWorld, csrf_of
 from tests.unit.test_oauth_dpop import DpopKey, claims_of

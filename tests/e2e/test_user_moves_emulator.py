@@ -24,7 +24,7 @@ from application.migration.importing import ImportSummary, ImportUsers, import_u
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
-from interfaces.user_moves import check_address, firebase_records, jsonl_records
+from interfaces.migration.user_moves import check_address, firebase_records, jsonl_records
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.e2e.test_contention_emulator import assert_claims_match_live_users
 from tests.e2e.test_contention_emulator import count as count_documents

@@ -113,7 +113,7 @@ def test_metrics_import_prometheus_client_only_when_on() -> None:
 
 def test_the_provider_is_served_without_authlib_until_its_first_request() -> None:
     imported = main_thread_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
-    assert "interfaces.oauth.routes" in imported  # its routes are registered all the same
+    assert "interfaces.provider.routes" in imported  # its routes are registered all the same
     assert heavy(imported) == []
 
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from application.accounts.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
 from application.services import Services
-from interfaces.http.schemas.dogs import DOG_NAME_SCHEMA
+from interfaces.http.schemas.resources.dogs import DOG_NAME_SCHEMA
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeJobQueue, FakePictureSource
 from tests.unit.test_http_conventions import assert_problem

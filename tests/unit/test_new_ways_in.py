@@ -20,7 +20,7 @@ from application.ports import ExternalIdentity, Mail
 from domain.errors import ReauthenticationRequired
 from domain.signin.sessions import Session
 from interfaces.web.browser import SEPARATOR
-from interfaces.web.connected import connect_proof
+from interfaces.web.federation.connected import connect_proof
 from tests.conftest import PASSWORD, bearer, login, register
 from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_email_flows import World

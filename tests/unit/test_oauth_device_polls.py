@@ -1,5 +1,5 @@
 """The device flow's pending polls, answered before Authlib's grant
-(interfaces/oauth/server/device_polls.py): as the grant answers them, and every other poll
+(interfaces/provider/server/device_polls.py): as the grant answers them, and every other poll
 left to the grant (docs/decisions/0296-device-polls-before-authlib.md). Flask's test client
 on the fakes."""
 
@@ -19,8 +19,8 @@ from application.provider.device import (
     start_device,
 )
 from domain.provider.oauth import DEVICE_CODE
-from interfaces.oauth.routes import server
-from interfaces.oauth.server.device_polls import pending_answer
+from interfaces.provider.routes import server
+from interfaces.provider.server.device_polls import pending_answer
 from tests.fakes import FakeClock, FakeDeviceAuthorizations, FakeOAuthGrants
 from tests.unit.oauth_world import OAuthWorld
 from tests.unit.test_oauth_device import device_client, enter, poll

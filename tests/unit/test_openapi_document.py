@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from application.pagination import encode_cursor
 from domain.errors import InvalidInput
 from domain.resources.dogs import NAME_MAX, DogName
-from interfaces.http.schemas.dogs import DOG_NAME_PATTERN
+from interfaces.http.schemas.resources.dogs import DOG_NAME_PATTERN
 from tests.conftest import bearer, login, register
 from tests.unit.test_datasets_http import user_token
 

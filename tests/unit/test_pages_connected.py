@@ -1,6 +1,6 @@
 """Connected accounts on the pages with the fakes: rule 3's "sign in to connect" (the pending
 identity under this browser's cookie, the sign-in, the confirmation), the list and
-"Disconnect" on /account/security (interfaces/web/connected.py)."""
+"Disconnect" on /account/security (interfaces/web/federation/connected.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def world() -> Pages:
 
 def held_for(world: Pages) -> str:
     """The identity waiting for this browser, as a provider's sign-in that met rule 3 leaves
-    it (the cookie of interfaces/web/connected.py)."""
+    it (the cookie of interfaces/web/federation/connected.py)."""
     services: Services = world.client.application.extensions["firegate"]
     secret = services.identities.hold_pending(HoldPending(GITHUB, "GitHub"))
     world.client.set_cookie("firegate_connect", secret)

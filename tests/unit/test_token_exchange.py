@@ -24,7 +24,7 @@ from domain.provider.token_exchange import (
     issued_for,
     narrowed_scope,
 )
-from interfaces.oauth.routes import EXTENSION
+from interfaces.provider.routes import EXTENSION
 from tests.unit.oauth_world import OAuthWorld, csrf_of
 from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
 from tests.unit.test_metrics import scrape

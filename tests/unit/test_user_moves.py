@@ -20,7 +20,7 @@ from application.migration.ports import Holders
 from bootstrap import Adapters
 from domain.accounts.users import Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from interfaces.user_moves import check_address
+from interfaces.migration.user_moves import check_address
 from tests.conftest import bearer, login, register
 from tests.fakes import FakeUserMoves, InMemoryStore
 from tests.foreign_users import (

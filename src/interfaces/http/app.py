@@ -13,29 +13,13 @@ from werkzeug.exceptions import NotFound
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.limits import ApiLimits
 from interfaces.http.openapi import doc, install_docs
-from interfaces.http.routes import (
-    accounts,
-    connected_accounts,
-    datasets,
-    dogs,
-    dogs_api,
-    email,
-    events,
-    files,
-    firebase,
-    health,
-    jobs,
-    login_api,
-    mfa,
-    passkeys,
-    personal_tokens,
-    sessions,
-    tasks,
-    tasks_api,
-    upstream,
-    users,
-    webhooks,
-)
+from interfaces.http.routes import health, jobs
+from interfaces.http.routes.accounts import accounts, users
+from interfaces.http.routes.events import events, webhooks
+from interfaces.http.routes.federation import connected_accounts, firebase, upstream
+from interfaces.http.routes.mail import email
+from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
+from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks

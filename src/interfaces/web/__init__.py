@@ -21,18 +21,10 @@ from domain.accounts.users import LOCALES
 from domain.errors import DomainError
 from interfaces.shared.limits import LimitedAs
 from interfaces.shared.shell import Installed
-from interfaces.web import (
-    account,  # noqa: F401 - registers the account page's routes on bp
-    admin,  # noqa: F401 - registers the admin pages' routes on bp
-    browser,
-    connected,  # noqa: F401 - registers the connected accounts' routes on bp
-    not_me,  # noqa: F401 - registers the "this wasn't me" page on bp
-    passkeys,  # noqa: F401 - registers the passkeys' routes on bp
-    shown,
-    signed_out,  # noqa: F401 - registers the signed-out pages' routes on bp
-    upstream,  # noqa: F401 - registers the upstream providers' routes on bp
-    webhooks,  # noqa: F401 - registers the webhooks' pages on bp
-)
+from interfaces.web import browser, shown
+
+# Each page's module registers its routes on bp when imported.
+from interfaces.web.accounts import account, admin  # noqa: F401
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
 from interfaces.web.errors import (
     PAGE_BLUEPRINTS,
@@ -41,9 +33,13 @@ from interfaces.web.errors import (
     prefers_html,
     refused,
 )
+from interfaces.web.events import webhooks  # noqa: F401
+from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
+from interfaces.web.mail import not_me  # noqa: F401
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
+from interfaces.web.signin import passkeys, signed_out  # noqa: F401
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 
@@ -73,7 +69,7 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
 
 def serve_as_pages(other: Blueprint) -> None:
     """Serve a blueprint's routes as pages: this adapter's own, and another adapter's (the
-    provider's: interfaces/oauth/pages.py) the same way: the CSRF check, the cookies and
+    provider's: interfaces/provider/pages.py) the same way: the CSRF check, the cookies and
     headers, the error pages (a domain error without a form, an HTTP error), in the same
     language. Called once ``other`` has its own hooks, if any, and before it is registered."""
     other.before_request(check_csrf)

@@ -1,0 +1,201 @@
+"""docs/reference/accounts.md: register, login, and the caller's own account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from application.accounts.accounts import DeleteUser, GetUser, Register, UpdateProfile
+from application.accounts.authentication import Actor
+from application.signin.login import ChangePassword, Login
+from application.signin.tokens import TokenPair
+from domain.errors import InvalidInput
+from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import FORM_TYPES, parse_form, parse_json
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.accounts.accounts import (
+    ChangePasswordRequest,
+    LoginForm,
+    LoginOut,
+    LoginRequest,
+    PatchUserRequest,
+    RegisterRequest,
+    ReplaceUserRequest,
+    TokenOut,
+    UserOut,
+)
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.signin.mfa import LoginProblem
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.services import services
+
+bp = Blueprint("accounts", __name__)
+TAGS = ("accounts",)
+DEVICE_HEADER, DEVICE_COOKIE = "Device-Token", "firegate_device"
+DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # as long as the token itself is valid
+
+
+def token_out(pair: TokenPair) -> TokenOut:
+    return TokenOut.model_validate(pair, from_attributes=True)
+
+
+@bp.post("/register")
+@doc(json=RegisterRequest, responses={201: UserOut, 409: Problem, 429: Problem}, tags=TAGS)
+def register() -> Response:
+    """Create an account. The username and e-mail address must be free."""
+    return sign_up(parse_json(RegisterRequest))
+
+
+def sign_up(body: RegisterRequest) -> Response:
+    user = services().accounts.register(Register(**body.model_dump(), locale=accepted_locale()))
+    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
+
+
+@bp.post("/login")
+@doc(
+    json=LoginRequest,
+    form=LoginForm,
+    responses={200: LoginOut, 401: LoginProblem, 403: Problem, 429: Problem},
+    tags=TAGS,
+)
+def login() -> Response:
+    """Log in with a username or e-mail and a password (JSON, or an OAuth2 password grant).
+
+    The answer carries a device token; sent back with later logins (header `Device-Token`,
+    or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
+    from elsewhere can cause from stopping this client. With two-step login on, the right
+    password answers 401 `mfa_required` with an `mfa_token` for POST /login/mfa."""
+    body = read_login()
+    return log_in(body.username, body.password)
+
+
+def read_login(*, any_casing: bool = False) -> LoginRequest:
+    """The login body: JSON, or form-encoded like an OAuth2 password grant."""
+    if request.mimetype in FORM_TYPES:
+        return parse_form(LoginForm, any_casing=any_casing)
+    return parse_json(LoginRequest, any_casing=any_casing)
+
+
+def log_in(login: str, password: str) -> Response:
+    """The token response of a login with ``login`` (a username or an address), and the
+    device token's cookie, for the path logged in at."""
+    pair = services().login.login(
+        Login(
+            login=login,
+            password=password,
+            user_agent=request.user_agent.string[:256],
+            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+            device_token=presented_device_token(),
+        )
+    )
+    return login_response(pair, cookie_path=request.path)
+
+
+def presented_device_token() -> str:
+    """The device token a sign-in sent: the header, else the cookie."""
+    return request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE, "")
+
+
+def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
+    """The token response of a login, with the device token (if any) also as a cookie that
+    is sent to ``cookie_path`` and below only: it is no credential elsewhere."""
+    if not pair.device_token:
+        return json_response(token_out(pair))
+    response = json_response(LoginOut.model_validate(pair, from_attributes=True))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        pair.device_token,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        path=cookie_path,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+@bp.get("/user")
+@doc(responses={200: UserOut, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def get_me(actor: Actor) -> Response:
+    """The caller's own account."""
+    return json_response(UserOut.of(services().accounts.get(GetUser(actor))))
+
+
+def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
+    """PUT (``replace``) or PATCH of the caller's own profile."""
+    given = body.model_fields_set
+    if replace and not given & {"username", "email"}:
+        raise InvalidInput.field(
+            "username", "PUT needs a username or an email (or both).", "missing"
+        )
+    for key in ("username", "email"):
+        if key in given and getattr(body, key) is None:
+            raise InvalidInput.field(key, "May not be null.", "null_not_allowed")
+    # PUT clears the name fields it leaves out; PATCH changes only what it names.
+    cleared = {"name", "last_name"} if replace else set()
+    changes = tuple(
+        (key, getattr(body, key))
+        for key in ("username", "email", "name", "last_name", "locale")
+        if key in given or key in cleared
+    )
+    cmd = UpdateProfile(user_id=actor.user_id, changes=changes)
+    return json_response(UserOut.of(services().accounts.update_profile(cmd)))
+
+
+@bp.put("/user")
+@doc(
+    json=ReplaceUserRequest,
+    responses={200: UserOut, 403: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def replace_me(actor: Actor) -> Response:
+    """Replace the profile: username and/or email; omitted name fields are cleared."""
+    return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
+
+
+@bp.patch("/user")
+@doc(
+    json=PatchUserRequest,
+    responses={200: UserOut, 403: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def patch_me(actor: Actor) -> Response:
+    """Change only the fields given."""
+    return update_profile(actor, parse_json(PatchUserRequest), replace=False)
+
+
+@bp.delete("/user")
+@doc(responses={204: None, 403: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def delete_me(actor: Actor) -> Response:
+    """Delete the account, its sessions and everything it owns; its tokens stop at once."""
+    services().accounts.delete(DeleteUser(actor))
+    return no_content()
+
+
+@bp.put("/user/password")
+@doc(
+    json=ChangePasswordRequest,
+    responses={204: None, 403: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def change_password(actor: Actor) -> Response:
+    """Change the password; every other session ends. Without ``current_password``: an
+    account's first password (it has none), from a recent sign-in."""
+    body = parse_json(ChangePasswordRequest)
+    services().login.change_password(
+        ChangePassword.of(
+            actor,
+            body.current_password or "",
+            body.new_password,
+            request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+        )
+    )
+    return no_content()

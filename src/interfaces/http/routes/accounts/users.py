@@ -1,0 +1,104 @@
+"""Users and roles. Admin-only changes; public fields for everybody else."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from flask.blueprints import BlueprintSetupState
+from pydantic import BaseModel
+from werkzeug.routing import BaseConverter
+
+from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
+from application.accounts.authentication import Actor
+from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.openapi import PATH_PARAMETERS, doc
+from interfaces.http.parsing import parse_json, parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.accounts.accounts import UserOut
+from interfaces.http.schemas.accounts.users import (
+    AdminUserChange,
+    UserAdminOut,
+    UserPage,
+    UserPublicOut,
+    UserShown,
+)
+from interfaces.http.schemas.common import PageQuery, Problem
+from interfaces.shared.services import services
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+TAGS = ("users",)
+
+
+class UserIdConverter(BaseConverter):
+    """A path segment naming a user: any but ``invitations``, a resource of its own (POST
+    only), so OPTIONS /users/invitations lists what the OpenAPI document says."""
+
+    regex = r"(?!invitations(?![^/]))[^/]+"
+
+
+@bp.record
+def _user_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["user_id"] = UserIdConverter
+
+
+PATH_PARAMETERS["user_id"] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!invitations$)[^/]+$",
+}
+
+
+def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
+    if actor.role == "admin":
+        return UserAdminOut.of(listing.user)
+    if listing.full:
+        return UserOut.of(listing.user)
+    return UserPublicOut(id=listing.user.id, username=listing.user.username.value)
+
+
+@bp.get("")
+@doc(query=PageQuery, responses={200: UserPage, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
+@authenticated
+def list_users(actor: Actor) -> Response:
+    """Users, paginated: id and username for users, everything for admins."""
+    query = parse_query(PageQuery)
+    page = services().admin.list_users(UserQuery(actor, query.limit, query.cursor))
+    items = [listing_out(actor, item) for item in page.items]
+    return json_response(UserPage(items=items, next_cursor=page.next_cursor))
+
+
+@bp.get("/<user_id:user_id>")
+@doc(responses={200: UserShown, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def get_user(actor: Actor, user_id: str) -> Response:
+    """One user: public fields, or all of them for oneself and for admins."""
+    return json_response(listing_out(actor, services().admin.show_user(ShowUser(actor, user_id))))
+
+
+@bp.patch("/<user_id:user_id>")
+@doc(
+    json=AdminUserChange,
+    responses={200: UserAdminOut, 403: Problem, 404: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def change_user(actor: Actor, user_id: str) -> Response:
+    """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request.
+
+    Disabling an account ends every session of the account: its access and refresh tokens
+    stop working, and enabling it again brings none of them back; the owner logs in anew.
+    """
+    body = parse_json(AdminUserChange)
+    user = services().admin.change_user(
+        AdminChange(actor=actor, user_id=user_id, role=body.role, disabled=body.disabled)
+    )
+    return json_response(UserAdminOut.of(user))
+
+
+@bp.delete("/<user_id:user_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def delete_user(actor: Actor, user_id: str) -> Response:
+    """Admin: delete the account like DELETE /user does."""
+    services().admin.remove_user(RemoveUser(actor, user_id))
+    return no_content()

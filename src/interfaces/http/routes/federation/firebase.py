@@ -1,0 +1,55 @@
+"""docs/reference/firebase.md: POST /auth/firebase (a Firebase ID token in, a firegate token
+pair out) and POST /auth/firebase/custom-token (a firegate access token in, a Firebase custom
+token out)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from application.accounts.authentication import Actor
+from application.federation.firebase import CustomToken, FirebaseSignIn
+from interfaces.http.auth import session_authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response
+from interfaces.http.schemas.accounts.accounts import TokenOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.federation.firebase import CustomTokenOut, FirebaseExchangeRequest
+from interfaces.http.schemas.signin.mfa import LoginProblem
+from interfaces.shared.services import services
+
+bp = Blueprint("firebase", __name__)
+TAGS = ("accounts",)  # next to /login, the other way in
+
+
+@bp.post("/auth/firebase")
+@doc(
+    json=FirebaseExchangeRequest,
+    responses={200: TokenOut, 401: LoginProblem, 403: Problem, 409: Problem, 429: Problem},
+    tags=TAGS,
+)
+def exchange() -> Response:
+    """Exchange a Firebase ID token for a token pair; the account is created on first use.
+
+    401 `invalid_id_token`, `id_token_expired`, `id_token_revoked`; 403
+    `firebase_user_disabled`, `account_disabled`, `email_not_verified` (first use needs a
+    verified e-mail); 409 `email_taken` (the address belongs to another account).
+    """
+    body = parse_json(FirebaseExchangeRequest)
+    pair = services().firebase.sign_in(
+        FirebaseSignIn(id_token=body.id_token, user_agent=request.user_agent.string[:256])
+    )
+    return json_response(TokenOut.model_validate(pair, from_attributes=True))
+
+
+@bp.post("/auth/firebase/custom-token")
+@doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def custom_token(actor: Actor) -> Response:
+    """A Firebase custom token for the caller, to sign in to Firebase with
+    (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.
+
+    No body. 403 `account_disabled`; 503 when the token cannot be signed (no signer, IAM).
+    """
+    token = services().firebase.custom_token(CustomToken(actor))
+    return json_response(CustomTokenOut(custom_token=token))

@@ -1,0 +1,164 @@
+"""Compatibility: the dogs API's routes on the native use cases (docs/migrating.md).
+
+Its dogs and its file upload are the native routes under /api; its users are the native
+users, with POST being the admin invitation and PUT/PATCH/DELETE by the owner or an admin.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from flask import Blueprint, Response
+from pydantic import EmailStr, Field, RootModel
+
+from application.accounts.accounts import DeleteUser
+from application.accounts.admin import AdminChange, RemoveUser
+from application.accounts.authentication import Actor
+from application.mail.invitations import Invite
+from domain.errors import PermissionDenied
+from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.compat import TAGS
+from interfaces.http.openapi import doc, same_as
+from interfaces.http.parsing import folded, parse_json, read_json_object, validate
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.routes.accounts import users
+from interfaces.http.routes.accounts.accounts import update_profile
+from interfaces.http.routes.resources import dogs, files
+from interfaces.http.schemas.accounts.accounts import (
+    Name,
+    PatchUserRequest,
+    ReplaceUserRequest,
+    UserOut,
+)
+from interfaces.http.schemas.accounts.users import AdminUserChange, UserAdminOut, UserShown
+from interfaces.http.schemas.common import Problem, Strict
+from interfaces.shared.services import services
+
+bp = Blueprint("dogs_api", __name__, url_prefix="/api")
+
+_DOG = "/dogs/<dog_name:name>"
+for rule, endpoint, view, methods, native in (
+    ("/dogs", "list_dogs", dogs.list_dogs, ["GET"], "GET /dogs"),
+    (
+        "/dogs/is_adopted",
+        "list_adopted_dogs",
+        dogs.list_adopted_dogs,
+        ["GET"],
+        "GET /dogs/is_adopted",
+    ),
+    (_DOG, "get_dog", dogs.get_dog, ["GET"], "GET /dogs/{name}"),
+    (_DOG, "create_dog", dogs.create_dog, ["POST"], "POST /dogs/{name}"),
+    (_DOG, "update_dog", dogs.update_dog, ["PUT"], "PUT /dogs/{name}"),
+    (_DOG, "delete_dog", dogs.delete_dog, ["DELETE"], "DELETE /dogs/{name}"),
+    ("/files", "upload_file", files.upload_file, ["POST"], "POST /files"),
+    ("/users", "list_users", users.list_users, ["GET"], "GET /users"),
+    ("/users/<user_id:user_id>", "get_user", users.get_user, ["GET"], "GET /users/{user_id}"),
+):
+    summary = f"Dogs API: as {native}."
+    bp.add_url_rule(rule, endpoint, same_as(view, summary=summary, tags=TAGS), methods=methods)
+
+
+class ApiUserInvitation(Strict):
+    """The dogs API's user creation: an admin's invitation, its username optional."""
+
+    email: EmailStr = Field(examples=["bob@example.com"])
+    name: str | None = Name
+    last_name: str | None = Name
+    username: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=32,
+        description="Made from the address's local part when absent",
+        examples=["bob"],
+    )
+    role: Literal["user", "uploader", "admin"] | None = None
+
+
+class ApiUserReplace(RootModel[ReplaceUserRequest | AdminUserChange]):
+    """The owner's profile (as PUT /user), or an admin's change of role or disabled (as
+    PATCH /users/{id})."""
+
+
+class ApiUserPatch(RootModel[PatchUserRequest | AdminUserChange]):
+    """The owner's profile (as PATCH /user), or an admin's change of role or disabled (as
+    PATCH /users/{id})."""
+
+
+@bp.post("/users")
+@doc(
+    json=ApiUserInvitation,
+    responses={201: UserOut, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def invite(actor: Actor) -> Response:
+    """Dogs API: admins create an account and mail its owner a set-password link (native:
+    POST /users/invitations; without ``username``, one is made from the address)."""
+    body = parse_json(ApiUserInvitation, any_casing=True)
+    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
+    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
+
+
+_ADMIN_FIELDS = frozenset(AdminUserChange.model_fields)
+
+
+def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
+    """A body of only ``role``/``disabled`` (or none) is PATCH /users/{id}, for admins;
+    any other body is the owner's own profile change (PUT or PATCH /user)."""
+    data = read_json_object()
+    if {key.casefold() for key in data} <= _ADMIN_FIELDS:
+        change = validate(AdminUserChange, folded(data, AdminUserChange))
+        user = services().admin.change_user(
+            AdminChange(actor=actor, user_id=user_id, role=change.role, disabled=change.disabled)
+        )
+        return json_response(UserAdminOut.of(user))
+    model = ReplaceUserRequest if replace else PatchUserRequest
+    profile = validate(model, folded(data, model))
+    if user_id != actor.user_id:
+        raise PermissionDenied(
+            "Only its owner changes an account's profile; an admin changes role and disabled.",
+            code="not_owner",
+        )
+    return update_profile(actor, profile, replace=replace)
+
+
+@bp.put("/users/<user_id:user_id>")
+@doc(
+    json=ApiUserReplace,
+    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def replace_user(actor: Actor, user_id: str) -> Response:
+    """Dogs API: replace one's own profile (native: PUT /user), or an admin's change of
+    ``role``/``disabled`` (native: PATCH /users/{user_id})."""
+    return _change(actor, user_id, replace=True)
+
+
+@bp.patch("/users/<user_id:user_id>")
+@doc(
+    json=ApiUserPatch,
+    responses={200: UserShown, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def patch_user(actor: Actor, user_id: str) -> Response:
+    """Dogs API: change one's own profile (native: PATCH /user), or an admin's change of
+    ``role``/``disabled`` (native: PATCH /users/{user_id})."""
+    return _change(actor, user_id, replace=False)
+
+
+@bp.delete("/users/<user_id:user_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def delete_user(actor: Actor, user_id: str) -> Response:
+    """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
+    (native: DELETE /users/{user_id})."""
+    if user_id == actor.user_id:
+        services().accounts.delete(DeleteUser(actor))
+    else:
+        services().admin.remove_user(RemoveUser(actor, user_id))
+    return no_content()

@@ -1,0 +1,144 @@
+"""docs/reference/passkeys.md: registering passkeys, the list, and passwordless sign-in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
+
+from application.accounts.authentication import Actor
+from application.signin.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+)
+from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.openapi import PATH_PARAMETERS, doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.routes.accounts.accounts import login_response, presented_device_token
+from interfaces.http.schemas.accounts.accounts import LoginOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.signin.passkeys import (
+    CreationOptionsOut,
+    PasskeyAssertionRequest,
+    PasskeyList,
+    PasskeyOut,
+    PasskeyRegistrationRequest,
+    RequestOptionsOut,
+)
+from interfaces.shared.services import services
+
+bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
+TAGS = ("passkeys",)
+
+
+class PasskeyIdConverter(BaseConverter):
+    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
+    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
+    says."""
+
+    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
+
+
+@bp.record
+def _passkey_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["passkey_id"] = PasskeyIdConverter
+
+
+PATH_PARAMETERS["passkey_id"] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!(registration|authentication)$)[^/]+$",
+}
+
+
+@bp.post("/registration/options")
+@doc(responses={200: CreationOptionsOut, 403: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def registration_options(actor: Actor) -> Response:
+    """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
+    return json_response(
+        CreationOptionsOut.model_validate(
+            services().passkeys.registration_options(RegistrationOptions(actor))
+        )
+    )
+
+
+@bp.post("/registration")
+@doc(
+    json=PasskeyRegistrationRequest,
+    responses={201: PasskeyOut, 401: Problem, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def register(actor: Actor) -> Response:
+    """Register the credential navigator.credentials.create() made from the options."""
+    body = parse_json(PasskeyRegistrationRequest)
+    passkey = services().passkeys.register(
+        RegisterPasskey(actor=actor, credential=body.credential(), name=body.name or "")
+    )
+    return json_response(PasskeyOut.of(passkey), 201)
+
+
+@bp.get("")
+@doc(responses={200: PasskeyList, 403: Problem}, auth=True, tags=TAGS)
+@authenticated
+def list_passkeys(actor: Actor) -> Response:
+    """The caller's passkeys, oldest first."""
+    items = [PasskeyOut.of(p) for p in services().passkeys.list(ListPasskeys(actor))]
+    return json_response(PasskeyList(items=items))
+
+
+@bp.delete("/<passkey_id:passkey_id>")
+# 405: the id ``registration`` or ``authentication``, resources of their own (POST only).
+@doc(
+    responses={204: None, 403: Problem, 404: Problem, 405: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def delete_passkey(actor: Actor, passkey_id: str) -> Response:
+    """Delete one of the caller's passkeys; it signs in no more.
+
+    409 `last_sign_in_method`: the account has no password and no linked identity, and this
+    is its last passkey (as `DELETE /auth/identities/{provider}`).
+    """
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+    return no_content()
+
+
+@bp.post("/authentication/options")
+@doc(responses={200: RequestOptionsOut, 429: Problem}, tags=TAGS)
+def authentication_options() -> Response:
+    """Options for navigator.credentials.get() with any of this site's passkeys
+    (usernameless); the challenge holds for 5 minutes, once."""
+    return json_response(
+        RequestOptionsOut.model_validate(services().passkeys.authentication_options())
+    )
+
+
+@bp.post("/authentication")
+@doc(
+    json=PasskeyAssertionRequest,
+    responses={200: LoginOut, 401: Problem, 403: Problem, 429: Problem},
+    tags=TAGS,
+)
+def authenticate() -> Response:
+    """Sign in with the assertion navigator.credentials.get() made: a token pair and a
+    device token, like POST /login. Failed password logins do not block it. A sign-in that
+    sends no device token of the account (header `Device-Token`, or the cookie) is from a
+    new device, and the account is mailed about it."""
+    body = parse_json(PasskeyAssertionRequest)
+    pair = services().passkeys.sign_in(
+        PasskeySignIn(
+            credential=body.credential(),
+            user_agent=request.user_agent.string[:256],
+            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+            device_token=presented_device_token(),
+        )
+    )
+    return login_response(pair, cookie_path=request.path)

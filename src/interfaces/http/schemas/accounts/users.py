@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, RootModel
+
+from domain.accounts.users import User
+from interfaces.http.schemas.accounts.accounts import UserOut, user_fields
+from interfaces.http.schemas.common import PageOut, Strict
+
+
+class UserPublicOut(BaseModel):
+    id: str
+    username: str
+
+
+class UserAdminOut(UserOut):
+    disabled: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserAdminOut:
+        return cls(**user_fields(user), disabled=user.disabled)
+
+
+class UserShown(RootModel[UserAdminOut | UserOut | UserPublicOut]):
+    """GET /users/{id}: every field for an admin; for oneself, the account's own fields
+    (no disabled); for anybody else, id and username."""
+
+
+class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):
+    pass
+
+
+class AdminUserChange(Strict):
+    role: Literal["user", "uploader", "admin"] | None = None
+    disabled: bool | None = None

@@ -1,0 +1,236 @@
+"""The browser's part of the provider, on a blueprint of its own served as the pages are
+(their session cookie, CSRF check, CSP and no-store headers, error pages and language):
+``/oauth/authorize`` with its consent page, and ``/oauth/logout`` (docs/pages.md,
+docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, request
+from flask_babel import lazy_gettext
+
+from application.accounts.authentication import Actor
+from application.provider.claims import AuthTime, FindAccount, SignInAge
+from application.provider.consent import ConsentQuery
+from application.signin.sessions import Logout
+from domain.provider.oauth import scope_list
+from interfaces.provider.routes import server
+from interfaces.shared.services import services
+from interfaces.web import browser, serve_as_pages
+from interfaces.web.rendering import csp, page, see_other
+
+# Authlib and the models over it are imported by the routes that use them, on the first
+# request (interfaces/provider/routes.py, ProviderServer).
+if TYPE_CHECKING:
+    from authlib.oauth2.rfc6749.errors import OAuth2Error
+
+    from interfaces.provider.server.models import Subject
+
+bp = Blueprint("oauth_pages", __name__)
+
+SCOPE_WORDS = {
+    "openid": lazy_gettext("Know who you are on this site"),
+    "profile": lazy_gettext("See your username and name"),
+    "email": lazy_gettext("See your e-mail address"),
+    "offline_access": lazy_gettext("Stay connected when you are away"),
+    "roles": lazy_gettext("See your role"),
+}
+
+
+def _subject(actor: Actor | None) -> Subject | None:
+    from interfaces.provider.server.models import Subject  # noqa: PLC0415 - see above
+
+    if actor is None:
+        return None
+    user = actor.user or services().oauth.account(FindAccount(actor.user_id))
+    if user is None:
+        return None
+    return Subject(
+        user, auth_time=services().oauth.authenticated_at(AuthTime(actor)), amr=actor.amr
+    )
+
+
+def _refusal(error: OAuth2Error) -> Response:
+    """An error goes back to the client only to a redirect URI registered for it, with
+    ``iss`` (RFC 9207); otherwise it is shown here, never redirected."""
+    found = server()
+    if error.redirect_uri:
+        response: Response = found.handle_error_response(None, error)
+        found.issuer_parameter.add_issuer_parameter(found, response)
+        return response
+    detail = error.description or error.error
+    return page("error.html", status=400, detail=f"{error.error}: {detail}")
+
+
+def _sign_in_again(prompts: list[str]) -> Response:
+    """``prompt=login`` or a ``max_age`` passed: this browser is asked to sign in anew, then
+    comes back (without ``prompt=login`` or ``max_age``, which the new sign-in answered:
+    ``max_age=0`` would ask again forever). Its session holds
+    until the new sign-in succeeds, which replaces it: a link of any site must not sign a
+    person out (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
+    args = request.args.to_dict(flat=False)
+    args.pop("max_age", None)
+    kept = [p for p in prompts if p != "login"]
+    if kept:
+        args["prompt"] = [" ".join(kept)]
+    else:
+        args.pop("prompt", None)
+    back = "/oauth/authorize?" + urlencode(args, doseq=True)
+    return see_other("/sign-in?" + urlencode({"next": back, "again": "1"}))
+
+
+def _too_old(actor: Actor) -> bool:
+    """``max_age``: the sign-in must be no older (a malformed one asks for a new sign-in)."""
+    raw = request.args.get("max_age")
+    if raw is None:
+        return False
+    if not raw.isdigit() or len(raw) > 10:
+        return True
+    return services().oauth.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+
+
+@bp.get("/oauth/authorize")
+def authorize() -> Response:
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+
+    actor = browser.signed_in()
+    subject = _subject(actor)
+    try:
+        grant = server().get_consent_grant(end_user=subject)
+    except OAuth2Error as error:
+        return _refusal(error)
+    if subject is None or actor is None:
+        hint = request.args.get("login_hint")
+        query = {"next": request.full_path, **({"username": hint} if hint else {})}
+        return see_other("/sign-in?" + urlencode(query))
+    return _answer(grant, actor, subject)
+
+
+def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
+    """For a signed-in browser: sign in again, ask consent, or answer the client."""
+    from authlib.oidc.core.errors import (  # noqa: PLC0415 - see above
+        ConsentRequiredError,
+        LoginRequiredError,
+    )
+
+    prompts = (request.args.get("prompt") or "").split()
+    state = request.args.get("state")
+    if "login" in prompts or _too_old(actor):
+        if "none" in prompts:
+            return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
+        return _sign_in_again(prompts)
+    query = _consent_query(grant, subject)
+    if "consent" in prompts or services().oauth.consent_needed(query):
+        if "none" in prompts:
+            return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
+        return _consent_page(grant, subject)
+    return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+@bp.post("/oauth/authorize")
+def consent() -> Response:
+    from authlib.oauth2.rfc6749.errors import (  # noqa: PLC0415 - see above
+        InvalidRequestError,
+        OAuth2Error,
+    )
+
+    actor = browser.signed_in()
+    subject = _subject(actor)
+    if subject is None:
+        back = "/oauth/authorize?" + urlencode(request.args.to_dict(flat=False), doseq=True)
+        return see_other("/sign-in?" + urlencode({"next": back}))
+    try:
+        grant = server().get_consent_grant(end_user=subject)
+    except OAuth2Error as error:
+        return _refusal(error)
+    decision = request.form.get("decision")
+    if decision == "allow":
+        services().oauth.remember_consent(_consent_query(grant, subject))
+        return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+    if decision == "deny":
+        return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
+    return _refusal(InvalidRequestError("Choose 'allow' or 'deny'."))
+
+
+def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
+    """What the person is asked to allow: the scopes, at the resource named (RFC 8707), which
+    a consent to others does not cover."""
+    resource = grant.request.payload.data.get("resource")
+    client_id = grant.client.get_client_id()
+    return ConsentQuery(subject.user.id, client_id, grant.request.scope or "", resource)
+
+
+def _consent_page(grant: Any, subject: Subject) -> Response:
+    scopes = scope_list(grant.request.scope)
+    switch = "/sign-out?" + urlencode({"next": request.full_path})
+    # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
+    # or its private scheme (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)
+    parts = urlsplit(grant.redirect_uri)
+    target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    response = page(
+        "oauth_consent.html",
+        app_name=grant.client.client.name,
+        scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
+        resource=grant.request.payload.data.get("resource"),
+        back_to=parts.hostname or target,
+        registered_itself=grant.client.client.dynamic,
+        username=subject.user.username.value,
+        action=request.full_path,
+        switch=switch,
+    )
+    # The answer to the form redirects to the app: browsers hold that redirect to the form's
+    # CSP ``form-action``, so it names the app's redirect URI (its origin, or its scheme).
+    response.headers["Content-Security-Policy"] = csp().replace(
+        "form-action 'self'", f"form-action 'self' {target}"
+    )
+    return response
+
+
+# RP-initiated logout's parameters: a POST of them is answered with the same request as a GET
+LOGOUT_PARAMETERS = (
+    "id_token_hint",
+    "logout_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "ui_locales",
+)
+
+
+@bp.route("/oauth/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    """RP-initiated logout: with a valid ``id_token_hint`` of the account signed in here, this
+    browser's session ends and, to a registered ``post_logout_redirect_uri``, it goes back;
+    without one, or with another account's, the person is asked
+    (docs/decisions/0211-rp-initiated-logout-of-another-account.md)."""
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+
+    if request.method == "POST":
+        # A form posted by the app carries no SameSite=Lax cookie, so this browser's session
+        # is not seen: the same request again as a GET, a top-level navigation, carries it.
+        # Nothing else happens on a POST (it carries no CSRF token).
+        kept = {k: request.values[k] for k in LOGOUT_PARAMETERS if k in request.values}
+        return see_other("/oauth/logout?" + urlencode(kept))
+    found = server()
+    try:
+        ending = found.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return _refusal(error)
+    actor = browser.signed_in()
+    hinted = (ending.id_token_claims or {}).get("sub")
+    other = actor is not None and hinted is not None and hinted != actor.user_id
+    if ending.needs_confirmation or other:
+        return page("oauth_logout.html", signed_in=actor is not None, other=other)
+    if actor is not None:
+        services().sessions.logout(Logout(actor, False))
+    response: Response = found.create_endpoint_response("end_session", ending) or page(
+        "oauth_signed_out.html"
+    )
+    if actor is not None:
+        browser.end(response)
+    return response
+
+
+serve_as_pages(bp)

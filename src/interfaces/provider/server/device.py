@@ -1,0 +1,162 @@
+"""The device authorization grant (RFC 8628) on Authlib's endpoint and grant: the request
+(``POST /oauth/device_authorization``) and the polls at the token endpoint; the states and
+their rules are the use cases' (application/provider/device.py; docs/reference/oauth.md,
+"Device authorization")."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnauthorizedClientError,
+)
+from authlib.oauth2.rfc8628 import (
+    AuthorizationPendingError,
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+    ExpiredTokenError,
+    SlowDownError,
+)
+from authlib.oidc.core.util import create_half_hash
+
+from application.provider.device import PollDevice, StartDevice
+from domain.provider.oauth import DEVICE_CODE, scope_list
+from interfaces.provider.server.config import (
+    CONFIDENTIAL_AUTH,
+    PUBLIC_AUTH,
+    InvalidTargetError,
+    OAuthConfig,
+)
+from interfaces.provider.server.models import Client, Subject, user_info
+from interfaces.provider.server.proofs import ProofOfPossession, proof_jkt, spend_token_proof
+from interfaces.shared.services import services
+
+NOT_ALLOWED = (
+    "This client may not use the device flow: it is allowed with "
+    "'clients create --grant device_code'."
+)
+NO_RESOURCE = (
+    "The device flow issues tokens for the client itself: no 'resource' "
+    "(a service exchanges them for its resources: token exchange)."
+)
+_REFUSALS: dict[str, tuple[type[OAuth2Error], str]] = {
+    "pending": (
+        AuthorizationPendingError,
+        "The person has not answered yet: poll again after the interval.",
+    ),
+    "slow_down": (SlowDownError, "Polled sooner than the interval: wait five seconds more."),
+    "denied": (AccessDeniedError, "The person denied the request."),
+    "expired": (ExpiredTokenError, "The device code expired: start a new request."),
+    "invalid": (
+        InvalidGrantError,
+        "The device code is not valid: unknown, already used, or issued to another client.",
+    ),
+}
+
+
+class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
+    """RFC 8628 §3.1-3.2, for a client that opted in; the scopes are those it may have."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def __init__(self, server: Any, config: OAuthConfig) -> None:
+        super().__init__(server)
+        self.config = config
+
+    def create_endpoint_response(self, request: Any) -> tuple[int, dict[str, Any], Any]:
+        client: Client = self.authenticate_client(request)
+        if not client.client.allows_grant(DEVICE_CODE):
+            raise UnauthorizedClientError(NOT_ALLOWED)
+        if len(request.payload.data.get("scope", "")) > 1000:
+            raise InvalidRequestError("The scope is too long.")
+        if "resource" in request.payload.data:
+            raise InvalidTargetError(NO_RESOURCE)
+        self.server.validate_requested_scope(request.payload.scope)
+        scope = client.get_allowed_scope(request.payload.scope)
+        started = services().oauth.start_device(StartDevice(client.get_client_id(), scope))
+        page = f"{self.config.issuer}/device"
+        data = {
+            "device_code": started.device_code,
+            "user_code": started.user_code,
+            "verification_uri": page,
+            "verification_uri_complete": f"{page}?user_code={started.user_code}",
+            "expires_in": started.expires_in,
+            "interval": started.interval,
+        }
+        return 200, data, default_json_headers
+
+
+class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
+    """RFC 8628 §3.4-3.5: each poll is answered by the use case; the approved request gives
+    its tokens once (an access token, a refresh token with ``offline_access``, an ID token
+    with ``openid``). A poll with a DPoP proof (RFC 9449 §5) has it checked each time, as
+    any token request does, and the tokens it gets are bound to its key (a public client's
+    refresh token too); the proof is spent only by the poll that gets tokens: a pending
+    answer gives nothing a replay could use."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def validate_token_request(self) -> None:
+        device_code = self.request.payload.data.get("device_code")
+        if not device_code or not isinstance(device_code, str):
+            raise InvalidRequestError("Missing 'device_code'.")
+        client: Client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError(NOT_ALLOWED)
+        bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
+        polled = services().oauth.poll_device(
+            PollDevice(device_code, client.get_client_id(), bound)
+        )
+        tokens = polled.tokens
+        if tokens is None:
+            refusal, description = _REFUSALS[polled.outcome]
+            raise refusal(description=description)
+        if client.dpop is not None:
+            spend_token_proof(client.dpop)
+        self.request.user = Subject(tokens.account, tokens.grant_id, tokens.auth_time, tokens.amr)
+        self.request.client = client
+        self.request.credential = tokens
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        tokens = self.request.credential
+        token: dict[str, Any] = self.generate_token(
+            user=self.request.user, scope=tokens.scope, include_refresh_token=False
+        )
+        token.pop("refresh_token", None)
+        if self.request.client.dpop is not None:
+            token["token_type"] = "DPoP"  # RFC 9449 §5: bound to the proof's key (cnf.jkt)
+        if tokens.refresh_token is not None:
+            token["refresh_token"] = tokens.refresh_token
+        if "openid" in scope_list(tokens.scope):
+            token["id_token"] = self._id_token(token)
+        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+    def _id_token(self, token: dict[str, Any]) -> str:
+        """OpenID Connect Core §2's claims, as a code's ID token has them (no nonce: the
+        device flow has none)."""
+        config: OAuthConfig = self.server.config
+        subject: Subject = self.request.user
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": config.issuer,
+            "aud": self.request.client.get_client_id(),
+            "iat": now,
+            "exp": now + config.access_token_ttl,
+            "sub": subject.get_user_id(),
+        }
+        if subject.auth_time is not None:
+            claims["auth_time"] = int(subject.auth_time.timestamp())
+        if subject.amr:
+            claims["amr"] = list(subject.amr)
+        at_hash = create_half_hash(token["access_token"], config.id_token_alg)
+        if at_hash is not None:
+            claims["at_hash"] = at_hash.decode()
+        claims.update(user_info(subject, token["scope"]))
+        return config.keys.sign_id_token(claims)

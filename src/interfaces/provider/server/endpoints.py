@@ -1,0 +1,238 @@
+"""The endpoints Authlib answers beside the token endpoint: revocation, introspection,
+userinfo, registration, logout (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750.errors import InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
+from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+
+from application.provider.clients import CreateClient, new_client_id
+from application.provider.grants import RevokeClientToken, RevokeGrant
+from application.provider.tokens import GRANT_CLAIM
+from domain.errors import DomainError
+from domain.provider.oauth import may_introspect, scope_list
+from domain.provider.token_exchange import exchanged
+from interfaces.provider.server.config import (
+    CONFIDENTIAL_AUTH,
+    PUBLIC_AUTH,
+    OAuthConfig,
+    metadata,
+)
+from interfaces.provider.server.models import AccessToken, Client, Subject, user_info
+from interfaces.provider.server.proofs import bound_token_refusal, resource_proof
+from interfaces.shared.services import services
+
+
+class _AnyHint:
+    """RFC 7662 §2.1 and RFC 7009 §2.1: ``token_type_hint`` only helps the search, and every
+    kind of token is searched whatever it says, so a hint of another value is ignored rather
+    than refused (Authlib refuses it, as a 401)."""
+
+    def check_params(self, oauth_request: Any, client: Client) -> None:
+        if "token" not in oauth_request.form:
+            raise InvalidRequestError(description="The token to look at is missing (token).")
+
+
+class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
+        return AccessToken.of(token_string)
+
+    def revoke_token(self, token: AccessToken, oauth_request: Any) -> None:
+        claims = token.claims
+        grant_id = claims.get(GRANT_CLAIM)
+        client_id = oauth_request.client.get_client_id()
+        if isinstance(grant_id, str) and not exchanged(claims):
+            services().oauth.revoke_grant(RevokeGrant(grant_id, client_id))
+            return
+        # a client's own token, or one from an exchange (its grant is the subject's, which
+        # another client may hold): only itself to end, by its jti
+        services().oauth.revoke_client_token(
+            RevokeClientToken(
+                jti=str(claims.get("jti", "")),
+                token_client_id=str(claims.get("client_id", "")),
+                client_id=client_id,
+                expires_at=datetime.fromtimestamp(int(claims.get("exp", 0)), UTC),
+            )
+        )
+
+
+class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
+
+    def __init__(self, issuer: str) -> None:
+        super().__init__()
+        self.issuer = issuer
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
+        return AccessToken.of(token_string)
+
+    def check_permission(self, token: AccessToken, client: Client, oauth_request: Any) -> bool:
+        claims = token.claims  # the rule: domain.provider.oauth.may_introspect
+        return may_introspect(
+            client.client,
+            issued_to=claims.get("client_id"),
+            kind=token.kind,
+            audience=claims.get("aud"),
+        )
+
+    def introspect_token(self, token: AccessToken) -> dict[str, Any]:
+        claims = token.claims
+        answer = {
+            "active": True,
+            "token_type": token.kind,
+            "client_id": claims.get("client_id"),
+            "scope": claims.get("scope"),
+            "sub": claims.get("sub"),
+            "iss": self.issuer,
+        }
+        # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check
+        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf"):
+            if name in claims:
+                answer[name] = claims[name]
+        return answer
+
+
+class UserInfoValidator(BearerTokenValidator):  # type: ignore[misc]
+    """``Authorization: Bearer``: an access token of ours that is not DPoP-bound."""
+
+    def __init__(self, config: OAuthConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        token = AccessToken.of(token_string)
+        if token is None or token.kind != "access_token":
+            raise InvalidTokenError()
+        if "cnf" in token.claims:
+            raise bound_token_refusal(self.config)
+        return token
+
+
+class DpopUserInfoValidator(UserInfoValidator):
+    """``Authorization: DPoP`` (RFC 9449 §7): a DPoP-bound access token with a proof of its
+    key for this request, used once."""
+
+    TOKEN_TYPE = "dpop"
+
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        token = AccessToken.of(token_string)
+        if token is None or token.kind != "access_token":
+            raise InvalidTokenError()
+        resource_proof(self.config, token_string, token.claims)
+        return token
+
+
+class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
+    def get_issuer(self) -> str:
+        return self.server.config.issuer  # type: ignore[no-any-return]
+
+    def generate_user_info(self, user: Subject | None, scope: str) -> UserInfo:
+        return user_info(user, scope)
+
+
+# The grants a client registered here (public, PKCE) can use: client_credentials, which the
+# server supports, is for confidential clients only. Authlib refuses the rest itself.
+PUBLIC_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
+
+
+class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
+    """RFC 7591 for public clients only (``token_endpoint_auth_method`` ``none``)."""
+
+    def authenticate_token(self, oauth_request: Any) -> bool:
+        return True  # open registration of public clients, when switched on
+
+    def resolve_public_key(self, oauth_request: Any) -> None:
+        return None
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return metadata(self.server.config)
+
+    def generate_client_secret(self, oauth_request: Any) -> None:
+        return None
+
+    def generate_client_id(self, oauth_request: Any) -> str:
+        return new_client_id()
+
+    def save_client(
+        self, client_info: dict[str, Any], client_metadata: dict[str, Any], oauth_request: Any
+    ) -> Client:
+        if client_metadata.get("token_endpoint_auth_method", "none") != "none":
+            raise InvalidClientMetadataError("Only public clients register here: use 'none'.")
+        bound = oauth_request.payload.data.get("dpop_bound_access_tokens", False)
+        if not isinstance(bound, bool):  # RFC 9449 §5.2: a boolean
+            raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
+        unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
+        if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
+            raise InvalidClientMetadataError(
+                f"A public client cannot use {', '.join(sorted(unusable))}: only "
+                "authorization_code and refresh_token."
+            )
+        try:
+            created = services().oauth.create_client(
+                CreateClient(
+                    name=str(client_metadata.get("client_name") or "unnamed app"),
+                    redirect_uris=tuple(client_metadata.get("redirect_uris") or ()),
+                    scopes=scope_list(client_metadata.get("scope")),
+                    post_logout_redirect_uris=tuple(
+                        oauth_request.payload.data.get("post_logout_redirect_uris") or ()
+                    ),
+                    dynamic=True,
+                    client_id=client_info["client_id"],
+                    dpop_bound_access_tokens=bound,
+                )
+            )
+        except DomainError as exc:
+            raise InvalidClientMetadataError(exc.detail) from exc
+        client_info.pop("client_secret", None)
+        client_info.pop("client_secret_expires_at", None)
+        return Client(created.client)
+
+    def generate_client_registration_info(
+        self, client: Client, oauth_request: Any
+    ) -> dict[str, Any]:
+        return {"dpop_bound_access_tokens": client.client.dpop_bound_access_tokens}
+
+    def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
+        info: dict[str, Any] = super().generate_client_info(oauth_request)
+        info.pop("client_secret", None)
+        info.pop("client_secret_expires_at", None)
+        return info
+
+
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    def __init__(self, config: OAuthConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def get_server_jwks(self) -> dict[str, Any]:
+        return {"keys": self.config.public_jwks}
+
+    def get_algorithms(self) -> list[str]:
+        return [self.config.id_token_alg]  # the hint is an ID token
+
+    def is_post_logout_redirect_uri_legitimate(self, *args: Any) -> bool:
+        return False  # only with an id_token_hint
+
+    def end_session(self, end_session_request: Any) -> None:
+        pass  # the route ends the browser's session (it holds the cookies)
+
+
+class Issuer(IssuerParameter):  # type: ignore[misc]
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer

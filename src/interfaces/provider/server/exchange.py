@@ -1,0 +1,132 @@
+"""Token exchange (RFC 8693) at the token endpoint, which Authlib has not: an Authlib grant
+whose rules are domain/provider/token_exchange.py's; the subject token is read as
+introspection reads it, and the exchanged one signed as the provider's access tokens are
+(docs/reference/oauth.md, "Token exchange")."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, ClassVar
+
+from authlib.oauth2.rfc6749 import TokenEndpointMixin
+from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
+
+from application.provider.tokens import GRANT_CLAIM, InspectToken
+from domain.provider.dpop import bound_key
+from domain.provider.oauth import scope_list, unusable_resource
+from domain.provider.token_exchange import (
+    GRANT_TYPE,
+    ExchangeRefused,
+    ExchangeRequest,
+    actor,
+    answer,
+    check_chain,
+    expiry,
+    issued_for,
+    narrowed_scope,
+)
+from interfaces.provider.server.config import CONFIDENTIAL_AUTH, InvalidTargetError, OAuthConfig
+from interfaces.provider.server.models import Client
+from interfaces.provider.server.proofs import (
+    InvalidDpopProofError,
+    ProofOfPossession,
+    spend_token_proof,
+)
+from interfaces.shared.services import services
+
+NOT_ALLOWED = (
+    "This client may not exchange tokens: it is allowed with "
+    "'clients create --confidential --grant token_exchange'."
+)
+TARGET_NOT_ALLOWED = (
+    "The target is not one of this client's resources ('clients create --resource'): an "
+    "exchange is only to a resource the client is allowed."
+)
+NOT_ISSUED_FOR_IT = "The subject token was not issued for this client or its resources."
+NOT_LIVE = "The subject token is not valid: unknown, expired or revoked."
+NOT_A_PERSONS = "The subject token is not a person's: a client's own token is not exchanged."
+BOUND_SUBJECT = (
+    "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
+    "client's own key, to which the new token is bound."
+)
+
+
+class _Refusal(OAuth2Error):  # type: ignore[misc]
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description=description)
+        self.error = error
+
+
+class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
+    """RFC 8693 for confidential clients that opted in: a person's access token issued for
+    the client, for one at another of the client's resources, no wider, with ``act``, never
+    outliving the subject token. With a DPoP proof (RFC 9449 §5; required of a client
+    registered so, and for a DPoP-bound subject token) the token is bound to its key."""
+
+    GRANT_TYPE = GRANT_TYPE
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
+
+    def validate_token_request(self) -> None:
+        client: Client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError(NOT_ALLOWED)
+        try:
+            asked = ExchangeRequest.parse(self.request.payload.datalist)
+        except ExchangeRefused as refused:
+            raise _Refusal(refused.error, refused.description) from refused
+        config: OAuthConfig = self.server.config
+        allowed = client.client.resources
+        if unusable_resource(asked.target, config.forbidden_audiences) or (
+            asked.target not in allowed
+        ):
+            raise InvalidTargetError(TARGET_NOT_ALLOWED)
+        state = services().oauth.token_state(InspectToken(asked.subject_token))
+        if state is None or state.kind != "access_token" or not state.live:
+            raise _Refusal("invalid_grant", NOT_LIVE)
+        claims = state.claims
+        if not isinstance(claims.get(GRANT_CLAIM), str):
+            raise _Refusal("invalid_grant", NOT_A_PERSONS)
+        if not issued_for(claims.get("aud"), client.get_client_id(), allowed):
+            raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
+        try:
+            check_chain(claims, client.get_client_id(), asked.target)
+            scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
+        except ExchangeRefused as refused:
+            raise _Refusal(refused.error, refused.description) from refused
+        if bound_key(claims) is not None and client.dpop is None:  # RFC 9449: kept bound
+            raise InvalidDpopProofError(BOUND_SUBJECT)
+        self.request.client = client
+        self.exchange = (claims, asked.target, scope)
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        subject, target, scope = self.exchange
+        config: OAuthConfig = self.server.config
+        client_id = self.request.client.get_client_id()
+        now = int(time.time())
+        expires = expiry(now, config.access_token_ttl, subject)  # never past the subject's
+        if expires <= now:
+            raise _Refusal("invalid_grant", NOT_LIVE)
+        claims: dict[str, Any] = {
+            "iss": config.issuer,
+            "exp": expires,
+            "client_id": client_id,
+            "iat": now,
+            "jti": secrets.token_urlsafe(16),
+            "scope": " ".join(scope),
+            "sub": subject["sub"],
+            "aud": target,
+            "act": actor(client_id, subject.get("act")),
+            GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
+        }
+        if "auth_time" in subject:
+            claims["auth_time"] = subject["auth_time"]
+        proof = self.request.client.dpop
+        if proof is not None:
+            spend_token_proof(proof)
+            claims["cnf"] = {"jkt": proof.jkt}
+        token = answer(config.keys.sign_access(claims), expires - now, scope)
+        if proof is not None:
+            token["token_type"] = "DPoP"
+        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
+        return 200, token, self.TOKEN_RESPONSE_HEADER

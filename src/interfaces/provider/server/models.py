@@ -1,0 +1,186 @@
+"""The models Authlib asks about: a client, the user a token is about, a code, a refresh
+token, an access token (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6750.errors import InvalidTokenError
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.models import AuthorizationCodeMixin
+
+from application.provider.claims import FindAccount, claims_of
+from application.provider.clients import FindClient
+from application.provider.grants import PresentedCode
+from application.provider.tokens import InspectToken, TokenState
+from domain.accounts.users import User
+from domain.provider.dpop import Proof
+from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
+from interfaces.provider.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH
+from interfaces.shared.services import services
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    def __init__(self, client: OAuthClient) -> None:
+        self.client = client
+        self.client_id = client.client_id
+        # The resource of the client's own token (client_credentials), checked by its grant:
+        # one Client is made for each request that names the client.
+        self.resource: str | None = None
+        # The DPoP proof of its token request (RFC 9449 §5), which binds the tokens it gets.
+        self.dpop: Proof | None = None
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return {"post_logout_redirect_uris": list(self.client.post_logout_redirect_uris)}
+
+    def get_client_id(self) -> str:
+        return self.client.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.client.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        return " ".join(self.client.allowed_scope(scope_list(scope)))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        if self.client.allows_redirect(redirect_uri):
+            return True
+        if invalid_error_characters(redirect_uri):
+            # Authlib quotes the refused URI in its error's description, which may hold only
+            # printable ASCII but '"' and '\\': say it without the URI instead of failing.
+            raise InvalidRequestError("The redirect_uri is not one this client registered.")
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return self.client.secret_matches(client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in (CONFIDENTIAL_AUTH if self.client.confidential else PUBLIC_AUTH)
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.client.grant_types()
+
+
+@dataclass
+class Subject:
+    """The user a token is about, as Authlib's grants carry it."""
+
+    user: User
+    grant_id: str | None = None
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    resource: str | None = None
+
+    def get_user_id(self) -> str:
+        return self.user.id
+
+
+def user_info(user: Subject | None, scope: str) -> UserInfo:
+    """The claims the scopes allow, of the person a token is about (ID tokens, userinfo)."""
+    if user is None:  # an app's own token (client_credentials) is about no person
+        raise InvalidTokenError(description="This token is not about a user.")
+    return UserInfo(claims_of(user.user, scope))
+
+
+class Code(AuthorizationCodeMixin):  # type: ignore[misc]
+    """A code found unspent (``present_code``), with the text the client sent; ``settled``
+    once spent or burnt, so that it is stored once."""
+
+    def __init__(self, presented: PresentedCode, code_text: str) -> None:
+        self.presented, self.code_text = presented, code_text
+        self.code: AuthorizationCode = presented.code
+        self.settled = False
+
+    def get_redirect_uri(self) -> str:
+        return self.code.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.code.scope
+
+    def get_nonce(self) -> str | None:
+        return self.code.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.code.auth_time.timestamp())
+
+    def get_acr(self) -> str | None:
+        return None
+
+    def get_amr(self) -> list[str] | None:
+        return list(self.code.amr) or None
+
+
+class RefreshToken(TokenMixin):  # type: ignore[misc]
+    def __init__(self, grant: Grant, token: str, account: User | None = None) -> None:
+        self.grant, self.token = grant, token
+        self.account = account  # read with the grant
+
+    def check_client(self, client: Client) -> bool:
+        return client.get_client_id() == self.grant.client_id
+
+    def get_scope(self) -> str:
+        return self.grant.scope
+
+    def get_expires_in(self) -> int:
+        return 0
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        return self.grant.revoked
+
+
+class AccessToken(TokenMixin):  # type: ignore[misc]
+    """A verified access token (a JWT of ours), or a refresh token found by its grant."""
+
+    def __init__(self, state: TokenState) -> None:
+        self.claims, self.live, self.kind = state.claims, state.live, state.kind
+        self.account = state.account  # read with the grant by the liveness check, if it was
+
+    @staticmethod
+    def of(token: str) -> AccessToken | None:
+        """What the token is (``token_state``), or None if it is no token of ours."""
+        state = services().oauth.token_state(InspectToken(token))
+        return AccessToken(state) if state is not None else None
+
+    def check_client(self, client: Client) -> bool:
+        return self.claims.get("client_id") == client.get_client_id()
+
+    @property
+    def scope(self) -> str:
+        return str(self.claims.get("scope", ""))
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int(self.claims.get("exp", 0)) - int(self.claims.get("iat", 0))
+
+    def is_expired(self) -> bool:
+        exp = self.claims.get("exp")
+        return exp is not None and int(exp) <= time.time()
+
+    def is_revoked(self) -> bool:
+        return not self.live
+
+    def get_user(self) -> Subject | None:
+        if self.account is not None:
+            return Subject(self.account)
+        user = services().oauth.account(FindAccount(str(self.claims.get("sub", ""))))
+        return Subject(user) if user is not None else None
+
+    def get_client(self) -> Client | None:
+        found = services().oauth.client(FindClient(str(self.claims.get("client_id", ""))))
+        return Client(found) if found is not None else None

@@ -1,0 +1,135 @@
+"""Passkeys on the pages (docs/pages.md): the list, rename and delete forms on
+/account/security, and the JSON endpoints the pages' one script (static/webauthn.js) calls to
+add a passkey and to sign in with one. The script sends the page's CSRF token in a header;
+its requests count in the API's passkey limits (``PAGE_LIMITS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from application.accounts.authentication import Actor
+from application.json_text import UnreadableJson, read_json
+from application.signin.passkeys import (
+    DeletePasskey,
+    ListPasskeys,
+    PasskeySignIn,
+    RegisterPasskey,
+    RegistrationOptions,
+    RenamePasskey,
+)
+from domain.errors import InvalidInput, Unauthenticated, Unreadable
+from domain.signin.passkeys import Passkey
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.accounts.account import SECURITY, account_form, done, signed_in
+from interfaces.web.forms import field, safe_next
+from interfaces.web.rendering import bp
+
+
+def _signed_in() -> Actor:
+    """The caller of a script endpoint: 401 (JSON) when signed out."""
+    actor = browser.signed_in()
+    if actor is None:
+        raise Unauthenticated("Sign in first.", code="signed_out")
+    return actor
+
+
+def _credential() -> dict[str, Any]:
+    """The JSON object the script posts (what the browser's credential's toJSON() wrote), read
+    with bounded nesting."""
+    try:
+        data = read_json(request.get_data(cache=True).decode("utf-8"))
+    except (UnreadableJson, UnicodeDecodeError):
+        raise Unreadable("The body is not valid UTF-8 JSON.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise Unreadable("The JSON body must be an object.", code="json_not_object")
+    return data
+
+
+def _json(passkey: Passkey) -> dict[str, object]:
+    return {
+        "id": passkey.id,
+        "name": passkey.name,
+        "created_at": passkey.created_at.isoformat(),
+        "last_used_at": passkey.last_used_at.isoformat() if passkey.last_used_at else None,
+    }
+
+
+@bp.context_processor
+def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
+    """``account_passkeys()`` for _account_passkeys.html: read only where a page shows them."""
+
+    def account_passkeys() -> list[Passkey]:
+        actor = browser.signed_in()
+        return services().passkeys.list(ListPasskeys(actor)) if actor is not None else []
+
+    return {"account_passkeys": account_passkeys}
+
+
+# -- on /account/security
+
+
+@bp.post("/account/passkeys/options")
+def passkey_options() -> Response:
+    return jsonify(services().passkeys.registration_options(RegistrationOptions(_signed_in())))
+
+
+@bp.post("/account/passkeys")
+def add_passkey() -> Response:
+    actor = _signed_in()
+    credential = _credential()
+    name = credential.pop("name", None)
+    if name is None:
+        name = ""
+    elif not isinstance(name, str):
+        raise InvalidInput.field("name", "Must be text.", "invalid_type")
+    passkey = services().passkeys.register(RegisterPasskey(actor, credential, name))
+    response = jsonify(_json(passkey))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/account/passkeys/<passkey_id>/rename")
+@signed_in
+@account_form("passkey-rename", SECURITY, also=lambda _, passkey_id: {"renaming": passkey_id})
+def rename_passkey(actor: Actor, passkey_id: str) -> Response:
+    name = field("name", required=False)
+    services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
+    return done("passkey-renamed", SECURITY)
+
+
+@bp.post("/account/passkeys/<passkey_id>/delete")
+@signed_in
+@account_form("passkey-delete", SECURITY)
+def delete_passkey(actor: Actor, passkey_id: str) -> Response:
+    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+    return done("passkey-deleted", SECURITY)
+
+
+# -- on /sign-in
+
+
+@bp.post("/sign-in/passkey/options")
+def passkey_sign_in_options() -> Response:
+    return jsonify(services().passkeys.authentication_options())
+
+
+@bp.post("/sign-in/passkey")
+def passkey_sign_in() -> Response:
+    """Signs this browser in as the password form does; the script then goes to ``location``
+    (``?next=``, a path of this site)."""
+    pair = services().passkeys.sign_in(
+        PasskeySignIn(
+            credential=_credential(),
+            user_agent=browser.user_agent(),
+            client_ip=client_ip(),
+            device_token=browser.device_token(),
+        )
+    )
+    response = jsonify({"location": safe_next(request.args.get("next"))})
+    browser.start(response, pair)
+    return response

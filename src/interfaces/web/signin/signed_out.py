@@ -1,0 +1,223 @@
+"""The pages of a signed-out browser (docs/pages.md): sign in (and its second step), sign up,
+verify an address, forgot and reset a password, and sign out. Each route parses the form,
+builds the use case's command and calls it as the JSON routes do, then renders; a refused
+form comes back as its route's ``form_errors`` says."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from application.accounts.accounts import Register
+from application.mail.flows import VerifyEmail
+from application.mail.password_reset import ForgotPassword, ResetPassword
+from application.signin.login import Login
+from application.signin.mfa import MfaLogin
+from application.signin.sessions import Logout
+from application.signin.tokens import TokenPair
+from domain.errors import DomainError, InvalidInput, MfaRequired
+from interfaces.shared.after_response import after_response
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.federation import upstream
+from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
+from interfaces.web.rendering import bp, kept_page, page, see_other
+
+
+def _login(username: str, password: str) -> Login:
+    """A password sign-in by this browser (the sign-in form, or signing up)."""
+    return Login(
+        login=username,
+        password=password,
+        user_agent=browser.user_agent(),
+        client_ip=client_ip(),
+        device_token=browser.device_token(),
+    )
+
+
+def _next() -> str:
+    return safe_next(request.args.get("next"))
+
+
+@bp.get("/sign-in")
+def sign_in_page() -> Response:
+    # ``again``: an app asked for a new sign-in (``prompt=login``, ``max_age``); the session
+    # holds until that one succeeds (docs/decisions/0227-sign-in-again-keeps-the-session.md)
+    again = request.args.get("again") == "1"
+    if not again and browser.signed_in() is not None:
+        return see_other(_next())
+    # ``username``: an OpenID Connect client's login_hint, typed in for the person
+    hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
+    return kept_page(
+        "sign_in.html",
+        next=_next(),
+        passkeys_here=browser.passkeys_here(),
+        upstreams=upstream.buttons(),
+        form={"username": hint} if hint else {},
+        notice="reset"
+        if request.args.get("reset")
+        else "deleted"
+        if request.args.get("deleted")
+        else "again"
+        if again
+        else "",
+    )
+
+
+@bp.post("/sign-in")
+@form_errors(
+    "sign_in.html",
+    shown=lambda: {
+        "next": _next(),
+        "passkeys_here": browser.passkeys_here(),
+        "upstreams": upstream.buttons(),
+    },
+)
+def sign_in() -> Response:
+    next_path = _next()
+    try:
+        username, password = fields("username", "password")
+        pair = services().login.login(_login(username, password))
+    except MfaRequired as exc:
+        response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
+        browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
+        return response
+    response = see_other(next_path)
+    _replace_session(response, pair)
+    return response
+
+
+def _replace_session(response: Response, pair: TokenPair) -> None:
+    """Sign this browser in with ``pair``, ending the session it held before (signed in
+    again at an app's request), now that the new one exists."""
+    previous = browser.signed_in()
+    browser.start(response, pair)
+    if previous is not None:
+        services().sessions.logout(Logout(previous, False))
+
+
+@bp.get("/sign-in/mfa")
+def mfa_page() -> Response:
+    if not browser.mfa_token():
+        return see_other("/sign-in")
+    return page("sign_in_mfa.html", next=_next(), form={})
+
+
+@bp.post("/sign-in/mfa")
+@form_errors("sign_in_mfa.html", shown=lambda: {"next": _next()})
+def sign_in_mfa() -> Response:
+    code = field("code", required=False).strip() or None
+    recovery_code = field("recovery_code", required=False).strip() or None
+    if (code is None) == (recovery_code is None):
+        raise InvalidInput.field(
+            "code", "Enter a code or a recovery code.", "code_or_recovery_code"
+        )
+    pair = services().login.finish_mfa(
+        MfaLogin(
+            mfa_token=browser.mfa_token(),
+            code=code,
+            recovery_code=recovery_code,
+            user_agent=browser.user_agent(),
+            client_ip=client_ip(),
+        )
+    )
+    response = see_other(_next())
+    _replace_session(response, pair)
+    return response
+
+
+@bp.get("/sign-up")
+def sign_up_page() -> Response:
+    return kept_page("sign_up.html", upstreams=upstream.buttons(), form={})
+
+
+@bp.post("/sign-up")
+@form_errors("sign_up.html")
+def sign_up() -> Response:
+    username, email, password = fields("username", "email", "password")
+    # The account speaks the language the page was read in: the one this browser chose on
+    # the pages, else its Accept-Language's.
+    locale = browser.chosen_language() or accepted_locale()
+    user = services().accounts.register(
+        Register(username=username, email=email, password=password, locale=locale)
+    )
+    try:  # signed in at once, where the service lets an unverified address sign in
+        pair = services().login.login(_login(user.username.value, password))
+    except DomainError:
+        return page("signed_up.html", email=user.email.value if user.email else "", status=201)
+    response = see_other("/account")
+    browser.start(response, pair)
+    return response
+
+
+@bp.get("/verify-email")
+def verify_email_page() -> Response:
+    # A GET never spends the token: mail scanners open links.
+    return page("verify_email.html", token=request.args.get("token", ""), form={})
+
+
+@bp.post("/verify-email")
+@form_errors("verify_email.html", shown=lambda: {"token": request.form.get("token", "")})
+def verify_email() -> Response:
+    # Opened signed in (to this account, through an identity) or not: the first proof of the
+    # address decides whose the account is (docs/reference/identities.md).
+    verified = services().email.verify(
+        VerifyEmail(field("token"), client_ip(), browser.signed_in())
+    )
+    user = verified.user
+    return page(
+        "verified.html", email=user.email.value if user.email else "", claimed=verified.claimed
+    )
+
+
+@bp.get("/forgot-password")
+def forgot_password_page() -> Response:
+    return kept_page("forgot_password.html", form={})
+
+
+@bp.post("/forgot-password")
+@form_errors("forgot_password.html")
+def forgot_password() -> Response:
+    forgot, cmd = services().email.forgot_password, ForgotPassword(field("email"), client_ip())
+    # Queued once the answer is sent, as by the API: nothing delays it for either kind of
+    # address (docs/security.md, "Password recovery").
+    after_response(lambda: forgot(cmd))
+    return page("forgot_password_sent.html")
+
+
+@bp.get("/reset-password")
+def reset_password_page() -> Response:
+    token, invited = request.args.get("token", ""), request.args.get("invited") == "1"
+    return page("reset_password.html", token=token, invited=invited, form={})
+
+
+@bp.post("/reset-password")
+@form_errors(
+    "reset_password.html",
+    renamed={"password": "new_password"},
+    shown=lambda: {
+        "token": request.form.get("token", ""),
+        "invited": request.form.get("invited") == "1",
+    },
+)
+def reset_password() -> Response:
+    token, new_password = fields("token", "new_password")
+    services().email.reset_password(
+        ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
+    )
+    return see_other("/sign-in?reset=1")
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    actor = browser.signed_in()
+    if actor is not None:
+        services().sessions.logout(Logout(actor, False))
+    # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
+    back = request.args.get("next")
+    response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")
+    browser.end(response)
+    return response
