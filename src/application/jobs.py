@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.json_text import read_json
@@ -143,6 +144,6 @@ def bind(ports: JobPorts, policies: JobPolicies, *, run: JobHandler) -> JobServi
     policy, verifier = policies.push_policy, ports.push_verifier
     max_attempts = policies.job_max_attempts
     return JobServices(
-        authorize_push=lambda cmd: authorize_push(cmd, policy=policy, verifier=verifier),
-        receive_push=lambda cmd: receive_push(cmd, run=run, max_attempts=max_attempts),
+        authorize_push=partial(authorize_push, policy=policy, verifier=verifier),
+        receive_push=partial(receive_push, run=run, max_attempts=max_attempts),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -368,30 +369,30 @@ def bind(
     users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
     counter, identity_changes = ports.request_counter, policies.identity_changes
     return AccountServices(
-        register=lambda cmd: register(
-            cmd,
+        register=partial(
+            register,
             users=users,
             hasher=hasher,
             clock=clock,
             registered=hooks.registered,
             audit=audit,
         ),
-        get=lambda cmd: get_user(cmd, users=users),
-        update_profile=lambda cmd: update_profile(
-            cmd,
+        get=partial(get_user, users=users),
+        update_profile=partial(
+            update_profile,
             users=users,
             clock=clock,
             changed=hooks.changed,
             counter=counter,
             identity_changes=identity_changes,
         ),
-        delete=lambda cmd: delete_user(
-            cmd,
+        delete=partial(
+            delete_user,
             users=users,
             clock=clock,
             audit=audit,
             owned=owned,
             check_password=check_password,
         ),
-        resume_deletions=lambda: resume_deletions(users=users, owned=owned),
+        resume_deletions=partial(resume_deletions, users=users, owned=owned),
     )

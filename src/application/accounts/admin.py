@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -249,14 +250,10 @@ def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
     """``owned``: what the resource modules keep per user, deleted with the account."""
     users, clock, audit = ports.users, ports.clock, ports.audit
     return AdminServices(
-        list_users=lambda cmd: list_users(cmd, users=users),
-        show_user=lambda cmd: show_user(cmd, users=users),
-        change_user=lambda cmd: change_user(cmd, users=users, clock=clock, audit=audit),
-        remove_user=lambda cmd: remove_user(
-            cmd, users=users, clock=clock, audit=audit, owned=owned
-        ),
-        set_role=lambda cmd: set_role_by_username(cmd, users=users, clock=clock, audit=audit),
-        set_disabled=lambda cmd: set_disabled_by_username(
-            cmd, users=users, clock=clock, audit=audit
-        ),
+        list_users=partial(list_users, users=users),
+        show_user=partial(show_user, users=users),
+        change_user=partial(change_user, users=users, clock=clock, audit=audit),
+        remove_user=partial(remove_user, users=users, clock=clock, audit=audit, owned=owned),
+        set_role=partial(set_role_by_username, users=users, clock=clock, audit=audit),
+        set_disabled=partial(set_disabled_by_username, users=users, clock=clock, audit=audit),
     )

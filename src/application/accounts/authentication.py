@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from application.ports import Clock, TokenIssuer
@@ -174,8 +175,12 @@ def bind(
 ) -> AuthenticationServices:
     tokens, principals, clock = ports.tokens, ports.principals, ports.clock
     return AuthenticationServices(
-        authenticate=lambda cmd: authenticate(
-            cmd, tokens=tokens, principals=principals, clock=clock, reauth_max_age=reauth_max_age
+        authenticate=partial(
+            authenticate,
+            tokens=tokens,
+            principals=principals,
+            clock=clock,
+            reauth_max_age=reauth_max_age,
         ),
         jwks=tokens.jwks,
     )

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Literal, Protocol, get_args
 
 from application.accounts.accounts import UserRepository as Users
@@ -303,6 +304,6 @@ class EventServices:
 def bind(ports: EventPorts) -> EventServices:
     events, users = ports.security_events, ports.users
     return EventServices(
-        list=lambda query: list_events(query, events=events, users=users),
-        recent=lambda query: recent_activity(query, events=events, users=users),
+        list=partial(list_events, events=events, users=users),
+        recent=partial(recent_activity, events=events, users=users),
     )

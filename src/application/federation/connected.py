@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor, require_recent_sign_in
@@ -200,14 +201,12 @@ class ConnectedServices:
 def bind(ports: ConnectedPorts) -> ConnectedServices:
     identities, clock, audit = ports.identities, ports.clock, ports.audit
     return ConnectedServices(
-        list=lambda cmd: list_identities(cmd, identities=identities),
-        disconnect=lambda cmd: disconnect(
-            cmd, identities=identities, passkeys=ports.passkeys, clock=clock, audit=audit
+        list=partial(list_identities, identities=identities),
+        disconnect=partial(
+            disconnect, identities=identities, passkeys=ports.passkeys, clock=clock, audit=audit
         ),
-        connect=lambda cmd: connect(cmd, identities=identities, clock=clock, audit=audit),
-        hold_pending=lambda cmd: hold_pending(cmd, identities=identities, clock=clock),
-        pending=lambda secret: pending_link(secret, identities=identities, clock=clock),
-        connect_pending=lambda cmd: connect_pending(
-            cmd, identities=identities, clock=clock, audit=audit
-        ),
+        connect=partial(connect, identities=identities, clock=clock, audit=audit),
+        hold_pending=partial(hold_pending, identities=identities, clock=clock),
+        pending=partial(pending_link, identities=identities, clock=clock),
+        connect_pending=partial(connect_pending, identities=identities, clock=clock, audit=audit),
     )

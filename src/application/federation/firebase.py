@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import AccountHooks, GetUser, UserRepository, get_user
@@ -91,8 +92,11 @@ def bind(ports: FirebasePorts, policies: TokenPolicies, *, hooks: AccountHooks) 
     p = ports
     links = links_of(p, registered=hooks.registered_with)
     return FirebaseServices(
-        sign_in=lambda cmd: firebase_sign_in(
-            cmd, verifier=p.identity_verifier, links=links, sign_in=sign_in_step(p, policies)
+        sign_in=partial(
+            firebase_sign_in,
+            verifier=p.identity_verifier,
+            links=links,
+            sign_in=sign_in_step(p, policies),
         ),
-        custom_token=lambda cmd: firebase_custom_token(cmd, users=p.users, minter=p.custom_tokens),
+        custom_token=partial(firebase_custom_token, users=p.users, minter=p.custom_tokens),
     )

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import AccountHooks
@@ -456,15 +457,15 @@ def bind(
     providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
     listed = ProviderList(providers, now)
     return UpstreamServices(
-        add=lambda cmd: add_provider(cmd, providers=providers, box=box, clock=now, listed=listed),
-        list=lambda actor: list_providers(actor, providers=providers),
-        delete=lambda cmd: delete_provider(cmd, providers=providers, listed=listed),
+        add=partial(add_provider, providers=providers, box=box, clock=now, listed=listed),
+        list=partial(list_providers, providers=providers),
+        delete=partial(delete_provider, providers=providers, listed=listed),
         buttons=listed.buttons,
-        start=lambda cmd: start_upstream(
-            cmd, providers=providers, client=client, box=box, policy=policy, clock=now
+        start=partial(
+            start_upstream, providers=providers, client=client, box=box, policy=policy, clock=now
         ),
-        finish=lambda cmd: finish_upstream(
-            cmd,
+        finish=partial(
+            finish_upstream,
             providers=providers,
             client=client,
             box=box,
@@ -474,8 +475,8 @@ def bind(
             links=links,
             sign_in=sign_in_step(p, policies),
         ),
-        native=lambda cmd: native_sign_in(
-            cmd,
+        native=partial(
+            native_sign_in,
             providers=providers,
             client=client,
             box=box,

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import DELETE_BATCH, AccountHooks, UserRepository
@@ -293,19 +294,19 @@ class EmailServices:
 def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
     p = ports
     return EmailServices(
-        request_verification=lambda cmd: request_verification(
-            cmd, users=p.users, queue=queue, audit=p.audit
+        request_verification=partial(
+            request_verification, users=p.users, queue=queue, audit=p.audit
         ),
-        verify=lambda cmd: verify_email(
-            cmd,
+        verify=partial(
+            verify_email,
             action_tokens=p.action_tokens,
             proof=ProofPorts(p.users, p.identities, p.passkeys, p.factors, p.oauth_grants),
             clock=p.clock,
             audit=p.audit,
         ),
-        forgot_password=lambda cmd: forgot_password(cmd, queue=queue),
-        reset_password=lambda cmd: reset_password(
-            cmd,
+        forgot_password=partial(forgot_password, queue=queue),
+        reset_password=partial(
+            reset_password,
             action_tokens=p.action_tokens,
             users=p.users,
             passkeys=p.passkeys,
@@ -317,11 +318,9 @@ def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> Emai
             clock=p.clock,
             audit=p.audit,
         ),
-        invite=lambda cmd: invite_user(
-            cmd, users=p.users, queue=queue, clock=p.clock, audit=p.audit
-        ),
-        not_me=lambda cmd: not_me(
-            cmd,
+        invite=partial(invite_user, users=p.users, queue=queue, clock=p.clock, audit=p.audit),
+        not_me=partial(
+            not_me,
             action_tokens=p.action_tokens,
             users=p.users,
             sessions=p.sessions,
@@ -339,9 +338,8 @@ def handlers(
     """The jobs of the mail flows by kind: handlers, not use cases (they take the job)."""
     p = ports
     return {
-        SEND_MAIL: lambda job, final: send_mail(
-            job,
-            final,
+        SEND_MAIL: partial(
+            send_mail,
             users=p.users,
             action_tokens=p.action_tokens,
             renderer=p.mail_renderer,
@@ -353,9 +351,7 @@ def handlers(
             metrics=p.metrics,
         ),
         # It queues the reset mail itself, so it needs the queue its handlers run on.
-        FIND_RESET_ACCOUNT: lambda job, final: find_reset_account(
-            job, final, users=p.users, queue=queue, audit=p.audit
-        ),
+        FIND_RESET_ACCOUNT: partial(find_reset_account, users=p.users, queue=queue, audit=p.audit),
     }
 
 
@@ -363,11 +359,9 @@ def account_hooks(ports: EmailPorts, *, queue: JobQueue) -> AccountHooks:
     """The mails that follow a new account and a profile change."""
     audit = ports.audit
     return AccountHooks(
-        registered=lambda user: mail_after_register(user, queue=queue),
+        registered=partial(mail_after_register, queue=queue),
         registered_with=lambda user, provider: mail_after_register(
             user, queue=queue, provider=provider
         ),
-        changed=lambda before, after: mail_after_profile_change(
-            before, after, queue=queue, audit=audit
-        ),
+        changed=partial(mail_after_profile_change, queue=queue, audit=audit),
     )

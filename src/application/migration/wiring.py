@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from application.accounts.accounts import UserRepository
@@ -63,7 +64,7 @@ def bind(ports: MovePorts, *, providers: Callable[[], frozenset[str]] = frozense
             check_address=check_address,
             progress=progress,
         ),
-        export_users=lambda: export_users(moves=ports.user_moves),
+        export_users=partial(export_users, moves=ports.user_moves),
         check_password=lambda check, records, check_address: check_password(
             check,
             records,

@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -406,12 +407,12 @@ def bind(ports: DatasetPorts, policies: DatasetPolicies) -> DatasetServices:
     datasets, store, clock = ports.datasets, ports.file_store, ports.clock
     limits = policies.dataset_limits
     return DatasetServices(
-        import_csv=lambda cmd: import_dataset(
-            cmd, datasets=datasets, store=store, clock=clock, limits=limits
+        import_csv=partial(
+            import_dataset, datasets=datasets, store=store, clock=clock, limits=limits
         ),
-        list=lambda cmd: list_datasets(cmd, datasets=datasets),
-        show=lambda cmd: show_dataset(cmd, datasets=datasets),
-        rows=lambda cmd: dataset_rows(cmd, datasets=datasets),
-        export_csv=lambda cmd: export_csv(cmd, datasets=datasets),
-        delete=lambda cmd: delete_dataset(cmd, datasets=datasets, store=store),
+        list=partial(list_datasets, datasets=datasets),
+        show=partial(show_dataset, datasets=datasets),
+        rows=partial(dataset_rows, datasets=datasets),
+        export_csv=partial(export_csv, datasets=datasets),
+        delete=partial(delete_dataset, datasets=datasets, store=store),
     )

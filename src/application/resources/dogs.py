@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -230,19 +231,15 @@ class DogServices:
 def bind(ports: DogPorts, *, queue: JobQueue) -> DogServices:
     dogs, clock = ports.dogs, ports.clock
     return DogServices(
-        list=lambda query: list_dogs(query, dogs=dogs),
-        get=lambda cmd: get_dog(cmd, dogs=dogs),
-        create=lambda cmd: create_dog(cmd, dogs=dogs, queue=queue, clock=clock),
-        edit=lambda cmd: edit_dog(cmd, dogs=dogs, clock=clock),
-        delete=lambda cmd: delete_dog(cmd, dogs=dogs),
+        list=partial(list_dogs, dogs=dogs),
+        get=partial(get_dog, dogs=dogs),
+        create=partial(create_dog, dogs=dogs, queue=queue, clock=clock),
+        edit=partial(edit_dog, dogs=dogs, clock=clock),
+        delete=partial(delete_dog, dogs=dogs),
     )
 
 
 def handlers(ports: DogPorts) -> dict[str, JobHandler]:
     """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
     dogs, pictures, clock = ports.dogs, ports.pictures, ports.clock
-    return {
-        FETCH_DOG_PICTURE: lambda job, final: fetch_picture(
-            job, final, dogs=dogs, pictures=pictures, clock=clock
-        )
-    }
+    return {FETCH_DOG_PICTURE: partial(fetch_picture, dogs=dogs, pictures=pictures, clock=clock)}

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO, Protocol
 
 from application.accounts.authentication import Actor
@@ -188,9 +189,7 @@ def bind(ports: FilePorts, policies: FilePolicies) -> FileServices:
     files, store, clock = ports.files, ports.file_store, ports.clock
     max_bytes = policies.max_upload_bytes
     return FileServices(
-        upload=lambda cmd: upload_file(
-            cmd, files=files, store=store, clock=clock, max_bytes=max_bytes
-        ),
-        open=lambda cmd: open_file(cmd, files=files, store=store),
-        delete=lambda cmd: delete_file(cmd, files=files, store=store),
+        upload=partial(upload_file, files=files, store=store, clock=clock, max_bytes=max_bytes),
+        open=partial(open_file, files=files, store=store),
+        delete=partial(delete_file, files=files, store=store),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -177,9 +178,9 @@ class TaskServices:
 def bind(ports: TaskPorts) -> TaskServices:
     tasks, clock = ports.tasks, ports.clock
     return TaskServices(
-        create=lambda cmd: create_task(cmd, tasks=tasks, clock=clock),
-        list=lambda query: list_tasks(query, tasks=tasks),
-        get=lambda cmd: get_task(cmd, tasks=tasks),
-        edit=lambda cmd: edit_task(cmd, tasks=tasks, clock=clock),
-        delete=lambda cmd: delete_task(cmd, tasks=tasks),
+        create=partial(create_task, tasks=tasks, clock=clock),
+        list=partial(list_tasks, tasks=tasks),
+        get=partial(get_task, tasks=tasks),
+        edit=partial(edit_task, tasks=tasks, clock=clock),
+        delete=partial(delete_task, tasks=tasks),
     )

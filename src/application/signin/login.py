@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import PasswordCheck
@@ -399,8 +400,8 @@ class LoginServices:
 def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
     p, q = ports, policies
     return LoginServices(
-        login=lambda cmd: login(
-            cmd,
+        login=partial(
+            login,
             users=p.users,
             sign_in=sign_in_step(p, q),
             hasher=p.hasher,
@@ -413,8 +414,8 @@ def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
             factors=p.factors,
             require_verified_email=q.require_verified_email,
         ),
-        finish_mfa=lambda cmd: finish_mfa_login(
-            cmd,
+        finish_mfa=partial(
+            finish_mfa_login,
             users=p.users,
             sign_in=sign_in_step(p, q),
             factors=p.factors,
@@ -426,8 +427,8 @@ def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
             devices=q.device_policy,
             audit=p.audit,
         ),
-        change_password=lambda cmd: change_password(
-            cmd,
+        change_password=partial(
+            change_password,
             users=p.users,
             hasher=p.hasher,
             clock=p.clock,

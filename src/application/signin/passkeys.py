@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -408,16 +409,16 @@ class PasskeyPolicies(TokenPolicies, Protocol):
 def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
     p = ports
     return PasskeyServices(
-        registration_options=lambda cmd: registration_options(
-            cmd,
+        registration_options=partial(
+            registration_options,
             users=p.users,
             passkeys=p.passkeys,
             challenges=p.challenges,
             ceremonies=p.ceremonies,
             clock=p.clock,
         ),
-        register=lambda cmd: register_passkey(
-            cmd,
+        register=partial(
+            register_passkey,
             users=p.users,
             passkeys=p.passkeys,
             challenges=p.challenges,
@@ -425,16 +426,20 @@ def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
             clock=p.clock,
             audit=p.audit,
         ),
-        list=lambda cmd: list_passkeys(cmd, passkeys=p.passkeys),
-        delete=lambda cmd: delete_passkey(
-            cmd, passkeys=p.passkeys, identities=p.identities, clock=p.clock, audit=p.audit
+        list=partial(list_passkeys, passkeys=p.passkeys),
+        delete=partial(
+            delete_passkey,
+            passkeys=p.passkeys,
+            identities=p.identities,
+            clock=p.clock,
+            audit=p.audit,
         ),
-        rename=lambda cmd: rename_passkey(cmd, passkeys=p.passkeys),
-        authentication_options=lambda: authentication_options(
-            challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
+        rename=partial(rename_passkey, passkeys=p.passkeys),
+        authentication_options=partial(
+            authentication_options, challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
         ),
-        sign_in=lambda cmd: passkey_sign_in(
-            cmd,
+        sign_in=partial(
+            passkey_sign_in,
             users=p.users,
             passkeys=p.passkeys,
             challenges=p.challenges,

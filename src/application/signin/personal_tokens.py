@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -160,7 +161,7 @@ class PersonalTokenServices:
 def bind(ports: PersonalTokenPorts) -> PersonalTokenServices:
     tokens, clock, audit = ports.personal_tokens, ports.clock, ports.audit
     return PersonalTokenServices(
-        create=lambda cmd: create_token(cmd, tokens=tokens, clock=clock, audit=audit),
-        list=lambda cmd: list_tokens(cmd, tokens=tokens),
-        revoke=lambda cmd: revoke_token(cmd, tokens=tokens, audit=audit),
+        create=partial(create_token, tokens=tokens, clock=clock, audit=audit),
+        list=partial(list_tokens, tokens=tokens),
+        revoke=partial(revoke_token, tokens=tokens, audit=audit),
     )

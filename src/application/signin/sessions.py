@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -517,8 +518,8 @@ def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
     users, sessions, tokens = ports.users, ports.sessions, ports.tokens
     clock, audit, policy = ports.clock, ports.audit, policies.token_policy
     return SessionServices(
-        refresh=lambda cmd: refresh(
-            cmd,
+        refresh=partial(
+            refresh,
             users=users,
             sessions=sessions,
             tokens=tokens,
@@ -526,14 +527,12 @@ def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
             policy=policy,
             audit=audit,
         ),
-        renew=lambda cmd: renew(cmd, sessions=sessions, tokens=tokens, clock=clock),
-        logout=lambda cmd: logout(cmd, users=users, sessions=sessions, clock=clock, audit=audit),
-        list=lambda cmd: list_sessions(
-            cmd, users=users, sessions=sessions, clock=clock, policy=policy
-        ),
-        end=lambda cmd: end_session(cmd, sessions=sessions),
-        end_others=lambda cmd: end_other_sessions(cmd, users=users, clock=clock, audit=audit),
-        end_for_user=lambda cmd: end_user_sessions(
-            cmd, users=users, sessions=sessions, clock=clock, audit=audit
+        renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
+        logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
+        list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
+        end=partial(end_session, sessions=sessions),
+        end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
+        end_for_user=partial(
+            end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit
         ),
     )

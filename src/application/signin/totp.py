@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal, Protocol, TypeVar
 
 from application.accounts.accounts import DELETE_BATCH
@@ -386,16 +387,21 @@ def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
     )
     factors, otp, box = p.factors, p.otp, p.secret_box
     return TotpServices(
-        start=lambda cmd: start_totp(
-            cmd, guard=guard, factors=factors, otp=otp, box=box, issuer=policies.mfa_issuer
+        start=partial(
+            start_totp, guard=guard, factors=factors, otp=otp, box=box, issuer=policies.mfa_issuer
         ),
-        confirm=lambda cmd: confirm_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
-        disable=lambda cmd: disable_totp(cmd, guard=guard, factors=factors, otp=otp, box=box),
-        new_recovery_codes=lambda cmd: new_recovery_code_set(
-            cmd, guard=guard, factors=factors, otp=otp, box=box
+        confirm=partial(confirm_totp, guard=guard, factors=factors, otp=otp, box=box),
+        disable=partial(disable_totp, guard=guard, factors=factors, otp=otp, box=box),
+        new_recovery_codes=partial(
+            new_recovery_code_set, guard=guard, factors=factors, otp=otp, box=box
         ),
-        reset=lambda cmd: reset_mfa(
-            cmd, users=p.users, factors=factors, passkeys=p.passkeys, clock=p.clock, audit=p.audit
+        reset=partial(
+            reset_mfa,
+            users=p.users,
+            factors=factors,
+            passkeys=p.passkeys,
+            clock=p.clock,
+            audit=p.audit,
         ),
-        status=lambda cmd: totp_status(cmd, factors=factors),
+        status=partial(totp_status, factors=factors),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -103,11 +104,7 @@ def handlers(
         metrics=ports.metrics,
     )
     policy = policies.webhook_policy
-    return {
-        DELIVER_WEBHOOK: lambda job, final: deliver_job(
-            job, final, ports=delivery_ports, policy=policy
-        )
-    }
+    return {DELIVER_WEBHOOK: partial(deliver_job, ports=delivery_ports, policy=policy)}
 
 
 def start_sweeper(ports: WebhookPorts, policies: WebhookPolicies, *, queue: JobQueue) -> None:
@@ -129,14 +126,19 @@ def bind(
     endpoints, deliveries, clock = ports.webhook_endpoints, ports.webhook_deliveries, ports.clock
     secrets, cache, policy = ports.secret_box, box.cache, policies.webhook_policy
     return WebhookServices(
-        create=lambda cmd: create_webhook(
-            cmd, endpoints=endpoints, cache=cache, box=secrets, clock=clock, policy=policy
+        create=partial(
+            create_webhook,
+            endpoints=endpoints,
+            cache=cache,
+            box=secrets,
+            clock=clock,
+            policy=policy,
         ),
-        list=lambda cmd: list_webhooks(cmd, endpoints=endpoints),
-        show=lambda cmd: show_webhook(cmd, endpoints=endpoints),
-        delete=lambda cmd: delete_webhook(cmd, endpoints=endpoints, cache=cache),
-        deliveries=lambda query: list_deliveries(query, endpoints=endpoints, deliveries=deliveries),
-        resend=lambda cmd: resend(
-            cmd, endpoints=endpoints, deliveries=deliveries, queue=queue, clock=clock
+        list=partial(list_webhooks, endpoints=endpoints),
+        show=partial(show_webhook, endpoints=endpoints),
+        delete=partial(delete_webhook, endpoints=endpoints, cache=cache),
+        deliveries=partial(list_deliveries, endpoints=endpoints, deliveries=deliveries),
+        resend=partial(
+            resend, endpoints=endpoints, deliveries=deliveries, queue=queue, clock=clock
         ),
     )
