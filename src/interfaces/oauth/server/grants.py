@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import OAuth2Request, grants
@@ -141,7 +140,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 scope=oauth_request.scope or "",
                 code_challenge=data.get("code_challenge", ""),
                 code_challenge_method=data.get("code_challenge_method", ""),
-                auth_time=subject.auth_time or datetime.now().astimezone(),
+                auth_time=subject.auth_time,
                 nonce=data.get("nonce"),
                 resource=data.get("resource"),
                 amr=subject.amr,
