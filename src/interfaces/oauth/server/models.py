@@ -108,18 +108,6 @@ class Code(AuthorizationCodeMixin):  # type: ignore[misc]
     def get_scope(self) -> str:
         return self.code.scope
 
-    def get_nonce(self) -> str | None:
-        return self.code.nonce
-
-    def get_auth_time(self) -> int:
-        return int(self.code.auth_time.timestamp())
-
-    def get_acr(self) -> str | None:
-        return None
-
-    def get_amr(self) -> list[str] | None:
-        return list(self.code.amr) or None
-
 
 class RefreshToken(TokenMixin):  # type: ignore[misc]
     def __init__(self, grant: Grant, token: str, account: User | None = None) -> None:

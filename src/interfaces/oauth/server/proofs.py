@@ -110,8 +110,8 @@ class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
     """RFC 9449 §5 at the token endpoint, for the grant it is mixed into: once the client is
     known (before a code or a refresh token is looked at, so that a refused proof spends
     neither), its DPoP proof is checked and kept on it; the access token it gets is bound to
-    the proof's key (``AccessTokens``). The grant answers ``token_type`` ``DPoP`` and spends
-    the proof (``spend_token_proof``) as it stores what it gives."""
+    the proof's key (``cnf``, application/oauth/minting.py). The grant answers ``token_type``
+    ``DPoP`` and spends the proof (``spend_token_proof``) as it stores what it gives."""
 
     def authenticate_token_endpoint_client(self) -> Client:
         client: Client = super().authenticate_token_endpoint_client()
