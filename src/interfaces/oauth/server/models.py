@@ -157,6 +157,8 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return int(self.claims.get("exp", 0)) - int(self.claims.get("iat", 0))
 
     def is_expired(self) -> bool:
+        # Verifying, on the wall clock that verified its signature and times (PyJWT,
+        # infrastructure/jwt_tokens.py): a token kept as verified expires here at that instant.
         exp = self.claims.get("exp")
         return exp is not None and int(exp) <= time.time()
 

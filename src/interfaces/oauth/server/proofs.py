@@ -69,6 +69,13 @@ class DpopChallenge(OAuth2Error):  # type: ignore[misc]
         return headers
 
 
+def _now() -> int:
+    """The time a proof is checked at: the wall clock, which the client made its ``iat`` by,
+    and which verifies the provider's tokens too (infrastructure/jwt_tokens.py); the ``Clock``
+    port mints them (docs/decisions/0345-one-place-mints-the-providers-tokens.md)."""
+    return int(time.time())
+
+
 def _proof_headers() -> list[str]:
     found: list[str] = request.headers.getlist("DPoP")
     return found
@@ -100,7 +107,7 @@ def token_proof(config: OAuthConfig, client: OAuthClient) -> Proof | None:
     asked = ProofRequest(
         method=request.method,
         url=config.issuer + request.path,  # the URL the metadata publishes
-        now=int(time.time()),
+        now=_now(),
         nonce_required=config.dpop_nonce or client.dpop_bound_access_tokens,
     )
     return _checked(config.dpop, presented[0], asked)
@@ -154,7 +161,7 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
     asked = ProofRequest(
         method=request.method,
         url=config.issuer + request.path,
-        now=int(time.time()),
+        now=_now(),
         access_token=token,
         nonce_required=required,
     )
