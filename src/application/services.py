@@ -56,4 +56,4 @@ class Services:
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits
-    metrics: Metrics = NO_METRICS  # what the provider counts of its tokens
+    metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)

@@ -122,6 +122,8 @@ def build_policies(settings: Settings) -> Policies:
         job_max_attempts=settings.job_max_attempts,
         identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
         oauth_policy=OAuthPolicy(
+            issuer=settings.public_url,
+            access_token_ttl=timedelta(seconds=settings.oauth_access_token_ttl),
             refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl),
             client_cache_ttl=settings.oauth_client_cache_ttl,
         ),

@@ -85,7 +85,6 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
     return OAuthConfig(
         issuer=settings.public_url,
         keys=keys,
-        access_token_ttl=settings.oauth_access_token_ttl,
         dynamic_registration=settings.oauth_dynamic_registration,
         forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
         # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing

@@ -26,7 +26,7 @@ class NewCode:
     scope: str
     code_challenge: str
     code_challenge_method: str
-    auth_time: datetime
+    auth_time: datetime | None  # when the person signed in; None: unknown, so now
     nonce: str | None = None
     resource: str | None = None
     amr: tuple[str, ...] = ()
@@ -34,6 +34,7 @@ class NewCode:
 
 
 def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
+    now = clock.now()
     grants.add_code(
         AuthorizationCode(
             hash=digest(cmd.code),
@@ -44,8 +45,8 @@ def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
             scope=cmd.scope,
             code_challenge=cmd.code_challenge,
             code_challenge_method=cmd.code_challenge_method,
-            created_at=clock.now(),
-            auth_time=cmd.auth_time,
+            created_at=now,
+            auth_time=cmd.auth_time or now,
             nonce=cmd.nonce,
             resource=cmd.resource,
             amr=cmd.amr,

@@ -188,6 +188,8 @@ class DpopProofs(Protocol):
 
 @dataclass(frozen=True)
 class OAuthPolicy:
+    issuer: str = "http://localhost:8000"  # PUBLIC_URL: the ``iss`` of every token
+    access_token_ttl: timedelta = timedelta(minutes=10)  # access and ID tokens
     refresh_ttl: timedelta = timedelta(days=30)
     client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository
-from application.ports import AuditLog, Clock
+from application.ports import AuditLog, Clock, Metrics
 from application.provider.apps import AppAccess, ListApps, RevokeApp, list_apps, revoke_app
 from application.provider.claims import (
     AuthTime,
@@ -75,6 +75,17 @@ from application.provider.grants import (
     spend_code,
     spend_proof,
 )
+from application.provider.minting import (
+    MintAccessToken,
+    Minted,
+    MintExchangedToken,
+    MintIdToken,
+    TokenIssued,
+    count_issued,
+    mint_access_token,
+    mint_exchanged_token,
+    mint_id_token,
+)
 from application.provider.ports import (
     ClientCache,
     GrantHolders,
@@ -112,6 +123,8 @@ class OAuthPorts(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def provider_tokens(self) -> ProviderTokens | None: ...
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 class OAuthPolicies(Protocol):
@@ -153,6 +166,10 @@ class OAuthServices:
     decide_device: Callable[[DecideDevice], DeviceRequestView]
     poll_device: Callable[[PollDevice], Polled]
     poll_pending: Callable[[PollDevice], Polled | None]
+    mint_access_token: Callable[[MintAccessToken], Minted]
+    mint_exchanged_token: Callable[[MintExchangedToken], Minted | None]
+    mint_id_token: Callable[[MintIdToken], str]
+    count_issued: Callable[[TokenIssued], None]
 
 
 def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
@@ -160,6 +177,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
     clients = ClientCache(ports.oauth_clients, policy.client_cache_ttl)
     grants, users, holders = ports.oauth_grants, ports.users, ports.grant_holders
     devices, memory = ports.device_authorizations, PollMemory()
+    keys = ports.provider_tokens
 
     def find_request(cmd: FindDeviceRequest) -> DeviceRequestView:
         return find_device_request(
@@ -202,7 +220,7 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         live_grant=lambda cmd: live_grant(cmd, grants=grants, users=users, holders=holders),
         token_state=lambda cmd: token_state(
             cmd,
-            keys=ports.provider_tokens,
+            keys=keys,
             clients=clients,
             grants=grants,
             users=users,
@@ -233,4 +251,10 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             policy=policy,
         ),
         poll_pending=lambda cmd: poll_pending(cmd, devices=devices, memory=memory, clock=clock),
+        mint_access_token=lambda cmd: mint_access_token(cmd, keys=keys, clock=clock, policy=policy),
+        mint_exchanged_token=lambda cmd: mint_exchanged_token(
+            cmd, keys=keys, clock=clock, policy=policy
+        ),
+        mint_id_token=lambda cmd: mint_id_token(cmd, keys=keys, clock=clock, policy=policy),
+        count_issued=lambda cmd: count_issued(cmd, metrics=ports.metrics),
     )

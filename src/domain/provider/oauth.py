@@ -1,6 +1,6 @@
 """The rules of firegate as an OpenID Connect provider (docs/reference/oauth.md): clients
 and their redirect URIs, scopes, authorization codes, grants and consents. The protocol
-itself (parameters, errors, token formats) is Authlib's, in interfaces/oauth."""
+itself (parameters, errors, token formats) is Authlib's, in interfaces/provider."""
 
 from __future__ import annotations
 

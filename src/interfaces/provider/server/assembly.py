@@ -3,7 +3,7 @@
 Authlib speaks the protocol: parameters, PKCE, errors, token and ID-token formats, metadata.
 What it asks its models and hooks (a client, a code, a grant, a user's claims) is answered by
 the use cases in application/provider/ and the rules in domain/provider/oauth.py; the
-provider's tokens are signed and verified through the ``ProviderTokens`` port."""
+provider's tokens are minted, and each token answer counted, by application/provider/minting.py."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from flask import Flask, Request, Response, request
 
 from application.provider.clients import FindClient
+from application.provider.minting import TokenIssued
 from domain.provider.oauth import SCOPES
 from interfaces.provider.server.config import OAuthConfig
 from interfaces.provider.server.device import DeviceAuthorization, DeviceGrant
@@ -37,12 +38,12 @@ from interfaces.provider.server.endpoints import (
 )
 from interfaces.provider.server.exchange import TokenExchangeGrant
 from interfaces.provider.server.grants import (
-    AccessTokens,
     ClientCredentials,
     CodeGrant,
     IdTokens,
     RefreshGrant,
     S256Required,
+    access_token,
     save_token,
 )
 from interfaces.provider.server.models import Client
@@ -89,6 +90,14 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, _: object) -> _Request:
         return _Request(request)
 
+    def create_token_response(self, oauth_request: object = None) -> Response:
+        """The token endpoint's answer; one that gives tokens is counted here, once, by the
+        grant type Authlib served it with (every grant answers 200 only with tokens)."""
+        answered: Response = super().create_token_response(oauth_request)
+        if answered.status_code == 200:
+            services().oauth.count_issued(TokenIssued(str(request.values["grant_type"])))
+        return answered
+
     def handle_error_response(self, oauth_request: Any, error: OAuth2Error) -> Response:
         if not error.description:  # Authlib leaves some bare: every error says what it means
             error.description = ERROR_DESCRIPTIONS.get(error.error, "")
@@ -123,9 +132,9 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server = Server()
     server.config = config
     server.init_app(app, query_client=_query_client, save_token=save_token)
-    server.register_token_generator("default", AccessTokens(config))
+    server.register_token_generator("default", access_token)
     server.scopes_supported = list(SCOPES)
-    server.register_grant(CodeGrant, [S256Required(required=True), IdTokens(config)])
+    server.register_grant(CodeGrant, [S256Required(required=True), IdTokens()])
     server.register_grant(RefreshGrant)
     server.register_grant(ClientCredentials)
     server.register_grant(DeviceGrant)

@@ -18,8 +18,7 @@ CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
 @dataclass(frozen=True)
 class OAuthConfig:
     issuer: str  # PUBLIC_URL
-    keys: ProviderTokens  # signs the access and ID tokens (the composition root's choice)
-    access_token_ttl: int = 600
+    keys: ProviderTokens  # the provider's public keys (JWKS), and its ID tokens' algorithm
     dynamic_registration: bool = False
     forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
     dpop: DpopProofs | None = None  # checks DPoP proofs (RFC 9449); None: DPoP is not offered

@@ -5,7 +5,6 @@ their rules are the use cases' (application/provider/device.py; docs/reference/o
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 from authlib.consts import default_json_headers
@@ -23,9 +22,9 @@ from authlib.oauth2.rfc8628 import (
     ExpiredTokenError,
     SlowDownError,
 )
-from authlib.oidc.core.util import create_half_hash
 
 from application.provider.device import PollDevice, StartDevice
+from application.provider.minting import MintIdToken
 from domain.provider.oauth import DEVICE_CODE, scope_list
 from interfaces.provider.server.config import (
     CONFIDENTIAL_AUTH,
@@ -33,7 +32,7 @@ from interfaces.provider.server.config import (
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import Client, Subject, user_info
+from interfaces.provider.server.models import Client, Subject
 from interfaces.provider.server.proofs import ProofOfPossession, proof_jkt, spend_token_proof
 from interfaces.shared.services import services
 
@@ -128,35 +127,24 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
         token: dict[str, Any] = self.generate_token(
             user=self.request.user, scope=tokens.scope, include_refresh_token=False
         )
-        token.pop("refresh_token", None)
         if self.request.client.dpop is not None:
             token["token_type"] = "DPoP"  # RFC 9449 §5: bound to the proof's key (cnf.jkt)
         if tokens.refresh_token is not None:
             token["refresh_token"] = tokens.refresh_token
         if "openid" in scope_list(tokens.scope):
             token["id_token"] = self._id_token(token)
-        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
     def _id_token(self, token: dict[str, Any]) -> str:
-        """OpenID Connect Core §2's claims, as a code's ID token has them (no nonce: the
-        device flow has none)."""
-        config: OAuthConfig = self.server.config
+        """The person's ID token, as a code's (no nonce: the device flow has none)."""
         subject: Subject = self.request.user
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": config.issuer,
-            "aud": self.request.client.get_client_id(),
-            "iat": now,
-            "exp": now + config.access_token_ttl,
-            "sub": subject.get_user_id(),
-        }
-        if subject.auth_time is not None:
-            claims["auth_time"] = int(subject.auth_time.timestamp())
-        if subject.amr:
-            claims["amr"] = list(subject.amr)
-        at_hash = create_half_hash(token["access_token"], config.id_token_alg)
-        if at_hash is not None:
-            claims["at_hash"] = at_hash.decode()
-        claims.update(user_info(subject, token["scope"]))
-        return config.keys.sign_id_token(claims)
+        return services().oauth.mint_id_token(
+            MintIdToken(
+                client_id=self.request.client.get_client_id(),
+                user=subject.user,
+                scope=token["scope"],
+                access_token=token["access_token"],
+                auth_time=subject.auth_time,
+                amr=subject.amr,
+            )
+        )

@@ -1,17 +1,17 @@
 """Token exchange (RFC 8693) at the token endpoint, which Authlib has not: an Authlib grant
 whose rules are domain/provider/token_exchange.py's; the subject token is read as
-introspection reads it, and the exchanged one signed as the provider's access tokens are
-(docs/reference/oauth.md, "Token exchange")."""
+introspection reads it, and the exchanged one minted with the provider's other tokens
+(application/provider/minting.py;
+docs/reference/oauth.md, "Token exchange")."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
+from application.provider.minting import MintExchangedToken
 from application.provider.tokens import GRANT_CLAIM, InspectToken
 from domain.provider.dpop import bound_key
 from domain.provider.oauth import scope_list, unusable_resource
@@ -19,10 +19,8 @@ from domain.provider.token_exchange import (
     GRANT_TYPE,
     ExchangeRefused,
     ExchangeRequest,
-    actor,
     answer,
     check_chain,
-    expiry,
     issued_for,
     narrowed_scope,
 )
@@ -101,32 +99,21 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         subject, target, scope = self.exchange
-        config: OAuthConfig = self.server.config
-        client_id = self.request.client.get_client_id()
-        now = int(time.time())
-        expires = expiry(now, config.access_token_ttl, subject)  # never past the subject's
-        if expires <= now:
-            raise _Refusal("invalid_grant", NOT_LIVE)
-        claims: dict[str, Any] = {
-            "iss": config.issuer,
-            "exp": expires,
-            "client_id": client_id,
-            "iat": now,
-            "jti": secrets.token_urlsafe(16),
-            "scope": " ".join(scope),
-            "sub": subject["sub"],
-            "aud": target,
-            "act": actor(client_id, subject.get("act")),
-            GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
-        }
-        if "auth_time" in subject:
-            claims["auth_time"] = subject["auth_time"]
         proof = self.request.client.dpop
+        minted = services().oauth.mint_exchanged_token(
+            MintExchangedToken(
+                client_id=self.request.client.get_client_id(),
+                subject=subject,
+                target=target,
+                scope=scope,
+                jkt=proof.jkt if proof is not None else None,
+            )
+        )
+        if minted is None:  # the subject's exp is now or past: nothing left to give
+            raise _Refusal("invalid_grant", NOT_LIVE)
         if proof is not None:
             spend_token_proof(proof)
-            claims["cnf"] = {"jkt": proof.jkt}
-        token = answer(config.keys.sign_access(claims), expires - now, scope)
+        token = answer(minted.token, minted.expires_in, scope)
         if proof is not None:
             token["token_type"] = "DPoP"
-        services().metrics.token_issued(self.GRANT_TYPE)  # as save_token counts the others
         return 200, token, self.TOKEN_RESPONSE_HEADER

@@ -1,14 +1,12 @@
 """The grants Authlib runs: authorization code (PKCE S256, ID tokens), refresh token, client
-credentials; the access tokens they give (RFC 9068) and what is kept of them
-(docs/reference/oauth.md, "Tokens")."""
+credentials; what their tokens are for, which the provider's one mint turns into tokens
+(application/provider/minting.py), and what is kept of them (docs/reference/oauth.md, "Tokens")."""
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import OAuth2Request, grants
@@ -19,10 +17,8 @@ from authlib.oauth2.rfc6749.errors import (
     OAuth2Error,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
-from authlib.oidc.core import OpenIDCode, UserInfo
+from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
-from authlib.oidc.core.util import create_half_hash
 from flask import request
 
 from application.provider.grants import (
@@ -33,7 +29,7 @@ from application.provider.grants import (
     SpendCode,
     new_code,
 )
-from application.provider.tokens import GRANT_CLAIM
+from application.provider.minting import MintAccessToken, MintIdToken
 from domain.errors import DomainError
 from domain.provider.dpop import InvalidProof
 from domain.provider.oauth import scope_list, unusable_resource
@@ -43,7 +39,7 @@ from interfaces.provider.server.config import (
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import Client, Code, RefreshToken, Subject, user_info
+from interfaces.provider.server.models import Client, Code, RefreshToken, Subject
 from interfaces.provider.server.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -141,7 +137,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 scope=oauth_request.scope or "",
                 code_challenge=data.get("code_challenge", ""),
                 code_challenge_method=data.get("code_challenge_method", ""),
-                auth_time=subject.auth_time or datetime.now().astimezone(),
+                auth_time=subject.auth_time,
                 nonce=data.get("nonce"),
                 resource=data.get("resource"),
                 amr=subject.amr,
@@ -223,38 +219,26 @@ class S256Required(CodeChallenge):  # type: ignore[misc]
 
 
 class IdTokens(OpenIDCode):  # type: ignore[misc]
-    def __init__(self, config: OAuthConfig) -> None:
-        super().__init__(require_nonce=False)
-        self.config = config
+    """The code's ID token, when its scope has ``openid``: Authlib asks for it once the
+    tokens are kept (``save_token``)."""
 
     def exists_nonce(self, nonce: str, oauth_request: Any) -> bool:
         return False  # each code is spent once, and its nonce with it
 
-    def get_client_algorithm(self, client: Client) -> str:
-        return self.config.id_token_alg
-
-    def get_client_claims(self, client: Client) -> dict[str, Any]:
-        now = int(time.time())
-        return {
-            "iss": self.config.issuer,
-            "aud": client.get_client_id(),  # one audience: a string (and RP logout finds it)
-            "iat": now,
-            "exp": now + self.config.access_token_ttl,
-        }
-
-    def generate_user_info(self, user: Subject | None, scope: str) -> UserInfo:
-        return user_info(user, scope)
-
     def encode_id_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> str:
-        """Authlib's claims (OpenID Connect Core §2, §3.1.3.6), signed by the provider's keys."""
-        claims: dict[str, Any] = self.get_compatible_claims(oauth_request)
-        if oauth_request.authorization_code:
-            claims.update(self.get_authorization_code_claims(oauth_request.authorization_code))
-        at_hash = create_half_hash(token["access_token"], self.config.id_token_alg)
-        if at_hash is not None:
-            claims["at_hash"] = at_hash.decode()
-        claims.update(self.generate_user_info(oauth_request.user, token["scope"]))
-        return self.config.keys.sign_id_token(claims)
+        code: Code = oauth_request.authorization_code
+        subject: Subject = oauth_request.user
+        return services().oauth.mint_id_token(
+            MintIdToken(
+                client_id=oauth_request.client.get_client_id(),
+                user=subject.user,
+                scope=token["scope"],
+                access_token=token["access_token"],
+                auth_time=code.code.auth_time,
+                amr=code.code.amr,
+                nonce=code.code.nonce,
+            )
+        )
 
 
 class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -307,76 +291,49 @@ class ClientCredentials(ProofOfPossession, grants.ClientCredentialsGrant):  # ty
         return token
 
 
-class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
-    """RFC 9068 access tokens: ``aud`` the client, or the RFC 8707 ``resource``; signed by
-    the provider's keys."""
-
-    def __init__(self, config: OAuthConfig) -> None:
-        super().__init__(
-            issuer=config.issuer,
-            alg=config.keys.access_alg,
-            refresh_token_generator=lambda *args, **kwargs: "",  # made by the use case
-            expires_generator=lambda client, grant_type: config.access_token_ttl,
+def access_token(
+    *,
+    grant_type: str,
+    client: Client,
+    user: Subject | None = None,
+    scope: str | None = None,
+    expires_in: int | None = None,
+    include_refresh_token: bool = True,
+) -> dict[str, Any]:
+    """Authlib's token generator (called with keywords): the answer of the grants it runs, in
+    RFC 6750 §4's shape, around the access token the mint makes of what the grant found (the
+    person, or none for a client's own token; the resource; the proof's key). Its lifetime is
+    the mint's (none of these grants sets ``expires_in``); a refresh token is the use cases'
+    (``save_token``), whatever ``include_refresh_token`` says."""
+    allowed = client.get_allowed_scope(scope)
+    minted = services().oauth.mint_access_token(
+        MintAccessToken(
+            client_id=client.get_client_id(),
+            scope=allowed,
+            user_id=user.get_user_id() if user is not None else None,
+            grant_id=user.grant_id if user is not None else None,
+            resource=user.resource if user is not None else client.resource,
+            auth_time=user.auth_time if user is not None else None,
+            amr=user.amr if user is not None else (),
+            jkt=proof_jkt(client),
         )
-        self.config = config
-
-    def access_token_generator(
-        self, client: Client, grant_type: str, user: Subject | None, scope: str
-    ) -> str:
-        """RFC 9068 §2.2's claims: ``sub`` the person, or the client for its own token."""
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "exp": now + self.config.access_token_ttl,
-            "client_id": client.get_client_id(),
-            "iat": now,
-            "jti": self.get_jti(client, grant_type, user, scope),
-            "scope": scope,
-            "sub": user.get_user_id() if user is not None else client.get_client_id(),
-            "aud": self.get_audiences(client, user, scope),
-        }
-        if auth_time := self.get_auth_time(user):
-            claims["auth_time"] = auth_time
-        if amr := self.get_amr(user):
-            claims["amr"] = amr
-        claims.update(self.get_extra_claims(client, grant_type, user, scope))
-        return self.config.keys.sign_access(claims)
-
-    def get_audiences(self, client: Client, user: Subject | None, scope: str) -> str:
-        resource = user.resource if user is not None else client.resource
-        return resource or client.get_client_id()
-
-    def get_auth_time(self, user: Subject | None) -> int | None:
-        return int(user.auth_time.timestamp()) if user and user.auth_time else None
-
-    def get_amr(self, user: Subject | None) -> list[str] | None:
-        return list(user.amr) if user and user.amr else None
-
-    def get_extra_claims(
-        self, client: Client, grant_type: str, user: Subject | None, scope: str
-    ) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        if user is not None and user.grant_id:
-            extra[GRANT_CLAIM] = user.grant_id
-        if client.dpop is not None:  # RFC 9449 §6.1: bound to the proof's key
-            extra["cnf"] = {"jkt": client.dpop.jkt}
-        return extra
+    )
+    token: dict[str, Any] = {
+        "token_type": "Bearer",
+        "access_token": minted.token,
+        "expires_in": minted.expires_in,
+    }
+    if allowed:
+        token["scope"] = allowed
+    return token
 
 
 def save_token(token: dict[str, Any], oauth_request: Any) -> None:
-    """Keep what the grant gave (``_keep``), then count the tokens issued by their grant's
-    type: one Authlib's server knows, as it got this far."""
-    _keep(token, oauth_request)
-    services().metrics.token_issued(str(oauth_request.payload.grant_type))
-
-
-def _keep(token: dict[str, Any], oauth_request: Any) -> None:
-    """The grant's first refresh token (only with ``offline_access``), or the next one of a
-    refresh."""
+    """Keep what the grant gave: the grant's first refresh token (only with
+    ``offline_access``), or the next one of a refresh."""
     oauth = services().oauth
     subject: Subject | None = oauth_request.user
     wants_refresh = "offline_access" in scope_list(token.get("scope"))
-    token.pop("refresh_token", None)
     client: Client = oauth_request.client
     proof = client.dpop
     if proof is not None:

@@ -108,18 +108,6 @@ class Code(AuthorizationCodeMixin):  # type: ignore[misc]
     def get_scope(self) -> str:
         return self.code.scope
 
-    def get_nonce(self) -> str | None:
-        return self.code.nonce
-
-    def get_auth_time(self) -> int:
-        return int(self.code.auth_time.timestamp())
-
-    def get_acr(self) -> str | None:
-        return None
-
-    def get_amr(self) -> list[str] | None:
-        return list(self.code.amr) or None
-
 
 class RefreshToken(TokenMixin):  # type: ignore[misc]
     def __init__(self, grant: Grant, token: str, account: User | None = None) -> None:
@@ -169,6 +157,9 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return int(self.claims.get("exp", 0)) - int(self.claims.get("iat", 0))
 
     def is_expired(self) -> bool:
+        # Verifying, on the wall clock that verified its signature and times (PyJWT,
+        # infrastructure/signin/jwt_tokens.py): a token kept as verified expires here at that
+        # instant.
         exp = self.claims.get("exp")
         return exp is not None and int(exp) <= time.time()
 

@@ -69,6 +69,13 @@ class DpopChallenge(OAuth2Error):  # type: ignore[misc]
         return headers
 
 
+def _now() -> int:
+    """The time a proof is checked at: the wall clock, which the client made its ``iat`` by,
+    and which verifies the provider's tokens too (infrastructure/signin/jwt_tokens.py); the
+    ``Clock`` port mints them (docs/decisions/0345-one-place-mints-the-providers-tokens.md)."""
+    return int(time.time())
+
+
 def _proof_headers() -> list[str]:
     found: list[str] = request.headers.getlist("DPoP")
     return found
@@ -100,7 +107,7 @@ def token_proof(config: OAuthConfig, client: OAuthClient) -> Proof | None:
     asked = ProofRequest(
         method=request.method,
         url=config.issuer + request.path,  # the URL the metadata publishes
-        now=int(time.time()),
+        now=_now(),
         nonce_required=config.dpop_nonce or client.dpop_bound_access_tokens,
     )
     return _checked(config.dpop, presented[0], asked)
@@ -110,8 +117,8 @@ class ProofOfPossession(grants.BaseGrant):  # type: ignore[misc]
     """RFC 9449 §5 at the token endpoint, for the grant it is mixed into: once the client is
     known (before a code or a refresh token is looked at, so that a refused proof spends
     neither), its DPoP proof is checked and kept on it; the access token it gets is bound to
-    the proof's key (``AccessTokens``). The grant answers ``token_type`` ``DPoP`` and spends
-    the proof (``spend_token_proof``) as it stores what it gives."""
+    the proof's key (``cnf``, application/provider/minting.py). The grant answers ``token_type``
+    ``DPoP`` and spends the proof (``spend_token_proof``) as it stores what it gives."""
 
     def authenticate_token_endpoint_client(self) -> Client:
         client: Client = super().authenticate_token_endpoint_client()
@@ -154,7 +161,7 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
     asked = ProofRequest(
         method=request.method,
         url=config.issuer + request.path,
-        now=int(time.time()),
+        now=_now(),
         access_token=token,
         nonce_required=required,
     )

@@ -1,0 +1,199 @@
+"""Every token the provider issues is built here, and nowhere else: the access tokens of each
+grant (RFC 9068: a code's, a refresh's, a client's own, a device's), the tokens of a token
+exchange (RFC 8693) and ID tokens (OpenID Connect Core §2). Their times are the ``Clock``
+port's, their lifetimes and issuer the policy's, their signatures the ``ProviderTokens``
+port's; and each token answer is counted here, once (``Metrics.token_issued``).
+
+The Authlib glue only says what a token is for; the claims are made here
+(docs/decisions/0345-one-place-mints-the-providers-tokens.md)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.ports import Clock, Metrics
+from application.provider.claims import claims_of
+from application.provider.ports import OAuthPolicy, ProviderTokens
+from application.provider.tokens import GRANT_CLAIM
+from domain.accounts.users import User
+from domain.provider.token_exchange import actor, expiry
+
+NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
+JTI_CHARACTERS = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Minted:
+    token: str
+    expires_in: int  # seconds: the answer's ``expires_in``
+
+
+def _signer(keys: ProviderTokens | None) -> ProviderTokens:
+    if keys is None:  # the provider is served only with its keys (bootstrap/driving.py)
+        raise LookupError(NO_KEYS)
+    return keys
+
+
+def _now(clock: Clock) -> int:
+    return int(clock.now().timestamp())
+
+
+def _lifetime(policy: OAuthPolicy) -> int:
+    return int(policy.access_token_ttl.total_seconds())
+
+
+# -- access tokens
+
+
+@dataclass(frozen=True)
+class MintAccessToken:
+    """What a grant's access token is for: the client, the scope, and the person (none for
+    a client's own token, whose ``sub`` is the client)."""
+
+    client_id: str
+    scope: str
+    user_id: str | None = None
+    grant_id: str | None = None  # the person's grant: the token is revoked with it
+    resource: str | None = None  # RFC 8707: its ``aud``, else the client
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    jkt: str | None = None  # RFC 9449 §6.1: bound to this DPoP key (``cnf``)
+
+
+def mint_access_token(
+    cmd: MintAccessToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
+) -> Minted:
+    """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
+    signer, now, lifetime = _signer(keys), _now(clock), _lifetime(policy)
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "exp": now + lifetime,
+        "client_id": cmd.client_id,
+        "iat": now,
+        "jti": "".join(secrets.choice(JTI_CHARACTERS) for _ in range(16)),
+        "scope": cmd.scope,
+        "sub": cmd.user_id if cmd.user_id is not None else cmd.client_id,
+        "aud": cmd.resource or cmd.client_id,
+    }
+    if cmd.auth_time is not None:
+        claims["auth_time"] = int(cmd.auth_time.timestamp())
+    if cmd.amr:
+        claims["amr"] = list(cmd.amr)
+    if cmd.grant_id:
+        claims[GRANT_CLAIM] = cmd.grant_id
+    if cmd.jkt is not None:
+        claims["cnf"] = {"jkt": cmd.jkt}
+    return Minted(signer.sign_access(claims), lifetime)
+
+
+@dataclass(frozen=True)
+class MintExchangedToken:
+    """RFC 8693: a person's access token (``subject``, its claims as verified) exchanged by
+    ``client_id`` for ``target``, with ``scope`` no wider than the subject's."""
+
+    client_id: str
+    subject: Mapping[str, Any]
+    target: str
+    scope: tuple[str, ...]
+    jkt: str | None = None  # RFC 9449: the exchanging client's DPoP key
+
+
+def mint_exchanged_token(
+    cmd: MintExchangedToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
+) -> Minted | None:
+    """The exchanged access token, with ``act`` and the subject's grant, never outliving
+    the subject (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md); None
+    when the subject has no time left."""
+    signer, now, subject = _signer(keys), _now(clock), cmd.subject
+    expires = expiry(now, _lifetime(policy), subject)
+    if expires <= now:
+        return None
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "exp": expires,
+        "client_id": cmd.client_id,
+        "iat": now,
+        "jti": secrets.token_urlsafe(16),
+        "scope": " ".join(cmd.scope),
+        "sub": subject["sub"],
+        "aud": cmd.target,
+        "act": actor(cmd.client_id, subject.get("act")),
+        GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
+    }
+    if "auth_time" in subject:
+        claims["auth_time"] = subject["auth_time"]
+    if cmd.jkt is not None:
+        claims["cnf"] = {"jkt": cmd.jkt}
+    return Minted(signer.sign_access(claims), expires - now)
+
+
+# -- ID tokens
+
+
+@dataclass(frozen=True)
+class MintIdToken:
+    """The person's ID token for the client, beside ``access_token`` (a code's or a device's
+    answer)."""
+
+    client_id: str
+    user: User
+    scope: str  # the answer's: which of the person's claims it carries
+    access_token: str
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    nonce: str | None = None  # the authorization request's; the device flow has none
+
+
+def mint_id_token(
+    cmd: MintIdToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
+) -> str:
+    """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
+    finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows, for
+    ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
+    signer, now = _signer(keys), _now(clock)
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "aud": cmd.client_id,
+        "iat": now,
+        "exp": now + _lifetime(policy),
+    }
+    if cmd.auth_time is not None:
+        claims["auth_time"] = int(cmd.auth_time.timestamp())
+    if cmd.nonce:
+        claims["nonce"] = cmd.nonce
+    if cmd.amr:
+        claims["amr"] = list(cmd.amr)
+    claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
+    claims.update(claims_of(cmd.user, cmd.scope))
+    return signer.sign_id_token(claims)
+
+
+def _half_hash(text: str, alg: str) -> str:
+    """The left half of the text's hash by the hash of ``alg`` (SHA-256 for ES256 and RS256),
+    base64url without padding."""
+    digest = hashlib.new(f"sha{alg[2:]}", text.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+# A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4) is not issued yet: when it is,
+# it is minted here, beside the ID token, from the same clock, issuer and keys.
+
+
+# -- the count
+
+
+@dataclass(frozen=True)
+class TokenIssued:
+    grant_type: str  # one the server accepted: a bounded label
+
+
+def count_issued(cmd: TokenIssued, *, metrics: Metrics) -> None:
+    """A token answer went out: counted once, by its grant type, whatever tokens it holds."""
+    metrics.token_issued(cmd.grant_type)
