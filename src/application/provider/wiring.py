@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository
@@ -191,35 +192,33 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
         )
 
     return OAuthServices(
-        create_client=lambda cmd: create_client(cmd, clients=clients, clock=clock),
+        create_client=partial(create_client, clients=clients, clock=clock),
         list_clients=lambda: clients.list(MAX_CLIENTS_LISTED),
-        delete_client=lambda cmd: delete_client(cmd, clients=clients),
-        admin_list_clients=lambda cmd: admin_list_clients(cmd, clients=clients),
-        admin_create_client=lambda cmd: admin_create_client(cmd, clients=clients, clock=clock),
-        admin_delete_client=lambda cmd: admin_delete_client(cmd, clients=clients),
-        client=lambda cmd: find_client(cmd, clients=clients),
-        consent_needed=lambda cmd: consent_needed(cmd, grants=grants),
-        remember_consent=lambda cmd: remember_consent(cmd, grants=grants, clock=clock),
-        save_code=lambda cmd: save_code(cmd, grants=grants, clock=clock),
-        spend_code=lambda cmd: spend_code(
-            cmd, grants=grants, users=users, clock=clock, audit=audit
+        delete_client=partial(delete_client, clients=clients),
+        admin_list_clients=partial(admin_list_clients, clients=clients),
+        admin_create_client=partial(admin_create_client, clients=clients, clock=clock),
+        admin_delete_client=partial(admin_delete_client, clients=clients),
+        client=partial(find_client, clients=clients),
+        consent_needed=partial(consent_needed, grants=grants),
+        remember_consent=partial(remember_consent, grants=grants, clock=clock),
+        save_code=partial(save_code, grants=grants, clock=clock),
+        spend_code=partial(spend_code, grants=grants, users=users, clock=clock, audit=audit),
+        present_code=partial(
+            present_code, grants=grants, users=users, holders=holders, clock=clock, audit=audit
         ),
-        present_code=lambda cmd: present_code(
-            cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit
+        exchange_code=partial(
+            exchange_code, grants=grants, clock=clock, audit=audit, policy=policy
         ),
-        exchange_code=lambda cmd: exchange_code(
-            cmd, grants=grants, clock=clock, audit=audit, policy=policy
+        find_refresh=partial(
+            find_refresh, grants=grants, users=users, holders=holders, clock=clock, audit=audit
         ),
-        find_refresh=lambda cmd: find_refresh(
-            cmd, grants=grants, users=users, holders=holders, clock=clock, audit=audit
+        rotate_refresh=partial(
+            rotate_refresh, grants=grants, clock=clock, audit=audit, policy=policy
         ),
-        rotate_refresh=lambda cmd: rotate_refresh(
-            cmd, grants=grants, clock=clock, audit=audit, policy=policy
-        ),
-        spend_proof=lambda cmd: spend_proof(cmd, grants=grants, clock=clock),
-        live_grant=lambda cmd: live_grant(cmd, grants=grants, users=users, holders=holders),
-        token_state=lambda cmd: token_state(
-            cmd,
+        spend_proof=partial(spend_proof, grants=grants, clock=clock),
+        live_grant=partial(live_grant, grants=grants, users=users, holders=holders),
+        token_state=partial(
+            token_state,
             keys=keys,
             clients=clients,
             grants=grants,
@@ -227,22 +226,22 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             holders=holders,
             clock=clock,
         ),
-        revoke_grant=lambda cmd: revoke_grant(cmd, grants=grants, audit=audit),
-        revoke_client_token=lambda cmd: revoke_client_token(cmd, grants=grants),
-        list_apps=lambda cmd: list_apps(cmd, grants=grants, clients=clients, users=users),
-        revoke_app=lambda cmd: revoke_app(cmd, grants=grants, audit=audit),
-        account=lambda cmd: find_account(cmd, users=users),
-        authenticated_at=lambda cmd: authenticated_at(cmd, sessions=ports.sessions),
-        signed_in_too_long_ago=lambda cmd: signed_in_too_long_ago(
-            cmd, sessions=ports.sessions, clock=clock
+        revoke_grant=partial(revoke_grant, grants=grants, audit=audit),
+        revoke_client_token=partial(revoke_client_token, grants=grants),
+        list_apps=partial(list_apps, grants=grants, clients=clients, users=users),
+        revoke_app=partial(revoke_app, grants=grants, audit=audit),
+        account=partial(find_account, users=users),
+        authenticated_at=partial(authenticated_at, sessions=ports.sessions),
+        signed_in_too_long_ago=partial(
+            signed_in_too_long_ago, sessions=ports.sessions, clock=clock
         ),
-        start_device=lambda cmd: start_device(cmd, devices=devices, clock=clock),
+        start_device=partial(start_device, devices=devices, clock=clock),
         find_device_request=find_request,
-        decide_device=lambda cmd: decide_device(
-            cmd, devices=devices, find=find_request, clock=clock, audit=audit
+        decide_device=partial(
+            decide_device, devices=devices, find=find_request, clock=clock, audit=audit
         ),
-        poll_device=lambda cmd: poll_device(
-            cmd,
+        poll_device=partial(
+            poll_device,
             devices=devices,
             users=users,
             memory=memory,
@@ -250,11 +249,9 @@ def bind(ports: OAuthPorts, policies: OAuthPolicies) -> OAuthServices:
             audit=audit,
             policy=policy,
         ),
-        poll_pending=lambda cmd: poll_pending(cmd, devices=devices, memory=memory, clock=clock),
-        mint_access_token=lambda cmd: mint_access_token(cmd, keys=keys, clock=clock, policy=policy),
-        mint_exchanged_token=lambda cmd: mint_exchanged_token(
-            cmd, keys=keys, clock=clock, policy=policy
-        ),
-        mint_id_token=lambda cmd: mint_id_token(cmd, keys=keys, clock=clock, policy=policy),
-        count_issued=lambda cmd: count_issued(cmd, metrics=ports.metrics),
+        poll_pending=partial(poll_pending, devices=devices, memory=memory, clock=clock),
+        mint_access_token=partial(mint_access_token, keys=keys, clock=clock, policy=policy),
+        mint_exchanged_token=partial(mint_exchanged_token, keys=keys, clock=clock, policy=policy),
+        mint_id_token=partial(mint_id_token, keys=keys, clock=clock, policy=policy),
+        count_issued=partial(count_issued, metrics=ports.metrics),
     )
