@@ -1,6 +1,7 @@
 """docs/configuration.md and .env.example cannot drift from the code that reads the variables.
 
-The settings tables of docs/configuration.md hold one row per ``Settings`` field, in the form
+The settings tables of docs/configuration.md hold one row per field of a settings group (a
+field of ``Settings.signin`` is the variable of its name), in the form
 ``| `NAME` | `default` | meaning |``; the section "Server process" holds the variables that
 only gunicorn.conf.py reads. A default is written as the environment would spell it:
 ``(none)`` for no value, ``(empty)`` for an empty string or list, lists comma-separated.
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from infrastructure.settings import Settings
+from infrastructure.settings import GROUP_OF, GROUPS
 
 pytestmark = pytest.mark.unit
 
@@ -51,7 +52,8 @@ def env_text(value: object) -> str:
 def settings_defaults() -> dict[str, str]:
     return {
         name.upper(): env_text(field.get_default(call_default_factory=True))
-        for name, field in Settings.model_fields.items()
+        for group in GROUPS.values()
+        for name, field in group.model_fields.items()
     }
 
 
@@ -94,7 +96,7 @@ def test_server_process_variables_match_gunicorn_conf() -> None:
     read = {
         name: default
         for name, default in gunicorn_defaults().items()
-        if name.lower() not in Settings.model_fields
+        if name.lower() not in GROUP_OF
     }
     assert read, "gunicorn.conf.py reads no variables of its own?"
     assert server == read
