@@ -123,7 +123,7 @@ def on_starting(server: object) -> None:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         print(f"firegate: {problems}", file=sys.stderr)
         sys.exit(3)
-    if settings.metrics_token is not None:
+    if settings.telemetry.metrics_token is not None:
         _metrics_directory()
 
 

@@ -37,7 +37,7 @@ from application.resources.csv_input import CsvLimits
 from application.services import Services
 from application.signin import login, passkeys, personal_tokens, sessions, totp
 from application.signin.tokens import TokenPolicy
-from bootstrap.adapters import Adapters, build_adapters, derived_key, push_oidc, push_token
+from bootstrap.adapters import Adapters, build_adapters, derived_key
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring, metered
 from domain.events.webhooks import RetryPolicy
@@ -81,63 +81,65 @@ def build_policies(settings: Settings) -> Policies:
     def rule(max_failures: int) -> ThrottleRule:
         return ThrottleRule(
             max_failures=max_failures,
-            window=timedelta(seconds=settings.login_failure_window),
-            backoff=timedelta(seconds=settings.login_backoff),
-            max_backoff=timedelta(seconds=settings.login_backoff_max),
+            window=timedelta(seconds=settings.signin.login_failure_window),
+            backoff=timedelta(seconds=settings.signin.login_backoff),
+            max_backoff=timedelta(seconds=settings.signin.login_backoff_max),
         )
 
     return Policies(
         token_policy=TokenPolicy(
-            access_ttl=timedelta(seconds=settings.access_token_ttl),
-            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
-            session_lifetime=timedelta(seconds=settings.session_lifetime),
-            refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
-            reauth_max_age=timedelta(seconds=settings.reauth_max_age),
+            access_ttl=timedelta(seconds=settings.signin.access_token_ttl),
+            refresh_ttl=timedelta(seconds=settings.signin.refresh_token_ttl),
+            session_lifetime=timedelta(seconds=settings.signin.session_lifetime),
+            refresh_grace=timedelta(seconds=settings.signin.refresh_grace_seconds),
+            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
             successor_key=derived_key(settings, b"refresh-token successor"),
             generation_key=derived_key(settings, b"refresh-token generation"),
         ),
         throttle_policy=LoginThrottlePolicy(
-            per_account_ip=rule(settings.login_failures_per_account_ip),
-            per_account=rule(settings.login_failures_per_account),
-            per_ip=rule(settings.login_failures_per_ip),
+            per_account_ip=rule(settings.signin.login_failures_per_account_ip),
+            per_account=rule(settings.signin.login_failures_per_account),
+            per_ip=rule(settings.signin.login_failures_per_ip),
         ),
         device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
-        require_verified_email=settings.require_verified_email,
-        mfa_issuer=settings.mfa_issuer,
+        require_verified_email=settings.accounts.require_verified_email,
+        mfa_issuer=settings.signin.mfa_issuer,
         mail_settings=mail.MailSettings(
-            public_url=settings.public_url,
-            product=settings.site_name,
-            support_email=settings.support_email,
+            public_url=settings.service.public_url,
+            product=settings.branding.site_name,
+            support_email=settings.branding.support_email,
         ),
         dataset_limits=datasets.DatasetLimits(
-            max_upload_bytes=settings.max_upload_bytes,
+            max_upload_bytes=settings.resources.max_upload_bytes,
             csv=CsvLimits(
-                max_rows=settings.max_dataset_rows,
-                max_columns=settings.max_dataset_columns,
-                max_field_chars=settings.csv_max_field_chars,
+                max_rows=settings.resources.max_dataset_rows,
+                max_columns=settings.resources.max_dataset_columns,
+                max_field_chars=settings.resources.csv_max_field_chars,
             ),
         ),
-        max_upload_bytes=settings.max_upload_bytes,
-        push_policy=PushPolicy(shared_token=push_token(settings), oidc=push_oidc(settings)),
-        job_max_attempts=settings.job_max_attempts,
-        identity_changes=Limit(settings.identity_change_limit, settings.identity_change_window),
+        max_upload_bytes=settings.resources.max_upload_bytes,
+        push_policy=PushPolicy(shared_token=settings.jobs.push_token, oidc=settings.jobs.push_oidc),
+        job_max_attempts=settings.jobs.job_max_attempts,
+        identity_changes=Limit(
+            settings.accounts.identity_change_limit, settings.accounts.identity_change_window
+        ),
         oauth_policy=OAuthPolicy(
-            issuer=settings.public_url,
-            access_token_ttl=timedelta(seconds=settings.oauth_access_token_ttl),
-            refresh_ttl=timedelta(seconds=settings.oauth_refresh_token_ttl),
-            client_cache_ttl=settings.oauth_client_cache_ttl,
+            issuer=settings.service.public_url,
+            access_token_ttl=timedelta(seconds=settings.provider.oauth_access_token_ttl),
+            refresh_ttl=timedelta(seconds=settings.provider.oauth_refresh_token_ttl),
+            client_cache_ttl=settings.provider.oauth_client_cache_ttl,
         ),
         webhook_policy=WebhookPolicy(
-            local=settings.app_profile == "local",
+            local=settings.service.app_profile == "local",
             retry=RetryPolicy(
-                first=timedelta(seconds=settings.webhook_retry_first),
-                window=timedelta(seconds=settings.webhook_retry_window),
+                first=timedelta(seconds=settings.events.webhook_retry_first),
+                window=timedelta(seconds=settings.events.webhook_retry_window),
             ),
-            timeout=settings.webhook_timeout,
-            cache_ttl=settings.webhook_cache_ttl,
-            sweep_interval=settings.webhook_sweep_interval,
+            timeout=settings.events.webhook_timeout,
+            cache_ttl=settings.events.webhook_cache_ttl,
+            sweep_interval=settings.events.webhook_sweep_interval,
         ),
-        upstream_policy=upstream.UpstreamPolicy(public_url=settings.public_url),
+        upstream_policy=upstream.UpstreamPolicy(public_url=settings.service.public_url),
     )
 
 
@@ -237,10 +239,11 @@ def build_app(
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # A command line, not a server: no webhook sweeper here; the servers' send what it
         # leaves (docs/operations.md, "Webhooks").
-        settings = settings.model_copy(update={"webhook_sweep_interval": 0.0})
+        events = settings.events.model_copy(update={"webhook_sweep_interval": 0.0})
+        settings = settings.model_copy(update={"events": events})
     if configure_logs:
-        configure_logging(settings.log_level)
-    if tracing is None and settings.traces is not None:
+        configure_logging(settings.service.log_level)
+    if tracing is None and settings.telemetry.traces is not None:
         from bootstrap.telemetry import start  # noqa: PLC0415 - OpenTelemetry, only when on
 
         tracing = start(settings)
@@ -263,11 +266,11 @@ def build_app(
     app = create_app(
         services,
         ShellConfig(
-            project=settings.google_cloud_project,
-            max_body_bytes=settings.max_json_bytes,
-            trusted_proxy_hops=settings.trusted_proxy_hops,
-            production=settings.app_profile == "production",
-            rate_limits=settings.rate_limit_enabled,
+            project=settings.service.google_cloud_project,
+            max_body_bytes=settings.service.max_json_bytes,
+            trusted_proxy_hops=settings.service.trusted_proxy_hops,
+            production=settings.service.app_profile == "production",
+            rate_limits=settings.service.rate_limit_enabled,
             trace_ids=tracing.trace_ids if tracing is not None else None,
         ),
         driving_adapters(settings),

@@ -204,7 +204,7 @@ def build_adapters(
     from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
     from infrastructure.signin.foreign_hashes import mismatch_reporter
 
-    client = firestore or make_client(settings.google_cloud_project)
+    client = firestore or make_client(settings.service.google_cloud_project)
     throttle = FirestoreLoginThrottle(client)
     return Adapters(
         users=FirestoreUserRepository(client),
@@ -217,10 +217,10 @@ def build_adapters(
         login_lookup=FirestoreLoginLookup(client),
         throttle=throttle,
         hasher=Argon2PasswordHasher(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-            max_concurrent=settings.hash_concurrency,
+            time_cost=settings.signin.argon2_time_cost,
+            memory_kib=settings.signin.argon2_memory_kib,
+            parallelism=settings.signin.argon2_parallelism,
+            max_concurrent=settings.signin.hash_concurrency,
             waited=_told(hash_waited, None if metrics is NO_METRICS else metrics.argon2_waited),
             mismatched=mismatch_reporter(
                 None if metrics is NO_METRICS else metrics.imported_hash_failed
@@ -239,7 +239,7 @@ def build_adapters(
         file_store=LazyFileStore(lambda: file_store(settings)),
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
-        push_verifier=push_verifier(settings) if push_oidc(settings) else None,
+        push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
         request_counter=request_counter(settings, client),
         action_tokens=FirestoreActionTokenRepository(client),
         mail_renderer=mail_renderer(settings),
@@ -263,7 +263,7 @@ def build_adapters(
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
-        webhook_sender=PinnedWebhookSender(timeout=settings.webhook_timeout),
+        webhook_sender=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
         metrics=metrics,
     )
@@ -302,11 +302,11 @@ def _firestore_ready(client: Client) -> bool:
 def signing_key(settings: Settings) -> SigningKey:
     from infrastructure.signin.jwt_tokens import SigningKey, signing_key_from_pem
 
-    if settings.jwt_private_key:
-        return signing_key_from_pem(settings.jwt_private_key.get_secret_value().encode())
-    if settings.jwt_secret is None:  # the settings validator guarantees one or the other
+    if settings.signin.jwt_private_key:
+        return signing_key_from_pem(settings.signin.jwt_private_key.get_secret_value().encode())
+    if settings.signin.jwt_secret is None:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return SigningKey(algorithm="HS256", key=settings.jwt_secret.get_secret_value().encode())
+    return SigningKey(algorithm="HS256", key=settings.signin.jwt_secret.get_secret_value().encode())
 
 
 def provider_tokens(settings: Settings) -> ProviderTokens | None:
@@ -314,15 +314,15 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
     settings make a development one in the local profile), and its RS256 ID tokens, when that
     key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
     the provider is off."""
-    pem = settings.jwt_private_key or settings.oidc_private_key
-    if not settings.oauth_provider or pem is None:
+    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
+    if not settings.provider.oauth_provider or pem is None:
         return None
-    rsa_pem = settings.oidc_rsa_private_key
+    rsa_pem = settings.provider.oidc_rsa_private_key
     # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
     # read, nor a development key made, while the app is built.
     return LazyProviderTokens(
         lambda: _provider_tokens(
-            settings.public_url,
+            settings.service.public_url,
             pem.get_secret_value(),
             rsa_pem.get_secret_value() if rsa_pem is not None else None,
         )
@@ -345,23 +345,19 @@ def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderToke
 def derived_key(settings: Settings, purpose: bytes) -> bytes:
     """A key of its own for ``purpose``, derived from the signing secret, so every instance
     shares it and it changes when that secret does."""
-    if settings.jwt_private_key:
-        material = settings.jwt_private_key.get_secret_value().encode()
-    elif settings.jwt_secret is not None:
-        material = settings.jwt_secret.get_secret_value().encode()
+    if settings.signin.jwt_private_key:
+        material = settings.signin.jwt_private_key.get_secret_value().encode()
+    elif settings.signin.jwt_secret is not None:
+        material = settings.signin.jwt_secret.get_secret_value().encode()
     else:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
 
 
-def push_token(settings: Settings) -> str:
-    return settings.job_push_token.get_secret_value() if settings.job_push_token else ""
-
-
 def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
     """The stored providers, and in the local profile those UPSTREAM_PROVIDERS names, their
     secrets sealed as stored ones are (docs/reference/providers.md)."""
-    if not settings.upstream_providers:
+    if not settings.federation.upstream_providers:
         return stored
     from datetime import UTC, datetime
 
@@ -369,7 +365,7 @@ def configured_providers(settings: Settings, stored: UpstreamProviders) -> Upstr
 
     box, now = secret_box(settings), datetime.now(UTC)
     configured = []
-    for fields in settings.upstream_providers:
+    for fields in settings.federation.upstream_providers:
         given = {name.replace("-", "_"): value for name, value in fields.items()}
         secret, unknown = given.get("client_secret", ""), set(given) - _PROVIDER_FIELDS
         if unknown:
@@ -403,9 +399,9 @@ def upstream_client() -> UpstreamClient:
 def secret_box(settings: Settings) -> SecretBox:
     from infrastructure.signin.secret_box import FernetSecretBox
 
-    if settings.mfa_encryption_key is None:  # the settings validator guarantees one
+    if settings.signin.mfa_encryption_key is None:  # the settings validator guarantees one
         raise ValueError("MFA_ENCRYPTION_KEY is required")
-    return FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
+    return FernetSecretBox(settings.signin.mfa_encryption_key.get_secret_value())
 
 
 def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
@@ -413,13 +409,13 @@ def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
 
     return PyJWTTokenIssuer(
         signing=signing_key(settings),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl=timedelta(seconds=settings.access_token_ttl),
-        leeway=settings.jwt_leeway,
+        issuer=settings.signin.jwt_issuer,
+        audience=settings.signin.jwt_audience,
+        ttl=timedelta(seconds=settings.signin.access_token_ttl),
+        leeway=settings.signin.jwt_leeway,
         previous_public_key=(
-            public_key_from_pem(settings.jwt_previous_public_key.encode())
-            if settings.jwt_previous_public_key
+            public_key_from_pem(settings.signin.jwt_previous_public_key.encode())
+            if settings.signin.jwt_previous_public_key
             else None
         ),
     )
@@ -429,9 +425,9 @@ def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
     from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
     return WebAuthnCeremonies(
-        rp_id=settings.webauthn_rp_id,
-        rp_name=settings.webauthn_rp_name,
-        origins=settings.webauthn_origins,
+        rp_id=settings.signin.webauthn_rp_id,
+        rp_name=settings.signin.webauthn_rp_name,
+        origins=settings.signin.webauthn_origins,
     )
 
 
@@ -444,7 +440,7 @@ def job_queue_factory(
     (Pub/Sub's is Pub/Sub's to tell)."""
     from infrastructure.jobs.inprocess import InProcessJobQueue
 
-    if settings.job_queue == "pubsub":
+    if settings.jobs.job_queue == "pubsub":
         from infrastructure.jobs.pubsub import (
             PubSubJobQueue,
             PubSubSetup,
@@ -452,41 +448,41 @@ def job_queue_factory(
         )
 
         topic, subscription = (
-            (settings.pubsub_webhook_topic, settings.pubsub_webhook_subscription)
+            (settings.jobs.pubsub_webhook_topic, settings.jobs.pubsub_webhook_subscription)
             if webhooks
-            else (settings.pubsub_topic, settings.pubsub_subscription)
+            else (settings.jobs.pubsub_topic, settings.jobs.pubsub_subscription)
         )
 
         def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
-            if settings.pubsub_setup:
+            if settings.jobs.pubsub_setup:
                 ensure_pubsub_resources(
                     PubSubSetup(
-                        project=settings.google_cloud_project,
+                        project=settings.service.google_cloud_project,
                         topic=topic,
                         subscription=subscription,
-                        dead_letter_topic=settings.pubsub_dead_letter_topic,
-                        dead_letter_subscription=settings.pubsub_dead_letter_subscription,
-                        push_endpoint=settings.job_push_endpoint,
-                        push_token=push_token(settings),
-                        oidc_service_account=settings.job_push_service_account,
-                        oidc_audience=settings.job_push_audience,
-                        max_attempts=settings.job_max_attempts,
-                        min_backoff=settings.job_backoff,
-                        max_backoff=settings.job_backoff_max,
+                        dead_letter_topic=settings.jobs.pubsub_dead_letter_topic,
+                        dead_letter_subscription=settings.jobs.pubsub_dead_letter_subscription,
+                        push_endpoint=settings.jobs.job_push_endpoint,
+                        push_token=settings.jobs.push_token,
+                        oidc_service_account=settings.jobs.job_push_service_account,
+                        oidc_audience=settings.jobs.job_push_audience,
+                        max_attempts=settings.jobs.job_max_attempts,
+                        min_backoff=settings.jobs.job_backoff,
+                        max_backoff=settings.jobs.job_backoff_max,
                     )
                 )
-            return PubSubJobQueue(settings.google_cloud_project, topic)
+            return PubSubJobQueue(settings.service.google_cloud_project, topic)
 
         return pubsub
 
     def inprocess(run: JobHandler) -> JobQueue:
         return InProcessJobQueue(
             run,
-            workers=settings.webhook_workers if webhooks else settings.job_workers,
-            max_pending=settings.job_queue_size,
-            max_attempts=settings.job_max_attempts,
-            backoff=settings.job_backoff,
-            max_backoff=settings.job_backoff_max,
+            workers=settings.jobs.webhook_workers if webhooks else settings.jobs.job_workers,
+            max_pending=settings.jobs.job_queue_size,
+            max_attempts=settings.jobs.job_max_attempts,
+            backoff=settings.jobs.job_backoff,
+            max_backoff=settings.jobs.job_backoff_max,
             observe=None if metrics is NO_METRICS else partial(metrics.jobs_waiting, name),
         )
 
@@ -494,16 +490,12 @@ def job_queue_factory(
     return inprocess
 
 
-def push_oidc(settings: Settings) -> bool:
-    return bool(settings.job_push_audience and settings.job_push_service_account)
-
-
 def request_counter(settings: Settings, client: Client) -> RequestCounter:
     """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
     shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
     from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 
-    uri = settings.rate_limit_storage_uri.get_secret_value()
+    uri = settings.service.rate_limit_storage_uri.get_secret_value()
     if uri.startswith("memory://"):
         return InMemoryRequestCounter()
     shared: RequestCounter
@@ -522,25 +514,25 @@ def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
     from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
 
     return FirebaseIdentityVerifier(
-        project=settings.google_cloud_project, clock_skew_seconds=settings.jwt_leeway
+        project=settings.service.google_cloud_project, clock_skew_seconds=settings.signin.jwt_leeway
     )
 
 
 def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
     from infrastructure.federation.firebase_identity import FirebaseCustomTokens
 
-    return FirebaseCustomTokens(project=settings.google_cloud_project)
+    return FirebaseCustomTokens(project=settings.service.google_cloud_project)
 
 
 def picture_source(settings: Settings) -> PictureSource:
     from infrastructure.resources.dog_ceo import DogCeoPictureSource
 
     return DogCeoPictureSource(
-        settings.dog_api_url,
-        allowed_hosts=settings.dog_image_hosts,
-        connect_timeout=min(3.0, settings.dog_api_timeout),
-        read_timeout=settings.dog_api_timeout,
-        deadline=2 * settings.dog_api_timeout,
+        settings.resources.dog_api_url,
+        allowed_hosts=settings.resources.dog_image_hosts,
+        connect_timeout=min(3.0, settings.resources.dog_api_timeout),
+        read_timeout=settings.resources.dog_api_timeout,
+        deadline=2 * settings.resources.dog_api_timeout,
     )
 
 
@@ -548,9 +540,9 @@ def file_store(settings: Settings) -> FileStore:
     from infrastructure.resources.gcs_storage import GcsFileStore
 
     return GcsFileStore(
-        settings.storage_bucket,
-        project=settings.google_cloud_project,
-        create_bucket=settings.app_profile == "local",
+        settings.resources.storage_bucket,
+        project=settings.service.google_cloud_project,
+        create_bucket=settings.service.app_profile == "local",
     )
 
 
@@ -558,7 +550,8 @@ def push_verifier(settings: Settings) -> PushVerifier:
     from infrastructure.jobs.oidc import GooglePushVerifier
 
     return GooglePushVerifier(
-        audience=settings.job_push_audience, service_account=settings.job_push_service_account
+        audience=settings.jobs.job_push_audience,
+        service_account=settings.jobs.job_push_service_account,
     )
 
 
@@ -566,7 +559,7 @@ def mail_renderer(settings: Settings) -> MailRenderer:
     from infrastructure.mail.render import JinjaMailRenderer
     from interfaces.web import TRANSLATIONS
 
-    return JinjaMailRenderer(settings.mail_templates_dir, str(TRANSLATIONS))
+    return JinjaMailRenderer(settings.mail.mail_templates_dir, str(TRANSLATIONS))
 
 
 def one_time_passwords() -> OneTimePasswords:
@@ -579,7 +572,7 @@ def mailer(settings: Settings) -> Mailer:
     from infrastructure.mail.smtp import SmtpMailer
 
     return SmtpMailer(
-        settings.smtp_url.get_secret_value(),
-        sender=settings.mail_from,
-        timeout=settings.smtp_timeout,
+        settings.mail.smtp_url.get_secret_value(),
+        sender=settings.mail.mail_from,
+        timeout=settings.mail.smtp_timeout,
     )

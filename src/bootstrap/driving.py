@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 
 def api_limits(settings: Settings) -> ApiLimits:
     return ApiLimits(
-        register=settings.rate_limit_register,
-        login=settings.rate_limit_login,
-        refresh=settings.rate_limit_refresh,
-        firebase=settings.rate_limit_firebase,
-        email_verify=settings.rate_limit_email_verify,
-        password_forgot=settings.rate_limit_password_forgot,
-        password_reset=settings.rate_limit_password_reset,
-        passkeys=settings.rate_limit_passkeys,
+        register=settings.accounts.rate_limit_register,
+        login=settings.signin.rate_limit_login,
+        refresh=settings.signin.rate_limit_refresh,
+        firebase=settings.federation.rate_limit_firebase,
+        email_verify=settings.mail.rate_limit_email_verify,
+        password_forgot=settings.mail.rate_limit_password_forgot,
+        password_reset=settings.mail.rate_limit_password_reset,
+        passkeys=settings.signin.rate_limit_passkeys,
     )
 
 
@@ -42,20 +42,20 @@ def driving_adapters(settings: Settings) -> list[Install]:
     """The JSON API, the pages and, where it has keys, the provider: installed on the app
     shell in any order."""
     http_config = api.HttpConfig(
-        cors_origins=tuple(settings.cors_origins),
+        cors_origins=tuple(settings.service.cors_origins),
         rate_limits=api_limits(settings),
-        max_upload_bytes=settings.max_upload_bytes,
-        compat_routes=settings.compat_routes,
+        max_upload_bytes=settings.resources.max_upload_bytes,
+        compat_routes=settings.migration.compat_routes,
     )
     pages_config = PagesConfig(
-        site_name=settings.site_name,
-        public_url=settings.public_url,
-        local=settings.app_profile == "local",
+        site_name=settings.branding.site_name,
+        public_url=settings.service.public_url,
+        local=settings.service.app_profile == "local",
         key=derived_key(settings, b"pages csrf"),
-        passkey_origins=tuple(settings.webauthn_origins),
-        logo_url=settings.site_logo_url,
-        brand_color=settings.brand_color,
-        support_email=settings.support_email,
+        passkey_origins=tuple(settings.signin.webauthn_origins),
+        logo_url=settings.branding.site_logo_url,
+        brand_color=settings.branding.brand_color,
+        support_email=settings.branding.support_email,
     )
     installs: list[Install] = [
         lambda app: api.install(app, http_config),
@@ -67,9 +67,9 @@ def driving_adapters(settings: Settings) -> list[Install]:
             server=partial(oauth_config, settings, keys),
             keys=keys,
             limits=ProviderLimits(
-                token=settings.rate_limit_oauth_token,
-                introspect=settings.rate_limit_oauth_introspect,
-                register=settings.rate_limit_oauth_register,
+                token=settings.provider.rate_limit_oauth_token,
+                introspect=settings.provider.rate_limit_oauth_introspect,
+                register=settings.provider.rate_limit_oauth_register,
             ),
         )
         installs.append(lambda app: provider.install(app, provider_config))
@@ -83,12 +83,12 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
     from interfaces.provider.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
 
     return OAuthConfig(
-        issuer=settings.public_url,
+        issuer=settings.service.public_url,
         keys=keys,
-        dynamic_registration=settings.oauth_dynamic_registration,
-        forbidden_audiences=(settings.jwt_audience, settings.jwt_issuer),
+        dynamic_registration=settings.provider.oauth_dynamic_registration,
+        forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
         # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
         # stored (docs/decisions/0284-dpop-nonces-without-state.md).
         dpop=JwtProofs(derived_key(settings, b"dpop nonces")),
-        dpop_nonce=settings.oauth_dpop_nonce,
+        dpop_nonce=settings.provider.oauth_dpop_nonce,
     )

@@ -15,7 +15,7 @@ def measuring(settings: Settings) -> MetricsConfig | None:
     """This process's metrics and /metrics; None when they are off."""
     targets: list[Metrics] = []
     config = MetricsConfig(metrics=NO_METRICS)
-    if settings.metrics_token is not None:
+    if settings.telemetry.metrics_token is not None:
         from infrastructure.metrics.prometheus import CONTENT_TYPE, PrometheusMetrics  # noqa: PLC0415
 
         prometheus = PrometheusMetrics()
@@ -24,9 +24,9 @@ def measuring(settings: Settings) -> MetricsConfig | None:
             metrics=prometheus,
             exposition=prometheus.exposition,
             content_type=CONTENT_TYPE,
-            token=settings.metrics_token.get_secret_value(),
+            token=settings.telemetry.metrics_token.get_secret_value(),
         )
-    endpoint = settings.metrics_otlp_endpoint
+    endpoint = settings.telemetry.metrics_otlp_endpoint
     if endpoint is not None:
         from infrastructure.metrics.otlp import OtlpMetrics  # noqa: PLC0415
 

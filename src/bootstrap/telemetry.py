@@ -122,12 +122,12 @@ def _instrument_clients(provider: TracerProvider) -> None:
 
 def start(settings: Settings) -> Tracing | None:
     """This process's tracing, started on the first call; None when traces are off."""
-    if settings.traces is None:
+    if settings.telemetry.traces is None:
         return None
-    queue = "gcp_pubsub" if settings.job_queue == "pubsub" else "inprocess"
+    queue = "gcp_pubsub" if settings.jobs.job_queue == "pubsub" else "inprocess"
     return _process_tracing(
-        settings.traces,
-        settings.google_cloud_project,
-        settings.otel_exporter_otlp_traces_endpoint,
+        settings.telemetry.traces,
+        settings.service.google_cloud_project,
+        settings.telemetry.otel_exporter_otlp_traces_endpoint,
         queue,
     )

@@ -28,11 +28,11 @@ def shell_app(settings: Settings, order: Callable[[list[Install]], Sequence[Inst
     installs = driving_adapters(settings)
     assert len(installs) == 3  # the API, the pages and the provider
     config = ShellConfig(
-        project=settings.google_cloud_project,
-        max_body_bytes=settings.max_json_bytes,
-        trusted_proxy_hops=settings.trusted_proxy_hops,
+        project=settings.service.google_cloud_project,
+        max_body_bytes=settings.service.max_json_bytes,
+        trusted_proxy_hops=settings.service.trusted_proxy_hops,
         production=False,
-        rate_limits=settings.rate_limit_enabled,
+        rate_limits=settings.service.rate_limit_enabled,
     )
     services = bind(build_policies(settings), fake_adapters(settings))
     return create_app(services, config, order(installs))

@@ -365,6 +365,6 @@ def test_an_upload_the_role_refuses_is_refused_before_its_body_is_read(
     fake_app: Flask, client: FlaskClient, app_settings: Settings
 ) -> None:
     user = user_token(fake_app, client, "ursula")
-    too_large = b"a\n" + b"1\n" * (app_settings.max_upload_bytes // 2 + 1)
+    too_large = b"a\n" + b"1\n" * (app_settings.resources.max_upload_bytes // 2 + 1)
     problem(upload(client, user, too_large), 403, "uploader_required")
     problem(upload(client, user, b"", name="x" * 10_000), 403, "uploader_required")

@@ -1,6 +1,7 @@
 """docs/configuration.md and .env.example cannot drift from the code that reads the variables.
 
-The settings tables of docs/configuration.md hold one row per ``Settings`` field, in the form
+The settings tables of docs/configuration.md hold one row per field of a settings group (a
+field of ``Settings.signin`` is the variable of its name), in the form
 ``| `NAME` | `default` | meaning |``; the section "Server process" holds the variables that
 only gunicorn.conf.py reads. A default is written as the environment would spell it:
 ``(none)`` for no value, ``(empty)`` for an empty string or list, lists comma-separated.
@@ -9,12 +10,13 @@ only gunicorn.conf.py reads. A default is written as the environment would spell
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from infrastructure.settings import Settings
+from infrastructure.settings import GROUP_OF, GROUPS, Settings
 
 pytestmark = pytest.mark.unit
 
@@ -51,7 +53,8 @@ def env_text(value: object) -> str:
 def settings_defaults() -> dict[str, str]:
     return {
         name.upper(): env_text(field.get_default(call_default_factory=True))
-        for name, field in Settings.model_fields.items()
+        for group in GROUPS.values()
+        for name, field in group.model_fields.items()
     }
 
 
@@ -89,12 +92,31 @@ def test_every_setting_is_documented_with_its_default() -> None:
     assert {name: pair for name, pair in wrong.items() if pair[0] != pair[1]} == {}
 
 
+def test_each_variable_belongs_to_one_group() -> None:
+    """A variable is read into the group of the field of its name: two would be ambiguous."""
+    fields = Counter(name for group in GROUPS.values() for name in group.model_fields)
+    assert [name for name, count in fields.items() if count > 1] == []
+
+
+def test_each_documented_variable_is_read_into_its_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By its own name, whichever group holds it: no prefix, no nesting
+    (docs/decisions/0350-settings-grouped-by-capability.md)."""
+    settings, _ = documented(CONFIGURATION.read_text())
+    given = {name: default for name, default in settings.items() if default != "(none)"}
+    for name, default in given.items():
+        monkeypatch.setenv(name, "" if default == "(empty)" else default)
+    monkeypatch.setenv("APP_PROFILE", "local")  # production would refuse the local defaults
+    read = Settings()
+    found = {name.upper() for group in GROUPS for name in getattr(read, group).model_fields_set}
+    assert sorted(set(given) - found) == []
+
+
 def test_server_process_variables_match_gunicorn_conf() -> None:
     _, server = documented(CONFIGURATION.read_text())
     read = {
         name: default
         for name, default in gunicorn_defaults().items()
-        if name.lower() not in Settings.model_fields
+        if name.lower() not in GROUP_OF
     }
     assert read, "gunicorn.conf.py reads no variables of its own?"
     assert server == read

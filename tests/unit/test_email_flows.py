@@ -306,7 +306,7 @@ def test_a_verified_old_address_is_told_the_new_one_even_past_the_limit(world: W
     notice = world.mailer.to("cid@example.com")[-1]
     assert notice.text.startswith("Hello Cid,\n") and "cid@example.org" in notice.text
     # What to do if it was not them, on a page that exists (the site's root is not one).
-    sign_in = world.settings.public_url + "/sign-in"
+    sign_in = world.settings.service.public_url + "/sign-in"
     assert f"sign in at {sign_in}," in notice.text
     assert f'<a href="{sign_in}">{sign_in}</a>' in notice.html
     assert world.mailer.to("cid@example.org") == []  # its verification waits for the window

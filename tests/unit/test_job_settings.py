@@ -14,10 +14,10 @@ pytestmark = pytest.mark.unit
 
 def test_defaults() -> None:
     settings = make_settings(port=8123)
-    assert settings.job_queue == "inprocess"
-    assert settings.dog_image_hosts == ["images.dog.ceo"]
-    assert settings.job_push_endpoint == "http://127.0.0.1:8123/internal/jobs"
-    assert settings.pubsub_setup is True  # local profile
+    assert settings.jobs.job_queue == "inprocess"
+    assert settings.resources.dog_image_hosts == ["images.dog.ceo"]
+    assert settings.jobs.job_push_endpoint == "http://127.0.0.1:8123/internal/jobs"
+    assert settings.jobs.pubsub_setup is True  # local profile
     production = make_settings(
         app_profile="production",
         **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
@@ -25,12 +25,12 @@ def test_defaults() -> None:
         public_url="https://app.example.com",
         smtp_url="smtp://smtp.example.com:587",
     )
-    assert production.pubsub_setup is False
+    assert production.jobs.pubsub_setup is False
 
 
 def test_hosts_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOG_IMAGE_HOSTS", "images.dog.ceo, CDN.Example.com")
-    assert make_settings().dog_image_hosts == ["images.dog.ceo", "cdn.example.com"]
+    assert make_settings().resources.dog_image_hosts == ["images.dog.ceo", "cdn.example.com"]
 
 
 @pytest.mark.parametrize(
@@ -59,10 +59,10 @@ def test_bad_values_stop_the_start(changes: dict[str, Any], message: str) -> Non
 
 
 def test_pubsub_with_a_token_or_oidc() -> None:
-    assert make_settings(job_queue="pubsub", job_push_token="t" * 20).job_queue == "pubsub"
+    assert make_settings(job_queue="pubsub", job_push_token="t" * 20).jobs.job_queue == "pubsub"
     oidc = make_settings(
         job_queue="pubsub",
         job_push_audience="https://firegate.example/internal/jobs",
         job_push_service_account="pusher@p.iam.gserviceaccount.com",
     )
-    assert oidc.job_push_token is None
+    assert oidc.jobs.job_push_token is None

@@ -27,7 +27,7 @@ def production(**changes: object) -> dict[str, object]:
 
 def test_production_starts_with_both_set() -> None:
     settings = make_settings(**production())
-    assert settings.public_url == "https://app.example.com"
+    assert settings.service.public_url == "https://app.example.com"
 
 
 def test_production_refuses_an_unset_public_url() -> None:
@@ -68,23 +68,23 @@ def test_production_reports_every_mail_problem_at_once() -> None:
 def test_production_accepts_a_named_relay_on_its_own_host() -> None:
     """A relay beside the service (a Cloud Run sidecar, a host's MTA) is a real server
     (docs/decisions/0103-production-mail-settings.md)."""
-    assert make_settings(**production(smtp_url="smtp://127.0.0.1:25")).smtp_url
+    assert make_settings(**production(smtp_url="smtp://127.0.0.1:25")).mail.smtp_url
 
 
 def test_the_local_profile_keeps_its_defaults() -> None:
     settings = make_settings(public_url=...)
     # localhost, where passkeys work, as WebAuthn's origin is (decision 0121).
-    assert settings.public_url == "http://localhost:8000"
-    assert settings.webauthn_origins == [settings.public_url]
-    assert settings.webauthn_rp_id == "localhost"
-    assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
+    assert settings.service.public_url == "http://localhost:8000"
+    assert settings.signin.webauthn_origins == [settings.service.public_url]
+    assert settings.signin.webauthn_rp_id == "localhost"
+    assert settings.mail.smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
 
 
 def test_local_mail_links_follow_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
     # `PORT=9000 make run`: the links in its mails must open that server, not :8000.
     monkeypatch.setenv("PORT", "9000")
-    assert make_settings(public_url=...).public_url == "http://localhost:9000"
-    assert make_settings(port=9001, public_url=...).public_url == "http://localhost:9001"
-    assert make_settings(port=9001).webauthn_origins == ["http://localhost:9001"]
+    assert make_settings(public_url=...).service.public_url == "http://localhost:9000"
+    assert make_settings(port=9001, public_url=...).service.public_url == "http://localhost:9001"
+    assert make_settings(port=9001).signin.webauthn_origins == ["http://localhost:9001"]
     given = make_settings(port=9001, public_url="http://127.0.0.1:9001")
-    assert given.public_url == "http://127.0.0.1:9001"  # what is set is kept
+    assert given.service.public_url == "http://127.0.0.1:9001"  # what is set is kept

@@ -77,7 +77,7 @@ def test_metrics_are_off_without_a_token_and_the_path_is_a_404(adapters: Adapter
 def test_a_short_token_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="METRICS_TOKEN must be at least 32 characters"):
         make_settings(metrics_token="too-short")
-    assert make_settings(metrics_token="").metrics_token is None  # set but empty: off
+    assert make_settings(metrics_token="").telemetry.metrics_token is None  # set but empty: off
 
 
 def test_only_the_bearer_of_the_token_reads_them(client: FlaskClient) -> None:

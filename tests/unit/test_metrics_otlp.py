@@ -133,8 +133,10 @@ def test_the_counters_go_by_otlp_with_the_workers_own_instance_id(receiver: Rece
 def test_the_settings_choose_prometheus_otlp_both_or_none(receiver: Receiver) -> None:
     assert measuring(make_settings()) is None
     endpoint = {"otel_exporter_otlp_endpoint": f"http://127.0.0.1:{PORT}"}
-    assert make_settings(**endpoint).metrics_otlp_endpoint == f"http://127.0.0.1:{PORT}/v1/metrics"
-    assert make_settings(**endpoint, otel_metrics_exporter="none").metrics_otlp_endpoint is None
+    telemetry = make_settings(**endpoint).telemetry
+    assert telemetry.metrics_otlp_endpoint == f"http://127.0.0.1:{PORT}/v1/metrics"
+    telemetry = make_settings(**endpoint, otel_metrics_exporter="none").telemetry
+    assert telemetry.metrics_otlp_endpoint is None
     only_otlp = measuring(make_settings(**endpoint))
     assert only_otlp is not None and isinstance(only_otlp.metrics, OtlpMetrics)
     assert only_otlp.exposition is None  # no /metrics without the token

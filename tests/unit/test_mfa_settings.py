@@ -30,17 +30,18 @@ def test_a_key_that_is_not_a_fernet_key_is_refused(key: str) -> None:
 
 def test_the_local_profile_generates_a_key() -> None:
     settings = make_settings(mfa_encryption_key=None)
-    assert settings.mfa_encryption_key is not None
-    box = FernetSecretBox(settings.mfa_encryption_key.get_secret_value())
+    assert settings.signin.mfa_encryption_key is not None
+    box = FernetSecretBox(settings.signin.mfa_encryption_key.get_secret_value())
     assert box.open(box.seal("JBSWY3DPEHPK3PXP")) == "JBSWY3DPEHPK3PXP"
 
 
 def test_another_key_cannot_open_a_sealed_secret() -> None:
     first, second = (make_settings(mfa_encryption_key=None) for _ in range(2))
-    assert first.mfa_encryption_key is not None and second.mfa_encryption_key is not None
-    sealed = FernetSecretBox(first.mfa_encryption_key.get_secret_value()).seal("s")
+    first_key, second_key = first.signin.mfa_encryption_key, second.signin.mfa_encryption_key
+    assert first_key is not None and second_key is not None
+    sealed = FernetSecretBox(first_key.get_secret_value()).seal("s")
     with pytest.raises(Unavailable):
-        FernetSecretBox(second.mfa_encryption_key.get_secret_value()).open(sealed)
+        FernetSecretBox(second_key.get_secret_value()).open(sealed)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_the_key_check_agrees_with_fernet(key: str) -> None:
     from cryptography.fernet import Fernet
 
     from infrastructure.dev_secrets import new_fernet_key
-    from infrastructure.settings import _fernet_key
+    from infrastructure.settings.signin import _fernet_key
 
     try:
         Fernet(key.encode())
@@ -110,7 +111,7 @@ def test_an_origin_outside_the_rp_id_is_refused(origin: str) -> None:
 def test_origins_on_the_rp_id_or_under_it_are_taken() -> None:
     origins = ["https://example.com", "https://app.example.com:8443/", "https://a.b.EXAMPLE.com"]
     settings = make_settings(webauthn_rp_id="Example.com", webauthn_origins=origins)
-    assert settings.webauthn_origins == [origin.rstrip("/") for origin in origins]
+    assert settings.signin.webauthn_origins == [origin.rstrip("/") for origin in origins]
 
 
 def test_an_http_origin_is_refused_in_production() -> None:
@@ -122,7 +123,8 @@ def test_an_http_origin_is_refused_in_production() -> None:
         )
     assert "WEBAUTHN_ORIGINS: 'http://app.example.com'" in str(info.value)
     local = make_settings(webauthn_rp_id="example.com", webauthn_origins=["http://app.example.com"])
-    assert local.webauthn_origins == ["http://app.example.com"]  # the local profile allows it
+    # the local profile allows it
+    assert local.signin.webauthn_origins == ["http://app.example.com"]
 
 
 # -- development secrets: made once per run for every worker (docs/configuration.md) ------
@@ -143,8 +145,8 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         job_queue="pubsub",
         job_push_token=made["JOB_PUSH_TOKEN"],
     )
-    assert settings.mfa_encryption_key is not None
-    assert settings.mfa_encryption_key.get_secret_value() == made["MFA_ENCRYPTION_KEY"]
+    assert settings.signin.mfa_encryption_key is not None
+    assert settings.signin.mfa_encryption_key.get_secret_value() == made["MFA_ENCRYPTION_KEY"]
     assert development_secrets({"APP_PROFILE": "local"}).keys() == {
         "JWT_SECRET",
         "MFA_ENCRYPTION_KEY",

@@ -98,4 +98,5 @@ def test_a_brand_the_pages_could_not_show_is_refused_at_start(setting: str, valu
 
 
 def test_a_logo_served_by_firegate_is_a_path_of_this_site() -> None:
-    assert make_settings(site_logo_url="/static/pages/logo.svg").site_logo_url.startswith("/")
+    branding = make_settings(site_logo_url="/static/pages/logo.svg").branding
+    assert branding.site_logo_url.startswith("/")

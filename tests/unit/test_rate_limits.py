@@ -224,7 +224,7 @@ def test_settings_refuse_malformed_limits() -> None:
         make_settings(rate_limit_storage_uri="memcached://cache:11211")
     with pytest.raises(ValidationError, match="LOGIN_BACKOFF_MAX"):
         make_settings(login_backoff=600, login_backoff_max=60)
-    assert make_settings(rate_limit_refresh="").rate_limit_refresh == ""  # no limit
+    assert make_settings(rate_limit_refresh="").signin.rate_limit_refresh == ""  # no limit
 
 
 # What the `limits` library (5.8.0) made of these, when it parsed them.

@@ -172,7 +172,7 @@ def test_with_traces_off_the_log_line_keeps_cloud_runs_trace_and_no_span(
     access_lines: pytest.LogCaptureFixture,
 ) -> None:
     settings = make_settings(log_level="INFO")
-    assert settings.traces is None
+    assert settings.telemetry.traces is None
     client = build_app(settings, fake_adapters(settings), configure_logs=False).test_client()
     header = f"{CLOUD_TRACE}/{CLOUD_SPAN};o=1"
     client.get("/.well-known/jwks.json", headers={"X-Cloud-Trace-Context": header})
@@ -193,7 +193,7 @@ def test_with_traces_off_the_log_line_keeps_cloud_runs_trace_and_no_span(
     ],
 )
 def test_traces_are_off_unless_configured(env: dict[str, str], expected: str | None) -> None:
-    assert make_settings(**env).traces == expected
+    assert make_settings(**env).telemetry.traces == expected
 
 
 class GoogleStandIn(ThreadingHTTPServer):

@@ -209,7 +209,7 @@ def test_an_empty_upstream_providers_variable_is_none(
     monkeypatch: pytest.MonkeyPatch, empty: str
 ) -> None:
     monkeypatch.setenv("UPSTREAM_PROVIDERS", empty)  # as .env.example writes it
-    assert make_settings().upstream_providers == []
+    assert make_settings().federation.upstream_providers == []
 
 
 def test_upstream_providers_that_are_not_json_are_refused_by_name(
@@ -219,4 +219,6 @@ def test_upstream_providers_that_are_not_json_are_refused_by_name(
     with pytest.raises(ValueError, match="UPSTREAM_PROVIDERS must be a JSON list of objects"):
         make_settings()
     monkeypatch.setenv("UPSTREAM_PROVIDERS", '[{"id": "acme", "issuer": "https://x.example"}]')
-    assert make_settings().upstream_providers == [{"id": "acme", "issuer": "https://x.example"}]
+    assert make_settings().federation.upstream_providers == [
+        {"id": "acme", "issuer": "https://x.example"}
+    ]

@@ -1,0 +1,51 @@
+"""What the settings groups share: the base of each group, the types several of them use, and
+the one form of a configuration problem (docs/configuration.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic_settings import NoDecode
+
+from domain.request_limits import parse_limits
+
+
+class SettingsGroup(BaseModel):
+    """One capability's settings. A field's name is its environment variable's, lower-cased:
+    the composition (``infrastructure.settings.Settings``) reads and routes them."""
+
+    # Validated only inside the composition, whose validator covers every group: none of
+    # its own is built at import, on a worker's start (docs/benchmarks.md, "Cold start").
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+def invalid_configuration(problems: list[str]) -> ValueError:
+    """Every problem found, in one message (gunicorn's master prints it alone)."""
+    return ValueError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _request_limit(value: str, info: ValidationInfo) -> str:
+    try:
+        if value.strip():  # empty: no limit on that route
+            parse_limits(value)
+    except ValueError:
+        name = (info.field_name or "").upper()
+        raise ValueError(
+            f"{name} must look like '20/minute' or '10/minute,100/hour', not {value!r}"
+        ) from None
+    return value
+
+
+Origins = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
+"""Comma-separated origins (CORS_ORIGINS, WEBAUTHN_ORIGINS); empty: none."""
+
+RequestLimit = Annotated[str, AfterValidator(_request_limit)]
+"""A RATE_LIMIT_* of one entry point, per client address
+(docs/security.md#per-address-request-limits): '10/minute,100/hour'; empty: no limit."""

@@ -1,0 +1,129 @@
+"""Signing in: firegate's own tokens and sessions, the password hash, the failed-login
+throttle, the second factor and passkeys (docs/configuration.md, "Tokens and sessions",
+"Password hashing", "Abuse controls", "Passkeys")."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+
+from infrastructure.dev_secrets import new_fernet_key
+from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
+
+log = logging.getLogger(__name__)
+
+
+class SignInSettings(SettingsGroup):
+    jwt_secret: SecretStr | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_previous_public_key: str | None = None
+    jwt_issuer: str = "firegate"
+    jwt_audience: str = "firegate-api"
+    jwt_leeway: int = Field(10, ge=0, le=30)
+    access_token_ttl: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl: int = Field(7 * 86_400, ge=300)
+    session_lifetime: int = Field(30 * 86_400, ge=300)
+    refresh_grace_seconds: int = Field(10, ge=0, le=10)
+    # A session may add a way to sign in this long after its sign-in (docs/security.md).
+    reauth_max_age: int = Field(600, ge=1, le=86_400)
+
+    # Seals TOTP secrets at rest (a Fernet key: docs/security.md, "MFA").
+    mfa_encryption_key: SecretStr | None = None
+    mfa_issuer: str = Field("firegate", min_length=1, max_length=64)  # shown by authenticator apps
+
+    argon2_time_cost: int = Field(2, ge=2)
+    argon2_memory_kib: int = Field(19_456, ge=19_456)
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_concurrency: int = Field(2, ge=1, le=64)
+
+    rate_limit_login: RequestLimit = "30/minute,300/hour"
+    rate_limit_refresh: RequestLimit = "60/minute,600/hour"
+    rate_limit_passkeys: RequestLimit = "30/minute,300/hour"  # each of the two sign-in routes
+    # Failed logins, counted in Firestore (seconds and counts).
+    login_failure_window: int = Field(900, ge=60, le=86_400)
+    login_failures_per_account_ip: int = Field(10, ge=1, le=1_000)
+    login_failures_per_account: int = Field(100, ge=1, le=100_000)
+    login_failures_per_ip: int = Field(50, ge=1, le=100_000)
+    login_backoff: int = Field(60, ge=1, le=86_400)
+    login_backoff_max: int = Field(900, ge=1, le=86_400)
+
+    # Passkeys (docs/reference/passkeys.md): the relying party's id (a domain), its name as
+    # authenticators show it, and the origins whose answers count. Unset: from PUBLIC_URL
+    # (the local profile: localhost and http://localhost:$PORT).
+    webauthn_rp_id: str = ""
+    webauthn_rp_name: str = "firegate"
+    webauthn_origins: Origins = []
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> SignInSettings:
+        if self.login_backoff_max < self.login_backoff:
+            raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
+        return self
+
+    @model_validator(mode="after")
+    def _check_passkey_origins(self) -> SignInSettings:
+        # What is configured is checked; what follows PUBLIC_URL (infrastructure.settings) is
+        # taken as it is.
+        self.webauthn_origins = [origin.rstrip("/") for origin in self.webauthn_origins]
+        rp_id = self.webauthn_rp_id.lower()
+        for origin in self.webauthn_origins:
+            url = urlsplit(origin)
+            host = (url.hostname or "").lower()
+            if url.scheme not in ("http", "https") or not host or url.path or url.query:
+                raise ValueError(f"WEBAUTHN_ORIGINS: {origin!r} is not an origin")
+            if rp_id and host != rp_id and not host.endswith("." + rp_id):
+                raise ValueError(
+                    f"WEBAUTHN_RP_ID {rp_id!r} must be the host of {origin!r} or a suffix of it"
+                )
+        return self
+
+    def problems(self, *, production: bool) -> list[str]:
+        """What is wrong with the keys; in production, also which are missing."""
+        problems: list[str] = []
+        secret = _text(self.jwt_secret)
+        if secret and len(secret.encode()) < 32:
+            problems.append("JWT_SECRET must be at least 32 bytes (try: openssl rand -hex 32)")
+        mfa_key = _text(self.mfa_encryption_key)
+        if mfa_key and not _fernet_key(mfa_key):
+            problems.append(
+                "MFA_ENCRYPTION_KEY must be a Fernet key: 32 bytes in url-safe base64 "
+                "(docs/configuration.md shows how to make one)"
+            )
+        if production:
+            if not secret and not self.jwt_private_key:
+                problems.append("JWT_SECRET or JWT_PRIVATE_KEY is required in production")
+            if not mfa_key:
+                problems.append("MFA_ENCRYPTION_KEY is required in production")
+        return problems
+
+    def use_development_secrets(self) -> None:
+        """The local profile's random signing secret and MFA key, for those not set."""
+        if not _text(self.jwt_secret) and not self.jwt_private_key:
+            log.warning(
+                "JWT_SECRET is not set: using a random development secret; tokens will "
+                "not survive a restart. Never run production like this."
+            )
+            self.jwt_secret = SecretStr(secrets.token_hex(32))
+        if not _text(self.mfa_encryption_key):
+            log.warning(
+                "MFA_ENCRYPTION_KEY is not set: using a random development key; TOTP "
+                "secrets stored now cannot be read after a restart."
+            )
+            self.mfa_encryption_key = SecretStr(new_fernet_key())
+
+
+def _text(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret else ""
+
+
+def _fernet_key(key: str) -> bool:
+    """What ``Fernet(key)`` accepts: 32 bytes in url-safe base64. Checked without importing
+    cryptography, which ``import wsgi`` no longer needs (docs/decisions/0150-cold-start.md)."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
+        return False
