@@ -28,7 +28,9 @@ from domain.action_tokens import (
 from domain.errors import Unavailable
 from domain.ids import new_id
 from domain.users import Email, User, Username
-from tests.fakes import FakeActionTokenRepository, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.mail import FakeActionTokenRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from domain.datasets import (
 from domain.errors import NotFound
 from domain.files import StoredFile
 from domain.ids import new_id
-from tests.fakes import FakeDatasetRepository, FakeFileRepository
+from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

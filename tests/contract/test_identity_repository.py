@@ -17,12 +17,10 @@ from domain.identities import IdentityLink, PendingLink, linked_to, passkey_remo
 from domain.ids import new_id
 from domain.passkeys import Passkey
 from domain.users import Email, User, Username
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakePasskeyRepository,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.federation import FakeIdentityRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakePasskeyRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,9 @@ from application.identity.throttle import LoginThrottle
 from domain.ids import new_id
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Email, User, Username, fold
-from tests.fakes import FakeLoginLookup, FakeLoginThrottle, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakeLoginLookup, FakeLoginThrottle
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

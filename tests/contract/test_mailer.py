@@ -15,7 +15,7 @@ from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
 from tests import mailbox
 from tests.e2e.conftest import free_port
-from tests.fakes import FakeMailer
+from tests.fakes.mail import FakeMailer
 
 MAIL = JinjaMailRenderer().render(
     "verify_email",

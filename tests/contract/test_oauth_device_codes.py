@@ -16,7 +16,7 @@ from application.oauth.ports import OAuthGrants
 from application.ports import StagedWrites
 from domain.device_flow import DeviceAuthorization, Poll, user_code_key
 from domain.oauth import Grant, digest
-from tests.fakes import FakeDeviceAuthorizations, FakeOAuthGrants
+from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -15,7 +15,9 @@ from application.identity.authentication import Principals
 from application.identity.personal_tokens import PersonalTokenRepository
 from domain.personal_tokens import PersonalToken
 from domain.users import Email, User, Username
-from tests.fakes import FakePersonalTokens, FakePrincipals, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakePrincipals
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -14,7 +14,7 @@ from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoint
 from domain.ids import new_id
 from domain.security_events import SecurityEvent
 from domain.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint, new_message_id
-from tests.fakes import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
+from tests.fakes.events import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from bootstrap import build_adapters, build_app
 from domain.throttling import LoginThrottlePolicy
 from infrastructure.firestore.login_failures import FirestoreLoginThrottle
 from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
 
 pytestmark = pytest.mark.e2e
 PROXY, ATTACKER, OWNER = "169.254.1.1", "203.0.113.66", "198.51.100.7"

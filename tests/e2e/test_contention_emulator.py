@@ -30,7 +30,7 @@ from infrastructure.firestore.client import claim_id
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.dataset_samples import upload
-from tests.fakes import FakeJobQueue
+from tests.fakes.kernel import FakeJobQueue
 
 pytestmark = pytest.mark.e2e
 

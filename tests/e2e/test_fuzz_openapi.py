@@ -35,7 +35,8 @@ from bootstrap import build_app
 from tests.conftest import PASSWORD, make_settings
 from tests.e2e.conftest import cli, serving
 from tests.fake_dog_api import running
-from tests.fakes import RecordingAuditLog, fake_adapters
+from tests.fakes.events import RecordingAuditLog
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ from domain.errors import ReauthenticationRequired
 from tests import mailbox
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.e2e.test_firebase_exchange import FirebaseAuth, tokens_for
-from tests.fakes import FakeClock
+from tests.fakes.kernel import FakeClock
 
 pytestmark = pytest.mark.e2e
 REAUTH_MAX_AGE = 600  # the default

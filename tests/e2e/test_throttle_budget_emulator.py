@@ -22,7 +22,7 @@ from domain.throttling import PER_ACCOUNT_IP
 from tests.conftest import PASSWORD, make_settings
 from tests.e2e.test_contention_emulator import RACERS, Call, race
 from tests.e2e.test_mfa_emulator import enrol, mfa_token
-from tests.fakes import RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
 
 pytestmark = pytest.mark.e2e
 BUDGET = PER_ACCOUNT_IP.max_failures  # failures of one account from one address

@@ -19,7 +19,8 @@ from domain.users import Email, User, Username
 from infrastructure.firestore.sessions import SESSIONS, FirestoreSessionRepository
 from infrastructure.firestore.users import FirestoreUserRepository
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
-from tests.fakes import FakeClock, RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock
 
 pytestmark = pytest.mark.integration
 

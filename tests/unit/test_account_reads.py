@@ -15,7 +15,8 @@ from domain.ids import new_id
 from domain.mfa import TotpFactor
 from domain.oauth import Grant, OAuthClient
 from domain.users import Email, User, Username
-from tests.fakes import FakeMfaRepository, FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.signin import FakeMfaRepository
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

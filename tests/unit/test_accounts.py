@@ -22,17 +22,15 @@ from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited,
 from domain.throttling import LoginThrottlePolicy
 from domain.users import Role, User, Username
 from infrastructure.jwt_tokens import PyJWTTokenIssuer, SigningKey
-from tests.fakes import (
-    FakeClock,
-    FakeHasher,
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
+from tests.fakes.signin import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
     FakePrincipals,
     FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
 )
 
 pytestmark = pytest.mark.unit

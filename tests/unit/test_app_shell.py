@@ -16,7 +16,7 @@ from bootstrap.driving import driving_adapters
 from infrastructure.settings import Settings
 from interfaces.shared.shell import Install, Installed, ShellConfig, create_app
 from tests.conftest import make_settings, register
-from tests.fakes import fake_adapters
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 

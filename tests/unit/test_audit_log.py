@@ -14,7 +14,7 @@ from application.ports import Audit, AuditEvent
 from bootstrap import build_app
 from infrastructure.audit import AUDIT_LOGGER, LoggingAuditLog
 from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import fake_adapters
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from application.services import Services
 from domain.users import Email, Username
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import FakeJobQueue
+from tests.fakes.kernel import FakeJobQueue
 from tests.unit.test_mfa_http import enrol, next_code
 
 pytestmark = pytest.mark.unit

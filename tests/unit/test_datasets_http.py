@@ -29,7 +29,8 @@ from tests.dataset_samples import (
     problem,
     upload,
 )
-from tests.fakes import FakeClock, FakeDatasetRepository, FakeFileRepository, FakeFileStore
+from tests.fakes.kernel import FakeClock
+from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository, FakeFileStore
 
 pytestmark = pytest.mark.unit
 

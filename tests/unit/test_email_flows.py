@@ -34,15 +34,11 @@ from domain.action_tokens import (
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.users import Email, User, Username
 from tests.conftest import PASSWORD, TEST_CLOCK, bearer, login, make_settings, register
-from tests.fakes import (
-    FakeClock,
-    FakeIdentityVerifier,
-    FakeJobQueue,
-    FakeMailer,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeIdentityVerifier
+from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeMailer
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 NEW = "another long passphrase 7"

@@ -30,14 +30,10 @@ from domain.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.webhooks import Delivery
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import (
-    FakeClock,
-    FakeSecurityEvents,
-    FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import FakeSecurityEvents, RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.signin import FakeSessionRepository
 from tests.unit.test_compat_routes import admin_token
 from tests.unit.test_http_conventions import assert_problem
 from tests.unit.test_tasks_http import assert_field_error

@@ -17,7 +17,7 @@ from domain.files import check_filename, media_type
 from infrastructure.settings import Settings
 from interfaces.http.uploads import content_disposition
 from tests.conftest import bearer, login, make_settings, register
-from tests.fakes import FakeFileRepository, FakeFileStore
+from tests.fakes.resources import FakeFileRepository, FakeFileStore
 
 pytestmark = pytest.mark.unit
 

@@ -14,7 +14,8 @@ from bootstrap import Adapters
 from domain.errors import Unavailable
 from domain.users import Role
 from tests.conftest import bearer, login, register
-from tests.fakes import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens, InMemoryStore
+from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
+from tests.fakes.kernel import InMemoryStore
 
 pytestmark = pytest.mark.unit
 PATH = "/auth/firebase/custom-token"

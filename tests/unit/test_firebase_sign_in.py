@@ -17,13 +17,9 @@ from application.identity.tokens import TokenPair
 from application.ports import Audit
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.users import USERNAME_MAX, Role, User
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeOAuthGrants,
-    FakePasskeyRepository,
-    FakePrincipals,
-)
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
 from tests.unit.test_accounts import World as AccountsWorld
 
 pytestmark = pytest.mark.unit

@@ -26,19 +26,13 @@ from domain.errors import Unavailable
 from domain.passkeys import Passkey
 from domain.users import Email, User, Username
 from tests.conftest import PASSWORD, bearer, make_settings
-from tests.fakes import (
-    FakeActionTokenRepository,
-    FakeClock,
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeJobQueue,
-    FakeMailer,
-    FakePasskeyRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
+from tests.fakes.signin import FakePasskeyRepository
 from tests.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 NEW = "the owner's new passphrase 7"

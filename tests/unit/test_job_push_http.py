@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from application.jobs import encode_job
 from infrastructure.settings import Settings
 from tests.conftest import bearer, login, make_settings, register
-from tests.fakes import FakeJobQueue, FakePictureSource
+from tests.fakes.kernel import FakeJobQueue
+from tests.fakes.resources import FakePictureSource
 from tests.unit.test_http_conventions import assert_problem
 
 pytestmark = pytest.mark.unit

@@ -31,7 +31,9 @@ from domain.oauth import Consent
 from domain.passkeys import Passkey
 from domain.upstream import UpstreamProvider
 from domain.users import User
-from tests.fakes import FakeIdentityRepository, FakeOAuthGrants, FakePasskeyRepository
+from tests.fakes.federation import FakeIdentityRepository
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import FakePasskeyRepository
 from tests.unit.test_accounts import PASSWORD
 from tests.unit.test_accounts import World as AccountsWorld
 

@@ -35,15 +35,14 @@ from domain.users import User
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.secret_box import FernetSecretBox
 from tests.conftest import TEST_MFA_KEY
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
-    FakeOAuthGrants,
     FakePasskeyRepository,
-    InMemoryStore,
 )
 from tests.unit.test_accounts import IP, PASSWORD, World
 

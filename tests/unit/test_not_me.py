@@ -23,7 +23,7 @@ from domain.action_tokens import (
 from domain.identities import WayIn
 from domain.users import User
 from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_signed_out import csrf
 

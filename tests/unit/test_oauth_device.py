@@ -21,14 +21,10 @@ from application.ports import Audit, AuditEvent
 from domain.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from domain.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from interfaces.web import TRANSLATIONS
-from tests.fakes import (
-    FakeClock,
-    FakeDeviceAuthorizations,
-    FakeOAuthGrants,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 from tests.unit.oauth_world import SCOPE, OAuthWorld, csrf_of
 from tests.unit.test_oauth_provider import claims
 from tests.unit.test_pages_signed_out import PASSWORD

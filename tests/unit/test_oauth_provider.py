@@ -29,7 +29,9 @@ from application.oauth.grants import LiveGrant
 from application.ports import Audit
 from domain.errors import PermissionDenied
 from domain.oauth import SCOPES
-from tests.fakes import FakeClock, FakeOAuthClients, FakeUserRepository
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import FakeClock
+from tests.fakes.provider import FakeOAuthClients
 from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD, sign_up
 

@@ -16,7 +16,7 @@ from tests.conftest import (
     TEST_SECRET,
     make_settings,
 )
-from tests.fakes import fake_adapters
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from domain.mfa import RECOVERY_CODES, TotpFactor
 from domain.sessions import Session
 from domain.users import User
-from tests.fakes import FakeMfaRepository
+from tests.fakes.signin import FakeMfaRepository
 from tests.unit.test_email_flows import World
 from tests.unit.test_mfa_http import next_code
 from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up

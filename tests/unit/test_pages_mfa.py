@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, login, register
-from tests.fakes import InMemoryStore
+from tests.fakes.kernel import InMemoryStore
 from tests.unit.test_mfa_http import enrol, next_code
 from tests.unit.test_pages_signed_out import csrf
 

@@ -15,8 +15,10 @@ from werkzeug.test import TestResponse
 from bootstrap import build_app
 from domain.passkeys import Passkey
 from tests.conftest import PASSWORD, bearer, login, make_settings
-from tests.fakes import FakeChallengeRepository, FakePasskeyRepository, InMemoryStore, fake_adapters
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository
 from tests.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.app import fake_adapters
 from tests.unit.test_pages_signed_out import csrf
 
 pytestmark = pytest.mark.unit

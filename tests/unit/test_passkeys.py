@@ -28,15 +28,12 @@ from domain.passkeys import (
 )
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import (
-    FakeClock,
-    FakePasskeyRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.signin import FakePasskeyRepository
 from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.passkey_authenticator import b64url
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -35,7 +35,7 @@ from domain.ids import is_id, new_id
 from domain.users import Email, Username, fold
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id
 from infrastructure.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
-from tests.fakes import FakeSessionRepository
+from tests.fakes.signin import FakeSessionRepository
 from tests.unit.test_sessions import SessionWorld
 
 pytestmark = pytest.mark.unit

@@ -22,7 +22,8 @@ from infrastructure.request_counts import FallbackRequestCounter, InMemoryReques
 from infrastructure.settings import Settings
 from interfaces.shared.limits import RequestLimiter, Standing
 from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import RecordingAuditLog, fake_adapters
+from tests.fakes.events import RecordingAuditLog
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 PROXY = "10.0.0.1"  # the load balancer in front of the service (TRUSTED_PROXY_HOPS=1)

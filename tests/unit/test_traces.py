@@ -35,7 +35,8 @@ from infrastructure.telemetry import sdk
 from infrastructure.telemetry.server import Allowance
 from infrastructure.telemetry.spans import TracedJobQueue, child_span, traced_jobs
 from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
-from tests.fakes import FakeJobQueue, fake_adapters
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 

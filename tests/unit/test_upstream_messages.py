@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from bootstrap import build_app
 from domain.upstream import UpstreamProvider
 from tests.conftest import make_settings
-from tests.fakes import fake_adapters
+from tests.support.app import fake_adapters
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,8 @@ from domain.users import Email, Role, User, Username
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from interfaces.user_moves import check_address
 from tests.conftest import bearer, login, register
-from tests.fakes import FakeUserMoves, InMemoryStore
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.migration import FakeUserMoves
 from tests.foreign_users import (
     FirebaseProject,
     bcrypt_hash,

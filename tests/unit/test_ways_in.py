@@ -15,7 +15,7 @@ from domain.errors import Conflict, NotFound
 from domain.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.passkeys import Passkey
 from domain.users import User
-from tests.fakes import FakePasskeyRepository
+from tests.fakes.signin import FakePasskeyRepository
 from tests.unit.test_linking import World, identity
 
 pytestmark = pytest.mark.unit

@@ -48,15 +48,14 @@ from domain.webhooks import (
 from infrastructure.audit import LoggingAuditLog
 from infrastructure.secret_box import FernetSecretBox
 from tests.conftest import TEST_MFA_KEY
-from tests.fakes import (
-    FakeClock,
+from tests.fakes.events import (
     FakeHostResolver,
-    FakeJobQueue,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
     FakeWebhookEndpoints,
     FakeWebhookSender,
 )
+from tests.fakes.kernel import FakeClock, FakeJobQueue
 
 pytestmark = pytest.mark.unit
 ADMIN = Actor("admin1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
