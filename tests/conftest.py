@@ -13,12 +13,12 @@ from werkzeug.test import TestResponse
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.dev_secrets import development_rsa_key_pem, new_signing_key_pem
 from infrastructure.settings import Settings
-from tests.catalogues import compile_catalogues
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.resources import FakePictureSource
 from tests.support.app import fake_adapters
+from tests.support.catalogues import compile_catalogues
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
 

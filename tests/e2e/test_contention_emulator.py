@@ -27,10 +27,10 @@ from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.client import claim_id
-from tests import mailbox
 from tests.conftest import PASSWORD, bearer, make_settings
-from tests.dataset_samples import upload
 from tests.fakes.kernel import FakeJobQueue
+from tests.support import mailbox
+from tests.support.dataset_samples import upload
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from domain.datasets import DatasetRow
 from domain.errors import Unavailable
 from infrastructure.firestore.datasets import FirestoreDatasetRepository
 from tests.conftest import bearer, login, make_settings, register
-from tests.dataset_samples import (
+from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
     PEOPLE,

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from application.identity.admin import SetRole
 from bootstrap import build_adapters, build_app
 from tests.conftest import bearer, login, make_settings, register
-from tests.fake_dog_api import PICTURE, FakeDogApi, running
+from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 
 pytestmark = pytest.mark.e2e
 

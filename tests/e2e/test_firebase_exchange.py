@@ -23,9 +23,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from tests import mailbox
 from tests.conftest import PASSWORD, bearer, make_settings, register
-from tests.passkey_authenticator import Passkey
+from tests.support import mailbox
+from tests.support.passkey_authenticator import Passkey
 
 pytestmark = pytest.mark.e2e
 FIREBASE_PASSWORD = "firebase secret 1"

@@ -34,9 +34,9 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from bootstrap import build_app
 from tests.conftest import PASSWORD, make_settings
 from tests.e2e.conftest import cli, serving
-from tests.fake_dog_api import running
 from tests.fakes.events import RecordingAuditLog
 from tests.support.app import fake_adapters
+from tests.support.fake_dog_api import running
 
 pytestmark = pytest.mark.e2e
 

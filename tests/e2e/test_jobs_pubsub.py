@@ -21,7 +21,7 @@ from application.jobs import encode_job
 from application.ports import Job
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import serving
-from tests.fake_dog_api import PICTURE, FakeDogApi, running
+from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 
 pytestmark = pytest.mark.e2e
 

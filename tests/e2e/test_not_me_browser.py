@@ -12,7 +12,6 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests import mailbox
 from tests.e2e.test_pages_browser import (
     NEW_PASSWORD,
     PASSWORD,
@@ -20,6 +19,7 @@ from tests.e2e.test_pages_browser import (
     on_this_server,
     violations,
 )
+from tests.support import mailbox
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters, build_app
 from tests.conftest import make_settings
-from tests.unit.oauth_world import REDIRECT, EmulatorWorld, csrf_of
+from tests.support.oauth import REDIRECT, EmulatorWorld, csrf_of
 from tests.unit.test_pages_signed_out import PASSWORD
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,6 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests import mailbox
 from tests.e2e.conftest import cli
 from tests.e2e.test_docs_browser import TIMEOUT_MS
 from tests.e2e.test_pages_browser import (
@@ -22,6 +21,7 @@ from tests.e2e.test_pages_browser import (
     shoot,
     violations,
 )
+from tests.support import mailbox
 
 pytestmark = pytest.mark.e2e
 

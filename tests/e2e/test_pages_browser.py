@@ -20,8 +20,8 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 
-from tests import mailbox
 from tests.e2e.test_docs_browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
+from tests.support import mailbox
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"

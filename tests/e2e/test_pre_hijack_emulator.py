@@ -33,7 +33,7 @@ from tests.e2e.test_firebase_exchange import (
     me,
     tokens_for,
 )
-from tests.passkey_authenticator import add_passkey
+from tests.support.passkey_authenticator import add_passkey
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from domain.oauth import DEVICE_CODE
 from domain.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.oauth.routes import EXTENSION
 from tests.conftest import make_settings
-from tests.unit.oauth_world import EmulatorWorld, csrf_of
+from tests.support.oauth import EmulatorWorld, csrf_of
 from tests.unit.test_oauth_dpop import DpopKey, claims_of
 
 pytestmark = pytest.mark.e2e

@@ -28,7 +28,7 @@ from interfaces.user_moves import check_address, firebase_records, jsonl_records
 from tests.conftest import PASSWORD, bearer, make_settings
 from tests.e2e.test_contention_emulator import assert_claims_match_live_users
 from tests.e2e.test_contention_emulator import count as count_documents
-from tests.foreign_users import (
+from tests.support.foreign_users import (
     FirebaseProject,
     b64,
     bcrypt_hash,

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from application.events.webhooks.ports import WebhookUnreachable
 from infrastructure.webhook_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
-from tests.local_servers import in_thread
+from tests.support.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
 HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address is reached

@@ -20,7 +20,9 @@ from domain.datasets import DatasetRow, DatasetStatus
 from domain.errors import Unavailable
 from infrastructure.settings import Settings
 from tests.conftest import bearer, login, make_settings, register
-from tests.dataset_samples import (
+from tests.fakes.kernel import FakeClock
+from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository, FakeFileStore
+from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
     PEOPLE,
@@ -29,8 +31,6 @@ from tests.dataset_samples import (
     problem,
     upload,
 )
-from tests.fakes.kernel import FakeClock
-from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository, FakeFileStore
 
 pytestmark = pytest.mark.unit
 

@@ -31,8 +31,8 @@ from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
 from tests.fakes.signin import FakePasskeyRepository
-from tests.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 
 pytestmark = pytest.mark.unit
 NEW = "the owner's new passphrase 7"
@@ -494,7 +494,7 @@ def test_the_verification_mail_names_the_provider_in_the_readers_language(
     locale: str, words: str
 ) -> None:
     from infrastructure.mail.render import JinjaMailRenderer
-    from tests.catalogues import TRANSLATIONS
+    from tests.support.catalogues import TRANSLATIONS
 
     context: dict[str, str] = {
         "product": "firegate",

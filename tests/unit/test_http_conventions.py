@@ -12,8 +12,8 @@ from werkzeug.test import TestResponse
 from bootstrap import build_app
 from interfaces.shared.logs import new_request_id
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.forks import drawn_in_a_child
 from tests.support.app import fake_adapters
+from tests.support.forks import drawn_in_a_child
 
 pytestmark = pytest.mark.unit
 

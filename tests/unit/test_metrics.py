@@ -28,7 +28,7 @@ from infrastructure.metrics.prometheus import PrometheusMetrics
 from infrastructure.settings import Settings
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes.events import RecordingAuditLog
-from tests.unit.oauth_world import OAuthWorld
+from tests.support.oauth import OAuthWorld
 from tests.unit.test_email_flows import World
 from tests.unit.test_webhooks import Hooks
 

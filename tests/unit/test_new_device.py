@@ -22,8 +22,8 @@ from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeNewDeviceMails
-from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_email_flows import World
 from tests.unit.test_not_me import press, resets, verified
 from tests.unit.test_passkeys import SIGN_IN, assertion, enrol

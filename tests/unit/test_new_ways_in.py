@@ -22,7 +22,7 @@ from domain.sessions import Session
 from interfaces.web.browser import SEPARATOR
 from interfaces.web.connected import connect_proof
 from tests.conftest import PASSWORD, bearer, login, register
-from tests.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_email_flows import World
 from tests.unit.test_not_me import notices, press, verified
 from tests.unit.test_pages_signed_out import csrf

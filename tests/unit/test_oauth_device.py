@@ -25,7 +25,7 @@ from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
-from tests.unit.oauth_world import SCOPE, OAuthWorld, csrf_of
+from tests.support.oauth import SCOPE, OAuthWorld, csrf_of
 from tests.unit.test_oauth_provider import claims
 from tests.unit.test_pages_signed_out import PASSWORD
 

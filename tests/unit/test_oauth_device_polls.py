@@ -23,7 +23,7 @@ from interfaces.oauth.routes import server
 from interfaces.oauth.server.device_polls import pending_answer
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
-from tests.unit.oauth_world import OAuthWorld
+from tests.support.oauth import OAuthWorld
 from tests.unit.test_oauth_device import device_client, enter, poll
 from tests.unit.test_oauth_dpop import DpopKey
 

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from domain.dpop import thumbprint
-from tests.unit.oauth_world import OAuthWorld, redirected
+from tests.support.oauth import OAuthWorld, redirected
 
 pytestmark = pytest.mark.unit
 ISSUER = "http://127.0.0.1:8000"

@@ -32,7 +32,7 @@ from domain.oauth import SCOPES
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeOAuthClients
-from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
+from tests.support.oauth import REDIRECT, OAuthWorld, csrf_of, redirected
 from tests.unit.test_pages_signed_out import PASSWORD, sign_up
 
 API = "https://api.example.com/"  # a resource server's URL (RFC 8707 ``resource``)

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from application.identity.admin import SetDisabled, SetRole
 from domain.users import Role, User, username_key
 from tests.conftest import PASSWORD, login, register
-from tests.unit.oauth_world import csrf_of
+from tests.support.oauth import csrf_of
 from tests.unit.test_email_flows import World
 from tests.unit.test_mfa_http import enrol
 from tests.unit.test_pages_signed_out import csrf

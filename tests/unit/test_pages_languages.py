@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.catalogues import catalogues, translated, used_strings
+from tests.support.catalogues import catalogues, translated, used_strings
 from tests.unit.test_email_flows import World
 from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up
 

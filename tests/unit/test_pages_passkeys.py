@@ -1,6 +1,6 @@
 """Passkeys on the pages, on the fakes (docs/pages.md): the /account list with its rename and
 delete forms, and the JSON endpoints the pages' script calls to add a passkey and to sign in
-with one, with the software authenticator of tests/passkey_authenticator.py."""
+with one, with the software authenticator of tests/support/passkey_authenticator.py."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from domain.passkeys import Passkey
 from tests.conftest import PASSWORD, bearer, login, make_settings
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository
-from tests.passkey_authenticator import Passkey as SoftPasskey
 from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.unit.test_pages_signed_out import csrf
 
 pytestmark = pytest.mark.unit

@@ -1,5 +1,5 @@
 """Passkeys on the fakes: the rules (counter, challenges, names) and the HTTP flows with a
-software authenticator (tests/passkey_authenticator.py)."""
+software authenticator (tests/support/passkey_authenticator.py)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ from tests.conftest import PASSWORD, bearer, login, make_settings, register
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.fakes.signin import FakePasskeyRepository
-from tests.passkey_authenticator import Passkey as SoftPasskey
-from tests.passkey_authenticator import b64url
 from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.passkey_authenticator import b64url
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from domain.token_exchange import (
     narrowed_scope,
 )
 from interfaces.oauth.routes import EXTENSION
-from tests.unit.oauth_world import OAuthWorld, csrf_of
+from tests.support.oauth import OAuthWorld, csrf_of
 from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
 from tests.unit.test_metrics import scrape
 from tests.unit.test_oauth_provider import claims

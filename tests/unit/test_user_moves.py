@@ -24,7 +24,7 @@ from interfaces.user_moves import check_address
 from tests.conftest import bearer, login, register
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
-from tests.foreign_users import (
+from tests.support.foreign_users import (
     FirebaseProject,
     bcrypt_hash,
     django_hash,
