@@ -21,7 +21,7 @@ from bootstrap import build_adapters, build_app
 from domain.datasets import DatasetRow
 from domain.errors import Unavailable
 from infrastructure.firestore.datasets import FirestoreDatasetRepository
-from tests.conftest import bearer, login, make_settings, register
+from tests.support.api import bearer, login, register
 from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
@@ -32,6 +32,7 @@ from tests.support.dataset_samples import (
     problem,
     upload,
 )
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.identity.admin import SetRole
-from tests.conftest import PASSWORD, bearer, login, register
 from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 
 pytestmark = pytest.mark.e2e

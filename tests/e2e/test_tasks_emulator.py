@@ -16,7 +16,7 @@ from domain.ids import new_id
 from domain.tasks import Task
 from infrastructure.firestore.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.tasks import TASKS, task_to_doc
-from tests.conftest import bearer, login, register
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ import requests
 from domain.errors import Unauthenticated, Unavailable
 from domain.ids import new_id
 from infrastructure.firebase_identity import FirebaseCustomTokens, FirebaseIdentityVerifier
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
 

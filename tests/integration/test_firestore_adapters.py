@@ -18,7 +18,8 @@ from infrastructure.firestore.client import (
     run_transaction,
 )
 from infrastructure.firestore.users import FirestoreUserRepository
-from tests.conftest import PASSWORD, make_settings
+from tests.support.api import PASSWORD
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
 

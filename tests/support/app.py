@@ -1,9 +1,19 @@
-"""The app on the fakes: every port on in-memory fakes."""
+"""The app on the fakes: every port on in-memory fakes (``fake_adapters``), the fake clock an app
+built on them reads (``app_time``), and ``World``: the whole app with its job queue, mailer and
+clock in the test's hands."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
+from flask.testing import FlaskClient
+
+from application.jobs import JobPush, encode_job
+from application.services import Services
+from bootstrap import build_app
 from bootstrap.adapters import (
     Adapters,
     passkey_ceremonies,
@@ -26,6 +36,7 @@ from tests.fakes.events import (
     FakeWebhookDeliveries,
     FakeWebhookEndpoints,
     FakeWebhookSender,
+    RecordingAuditLog,
 )
 from tests.fakes.federation import (
     FakeCustomTokens,
@@ -59,6 +70,7 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
+from tests.support.settings import make_settings
 
 
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
@@ -118,3 +130,57 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         webhook_sender=FakeWebhookSender(),
         scheduler=FakeScheduler(),
     )
+
+
+TEST_CLOCK = "firegate.test_clock"  # the fake clock an app built on the fakes reads
+
+
+def app_time(client: FlaskClient) -> datetime:
+    """The time of the app behind ``client``: its fake clock stands still, so a TOTP code for
+    the app is computed at its time, never at the wall clock's."""
+    found: FakeClock = client.application.extensions[TEST_CLOCK]
+    return found.current
+
+
+NEW = "another long passphrase 7"
+
+
+class World:
+    def __init__(self, **settings: object) -> None:
+        self.settings = make_settings(**settings)
+        self.store = InMemoryStore()
+        self.queue = FakeJobQueue()
+        self.mailer = FakeMailer()
+        self.clock = FakeClock()
+        self.audit = RecordingAuditLog()
+        self.verifier = FakeIdentityVerifier()
+        adapters = replace(
+            fake_adapters(self.settings, self.store),
+            identity_verifier=self.verifier,
+            job_queue=self.queue.attach,
+            mailer=self.mailer,
+            audit=self.audit,
+            clock=self.clock,
+        )
+        self.app = build_app(self.settings, adapters)
+        self.app.extensions[TEST_CLOCK] = self.clock
+        self.client: FlaskClient = self.app.test_client()
+        self.services: Services = self.app.extensions["firegate"]
+
+    def deliver(self, *, final: bool = False) -> None:
+        """Run the queued jobs, and the jobs they queue, until none is left."""
+        while self.queue.jobs:
+            jobs, self.queue.jobs = self.queue.jobs, []
+            for job in jobs:
+                data = base64.b64encode(encode_job(job)).decode()
+                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+
+    def token(self, address: str, path: str) -> str:
+        mail = [m for m in self.mailer.to(address) if path in m.text][-1]
+        link = next(word for word in mail.text.split() if "token=" in word)
+        assert link.startswith(f"http://127.0.0.1:8000{path}?token=")
+        return parse_qs(urlsplit(link).query)["token"][0]
+
+    def reset(self, token: str, password: str = NEW) -> int:
+        body = {"token": token, "new_password": password}
+        return self.client.post("/auth/password/reset", json=body).status_code

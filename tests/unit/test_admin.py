@@ -17,7 +17,7 @@ from application.identity.admin import (
 from application.identity.authentication import Actor
 from application.pagination import Page
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from tests.unit.test_accounts import World
+from tests.support.use_cases import World
 
 pytestmark = pytest.mark.unit
 

@@ -26,7 +26,7 @@ from domain.errors import Conflict, NotFound
 from domain.identities import PendingLink
 from domain.passkeys import Passkey
 from domain.users import User
-from tests.unit.test_linking import ADDRESS, World, identity
+from tests.support.linking import ADDRESS, World, identity
 
 pytestmark = pytest.mark.unit
 

@@ -29,14 +29,19 @@ from domain.ids import new_id
 from domain.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.webhooks import Delivery
 from infrastructure.settings import Settings
-from tests.conftest import PASSWORD, bearer, login, register
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import FakeSecurityEvents, RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.fakes.signin import FakeSessionRepository
-from tests.unit.test_compat_routes import admin_token
-from tests.unit.test_http_conventions import assert_problem
-from tests.unit.test_tasks_http import assert_field_error
+from tests.support.api import (
+    PASSWORD,
+    admin_token,
+    assert_field_error,
+    assert_problem,
+    bearer,
+    login,
+    register,
+)
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

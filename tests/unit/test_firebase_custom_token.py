@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from bootstrap import Adapters
 from domain.errors import Unavailable
 from domain.users import Role
-from tests.conftest import bearer, login, register
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.unit
 PATH = "/auth/firebase/custom-token"

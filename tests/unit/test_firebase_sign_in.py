@@ -20,7 +20,7 @@ from domain.users import USERNAME_MAX, Role, User
 from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
-from tests.unit.test_accounts import World as AccountsWorld
+from tests.support.use_cases import World as AccountsWorld
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"

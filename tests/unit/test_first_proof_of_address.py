@@ -25,14 +25,15 @@ from domain.action_tokens import Purpose
 from domain.errors import Unavailable
 from domain.passkeys import Passkey
 from domain.users import Email, User, Username
-from tests.conftest import PASSWORD, bearer, make_settings
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
 from tests.fakes.signin import FakePasskeyRepository
+from tests.support.api import PASSWORD, bearer
 from tests.support.app import fake_adapters
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 NEW = "the owner's new passphrase 7"

@@ -34,7 +34,6 @@ from domain.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
 from domain.users import User
 from infrastructure.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.secret_box import FernetSecretBox
-from tests.conftest import TEST_MFA_KEY
 from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthGrants
@@ -44,7 +43,9 @@ from tests.fakes.signin import (
     FakeMfaRepository,
     FakePasskeyRepository,
 )
-from tests.unit.test_accounts import IP, PASSWORD, World
+from tests.support.api import PASSWORD
+from tests.support.settings import TEST_MFA_KEY
+from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
 

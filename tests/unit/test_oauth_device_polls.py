@@ -23,9 +23,8 @@ from interfaces.oauth.routes import server
 from interfaces.oauth.server.device_polls import pending_answer
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
-from tests.support.oauth import OAuthWorld
-from tests.unit.test_oauth_device import device_client, enter, poll
-from tests.unit.test_oauth_dpop import DpopKey
+from tests.support.dpop import DpopKey
+from tests.support.oauth import OAuthWorld, device_client, enter, poll
 
 pytestmark = pytest.mark.unit
 

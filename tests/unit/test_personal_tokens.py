@@ -20,7 +20,7 @@ from domain.personal_tokens import (
     hash_secret,
 )
 from domain.users import Email, User, Username
-from tests.conftest import bearer, login, register
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.unit
 

@@ -36,7 +36,7 @@ from domain.users import Email, Username, fold
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id
 from infrastructure.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
 from tests.fakes.signin import FakeSessionRepository
-from tests.unit.test_sessions import SessionWorld
+from tests.support.use_cases import SessionWorld
 
 pytestmark = pytest.mark.unit
 

@@ -25,10 +25,9 @@ from domain.token_exchange import (
     narrowed_scope,
 )
 from interfaces.oauth.routes import EXTENSION
-from tests.support.oauth import OAuthWorld, csrf_of
-from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
-from tests.unit.test_metrics import scrape
-from tests.unit.test_oauth_provider import claims
+from tests.support.metrics import TOKEN as METRICS_TOKEN
+from tests.support.metrics import scrape
+from tests.support.oauth import OAuthWorld, claims, csrf_of
 
 pytestmark = pytest.mark.unit
 

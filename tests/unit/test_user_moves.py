@@ -21,9 +21,9 @@ from bootstrap import Adapters
 from domain.users import Email, Role, User, Username
 from infrastructure.argon2_hasher import Argon2PasswordHasher
 from interfaces.user_moves import check_address
-from tests.conftest import bearer, login, register
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
+from tests.support.api import bearer, login, register
 from tests.support.foreign_users import (
     FirebaseProject,
     bcrypt_hash,

@@ -16,7 +16,7 @@ from domain.identities import IdentityLink, keep_a_way_in, passkey_removal, unli
 from domain.passkeys import Passkey
 from domain.users import User
 from tests.fakes.signin import FakePasskeyRepository
-from tests.unit.test_linking import World, identity
+from tests.support.linking import World, identity
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 5, 1, tzinfo=UTC)
