@@ -6,8 +6,8 @@ next ones (docs/migrating.md).
     .venv/bin/python bench/import_users.py [--count 20000] [--runs 2]
         [--million 1000000] [--million-mode dry-run|import] [--logins 20]
 
-Files are made by tests/foreign_users.py's generator (a Firebase project with its own random
-signer key; the users share one scrypt hash, which is the slow part of making them) and
+Files are made by tests/support/foreign_users.py's generator (a Firebase project with its own
+random signer key; the users share one scrypt hash, which is the slow part of making them) and
 written one user at a time. Each import is the operator's command, `flask --app src/wsgi.py
 users import FILE --format firebase …`, in a process of its own on an emptied emulator; its
 CPU and peak RSS are the kernel's account of that process (wait4). The first sign-ins go
@@ -44,7 +44,7 @@ from _common import (
 )
 
 sys.path.insert(0, str(ROOT))
-from tests.foreign_users import (
+from tests.support.foreign_users import (
     FirebaseProject,
     firebase_users,
     random_password,

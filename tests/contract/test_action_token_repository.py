@@ -28,7 +28,9 @@ from domain.mail.action_tokens import (
     Purpose,
     token_hash,
 )
-from tests.fakes import FakeActionTokenRepository, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.mail import FakeActionTokenRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

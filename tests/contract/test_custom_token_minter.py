@@ -12,7 +12,7 @@ import requests
 
 from application.ports import CustomTokenMinter
 from domain.ids import new_id
-from tests.fakes import FakeCustomTokens
+from tests.fakes.federation import FakeCustomTokens
 
 pytestmark = pytest.mark.contract
 

@@ -23,7 +23,7 @@ from domain.resources.datasets import (
     Rule,
 )
 from domain.resources.files import StoredFile
-from tests.fakes import FakeDatasetRepository, FakeFileRepository
+from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from application.resources.dogs import DogRepository
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id
 from domain.resources.dogs import Dog, DogName, PictureStatus
-from tests.fakes import FakeDogRepository
+from tests.fakes.resources import FakeDogRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 654321, tzinfo=UTC)

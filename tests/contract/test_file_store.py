@@ -10,7 +10,7 @@ import pytest
 
 from application.ports import FileStore
 from domain.errors import NotFound
-from tests.fakes import FakeFileStore
+from tests.fakes.resources import FakeFileStore
 
 pytestmark = pytest.mark.contract
 

@@ -23,12 +23,10 @@ from domain.federation.identities import (
 )
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakePasskeyRepository,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.federation import FakeIdentityRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakePasskeyRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

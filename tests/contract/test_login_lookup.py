@@ -14,7 +14,9 @@ from application.signin.throttle import LoginThrottle
 from domain.accounts.users import Email, User, Username, fold
 from domain.ids import new_id
 from domain.signin.throttling import LoginThrottlePolicy
-from tests.fakes import FakeLoginLookup, FakeLoginThrottle, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakeLoginLookup, FakeLoginThrottle
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from application.signin.throttle import LoginThrottle
 from domain.errors import RateLimited
 from domain.signin.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
-from tests.fakes import FakeLoginThrottle
+from tests.fakes.signin import FakeLoginThrottle
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

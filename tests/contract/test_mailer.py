@@ -13,9 +13,9 @@ import requests
 from application.ports import Mail, Mailer, MailUndelivered
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
-from tests import mailbox
-from tests.e2e.conftest import free_port
-from tests.fakes import FakeMailer
+from tests.fakes.mail import FakeMailer
+from tests.support import mailbox
+from tests.support.servers import free_port
 
 MAIL = JinjaMailRenderer().render(
     "verify_email",

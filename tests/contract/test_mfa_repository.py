@@ -12,7 +12,7 @@ import pytest
 from application.signin.mfa import MfaRepository
 from domain.ids import new_id
 from domain.signin.mfa import MfaChallenge, TotpFactor
-from tests.fakes import FakeMfaRepository
+from tests.fakes.signin import FakeMfaRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

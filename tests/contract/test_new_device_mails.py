@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY, NewDeviceMails
-from tests.fakes import FakeNewDeviceMails
+from tests.fakes.mail import FakeNewDeviceMails
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

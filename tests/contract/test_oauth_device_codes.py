@@ -16,7 +16,7 @@ from application.provider.device import DeviceAuthorizations
 from application.provider.ports import OAuthGrants
 from domain.provider.device_flow import DeviceAuthorization, Poll, user_code_key
 from domain.provider.oauth import Grant, digest
-from tests.fakes import FakeDeviceAuthorizations, FakeOAuthGrants
+from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

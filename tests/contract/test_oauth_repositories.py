@@ -25,13 +25,9 @@ from domain.provider.oauth import (
     SpendOutcome,
     digest,
 )
-from tests.fakes import (
-    FakeGrantHolders,
-    FakeOAuthClients,
-    FakeOAuthGrants,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthClients, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

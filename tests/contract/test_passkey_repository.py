@@ -12,7 +12,7 @@ import pytest
 from application.signin.passkeys import ChallengeRepository, PasskeyRepository
 from domain.errors import Conflict, Unauthenticated
 from domain.signin.passkeys import Ceremony, Challenge, Passkey
-from tests.fakes import FakeChallengeRepository, FakePasskeyRepository
+from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -15,7 +15,9 @@ from application.accounts.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
 from domain.accounts.users import Email, User, Username
 from domain.signin.personal_tokens import PersonalToken
-from tests.fakes import FakePersonalTokens, FakePrincipals, FakeUserRepository, InMemoryStore
+from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakePrincipals
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

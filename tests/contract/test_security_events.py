@@ -17,12 +17,10 @@ from domain.errors import Conflict
 from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
 from domain.signin.sessions import Session
-from tests.fakes import (
-    FakeSecurityEvents,
-    FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import FakeSecurityEvents
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakeSessionRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from application.resources.tasks import TaskRepository
 from domain.errors import NotFound
 from domain.ids import new_id
 from domain.resources.tasks import Task
-from tests.fakes import FakeTaskRepository
+from tests.fakes.resources import FakeTaskRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

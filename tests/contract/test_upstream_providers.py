@@ -12,7 +12,7 @@ import pytest
 from application.federation.providers import UpstreamProviders
 from domain.errors import Conflict
 from domain.federation.upstream import UpstreamProvider
-from tests.fakes import FakeUpstreamProviders
+from tests.fakes.federation import FakeUpstreamProviders
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -17,13 +17,9 @@ from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.mfa import TotpFactor
 from domain.signin.sessions import Session
-from tests.fakes import (
-    FakeMfaRepository,
-    FakePrincipals,
-    FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin import FakeMfaRepository, FakePrincipals, FakeSessionRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from domain.events.webhooks import (
     new_message_id,
 )
 from domain.ids import new_id
-from tests.fakes import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
+from tests.fakes.events import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

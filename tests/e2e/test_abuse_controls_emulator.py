@@ -13,8 +13,9 @@ from application.ports import Audit
 from bootstrap import build_adapters, build_app
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
-from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD, register
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 PROXY, ATTACKER, OWNER = "169.254.1.1", "203.0.113.66", "198.51.100.7"

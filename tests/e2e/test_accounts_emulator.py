@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 
@@ -95,7 +95,7 @@ def test_changes_of_address_are_capped_per_account_with_request_limits_off(
     """Ten attempted changes of address an hour, 409s included; the eleventh is a 429 even
     with the per-address request limits switched off (docs/security.md)."""
     from bootstrap import build_adapters, build_app
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(rate_limit_enabled=False)
     client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests import mailbox
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import cli, serving
-from tests.fake_dog_api import PICTURE, running
+from tests.support import mailbox
+from tests.support.api import PASSWORD
+from tests.support.fake_dog_api import PICTURE, running
+from tests.support.servers import cli, serving
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 30

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import TEST_MFA_KEY, TEST_OIDC_KEY
+from tests.support.settings import TEST_MFA_KEY, TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
 

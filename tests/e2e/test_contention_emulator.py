@@ -11,13 +11,10 @@ their retry budget ran out (docs/decisions/0060 and 0061): 503 means Firestore i
 from __future__ import annotations
 
 import io
-import math
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,14 +24,16 @@ from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.client import claim_id
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, make_settings
-from tests.dataset_samples import upload
-from tests.fakes import FakeJobQueue
+from tests.fakes.kernel import FakeJobQueue
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer
+from tests.support.dataset_samples import upload
+from tests.support.races import RACERS, Call, Outcome, percentile, race, statuses, summary
+from tests.support.settings import make_settings
+from tests.support.stored_documents import assert_claims_match_live_users, count
 
 pytestmark = pytest.mark.e2e
 
-RACERS = 30
 # The issue's bound for the slowest of 30 racers. Unlike a unit test, this e2e test is
 # about latency under contention; the bound is the requirement itself, with no slack added
 # for the machine (a lock wait or an exhausted retry budget costs 5-20 s, far beyond it).
@@ -51,51 +50,6 @@ UPLOAD_SLOWEST = 5.0
 # contention may cost as much again as the changes themselves, and a lock wait or a spent
 # retry budget (5-20 s) still exceeds it.
 IN_TURN_FACTOR = 2.0
-
-Call = Callable[[FlaskClient], TestResponse]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    seconds: float
-    code: str | None
-
-
-def race(app: Flask, calls: Sequence[Call]) -> list[Outcome]:
-    """Run ``calls`` in parallel, each on its own client, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Call) -> Outcome:
-        client = app.test_client()
-        barrier.wait()
-        start = time.perf_counter()
-        response = call(client)
-        seconds = time.perf_counter() - start
-        body = response.get_json(silent=True)
-        code = body.get("code") if isinstance(body, dict) else None
-        return Outcome(response.status_code, seconds, code)
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        outcomes = list(pool.map(run, calls))
-    print(summary(outcomes))  # pytest -s shows the figures of docs/decisions/0060
-    return outcomes
-
-
-def statuses(outcomes: Sequence[Outcome]) -> Counter[int]:
-    return Counter(o.status for o in outcomes)
-
-
-def percentile(outcomes: Sequence[Outcome], p: float) -> float:
-    """Nearest rank: of 30 answers, p50 is the 15th fastest and p99 the slowest."""
-    times = sorted(o.seconds for o in outcomes)
-    return times[max(0, math.ceil(p / 100 * len(times)) - 1)]
-
-
-def summary(outcomes: Sequence[Outcome]) -> str:
-    counts = " ".join(f"{s}x{n}" for s, n in sorted(statuses(outcomes).items()))
-    p50, p99 = percentile(outcomes, 50), percentile(outcomes, 99)
-    return f"{counts}; p50 {p50:.2f} s, p99 {p99:.2f} s"
 
 
 def assert_fast(outcomes: Sequence[Outcome], bound: float = SLOWEST) -> None:
@@ -149,23 +103,10 @@ def uploader(app: Flask, client: FlaskClient) -> dict[str, str]:
     return log_in(client, "ulla")
 
 
-def assert_claims_match_live_users(firestore: Any) -> None:
-    """Each live user holds exactly the claims of its names, and no claim points elsewhere."""
-    users = {s.id: s.to_dict() for s in firestore.collection("users").stream()}
-    live = {uid: data for uid, data in users.items() if data.get("deleted_at") is None}
-    for collection, field in (("usernames", "username_normalized"), ("emails", "email_normalized")):
-        claims = {s.id: s.get("user_id") for s in firestore.collection(collection).stream()}
-        assert claims == {claim_id(data[field]): uid for uid, data in live.items()}, collection
-
-
 def assert_dog_claims_match_dogs(firestore: Any) -> None:
     dogs = {s.id: s.get("name_key") for s in firestore.collection("dogs").stream()}
     claims = {s.id: s.get("dog_id") for s in firestore.collection("dog_names").stream()}
     assert claims == {claim_id(key): dog_id for dog_id, key in dogs.items()}
-
-
-def count(firestore: Any, collection: str) -> int:
-    return sum(1 for _ in firestore.collection(collection).select([]).stream())
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])

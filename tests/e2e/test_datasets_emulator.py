@@ -21,8 +21,8 @@ from bootstrap import build_adapters, build_app
 from domain.errors import Unavailable
 from domain.resources.datasets import DatasetRow
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
-from tests.conftest import bearer, login, make_settings, register
-from tests.dataset_samples import (
+from tests.support.api import bearer, login, register
+from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
     PEOPLE,
@@ -32,6 +32,7 @@ from tests.dataset_samples import (
     problem,
     upload,
 )
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -32,9 +32,9 @@ from requests_oauth2client import (
 )
 
 from domain.provider.dpop import thumbprint
-from tests.conftest import TEST_OIDC_KEY
-from tests.e2e.conftest import cli, serving
-from tests.e2e.test_pages_browser import chromium, violations
+from tests.support.browser import chromium, violations
+from tests.support.servers import cli, serving
+from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"

@@ -16,16 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, Route, sync_playwright
 
-from tests.conftest import PASSWORD
+from tests.support.api import PASSWORD
+from tests.support.browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALL_HINT = (
-    "the browser test needs Debian's Chromium at /usr/bin/chromium: "
-    "`apt-get install -y chromium` (.ci/run installs it; docs/testing.md)"
-)
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
 from bootstrap import build_adapters, build_app
-from tests.conftest import bearer, login, make_settings, register
-from tests.fake_dog_api import PICTURE, FakeDogApi, running
+from tests.support.api import bearer, login, register
+from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

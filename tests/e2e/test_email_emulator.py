@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "a brand new passphrase 42"

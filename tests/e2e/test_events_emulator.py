@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
 from infrastructure.firestore.events.security_events import SECURITY_EVENTS
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 

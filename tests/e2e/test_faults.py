@@ -29,9 +29,10 @@ import pytest
 import requests
 
 from infrastructure.firestore.client import DEADLINE_SECONDS, make_client
-from tests.conftest import PASSWORD, RELAXED_RATE_LIMITS, TEST_SECRET
-from tests.e2e.conftest import free_port
-from tests.emulator_fixtures import load_emulators_module
+from tests.support.api import PASSWORD
+from tests.support.emulators import load_emulators_module
+from tests.support.servers import free_port
+from tests.support.settings import RELAXED_RATE_LIMITS, TEST_SECRET
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, bearer
+from tests.support.api import PASSWORD, bearer
 
 pytestmark = pytest.mark.e2e
 RULES = Path(__file__).resolve().parents[2] / "firestore.rules"

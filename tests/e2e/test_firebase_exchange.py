@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pyotp
@@ -23,60 +23,14 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, make_settings, register
-from tests.passkey_authenticator import Passkey
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, register
+from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
+from tests.support.passkey_authenticator import Passkey
+from tests.support.settings import make_settings
+from tests.support.stored_documents import count
 
 pytestmark = pytest.mark.e2e
-FIREBASE_PASSWORD = "firebase secret 1"
-
-
-@dataclass
-class FirebaseAuth:
-    """The Auth emulator, driven as a Firebase project's users and their apps would."""
-
-    app: Any  # a firebase_admin App of the tests' own, for admin operations
-    url: str
-
-    def create(
-        self,
-        email: str | None,
-        *,
-        display_name: str | None = None,
-        email_verified: bool = True,
-    ) -> str:
-        from firebase_admin import auth
-
-        user = auth.create_user(
-            email=email,
-            password=FIREBASE_PASSWORD,
-            display_name=display_name,
-            email_verified=email_verified,
-            app=self.app,
-        )
-        uid: str = user.uid
-        return uid
-
-    def sign_in(self, email: str) -> str:
-        response = requests.post(
-            f"{self.url}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any",
-            json={"email": email, "password": FIREBASE_PASSWORD, "returnSecureToken": True},
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        token: str = response.json()["idToken"]
-        return token
-
-    def sign_up(self, email: str) -> str:
-        """A user made by the client SDK's createUserWithEmailAndPassword: not verified."""
-        response = requests.post(
-            f"{self.url}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=any",
-            json={"email": email, "password": FIREBASE_PASSWORD, "returnSecureToken": True},
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        token: str = response.json()["idToken"]
-        return token
 
 
 @pytest.fixture(scope="session")
@@ -94,37 +48,6 @@ def firebase_admin_app(emulators: Any) -> Iterator[Any]:
 def firebase(firebase_admin_app: Any, firestore: Any, emulators: Any) -> FirebaseAuth:
     """The emulators, wiped (through ``firestore``) before each test."""
     return FirebaseAuth(app=firebase_admin_app, url=emulators.url("auth"))
-
-
-def exchange(client: FlaskClient, token: str) -> Any:
-    return client.post("/auth/firebase", json={"id_token": token})
-
-
-def tokens_for(client: FlaskClient, token: str) -> dict[str, Any]:
-    response = exchange(client, token)
-    assert response.status_code == 200, response.get_json()
-    pair: dict[str, Any] = response.get_json()
-    return pair
-
-
-def me(client: FlaskClient, pair: dict[str, Any]) -> dict[str, Any]:
-    response = client.get("/user", headers=bearer(pair["access_token"]))
-    assert response.status_code == 200, response.get_json()
-    body: dict[str, Any] = response.get_json()
-    return body
-
-
-def assert_refused(response: Any, status: int, code: str) -> None:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code
-    if status == 401:
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
-
-
-def count(firestore: Any, collection: str) -> int:
-    return sum(1 for _ in firestore.collection(collection).stream())
 
 
 def reencode(token: str, **claims: Any) -> str:

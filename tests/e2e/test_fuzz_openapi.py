@@ -32,10 +32,12 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from bootstrap import build_app
-from tests.conftest import PASSWORD, make_settings
-from tests.e2e.conftest import cli, serving
-from tests.fake_dog_api import running
-from tests.fakes import RecordingAuditLog, fake_adapters
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD
+from tests.support.app import fake_adapters
+from tests.support.fake_dog_api import running
+from tests.support.servers import cli, serving
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 

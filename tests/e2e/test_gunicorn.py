@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
+from tests.support.api import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ def test_unknown_user_and_wrong_password_take_the_same_time(
 
 
 def test_logs_are_json_lines_without_query_strings(gunicorn_url: str, firestore: Any) -> None:
-    from tests.e2e.conftest import ROOT
+    from tests.support.servers import ROOT
 
     requests.get(gunicorn_url + "/healthz?secret=hunter2", timeout=10)
     lines = (ROOT / ".local" / "gunicorn-e2e.log").read_text().splitlines()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
+from tests.support.api import PASSWORD
 
 pytestmark = pytest.mark.e2e
 WRONG = "wrong password!"

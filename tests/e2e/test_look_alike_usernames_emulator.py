@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from domain.accounts.users import Username
 from infrastructure.firestore.client import claim_id
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 

@@ -16,16 +16,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, serving
-from tests.e2e.test_shared_limits_gunicorn import workers_serving
-from tests.unit.test_metrics import watch_queries
+from tests.support.api import PASSWORD
+from tests.support.metrics import SIGNINS, query, watch_queries
+from tests.support.servers import ROOT, serving, workers_serving
 
 pytestmark = pytest.mark.e2e
 
 TOKEN = "e2e-metrics-token-" + "0123456789abcdef" * 2
 APP_PORT, PROMETHEUS_PORT = 25210, 25211
-SIGNINS = 'sum(firegate_signins_total{method="password",outcome="succeeded"})'
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +97,6 @@ def prometheus(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-
-
-def query(prometheus: str, promql: str) -> float | None:
-    answer = requests.get(prometheus + "/api/v1/query", params={"query": promql}, timeout=5)
-    result = answer.json()["data"]["result"]
-    return float(result[0]["value"][1]) if result else None
 
 
 def scraped_after(prometheus: str, started: float) -> bool:

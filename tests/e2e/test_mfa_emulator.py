@@ -15,8 +15,10 @@ from flask.testing import FlaskClient
 from bootstrap import build_adapters, build_app
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
-from tests.conftest import PASSWORD, bearer, make_settings, register
-from tests.e2e.test_contention_emulator import RACERS, race
+from tests.support.api import PASSWORD, bearer, register
+from tests.support.races import RACERS, race
+from tests.support.settings import make_settings
+from tests.support.totp import mfa_token, register_with_totp
 
 pytestmark = pytest.mark.e2e
 
@@ -37,36 +39,12 @@ def code_after_enrolment(secret: str) -> str:
     return pyotp.TOTP(secret).at(time.time(), counter_offset=1)
 
 
-def enrol(client: FlaskClient, username: str) -> tuple[str, list[str]]:
-    register(client, username)
-    logged_in = client.post("/login", json={"username": username, "password": PASSWORD})
-    headers = bearer(logged_in.get_json()["access_token"])
-    started = client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=headers)
-    assert started.status_code == 200, started.get_json()
-    secret: str = started.get_json()["secret"]
-    confirmed = client.post(
-        "/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=headers
-    )
-    assert confirmed.status_code == 200, confirmed.get_json()
-    codes: list[str] = confirmed.get_json()["recovery_codes"]
-    return secret, codes
-
-
-def mfa_token(client: FlaskClient, username: str) -> str:
-    answer = client.post("/login", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 401, answer.get_json()
-    problem = answer.get_json()
-    assert problem["code"] == "mfa_required" and problem["methods"] == ["totp", "recovery_code"]
-    token: str = problem["mfa_token"]
-    return token
-
-
 def finish(client: FlaskClient, token: str, **proof: str) -> Any:
     return client.post("/login/mfa", json={"mfa_token": token, **proof})
 
 
 def test_enrol_then_code_then_replay_then_recovery_code(client: FlaskClient) -> None:
-    secret, recovery_codes = enrol(client, "alice")
+    secret, recovery_codes = register_with_totp(client, "alice")
     assert len(recovery_codes) == 10
     code = code_after_enrolment(secret)
     first = finish(client, mfa_token(client, "alice"), code=code)
@@ -84,7 +62,7 @@ def test_enrol_then_code_then_replay_then_recovery_code(client: FlaskClient) -> 
 
 
 def test_five_wrong_codes_void_the_mfa_token(client: FlaskClient) -> None:
-    secret, _ = enrol(client, "alice")
+    secret, _ = register_with_totp(client, "alice")
     right = code_after_enrolment(secret)
     wrong = next(f"{n:06d}" for n in range(10) if f"{n:06d}" != right)
     token = mfa_token(client, "alice")
@@ -99,7 +77,7 @@ def test_five_wrong_codes_void_the_mfa_token(client: FlaskClient) -> None:
 def test_thirty_racers_with_one_mfa_token_and_one_code(
     app: Flask, client: FlaskClient, firestore: Any
 ) -> None:
-    secret, _ = enrol(client, "alice")
+    secret, _ = register_with_totp(client, "alice")
     token = mfa_token(client, "alice")
     code = code_after_enrolment(secret)
     outcomes = race(

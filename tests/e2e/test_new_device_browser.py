@@ -18,9 +18,16 @@ import requests
 from google.cloud.firestore import FieldFilter
 from playwright.sync_api import Page, sync_playwright
 
-from tests import mailbox
-from tests.e2e.test_docs_browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
-from tests.e2e.test_pages_browser import PASSWORD, fill, on_this_server, violations
+from tests.support import mailbox
+from tests.support.api import PASSWORD
+from tests.support.browser import (
+    CHROMIUM,
+    INSTALL_HINT,
+    TIMEOUT_MS,
+    fill,
+    on_this_server,
+    violations,
+)
 
 pytestmark = pytest.mark.e2e
 NEW_DEVICE_ES = "Un nuevo inicio de sesión en tu cuenta de firegate"

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters, build_app
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"

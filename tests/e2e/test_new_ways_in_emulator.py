@@ -23,10 +23,11 @@ from application.ports import ExternalIdentity
 from application.services import Services
 from bootstrap import build_adapters, build_app
 from domain.errors import ReauthenticationRequired
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.e2e.test_firebase_exchange import FirebaseAuth, tokens_for
-from tests.fakes import FakeClock
+from tests.fakes.kernel import FakeClock
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.firebase_auth import FirebaseAuth, tokens_for
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 REAUTH_MAX_AGE = 600  # the default

@@ -12,14 +12,9 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests import mailbox
-from tests.e2e.test_pages_browser import (
-    NEW_PASSWORD,
-    PASSWORD,
-    chromium,
-    on_this_server,
-    violations,
-)
+from tests.support import mailbox
+from tests.support.api import PASSWORD
+from tests.support.browser import NEW_PASSWORD, chromium, on_this_server, violations
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -25,9 +25,8 @@ from requests_oauth2client import (
 )
 
 from domain.provider.dpop import thumbprint
-from tests.conftest import TEST_OIDC_KEY
-from tests.e2e.conftest import free_port, serving
-from tests.e2e.test_oauth_provider_browser import (
+from tests.support.dpop import DpopKey
+from tests.support.served_oauth import (
     REDIRECT,
     account,
     code_by_forms,
@@ -35,7 +34,8 @@ from tests.e2e.test_oauth_provider_browser import (
     new_client,
     signed_in_session,
 )
-from tests.unit.test_oauth_dpop import DpopKey
+from tests.support.servers import free_port, serving
+from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

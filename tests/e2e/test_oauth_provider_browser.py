@@ -8,7 +8,6 @@ import json
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,14 +23,21 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from playwright.sync_api import Page, Route
 
-from tests.conftest import TEST_OIDC_KEY
-from tests.e2e.conftest import cli, free_port, serving
-from tests.e2e.test_pages_browser import another_site, chromium, violations
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, violations
+from tests.support.local_servers import another_site
+from tests.support.served_oauth import (
+    CALLBACK_PORT,
+    REDIRECT,
+    account,
+    code_exchange,
+    new_client,
+    signed_in_session,
+)
+from tests.support.servers import cli, free_port, serving
+from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery staple"
-CALLBACK_PORT = 9  # nothing listens there: the browser's visit is caught (page.route)
-REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +54,6 @@ def provider(emulators: Any) -> Iterator[str]:
         OAUTH_DYNAMIC_REGISTRATION="true",
     ) as found:
         yield found
-
-
-def account(base: str) -> str:
-    name = "u" + uuid.uuid4().hex[:10]
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    assert requests.post(f"{base}/register", json=body, timeout=10).status_code == 201
-    return name
-
-
-def new_client(*options: str) -> dict[str, Any]:
-    out = cli(["clients", "create", "--name", "Demo App", "--redirect-uri", REDIRECT, *options])
-    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return found
 
 
 def browser_consents(page: Page, authorize_url: str, username: str) -> str:
@@ -161,60 +154,6 @@ def test_the_consent_page_has_no_serious_accessibility_violation(provider: str) 
         page.click("button[type=submit]")
         page.wait_for_selector("button[value=deny]")
         assert violations(page) == []
-
-
-def signed_in_session(base: str, username: str) -> requests.Session:
-    """A browser's part without a browser: the sign-in page's form, with its CSRF token."""
-    session = requests.Session()
-    html = session.get(f"{base}/sign-in", timeout=10).text
-    csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
-    form = {"username": username, "password": PASSWORD, "csrf_token": csrf}
-    answer = session.post(f"{base}/sign-in", data=form, allow_redirects=False, timeout=10)
-    assert answer.status_code == 303
-    return session
-
-
-def code_by_forms(
-    base: str, browser: requests.Session, client_id: str, **extra: str
-) -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "openid offline_access",
-        "code_challenge": create_s256_code_challenge(verifier),
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
-    if page.status_code == 200:
-        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-        page = browser.post(
-            page.url,
-            data={"decision": "allow", "csrf_token": csrf},
-            allow_redirects=False,
-            timeout=10,
-        )
-    assert page.status_code == 302, page.text
-    location = page.headers["Location"]
-    code = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))["code"]
-    return code, verifier
-
-
-def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:
-    """The token request's form for a code a new account's browser got for ``client_id``
-    (with ``extra`` authorization parameters, which the token request names again)."""
-    browser = signed_in_session(base, account(base))
-    code, verifier = code_by_forms(base, browser, client_id, **extra)
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "client_id": client_id,
-        "code_verifier": verifier,
-        **extra,
-    }
 
 
 def test_thirty_parallel_exchanges_of_one_code_give_exactly_one_200(provider: str) -> None:

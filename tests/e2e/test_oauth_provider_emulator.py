@@ -11,9 +11,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters, build_app
-from tests.conftest import make_settings
-from tests.unit.oauth_world import REDIRECT, EmulatorWorld, csrf_of
-from tests.unit.test_pages_signed_out import PASSWORD
+from tests.support.oauth import REDIRECT, EmulatorWorld, csrf_of
+from tests.support.pages import PASSWORD
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -12,14 +12,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.test_pages_browser import (
-    NEW_PASSWORD,
-    PASSWORD,
-    chromium,
-    fill,
-    shoot,
-    violations,
-)
+from tests.support.api import PASSWORD
+from tests.support.browser import NEW_PASSWORD, chromium, fill, shoot, violations
 
 pytestmark = pytest.mark.e2e
 

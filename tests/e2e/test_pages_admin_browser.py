@@ -11,44 +11,19 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests import mailbox
-from tests.e2e.conftest import cli
-from tests.e2e.test_docs_browser import TIMEOUT_MS
-from tests.e2e.test_pages_browser import (
-    PASSWORD,
+from tests.support import mailbox
+from tests.support.browser import (
+    admin,
+    another_browser,
     chromium,
     fill,
     set_password_and_sign_in,
     shoot,
+    signed_up,
     violations,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def signed_up(page: Page, base: str, prefix: str = "p") -> str:
-    """A new account, signed in on ``page``: its username (its address at example.com)."""
-    name = prefix + uuid.uuid4().hex[:10]
-    page.goto(base + "/sign-up")
-    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(base + "/account")
-    return name
-
-
-def another_browser(page: Page) -> Page:
-    """A page of its own cookies beside ``page``, as a second person's browser."""
-    browser = page.context.browser
-    assert browser is not None
-    context = browser.new_context(java_script_enabled=False, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
-def admin(page: Page, base: str) -> str:
-    name = signed_up(page, base, "a")
-    cli(["users", "set-role", name, "admin"])
-    return name
 
 
 def open_user(page: Page, base: str, name: str) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.conftest import serving
-from tests.e2e.test_docs_browser import CHROMIUM, TIMEOUT_MS
+from tests.support.browser import CHROMIUM, TIMEOUT_MS
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
 

@@ -4,60 +4,27 @@ and axe-core finds no serious or critical violation on any page."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests import mailbox
-from tests.e2e.test_docs_browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
+from tests.support import mailbox
+from tests.support.api import PASSWORD
+from tests.support.browser import (
+    chromium,
+    fill,
+    on_this_server,
+    set_password_and_sign_in,
+    shoot,
+    violations,
+)
+from tests.support.local_servers import another_site
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery staple"
-NEW_PASSWORD = "another long passphrase 7"
-SERIOUS = {"serious", "critical"}
-
-
-# `make screenshots` names a folder here: the browser tests then save the pages they pass
-# through for the docs (docs/pages.md). Unset, nothing is saved.
-SCREENSHOTS = os.environ.get("PAGES_SCREENSHOTS", "")
-
-
-def shoot(page: Page, name: str) -> None:
-    """Save the page as ``name``.png for the docs, when `make screenshots` asks."""
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.set_viewport_size({"width": 900, "height": 700})
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
-
-
-@contextmanager
-def chromium(
-    *, javascript: bool, locale: str = "en-US", timezone_id: str | None = None
-) -> Iterator[Page]:
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            context = browser.new_context(
-                java_script_enabled=javascript, locale=locale, timezone_id=timezone_id
-            )
-            context.set_default_timeout(TIMEOUT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -72,41 +39,6 @@ def scripted_page() -> Iterator[Page]:
     """JavaScript on, for axe-core (Playwright evaluates nothing in a page without it)."""
     with chromium(javascript=True) as found:
         yield found
-
-
-def on_this_server(base: str, link: str) -> str:
-    """A mail's link (to PUBLIC_URL) on the server under test."""
-    parts = urlsplit(link)
-    return f"{base}{parts.path}?{parts.query}"
-
-
-def violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page (run over CDP, which the page's
-    CSP does not govern; JavaScript off affects only the page's own scripts)."""
-    results = Axe().run(page)
-    assert results.response["testEngine"]["name"] == "axe-core"  # it ran on this page
-    return [
-        f"{v['id']}: {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in SERIOUS
-    ]
-
-
-def fill(page: Page, **fields: str) -> None:
-    for name, value in fields.items():
-        page.fill(f"input[name={name}]", value)
-
-
-def set_password_and_sign_in(page: Page, base: str, link: str, login: str) -> None:
-    """Follow a mail's set-password link (reset or invitation), choose ``NEW_PASSWORD`` and
-    sign in with it as ``login``: the account page."""
-    page.goto(on_this_server(base, link))
-    fill(page, new_password=NEW_PASSWORD)
-    page.get_by_role("button", name="Set password").click()
-    page.wait_for_url(base + "/sign-in?reset=1")
-    fill(page, username=login, password=NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/account")
 
 
 def test_the_inlined_stylesheet_applies_under_the_pages_csp(gunicorn_url: str, page: Page) -> None:
@@ -191,33 +123,6 @@ def sign_up(page: Page, base: str) -> str:
     page.locator("main button[type=submit]").click()
     page.wait_for_url(base + "/account")
     return name
-
-
-@contextmanager
-def another_site(html: str) -> Iterator[str]:
-    """``html`` served at http://localhost:<port>/, another site than the service's
-    127.0.0.1 (another host is another site to the browser's cookies)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_forged_post_from_another_site_changes_nothing(

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import CDPSession, Page, Route
 
-from tests.e2e.conftest import serving
-from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, shoot, violations
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, fill, shoot, violations
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
 AUTHENTICATOR = {

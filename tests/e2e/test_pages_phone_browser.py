@@ -18,8 +18,9 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import cli
-from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, violations
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, fill, violations
+from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e
 PHONE, DESKTOP = 375, 1280

@@ -13,7 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests.e2e.test_pages_browser import PASSWORD, chromium, fill
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, fill
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,8 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from tests.e2e.test_pages_browser import PASSWORD, chromium, fill, violations
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, fill, violations
 
 pytestmark = pytest.mark.e2e
 

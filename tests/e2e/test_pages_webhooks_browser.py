@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.test_pages_admin_browser import admin, signed_up
-from tests.e2e.test_pages_browser import chromium, fill, shoot, violations
-from tests.e2e.test_webhooks_gunicorn import Receiver, receiver
+from tests.support.browser import admin, chromium, fill, shoot, signed_up, violations
+from tests.support.served_webhooks import Receiver, receiver
 
 pytestmark = pytest.mark.e2e
 __all__ = ["receiver"]  # the fixture, used here

@@ -1,5 +1,5 @@
 """Passkeys end to end: gunicorn on the emulators, soft-webauthn as the user's authenticator
-(tests/passkey_authenticator.py), real HTTP."""
+(tests/support/passkey_authenticator.py), real HTTP."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pyotp
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, bearer
-from tests.e2e.conftest import free_port, serving
-from tests.passkey_authenticator import Passkey, unb64url
+from tests.support.api import PASSWORD, bearer
+from tests.support.passkey_authenticator import Passkey, unb64url
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.e2e
 PARALLEL = 30

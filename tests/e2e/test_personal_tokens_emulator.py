@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
 PARALLEL = 30

@@ -24,16 +24,10 @@ from application.accounts.authentication import Actor
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
-from tests.conftest import PASSWORD, bearer, register
-from tests.e2e.test_firebase_exchange import (
-    FirebaseAuth,
-    assert_refused,
-    count,
-    exchange,
-    me,
-    tokens_for,
-)
-from tests.passkey_authenticator import add_passkey
+from tests.support.api import PASSWORD, bearer, register
+from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
+from tests.support.passkey_authenticator import add_passkey
+from tests.support.stored_documents import count
 
 pytestmark = pytest.mark.e2e
 

@@ -21,8 +21,8 @@ import pyotp
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, serving
+from tests.support.api import PASSWORD
+from tests.support.servers import ROOT, serving
 
 pytestmark = pytest.mark.e2e
 SECRETS = ("JWT_SECRET", "JWT_PRIVATE_KEY", "MFA_ENCRYPTION_KEY", "JOB_PUSH_TOKEN")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, served
-from tests.e2e.test_metrics_prometheus import SIGNINS, query
+from tests.support.api import PASSWORD
+from tests.support.metrics import SIGNINS, query
+from tests.support.servers import ROOT, served
 
 pytestmark = pytest.mark.e2e
 

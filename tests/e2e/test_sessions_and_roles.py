@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bootstrap import build_adapters, build_app
-from tests.conftest import PASSWORD, bearer, make_settings, register
+from tests.support.api import PASSWORD, bearer, register
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

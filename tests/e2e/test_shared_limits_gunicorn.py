@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import serving
+from tests.support.api import PASSWORD
+from tests.support.servers import serving, workers_serving
 
 pytestmark = pytest.mark.e2e
 LIMIT = 5
@@ -23,28 +22,6 @@ def register(url: str, name: str) -> requests.Response:
     # A new connection each time, so the requests spread over both workers.
     body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
     return requests.post(url + "/register", json=body, headers={"Connection": "close"}, timeout=30)
-
-
-def workers_serving(url: str) -> int:
-    """How many gunicorn workers of the server at ``url`` have loaded the app (its gRPC
-    library is mapped): until both have, one worker would take every connection."""
-    bind = url.removeprefix("http://").encode()
-    servers = {}
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and bind in (proc / "cmdline").read_bytes():
-                stat = (proc / "stat").read_text()
-                servers[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])  # its parent
-        except OSError:
-            continue
-    workers = [pid for pid, parent in servers.items() if parent in servers]
-    loaded = 0
-    for pid in workers:
-        try:
-            loaded += "cygrpc" in Path(f"/proc/{pid}/maps").read_text()
-        except OSError:
-            continue
-    return loaded
 
 
 def burst(prefix: str, **env: str) -> list[requests.Response]:

@@ -16,7 +16,7 @@ from domain.resources.dogs import Dog, DogName
 from domain.resources.tasks import Task
 from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.resources.tasks import TASKS, task_to_doc
-from tests.conftest import bearer, login, register
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.e2e
 

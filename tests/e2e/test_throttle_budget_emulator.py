@@ -19,10 +19,11 @@ from flask import Flask
 from application.ports import Audit
 from bootstrap import build_adapters, build_app
 from domain.signin.throttling import PER_ACCOUNT_IP
-from tests.conftest import PASSWORD, make_settings
-from tests.e2e.test_contention_emulator import RACERS, Call, race
-from tests.e2e.test_mfa_emulator import enrol, mfa_token
-from tests.fakes import RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD
+from tests.support.races import RACERS, Call, race
+from tests.support.settings import make_settings
+from tests.support.totp import mfa_token, register_with_totp
 
 pytestmark = pytest.mark.e2e
 BUDGET = PER_ACCOUNT_IP.max_failures  # failures of one account from one address
@@ -74,7 +75,7 @@ def test_forty_parallel_wrong_codes_over_eight_tokens_check_at_most_the_budget(
     app: Flask, audit: RecordingAuditLog
 ) -> None:
     client = app.test_client()
-    secret, _ = enrol(client, "alice")
+    secret, _ = register_with_totp(client, "alice")
     now = time.time()
     valid = {pyotp.TOTP(secret).at(now, counter_offset=step) for step in (-1, 0, 1, 2)}
     wrong = next(code for code in (f"{n}" * 6 for n in range(10)) if code not in valid)

@@ -16,9 +16,9 @@ from bootstrap import build_adapters, build_app
 from domain.provider.oauth import DEVICE_CODE
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.provider.routes import EXTENSION
-from tests.conftest import make_settings
-from tests.unit.oauth_world import EmulatorWorld, csrf_of
-from tests.unit.test_oauth_dpop import DpopKey, claims_of
+from tests.support.dpop import DpopKey, claims_of
+from tests.support.oauth import EmulatorWorld, csrf_of
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 from scripts.otlp_receiver import OtlpReceiver, ReceivedSpan
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, served
+from tests.support.api import PASSWORD
+from tests.support.servers import ROOT, served
 
 pytestmark = pytest.mark.e2e
 

@@ -28,13 +28,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Page, Route
 
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer
-from tests.e2e.conftest import ROOT, cli, free_port, serving
-from tests.e2e.test_docs_browser import TIMEOUT_MS
-from tests.e2e.test_pages_admin_browser import another_browser, signed_up
-from tests.e2e.test_pages_browser import chromium, fill, violations
-from tests.local_servers import in_thread
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer
+from tests.support.browser import TIMEOUT_MS, another_browser, chromium, fill, signed_up, violations
+from tests.support.local_servers import in_thread
+from tests.support.servers import ROOT, cli, free_port, serving
 
 pytestmark = pytest.mark.e2e
 CALLBACK_PORT = 9  # nothing listens there: the app's callback is caught (page.route)

@@ -20,10 +20,10 @@ import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.sync_api import Page
 
-from tests.conftest import PASSWORD, TEST_MFA_KEY, bearer
-from tests.e2e.conftest import cli, free_port, serving
-from tests.e2e.test_pages_admin_browser import another_browser, signed_up
-from tests.e2e.test_pages_browser import chromium, fill
+from tests.support.api import PASSWORD, bearer
+from tests.support.browser import another_browser, chromium, fill, signed_up
+from tests.support.servers import cli, free_port, serving
+from tests.support.settings import TEST_MFA_KEY
 
 pytestmark = pytest.mark.e2e
 FIRST_PROJECT, SECOND_PROJECT = "demo-firegate-first", "demo-firegate-upstream"

@@ -25,10 +25,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from tests import mailbox
-from tests.conftest import PASSWORD, bearer
-from tests.e2e.conftest import free_port, serving
-from tests.local_servers import in_thread
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer
+from tests.support.local_servers import in_thread
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.e2e
 CLIENT_ID, CLIENT_SECRET = "Ov23liStandIn", "github-stand-in-secret"

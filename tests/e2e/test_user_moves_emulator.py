@@ -25,10 +25,8 @@ from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.migration.user_moves import check_address, firebase_records, jsonl_records
-from tests.conftest import PASSWORD, bearer, make_settings
-from tests.e2e.test_contention_emulator import assert_claims_match_live_users
-from tests.e2e.test_contention_emulator import count as count_documents
-from tests.foreign_users import (
+from tests.support.api import PASSWORD, bearer
+from tests.support.foreign_users import (
     FirebaseProject,
     b64,
     bcrypt_hash,
@@ -38,6 +36,9 @@ from tests.foreign_users import (
     stream_firebase_export,
     write_firebase_export,
 )
+from tests.support.settings import make_settings
+from tests.support.stored_documents import assert_claims_match_live_users
+from tests.support.stored_documents import count as count_documents
 
 pytestmark = pytest.mark.e2e
 

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests import mailbox
-from tests.e2e.conftest import serving
-from tests.e2e.test_webhooks_gunicorn import admin_headers, create_webhook, deliveries, login
-from tests.e2e.test_webhooks_gunicorn import register as sign_up
+from tests.support import mailbox
+from tests.support.served_webhooks import admin_headers, create_webhook, deliveries, login
+from tests.support.served_webhooks import register as sign_up
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 
 from application.resources.dogs import PictureUnavailable
 from infrastructure.resources.dog_ceo import DogCeoPictureSource, accept_picture_url
-from tests.fake_dog_api import PICTURE, FakeDogApi, running
+from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 
 pytestmark = pytest.mark.integration
 HOSTS = frozenset({"images.dog.ceo"})

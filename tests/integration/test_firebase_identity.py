@@ -18,7 +18,7 @@ from infrastructure.federation.firebase_identity import (
     FirebaseCustomTokens,
     FirebaseIdentityVerifier,
 )
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
 

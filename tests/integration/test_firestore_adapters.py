@@ -18,7 +18,8 @@ from infrastructure.firestore.client import (
     make_client,
     run_transaction,
 )
-from tests.conftest import PASSWORD, make_settings
+from tests.support.api import PASSWORD
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,8 @@ from google.cloud.firestore import Client
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS
-from tests.conftest import PASSWORD, make_settings
+from tests.support.api import PASSWORD
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
 

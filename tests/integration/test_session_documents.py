@@ -19,7 +19,8 @@ from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.signin.sessions import SESSIONS, FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
-from tests.fakes import FakeClock, RecordingAuditLog
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from infrastructure.events.webhook_http import (
     MAX_ANSWER_BYTES,
     PinnedWebhookSender,
 )
-from tests.local_servers import in_thread
+from tests.support.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
 HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address is reached

@@ -15,7 +15,8 @@ from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from domain.provider.oauth import Grant, OAuthClient
 from domain.signin.mfa import TotpFactor
-from tests.fakes import FakeMfaRepository, FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.signin import FakeMfaRepository
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

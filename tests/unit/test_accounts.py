@@ -11,95 +11,17 @@ from functools import partial
 import pytest
 
 from application.accounts import accounts
-from application.accounts.accounts import Register, UpdateProfile
-from application.accounts.authentication import Actor, Authenticate, authenticate
+from application.accounts.accounts import UpdateProfile
+from application.accounts.authentication import Actor
 from application.signin import login as login_cases
-from application.signin.login import ChangePassword, Login
-from application.signin.sessions import SignIn
-from application.signin.tokens import TokenPair, TokenPolicy
+from application.signin.login import ChangePassword
+from application.signin.tokens import TokenPolicy
 from domain.accounts.users import Role, User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
-from domain.signin.devices import DevicePolicy
-from domain.signin.throttling import LoginThrottlePolicy
-from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
-from tests.fakes import (
-    FakeClock,
-    FakeHasher,
-    FakeLoginLookup,
-    FakeLoginThrottle,
-    FakeMfaRepository,
-    FakePrincipals,
-    FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-)
+from tests.support.api import PASSWORD
+from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
-PASSWORD = "correct horse battery staple"
-
-
-IP = "192.0.2.1"
-
-
-class World:
-    def __init__(self) -> None:
-        self.store = InMemoryStore()
-        self.users = FakeUserRepository(self.store)
-        self.sessions = FakeSessionRepository(self.store)
-        self.principals = FakePrincipals(self.store)
-        self.hasher = FakeHasher()
-        self.clock = FakeClock()
-        self.tokens = PyJWTTokenIssuer(
-            signing=SigningKey("HS256", b"k" * 32),
-            issuer="iss",
-            audience="aud",
-            ttl=timedelta(minutes=15),
-        )
-        self.policy = TokenPolicy()
-        self.throttle = FakeLoginThrottle()
-        self.throttle_policy = LoginThrottlePolicy()
-        self.devices = DevicePolicy()
-        self.audit = RecordingAuditLog()
-        self.factors = FakeMfaRepository(self.store)
-
-    def register(self, username: str = "alice", email: str | None = None) -> User:
-        cmd = Register(
-            username=username, email=email or f"{username}@example.com", password=PASSWORD
-        )
-        return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
-
-    def login(
-        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
-    ) -> TokenPair:
-        return login_cases.login(
-            Login(login=login, password=password, client_ip=ip, device_token=device),
-            users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
-            hasher=self.hasher,
-            clock=self.clock,
-            lookup=FakeLoginLookup(self.store, self.throttle),
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            devices=self.devices,
-            audit=self.audit,
-            factors=self.factors,
-        )
-
-    def change_password(self, cmd: ChangePassword) -> None:
-        login_cases.change_password(
-            cmd,
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-        )
-
-    def authenticate(self, token: str) -> Actor:
-        return authenticate(
-            Authenticate(token), tokens=self.tokens, principals=self.principals, clock=self.clock
-        )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from application.pagination import Page
 from application.signin import sessions
 from application.signin.sessions import EndUserSessions
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from tests.unit.test_accounts import World
+from tests.support.use_cases import World
 
 pytestmark = pytest.mark.unit
 

@@ -15,8 +15,9 @@ from bootstrap import bind, build_policies
 from bootstrap.driving import driving_adapters
 from infrastructure.settings import Settings
 from interfaces.shared.shell import Install, Installed, ShellConfig, create_app
-from tests.conftest import make_settings, register
-from tests.fakes import fake_adapters
+from tests.support.api import register
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 

@@ -13,8 +13,9 @@ from pythonjsonlogger.json import JsonFormatter
 from application.ports import Audit, AuditEvent
 from bootstrap import build_app
 from infrastructure.events.audit import AUDIT_LOGGER, LoggingAuditLog
-from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import fake_adapters
+from tests.support.api import PASSWORD, register
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 

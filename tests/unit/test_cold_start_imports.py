@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.support.settings import TEST_SECRET
 
 pytestmark = pytest.mark.unit
 

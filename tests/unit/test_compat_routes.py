@@ -8,13 +8,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.admin import SetRole
-from application.services import Services
 from domain.accounts.users import Email, Username
 from infrastructure.settings import Settings
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import FakeJobQueue
-from tests.unit.test_mfa_http import enrol, next_code
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.api import PASSWORD, admin_token, bearer, login, register
+from tests.support.settings import make_settings
+from tests.support.totp import enrol, next_code
 
 pytestmark = pytest.mark.unit
 
@@ -22,17 +21,6 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def app_settings(request: pytest.FixtureRequest) -> Settings:
     return make_settings(**getattr(request, "param", {}))
-
-
-def services(app: Flask) -> Services:
-    found: Services = app.extensions["firegate"]
-    return found
-
-
-def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
-    register(client, name)
-    services(app).admin.set_role(SetRole(name, "admin"))
-    return bearer(login(client, name))
 
 
 def test_tasks_api_sign_up_makes_an_account_without_an_address(

@@ -26,7 +26,7 @@ from domain.errors import Conflict, NotFound
 from domain.federation.identities import PendingLink
 from domain.mail.action_tokens import InvalidToken
 from domain.signin.passkeys import Passkey
-from tests.unit.test_linking import ADDRESS, World, identity
+from tests.support.linking import ADDRESS, World, identity
 
 pytestmark = pytest.mark.unit
 

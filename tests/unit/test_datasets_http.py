@@ -19,8 +19,10 @@ from bootstrap import Adapters
 from domain.errors import Unavailable
 from domain.resources.datasets import DatasetRow, DatasetStatus
 from infrastructure.settings import Settings
-from tests.conftest import bearer, login, make_settings, register
-from tests.dataset_samples import (
+from tests.fakes.kernel import FakeClock
+from tests.fakes.resources import FakeDatasetRepository, FakeFileRepository, FakeFileStore
+from tests.support.api import user_token
+from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
     PEOPLE,
@@ -29,7 +31,7 @@ from tests.dataset_samples import (
     problem,
     upload,
 )
-from tests.fakes import FakeClock, FakeDatasetRepository, FakeFileRepository, FakeFileStore
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -56,14 +58,6 @@ def stored(adapters: Adapters) -> Stored:
     assert isinstance(adapters.files, FakeFileRepository)
     assert isinstance(adapters.file_store, FakeFileStore)
     return Stored(adapters.datasets, adapters.files, adapters.file_store)
-
-
-def user_token(app: Flask, client: FlaskClient, name: str, role: str = "user") -> dict[str, str]:
-    register(client, name)
-    if role != "user":
-        result = app.test_cli_runner().invoke(args=["users", "set-role", name, role])
-        assert result.exit_code == 0, result.output
-    return bearer(login(client, name))
 
 
 @pytest.fixture

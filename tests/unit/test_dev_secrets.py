@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from infrastructure.dev_secrets import kept_development_secrets
-from tests.conftest import TEST_MFA_KEY
+from tests.support.settings import TEST_MFA_KEY
 
 pytestmark = pytest.mark.unit
 

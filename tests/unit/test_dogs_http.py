@@ -13,9 +13,9 @@ from application.accounts.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
 from application.services import Services
 from interfaces.http.schemas.resources.dogs import DOG_NAME_SCHEMA
-from tests.conftest import bearer, login, register
-from tests.fakes import FakeJobQueue, FakePictureSource
-from tests.unit.test_http_conventions import assert_problem
+from tests.fakes.kernel import FakeJobQueue
+from tests.fakes.resources import FakePictureSource
+from tests.support.api import assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
 

@@ -7,10 +7,8 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import SetDisabled, SetRole
@@ -20,7 +18,6 @@ from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
 from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
-from application.services import Services
 from bootstrap import build_app
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -33,60 +30,13 @@ from domain.mail.action_tokens import (
     SendLog,
     new_token,
 )
-from tests.conftest import PASSWORD, TEST_CLOCK, bearer, login, make_settings, register
-from tests.fakes import (
-    FakeClock,
-    FakeIdentityVerifier,
-    FakeJobQueue,
-    FakeMailer,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import NEW, World, fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
-NEW = "another long passphrase 7"
-
-
-class World:
-    def __init__(self, **settings: object) -> None:
-        self.settings = make_settings(**settings)
-        self.store = InMemoryStore()
-        self.queue = FakeJobQueue()
-        self.mailer = FakeMailer()
-        self.clock = FakeClock()
-        self.audit = RecordingAuditLog()
-        self.verifier = FakeIdentityVerifier()
-        adapters = replace(
-            fake_adapters(self.settings, self.store),
-            identity_verifier=self.verifier,
-            job_queue=self.queue.attach,
-            mailer=self.mailer,
-            audit=self.audit,
-            clock=self.clock,
-        )
-        self.app = build_app(self.settings, adapters)
-        self.app.extensions[TEST_CLOCK] = self.clock
-        self.client: FlaskClient = self.app.test_client()
-        self.services: Services = self.app.extensions["firegate"]
-
-    def deliver(self, *, final: bool = False) -> None:
-        """Run the queued jobs, and the jobs they queue, until none is left."""
-        while self.queue.jobs:
-            jobs, self.queue.jobs = self.queue.jobs, []
-            for job in jobs:
-                data = base64.b64encode(encode_job(job)).decode()
-                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
-
-    def token(self, address: str, path: str) -> str:
-        mail = [m for m in self.mailer.to(address) if path in m.text][-1]
-        link = next(word for word in mail.text.split() if "token=" in word)
-        assert link.startswith(f"http://127.0.0.1:8000{path}?token=")
-        return parse_qs(urlsplit(link).query)["token"][0]
-
-    def reset(self, token: str, password: str = NEW) -> int:
-        body = {"token": token, "new_password": password}
-        return self.client.post("/auth/password/reset", json=body).status_code
 
 
 @pytest.fixture

@@ -29,18 +29,19 @@ from domain.events.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.events.webhooks import Delivery
 from domain.ids import new_id
 from infrastructure.settings import Settings
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import (
-    FakeClock,
-    FakeSecurityEvents,
-    FakeSessionRepository,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import FakeSecurityEvents, RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.signin import FakeSessionRepository
+from tests.support.api import (
+    PASSWORD,
+    admin_token,
+    assert_field_error,
+    assert_problem,
+    bearer,
+    login,
+    register,
 )
-from tests.unit.test_compat_routes import admin_token
-from tests.unit.test_http_conventions import assert_problem
-from tests.unit.test_tasks_http import assert_field_error
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -16,8 +16,9 @@ from domain.errors import InvalidInput
 from domain.resources.files import check_filename, media_type
 from infrastructure.settings import Settings
 from interfaces.http.uploads import content_disposition
-from tests.conftest import bearer, login, make_settings, register
-from tests.fakes import FakeFileRepository, FakeFileStore
+from tests.fakes.resources import FakeFileRepository, FakeFileStore
+from tests.support.api import bearer, login, register
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 

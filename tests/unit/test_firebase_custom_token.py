@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
-from tests.conftest import bearer, login, register
-from tests.fakes import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens, InMemoryStore
+from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
+from tests.fakes.kernel import InMemoryStore
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.unit
 PATH = "/auth/firebase/custom-token"

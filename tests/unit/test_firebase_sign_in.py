@@ -17,14 +17,10 @@ from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeOAuthGrants,
-    FakePasskeyRepository,
-    FakePrincipals,
-)
-from tests.unit.test_accounts import World as AccountsWorld
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
+from tests.support.use_cases import World as AccountsWorld
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"

@@ -25,20 +25,15 @@ from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
 from domain.mail.action_tokens import Purpose
 from domain.signin.passkeys import Passkey
-from tests.conftest import PASSWORD, bearer, make_settings
-from tests.fakes import (
-    FakeActionTokenRepository,
-    FakeClock,
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
-    FakeJobQueue,
-    FakeMailer,
-    FakePasskeyRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
-from tests.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
+from tests.fakes.signin import FakePasskeyRepository
+from tests.support.api import PASSWORD, bearer
+from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 NEW = "the owner's new passphrase 7"
@@ -500,7 +495,7 @@ def test_the_verification_mail_names_the_provider_in_the_readers_language(
     locale: str, words: str
 ) -> None:
     from infrastructure.mail.render import JinjaMailRenderer
-    from tests.catalogues import TRANSLATIONS
+    from tests.support.catalogues import TRANSLATIONS
 
     context: dict[str, str] = {
         "product": "firegate",

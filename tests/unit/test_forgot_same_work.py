@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.conftest import register
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.api import register
+from tests.support.app import World
+from tests.support.pages import csrf
 
 pytestmark = pytest.mark.unit
 

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from bootstrap import build_app
 from interfaces.shared.logs import new_request_id
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import fake_adapters
-from tests.forks import drawn_in_a_child
+from tests.support.api import PASSWORD, assert_problem, bearer, login, register
+from tests.support.app import fake_adapters
+from tests.support.forks import drawn_in_a_child
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
-
-
-def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body: dict[str, Any] = response.get_json(force=True)
-    assert body["status"] == status and body["code"] == code
-    assert {"type", "title", "detail"} <= set(body)
-    return body
 
 
 def test_register_returns_user_and_location(client: FlaskClient) -> None:

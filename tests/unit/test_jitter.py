@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from infrastructure import jitter
-from tests.forks import drawn_in_a_child
+from tests.support.forks import drawn_in_a_child
 
 
 def test_pauses_leave_the_random_module_alone() -> None:

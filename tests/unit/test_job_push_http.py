@@ -9,9 +9,10 @@ from flask.testing import FlaskClient
 
 from application.jobs import encode_job
 from infrastructure.settings import Settings
-from tests.conftest import bearer, login, make_settings, register
-from tests.fakes import FakeJobQueue, FakePictureSource
-from tests.unit.test_http_conventions import assert_problem
+from tests.fakes.kernel import FakeJobQueue
+from tests.fakes.resources import FakePictureSource
+from tests.support.api import assert_problem, bearer, login, register
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 TOKEN = "push-token-" + "p" * 20

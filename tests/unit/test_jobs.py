@@ -22,7 +22,8 @@ from domain.errors import Unauthenticated, Unavailable
 from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
-from tests.fakes import FakeClock, FakeDogRepository, FakePictureSource
+from tests.fakes.kernel import FakeClock
+from tests.fakes.resources import FakeDogRepository, FakePictureSource
 
 pytestmark = pytest.mark.unit
 SA = "pusher@my-project.iam.gserviceaccount.com"

@@ -14,9 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from application.json_text import MAX_DEPTH, UnreadableJson, read_json, too_deep
-from tests.conftest import bearer, login, register
-from tests.unit.test_datasets_http import user_token
-from tests.unit.test_http_conventions import assert_problem
+from tests.support.api import assert_problem, bearer, login, register, user_token
 
 pytestmark = pytest.mark.unit
 

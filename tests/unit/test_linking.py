@@ -12,92 +12,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.accounts import accounts
-from application.accounts.accounts import Register
 from application.federation.linking import (
     ExternalSignIn,
-    Links,
     SignInToConnect,
     claim_unproven_account,
     sign_in_external,
 )
 from application.federation.upstream import UpstreamClaims, identity_of
-from application.ports import Audit, ExternalIdentity
+from application.ports import Audit
 from application.signin.sessions import SignIn
-from application.signin.tokens import TokenPair
-from domain.accounts.users import User
 from domain.errors import MfaRequired, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 from domain.provider.oauth import Consent
 from domain.signin.mfa import TotpFactor
 from domain.signin.passkeys import Passkey
-from tests.fakes import FakeIdentityRepository, FakeOAuthGrants, FakePasskeyRepository
-from tests.unit.test_accounts import PASSWORD
-from tests.unit.test_accounts import World as AccountsWorld
+from tests.support.linking import ADDRESS, World, identity
 
 pytestmark = pytest.mark.unit
-ADDRESS = "ada@example.com"
-
-
-def identity(
-    subject: str = "gh-1",
-    email: str | None = ADDRESS,
-    *,
-    verified: bool = True,
-    provider: str = "github",
-    name: str | None = "Ada Lovelace",
-) -> ExternalIdentity:
-    return ExternalIdentity(provider, subject, email, verified, name)
-
-
-class World(AccountsWorld):
-    """The accounts world plus identity links and passkeys: everything linking touches."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.identities = FakeIdentityRepository(self.store)
-        self.passkeys = FakePasskeyRepository()
-        self.grants = FakeOAuthGrants(self.store)
-        self.registered: list[str] = []  # accounts whose verification mail went out
-
-    @property
-    def links(self) -> Links:
-        return Links(
-            self.identities,
-            self.users,
-            self.factors,
-            self.passkeys,
-            self.clock,
-            self.audit,
-            self.grants,
-            lambda user, provider: self.registered.append(f"{user.id} {provider}"),
-        )
-
-    def arrive(self, who: ExternalIdentity) -> TokenPair:
-        step = SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit)
-        signing_in = ExternalSignIn(who, "github", "GitHub", user_agent="cli/2")
-        return sign_in_external(signing_in, links=self.links, sign_in=step)
-
-    def account_of(self, pair: TokenPair) -> User:
-        (session,) = [
-            s for s in self.store.sessions.values() if pair.refresh_token.startswith(s.id)
-        ]
-        return self.store.users[session.user_id]
-
-    def squatter(self, *, proven: bool = False) -> User:
-        """Somebody registered with the address (and, if ``proven``, proved it)."""
-        user = accounts.register(
-            Register(username="mallory", email=ADDRESS, password=PASSWORD),
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
-        )
-        if proven:
-            user = self.users.update(user.id, lambda u: u.with_email_verified(self.clock.now()))
-        return user
-
-    def reasons(self, event: Audit) -> list[tuple[str | None, str | None]]:
-        return [(e.user_id, e.reason) for e in self.audit.events if e.event is event]
 
 
 @pytest.fixture

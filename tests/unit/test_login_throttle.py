@@ -7,7 +7,8 @@ import pytest
 from application.accounts import accounts
 from application.ports import Audit, AuditEvent
 from domain.errors import PermissionDenied, RateLimited, Unauthenticated
-from tests.unit.test_accounts import PASSWORD, World
+from tests.support.api import PASSWORD
+from tests.support.use_cases import World
 
 pytestmark = pytest.mark.unit
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"

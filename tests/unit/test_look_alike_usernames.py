@@ -13,8 +13,7 @@ from werkzeug.test import TestResponse
 from domain.accounts.users import Username, login_key, username_key
 from domain.confusables import mixes_scripts, script, skeleton
 from domain.errors import InvalidInput
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.unit.test_http_conventions import assert_problem
+from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import PRODUCTION_SETTINGS, make_settings
+from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,6 @@ import re
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -26,43 +25,20 @@ from infrastructure.metrics.audit import MeteredAuditLog
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from infrastructure.settings import Settings
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import RecordingAuditLog
-from tests.unit.oauth_world import OAuthWorld
-from tests.unit.test_email_flows import World
-from tests.unit.test_webhooks import Hooks
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import World
+from tests.support.metrics import TOKEN, samples, scrape, watch_queries
+from tests.support.oauth import OAuthWorld
+from tests.support.settings import make_settings
+from tests.support.webhooks import Hooks
 
 pytestmark = pytest.mark.unit
-
-TOKEN = "m" * 40
-METRIC_LINE = re.compile(r"^(\w+)(\{[^}]*\})? (\S+)$")
 
 
 @pytest.fixture
 def app_settings() -> Settings:
     return make_settings(metrics_token=TOKEN)
-
-
-LABEL = re.compile(r'(\w+)="([^"]*)"')
-
-
-def samples(text: str) -> dict[str, float]:
-    """Each sample of the exposition by its name and labels, these in the order of their
-    names (``name{a="1",b="2"}``)."""
-    found: dict[str, float] = {}
-    for line in text.splitlines():
-        match = METRIC_LINE.match(line)
-        if match:
-            labels = ",".join(f'{k}="{v}"' for k, v in sorted(LABEL.findall(match[2] or "")))
-            found[match[1] + (f"{{{labels}}}" if labels else "")] = float(match[3])
-    return found
-
-
-def scrape(client: FlaskClient) -> dict[str, float]:
-    response = client.get("/metrics", headers=bearer(TOKEN))
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.content_type.startswith("text/plain; version=0.0.4")
-    return samples(response.get_data(as_text=True))
 
 
 def test_metrics_are_off_without_a_token_and_the_path_is_a_404(adapters: Adapters) -> None:
@@ -157,15 +133,7 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert not any(name.endswith("_created") or "_created{" in name for name in seen)
 
 
-OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 SELECTOR = re.compile(r"(firegate_\w+)(?:\{([^}]*)\})?")
-
-
-def watch_queries() -> list[str]:
-    """The PromQL of each row of docs/operations.md's "What to watch" table."""
-    section = OPERATIONS.read_text().split("### What to watch", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
-    return [row.split("|")[2].strip().strip("`") for row in rows]
 
 
 def test_what_to_watch_queries_only_metrics_and_labels_the_service_exports() -> None:

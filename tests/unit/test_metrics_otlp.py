@@ -25,8 +25,9 @@ from infrastructure.metrics.fanout import FanOut
 from infrastructure.metrics.otlp import REQUEST_BUCKETS, REQUESTS, OtlpMetrics
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from interfaces.shared.metrics import MetricsConfig, install_metrics
-from tests.conftest import bearer, make_settings
-from tests.unit.test_metrics import samples
+from tests.support.api import bearer
+from tests.support.metrics import samples
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 

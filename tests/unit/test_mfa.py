@@ -34,18 +34,18 @@ from domain.errors import (
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
-from tests.conftest import TEST_MFA_KEY
-from tests.fakes import (
-    FakeIdentityRepository,
-    FakeIdentityVerifier,
+from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
-    FakeOAuthGrants,
     FakePasskeyRepository,
-    InMemoryStore,
 )
-from tests.unit.test_accounts import IP, PASSWORD, World
+from tests.support.api import PASSWORD
+from tests.support.settings import TEST_MFA_KEY
+from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
 

@@ -9,29 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, app_time, bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import app_time
+from tests.support.totp import enrol, next_code
 
 pytestmark = pytest.mark.unit
-
-
-def next_code(secret: str, client: FlaskClient) -> str:
-    """A code the server accepts after the current step's was used: the next step's."""
-    return pyotp.TOTP(secret).at(app_time(client), counter_offset=1)
-
-
-def enrol(client: FlaskClient, token: str) -> tuple[str, list[str]]:
-    started = client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
-    assert started.status_code == 200, started.get_json()
-    body = started.get_json()
-    assert set(body) == {"secret", "otpauth_uri", "qr_svg"}
-    assert body["otpauth_uri"].startswith("otpauth://totp/firegate:alice?")
-    assert body["qr_svg"].startswith("<svg") and "</svg>" in body["qr_svg"]
-    secret: str = body["secret"]
-    code = pyotp.TOTP(secret).at(app_time(client))
-    confirmed = client.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
-    assert confirmed.status_code == 200, confirmed.get_json()
-    codes: list[str] = confirmed.get_json()["recovery_codes"]
-    return secret, codes
 
 
 def first_step(client: FlaskClient, password: str = PASSWORD) -> Any:

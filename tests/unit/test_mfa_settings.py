@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from domain.errors import Unavailable
 from infrastructure.dev_secrets import development_secrets, new_rsa_key_pem
 from infrastructure.signin.secret_box import FernetSecretBox
-from tests.conftest import PRODUCTION_SETTINGS, TEST_MFA_KEY, TEST_OIDC_KEY, make_settings
+from tests.support.settings import PRODUCTION_SETTINGS, TEST_MFA_KEY, TEST_OIDC_KEY, make_settings
 
 pytestmark = pytest.mark.unit
 

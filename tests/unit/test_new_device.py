@@ -18,22 +18,19 @@ from application.ports import Audit, Mail
 from bootstrap import build_app
 from domain.errors import Unavailable
 from domain.signin.devices import browser_and_system, browser_of, device_key
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import (
-    FakeJobQueue,
-    FakeNewDeviceMails,
-    FakeUserRepository,
-    InMemoryStore,
-    fake_adapters,
-)
-from tests.passkey_authenticator import Passkey as SoftPasskey
-from tests.unit.test_email_flows import World
-from tests.unit.test_not_me import press, resets, verified
-from tests.unit.test_passkeys import SIGN_IN, assertion, enrol
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeNewDeviceMails
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import World, fake_adapters
+from tests.support.mail_flows import press, resets, verified
+from tests.support.passkey_authenticator import SIGN_IN, assertion, enrol
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.settings import make_settings
+from tests.support.user_agents import FIREFOX
 
 pytestmark = pytest.mark.unit
 
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ELSEWHERE = "203.0.113.9"
 
 

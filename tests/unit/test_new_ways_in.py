@@ -21,11 +21,11 @@ from domain.errors import ReauthenticationRequired
 from domain.signin.sessions import Session
 from interfaces.web.browser import SEPARATOR
 from interfaces.web.federation.connected import connect_proof
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.passkey_authenticator import Passkey as SoftPasskey
-from tests.unit.test_email_flows import World
-from tests.unit.test_not_me import notices, press, verified
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import World
+from tests.support.mail_flows import notices, press, verified
+from tests.support.pages import csrf
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ import pytest
 
 from application.events.security_events import security_events_of
 from application.mail.sending import NOTICES, NotifyingAuditLog
-from application.ports import Audit, AuditEvent, Mail
+from application.ports import Audit, AuditEvent
 from domain.accounts.users import User
 from domain.federation.identities import WayIn
 from domain.mail.action_tokens import (
@@ -22,10 +22,11 @@ from domain.mail.action_tokens import (
     Purpose,
     new_token,
 )
-from tests.conftest import PASSWORD, bearer, login, register
-from tests.fakes import RecordingAuditLog
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_signed_out import csrf
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import World
+from tests.support.mail_flows import notices, press, resets, verified
+from tests.support.pages import csrf
 
 pytestmark = pytest.mark.unit
 
@@ -44,16 +45,6 @@ def issue(world: World, username: str = "alice", purpose: Purpose = Purpose.NOT_
     token, record = ActionToken.issue(_user(world, username), purpose, world.clock.now())
     world.store.action_tokens[record.hash] = record
     return token
-
-
-def press(world: World, token: str) -> tuple[int, str]:
-    client = world.app.test_client()
-    answer = client.post("/not-me", data={"token": token, "csrf_token": csrf(client, "/sign-in")})
-    return answer.status_code, answer.get_data(as_text=True)
-
-
-def resets(world: World, address: str = "alice@example.com") -> int:
-    return len([m for m in world.mailer.to(address) if "/reset-password?token=" in m.text])
 
 
 def test_opening_the_link_spends_nothing(world: World) -> None:
@@ -142,19 +133,6 @@ def test_a_post_without_the_csrf_token_is_403_and_spends_nothing(world: World) -
 
 
 # -- the notices that carry the link
-
-
-def verified(world: World, username: str = "alice") -> str:
-    """A registered account whose address is proved; its bearer token."""
-    register(world.client, username)
-    world.deliver()
-    token = world.token(f"{username}@example.com", "/verify-email")
-    assert world.client.post("/auth/email/verify", json={"token": token}).status_code == 200
-    return login(world.client, username)
-
-
-def notices(world: World, address: str = "alice@example.com") -> list[Mail]:
-    return [m for m in world.mailer.to(address) if "/not-me?token=" in m.text]
 
 
 def change_password(

@@ -12,7 +12,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from werkzeug.test import TestResponse
 
-from tests.unit.oauth_world import REDIRECT, SCOPE, OAuthWorld, csrf_of
+from tests.support.oauth import REDIRECT, SCOPE, OAuthWorld, csrf_of
 
 pytestmark = pytest.mark.unit
 

@@ -12,14 +12,10 @@ import pytest
 from application.provider.grants import PresentedCode, SpendCode, new_code, present_code
 from domain.accounts.users import Email, User, Username
 from domain.provider.oauth import AuthorizationCode, digest
-from tests.fakes import (
-    FakeClock,
-    FakeGrantHolders,
-    FakeOAuthGrants,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthGrants
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -7,12 +7,10 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from babel.support import Translations
-from werkzeug.test import TestResponse
 
 from application.events.security_events import EVENT_TYPES, security_events_of
 from application.ports import Audit, AuditEvent
@@ -27,17 +25,21 @@ from application.provider.ports import OAuthPolicy
 from domain.provider.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from domain.provider.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from interfaces.web import TRANSLATIONS
-from tests.fakes import (
-    FakeClock,
-    FakeDeviceAuthorizations,
-    FakeOAuthGrants,
-    FakeUserRepository,
-    InMemoryStore,
-    RecordingAuditLog,
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
+from tests.support.oauth import (
+    SCOPE,
+    OAuthWorld,
+    claims,
+    csrf_of,
+    device_client,
+    enter,
+    poll,
+    start,
 )
-from tests.unit.oauth_world import SCOPE, OAuthWorld, csrf_of
-from tests.unit.test_oauth_provider import claims
-from tests.unit.test_pages_signed_out import PASSWORD
+from tests.support.pages import PASSWORD
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -66,30 +68,6 @@ def test_clients_create_takes_grants_by_short_name_and_clients_list_shows_them(
 
 
 CLI = "http://127.0.0.1/cb"
-
-
-def device_client(world: OAuthWorld, *extra: str) -> dict[str, Any]:
-    return world.register("--grant", "device_code", *extra, name="TV App")
-
-
-def start(world: OAuthWorld, client: dict[str, Any], scope: str = SCOPE) -> dict[str, Any]:
-    answer = world.client.post(
-        "/oauth/device_authorization", data={"client_id": client["client_id"], "scope": scope}
-    )
-    assert answer.status_code == 200, answer.get_json()
-    assert answer.headers["Cache-Control"] == "no-store"
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def poll(world: OAuthWorld, client: dict[str, Any], device_code: str) -> TestResponse:
-    return world.post_token(client, grant_type=DEVICE_CODE, device_code=device_code)
-
-
-def enter(world: OAuthWorld, user_code: str, **form: str) -> TestResponse:
-    html = world.client.get("/device").get_data(as_text=True)
-    body = {"user_code": user_code, "csrf_token": csrf_of(html), **form}
-    return world.client.post("/device", data=body)
 
 
 def test_metadata_lists_the_device_endpoint_and_grant(world: OAuthWorld) -> None:

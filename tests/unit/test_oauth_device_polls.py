@@ -21,10 +21,10 @@ from application.provider.device import (
 from domain.provider.oauth import DEVICE_CODE
 from interfaces.provider.routes import server
 from interfaces.provider.server.device_polls import pending_answer
-from tests.fakes import FakeClock, FakeDeviceAuthorizations, FakeOAuthGrants
-from tests.unit.oauth_world import OAuthWorld
-from tests.unit.test_oauth_device import device_client, enter, poll
-from tests.unit.test_oauth_dpop import DpopKey
+from tests.fakes.kernel import FakeClock
+from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
+from tests.support.dpop import DpopKey
+from tests.support.oauth import OAuthWorld, device_client, enter, poll
 
 pytestmark = pytest.mark.unit
 

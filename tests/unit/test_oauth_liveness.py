@@ -28,14 +28,9 @@ from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, digest
 from infrastructure.events.audit import LoggingAuditLog
-from tests.fakes import (
-    FakeClock,
-    FakeGrantHolders,
-    FakeOAuthClients,
-    FakeOAuthGrants,
-    FakeUserRepository,
-    InMemoryStore,
-)
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthClients, FakeOAuthGrants
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

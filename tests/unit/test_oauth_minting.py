@@ -25,15 +25,13 @@ from bootstrap.adapters import provider_tokens
 from domain.accounts.users import User, Username
 from domain.provider.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
-from tests.conftest import make_settings
-from tests.fakes import FakeClock
-from tests.unit.oauth_world import OAuthWorld
-from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
-from tests.unit.test_metrics import scrape
-from tests.unit.test_oauth_device import device_client, enter, poll, start
-from tests.unit.test_oauth_dpop import DpopKey
-from tests.unit.test_oauth_provider import claims
-from tests.unit.test_token_exchange import API, exchange, exchanger
+from tests.fakes.kernel import FakeClock
+from tests.support.dpop import DpopKey
+from tests.support.metrics import TOKEN as METRICS_TOKEN
+from tests.support.metrics import scrape
+from tests.support.oauth import OAuthWorld, claims, device_client, enter, poll, start
+from tests.support.settings import make_settings
+from tests.support.token_exchange import API, exchange, exchanger
 
 pytestmark = pytest.mark.unit
 

@@ -29,9 +29,11 @@ from application.provider.clients import AdminCreateClient, CreateClient, admin_
 from application.provider.grants import LiveGrant
 from domain.errors import PermissionDenied
 from domain.provider.oauth import SCOPES
-from tests.fakes import FakeClock, FakeOAuthClients, FakeUserRepository
-from tests.unit.oauth_world import REDIRECT, OAuthWorld, csrf_of, redirected
-from tests.unit.test_pages_signed_out import PASSWORD, sign_up
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.kernel import FakeClock
+from tests.fakes.provider import FakeOAuthClients
+from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
+from tests.support.pages import PASSWORD, sign_up
 
 API = "https://api.example.com/"  # a resource server's URL (RFC 8707 ``resource``)
 
@@ -47,12 +49,6 @@ def world() -> OAuthWorld:
 def app(world: OAuthWorld) -> dict[str, Any]:
     """A public app (a SPA or a native app): PKCE is its only proof."""
     return world.register()
-
-
-def claims(world: OAuthWorld, token: str) -> dict[str, Any]:
-    keys = KeySet.import_key_set(world.client.get("/.well-known/jwks.json").get_json())
-    found: dict[str, Any] = dict(jwt.decode(token, keys).claims)
-    return found
 
 
 def header(token: str) -> dict[str, Any]:

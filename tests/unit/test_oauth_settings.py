@@ -9,14 +9,14 @@ from pydantic import ValidationError
 
 from bootstrap import build_app
 from infrastructure.settings import Settings
-from tests.conftest import (
+from tests.support.app import fake_adapters
+from tests.support.settings import (
     PRODUCTION_SETTINGS,
     TEST_OIDC_KEY,
     TEST_OIDC_RSA_KEY,
     TEST_SECRET,
     make_settings,
 )
-from tests.fakes import fake_adapters
 
 pytestmark = pytest.mark.unit
 

@@ -17,8 +17,7 @@ from application.pagination import encode_cursor
 from domain.errors import InvalidInput
 from domain.resources.dogs import NAME_MAX, DogName
 from interfaces.http.schemas.resources.dogs import DOG_NAME_PATTERN
-from tests.conftest import bearer, login, register
-from tests.unit.test_datasets_http import user_token
+from tests.support.api import bearer, login, register, user_token
 
 pytestmark = pytest.mark.unit
 

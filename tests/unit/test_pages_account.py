@@ -4,19 +4,19 @@ field with the API's status, the CSRF defence, and the way in for a signed-out b
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import pyotp
 import pytest
-from flask.testing import FlaskClient
 
 from domain.accounts.users import User
 from domain.signin.mfa import RECOVERY_CODES, TotpFactor
 from domain.signin.sessions import Session
-from tests.fakes import FakeMfaRepository
-from tests.unit.test_email_flows import World
-from tests.unit.test_mfa_http import next_code
-from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up
+from tests.fakes.signin import FakeMfaRepository
+from tests.support.account_pages import alice, api_works, enrol, html_of, send, world
+from tests.support.app import World
+from tests.support.pages import PASSWORD, csrf, sign_up
+from tests.support.totp import next_code
+
+__all__ = ["world"]  # a fixture, used here
 
 pytestmark = pytest.mark.unit
 NEW_PASSWORD = "another long passphrase"
@@ -35,40 +35,12 @@ FORMS: list[tuple[str, dict[str, str]]] = [
 SIGN_IN_FIRST = "/sign-in?next=%2Faccount"
 
 
-@pytest.fixture
-def world() -> World:
-    w = World()
-    sign_up(w)
-    return w
-
-
-def alice(world: World) -> User:
-    (user,) = world.store.users.values()
-    return user
-
-
-def send(world: World, path: str, form: dict[str, str], client: FlaskClient | None = None) -> Any:
-    """POST ``form`` as the page's own form would, with the CSRF token of /account."""
-    browser = client or world.client
-    return browser.post(path, data={**form, "csrf_token": csrf(browser, "/account")})
-
-
 def api_login(world: World, password: str = PASSWORD) -> str:
     """Another session of alice's, through the API."""
     answer = world.client.post("/login", json={"username": "alice", "password": password})
     assert answer.status_code == 200, answer.get_json()
     token: str = answer.get_json()["access_token"]
     return token
-
-
-def api_works(world: World, token: str) -> bool:
-    answer = world.client.get("/user", headers={"Authorization": f"Bearer {token}"})
-    return answer.status_code == 200
-
-
-def html_of(answer: Any) -> str:
-    text: str = answer.get_data(as_text=True)
-    return text
 
 
 def error_beside(html: str, input_id: str) -> str:
@@ -83,24 +55,6 @@ def state(world: World) -> tuple[dict[str, User], dict[str, Session], dict[str, 
     """The account's documents (each value a frozen dataclass): equal if nothing changed."""
     store = world.store
     return (dict(store.users), dict(store.sessions), dict(store.factors))
-
-
-def enrol(world: World) -> tuple[str, list[str]]:
-    """TOTP turned on from the page: the secret as the page shows it, and the codes."""
-    answer = send(world, "/account/totp", {"password": PASSWORD})
-    html = html_of(answer)
-    assert answer.status_code == 200 and "<svg" in html and "<title>" in html
-    found = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', html)
-    assert found is not None
-    secret = found.group(1)
-    answer = send(
-        world, "/account/totp/confirm", {"code": pyotp.TOTP(secret).at(world.clock.current)}
-    )
-    html = html_of(answer)
-    assert answer.status_code == 200 and 'role="status"' in html
-    codes = re.findall(r"<li><code>([^<]+)</code></li>", html)
-    assert len(codes) == RECOVERY_CODES
-    return secret, codes
 
 
 # -- the page

@@ -9,28 +9,18 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts.admin import SetDisabled, SetRole
-from domain.accounts.users import Role, User, username_key
-from tests.conftest import PASSWORD, login, register
-from tests.unit.oauth_world import csrf_of
-from tests.unit.test_email_flows import World
-from tests.unit.test_mfa_http import enrol
-from tests.unit.test_pages_signed_out import csrf
+from application.accounts.admin import SetDisabled
+from domain.accounts.users import Role, username_key
+from tests.support.admin_pages import browser, post, root, user
+from tests.support.api import login, register
+from tests.support.app import World
+from tests.support.oauth import csrf_of
+from tests.support.pages import csrf
+from tests.support.totp import enrol
+
+__all__ = ["root"]  # a fixture, used here
 
 pytestmark = pytest.mark.unit
-
-
-def browser(world: World, name: str) -> FlaskClient:
-    """A browser signed in as ``name`` (registered through the API first)."""
-    client = world.app.test_client()
-    register(client, name)
-    form = {"username": name, "password": PASSWORD, "csrf_token": csrf(client, "/sign-in")}
-    assert client.post("/sign-in", data=form).status_code == 303
-    return client
-
-
-def user(world: World, name: str) -> User:
-    return world.store.users[world.store.usernames[name]]
 
 
 @pytest.fixture
@@ -38,23 +28,9 @@ def world() -> World:
     return World()
 
 
-@pytest.fixture
-def root(world: World) -> FlaskClient:
-    """An admin's browser (the first admin is made on the command line)."""
-    client = browser(world, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
-    return client
-
-
 def rows(html: str) -> list[str]:
     """The usernames in the list, in order."""
     return re.findall(r'<th scope="row"><a href="/admin/users/[^"]+">([^<]+)</a>', html)
-
-
-def post(client: FlaskClient, path: str, page: str, **form: str) -> tuple[int, str, str]:
-    """A form of ``page`` posted with its CSRF token: status, Location and body."""
-    answer = client.post(path, data={**form, "csrf_token": csrf(client, page)})
-    return answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/admin", "/admin?prefix=al", "/admin/users/abc"])

@@ -11,9 +11,9 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import make_settings
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_admin import browser
+from tests.support.admin_pages import browser
+from tests.support.app import World
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 LOGO = (

@@ -9,8 +9,8 @@ import pytest
 from application.federation.connected import HoldPending
 from application.ports import ExternalIdentity
 from application.services import Services
-from tests.unit.test_pages_passkeys import SECURITY, Pages, pages, sign_up
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.pages import csrf
+from tests.support.passkey_pages import SECURITY, Pages, pages, sign_up
 
 pytestmark = pytest.mark.unit
 GITHUB = ExternalIdentity("github", "gh-1", "alice@example.com", True, "Alice")

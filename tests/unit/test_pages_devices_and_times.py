@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.errors import InvalidInput
-from tests.unit.test_email_flows import World
-from tests.unit.test_new_device import FIREFOX
-from tests.unit.test_pages_admin import browser, post, root, user
+from tests.support.admin_pages import browser, post, root, user
+from tests.support.app import World
+from tests.support.user_agents import FIREFOX
 
 pytestmark = pytest.mark.unit
 __all__ = ["root"]  # a fixture

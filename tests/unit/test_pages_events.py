@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
-from tests.unit.test_email_flows import World
-from tests.unit.test_new_device import FIREFOX
-from tests.unit.test_pages_admin import browser, post, root, user
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.admin_pages import browser, post, root, user
+from tests.support.api import PASSWORD
+from tests.support.app import World
+from tests.support.pages import csrf
+from tests.support.user_agents import FIREFOX
 
 pytestmark = pytest.mark.unit
 __all__ = ["root"]  # a fixture

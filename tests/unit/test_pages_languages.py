@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from tests.catalogues import catalogues, translated, used_strings
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_signed_out import PASSWORD, csrf, sign_up
+from tests.support.app import World
+from tests.support.catalogues import catalogues, translated, used_strings
+from tests.support.pages import PASSWORD, csrf, sign_up
 
 pytestmark = pytest.mark.unit
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, login, register
-from tests.fakes import InMemoryStore
-from tests.unit.test_mfa_http import enrol, next_code
-from tests.unit.test_pages_signed_out import csrf
+from tests.fakes.kernel import InMemoryStore
+from tests.support.api import PASSWORD, login, register
+from tests.support.pages import csrf
+from tests.support.totp import enrol, next_code
 
 pytestmark = pytest.mark.unit
 

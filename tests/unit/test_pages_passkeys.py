@@ -1,52 +1,25 @@
 """Passkeys on the pages, on the fakes (docs/pages.md): the /account list with its rename and
 delete forms, and the JSON endpoints the pages' script calls to add a passkey and to sign in
-with one, with the software authenticator of tests/passkey_authenticator.py."""
+with one, with the software authenticator of tests/support/passkey_authenticator.py."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_app
 from domain.signin.passkeys import Passkey
-from tests.conftest import PASSWORD, bearer, login, make_settings
-from tests.fakes import FakeChallengeRepository, FakePasskeyRepository, InMemoryStore, fake_adapters
-from tests.passkey_authenticator import Passkey as SoftPasskey
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.api import PASSWORD, bearer, login
+from tests.support.pages import csrf
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.passkey_pages import ACCOUNT, SECURITY, Pages, pages, sign_up
 
 pytestmark = pytest.mark.unit
 JSON = {"Accept": "application/json"}
-ACCOUNT = "/account"
-SECURITY = "/account/security"  # where the passkeys are
 SIGN_IN_FIRST = "/sign-in?next=%2Faccount"
-
-
-@dataclass
-class Pages:
-    client: FlaskClient
-    store: InMemoryStore
-    passkeys: FakePasskeyRepository
-    challenges: FakeChallengeRepository
-
-    def browser(self) -> FlaskClient:
-        """Another browser, without this one's cookies."""
-        client: FlaskClient = self.client.application.test_client()
-        return client
-
-
-def pages(**settings: Any) -> Pages:
-    config = make_settings(**settings)
-    store = InMemoryStore()
-    passkeys = FakePasskeyRepository(store)  # a deletion reads the account (its ways in)
-    challenges = FakeChallengeRepository()
-    adapters = replace(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
-    app = build_app(config, adapters, configure_logs=False)
-    return Pages(app.test_client(), store, passkeys, challenges)
 
 
 @pytest.fixture
@@ -68,12 +41,6 @@ def script_post(
     """A POST as webauthn.js sends it: JSON, asking for JSON, the token in X-CSRF-Token."""
     headers = {**JSON, **({"X-CSRF-Token": token} if token is not None else {})}
     return client.post(path, json=body if body is not None else {}, headers=headers, **kwargs)
-
-
-def sign_up(client: FlaskClient, name: str = "alice") -> None:
-    form = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    answer = client.post("/sign-up", data={**form, "csrf_token": csrf(client)})
-    assert answer.status_code == 303 and answer.headers["Location"] == ACCOUNT
 
 
 def add_passkey(client: FlaskClient, key: SoftPasskey, name: str = "laptop") -> dict[str, Any]:

@@ -8,14 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 
 from interfaces.web.rendering import KEPT_PAGES, KEPT_PAGES_MAX
-from tests.unit.test_email_flows import World
+from tests.support.app import World
+from tests.support.pages import PASSWORD, csrf, sign_up
 
 pytestmark = pytest.mark.unit
 ROUTES = Path(__file__).parents[2] / "src" / "interfaces" / "web"
-PASSWORD = "correct horse battery"
 PAGES = [
     "/sign-in",
     "/sign-up",
@@ -24,19 +23,6 @@ PAGES = [
     "/reset-password?token=t",
     "/not-me?token=t",
 ]
-
-
-def csrf(client: FlaskClient, path: str = "/sign-up") -> str:
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def sign_up(world: World, name: str = "alice") -> None:
-    form = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    answer = world.client.post("/sign-up", data={**form, "csrf_token": csrf(world.client)})
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
 
 
 @pytest.fixture

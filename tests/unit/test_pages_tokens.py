@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_account import api_works, html_of, send, world
+from tests.support.account_pages import api_works, html_of, send, world
+from tests.support.app import World
 
 pytestmark = pytest.mark.unit
 __all__ = ["world"]

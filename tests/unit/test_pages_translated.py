@@ -14,9 +14,9 @@ from jinja2 import Environment
 from interfaces.web import TRANSLATIONS, bound_gettext, translated
 from interfaces.web.rendering import marked
 from interfaces.web.translated import remembered, translating
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_account import alice, enrol, html_of, send
-from tests.unit.test_pages_signed_out import sign_up
+from tests.support.account_pages import alice, enrol, html_of, send
+from tests.support.app import World
+from tests.support.pages import sign_up
 
 pytestmark = pytest.mark.unit
 

@@ -11,10 +11,10 @@ from standardwebhooks.webhooks import Webhook
 
 from application.accounts.admin import SetRole
 from application.events.webhooks.outbox import DELIVER_WEBHOOK
-from tests.conftest import register
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_admin import browser, post
-from tests.unit.test_pages_signed_out import csrf
+from tests.support.admin_pages import browser, post
+from tests.support.api import register
+from tests.support.app import World
+from tests.support.pages import csrf
 
 pytestmark = pytest.mark.unit
 URL = "http://127.0.0.1:9/hook"

@@ -1,5 +1,5 @@
 """Passkeys on the fakes: the rules (counter, challenges, names) and the HTTP flows with a
-software authenticator (tests/passkey_authenticator.py)."""
+software authenticator (tests/support/passkey_authenticator.py)."""
 
 from __future__ import annotations
 
@@ -27,21 +27,17 @@ from domain.signin.passkeys import (
     check_name,
 )
 from infrastructure.settings import Settings
-from tests.conftest import PASSWORD, bearer, login, make_settings, register
-from tests.fakes import (
-    FakeClock,
-    FakePasskeyRepository,
-    InMemoryStore,
-    RecordingAuditLog,
-    fake_adapters,
-)
-from tests.passkey_authenticator import Passkey as SoftPasskey
-from tests.passkey_authenticator import b64url
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.signin import FakePasskeyRepository
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import fake_adapters
+from tests.support.passkey_authenticator import OPTIONS, SIGN_IN, assertion, b64url, enrol
+from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-OPTIONS = "/auth/passkeys/authentication/options"
-SIGN_IN = "/auth/passkeys/authentication"
 
 
 def make_passkey(sign_count: int = 0, *, backed_up: bool = False) -> Passkey:
@@ -170,22 +166,6 @@ def build_world(settings: Settings) -> World:
 @pytest.fixture
 def world() -> World:
     return build_world(make_settings())
-
-
-def enrol(client: FlaskClient, token: str, key: SoftPasskey, **extra: Any) -> dict[str, Any]:
-    options = client.post("/auth/passkeys/registration/options", headers=bearer(token))
-    assert options.status_code == 200, options.get_json()
-    body = {**key.register(options.get_json()), **extra}
-    response = client.post("/auth/passkeys/registration", headers=bearer(token), json=body)
-    assert response.status_code == 201, response.get_json()
-    result: dict[str, Any] = response.get_json()
-    return result
-
-
-def assertion(client: FlaskClient, key: SoftPasskey, origin: str | None = None) -> dict[str, Any]:
-    options = client.post(OPTIONS)
-    assert options.status_code == 200, options.get_json()
-    return key.sign_in(options.get_json(), *(origin,) if origin else ())
 
 
 def signed_up(world: World, name: str = "alice") -> tuple[str, SoftPasskey, dict[str, Any]]:

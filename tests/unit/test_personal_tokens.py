@@ -20,7 +20,7 @@ from domain.signin.personal_tokens import (
     check_scope,
     hash_secret,
 )
-from tests.conftest import bearer, login, register
+from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.unit
 

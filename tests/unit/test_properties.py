@@ -35,8 +35,8 @@ from domain.errors import DomainError, InvalidInput, TooLarge, Unauthenticated
 from domain.ids import is_id, new_id
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id
 from infrastructure.signin.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
-from tests.fakes import FakeSessionRepository
-from tests.unit.test_sessions import SessionWorld
+from tests.fakes.signin import FakeSessionRepository
+from tests.support.use_cases import SessionWorld
 
 pytestmark = pytest.mark.unit
 

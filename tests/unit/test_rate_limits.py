@@ -21,8 +21,10 @@ from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 from interfaces.shared.limits import RequestLimiter, Standing
-from tests.conftest import PASSWORD, make_settings, register
-from tests.fakes import RecordingAuditLog, fake_adapters
+from tests.fakes.events import RecordingAuditLog
+from tests.support.api import PASSWORD, register
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 PROXY = "10.0.0.1"  # the load balancer in front of the service (TRUSTED_PROXY_HOPS=1)

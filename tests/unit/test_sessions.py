@@ -16,30 +16,15 @@ from application.signin.sessions import (
     EndSession,
     ListSessions,
     Logout,
-    Refresh,
     Renew,
 )
-from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated
 from domain.signin.sessions import Session
-from tests.conftest import bearer, login, register
-from tests.unit.test_accounts import World
+from tests.support.api import bearer, login, register
+from tests.support.use_cases import SessionWorld
 
 pytestmark = pytest.mark.unit
-
-
-class SessionWorld(World):
-    def refresh(self, token: str) -> TokenPair:
-        return cases.refresh(
-            Refresh(token),
-            users=self.users,
-            sessions=self.sessions,
-            tokens=self.tokens,
-            clock=self.clock,
-            policy=self.policy,
-            audit=self.audit,
-        )
 
 
 @pytest.fixture

@@ -7,18 +7,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import bearer, login, register
-from tests.unit.test_http_conventions import assert_problem
+from tests.support.api import assert_field_error, assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
-
-
-def assert_field_error(response: Any, field: str, code: str) -> None:
-    """A 422 whose only field error is (field, code); the problem's own code is either
-    ``validation_failed`` (schema) or the same code (a domain rule)."""
-    problem = assert_problem(response, 422, response.get_json()["code"])
-    assert problem["code"] in ("validation_failed", code)
-    assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, code)]
 
 
 @pytest.fixture

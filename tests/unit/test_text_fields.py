@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput
 from domain.text import check_text
 from interfaces.http.schemas.common import MULTI_LINE, SINGLE_LINE
-from tests.conftest import bearer, login, register
-from tests.unit.test_http_conventions import assert_problem
+from tests.support.api import assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
 

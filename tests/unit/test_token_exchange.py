@@ -25,10 +25,10 @@ from domain.provider.token_exchange import (
     narrowed_scope,
 )
 from interfaces.provider.routes import EXTENSION
-from tests.unit.oauth_world import OAuthWorld, csrf_of
-from tests.unit.test_metrics import TOKEN as METRICS_TOKEN
-from tests.unit.test_metrics import scrape
-from tests.unit.test_oauth_provider import claims
+from tests.support.metrics import TOKEN as METRICS_TOKEN
+from tests.support.metrics import scrape
+from tests.support.oauth import OAuthWorld, claims, csrf_of
+from tests.support.token_exchange import API, BILLING, exchange, exchanger
 
 pytestmark = pytest.mark.unit
 
@@ -39,8 +39,6 @@ RFC_REQUEST = (
     "&subject_token=accVkjcJyb4BWCxGsndESCJQbdFMogUC5PbRDqceLTC"
     "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
 )
-API = "https://api.example.com/"
-BILLING = "https://billing.example.com/"
 
 
 def form(**values: str | list[str]) -> dict[str, list[str]]:
@@ -151,23 +149,6 @@ def test_the_answer_has_rfc_8693s_shape() -> None:
 @pytest.fixture
 def world() -> OAuthWorld:
     return OAuthWorld()
-
-
-def exchanger(world: OAuthWorld, *extra: str) -> dict[str, Any]:
-    return world.register(
-        "--confidential", "--resource", API, "--resource", BILLING, *extra, name="Orders API"
-    )
-
-
-def exchange(world: OAuthWorld, client: dict[str, Any], token: str, **params: str) -> Any:
-    body = {
-        "grant_type": GRANT_TYPE,
-        "subject_token": token,
-        "subject_token_type": ACCESS_TOKEN,
-        "resource": BILLING,
-        **params,
-    }
-    return world.post_token(client, **{k: v for k, v in body.items() if v})
 
 
 def test_a_confidential_client_exchanges_a_persons_token_for_another_of_its_resources(

@@ -34,8 +34,10 @@ from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
 from infrastructure.telemetry.server import Allowance
 from infrastructure.telemetry.spans import TracedJobQueue, child_span, traced_jobs
-from tests.conftest import PASSWORD, TEST_OIDC_RSA_KEY, make_settings
-from tests.fakes import FakeJobQueue, fake_adapters
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.api import PASSWORD
+from tests.support.app import fake_adapters
+from tests.support.settings import TEST_OIDC_RSA_KEY, make_settings
 
 pytestmark = pytest.mark.unit
 

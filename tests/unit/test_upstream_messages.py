@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 
 from bootstrap import build_app
 from domain.federation.upstream import UpstreamProvider
-from tests.conftest import make_settings
-from tests.fakes import fake_adapters
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,9 @@ from bootstrap import build_app
 from bootstrap.adapters import Adapters, configured_providers, secret_box
 from domain.errors import InvalidInput, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
-from tests.conftest import PRODUCTION_SETTINGS, make_settings
-from tests.fakes import FakeUpstreamProviders, fake_adapters
+from tests.fakes.federation import FakeUpstreamProviders
+from tests.support.app import fake_adapters
+from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 

@@ -21,9 +21,10 @@ from bootstrap import Adapters
 from domain.accounts.users import Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
 from interfaces.migration.user_moves import check_address
-from tests.conftest import bearer, login, register
-from tests.fakes import FakeUserMoves, InMemoryStore
-from tests.foreign_users import (
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.migration import FakeUserMoves
+from tests.support.api import bearer, login, register
+from tests.support.foreign_users import (
     FirebaseProject,
     bcrypt_hash,
     django_hash,

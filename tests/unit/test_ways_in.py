@@ -15,8 +15,8 @@ from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.federation.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.signin.passkeys import Passkey
-from tests.fakes import FakePasskeyRepository
-from tests.unit.test_linking import World, identity
+from tests.fakes.signin import FakePasskeyRepository
+from tests.support.linking import World, identity
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 5, 1, tzinfo=UTC)

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from application.accounts.authentication import Actor
-from application.events.security_events import StoringAuditLog
 from application.events.webhooks.admin import (
     CreateWebhook,
     DeliveryQuery,
@@ -25,10 +23,8 @@ from application.events.webhooks.admin import (
     resend,
 )
 from application.events.webhooks.cache import EndpointCache
-from application.events.webhooks.delivery import DeliveryPorts, deliver
 from application.events.webhooks.jobs import deliver_job, sweep
-from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox, payload
-from application.events.webhooks.ports import WebhookPolicy
+from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, payload
 from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from domain.events.security_events import SecurityEvent
@@ -45,23 +41,13 @@ from domain.events.webhooks import (
     signature,
     signed_headers,
 )
-from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.signin.secret_box import FernetSecretBox
-from tests.conftest import TEST_MFA_KEY
-from tests.fakes import (
-    FakeClock,
-    FakeHostResolver,
-    FakeJobQueue,
-    FakeSecurityEvents,
-    FakeWebhookDeliveries,
-    FakeWebhookEndpoints,
-    FakeWebhookSender,
-)
+from tests.fakes.events import FakeHostResolver, FakeWebhookEndpoints, FakeWebhookSender
+from tests.fakes.kernel import FakeClock
+from tests.support.webhooks import ADMIN, BOX, Hooks
 
 pytestmark = pytest.mark.unit
-ADMIN = Actor("admin1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
 USER = replace(ADMIN, user_id="u9", username="bob", role="user")
-BOX = FernetSecretBox(TEST_MFA_KEY)
 
 
 # -- the signature ----------------------------------------------------------------------------
@@ -249,61 +235,6 @@ def test_ipv6_addresses_embedding_an_ipv4_address_are_judged_by_it(
 
 
 # -- the outbox, written with the event ---------------------------------------------------------
-
-
-class Hooks:
-    """The webhook ports on fakes, with a clock at the wall clock's time (the Standard
-    Webhooks library checks the timestamp against it)."""
-
-    def __init__(self, *answers: int | None, local: bool = True) -> None:
-        self.clock = FakeClock()
-        self.endpoints = FakeWebhookEndpoints()
-        self.deliveries = FakeWebhookDeliveries()
-        self.events = FakeSecurityEvents(self.deliveries.store, self.deliveries)
-        self.queue = FakeJobQueue()
-        self.sender = FakeWebhookSender(*answers)
-        self.resolver = FakeHostResolver({"hooks.example.com": ["93.184.215.14"]})
-        self.policy = WebhookPolicy(
-            local=local, retry=RetryPolicy(timedelta(seconds=5), timedelta(hours=24))
-        )
-        self.cache = EndpointCache(self.endpoints, self.clock, ttl=5)
-        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
-        self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
-        self.disabled: list[WebhookEndpoint] = []
-        self.ports = DeliveryPorts(
-            deliveries=self.deliveries,
-            cache=self.cache,
-            endpoints=self.endpoints,
-            box=BOX,
-            resolver=self.resolver,
-            sender=self.sender,
-            clock=self.clock,
-            on_disabled=self.disabled.append,
-        )
-
-    def create(self, url: str = "https://hooks.example.com/in", *events: str) -> tuple[str, str]:
-        created = create_webhook(
-            CreateWebhook(ADMIN, url, events or ("user.created",)),
-            endpoints=self.endpoints,
-            cache=self.cache,
-            box=BOX,
-            clock=self.clock,
-            policy=self.policy,
-        )
-        return created.endpoint.id, created.secret
-
-    def run_jobs(self) -> list[Delivery | None]:
-        jobs, self.queue.jobs = self.queue.jobs, []
-        return [
-            deliver(
-                job.subject.removeprefix(FIRST),
-                ports=self.ports,
-                policy=self.policy,
-                first=job.subject.startswith(FIRST),
-            )
-            for job in jobs
-            if job.kind == DELIVER_WEBHOOK
-        ]
 
 
 def test_an_event_of_a_subscribed_type_is_stored_with_its_delivery_and_queued() -> None:

@@ -16,18 +16,12 @@ from application.jobs import JobPush, encode_job
 from application.services import Services
 from bootstrap import Adapters, build_app
 from infrastructure.settings import Settings
-from tests.conftest import bearer, login, make_settings, register
-from tests.fakes import (
-    FakeClock,
-    FakeJobQueue,
-    FakeMailer,
-    FakeScheduler,
-    FakeWebhookSender,
-    InMemoryStore,
-    fake_adapters,
-)
-from tests.unit.test_compat_routes import admin_token
-from tests.unit.test_http_conventions import assert_problem
+from tests.fakes.events import FakeScheduler, FakeWebhookSender
+from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeMailer
+from tests.support.api import admin_token, assert_problem, bearer, login, register
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

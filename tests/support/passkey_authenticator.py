@@ -14,7 +14,11 @@ from flask.testing import FlaskClient
 from soft_webauthn import SoftWebauthnDevice
 from werkzeug.test import TestResponse
 
+from tests.support.api import bearer
+
 ORIGIN = "http://localhost:8000"
+OPTIONS = "/auth/passkeys/authentication/options"
+SIGN_IN = "/auth/passkeys/authentication"
 USER_VERIFIED = 0x04  # the UV bit of the authenticator data's flags
 
 
@@ -107,3 +111,19 @@ def passkey_sign_in(client: FlaskClient, key: Passkey) -> TestResponse:
     """The API's answer to a sign-in with ``key``."""
     options = client.post("/auth/passkeys/authentication/options")
     return client.post("/auth/passkeys/authentication", json=key.sign_in(options.get_json()))
+
+
+def enrol(client: FlaskClient, token: str, key: Passkey, **extra: Any) -> dict[str, Any]:
+    options = client.post("/auth/passkeys/registration/options", headers=bearer(token))
+    assert options.status_code == 200, options.get_json()
+    body = {**key.register(options.get_json()), **extra}
+    response = client.post("/auth/passkeys/registration", headers=bearer(token), json=body)
+    assert response.status_code == 201, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def assertion(client: FlaskClient, key: Passkey, origin: str | None = None) -> dict[str, Any]:
+    options = client.post(OPTIONS)
+    assert options.status_code == 200, options.get_json()
+    return key.sign_in(options.get_json(), *(origin,) if origin else ())

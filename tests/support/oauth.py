@@ -1,5 +1,6 @@
 """A signed-in browser and registered apps on the fakes, to drive the OpenID Connect provider
-through Flask's test client (docs/reference/oauth.md)."""
+through Flask's test client (docs/reference/oauth.md): its answers, the claims of its tokens,
+the device flow's steps."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask
+from joserfc import jwt
+from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
-from tests.unit.test_email_flows import World
-from tests.unit.test_pages_signed_out import sign_up
+from domain.provider.oauth import DEVICE_CODE
+from tests.support.app import World
+from tests.support.pages import sign_up
 
 REDIRECT = "https://app.example.com/callback"
 SCOPE = "openid profile email offline_access"
@@ -113,3 +117,33 @@ def redirected(answer: TestResponse) -> dict[str, str]:
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT + "?"), location
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def claims(world: OAuthWorld, token: str) -> dict[str, Any]:
+    keys = KeySet.import_key_set(world.client.get("/.well-known/jwks.json").get_json())
+    found: dict[str, Any] = dict(jwt.decode(token, keys).claims)
+    return found
+
+
+def device_client(world: OAuthWorld, *extra: str) -> dict[str, Any]:
+    return world.register("--grant", "device_code", *extra, name="TV App")
+
+
+def poll(world: OAuthWorld, client: dict[str, Any], device_code: str) -> TestResponse:
+    return world.post_token(client, grant_type=DEVICE_CODE, device_code=device_code)
+
+
+def enter(world: OAuthWorld, user_code: str, **form: str) -> TestResponse:
+    html = world.client.get("/device").get_data(as_text=True)
+    body = {"user_code": user_code, "csrf_token": csrf_of(html), **form}
+    return world.client.post("/device", data=body)
+
+
+def start(world: OAuthWorld, client: dict[str, Any], scope: str = SCOPE) -> dict[str, Any]:
+    answer = world.client.post(
+        "/oauth/device_authorization", data={"client_id": client["client_id"], "scope": scope}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.headers["Cache-Control"] == "no-store"
+    found: dict[str, Any] = answer.get_json()
+    return found

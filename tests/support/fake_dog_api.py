@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.local_servers import in_thread
+from tests.support.local_servers import in_thread
 
 PICTURE = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
 

@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "src" / "interfaces" / "web" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
 # What babel.cfg extracts: the pages' code and templates, and the mail templates.

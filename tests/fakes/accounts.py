@@ -1,0 +1,159 @@
+"""Fakes of the accounts' ports: the users and their personal tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import Role, User
+from domain.errors import Conflict, NotFound
+from domain.signin.personal_tokens import PersonalToken
+from tests.fakes.kernel import InMemoryStore
+
+
+def _email_key(user: User) -> str | None:
+    return user.email.normalized if user.email is not None else None
+
+
+class FakeUserRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+        s = self.store
+        with s.lock:
+            if user.username.normalized in s.usernames:
+                raise Conflict(
+                    "This username is already registered.", code="username_taken", field="username"
+                )
+            if user.email is not None and user.email.normalized in s.emails:
+                raise Conflict(
+                    "This email is already registered.", code="email_taken", field="email"
+                )
+            s.users[user.id] = user
+            s.usernames[user.username.normalized] = user.id
+            if user.email is not None:
+                s.emails[user.email.normalized] = user.id
+            s.commit_staged(staged)  # one commit with the account, as in Firestore
+
+    def get(self, user_id: str) -> User | None:
+        return self.store.users.get(user_id)
+
+    def find_by_login(self, key: str) -> User | None:
+        claims = self.store.emails if "@" in key else self.store.usernames
+        user = self.store.users.get(claims.get(key, ""))
+        return user if user is not None and user.deleted_at is None else None
+
+    def update(
+        self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
+    ) -> User:
+        s = self.store
+        with s.lock:
+            old = s.users.get(user_id)
+            if old is None or old.deleted_at is not None:
+                raise NotFound("The account no longer exists.", code="user_not_found")
+            new = change(old)
+            moves = [
+                (s.usernames, old.username.normalized, new.username.normalized, "username"),
+                (s.emails, _email_key(old), _email_key(new), "email"),
+            ]
+            for claims, before, after, field in moves:
+                if before != after and after is not None and after in claims:
+                    raise Conflict(
+                        f"This {field} is already registered.", code=f"{field}_taken", field=field
+                    )
+            for claims, before, after, _ in moves:
+                if before != after:
+                    if before is not None:
+                        del claims[before]
+                    if after is not None:
+                        claims[after] = user_id
+            s.users[user_id] = new
+            if keep_session and new.token_version != old.token_version:
+                kept = s.sessions.get(keep_session)
+                if kept is not None:  # ended meanwhile: nothing to keep
+                    s.sessions[keep_session] = replace(kept, token_version=new.token_version)
+            return new
+
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        live = sorted(
+            (u for u in self.store.users.values() if u.deleted_at is None), key=lambda u: u.id
+        )
+        return [u for u in live if after is None or u.id > after][:limit]
+
+    def list_admins(self, limit: int) -> list[User]:
+        live = (u for u in self.store.users.values() if u.deleted_at is None)
+        return sorted((u for u in live if u.role is Role.ADMIN), key=lambda u: u.id)[:limit]
+
+    def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        def key(user: User) -> str:
+            found = _email_key(user) if "@" in prefix else user.username.normalized
+            return found if found is not None else ""
+
+        live = (u for u in self.store.users.values() if u.deleted_at is None)
+        found = [u for u in live if key(u).startswith(prefix) and (after is None or key(u) > after)]
+        return sorted(found, key=key)[:limit]
+
+    def mark_deleted(self, user_id: str, now: datetime) -> User | None:
+        s = self.store
+        with s.lock:
+            user = s.users.get(user_id)
+            if user is None or user.deleted_at is not None:
+                return user
+            for claims, key in (
+                (s.usernames, user.username.normalized),
+                (s.emails, _email_key(user)),
+            ):
+                if key is not None and claims.get(key) == user_id:
+                    del claims[key]
+            s.users[user_id] = replace(user, deleted_at=now, updated_at=now)
+            return user
+
+    def purge(self, user_id: str, batch_size: int) -> None:
+        s = self.store
+        with s.lock:
+            for sid in [sid for sid, x in s.sessions.items() if x.user_id == user_id]:
+                del s.sessions[sid]
+            for key in [key for key, x in s.identities.items() if x == user_id]:
+                del s.identities[key]
+            for hashed in [h for h, t in s.action_tokens.items() if t.user_id == user_id]:
+                del s.action_tokens[hashed]
+            s.mail_sends.pop(user_id, None)
+            s.users.pop(user_id, None)
+
+    def pending_deletions(self, limit: int) -> list[str]:
+        return [u.id for u in self.store.users.values() if u.deleted_at is not None][:limit]
+
+
+class FakePersonalTokens:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def add(self, token: PersonalToken) -> None:
+        with self.store.lock:
+            self.store.personal_tokens[token.id] = token
+
+    def get(self, token_id: str) -> PersonalToken | None:
+        return self.store.personal_tokens.get(token_id)
+
+    def list_page(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[PersonalToken]:
+        with self.store.lock:
+            rows = sorted(
+                (t for t in self.store.personal_tokens.values() if t.user_id == user_id),
+                key=lambda t: (t.created_at, t.id),
+                reverse=True,
+            )
+        return [t for t in rows if before is None or (t.created_at, t.id) < before][:limit]
+
+    def remove(self, token_id: str) -> bool:
+        with self.store.lock:
+            return self.store.personal_tokens.pop(token_id, None) is not None
+
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.store.lock:
+            for token in [t for t in self.store.personal_tokens.values() if t.user_id == user_id]:
+                del self.store.personal_tokens[token.id]

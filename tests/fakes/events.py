@@ -1,0 +1,193 @@
+"""Fakes of the events' ports: the audit log, security events and webhooks (endpoints,
+deliveries, the host resolver, the sender, the sweeper's scheduler)."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from application.events.webhooks.ports import WebhookUnreachable
+from application.ports import AuditEvent, StagedWrites
+from domain.errors import Conflict
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery, WebhookEndpoint
+from tests.fakes.kernel import InMemoryStore
+
+
+class RecordingAuditLog:
+    """Keeps the audit events so tests assert on them, not on log text."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+        return StagedWrites(audit=tuple(events))
+
+    def committed(self, staged: StagedWrites) -> None:
+        self.events.extend(staged.audit)
+
+
+class FakeSecurityEvents:
+    """Events, with their webhook deliveries, in the store's collections under its lock."""
+
+    def __init__(
+        self,
+        store: InMemoryStore | None = None,
+        deliveries: FakeWebhookDeliveries | None = None,
+    ) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
+        self.events: dict[str, SecurityEvent] = self.store.security_events
+        self.deliveries = deliveries or FakeWebhookDeliveries(self.store)
+        self.broken = False
+
+    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+        if self.broken:
+            raise RuntimeError("the fake security events are broken")
+        with self.lock, self.deliveries.lock:
+            self.events[event.id] = event
+            for delivery in deliveries:
+                self.deliveries.deliveries.setdefault(delivery.id, delivery)
+
+    def list_page(
+        self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        with self.lock:
+            rows = sorted(
+                (
+                    e
+                    for e in self.events.values()
+                    if e.user_id == user_id and (type is None or e.type == type)
+                ),
+                key=lambda e: (e.at, e.id),
+                reverse=True,
+            )
+        return [e for e in rows if before is None or (e.at, e.id) < before][:limit]
+
+
+class FakeWebhookEndpoints:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.endpoints: dict[str, WebhookEndpoint] = {}
+        self.reads = 0  # list_all calls: the outbox's cache keeps them few
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        with self.lock:
+            if endpoint.id in self.endpoints:
+                raise Conflict("exists")
+            self.endpoints[endpoint.id] = endpoint
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return self.endpoints.get(endpoint_id)
+
+    def list_all(self) -> list[WebhookEndpoint]:
+        with self.lock:
+            self.reads += 1
+            return sorted(self.endpoints.values(), key=lambda e: (e.created_at, e.id))
+
+    def delete(self, endpoint_id: str) -> bool:
+        with self.lock:
+            return self.endpoints.pop(endpoint_id, None) is not None
+
+    def set_health(self, endpoint_id: str, enabled: bool, failing_since: datetime | None) -> None:
+        with self.lock:
+            endpoint = self.endpoints.get(endpoint_id)
+            if endpoint is not None:
+                self.endpoints[endpoint_id] = replace(
+                    endpoint, enabled=enabled, failing_since=failing_since
+                )
+
+
+class FakeWebhookDeliveries:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
+        self.deliveries: dict[str, Delivery] = self.store.webhook_deliveries
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
+
+    def claim(self, delivery_id: str, now: datetime, until: datetime) -> Delivery | None:
+        with self.lock:
+            delivery = self.deliveries.get(delivery_id)
+            if delivery is None or not delivery.due(now):
+                return None
+            self.deliveries[delivery_id] = replace(delivery, next_attempt_at=until)
+            return delivery
+
+    def save(self, delivery: Delivery) -> None:
+        with self.lock:
+            if delivery.id in self.deliveries:
+                self.deliveries[delivery.id] = delivery
+
+    def list_page(
+        self, endpoint_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Delivery]:
+        with self.lock:
+            rows = sorted(
+                (d for d in self.deliveries.values() if d.endpoint_id == endpoint_id),
+                key=lambda d: (d.created_at, d.id),
+                reverse=True,
+            )
+        return [d for d in rows if before is None or (d.created_at, d.id) < before][:limit]
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        with self.lock:
+            rows = sorted(
+                (d for d in self.deliveries.values() if d.due(now)),
+                key=lambda d: (d.next_attempt_at, d.id),
+            )
+        return [d.id for d in rows][:limit]
+
+
+class FakeHostResolver:
+    """Names resolve to what ``names`` says; an address to itself."""
+
+    def __init__(self, names: Mapping[str, list[str]] | None = None) -> None:
+        self.names = dict(names or {})
+
+    def addresses(self, host: str) -> list[str]:
+        if host in self.names:
+            return self.names[host]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return []
+
+
+class FakeWebhookSender:
+    """Answers each POST with the next of ``answers`` (then the last again); an int is a
+    status code, None no answer at all. Keeps what was sent."""
+
+    def __init__(self, *answers: int | None) -> None:
+        self.answers = list(answers) or [200]
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+        self.addresses: list[str | None] = []  # where each POST connected (None: the host)
+
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        self.sent.append((url, body, headers))
+        self.addresses.append(address)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if answer is None:
+            raise WebhookUnreachable("ConnectionError")
+        return answer
+
+
+class FakeScheduler:
+    """Keeps the periodic tasks; tests run them."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[float, Callable[[], None]]] = []
+
+    def every(self, seconds: float, task: Callable[[], None]) -> None:
+        self.tasks.append((seconds, task))
+
+    def run_all(self) -> None:
+        for _, task in self.tasks:
+            task()

@@ -1,0 +1,105 @@
+"""The shared kernel's fakes: the clock, the store every capability's documents share,
+the password hasher and the job queue."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from application.jobs import JobHandler
+from application.ports import Job, StagedWrites
+from domain.accounts.users import User
+from domain.events.security_events import SecurityEvent
+from domain.events.webhooks import Delivery
+from domain.federation.identities import PendingLink
+from domain.mail.action_tokens import ActionToken, SendLog
+from domain.signin.mfa import MfaChallenge, TotpFactor
+from domain.signin.personal_tokens import PersonalToken
+from domain.signin.sessions import Session
+
+
+class FakeClock:
+    """Time that moves only when a test moves it, and by ``tick`` at each reading (zero by
+    default), so that things made one after another can still be told apart by time."""
+
+    def __init__(self, start: datetime | None = None, tick: timedelta = timedelta()) -> None:
+        self.current = start or datetime.now(UTC).replace(microsecond=0)
+        self.tick = tick
+
+    def now(self) -> datetime:
+        now = self.current
+        self.current += self.tick
+        return now
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+class InMemoryStore:
+    """The documents both fake repositories share, like collections in one database."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.users: dict[str, User] = {}
+        self.usernames: dict[str, str] = {}  # normalized -> user id
+        self.emails: dict[str, str] = {}
+        self.sessions: dict[str, Session] = {}
+        self.identities: dict[str, str] = {}  # "provider:subject" -> user id
+        # "provider:subject" -> (the address given when linked, when it was linked)
+        # Per link: its address, when it was made, and whether it made its account unproven.
+        self.identity_details: dict[str, tuple[str | None, datetime, bool]] = {}
+        self.pending_links: dict[str, PendingLink] = {}  # by the hash of the browser's secret
+        self.action_tokens: dict[str, ActionToken] = {}  # sha256 -> token
+        self.mail_sends: dict[str, SendLog] = {}  # by user id
+        self.factors: dict[str, TotpFactor] = {}  # user id -> authenticator
+        self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
+        self.security_events: dict[str, SecurityEvent] = {}
+        self.webhook_deliveries: dict[str, Delivery] = {}
+        self.personal_tokens: dict[str, PersonalToken] = {}
+
+    def commit_staged(self, staged: StagedWrites) -> None:
+        """What ``staged`` writes, in the commit of the change the caller makes."""
+        with self.lock:
+            for event in staged.events:
+                self.security_events[event.id] = event
+            for delivery in staged.deliveries:
+                self.webhook_deliveries.setdefault(delivery.id, delivery)
+
+
+class FakeHasher:
+    """Reversible "hashes" so unit tests run fast; ``version`` simulates parameter upgrades."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.dummy_verifications = 0
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        return f"fake${self.version}${password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return password_hash.split("$", 2)[2] == password
+
+    def verify_dummy(self, password: str) -> None:
+        self.dummy_verifications += 1
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake${self.version}$")
+
+
+class FakeJobQueue:
+    """Keeps the queued jobs for the test to run (or raises while ``broken`` is set)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.broken = False
+
+    def enqueue(self, job: Job) -> None:
+        if self.broken:
+            raise RuntimeError("the fake job queue is broken")
+        self.jobs.append(job)
+
+    def attach(self, run: JobHandler) -> FakeJobQueue:
+        """As ``Adapters.job_queue``: tests deliver the jobs themselves, so ``run`` is unused."""
+        return self

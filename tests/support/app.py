@@ -1,0 +1,186 @@
+"""The app on the fakes: every port on in-memory fakes (``fake_adapters``), the fake clock an app
+built on them reads (``app_time``), and ``World``: the whole app with its job queue, mailer and
+clock in the test's hands."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from flask.testing import FlaskClient
+
+from application.jobs import JobPush, encode_job
+from application.services import Services
+from bootstrap import build_app
+from bootstrap.adapters import (
+    Adapters,
+    passkey_ceremonies,
+    provider_tokens,
+    secret_box,
+    token_issuer,
+)
+from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.request_counts import InMemoryRequestCounter
+from infrastructure.settings import Settings
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from interfaces.web import TRANSLATIONS
+from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
+from tests.fakes.events import (
+    FakeHostResolver,
+    FakeScheduler,
+    FakeSecurityEvents,
+    FakeWebhookDeliveries,
+    FakeWebhookEndpoints,
+    FakeWebhookSender,
+    RecordingAuditLog,
+)
+from tests.fakes.federation import (
+    FakeCustomTokens,
+    FakeIdentityRepository,
+    FakeIdentityVerifier,
+    FakeUpstreamProviders,
+)
+from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
+from tests.fakes.mail import FakeActionTokenRepository, FakeMailer, FakeNewDeviceMails
+from tests.fakes.migration import FakeUserMoves
+from tests.fakes.provider import (
+    FakeDeviceAuthorizations,
+    FakeGrantHolders,
+    FakeOAuthClients,
+    FakeOAuthGrants,
+)
+from tests.fakes.resources import (
+    FakeDatasetRepository,
+    FakeDogRepository,
+    FakeFileRepository,
+    FakeFileStore,
+    FakePictureSource,
+    FakeTaskRepository,
+)
+from tests.fakes.signin import (
+    FakeChallengeRepository,
+    FakeLoginLookup,
+    FakeLoginThrottle,
+    FakeMfaRepository,
+    FakePasskeyRepository,
+    FakePrincipals,
+    FakeSessionRepository,
+)
+from tests.support.settings import make_settings
+
+
+def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
+    """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
+    at each reading, so what is made in turn sorts in turn), but for a real audit log and
+    token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
+    store = store or InMemoryStore()
+    throttle = FakeLoginThrottle()
+    deliveries = FakeWebhookDeliveries(store)
+    grants = FakeOAuthGrants(store)
+    return Adapters(
+        users=FakeUserRepository(store),
+        sessions=FakeSessionRepository(store),
+        principals=FakePrincipals(store),
+        personal_tokens=FakePersonalTokens(store),
+        identities=FakeIdentityRepository(store),
+        user_moves=FakeUserMoves(store),
+        identity_verifier=FakeIdentityVerifier(),
+        custom_tokens=FakeCustomTokens(),
+        login_lookup=FakeLoginLookup(store, throttle),
+        throttle=throttle,
+        hasher=FakeHasher(),
+        tokens=token_issuer(settings),
+        clock=FakeClock(tick=timedelta(microseconds=1)),
+        audit=LoggingAuditLog(),
+        ready=lambda: True,
+        tasks=FakeTaskRepository(),
+        dogs=FakeDogRepository(),
+        pictures=FakePictureSource(),
+        datasets=FakeDatasetRepository(),
+        files=FakeFileRepository(),
+        file_store=FakeFileStore(),
+        job_queue=FakeJobQueue().attach,
+        push_verifier=None,
+        request_counter=InMemoryRequestCounter(),
+        action_tokens=FakeActionTokenRepository(store),
+        mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
+        mailer=FakeMailer(),
+        passkeys=FakePasskeyRepository(store),
+        challenges=FakeChallengeRepository(),
+        ceremonies=passkey_ceremonies(settings),
+        factors=FakeMfaRepository(store),
+        otp=PyotpOneTimePasswords(),  # pure computation: the real one
+        secret_box=secret_box(settings),
+        security_events=FakeSecurityEvents(store, deliveries),
+        new_device_mails=FakeNewDeviceMails(),
+        oauth_clients=FakeOAuthClients(),
+        oauth_grants=grants,
+        grant_holders=FakeGrantHolders(grants, store),
+        device_authorizations=FakeDeviceAuthorizations(grants),
+        provider_tokens=provider_tokens(settings),  # pure computation: the real one
+        upstream_providers=FakeUpstreamProviders(),
+        upstream_client=AuthlibUpstreamClient(),  # no request until a provider is used
+        webhook_endpoints=FakeWebhookEndpoints(),
+        webhook_deliveries=deliveries,
+        host_resolver=FakeHostResolver(),
+        webhook_sender=FakeWebhookSender(),
+        scheduler=FakeScheduler(),
+    )
+
+
+TEST_CLOCK = "firegate.test_clock"  # the fake clock an app built on the fakes reads
+
+
+def app_time(client: FlaskClient) -> datetime:
+    """The time of the app behind ``client``: its fake clock stands still, so a TOTP code for
+    the app is computed at its time, never at the wall clock's."""
+    found: FakeClock = client.application.extensions[TEST_CLOCK]
+    return found.current
+
+
+NEW = "another long passphrase 7"
+
+
+class World:
+    def __init__(self, **settings: object) -> None:
+        self.settings = make_settings(**settings)
+        self.store = InMemoryStore()
+        self.queue = FakeJobQueue()
+        self.mailer = FakeMailer()
+        self.clock = FakeClock()
+        self.audit = RecordingAuditLog()
+        self.verifier = FakeIdentityVerifier()
+        adapters = replace(
+            fake_adapters(self.settings, self.store),
+            identity_verifier=self.verifier,
+            job_queue=self.queue.attach,
+            mailer=self.mailer,
+            audit=self.audit,
+            clock=self.clock,
+        )
+        self.app = build_app(self.settings, adapters)
+        self.app.extensions[TEST_CLOCK] = self.clock
+        self.client: FlaskClient = self.app.test_client()
+        self.services: Services = self.app.extensions["firegate"]
+
+    def deliver(self, *, final: bool = False) -> None:
+        """Run the queued jobs, and the jobs they queue, until none is left."""
+        while self.queue.jobs:
+            jobs, self.queue.jobs = self.queue.jobs, []
+            for job in jobs:
+                data = base64.b64encode(encode_job(job)).decode()
+                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+
+    def token(self, address: str, path: str) -> str:
+        mail = [m for m in self.mailer.to(address) if path in m.text][-1]
+        link = next(word for word in mail.text.split() if "token=" in word)
+        assert link.startswith(f"http://127.0.0.1:8000{path}?token=")
+        return parse_qs(urlsplit(link).query)["token"][0]
+
+    def reset(self, token: str, password: str = NEW) -> int:
+        body = {"token": token, "new_password": password}
+        return self.client.post("/auth/password/reset", json=body).status_code

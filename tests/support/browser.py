@@ -1,0 +1,116 @@
+"""The pages in Debian's Chromium, driven by Playwright: the browser, forms, axe-core."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, sync_playwright
+
+from tests.support.api import PASSWORD
+from tests.support.servers import cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_HINT = (
+    "the browser test needs Debian's Chromium at /usr/bin/chromium: "
+    "`apt-get install -y chromium` (.ci/run installs it; docs/testing.md)"
+)
+TIMEOUT_MS = 30_000
+NEW_PASSWORD = "another long passphrase 7"
+SERIOUS = {"serious", "critical"}
+# `make screenshots` names a folder here: the browser tests then save the pages they pass
+# through for the docs (docs/pages.md). Unset, nothing is saved.
+SCREENSHOTS = os.environ.get("PAGES_SCREENSHOTS", "")
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save the page as ``name``.png for the docs, when `make screenshots` asks."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 900, "height": 700})
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def chromium(
+    *, javascript: bool, locale: str = "en-US", timezone_id: str | None = None
+) -> Iterator[Page]:
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            context = browser.new_context(
+                java_script_enabled=javascript, locale=locale, timezone_id=timezone_id
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def on_this_server(base: str, link: str) -> str:
+    """A mail's link (to PUBLIC_URL) on the server under test."""
+    parts = urlsplit(link)
+    return f"{base}{parts.path}?{parts.query}"
+
+
+def violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page (run over CDP, which the page's
+    CSP does not govern; JavaScript off affects only the page's own scripts)."""
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"  # it ran on this page
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in SERIOUS
+    ]
+
+
+def fill(page: Page, **fields: str) -> None:
+    for name, value in fields.items():
+        page.fill(f"input[name={name}]", value)
+
+
+def set_password_and_sign_in(page: Page, base: str, link: str, login: str) -> None:
+    """Follow a mail's set-password link (reset or invitation), choose ``NEW_PASSWORD`` and
+    sign in with it as ``login``: the account page."""
+    page.goto(on_this_server(base, link))
+    fill(page, new_password=NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    page.wait_for_url(base + "/sign-in?reset=1")
+    fill(page, username=login, password=NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/account")
+
+
+def signed_up(page: Page, base: str, prefix: str = "p") -> str:
+    """A new account, signed in on ``page``: its username (its address at example.com)."""
+    name = prefix + uuid.uuid4().hex[:10]
+    page.goto(base + "/sign-up")
+    fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(base + "/account")
+    return name
+
+
+def another_browser(page: Page) -> Page:
+    """A page of its own cookies beside ``page``, as a second person's browser."""
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def admin(page: Page, base: str) -> str:
+    name = signed_up(page, base, "a")
+    cli(["users", "set-role", name, "admin"])
+    return name

@@ -1,0 +1,84 @@
+"""Linking external identities on the fakes: the accounts' world plus identity links and
+passkeys, and the identities people arrive with."""
+
+from __future__ import annotations
+
+from application.accounts import accounts
+from application.accounts.accounts import Register
+from application.federation.linking import (
+    ExternalSignIn,
+    Links,
+    sign_in_external,
+)
+from application.ports import Audit, ExternalIdentity
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
+from domain.accounts.users import User
+from tests.fakes.federation import FakeIdentityRepository
+from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.signin import FakePasskeyRepository
+from tests.support.api import PASSWORD
+from tests.support.use_cases import World as AccountsWorld
+
+ADDRESS = "ada@example.com"
+
+
+def identity(
+    subject: str = "gh-1",
+    email: str | None = ADDRESS,
+    *,
+    verified: bool = True,
+    provider: str = "github",
+    name: str | None = "Ada Lovelace",
+) -> ExternalIdentity:
+    return ExternalIdentity(provider, subject, email, verified, name)
+
+
+class World(AccountsWorld):
+    """The accounts world plus identity links and passkeys: everything linking touches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identities = FakeIdentityRepository(self.store)
+        self.passkeys = FakePasskeyRepository()
+        self.grants = FakeOAuthGrants(self.store)
+        self.registered: list[str] = []  # accounts whose verification mail went out
+
+    @property
+    def links(self) -> Links:
+        return Links(
+            self.identities,
+            self.users,
+            self.factors,
+            self.passkeys,
+            self.clock,
+            self.audit,
+            self.grants,
+            lambda user, provider: self.registered.append(f"{user.id} {provider}"),
+        )
+
+    def arrive(self, who: ExternalIdentity) -> TokenPair:
+        step = SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit)
+        signing_in = ExternalSignIn(who, "github", "GitHub", user_agent="cli/2")
+        return sign_in_external(signing_in, links=self.links, sign_in=step)
+
+    def account_of(self, pair: TokenPair) -> User:
+        (session,) = [
+            s for s in self.store.sessions.values() if pair.refresh_token.startswith(s.id)
+        ]
+        return self.store.users[session.user_id]
+
+    def squatter(self, *, proven: bool = False) -> User:
+        """Somebody registered with the address (and, if ``proven``, proved it)."""
+        user = accounts.register(
+            Register(username="mallory", email=ADDRESS, password=PASSWORD),
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+        if proven:
+            user = self.users.update(user.id, lambda u: u.with_email_verified(self.clock.now()))
+        return user
+
+    def reasons(self, event: Audit) -> list[tuple[str | None, str | None]]:
+        return [(e.user_id, e.reason) for e in self.audit.events if e.event is event]

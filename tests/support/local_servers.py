@@ -1,0 +1,43 @@
+"""Local HTTP servers for the tests, run in a thread of the test's process."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import BaseServer
+
+
+@contextlib.contextmanager
+def in_thread(server: BaseServer) -> Iterator[None]:
+    """``server`` answers in a daemon thread until the block ends, then is closed."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def another_site(html: str) -> Iterator[str]:
+    """``html`` served at http://localhost:<port>/, another site than the service's
+    127.0.0.1 (another host is another site to the browser's cookies)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with in_thread(server):
+        yield f"http://localhost:{server.server_address[1]}/"

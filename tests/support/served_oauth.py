@@ -1,0 +1,86 @@
+"""The OpenID provider of the served service, driven over HTTP as a browser and a client
+would."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from tests.support.api import PASSWORD
+from tests.support.servers import cli
+
+CALLBACK_PORT = 9  # nothing listens there: the browser's visit is caught (page.route)
+REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
+
+
+def account(base: str) -> str:
+    name = "u" + uuid.uuid4().hex[:10]
+    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    assert requests.post(f"{base}/register", json=body, timeout=10).status_code == 201
+    return name
+
+
+def new_client(*options: str) -> dict[str, Any]:
+    out = cli(["clients", "create", "--name", "Demo App", "--redirect-uri", REDIRECT, *options])
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return found
+
+
+def signed_in_session(base: str, username: str) -> requests.Session:
+    """A browser's part without a browser: the sign-in page's form, with its CSRF token."""
+    session = requests.Session()
+    html = session.get(f"{base}/sign-in", timeout=10).text
+    csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"username": username, "password": PASSWORD, "csrf_token": csrf}
+    answer = session.post(f"{base}/sign-in", data=form, allow_redirects=False, timeout=10)
+    assert answer.status_code == 303
+    return session
+
+
+def code_by_forms(
+    base: str, browser: requests.Session, client_id: str, **extra: str
+) -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid offline_access",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
+    if page.status_code == 200:
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        page = browser.post(
+            page.url,
+            data={"decision": "allow", "csrf_token": csrf},
+            allow_redirects=False,
+            timeout=10,
+        )
+    assert page.status_code == 302, page.text
+    location = page.headers["Location"]
+    code = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))["code"]
+    return code, verifier
+
+
+def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:
+    """The token request's form for a code a new account's browser got for ``client_id``
+    (with ``extra`` authorization parameters, which the token request names again)."""
+    browser = signed_in_session(base, account(base))
+    code, verifier = code_by_forms(base, browser, client_id, **extra)
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": client_id,
+        "code_verifier": verifier,
+        **extra,
+    }

@@ -1,0 +1,107 @@
+"""The accounts' and sign-in's use cases on the fakes, called as the routes call them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from application.accounts import accounts
+from application.accounts.accounts import Register
+from application.accounts.authentication import Actor, Authenticate, authenticate
+from application.signin import login as login_cases
+from application.signin import sessions as cases
+from application.signin.login import ChangePassword, Login
+from application.signin.sessions import (
+    Refresh,
+    SignIn,
+)
+from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.users import User
+from domain.signin.devices import DevicePolicy
+from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
+from tests.fakes.signin import (
+    FakeLoginLookup,
+    FakeLoginThrottle,
+    FakeMfaRepository,
+    FakePrincipals,
+    FakeSessionRepository,
+)
+from tests.support.api import PASSWORD
+
+IP = "192.0.2.1"
+
+
+class World:
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.users = FakeUserRepository(self.store)
+        self.sessions = FakeSessionRepository(self.store)
+        self.principals = FakePrincipals(self.store)
+        self.hasher = FakeHasher()
+        self.clock = FakeClock()
+        self.tokens = PyJWTTokenIssuer(
+            signing=SigningKey("HS256", b"k" * 32),
+            issuer="iss",
+            audience="aud",
+            ttl=timedelta(minutes=15),
+        )
+        self.policy = TokenPolicy()
+        self.throttle = FakeLoginThrottle()
+        self.throttle_policy = LoginThrottlePolicy()
+        self.devices = DevicePolicy()
+        self.audit = RecordingAuditLog()
+        self.factors = FakeMfaRepository(self.store)
+
+    def register(self, username: str = "alice", email: str | None = None) -> User:
+        cmd = Register(
+            username=username, email=email or f"{username}@example.com", password=PASSWORD
+        )
+        return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
+
+    def login(
+        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
+    ) -> TokenPair:
+        return login_cases.login(
+            Login(login=login, password=password, client_ip=ip, device_token=device),
+            users=self.users,
+            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            hasher=self.hasher,
+            clock=self.clock,
+            lookup=FakeLoginLookup(self.store, self.throttle),
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            devices=self.devices,
+            audit=self.audit,
+            factors=self.factors,
+        )
+
+    def change_password(self, cmd: ChangePassword) -> None:
+        login_cases.change_password(
+            cmd,
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+        )
+
+    def authenticate(self, token: str) -> Actor:
+        return authenticate(
+            Authenticate(token), tokens=self.tokens, principals=self.principals, clock=self.clock
+        )
+
+
+class SessionWorld(World):
+    def refresh(self, token: str) -> TokenPair:
+        return cases.refresh(
+            Refresh(token),
+            users=self.users,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+        )

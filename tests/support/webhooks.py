@@ -1,0 +1,90 @@
+"""The webhook ports on the fakes, wired as the service wires them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from application.accounts.authentication import Actor
+from application.events.security_events import StoringAuditLog
+from application.events.webhooks.admin import (
+    CreateWebhook,
+    create_webhook,
+)
+from application.events.webhooks.cache import EndpointCache
+from application.events.webhooks.delivery import DeliveryPorts, deliver
+from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox
+from application.events.webhooks.ports import WebhookPolicy
+from domain.events.webhooks import (
+    Delivery,
+    RetryPolicy,
+    WebhookEndpoint,
+)
+from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.signin.secret_box import FernetSecretBox
+from tests.fakes.events import (
+    FakeHostResolver,
+    FakeSecurityEvents,
+    FakeWebhookDeliveries,
+    FakeWebhookEndpoints,
+    FakeWebhookSender,
+)
+from tests.fakes.kernel import FakeClock, FakeJobQueue
+from tests.support.settings import TEST_MFA_KEY
+
+ADMIN = Actor("admin1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
+BOX = FernetSecretBox(TEST_MFA_KEY)
+
+
+class Hooks:
+    """The webhook ports on fakes, with a clock at the wall clock's time (the Standard
+    Webhooks library checks the timestamp against it)."""
+
+    def __init__(self, *answers: int | None, local: bool = True) -> None:
+        self.clock = FakeClock()
+        self.endpoints = FakeWebhookEndpoints()
+        self.deliveries = FakeWebhookDeliveries()
+        self.events = FakeSecurityEvents(self.deliveries.store, self.deliveries)
+        self.queue = FakeJobQueue()
+        self.sender = FakeWebhookSender(*answers)
+        self.resolver = FakeHostResolver({"hooks.example.com": ["93.184.215.14"]})
+        self.policy = WebhookPolicy(
+            local=local, retry=RetryPolicy(timedelta(seconds=5), timedelta(hours=24))
+        )
+        self.cache = EndpointCache(self.endpoints, self.clock, ttl=5)
+        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
+        self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
+        self.disabled: list[WebhookEndpoint] = []
+        self.ports = DeliveryPorts(
+            deliveries=self.deliveries,
+            cache=self.cache,
+            endpoints=self.endpoints,
+            box=BOX,
+            resolver=self.resolver,
+            sender=self.sender,
+            clock=self.clock,
+            on_disabled=self.disabled.append,
+        )
+
+    def create(self, url: str = "https://hooks.example.com/in", *events: str) -> tuple[str, str]:
+        created = create_webhook(
+            CreateWebhook(ADMIN, url, events or ("user.created",)),
+            endpoints=self.endpoints,
+            cache=self.cache,
+            box=BOX,
+            clock=self.clock,
+            policy=self.policy,
+        )
+        return created.endpoint.id, created.secret
+
+    def run_jobs(self) -> list[Delivery | None]:
+        jobs, self.queue.jobs = self.queue.jobs, []
+        return [
+            deliver(
+                job.subject.removeprefix(FIRST),
+                ports=self.ports,
+                policy=self.policy,
+                first=job.subject.startswith(FIRST),
+            )
+            for job in jobs
+            if job.kind == DELIVER_WEBHOOK
+        ]
