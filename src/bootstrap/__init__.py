@@ -1,12 +1,16 @@
 """The composition root: settings -> adapters -> use cases -> Flask app.
 
-- ``Adapters`` (bootstrap/adapters.py): one adapter per port, made from the settings.
+- ``Adapters`` (bootstrap/adapters.py): one adapter per port, made from the settings; a
+  capability's own adapters are made in its module (``bootstrap/signin.py``, ``mail.py``,
+  ``federation.py``, ``provider.py``, ``resources.py``) from its group of settings.
 - ``Policies``: what the settings decide for the use cases, made once.
 - ``bind``: each feature binds its own use cases from the adapters and the policies it
   names (``tasks.bind(adapters)``); ``Services`` is the group of each.
 - ``build_app``: the Flask app over the services, with the command line.
 
-A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature.md).
+A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature.md). No
+global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...): importing that
+submodule would replace it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from application.events.webhooks.ports import WebhookPolicy
 from application.federation import connected, firebase, upstream
 from application.jobs import JobHandler, PushPolicy
 from application.mail import flows as email
-from application.mail import sending as mail
+from application.mail import sending
 from application.migration import wiring as migration
 from application.ports import NO_METRICS, OwnedData
 from application.provider import wiring as oauth
@@ -37,9 +41,10 @@ from application.resources.csv_input import CsvLimits
 from application.services import Services
 from application.signin import login, passkeys, personal_tokens, sessions, totp
 from application.signin.tokens import TokenPolicy
-from bootstrap.adapters import Adapters, build_adapters, derived_key
+from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring, metered
+from bootstrap.signin import derived_key
 from domain.events.webhooks import RetryPolicy
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
@@ -66,7 +71,7 @@ class Policies:
     device_policy: DevicePolicy
     require_verified_email: bool
     mfa_issuer: str
-    mail_settings: mail.MailSettings
+    mail_settings: sending.MailSettings
     dataset_limits: datasets.DatasetLimits
     max_upload_bytes: int
     push_policy: PushPolicy
@@ -93,18 +98,18 @@ def build_policies(settings: Settings) -> Policies:
             session_lifetime=timedelta(seconds=settings.signin.session_lifetime),
             refresh_grace=timedelta(seconds=settings.signin.refresh_grace_seconds),
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
-            successor_key=derived_key(settings, b"refresh-token successor"),
-            generation_key=derived_key(settings, b"refresh-token generation"),
+            successor_key=derived_key(settings.signin, b"refresh-token successor"),
+            generation_key=derived_key(settings.signin, b"refresh-token generation"),
         ),
         throttle_policy=LoginThrottlePolicy(
             per_account_ip=rule(settings.signin.login_failures_per_account_ip),
             per_account=rule(settings.signin.login_failures_per_account),
             per_ip=rule(settings.signin.login_failures_per_ip),
         ),
-        device_policy=DevicePolicy(key=derived_key(settings, b"device token")),
+        device_policy=DevicePolicy(key=derived_key(settings.signin, b"device token")),
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=settings.signin.mfa_issuer,
-        mail_settings=mail.MailSettings(
+        mail_settings=sending.MailSettings(
             public_url=settings.service.public_url,
             product=settings.branding.site_name,
             support_email=settings.branding.support_email,
@@ -164,7 +169,7 @@ def bind(policies: Policies, adapters: Adapters) -> Services:
     )
     # Each event carries the address and user agent of the request that caused it.
     audit = events.WithRequestOrigin(
-        mail.NotifyingAuditLog(stored, queue, adapters.clock), request_origin
+        sending.NotifyingAuditLog(stored, queue, adapters.clock), request_origin
     )
     a, p = replace(adapters, audit=audit), policies
     handlers.update(

@@ -7,13 +7,10 @@ its adapter is made (hence the function-level imports); five of them are made on
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
@@ -27,7 +24,7 @@ from application.events.webhooks.ports import (
     WebhookEndpoints,
     WebhookSender,
 )
-from application.federation.providers import UpstreamProviders, WithConfigured
+from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.mail.sending import ActionTokenRepository, NewDeviceMails
@@ -63,22 +60,29 @@ from application.signin.passkeys import ChallengeRepository, PasskeyRepository
 from application.signin.personal_tokens import PersonalTokenRepository
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
+from bootstrap.federation import (
+    configured_providers,
+    firebase_custom_tokens,
+    firebase_identity_verifier,
+    upstream_client,
+)
 from bootstrap.lazy import (
     LazyCeremonies,
     LazyCustomTokens,
     LazyFileStore,
     LazyIdentityVerifier,
     LazyMailer,
-    LazyProviderTokens,
     LazyUpstreamClient,
 )
-from domain.errors import InvalidInput
+from bootstrap.mail import mail_renderer, mailer
+from bootstrap.provider import provider_tokens
+from bootstrap.resources import file_store, picture_source
+from bootstrap.signin import one_time_passwords, passkey_ceremonies, secret_box, token_issuer
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
-    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 
 log = logging.getLogger("firegate")
 
@@ -212,8 +216,8 @@ def build_adapters(
         principals=FirestorePrincipals(client),
         identities=FirestoreIdentityRepository(client),
         user_moves=FirestoreUserMoves(client),
-        identity_verifier=LazyIdentityVerifier(lambda: firebase_identity_verifier(settings)),
-        custom_tokens=LazyCustomTokens(lambda: firebase_custom_tokens(settings)),
+        identity_verifier=LazyIdentityVerifier(partial(firebase_identity_verifier, settings)),
+        custom_tokens=LazyCustomTokens(partial(firebase_custom_tokens, settings)),
         login_lookup=FirestoreLoginLookup(client),
         throttle=throttle,
         hasher=Argon2PasswordHasher(
@@ -226,31 +230,31 @@ def build_adapters(
                 None if metrics is NO_METRICS else metrics.imported_hash_failed
             ),
         ),
-        tokens=token_issuer(settings),
+        tokens=token_issuer(settings.signin),
         clock=SystemClock(),
         audit=LoggingAuditLog(),
         ready=lambda: _firestore_ready(client),
         tasks=FirestoreTaskRepository(client),
         dogs=FirestoreDogRepository(client),
-        pictures=picture_source(settings),
+        pictures=picture_source(settings.resources),
         datasets=FirestoreDatasetRepository(client),
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in Firestore.
-        file_store=LazyFileStore(lambda: file_store(settings)),
+        file_store=LazyFileStore(partial(file_store, settings)),
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
         request_counter=request_counter(settings, client),
         action_tokens=FirestoreActionTokenRepository(client),
-        mail_renderer=mail_renderer(settings),
-        mailer=LazyMailer(lambda: mailer(settings)),
+        mail_renderer=mail_renderer(settings.mail),
+        mailer=LazyMailer(partial(mailer, settings.mail)),
         passkeys=FirestorePasskeyRepository(client),
         personal_tokens=FirestorePersonalTokens(client),
         challenges=FirestoreChallengeRepository(client),
-        ceremonies=LazyCeremonies(lambda: passkey_ceremonies(settings)),
+        ceremonies=LazyCeremonies(partial(passkey_ceremonies, settings.signin)),
         factors=FirestoreMfaRepository(client),
         otp=one_time_passwords(),
-        secret_box=secret_box(settings),
+        secret_box=secret_box(settings.signin),
         security_events=FirestoreSecurityEvents(client),
         new_device_mails=FirestoreNewDeviceMails(client),
         oauth_clients=FirestoreOAuthClients(client),
@@ -297,138 +301,6 @@ def _firestore_ready(client: Client) -> bool:
         log.warning("readiness check failed: Firestore did not answer")
         return False
     return True
-
-
-def signing_key(settings: Settings) -> SigningKey:
-    from infrastructure.signin.jwt_tokens import SigningKey, signing_key_from_pem
-
-    if settings.signin.jwt_private_key:
-        return signing_key_from_pem(settings.signin.jwt_private_key.get_secret_value().encode())
-    if settings.signin.jwt_secret is None:  # the settings validator guarantees one or the other
-        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return SigningKey(algorithm="HS256", key=settings.signin.jwt_secret.get_secret_value().encode())
-
-
-def provider_tokens(settings: Settings) -> ProviderTokens | None:
-    """The provider's tokens, signed with JWT_PRIVATE_KEY's key, else OIDC_PRIVATE_KEY's (the
-    settings make a development one in the local profile), and its RS256 ID tokens, when that
-    key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
-    the provider is off."""
-    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
-    if not settings.provider.oauth_provider or pem is None:
-        return None
-    rsa_pem = settings.provider.oidc_rsa_private_key
-    # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
-    # read, nor a development key made, while the app is built.
-    return LazyProviderTokens(
-        lambda: _provider_tokens(
-            settings.service.public_url,
-            pem.get_secret_value(),
-            rsa_pem.get_secret_value() if rsa_pem is not None else None,
-        )
-    )
-
-
-@lru_cache(maxsize=4)
-def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
-    """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
-    tests build many apps; the adapters and the provider's endpoints share it."""
-    from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
-
-    signing = signing_key_from_pem(pem.encode())
-    id_token = None
-    if signing.algorithm != "RS256" and rsa_pem is not None:
-        id_token = signing_key_from_pem(rsa_pem.encode())
-    return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)
-
-
-def derived_key(settings: Settings, purpose: bytes) -> bytes:
-    """A key of its own for ``purpose``, derived from the signing secret, so every instance
-    shares it and it changes when that secret does."""
-    if settings.signin.jwt_private_key:
-        material = settings.signin.jwt_private_key.get_secret_value().encode()
-    elif settings.signin.jwt_secret is not None:
-        material = settings.signin.jwt_secret.get_secret_value().encode()
-    else:  # the settings validator guarantees one or the other
-        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
-
-
-def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
-    """The stored providers, and in the local profile those UPSTREAM_PROVIDERS names, their
-    secrets sealed as stored ones are (docs/reference/providers.md)."""
-    if not settings.federation.upstream_providers:
-        return stored
-    from datetime import UTC, datetime
-
-    from domain.federation.upstream import UpstreamProvider
-
-    box, now = secret_box(settings), datetime.now(UTC)
-    configured = []
-    for fields in settings.federation.upstream_providers:
-        given = {name.replace("-", "_"): value for name, value in fields.items()}
-        secret, unknown = given.get("client_secret", ""), set(given) - _PROVIDER_FIELDS
-        if unknown:
-            raise ValueError(f"UPSTREAM_PROVIDERS: unknown fields {sorted(unknown)}")
-        try:
-            provider = UpstreamProvider.configure(
-                id=given.get("id", ""),
-                client_id=given.get("client_id", ""),
-                client_secret=secret,
-                sealed_secret=box.seal(secret),
-                now=now,
-                **{k: v for k, v in given.items() if k not in _GIVEN_APART},
-            )
-        except InvalidInput as exc:
-            problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
-            raise ValueError(f"UPSTREAM_PROVIDERS, {given.get('id')!r}: {problems}") from None
-        configured.append(provider)
-    return WithConfigured(stored, tuple(configured))
-
-
-_GIVEN_APART = frozenset({"id", "client_id", "client_secret"})
-_PROVIDER_FIELDS = _GIVEN_APART | {"issuer", "name", "scope", "preset", "team_id", "key_id"}
-
-
-def upstream_client() -> UpstreamClient:
-    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
-
-    return AuthlibUpstreamClient()
-
-
-def secret_box(settings: Settings) -> SecretBox:
-    from infrastructure.signin.secret_box import FernetSecretBox
-
-    if settings.signin.mfa_encryption_key is None:  # the settings validator guarantees one
-        raise ValueError("MFA_ENCRYPTION_KEY is required")
-    return FernetSecretBox(settings.signin.mfa_encryption_key.get_secret_value())
-
-
-def token_issuer(settings: Settings) -> PyJWTTokenIssuer:
-    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
-
-    return PyJWTTokenIssuer(
-        signing=signing_key(settings),
-        issuer=settings.signin.jwt_issuer,
-        audience=settings.signin.jwt_audience,
-        ttl=timedelta(seconds=settings.signin.access_token_ttl),
-        leeway=settings.signin.jwt_leeway,
-        previous_public_key=(
-            public_key_from_pem(settings.signin.jwt_previous_public_key.encode())
-            if settings.signin.jwt_previous_public_key
-            else None
-        ),
-    )
-
-
-def passkey_ceremonies(settings: Settings) -> PasskeyCeremonies:
-    from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-
-    return WebAuthnCeremonies(
-        rp_id=settings.signin.webauthn_rp_id,
-        rp_name=settings.signin.webauthn_rp_name,
-        origins=settings.signin.webauthn_origins,
-    )
 
 
 def job_queue_factory(
@@ -510,69 +382,10 @@ def request_counter(settings: Settings, client: Client) -> RequestCounter:
     return FallbackRequestCounter(shared, InMemoryRequestCounter())
 
 
-def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
-    from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
-
-    return FirebaseIdentityVerifier(
-        project=settings.service.google_cloud_project, clock_skew_seconds=settings.signin.jwt_leeway
-    )
-
-
-def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
-    from infrastructure.federation.firebase_identity import FirebaseCustomTokens
-
-    return FirebaseCustomTokens(project=settings.service.google_cloud_project)
-
-
-def picture_source(settings: Settings) -> PictureSource:
-    from infrastructure.resources.dog_ceo import DogCeoPictureSource
-
-    return DogCeoPictureSource(
-        settings.resources.dog_api_url,
-        allowed_hosts=settings.resources.dog_image_hosts,
-        connect_timeout=min(3.0, settings.resources.dog_api_timeout),
-        read_timeout=settings.resources.dog_api_timeout,
-        deadline=2 * settings.resources.dog_api_timeout,
-    )
-
-
-def file_store(settings: Settings) -> FileStore:
-    from infrastructure.resources.gcs_storage import GcsFileStore
-
-    return GcsFileStore(
-        settings.resources.storage_bucket,
-        project=settings.service.google_cloud_project,
-        create_bucket=settings.service.app_profile == "local",
-    )
-
-
 def push_verifier(settings: Settings) -> PushVerifier:
     from infrastructure.jobs.oidc import GooglePushVerifier
 
     return GooglePushVerifier(
         audience=settings.jobs.job_push_audience,
         service_account=settings.jobs.job_push_service_account,
-    )
-
-
-def mail_renderer(settings: Settings) -> MailRenderer:
-    from infrastructure.mail.render import JinjaMailRenderer
-    from interfaces.web import TRANSLATIONS
-
-    return JinjaMailRenderer(settings.mail.mail_templates_dir, str(TRANSLATIONS))
-
-
-def one_time_passwords() -> OneTimePasswords:
-    from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-
-    return PyotpOneTimePasswords()
-
-
-def mailer(settings: Settings) -> Mailer:
-    from infrastructure.mail.smtp import SmtpMailer
-
-    return SmtpMailer(
-        settings.mail.smtp_url.get_secret_value(),
-        sender=settings.mail.mail_from,
-        timeout=settings.mail.smtp_timeout,
     )

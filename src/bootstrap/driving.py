@@ -8,10 +8,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from application.provider.ports import ProviderTokens
-from bootstrap.adapters import (
-    derived_key,
-    provider_tokens,
-)
+from bootstrap.provider import provider_tokens
+from bootstrap.signin import derived_key
 from infrastructure.settings import Settings
 from interfaces import provider
 from interfaces import web as pages
@@ -51,7 +49,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
         site_name=settings.branding.site_name,
         public_url=settings.service.public_url,
         local=settings.service.app_profile == "local",
-        key=derived_key(settings, b"pages csrf"),
+        key=derived_key(settings.signin, b"pages csrf"),
         passkey_origins=tuple(settings.signin.webauthn_origins),
         logo_url=settings.branding.site_logo_url,
         brand_color=settings.branding.brand_color,
@@ -89,6 +87,6 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
         forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
         # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
         # stored (docs/decisions/0284-dpop-nonces-without-state.md).
-        dpop=JwtProofs(derived_key(settings, b"dpop nonces")),
+        dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
         dpop_nonce=settings.provider.oauth_dpop_nonce,
     )

@@ -14,13 +14,9 @@ from flask.testing import FlaskClient
 from application.jobs import JobPush, encode_job
 from application.services import Services
 from bootstrap import build_app
-from bootstrap.adapters import (
-    Adapters,
-    passkey_ceremonies,
-    provider_tokens,
-    secret_box,
-    token_issuer,
-)
+from bootstrap.adapters import Adapters
+from bootstrap.provider import provider_tokens
+from bootstrap.signin import passkey_ceremonies, secret_box, token_issuer
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -93,7 +89,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         login_lookup=FakeLoginLookup(store, throttle),
         throttle=throttle,
         hasher=FakeHasher(),
-        tokens=token_issuer(settings),
+        tokens=token_issuer(settings.signin),
         clock=FakeClock(tick=timedelta(microseconds=1)),
         audit=LoggingAuditLog(),
         ready=lambda: True,
@@ -111,10 +107,10 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         mailer=FakeMailer(),
         passkeys=FakePasskeyRepository(store),
         challenges=FakeChallengeRepository(),
-        ceremonies=passkey_ceremonies(settings),
+        ceremonies=passkey_ceremonies(settings.signin),
         factors=FakeMfaRepository(store),
         otp=PyotpOneTimePasswords(),  # pure computation: the real one
-        secret_box=secret_box(settings),
+        secret_box=secret_box(settings.signin),
         security_events=FakeSecurityEvents(store, deliveries),
         new_device_mails=FakeNewDeviceMails(),
         oauth_clients=FakeOAuthClients(),

@@ -21,7 +21,7 @@ from application.provider.minting import (
     mint_id_token,
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
-from bootstrap.adapters import provider_tokens
+from bootstrap.provider import provider_tokens
 from domain.accounts.users import User, Username
 from domain.provider.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE

@@ -13,7 +13,9 @@ import pytest
 from flask import Flask
 
 from bootstrap import build_app
-from bootstrap.adapters import Adapters, configured_providers, secret_box
+from bootstrap.adapters import Adapters
+from bootstrap.federation import configured_providers
+from bootstrap.signin import secret_box
 from domain.errors import InvalidInput, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 from tests.fakes.federation import FakeUpstreamProviders
@@ -187,7 +189,7 @@ def test_upstream_providers_of_the_local_profile() -> None:
     stored = FakeUpstreamProviders()
     providers = configured_providers(settings, stored)
     local = providers.get("local")
-    assert local is not None and secret_box(settings).open(local.sealed_secret) == "b"
+    assert local is not None and secret_box(settings.signin).open(local.sealed_secret) == "b"
     assert [p.id for p in providers.list_all()] == ["local"]
     with pytest.raises(PermissionDenied):
         providers.delete("local")  # changed where it is configured
