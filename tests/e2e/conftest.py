@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.conftest import RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
+from tests.workers import local_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,8 +71,7 @@ def served(
     for name in unset:
         environment.pop(name, None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    log = ROOT / ".local" / log_name
-    log.parent.mkdir(exist_ok=True)
+    log = local_dir() / log_name
     with log.open("wb") as out:
         proc = subprocess.Popen(
             list(command) or [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],

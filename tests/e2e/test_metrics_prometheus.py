@@ -17,9 +17,10 @@ import pytest
 import requests
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import ROOT, serving
+from tests.e2e.conftest import serving
 from tests.e2e.test_shared_limits_gunicorn import workers_serving
 from tests.unit.test_metrics import watch_queries
+from tests.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +72,7 @@ def prometheus(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "    static_configs:\n"
         f"      - targets: ['{app_url.removeprefix('http://')}']\n"
     )
-    log = ROOT / ".local" / "prometheus-e2e.log"
+    log = local_dir() / "prometheus-e2e.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [

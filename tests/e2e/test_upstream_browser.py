@@ -35,6 +35,7 @@ from tests.e2e.test_docs_browser import TIMEOUT_MS
 from tests.e2e.test_pages_admin_browser import another_browser, signed_up
 from tests.e2e.test_pages_browser import chromium, fill, violations
 from tests.local_servers import in_thread
+from tests.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 CALLBACK_PORT = 9  # nothing listens there: the app's callback is caught (page.route)
@@ -49,7 +50,7 @@ def upstream() -> Iterator[tuple[str, int]]:
     port, firegate_port = free_port(), free_port()
     entry = ROOT / ".tools" / "node_modules" / "oidc-provider" / "lib" / "index.js"
     assert entry.exists(), "oidc-provider is missing: make tools"
-    log = (ROOT / ".local" / "upstream-provider.log").open("wb")
+    log = (local_dir() / "upstream-provider.log").open("wb")
     proc = subprocess.Popen(
         ["node", str(ROOT / "tests" / "upstream_provider.mjs")],
         env={
