@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.hypothesis.builder import ApiOperationMark
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -240,6 +241,17 @@ def negative_data_rejection_as_sent(
         raise
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A parameter of each operation's item, so that its id names the operation: pytest 9
+    gives schemathesis's items the id of the test function alone (without the "[GET /user]"
+    of their names), and pytest-xdist, which tells items apart by id, would run one of the 98
+    (docs/testing.md#parallel-workers)."""
+    if "operation" in metafunc.fixturenames:
+        found = ApiOperationMark.get(metafunc.function)
+        label = found.label if found is not None else metafunc.definition.name
+        metafunc.parametrize("operation", [label], ids=["fuzzed"])
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -247,7 +259,10 @@ def negative_data_rejection_as_sent(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_openapi_document_holds_for_every_operation(case: Case[Any], target: Target) -> None:
+def test_openapi_document_holds_for_every_operation(
+    case: Case[Any], target: Target, operation: str
+) -> None:
+    assert case.operation.label == operation
     if (case.method.upper(), case.path) in SELF_ENDING:
         token = target.account()
     else:
