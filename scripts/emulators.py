@@ -1213,7 +1213,11 @@ def worker_sets(
     moved = [
         replace(
             base,
-            **{f"{service}_port": base.port(service) + index * stride for service in ALL_SERVICES},
+            firestore_port=base.firestore_port + index * stride,
+            auth_port=base.auth_port + index * stride,
+            pubsub_port=base.pubsub_port + index * stride,
+            storage_port=base.storage_port + index * stride,
+            mail_port=base.mail_port + index * stride,
             mail_web_port=base.mail_web_port + index * stride,
             hub_port=base.hub_port and base.hub_port + index * stride,
             logging_port=base.logging_port and base.logging_port + index * stride,
