@@ -67,7 +67,7 @@ test: venv tools translations ## the whole test suite: the unit tests, then the 
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@# docs/testing.md#parallel-workers. The rest runs even when a unit test failed, so that one
 	@# run reports all; each test runs once (tests/unit, then everything but tests/unit).
-	@began=$$SECONDS; $(call pytest_status,-n $(UNIT_WORKERS) tests/unit); unit=$$status; \
+	@began=$$SECONDS; $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile tests/unit); unit=$$status; \
 	printf '== unit tests (%s workers): %ds\n' "$(UNIT_WORKERS)" "$$((SECONDS - began))"; \
 	began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --ignore=tests/unit); \
 	printf '== the rest (%s workers): %ds\n' "$(TEST_WORKERS)" "$$((SECONDS - began))"; \
