@@ -11,6 +11,10 @@ REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
 NODEPS_REQUIREMENTS := requirements-dev-nodeps.txt
 ARGS ?=
 PYTEST_ARGS ?=
+# `make test`'s parallel workers (pytest-xdist): for the unit tests, and for the rest, where each
+# worker has emulators of its own (docs/testing.md#parallel-workers).
+UNIT_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
@@ -53,10 +57,24 @@ run: ports venv tools translations ## serve the API on http://localhost:$PORT (8
 reset: ## empty what `make run` keeps between runs: the emulators' users, providers, clients
 	@$(PYTHON) scripts/emulators.py reset
 
-test: venv tools translations ## the whole test suite; pytest starts the emulators it needs
-	@$(VPY) -m pytest $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
-	exit $$status
+# pytest with $(1) in $$status; its exit 5 (no tests collected) is no failure.
+define pytest_status
+$(VPY) -m pytest $(1); status=$$?; \
+if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; status=0; fi
+endef
+
+test: venv tools translations ## the whole test suite: the unit tests, then the rest on parallel workers
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@# docs/testing.md#parallel-workers. The rest runs even when a unit test failed, so that one
+	@# run reports all; each test runs once (tests/unit, then everything but tests/unit).
+	@began=$$SECONDS; $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile tests/unit); unit=$$status; \
+	printf '== unit tests (%s workers): %ds\n' "$(UNIT_WORKERS)" "$$((SECONDS - began))"; \
+	began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --ignore=tests/unit); \
+	printf '== the rest (%s workers): %ds\n' "$(TEST_WORKERS)" "$$((SECONDS - began))"; \
+	if [ $$unit -ne 0 ]; then exit $$unit; fi; exit $$status
+else
+	@$(call pytest_status,$(PYTEST_ARGS)); exit $$status
+endif
 
 screenshots: venv tools translations ## the pages' screenshots in docs/images/pages, taken by the browser tests
 	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \

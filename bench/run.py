@@ -172,13 +172,14 @@ def people_pages_rows() -> list[list[str]]:
     ]
 
 
-def forgot_rows() -> list[list[str]]:
-    f = load("forgot_password")
+def known_unknown_rows(name: str, scenario: str) -> list[list[str]]:
+    """forgot_password.py's and login_failures.py's: a known against an unknown name."""
+    f = load(name)
     if f is None:
         return []
     return [
         [
-            f"POST /auth/password/forgot, known vs unknown, {f['count']} each",
+            f"{scenario}, {f['count']} each",
             f"per-run ratios {f['ratio_min']}-{f['ratio_max']}, pooled {f['pooled_ratio']}",
             f"control (unknown vs unknown) pooled {f['pooled_control_ratio']}",
             f"{f['pooled_ratio']}x",
@@ -186,6 +187,25 @@ def forgot_rows() -> list[list[str]]:
             yes(f["met"]),
             str(f["load_at_end"][0]),
         ]
+    ]
+
+
+def contention_rows() -> list[list[str]]:
+    """The 30-way races of tests/e2e/test_contention_emulator.py, timed."""
+    c = load("contention")
+    if c is None:
+        return []
+    return [
+        [
+            f"{c['racers']} {race}, slowest answer",
+            f"{ms:.0f} ms (worst of {len(c['runs'])} runs)",
+            "",
+            "",
+            "< 2 s",
+            yes(ms < 2000),
+            str(c["load_at_end"][0]),
+        ]
+        for race, ms in c["worst_p99_ms"].items()
     ]
 
 
@@ -446,7 +466,9 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += people_pages_rows()
     out += oidc_rows()
     out += event_cost_rows()
-    out += forgot_rows()
+    out += known_unknown_rows("forgot_password", "POST /auth/password/forgot, known vs unknown")
+    out += known_unknown_rows("login_failures", "POST /login, wrong password vs unknown user")
+    out += contention_rows()
     out += refresh_rows()
     out += webhook_rows()
     out += import_users_rows()

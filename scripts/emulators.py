@@ -57,7 +57,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -565,6 +565,9 @@ class EmulatorSet:
     # local profile's .local/emulator-data): loaded into the emulators this set starts, saved
     # from them by save(). None: they start empty and nothing is kept (the tests).
     data_dir: Path | None = None
+    # Where the logs and firebase-tools' configuration go; None: <root>/.local/emulators
+    # (a parallel test worker's set: a folder of its own, worker_sets()).
+    logs: Path | None = None
 
     startup_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False, repr=False)
@@ -663,7 +666,7 @@ class EmulatorSet:
 
     @property
     def log_dir(self) -> Path:
-        return self.root / ".local" / "emulators"
+        return self.logs or self.root / ".local" / "emulators"
 
     def log_path(self, service: str) -> Path:
         return self.log_dir / f"{service}.log"
@@ -721,16 +724,19 @@ class EmulatorSet:
             ports[LOGGING_PORT] = self.logging_port
         return ports
 
+    def _fixed_ports(self) -> dict[str, int]:
+        """The ports of this set's services by variable; hub and logging as set (0: unset)."""
+        fixed: dict[str, int] = {}
+        for service in self.services:
+            fixed.update(self._service_ports(service))
+        return fixed
+
     def planned_ports(self) -> dict[str, int]:
         """Every port this set (and the caller, other_ports) will take, by the variable that
         sets it. An unset hub or logging port becomes the first port after the Auth
         emulator's that no other service uses and no program holds (a consecutive block
         such as Firestore 8281, Auth 8282, Pub/Sub 8283 then puts the hub past the block)."""
-        fixed: dict[str, int] = dict(self.other_ports)
-        for service in self.services:
-            fixed[_ENV_VARS[service]] = self.port(service)
-            if service == "mail":
-                fixed[MAILDEV_WEB_PORT] = self.mail_web_port
+        fixed: dict[str, int] = {**self.other_ports, **self._fixed_ports()}
         if "auth" in self.services:
             used = set(fixed.values()) | {self.hub_port, self.logging_port}
             candidate = self.auth_port
@@ -1185,6 +1191,73 @@ class EmulatorSet:
         url = f"{self.url('storage')}/storage/v1/b?project={self.project}"
         body = json.dumps({"name": self.storage_bucket}).encode()
         self._expect_ok("storage", "POST", url, body=body)
+
+
+# --------------------------------------------------------------------------- test workers
+
+# Parallel test workers (pytest-xdist) each get a set of their own: worker i's ports are the
+# configured ones plus i * WORKER_PORT_STRIDE (docs/testing.md#parallel-workers).
+WORKER_PORT_STRIDE = 10
+
+
+def worker_sets(
+    base: EmulatorSet, count: int, stride: int = WORKER_PORT_STRIDE
+) -> list[EmulatorSet]:
+    """``count`` sets for parallel test workers: set i is ``base`` with every port moved up by
+    ``i * stride`` (set 0 is ``base``'s ports, so a set started beforehand on them is reused)
+    and its logs in ``.local/emulators/gw<i>``. Unset hub and logging ports are fixed here,
+    the same way by every worker: the first ports after each set's Auth port that no port of
+    any set takes. Two ports of any two sets that coincide are an EmulatorError."""
+    if count < 1:
+        raise EmulatorError(f"{count} workers: at least one is needed")
+    moved = [
+        replace(
+            base,
+            firestore_port=base.firestore_port + index * stride,
+            auth_port=base.auth_port + index * stride,
+            pubsub_port=base.pubsub_port + index * stride,
+            storage_port=base.storage_port + index * stride,
+            mail_port=base.mail_port + index * stride,
+            mail_web_port=base.mail_web_port + index * stride,
+            hub_port=base.hub_port and base.hub_port + index * stride,
+            logging_port=base.logging_port and base.logging_port + index * stride,
+            logs=base.log_dir / f"gw{index}",
+        )
+        for index in range(count)
+    ]
+    taken: set[int] = set()
+    for emulators in moved:
+        taken |= {port for port in emulators._fixed_ports().values() if port}
+    for emulators in moved:
+        if "auth" not in emulators.services:
+            continue
+        candidate = emulators.auth_port
+        for name in ("hub_port", "logging_port"):
+            if not getattr(emulators, name):
+                candidate += 1
+                while candidate in taken:
+                    candidate += 1
+                setattr(emulators, name, candidate)
+                taken.add(candidate)
+    owners: dict[int, list[str]] = {}
+    for index, emulators in enumerate(moved):
+        for variable, port in emulators._fixed_ports().items():
+            owners.setdefault(port, []).append(f"{variable} of worker {index}")
+    clashes = [
+        f"port {port}: {' and '.join(names)}"
+        for port, names in sorted(owners.items())
+        if len(names) > 1
+    ]
+    clashes += [
+        f"port {port}: {names[0]} is past 65535" for port, names in owners.items() if port > 65535
+    ]
+    if clashes:
+        raise EmulatorError(
+            f"the emulator ports of {count} parallel workers (each {stride} above the last) "
+            "overlap; set ports further apart (docs/testing.md#parallel-workers):\n  - "
+            + "\n  - ".join(clashes)
+        )
+    return moved
 
 
 # --------------------------------------------------------------------------- kept data

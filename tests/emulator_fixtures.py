@@ -22,7 +22,13 @@ Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.emulator_fixt
 Only tests that request these fixtures pay for the emulators (a cold start of all five is
 about 11-15 s, most of it firebase-tools). ``EMULATORS_START_TIMEOUT`` (seconds, default
 120) bounds the wait. A failed start fails every test that needs the emulators with the
-reason and the tail of ``.local/emulators/<service>.log``. Not for pytest-xdist.
+reason and the tail of ``.local/emulators/<service>.log``.
+
+Under pytest-xdist each worker has emulators of its own, so one worker's wipe never empties
+another's data: worker ``gw<i>`` moves every port ``i * 10`` above the configured one
+(``worker_sets`` in scripts/emulators.py, which refuses ports of two workers that coincide),
+and logs to ``.local/emulators/gw<i>/``. Worker ``gw0`` keeps the configured ports, so it
+reuses emulators started beforehand on them (docs/testing.md#parallel-workers).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.emulators import load_emulators_module
+from tests.support.workers import worker
 
 if TYPE_CHECKING:
     from scripts.emulators import EmulatorSet
@@ -45,6 +52,13 @@ def emulators() -> Iterator[EmulatorSet]:
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-firegate"
     bucket = os.environ.get("STORAGE_BUCKET") or f"{project}.appspot.com"
     emulator_set: EmulatorSet = module.EmulatorSet.from_env(storage_bucket=bucket)
+    found = worker()
+    if found is not None:
+        index, count = found
+        try:
+            emulator_set = module.worker_sets(emulator_set, count)[index]
+        except module.EmulatorError as exc:
+            pytest.fail(f"the emulators did not start: {exc}", pytrace=False)
     timeout = float(os.environ.get("EMULATORS_START_TIMEOUT") or 120)
     try:
         emulator_set.start(timeout=timeout)

@@ -1,11 +1,13 @@
-"""30-way races on the Firestore emulator: every racer gets a definite answer, fast.
+"""30-way races on the Firestore emulator: every racer gets a definite answer.
 
 Each race starts 30 requests at once (a barrier) through Flask's test client on the real
 Firestore adapters and asserts: exactly one winner where all want one name, the rest 409;
 every writer served where they change one document in turn; definite 4xx answers otherwise;
-no 5xx; the slowest answer (the p99 of 30) under ``SLOWEST``; and claims that match their
-owners afterwards. Read-write transactions would make the racers abort each other until
-their retry budget ran out (docs/decisions/0060 and 0061): 503 means Firestore is down.
+no 5xx; and claims that match their owners afterwards. Read-write transactions would make
+the racers abort each other until their retry budget ran out (docs/decisions/0060 and 0061):
+503 means Firestore is down. How fast the racers are answered (p50, p99) is printed (pytest
+-s) and measured by bench/contention.py: a test asserts outcomes, never a time
+(docs/decisions/0341-tests-assert-outcomes-not-times.md).
 """
 
 from __future__ import annotations
@@ -34,33 +36,13 @@ from tests.support.stored_documents import assert_claims_match_live_users, count
 
 pytestmark = pytest.mark.e2e
 
-# The issue's bound for the slowest of 30 racers. Unlike a unit test, this e2e test is
-# about latency under contention; the bound is the requirement itself, with no slack added
-# for the machine (a lock wait or an exhausted retry budget costs 5-20 s, far beyond it).
-SLOWEST = 2.0
-# Uploads race for no document (fresh ids), but each goes through the storage emulator,
-# which serves one request at a time, and parses its CSV on this 2-core machine shared with
-# other test runs: measured p99 0.3-2.2 s for 30. This bound is for the machine, not for
-# contention; a transaction's lock wait or spent retry budget would still exceed it.
-UPLOAD_SLOWEST = 5.0
-# Thirty changes of one document all apply, one after another: their slowest answer cannot
-# come before thirty changes made in a row, which take 1.0-1.4 s here on an idle machine and
-# more on a loaded one (a CI run saw p99 2.19 s). The bound for such a race is SLOWEST or
-# this many times the same thirty changes made in a row the same minute, whichever is more:
-# contention may cost as much again as the changes themselves, and a lock wait or a spent
-# retry budget (5-20 s) still exceeds it.
-IN_TURN_FACTOR = 2.0
-
-
-def assert_fast(outcomes: Sequence[Outcome], bound: float = SLOWEST) -> None:
-    assert percentile(outcomes, 99) < bound, summary(outcomes)
+RACERS = 30
 
 
 def assert_deleted(outcomes: Sequence[Outcome], late: int) -> None:
     """Deleting is idempotent: one 204 at least, the rest 204 or ``late`` (gone already)."""
     assert statuses(outcomes)[204] >= 1, summary(outcomes)
     assert set(statuses(outcomes)) <= {204, late}, summary(outcomes)
-    assert_fast(outcomes)
 
 
 @pytest.fixture
@@ -122,7 +104,6 @@ def test_thirty_renames_to_one_free_name(
 
     assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
     assert {o.code for o in outcomes if o.status == 409} == {"username_taken"}
-    assert_fast(outcomes)
     assert_claims_match_live_users(firestore)
     winners = [s for s in firestore.collection("users").stream() if s.get("username") == "prize"]
     assert len(winners) == 1
@@ -141,21 +122,8 @@ def test_thirty_address_changes_to_one_free_address(
 
     assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
     assert {o.code for o in outcomes if o.status == 409} == {"email_taken"}
-    assert_fast(outcomes)
     assert_claims_match_live_users(firestore)
     assert log_in(client, "prize@example.com")
-
-
-def in_turn_seconds(client: FlaskClient, field: str) -> float:
-    """The time thirty changes of another account's ``field`` take one after another."""
-    auth = sign_up(client, "bob")
-    start = time.perf_counter()
-    for i in range(RACERS):
-        answer = client.patch("/user", json={field: f"bob{i:02d}"}, headers=auth)
-        assert answer.status_code == 200, answer.get_json()
-    seconds = time.perf_counter() - start
-    print(f"{RACERS} changes in a row: {seconds:.2f} s")
-    return seconds
 
 
 @pytest.mark.parametrize("field", ["name", "username"])
@@ -168,11 +136,10 @@ def test_thirty_changes_of_one_account_all_apply_in_turn(
     def change(value: str) -> Call:
         return lambda c: c.patch("/user", json={field: value}, headers=auth)
 
-    in_a_row = in_turn_seconds(client, field)
+    sign_up(client, "bob")  # another account, whose claims the race leaves alone
     outcomes = race(app, [change(value) for value in values])
 
     assert statuses(outcomes) == {200: RACERS}, summary(outcomes)
-    assert_fast(outcomes, max(SLOWEST, IN_TURN_FACTOR * in_a_row))
     assert client.get("/user", headers=auth).get_json()[field] in values
     assert_claims_match_live_users(firestore)  # a renamed account released every old name
     assert count(firestore, "usernames") == 2  # alice's and bob's, no old one left
@@ -198,7 +165,6 @@ def test_account_deletes_during_renames_leave_no_dangling_claim(
     # More than one rename may win: once the holder's account is deleted the name is free
     # again for the next racer. That at most one live account holds it at a time is what
     # the claims left behind show.
-    assert_fast(outcomes)
     assert_claims_match_live_users(firestore)
     assert count(firestore, "users") == 0
 
@@ -220,7 +186,6 @@ def test_thirty_dogs_of_one_name(app: Flask, client: FlaskClient, firestore: Any
 
     assert statuses(outcomes) == {202: 1, 409: RACERS - 1}, summary(outcomes)
     assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
-    assert_fast(outcomes)
     assert count(firestore, "dogs") == 1
     assert_dog_claims_match_dogs(firestore)
 
@@ -239,7 +204,6 @@ def test_thirty_dog_renames_to_one_free_name(
 
     assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
     assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
-    assert_fast(outcomes)
     assert count(firestore, "dogs") == RACERS
     assert_dog_claims_match_dogs(firestore)
 
@@ -251,7 +215,6 @@ def test_thirty_deletes_of_one_dog(app: Flask, client: FlaskClient, firestore: A
     outcomes = race(app, [lambda c: c.delete("/dogs/Rex", headers=auth)] * RACERS)
 
     assert statuses(outcomes) == {204: 1, 404: RACERS - 1}, summary(outcomes)
-    assert_fast(outcomes)
     assert count(firestore, "dogs") == count(firestore, "dog_names") == 0
 
 
@@ -262,7 +225,6 @@ def uploads_then_deletes(
     outcomes = race(app, [post] * RACERS)
 
     assert statuses(outcomes) == {201: RACERS}, summary(outcomes)
-    assert_fast(outcomes, UPLOAD_SLOWEST)
     assert count(firestore, collection) == RACERS
 
     doc_id = firestore.collection(collection).limit(1).get()[0].id
@@ -337,7 +299,6 @@ def test_thirty_uses_of_one_reset_token(real_app: Flask, firestore: Any) -> None
 
     assert statuses(outcomes) == Counter({204: 1, 400: RACERS - 1}), summary(outcomes)
     assert {o.code for o in outcomes if o.status == 400} == {"invalid_token"}
-    assert_fast(outcomes)
     [winner] = [i for i, o in enumerate(outcomes) if o.status == 204]
     log_in_with = {"username": "alice", "password": f"a brand new passphrase {winner:02d}"}
     assert client.post("/login", json=log_in_with).status_code == 200

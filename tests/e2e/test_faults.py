@@ -33,6 +33,7 @@ from tests.support.api import PASSWORD
 from tests.support.emulators import load_emulators_module
 from tests.support.servers import free_port
 from tests.support.settings import RELAXED_RATE_LIMITS, TEST_SECRET
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -40,10 +41,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "demo-faults"
 READINESS_DEADLINE = 2.0  # bootstrap._firestore_ready
 # A request makes at most two Firestore calls before the first failure ends it; each is
-# bounded by DEADLINE_SECONDS (infrastructure/firestore/client.py). Generous on purpose.
+# bounded by DEADLINE_SECONDS (infrastructure/firestore/client.py). Generous on purpose: these
+# tell a deadline kept from none at all (the library retries an unreachable Firestore for
+# 60 s), not a fast answer from a slow one (docs/decisions/0341).
 REQUEST_BOUND = 2 * DEADLINE_SECONDS + 4
-READY_BOUND = READINESS_DEADLINE + 3
+READY_BOUND = 5 * READINESS_DEADLINE
 CLOUD_RUN_SIGTERM_WINDOW = 10.0
+LOAD_UNDER_WAY = 20  # registrations answered before SIGTERM is sent
 LEAKS = ("Traceback", "grpc", "google.", "firestore", "127.0.0.1", "Exception", "File ")
 
 
@@ -96,8 +100,7 @@ def gunicorn(emulator: Any, log_name: str, **env: str) -> Iterator[Server]:
         **RELAXED_RATE_LIMITS,
         **env,
     }
-    log = ROOT / ".local" / log_name
-    log.parent.mkdir(exist_ok=True)
+    log = local_dir() / log_name
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -229,6 +232,10 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     serial: Iterator[int] = field(default_factory=lambda: iter(range(1_000_000)))
 
+    def answered_201(self) -> int:
+        with self.lock:
+            return sum(1 for a in self.attempts if a.status == 201)
+
     def client(self, worker: int) -> None:
         """Registrations one after another, each on a new connection, until told to stop
         or until the server no longer accepts connections."""
@@ -267,7 +274,12 @@ def test_sigterm_under_load_finishes_what_was_taken_and_writes_nothing_by_half(
         load = Load(server.url)
         pool = ThreadPoolExecutor(load_threads)
         futures = [pool.submit(load.client, worker) for worker in range(load_threads)]
-        time.sleep(2.0)  # well into steady load
+        # Well into steady load: SIGTERM once LOAD_UNDER_WAY registrations have been answered
+        # (a count, not a time: a loaded machine gets there later, docs/decisions/0341).
+        patience = time.monotonic() + 60
+        while load.answered_201() < LOAD_UNDER_WAY:
+            assert time.monotonic() < patience, f"no load: {load.attempts[-3:]}"
+            time.sleep(0.05)
         sent_at = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         try:
@@ -284,7 +296,6 @@ def test_sigterm_under_load_finishes_what_was_taken_and_writes_nothing_by_half(
     attempts = load.attempts
     answered = [a for a in attempts if a.status is not None]
     created = {a.name for a in answered if a.status == 201}
-    assert len(created) > 20, "the load never got going"
     assert all(a.status == 201 for a in answered), sorted({a.status or 0 for a in answered})
     # Requests that were being handled when SIGTERM came got their answers after it.
     assert any(a.status == 201 and a.ended > sent_at and a.began < sent_at for a in answered)

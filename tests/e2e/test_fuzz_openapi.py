@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.hypothesis.builder import ApiOperationMark
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -172,8 +173,16 @@ def generated_document() -> dict[str, Any]:
     return document
 
 
+def in_a_fixed_order(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each path's operations sorted: a route's methods are a set, whose
+    order follows the process's hash seed, and pytest-xdist's workers must all collect the
+    same items in the same order (docs/testing.md#parallel-workers)."""
+    paths = {path: dict(sorted(item.items())) for path, item in document["paths"].items()}
+    return {**document, "paths": paths}
+
+
 DOCUMENT = generated_document()
-schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
+schema = schemathesis.openapi.from_dict(in_a_fixed_order(DOCUMENT), config=CONFIG)
 turns = itertools.count()
 
 
@@ -242,6 +251,17 @@ def negative_data_rejection_as_sent(
         raise
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A parameter of each operation's item, so that its id names the operation: pytest 9
+    gives schemathesis's items the id of the test function alone (without the "[GET /user]"
+    of their names), and pytest-xdist, which tells items apart by id, would run one of the 98
+    (docs/testing.md#parallel-workers)."""
+    if "operation" in metafunc.fixturenames:
+        found = ApiOperationMark.get(metafunc.function)
+        label = found.label if found is not None else metafunc.definition.name
+        metafunc.parametrize("operation", [label], ids=["fuzzed"])
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -249,7 +269,10 @@ def negative_data_rejection_as_sent(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_openapi_document_holds_for_every_operation(case: Case[Any], target: Target) -> None:
+def test_openapi_document_holds_for_every_operation(
+    case: Case[Any], target: Target, operation: str
+) -> None:
+    assert case.operation.label == operation
     if (case.method.upper(), case.path) in SELF_ENDING:
         token = target.account()
     else:

@@ -19,6 +19,7 @@ import requests
 from tests.support.api import PASSWORD
 from tests.support.metrics import SIGNINS, query, watch_queries
 from tests.support.servers import ROOT, serving, workers_serving
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +70,7 @@ def prometheus(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "    static_configs:\n"
         f"      - targets: ['{app_url.removeprefix('http://')}']\n"
     )
-    log = ROOT / ".local" / "prometheus-e2e.log"
+    log = local_dir() / "prometheus-e2e.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [

@@ -23,6 +23,7 @@ import requests
 
 from tests.support.api import PASSWORD
 from tests.support.servers import ROOT, serving
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 SECRETS = ("JWT_SECRET", "JWT_PRIVATE_KEY", "MFA_ENCRYPTION_KEY", "JOB_PUSH_TOKEN")
@@ -113,8 +114,7 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
         WEB_CONCURRENCY="1",
         EMULATOR_DATA_DIR=str(tmp_path / "kept"),  # never the checkout's own
     )
-    log = ROOT / ".local" / "run-local-moved-ports-e2e.log"
-    log.parent.mkdir(exist_ok=True)
+    log = local_dir() / "run-local-moved-ports-e2e.log"
     log.write_bytes(b"")
     began = time.monotonic()
     proc, printed = _run_local(env, log)
@@ -213,8 +213,7 @@ def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps
     # An account in the Auth emulator too (the Firebase token exchange signs in there).
     identity = f"http://127.0.0.1:{base + 1}/identitytoolkit.googleapis.com/v1/accounts"
     firebase_user = {"email": "fb@example.com", "password": PASSWORD, "returnSecureToken": True}
-    log = ROOT / ".local" / "run-local-kept-data-e2e.log"
-    log.parent.mkdir(exist_ok=True)
+    log = local_dir() / "run-local-kept-data-e2e.log"
     log.write_bytes(b"")
 
     proc, _ = _run_local(env, log)

@@ -17,6 +17,7 @@ import requests
 from tests.support.api import PASSWORD
 from tests.support.metrics import SIGNINS, query
 from tests.support.servers import ROOT, served
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +65,7 @@ def test_make_run_with_telemetry_prints_a_sign_ins_spans_and_its_prometheus_coun
         assert requests.post(url + "/register", json=body, timeout=60).status_code == 201
         login = {"username": "watched", "password": PASSWORD}
         assert requests.post(url + "/auth/login", json=login, timeout=60).status_code == 200
-        log = ROOT / ".local" / LOG
+        log = local_dir() / LOG
         deadline = time.monotonic() + 20
         spans = printed_spans(log)
         while not any(name == "POST /auth/login" for *_, name, _ in spans):

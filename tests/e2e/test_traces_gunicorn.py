@@ -19,6 +19,7 @@ from scripts.otlp_receiver import OtlpReceiver, ReceivedSpan
 
 from tests.support.api import PASSWORD
 from tests.support.servers import ROOT, served
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +104,7 @@ def test_a_sign_in_is_one_trace_with_its_firestore_and_argon2_spans_and_its_log_
     # The request's log line names the same trace and the request's span.
     lines = [
         json.loads(line)
-        for line in (ROOT / ".local" / "gunicorn-traces.log").read_text().splitlines()
+        for line in (local_dir() / "gunicorn-traces.log").read_text().splitlines()
         if line.startswith("{") and '"/auth/login"' in line
     ]
     (line,) = [x for x in lines if x.get("httpRequest", {}).get("requestUrl") == "/auth/login"]

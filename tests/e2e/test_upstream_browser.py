@@ -33,6 +33,7 @@ from tests.support.api import PASSWORD, bearer
 from tests.support.browser import TIMEOUT_MS, another_browser, chromium, fill, signed_up, violations
 from tests.support.local_servers import in_thread
 from tests.support.servers import ROOT, cli, free_port, serving
+from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e
 CALLBACK_PORT = 9  # nothing listens there: the app's callback is caught (page.route)
@@ -47,7 +48,7 @@ def upstream() -> Iterator[tuple[str, int]]:
     port, firegate_port = free_port(), free_port()
     entry = ROOT / ".tools" / "node_modules" / "oidc-provider" / "lib" / "index.js"
     assert entry.exists(), "oidc-provider is missing: make tools"
-    log = (ROOT / ".local" / "upstream-provider.log").open("wb")
+    log = (local_dir() / "upstream-provider.log").open("wb")
     proc = subprocess.Popen(
         ["node", str(ROOT / "tests" / "upstream_provider.mjs")],
         env={

@@ -47,7 +47,8 @@ def test_bad_answers_are_unavailable_and_quick(
     started = time.monotonic()
     with pytest.raises(PictureUnavailable):
         source.random_picture()
-    assert time.monotonic() - started < 2.5  # bounded by the timeouts and the deadline
+    # Cut by the timeouts and the deadline (1 s), not waited out: the drip takes 10 s.
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize(

@@ -223,7 +223,9 @@ def test_an_attempt_ends_at_its_deadline_however_slowly_bytes_come(
             sender.post(f"{scheme}://{HOST}:{port}/in", "{}", {}, "127.0.0.1")
         took = time.monotonic() - started
     assert str(failed.value) == DEADLINE_EXCEEDED
-    assert DEADLINE <= took < DEADLINE + 2  # each byte came well within any per-read timeout
+    # Each byte came well within any per-read timeout: the deadline ended it (a generous bound,
+    # for a loaded machine: docs/decisions/0341).
+    assert DEADLINE <= took < DEADLINE + 10
 
 
 def test_at_most_a_few_kib_of_the_body_are_read() -> None:

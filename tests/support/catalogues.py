@@ -3,6 +3,7 @@ compared with the strings the code and templates use (docs/contributing.md)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -29,8 +30,12 @@ def compile_catalogues() -> None:
         with po.open("rb") as source:
             catalog = read_po(source)
         mo = po.with_suffix(".mo")
-        with mo.open("wb") as target:
+        # Written aside, then renamed: parallel test workers each compile them at start-up,
+        # and one must never read a file another is writing.
+        partial = mo.with_name(f"{mo.stem}.{os.getpid()}.mo")
+        with partial.open("wb") as target:
             write_mo(target, catalog)
+        os.replace(partial, mo)
 
 
 def used_strings() -> set[str]:

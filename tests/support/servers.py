@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.workers import local_dir
 from tests.support.settings import RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +72,7 @@ def served(
     for name in unset:
         environment.pop(name, None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    log = ROOT / ".local" / log_name
-    log.parent.mkdir(exist_ok=True)
+    log = local_dir() / log_name
     with log.open("wb") as out:
         proc = subprocess.Popen(
             list(command) or [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from scripts.emulators import EmulatorError, EmulatorSet
+from scripts.emulators import EmulatorError, EmulatorSet, worker_sets
 
 pytestmark = pytest.mark.unit
 
@@ -187,3 +187,34 @@ def test_a_port_answering_like_the_emulator_is_reused_not_a_conflict(
 def test_a_port_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(EmulatorError, match="FIREBASE_EMULATOR_HUB_PORT"):
         EmulatorSet.from_env(("auth",), {"FIREBASE_EMULATOR_HUB_PORT": "hub"})
+
+
+def test_parallel_workers_get_sets_ten_ports_apart_with_nothing_shared(tmp_path: Path) -> None:
+    """docs/testing.md#parallel-workers: worker i's ports are the configured ones plus 10 i."""
+    base = EmulatorSet(root=tmp_path)  # the defaults: 8080, 9099, 8085, 9023, 1025 and 1080
+    sets = worker_sets(base, 3)
+    assert [s.firestore_port for s in sets] == [8080, 8090, 8100]
+    assert [(s.auth_port, s.hub_port, s.logging_port) for s in sets] == [
+        (9099, 9100, 9101),
+        (9109, 9110, 9111),
+        (9119, 9120, 9121),
+    ]
+    assert [(s.mail_port, s.mail_web_port) for s in sets] == [
+        (1025, 1080),
+        (1035, 1090),
+        (1045, 1100),
+    ]
+    every = [port for s in sets for port in s.planned_ports().values()]
+    assert len(every) == len(set(every)) == 3 * 8
+    assert [s.log_dir for s in sets] == [base.log_dir / f"gw{i}" for i in range(3)]
+
+
+def test_workers_whose_ports_would_meet_are_refused_naming_both(tmp_path: Path) -> None:
+    base = EmulatorSet(root=tmp_path, firestore_port=8080, pubsub_port=8090)
+    with pytest.raises(
+        EmulatorError,
+        match=r"port 8090: PUBSUB_EMULATOR_HOST of worker 0 and "
+        r"FIRESTORE_EMULATOR_HOST of worker 1",
+    ):
+        worker_sets(base, 2)
+    assert len(worker_sets(base, 1)) == 1  # one worker alone has nothing to meet

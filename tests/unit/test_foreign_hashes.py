@@ -125,20 +125,15 @@ def test_a_firebase_hash_is_checked_by_the_hasher() -> None:
 
 
 def test_a_quick_imported_hash_takes_as_long_as_an_argon2_check() -> None:
-    hasher = Argon2PasswordHasher()
+    """On the real clock: the quick check is padded with a wait up to what the argon2 check
+    seen before it took (the exact arithmetic: the Stopwatch tests below). A wait asked for,
+    not a time measured: tests assert outcomes (docs/decisions/0341)."""
+    waits: list[float] = []
+    hasher = Argon2PasswordHasher(sleep=waits.append)
     quick = django_hash(random_password(), iterations=1)  # microseconds on its own
-
-    def seconds(check: object) -> float:
-        runs = []
-        for _ in range(5):
-            started = time.perf_counter()
-            check()  # type: ignore[operator]
-            runs.append(time.perf_counter() - started)
-        return sorted(runs)[2]
-
-    unknown = seconds(lambda: hasher.verify_dummy("a wrong password"))
-    imported = seconds(lambda: hasher.verify(quick, "a wrong password"))
-    assert imported >= 0.8 * unknown, (imported, unknown)
+    hasher.verify_dummy("a wrong password")
+    assert not hasher.verify(quick, "a wrong password")
+    assert len(waits) == 1 and waits[0] > 0, waits
 
 
 class Stopwatch:

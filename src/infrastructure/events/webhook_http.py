@@ -10,6 +10,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
@@ -151,6 +152,7 @@ class PinnedWebhookSender:
         conn = self._connection(key)
         timer = threading.Timer(self._timeout, conn.cut_off)
         timer.daemon = True
+        began = time.monotonic()
         timer.start()
         status: int | None = None
         failure, reusable = "unreachable", False
@@ -164,7 +166,9 @@ class PinnedWebhookSender:
             failure = type(error).__name__
         finally:
             timer.cancel()
-        if conn.cut.is_set():  # no whole answer by the deadline, however much of one came
+        # No whole answer by the deadline, however much of one came. The sockets' own timeout
+        # is the deadline too: on a busy machine it may fire before the timer's thread runs.
+        if conn.cut.is_set() or time.monotonic() - began >= self._timeout:
             conn.close()
             raise WebhookUnreachable(DEADLINE_EXCEEDED)
         if reusable:
