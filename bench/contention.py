@@ -6,12 +6,13 @@
 The races of tests/e2e/test_contention_emulator.py, which asserts their outcomes (one
 winner and 29 409s, every change applied, no 5xx), timed here instead: the service under
 `gunicorn -c gunicorn.conf.py` (local profile, request limits off) on the bench's Firestore
-emulator; 30 clients, each with its own connection, released together by a barrier. Races:
-30 accounts renaming themselves to one free name, 30 changing their address to one free
-address, 30 changes of one account's display name, 30 deletes of one account. The target is
-the slowest answer (p99 of 30) under 2 s in every race: a read-write transaction's lock
-wait or spent retry budget costs 5-20 s (docs/decisions/0060-renames-by-compare-and-set.md).
-Writes bench/results/contention.json; exits 1 when a race misses.
+and storage emulators; 30 clients, each with its own connection, released together by a
+barrier. Races: 30 accounts renaming themselves to one free name, 30 changing their address
+to one free address, 30 changes of one account's display name, 30 deletes of one account.
+The target is the slowest answer (p99 of 30) under 2 s in every race: a read-write
+transaction's lock wait or spent retry budget costs 5-20 s
+(docs/decisions/0060-renames-by-compare-and-set.md). Writes bench/results/contention.json;
+exits 1 when a race misses.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    emulators = start_emulators(("firestore",))
+    emulators = start_emulators(("firestore", "storage"))  # a deletion empties its files too
     runs: list[dict[str, Any]] = []
     try:
         with Server("contention", service_env(emulators)) as server:
