@@ -13,7 +13,6 @@ the racers abort each other until their retry budget ran out (docs/decisions/006
 from __future__ import annotations
 
 import io
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,13 +29,11 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
 from tests.support.dataset_samples import upload
-from tests.support.races import RACERS, Call, Outcome, percentile, race, statuses, summary
+from tests.support.races import RACERS, Call, Outcome, race, statuses, summary
 from tests.support.settings import make_settings
 from tests.support.stored_documents import assert_claims_match_live_users, count
 
 pytestmark = pytest.mark.e2e
-
-RACERS = 30
 
 
 def assert_deleted(outcomes: Sequence[Outcome], late: int) -> None:

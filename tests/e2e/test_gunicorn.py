@@ -89,7 +89,6 @@ def test_unknown_user_and_wrong_password_answer_alike(gunicorn_url: str, firesto
 
 
 def test_logs_are_json_lines_without_query_strings(gunicorn_url: str, firestore: Any) -> None:
-    from tests.support.servers import ROOT
     from tests.support.workers import local_dir
 
     requests.get(gunicorn_url + "/healthz?secret=hunter2", timeout=10)

@@ -18,7 +18,7 @@ import requests
 
 from tests.support.api import PASSWORD
 from tests.support.metrics import SIGNINS, query, watch_queries
-from tests.support.servers import ROOT, serving, workers_serving
+from tests.support.servers import serving, workers_serving
 from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 from scripts.otlp_receiver import OtlpReceiver, ReceivedSpan
 
 from tests.support.api import PASSWORD
-from tests.support.servers import ROOT, served
+from tests.support.servers import served
 from tests.support.workers import local_dir
 
 pytestmark = pytest.mark.e2e

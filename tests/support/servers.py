@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-from tests.support.workers import local_dir
 from tests.support.settings import RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
+from tests.support.workers import local_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
