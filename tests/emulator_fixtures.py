@@ -27,7 +27,8 @@ reason and the tail of ``.local/emulators/<service>.log``.
 Under pytest-xdist each worker has emulators of its own, so one worker's wipe never empties
 another's data: worker ``gw<i>`` moves every port ``i * 10`` above the configured one
 (``worker_sets`` in scripts/emulators.py, which refuses ports of two workers that coincide),
-and logs to ``.local/emulators/gw<i>/``. Worker ``gw0`` keeps the configured ports, so it
+logs to ``.local/emulators/gw<i>/``, and starts them right after collection, before any
+test runs. Worker ``gw0`` keeps the configured ports, so it
 reuses emulators started beforehand on them (docs/testing.md#parallel-workers).
 """
 
