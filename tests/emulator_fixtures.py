@@ -27,7 +27,8 @@ reason and the tail of ``.local/emulators/<service>.log``.
 Under pytest-xdist each worker has emulators of its own, so one worker's wipe never empties
 another's data: worker ``gw<i>`` moves every port ``i * 10`` above the configured one
 (``worker_sets`` in scripts/emulators.py, which refuses ports of two workers that coincide),
-and logs to ``.local/emulators/gw<i>/``. Worker ``gw0`` keeps the configured ports, so it
+logs to ``.local/emulators/gw<i>/``, and starts them right after collection, before any
+test runs. Worker ``gw0`` keeps the configured ports, so it
 reuses emulators started beforehand on them (docs/testing.md#parallel-workers).
 """
 
@@ -46,24 +47,48 @@ if TYPE_CHECKING:
     from scripts.emulators import EmulatorSet
 
 
-@pytest.fixture(scope="session")
-def emulators() -> Iterator[EmulatorSet]:
+def _started_emulators() -> EmulatorSet | str:
+    """This process's emulators, started (or reused); a failure's message instead."""
     module = load_emulators_module()
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-firegate"
     bucket = os.environ.get("STORAGE_BUCKET") or f"{project}.appspot.com"
-    emulator_set: EmulatorSet = module.EmulatorSet.from_env(storage_bucket=bucket)
-    found = worker()
-    if found is not None:
-        index, count = found
-        try:
-            emulator_set = module.worker_sets(emulator_set, count)[index]
-        except module.EmulatorError as exc:
-            pytest.fail(f"the emulators did not start: {exc}", pytrace=False)
-    timeout = float(os.environ.get("EMULATORS_START_TIMEOUT") or 120)
     try:
-        emulator_set.start(timeout=timeout)
+        emulator_set: EmulatorSet = module.EmulatorSet.from_env(storage_bucket=bucket)
+        found = worker()
+        if found is not None:
+            index, count = found
+            emulator_set = module.worker_sets(emulator_set, count)[index]
+        emulator_set.start(timeout=float(os.environ.get("EMULATORS_START_TIMEOUT") or 120))
     except module.EmulatorError as exc:
-        pytest.fail(f"the emulators did not start: {exc}", pytrace=False)
+        return f"the emulators did not start: {exc}"
+    return emulator_set
+
+
+_EARLY = pytest.StashKey["EmulatorSet | str"]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A parallel worker starts its emulators as soon as it has collected tests that need
+    them, before any test runs: a port above 32767 may otherwise be held, when its turn
+    comes, by one of the many client connections the other workers' tests have closed (in
+    TIME_WAIT, which the Firestore emulator's bind does not pass)."""
+    if worker() is not None and any(
+        "emulators" in getattr(item, "fixturenames", ()) for item in session.items
+    ):
+        session.config.stash[_EARLY] = _started_emulators()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    early = session.config.stash.get(_EARLY, None)
+    if early is not None and not isinstance(early, str):
+        early.stop()  # a worker that ran none of the tests that need them
+
+
+@pytest.fixture(scope="session")
+def emulators(request: pytest.FixtureRequest) -> Iterator[EmulatorSet]:
+    emulator_set = request.config.stash.get(_EARLY, None) or _started_emulators()
+    if isinstance(emulator_set, str):
+        pytest.fail(emulator_set, pytrace=False)
     variables = emulator_set.env()
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
