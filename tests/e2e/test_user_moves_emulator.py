@@ -122,9 +122,9 @@ def importing(
         records = (firebase_records if cmd.format == "firebase" else jsonl_records)(stream)
         moves = FirestoreUserMoves(firestore)
         barrier.wait()
-        return import_users(cmd, records, moves=moves,
-                            users=adapters.users, clock=adapters.clock, providers=frozenset(),
-                            check_address=check_address)  # fmt: skip
+        users, clock = adapters.accounts.users, adapters.platform.clock
+        return import_users(cmd, records, moves=moves, users=users, clock=clock,
+                            providers=frozenset(), check_address=check_address)  # fmt: skip
 
 
 def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Protocol
 
 from application.ports import Clock, TokenIssuer
@@ -152,35 +151,7 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
     )
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class AuthenticationPorts(Protocol):
-    @property
-    def tokens(self) -> TokenIssuer: ...
-    @property
-    def principals(self) -> Principals: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
 @dataclass(frozen=True)
 class AuthenticationServices:
     authenticate: Callable[[Authenticate], Actor]
     jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
-
-
-def bind(
-    ports: AuthenticationPorts, reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
-) -> AuthenticationServices:
-    tokens, principals, clock = ports.tokens, ports.principals, ports.clock
-    return AuthenticationServices(
-        authenticate=partial(
-            authenticate,
-            tokens=tokens,
-            principals=principals,
-            clock=clock,
-            reauth_max_age=reauth_max_age,
-        ),
-        jwks=tokens.jwks,
-    )
