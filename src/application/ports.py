@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
 
+from application.metrics import Counter, Gauge, Histogram, Labels
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.federation.identities import WayIn
@@ -389,86 +390,53 @@ class PasskeyCeremonies(Protocol):
 
 
 class Metrics(Protocol):
-    """What operators count and time (docs/operations.md, "What to watch"). Label values are
-    few and fixed (a method, an outcome, a grant type, a route's rule): never a user's input.
-    ``NO_METRICS`` when metrics are off; an adapter must never raise."""
+    """What operators count and time, each metric declared once in ``application/metrics.py``
+    (docs/operations.md, "Metrics"); its labels as keywords, which mypy checks against the
+    declaration. ``NO_METRICS`` when metrics are off. An adapter never raises, but for labels
+    other than the metric's own (``ValueError``: a call mypy refuses)."""
 
-    def signin(self, method: str, outcome: str) -> None:
-        """A sign-in ended: ``outcome`` succeeded or failed."""
+    def add(self, metric: Counter[Labels], /, *args: Labels.args, **labels: Labels.kwargs) -> None:
+        """One more of ``metric``."""
         ...
 
-    def token_issued(self, grant: str) -> None:
-        """The provider issued tokens by a grant of this type."""
+    def observe(
+        self,
+        metric: Histogram[Labels],
+        value: float,
+        /,
+        *args: Labels.args,
+        **labels: Labels.kwargs,
+    ) -> None:
+        """One ``value`` in ``metric``'s histogram."""
         ...
 
-    def throttle_refused(self, scope: str) -> None:
-        """A throttle refused a request: ``login`` (failed logins) or ``requests``."""
-        ...
-
-    def refresh_reused(self) -> None:
-        """A rotated refresh token came back: its session was revoked."""
-        ...
-
-    def mail(self, kind: str, outcome: str) -> None:
-        """A mail job ended: ``sent``, ``failed`` (for good) or ``refused`` (a send limit)."""
-        ...
-
-    def webhook_attempt(self, outcome: str, delay: float) -> None:
-        """One POST to a receiver: ``succeeded`` or ``failed``, ``delay`` seconds after its
-        event."""
-        ...
-
-    def jobs_waiting(self, queue: str, waiting: int, oldest_due: float) -> None:
-        """This process's ``queue`` holds ``waiting`` jobs, the first due at ``oldest_due``
-        (seconds since the epoch; infinity when none waits)."""
-        ...
-
-    def argon2_waited(self, seconds: float) -> None:
-        """A hash or check waited this long for one of the hashing threads."""
-        ...
-
-    def imported_hash_failed(self, kind: str) -> None:
-        """A password checked against an imported hash of another system (``kind``: bcrypt,
-        django-pbkdf2, firebase-scrypt) did not match it."""
-        ...
-
-    def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """One HTTP request, by the rule of its route (never the raw path)."""
+    def set(
+        self, metric: Gauge[Labels], value: float, /, *args: Labels.args, **labels: Labels.kwargs
+    ) -> None:
+        """``metric`` is ``value`` now in this process."""
         ...
 
 
 class NoMetrics:
-    """Metrics off: every call does nothing."""
+    """Metrics off: every call only checks its labels."""
 
-    def signin(self, method: str, outcome: str) -> None:
-        return None
+    def add(self, metric: Counter[Labels], /, *args: Labels.args, **labels: Labels.kwargs) -> None:
+        metric.check(labels)
 
-    def token_issued(self, grant: str) -> None:
-        return None
+    def observe(
+        self,
+        metric: Histogram[Labels],
+        value: float,
+        /,
+        *args: Labels.args,
+        **labels: Labels.kwargs,
+    ) -> None:
+        metric.check(labels)
 
-    def throttle_refused(self, scope: str) -> None:
-        return None
-
-    def refresh_reused(self) -> None:
-        return None
-
-    def mail(self, kind: str, outcome: str) -> None:
-        return None
-
-    def webhook_attempt(self, outcome: str, delay: float) -> None:
-        return None
-
-    def jobs_waiting(self, queue: str, waiting: int, oldest_due: float) -> None:
-        return None
-
-    def argon2_waited(self, seconds: float) -> None:
-        return None
-
-    def imported_hash_failed(self, kind: str) -> None:
-        return None
-
-    def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        return None
+    def set(
+        self, metric: Gauge[Labels], value: float, /, *args: Labels.args, **labels: Labels.kwargs
+    ) -> None:
+        metric.check(labels)
 
 
 NO_METRICS: Metrics = NoMetrics()

@@ -39,6 +39,7 @@ from application.accounts.authentication import (
     authenticate,
 )
 from application.accounts.ways_in import IdentityRepository
+from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import NO_METRICS, Metrics, OwnedData, PasswordHasher, TokenIssuer
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
@@ -84,10 +85,11 @@ def build(
             memory_kib=signin.argon2_memory_kib,
             parallelism=signin.argon2_parallelism,
             max_concurrent=signin.hash_concurrency,
-            waited=_told(hash_waited, None if metrics is NO_METRICS else metrics.argon2_waited),
-            mismatched=mismatch_reporter(
-                None if metrics is NO_METRICS else metrics.imported_hash_failed
+            waited=_told(
+                hash_waited,
+                None if metrics is NO_METRICS else partial(metrics.observe, ARGON2_QUEUE_WAIT),
             ),
+            mismatched=mismatch_reporter(metrics),
         ),
     )
 

@@ -5,15 +5,19 @@ only then (docs/decisions/0304-metrics.md)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from application.ports import NO_METRICS, AuditLog, Metrics
 from infrastructure.settings import Settings
 from interfaces.shared.metrics import MetricsConfig
 
+if TYPE_CHECKING:
+    from infrastructure.metrics.adapter import Adapter
+
 
 def measuring(settings: Settings) -> MetricsConfig | None:
     """This process's metrics and /metrics; None when they are off."""
-    targets: list[Metrics] = []
+    targets: list[Adapter] = []
     config = MetricsConfig(metrics=NO_METRICS)
     if settings.telemetry.metrics_token is not None:
         from infrastructure.metrics.prometheus import CONTENT_TYPE, PrometheusMetrics  # noqa: PLC0415

@@ -20,6 +20,7 @@ from application.jobs import (
     authorize_push,
     receive_push,
 )
+from application.metrics import JOBS_OLDEST_DUE, JOBS_WAITING
 from application.ports import (
     NO_METRICS,
     AuditLog,
@@ -159,11 +160,22 @@ def job_queue_factory(
             max_attempts=settings.jobs.job_max_attempts,
             backoff=settings.jobs.job_backoff,
             max_backoff=settings.jobs.job_backoff_max,
-            observe=None if metrics is NO_METRICS else partial(metrics.jobs_waiting, name),
+            observe=None if metrics is NO_METRICS else _queue_gauges(metrics, name),
         )
 
     name = "webhooks" if webhooks else "jobs"
     return inprocess
+
+
+def _queue_gauges(metrics: Metrics, queue: str) -> Callable[[int, float], None]:
+    """What an in-process queue tells of itself, as its gauges: how many jobs wait, and when
+    the first of them was due (infinity: none waits)."""
+
+    def observe(waiting: int, oldest_due: float) -> None:
+        metrics.set(JOBS_WAITING, waiting, queue=queue)
+        metrics.set(JOBS_OLDEST_DUE, oldest_due, queue=queue)
+
+    return observe
 
 
 def request_counter(settings: Settings, client: Client) -> RequestCounter:

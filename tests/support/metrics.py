@@ -45,6 +45,23 @@ def watch_queries() -> list[str]:
     return [row.split("|")[2].strip().strip("`") for row in rows]
 
 
+def metrics_table() -> dict[str, tuple[set[str], str]]:
+    """docs/operations.md's table of metrics: each metric's label names (the words in
+    backquotes of its labels column, outside the parentheses that give their values) and its
+    "what" column, by its name."""
+    section = OPERATIONS.read_text().split("\n## Metrics", 1)[1].split("\n### ", 1)[0]
+    found: dict[str, tuple[set[str], str]] = {}
+    for row in section.splitlines():
+        if row.startswith("| `firegate_"):
+            name, labels, what = (cell.strip() for cell in row.strip().strip("|").split("|"))
+            assert name.strip("`") not in found, f"{name} has two rows"
+            found[name.strip("`")] = (set(QUOTED.findall(ASIDE.sub("", labels))), what)
+    return found
+
+
+QUOTED = re.compile(r"`([^`]+)`")
+ASIDE = re.compile(r"\([^)]*\)")
+
 SIGNINS = 'sum(firegate_signins_total{method="password",outcome="succeeded"})'
 
 

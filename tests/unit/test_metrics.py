@@ -15,6 +15,20 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.events.webhooks.jobs import sweep
+from application.metrics import (
+    ARGON2_QUEUE_WAIT,
+    HTTP_REQUESTS,
+    IMPORTED_HASH_FAILURES,
+    JOBS_OLDEST_DUE,
+    JOBS_WAITING,
+    MAILS,
+    REFRESH_REUSE,
+    SIGNINS,
+    THROTTLE_REFUSALS,
+    TOKENS_ISSUED,
+    WEBHOOK_ATTEMPTS,
+    WEBHOOK_DELAY,
+)
 from application.ports import NO_METRICS, Audit, AuditEvent, Job
 from bootstrap import Adapters, build_app
 from bootstrap.metrics import measuring
@@ -103,16 +117,18 @@ def test_requests_are_timed_by_their_route_never_their_path(client: FlaskClient)
 def one_of_each() -> dict[str, float]:
     """The exposition's samples once each metric has counted one thing."""
     metrics = PrometheusMetrics()
-    metrics.signin("passkey", "succeeded")
-    metrics.token_issued("authorization_code")
-    metrics.throttle_refused("requests")
-    metrics.refresh_reused()
-    metrics.mail("verify_email", "sent")
-    metrics.webhook_attempt("failed", 2.0)
-    metrics.jobs_waiting("jobs", 3, 1_000.0)
-    metrics.argon2_waited(0.02)
-    metrics.imported_hash_failed("firebase-scrypt")
-    metrics.request("/user", "GET", 200, 0.004)
+    metrics.add(SIGNINS, method="passkey", outcome="succeeded")
+    metrics.add(TOKENS_ISSUED, grant="authorization_code")
+    metrics.add(THROTTLE_REFUSALS, scope="requests")
+    metrics.add(REFRESH_REUSE)
+    metrics.add(MAILS, kind="verify_email", outcome="sent")
+    metrics.add(WEBHOOK_ATTEMPTS, outcome="failed")
+    metrics.observe(WEBHOOK_DELAY, 2.0)
+    metrics.set(JOBS_WAITING, 3, queue="jobs")
+    metrics.set(JOBS_OLDEST_DUE, 1_000.0, queue="jobs")
+    metrics.observe(ARGON2_QUEUE_WAIT, 0.02)
+    metrics.add(IMPORTED_HASH_FAILURES, kind="firebase-scrypt")
+    metrics.observe(HTTP_REQUESTS, 0.004, route="/user", method="GET", status=200)
     return samples(metrics.exposition().decode())
 
 

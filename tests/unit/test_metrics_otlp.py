@@ -19,10 +19,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import Histogram, InMemoryMetricReader
 
-from application.ports import NO_METRICS
+from application import metrics as catalogue
+from application.ports import NO_METRICS, Metrics
 from bootstrap.metrics import measuring
 from infrastructure.metrics.fanout import FanOut
-from infrastructure.metrics.otlp import REQUEST_BUCKETS, REQUESTS, OtlpMetrics
+from infrastructure.metrics.otlp import OtlpMetrics
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from tests.support.api import bearer
@@ -32,6 +33,11 @@ from tests.support.settings import make_settings
 pytestmark = pytest.mark.unit
 
 PORT = 25230  # E1's block
+REQUESTS, REQUEST_BUCKETS = catalogue.HTTP_REQUESTS.name, catalogue.HTTP_REQUESTS.buckets
+
+
+def request(metrics: Metrics, route: str, method: str, status: int, seconds: float) -> None:
+    metrics.observe(catalogue.HTTP_REQUESTS, seconds, route=route, method=method, status=status)
 
 
 class Receiver(ThreadingHTTPServer):
@@ -89,16 +95,18 @@ def points(receiver: Receiver) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 def test_the_counters_go_by_otlp_with_the_workers_own_instance_id(receiver: Receiver) -> None:
     metrics = OtlpMetrics(f"http://127.0.0.1:{PORT}/v1/metrics", interval_ms=3_600_000)
-    metrics.signin("password", "succeeded")
-    metrics.signin("password", "succeeded")
-    metrics.signin("passkey", "failed")
-    metrics.token_issued("client_credentials")
-    metrics.mail("verify_email", "sent")
-    metrics.webhook_attempt("failed", 3.0)
-    metrics.argon2_waited(0.01)
-    metrics.imported_hash_failed("bcrypt")
-    metrics.request("/user", "GET", 200, 0.004)
-    metrics.jobs_waiting("jobs", 2, time.time() - 30)
+    metrics.add(catalogue.SIGNINS, method="password", outcome="succeeded")
+    metrics.add(catalogue.SIGNINS, method="password", outcome="succeeded")
+    metrics.add(catalogue.SIGNINS, method="passkey", outcome="failed")
+    metrics.add(catalogue.TOKENS_ISSUED, grant="client_credentials")
+    metrics.add(catalogue.MAILS, kind="verify_email", outcome="sent")
+    metrics.add(catalogue.WEBHOOK_ATTEMPTS, outcome="failed")
+    metrics.observe(catalogue.WEBHOOK_DELAY, 3.0)
+    metrics.observe(catalogue.ARGON2_QUEUE_WAIT, 0.01)
+    metrics.add(catalogue.IMPORTED_HASH_FAILURES, kind="bcrypt")
+    metrics.observe(catalogue.HTTP_REQUESTS, 0.004, route="/user", method="GET", status=200)
+    metrics.set(catalogue.JOBS_WAITING, 2, queue="jobs")
+    metrics.set(catalogue.JOBS_OLDEST_DUE, time.time() - 30, queue="jobs")
     assert metrics.provider.force_flush(10_000)
     found = points(receiver)
     assert sorted(found["firegate_signins"], key=str) == sorted(
@@ -174,7 +182,7 @@ def test_the_request_histogram_goes_as_the_sdks_own_would_go(receiver: Receiver)
 
     def send(batch: list[tuple[str, str, int, float]]) -> None:
         with ThreadPoolExecutor(4) as pool:  # from several threads, as gunicorn's
-            list(pool.map(lambda r: metrics.request(*r), batch * 50))
+            list(pool.map(lambda r: request(metrics, *r), batch * 50))
         for route, method, status, seconds in batch * 50:
             attributes = {"route": route, "method": method, "status": str(status)}
             histogram.record(seconds, attributes)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository
 from application.jobs import RetryJob
+from application.metrics import MAILS
 from application.ports import (
     NO_METRICS,
     Audit,
@@ -405,7 +406,7 @@ def send_mail(
     )
     if counted is None:
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
-        metrics.mail(kind.value, "refused")
+        metrics.add(MAILS, kind=kind.value, outcome="refused")
         return
     context |= counted
     if kind in NOTICES.values():
@@ -425,7 +426,7 @@ def send_mail(
             raise RetryJob(f"mail not delivered yet: {exc}") from exc
         log.warning("giving up on a %s mail for user %s: %s", kind.value, user.id, exc)
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
-        metrics.mail(kind.value, "failed")
+        metrics.add(MAILS, kind=kind.value, outcome="failed")
         return
     audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
-    metrics.mail(kind.value, "sent")
+    metrics.add(MAILS, kind=kind.value, outcome="sent")

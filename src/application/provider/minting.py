@@ -2,7 +2,7 @@
 grant (RFC 9068: a code's, a refresh's, a client's own, a device's), the tokens of a token
 exchange (RFC 8693) and ID tokens (OpenID Connect Core §2). Their times are the ``Clock``
 port's, their lifetimes and issuer the policy's, their signatures the ``ProviderTokens``
-port's; and each token answer is counted here, once (``Metrics.token_issued``).
+port's; and each token answer is counted here, once (``TOKENS_ISSUED``).
 
 The Authlib glue only says what a token is for; the claims are made here
 (docs/decisions/0345-one-place-mints-the-providers-tokens.md)."""
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from application.metrics import TOKENS_ISSUED
 from application.ports import Clock, Metrics
 from application.provider.claims import claims_of
 from application.provider.ports import OAuthPolicy, ProviderTokens
@@ -196,4 +197,4 @@ class TokenIssued:
 
 def count_issued(cmd: TokenIssued, *, metrics: Metrics) -> None:
     """A token answer went out: counted once, by its grant type, whatever tokens it holds."""
-    metrics.token_issued(cmd.grant_type)
+    metrics.add(TOKENS_ISSUED, grant=cmd.grant_type)

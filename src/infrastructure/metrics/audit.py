@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from application.metrics import REFRESH_REUSE, SIGNINS, THROTTLE_REFUSALS
 from application.ports import Audit, AuditEvent, AuditLog, Metrics, StagedWrites
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES
 
@@ -52,10 +53,11 @@ class MeteredAuditLog:
             method = signin_method(event)
             if method is not None:
                 succeeded = event.outcome == "success"
-                self._metrics.signin(method, "succeeded" if succeeded else "failed")
+                outcome = "succeeded" if succeeded else "failed"
+                self._metrics.add(SIGNINS, method=method, outcome=outcome)
                 if event.reason == TOO_MANY_LOGIN_FAILURES:
-                    self._metrics.throttle_refused("login")
+                    self._metrics.add(THROTTLE_REFUSALS, scope="login")
             elif event.event is Audit.REFRESH_TOKEN_REUSE:
-                self._metrics.refresh_reused()
+                self._metrics.add(REFRESH_REUSE)
         except Exception:  # noqa: S110 - a count is never worth a failed request
             pass

@@ -9,6 +9,8 @@ import hmac
 import logging
 from collections.abc import Callable
 
+from application.metrics import IMPORTED_HASH_FAILURES
+from application.ports import Metrics
 from domain.errors import InvalidInput
 from domain.signin.password_hashes import (
     FirebaseScryptHash,
@@ -77,9 +79,9 @@ def verify_foreign(password_hash: str, password: str) -> bool:
     raise ValueError(f"not a foreign hash: {kind}")
 
 
-def mismatch_reporter(count: Callable[[str], None] | None) -> Callable[[HashKind], None]:
+def mismatch_reporter(metrics: Metrics) -> Callable[[HashKind], None]:
     """What the hasher tells of an imported hash a password did not match: a log line, and
-    ``count`` (the metric) when given. Many of them against few sign-ins with imported
+    its count in ``metrics``. Many of them against few sign-ins with imported
     hashes is the sign of an import made with the wrong hash parameters
     (docs/migrating.md, "Check the parameters first")."""
 
@@ -87,7 +89,6 @@ def mismatch_reporter(count: Callable[[str], None] | None) -> Callable[[HashKind
         log.warning(
             "a password did not match an imported %s hash", kind.value, extra={"kind": kind.value}
         )
-        if count is not None:
-            count(kind.value)
+        metrics.add(IMPORTED_HASH_FAILURES, kind=kind.value)
 
     return report

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 
+from application.metrics import HTTP_REQUESTS
 from application.ports import Metrics
 from domain.errors import Unauthenticated
 
@@ -48,7 +49,8 @@ def install_metrics(app: Flask, config: MetricsConfig) -> None:
         rule = request.url_rule
         seconds = time.perf_counter() - started if started is not None else 0.0
         route = rule.rule if rule is not None else UNMATCHED
-        metrics.request(route, method_label(request.method), response.status_code, seconds)
+        method, status = method_label(request.method), response.status_code
+        metrics.observe(HTTP_REQUESTS, seconds, route=route, method=method, status=status)
         return response
 
     exposition = config.exposition

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
 from interfaces.shared.limits import LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
@@ -120,7 +122,9 @@ def create_app(
             {route: text for part in parts for route, text in part.limits.items()},
             services.request_counter,
             {route: alias for part in parts for route, alias in part.limited_as.items()},
-            refused=(lambda: metrics.metrics.throttle_refused("requests")) if metrics else None,
+            refused=partial(metrics.metrics.add, THROTTLE_REFUSALS, scope="requests")
+            if metrics
+            else None,
         )
     _install_security_headers(app, config.production, [h for p in parts for h in p.headers])
     return app

@@ -18,6 +18,7 @@ from application.events.webhooks.ports import (
     WebhookSender,
     WebhookUnreachable,
 )
+from application.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELAY
 from application.ports import NO_METRICS, Clock, Metrics, SecretBox
 from domain.errors import Unavailable
 from domain.events.webhooks import (
@@ -119,7 +120,9 @@ def deliver(
     if attempt is None:
         return None
     outcome = "succeeded" if attempt.succeeded else "failed"
-    ports.metrics.webhook_attempt(outcome, (attempt.at - delivery.created_at).total_seconds())
+    ports.metrics.add(WEBHOOK_ATTEMPTS, outcome=outcome)
+    delay = (attempt.at - delivery.created_at).total_seconds()
+    ports.metrics.observe(WEBHOOK_DELAY, max(delay, 0.0))
     done = delivery.after(attempt, policy.retry)
     ports.deliveries.save(done)
     _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)
