@@ -4,10 +4,16 @@
 A delivery is created in the commit of its security event (security_events.py); ``claim``
 takes a due one with a precondition on its update time, so of two workers only one sends.
 ``expires_at`` is the field of the deliveries' TTL policy (docs/operations.md).
+
+Deliveries are written at the rate of the events: their times are indexed only in composite
+indexes that start with ``shard``, a number from the delivery's id, and the sweeper's and the
+admins' queries ask for every shard at once (``in``), so the writes spread over ``SHARDS``
+ranges of each index instead of one (docs/decisions/0356-queries-held-against-their-indexes.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +28,12 @@ from infrastructure.firestore.optimistic import unchanged_since
 
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
+SHARDS = 16  # at most 30: the values of one ``in`` filter
+EVERY_SHARD = list(range(SHARDS))
+
+
+def shard_of(delivery_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(delivery_id.encode()).digest()[:4]) % SHARDS
 
 
 def endpoint_to_doc(endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -65,6 +77,7 @@ def delivery_state(delivery: Delivery) -> dict[str, Any]:
 
 def delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
     return {
+        "shard": shard_of(delivery.id),
         "endpoint_id": delivery.endpoint_id,
         "event_type": delivery.event_type,
         "event_id": delivery.event_id,
@@ -166,10 +179,11 @@ class FirestoreWebhookDeliveries:
     def list_page(
         self, endpoint_id: str, before: tuple[datetime, str] | None, limit: int
     ) -> list[Delivery]:
-        # Composite index (firestore.indexes.json): endpoint_id + created_at desc + __name__ desc.
+        # Composite index (firestore.indexes.json): shard + endpoint_id + created_at desc.
         descending = firestore.Query.DESCENDING
         query = (
-            self._deliveries.where(filter=firestore.FieldFilter("endpoint_id", "==", endpoint_id))
+            self._deliveries.where(filter=firestore.FieldFilter("shard", "in", EVERY_SHARD))
+            .where(filter=firestore.FieldFilter("endpoint_id", "==", endpoint_id))
             .order_by("created_at", direction=descending)
             .order_by("__name__", direction=descending)
         )
@@ -182,9 +196,10 @@ class FirestoreWebhookDeliveries:
         return [delivery_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
 
     def due(self, now: datetime, limit: int) -> list[str]:
-        # Composite index: status + next_attempt_at; only the ids are read.
+        # Composite index: shard + status + next_attempt_at; only the ids are read.
         query = (
-            self._deliveries.where(filter=firestore.FieldFilter("status", "==", "pending"))
+            self._deliveries.where(filter=firestore.FieldFilter("shard", "in", EVERY_SHARD))
+            .where(filter=firestore.FieldFilter("status", "==", "pending"))
             .where(filter=firestore.FieldFilter("next_attempt_at", "<=", now))
             .order_by("next_attempt_at")
             .select([])
