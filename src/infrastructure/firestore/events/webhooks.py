@@ -66,8 +66,10 @@ def _attempts_to_doc(attempts: tuple[Attempt, ...]) -> list[dict[str, Any]]:
 
 
 def delivery_state(delivery: Delivery) -> dict[str, Any]:
-    """The fields that change after a delivery is created."""
+    """The fields that change after a delivery is created; and its shard, which never does,
+    so that one stored before shards existed gains it at its next attempt or resend."""
     return {
+        "shard": shard_of(delivery.id),
         "status": delivery.status.value,
         "attempts": _attempts_to_doc(delivery.attempts),
         "next_attempt_at": delivery.next_attempt_at,
@@ -77,7 +79,6 @@ def delivery_state(delivery: Delivery) -> dict[str, Any]:
 
 def delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
     return {
-        "shard": shard_of(delivery.id),
         "endpoint_id": delivery.endpoint_id,
         "event_type": delivery.event_type,
         "event_id": delivery.event_id,
