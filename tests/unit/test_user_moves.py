@@ -19,7 +19,7 @@ from application.migration.ports import Holders
 from bootstrap import Adapters
 from domain.accounts.users import Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from interfaces.migration.user_moves import check_address
+from interfaces.cli.migration import check_address
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
