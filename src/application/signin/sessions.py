@@ -143,6 +143,18 @@ def _invalid_refresh() -> Unauthenticated:
     return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
 
 
+def refreshing(cmd: Refresh, *, policy: TokenPolicy) -> str | None:
+    """The session a refresh token proves it was issued for, by its tag alone, nothing read:
+    whom its refresh counts against in the request limits (docs/security.md); None for a
+    token without a tag that checks out."""
+    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+    if match is None or not _session_id(match[1]):
+        return None
+    session_id, secret, generation, tag = match.groups()
+    proven = policy.proven_generation(session_id, secret, generation, tag)
+    return None if proven is None else session_id
+
+
 def refresh(
     cmd: Refresh,
     *,
@@ -506,6 +518,7 @@ def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
 @dataclass(frozen=True)
 class SessionServices:
     refresh: Callable[[Refresh], TokenPair]
+    refreshing: Callable[[Refresh], str | None]  # the session a refresh token proves
     renew: Callable[[Renew], AccessToken]
     logout: Callable[[Logout], None]
     list: Callable[[ListSessions], list[Session]]
@@ -527,6 +540,7 @@ def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
             policy=policy,
             audit=audit,
         ),
+        refreshing=partial(refreshing, policy=policy),
         renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
         logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
         list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
