@@ -1,7 +1,7 @@
 """What each operation costs in Firestore: the documents it reads and writes and its round
 trips, counted on the emulator on both of firegate's ways to Firestore (the client library
-and the REST path) by ``tests/support/firestore_cost.py``; SPEC §24, docs/operations.md
-("What an operation costs").
+and the REST path) by ``tests/support/firestore_cost.py`` (docs/operations.md
+"What an operation costs"; docs/decisions/0360).
 
 Each operation is done once to warm what it caches, then counted; the jobs it queues are run
 inside the count (on Cloud Run they are pushed back to the service: the same calls). The
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from application.jobs import JobPush, encode_job
 from bootstrap import build_adapters, build_app
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
-from tests.support.api import bearer
+from tests.support.api import PASSWORD, bearer
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
@@ -33,9 +34,9 @@ from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery staple"
 
-# (reads, writes, round trips) of one operation, its jobs included.
+# (reads, writes, round trips) of one operation, its jobs included; docs/operations.md's
+# table says the same (test_the_operations_guide_shows_the_table).
 EXPECTED: dict[str, tuple[int, int, int]] = {
     "sign-up": (2, 7, 6),
     "login": (8, 8, 8),
@@ -48,6 +49,10 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "device poll": (1, 1, 2),
     "DPoP request": (3, 3, 4),
 }
+
+
+# Firestore's list prices for nam5, dollars per document (docs/operations.md names the page).
+READ, WRITE, DELETE = 0.06 / 100_000, 0.18 / 100_000, 0.02 / 100_000
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +107,9 @@ class Stage:
         return name, found
 
 
-@pytest.fixture
-def stage(metered: tuple[Any, FirestoreMeter], clean_emulators: Any) -> Stage:
+def staged(metered: tuple[Any, FirestoreMeter], **changes: Any) -> Stage:
     client, meter = metered
-    settings = make_settings()
+    settings = make_settings(**changes)
     queue = FakeJobQueue()
     adapters = replace(
         build_adapters(settings, firestore=client),
@@ -114,6 +118,11 @@ def stage(metered: tuple[Any, FirestoreMeter], clean_emulators: Any) -> Stage:
         mailer=FakeMailer(),
     )
     return Stage(EmulatorWorld(build_app(settings, adapters)), queue, meter, itertools.count())
+
+
+@pytest.fixture
+def stage(metered: tuple[Any, FirestoreMeter], clean_emulators: Any) -> Stage:
+    return staged(metered)
 
 
 def sign_up(stage: Stage) -> Cost:
@@ -255,3 +264,40 @@ def test_an_operation_costs_what_the_table_says(stage: Stage, operation: str) ->
         f"{operation} costs less than EXPECTED {expected}: bring EXPECTED and the table in "
         f"docs/operations.md down to {_described(cost)}"
     )
+
+
+def test_a_busy_client_writes_no_document_more_than_once_a_second(
+    metered: tuple[Any, FirestoreMeter], clean_emulators: Any
+) -> None:
+    """A BFF's 600 token requests in a few seconds, under a limit of 1,200 a
+    minute, write its counters no more than once a second of the minute each."""
+    stage = staged(metered, rate_limit_oauth_token="1200/minute")
+    service = stage.world.register("--confidential", name="A BFF")
+    with stage.meter.measuring() as cost:
+        for _ in range(600):
+            answer = stage.world.post_token(service, grant_type="client_credentials")
+            assert answer.status_code == 200, answer.get_json()
+    assert cost.writes == 600
+    assert len(cost.written) == 20  # its key's counters, as many as its limit's requests a second
+    assert max(cost.written.values()) <= 60
+
+
+def test_the_operations_guide_shows_the_table() -> None:
+    """docs/operations.md's sizing table: each operation's counts as EXPECTED has them, and
+    its dollars per million from them at the list prices it names."""
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    section = guide.split("## What an operation costs", 1)[1].split("\n## ", 1)[0]
+    shown: dict[str, tuple[int, int, int]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        name = cells[0].split(" (", 1)[0]
+        if name not in EXPECTED:
+            continue
+        reads, writes, trips = int(cells[1]), int(cells[2].split()[0]), int(cells[3])
+        found = re.search(r"\((\d+) deletes?\)", cells[2])
+        deletes = int(found.group(1)) if found else 0
+        shown[name] = (reads, writes, trips)
+        dollars = reads * READ + (writes - deletes) * WRITE + deletes * DELETE
+        assert cells[5] == f"{dollars * 1_000_000:.2f}", line
+        assert f"${dollars * 1_000:.4f}" in cells[4], line
+    assert shown == EXPECTED
