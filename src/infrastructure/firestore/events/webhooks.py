@@ -4,10 +4,16 @@
 A delivery is created in the commit of its security event (security_events.py); ``claim``
 takes a due one with a precondition on its update time, so of two workers only one sends.
 ``expires_at`` is the field of the deliveries' TTL policy (docs/operations.md).
+
+Each delivery carries a ``shard``, 0 to ``DELIVERY_SHARDS`` - 1, from its id: the sweeper's
+index (``shard``, ``status``, ``next_attempt_at``) then grows at as many places, not at the
+one end where every new pending delivery's next attempt would land, which one index range
+takes at about 500 writes a second (docs/decisions/0359-webhook-sweeper-by-shard.md).
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +28,11 @@ from infrastructure.firestore.optimistic import unchanged_since
 
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
+DELIVERY_SHARDS = 16  # at most 30: the sweeper asks for them all in one ``in`` filter
+
+
+def delivery_shard(delivery_id: str) -> int:
+    return zlib.crc32(delivery_id.encode()) % DELIVERY_SHARDS
 
 
 def endpoint_to_doc(endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -71,6 +82,7 @@ def delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
         "payload": delivery.payload,
         "created_at": delivery.created_at,
         "expires_at": delivery.created_at + KEPT_FOR,
+        "shard": delivery_shard(delivery.id),
         **delivery_state(delivery),
     }
 
@@ -182,9 +194,12 @@ class FirestoreWebhookDeliveries:
         return [delivery_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
 
     def due(self, now: datetime, limit: int) -> list[str]:
-        # Composite index: status + next_attempt_at; only the ids are read.
+        # Composite index: shard + status + next_attempt_at, every shard in one query (its
+        # disjunction merged by next attempt); only the ids are read.
+        shards = list(range(DELIVERY_SHARDS))
         query = (
-            self._deliveries.where(filter=firestore.FieldFilter("status", "==", "pending"))
+            self._deliveries.where(filter=firestore.FieldFilter("shard", "in", shards))
+            .where(filter=firestore.FieldFilter("status", "==", "pending"))
             .where(filter=firestore.FieldFilter("next_attempt_at", "<=", now))
             .order_by("next_attempt_at")
             .select([])
