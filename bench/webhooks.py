@@ -40,10 +40,9 @@ from _common import (
 from application import jobs
 from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
-from application.events.webhooks import wiring as webhooks
 from application.events.webhooks.admin import CreateWebhook
 from application.ports import Audit, AuditEvent, Job
-from bootstrap import build_adapters, build_policies
+from bootstrap import build_adapters, events
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.settings import Settings
 
@@ -93,17 +92,31 @@ def one_run(count: int, threads: int, receiver_url: str) -> dict[str, Any]:
         webhook_sweep_interval=0,  # the bench queues every job itself
         log_level="WARNING",
     )
-    adapters, policies = build_adapters(settings), build_policies(settings)
+    adapters = build_adapters(settings)
+    base, evt, policy = adapters.platform, adapters.events, events.webhook_policy(settings)
     handlers: dict[str, jobs.JobHandler] = {}
-    queue = adapters.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    queue = base.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
     kept = KeptJobs()
-    outbox = webhooks.outbox(adapters, policies, queue=kept)
-    handlers.update(webhooks.handlers(adapters, policies, box=outbox, queue=queue))
+    outbox = events.outbox(evt, policy, platform=base, queue=kept)
+    secrets = adapters.signin.secret_box
+    handlers.update(
+        events.webhook_handlers(
+            evt,
+            policy,
+            users=adapters.accounts.users,
+            box_key=secrets,
+            platform=base,
+            box=outbox,
+            queue=queue,
+        )
+    )
     admin = Actor("bench", "bench", "admin", "s", datetime.now(UTC) + timedelta(hours=1))
-    services = webhooks.bind(adapters, policies, box=outbox, queue=queue)
+    services = events.bind_webhooks(
+        evt, policy, box_key=secrets, platform=base, box=outbox, queue=queue
+    )
     services.create(CreateWebhook(admin, f"{receiver_url}/in", ("user.created",)))
     outbox.cache.drop()
-    audit = StoringAuditLog(LoggingAuditLog(), adapters.security_events, adapters.clock, outbox)
+    audit = StoringAuditLog(LoggingAuditLog(), evt.security_events, base.clock, outbox)
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(
             pool.map(

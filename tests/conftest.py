@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.resources import FakePictureSource
-from tests.support.app import TEST_CLOCK, fake_adapters
+from tests.support.app import TEST_CLOCK, fake_adapters, swap
 from tests.support.catalogues import compile_catalogues
 from tests.support.settings import make_settings
 
@@ -87,7 +86,7 @@ def adapters(
     pictures: FakePictureSource,
 ) -> Adapters:
     """The in-memory fakes behind ``fake_app`` (a fake clock, a fast hasher)."""
-    return replace(
+    return swap(
         fake_adapters(app_settings, store),
         identity_verifier=identity_verifier,
         audit=audit_log,
@@ -100,7 +99,7 @@ def adapters(
 def fake_app(adapters: Adapters, app_settings: Settings) -> Flask:
     """The whole HTTP app on in-memory fakes."""
     app = build_app(app_settings, adapters)
-    app.extensions[TEST_CLOCK] = adapters.clock
+    app.extensions[TEST_CLOCK] = adapters.platform.clock
     return app
 
 

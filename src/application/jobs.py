@@ -15,8 +15,6 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
 
 from application.json_text import read_json
 from application.ports import Job, PushVerifier
@@ -117,33 +115,7 @@ def receive_push(push: JobPush, *, run: JobHandler, max_attempts: int) -> None:
     run(job, final)
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class JobPorts(Protocol):
-    @property
-    def push_verifier(self) -> PushVerifier | None: ...
-
-
-class JobPolicies(Protocol):
-    @property
-    def push_policy(self) -> PushPolicy: ...
-    @property
-    def job_max_attempts(self) -> int: ...
-
-
 @dataclass(frozen=True)
 class JobServices:
     authorize_push: Callable[[PushCredentials], None]
     receive_push: Callable[[JobPush], None]
-
-
-def bind(ports: JobPorts, policies: JobPolicies, *, run: JobHandler) -> JobServices:
-    """``run``: what runs any job, as the queues are given it (``run_job`` over every
-    feature's handlers)."""
-    policy, verifier = policies.push_policy, ports.push_verifier
-    max_attempts = policies.job_max_attempts
-    return JobServices(
-        authorize_push=partial(authorize_push, policy=policy, verifier=verifier),
-        receive_push=partial(receive_push, run=run, max_attempts=max_attempts),
-    )

@@ -1,6 +1,6 @@
 """Every use case, bound to its adapters, by feature: what a driving adapter (the JSON API,
-the command line) calls. The composition root builds it from each feature's ``bind``
-(docs/decisions/0042-wiring-per-feature.md)."""
+the command line) calls. The composition root builds it from each capability's bindings in
+``bootstrap/`` (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from application.accounts.accounts import AccountServices
 from application.accounts.admin import AdminServices
 from application.accounts.authentication import AuthenticationServices
 from application.events.security_events import EventServices
-from application.events.webhooks.wiring import WebhookServices
+from application.events.webhooks.services import WebhookServices
 from application.federation.connected import ConnectedServices
 from application.federation.firebase import FirebaseServices
 from application.federation.upstream import UpstreamServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
-from application.migration.wiring import MoveServices
+from application.migration.services import MoveServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
-from application.provider.wiring import OAuthServices
+from application.provider.services import OAuthServices
 from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices

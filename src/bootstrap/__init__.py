@@ -1,54 +1,48 @@
 """The composition root: settings -> adapters -> use cases -> Flask app.
 
-- ``Adapters`` (bootstrap/adapters.py): one adapter per port, made from the settings; a
-  capability's own adapters are made in its module (``bootstrap/signin.py``, ``mail.py``,
-  ``federation.py``, ``provider.py``, ``resources.py``) from its group of settings.
-- ``Policies``: what the settings decide for the use cases, made once.
-- ``bind``: each feature binds its own use cases from the adapters and the policies it
-  names (``tasks.bind(adapters)``); ``Services`` is the group of each.
-- ``build_app``: the Flask app over the services, with the command line.
+This module is the table of contents: each capability's module (``bootstrap/accounts.py``,
+``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``provider.py``,
+``resources.py``, ``migration.py``, over ``platform.py``) makes that capability's adapters
+from its own settings and binds its use cases; the signature of each binding names what it
+takes of the other capabilities. ``bind`` below composes them, in the order they depend on
+each other, into ``Services``; ``build_app`` makes the Flask app over them, with the command
+line (docs/decisions/0042-wiring-per-feature.md).
 
-A use case is added in its feature alone (docs/decisions/0042-wiring-per-feature.md). No
-global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...): importing that
-submodule would replace it.
+No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
+is that submodule: importing the submodule would replace it.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from application import jobs
-from application.accounts import accounts, admin, authentication
-from application.events import security_events as events
-from application.events.webhooks import wiring as webhooks
-from application.events.webhooks.ports import WebhookPolicy
-from application.federation import connected, firebase, upstream
-from application.jobs import JobHandler, PushPolicy
-from application.mail import flows as email
-from application.mail import sending
-from application.migration import wiring as migration
+from application import jobs as job_runs
+from application.events.security_events import WithRequestOrigin
+from application.jobs import JobHandler
+from application.mail.sending import NotifyingAuditLog
 from application.ports import NO_METRICS, OwnedData
-from application.provider import wiring as oauth
-from application.provider.ports import OAuthPolicy
-from application.resources import datasets, dogs, files, tasks
-from application.resources.csv_input import CsvLimits
 from application.services import Services
-from application.signin import login, passkeys, personal_tokens, sessions, totp
-from application.signin.tokens import TokenPolicy
+from bootstrap import (
+    accounts,
+    events,
+    federation,
+    mail,
+    migration,
+    platform,
+    provider,
+    resources,
+    signin,
+)
 from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.driving import driving_adapters
-from bootstrap.metrics import measuring, metered
-from bootstrap.signin import derived_key
-from domain.events.webhooks import RetryPolicy
-from domain.request_limits import Limit
-from domain.signin.devices import DevicePolicy
-from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from bootstrap.federation import SignedIn
+from bootstrap.metrics import measuring
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.limits import request_origin
@@ -59,169 +53,117 @@ from interfaces.shared.shell import ShellConfig, create_app
 if TYPE_CHECKING:
     from bootstrap.telemetry import Tracing
 
-__all__ = ["Adapters", "Policies", "bind", "build_adapters", "build_app", "build_policies"]
+__all__ = ["Adapters", "bind", "build_adapters", "build_app"]
 
 
-@dataclass(frozen=True)
-class Policies:
-    """Each feature's ``bind`` names the part it needs (``LoginPolicies``, ...)."""
-
-    token_policy: TokenPolicy
-    throttle_policy: LoginThrottlePolicy
-    device_policy: DevicePolicy
-    require_verified_email: bool
-    mfa_issuer: str
-    mail_settings: sending.MailSettings
-    dataset_limits: datasets.DatasetLimits
-    max_upload_bytes: int
-    push_policy: PushPolicy
-    job_max_attempts: int
-    identity_changes: Limit
-    oauth_policy: OAuthPolicy
-    webhook_policy: WebhookPolicy
-    upstream_policy: upstream.UpstreamPolicy
-
-
-def build_policies(settings: Settings) -> Policies:
-    def rule(max_failures: int) -> ThrottleRule:
-        return ThrottleRule(
-            max_failures=max_failures,
-            window=timedelta(seconds=settings.signin.login_failure_window),
-            backoff=timedelta(seconds=settings.signin.login_backoff),
-            max_backoff=timedelta(seconds=settings.signin.login_backoff_max),
-        )
-
-    return Policies(
-        token_policy=TokenPolicy(
-            access_ttl=timedelta(seconds=settings.signin.access_token_ttl),
-            refresh_ttl=timedelta(seconds=settings.signin.refresh_token_ttl),
-            session_lifetime=timedelta(seconds=settings.signin.session_lifetime),
-            refresh_grace=timedelta(seconds=settings.signin.refresh_grace_seconds),
-            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
-            successor_key=derived_key(settings.signin, b"refresh-token successor"),
-            generation_key=derived_key(settings.signin, b"refresh-token generation"),
-        ),
-        throttle_policy=LoginThrottlePolicy(
-            per_account_ip=rule(settings.signin.login_failures_per_account_ip),
-            per_account=rule(settings.signin.login_failures_per_account),
-            per_ip=rule(settings.signin.login_failures_per_ip),
-        ),
-        device_policy=DevicePolicy(key=derived_key(settings.signin, b"device token")),
-        require_verified_email=settings.accounts.require_verified_email,
-        mfa_issuer=settings.signin.mfa_issuer,
-        mail_settings=sending.MailSettings(
-            public_url=settings.service.public_url,
-            product=settings.branding.site_name,
-            support_email=settings.branding.support_email,
-        ),
-        dataset_limits=datasets.DatasetLimits(
-            max_upload_bytes=settings.resources.max_upload_bytes,
-            csv=CsvLimits(
-                max_rows=settings.resources.max_dataset_rows,
-                max_columns=settings.resources.max_dataset_columns,
-                max_field_chars=settings.resources.csv_max_field_chars,
-            ),
-        ),
-        max_upload_bytes=settings.resources.max_upload_bytes,
-        push_policy=PushPolicy(shared_token=settings.jobs.push_token, oidc=settings.jobs.push_oidc),
-        job_max_attempts=settings.jobs.job_max_attempts,
-        identity_changes=Limit(
-            settings.accounts.identity_change_limit, settings.accounts.identity_change_window
-        ),
-        oauth_policy=OAuthPolicy(
-            issuer=settings.service.public_url,
-            access_token_ttl=timedelta(seconds=settings.provider.oauth_access_token_ttl),
-            refresh_ttl=timedelta(seconds=settings.provider.oauth_refresh_token_ttl),
-            client_cache_ttl=settings.provider.oauth_client_cache_ttl,
-        ),
-        webhook_policy=WebhookPolicy(
-            local=settings.service.app_profile == "local",
-            retry=RetryPolicy(
-                first=timedelta(seconds=settings.events.webhook_retry_first),
-                window=timedelta(seconds=settings.events.webhook_retry_window),
-            ),
-            timeout=settings.events.webhook_timeout,
-            cache_ttl=settings.events.webhook_cache_ttl,
-            sweep_interval=settings.events.webhook_sweep_interval,
-        ),
-        upstream_policy=upstream.UpstreamPolicy(public_url=settings.service.public_url),
+def bind(settings: Settings, adapters: Adapters) -> Services:
+    """The use cases of every capability, each bound to its own adapters and what it names of
+    the others'."""
+    base, acc, sig = adapters.platform, adapters.accounts, adapters.signin
+    fed, mel, evt, prov, res = (
+        adapters.federation,
+        adapters.mail,
+        adapters.events,
+        adapters.provider,
+        adapters.resources,
     )
-
-
-def bind(policies: Policies, adapters: Adapters) -> Services:
-    """The use cases of every feature, bound to ``adapters`` and ``policies``."""
-    # The queue runs every feature's jobs; the handlers are bound after it, as some queue
-    # jobs themselves.
+    rules = signin.policies(settings)
+    # The queue runs every capability's jobs; the handlers are bound after it, as some queue
+    # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
+    # traces on).
     handlers: dict[str, JobHandler] = {}
-
-    # Queued or pushed, a job runs through the same ``run`` (in a span, with traces on).
-    run = adapters.job_spans(functools.partial(jobs.run_job, handlers=handlers))
-    queue = adapters.job_queue(run)
+    run = base.job_spans(functools.partial(job_runs.run_job, handlers=handlers))
+    queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
-    hooks = adapters.webhook_queue(run) if adapters.webhook_queue is not None else queue
+    hooks = base.webhook_queue(run) if base.webhook_queue is not None else queue
     # Every audit event is also stored where the account's owner and the admins read it,
     # with its webhook deliveries, and a change to how an account signs in, or a sign-in from
-    # a new device, queues its notice.
-    outbox = webhooks.outbox(adapters, policies, queue=hooks)
-    stored = events.StoringAuditLog(
-        metered(adapters.audit, adapters.metrics), adapters.security_events, adapters.clock, outbox
-    )
-    # Each event carries the address and user agent of the request that caused it.
-    audit = events.WithRequestOrigin(
-        sending.NotifyingAuditLog(stored, queue, adapters.clock), request_origin
-    )
-    a, p = replace(adapters, audit=audit), policies
+    # a new device, queues its notice; each carries the address and user agent of the request
+    # that caused it.
+    webhooks = events.webhook_policy(settings)
+    box = events.outbox(evt, webhooks, platform=base, queue=hooks)
+    stored = events.stored_audit(evt, platform=base, box=box)
+    audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
+    base = replace(base, audit=audit)
     handlers.update(
-        dogs.handlers(a)
-        | email.handlers(a, p, queue=queue)
-        | webhooks.handlers(a, p, box=outbox, queue=queue)
+        resources.handlers(res, platform=base)
+        | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
+        | events.webhook_handlers(
+            evt,
+            webhooks,
+            users=acc.users,
+            box_key=sig.secret_box,
+            platform=base,
+            box=box,
+            queue=queue,
+        )
     )
-    webhooks.start_sweeper(a, p, queue=hooks)
-    # What each resource module owns per user, deleted with the account.
+    events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
+    # What the other capabilities own per user, deleted with the account.
     owned: list[OwnedData] = [
-        datasets.OwnedDatasets(a.datasets, a.file_store),
-        files.OwnedFiles(a.files, a.file_store),
-        a.tasks,
-        a.dogs,
-        a.passkeys,
-        a.factors,
-        a.oauth_grants,
-        a.personal_tokens,
+        *resources.owned(res),
+        sig.passkeys,
+        sig.factors,
+        prov.oauth_grants,
+        sig.personal_tokens,
     ]
+    account_hooks = mail.account_hooks(base, queue=queue)
+    signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
     return Services(
-        accounts=accounts.bind(
-            a,
-            p,
+        accounts=accounts.bind_accounts(
+            acc,
+            settings,
+            platform=base,
             owned=owned,
-            hooks=email.account_hooks(a, queue=queue),
-            check_password=login.password_check(a, p),
+            hooks=account_hooks,
+            check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
         ),
-        admin=admin.bind(a, owned=owned),
-        authentication=authentication.bind(a, p.token_policy.reauth_max_age),
-        datasets=datasets.bind(a, p),
-        dogs=dogs.bind(a, queue=queue),
-        email=email.bind(a, p, queue=queue),
-        events=events.bind(a),
-        files=files.bind(a, p),
-        firebase=firebase.bind(a, p, hooks=email.account_hooks(a, queue=queue)),
-        identities=connected.bind(a),
-        jobs=jobs.bind(a, p, run=run),
-        login=login.bind(a, p),
-        moves=migration.bind(
-            a, providers=lambda: frozenset(x.id for x in a.upstream_providers.list_all())
+        admin=accounts.bind_admin(acc, platform=base, owned=owned),
+        authentication=accounts.bind_authentication(
+            acc,
+            platform=base,
+            tokens=sig.tokens,
+            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
         ),
-        oauth=oauth.bind(a, p),
-        passkeys=passkeys.bind(a, p),
-        personal_tokens=personal_tokens.bind(a),
-        sessions=sessions.bind(a, p),
-        tasks=tasks.bind(a),
-        totp=totp.bind(a, p),
-        upstream=upstream.bind(a, p, hooks=email.account_hooks(a, queue=queue)),
-        webhooks=webhooks.bind(a, p, box=outbox, queue=hooks),
-        ready=a.ready,
-        request_counter=a.request_counter,
-        metrics=a.metrics,
+        datasets=resources.bind_datasets(res, settings, platform=base),
+        dogs=resources.bind_dogs(res, platform=base, queue=queue),
+        email=mail.bind_flows(
+            mel,
+            accounts=acc,
+            signin=sig,
+            rules=rules,
+            platform=base,
+            grants=prov.oauth_grants,
+            queue=queue,
+        ),
+        events=events.bind_events(evt, users=acc.users),
+        files=resources.bind_files(res, settings, platform=base),
+        firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
+        identities=federation.bind_connected(acc, signin=sig, platform=base),
+        jobs=platform.bind_jobs(base, settings, run=run),
+        login=signin.bind_login(sig, rules, accounts=acc, platform=base),
+        moves=migration.bind_moves(
+            adapters.migration,
+            accounts=acc,
+            platform=base,
+            providers=functools.partial(federation.provider_ids, fed),
+        ),
+        oauth=provider.bind_oauth(
+            prov, settings, accounts=acc, signin=sig, rules=rules, platform=base
+        ),
+        passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
+        personal_tokens=signin.bind_personal_tokens(sig, platform=base),
+        sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
+        tasks=resources.bind_tasks(res, platform=base),
+        totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
+        upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),
+        webhooks=events.bind_webhooks(
+            evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
+        ),
+        ready=base.ready,
+        request_counter=base.request_counter,
+        metrics=base.metrics,
     )
 
 
@@ -258,13 +200,13 @@ def build_app(
     services: Services | LazyServices
     if adapters is not None:
         if measured is not None:
-            adapters = replace(adapters, metrics=metrics)
-        services = bind(build_policies(settings), _traced(adapters, tracing))
+            adapters = replace(adapters, platform=replace(adapters.platform, metrics=metrics))
+        services = bind(settings, _traced(adapters, tracing))
     else:
         waited = tracing.hash_waited if tracing is not None else None
         services = LazyServices(
             lambda: bind(
-                build_policies(settings),
+                settings,
                 _traced(build_adapters(settings, hash_waited=waited, metrics=metrics), tracing),
             )
         )

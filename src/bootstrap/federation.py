@@ -1,17 +1,62 @@
-"""Federation's adapters: Firebase's verifier and custom tokens, the upstream providers'
-client, and the providers the local profile configures.
+"""Federation: its adapters (Firebase's verifier and custom tokens, the upstream providers
+and their client, with those the local profile configures), made from its settings, and its
+use cases bound to them: Firebase sign-in, upstream providers, connected accounts.
 
-The adapters' modules import their SDKs, so each is imported where its adapter is made
+A use case is bound here with ``functools.partial``; what it needs of another capability is
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
+modules import their SDKs, so each is imported where its adapter is made
 (docs/decisions/0150-cold-start.md)."""
 
 from __future__ import annotations
 
-from application.federation.providers import UpstreamProviders, WithConfigured
-from application.federation.upstream import UpstreamClient
-from application.ports import CustomTokenMinter, IdentityVerifier
-from bootstrap.signin import secret_box
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from application.accounts.accounts import AccountHooks
+from application.federation.connected import (
+    ConnectedServices,
+    connect,
+    connect_pending,
+    disconnect,
+    hold_pending,
+    list_identities,
+    pending_link,
+)
+from application.federation.firebase import (
+    FirebaseServices,
+    firebase_custom_token,
+    firebase_sign_in,
+)
+from application.federation.linking import Links
+from application.federation.providers import (
+    ProviderList,
+    UpstreamProviders,
+    WithConfigured,
+    add_provider,
+    delete_provider,
+    list_providers,
+)
+from application.federation.upstream import (
+    UpstreamClient,
+    UpstreamPolicy,
+    UpstreamServices,
+    finish_upstream,
+    native_sign_in,
+    start_upstream,
+)
+from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
+from application.signin.sessions import SignIn
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.platform import Platform
+from bootstrap.signin import SigninAdapters, SigninPolicies, secret_box, sign_in_step
+from domain.accounts.users import User
 from domain.errors import InvalidInput
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
 
 
 def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
@@ -70,3 +115,131 @@ def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
     from infrastructure.federation.firebase_identity import FirebaseCustomTokens
 
     return FirebaseCustomTokens(project=settings.service.google_cloud_project)
+
+
+@dataclass(frozen=True)
+class FederationAdapters:
+    identity_verifier: IdentityVerifier  # Firebase's ID tokens
+    custom_tokens: CustomTokenMinter  # Firebase's custom tokens
+    upstream_providers: UpstreamProviders  # the providers people sign in with
+    upstream_client: UpstreamClient
+
+
+def build(settings: Settings, client: Client) -> FederationAdapters:
+    from bootstrap.lazy import LazyCustomTokens, LazyIdentityVerifier, LazyUpstreamClient
+    from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
+
+    return FederationAdapters(
+        identity_verifier=LazyIdentityVerifier(partial(firebase_identity_verifier, settings)),
+        custom_tokens=LazyCustomTokens(partial(firebase_custom_tokens, settings)),
+        upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
+        upstream_client=LazyUpstreamClient(upstream_client),
+    )
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What a linked sign-in needs of the other capabilities: the accounts, sign-in's step
+    and its policies, the platform, and the provider's grants (ended with a takeover)."""
+
+    accounts: AccountsAdapters
+    signin: SigninAdapters
+    rules: SigninPolicies
+    platform: Platform
+    grants: OwnedData
+
+    def step(self) -> SignIn:
+        return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
+
+    def links(self, registered: Callable[[User, str], None] | None = None) -> Links:
+        """The ``Links`` a provider's sign-in is handed; ``registered``: what follows a new
+        account (the mail flows' ``AccountHooks.registered_with``: its verification mail),
+        which rule 5 needs."""
+        accounts, platform = self.accounts, self.platform
+        return Links(
+            accounts.identities,
+            accounts.users,
+            self.signin.factors,
+            self.signin.passkeys,
+            platform.clock,
+            platform.audit,
+            self.grants,
+            registered,
+        )
+
+
+def bind_connected(
+    accounts: AccountsAdapters, *, signin: SigninAdapters, platform: Platform
+) -> ConnectedServices:
+    identities, clock, audit = accounts.identities, platform.clock, platform.audit
+    return ConnectedServices(
+        list=partial(list_identities, identities=identities),
+        disconnect=partial(
+            disconnect, identities=identities, passkeys=signin.passkeys, clock=clock, audit=audit
+        ),
+        connect=partial(connect, identities=identities, clock=clock, audit=audit),
+        hold_pending=partial(hold_pending, identities=identities, clock=clock),
+        pending=partial(pending_link, identities=identities, clock=clock),
+        connect_pending=partial(connect_pending, identities=identities, clock=clock, audit=audit),
+    )
+
+
+def bind_firebase(
+    own: FederationAdapters, *, signed_in: SignedIn, hooks: AccountHooks
+) -> FirebaseServices:
+    return FirebaseServices(
+        sign_in=partial(
+            firebase_sign_in,
+            verifier=own.identity_verifier,
+            links=signed_in.links(hooks.registered_with),
+            sign_in=signed_in.step(),
+        ),
+        custom_token=partial(
+            firebase_custom_token, users=signed_in.accounts.users, minter=own.custom_tokens
+        ),
+    )
+
+
+def bind_upstream(
+    own: FederationAdapters, settings: Settings, *, signed_in: SignedIn, hooks: AccountHooks
+) -> UpstreamServices:
+    policy = UpstreamPolicy(public_url=settings.service.public_url)
+    devices = signed_in.rules.device_policy
+    links = signed_in.links(hooks.registered_with)  # rule 5's verification mail
+    providers, client = own.upstream_providers, own.upstream_client
+    box, now = signed_in.signin.secret_box, signed_in.platform.clock.now
+    listed = ProviderList(providers, now)
+    return UpstreamServices(
+        add=partial(add_provider, providers=providers, box=box, clock=now, listed=listed),
+        list=partial(list_providers, providers=providers),
+        delete=partial(delete_provider, providers=providers, listed=listed),
+        buttons=listed.buttons,
+        start=partial(
+            start_upstream, providers=providers, client=client, box=box, policy=policy, clock=now
+        ),
+        finish=partial(
+            finish_upstream,
+            providers=providers,
+            client=client,
+            box=box,
+            policy=policy,
+            devices=devices,
+            clock=now,
+            links=links,
+            sign_in=signed_in.step(),
+        ),
+        native=partial(
+            native_sign_in,
+            providers=providers,
+            client=client,
+            box=box,
+            devices=devices,
+            links=links,
+            sign_in=signed_in.step(),
+        ),
+    )
+
+
+def provider_ids(own: FederationAdapters) -> frozenset[str]:
+    """The ids of the upstream providers configured now (an import keeps the links to them)."""
+    return frozenset(provider.id for provider in own.upstream_providers.list_all())

@@ -1,15 +1,75 @@
-"""The provider's adapters: its tokens' keys, loaded on first use.
+"""The provider: its adapters (clients, grants, device authorizations, its tokens' keys,
+loaded on first use), made from its settings, and its use cases bound to them.
 
-The adapters' modules import their SDKs, so each is imported where its adapter is made
+A use case is bound here with ``functools.partial``; what it needs of another capability is
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
+modules import their SDKs, so each is imported where its adapter is made
 (docs/decisions/0150-cold-start.md)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 
-from application.provider.ports import ProviderTokens
+from application.provider.apps import list_apps, revoke_app
+from application.provider.claims import authenticated_at, find_account, signed_in_too_long_ago
+from application.provider.clients import (
+    MAX_CLIENTS_LISTED,
+    admin_create_client,
+    admin_delete_client,
+    admin_list_clients,
+    create_client,
+    delete_client,
+    find_client,
+)
+from application.provider.consent import consent_needed, remember_consent
+from application.provider.device import (
+    DeviceAuthorizations,
+    PollMemory,
+    decide_device,
+    find_device_request,
+    poll_device,
+    poll_pending,
+    start_device,
+)
+from application.provider.grants import (
+    exchange_code,
+    find_refresh,
+    live_grant,
+    present_code,
+    revoke_client_token,
+    revoke_grant,
+    rotate_refresh,
+    save_code,
+    spend_code,
+    spend_proof,
+)
+from application.provider.minting import (
+    count_issued,
+    mint_access_token,
+    mint_exchanged_token,
+    mint_id_token,
+)
+from application.provider.ports import (
+    ClientCache,
+    GrantHolders,
+    OAuthClients,
+    OAuthGrants,
+    OAuthPolicy,
+    ProviderTokens,
+)
+from application.provider.services import OAuthServices
+from application.provider.tokens import token_state
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.lazy import LazyProviderTokens
+from bootstrap.platform import Platform
+from bootstrap.signin import SigninAdapters, SigninPolicies
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
 
 
 def provider_tokens(settings: Settings) -> ProviderTokens | None:
@@ -43,3 +103,130 @@ def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderToke
     if signing.algorithm != "RS256" and rsa_pem is not None:
         id_token = signing_key_from_pem(rsa_pem.encode())
     return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)
+
+
+@dataclass(frozen=True)
+class ProviderAdapters:
+    oauth_clients: OAuthClients
+    oauth_grants: OAuthGrants
+    grant_holders: GrantHolders
+    device_authorizations: DeviceAuthorizations
+    provider_tokens: ProviderTokens | None  # None: the provider is off
+
+
+def build(settings: Settings, client: Client) -> ProviderAdapters:
+    from infrastructure.firestore.provider.oauth import (
+        FirestoreGrantHolders,
+        FirestoreOAuthClients,
+        FirestoreOAuthGrants,
+    )
+    from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
+
+    return ProviderAdapters(
+        oauth_clients=FirestoreOAuthClients(client),
+        oauth_grants=FirestoreOAuthGrants(client),
+        grant_holders=FirestoreGrantHolders(client),
+        device_authorizations=FirestoreDeviceAuthorizations(client),
+        provider_tokens=provider_tokens(settings),
+    )
+
+
+def oauth_policy(settings: Settings) -> OAuthPolicy:
+    provider = settings.provider
+    return OAuthPolicy(
+        issuer=settings.service.public_url,
+        access_token_ttl=timedelta(seconds=provider.oauth_access_token_ttl),
+        refresh_ttl=timedelta(seconds=provider.oauth_refresh_token_ttl),
+        client_cache_ttl=provider.oauth_client_cache_ttl,
+    )
+
+
+def bind_oauth(
+    own: ProviderAdapters,
+    settings: Settings,
+    *,
+    accounts: AccountsAdapters,
+    signin: SigninAdapters,
+    rules: SigninPolicies,
+    platform: Platform,
+) -> OAuthServices:
+    clock, audit, policy = platform.clock, platform.audit, oauth_policy(settings)
+    clients = ClientCache(own.oauth_clients, policy.client_cache_ttl)
+    grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
+    devices, memory = own.device_authorizations, PollMemory()
+    keys = own.provider_tokens
+
+    find_request = partial(
+        find_device_request,
+        devices=devices,
+        clients=clients,
+        users=users,
+        clock=clock,
+        throttle=signin.throttle,
+        throttle_policy=rules.throttle_policy,
+    )
+
+    return OAuthServices(
+        create_client=partial(create_client, clients=clients, clock=clock),
+        list_clients=partial(clients.list, MAX_CLIENTS_LISTED),
+        delete_client=partial(delete_client, clients=clients),
+        admin_list_clients=partial(admin_list_clients, clients=clients),
+        admin_create_client=partial(admin_create_client, clients=clients, clock=clock),
+        admin_delete_client=partial(admin_delete_client, clients=clients),
+        client=partial(find_client, clients=clients),
+        consent_needed=partial(consent_needed, grants=grants),
+        remember_consent=partial(remember_consent, grants=grants, clock=clock),
+        save_code=partial(save_code, grants=grants, clock=clock),
+        spend_code=partial(spend_code, grants=grants, users=users, clock=clock, audit=audit),
+        present_code=partial(
+            present_code, grants=grants, users=users, holders=holders, clock=clock, audit=audit
+        ),
+        exchange_code=partial(
+            exchange_code, grants=grants, clock=clock, audit=audit, policy=policy
+        ),
+        find_refresh=partial(
+            find_refresh, grants=grants, users=users, holders=holders, clock=clock, audit=audit
+        ),
+        rotate_refresh=partial(
+            rotate_refresh, grants=grants, clock=clock, audit=audit, policy=policy
+        ),
+        spend_proof=partial(spend_proof, grants=grants, clock=clock),
+        live_grant=partial(live_grant, grants=grants, users=users, holders=holders),
+        token_state=partial(
+            token_state,
+            keys=keys,
+            clients=clients,
+            grants=grants,
+            users=users,
+            holders=holders,
+            clock=clock,
+        ),
+        revoke_grant=partial(revoke_grant, grants=grants, audit=audit),
+        revoke_client_token=partial(revoke_client_token, grants=grants),
+        list_apps=partial(list_apps, grants=grants, clients=clients, users=users),
+        revoke_app=partial(revoke_app, grants=grants, audit=audit),
+        account=partial(find_account, users=users),
+        authenticated_at=partial(authenticated_at, sessions=signin.sessions),
+        signed_in_too_long_ago=partial(
+            signed_in_too_long_ago, sessions=signin.sessions, clock=clock
+        ),
+        start_device=partial(start_device, devices=devices, clock=clock),
+        find_device_request=find_request,
+        decide_device=partial(
+            decide_device, devices=devices, find=find_request, clock=clock, audit=audit
+        ),
+        poll_device=partial(
+            poll_device,
+            devices=devices,
+            users=users,
+            memory=memory,
+            clock=clock,
+            audit=audit,
+            policy=policy,
+        ),
+        poll_pending=partial(poll_pending, devices=devices, memory=memory, clock=clock),
+        mint_access_token=partial(mint_access_token, keys=keys, clock=clock, policy=policy),
+        mint_exchanged_token=partial(mint_exchanged_token, keys=keys, clock=clock, policy=policy),
+        mint_id_token=partial(mint_id_token, keys=keys, clock=clock, policy=policy),
+        count_issued=partial(count_issued, metrics=platform.metrics),
+    )

@@ -1,21 +1,87 @@
-"""Sign-in's adapters, made from its settings: the access tokens' signing key and issuer,
-the keys derived from it, the box that seals second factors and providers' secrets, passkeys'
-ceremonies, one-time passwords.
+"""Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
+factors, personal tokens), made from its settings, its policies, and its use cases bound to
+them: login, sessions, passkeys, TOTP, personal tokens, and the sign-in step the features
+that sign people in share.
 
-The adapters' modules import their SDKs, so each is imported where its adapter is made
+A use case is bound here with ``functools.partial``; what it needs of another capability is
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
+modules import their SDKs, so each is imported where its adapter is made
 (docs/decisions/0150-cold-start.md)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
-from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox
+from application.accounts.accounts import PasswordCheck
+from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
+from application.signin.login import (
+    LoginLookup,
+    LoginServices,
+    change_password,
+    check_current_password,
+    login,
+)
+from application.signin.mfa import MfaRepository, finish_mfa_login
+from application.signin.passkeys import (
+    ChallengeRepository,
+    PasskeyRepository,
+    PasskeyServices,
+    authentication_options,
+    delete_passkey,
+    list_passkeys,
+    passkey_sign_in,
+    register_passkey,
+    registration_options,
+    rename_passkey,
+)
+from application.signin.personal_tokens import (
+    PersonalTokenRepository,
+    PersonalTokenServices,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from application.signin.sessions import (
+    SessionRepository,
+    SessionServices,
+    SignIn,
+    end_other_sessions,
+    end_session,
+    end_user_sessions,
+    list_sessions,
+    logout,
+    refresh,
+    refreshing,
+    renew,
+)
+from application.signin.throttle import LoginThrottle
+from application.signin.tokens import TokenPolicy
+from application.signin.totp import (
+    Guard,
+    TotpServices,
+    confirm_totp,
+    disable_totp,
+    new_recovery_code_set,
+    reset_mfa,
+    start_totp,
+    totp_status,
+)
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.platform import Platform
+from domain.accounts.users import User
+from domain.signin.devices import DevicePolicy
+from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.settings import Settings
 from infrastructure.settings.signin import SignInSettings
 
 if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
     from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 
 
@@ -80,3 +146,287 @@ def one_time_passwords() -> OneTimePasswords:
     from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 
     return PyotpOneTimePasswords()
+
+
+@dataclass(frozen=True)
+class SigninAdapters:
+    sessions: SessionRepository
+    login_lookup: LoginLookup
+    throttle: LoginThrottle
+    tokens: TokenIssuer
+    passkeys: PasskeyRepository
+    challenges: ChallengeRepository
+    ceremonies: PasskeyCeremonies
+    factors: MfaRepository
+    otp: OneTimePasswords
+    secret_box: SecretBox
+    personal_tokens: PersonalTokenRepository
+
+
+def build(settings: Settings, client: Client) -> SigninAdapters:
+    from bootstrap.lazy import LazyCeremonies
+    from infrastructure.firestore.accounts.users import FirestoreLoginLookup
+    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.passkeys import (
+        FirestoreChallengeRepository,
+        FirestorePasskeyRepository,
+    )
+    from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+    from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
+
+    signin = settings.signin
+    return SigninAdapters(
+        sessions=FirestoreSessionRepository(client),
+        login_lookup=FirestoreLoginLookup(client),
+        throttle=FirestoreLoginThrottle(client),
+        tokens=token_issuer(signin),
+        passkeys=FirestorePasskeyRepository(client),
+        challenges=FirestoreChallengeRepository(client),
+        ceremonies=LazyCeremonies(partial(passkey_ceremonies, signin)),
+        factors=FirestoreMfaRepository(client),
+        otp=one_time_passwords(),
+        secret_box=secret_box(signin),
+        personal_tokens=FirestorePersonalTokens(client),
+    )
+
+
+@dataclass(frozen=True)
+class SigninPolicies:
+    """What the settings decide for signing in, made once."""
+
+    token_policy: TokenPolicy
+    throttle_policy: LoginThrottlePolicy
+    device_policy: DevicePolicy
+    require_verified_email: bool
+    mfa_issuer: str
+
+
+def policies(settings: Settings) -> SigninPolicies:
+    signin = settings.signin
+
+    def rule(max_failures: int) -> ThrottleRule:
+        return ThrottleRule(
+            max_failures=max_failures,
+            window=timedelta(seconds=signin.login_failure_window),
+            backoff=timedelta(seconds=signin.login_backoff),
+            max_backoff=timedelta(seconds=signin.login_backoff_max),
+        )
+
+    return SigninPolicies(
+        token_policy=TokenPolicy(
+            access_ttl=timedelta(seconds=signin.access_token_ttl),
+            refresh_ttl=timedelta(seconds=signin.refresh_token_ttl),
+            session_lifetime=timedelta(seconds=signin.session_lifetime),
+            refresh_grace=timedelta(seconds=signin.refresh_grace_seconds),
+            reauth_max_age=timedelta(seconds=signin.reauth_max_age),
+            successor_key=derived_key(signin, b"refresh-token successor"),
+            generation_key=derived_key(signin, b"refresh-token generation"),
+        ),
+        throttle_policy=LoginThrottlePolicy(
+            per_account_ip=rule(signin.login_failures_per_account_ip),
+            per_account=rule(signin.login_failures_per_account),
+            per_ip=rule(signin.login_failures_per_ip),
+        ),
+        device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
+        require_verified_email=settings.accounts.require_verified_email,
+        mfa_issuer=signin.mfa_issuer,
+    )
+
+
+def sign_in_step(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> SignIn:
+    """The sign-in step, for the bindings of the features that sign people in."""
+    return SignIn(
+        own.sessions,
+        own.tokens,
+        platform.clock,
+        rules.token_policy,
+        platform.audit,
+        accounts.users,
+    )
+
+
+def bind_sessions(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> SessionServices:
+    users, sessions, tokens = accounts.users, own.sessions, own.tokens
+    clock, audit, policy = platform.clock, platform.audit, rules.token_policy
+    return SessionServices(
+        refresh=partial(
+            refresh,
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            clock=clock,
+            policy=policy,
+            audit=audit,
+        ),
+        refreshing=partial(refreshing, policy=policy),
+        renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
+        logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
+        list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
+        end=partial(end_session, sessions=sessions),
+        end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
+        end_for_user=partial(
+            end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit
+        ),
+    )
+
+
+def password_check(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> PasswordCheck:
+    """``check_current_password`` bound to the login throttle, for the features that ask a
+    signed-in user's password again (deleting the account)."""
+
+    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
+        check_current_password(
+            user,
+            password,
+            session_id=session_id,
+            client_ip=client_ip,
+            hasher=accounts.hasher,
+            clock=platform.clock,
+            throttle=own.throttle,
+            throttle_policy=rules.throttle_policy,
+        )
+
+    return check
+
+
+def bind_login(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> LoginServices:
+    step = sign_in_step(own, rules, accounts=accounts, platform=platform)
+    return LoginServices(
+        login=partial(
+            login,
+            users=accounts.users,
+            sign_in=step,
+            hasher=accounts.hasher,
+            clock=platform.clock,
+            lookup=own.login_lookup,
+            throttle=own.throttle,
+            throttle_policy=rules.throttle_policy,
+            devices=rules.device_policy,
+            audit=platform.audit,
+            factors=own.factors,
+            require_verified_email=rules.require_verified_email,
+        ),
+        finish_mfa=partial(
+            finish_mfa_login,
+            users=accounts.users,
+            sign_in=step,
+            factors=own.factors,
+            otp=own.otp,
+            box=own.secret_box,
+            clock=platform.clock,
+            throttle=own.throttle,
+            throttle_policy=rules.throttle_policy,
+            devices=rules.device_policy,
+            audit=platform.audit,
+        ),
+        change_password=partial(
+            change_password,
+            users=accounts.users,
+            hasher=accounts.hasher,
+            clock=platform.clock,
+            throttle=own.throttle,
+            throttle_policy=rules.throttle_policy,
+            audit=platform.audit,
+        ),
+    )
+
+
+def bind_passkeys(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> PasskeyServices:
+    return PasskeyServices(
+        registration_options=partial(
+            registration_options,
+            users=accounts.users,
+            passkeys=own.passkeys,
+            challenges=own.challenges,
+            ceremonies=own.ceremonies,
+            clock=platform.clock,
+        ),
+        register=partial(
+            register_passkey,
+            users=accounts.users,
+            passkeys=own.passkeys,
+            challenges=own.challenges,
+            ceremonies=own.ceremonies,
+            clock=platform.clock,
+            audit=platform.audit,
+        ),
+        list=partial(list_passkeys, passkeys=own.passkeys),
+        delete=partial(
+            delete_passkey,
+            passkeys=own.passkeys,
+            identities=accounts.identities,
+            clock=platform.clock,
+            audit=platform.audit,
+        ),
+        rename=partial(rename_passkey, passkeys=own.passkeys),
+        authentication_options=partial(
+            authentication_options,
+            challenges=own.challenges,
+            ceremonies=own.ceremonies,
+            clock=platform.clock,
+        ),
+        sign_in=partial(
+            passkey_sign_in,
+            users=accounts.users,
+            passkeys=own.passkeys,
+            challenges=own.challenges,
+            ceremonies=own.ceremonies,
+            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+            clock=platform.clock,
+            audit=platform.audit,
+            devices=rules.device_policy,
+        ),
+    )
+
+
+def bind_totp(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> TotpServices:
+    guard = Guard(
+        users=accounts.users,
+        hasher=accounts.hasher,
+        clock=platform.clock,
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        audit=platform.audit,
+    )
+    factors, otp, box = own.factors, own.otp, own.secret_box
+    return TotpServices(
+        start=partial(
+            start_totp, guard=guard, factors=factors, otp=otp, box=box, issuer=rules.mfa_issuer
+        ),
+        confirm=partial(confirm_totp, guard=guard, factors=factors, otp=otp, box=box),
+        disable=partial(disable_totp, guard=guard, factors=factors, otp=otp, box=box),
+        new_recovery_codes=partial(
+            new_recovery_code_set, guard=guard, factors=factors, otp=otp, box=box
+        ),
+        reset=partial(
+            reset_mfa,
+            users=accounts.users,
+            factors=factors,
+            passkeys=own.passkeys,
+            clock=platform.clock,
+            audit=platform.audit,
+        ),
+        status=partial(totp_status, factors=factors),
+    )
+
+
+def bind_personal_tokens(own: SigninAdapters, *, platform: Platform) -> PersonalTokenServices:
+    tokens, clock, audit = own.personal_tokens, platform.clock, platform.audit
+    return PersonalTokenServices(
+        create=partial(create_token, tokens=tokens, clock=clock, audit=audit),
+        list=partial(list_tokens, tokens=tokens),
+        revoke=partial(revoke_token, tokens=tokens, audit=audit),
+    )

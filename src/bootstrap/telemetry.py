@@ -8,6 +8,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import cast
 
 from flask import Flask, request
@@ -17,7 +18,8 @@ from opentelemetry.trace import Tracer
 from werkzeug.exceptions import HTTPException
 
 from application.jobs import JobHandler
-from bootstrap.adapters import Adapters, JobQueueFactory
+from bootstrap.adapters import Adapters
+from bootstrap.platform import JobQueueFactory
 from infrastructure.settings import Settings
 from infrastructure.telemetry import sdk, spans
 from infrastructure.telemetry.server import install_server_spans
@@ -55,16 +57,23 @@ class Tracing:
         tracer = self.tracer
         if self.clients:
             _instrument_clients(self.provider)
+        base, accounts, events = adapters.platform, adapters.accounts, adapters.events
         return replace(
             adapters,
-            hasher=spans.TracedHasher(adapters.hasher, tracer),
-            mailer=spans.TracedMailer(adapters.mailer, tracer),
-            webhook_sender=spans.TracedWebhookSender(adapters.webhook_sender, tracer),
-            job_queue=self._queue(adapters.job_queue),
-            webhook_queue=(
-                self._queue(adapters.webhook_queue) if adapters.webhook_queue is not None else None
+            accounts=replace(accounts, hasher=spans.TracedHasher(accounts.hasher, tracer)),
+            mail=replace(adapters.mail, mailer=spans.TracedMailer(adapters.mail.mailer, tracer)),
+            events=replace(
+                events,
+                webhook_sender=spans.TracedWebhookSender(events.webhook_sender, tracer),
             ),
-            job_spans=lambda run: spans.traced_jobs(run, tracer),
+            platform=replace(
+                base,
+                job_queue=self._queue(base.job_queue),
+                webhook_queue=(
+                    self._queue(base.webhook_queue) if base.webhook_queue is not None else None
+                ),
+                job_spans=partial(spans.traced_jobs, tracer=tracer),
+            ),
         )
 
     def _queue(self, factory: JobQueueFactory) -> JobQueueFactory:

@@ -3,7 +3,6 @@ set-up, TRUSTED_PROXY_HOPS=1), through the Flask test client with real argon2.""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, register
+from tests.support.app import swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def audit() -> RecordingAuditLog:
 @pytest.fixture
 def proxied_client(firestore: Any, audit: RecordingAuditLog) -> FlaskClient:
     settings = make_settings(trusted_proxy_hops=1)
-    app = build_app(settings, replace(build_adapters(settings, firestore=firestore), audit=audit))
+    app = build_app(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
     return app.test_client()
 
 

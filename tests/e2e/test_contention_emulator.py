@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from infrastructure.firestore.client import claim_id
 from tests.fakes.kernel import FakeJobQueue
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
+from tests.support.app import swap
 from tests.support.dataset_samples import upload
 from tests.support.races import RACERS, Call, Outcome, race, statuses, summary
 from tests.support.settings import make_settings
@@ -48,9 +48,7 @@ def app(firestore: Any) -> Flask:
     # tests of its own (tests/e2e/test_accounts_emulator.py).
     settings = make_settings(identity_change_limit=1000)
     # Picture jobs stay queued: no background writer joins the dog races.
-    adapters = replace(
-        build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach
-    )
+    adapters = swap(build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach)
     return build_app(settings, adapters)
 
 

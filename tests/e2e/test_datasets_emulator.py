@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -22,6 +21,7 @@ from domain.errors import Unavailable
 from domain.resources.datasets import DatasetRow
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
 from tests.support.api import bearer, login, register
+from tests.support.app import swap
 from tests.support.dataset_samples import (
     BAD_INPUTS,
     EXPECTED,
@@ -204,9 +204,7 @@ def test_a_failure_after_the_file_is_stored_leaves_no_half_dataset(
     firestore: Any, bucket: Any
 ) -> None:
     settings = make_settings()
-    adapters = replace(
-        build_adapters(settings, firestore=firestore), datasets=FailingRows(firestore)
-    )
+    adapters = swap(build_adapters(settings, firestore=firestore), datasets=FailingRows(firestore))
     app = build_app(settings, adapters)
     client = app.test_client()
     uploader = account(app, client, "ulla", "uploader")

@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 import pyotp
@@ -25,6 +24,7 @@ from flask.testing import FlaskClient
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, register
+from tests.support.app import swap
 from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
 from tests.support.passkey_authenticator import Passkey
 from tests.support.settings import make_settings
@@ -255,7 +255,7 @@ def test_token_of_another_project_is_401(
     elsewhere = FirebaseIdentityVerifier(
         project="demo-another-project", app_name="firegate-e2e-other"
     )
-    other = build_app(settings, replace(adapters, identity_verifier=elsewhere)).test_client()
+    other = build_app(settings, swap(adapters, identity_verifier=elsewhere)).test_client()
     assert_refused(exchange(other, token), 401, "invalid_id_token")
     # The same with the audience and issuer rewritten, against our own project.
     app = build_app(settings, adapters).test_client()

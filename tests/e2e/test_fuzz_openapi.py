@@ -15,7 +15,7 @@ import itertools
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from bootstrap import build_app
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.fake_dog_api import running
 from tests.support.servers import cli, serving
 from tests.support.settings import make_settings
@@ -168,7 +168,7 @@ def generated_document() -> dict[str, Any]:
     runs; ``target`` checks that the running service serves exactly this document.
     """
     settings = make_settings()
-    app = build_app(settings, replace(fake_adapters(settings), audit=RecordingAuditLog()))
+    app = build_app(settings, swap(fake_adapters(settings), audit=RecordingAuditLog()))
     document: dict[str, Any] = app.test_client().get("/openapi.json").get_json()
     return document
 

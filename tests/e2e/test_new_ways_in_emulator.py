@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +25,7 @@ from domain.errors import ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import swap
 from tests.support.firebase_auth import FirebaseAuth, tokens_for
 from tests.support.settings import make_settings
 
@@ -61,7 +61,7 @@ def earlier_app(firestore: Any) -> Flask:
     sign-in there is too old now to add a way in, its access token (15 minutes) still valid."""
     settings = make_settings()
     past = datetime.now(UTC) - timedelta(seconds=REAUTH_MAX_AGE + 1)
-    adapters = replace(build_adapters(settings, firestore=firestore), clock=FakeClock(past))
+    adapters = swap(build_adapters(settings, firestore=firestore), clock=FakeClock(past))
     return build_app(settings, adapters)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import replace
 from typing import Any
 
 import pyotp
@@ -21,6 +20,7 @@ from bootstrap import build_adapters, build_app
 from domain.signin.throttling import PER_ACCOUNT_IP
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD
+from tests.support.app import swap
 from tests.support.races import RACERS, Call, race
 from tests.support.settings import make_settings
 from tests.support.totp import mfa_token, register_with_totp
@@ -37,7 +37,7 @@ def audit() -> RecordingAuditLog:
 @pytest.fixture
 def app(firestore: Any, audit: RecordingAuditLog) -> Flask:
     settings = make_settings()
-    return build_app(settings, replace(build_adapters(settings, firestore=firestore), audit=audit))
+    return build_app(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
 
 
 def reasons(audit: RecordingAuditLog, event: Audit) -> Counter[str | None]:

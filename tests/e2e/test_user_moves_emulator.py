@@ -24,7 +24,7 @@ from application.migration.importing import ImportSummary, ImportUsers, import_u
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
-from interfaces.migration.user_moves import check_address, firebase_records, jsonl_records
+from interfaces.cli.migration import check_address, firebase_records, jsonl_records
 from tests.support.api import PASSWORD, bearer
 from tests.support.foreign_users import (
     FirebaseProject,
@@ -122,9 +122,9 @@ def importing(
         records = (firebase_records if cmd.format == "firebase" else jsonl_records)(stream)
         moves = FirestoreUserMoves(firestore)
         barrier.wait()
-        return import_users(cmd, records, moves=moves,
-                            users=adapters.users, clock=adapters.clock, providers=frozenset(),
-                            check_address=check_address)  # fmt: skip
+        users, clock = adapters.accounts.users, adapters.platform.clock
+        return import_users(cmd, records, moves=moves, users=users, clock=clock,
+                            providers=frozenset(), check_address=check_address)  # fmt: skip
 
 
 def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from infrastructure.federation.firebase_identity import (
     FirebaseCustomTokens,
     FirebaseIdentityVerifier,
 )
+from tests.support.app import swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def test_unreachable_firebase_auth_is_503(
     with pytest.raises(Unavailable):
         verifier.verify(token)
     settings = make_settings()
-    adapters = replace(build_adapters(settings, firestore=firestore), identity_verifier=verifier)
+    adapters = swap(build_adapters(settings, firestore=firestore), identity_verifier=verifier)
     client = build_app(settings, adapters).test_client()
     response = client.post("/auth/firebase", json={"id_token": token})
     assert response.status_code == 503 and response.headers["Retry-After"]

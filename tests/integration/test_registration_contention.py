@@ -5,7 +5,6 @@ the emulator does not abort batched creates on its own."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -17,6 +16,7 @@ from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS
 from tests.support.api import PASSWORD
+from tests.support.app import swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def app(firestore: Any, aborting: AbortingClient) -> Flask:
     settings = make_settings()
     adapters = build_adapters(settings, firestore=firestore)
     return build_app(
-        settings, replace(adapters, users=FirestoreUserRepository(cast(Client, aborting)))
+        settings, swap(adapters, users=FirestoreUserRepository(cast(Client, aborting)))
     )
 
 

@@ -477,7 +477,7 @@ def test_an_outage_is_no_reason_to_fall_back(
 def test_readiness_fails_while_the_rest_path_is_broken(
     stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap.adapters import _firestore_ready
+    from bootstrap.platform import _firestore_ready
 
     host, handler = stand_in
     assert _firestore_ready(firestore)

@@ -76,7 +76,15 @@ class World:
         )
 
     def refresh(self, token: str) -> TokenPair:
-        return cases.bind(self, self).refresh(Refresh(token))  # as the service wires it
+        return cases.refresh(
+            Refresh(token),
+            users=self.users,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.token_policy,
+            audit=self.audit,
+        )
 
     def document(self, session_id: str) -> dict[str, Any]:
         snap = self.firestore.collection(SESSIONS).document(session_id).get()

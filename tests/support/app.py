@@ -14,9 +14,16 @@ from flask.testing import FlaskClient
 from application.jobs import JobPush, encode_job
 from application.services import Services
 from bootstrap import build_app
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
-from bootstrap.provider import provider_tokens
-from bootstrap.signin import passkey_ceremonies, secret_box, token_issuer
+from bootstrap.events import EventsAdapters
+from bootstrap.federation import FederationAdapters
+from bootstrap.mail import MailAdapters
+from bootstrap.migration import MigrationAdapters
+from bootstrap.platform import Platform
+from bootstrap.provider import ProviderAdapters, provider_tokens
+from bootstrap.resources import ResourcesAdapters
+from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -78,53 +85,69 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     deliveries = FakeWebhookDeliveries(store)
     grants = FakeOAuthGrants(store)
     return Adapters(
-        users=FakeUserRepository(store),
-        sessions=FakeSessionRepository(store),
-        principals=FakePrincipals(store),
-        personal_tokens=FakePersonalTokens(store),
-        identities=FakeIdentityRepository(store),
-        user_moves=FakeUserMoves(store),
-        identity_verifier=FakeIdentityVerifier(),
-        custom_tokens=FakeCustomTokens(),
-        login_lookup=FakeLoginLookup(store, throttle),
-        throttle=throttle,
-        hasher=FakeHasher(),
-        tokens=token_issuer(settings.signin),
-        clock=FakeClock(tick=timedelta(microseconds=1)),
-        audit=LoggingAuditLog(),
-        ready=lambda: True,
-        tasks=FakeTaskRepository(),
-        dogs=FakeDogRepository(),
-        pictures=FakePictureSource(),
-        datasets=FakeDatasetRepository(),
-        files=FakeFileRepository(),
-        file_store=FakeFileStore(),
-        job_queue=FakeJobQueue().attach,
-        push_verifier=None,
-        request_counter=InMemoryRequestCounter(),
-        action_tokens=FakeActionTokenRepository(store),
-        mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
-        mailer=FakeMailer(),
-        passkeys=FakePasskeyRepository(store),
-        challenges=FakeChallengeRepository(),
-        ceremonies=passkey_ceremonies(settings.signin),
-        factors=FakeMfaRepository(store),
-        otp=PyotpOneTimePasswords(),  # pure computation: the real one
-        secret_box=secret_box(settings.signin),
-        security_events=FakeSecurityEvents(store, deliveries),
-        new_device_mails=FakeNewDeviceMails(),
-        oauth_clients=FakeOAuthClients(),
-        oauth_grants=grants,
-        grant_holders=FakeGrantHolders(grants, store),
-        device_authorizations=FakeDeviceAuthorizations(grants),
-        provider_tokens=provider_tokens(settings),  # pure computation: the real one
-        upstream_providers=FakeUpstreamProviders(),
-        upstream_client=AuthlibUpstreamClient(),  # no request until a provider is used
-        webhook_endpoints=FakeWebhookEndpoints(),
-        webhook_deliveries=deliveries,
-        host_resolver=FakeHostResolver(),
-        webhook_sender=FakeWebhookSender(),
-        scheduler=FakeScheduler(),
+        platform=Platform(
+            clock=FakeClock(tick=timedelta(microseconds=1)),
+            audit=LoggingAuditLog(),
+            ready=lambda: True,
+            job_queue=FakeJobQueue().attach,
+            push_verifier=None,
+            request_counter=InMemoryRequestCounter(),
+        ),
+        accounts=AccountsAdapters(
+            users=FakeUserRepository(store),
+            principals=FakePrincipals(store),
+            identities=FakeIdentityRepository(store),
+            hasher=FakeHasher(),
+        ),
+        signin=SigninAdapters(
+            sessions=FakeSessionRepository(store),
+            login_lookup=FakeLoginLookup(store, throttle),
+            throttle=throttle,
+            tokens=token_issuer(settings.signin),
+            passkeys=FakePasskeyRepository(store),
+            challenges=FakeChallengeRepository(),
+            ceremonies=passkey_ceremonies(settings.signin),
+            factors=FakeMfaRepository(store),
+            otp=PyotpOneTimePasswords(),  # pure computation: the real one
+            secret_box=secret_box(settings.signin),
+            personal_tokens=FakePersonalTokens(store),
+        ),
+        federation=FederationAdapters(
+            identity_verifier=FakeIdentityVerifier(),
+            custom_tokens=FakeCustomTokens(),
+            upstream_providers=FakeUpstreamProviders(),
+            upstream_client=AuthlibUpstreamClient(),  # no request until a provider is used
+        ),
+        mail=MailAdapters(
+            action_tokens=FakeActionTokenRepository(store),
+            mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
+            mailer=FakeMailer(),
+            new_device_mails=FakeNewDeviceMails(),
+        ),
+        events=EventsAdapters(
+            security_events=FakeSecurityEvents(store, deliveries),
+            webhook_endpoints=FakeWebhookEndpoints(),
+            webhook_deliveries=deliveries,
+            host_resolver=FakeHostResolver(),
+            webhook_sender=FakeWebhookSender(),
+            scheduler=FakeScheduler(),
+        ),
+        provider=ProviderAdapters(
+            oauth_clients=FakeOAuthClients(),
+            oauth_grants=grants,
+            grant_holders=FakeGrantHolders(grants, store),
+            device_authorizations=FakeDeviceAuthorizations(grants),
+            provider_tokens=provider_tokens(settings),  # pure computation: the real one
+        ),
+        resources=ResourcesAdapters(
+            tasks=FakeTaskRepository(),
+            dogs=FakeDogRepository(),
+            pictures=FakePictureSource(),
+            datasets=FakeDatasetRepository(),
+            files=FakeFileRepository(),
+            file_store=FakeFileStore(),
+        ),
+        migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
     )
 
 
@@ -150,7 +173,7 @@ class World:
         self.clock = FakeClock()
         self.audit = RecordingAuditLog()
         self.verifier = FakeIdentityVerifier()
-        adapters = replace(
+        adapters = swap(
             fake_adapters(self.settings, self.store),
             identity_verifier=self.verifier,
             job_queue=self.queue.attach,
@@ -180,3 +203,28 @@ class World:
     def reset(self, token: str, password: str = NEW) -> int:
         body = {"token": token, "new_password": password}
         return self.client.post("/auth/password/reset", json=body).status_code
+
+
+_GROUPS = (
+    "platform",
+    "accounts",
+    "signin",
+    "federation",
+    "mail",
+    "events",
+    "provider",
+    "resources",
+    "migration",
+)
+
+
+def swap(adapters: Adapters, **ports: object) -> Adapters:
+    """``adapters`` with the named ports swapped, whichever capability holds each: a test
+    names the port it replaces (``swap(adapters, mailer=mailer)``), not its capability."""
+    groups: dict[str, object] = {name: getattr(adapters, name) for name in _GROUPS}
+    for port, adapter in ports.items():
+        holders = [name for name, group in groups.items() if hasattr(group, port)]
+        if len(holders) != 1:
+            raise TypeError(f"no capability's adapters have a port named {port!r}")
+        groups[holders[0]] = replace(groups[holders[0]], **{port: adapter})  # type: ignore[type-var]
+    return replace(adapters, **groups)  # type: ignore[arg-type]

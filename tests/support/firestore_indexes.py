@@ -309,7 +309,8 @@ def ttl_problems(
 
 
 def stale_problems(reading: Reading, config: IndexConfig) -> list[str]:
-    """Each override of a field no adapter writes, and each composite index no query uses."""
+    """Each override of a field no adapter writes, each composite index no query uses, and
+    each listed twice."""
     written = reading.fields_written()
     problems = [
         f"the field override of {collection}.{name} names a field no adapter writes"
@@ -326,6 +327,11 @@ def stale_problems(reading: Reading, config: IndexConfig) -> list[str]:
         f"no query uses the composite index {composite}"
         for composite in config.composites
         if str(composite) not in used
+    ]
+    problems += [
+        f"the composite index {composite} is listed {config.composites.count(composite)} times"
+        for composite in dict.fromkeys(config.composites)
+        if config.composites.count(composite) > 1
     ]
     return problems
 

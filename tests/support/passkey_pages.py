@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -11,7 +11,7 @@ from bootstrap import build_app
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository
 from tests.support.api import PASSWORD
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
 
@@ -37,7 +37,7 @@ def pages(**settings: Any) -> Pages:
     store = InMemoryStore()
     passkeys = FakePasskeyRepository(store)  # a deletion reads the account (its ways in)
     challenges = FakeChallengeRepository()
-    adapters = replace(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
+    adapters = swap(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
     app = build_app(config, adapters, configure_logs=False)
     return Pages(app.test_client(), store, passkeys, challenges)
 

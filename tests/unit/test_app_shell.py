@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from bootstrap import bind, build_policies
+from bootstrap import bind
 from bootstrap.driving import driving_adapters
 from infrastructure.settings import Settings
 from interfaces.shared.shell import Install, Installed, ShellConfig, create_app
@@ -35,7 +35,7 @@ def shell_app(settings: Settings, order: Callable[[list[Install]], Sequence[Inst
         production=False,
         rate_limits=settings.service.rate_limit_enabled,
     )
-    services = bind(build_policies(settings), fake_adapters(settings))
+    services = bind(settings, fake_adapters(settings))
     return create_app(services, config, order(installs))
 
 

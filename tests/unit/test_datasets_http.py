@@ -54,10 +54,12 @@ class Stored:
 @pytest.fixture
 def stored(adapters: Adapters) -> Stored:
     """The fakes behind ``fake_app``."""
-    assert isinstance(adapters.datasets, FakeDatasetRepository)
-    assert isinstance(adapters.files, FakeFileRepository)
-    assert isinstance(adapters.file_store, FakeFileStore)
-    return Stored(adapters.datasets, adapters.files, adapters.file_store)
+    assert isinstance(adapters.resources.datasets, FakeDatasetRepository)
+    assert isinstance(adapters.resources.files, FakeFileRepository)
+    assert isinstance(adapters.resources.file_store, FakeFileStore)
+    return Stored(
+        adapters.resources.datasets, adapters.resources.files, adapters.resources.file_store
+    )
 
 
 @pytest.fixture

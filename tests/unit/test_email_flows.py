@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -33,7 +32,7 @@ from domain.mail.action_tokens import (
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import NEW, World, fake_adapters
+from tests.support.app import NEW, World, fake_adapters, swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
@@ -120,8 +119,8 @@ def test_forgot_does_the_same_work_for_known_and_unknown_addresses() -> None:
     settings = make_settings()
     queue, audit = FakeJobQueue(), RecordingAuditLog()
     base = fake_adapters(settings, InMemoryStore())
-    users, tokens = Recording(base.users), Recording(base.action_tokens)
-    adapters = replace(
+    users, tokens = Recording(base.accounts.users), Recording(base.mail.action_tokens)
+    adapters = swap(
         base,
         users=cast(UserRepository, users),
         action_tokens=cast(ActionTokenRepository, tokens),

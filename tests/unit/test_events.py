@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -42,6 +41,7 @@ from tests.support.api import (
     login,
     register,
 )
+from tests.support.app import swap
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -370,8 +370,8 @@ def test_a_store_that_fails_does_not_fail_a_login(
 ) -> None:
     # build_app sets up the JSON log lines on stdout (so caplog's handler goes): read those.
     # Only the events' own writes fail; what is committed with a session is in the same store.
-    store = cast(FakeSessionRepository, adapters.sessions).store
-    app = build_app(app_settings, replace(adapters, security_events=FailingSecurityEvents(store)))
+    store = cast(FakeSessionRepository, adapters.signin.sessions).store
+    app = build_app(app_settings, swap(adapters, security_events=FailingSecurityEvents(store)))
     client = app.test_client()
     register(client, "alice")
     wrong = client.post("/auth/login", json={"username": "alice", "password": "not it at all"})

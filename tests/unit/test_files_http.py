@@ -33,9 +33,9 @@ def app_settings() -> Settings:
 @pytest.fixture
 def fakes(adapters: Adapters) -> tuple[FakeFileRepository, FakeFileStore]:
     """The fakes behind ``fake_app``."""
-    assert isinstance(adapters.files, FakeFileRepository)
-    assert isinstance(adapters.file_store, FakeFileStore)
-    return adapters.files, adapters.file_store
+    assert isinstance(adapters.resources.files, FakeFileRepository)
+    assert isinstance(adapters.resources.file_store, FakeFileStore)
+    return adapters.resources.files, adapters.resources.file_store
 
 
 def token(client: FlaskClient, name: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from domain.errors import Unavailable
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import bearer, login, register
+from tests.support.app import swap
 
 pytestmark = pytest.mark.unit
 PATH = "/auth/firebase/custom-token"
@@ -28,7 +29,7 @@ def custom_tokens() -> FakeCustomTokens:
 
 @pytest.fixture
 def adapters(adapters: Adapters, custom_tokens: FakeCustomTokens) -> Adapters:
-    return replace(adapters, custom_tokens=custom_tokens)
+    return swap(adapters, custom_tokens=custom_tokens)
 
 
 def payload(token: str) -> dict[str, Any]:

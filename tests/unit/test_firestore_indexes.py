@@ -301,3 +301,7 @@ def test_an_index_no_query_uses_is_reported(reading: Reading) -> None:
         "the field override of tasks.colour names a field no adapter writes",
         "no query uses the composite index tasks (owner_id ascending, title ascending)",
     ]
+    twice = config_of(indexes=[composite("tasks", "owner_id", "created_at")] * 2)
+    assert stale_problems(reading, twice)[-1] == (
+        "the composite index tasks (owner_id ascending, created_at ascending) is listed 2 times"
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,7 +30,7 @@ from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
 from tests.fakes.signin import FakePasskeyRepository
 from tests.support.api import PASSWORD, bearer
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.settings import make_settings
 
@@ -87,7 +86,7 @@ class World:
         self.passkeys = FakePasskeyRepository()
         self.action_tokens = DyingSpend(self.store)
         self.identities = DyingLink(self.store)
-        adapters = replace(
+        adapters = swap(
             fake_adapters(self.settings, self.store),
             identity_verifier=self.verifier,
             identities=self.identities,

@@ -226,7 +226,7 @@ def test_the_job_queue_tells_its_depth_and_first_due_time() -> None:
 
 
 def test_off_the_adapters_measure_nothing(adapters: Adapters) -> None:
-    assert adapters.metrics is NO_METRICS
+    assert adapters.platform.metrics is NO_METRICS
     assert build_app(make_settings(), adapters).extensions["firegate"].metrics is NO_METRICS
 
 

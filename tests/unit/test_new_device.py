@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -22,7 +21,7 @@ from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeNewDeviceMails
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import World, fake_adapters
+from tests.support.app import World, fake_adapters, swap
 from tests.support.mail_flows import press, resets, verified
 from tests.support.passkey_authenticator import SIGN_IN, assertion, enrol
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
@@ -283,9 +282,9 @@ def test_what_a_sign_in_writes_for_a_known_a_new_and_a_first_device() -> None:
     store, queue = InMemoryStore(), FakeJobQueue()
     settings = make_settings()
     base = fake_adapters(settings, store)
-    users, events = Counting(base.users), Counting(base.security_events)
-    claims = Counting(base.new_device_mails)
-    adapters = replace(
+    users, events = Counting(base.accounts.users), Counting(base.events.security_events)
+    claims = Counting(base.mail.new_device_mails)
+    adapters = swap(
         base,
         users=cast(Any, users),
         security_events=cast(Any, events),
@@ -342,7 +341,7 @@ def test_a_first_sign_in_that_cannot_be_marked_still_signs_in() -> None:
         def update(self, user_id: str, change: Any, *, keep_session: str | None = None) -> Any:
             raise Unavailable("Firestore went away", retry_after=1)
 
-    app = build_app(settings, replace(base, users=Refusing(store)))
+    app = build_app(settings, swap(base, users=Refusing(store)))
     register(app.test_client(), "alice")
     for _ in range(2):
         assert api_login(app.test_client())["access_token"]

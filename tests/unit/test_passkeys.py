@@ -31,7 +31,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.fakes.signin import FakePasskeyRepository
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.passkey_authenticator import OPTIONS, SIGN_IN, assertion, b64url, enrol
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.support.settings import make_settings
@@ -158,7 +158,7 @@ class World:
 
 def build_world(settings: Settings) -> World:
     store, clock, audit = InMemoryStore(), FakeClock(), RecordingAuditLog()
-    adapters = replace(fake_adapters(settings, store), clock=clock, audit=audit)
+    adapters = swap(fake_adapters(settings, store), clock=clock, audit=audit)
     app = build_app(settings, adapters, configure_logs=False)
     return World(app.test_client(), clock, audit, store)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from pydantic import ValidationError
 
 from application.ports import Audit
 from bootstrap import build_app
-from bootstrap.adapters import request_counter
+from bootstrap.platform import request_counter
 from domain.request_limits import Limit, Quota, WindowCounts, assess, parse_limits
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
@@ -23,7 +22,7 @@ from infrastructure.settings import Settings
 from interfaces.shared.limits import RequestLimiter, Standing
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, register
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
@@ -166,7 +165,7 @@ def test_a_failing_redis_store_is_replaced_by_memory(app_settings: Settings) -> 
     counter = request_counter(settings, client=None)  # type: ignore[arg-type]  # unused by Redis
     assert isinstance(counter, FallbackRequestCounter)
     assert isinstance(counter.shared, RedisRequestCounter)
-    app = build_app(settings, replace(fake_adapters(settings), request_counter=counter))
+    app = build_app(settings, swap(fake_adapters(settings), request_counter=counter))
     client = app.test_client()
     # Nothing listens on that port: each instance keeps limiting on its own meanwhile.
     for n in range(10):

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
@@ -29,14 +29,14 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
 from application.jobs import JobPush, decode_job, encode_job
 from application.ports import Job, Mail
-from bootstrap import bind, build_app, build_policies
+from bootstrap import bind, build_app
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
 from infrastructure.telemetry.server import Allowance
 from infrastructure.telemetry.spans import TracedJobQueue, child_span, traced_jobs
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import PASSWORD
-from tests.support.app import fake_adapters
+from tests.support.app import fake_adapters, swap
 from tests.support.settings import TEST_OIDC_RSA_KEY, make_settings
 
 pytestmark = pytest.mark.unit
@@ -276,10 +276,12 @@ def test_the_ports_spans_a_job_with_its_smtp_send_and_a_webhook_post(
     adapters = tracing.adapters(fake_adapters(make_settings()))
 
     def run(job: Job, final: bool) -> None:  # a mail job: its send below its span
-        adapters.mailer.send(MAIL)
+        adapters.mail.mailer.send(MAIL)
 
     traced_jobs(run, tracing.tracer)(Job("send_mail", "t1"), False)
-    assert adapters.webhook_sender.post("https://hooks.example.com/in?key=x", "{}", {}) == 200
+    assert (
+        adapters.events.webhook_sender.post("https://hooks.example.com/in?key=x", "{}", {}) == 200
+    )
     finished = {s.name: s for s in spans.get_finished_spans()}
     job, smtp = finished["job send_mail"], finished["smtp send"]
     assert smtp.parent == job.context and job.kind is SpanKind.CONSUMER
@@ -417,8 +419,8 @@ def test_a_queued_job_runs_in_the_trace_of_the_request_that_queued_it(
     assert request_span is not None and request_span.context is not None
     assert job == Job("send_mail", "t1")  # the same job; its trace only joins spans
     assert job.trace.startswith(f"00-{request_span.context.trace_id:032x}-")
-    assert adapters.job_spans is not None
-    run = adapters.job_spans(lambda job, final: adapters.mailer.send(MAIL))
+    assert adapters.platform.job_spans is not None
+    run = adapters.platform.job_spans(lambda job, final: adapters.mail.mailer.send(MAIL))
     # Later, on a worker thread of the queue: no span is current there.
     worker = threading.Thread(target=run, args=(job, False))
     worker.start()
@@ -458,7 +460,7 @@ def test_a_pushed_job_joins_the_trace_that_queued_it_and_links_the_push_request(
 ) -> None:
     provider = recording(spans)
     settings = make_settings()
-    services = bind(build_policies(settings), Tracing(provider).adapters(fake_adapters(settings)))
+    services = bind(settings, Tracing(provider).adapters(fake_adapters(settings)))
     queued = Job("nothing_here", "t1", trace=TRACEPARENT)  # a kind no handler takes: dropped
     data = base64.b64encode(encode_job(queued)).decode()
     with provider.get_tracer("test").start_as_current_span("POST /internal/jobs") as push:
@@ -515,7 +517,7 @@ def drawn_app(
     sdk.use_propagators()
     settings = make_settings(log_level="INFO")
     queue = FakeJobQueue()
-    adapters = replace(fake_adapters(settings), job_queue=queue.attach)
+    adapters = swap(fake_adapters(settings), job_queue=queue.attach)
     tracing = Tracing(provider, share=share, per_second=per_second)
     app = build_app(settings, adapters, configure_logs=False, tracing=tracing)
     return Drawn(app.test_client(), sampler, queue)

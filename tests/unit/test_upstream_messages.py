@@ -92,13 +92,13 @@ def app_with(issuer: str, sealed: Callable[[str], str] | None = None) -> Flask:
     (the app's own secret box unless given)."""
     settings = make_settings()
     adapters = fake_adapters(settings)
-    adapters.upstream_providers.add(
+    adapters.federation.upstream_providers.add(
         UpstreamProvider.configure(
             id="acme",
             issuer=issuer,
             client_id="firegate",
             client_secret="s3cret",
-            sealed_secret=(sealed or adapters.secret_box.seal)("s3cret"),
+            sealed_secret=(sealed or adapters.signin.secret_box.seal)("s3cret"),
             now=datetime.now(UTC),
             name="Acme ID",
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,10 +19,11 @@ from application.migration.ports import Holders
 from bootstrap import Adapters
 from domain.accounts.users import Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from interfaces.migration.user_moves import check_address
+from interfaces.cli.migration import check_address
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
+from tests.support.app import swap
 from tests.support.foreign_users import (
     FirebaseProject,
     bcrypt_hash,
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def adapters(adapters: Adapters) -> Adapters:
     """The fakes with the real hasher, which checks the imported hashes."""
-    return replace(adapters, hasher=Argon2PasswordHasher())
+    return swap(adapters, hasher=Argon2PasswordHasher())
 
 
 def run(
@@ -352,14 +352,14 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         records: list[tuple[Position, Any]] = [
             (("line", n), row) for n, row in enumerate(rows, start=1)
         ]
-        return import_users(ImportUsers(fmt), records, moves=moves, users=adapters.users,
-                            clock=adapters.clock, providers=frozenset(),
+        return import_users(ImportUsers(fmt), records, moves=moves, users=adapters.accounts.users,
+                            clock=adapters.platform.clock, providers=frozenset(),
                             check_address=check_address)  # fmt: skip
 
     def sign_up(user_id: str, username: str, email: str) -> None:
         user = User.register(id=user_id, username=Username.chosen(username), email=Email(email),
-                             password_hash=None, now=adapters.clock.now())  # fmt: skip
-        adapters.users.add(user)
+                             password_hash=None, now=adapters.platform.clock.now())  # fmt: skip
+        adapters.accounts.users.add(user)
 
     rows = [
         {"id": "i-1", "username": "ivy", "email": "ivy@example.com"},

@@ -139,7 +139,7 @@ def test_a_sign_up_is_delivered_signed_listed_and_resent(
     adapters: Adapters,
     job_queue: FakeJobQueue,
 ) -> None:
-    sender = adapters.webhook_sender
+    sender = adapters.events.webhook_sender
     assert isinstance(sender, FakeWebhookSender)
     created = create(client, admin)
     other = create(client, admin, events=["signin.failed"])
@@ -191,7 +191,11 @@ def run_all_jobs(app: Flask, queue: FakeJobQueue) -> None:
 def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
     fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
 ) -> None:
-    sender, clock, mailer = adapters.webhook_sender, adapters.clock, adapters.mailer
+    sender, clock, mailer = (
+        adapters.events.webhook_sender,
+        adapters.platform.clock,
+        adapters.mail.mailer,
+    )
     assert isinstance(sender, FakeWebhookSender) and isinstance(clock, FakeClock)
     assert isinstance(mailer, FakeMailer)
     admin = admin_token(fake_app, client)
@@ -205,7 +209,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
     for _ in range(12):
         run_all_jobs(fake_app, job_queue)
         clock.advance(hours=4)
-        scheduler = adapters.scheduler
+        scheduler = adapters.events.scheduler
         assert isinstance(scheduler, FakeScheduler)
         scheduler.run_all()  # the sweeper
     run_all_jobs(fake_app, job_queue)
@@ -222,7 +226,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
 def test_a_server_sweeps_from_the_start_and_a_command_line_does_not(
     adapters: Adapters, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scheduler = adapters.scheduler
+    scheduler = adapters.events.scheduler
     assert isinstance(scheduler, FakeScheduler)
     build_app(app_settings, adapters)
     assert [seconds for seconds, _ in scheduler.tasks] == [20.0]
@@ -237,4 +241,7 @@ def test_the_tests_apps_sweep_only_when_asked() -> None:
     settings = make_settings()
     adapters = fake_adapters(settings, InMemoryStore())
     build_app(settings, adapters)
-    assert isinstance(adapters.scheduler, FakeScheduler) and adapters.scheduler.tasks == []
+    assert (
+        isinstance(adapters.events.scheduler, FakeScheduler)
+        and adapters.events.scheduler.tasks == []
+    )

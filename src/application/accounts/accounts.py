@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -315,27 +314,6 @@ def resume_deletions(
     return len(pending)
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class AccountPorts(Protocol):
-    @property
-    def users(self) -> UserRepository: ...
-    @property
-    def hasher(self) -> PasswordHasher: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-    @property
-    def request_counter(self) -> RequestCounter: ...
-
-
-class AccountPolicies(Protocol):
-    @property
-    def identity_changes(self) -> Limit: ...
-
-
 @dataclass(frozen=True)
 class AccountHooks:
     """What follows a stored change of an account: the mail flows bind these."""
@@ -354,45 +332,3 @@ class AccountServices:
     update_profile: Callable[[UpdateProfile], User]
     delete: Callable[[DeleteUser], None]
     resume_deletions: Callable[[], int]  # the CLI's ``users purge-deleted``
-
-
-def bind(
-    ports: AccountPorts,
-    policies: AccountPolicies,
-    *,
-    owned: Sequence[OwnedData],
-    hooks: AccountHooks,
-    check_password: PasswordCheck,
-) -> AccountServices:
-    """``owned``: what the resource modules keep per user, deleted with the account;
-    ``check_password``: the login's check of a signed-in user's password."""
-    users, hasher, clock, audit = ports.users, ports.hasher, ports.clock, ports.audit
-    counter, identity_changes = ports.request_counter, policies.identity_changes
-    return AccountServices(
-        register=partial(
-            register,
-            users=users,
-            hasher=hasher,
-            clock=clock,
-            registered=hooks.registered,
-            audit=audit,
-        ),
-        get=partial(get_user, users=users),
-        update_profile=partial(
-            update_profile,
-            users=users,
-            clock=clock,
-            changed=hooks.changed,
-            counter=counter,
-            identity_changes=identity_changes,
-        ),
-        delete=partial(
-            delete_user,
-            users=users,
-            clock=clock,
-            audit=audit,
-            owned=owned,
-            check_password=check_password,
-        ),
-        resume_deletions=partial(resume_deletions, users=users, owned=owned),
-    )

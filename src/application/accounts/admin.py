@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.accounts import delete_account
@@ -224,18 +222,6 @@ def set_disabled_by_username(
     return updated
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class AdminPorts(Protocol):
-    @property
-    def users(self) -> Users: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-
-
 @dataclass(frozen=True)
 class AdminServices:
     list_users: Callable[[UserQuery], Page[UserListing]]
@@ -244,16 +230,3 @@ class AdminServices:
     remove_user: Callable[[RemoveUser], None]
     set_role: Callable[[SetRole], User]  # the command line's
     set_disabled: Callable[[SetDisabled], User]  # the command line's
-
-
-def bind(ports: AdminPorts, *, owned: Sequence[OwnedData]) -> AdminServices:
-    """``owned``: what the resource modules keep per user, deleted with the account."""
-    users, clock, audit = ports.users, ports.clock, ports.audit
-    return AdminServices(
-        list_users=partial(list_users, users=users),
-        show_user=partial(show_user, users=users),
-        change_user=partial(change_user, users=users, clock=clock, audit=audit),
-        remove_user=partial(remove_user, users=users, clock=clock, audit=audit, owned=owned),
-        set_role=partial(set_role_by_username, users=users, clock=clock, audit=audit),
-        set_disabled=partial(set_disabled_by_username, users=users, clock=clock, audit=audit),
-    )

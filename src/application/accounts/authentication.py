@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Protocol
 
 from application.ports import Clock, TokenIssuer
@@ -125,6 +124,16 @@ def authenticate(
     )
 
 
+def token_account(access_token: str, *, tokens: TokenIssuer) -> str | None:
+    """The account a session's access token names, by its signature alone, nothing read:
+    whom its request counts against in the request limits (docs/security.md); None for
+    anything else."""
+    try:
+        return tokens.verify_access(access_token).user_id
+    except Unauthenticated:
+        return None
+
+
 def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
     """A personal access token: its account and token read in one round trip; 401 as any
     bad token when it is unknown, revoked, expired or ended with the account's sessions;
@@ -152,35 +161,8 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
     )
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class AuthenticationPorts(Protocol):
-    @property
-    def tokens(self) -> TokenIssuer: ...
-    @property
-    def principals(self) -> Principals: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
 @dataclass(frozen=True)
 class AuthenticationServices:
     authenticate: Callable[[Authenticate], Actor]
+    account_of: Callable[[str], str | None]  # a session's access token's account, unread
     jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
-
-
-def bind(
-    ports: AuthenticationPorts, reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
-) -> AuthenticationServices:
-    tokens, principals, clock = ports.tokens, ports.principals, ports.clock
-    return AuthenticationServices(
-        authenticate=partial(
-            authenticate,
-            tokens=tokens,
-            principals=principals,
-            clock=clock,
-            reauth_max_age=reauth_max_age,
-        ),
-        jwks=tokens.jwks,
-    )

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from typing import Literal, Protocol, get_args
 
 from application.accounts.accounts import UserRepository as Users
@@ -285,25 +284,7 @@ def recent_activity(query: EventQuery, *, events: SecurityEvents, users: Users) 
     return activity_of(list_events(read, events=events, users=users).items)[: query.limit]
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class EventPorts(Protocol):
-    @property
-    def security_events(self) -> SecurityEvents: ...
-    @property
-    def users(self) -> Users: ...
-
-
 @dataclass(frozen=True)
 class EventServices:
     list: Callable[[EventQuery], Page[SecurityEvent]]
     recent: Callable[[EventQuery], Sequence[Activity]]
-
-
-def bind(ports: EventPorts) -> EventServices:
-    events, users = ports.security_events, ports.users
-    return EventServices(
-        list=partial(list_events, events=events, users=users),
-        recent=partial(recent_activity, events=events, users=users),
-    )

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
 
 from application.accounts.authentication import Actor, require_recent_sign_in
 from application.accounts.ways_in import IdentityRepository
@@ -174,20 +172,6 @@ def connect_pending(
     return found
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class ConnectedPorts(Protocol):
-    @property
-    def identities(self) -> IdentityRepository: ...
-    @property
-    def passkeys(self) -> PasskeyRepository: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-
-
 @dataclass(frozen=True)
 class ConnectedServices:
     list: Callable[[ListIdentities], list[IdentityLink]]
@@ -196,17 +180,3 @@ class ConnectedServices:
     hold_pending: Callable[[HoldPending], str]
     pending: Callable[[str], PendingLink]
     connect_pending: Callable[[ConnectPending], PendingLink]
-
-
-def bind(ports: ConnectedPorts) -> ConnectedServices:
-    identities, clock, audit = ports.identities, ports.clock, ports.audit
-    return ConnectedServices(
-        list=partial(list_identities, identities=identities),
-        disconnect=partial(
-            disconnect, identities=identities, passkeys=ports.passkeys, clock=clock, audit=audit
-        ),
-        connect=partial(connect, identities=identities, clock=clock, audit=audit),
-        hold_pending=partial(hold_pending, identities=identities, clock=clock),
-        pending=partial(pending_link, identities=identities, clock=clock),
-        connect_pending=partial(connect_pending, identities=identities, clock=clock, audit=audit),
-    )

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
 
-from application.accounts.accounts import AccountHooks, GetUser, UserRepository, get_user
+from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.authentication import Actor
 from application.federation.linking import (
     ExternalSignIn,
-    LinkingPorts,
     Links,
-    links_of,
     sign_in_external,
 )
 from application.ports import CustomTokenMinter, IdentityVerifier
-from application.signin.sessions import SignIn, sign_in_step
-from application.signin.tokens import TokenPair, TokenPolicies
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 
@@ -72,31 +68,7 @@ def firebase_custom_token(
     return minter.mint(user.id, {"role": user.role.value, "token_version": user.token_version})
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class FirebasePorts(LinkingPorts, Protocol):
-    @property
-    def identity_verifier(self) -> IdentityVerifier: ...
-    @property
-    def custom_tokens(self) -> CustomTokenMinter: ...
-
-
 @dataclass(frozen=True)
 class FirebaseServices:
     sign_in: Callable[[FirebaseSignIn], TokenPair]
     custom_token: Callable[[CustomToken], str]
-
-
-def bind(ports: FirebasePorts, policies: TokenPolicies, *, hooks: AccountHooks) -> FirebaseServices:
-    p = ports
-    links = links_of(p, registered=hooks.registered_with)
-    return FirebaseServices(
-        sign_in=partial(
-            firebase_sign_in,
-            verifier=p.identity_verifier,
-            links=links,
-            sign_in=sign_in_step(p, policies),
-        ),
-        custom_token=partial(firebase_custom_token, users=p.users, minter=p.custom_tokens),
-    )

@@ -28,14 +28,13 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from application.accounts.accounts import DELETE_BATCH, UserRepository
 from application.accounts.address_proof import start_clean
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
 from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.sessions import SessionPorts, SignIn
+from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from domain.accounts.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 from domain.confusables import mixes_scripts
@@ -316,31 +315,3 @@ def username_candidates(
             yield Username.chosen(text)
         except InvalidInput:  # defensive: the mapping above should never produce one
             continue
-
-
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class LinkingPorts(SessionPorts, Protocol):
-    """What a linked sign-in needs; each provider's ports extend it with its own verifier."""
-
-    @property
-    def identities(self) -> IdentityRepository: ...
-    @property
-    def factors(self) -> MfaRepository: ...
-    @property
-    def passkeys(self) -> OwnedData: ...
-    @property
-    def oauth_grants(self) -> OwnedData: ...
-
-
-def links_of(
-    ports: LinkingPorts, *, registered: Callable[[User, str], None] | None = None
-) -> Links:
-    """The ``Links`` a provider's ``bind`` hands its sign-in; ``registered``: what follows a
-    new account (the mail flows' ``AccountHooks.registered_with``: its verification mail), which
-    rule 5 needs."""
-    p = ports
-    return Links(
-        p.identities, p.users, p.factors, p.passkeys, p.clock, p.audit, p.oauth_grants, registered
-    )

@@ -18,32 +18,24 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Protocol
 
-from application.accounts.accounts import AccountHooks
 from application.accounts.authentication import Actor
 from application.federation.linking import (
     ExternalSignIn,
-    LinkingPorts,
     Links,
-    links_of,
     sign_in_external,
 )
 from application.federation.providers import (
     AddProvider,
     DeleteProvider,
     ProviderButton,
-    ProviderList,
     UpstreamProviders,
-    add_provider,
-    delete_provider,
     find_provider,
-    list_providers,
 )
 from application.ports import Audit, ExternalIdentity, SecretBox
-from application.signin.sessions import SignIn, sign_in_step
-from application.signin.tokens import TokenPair, TokenPolicies
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import (
     DomainError,
@@ -419,25 +411,6 @@ def native_sign_in(
     return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md)
-
-
-class UpstreamPorts(LinkingPorts, Protocol):
-    @property
-    def upstream_providers(self) -> UpstreamProviders: ...
-    @property
-    def upstream_client(self) -> UpstreamClient: ...
-    @property
-    def secret_box(self) -> SecretBox: ...
-
-
-class UpstreamPolicies(TokenPolicies, Protocol):
-    @property
-    def upstream_policy(self) -> UpstreamPolicy: ...
-    @property
-    def device_policy(self) -> DevicePolicy: ...
-
-
 @dataclass(frozen=True)
 class UpstreamServices:
     add: Callable[[AddProvider], UpstreamProvider]
@@ -447,41 +420,3 @@ class UpstreamServices:
     start: Callable[[StartUpstream], Departure]
     finish: Callable[[FinishUpstream], Arrival]
     native: Callable[[NativeSignIn], TokenPair]
-
-
-def bind(
-    ports: UpstreamPorts, policies: UpstreamPolicies, *, hooks: AccountHooks
-) -> UpstreamServices:
-    p, policy, devices = ports, policies.upstream_policy, policies.device_policy
-    links = links_of(p, registered=hooks.registered_with)  # rule 5's verification mail
-    providers, client, box, now = p.upstream_providers, p.upstream_client, p.secret_box, p.clock.now
-    listed = ProviderList(providers, now)
-    return UpstreamServices(
-        add=partial(add_provider, providers=providers, box=box, clock=now, listed=listed),
-        list=partial(list_providers, providers=providers),
-        delete=partial(delete_provider, providers=providers, listed=listed),
-        buttons=listed.buttons,
-        start=partial(
-            start_upstream, providers=providers, client=client, box=box, policy=policy, clock=now
-        ),
-        finish=partial(
-            finish_upstream,
-            providers=providers,
-            client=client,
-            box=box,
-            policy=policy,
-            devices=devices,
-            clock=now,
-            links=links,
-            sign_in=sign_in_step(p, policies),
-        ),
-        native=partial(
-            native_sign_in,
-            providers=providers,
-            client=client,
-            box=box,
-            devices=devices,
-            links=links,
-            sign_in=sign_in_step(p, policies),
-        ),
-    )

@@ -8,33 +8,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
-from application.accounts.accounts import DELETE_BATCH, AccountHooks, UserRepository
+from application.accounts.accounts import DELETE_BATCH, UserRepository
 from application.accounts.address_proof import start_clean
 from application.accounts.admin import target_of
 from application.accounts.authentication import Actor
-from application.accounts.ways_in import IdentityRepository
-from application.jobs import JobHandler
-from application.mail.invitations import Invite, invite_user
-from application.mail.not_me import AddedWaysIn, NotMe, not_me
+from application.mail.invitations import Invite
+from application.mail.not_me import NotMe
 from application.mail.password_reset import (
-    FIND_RESET_ACCOUNT,
     ForgotPassword,
     ResetPassword,
-    find_reset_account,
-    forgot_password,
-    reset_password,
 )
 from application.mail.sending import (
-    SEND_MAIL,
     ActionTokenRepository,
     MailKind,
-    MailSettings,
-    NewDeviceMails,
     queue_mail,
-    send_mail,
 )
 from application.ports import (
     Audit,
@@ -42,16 +31,8 @@ from application.ports import (
     AuditLog,
     Clock,
     JobQueue,
-    Mailer,
-    MailRenderer,
-    Metrics,
     OwnedData,
-    PasswordHasher,
 )
-from application.signin.mfa import MfaRepository
-from application.signin.passkeys import PasskeyRepository
-from application.signin.sessions import SessionRepository
-from application.signin.throttle import LoginThrottle
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.federation.identities import IdentityLink, made_unproven_by
@@ -62,7 +43,6 @@ from domain.mail.action_tokens import (
     token_hash,
 )
 from domain.signin.mfa import FEDERATED
-from domain.signin.throttling import LoginThrottlePolicy
 
 log = logging.getLogger("firegate.mail")
 
@@ -238,49 +218,6 @@ def mail_after_profile_change(
     audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class EmailPorts(Protocol):
-    @property
-    def users(self) -> UserRepository: ...
-    @property
-    def action_tokens(self) -> ActionTokenRepository: ...
-    @property
-    def new_device_mails(self) -> NewDeviceMails: ...
-    @property
-    def mail_renderer(self) -> MailRenderer: ...
-    @property
-    def mailer(self) -> Mailer: ...
-    @property
-    def hasher(self) -> PasswordHasher: ...
-    @property
-    def throttle(self) -> LoginThrottle: ...
-    @property
-    def passkeys(self) -> PasskeyRepository: ...
-    @property
-    def factors(self) -> MfaRepository: ...
-    @property
-    def identities(self) -> IdentityRepository: ...
-    @property
-    def oauth_grants(self) -> OwnedData: ...
-    @property
-    def sessions(self) -> SessionRepository: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-    @property
-    def metrics(self) -> Metrics: ...
-
-
-class EmailPolicies(Protocol):
-    @property
-    def throttle_policy(self) -> LoginThrottlePolicy: ...
-    @property
-    def mail_settings(self) -> MailSettings: ...
-
-
 @dataclass(frozen=True)
 class EmailServices:
     request_verification: Callable[[RequestVerification], None]
@@ -289,79 +226,3 @@ class EmailServices:
     reset_password: Callable[[ResetPassword], None]
     invite: Callable[[Invite], User]
     not_me: Callable[[NotMe], bool]  # a notification's "this wasn't me" link; True: mailed
-
-
-def bind(ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue) -> EmailServices:
-    p = ports
-    return EmailServices(
-        request_verification=partial(
-            request_verification, users=p.users, queue=queue, audit=p.audit
-        ),
-        verify=partial(
-            verify_email,
-            action_tokens=p.action_tokens,
-            proof=ProofPorts(p.users, p.identities, p.passkeys, p.factors, p.oauth_grants),
-            clock=p.clock,
-            audit=p.audit,
-        ),
-        forgot_password=partial(forgot_password, queue=queue),
-        reset_password=partial(
-            reset_password,
-            action_tokens=p.action_tokens,
-            users=p.users,
-            passkeys=p.passkeys,
-            factors=p.factors,
-            identities=p.identities,
-            hasher=p.hasher,
-            throttle=p.throttle,
-            throttle_policy=policies.throttle_policy,
-            clock=p.clock,
-            audit=p.audit,
-        ),
-        invite=partial(invite_user, users=p.users, queue=queue, clock=p.clock, audit=p.audit),
-        not_me=partial(
-            not_me,
-            action_tokens=p.action_tokens,
-            users=p.users,
-            sessions=p.sessions,
-            queue=queue,
-            clock=p.clock,
-            audit=p.audit,
-            ways_in=AddedWaysIn(p.passkeys, p.identities, p.factors),
-        ),
-    )
-
-
-def handlers(
-    ports: EmailPorts, policies: EmailPolicies, *, queue: JobQueue
-) -> dict[str, JobHandler]:
-    """The jobs of the mail flows by kind: handlers, not use cases (they take the job)."""
-    p = ports
-    return {
-        SEND_MAIL: partial(
-            send_mail,
-            users=p.users,
-            action_tokens=p.action_tokens,
-            renderer=p.mail_renderer,
-            mailer=p.mailer,
-            clock=p.clock,
-            audit=p.audit,
-            settings=policies.mail_settings,
-            new_device_mails=p.new_device_mails,
-            metrics=p.metrics,
-        ),
-        # It queues the reset mail itself, so it needs the queue its handlers run on.
-        FIND_RESET_ACCOUNT: partial(find_reset_account, users=p.users, queue=queue, audit=p.audit),
-    }
-
-
-def account_hooks(ports: EmailPorts, *, queue: JobQueue) -> AccountHooks:
-    """The mails that follow a new account and a profile change."""
-    audit = ports.audit
-    return AccountHooks(
-        registered=partial(mail_after_register, queue=queue),
-        registered_with=lambda user, provider: mail_after_register(
-            user, queue=queue, provider=provider
-        ),
-        changed=partial(mail_after_profile_change, queue=queue, audit=audit),
-    )

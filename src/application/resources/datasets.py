@@ -13,7 +13,6 @@ import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -376,23 +375,6 @@ class OwnedDatasets:
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class DatasetPorts(Protocol):
-    @property
-    def datasets(self) -> DatasetRepository: ...
-    @property
-    def file_store(self) -> FileStore: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
-class DatasetPolicies(Protocol):
-    @property
-    def dataset_limits(self) -> DatasetLimits: ...
-
-
 @dataclass(frozen=True)
 class DatasetServices:
     import_csv: Callable[[ImportDataset], Dataset]
@@ -401,18 +383,3 @@ class DatasetServices:
     rows: Callable[[RowQuery], RowsPage]
     export_csv: Callable[[ExportDataset], tuple[Dataset, Iterator[str]]]
     delete: Callable[[DeleteDataset], None]
-
-
-def bind(ports: DatasetPorts, policies: DatasetPolicies) -> DatasetServices:
-    datasets, store, clock = ports.datasets, ports.file_store, ports.clock
-    limits = policies.dataset_limits
-    return DatasetServices(
-        import_csv=partial(
-            import_dataset, datasets=datasets, store=store, clock=clock, limits=limits
-        ),
-        list=partial(list_datasets, datasets=datasets),
-        show=partial(show_dataset, datasets=datasets),
-        rows=partial(dataset_rows, datasets=datasets),
-        export_csv=partial(export_csv, datasets=datasets),
-        delete=partial(delete_dataset, datasets=datasets, store=store),
-    )

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
-from application.jobs import JobHandler, RetryJob
+from application.jobs import RetryJob
 from application.pagination import (
     Page,
     decode_cursor,
@@ -207,18 +206,6 @@ def fetch_picture(
     dogs.update(dog.id, lambda d: d.with_picture(url, clock.now()))
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class DogPorts(Protocol):
-    @property
-    def dogs(self) -> DogRepository: ...
-    @property
-    def pictures(self) -> PictureSource: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
 @dataclass(frozen=True)
 class DogServices:
     list: Callable[[DogQuery], Page[Dog]]
@@ -226,20 +213,3 @@ class DogServices:
     create: Callable[[NewDog], Dog]
     edit: Callable[[EditDog], Dog]
     delete: Callable[[DeleteDog], None]
-
-
-def bind(ports: DogPorts, *, queue: JobQueue) -> DogServices:
-    dogs, clock = ports.dogs, ports.clock
-    return DogServices(
-        list=partial(list_dogs, dogs=dogs),
-        get=partial(get_dog, dogs=dogs),
-        create=partial(create_dog, dogs=dogs, queue=queue, clock=clock),
-        edit=partial(edit_dog, dogs=dogs, clock=clock),
-        delete=partial(delete_dog, dogs=dogs),
-    )
-
-
-def handlers(ports: DogPorts) -> dict[str, JobHandler]:
-    """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
-    dogs, pictures, clock = ports.dogs, ports.pictures, ports.clock
-    return {FETCH_DOG_PICTURE: partial(fetch_picture, dogs=dogs, pictures=pictures, clock=clock)}

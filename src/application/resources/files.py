@@ -7,7 +7,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import BinaryIO, Protocol
 
 from application.accounts.authentication import Actor
@@ -161,35 +160,8 @@ class OwnedFiles:
         self.store.delete_prefix(files_prefix(user_id))
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class FilePorts(Protocol):
-    @property
-    def files(self) -> FileRepository: ...
-    @property
-    def file_store(self) -> FileStore: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
-class FilePolicies(Protocol):
-    @property
-    def max_upload_bytes(self) -> int: ...
-
-
 @dataclass(frozen=True)
 class FileServices:
     upload: Callable[[UploadFile], StoredFile]
     open: Callable[[OpenFile], tuple[StoredFile, Iterator[bytes]]]
     delete: Callable[[DeleteFile], None]
-
-
-def bind(ports: FilePorts, policies: FilePolicies) -> FileServices:
-    files, store, clock = ports.files, ports.file_store, ports.clock
-    max_bytes = policies.max_upload_bytes
-    return FileServices(
-        upload=partial(upload_file, files=files, store=store, clock=clock, max_bytes=max_bytes),
-        open=partial(open_file, files=files, store=store),
-        delete=partial(delete_file, files=files, store=store),
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -156,16 +155,6 @@ def list_tasks(query: TaskQuery, *, tasks: TaskRepository) -> Page[Task]:
     return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class TaskPorts(Protocol):
-    @property
-    def tasks(self) -> TaskRepository: ...
-    @property
-    def clock(self) -> Clock: ...
-
-
 @dataclass(frozen=True)
 class TaskServices:
     create: Callable[[NewTask], Task]
@@ -173,14 +162,3 @@ class TaskServices:
     get: Callable[[GetTask], Task]
     edit: Callable[[EditTask], Task]
     delete: Callable[[DeleteTask], None]
-
-
-def bind(ports: TaskPorts) -> TaskServices:
-    tasks, clock = ports.tasks, ports.clock
-    return TaskServices(
-        create=partial(create_task, tasks=tasks, clock=clock),
-        list=partial(list_tasks, tasks=tasks),
-        get=partial(get_task, tasks=tasks),
-        edit=partial(edit_task, tasks=tasks, clock=clock),
-        delete=partial(delete_task, tasks=tasks),
-    )

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Protocol
 
-from application.accounts.accounts import PasswordCheck
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.authentication import Actor
 from application.ports import (
@@ -21,11 +19,9 @@ from application.ports import (
 from application.signin.mfa import (
     MfaLogin,
     MfaRepository,
-    SecondFactorPorts,
-    finish_mfa_login,
     require_second_factor,
 )
-from application.signin.sessions import SessionPorts, SignIn, sign_in_step
+from application.signin.sessions import SignIn
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,
@@ -34,7 +30,7 @@ from application.signin.throttle import (
     settled,
     wrong_guess,
 )
-from application.signin.tokens import TokenPair, TokenPolicies
+from application.signin.tokens import TokenPair
 from domain.accounts.users import User, check_password_policy
 from domain.accounts.users import login_key as claim_key
 from domain.errors import (
@@ -350,90 +346,8 @@ def change_password(
         audit.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip, added=added))
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class LoginPorts(SessionPorts, SecondFactorPorts, Protocol):
-    @property
-    def hasher(self) -> PasswordHasher: ...
-    @property
-    def login_lookup(self) -> LoginLookup: ...
-    @property
-    def throttle(self) -> LoginThrottle: ...
-
-
-class LoginPolicies(TokenPolicies, Protocol):
-    @property
-    def throttle_policy(self) -> LoginThrottlePolicy: ...
-    @property
-    def device_policy(self) -> DevicePolicy: ...
-    @property
-    def require_verified_email(self) -> bool: ...
-
-
-def password_check(ports: LoginPorts, policies: LoginPolicies) -> PasswordCheck:
-    """``check_current_password`` bound to the login throttle, for the features that ask a
-    signed-in user's password again (deleting the account)."""
-
-    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
-        check_current_password(
-            user,
-            password,
-            session_id=session_id,
-            client_ip=client_ip,
-            hasher=ports.hasher,
-            clock=ports.clock,
-            throttle=ports.throttle,
-            throttle_policy=policies.throttle_policy,
-        )
-
-    return check
-
-
 @dataclass(frozen=True)
 class LoginServices:
     login: Callable[[Login], TokenPair]
     finish_mfa: Callable[[MfaLogin], TokenPair]  # the second step (docs/reference/mfa.md)
     change_password: Callable[[ChangePassword], None]
-
-
-def bind(ports: LoginPorts, policies: LoginPolicies) -> LoginServices:
-    p, q = ports, policies
-    return LoginServices(
-        login=partial(
-            login,
-            users=p.users,
-            sign_in=sign_in_step(p, q),
-            hasher=p.hasher,
-            clock=p.clock,
-            lookup=p.login_lookup,
-            throttle=p.throttle,
-            throttle_policy=q.throttle_policy,
-            devices=q.device_policy,
-            audit=p.audit,
-            factors=p.factors,
-            require_verified_email=q.require_verified_email,
-        ),
-        finish_mfa=partial(
-            finish_mfa_login,
-            users=p.users,
-            sign_in=sign_in_step(p, q),
-            factors=p.factors,
-            otp=p.otp,
-            box=p.secret_box,
-            clock=p.clock,
-            throttle=p.throttle,
-            throttle_policy=q.throttle_policy,
-            devices=q.device_policy,
-            audit=p.audit,
-        ),
-        change_password=partial(
-            change_password,
-            users=p.users,
-            hasher=p.hasher,
-            clock=p.clock,
-            throttle=p.throttle,
-            throttle_policy=q.throttle_policy,
-            audit=p.audit,
-        ),
-    )

@@ -327,14 +327,3 @@ def finish_mfa_login(
     if not password_first:
         return pair  # device tokens exempt password logins only
     return replace(pair, device_token=devices.issue(user, clock.now(), device))
-
-
-class SecondFactorPorts(Protocol):
-    """What checks a second factor: the ports part of each feature's that does (``bind``)."""
-
-    @property
-    def factors(self) -> MfaRepository: ...
-    @property
-    def otp(self) -> OneTimePasswords: ...
-    @property
-    def secret_box(self) -> SecretBox: ...

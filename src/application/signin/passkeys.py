@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -20,8 +19,8 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
-from application.signin.sessions import SessionPorts, SignIn, sign_in_step
-from application.signin.tokens import TokenPair, TokenPolicies
+from application.signin.sessions import SignIn
+from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
 from domain.federation.identities import WayIn, passkey_removal
@@ -376,20 +375,6 @@ def passkey_sign_in(
     return replace(pair, device_token=devices.issue(user, now, device))
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class PasskeyPorts(SessionPorts, Protocol):
-    @property
-    def passkeys(self) -> PasskeyRepository: ...
-    @property
-    def challenges(self) -> ChallengeRepository: ...
-    @property
-    def ceremonies(self) -> PasskeyCeremonies: ...
-    @property
-    def identities(self) -> IdentityRepository: ...
-
-
 @dataclass(frozen=True)
 class PasskeyServices:
     registration_options: Callable[[RegistrationOptions], dict[str, object]]
@@ -399,54 +384,3 @@ class PasskeyServices:
     rename: Callable[[RenamePasskey], Passkey]
     authentication_options: Callable[[], dict[str, object]]
     sign_in: Callable[[PasskeySignIn], TokenPair]
-
-
-class PasskeyPolicies(TokenPolicies, Protocol):
-    @property
-    def device_policy(self) -> DevicePolicy: ...
-
-
-def bind(ports: PasskeyPorts, policies: PasskeyPolicies) -> PasskeyServices:
-    p = ports
-    return PasskeyServices(
-        registration_options=partial(
-            registration_options,
-            users=p.users,
-            passkeys=p.passkeys,
-            challenges=p.challenges,
-            ceremonies=p.ceremonies,
-            clock=p.clock,
-        ),
-        register=partial(
-            register_passkey,
-            users=p.users,
-            passkeys=p.passkeys,
-            challenges=p.challenges,
-            ceremonies=p.ceremonies,
-            clock=p.clock,
-            audit=p.audit,
-        ),
-        list=partial(list_passkeys, passkeys=p.passkeys),
-        delete=partial(
-            delete_passkey,
-            passkeys=p.passkeys,
-            identities=p.identities,
-            clock=p.clock,
-            audit=p.audit,
-        ),
-        rename=partial(rename_passkey, passkeys=p.passkeys),
-        authentication_options=partial(
-            authentication_options, challenges=p.challenges, ceremonies=p.ceremonies, clock=p.clock
-        ),
-        sign_in=partial(
-            passkey_sign_in,
-            users=p.users,
-            passkeys=p.passkeys,
-            challenges=p.challenges,
-            ceremonies=p.ceremonies,
-            sign_in=sign_in_step(p, policies),
-            clock=p.clock,
-            audit=p.audit,
-            devices=policies.device_policy,
-        ),
-    )

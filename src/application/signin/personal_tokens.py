@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.authentication import Actor
@@ -139,29 +138,8 @@ def revoke_token(cmd: RevokeToken, *, tokens: PersonalTokenRepository, audit: Au
     )
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class PersonalTokenPorts(Protocol):
-    @property
-    def personal_tokens(self) -> PersonalTokenRepository: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-
-
 @dataclass(frozen=True)
 class PersonalTokenServices:
     create: Callable[[CreateToken], CreatedToken]
     list: Callable[[ListTokens], Page[PersonalToken]]
     revoke: Callable[[RevokeToken], None]
-
-
-def bind(ports: PersonalTokenPorts) -> PersonalTokenServices:
-    tokens, clock, audit = ports.personal_tokens, ports.clock, ports.audit
-    return PersonalTokenServices(
-        create=partial(create_token, tokens=tokens, clock=clock, audit=audit),
-        list=partial(list_tokens, tokens=tokens),
-        revoke=partial(revoke_token, tokens=tokens, audit=audit),
-    )

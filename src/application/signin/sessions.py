@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -25,7 +24,6 @@ from application.ports import (
 )
 from application.signin.tokens import (
     TokenPair,
-    TokenPolicies,
     TokenPolicy,
     hash_refresh_secret,
     token_pair,
@@ -141,6 +139,18 @@ class EndSession:
 
 def _invalid_refresh() -> Unauthenticated:
     return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+
+
+def refreshing(cmd: Refresh, *, policy: TokenPolicy) -> str | None:
+    """The session a refresh token proves it was issued for, by its tag alone, nothing read:
+    whom its refresh counts against in the request limits (docs/security.md); None for a
+    token without a tag that checks out."""
+    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+    if match is None or not _session_id(match[1]):
+        return None
+    session_id, secret, generation, tag = match.groups()
+    proven = policy.proven_generation(session_id, secret, generation, tag)
+    return None if proven is None else session_id
 
 
 def refresh(
@@ -473,66 +483,13 @@ class SignIn:
         return pair
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class SessionPorts(Protocol):
-    """What sessions need; the features that start one need it too, and extend it."""
-
-    @property
-    def users(self) -> Users: ...
-    @property
-    def sessions(self) -> SessionRepository: ...
-    @property
-    def tokens(self) -> TokenIssuer: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
-
-
-def sign_in_step(ports: SessionPorts, policies: TokenPolicies) -> SignIn:
-    """The sign-in step, for the binds of the features that sign people in."""
-    return SignIn(
-        ports.sessions,
-        ports.tokens,
-        ports.clock,
-        policies.token_policy,
-        ports.audit,
-        ports.users,
-    )
-
-
 @dataclass(frozen=True)
 class SessionServices:
     refresh: Callable[[Refresh], TokenPair]
+    refreshing: Callable[[Refresh], str | None]  # the session a refresh token proves
     renew: Callable[[Renew], AccessToken]
     logout: Callable[[Logout], None]
     list: Callable[[ListSessions], list[Session]]
     end: Callable[[EndSession], None]
     end_others: Callable[[EndOtherSessions], None]  # the account page's "end all others"
     end_for_user: Callable[[EndUserSessions], None]  # an admin's "end sessions"
-
-
-def bind(ports: SessionPorts, policies: TokenPolicies) -> SessionServices:
-    users, sessions, tokens = ports.users, ports.sessions, ports.tokens
-    clock, audit, policy = ports.clock, ports.audit, policies.token_policy
-    return SessionServices(
-        refresh=partial(
-            refresh,
-            users=users,
-            sessions=sessions,
-            tokens=tokens,
-            clock=clock,
-            policy=policy,
-            audit=audit,
-        ),
-        renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
-        logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
-        list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
-        end=partial(end_session, sessions=sessions),
-        end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
-        end_for_user=partial(
-            end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit
-        ),
-    )

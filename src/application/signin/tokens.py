@@ -8,7 +8,6 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from application.ports import TokenIssuer
 from domain.accounts.users import User
@@ -68,13 +67,6 @@ class TokenPolicy:
             return None
         expected = self.generation_tag(session_id, int(generation), secret)
         return int(generation) if hmac.compare_digest(expected, tag) else None
-
-
-class TokenPolicies(Protocol):
-    """The settings' part for a feature that starts or renews sessions (its ``bind``)."""
-
-    @property
-    def token_policy(self) -> TokenPolicy: ...
 
 
 def hash_refresh_secret(secret: str) -> str:

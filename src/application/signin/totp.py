@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, TypeVar
 
 from application.accounts.accounts import DELETE_BATCH
 from application.accounts.accounts import UserRepository as Users
@@ -25,7 +24,6 @@ from application.ports import (
 from application.signin.login import check_current_password
 from application.signin.mfa import (
     MfaRepository,
-    SecondFactorPorts,
     accepts_totp_code,
     consume_code,
     new_recovery_codes,
@@ -340,31 +338,6 @@ def reset_mfa(
     return updated
 
 
-# -- wiring (docs/decisions/0042-wiring-per-feature.md) -------------------------------------
-
-
-class TotpPorts(SecondFactorPorts, Protocol):
-    @property
-    def users(self) -> Users: ...
-    @property
-    def hasher(self) -> PasswordHasher: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def throttle(self) -> LoginThrottle: ...
-    @property
-    def audit(self) -> AuditLog: ...
-    @property
-    def passkeys(self) -> PasskeyRepository: ...
-
-
-class TotpPolicies(Protocol):
-    @property
-    def throttle_policy(self) -> LoginThrottlePolicy: ...
-    @property
-    def mfa_issuer(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class TotpServices:
     start: Callable[[MfaCommand], TotpEnrolment]
@@ -373,35 +346,3 @@ class TotpServices:
     new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
     reset: Callable[[ResetMfa], User]  # ``users reset-mfa``, and an admin's on /admin
     status: Callable[[GetTotp], TotpStatus]  # what the account page shows
-
-
-def bind(ports: TotpPorts, policies: TotpPolicies) -> TotpServices:
-    p = ports
-    guard = Guard(
-        users=p.users,
-        hasher=p.hasher,
-        clock=p.clock,
-        throttle=p.throttle,
-        throttle_policy=policies.throttle_policy,
-        audit=p.audit,
-    )
-    factors, otp, box = p.factors, p.otp, p.secret_box
-    return TotpServices(
-        start=partial(
-            start_totp, guard=guard, factors=factors, otp=otp, box=box, issuer=policies.mfa_issuer
-        ),
-        confirm=partial(confirm_totp, guard=guard, factors=factors, otp=otp, box=box),
-        disable=partial(disable_totp, guard=guard, factors=factors, otp=otp, box=box),
-        new_recovery_codes=partial(
-            new_recovery_code_set, guard=guard, factors=factors, otp=otp, box=box
-        ),
-        reset=partial(
-            reset_mfa,
-            users=p.users,
-            factors=factors,
-            passkeys=p.passkeys,
-            clock=p.clock,
-            audit=p.audit,
-        ),
-        status=partial(totp_status, factors=factors),
-    )

@@ -106,12 +106,12 @@ class Section:
 
 
 SECTIONS = {
-    "profile": Section("/account", "account_profile.html", _user),
-    "security": Section("/account/security", "account_security.html", _security, True),
-    "devices": Section("/account/devices", "account_devices.html", _devices),
-    "apps": Section("/account/apps", "account_apps.html", _apps),
-    "activity": Section("/account/activity", "account_activity.html", _activity),
-    "delete": Section("/account/delete", "account_delete.html", _user),
+    "profile": Section("/account", "accounts/account_profile.html", _user),
+    "security": Section("/account/security", "accounts/account_security.html", _security, True),
+    "devices": Section("/account/devices", "accounts/account_devices.html", _devices),
+    "apps": Section("/account/apps", "accounts/account_apps.html", _apps),
+    "activity": Section("/account/activity", "accounts/account_activity.html", _activity),
+    "delete": Section("/account/delete", "accounts/account_delete.html", _user),
 }
 PROFILE, SECURITY, DEVICES, APPS, ACTIVITY, DELETE = SECTIONS.values()
 
@@ -239,7 +239,7 @@ def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
     mailed = services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
-    response = page("not_me_done.html", mailed=mailed)
+    response = page("mail/not_me_done.html", mailed=mailed)
     browser.end(response)
     return response
 

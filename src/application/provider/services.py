@@ -1,0 +1,96 @@
+"""The provider's use cases as a driving adapter calls them, each bound by
+``bootstrap/provider.py`` (docs/decisions/0042-wiring-per-feature.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.provider.apps import AppAccess, ListApps, RevokeApp
+from application.provider.claims import (
+    AuthTime,
+    FindAccount,
+    SignInAge,
+)
+from application.provider.clients import (
+    AdminClients,
+    AdminCreateClient,
+    AdminDeleteClient,
+    CreateClient,
+    CreatedClient,
+    DeleteClient,
+    FindClient,
+)
+from application.provider.consent import ConsentQuery
+from application.provider.device import (
+    DecideDevice,
+    DeviceRequestView,
+    DeviceStart,
+    FindDeviceRequest,
+    PollDevice,
+    Polled,
+    StartDevice,
+)
+from application.provider.grants import (
+    ExchangeCode,
+    Exchanged,
+    FindRefresh,
+    Holding,
+    LiveGrant,
+    NewCode,
+    PresentedCode,
+    RevokeClientToken,
+    RevokeGrant,
+    RotateRefresh,
+    SpendCode,
+    SpendProof,
+)
+from application.provider.minting import (
+    MintAccessToken,
+    Minted,
+    MintExchangedToken,
+    MintIdToken,
+    TokenIssued,
+)
+from application.provider.tokens import InspectToken, TokenState
+from domain.accounts.users import User
+from domain.provider.oauth import AuthorizationCode, OAuthClient
+
+
+@dataclass(frozen=True)
+class OAuthServices:
+    create_client: Callable[[CreateClient], CreatedClient]
+    list_clients: Callable[[], list[OAuthClient]]
+    delete_client: Callable[[DeleteClient], None]
+    admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
+    admin_create_client: Callable[[AdminCreateClient], CreatedClient]
+    admin_delete_client: Callable[[AdminDeleteClient], None]
+    client: Callable[[FindClient], OAuthClient | None]
+    consent_needed: Callable[[ConsentQuery], bool]
+    remember_consent: Callable[[ConsentQuery], None]
+    save_code: Callable[[NewCode], None]
+    spend_code: Callable[[SpendCode], AuthorizationCode | None]
+    present_code: Callable[[SpendCode], PresentedCode | None]
+    exchange_code: Callable[[ExchangeCode], Exchanged | None]
+    find_refresh: Callable[[FindRefresh], Holding | None]
+    rotate_refresh: Callable[[RotateRefresh], str | None]
+    spend_proof: Callable[[SpendProof], None]
+    live_grant: Callable[[LiveGrant], Holding | None]
+    token_state: Callable[[InspectToken], TokenState | None]
+    revoke_grant: Callable[[RevokeGrant], None]
+    revoke_client_token: Callable[[RevokeClientToken], None]
+    list_apps: Callable[[ListApps], list[AppAccess]]
+    revoke_app: Callable[[RevokeApp], None]
+    account: Callable[[FindAccount], User | None]
+    authenticated_at: Callable[[AuthTime], datetime | None]
+    signed_in_too_long_ago: Callable[[SignInAge], bool]
+    start_device: Callable[[StartDevice], DeviceStart]
+    find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]
+    decide_device: Callable[[DecideDevice], DeviceRequestView]
+    poll_device: Callable[[PollDevice], Polled]
+    poll_pending: Callable[[PollDevice], Polled | None]
+    mint_access_token: Callable[[MintAccessToken], Minted]
+    mint_exchanged_token: Callable[[MintExchangedToken], Minted | None]
+    mint_id_token: Callable[[MintIdToken], str]
+    count_issued: Callable[[TokenIssued], None]

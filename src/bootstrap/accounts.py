@@ -1,0 +1,190 @@
+"""Accounts: their adapters (the users, the principals every request reads, the ways in,
+the password hasher), made from their settings, and their use cases bound to them.
+
+A use case is bound here with ``functools.partial``; what it needs of another capability is
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
+modules import their SDKs, so each is imported where its adapter is made
+(docs/decisions/0150-cold-start.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from application.accounts.accounts import (
+    AccountHooks,
+    AccountServices,
+    PasswordCheck,
+    UserRepository,
+    delete_user,
+    get_user,
+    register,
+    resume_deletions,
+    update_profile,
+)
+from application.accounts.admin import (
+    AdminServices,
+    change_user,
+    list_users,
+    remove_user,
+    set_disabled_by_username,
+    set_role_by_username,
+    show_user,
+)
+from application.accounts.authentication import (
+    AuthenticationServices,
+    Principals,
+    authenticate,
+    token_account,
+)
+from application.accounts.ways_in import IdentityRepository
+from application.ports import NO_METRICS, Metrics, OwnedData, PasswordHasher, TokenIssuer
+from bootstrap.platform import Platform
+from domain.request_limits import Limit
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from google.cloud.firestore import Client
+
+
+@dataclass(frozen=True)
+class AccountsAdapters:
+    users: UserRepository
+    principals: Principals
+    identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
+    hasher: PasswordHasher
+
+
+def build(
+    settings: Settings,
+    client: Client,
+    *,
+    hash_waited: Callable[[float], None] | None = None,
+    metrics: Metrics = NO_METRICS,
+) -> AccountsAdapters:
+    """``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+    from infrastructure.firestore.accounts.users import (
+        FirestorePrincipals,
+        FirestoreUserRepository,
+    )
+    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+    from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+    from infrastructure.signin.foreign_hashes import mismatch_reporter
+
+    signin = settings.signin
+    return AccountsAdapters(
+        users=FirestoreUserRepository(client),
+        principals=FirestorePrincipals(client),
+        identities=FirestoreIdentityRepository(client),
+        hasher=Argon2PasswordHasher(
+            time_cost=signin.argon2_time_cost,
+            memory_kib=signin.argon2_memory_kib,
+            parallelism=signin.argon2_parallelism,
+            max_concurrent=signin.hash_concurrency,
+            waited=_told(hash_waited, None if metrics is NO_METRICS else metrics.argon2_waited),
+            mismatched=mismatch_reporter(
+                None if metrics is NO_METRICS else metrics.imported_hash_failed
+            ),
+        ),
+    )
+
+
+def bind_accounts(
+    own: AccountsAdapters,
+    settings: Settings,
+    *,
+    platform: Platform,
+    owned: Sequence[OwnedData],
+    hooks: AccountHooks,
+    check_password: PasswordCheck,
+) -> AccountServices:
+    """``owned``: what the other capabilities keep per user, deleted with the account;
+    ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
+    user's password."""
+    users, hasher, clock, audit = own.users, own.hasher, platform.clock, platform.audit
+    identity_changes = Limit(
+        settings.accounts.identity_change_limit, settings.accounts.identity_change_window
+    )
+    return AccountServices(
+        register=partial(
+            register,
+            users=users,
+            hasher=hasher,
+            clock=clock,
+            registered=hooks.registered,
+            audit=audit,
+        ),
+        get=partial(get_user, users=users),
+        update_profile=partial(
+            update_profile,
+            users=users,
+            clock=clock,
+            changed=hooks.changed,
+            counter=platform.request_counter,
+            identity_changes=identity_changes,
+        ),
+        delete=partial(
+            delete_user,
+            users=users,
+            clock=clock,
+            audit=audit,
+            owned=owned,
+            check_password=check_password,
+        ),
+        resume_deletions=partial(resume_deletions, users=users, owned=owned),
+    )
+
+
+def bind_admin(
+    own: AccountsAdapters, *, platform: Platform, owned: Sequence[OwnedData]
+) -> AdminServices:
+    """``owned``: what the other capabilities keep per user, deleted with the account."""
+    users, clock, audit = own.users, platform.clock, platform.audit
+    return AdminServices(
+        list_users=partial(list_users, users=users),
+        show_user=partial(show_user, users=users),
+        change_user=partial(change_user, users=users, clock=clock, audit=audit),
+        remove_user=partial(remove_user, users=users, clock=clock, audit=audit, owned=owned),
+        set_role=partial(set_role_by_username, users=users, clock=clock, audit=audit),
+        set_disabled=partial(set_disabled_by_username, users=users, clock=clock, audit=audit),
+    )
+
+
+def bind_authentication(
+    own: AccountsAdapters,
+    *,
+    platform: Platform,
+    tokens: TokenIssuer,
+    reauth_max_age: timedelta,
+) -> AuthenticationServices:
+    """``tokens``: sign-in's access tokens, which every request presents."""
+    return AuthenticationServices(
+        authenticate=partial(
+            authenticate,
+            tokens=tokens,
+            principals=own.principals,
+            clock=platform.clock,
+            reauth_max_age=reauth_max_age,
+        ),
+        account_of=partial(token_account, tokens=tokens),
+        jwks=tokens.jwks,
+    )
+
+
+def _told(
+    *listeners: Callable[[float], None] | None,
+) -> Callable[[float], None] | None:
+    """One callable telling each of ``listeners`` that are not None; None if none is."""
+    present = [listener for listener in listeners if listener is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def tell(value: float) -> None:
+        for listener in present:
+            listener(value)
+
+    return tell

@@ -1,0 +1,195 @@
+"""What every capability stands on: the clock, the audit log, the metrics, the job queues,
+the request counter behind the per-address limits and the readiness probe; and the push
+endpoint's binding.
+
+The adapters' modules import their SDKs, so each is imported where its adapter is made
+(docs/decisions/0150-cold-start.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from application.jobs import (
+    JobHandler,
+    JobServices,
+    PushPolicy,
+    authorize_push,
+    receive_push,
+)
+from application.ports import (
+    NO_METRICS,
+    AuditLog,
+    Clock,
+    JobQueue,
+    Metrics,
+    PushVerifier,
+    RequestCounter,
+)
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+
+log = logging.getLogger("firegate")
+
+
+JobQueueFactory = Callable[[JobHandler], JobQueue]
+"""Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
+
+
+def _as_it_is(run: JobHandler) -> JobHandler:
+    return run
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The ports every capability may use. Tests build it from fakes and swap fields with
+    ``replace``."""
+
+    clock: Clock
+    audit: AuditLog
+    ready: Callable[[], bool]
+    job_queue: JobQueueFactory
+    push_verifier: PushVerifier | None
+    request_counter: RequestCounter
+    # Webhook deliveries' own queue, so that a slow receiver never holds the mail's threads
+    # (docs/reference/jobs.md); None: they share ``job_queue``.
+    webhook_queue: JobQueueFactory | None = None
+    metrics: Metrics = NO_METRICS  # off (docs/operations.md, "Metrics")
+    # With traces on, what puts each job's run in a span, queued or pushed (the queues and
+    # the push endpoint are given the same run); off, the run as it is.
+    job_spans: Callable[[JobHandler], JobHandler] = _as_it_is
+
+
+def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) -> Platform:
+    from infrastructure.clock import SystemClock
+    from infrastructure.events.audit import LoggingAuditLog
+
+    return Platform(
+        clock=SystemClock(),
+        audit=LoggingAuditLog(),
+        ready=partial(_firestore_ready, client),
+        job_queue=job_queue_factory(settings, metrics=metrics),
+        webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
+        push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
+        request_counter=request_counter(settings, client),
+        metrics=metrics,
+    )
+
+
+def bind_jobs(platform: Platform, settings: Settings, *, run: JobHandler) -> JobServices:
+    """The push endpoint of the background jobs. ``run``: what runs any job, as the queues
+    are given it (``run_job`` over every feature's handlers)."""
+    policy = PushPolicy(shared_token=settings.jobs.push_token, oidc=settings.jobs.push_oidc)
+    return JobServices(
+        authorize_push=partial(authorize_push, policy=policy, verifier=platform.push_verifier),
+        receive_push=partial(receive_push, run=run, max_attempts=settings.jobs.job_max_attempts),
+    )
+
+
+def _firestore_ready(client: Client) -> bool:
+    """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
+    REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
+    """
+    from infrastructure.firestore.client import batch_reader
+
+    try:
+        client.collection("_health").document("ping").get(timeout=2.0, retry=None)
+        batch_reader(client).read(["_health/ping"], retry=False)
+    except Exception:  # any failure means "not ready"; the probe must never raise
+        log.warning("readiness check failed: Firestore did not answer")
+        return False
+    return True
+
+
+def job_queue_factory(
+    settings: Settings, *, webhooks: bool = False, metrics: Metrics = NO_METRICS
+) -> JobQueueFactory:
+    """JOB_QUEUE: a worker pool in this process, or Pub/Sub pushing to /internal/jobs.
+    ``webhooks``: the webhook deliveries' queue, apart from the other jobs' (their own
+    threads, or their own topic and push subscription). ``metrics`` see the pool's queue
+    (Pub/Sub's is Pub/Sub's to tell)."""
+    from infrastructure.jobs.inprocess import InProcessJobQueue
+
+    if settings.jobs.job_queue == "pubsub":
+        from infrastructure.jobs.pubsub import (
+            PubSubJobQueue,
+            PubSubSetup,
+            ensure_pubsub_resources,
+        )
+
+        topic, subscription = (
+            (settings.jobs.pubsub_webhook_topic, settings.jobs.pubsub_webhook_subscription)
+            if webhooks
+            else (settings.jobs.pubsub_topic, settings.jobs.pubsub_subscription)
+        )
+
+        def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
+            if settings.jobs.pubsub_setup:
+                ensure_pubsub_resources(
+                    PubSubSetup(
+                        project=settings.service.google_cloud_project,
+                        topic=topic,
+                        subscription=subscription,
+                        dead_letter_topic=settings.jobs.pubsub_dead_letter_topic,
+                        dead_letter_subscription=settings.jobs.pubsub_dead_letter_subscription,
+                        push_endpoint=settings.jobs.job_push_endpoint,
+                        push_token=settings.jobs.push_token,
+                        oidc_service_account=settings.jobs.job_push_service_account,
+                        oidc_audience=settings.jobs.job_push_audience,
+                        max_attempts=settings.jobs.job_max_attempts,
+                        min_backoff=settings.jobs.job_backoff,
+                        max_backoff=settings.jobs.job_backoff_max,
+                    )
+                )
+            return PubSubJobQueue(settings.service.google_cloud_project, topic)
+
+        return pubsub
+
+    def inprocess(run: JobHandler) -> JobQueue:
+        return InProcessJobQueue(
+            run,
+            workers=settings.jobs.webhook_workers if webhooks else settings.jobs.job_workers,
+            max_pending=settings.jobs.job_queue_size,
+            max_attempts=settings.jobs.job_max_attempts,
+            backoff=settings.jobs.job_backoff,
+            max_backoff=settings.jobs.job_backoff_max,
+            observe=None if metrics is NO_METRICS else partial(metrics.jobs_waiting, name),
+        )
+
+    name = "webhooks" if webhooks else "jobs"
+    return inprocess
+
+
+def request_counter(settings: Settings, client: Client) -> RequestCounter:
+    """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
+    shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
+    from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
+
+    uri = settings.service.rate_limit_storage_uri.get_secret_value()
+    if uri.startswith("memory://"):
+        return InMemoryRequestCounter()
+    shared: RequestCounter
+    if uri.startswith("firestore://"):
+        from infrastructure.firestore.request_counts import FirestoreRequestCounter
+
+        shared = FirestoreRequestCounter(client)
+    else:
+        from infrastructure.redis_counts import RedisRequestCounter
+
+        shared = RedisRequestCounter(uri)
+    return FallbackRequestCounter(shared, InMemoryRequestCounter())
+
+
+def push_verifier(settings: Settings) -> PushVerifier:
+    from infrastructure.jobs.oidc import GooglePushVerifier
+
+    return GooglePushVerifier(
+        audience=settings.jobs.job_push_audience,
+        service_account=settings.jobs.job_push_service_account,
+    )
