@@ -10,7 +10,8 @@ import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tests.support.firestore_code.interpreter import Frame, Interpreter
+from tests.support.firestore_code.expressions import Frame
+from tests.support.firestore_code.interpreter import Interpreter
 from tests.support.firestore_code.model import (
     ROOT,
     SRC,
