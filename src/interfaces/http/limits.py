@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import request
 
+from application.json_text import UnreadableJson, read_json
 from application.signin.sessions import Refresh
 from interfaces.shared.limits import Identify, Route
 from interfaces.shared.services import services
@@ -19,12 +20,23 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _json_body() -> object:
+    """The body as the route will read it (depth bounded: Python's own parser recurses), or
+    None for a body that is no JSON the route would take: the route then refuses it."""
+    if not request.is_json:
+        return None
+    try:
+        return read_json(request.get_data(cache=True).decode("utf-8"))
+    except (UnreadableJson, UnicodeDecodeError):
+        return None
+
+
 def refreshed_session() -> str | None:
     """The session a refresh token proves by its tag (no read): a BFF refreshing for many
     people from one address counts each of their sessions apart. The token as the native
     route takes it, or as the compatibility route does (the body in any casing, or the
     bearer credential)."""
-    body = request.get_json(silent=True)
+    body = _json_body()
     found = body.get("refresh_token", body.get("refreshToken")) if isinstance(body, dict) else None
     token = found if isinstance(found, str) else _bearer()
     session = services().sessions.refreshing(Refresh(token)) if token else None
