@@ -27,6 +27,7 @@ from application.signin.login import ChangePassword
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
 from application.signin.sessions import EndOtherSessions, EndSession, ListSessions
 from application.signin.totp import GetTotp, MfaCommand
+from domain.accounts.users import PROFILE_TEXTS
 from domain.errors import InvalidInput
 from domain.events.security_events import Activity
 from interfaces.shared.limits import client_ip
@@ -196,7 +197,7 @@ def save_profile(actor: Actor) -> Response:
     email = field("email", required=user.email is not None)
     if email:  # an account without an address may keep having none
         changes.append(("email", email))
-    changes += [(name, field(name, required=False) or None) for name in ("name", "last_name")]
+    changes += [(text, field(text, required=False) or None) for text in PROFILE_TEXTS]
     # As PATCH /user: only the fields given change.
     services().accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
     return done("profile", PROFILE)
