@@ -37,6 +37,7 @@ from application.accounts.authentication import (
     AuthenticationServices,
     Principals,
     authenticate,
+    token_account,
 )
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -171,6 +172,7 @@ def bind_authentication(
             clock=platform.clock,
             reauth_max_age=reauth_max_age,
         ),
+        account_of=partial(token_account, tokens=tokens),
         jwks=tokens.jwks,
     )
 

@@ -56,6 +56,7 @@ from application.signin.sessions import (
     list_sessions,
     logout,
     refresh,
+    refreshing,
     renew,
 )
 from application.signin.throttle import LoginThrottle
@@ -262,6 +263,7 @@ def bind_sessions(
             policy=policy,
             audit=audit,
         ),
+        refreshing=partial(refreshing, policy=policy),
         renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
         logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
         list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),

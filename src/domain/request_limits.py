@@ -5,6 +5,13 @@ A limit of ``amount`` requests per ``seconds`` counts requests in fixed windows 
 within the last ``seconds``: ``previous * (1 - elapsed) + current``. Counters are cheap to
 share (one increment per window) and a client never gets twice its budget across a window
 boundary, as it could with fixed windows alone (docs/security.md).
+
+A key whose limits let its client make more than about one request a second has its count
+spread over several counters (``counters_for``): a store's counter is a document, and one
+Firestore document takes about one write a second. Each request adds to one of them, in
+turn, and the key's count is that counter's times their number (``WindowCounts.spread``):
+one write and no read, as with one counter
+(docs/decisions/0358-request-limits-by-client-over-spread-counters.md).
 """
 
 from __future__ import annotations
@@ -32,6 +39,12 @@ class WindowCounts:
     previous: int
     current: int
 
+    def spread(self, counters: int) -> WindowCounts:
+        """The key's counts, from one of the ``counters`` its requests take in turn: as
+        many again on each of the others, so that a key is never laxer than its limit
+        (within ``counters`` - 1 requests stricter)."""
+        return WindowCounts(self.previous * counters, self.current * counters)
+
 
 @dataclass(frozen=True)
 class Quota:
@@ -41,6 +54,18 @@ class Quota:
     allowed: bool
     remaining: int  # requests it may still make now
     reset: int  # seconds until it may make more than ``remaining`` (at least 1)
+
+
+# What one counter (a Firestore document) takes, in writes a second (docs/decisions/0358).
+COUNTER_WRITES_PER_SECOND = 1.0
+
+
+def counters_for(limits: list[Limit]) -> int:
+    """How many counters a key of these limits is spread over: enough that none takes more
+    than ``COUNTER_WRITES_PER_SECOND`` while a client spends its most generous window as fast
+    as that window lets it ("120/minute,1200/hour": 2 a second, two counters)."""
+    fastest = max((limit.amount / limit.seconds for limit in limits), default=0.0)
+    return max(1, math.ceil(fastest / COUNTER_WRITES_PER_SECOND))
 
 
 def window_number(now: float, seconds: int) -> int:

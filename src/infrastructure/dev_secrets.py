@@ -177,7 +177,7 @@ def is_rsa_pem(pem: str | None) -> bool:
 
     try:
         # Its type and size only: the full check of an RSA key (about 25 ms) is made once,
-        # where the key is loaded to sign (bootstrap/adapters.py).
+        # where the key is loaded to sign (bootstrap/provider.py).
         key = serialization.load_pem_private_key(
             pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
-from domain.accounts.users import Email, Role, User, Username
+from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.mfa import TotpFactor
@@ -261,6 +262,16 @@ def test_locale_survives_storage(repos: Repos) -> None:
     assert (stored := repos.users.get(user.id)) is not None and stored.locale is None
     repos.users.update(user.id, lambda u: u.edited({"locale": "es"}, NOW))
     assert (stored := repos.users.get(user.id)) is not None and stored.locale == "es"
+
+
+@pytest.mark.parametrize("text", PROFILE_TEXTS)
+def test_each_of_the_profiles_texts_survives_storage(repos: Repos, text: str) -> None:
+    user = make_user()
+    repos.users.add(user)
+    for value in ("Written", None):
+        repos.users.update(user.id, partial(User.edited, changes={text: value}, now=NOW))
+        assert (stored := repos.users.get(user.id)) is not None
+        assert stored.texts()[text] == value
 
 
 def test_the_time_zone_survives_storage(repos: Repos) -> None:

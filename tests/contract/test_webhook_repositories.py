@@ -154,3 +154,18 @@ def test_deliveries_page_newest_first_per_endpoint(ports: Ports) -> None:
     first = ports.deliveries.list_page("e1", None, 2)
     rest = ports.deliveries.list_page("e1", (first[-1].created_at, first[-1].id), 10)
     assert first + rest == newest_first
+
+
+def test_many_deliveries_come_back_in_one_time_order(ports: Ports) -> None:
+    # Spread over the adapter's shards (docs/decisions/0356-queries-held-against-their-
+    # indexes.md), they are still one list, oldest due first and newest created first.
+    many = [delivery("e1", n) for n in range(24)]
+    stored_with_event(ports, *many)
+    assert ports.deliveries.due(NOW + timedelta(minutes=1), 30) == [d.id for d in many]
+    assert ports.deliveries.due(NOW + timedelta(seconds=9), 4) == [d.id for d in many[:4]]
+    pages: list[Delivery] = []
+    before: tuple[datetime, str] | None = None
+    while page := ports.deliveries.list_page("e1", before, 5):
+        pages += page
+        before = (page[-1].created_at, page[-1].id)
+    assert pages == many[::-1]

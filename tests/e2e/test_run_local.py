@@ -84,10 +84,13 @@ def _free_block(first: int, size: int, last: int) -> int:
     raise AssertionError(f"no {size} free consecutive ports in {first}-{last}")
 
 
-def _wait_for_line(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> str:
+def _wait_for_line(
+    log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float, start: int = 0
+) -> str:
+    """What ``proc`` printed into ``log`` from byte ``start`` on, once it holds ``text``."""
     deadline = time.monotonic() + timeout
     while True:
-        printed = log.read_text(errors="replace")
+        printed = log.read_bytes()[start:].decode(errors="replace")
         if text in printed:
             return printed
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -154,6 +157,7 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
 def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """scripts/run_local.py in its own process group, as a terminal runs `make run`; once
     gunicorn answers /healthz: the process, and what it printed until then."""
+    start = log.stat().st_size if log.exists() else 0  # a second run appends to the first's
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "run_local.py")],
@@ -164,7 +168,7 @@ def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes],
             start_new_session=True,
         )
     try:
-        printed = _wait_for_line(log, proc, "/sign-in", timeout=180)
+        printed = _wait_for_line(log, proc, "/sign-in", timeout=180, start=start)
         deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(requests.ConnectionError):

@@ -24,7 +24,7 @@ from application.migration.importing import ImportSummary, ImportUsers, import_u
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
-from interfaces.migration.user_moves import check_address, firebase_records, jsonl_records
+from interfaces.cli.migration import check_address, firebase_records, jsonl_records
 from tests.support.api import PASSWORD, bearer
 from tests.support.foreign_users import (
     FirebaseProject,

@@ -1,9 +1,11 @@
 """The shared kernel's fakes: the clock, the store every capability's documents share,
-the password hasher and the job queue."""
+the password hasher, the job queue and the request counters."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from application.jobs import JobHandler
@@ -13,9 +15,11 @@ from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.federation.identities import PendingLink
 from domain.mail.action_tokens import ActionToken, SendLog
+from domain.request_limits import WindowCounts
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
+from infrastructure.request_counts import InMemoryRequestCounter
 
 
 class FakeClock:
@@ -103,3 +107,16 @@ class FakeJobQueue:
     def attach(self, run: JobHandler) -> FakeJobQueue:
         """As ``Adapters.job_queue``: tests deliver the jobs themselves, so ``run`` is unused."""
         return self
+
+
+class CountingRequestCounter(InMemoryRequestCounter):
+    """Counts in memory, and how many requests each key took: in Firestore, each key is a
+    document and each request one write to it (infrastructure/firestore/request_counts.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: Counter[str] = Counter()
+
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        self.writes[key] += 1
+        return super().hit(key, windows, now)

@@ -64,6 +64,18 @@ def test_claims_move_to_the_skeleton_and_the_older_account_keeps_a_look_alike(
     assert (again.moved, again.unchanged, len(again.collisions)) == (0, 2, 1)
 
 
+def test_of_two_accounts_whose_names_now_share_a_key_the_older_keeps_it(firestore: Any) -> None:
+    # Both claims move to "sarn"; the younger account comes first in document order.
+    stored_under_the_old_rule(firestore, "u-a-younger", "\u0405am", age=3)  # Cyrillic Dze
+    stored_under_the_old_rule(firestore, "u-z-older", "Sam", age=1)
+
+    report = rekey_username_claims(firestore)
+
+    assert report.moved == 1
+    assert report.collisions == [("u-a-younger", "\u0405am", "u-z-older")]
+    assert claim_holder(firestore, Username("Sam").normalized) == "u-z-older"
+
+
 def test_renaming_an_account_with_an_old_claim_never_frees_another_accounts_name(
     firestore: Any,
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from bootstrap import build_app
+from domain.accounts.users import PROFILE_TEXTS
 from interfaces.shared.logs import new_request_id
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import fake_adapters
@@ -35,8 +36,7 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "id",
         "username",
         "email",
-        "name",
-        "last_name",
+        *PROFILE_TEXTS,
         "role",
         "email_verified",
         "locale",

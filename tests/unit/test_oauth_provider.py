@@ -1156,7 +1156,7 @@ def test_the_token_introspection_and_registration_endpoints_are_limited_per_addr
     assert refused.status_code == 429
     assert refused.get_json() == {
         "error": "temporarily_unavailable",
-        "error_description": "Too many requests from this address; try again later.",
+        "error_description": "Too many requests from this client; try again later.",
     }
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["Cache-Control"] == "no-store"

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from application.migration.importing import ImportSummary, ImportUsers, Position, import_users
 from application.migration.ports import Holders
 from bootstrap import Adapters
-from domain.accounts.users import Email, Role, User, Username
+from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from interfaces.migration.user_moves import check_address
+from interfaces.cli.migration import check_address
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
@@ -226,8 +226,8 @@ def test_export_is_private_and_reads_back(
     (line,) = out.read_text().splitlines()
     record = json.loads(line)
     assert set(record) == {
-        "id", "username", "email", "email_verified", "password_hash", "role", "name",
-        "last_name", "disabled", "created_at", "identities",
+        "id", "username", "email", "email_verified", "password_hash", "role", *PROFILE_TEXTS,
+        "disabled", "created_at", "identities",
     }  # fmt: skip
     assert record["username"] == "alice" and record["password_hash"].startswith("$argon2id$")
 

@@ -124,6 +124,16 @@ def authenticate(
     )
 
 
+def token_account(access_token: str, *, tokens: TokenIssuer) -> str | None:
+    """The account a session's access token names, by its signature alone, nothing read:
+    whom its request counts against in the request limits (docs/security.md); None for
+    anything else."""
+    try:
+        return tokens.verify_access(access_token).user_id
+    except Unauthenticated:
+        return None
+
+
 def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
     """A personal access token: its account and token read in one round trip; 401 as any
     bad token when it is unknown, revoked, expired or ended with the account's sessions;
@@ -154,4 +164,5 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
 @dataclass(frozen=True)
 class AuthenticationServices:
     authenticate: Callable[[Authenticate], Actor]
+    account_of: Callable[[str], str | None]  # a session's access token's account, unread
     jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens

@@ -116,7 +116,7 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
     unused here: a password signed in with, changed or reset here stays
     (docs/decisions/0291-an-update-keeps-what-people-did-here.md)."""
     given = incoming.arrival.user
-    changes: dict[str, object] = {"name": given.name, "last_name": given.last_name}
+    changes: dict[str, object] = {**given.texts()}
     if incoming.names is None:
         changes["username"] = given.username
     if given.email is not None:

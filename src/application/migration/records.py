@@ -13,7 +13,15 @@ from typing import Any
 
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, Arrival, Link
-from domain.accounts.users import NAME_MAX, Email, Role, User, Username, check_name
+from domain.accounts.users import (
+    NAME_MAX,
+    PROFILE_TEXTS,
+    Email,
+    Role,
+    User,
+    Username,
+    check_name,
+)
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
 from domain.signin.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
@@ -86,10 +94,10 @@ def _account(
     role: Role,
     disabled: bool,
     created_at: datetime | None,
-    name: str | None,
-    last_name: str | None,
+    texts: Mapping[str, str | None],
     now: datetime,
 ) -> User:
+    """``texts``: the profile's, each checked already."""
     # Not yet signed in here: the first sign-in is no "new device" (docs/decisions/0173).
     user = User.register(
         id=user_id,
@@ -97,10 +105,9 @@ def _account(
         email=email,
         password_hash=password_hash,
         now=now,
-        name=name,
-        last_name=last_name,
         email_verified=email_verified,
     )
+    user = user.with_texts(texts)
     return replace(user, role=role, disabled=disabled, created_at=created_at or now)
 
 
@@ -179,8 +186,7 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         role=_firebase_role(raw),
         disabled=_flag(raw, "disabled"),
         created_at=_firebase_time(raw, "createdAt"),
-        name=name,
-        last_name=None,
+        texts={"name": name},
         now=reading.now,
     )
     links = tuple(_firebase_links(raw, user_id, reading.providers))
@@ -227,9 +233,9 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     role = _text(raw, "role") or Role.USER.value
     if role not in set(Role):
         raise _invalid("role", "One of user, uploader, admin.", "invalid_role")
-    name, last_name = _text(raw, "name"), _text(raw, "last_name")
-    check_name("name", name)
-    check_name("last_name", last_name)
+    texts = {text: _text(raw, text) for text in PROFILE_TEXTS}
+    for text, value in texts.items():
+        check_name(text, value)
     user = _account(
         user_id,
         username,
@@ -239,8 +245,7 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         role=Role(role),
         disabled=_flag(raw, "disabled"),
         created_at=_iso_time(raw, "created_at"),
-        name=name,
-        last_name=last_name,
+        texts=texts,
         now=reading.now,
     )
     return Incoming(
@@ -258,8 +263,7 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
         "email_verified": user.email_verified,
         "password_hash": user.password_hash,
         "role": user.role.value,
-        "name": user.name,
-        "last_name": user.last_name,
+        **user.texts(),
         "disabled": user.disabled,
         "created_at": user.created_at.isoformat(),
         "identities": [

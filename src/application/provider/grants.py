@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from application.accounts.accounts import UserRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
@@ -13,7 +14,7 @@ from application.provider.claims import enabled_account
 from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy
 from domain.accounts.users import User
 from domain.ids import is_id, new_id
-from domain.provider.dpop import InvalidProof, Proof
+from domain.provider.dpop import InvalidProof, Proof, SpentProof
 from domain.provider.oauth import AuthorizationCode, Grant, digest
 
 
@@ -261,14 +262,24 @@ def rotate_refresh(
     return None
 
 
+class UsedOnce(Protocol):
+    """A value a client presents once: a DPoP proof (RFC 9449 §11.1), or any other whose
+    second use is a replay (a signed assertion's ``jti``)."""
+
+    def spent(self, now: datetime) -> SpentProof:
+        """What is kept of it once used, and until when."""
+        ...
+
+
 @dataclass(frozen=True)
 class SpendProof:
-    proof: Proof
+    proof: UsedOnce
 
 
 def spend_proof(cmd: SpendProof, *, grants: OAuthGrants, clock: Clock) -> None:
-    """A DPoP proof is used once (RFC 9449 §11.1), in a store every instance shares; a
-    refresh spends it in its rotation's commit instead (``RotateRefresh.proof``)."""
+    """A DPoP proof, or any value used once, is kept in a store every instance shares; used
+    again, it is ``InvalidProof``. A refresh spends its DPoP proof in its rotation's commit
+    instead (``RotateRefresh.proof``)."""
     if not grants.spend_proof(cmd.proof.spent(clock.now())):
         raise InvalidProof("The DPoP proof was already used.")
 

@@ -77,7 +77,8 @@ class OAuthGrants(Protocol):
         ...
 
     def spend_proof(self, proof: SpentProof) -> bool:
-        """Keep a used DPoP proof until it expires; False if it was kept already (a replay)."""
+        """Keep a used DPoP proof (or any value used once) until it expires; False if it was
+        kept already (a replay)."""
         ...
 
     def get(self, grant_id: str) -> Grant | None:

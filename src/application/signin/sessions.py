@@ -141,6 +141,18 @@ def _invalid_refresh() -> Unauthenticated:
     return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
 
 
+def refreshing(cmd: Refresh, *, policy: TokenPolicy) -> str | None:
+    """The session a refresh token proves it was issued for, by its tag alone, nothing read:
+    whom its refresh counts against in the request limits (docs/security.md); None for a
+    token without a tag that checks out."""
+    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+    if match is None or not _session_id(match[1]):
+        return None
+    session_id, secret, generation, tag = match.groups()
+    proven = policy.proven_generation(session_id, secret, generation, tag)
+    return None if proven is None else session_id
+
+
 def refresh(
     cmd: Refresh,
     *,
@@ -474,6 +486,7 @@ class SignIn:
 @dataclass(frozen=True)
 class SessionServices:
     refresh: Callable[[Refresh], TokenPair]
+    refreshing: Callable[[Refresh], str | None]  # the session a refresh token proves
     renew: Callable[[Renew], AccessToken]
     logout: Callable[[Logout], None]
     list: Callable[[ListSessions], list[Session]]

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.confusables import mixes_scripts, skeleton
 from domain.errors import InvalidInput
@@ -22,10 +22,16 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 EMAIL_MAX = 254
 NAME_MAX = 100
 _USERNAME_PUNCTUATION = frozenset("_.-")
+# The profile's free texts, each a field of User: optional, at most NAME_MAX characters, no
+# control characters; set by the account's owner (PUT and PATCH /user, the profile page),
+# stored, answered, exported and imported as they are. Every list of them is this one, so a
+# new one is its field and its name here (docs/contributing.md, "A new profile field";
+# docs/decisions/0363-one-list-for-each-thing-a-feature-extends.md).
+PROFILE_TEXTS = ("name", "last_name")
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
 # ``time_zone`` is a preference of the pages, not a field of the API's user
 # (docs/decisions/0262-devices-and-times-as-people-read-them.md).
-EDITABLE = frozenset({"username", "email", "name", "last_name", "locale", "time_zone"})
+EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"})
 LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 
 
@@ -262,8 +268,8 @@ class User:
         return not self.disabled and self.deleted_at is None
 
     def edited(self, changes: Mapping[str, object], now: datetime) -> User:
-        """The user with ``changes`` (username and email as str or value objects; name and
-        last_name a str or None)."""
+        """The user with ``changes`` (username and email as str or value objects; the
+        profile's texts a str or None)."""
         unknown = set(changes) - EDITABLE
         if unknown:
             raise InvalidInput.field(sorted(unknown)[0], "Not an editable field.", "unknown_field")
@@ -282,15 +288,29 @@ class User:
                 )
             else:
                 user = replace(user, email=email)
-        if "name" in changes:
-            user = replace(user, name=_optional_name("name", changes["name"]))
-        if "last_name" in changes:
-            user = replace(user, last_name=_optional_name("last_name", changes["last_name"]))
+        user = user.with_texts({text: changes[text] for text in PROFILE_TEXTS if text in changes})
         if "locale" in changes:
             user = replace(user, locale=_locale(changes["locale"]))
         if "time_zone" in changes:
             user = replace(user, time_zone=_time_zone(changes["time_zone"]))
         return replace(user, updated_at=now)
+
+    def with_texts(self, texts: Mapping[str, object]) -> User:
+        """The user with these of the profile's texts (each a str or None), checked."""
+        unknown = set(texts) - set(PROFILE_TEXTS)
+        if unknown:
+            raise InvalidInput.field(
+                sorted(unknown)[0], "Not a text of the profile.", "unknown_field"
+            )
+        checked: dict[str, Any] = {
+            text: _optional_name(text, value) for text, value in texts.items()
+        }
+        return replace(self, **checked)
+
+    def texts(self) -> dict[str, str | None]:
+        """The profile's texts, by their names (``PROFILE_TEXTS``' order)."""
+        texts: dict[str, str | None] = {text: getattr(self, text) for text in PROFILE_TEXTS}
+        return texts
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
         return replace(self, password_hash=password_hash, updated_at=now)

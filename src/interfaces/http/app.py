@@ -11,7 +11,7 @@ from flask import Flask, request
 from werkzeug.exceptions import NotFound
 
 from interfaces.http.compat import SHARED_LIMITS
-from interfaces.http.limits import ApiLimits
+from interfaces.http.limits import LIMITED_BY, ApiLimits
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
 from interfaces.http.routes.accounts import accounts, users
@@ -104,6 +104,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         name="api",
         limits=config.rate_limits.by_route(),
         limited_as=SHARED_LIMITS if config.compat_routes else {},
+        limited_by=LIMITED_BY,
         cors=cors if config.cors_origins else None,
         headers=(PathHeaders("/docs", (("Content-Security-Policy", _DOCS_CSP),)),),
         public_keys=_public_keys,

@@ -1,12 +1,60 @@
-"""The JSON API's per-address request limits on its unauthenticated entry points
-(docs/security.md): the rows it hands the app shell, which counts them
-(interfaces/shared/limits.py)."""
+"""The JSON API's request limits on its entry points (docs/security.md): the rows it hands
+the app shell, which counts them (interfaces/shared/limits.py), and whom a request of the
+routes that authenticate a client counts against: a refresh against the session its token
+proves, a signed-in request against its account; anything else against its address."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from interfaces.shared.limits import Route
+from flask import request
+
+from application.json_text import UnreadableJson, read_json
+from application.signin.sessions import Refresh
+from interfaces.shared.limits import Identify, Route
+from interfaces.shared.services import services
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _json_body() -> object:
+    """The body as the route will read it (depth bounded: Python's own parser recurses), or
+    None for a body that is no JSON the route would take: the route then refuses it."""
+    if not request.is_json:
+        return None
+    try:
+        return read_json(request.get_data(cache=True).decode("utf-8"))
+    except (UnreadableJson, UnicodeDecodeError):
+        return None
+
+
+def refreshed_session() -> str | None:
+    """The session a refresh token proves by its tag (no read): a BFF refreshing for many
+    people from one address counts each of their sessions apart. The token as the native
+    route takes it, or as the compatibility route does (the body in any casing, or the
+    bearer credential)."""
+    body = _json_body()
+    found = body.get("refresh_token", body.get("refreshToken")) if isinstance(body, dict) else None
+    token = found if isinstance(found, str) else _bearer()
+    session = services().sessions.refreshing(Refresh(token)) if token else None
+    return f"session:{session}" if session is not None else None
+
+
+def signed_in_account() -> str | None:
+    """The account of a session's access token, by its signature (no read)."""
+    token = _bearer()
+    account = services().authentication.account_of(token) if token else None
+    return f"account:{account}" if account is not None else None
+
+
+# The limited routes whose requests count against whom they authenticate.
+LIMITED_BY: dict[Route, Identify] = {
+    ("POST", "/auth/refresh"): refreshed_session,
+    ("POST", "/auth/firebase/custom-token"): signed_in_account,
+}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from flask import Flask
 
 from application.provider.ports import ProviderTokens
 from interfaces.provider import device_page, pages, routes
+from interfaces.provider.limits import LIMITED_BY
 from interfaces.shared.shell import Cors, Installed
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
             ("POST", "/oauth/introspect"): config.limits.introspect,
             ("POST", "/oauth/register"): config.limits.register,
         },
+        limited_by=LIMITED_BY,
         cors=Cors(
             origins=("*",),
             allow_headers=("Authorization", "Content-Type"),

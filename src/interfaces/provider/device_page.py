@@ -21,7 +21,7 @@ from interfaces.web.rendering import page, see_other
 
 bp = Blueprint("oauth_device", __name__)
 
-TEMPLATE = "oauth_device.html"
+TEMPLATE = "provider/oauth_device.html"
 
 
 def _signed_in_or_away() -> Actor | Response:

@@ -170,7 +170,7 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
     parts = urlsplit(grant.redirect_uri)
     target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
     response = page(
-        "oauth_consent.html",
+        "provider/oauth_consent.html",
         app_name=grant.client.client.name,
         scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
         resource=grant.request.payload.data.get("resource"),
@@ -222,11 +222,11 @@ def logout() -> Response:
     hinted = (ending.id_token_claims or {}).get("sub")
     other = actor is not None and hinted is not None and hinted != actor.user_id
     if ending.needs_confirmation or other:
-        return page("oauth_logout.html", signed_in=actor is not None, other=other)
+        return page("provider/oauth_logout.html", signed_in=actor is not None, other=other)
     if actor is not None:
         services().sessions.logout(Logout(actor, False))
     response: Response = found.create_endpoint_response("end_session", ending) or page(
-        "oauth_signed_out.html"
+        "provider/oauth_signed_out.html"
     )
     if actor is not None:
         browser.end(response)

@@ -85,7 +85,8 @@ def oauth_error(error: AuthlibHTTPError) -> Response:
 def provider_metadata() -> Response:
     from interfaces.provider.server.config import metadata  # noqa: PLC0415 - Authlib's
 
-    response = jsonify(metadata(server().config))
+    served = server()
+    response = jsonify(metadata(served.config, served.grant_types))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

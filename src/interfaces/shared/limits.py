@@ -1,13 +1,18 @@
-"""What the per-address request limits of every driving adapter share (docs/security.md).
+"""What the request limits of every driving adapter share (docs/security.md).
 
 Limits are looked up by method and path rule, so a route gets its limit as soon as some
 blueprint declares it, whatever the blueprint or endpoint is called; every other route pays
-one dictionary lookup. The client address is ``request.remote_addr`` after ``ProxyFix``
+one dictionary lookup. A request counts against the client it authenticates where its route
+names one (``Installed.limited_by``: an OAuth client by its secret, a session by its refresh
+token's tag, an account by its access token's signature, none of them a read), and against
+its address otherwise. The client address is ``request.remote_addr`` after ``ProxyFix``
 (``TRUSTED_PROXY_HOPS``), never a header a client can set; an IPv6 client counts as its /64.
 
 Counts live in a shared ``RequestCounter`` (Firestore by default): one round trip per
-limited request. Once a client is refused, this process refuses it without asking the store
-until its Retry-After has passed. A store that fails lets the request through (logged).
+limited request, to one of the counters its key is spread over where its limits allow more
+than about a request a second (``counters_for``; docs/decisions/0358). Once a client is
+refused, this process refuses it without asking the store until its Retry-After has passed.
+A store that fails lets the request through (logged).
 Limited routes answer with the RateLimit-Policy and RateLimit fields of
 draft-ietf-httpapi-ratelimit-headers-09 (docs/reference/index.md). The app shell
 (interfaces/shared/shell.py) installs one limiter over the limits every adapter hands it.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,13 +32,18 @@ from flask import Flask, Response, g, has_request_context, request
 
 from application.ports import RequestCounter
 from domain.errors import RateLimited
-from domain.request_limits import Quota, assess, parse_limits
+from domain.request_limits import Quota, assess, counters_for, parse_limits
 from domain.signin.throttling import client_scope
 
 MAX_REMEMBERED_REFUSALS = 10_000  # then forget those whose Retry-After has passed
+MAX_REMEMBERED_TURNS = 10_000  # spread keys whose next counter a process keeps
 log = logging.getLogger("firegate.limits")
 
 Route = tuple[str, str]  # (method, path rule): ("POST", "/login")
+# Who a request to a route counts against, where it authenticates a client (an OAuth
+# client's id, a session, an account), read from the request without asking the store;
+# None: its address.
+Identify = Callable[[], str | None]
 
 
 @dataclass(frozen=True)
@@ -114,16 +125,19 @@ class RequestLimiter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.limits = {route: parse_limits(text) for route, text in limits.items() if text.strip()}
+        self.counters = {route: counters_for(items) for route, items in self.limits.items()}
         self.counter = counter
         self._clock = clock
         self._refused: dict[str, _Refusal] = {}
+        self._turns: dict[str, int] = {}  # a spread key's next counter, in this process
         self._lock = threading.Lock()
 
     def limited(self, method: str, rule: str) -> bool:
         return (method, rule) in self.limits
 
     def hit(self, method: str, rule: str, client: str, scope: str) -> Standing | None:
-        """Count one request of ``client`` to the route; None when nothing limits it."""
+        """Count one request of ``client`` (an address, or who the request authenticates)
+        to the route; None when nothing limits it."""
         items = self.limits.get((method, rule))
         if not items or not client or not scope:
             return None
@@ -132,15 +146,32 @@ class RequestLimiter:
         refusal = self._refused.get(key)
         if refusal is not None and now < refusal.until:
             return refusal.standing(now)
+        counters = self.counters[method, rule]
+        counted = key if counters == 1 else f"{key} #{self._turn(key, counters)}"
         try:
-            counts = self.counter.hit(key, [limit.seconds for limit in items], now)
+            counts = self.counter.hit(counted, [limit.seconds for limit in items], now)
         except Exception as exc:  # the limits must not turn every login into a 503
             log.warning("rate limit store failed (%s): request let through", type(exc).__name__)
             return None
-        standing = Standing(tuple(assess(limit, counts[limit.seconds], now) for limit in items))
+        standing = Standing(
+            tuple(assess(limit, counts[limit.seconds].spread(counters), now) for limit in items)
+        )
         if not standing.allowed:
             self._remember(key, now, standing.quotas)
         return standing
+
+    def _turn(self, key: str, counters: int) -> int:
+        """The counter of ``key`` this request adds to: each in turn, from one drawn at
+        random when this process first counts the key (processes start apart, so their
+        requests spread evenly too)."""
+        with self._lock:
+            turn = self._turns.get(key)
+            if turn is None:
+                if len(self._turns) >= MAX_REMEMBERED_TURNS:
+                    self._turns.clear()  # keys start again from a random counter
+                turn = random.randrange(counters)  # noqa: S311 - a spread, not a secret
+            self._turns[key] = turn + 1
+        return turn % counters
 
     def _remember(self, key: str, now: float, quotas: Sequence[Quota]) -> None:
         refusal = _Refusal(
@@ -158,12 +189,16 @@ def install_rate_limits(
     limits: Mapping[Route, str],
     counter: RequestCounter,
     aliases: Mapping[Route, LimitedAs],
+    *,
     refused: Callable[[], None] | None = None,
+    identify: Mapping[Route, Identify] | None = None,
 ) -> RequestLimiter:
-    """Count every limited route's requests per client address, the routes in ``aliases``
-    against the route each stands for; ``refused`` is told of each request refused."""
+    """Count every limited route's requests per client: who the request authenticates on
+    the routes of ``identify``, its address otherwise; the routes in ``aliases`` against the
+    route each stands for; ``refused`` is told of each request refused."""
     limiter = RequestLimiter(limits, counter)
     same_as = dict(aliases)
+    who = dict(identify or {})
 
     @app.before_request
     def _limit() -> None:
@@ -176,19 +211,21 @@ def install_rate_limits(
             method, path, scope = alias.method, alias.rule, alias.endpoint
         if not limiter.limited(method, path):
             return
-        standing = limiter.hit(method, path, client_key(), scope)
+        identified = who.get((method, path))  # the route counted, a compatibility route's too
+        client = (identified() if identified is not None else None) or client_key()
+        standing = limiter.hit(method, path, client, scope)
         if standing is None:
             return
         g.rate_limit_standing = standing
         if standing.allowed:
             return
-        log.info("rate limit exceeded by %s at %s", client_key(), rule.rule)
+        log.info("rate limit exceeded by %s at %s", client, rule.rule)
         if refused is not None:
             refused()
         # Raised, not answered: each adapter's error handler renders it (a problem for the
         # API, a page for the pages), with the same status and Retry-After.
         raise RateLimited(
-            "Too many requests from this address; try again later.",
+            "Too many requests from this client; try again later.",
             retry_after=standing.retry_after,
         )
 

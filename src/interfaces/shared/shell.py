@@ -23,7 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
-from interfaces.shared.limits import LimitedAs, Route, install_rate_limits
+from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
@@ -62,6 +62,9 @@ class Installed:
     name: str  # the adapter's: the shell reads each adapter's part in the order of their names
     limits: Mapping[Route, str] = field(default_factory=dict)  # "10/minute,100/hour"
     limited_as: Mapping[Route, LimitedAs] = field(default_factory=dict)  # same counters
+    # Limited routes whose requests count against the client they authenticate, not only
+    # their address (docs/security.md, "Per-address request limits")
+    limited_by: Mapping[Route, Identify] = field(default_factory=dict)
     cors: Cors | None = None
     headers: tuple[PathHeaders, ...] = ()
     public_keys: Callable[[], Sequence[Jwk]] | None = None  # read on each JWKS request
@@ -125,6 +128,7 @@ def create_app(
             refused=partial(metrics.metrics.add, THROTTLE_REFUSALS, scope="requests")
             if metrics
             else None,
+            identify={route: who for part in parts for route, who in part.limited_by.items()},
         )
     _install_security_headers(app, config.production, [h for p in parts for h in p.headers])
     return app

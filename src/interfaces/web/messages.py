@@ -8,7 +8,7 @@ import re
 from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from domain.accounts.users import NAME_MAX
+from domain.accounts.users import NAME_MAX, PROFILE_TEXTS
 
 _MESSAGES: dict[str, LazyString] = {
     "missing": lazy_gettext("Required."),
@@ -108,6 +108,13 @@ _MESSAGES: dict[str, LazyString] = {
     "provider_not_found": lazy_gettext("No such provider."),
     "username_unavailable": lazy_gettext("No free username could be derived; try again."),
 }
+
+# A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one
+# without words of its own above is told so beside its field, whichever it is.
+for _text in PROFILE_TEXTS:
+    _MESSAGES.setdefault(
+        "invalid_" + _text, lazy_gettext("At most %(count)s characters.", count=NAME_MAX)
+    )
 
 # A code whose use case says why in several ways: its words, as the use case gives them, in
 # the reader's language (docs/decisions/0274-a-codes-reasons-in-the-readers-language.md).

@@ -9,6 +9,7 @@ instance of the old code stopped): it is idempotent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from google.cloud import firestore
 
@@ -28,8 +29,12 @@ class RekeyReport:
 
 def rekey_username_claims(client: firestore.Client) -> RekeyReport:
     report = RekeyReport()
-    users = client.collection(USERS).order_by("created_at").order_by("__name__")
-    for snap in users.select(["username", "username_normalized", "deleting"]).stream(**BOUNDED):
+    # Read in document order: ``created_at`` has no index (docs/decisions/
+    # 0356-queries-held-against-their-indexes.md). The accounts whose claim moves are moved
+    # oldest first, so that of two whose names now share a key the older keeps it.
+    moving: list[tuple[datetime, str, str, str | None, str]] = []
+    read = ["username", "username_normalized", "deleting", "created_at"]
+    for snap in client.collection(USERS).select(read).stream(**BOUNDED):
         data = snap.to_dict() or {}
         if data.get("deleting"):
             continue
@@ -37,11 +42,14 @@ def rekey_username_claims(client: firestore.Client) -> RekeyReport:
         if data.get("username_normalized") == key:
             report.unchanged += 1
             continue
-        holder = _move(client, snap.id, data.get("username_normalized"), key)
-        if holder == snap.id:
+        old_key = data.get("username_normalized")
+        moving.append((data["created_at"], snap.id, data["username"], old_key, key))
+    for _, user_id, username, old_key, key in sorted(moving):
+        holder = _move(client, user_id, old_key, key)
+        if holder == user_id:
             report.moved += 1
         else:
-            report.collisions.append((snap.id, data["username"], holder))
+            report.collisions.append((user_id, username, holder))
     return report
 
 

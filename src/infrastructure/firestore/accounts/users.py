@@ -12,7 +12,7 @@ from google.cloud import firestore
 
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
-from domain.accounts.users import Email, Role, User, Username
+from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken
@@ -66,8 +66,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email_normalized": user.email.normalized if user.email else None,
         "email_verified": user.email_verified,
         "email_version": user.email_version,
-        "name": user.name,
-        "last_name": user.last_name,
+        **user.texts(),
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -92,8 +91,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         password_hash=data.get("password_hash"),
         created_at=data["created_at"],
         updated_at=data["updated_at"],
-        name=data.get("name"),
-        last_name=data.get("last_name"),
+        **{text: data.get(text) for text in PROFILE_TEXTS},
         token_version=data.get("token_version", 0),
         disabled=data.get("disabled", False),
         deleted_at=data.get("deleted_at"),

@@ -83,9 +83,23 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def token_grants() -> tuple[tuple[type[Any], list[Any]], ...]:
+    """The grants of the token endpoint, each with its extensions: what is registered is what
+    the metadata lists (``grant_types_supported``), in this order. A new grant is its module
+    and its line here (docs/contributing.md, "A new grant")."""
+    return (
+        (CodeGrant, [S256Required(required=True), IdTokens()]),
+        (RefreshGrant, []),
+        (ClientCredentials, []),
+        (DeviceGrant, []),
+        (TokenExchangeGrant, []),
+    )
+
+
 class Server(AuthorizationServer):  # type: ignore[misc]
     config: OAuthConfig
     issuer_parameter: Issuer
+    grant_types: tuple[str, ...] = ()  # the token endpoint's, as registered
 
     def create_oauth2_request(self, _: object) -> _Request:
         return _Request(request)
@@ -134,11 +148,10 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.init_app(app, query_client=_query_client, save_token=save_token)
     server.register_token_generator("default", access_token)
     server.scopes_supported = list(SCOPES)
-    server.register_grant(CodeGrant, [S256Required(required=True), IdTokens()])
-    server.register_grant(RefreshGrant)
-    server.register_grant(ClientCredentials)
-    server.register_grant(DeviceGrant)
-    server.register_grant(TokenExchangeGrant)
+    grants = token_grants()
+    for grant, extensions in grants:
+        server.register_grant(grant, extensions or None)
+    server.grant_types = tuple(str(grant.GRANT_TYPE) for grant, _ in grants)
     server.register_endpoint(DeviceAuthorization(server, config))
     server.issuer_parameter = Issuer(config.issuer)
     server.register_extension(server.issuer_parameter)

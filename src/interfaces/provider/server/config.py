@@ -9,7 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
-from domain.provider.oauth import DEVICE_CODE, SCOPES, TOKEN_EXCHANGE
+from domain.provider.oauth import SCOPES
 
 PUBLIC_AUTH = ("none",)
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
@@ -40,8 +40,9 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
     error = "invalid_target"
 
 
-def metadata(config: OAuthConfig) -> dict[str, Any]:
-    """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document)."""
+def metadata(config: OAuthConfig, grant_types: tuple[str, ...]) -> dict[str, Any]:
+    """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document);
+    ``grant_types``: the token endpoint's, as the server registered them."""
     base = config.issuer
     found: dict[str, Any] = {
         "issuer": base,
@@ -56,13 +57,7 @@ def metadata(config: OAuthConfig) -> dict[str, Any]:
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            DEVICE_CODE,
-            TOKEN_EXCHANGE,
-        ],
+        "grant_types_supported": list(grant_types),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [config.id_token_alg],
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],

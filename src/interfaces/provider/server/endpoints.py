@@ -158,7 +158,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return None
 
     def get_server_metadata(self) -> dict[str, Any]:
-        return metadata(self.server.config)
+        return metadata(self.server.config, self.server.grant_types)
 
     def generate_client_secret(self, oauth_request: Any) -> None:
         return None

@@ -27,6 +27,7 @@ from application.signin.login import ChangePassword
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
 from application.signin.sessions import EndOtherSessions, EndSession, ListSessions
 from application.signin.totp import GetTotp, MfaCommand
+from domain.accounts.users import PROFILE_TEXTS
 from domain.errors import InvalidInput
 from domain.events.security_events import Activity
 from interfaces.shared.limits import client_ip
@@ -106,12 +107,12 @@ class Section:
 
 
 SECTIONS = {
-    "profile": Section("/account", "account_profile.html", _user),
-    "security": Section("/account/security", "account_security.html", _security, True),
-    "devices": Section("/account/devices", "account_devices.html", _devices),
-    "apps": Section("/account/apps", "account_apps.html", _apps),
-    "activity": Section("/account/activity", "account_activity.html", _activity),
-    "delete": Section("/account/delete", "account_delete.html", _user),
+    "profile": Section("/account", "accounts/account_profile.html", _user),
+    "security": Section("/account/security", "accounts/account_security.html", _security, True),
+    "devices": Section("/account/devices", "accounts/account_devices.html", _devices),
+    "apps": Section("/account/apps", "accounts/account_apps.html", _apps),
+    "activity": Section("/account/activity", "accounts/account_activity.html", _activity),
+    "delete": Section("/account/delete", "accounts/account_delete.html", _user),
 }
 PROFILE, SECURITY, DEVICES, APPS, ACTIVITY, DELETE = SECTIONS.values()
 
@@ -196,7 +197,7 @@ def save_profile(actor: Actor) -> Response:
     email = field("email", required=user.email is not None)
     if email:  # an account without an address may keep having none
         changes.append(("email", email))
-    changes += [(name, field(name, required=False) or None) for name in ("name", "last_name")]
+    changes += [(text, field(text, required=False) or None) for text in PROFILE_TEXTS]
     # As PATCH /user: only the fields given change.
     services().accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
     return done("profile", PROFILE)
@@ -239,7 +240,7 @@ def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
     mailed = services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
-    response = page("not_me_done.html", mailed=mailed)
+    response = page("mail/not_me_done.html", mailed=mailed)
     browser.end(response)
     return response
 

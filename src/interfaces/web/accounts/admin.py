@@ -88,12 +88,12 @@ def _admin_shown(actor: Actor, prefix: str = "", cursor: str = "", **_: str) -> 
 @needs_sign_in
 def admin_page(actor: Actor) -> Response:
     prefix, cursor = request.args.get("prefix", ""), request.args.get("cursor", "")
-    return page("admin.html", 200, form={}, **_admin_shown(actor, prefix, cursor))
+    return page("accounts/admin.html", 200, form={}, **_admin_shown(actor, prefix, cursor))
 
 
 @bp.post("/admin/invitations")
 @needs_sign_in
-@form_errors("admin.html", shown=_admin_shown)
+@form_errors("accounts/admin.html", shown=_admin_shown)
 def invite(actor: Actor) -> Response:
     username = field("username", required=False).strip() or None
     email, role = field("email"), field("role", required=False)
@@ -106,7 +106,7 @@ def invite(actor: Actor) -> Response:
 @bp.post("/admin/clients")
 @needs_sign_in
 @form_errors(
-    "admin.html",
+    "accounts/admin.html",
     form_id="client",
     renamed={"redirect_uri": "redirect_uris", "resource": "resources"},
     shown=_admin_shown,
@@ -124,7 +124,7 @@ def create_client(actor: Actor) -> Response:
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(
-        "oauth_client_created.html",
+        "accounts/oauth_client_created.html",
         status=201,
         client=created.client,
         secret=created.client_secret,
@@ -133,7 +133,7 @@ def create_client(actor: Actor) -> Response:
 
 @bp.post("/admin/clients/<client_id>/delete")
 @needs_sign_in
-@form_errors("admin.html", shown=_admin_shown)
+@form_errors("accounts/admin.html", shown=_admin_shown)
 def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
     services().oauth.admin_delete_client(AdminDeleteClient(actor, client_id))
@@ -161,12 +161,14 @@ def admin_user_page(actor: Actor, user_id: str) -> Response:
     user = _user(actor, user_id)
     done = DONE.get(request.args.get("done", ""))
     events = _events(actor, user)
-    return page("admin_user.html", user=user, roles=ROLES, done=done, form={}, events=events)
+    return page(
+        "accounts/admin_user.html", user=user, roles=ROLES, done=done, form={}, events=events
+    )
 
 
 @bp.post("/admin/users/<user_id>")
 @needs_sign_in
-@form_errors("admin_user.html", shown=_user_shown)
+@form_errors("accounts/admin_user.html", shown=_user_shown)
 def change_user(actor: Actor, user_id: str) -> Response:
     """``role``, or ``disabled`` ("true" or "false"), as PATCH /users/{id} takes them."""
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
@@ -187,7 +189,7 @@ ACTIONS = {"end-sessions": "sessions", "reset-mfa": "mfa", "send-verification": 
 
 @bp.post(f"/admin/users/<user_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 @needs_sign_in
-@form_errors("admin_user.html", shown=_user_shown)
+@form_errors("accounts/admin_user.html", shown=_user_shown)
 def act_on_user(actor: Actor, user_id: str, action: str) -> Response:
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
     if action == "end-sessions":

@@ -36,7 +36,9 @@ DONE: dict[str, LazyString] = {
 def _list_page(actor: Actor) -> Response:
     webhooks = services().webhooks.list(ListWebhooks(actor))
     done = DONE.get(request.args.get("done", ""))
-    return page("webhooks.html", webhooks=webhooks, event_types=EVENT_TYPES, done=done, form={})
+    return page(
+        "events/webhooks.html", webhooks=webhooks, event_types=EVENT_TYPES, done=done, form={}
+    )
 
 
 @bp.get("/admin/hooks")
@@ -55,7 +57,7 @@ def _events() -> list[str]:
 @bp.post("/admin/hooks")
 @needs_sign_in
 @form_errors(
-    "webhooks.html",
+    "events/webhooks.html",
     shown=lambda actor: {
         "webhooks": services().webhooks.list(ListWebhooks(actor)),
         "event_types": EVENT_TYPES,
@@ -65,7 +67,9 @@ def _events() -> list[str]:
 def create_webhook(actor: Actor) -> Response:
     url, events, description = field("url"), _events(), field("description", required=False)
     created = services().webhooks.create(CreateWebhook(actor, url, tuple(events), description))
-    return page("webhook_created.html", status=201, webhook=created.endpoint, secret=created.secret)
+    return page(
+        "events/webhook_created.html", status=201, webhook=created.endpoint, secret=created.secret
+    )
 
 
 @bp.get("/admin/hooks/<webhook_id>")
@@ -77,7 +81,12 @@ def webhook_page(actor: Actor, webhook_id: str) -> Response:
     deliveries = services().webhooks.deliveries(query)
     done = DONE.get(request.args.get("done", ""))
     return page(
-        "webhook.html", webhook=webhook, deliveries=deliveries, cursor=cursor, done=done, form={}
+        "events/webhook.html",
+        webhook=webhook,
+        deliveries=deliveries,
+        cursor=cursor,
+        done=done,
+        form={},
     )
 
 

@@ -43,7 +43,7 @@ FINISH = "/account/connect"
 @bp.context_processor
 def _account_identities() -> dict[str, Callable[[], object]]:
     """``account_identities()`` and ``connectable()`` (the providers, [id, name] each) for
-    _account_identities.html: read only where it is shown."""
+    federation/_account_identities.html: read only where it is shown."""
 
     def account_identities() -> list[IdentityLink]:
         actor = browser.signed_in()
@@ -146,14 +146,16 @@ def connect_notice() -> Response:
     """An account with this address exists: sign in to it to connect."""
     pending = _pending()
     sign_in = "/sign-in?" + urlencode({"next": FINISH})
-    return page("sign_in_connect.html", pending=pending, sign_in=sign_in, signing_in=True)
+    return page(
+        "federation/sign_in_connect.html", pending=pending, sign_in=sign_in, signing_in=True
+    )
 
 
 @bp.get(FINISH)
 @signed_in
 def connect_confirm(actor: Actor) -> Response:
     """The signed-in person confirms the connection (a form: no change on a GET)."""
-    return page("account_connect.html", pending=_pending(), user_name=actor.username)
+    return page("federation/account_connect.html", pending=_pending(), user_name=actor.username)
 
 
 @bp.post(FINISH)

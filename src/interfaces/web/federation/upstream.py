@@ -108,12 +108,14 @@ def _shown(actor: Actor) -> dict[str, object]:
 @needs_sign_in
 def providers_page(actor: Actor) -> Response:
     done = request.args.get("done") in ("added", "deleted")
-    return page("admin_providers.html", 200, done=done, form={}, **_shown(actor))
+    return page("federation/admin_providers.html", 200, done=done, form={}, **_shown(actor))
 
 
 @bp.post("/admin/providers")
 @needs_sign_in
-@form_errors("admin_providers.html", shown=lambda actor: {"done": False, **_shown(actor)})
+@form_errors(
+    "federation/admin_providers.html", shown=lambda actor: {"done": False, **_shown(actor)}
+)
 def add_provider(actor: Actor) -> Response:
     services().upstream.add(
         AddProvider(

@@ -15,11 +15,11 @@ from interfaces.web.rendering import bp, page
 
 @bp.get("/not-me")
 def not_me_page() -> Response:
-    return page("not_me.html", token=request.args.get("token", ""))
+    return page("mail/not_me.html", token=request.args.get("token", ""))
 
 
 @bp.post("/not-me")
 def not_me() -> Response:
     # No form page: a bad token is the error page (400), there is nothing to correct.
     services().email.not_me(NotMe(token=field("token", required=False), client_ip=client_ip()))
-    return page("not_me_done.html")
+    return page("mail/not_me_done.html")

@@ -61,7 +61,8 @@ def _json(passkey: Passkey) -> dict[str, object]:
 
 @bp.context_processor
 def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
-    """``account_passkeys()`` for _account_passkeys.html: read only where a page shows them."""
+    """``account_passkeys()`` for signin/_account_passkeys.html: read only where a page shows
+    them."""
 
     def account_passkeys() -> list[Passkey]:
         actor = browser.signed_in()

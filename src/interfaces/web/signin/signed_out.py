@@ -52,7 +52,7 @@ def sign_in_page() -> Response:
     # ``username``: an OpenID Connect client's login_hint, typed in for the person
     hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
     return kept_page(
-        "sign_in.html",
+        "signin/sign_in.html",
         next=_next(),
         passkeys_here=browser.passkeys_here(),
         upstreams=upstream.buttons(),
@@ -69,7 +69,7 @@ def sign_in_page() -> Response:
 
 @bp.post("/sign-in")
 @form_errors(
-    "sign_in.html",
+    "signin/sign_in.html",
     shown=lambda: {
         "next": _next(),
         "passkeys_here": browser.passkeys_here(),
@@ -103,11 +103,11 @@ def _replace_session(response: Response, pair: TokenPair) -> None:
 def mfa_page() -> Response:
     if not browser.mfa_token():
         return see_other("/sign-in")
-    return page("sign_in_mfa.html", next=_next(), form={})
+    return page("signin/sign_in_mfa.html", next=_next(), form={})
 
 
 @bp.post("/sign-in/mfa")
-@form_errors("sign_in_mfa.html", shown=lambda: {"next": _next()})
+@form_errors("signin/sign_in_mfa.html", shown=lambda: {"next": _next()})
 def sign_in_mfa() -> Response:
     code = field("code", required=False).strip() or None
     recovery_code = field("recovery_code", required=False).strip() or None
@@ -131,11 +131,11 @@ def sign_in_mfa() -> Response:
 
 @bp.get("/sign-up")
 def sign_up_page() -> Response:
-    return kept_page("sign_up.html", upstreams=upstream.buttons(), form={})
+    return kept_page("signin/sign_up.html", upstreams=upstream.buttons(), form={})
 
 
 @bp.post("/sign-up")
-@form_errors("sign_up.html")
+@form_errors("signin/sign_up.html")
 def sign_up() -> Response:
     username, email, password = fields("username", "email", "password")
     # The account speaks the language the page was read in: the one this browser chose on
@@ -147,7 +147,9 @@ def sign_up() -> Response:
     try:  # signed in at once, where the service lets an unverified address sign in
         pair = services().login.login(_login(user.username.value, password))
     except DomainError:
-        return page("signed_up.html", email=user.email.value if user.email else "", status=201)
+        return page(
+            "signin/signed_up.html", email=user.email.value if user.email else "", status=201
+        )
     response = see_other("/account")
     browser.start(response, pair)
     return response
@@ -156,11 +158,11 @@ def sign_up() -> Response:
 @bp.get("/verify-email")
 def verify_email_page() -> Response:
     # A GET never spends the token: mail scanners open links.
-    return page("verify_email.html", token=request.args.get("token", ""), form={})
+    return page("signin/verify_email.html", token=request.args.get("token", ""), form={})
 
 
 @bp.post("/verify-email")
-@form_errors("verify_email.html", shown=lambda: {"token": request.form.get("token", "")})
+@form_errors("signin/verify_email.html", shown=lambda: {"token": request.form.get("token", "")})
 def verify_email() -> Response:
     # Opened signed in (to this account, through an identity) or not: the first proof of the
     # address decides whose the account is (docs/reference/identities.md).
@@ -169,34 +171,36 @@ def verify_email() -> Response:
     )
     user = verified.user
     return page(
-        "verified.html", email=user.email.value if user.email else "", claimed=verified.claimed
+        "signin/verified.html",
+        email=user.email.value if user.email else "",
+        claimed=verified.claimed,
     )
 
 
 @bp.get("/forgot-password")
 def forgot_password_page() -> Response:
-    return kept_page("forgot_password.html", form={})
+    return kept_page("signin/forgot_password.html", form={})
 
 
 @bp.post("/forgot-password")
-@form_errors("forgot_password.html")
+@form_errors("signin/forgot_password.html")
 def forgot_password() -> Response:
     forgot, cmd = services().email.forgot_password, ForgotPassword(field("email"), client_ip())
     # Queued once the answer is sent, as by the API: nothing delays it for either kind of
     # address (docs/security.md, "Password recovery").
     after_response(lambda: forgot(cmd))
-    return page("forgot_password_sent.html")
+    return page("signin/forgot_password_sent.html")
 
 
 @bp.get("/reset-password")
 def reset_password_page() -> Response:
     token, invited = request.args.get("token", ""), request.args.get("invited") == "1"
-    return page("reset_password.html", token=token, invited=invited, form={})
+    return page("signin/reset_password.html", token=token, invited=invited, form={})
 
 
 @bp.post("/reset-password")
 @form_errors(
-    "reset_password.html",
+    "signin/reset_password.html",
     renamed={"password": "new_password"},
     shown=lambda: {
         "token": request.form.get("token", ""),

@@ -8,6 +8,7 @@ from application.accounts.accounts import DeleteUser, GetUser, Register, UpdateP
 from application.accounts.authentication import Actor
 from application.signin.login import ChangePassword, Login
 from application.signin.tokens import TokenPair
+from domain.accounts.users import PROFILE_TEXTS
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -132,11 +133,11 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
     for key in ("username", "email"):
         if key in given and getattr(body, key) is None:
             raise InvalidInput.field(key, "May not be null.", "null_not_allowed")
-    # PUT clears the name fields it leaves out; PATCH changes only what it names.
-    cleared = {"name", "last_name"} if replace else set()
+    # PUT clears the profile's texts it leaves out; PATCH changes only what it names.
+    cleared = set(PROFILE_TEXTS) if replace else set()
     changes = tuple(
         (key, getattr(body, key))
-        for key in ("username", "email", "name", "last_name", "locale")
+        for key in ("username", "email", *PROFILE_TEXTS, "locale")
         if key in given or key in cleared
     )
     cmd = UpdateProfile(user_id=actor.user_id, changes=changes)

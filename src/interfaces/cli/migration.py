@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from application.migration.importing import CheckPassword, ImportSummary, ImportUsers, Position
 from domain.errors import DomainError, InvalidInput
 from domain.signin.password_hashes import FirebaseScrypt
-from interfaces.cli_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
+from interfaces.cli.stdin_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
 from interfaces.shared.services import services
 
 PROGRESS_EVERY = 10_000  # records between two lines of progress
@@ -190,3 +190,6 @@ def export_command(file: str, file_format: str) -> None:
             if count % PROGRESS_EVERY == 0:
                 click.echo(f"{count} exported", err=True)
     click.echo(json.dumps({"exported": count, "format": file_format}))
+
+
+COMMANDS = (import_command, export_command)  # of ``users``

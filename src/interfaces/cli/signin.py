@@ -1,0 +1,33 @@
+"""``users reset-mfa``: signing in again for someone who lost every second factor."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from application.signin.totp import ResetMfa
+from domain.errors import DomainError
+from interfaces.cli.acting import fail
+from interfaces.shared.services import services
+
+
+@click.command("reset-mfa")
+@with_appcontext
+@click.argument("username")
+def reset_mfa(username: str) -> None:
+    """Turn two-step login off for USERNAME, who lost every factor, and remove its passkeys;
+    every session of it ends.
+
+    Check who is asking first (docs/reference/mfa.md, "Lost every factor")."""
+    try:
+        user = services().totp.reset(ResetMfa(username))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(
+            f"{user.username.value} ({user.id}): two-step login is off and its passkeys are "
+            "removed; every session of it has ended"
+        )
+
+
+COMMANDS = (reset_mfa,)  # of ``users``

@@ -1,0 +1,314 @@
+"""What each operation costs in Firestore: the documents it reads and writes and its round
+trips, counted on the emulator on both of firegate's ways to Firestore (the client library
+and the REST path) by ``tests/support/firestore_cost.py`` (docs/operations.md
+"What an operation costs"; docs/decisions/0360).
+
+Each operation is done once to warm what it caches, then counted; the jobs it queues are run
+inside the count (on Cloud Run they are pushed back to the service: the same calls). The
+table holds the counts: an operation that grows fails, and one that shrinks fails too,
+asking for the table (and docs/operations.md) to be brought down to it."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from application.jobs import JobPush, encode_job
+from bootstrap import build_adapters, build_app
+from infrastructure.firestore.request_counts import FirestoreRequestCounter
+from tests.fakes.kernel import FakeJobQueue
+from tests.fakes.mail import FakeMailer
+from tests.support.api import PASSWORD, bearer
+from tests.support.app import swap
+from tests.support.dpop import DpopKey
+from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
+from tests.support.oauth import EmulatorWorld, device_client, poll, start
+from tests.support.settings import make_settings
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+# (reads, writes, round trips) of one operation, its jobs included; docs/operations.md's
+# table says the same (test_the_operations_guide_shows_the_table).
+EXPECTED: dict[str, tuple[int, int, int]] = {
+    "sign-up": (2, 7, 6),
+    "login": (8, 8, 8),
+    "refresh": (2, 2, 4),
+    "authenticated read": (2, 0, 1),
+    "code exchange": (2, 4, 3),
+    "refresh grant": (3, 2, 4),
+    "introspection": (2, 1, 2),
+    "client credentials": (0, 1, 1),
+    "device poll": (1, 1, 2),
+    "DPoP request": (3, 3, 4),
+}
+
+
+# Firestore's list prices for nam5, dollars per document (docs/operations.md names the page).
+READ, WRITE, DELETE = 0.06 / 100_000, 0.18 / 100_000, 0.02 / 100_000
+
+
+@pytest.fixture(scope="module")
+def metered(emulators: Any) -> tuple[Any, FirestoreMeter]:
+    return metered_client(emulators.project)
+
+
+@dataclass
+class Stage:
+    """The app on the counted client, its browser (``world``) and its job queue."""
+
+    world: EmulatorWorld
+    queue: FakeJobQueue
+    meter: FirestoreMeter
+    names: Iterator[int]
+
+    @property
+    def client(self) -> FlaskClient:
+        return self.world.client
+
+    def deliver(self) -> None:
+        """Run the queued jobs, and those they queue, as Pub/Sub's pushes would."""
+        while self.queue.jobs:
+            jobs, self.queue.jobs = self.queue.jobs, []
+            for job in jobs:
+                data = base64.b64encode(encode_job(job)).decode()
+                self.world.services.jobs.receive_push(JobPush(data=data))
+
+    def counted(self, operation: Callable[[], TestResponse], status: int = 200) -> Cost:
+        """What ``operation`` and its jobs cost; its answer must have ``status``."""
+        self.deliver()  # what was queued before is not its cost
+        with self.meter.measuring() as cost:
+            answer = operation()
+            self.deliver()
+        assert answer.status_code == status, answer.get_data(as_text=True)
+        return cost
+
+    def register(self) -> TestResponse:
+        name = f"user{next(self.names)}"
+        body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+        return self.client.post("/register", json=body)
+
+    def account(self) -> tuple[str, dict[str, Any]]:
+        """A new account of the JSON API, signed in: its name and its login's answer."""
+        registered = self.register()
+        assert registered.status_code == 201, registered.get_json()
+        self.deliver()
+        name: str = registered.get_json()["username"]
+        answer = self.client.post("/login", json={"username": name, "password": PASSWORD})
+        assert answer.status_code == 200, answer.get_json()
+        found: dict[str, Any] = answer.get_json()
+        return name, found
+
+
+def staged(
+    metered: tuple[Any, FirestoreMeter], ports: dict[str, object] | None = None, **changes: Any
+) -> Stage:
+    """The app on the metered client, its jobs kept; ``ports`` swapped in, ``changes`` to the
+    settings."""
+    client, meter = metered
+    settings = make_settings(**changes)
+    queue = FakeJobQueue()
+    adapters = swap(
+        build_adapters(settings, firestore=client),
+        job_queue=queue.attach,
+        webhook_queue=None,
+        mailer=FakeMailer(),
+        **(ports or {}),
+    )
+    return Stage(EmulatorWorld(build_app(settings, adapters)), queue, meter, itertools.count())
+
+
+@pytest.fixture
+def stage(metered: tuple[Any, FirestoreMeter], clean_emulators: Any) -> Stage:
+    return staged(metered)
+
+
+def sign_up(stage: Stage) -> Cost:
+    stage.counted(stage.register, 201)
+    return stage.counted(stage.register, 201)
+
+
+def login(stage: Stage) -> Cost:
+    name, _ = stage.account()
+    body = {"username": name, "password": PASSWORD}
+    return stage.counted(lambda: stage.client.post("/login", json=body))
+
+
+def refresh(stage: Stage) -> Cost:
+    _, pair = stage.account()
+    held = stage.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert held.status_code == 200, held.get_json()
+    body = {"refresh_token": held.get_json()["refresh_token"]}
+    return stage.counted(lambda: stage.client.post("/auth/refresh", json=body))
+
+
+def authenticated_read(stage: Stage) -> Cost:
+    _, pair = stage.account()
+    headers = bearer(pair["access_token"])
+    stage.counted(lambda: stage.client.get("/user", headers=headers))
+    return stage.counted(lambda: stage.client.get("/user", headers=headers))
+
+
+def code_exchange(stage: Stage) -> Cost:
+    world = stage.world
+    app = world.register()  # public, with PKCE
+    world.tokens(app)
+    code, verifier = world.code(app["client_id"])
+    return stage.counted(lambda: world.exchange(app, code, verifier))
+
+
+def refresh_grant(stage: Stage) -> Cost:
+    world = stage.world
+    app = world.register()
+    tokens = world.tokens(app)
+    rotated = world.post_token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert rotated.status_code == 200, rotated.get_json()
+    form = {"grant_type": "refresh_token", "refresh_token": rotated.get_json()["refresh_token"]}
+    return stage.counted(lambda: world.post_token(app, **form))
+
+
+def introspection(stage: Stage) -> Cost:
+    world = stage.world
+    service = world.register("--confidential", name="A resource server")
+    token = world.tokens(world.register())["access_token"]
+    form = {
+        "token": token,
+        "client_id": service["client_id"],
+        "client_secret": service["client_secret"],
+    }
+    stage.counted(lambda: world.client.post("/oauth/introspect", data=form))
+    return stage.counted(lambda: world.client.post("/oauth/introspect", data=form))
+
+
+def client_credentials(stage: Stage) -> Cost:
+    world = stage.world
+    service = world.register("--confidential", name="A service")
+    stage.counted(lambda: world.post_token(service, grant_type="client_credentials"))
+    return stage.counted(lambda: world.post_token(service, grant_type="client_credentials"))
+
+
+def device_poll(stage: Stage) -> Cost:
+    """A poll before the person has entered the code: ``authorization_pending``."""
+    world = stage.world
+    tv = device_client(world)
+    first, second = start(world, tv), start(world, tv)
+    stage.counted(lambda: poll(world, tv, first["device_code"]), 400)
+    return stage.counted(lambda: poll(world, tv, second["device_code"]), 400)
+
+
+def dpop_request(stage: Stage) -> Cost:
+    """A public client's refresh with a new DPoP proof: its refresh token is bound to the
+    key, and the proof is spent once."""
+    world = stage.world
+    app = world.register()
+    key = DpopKey()
+    code, verifier = world.code(app["client_id"])
+    world.client.environ_base["HTTP_DPOP"] = key.proof()
+    try:
+        tokens: dict[str, Any] = world.exchange(app, code, verifier).get_json()
+    finally:
+        del world.client.environ_base["HTTP_DPOP"]
+    assert tokens["token_type"] == "DPoP", tokens
+
+    def refreshed() -> TestResponse:
+        form = {
+            "client_id": app["client_id"],
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+        }
+        answer = world.client.post("/oauth/token", data=form, headers={"DPoP": key.proof()})
+        if answer.status_code == 200:
+            tokens.update(answer.get_json())  # rotated: the next refresh takes the new one
+        return answer
+
+    stage.counted(refreshed)
+    return stage.counted(refreshed)
+
+
+OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
+    "sign-up": sign_up,
+    "login": login,
+    "refresh": refresh,
+    "authenticated read": authenticated_read,
+    "code exchange": code_exchange,
+    "refresh grant": refresh_grant,
+    "introspection": introspection,
+    "client credentials": client_credentials,
+    "device poll": device_poll,
+    "DPoP request": dpop_request,
+}
+
+
+def _described(cost: Cost) -> str:
+    calls = ", ".join(f"{name} {n}" for name, n in sorted(cost.calls.items()))
+    written = ", ".join(sorted({path.partition("/")[0] for path in cost.written}))
+    return (
+        f"{cost.figures}, {cost.deletes} of the writes deletes: calls {calls}; "
+        f"wrote to {written or 'nothing'}"
+    )
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_an_operation_costs_what_the_table_says(stage: Stage, operation: str) -> None:
+    cost = OPERATIONS[operation](stage)
+    expected = EXPECTED[operation]
+    assert all(now <= then for now, then in zip(cost.figures, expected, strict=True)), (
+        f"{operation} costs more than EXPECTED {expected} (reads, writes, round trips): "
+        f"{_described(cost)}"
+    )
+    assert cost.figures == expected, (
+        f"{operation} costs less than EXPECTED {expected}: bring EXPECTED and the table in "
+        f"docs/operations.md down to {_described(cost)}"
+    )
+
+
+def test_a_busy_client_writes_no_document_more_than_once_a_second(
+    metered: tuple[Any, FirestoreMeter], clean_emulators: Any
+) -> None:
+    """A BFF's 600 token requests in a few seconds, under a limit of 1,200 a
+    minute, write its counters no more than once a second of the minute each. The counters
+    are Firestore's alone, with time to answer: on a busy machine the service's own deadline
+    (one second) would hand some requests to the in-memory stand-in, which writes nothing."""
+    client, _ = metered
+    patient = FirestoreRequestCounter(client, timeout=60.0)
+    stage = staged(metered, {"request_counter": patient}, rate_limit_oauth_token="1200/minute")
+    service = stage.world.register("--confidential", name="A BFF")
+    with stage.meter.measuring() as cost:
+        for _ in range(600):
+            answer = stage.world.post_token(service, grant_type="client_credentials")
+            assert answer.status_code == 200, answer.get_json()
+    assert cost.writes == 600
+    assert len(cost.written) == 20  # its key's counters, as many as its limit's requests a second
+    assert max(cost.written.values()) <= 60
+
+
+def test_the_operations_guide_shows_the_table() -> None:
+    """docs/operations.md's sizing table: each operation's counts as EXPECTED has them, and
+    its dollars per million from them at the list prices it names."""
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    section = guide.split("## What an operation costs", 1)[1].split("\n## ", 1)[0]
+    shown: dict[str, tuple[int, int, int]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        name = cells[0].split(" (", 1)[0]
+        if name not in EXPECTED:
+            continue
+        reads, writes, trips = int(cells[1]), int(cells[2].split()[0]), int(cells[3])
+        found = re.search(r"\((\d+) deletes?\)", cells[2])
+        deletes = int(found.group(1)) if found else 0
+        shown[name] = (reads, writes, trips)
+        dollars = reads * READ + (writes - deletes) * WRITE + deletes * DELETE
+        assert cells[5] == f"{dollars * 1_000_000:.2f}", line
+        assert f"${dollars * 1_000:.4f}" in cells[4], line
+    assert shown == EXPECTED

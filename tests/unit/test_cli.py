@@ -1,0 +1,54 @@
+"""The command line as one tree: each capability's commands (src/interfaces/cli/) in their
+group, every one run inside the app."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from flask import Flask
+
+pytestmark = pytest.mark.unit
+
+TREE = {
+    "users": ["disable", "export", "import", "list", "purge-deleted", "reset-mfa", "set-role"],
+    "clients": ["create", "delete", "list"],
+    "providers": ["add", "delete", "list"],
+}
+
+
+def test_every_command_is_in_its_group(fake_app: Flask) -> None:
+    context = click.Context(fake_app.cli)
+    groups = {name: fake_app.cli.get_command(context, name) for name in TREE}
+    found = {
+        name: sorted(group.commands)
+        for name, group in groups.items()
+        if isinstance(group, click.Group)
+    }
+    assert found == TREE
+
+
+def test_each_group_has_its_help(fake_app: Flask) -> None:
+    runner = fake_app.test_cli_runner()
+    helps = {name: runner.invoke(args=[name, "--help"]).output for name in TREE}
+    assert "Manage user accounts (no default admin exists)." in helps["users"]
+    assert "Manage the apps that sign in with firegate (OAuth)." in helps["clients"]
+    assert "Manage the providers people sign in with" in helps["providers"]
+
+
+def test_the_commands_of_every_capability_reach_the_services(fake_app: Flask) -> None:
+    """Each module's commands run in the app's context (``services()`` needs it)."""
+    runner = fake_app.test_cli_runner()
+    listed = {
+        args: runner.invoke(args=list(args))
+        for args in [("users", "list"), ("clients", "list"), ("providers", "list")]
+    }
+    assert all(result.exit_code == 0 for result in listed.values()), listed
+    assert listed["users", "list"].output == ""
+    assert json.loads(listed["clients", "list"].output) == []
+    assert json.loads(listed["providers", "list"].output) == []
+    refused = runner.invoke(args=["users", "reset-mfa", "nobody"])
+    assert refused.exit_code == 1 and refused.output.startswith("Error: ")
+    purged = runner.invoke(args=["users", "purge-deleted"])
+    assert purged.exit_code == 0 and purged.output == "purged 0 account(s)\n"
