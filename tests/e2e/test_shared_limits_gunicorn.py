@@ -41,10 +41,13 @@ def burst(prefix: str, **env: str) -> list[requests.Response]:
 
 
 def test_two_workers_share_one_limit(firestore: Any) -> None:
-    # Counted in each worker's memory, the burst gets more than the limit through: it did
-    # reach both workers.
-    alone = burst("alone", RATE_LIMIT_STORAGE_URI="memory://")
-    assert sum(r.status_code == 201 for r in alone) > LIMIT
+    # Counted in each worker's memory, the burst gets more than the limit through once it
+    # reaches both workers (on a busy machine one worker may accept a whole burst: another).
+    through: list[int] = []
+    while len(through) < 3 and not any(n > LIMIT for n in through):
+        alone = burst(f"alone{len(through)}_", RATE_LIMIT_STORAGE_URI="memory://")
+        through.append(sum(r.status_code == 201 for r in alone))
+    assert max(through) > LIMIT, through
     responses = burst("shared")  # the default store: Firestore
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * LIMIT + [429] * (REQUESTS - LIMIT)
