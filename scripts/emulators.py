@@ -458,10 +458,12 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
     # --omit=optional: no optional dependency is needed here, and one of firebase-tools' (re2,
     # for its Hosting emulator) is a native module that node-gyp compiles for minutes where
     # its prebuilt binary cannot be downloaded. Every install into .tools says so, or the next
-    # one would add what this one left out.
+    # one would add what this one left out. --prefer-offline: what npm's cache on this machine
+    # holds is taken without asking the registry whether it changed (the versions are pinned;
+    # 29 s against 38 s for the five tools from a warm cache); what it lacks is fetched.
     command = [
         npm, "install", "--prefix", str(root / ".tools"), "--no-audit", "--no-fund",
-        "--omit=optional", "--save-exact",
+        "--omit=optional", "--save-exact", "--prefer-offline",
         *(f"{tool.package}@{tool.version}" for tool in tools),
     ]  # fmt: skip
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
