@@ -18,7 +18,6 @@ exits 1 when a run misses.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -27,20 +26,9 @@ from typing import Any
 
 import requests
 
-from _common import (
-    PASSWORD,
-    Server,
-    loadavg,
-    median,
-    percentile,
-    service_env,
-    start_emulators,
-    unique,
-    write_result,
-)
+from _common import PASSWORD, Server, service_env, start_emulators, unique
+from _known_unknown import WARM_UP, arguments, print_run, report, run_result
 
-WARM_UP = 10
-TOLERANCE = 0.10
 FORGOT = "/auth/password/forgot"
 # The bench's own maildev, away from the default 1025/1080 of `make run` and the tests.
 BENCH_MAIL = {"SMTP_URL": "smtp://127.0.0.1:47125", "MAILDEV_WEB_PORT": "47126"}
@@ -72,27 +60,11 @@ def one_run(url: str, count: int, seed: int, pause: float) -> dict[str, Any]:
                     raise SystemExit(f"unexpected answer {answer.status_code}: {answer.text[:200]}")
                 if round_ >= WARM_UP:
                     samples[label].append(took)
-    result: dict[str, Any] = {}
-    for label, values in samples.items():
-        result[label] = {
-            "p50_ms": round(median(values), 2),
-            "p90_ms": round(percentile(values, 90), 2),
-        }
-    result["ratio"] = round(result["known"]["p50_ms"] / result["unknown"]["p50_ms"], 3)
-    result["control_ratio"] = round(result["control"]["p50_ms"] / result["unknown"]["p50_ms"], 3)
-    result["met"] = abs(result["ratio"] - 1) <= TOLERANCE
-    result["samples_ms"] = {
-        label: [round(v, 3) for v in values] for label, values in samples.items()
-    }
-    return result
+    return run_result(samples)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--count", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pause", type=float, default=0.05, help="seconds between requests")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     for variable, value in BENCH_MAIL.items():
         os.environ.setdefault(variable, value)
     emulators = start_emulators(("firestore", "mail"))
@@ -100,43 +72,11 @@ def main() -> int:
     try:
         with Server("forgot_password", service_env(emulators)) as server:
             for number in range(args.runs):
-                run = one_run(server.url, args.count, seed=number, pause=args.pause)
-                runs.append(run)
-                print(
-                    f"run {number + 1}: known median {run['known']['p50_ms']:6.2f} ms "
-                    f"(p90 {run['known']['p90_ms']:6.2f}), unknown median "
-                    f"{run['unknown']['p50_ms']:6.2f} ms (p90 {run['unknown']['p90_ms']:6.2f}), "
-                    f"ratio {run['ratio']:.3f} {'met' if run['met'] else 'MISSED'} "
-                    f"(control {run['control_ratio']:.3f})"
-                )
+                runs.append(one_run(server.url, args.count, seed=number, pause=args.pause))
+                print_run(number, runs[-1])
     finally:
         emulators.stop()
-    met = all(run["met"] for run in runs)
-    pooled = {
-        label: median([v for run in runs for v in run["samples_ms"][label]])
-        for label in ("known", "unknown", "control")
-    }
-    print(
-        f"all {len(runs)} runs pooled: known median {pooled['known']:.2f} ms, unknown "
-        f"{pooled['unknown']:.2f} ms, ratio {pooled['known'] / pooled['unknown']:.3f} "
-        f"(control {pooled['control'] / pooled['unknown']:.3f})"
-    )
-    write_result(
-        "forgot_password",
-        {
-            "count": args.count,
-            "pause_s": args.pause,
-            "runs": runs,
-            "ratio_min": min(run["ratio"] for run in runs),
-            "ratio_max": max(run["ratio"] for run in runs),
-            "pooled_ratio": round(pooled["known"] / pooled["unknown"], 3),
-            "pooled_control_ratio": round(pooled["control"] / pooled["unknown"], 3),
-            "target": f"known/unknown median within {TOLERANCE:.0%}",
-            "met": met,
-            "load_at_end": loadavg(),
-        },
-    )
-    return 0 if met else 1
+    return report("forgot_password", args, runs)
 
 
 if __name__ == "__main__":

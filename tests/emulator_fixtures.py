@@ -53,7 +53,9 @@ def _started_emulators() -> EmulatorSet | str:
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-firegate"
     bucket = os.environ.get("STORAGE_BUCKET") or f"{project}.appspot.com"
     try:
-        emulator_set: EmulatorSet = module.EmulatorSet.from_env(storage_bucket=bucket)
+        emulator_set: EmulatorSet = module.EmulatorSet.from_env(
+            storage_bucket=bucket, java_options=module.QUICK_JIT
+        )
         found = worker()
         if found is not None:
             index, count = found

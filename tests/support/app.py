@@ -75,6 +75,10 @@ from tests.fakes.signin import (
 )
 from tests.support.settings import make_settings
 
+# One renderer for every app on the fakes, as a process has one: each mail's templates are
+# compiled once per language, not again for every test's app.
+MAIL_RENDERER = JinjaMailRenderer(translations_dir=str(TRANSLATIONS))
+
 
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
@@ -120,7 +124,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         ),
         mail=MailAdapters(
             action_tokens=FakeActionTokenRepository(store),
-            mail_renderer=JinjaMailRenderer(translations_dir=str(TRANSLATIONS)),
+            mail_renderer=MAIL_RENDERER,
             mailer=FakeMailer(),
             new_device_mails=FakeNewDeviceMails(),
         ),

@@ -12,6 +12,7 @@ from domain.accounts.users import Email, Username
 from infrastructure.settings import Settings
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import PASSWORD, admin_token, bearer, login, register
+from tests.support.app import World
 from tests.support.settings import make_settings
 from tests.support.totp import enrol, next_code
 
@@ -315,3 +316,19 @@ def test_compat_routes_false_turns_every_compatibility_route_off(client: FlaskCl
     answer = client.post("/users", json={"username": "alice", "password": "a long passphrase"})
     assert answer.status_code == 404 and answer.get_json()["code"] == "not_found"
     assert client.get("/users").status_code == 401  # the native route stays
+
+
+def test_each_app_documents_its_own_routes_whichever_asked_first() -> None:
+    # spectree keeps the first document it generates: every app of a process once answered
+    # with the first app's, compatibility routes or not.
+    def documented_paths(*, compat_routes: bool) -> set[str]:
+        answer = World(compat_routes=compat_routes).client.get("/openapi.json")
+        return set(answer.get_json()["paths"])
+
+    off = documented_paths(compat_routes=False)
+    on = documented_paths(compat_routes=True)
+    assert documented_paths(compat_routes=False) == off
+    compat = {"/api/v1/auth/login", "/api/v1/token/refresh", "/api/dogs/{name}", "/api/users"}
+    assert compat <= on
+    assert not compat & off
+    assert off < on  # the native routes in both

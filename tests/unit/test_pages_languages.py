@@ -261,3 +261,16 @@ def test_the_switch_leads_back_to_the_same_sign_in() -> None:
         ("/reset-password?token=t&invited=1", "/reset-password?token=t&invited=1"),
     ]:
         assert choose(world, "es", back) == lands, back
+
+
+def test_every_app_of_a_process_speaks_each_language_whichever_came_first() -> None:
+    # The compiled templates are kept for the process (interfaces/web/compiled.py), each
+    # language's apart: the account page's have that language's texts written into them.
+    for language in ["es", "en", "es", "en"]:
+        world = World()
+        world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        sign_up(world)  # the account's locale: the browser's
+        html = world.client.get("/account").get_data(as_text=True)
+        assert f'<html lang="{language}">' in html
+        spanish, english = "Tu cuenta" in html, "Your account" in html
+        assert (spanish, english) == (language == "es", language == "en"), language

@@ -26,6 +26,7 @@ from interfaces.web import browser, shown
 # Each page's module registers its routes on bp when imported.
 from interfaces.web.accounts import account, admin  # noqa: F401
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
+from interfaces.web.compiled import UNTRANSLATED
 from interfaces.web.errors import (
     PAGE_BLUEPRINTS,
     http_error,
@@ -154,6 +155,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
         default_translation_directories=str(TRANSLATIONS),
     )
     app.extensions[KEPT_PAGES] = KeptPages()
+    app.jinja_env.bytecode_cache = UNTRANSLATED  # the process's compiled templates
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)

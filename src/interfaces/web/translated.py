@@ -24,6 +24,8 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
+from interfaces.web.compiled import translated_code
+
 CALL = (("name", None), ("lparen", None), ("string", None), ("rparen", None))
 GETTEXT, MARKED = "_", "N_"  # N_("..."): a text for the catalogues, itself (rendering.marked)
 
@@ -70,8 +72,12 @@ def _environment(app: Flask) -> Environment:
     language = str(get_locale())
     found = overlays.get(language)
     if found is None:  # two threads may both build one: either is right
-        base = app.jinja_env
-        found = base.overlay(extensions=[translating(get_translations())])
+        base, translations = app.jinja_env, get_translations()
+        found = base.overlay(
+            extensions=[translating(translations)],
+            # never the base's cache: an overlay's code has its language's texts in it
+            bytecode_cache=translated_code(language, translations),
+        )
         found.filters = {**base.filters, DATES: remembered(base.filters[DATES])}
         overlays[language] = found
     return found

@@ -1,0 +1,53 @@
+"""The pages' compiled templates, kept for the process: an app's Jinja environments (its own
+and one overlay per language, interfaces/web/translated.py) compile each template the first
+time they render it, and a process that makes many apps, as the tests do, compiled the same
+templates again for each, half the CPU of a test of the pages. Jinja's bytecode cache keeps
+the code each compiled, by template and source (an edited template compiles anew); a
+language's overlay has the translations written into its code, so each language, with its
+catalogue, has a cache of its own (docs/decisions/0354-ci-in-half-the-time.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from babel.support import NullTranslations
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+
+
+class KeptCode(BytecodeCache):
+    """Jinja's compiled code of templates, in memory, for the process."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # refused when the source has changed since
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+UNTRANSLATED = KeptCode()  # the apps' own environments: their _() translates when rendering
+_TRANSLATED: dict[str, KeptCode] = {}
+
+
+def translated_code(language: str, translations: NullTranslations) -> KeptCode:
+    """The cache of one language's overlays whose texts come from ``translations``."""
+    return _TRANSLATED.setdefault(f"{language}:{_digest(translations)}", KeptCode())
+
+
+def _digest(translations: NullTranslations) -> str:
+    """What the catalogue (and those it falls back on) says, as a hash."""
+    digest = hashlib.sha256()
+    found: Any = translations
+    while found is not None:
+        catalog: dict[Any, Any] = getattr(found, "_catalog", None) or {}
+        digest.update(repr(sorted(catalog.items(), key=repr)).encode())
+        digest.update(b"\0")
+        found = getattr(found, "_fallback", None)
+    return digest.hexdigest()
