@@ -143,6 +143,10 @@ def test_every_page_fits_the_screen_and_every_button_can_be_tapped(
         assert page.locator("button[value=deny]").count() == 1, "the consent page, last"
         page.goto(base + "/admin?prefix=" + people)
         page.get_by_role("link", name=people, exact=True).click()
+        # Measured once the account's page has loaded: right after the click the document
+        # may still be the list's, unloading (no body to measure).
+        page.wait_for_url("**/admin/users/*")
+        page.wait_for_load_state()
         found["/admin/users/<id>"] = page.evaluate(MEASURE) | {"agent": False}
         shoot(page, "admin-user", width)
     wide = {
