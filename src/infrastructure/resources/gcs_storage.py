@@ -22,7 +22,7 @@ import requests
 from google.api_core import exceptions as google_errors
 from google.auth import exceptions as auth_errors
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage  # type: ignore[attr-defined]
+from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # attr-defined only when src is checked alone
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from domain.errors import NotFound, Unavailable
