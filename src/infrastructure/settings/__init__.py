@@ -37,6 +37,7 @@ from infrastructure.settings.group import SettingsGroup, invalid_configuration
 from infrastructure.settings.jobs import JobSettings
 from infrastructure.settings.mail import MailSettings
 from infrastructure.settings.migration import MigrationSettings
+from infrastructure.settings.orgs import OrgSettings
 from infrastructure.settings.provider import ProviderSettings
 from infrastructure.settings.resources import ResourceSettings
 from infrastructure.settings.service import ServiceSettings
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     mail: MailSettings
     branding: BrandingSettings
     events: EventsSettings
+    orgs: OrgSettings
     resources: ResourceSettings
     migration: MigrationSettings
     jobs: JobSettings

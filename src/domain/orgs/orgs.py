@@ -1,0 +1,215 @@
+"""Organizations: an org, a person's membership of it, its roles and the rules on them
+(docs/reference/orgs.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.accounts.users import NAME_MAX, username_key
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.ids import new_id
+from domain.text import check_text
+
+SLUG_MIN, SLUG_MAX = 3, 40
+_SLUG = re.compile(r"[a-z0-9-]+")
+# Paths under /orgs/ that are not an org's: no org may take their name.
+RESERVED_SLUGS = frozenset({"join", "invitations", "new"})
+CUSTOM_ROLES_MAX = 50
+_CUSTOM_ROLE = re.compile(r"[a-z0-9_:.-]{1,40}")
+
+
+class OrgRole(StrEnum):
+    """firegate's own roles in an org; an org may name more (``Org.custom_roles``), which
+    firegate only carries in tokens."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+BUILT_IN_ROLES = frozenset(role.value for role in OrgRole)
+
+
+class DomainPolicy(StrEnum):
+    NONE = "none"  # a verified domain routes sign-ins to the org's SSO, nothing more
+    SUGGEST = "suggest"  # a person proven on the domain is offered to join
+    AUTO_JOIN = "auto_join"  # a person proven on the domain joins as a member
+
+
+class Permission(StrEnum):
+    """What a member may do, by their roles (``allowed``)."""
+
+    READ = "read"  # the org, its members
+    MANAGE_MEMBERS = "manage_members"  # members, invitations (not owners)
+    MANAGE_ORG = "manage_org"  # settings, domains, connections, SCIM, apps; the audit log
+    MANAGE_OWNERS = "manage_owners"  # make, demote or remove an owner
+    DELETE_ORG = "delete_org"
+
+
+_GRANTS: Mapping[str, frozenset[Permission]] = {
+    OrgRole.MEMBER: frozenset({Permission.READ}),
+    OrgRole.ADMIN: frozenset({Permission.READ, Permission.MANAGE_MEMBERS, Permission.MANAGE_ORG}),
+    OrgRole.OWNER: frozenset(Permission),
+}
+
+
+def allowed(roles: Iterable[str], permission: Permission) -> bool:
+    return any(permission in _GRANTS.get(role, frozenset()) for role in roles)
+
+
+def require(roles: Iterable[str], permission: Permission) -> None:
+    """403 ``org_permission_denied`` unless one of ``roles`` grants ``permission``."""
+    if not allowed(roles, permission):
+        raise PermissionDenied(
+            "Your role in this organization does not allow this.", code="org_permission_denied"
+        )
+
+
+def is_slug_shaped(value: str) -> bool:
+    return SLUG_MIN <= len(value) <= SLUG_MAX and _SLUG.fullmatch(value) is not None
+
+
+def new_org_id() -> str:
+    """An org's id, never shaped like a slug: ``{org}`` in a path is one or the other."""
+    while True:
+        value = new_id()
+        if not is_slug_shaped(value):
+            return value
+
+
+@dataclass(frozen=True)
+class Slug:
+    """An org's name in paths: 3-40 of a-z, 0-9 and '-', unique by its look-alike key as
+    usernames are (docs/decisions/0052-look-alike-usernames.md)."""
+
+    value: str
+    normalized: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str) or not is_slug_shaped(self.value):
+            raise InvalidInput.field(
+                "slug",
+                f"A slug is {SLUG_MIN} to {SLUG_MAX} of a-z, 0-9 and '-'.",
+                "invalid_slug",
+            )
+        if self.value in RESERVED_SLUGS:
+            raise InvalidInput.field("slug", "This slug is reserved.", "reserved_slug")
+        object.__setattr__(self, "normalized", username_key(self.value))
+
+
+def checked_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput.field("name", "An organization needs a name.", "invalid_name")
+    check_text("name", value)
+    if len(value.strip()) > NAME_MAX:
+        raise InvalidInput.field(
+            "name", f"A name has at most {NAME_MAX} characters.", "invalid_name"
+        )
+    return value.strip()
+
+
+def checked_roles(value: object, custom_roles: Iterable[str]) -> tuple[str, ...]:
+    """A member's roles as given: a non-empty list of firegate's roles and the org's own,
+    each once; kept in the order given."""
+    known = BUILT_IN_ROLES | frozenset(custom_roles)
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(role, str) for role in value)
+        or len(set(value)) != len(value)
+    ):
+        raise InvalidInput.field(
+            "roles", "Roles are a non-empty list of distinct names.", "invalid_roles"
+        )
+    unknown = [role for role in value if role not in known]
+    if unknown:
+        raise InvalidInput.field("roles", f"Unknown role: {unknown[0]!r}.", "unknown_role")
+    return tuple(value)
+
+
+def checked_custom_roles(value: object) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or len(value) > CUSTOM_ROLES_MAX
+        or not all(isinstance(r, str) and _CUSTOM_ROLE.fullmatch(r) for r in value)
+        or len(set(value)) != len(value)
+        or BUILT_IN_ROLES & set(value)
+    ):
+        raise InvalidInput.field(
+            "custom_roles",
+            f"At most {CUSTOM_ROLES_MAX} distinct names of 1 to 40 of a-z, 0-9 and '_:.-', "
+            "none of owner, admin, member.",
+            "invalid_custom_roles",
+        )
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    slug: Slug
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    domain_policy: DomainPolicy = DomainPolicy.NONE
+    require_mfa: bool = False
+    custom_roles: tuple[str, ...] = ()
+    # How many members hold ``owner``: never 0 (``last_owner``), kept in the commit that
+    # changes a member's roles, read by the next one.
+    owners: int = 1
+    # The last membership version handed out: each added or changed membership takes the
+    # next, so a Firebase token's ``org_version`` of a removed and re-added member never
+    # matches again.
+    member_version: int = 0
+
+    @staticmethod
+    def create(slug: Slug, name: str, now: datetime) -> Org:
+        return Org(
+            id=new_org_id(),
+            slug=slug,
+            name=checked_name(name),
+            created_at=now,
+            updated_at=now,
+        )
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A person's membership of an org: stored as ``orgs/{org_id}/members/{user_id}``."""
+
+    org_id: str
+    user_id: str
+    roles: tuple[str, ...]
+    version: int  # the org's member_version when it was added or last changed
+    joined_at: datetime
+    updated_at: datetime
+
+    @property
+    def owner(self) -> bool:
+        return OrgRole.OWNER in self.roles
+
+    def with_roles(self, roles: tuple[str, ...], version: int, now: datetime) -> Membership:
+        return replace(self, roles=roles, version=version, updated_at=now)
+
+
+def owners_after(org: Org, before: Membership | None, after: Membership | None) -> int:
+    """The org's owner count once ``before`` becomes ``after`` (None: absent); 409
+    ``last_owner`` when that leaves none."""
+    owners = (
+        org.owners - (1 if before and before.owner else 0) + (1 if after and after.owner else 0)
+    )
+    if owners < 1:
+        raise Conflict(
+            "An organization keeps at least one owner: make another owner first.",
+            code="last_owner",
+        )
+    return owners
+
+
+def not_found() -> NotFound:
+    """What a non-member learns of an org: that there is none (404)."""
+    return NotFound("No such organization.", code="org_not_found")
