@@ -1,0 +1,97 @@
+"""What the organizations' use cases need of storage.
+
+Firestore's layout (docs/reference/orgs.md), which the shipped ``firestore.rules`` and the
+per-request membership check read too:
+
+- ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``), ``deleted_at`` once deleted;
+- ``org_slugs/{slug key}``: ``{"org_id"}``, the claim that makes a slug unique;
+- ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "version",
+  "joined_at", "updated_at"}`` (``domain.orgs.orgs.Membership``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.orgs.orgs import Membership, Org
+
+
+class OrgRepository(Protocol):
+    def add(self, org: Org, owner: Membership, staged: StagedWrites = NO_WRITES) -> None:
+        """Store a new org, claim its slug and make ``owner`` its first member, in one commit
+        with what ``staged`` writes; Conflict ``slug_taken`` if the slug's key is claimed."""
+        ...
+
+    def get(self, org_id: str) -> Org | None:
+        """The live org with this id; None if absent or deleted."""
+        ...
+
+    def find(self, id_or_slug: str) -> Org | None:
+        """The live org named by its id or its slug (``domain.orgs.orgs.is_slug_shaped``)."""
+        ...
+
+    def update(
+        self, org_id: str, change: Callable[[Org], Org], staged: StagedWrites = NO_WRITES
+    ) -> Org:
+        """Apply a pure ``change`` atomically, moving the slug's claim when it changes;
+        NotFound, Conflict ``slug_taken``."""
+        ...
+
+    def membership(self, org_id: str, user_id: str) -> Membership | None:
+        """The person's membership of a live org; None if none."""
+        ...
+
+    def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
+        """Up to ``limit`` of the person's live orgs with their membership, by slug."""
+        ...
+
+    def members_page(self, org_id: str, after: str | None, limit: int) -> list[Membership]:
+        """Up to ``limit`` members ordered by user id, after ``after``."""
+        ...
+
+    def add_member(
+        self,
+        org_id: str,
+        user_id: str,
+        roles: tuple[str, ...],
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+    ) -> Membership:
+        """Make the person a member with ``roles``, taking the org's next member version
+        (and counting an owner), in one commit with what ``staged`` writes (an invitation's
+        spending); Conflict ``already_member``, NotFound if the org is gone."""
+        ...
+
+    def change_roles(
+        self,
+        org_id: str,
+        user_id: str,
+        roles: tuple[str, ...],
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+    ) -> tuple[Membership, Membership]:
+        """(before, after): the member's roles replaced, the next member version taken, the
+        owners counted, under any concurrency; Conflict ``last_owner`` when no owner would
+        remain; NotFound when not a member."""
+        ...
+
+    def remove_member(
+        self, org_id: str, user_id: str, now: datetime, staged: StagedWrites = NO_WRITES
+    ) -> Membership:
+        """The membership removed (and returned), the owners counted, under any
+        concurrency; Conflict ``last_owner``; NotFound when not a member."""
+        ...
+
+    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+        """Tombstone the org and release its slug in one commit: from then on no read finds
+        it or its memberships; NotFound if absent."""
+        ...
+
+    def purge(self, org_id: str, batch_size: int) -> None:
+        """Delete everything a tombstoned org owns (memberships, invitations, domains,
+        connections, SCIM tokens, its clients and personal tokens), in bounded batches,
+        then the org."""
+        ...
