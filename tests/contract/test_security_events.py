@@ -86,7 +86,6 @@ def test_pages_continue_before_a_position_ties_broken_by_id(events: SecurityEven
     assert tail == everything[3:]
 
 
-
 def test_an_orgs_events_are_its_audit_log_newest_first(events: SecurityEvents) -> None:
     theirs = [
         event(f"u{i}", kind, i, org_id="org1", actor_id="u0")
@@ -103,6 +102,7 @@ def test_an_orgs_events_are_its_audit_log_newest_first(events: SecurityEvents) -
     assert first + rest == everything
     assert events.list_page("u1", None, None, 10)[-1] == theirs[1]  # the member's own too
     assert events.list_org_page("org3", None, 10) == []
+
 
 @dataclass
 class Commits:
