@@ -34,6 +34,7 @@ from bootstrap import (
     federation,
     mail,
     migration,
+    orgs,
     platform,
     provider,
     resources,
@@ -89,6 +90,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
+        | orgs.handlers(adapters.orgs)
         | events.webhook_handlers(
             evt,
             webhooks,
@@ -151,6 +153,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         oauth=provider.bind_oauth(
             prov, settings, accounts=acc, signin=sig, rules=rules, platform=base
+        ),
+        orgs=orgs.bind_orgs(
+            adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, platform=base),

@@ -181,6 +181,7 @@ def test_a_deleted_org_is_gone_at_once_and_purged_later(orgs: OrgRepository) -> 
     with pytest.raises(NotFound):
         orgs.add_member(org.id, "u9", ("member",), LATER)
     again = created(orgs, "acme")  # the slug is free at once
+    assert orgs.list_page(None, 10) == [again]
     orgs.purge(org.id, 2)
     assert orgs.members_page(org.id, None, 10) == []
     assert orgs.find("acme") == again
@@ -208,3 +209,11 @@ def test_a_custom_role_a_member_holds_stays_until_taken_from_them(orgs: OrgRepos
         with pytest.raises(InvalidInput) as unknown:
             change()
         assert unknown.value.code == "unknown_role"
+
+
+def test_the_operators_list_pages_live_orgs_by_id(orgs: OrgRepository) -> None:
+    made = sorted((created(orgs, f"org-{i}") for i in range(4)), key=lambda o: o.id)
+    orgs.mark_deleted(made[1].id, LATER)
+    first = orgs.list_page(None, 2)
+    rest = orgs.list_page(first[-1].id, 10)
+    assert first + rest == [made[0], made[2], made[3]]

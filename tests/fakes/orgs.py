@@ -93,6 +93,11 @@ class FakeOrgRepository:
                 return None
             return self.members.get(org_id, {}).get(user_id)
 
+    def list_page(self, after: str | None, limit: int) -> list[Org]:
+        with self.lock:
+            live = sorted(org_id for org_id in self.orgs if org_id not in self.deleted)
+            return [self.orgs[i] for i in live if after is None or i > after][:limit]
+
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         with self.lock:
             found = [

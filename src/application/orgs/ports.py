@@ -45,6 +45,10 @@ class OrgRepository(Protocol):
         """The person's membership of a live org; None if none."""
         ...
 
+    def list_page(self, after: str | None, limit: int) -> list[Org]:
+        """Up to ``limit`` live orgs ordered by id, after ``after`` (the operators' list)."""
+        ...
+
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         """Up to ``limit`` of the person's live orgs with their membership, by slug."""
         ...

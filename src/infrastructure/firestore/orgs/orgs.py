@@ -62,6 +62,7 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "owners": org.owners,
         "member_version": org.member_version,
         "deleted_at": None,
+        "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
     }
 
 
@@ -240,6 +241,14 @@ class FirestoreOrgRepository:
         )
         return member_from_doc(member) if member is not None and _live(org) else None
 
+    def list_page(self, after: str | None, limit: int) -> list[Org]:
+        query = self._orgs.where(filter=firestore.FieldFilter("deleting", "==", False))
+        query = query.order_by("__name__")
+        if after is not None:
+            query = query.start_after({"__name__": self._orgs.document(after)})
+        snaps = query.limit(limit).stream(**BOUNDED)
+        return [org_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         query = self._client.collection_group(MEMBERS).where(
             filter=firestore.FieldFilter("user_id", "==", user_id)
@@ -395,7 +404,7 @@ class FirestoreOrgRepository:
                 raise _gone()
             org = org_from_doc(org_id, data)
             batch = self._client.batch()
-            batch.update(ref, {"deleted_at": now}, option=unchanged_since(snap))
+            batch.update(ref, {"deleted_at": now, "deleting": True}, option=unchanged_since(snap))
             if self._claim_holder(org.slug.normalized) == org_id:
                 batch.delete(self._slug_ref(org.slug.normalized))
             written = org

@@ -1,0 +1,157 @@
+"""An org's members: list them, change their roles, remove them (or leave), and the
+operators' additions from the command line (docs/reference/orgs.md).
+
+Admins manage members; only owners make, demote or remove an owner; the last owner stays
+(409 ``last_owner``, counted in the commit: ``OrgRepository.change_roles``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.accounts.accounts import UserRepository
+from application.accounts.admin import CLI_ACTOR, user_named
+from application.accounts.authentication import Actor
+from application.orgs.orgs import OrgMembership, member_view, org_named
+from application.orgs.ports import OrgRepository
+from application.pagination import Page, decode_cursor, paginate
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from domain.errors import NotFound
+from domain.orgs.orgs import Membership, OrgRole, Permission, checked_roles, require
+
+
+def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
+    member = orgs.membership(org_id, user_id)
+    if member is None:
+        raise NotFound("No such member of this organization.", code="member_not_found")
+    return member
+
+
+def _may_manage(seen: OrgMembership, *roles: tuple[str, ...]) -> None:
+    """An owner among ``roles`` (a member's before or after) is an owner's to change."""
+    if any(OrgRole.OWNER in held for held in roles):
+        require(seen.membership.roles, Permission.MANAGE_OWNERS)
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    actor: Actor
+    org: str
+    limit: int
+    cursor: str | None = None
+
+
+def list_members(query: MemberQuery, *, orgs: OrgRepository) -> Page[Membership]:
+    """The org's members by user id, for its members, paginated as ``GET /users`` is."""
+    seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.READ)
+    after = decode_cursor(query.cursor)
+    rows = orgs.members_page(seen.org.id, after, query.limit + 1)
+    return paginate(
+        rows, query.limit, rows[query.limit - 1].user_id if len(rows) > query.limit else None
+    )
+
+
+@dataclass(frozen=True)
+class ChangeRoles:
+    actor: Actor
+    org: str
+    user_id: str
+    roles: object  # as given: a list of role names, checked here
+
+
+def change_member_roles(
+    cmd: ChangeRoles, *, orgs: OrgRepository, clock: Clock, audit: AuditLog
+) -> Membership:
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
+    roles = checked_roles(cmd.roles, seen.org.custom_roles)
+    before = _member(orgs, seen.org.id, cmd.user_id)
+    _may_manage(seen, before.roles, roles)
+    event = AuditEvent(
+        Audit.ORG_MEMBER_ROLES_CHANGED,
+        user_id=cmd.user_id,
+        actor_id=cmd.actor.user_id,
+        org_id=seen.org.id,
+        changes=(("roles", " ".join(before.roles), " ".join(roles)),),
+    )
+    staged = audit.stage([event])
+    _, after = orgs.change_roles(seen.org.id, cmd.user_id, roles, clock.now(), staged)
+    audit.committed(staged)
+    return after
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    actor: Actor
+    org: str
+    user_id: str  # the actor's own: they leave
+
+
+def remove_member(cmd: RemoveMember, *, orgs: OrgRepository, clock: Clock, audit: AuditLog) -> None:
+    leaving = cmd.user_id == cmd.actor.user_id
+    needed = None if leaving else Permission.MANAGE_MEMBERS  # anyone may leave
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=needed)
+    if not leaving:
+        _may_manage(seen, _member(orgs, seen.org.id, cmd.user_id).roles)
+    event = AuditEvent(
+        Audit.ORG_MEMBER_REMOVED,
+        user_id=cmd.user_id,
+        actor_id=cmd.actor.user_id,
+        org_id=seen.org.id,
+        reason="left" if leaving else "removed",
+    )
+    staged = audit.stage([event])
+    orgs.remove_member(seen.org.id, cmd.user_id, clock.now(), staged)
+    audit.committed(staged)
+
+
+# -- the operators' (the command line's) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddMember:
+    org: str  # an id or a slug
+    username: str  # or an e-mail address
+    roles: tuple[str, ...]
+
+
+def add_member(
+    cmd: AddMember, *, orgs: OrgRepository, users: UserRepository, clock: Clock, audit: AuditLog
+) -> Membership:
+    """An operator adds a person to an org; 409 ``already_member``."""
+    org = org_named(cmd.org, orgs)
+    user = user_named(cmd.username, users)
+    roles = checked_roles(list(cmd.roles), org.custom_roles)
+    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id)
+    staged = audit.stage([event])
+    member = orgs.add_member(org.id, user.id, roles, clock.now(), staged)
+    audit.committed(staged)
+    return member
+
+
+@dataclass(frozen=True)
+class OperatorRemoval:
+    org: str
+    username: str
+
+
+def operator_remove_member(
+    cmd: OperatorRemoval,
+    *,
+    orgs: OrgRepository,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> Membership:
+    org = org_named(cmd.org, orgs)
+    user = user_named(cmd.username, users)
+    event = AuditEvent(
+        Audit.ORG_MEMBER_REMOVED,
+        user_id=user.id,
+        actor_id=CLI_ACTOR,
+        org_id=org.id,
+        reason="removed",
+    )
+    staged = audit.stage([event])
+    removed = orgs.remove_member(org.id, user.id, clock.now(), staged)
+    audit.committed(staged)
+    return removed

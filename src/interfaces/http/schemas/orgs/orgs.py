@@ -1,0 +1,152 @@
+"""Organizations' request and response bodies (docs/reference/orgs.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from application.orgs.orgs import OrgMembership
+from domain.accounts.users import NAME_MAX
+from domain.events.security_events import SecurityEvent
+from domain.orgs.orgs import CUSTOM_ROLES_MAX, SLUG_MAX, SLUG_MIN, Membership
+from interfaces.http.schemas.common import (
+    PageOut,
+    Strict,
+    no_null,
+    not_null,
+    single_line,
+    single_line_not_null,
+)
+from interfaces.http.schemas.events.events import EventOut
+
+SLUG_PATTERN = f"^[a-z0-9-]{{{SLUG_MIN},{SLUG_MAX}}}$"
+SlugField = Field(
+    min_length=SLUG_MIN,
+    max_length=SLUG_MAX,
+    pattern=SLUG_PATTERN,
+    examples=["acme"],
+    description="a-z, 0-9 and '-'; unique, look-alikes of a taken one refused",
+)
+Roles = Field(
+    min_length=1,
+    max_length=3 + CUSTOM_ROLES_MAX,
+    examples=[["admin"]],
+    description="owner, admin, member and the org's custom_roles, each once",
+)
+DomainPolicyName = Literal["none", "suggest", "auto_join"]
+
+
+class OrgCreate(Strict):
+    slug: str = SlugField
+    name: str = Field(
+        min_length=1, max_length=NAME_MAX, examples=["Acme Inc."], json_schema_extra=single_line
+    )
+
+
+class OrgPatch(Strict):
+    """Only the fields given change; none may be null."""
+
+    name: str | None = Field(
+        default=None, min_length=1, max_length=NAME_MAX, json_schema_extra=single_line_not_null
+    )
+    slug: str | None = Field(
+        default=None,
+        min_length=SLUG_MIN,
+        max_length=SLUG_MAX,
+        pattern=SLUG_PATTERN,
+        json_schema_extra=not_null,
+    )
+    domain_policy: DomainPolicyName | None = Field(default=None, json_schema_extra=not_null)
+    require_mfa: bool | None = Field(default=None, json_schema_extra=not_null)
+    custom_roles: list[str] | None = Field(
+        default=None,
+        max_length=CUSTOM_ROLES_MAX,
+        description="The org's own role names ([a-z0-9_:.-]{1,40}), carried in tokens",
+        json_schema_extra=not_null,
+    )
+
+    _not_null = field_validator(
+        "name", "slug", "domain_policy", "require_mfa", "custom_roles", mode="before"
+    )(no_null)
+
+
+class OrgSummary(BaseModel):
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+    roles: list[str] = Field(description="The caller's roles in the org")
+
+    @classmethod
+    def of(cls, seen: OrgMembership) -> OrgSummary:
+        org = seen.org
+        return cls(
+            id=org.id,
+            slug=org.slug.value,
+            name=org.name,
+            created_at=org.created_at,
+            roles=list(seen.membership.roles),
+        )
+
+
+class OrgOut(OrgSummary):
+    updated_at: datetime
+    domain_policy: DomainPolicyName
+    require_mfa: bool
+    custom_roles: list[str]
+
+    @classmethod
+    def of(cls, seen: OrgMembership) -> OrgOut:
+        org = seen.org
+        return cls(
+            **OrgSummary.of(seen).model_dump(),
+            updated_at=org.updated_at,
+            domain_policy=org.domain_policy.value,
+            require_mfa=org.require_mfa,
+            custom_roles=list(org.custom_roles),
+        )
+
+
+class OrgList(BaseModel):
+    items: list[OrgSummary]
+
+
+class MemberOut(BaseModel):
+    user_id: str
+    roles: list[str]
+    joined_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, member: Membership) -> MemberOut:
+        return cls(
+            user_id=member.user_id,
+            roles=list(member.roles),
+            joined_at=member.joined_at,
+            updated_at=member.updated_at,
+        )
+
+
+class MemberPage(PageOut[MemberOut]):
+    pass
+
+
+class MemberPatch(Strict):
+    roles: list[str] = Roles
+
+
+class OrgEventOut(EventOut):
+    user_id: str = Field(description="Whom it is about: the member, or who acted")
+    org_id: str
+
+    @classmethod
+    def of(cls, event: SecurityEvent) -> OrgEventOut:
+        return cls(
+            **EventOut.of(event).model_dump(), user_id=event.user_id, org_id=event.org_id or ""
+        )
+
+
+class OrgEventPage(PageOut[OrgEventOut]):
+    pass
