@@ -15,6 +15,7 @@ TREE = {
     "users": ["disable", "export", "import", "list", "purge-deleted", "reset-mfa", "set-role"],
     "clients": ["create", "delete", "list"],
     "providers": ["add", "delete", "list"],
+    "orgs": ["create", "delete", "list", "members"],
 }
 
 
@@ -35,6 +36,7 @@ def test_each_group_has_its_help(fake_app: Flask) -> None:
     assert "Manage user accounts (no default admin exists)." in helps["users"]
     assert "Manage the apps that sign in with firegate (OAuth)." in helps["clients"]
     assert "Manage the providers people sign in with" in helps["providers"]
+    assert "Manage organizations" in helps["orgs"]
 
 
 def test_the_commands_of_every_capability_reach_the_services(fake_app: Flask) -> None:

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from application.accounts.admin import CLI_ACTOR
+from application.accounts.accounts import UserRepository
+from application.accounts.admin import CLI_ACTOR, user_named
 from application.accounts.authentication import Actor
 from application.events.security_events import SecurityEvents
 from application.orgs.ports import OrgRepository
@@ -244,3 +245,24 @@ def operator_delete_org(
     org = org_named(cmd.org, orgs)
     _delete(org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue)
     return org
+
+
+@dataclass(frozen=True)
+class OperatorCreation:
+    slug: str
+    name: str
+    owner: str  # a username or an e-mail address
+
+
+def operator_create_org(
+    cmd: OperatorCreation,
+    *,
+    orgs: OrgRepository,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> OrgMembership:
+    """An operator creates an org for the person who will own it."""
+    owner = user_named(cmd.owner, users)
+    creation = CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR)
+    return create_org(creation, orgs=orgs, clock=clock, audit=audit)

@@ -18,6 +18,7 @@ from application.orgs.orgs import (
     DeleteOrg,
     GetOrg,
     ListMyOrgs,
+    OperatorCreation,
     OperatorDeletion,
     OrgEventQuery,
     OrgListQuery,
@@ -41,6 +42,7 @@ class OrgServices:
     change_roles: Callable[[ChangeRoles], Membership]
     remove_member: Callable[[RemoveMember], None]
     # The operators' (the command line's ``orgs ...``).
+    create_for: Callable[[OperatorCreation], OrgMembership]
     list_all: Callable[[OrgListQuery], Page[Org]]
     delete_any: Callable[[OperatorDeletion], Org]
     add_member: Callable[[AddMember], Membership]

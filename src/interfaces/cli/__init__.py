@@ -1,6 +1,6 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
 commands are in its module (``accounts``, ``signin``, ``migration``, ``provider``,
-``federation``); this one puts them in their groups."""
+``federation``, ``orgs``); this one puts them in their groups."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from interfaces.cli import accounts, federation, migration, provider, signin
+from interfaces.cli import accounts, federation, migration, orgs, provider, signin
 
 __all__ = ["install_cli"]
 
@@ -39,4 +39,7 @@ def install_cli(app: Flask) -> None:
             "Manage the providers people sign in with (docs/reference/providers.md).",
             federation.COMMANDS,
         )
+    )
+    app.cli.add_command(
+        _group("orgs", "Manage organizations (docs/reference/orgs.md).", orgs.COMMANDS)
     )

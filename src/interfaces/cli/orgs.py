@@ -1,0 +1,95 @@
+"""``orgs create``, ``list``, ``delete`` and ``orgs members add``, ``remove``: organizations,
+as an operator manages them (docs/reference/orgs.md)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from application.orgs.members import AddMember, OperatorRemoval
+from application.orgs.orgs import OperatorCreation, OperatorDeletion, OrgListQuery
+from domain.errors import DomainError
+from interfaces.cli.acting import fail
+from interfaces.shared.services import services
+
+
+@click.command("create")
+@with_appcontext
+@click.argument("slug")
+@click.argument("name")
+@click.option("--owner", required=True, help="The owner's username or e-mail address.")
+def create(slug: str, name: str, owner: str) -> None:
+    """Create the org SLUG named NAME, owned by --owner."""
+    try:
+        seen = services().orgs.create_for(OperatorCreation(slug, name, owner))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(f"{seen.org.slug.value} ({seen.org.id}) created, owned by {owner}")
+
+
+@click.command("list")
+@with_appcontext
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
+def list_orgs(limit: int) -> None:
+    """List every org: id, slug, name, owners."""
+    cursor: str | None = None
+    while True:
+        page = services().orgs.list_all(OrgListQuery(limit, cursor))
+        for org in page.items:
+            click.echo(f"{org.id}\t{org.slug.value}\t{org.name}\t{org.owners} owner(s)")
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+
+@click.command("delete")
+@with_appcontext
+@click.argument("org")
+def delete(org: str) -> None:
+    """Delete ORG (its id or slug): gone at once, purged by a job."""
+    try:
+        deleted = services().orgs.delete_any(OperatorDeletion(org))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(f"{deleted.slug.value} ({deleted.id}) deleted")
+
+
+@click.group("members")
+def members() -> None:
+    """Add people to an org, or remove them."""
+
+
+@members.command("add")
+@with_appcontext
+@click.argument("org")
+@click.argument("user")
+@click.option(
+    "--role", "roles", multiple=True, default=("member",), show_default=True, help="Repeatable."
+)
+def add(org: str, user: str, roles: tuple[str, ...]) -> None:
+    """Make USER (a username or e-mail address) a member of ORG."""
+    try:
+        member = services().orgs.add_member(AddMember(org, user, roles))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(f"{user} ({member.user_id}) is a member: {' '.join(member.roles)}")
+
+
+@members.command("remove")
+@with_appcontext
+@click.argument("org")
+@click.argument("user")
+def remove(org: str, user: str) -> None:
+    """Remove USER from ORG (never its last owner)."""
+    try:
+        removed = services().orgs.remove_any_member(OperatorRemoval(org, user))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(f"{user} ({removed.user_id}) removed")
+
+
+COMMANDS = (create, list_orgs, delete, members)  # of ``orgs``
