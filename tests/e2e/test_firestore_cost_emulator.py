@@ -50,6 +50,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "client credentials": (0, 1, 1),
     "device poll": (1, 1, 2),
     "DPoP request": (3, 3, 4),
+    "org creation": (2, 4, 2),
 }
 
 
@@ -236,6 +237,21 @@ def dpop_request(stage: Stage) -> Cost:
     return stage.counted(refreshed)
 
 
+def org_creation(stage: Stage) -> Cost:
+    """``POST /orgs``: the org, its slug's claim, its owner and its event in one commit."""
+    _, pair = stage.account()
+    headers = bearer(pair["access_token"])
+    slugs = (f"org-{next(stage.names)}" for _ in itertools.count())
+
+    def create() -> TestResponse:
+        return stage.client.post(
+            "/orgs", json={"slug": next(slugs), "name": "Org"}, headers=headers
+        )
+
+    stage.counted(create, 201)
+    return stage.counted(create, 201)
+
+
 OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "sign-up": sign_up,
     "login": login,
@@ -247,6 +263,7 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "client credentials": client_credentials,
     "device poll": device_poll,
     "DPoP request": dpop_request,
+    "org creation": org_creation,
 }
 
 
