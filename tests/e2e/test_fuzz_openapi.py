@@ -96,6 +96,12 @@ BEYOND_THE_DOCUMENT = frozenset(
         "invalid_passkey",
         # a webhook URL: a host, no user or password, public outside the local profile
         "url:invalid_webhook_url",
+        # an org's slug: a few reserved paths; its roles: none of firegate's own as custom
+        # roles, each once, and only those the org names (docs/reference/orgs.md)
+        "slug:reserved_slug",
+        "custom_roles:invalid_custom_roles",
+        "roles:invalid_roles",
+        "roles:unknown_role",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

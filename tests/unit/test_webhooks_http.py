@@ -60,6 +60,26 @@ def run_webhook_jobs(app: Flask, queue: FakeJobQueue) -> int:
     return len(jobs)
 
 
+def test_an_orgs_events_are_delivered_with_its_id(
+    fake_app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    adapters: Adapters,
+    job_queue: FakeJobQueue,
+) -> None:
+    sender = adapters.events.webhook_sender
+    assert isinstance(sender, FakeWebhookSender)
+    hook = create(client, admin, events=["org.created", "org.deleted"])
+    job_queue.jobs.clear()
+    made = client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=admin)
+    assert made.status_code == 201
+    assert client.delete("/orgs/acme", headers=admin).status_code == 204
+    assert run_webhook_jobs(fake_app, job_queue) == 2
+    delivered = [Webhook(hook["secret"]).verify(body, headers) for _, body, headers in sender.sent]
+    assert sorted(d["type"] for d in delivered) == ["org.created", "org.deleted"]
+    assert {d["data"]["org_id"] for d in delivered} == {made.get_json()["id"]}
+
+
 def test_an_admin_registers_lists_reads_and_deletes_a_webhook(
     client: FlaskClient, admin: dict[str, str]
 ) -> None:
