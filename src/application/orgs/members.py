@@ -27,6 +27,11 @@ def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
     return member
 
 
+def _other(actor: Actor, user_id: str) -> str | None:
+    """An event's ``actor_id``: who acted, when not the member it is about."""
+    return actor.user_id if actor.user_id != user_id else None
+
+
 def _may_manage(seen: OrgMembership, *roles: tuple[str, ...]) -> None:
     """An owner among ``roles`` (a member's before or after) is an owner's to change."""
     if any(OrgRole.OWNER in held for held in roles):
@@ -69,7 +74,7 @@ def change_member_roles(
     event = AuditEvent(
         Audit.ORG_MEMBER_ROLES_CHANGED,
         user_id=cmd.user_id,
-        actor_id=cmd.actor.user_id,
+        actor_id=_other(cmd.actor, cmd.user_id),
         org_id=seen.org.id,
         changes=(("roles", " ".join(before.roles), " ".join(roles)),),
     )
@@ -95,7 +100,7 @@ def remove_member(cmd: RemoveMember, *, orgs: OrgRepository, clock: Clock, audit
     event = AuditEvent(
         Audit.ORG_MEMBER_REMOVED,
         user_id=cmd.user_id,
-        actor_id=cmd.actor.user_id,
+        actor_id=_other(cmd.actor, cmd.user_id),
         org_id=seen.org.id,
         reason="left" if leaving else "removed",
     )

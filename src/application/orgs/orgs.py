@@ -94,7 +94,7 @@ def create_org(
     created = AuditEvent(
         Audit.ORG_CREATED,
         user_id=cmd.owner_id,
-        actor_id=cmd.actor_id or cmd.owner_id,
+        actor_id=cmd.actor_id,
         org_id=org.id,
     )
     staged = audit.stage([created])
@@ -143,7 +143,6 @@ def update_org(
     event = AuditEvent(
         Audit.ORG_UPDATED,
         user_id=cmd.actor.user_id,
-        actor_id=cmd.actor.user_id,
         org_id=seen.org.id,
         reason=",".join(names) or None,
     )
@@ -165,14 +164,13 @@ def delete_org(
     """Owners delete the org: gone for everyone at once, its slug free; what it owns is purged
     by a job, in batches (inline when the queue refuses it)."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.DELETE_ORG)
-    who = cmd.actor.user_id
-    _delete(seen.org.id, who, who, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    _delete(seen.org.id, cmd.actor.user_id, None, orgs=orgs, clock=clock, audit=audit, queue=queue)
 
 
 def _delete(
     org_id: str,
     user_id: str,
-    actor_id: str,
+    actor_id: str | None,
     *,
     orgs: OrgRepository,
     clock: Clock,
