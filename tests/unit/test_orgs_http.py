@@ -326,3 +326,20 @@ def _fake_orgs(adapters: Adapters) -> FakeOrgRepository:
     found = adapters.orgs.orgs
     assert isinstance(found, FakeOrgRepository)
     return found
+
+
+def test_a_personal_token_reads_orgs_but_changes_none(client: FlaskClient, people: People) -> None:
+    org = create(client, people["alice"])
+    body = {"name": "ci", "scopes": ["read", "write"], "expires_in": 3600}
+    made = client.post("/auth/tokens", json=body, headers=people["alice"])
+    token = bearer(made.get_json()["token"])
+    assert client.get(f"/orgs/{org['id']}", headers=token).status_code == 200
+    assert client.get("/orgs", headers=token).get_json()["items"][0]["id"] == org["id"]
+    for method, path, json in (
+        ("POST", "/orgs", {"slug": "other", "name": "Other"}),
+        ("PATCH", "/orgs/acme", {"name": "x"}),
+        ("DELETE", "/orgs/acme", None),
+        ("DELETE", f"/orgs/acme/members/{people.id('alice')}", None),
+    ):
+        refused = client.open(path, method=method, json=json, headers=token)
+        assert_problem(refused, 403, "session_required")
