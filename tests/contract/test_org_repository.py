@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.orgs.ports import OrgRepository
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from tests.fakes.orgs import FakeOrgRepository
 
@@ -217,3 +217,22 @@ def test_the_operators_list_pages_live_orgs_by_id(orgs: OrgRepository) -> None:
     first = orgs.list_page(None, 2)
     rest = orgs.list_page(first[-1].id, 10)
     assert first + rest == [made[0], made[2], made[3]]
+
+
+def test_a_check_sees_the_membership_the_commit_replaces(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    orgs.add_member(org.id, "u1", ("member",), LATER)
+    orgs.change_roles(org.id, "u1", ("owner",), LATER)  # meanwhile, by someone else
+
+    def not_an_owner(before: Membership) -> None:
+        if before.owner:
+            raise PermissionDenied("an owner", code="org_permission_denied")
+
+    for change in (
+        lambda: orgs.change_roles(org.id, "u1", ("member",), LATER, check=not_an_owner),
+        lambda: orgs.remove_member(org.id, "u1", LATER, check=not_an_owner),
+    ):
+        with pytest.raises(PermissionDenied):
+            change()
+    member = orgs.membership(org.id, "u1")
+    assert member is not None and member.roles == ("owner",)

@@ -146,12 +146,15 @@ class FakeOrgRepository:
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> tuple[Membership, Membership]:
         with self.lock:
             org = self._org_of_change(org_id)
             before = self.members.get(org_id, {}).get(user_id)
             if before is None:
                 raise NotFound("No such member of this organization.", code="member_not_found")
+            check(before)
             checked_roles(list(roles), org.custom_roles)
             after = before.with_roles(roles, org.member_version + 1, now)
             owners = owners_after(org, before, after)
@@ -161,13 +164,20 @@ class FakeOrgRepository:
             return before, after
 
     def remove_member(
-        self, org_id: str, user_id: str, now: datetime, staged: StagedWrites = NO_WRITES
+        self,
+        org_id: str,
+        user_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> Membership:
         with self.lock:
             org = self._org_of_change(org_id)
             before = self.members.get(org_id, {}).get(user_id)
             if before is None:
                 raise NotFound("No such member of this organization.", code="member_not_found")
+            check(before)
             self.orgs[org_id] = replace(org, owners=owners_after(org, before, None))
             del self.members[org_id][user_id]
             self.store.commit_staged(staged)

@@ -70,7 +70,7 @@ def change_member_roles(
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
     roles = checked_roles(cmd.roles, seen.org.custom_roles)
     before = _member(orgs, seen.org.id, cmd.user_id)
-    _may_manage(seen, before.roles, roles)
+    _may_manage(seen, before.roles, roles)  # at once; and again on what the commit replaces
     event = AuditEvent(
         Audit.ORG_MEMBER_ROLES_CHANGED,
         user_id=cmd.user_id,
@@ -79,7 +79,14 @@ def change_member_roles(
         changes=(("roles", " ".join(before.roles), " ".join(roles)),),
     )
     staged = audit.stage([event])
-    _, after = orgs.change_roles(seen.org.id, cmd.user_id, roles, clock.now(), staged)
+    _, after = orgs.change_roles(
+        seen.org.id,
+        cmd.user_id,
+        roles,
+        clock.now(),
+        staged,
+        check=lambda current: _may_manage(seen, current.roles, roles),
+    )
     audit.committed(staged)
     return after
 
@@ -105,7 +112,13 @@ def remove_member(cmd: RemoveMember, *, orgs: OrgRepository, clock: Clock, audit
         reason="left" if leaving else "removed",
     )
     staged = audit.stage([event])
-    orgs.remove_member(seen.org.id, cmd.user_id, clock.now(), staged)
+    orgs.remove_member(
+        seen.org.id,
+        cmd.user_id,
+        clock.now(),
+        staged,
+        check=lambda current: None if leaving else _may_manage(seen, current.roles),
+    )
     audit.committed(staged)
 
 

@@ -78,17 +78,27 @@ class OrgRepository(Protocol):
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> tuple[Membership, Membership]:
         """(before, after): the member's roles replaced, the next member version taken, the
-        owners counted, under any concurrency; Conflict ``last_owner`` when no owner would
+        owners counted, under any concurrency; ``check`` (which may raise) sees the
+        membership the commit replaces; Conflict ``last_owner`` when no owner would
         remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``."""
         ...
 
     def remove_member(
-        self, org_id: str, user_id: str, now: datetime, staged: StagedWrites = NO_WRITES
+        self,
+        org_id: str,
+        user_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> Membership:
         """The membership removed (and returned), the owners counted, under any
-        concurrency; Conflict ``last_owner``; NotFound when not a member."""
+        concurrency; ``check`` as ``change_roles``'s; Conflict ``last_owner``; NotFound when
+        not a member."""
         ...
 
     def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:

@@ -334,6 +334,8 @@ class FirestoreOrgRepository:
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> tuple[Membership, Membership]:
         written: tuple[Membership, Membership] | None = None
 
@@ -345,6 +347,7 @@ class FirestoreOrgRepository:
             before = member_from_doc(member_snap.to_dict() or {})
             if written is not None and before == written[1]:
                 return written
+            check(before)
             org = org_from_doc(org_id, org_snap.to_dict() or {})
             checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
             after = before.with_roles(roles, org.member_version + 1, now)
@@ -365,7 +368,13 @@ class FirestoreOrgRepository:
         return until_unchanged(attempt)
 
     def remove_member(
-        self, org_id: str, user_id: str, now: datetime, staged: StagedWrites = NO_WRITES
+        self,
+        org_id: str,
+        user_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Membership], None] = lambda before: None,
     ) -> Membership:
         written: Membership | None = None
 
@@ -377,6 +386,7 @@ class FirestoreOrgRepository:
                     return written  # our commit went through; only its answer was lost
                 raise _not_a_member()
             before = member_from_doc(member_snap.to_dict() or {})
+            check(before)
             org = org_from_doc(org_id, org_snap.to_dict() or {})
             owners = owners_after(org, before, None)  # 409 last_owner
             batch = self._client.batch()
