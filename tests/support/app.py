@@ -65,6 +65,7 @@ from tests.fakes.resources import (
     FakeTaskRepository,
 )
 from tests.fakes.signin import (
+    FakeActiveOrgs,
     FakeChallengeRepository,
     FakeLoginLookup,
     FakeLoginThrottle,
@@ -100,6 +101,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         accounts=AccountsAdapters(
             users=FakeUserRepository(store),
             principals=FakePrincipals(store),
+            active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
             hasher=FakeHasher(),
         ),
