@@ -11,7 +11,8 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from domain.orgs.active import ActiveOrg
+from domain.errors import PermissionDenied
+from domain.orgs.active import ActiveOrg, require_org
 from domain.signin.mfa import TotpFactor
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -162,3 +163,10 @@ def test_a_personal_token_cannot_switch(client: FlaskClient, store: InMemoryStor
 
 def test_without_a_token_it_is_401(client: FlaskClient) -> None:
     assert_problem(client.post("/auth/org", json={"org": "acme"}), 401, "missing_token")
+
+
+def test_a_route_that_needs_the_org_gets_it_or_403() -> None:
+    assert require_org(ACME) is ACME
+    with pytest.raises(PermissionDenied) as info:
+        require_org(None)
+    assert info.value.code == "org_required"
