@@ -130,6 +130,10 @@ class ActiveOrgs(Protocol):
         (one round trip for an id); None when either is absent or the org is deleted."""
         ...
 
+    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
+        """Up to ``limit`` of the person's live orgs with their roles, by slug."""
+        ...
+
 
 class SecretBox(Protocol):
     """Authenticated encryption of small secrets at rest (docs/security.md, "MFA")."""

@@ -125,6 +125,11 @@ class FakeActiveOrgs:
                     return org
         return None
 
+    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
+        with self.store.lock:
+            mine = [org for (_, member), org in self.store.active_orgs.items() if member == user_id]
+        return sorted(mine, key=lambda org: org.slug)[:limit]
+
 
 class FakeLoginThrottle:
     """Failure records in a dict, counted and taken back under a lock (the Firestore
