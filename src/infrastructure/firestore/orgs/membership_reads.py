@@ -13,11 +13,9 @@ from domain.accounts.users import username_key
 from domain.ids import is_id
 from domain.orgs.active import ActiveOrg
 from domain.orgs.orgs import is_slug_shaped
-from infrastructure.firestore.client import BOUNDED, claim_id, read_document, read_documents
+from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
-
-ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
-MEMBERSHIPS_READ = 1000  # a person's memberships read to offer their orgs
+from infrastructure.firestore.orgs.orgs import MEMBERS, ORG_SLUGS, ORGS, FirestoreOrgRepository
 
 
 def member_refs(
@@ -63,20 +61,6 @@ class FirestoreActiveOrgs:
         return found
 
     def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
-        # A collection-group query on the members' user_id (its index in
-        # firestore.indexes.json), then their orgs in one batch read.
-        query = self._client.collection_group(MEMBERS).where(
-            filter=firestore.FieldFilter("user_id", "==", user_id)
-        )
-        members = [snap.to_dict() or {} for snap in query.limit(MEMBERSHIPS_READ).stream(**BOUNDED)]
-        org_ids = [m["org_id"] for m in members if isinstance(m.get("org_id"), str)]
-        if not org_ids:
-            return []
-        refs = [self._client.collection(ORGS).document(org_id) for org_id in org_ids]
-        orgs = read_documents(self._client, refs)
-        found = [
-            active
-            for org_id, org, member in zip(org_ids, orgs, members, strict=True)
-            if (active := active_org_from_docs(org_id, org, member)) is not None
-        ]
-        return sorted(found, key=lambda org: org.slug)[:limit]
+        # The org repository's query of the person's memberships (its index is there).
+        found = FirestoreOrgRepository(self._client).memberships_of(user_id, limit)
+        return [ActiveOrg.of(org, membership) for org, membership in found]
