@@ -15,6 +15,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, violations
 from tests.support.orgs import add_org, remove_member
 from tests.support.served_oauth import REDIRECT, account, new_client, signed_in_session
 from tests.support.servers import free_port, serving
@@ -35,7 +37,7 @@ def provider(emulators: Any) -> Iterator[str]:
 
 
 def user_id_of(base: str, username: str) -> str:
-    body = {"username": username, "password": "correct horse battery staple"}
+    body = {"username": username, "password": PASSWORD}
     token = requests.post(f"{base}/login", json=body, timeout=10).json()["access_token"]
     answer = requests.get(f"{base}/user", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     found: str = answer.json()["id"]
@@ -115,3 +117,35 @@ def test_a_request_naming_an_org_of_which_the_person_is_no_member_is_denied(
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT) and "error=access_denied" in location
     assert f"state={state}" in location and "iss=" in location
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_the_consent_pages_choice_of_orgs_is_accessible_at_375_px(
+    provider: str, firestore: Any, locale: str
+) -> None:
+    username = account(provider)
+    user_id = user_id_of(provider, username)
+    for slug in ("acme", "globex"):
+        add_org(firestore, slug, {user_id: ("member",)})
+    app = new_client()
+    session = OAuth2Session(
+        app["client_id"], scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256"
+    )
+    url, _ = session.create_authorization_url(
+        f"{provider}/oauth/authorize", code_verifier=secrets.token_urlsafe(48)
+    )
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(url)
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("input[name=organization]")
+        assert page.locator("input[name=organization]").count() == 2
+        assert violations(page) == []
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375
+        legend = page.locator("legend").inner_text()
+        assert legend == (
+            "For which organization?" if locale == "en-US" else "¿Para qué organización?"
+        )
