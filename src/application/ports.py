@@ -18,6 +18,7 @@ from application.metrics import Counter, Gauge, Histogram, Labels
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.federation.identities import WayIn
+from domain.orgs.active import ActiveOrg
 from domain.request_limits import WindowCounts
 
 
@@ -54,7 +55,7 @@ class IdentityVerifier(Protocol):
 
 
 class CustomTokenMinter(Protocol):
-    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
         """A Firebase custom token for ``uid`` with developer ``claims``; Unavailable."""
         ...
 
@@ -85,6 +86,9 @@ class AccessClaims:
     jti: str
     expires_at: datetime
     amr: tuple[str, ...] = ()  # RFC 8176 authentication methods
+    # The active org the token names (its ``org`` claim's ``id``): the request reads that
+    # org's membership with the user and the session (docs/reference/orgs.md).
+    org_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,10 @@ class TokenIssuer(Protocol):
         now: datetime,
         not_after: datetime | None = None,
         amr: Sequence[str] = (),
+        org: ActiveOrg | None = None,
     ) -> IssuedToken:
         """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176)."""
+        with the session's authentication methods ``amr`` (RFC 8176) and its active ``org``."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:
@@ -114,6 +119,19 @@ class TokenIssuer(Protocol):
 
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set that verifies our tokens (no keys with a shared secret)."""
+        ...
+
+
+class ActiveOrgs(Protocol):
+    """A session's active org as stored: the org and the person's membership of it."""
+
+    def member_org(self, id_or_slug: str, user_id: str) -> ActiveOrg | None:
+        """The live org named by its id or slug with the person's membership, read together
+        (one round trip for an id); None when either is absent or the org is deleted."""
+        ...
+
+    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
+        """Up to ``limit`` of the person's live orgs with their roles, by slug."""
         ...
 
 

@@ -19,6 +19,7 @@ from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.migration.services import MoveServices
 from application.orgs.services import OrgServices
+from application.orgs.active import ActiveOrgServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
 from application.provider.services import OAuthServices
 from application.resources.datasets import DatasetServices
@@ -35,6 +36,7 @@ from application.signin.totp import TotpServices
 @dataclass(frozen=True)
 class Services:
     accounts: AccountServices
+    active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
     admin: AdminServices
     authentication: AuthenticationServices
     datasets: DatasetServices

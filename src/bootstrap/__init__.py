@@ -121,6 +121,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
         ),
+        active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned),
         authentication=accounts.bind_authentication(
             acc,

@@ -41,7 +41,14 @@ from application.accounts.authentication import (
 )
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
-from application.ports import NO_METRICS, Metrics, OwnedData, PasswordHasher, TokenIssuer
+from application.ports import (
+    NO_METRICS,
+    ActiveOrgs,
+    Metrics,
+    OwnedData,
+    PasswordHasher,
+    TokenIssuer,
+)
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
 from infrastructure.settings import Settings
@@ -56,6 +63,8 @@ if TYPE_CHECKING:
 class AccountsAdapters:
     users: UserRepository
     principals: Principals
+    # A session's active org, read for its tokens (docs/reference/orgs.md)
+    active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
     hasher: PasswordHasher
 
@@ -73,6 +82,7 @@ def build(
         FirestoreUserRepository,
     )
     from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+    from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
     from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
     from infrastructure.signin.foreign_hashes import mismatch_reporter
 
@@ -80,6 +90,7 @@ def build(
     return AccountsAdapters(
         users=FirestoreUserRepository(client),
         principals=FirestorePrincipals(client),
+        active_orgs=FirestoreActiveOrgs(client),
         identities=FirestoreIdentityRepository(client),
         hasher=Argon2PasswordHasher(
             time_cost=signin.argon2_time_cost,

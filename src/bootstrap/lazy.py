@@ -50,7 +50,7 @@ class LazyIdentityVerifier(_Lazy[IdentityVerifier]):
 
 
 class LazyCustomTokens(_Lazy[CustomTokenMinter]):
-    def mint(self, uid: str, claims: Mapping[str, str | int]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
         return self.adapter().mint(uid, claims)
 
 

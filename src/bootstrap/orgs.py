@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import UserRepository
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
+from application.orgs.active import ActiveOrgServices, switch_org
 from application.orgs.members import (
     add_member,
     change_member_roles,
@@ -36,7 +37,9 @@ from application.orgs.orgs import (
 from application.orgs.ports import OrgRepository
 from application.orgs.services import OrgServices
 from application.ports import JobQueue
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
+from bootstrap.signin import SigninAdapters
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -86,4 +89,19 @@ def bind_orgs(
         remove_any_member=partial(
             operator_remove_member, orgs=orgs, users=users, clock=clock, audit=audit
         ),
+    )
+
+
+def bind_active_org(
+    *, accounts: AccountsAdapters, signin: SigninAdapters, platform: Platform
+) -> ActiveOrgServices:
+    """POST /auth/org: the session's active org, read as the per-request check reads it."""
+    return ActiveOrgServices(
+        switch=partial(
+            switch_org,
+            orgs=accounts.active_orgs,
+            sessions=signin.sessions,
+            tokens=signin.tokens,
+            clock=platform.clock,
+        )
     )

@@ -14,7 +14,13 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from application.provider.apps import list_apps, revoke_app
-from application.provider.claims import authenticated_at, find_account, signed_in_too_long_ago
+from application.provider.claims import (
+    authenticated_at,
+    find_account,
+    member_org,
+    orgs_of,
+    signed_in_too_long_ago,
+)
 from application.provider.clients import (
     MAX_CLIENTS_LISTED,
     admin_create_client,
@@ -210,6 +216,8 @@ def bind_oauth(
         signed_in_too_long_ago=partial(
             signed_in_too_long_ago, sessions=signin.sessions, clock=clock
         ),
+        member_org=partial(member_org, orgs=accounts.active_orgs),
+        orgs_of=partial(orgs_of, orgs=accounts.active_orgs),
         start_device=partial(start_device, devices=devices, clock=clock),
         find_device_request=find_request,
         decide_device=partial(

@@ -262,6 +262,7 @@ def bind_sessions(
             clock=clock,
             policy=policy,
             audit=audit,
+            orgs=accounts.active_orgs,
         ),
         refreshing=partial(refreshing, policy=policy),
         renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),

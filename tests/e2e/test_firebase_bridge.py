@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.support.api import PASSWORD, bearer
+from tests.support.orgs import add_org, delete_org, remove_member, set_member
 
 pytestmark = pytest.mark.e2e
 RULES = Path(__file__).resolve().parents[2] / "firestore.rules"
@@ -212,3 +213,57 @@ def test_a_deleted_account_reads_nothing(gunicorn_url: str, rules: Any, firestor
     alice.refresh_firebase()
     assert alice.read(f"profiles/{alice.user_id}").status_code == 403
     assert alice.write(f"profiles/{alice.user_id}", "ghost").status_code == 403
+
+
+def in_org(someone: Person, org: str) -> None:
+    """POST /auth/org: the person's next custom tokens name the org."""
+    switched = requests.post(
+        f"{someone.firegate}/auth/org",
+        json={"org": org},
+        headers=bearer(someone.access_token),
+        timeout=60,
+    )
+    assert switched.status_code == 200, switched.text
+    someone.access_token = switched.json()["access_token"]
+
+
+@pytest.mark.timeout(120)
+def test_an_org_member_reads_the_orgs_data_until_removed(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    alice, bob = person(gunicorn_url, rules, "alice"), person(gunicorn_url, rules, "bob")
+    org_id = add_org(firestore, "acme", {alice.user_id: ("owner",), bob.user_id: ("member",)})
+    other = add_org(firestore, "other", {alice.user_id: ("owner",)})
+    for org in (org_id, other):
+        firestore.document(f"org_data/{org}/plans/q3").set({"name": org})
+    in_org(alice, "acme")
+    in_org(bob, "acme")
+    claims = alice.sign_in_to_firebase()
+    assert (claims["org_id"], claims["org_roles"], claims["org_version"]) == (org_id, ["owner"], 1)
+    bob.sign_in_to_firebase()
+
+    assert alice.read(f"org_data/{org_id}/plans/q3").status_code == 200
+    assert bob.read(f"org_data/{org_id}/plans/q3").status_code == 200
+    assert alice.write(f"org_data/{org_id}/plans/q3", "Q3").status_code == 200  # an owner
+    assert bob.write(f"org_data/{org_id}/plans/q3", "mallory").status_code == 403  # a member
+    assert alice.read(f"org_data/{other}/plans/q3").status_code == 403  # not the active org
+    assert alice.read(f"orgs/{org_id}").status_code == 403  # firegate's own documents
+
+    # A change of roles moves the membership's version: refused until a new custom token.
+    set_member(firestore, org_id, bob.user_id, ("admin",))
+    assert bob.read(f"org_data/{org_id}/plans/q3").status_code == 403
+    bob.refresh_firebase()  # Firebase's hourly refresh keeps the old claims
+    assert bob.read(f"org_data/{org_id}/plans/q3").status_code == 403
+    assert bob.sign_in_to_firebase()["org_roles"] == ["admin"]
+    assert bob.write(f"org_data/{org_id}/plans/q3", "Bob's").status_code == 200
+
+    # Removed: the next read is refused, and no new custom token names the org.
+    remove_member(firestore, org_id, bob.user_id)
+    assert bob.read(f"org_data/{org_id}/plans/q3").status_code == 403
+    assert "org_id" not in bob.sign_in_to_firebase()
+    assert bob.read(f"org_data/{org_id}/plans/q3").status_code == 403
+
+    # The org deleted: its members are refused too.
+    assert alice.read(f"org_data/{org_id}/plans/q3").status_code == 200
+    delete_org(firestore, org_id)
+    assert alice.read(f"org_data/{org_id}/plans/q3").status_code == 403

@@ -32,6 +32,7 @@ from tests.support.app import swap
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
+from tests.support.orgs import add_org
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,8 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "login": (8, 8, 8),
     "refresh": (2, 2, 4),
     "authenticated read": (2, 0, 1),
+    "authenticated read in an org": (4, 0, 1),
+    "org switch": (5, 2, 4),
     "code exchange": (2, 4, 3),
     "refresh grant": (3, 2, 4),
     "introspection": (2, 1, 2),
@@ -71,6 +74,7 @@ class Stage:
     queue: FakeJobQueue
     meter: FirestoreMeter
     names: Iterator[int]
+    firestore: Any  # the counted client, for documents a test writes outside the count
 
     @property
     def client(self) -> FlaskClient:
@@ -125,7 +129,8 @@ def staged(
         mailer=FakeMailer(),
         **(ports or {}),
     )
-    return Stage(EmulatorWorld(build_app(settings, adapters)), queue, meter, itertools.count())
+    world = EmulatorWorld(build_app(settings, adapters))
+    return Stage(world, queue, meter, itertools.count(), client)
 
 
 @pytest.fixture
@@ -157,6 +162,35 @@ def authenticated_read(stage: Stage) -> Cost:
     headers = bearer(pair["access_token"])
     stage.counted(lambda: stage.client.get("/user", headers=headers))
     return stage.counted(lambda: stage.client.get("/user", headers=headers))
+
+
+def _member(stage: Stage) -> tuple[str, dict[str, Any]]:
+    """A new account signed in, and the id of a new org it is a member of."""
+    name, pair = stage.account()
+    user_id = stage.client.get("/auth/whoami", headers=bearer(pair["access_token"]))
+    org_id = add_org(stage.firestore, f"org-{name}", {user_id.get_json()["user_id"]: ("member",)})
+    return org_id, pair
+
+
+def authenticated_read_in_org(stage: Stage) -> Cost:
+    """As the authenticated read, its token naming an org: the org and the membership are
+    read in the same round trip as the account and the session."""
+    org_id, pair = _member(stage)
+    switched = stage.client.post(
+        "/auth/org", json={"org": org_id}, headers=bearer(pair["access_token"])
+    )
+    headers = bearer(switched.get_json()["access_token"])
+    stage.counted(lambda: stage.client.get("/user", headers=headers))
+    return stage.counted(lambda: stage.client.get("/user", headers=headers))
+
+
+def org_switch(stage: Stage) -> Cost:
+    """``POST /auth/org`` by the org's id, from a token that names none."""
+    org_id, pair = _member(stage)
+    headers = bearer(pair["access_token"])
+    return stage.counted(
+        lambda: stage.client.post("/auth/org", json={"org": org_id}, headers=headers)
+    )
 
 
 def code_exchange(stage: Stage) -> Cost:
@@ -257,6 +291,8 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "login": login,
     "refresh": refresh,
     "authenticated read": authenticated_read,
+    "authenticated read in an org": authenticated_read_in_org,
+    "org switch": org_switch,
     "code exchange": code_exchange,
     "refresh grant": refresh_grant,
     "introspection": introspection,

@@ -15,6 +15,7 @@ from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.federation.identities import PendingLink
 from domain.mail.action_tokens import ActionToken, SendLog
+from domain.orgs.active import ActiveOrg
 from domain.request_limits import WindowCounts
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.personal_tokens import PersonalToken
@@ -60,6 +61,9 @@ class InMemoryStore:
         self.security_events: dict[str, SecurityEvent] = {}
         self.webhook_deliveries: dict[str, Delivery] = {}
         self.personal_tokens: dict[str, PersonalToken] = {}
+        # (org id, user id) -> the person's membership of a live org, as a session's
+        # active org reads it (tests/fakes/signin.py's FakeActiveOrgs)
+        self.active_orgs: dict[tuple[str, str], ActiveOrg] = {}
 
     def commit_staged(self, staged: StagedWrites) -> None:
         """What ``staged`` writes, in the commit of the change the caller makes."""

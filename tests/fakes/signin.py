@@ -14,6 +14,7 @@ from application.signin.sessions import SessionRead
 from application.signin.throttle import Reservation
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
+from domain.orgs.active import ActiveOrg
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken
@@ -58,6 +59,13 @@ class FakeSessionRepository:
             self.store.sessions[session_id] = after = change(session)
             return after
 
+    def set_org(self, session_id: str, org_id: str | None, now: datetime) -> bool:
+        with self.store.lock:
+            session = self.store.sessions.get(session_id)
+            if session is not None:
+                self.store.sessions[session_id] = session.in_org(org_id, now)
+            return session is not None
+
     def revoke(self, session_id: str, now: datetime) -> None:
         with self.store.lock:
             session = self.store.sessions.get(session_id)
@@ -89,10 +97,38 @@ class FakePrincipals:
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
         return (*self.load(user_id, session_id), self.store.factors.get(user_id))
 
+    def load_in_org(
+        self, user_id: str, session_id: str, org_id: str, *, factor: bool
+    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
+        user, session, stored = self.load_with_factor(user_id, session_id)
+        org = FakeActiveOrgs(self.store).member_org(org_id, user_id)
+        return user, session, stored if factor else None, org
+
     def load_personal(
         self, user_id: str, token_id: str
     ) -> tuple[User | None, PersonalToken | None]:
         return self.store.users.get(user_id), self.store.personal_tokens.get(token_id)
+
+
+class FakeActiveOrgs:
+    """A person's memberships of live orgs as the per-request check sees them:
+    ``store.active_orgs[(org_id, user_id)]``; a test removes one, or replaces it with other
+    roles and the next version, as the org repository's commits do."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def member_org(self, id_or_slug: str, user_id: str) -> ActiveOrg | None:
+        with self.store.lock:
+            for (org_id, member), org in self.store.active_orgs.items():
+                if member == user_id and id_or_slug in (org_id, org.slug):
+                    return org
+        return None
+
+    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
+        with self.store.lock:
+            mine = [org for (_, member), org in self.store.active_orgs.items() if member == user_id]
+        return sorted(mine, key=lambda org: org.slug)[:limit]
 
 
 class FakeLoginThrottle:

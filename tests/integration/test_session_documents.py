@@ -17,6 +17,7 @@ from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
 from infrastructure.firestore.signin.sessions import SESSIONS, FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes.events import RecordingAuditLog
@@ -84,6 +85,7 @@ class World:
             clock=self.clock,
             policy=self.token_policy,
             audit=self.audit,
+            orgs=FirestoreActiveOrgs(self.firestore),
         )
 
     def document(self, session_id: str) -> dict[str, Any]:
@@ -159,3 +161,18 @@ def test_a_session_stored_with_its_spent_list_refreshes_and_knows_its_replays(
         world.refresh(newest.refresh_token)  # the session is ended
     assert info.value.code == "invalid_refresh_token"
     assert world.document(session_id)["revoked_at"] is not None
+
+
+def test_a_session_stores_its_org_only_once_it_has_one(firestore: Any) -> None:
+    world = World(firestore)
+    session_id = world.login().refresh_token.split(".")[0]
+    assert "org_id" not in world.document(session_id)  # no more than before orgs
+    assert world.sessions.set_org(session_id, "org1", world.clock.now())
+    assert world.document(session_id)["org_id"] == "org1"
+    found = world.sessions.get(session_id)
+    assert found is not None and found.org_id == "org1"
+    assert world.sessions.set_org(session_id, None, world.clock.now())
+    found = world.sessions.get(session_id)
+    assert found is not None and found.org_id is None
+    world.sessions.delete(session_id)
+    assert not world.sessions.set_org(session_id, "org1", world.clock.now())

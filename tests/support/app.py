@@ -67,6 +67,7 @@ from tests.fakes.resources import (
     FakeTaskRepository,
 )
 from tests.fakes.signin import (
+    FakeActiveOrgs,
     FakeChallengeRepository,
     FakeLoginLookup,
     FakeLoginThrottle,
@@ -102,6 +103,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         accounts=AccountsAdapters(
             users=FakeUserRepository(store),
             principals=FakePrincipals(store),
+            active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
             hasher=FakeHasher(),
         ),

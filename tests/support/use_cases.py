@@ -23,6 +23,7 @@ from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
 from tests.fakes.signin import (
+    FakeActiveOrgs,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
@@ -104,4 +105,5 @@ class SessionWorld(World):
             clock=self.clock,
             policy=self.policy,
             audit=self.audit,
+            orgs=FakeActiveOrgs(self.store),
         )

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
+from domain.orgs.active import ActiveOrg
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import bearer, login, register
@@ -58,6 +59,28 @@ def test_the_token_is_for_the_caller_with_its_role(
     assert claims["claims"] == {"role": "user", "token_version": 0}
     assert claims["aud"] == CUSTOM_TOKEN_AUDIENCE
     assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 0})]
+
+
+def test_an_active_org_adds_its_id_roles_and_the_membership_version(
+    client: FlaskClient, store: InMemoryStore
+) -> None:
+    user_id, token = signed_in(client)
+    acme = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
+    store.active_orgs[(acme.id, user_id)] = acme
+    switched = client.post("/auth/org", json={"org": "acme"}, headers=bearer(token))
+    in_org = switched.get_json()["access_token"]
+    store.active_orgs[(acme.id, user_id)] = replace(acme, roles=("admin",), version=5)
+    claims = payload(client.post(PATH, headers=bearer(in_org)).get_json()["custom_token"])
+    assert claims["claims"] == {
+        "role": "user",
+        "token_version": 0,
+        "org_id": acme.id,
+        "org_roles": ["admin"],  # as stored now, never the access token's
+        "org_version": 5,
+    }
+    del store.active_orgs[(acme.id, user_id)]
+    ended = payload(client.post(PATH, headers=bearer(in_org)).get_json()["custom_token"])
+    assert ended["claims"] == {"role": "user", "token_version": 0}
 
 
 def test_the_claims_are_the_stored_ones_not_the_tokens(

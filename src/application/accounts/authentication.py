@@ -10,6 +10,7 @@ from typing import Protocol
 from application.ports import Clock, TokenIssuer
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.orgs.active import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.signin.sessions import Session
@@ -24,6 +25,13 @@ class Principals(Protocol):
         self, user_id: str, session_id: str
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
         """As ``load``, and the user's authenticator (None if none), in the same round trip."""
+        ...
+
+    def load_in_org(
+        self, user_id: str, session_id: str, org_id: str, *, factor: bool
+    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
+        """As ``load`` (``load_with_factor`` when ``factor``), and the person's membership of
+        the live org ``org_id`` (None if none), in the same round trip."""
         ...
 
     def load_personal(
@@ -51,12 +59,18 @@ class Actor:
     # (the account page shows its state); ``factor_read`` tells "none" from "not read".
     factor: TotpFactor | None = field(default=None, compare=False, repr=False)
     factor_read: bool = field(default=False, compare=False, repr=False)
+    # The session as read in the same round trip (None for a personal token).
+    session: Session | None = field(default=None, compare=False, repr=False)
     # A personal access token's scopes (docs/reference/tokens.md); None: a session's access
     # token, which may do everything its account may. ``session_id`` is then the token's id.
     token_scopes: tuple[str, ...] | None = None
     # The session's credentials were checked within REAUTH_MAX_AGE: it may add a way to sign
     # in (``require_recent_sign_in``). Never a personal token.
     recent_sign_in: bool = False
+    # The org the session acts in, as stored when this request read it with the user and the
+    # session; None: none chosen, or the membership or the org ended since
+    # (docs/decisions/0369-a-membership-ended-mid-session.md).
+    org: ActiveOrg | None = None
 
     @property
     def personal(self) -> bool:
@@ -96,7 +110,12 @@ def authenticate(
         return authenticate_personal(cmd.access_token, cmd.personal_method, principals, clock)
     claims = tokens.verify_access(cmd.access_token)
     factor: TotpFactor | None = None
-    if cmd.with_factor:
+    org: ActiveOrg | None = None
+    if claims.org_id is not None:
+        user, session, factor, org = principals.load_in_org(
+            claims.user_id, claims.session_id, claims.org_id, factor=cmd.with_factor
+        )
+    elif cmd.with_factor:
         user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
     else:
         user, session = principals.load(claims.user_id, claims.session_id)
@@ -120,7 +139,11 @@ def authenticate(
         user=user,
         factor=factor,
         factor_read=cmd.with_factor,
+        session=session,
         recent_sign_in=session.signed_in_within(reauth_max_age, now),
+        # The token's org while it is still the session's (a switch or a clear ends it for
+        # the tokens minted before) and the membership stands.
+        org=org if org is not None and session.org_id == org.id else None,
     )
 
 

@@ -63,9 +63,19 @@ def firebase_custom_token(
 ) -> str:
     """A Firebase custom token for the caller: its uid is the firegate user id, its developer
     claims the stored ``role`` and ``token_version``, which security rules compare with the
-    account's to end the Firebase session with every firegate one (docs/reference/firebase.md)."""
+    account's to end the Firebase session with every firegate one (docs/reference/firebase.md).
+    With an active org, ``org_id``, ``org_roles`` and ``org_version`` too, as read with this
+    request: the rules compare ``org_version`` with the membership's, so a removal or a change
+    of roles ends the org's data for the Firebase session at once."""
     user = get_user(GetUser(cmd.actor), users=users)
-    return minter.mint(user.id, {"role": user.role.value, "token_version": user.token_version})
+    claims: dict[str, str | int | list[str]] = {
+        "role": user.role.value,
+        "token_version": user.token_version,
+    }
+    org = cmd.actor.org
+    if org is not None:
+        claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
+    return minter.mint(user.id, claims)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ from datetime import datetime
 
 from application.accounts.accounts import UserRepository
 from application.accounts.authentication import Actor
-from application.ports import Clock
+from application.ports import ActiveOrgs, Clock
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
+from domain.orgs.active import ActiveOrg
 from domain.provider.oauth import scope_list
 
 
-def claims_of(user: User, scope: str) -> dict[str, object]:
-    """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` is firegate's)."""
+def claims_of(user: User, scope: str, org: ActiveOrg | None = None) -> dict[str, object]:
+    """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` and ``organization``
+    are firegate's). ``org``: the membership of the grant's org as read now (None: none, or
+    no more)."""
     scopes = scope_list(scope)
     claims: dict[str, object] = {"sub": user.id}
     if "profile" in scopes:
@@ -35,7 +38,38 @@ def claims_of(user: User, scope: str) -> dict[str, object]:
         claims["email_verified"] = user.email_verified
     if "roles" in scopes:
         claims["roles"] = [user.role.value]
+    if "organization" in scopes and org is not None:
+        claims.update(org_claims(org))
     return claims
+
+
+def org_claims(org: ActiveOrg) -> dict[str, object]:
+    """Scope ``organization``'s claims (docs/reference/oauth.md, "Organizations")."""
+    return {"org_id": org.id, "org_slug": org.slug, "org_roles": list(org.roles)}
+
+
+@dataclass(frozen=True)
+class MemberOrg:
+    user_id: str
+    org: str | None  # the org's id or slug; None: none asked
+
+
+def member_org(cmd: MemberOrg, *, orgs: ActiveOrgs) -> ActiveOrg | None:
+    """The person's membership of that live org as stored now; None if none."""
+    return orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
+
+
+@dataclass(frozen=True)
+class OrgsOf:
+    user_id: str
+
+
+MAX_ORGS_OFFERED = 100
+
+
+def orgs_of(cmd: OrgsOf, *, orgs: ActiveOrgs) -> list[ActiveOrg]:
+    """The orgs the consent page offers for scope ``organization``, by slug."""
+    return orgs.orgs_of(cmd.user_id, MAX_ORGS_OFFERED)
 
 
 @dataclass(frozen=True)

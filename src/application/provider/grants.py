@@ -32,6 +32,7 @@ class NewCode:
     resource: str | None = None
     amr: tuple[str, ...] = ()
     dpop_jkt: str | None = None
+    org_id: str | None = None  # scope ``organization``: the org the person picked
 
 
 def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
@@ -52,6 +53,7 @@ def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
             resource=cmd.resource,
             amr=cmd.amr,
             dpop_jkt=cmd.dpop_jkt,
+            org_id=cmd.org_id,
         )
     )
 

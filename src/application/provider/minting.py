@@ -20,10 +20,11 @@ from typing import Any
 
 from application.metrics import TOKENS_ISSUED
 from application.ports import Clock, Metrics
-from application.provider.claims import claims_of
+from application.provider.claims import claims_of, org_claims
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from application.provider.tokens import GRANT_CLAIM
 from domain.accounts.users import User
+from domain.orgs.active import ActiveOrg
 from domain.provider.token_exchange import actor, expiry
 
 NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
@@ -66,6 +67,7 @@ class MintAccessToken:
     auth_time: datetime | None = None
     amr: tuple[str, ...] = ()
     jkt: str | None = None  # RFC 9449 §6.1: bound to this DPoP key (``cnf``)
+    org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
 
 
 def mint_access_token(
@@ -91,6 +93,8 @@ def mint_access_token(
         claims[GRANT_CLAIM] = cmd.grant_id
     if cmd.jkt is not None:
         claims["cnf"] = {"jkt": cmd.jkt}
+    if cmd.org is not None and "organization" in cmd.scope.split():
+        claims.update(org_claims(cmd.org))
     return Minted(signer.sign_access(claims), lifetime)
 
 
@@ -150,6 +154,7 @@ class MintIdToken:
     auth_time: datetime | None = None
     amr: tuple[str, ...] = ()
     nonce: str | None = None  # the authorization request's; the device flow has none
+    org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
 
 
 def mint_id_token(
@@ -172,7 +177,7 @@ def mint_id_token(
     if cmd.amr:
         claims["amr"] = list(cmd.amr)
     claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
-    claims.update(claims_of(cmd.user, cmd.scope))
+    claims.update(claims_of(cmd.user, cmd.scope, cmd.org))
     return signer.sign_id_token(claims)
 
 

@@ -11,6 +11,8 @@ from application.provider.apps import AppAccess, ListApps, RevokeApp
 from application.provider.claims import (
     AuthTime,
     FindAccount,
+    MemberOrg,
+    OrgsOf,
     SignInAge,
 )
 from application.provider.clients import (
@@ -55,6 +57,7 @@ from application.provider.minting import (
 )
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
+from domain.orgs.active import ActiveOrg
 from domain.provider.oauth import AuthorizationCode, OAuthClient
 
 
@@ -85,6 +88,8 @@ class OAuthServices:
     account: Callable[[FindAccount], User | None]
     authenticated_at: Callable[[AuthTime], datetime | None]
     signed_in_too_long_ago: Callable[[SignInAge], bool]
+    member_org: Callable[[MemberOrg], ActiveOrg | None]  # scope ``organization``
+    orgs_of: Callable[[OrgsOf], list[ActiveOrg]]  # the consent page's choice of orgs
     start_device: Callable[[StartDevice], DeviceStart]
     find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]
     decide_device: Callable[[DecideDevice], DeviceRequestView]

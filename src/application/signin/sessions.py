@@ -15,6 +15,7 @@ from application.accounts.admin import target_of
 from application.accounts.authentication import Actor
 from application.ports import (
     NO_WRITES,
+    ActiveOrgs,
     Audit,
     AuditEvent,
     AuditLog,
@@ -31,6 +32,7 @@ from application.signin.tokens import (
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.ids import is_id, new_id
+from domain.orgs.active import ActiveOrg
 from domain.signin.devices import Device, is_new_device
 from domain.signin.sessions import Session
 
@@ -69,6 +71,11 @@ class SessionRepository(Protocol):
         """Apply a pure ``change`` atomically and return the result; None if absent. Built
         first from ``read`` when given (no second read while the session is unchanged);
         only the fields the change changes are written."""
+        ...
+
+    def set_org(self, session_id: str, org_id: str | None, now: datetime) -> bool:
+        """The session acts in ``org_id`` (None: in none) from now on, written without a
+        read; False when the session is gone."""
         ...
 
     def revoke(self, session_id: str, now: datetime) -> None:
@@ -162,8 +169,11 @@ def refresh(
     clock: Clock,
     policy: TokenPolicy,
     audit: AuditLog,
+    orgs: ActiveOrgs,
 ) -> TokenPair:
     """Rotate: a new pair for the same session; the presented refresh token is spent.
+    The session's active org stays (its access token names it, with the roles stored now),
+    unless the membership ended: the new access token then names none.
 
     The successor is derived from the presented token, so parallel refreshes with one token
     all get the same one while it is current and the token was spent within
@@ -220,7 +230,8 @@ def refresh(
                 code="refresh_token_reused",
             )
         raise _invalid_refresh()
-    return token_pair(user, after, successor_secret, tokens=tokens, now=now, policy=policy)
+    org = orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
+    return token_pair(user, after, successor_secret, tokens=tokens, now=now, policy=policy, org=org)
 
 
 def renew(
@@ -236,6 +247,16 @@ def renew(
     session = sessions.update(actor.session_id, lambda s: s.touched(now))
     if session is None:
         raise Unauthenticated("The session has ended.", code="invalid_token")
+    # the org read with the account in this request: the token names it while it stands
+    org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
+    return session_access_token(actor, session, org, tokens=tokens, now=now)
+
+
+def session_access_token(
+    actor: Actor, session: Session, org: ActiveOrg | None, *, tokens: TokenIssuer, now: datetime
+) -> AccessToken:
+    """A new access token of the caller's session naming ``org``, never past the session's
+    expiry (401 once the session has expired)."""
     access = tokens.issue_access(
         user_id=actor.user_id,
         role=actor.role,
@@ -243,6 +264,7 @@ def renew(
         now=now,
         not_after=session.expires_at,
         amr=session.amr,
+        org=org,
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from application.ports import TokenIssuer
 from domain.accounts.users import User
+from domain.orgs.active import ActiveOrg
 from domain.signin.sessions import Session
 
 
@@ -82,7 +83,9 @@ def token_pair(
     tokens: TokenIssuer,
     now: datetime,
     policy: TokenPolicy,
+    org: ActiveOrg | None = None,
 ) -> TokenPair:
+    """``org``: the session's active org as just read (the access token's ``org`` claim)."""
     access = tokens.issue_access(
         user_id=user.id,
         role=user.role,
@@ -90,6 +93,7 @@ def token_pair(
         now=now,
         not_after=session.expires_at,
         amr=session.amr,
+        org=org,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(

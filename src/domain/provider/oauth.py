@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 from domain.errors import InvalidInput
 from domain.text import has_control, has_direction_control
 
-SCOPES = ("openid", "profile", "email", "offline_access", "roles")
-# About a person signed in (an ID token; a refresh token for when they are away): never in a
-# client's own token (docs/decisions/0225-a-clients-own-tokens.md).
-PERSON_SCOPES = ("openid", "offline_access")
+SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization")
+# About a person signed in (an ID token; a refresh token for when they are away; the org they
+# act in): never in a client's own token (docs/decisions/0225-a-clients-own-tokens.md).
+PERSON_SCOPES = ("openid", "offline_access", "organization")
 CODE_TTL = timedelta(minutes=5)
 MAX_REDIRECT_URIS = 10
 MAX_URI_CHARS = 2000
@@ -323,6 +323,8 @@ class AuthorizationCode:
     amr: tuple[str, ...] = ()
     spent: bool = False
     dpop_jkt: str | None = None  # RFC 9449 §10: the key the exchange's proof must be of
+    # The org the person picked for scope ``organization`` (docs/reference/oauth.md)
+    org_id: str | None = None
 
     @property
     def expires_at(self) -> datetime:
@@ -397,6 +399,8 @@ class Grant:
     revoked: bool = False
     resource: str | None = None  # the RFC 8707 resource authorized: its tokens' audience
     dpop_jkt: str | None = None  # its refresh tokens' DPoP key (RFC 9449 §5), if bound
+    # The org its tokens act in (scope ``organization``), the membership read again at each
+    org_id: str | None = None
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -409,6 +413,7 @@ class Grant:
             created_at=now,
             token_version=0,
             resource=code.resource,
+            org_id=code.org_id,
         )
 
     def live(self, token_version: int) -> bool:

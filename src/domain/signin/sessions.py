@@ -45,6 +45,10 @@ class Session:
     # Hashes of spent tokens (and when) that sessions stored before 0250 listed; read to
     # recognise their replays, never written again (docs/decisions/0250-...).
     spent_before: tuple[tuple[str, datetime], ...] = ()
+    # The org the session acts in (POST /auth/org), at most one; None: the person's own
+    # account. Refreshes keep it; each request still reads the membership
+    # (docs/reference/orgs.md, "The active organization").
+    org_id: str | None = None
 
     @classmethod
     def start(
@@ -90,6 +94,10 @@ class Session:
 
     def revoked(self, now: datetime) -> Session:
         return replace(self, revoked_at=now)
+
+    def in_org(self, org_id: str | None, now: datetime) -> Session:
+        """The session acting in ``org_id`` (None: in no org) from now on."""
+        return replace(self, org_id=org_id, last_used_at=now)
 
     def touched(self, now: datetime) -> Session:
         return replace(self, last_used_at=now)

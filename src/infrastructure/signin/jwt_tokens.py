@@ -22,7 +22,8 @@ from jwt.algorithms import get_default_algorithms
 from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
 from domain.errors import Unauthenticated
-from domain.ids import new_id
+from domain.ids import is_id, new_id
+from domain.orgs.active import ActiveOrg
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"]
@@ -162,6 +163,7 @@ class PyJWTTokenIssuer:
         now: datetime,
         not_after: datetime | None = None,
         amr: Sequence[str] = (),
+        org: ActiveOrg | None = None,
     ) -> IssuedToken:
         expires_at = now + self._ttl
         if not_after is not None:
@@ -181,6 +183,8 @@ class PyJWTTokenIssuer:
         }
         if amr:
             payload["amr"] = list(amr)
+        if org is not None:
+            payload["org"] = org.claim()
         headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}
         if self._signing.kid:
             headers["kid"] = self._signing.kid
@@ -231,6 +235,10 @@ class PyJWTTokenIssuer:
         amr = claims.get("amr", [])
         if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
             raise Unauthenticated("The access token is not valid.", code="invalid_token")
+        org = claims.get("org")
+        org_id = org.get("id") if isinstance(org, dict) else None
+        if org is not None and not (isinstance(org_id, str) and is_id(org_id)):
+            raise Unauthenticated("The access token is not valid.", code="invalid_token")
         try:
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         except (OverflowError, ValueError, OSError):  # an exp past the year 9999
@@ -242,6 +250,7 @@ class PyJWTTokenIssuer:
             jti=claims["jti"],
             expires_at=expires_at,
             amr=tuple(amr),
+            org_id=org_id,
         )
 
     def jwks(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import orgs
+from interfaces.http.routes.orgs import active
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.schemas.common import JsonWebKeySet
@@ -62,6 +63,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         connected_accounts.bp,
         upstream.bp,
         sessions.bp,
+        active.bp,
         personal_tokens.bp,
         passkeys.bp,
         mfa.bp,

@@ -29,8 +29,8 @@ def bearer_token() -> str:
     return token
 
 
-def _actor() -> Actor:
-    command = Authenticate(bearer_token(), personal_method=request.method)
+def _actor(*, with_factor: bool = False) -> Actor:
+    command = Authenticate(bearer_token(), with_factor=with_factor, personal_method=request.method)
     actor = services().authentication.authenticate(command)
     g.actor = actor
     return actor
@@ -46,10 +46,19 @@ def authenticated(view: F) -> F:
 
 def session_authenticated(view: F) -> F:
     """As ``authenticated``, for a signed-in session only: never a personal access token."""
+    return _session_only(view, with_factor=False)
 
+
+def session_authenticated_with_factor(view: F) -> F:
+    """As ``session_authenticated``, the account's second factor read in the same round trip
+    (``Actor.factor``)."""
+    return _session_only(view, with_factor=True)
+
+
+def _session_only(view: F, *, with_factor: bool) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = _actor()
+        actor = _actor(with_factor=with_factor)
         if actor.personal:
             raise PermissionDenied(
                 "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED

@@ -54,6 +54,7 @@ def signed_in_account() -> str | None:
 LIMITED_BY: dict[Route, Identify] = {
     ("POST", "/auth/refresh"): refreshed_session,
     ("POST", "/auth/firebase/custom-token"): signed_in_account,
+    ("POST", "/auth/org"): signed_in_account,
 }
 
 
@@ -77,6 +78,7 @@ class ApiLimits:
             ("POST", "/login"): self.login,
             ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
             ("POST", "/auth/refresh"): self.refresh,
+            ("POST", "/auth/org"): self.refresh,  # mints an access token as a refresh does
             ("POST", "/auth/firebase"): self.firebase,
             ("POST", "/auth/firebase/custom-token"): self.firebase,  # a budget of its own
             # a native app's upstream ID token: the other exchange of a provider's token

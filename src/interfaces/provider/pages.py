@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from flask_babel import lazy_gettext
 
 from application.accounts.authentication import Actor
-from application.provider.claims import AuthTime, FindAccount, SignInAge
+from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
 from application.signin.sessions import Logout
 from domain.provider.oauth import scope_list
@@ -36,6 +36,9 @@ SCOPE_WORDS = {
     "email": lazy_gettext("See your e-mail address"),
     "offline_access": lazy_gettext("Stay connected when you are away"),
     "roles": lazy_gettext("See your role"),
+    "organization": lazy_gettext(
+        "Know which of your organizations you use it for, and your roles there"
+    ),
 }
 
 
@@ -121,12 +124,42 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
         if "none" in prompts:
             return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
         return _sign_in_again(prompts)
+    picking = _picks_org(grant)
+    if picking and request.args.get("organization"):
+        refused = _with_org(grant, subject, request.args["organization"])
+        if refused is not None:
+            return refused
+        picking = False
     query = _consent_query(grant, subject)
-    if "consent" in prompts or services().oauth.consent_needed(query):
+    if picking or "consent" in prompts or services().oauth.consent_needed(query):
         if "none" in prompts:
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
-        return _consent_page(grant, subject)
+        return _consent_page(grant, subject, picking)
     return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+def _picks_org(grant: Any) -> bool:
+    """Scope ``organization``: the person picks one of their orgs on the consent page, each
+    time, unless the request names it (``organization=<id or slug>``)."""
+    return "organization" in scope_list(grant.request.scope)
+
+
+def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
+    """The org named for scope ``organization`` on the subject; a person who is not its member
+    goes back to the client with ``access_denied``, which says nothing of the org
+    (docs/decisions/0371-the-organization-scope.md)."""
+    from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
+
+    subject.org = services().oauth.member_org(MemberOrg(subject.user.id, asked))
+    if subject.org is not None:
+        return None
+    return _refusal(
+        AccessDeniedError(
+            description="The person is not a member of that organization.",
+            redirect_uri=grant.redirect_uri,
+            state=request.args.get("state"),
+        )
+    )
 
 
 @bp.post("/oauth/authorize")
@@ -147,6 +180,9 @@ def consent() -> Response:
         return _refusal(error)
     decision = request.form.get("decision")
     if decision == "allow":
+        refused = _picked_org(grant, subject)
+        if refused is not None:
+            return refused
         services().oauth.remember_consent(_consent_query(grant, subject))
         return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
     if decision == "deny":
@@ -162,7 +198,26 @@ def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
     return ConsentQuery(subject.user.id, client_id, grant.request.scope or "", resource)
 
 
-def _consent_page(grant: Any, subject: Subject) -> Response:
+def _picked_org(grant: Any, subject: Subject) -> Response | None:
+    """The consent form's org (or the request's), for scope ``organization``; a refusal when
+    the person is not its member, or picked none of the orgs offered."""
+    from authlib.oauth2.rfc6749.errors import InvalidRequestError  # noqa: PLC0415 - see above
+
+    if not _picks_org(grant):
+        return None
+    asked = request.args.get("organization") or request.form.get("organization")
+    if asked:
+        return _with_org(grant, subject, asked)
+    if _offered(subject):
+        return _refusal(InvalidRequestError("Choose an organization."))
+    return None  # in no org: the app learns of none
+
+
+def _offered(subject: Subject) -> list[Any]:
+    return services().oauth.orgs_of(OrgsOf(subject.user.id))
+
+
+def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Response:
     scopes = scope_list(grant.request.scope)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
     # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
@@ -177,6 +232,8 @@ def _consent_page(grant: Any, subject: Subject) -> Response:
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
         username=subject.user.username.value,
+        orgs=_offered(subject) if picking else [],
+        picking=picking,
         action=request.full_path,
         switch=switch,
     )

@@ -14,6 +14,7 @@ from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
+from domain.orgs.active import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
@@ -26,6 +27,7 @@ from infrastructure.firestore.client import (
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_refs
 from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
 from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
@@ -385,13 +387,14 @@ class FirestorePrincipals:
         self._client = client
 
     def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
-        user, session, _ = self._load(user_id, session_id, factor=False)
+        user, session, _, _ = self._load(user_id, session_id, factor=False)
         return user, session
 
     def load_with_factor(
         self, user_id: str, session_id: str
     ) -> tuple[User | None, Session | None, TotpFactor | None]:
-        return self._load(user_id, session_id, factor=True)
+        user, session, factor, _ = self._load(user_id, session_id, factor=True)
+        return user, session, factor
 
     def load_personal(
         self, user_id: str, token_id: str
@@ -405,20 +408,30 @@ class FirestorePrincipals:
         token = token_from_doc(token_id, token_data) if token_data is not None else None
         return user, token
 
+    def load_in_org(
+        self, user_id: str, session_id: str, org_id: str, *, factor: bool
+    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
+        return self._load(user_id, session_id, factor=factor, org_id=org_id)
+
     def _load(
-        self, user_id: str, session_id: str, *, factor: bool
-    ) -> tuple[User | None, Session | None, TotpFactor | None]:
+        self, user_id: str, session_id: str, *, factor: bool, org_id: str | None = None
+    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
         refs = [
             self._client.collection(USERS).document(user_id),
             self._client.collection(SESSIONS).document(session_id),
         ]
         if factor:
             refs.append(self._client.collection(FACTORS).document(user_id))
-        user_data, session_data, *rest = read_documents(self._client, refs)
+        if org_id is not None:  # the org and the membership, in the same round trip
+            refs += member_refs(self._client, org_id, user_id)
+        found = read_documents(self._client, refs)
+        user_data, session_data = found[0], found[1]
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         session = session_from_doc(session_id, session_data) if session_data is not None else None
-        factor_data = rest[0] if rest else None
-        return user, session, factor_from_doc(factor_data) if factor_data is not None else None
+        factor_data = found[2] if factor else None
+        org = active_org_from_docs(org_id, found[-2], found[-1]) if org_id is not None else None
+        stored = factor_from_doc(factor_data) if factor_data is not None else None
+        return user, session, stored, org
 
 
 @translates_errors

@@ -112,6 +112,7 @@ def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
         "spent": code.spent,
         "dpop_jkt": code.dpop_jkt,
         "expires_at": code.expires_at,  # a TTL policy on it removes old codes
+        **({"org_id": code.org_id} if code.org_id is not None else {}),
     }
 
 
@@ -132,6 +133,7 @@ def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
         amr=tuple(data.get("amr", ())),
         spent=data.get("spent", False),
         dpop_jkt=data.get("dpop_jkt"),
+        org_id=data.get("org_id"),
     )
 
 
@@ -148,6 +150,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "revoked": grant.revoked,
         "resource": grant.resource,
         "dpop_jkt": grant.dpop_jkt,
+        **({"org_id": grant.org_id} if grant.org_id is not None else {}),
     }
 
 
@@ -165,6 +168,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         revoked=data.get("revoked", False),
         resource=data.get("resource"),
         dpop_jkt=data.get("dpop_jkt"),
+        org_id=data.get("org_id"),
     )
 
 

@@ -16,7 +16,7 @@ from infrastructure.firestore.client import BOUNDED, batch_reader, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, until_unchanged
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select
+from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
@@ -46,6 +46,9 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         "rotations": session.rotations,
         "rotated_at": session.rotated_at,
         "spent_untagged": session.spent_untagged,
+        # Absent until a session first picks an org: a session without one stores nothing
+        # more than before.
+        **({"org_id": session.org_id} if session.org_id is not None else {}),
     }
 
 
@@ -53,7 +56,9 @@ def changed_fields(before: Session, after: Session) -> dict[str, Any]:
     """Only the fields ``after`` changes: what an update writes (a refresh, four small
     fields), so its cost does not depend on what else the document holds."""
     old, new = session_to_doc(before), session_to_doc(after)
-    return {name: value for name, value in new.items() if old[name] != value}
+    if "org_id" in old:
+        new.setdefault("org_id", None)  # an org cleared: stored as null
+    return {name: value for name, value in new.items() if old.get(name) != value}
 
 
 def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
@@ -72,6 +77,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         rotated_at=data.get("rotated_at"),
         spent_untagged=data.get("spent_untagged"),
         spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
+        org_id=data.get("org_id"),
     )
 
 
@@ -157,6 +163,27 @@ class FirestoreSessionRepository:
         self._sessions.document(session_id).update(
             fields, option=firestore.LastUpdateOption(version), **BOUNDED
         )
+
+    def set_org(self, session_id: str, org_id: str | None, now: datetime) -> bool:
+        # One blind write of two fields, no read: the caller read the session with its
+        # request. A refresh racing it finds the session changed and builds its own write
+        # again (compare-and-set); a session ended meanwhile is NotFound.
+        fields = {"org_id": org_id, "last_used_at": now}
+        reader = self._rest()
+        if reader is not None:
+            try:
+                reader.commit([Write(f"{SESSIONS}/{session_id}", fields)])
+            except RestPathBroken as exc:
+                _give_up(reader, exc)
+            except NotFound:
+                return False
+            else:
+                return True
+        try:
+            self._sessions.document(session_id).update(fields, **BOUNDED)
+        except NotFound:
+            return False
+        return True
 
     def _rest(self) -> BatchReader | None:
         reader = batch_reader(self._client)

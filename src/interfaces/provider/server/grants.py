@@ -39,7 +39,7 @@ from interfaces.provider.server.config import (
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import Client, Code, RefreshToken, Subject
+from interfaces.provider.server.models import Client, Code, RefreshToken, Subject, org_of
 from interfaces.provider.server.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -142,6 +142,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 resource=data.get("resource"),
                 amr=subject.amr,
                 dpop_jkt=_asked_jkt(data),
+                org_id=subject.org.id if subject.org is not None else None,
             )
         )
 
@@ -188,7 +189,8 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 "of that key."
             )
         resource = _token_resource(code.resource)
-        return Subject(user, code.grant_id, code.auth_time, code.amr, resource)
+        org = org_of(user.id, code.org_id)
+        return Subject(user, code.grant_id, code.auth_time, code.amr, resource, org)
 
 
 class S256Required(CodeChallenge):  # type: ignore[misc]
@@ -237,6 +239,7 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
                 auth_time=code.code.auth_time,
                 amr=code.code.amr,
                 nonce=code.code.nonce,
+                org=subject.org,
             )
         )
 
@@ -258,7 +261,8 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
             raise InvalidGrantError(
                 "The refresh token is DPoP-bound: it needs a DPoP proof of its key."
             )
-        return Subject(user, grant.id, resource=_token_resource(grant.resource))
+        org = org_of(user.id, grant.org_id)
+        return Subject(user, grant.id, resource=_token_resource(grant.resource), org=org)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         pass  # rotated in save_token, atomically with the check that it is still current
@@ -316,6 +320,7 @@ def access_token(
             auth_time=user.auth_time if user is not None else None,
             amr=user.amr if user is not None else (),
             jkt=proof_jkt(client),
+            org=user.org if user is not None else None,
         )
     )
     token: dict[str, Any] = {

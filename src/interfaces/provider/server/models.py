@@ -15,11 +15,12 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
-from application.provider.claims import FindAccount, claims_of
+from application.provider.claims import FindAccount, MemberOrg, claims_of
 from application.provider.clients import FindClient
 from application.provider.grants import PresentedCode
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
+from domain.orgs.active import ActiveOrg
 from domain.provider.dpop import Proof
 from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
 from interfaces.provider.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH
@@ -81,6 +82,9 @@ class Subject:
     auth_time: datetime | None = None
     amr: tuple[str, ...] = ()
     resource: str | None = None
+    # Scope ``organization``: the person's membership of the org picked, as read for this
+    # request (None: none picked, or no more a member)
+    org: ActiveOrg | None = None
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -90,7 +94,14 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
     """The claims the scopes allow, of the person a token is about (ID tokens, userinfo)."""
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
-    return UserInfo(claims_of(user.user, scope))
+    return UserInfo(claims_of(user.user, scope, user.org))
+
+
+def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
+    """The person's membership of a grant's org as stored now (scope ``organization``)."""
+    if not isinstance(org_id, str):
+        return None
+    return services().oauth.member_org(MemberOrg(user_id, org_id))
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]
@@ -167,10 +178,12 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return not self.live
 
     def get_user(self) -> Subject | None:
-        if self.account is not None:
-            return Subject(self.account)
-        user = services().oauth.account(FindAccount(str(self.claims.get("sub", ""))))
-        return Subject(user) if user is not None else None
+        user = self.account or services().oauth.account(
+            FindAccount(str(self.claims.get("sub", "")))
+        )
+        if user is None:
+            return None
+        return Subject(user, org=org_of(user.id, self.claims.get("org_id")))
 
     def get_client(self) -> Client | None:
         found = services().oauth.client(FindClient(str(self.claims.get("client_id", ""))))

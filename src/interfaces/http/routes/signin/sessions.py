@@ -13,6 +13,7 @@ from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.accounts.accounts import token_out
 from interfaces.http.schemas.accounts.accounts import (
     AccessTokenOut,
+    ActiveOrgOut,
     LogoutQuery,
     RefreshRequest,
     SessionList,
@@ -67,6 +68,9 @@ def whoami(actor: Actor) -> Response:
             session_id=actor.session_id,
             expires_at=actor.expires_at,
             amr=list(actor.amr),
+            org=None
+            if actor.org is None
+            else ActiveOrgOut(id=actor.org.id, slug=actor.org.slug, roles=list(actor.org.roles)),
         )
     )
 

@@ -138,6 +138,14 @@ class AccessTokenOut(BaseModel):
     expires_in: int
 
 
+class ActiveOrgOut(BaseModel):
+    """The session's active org as stored now (docs/reference/orgs.md)."""
+
+    id: str
+    slug: str
+    roles: list[str]
+
+
 class WhoAmIOut(BaseModel):
     user_id: str
     username: str
@@ -146,6 +154,10 @@ class WhoAmIOut(BaseModel):
     expires_at: datetime = Field(description="When the presented access token expires")
     amr: list[str] = Field(
         description='How the session was authenticated (RFC 8176): "pwd", "otp", "fed", ...'
+    )
+    org: ActiveOrgOut | None = Field(
+        default=None,
+        description="The org the session acts in, as stored now: null when none (or no more)",
     )
 
 

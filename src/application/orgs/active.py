@@ -1,0 +1,56 @@
+"""The active organization: the one org a session acts in, switched with POST /auth/org
+(docs/reference/orgs.md, "The active organization")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.accounts.authentication import Actor
+from application.ports import ActiveOrgs, Clock, TokenIssuer
+from application.signin.sessions import AccessToken, SessionRepository, session_access_token
+from domain.errors import Unauthenticated
+from domain.orgs.active import ActiveOrg, mfa_setup_required
+from domain.orgs.orgs import not_found
+
+
+@dataclass(frozen=True)
+class SwitchOrg:
+    """``actor`` authenticated with its second factor read (``Authenticate.with_factor``)."""
+
+    actor: Actor
+    org: str | None  # the org's id or slug; None: act in no org
+
+
+def switch_org(
+    cmd: SwitchOrg,
+    *,
+    orgs: ActiveOrgs,
+    sessions: SessionRepository,
+    tokens: TokenIssuer,
+    clock: Clock,
+) -> AccessToken:
+    """The session acts in ``cmd.org`` (or in none) from now on, and a new access token says
+    so; the refresh token stays, and its next access tokens name the org too.
+
+    404 ``org_not_found`` unless the caller is a member of that live org (a non-member learns
+    nothing of it); 403 ``mfa_setup_required`` when the org requires a second factor the
+    account has not set up (docs/decisions/0370-an-org-that-requires-mfa.md)."""
+    actor = cmd.actor
+    org: ActiveOrg | None = None
+    if cmd.org is not None:
+        org = orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
+        if org is None:
+            raise not_found()
+        if org.require_mfa and (actor.factor is None or not actor.factor.active):
+            raise mfa_setup_required()
+    session = actor.session  # read with the account in this request's one round trip
+    now = clock.now().replace(microsecond=0)
+    if session is None or not sessions.set_org(session.id, org.id if org else None, now):
+        raise Unauthenticated("The session has ended.", code="invalid_token")
+    return session_access_token(actor, session, org, tokens=tokens, now=now)
+
+
+@dataclass(frozen=True)
+class ActiveOrgServices:
+    switch: Callable[[SwitchOrg], AccessToken]

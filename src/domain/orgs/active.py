@@ -1,0 +1,58 @@
+"""A session's active organization: what a request, a token and the Firebase rules know of the
+org a person acts in (docs/reference/orgs.md, "The active organization")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import PermissionDenied
+from domain.orgs.orgs import Membership, Org
+
+
+@dataclass(frozen=True)
+class ActiveOrg:
+    """The org and the person's roles in it as stored when read: never a token's claim."""
+
+    id: str
+    slug: str
+    roles: tuple[str, ...]
+    version: int  # the membership's version: the Firebase rules' ``org_version``
+    require_mfa: bool = False  # the org's policy: a second factor before it becomes active
+
+    @staticmethod
+    def of(org: Org, membership: Membership) -> ActiveOrg:
+        return ActiveOrg(
+            id=org.id,
+            slug=org.slug.value,
+            roles=membership.roles,
+            version=membership.version,
+            require_mfa=org.require_mfa,
+        )
+
+    def claim(self) -> dict[str, object]:
+        """The access token's ``org`` claim."""
+        return {"id": self.id, "slug": self.slug, "roles": list(self.roles)}
+
+
+def mfa_setup_required() -> PermissionDenied:
+    """The org asks its members for a second factor and the account has none
+    (docs/decisions/0370-an-org-that-requires-mfa.md)."""
+    return PermissionDenied(
+        "This organization requires a second factor: set one up first.",
+        code="mfa_setup_required",
+    )
+
+
+def org_required() -> PermissionDenied:
+    """A route that acts in the caller's active org, called without one: none chosen, or the
+    membership ended since (docs/decisions/0369-a-membership-ended-mid-session.md)."""
+    return PermissionDenied(
+        "This needs an active organization: choose one with POST /auth/org.",
+        code="org_required",
+    )
+
+
+def require_org(org: ActiveOrg | None) -> ActiveOrg:
+    if org is None:
+        raise org_required()
+    return org

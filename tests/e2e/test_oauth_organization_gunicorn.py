@@ -1,0 +1,151 @@
+"""The OpenID provider's scope ``organization`` over gunicorn on the emulators, with a client
+nobody here wrote (Authlib's ``OAuth2Session``): the person picks one of their orgs on the
+consent page (its forms, as a browser posts them), and the ID token, userinfo and the access
+token carry it; a removal counts at the next userinfo and refresh (docs/reference/oauth.md)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from tests.support.api import PASSWORD
+from tests.support.browser import chromium, violations
+from tests.support.orgs import add_org, remove_member
+from tests.support.served_oauth import REDIRECT, account, new_client, signed_in_session
+from tests.support.servers import free_port, serving
+from tests.support.settings import TEST_OIDC_KEY
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+SCOPE = "openid profile organization offline_access"
+
+
+@pytest.fixture(scope="module")
+def provider(emulators: Any) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(
+        "gunicorn-oauth-orgs.log", PORT=str(port), PUBLIC_URL=url, OIDC_PRIVATE_KEY=TEST_OIDC_KEY
+    ) as found:
+        yield found
+
+
+def user_id_of(base: str, username: str) -> str:
+    body = {"username": username, "password": PASSWORD}
+    token = requests.post(f"{base}/login", json=body, timeout=10).json()["access_token"]
+    answer = requests.get(f"{base}/user", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    found: str = answer.json()["id"]
+    return found
+
+
+def consent_with(browser: requests.Session, url: str, org: str | None) -> requests.Response:
+    page = browser.get(url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"decision": "allow", "csrf_token": csrf, **({"organization": org} if org else {})}
+    return browser.post(page.url, data=form, allow_redirects=False, timeout=10)
+
+
+def test_authlibs_client_gets_the_org_the_person_picked(provider: str, firestore: Any) -> None:
+    username = account(provider)
+    user_id = user_id_of(provider, username)
+    acme = add_org(firestore, "acme", {user_id: ("admin",)})
+    add_org(firestore, "globex", {user_id: ("member",)})
+    meta = requests.get(f"{provider}/.well-known/openid-configuration", timeout=10).json()
+    assert "organization" in meta["scopes_supported"]
+    app = new_client("--confidential")
+    session = OAuth2Session(
+        app["client_id"],
+        app["client_secret"],
+        scope=SCOPE,
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+    )
+    verifier = secrets.token_urlsafe(48)
+    url, _ = session.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce="n0nce"
+    )
+    browser = signed_in_session(provider, username)
+    page = browser.get(url, allow_redirects=False, timeout=10)
+    assert "acme" in page.text and "globex" in page.text  # the person's orgs, offered
+    answer = consent_with(browser, url, acme)
+    assert answer.status_code == 302, answer.text
+    token = session.fetch_token(
+        meta["token_endpoint"],
+        authorization_response=answer.headers["Location"],
+        code_verifier=verifier,
+    )
+    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+    expected = {"org_id": acme, "org_slug": "acme", "org_roles": ["admin"]}
+    for found in (token["id_token"], token["access_token"]):
+        claims = jwt.decode(found, keys).claims
+        assert {k: claims[k] for k in expected} == expected
+    info = session.get(meta["userinfo_endpoint"]).json()
+    assert {k: info.get(k) for k in expected} == expected
+
+    remove_member(firestore, acme, user_id)
+    info = session.get(meta["userinfo_endpoint"]).json()
+    assert "org_id" not in info  # removed: userinfo reads the membership again
+    refreshed = session.refresh_token(meta["token_endpoint"])
+    assert "org_id" not in jwt.decode(refreshed["access_token"], keys).claims
+
+
+def test_a_request_naming_an_org_of_which_the_person_is_no_member_is_denied(
+    provider: str, firestore: Any
+) -> None:
+    username = account(provider)
+    add_org(firestore, "initech", {"someone-else": ("owner",)})
+    app = new_client()
+    session = OAuth2Session(
+        app["client_id"], scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256"
+    )
+    meta = requests.get(f"{provider}/.well-known/openid-configuration", timeout=10).json()
+    url, state = session.create_authorization_url(
+        meta["authorization_endpoint"],
+        code_verifier=secrets.token_urlsafe(48),
+        organization="initech",
+    )
+    browser = signed_in_session(provider, username)
+    answer = browser.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT) and "error=access_denied" in location
+    assert f"state={state}" in location and "iss=" in location
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_the_consent_pages_choice_of_orgs_is_accessible_at_375_px(
+    provider: str, firestore: Any, locale: str
+) -> None:
+    username = account(provider)
+    user_id = user_id_of(provider, username)
+    for slug in ("acme", "globex"):
+        add_org(firestore, slug, {user_id: ("member",)})
+    app = new_client()
+    session = OAuth2Session(
+        app["client_id"], scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256"
+    )
+    url, _ = session.create_authorization_url(
+        f"{provider}/oauth/authorize", code_verifier=secrets.token_urlsafe(48)
+    )
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(url)
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("input[name=organization]")
+        assert page.locator("input[name=organization]").count() == 2
+        assert violations(page) == []
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375
+        legend = page.locator("legend").inner_text()
+        assert legend == (
+            "For which organization?" if locale == "en-US" else "¿Para qué organización?"
+        )

@@ -1,0 +1,67 @@
+"""Organizations written straight into Firestore by the fixed layout of
+``application/orgs/ports.py`` (orgs/{id}, org_slugs/{slug key}, orgs/{id}/members/{user}),
+as the org repository's commits leave them: for the tests of what reads them (the active
+org, the Firebase rules) without going through the org API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.accounts.users import username_key
+from domain.orgs.orgs import new_org_id
+from infrastructure.firestore.client import claim_id
+
+
+def add_org(
+    firestore: Any, slug: str, members: dict[str, tuple[str, ...]], *, require_mfa: bool = False
+) -> str:
+    """A live org named ``slug`` with ``members`` (user id -> roles); its id."""
+    org_id, now = new_org_id(), datetime.now(UTC)
+    owners = sum("owner" in roles for roles in members.values())
+    firestore.collection("orgs").document(org_id).set(
+        {
+            "slug": slug,
+            "name": slug.title(),
+            "created_at": now,
+            "updated_at": now,
+            "domain_policy": "none",
+            "require_mfa": require_mfa,
+            "custom_roles": [],
+            "owners": owners,
+            "member_version": 0,
+            "deleted_at": None,
+        }
+    )
+    firestore.collection("org_slugs").document(claim_id(username_key(slug))).set({"org_id": org_id})
+    for user_id, roles in members.items():
+        set_member(firestore, org_id, user_id, roles)
+    return org_id
+
+
+def set_member(firestore: Any, org_id: str, user_id: str, roles: tuple[str, ...]) -> int:
+    """Add the member or change their roles, at the org's next member version (returned)."""
+    org = firestore.collection("orgs").document(org_id)
+    version = int(org.get().to_dict()["member_version"]) + 1
+    org.update({"member_version": version})
+    now = datetime.now(UTC)
+    org.collection("members").document(user_id).set(
+        {
+            "org_id": org_id,
+            "user_id": user_id,
+            "roles": list(roles),
+            "version": version,
+            "joined_at": now,
+            "updated_at": now,
+        }
+    )
+    return version
+
+
+def remove_member(firestore: Any, org_id: str, user_id: str) -> None:
+    firestore.collection("orgs").document(org_id).collection("members").document(user_id).delete()
+
+
+def delete_org(firestore: Any, org_id: str) -> None:
+    """The org's tombstone, as ``OrgRepository.mark_deleted`` leaves it."""
+    firestore.collection("orgs").document(org_id).update({"deleted_at": datetime.now(UTC)})
