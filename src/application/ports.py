@@ -194,6 +194,9 @@ class Audit(StrEnum):
     # The device flow (RFC 8628): a person answered a device's request; reason is the client.
     OAUTH_DEVICE_APPROVED = "oauth_device_approved"
     OAUTH_DEVICE_DENIED = "oauth_device_denied"
+    # Organizations' invitations (docs/reference/orgs.md): reason is the org's id.
+    ORG_INVITATION_CREATED = "org_invitation_created"
+    ORG_INVITATION_ACCEPTED = "org_invitation_accepted"
 
 
 @dataclass(frozen=True)
