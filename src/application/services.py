@@ -18,6 +18,7 @@ from application.federation.upstream import UpstreamServices
 from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.migration.services import MoveServices
+from application.orgs.invitations import OrgInvitationServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
 from application.provider.services import OAuthServices
 from application.resources.datasets import DatasetServices
@@ -47,6 +48,7 @@ class Services:
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
+    org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -34,6 +34,7 @@ from bootstrap import (
     federation,
     mail,
     migration,
+    orgs,
     platform,
     provider,
     resources,
@@ -89,6 +90,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
+        | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,
             webhooks,
@@ -151,6 +153,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         oauth=provider.bind_oauth(
             prov, settings, accounts=acc, signin=sig, rules=rules, platform=base
+        ),
+        org_invitations=orgs.bind_invitations(
+            adapters.orgs, settings, accounts=acc, platform=base, queue=queue
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, platform=base),

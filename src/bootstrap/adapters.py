@@ -22,6 +22,7 @@ from bootstrap import (
     federation,
     mail,
     migration,
+    orgs,
     platform,
     provider,
     resources,
@@ -32,6 +33,7 @@ from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
+from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import JobQueueFactory, Platform
 from bootstrap.provider import ProviderAdapters
 from bootstrap.resources import ResourcesAdapters
@@ -58,6 +60,7 @@ class Adapters:
     provider: ProviderAdapters
     resources: ResourcesAdapters
     migration: MigrationAdapters
+    orgs: OrgsAdapters
 
 
 def build_adapters(
@@ -82,4 +85,5 @@ def build_adapters(
         provider=provider.build(settings, client),
         resources=resources.build(settings, client),
         migration=migration.build(client),
+        orgs=orgs.build(settings, client),
     )

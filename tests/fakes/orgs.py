@@ -11,14 +11,15 @@ from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict, NotFound
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import Membership, Org, is_slug_shaped, not_found, owners_after
+from tests.fakes.kernel import InMemoryStore
 
 
 class FakeOrgRepository:
     """Orgs and their members under one lock: what the invitations' use cases need of the
     port (the core's fuller fake replaces it)."""
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.lock = (store or InMemoryStore()).lock
         self.orgs: dict[str, Org] = {}
         self.members: dict[tuple[str, str], Membership] = {}
 

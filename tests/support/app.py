@@ -20,6 +20,7 @@ from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
+from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, provider_tokens
 from bootstrap.resources import ResourcesAdapters
@@ -50,6 +51,7 @@ from tests.fakes.federation import (
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer, FakeNewDeviceMails
 from tests.fakes.migration import FakeUserMoves
+from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
 from tests.fakes.provider import (
     FakeDeviceAuthorizations,
     FakeGrantHolders,
@@ -152,6 +154,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
+        orgs=OrgsAdapters(
+            orgs=FakeOrgRepository(store), invitations=FakeOrgInvitationRepository()
+        ),
     )
 
 
