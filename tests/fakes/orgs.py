@@ -1,4 +1,5 @@
-"""Fakes of the organizations' ports: the orgs with their memberships, and the invitations."""
+"""Fakes of the organizations' ports: the orgs, their slug claims and their members; the
+invitations."""
 
 from __future__ import annotations
 
@@ -8,63 +9,100 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
 from domain.orgs.invitations import OrgInvitation
-from domain.orgs.orgs import Membership, Org, is_slug_shaped, not_found, owners_after
+from domain.orgs.orgs import Membership, Org, is_slug_shaped, owners_after
 from tests.fakes.kernel import InMemoryStore
 
 
+def _gone() -> NotFound:
+    return NotFound("No such organization.", code="org_not_found")
+
+
 class FakeOrgRepository:
-    """Orgs and their members under one lock: what the invitations' use cases need of the
-    port (the core's fuller fake replaces it)."""
+    """Orgs, slug claims and memberships in dictionaries, each change under one lock as one
+    Firestore commit is; ``deleted`` holds the tombstones a purge has not yet removed."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
-        self.lock = (store or InMemoryStore()).lock
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
         self.orgs: dict[str, Org] = {}
-        self.members: dict[tuple[str, str], Membership] = {}
+        self.deleted: dict[str, datetime] = {}  # org id -> when it was tombstoned
+        self.slugs: dict[str, str] = {}  # slug key -> org id
+        self.members: dict[str, dict[str, Membership]] = {}  # org id -> user id -> membership
+        self.purged_batches = 0  # how many batches purges took
+
+    def _live(self, org_id: str) -> Org | None:
+        org = self.orgs.get(org_id)
+        return org if org is not None and org_id not in self.deleted else None
+
+    def _slug_taken(self) -> Conflict:
+        return Conflict("This slug is already taken.", code="slug_taken", field="slug")
 
     def add(self, org: Org, owner: Membership, staged: StagedWrites = NO_WRITES) -> None:
         with self.lock:
-            if any(o.slug.normalized == org.slug.normalized for o in self.orgs.values()):
-                raise Conflict("This slug is taken.", code="slug_taken")
+            if org.slug.normalized in self.slugs:
+                raise self._slug_taken()
             self.orgs[org.id] = org
-            self.members[org.id, owner.user_id] = owner
+            self.slugs[org.slug.normalized] = org.id
+            self.members[org.id] = {owner.user_id: owner}
+            self.store.commit_staged(staged)
 
     def get(self, org_id: str) -> Org | None:
-        return self.orgs.get(org_id)
+        with self.lock:
+            return self._live(org_id)
 
     def find(self, id_or_slug: str) -> Org | None:
         with self.lock:
             if not is_slug_shaped(id_or_slug):
-                return self.orgs.get(id_or_slug)
-            return next((o for o in self.orgs.values() if o.slug.value == id_or_slug), None)
+                return self._live(id_or_slug)
+            org = self._live(self.slugs.get(username_key(id_or_slug), ""))
+            return org if org is not None and org.slug.value == id_or_slug else None
 
     def update(
         self, org_id: str, change: Callable[[Org], Org], staged: StagedWrites = NO_WRITES
     ) -> Org:
         with self.lock:
-            org = self.orgs.get(org_id)
-            if org is None:
-                raise not_found()
-            self.orgs[org_id] = after = change(org)
-            return after
+            old = self._live(org_id)
+            if old is None:
+                raise _gone()
+            new = change(old)
+            if new.slug.normalized != old.slug.normalized:
+                if self.slugs.get(new.slug.normalized, org_id) != org_id:
+                    raise self._slug_taken()
+                if self.slugs.get(old.slug.normalized) == org_id:
+                    del self.slugs[old.slug.normalized]
+                self.slugs[new.slug.normalized] = org_id
+            self.orgs[org_id] = new
+            self.store.commit_staged(staged)
+            return new
 
     def membership(self, org_id: str, user_id: str) -> Membership | None:
         with self.lock:
-            return self.members.get((org_id, user_id)) if org_id in self.orgs else None
+            if self._live(org_id) is None:
+                return None
+            return self.members.get(org_id, {}).get(user_id)
 
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         with self.lock:
-            mine = [(self.orgs[o], m) for (o, u), m in self.members.items() if u == user_id]
-            return sorted(mine, key=lambda pair: pair[0].slug.value)[:limit]
+            found = [
+                (org, members[user_id])
+                for org_id, members in self.members.items()
+                if user_id in members and (org := self._live(org_id)) is not None
+            ]
+        return sorted(found, key=lambda pair: pair[0].slug.value)[:limit]
 
     def members_page(self, org_id: str, after: str | None, limit: int) -> list[Membership]:
         with self.lock:
-            found = sorted(
-                (m for (o, u), m in self.members.items() if o == org_id and u > (after or "")),
-                key=lambda m: m.user_id,
-            )
-            return found[:limit]
+            members = sorted(self.members.get(org_id, {}).items())
+        return [m for user_id, m in members if after is None or user_id > after][:limit]
+
+    def _org_of_change(self, org_id: str) -> Org:
+        org = self._live(org_id)
+        if org is None:
+            raise _gone()
+        return org
 
     def add_member(
         self,
@@ -75,16 +113,15 @@ class FakeOrgRepository:
         staged: StagedWrites = NO_WRITES,
     ) -> Membership:
         with self.lock:
-            org = self.orgs.get(org_id)
-            if org is None:
-                raise not_found()
-            if (org_id, user_id) in self.members:
-                raise Conflict("Already a member.", code="already_member")
-            version = org.member_version + 1
-            member = Membership(org_id, user_id, roles, version, now, now)
+            org = self._org_of_change(org_id)
+            members = self.members.setdefault(org_id, {})
+            if user_id in members:
+                raise Conflict("This person is already a member.", code="already_member")
+            member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
             owners = owners_after(org, None, member)
-            self.orgs[org_id] = replace(org, member_version=version, owners=owners)
-            self.members[org_id, user_id] = member
+            self.orgs[org_id] = replace(org, owners=owners, member_version=member.version)
+            members[user_id] = member
+            self.store.commit_staged(staged)
             return member
 
     def change_roles(
@@ -96,38 +133,47 @@ class FakeOrgRepository:
         staged: StagedWrites = NO_WRITES,
     ) -> tuple[Membership, Membership]:
         with self.lock:
-            org, before = self.orgs.get(org_id), self.members.get((org_id, user_id))
-            if org is None or before is None:
-                raise NotFound("Not a member.", code="member_not_found")
-            version = org.member_version + 1
-            after = before.with_roles(roles, version, now)
+            org = self._org_of_change(org_id)
+            before = self.members.get(org_id, {}).get(user_id)
+            if before is None:
+                raise NotFound("No such member of this organization.", code="member_not_found")
+            after = before.with_roles(roles, org.member_version + 1, now)
             owners = owners_after(org, before, after)
-            self.orgs[org_id] = replace(org, member_version=version, owners=owners)
-            self.members[org_id, user_id] = after
+            self.orgs[org_id] = replace(org, owners=owners, member_version=after.version)
+            self.members[org_id][user_id] = after
+            self.store.commit_staged(staged)
             return before, after
 
     def remove_member(
         self, org_id: str, user_id: str, now: datetime, staged: StagedWrites = NO_WRITES
     ) -> Membership:
         with self.lock:
-            org, before = self.orgs.get(org_id), self.members.get((org_id, user_id))
-            if org is None or before is None:
-                raise NotFound("Not a member.", code="member_not_found")
+            org = self._org_of_change(org_id)
+            before = self.members.get(org_id, {}).get(user_id)
+            if before is None:
+                raise NotFound("No such member of this organization.", code="member_not_found")
             self.orgs[org_id] = replace(org, owners=owners_after(org, before, None))
-            del self.members[org_id, user_id]
+            del self.members[org_id][user_id]
+            self.store.commit_staged(staged)
             return before
 
     def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
         with self.lock:
-            org = self.orgs.pop(org_id, None)
-            if org is None:
-                raise not_found()
+            org = self._org_of_change(org_id)
+            self.deleted[org_id] = now
+            if self.slugs.get(org.slug.normalized) == org_id:
+                del self.slugs[org.slug.normalized]
+            self.store.commit_staged(staged)
             return org
 
     def purge(self, org_id: str, batch_size: int) -> None:
         with self.lock:
-            for key in [key for key in self.members if key[0] == org_id]:
-                del self.members[key]
+            if self._live(org_id) is not None:
+                return  # only a tombstoned org is purged
+            members = self.members.pop(org_id, {})
+            self.purged_batches += -(-len(members) // batch_size)
+            self.orgs.pop(org_id, None)
+            self.deleted.pop(org_id, None)
 
 
 # Invitations

@@ -1,0 +1,189 @@
+"""The OrgRepository port, run against the fake and against Firestore."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from application.orgs.ports import OrgRepository
+from domain.errors import Conflict, DomainError, NotFound
+from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
+from tests.fakes.orgs import FakeOrgRepository
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=1)
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def orgs(request: pytest.FixtureRequest) -> OrgRepository:
+    if request.param == "fake":
+        return FakeOrgRepository()
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+
+    client: Any = request.getfixturevalue("firestore")
+    return FirestoreOrgRepository(client)
+
+
+def created(orgs: OrgRepository, slug: str = "acme", owner: str = "u-owner") -> Org:
+    org = replace(Org.create(Slug(slug), "Acme", NOW), member_version=1)
+    orgs.add(org, Membership(org.id, owner, ("owner",), 1, NOW, NOW))
+    return org
+
+
+def test_an_org_comes_back_as_stored_by_id_and_by_slug(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    assert orgs.get(org.id) == org
+    assert orgs.find(org.id) == org
+    assert orgs.find("acme") == org
+    assert orgs.find("acrne") is None  # a look-alike names nothing
+    assert orgs.find("other") is None
+    assert orgs.get("missing") is None
+    assert orgs.membership(org.id, "u-owner") == Membership(
+        org.id, "u-owner", ("owner",), 1, NOW, NOW
+    )
+    assert orgs.membership(org.id, "u-nobody") is None
+
+
+def test_a_slug_or_its_look_alike_is_taken_once(orgs: OrgRepository) -> None:
+    created(orgs, "acme")
+    for slug in ("acme", "acrne"):
+        with pytest.raises(Conflict) as taken:
+            created(orgs, slug)
+        assert taken.value.code == "slug_taken"
+
+
+def test_an_update_moves_the_slug_claim(orgs: OrgRepository) -> None:
+    org = created(orgs, "acme")
+    created(orgs, "other-co")
+    changed = orgs.update(
+        org.id,
+        lambda o: replace(
+            o,
+            slug=Slug("acme-two"),
+            name="Acme Two",
+            domain_policy=DomainPolicy.SUGGEST,
+            require_mfa=True,
+            custom_roles=("billing", "support:read"),
+            updated_at=LATER,
+        ),
+    )
+    assert orgs.get(org.id) == changed
+    assert orgs.find("acme-two") == changed
+    assert orgs.find("acme") is None
+    created(orgs, "acme")  # the old slug is free again
+    with pytest.raises(Conflict) as taken:
+        orgs.update(org.id, lambda o: replace(o, slug=Slug("other-co")))
+    assert taken.value.code == "slug_taken"
+    assert orgs.get(org.id) == changed
+    with pytest.raises(NotFound):
+        orgs.update("missing", lambda o: o)
+
+
+def test_members_take_the_next_version_and_page_by_user_id(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    added = [orgs.add_member(org.id, f"u{i}", ("member",), LATER) for i in (3, 1, 2)]
+    assert [m.version for m in added] == [2, 3, 4]
+    with pytest.raises(Conflict) as again:
+        orgs.add_member(org.id, "u1", ("admin",), LATER)
+    assert again.value.code == "already_member"
+    first = orgs.members_page(org.id, None, 2)
+    rest = orgs.members_page(org.id, first[-1].user_id, 10)
+    assert [m.user_id for m in first + rest] == ["u-owner", "u1", "u2", "u3"]
+    before, after = orgs.change_roles(org.id, "u1", ("admin", "billing"), LATER)
+    assert before.roles == ("member",) and after.roles == ("admin", "billing")
+    assert after.version == 5 and orgs.membership(org.id, "u1") == after
+    removed = orgs.remove_member(org.id, "u1", LATER)
+    assert removed == after and orgs.membership(org.id, "u1") is None
+    readded = orgs.add_member(org.id, "u1", ("member",), LATER)
+    assert readded.version == 6  # never an old version back
+    with pytest.raises(NotFound):
+        orgs.remove_member(org.id, "u-nobody", LATER)
+    with pytest.raises(NotFound):
+        orgs.change_roles(org.id, "u-nobody", ("member",), LATER)
+    with pytest.raises(NotFound):
+        orgs.add_member("missing", "u1", ("member",), LATER)
+
+
+def test_the_last_owner_can_neither_leave_nor_be_demoted(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    for change in (
+        lambda: orgs.remove_member(org.id, "u-owner", LATER),
+        lambda: orgs.change_roles(org.id, "u-owner", ("admin",), LATER),
+    ):
+        with pytest.raises(Conflict) as refused:
+            change()
+        assert refused.value.code == "last_owner"
+    orgs.add_member(org.id, "u2", ("owner",), LATER)
+    orgs.change_roles(org.id, "u-owner", ("admin",), LATER)
+    with pytest.raises(Conflict):
+        orgs.remove_member(org.id, "u2", LATER)
+    owners = orgs.get(org.id)
+    assert owners is not None and owners.owners == 1
+
+
+def test_the_last_owner_survives_parallel_demotions_and_removals(orgs: OrgRepository) -> None:
+    org = created(orgs, owner="o0")
+    for i in range(1, 6):
+        orgs.add_member(org.id, f"o{i}", ("owner",), LATER)
+
+    def change(i: int) -> str:
+        try:
+            if i % 2:
+                orgs.change_roles(org.id, f"o{i % 6}", ("member",), LATER)
+            else:
+                orgs.remove_member(org.id, f"o{i % 6}", LATER)
+        except DomainError as refused:
+            return refused.code
+        return "done"
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(change, range(12)))
+    assert set(outcomes) <= {"done", "last_owner", "member_not_found"}
+    members = orgs.members_page(org.id, None, 10)
+    owners = [m for m in members if m.owner]
+    assert len(owners) == 1
+    final = orgs.get(org.id)
+    assert final is not None and final.owners == 1
+
+
+def test_my_orgs_are_the_live_ones_by_slug(orgs: OrgRepository) -> None:
+    zeta = created(orgs, "zeta", owner="u1")
+    alpha = created(orgs, "alpha", owner="u2")
+    mine = orgs.add_member(alpha.id, "u1", ("member",), LATER)
+    created(orgs, "other", owner="u2")
+    assert [(o.slug.value, m.roles) for o, m in orgs.memberships_of("u1", 10)] == [
+        ("alpha", ("member",)),
+        ("zeta", ("owner",)),
+    ]
+    assert orgs.memberships_of("u1", 1) == [(orgs.get(alpha.id), mine)]
+    orgs.mark_deleted(zeta.id, LATER)
+    assert [o.slug.value for o, _ in orgs.memberships_of("u1", 10)] == ["alpha"]
+    assert orgs.memberships_of("nobody", 10) == []
+
+
+def test_a_deleted_org_is_gone_at_once_and_purged_later(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    for i in range(5):
+        orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+    orgs.purge(org.id, 2)  # a live org is not purged
+    assert orgs.membership(org.id, "u1") is not None
+    assert orgs.mark_deleted(org.id, LATER) == orgs_before_delete(org)
+    assert orgs.get(org.id) is None and orgs.find("acme") is None
+    assert orgs.membership(org.id, "u1") is None
+    with pytest.raises(NotFound):
+        orgs.mark_deleted(org.id, LATER)
+    with pytest.raises(NotFound):
+        orgs.add_member(org.id, "u9", ("member",), LATER)
+    again = created(orgs, "acme")  # the slug is free at once
+    orgs.purge(org.id, 2)
+    assert orgs.members_page(org.id, None, 10) == []
+    assert orgs.find("acme") == again
+
+
+def orgs_before_delete(org: Org) -> Org:
+    return replace(org, member_version=6)
