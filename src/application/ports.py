@@ -194,9 +194,16 @@ class Audit(StrEnum):
     # The device flow (RFC 8628): a person answered a device's request; reason is the client.
     OAUTH_DEVICE_APPROVED = "oauth_device_approved"
     OAUTH_DEVICE_DENIED = "oauth_device_denied"
-    # Organizations' invitations (docs/reference/orgs.md): reason is the org's id.
-    ORG_INVITATION_CREATED = "org_invitation_created"
-    ORG_INVITATION_ACCEPTED = "org_invitation_accepted"
+    # Organizations (docs/reference/orgs.md): each names its org (``org_id``); a membership's
+    # event is about the member (``user_id``), the others about the person who acted.
+    ORG_CREATED = "org_created"
+    ORG_UPDATED = "org_updated"
+    ORG_DELETED = "org_deleted"
+    ORG_MEMBER_ADDED = "org_member_added"
+    ORG_MEMBER_REMOVED = "org_member_removed"
+    ORG_MEMBER_ROLES_CHANGED = "org_member_roles_changed"
+    ORG_INVITATION_CREATED = "org_invitation_created"  # about the inviter
+    ORG_INVITATION_ACCEPTED = "org_invitation_accepted"  # about the person who joined
 
 
 @dataclass(frozen=True)
@@ -215,6 +222,7 @@ class AuditEvent:
     # The way in a signed-in person added, when the event is such an addition: its notice
     # names it and the notice's "this wasn't me" link removes it.
     added: WayIn | None = None
+    org_id: str | None = None  # the organization it happened in, where one
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,24 @@ def test_pages_continue_before_a_position_ties_broken_by_id(events: SecurityEven
     assert tail == everything[3:]
 
 
+def test_an_orgs_events_are_its_audit_log_newest_first(events: SecurityEvents) -> None:
+    theirs = [
+        event(f"u{i}", kind, i, org_id="org1", actor_id="u0")
+        for i, kind in enumerate(["org.created", "org.member_added", "org.member_added"])
+    ]
+    same_time = [event("u5", "org.updated", 9, org_id="org1") for _ in range(2)]
+    for e in [*theirs, *same_time, event("u1", "org.created", 5, org_id="org2")]:
+        events.add(e)
+    events.add(event("u1", "signin.succeeded", 7))
+    everything = events.list_org_page("org1", None, 10)
+    assert everything == sorted([*theirs, *same_time], key=lambda e: (e.at, e.id), reverse=True)
+    first = events.list_org_page("org1", None, 2)
+    rest = events.list_org_page("org1", (first[-1].at, first[-1].id), 10)
+    assert first + rest == everything
+    assert events.list_page("u1", None, None, 10)[-1] == theirs[1]  # the member's own too
+    assert events.list_org_page("org3", None, 10) == []
+
+
 @dataclass
 class Commits:
     """The repositories whose commits carry staged events, and where the events are read."""

@@ -58,13 +58,24 @@ class FakeSecurityEvents:
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
     ) -> list[SecurityEvent]:
+        return self._newest(
+            lambda e: e.user_id == user_id and (type is None or e.type == type), before, limit
+        )
+
+    def list_org_page(
+        self, org_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        return self._newest(lambda e: e.org_id == org_id, before, limit)
+
+    def _newest(
+        self,
+        match: Callable[[SecurityEvent], bool],
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[SecurityEvent]:
         with self.lock:
             rows = sorted(
-                (
-                    e
-                    for e in self.events.values()
-                    if e.user_id == user_id and (type is None or e.type == type)
-                ),
+                (e for e in self.events.values() if match(e)),
                 key=lambda e: (e.at, e.id),
                 reverse=True,
             )

@@ -154,9 +154,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
-        orgs=OrgsAdapters(
-            orgs=FakeOrgRepository(store), invitations=FakeOrgInvitationRepository()
-        ),
+        orgs=OrgsAdapters(orgs=FakeOrgRepository(store), invitations=FakeOrgInvitationRepository()),
     )
 
 

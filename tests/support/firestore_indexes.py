@@ -11,7 +11,7 @@ last, in the last order's direction, unless the query orders it otherwise).
 The rule for a collection written per request ("hot": every one not named in ``COLD``): a
 field of sequential values (a time, an expiry; ``sequential``) has its single-field index
 exempted, so no query may rest on it; a composite index that holds one starts with a field
-that spreads writes (an account, an owner, a shard: ``SPREADS``). Every expiry a collection
+that spreads writes (an account, an org, an owner, a shard: ``SPREADS``). Every expiry a collection
 is written with has its TTL policy, itself exempt from indexing.
 """
 
@@ -40,7 +40,7 @@ COLD: dict[str, str] = {
 }
 # Fields whose values spread writes over the index: the first field of a composite index that
 # holds a sequential one is one of them.
-SPREADS = frozenset({"user_id", "owner_id", "id_user", "shard"})
+SPREADS = frozenset({"user_id", "owner_id", "id_user", "shard", "org_id"})
 # A time, an expiry: any field so named, or holding maps with a field so named.
 SEQUENTIAL_NAME = re.compile(r"(^|_)(at|date|time|since|until|start)$|^expires")
 ALSO_SEQUENTIAL = frozenset({("mfa", "last_step")})  # the TOTP time step last used

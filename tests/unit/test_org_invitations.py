@@ -162,7 +162,7 @@ def test_an_admin_invites_and_the_invited_person_joins() -> None:
     joined = world.accept(ivy, token)
     assert (joined.org.id, joined.membership.roles) == (world.org.id, ("member", "billing"))
     assert world.orgs.membership(world.org.id, ivy.id) == joined.membership
-    kinds = [(e.event, e.reason) for e in world.audit.events]
+    kinds = [(e.event, e.org_id) for e in world.audit.events]
     assert (Audit.ORG_INVITATION_CREATED, world.org.id) in kinds
     assert (Audit.ORG_INVITATION_ACCEPTED, world.org.id) in kinds
 

@@ -59,6 +59,14 @@ EventType = Literal[
     "identity.unlinked",
     "pat.created",
     "pat.revoked",
+    "org.created",
+    "org.updated",
+    "org.deleted",
+    "org.member_added",
+    "org.member_removed",
+    "org.member_roles_changed",
+    "org.invitation_created",
+    "org.invitation_accepted",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -74,6 +82,13 @@ class SecurityEvents(Protocol):
     ) -> list[SecurityEvent]:
         """Up to ``limit`` of the user's events, newest first by (at, id), before that
         position; only those of ``type`` where given."""
+        ...
+
+    def list_org_page(
+        self, org_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        """Up to ``limit`` of the org's events (its audit log), newest first by (at, id),
+        before that position."""
         ...
 
 
@@ -106,6 +121,14 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.IDENTITY_UNLINKED, "success"): "identity.unlinked",
     (Audit.PAT_CREATED, "success"): "pat.created",
     (Audit.PAT_REVOKED, "success"): "pat.revoked",
+    (Audit.ORG_CREATED, "success"): "org.created",
+    (Audit.ORG_UPDATED, "success"): "org.updated",
+    (Audit.ORG_DELETED, "success"): "org.deleted",
+    (Audit.ORG_MEMBER_ADDED, "success"): "org.member_added",
+    (Audit.ORG_MEMBER_REMOVED, "success"): "org.member_removed",
+    (Audit.ORG_MEMBER_ROLES_CHANGED, "success"): "org.member_roles_changed",
+    (Audit.ORG_INVITATION_CREATED, "success"): "org.invitation_created",
+    (Audit.ORG_INVITATION_ACCEPTED, "success"): "org.invitation_accepted",
 }
 
 
@@ -141,6 +164,7 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
             session_id=event.session_id,
             actor_id=event.actor_id,
             reason=event.reason,
+            org_id=event.org_id,
         )
         for kind in _types_of(event)
     ]

@@ -139,7 +139,7 @@ def invite_to_org(
     )
     invitations.put(invitation)
     _enqueue(queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
-    audit.record(AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, reason=org.id))
+    audit.record(AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id))
     return invitation
 
 
@@ -239,7 +239,7 @@ def accept_invitation(
         if existing is None:  # removed again meanwhile: nothing to answer but a retry
             raise
         return Joined(org, existing)
-    audit.record(AuditEvent(Audit.ORG_INVITATION_ACCEPTED, user_id=user.id, reason=org.id))
+    audit.record(AuditEvent(Audit.ORG_INVITATION_ACCEPTED, user_id=user.id, org_id=org.id))
     return Joined(org, membership)
 
 

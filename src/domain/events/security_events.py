@@ -29,6 +29,7 @@ class SecurityEvent:
     actor_id: str | None = None
     reason: str | None = None
     session_id: str | None = None  # the session it began or happened in, where one
+    org_id: str | None = None  # the organization it happened in: its audit log lists it
 
     @property
     def expires_at(self) -> datetime:

@@ -33,6 +33,8 @@ def payload(event: SecurityEvent) -> str:
                 "user_id": event.user_id,
                 "actor_id": event.actor_id,
                 "outcome": event.outcome,
+                # An organization's event names it (docs/reference/orgs.md).
+                **({"org_id": event.org_id} if event.org_id is not None else {}),
             },
         },
         separators=(",", ":"),

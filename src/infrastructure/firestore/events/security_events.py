@@ -37,6 +37,7 @@ def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
         "session_id": event.session_id,
         "actor_id": event.actor_id,
         "reason": event.reason,
+        "org_id": event.org_id,
         "expires_at": event.expires_at,
     }
 
@@ -54,6 +55,7 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         session_id=data.get("session_id"),
         actor_id=data.get("actor_id"),
         reason=data.get("reason"),
+        org_id=data.get("org_id"),
     )
 
 
@@ -99,6 +101,20 @@ class FirestoreSecurityEvents:
         where: tuple[tuple[str, str], ...] = (("user_id", user_id),)
         if type is not None:
             where += (("type", type),)
+        return self._newest(where, before, limit)
+
+    def list_org_page(
+        self, org_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[SecurityEvent]:
+        # Composite index (firestore.indexes.json): org_id + at desc + __name__ desc.
+        return self._newest((("org_id", org_id),), before, limit)
+
+    def _newest(
+        self,
+        where: tuple[tuple[str, str], ...],
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[SecurityEvent]:
         query = Select(
             SECURITY_EVENTS,
             where,
