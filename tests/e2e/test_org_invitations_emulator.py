@@ -86,6 +86,12 @@ def test_invite_mail_and_thirty_parallel_accepts(service: str, firestore: Any) -
     joined = next(answer.json() for answer in answers if answer.status_code == 200)
     assert joined == {"id": org.id, "slug": "acme", "name": "Acme Corp", "roles": ["member"]}
     assert call("GET", url + "/user", ivy).json()["email_verified"] is True
+    stored = [e.to_dict() for e in firestore.collection("security_events").stream()]
+    kinds = sorted((e["type"], e["user_id"], e.get("org_id")) for e in stored if "org" in e["type"])
+    assert kinds == [
+        ("org.invitation_accepted", ivy_id, org.id),  # once, of 30 accepts
+        ("org.invitation_created", admin_id, org.id),
+    ]
 
     listed = call("GET", f"{url}/orgs/{org.id}/invitations", admin)
     assert listed.status_code == 200
