@@ -188,6 +188,7 @@ class World:
             audit=self.audit,
             clock=self.clock,
         )
+        self.adapters = adapters  # the fakes behind the app, for a test to plant state in
         self.app = build_app(self.settings, adapters)
         self.app.extensions[TEST_CLOCK] = self.clock
         self.client: FlaskClient = self.app.test_client()
