@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.orgs.ports import OrgRepository
-from domain.errors import Conflict, DomainError, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from tests.fakes.orgs import FakeOrgRepository
 
@@ -86,6 +86,7 @@ def test_an_update_moves_the_slug_claim(orgs: OrgRepository) -> None:
 
 def test_members_take_the_next_version_and_page_by_user_id(orgs: OrgRepository) -> None:
     org = created(orgs)
+    orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
     added = [orgs.add_member(org.id, f"u{i}", ("member",), LATER) for i in (3, 1, 2)]
     assert [m.version for m in added] == [2, 3, 4]
     with pytest.raises(Conflict) as again:
@@ -187,3 +188,23 @@ def test_a_deleted_org_is_gone_at_once_and_purged_later(orgs: OrgRepository) -> 
 
 def orgs_before_delete(org: Org) -> Org:
     return replace(org, member_version=6)
+
+
+def test_a_custom_role_a_member_holds_stays_until_taken_from_them(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    roles = tuple(f"r{i}" for i in range(40))  # more than one array_contains_any holds
+    orgs.update(org.id, lambda o: replace(o, custom_roles=roles))
+    orgs.add_member(org.id, "u1", ("member", "r35"), LATER)
+    with pytest.raises(Conflict) as held:
+        orgs.update(org.id, lambda o: replace(o, custom_roles=("r0",)))
+    assert held.value.code == "custom_role_in_use" and "r35" in str(held.value)
+    orgs.change_roles(org.id, "u1", ("member",), LATER)
+    fewer = orgs.update(org.id, lambda o: replace(o, custom_roles=("r0",)))
+    assert fewer.custom_roles == ("r0",)
+    for change in (
+        lambda: orgs.change_roles(org.id, "u1", ("r35",), LATER),
+        lambda: orgs.add_member(org.id, "u2", ("r1",), LATER),
+    ):
+        with pytest.raises(InvalidInput) as unknown:
+            change()
+        assert unknown.value.code == "unknown_role"

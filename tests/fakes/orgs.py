@@ -12,7 +12,15 @@ from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
 from domain.orgs.invitations import OrgInvitation
-from domain.orgs.orgs import Membership, Org, is_slug_shaped, owners_after
+from domain.orgs.orgs import (
+    Membership,
+    Org,
+    checked_roles,
+    is_slug_shaped,
+    owners_after,
+    removed_roles,
+    role_in_use,
+)
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -68,6 +76,10 @@ class FakeOrgRepository:
             if old is None:
                 raise _gone()
             new = change(old)
+            held = {role for m in self.members.get(org_id, {}).values() for role in m.roles}
+            for role in removed_roles(old, new):
+                if role in held:
+                    raise role_in_use(role)
             if new.slug.normalized != old.slug.normalized:
                 if self.slugs.get(new.slug.normalized, org_id) != org_id:
                     raise self._slug_taken()
@@ -117,6 +129,7 @@ class FakeOrgRepository:
             members = self.members.setdefault(org_id, {})
             if user_id in members:
                 raise Conflict("This person is already a member.", code="already_member")
+            checked_roles(list(roles), org.custom_roles)
             member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
             owners = owners_after(org, None, member)
             self.orgs[org_id] = replace(org, owners=owners, member_version=member.version)
@@ -137,6 +150,7 @@ class FakeOrgRepository:
             before = self.members.get(org_id, {}).get(user_id)
             if before is None:
                 raise NotFound("No such member of this organization.", code="member_not_found")
+            checked_roles(list(roles), org.custom_roles)
             after = before.with_roles(roles, org.member_version + 1, now)
             owners = owners_after(org, before, after)
             self.orgs[org_id] = replace(org, owners=owners, member_version=after.version)

@@ -300,3 +300,12 @@ def test_the_mail_of_an_accepted_or_revoked_invitation_is_not_sent() -> None:
     world.invitations.invitations.clear()
     world.run_jobs()
     assert world.mailer.sent == []
+
+
+def test_a_role_removed_since_the_invitation() -> None:
+    world = Org1()
+    token = world.invite(roles=["billing"])
+    world.orgs.update(world.org.id, lambda org: replace(org, custom_roles=()))
+    ivy = world.person("ivy")
+    assert code_of(lambda: world.accept(ivy, token)) == "invitation_outdated"
+    assert world.orgs.membership(world.org.id, ivy.id) is None

@@ -33,7 +33,7 @@ from application.ports import (
     Metrics,
 )
 from domain.accounts.users import Email, User
-from domain.errors import Conflict, DomainError, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
 from domain.mail.action_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.invitations import OrgInvitation
@@ -232,6 +232,12 @@ def accept_invitation(
         users.update(user.id, lambda it: _proven(it, invitation, now))
     try:
         membership = orgs.add_member(org.id, user.id, invitation.roles, now)
+    except InvalidInput as unknown:
+        # A custom role it gives was removed from the org since: an admin invites again.
+        raise Conflict(
+            "This invitation gives a role the organization no longer has; ask for a new one.",
+            code="invitation_outdated",
+        ) from unknown
     except Conflict as taken:
         if taken.code != "already_member":
             raise

@@ -41,7 +41,8 @@ class OrgRepository(Protocol):
         self, org_id: str, change: Callable[[Org], Org], staged: StagedWrites = NO_WRITES
     ) -> Org:
         """Apply a pure ``change`` atomically, moving the slug's claim when it changes;
-        NotFound, Conflict ``slug_taken``."""
+        NotFound, Conflict ``slug_taken``, Conflict ``custom_role_in_use`` when a custom role
+        it removes is held by a member (under any concurrency)."""
         ...
 
     def membership(self, org_id: str, user_id: str) -> Membership | None:
@@ -66,7 +67,8 @@ class OrgRepository(Protocol):
     ) -> Membership:
         """Make the person a member with ``roles``, taking the org's next member version
         (and counting an owner), in one commit with what ``staged`` writes (an invitation's
-        spending); Conflict ``already_member``, NotFound if the org is gone."""
+        spending); Conflict ``already_member``, NotFound if the org is gone; InvalidInput
+        ``unknown_role`` for a role the org does not name as it is at the commit."""
         ...
 
     def change_roles(
@@ -79,7 +81,7 @@ class OrgRepository(Protocol):
     ) -> tuple[Membership, Membership]:
         """(before, after): the member's roles replaced, the next member version taken, the
         owners counted, under any concurrency; Conflict ``last_owner`` when no owner would
-        remain; NotFound when not a member."""
+        remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``."""
         ...
 
     def remove_member(

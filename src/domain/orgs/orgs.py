@@ -213,3 +213,49 @@ def owners_after(org: Org, before: Membership | None, after: Membership | None) 
 def not_found() -> NotFound:
     """What a non-member learns of an org: that there is none (404)."""
     return NotFound("No such organization.", code="org_not_found")
+
+
+# What ``PATCH /orgs/{org}`` may change, and how each value is checked.
+EDITABLE = ("name", "slug", "domain_policy", "require_mfa", "custom_roles")
+
+
+def edited(org: Org, changes: Mapping[str, object], now: datetime) -> Org:
+    """``org`` with the fields of ``changes`` (a subset of ``EDITABLE``) checked and set."""
+    fields: dict[str, object] = {}
+    for name, value in changes.items():
+        if name == "name":
+            fields["name"] = checked_name(value)
+        elif name == "slug":
+            fields["slug"] = Slug(value) if isinstance(value, str) else Slug("")
+        elif name == "domain_policy":
+            if value not in {p.value for p in DomainPolicy}:
+                raise InvalidInput.field(
+                    "domain_policy", "One of none, suggest, auto_join.", "invalid_domain_policy"
+                )
+            fields["domain_policy"] = DomainPolicy(str(value))
+        elif name == "require_mfa":
+            if not isinstance(value, bool):
+                raise InvalidInput.field("require_mfa", "true or false.", "invalid_require_mfa")
+            fields["require_mfa"] = value
+        elif name == "custom_roles":
+            fields["custom_roles"] = checked_custom_roles(value)
+        else:
+            raise InvalidInput.field(name, "This field cannot be changed.", "unknown_field")
+    if not fields:
+        return org
+    return replace(org, **fields, updated_at=now)  # type: ignore[arg-type]
+
+
+def removed_roles(before: Org, after: Org) -> tuple[str, ...]:
+    """The org's own roles that ``after`` no longer names."""
+    return tuple(role for role in before.custom_roles if role not in after.custom_roles)
+
+
+def role_in_use(role: str) -> Conflict:
+    """409 ``custom_role_in_use``: a role some member holds stays until it is taken from them
+    (docs/decisions/0365-custom-role-removal.md)."""
+    return Conflict(
+        f"Members hold the role {role!r}: take it from them first.",
+        code="custom_role_in_use",
+        field="custom_roles",
+    )

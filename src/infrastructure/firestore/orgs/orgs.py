@@ -22,7 +22,17 @@ from google.cloud import firestore
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
-from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug, is_slug_shaped, owners_after
+from domain.orgs.orgs import (
+    DomainPolicy,
+    Membership,
+    Org,
+    Slug,
+    checked_roles,
+    is_slug_shaped,
+    owners_after,
+    removed_roles,
+    role_in_use,
+)
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
@@ -37,6 +47,7 @@ from infrastructure.firestore.optimistic import Stale, unchanged_since, until_un
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
 # The memberships of one person read to list their orgs (by slug, live ones only).
 MEMBERSHIPS_READ = 1000
+ANY_OF_MAX = 30  # the values one array_contains_any filter may name
 
 
 def org_to_doc(org: Org) -> dict[str, Any]:
@@ -186,6 +197,7 @@ class FirestoreOrgRepository:
             if written is not None and old == written:
                 return written
             new = change(old)
+            self._check_removable(org_id, removed_roles(old, new))
             batch = self._client.batch()
             moved = new.slug.normalized != old.slug.normalized
             if moved:
@@ -207,6 +219,18 @@ class FirestoreOrgRepository:
             return new
 
         return until_unchanged(attempt)
+
+    def _check_removable(self, org_id: str, removed: tuple[str, ...]) -> None:
+        """409 ``custom_role_in_use`` if a member holds one of ``removed``: the commit that
+        removes them is guarded by the org document, which every membership change writes, so
+        no member can be given one of them meanwhile."""
+        members = self._orgs.document(org_id).collection(MEMBERS)
+        for start in range(0, len(removed), ANY_OF_MAX):
+            some = list(removed[start : start + ANY_OF_MAX])
+            query = members.where(filter=firestore.FieldFilter("roles", "array_contains_any", some))
+            for snap in query.limit(1).stream(**BOUNDED):
+                held = (snap.to_dict() or {}).get("roles", [])
+                raise role_in_use(next(role for role in some if role in held))
 
     def membership(self, org_id: str, user_id: str) -> Membership | None:
         if not org_id or not user_id:
@@ -279,6 +303,7 @@ class FirestoreOrgRepository:
                     return current  # our commit went through; only its answer was lost
                 raise Conflict("This person is already a member.", code="already_member")
             org = org_from_doc(org_id, org_snap.to_dict() or {})
+            checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
             member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
             batch = self._client.batch()
             batch.update(
@@ -312,6 +337,7 @@ class FirestoreOrgRepository:
             if written is not None and before == written[1]:
                 return written
             org = org_from_doc(org_id, org_snap.to_dict() or {})
+            checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
             after = before.with_roles(roles, org.member_version + 1, now)
             owners = owners_after(org, before, after)  # 409 last_owner
             batch = self._client.batch()
