@@ -220,6 +220,8 @@ class Audit(StrEnum):
     ORG_MEMBER_ADDED = "org_member_added"
     ORG_MEMBER_REMOVED = "org_member_removed"
     ORG_MEMBER_ROLES_CHANGED = "org_member_roles_changed"
+    ORG_INVITATION_CREATED = "org_invitation_created"  # about the inviter
+    ORG_INVITATION_ACCEPTED = "org_invitation_accepted"  # about the person who joined
 
 
 @dataclass(frozen=True)

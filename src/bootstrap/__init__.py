@@ -91,6 +91,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
         | orgs.handlers(adapters.orgs)
+        | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,
             webhooks,
@@ -157,6 +158,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         orgs=orgs.bind_orgs(
             adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
+        ),
+        org_invitations=orgs.bind_invitations(
+            adapters.orgs, settings, accounts=acc, platform=base, queue=queue
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, platform=base),

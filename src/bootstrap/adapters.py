@@ -85,5 +85,5 @@ def build_adapters(
         provider=provider.build(settings, client),
         resources=resources.build(settings, client),
         migration=migration.build(client),
-        orgs=orgs.build(client),
+        orgs=orgs.build(settings, client),
     )

@@ -1,7 +1,9 @@
-"""Fakes of the organizations' ports: the orgs, their slug claims and their members."""
+"""Fakes of the organizations' ports: the orgs, their slug claims and their members; the
+invitations."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -9,6 +11,7 @@ from datetime import datetime
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
+from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import (
     Membership,
     Org,
@@ -200,3 +203,45 @@ class FakeOrgRepository:
             self.purged_batches += -(-len(members) // batch_size)
             self.orgs.pop(org_id, None)
             self.deleted.pop(org_id, None)
+
+
+# Invitations
+
+
+class FakeOrgInvitationRepository:
+    """Invitations by id under a lock; a change applies to the last stored state, as
+    Firestore's compare-and-set does."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.invitations: dict[str, OrgInvitation] = {}
+
+    def put(self, invitation: OrgInvitation) -> None:
+        with self.lock:
+            self.invitations[invitation.id] = invitation
+
+    def get(self, invitation_id: str) -> OrgInvitation | None:
+        return self.invitations.get(invitation_id)
+
+    def by_token(self, hashed: str) -> OrgInvitation | None:
+        with self.lock:
+            found = (i for i in self.invitations.values() if hashed and i.token_hash == hashed)
+            return next(found, None)
+
+    def list_for(self, org_id: str, limit: int) -> list[OrgInvitation]:
+        with self.lock:
+            return [i for i in self.invitations.values() if i.org_id == org_id][:limit]
+
+    def update(
+        self, invitation_id: str, change: Callable[[OrgInvitation], OrgInvitation]
+    ) -> OrgInvitation:
+        with self.lock:
+            invitation = self.invitations.get(invitation_id)
+            if invitation is None:
+                raise NotFound("No such invitation.", code="invitation_not_found")
+            self.invitations[invitation_id] = after = change(invitation)
+            return after
+
+    def delete(self, invitation_id: str) -> bool:
+        with self.lock:
+            return self.invitations.pop(invitation_id, None) is not None

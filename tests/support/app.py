@@ -51,7 +51,7 @@ from tests.fakes.federation import (
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer, FakeNewDeviceMails
 from tests.fakes.migration import FakeUserMoves
-from tests.fakes.orgs import FakeOrgRepository
+from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
 from tests.fakes.provider import (
     FakeDeviceAuthorizations,
     FakeGrantHolders,
@@ -156,7 +156,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
-        orgs=OrgsAdapters(orgs=FakeOrgRepository(store)),
+        orgs=OrgsAdapters(orgs=FakeOrgRepository(store), invitations=FakeOrgInvitationRepository()),
     )
 
 
@@ -190,6 +190,7 @@ class World:
             audit=self.audit,
             clock=self.clock,
         )
+        self.adapters = adapters  # the fakes behind the app, for a test to plant state in
         self.app = build_app(self.settings, adapters)
         self.app.extensions[TEST_CLOCK] = self.clock
         self.client: FlaskClient = self.app.test_client()

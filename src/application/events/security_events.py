@@ -65,6 +65,8 @@ EventType = Literal[
     "org.member_added",
     "org.member_removed",
     "org.member_roles_changed",
+    "org.invitation_created",
+    "org.invitation_accepted",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -125,6 +127,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_MEMBER_ADDED, "success"): "org.member_added",
     (Audit.ORG_MEMBER_REMOVED, "success"): "org.member_removed",
     (Audit.ORG_MEMBER_ROLES_CHANGED, "success"): "org.member_roles_changed",
+    (Audit.ORG_INVITATION_CREATED, "success"): "org.invitation_created",
+    (Audit.ORG_INVITATION_ACCEPTED, "success"): "org.invitation_accepted",
 }
 
 

@@ -25,6 +25,7 @@ from application.ports import (
     Clock,
     Job,
     JobQueue,
+    Mail,
     Mailer,
     MailRenderer,
     MailUndelivered,
@@ -344,6 +345,19 @@ def _new_device(
     return seen if mails.claim(key, user.id, mail_job.id, now) else None
 
 
+def deliver(mailer: Mailer, mail: Mail, final: bool, what: str) -> bool:
+    """Hand ``mail`` to the mail server: RetryJob while the job has attempts left; False (and
+    a warning naming ``what``) when its last attempt failed."""
+    try:
+        mailer.send(mail)
+    except MailUndelivered as exc:
+        if not final:
+            raise RetryJob(f"mail not delivered yet: {exc}") from exc
+        log.warning("giving up on %s: %s", what, exc)
+        return False
+    return True
+
+
 def send_mail(
     job: Job,
     final: bool,
@@ -419,12 +433,7 @@ def send_mail(
             "browser": browser_of(seen.user_agent),
         }
     mail = renderer.render(NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context)
-    try:
-        mailer.send(mail)
-    except MailUndelivered as exc:
-        if not final:
-            raise RetryJob(f"mail not delivered yet: {exc}") from exc
-        log.warning("giving up on a %s mail for user %s: %s", kind.value, user.id, exc)
+    if not deliver(mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
         audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
         metrics.add(MAILS, kind=kind.value, outcome="failed")
         return

@@ -6,7 +6,10 @@ per-request membership check read too:
 - ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``), ``deleted_at`` once deleted;
 - ``org_slugs/{slug key}``: ``{"org_id"}``, the claim that makes a slug unique;
 - ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "version",
-  "joined_at", "updated_at"}`` (``domain.orgs.orgs.Membership``).
+  "joined_at", "updated_at"}`` (``domain.orgs.orgs.Membership``);
+- ``org_invitations/{id}``: ``{"org_id", "email", "roles", "token_hash", "created_by",
+  "created_at", "expires_at", "accepted_by", "accepted_at"}``
+  (``domain.orgs.invitations.OrgInvitation``), ``expires_at`` its TTL.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.ports import NO_WRITES, StagedWrites
+from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import Membership, Org
 
 
@@ -110,4 +114,33 @@ class OrgRepository(Protocol):
         """Delete everything a tombstoned org owns (memberships, invitations, domains,
         connections, SCIM tokens, its clients and personal tokens), in bounded batches,
         then the org."""
+        ...
+
+
+class OrgInvitationRepository(Protocol):
+    def put(self, invitation: OrgInvitation) -> None:
+        """Store the invitation, replacing one with its id (the same org and address)."""
+        ...
+
+    def get(self, invitation_id: str) -> OrgInvitation | None:
+        """The invitation with this id; None if absent."""
+        ...
+
+    def by_token(self, hashed: str) -> OrgInvitation | None:
+        """The invitation whose current token has this hash; None if none."""
+        ...
+
+    def list_for(self, org_id: str, limit: int) -> list[OrgInvitation]:
+        """Up to ``limit`` of the org's invitations, in no particular order."""
+        ...
+
+    def update(
+        self, invitation_id: str, change: Callable[[OrgInvitation], OrgInvitation]
+    ) -> OrgInvitation:
+        """Apply a pure ``change`` under compare-and-set, so of concurrent changes each sees
+        the last; NotFound ``invitation_not_found`` if absent."""
+        ...
+
+    def delete(self, invitation_id: str) -> bool:
+        """Remove it; False if there was none."""
         ...

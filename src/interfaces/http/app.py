@@ -18,8 +18,8 @@ from interfaces.http.routes.accounts import accounts, users
 from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
 from interfaces.http.routes.mail import email
-from interfaces.http.routes.orgs import orgs
-from interfaces.http.routes.orgs import active
+from interfaces.http.routes.orgs import active, orgs
+from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.schemas.common import JsonWebKeySet
@@ -76,6 +76,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         jobs.bp,
         webhooks.bp,
         orgs.bp,
+        org_invitations.bp,
     ):
         app.register_blueprint(blueprint)
     if config.compat_routes:

@@ -84,6 +84,9 @@ class ApiLimits:
             # a native app's upstream ID token: the other exchange of a provider's token
             ("POST", "/auth/identities/<provider>/token"): self.firebase,
             ("POST", "/auth/email/verify"): self.email_verify,
+            # an org invitation's token, spent as a mail's is; an invitation sends a mail
+            ("POST", "/orgs/invitations/accept"): self.email_verify,
+            ("POST", "/orgs/<org>/invitations"): self.password_forgot,
             ("POST", "/auth/password/forgot"): self.password_forgot,
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,

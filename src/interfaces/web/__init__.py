@@ -39,6 +39,7 @@ from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import not_me  # noqa: F401
+from interfaces.web.orgs import join  # noqa: F401
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.signin import passkeys, signed_out  # noqa: F401
 
@@ -59,6 +60,9 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
     ),
     ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
     ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+    ("POST", "/orgs/join"): LimitedAs(
+        "POST", "/orgs/invitations/accept", "org_invitations.accept_invitation"
+    ),
     ("POST", "/sign-in/passkey/options"): LimitedAs(
         "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
     ),

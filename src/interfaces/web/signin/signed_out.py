@@ -131,11 +131,13 @@ def sign_in_mfa() -> Response:
 
 @bp.get("/sign-up")
 def sign_up_page() -> Response:
-    return kept_page("signin/sign_up.html", upstreams=upstream.buttons(), form={})
+    # ``next``: where a new account goes once signed in (the org invitation's page sends its
+    # person here and back, docs/reference/orgs.md).
+    return kept_page("signin/sign_up.html", next=_next(), upstreams=upstream.buttons(), form={})
 
 
 @bp.post("/sign-up")
-@form_errors("signin/sign_up.html")
+@form_errors("signin/sign_up.html", shown=lambda: {"next": _next()})
 def sign_up() -> Response:
     username, email, password = fields("username", "email", "password")
     # The account speaks the language the page was read in: the one this browser chose on
@@ -150,7 +152,7 @@ def sign_up() -> Response:
         return page(
             "signin/signed_up.html", email=user.email.value if user.email else "", status=201
         )
-    response = see_other("/account")
+    response = see_other(_next())
     browser.start(response, pair)
     return response
 

@@ -1,0 +1,352 @@
+"""Invitations to an org: an admin invites an address with roles, a mail carries a single-use
+link, and the person whose address it is joins (docs/reference/orgs.md, "Invitations").
+
+The mail is a job, like the mail flows' (docs/decisions/0100-mail-through-jobs.md): the job
+issues the token, stores its hash on the invitation and sends the mail, so the token exists
+only in the mail. Accepting marks the invitation accepted by the person first, then adds the
+membership (docs/decisions/0372-accepting-an-org-invitation.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.accounts.accounts import UserRepository
+from application.accounts.authentication import Actor
+from application.mail.sending import MailSettings, deliver
+from application.metrics import MAILS
+from application.orgs.ports import OrgInvitationRepository, OrgRepository
+from application.ports import (
+    NO_METRICS,
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    Job,
+    JobQueue,
+    Mailer,
+    MailRenderer,
+    Metrics,
+)
+from domain.accounts.users import Email, User
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.ids import new_id
+from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.orgs.invitations import OrgInvitation
+from domain.orgs.orgs import (
+    Membership,
+    Org,
+    OrgRole,
+    Permission,
+    checked_roles,
+    not_found,
+    require,
+)
+
+log = logging.getLogger("firegate.orgs")
+
+SEND_ORG_INVITATION = "send_org_invitation"
+MAIL_KIND = "org_invitation"  # the mail's template, and its kind in the metrics
+LIST_MAX = 200  # the invitations an org's list shows
+
+
+@dataclass(frozen=True)
+class InviteToOrg:
+    actor: Actor  # an admin of the org (an owner to invite an owner)
+    org: str  # its id or slug
+    email: str
+    roles: object  # a list of role names, checked against the org's
+
+
+@dataclass(frozen=True)
+class OrgInvitations:
+    actor: Actor
+    org: str
+
+
+@dataclass(frozen=True)
+class RevokeOrgInvitation:
+    actor: Actor
+    org: str
+    invitation_id: str
+
+
+@dataclass(frozen=True)
+class AcceptOrgInvitation:
+    actor: Actor
+    token: str
+
+
+@dataclass(frozen=True)
+class LookUpOrgInvitation:
+    """What the join page shows of a link: ``actor`` None when no one is signed in."""
+
+    actor: Actor | None
+    token: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    org: Org
+    membership: Membership
+
+
+@dataclass(frozen=True)
+class InvitationSeen:
+    """The org a link invites to, and whether the signed-in person (if any) may accept it:
+    ``refusal`` the code accepting would be refused with, or None."""
+
+    org: Org
+    email: str
+    refusal: str | None
+
+
+def member_of(orgs: OrgRepository, org: str, user_id: str) -> tuple[Org, Membership]:
+    """The org named by id or slug and the person's membership of it; 404 for anyone else."""
+    found = orgs.find(org)
+    membership = orgs.membership(found.id, user_id) if found is not None else None
+    if found is None or membership is None:
+        raise not_found()
+    return found, membership
+
+
+def _no_such_invitation() -> NotFound:
+    return NotFound("No such invitation.", code="invitation_not_found")
+
+
+def invite_to_org(
+    cmd: InviteToOrg,
+    *,
+    orgs: OrgRepository,
+    invitations: OrgInvitationRepository,
+    queue: JobQueue,
+    clock: Clock,
+    audit: AuditLog,
+    ttl: timedelta,
+) -> OrgInvitation:
+    """A new invitation (replacing a pending one to the same address), its mail queued."""
+    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
+    require(member.roles, Permission.MANAGE_MEMBERS)
+    roles = checked_roles(cmd.roles, org.custom_roles)
+    if OrgRole.OWNER in roles:
+        require(member.roles, Permission.MANAGE_OWNERS)
+    invitation = OrgInvitation.create(
+        org.id, Email(cmd.email), roles, created_by=cmd.actor.user_id, now=clock.now(), ttl=ttl
+    )
+    invitations.put(invitation)
+    _enqueue(queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
+    audit.record(AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id))
+    return invitation
+
+
+def list_invitations(
+    cmd: OrgInvitations, *, orgs: OrgRepository, invitations: OrgInvitationRepository
+) -> list[OrgInvitation]:
+    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
+    require(member.roles, Permission.MANAGE_MEMBERS)
+    found = invitations.list_for(org.id, LIST_MAX)
+    return sorted(found, key=lambda invitation: (invitation.created_at, invitation.id))
+
+
+def revoke_invitation(
+    cmd: RevokeOrgInvitation, *, orgs: OrgRepository, invitations: OrgInvitationRepository
+) -> None:
+    """The invitation removed: its link stops working. An owner's only by an owner."""
+    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
+    require(member.roles, Permission.MANAGE_MEMBERS)
+    invitation = invitations.get(cmd.invitation_id)
+    if invitation is None or invitation.org_id != org.id:
+        raise _no_such_invitation()
+    if OrgRole.OWNER in invitation.roles:
+        require(member.roles, Permission.MANAGE_OWNERS)
+    if not invitations.delete(invitation.id):
+        raise _no_such_invitation()
+
+
+def _invitation_of(
+    token: str, invitations: OrgInvitationRepository, orgs: OrgRepository
+) -> tuple[str, OrgInvitation, Org]:
+    hashed = token_hash(token)
+    invitation = invitations.by_token(hashed)
+    org = orgs.get(invitation.org_id) if invitation is not None else None
+    if invitation is None or org is None:
+        raise InvalidToken()
+    return hashed, invitation, org
+
+
+def look_up_invitation(
+    cmd: LookUpOrgInvitation,
+    *,
+    invitations: OrgInvitationRepository,
+    orgs: OrgRepository,
+    users: UserRepository,
+    clock: Clock,
+) -> InvitationSeen:
+    """What the join page says of a link before anyone accepts it; 400 ``invalid_token``
+    when it can never be accepted."""
+    hashed, invitation, org = _invitation_of(cmd.token, invitations, orgs)
+    refusal: str | None = None
+    if cmd.actor is not None:
+        user = _user_of(cmd.actor, users)
+        try:
+            invitation.check_address(user)
+            invitation.accepted(user.id, hashed, clock.now())
+        except DomainError as refused:  # shown on the page, not raised
+            refusal = refused.code
+    elif invitation.pending and clock.now() >= invitation.expires_at:
+        raise InvalidToken()
+    return InvitationSeen(org=org, email=invitation.email, refusal=refusal)
+
+
+def _user_of(actor: Actor, users: UserRepository) -> User:
+    user = users.get(actor.user_id)
+    if user is None or not user.active:
+        raise InvalidToken()
+    return user
+
+
+def accept_invitation(
+    cmd: AcceptOrgInvitation,
+    *,
+    invitations: OrgInvitationRepository,
+    orgs: OrgRepository,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+) -> Joined:
+    """The signed-in person joins with the invitation's roles. The invitation is marked
+    accepted by them first (409 ``invitation_used`` for anyone else), then the membership is
+    added; accepting again, or in parallel, finds the membership made and answers it."""
+    hashed, found, org = _invitation_of(cmd.token, invitations, orgs)
+    user = _user_of(cmd.actor, users)
+    found.check_address(user)
+    now = clock.now()
+    invitation = invitations.update(found.id, lambda it: it.accepted(user.id, hashed, now))
+    if not user.email_verified:
+        # The token was mailed to the address: it proves it, as a verification link does
+        # (docs/decisions/0373-the-invitation-proves-the-address.md).
+        users.update(user.id, lambda it: _proven(it, invitation, now))
+    try:
+        membership = orgs.add_member(org.id, user.id, invitation.roles, now)
+    except InvalidInput as unknown:
+        # A custom role it gives was removed from the org since: an admin invites again.
+        raise Conflict(
+            "This invitation gives a role the organization no longer has; ask for a new one.",
+            code="invitation_outdated",
+        ) from unknown
+    except Conflict as taken:
+        if taken.code != "already_member":
+            raise
+        existing = orgs.membership(org.id, user.id)
+        if existing is None:  # removed again meanwhile: nothing to answer but a retry
+            raise
+        return Joined(org, existing)
+    audit.record(AuditEvent(Audit.ORG_INVITATION_ACCEPTED, user_id=user.id, org_id=org.id))
+    return Joined(org, membership)
+
+
+def _proven(user: User, invitation: OrgInvitation, now: datetime) -> User:
+    invitation.check_address(user)  # the address changed since: no proof of the new one
+    return user if user.email_verified else user.with_email_verified(now)
+
+
+@dataclass(frozen=True)
+class InvitationMail:
+    """The mail job of one invitation: ``created_at`` tells it from one that replaced it."""
+
+    invitation_id: str
+    created_at: datetime
+    id: str
+
+    def job(self) -> Job:
+        fields = {
+            "invitation": self.invitation_id,
+            "at": self.created_at.isoformat(),
+            "id": self.id,
+        }
+        return Job(kind=SEND_ORG_INVITATION, subject=json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def parse(cls, subject: str) -> InvitationMail | None:
+        try:
+            fields = json.loads(subject)
+            return cls(
+                str(fields["invitation"]), datetime.fromisoformat(fields["at"]), str(fields["id"])
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _enqueue(queue: JobQueue, mail: InvitationMail) -> None:
+    try:
+        queue.enqueue(mail.job())
+    except Exception:  # a queue that cannot take it loses the mail, not the request
+        log.exception("could not queue the mail of invitation %s", mail.invitation_id)
+
+
+def send_invitation(
+    job: Job,
+    final: bool,
+    *,
+    invitations: OrgInvitationRepository,
+    orgs: OrgRepository,
+    users: UserRepository,
+    renderer: MailRenderer,
+    mailer: Mailer,
+    clock: Clock,
+    settings: MailSettings,
+    metrics: Metrics = NO_METRICS,
+) -> None:
+    """The SEND_ORG_INVITATION job: issue the link's token, render the mail, send it."""
+    mail_job = InvitationMail.parse(job.subject)
+    invitation = invitations.get(mail_job.invitation_id) if mail_job is not None else None
+    if mail_job is None or invitation is None or not invitation.pending:
+        return  # unreadable, revoked, replaced (by another job's mail) or accepted
+    org = orgs.get(invitation.org_id)
+    inviter = users.get(invitation.created_by)
+    if org is None or inviter is None:
+        return
+    token = new_token()
+    try:
+        invitation = invitations.update(
+            invitation.id, _with_token(token_hash(token), mail_job.created_at)
+        )
+    except NotFound:
+        return
+    invitee = users.find_by_login(invitation.email)
+    days_left = (invitation.expires_at - clock.now()) / timedelta(days=1)
+    context = {
+        "product": settings.product,
+        "public_url": settings.public_url,
+        "support_email": settings.support_email,
+        "email": invitation.email,
+        # The invitee's language where they have an account, else the inviter's.
+        "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
+        "org": org.name,
+        "inviter": inviter.name or inviter.username.value,
+        "link": f"{settings.public_url}/orgs/join?token={token}",
+        "expires_days": str(max(1, round(days_left))),
+    }
+    mail = renderer.render(MAIL_KIND, invitation.email, context)
+    delivered = deliver(mailer, mail, final, f"the mail of org invitation {invitation.id}")
+    metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+
+
+def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], OrgInvitation]:
+    def change(invitation: OrgInvitation) -> OrgInvitation:
+        return invitation.with_token(hashed, created_at)
+
+    return change
+
+
+@dataclass(frozen=True)
+class OrgInvitationServices:
+    create: Callable[[InviteToOrg], OrgInvitation]
+    list: Callable[[OrgInvitations], list[OrgInvitation]]
+    revoke: Callable[[RevokeOrgInvitation], None]
+    accept: Callable[[AcceptOrgInvitation], Joined]
+    look_up: Callable[[LookUpOrgInvitation], InvitationSeen]
