@@ -194,6 +194,8 @@ class Audit(StrEnum):
     # The device flow (RFC 8628): a person answered a device's request; reason is the client.
     OAUTH_DEVICE_APPROVED = "oauth_device_approved"
     OAUTH_DEVICE_DENIED = "oauth_device_denied"
+    # Organizations' verified domains (docs/reference/orgs.md): reason is the org's id.
+    ORG_DOMAIN_VERIFIED = "org_domain_verified"
 
 
 @dataclass(frozen=True)
