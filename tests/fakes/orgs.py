@@ -70,19 +70,35 @@ class FakeOrgDomains:
 
 
 class FakeTxtRecords:
-    """A zone in a dictionary: ``records[name]`` the TXT records at a name, each its strings
-    joined; a name in ``failing`` is one the resolver cannot answer for (503)."""
+    """A zone in a dictionary: the TXT records at a name, each its strings joined; names in
+    any case, as DNS compares them. A name made ``failing`` is one the resolver cannot
+    answer for (503)."""
 
     def __init__(self) -> None:
         self.records: dict[str, list[str]] = {}
         self.failing: set[str] = set()
         self.looked_up: list[str] = []
 
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.lower().removesuffix(".")
+
     def publish(self, name: str, *values: str) -> None:
-        self.records.setdefault(name, []).extend(values)
+        """Add ``values`` to the records at ``name``."""
+        self.records.setdefault(self._key(name), []).extend(values)
+
+    def set_txt(self, name: str, *values: str) -> None:
+        """The records at ``name`` are ``values`` (none: the name exists without any)."""
+        self.records[self._key(name)] = list(values)
+
+    def remove(self, name: str) -> None:
+        self.records.pop(self._key(name), None)
+
+    def fail(self, name: str) -> None:
+        self.failing.add(self._key(name))
 
     def lookup(self, name: str) -> list[str]:
         self.looked_up.append(name)
-        if name in self.failing:
+        if self._key(name) in self.failing:
             raise Unavailable("The DNS resolver did not answer; try again.", retry_after=5)
-        return list(self.records.get(name, []))
+        return list(self.records.get(self._key(name), []))

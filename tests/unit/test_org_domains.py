@@ -253,7 +253,7 @@ def test_another_orgs_token_does_not_verify(world: World) -> None:
 
 def test_a_resolver_failure_is_503_unless_the_other_name_proves_it(world: World) -> None:
     added = world.add("o1", "example.com")
-    world.txt.failing.add("_firegate.example.com")
+    world.txt.fail("_firegate.example.com")
     with pytest.raises(Unavailable):
         world.verify("o1", "example.com")
     world.publish(added, at_domain=True)

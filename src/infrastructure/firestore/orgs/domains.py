@@ -109,10 +109,14 @@ class FirestoreOrgDomains:
             batch = self._client.batch()
             if holder is None:
                 batch.create(
-                    claim.reference,
+                    self._claims.document(domain.domain),
                     {"org_id": domain.org_id, "verified_at": verified.verified_at},
                 )
-            batch.update(snap.reference, domain_to_doc(verified), option=unchanged_since(snap))
+            batch.update(
+                self._domains(domain.org_id).document(domain.domain),
+                domain_to_doc(verified),
+                option=unchanged_since(snap),
+            )
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
@@ -128,9 +132,9 @@ class FirestoreOrgDomains:
             if not snap.exists:
                 return False
             batch = self._client.batch()
-            batch.delete(snap.reference, option=unchanged_since(snap))
+            batch.delete(self._domains(org_id).document(domain), option=unchanged_since(snap))
             if claim.exists and (claim.to_dict() or {}).get("org_id") == org_id:
-                batch.delete(claim.reference, option=unchanged_since(claim))
+                batch.delete(self._claims.document(domain), option=unchanged_since(claim))
             try:
                 batch.commit(**BOUNDED)
             except DocumentMissing:
