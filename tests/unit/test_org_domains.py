@@ -369,3 +369,21 @@ def test_a_purge_removes_the_orgs_domains_and_claims(world: World) -> None:
     world.domains.purge("o1", batch_size=1)
     assert world.listed("o1") == [] and world.holder("example.com") is None
     assert [d.domain for d in world.listed("o2")] == ["example.org"]
+
+
+# The JSON API's answer
+
+
+def test_the_answer_carries_the_record_to_publish(world: World) -> None:
+    from interfaces.http.schemas.orgs.domains import OrgDomainOut
+
+    added = world.add("o1", "Bücher.example")
+    body = OrgDomainOut.of(added).model_dump(mode="json")
+    assert body["domain"] == "xn--bcher-kva.example" and body["status"] == "pending"
+    assert body["record"] == {
+        "type": "TXT",
+        "name": "_firegate.xn--bcher-kva.example",
+        "value": f"firegate-verification={added.token}",
+    }
+    assert body["alternative_name"] == "xn--bcher-kva.example"
+    assert body["verified_at"] is None
