@@ -222,6 +222,8 @@ class Audit(StrEnum):
     ORG_MEMBER_ROLES_CHANGED = "org_member_roles_changed"
     ORG_INVITATION_CREATED = "org_invitation_created"  # about the inviter
     ORG_INVITATION_ACCEPTED = "org_invitation_accepted"  # about the person who joined
+    # Organizations' verified domains (docs/reference/orgs.md): reason is the org's id.
+    ORG_DOMAIN_VERIFIED = "org_domain_verified"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from application.jobs import JobServices
 from application.mail.flows import EmailServices
 from application.migration.services import MoveServices
 from application.orgs.active import ActiveOrgServices
+from application.orgs.domains import OrgDomainServices
 from application.orgs.invitations import OrgInvitationServices
 from application.orgs.services import OrgServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
@@ -52,6 +53,7 @@ class Services:
     moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
+    org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)

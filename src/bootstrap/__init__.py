@@ -159,6 +159,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         orgs=orgs.bind_orgs(
             adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
         ),
+        org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
             adapters.orgs, settings, accounts=acc, platform=base, queue=queue
         ),

@@ -15,6 +15,16 @@ from application.accounts.accounts import UserRepository
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import ActiveOrgServices, switch_org
+from application.orgs.domains import (
+    OrgDomains,
+    OrgDomainServices,
+    TxtRecords,
+    add_org_domain,
+    delete_org_domain,
+    list_org_domains,
+    purge_org_with_domains,
+    verify_org_domain,
+)
 from application.orgs.invitations import (
     SEND_ORG_INVITATION,
     OrgInvitationServices,
@@ -42,7 +52,6 @@ from application.orgs.orgs import (
     list_orgs,
     operator_create_org,
     operator_delete_org,
-    purge_org_job,
     update_org,
 )
 from application.orgs.ports import OrgInvitationRepository, OrgRepository
@@ -62,21 +71,27 @@ if TYPE_CHECKING:
 class OrgsAdapters:
     orgs: OrgRepository
     invitations: OrgInvitationRepository
+    domains: OrgDomains
+    txt: TxtRecords  # the DNS lookups that verify a domain
 
 
 def build(settings: Settings, client: Client) -> OrgsAdapters:
+    from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
     from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
     from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.orgs.dns import DnspythonTxtRecords
 
     return OrgsAdapters(
         orgs=FirestoreOrgRepository(client),
         invitations=FirestoreOrgInvitationRepository(client),
+        domains=FirestoreOrgDomains(client),
+        txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
     )
 
 
 def handlers(own: OrgsAdapters) -> dict[str, JobHandler]:
     """The organizations' jobs by kind: a deleted org's purge."""
-    return {PURGE_ORG: partial(purge_org_job, orgs=own.orgs)}
+    return {PURGE_ORG: partial(purge_org_with_domains, orgs=own.orgs, domains=own.domains)}
 
 
 def bind_orgs(
@@ -185,3 +200,21 @@ def invitation_handlers(
             metrics=platform.metrics,
         )
     }
+
+
+def bind_domains(own: OrgsAdapters, *, platform: Platform) -> OrgDomainServices:
+    """An org's verified domains: found by DNS (DNS_RESOLVER), one org's each."""
+    orgs, domains = own.orgs, own.domains
+    return OrgDomainServices(
+        add=partial(add_org_domain, orgs=orgs, domains=domains, clock=platform.clock),
+        list=partial(list_org_domains, orgs=orgs, domains=domains),
+        verify=partial(
+            verify_org_domain,
+            orgs=orgs,
+            domains=domains,
+            txt=own.txt,
+            clock=platform.clock,
+            audit=platform.audit,
+        ),
+        delete=partial(delete_org_domain, orgs=orgs, domains=domains),
+    )

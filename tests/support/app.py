@@ -51,7 +51,12 @@ from tests.fakes.federation import (
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer, FakeNewDeviceMails
 from tests.fakes.migration import FakeUserMoves
-from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
+from tests.fakes.orgs import (
+    FakeOrgDomains,
+    FakeOrgInvitationRepository,
+    FakeOrgRepository,
+    FakeTxtRecords,
+)
 from tests.fakes.provider import (
     FakeDeviceAuthorizations,
     FakeGrantHolders,
@@ -156,7 +161,12 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
-        orgs=OrgsAdapters(orgs=FakeOrgRepository(store), invitations=FakeOrgInvitationRepository()),
+        orgs=OrgsAdapters(
+            orgs=FakeOrgRepository(store),
+            invitations=FakeOrgInvitationRepository(),
+            domains=FakeOrgDomains(store),
+            txt=FakeTxtRecords(),
+        ),
     )
 
 

@@ -35,6 +35,8 @@ COLD: dict[str, str] = {
     "in order of creation",
     "webhook_endpoints": "written by admins; their list is in order of creation",
     "upstream_providers": "written by admins",
+    "domains": "an org's domains, added and verified by its admins",
+    "verified_domains": "written when an org's admin verifies a domain",
     "dogs": "the template resource of the dogs API, whose public list is in order of "
     "creation across all owners: a new dog is one of at most ~500 a second",
 }

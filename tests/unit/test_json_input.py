@@ -89,6 +89,7 @@ NOT_JSON = {
     "/device",  # the device flow's page reads a form (tests/unit/test_oauth_device.py)
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
+    "/orgs/<org>/domains/<domain>/verify",  # verify: no body
 }
 
 

@@ -67,6 +67,7 @@ EventType = Literal[
     "org.member_roles_changed",
     "org.invitation_created",
     "org.invitation_accepted",
+    "org.domain_verified",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -129,6 +130,7 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_MEMBER_ROLES_CHANGED, "success"): "org.member_roles_changed",
     (Audit.ORG_INVITATION_CREATED, "success"): "org.invitation_created",
     (Audit.ORG_INVITATION_ACCEPTED, "success"): "org.invitation_accepted",
+    (Audit.ORG_DOMAIN_VERIFIED, "success"): "org.domain_verified",
 }
 
 

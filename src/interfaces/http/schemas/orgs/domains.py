@@ -1,0 +1,54 @@
+"""An org's verified domains' request and response bodies (docs/reference/orgs.md,
+"Verified domains")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.orgs.domains import NAME_MAX, OrgDomain
+from interfaces.http.schemas.common import Strict, single_line
+
+
+class OrgDomainCreate(Strict):
+    domain: str = Field(
+        min_length=1,
+        # A Unicode name as typed may be longer than its A-labels, and may end with a dot.
+        max_length=4 * NAME_MAX,
+        examples=["example.com"],
+        description="a domain name (Unicode or A-labels, any case); not an IP address or a "
+        "wildcard",
+        json_schema_extra=single_line,
+    )
+
+
+class TxtRecordOut(BaseModel):
+    type: Literal["TXT"] = "TXT"
+    name: str = Field(examples=["_firegate.example.com"])
+    value: str = Field(examples=["firegate-verification=Xq3v0N1c2u7yKkq9S4cJbqg2cV6bW8aF"])
+
+
+class OrgDomainOut(BaseModel):
+    domain: str = Field(description="the name as IDNA 2008 A-labels, lower case")
+    status: Literal["pending", "verified"]
+    record: TxtRecordOut = Field(description="the TXT record to publish")
+    alternative_name: str = Field(description="where the record may be published instead")
+    created_at: datetime
+    verified_at: datetime | None
+
+    @staticmethod
+    def of(domain: OrgDomain) -> OrgDomainOut:
+        return OrgDomainOut(
+            domain=domain.domain,
+            status=domain.status.value,
+            record=TxtRecordOut(name=domain.record_name, value=domain.record_value),
+            alternative_name=domain.alternative_name,
+            created_at=domain.created_at,
+            verified_at=domain.verified_at,
+        )
+
+
+class OrgDomainList(BaseModel):
+    items: list[OrgDomainOut]
