@@ -106,7 +106,7 @@ def test_thirty_orgs_verifying_one_domain_at_once_make_one_holder(world: World) 
     assert [org for org in orgs if (d := world.domains.get(org, "example.com")) and d.verified] == [
         holder
     ]
-    assert [(e.event, e.reason) for e in world.audit.events] == [
-        (Audit.ORG_DOMAIN_VERIFIED, holder)
+    assert [(e.event, e.user_id, e.org_id) for e in world.audit.events] == [
+        (Audit.ORG_DOMAIN_VERIFIED, "u-" + holder, holder)
     ]
     assert ("tcp", "_firegate.example.com") in world.server.zone.queries
