@@ -111,7 +111,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         prov.oauth_grants,
         sig.personal_tokens,
     ]
-    account_hooks = mail.account_hooks(base, queue=queue)
+    # An address newly proven anywhere joins the org that auto-joins its domain.
+    account_hooks = replace(
+        mail.account_hooks(base, queue=queue),
+        proven=orgs.address_proven(adapters.orgs, platform=base),
+    )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
     return Services(
         accounts=accounts.bind_accounts(
@@ -140,6 +144,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             grants=prov.oauth_grants,
             queue=queue,
+            hooks=account_hooks,
         ),
         events=events.bind_events(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
@@ -161,7 +166,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
-            adapters.orgs, settings, accounts=acc, platform=base, queue=queue
+            adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, platform=base),

@@ -323,6 +323,10 @@ class AccountHooks:
     # A new account made by signing in with a provider (its name) that did not verify the
     # address (rule 5 of docs/reference/identities.md): its verification mail names it.
     registered_with: Callable[[User, str], None] = lambda user, provider: None
+    # An address newly proven (by any proof: a mailed link, a provider's verified sign-in, an
+    # org invitation), once the proof is committed: an org's auto_join
+    # (docs/decisions/0380-joining-an-org-by-its-domain.md).
+    proven: Callable[[User], None] = lambda user: None
 
 
 @dataclass(frozen=True)
