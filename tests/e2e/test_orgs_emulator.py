@@ -13,21 +13,15 @@ import pytest
 import requests
 
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
-from tests.support.api import PASSWORD
+from tests.support.orgs import served_account
 from tests.support.races import RACERS
 
 pytestmark = pytest.mark.e2e
 Auth = dict[str, str]
 
 
-def account(url: str, name: str) -> tuple[str, Auth]:
-    """A new account, signed in: its id and its bearer header."""
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    made = requests.post(f"{url}/register", json=body, timeout=60)
-    assert made.status_code == 201, made.text
-    login = requests.post(f"{url}/login", json={"username": name, "password": PASSWORD}, timeout=60)
-    assert login.status_code == 200, login.text
-    return made.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
+def account(url: str, name: str, domain: str = "example.com") -> tuple[str, Auth]:
+    return served_account(url, name, domain)
 
 
 def accounts(url: str, prefix: str, count: int) -> list[tuple[str, Auth]]:
