@@ -103,13 +103,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
     )
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
-    # What the other capabilities own per user, deleted with the account.
+    # What the other capabilities own per user, deleted with the account; what it holds
+    # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
+    departures = orgs.departures(adapters.orgs, platform=base, queue=queue)
     owned: list[OwnedData] = [
         *resources.owned(res),
         sig.passkeys,
         sig.factors,
         prov.oauth_grants,
         sig.personal_tokens,
+        departures,
     ]
     # An address newly proven anywhere joins the org that auto-joins its domain.
     account_hooks = replace(
@@ -123,11 +126,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             settings,
             platform=base,
             owned=owned,
+            departures=[departures],
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
-        admin=accounts.bind_admin(acc, platform=base, owned=owned),
+        admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
         authentication=accounts.bind_authentication(
             acc,
             platform=base,

@@ -16,6 +16,7 @@ from application.accounts.accounts import AccountHooks, UserRepository
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import ActiveOrgServices, switch_org
+from application.orgs.departures import OrgDepartures
 from application.orgs.domains import (
     OrgDomains,
     OrgDomainServices,
@@ -141,6 +142,12 @@ def address_proven(own: OrgsAdapters, *, platform: Platform) -> Callable[[User],
         clock=platform.clock,
         audit=platform.audit,
     )
+
+
+def departures(own: OrgsAdapters, *, platform: Platform, queue: JobQueue) -> OrgDepartures:
+    """An account's memberships, ended before it is deleted (the last owner's rule) and by
+    its purge; ``queue``: where an org deleted with its only member is purged."""
+    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue)
 
 
 def bind_active_org(

@@ -256,3 +256,19 @@ def test_an_additions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) -
     assert orgs.membership(org.id, "u2") is None
     stored = orgs.get(org.id)
     assert stored is not None and stored.member_version == 2  # u1's, nothing since
+
+
+def test_a_deletions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) -> None:
+    org = created(orgs)
+
+    def alone(current: Org) -> None:
+        if current.member_version != org.member_version:
+            raise Conflict("joined meanwhile", code="last_owner")
+
+    orgs.add_member(org.id, "u1", ("member",), LATER)  # after the caller read the org
+    with pytest.raises(Conflict):
+        orgs.mark_deleted(org.id, LATER, check=alone)
+    assert orgs.get(org.id) is not None
+    orgs.remove_member(org.id, "u1", LATER)
+    orgs.mark_deleted(org.id, LATER, check=lambda current: None)
+    assert orgs.get(org.id) is None

@@ -190,9 +190,17 @@ class FakeOrgRepository:
             self.store.commit_staged(staged)
             return before
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         with self.lock:
             org = self._org_of_change(org_id)
+            check(org)
             self.deleted[org_id] = now
             if self.slugs.get(org.slug.normalized) == org_id:
                 del self.slugs[org.slug.normalized]

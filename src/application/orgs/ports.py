@@ -108,9 +108,17 @@ class OrgRepository(Protocol):
         not a member."""
         ...
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         """Tombstone the org and release its slug in one commit: from then on no read finds
-        it or its memberships; NotFound if absent."""
+        it or its memberships; NotFound if absent; ``check`` (which may raise) sees the org
+        as the commit finds it (no member added since, by its ``member_version``)."""
         ...
 
     def purge(self, org_id: str, batch_size: int) -> None:

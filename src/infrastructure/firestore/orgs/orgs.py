@@ -403,7 +403,14 @@ class FirestoreOrgRepository:
 
         return until_unchanged(attempt)
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         ref = self._orgs.document(org_id)
         written: Org | None = None
 
@@ -416,6 +423,7 @@ class FirestoreOrgRepository:
                     return written  # our commit went through; only its answer was lost
                 raise _gone()
             org = org_from_doc(org_id, data)
+            check(org)  # the commit is guarded by this very read of the org
             batch = self._client.batch()
             batch.update(ref, {"deleted_at": now, "deleting": True}, option=unchanged_since(snap))
             if self._claim_holder(org.slug.normalized) == org_id:
