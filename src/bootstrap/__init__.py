@@ -87,10 +87,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, box=box)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # What a deleted org owns, deleted by its job: the orgs' own kinds, and any other
+    # capability's data of an org passed in here.
+    org_purge = orgs.org_purge(adapters.orgs)
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
-        | orgs.handlers(adapters.orgs)
+        | orgs.handlers(org_purge)
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,
@@ -105,7 +108,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
     # What the other capabilities own per user, deleted with the account; what it holds
     # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
-    departures = orgs.departures(adapters.orgs, platform=base, queue=queue)
+    departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)
     owned: list[OwnedData] = [
         *resources.owned(res),
         sig.passkeys,
@@ -166,7 +169,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             prov, settings, accounts=acc, signin=sig, rules=rules, platform=base
         ),
         orgs=orgs.bind_orgs(
-            adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
+            adapters.orgs,
+            users=acc.users,
+            events=evt.security_events,
+            platform=base,
+            queue=queue,
+            purge=org_purge,
         ),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(

@@ -6,7 +6,7 @@ named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -24,7 +24,6 @@ from application.orgs.domains import (
     add_org_domain,
     delete_org_domain,
     list_org_domains,
-    purge_org_with_domains,
     verify_org_domain,
 )
 from application.orgs.invitations import (
@@ -48,6 +47,7 @@ from application.orgs.members import (
 )
 from application.orgs.orgs import (
     PURGE_ORG,
+    OrgPurge,
     create_org,
     delete_org,
     get_org,
@@ -56,9 +56,10 @@ from application.orgs.orgs import (
     list_orgs,
     operator_create_org,
     operator_delete_org,
+    purge_org_job,
     update_org,
 )
-from application.orgs.ports import OrgInvitationRepository, OrgRepository
+from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
 from application.orgs.services import OrgServices
 from application.ports import JobQueue
 from bootstrap.accounts import AccountsAdapters
@@ -94,9 +95,16 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
     )
 
 
-def handlers(own: OrgsAdapters) -> dict[str, JobHandler]:
+def org_purge(own: OrgsAdapters, others: Sequence[OrgPart] = ()) -> OrgPurge:
+    """What a deleted org owns, each kind a part its purge deletes before the org's
+    memberships and its document: a new kind is added here, or, another capability's
+    (the org's clients and tokens), in ``others`` (docs/decisions/0364-org-deletion.md)."""
+    return OrgPurge(own.orgs, parts=(own.invitations, own.domains, *others))
+
+
+def handlers(purge: OrgPurge) -> dict[str, JobHandler]:
     """The organizations' jobs by kind: a deleted org's purge."""
-    return {PURGE_ORG: partial(purge_org_with_domains, orgs=own.orgs, domains=own.domains)}
+    return {PURGE_ORG: partial(purge_org_job, purge=purge)}
 
 
 def bind_orgs(
@@ -106,16 +114,18 @@ def bind_orgs(
     events: SecurityEvents,
     platform: Platform,
     queue: JobQueue,
+    purge: OrgPurge,
 ) -> OrgServices:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
-    security events; ``queue``: where a deleted org's purge goes."""
+    security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
+    when the queue refuses it)."""
     orgs, domains, clock, audit = own.orgs, own.domains, platform.clock, platform.audit
     return OrgServices(
         create=partial(create_org, orgs=orgs, clock=clock, audit=audit),
         mine=partial(list_my_orgs, orgs=orgs),
         get=partial(get_org, orgs=orgs),
         update=partial(update_org, orgs=orgs, clock=clock, audit=audit),
-        delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
+        delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge),
         events=partial(list_org_events, orgs=orgs, events=events),
         members=partial(list_members, orgs=orgs),
         change_roles=partial(change_member_roles, orgs=orgs, clock=clock, audit=audit),
@@ -124,7 +134,9 @@ def bind_orgs(
         join=partial(join_org, orgs=orgs, domains=domains, users=users, clock=clock, audit=audit),
         create_for=partial(operator_create_org, orgs=orgs, users=users, clock=clock, audit=audit),
         list_all=partial(list_orgs, orgs=orgs),
-        delete_any=partial(operator_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
+        delete_any=partial(
+            operator_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
+        ),
         add_member=partial(add_member, orgs=orgs, users=users, clock=clock, audit=audit),
         remove_any_member=partial(
             operator_remove_member, orgs=orgs, users=users, clock=clock, audit=audit
@@ -144,10 +156,12 @@ def address_proven(own: OrgsAdapters, *, platform: Platform) -> Callable[[User],
     )
 
 
-def departures(own: OrgsAdapters, *, platform: Platform, queue: JobQueue) -> OrgDepartures:
+def departures(
+    own: OrgsAdapters, *, platform: Platform, queue: JobQueue, purge: OrgPurge
+) -> OrgDepartures:
     """An account's memberships, ended before it is deleted (the last owner's rule) and by
     its purge; ``queue``: where an org deleted with its only member is purged."""
-    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue)
+    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue, purge)
 
 
 def bind_active_org(

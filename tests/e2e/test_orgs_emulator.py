@@ -4,6 +4,7 @@ member's next read (docs/reference/orgs.md)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud.firestore import FieldFilter
 
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support.orgs import served_account
@@ -165,3 +167,29 @@ def test_the_last_owner_survives_30_parallel_account_deletions_and_demotions(
     assert owner in live
     assert len(members) == 1 + statuses[200]  # the demoted stay, the deleted are gone
     assert firestore.collection("orgs").document(org_id).get().to_dict()["owners"] == 1
+
+
+def test_a_deleted_orgs_purge_ends_its_invitations_and_members(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    (_, alice), (bob_id, _) = accounts(gunicorn_url, "purged", 2)
+    made = call("POST", f"{gunicorn_url}/orgs", alice, {"slug": "gone", "name": "Gone"})
+    org_id = made.json()["id"]
+    FirestoreOrgRepository(firestore).add_member(org_id, bob_id, ("member",), datetime.now(UTC))
+    invited = call(
+        "POST",
+        f"{gunicorn_url}/orgs/gone/invitations",
+        alice,
+        {"email": "ivy@example.com", "roles": ["member"]},
+    )
+    assert invited.status_code == 201, invited.text
+    assert call("DELETE", f"{gunicorn_url}/orgs/gone", alice).status_code == 204
+    org = firestore.collection("orgs").document(org_id)
+    invitations = firestore.collection("org_invitations").where(
+        filter=FieldFilter("org_id", "==", org_id)
+    )
+    deadline = time.monotonic() + 30
+    while org.get().exists or list(invitations.stream()):  # the purge job, in the server
+        assert time.monotonic() < deadline, "the org's purge did not finish"
+        time.sleep(0.2)
+    assert list(org.collection("members").stream()) == []

@@ -258,6 +258,11 @@ class FakeOrgInvitationRepository:
         with self.lock:
             return self.invitations.pop(invitation_id, None) is not None
 
+    def purge(self, org_id: str, batch_size: int) -> None:
+        with self.lock:
+            for found in [i for i in self.invitations.values() if i.org_id == org_id]:
+                del self.invitations[found.id]
+
 
 # Verified domains
 class FakeOrgDomains:

@@ -15,6 +15,7 @@ from application.accounts.admin import RemoveUser
 from application.accounts.authentication import Actor
 from application.orgs.departures import OrgDepartures
 from application.orgs.members import AddMember
+from application.orgs.orgs import OrgPurge
 from application.ports import Audit
 from domain.accounts.users import Role
 from domain.errors import Conflict
@@ -129,7 +130,9 @@ class JoiningOrgs(FakeOrgRepository):
 
 def test_a_member_joining_as_the_org_would_go_with_its_only_member_keeps_it() -> None:
     orgs = JoiningOrgs()
-    departures = OrgDepartures(orgs, FakeClock(), RecordingAuditLog(), FakeJobQueue())
+    departures = OrgDepartures(
+        orgs, FakeClock(), RecordingAuditLog(), FakeJobQueue(), OrgPurge(orgs, ())
+    )
     org = _org_of(orgs, "olga")
     with pytest.raises(Conflict) as refused:
         departures.depart("olga", None)
@@ -140,7 +143,9 @@ def test_a_member_joining_as_the_org_would_go_with_its_only_member_keeps_it() ->
 
 def test_the_purge_ends_a_membership_made_just_before_the_tombstone() -> None:
     orgs = FakeOrgRepository()
-    departures = OrgDepartures(orgs, FakeClock(), RecordingAuditLog(), FakeJobQueue())
+    departures = OrgDepartures(
+        orgs, FakeClock(), RecordingAuditLog(), FakeJobQueue(), OrgPurge(orgs, ())
+    )
     alone = _org_of(orgs, "olga")
     shared = _org_of(orgs, "otto", slug="beta")
     orgs.add_member(shared.id, "olga", ("member",), datetime.max)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from application.orgs.orgs import end_org
+from application.orgs.orgs import OrgPurge, end_org
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
 from domain.errors import Conflict
@@ -44,6 +44,7 @@ class OrgDepartures:
     clock: Clock
     audit: AuditLog
     queue: JobQueue  # where an org deleted with its only member goes to be purged
+    purge: OrgPurge  # ... or is purged, when the queue refuses it
 
     def _alone_in(self, org: Org, user_id: str) -> bool:
         """Is the person the org's only member? (Then they are its owner.)"""
@@ -101,6 +102,7 @@ class OrgDepartures:
             clock=self.clock,
             audit=self.audit,
             queue=self.queue,
+            purge=self.purge,
             reason=ACCOUNT_DELETED,
             check=nobody_joined,
         )

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts.authentication import Actor
-from application.orgs.orgs import PURGE_BATCH, member_view, purge_org_job
+from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
-from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, Job, StagedWrites
+from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
 from domain.orgs.domains import OrgDomain, domain_name, domain_taken, no_such_domain
 from domain.orgs.orgs import Permission, require
@@ -249,13 +249,3 @@ class OrgDomainServices:
     list: Callable[[OrgDomainRequest], list[OrgDomain]]
     verify: Callable[[OrgDomainRequest], OrgDomain]
     delete: Callable[[OrgDomainRequest], None]
-
-
-def purge_org_with_domains(
-    job: Job, final: bool, *, orgs: OrgRepository, domains: OrgDomains
-) -> None:
-    """A deleted org's purge (``purge_org_job``), its domains first: their verified claims are
-    released for other orgs. A live org is left alone."""
-    if orgs.get(job.subject) is None:
-        domains.purge(job.subject, PURGE_BATCH)
-    purge_org_job(job, final, orgs=orgs)

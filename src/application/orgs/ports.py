@@ -122,9 +122,16 @@ class OrgRepository(Protocol):
         ...
 
     def purge(self, org_id: str, batch_size: int) -> None:
-        """Delete everything a tombstoned org owns (memberships, invitations, domains,
-        connections, SCIM tokens, its clients and personal tokens), in bounded batches,
-        then the org."""
+        """Delete a tombstoned org's memberships, in bounded batches, then the org (what
+        else it owns is purged before, each kind an ``OrgPart`` of ``OrgPurge``)."""
+        ...
+
+
+class OrgPart(Protocol):
+    """What a deleted org owns of one kind (its invitations, its domains, ...)."""
+
+    def purge(self, org_id: str, batch_size: int) -> None:
+        """Delete the org's documents of this kind, ``batch_size`` a commit; idempotent."""
         ...
 
 
@@ -154,4 +161,8 @@ class OrgInvitationRepository(Protocol):
 
     def delete(self, invitation_id: str) -> bool:
         """Remove it; False if there was none."""
+        ...
+
+    def purge(self, org_id: str, batch_size: int) -> None:
+        """Delete the org's invitations, ``batch_size`` a commit (a deleted org's purge)."""
         ...
