@@ -145,6 +145,16 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
         re.compile(r"Signing in with (?P<name>.+) is not possible right now; try again later\."),
         lazy_gettext("Signing in with %(name)s is not possible right now; try again later."),
     ),
+    (  # deleting an account (application/orgs/departures.py), the org's name and slug
+        re.compile(
+            r"You are the last owner of the organization (?P<name>.+), which has other members: "
+            r"make one of them an owner, or delete the organization, first\."
+        ),
+        lazy_gettext(
+            "You are the last owner of the organization %(name)s, which has other members: "
+            "make one of them an owner, or delete the organization, first."
+        ),
+    ),
 )
 
 
