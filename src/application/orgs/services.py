@@ -10,10 +10,13 @@ from application.orgs.members import (
     AddMember,
     ChangeRoles,
     MemberQuery,
+    NamedMember,
     OperatorRemoval,
     RemoveMember,
 )
 from application.orgs.orgs import (
+    AdminOrgDeletion,
+    AdminOrgQuery,
     CreateOrg,
     DeleteOrg,
     GetOrg,
@@ -39,6 +42,7 @@ class OrgServices:
     delete: Callable[[DeleteOrg], None]
     events: Callable[[OrgEventQuery], Page[SecurityEvent]]  # the org's audit log
     members: Callable[[MemberQuery], Page[Membership]]
+    named_members: Callable[[MemberQuery], Page[NamedMember]]  # the pages' list
     change_roles: Callable[[ChangeRoles], Membership]
     remove_member: Callable[[RemoveMember], None]
     # The operators' (the command line's ``orgs ...``).
@@ -47,3 +51,6 @@ class OrgServices:
     delete_any: Callable[[OperatorDeletion], Org]
     add_member: Callable[[AddMember], Membership]
     remove_any_member: Callable[[OperatorRemoval], Membership]
+    # firegate's admins' (/admin/orgs)
+    admin_list: Callable[[AdminOrgQuery], Page[Org]]
+    admin_delete: Callable[[AdminOrgDeletion], Org]
