@@ -23,7 +23,7 @@ from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
 from application.pagination import DEFAULT_LIMIT
 from domain.errors import InvalidInput
-from domain.orgs.orgs import OrgRole, Permission, allowed
+from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import header, signed_in
@@ -245,7 +245,6 @@ def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
 # -- /orgs/{slug} in a browser
 
 _ORG_ADDRESS = re.compile(r"/orgs/(?P<org>[^/]+)")
-NOT_ORGS = frozenset({"join", "invitations"})  # pages and routes of their own
 
 
 def org_address() -> Response | None:
@@ -254,7 +253,7 @@ def org_address() -> Response | None:
     found = _ORG_ADDRESS.fullmatch(request.path)
     if (
         found is None
-        or found["org"] in NOT_ORGS
+        or found["org"] in RESERVED_SLUGS  # no org's: a page or route of its own
         or request.method not in ("GET", "HEAD")
         or not prefers_html()
     ):
