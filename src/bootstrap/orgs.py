@@ -6,15 +6,17 @@ named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import AccountHooks, UserRepository
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import ActiveOrgServices, switch_org
+from application.orgs.departures import OrgDepartures
 from application.orgs.domains import (
     OrgDomains,
     OrgDomainServices,
@@ -35,6 +37,8 @@ from application.orgs.invitations import (
     revoke_invitation,
     send_invitation,
 )
+from application.orgs.joining import address_proven as join_when_proven
+from application.orgs.joining import join_org, suggested_orgs
 from application.orgs.members import (
     add_member,
     change_member_roles,
@@ -64,6 +68,7 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
+from domain.accounts.users import User
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -107,7 +112,7 @@ def bind_orgs(
 ) -> OrgServices:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
     security events; ``queue``: where a deleted org's purge goes."""
-    orgs, clock, audit = own.orgs, platform.clock, platform.audit
+    orgs, domains, clock, audit = own.orgs, own.domains, platform.clock, platform.audit
     return OrgServices(
         create=partial(create_org, orgs=orgs, clock=clock, audit=audit),
         mine=partial(list_my_orgs, orgs=orgs),
@@ -119,6 +124,8 @@ def bind_orgs(
         named_members=partial(list_named_members, orgs=orgs, users=users),
         change_roles=partial(change_member_roles, orgs=orgs, clock=clock, audit=audit),
         remove_member=partial(remove_member, orgs=orgs, clock=clock, audit=audit),
+        suggested=partial(suggested_orgs, orgs=orgs, domains=domains, users=users),
+        join=partial(join_org, orgs=orgs, domains=domains, users=users, clock=clock, audit=audit),
         create_for=partial(operator_create_org, orgs=orgs, users=users, clock=clock, audit=audit),
         list_all=partial(list_orgs, orgs=orgs),
         delete_any=partial(operator_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
@@ -129,6 +136,24 @@ def bind_orgs(
         admin_list=partial(admin_list_orgs, orgs=orgs),
         admin_delete=partial(admin_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
     )
+
+
+def address_proven(own: OrgsAdapters, *, platform: Platform) -> Callable[[User], None]:
+    """What follows an address newly proven (``AccountHooks.proven``): the auto_join of the
+    org that verified its domain."""
+    return partial(
+        join_when_proven,
+        orgs=own.orgs,
+        domains=own.domains,
+        clock=platform.clock,
+        audit=platform.audit,
+    )
+
+
+def departures(own: OrgsAdapters, *, platform: Platform, queue: JobQueue) -> OrgDepartures:
+    """An account's memberships, ended before it is deleted (the last owner's rule) and by
+    its purge; ``queue``: where an org deleted with its only member is purged."""
+    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue)
 
 
 def bind_active_org(
@@ -156,7 +181,9 @@ def bind_invitations(
     accounts: AccountsAdapters,
     platform: Platform,
     queue: JobQueue,
+    hooks: AccountHooks,
 ) -> OrgInvitationServices:
+    """``hooks.proven``: what follows an address an accepted invitation proves."""
     orgs, invitations, users, clock = own.orgs, own.invitations, accounts.users, platform.clock
     return OrgInvitationServices(
         create=partial(
@@ -177,6 +204,7 @@ def bind_invitations(
             users=users,
             clock=clock,
             audit=platform.audit,
+            proven=hooks.proven,
         ),
         look_up=partial(
             look_up_invitation, invitations=invitations, orgs=orgs, users=users, clock=clock

@@ -217,6 +217,7 @@ def accept_invitation(
     users: UserRepository,
     clock: Clock,
     audit: AuditLog,
+    proven: Callable[[User], None] = lambda user: None,
 ) -> Joined:
     """The signed-in person joins with the invitation's roles. The invitation is marked
     accepted by them first (409 ``invitation_used`` for anyone else), then the membership is
@@ -226,10 +227,42 @@ def accept_invitation(
     found.check_address(user)
     now = clock.now()
     invitation = invitations.update(found.id, lambda it: it.accepted(user.id, hashed, now))
-    if not user.email_verified:
-        # The token was mailed to the address: it proves it, as a verification link does
-        # (docs/decisions/0373-the-invitation-proves-the-address.md).
-        users.update(user.id, lambda it: _proven(it, invitation, now))
+    proved = _prove_address(user, invitation, users, now)
+    try:
+        return _join(org, user, invitation, orgs=orgs, audit=audit, now=now)
+    finally:
+        if proved is not None:
+            # After the invitation's membership: in its org, its roles hold, not auto_join's.
+            proven(proved)
+
+
+def _prove_address(
+    user: User, invitation: OrgInvitation, users: UserRepository, now: datetime
+) -> User | None:
+    """The token was mailed to the address: it proves it, as a verification link does
+    (docs/decisions/0373-the-invitation-proves-the-address.md). The account, when this
+    proved it; None when it was proven already."""
+    if user.email_verified:
+        return None
+    unproven: list[bool] = []  # as each attempt of the update found the account
+
+    def prove(current: User) -> User:
+        unproven.append(not current.email_verified)
+        return _proven(current, invitation, now)
+
+    proved = users.update(user.id, prove)
+    return proved if unproven[-1] else None
+
+
+def _join(
+    org: Org,
+    user: User,
+    invitation: OrgInvitation,
+    *,
+    orgs: OrgRepository,
+    audit: AuditLog,
+    now: datetime,
+) -> Joined:
     try:
         membership = orgs.add_member(org.id, user.id, invitation.roles, now)
     except InvalidInput as unknown:

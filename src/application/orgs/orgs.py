@@ -10,7 +10,7 @@ at once (a tombstone) and purged by a job (docs/decisions/0364-org-deletion.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository
@@ -164,10 +164,10 @@ def delete_org(
     """Owners delete the org: gone for everyone at once, its slug free; what it owns is purged
     by a job, in batches (inline when the queue refuses it)."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.DELETE_ORG)
-    _delete(seen.org.id, cmd.actor.user_id, None, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    end_org(seen.org.id, cmd.actor.user_id, None, orgs=orgs, clock=clock, audit=audit, queue=queue)
 
 
-def _delete(
+def end_org(
     org_id: str,
     user_id: str,
     actor_id: str | None,
@@ -176,10 +176,16 @@ def _delete(
     clock: Clock,
     audit: AuditLog,
     queue: JobQueue,
+    reason: str | None = None,
+    check: Callable[[Org], None] = lambda org: None,
 ) -> None:
-    event = AuditEvent(Audit.ORG_DELETED, user_id=user_id, actor_id=actor_id, org_id=org_id)
+    """Tombstone the org (``org.deleted`` about ``user_id``, in the same commit, if ``check``
+    passes on the org as the commit finds it), then queue its purge."""
+    event = AuditEvent(
+        Audit.ORG_DELETED, user_id=user_id, actor_id=actor_id, org_id=org_id, reason=reason
+    )
     staged = audit.stage([event])
-    orgs.mark_deleted(org_id, clock.now(), staged)
+    orgs.mark_deleted(org_id, clock.now(), staged, check=check)
     audit.committed(staged)
     try:
         queue.enqueue(Job(PURGE_ORG, org_id))
@@ -241,7 +247,7 @@ def operator_delete_org(
 ) -> Org:
     """An operator deletes any org, as its owners would."""
     org = org_named(cmd.org, orgs)
-    _delete(org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    end_org(org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue)
     return org
 
 
@@ -295,5 +301,5 @@ def admin_delete_org(
     require_admin(cmd.actor)
     org = org_named(cmd.org, orgs)
     admin = cmd.actor.user_id
-    _delete(org.id, admin, admin, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    end_org(org.id, admin, admin, orgs=orgs, clock=clock, audit=audit, queue=queue)
     return org

@@ -68,11 +68,14 @@ class OrgRepository(Protocol):
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
     ) -> Membership:
         """Make the person a member with ``roles``, taking the org's next member version
         (and counting an owner), in one commit with what ``staged`` writes (an invitation's
         spending); Conflict ``already_member``, NotFound if the org is gone; InvalidInput
-        ``unknown_role`` for a role the org does not name as it is at the commit."""
+        ``unknown_role`` for a role the org does not name as it is at the commit; ``check``
+        (which may raise) sees the org as the commit finds it (its domain policy)."""
         ...
 
     def change_roles(
@@ -105,9 +108,17 @@ class OrgRepository(Protocol):
         not a member."""
         ...
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         """Tombstone the org and release its slug in one commit: from then on no read finds
-        it or its memberships; NotFound if absent."""
+        it or its memberships; NotFound if absent; ``check`` (which may raise) sees the org
+        as the commit finds it (no member added since, by its ``member_version``)."""
         ...
 
     def purge(self, org_id: str, batch_size: int) -> None:

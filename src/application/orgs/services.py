@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import (
     AddMember,
     ChangeRoles,
@@ -45,6 +46,9 @@ class OrgServices:
     named_members: Callable[[MemberQuery], Page[NamedMember]]  # the pages' list
     change_roles: Callable[[ChangeRoles], Membership]
     remove_member: Callable[[RemoveMember], None]
+    # Joining by a verified domain (its domain_policy).
+    suggested: Callable[[SuggestedOrgs], list[Org]]  # the orgs the caller may join
+    join: Callable[[JoinOrg], OrgMembership]  # 409 already_member; 404 unless offered
     # The operators' (the command line's ``orgs ...``).
     create_for: Callable[[OperatorCreation], OrgMembership]
     list_all: Callable[[OrgListQuery], Page[Org]]

@@ -100,9 +100,6 @@ _MESSAGES: dict[str, LazyString] = {
     "slug_taken": lazy_gettext("This slug, or one that looks like it, is taken."),
     "invalid_slug": lazy_gettext("A slug has 3 to 40 of a-z, 0-9 and '-'."),
     "reserved_slug": lazy_gettext("This slug is reserved; choose another."),
-    "last_owner": lazy_gettext(
-        "An organization keeps at least one owner: make another member an owner first."
-    ),
     "custom_role_in_use": lazy_gettext("Members hold a role you removed: take it from them first."),
     "invalid_custom_roles": lazy_gettext(
         "At most 50 distinct names of 1 to 40 of a-z, 0-9 and '_:.-', none of owner, admin, member."
@@ -164,6 +161,14 @@ _WORDS: dict[str, LazyString] = {
 }
 
 
+# The same for an organization's member changed or leaving: ``last_owner`` says it so there,
+# and otherwise when an account is deleted (below, with the org's name).
+_ORG_WORDS: dict[str, LazyString] = {
+    "An organization keeps at least one owner: make another owner first.": lazy_gettext(
+        "An organization keeps at least one owner: make another owner first."
+    ),
+}
+
 # Such words with a provider's name in them: the use case's, as a pattern, and their
 # translation with the name put back.
 _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
@@ -175,13 +180,23 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
         re.compile(r"Signing in with (?P<name>.+) is not possible right now; try again later\."),
         lazy_gettext("Signing in with %(name)s is not possible right now; try again later."),
     ),
+    (  # deleting an account (application/orgs/departures.py), the org's name and slug
+        re.compile(
+            r"You are the last owner of the organization (?P<name>.+), which has other members: "
+            r"make one of them an owner, or delete the organization, first\."
+        ),
+        lazy_gettext(
+            "You are the last owner of the organization %(name)s, which has other members: "
+            "make one of them an owner, or delete the organization, first."
+        ),
+    ),
 )
 
 
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
     if found is None:
-        found = _WORDS.get(fallback)
+        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback)
     if found is None:
         for pattern, words in _NAMED:
             if named := pattern.fullmatch(fallback):
