@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD
-from tests.support.browser import admin, chromium, fill, shoot, signed_up
+from tests.support.browser import admin, chromium, fill, on_this_server, shoot, signed_up
 from tests.support.browser import violations as axe_findings
 from tests.support.dns_server import DnsServer, dns_server
 from tests.support.servers import cli, serving
@@ -113,6 +113,28 @@ def test_an_owner_creates_an_org_changes_it_and_verifies_a_domain(
         assert status(page) == "The domain is verified."
         checked(page)
         shoot(page, "org-domains")
+
+        # Suggested joins: a person who proves an address on the domain is offered the org.
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_label("People whose proven address is on a verified domain").select_option(
+            "suggest"
+        )
+        page.get_by_role("button", name="Save").click()
+        assert status(page) == "The settings are saved."
+        assert page.context.browser is not None
+        person = page.context.browser.new_context(locale="en-US").new_page()
+        person.set_viewport_size({"width": PHONE, "height": 667})
+        name = signed_up(person, base, "j")
+        person.goto(base + "/account/orgs")
+        assert person.get_by_role("button", name="Join Acme Corp").count() == 0  # not proven
+        [mail] = mailbox.wait_for(f"{name}@example.com")
+        person.goto(on_this_server(base, mailbox.link_in(mail)))
+        person.get_by_role("button", name="Verify my address").click()
+        person.goto(base + "/account/orgs")
+        checked(person)
+        person.get_by_role("button", name="Join Acme Corp").click()
+        person.wait_for_url(base + "/account/orgs/acme?done=org-joined")
+        assert status(person) == "You joined the organization."
 
 
 def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:

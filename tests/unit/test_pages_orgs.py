@@ -250,6 +250,33 @@ def test_domains_are_added_verified_and_deleted(world: World, olga: FlaskClient)
     assert status == 422 and 'id="domain-add-domain-error"' in body
 
 
+def test_a_person_on_a_verified_domain_is_offered_to_join(world: World, olga: FlaskClient) -> None:
+    domains = f"{ACME}/domains"
+    post(olga, domains, domains, domain="example.com")
+    record = re.findall(r"<code>(firegate-verification=[^<]+)</code>", html(olga, domains))
+    txt = world.adapters.orgs.txt
+    assert isinstance(txt, FakeTxtRecords)
+    txt.publish("example.com", *record)
+    assert post(olga, f"{domains}/example.com/verify", domains)[0] == 303
+    settings = {"name": "Acme Corp", "slug": "acme", "domain_policy": "suggest"}
+    assert post(olga, f"{ACME}/settings", ACME, **settings)[0] == 303
+
+    sam = browser(world, "sam")  # sam@example.com
+    assert "Organizations you may join" not in html(sam, ORGS)  # not proven yet
+    unproven = user(world, "sam")
+    world.store.users[unproven.id] = unproven.with_email_verified(world.clock.now())
+    page = html(sam, ORGS)
+    assert "Organizations you may join" in page and "Join Acme Corp" in page
+    status, location, _ = post(sam, f"{ORGS}/acme/join", ORGS)
+    assert (status, location) == (303, f"{ACME}?done=org-joined")
+    assert "You joined the organization." in html(sam, location)
+    found = world.adapters.orgs.orgs.membership(acme(world).id, unproven.id)
+    assert found is not None and found.roles == ("member",)
+    assert "Organizations you may join" not in html(sam, ORGS)
+    status, _, body = post(sam, f"{ORGS}/acme/join", ORGS)  # a second time
+    assert status == 409 and 'role="alert"' in body
+
+
 def test_owners_delete_the_org_once_confirmed(world: World, olga: FlaskClient) -> None:
     status, _, body = post(olga, f"{ACME}/delete", ACME, confirm="acm")
     assert status == 422 and 'id="delete-confirm-error"' in body

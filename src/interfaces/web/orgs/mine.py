@@ -1,6 +1,7 @@
 """/account/orgs, a section of the account area (docs/pages.md, "Organizations"): the
-person's orgs with their roles, a form to create one, leaving one; and the org switcher of the
-account area's header, which acts in one of them (or in none) as ``POST /auth/org`` does."""
+person's orgs with their roles, a form to create one, leaving one, the orgs they may join by
+their proven address's domain; and the org switcher of the account area's header, which acts
+in one of them (or in none) as ``POST /auth/org`` does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Response, request
 
 from application.accounts.authentication import Actor
 from application.orgs.active import SwitchOrg
+from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import RemoveMember
 from application.orgs.orgs import CreateOrg
 from interfaces.shared.services import services
@@ -27,7 +29,13 @@ from interfaces.web.accounts.account import (
 from interfaces.web.forms import field, fields, safe_next
 from interfaces.web.rendering import bp, see_other
 
-ORGS = Section("/account/orgs", "orgs/account_orgs.html", header)
+
+def _orgs(actor: Actor) -> dict[str, object]:
+    """The section's reads: the header's (the person's orgs), and the ones to join."""
+    return {**header(actor), "suggested": services().orgs.suggested(SuggestedOrgs(actor))}
+
+
+ORGS = Section("/account/orgs", "orgs/account_orgs.html", _orgs)
 
 
 @bp.get(ORGS.path)
@@ -43,6 +51,15 @@ def create_org(actor: Actor) -> Response:
     slug, name = fields("slug", "name")
     created = services().orgs.create(CreateOrg(actor.user_id, slug.strip(), name))
     return see_other(f"/account/orgs/{created.org.slug.value}?done=org-created")
+
+
+@bp.post("/account/orgs/<org>/join")
+@signed_in
+@account_form("org-join", ORGS)
+def join_org(actor: Actor, org: str) -> Response:
+    """Join, as a member, an org the section suggests (as POST /orgs/{org}/join)."""
+    joined = services().orgs.join(JoinOrg(actor, org))
+    return see_other(f"/account/orgs/{joined.org.slug.value}?done=org-joined")
 
 
 @bp.post("/account/orgs/<org>/leave")
