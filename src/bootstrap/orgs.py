@@ -42,12 +42,15 @@ from application.orgs.members import (
     add_member,
     change_member_roles,
     list_members,
+    list_named_members,
     operator_remove_member,
     remove_member,
 )
 from application.orgs.orgs import (
     PURGE_ORG,
     OrgPurge,
+    admin_delete_org,
+    admin_list_orgs,
     create_org,
     delete_org,
     get_org,
@@ -128,6 +131,7 @@ def bind_orgs(
         delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge),
         events=partial(list_org_events, orgs=orgs, events=events),
         members=partial(list_members, orgs=orgs),
+        named_members=partial(list_named_members, orgs=orgs, users=users),
         change_roles=partial(change_member_roles, orgs=orgs, clock=clock, audit=audit),
         remove_member=partial(remove_member, orgs=orgs, clock=clock, audit=audit),
         suggested=partial(suggested_orgs, orgs=orgs, domains=domains, users=users),
@@ -140,6 +144,10 @@ def bind_orgs(
         add_member=partial(add_member, orgs=orgs, users=users, clock=clock, audit=audit),
         remove_any_member=partial(
             operator_remove_member, orgs=orgs, users=users, clock=clock, audit=audit
+        ),
+        admin_list=partial(admin_list_orgs, orgs=orgs),
+        admin_delete=partial(
+            admin_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
         ),
     )
 

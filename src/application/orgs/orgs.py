@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository
-from application.accounts.admin import CLI_ACTOR, user_named
+from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.accounts.authentication import Actor
 from application.events.security_events import SecurityEvents
 from application.orgs.ports import OrgPart, OrgRepository
@@ -313,3 +313,42 @@ def operator_create_org(
     owner = user_named(cmd.owner, users)
     creation = CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR)
     return create_org(creation, orgs=orgs, clock=clock, audit=audit)
+
+
+# -- firegate's admins' (the /admin/orgs page's) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminOrgQuery:
+    actor: Actor  # a firegate admin (the account's role), not an org's
+    limit: int
+    cursor: str | None = None
+
+
+def admin_list_orgs(query: AdminOrgQuery, *, orgs: OrgRepository) -> Page[Org]:
+    """Every live org, for firegate's admins (403 ``admin_required`` for anyone else)."""
+    require_admin(query.actor)
+    return list_orgs(OrgListQuery(query.limit, query.cursor), orgs=orgs)
+
+
+@dataclass(frozen=True)
+class AdminOrgDeletion:
+    actor: Actor
+    org: str  # an id or a slug
+
+
+def admin_delete_org(
+    cmd: AdminOrgDeletion,
+    *,
+    orgs: OrgRepository,
+    clock: Clock,
+    audit: AuditLog,
+    queue: JobQueue,
+    purge: OrgPurge,
+) -> Org:
+    """A firegate admin deletes any org, as an operator would; the event names the admin."""
+    require_admin(cmd.actor)
+    org = org_named(cmd.org, orgs)
+    admin = cmd.actor.user_id
+    end_org(org.id, admin, admin, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge)
+    return org

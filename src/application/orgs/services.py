@@ -11,10 +11,13 @@ from application.orgs.members import (
     AddMember,
     ChangeRoles,
     MemberQuery,
+    NamedMember,
     OperatorRemoval,
     RemoveMember,
 )
 from application.orgs.orgs import (
+    AdminOrgDeletion,
+    AdminOrgQuery,
     CreateOrg,
     DeleteOrg,
     GetOrg,
@@ -40,6 +43,7 @@ class OrgServices:
     delete: Callable[[DeleteOrg], None]
     events: Callable[[OrgEventQuery], Page[SecurityEvent]]  # the org's audit log
     members: Callable[[MemberQuery], Page[Membership]]
+    named_members: Callable[[MemberQuery], Page[NamedMember]]  # the pages' list
     change_roles: Callable[[ChangeRoles], Membership]
     remove_member: Callable[[RemoveMember], None]
     # Joining by a verified domain (its domain_policy).
@@ -51,3 +55,6 @@ class OrgServices:
     delete_any: Callable[[OperatorDeletion], Org]
     add_member: Callable[[AddMember], Membership]
     remove_any_member: Callable[[OperatorRemoval], Membership]
+    # firegate's admins' (/admin/orgs)
+    admin_list: Callable[[AdminOrgQuery], Page[Org]]
+    admin_delete: Callable[[AdminOrgDeletion], Org]
