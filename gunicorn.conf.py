@@ -27,7 +27,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Cloud Run sends SIGTERM and kills 10 s later: finish in-flight requests within 8 s.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-keepalive = 5
+# An idle connection is kept longer than a device-flow client waits between polls (at most
+# 60 s, RFC 8628): a poller's reused connection is never closed under its request, which its
+# HTTP library would not send again (a POST). gthread keeps idle connections in its poller,
+# not in a thread.
+keepalive = 65
 accesslog = None  # the app writes one structured line per request itself
 
 
