@@ -184,3 +184,11 @@ def test_an_address_on_no_orgs_domain_costs_one_read_once() -> None:
     world.client.get("/orgs", headers=oli)
     assert domains(world).holder_reads == reads + 1
     assert my_orgs(world, oli) == []
+
+
+def test_options_on_the_suggestions_lists_only_what_they_answer(client: FlaskClient) -> None:
+    # /orgs/{org} is GET, PATCH and DELETE; /orgs/suggested, which the same path shape would
+    # match, is GET only (found by the OpenAPI fuzzer: its Allow listed DELETE and PATCH).
+    allowed = client.open("/orgs/suggested", method="OPTIONS").headers["Allow"]
+    assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert client.patch("/orgs/suggested", json={"name": "x"}).status_code == 405

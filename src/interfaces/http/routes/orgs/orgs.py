@@ -6,13 +6,15 @@ one that does not exist."""
 from __future__ import annotations
 
 from flask import Blueprint, Response
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from application.accounts.authentication import Actor
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
 from interfaces.http.auth import authenticated, session_authenticated
-from interfaces.http.openapi import doc
+from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import NoQuery, PageQuery, Problem
@@ -33,6 +35,22 @@ from interfaces.http.schemas.orgs.orgs import (
 from interfaces.shared.services import services
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
+
+
+class OrgConverter(BaseConverter):
+    """A path segment naming an org: any but ``suggested``, a resource of its own (GET only),
+    so OPTIONS /orgs/suggested lists what the OpenAPI document says (a reserved slug names
+    no org anyway)."""
+
+    regex = r"(?!suggested(?![^/]))[^/]+"
+
+
+@bp.record
+def _org_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["org"] = OrgConverter
+
+
+PATH_PARAMETERS["org"] = {"type": "string", "minLength": 1, "pattern": r"^(?!suggested$)[^/]+$"}
 TAGS = ("organizations",)
 
 
@@ -77,7 +95,7 @@ def join_org(actor: Actor, org: str) -> Response:
     return json_response(OrgSummary.of(seen), 201, {"Location": f"/orgs/{seen.org.id}"})
 
 
-@bp.get("/<org>")
+@bp.get("/<org:org>")
 @doc(responses={200: OrgOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def get_org(actor: Actor, org: str) -> Response:
@@ -85,7 +103,7 @@ def get_org(actor: Actor, org: str) -> Response:
     return json_response(OrgOut.of(services().orgs.get(GetOrg(actor, org))))
 
 
-@bp.patch("/<org>")
+@bp.patch("/<org:org>")
 @doc(
     json=OrgPatch,
     responses={200: OrgOut, 403: Problem, 404: Problem, 409: Problem},
@@ -100,7 +118,7 @@ def patch_org(actor: Actor, org: str) -> Response:
     return json_response(OrgOut.of(services().orgs.update(UpdateOrg(actor, org, changes))))
 
 
-@bp.delete("/<org>")
+@bp.delete("/<org:org>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def delete_org(actor: Actor, org: str) -> Response:
