@@ -34,6 +34,7 @@ from application.signin.personal_tokens import PersonalTokenServices
 from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
 from application.sso.connections import ConnectionServices
+from application.sso.saml import SamlServices
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Services:
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
+    saml: SamlServices  # docs/reference/sso.md, "SAML"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -170,6 +170,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         sso_connections=sso.bind_connections(
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
         ),
+        saml=sso.bind_saml(adapters.sso),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),

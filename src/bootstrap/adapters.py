@@ -89,5 +89,5 @@ def build_adapters(
         resources=resources.build(settings, client),
         migration=migration.build(client),
         orgs=orgs.build(settings, client),
-        sso=sso.build(client),
+        sso=sso.build(settings, client),
     )

@@ -18,7 +18,8 @@ from application.sso.connections import (
     list_connections,
     update_connection,
 )
-from application.sso.ports import Connections, SamlMetadata
+from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
+from application.sso.saml import SamlServices, saml_metadata
 from bootstrap.platform import Platform
 from domain.sso.connections import SpAddresses
 from infrastructure.settings import Settings
@@ -30,14 +31,33 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SsoAdapters:
     connections: Connections
-    saml_metadata: SamlMetadata
+    saml_metadata: SamlMetadata  # reads an IdP's metadata
+    saml: SamlServiceProvider  # firegate as the service provider of each SAML connection
+    spent: SpentAssertions  # the SAML assertions used
 
 
-def build(client: Client) -> SsoAdapters:
+def service_provider(settings: Settings) -> SamlServiceProvider:
+    """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503)."""
+    from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
+
+    key = settings.sso.saml_sp_private_key
+    return Pysaml2ServiceProvider(
+        lambda: key.get_secret_value() if key is not None else None,
+        partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def build(settings: Settings, client: Client) -> SsoAdapters:
+    from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
     from infrastructure.firestore.sso.connections import FirestoreConnections
     from infrastructure.sso.saml_metadata import Pysaml2Metadata
 
-    return SsoAdapters(connections=FirestoreConnections(client), saml_metadata=Pysaml2Metadata())
+    return SsoAdapters(
+        connections=FirestoreConnections(client),
+        saml_metadata=Pysaml2Metadata(),
+        saml=service_provider(settings),
+        spent=FirestoreSpentAssertions(client),
+    )
 
 
 def bind_connections(
@@ -63,4 +83,10 @@ def bind_connections(
         ),
         delete=partial(delete_connection, orgs=orgs, connections=connections, audit=audit),
         addresses=partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def bind_saml(own: SsoAdapters) -> SamlServices:
+    return SamlServices(
+        metadata=partial(saml_metadata, connections=own.connections, sp=own.saml),
     )

@@ -1,6 +1,9 @@
-"""Fakes of single sign-on's ports: the connections."""
+"""Fakes of single sign-on's ports: the connections, the SAML assertions used."""
 
 from __future__ import annotations
+
+import threading
+from datetime import datetime
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict
@@ -57,3 +60,16 @@ class FakeConnections:
         with self.lock:
             for connection in self._of(org_id):
                 del self.connections[connection.id]
+
+
+class FakeSpentAssertions:
+    def __init__(self) -> None:
+        self.spent: dict[tuple[str, str], datetime] = {}
+        self.lock = threading.Lock()
+
+    def spend(self, connection_id: str, assertion_id: str, expires_at: datetime) -> bool:
+        with self.lock:
+            if (connection_id, assertion_id) in self.spent:
+                return False
+            self.spent[connection_id, assertion_id] = expires_at
+            return True

@@ -61,3 +61,9 @@ def idp_metadata(
         f'{keys}<md:SingleSignOnService Binding="{binding}" Location="{sso_url}"/>'
         "</md:IDPSSODescriptor></md:EntityDescriptor>"
     )
+
+
+def certificate_not_after(days: int = 365) -> tuple[datetime, datetime]:
+    """(not after, not before) of a test certificate valid now."""
+    now = datetime.now(UTC)
+    return now + timedelta(days=days), now - timedelta(days=1)

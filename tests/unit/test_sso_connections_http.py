@@ -198,3 +198,22 @@ def test_only_admins_see_them_and_an_org_has_a_few(fake_app: Flask, client: Flas
         "/orgs/acme/connections", json={"kind": "oidc", "name": "one more"}, headers=alice
     )
     assert_problem(over, 409, "too_many_connections")
+
+
+def test_a_saml_connections_metadata_is_public_from_its_draft_on(client: FlaskClient) -> None:
+    alice = signed_in(client, "alice")
+    new_org(client, alice)
+    saml = client.post(
+        "/orgs/acme/connections", json={"kind": "saml", "name": "Okta"}, headers=alice
+    ).get_json()
+    oidc = client.post(
+        "/orgs/acme/connections", json={"kind": "oidc", "name": "Entra"}, headers=alice
+    ).get_json()
+    found = client.get(f"/sso/{saml['id']}/saml/metadata")
+    assert found.status_code == 200
+    assert found.mimetype == "application/samlmetadata+xml"
+    xml = found.get_data(as_text=True)
+    assert f'entityID="{saml["saml"]["sp_entity_id"]}"' in xml
+    assert saml["saml"]["acs_url"] in xml
+    for absent in (oidc["id"], "a" * 20, "nope"):
+        assert client.get(f"/sso/{absent}/saml/metadata").status_code == 404

@@ -11,6 +11,8 @@ Firestore's layout (docs/reference/sso.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -60,4 +62,55 @@ class SamlMetadata(Protocol):
     def certificate(self, text: str, now: datetime) -> IdpCertificate:
         """A certificate given as PEM or base64 DER; InvalidInput ``invalid_certificate``
         (field ``saml.certificates``) if it is neither or has expired by ``now``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SamlLogin:
+    """Where to send the browser (the IdP, with the signed AuthnRequest) and the request's
+    id, which only this browser may bring back (``InResponseTo``)."""
+
+    url: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class SamlAssertion:
+    """What a checked answer of the IdP says: the assertion's id (spent once), the NameID,
+    the attributes by name and by friendly name, and until when it could be replayed."""
+
+    id: str
+    name_id: str
+    name_id_format: str
+    attributes: Mapping[str, tuple[str, ...]]
+    expires_at: datetime
+    in_response_to: str | None
+
+
+class SamlServiceProvider(Protocol):
+    """firegate as a SAML service provider for a connection (with the SAML library)."""
+
+    def metadata(self, connection: Connection) -> str:
+        """The service provider's metadata for the connection (its entity ID, ACS, key)."""
+        ...
+
+    def login(self, connection: Connection, relay_state: str) -> SamlLogin:
+        """A signed AuthnRequest to the connection's IdP (HTTP-Redirect)."""
+        ...
+
+    def assertion(
+        self, connection: Connection, response: str, request_id: str | None
+    ) -> SamlAssertion:
+        """The IdP's answer (``SAMLResponse``, base64) checked: signed by one of the
+        connection's certificates (the response or the assertion), for this service
+        provider's audience and ACS, within its validity window (2 minutes of skew), in
+        response to ``request_id`` (None: only where the connection allows IdP-initiated
+        sign-in); Unauthenticated ``saml_*`` naming the refusal."""
+        ...
+
+
+class SpentAssertions(Protocol):
+    def spend(self, connection_id: str, assertion_id: str, expires_at: datetime) -> bool:
+        """Record the assertion as used, kept until ``expires_at`` (its TTL); False when it
+        was used already (a replay), under any concurrency."""
         ...
