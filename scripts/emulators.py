@@ -359,6 +359,13 @@ def oauth4webapi_entry(root: Path = REPO_ROOT) -> Path:
     return root / ".tools" / "node_modules" / "oauth4webapi" / "package.json"
 
 
+OPENID_CLIENT_VERSION = "6.8.9"
+
+
+def openid_client_entry(root: Path = REPO_ROOT) -> Path:
+    return root / ".tools" / "node_modules" / "openid-client" / "package.json"
+
+
 LIGHTHOUSE_VERSION = "12.8.2"  # the last line that runs on Node.js 20 (13 needs 22.19)
 
 
@@ -373,9 +380,12 @@ OIDC_PROVIDER = NpmTool("oidc-provider", OIDC_PROVIDER_VERSION, oidc_provider_en
 # panva's oauth4webapi: a client nobody here wrote, which signs in to firegate with DPoP in
 # tests/e2e/dpop_client.mjs.
 OAUTH4WEBAPI = NpmTool("oauth4webapi", OAUTH4WEBAPI_VERSION, oauth4webapi_entry, 5)
+# panva's openid-client (a certified relying party): it signs in to firegate with scope
+# organization in tests/e2e/openid_client_orgs.mjs.
+OPENID_CLIENT = NpmTool("openid-client", OPENID_CLIENT_VERSION, openid_client_entry, 5)
 # Lighthouse: bench/lighthouse.py scores the pages with it, driving Debian's Chromium.
 LIGHTHOUSE = NpmTool("lighthouse", LIGHTHOUSE_VERSION, lighthouse_bin, 15)
-NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV, OIDC_PROVIDER, OAUTH4WEBAPI, LIGHTHOUSE)
+NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV, OIDC_PROVIDER, OAUTH4WEBAPI, OPENID_CLIENT, LIGHTHOUSE)
 
 
 def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> None:

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.api import PASSWORD, bearer
+from tests.support.api import bearer
 from tests.support.orgs import add_org, delete_org, remove_member, set_member
+from tests.support.served_api import signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -21,15 +22,6 @@ def claims_of(jwt: str) -> dict[str, Any]:
     body = jwt.split(".")[1]
     decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     return decoded
-
-
-def signed_in(url: str, name: str) -> dict[str, Any]:
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    created = requests.post(f"{url}/register", json=body, timeout=60)
-    assert created.status_code == 201, created.text
-    login = requests.post(f"{url}/login", json={"username": name, "password": PASSWORD}, timeout=60)
-    assert login.status_code == 200, login.text
-    return {**login.json(), "user_id": created.json()["id"]}
 
 
 def switch(url: str, token: str, org: str | None) -> requests.Response:

@@ -1,12 +1,18 @@
-"""The OpenID provider's scope ``organization`` over gunicorn on the emulators, with a client
-nobody here wrote (Authlib's ``OAuth2Session``): the person picks one of their orgs on the
-consent page (its forms, as a browser posts them), and the ID token, userinfo and the access
-token carry it; a removal counts at the next userinfo and refresh (docs/reference/oauth.md)."""
+"""The OpenID provider's scope ``organization`` over gunicorn on the emulators, with clients
+nobody here wrote (Authlib's ``OAuth2Session``, and panva's ``openid-client`` from npm in
+tests/e2e/openid_client_orgs.mjs): the person picks one of their orgs on the consent page
+(its forms, as a browser posts them), or the request names it, and the ID token, userinfo and
+the access token carry it; a removal counts at the next userinfo and refresh; a request naming
+an org of which the person is no member goes back with ``access_denied``
+(docs/reference/oauth.md)."""
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +30,8 @@ from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 SCOPE = "openid profile organization offline_access"
+ROOT = Path(__file__).resolve().parents[2]
+ORG_CLAIMS = ("org_id", "org_slug", "org_roles")
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,81 @@ def test_a_request_naming_an_org_of_which_the_person_is_no_member_is_denied(
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT) and "error=access_denied" in location
     assert f"state={state}" in location and "iss=" in location
+
+
+def openid_client(
+    provider: str, app: dict[str, Any], organization: str, browse: Callable[[str], str]
+) -> dict[str, Any]:
+    """What openid-client (tests/e2e/openid_client_orgs.mjs) found: it makes the authorization
+    URL, ``browse`` follows it as the person's browser and answers where it was sent back."""
+    secret = app.get("client_secret") or "-"
+    command = ["node", str(ROOT / "tests/e2e/openid_client_orgs.mjs"), provider,
+               app["client_id"], secret, REDIRECT, organization]  # fmt: skip
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as node:
+        assert node.stdout is not None
+        first = node.stdout.readline()
+        if not first:
+            node.kill()
+            raise AssertionError(
+                "openid-client made no authorization URL: " + node.communicate()[1]
+            )
+        callback = browse(json.loads(first)["authorization_url"])
+        out, err = node.communicate(callback + "\n", timeout=60)
+    assert node.returncode == 0, out + err
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return found
+
+
+def test_openid_client_signs_in_with_the_org_its_request_names(
+    provider: str, firestore: Any
+) -> None:
+    username = account(provider)
+    user_id = user_id_of(provider, username)
+    acme = add_org(firestore, "acme", {user_id: ("admin", "member")})
+    add_org(firestore, "globex", {user_id: ("owner",)})
+    browser = signed_in_session(provider, username)
+
+    def consent(url: str) -> str:
+        page = browser.get(url, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text
+        assert 'name="organization"' not in page.text  # the request named it: no choice
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        form = {"decision": "allow", "csrf_token": csrf}
+        answer = browser.post(page.url, data=form, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text
+        location: str = answer.headers["Location"]
+        return location
+
+    found = openid_client(provider, new_client("--confidential"), "acme", consent)
+    expected = {"org_id": acme, "org_slug": "acme", "org_roles": ["admin", "member"]}
+    assert found["scope"].split() == ["openid", "organization"]
+    claims = found["id_token_claims"]  # validated by openid-client: signature, nonce, aud, iss
+    assert {k: claims.get(k) for k in ORG_CLAIMS} == expected
+    assert claims["sub"] == found["userinfo"]["sub"]
+    assert {k: found["userinfo"].get(k) for k in ORG_CLAIMS} == expected
+    meta = requests.get(f"{provider}/.well-known/openid-configuration", timeout=10).json()
+    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+    access = jwt.decode(found["access_token"], keys).claims
+    assert {k: access.get(k) for k in ORG_CLAIMS} == expected
+
+
+def test_openid_client_meets_access_denied_for_an_org_of_which_the_person_is_no_member(
+    provider: str, firestore: Any
+) -> None:
+    username = account(provider)
+    add_org(firestore, "initech", {"someone-else": ("owner",)})
+    browser = signed_in_session(provider, username)
+
+    def refused(url: str) -> str:
+        answer = browser.get(url, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text
+        location: str = answer.headers["Location"]
+        return location
+
+    found = openid_client(provider, new_client(), "initech", refused)
+    assert found == {"error": "access_denied"}
 
 
 @pytest.mark.parametrize("locale", ["en-US", "es-ES"])
