@@ -74,6 +74,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
     # traces on).
     handlers: dict[str, JobHandler] = {}
+    clients = provider.client_cache(prov, settings)
     run = base.job_spans(functools.partial(job_runs.run_job, handlers=handlers))
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
@@ -91,7 +92,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
-        | orgs.handlers(adapters.orgs)
+        # An org's purge also ends its OAuth clients and its members' org-scoped tokens.
+        | orgs.handlers(adapters.orgs, owned=(clients, sig.personal_tokens))
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,
@@ -155,7 +157,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             providers=functools.partial(federation.provider_ids, fed),
         ),
         oauth=provider.bind_oauth(
-            prov, settings, accounts=acc, signin=sig, rules=rules, platform=base
+            prov,
+            settings,
+            accounts=acc,
+            signin=sig,
+            rules=rules,
+            platform=base,
+            orgs=adapters.orgs.orgs,
+            clients=clients,
         ),
         orgs=orgs.bind_orgs(
             adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
@@ -165,7 +174,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.orgs, settings, accounts=acc, platform=base, queue=queue
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
-        personal_tokens=signin.bind_personal_tokens(sig, platform=base),
+        personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
         sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
         sso_connections=sso.bind_connections(
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base

@@ -6,6 +6,7 @@ named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -54,7 +55,7 @@ from application.orgs.orgs import (
     operator_delete_org,
     update_org,
 )
-from application.orgs.ports import OrgInvitationRepository, OrgRepository
+from application.orgs.ports import OrgInvitationRepository, OrgOwnedData, OrgRepository
 from application.orgs.services import OrgServices
 from application.ports import JobQueue
 from bootstrap.accounts import AccountsAdapters
@@ -89,9 +90,11 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
     )
 
 
-def handlers(own: OrgsAdapters) -> dict[str, JobHandler]:
-    """The organizations' jobs by kind: a deleted org's purge."""
-    return {PURGE_ORG: partial(purge_org_with_domains, orgs=own.orgs, domains=own.domains)}
+def handlers(own: OrgsAdapters, *, owned: Sequence[OrgOwnedData]) -> dict[str, JobHandler]:
+    """The organizations' jobs by kind: a deleted org's purge, with what the other
+    capabilities keep for it (``owned``)."""
+    purge = partial(purge_org_with_domains, orgs=own.orgs, domains=own.domains, owned=owned)
+    return {PURGE_ORG: purge}
 
 
 def bind_orgs(

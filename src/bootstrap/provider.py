@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from application.orgs.ports import OrgRepository
 from application.provider.apps import list_apps, revoke_app
 from application.provider.claims import (
     authenticated_at,
@@ -27,8 +28,11 @@ from application.provider.clients import (
     admin_delete_client,
     admin_list_clients,
     create_client,
+    create_org_client,
     delete_client,
+    delete_org_client,
     find_client,
+    list_org_clients,
 )
 from application.provider.consent import consent_needed, remember_consent
 from application.provider.device import (
@@ -147,6 +151,12 @@ def oauth_policy(settings: Settings) -> OAuthPolicy:
     )
 
 
+def client_cache(own: ProviderAdapters, settings: Settings) -> ClientCache:
+    """The clients as each process reuses them once read; one per process, so that a
+    deletion through any use case (an org's purge too) drops the copy at once."""
+    return ClientCache(own.oauth_clients, oauth_policy(settings).client_cache_ttl)
+
+
 def bind_oauth(
     own: ProviderAdapters,
     settings: Settings,
@@ -155,9 +165,12 @@ def bind_oauth(
     signin: SigninAdapters,
     rules: SigninPolicies,
     platform: Platform,
+    orgs: OrgRepository,
+    clients: ClientCache,
 ) -> OAuthServices:
+    """``orgs``: whose admins manage an org's own clients; ``clients``: this process's copies
+    of the clients (``client_cache``), shared with what else deletes them."""
     clock, audit, policy = platform.clock, platform.audit, oauth_policy(settings)
-    clients = ClientCache(own.oauth_clients, policy.client_cache_ttl)
     grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
     devices, memory = own.device_authorizations, PollMemory()
     keys = own.provider_tokens
@@ -180,6 +193,9 @@ def bind_oauth(
         admin_create_client=partial(admin_create_client, clients=clients, clock=clock),
         admin_delete_client=partial(admin_delete_client, clients=clients),
         client=partial(find_client, clients=clients),
+        create_org_client=partial(create_org_client, orgs=orgs, clients=clients, clock=clock),
+        org_clients=partial(list_org_clients, orgs=orgs, clients=clients),
+        delete_org_client=partial(delete_org_client, orgs=orgs, clients=clients),
         consent_needed=partial(consent_needed, grants=grants),
         remember_consent=partial(remember_consent, grants=grants, clock=clock),
         save_code=partial(save_code, grants=grants, clock=clock),

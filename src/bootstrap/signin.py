@@ -424,10 +424,15 @@ def bind_totp(
     )
 
 
-def bind_personal_tokens(own: SigninAdapters, *, platform: Platform) -> PersonalTokenServices:
+def bind_personal_tokens(
+    own: SigninAdapters, *, accounts: AccountsAdapters, platform: Platform
+) -> PersonalTokenServices:
+    """``accounts``: the memberships an org-scoped token is made in."""
     tokens, clock, audit = own.personal_tokens, platform.clock, platform.audit
     return PersonalTokenServices(
-        create=partial(create_token, tokens=tokens, clock=clock, audit=audit),
+        create=partial(
+            create_token, tokens=tokens, orgs=accounts.active_orgs, clock=clock, audit=audit
+        ),
         list=partial(list_tokens, tokens=tokens),
         revoke=partial(revoke_token, tokens=tokens, audit=audit),
     )

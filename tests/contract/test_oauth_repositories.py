@@ -404,3 +404,17 @@ def test_a_client_that_requires_dpop_is_kept_so(clients: OAuthClients) -> None:
     assert found is not None and found.dpop_bound_access_tokens is True
     clients.add(app("c8"))
     assert (plain := clients.get("c8")) is not None and plain.dpop_bound_access_tokens is False
+
+
+def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -> None:
+    first, second = replace(app("o1"), org_id="acme"), replace(app("o2", LATER), org_id="acme")
+    for made in (second, first, replace(app("o3"), org_id="other"), app("c1")):
+        clients.add(made)
+    assert clients.get("o1") == first  # the org is kept
+    assert [c.client_id for c in clients.list_for_org("acme", 10)] == ["o1", "o2"]
+    assert [c.client_id for c in clients.list_for_org("acme", 1)] == ["o1"]
+    clients.delete_owned_by_org("acme", 1)  # in batches of one
+    clients.delete_owned_by_org("acme", 1)  # again: nothing left, nothing refused
+    assert clients.list_for_org("acme", 10) == []
+    assert clients.get("o1") is None and clients.get("o2") is None
+    assert clients.get("o3") is not None and clients.get("c1") is not None

@@ -102,6 +102,12 @@ BEYOND_THE_DOCUMENT = frozenset(
         "custom_roles:invalid_custom_roles",
         "roles:invalid_roles",
         "roles:unknown_role",
+        # an org's OAuth client: its URIs' schemes and hosts, and token exchange for a
+        # confidential client only (docs/reference/oauth.md, "Clients")
+        "redirect_uri:invalid_redirect_uri",
+        "post_logout_redirect_uri:invalid_redirect_uri",
+        "resource:invalid_resource",
+        "grant:invalid_grant_type",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

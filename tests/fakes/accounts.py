@@ -157,3 +157,8 @@ class FakePersonalTokens:
         with self.store.lock:
             for token in [t for t in self.store.personal_tokens.values() if t.user_id == user_id]:
                 del self.store.personal_tokens[token.id]
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        with self.store.lock:
+            for token in [t for t in self.store.personal_tokens.values() if t.org_id == org_id]:
+                del self.store.personal_tokens[token.id]

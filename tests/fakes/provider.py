@@ -3,6 +3,7 @@ tokens, DPoP proofs), device authorizations and the grants' holders."""
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,6 +47,14 @@ class FakeOAuthClients:
     def delete(self, client_id: str) -> bool:
         with self.lock:
             return self.clients.pop(client_id, None) is not None
+
+    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
+        return [c for c in self.list(len(self.clients)) if c.org_id == org_id][:limit]
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        with self.lock:
+            for client_id in [k for k, c in self.clients.items() if c.org_id == org_id]:
+                del self.clients[client_id]
 
 
 class FakeOAuthGrants:

@@ -109,6 +109,12 @@ class FakePrincipals:
     ) -> tuple[User | None, PersonalToken | None]:
         return self.store.users.get(user_id), self.store.personal_tokens.get(token_id)
 
+    def load_personal_in_org(
+        self, user_id: str, token_id: str, org_id: str
+    ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
+        org = FakeActiveOrgs(self.store).member_org(org_id, user_id)
+        return (*self.load_personal(user_id, token_id), org)
+
 
 class FakeActiveOrgs:
     """A person's memberships of live orgs as the per-request check sees them:

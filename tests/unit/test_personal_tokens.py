@@ -168,7 +168,8 @@ def _create(client: FlaskClient, auth: dict[str, str], **fields: Any) -> Any:
 def test_create_answers_the_token_once_and_the_list_never(client: FlaskClient) -> None:
     auth = _session(client)
     created = _create(client, auth, name="backup", scopes=["read", "write"], expires_in=YEAR)
-    assert set(created) == {"id", "name", "scopes", "expires_at", "token"}
+    assert set(created) == {"id", "name", "scopes", "expires_at", "org_id", "token"}
+    assert created["org_id"] is None  # acts in no org
     assert created["token"].startswith("fgp_")
     assert (created["name"], created["scopes"]) == ("backup", ["read", "write"])
     second = _create(client, auth, name="second")

@@ -41,6 +41,13 @@ class Principals(Protocol):
         trip."""
         ...
 
+    def load_personal_in_org(
+        self, user_id: str, token_id: str, org_id: str
+    ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
+        """As ``load_personal``, and the person's membership of the live org ``org_id`` (None
+        if none), in the same round trip."""
+        ...
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -158,18 +165,28 @@ def token_account(access_token: str, *, tokens: TokenIssuer) -> str | None:
 
 
 def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
-    """A personal access token: its account and token read in one round trip; 401 as any
-    bad token when it is unknown, revoked, expired or ended with the account's sessions;
-    403 ``insufficient_scope`` for a method its scopes do not allow."""
+    """A personal access token: its account and token (and for one scoped to an org, the
+    membership) read in one round trip; 401 as any bad token when it is unknown, revoked,
+    expired, ended with the account's sessions, or scoped to an org the account is no
+    longer a member of (or that was deleted); 403 ``insufficient_scope`` for a method its
+    scopes do not allow."""
     presented = Presented.parse(text)
-    user, token = (None, None)
-    if presented is not None:
+    user, token, org = None, None, None
+    if presented is not None and presented.org_id is not None:
+        user, token, org = principals.load_personal_in_org(
+            presented.user_id, presented.token_id, presented.org_id
+        )
+    elif presented is not None:
         user, token = principals.load_personal(presented.user_id, presented.token_id)
     if (
         presented is None
         or user is None
         or token is None
         or not token.opens(presented, user, clock.now())
+        or (
+            token.org_id is not None
+            and (org is None or not org.admits(token.org_id, token.created_at))
+        )
     ):
         raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
     check_scope(token.scopes, method)
@@ -181,6 +198,7 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
         expires_at=token.expires_at,
         user=user,
         token_scopes=token.scopes,
+        org=org,  # the org it is scoped to, as stored now
     )
 
 

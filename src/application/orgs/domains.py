@@ -11,13 +11,13 @@ exist).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts.authentication import Actor
 from application.orgs.orgs import PURGE_BATCH, member_view, purge_org_job
-from application.orgs.ports import OrgRepository
+from application.orgs.ports import OrgOwnedData, OrgRepository
 from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, Job, StagedWrites
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
 from domain.orgs.domains import OrgDomain, domain_name, domain_taken, no_such_domain
@@ -252,10 +252,19 @@ class OrgDomainServices:
 
 
 def purge_org_with_domains(
-    job: Job, final: bool, *, orgs: OrgRepository, domains: OrgDomains
+    job: Job,
+    final: bool,
+    *,
+    orgs: OrgRepository,
+    domains: OrgDomains,
+    owned: Sequence[OrgOwnedData] = (),
 ) -> None:
     """A deleted org's purge (``purge_org_job``), its domains first: their verified claims are
-    released for other orgs. A live org is left alone."""
+    released for other orgs; then what other capabilities keep for it (``owned``: its OAuth
+    clients, its members' org-scoped personal tokens), each idempotent, so a job run twice,
+    or cut short and run again, leaves nothing. A live org is left alone."""
     if orgs.get(job.subject) is None:
         domains.purge(job.subject, PURGE_BATCH)
+        for data in owned:
+            data.delete_owned_by_org(job.subject, PURGE_BATCH)
     purge_org_job(job, final, orgs=orgs)

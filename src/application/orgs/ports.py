@@ -117,6 +117,15 @@ class OrgRepository(Protocol):
         ...
 
 
+class OrgOwnedData(Protocol):
+    """What another capability keeps for an org (its OAuth clients, its members' org-scoped
+    personal tokens), deleted by the org's purge."""
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Delete what the org owns, in bounded batches; idempotent."""
+        ...
+
+
 class OrgInvitationRepository(Protocol):
     def put(self, invitation: OrgInvitation) -> None:
         """Store the invitation, replacing one with its id (the same org and address)."""

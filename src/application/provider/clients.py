@@ -1,5 +1,6 @@
-"""The provider's clients: made on the command line, by registration (RFC 7591) or by an
-admin on /admin; listed and deleted (docs/reference/oauth.md, "Clients")."""
+"""The provider's clients: made on the command line, by registration (RFC 7591), by an
+admin on /admin or by an org's admins for their org; listed and deleted
+(docs/reference/oauth.md, "Clients"; docs/reference/orgs.md, "Apps and tokens of an org")."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from dataclasses import dataclass, replace
 
 from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
+from application.orgs.orgs import member_view
+from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.provider.ports import OAuthClients
 from domain.errors import NotFound
+from domain.orgs.orgs import Permission
 from domain.provider.oauth import OAuthClient, check_scopes
 
 
@@ -28,6 +32,7 @@ class CreateClient:
         str, ...
     ] = ()  # opt-in grants (domain.provider.oauth.OPT_IN_GRANTS), names or URIs
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
+    org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         resources=cmd.resources,
         grants=cmd.grants,
         dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
+        org_id=cmd.org_id,
     )
     clients.add(client)
     return CreatedClient(client, secret)
@@ -71,7 +77,11 @@ class DeleteClient:
 
 def delete_client(cmd: DeleteClient, *, clients: OAuthClients) -> None:
     if not clients.delete(cmd.client_id):
-        raise NotFound("No such client.", code="client_not_found")
+        raise no_such_client()
+
+
+def no_such_client() -> NotFound:
+    return NotFound("No such client.", code="client_not_found")
 
 
 @dataclass(frozen=True)
@@ -121,3 +131,58 @@ class AdminDeleteClient:
 def admin_delete_client(cmd: AdminDeleteClient, *, clients: OAuthClients) -> None:
     require_admin(cmd.actor)
     delete_client(DeleteClient(cmd.client_id), clients=clients)
+
+
+# -- an org's own clients (docs/reference/orgs.md, "Apps and tokens of an org") -----------------
+
+
+@dataclass(frozen=True)
+class CreateOrgClient:
+    actor: Actor  # an admin of the org
+    org: str  # its id or slug
+    client: CreateClient
+
+
+def create_org_client(
+    cmd: CreateOrgClient, *, orgs: OrgRepository, clients: OAuthClients, clock: Clock
+) -> CreatedClient:
+    """``clients create`` for an org's admins: the same client, owned by the org (its own
+    tokens carry ``org_id``; it ends with the org). 404 ``org_not_found`` unless a member,
+    403 ``org_permission_denied`` unless an admin."""
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
+    made = replace(cmd.client, dynamic=False, client_id=None, org_id=seen.org.id)
+    return create_client(made, clients=clients, clock=clock)
+
+
+@dataclass(frozen=True)
+class OrgClients:
+    actor: Actor
+    org: str
+
+
+MAX_ORG_CLIENTS_LISTED = 200
+
+
+def list_org_clients(
+    cmd: OrgClients, *, orgs: OrgRepository, clients: OAuthClients
+) -> list[OAuthClient]:
+    """The org's clients, oldest first (admins)."""
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
+    return clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
+
+
+@dataclass(frozen=True)
+class DeleteOrgClient:
+    actor: Actor
+    org: str
+    client_id: str
+
+
+def delete_org_client(cmd: DeleteOrgClient, *, orgs: OrgRepository, clients: OAuthClients) -> None:
+    """Remove one of the org's clients (admins), as ``clients delete`` does: its tokens stop
+    working. Another org's client, or the service's, is 404 ``client_not_found``."""
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
+    client = clients.get(cmd.client_id)
+    if client is None or client.org_id != seen.org.id:
+        raise no_such_client()
+    delete_client(DeleteClient(client.client_id), clients=clients)

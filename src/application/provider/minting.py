@@ -68,6 +68,8 @@ class MintAccessToken:
     amr: tuple[str, ...] = ()
     jkt: str | None = None  # RFC 9449 §6.1: bound to this DPoP key (``cnf``)
     org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
+    # A client's own token (no person): the org that owns the client, its ``org_id``
+    client_org_id: str | None = None
 
 
 def mint_access_token(
@@ -95,6 +97,8 @@ def mint_access_token(
         claims["cnf"] = {"jkt": cmd.jkt}
     if cmd.org is not None and "organization" in cmd.scope.split():
         claims.update(org_claims(cmd.org))
+    if cmd.user_id is None and cmd.client_org_id is not None:
+        claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
     return Minted(signer.sign_access(claims), lifetime)
 
 

@@ -4,6 +4,7 @@ copies of the clients it read."""
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,15 @@ class OAuthClients(Protocol):
 
     def delete(self, client_id: str) -> bool:
         """Remove the client; False if there was none."""
+        ...
+
+    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
+        """Up to ``limit`` of the clients the org owns, oldest first."""
+        ...
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Remove every client the org owns, in bounded batches, with the org (an
+        ``OrgOwnedData``); idempotent."""
         ...
 
 
@@ -237,14 +247,25 @@ class ClientCache:
     def list(self, limit: int) -> list[OAuthClient]:
         return self._clients.list(limit)
 
+    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
+        return self._clients.list_for_org(org_id, limit)
+
     def delete(self, client_id: str) -> bool:
-        self._drop(client_id)
+        self._drop(lambda client: client.client_id == client_id)
         try:
             return self._clients.delete(client_id)
         finally:
-            self._drop(client_id)
+            self._drop(lambda client: client.client_id == client_id)
 
-    def _drop(self, client_id: str) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        self._drop(lambda client: client.org_id == org_id)
+        try:
+            self._clients.delete_owned_by_org(org_id, batch_size)
+        finally:
+            self._drop(lambda client: client.org_id == org_id)
+
+    def _drop(self, which: Callable[[OAuthClient], bool]) -> None:
         with self._lock:
-            self._kept.pop(client_id, None)
+            for client_id in [key for key, (client, _) in self._kept.items() if which(client)]:
+                del self._kept[client_id]
             self._drops += 1

@@ -21,8 +21,11 @@ from application.provider.clients import (
     AdminDeleteClient,
     CreateClient,
     CreatedClient,
+    CreateOrgClient,
     DeleteClient,
+    DeleteOrgClient,
     FindClient,
+    OrgClients,
 )
 from application.provider.consent import ConsentQuery
 from application.provider.device import (
@@ -70,6 +73,10 @@ class OAuthServices:
     admin_create_client: Callable[[AdminCreateClient], CreatedClient]
     admin_delete_client: Callable[[AdminDeleteClient], None]
     client: Callable[[FindClient], OAuthClient | None]
+    # An org's own clients, for its admins (docs/reference/orgs.md, "Apps and tokens of an org")
+    create_org_client: Callable[[CreateOrgClient], CreatedClient]
+    org_clients: Callable[[OrgClients], list[OAuthClient]]
+    delete_org_client: Callable[[DeleteOrgClient], None]
     consent_needed: Callable[[ConsentQuery], bool]
     remember_consent: Callable[[ConsentQuery], None]
     save_code: Callable[[NewCode], None]

@@ -18,9 +18,11 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.ports import ActiveOrgs, Audit, AuditEvent, AuditLog, Clock
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
+from domain.orgs.active import ActiveOrg, mfa_setup_required
+from domain.orgs.orgs import not_found
 from domain.signin.personal_tokens import PersonalToken
 
 
@@ -48,6 +50,10 @@ class PersonalTokenRepository(Protocol):
         """Remove every token of the user, with the account (an OwnedData)."""
         ...
 
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Remove every token scoped to the org, with the org (an OrgOwnedData)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CreateToken:
@@ -55,6 +61,7 @@ class CreateToken:
     name: object  # checked by PersonalToken.issue: every bad field at once
     scopes: object
     expires_in: object
+    org: str | None = None  # the id or slug of an org of the caller's it acts in; None: none
 
 
 @dataclass(frozen=True)
@@ -87,14 +94,23 @@ def _by_session(actor: Actor) -> None:
 
 
 def create_token(
-    cmd: CreateToken, *, tokens: PersonalTokenRepository, clock: Clock, audit: AuditLog
+    cmd: CreateToken,
+    *,
+    tokens: PersonalTokenRepository,
+    orgs: ActiveOrgs,
+    clock: Clock,
+    audit: AuditLog,
 ) -> CreatedToken:
     """A new token at the account's current version (the one the session was checked
-    against); the text is returned once."""
+    against); the text is returned once. Scoped to an org (``cmd.org``), it acts in it while
+    the account is a member: 404 ``org_not_found`` unless a member of that live org, 403
+    ``mfa_setup_required`` when the org requires a second factor the account has not set up
+    (as for the session's active org: ``actor`` read with its factor)."""
     actor = cmd.actor
     _by_session(actor)
     if actor.user is None:
         raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+    org = _member_org(actor, cmd.org, orgs) if cmd.org is not None else None
     token, text = PersonalToken.issue(
         id=new_id(),
         user=actor.user,
@@ -102,14 +118,28 @@ def create_token(
         scopes=cmd.scopes,
         expires_in=cmd.expires_in,
         now=clock.now(),
+        org_id=org.id if org is not None else None,
     )
     tokens.add(token)
     audit.record(
         AuditEvent(
-            Audit.PAT_CREATED, user_id=actor.user_id, session_id=actor.session_id, reason=token.id
+            Audit.PAT_CREATED,
+            user_id=actor.user_id,
+            session_id=actor.session_id,
+            reason=token.id,
+            org_id=token.org_id,
         )
     )
     return CreatedToken(token, text)
+
+
+def _member_org(actor: Actor, id_or_slug: str, orgs: ActiveOrgs) -> ActiveOrg:
+    org = orgs.member_org(id_or_slug, actor.user_id) if id_or_slug else None
+    if org is None:
+        raise not_found()  # a non-member learns nothing of it
+    if org.require_mfa and (actor.factor is None or not actor.factor.active):
+        raise mfa_setup_required()
+    return org
 
 
 def list_tokens(cmd: ListTokens, *, tokens: PersonalTokenRepository) -> Page[PersonalToken]:

@@ -3,7 +3,8 @@ org a person acts in (docs/reference/orgs.md, "The active organization")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.errors import PermissionDenied
 from domain.orgs.orgs import Membership, Org
@@ -18,6 +19,8 @@ class ActiveOrg:
     roles: tuple[str, ...]
     version: int  # the membership's version: the Firebase rules' ``org_version``
     require_mfa: bool = False  # the org's policy: a second factor before it becomes active
+    # When the membership began (None: not read); not part of what the org and roles are
+    joined_at: datetime | None = field(default=None, compare=False)
 
     @staticmethod
     def of(org: Org, membership: Membership) -> ActiveOrg:
@@ -27,7 +30,15 @@ class ActiveOrg:
             roles=membership.roles,
             version=membership.version,
             require_mfa=org.require_mfa,
+            joined_at=membership.joined_at,
         )
+
+    def admits(self, org_id: str, made_at: datetime) -> bool:
+        """Does this membership hold for a credential scoped to ``org_id`` and made at
+        ``made_at`` (an org-scoped personal token)? Only the membership it was made in: a
+        person removed and added again gets a new one, which no earlier token opens
+        (docs/decisions/0376-a-removed-members-org-tokens.md)."""
+        return self.id == org_id and self.joined_at is not None and self.joined_at <= made_at
 
     def claim(self) -> dict[str, object]:
         """The access token's ``org`` claim."""

@@ -196,6 +196,9 @@ class OAuthClient:
     # RFC 9449 §5.2: its tokens are always DPoP-bound; a token request without a proof is
     # refused (docs/reference/oauth.md, "DPoP").
     dpop_bound_access_tokens: bool = False
+    # The org that owns it (docs/reference/orgs.md, "Apps and tokens of an org"): its own
+    # tokens act in that org (``org_id``), and it ends with the org; None: the service's.
+    org_id: str | None = None
 
     @staticmethod
     def new(
@@ -211,6 +214,7 @@ class OAuthClient:
         resources: tuple[str, ...] = (),
         grants: tuple[str, ...] = (),
         dpop_bound_access_tokens: bool = False,
+        org_id: str | None = None,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -249,6 +253,7 @@ class OAuthClient:
             resources=limited,
             grants=allowed,
             dpop_bound_access_tokens=dpop_bound_access_tokens,
+            org_id=org_id,
         )
 
     def binds_refresh_tokens(self) -> bool:

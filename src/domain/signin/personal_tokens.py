@@ -3,8 +3,11 @@
 
 A token reads ``fgp_{user_id}.{token_id}.{secret}``: the user and the token ids name the two
 documents a request reads in one batchGet; the secret (256 random bits) is stored only as
-its SHA-256. The token was minted at the account's ``token_version``, so whatever ends every
-session of the account (logout everywhere, a password reset, disabling) ends it too.
+its SHA-256. A token scoped to an org reads ``fgp_{user_id}.{token_id}.{org_id}.{secret}``:
+the org's id names the org and the membership read in the same batchGet
+(docs/decisions/0375-an-org-scoped-token-names-its-org.md). The token was minted at the
+account's ``token_version``, so whatever ends every session of the account (logout
+everywhere, a password reset, disabling) ends it too.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ SCOPES = ("read", "write")
 READ_METHODS = frozenset({"GET", "HEAD"})
 INSUFFICIENT_SCOPE = "insufficient_scope"
 
-_TOKEN = re.compile(r"fgp_([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
+_TOKEN = re.compile(
+    r"fgp_([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})(?:\.([A-Za-z0-9_-]{1,64}))?"
+    r"\.([A-Za-z0-9_-]{43})"
+)
 
 
 def hash_secret(secret: str) -> str:
@@ -39,11 +45,13 @@ def hash_secret(secret: str) -> str:
 
 @dataclass(frozen=True)
 class Presented:
-    """A token as presented, parsed: whose, which, and its secret."""
+    """A token as presented, parsed: whose, which, its secret, and the org it says it is
+    scoped to (None: none)."""
 
     user_id: str
     token_id: str
     secret: str
+    org_id: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Presented | None:
@@ -51,7 +59,9 @@ class Presented:
         match = _TOKEN.fullmatch(text)
         if match is None or not is_id(match[1]) or not is_id(match[2]):
             return None
-        return cls(match[1], match[2], match[3])
+        if match[3] is not None and not is_id(match[3]):
+            return None
+        return cls(match[1], match[2], match[4], match[3])
 
 
 def is_personal(text: str) -> bool:
@@ -104,6 +114,8 @@ class PersonalToken:
     expires_at: datetime
     token_version: int  # the account's when the token was made
     secret_hash: str
+    # The org it acts in (``Actor.org``) while the account is a member; None: none
+    org_id: str | None = None
 
     @classmethod
     def issue(
@@ -115,8 +127,10 @@ class PersonalToken:
         scopes: object,
         expires_in: object,
         now: datetime,
+        org_id: str | None = None,
     ) -> tuple[PersonalToken, str]:
-        """A new token of ``user`` and the text to hand over once; every bad field at once."""
+        """A new token of ``user`` (scoped to the org ``org_id``, whose member they are) and
+        the text to hand over once; every bad field at once."""
         problems: list[FieldError] = []
         checked_name = checked(lambda: _checked_name(name), problems)
         checked_scopes = checked(lambda: _checked_scopes(scopes), problems)
@@ -133,16 +147,20 @@ class PersonalToken:
             expires_at=now + lifetime,
             token_version=user.token_version,
             secret_hash=hash_secret(secret),
+            org_id=org_id,
         )
-        return token, f"{PREFIX}{user.id}.{id}.{secret}"
+        org = f"{org_id}." if org_id is not None else ""
+        return token, f"{PREFIX}{user.id}.{id}.{org}{secret}"
 
     def opens(self, presented: Presented, user: User, now: datetime) -> bool:
         """Does ``presented`` authenticate as this token's account now? The right secret, for
-        the account it names, unexpired, and not ended by anything that ended every session
-        (the account's version moved on), nor by disabling or deletion."""
+        the account and the org it names, unexpired, and not ended by anything that ended
+        every session (the account's version moved on), nor by disabling or deletion. (An
+        org-scoped token also needs the membership: ``ActiveOrg.admits``.)"""
         return (
             hmac.compare_digest(self.secret_hash, hash_secret(presented.secret))
             and self.user_id == presented.user_id == user.id
+            and self.org_id == presented.org_id
             and user.active
             and self.token_version == user.token_version
             and now < self.expires_at

@@ -19,6 +19,7 @@ from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import active, orgs
+from interfaces.http.routes.orgs import clients as org_clients
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
@@ -79,6 +80,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         webhooks.bp,
         orgs.bp,
         org_domains.bp,
+        org_clients.bp,
         org_invitations.bp,
         sso_connections.bp,
     ):

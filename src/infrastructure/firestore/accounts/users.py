@@ -408,6 +408,19 @@ class FirestorePrincipals:
         token = token_from_doc(token_id, token_data) if token_data is not None else None
         return user, token
 
+    def load_personal_in_org(
+        self, user_id: str, token_id: str, org_id: str
+    ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
+        refs = [
+            self._client.collection(USERS).document(user_id),
+            self._client.collection(PERSONAL_TOKENS).document(token_id),
+            *member_refs(self._client, org_id, user_id),  # in the same round trip
+        ]
+        user_data, token_data, org_data, member_data = read_documents(self._client, refs)
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        token = token_from_doc(token_id, token_data) if token_data is not None else None
+        return user, token, active_org_from_docs(org_id, org_data, member_data)
+
     def load_in_org(
         self, user_id: str, session_id: str, org_id: str, *, factor: bool
     ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:

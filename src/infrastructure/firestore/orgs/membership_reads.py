@@ -38,6 +38,7 @@ def active_org_from_docs(
         roles=tuple(member.get("roles", ())),
         version=int(member.get("version", 0)),
         require_mfa=bool(org.get("require_mfa", False)),
+        joined_at=member.get("joined_at"),
     )
 
 

@@ -18,6 +18,7 @@ access token from an exchange, whether it was revoked by itself).
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -75,6 +76,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "resources": list(client.resources),
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "org_id": client.org_id,
     }
 
 
@@ -92,6 +94,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         resources=tuple(data.get("resources", ())),
         grants=tuple(data.get("grants", ())),
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
+        org_id=data.get("org_id"),
     )
 
 
@@ -196,6 +199,17 @@ class FirestoreOAuthClients:
             return False
         self._clients.document(client_id).delete(**BOUNDED)
         return True
+
+    def _of_org(self, org_id: str) -> firestore.Query:
+        return self._clients.where(filter=firestore.FieldFilter("org_id", "==", org_id))
+
+    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
+        # Composite index (firestore.indexes.json): org_id + created_at.
+        query = self._of_org(org_id).order_by("created_at").limit(limit)
+        return [client_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        delete_in_batches(self._client, self._of_org(org_id), batch_size)
 
 
 @translates_errors

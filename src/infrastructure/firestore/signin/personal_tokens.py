@@ -26,6 +26,7 @@ def token_to_doc(token: PersonalToken) -> dict[str, Any]:
         "expires_at": token.expires_at,  # a Firestore TTL policy on this field reaps them
         "token_version": token.token_version,
         "secret_hash": token.secret_hash,
+        "org_id": token.org_id,
     }
 
 
@@ -39,6 +40,7 @@ def token_from_doc(token_id: str, data: dict[str, Any]) -> PersonalToken:
         expires_at=data["expires_at"],
         token_version=data["token_version"],
         secret_hash=data["secret_hash"],
+        org_id=data.get("org_id"),
     )
 
 
@@ -81,4 +83,8 @@ class FirestorePersonalTokens:
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         query = self._tokens.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        delete_in_batches(self._client, query, batch_size)
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        query = self._tokens.where(filter=firestore.FieldFilter("org_id", "==", org_id))
         delete_in_batches(self._client, query, batch_size)

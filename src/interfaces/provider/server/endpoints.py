@@ -98,8 +98,9 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
             "sub": claims.get("sub"),
             "iss": self.issuer,
         }
-        # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check
-        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf"):
+        # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check;
+        # org_id: the org it acts in (an org's client's own token, or scope organization's)
+        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf", "org_id"):
             if name in claims:
                 answer[name] = claims[name]
         return answer

@@ -321,6 +321,7 @@ def access_token(
             amr=user.amr if user is not None else (),
             jkt=proof_jkt(client),
             org=user.org if user is not None else None,
+            client_org_id=client.client.org_id,
         )
     )
     token: dict[str, Any] = {

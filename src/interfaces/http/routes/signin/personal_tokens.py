@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 
 from application.accounts.authentication import Actor
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
-from interfaces.http.auth import session_authenticated
+from interfaces.http.auth import session_authenticated, session_authenticated_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -28,17 +28,18 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.post("")
 @doc(
     json=PersonalTokenCreate,
-    responses={201: PersonalTokenCreated, 403: Problem, 422: Problem},
+    responses={201: PersonalTokenCreated, 403: Problem, 404: Problem, 422: Problem},
     auth=True,
     tags=TAGS,
 )
-@session_authenticated
+@session_authenticated_with_factor  # an org may require a second factor of its tokens too
 def create_token(actor: Actor) -> Response:
-    """A personal access token (``fgp_…``) for scripts; ``token`` is shown in this answer
-    only. 403 ``session_required`` for a personal token."""
+    """A personal access token (``fgp_…``) for scripts, acting in ``org`` if given; ``token``
+    is shown in this answer only. 403 ``session_required`` for a personal token; 404
+    ``org_not_found`` for an org the caller is not a member of."""
     body = parse_json(PersonalTokenCreate)
     created = services().personal_tokens.create(
-        CreateToken(actor, body.name, tuple(body.scopes), body.expires_in)
+        CreateToken(actor, body.name, tuple(body.scopes), body.expires_in, body.org)
     )
     token = created.token
     out = PersonalTokenCreated(
@@ -46,6 +47,7 @@ def create_token(actor: Actor) -> Response:
         name=token.name,
         scopes=list(token.scopes),
         expires_at=token.expires_at,
+        org_id=token.org_id,
         token=created.text,
     )
     return json_response(out, 201, {"Location": f"/auth/tokens/{token.id}", **NO_STORE})

@@ -34,6 +34,15 @@ class PersonalTokenCreate(Strict):
         examples=[["read"]],
     )
     expires_in: WholeNumber = Field(ge=1, le=MAX_SECONDS, description="Seconds, at most a year")
+    org: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        examples=["acme"],
+        description="the id or slug of an org of the caller's: the token acts in it while "
+        "they are a member",
+        json_schema_extra=single_line,
+    )
 
 
 class PersonalTokenCreated(BaseModel):
@@ -41,6 +50,7 @@ class PersonalTokenCreated(BaseModel):
     name: str
     scopes: list[Scope]
     expires_at: datetime
+    org_id: str | None = Field(description="the org it acts in; null: none")
     token: str = Field(
         description="fgp_…: the bearer token, shown here only (stored hashed)",
         examples=["fgp_…"],
@@ -53,6 +63,7 @@ class PersonalTokenOut(BaseModel):
     scopes: list[Scope]
     created_at: datetime
     expires_at: datetime = Field(description="Past: expired (it no longer works)")
+    org_id: str | None = Field(description="the org it acts in; null: none")
 
     @classmethod
     def of(cls, token: PersonalToken) -> PersonalTokenOut:
@@ -62,6 +73,7 @@ class PersonalTokenOut(BaseModel):
             scopes=list(token.scopes),
             created_at=token.created_at,
             expires_at=token.expires_at,
+            org_id=token.org_id,
         )
 
 

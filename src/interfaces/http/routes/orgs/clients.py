@@ -1,0 +1,84 @@
+"""An org's own OAuth clients: its admins register, list and delete the apps that belong to
+the org (docs/reference/orgs.md, "Apps and tokens of an org")."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from application.accounts.authentication import Actor
+from application.provider.clients import (
+    CreateClient,
+    CreateOrgClient,
+    DeleteOrgClient,
+    OrgClients,
+)
+from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json, parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.common import NoQuery, Problem
+from interfaces.http.schemas.orgs.clients import (
+    OrgClientCreate,
+    OrgClientCreated,
+    OrgClientList,
+    OrgClientOut,
+)
+from interfaces.shared.services import services
+
+bp = Blueprint("org_clients", __name__, url_prefix="/orgs")
+TAGS = ("orgs",)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@bp.post("/<org>/clients")
+@doc(
+    json=OrgClientCreate,
+    responses={201: OrgClientCreated, 403: Problem, 404: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def create_client(actor: Actor, org: str) -> Response:
+    """Register an app of the org (admins), as ``clients create`` does; a confidential
+    client's ``client_secret`` is in this answer only."""
+    body = parse_json(OrgClientCreate)
+    client = CreateClient(
+        body.name,
+        tuple(body.redirect_uris),
+        body.confidential,
+        tuple(body.scopes),
+        tuple(body.post_logout_redirect_uris),
+        resources=tuple(body.resources),
+        grants=tuple(body.grants),
+        dpop_bound_access_tokens=body.dpop_bound_access_tokens,
+    )
+    created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
+    shown = OrgClientOut.of(created.client).model_dump()
+    out = OrgClientCreated(**shown, client_secret=created.client_secret)
+    location = f"/orgs/{org}/clients/{created.client.client_id}"
+    return json_response(out, 201, {"Location": location, **NO_STORE})
+
+
+@bp.get("/<org>/clients")
+@doc(
+    query=NoQuery,
+    responses={200: OrgClientList, 403: Problem, 404: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def list_clients(actor: Actor, org: str) -> Response:
+    """The org's apps, oldest first (admins); never a secret."""
+    parse_query(NoQuery)
+    found = services().oauth.org_clients(OrgClients(actor, org))
+    return json_response(OrgClientList(items=[OrgClientOut.of(c) for c in found]))
+
+
+@bp.delete("/<org>/clients/<client_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def delete_client(actor: Actor, org: str, client_id: str) -> Response:
+    """Remove an app of the org (admins): its tokens stop working; 404
+    ``client_not_found`` for any other app."""
+    services().oauth.delete_org_client(DeleteOrgClient(actor, org, client_id))
+    return no_content()
