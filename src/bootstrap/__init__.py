@@ -92,8 +92,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
-        # An org's purge also ends its OAuth clients and its members' org-scoped tokens.
-        | orgs.handlers(adapters.orgs, owned=(clients, sig.personal_tokens))
+        # An org's purge also ends its OAuth clients, its members' org-scoped tokens and its
+        # single sign-on connections.
+        | orgs.handlers(
+            adapters.orgs, owned=(clients, sig.personal_tokens, adapters.sso.connections)
+        )
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,

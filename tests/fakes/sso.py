@@ -56,7 +56,7 @@ class FakeConnections:
                 return None
             return self.connections.pop(connection_id)
 
-    def purge(self, org_id: str) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         with self.lock:
             for connection in self._of(org_id):
                 del self.connections[connection.id]

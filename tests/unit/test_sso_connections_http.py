@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from application.orgs.members import AddMember
 from domain.sso.connections import CONNECTIONS_MAX
 from tests.support.api import assert_problem, bearer, login, register, services
+from tests.support.app import World
 from tests.support.saml import certificate, idp_metadata
 
 pytestmark = pytest.mark.unit
@@ -217,3 +218,21 @@ def test_a_saml_connections_metadata_is_public_from_its_draft_on(client: FlaskCl
     assert saml["saml"]["acs_url"] in xml
     for absent in (oidc["id"], "a" * 20, "nope"):
         assert client.get(f"/sso/{absent}/saml/metadata").status_code == 404
+
+
+def test_the_orgs_purge_ends_its_connections() -> None:
+    world = World()
+    alice = signed_in(world.client, "alice")
+    new_org(world.client, alice)
+    new_org(world.client, alice, "globex")
+    made = world.client.post(
+        "/orgs/acme/connections", json={"kind": "saml", "name": "Okta"}, headers=alice
+    ).get_json()
+    kept = world.client.post(
+        "/orgs/globex/connections", json={"kind": "saml", "name": "Okta"}, headers=alice
+    ).get_json()
+    assert world.client.delete("/orgs/acme", headers=alice).status_code == 204
+    world.deliver()  # the purge job
+    assert world.client.get(f"/sso/{made['id']}/saml/metadata").status_code == 404
+    assert world.client.get(f"/sso/{kept['id']}/saml/metadata").status_code == 200
+    assert world.adapters.sso.connections.get(made["id"]) is None

@@ -44,8 +44,9 @@ class Connections(Protocol):
         """Remove the org's connection (and return it); None if the org has no such one."""
         ...
 
-    def purge(self, org_id: str) -> None:
-        """Delete all of a deleted org's connections (the org's purge calls it)."""
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Delete all of a deleted org's connections (the org's purge calls it: ``OrgOwnedData``);
+        an org has a few, so ``batch_size`` is never reached; idempotent."""
         ...
 
 

@@ -208,7 +208,7 @@ class FirestoreConnections:
 
         return until_unchanged(attempt)
 
-    def purge(self, org_id: str) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         batch = self._client.batch()
         for id_, _ in run_query(
             self._client,
