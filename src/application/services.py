@@ -35,6 +35,7 @@ from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
 from application.sso.connections import ConnectionServices
 from application.sso.saml import SamlServices
+from application.sso.signin import SamlSignInServices
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Services:
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
-    saml: SamlServices  # docs/reference/sso.md, "SAML"
+    saml: SamlServices  # docs/reference/sso.md, "The service provider"
+    saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -183,6 +183,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
         ),
         saml=sso.bind_saml(adapters.sso),
+        saml_signin=sso.bind_saml_signin(
+            adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
+        ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),

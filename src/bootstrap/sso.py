@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import AccountHooks
 from application.orgs.ports import OrgRepository
 from application.ports import SecretBox
 from application.sso.connections import (
@@ -20,6 +21,9 @@ from application.sso.connections import (
 )
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlServices, saml_metadata
+from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
+from bootstrap.federation import SignedIn
+from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from domain.sso.connections import SpAddresses
 from infrastructure.settings import Settings
@@ -89,4 +93,32 @@ def bind_connections(
 def bind_saml(own: SsoAdapters) -> SamlServices:
     return SamlServices(
         metadata=partial(saml_metadata, connections=own.connections, sp=own.saml),
+    )
+
+
+def bind_saml_signin(
+    own: SsoAdapters,
+    *,
+    orgs: OrgsAdapters,
+    signed_in: SignedIn,
+    hooks: AccountHooks,
+) -> SamlSignInServices:
+    """Signing in through a SAML connection: the linking rules of every identity provider
+    (``signed_in``, with rule 5's verification mail from ``hooks``), the org's verified
+    domains and memberships (``orgs``)."""
+    box, clock = signed_in.signin.secret_box, signed_in.platform.clock
+    return SamlSignInServices(
+        start=partial(start_saml, connections=own.connections, sp=own.saml, box=box, clock=clock),
+        finish=partial(
+            finish_saml,
+            connections=own.connections,
+            sp=own.saml,
+            spent=own.spent,
+            box=box,
+            orgs=orgs.orgs,
+            domains=orgs.domains,
+            links=signed_in.links(hooks.registered_with),
+            sign_in=signed_in.step(),
+            policy=SsoPolicy(devices=signed_in.rules.device_policy),
+        ),
     )
