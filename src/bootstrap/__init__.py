@@ -89,14 +89,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, box=box)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
+    # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
+    # single sign-on connections.
+    org_purge = orgs.org_purge(
+        adapters.orgs, others=(clients, sig.personal_tokens, adapters.sso.connections)
+    )
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
-        # An org's purge also ends its OAuth clients, its members' org-scoped tokens and its
-        # single sign-on connections.
-        | orgs.handlers(
-            adapters.orgs, owned=(clients, sig.personal_tokens, adapters.sso.connections)
-        )
+        | orgs.handlers(org_purge)
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | events.webhook_handlers(
             evt,
@@ -109,15 +111,22 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
     )
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
-    # What the other capabilities own per user, deleted with the account.
+    # What the other capabilities own per user, deleted with the account; what it holds
+    # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
+    departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)
     owned: list[OwnedData] = [
         *resources.owned(res),
         sig.passkeys,
         sig.factors,
         prov.oauth_grants,
         sig.personal_tokens,
+        departures,
     ]
-    account_hooks = mail.account_hooks(base, queue=queue)
+    # An address newly proven anywhere joins the org that auto-joins its domain.
+    account_hooks = replace(
+        mail.account_hooks(base, queue=queue),
+        proven=orgs.address_proven(adapters.orgs, platform=base),
+    )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
     return Services(
         accounts=accounts.bind_accounts(
@@ -125,11 +134,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             settings,
             platform=base,
             owned=owned,
+            departures=[departures],
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
-        admin=accounts.bind_admin(acc, platform=base, owned=owned),
+        admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
         authentication=accounts.bind_authentication(
             acc,
             platform=base,
@@ -146,6 +156,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             grants=prov.oauth_grants,
             queue=queue,
+            hooks=account_hooks,
         ),
         events=events.bind_events(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
@@ -170,11 +181,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             clients=clients,
         ),
         orgs=orgs.bind_orgs(
-            adapters.orgs, users=acc.users, events=evt.security_events, platform=base, queue=queue
+            adapters.orgs,
+            users=acc.users,
+            events=evt.security_events,
+            platform=base,
+            queue=queue,
+            purge=org_purge,
         ),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
-            adapters.orgs, settings, accounts=acc, platform=base, queue=queue
+            adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import (
     AccountHooks,
     AccountServices,
+    Departure,
     PasswordCheck,
     UserRepository,
     delete_user,
@@ -112,10 +113,12 @@ def bind_accounts(
     *,
     platform: Platform,
     owned: Sequence[OwnedData],
+    departures: Sequence[Departure],
     hooks: AccountHooks,
     check_password: PasswordCheck,
 ) -> AccountServices:
     """``owned``: what the other capabilities keep per user, deleted with the account;
+    ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password."""
     users, hasher, clock, audit = own.users, own.hasher, platform.clock, platform.audit
@@ -146,6 +149,7 @@ def bind_accounts(
             clock=clock,
             audit=audit,
             owned=owned,
+            departures=departures,
             check_password=check_password,
         ),
         resume_deletions=partial(resume_deletions, users=users, owned=owned),
@@ -153,15 +157,27 @@ def bind_accounts(
 
 
 def bind_admin(
-    own: AccountsAdapters, *, platform: Platform, owned: Sequence[OwnedData]
+    own: AccountsAdapters,
+    *,
+    platform: Platform,
+    owned: Sequence[OwnedData],
+    departures: Sequence[Departure],
 ) -> AdminServices:
-    """``owned``: what the other capabilities keep per user, deleted with the account."""
+    """``owned``: what the other capabilities keep per user, deleted with the account;
+    ``departures``: what ends before it and may refuse it (an org's last owner)."""
     users, clock, audit = own.users, platform.clock, platform.audit
     return AdminServices(
         list_users=partial(list_users, users=users),
         show_user=partial(show_user, users=users),
         change_user=partial(change_user, users=users, clock=clock, audit=audit),
-        remove_user=partial(remove_user, users=users, clock=clock, audit=audit, owned=owned),
+        remove_user=partial(
+            remove_user,
+            users=users,
+            clock=clock,
+            audit=audit,
+            owned=owned,
+            departures=departures,
+        ),
         set_role=partial(set_role_by_username, users=users, clock=clock, audit=audit),
         set_disabled=partial(set_disabled_by_username, users=users, clock=clock, audit=audit),
     )

@@ -9,7 +9,6 @@ modules import their SDKs, so each is imported where its adapter is made
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -51,7 +50,6 @@ from application.signin.sessions import SignIn
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies, secret_box, sign_in_step
-from domain.accounts.users import User
 from domain.errors import InvalidInput
 from infrastructure.settings import Settings
 
@@ -151,10 +149,10 @@ class SignedIn:
     def step(self) -> SignIn:
         return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
 
-    def links(self, registered: Callable[[User, str], None] | None = None) -> Links:
-        """The ``Links`` a provider's sign-in is handed; ``registered``: what follows a new
-        account (the mail flows' ``AccountHooks.registered_with``: its verification mail),
-        which rule 5 needs."""
+    def links(self, hooks: AccountHooks | None = None) -> Links:
+        """The ``Links`` a provider's sign-in is handed; ``hooks``: what follows a new
+        account (``registered_with``: its verification mail, which rule 5 needs) and an
+        address newly proven (``proven``: an org's auto_join)."""
         accounts, platform = self.accounts, self.platform
         return Links(
             accounts.identities,
@@ -164,7 +162,8 @@ class SignedIn:
             platform.clock,
             platform.audit,
             self.grants,
-            registered,
+            hooks.registered_with if hooks is not None else None,
+            hooks.proven if hooks is not None else lambda user: None,
         )
 
 
@@ -191,7 +190,7 @@ def bind_firebase(
         sign_in=partial(
             firebase_sign_in,
             verifier=own.identity_verifier,
-            links=signed_in.links(hooks.registered_with),
+            links=signed_in.links(hooks),
             sign_in=signed_in.step(),
         ),
         custom_token=partial(
@@ -205,7 +204,7 @@ def bind_upstream(
 ) -> UpstreamServices:
     policy = UpstreamPolicy(public_url=settings.service.public_url)
     devices = signed_in.rules.device_policy
-    links = signed_in.links(hooks.registered_with)  # rule 5's verification mail
+    links = signed_in.links(hooks)  # rule 5's verification mail
     providers, client = own.upstream_providers, own.upstream_client
     box, now = signed_in.signin.secret_box, signed_in.platform.clock.now
     listed = ProviderList(providers, now)

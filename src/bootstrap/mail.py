@@ -106,8 +106,10 @@ def bind_flows(
     platform: Platform,
     grants: OwnedData,
     queue: JobQueue,
+    hooks: AccountHooks,
 ) -> EmailServices:
-    """``grants``: the provider's, ended with a password reset or a takeover's proof."""
+    """``grants``: the provider's, ended with a password reset or a takeover's proof;
+    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join)."""
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
@@ -123,6 +125,7 @@ def bind_flows(
             proof=ProofPorts(users, identities, passkeys, factors, grants),
             clock=clock,
             audit=audit,
+            proven=hooks.proven,
         ),
         forgot_password=partial(forgot_password, queue=queue),
         reset_password=partial(
@@ -137,6 +140,7 @@ def bind_flows(
             throttle_policy=rules.throttle_policy,
             clock=clock,
             audit=audit,
+            proven=hooks.proven,
         ),
         invite=partial(invite_user, users=users, queue=queue, clock=clock, audit=audit),
         not_me=partial(

@@ -6,16 +6,17 @@ named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import AccountHooks, UserRepository
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import ActiveOrgServices, switch_org
+from application.orgs.departures import OrgDepartures
 from application.orgs.domains import (
     OrgDomains,
     OrgDomainServices,
@@ -23,7 +24,6 @@ from application.orgs.domains import (
     add_org_domain,
     delete_org_domain,
     list_org_domains,
-    purge_org_with_domains,
     verify_org_domain,
 )
 from application.orgs.invitations import (
@@ -36,15 +36,21 @@ from application.orgs.invitations import (
     revoke_invitation,
     send_invitation,
 )
+from application.orgs.joining import address_proven as join_when_proven
+from application.orgs.joining import join_org, suggested_orgs
 from application.orgs.members import (
     add_member,
     change_member_roles,
     list_members,
+    list_named_members,
     operator_remove_member,
     remove_member,
 )
 from application.orgs.orgs import (
     PURGE_ORG,
+    OrgPurge,
+    admin_delete_org,
+    admin_list_orgs,
     create_org,
     delete_org,
     get_org,
@@ -53,15 +59,17 @@ from application.orgs.orgs import (
     list_orgs,
     operator_create_org,
     operator_delete_org,
+    purge_org_job,
     update_org,
 )
-from application.orgs.ports import OrgInvitationRepository, OrgOwnedData, OrgRepository
+from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
 from application.orgs.services import OrgServices
 from application.ports import JobQueue
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
+from domain.accounts.users import User
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,11 +98,16 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
     )
 
 
-def handlers(own: OrgsAdapters, *, owned: Sequence[OrgOwnedData]) -> dict[str, JobHandler]:
-    """The organizations' jobs by kind: a deleted org's purge, with what the other
-    capabilities keep for it (``owned``)."""
-    purge = partial(purge_org_with_domains, orgs=own.orgs, domains=own.domains, owned=owned)
-    return {PURGE_ORG: purge}
+def org_purge(own: OrgsAdapters, others: Sequence[OrgPart] = ()) -> OrgPurge:
+    """What a deleted org owns, each kind a part its purge deletes before the org's
+    memberships and its document: a new kind is added here, or, another capability's
+    (the org's clients and tokens), in ``others`` (docs/decisions/0364-org-deletion.md)."""
+    return OrgPurge(own.orgs, parts=(own.invitations, own.domains, *others))
+
+
+def handlers(purge: OrgPurge) -> dict[str, JobHandler]:
+    """The organizations' jobs by kind: a deleted org's purge."""
+    return {PURGE_ORG: partial(purge_org_job, purge=purge)}
 
 
 def bind_orgs(
@@ -104,28 +117,59 @@ def bind_orgs(
     events: SecurityEvents,
     platform: Platform,
     queue: JobQueue,
+    purge: OrgPurge,
 ) -> OrgServices:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
-    security events; ``queue``: where a deleted org's purge goes."""
-    orgs, clock, audit = own.orgs, platform.clock, platform.audit
+    security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
+    when the queue refuses it)."""
+    orgs, domains, clock, audit = own.orgs, own.domains, platform.clock, platform.audit
     return OrgServices(
         create=partial(create_org, orgs=orgs, clock=clock, audit=audit),
         mine=partial(list_my_orgs, orgs=orgs),
         get=partial(get_org, orgs=orgs),
         update=partial(update_org, orgs=orgs, clock=clock, audit=audit),
-        delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
+        delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge),
         events=partial(list_org_events, orgs=orgs, events=events),
         members=partial(list_members, orgs=orgs),
+        named_members=partial(list_named_members, orgs=orgs, users=users),
         change_roles=partial(change_member_roles, orgs=orgs, clock=clock, audit=audit),
         remove_member=partial(remove_member, orgs=orgs, clock=clock, audit=audit),
+        suggested=partial(suggested_orgs, orgs=orgs, domains=domains, users=users),
+        join=partial(join_org, orgs=orgs, domains=domains, users=users, clock=clock, audit=audit),
         create_for=partial(operator_create_org, orgs=orgs, users=users, clock=clock, audit=audit),
         list_all=partial(list_orgs, orgs=orgs),
-        delete_any=partial(operator_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue),
+        delete_any=partial(
+            operator_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
+        ),
         add_member=partial(add_member, orgs=orgs, users=users, clock=clock, audit=audit),
         remove_any_member=partial(
             operator_remove_member, orgs=orgs, users=users, clock=clock, audit=audit
         ),
+        admin_list=partial(admin_list_orgs, orgs=orgs),
+        admin_delete=partial(
+            admin_delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
+        ),
     )
+
+
+def address_proven(own: OrgsAdapters, *, platform: Platform) -> Callable[[User], None]:
+    """What follows an address newly proven (``AccountHooks.proven``): the auto_join of the
+    org that verified its domain."""
+    return partial(
+        join_when_proven,
+        orgs=own.orgs,
+        domains=own.domains,
+        clock=platform.clock,
+        audit=platform.audit,
+    )
+
+
+def departures(
+    own: OrgsAdapters, *, platform: Platform, queue: JobQueue, purge: OrgPurge
+) -> OrgDepartures:
+    """An account's memberships, ended before it is deleted (the last owner's rule) and by
+    its purge; ``queue``: where an org deleted with its only member is purged."""
+    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue, purge)
 
 
 def bind_active_org(
@@ -153,7 +197,9 @@ def bind_invitations(
     accounts: AccountsAdapters,
     platform: Platform,
     queue: JobQueue,
+    hooks: AccountHooks,
 ) -> OrgInvitationServices:
+    """``hooks.proven``: what follows an address an accepted invitation proves."""
     orgs, invitations, users, clock = own.orgs, own.invitations, accounts.users, platform.clock
     return OrgInvitationServices(
         create=partial(
@@ -174,6 +220,7 @@ def bind_invitations(
             users=users,
             clock=clock,
             audit=platform.audit,
+            proven=hooks.proven,
         ),
         look_up=partial(
             look_up_invitation, invitations=invitations, orgs=orgs, users=users, clock=clock

@@ -20,6 +20,7 @@ from application.provider.claims import (
     find_account,
     member_org,
     orgs_of,
+    pick_org,
     signed_in_too_long_ago,
 )
 from application.provider.clients import (
@@ -233,6 +234,7 @@ def bind_oauth(
             signed_in_too_long_ago, sessions=signin.sessions, clock=clock
         ),
         member_org=partial(member_org, orgs=accounts.active_orgs),
+        pick_org=partial(pick_org, orgs=accounts.active_orgs, factors=signin.factors),
         orgs_of=partial(orgs_of, orgs=accounts.active_orgs),
         start_device=partial(start_device, devices=devices, clock=clock),
         find_device_request=find_request,

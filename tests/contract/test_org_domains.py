@@ -133,7 +133,7 @@ def test_a_purge_removes_an_orgs_domains_and_claims(domains: OrgDomains) -> None
         if name != "b.example":
             domains.verify(domain.verified_now(NOW))
     domains.add(pending("o2", "b.example"))
-    domains.purge("o1", batch_size=2)
+    domains.delete_owned_by_org("o1", batch_size=2)
     assert domains.list_for("o1", 10) == []
     assert domains.holder("a.example") is None and domains.holder("c.example") is None
     assert [d.domain for d in domains.list_for("o2", 10)] == ["b.example"]

@@ -139,3 +139,14 @@ def test_thirty_parallel_accepts(invitations: OrgInvitationRepository, people: i
     winners = [answer for answer in answers if answer != "invitation_used"]
     assert set(winners) == {stored.accepted_by}
     assert len(winners) == (30 if people == 1 else 1)
+
+
+def test_an_orgs_purge_deletes_its_invitations_only(invitations: OrgInvitationRepository) -> None:
+    mine = [invite("org1", f"p{i}@example.com") for i in range(5)]
+    other = invite("org2")
+    for invitation in (*mine, other):
+        invitations.put(invitation)
+    invitations.delete_owned_by_org("org1", 2)  # in batches of 2
+    invitations.delete_owned_by_org("org1", 2)  # again: nothing left, nothing to do
+    assert invitations.list_for("org1", 10) == []
+    assert invitations.list_for("org2", 10) == [other]

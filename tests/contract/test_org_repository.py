@@ -236,3 +236,39 @@ def test_a_check_sees_the_membership_the_commit_replaces(orgs: OrgRepository) ->
             change()
     member = orgs.membership(org.id, "u1")
     assert member is not None and member.roles == ("owner",)
+
+
+def test_an_additions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    orgs.update(org.id, lambda it: replace(it, domain_policy=DomainPolicy.SUGGEST))
+    seen: list[DomainPolicy] = []
+
+    def open_only(current: Org) -> None:
+        seen.append(current.domain_policy)
+        if current.domain_policy is DomainPolicy.NONE:
+            raise NotFound("No such organization.", code="org_not_found")
+
+    orgs.add_member(org.id, "u1", ("member",), LATER, check=open_only)
+    orgs.update(org.id, lambda it: replace(it, domain_policy=DomainPolicy.NONE))  # meanwhile
+    with pytest.raises(NotFound):
+        orgs.add_member(org.id, "u2", ("member",), LATER, check=open_only)
+    assert seen == [DomainPolicy.SUGGEST, DomainPolicy.NONE]
+    assert orgs.membership(org.id, "u2") is None
+    stored = orgs.get(org.id)
+    assert stored is not None and stored.member_version == 2  # u1's, nothing since
+
+
+def test_a_deletions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) -> None:
+    org = created(orgs)
+
+    def alone(current: Org) -> None:
+        if current.member_version != org.member_version:
+            raise Conflict("joined meanwhile", code="last_owner")
+
+    orgs.add_member(org.id, "u1", ("member",), LATER)  # after the caller read the org
+    with pytest.raises(Conflict):
+        orgs.mark_deleted(org.id, LATER, check=alone)
+    assert orgs.get(org.id) is not None
+    orgs.remove_member(org.id, "u1", LATER)
+    orgs.mark_deleted(org.id, LATER, check=lambda current: None)
+    assert orgs.get(org.id) is None

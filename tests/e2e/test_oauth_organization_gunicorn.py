@@ -104,11 +104,19 @@ def test_authlibs_client_gets_the_org_the_person_picked(provider: str, firestore
     assert "org_id" not in jwt.decode(refreshed["access_token"], keys).claims
 
 
-def test_a_request_naming_an_org_of_which_the_person_is_no_member_is_denied(
-    provider: str, firestore: Any
+@pytest.mark.parametrize("member", [False, True], ids=["no_member", "no_second_factor"])
+def test_a_request_naming_an_org_the_person_may_not_act_in_is_denied(
+    provider: str, firestore: Any, member: bool
 ) -> None:
+    """Not a member, or a member without the second factor the org requires
+    (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
     username = account(provider)
-    add_org(firestore, "initech", {"someone-else": ("owner",)})
+    if member:
+        add_org(
+            firestore, "initech", {user_id_of(provider, username): ("member",)}, require_mfa=True
+        )
+    else:
+        add_org(firestore, "initech", {"someone-else": ("owner",)})
     app = new_client()
     session = OAuth2Session(
         app["client_id"], scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256"

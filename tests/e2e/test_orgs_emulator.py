@@ -4,6 +4,7 @@ member's next read (docs/reference/orgs.md)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -11,28 +12,34 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud.firestore import FieldFilter
 
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
-from tests.support.api import PASSWORD
+from tests.support.orgs import served_account
 from tests.support.races import RACERS
 
 pytestmark = pytest.mark.e2e
 Auth = dict[str, str]
 
 
-def account(url: str, name: str) -> tuple[str, Auth]:
-    """A new account, signed in: its id and its bearer header."""
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    made = requests.post(f"{url}/register", json=body, timeout=60)
-    assert made.status_code == 201, made.text
-    login = requests.post(f"{url}/login", json={"username": name, "password": PASSWORD}, timeout=60)
-    assert login.status_code == 200, login.text
-    return made.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
+def account(url: str, name: str, domain: str = "example.com") -> tuple[str, Auth]:
+    return served_account(url, name, domain)
 
 
 def accounts(url: str, prefix: str, count: int) -> list[tuple[str, Auth]]:
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(lambda i: account(url, f"{prefix}{i}"), range(count)))
+
+
+def owned_by_all(url: str, firestore: Any, prefix: str) -> tuple[list[tuple[str, Auth]], str]:
+    """RACERS new accounts, each an owner of one new org: them, and the org's id."""
+    owners = accounts(url, prefix, RACERS)
+    made = call("POST", f"{url}/orgs", owners[0][1], {"slug": prefix, "name": prefix})
+    org_id: str = made.json()["id"]
+    repository = FirestoreOrgRepository(firestore)
+    for user_id, _ in owners[1:]:
+        repository.add_member(org_id, user_id, ("owner",), datetime.now(UTC))
+    return owners, org_id
 
 
 def call(method: str, url: str, auth: Auth, json: Any = None) -> requests.Response:
@@ -100,13 +107,7 @@ def test_30_parallel_creations_of_one_slug_and_its_look_alikes_make_one(
 def test_the_last_owner_survives_30_parallel_demotions_and_departures(
     gunicorn_url: str, firestore: Any
 ) -> None:
-    owners = accounts(gunicorn_url, "owner", RACERS)
-    _, first = owners[0]
-    made = call("POST", f"{gunicorn_url}/orgs", first, {"slug": "owned", "name": "Owned"})
-    org_id = made.json()["id"]
-    repository = FirestoreOrgRepository(firestore)
-    for user_id, _ in owners[1:]:
-        repository.add_member(org_id, user_id, ("owner",), datetime.now(UTC))
+    owners, org_id = owned_by_all(gunicorn_url, firestore, "owner")
 
     def give_up(i: int) -> requests.Response:
         """Each owner demotes themselves or leaves, at once."""
@@ -128,3 +129,67 @@ def test_the_last_owner_survives_30_parallel_demotions_and_departures(
     org = firestore.collection("orgs").document(org_id).get().to_dict()
     assert org["owners"] == 1
     assert len(remaining) == 1 + statuses[200]  # the demoted stay, the departed are gone
+
+
+def test_the_last_owner_survives_30_parallel_account_deletions_and_demotions(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    """Each owner deletes their account or demotes themselves, at once: one owner stays,
+    with a live account (docs/decisions/0381-an-account-deleted-leaves-its-orgs.md)."""
+    owners, org_id = owned_by_all(gunicorn_url, firestore, "leaver")
+
+    def give_up(i: int) -> requests.Response:
+        user_id, auth = owners[i]
+        if i % 2:
+            return call(
+                "PATCH",
+                f"{gunicorn_url}/orgs/{org_id}/members/{user_id}",
+                auth,
+                {"roles": ["member"]},
+            )
+        return call("DELETE", f"{gunicorn_url}/user", auth)
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        answers = list(pool.map(give_up, range(RACERS)))
+    statuses = Counter(a.status_code for a in answers)
+    assert set(statuses) <= {200, 204, 409}, [a.text for a in answers if a.status_code >= 300]
+    assert statuses[409] == 1
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"last_owner"}
+    members = {
+        m.id: m.to_dict()
+        for m in firestore.collection("orgs").document(org_id).collection("members").stream()
+    }
+    (owner,) = [user_id for user_id, m in members.items() if "owner" in m["roles"]]
+    live = {
+        u.id for u in firestore.collection("users").stream() if not u.to_dict().get("deleted_at")
+    }
+    assert set(members) <= live  # no deleted account stays a member
+    assert owner in live
+    assert len(members) == 1 + statuses[200]  # the demoted stay, the deleted are gone
+    assert firestore.collection("orgs").document(org_id).get().to_dict()["owners"] == 1
+
+
+def test_a_deleted_orgs_purge_ends_its_invitations_and_members(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    (_, alice), (bob_id, _) = accounts(gunicorn_url, "purged", 2)
+    made = call("POST", f"{gunicorn_url}/orgs", alice, {"slug": "gone", "name": "Gone"})
+    org_id = made.json()["id"]
+    FirestoreOrgRepository(firestore).add_member(org_id, bob_id, ("member",), datetime.now(UTC))
+    invited = call(
+        "POST",
+        f"{gunicorn_url}/orgs/gone/invitations",
+        alice,
+        {"email": "ivy@example.com", "roles": ["member"]},
+    )
+    assert invited.status_code == 201, invited.text
+    assert call("DELETE", f"{gunicorn_url}/orgs/gone", alice).status_code == 204
+    org = firestore.collection("orgs").document(org_id)
+    invitations = firestore.collection("org_invitations").where(
+        filter=FieldFilter("org_id", "==", org_id)
+    )
+    deadline = time.monotonic() + 30
+    while org.get().exists or list(invitations.stream()):  # the purge job, in the server
+        assert time.monotonic() < deadline, "the org's purge did not finish"
+        time.sleep(0.2)
+    assert list(org.collection("members").stream()) == []

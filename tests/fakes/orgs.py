@@ -129,12 +129,15 @@ class FakeOrgRepository:
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
     ) -> Membership:
         with self.lock:
             org = self._org_of_change(org_id)
             members = self.members.setdefault(org_id, {})
             if user_id in members:
                 raise Conflict("This person is already a member.", code="already_member")
+            check(org)
             checked_roles(list(roles), org.custom_roles)
             member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
             owners = owners_after(org, None, member)
@@ -187,9 +190,17 @@ class FakeOrgRepository:
             self.store.commit_staged(staged)
             return before
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         with self.lock:
             org = self._org_of_change(org_id)
+            check(org)
             self.deleted[org_id] = now
             if self.slugs.get(org.slug.normalized) == org_id:
                 del self.slugs[org.slug.normalized]
@@ -247,6 +258,11 @@ class FakeOrgInvitationRepository:
         with self.lock:
             return self.invitations.pop(invitation_id, None) is not None
 
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        with self.lock:
+            for found in [i for i in self.invitations.values() if i.org_id == org_id]:
+                del self.invitations[found.id]
+
 
 # Verified domains
 class FakeOrgDomains:
@@ -258,6 +274,7 @@ class FakeOrgDomains:
         self.lock = self.store.lock
         self.domains: dict[tuple[str, str], OrgDomain] = {}  # (org id, domain) -> domain
         self.claims: dict[str, str] = {}  # verified domain -> org id
+        self.holder_reads = 0  # the reads of a domain's claim (``holder``): one each
 
     def add(self, domain: OrgDomain) -> None:
         with self.lock:
@@ -299,9 +316,10 @@ class FakeOrgDomains:
 
     def holder(self, domain: str) -> str | None:
         with self.lock:
+            self.holder_reads += 1
             return self.claims.get(domain)
 
-    def purge(self, org_id: str, batch_size: int) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         with self.lock:
             for org, name in [key for key in self.domains if key[0] == org_id]:
                 self.delete(org, name)

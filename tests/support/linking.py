@@ -43,6 +43,7 @@ class World(AccountsWorld):
         self.passkeys = FakePasskeyRepository()
         self.grants = FakeOAuthGrants(self.store)
         self.registered: list[str] = []  # accounts whose verification mail went out
+        self.proven: list[str] = []  # accounts whose address a sign-in newly proved
 
     @property
     def links(self) -> Links:
@@ -55,6 +56,7 @@ class World(AccountsWorld):
             self.audit,
             self.grants,
             lambda user, provider: self.registered.append(f"{user.id} {provider}"),
+            lambda user: self.proven.append(user.id),
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:

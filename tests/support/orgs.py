@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import requests
+
 from domain.accounts.users import username_key
 from domain.orgs.orgs import new_org_id
 from infrastructure.firestore.client import claim_id
+from tests.support.api import PASSWORD
 
 
 def add_org(
@@ -65,3 +68,14 @@ def remove_member(firestore: Any, org_id: str, user_id: str) -> None:
 def delete_org(firestore: Any, org_id: str) -> None:
     """The org's tombstone, as ``OrgRepository.mark_deleted`` leaves it."""
     firestore.collection("orgs").document(org_id).update({"deleted_at": datetime.now(UTC)})
+
+
+def served_account(url: str, name: str, domain: str = "example.com") -> tuple[str, dict[str, str]]:
+    """A new account ``name@domain`` on a served firegate, signed in: its id and its bearer
+    header."""
+    body = {"username": name, "email": f"{name}@{domain}", "password": PASSWORD}
+    made = requests.post(f"{url}/register", json=body, timeout=60)
+    assert made.status_code == 201, made.text
+    login = requests.post(f"{url}/login", json={"username": name, "password": PASSWORD}, timeout=60)
+    assert login.status_code == 200, login.text
+    return made.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}

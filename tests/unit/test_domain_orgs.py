@@ -45,7 +45,7 @@ def test_any_other_slug_is_refused_by_its_field(value: str) -> None:
     assert caught.value.errors[0].field == "slug"
 
 
-@pytest.mark.parametrize("value", ["join", "invitations"])
+@pytest.mark.parametrize("value", ["join", "invitations", "new", "suggested"])
 def test_a_path_under_orgs_is_no_slug(value: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         Slug(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
 from domain.orgs.active import ActiveOrg
+from domain.signin.mfa import TotpFactor
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
-from tests.support.api import bearer, login, register
+from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import swap
 
 pytestmark = pytest.mark.unit
@@ -159,3 +161,27 @@ def test_firebase_failing_is_a_503_problem(
 def test_get_is_not_allowed(client: FlaskClient) -> None:
     _, token = signed_in(client)
     assert client.get(PATH, headers=bearer(token)).status_code == 405
+
+
+def test_an_org_requiring_a_second_factor_is_refused_without_one(
+    client: FlaskClient, store: InMemoryStore
+) -> None:
+    """The org becomes active in the Firebase session: its require_mfa holds there too,
+    checked on the authenticator as read with the request (docs/decisions/
+    0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
+    user_id, token = signed_in(client)
+    acme = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
+    store.active_orgs[(acme.id, user_id)] = acme
+    switched = client.post("/auth/org", json={"org": "acme"}, headers=bearer(token))
+    in_org = switched.get_json()["access_token"]
+    store.active_orgs[(acme.id, user_id)] = replace(acme, require_mfa=True)  # since
+    assert_problem(client.post(PATH, headers=bearer(in_org)), 403, "mfa_setup_required")
+    now = datetime.now(UTC)
+    pending = TotpFactor(user_id, "sealed", active=False, created_at=now, updated_at=now)
+    store.factors[user_id] = pending
+    assert_problem(client.post(PATH, headers=bearer(in_org)), 403, "mfa_setup_required")
+    store.factors[user_id] = replace(pending, active=True)
+    claims = payload(client.post(PATH, headers=bearer(in_org)).get_json()["custom_token"])
+    assert claims["claims"]["org_id"] == acme.id
+    # Without an org, no second factor is asked for.
+    assert client.post(PATH, headers=bearer(token)).status_code == 200

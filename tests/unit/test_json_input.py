@@ -90,6 +90,7 @@ NOT_JSON = {
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
     "/orgs/<org>/domains/<domain>/verify",  # verify: no body
+    "/orgs/<org>/join",  # join: no body
 }
 
 

@@ -233,3 +233,23 @@ def test_the_verification_follows_the_provider_for_the_accounts_own_address(
     assert not world.account_of(world.arrive(identity(verified=False))).email_verified
     assert world.account_of(world.arrive(identity(email=ADDRESS.upper()))).email_verified
     assert world.reasons(Audit.EMAIL_VERIFIED) == [(user.id, "github")]
+
+
+def test_each_sign_in_that_proves_the_address_says_so_once(world: World) -> None:
+    """What follows a proof (an org's auto_join) hears of each: a new account's verified
+    address (rule 2), a claim (rule 4), the provider verifying the address later; a sign-in
+    of an account proven already, or with an unverified address, proves nothing."""
+    made = world.account_of(world.arrive(identity("gh-1", "cy@example.com")))  # rule 2
+    world.arrive(identity("gh-1", "cy@example.com"))  # rule 1, proven already
+    assert world.proven == [made.id]
+
+    unproven = world.account_of(world.arrive(identity("gh-2", "bea@example.com", verified=False)))
+    assert world.proven == [made.id]  # rule 5: unproven
+    world.arrive(identity("gh-2", "bea@example.com"))  # the provider verified it since
+    world.arrive(identity("gh-2", "bea@example.com"))
+    assert world.proven == [made.id, unproven.id]
+
+    squatter = world.squatter()
+    claimed = world.account_of(world.arrive(identity("gh-3", ADDRESS, provider="gitlab")))
+    assert claimed.id == squatter.id  # rule 4
+    assert world.proven == [made.id, unproven.id, squatter.id]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from domain.orgs.active import ActiveOrg
+from domain.signin.mfa import TotpFactor
 from tests.support.api import bearer
 from tests.support.oauth import OAuthWorld, claims, csrf_of, redirected
 
@@ -146,3 +148,28 @@ def test_without_the_scope_nothing_changes(world: OAuthWorld, app: dict[str, Any
 def test_discovery_lists_the_scope(world: OAuthWorld) -> None:
     found = world.client.get("/.well-known/openid-configuration").get_json()
     assert "organization" in found["scopes_supported"]
+
+
+def test_an_org_requiring_a_second_factor_is_picked_only_with_one(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """Named or picked, the org becomes active for the app as for a session: without the
+    second factor it requires, the request goes back with access_denied (docs/decisions/
+    0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
+    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    world.store.active_orgs[(ACME.id, alice.id)] = replace(ACME, require_mfa=True)
+    challenge = {"code_challenge": "c" * 43, "code_challenge_method": "S256"}
+    query = redirected(
+        world.authorize(app["client_id"], scope=SCOPE, organization="acme", **challenge)
+    )
+    assert query["error"] == "access_denied" and query["state"] == "st4te"
+    assert "second factor" in query["error_description"]
+    answer, _, _ = picked(world, app, ACME.id)
+    assert redirected(answer)["error"] == "access_denied"
+    # Another org of hers, without the rule, is picked as ever.
+    answer, _, _ = picked(world, app, GLOBEX.id)
+    assert "code" in redirected(answer)
+    now = datetime.now(UTC)
+    world.store.factors[alice.id] = TotpFactor(alice.id, "s", True, now, now)
+    tokens = world.tokens(app, scope=SCOPE, organization="acme")
+    assert claims(world, tokens["id_token"])["org_id"] == ACME.id

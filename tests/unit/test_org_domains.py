@@ -366,7 +366,7 @@ def test_a_purge_removes_the_orgs_domains_and_claims(world: World) -> None:
     world.verify("o1", "example.com")
     world.add("o1", "example.org")
     world.add("o2", "example.org")
-    world.domains.purge("o1", batch_size=1)
+    world.domains.delete_owned_by_org("o1", batch_size=1)
     assert world.listed("o1") == [] and world.holder("example.com") is None
     assert [d.domain for d in world.listed("o2")] == ["example.org"]
 

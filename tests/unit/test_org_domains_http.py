@@ -7,10 +7,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.domains import purge_org_with_domains
 from application.orgs.members import AddMember
-from application.orgs.orgs import PURGE_ORG
+from application.orgs.orgs import PURGE_ORG, purge_org_job
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.orgs import FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register, services
@@ -111,7 +111,7 @@ def test_a_deleted_orgs_purge_releases_its_verified_domains(
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
     (job,) = [j for j in job_queue.jobs if j.kind == PURGE_ORG]
     assert job.subject == org
-    purge_org_with_domains(job, False, orgs=adapters.orgs.orgs, domains=adapters.orgs.domains)
+    purge_org_job(job, False, purge=org_purge(adapters.orgs))
     assert adapters.orgs.domains.holder("example.com") is None
     bob = signed_in(client, "bob")
     new_org(client, bob, "other")

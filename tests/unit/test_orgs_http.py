@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from application.orgs.members import AddMember
 from application.orgs.orgs import PURGE_ORG, purge_org_job
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.orgs import FakeOrgRepository
+from tests.fakes.orgs import FakeOrgRepository, FakeTxtRecords
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
 
 pytestmark = pytest.mark.unit
@@ -275,18 +276,33 @@ def test_owners_delete_it_gone_at_once_and_purged_by_a_job(
     assert job.subject == org["id"]
     orgs = _fake_orgs(adapters)
     assert org["id"] in orgs.members
-    purge_org_job(job, False, orgs=orgs)
-    purge_org_job(job, False, orgs=orgs)  # again: a job may run twice
+    purge_org_job(job, False, purge=org_purge(adapters.orgs))
+    purge_org_job(job, False, purge=org_purge(adapters.orgs))  # again: a job may run twice
     assert org["id"] not in orgs.members and org["id"] not in orgs.orgs
 
 
-def test_a_refused_purge_job_purges_inline(
-    client: FlaskClient, people: People, job_queue: FakeJobQueue, adapters: Adapters
+@pytest.mark.parametrize("queued", [True, False], ids=["by_its_job", "inline"])
+def test_the_purge_ends_the_members_invitations_and_domains(
+    client: FlaskClient, people: People, job_queue: FakeJobQueue, adapters: Adapters, queued: bool
 ) -> None:
-    org = create(client, people["alice"])
-    job_queue.broken = True
-    assert client.delete("/orgs/acme", headers=people["alice"]).status_code == 204
+    """Whether the queue takes the purge or refuses it (then the request purges inline)."""
+    alice = people["alice"]
+    org = create(client, alice)
+    body = {"email": "ivy@example.com", "roles": ["member"]}
+    assert client.post("/orgs/acme/invitations", json=body, headers=alice).status_code == 201
+    record = client.post("/orgs/acme/domains", json={"domain": "example.com"}, headers=alice)
+    txt = adapters.orgs.txt
+    assert isinstance(txt, FakeTxtRecords)
+    txt.publish("example.com", record.get_json()["record"]["value"])
+    assert client.post("/orgs/acme/domains/example.com/verify", headers=alice).status_code == 200
+    job_queue.broken = not queued
+    assert client.delete("/orgs/acme", headers=alice).status_code == 204
+    for job in [j for j in job_queue.jobs if j.kind == PURGE_ORG]:
+        purge_org_job(job, False, purge=org_purge(adapters.orgs))
     assert org["id"] not in _fake_orgs(adapters).orgs
+    assert adapters.orgs.invitations.list_for(org["id"], 10) == []
+    assert adapters.orgs.domains.list_for(org["id"], 10) == []
+    assert adapters.orgs.domains.holder("example.com") is None
 
 
 def test_the_orgs_events_are_its_audit_log_for_admins(

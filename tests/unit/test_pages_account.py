@@ -104,6 +104,7 @@ def test_the_sections_are_named_in_one_navigation_landmark(world: World) -> None
             "/account/devices",
             "/account/apps",
             "/account/activity",
+            "/account/orgs",
             "/account/delete",
         ]
         assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav[0]) == [path]

@@ -240,6 +240,13 @@ def update_profile(
 DELETE_BATCH = 200
 
 
+class Departure(Protocol):
+    def depart(self, user_id: str, actor_id: str | None) -> None:
+        """End what the account holds under rules of its own (its org memberships: the last
+        owner's rule) before it is deleted; a DomainError refuses the deletion."""
+        ...
+
+
 @dataclass(frozen=True)
 class DeleteUser:
     """The caller deletes their own account. ``password``, where given (the account page
@@ -264,6 +271,7 @@ def delete_user(
     clock: Clock,
     audit: AuditLog | None = None,
     owned: Sequence[OwnedData] = (),
+    departures: Sequence[Departure] = (),
     check_password: PasswordCheck,
 ) -> None:
     if cmd.password is not None:
@@ -273,7 +281,14 @@ def delete_user(
             session_id=cmd.actor.session_id,
             client_ip=cmd.client_ip,
         )
-    delete_account(cmd.actor.user_id, users=users, clock=clock, audit=audit, owned=owned)
+    delete_account(
+        cmd.actor.user_id,
+        users=users,
+        clock=clock,
+        audit=audit,
+        owned=owned,
+        departures=departures,
+    )
 
 
 def delete_account(
@@ -284,6 +299,7 @@ def delete_account(
     audit: AuditLog | None = None,
     actor_id: str | None = None,
     owned: Sequence[OwnedData] = (),
+    departures: Sequence[Departure] = (),
 ) -> None:
     """Tombstone first (login and tokens stop, names are free), then purge in batches.
 
@@ -292,7 +308,11 @@ def delete_account(
     ``owned``: the resource modules' data (tasks, dogs, datasets, files), deleted before the
     user document, whose tombstone marks the work as unfinished until then.
     ``actor_id``: the admin who deleted someone else's account, for the audit log.
+    ``departures``: what ends before the tombstone and may refuse it (409 ``last_owner``:
+    docs/decisions/0381-an-account-deleted-leaves-its-orgs.md).
     """
+    for departure in departures:
+        departure.depart(user_id, actor_id)
     if users.mark_deleted(user_id, clock.now()) is not None:
         if audit is not None:
             audit.record(AuditEvent(Audit.ACCOUNT_DELETION, user_id=user_id, actor_id=actor_id))
@@ -323,6 +343,10 @@ class AccountHooks:
     # A new account made by signing in with a provider (its name) that did not verify the
     # address (rule 5 of docs/reference/identities.md): its verification mail names it.
     registered_with: Callable[[User, str], None] = lambda user, provider: None
+    # An address newly proven (by any proof: a mailed link, a provider's verified sign-in, an
+    # org invitation), once the proof is committed: an org's auto_join
+    # (docs/decisions/0380-joining-an-org-by-its-domain.md).
+    proven: Callable[[User], None] = lambda user: None
 
 
 @dataclass(frozen=True)

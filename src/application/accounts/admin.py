@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from application.accounts.accounts import Departure, delete_account
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.accounts import delete_account
 from application.accounts.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
@@ -172,10 +172,17 @@ def remove_user(
     clock: Clock,
     audit: AuditLog,
     owned: Sequence[OwnedData] = (),
+    departures: Sequence[Departure] = (),
 ) -> None:
     target_of(cmd.actor, cmd.user_id, users)
     delete_account(
-        cmd.user_id, users=users, clock=clock, audit=audit, actor_id=cmd.actor.user_id, owned=owned
+        cmd.user_id,
+        users=users,
+        clock=clock,
+        audit=audit,
+        actor_id=cmd.actor.user_id,
+        owned=owned,
+        departures=departures,
     )
 
 

@@ -25,6 +25,7 @@ from application.federation.linking import (
 from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
+from domain.orgs.active import check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 
@@ -66,7 +67,9 @@ def firebase_custom_token(
     account's to end the Firebase session with every firegate one (docs/reference/firebase.md).
     With an active org, ``org_id``, ``org_roles`` and ``org_version`` too, as read with this
     request: the rules compare ``org_version`` with the membership's, so a removal or a change
-    of roles ends the org's data for the Firebase session at once."""
+    of roles ends the org's data for the Firebase session at once. An org that requires a
+    second factor the account has not set up (``actor.factor``, read with the request) is
+    403 ``mfa_setup_required``, as at POST /auth/org."""
     user = get_user(GetUser(cmd.actor), users=users)
     claims: dict[str, str | int | list[str]] = {
         "role": user.role.value,
@@ -74,6 +77,8 @@ def firebase_custom_token(
     }
     org = cmd.actor.org
     if org is not None:
+        # The org becomes active in a Firebase session: its rule holds here as at the switch.
+        check_second_factor(org, cmd.actor.factor)
         claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
     return minter.mint(user.id, claims)
 

@@ -61,6 +61,9 @@ class Links:
     # AccountHooks.registered_with: the verification mail, naming it). None: no mail can
     # follow, so rule 5 makes no account (it needs the verification mail).
     registered: Callable[[User, str], None] | None = None
+    # What follows an address a provider's sign-in newly proved (AccountHooks.proven: an
+    # org's auto_join), after the commit that proved it.
+    proven: Callable[[User], None] = lambda user: None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,9 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
     user = linked_account(cmd, links=links)
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
-    user = follow_verification(user, cmd, users=links.users, clock=links.clock, audit=links.audit)
+    user = follow_verification(
+        user, cmd, users=links.users, clock=links.clock, audit=links.audit, proven=links.proven
+    )
     require_second_factor(
         user,
         login_key=user.username.normalized,
@@ -174,6 +179,8 @@ def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
                 links.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
             if not user.email_verified and links.registered is not None:
                 links.registered(user, cmd.provider_name)  # rule 5: the verification mail
+            if user.email_verified:
+                links.proven(linked)  # rule 2: the address proven with the account
         return linked
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
@@ -208,6 +215,7 @@ def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
             AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
         )
         links.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
+        links.proven(linked)  # the holder never proved it (``claimable_with``)
     return linked
 
 
@@ -238,10 +246,16 @@ def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
 
 
 def follow_verification(
-    user: User, cmd: ExternalSignIn, *, users: UserRepository, clock: Clock, audit: AuditLog
+    user: User,
+    cmd: ExternalSignIn,
+    *,
+    users: UserRepository,
+    clock: Clock,
+    audit: AuditLog,
+    proven: Callable[[User], None] = lambda user: None,
 ) -> User:
     """The account with the verification state the provider reports for its address;
-    written only when it differs."""
+    written only when it differs; ``proven`` follows an address it proves."""
     identity = cmd.identity
     if _reported_state(user, identity) is None:
         return user
@@ -254,6 +268,7 @@ def follow_verification(
     updated = users.update(user.id, change)
     if updated.email_verified and not user.email_verified:
         audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason=cmd.via))
+        proven(updated)
     return updated
 
 

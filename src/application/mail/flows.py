@@ -155,9 +155,11 @@ def verify_email(
     proof: ProofPorts,
     clock: Clock,
     audit: AuditLog,
+    proven: Callable[[User], None] = lambda user: None,
 ) -> Verified:
-    """The address proven. The first proof of it wins, as a verified provider's does (rule 4
-    of docs/reference/identities.md): an account a non-verifying provider's sign-in made is
+    """The address proven; ``proven`` follows when it was not before (an org's auto_join).
+    The first proof of it wins, as a verified provider's does (rule 4 of
+    docs/reference/identities.md): an account a non-verifying provider's sign-in made is
     claimed by whoever proves its address without being signed in through an identity, and
     loses what was set up through that sign-in (its links, password, passkeys,
     authenticator, sessions and the apps it allowed)."""
@@ -168,8 +170,10 @@ def verify_email(
         # Before the spend, so that no crash leaves them to the account's earlier holder.
         _start_clean(squatter.user_id, proof)
     claimed: list[User] = []
+    found: list[User] = []  # the account as each attempt of the spend found it
 
     def change(user: User) -> User:
+        found.append(user)
         if squatter is not None and not user.email_verified:
             claimed.append(user)
             return user.claimed(now)
@@ -181,6 +185,8 @@ def verify_email(
         audit.record(AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip, reason="invalid_token"))
         raise
     audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip))
+    if found and not found[-1].email_verified:
+        proven(user)
     if squatter is not None and claimed:
         # Again, for what the sessions the claim ended added meanwhile.
         _start_clean(user.id, proof)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
@@ -123,10 +124,12 @@ def reset_password(
     throttle_policy: LoginThrottlePolicy,
     clock: Clock,
     audit: AuditLog,
+    proven: Callable[[User], None] = lambda user: None,
 ) -> None:
     """Set the password, end every session, remove the passkeys, clear the login throttle,
     spend the token. An account that never proved its address starts clean: the reset is
-    the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md)."""
+    the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md), which
+    ``proven`` follows (an org's auto_join)."""
     hashed = token_hash(cmd.token)
     ip = cmd.client_ip or None
     check_password_policy(cmd.new_password)
@@ -172,3 +175,5 @@ def reset_password(
         audit.record(
             AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
         )
+    if not found_by_spend[-1].email_verified:
+        proven(user)

@@ -10,7 +10,7 @@ from application.accounts.authentication import Actor
 from application.ports import ActiveOrgs, Clock, TokenIssuer
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
-from domain.orgs.active import ActiveOrg, mfa_setup_required
+from domain.orgs.active import ActiveOrg, check_second_factor
 from domain.orgs.orgs import not_found
 
 
@@ -42,8 +42,7 @@ def switch_org(
         org = orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
         if org is None:
             raise not_found()
-        if org.require_mfa and (actor.factor is None or not actor.factor.active):
-            raise mfa_setup_required()
+        check_second_factor(org, actor.factor)
     session = actor.session  # read with the account in this request's one round trip
     now = clock.now().replace(microsecond=0)
     if session is None or not sessions.set_org(session.id, org.id if org else None, now):

@@ -11,14 +11,14 @@ exist).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts.authentication import Actor
-from application.orgs.orgs import PURGE_BATCH, member_view, purge_org_job
-from application.orgs.ports import OrgOwnedData, OrgRepository
-from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, Job, StagedWrites
+from application.orgs.orgs import member_view
+from application.orgs.ports import OrgRepository
+from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
 from domain.orgs.domains import OrgDomain, domain_name, domain_taken, no_such_domain
 from domain.orgs.orgs import Permission, require
@@ -66,7 +66,7 @@ class OrgDomains(Protocol):
         """The id of the org that verified ``domain``; None if none did."""
         ...
 
-    def purge(self, org_id: str, batch_size: int) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Delete a deleted org's domains and release its claims, ``batch_size`` domains a
         commit (the org's purge calls it)."""
         ...
@@ -249,22 +249,3 @@ class OrgDomainServices:
     list: Callable[[OrgDomainRequest], list[OrgDomain]]
     verify: Callable[[OrgDomainRequest], OrgDomain]
     delete: Callable[[OrgDomainRequest], None]
-
-
-def purge_org_with_domains(
-    job: Job,
-    final: bool,
-    *,
-    orgs: OrgRepository,
-    domains: OrgDomains,
-    owned: Sequence[OrgOwnedData] = (),
-) -> None:
-    """A deleted org's purge (``purge_org_job``), its domains first: their verified claims are
-    released for other orgs; then what other capabilities keep for it (``owned``: its OAuth
-    clients, its members' org-scoped personal tokens), each idempotent, so a job run twice,
-    or cut short and run again, leaves nothing. A live org is left alone."""
-    if orgs.get(job.subject) is None:
-        domains.purge(job.subject, PURGE_BATCH)
-        for data in owned:
-            data.delete_owned_by_org(job.subject, PURGE_BATCH)
-    purge_org_job(job, final, orgs=orgs)

@@ -19,6 +19,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.authentication import Actor
 from application.mail.sending import MailSettings, deliver
 from application.metrics import MAILS
+from application.orgs.orgs import member_view
 from application.orgs.ports import OrgInvitationRepository, OrgRepository
 from application.ports import (
     NO_METRICS,
@@ -43,7 +44,6 @@ from domain.orgs.orgs import (
     OrgRole,
     Permission,
     checked_roles,
-    not_found,
     require,
 )
 
@@ -105,15 +105,6 @@ class InvitationSeen:
     refusal: str | None
 
 
-def member_of(orgs: OrgRepository, org: str, user_id: str) -> tuple[Org, Membership]:
-    """The org named by id or slug and the person's membership of it; 404 for anyone else."""
-    found = orgs.find(org)
-    membership = orgs.membership(found.id, user_id) if found is not None else None
-    if found is None or membership is None:
-        raise not_found()
-    return found, membership
-
-
 def _no_such_invitation() -> NotFound:
     return NotFound("No such invitation.", code="invitation_not_found")
 
@@ -129,8 +120,8 @@ def invite_to_org(
     ttl: timedelta,
 ) -> OrgInvitation:
     """A new invitation (replacing a pending one to the same address), its mail queued."""
-    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
-    require(member.roles, Permission.MANAGE_MEMBERS)
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
+    org, member = seen.org, seen.membership
     roles = checked_roles(cmd.roles, org.custom_roles)
     if OrgRole.OWNER in roles:
         require(member.roles, Permission.MANAGE_OWNERS)
@@ -146,9 +137,8 @@ def invite_to_org(
 def list_invitations(
     cmd: OrgInvitations, *, orgs: OrgRepository, invitations: OrgInvitationRepository
 ) -> list[OrgInvitation]:
-    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
-    require(member.roles, Permission.MANAGE_MEMBERS)
-    found = invitations.list_for(org.id, LIST_MAX)
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
+    found = invitations.list_for(seen.org.id, LIST_MAX)
     return sorted(found, key=lambda invitation: (invitation.created_at, invitation.id))
 
 
@@ -156,8 +146,8 @@ def revoke_invitation(
     cmd: RevokeOrgInvitation, *, orgs: OrgRepository, invitations: OrgInvitationRepository
 ) -> None:
     """The invitation removed: its link stops working. An owner's only by an owner."""
-    org, member = member_of(orgs, cmd.org, cmd.actor.user_id)
-    require(member.roles, Permission.MANAGE_MEMBERS)
+    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
+    org, member = seen.org, seen.membership
     invitation = invitations.get(cmd.invitation_id)
     if invitation is None or invitation.org_id != org.id:
         raise _no_such_invitation()
@@ -217,6 +207,7 @@ def accept_invitation(
     users: UserRepository,
     clock: Clock,
     audit: AuditLog,
+    proven: Callable[[User], None] = lambda user: None,
 ) -> Joined:
     """The signed-in person joins with the invitation's roles. The invitation is marked
     accepted by them first (409 ``invitation_used`` for anyone else), then the membership is
@@ -226,10 +217,42 @@ def accept_invitation(
     found.check_address(user)
     now = clock.now()
     invitation = invitations.update(found.id, lambda it: it.accepted(user.id, hashed, now))
-    if not user.email_verified:
-        # The token was mailed to the address: it proves it, as a verification link does
-        # (docs/decisions/0373-the-invitation-proves-the-address.md).
-        users.update(user.id, lambda it: _proven(it, invitation, now))
+    proved = _prove_address(user, invitation, users, now)
+    try:
+        return _join(org, user, invitation, orgs=orgs, audit=audit, now=now)
+    finally:
+        if proved is not None:
+            # After the invitation's membership: in its org, its roles hold, not auto_join's.
+            proven(proved)
+
+
+def _prove_address(
+    user: User, invitation: OrgInvitation, users: UserRepository, now: datetime
+) -> User | None:
+    """The token was mailed to the address: it proves it, as a verification link does
+    (docs/decisions/0373-the-invitation-proves-the-address.md). The account, when this
+    proved it; None when it was proven already."""
+    if user.email_verified:
+        return None
+    unproven: list[bool] = []  # as each attempt of the update found the account
+
+    def prove(current: User) -> User:
+        unproven.append(not current.email_verified)
+        return _proven(current, invitation, now)
+
+    proved = users.update(user.id, prove)
+    return proved if unproven[-1] else None
+
+
+def _join(
+    org: Org,
+    user: User,
+    invitation: OrgInvitation,
+    *,
+    orgs: OrgRepository,
+    audit: AuditLog,
+    now: datetime,
+) -> Joined:
     try:
         membership = orgs.add_member(org.id, user.id, invitation.roles, now)
     except InvalidInput as unknown:

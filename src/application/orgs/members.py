@@ -57,6 +57,27 @@ def list_members(query: MemberQuery, *, orgs: OrgRepository) -> Page[Membership]
 
 
 @dataclass(frozen=True)
+class NamedMember:
+    """A member as the org's pages list them: with their username."""
+
+    membership: Membership
+    username: str | None  # None: an account deleted since (its membership not yet purged)
+
+
+def list_named_members(
+    query: MemberQuery, *, orgs: OrgRepository, users: UserRepository
+) -> Page[NamedMember]:
+    """``list_members``, each with the member's username (one read an account)."""
+    page = list_members(query, orgs=orgs)
+    named = []
+    for member in page.items:
+        user = users.get(member.user_id)
+        live = user is not None and user.deleted_at is None
+        named.append(NamedMember(member, user.username.value if live and user else None))
+    return Page(named, page.next_cursor)
+
+
+@dataclass(frozen=True)
 class ChangeRoles:
     actor: Actor
     org: str

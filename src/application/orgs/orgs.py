@@ -10,14 +10,14 @@ at once (a tombstone) and purged by a job (docs/decisions/0364-org-deletion.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository
-from application.accounts.admin import CLI_ACTOR, user_named
+from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.accounts.authentication import Actor
 from application.events.security_events import SecurityEvents
-from application.orgs.ports import OrgRepository
+from application.orgs.ports import OrgPart, OrgRepository
 from application.pagination import (
     Page,
     decode_cursor,
@@ -159,15 +159,30 @@ class DeleteOrg:
 
 
 def delete_org(
-    cmd: DeleteOrg, *, orgs: OrgRepository, clock: Clock, audit: AuditLog, queue: JobQueue
+    cmd: DeleteOrg,
+    *,
+    orgs: OrgRepository,
+    clock: Clock,
+    audit: AuditLog,
+    queue: JobQueue,
+    purge: OrgPurge,
 ) -> None:
     """Owners delete the org: gone for everyone at once, its slug free; what it owns is purged
     by a job, in batches (inline when the queue refuses it)."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.DELETE_ORG)
-    _delete(seen.org.id, cmd.actor.user_id, None, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    end_org(
+        seen.org.id,
+        cmd.actor.user_id,
+        None,
+        orgs=orgs,
+        clock=clock,
+        audit=audit,
+        queue=queue,
+        purge=purge,
+    )
 
 
-def _delete(
+def end_org(
     org_id: str,
     user_id: str,
     actor_id: str | None,
@@ -176,21 +191,47 @@ def _delete(
     clock: Clock,
     audit: AuditLog,
     queue: JobQueue,
+    purge: OrgPurge,
+    reason: str | None = None,
+    check: Callable[[Org], None] = lambda org: None,
 ) -> None:
-    event = AuditEvent(Audit.ORG_DELETED, user_id=user_id, actor_id=actor_id, org_id=org_id)
+    """Tombstone the org (``org.deleted`` about ``user_id``, in the same commit, if ``check``
+    passes on the org as the commit finds it), then queue its purge (or run it, when the
+    queue refuses it)."""
+    event = AuditEvent(
+        Audit.ORG_DELETED, user_id=user_id, actor_id=actor_id, org_id=org_id, reason=reason
+    )
     staged = audit.stage([event])
-    orgs.mark_deleted(org_id, clock.now(), staged)
+    orgs.mark_deleted(org_id, clock.now(), staged, check=check)
     audit.committed(staged)
     try:
         queue.enqueue(Job(PURGE_ORG, org_id))
     except Exception as error:  # the org is gone already; purge it here instead
         log.warning("org purge not queued (%s): purging inline", type(error).__name__)
-        orgs.purge(org_id, PURGE_BATCH)
+        purge(org_id)
 
 
-def purge_org_job(job: Job, final: bool, *, orgs: OrgRepository) -> None:
-    """The job ``delete_org`` queues: idempotent, a live org is left alone."""
-    orgs.purge(job.subject, PURGE_BATCH)
+@dataclass(frozen=True)
+class OrgPurge:
+    """Everything a deleted org owns, deleted: each of ``parts`` (its invitations, its
+    domains, ...: the list ``bootstrap/orgs.py`` makes, where a new kind is added), then its
+    memberships and its document, last, which marks the purge as unfinished until then.
+    Idempotent; a live org is left alone."""
+
+    orgs: OrgRepository
+    parts: Sequence[OrgPart]
+
+    def __call__(self, org_id: str) -> None:
+        if self.orgs.get(org_id) is not None:
+            return
+        for part in self.parts:
+            part.delete_owned_by_org(org_id, PURGE_BATCH)
+        self.orgs.purge(org_id, PURGE_BATCH)
+
+
+def purge_org_job(job: Job, final: bool, *, purge: OrgPurge) -> None:
+    """The job ``delete_org`` queues: the org's ``OrgPurge``."""
+    purge(job.subject)
 
 
 @dataclass(frozen=True)
@@ -237,11 +278,19 @@ class OperatorDeletion:
 
 
 def operator_delete_org(
-    cmd: OperatorDeletion, *, orgs: OrgRepository, clock: Clock, audit: AuditLog, queue: JobQueue
+    cmd: OperatorDeletion,
+    *,
+    orgs: OrgRepository,
+    clock: Clock,
+    audit: AuditLog,
+    queue: JobQueue,
+    purge: OrgPurge,
 ) -> Org:
     """An operator deletes any org, as its owners would."""
     org = org_named(cmd.org, orgs)
-    _delete(org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue)
+    end_org(
+        org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
+    )
     return org
 
 
@@ -264,3 +313,42 @@ def operator_create_org(
     owner = user_named(cmd.owner, users)
     creation = CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR)
     return create_org(creation, orgs=orgs, clock=clock, audit=audit)
+
+
+# -- firegate's admins' (the /admin/orgs page's) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminOrgQuery:
+    actor: Actor  # a firegate admin (the account's role), not an org's
+    limit: int
+    cursor: str | None = None
+
+
+def admin_list_orgs(query: AdminOrgQuery, *, orgs: OrgRepository) -> Page[Org]:
+    """Every live org, for firegate's admins (403 ``admin_required`` for anyone else)."""
+    require_admin(query.actor)
+    return list_orgs(OrgListQuery(query.limit, query.cursor), orgs=orgs)
+
+
+@dataclass(frozen=True)
+class AdminOrgDeletion:
+    actor: Actor
+    org: str  # an id or a slug
+
+
+def admin_delete_org(
+    cmd: AdminOrgDeletion,
+    *,
+    orgs: OrgRepository,
+    clock: Clock,
+    audit: AuditLog,
+    queue: JobQueue,
+    purge: OrgPurge,
+) -> Org:
+    """A firegate admin deletes any org, as an operator would; the event names the admin."""
+    require_admin(cmd.actor)
+    org = org_named(cmd.org, orgs)
+    admin = cmd.actor.user_id
+    end_org(org.id, admin, admin, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge)
+    return org

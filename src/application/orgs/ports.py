@@ -68,11 +68,14 @@ class OrgRepository(Protocol):
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
     ) -> Membership:
         """Make the person a member with ``roles``, taking the org's next member version
         (and counting an owner), in one commit with what ``staged`` writes (an invitation's
         spending); Conflict ``already_member``, NotFound if the org is gone; InvalidInput
-        ``unknown_role`` for a role the org does not name as it is at the commit."""
+        ``unknown_role`` for a role the org does not name as it is at the commit; ``check``
+        (which may raise) sees the org as the commit finds it (its domain policy)."""
         ...
 
     def change_roles(
@@ -105,24 +108,31 @@ class OrgRepository(Protocol):
         not a member."""
         ...
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         """Tombstone the org and release its slug in one commit: from then on no read finds
-        it or its memberships; NotFound if absent."""
+        it or its memberships; NotFound if absent; ``check`` (which may raise) sees the org
+        as the commit finds it (no member added since, by its ``member_version``)."""
         ...
 
     def purge(self, org_id: str, batch_size: int) -> None:
-        """Delete everything a tombstoned org owns (memberships, invitations, domains,
-        connections, SCIM tokens, its clients and personal tokens), in bounded batches,
-        then the org."""
+        """Delete a tombstoned org's memberships, in bounded batches, then the org (what
+        else it owns is purged before, each kind an ``OrgPart`` of ``OrgPurge``)."""
         ...
 
 
-class OrgOwnedData(Protocol):
-    """What another capability keeps for an org (its OAuth clients, its members' org-scoped
-    personal tokens), deleted by the org's purge."""
+class OrgPart(Protocol):
+    """What a deleted org owns of one kind: its invitations, its domains, and the other
+    capabilities' data of it (its OAuth clients, its members' org-scoped personal tokens)."""
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
-        """Delete what the org owns, in bounded batches; idempotent."""
+        """Delete the org's documents of this kind, ``batch_size`` a commit; idempotent."""
         ...
 
 
@@ -152,4 +162,8 @@ class OrgInvitationRepository(Protocol):
 
     def delete(self, invitation_id: str) -> bool:
         """Remove it; False if there was none."""
+        ...
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Delete the org's invitations, ``batch_size`` a commit (a deleted org's purge)."""
         ...

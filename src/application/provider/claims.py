@@ -9,9 +9,10 @@ from datetime import datetime
 from application.accounts.accounts import UserRepository
 from application.accounts.authentication import Actor
 from application.ports import ActiveOrgs, Clock
+from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg
+from domain.orgs.active import ActiveOrg, lacks_second_factor
 from domain.provider.oauth import scope_list
 
 
@@ -57,6 +58,28 @@ class MemberOrg:
 def member_org(cmd: MemberOrg, *, orgs: ActiveOrgs) -> ActiveOrg | None:
     """The person's membership of that live org as stored now; None if none."""
     return orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
+
+
+@dataclass(frozen=True)
+class OrgPick:
+    """The org a sign-in with scope ``organization`` picked, or why it may not: ``refusal``
+    ``org_not_found`` (not a member, or no such org) or ``mfa_setup_required``."""
+
+    org: ActiveOrg | None
+    refusal: str | None = None
+
+
+def pick_org(cmd: MemberOrg, *, orgs: ActiveOrgs, factors: MfaRepository) -> OrgPick:
+    """The org becomes active for the app as for a session (POST /auth/org): a member's, and
+    with a second factor set up when the org requires one (docs/decisions/
+    0382-an-org-becomes-active-under-its-rules-everywhere.md); the authenticator is read only
+    for such an org."""
+    org = member_org(cmd, orgs=orgs)
+    if org is None:
+        return OrgPick(None, "org_not_found")
+    if org.require_mfa and lacks_second_factor(org, factors.get(cmd.user_id)):
+        return OrgPick(None, "mfa_setup_required")
+    return OrgPick(org)
 
 
 @dataclass(frozen=True)

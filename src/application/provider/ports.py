@@ -48,7 +48,7 @@ class OAuthClients(Protocol):
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Remove every client the org owns, in bounded batches, with the org (an
-        ``OrgOwnedData``); idempotent."""
+        ``OrgPart``); idempotent."""
         ...
 
 

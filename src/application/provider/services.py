@@ -12,6 +12,7 @@ from application.provider.claims import (
     AuthTime,
     FindAccount,
     MemberOrg,
+    OrgPick,
     OrgsOf,
     SignInAge,
 )
@@ -96,6 +97,7 @@ class OAuthServices:
     authenticated_at: Callable[[AuthTime], datetime | None]
     signed_in_too_long_ago: Callable[[SignInAge], bool]
     member_org: Callable[[MemberOrg], ActiveOrg | None]  # scope ``organization``
+    pick_org: Callable[[MemberOrg], OrgPick]  # ... as the sign-in picks it: its rules checked
     orgs_of: Callable[[OrgsOf], list[ActiveOrg]]  # the consent page's choice of orgs
     start_device: Callable[[StartDevice], DeviceStart]
     find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]

@@ -51,7 +51,7 @@ class PersonalTokenRepository(Protocol):
         ...
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
-        """Remove every token scoped to the org, with the org (an OrgOwnedData)."""
+        """Remove every token scoped to the org, with the org (an ``OrgPart``)."""
         ...
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from domain.errors import PermissionDenied
 from domain.orgs.orgs import Membership, Org
+from domain.signin.mfa import TotpFactor
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,19 @@ def mfa_setup_required() -> PermissionDenied:
         "This organization requires a second factor: set one up first.",
         code="mfa_setup_required",
     )
+
+
+def lacks_second_factor(org: ActiveOrg, factor: TotpFactor | None) -> bool:
+    """Whether the org requires a second factor the account has not set up: none, or one
+    still pending (docs/decisions/0370-an-org-that-requires-mfa.md)."""
+    return org.require_mfa and (factor is None or not factor.active)
+
+
+def check_second_factor(org: ActiveOrg, factor: TotpFactor | None) -> None:
+    """403 ``mfa_setup_required`` before the org becomes active, wherever it does (a
+    session's switch, a Firebase custom token, an app's sign-in with scope organization)."""
+    if lacks_second_factor(org, factor):
+        raise mfa_setup_required()
 
 
 def org_required() -> PermissionDenied:

@@ -17,7 +17,7 @@ from domain.text import check_text
 SLUG_MIN, SLUG_MAX = 3, 40
 _SLUG = re.compile(r"[a-z0-9-]+")
 # Paths under /orgs/ that are not an org's: no org may take their name.
-RESERVED_SLUGS = frozenset({"join", "invitations", "new"})
+RESERVED_SLUGS = frozenset({"join", "invitations", "new", "suggested"})
 CUSTOM_ROLES_MAX = 50
 _CUSTOM_ROLE = re.compile(r"[a-z0-9_:.-]{1,40}")
 
@@ -165,6 +165,12 @@ class Org:
     # next, so a Firebase token's ``org_version`` of a removed and re-added member never
     # matches again.
     member_version: int = 0
+
+    @property
+    def open_to_its_domains(self) -> bool:
+        """Whether a person proven on one of its verified domains may join it by themselves
+        (``suggest``, and ``auto_join`` for whoever was not joined when proven)."""
+        return self.domain_policy in (DomainPolicy.SUGGEST, DomainPolicy.AUTO_JOIN)
 
     @staticmethod
     def create(slug: Slug, name: str, now: datetime) -> Org:

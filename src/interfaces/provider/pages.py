@@ -144,18 +144,27 @@ def _picks_org(grant: Any) -> bool:
     return "organization" in scope_list(grant.request.scope)
 
 
+# Why a pick of an org goes back to the client with access_denied, as its description.
+_PICK_REFUSED = {
+    "org_not_found": "The person is not a member of that organization.",
+    "mfa_setup_required": "That organization requires a second factor the person has not set up.",
+}
+
+
 def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     """The org named for scope ``organization`` on the subject; a person who is not its member
     goes back to the client with ``access_denied``, which says nothing of the org
-    (docs/decisions/0371-the-organization-scope.md)."""
+    (docs/decisions/0371-the-organization-scope.md), as does one without the second factor
+    the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
-    subject.org = services().oauth.member_org(MemberOrg(subject.user.id, asked))
-    if subject.org is not None:
+    picked = services().oauth.pick_org(MemberOrg(subject.user.id, asked))
+    subject.org = picked.org
+    if picked.refusal is None:
         return None
     return _refusal(
         AccessDeniedError(
-            description="The person is not a member of that organization.",
+            description=_PICK_REFUSED[picked.refusal],
             redirect_uri=grant.redirect_uri,
             state=request.args.get("state"),
         )

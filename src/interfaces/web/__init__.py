@@ -39,7 +39,8 @@ from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import not_me  # noqa: F401
-from interfaces.web.orgs import join  # noqa: F401
+from interfaces.web.orgs import admin as org_admin  # noqa: F401
+from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.signin import passkeys, signed_out  # noqa: F401
 from interfaces.web.sso import saml  # noqa: F401
@@ -164,6 +165,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)
+    app.before_request(org.org_address)
 
     address = escape(config.support_email)
     support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped

@@ -152,6 +152,15 @@ def start(response: Response, pair: TokenPair) -> None:
     _delete(response, "mfa-lang")
 
 
+def renewed(response: Response, access_token: str, max_age: int) -> None:
+    """The same session with a new access token (one that names another active org): the
+    refresh token stays, the one this request rotated to if it did. ``max_age``: until the
+    session itself ends."""
+    pair: TokenPair | None = g.pop("browser_pair", None)
+    refresh_token = pair.refresh_token if pair else _read("session").partition(SEPARATOR)[2]
+    _set(response, "session", access_token + SEPARATOR + refresh_token, max_age, "Lax")
+
+
 def end(response: Response) -> None:
     g.pop("browser_pair", None)  # tokens renewed in this request must not outlive it
     _delete(response, "session")

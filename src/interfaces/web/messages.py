@@ -93,6 +93,33 @@ _MESSAGES: dict[str, LazyString] = {
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."
     ),
+    # Organizations (docs/reference/orgs.md).
+    "org_not_found": lazy_gettext("No such organization."),
+    "member_not_found": lazy_gettext("No such member: they may have left already."),
+    "org_permission_denied": lazy_gettext("Your roles in this organization do not allow this."),
+    "slug_taken": lazy_gettext("This slug, or one that looks like it, is taken."),
+    "invalid_slug": lazy_gettext("A slug has 3 to 40 of a-z, 0-9 and '-'."),
+    "reserved_slug": lazy_gettext("This slug is reserved; choose another."),
+    "custom_role_in_use": lazy_gettext("Members hold a role you removed: take it from them first."),
+    "invalid_custom_roles": lazy_gettext(
+        "At most 50 distinct names of 1 to 40 of a-z, 0-9 and '_:.-', none of owner, admin, member."
+    ),
+    "invalid_roles": lazy_gettext("Choose at least one role."),
+    "unknown_role": lazy_gettext("Choose roles from the list."),
+    "invalid_domain_policy": lazy_gettext("Choose one of the options."),
+    "mfa_setup_required": lazy_gettext(
+        "This organization requires two-step sign-in: set it up before you act in it."
+    ),
+    "confirmation_mismatch": lazy_gettext("Type the organization's slug to delete it."),
+    "invitation_not_found": lazy_gettext("No such invitation: it may have been revoked already."),
+    "invalid_domain": lazy_gettext("Not a domain name: a name such as example.com."),
+    "domain_exists": lazy_gettext("This domain is added already."),
+    "domain_taken": lazy_gettext("Another organization has verified this domain."),
+    "too_many_domains": lazy_gettext("An organization has at most 50 domains."),
+    "domain_not_found": lazy_gettext("No such domain: it may have been deleted."),
+    "domain_not_verified": lazy_gettext(
+        "The TXT record was not found yet. Publish it, wait a little, and verify again."
+    ),
     # What the passkey script's request can meet (it shows the message to the person).
     "invalid_base64url": lazy_gettext("The passkey's answer could not be read; try again."),
     "invalid_credential": lazy_gettext("The passkey's answer could not be read; try again."),
@@ -134,6 +161,14 @@ _WORDS: dict[str, LazyString] = {
 }
 
 
+# The same for an organization's member changed or leaving: ``last_owner`` says it so there,
+# and otherwise when an account is deleted (below, with the org's name).
+_ORG_WORDS: dict[str, LazyString] = {
+    "An organization keeps at least one owner: make another owner first.": lazy_gettext(
+        "An organization keeps at least one owner: make another owner first."
+    ),
+}
+
 # Such words with a provider's name in them: the use case's, as a pattern, and their
 # translation with the name put back.
 _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
@@ -145,13 +180,23 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
         re.compile(r"Signing in with (?P<name>.+) is not possible right now; try again later\."),
         lazy_gettext("Signing in with %(name)s is not possible right now; try again later."),
     ),
+    (  # deleting an account (application/orgs/departures.py), the org's name and slug
+        re.compile(
+            r"You are the last owner of the organization (?P<name>.+), which has other members: "
+            r"make one of them an owner, or delete the organization, first\."
+        ),
+        lazy_gettext(
+            "You are the last owner of the organization %(name)s, which has other members: "
+            "make one of them an owner, or delete the organization, first."
+        ),
+    ),
 )
 
 
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
     if found is None:
-        found = _WORDS.get(fallback)
+        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback)
     if found is None:
         for pattern, words in _NAMED:
             if named := pattern.fullmatch(fallback):

@@ -147,7 +147,7 @@ class FirestoreOrgDomains:
         claim = read_document(self._client, self._claims.document(domain))
         return claim.get("org_id") if claim is not None else None
 
-    def purge(self, org_id: str, batch_size: int) -> None:
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Delete a deleted org's domains and release its claims, ``batch_size`` domains a
         commit (for the org's purge, ``FirestoreOrgRepository.purge``)."""
         while True:

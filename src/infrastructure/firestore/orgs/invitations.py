@@ -12,7 +12,7 @@ from google.cloud import firestore
 
 from domain.errors import NotFound
 from domain.orgs.invitations import OrgInvitation
-from infrastructure.firestore.client import BOUNDED, read_document, run_query
+from infrastructure.firestore.client import BOUNDED, delete_in_batches, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
@@ -106,3 +106,7 @@ class FirestoreOrgInvitationRepository:
             return False
         ref.delete(**BOUNDED)
         return True
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        query = self._invitations.where(filter=firestore.FieldFilter("org_id", "==", org_id))
+        delete_in_batches(self._client, query, batch_size)

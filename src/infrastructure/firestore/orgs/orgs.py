@@ -300,6 +300,8 @@ class FirestoreOrgRepository:
         roles: tuple[str, ...],
         now: datetime,
         staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
     ) -> Membership:
         written: Membership | None = None
 
@@ -312,6 +314,7 @@ class FirestoreOrgRepository:
                     return current  # our commit went through; only its answer was lost
                 raise Conflict("This person is already a member.", code="already_member")
             org = org_from_doc(org_id, org_snap.to_dict() or {})
+            check(org)  # the commit is guarded by this very read of the org
             checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
             member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
             batch = self._client.batch()
@@ -400,7 +403,14 @@ class FirestoreOrgRepository:
 
         return until_unchanged(attempt)
 
-    def mark_deleted(self, org_id: str, now: datetime, staged: StagedWrites = NO_WRITES) -> Org:
+    def mark_deleted(
+        self,
+        org_id: str,
+        now: datetime,
+        staged: StagedWrites = NO_WRITES,
+        *,
+        check: Callable[[Org], None] = lambda org: None,
+    ) -> Org:
         ref = self._orgs.document(org_id)
         written: Org | None = None
 
@@ -413,6 +423,7 @@ class FirestoreOrgRepository:
                     return written  # our commit went through; only its answer was lost
                 raise _gone()
             org = org_from_doc(org_id, data)
+            check(org)  # the commit is guarded by this very read of the org
             batch = self._client.batch()
             batch.update(ref, {"deleted_at": now, "deleting": True}, option=unchanged_since(snap))
             if self._claim_holder(org.slug.normalized) == org_id:

@@ -21,6 +21,7 @@ from application.accounts.accounts import DeleteUser, GetUser, UpdateProfile
 from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
 from application.mail.not_me import NotMe
+from application.orgs.orgs import ListMyOrgs
 from application.pagination import MAX_LIMIT
 from application.provider.apps import ListApps, RevokeApp
 from application.signin.login import ChangePassword
@@ -45,14 +46,19 @@ AccountView = Callable[..., Response]
 Reads = Callable[[Actor], dict[str, object]]
 
 
-def _user(actor: Actor) -> dict[str, object]:
-    # Every section names the account (and offers /admin to an admin): read with the session.
-    return {"user": services().accounts.get(GetUser(actor))}
+def header(actor: Actor) -> dict[str, object]:
+    # Every section names the account (and offers /admin to an admin): read with the session;
+    # and its header's org switcher, the person's orgs (docs/pages.md, "Organizations").
+    return {
+        "user": services().accounts.get(GetUser(actor)),
+        "my_orgs": services().orgs.mine(ListMyOrgs(actor)),
+        "active_org": actor.org,
+    }
 
 
 def _security(actor: Actor) -> dict[str, object]:
     return {
-        **_user(actor),
+        **header(actor),
         "totp": services().totp.status(GetTotp(actor)),
         "passkeys_here": browser.passkeys_here(),
     }
@@ -60,7 +66,7 @@ def _security(actor: Actor) -> dict[str, object]:
 
 def _devices(actor: Actor) -> dict[str, object]:
     return {
-        **_user(actor),
+        **header(actor),
         "sessions": services().sessions.list(ListSessions(actor)),
         "current_session": actor.session_id,
     }
@@ -69,7 +75,7 @@ def _devices(actor: Actor) -> dict[str, object]:
 def _apps(actor: Actor) -> dict[str, object]:
     tokens = services().personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
     return {
-        **_user(actor),
+        **header(actor),
         "apps": services().oauth.list_apps(ListApps(actor)),
         "tokens": tokens,
         "now": datetime.now(UTC),
@@ -79,7 +85,7 @@ def _apps(actor: Actor) -> dict[str, object]:
 def _activity(actor: Actor) -> dict[str, object]:
     # failed sign-ins in a row are one line
     events = services().events.recent(EventQuery(actor, RECENT_EVENTS))
-    return {**_user(actor), "events": events, "this_browser": this_browsers(events, actor)}
+    return {**header(actor), "events": events, "this_browser": this_browsers(events, actor)}
 
 
 SIGN_INS = frozenset({"signin.succeeded", "signin.new_device"})
@@ -107,12 +113,12 @@ class Section:
 
 
 SECTIONS = {
-    "profile": Section("/account", "accounts/account_profile.html", _user),
+    "profile": Section("/account", "accounts/account_profile.html", header),
     "security": Section("/account/security", "accounts/account_security.html", _security, True),
     "devices": Section("/account/devices", "accounts/account_devices.html", _devices),
     "apps": Section("/account/apps", "accounts/account_apps.html", _apps),
     "activity": Section("/account/activity", "accounts/account_activity.html", _activity),
-    "delete": Section("/account/delete", "accounts/account_delete.html", _user),
+    "delete": Section("/account/delete", "accounts/account_delete.html", header),
 }
 PROFILE, SECURITY, DEVICES, APPS, ACTIVITY, DELETE = SECTIONS.values()
 
@@ -132,6 +138,11 @@ def _guarded(view: AccountView, *, with_factor: bool) -> AccountView:
 def signed_in(view: AccountView) -> AccountView:
     """The view gets the signed-in ``actor``; a signed-out browser goes to sign in first."""
     return _guarded(view, with_factor=False)
+
+
+def signed_in_with_factor(view: AccountView) -> AccountView:
+    """``signed_in``, with the account's authenticator read in the same round trip."""
+    return _guarded(view, with_factor=True)
 
 
 def account_form(

@@ -171,10 +171,11 @@ def patch_me(actor: Actor) -> Response:
 
 
 @bp.delete("/user")
-@doc(responses={204: None, 403: Problem}, auth=True, tags=TAGS)
+@doc(responses={204: None, 403: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def delete_me(actor: Actor) -> Response:
-    """Delete the account, its sessions and everything it owns; its tokens stop at once."""
+    """Delete the account, its sessions and everything it owns; its tokens stop at once.
+    409 ``last_owner`` while it is the last owner of an organization with other members."""
     services().accounts.delete(DeleteUser(actor))
     return no_content()
 

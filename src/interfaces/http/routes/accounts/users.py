@@ -96,7 +96,7 @@ def change_user(actor: Actor, user_id: str) -> Response:
 
 
 @bp.delete("/<user_id:user_id>")
-@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@doc(responses={204: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""

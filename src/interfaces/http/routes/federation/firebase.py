@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.accounts.authentication import Actor
 from application.federation.firebase import CustomToken, FirebaseSignIn
-from interfaces.http.auth import session_authenticated
+from interfaces.http.auth import session_authenticated_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -44,12 +44,14 @@ def exchange() -> Response:
 
 @bp.post("/auth/firebase/custom-token")
 @doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
-@session_authenticated
+@session_authenticated_with_factor
 def custom_token(actor: Actor) -> Response:
     """A Firebase custom token for the caller, to sign in to Firebase with
     (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.
 
-    No body. 403 `account_disabled`; 503 when the token cannot be signed (no signer, IAM).
+    No body. 403 `account_disabled`; 403 `mfa_setup_required` when the session's active org
+    requires a second factor the account has not set up; 503 when the token cannot be
+    signed (no signer, IAM).
     """
     token = services().firebase.custom_token(CustomToken(actor))
     return json_response(CustomTokenOut(custom_token=token))

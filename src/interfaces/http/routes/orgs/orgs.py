@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.accounts.authentication import Actor
+from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
 from interfaces.http.auth import authenticated, session_authenticated
@@ -26,6 +27,8 @@ from interfaces.http.schemas.orgs.orgs import (
     OrgOut,
     OrgPatch,
     OrgSummary,
+    SuggestedOrg,
+    SuggestedOrgList,
 )
 from interfaces.shared.services import services
 
@@ -51,6 +54,27 @@ def my_orgs(actor: Actor) -> Response:
     parse_query(NoQuery)
     found = services().orgs.mine(ListMyOrgs(actor))
     return json_response(OrgList(items=[OrgSummary.of(seen) for seen in found]))
+
+
+@bp.get("/suggested")
+@doc(query=NoQuery, responses={200: SuggestedOrgList}, auth=True, tags=TAGS)
+@authenticated
+def suggested_orgs(actor: Actor) -> Response:
+    """The organizations the caller may join: their proven address is on a verified domain
+    of the org, whose domain_policy is suggest or auto_join, and they are not a member."""
+    parse_query(NoQuery)
+    found = services().orgs.suggested(SuggestedOrgs(actor))
+    return json_response(SuggestedOrgList(items=[SuggestedOrg.of(org) for org in found]))
+
+
+@bp.post("/<org>/join")
+@doc(responses={201: OrgSummary, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def join_org(actor: Actor, org: str) -> Response:
+    """Join, as a member, an organization /orgs/suggested offers the caller; 409
+    ``already_member``; 404 for any other."""
+    seen = services().orgs.join(JoinOrg(actor, org))
+    return json_response(OrgSummary.of(seen), 201, {"Location": f"/orgs/{seen.org.id}"})
 
 
 @bp.get("/<org>")

@@ -152,7 +152,7 @@ def patch_user(actor: Actor, user_id: str) -> Response:
 
 
 @bp.delete("/users/<user_id:user_id>")
-@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@doc(responses={204: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's

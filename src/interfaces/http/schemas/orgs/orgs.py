@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from application.orgs.orgs import OrgMembership
 from domain.accounts.users import NAME_MAX
 from domain.events.security_events import SecurityEvent
-from domain.orgs.orgs import CUSTOM_ROLES_MAX, SLUG_MAX, SLUG_MIN, Membership
+from domain.orgs.orgs import CUSTOM_ROLES_MAX, SLUG_MAX, SLUG_MIN, Membership, Org
 from interfaces.http.schemas.common import (
     PageOut,
     Strict,
@@ -111,6 +111,22 @@ class OrgOut(OrgSummary):
 
 class OrgList(BaseModel):
     items: list[OrgSummary]
+
+
+class SuggestedOrg(BaseModel):
+    """An org the caller may join: their proven address is on its verified domain."""
+
+    id: str
+    slug: str
+    name: str
+
+    @classmethod
+    def of(cls, org: Org) -> SuggestedOrg:
+        return cls(id=org.id, slug=org.slug.value, name=org.name)
+
+
+class SuggestedOrgList(BaseModel):
+    items: list[SuggestedOrg]
 
 
 class MemberOut(BaseModel):

@@ -1,0 +1,261 @@
+"""An organization's page (docs/pages.md, "Organizations"), in sections each at its own
+address under /account/orgs/{slug}: settings, members, invitations, domains and events.
+Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
+browser's navigation to /orgs/{slug}, the API's address of the org, is sent here
+(docs/decisions/0377-the-org-page-s-address.md).
+
+Each form posts to its own address under the page, leads back to its section (303) with a word
+of confirmation, and a refused one shows the section again with the message beside its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from flask import Response, request
+
+from application.accounts.authentication import Actor
+from application.orgs.domains import OrgDomainRequest
+from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
+from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
+from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
+from application.pagination import DEFAULT_LIMIT
+from domain.errors import InvalidInput
+from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
+from interfaces.shared.services import services
+from interfaces.web import translated
+from interfaces.web.accounts.account import header, signed_in
+from interfaces.web.errors import prefers_html
+from interfaces.web.forms import field, form_errors
+from interfaces.web.rendering import bp, see_other
+
+OrgReads = Callable[..., dict[str, object]]
+
+
+def _org(actor: Actor, org: str) -> dict[str, object]:
+    """What every section shows: the header's, the org (404 unless a member) and what the
+    person's roles allow."""
+    seen = services().orgs.get(GetOrg(actor, org))
+    roles = seen.membership.roles
+    return {
+        **header(actor),
+        "org": seen.org,
+        "me": seen.membership,
+        "may": {permission.value: allowed(roles, permission) for permission in Permission},
+        "roles": (*(role.value for role in OrgRole), *seen.org.custom_roles),
+    }
+
+
+def _cursor() -> str | None:
+    return request.args.get("cursor") if request.method == "GET" else None
+
+
+def _members(actor: Actor, org: str) -> dict[str, object]:
+    query = MemberQuery(actor, org, DEFAULT_LIMIT, _cursor())
+    return {"members": services().orgs.named_members(query), "cursor": _cursor()}
+
+
+def _invitations(actor: Actor, org: str) -> dict[str, object]:
+    return {"invitations": services().org_invitations.list(OrgInvitations(actor, org))}
+
+
+def _domains(actor: Actor, org: str) -> dict[str, object]:
+    return {"domains": services().org_domains.list(OrgDomainRequest(actor, org))}
+
+
+def _events(actor: Actor, org: str) -> dict[str, object]:
+    query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
+    return {"events": services().orgs.events(query), "cursor": _cursor()}
+
+
+@dataclass(frozen=True)
+class OrgSection:
+    """A section of an org's page: its address under /account/orgs/{slug} ("" for the
+    settings), its template, and what it reads besides the org."""
+
+    name: str
+    template: str
+    reads: OrgReads | None = None
+
+    def path(self, slug: str) -> str:
+        return f"/account/orgs/{slug}" + (f"/{self.name}" if self.name != "settings" else "")
+
+    def shown(self, actor: Actor, org: str, **_: str) -> dict[str, object]:
+        extra = self.reads(actor, org) if self.reads is not None else {}
+        return {**_org(actor, org), **extra, "section": self.name}
+
+
+SETTINGS = OrgSection("settings", "orgs/org_settings.html")
+MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
+INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
+DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
+EVENTS = OrgSection("events", "orgs/org_events.html", _events)
+
+View = Callable[..., Response]
+
+
+def org_form(form_id: str, section: OrgSection) -> Callable[[View], View]:
+    """``form_errors`` of a form of ``section``: a refused one shows the section again."""
+    return form_errors(section.template, form_id=form_id, shown=section.shown)
+
+
+def done(what: str, section: OrgSection, slug: str) -> Response:
+    return see_other(section.path(quote(slug)) + "?" + urlencode({"done": what}))
+
+
+def _show(section: OrgSection) -> None:
+    def show(actor: Actor, org: str) -> Response:
+        html = translated.render(section.template, form={}, **section.shown(actor, org))
+        return Response(html)
+
+    show.__name__ = f"org_{section.name}"
+    rule = "/account/orgs/<org>" + ("" if section is SETTINGS else f"/{section.name}")
+    bp.get(rule)(signed_in(show))
+
+
+for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, EVENTS):
+    _show(_section)
+
+
+# -- settings
+
+
+def _custom_roles(text: str) -> list[str]:
+    """The org's own roles as typed: one a line, or separated by commas or spaces."""
+    return [role for role in re.split(r"[\s,]+", text) if role]
+
+
+@bp.post("/account/orgs/<org>/settings")
+@signed_in
+@org_form("settings", SETTINGS)
+def save_org_settings(actor: Actor, org: str) -> Response:
+    """As PATCH /orgs/{org}: only what differs from the org as read is sent."""
+    current = services().orgs.get(GetOrg(actor, org)).org
+    typed: dict[str, object] = {
+        "name": field("name"),
+        "slug": field("slug").strip(),
+        "domain_policy": field("domain_policy"),
+        "require_mfa": request.form.get("require_mfa") == "true",
+        "custom_roles": _custom_roles(field("custom_roles", required=False)),
+    }
+    now: Mapping[str, object] = {
+        "name": current.name,
+        "slug": current.slug.value,
+        "domain_policy": current.domain_policy.value,
+        "require_mfa": current.require_mfa,
+        "custom_roles": list(current.custom_roles),
+    }
+    changes = tuple((name, value) for name, value in typed.items() if value != now[name])
+    if not changes:  # nothing to change: nothing sent, no event
+        return done("settings", SETTINGS, current.slug.value)
+    updated = services().orgs.update(UpdateOrg(actor, org, changes)).org
+    return done("settings", SETTINGS, updated.slug.value)
+
+
+@bp.post("/account/orgs/<org>/delete")
+@signed_in
+@org_form("delete", SETTINGS)
+def delete_an_org(actor: Actor, org: str) -> Response:
+    """Owners delete the org, once they have typed its slug to confirm."""
+    seen = services().orgs.get(GetOrg(actor, org)).org
+    if field("confirm").strip() != seen.slug.value:
+        raise InvalidInput.field(
+            "confirm", "Type the organization's slug to delete it.", "confirmation_mismatch"
+        )
+    services().orgs.delete(DeleteOrg(actor, seen.id))
+    return see_other("/account/orgs?done=org-deleted")
+
+
+# -- members
+
+
+def _roles() -> list[str]:
+    return request.form.getlist("roles")
+
+
+@bp.post("/account/orgs/<org>/members/<user_id>/roles")
+@signed_in
+@org_form("members", MEMBERS)
+def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
+    services().orgs.change_roles(ChangeRoles(actor, org, user_id, _roles()))
+    return done("roles", MEMBERS, org)
+
+
+@bp.post("/account/orgs/<org>/members/<user_id>/remove")
+@signed_in
+@org_form("members", MEMBERS)
+def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
+    """An admin removes a member; a member's own button leaves the org."""
+    services().orgs.remove_member(RemoveMember(actor, org, user_id))
+    if user_id == actor.user_id:
+        return see_other("/account/orgs?done=org-left")
+    return done("member-removed", MEMBERS, org)
+
+
+# -- invitations
+
+
+@bp.post("/account/orgs/<org>/invitations")
+@signed_in
+@org_form("invite", INVITATIONS)
+def invite_to_org(actor: Actor, org: str) -> Response:
+    services().org_invitations.create(InviteToOrg(actor, org, field("email").strip(), _roles()))
+    return done("invited", INVITATIONS, org)
+
+
+@bp.post("/account/orgs/<org>/invitations/<invitation_id>/revoke")
+@signed_in
+@org_form("invitations", INVITATIONS)
+def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
+    services().org_invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
+    return done("invitation-revoked", INVITATIONS, org)
+
+
+# -- domains
+
+
+@bp.post("/account/orgs/<org>/domains")
+@signed_in
+@org_form("domain-add", DOMAINS)
+def add_org_domain(actor: Actor, org: str) -> Response:
+    added = services().org_domains.add(OrgDomainRequest(actor, org, field("domain").strip()))
+    return see_other(
+        DOMAINS.path(quote(org)) + "?" + urlencode({"done": "domain-added"}) + f"#{added.domain}"
+    )
+
+
+@bp.post("/account/orgs/<org>/domains/<domain>/verify")
+@signed_in
+@org_form("domains", DOMAINS)
+def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
+    services().org_domains.verify(OrgDomainRequest(actor, org, domain))
+    return done("domain-verified", DOMAINS, org)
+
+
+@bp.post("/account/orgs/<org>/domains/<domain>/delete")
+@signed_in
+@org_form("domains", DOMAINS)
+def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
+    services().org_domains.delete(OrgDomainRequest(actor, org, domain))
+    return done("domain-deleted", DOMAINS, org)
+
+
+# -- /orgs/{slug} in a browser
+
+_ORG_ADDRESS = re.compile(r"/orgs/(?P<org>[^/]+)")
+
+
+def org_address() -> Response | None:
+    """A browser's navigation to /orgs/{slug} (it asks for HTML before JSON) is sent to the
+    org's page; a program gets the API's answer (docs/decisions/0377-the-org-page-s-address.md)."""
+    found = _ORG_ADDRESS.fullmatch(request.path)
+    if (
+        found is None
+        or found["org"] in RESERVED_SLUGS  # no org's: a page or route of its own
+        or request.method not in ("GET", "HEAD")
+        or not prefers_html()
+    ):
+        return None
+    return see_other(SETTINGS.path(quote(found["org"])))

@@ -1,0 +1,278 @@
+"""The organizations' pages in a real browser (docs/pages.md, "Organizations"): Debian's
+Chromium on gunicorn, the emulators, maildev and a local DNS server, 375 px wide throughout.
+An owner creates an org on /account/orgs, changes its settings, verifies a domain by its TXT
+record, invites and revokes, changes a member's roles and removes them, reads the audit log,
+switches the active org in the header (and is sent to set up two-step sign-in for an org
+that requires it); a member reads it; an admin deletes an org on /admin/orgs; in Spanish too.
+Every page axe-clean, without sideways scrolling, under the pages' CSP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page
+
+from tests.support import mailbox
+from tests.support.api import PASSWORD
+from tests.support.browser import admin, chromium, fill, on_this_server, shoot, signed_up
+from tests.support.browser import violations as axe_findings
+from tests.support.dns_server import DnsServer, dns_server
+from tests.support.servers import cli, serving
+
+pytestmark = pytest.mark.e2e
+PHONE = 375
+WIDTHS = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+
+
+@pytest.fixture(scope="module")
+def dns() -> Iterator[DnsServer]:
+    with dns_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def base(emulators: Any, dns: DnsServer) -> Iterator[str]:
+    with serving("gunicorn-org-pages.log", DNS_RESOLVER=dns.address) as url:
+        yield url
+
+
+def checked(page: Page) -> None:
+    """The page as a phone shows it: no sideways scrolling, nothing serious for axe."""
+    page.set_viewport_size({"width": PHONE, "height": 667})
+    scroll_width, client_width = page.evaluate(WIDTHS)
+    assert scroll_width <= client_width, page.url
+    assert axe_findings(page) == [], page.url
+
+
+def status(page: Page) -> str:
+    return page.get_by_role("status").inner_text()
+
+
+def change_roles(page: Page, name: str, *, check: str, uncheck: str) -> None:
+    """On the members section, ``name``'s roles with ``check`` and without ``uncheck``."""
+    roles = page.get_by_role("group", name=f"Roles of {name}")
+    roles.get_by_label(check, exact=True).check()
+    roles.get_by_label(uncheck, exact=True).uncheck()
+    member = page.get_by_role("listitem").filter(has=roles)
+    member.get_by_role("button", name="Change roles").click()
+
+
+def create_org(page: Page, base: str, slug: str, name: str) -> None:
+    page.goto(base + "/account/orgs")
+    fill(page, name=name, slug=slug)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.wait_for_url(f"{base}/account/orgs/{slug}?done=org-created")
+
+
+def test_an_owner_creates_an_org_changes_it_and_verifies_a_domain(
+    base: str, firestore: Any, dns: DnsServer
+) -> None:
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        signed_up(page, base, "o")
+        answer = page.goto(base + "/account/orgs")
+        assert answer is not None
+        sign_in = requests.get(base + "/sign-in", timeout=30)
+        assert (
+            answer.headers["content-security-policy"]
+            == (sign_in.headers["Content-Security-Policy"])
+        )
+        assert "You are in no organization." in page.inner_text("main")
+        checked(page)
+        create_org(page, base, "acme", "Acme Corp")
+        assert status(page) == "The organization is created: you are its owner."
+        checked(page)
+        shoot(page, "org-settings")
+
+        # Settings: the org's own roles, one a line; a refusal beside its field.
+        page.get_by_label("The organization's own roles (one a line)").fill("billing\nOwner")
+        page.get_by_role("button", name="Save").click()
+        alert = page.locator("#settings-custom_roles-error").inner_text()
+        assert "none of owner, admin, member" in alert
+        checked(page)
+        page.get_by_label("The organization's own roles (one a line)").fill("billing")
+        page.get_by_role("button", name="Save").click()
+        assert status(page) == "The settings are saved."
+
+        # Domains: the TXT record to publish, then verified.
+        page.get_by_role("link", name="Domains").click()
+        fill(page, domain="Example.COM")
+        page.get_by_role("button", name="Add", exact=True).click()
+        assert "publish its TXT record" in status(page)
+        record = page.locator("code", has_text="firegate-verification=").inner_text()
+        assert page.locator("code", has_text="_firegate.example.com").count() == 1
+        checked(page)
+        page.get_by_role("button", name="Verify").click()
+        assert "The TXT record was not found yet." in page.get_by_role("alert").inner_text()
+        dns.zone.set_txt("_firegate.example.com", record)
+        page.get_by_role("button", name="Verify").click()
+        assert status(page) == "The domain is verified."
+        checked(page)
+        shoot(page, "org-domains")
+
+        # Suggested joins: a person who proves an address on the domain is offered the org.
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_label("People whose proven address is on a verified domain").select_option(
+            "suggest"
+        )
+        page.get_by_role("button", name="Save").click()
+        assert status(page) == "The settings are saved."
+        assert page.context.browser is not None
+        person = page.context.browser.new_context(locale="en-US").new_page()
+        person.set_viewport_size({"width": PHONE, "height": 667})
+        name = signed_up(person, base, "j")
+        person.goto(base + "/account/orgs")
+        assert person.get_by_role("button", name="Join Acme Corp").count() == 0  # not proven
+        [mail] = mailbox.wait_for(f"{name}@example.com")
+        person.goto(on_this_server(base, mailbox.link_in(mail)))
+        person.get_by_role("button", name="Verify my address").click()
+        person.goto(base + "/account/orgs")
+        checked(person)
+        person.get_by_role("button", name="Join Acme Corp").click()
+        person.wait_for_url(base + "/account/orgs/acme?done=org-joined")
+        assert status(person) == "You joined the organization."
+
+
+def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        owner = signed_up(page, base, "o")
+        create_org(page, base, "acme", "Acme Corp")
+        page.get_by_label("The organization's own roles (one a line)").fill("billing")
+        page.get_by_role("button", name="Save").click()
+
+        # Invitations: sent by mail, listed, revoked.
+        page.get_by_role("link", name="Invitations").click()
+        fill(page, email="ivy@example.com")
+        page.get_by_label("billing").check()
+        page.get_by_role("button", name="Send the invitation").click()
+        assert status(page) == "The invitation is on its way."
+        assert mailbox.wait_for("ivy@example.com")
+        assert "member, billing" in page.inner_text("main")
+        checked(page)
+        page.get_by_role("button", name="Revoke").click()
+        assert "No invitations." in page.inner_text("main")
+
+        # Members: another person, added by an operator; roles changed, then removed.
+        assert page.context.browser is not None
+        member = page.context.browser.new_context(locale="en-US").new_page()  # axe: JS on
+        member.set_viewport_size({"width": PHONE, "height": 667})
+        name = signed_up(member, base, "m")
+        cli(["orgs", "members", "add", "acme", name, "--role", "member"])
+        member.goto(base + "/orgs/acme")  # the API's address leads a browser to the page
+        member.wait_for_url(base + "/account/orgs/acme")
+        assert member.get_by_role("button", name="Save").count() == 0  # read-only
+        assert member.get_by_role("link", name="Domains").count() == 0
+        member.get_by_role("link", name="Members").click()
+        assert member.get_by_role("button", name="Change roles").count() == 0
+        checked(member)
+
+        page.get_by_role("link", name="Members").click()
+        assert owner in page.inner_text("main") and name in page.inner_text("main")
+        change_roles(page, name, check="admin", uncheck="member")
+        assert status(page) == "The roles are changed."
+        checked(page)
+        shoot(page, "org-members")
+        change_roles(page, owner, check="admin", uncheck="owner")
+        assert "keeps at least one owner" in page.get_by_role("alert").inner_text()
+        page.get_by_role("button", name="Remove").click()
+        assert status(page) == "The member is removed."
+        member.goto(base + "/account/orgs/acme")
+        assert "There is no such page" in member.inner_text("main") or (
+            "No such organization." in member.inner_text("main")
+        )
+
+        # The audit log.
+        page.get_by_role("link", name="Events").click()
+        events = page.inner_text("main")
+        for line in ("Organization created", "Settings changed", "Invitation sent"):
+            assert line in events
+        assert "Member added" in events and "Roles changed" in events
+        assert "Member removed" in events
+        checked(page)
+
+
+def test_the_header_switches_the_active_org(base: str, firestore: Any) -> None:
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        signed_up(page, base, "s")
+        page.goto(base + "/account/devices")
+        assert page.get_by_label("Organization", exact=True).count() == 0  # in no org yet
+        create_org(page, base, "acme", "Acme Corp")
+        page.goto(base + "/account/devices")
+        page.get_by_label("Organization", exact=True).select_option("acme")
+        page.get_by_role("button", name="Switch").click()
+        page.wait_for_url(base + "/account/devices?done=org-switched")
+        assert status(page) == "The active organization is changed."
+        page.goto(base + "/account/orgs")
+        assert "Active" in page.get_by_role("listitem").filter(has_text="Acme Corp").inner_text()
+        checked(page)
+        page.get_by_label("Organization", exact=True).select_option("")
+        page.get_by_role("button", name="Switch").click()
+        page.wait_for_url(base + "/account/orgs?done=org-switched")
+        assert "Active" not in page.inner_text("main")
+
+
+def test_an_org_that_requires_two_step_sign_in(base: str, firestore: Any) -> None:
+    with chromium(javascript=False) as page:
+        signed_up(page, base, "r")
+        create_org(page, base, "strict", "Strict Ltd")
+        page.get_by_label("Members need two-step sign-in to act in this organization").check()
+        page.get_by_role("button", name="Save").click()
+        assert status(page) == "The settings are saved."
+        page.get_by_label("Organization", exact=True).select_option("strict")
+        page.get_by_role("button", name="Switch").click()
+        alert = page.get_by_role("alert")
+        assert "requires two-step sign-in" in alert.inner_text()
+        alert.get_by_role("link", name="Set up two-step sign-in").click()
+        page.wait_for_url(base + "/account/security")
+
+        # Owners delete the org once they type its slug.
+        page.goto(base + "/account/orgs/strict")
+        fill(page, confirm="strict")
+        page.get_by_role("button", name="Delete Strict Ltd").click()
+        page.wait_for_url(base + "/account/orgs?done=org-deleted")
+        assert "You are in no organization." in page.inner_text("main")
+
+
+def test_admins_delete_an_org_on_admin_orgs(base: str, firestore: Any) -> None:
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        admin(page, base)
+        create_org(page, base, "doomed", "Doomed Co")
+        page.goto(base + "/admin")
+        page.get_by_role("link", name="Organizations").click()
+        page.wait_for_url(base + "/admin/orgs")
+        row = page.get_by_role("row").filter(has_text="Doomed Co")
+        checked(page)
+        shoot(page, "admin-orgs")
+        row.get_by_role("button", name="Delete").click()
+        assert status(page) == "The organization is deleted; its memberships ended with it."
+        assert "No organizations." in page.inner_text("main")
+        checked(page)
+
+
+def test_the_pages_in_spanish(base: str, firestore: Any) -> None:
+    with chromium(javascript=True, locale="es-ES") as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        page.goto(base + "/sign-up")
+        fill(page, username="eva", email="eva@example.com", password=PASSWORD)
+        page.get_by_role("button", name="Crear cuenta").click()
+        page.wait_for_url(base + "/account")
+        page.goto(base + "/account/orgs")
+        assert page.get_by_role("heading", name="Tus organizaciones").count() == 1
+        fill(page, name="Acme", slug="acme-es")
+        page.get_by_role("button", name="Crear", exact=True).click()
+        assert status(page) == "La organización está creada: eres su propietario."
+        checked(page)
+        for section in ("Miembros", "Invitaciones", "Dominios", "Eventos"):
+            page.get_by_role("link", name=section).click()
+            assert re.search(section, page.inner_text("h1"))
+            checked(page)
+        page.get_by_label("Organización", exact=True).select_option("acme-es")
+        page.get_by_role("button", name="Cambiar").click()
+        assert status(page) == "La organización activa ha cambiado."
