@@ -117,7 +117,7 @@ def bind_saml_signin(
             box=box,
             orgs=orgs.orgs,
             domains=orgs.domains,
-            links=signed_in.links(hooks.registered_with),
+            links=signed_in.links(hooks),
             sign_in=signed_in.step(),
             policy=SsoPolicy(devices=signed_in.rules.device_policy),
         ),
