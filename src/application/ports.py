@@ -222,8 +222,12 @@ class Audit(StrEnum):
     ORG_MEMBER_ROLES_CHANGED = "org_member_roles_changed"
     ORG_INVITATION_CREATED = "org_invitation_created"  # about the inviter
     ORG_INVITATION_ACCEPTED = "org_invitation_accepted"  # about the person who joined
-    # Organizations' verified domains (docs/reference/orgs.md): reason is the org's id.
+    # Organizations' verified domains (docs/reference/orgs.md)
     ORG_DOMAIN_VERIFIED = "org_domain_verified"
+    # Single sign-on connections (docs/reference/sso.md): reason is the connection's id.
+    ORG_SSO_CONNECTION_CREATED = "org_sso_connection_created"
+    ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"
+    ORG_SSO_CONNECTION_DEACTIVATED = "org_sso_connection_deactivated"
 
 
 @dataclass(frozen=True)

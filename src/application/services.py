@@ -33,6 +33,9 @@ from application.signin.passkeys import PasskeyServices
 from application.signin.personal_tokens import PersonalTokenServices
 from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
+from application.sso.connections import ConnectionServices
+from application.sso.saml import SamlServices
+from application.sso.signin import SamlSignInServices
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class Services:
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
+    sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
+    saml: SamlServices  # docs/reference/sso.md, "The service provider"
+    saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

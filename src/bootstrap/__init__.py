@@ -2,11 +2,11 @@
 
 This module is the table of contents: each capability's module (``bootstrap/accounts.py``,
 ``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``provider.py``,
-``resources.py``, ``migration.py``, over ``platform.py``) makes that capability's adapters
-from its own settings and binds its use cases; the signature of each binding names what it
-takes of the other capabilities. ``bind`` below composes them, in the order they depend on
-each other, into ``Services``; ``build_app`` makes the Flask app over them, with the command
-line (docs/decisions/0042-wiring-per-feature.md).
+``resources.py``, ``migration.py``, ``orgs.py``, ``sso.py``, over ``platform.py``) makes
+that capability's adapters from its own settings and binds its use cases; the signature of
+each binding names what it takes of the other capabilities. ``bind`` below composes them, in
+the order they depend on each other, into ``Services``; ``build_app`` makes the Flask app
+over them, with the command line (docs/decisions/0042-wiring-per-feature.md).
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
@@ -39,6 +39,7 @@ from bootstrap import (
     provider,
     resources,
     signin,
+    sso,
 )
 from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.driving import driving_adapters
@@ -89,8 +90,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
-    # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens.
-    org_purge = orgs.org_purge(adapters.orgs, others=(clients, sig.personal_tokens))
+    # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
+    # single sign-on connections.
+    org_purge = orgs.org_purge(
+        adapters.orgs, others=(clients, sig.personal_tokens, adapters.sso.connections)
+    )
     handlers.update(
         resources.handlers(res, platform=base)
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
@@ -191,6 +195,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
         sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
+        sso_connections=sso.bind_connections(
+            adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
+        ),
+        saml=sso.bind_saml(adapters.sso),
+        saml_signin=sso.bind_saml_signin(
+            adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
+        ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),

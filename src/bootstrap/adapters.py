@@ -27,6 +27,7 @@ from bootstrap import (
     provider,
     resources,
     signin,
+    sso,
 )
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.events import EventsAdapters
@@ -38,6 +39,7 @@ from bootstrap.platform import JobQueueFactory, Platform
 from bootstrap.provider import ProviderAdapters
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.signin import SigninAdapters
+from bootstrap.sso import SsoAdapters
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class Adapters:
     resources: ResourcesAdapters
     migration: MigrationAdapters
     orgs: OrgsAdapters
+    sso: SsoAdapters
 
 
 def build_adapters(
@@ -86,4 +89,5 @@ def build_adapters(
         resources=resources.build(settings, client),
         migration=migration.build(client),
         orgs=orgs.build(settings, client),
+        sso=sso.build(settings, client),
     )

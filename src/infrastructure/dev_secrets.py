@@ -43,6 +43,8 @@ def _lacking_secrets(environ: Mapping[str, str]) -> list[str]:
     signs = environ.get("JWT_PRIVATE_KEY") or environ.get("OIDC_PRIVATE_KEY")
     if provider and not environ.get("OIDC_RSA_PRIVATE_KEY") and not is_rsa_pem(signs):
         lacking.append("OIDC_RSA_PRIVATE_KEY")  # its RS256 ID tokens'
+    if not environ.get("SAML_SP_PRIVATE_KEY"):
+        lacking.append("SAML_SP_PRIVATE_KEY")  # the SAML service provider's (docs/reference/sso.md)
     if environ.get("JOB_QUEUE") == "pubsub" and not environ.get("JOB_PUSH_TOKEN"):
         lacking.append("JOB_PUSH_TOKEN")  # the emulator's push subscription sends ?token=
     return lacking
@@ -156,6 +158,7 @@ _DEVELOPMENT_SECRETS: dict[str, Callable[[], str]] = {
     "MFA_ENCRYPTION_KEY": new_fernet_key,
     "OIDC_PRIVATE_KEY": new_signing_key_pem,
     "OIDC_RSA_PRIVATE_KEY": new_rsa_key_pem,
+    "SAML_SP_PRIVATE_KEY": new_rsa_key_pem,
     "JOB_PUSH_TOKEN": _new_push_token,
 }
 

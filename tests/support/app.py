@@ -25,12 +25,14 @@ from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, provider_tokens
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
+from bootstrap.sso import SsoAdapters, service_provider
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
 from tests.fakes.events import (
@@ -81,6 +83,7 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
+from tests.fakes.sso import FakeConnections, FakeSpentAssertions
 from tests.support.settings import make_settings
 
 # One renderer for every app on the fakes, as a process has one: each mail's templates are
@@ -166,6 +169,12 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
+        ),
+        sso=SsoAdapters(
+            connections=FakeConnections(store),
+            saml_metadata=Pysaml2Metadata(),
+            saml=service_provider(settings),  # pysaml2 and xmlsec1: no request of its own
+            spent=FakeSpentAssertions(),
         ),
     )
 

@@ -17,7 +17,13 @@ from tests.support.settings import TEST_MFA_KEY
 pytestmark = pytest.mark.unit
 
 LOCAL = {"APP_PROFILE": "local"}
-MADE = {"JWT_SECRET", "MFA_ENCRYPTION_KEY", "OIDC_PRIVATE_KEY", "OIDC_RSA_PRIVATE_KEY"}
+MADE = {
+    "JWT_SECRET",
+    "MFA_ENCRYPTION_KEY",
+    "OIDC_PRIVATE_KEY",
+    "OIDC_RSA_PRIVATE_KEY",
+    "SAML_SP_PRIVATE_KEY",
+}
 
 
 def test_made_once_kept_readable_by_its_owner_only_and_reused(tmp_path: Path) -> None:
@@ -36,7 +42,8 @@ def test_the_environment_wins_over_the_kept_ones(tmp_path: Path) -> None:
     configured = {**LOCAL, "JWT_SECRET": "s" * 64, "MFA_ENCRYPTION_KEY": TEST_MFA_KEY}
     used, made = kept_development_secrets(configured, path)
     assert "JWT_SECRET" not in used and "MFA_ENCRYPTION_KEY" not in used
-    assert used == {name: kept[name] for name in ("OIDC_PRIVATE_KEY", "OIDC_RSA_PRIVATE_KEY")}
+    keys = ("OIDC_PRIVATE_KEY", "OIDC_RSA_PRIVATE_KEY", "SAML_SP_PRIVATE_KEY")
+    assert used == {name: kept[name] for name in keys}
     assert made == []
 
 

@@ -138,6 +138,7 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         "MFA_ENCRYPTION_KEY",
         "OIDC_PRIVATE_KEY",
         "OIDC_RSA_PRIVATE_KEY",
+        "SAML_SP_PRIVATE_KEY",
     ]
     settings = make_settings(
         jwt_secret=made["JWT_SECRET"],
@@ -152,6 +153,7 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         "MFA_ENCRYPTION_KEY",
         "OIDC_PRIVATE_KEY",
         "OIDC_RSA_PRIVATE_KEY",
+        "SAML_SP_PRIVATE_KEY",
     }
     without_provider = development_secrets({"APP_PROFILE": "local", "OAUTH_PROVIDER": "false"})
     assert "OIDC_PRIVATE_KEY" not in without_provider
@@ -175,6 +177,7 @@ def test_configured_secrets_and_the_production_profile_get_none() -> None:
         "MFA_ENCRYPTION_KEY": TEST_MFA_KEY,
         "JOB_QUEUE": "pubsub",
         "JOB_PUSH_TOKEN": "t" * 24,
+        "SAML_SP_PRIVATE_KEY": "a PEM key",
     }
     assert development_secrets(configured) == {}
     assert development_secrets({"APP_PROFILE": "production", "JOB_QUEUE": "pubsub"}) == {}

@@ -68,6 +68,9 @@ EventType = Literal[
     "org.invitation_created",
     "org.invitation_accepted",
     "org.domain_verified",
+    "org.sso_connection_created",
+    "org.sso_connection_activated",
+    "org.sso_connection_deactivated",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -131,6 +134,9 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_INVITATION_CREATED, "success"): "org.invitation_created",
     (Audit.ORG_INVITATION_ACCEPTED, "success"): "org.invitation_accepted",
     (Audit.ORG_DOMAIN_VERIFIED, "success"): "org.domain_verified",
+    (Audit.ORG_SSO_CONNECTION_CREATED, "success"): "org.sso_connection_created",
+    (Audit.ORG_SSO_CONNECTION_ACTIVATED, "success"): "org.sso_connection_activated",
+    (Audit.ORG_SSO_CONNECTION_DEACTIVATED, "success"): "org.sso_connection_deactivated",
 }
 
 

@@ -283,7 +283,7 @@ def finish_upstream(
     )
     if flight.connect_for:
         return Arrival(flight.next, connect=identity_of(provider, claims))
-    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    device_aware = with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     try:
         pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
     except MfaRequired as second_step:
@@ -339,7 +339,7 @@ class _DeviceAwareSignIn(SignIn):
         knows_devices: bool = False,
         device: Device | None = None,
     ) -> TokenPair:
-        if self.devices is None:  # never: _with_devices gives one
+        if self.devices is None:  # never: with_devices gives one
             raise AssertionError("a device-aware sign-in without a device policy")
         now = self.clock.now()
         device = self.devices.verify(self.device_token, now)
@@ -359,7 +359,9 @@ class _DeviceAwareSignIn(SignIn):
         return replace(pair, device_token=self.devices.issue(user, now, device))
 
 
-def _with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
+def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
+    """The sign-in step aware of this browser's device (its token), as a password's is: every
+    way of signing in from a browser (upstream providers, single sign-on) uses it."""
     return _DeviceAwareSignIn(
         sign_in.sessions,
         sign_in.tokens,
@@ -407,7 +409,7 @@ def native_sign_in(
         raise _refused()
     secret = _client_secret(provider, box)
     claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
-    device_aware = _with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
+    device_aware = with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
 
 

@@ -42,6 +42,7 @@ from infrastructure.settings.provider import ProviderSettings
 from infrastructure.settings.resources import ResourceSettings
 from infrastructure.settings.service import ServiceSettings
 from infrastructure.settings.signin import SignInSettings
+from infrastructure.settings.sso import SsoSettings
 from infrastructure.settings.telemetry import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     branding: BrandingSettings
     events: EventsSettings
     orgs: OrgSettings
+    sso: SsoSettings
     resources: ResourceSettings
     migration: MigrationSettings
     jobs: JobSettings
@@ -164,6 +166,14 @@ class Settings(BaseSettings):
                 "signed ES256, and relying parties that accept only RS256 (OpenID Connect's "
                 "default) will refuse them; set OIDC_RSA_PRIVATE_KEY to a PEM RSA key."
             )
+        return self
+
+    @model_validator(mode="after")
+    def _saml_key(self) -> Settings:
+        """Outside production, a development key for the SAML service provider when none is
+        set (the local profile keeps its own in .local, docs/configuration.md)."""
+        if self.sso.saml_sp_private_key is None and self.service.app_profile != "production":
+            self.sso.saml_sp_private_key = DevelopmentKey(development_rsa_key_pem)
         return self
 
     @model_validator(mode="after")

@@ -239,6 +239,25 @@ def drop_flight(response: Response) -> Response:
     return response
 
 
+# -- a single sign-on in progress (docs/reference/sso.md, "Signing in")
+
+
+def hold_sso_flight(response: Response, flight: str) -> None:
+    """The sealed flight of a SAML sign-in. The IdP posts its answer from its own site: the
+    cookie goes with that POST only as SameSite=None, which browsers take with Secure only
+    (not locally, where the IdP on this machine is the same site)."""
+    _set(response, "sso", flight, FLIGHT_MAX_AGE, "Lax" if config().local else "None")
+
+
+def sso_flight() -> str:
+    return _read("sso")
+
+
+def drop_sso_flight(response: Response) -> Response:
+    _delete(response, "sso")
+    return response
+
+
 # -- passkeys: where the page's address can use them (docs/pages.md#passkeys)
 
 

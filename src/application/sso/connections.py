@@ -1,0 +1,308 @@
+"""An org's single sign-on connections: its admins create one (SAML or OpenID), configure the
+identity provider and the attribute mapping, activate it, switch it off or delete it
+(docs/reference/sso.md, "Connections"; docs/decisions/0387-sso-connections.md).
+
+Whoever calls these names the org as the path does (id or slug) and is a member who may
+manage it (``member_view``): for anyone else the org does not exist (404) or the change is
+not theirs to make (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import cast
+
+from application.accounts.authentication import Actor
+from application.orgs.orgs import member_view
+from application.orgs.ports import OrgRepository
+from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
+from application.sso.ports import Connections, SamlMetadata
+from domain.errors import FieldError, InvalidInput
+from domain.orgs.orgs import Org, Permission
+from domain.sso.connections import (
+    CERTIFICATES_MAX,
+    CLIENT_ID_MAX,
+    SECRET_MAX,
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    IdpCertificate,
+    OidcIdp,
+    SamlIdp,
+    SpAddresses,
+    checked_entity_id,
+    checked_mapping,
+    checked_name,
+    checked_status,
+    checked_text,
+    checked_url,
+    is_connection_id,
+    no_such_connection,
+)
+
+SAML_FIELDS = ("metadata_xml", "entity_id", "sso_url", "certificates", "allow_idp_initiated")
+OIDC_FIELDS = ("issuer", "client_id", "client_secret")
+EDITABLE = ("name", "status", "saml", "oidc", "mapping")
+METADATA_MAX = 256 * 1024  # an IdP's metadata with a few certificates is a few KB
+
+
+@dataclass(frozen=True)
+class ConnectionRequest:
+    """A connection route's request: the caller, the org as the path names it, the
+    connection's id (None: the org's list, or a new one), what the body asks."""
+
+    actor: Actor
+    org: str
+    connection_id: str | None = None
+    changes: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectionTools:
+    """What configuring a connection uses besides storage."""
+
+    metadata: SamlMetadata
+    box: SecretBox  # seals an OpenID client secret
+    clock: Clock
+
+
+def _admin(cmd: ConnectionRequest, orgs: OrgRepository) -> Org:
+    return member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG).org
+
+
+def _of(org: Org, cmd: ConnectionRequest, connections: Connections) -> Connection:
+    """The org's connection the path names: 404 ``connection_not_found`` for another org's."""
+    found = (
+        connections.get(cmd.connection_id)
+        if cmd.connection_id and is_connection_id(cmd.connection_id)
+        else None
+    )
+    if found is None or found.org_id != org.id:
+        raise no_such_connection()
+    return found
+
+
+def _section(
+    changes: Mapping[str, object], name: str, allowed: tuple[str, ...]
+) -> dict[str, object]:
+    value = changes[name]
+    if not isinstance(value, Mapping):
+        raise InvalidInput.field(name, "An object.", "invalid_" + name)
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise InvalidInput.of(
+            [
+                FieldError(f"{name}.{key}", "Not a field of this section.", "unknown_field")
+                for key in unknown
+            ]
+        )
+    return dict(value)
+
+
+def _saml(idp: SamlIdp, given: dict[str, object], tools: ConnectionTools) -> SamlIdp:
+    """``idp`` with what was given: metadata first (it sets entity ID, address and
+    certificates), then each field given beside it."""
+    problems: list[FieldError] = []
+    xml = given.get("metadata_xml")
+    if xml is not None:
+        if not isinstance(xml, str) or not xml.strip() or len(xml) > METADATA_MAX:
+            raise InvalidInput.field(
+                "saml.metadata_xml", "The identity provider's metadata (XML).", "invalid_metadata"
+            )
+        read = tools.metadata.idp(xml, tools.clock.now())
+        idp = replace(read, allow_idp_initiated=idp.allow_idp_initiated)
+    entity_id = given.get("entity_id")
+    if entity_id is not None:
+        idp = replace(idp, entity_id=checked_entity_id(str(entity_id), problems))
+    sso_url = given.get("sso_url")
+    if sso_url is not None:
+        idp = replace(idp, sso_url=checked_url(str(sso_url), "saml.sso_url", problems))
+    certificates = given.get("certificates")
+    if certificates is not None:
+        if (
+            not isinstance(certificates, list)
+            or len(certificates) > CERTIFICATES_MAX
+            or not all(isinstance(c, str) for c in certificates)
+        ):
+            problems.append(
+                FieldError(
+                    "saml.certificates",
+                    f"A list of at most {CERTIFICATES_MAX} certificates (PEM).",
+                    "invalid_certificate",
+                )
+            )
+        else:
+            read_certificates: tuple[IdpCertificate, ...] = tuple(
+                tools.metadata.certificate(text, tools.clock.now())
+                for text in cast(list[str], certificates)
+            )
+            idp = replace(idp, certificates=read_certificates)
+    allow = given.get("allow_idp_initiated")
+    if allow is not None:
+        if not isinstance(allow, bool):
+            problems.append(
+                FieldError(
+                    "saml.allow_idp_initiated", "true or false.", "invalid_allow_idp_initiated"
+                )
+            )
+        else:
+            idp = replace(idp, allow_idp_initiated=allow)
+    if problems:
+        raise InvalidInput.of(problems)
+    return idp
+
+
+def _oidc(idp: OidcIdp, given: dict[str, object], tools: ConnectionTools) -> OidcIdp:
+    problems: list[FieldError] = []
+    values = {k: v for k, v in given.items() if v is not None}
+    if not all(isinstance(v, str) for v in values.values()):
+        raise InvalidInput.field("oidc", "Each field is a string.", "invalid_oidc")
+    texts = cast(dict[str, str], values)
+    if "issuer" in texts:
+        idp = replace(idp, issuer=checked_url(texts["issuer"], "oidc.issuer", problems).rstrip("/"))
+    if "client_id" in texts:
+        idp = replace(
+            idp,
+            client_id=checked_text(texts["client_id"], "oidc.client_id", CLIENT_ID_MAX, problems),
+        )
+    if "client_secret" in texts:
+        secret = checked_text(texts["client_secret"], "oidc.client_secret", SECRET_MAX, problems)
+        if not problems:
+            idp = replace(idp, sealed_secret=tools.box.seal(secret))
+    if problems:
+        raise InvalidInput.of(problems)
+    return idp
+
+
+def configured(
+    connection: Connection, org: Org, changes: Mapping[str, object], tools: ConnectionTools
+) -> Connection:
+    """``connection`` with ``changes`` (a subset of ``EDITABLE``) checked and applied, its next
+    version; the status last, so a connection configured and activated at once is checked
+    complete (409 ``connection_incomplete``)."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput.of(
+            [FieldError(name, "This field cannot be changed.", "unknown_field") for name in unknown]
+        )
+    fields: dict[str, object] = {}
+    if "name" in changes:
+        fields["name"] = checked_name(changes["name"])
+    for section, kind in (("saml", ConnectionKind.SAML), ("oidc", ConnectionKind.OIDC)):
+        if section in changes and connection.kind is not kind:
+            raise InvalidInput.field(
+                section, f"This is a {connection.kind.value} connection.", "wrong_kind"
+            )
+    if "saml" in changes:
+        fields["saml"] = _saml(connection.saml, _section(changes, "saml", SAML_FIELDS), tools)
+    if "oidc" in changes:
+        fields["oidc"] = _oidc(connection.oidc, _section(changes, "oidc", OIDC_FIELDS), tools)
+    if "mapping" in changes:
+        given = changes["mapping"]
+        if not isinstance(given, Mapping):
+            raise InvalidInput.field("mapping", "An object.", "invalid_mapping")
+        fields["mapping"] = checked_mapping(given, org.custom_roles)
+    if "status" in changes:
+        fields["status"] = checked_status(changes["status"])
+    return connection.changed(tools.clock.now(), **fields)
+
+
+def _status_event(before: Connection, after: Connection) -> Audit | None:
+    if after.active and not before.active:
+        return Audit.ORG_SSO_CONNECTION_ACTIVATED
+    if before.active and not after.active:
+        return Audit.ORG_SSO_CONNECTION_DEACTIVATED
+    return None
+
+
+def _event(audit_type: Audit, cmd: ConnectionRequest, connection: Connection) -> AuditEvent:
+    # The connection's id is the event's reason: the org's log says which one.
+    return AuditEvent(
+        audit_type, user_id=cmd.actor.user_id, org_id=connection.org_id, reason=connection.id
+    )
+
+
+def create_connection(
+    cmd: ConnectionRequest,
+    *,
+    orgs: OrgRepository,
+    connections: Connections,
+    tools: ConnectionTools,
+    audit: AuditLog,
+) -> Connection:
+    """A new ``draft`` connection of kind ``kind`` named ``name``, configured with whatever
+    else the request gives (and activated, if it asks and the connection is complete):
+    ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
+    ``too_many_connections`` past ``CONNECTIONS_MAX``."""
+    org = _admin(cmd, orgs)
+    changes = dict(cmd.changes)
+    kind, name = changes.pop("kind", ""), changes.pop("name", "")
+    new = Connection.create(
+        org.id, str(kind), cast(str, name), cmd.actor.user_id, tools.clock.now()
+    )
+    connection = replace(configured(new, org, changes, tools), version=1) if changes else new
+    events = [_event(Audit.ORG_SSO_CONNECTION_CREATED, cmd, connection)]
+    if connection.active:
+        events.append(_event(Audit.ORG_SSO_CONNECTION_ACTIVATED, cmd, connection))
+    staged = audit.stage(events)
+    connections.add(connection, staged)
+    audit.committed(staged)
+    return connection
+
+
+def list_connections(
+    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
+) -> list[Connection]:
+    return connections.list_for(_admin(cmd, orgs).id)
+
+
+def get_connection(
+    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
+) -> Connection:
+    return _of(_admin(cmd, orgs), cmd, connections)
+
+
+def update_connection(
+    cmd: ConnectionRequest,
+    *,
+    orgs: OrgRepository,
+    connections: Connections,
+    tools: ConnectionTools,
+    audit: AuditLog,
+) -> Connection:
+    """The connection changed as asked: 409 ``connection_incomplete`` when it would be
+    active without what it needs, ``connection_changed`` when another change came first
+    (read it again); ``org.sso_connection_activated``/``deactivated`` with the change."""
+    org = _admin(cmd, orgs)
+    before = _of(org, cmd, connections)
+    after = configured(before, org, cmd.changes, tools)
+    status_event = _status_event(before, after)
+    staged = audit.stage([_event(status_event, cmd, after)] if status_event else [])
+    stored = connections.replace(after, staged)
+    audit.committed(staged)
+    return stored
+
+
+def delete_connection(
+    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, audit: AuditLog
+) -> None:
+    """Remove the connection: nobody signs in with it from then on (an active one's removal
+    is recorded as ``org.sso_connection_deactivated``)."""
+    org = _admin(cmd, orgs)
+    found = _of(org, cmd, connections)
+    removed = connections.delete(org.id, found.id)
+    if removed is None:
+        raise no_such_connection()
+    if removed.status is ConnectionStatus.ACTIVE:
+        audit.record(_event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd, removed))
+
+
+@dataclass(frozen=True)
+class ConnectionServices:
+    create: Callable[[ConnectionRequest], Connection]
+    list: Callable[[ConnectionRequest], list[Connection]]
+    get: Callable[[ConnectionRequest], Connection]
+    update: Callable[[ConnectionRequest], Connection]
+    delete: Callable[[ConnectionRequest], None]
+    addresses: Callable[[str], SpAddresses]  # a connection's, by its id

@@ -1,0 +1,59 @@
+"""SAML 2.0 sign-in through an org's connection: firegate's service provider metadata, and
+the checks an identity provider's answer goes through (docs/reference/sso.md, "SAML";
+docs/decisions/0388-the-saml-service-provider.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.sso.ports import Connections, SamlAssertion, SamlServiceProvider, SpentAssertions
+from domain.errors import Unauthenticated
+from domain.sso.connections import Connection, ConnectionKind, is_connection_id, no_such_connection
+
+
+def saml_connection(connection_id: str, connections: Connections, *, active: bool) -> Connection:
+    """The SAML connection of this id (404 ``connection_not_found`` for none, an OpenID one,
+    or, with ``active``, one not active: a draft or switched off signs nobody in)."""
+    found = connections.get(connection_id) if is_connection_id(connection_id) else None
+    if found is None or found.kind is not ConnectionKind.SAML or (active and not found.active):
+        raise no_such_connection()
+    return found
+
+
+def saml_metadata(connection_id: str, *, connections: Connections, sp: SamlServiceProvider) -> str:
+    """The service provider's metadata for a SAML connection in any status: the IT admin
+    loads it into their IdP while the connection is still a draft."""
+    return sp.metadata(saml_connection(connection_id, connections, active=False))
+
+
+@dataclass(frozen=True)
+class SamlAnswer:
+    """An IdP's answer at the ACS: the connection it came to, the ``SAMLResponse`` as posted,
+    and the id of the request this browser started (None: it started none)."""
+
+    connection_id: str
+    response: str
+    request_id: str | None
+
+
+def checked_assertion(
+    answer: SamlAnswer,
+    *,
+    connections: Connections,
+    sp: SamlServiceProvider,
+    spent: SpentAssertions,
+) -> tuple[Connection, SamlAssertion]:
+    """The active connection and the assertion its IdP made, once: every check of
+    ``SamlServiceProvider.assertion``, then the assertion's id spent (401 ``saml_replayed``
+    for one seen before, under any concurrency)."""
+    connection = saml_connection(answer.connection_id, connections, active=True)
+    assertion = sp.assertion(connection, answer.response, answer.request_id)
+    if not spent.spend(connection.id, assertion.id, assertion.expires_at):
+        raise Unauthenticated("This answer was used already.", code="saml_replayed")
+    return connection, assertion
+
+
+@dataclass(frozen=True)
+class SamlServices:
+    metadata: Callable[[str], str]  # a connection's service provider metadata, by its id

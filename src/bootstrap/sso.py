@@ -1,0 +1,124 @@
+"""Single sign-on for organizations: its adapters and its use cases bound to them
+(docs/reference/sso.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from application.accounts.accounts import AccountHooks
+from application.orgs.ports import OrgRepository
+from application.ports import SecretBox
+from application.sso.connections import (
+    ConnectionServices,
+    ConnectionTools,
+    create_connection,
+    delete_connection,
+    get_connection,
+    list_connections,
+    update_connection,
+)
+from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
+from application.sso.saml import SamlServices, saml_metadata
+from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
+from bootstrap.federation import SignedIn
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.platform import Platform
+from domain.sso.connections import SpAddresses
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+
+@dataclass(frozen=True)
+class SsoAdapters:
+    connections: Connections
+    saml_metadata: SamlMetadata  # reads an IdP's metadata
+    saml: SamlServiceProvider  # firegate as the service provider of each SAML connection
+    spent: SpentAssertions  # the SAML assertions used
+
+
+def service_provider(settings: Settings) -> SamlServiceProvider:
+    """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503)."""
+    from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
+
+    key = settings.sso.saml_sp_private_key
+    return Pysaml2ServiceProvider(
+        lambda: key.get_secret_value() if key is not None else None,
+        partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def build(settings: Settings, client: Client) -> SsoAdapters:
+    from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
+    from infrastructure.firestore.sso.connections import FirestoreConnections
+    from infrastructure.sso.saml_metadata import Pysaml2Metadata
+
+    return SsoAdapters(
+        connections=FirestoreConnections(client),
+        saml_metadata=Pysaml2Metadata(),
+        saml=service_provider(settings),
+        spent=FirestoreSpentAssertions(client),
+    )
+
+
+def bind_connections(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    orgs: OrgRepository,
+    box: SecretBox,
+    platform: Platform,
+) -> ConnectionServices:
+    """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
+    the connections' own addresses are under PUBLIC_URL."""
+    connections, audit = own.connections, platform.audit
+    tools = ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+    return ConnectionServices(
+        create=partial(
+            create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
+        ),
+        list=partial(list_connections, orgs=orgs, connections=connections),
+        get=partial(get_connection, orgs=orgs, connections=connections),
+        update=partial(
+            update_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
+        ),
+        delete=partial(delete_connection, orgs=orgs, connections=connections, audit=audit),
+        addresses=partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def bind_saml(own: SsoAdapters) -> SamlServices:
+    return SamlServices(
+        metadata=partial(saml_metadata, connections=own.connections, sp=own.saml),
+    )
+
+
+def bind_saml_signin(
+    own: SsoAdapters,
+    *,
+    orgs: OrgsAdapters,
+    signed_in: SignedIn,
+    hooks: AccountHooks,
+) -> SamlSignInServices:
+    """Signing in through a SAML connection: the linking rules of every identity provider
+    (``signed_in``, with rule 5's verification mail from ``hooks``), the org's verified
+    domains and memberships (``orgs``)."""
+    box, clock = signed_in.signin.secret_box, signed_in.platform.clock
+    return SamlSignInServices(
+        start=partial(start_saml, connections=own.connections, sp=own.saml, box=box, clock=clock),
+        finish=partial(
+            finish_saml,
+            connections=own.connections,
+            sp=own.saml,
+            spent=own.spent,
+            box=box,
+            orgs=orgs.orgs,
+            domains=orgs.domains,
+            links=signed_in.links(hooks),
+            sign_in=signed_in.step(),
+            policy=SsoPolicy(devices=signed_in.rules.device_policy),
+        ),
+    )

@@ -1,0 +1,307 @@
+"""An organization's single sign-on connections: the company's own identity provider, SAML 2.0
+or OpenID Connect, that its people sign in with (docs/reference/sso.md;
+docs/decisions/0387-sso-connections.md).
+
+A connection starts as a ``draft``, is configured (the identity provider's values, the mapping
+of its attributes), and becomes ``active`` only when complete; ``inactive`` keeps it
+configured but unused. Its kind never changes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.orgs.orgs import BUILT_IN_ROLES, OrgRole
+from domain.text import has_control
+
+CONNECTIONS_MAX = 5  # per org: a company has one IdP, sometimes a second while it moves
+NAME_MAX = 60
+URL_MAX = 2048
+ENTITY_ID_MAX = 1024
+CLIENT_ID_MAX = 512
+SECRET_MAX = 4096
+CERTIFICATES_MAX = 4  # an IdP rolling its key publishes the old and the new
+ATTRIBUTE_MAX = 256
+GROUP_MAX = 256
+ROLE_MAPPINGS_MAX = 100
+# An attribute name: a SAML attribute's Name (often a URI) or an OpenID claim.
+_ATTRIBUTE = re.compile(r"[A-Za-z0-9_:./#-]{1,256}")
+_ID = re.compile(r"[a-z0-9]{20}")
+
+
+class ConnectionKind(StrEnum):
+    SAML = "saml"
+    OIDC = "oidc"
+
+
+class ConnectionStatus(StrEnum):
+    DRAFT = "draft"  # being set up: signs nobody in
+    ACTIVE = "active"  # signs the org's people in
+    INACTIVE = "inactive"  # configured, switched off
+
+
+@dataclass(frozen=True)
+class IdpCertificate:
+    """One of the SAML IdP's signing certificates: ``der`` base64 (as metadata carries it)
+    and when it expires (shown to admins, who are warned before)."""
+
+    der: str
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class SamlIdp:
+    """The SAML identity provider as configured: from its metadata or field by field."""
+
+    entity_id: str = ""
+    sso_url: str = ""  # its SingleSignOnService for the HTTP-Redirect binding
+    certificates: tuple[IdpCertificate, ...] = ()
+    allow_idp_initiated: bool = False
+
+
+@dataclass(frozen=True)
+class OidcIdp:
+    """The OpenID provider: found by discovery at ``issuer``; the secret sealed
+    (``SecretBox``), never stored in the clear."""
+
+    issuer: str = ""
+    client_id: str = ""
+    sealed_secret: str = ""
+
+
+@dataclass(frozen=True)
+class AttributeMapping:
+    """Where the IdP's answer says who the person is. ``email`` empty: the SAML NameID or
+    the OpenID ``email`` claim; ``roles``: an IdP group → the org roles it grants."""
+
+    email: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    groups: str = ""
+    roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: str
+    org_id: str
+    kind: ConnectionKind
+    name: str
+    status: ConnectionStatus
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    saml: SamlIdp = SamlIdp()
+    oidc: OidcIdp = OidcIdp()
+    mapping: AttributeMapping = AttributeMapping()
+    version: int = 1  # each change takes the next: a change read from another is refused
+
+    @staticmethod
+    def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
+        problems: list[FieldError] = []
+        if kind not in {k.value for k in ConnectionKind}:
+            problems.append(FieldError("kind", "One of saml, oidc.", "invalid_kind"))
+        checked = _name(name, problems)
+        if problems:
+            raise InvalidInput.of(problems)
+        return Connection(
+            id=new_connection_id(),
+            org_id=org_id,
+            kind=ConnectionKind(kind),
+            name=checked,
+            status=ConnectionStatus.DRAFT,
+            created_at=now,
+            updated_at=now,
+            created_by=created_by,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.status is ConnectionStatus.ACTIVE
+
+    def missing(self) -> list[FieldError]:
+        """What the connection lacks to sign anyone in: empty when it is complete."""
+        problems: list[FieldError] = []
+        if self.kind is ConnectionKind.SAML:
+            for name, value in (("entity_id", self.saml.entity_id), ("sso_url", self.saml.sso_url)):
+                if not value:
+                    problems.append(FieldError(f"saml.{name}", "Required to activate.", "missing"))
+            if not self.saml.certificates:
+                problems.append(FieldError("saml.certificates", "Required to activate.", "missing"))
+        else:
+            for name, value in (
+                ("issuer", self.oidc.issuer),
+                ("client_id", self.oidc.client_id),
+                ("client_secret", self.oidc.sealed_secret),
+            ):
+                if not value:
+                    problems.append(FieldError(f"oidc.{name}", "Required to activate.", "missing"))
+        return problems
+
+    def changed(self, now: datetime, **fields: object) -> Connection:
+        """The connection with ``fields`` set, its next version; an active one stays
+        complete (409 ``connection_incomplete``)."""
+        after = replace(self, **fields, updated_at=now, version=self.version + 1)  # type: ignore[arg-type]
+        if after.active and (problems := after.missing()):
+            raise Conflict(
+                "The connection lacks what it needs to sign people in: "
+                + ", ".join(p.field for p in problems)
+                + ".",
+                code="connection_incomplete",
+            )
+        return after
+
+
+def new_connection_id() -> str:
+    """20 of a-z0-9: a path segment of the connection's addresses (``/sso/{id}/...``)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+def is_connection_id(value: str) -> bool:
+    return bool(_ID.fullmatch(value))
+
+
+def no_such_connection() -> NotFound:
+    return NotFound("No such connection.", code="connection_not_found")
+
+
+def _name(value: object, problems: list[FieldError]) -> str:
+    name = " ".join(value.split()) if isinstance(value, str) else ""
+    if not name or len(name) > NAME_MAX or has_control(name):
+        problems.append(FieldError("name", f"1 to {NAME_MAX} characters.", "invalid_name"))
+    return name
+
+
+def checked_name(value: object) -> str:
+    problems: list[FieldError] = []
+    name = _name(value, problems)
+    if problems:
+        raise InvalidInput.of(problems)
+    return name
+
+
+def checked_status(value: object) -> ConnectionStatus:
+    if value not in {s.value for s in ConnectionStatus}:
+        raise InvalidInput.field("status", "One of draft, active, inactive.", "invalid_status")
+    return ConnectionStatus(str(value))
+
+
+def checked_url(value: str, field_name: str, problems: list[FieldError]) -> str:
+    """An identity provider's address: https, or http to this machine (an IdP run beside
+    firegate, as the tests do)."""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if len(value) > URL_MAX or has_control(value) or not host or parts.fragment:
+        problems.append(FieldError(field_name, "Not an address.", "invalid_url"))
+    elif parts.scheme != "https" and not (
+        parts.scheme == "http" and host in {"localhost", "127.0.0.1", "::1"}
+    ):
+        problems.append(FieldError(field_name, "The address must be https.", "https_required"))
+    return value
+
+
+def checked_entity_id(value: str, problems: list[FieldError]) -> str:
+    if not value or len(value) > ENTITY_ID_MAX or has_control(value) or value != value.strip():
+        problems.append(
+            FieldError("saml.entity_id", f"1 to {ENTITY_ID_MAX} characters.", "invalid_entity_id")
+        )
+    return value
+
+
+def checked_text(value: str, field_name: str, limit: int, problems: list[FieldError]) -> str:
+    if not value.strip() or len(value) > limit or has_control(value):
+        problems.append(
+            FieldError(
+                field_name,
+                f"1 to {limit} characters.",
+                "invalid_" + field_name.rsplit(".", maxsplit=1)[-1],
+            )
+        )
+    return value
+
+
+def checked_mapping(given: Mapping[str, object], custom_roles: Iterable[str]) -> AttributeMapping:
+    """An attribute mapping as given (``email``, ``given_name``, ``family_name``, ``groups``:
+    attribute names, "" for the default; ``roles``: group → org roles). A group may grant
+    ``admin``, ``member`` and the org's own roles, never ``owner``: who owns the org is
+    decided in firegate, not by a group at the IdP (docs/decisions/0387-sso-connections.md)."""
+    problems: list[FieldError] = []
+    names: dict[str, str] = {}
+    for key in ("email", "given_name", "family_name", "groups"):
+        value = given.get(key, "")
+        if not isinstance(value, str) or (value and not _ATTRIBUTE.fullmatch(value)):
+            problems.append(
+                FieldError(
+                    f"mapping.{key}",
+                    f"An attribute name: 1 to {ATTRIBUTE_MAX} of A-Z, a-z, 0-9 and '_:./#-'.",
+                    "invalid_attribute",
+                )
+            )
+            value = ""
+        names[key] = value
+    unknown = sorted(set(given) - {"email", "given_name", "family_name", "groups", "roles"})
+    for key in unknown:
+        problems.append(FieldError(f"mapping.{key}", "Not a mapping field.", "unknown_field"))
+    allowed = (BUILT_IN_ROLES - {OrgRole.OWNER.value}) | set(custom_roles)
+    roles: dict[str, tuple[str, ...]] = {}
+    raw = given.get("roles", {})
+    if not isinstance(raw, Mapping) or len(raw) > ROLE_MAPPINGS_MAX:
+        problems.append(
+            FieldError(
+                "mapping.roles",
+                f"At most {ROLE_MAPPINGS_MAX} groups, each with a list of roles.",
+                "invalid_roles",
+            )
+        )
+        raw = {}
+    for group, granted in raw.items():
+        if not isinstance(group, str) or not group or len(group) > GROUP_MAX or has_control(group):
+            problems.append(
+                FieldError(
+                    "mapping.roles", f"A group: 1 to {GROUP_MAX} characters.", "invalid_group"
+                )
+            )
+            continue
+        if (
+            not isinstance(granted, list | tuple)
+            or not granted
+            or not all(isinstance(r, str) and r in allowed for r in granted)
+        ):
+            problems.append(
+                FieldError(
+                    "mapping.roles",
+                    f"Group {group!r}: a list of the org's roles (not owner).",
+                    "unknown_role",
+                )
+            )
+            continue
+        roles[group] = tuple(dict.fromkeys(granted))
+    if problems:
+        raise InvalidInput.of(problems)
+    return AttributeMapping(roles=roles, **names)
+
+
+@dataclass(frozen=True)
+class SpAddresses:
+    """firegate's side of a connection, which the customer's IT admin enters at their IdP."""
+
+    entity_id: str  # SAML: the SP's entity ID, which is also where its metadata is
+    acs_url: str  # SAML: where the IdP posts its answers (HTTP-POST binding)
+    redirect_uri: str  # OpenID: where the provider returns
+
+    @staticmethod
+    def of(public_url: str, connection_id: str) -> SpAddresses:
+        base = f"{public_url.rstrip('/')}/sso/{connection_id}"
+        return SpAddresses(
+            entity_id=f"{base}/saml/metadata",
+            acs_url=f"{base}/saml/acs",
+            redirect_uri=f"{base}/oidc/callback",
+        )

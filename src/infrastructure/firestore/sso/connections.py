@@ -1,0 +1,221 @@
+"""Single sign-on connections in ``sso_connections/{id}`` and each org's list of them in
+``sso_orgs/{org_id}`` (application/sso/ports.py, docs/reference/sso.md).
+
+Adding one is a commit that creates the connection and rewrites the org's list, guarded by
+the list's update time as read (``optimistic.py``): of thirty admins adding at once, each
+round has one winner and the others read again, so the org never holds more than
+``CONNECTIONS_MAX``. A change is guarded the same way by the connection's own update time
+and version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import NotFound as DocumentMissing
+from google.cloud import firestore
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.errors import Conflict
+from domain.sso.connections import (
+    CONNECTIONS_MAX,
+    AttributeMapping,
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    IdpCertificate,
+    OidcIdp,
+    SamlIdp,
+    no_such_connection,
+)
+from infrastructure.firestore.client import BOUNDED, read_document, run_query
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.security_events import write_staged
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+
+CONNECTIONS, SSO_ORGS = "sso_connections", "sso_orgs"
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+def connection_to_doc(connection: Connection) -> dict[str, Any]:
+    saml, oidc, mapping = connection.saml, connection.oidc, connection.mapping
+    return {
+        "org_id": connection.org_id,
+        "kind": connection.kind.value,
+        "name": connection.name,
+        "status": connection.status.value,
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+        "created_by": connection.created_by,
+        "version": connection.version,
+        "saml": {
+            "entity_id": saml.entity_id,
+            "sso_url": saml.sso_url,
+            "certificates": [{"der": c.der, "not_after": c.not_after} for c in saml.certificates],
+            "allow_idp_initiated": saml.allow_idp_initiated,
+        },
+        "oidc": {
+            "issuer": oidc.issuer,
+            "client_id": oidc.client_id,
+            "client_secret": oidc.sealed_secret,
+        },
+        "mapping": {
+            "email": mapping.email,
+            "given_name": mapping.given_name,
+            "family_name": mapping.family_name,
+            "groups": mapping.groups,
+            # Group names may hold any character, so not as field names: as pairs.
+            "roles": [{"group": g, "roles": list(r)} for g, r in mapping.roles.items()],
+        },
+    }
+
+
+def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
+    saml, oidc, mapping = data.get("saml", {}), data.get("oidc", {}), data.get("mapping", {})
+    return Connection(
+        id=id_,
+        org_id=data["org_id"],
+        kind=ConnectionKind(data["kind"]),
+        name=data["name"],
+        status=ConnectionStatus(data["status"]),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        created_by=data["created_by"],
+        version=int(data.get("version", 1)),
+        saml=SamlIdp(
+            entity_id=saml.get("entity_id", ""),
+            sso_url=saml.get("sso_url", ""),
+            certificates=tuple(
+                IdpCertificate(c["der"], c["not_after"]) for c in saml.get("certificates", [])
+            ),
+            allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
+        ),
+        oidc=OidcIdp(
+            issuer=oidc.get("issuer", ""),
+            client_id=oidc.get("client_id", ""),
+            sealed_secret=oidc.get("client_secret", ""),
+        ),
+        mapping=AttributeMapping(
+            email=mapping.get("email", ""),
+            given_name=mapping.get("given_name", ""),
+            family_name=mapping.get("family_name", ""),
+            groups=mapping.get("groups", ""),
+            roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
+        ),
+    )
+
+
+def too_many() -> Conflict:
+    return Conflict(
+        f"An organization has at most {CONNECTIONS_MAX} connections: delete one first.",
+        code="too_many_connections",
+    )
+
+
+@translates_errors
+class FirestoreConnections:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._connections = client.collection(CONNECTIONS)
+        self._orgs = client.collection(SSO_ORGS)
+
+    def _snapshots(self, org_id: str, connection_id: str) -> tuple[Snapshot, Snapshot]:
+        """The org's list and the connection, in one round trip."""
+        refs = [self._orgs.document(org_id), self._connections.document(connection_id)]
+        found = {snap.reference.path: snap for snap in self._client.get_all(refs, **BOUNDED)}
+        return found[refs[0].path], found[refs[1].path]
+
+    def add(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> None:
+        def attempt() -> None:
+            listed, _ = self._snapshots(connection.org_id, connection.id)
+            ids = list((listed.to_dict() or {}).get("connection_ids", [])) if listed.exists else []
+            if len(ids) >= CONNECTIONS_MAX:
+                raise too_many()
+            batch = self._client.batch()
+            fields = {"connection_ids": [*ids, connection.id]}
+            if listed.exists:
+                batch.update(listed.reference, fields, option=unchanged_since(listed))
+            else:
+                batch.create(listed.reference, fields)
+            batch.create(self._connections.document(connection.id), connection_to_doc(connection))
+            write_staged(self._client, batch, staged)
+            try:
+                batch.commit(**BOUNDED)
+            except AlreadyExists:
+                raise Stale from None  # the list was created meanwhile: read it again
+
+        until_unchanged(attempt)
+
+    def get(self, connection_id: str) -> Connection | None:
+        data = read_document(self._client, self._connections.document(connection_id))
+        return connection_from_doc(connection_id, data) if data is not None else None
+
+    def list_for(self, org_id: str) -> list[Connection]:
+        found = run_query(
+            self._client,
+            self._connections.where(filter=firestore.FieldFilter("org_id", "==", org_id)).limit(
+                CONNECTIONS_MAX * 2
+            ),
+        )
+        connections = [connection_from_doc(id_, data) for id_, data in found]
+        return sorted(connections, key=lambda c: (c.created_at, c.id))
+
+    def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
+        def attempt() -> Connection:
+            ref = self._connections.document(connection.id)
+            snap = next(iter(self._client.get_all([ref], **BOUNDED)))
+            if not snap.exists:
+                raise no_such_connection()
+            if int((snap.to_dict() or {}).get("version", 1)) != connection.version - 1:
+                raise Conflict(
+                    "The connection was changed meanwhile: read it again.",
+                    code="connection_changed",
+                )
+            batch = self._client.batch()
+            batch.update(ref, connection_to_doc(connection), option=unchanged_since(snap))
+            write_staged(self._client, batch, staged)
+            try:
+                batch.commit(**BOUNDED)
+            except DocumentMissing:
+                raise Stale from None
+            return connection
+
+        return until_unchanged(attempt)
+
+    def delete(self, org_id: str, connection_id: str) -> Connection | None:
+        def attempt() -> Connection | None:
+            listed, snap = self._snapshots(org_id, connection_id)
+            data = snap.to_dict() if snap.exists else None
+            if data is None or data.get("org_id") != org_id:
+                return None
+            batch = self._client.batch()
+            batch.delete(snap.reference, option=unchanged_since(snap))
+            if listed.exists:
+                ids = [
+                    i
+                    for i in (listed.to_dict() or {}).get("connection_ids", [])
+                    if i != connection_id
+                ]
+                batch.update(
+                    listed.reference, {"connection_ids": ids}, option=unchanged_since(listed)
+                )
+            try:
+                batch.commit(**BOUNDED)
+            except DocumentMissing:
+                raise Stale from None
+            return connection_from_doc(connection_id, data)
+
+        return until_unchanged(attempt)
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        batch = self._client.batch()
+        for id_, _ in run_query(
+            self._client,
+            self._connections.where(filter=firestore.FieldFilter("org_id", "==", org_id)).limit(
+                CONNECTIONS_MAX * 2
+            ),
+        ):
+            batch.delete(self._connections.document(id_))
+        batch.delete(self._orgs.document(org_id))
+        batch.commit(**BOUNDED)

@@ -1,0 +1,26 @@
+"""Single sign-on for organizations (docs/reference/sso.md): the SAML service provider's key,
+``SAML_SP_PRIVATE_KEY`` (PEM RSA, at least 2048 bits), which signs its requests; its
+certificate in the metadata is made from it. Unset in production, SAML sign-in answers 503
+``saml_not_configured``; the local profile keeps a development key of its own."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, field_validator
+
+from infrastructure.dev_secrets import is_rsa_pem
+from infrastructure.settings.group import SettingsGroup
+
+
+class SsoSettings(SettingsGroup):
+    saml_sp_private_key: SecretStr | None = None
+
+    @field_validator("saml_sp_private_key")
+    @classmethod
+    def _rsa(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        if value is not None and not is_rsa_pem(value.get_secret_value()):
+            raise ValueError(
+                "SAML_SP_PRIVATE_KEY must be a PEM RSA private key of 2048 bits or more"
+            )
+        return value

@@ -1,0 +1,318 @@
+"""firegate as a SAML 2.0 service provider, one per connection, with pysaml2 and xmlsec1
+(application/sso/ports.py ``SamlServiceProvider``; docs/reference/sso.md, "SAML sign-in";
+docs/decisions/0386-saml-with-pysaml2.md, docs/decisions/0388-the-saml-service-provider.md).
+
+Nothing of the protocol is written here: pysaml2 builds the signed AuthnRequest and checks
+the answer (the signature by the IdP's certificates from the connection, with xmlsec1; the
+audience, destination, recipient, ``InResponseTo``, the validity window with 2 minutes of
+skew). This module gives it its configuration and turns its verdicts into ours.
+
+pysaml2 takes keys and certificates as files: the service provider's are written once per
+process into a private temporary folder (mode 0700, the key 0600).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from application.sso.ports import SamlAssertion, SamlLogin
+from domain.errors import Unauthenticated, Unavailable
+from domain.sso.connections import Connection, SpAddresses
+
+SKEW = 120  # seconds of clock difference accepted with the IdP
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+ASSERTION_LIFETIME = timedelta(minutes=10)  # kept as spent when it names no end
+CLIENTS_KEPT = 64  # connections' configured clients kept per process
+# The certificate in the metadata is made from the key alone, so every instance and every
+# restart publishes the same one (an IdP that pins it keeps working).
+_CERT_NOT_BEFORE = datetime(2026, 1, 1, tzinfo=UTC)
+_CERT_NOT_AFTER = datetime(2126, 1, 1, tzinfo=UTC)
+
+
+def _refused(code: str, detail: str) -> Unauthenticated:
+    return Unauthenticated(detail, code=code)
+
+
+def not_configured() -> Unavailable:
+    return Unavailable(
+        "SAML sign-in is not configured on this service (SAML_SP_PRIVATE_KEY).",
+        code="saml_not_configured",
+    )
+
+
+class Pysaml2ServiceProvider:
+    def __init__(
+        self,
+        private_key_pem: Callable[[], str | None],
+        addresses: Callable[[str], SpAddresses],
+        xmlsec: str | None = None,
+    ) -> None:
+        self._key = private_key_pem
+        self._addresses = addresses
+        self._xmlsec = xmlsec or shutil.which("xmlsec1")
+        self._lock = threading.Lock()
+        self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
+        self._clients: OrderedDict[tuple[str, int], Any] = OrderedDict()
+
+    # -- the service provider's key and certificate
+
+    def _key_files(self) -> tuple[str, str, str]:
+        with self._lock:
+            if self._files is None:
+                pem = self._key()
+                if not pem or not self._xmlsec:
+                    raise not_configured()
+                self._files = _write_key_files(pem)
+            return self._files
+
+    def certificate(self) -> str:
+        """The service provider's certificate, base64 DER (as metadata carries it)."""
+        return self._key_files()[2]
+
+    # -- pysaml2's client for one connection
+
+    def _client(self, connection: Connection) -> Any:
+        from saml2.client import Saml2Client  # noqa: PLC0415 - seconds to import; see module
+        from saml2.config import SPConfig  # noqa: PLC0415
+
+        key = (connection.id, connection.version)
+        with self._lock:
+            found = self._clients.get(key)
+            if found is not None:
+                self._clients.move_to_end(key)
+                return found
+        key_file, cert_file, _ = self._key_files()
+        config = SPConfig()
+        config.load(
+            _sp_config(
+                connection, self._addresses(connection.id), key_file, cert_file, self._xmlsec or ""
+            )
+        )
+        client = Saml2Client(config)
+        with self._lock:
+            self._clients[key] = client
+            while len(self._clients) > CLIENTS_KEPT:
+                self._clients.popitem(last=False)
+        return client
+
+    # -- the port
+
+    def metadata(self, connection: Connection) -> str:
+        from saml2.metadata import entity_descriptor  # noqa: PLC0415
+
+        return str(entity_descriptor(self._client(connection).config))
+
+    def login(self, connection: Connection, relay_state: str) -> SamlLogin:
+        from saml2 import BINDING_HTTP_REDIRECT  # noqa: PLC0415
+
+        request_id, info = self._client(connection).prepare_for_authenticate(
+            entityid=connection.saml.entity_id,
+            relay_state=relay_state,
+            binding=BINDING_HTTP_REDIRECT,
+            sigalg=RSA_SHA256,
+            digest_alg=SHA256,
+        )
+        return SamlLogin(url=dict(info["headers"])["Location"], request_id=request_id)
+
+    def assertion(
+        self, connection: Connection, response: str, request_id: str | None
+    ) -> SamlAssertion:
+        from saml2 import BINDING_HTTP_POST  # noqa: PLC0415
+
+        outstanding = {request_id: "/"} if request_id else {}
+        try:
+            parsed = self._client(connection).parse_authn_request_response(
+                response, BINDING_HTTP_POST, outstanding
+            )
+        except Exception as exc:  # every refusal of pysaml2's, by its kind
+            raise _verdict(exc) from None
+        if parsed is None or parsed.assertion is None:
+            raise _refused("saml_invalid", "The identity provider's answer holds no assertion.")
+        return _assertion(parsed)
+
+
+def _verdict(exc: Exception) -> Unauthenticated:
+    """pysaml2's refusal as ours: a code for each kind the tests name, ``saml_invalid`` else."""
+    from saml2.response import (  # noqa: PLC0415
+        IncorrectlySigned,
+        StatusError,
+        UnsolicitedResponse,
+    )
+    from saml2.sigver import SignatureError  # noqa: PLC0415
+    from saml2.validate import ResponseLifetimeExceed, ToEarly  # noqa: PLC0415
+
+    text = str(exc).lower()
+    verdicts: list[tuple[bool, str, str]] = [
+        (
+            isinstance(exc, UnsolicitedResponse),
+            "saml_unsolicited",
+            "This answer was not asked for by this browser (or the connection does not allow "
+            "sign-ins started at the identity provider).",
+        ),
+        (
+            isinstance(exc, IncorrectlySigned | SignatureError)
+            or "signature" in text
+            or "signed" in text,
+            "saml_bad_signature",
+            "The answer is not signed by the identity provider's certificate.",
+        ),
+        (
+            isinstance(exc, ResponseLifetimeExceed | ToEarly)
+            or "expired" in text
+            or "condition not ok" in text,
+            "saml_expired",
+            "The answer is outside its validity window.",
+        ),
+        (
+            isinstance(exc, StatusError),
+            "saml_idp_refused",
+            "The identity provider did not sign the person in.",
+        ),
+        (
+            "audience" in text or "intended" in text,
+            "saml_wrong_audience",
+            "The answer is meant for another service.",
+        ),
+        (
+            "destination" in text or "recipient" in text,
+            "saml_wrong_destination",
+            "The answer is addressed elsewhere.",
+        ),
+    ]
+    for matches, code, detail in verdicts:
+        if matches:
+            return _refused(code, detail)
+    return _refused("saml_invalid", "The identity provider's answer could not be accepted.")
+
+
+def _assertion(parsed: Any) -> SamlAssertion:
+    assertion = parsed.assertion
+    attributes: dict[str, tuple[str, ...]] = {}
+    for statement in assertion.attribute_statement or []:
+        for attribute in statement.attribute or []:
+            values = tuple(v.text or "" for v in attribute.attribute_value or [])
+            for name in {attribute.name, attribute.friendly_name} - {None, ""}:
+                attributes[name] = attributes.get(name, ()) + values
+    name_id = parsed.name_id
+    ends = getattr(assertion.conditions, "not_on_or_after", None) if assertion.conditions else None
+    expires_at = (
+        datetime.strptime(ends[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        if ends
+        else datetime.now(UTC) + ASSERTION_LIFETIME
+    )
+    return SamlAssertion(
+        id=assertion.id,
+        name_id=(name_id.text or "").strip() if name_id is not None else "",
+        name_id_format=(name_id.format or "") if name_id is not None else "",
+        attributes=attributes,
+        expires_at=expires_at + timedelta(seconds=SKEW),
+        in_response_to=parsed.in_response_to or None,
+    )
+
+
+def _idp_metadata(connection: Connection) -> str:
+    """The connection's IdP as metadata, for pysaml2 to trust: only what the admin configured."""
+    from saml2 import BINDING_HTTP_REDIRECT, md, samlp, xmldsig  # noqa: PLC0415
+
+    keys = [
+        md.KeyDescriptor(
+            use="signing",
+            key_info=xmldsig.KeyInfo(
+                x509_data=[xmldsig.X509Data(x509_certificate=xmldsig.X509Certificate(text=c.der))]
+            ),
+        )
+        for c in connection.saml.certificates
+    ]
+    descriptor = md.EntityDescriptor(
+        entity_id=connection.saml.entity_id,
+        idpsso_descriptor=md.IDPSSODescriptor(
+            protocol_support_enumeration=samlp.NAMESPACE,
+            key_descriptor=keys,
+            single_sign_on_service=[
+                md.SingleSignOnService(
+                    binding=BINDING_HTTP_REDIRECT, location=connection.saml.sso_url
+                )
+            ],
+        ),
+    )
+    return str(descriptor)
+
+
+def _sp_config(
+    connection: Connection, sp: SpAddresses, key_file: str, cert_file: str, xmlsec: str
+) -> dict[str, Any]:
+    from saml2 import BINDING_HTTP_POST  # noqa: PLC0415
+    from saml2.saml import NAMEID_FORMAT_UNSPECIFIED  # noqa: PLC0415
+
+    return {
+        "entityid": sp.entity_id,
+        "key_file": key_file,
+        "cert_file": cert_file,
+        "xmlsec_binary": xmlsec,
+        "accepted_time_diff": SKEW,
+        "allow_unknown_attributes": True,
+        "metadata": {"inline": [_idp_metadata(connection)]} if connection.saml.entity_id else {},
+        "service": {
+            "sp": {
+                "endpoints": {"assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]},
+                "authn_requests_signed": True,
+                "want_response_signed": False,
+                "want_assertions_signed": False,
+                "want_assertions_or_response_signed": True,
+                "allow_unsolicited": connection.saml.allow_idp_initiated,
+                "name_id_format": [NAMEID_FORMAT_UNSPECIFIED],
+                "signing_algorithm": RSA_SHA256,
+                "digest_algorithm": SHA256,
+            }
+        },
+    }
+
+
+def _write_key_files(pem: str) -> tuple[str, str, str]:
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise not_configured()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "firegate SAML service provider")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(int.from_bytes(hashlib.sha256(public).digest()[:16], "big") >> 1 or 1)
+        .not_valid_before(_CERT_NOT_BEFORE)
+        .not_valid_after(_CERT_NOT_AFTER)
+        .sign(key, hashes.SHA256())  # PKCS#1 v1.5: the same bytes for the same key
+    )
+    folder = tempfile.mkdtemp(prefix="firegate-saml-")
+    key_file, cert_file = os.path.join(folder, "sp.key"), os.path.join(folder, "sp.crt")
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    with open(cert_file, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return key_file, cert_file, der

@@ -1,0 +1,137 @@
+"""The connections' port against the fake and Firestore (the emulator): round trips, the
+org's limit under 30 parallel adds, changes guarded by version, deletion and purge
+(docs/reference/sso.md, "Connections")."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from threading import Barrier
+from typing import Any
+
+import pytest
+
+from application.ports import Audit, AuditEvent
+from application.sso.ports import Connections
+from domain.errors import Conflict, NotFound
+from domain.sso.connections import (
+    CONNECTIONS_MAX,
+    AttributeMapping,
+    Connection,
+    ConnectionStatus,
+    IdpCertificate,
+    OidcIdp,
+    SamlIdp,
+)
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.sso import FakeConnections
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 11, 26, 12, 0, 0, 123000, tzinfo=UTC)
+PARALLEL = 30
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def connections(request: pytest.FixtureRequest) -> Connections:
+    if request.param == "fake":
+        return FakeConnections(InMemoryStore())
+    from infrastructure.firestore.sso.connections import FirestoreConnections
+
+    client: Any = request.getfixturevalue("firestore")
+    return FirestoreConnections(client)
+
+
+def made(org_id: str = "o1", kind: str = "saml", name: str = "Okta") -> Connection:
+    return Connection.create(org_id, kind, name, "u1", NOW)
+
+
+def test_a_configured_connection_round_trips(connections: Connections) -> None:
+    saml = replace(
+        made(),
+        saml=SamlIdp(
+            "https://idp/m",
+            "https://idp/sso",
+            (IdpCertificate("MIIB", NOW + timedelta(days=9)),),
+            True,
+        ),
+        mapping=AttributeMapping("mail", "gn", "sn", "groups", {"IT / Ops.": ("admin", "member")}),
+    )
+    oidc = replace(made(kind="oidc"), oidc=OidcIdp("https://issuer", "client", "sealed"))
+    connections.add(saml)
+    connections.add(oidc)
+    assert connections.get(saml.id) == saml
+    assert connections.get(oidc.id) == oidc
+    assert connections.get("absent00000000000000") is None
+    assert [c.id for c in connections.list_for("o1")] == sorted(
+        [saml.id, oidc.id], key=lambda i: (NOW, i)
+    )
+    assert connections.list_for("o2") == []
+
+
+def test_thirty_admins_adding_at_once_stop_at_the_limit(connections: Connections) -> None:
+    barrier = Barrier(PARALLEL)
+
+    def add(n: int) -> str:
+        barrier.wait()
+        try:
+            connections.add(made(name=f"c{n}"))
+            return "added"
+        except Conflict as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        outcomes = list(pool.map(add, range(PARALLEL)))
+    assert outcomes.count("added") == CONNECTIONS_MAX
+    assert outcomes.count("too_many_connections") == PARALLEL - CONNECTIONS_MAX
+    assert len(connections.list_for("o1")) == CONNECTIONS_MAX
+    # Another org is not limited by this one's.
+    connections.add(made("o2"))
+
+
+def test_a_change_is_stored_over_the_version_it_was_made_from(connections: Connections) -> None:
+    first = made()
+    connections.add(first)
+    staged = RecordingAuditLog().stage([AuditEvent(Audit.ORG_SSO_CONNECTION_ACTIVATED)])
+    renamed = first.changed(NOW, name="Okta EU")
+    assert connections.replace(renamed, staged) == renamed
+    assert connections.get(first.id) == renamed
+    with pytest.raises(Conflict) as stale:
+        connections.replace(first.changed(NOW, name="from an old read"))
+    assert stale.value.code == "connection_changed"
+    barrier = Barrier(PARALLEL)
+
+    def change(n: int) -> str:
+        barrier.wait()
+        try:
+            connections.replace(renamed.changed(NOW, name=f"n{n}"))
+            return "changed"
+        except Conflict as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        outcomes = list(pool.map(change, range(PARALLEL)))
+    assert outcomes.count("changed") == 1
+    assert outcomes.count("connection_changed") == PARALLEL - 1
+    with pytest.raises(NotFound):
+        connections.replace(made().changed(NOW, name="never stored"))
+
+
+def test_delete_frees_a_place_and_purge_ends_them_all(connections: Connections) -> None:
+    kept = [made(name=f"c{n}") for n in range(CONNECTIONS_MAX)]
+    for connection in kept:
+        connections.add(connection)
+    assert connections.delete("o2", kept[0].id) is None  # not that org's
+    active = replace(kept[0], status=ConnectionStatus.ACTIVE)
+    assert connections.delete("o1", kept[0].id) == replace(active, status=kept[0].status)
+    assert connections.delete("o1", kept[0].id) is None
+    connections.add(made(name="again"))
+    connections.add(made("o2"))
+    connections.delete_owned_by_org("o1", 2)
+    connections.delete_owned_by_org("o1", 2)  # a purge run twice
+    assert connections.list_for("o1") == []
+    assert connections.get(kept[1].id) is None
+    assert len(connections.list_for("o2")) == 1
+    for n in range(CONNECTIONS_MAX):
+        connections.add(made(name=f"after {n}"))

@@ -1,0 +1,75 @@
+"""Fakes of single sign-on's ports: the connections, the SAML assertions used."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from application.ports import NO_WRITES, StagedWrites
+from domain.errors import Conflict
+from domain.sso.connections import CONNECTIONS_MAX, Connection, no_such_connection
+from tests.fakes.kernel import InMemoryStore
+
+
+class FakeConnections:
+    """The connections in a dictionary, each change under the store's lock as one Firestore
+    commit is."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.lock = self.store.lock
+        self.connections: dict[str, Connection] = {}
+
+    def _of(self, org_id: str) -> list[Connection]:
+        return [c for c in self.connections.values() if c.org_id == org_id]
+
+    def add(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> None:
+        with self.lock:
+            if len(self._of(connection.org_id)) >= CONNECTIONS_MAX:
+                raise Conflict("Too many connections.", code="too_many_connections")
+            self.connections[connection.id] = connection
+            self.store.commit_staged(staged)
+
+    def get(self, connection_id: str) -> Connection | None:
+        with self.lock:
+            return self.connections.get(connection_id)
+
+    def list_for(self, org_id: str) -> list[Connection]:
+        with self.lock:
+            return sorted(self._of(org_id), key=lambda c: (c.created_at, c.id))
+
+    def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
+        with self.lock:
+            stored = self.connections.get(connection.id)
+            if stored is None:
+                raise no_such_connection()
+            if stored.version != connection.version - 1:
+                raise Conflict("Changed meanwhile.", code="connection_changed")
+            self.connections[connection.id] = connection
+            self.store.commit_staged(staged)
+            return connection
+
+    def delete(self, org_id: str, connection_id: str) -> Connection | None:
+        with self.lock:
+            stored = self.connections.get(connection_id)
+            if stored is None or stored.org_id != org_id:
+                return None
+            return self.connections.pop(connection_id)
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        with self.lock:
+            for connection in self._of(org_id):
+                del self.connections[connection.id]
+
+
+class FakeSpentAssertions:
+    def __init__(self) -> None:
+        self.spent: dict[tuple[str, str], datetime] = {}
+        self.lock = threading.Lock()
+
+    def spend(self, connection_id: str, assertion_id: str, expires_at: datetime) -> bool:
+        with self.lock:
+            if (connection_id, assertion_id) in self.spent:
+                return False
+            self.spent[connection_id, assertion_id] = expires_at
+            return True

@@ -1,0 +1,134 @@
+"""A SAML identity provider nobody here wrote: pysaml2's own IdP (``saml2.server.Server``),
+run in the test's process with a key of its own, answering firegate's AuthnRequests with
+signed responses, and the crafted answers the refusals are tested with
+(docs/reference/sso.md, "SAML")."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from tests.support.saml import certificate_not_after
+
+ENTITY_ID = "https://idp.corp.example/metadata"
+SSO_URL = "https://idp.corp.example/sso"
+PASSWORD = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    key_file: str
+    cert_file: str
+    der: str  # the certificate, base64 DER
+
+
+def key_pair(name: str = "idp.corp.example") -> KeyPair:
+    """A new RSA key and its self-signed certificate, as files (pysaml2 reads files)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    until, since = certificate_not_after()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(since)
+        .not_valid_after(until)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix="saml-idp-")
+    key_file, cert_file = os.path.join(folder, "idp.key"), os.path.join(folder, "idp.crt")
+    with open(key_file, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    with open(cert_file, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return KeyPair(key_file, cert_file, der)
+
+
+class SamlIdpForTests:
+    """pysaml2's IdP, trusting the service providers whose metadata it is given."""
+
+    def __init__(
+        self, *sp_metadata: str, keys: KeyPair | None = None, lifetime_minutes: int = 5
+    ) -> None:
+        from saml2 import BINDING_HTTP_REDIRECT
+        from saml2.config import IdPConfig
+        from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
+        from saml2.server import Server
+
+        self.keys = keys or key_pair()
+        config = IdPConfig()
+        config.load(
+            {
+                "entityid": ENTITY_ID,
+                "key_file": self.keys.key_file,
+                "cert_file": self.keys.cert_file,
+                "xmlsec_binary": "/usr/bin/xmlsec1",
+                "metadata": {"inline": list(sp_metadata)},
+                "service": {
+                    "idp": {
+                        "endpoints": {"single_sign_on_service": [(SSO_URL, BINDING_HTTP_REDIRECT)]},
+                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
+                        "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}}},
+                    }
+                },
+            }
+        )
+        self.server = Server(config=config)
+
+    def request_of(self, url: str) -> Any:
+        """The AuthnRequest a redirect to the IdP carries, checked as the IdP checks it."""
+        from saml2 import BINDING_HTTP_REDIRECT
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        return self.server.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+
+    def response(
+        self,
+        *,
+        in_response_to: str | None,
+        destination: str,
+        audience: str,
+        email: str = "alice@corp.example",
+        attributes: Mapping[str, list[str]] | None = None,
+        sign_response: bool = True,
+        sign_assertion: bool = True,
+    ) -> str:
+        """A response as XML text (not yet base64), for the test to alter or post."""
+        from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+
+        response = self.server.create_authn_response(
+            dict(attributes or {"mail": [email], "givenName": ["Alice"]}),
+            in_response_to=in_response_to,
+            destination=destination,
+            sp_entity_id=audience,
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            userid=email,
+            authn={"class_ref": PASSWORD},
+            sign_response=sign_response,
+            sign_assertion=sign_assertion,
+        )
+        return str(response)
+
+
+def posted(xml: str) -> str:
+    """The ``SAMLResponse`` form field of an answer: base64 of its XML."""
+    return base64.b64encode(xml.encode()).decode()

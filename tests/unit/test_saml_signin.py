@@ -1,0 +1,205 @@
+"""Signing in through an org's SAML connection on the fakes, against pysaml2's own IdP with
+xmlsec1: the round trip, just-in-time accounts and memberships on the org's verified domains,
+the account that proved the address linked, an unverified domain joining nobody, replays and
+other browsers refused (docs/reference/sso.md, "Signing in")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from application.orgs.members import AddMember
+from application.ports import Audit
+from application.sso.signin import identity_provider
+from tests.fakes.orgs import FakeTxtRecords
+from tests.support.api import bearer, login, register
+from tests.support.app import World
+from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair, SamlIdpForTests, key_pair
+
+pytestmark = pytest.mark.unit
+CORP = "corp.example"
+
+
+@pytest.fixture(scope="module")
+def idp_keys() -> KeyPair:
+    return key_pair()
+
+
+@dataclass
+class Sso:
+    world: World
+    org_id: str
+    connection: dict[str, Any]
+    idp: SamlIdpForTests
+    owner: dict[str, str]
+
+    @property
+    def cid(self) -> str:
+        return str(self.connection["id"])
+
+    def answer(self, client: FlaskClient, email: str, groups: tuple[str, ...] = ()) -> Any:
+        """A browser's round trip: to the IdP, whose signed answer it posts to the ACS."""
+        start = client.get(f"/sso/{self.cid}/saml?next=/account/orgs")
+        assert start.status_code == 303, start.get_data(as_text=True)
+        request = self.idp.request_of(start.headers["Location"])
+        return self.post(client, self.response(request.message.id, email, groups))
+
+    def response(self, request_id: str | None, email: str, groups: tuple[str, ...] = ()) -> str:
+        saml = self.connection["saml"]
+        attributes = {"mail": [email], "givenName": ["Ada"], "sn": ["Lovelace"]}
+        if groups:
+            attributes["groups"] = list(groups)
+        return self.idp.response(
+            in_response_to=request_id,
+            destination=saml["acs_url"],
+            audience=saml["sp_entity_id"],
+            email=email,
+            attributes=attributes,
+        )
+
+    def post(self, client: FlaskClient, xml: str) -> Any:
+        from tests.support.saml_idp import posted
+
+        return client.post(f"/sso/{self.cid}/saml/acs", data={"SAMLResponse": posted(xml)})
+
+    def member_roles(self, user_id: str) -> tuple[str, ...] | None:
+        found = self.world.adapters.orgs.orgs.membership(self.org_id, user_id)
+        return found.roles if found is not None else None
+
+    def user_of(self, email: str) -> Any:
+        return self.world.adapters.accounts.users.find_by_login(email)
+
+
+@pytest.fixture
+def sso(idp_keys: KeyPair) -> Sso:
+    world = World()
+    client = world.client
+    register(client, "olga")
+    owner = bearer(login(client, "olga"))
+    org = client.post("/orgs", json={"slug": "corp", "name": "Corp"}, headers=owner).get_json()
+    record = client.post("/orgs/corp/domains", json={"domain": CORP}, headers=owner).get_json()
+    txt = world.adapters.orgs.txt
+    assert isinstance(txt, FakeTxtRecords)
+    txt.records[record["record"]["name"]] = [record["record"]["value"]]
+    verified = client.post(f"/orgs/corp/domains/{CORP}/verify", headers=owner)
+    assert verified.status_code == 200, verified.get_json()
+    made = client.post(
+        "/orgs/corp/connections",
+        json={
+            "kind": "saml",
+            "name": "Corp IdP",
+            "saml": {"entity_id": ENTITY_ID, "sso_url": SSO_URL, "certificates": [idp_keys.der]},
+            "mapping": {"email": "mail", "groups": "groups", "roles": {"IT": ["admin"]}},
+            "status": "active",
+        },
+        headers=owner,
+    )
+    assert made.status_code == 201, made.get_json()
+    connection = made.get_json()
+    metadata = client.get(f"/sso/{connection['id']}/saml/metadata").get_data(as_text=True)
+    return Sso(world, org["id"], connection, SamlIdpForTests(metadata, keys=idp_keys), owner)
+
+
+def signed_in(client: FlaskClient) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(sso: Sso) -> None:
+    browser = sso.world.app.test_client()
+    arrived = sso.answer(browser, "ada@corp.example", groups=("IT", "Other"))
+    assert arrived.status_code == 303, arrived.get_data(as_text=True)
+    assert urlsplit(arrived.headers["Location"]).path == "/account/orgs"
+    assert signed_in(browser)
+    user = sso.user_of("ada@corp.example")
+    assert user is not None and user.email_verified and user.password_hash is None
+    assert user.name == "Ada Lovelace"
+    assert sso.member_roles(user.id) == ("admin",)  # IT → admin; Other maps to nothing
+    links = sso.world.adapters.accounts.identities.list_for(user.id)
+    assert [link.provider for link in links] == [identity_provider(sso.cid)]
+    events = [(e.event, e.org_id, e.reason) for e in sso.world.audit.events]
+    assert (Audit.ORG_MEMBER_ADDED, sso.org_id, "sso") in events
+    # The same person again: the same account, still a member as they were.
+    again = sso.world.app.test_client()
+    assert sso.answer(again, "ada@corp.example").status_code == 303
+    assert sso.user_of("ada@corp.example").id == user.id
+    assert sso.member_roles(user.id) == ("admin",)
+
+
+def test_no_group_mapped_makes_a_member(sso: Sso) -> None:
+    browser = sso.world.app.test_client()
+    assert sso.answer(browser, "bob@corp.example").status_code == 303
+    assert sso.member_roles(sso.user_of("bob@corp.example").id) == ("member",)
+
+
+def test_the_account_that_proved_the_address_is_linked_and_told(sso: Sso) -> None:
+    client = sso.world.client
+    register(client, "ivy", email="ivy@corp.example")
+    ivy = sso.user_of("ivy@corp.example")
+    sso.world.adapters.accounts.users.update(ivy.id, lambda u: u.with_email_verified(u.updated_at))
+    browser = sso.world.app.test_client()
+    assert sso.answer(browser, "ivy@corp.example").status_code == 303
+    assert signed_in(browser)
+    links = sso.world.adapters.accounts.identities.list_for(ivy.id)
+    assert [link.provider for link in links] == [identity_provider(sso.cid)]
+    added = [e for e in sso.world.audit.events if e.event is Audit.IDENTITY_LINKED]
+    assert added and added[-1].user_id == ivy.id and added[-1].added is not None
+    assert sso.member_roles(ivy.id) == ("member",)
+
+
+def test_an_address_on_another_domain_joins_no_org(sso: Sso) -> None:
+    browser = sso.world.app.test_client()
+    arrived = sso.answer(browser, "eve@elsewhere.example")
+    assert arrived.status_code == 303
+    eve = sso.user_of("eve@elsewhere.example")
+    assert eve is not None and not eve.email_verified  # the connection proves no such address
+    assert sso.member_roles(eve.id) is None
+    # An account that proved that address is not linked by it: its owner signs in to connect.
+    register(sso.world.client, "mia", email="mia@elsewhere.example")
+    mia = sso.user_of("mia@elsewhere.example")
+    sso.world.adapters.accounts.users.update(mia.id, lambda u: u.with_email_verified(u.updated_at))
+    refused = sso.answer(sso.world.app.test_client(), "mia@elsewhere.example")
+    assert refused.status_code == 303
+    assert urlsplit(refused.headers["Location"]).path == "/sign-in/connect"
+    assert sso.world.adapters.accounts.identities.list_for(mia.id) == []
+
+
+def test_a_replayed_or_foreign_answer_signs_nobody_in(sso: Sso) -> None:
+    browser = sso.world.app.test_client()
+    start = browser.get(f"/sso/{sso.cid}/saml")
+    request = sso.idp.request_of(start.headers["Location"])
+    xml = sso.response(request.message.id, "ada@corp.example")
+    # Another browser, which started nothing, cannot use this browser's answer.
+    thief = sso.world.app.test_client()
+    assert sso.post(thief, xml).status_code == 401
+    assert not signed_in(thief)
+    assert sso.post(browser, xml).status_code == 303
+    # Its flight is spent, and so is the assertion.
+    assert sso.post(browser, xml).status_code == 401
+    other = sso.world.app.test_client()
+    other.get(f"/sso/{sso.cid}/saml")
+    assert sso.post(other, xml).status_code == 401
+
+
+def test_a_switched_off_connection_starts_nothing(sso: Sso) -> None:
+    off = sso.world.client.patch(
+        f"/orgs/corp/connections/{sso.cid}", json={"status": "inactive"}, headers=sso.owner
+    )
+    assert off.status_code == 200
+    assert sso.world.app.test_client().get(f"/sso/{sso.cid}/saml").status_code == 404
+
+
+def test_a_member_already_keeps_their_roles(sso: Sso) -> None:
+    client = sso.world.client
+    register(client, "kim", email="kim@corp.example")
+    kim = sso.user_of("kim@corp.example")
+    sso.world.adapters.accounts.users.update(kim.id, lambda u: u.with_email_verified(u.updated_at))
+    sso.world.services.orgs.add_member(AddMember(sso.org_id, "kim", ("member",)))
+    assert (
+        sso.answer(sso.world.app.test_client(), "kim@corp.example", groups=("IT",)).status_code
+        == 303
+    )
+    assert sso.member_roles(kim.id) == ("member",)
