@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from application.ports import Audit
 from tests.fakes.orgs import FakeOrgDomains, FakeTxtRecords
