@@ -165,6 +165,11 @@ def test_an_admin_invites_and_the_invited_person_joins() -> None:
     kinds = [(e.event, e.org_id) for e in world.audit.events]
     assert (Audit.ORG_INVITATION_CREATED, world.org.id) in kinds
     assert (Audit.ORG_INVITATION_ACCEPTED, world.org.id) in kinds
+    # The membership itself is an org.member_added, as any other way in makes one.
+    added = [e for e in world.audit.events if e.event is Audit.ORG_MEMBER_ADDED]
+    assert [(e.user_id, e.org_id, e.reason) for e in added] == [
+        (ivy.id, world.org.id, "invitation")
+    ]
 
 
 def test_the_mail_is_in_spanish_for_a_spanish_account() -> None:

@@ -253,8 +253,12 @@ def _join(
     audit: AuditLog,
     now: datetime,
 ) -> Joined:
+    # The membership is an org.member_added as any other, in its own commit.
+    added = audit.stage(
+        [AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org.id, reason="invitation")]
+    )
     try:
-        membership = orgs.add_member(org.id, user.id, invitation.roles, now)
+        membership = orgs.add_member(org.id, user.id, invitation.roles, now, added)
     except InvalidInput as unknown:
         # A custom role it gives was removed from the org since: an admin invites again.
         raise Conflict(
@@ -268,6 +272,7 @@ def _join(
         if existing is None:  # removed again meanwhile: nothing to answer but a retry
             raise
         return Joined(org, existing)
+    audit.committed(added)
     audit.record(AuditEvent(Audit.ORG_INVITATION_ACCEPTED, user_id=user.id, org_id=org.id))
     return Joined(org, membership)
 

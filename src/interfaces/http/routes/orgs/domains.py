@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 
 from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomainRequest
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -26,7 +26,7 @@ TAGS = ("orgs",)
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def add_domain(actor: Actor, org: str) -> Response:
     """Add a domain (admins): answers the TXT record to publish at it, then verify it."""
     body = parse_json(OrgDomainCreate)
@@ -56,7 +56,7 @@ def list_domains(actor: Actor, org: str) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def verify_domain(actor: Actor, org: str, domain: str) -> Response:
     """Look the TXT record up (admins): verified, or 409 domain_not_verified; 409
     domain_taken when another org verified it first."""
@@ -66,7 +66,7 @@ def verify_domain(actor: Actor, org: str, domain: str) -> Response:
 
 @bp.delete("/<org>/domains/<domain>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def delete_domain(actor: Actor, org: str, domain: str) -> Response:
     """Remove a domain (admins); a verified one is released for other orgs."""
     services().org_domains.delete(OrgDomainRequest(actor, org, domain))

@@ -12,7 +12,7 @@ from application.orgs.invitations import (
     OrgInvitations,
     RevokeOrgInvitation,
 )
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -37,7 +37,7 @@ TAGS = ("orgs",)
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def create_invitation(actor: Actor, org: str) -> Response:
     """Invite an address with roles (admins; owner only by owners): a mail with a link valid
     for ORG_INVITATION_TTL. A pending invitation to the same address is replaced."""
@@ -66,7 +66,7 @@ def list_invitations(actor: Actor, org: str) -> Response:
 
 @bp.delete("/<org>/invitations/<invitation_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins; an owner's only by owners): its link stops working."""
     services().org_invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
@@ -80,7 +80,7 @@ def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def accept_invitation(actor: Actor) -> Response:
     """Join the org with the invitation's token: the caller's address must be the invited one
     (403 address_mismatch); once accepted, by another person 409 invitation_used; a bad or

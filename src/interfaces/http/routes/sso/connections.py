@@ -8,7 +8,7 @@ from flask import Blueprint, Response
 from application.accounts.authentication import Actor
 from application.sso.connections import ConnectionRequest
 from domain.sso.connections import Connection
-from interfaces.http.auth import authenticated
+from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -36,7 +36,7 @@ def _out(connection: Connection) -> ConnectionOut:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def create_connection(actor: Actor, org: str) -> Response:
     """A new connection (admins), a draft unless it asks to be active and is complete:
     firegate's addresses for the IdP are in the answer."""
@@ -77,7 +77,7 @@ def get_connection(actor: Actor, org: str, connection_id: str) -> Response:
     auth=True,
     tags=TAGS,
 )
-@authenticated
+@session_authenticated
 def update_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """Configure, activate (409 connection_incomplete unless complete) or switch off a
     connection (admins)."""
@@ -90,7 +90,7 @@ def update_connection(actor: Actor, org: str, connection_id: str) -> Response:
 
 @bp.delete("/<org>/connections/<connection_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
-@authenticated
+@session_authenticated
 def delete_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """Remove a connection (admins): nobody signs in with it from then on."""
     services().sso_connections.delete(ConnectionRequest(actor, org, connection_id))
