@@ -23,6 +23,7 @@ from domain.sso.connections import (
 from infrastructure.dev_secrets import development_rsa_key_pem
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 from tests.fakes.sso import FakeConnections, FakeSpentAssertions
+from tests.support.saml_attacks import FORGED, wrapped
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair, SamlIdpForTests, key_pair, posted
 
 pytestmark = pytest.mark.unit
@@ -240,3 +241,40 @@ def test_garbage_is_refused_not_crashed(world: World) -> None:
                 sp=world.sp,
                 spent=world.spent,
             )
+
+
+def wrapped_answer(world: World, variant: int) -> tuple[str, str]:
+    """(the request's id, its answer wrapped by XSW ``variant``)."""
+    request_id = world.started()
+    signs_response = variant in (1, 2)
+    xml = world.answer(request_id, sign_response=signs_response, sign_assertion=not signs_response)
+    attacked = wrapped(xml, variant)
+    assert FORGED in attacked
+    return request_id, attacked
+
+
+@pytest.mark.parametrize("variant", [1, 2, 3, 4, 5, 6, 8])
+def test_a_wrapped_signature_is_refused(world: World, variant: int) -> None:
+    request_id, attacked = wrapped_answer(world, variant)
+    assert refused(world, attacked, request_id) in {"saml_bad_signature", "saml_invalid"}
+
+
+def test_a_forgery_in_extensions_is_never_read(world: World) -> None:
+    # XSW7: the forgery in an Extensions element, the signed assertion after it. The schema
+    # keeps Extensions apart: the answer is the signed assertion's, never the forger's.
+    request_id, attacked = wrapped_answer(world, 7)
+    _, assertion = world.accept(attacked, request_id)
+    assert assertion.name_id == "alice@corp.example"  # type: ignore[attr-defined]
+    assert FORGED not in assertion.attributes.get("mail", ())  # type: ignore[attr-defined]
+
+
+def test_the_wrapping_leaves_an_unaltered_answer_acceptable(world: World) -> None:
+    # The tests' XML handling keeps a signature valid: a refusal above is the attack's.
+    request_id = world.started()
+    xml = world.answer(request_id, sign_response=False, sign_assertion=True)
+    from xml.dom import minidom
+
+    root = minidom.parseString(xml).documentElement  # noqa: S318 (the IdP's own answer)
+    assert root is not None
+    _, assertion = world.accept(root.toxml(), request_id)
+    assert assertion.name_id == "alice@corp.example"  # type: ignore[attr-defined]
