@@ -42,6 +42,10 @@ def test_an_org_comes_back_as_stored_by_id_and_by_slug(orgs: OrgRepository) -> N
     assert orgs.find("acme") == org
     assert orgs.find("acrne") is None  # a look-alike names nothing
     assert orgs.find("other") is None
+    # Names no document can have (Firestore refuses them: not "not found") name no org.
+    for odd in ("__proto__", "a/b", "..", "x" * 2000):
+        assert orgs.find(odd) is None, odd
+        assert orgs.get(odd) is None, odd
     assert orgs.get("missing") is None
     assert orgs.membership(org.id, "u-owner") == Membership(
         org.id, "u-owner", ("owner",), 1, NOW, NOW

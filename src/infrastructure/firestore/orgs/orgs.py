@@ -22,6 +22,7 @@ from google.cloud import firestore
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
+from domain.ids import is_id
 from domain.orgs.orgs import (
     DomainPolicy,
     Membership,
@@ -171,6 +172,8 @@ class FirestoreOrgRepository:
         until_unchanged(attempt)
 
     def get(self, org_id: str) -> Org | None:
+        if not is_id(org_id):
+            return None  # no org has it (and Firestore refuses some such names outright)
         data = read_document(self._client, self._orgs.document(org_id))
         return org_from_doc(org_id, data) if data is not None and _live(data) else None
 

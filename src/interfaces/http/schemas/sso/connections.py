@@ -20,7 +20,13 @@ from domain.sso.connections import (
     Connection,
     SpAddresses,
 )
-from interfaces.http.schemas.common import Strict, no_null, not_null, single_line
+from interfaces.http.schemas.common import (
+    Strict,
+    no_null,
+    not_null,
+    single_line,
+    single_line_not_null,
+)
 
 Kind = Literal["saml", "oidc"]
 Status = Literal["draft", "active", "inactive"]
@@ -90,7 +96,7 @@ class ConnectionPatch(Strict):
     """Only what is given changes; a connection becomes active only when complete."""
 
     name: str | None = Field(
-        default=None, min_length=1, max_length=NAME_MAX, json_schema_extra=single_line
+        default=None, min_length=1, max_length=NAME_MAX, json_schema_extra=single_line_not_null
     )
     status: Status | None = Field(default=None, json_schema_extra=not_null)
     saml: SamlIn | None = Field(default=None, json_schema_extra=not_null)
