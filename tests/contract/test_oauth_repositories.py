@@ -145,6 +145,8 @@ def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> 
     clients.add(app("c2", NOW + timedelta(seconds=1)))
     assert clients.get("c1") == stored
     assert clients.get("nope") is None
+    for odd in ("__proto__", "..", "a/b", ""):  # no document can have it: none, not a 400
+        assert clients.get(odd) is None, odd
     assert [c.client_id for c in clients.list(10)] == ["c1", "c2"]
     assert clients.delete("c1") is True
     assert clients.delete("c1") is False

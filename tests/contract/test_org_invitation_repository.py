@@ -56,6 +56,8 @@ def test_round_trip(invitations: OrgInvitationRepository) -> None:
     assert stored.token_hash == HASH
     assert invitations.by_token(HASH) == stored == invitations.get(invitation.id)
     assert invitations.get("missing") is None
+    for odd in ("__proto__", "..", "a/b"):  # no document can have it: none, not a 400
+        assert invitations.get(odd) is None, odd
 
 
 def test_one_invitation_per_org_and_address(invitations: OrgInvitationRepository) -> None:

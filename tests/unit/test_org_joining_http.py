@@ -163,7 +163,7 @@ def test_an_invitation_that_proves_the_address_auto_joins_too() -> None:
     beta_id = made.get_json()["id"]
     ivy = accepted_by_ivy(world, olga, "beta")
     assert my_orgs(world, ivy) == [("acme", ["member"]), ("beta", ["admin"])]
-    assert added(world) == [(acme_id, "auto_join")]
+    assert sorted(added(world)) == sorted([(beta_id, "invitation"), (acme_id, "auto_join")])
     assert beta_id != acme_id
 
 
@@ -172,7 +172,7 @@ def test_an_invitation_to_the_auto_join_org_keeps_its_roles() -> None:
     _, olga = org_on(world, "auto_join")
     ivy = accepted_by_ivy(world, olga, "acme")
     assert my_orgs(world, ivy) == [("acme", ["admin"])]
-    assert added(world) == []
+    assert [reason for _, reason in added(world)] == ["invitation"]  # no auto_join besides
 
 
 def test_an_address_on_no_orgs_domain_costs_one_read_once() -> None:

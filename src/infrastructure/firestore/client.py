@@ -161,6 +161,19 @@ def run_transaction(
 MAX_ID_BYTES = 1500  # Firestore's limit on a document id
 
 
+def document_id(value: str) -> bool:
+    """Whether ``value`` can be a document's id as it is: Firestore refuses (400, not "not
+    found") an empty id, one with '/', '.' or '..', one of the form ``__.*__`` or over 1,500
+    bytes; a read by such a name finds nothing, so a repository answers None without one."""
+    return (
+        bool(value)
+        and "/" not in value
+        and value not in (".", "..")
+        and not (len(value) >= 4 and value.startswith("__") and value.endswith("__"))
+        and len(value.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
+    )
+
+
 def claim_id(normalized: str) -> str:
     """A valid, injective document id for a non-empty normalized name or e-mail address.
 

@@ -12,7 +12,13 @@ from google.cloud import firestore
 
 from domain.errors import NotFound
 from domain.orgs.invitations import OrgInvitation
-from infrastructure.firestore.client import BOUNDED, delete_in_batches, read_document, run_query
+from infrastructure.firestore.client import (
+    BOUNDED,
+    delete_in_batches,
+    document_id,
+    read_document,
+    run_query,
+)
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
@@ -63,6 +69,8 @@ class FirestoreOrgInvitationRepository:
         self._invitations.document(invitation.id).set(invitation_to_doc(invitation), **BOUNDED)
 
     def get(self, invitation_id: str) -> OrgInvitation | None:
+        if not document_id(invitation_id):
+            return None
         data = read_document(self._client, self._invitations.document(invitation_id))
         return invitation_from_doc(invitation_id, data) if data is not None else None
 

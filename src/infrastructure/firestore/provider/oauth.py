@@ -43,6 +43,7 @@ from infrastructure.firestore.client import (
     BOUNDED,
     batch_reader,
     delete_in_batches,
+    document_id,
     read_document,
     read_documents,
     run_query,
@@ -185,7 +186,7 @@ class FirestoreOAuthClients:
         self._clients.document(client.client_id).create(client_to_doc(client), **BOUNDED)
 
     def get(self, client_id: str) -> OAuthClient | None:
-        if not client_id or "/" in client_id or len(client_id.encode()) > 200:
+        if not document_id(client_id) or len(client_id.encode()) > 200:
             return None
         data = read_document(self._client, self._clients.document(client_id))
         return client_from_doc(client_id, data) if data is not None else None
@@ -324,7 +325,7 @@ class FirestoreOAuthGrants:
         commit(self._client, writes)
 
     def get(self, grant_id: str) -> Grant | None:
-        if not grant_id or "/" in grant_id or len(grant_id.encode()) > 200:
+        if not document_id(grant_id) or len(grant_id.encode()) > 200:
             return None
         data = read_document(self._client, self._grants.document(grant_id))
         if data is None or "user_id" not in data:
