@@ -91,6 +91,7 @@ def test_invite_mail_and_thirty_parallel_accepts(service: str, firestore: Any) -
     assert kinds == [
         ("org.invitation_accepted", ivy_id, org.id),  # once, of 30 accepts
         ("org.invitation_created", admin_id, org.id),
+        ("org.member_added", ivy_id, org.id),  # once too, in the membership's commit
     ]
 
     listed = call("GET", f"{url}/orgs/{org.id}/invitations", admin)
