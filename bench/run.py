@@ -276,6 +276,28 @@ def upstream_callback_rows() -> list[list[str]]:
     ]
 
 
+def saml_acs_rows() -> list[list[str]]:
+    """A SAML answer at the ACS against the upstream callback, service CPU a sign-in, for each
+    way the IdP signs (bench/saml_acs.py --signed)."""
+    rows = []
+    for signed in ("assertion", "both"):
+        a = load(f"saml_acs_{signed}")
+        if a is None:
+            continue
+        rows.append(
+            [
+                f"SAML ACS (the IdP signs {signed}), service CPU",
+                f"{a['acs_service_cpu_ms']} ms",
+                f"upstream callback {a['callback_service_cpu_ms']} ms",
+                f"{a['ratio']}x",
+                f"<= {a['target_ratio_max']}x",
+                yes(a["met"]),
+                str(a["runs"]["acs"][-1]["load_after"][0]),
+            ]
+        )
+    return rows
+
+
 def import_users_rows() -> list[list[str]]:
     """users import on the emulator: users/s, peak RSS of a million, the first sign-in."""
     i = load("import_users")
@@ -473,6 +495,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += webhook_rows()
     out += import_users_rows()
     out += upstream_callback_rows()
+    out += saml_acs_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(

@@ -17,7 +17,8 @@ in each way once (accounts made and linked, members of the org: not timed). Then
 - ``callback``: as many returns to /sign-in/with/oidc/callback (bench/upstream_callback.py's).
 
 The figure is the service's CPU per sign-in (gunicorn's master and workers and their
-children, read around each run). Target: acs <= 2x callback. Writes bench/results/saml_acs.json.
+children, read around each run). Target: acs <= 2x callback. Writes
+bench/results/saml_acs_{both,assertion}.json (``--signed``: what the IdP signs).
 """
 
 from __future__ import annotations
@@ -91,8 +92,16 @@ def _now() -> datetime:
 class SamlPerson:
     """Someone at the org's IdP: a browser at firegate that starts sign-ins."""
 
-    def __init__(self, email: str, firegate: str, connection: dict[str, Any], idp: SamlIdpForTests):
+    def __init__(
+        self,
+        email: str,
+        firegate: str,
+        connection: dict[str, Any],
+        idp: SamlIdpForTests,
+        signed: str,
+    ) -> None:
         self.email, self.firegate, self.connection, self.idp = email, firegate, connection, idp
+        self.signed = signed  # what the IdP signs: "both" (response and assertion), "assertion"
         self.browser = requests.Session()
 
     def answer(self) -> tuple[str, str]:
@@ -111,6 +120,8 @@ class SamlPerson:
             audience=saml["sp_entity_id"],
             email=self.email,
             attributes={"mail": [self.email]},
+            sign_response=self.signed == "both",
+            sign_assertion=True,
         )
         cookies = "; ".join(
             f"{c.name}={c.value}" for c in self.browser.cookies if c.name != "firegate_session"
@@ -123,6 +134,12 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
     parser.add_argument("--signins", type=int, default=160, help="sign-ins a run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--signed",
+        choices=("both", "assertion"),
+        default="both",
+        help="what the IdP signs (each signature is one xmlsec1 run at the ACS)",
+    )
     args = parser.parse_args()
     signins = max(PEOPLE, args.signins // PEOPLE * PEOPLE)
 
@@ -184,7 +201,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
                 idp = SamlIdpForTests(metadata, keys=keys)
                 prefix = unique("sso")
                 saml_people = [
-                    SamlPerson(f"{prefix}{n}@{DOMAIN}", firegate, connection, idp)
+                    SamlPerson(f"{prefix}{n}@{DOMAIN}", firegate, connection, idp, args.signed)
                     for n in range(PEOPLE)
                 ]
                 oidc_people = [Person(f"{prefix}u{n}", firegate, callback) for n in range(PEOPLE)]
@@ -279,6 +296,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
         "server": "gunicorn -c gunicorn.conf.py, RATE_LIMIT_ENABLED=false, Firestore and Auth "
         "emulators; IdP: pysaml2's own (in the bench's process); upstream: oidc-provider",
         "signins_per_run": signins,
+        "idp_signs": args.signed,
         "connections": args.connections,
         "acs_service_cpu_ms": acs_ms,
         "callback_service_cpu_ms": callback_ms,
@@ -288,7 +306,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
         "met": ratio <= TARGET_RATIO and errors == 0,
         "runs": runs,
     }
-    path = write_result("saml_acs", result)
+    path = write_result(f"saml_acs_{args.signed}", result)
     print(
         f"ACS {acs_ms} ms against the upstream callback {callback_ms} ms of service CPU a "
         f"sign-in: {ratio}x (target <= {TARGET_RATIO}); wrote {path}"
