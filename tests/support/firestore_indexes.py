@@ -1,5 +1,5 @@
 """firestore.indexes.json, and the rules a query and the data model are held to against it
-(SPEC §24, "Indexes"; docs/decisions/0356-queries-held-against-their-indexes.md).
+(docs/operations.md, "Firestore"; docs/decisions/0356-queries-held-against-their-indexes.md).
 
 Which index serves a query, as Firestore chooses: none for a plain read of a collection in
 document order; the single-field indexes of its fields for equalities only (merged); the

@@ -1,4 +1,4 @@
-"""deploy/recipe.toml and scripts/deploy.py (SPEC §24, "Deployment"): the recipe's TTL policies
+"""deploy/recipe.toml and scripts/deploy.py (docs/operations.md, "Deploying to Cloud Run"): the recipe's TTL policies
 and index exemptions are firestore.indexes.json's and fields the adapters write; its service's
 configuration is one the production profile accepts, with the settings' own Pub/Sub names and
 retries; ``--dry-run`` prints the commands and runs none, and a run runs the same ones and
