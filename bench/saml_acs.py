@@ -51,7 +51,16 @@ from _common import (
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.client import make_client
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
-from upstream_callback import CLIENT, PEOPLE, PROVIDER, Person, Upstream, drive, flights
+from upstream_callback import (
+    CLIENT,
+    PEOPLE,
+    PROVIDER,
+    Person,
+    Upstream,
+    drive,
+    flights,
+    returns,
+)
 
 sys.path.insert(0, str(ROOT))  # the tests' own IdP
 from tests.support.saml_idp import (
@@ -241,16 +250,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
 
                 def timed_callbacks(count: int) -> dict[str, Any]:
                     made = flights(oidc_people, count)
-
-                    def send(http: requests.Session, i: int) -> int:
-                        url, cookies = made[i]
-                        got = http.get(
-                            url, headers={"Cookie": cookies}, allow_redirects=False, timeout=60
-                        )
-                        ok = got.status_code == 303 and "/account" in got.headers["Location"]
-                        return got.status_code if ok else -got.status_code
-
-                    return measured(send, len(made), [*pids, emulator])
+                    return measured(returns(made), len(made), [*pids, emulator])
 
                 def measured(
                     send: Callable[[requests.Session, int], int], count: int, of: list[int]

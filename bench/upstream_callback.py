@@ -175,6 +175,19 @@ def flights(people: Sequence[Person], n: int) -> list[tuple[str, str]]:
     return [item for row in zip(*made, strict=True) for item in row]
 
 
+def returns(made: Sequence[tuple[str, str]]) -> Callable[[requests.Session, int], int]:
+    """The timed request of a run of callbacks: the ``i``-th flight's return, its status
+    (negative unless it signed the browser in and sent it on)."""
+
+    def send(http: requests.Session, i: int) -> int:
+        url, cookies = made[i]
+        got = http.get(url, headers={"Cookie": cookies}, allow_redirects=False, timeout=60)
+        ok = got.status_code == 303 and "/account" in got.headers["Location"]
+        return got.status_code if ok else -got.status_code
+
+    return send
+
+
 # -- Firebase: the password-free sign-in compared with
 
 
@@ -289,16 +302,8 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
 
                 def timed_callbacks(count: int) -> dict[str, Any]:
                     made = flights(people, count)
-
-                    def send(http: requests.Session, i: int) -> int:
-                        url, cookies = made[i]
-                        got = http.get(
-                            url, headers={"Cookie": cookies}, allow_redirects=False, timeout=60
-                        )
-                        ok = got.status_code == 303 and "/account" in got.headers["Location"]
-                        return got.status_code if ok else -got.status_code
-
-                    return drive(send, len(made), args.connections, [*pids, upstream.pid, emulator])
+                    measured = [*pids, upstream.pid, emulator]
+                    return drive(returns(made), len(made), args.connections, measured)
 
                 def timed_firebase(count: int) -> dict[str, Any]:
                     def send(http: requests.Session, i: int) -> int:

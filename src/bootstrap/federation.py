@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import AccountHooks
+from application.accounts.accounts import AccountHooks, nothing_follows
 from application.federation.connected import (
     ConnectedServices,
     connect,
@@ -163,7 +163,7 @@ class SignedIn:
             platform.audit,
             self.grants,
             hooks.registered_with if hooks is not None else None,
-            hooks.proven if hooks is not None else lambda user: None,
+            hooks.proven if hooks is not None else nothing_follows,
         )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from application.accounts.accounts import AccountHooks
 from application.orgs.ports import OrgRepository
 from application.ports import SecretBox
@@ -44,11 +46,15 @@ def service_provider(settings: Settings) -> SamlServiceProvider:
     """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503)."""
     from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 
-    key = settings.sso.saml_sp_private_key
     return Pysaml2ServiceProvider(
-        lambda: key.get_secret_value() if key is not None else None,
+        partial(_secret, settings.sso.saml_sp_private_key),
         partial(SpAddresses.of, settings.service.public_url),
     )
+
+
+def _secret(key: SecretStr | None) -> str | None:
+    """The key's text, read when first signed with (a development key is made then)."""
+    return key.get_secret_value() if key is not None else None
 
 
 def build(settings: Settings, client: Client) -> SsoAdapters:

@@ -334,6 +334,10 @@ def resume_deletions(
     return len(pending)
 
 
+def nothing_follows(user: User) -> None:
+    """The ``proven`` hook where nothing follows an address's proof (no org joins by it)."""
+
+
 @dataclass(frozen=True)
 class AccountHooks:
     """What follows a stored change of an account: the mail flows bind these."""
@@ -346,7 +350,7 @@ class AccountHooks:
     # An address newly proven (by any proof: a mailed link, a provider's verified sign-in, an
     # org invitation), once the proof is committed: an org's auto_join
     # (docs/decisions/0380-joining-an-org-by-its-domain.md).
-    proven: Callable[[User], None] = lambda user: None
+    proven: Callable[[User], None] = nothing_follows
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from application.accounts.accounts import DELETE_BATCH, UserRepository
+from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
@@ -63,7 +63,7 @@ class Links:
     registered: Callable[[User, str], None] | None = None
     # What follows an address a provider's sign-in newly proved (AccountHooks.proven: an
     # org's auto_join), after the commit that proved it.
-    proven: Callable[[User], None] = lambda user: None
+    proven: Callable[[User], None] = nothing_follows
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ def follow_verification(
     users: UserRepository,
     clock: Clock,
     audit: AuditLog,
-    proven: Callable[[User], None] = lambda user: None,
+    proven: Callable[[User], None] = nothing_follows,
 ) -> User:
     """The account with the verification state the provider reports for its address;
     written only when it differs; ``proven`` follows an address it proves."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import DELETE_BATCH, UserRepository
+from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
 from application.accounts.admin import target_of
 from application.accounts.authentication import Actor
@@ -155,7 +155,7 @@ def verify_email(
     proof: ProofPorts,
     clock: Clock,
     audit: AuditLog,
-    proven: Callable[[User], None] = lambda user: None,
+    proven: Callable[[User], None] = nothing_follows,
 ) -> Verified:
     """The address proven; ``proven`` follows when it was not before (an org's auto_join).
     The first proof of it wins, as a verified provider's does (rule 4 of

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import UserRepository, nothing_follows
 from application.accounts.address_proof import remove_passkeys, start_clean
 from application.jobs import RetryJob
 from application.mail.sending import ActionTokenRepository, MailJob, MailKind
@@ -124,7 +124,7 @@ def reset_password(
     throttle_policy: LoginThrottlePolicy,
     clock: Clock,
     audit: AuditLog,
-    proven: Callable[[User], None] = lambda user: None,
+    proven: Callable[[User], None] = nothing_follows,
 ) -> None:
     """Set the password, end every session, remove the passkeys, clear the login throttle,
     spend the token. An account that never proved its address starts clean: the reset is

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import UserRepository, nothing_follows
 from application.accounts.authentication import Actor
 from application.mail.sending import MailSettings, deliver
 from application.metrics import MAILS
@@ -207,7 +207,7 @@ def accept_invitation(
     users: UserRepository,
     clock: Clock,
     audit: AuditLog,
-    proven: Callable[[User], None] = lambda user: None,
+    proven: Callable[[User], None] = nothing_follows,
 ) -> Joined:
     """The signed-in person joins with the invitation's roles. The invitation is marked
     accepted by them first (409 ``invitation_used`` for anyone else), then the membership is
