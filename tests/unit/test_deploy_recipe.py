@@ -1,8 +1,8 @@
-"""deploy/recipe.toml and scripts/deploy.py (docs/operations.md, "Deploying to Cloud Run"): the recipe's TTL policies
-and index exemptions are firestore.indexes.json's and fields the adapters write; its service's
-configuration is one the production profile accepts, with the settings' own Pub/Sub names and
-retries; ``--dry-run`` prints the commands and runs none, and a run runs the same ones and
-stops at the first that fails (docs/decisions/0357-deployment-as-code.md)."""
+"""deploy/recipe.toml and scripts/deploy.py (docs/operations.md, "Deploying to Cloud Run"): the
+recipe's TTL policies and index exemptions are firestore.indexes.json's and fields the adapters
+write; its service's configuration is one the production profile accepts, with the settings'
+own Pub/Sub names and retries; ``--dry-run`` prints the commands and runs none, and a run runs
+the same ones and stops at the first that fails (docs/decisions/0357-deployment-as-code.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Every query in src/ against firestore.indexes.json and the rule of docs/decisions/0356-queries-held-against-their-indexes.md: an index serves
-each query, no hot collection keeps a sequential field indexed, a composite index holding one
+"""Every query in src/ against firestore.indexes.json and its rule: an index serves each
+query, no hot collection keeps a sequential field indexed, a composite index holding one
 starts with a field that spreads writes, every expiry has its TTL policy; and the checker's own
 tests, on planted code (docs/decisions/0356-queries-held-against-their-indexes.md)."""
 
