@@ -16,7 +16,7 @@ from application.orgs.members import AddMember
 from application.ports import Audit
 from application.sso.signin import identity_provider
 from tests.fakes.orgs import FakeTxtRecords
-from tests.support.api import bearer, login, register
+from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.app import World
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair, SamlIdpForTests, key_pair
 
@@ -203,3 +203,23 @@ def test_a_member_already_keeps_their_roles(sso: Sso) -> None:
         == 303
     )
     assert sso.member_roles(kim.id) == ("member",)
+
+
+def test_a_squatters_unproven_account_is_claimed_without_its_ways_in(sso: Sso) -> None:
+    # Pre-hijack: someone signed up first with an address on the org's domain, never proved
+    # it, and kept a password. The connection proves the address: the account is the
+    # person's, its password and sessions gone (the first proof of an address wins).
+    client = sso.world.client
+    register(client, "squatter", email="ann@corp.example")
+    squatter = bearer(login(client, "squatter"))
+    browser = sso.world.app.test_client()
+    assert sso.answer(browser, "ann@corp.example").status_code == 303
+    assert signed_in(browser)
+    ann = sso.user_of("ann@corp.example")
+    assert ann.email_verified and ann.password_hash is None
+    assert (
+        client.post("/login", json={"username": "squatter", "password": PASSWORD}).status_code
+        == 401
+    )
+    assert client.get("/user", headers=squatter).status_code == 401
+    assert sso.member_roles(ann.id) == ("member",)
