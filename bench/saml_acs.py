@@ -11,9 +11,10 @@ in each way once (accounts made and linked, members of the org: not timed). Then
 
 - ``acs``: ``--signins`` answers posted to /sso/{connection}/saml/acs, each to a request its
   browser started (the start and the IdP's signing are done first and not timed). Each ACS
-  opens the flight, has pysaml2 check the answer (xmlsec1 verifies the signature: a process
-  of its own, counted with the service's children), spends the assertion, reads the org and
-  its domain claim, finds the linked identity, the membership, and starts a session;
+  opens the flight, has pysaml2 check the answer (libxmlsec1 verifies the signatures in the
+  worker; any process a worker ran would be counted with its reaped children), spends the
+  assertion, reads the org and its domain claim, finds the linked identity, the membership,
+  and starts a session;
 - ``callback``: as many returns to /sign-in/with/oidc/callback (bench/upstream_callback.py's).
 
 The figure is the service's CPU per sign-in (gunicorn's master and workers and their
@@ -85,7 +86,8 @@ def verified_domain(project: str, org_id: str) -> None:
 
 def reaped_children_cpu(pids: list[int]) -> float:
     """CPU seconds of the processes' children they have reaped (/proc's cutime and cstime,
-    in clock ticks): xmlsec1, which pysaml2 runs for each signature it checks."""
+    in clock ticks): xmlsec1, when pysaml2 ran it for each signature it checked (none now:
+    docs/decisions/0399-saml-signatures-in-process.md)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in pids:
@@ -147,7 +149,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
         "--signed",
         choices=("both", "assertion"),
         default="both",
-        help="what the IdP signs (each signature is one xmlsec1 run at the ACS)",
+        help="what the IdP signs (each signature is one more check at the ACS)",
     )
     args = parser.parse_args()
     signins = max(PEOPLE, args.signins // PEOPLE * PEOPLE)
@@ -255,7 +257,8 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
                 def measured(
                     send: Callable[[requests.Session, int], int], count: int, of: list[int]
                 ) -> dict[str, Any]:
-                    # xmlsec1 runs as the workers' children: their CPU once reaped.
+                    # A program a worker runs (xmlsec1, before decision 0399): its CPU once
+                    # reaped.
                     before = reaped_children_cpu(workers)
                     run = drive(send, count, args.connections, of)
                     run["children_cpu_ms"] = round(

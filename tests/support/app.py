@@ -173,7 +173,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         sso=SsoAdapters(
             connections=FakeConnections(store),
             saml_metadata=Pysaml2Metadata(),
-            saml=service_provider(settings),  # pysaml2 and xmlsec1: no request of its own
+            saml=service_provider(settings),  # pysaml2 and libxmlsec1: no request of its own
             spent=FakeSpentAssertions(),
         ),
     )

@@ -23,6 +23,10 @@ from tests.support.saml import certificate_not_after
 ENTITY_ID = "https://idp.corp.example/metadata"
 SSO_URL = "https://idp.corp.example/sso"
 PASSWORD = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,12 @@ class SamlIdpForTests:
     """pysaml2's IdP, trusting the service providers whose metadata it is given."""
 
     def __init__(
-        self, *sp_metadata: str, keys: KeyPair | None = None, lifetime_minutes: int = 5
+        self,
+        *sp_metadata: str,
+        keys: KeyPair | None = None,
+        lifetime_minutes: int = 5,
+        sign_alg: str = RSA_SHA256,
+        digest_alg: str = SHA256,
     ) -> None:
         from saml2 import BINDING_HTTP_REDIRECT
         from saml2.config import IdPConfig
@@ -88,6 +97,10 @@ class SamlIdpForTests:
                         "endpoints": {"single_sign_on_service": [(SSO_URL, BINDING_HTTP_REDIRECT)]},
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
                         "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}}},
+                        # pysaml2 signs with RSA-SHA1 by default, which firegate refuses
+                        # (docs/decisions/0400-no-sha1-in-saml.md): today's IdPs sign so.
+                        "signing_algorithm": sign_alg,
+                        "digest_algorithm": digest_alg,
                     }
                 },
             }

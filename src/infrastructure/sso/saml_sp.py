@@ -1,9 +1,11 @@
-"""firegate as a SAML 2.0 service provider, one per connection, with pysaml2 and xmlsec1
+"""firegate as a SAML 2.0 service provider, one per connection, with pysaml2 and libxmlsec1
 (application/sso/ports.py ``SamlServiceProvider``; docs/reference/sso.md, "SAML sign-in";
-docs/decisions/0386-saml-with-pysaml2.md, docs/decisions/0388-the-saml-service-provider.md).
+docs/decisions/0386-saml-with-pysaml2.md, docs/decisions/0388-the-saml-service-provider.md,
+docs/decisions/0399-saml-signatures-in-process.md).
 
 Nothing of the protocol is written here: pysaml2 builds the signed AuthnRequest and checks
-the answer (the signature by the IdP's certificates from the connection, with xmlsec1; the
+the answer (the signature by the IdP's certificates from the connection, verified in this
+process by libxmlsec1 through python-xmlsec, infrastructure/sso/saml_signatures.py; the
 audience, destination, recipient, ``InResponseTo``, the validity window with 2 minutes of
 skew). This module gives it its configuration and turns its verdicts into ours.
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -55,11 +56,9 @@ class Pysaml2ServiceProvider:
         self,
         private_key_pem: Callable[[], str | None],
         addresses: Callable[[str], SpAddresses],
-        xmlsec: str | None = None,
     ) -> None:
         self._key = private_key_pem
         self._addresses = addresses
-        self._xmlsec = xmlsec or shutil.which("xmlsec1")
         self._lock = threading.Lock()
         self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
         self._clients: OrderedDict[tuple[str, int], Any] = OrderedDict()
@@ -70,7 +69,7 @@ class Pysaml2ServiceProvider:
         with self._lock:
             if self._files is None:
                 pem = self._key()
-                if not pem or not self._xmlsec:
+                if not pem:
                     raise not_configured()
                 self._files = _write_key_files(pem)
             return self._files
@@ -85,6 +84,8 @@ class Pysaml2ServiceProvider:
         from saml2.client import Saml2Client  # noqa: PLC0415 - seconds to import; see module
         from saml2.config import SPConfig  # noqa: PLC0415
 
+        from infrastructure.sso.saml_signatures import in_process_security  # noqa: PLC0415
+
         key = (connection.id, connection.version)
         with self._lock:
             found = self._clients.get(key)
@@ -93,12 +94,9 @@ class Pysaml2ServiceProvider:
                 return found
         key_file, cert_file, _ = self._key_files()
         config = SPConfig()
-        config.load(
-            _sp_config(
-                connection, self._addresses(connection.id), key_file, cert_file, self._xmlsec or ""
-            )
-        )
+        config.load(_sp_config(connection, self._addresses(connection.id), key_file, cert_file))
         client = Saml2Client(config)
+        client.sec = in_process_security(config)
         with self._lock:
             self._clients[key] = client
             while len(self._clients) > CLIENTS_KEPT:
@@ -151,8 +149,16 @@ def _verdict(exc: Exception) -> Unauthenticated:
     from saml2.sigver import SignatureError  # noqa: PLC0415
     from saml2.validate import ResponseLifetimeExceed, ToEarly  # noqa: PLC0415
 
+    from infrastructure.sso.saml_signatures import WeakSignatureAlgorithm  # noqa: PLC0415
+
     text = str(exc).lower()
     verdicts: list[tuple[bool, str, str]] = [
+        (
+            isinstance(exc, WeakSignatureAlgorithm),
+            "saml_weak_signature",
+            "The answer is signed with SHA-1, which is no longer accepted: set the identity "
+            "provider to sign with RSA-SHA256.",
+        ),
         (
             isinstance(exc, UnsolicitedResponse),
             "saml_unsolicited",
@@ -249,7 +255,7 @@ def _idp_metadata(connection: Connection) -> str:
 
 
 def _sp_config(
-    connection: Connection, sp: SpAddresses, key_file: str, cert_file: str, xmlsec: str
+    connection: Connection, sp: SpAddresses, key_file: str, cert_file: str
 ) -> dict[str, Any]:
     from saml2 import BINDING_HTTP_POST  # noqa: PLC0415
     from saml2.saml import NAMEID_FORMAT_UNSPECIFIED  # noqa: PLC0415
@@ -258,7 +264,8 @@ def _sp_config(
         "entityid": sp.entity_id,
         "key_file": key_file,
         "cert_file": cert_file,
-        "xmlsec_binary": xmlsec,
+        # A backend that needs no program, replaced at once by ours (in_process_security).
+        "crypto_backend": "XMLSecurity",
         "accepted_time_diff": SKEW,
         "allow_unknown_attributes": True,
         "metadata": {"inline": [_idp_metadata(connection)]} if connection.saml.entity_id else {},
