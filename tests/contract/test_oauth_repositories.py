@@ -400,12 +400,14 @@ def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     assert grant.refresh_key_holds("k" * 43) and not grant.refresh_key_holds(None)
 
 
-def test_a_client_that_requires_dpop_is_kept_so(clients: OAuthClients) -> None:
-    clients.add(replace(app("c9"), dpop_bound_access_tokens=True))
+def test_a_clients_dpop_and_pkce_policies_are_kept(clients: OAuthClients) -> None:
+    clients.add(replace(app("c9"), dpop_bound_access_tokens=True, pkce_required=False))
     found = clients.get("c9")
     assert found is not None and found.dpop_bound_access_tokens is True
+    assert found.pkce_required is False
     clients.add(app("c8"))
     assert (plain := clients.get("c8")) is not None and plain.dpop_bound_access_tokens is False
+    assert plain.pkce_required is True
 
 
 def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -> None:

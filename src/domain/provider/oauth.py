@@ -199,6 +199,10 @@ class OAuthClient:
     # The org that owns it (docs/reference/orgs.md, "Apps and tokens of an org"): its own
     # tokens act in that org (``org_id``), and it ends with the org; None: the service's.
     org_id: str | None = None
+    # PKCE (S256) on each authorization request: always for a public client; a confidential
+    # one registered ``--pkce optional`` may go without, as RFC 9700 §2.1.1 allows one that
+    # uses ``nonce`` (docs/decisions/0407-pkce-optional-for-confidential-clients.md).
+    pkce_required: bool = True
 
     @staticmethod
     def new(
@@ -215,6 +219,7 @@ class OAuthClient:
         grants: tuple[str, ...] = (),
         dpop_bound_access_tokens: bool = False,
         org_id: str | None = None,
+        pkce_required: bool = True,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -240,6 +245,12 @@ class OAuthClient:
             raise InvalidInput.field("resource", "At most 10 resources.", "invalid_resource")
         limited = tuple(dict.fromkeys(check_resource(uri) for uri in resources))
         allowed = check_grants(grants, confidential=secret is not None)
+        if not pkce_required and secret is None:
+            raise InvalidInput.field(
+                "pkce",
+                "PKCE is required of a public client: only a confidential one may go without.",
+                "invalid_pkce_policy",
+            )
         return OAuthClient(
             client_id=client_id,
             name=name,
@@ -254,6 +265,7 @@ class OAuthClient:
             grants=allowed,
             dpop_bound_access_tokens=dpop_bound_access_tokens,
             org_id=org_id,
+            pkce_required=pkce_required,
         )
 
     def binds_refresh_tokens(self) -> bool:

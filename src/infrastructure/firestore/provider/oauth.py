@@ -78,6 +78,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "org_id": client.org_id,
+        "pkce_required": client.pkce_required,
     }
 
 
@@ -96,6 +97,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         grants=tuple(data.get("grants", ())),
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
         org_id=data.get("org_id"),
+        pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
     )
 
 

@@ -194,14 +194,21 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
 
 
 class S256Required(CodeChallenge):  # type: ignore[misc]
-    """PKCE for every client, S256 only (OAuth 2.1): a request without a challenge, or with
-    ``plain``, is refused before anyone is asked anything."""
+    """PKCE, S256 only (OAuth 2.1), for every client that requires it: every public client,
+    and a confidential one unless registered ``--pkce optional``: a request of theirs without
+    a challenge, or with ``plain``, is refused before anyone is asked anything. A client that
+    may go without, and sends a challenge all the same, is held to it; a verifier for a code
+    asked without a challenge is refused (RFC 9700 §4.8, Authlib's check)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
+        client: Client = grant.request.client
+        asked = data.get("code_challenge") or data.get("code_challenge_method")
+        if not client.client.pkce_required and not asked:
+            return
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
         if data.get("code_challenge_method") != "S256":
@@ -209,7 +216,8 @@ class S256Required(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: Any) -> None:
-        if not grant.request.form.get("code_verifier"):
+        code: Code = grant.request.authorization_code
+        if code.code.code_challenge and not grant.request.form.get("code_verifier"):
             raise InvalidRequestError("Missing 'code_verifier'")
         super().validate_code_verifier(grant, result)
 
