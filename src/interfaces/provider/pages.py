@@ -1,6 +1,7 @@
 """The browser's part of the provider, on a blueprint of its own served as the pages are
 (their session cookie, CSRF check, CSP and no-store headers, error pages and language):
-``/oauth/authorize`` with its consent page, and ``/oauth/logout`` (docs/pages.md,
+``/oauth/authorize`` (by GET, or POST), its consent page and the consent form's answer
+(``/oauth/authorize/consent``), and ``/oauth/logout`` (docs/pages.md,
 docs/reference/oauth.md)."""
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def _sign_in_again(prompts: list[str]) -> Response:
     person out (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
     args = request.args.to_dict(flat=False)
     args.pop("max_age", None)
+    args.pop("id_token_hint", None)  # answered by the new sign-in, whoever it signs in
     kept = [p for p in prompts if p != "login"]
     if kept:
         args["prompt"] = [" ".join(kept)]
@@ -92,6 +94,19 @@ def _too_old(actor: Actor) -> bool:
     if not raw.isdigit() or len(raw) > 10:
         return True
     return services().oauth.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+
+
+@bp.post("/oauth/authorize")
+def authorize_posted() -> Response:
+    """OpenID Connect Core §3.1.2.1: an authorization request may be posted (form-encoded).
+    An app's cross-site form carries no ``SameSite=Lax`` cookie, so this browser's session
+    is not seen on the POST: it is answered 303 with the same request as a GET, a top-level
+    navigation that carries it. The POST itself changes nothing, so it needs no CSRF token
+    (docs/decisions/0408-authorization-requests-by-post.md)."""
+    params = request.args.to_dict(flat=False)
+    for name, values in request.form.to_dict(flat=False).items():
+        params.setdefault(name, []).extend(values)
+    return see_other("/oauth/authorize?" + urlencode(params, doseq=True))
 
 
 @bp.get("/oauth/authorize")
@@ -113,17 +128,12 @@ def authorize() -> Response:
 
 def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     """For a signed-in browser: sign in again, ask consent, or answer the client."""
-    from authlib.oidc.core.errors import (  # noqa: PLC0415 - see above
-        ConsentRequiredError,
-        LoginRequiredError,
-    )
+    from authlib.oidc.core.errors import ConsentRequiredError  # noqa: PLC0415 - see above
 
     prompts = (request.args.get("prompt") or "").split()
-    state = request.args.get("state")
-    if "login" in prompts or _too_old(actor):
-        if "none" in prompts:
-            return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
-        return _sign_in_again(prompts)
+    again = _not_this_sign_in(grant, actor, subject, prompts)
+    if again is not None:
+        return again
     picking = _picks_org(grant)
     if picking and request.args.get("organization"):
         refused = _with_org(grant, subject, request.args["organization"])
@@ -133,9 +143,45 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     query = _consent_query(grant, subject)
     if picking or "consent" in prompts or services().oauth.consent_needed(query):
         if "none" in prompts:
+            state = request.args.get("state")
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
         return _consent_page(grant, subject, picking)
     return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+def _not_this_sign_in(
+    grant: Any, actor: Actor, subject: Subject, prompts: list[str]
+) -> Response | None:
+    """When this browser's sign-in will not do: an ``id_token_hint`` of another account
+    (Core §3.1.2.2), ``prompt=login`` or a ``max_age`` passed. The person signs in again, or
+    with ``prompt=none`` the client hears ``login_required``; a hint that is no ID token of
+    ours for the client is ``invalid_request``. None: it will do."""
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+    from authlib.oidc.core.errors import LoginRequiredError  # noqa: PLC0415 - see above
+
+    try:
+        hinted = _hinted(grant)
+    except OAuth2Error as error:
+        return _refusal(error)
+    someone_else = hinted is not None and hinted != subject.user.id
+    if not (someone_else or "login" in prompts or _too_old(actor)):
+        return None
+    if "none" in prompts:
+        state = request.args.get("state")
+        return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
+    return _sign_in_again(prompts)
+
+
+def _hinted(grant: Any) -> str | None:
+    """The account an ``id_token_hint`` names (``sub``): an ID token this provider issued to
+    the client, expired or not; None without one. Another token, or one of another client, is
+    ``invalid_request`` back to the client."""
+    hint = request.args.get("id_token_hint")
+    if not hint:
+        return None
+    state = request.args.get("state")
+    client_id = grant.client.get_client_id()
+    return server().end_session.hinted_subject(hint, client_id, grant.redirect_uri, state)
 
 
 def _picks_org(grant: Any) -> bool:
@@ -171,7 +217,7 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     )
 
 
-@bp.post("/oauth/authorize")
+@bp.post("/oauth/authorize/consent")
 def consent() -> Response:
     from authlib.oauth2.rfc6749.errors import (  # noqa: PLC0415 - see above
         InvalidRequestError,
@@ -243,7 +289,7 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
         username=subject.user.username.value,
         orgs=_offered(subject) if picking else [],
         picking=picking,
-        action=request.full_path,
+        action="/oauth/authorize/consent?" + urlencode(request.args.to_dict(flat=False), True),
         switch=switch,
     )
     # The answer to the form redirects to the app: browsers hold that redirect to the form's

@@ -99,6 +99,7 @@ def token_grants() -> tuple[tuple[type[Any], list[Any]], ...]:
 class Server(AuthorizationServer):  # type: ignore[misc]
     config: OAuthConfig
     issuer_parameter: Issuer
+    end_session: EndSession  # also checks an authorization request's id_token_hint
     grant_types: tuple[str, ...] = ()  # the token endpoint's, as registered
 
     def create_oauth2_request(self, _: object) -> _Request:
@@ -162,7 +163,8 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     if config.dpop is not None:  # Authorization: DPoP (RFC 9449 §7)
         protector.register_token_validator(DpopUserInfoValidator(config))
     server.register_endpoint(UserInfoClaims(resource_protector=protector))
-    server.register_endpoint(EndSession(config))
+    server.end_session = EndSession(config)
+    server.register_endpoint(server.end_session)
     if config.dynamic_registration:
         server.register_endpoint(Registration(claims_classes=[ClientMetadataClaims]))
     return server

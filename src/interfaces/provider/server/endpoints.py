@@ -230,6 +230,27 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def end_session(self, end_session_request: Any) -> None:
         pass  # the route ends the browser's session (it holds the cookies)
 
+    def hinted_subject(self, hint: str, client_id: str, redirect_uri: str, state: Any) -> str:
+        """An authorization request's ``id_token_hint`` (OpenID Connect Core §3.1.2.1): the
+        ``sub`` of an ID token this server issued to ``client_id``, checked as logout checks
+        its hint (signed by the provider's ID-token key, expired or not). Anything else is
+        ``invalid_request``, back to the client."""
+        refusal = "The id_token_hint is not an ID token this server issued to the client."
+        try:
+            claims = self._validate_id_token_hint(hint)
+        except InvalidRequestError:
+            claims = {}
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        subject = claims.get("sub")
+        if (
+            claims.get("iss") != self.config.issuer
+            or client_id not in audiences
+            or not isinstance(subject, str)
+        ):
+            raise InvalidRequestError(refusal, redirect_uri=redirect_uri, state=state)
+        return subject
+
 
 class Issuer(IssuerParameter):  # type: ignore[misc]
     def __init__(self, issuer: str) -> None:
