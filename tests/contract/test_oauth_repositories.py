@@ -387,6 +387,21 @@ def test_a_rotation_spends_its_dpop_proof_in_its_commit(grants: OAuthGrants) -> 
     assert grant is not None and grant.refresh_valid(digest("r2"), NOW) and not grant.revoked
 
 
+def test_a_code_keeps_its_sid_and_claims_and_its_grant_the_userinfo_ones(
+    grants: OAuthGrants,
+) -> None:
+    asked = replace(code(), sid="s" * 32, id_token_claims=("email",), userinfo_claims=("name",))
+    grants.add_code(asked)
+    assert grants.get_code(digest("the-code")) == asked
+    outcome, found = exchange(grants, "the-code", token_version=0)
+    assert outcome == "spent" and found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.userinfo_claims == ("name",)
+    grants.add_code(code("plain"))
+    assert (plain := grants.get_code(digest("plain"))) is not None and plain.sid is None
+    assert plain.id_token_claims == plain.userinfo_claims == ()
+
+
 def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     grants.add_code(replace(code(), dpop_jkt="k" * 43))
     assert (kept := grants.get_code(digest("the-code"))) is not None and kept.dpop_jkt == "k" * 43

@@ -22,8 +22,7 @@ def world() -> OAuthWorld:
 
 @pytest.fixture
 def rp(world: OAuthWorld) -> dict[str, Any]:
-    """A confidential relying party that sends no PKCE (``--pkce optional``)."""
-    return world.register("--confidential", "--pkce", "optional")
+    return world.relying_party()
 
 
 def request_of(client: dict[str, Any], **params: str) -> dict[str, str]:
@@ -38,16 +37,7 @@ def request_of(client: dict[str, Any], **params: str) -> dict[str, str]:
 
 
 def id_token(world: OAuthWorld, client: dict[str, Any], **params: str) -> str:
-    """The ID token of a whole flow (consenting when asked)."""
-    answer = world.authorize(client["client_id"], nonce="n0nce", **params)
-    if answer.status_code == 200:
-        answer = world.consent(answer)
-    code = redirected(answer)["code"]
-    token = world.post_token(
-        client, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-    )
-    assert token.status_code == 200, token.get_json()
-    found: str = token.get_json()["id_token"]
+    found: str = world.rp_tokens(client, **params)["id_token"]
     return found
 
 
@@ -114,14 +104,14 @@ def test_an_id_token_hint_of_another_account_is_login_required_or_a_new_sign_in(
 ) -> None:
     mine = id_token(world, rp)
     other = OAuthWorld()
-    theirs_client = other.register("--confidential", "--pkce", "optional")
+    theirs_client = other.relying_party()
     theirs = id_token(other, theirs_client)  # another provider's key: not ours
     query = redirected(world.authorize(rp["client_id"], prompt="none", id_token_hint=theirs))
     assert query["error"] == "invalid_request" and query["state"] == "st4te"
     for hint in ("not-a-jwt", mine + "x"):
         query = redirected(world.authorize(rp["client_id"], id_token_hint=hint))
         assert query["error"] == "invalid_request"
-    another_client = world.register("--confidential", "--pkce", "optional", name="Other")
+    another_client = world.relying_party("--name", "Other")
     query = redirected(world.authorize(another_client["client_id"], id_token_hint=mine))
     assert query["error"] == "invalid_request"  # issued to another client
 

@@ -25,7 +25,7 @@ def world() -> OAuthWorld:
 @pytest.fixture
 def optional(world: OAuthWorld) -> dict[str, Any]:
     """A confidential client registered as the OpenID conformance suite's is."""
-    return world.register("--confidential", "--pkce", "optional")
+    return world.relying_party()
 
 
 def code_without_pkce(world: OAuthWorld, client: dict[str, Any]) -> str:

@@ -37,6 +37,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def session_sid(session_id: str) -> str:
+    """OpenID Connect's ``sid`` of a browser session: stable for the session, and no handle
+    on it (its id's SHA-256, cut to 128 bits): an ID token is no secret."""
+    return digest("sid:" + session_id)[:32]
+
+
 def same_digest(secret: str, hashed: str) -> bool:
     return hmac.compare_digest(digest(secret), hashed)
 
@@ -342,6 +348,11 @@ class AuthorizationCode:
     dpop_jkt: str | None = None  # RFC 9449 §10: the key the exchange's proof must be of
     # The org the person picked for scope ``organization`` (docs/reference/oauth.md)
     org_id: str | None = None
+    sid: str | None = None  # the browser session's ``sid`` (``session_sid``), for the ID token
+    # The ``claims`` request's names (domain.provider.claims_request), within the scopes the
+    # client may have: for the ID token, and for userinfo (kept by the grant)
+    id_token_claims: tuple[str, ...] = ()
+    userinfo_claims: tuple[str, ...] = ()
 
     @property
     def expires_at(self) -> datetime:
@@ -418,6 +429,7 @@ class Grant:
     dpop_jkt: str | None = None  # its refresh tokens' DPoP key (RFC 9449 §5), if bound
     # The org its tokens act in (scope ``organization``), the membership read again at each
     org_id: str | None = None
+    userinfo_claims: tuple[str, ...] = ()  # its code's ``claims`` request for userinfo
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -431,6 +443,7 @@ class Grant:
             token_version=0,
             resource=code.resource,
             org_id=code.org_id,
+            userinfo_claims=code.userinfo_claims,
         )
 
     def live(self, token_version: int) -> bool:

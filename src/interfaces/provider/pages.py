@@ -16,7 +16,8 @@ from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
 from application.signin.sessions import Logout
-from domain.provider.oauth import scope_list
+from domain.provider.claims_request import parse_claims
+from domain.provider.oauth import scope_list, session_sid
 from interfaces.provider.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages
@@ -52,7 +53,10 @@ def _subject(actor: Actor | None) -> Subject | None:
     if user is None:
         return None
     return Subject(
-        user, auth_time=services().oauth.authenticated_at(AuthTime(actor)), amr=actor.amr
+        user,
+        auth_time=services().oauth.authenticated_at(AuthTime(actor)),
+        amr=actor.amr,
+        sid=session_sid(actor.session_id),
     )
 
 
@@ -245,12 +249,22 @@ def consent() -> Response:
     return _refusal(InvalidRequestError("Choose 'allow' or 'deny'."))
 
 
+def _asked_scopes(grant: Any) -> tuple[str, ...]:
+    """The scopes asked for, and those of the claims a ``claims`` request names which the
+    client may have: a claim is consented to as its scope is
+    (docs/decisions/0409-the-claims-parameter.md)."""
+    asked = parse_claims(grant.request.payload.data.get("claims"))
+    implied = asked.within(grant.client.client.scopes).scopes
+    return tuple(dict.fromkeys((*scope_list(grant.request.scope), *implied)))
+
+
 def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
     """What the person is asked to allow: the scopes, at the resource named (RFC 8707), which
     a consent to others does not cover."""
     resource = grant.request.payload.data.get("resource")
     client_id = grant.client.get_client_id()
-    return ConsentQuery(subject.user.id, client_id, grant.request.scope or "", resource)
+    scopes = " ".join(_asked_scopes(grant))
+    return ConsentQuery(subject.user.id, client_id, scopes, resource)
 
 
 def _picked_org(grant: Any, subject: Subject) -> Response | None:
@@ -273,7 +287,7 @@ def _offered(subject: Subject) -> list[Any]:
 
 
 def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Response:
-    scopes = scope_list(grant.request.scope)
+    scopes = _asked_scopes(grant)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
     # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
     # or its private scheme (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -34,6 +34,7 @@ from interfaces.provider.server.endpoints import (
     Registration,
     Revocation,
     UserInfoClaims,
+    UserInfoProtector,
     UserInfoValidator,
 )
 from interfaces.provider.server.exchange import TokenExchangeGrant
@@ -158,7 +159,7 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_extension(server.issuer_parameter)
     server.register_endpoint(Revocation())
     server.register_endpoint(Introspection(config.issuer))
-    protector = ResourceProtector()
+    protector = UserInfoProtector()
     protector.register_token_validator(UserInfoValidator(config))
     if config.dpop is not None:  # Authorization: DPoP (RFC 9449 §7)
         protector.register_token_validator(DpopUserInfoValidator(config))
