@@ -54,6 +54,7 @@ ODD_VALUES = (
     "code\\",
     'code"',
     "x" * 3000,
+    "[" * 1999 + "]" * 1999,  # JSON nested deeper than Python's decoder goes (``claims``)
 )
 MODES = ("get signed out", "get signed in", "post signed in", "posted request")
 

@@ -64,6 +64,7 @@ def test_a_claims_request_is_read_and_its_odd_shapes_refused() -> None:
         '{"userinfo": {"name": 1}}',
         '{"id_token": {"name": {"essential": "yes"}}}',
         "{" + " " * 4000 + "}",
+        "[" * 1999 + "]" * 1999,  # deeper than the JSON decoder goes
     ):
         with pytest.raises(InvalidInput):
             parse_claims(odd)
@@ -72,8 +73,9 @@ def test_a_claims_request_is_read_and_its_odd_shapes_refused() -> None:
 def test_a_malformed_claims_request_goes_back_as_invalid_request(
     world: OAuthWorld, rp: dict[str, Any]
 ) -> None:
-    query = redirected(world.authorize(rp["client_id"], claims="{not json"))
-    assert query["error"] == "invalid_request" and query["state"] == "st4te"
+    for odd in ("{not json", "[" * 1999 + "]" * 1999):
+        query = redirected(world.authorize(rp["client_id"], claims=odd))
+        assert query["error"] == "invalid_request" and query["state"] == "st4te"
 
 
 def test_claims_asked_for_userinfo_and_the_id_token_go_where_asked(

@@ -66,7 +66,7 @@ def parse_claims(raw: str | None) -> ClaimsRequest:
         raise _malformed(f"The claims parameter is at most {MAX_CLAIMS_CHARS} characters.")
     try:
         found = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the decoder goes: no claims
         raise _malformed("The claims parameter is not JSON.") from None
     if not isinstance(found, dict):
         raise _malformed("The claims parameter is a JSON object.")
