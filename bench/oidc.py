@@ -403,8 +403,8 @@ class Firegate:
             got = browser.get(authorize, params=params, allow_redirects=False, timeout=60)
             if got.status_code == 200:  # the consent page, the first time
                 csrf = got.text.split('name="csrf_token" value="')[1].split('"')[0]
-                got = browser.post(
-                    got.url,
+                got = browser.post(  # the consent form's own route, with the page's query
+                    got.url.replace("/oauth/authorize?", "/oauth/authorize/consent?", 1),
                     data={"decision": "allow", "csrf_token": csrf},
                     allow_redirects=False,
                     timeout=60,

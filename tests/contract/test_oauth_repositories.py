@@ -387,6 +387,21 @@ def test_a_rotation_spends_its_dpop_proof_in_its_commit(grants: OAuthGrants) -> 
     assert grant is not None and grant.refresh_valid(digest("r2"), NOW) and not grant.revoked
 
 
+def test_a_code_keeps_its_sid_and_claims_and_its_grant_the_userinfo_ones(
+    grants: OAuthGrants,
+) -> None:
+    asked = replace(code(), sid="s" * 32, id_token_claims=("email",), userinfo_claims=("name",))
+    grants.add_code(asked)
+    assert grants.get_code(digest("the-code")) == asked
+    outcome, found = exchange(grants, "the-code", token_version=0)
+    assert outcome == "spent" and found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.userinfo_claims == ("name",)
+    grants.add_code(code("plain"))
+    assert (plain := grants.get_code(digest("plain"))) is not None and plain.sid is None
+    assert plain.id_token_claims == plain.userinfo_claims == ()
+
+
 def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     grants.add_code(replace(code(), dpop_jkt="k" * 43))
     assert (kept := grants.get_code(digest("the-code"))) is not None and kept.dpop_jkt == "k" * 43
@@ -400,12 +415,14 @@ def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     assert grant.refresh_key_holds("k" * 43) and not grant.refresh_key_holds(None)
 
 
-def test_a_client_that_requires_dpop_is_kept_so(clients: OAuthClients) -> None:
-    clients.add(replace(app("c9"), dpop_bound_access_tokens=True))
+def test_a_clients_dpop_and_pkce_policies_are_kept(clients: OAuthClients) -> None:
+    clients.add(replace(app("c9"), dpop_bound_access_tokens=True, pkce_required=False))
     found = clients.get("c9")
     assert found is not None and found.dpop_bound_access_tokens is True
+    assert found.pkce_required is False
     clients.add(app("c8"))
     assert (plain := clients.get("c8")) is not None and plain.dpop_bound_access_tokens is False
+    assert plain.pkce_required is True
 
 
 def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -> None:

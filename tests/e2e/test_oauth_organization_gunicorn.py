@@ -24,7 +24,13 @@ from joserfc.jwk import KeySet
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, violations
 from tests.support.orgs import add_org, remove_member
-from tests.support.served_oauth import REDIRECT, account, new_client, signed_in_session
+from tests.support.served_oauth import (
+    REDIRECT,
+    account,
+    allow,
+    new_client,
+    signed_in_session,
+)
 from tests.support.servers import free_port, serving
 from tests.support.settings import TEST_OIDC_KEY
 
@@ -55,9 +61,7 @@ def user_id_of(base: str, username: str) -> str:
 def consent_with(browser: requests.Session, url: str, org: str | None) -> requests.Response:
     page = browser.get(url, allow_redirects=False, timeout=10)
     assert page.status_code == 200, page.text
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    form = {"decision": "allow", "csrf_token": csrf, **({"organization": org} if org else {})}
-    return browser.post(page.url, data=form, allow_redirects=False, timeout=10)
+    return allow(browser, page, **({"organization": org} if org else {}))
 
 
 def test_authlibs_client_gets_the_org_the_person_picked(provider: str, firestore: Any) -> None:
@@ -173,9 +177,7 @@ def test_openid_client_signs_in_with_the_org_its_request_names(
         page = browser.get(url, allow_redirects=False, timeout=10)
         assert page.status_code == 200, page.text
         assert 'name="organization"' not in page.text  # the request named it: no choice
-        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-        form = {"decision": "allow", "csrf_token": csrf}
-        answer = browser.post(page.url, data=form, allow_redirects=False, timeout=10)
+        answer = allow(browser, page)
         assert answer.status_code == 302, answer.text
         location: str = answer.headers["Location"]
         return location

@@ -30,6 +30,7 @@ from tests.support.served_oauth import (
     CALLBACK_PORT,
     REDIRECT,
     account,
+    allow,
     code_exchange,
     new_client,
     signed_in_session,
@@ -350,10 +351,7 @@ def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None
         # the person's part, by the pages' forms (sign-in done, consent given here)
         page = browser.get(authorization_url, allow_redirects=False, timeout=10)
         if page.status_code == 200:
-            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            page = browser.post(
-                page.url, data={"decision": "allow", "csrf_token": csrf}, allow_redirects=False
-            )
+            page = allow(browser, page)
         assert page.status_code == 302, page.text
         query = dict(p.split("=", 1) for p in urlsplit(page.headers["Location"]).query.split("&"))
         answers.append(

@@ -94,6 +94,24 @@ class OAuthWorld(World):
         found: dict[str, Any] = answer.get_json()
         return found
 
+    def relying_party(self, *args: str) -> dict[str, Any]:
+        """A confidential OpenID relying party that sends no PKCE (``--pkce optional``)."""
+        return self.register("--confidential", "--pkce", "optional", *args)
+
+    def rp_tokens(self, client: dict[str, Any], **params: str) -> dict[str, Any]:
+        """The tokens of such a party's whole flow, with a nonce and without PKCE
+        (consenting when asked)."""
+        answer = self.authorize(client["client_id"], nonce="n0nce", **params)
+        if answer.status_code == 200:
+            answer = self.consent(answer)
+        code = redirected(answer)["code"]
+        found = self.post_token(
+            client, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+        )
+        assert found.status_code == 200, found.get_json()
+        tokens: dict[str, Any] = found.get_json()
+        return tokens
+
 
 class EmulatorWorld(OAuthWorld):
     """``OAuthWorld``'s browser and command line, on an app over the Firestore emulator."""

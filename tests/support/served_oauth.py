@@ -3,11 +3,13 @@ would."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import secrets
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -58,17 +60,22 @@ def code_by_forms(
     }
     page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
     if page.status_code == 200:
-        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-        page = browser.post(
-            page.url,
-            data={"decision": "allow", "csrf_token": csrf},
-            allow_redirects=False,
-            timeout=10,
-        )
+        page = allow(browser, page)
     assert page.status_code == 302, page.text
     location = page.headers["Location"]
     code = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))["code"]
     return code, verifier
+
+
+def allow(browser: requests.Session, page: requests.Response, **form: str) -> requests.Response:
+    """ "Allow" on the consent page: its form's answer, posted where the form posts
+    (``/oauth/authorize/consent``) with its CSRF token."""
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action is not None, page.text
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    target = urljoin(page.url, html.unescape(action.group(1)))
+    data = {"decision": "allow", "csrf_token": csrf, **form}
+    return browser.post(target, data=data, allow_redirects=False, timeout=10)
 
 
 def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:

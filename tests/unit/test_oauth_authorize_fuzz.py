@@ -54,8 +54,9 @@ ODD_VALUES = (
     "code\\",
     'code"',
     "x" * 3000,
+    "[" * 1999 + "]" * 1999,  # JSON nested deeper than Python's decoder goes (``claims``)
 )
-MODES = ("get signed out", "get signed in", "post signed in", "post in the body")
+MODES = ("get signed out", "get signed in", "post signed in", "posted request")
 
 
 def baseline(client_id: str) -> dict[str, str]:
@@ -76,9 +77,12 @@ def send(world: OAuthWorld, mode: str, query: dict[str, str], csrf: str) -> Test
     if mode == "get signed in":
         return world.client.get("/oauth/authorize?" + urlencode(query))
     form = {"decision": "allow", "csrf_token": csrf}
-    if mode == "post signed in":
-        return world.client.post("/oauth/authorize?" + urlencode(query), data=form)
-    return world.client.post("/oauth/authorize", data={**query, **form})
+    if mode == "post signed in":  # the consent form's answer
+        return world.client.post("/oauth/authorize/consent?" + urlencode(query), data=form)
+    posted = world.client.post("/oauth/authorize", data=query)  # Core §3.1.2.1: 303 to a GET
+    if posted.status_code != 303:
+        return posted
+    return world.client.get(posted.headers["Location"])
 
 
 SENT: list[int] = []  # requests sent by this module, and their 5xx: reported at the end
@@ -112,7 +116,7 @@ def test_a_response_type_an_error_cannot_quote_gets_the_error_page(value: str, m
     else:
         csrf = csrf_of(world.client.get("/account").get_data(as_text=True))
         answer = world.client.post(
-            "/oauth/authorize?" + query, data={"decision": "allow", "csrf_token": csrf}
+            "/oauth/authorize/consent?" + query, data={"decision": "allow", "csrf_token": csrf}
         )
     assert answer.status_code == 400 and answer.mimetype == "text/html"
     assert "unsupported_response_type" in answer.get_data(as_text=True)

@@ -1097,7 +1097,8 @@ def test_the_authorization_endpoint_consent_and_logout_get_no_cors(
     challenge = create_s256_code_challenge("w" * 50)
     page = world.authorize(app["client_id"], code_challenge=challenge, code_challenge_method="S256")
     assert page.status_code == 200  # the consent page
-    for path in ("/oauth/authorize", "/oauth/logout", "/oauth/introspect", "/account"):
+    paths = ("/oauth/authorize", "/oauth/authorize/consent", "/oauth/logout", "/oauth/introspect")
+    for path in (*paths, "/account"):
         asked = preflight(world, path, "POST", "content-type")
         assert "Access-Control-Allow-Origin" not in asked.headers, path
     seen = world.client.get(
@@ -1106,7 +1107,7 @@ def test_the_authorization_endpoint_consent_and_logout_get_no_cors(
     )
     assert "Access-Control-Allow-Origin" not in seen.headers
     consent = world.client.post(
-        "/oauth/authorize", data={"decision": "allow"}, headers={"Origin": SPA_ORIGIN}
+        "/oauth/authorize/consent", data={"decision": "allow"}, headers={"Origin": SPA_ORIGIN}
     )
     assert "Access-Control-Allow-Origin" not in consent.headers
 

@@ -139,6 +139,8 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
     assert made["grants"] == [OPT_IN_GRANTS["token_exchange"], OPT_IN_GRANTS["device_code"]]
     assert made["dpop_bound_access_tokens"] is True
     assert made["resources"] == ["https://api.acme.example"]
+    assert made["pkce"] == "required"
+    assert create(world, alice, pkce="optional")["pkce"] == "optional"
     default = create(world, alice, scopes=[])
     assert default["scopes"] == list(SCOPES)  # none named: every scope, as on the CLI
     url = "/orgs/acme/clients"
@@ -160,6 +162,7 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
             "grant",
             "invalid_grant_type",
         ),
+        (SERVICE | {"confidential": False, "pkce": "optional"}, "pkce", "invalid_pkce_policy"),
     ):
         assert_field_error(world.client.post(url, json=body, headers=alice), field, code)
     refused: tuple[dict[str, object], ...] = (
@@ -168,6 +171,7 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
         SERVICE | {"grants": ["password"]},
         SERVICE | {"client_id": "mine"},  # never chosen by the caller
         SERVICE | {"confidential": "yes"},
+        SERVICE | {"pkce": "plain"},
         {"name": "x"},
     )
     for body in refused:

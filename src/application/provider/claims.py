@@ -13,13 +13,25 @@ from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg, lacks_second_factor
+from domain.provider.claims_request import SCOPE_OF_CLAIM
 from domain.provider.oauth import scope_list
 
 
-def claims_of(user: User, scope: str, org: ActiveOrg | None = None) -> dict[str, object]:
+def claims_of(
+    user: User, scope: str, org: ActiveOrg | None = None, also: tuple[str, ...] = ()
+) -> dict[str, object]:
     """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` and ``organization``
-    are firegate's). ``org``: the membership of the grant's org as read now (None: none, or
-    no more)."""
+    are firegate's), and the ones named in ``also`` (a ``claims`` request's, already kept
+    within the scopes the client may have and the person allowed). ``org``: the membership of
+    the grant's org as read now (None: none, or no more)."""
+    found = _scope_claims(user, scope, org)
+    if also:
+        wider = _scope_claims(user, " ".join(SCOPE_OF_CLAIM.values()), org)
+        found.update({name: wider[name] for name in also if name in wider})
+    return found
+
+
+def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, object]:
     scopes = scope_list(scope)
     claims: dict[str, object] = {"sub": user.id}
     if "profile" in scopes:

@@ -33,6 +33,7 @@ class CreateClient:
     ] = ()  # opt-in grants (domain.provider.oauth.OPT_IN_GRANTS), names or URIs
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
+    pkce_required: bool = True  # False: a confidential client that may go without PKCE
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         grants=cmd.grants,
         dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
         org_id=cmd.org_id,
+        pkce_required=cmd.pkce_required,
     )
     clients.add(client)
     return CreatedClient(client, secret)

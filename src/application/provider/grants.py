@@ -33,6 +33,9 @@ class NewCode:
     amr: tuple[str, ...] = ()
     dpop_jkt: str | None = None
     org_id: str | None = None  # scope ``organization``: the org the person picked
+    sid: str | None = None  # the browser session's ``sid``
+    id_token_claims: tuple[str, ...] = ()  # the ``claims`` request's, within the client's scopes
+    userinfo_claims: tuple[str, ...] = ()
 
 
 def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
@@ -54,6 +57,9 @@ def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
             amr=cmd.amr,
             dpop_jkt=cmd.dpop_jkt,
             org_id=cmd.org_id,
+            sid=cmd.sid,
+            id_token_claims=cmd.id_token_claims,
+            userinfo_claims=cmd.userinfo_claims,
         )
     )
 

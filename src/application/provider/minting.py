@@ -27,6 +27,8 @@ from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
 from domain.provider.token_exchange import actor, expiry
 
+# The access token's private claim: the claims a ``claims`` request asked of userinfo
+USERINFO_CLAIMS = "userinfo_claims"
 NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
 JTI_CHARACTERS = string.ascii_letters + string.digits
 
@@ -70,6 +72,8 @@ class MintAccessToken:
     org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
     # A client's own token (no person): the org that owns the client, its ``org_id``
     client_org_id: str | None = None
+    # The ``claims`` request's names for userinfo, which reads them from the token
+    userinfo_claims: tuple[str, ...] = ()
 
 
 def mint_access_token(
@@ -99,6 +103,8 @@ def mint_access_token(
         claims.update(org_claims(cmd.org))
     if cmd.user_id is None and cmd.client_org_id is not None:
         claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
+    if cmd.userinfo_claims:
+        claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
     return Minted(signer.sign_access(claims), lifetime)
 
 
@@ -159,6 +165,8 @@ class MintIdToken:
     amr: tuple[str, ...] = ()
     nonce: str | None = None  # the authorization request's; the device flow has none
     org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
+    sid: str | None = None  # the browser session's (OpenID Connect's ``sid``)
+    claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
 
 
 def mint_id_token(
@@ -180,8 +188,10 @@ def mint_id_token(
         claims["nonce"] = cmd.nonce
     if cmd.amr:
         claims["amr"] = list(cmd.amr)
+    if cmd.sid is not None:
+        claims["sid"] = cmd.sid
     claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
-    claims.update(claims_of(cmd.user, cmd.scope, cmd.org))
+    claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims))
     return signer.sign_id_token(claims)
 
 

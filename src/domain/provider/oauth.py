@@ -37,6 +37,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def session_sid(session_id: str) -> str:
+    """OpenID Connect's ``sid`` of a browser session: stable for the session, and no handle
+    on it (its id's SHA-256, cut to 128 bits): an ID token is no secret."""
+    return digest("sid:" + session_id)[:32]
+
+
 def same_digest(secret: str, hashed: str) -> bool:
     return hmac.compare_digest(digest(secret), hashed)
 
@@ -199,6 +205,10 @@ class OAuthClient:
     # The org that owns it (docs/reference/orgs.md, "Apps and tokens of an org"): its own
     # tokens act in that org (``org_id``), and it ends with the org; None: the service's.
     org_id: str | None = None
+    # PKCE (S256) on each authorization request: always for a public client; a confidential
+    # one registered ``--pkce optional`` may go without, as RFC 9700 §2.1.1 allows one that
+    # uses ``nonce`` (docs/decisions/0407-pkce-optional-for-confidential-clients.md).
+    pkce_required: bool = True
 
     @staticmethod
     def new(
@@ -215,6 +225,7 @@ class OAuthClient:
         grants: tuple[str, ...] = (),
         dpop_bound_access_tokens: bool = False,
         org_id: str | None = None,
+        pkce_required: bool = True,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -240,6 +251,12 @@ class OAuthClient:
             raise InvalidInput.field("resource", "At most 10 resources.", "invalid_resource")
         limited = tuple(dict.fromkeys(check_resource(uri) for uri in resources))
         allowed = check_grants(grants, confidential=secret is not None)
+        if not pkce_required and secret is None:
+            raise InvalidInput.field(
+                "pkce",
+                "PKCE is required of a public client: only a confidential one may go without.",
+                "invalid_pkce_policy",
+            )
         return OAuthClient(
             client_id=client_id,
             name=name,
@@ -254,6 +271,7 @@ class OAuthClient:
             grants=allowed,
             dpop_bound_access_tokens=dpop_bound_access_tokens,
             org_id=org_id,
+            pkce_required=pkce_required,
         )
 
     def binds_refresh_tokens(self) -> bool:
@@ -330,6 +348,11 @@ class AuthorizationCode:
     dpop_jkt: str | None = None  # RFC 9449 §10: the key the exchange's proof must be of
     # The org the person picked for scope ``organization`` (docs/reference/oauth.md)
     org_id: str | None = None
+    sid: str | None = None  # the browser session's ``sid`` (``session_sid``), for the ID token
+    # The ``claims`` request's names (domain.provider.claims_request), within the scopes the
+    # client may have: for the ID token, and for userinfo (kept by the grant)
+    id_token_claims: tuple[str, ...] = ()
+    userinfo_claims: tuple[str, ...] = ()
 
     @property
     def expires_at(self) -> datetime:
@@ -406,6 +429,7 @@ class Grant:
     dpop_jkt: str | None = None  # its refresh tokens' DPoP key (RFC 9449 §5), if bound
     # The org its tokens act in (scope ``organization``), the membership read again at each
     org_id: str | None = None
+    userinfo_claims: tuple[str, ...] = ()  # its code's ``claims`` request for userinfo
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -419,6 +443,7 @@ class Grant:
             token_version=0,
             resource=code.resource,
             org_id=code.org_id,
+            userinfo_claims=code.userinfo_claims,
         )
 
     def live(self, token_version: int) -> bool:

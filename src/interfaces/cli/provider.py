@@ -26,6 +26,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "resources": list(client.resources),
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "pkce": "required" if client.pkce_required else "optional",
         "created_at": client.created_at.isoformat(),
     }
 
@@ -58,6 +59,14 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="Its tokens are always DPoP-bound (RFC 9449): a token request without a proof, or "
     "a proof without the server's nonce, is refused.",
 )
+@click.option(
+    "--pkce",
+    type=click.Choice(("required", "optional")),
+    default="required",
+    show_default=True,
+    help="Whether each authorization request needs PKCE (S256). 'optional' only for a "
+    "confidential client (RFC 9700 §2.1.1), e.g. the OpenID conformance suite's.",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -68,6 +77,7 @@ def create_client(  # click passes each option by its name
     resources: tuple[str, ...],
     grants: tuple[str, ...],
     dpop_required: bool,
+    pkce: str,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -81,6 +91,7 @@ def create_client(  # click passes each option by its name
                 resources=resources,
                 grants=grants,
                 dpop_bound_access_tokens=dpop_required,
+                pkce_required=pkce == "required",
             )
         )
     except DomainError as exc:

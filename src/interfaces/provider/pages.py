@@ -1,6 +1,7 @@
 """The browser's part of the provider, on a blueprint of its own served as the pages are
 (their session cookie, CSRF check, CSP and no-store headers, error pages and language):
-``/oauth/authorize`` with its consent page, and ``/oauth/logout`` (docs/pages.md,
+``/oauth/authorize`` (by GET, or POST), its consent page and the consent form's answer
+(``/oauth/authorize/consent``), and ``/oauth/logout`` (docs/pages.md,
 docs/reference/oauth.md)."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
 from application.signin.sessions import Logout
-from domain.provider.oauth import scope_list
+from domain.provider.claims_request import parse_claims
+from domain.provider.oauth import scope_list, session_sid
 from interfaces.provider.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages
@@ -51,7 +53,10 @@ def _subject(actor: Actor | None) -> Subject | None:
     if user is None:
         return None
     return Subject(
-        user, auth_time=services().oauth.authenticated_at(AuthTime(actor)), amr=actor.amr
+        user,
+        auth_time=services().oauth.authenticated_at(AuthTime(actor)),
+        amr=actor.amr,
+        sid=session_sid(actor.session_id),
     )
 
 
@@ -75,6 +80,7 @@ def _sign_in_again(prompts: list[str]) -> Response:
     person out (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
     args = request.args.to_dict(flat=False)
     args.pop("max_age", None)
+    args.pop("id_token_hint", None)  # answered by the new sign-in, whoever it signs in
     kept = [p for p in prompts if p != "login"]
     if kept:
         args["prompt"] = [" ".join(kept)]
@@ -92,6 +98,19 @@ def _too_old(actor: Actor) -> bool:
     if not raw.isdigit() or len(raw) > 10:
         return True
     return services().oauth.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+
+
+@bp.post("/oauth/authorize")
+def authorize_posted() -> Response:
+    """OpenID Connect Core §3.1.2.1: an authorization request may be posted (form-encoded).
+    An app's cross-site form carries no ``SameSite=Lax`` cookie, so this browser's session
+    is not seen on the POST: it is answered 303 with the same request as a GET, a top-level
+    navigation that carries it. The POST itself changes nothing, so it needs no CSRF token
+    (docs/decisions/0408-authorization-requests-by-post.md)."""
+    params = request.args.to_dict(flat=False)
+    for name, values in request.form.to_dict(flat=False).items():
+        params.setdefault(name, []).extend(values)
+    return see_other("/oauth/authorize?" + urlencode(params, doseq=True))
 
 
 @bp.get("/oauth/authorize")
@@ -113,17 +132,12 @@ def authorize() -> Response:
 
 def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     """For a signed-in browser: sign in again, ask consent, or answer the client."""
-    from authlib.oidc.core.errors import (  # noqa: PLC0415 - see above
-        ConsentRequiredError,
-        LoginRequiredError,
-    )
+    from authlib.oidc.core.errors import ConsentRequiredError  # noqa: PLC0415 - see above
 
     prompts = (request.args.get("prompt") or "").split()
-    state = request.args.get("state")
-    if "login" in prompts or _too_old(actor):
-        if "none" in prompts:
-            return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
-        return _sign_in_again(prompts)
+    again = _not_this_sign_in(grant, actor, subject, prompts)
+    if again is not None:
+        return again
     picking = _picks_org(grant)
     if picking and request.args.get("organization"):
         refused = _with_org(grant, subject, request.args["organization"])
@@ -133,9 +147,45 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     query = _consent_query(grant, subject)
     if picking or "consent" in prompts or services().oauth.consent_needed(query):
         if "none" in prompts:
+            state = request.args.get("state")
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
         return _consent_page(grant, subject, picking)
     return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+def _not_this_sign_in(
+    grant: Any, actor: Actor, subject: Subject, prompts: list[str]
+) -> Response | None:
+    """When this browser's sign-in will not do: an ``id_token_hint`` of another account
+    (Core §3.1.2.2), ``prompt=login`` or a ``max_age`` passed. The person signs in again, or
+    with ``prompt=none`` the client hears ``login_required``; a hint that is no ID token of
+    ours for the client is ``invalid_request``. None: it will do."""
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+    from authlib.oidc.core.errors import LoginRequiredError  # noqa: PLC0415 - see above
+
+    try:
+        hinted = _hinted(grant)
+    except OAuth2Error as error:
+        return _refusal(error)
+    someone_else = hinted is not None and hinted != subject.user.id
+    if not (someone_else or "login" in prompts or _too_old(actor)):
+        return None
+    if "none" in prompts:
+        state = request.args.get("state")
+        return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
+    return _sign_in_again(prompts)
+
+
+def _hinted(grant: Any) -> str | None:
+    """The account an ``id_token_hint`` names (``sub``): an ID token this provider issued to
+    the client, expired or not; None without one. Another token, or one of another client, is
+    ``invalid_request`` back to the client."""
+    hint = request.args.get("id_token_hint")
+    if not hint:
+        return None
+    state = request.args.get("state")
+    client_id = grant.client.get_client_id()
+    return server().end_session.hinted_subject(hint, client_id, grant.redirect_uri, state)
 
 
 def _picks_org(grant: Any) -> bool:
@@ -171,7 +221,7 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     )
 
 
-@bp.post("/oauth/authorize")
+@bp.post("/oauth/authorize/consent")
 def consent() -> Response:
     from authlib.oauth2.rfc6749.errors import (  # noqa: PLC0415 - see above
         InvalidRequestError,
@@ -199,12 +249,22 @@ def consent() -> Response:
     return _refusal(InvalidRequestError("Choose 'allow' or 'deny'."))
 
 
+def _asked_scopes(grant: Any) -> tuple[str, ...]:
+    """The scopes asked for, and those of the claims a ``claims`` request names which the
+    client may have: a claim is consented to as its scope is
+    (docs/decisions/0409-the-claims-parameter.md)."""
+    asked = parse_claims(grant.request.payload.data.get("claims"))
+    implied = asked.within(grant.client.client.scopes).scopes
+    return tuple(dict.fromkeys((*scope_list(grant.request.scope), *implied)))
+
+
 def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
     """What the person is asked to allow: the scopes, at the resource named (RFC 8707), which
     a consent to others does not cover."""
     resource = grant.request.payload.data.get("resource")
     client_id = grant.client.get_client_id()
-    return ConsentQuery(subject.user.id, client_id, grant.request.scope or "", resource)
+    scopes = " ".join(_asked_scopes(grant))
+    return ConsentQuery(subject.user.id, client_id, scopes, resource)
 
 
 def _picked_org(grant: Any, subject: Subject) -> Response | None:
@@ -227,7 +287,7 @@ def _offered(subject: Subject) -> list[Any]:
 
 
 def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Response:
-    scopes = scope_list(grant.request.scope)
+    scopes = _asked_scopes(grant)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
     # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
     # or its private scheme (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)
@@ -243,7 +303,7 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
         username=subject.user.username.value,
         orgs=_offered(subject) if picking else [],
         picking=picking,
-        action=request.full_path,
+        action="/oauth/authorize/consent?" + urlencode(request.args.to_dict(flat=False), True),
         switch=switch,
     )
     # The answer to the form redirects to the app: browsers hold that redirect to the form's

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from babel import Locale
 from babel.support import NullTranslations
@@ -101,7 +102,9 @@ SECOND_STEP = frozenset({"pages.mfa_page", "pages.sign_in_mfa"})
 def locale() -> Locale:
     """The signed-in account's language (on the second step of signing in, the account's that
     is signing in), else the one this browser chose with the signed-out pages' switch, else
-    the browser's (Accept-Language), else English."""
+    the first of an app's ``ui_locales`` that the pages have (OpenID Connect Core §3.1.2.1,
+    on the authorization request's pages and the sign-in it leads to), else the browser's
+    (Accept-Language), else English."""
     if request.blueprint in PAGE_BLUEPRINTS and request.endpoint != "pages.static":
         actor = browser.signed_in()
         chosen = actor.user.locale if actor is not None and actor.user is not None else None
@@ -110,11 +113,27 @@ def locale() -> Locale:
         if chosen in _PARSED:
             g.setdefault(ACCOUNT_LANGUAGE, True)  # the switch would change nothing here
             return _PARSED[str(chosen)]
-        chosen = browser.chosen_language()
+        chosen = browser.chosen_language() or _asked_by_the_app()
         if chosen in _PARSED:
             return _PARSED[chosen]
     # The header from the environ: ``request.headers.get`` raises inside on a miss.
     return _browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+# Where an app's ``ui_locales`` is read: the authorization endpoint and its consent form
+# (their own query), and the sign-in page it sends a signed-out browser to (in ``next``)
+AUTHORIZATION_PAGES = frozenset({"oauth_pages.authorize", "oauth_pages.consent"})
+
+
+def _asked_by_the_app() -> str | None:
+    """The first of the authorization request's ``ui_locales`` the pages have, if any."""
+    asked = request.args.get("ui_locales") or ""
+    if request.endpoint not in AUTHORIZATION_PAGES:
+        back = request.args.get("next") or ""
+        if request.endpoint != "pages.sign_in_page" or not back.startswith("/oauth/authorize?"):
+            return None
+        asked = dict(parse_qsl(back.partition("?")[2])).get("ui_locales") or ""
+    return next((tag for tag in asked.split() if tag in _PARSED), None)
 
 
 @lru_cache(maxsize=256)

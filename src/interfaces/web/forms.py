@@ -76,12 +76,20 @@ def fields(*names: str) -> list[str]:
 
 
 # POSTs that change nothing and so carry no CSRF token: RP-initiated logout, posted by an
-# app's page, is answered with a redirect to itself as a GET, which asks or checks the hint.
+# app's page, is answered with a redirect to itself as a GET, which asks or checks the hint;
+# so is an authorization request posted by an app (its consent form posts elsewhere).
 # An upstream provider's answer posted back (Apple's form_post) is checked by its state, which
 # only this browser's flight cookie holds (docs/reference/providers.md). A SAML IdP's answer is
 # posted to the ACS from the IdP's site: it is checked by its signature and, unless the
 # connection allows IdP-initiated sign-in, by the request this browser's flight names.
-CSRF_FREE = frozenset({"oauth_pages.logout", "pages.upstream_callback", "pages.saml_acs"})
+CSRF_FREE = frozenset(
+    {
+        "oauth_pages.logout",
+        "oauth_pages.authorize_posted",
+        "pages.upstream_callback",
+        "pages.saml_acs",
+    }
+)
 
 
 def check_csrf() -> None:

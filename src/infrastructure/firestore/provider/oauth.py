@@ -78,6 +78,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "org_id": client.org_id,
+        "pkce_required": client.pkce_required,
     }
 
 
@@ -96,6 +97,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         grants=tuple(data.get("grants", ())),
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
         org_id=data.get("org_id"),
+        pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
     )
 
 
@@ -117,6 +119,9 @@ def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
         "dpop_jkt": code.dpop_jkt,
         "expires_at": code.expires_at,  # a TTL policy on it removes old codes
         **({"org_id": code.org_id} if code.org_id is not None else {}),
+        **({"sid": code.sid} if code.sid is not None else {}),
+        **({"id_token_claims": list(code.id_token_claims)} if code.id_token_claims else {}),
+        **({"userinfo_claims": list(code.userinfo_claims)} if code.userinfo_claims else {}),
     }
 
 
@@ -138,6 +143,9 @@ def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
         spent=data.get("spent", False),
         dpop_jkt=data.get("dpop_jkt"),
         org_id=data.get("org_id"),
+        sid=data.get("sid"),
+        id_token_claims=tuple(data.get("id_token_claims", ())),
+        userinfo_claims=tuple(data.get("userinfo_claims", ())),
     )
 
 
@@ -155,6 +163,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "resource": grant.resource,
         "dpop_jkt": grant.dpop_jkt,
         **({"org_id": grant.org_id} if grant.org_id is not None else {}),
+        **({"userinfo_claims": list(grant.userinfo_claims)} if grant.userinfo_claims else {}),
     }
 
 
@@ -173,6 +182,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         resource=data.get("resource"),
         dpop_jkt=data.get("dpop_jkt"),
         org_id=data.get("org_id"),
+        userinfo_claims=tuple(data.get("userinfo_claims", ())),
     )
 
 

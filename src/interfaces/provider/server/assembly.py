@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -34,6 +34,7 @@ from interfaces.provider.server.endpoints import (
     Registration,
     Revocation,
     UserInfoClaims,
+    UserInfoProtector,
     UserInfoValidator,
 )
 from interfaces.provider.server.exchange import TokenExchangeGrant
@@ -99,6 +100,7 @@ def token_grants() -> tuple[tuple[type[Any], list[Any]], ...]:
 class Server(AuthorizationServer):  # type: ignore[misc]
     config: OAuthConfig
     issuer_parameter: Issuer
+    end_session: EndSession  # also checks an authorization request's id_token_hint
     grant_types: tuple[str, ...] = ()  # the token endpoint's, as registered
 
     def create_oauth2_request(self, _: object) -> _Request:
@@ -157,12 +159,13 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_extension(server.issuer_parameter)
     server.register_endpoint(Revocation())
     server.register_endpoint(Introspection(config.issuer))
-    protector = ResourceProtector()
+    protector = UserInfoProtector()
     protector.register_token_validator(UserInfoValidator(config))
     if config.dpop is not None:  # Authorization: DPoP (RFC 9449 §7)
         protector.register_token_validator(DpopUserInfoValidator(config))
     server.register_endpoint(UserInfoClaims(resource_protector=protector))
-    server.register_endpoint(EndSession(config))
+    server.end_session = EndSession(config)
+    server.register_endpoint(server.end_session)
     if config.dynamic_registration:
         server.register_endpoint(Registration(claims_classes=[ClientMetadataClaims]))
     return server

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
@@ -16,6 +17,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import request
 
 from application.provider.clients import CreateClient, new_client_id
 from application.provider.grants import RevokeClientToken, RevokeGrant
@@ -136,6 +138,27 @@ class DpopUserInfoValidator(UserInfoValidator):
         return token
 
 
+class UserInfoProtector(ResourceProtector):  # type: ignore[misc]
+    """Userinfo's token from the ``Authorization`` header, or (RFC 6750 §2.2, OpenID Connect
+    Core §5.3.1) as ``access_token`` in a form-encoded POST body: a bearer token either way.
+    Both at once, or the parameter twice, is ``invalid_request``."""
+
+    def parse_request_authorization(self, oauth_request: Any) -> tuple[Any, str]:
+        posted = (
+            request.method == "POST"
+            and request.mimetype == "application/x-www-form-urlencoded"
+            and "access_token" in request.form
+        )
+        if not posted:
+            found: tuple[Any, str] = super().parse_request_authorization(oauth_request)
+            return found
+        if "Authorization" in request.headers or len(request.form.getlist("access_token")) > 1:
+            raise InvalidRequestError(
+                "Send the access token once: in the Authorization header or in the body."
+            )
+        return self.get_token_validator("bearer"), request.form["access_token"]
+
+
 class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
     def get_issuer(self) -> str:
         return self.server.config.issuer  # type: ignore[no-any-return]
@@ -229,6 +252,27 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
 
     def end_session(self, end_session_request: Any) -> None:
         pass  # the route ends the browser's session (it holds the cookies)
+
+    def hinted_subject(self, hint: str, client_id: str, redirect_uri: str, state: Any) -> str:
+        """An authorization request's ``id_token_hint`` (OpenID Connect Core §3.1.2.1): the
+        ``sub`` of an ID token this server issued to ``client_id``, checked as logout checks
+        its hint (signed by the provider's ID-token key, expired or not). Anything else is
+        ``invalid_request``, back to the client."""
+        refusal = "The id_token_hint is not an ID token this server issued to the client."
+        try:
+            claims = self._validate_id_token_hint(hint)
+        except InvalidRequestError:
+            claims = {}
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        subject = claims.get("sub")
+        if (
+            claims.get("iss") != self.config.issuer
+            or client_id not in audiences
+            or not isinstance(subject, str)
+        ):
+            raise InvalidRequestError(refusal, redirect_uri=redirect_uri, state=state)
+        return subject
 
 
 class Issuer(IssuerParameter):  # type: ignore[misc]

@@ -31,6 +31,7 @@ from application.provider.grants import (
 )
 from application.provider.minting import MintAccessToken, MintIdToken
 from domain.errors import DomainError
+from domain.provider.claims_request import parse_claims
 from domain.provider.dpop import InvalidProof
 from domain.provider.oauth import scope_list, unusable_resource
 from interfaces.provider.server.config import (
@@ -93,6 +94,10 @@ def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OA
         return RequestNotSupportedError(description="Request objects are not supported.")
     if "request_uri" in data:
         return RequestURINotSupportedError(description="request_uri is not supported.")
+    try:
+        parse_claims(data.get("claims"))
+    except DomainError as exc:
+        return InvalidRequestError(exc.detail)
     if "dpop_jkt" in data and _asked_jkt(data) is None:
         return InvalidRequestError(
             "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638): 43 base64url characters."
@@ -128,6 +133,8 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
     def save_authorization_code(self, code: str, oauth_request: Any) -> None:
         subject: Subject = oauth_request.user
         data = oauth_request.payload.data
+        client: Client = oauth_request.client
+        asked = parse_claims(data.get("claims")).within(client.client.scopes)
         services().oauth.save_code(
             NewCode(
                 code=code,
@@ -143,6 +150,9 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 amr=subject.amr,
                 dpop_jkt=_asked_jkt(data),
                 org_id=subject.org.id if subject.org is not None else None,
+                sid=subject.sid,
+                id_token_claims=asked.id_token,
+                userinfo_claims=asked.userinfo,
             )
         )
 
@@ -190,18 +200,33 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             )
         resource = _token_resource(code.resource)
         org = org_of(user.id, code.org_id)
-        return Subject(user, code.grant_id, code.auth_time, code.amr, resource, org)
+        return Subject(
+            user,
+            code.grant_id,
+            code.auth_time,
+            code.amr,
+            resource,
+            org,
+            userinfo_claims=code.userinfo_claims,
+        )
 
 
 class S256Required(CodeChallenge):  # type: ignore[misc]
-    """PKCE for every client, S256 only (OAuth 2.1): a request without a challenge, or with
-    ``plain``, is refused before anyone is asked anything."""
+    """PKCE, S256 only (OAuth 2.1), for every client that requires it: every public client,
+    and a confidential one unless registered ``--pkce optional``: a request of theirs without
+    a challenge, or with ``plain``, is refused before anyone is asked anything. A client that
+    may go without, and sends a challenge all the same, is held to it; a verifier for a code
+    asked without a challenge is refused (RFC 9700 §4.8, Authlib's check)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
+        client: Client = grant.request.client
+        asked = data.get("code_challenge") or data.get("code_challenge_method")
+        if not client.client.pkce_required and not asked:
+            return
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
         if data.get("code_challenge_method") != "S256":
@@ -209,7 +234,8 @@ class S256Required(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: Any) -> None:
-        if not grant.request.form.get("code_verifier"):
+        code: Code = grant.request.authorization_code
+        if code.code.code_challenge and not grant.request.form.get("code_verifier"):
             raise InvalidRequestError("Missing 'code_verifier'")
         super().validate_code_verifier(grant, result)
 
@@ -240,6 +266,8 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
                 amr=code.code.amr,
                 nonce=code.code.nonce,
                 org=subject.org,
+                sid=code.code.sid,
+                claims=code.code.id_token_claims,
             )
         )
 
@@ -262,7 +290,10 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
                 "The refresh token is DPoP-bound: it needs a DPoP proof of its key."
             )
         org = org_of(user.id, grant.org_id)
-        return Subject(user, grant.id, resource=_token_resource(grant.resource), org=org)
+        resource = _token_resource(grant.resource)
+        return Subject(
+            user, grant.id, resource=resource, org=org, userinfo_claims=grant.userinfo_claims
+        )
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         pass  # rotated in save_token, atomically with the check that it is still current
@@ -322,6 +353,7 @@ def access_token(
             jkt=proof_jkt(client),
             org=user.org if user is not None else None,
             client_org_id=client.client.org_id,
+            userinfo_claims=user.userinfo_claims if user is not None else (),
         )
     )
     token: dict[str, Any] = {

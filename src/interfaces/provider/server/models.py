@@ -18,6 +18,7 @@ from authlib.oidc.core.models import AuthorizationCodeMixin
 from application.provider.claims import FindAccount, MemberOrg, claims_of
 from application.provider.clients import FindClient
 from application.provider.grants import PresentedCode
+from application.provider.minting import USERINFO_CLAIMS
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
@@ -85,6 +86,8 @@ class Subject:
     # Scope ``organization``: the person's membership of the org picked, as read for this
     # request (None: none picked, or no more a member)
     org: ActiveOrg | None = None
+    sid: str | None = None  # the browser session's ``sid``, at the authorization endpoint
+    userinfo_claims: tuple[str, ...] = ()  # a ``claims`` request's for userinfo
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -94,7 +97,7 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
     """The claims the scopes allow, of the person a token is about (ID tokens, userinfo)."""
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
-    return UserInfo(claims_of(user.user, scope, user.org))
+    return UserInfo(claims_of(user.user, scope, user.org, user.userinfo_claims))
 
 
 def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
@@ -183,7 +186,9 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         )
         if user is None:
             return None
-        return Subject(user, org=org_of(user.id, self.claims.get("org_id")))
+        asked = self.claims.get(USERINFO_CLAIMS)
+        named = tuple(str(name) for name in asked) if isinstance(asked, list) else ()
+        return Subject(user, org=org_of(user.id, self.claims.get("org_id")), userinfo_claims=named)
 
     def get_client(self) -> Client | None:
         found = services().oauth.client(FindClient(str(self.claims.get("client_id", ""))))

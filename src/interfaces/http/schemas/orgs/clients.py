@@ -56,6 +56,11 @@ class OrgClientCreate(Strict):
     dpop_bound_access_tokens: bool = Field(
         default=False, description="its tokens are always DPoP-bound (RFC 9449)"
     )
+    pkce: Literal["required", "optional"] = Field(
+        default="required",
+        description="PKCE on each authorization request; optional only for a confidential "
+        "client (RFC 9700 §2.1.1)",
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -69,6 +74,7 @@ class OrgClientOut(BaseModel):
     resources: list[str]
     grants: list[str] = Field(description="the opt-in grants, as their URIs")
     dpop_bound_access_tokens: bool
+    pkce: Literal["required", "optional"]
     created_at: datetime
 
     @staticmethod
@@ -84,6 +90,7 @@ class OrgClientOut(BaseModel):
             resources=list(client.resources),
             grants=list(client.grants),
             dpop_bound_access_tokens=client.dpop_bound_access_tokens,
+            pkce="required" if client.pkce_required else "optional",
             created_at=client.created_at,
         )
 

@@ -1,0 +1,85 @@
+"""OpenID Connect Core §5.5: the ``claims`` authorization request parameter, the individual
+claims an app asks for in the ID token and at userinfo, essential or voluntary. firegate
+releases such a claim only within the scope it belongs to (which the client must be allowed,
+and the person is asked to consent to): the parameter moves and adds claims, it never widens
+what an app may learn (docs/decisions/0409-the-claims-parameter.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from domain.errors import InvalidInput
+
+# The claims each scope gives (docs/reference/oauth.md, "Scopes and claims") that a ``claims``
+# request may name; ``sub`` and the rest of the ID token's own are always there.
+SCOPE_OF_CLAIM = {
+    "preferred_username": "profile",
+    "name": "profile",
+    "given_name": "profile",
+    "family_name": "profile",
+    "locale": "profile",
+    "updated_at": "profile",
+    "email": "email",
+    "email_verified": "email",
+    "roles": "roles",
+}
+MAX_CLAIMS_CHARS = 4000
+# Where a claims request may ask for claims (§5.5); a member elsewhere is refused
+TARGETS = ("id_token", "userinfo")
+
+
+@dataclass(frozen=True)
+class ClaimsRequest:
+    """The names asked for each target that firegate has (others are ignored, as §5.5.1
+    lets a provider do, essential or not)."""
+
+    id_token: tuple[str, ...] = ()
+    userinfo: tuple[str, ...] = ()
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes the claims asked for belong to: consent covers them."""
+        names = (*self.id_token, *self.userinfo)
+        return tuple(dict.fromkeys(SCOPE_OF_CLAIM[name] for name in names))
+
+    def within(self, allowed: tuple[str, ...]) -> ClaimsRequest:
+        """Only the claims of scopes the client may have."""
+
+        def kept(names: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(name for name in names if SCOPE_OF_CLAIM[name] in allowed)
+
+        return ClaimsRequest(kept(self.id_token), kept(self.userinfo))
+
+
+def _malformed(detail: str) -> InvalidInput:
+    return InvalidInput.field("claims", detail, "invalid_claims")
+
+
+def parse_claims(raw: str | None) -> ClaimsRequest:
+    """The ``claims`` parameter (a JSON object); an empty one when absent. Malformed JSON, or
+    members of the wrong shape (§5.5: objects of claim names, each null or an object with
+    ``essential``, ``value`` or ``values``), are refused."""
+    if not raw:
+        return ClaimsRequest()
+    if len(raw) > MAX_CLAIMS_CHARS:
+        raise _malformed(f"The claims parameter is at most {MAX_CLAIMS_CHARS} characters.")
+    try:
+        found = json.loads(raw)
+    except (ValueError, RecursionError):  # nested deeper than the decoder goes: no claims
+        raise _malformed("The claims parameter is not JSON.") from None
+    if not isinstance(found, dict):
+        raise _malformed("The claims parameter is a JSON object.")
+    asked: dict[str, tuple[str, ...]] = {}
+    for target, members in found.items():
+        if target not in TARGETS:
+            continue  # another member (a later specification's): ignored
+        if not isinstance(members, dict):
+            raise _malformed(f"claims.{target} is an object of claim names.")
+        for name, wanted in members.items():
+            if wanted is not None and not isinstance(wanted, dict):
+                raise _malformed(f"claims.{target}.{name} is null or an object.")
+            if isinstance(wanted, dict) and not isinstance(wanted.get("essential", False), bool):
+                raise _malformed(f"claims.{target}.{name}.essential is true or false.")
+        asked[target] = tuple(name for name in members if name in SCOPE_OF_CLAIM)
+    return ClaimsRequest(asked.get("id_token", ()), asked.get("userinfo", ()))
