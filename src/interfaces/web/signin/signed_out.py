@@ -5,6 +5,7 @@ form comes back as its route's ``form_errors`` says."""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Response, request
@@ -16,7 +17,7 @@ from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
-from domain.errors import DomainError, InvalidInput, MfaRequired
+from domain.errors import DomainError, InvalidInput, MfaRequired, SsoRequired
 from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -56,6 +57,8 @@ def sign_in_page() -> Response:
         next=_next(),
         passkeys_here=browser.passkeys_here(),
         upstreams=upstream.buttons(),
+        # While any org has single sign-on, the address comes first (home-realm discovery)
+        ask_first=services().sso_discovery.any_sso(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -67,15 +70,19 @@ def sign_in_page() -> Response:
     )
 
 
-@bp.post("/sign-in")
-@form_errors(
-    "signin/sign_in.html",
-    shown=lambda: {
+def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
+    """What the sign-in page shows besides its form: ``ask_first``, the address alone
+    (home-realm discovery), else the whole form."""
+    return {
         "next": _next(),
         "passkeys_here": browser.passkeys_here(),
         "upstreams": upstream.buttons(),
-    },
-)
+        "ask_first": ask_first,
+    }
+
+
+@bp.post("/sign-in")
+@form_errors("signin/sign_in.html", shown=_sign_in_page)
 def sign_in() -> Response:
     next_path = _next()
     try:
@@ -85,9 +92,28 @@ def sign_in() -> Response:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
         return response
+    except SsoRequired as exc:
+        return _to_sso(exc.path, next_path)
     response = see_other(next_path)
     _replace_session(response, pair)
     return response
+
+
+def _to_sso(start: str, next_path: str) -> Response:
+    """To the start of an org's single sign-on, and on to ``next_path`` once signed in."""
+    return see_other(start + "?" + urlencode({"next": next_path}))
+
+
+@bp.post("/sign-in/continue")
+@form_errors("signin/sign_in.html", shown=partial(_sign_in_page, ask_first=True))
+def sign_in_continue() -> Response:
+    """Home-realm discovery's first step: an address of an org's single sign-on goes to its
+    start; anything else gets the usual form, what was typed filled in."""
+    username = field("username").strip()
+    found = services().sso_discovery.discover(username)
+    if found is not None:
+        return _to_sso(found.path, _next())
+    return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
 
 
 def _replace_session(response: Response, pair: TokenPair) -> None:
@@ -115,15 +141,18 @@ def sign_in_mfa() -> Response:
         raise InvalidInput.field(
             "code", "Enter a code or a recovery code.", "code_or_recovery_code"
         )
-    pair = services().login.finish_mfa(
-        MfaLogin(
-            mfa_token=browser.mfa_token(),
-            code=code,
-            recovery_code=recovery_code,
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
+    try:
+        pair = services().login.finish_mfa(
+            MfaLogin(
+                mfa_token=browser.mfa_token(),
+                code=code,
+                recovery_code=recovery_code,
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+            )
         )
-    )
+    except SsoRequired as exc:
+        return _to_sso(exc.path, _next())
     response = see_other(_next())
     _replace_session(response, pair)
     return response
