@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.fakes.orgs import FakeTxtRecords
 from tests.support.api import bearer, login, register
@@ -107,3 +108,14 @@ def idp_keys() -> KeyPair:
 @pytest.fixture
 def sso(idp_keys: KeyPair) -> Sso:
     return sso_world(idp_keys)
+
+
+def onward(answer: TestResponse) -> str:
+    """Where the sign-in page's "on to the single sign-on" answer leads: a page that goes on
+    by itself (``Refresh``) and links there (a form's answer cannot redirect to the IdP's
+    site under the pages' CSP)."""
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    delay, _, target = answer.headers["Refresh"].partition("; url=")
+    assert delay == "0" and target.startswith("/sso/")
+    assert f'<a href="{target.replace("&", "&amp;")}">' in answer.get_data(as_text=True)
+    return target

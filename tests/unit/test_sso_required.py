@@ -16,7 +16,7 @@ from application.orgs.members import AddMember
 from tests.fakes.orgs import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
 from tests.support.pages import csrf
-from tests.support.sso import Sso, idp_keys, sso
+from tests.support.sso import Sso, idp_keys, onward, sso
 
 pytestmark = pytest.mark.unit
 __all__ = ["idp_keys", "sso"]  # fixtures
@@ -107,8 +107,7 @@ def test_the_page_sends_the_member_to_the_idp(sso: Sso) -> None:
         "/sign-in?next=/account/orgs",
         data={"username": "kim@corp.example", "password": PASSWORD, "csrf_token": token},
     )
-    assert sent.status_code == 303, sent.get_data(as_text=True)
-    location = urlsplit(sent.headers["Location"])
+    location = urlsplit(onward(sent))
     assert location.path == f"/sso/{sso.cid}/saml"
     assert parse_qs(location.query) == {"next": ["/account/orgs"]}
     assert browser.get("/account").status_code != 200  # not signed in by the password

@@ -100,8 +100,14 @@ def sign_in() -> Response:
 
 
 def _to_sso(start: str, next_path: str) -> Response:
-    """To the start of an org's single sign-on, and on to ``next_path`` once signed in."""
-    return see_other(start + "?" + urlencode({"next": next_path}))
+    """On to the start of an org's single sign-on, then to ``next_path`` once signed in.
+    A page that goes on by itself (``Refresh``), with a link for a browser that does not:
+    a form's answer that redirects to the IdP's site is blocked by the pages' CSP
+    (``form-action 'self'`` holds for the redirects a form's submission follows)."""
+    target = start + "?" + urlencode({"next": next_path})
+    response = page("signin/sso_continue.html", start=target)
+    response.headers["Refresh"] = f"0; url={target}"
+    return response
 
 
 @bp.post("/sign-in/continue")
