@@ -110,11 +110,11 @@ def sso(idp_keys: KeyPair) -> Sso:
     return sso_world(idp_keys)
 
 
-def onward(answer: TestResponse) -> str:
+def onward(answer: TestResponse, status: int = 200) -> str:
     """Where the sign-in page's "on to the single sign-on" answer leads: a page that goes on
     by itself (``Refresh``) and links there (a form's answer cannot redirect to the IdP's
-    site under the pages' CSP)."""
-    assert answer.status_code == 200, answer.get_data(as_text=True)
+    site under the pages' CSP); ``status``: 403 where a sign-in was refused for it."""
+    assert answer.status_code == status, answer.get_data(as_text=True)
     delay, _, target = answer.headers["Refresh"].partition("; url=")
     assert delay == "0" and target.startswith("/sso/")
     assert f'<a href="{target.replace("&", "&amp;")}">' in answer.get_data(as_text=True)

@@ -16,6 +16,7 @@ from application.orgs.members import AddMember
 from tests.fakes.orgs import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
 from tests.support.pages import csrf
+from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.sso import Sso, idp_keys, onward, sso
 
 pytestmark = pytest.mark.unit
@@ -107,7 +108,7 @@ def test_the_page_sends_the_member_to_the_idp(sso: Sso) -> None:
         "/sign-in?next=/account/orgs",
         data={"username": "kim@corp.example", "password": PASSWORD, "csrf_token": token},
     )
-    location = urlsplit(onward(sent))
+    location = urlsplit(onward(sent, 403))
     assert location.path == f"/sso/{sso.cid}/saml"
     assert parse_qs(location.query) == {"next": ["/account/orgs"]}
     assert browser.get("/account").status_code != 200  # not signed in by the password
@@ -197,3 +198,23 @@ def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: Sso) ->
     assert domains.holder_reads == before + 1
     assert _password(sso, "una").status_code == 200
     assert domains.holder_reads == before + 1
+
+
+def test_a_passkey_is_refused_and_the_pages_script_is_sent_to_the_idp(sso: Sso) -> None:
+    _person(sso, "kim")
+    key = add_passkey(sso.world.client, login(sso.world.client, "kim"))
+    assert passkey_sign_in(sso.world.client, key).status_code == 200
+    _require(sso, require_sso=True)
+    assert_problem(passkey_sign_in(sso.world.client, key), 403, "sso_required")
+    # the sign-in page's script: a JSON refusal whose Location is the org's single sign-on
+    browser = sso.world.app.test_client()
+    headers = {"Accept": "application/json", "X-CSRF-Token": csrf(browser, "/sign-in")}
+    options = browser.post("/sign-in/passkey/options", headers=headers)
+    refused = browser.post(
+        "/sign-in/passkey?next=/account/orgs", json=key.sign_in(options.get_json()), headers=headers
+    )
+    assert refused.status_code == 403 and refused.get_json()["code"] == "sso_required"
+    location = urlsplit(refused.headers["Location"])
+    assert location.path == f"/sso/{sso.cid}/saml"
+    assert parse_qs(location.query) == {"next": ["/account/orgs"]}
+    assert browser.get("/account").status_code != 200

@@ -17,7 +17,7 @@ from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
-from domain.errors import DomainError, InvalidInput, MfaRequired, SsoRequired
+from domain.errors import DomainError, InvalidInput, MfaRequired
 from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -25,7 +25,7 @@ from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.federation import upstream
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
-from interfaces.web.rendering import bp, kept_page, page, see_other
+from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 
 
 def _login(username: str, password: str) -> Login:
@@ -92,21 +92,8 @@ def sign_in() -> Response:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
         return response
-    except SsoRequired as exc:
-        return _to_sso(exc.path, next_path)
     response = see_other(next_path)
     _replace_session(response, pair)
-    return response
-
-
-def _to_sso(start: str, next_path: str) -> Response:
-    """On to the start of an org's single sign-on, then to ``next_path`` once signed in.
-    A page that goes on by itself (``Refresh``), with a link for a browser that does not:
-    a form's answer that redirects to the IdP's site is blocked by the pages' CSP
-    (``form-action 'self'`` holds for the redirects a form's submission follows)."""
-    target = start + "?" + urlencode({"next": next_path})
-    response = page("signin/sso_continue.html", start=target)
-    response.headers["Refresh"] = f"0; url={target}"
     return response
 
 
@@ -118,7 +105,7 @@ def sign_in_continue() -> Response:
     username = field("username").strip()
     found = services().sso_discovery.discover(username)
     if found is not None:
-        return _to_sso(found.path, _next())
+        return on_to_sso(found.path, _next())
     return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
 
 
@@ -147,18 +134,15 @@ def sign_in_mfa() -> Response:
         raise InvalidInput.field(
             "code", "Enter a code or a recovery code.", "code_or_recovery_code"
         )
-    try:
-        pair = services().login.finish_mfa(
-            MfaLogin(
-                mfa_token=browser.mfa_token(),
-                code=code,
-                recovery_code=recovery_code,
-                user_agent=browser.user_agent(),
-                client_ip=client_ip(),
-            )
+    pair = services().login.finish_mfa(
+        MfaLogin(
+            mfa_token=browser.mfa_token(),
+            code=code,
+            recovery_code=recovery_code,
+            user_agent=browser.user_agent(),
+            client_ip=client_ip(),
         )
-    except SsoRequired as exc:
-        return _to_sso(exc.path, _next())
+    )
     response = see_other(_next())
     _replace_session(response, pair)
     return response
