@@ -218,3 +218,35 @@ def test_the_last_connection_switched_off_shows_on_the_page_within_the_interval(
     assert "/sign-in/continue" in browser.get("/sign-in").get_data(as_text=True)  # remembered
     sso.world.clock.advance(seconds=31)
     assert 'name="password"' in browser.get("/sign-in").get_data(as_text=True)
+
+
+def test_an_openid_connection_starts_at_its_own_address(sso: Sso) -> None:
+    client = sso.world.client
+    client.patch(
+        f"/orgs/corp/connections/{sso.cid}", json={"status": "inactive"}, headers=sso.owner
+    )
+    made = client.post(
+        "/orgs/corp/connections",
+        json={
+            "kind": "oidc",
+            "name": "Entra",
+            "oidc": {
+                "issuer": "https://login.example.com/t",
+                "client_id": "a",
+                "client_secret": "s",
+            },
+            "status": "active",
+        },
+        headers=sso.owner,
+    )
+    assert made.status_code == 201, made.get_json()
+    oidc = made.get_json()["id"]
+    found = client.get("/sso/discover?email=ada@corp.example").get_json()
+    assert found["connection"] == {"id": oidc, "kind": "oidc", "name": "Entra"}
+    assert urlsplit(found["url"]).path == f"/sso/{oidc}/oidc"
+    browser = sso.world.app.test_client()
+    sent = browser.post(
+        "/sign-in/continue",
+        data={"username": "ada@corp.example", "csrf_token": csrf(browser, "/sign-in")},
+    )
+    assert urlsplit(onward(sent)).path == f"/sso/{oidc}/oidc"
