@@ -69,7 +69,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         adapters.provider,
         adapters.resources,
     )
-    rules = signin.policies(settings)
+    # Every way of signing in ends in one step, whose gate holds an org's members to its
+    # single sign-on where the org requires it (docs/reference/sso.md); whether any org has
+    # single sign-on is remembered once for it and the sign-in page.
+    any_sso = sso.presence(adapters.sso, adapters.platform.clock)
+    rules = replace(
+        signin.policies(settings),
+        gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
+    )
     # The queue runs every capability's jobs; the handlers are bound after it, as some queue
     # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
     # traces on).
@@ -187,6 +194,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             queue=queue,
             purge=org_purge,
+            sso_ready=sso.sso_ready(adapters.sso),
         ),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
@@ -201,6 +209,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         saml=sso.bind_saml(adapters.sso),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
+        ),
+        sso_discovery=sso.bind_discovery(
+            adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
         ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),

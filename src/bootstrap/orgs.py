@@ -64,6 +64,7 @@ from application.orgs.orgs import (
 )
 from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
 from application.orgs.services import OrgServices
+from application.orgs.sso_policy import SsoReadiness
 from application.ports import JobQueue
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
@@ -118,16 +119,18 @@ def bind_orgs(
     platform: Platform,
     queue: JobQueue,
     purge: OrgPurge,
+    sso_ready: SsoReadiness,
 ) -> OrgServices:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
     security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
-    when the queue refuses it)."""
+    when the queue refuses it); ``sso_ready``: whether an org has an active single sign-on
+    connection (its owners may then require it)."""
     orgs, domains, clock, audit = own.orgs, own.domains, platform.clock, platform.audit
     return OrgServices(
         create=partial(create_org, orgs=orgs, clock=clock, audit=audit),
         mine=partial(list_my_orgs, orgs=orgs),
         get=partial(get_org, orgs=orgs),
-        update=partial(update_org, orgs=orgs, clock=clock, audit=audit),
+        update=partial(update_org, orgs=orgs, clock=clock, audit=audit, sso_ready=sso_ready),
         delete=partial(delete_org, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge),
         events=partial(list_org_events, orgs=orgs, events=events),
         members=partial(list_members, orgs=orgs),

@@ -50,6 +50,8 @@ from application.signin.sessions import (
     SessionRepository,
     SessionServices,
     SignIn,
+    SignInGate,
+    any_way_in,
     end_other_sessions,
     end_session,
     end_user_sessions,
@@ -200,6 +202,8 @@ class SigninPolicies:
     device_policy: DevicePolicy
     require_verified_email: bool
     mfa_issuer: str
+    # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
+    gate: SignInGate = any_way_in
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -245,6 +249,7 @@ def sign_in_step(
         rules.token_policy,
         platform.audit,
         accounts.users,
+        rules.gate,
     )
 
 

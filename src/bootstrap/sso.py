@@ -11,7 +11,9 @@ from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
 from application.orgs.ports import OrgRepository
-from application.ports import SecretBox
+from application.orgs.sso_policy import SsoReadiness
+from application.ports import Clock, SecretBox
+from application.signin.sessions import SignInGate
 from application.sso.connections import (
     ConnectionServices,
     ConnectionTools,
@@ -21,7 +23,14 @@ from application.sso.connections import (
     list_connections,
     update_connection,
 )
+from application.sso.discovery import (
+    DiscoveryServices,
+    SsoPresence,
+    discover,
+    has_active_connection,
+)
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
+from application.sso.required import RequiredSso
 from application.sso.saml import SamlServices, saml_metadata
 from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
 from bootstrap.federation import SignedIn
@@ -127,4 +136,47 @@ def bind_saml_signin(
             sign_in=signed_in.step(),
             policy=SsoPolicy(devices=signed_in.rules.device_policy),
         ),
+    )
+
+
+def presence(own: SsoAdapters, clock: Clock) -> SsoPresence:
+    """Whether any org has an active connection, remembered by the process: one for the
+    sign-in page and the sign-in step alike."""
+    return SsoPresence(own.connections, clock)
+
+
+def bind_discovery(
+    own: SsoAdapters, settings: Settings, *, orgs: OrgsAdapters, any_sso: SsoPresence
+) -> DiscoveryServices:
+    """Home-realm discovery: an address's connection by the org's verified domains
+    (``orgs``); whether any org has single sign-on (``any_sso``)."""
+    return DiscoveryServices(
+        discover=partial(
+            discover,
+            domains=orgs.domains,
+            orgs=orgs.orgs,
+            connections=own.connections,
+            public_url=settings.service.public_url,
+        ),
+        any_sso=any_sso,
+    )
+
+
+def sso_ready(own: SsoAdapters) -> SsoReadiness:
+    """Whether an org has an active connection: its owners may then require it."""
+    return partial(has_active_connection, connections=own.connections)
+
+
+def required_sso(
+    own: SsoAdapters, settings: Settings, *, orgs: OrgsAdapters, any_sso: SsoPresence
+) -> SignInGate:
+    """The sign-in step's gate: an org that requires its single sign-on holds its members
+    on its verified domains to it (its start answered under PUBLIC_URL); nothing is read
+    while no org has an active connection (``any_sso``)."""
+    return RequiredSso(
+        domains=orgs.domains,
+        orgs=orgs.orgs,
+        connections=own.connections,
+        public_url=settings.service.public_url,
+        any_sso=any_sso,
     )

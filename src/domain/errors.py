@@ -94,6 +94,21 @@ class ReauthenticationRequired(PermissionDenied):
         super().__init__("Sign in again to add a way to sign in to this account.")
 
 
+class SsoRequired(PermissionDenied):
+    """The account's organization requires its single sign-on: the person signs in at
+    ``url``, the start of the org's connection (docs/reference/sso.md, "Requiring single
+    sign-on"); ``path`` is that address on this site, where the pages send a browser."""
+
+    code = "sso_required"
+    title = "Single sign-on required"
+
+    def __init__(self, org_name: str, connection_id: str, url: str, path: str) -> None:
+        super().__init__(f"{org_name} requires its single sign-on: sign in with it.")
+        self.connection_id = connection_id
+        self.url = url
+        self.path = path
+
+
 class NotFound(DomainError):
     code = "not_found"
     title = "Not found"

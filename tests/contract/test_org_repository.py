@@ -73,6 +73,8 @@ def test_an_update_moves_the_slug_claim(orgs: OrgRepository) -> None:
             domain_policy=DomainPolicy.SUGGEST,
             require_mfa=True,
             custom_roles=("billing", "support:read"),
+            require_sso=True,
+            sso_break_glass=("owner-1", "owner-2"),
             updated_at=LATER,
         ),
     )

@@ -135,3 +135,14 @@ def test_delete_frees_a_place_and_purge_ends_them_all(connections: Connections) 
     assert len(connections.list_for("o2")) == 1
     for n in range(CONNECTIONS_MAX):
         connections.add(made(name=f"after {n}"))
+
+
+def test_any_active_finds_an_active_connection_of_any_org(connections: Connections) -> None:
+    assert connections.any_active() is False
+    draft = made("o2")
+    connections.add(draft)
+    assert connections.any_active() is False  # a draft signs nobody in
+    connections.replace(replace(draft, status=ConnectionStatus.ACTIVE, version=draft.version + 1))
+    assert connections.any_active() is True
+    connections.delete("o2", draft.id)
+    assert connections.any_active() is False

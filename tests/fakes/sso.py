@@ -38,6 +38,10 @@ class FakeConnections:
         with self.lock:
             return sorted(self._of(org_id), key=lambda c: (c.created_at, c.id))
 
+    def any_active(self) -> bool:
+        with self.lock:
+            return any(c.active for c in self.connections.values())
+
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         with self.lock:
             stored = self.connections.get(connection.id)

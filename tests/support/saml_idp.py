@@ -77,6 +77,7 @@ class SamlIdpForTests:
         lifetime_minutes: int = 5,
         sign_alg: str = RSA_SHA256,
         digest_alg: str = SHA256,
+        sso_url: str = SSO_URL,
     ) -> None:
         from saml2 import BINDING_HTTP_REDIRECT
         from saml2.config import IdPConfig
@@ -94,7 +95,7 @@ class SamlIdpForTests:
                 "metadata": {"inline": list(sp_metadata)},
                 "service": {
                     "idp": {
-                        "endpoints": {"single_sign_on_service": [(SSO_URL, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": {"single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT)]},
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
                         "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}}},
                         # pysaml2 signs with RSA-SHA1 by default, which firegate refuses

@@ -107,6 +107,7 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
     user = follow_verification(
         user, cmd, users=links.users, clock=links.clock, audit=links.audit, proven=links.proven
     )
+    provider = cmd.identity.provider
     require_second_factor(
         user,
         login_key=user.username.normalized,
@@ -116,9 +117,10 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
         factors=links.factors,
         clock=links.clock,
         audit=links.audit,
+        via=provider,
     )
     # signin.succeeded names the provider (docs/reference/events.md).
-    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=cmd.identity.provider)
+    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=provider, via=provider)
 
 
 def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:

@@ -338,6 +338,7 @@ class _DeviceAwareSignIn(SignIn):
         proof: tuple[Audit, str] | None = None,
         knows_devices: bool = False,
         device: Device | None = None,
+        via: str | None = None,
     ) -> TokenPair:
         if self.devices is None:  # never: with_devices gives one
             raise AssertionError("a device-aware sign-in without a device policy")
@@ -355,6 +356,7 @@ class _DeviceAwareSignIn(SignIn):
             proof=proof,
             knows_devices=True,
             device=device,
+            via=via,
         )
         return replace(pair, device_token=self.devices.issue(user, now, device))
 
@@ -369,6 +371,7 @@ def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) ->
         sign_in.policy,
         sign_in.audit,
         sign_in.users,
+        sign_in.gate,
         devices=devices,
         device_token=token,
         client_ip=ip,

@@ -18,6 +18,7 @@ from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.accounts.authentication import Actor
 from application.events.security_events import SecurityEvents
 from application.orgs.ports import OrgPart, OrgRepository
+from application.orgs.sso_policy import SsoReadiness, check_sso_policy
 from application.pagination import (
     Page,
     decode_cursor,
@@ -132,13 +133,20 @@ class UpdateOrg:
 
 
 def update_org(
-    cmd: UpdateOrg, *, orgs: OrgRepository, clock: Clock, audit: AuditLog
+    cmd: UpdateOrg,
+    *,
+    orgs: OrgRepository,
+    clock: Clock,
+    audit: AuditLog,
+    sso_ready: SsoReadiness,
 ) -> OrgMembership:
-    """Admins change the org's settings; 409 ``slug_taken``, ``custom_role_in_use``."""
+    """Admins change the org's settings (owners its single sign-on policy); 409
+    ``slug_taken``, ``custom_role_in_use``, ``no_active_connection``."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
     changes: Mapping[str, object] = dict(cmd.changes)
     now = clock.now()
-    edited(seen.org, changes, now)  # 422 before any write
+    after = edited(seen.org, changes, now)  # 422 before any write
+    check_sso_policy(seen.org, after, seen.membership, changes, orgs=orgs, sso_ready=sso_ready)
     names = tuple(name for name in EDITABLE if name in changes)
     event = AuditEvent(
         Audit.ORG_UPDATED,

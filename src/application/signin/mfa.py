@@ -187,9 +187,11 @@ def require_second_factor(
     factors: MfaRepository,
     clock: Clock,
     audit: AuditLog,
+    via: str | None = None,
 ) -> None:
     """After a right first factor: nothing if the user has no active authenticator, else
-    MfaRequired with a new single-use ``mfa_token`` (stored only as its hash)."""
+    MfaRequired with a new single-use ``mfa_token`` (stored only as its hash). ``via``: the
+    identity provider of a federated first factor, which the second step signs in with."""
     factor = factors.get(user.id)
     if factor is None or not factor.active:
         return
@@ -205,6 +207,7 @@ def require_second_factor(
             first_factor=first_factor,
             now=clock.now(),
             device_id=device_id,
+            via=via,
         )
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
@@ -323,6 +326,7 @@ def finish_mfa_login(
             proof=(Audit.MFA_CODE, method),
             knows_devices=password_first,
             device=device,
+            via=challenge.via,
         )
     if not password_first:
         return pair  # device tokens exempt password logins only

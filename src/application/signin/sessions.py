@@ -433,11 +433,24 @@ def start_session(
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
 
 
+class SignInGate(Protocol):
+    def __call__(self, user: User, *, amr: tuple[str, ...], via: str | None) -> None:
+        """Raise a DomainError when the account may not sign in this way (``amr``; ``via``:
+        the identity provider of a federated sign-in), before any session exists."""
+        ...
+
+
+def any_way_in(user: User, *, amr: tuple[str, ...], via: str | None) -> None:
+    """The gate that lets every way of signing in through."""
+
+
 @dataclass(frozen=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
     passkey): a new session, its first token pair, and the audit record naming the session;
-    and, where the way of signing in knows devices, whether this one is new."""
+    and, where the way of signing in knows devices, whether this one is new. ``gate`` runs
+    first: an org that requires its single sign-on refuses its members any other way
+    (docs/decisions/0394-requiring-single-sign-on.md)."""
 
     sessions: SessionRepository
     tokens: TokenIssuer
@@ -445,6 +458,7 @@ class SignIn:
     policy: TokenPolicy
     audit: AuditLog
     users: Users | None = None  # marks the account's first sign-in (None: not marked)
+    gate: SignInGate = any_way_in
 
     def __call__(
         self,
@@ -458,8 +472,12 @@ class SignIn:
         proof: tuple[Audit, str] | None = None,
         knows_devices: bool = False,
         device: Device | None = None,
+        via: str | None = None,
     ) -> TokenPair:
-        """``proof``: the event and reason of the step that proved the user (a second
+        """``via``: the identity provider a federated sign-in came through (its first
+        factor's, after a second factor), for ``gate``.
+
+        ``proof``: the event and reason of the step that proved the user (a second
         factor), recorded on the new session just before the sign-in itself. What the audit
         log stores of them is written in the session's own commit.
 
@@ -469,6 +487,7 @@ class SignIn:
         audit path), unless it is the account's first: that one only marks the account, the
         one write a sign-in from a known device never makes
         (docs/decisions/0173-new-device-mail.md)."""
+        self.gate(user, amr=amr, via=via)
         new_device = knows_devices and is_new_device(user, device)
         if not user.has_signed_in and self.users is not None:
             try:

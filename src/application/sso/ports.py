@@ -34,6 +34,10 @@ class Connections(Protocol):
         """The org's connections, oldest first."""
         ...
 
+    def any_active(self) -> bool:
+        """Whether any org has an active connection (one indexed read at most)."""
+        ...
+
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         """Store ``connection`` over the one it was changed from (its version one less), in
         one commit with what ``staged`` writes; Conflict ``connection_changed`` when another

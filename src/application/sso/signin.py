@@ -33,17 +33,27 @@ from domain.errors import Conflict, DomainError, InvalidInput, MfaRequired, Unau
 from domain.federation.identities import WayIn, linked_to
 from domain.orgs.orgs import OrgRole
 from domain.signin.devices import DevicePolicy
-from domain.sso.connections import Connection, no_such_connection
+from domain.sso.connections import Connection, is_connection_id, no_such_connection
 
 FLIGHT_TTL = timedelta(minutes=10)
 _FLIGHT = "sso-saml"
 MAX_NAME = 200
+_PROVIDER_PREFIX = "sso-"
 
 
 def identity_provider(connection_id: str) -> str:
     """The provider an SSO identity is linked under: the connection, whose NameIDs are its
     own (a provider's id has no colon: ``WayIn`` keys are ``provider:subject``)."""
-    return f"sso-{connection_id}"
+    return f"{_PROVIDER_PREFIX}{connection_id}"
+
+
+def connection_of(provider: str | None) -> str | None:
+    """The connection an identity provider's name (``identity_provider``) stands for; None
+    for any other provider."""
+    if provider is None or not provider.startswith(_PROVIDER_PREFIX):
+        return None
+    connection_id = provider.removeprefix(_PROVIDER_PREFIX)
+    return connection_id if is_connection_id(connection_id) else None
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from domain.accounts.users import NAME_MAX, username_key
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from domain.ids import new_id
+from domain.ids import is_id, new_id
 from domain.text import check_text
 
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -19,6 +19,7 @@ _SLUG = re.compile(r"[a-z0-9-]+")
 # Paths under /orgs/ that are not an org's: no org may take their name.
 RESERVED_SLUGS = frozenset({"join", "invitations", "new", "suggested"})
 CUSTOM_ROLES_MAX = 50
+BREAK_GLASS_MAX = 10  # the owners who may still sign in otherwise when the org requires SSO
 _CUSTOM_ROLE = re.compile(r"[a-z0-9_:.-]{1,40}")
 
 
@@ -158,6 +159,10 @@ class Org:
     domain_policy: DomainPolicy = DomainPolicy.NONE
     require_mfa: bool = False
     custom_roles: tuple[str, ...] = ()
+    # Members on its verified domains sign in only through its single sign-on, but for the
+    # owners named here (docs/decisions/0394-requiring-single-sign-on.md).
+    require_sso: bool = False
+    sso_break_glass: tuple[str, ...] = ()
     # How many members hold ``owner``: never 0 (``last_owner``), kept in the commit that
     # changes a member's roles, read by the next one.
     owners: int = 1
@@ -171,6 +176,16 @@ class Org:
         """Whether a person proven on one of its verified domains may join it by themselves
         (``suggest``, and ``auto_join`` for whoever was not joined when proven)."""
         return self.domain_policy in (DomainPolicy.SUGGEST, DomainPolicy.AUTO_JOIN)
+
+    def requires_sso_of(self, membership: Membership | None) -> bool:
+        """Whether this member signs in only through the org's single sign-on: the org
+        requires it, and they are not an owner it names as break-glass (an owner no longer
+        is one once demoted)."""
+        return (
+            self.require_sso
+            and membership is not None
+            and not (membership.owner and membership.user_id in self.sso_break_glass)
+        )
 
     @staticmethod
     def create(slug: Slug, name: str, now: datetime) -> Org:
@@ -222,31 +237,72 @@ def not_found() -> NotFound:
 
 
 # What ``PATCH /orgs/{org}`` may change, and how each value is checked.
-EDITABLE = ("name", "slug", "domain_policy", "require_mfa", "custom_roles")
+EDITABLE = (
+    "name",
+    "slug",
+    "domain_policy",
+    "require_mfa",
+    "custom_roles",
+    "require_sso",
+    "sso_break_glass",
+)
+
+
+def checked_break_glass(value: object) -> tuple[str, ...]:
+    """At most ``BREAK_GLASS_MAX`` distinct user ids (whether each is an owner is the use
+    case's to check: it reads the memberships)."""
+    if (
+        not isinstance(value, list)
+        or len(value) > BREAK_GLASS_MAX
+        or not all(isinstance(v, str) and is_id(v) for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise InvalidInput.field(
+            "sso_break_glass",
+            f"A list of at most {BREAK_GLASS_MAX} distinct user ids of the org's owners.",
+            "invalid_sso_break_glass",
+        )
+    return tuple(value)
+
+
+def _flag(name: str) -> Callable[[object], bool]:
+    """The check of a boolean field ``name``: true or false, nothing else."""
+
+    def checked(value: object) -> bool:
+        if not isinstance(value, bool):
+            raise InvalidInput.field(name, "true or false.", f"invalid_{name}")
+        return value
+
+    return checked
+
+
+def _domain_policy(value: object) -> DomainPolicy:
+    if value not in {p.value for p in DomainPolicy}:
+        raise InvalidInput.field(
+            "domain_policy", "One of none, suggest, auto_join.", "invalid_domain_policy"
+        )
+    return DomainPolicy(str(value))
+
+
+_CHECKS: Mapping[str, Callable[[object], object]] = {
+    "name": checked_name,
+    "slug": lambda value: Slug(value if isinstance(value, str) else ""),
+    "domain_policy": _domain_policy,
+    "require_mfa": _flag("require_mfa"),
+    "custom_roles": checked_custom_roles,
+    "require_sso": _flag("require_sso"),
+    "sso_break_glass": checked_break_glass,
+}
 
 
 def edited(org: Org, changes: Mapping[str, object], now: datetime) -> Org:
     """``org`` with the fields of ``changes`` (a subset of ``EDITABLE``) checked and set."""
     fields: dict[str, object] = {}
     for name, value in changes.items():
-        if name == "name":
-            fields["name"] = checked_name(value)
-        elif name == "slug":
-            fields["slug"] = Slug(value) if isinstance(value, str) else Slug("")
-        elif name == "domain_policy":
-            if value not in {p.value for p in DomainPolicy}:
-                raise InvalidInput.field(
-                    "domain_policy", "One of none, suggest, auto_join.", "invalid_domain_policy"
-                )
-            fields["domain_policy"] = DomainPolicy(str(value))
-        elif name == "require_mfa":
-            if not isinstance(value, bool):
-                raise InvalidInput.field("require_mfa", "true or false.", "invalid_require_mfa")
-            fields["require_mfa"] = value
-        elif name == "custom_roles":
-            fields["custom_roles"] = checked_custom_roles(value)
-        else:
+        check = _CHECKS.get(name)
+        if check is None:
             raise InvalidInput.field(name, "This field cannot be changed.", "unknown_field")
+        fields[name] = check(value)
     if not fields:
         return org
     return replace(org, **fields, updated_at=now)  # type: ignore[arg-type]

@@ -81,6 +81,7 @@ class MfaChallenge:
     created_at: datetime
     expires_at: datetime
     device_id: str | None = None  # a device the first step proved, if any
+    via: str | None = None  # the identity provider of a federated first step
     wrong_codes: int = 0
     spent_at: datetime | None = None
     spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
@@ -95,6 +96,7 @@ class MfaChallenge:
         first_factor: tuple[str, ...],
         now: datetime,
         device_id: str | None = None,
+        via: str | None = None,
     ) -> MfaChallenge:
         return cls(
             token_hash=token_hash,
@@ -104,6 +106,7 @@ class MfaChallenge:
             created_at=now,
             expires_at=now + CHALLENGE_TTL,
             device_id=device_id,
+            via=via,
         )
 
     def usable(self, now: datetime) -> bool:

@@ -19,6 +19,7 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    SsoRequired,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -109,6 +110,8 @@ def domain_problem(exc: DomainError) -> Response:
     extensions: dict[str, object] = {}
     if isinstance(exc, MfaRequired):  # RFC 9457 extension members
         extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
+    if isinstance(exc, SsoRequired):
+        extensions = {"connection": exc.connection_id, "url": exc.url}
     return problem(
         status,
         exc.code,

@@ -16,10 +16,17 @@ from urllib.parse import urlencode
 from flask import Response, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from domain.errors import Conflict, DomainError, InvalidInput, RateLimited, ReauthenticationRequired
+from domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    RateLimited,
+    ReauthenticationRequired,
+    SsoRequired,
+)
 from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
-from interfaces.web.rendering import page_headers
+from interfaces.web.rendering import on_to_sso, page_headers
 
 SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
 
@@ -45,14 +52,9 @@ def refused(
     """The answer to ``exc``: ``form``'s page again, with ``shown`` (what else that page
     shows, read only now), or the error page; JSON for the pages' script. A browser asked
     to sign in again (a new way in on an old session) goes to do so, and back."""
-    if isinstance(exc, ReauthenticationRequired):
-        again = sign_in_again()
-        if not wants_json():
-            return again
-        # The pages' script goes there itself (static/webauthn.js).
-        answer = json_problem(403, exc.code, message(exc.code, exc.detail), {}, {})
-        answer.headers["Location"] = again.headers["Location"]
-        return answer
+    elsewhere = _first_elsewhere(exc)
+    if elsewhere is not None:
+        return elsewhere
     status = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     renames = form.renamed if form is not None else {}
@@ -100,6 +102,35 @@ def sign_in_again() -> Response:
         query["username"] = actor.username
     response: Response = redirect("/sign-in?" + urlencode(query), 303)  # type: ignore[assignment]
     return response
+
+
+def _first_elsewhere(exc: DomainError) -> Response | None:
+    """Where a refused person goes first, if anywhere: to sign in again (a new way in on an
+    old session), or to their org's single sign-on; None for any other refusal."""
+    if isinstance(exc, ReauthenticationRequired):
+        again = sign_in_again()
+        if not wants_json():
+            return again
+        # The pages' script goes there itself (static/webauthn.js).
+        answer = json_problem(403, exc.code, message(exc.code, exc.detail), {}, {})
+        answer.headers["Location"] = again.headers["Location"]
+        return answer
+    if isinstance(exc, SsoRequired):
+        return to_the_orgs_sso(exc)
+    return None
+
+
+def to_the_orgs_sso(exc: SsoRequired) -> Response:
+    """A person whose org requires its single sign-on, signing in another way (a password,
+    a second factor, a passkey, another provider), goes there, then on to ``next`` (which
+    the start checks as the sign-in page does); the pages' script goes to the ``Location``
+    of its JSON answer itself (static/webauthn.js)."""
+    onward = on_to_sso(exc.path, request.args.get("next") or "/account", status_of(exc))
+    if not wants_json():
+        return onward
+    answer = json_problem(403, exc.code, message(exc.code, exc.detail), {}, {})
+    answer.headers["Location"] = onward.headers["Refresh"].partition("url=")[2]
+    return answer
 
 
 def http_error(exc: HTTPException) -> Response:

@@ -30,6 +30,7 @@ _MESSAGES: dict[str, LazyString] = {
     "reauthentication_required": lazy_gettext(
         "Sign in again to add a way to sign in to this account."
     ),
+    "sso_required": lazy_gettext("Your organization signs you in with its identity provider."),
     "device_code_unknown": lazy_gettext(
         "No request has this code: check it, or start again on your device."
     ),

@@ -10,6 +10,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from flask.blueprints import BlueprintSetupState
@@ -100,6 +101,17 @@ def page(template: str, status: int = 200, **context: object) -> Response:
 
 def see_other(location: str) -> Response:
     return redirect(location, 303)  # type: ignore[return-value]
+
+
+def on_to_sso(start: str, next_path: str, status: int = 200) -> Response:
+    """On to the start of an org's single sign-on, then to ``next_path`` once signed in: a
+    page that goes on by itself (``Refresh``) with a link, not a redirect, because the
+    pages' CSP (``form-action 'self'``) also holds for the redirects a form's submission
+    follows, and the start redirects to the IdP's site (docs/reference/sso.md)."""
+    target = start + "?" + urlencode({"next": next_path})
+    response = page("signin/sso_continue.html", status, start=target)
+    response.headers["Refresh"] = f"0; url={target}"
+    return response
 
 
 # -- the kept signed-out pages (docs/decisions/0197-kept-signed-out-pages.md)

@@ -60,6 +60,8 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "domain_policy": org.domain_policy.value,
         "require_mfa": org.require_mfa,
         "custom_roles": list(org.custom_roles),
+        "require_sso": org.require_sso,
+        "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
         "member_version": org.member_version,
         "deleted_at": None,
@@ -77,6 +79,8 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         domain_policy=DomainPolicy(data.get("domain_policy", DomainPolicy.NONE.value)),
         require_mfa=data.get("require_mfa", False),
         custom_roles=tuple(data.get("custom_roles", ())),
+        require_sso=bool(data.get("require_sso", False)),
+        sso_break_glass=tuple(data.get("sso_break_glass", ())),
         owners=data.get("owners", 1),
         member_version=data.get("member_version", 0),
     )

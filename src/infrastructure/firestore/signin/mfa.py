@@ -55,6 +55,7 @@ def challenge_to_doc(challenge: MfaChallenge) -> dict[str, Any]:
         "created_at": challenge.created_at,
         "expires_at": challenge.expires_at,  # a Firestore TTL policy on this field reaps them
         "device_id": challenge.device_id,
+        "via": challenge.via,
         "wrong_codes": challenge.wrong_codes,
         "spent_at": challenge.spent_at,
         "spent_by": challenge.spent_by,
@@ -70,6 +71,7 @@ def challenge_from_doc(token_hash: str, data: dict[str, Any]) -> MfaChallenge:
         created_at=data["created_at"],
         expires_at=data["expires_at"],
         device_id=data.get("device_id"),
+        via=data.get("via"),
         wrong_codes=data.get("wrong_codes", 0),
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),

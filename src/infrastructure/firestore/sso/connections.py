@@ -161,6 +161,11 @@ class FirestoreConnections:
         connections = [connection_from_doc(id_, data) for id_, data in found]
         return sorted(connections, key=lambda c: (c.created_at, c.id))
 
+    def any_active(self) -> bool:
+        active = ConnectionStatus.ACTIVE.value
+        query = self._connections.where(filter=firestore.FieldFilter("status", "==", active))
+        return bool(run_query(self._client, query.limit(1)))
+
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         def attempt() -> Connection:
             ref = self._connections.document(connection.id)

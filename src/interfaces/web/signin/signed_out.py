@@ -5,6 +5,7 @@ form comes back as its route's ``form_errors`` says."""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Response, request
@@ -24,7 +25,7 @@ from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.federation import upstream
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
-from interfaces.web.rendering import bp, kept_page, page, see_other
+from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 
 
 def _login(username: str, password: str) -> Login:
@@ -56,6 +57,8 @@ def sign_in_page() -> Response:
         next=_next(),
         passkeys_here=browser.passkeys_here(),
         upstreams=upstream.buttons(),
+        # While any org has single sign-on, the address comes first (home-realm discovery)
+        ask_first=services().sso_discovery.any_sso(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -67,15 +70,19 @@ def sign_in_page() -> Response:
     )
 
 
-@bp.post("/sign-in")
-@form_errors(
-    "signin/sign_in.html",
-    shown=lambda: {
+def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
+    """What the sign-in page shows besides its form: ``ask_first``, the address alone
+    (home-realm discovery), else the whole form."""
+    return {
         "next": _next(),
         "passkeys_here": browser.passkeys_here(),
         "upstreams": upstream.buttons(),
-    },
-)
+        "ask_first": ask_first,
+    }
+
+
+@bp.post("/sign-in")
+@form_errors("signin/sign_in.html", shown=_sign_in_page)
 def sign_in() -> Response:
     next_path = _next()
     try:
@@ -88,6 +95,18 @@ def sign_in() -> Response:
     response = see_other(next_path)
     _replace_session(response, pair)
     return response
+
+
+@bp.post("/sign-in/continue")
+@form_errors("signin/sign_in.html", shown=partial(_sign_in_page, ask_first=True))
+def sign_in_continue() -> Response:
+    """Home-realm discovery's first step: an address of an org's single sign-on goes to its
+    start; anything else gets the usual form, what was typed filled in."""
+    username = field("username").strip()
+    found = services().sso_discovery.discover(username)
+    if found is not None:
+        return on_to_sso(found.path, _next())
+    return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
 
 
 def _replace_session(response: Response, pair: TokenPair) -> None:

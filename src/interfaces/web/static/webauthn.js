@@ -136,8 +136,9 @@
     });
     const data = await answer.json().catch(function () { return {}; });
     if (!answer.ok) {
-      const again = data.code === "reauthentication_required";
-      throw new Refused(data.detail || "", again ? answer.headers.get("Location") : "");
+      // Somewhere to go first: sign in again, or the org's single sign-on it requires.
+      const elsewhere = ["reauthentication_required", "sso_required"].includes(data.code);
+      throw new Refused(data.detail || "", elsewhere ? answer.headers.get("Location") : "");
     }
     return data;
   }
@@ -183,7 +184,16 @@
     let autofill = null; // the AbortController of the pending conditional request
 
     async function finish(credential) {
-      const answer = await post(box.dataset.action, credentialJSON(credential));
+      let answer;
+      try {
+        answer = await post(box.dataset.action, credentialJSON(credential));
+      } catch (error) {
+        if (error instanceof Refused && error.location) {
+          window.location.assign(error.location); // the org's single sign-on
+          return;
+        }
+        throw error;
+      }
       window.location.assign(answer.location);
     }
 

@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field, field_validator
 from application.orgs.orgs import OrgMembership
 from domain.accounts.users import NAME_MAX
 from domain.events.security_events import SecurityEvent
-from domain.orgs.orgs import CUSTOM_ROLES_MAX, SLUG_MAX, SLUG_MIN, Membership, Org
+from domain.orgs.orgs import (
+    BREAK_GLASS_MAX,
+    CUSTOM_ROLES_MAX,
+    EDITABLE,
+    SLUG_MAX,
+    SLUG_MIN,
+    Membership,
+    Org,
+)
 from interfaces.http.schemas.common import (
     PageOut,
     Strict,
@@ -66,10 +74,20 @@ class OrgPatch(Strict):
         description="The org's own role names ([a-z0-9_:.-]{1,40}), carried in tokens",
         json_schema_extra=not_null,
     )
+    require_sso: bool | None = Field(
+        default=None,
+        description="Members on the org's verified domains sign in only through its single "
+        "sign-on (owners only; needs an active connection)",
+        json_schema_extra=not_null,
+    )
+    sso_break_glass: list[str] | None = Field(
+        default=None,
+        max_length=BREAK_GLASS_MAX,
+        description="User ids of owners who may still sign in otherwise (owners only)",
+        json_schema_extra=not_null,
+    )
 
-    _not_null = field_validator(
-        "name", "slug", "domain_policy", "require_mfa", "custom_roles", mode="before"
-    )(no_null)
+    _not_null = field_validator(*EDITABLE, mode="before")(no_null)
 
 
 class OrgSummary(BaseModel):
@@ -96,6 +114,8 @@ class OrgOut(OrgSummary):
     domain_policy: DomainPolicyName
     require_mfa: bool
     custom_roles: list[str]
+    require_sso: bool
+    sso_break_glass: list[str]
 
     @classmethod
     def of(cls, seen: OrgMembership) -> OrgOut:
@@ -106,6 +126,8 @@ class OrgOut(OrgSummary):
             domain_policy=org.domain_policy.value,
             require_mfa=org.require_mfa,
             custom_roles=list(org.custom_roles),
+            require_sso=org.require_sso,
+            sso_break_glass=list(org.sso_break_glass),
         )
 
 

@@ -1,0 +1,56 @@
+"""An org that requires its single sign-on: its members on its verified domains sign in
+through its connection only, but for the owners it names as break-glass
+(docs/reference/sso.md, "Requiring single sign-on";
+docs/decisions/0394-requiring-single-sign-on.md).
+
+``RequiredSso`` is the sign-in step's gate (``application.signin.sessions.SignInGate``):
+every way of signing in ends in that step, so the rule holds for a password, a passkey, a
+second factor, another provider, a Firebase ID token alike. It runs once the person has
+proven the account (a refusal tells nothing to whoever has not); sessions that exist go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.ports import OrgRepository
+from application.sso.discovery import signing_in_connection, start_path
+from application.sso.ports import Connections
+from application.sso.signin import connection_of
+from domain.accounts.users import User
+from domain.errors import SsoRequired
+from domain.signin.mfa import FEDERATED
+
+
+@dataclass(frozen=True)
+class RequiredSso:
+    domains: OrgDomains
+    orgs: OrgRepository
+    connections: Connections
+    public_url: str  # the start's address is answered whole
+    any_sso: Callable[[], bool]  # whether any org has an active connection (remembered)
+
+    def __call__(self, user: User, *, amr: tuple[str, ...], via: str | None) -> None:
+        """403 ``sso_required`` (with the connection's start) for a member the org's policy
+        holds to its single sign-on, signing in any other way. No read while no org has an
+        active connection (the process remembers it) or for an account without a proven
+        address; else one for an account whose address is on no org's verified domain."""
+        if user.email is None or not user.email_verified or not self.any_sso():
+            return
+        org_id = org_for_domain(user.email.value.rpartition("@")[2], domains=self.domains)
+        org = self.orgs.get(org_id) if org_id is not None else None
+        if org is None or not org.require_sso:
+            return
+        if not org.requires_sso_of(self.orgs.membership(org.id, user.id)):
+            return
+        used = connection_of(via) if FEDERATED in amr else None
+        connection = self.connections.get(used) if used is not None else None
+        if connection is not None and connection.org_id == org.id:
+            return  # through the org's own connection
+        start = signing_in_connection(org.id, connections=self.connections)
+        if start is None:
+            return  # none active: nowhere to send them, and nobody is locked out
+        path = start_path(start)
+        raise SsoRequired(org.name, start.id, self.public_url.rstrip("/") + path, path)

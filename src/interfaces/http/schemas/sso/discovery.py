@@ -1,0 +1,41 @@
+"""Home-realm discovery's query and answer (docs/reference/sso.md, "Home-realm discovery")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from application.sso.discovery import Discovered
+from domain.accounts.users import EMAIL_MAX
+
+
+class DiscoverQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(
+        min_length=3,
+        max_length=EMAIL_MAX,
+        description="An address: only its domain is read",
+        examples=["ada@corp.example"],
+    )
+
+
+class DiscoveredConnection(BaseModel):
+    id: str
+    kind: Literal["saml", "oidc"]
+    name: str
+
+
+class DiscoveredOut(BaseModel):
+    connection: DiscoveredConnection
+    url: str = Field(description="Where a browser starts signing in through the connection")
+
+    @classmethod
+    def of(cls, found: Discovered) -> DiscoveredOut:
+        connection = found.connection
+        return cls(
+            connection=DiscoveredConnection(
+                id=connection.id, kind=connection.kind.value, name=connection.name
+            ),
+            url=found.url,
+        )
