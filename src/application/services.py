@@ -34,6 +34,7 @@ from application.signin.personal_tokens import PersonalTokenServices
 from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
 from application.sso.connections import ConnectionServices
+from application.sso.oidc import OidcSignInServices
 from application.sso.saml import SamlServices
 from application.sso.signin import SamlSignInServices
 
@@ -61,6 +62,7 @@ class Services:
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
+    oidc_signin: OidcSignInServices  # docs/reference/sso.md, "Signing in"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -202,6 +202,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
         ),
+        oidc_signin=sso.bind_oidc_signin(
+            adapters.sso,
+            settings,
+            client=fed.upstream_client,
+            orgs=adapters.orgs,
+            signed_in=signed_in,
+            hooks=account_hooks,
+        ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),

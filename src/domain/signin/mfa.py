@@ -12,6 +12,16 @@ from datetime import datetime, timedelta
 PASSWORD, FEDERATED, ONE_TIME_PASSWORD = "pwd", "fed", "otp"
 TOTP = "totp"  # the method a login challenge names
 RECOVERY_CODE = "recovery_code"
+# What a sign-in's event calls its way in, by its first factor (docs/reference/events.md);
+# a single sign-on through an org's connection names itself ("sso").
+_METHODS = {PASSWORD: "password", FEDERATED: "federated", "hwk": "passkey", "swk": "passkey"}
+SSO = "sso"
+
+
+def sign_in_method(amr: tuple[str, ...]) -> str | None:
+    """The way in of a session whose authentication methods are ``amr``."""
+    return _METHODS.get(amr[0]) if amr else None
+
 
 RECOVERY_CODES = 10
 CHALLENGE_TTL = timedelta(minutes=5)

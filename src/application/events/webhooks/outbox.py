@@ -35,6 +35,12 @@ def payload(event: SecurityEvent) -> str:
                 "outcome": event.outcome,
                 # An organization's event names it (docs/reference/orgs.md).
                 **({"org_id": event.org_id} if event.org_id is not None else {}),
+                # A sign-in names its way in, and an org's connection (reason) for "sso".
+                **(
+                    {"method": event.method, "reason": event.reason}
+                    if event.method is not None
+                    else {}
+                ),
             },
         },
         separators=(",", ":"),
