@@ -93,6 +93,9 @@ def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
     factors.add_challenge(made)
     assert factors.get_challenge(made.token_hash) == made
     assert factors.get_challenge("0" * 64) is None
+    named = replace(challenge(), method="sso", reason="k3v9q2m8x1p0a7d4s6f5")  # an org's
+    factors.add_challenge(named)
+    assert factors.get_challenge(named.token_hash) == named
     wrong = factors.update_challenge(made.token_hash, lambda c: c.with_wrong_code())
     assert wrong is not None and wrong.wrong_codes == 1
     with ThreadPoolExecutor(10) as pool:

@@ -16,6 +16,7 @@ from application.orgs.members import AddMember
 from application.ports import Audit
 from application.sso.arrival import identity_provider
 from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.pages import csrf
 from tests.support.saml_idp import KeyPair, key_pair
 from tests.support.sso_world import (
     LANDING,
@@ -27,6 +28,7 @@ from tests.support.sso_world import (
     signed_in,
     told_of_new_way_in,
 )
+from tests.support.totp import next_code, register_with_totp
 
 pytestmark = pytest.mark.unit
 
@@ -144,3 +146,26 @@ def test_a_disabled_account_is_refused(sso: SamlSso | OidcSso) -> None:
     later = sso.world.app.test_client()
     assert sso.sign_in(later, "dan@corp.example").status_code == 403
     assert not signed_in(later)
+
+
+def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connection(
+    sso: SamlSso | OidcSso,
+) -> None:
+    secret, _ = register_with_totp(sso.world.client, "tia", email="tia@corp.example")
+    users = sso.world.adapters.accounts.users
+    tia = users.update(
+        sso.user_of("tia@corp.example").id, lambda u: u.with_email_verified(u.updated_at)
+    )
+    browser = sso.world.app.test_client()
+    arrived = sso.sign_in(browser, "tia@corp.example")
+    assert arrived.status_code == 303
+    assert urlsplit(arrived.headers["Location"]).path == "/sign-in/mfa"
+    assert not signed_in(browser)
+    form = {"code": next_code(secret, browser), "csrf_token": csrf(browser, "/sign-in/mfa")}
+    done = browser.post("/sign-in/mfa", query_string={"next": LANDING}, data=form)
+    assert done.status_code == 303 and done.headers["Location"] == LANDING
+    assert signed_in(browser)
+    signins = [e for e in sso.world.audit.events if e.event is Audit.LOGIN and e.user_id == tia.id]
+    assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)
+    amrs = [s.amr for s in sso.world.adapters.signin.sessions.list_for_user(tia.id, 10)]
+    assert ("fed", "otp") in amrs

@@ -131,6 +131,8 @@ def sign_in_as(
         factors=links.factors,
         clock=links.clock,
         audit=links.audit,
+        method=method,
+        reason=reason if method else None,
     )
     # signin.succeeded names the provider (docs/reference/events.md).
     return sign_in(

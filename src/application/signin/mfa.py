@@ -187,9 +187,13 @@ def require_second_factor(
     factors: MfaRepository,
     clock: Clock,
     audit: AuditLog,
+    method: str | None = None,
+    reason: str | None = None,
 ) -> None:
     """After a right first factor: nothing if the user has no active authenticator, else
-    MfaRequired with a new single-use ``mfa_token`` (stored only as its hash)."""
+    MfaRequired with a new single-use ``mfa_token`` (stored only as its hash). ``method``
+    and ``reason``: what the sign-in's event is to name once the second step is done, where
+    the first factor does not say it (an org's connection)."""
     factor = factors.get(user.id)
     if factor is None or not factor.active:
         return
@@ -205,6 +209,8 @@ def require_second_factor(
             first_factor=first_factor,
             now=clock.now(),
             device_id=device_id,
+            method=method,
+            reason=reason,
         )
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
@@ -319,8 +325,9 @@ def finish_mfa_login(
             amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
             user_agent=cmd.user_agent,
             ip=ip,
-            reason="mfa",
+            reason=challenge.reason or "mfa",
             proof=(Audit.MFA_CODE, method),
+            method=challenge.method,
             knows_devices=password_first,
             device=device,
         )

@@ -94,6 +94,10 @@ class MfaChallenge:
     wrong_codes: int = 0
     spent_at: datetime | None = None
     spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
+    # What the sign-in's event names where its first factor does not say it: an org's
+    # connection (method "sso", the connection's id as reason; docs/reference/events.md).
+    method: str | None = None
+    reason: str | None = None
 
     @classmethod
     def start(
@@ -105,6 +109,8 @@ class MfaChallenge:
         first_factor: tuple[str, ...],
         now: datetime,
         device_id: str | None = None,
+        method: str | None = None,
+        reason: str | None = None,
     ) -> MfaChallenge:
         return cls(
             token_hash=token_hash,
@@ -114,6 +120,8 @@ class MfaChallenge:
             created_at=now,
             expires_at=now + CHALLENGE_TTL,
             device_id=device_id,
+            method=method,
+            reason=reason,
         )
 
     def usable(self, now: datetime) -> bool:
