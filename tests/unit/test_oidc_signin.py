@@ -95,6 +95,14 @@ def test_the_mapping_names_the_claims(sso: OidcSso) -> None:
     assert sso.user_of("private@elsewhere.example") is None
 
 
+def test_a_whole_name_serves_where_the_idp_gives_no_parts(sso: OidcSso) -> None:
+    browser = sso.world.app.test_client()
+    location = sso.start(browser)
+    person = {"sub": "sub-hal", "email": "hal@corp.example", "name": "Hal Jordan"}
+    assert sso.back(browser, sso.idp.authorize(location, person)).status_code == 303
+    assert sso.user_of("hal@corp.example").name == "Hal Jordan"
+
+
 def test_an_address_the_idp_says_is_unverified_proves_nothing(sso: OidcSso) -> None:
     arrived = sso.sign_in_with(
         sso.world.app.test_client(), "fay@corp.example", email_verified=False

@@ -12,7 +12,7 @@ connection's sign-in gives (``application/sso/arrival.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.federation.upstream import (
     Arrival,
@@ -23,8 +23,16 @@ from application.federation.upstream import (
     returned,
 )
 from application.ports import Clock, SecretBox
-from application.sso.arrival import Arriving, Defaults, SsoAccounts, arrive, asserted, connection_of
-from application.sso.arrival import identity_provider as provider_id_of
+from application.sso.arrival import (
+    MAX_NAME,
+    Arriving,
+    Defaults,
+    SsoAccounts,
+    arrive,
+    asserted,
+    connection_of,
+    identity_provider,
+)
 from application.sso.ports import Connections
 from domain.federation.upstream import UpstreamProvider
 from domain.sso.connections import AttributeMapping, Connection, ConnectionKind, SpAddresses
@@ -42,7 +50,7 @@ def upstream_of(connection: Connection) -> UpstreamProvider:
     id and sealed secret, under the provider id its identities are linked under."""
     idp = connection.oidc
     return UpstreamProvider(
-        id=provider_id_of(connection.id),
+        id=identity_provider(connection.id),
         name=connection.name,
         preset="",
         issuer=idp.issuer.rstrip("/"),
@@ -137,6 +145,8 @@ def finish_oidc(
         wanted=_wanted(mapping),
     )
     person = asserted(mapping, _attributes(claims.claims), OIDC_DEFAULTS)
+    if not (person.given_name or person.family_name) and claims.name:
+        person = replace(person, given_name=claims.name.strip()[:MAX_NAME])  # its whole name
     # The IdP's own word that the standard address is unverified: no domain proves it then.
     disproven = mapping.email in ("", OIDC_DEFAULTS.email) and claims.email_verified in (
         False,
