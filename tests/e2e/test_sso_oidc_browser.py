@@ -3,13 +3,18 @@
 verified as an admin does it), panva's oidc-provider (npm, tests/upstream_provider.mjs) as the
 org's IdP, the person's part in Chromium: a person on the verified domain gets an account and
 a membership with the roles their groups map to, and the same account the next time; an
-address on another domain joins nobody; a forged return is refused."""
+address on another domain joins nobody; a forged return is refused; thirty first sign-ins of
+one person at once (through a stand-in IdP, tests/support/oidc_idp.py) make one account, one
+link and one membership."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -17,11 +22,14 @@ from playwright.sync_api import Page
 
 from domain.accounts.users import User
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from tests.support import oidc_idp as stand_in
 from tests.support.api import bearer
 from tests.support.browser import own_context, page, shared_page
 from tests.support.dns_server import dns_server
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
+from tests.support.races import RACERS
 from tests.support.served_api import signed_in
 from tests.support.servers import free_port, serving
 
@@ -66,6 +74,7 @@ def corp(emulators: Any) -> Iterator[Corp]:
             PORT=str(port),
             PUBLIC_URL=f"http://127.0.0.1:{port}",
             DNS_RESOLVER=dns.address,
+            WEB_CONCURRENCY="2",
         ) as url,
     ):
         owner = bearer(signed_in(url, "olga")["access_token"])
@@ -157,3 +166,53 @@ def test_a_return_without_this_browsers_flight_is_refused(corp: Corp) -> None:
     assert stranger.status_code == 401
     unknown = requests.get(f"{corp.url}/sso/{'0' * 20}/oidc", allow_redirects=False, timeout=10)
     assert unknown.status_code == 404
+
+
+def test_thirty_first_sign_ins_of_one_person_at_once_make_one_account(
+    corp: Corp, firestore_client: Any
+) -> None:
+    with stand_in.oidc_idp() as idp:
+        made = requests.post(
+            f"{corp.url}/orgs/corp/connections",
+            json={
+                "kind": "oidc",
+                "name": "Stand-in",
+                "oidc": {
+                    "issuer": idp.issuer,
+                    "client_id": stand_in.CLIENT_ID,
+                    "client_secret": stand_in.CLIENT_SECRET,
+                },
+                "mapping": {"groups": "groups", "roles": {"IT": ["admin"]}},
+                "status": "active",
+            },
+            headers=corp.owner,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        person = {"sub": "sub-rae", "email": "rae@corp.example", "groups": ["IT"]}
+        browsers = [requests.Session() for _ in range(RACERS)]
+        returns = []
+        for browser in browsers:  # thirty browsers of one person, each with its own flight
+            started = browser.get(
+                f"{corp.url}/sso/{made.json()['id']}/oidc?next=/account/orgs",
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert started.status_code == 303, started.text
+            returns.append(idp.authorize(started.headers["Location"], person))
+        barrier = threading.Barrier(RACERS)
+
+        def back(i: int) -> requests.Response:
+            barrier.wait()
+            return browsers[i].get(returns[i], allow_redirects=False, timeout=120)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            answers = list(pool.map(back, range(RACERS)))
+    assert [a.status_code for a in answers] == [303] * RACERS, [a.text for a in answers]
+    assert {urlsplit(a.headers["Location"]).path for a in answers} == {"/account/orgs"}
+    rae = account(firestore_client, "rae@corp.example")  # one account holds the address
+    links = FirestoreIdentityRepository(firestore_client).list_for(rae.id)
+    assert [link.subject for link in links] == ["sub-rae"]
+    assert roles(firestore_client, corp, rae) == ("admin",)
+    members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
+    assert [m["user_id"] for m in members.json()["items"]].count(rae.id) == 1

@@ -147,10 +147,14 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # thirty sign-ins at once exchange their codes at once
+
+
 @contextlib.contextmanager
 def oidc_idp() -> Iterator[OidcIdpForTests]:
     idp = OidcIdpForTests()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(idp))
+    server = _Server(("127.0.0.1", 0), _handler(idp))
     idp.issuer = f"http://127.0.0.1:{server.server_address[1]}"
     with in_thread(server):
         yield idp
