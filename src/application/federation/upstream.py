@@ -197,7 +197,8 @@ def client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
     except Unavailable:
         log.error(
             "provider %s: its client secret cannot be opened with MFA_ENCRYPTION_KEY; "
-            "add the provider again (docs/operations.md)",
+            "add the provider again, or for an org's connection (sso-{id}) give it its "
+            "client_secret again (docs/operations.md)",
             provider.id,
         )
         raise Unavailable(
