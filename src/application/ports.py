@@ -247,6 +247,7 @@ class AuditEvent:
     # names it and the notice's "this wasn't me" link removes it.
     added: WayIn | None = None
     org_id: str | None = None  # the organization it happened in, where one
+    method: str | None = None  # a sign-in's way in: password, passkey, federated, sso
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
 from application.sso.connections import ConnectionServices
 from application.sso.discovery import DiscoveryServices
+from application.sso.oidc import OidcSignInServices
 from application.sso.saml import SamlServices
 from application.sso.signin import SamlSignInServices
 
@@ -63,6 +64,7 @@ class Services:
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     sso_discovery: DiscoveryServices  # docs/reference/sso.md, "Home-realm discovery"
+    oidc_signin: OidcSignInServices  # docs/reference/sso.md, "Signing in"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

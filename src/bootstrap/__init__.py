@@ -213,6 +213,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         sso_discovery=sso.bind_discovery(
             adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
         ),
+        oidc_signin=sso.bind_oidc_signin(
+            adapters.sso,
+            settings,
+            client=fed.upstream_client,
+            orgs=adapters.orgs,
+            signed_in=signed_in,
+            hooks=account_hooks,
+        ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),

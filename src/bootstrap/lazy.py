@@ -7,7 +7,7 @@ adapter does, so mypy checks every call through it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
@@ -126,8 +126,12 @@ class LazyUpstreamClient(_Lazy[UpstreamClient]):
         redirect_uri: str,
         answer: Mapping[str, str],
         expected: Authorization,
+        *,
+        wanted: Collection[str] = ("email",),
     ) -> UpstreamClaims:
-        return self.adapter().claims(provider, secret, redirect_uri, answer, expected)
+        return self.adapter().claims(
+            provider, secret, redirect_uri, answer, expected, wanted=wanted
+        )
 
     def id_token_claims(
         self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str

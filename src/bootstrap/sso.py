@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
+from application.federation.upstream import UpstreamClient
 from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import SsoReadiness
 from application.ports import Clock, SecretBox
 from application.signin.sessions import SignInGate
+from application.sso.arrival import SsoAccounts, SsoPolicy
 from application.sso.connections import (
     ConnectionServices,
     ConnectionTools,
@@ -29,10 +31,11 @@ from application.sso.discovery import (
     discover,
     has_active_connection,
 )
+from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import RequiredSso
 from application.sso.saml import SamlServices, saml_metadata
-from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
+from application.sso.signin import SamlSignInServices, finish_saml, start_saml
 from bootstrap.federation import SignedIn
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
@@ -111,6 +114,19 @@ def bind_saml(own: SsoAdapters) -> SamlServices:
     )
 
 
+def _accounts(orgs: OrgsAdapters, signed_in: SignedIn, hooks: AccountHooks) -> SsoAccounts:
+    """What a connection's sign-in finds and makes accounts with: the linking rules of every
+    identity provider (``signed_in``, with rule 5's verification mail from ``hooks``), the
+    org's verified domains and memberships (``orgs``)."""
+    return SsoAccounts(
+        orgs=orgs.orgs,
+        domains=orgs.domains,
+        links=signed_in.links(hooks),
+        sign_in=signed_in.step(),
+        policy=SsoPolicy(devices=signed_in.rules.device_policy),
+    )
+
+
 def bind_saml_signin(
     own: SsoAdapters,
     *,
@@ -118,9 +134,7 @@ def bind_saml_signin(
     signed_in: SignedIn,
     hooks: AccountHooks,
 ) -> SamlSignInServices:
-    """Signing in through a SAML connection: the linking rules of every identity provider
-    (``signed_in``, with rule 5's verification mail from ``hooks``), the org's verified
-    domains and memberships (``orgs``)."""
+    """Signing in through a SAML connection."""
     box, clock = signed_in.signin.secret_box, signed_in.platform.clock
     return SamlSignInServices(
         start=partial(start_saml, connections=own.connections, sp=own.saml, box=box, clock=clock),
@@ -130,11 +144,35 @@ def bind_saml_signin(
             sp=own.saml,
             spent=own.spent,
             box=box,
-            orgs=orgs.orgs,
-            domains=orgs.domains,
-            links=signed_in.links(hooks),
-            sign_in=signed_in.step(),
-            policy=SsoPolicy(devices=signed_in.rules.device_policy),
+            accounts=_accounts(orgs, signed_in, hooks),
+        ),
+    )
+
+
+def bind_oidc_signin(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    client: UpstreamClient,
+    orgs: OrgsAdapters,
+    signed_in: SignedIn,
+    hooks: AccountHooks,
+) -> OidcSignInServices:
+    """Signing in through an OpenID connection: the upstream providers' OpenID ``client``
+    (Authlib's), to the connection's IdP and back to its address under PUBLIC_URL."""
+    tools = OidcTools(
+        client=client,
+        box=signed_in.signin.secret_box,
+        clock=signed_in.platform.clock,
+        addresses=partial(SpAddresses.of, settings.service.public_url),
+    )
+    return OidcSignInServices(
+        start=partial(start_oidc, connections=own.connections, tools=tools),
+        finish=partial(
+            finish_oidc,
+            connections=own.connections,
+            tools=tools,
+            accounts=_accounts(orgs, signed_in, hooks),
         ),
     )
 

@@ -93,9 +93,15 @@ def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
     factors.add_challenge(made)
     assert factors.get_challenge(made.token_hash) == made
     assert factors.get_challenge("0" * 64) is None
-    federated = replace(challenge(), first_factor=("fed",), via="sso-k3v9q2m8x1p0a7d4s6f5")
+    federated = replace(
+        challenge(),
+        first_factor=("fed",),
+        via="sso-k3v9q2m8x1p0a7d4s6f5",
+        method="sso",
+        reason="k3v9q2m8x1p0a7d4s6f5",
+    )  # an org's connection: its provider, and what the sign-in's event names, kept
     factors.add_challenge(federated)
-    assert factors.get_challenge(federated.token_hash) == federated  # its provider kept
+    assert factors.get_challenge(federated.token_hash) == federated
     wrong = factors.update_challenge(made.token_hash, lambda c: c.with_wrong_code())
     assert wrong is not None and wrong.wrong_codes == 1
     with ThreadPoolExecutor(10) as pool:

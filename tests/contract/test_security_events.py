@@ -61,6 +61,12 @@ def test_an_event_comes_back_as_stored(events: SecurityEvents) -> None:
     assert events.list_page("u2", None, None, 10) == []
 
 
+def test_a_sign_in_comes_back_with_its_method(events: SecurityEvents) -> None:
+    stored = event("u1", "signin.succeeded", 0, reason="k3v9q2m8x1p0a7d4s6f5", method="sso")
+    events.add(stored)
+    assert events.list_page("u1", None, None, 10) == [stored]
+
+
 def test_newest_first_per_user_with_a_type_filter(events: SecurityEvents) -> None:
     mine = [event("u1", kind, i) for i, kind in enumerate(["user.created", "signin.failed"] * 2)]
     for e in [*mine, event("u2", "signin.failed", 9)]:

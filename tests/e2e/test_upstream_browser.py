@@ -8,10 +8,7 @@ only, signed here with PyJWT)."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,11 +27,19 @@ from playwright.sync_api import Page, Route
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
-from tests.support.browser import TIMEOUT_MS, another_browser, chromium, fill, signed_up, violations
+from tests.support.browser import (
+    another_browser,
+    fill,
+    page,
+    shared_page,
+    signed_up,
+    violations,
+)
 from tests.support.local_servers import in_thread
-from tests.support.servers import ROOT, cli, free_port, serving
-from tests.support.workers import local_dir
+from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
+from tests.support.servers import cli, free_port, serving
 
+__all__ = ["page", "shared_page"]  # the fixtures
 pytestmark = pytest.mark.e2e
 CALLBACK_PORT = 9  # nothing listens there: the app's callback is caught (page.route)
 APP_REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
@@ -45,38 +50,10 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[tuple[str, int]]:
     """oidc-provider on a port of its own, its client's callback firegate's (port chosen)."""
-    port, firegate_port = free_port(), free_port()
-    entry = ROOT / ".tools" / "node_modules" / "oidc-provider" / "lib" / "index.js"
-    assert entry.exists(), "oidc-provider is missing: make tools"
-    log = (local_dir() / "upstream-provider.log").open("wb")
-    proc = subprocess.Popen(
-        ["node", str(ROOT / "tests" / "upstream_provider.mjs")],
-        env={
-            **os.environ,
-            "OIDC_PROVIDER": str(entry),
-            "PORT": str(port),
-            "REDIRECT_URI": f"http://127.0.0.1:{firegate_port}/sign-in/with/oidc/callback",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(url + "/.well-known/openid-configuration", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "oidc-provider failed"
-            time.sleep(0.1)
-        yield url, firegate_port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        log.close()
+    firegate_port = free_port()
+    callback = f"http://127.0.0.1:{firegate_port}/sign-in/with/oidc/callback"
+    with oidc_provider(callback) as issuer:
+        yield issuer, firegate_port
 
 
 class StandIn(BaseHTTPRequestHandler):
@@ -122,8 +99,8 @@ def firegate(emulators: Any, upstream: tuple[str, int], stand_in: str) -> Iterat
         {
             "id": "oidc",
             "issuer": issuer,
-            "client_id": "firegate",
-            "client_secret": "firegate-secret",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
             "name": "Test OP",
         },
         {"id": "native", "issuer": stand_in, "client_id": NATIVE_CLIENT, "client_secret": "-"},
@@ -136,33 +113,6 @@ def firegate(emulators: Any, upstream: tuple[str, int], stand_in: str) -> Iterat
         UPSTREAM_PROVIDERS=json.dumps(providers),
     ) as found:
         yield found
-
-
-@pytest.fixture(scope="module")
-def shared_page() -> Iterator[Page]:
-    """One Chromium for the module; each test takes a context of its own (``page``)."""
-    with chromium(javascript=True) as found:
-        yield found
-
-
-@pytest.fixture
-def page(shared_page: Page) -> Iterator[Page]:
-    browser = shared_page.context.browser
-    assert browser is not None
-    context = browser.new_context(java_script_enabled=True, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
-
-
-def upstream_sign_in(page: Page, login: str) -> None:
-    """The person's part at oidc-provider: its development login, then its consent."""
-    page.wait_for_selector("input[name=login]")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", "anything")
-    page.click("button[type=submit]")
-    page.wait_for_selector("button[type=submit]")
-    page.click("button[type=submit]")  # consent
 
 
 def test_continue_with_a_provider_signs_in(firegate: str, page: Page) -> None:

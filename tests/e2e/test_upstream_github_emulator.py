@@ -27,7 +27,7 @@ import requests
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
-from tests.support.local_servers import in_thread
+from tests.support.local_servers import in_thread, send_json
 from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.e2e
@@ -101,12 +101,7 @@ class GitHubStandIn(BaseHTTPRequestHandler):
         self._json(200, {"access_token": token, "token_type": "bearer", "scope": "user:email"})
 
     def _json(self, status: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -110,6 +110,35 @@ def another_browser(page: Page) -> Page:
     return context.new_page()
 
 
+@contextmanager
+def own_context(page: Page, *, javascript: bool = True) -> Iterator[Page]:
+    """A page in a browser context of its own beside ``page``'s (its own cookies: another
+    browser, as far as the service can tell), closed after."""
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(java_script_enabled=javascript, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_page() -> Iterator[Page]:
+    """One Chromium (JavaScript on) for a module; each test takes a context of its own
+    (``page``)."""
+    with chromium(javascript=True) as found:
+        yield found
+
+
+@pytest.fixture
+def page(shared_page: Page) -> Iterator[Page]:
+    """A browser context of the test's own in the module's Chromium."""
+    with own_context(shared_page) as found:
+        yield found
+
+
 def admin(page: Page, base: str) -> str:
     name = signed_up(page, base, "a")
     cli(["users", "set-role", name, "admin"])

@@ -28,6 +28,20 @@ def free_port() -> int:
         return port
 
 
+def answers(url: str, proc: subprocess.Popen[bytes], *, seconds: float) -> bool:
+    """Whether ``url`` answers 200 within ``seconds``, while ``proc`` (what serves it) runs."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
 @contextmanager
 def serving(
     log_name: str,
@@ -84,16 +98,8 @@ def served(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
-            time.sleep(0.1)
+        if not answers(url + "/healthz", proc, seconds=30):
+            raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
         yield url, proc
     finally:
         if proc.poll() is None:

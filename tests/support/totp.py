@@ -29,8 +29,10 @@ def enrol(client: FlaskClient, token: str) -> tuple[str, list[str]]:
     return secret, codes
 
 
-def register_with_totp(client: FlaskClient, username: str) -> tuple[str, list[str]]:
-    register(client, username)
+def register_with_totp(
+    client: FlaskClient, username: str, email: str | None = None
+) -> tuple[str, list[str]]:
+    register(client, username, **({"email": email} if email else {}))
     logged_in = client.post("/login", json={"username": username, "password": PASSWORD})
     headers = bearer(logged_in.get_json()["access_token"])
     started = client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=headers)

@@ -186,7 +186,10 @@ def test_the_callers_events_newest_first(client: FlaskClient, alice: dict[str, s
         "device_id",
         "actor_id",
         "reason",
+        "method",
     }
+    # A sign-in names its way in; other events none.
+    assert (page["items"][0]["method"], failed["method"]) == ("password", None)
     assert (failed["outcome"], failed["reason"], failed["user_agent"]) == (
         "failure",
         "wrong_password",

@@ -128,6 +128,7 @@ def test_audit_events_of_logins(world: World) -> None:
         user_id=alice.id,
         session_id=session_id,
         ip=OWNER,
+        method="password",
     )
     assert events[1] == AuditEvent(Audit.LOGIN, "failure", ip=ATTACKER, reason="unknown_user")
     assert events[2] == AuditEvent(

@@ -19,13 +19,14 @@ from tests.support.api import PASSWORD, assert_field_error, assert_problem, regi
 from tests.support.app import World
 from tests.support.pages import csrf
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair
-from tests.support.sso import Sso, idp_keys, onward, sso
+from tests.support.sso import idp_keys, onward, sso
+from tests.support.sso_world import SamlSso
 
 pytestmark = pytest.mark.unit
 __all__ = ["idp_keys", "sso"]  # fixtures
 
 
-def test_an_address_on_the_verified_domain_is_answered_its_connection(sso: Sso) -> None:
+def test_an_address_on_the_verified_domain_is_answered_its_connection(sso: SamlSso) -> None:
     found = sso.world.client.get("/sso/discover?email=ada@corp.example")
     assert found.status_code == 200, found.get_data(as_text=True)
     assert found.headers["Cache-Control"] == "no-store"
@@ -37,7 +38,7 @@ def test_an_address_on_the_verified_domain_is_answered_its_connection(sso: Sso) 
     assert shouted.get_json() == found.get_json()
 
 
-def test_the_answer_tells_a_domain_never_an_account(sso: Sso) -> None:
+def test_the_answer_tells_a_domain_never_an_account(sso: SamlSso) -> None:
     """An address with an account and one without get the same answer, on the domain and
     off it: discovery reads no account."""
     register(sso.world.client, "ivy", email="ivy@corp.example")
@@ -59,7 +60,7 @@ def test_the_answer_tells_a_domain_never_an_account(sso: Sso) -> None:
     assert_problem(client.get("/sso/discover?email=a@eu.corp.example"), 404, "sso_not_found")
 
 
-def test_bad_queries_are_refused(sso: Sso) -> None:
+def test_bad_queries_are_refused(sso: SamlSso) -> None:
     client = sso.world.client
     assert_field_error(client.get("/sso/discover"), "email", "missing")
     assert_problem(client.get("/sso/discover?email=a@corp.example&x=1"), 422, "validation_failed")
@@ -70,7 +71,7 @@ def test_bad_queries_are_refused(sso: Sso) -> None:
     )
 
 
-def test_a_switched_off_connection_routes_nobody(sso: Sso) -> None:
+def test_a_switched_off_connection_routes_nobody(sso: SamlSso) -> None:
     off = sso.world.client.patch(
         f"/orgs/corp/connections/{sso.cid}", json={"status": "inactive"}, headers=sso.owner
     )
@@ -80,7 +81,7 @@ def test_a_switched_off_connection_routes_nobody(sso: Sso) -> None:
     )
 
 
-def test_of_two_active_connections_the_oldest_signs_in(sso: Sso, idp_keys: KeyPair) -> None:
+def test_of_two_active_connections_the_oldest_signs_in(sso: SamlSso, idp_keys: KeyPair) -> None:
     sso.world.clock.advance(seconds=1)
     newer = sso.world.client.post(
         "/orgs/corp/connections",
@@ -102,7 +103,7 @@ def test_of_two_active_connections_the_oldest_signs_in(sso: Sso, idp_keys: KeyPa
     assert found["connection"]["id"] == newer.get_json()["id"]
 
 
-def test_a_deleted_org_routes_nobody(sso: Sso) -> None:
+def test_a_deleted_org_routes_nobody(sso: SamlSso) -> None:
     assert sso.world.client.delete("/orgs/corp", headers=sso.owner).status_code == 204
     assert_problem(
         sso.world.client.get("/sso/discover?email=ada@corp.example"), 404, "sso_not_found"
@@ -130,7 +131,7 @@ def test_without_single_sign_on_the_page_signs_in_in_one_step() -> None:
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
 
 
-def test_with_single_sign_on_the_page_asks_for_the_address_first(sso: Sso) -> None:
+def test_with_single_sign_on_the_page_asks_for_the_address_first(sso: SamlSso) -> None:
     browser = sso.world.app.test_client()
     html = browser.get("/sign-in?next=/account/orgs").get_data(as_text=True)
     assert 'name="password"' not in html
@@ -153,7 +154,7 @@ def test_with_single_sign_on_the_page_asks_for_the_address_first(sso: Sso) -> No
     assert browser.get("/account").status_code == 200
 
 
-def test_any_other_address_gets_the_usual_form_filled_in(sso: Sso) -> None:
+def test_any_other_address_gets_the_usual_form_filled_in(sso: SamlSso) -> None:
     register(sso.world.client, "max", email="max@elsewhere.example")
     browser = sso.world.app.test_client()
     token = csrf(browser, "/sign-in")
@@ -169,7 +170,7 @@ def test_any_other_address_gets_the_usual_form_filled_in(sso: Sso) -> None:
     assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/account"
 
 
-def test_the_one_step_form_still_signs_in_while_an_org_has_sso(sso: Sso) -> None:
+def test_the_one_step_form_still_signs_in_while_an_org_has_sso(sso: SamlSso) -> None:
     """A form that posts the username and password at once (a password manager, a script)
     signs in as before."""
     register(sso.world.client, "max", email="max@elsewhere.example")
@@ -181,7 +182,7 @@ def test_the_one_step_form_still_signs_in_while_an_org_has_sso(sso: Sso) -> None
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
 
 
-def test_the_first_step_needs_an_address(sso: Sso) -> None:
+def test_the_first_step_needs_an_address(sso: SamlSso) -> None:
     browser = sso.world.app.test_client()
     refused = browser.post(
         "/sign-in/continue", data={"username": "", "csrf_token": csrf(browser, "/sign-in")}
@@ -208,7 +209,7 @@ def test_whether_any_org_has_sso_is_read_once_per_interval() -> None:
 
 
 def test_the_last_connection_switched_off_shows_on_the_page_within_the_interval(
-    sso: Sso,
+    sso: SamlSso,
 ) -> None:
     browser: FlaskClient = sso.world.app.test_client()
     assert "/sign-in/continue" in browser.get("/sign-in").get_data(as_text=True)
@@ -220,7 +221,7 @@ def test_the_last_connection_switched_off_shows_on_the_page_within_the_interval(
     assert 'name="password"' in browser.get("/sign-in").get_data(as_text=True)
 
 
-def test_an_openid_connection_starts_at_its_own_address(sso: Sso) -> None:
+def test_an_openid_connection_starts_at_its_own_address(sso: SamlSso) -> None:
     client = sso.world.client
     client.patch(
         f"/orgs/corp/connections/{sso.cid}", json={"status": "inactive"}, headers=sso.owner

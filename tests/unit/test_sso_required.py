@@ -17,13 +17,14 @@ from tests.fakes.orgs import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
-from tests.support.sso import Sso, idp_keys, onward, sso
+from tests.support.sso import idp_keys, onward, sso
+from tests.support.sso_world import SamlSso
 
 pytestmark = pytest.mark.unit
 __all__ = ["idp_keys", "sso"]  # fixtures
 
 
-def _person(sso: Sso, name: str, roles: tuple[str, ...] | None = ("member",)) -> str:
+def _person(sso: SamlSso, name: str, roles: tuple[str, ...] | None = ("member",)) -> str:
     """An account with a proven address on corp.example, a member with ``roles`` (None:
     none); its id."""
     made = register(sso.world.client, name, email=f"{name}@corp.example")
@@ -34,15 +35,15 @@ def _person(sso: Sso, name: str, roles: tuple[str, ...] | None = ("member",)) ->
     return str(made["id"])
 
 
-def _require(sso: Sso, **body: Any) -> Any:
+def _require(sso: SamlSso, **body: Any) -> Any:
     return sso.world.client.patch("/orgs/corp", json=body, headers=sso.owner)
 
 
-def _password(sso: Sso, name: str, password: str = PASSWORD) -> Any:
+def _password(sso: SamlSso, name: str, password: str = PASSWORD) -> Any:
     return sso.world.client.post("/login", json={"username": name, "password": password})
 
 
-def test_turning_it_on_needs_an_active_connection_and_an_owner(sso: Sso) -> None:
+def test_turning_it_on_needs_an_active_connection_and_an_owner(sso: SamlSso) -> None:
     olga = sso.world.adapters.accounts.users.find_by_login("olga")
     assert olga is not None
     _person(sso, "adam", ("admin",))
@@ -65,7 +66,7 @@ def test_turning_it_on_needs_an_active_connection_and_an_owner(sso: Sso) -> None
     assert off.status_code == 200 and off.get_json()["require_sso"] is False
 
 
-def test_break_glass_names_owners_only(sso: Sso) -> None:
+def test_break_glass_names_owners_only(sso: SamlSso) -> None:
     member = _person(sso, "kim")
     assert_field_error(_require(sso, sso_break_glass=[member]), "sso_break_glass", "not_an_owner")
     assert_field_error(
@@ -78,7 +79,7 @@ def test_break_glass_names_owners_only(sso: Sso) -> None:
     assert_problem(_require(sso, require_sso=None), 422, "validation_failed")
 
 
-def test_a_member_on_the_domain_is_refused_every_way_but_the_connection(sso: Sso) -> None:
+def test_a_member_on_the_domain_is_refused_every_way_but_the_connection(sso: SamlSso) -> None:
     _person(sso, "kim")
     before = _password(sso, "kim")
     assert before.status_code == 200  # the org does not require it yet
@@ -96,10 +97,10 @@ def test_a_member_on_the_domain_is_refused_every_way_but_the_connection(sso: Sso
     refreshed = sso.world.client.post("/auth/refresh", json={"refresh_token": refresh_token})
     assert refreshed.status_code == 200, refreshed.get_json()
     # the org's connection signs them in
-    assert sso.answer(sso.world.app.test_client(), "kim@corp.example").status_code == 303
+    assert sso.sign_in(sso.world.app.test_client(), "kim@corp.example").status_code == 303
 
 
-def test_the_page_sends_the_member_to_the_idp(sso: Sso) -> None:
+def test_the_page_sends_the_member_to_the_idp(sso: SamlSso) -> None:
     _person(sso, "kim")
     _require(sso, require_sso=True)
     browser = sso.world.app.test_client()
@@ -114,7 +115,7 @@ def test_the_page_sends_the_member_to_the_idp(sso: Sso) -> None:
     assert browser.get("/account").status_code != 200  # not signed in by the password
 
 
-def test_break_glass_owners_still_sign_in_and_other_owners_do_not(sso: Sso) -> None:
+def test_break_glass_owners_still_sign_in_and_other_owners_do_not(sso: SamlSso) -> None:
     glass = _person(sso, "gus", ("owner",))
     _person(sso, "ona", ("owner",))
     assert _require(sso, require_sso=True, sso_break_glass=[glass]).status_code == 200
@@ -128,7 +129,7 @@ def test_break_glass_owners_still_sign_in_and_other_owners_do_not(sso: Sso) -> N
     assert_problem(_password(sso, "gus"), 403, "sso_required")
 
 
-def test_only_members_with_a_proven_address_on_the_domain_are_held(sso: Sso) -> None:
+def test_only_members_with_a_proven_address_on_the_domain_are_held(sso: SamlSso) -> None:
     _require(sso, require_sso=True)
     _person(sso, "nia", roles=None)  # on the domain, no member
     assert _password(sso, "nia").status_code == 200
@@ -139,7 +140,7 @@ def test_only_members_with_a_proven_address_on_the_domain_are_held(sso: Sso) -> 
     assert _password(sso, "olga").status_code == 200
 
 
-def test_with_no_active_connection_left_nobody_is_locked_out(sso: Sso) -> None:
+def test_with_no_active_connection_left_nobody_is_locked_out(sso: SamlSso) -> None:
     _person(sso, "kim")
     _require(sso, require_sso=True)
     assert_problem(_password(sso, "kim"), 403, "sso_required")
@@ -150,7 +151,7 @@ def test_with_no_active_connection_left_nobody_is_locked_out(sso: Sso) -> None:
 
 
 def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does_not(
-    sso: Sso,
+    sso: SamlSso,
 ) -> None:
     _person(sso, "kim")
     token = login(sso.world.client, "kim")
@@ -166,7 +167,7 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
     _require(sso, require_sso=True)
     # the connection, then the second step: signed in
     browser = sso.world.app.test_client()
-    arrived = sso.answer(browser, "kim@corp.example")
+    arrived = sso.sign_in(browser, "kim@corp.example")
     assert urlsplit(arrived.headers["Location"]).path == "/sign-in/mfa"
     second = browser.post(
         "/sign-in/mfa?next=/account",
@@ -182,7 +183,7 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
     assert_problem(refused, 403, "sso_required")
 
 
-def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: Sso) -> None:
+def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: SamlSso) -> None:
     """A proven address on no org's domain: its domain's claim, once per sign-in; an
     unproven one: nothing (while no org has single sign-on, nothing either: see
     tests/unit/test_org_joining_http.py)."""
@@ -200,7 +201,7 @@ def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: Sso) ->
     assert domains.holder_reads == before + 1
 
 
-def test_a_passkey_is_refused_and_the_pages_script_is_sent_to_the_idp(sso: Sso) -> None:
+def test_a_passkey_is_refused_and_the_pages_script_is_sent_to_the_idp(sso: SamlSso) -> None:
     _person(sso, "kim")
     key = add_passkey(sso.world.client, login(sso.world.client, "kim"))
     assert passkey_sign_in(sso.world.client, key).status_code == 200

@@ -51,6 +51,7 @@ def test_a_preset_knows_where_its_provider_is() -> None:
     [
         ({"id": "Has Spaces"}, "id"),
         ({"id": "firebase"}, "id"),  # the Firebase exchange's
+        ({"id": "sso-k3v9q2m8x1p0a7d4s6f5"}, "id"),  # an org's connection's identities
         ({"issuer": ""}, "issuer"),
         ({"issuer": "http://id.example.com"}, "issuer"),  # https, or http on this machine only
         ({"preset": "myspace"}, "preset"),

@@ -263,6 +263,21 @@ def test_the_payload_carries_no_address_agent_or_reason() -> None:
         assert private not in body
 
 
+def test_a_sign_in_names_its_method_and_an_orgs_connection() -> None:
+    sso = SecurityEvent("ev1", T0, "signin.succeeded", "u1", reason="c1", method="sso")
+    assert json.loads(payload(sso))["data"] == {
+        "event_id": "ev1",
+        "user_id": "u1",
+        "actor_id": None,
+        "outcome": "success",
+        "method": "sso",
+        "connection_id": "c1",
+    }
+    upstream = SecurityEvent("ev2", T0, "signin.succeeded", "u1", reason="acme", method="federated")
+    data = json.loads(payload(upstream))["data"]
+    assert data["method"] == "federated" and "acme" not in json.dumps(data)
+
+
 def test_a_failed_write_stores_neither_and_queues_nothing() -> None:
     hooks = Hooks()
     hooks.create()

@@ -173,6 +173,7 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
             actor_id=event.actor_id,
             reason=event.reason,
             org_id=event.org_id,
+            method=event.method,
         )
         for kind in _types_of(event)
     ]

@@ -101,7 +101,22 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
     """A token pair for the account linked to the identity (found, made or claimed);
     MfaRequired instead when the account has a second factor on; SignInToConnect when an
     account holds its address and the person must sign in to it first."""
-    user = linked_account(cmd, links=links)
+    return sign_in_as(linked_account(cmd, links=links), cmd, links=links, sign_in=sign_in)
+
+
+def sign_in_as(
+    user: User,
+    cmd: ExternalSignIn,
+    *,
+    links: Links,
+    sign_in: SignIn,
+    method: str | None = None,
+    reason: str | None = None,
+) -> TokenPair:
+    """The account the rules found for the identity, signed in: refused when disabled, its
+    verification state as the provider reports it, then its second factor or a session.
+    ``method`` and ``reason``: what ``signin.succeeded`` calls the way in and names (by
+    default the provider; docs/reference/events.md)."""
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
     user = follow_verification(
@@ -118,9 +133,18 @@ def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> T
         clock=links.clock,
         audit=links.audit,
         via=provider,
+        method=method,
+        reason=reason if method else None,
     )
     # signin.succeeded names the provider (docs/reference/events.md).
-    return sign_in(user, amr=(FEDERATED,), user_agent=cmd.user_agent, reason=provider, via=provider)
+    return sign_in(
+        user,
+        amr=(FEDERATED,),
+        user_agent=cmd.user_agent,
+        reason=reason or provider,
+        method=method,
+        via=provider,
+    )
 
 
 def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
@@ -130,6 +154,12 @@ def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
     user = links.identities.find_by_identity(identity.provider, identity.subject)
     if user is not None:
         return user  # rule 1
+    return unlinked_account(cmd, links=links)
+
+
+def unlinked_account(cmd: ExternalSignIn, *, links: Links) -> User:
+    """The account of an identity no account is linked to yet: rules 2 to 5."""
+    identity = cmd.identity
     unverified_accounts = cmd.unverified_accounts and links.registered is not None
     if not identity.email or not (identity.email_verified or unverified_accounts):
         raise PermissionDenied(

@@ -15,8 +15,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -74,6 +74,9 @@ class UpstreamClaims:
     email_verified: object  # as the provider sent it: True, "true", ...
     name: str | None
     preferred_username: str | None = None
+    # Every claim of the ID token (and of userinfo, where read): an org's connection maps
+    # its own (docs/reference/sso.md, "Attribute mapping").
+    claims: Mapping[str, object] = field(default_factory=dict)
 
 
 class UpstreamClient(Protocol):
@@ -91,11 +94,13 @@ class UpstreamClient(Protocol):
         redirect_uri: str,
         answer: Mapping[str, str],
         expected: Authorization,
+        *,
+        wanted: Collection[str] = ("email",),
     ) -> UpstreamClaims:
         """The code in ``answer`` exchanged (with the verifier), the ID token validated by the
-        provider's JWKS (iss, aud, exp, the expected nonce), userinfo read for what it lacks;
-        Unauthenticated (upstream_refused) when any of it fails, Unavailable when the
-        provider cannot be reached."""
+        provider's JWKS (iss, aud, exp, the expected nonce), userinfo read when it lacks a
+        claim of ``wanted``; Unauthenticated (upstream_refused) when any of it fails,
+        Unavailable when the provider cannot be reached."""
         ...
 
     def id_token_claims(
@@ -184,7 +189,7 @@ def _opened(sealed: str, box: SecretBox) -> Flight:
     )
 
 
-def _client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
+def client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
     """The provider's client secret; Unavailable in words of its own when the at-rest key
     cannot open it (MFA_ENCRYPTION_KEY changed since the provider was added: add it again)."""
     try:
@@ -192,7 +197,8 @@ def _client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
     except Unavailable:
         log.error(
             "provider %s: its client secret cannot be opened with MFA_ENCRYPTION_KEY; "
-            "add the provider again (docs/operations.md)",
+            "add the provider again, or for an org's connection (sso-{id}) give it its "
+            "client_secret again (docs/operations.md)",
             provider.id,
         )
         raise Unavailable(
@@ -211,10 +217,32 @@ def start_upstream(
     clock: Callable[[], datetime],
 ) -> Departure:
     provider = find_provider(cmd.provider_id, providers)
-    authorization = client.authorization(
-        provider, _client_secret(provider, box), callback_url(provider, policy)
+    return depart(
+        provider,
+        callback_url(provider, policy),
+        cmd.next,
+        client=client,
+        box=box,
+        clock=clock,
+        connect_for=cmd.connect_for,
     )
-    flight = Flight(provider.id, authorization, cmd.next, clock(), cmd.connect_for)
+
+
+def depart(
+    provider: UpstreamProvider,
+    redirect_uri: str,
+    next_page: str,
+    *,
+    client: UpstreamClient,
+    box: SecretBox,
+    clock: Callable[[], datetime],
+    connect_for: str = "",
+) -> Departure:
+    """A round trip to ``provider`` starting: its authorization URL (state, nonce, PKCE) and
+    the flight sealed for the browser; every browser sign-in through an OpenID provider
+    starts here (an upstream provider, an org's OpenID connection)."""
+    authorization = client.authorization(provider, client_secret(provider, box), redirect_uri)
+    flight = Flight(provider.id, authorization, next_page, clock(), connect_for)
     return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
 
 
@@ -261,22 +289,13 @@ def finish_upstream(
     connect (``Arrival``); Unauthenticated (upstream_refused) when the answer is not the one
     this browser's flight expects, or a connection's browser is no longer signed in to the
     account that started it."""
-    flight = _opened(cmd.flight, box)
-    if flight.provider_id != cmd.provider_id:
-        raise _refused()
-    if flight.connect_for and not hmac.compare_digest(flight.connect_for, cmd.signed_in_as):
-        raise _refused("Sign in to the account you were connecting to, then try again.")
-    if clock() - flight.started_at > FLIGHT_TTL:
-        raise _refused("This sign-in took too long; try again.")
-    state = cmd.answer.get("state", "")
-    if not hmac.compare_digest(state.encode(), flight.authorization.state.encode()):
-        raise _refused()
-    if cmd.answer.get("error") or not cmd.answer.get("code"):
-        raise _refused()
+    flight = returned(
+        cmd.flight, cmd.provider_id, cmd.answer, box=box, clock=clock, signed_in_as=cmd.signed_in_as
+    )
     provider = find_provider(cmd.provider_id, providers)
     claims = client.claims(
         provider,
-        _client_secret(provider, box),
+        client_secret(provider, box),
         callback_url(provider, policy),
         cmd.answer,
         flight.authorization,
@@ -289,6 +308,34 @@ def finish_upstream(
     except MfaRequired as second_step:
         return Arrival(flight.next, mfa=second_step)
     return Arrival(flight.next, pair=pair)
+
+
+def returned(
+    sealed: str,
+    provider_id: str,
+    answer: Mapping[str, str],
+    *,
+    box: SecretBox,
+    clock: Callable[[], datetime],
+    signed_in_as: str = "",
+) -> Flight:
+    """This browser's flight to ``provider_id``, when the provider's ``answer`` is the one
+    it waits for: fresh, the same state, a code and no error; for "Connect another", the
+    browser still signed in to the account that started it. Unauthenticated
+    (upstream_refused) otherwise."""
+    flight = _opened(sealed, box)
+    if flight.provider_id != provider_id:
+        raise _refused()
+    if flight.connect_for and not hmac.compare_digest(flight.connect_for, signed_in_as):
+        raise _refused("Sign in to the account you were connecting to, then try again.")
+    if clock() - flight.started_at > FLIGHT_TTL:
+        raise _refused("This sign-in took too long; try again.")
+    state = answer.get("state", "")
+    if not hmac.compare_digest(state.encode(), flight.authorization.state.encode()):
+        raise _refused()
+    if answer.get("error") or not answer.get("code"):
+        raise _refused()
+    return flight
 
 
 def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
@@ -339,6 +386,7 @@ class _DeviceAwareSignIn(SignIn):
         knows_devices: bool = False,
         device: Device | None = None,
         via: str | None = None,
+        method: str | None = None,
     ) -> TokenPair:
         if self.devices is None:  # never: with_devices gives one
             raise AssertionError("a device-aware sign-in without a device policy")
@@ -357,6 +405,7 @@ class _DeviceAwareSignIn(SignIn):
             knows_devices=True,
             device=device,
             via=via,
+            method=method,
         )
         return replace(pair, device_token=self.devices.issue(user, now, device))
 
@@ -410,7 +459,7 @@ def native_sign_in(
         )
     if not cmd.id_token or not cmd.nonce:
         raise _refused()
-    secret = _client_secret(provider, box)
+    secret = client_secret(provider, box)
     claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
     device_aware = with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
     return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)

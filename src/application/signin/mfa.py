@@ -188,10 +188,14 @@ def require_second_factor(
     clock: Clock,
     audit: AuditLog,
     via: str | None = None,
+    method: str | None = None,
+    reason: str | None = None,
 ) -> None:
     """After a right first factor: nothing if the user has no active authenticator, else
     MfaRequired with a new single-use ``mfa_token`` (stored only as its hash). ``via``: the
-    identity provider of a federated first factor, which the second step signs in with."""
+    identity provider of a federated first factor, which the second step signs in with;
+    ``method`` and ``reason``: what the sign-in's event is to name once the second step is
+    done, where the first factor does not say it (an org's connection)."""
     factor = factors.get(user.id)
     if factor is None or not factor.active:
         return
@@ -208,6 +212,8 @@ def require_second_factor(
             now=clock.now(),
             device_id=device_id,
             via=via,
+            method=method,
+            reason=reason,
         )
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
@@ -322,8 +328,9 @@ def finish_mfa_login(
             amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
             user_agent=cmd.user_agent,
             ip=ip,
-            reason="mfa",
+            reason=challenge.reason or "mfa",
             proof=(Audit.MFA_CODE, method),
+            method=challenge.method,
             knows_devices=password_first,
             device=device,
             via=challenge.via,

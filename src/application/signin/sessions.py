@@ -34,6 +34,7 @@ from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.orgs.active import ActiveOrg
 from domain.signin.devices import Device, is_new_device
+from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
 
 log = logging.getLogger("firegate.sessions")
@@ -473,6 +474,7 @@ class SignIn:
         knows_devices: bool = False,
         device: Device | None = None,
         via: str | None = None,
+        method: str | None = None,
     ) -> TokenPair:
         """``via``: the identity provider a federated sign-in came through (its first
         factor's, after a second factor), for ``gate``.
@@ -486,7 +488,10 @@ class SignIn:
         device of the account is recorded as a new device (a notice mail follows, from the
         audit path), unless it is the account's first: that one only marks the account, the
         one write a sign-in from a known device never makes
-        (docs/decisions/0173-new-device-mail.md)."""
+        (docs/decisions/0173-new-device-mail.md).
+
+        ``method``: the way in the sign-in's event names (docs/reference/events.md); by
+        default the one its first factor says (``sign_in_method``)."""
         self.gate(user, amr=amr, via=via)
         new_device = knows_devices and is_new_device(user, device)
         if not user.has_signed_in and self.users is not None:
@@ -497,6 +502,7 @@ class SignIn:
         session_id = new_id()
         kinds = ((proof,) if proof else ()) + ((event, reason),)
         kinds += ((Audit.NEW_DEVICE, None),) if new_device else ()
+        way_in = method or sign_in_method(amr)
         records = [
             AuditEvent(
                 kind,
@@ -505,6 +511,7 @@ class SignIn:
                 ip=ip,
                 reason=why,
                 user_agent=user_agent or None,
+                method=way_in if kind is event else None,
             )
             for kind, why in kinds
         ]

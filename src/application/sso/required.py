@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
+from application.sso.arrival import connection_named_by
 from application.sso.discovery import signing_in_connection, start_path
 from application.sso.ports import Connections
-from application.sso.signin import connection_of
 from domain.accounts.users import User
 from domain.errors import SsoRequired
 from domain.signin.mfa import FEDERATED
@@ -45,7 +45,7 @@ class RequiredSso:
             return
         if not org.requires_sso_of(self.orgs.membership(org.id, user.id)):
             return
-        used = connection_of(via) if FEDERATED in amr else None
+        used = connection_named_by(via) if FEDERATED in amr else None
         connection = self.connections.get(used) if used is not None else None
         if connection is not None and connection.org_id == org.id:
             return  # through the org's own connection

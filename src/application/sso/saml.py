@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.sso.arrival import connection_of
 from application.sso.ports import Connections, SamlAssertion, SamlServiceProvider, SpentAssertions
 from domain.errors import Unauthenticated
-from domain.sso.connections import Connection, ConnectionKind, is_connection_id, no_such_connection
+from domain.sso.connections import Connection, ConnectionKind
 
 
 def saml_connection(connection_id: str, connections: Connections, *, active: bool) -> Connection:
     """The SAML connection of this id (404 ``connection_not_found`` for none, an OpenID one,
     or, with ``active``, one not active: a draft or switched off signs nobody in)."""
-    found = connections.get(connection_id) if is_connection_id(connection_id) else None
-    if found is None or found.kind is not ConnectionKind.SAML or (active and not found.active):
-        raise no_such_connection()
-    return found
+    return connection_of(connection_id, connections, ConnectionKind.SAML, active=active)
 
 
 def saml_metadata(connection_id: str, *, connections: Connections, sp: SamlServiceProvider) -> str:

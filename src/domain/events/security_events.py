@@ -30,6 +30,7 @@ class SecurityEvent:
     reason: str | None = None
     session_id: str | None = None  # the session it began or happened in, where one
     org_id: str | None = None  # the organization it happened in: its audit log lists it
+    method: str | None = None  # a sign-in's way in (docs/reference/events.md)
 
     @property
     def expires_at(self) -> datetime:

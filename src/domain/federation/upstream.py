@@ -14,9 +14,10 @@ from domain.errors import FieldError, InvalidInput
 from domain.text import has_control
 
 # Ids are path segments (/sign-in/with/{id}) and the ``provider`` of an identity; "firebase"
-# is the Firebase exchange's.
+# is the Firebase exchange's, and "sso-…" an org's connections' (docs/reference/sso.md).
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 RESERVED_IDS = frozenset({"firebase"})
+RESERVED_PREFIX = "sso-"
 NAME_MAX = 60
 CLIENT_ID_MAX = 512
 SECRET_MAX = 8192  # an Apple key (PEM) fits
@@ -106,6 +107,9 @@ class UpstreamProvider:
     created_at: datetime
     team_id: str = ""  # Apple's
     key_id: str = ""  # Apple's
+    # Scopes asked for besides ``scope`` only where the provider's discovery document lists
+    # them (an org's connection asks for ``groups`` so; docs/reference/sso.md).
+    optional_scope: str = ""
 
     @classmethod
     def configure(
@@ -126,9 +130,12 @@ class UpstreamProvider:
         """A new provider from what an admin gave; InvalidInput names every bad field.
         ``client_secret`` is checked here, ``sealed_secret`` is what is kept of it."""
         problems: list[FieldError] = []
-        if not _ID.fullmatch(id) or id in RESERVED_IDS:
+        if not _ID.fullmatch(id) or id in RESERVED_IDS or id.startswith(RESERVED_PREFIX):
             _problem(
-                problems, "id", "1 to 32 of a-z, 0-9, '_' and '-', not 'firebase'.", "invalid_id"
+                problems,
+                "id",
+                "1 to 32 of a-z, 0-9, '_' and '-', not 'firebase' nor starting 'sso-'.",
+                "invalid_id",
             )
         if preset and preset not in PRESETS:
             _problem(problems, "preset", "Not a known preset.", "unknown_preset")

@@ -12,6 +12,16 @@ from datetime import datetime, timedelta
 PASSWORD, FEDERATED, ONE_TIME_PASSWORD = "pwd", "fed", "otp"
 TOTP = "totp"  # the method a login challenge names
 RECOVERY_CODE = "recovery_code"
+# What a sign-in's event calls its way in, by its first factor (docs/reference/events.md);
+# a single sign-on through an org's connection names itself ("sso").
+_METHODS = {PASSWORD: "password", FEDERATED: "federated", "hwk": "passkey", "swk": "passkey"}
+SSO = "sso"
+
+
+def sign_in_method(amr: tuple[str, ...]) -> str | None:
+    """The way in of a session whose authentication methods are ``amr``."""
+    return _METHODS.get(amr[0]) if amr else None
+
 
 RECOVERY_CODES = 10
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -85,6 +95,10 @@ class MfaChallenge:
     wrong_codes: int = 0
     spent_at: datetime | None = None
     spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
+    # What the sign-in's event names where its first factor does not say it: an org's
+    # connection (method "sso", the connection's id as reason; docs/reference/events.md).
+    method: str | None = None
+    reason: str | None = None
 
     @classmethod
     def start(
@@ -97,6 +111,8 @@ class MfaChallenge:
         now: datetime,
         device_id: str | None = None,
         via: str | None = None,
+        method: str | None = None,
+        reason: str | None = None,
     ) -> MfaChallenge:
         return cls(
             token_hash=token_hash,
@@ -107,6 +123,8 @@ class MfaChallenge:
             expires_at=now + CHALLENGE_TTL,
             device_id=device_id,
             via=via,
+            method=method,
+            reason=reason,
         )
 
     def usable(self, now: datetime) -> bool:

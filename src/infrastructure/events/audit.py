@@ -39,6 +39,7 @@ class LoggingAuditLog:
             "actor_id": event.actor_id,
             "reason": event.reason,
             **({"org_id": event.org_id} if event.org_id is not None else {}),
+            **({"method": event.method} if event.method is not None else {}),
             "changes": [
                 {"field": field, "before": before, "after": after}
                 for field, before, after in event.changes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import requests
@@ -111,7 +111,11 @@ class AuthlibUpstreamClient:
         self, provider: UpstreamProvider, secret: str, redirect_uri: str
     ) -> Authorization:
         try:
-            made = self._app(provider, secret).create_authorization_url(redirect_uri)
+            app = self._app(provider, secret)
+            extra: dict[str, str] = {}
+            if provider.optional_scope:
+                extra["scope"] = _scope(provider, app.load_server_metadata())
+            made = app.create_authorization_url(redirect_uri, **extra)
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise _unreachable(provider, exc) from None
         return Authorization(
@@ -128,6 +132,8 @@ class AuthlibUpstreamClient:
         redirect_uri: str,
         answer: Mapping[str, str],
         expected: Authorization,
+        *,
+        wanted: Collection[str] = ("email",),
     ) -> UpstreamClaims:
         app = self._app(provider, secret)
         extra: dict[str, str] = {}
@@ -145,12 +151,15 @@ class AuthlibUpstreamClient:
             if "id_token" not in token:
                 raise _refused("no ID token in the token response", provider)
             claims = self._validated(app, provider, token, expected.nonce)
-            if not claims.get("email") and app.load_server_metadata().get("userinfo_endpoint"):
-                # Some providers put the address only in userinfo (docs/reference/providers.md).
+            lacking = any(not claims.get(name) for name in wanted)
+            if lacking and app.load_server_metadata().get("userinfo_endpoint"):
+                # Some providers put the address only in userinfo (docs/reference/providers.md);
+                # the ID token's own claims stand.
                 info = app.userinfo(token=token)
                 if info.get("sub") == claims["sub"]:
-                    for name in ("email", "email_verified", "name", "preferred_username"):
-                        claims.setdefault(name, info.get(name))
+                    for name, value in info.items():
+                        if claims.get(name) in (None, ""):
+                            claims[name] = value
         except requests.RequestException as exc:
             raise _unreachable(provider, exc) from None
         except (OAuthError, JoseError, KeyError, ValueError, TypeError) as exc:
@@ -194,6 +203,14 @@ class AuthlibUpstreamClient:
         return dict(claims)
 
 
+def _scope(provider: UpstreamProvider, metadata: Mapping[str, Any]) -> str:
+    """The provider's scope, with each optional one its discovery document lists."""
+    listed = metadata.get("scopes_supported")
+    supported = set(listed) if isinstance(listed, list) else set()
+    optional = [s for s in provider.optional_scope.split() if s in supported]
+    return " ".join([*provider.scope.split(), *optional])
+
+
 def _claims_of(claims: Mapping[str, Any], name: str | None) -> UpstreamClaims:
     email = claims.get("email")
     return UpstreamClaims(
@@ -202,6 +219,7 @@ def _claims_of(claims: Mapping[str, Any], name: str | None) -> UpstreamClaims:
         email_verified=claims.get("email_verified"),
         name=name or _text(claims.get("name")),
         preferred_username=_text(claims.get("preferred_username")),
+        claims=dict(claims),
     )
 
 

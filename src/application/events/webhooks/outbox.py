@@ -15,6 +15,7 @@ from application.events.webhooks.cache import EndpointCache
 from application.ports import Clock, Job, JobQueue
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery, new_message_id
+from domain.signin.mfa import SSO
 
 log = logging.getLogger("firegate.webhooks")
 
@@ -35,6 +36,9 @@ def payload(event: SecurityEvent) -> str:
                 "outcome": event.outcome,
                 # An organization's event names it (docs/reference/orgs.md).
                 **({"org_id": event.org_id} if event.org_id is not None else {}),
+                # A sign-in names its way in, and an org's connection its id.
+                **({"method": event.method} if event.method is not None else {}),
+                **({"connection_id": event.reason} if event.method == SSO else {}),
             },
         },
         separators=(",", ":"),

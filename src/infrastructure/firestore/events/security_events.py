@@ -38,6 +38,7 @@ def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
         "actor_id": event.actor_id,
         "reason": event.reason,
         "org_id": event.org_id,
+        "method": event.method,
         "expires_at": event.expires_at,
     }
 
@@ -56,6 +57,7 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         actor_id=data.get("actor_id"),
         reason=data.get("reason"),
         org_id=data.get("org_id"),
+        method=data.get("method"),
     )
 
 

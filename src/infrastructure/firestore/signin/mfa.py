@@ -59,6 +59,8 @@ def challenge_to_doc(challenge: MfaChallenge) -> dict[str, Any]:
         "wrong_codes": challenge.wrong_codes,
         "spent_at": challenge.spent_at,
         "spent_by": challenge.spent_by,
+        "method": challenge.method,
+        "reason": challenge.reason,
     }
 
 
@@ -75,6 +77,8 @@ def challenge_from_doc(token_hash: str, data: dict[str, Any]) -> MfaChallenge:
         wrong_codes=data.get("wrong_codes", 0),
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),
+        method=data.get("method"),
+        reason=data.get("reason"),
     )
 
 

@@ -13,7 +13,7 @@ from flask import Response, abort, after_this_request, redirect, request
 
 from application.accounts.authentication import Actor, require_recent_sign_in
 from application.federation.providers import AddProvider, DeleteProvider
-from application.federation.upstream import Departure, FinishUpstream, StartUpstream
+from application.federation.upstream import Arrival, Departure, FinishUpstream, StartUpstream
 from domain.federation.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -32,7 +32,7 @@ def buttons() -> list[list[str]]:
     return [[b.id, b.name] for b in services().upstream.buttons()]
 
 
-def _leave(departure: Departure) -> Response:
+def leave(departure: Departure) -> Response:
     """To the provider, this browser holding the flight."""
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_flight(response, departure.flight, form_post=departure.form_post)
@@ -43,7 +43,7 @@ def _leave(departure: Departure) -> Response:
 def upstream_start(provider_id: str) -> Response:
     if "connect" in request.args:
         return _connect_start(provider_id, request.args["connect"])
-    return _leave(
+    return leave(
         services().upstream.start(StartUpstream(provider_id, safe_next(request.args.get("next"))))
     )
 
@@ -61,7 +61,7 @@ def _connect_start(provider_id: str, proof: str) -> Response:
         abort(403)
     require_recent_sign_in(actor)  # before the round trip, not only at its end
     start = StartUpstream(provider_id, SECURITY.path, connect_for=actor.user_id)
-    return _leave(services().upstream.start(start))
+    return leave(services().upstream.start(start))
 
 
 @bp.route("/sign-in/with/<provider_id>/callback", methods=["GET", "POST"])
@@ -83,6 +83,12 @@ def upstream_callback(provider_id: str) -> Response:
     )
     if arrival.connect is not None and actor is not None:  # "Connect another"
         return connect_identity(actor, arrival.connect)
+    return arrived(arrival)
+
+
+def arrived(arrival: Arrival) -> Response:
+    """The end of any round trip through another provider (an upstream one, an org's
+    connection): signed in and on to ``next``, or to the second step."""
     if arrival.mfa is not None:
         response = see_other("/sign-in/mfa?" + urlencode({"next": arrival.next}))
         browser.hold_mfa_token(response, arrival.mfa.mfa_token, arrival.mfa.locale)

@@ -5,16 +5,15 @@ answer and the person is signed in (or asked for their second factor) and sent o
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Response, after_this_request, redirect, request
 
 from application.sso.signin import FinishSaml, StartSaml
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
+from interfaces.web.federation.upstream import arrived
 from interfaces.web.forms import safe_next
-from interfaces.web.rendering import bp, see_other
+from interfaces.web.rendering import bp
 
 SAML_RESPONSE_MAX = 512 * 1024  # an answer with a few certificates and attributes is ~20 KB
 
@@ -59,11 +58,4 @@ def saml_acs(connection_id: str) -> Response:
             device_token=browser.device_token(),
         )
     )
-    if arrival.mfa is not None:
-        response = see_other("/sign-in/mfa?" + urlencode({"next": arrival.next}))
-        browser.hold_mfa_token(response, arrival.mfa.mfa_token, arrival.mfa.locale)
-        return response
-    response = see_other(arrival.next)
-    if arrival.pair is not None:
-        browser.start(response, arrival.pair)
-    return response
+    return arrived(arrival)

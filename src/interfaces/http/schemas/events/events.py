@@ -20,6 +20,10 @@ class EventOut(BaseModel):
     device_id: str | None
     actor_id: str | None = Field(description="Who acted, when not the account's owner")
     reason: str | None = Field(description="A stable code, e.g. wrong_password")
+    method: str | None = Field(
+        default=None,
+        description="A sign-in's way in: password, passkey, federated or sso; null otherwise",
+    )
 
     @classmethod
     def of(cls, event: SecurityEvent) -> EventOut:
@@ -33,6 +37,7 @@ class EventOut(BaseModel):
             device_id=event.device_id,
             actor_id=event.actor_id,
             reason=event.reason,
+            method=event.method,
         )
 
 

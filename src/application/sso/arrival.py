@@ -1,0 +1,258 @@
+"""What every sign-in through an org's connection shares, SAML or OpenID (docs/reference/sso.md,
+"Signing in"; docs/decisions/0389-who-a-connection-signs-in.md): the connection it goes
+through, the person as the connection's mapping reads the IdP's answer, and which account
+that person gets.
+
+The account is found or made by the linking rules of every identity provider
+(``application/federation/linking.py``), with one difference: an address on one of the org's
+**verified** domains is proven by the connection, so an account that proved it is linked (its
+owner is told, as of every new way in) and a new person gets an account and a membership
+with the roles their groups map to. An address on any other domain proves nothing and joins
+no org.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from application.federation.linking import ExternalSignIn, Links, sign_in_as, unlinked_account
+from application.federation.upstream import Arrival, with_devices
+from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.ports import OrgRepository
+from application.ports import Audit, AuditEvent, ExternalIdentity
+from application.signin.sessions import SignIn
+from application.sso.ports import Connections
+from domain.accounts.users import Email, User
+from domain.errors import Conflict, InvalidInput, MfaRequired
+from domain.federation.identities import WayIn, linked_to
+from domain.federation.upstream import RESERVED_PREFIX
+from domain.orgs.orgs import OrgRole
+from domain.signin.devices import DevicePolicy
+from domain.signin.mfa import SSO
+from domain.sso.connections import (
+    AttributeMapping,
+    Connection,
+    ConnectionKind,
+    is_connection_id,
+    no_such_connection,
+)
+
+MAX_NAME = 200
+_PROVIDER_PREFIX = RESERVED_PREFIX  # no upstream provider's id starts so
+
+
+def identity_provider(connection_id: str) -> str:
+    """The provider an SSO identity is linked under: the connection, whose subjects (SAML
+    NameIDs, OpenID ``sub``) are its own (a provider's id has no colon: ``WayIn`` keys are
+    ``provider:subject``)."""
+    return f"{_PROVIDER_PREFIX}{connection_id}"
+
+
+def connection_named_by(provider: str | None) -> str | None:
+    """The connection an identity provider's name (``identity_provider``) stands for; None
+    for any other provider."""
+    if provider is None or not provider.startswith(_PROVIDER_PREFIX):
+        return None
+    connection_id = provider.removeprefix(_PROVIDER_PREFIX)
+    return connection_id if is_connection_id(connection_id) else None
+
+
+def connection_of(
+    connection_id: str, connections: Connections, kind: ConnectionKind, *, active: bool
+) -> Connection:
+    """The connection of this id and kind (404 ``connection_not_found`` for none, one of the
+    other kind, or, with ``active``, one not active: a draft or switched off signs nobody
+    in)."""
+    found = connections.get(connection_id) if is_connection_id(connection_id) else None
+    if found is None or found.kind is not kind or (active and not found.active):
+        raise no_such_connection()
+    return found
+
+
+@dataclass(frozen=True)
+class Asserted:
+    """The person as the connection's mapping reads the IdP's answer."""
+
+    email: str
+    given_name: str
+    family_name: str
+    roles: tuple[str, ...]  # the org roles their groups grant (member when none)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Where a kind of IdP says who someone is when the mapping names no attribute."""
+
+    email: str  # "" for SAML: its NameID
+    given_name: str
+    family_name: str
+
+
+def _first(attributes: Mapping[str, Sequence[str]], name: str) -> str:
+    values = attributes.get(name, ())
+    return values[0].strip()[:MAX_NAME] if values else ""
+
+
+def asserted(
+    mapping: AttributeMapping,
+    attributes: Mapping[str, Sequence[str]],
+    defaults: Defaults,
+    name_id: str = "",
+) -> Asserted:
+    """The mapping applied: the address from its attribute (else the default's, else the
+    SAML NameID), the names, and the roles of every group the person is in that the mapping
+    names."""
+    email_from = mapping.email or defaults.email
+    email = _first(attributes, email_from) if email_from else name_id
+    groups = attributes.get(mapping.groups, ()) if mapping.groups else ()
+    roles: dict[str, None] = {}
+    for group in groups:
+        roles.update(dict.fromkeys(mapping.roles.get(group, ())))
+    return Asserted(
+        email=email.strip(),
+        given_name=_first(attributes, mapping.given_name or defaults.given_name),
+        family_name=_first(attributes, mapping.family_name or defaults.family_name),
+        roles=tuple(roles) or (OrgRole.MEMBER.value,),
+    )
+
+
+def _address(text: str) -> str | None:
+    """The asserted address when it is one (a NameID may be an opaque id)."""
+    try:
+        return Email(text).value if text else None
+    except InvalidInput:
+        return None
+
+
+def _on_verified_domain(email: str | None, org_id: str, domains: OrgDomains) -> bool:
+    if email is None:
+        return False
+    return org_for_domain(email.rpartition("@")[2], domains=domains) == org_id
+
+
+def _link_proven_account(identity: ExternalIdentity, links: Links) -> User | None:
+    """The SSO difference: an account whose proven address the connection asserts on a
+    verified domain is linked to the identity (and told, as of every new way in). The
+    account the identity is linked to then, or None (nobody holds the address, or not
+    proven: the linking rules make or claim the account)."""
+    if identity.email is None:
+        return None
+    email = Email(identity.email)
+    holder = links.users.find_by_login(email.normalized)
+    if holder is None or not holder.email_verified or holder.claimable_with(email):
+        return None
+    now = links.clock.now()
+    linked = links.identities.link_existing(
+        holder.id,
+        identity.provider,
+        identity.subject,
+        lambda current: linked_to(current, now) if current.email_verified else None,
+        identity.email,
+    )
+    if linked is not None and linked.id == holder.id:
+        links.audit.record(
+            AuditEvent(
+                Audit.IDENTITY_LINKED,
+                user_id=holder.id,
+                reason=identity.provider,
+                added=WayIn.identity(identity.provider, identity.subject),
+            )
+        )
+    return linked
+
+
+def _join(
+    user: User, org_id: str, roles: tuple[str, ...], *, orgs: OrgRepository, links: Links
+) -> None:
+    """Just-in-time provisioning: a person signing in on a verified domain who is no member
+    becomes one with the roles their groups map to; a member keeps the roles they have."""
+    if user.disabled or orgs.membership(org_id, user.id) is not None:
+        return  # a disabled account is refused its sign-in next
+    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso")
+    staged = links.audit.stage([event])
+    try:
+        orgs.add_member(org_id, user.id, roles, links.clock.now(), staged)
+    except Conflict as exc:
+        if exc.code != "already_member":
+            raise
+        return
+    links.audit.committed(staged)
+
+
+@dataclass(frozen=True)
+class SsoPolicy:
+    """What the sign-in step reads besides the connection: the device policy, and where a
+    person goes when no flight names a page (an IdP-initiated sign-in)."""
+
+    devices: DevicePolicy
+    landing: str = "/account"
+
+
+@dataclass(frozen=True)
+class SsoAccounts:
+    """What finding and signing in a connection's person needs: the org (its verified
+    domains, its memberships), the linking rules' ports, the sign-in step and its policy."""
+
+    orgs: OrgRepository
+    domains: OrgDomains
+    links: Links
+    sign_in: SignIn
+    policy: SsoPolicy
+
+
+@dataclass(frozen=True)
+class Arriving:
+    """A person the connection's IdP vouches for, its answer checked: who (the subject,
+    what the mapping read), from which browser, and where they go next ("": the landing).
+    ``disproven``: the IdP itself says the address is not verified."""
+
+    connection: Connection
+    subject: str
+    person: Asserted
+    next: str
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+    disproven: bool = False
+
+
+def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
+    """The person signed in (or asked for their second factor), a member of the org when
+    their address is on its verified domains; 404 when the org is gone."""
+    links, connection = accounts.links, arriving.connection
+    org = accounts.orgs.get(connection.org_id)
+    if org is None:
+        raise no_such_connection()
+    person = arriving.person
+    email = _address(person.email)
+    verified = not arriving.disproven and _on_verified_domain(email, org.id, accounts.domains)
+    name = " ".join(p for p in (person.given_name, person.family_name) if p)
+    identity = ExternalIdentity(
+        provider=identity_provider(connection.id),
+        subject=arriving.subject,
+        email=email,
+        email_verified=verified,
+        display_name=name or None,
+    )
+    signing_in = ExternalSignIn(
+        identity, SSO, f"{org.name} single sign-on", user_agent=arriving.user_agent
+    )
+    user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
+    if user is None and verified:
+        user = _link_proven_account(identity, links)
+    if user is None:
+        user = unlinked_account(signing_in, links=links)
+    if verified:
+        _join(user, org.id, person.roles, orgs=accounts.orgs, links=links)
+    device_aware = with_devices(
+        accounts.sign_in, accounts.policy.devices, arriving.device_token, arriving.client_ip
+    )
+    target = arriving.next or accounts.policy.landing
+    try:
+        pair = sign_in_as(
+            user, signing_in, links=links, sign_in=device_aware, method=SSO, reason=connection.id
+        )
+    except MfaRequired as second_step:
+        return Arrival(target, mfa=second_step)
+    return Arrival(target, pair=pair)

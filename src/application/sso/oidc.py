@@ -1,0 +1,171 @@
+"""Signing in through an org's OpenID connection (docs/reference/sso.md, "Signing in";
+docs/decisions/0390-openid-connections-sign-in.md).
+
+The connection is an upstream OpenID provider owned by the org: the round trip is the one
+every upstream provider makes (``application/federation/upstream.py``: Authlib's client,
+state, nonce, PKCE, the sealed flight, the ID token's checks), to the connection's issuer
+with its client id and secret, back to ``/sso/{connection}/oidc/callback``. The person its
+ID token (and userinfo) names, read through the connection's mapping, gets the account every
+connection's sign-in gives (``application/sso/arrival.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from application.federation.upstream import (
+    Arrival,
+    Departure,
+    UpstreamClient,
+    client_secret,
+    depart,
+    returned,
+)
+from application.ports import Clock, SecretBox
+from application.sso.arrival import (
+    MAX_NAME,
+    Arriving,
+    Defaults,
+    SsoAccounts,
+    arrive,
+    asserted,
+    connection_of,
+    identity_provider,
+)
+from application.sso.ports import Connections
+from domain.federation.upstream import UpstreamProvider
+from domain.sso.connections import AttributeMapping, Connection, ConnectionKind, SpAddresses
+
+SCOPE = "openid email profile"
+# Asked for only where the IdP's discovery lists it, and the mapping reads groups: an IdP
+# that knows no such scope may refuse the request.
+GROUPS_SCOPE = "groups"
+# An OpenID provider's standard claims, where the mapping names none.
+OIDC_DEFAULTS = Defaults(email="email", given_name="given_name", family_name="family_name")
+
+
+def upstream_of(connection: Connection) -> UpstreamProvider:
+    """The connection as an upstream OpenID provider: its issuer (found by discovery), client
+    id and sealed secret, under the provider id its identities are linked under."""
+    idp = connection.oidc
+    return UpstreamProvider(
+        id=identity_provider(connection.id),
+        name=connection.name,
+        preset="",
+        issuer=idp.issuer.rstrip("/"),
+        client_id=idp.client_id,
+        sealed_secret=idp.sealed_secret,
+        scope=SCOPE,
+        created_at=connection.created_at,
+        optional_scope=GROUPS_SCOPE if connection.mapping.groups else "",
+    )
+
+
+def _wanted(mapping: AttributeMapping) -> tuple[str, ...]:
+    """The claims the mapping reads: userinfo is asked when the ID token lacks one."""
+    names = (
+        mapping.email or OIDC_DEFAULTS.email,
+        mapping.given_name or OIDC_DEFAULTS.given_name,
+        mapping.family_name or OIDC_DEFAULTS.family_name,
+        mapping.groups,
+    )
+    return tuple(name for name in names if name)
+
+
+def _attributes(claims: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """The claims as the mapping reads attributes: each a list of texts (a group claim is a
+    list; a single text is one; numbers, flags and objects are no attribute)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, value in claims.items():
+        if isinstance(value, str):
+            found[name] = (value,)
+        elif isinstance(value, list | tuple):
+            found[name] = tuple(v for v in value if isinstance(v, str))
+    return found
+
+
+@dataclass(frozen=True)
+class StartOidc:
+    connection_id: str
+    next: str  # where the person goes once signed in (a path of this site, checked by the page)
+
+
+@dataclass(frozen=True)
+class FinishOidc:
+    connection_id: str
+    answer: Mapping[str, str]  # the IdP's answer: code and state, or an error
+    flight: str  # what the browser brought back ("" for none)
+    user_agent: str = ""
+    client_ip: str = ""
+    device_token: str = ""
+
+
+@dataclass(frozen=True)
+class OidcTools:
+    """The OpenID client (§16's), the box that seals flights and opens the client secret,
+    the clock, and the connection's own addresses (its ``redirect_uri``)."""
+
+    client: UpstreamClient
+    box: SecretBox
+    clock: Clock
+    addresses: Callable[[str], SpAddresses]
+
+
+def start_oidc(cmd: StartOidc, *, connections: Connections, tools: OidcTools) -> Departure:
+    """To the active connection's IdP (404 ``connection_not_found`` otherwise)."""
+    connection = connection_of(cmd.connection_id, connections, ConnectionKind.OIDC, active=True)
+    return depart(
+        upstream_of(connection),
+        tools.addresses(connection.id).redirect_uri,
+        cmd.next,
+        client=tools.client,
+        box=tools.box,
+        clock=tools.clock.now,
+    )
+
+
+def finish_oidc(
+    cmd: FinishOidc, *, connections: Connections, tools: OidcTools, accounts: SsoAccounts
+) -> Arrival:
+    """The person signed in (or asked for their second factor), a member of the org when
+    their address is on its verified domains; 404 for a connection that is not active;
+    Unauthenticated (upstream_refused) for an answer that is not this browser's flight's, an
+    error from the IdP, or an ID token that fails a check."""
+    connection = connection_of(cmd.connection_id, connections, ConnectionKind.OIDC, active=True)
+    provider = upstream_of(connection)
+    flight = returned(cmd.flight, provider.id, cmd.answer, box=tools.box, clock=tools.clock.now)
+    mapping = connection.mapping
+    claims = tools.client.claims(
+        provider,
+        client_secret(provider, tools.box),
+        tools.addresses(connection.id).redirect_uri,
+        cmd.answer,
+        flight.authorization,
+        wanted=_wanted(mapping),
+    )
+    person = asserted(mapping, _attributes(claims.claims), OIDC_DEFAULTS)
+    if not (person.given_name or person.family_name) and claims.name:
+        person = replace(person, given_name=claims.name.strip()[:MAX_NAME])  # its whole name
+    # The IdP's own word that the standard address is unverified: no domain proves it then.
+    disproven = mapping.email in ("", OIDC_DEFAULTS.email) and claims.email_verified in (
+        False,
+        "false",
+    )
+    arriving = Arriving(
+        connection,
+        claims.subject,
+        person,
+        flight.next,
+        user_agent=cmd.user_agent,
+        client_ip=cmd.client_ip,
+        device_token=cmd.device_token,
+        disproven=disproven,
+    )
+    return arrive(arriving, accounts=accounts)
+
+
+@dataclass(frozen=True)
+class OidcSignInServices:
+    start: Callable[[StartOidc], Departure]
+    finish: Callable[[FinishOidc], Arrival]

@@ -1,0 +1,218 @@
+"""Signing in through an org's OpenID connection, end to end (docs/reference/sso.md,
+"Signing in"): gunicorn on the emulators, its DNS the tests' own server (the org's domain
+verified as an admin does it), panva's oidc-provider (npm, tests/upstream_provider.mjs) as the
+org's IdP, the person's part in Chromium: a person on the verified domain gets an account and
+a membership with the roles their groups map to, and the same account the next time; an
+address on another domain joins nobody; a forged return is refused; thirty first sign-ins of
+one person at once (through a stand-in IdP, tests/support/oidc_idp.py) make one account, one
+link and one membership."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from playwright.sync_api import Page
+
+from domain.accounts.users import User
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from tests.support import oidc_idp as stand_in
+from tests.support.api import bearer
+from tests.support.browser import own_context, page, shared_page
+from tests.support.dns_server import dns_server
+from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
+from tests.support.races import RACERS
+from tests.support.served_api import signed_in
+from tests.support.servers import free_port, serving
+
+__all__ = ["page", "shared_page"]  # the fixtures
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+CORP = "corp.example"
+
+
+@dataclass(frozen=True)
+class Corp:
+    url: str  # firegate
+    org_id: str
+    cid: str  # the org's active OpenID connection
+    owner: dict[str, str]
+
+
+def _verified_org(url: str, owner: dict[str, str], publish: Any) -> str:
+    """The org "corp" with ``CORP`` verified, its TXT record published by ``publish``."""
+    org = requests.post(
+        f"{url}/orgs", json={"slug": "corp", "name": "Corp"}, headers=owner, timeout=30
+    )
+    assert org.status_code == 201, org.text
+    added = requests.post(
+        f"{url}/orgs/corp/domains", json={"domain": CORP}, headers=owner, timeout=30
+    )
+    assert added.status_code == 201, added.text
+    publish(added.json()["record"]["name"], added.json()["record"]["value"])
+    verified = requests.post(f"{url}/orgs/corp/domains/{CORP}/verify", headers=owner, timeout=60)
+    assert verified.status_code == 200, verified.text
+    return str(org.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def corp(emulators: Any) -> Iterator[Corp]:
+    """firegate, the org with its domain verified and an OpenID connection to oidc-provider,
+    made as its admin makes one (a draft, configured, then switched on)."""
+    idp_port, port = free_port(), free_port()
+    with (
+        dns_server() as dns,
+        serving(
+            "gunicorn-sso-oidc.log",
+            PORT=str(port),
+            PUBLIC_URL=f"http://127.0.0.1:{port}",
+            DNS_RESOLVER=dns.address,
+            WEB_CONCURRENCY="2",
+        ) as url,
+    ):
+        owner = bearer(signed_in(url, "olga")["access_token"])
+        org_id = _verified_org(url, owner, dns.zone.set_txt)
+        made = requests.post(
+            f"{url}/orgs/corp/connections",
+            json={
+                "kind": "oidc",
+                "name": "Corp IdP",
+                "oidc": {
+                    "issuer": f"http://127.0.0.1:{idp_port}",
+                    "client_id": CLIENT_ID,
+                    "client_secret": CLIENT_SECRET,
+                },
+                "mapping": {"groups": "groups", "roles": {"IT": ["admin"]}},
+            },
+            headers=owner,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        connection = made.json()
+        with oidc_provider(connection["oidc"]["redirect_uri"], port=idp_port):
+            on = requests.patch(
+                f"{url}/orgs/corp/connections/{connection['id']}",
+                json={"status": "active"},
+                headers=owner,
+                timeout=30,
+            )
+            assert on.status_code == 200, on.text
+            yield Corp(url, org_id, connection["id"], owner)
+
+
+def sso_sign_in(page: Page, corp: Corp, login: str) -> None:
+    """The person's round trip: firegate's start, the IdP's login and consent, back."""
+    page.goto(f"{corp.url}/sso/{corp.cid}/oidc?next=/account/orgs")
+    upstream_sign_in(page, login)
+    page.wait_for_url(corp.url + "/account/orgs**")
+
+
+def account(firestore_client: Any, email: str) -> User:
+    found = FirestoreUserRepository(firestore_client).find_by_login(email)
+    assert found is not None, email
+    return found
+
+
+def roles(firestore_client: Any, corp: Corp, user: User) -> tuple[str, ...] | None:
+    found = FirestoreOrgRepository(firestore_client).membership(corp.org_id, user.id)
+    return found.roles if found is not None else None
+
+
+def test_a_person_on_the_verified_domain_joins_and_comes_back_to_the_same_account(
+    corp: Corp, page: Page, shared_page: Page, firestore_client: Any
+) -> None:
+    sso_sign_in(page, corp, "it.ada@corp.example")
+    assert "Corp" in page.content()  # /account/orgs lists the org joined
+    ada = account(firestore_client, "it.ada@corp.example")
+    assert ada.email_verified and ada.password_hash is None
+    assert ada.name == "Ada it.ada"  # given and family name, from userinfo
+    assert roles(firestore_client, corp, ada) == ("admin",)  # IT → admin; Staff maps nothing
+    # Another browser, the same person: the same account, the same membership.
+    with own_context(shared_page) as other:
+        sso_sign_in(other, corp, "it.ada@corp.example")
+    assert account(firestore_client, "it.ada@corp.example").id == ada.id
+    assert roles(firestore_client, corp, ada) == ("admin",)
+    members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
+    assert [m["user_id"] for m in members.json()["items"]].count(ada.id) == 1
+
+
+def test_an_address_on_another_domain_joins_nobody(
+    corp: Corp, page: Page, firestore_client: Any
+) -> None:
+    sso_sign_in(page, corp, "it.eve@elsewhere.example")
+    eve = account(firestore_client, "it.eve@elsewhere.example")
+    assert not eve.email_verified  # the connection proves no address off the org's domains
+    assert roles(firestore_client, corp, eve) is None
+    assert "Corp" not in page.content()
+
+
+def test_a_return_without_this_browsers_flight_is_refused(corp: Corp) -> None:
+    session = requests.Session()
+    started = session.get(f"{corp.url}/sso/{corp.cid}/oidc", allow_redirects=False, timeout=10)
+    assert started.status_code == 303, started.text
+    assert "code_challenge_method=S256" in started.headers["Location"]
+    assert "scope=openid+email+profile+groups" in started.headers["Location"]
+    callback = f"{corp.url}/sso/{corp.cid}/oidc/callback"
+    forged = session.get(callback, params={"code": "x", "state": "forged"}, timeout=10)
+    assert forged.status_code == 401
+    stranger = requests.get(callback, params={"code": "x", "state": "y"}, timeout=10)
+    assert stranger.status_code == 401
+    unknown = requests.get(f"{corp.url}/sso/{'0' * 20}/oidc", allow_redirects=False, timeout=10)
+    assert unknown.status_code == 404
+
+
+def test_thirty_first_sign_ins_of_one_person_at_once_make_one_account(
+    corp: Corp, firestore_client: Any
+) -> None:
+    with stand_in.oidc_idp() as idp:
+        made = requests.post(
+            f"{corp.url}/orgs/corp/connections",
+            json={
+                "kind": "oidc",
+                "name": "Stand-in",
+                "oidc": {
+                    "issuer": idp.issuer,
+                    "client_id": stand_in.CLIENT_ID,
+                    "client_secret": stand_in.CLIENT_SECRET,
+                },
+                "mapping": {"groups": "groups", "roles": {"IT": ["admin"]}},
+                "status": "active",
+            },
+            headers=corp.owner,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        person = {"sub": "sub-rae", "email": "rae@corp.example", "groups": ["IT"]}
+        browsers = [requests.Session() for _ in range(RACERS)]
+        returns = []
+        for browser in browsers:  # thirty browsers of one person, each with its own flight
+            started = browser.get(
+                f"{corp.url}/sso/{made.json()['id']}/oidc?next=/account/orgs",
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert started.status_code == 303, started.text
+            returns.append(idp.authorize(started.headers["Location"], person))
+        barrier = threading.Barrier(RACERS)
+
+        def back(i: int) -> requests.Response:
+            barrier.wait()
+            return browsers[i].get(returns[i], allow_redirects=False, timeout=120)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            answers = list(pool.map(back, range(RACERS)))
+    assert [a.status_code for a in answers] == [303] * RACERS, [a.text for a in answers]
+    assert {urlsplit(a.headers["Location"]).path for a in answers} == {"/account/orgs"}
+    rae = account(firestore_client, "rae@corp.example")  # one account holds the address
+    links = FirestoreIdentityRepository(firestore_client).list_for(rae.id)
+    assert [link.subject for link in links] == ["sub-rae"]
+    assert roles(firestore_client, corp, rae) == ("admin",)
+    members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
+    assert [m["user_id"] for m in members.json()["items"]].count(rae.id) == 1

@@ -1,0 +1,171 @@
+"""Which account a person gets through an org's connection, for both kinds (SAML against
+pysaml2's own IdP, OpenID against a stand-in whose ID tokens Authlib's client checks; the one
+step they share, docs/reference/sso.md "Signing in"): just-in-time accounts and memberships on
+the org's verified domains, the account that proved the address linked and told, a squatter's
+account claimed, an unverified domain joining nobody, a member keeping their roles, and what
+the sign-in records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from application.orgs.members import AddMember
+from application.ports import Audit
+from application.sso.arrival import identity_provider
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.pages import csrf
+from tests.support.saml_idp import KeyPair, key_pair
+from tests.support.sso_world import (
+    LANDING,
+    OidcSso,
+    SamlSso,
+    oidc_sso,
+    proven_account,
+    saml_sso,
+    signed_in,
+    told_of_new_way_in,
+)
+from tests.support.totp import next_code, register_with_totp
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def idp_keys() -> KeyPair:
+    return key_pair()
+
+
+@pytest.fixture(params=["saml", "oidc"])
+def sso(request: pytest.FixtureRequest, idp_keys: KeyPair) -> Iterator[SamlSso | OidcSso]:
+    if request.param == "saml":
+        yield saml_sso(idp_keys)
+    else:
+        with oidc_sso() as found:
+            yield found
+
+
+def linked_providers(sso: SamlSso | OidcSso, user_id: str) -> list[str]:
+    return [link.provider for link in sso.world.adapters.accounts.identities.list_for(user_id)]
+
+
+def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
+    sso: SamlSso | OidcSso,
+) -> None:
+    browser = sso.world.app.test_client()
+    arrived = sso.sign_in(browser, "ada@corp.example", groups=("IT", "Other"))
+    assert arrived.status_code == 303, arrived.get_data(as_text=True)
+    assert urlsplit(arrived.headers["Location"]).path == LANDING
+    assert signed_in(browser)
+    user = sso.user_of("ada@corp.example")
+    assert user is not None and user.email_verified and user.password_hash is None
+    assert user.name == "Ada Lovelace"
+    assert sso.member_roles(user.id) == ("admin",)  # IT → admin; Other maps to nothing
+    assert linked_providers(sso, user.id) == [identity_provider(sso.cid)]
+    mine = [e for e in sso.world.audit.events if e.user_id == user.id]
+    added = [(e.event, e.org_id, e.reason) for e in mine]
+    assert (Audit.ORG_MEMBER_ADDED, sso.org_id, "sso") in added
+    # signin.succeeded names the way in and the connection; the session is federated.
+    signins = [e for e in mine if e.event is Audit.LOGIN]
+    assert [(e.method, e.reason) for e in signins] == [("sso", sso.cid)]
+    sessions = sso.world.adapters.signin.sessions.list_for_user(user.id, 10)
+    assert [s.amr for s in sessions] == [("fed",)]
+    # The same person again: the same account, still a member as they were.
+    again = sso.world.app.test_client()
+    assert sso.sign_in(again, "ada@corp.example", groups=("Staff",)).status_code == 303
+    assert signed_in(again)
+    assert sso.user_of("ada@corp.example").id == user.id
+    assert sso.member_roles(user.id) == ("admin",)
+
+
+def test_no_group_mapped_makes_a_member(sso: SamlSso | OidcSso) -> None:
+    assert sso.sign_in(sso.world.app.test_client(), "bob@corp.example").status_code == 303
+    assert sso.member_roles(sso.user_of("bob@corp.example").id) == ("member",)
+
+
+def test_the_account_that_proved_the_address_is_linked_and_told(sso: SamlSso | OidcSso) -> None:
+    ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
+    assert signed_in(browser)
+    assert linked_providers(sso, ivy.id) == [identity_provider(sso.cid)]
+    assert told_of_new_way_in(sso.world, ivy.id)
+    assert sso.member_roles(ivy.id) == ("member",)
+
+
+def test_an_address_on_another_domain_joins_no_org(sso: SamlSso | OidcSso) -> None:
+    arrived = sso.sign_in(sso.world.app.test_client(), "eve@elsewhere.example", groups=("IT",))
+    assert arrived.status_code == 303
+    eve = sso.user_of("eve@elsewhere.example")
+    assert eve is not None and not eve.email_verified  # the connection proves no such address
+    assert sso.member_roles(eve.id) is None
+    # An account that proved that address is not linked by it: its owner signs in to connect.
+    mia = proven_account(sso.world, "mia", "mia@elsewhere.example")
+    refused = sso.sign_in(sso.world.app.test_client(), "mia@elsewhere.example")
+    assert refused.status_code == 303
+    assert urlsplit(refused.headers["Location"]).path == "/sign-in/connect"
+    assert linked_providers(sso, mia.id) == []
+    assert sso.member_roles(mia.id) is None
+
+
+def test_a_member_already_keeps_their_roles(sso: SamlSso | OidcSso) -> None:
+    kim = proven_account(sso.world, "kim", "kim@corp.example")
+    sso.world.services.orgs.add_member(AddMember(sso.org_id, "kim", ("member",)))
+    arrived = sso.sign_in(sso.world.app.test_client(), "kim@corp.example", groups=("IT",))
+    assert arrived.status_code == 303
+    assert sso.member_roles(kim.id) == ("member",)
+
+
+def test_a_squatters_unproven_account_is_claimed_without_its_ways_in(
+    sso: SamlSso | OidcSso,
+) -> None:
+    # Pre-hijack: someone signed up first with an address on the org's domain, never proved
+    # it, and kept a password. The connection proves the address: the account is the
+    # person's, its password and sessions gone (the first proof of an address wins).
+    client = sso.world.client
+    register(client, "squatter", email="ann@corp.example")
+    squatter = bearer(login(client, "squatter"))
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "ann@corp.example").status_code == 303
+    assert signed_in(browser)
+    ann = sso.user_of("ann@corp.example")
+    assert ann.email_verified and ann.password_hash is None
+    again = client.post("/login", json={"username": "squatter", "password": PASSWORD})
+    assert again.status_code == 401
+    assert client.get("/user", headers=squatter).status_code == 401
+    assert sso.member_roles(ann.id) == ("member",)
+
+
+def test_a_disabled_account_is_refused(sso: SamlSso | OidcSso) -> None:
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "dan@corp.example").status_code == 303
+    dan = sso.user_of("dan@corp.example")
+    sso.world.adapters.accounts.users.update(dan.id, lambda u: u.with_disabled(True, u.updated_at))
+    later = sso.world.app.test_client()
+    assert sso.sign_in(later, "dan@corp.example").status_code == 403
+    assert not signed_in(later)
+
+
+def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connection(
+    sso: SamlSso | OidcSso,
+) -> None:
+    secret, _ = register_with_totp(sso.world.client, "tia", email="tia@corp.example")
+    users = sso.world.adapters.accounts.users
+    tia = users.update(
+        sso.user_of("tia@corp.example").id, lambda u: u.with_email_verified(u.updated_at)
+    )
+    browser = sso.world.app.test_client()
+    arrived = sso.sign_in(browser, "tia@corp.example")
+    assert arrived.status_code == 303
+    assert urlsplit(arrived.headers["Location"]).path == "/sign-in/mfa"
+    assert not signed_in(browser)
+    form = {"code": next_code(secret, browser), "csrf_token": csrf(browser, "/sign-in/mfa")}
+    done = browser.post("/sign-in/mfa", query_string={"next": LANDING}, data=form)
+    assert done.status_code == 303 and done.headers["Location"] == LANDING
+    assert signed_in(browser)
+    signins = [e for e in sso.world.audit.events if e.event is Audit.LOGIN and e.user_id == tia.id]
+    assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)
+    amrs = [s.amr for s in sso.world.adapters.signin.sessions.list_for_user(tia.id, 10)]
+    assert ("fed", "otp") in amrs
