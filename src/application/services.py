@@ -35,6 +35,7 @@ from application.signin.sessions import SessionServices
 from application.signin.totp import TotpServices
 from application.sso.connections import ConnectionServices
 from application.sso.saml import SamlServices
+from application.sso.setup import SetupLinkServices
 from application.sso.signin import SamlSignInServices
 
 
@@ -61,6 +62,7 @@ class Services:
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
+    sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -198,6 +198,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         sso_connections=sso.bind_connections(
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
         ),
+        sso_setup=sso.bind_setup_links(
+            adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
+        ),
         saml=sso.bind_saml(adapters.sso),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks

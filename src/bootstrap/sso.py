@@ -23,6 +23,14 @@ from application.sso.connections import (
 )
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlServices, saml_metadata
+from application.sso.setup import (
+    SetupLinkServices,
+    list_setup_links,
+    make_setup_link,
+    open_setup,
+    revoke_setup_link,
+    set_up,
+)
 from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
 from bootstrap.federation import SignedIn
 from bootstrap.orgs import OrgsAdapters
@@ -81,7 +89,7 @@ def bind_connections(
     """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
     the connections' own addresses are under PUBLIC_URL."""
     connections, audit = own.connections, platform.audit
-    tools = ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+    tools = _tools(own, box, platform)
     return ConnectionServices(
         create=partial(
             create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
@@ -93,6 +101,47 @@ def bind_connections(
         ),
         delete=partial(delete_connection, orgs=orgs, connections=connections, audit=audit),
         addresses=partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def _tools(own: SsoAdapters, box: SecretBox, platform: Platform) -> ConnectionTools:
+    return ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+
+
+def bind_setup_links(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    orgs: OrgRepository,
+    box: SecretBox,
+    platform: Platform,
+) -> SetupLinkServices:
+    """The connections' other door: a link the org's admins hand the customer's IT admin,
+    under PUBLIC_URL; what is done through it goes through the connections' own checks."""
+    connections, audit, clock = own.connections, platform.audit, platform.clock
+    tools, public_url = _tools(own, box, platform), settings.service.public_url
+    return SetupLinkServices(
+        make=partial(
+            make_setup_link,
+            orgs=orgs,
+            connections=connections,
+            tools=tools,
+            audit=audit,
+            public_url=public_url,
+        ),
+        list=partial(list_setup_links, orgs=orgs, connections=connections, clock=clock),
+        revoke=partial(revoke_setup_link, orgs=orgs, connections=connections, clock=clock),
+        open=partial(
+            open_setup, orgs=orgs, connections=connections, clock=clock, public_url=public_url
+        ),
+        set_up=partial(
+            set_up,
+            orgs=orgs,
+            connections=connections,
+            tools=tools,
+            audit=audit,
+            public_url=public_url,
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from domain.sso.connections import (
     IdpCertificate,
     OidcIdp,
     SamlIdp,
+    SetupLink,
 )
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
@@ -58,7 +59,9 @@ def test_a_configured_connection_round_trips(connections: Connections) -> None:
         ),
         mapping=AttributeMapping("mail", "gn", "sn", "groups", {"IT / Ops.": ("admin", "member")}),
     )
-    oidc = replace(made(kind="oidc"), oidc=OidcIdp("https://issuer", "client", "sealed"))
+    oidc = replace(
+        made(kind="oidc"), oidc=OidcIdp("https://issuer", "client", "sealed")
+    ).with_setup_link(SetupLink.new("f" * 64, "u2", NOW))
     connections.add(saml)
     connections.add(oidc)
     assert connections.get(saml.id) == saml

@@ -9,11 +9,12 @@ configured but unused. Its kind never changes.
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ ROLE_MAPPINGS_MAX = 100
 # An attribute name: a SAML attribute's Name (often a URI) or an OpenID claim.
 _ATTRIBUTE = re.compile(r"[A-Za-z0-9_:./#-]{1,256}")
 _ID = re.compile(r"[a-z0-9]{20}")
+SETUP_LINK_LIFETIME = timedelta(days=7)
 
 
 class ConnectionKind(StrEnum):
@@ -89,6 +91,24 @@ class AttributeMapping:
 
 
 @dataclass(frozen=True)
+class SetupLink:
+    """A connection's setup link (docs/reference/sso.md, "Setup links"): only the hash of its
+    token is kept; one per connection, so a new link ends the one before."""
+
+    token_hash: str
+    created_by: str  # the admin who made it: what is done through it is recorded as theirs
+    created_at: datetime
+    expires_at: datetime
+
+    @staticmethod
+    def new(token_hash: str, by: str, now: datetime) -> SetupLink:
+        return SetupLink(token_hash, by, now, now + SETUP_LINK_LIFETIME)
+
+    def opens(self, hashed: str, now: datetime) -> bool:
+        return hmac.compare_digest(self.token_hash, hashed) and now < self.expires_at
+
+
+@dataclass(frozen=True)
 class Connection:
     id: str
     org_id: str
@@ -102,6 +122,7 @@ class Connection:
     oidc: OidcIdp = OidcIdp()
     mapping: AttributeMapping = AttributeMapping()
     version: int = 1  # each change takes the next: a change read from another is refused
+    setup: SetupLink | None = None  # the customer's IT admin sets it up through this link
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -156,7 +177,26 @@ class Connection:
                 + ".",
                 code="connection_incomplete",
             )
+        if after.active:
+            after = replace(after, setup=None)  # activated: its setup link is spent
         return after
+
+    def with_setup_link(self, link: SetupLink) -> Connection:
+        """The connection with a new setup link (the one before ends), its next version; an
+        active connection is set up already (409 ``connection_active``)."""
+        if self.active:
+            raise Conflict(
+                "The connection is active: switch it off before handing out a setup link.",
+                code="connection_active",
+            )
+        return replace(self, setup=link, updated_at=link.created_at, version=self.version + 1)
+
+    def without_setup_link(self, now: datetime) -> Connection:
+        return replace(self, setup=None, updated_at=now, version=self.version + 1)
+
+    def set_up_through(self, hashed: str, now: datetime) -> bool:
+        """Does this link's token (hashed) still open the connection's setup?"""
+        return self.setup is not None and not self.active and self.setup.opens(hashed, now)
 
 
 def new_connection_id() -> str:

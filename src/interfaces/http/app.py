@@ -25,6 +25,7 @@ from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.routes.sso import connections as sso_connections
+from interfaces.http.routes.sso import setup_links as sso_setup_links
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
@@ -83,6 +84,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         org_clients.bp,
         org_invitations.bp,
         sso_connections.bp,
+        sso_setup_links.bp,
     ):
         app.register_blueprint(blueprint)
     if config.compat_routes:
