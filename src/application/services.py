@@ -63,6 +63,8 @@ class Services:
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
+    # docs/reference/sso.md, "Certificate expiry": one pass, how many certificates were warned of
+    sso_certificate_sweep: Callable[[], int]
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -100,6 +100,15 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
         | orgs.handlers(org_purge)
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
+        | sso.certificate_handlers(
+            adapters.sso,
+            settings,
+            orgs=adapters.orgs,
+            accounts=acc,
+            mail=mel,
+            platform=base,
+            queue=queue,
+        )
         | events.webhook_handlers(
             evt,
             webhooks,
@@ -111,6 +120,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
     )
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
+    certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
+    sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
     # What the other capabilities own per user, deleted with the account; what it holds
     # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)
@@ -201,6 +212,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         sso_setup=sso.bind_setup_links(
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
         ),
+        sso_certificate_sweep=certificate_sweep,
         saml=sso.bind_saml(adapters.sso),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
@@ -237,7 +249,8 @@ def build_app(
         # A command line, not a server: no webhook sweeper here; the servers' send what it
         # leaves (docs/operations.md, "Webhooks").
         events = settings.events.model_copy(update={"webhook_sweep_interval": 0.0})
-        settings = settings.model_copy(update={"events": events})
+        sso_settings = settings.sso.model_copy(update={"sso_certificate_sweep_interval": 0.0})
+        settings = settings.model_copy(update={"events": events, "sso": sso_settings})
     if configure_logs:
         configure_logging(settings.service.log_level)
     if tracing is None and settings.telemetry.traces is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
+from application.events.webhooks.ports import Scheduler
+from application.jobs import JobHandler
 from application.orgs.ports import OrgRepository
-from application.ports import SecretBox
+from application.ports import JobQueue, SecretBox
 from application.sso.connections import (
     ConnectionServices,
     ConnectionTools,
@@ -20,6 +23,13 @@ from application.sso.connections import (
     get_connection,
     list_connections,
     update_connection,
+)
+from application.sso.expiry import (
+    MAIL_ADMIN,
+    WARN_ADMINS,
+    mail_admin,
+    warn_admins,
+    warn_expiring_certificates,
 )
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlServices, saml_metadata
@@ -32,7 +42,9 @@ from application.sso.setup import (
     set_up,
 )
 from application.sso.signin import SamlSignInServices, SsoPolicy, finish_saml, start_saml
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.federation import SignedIn
+from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from domain.sso.connections import SpAddresses
@@ -177,3 +189,58 @@ def bind_saml_signin(
             policy=SsoPolicy(devices=signed_in.rules.device_policy),
         ),
     )
+
+
+def certificate_sweep(
+    own: SsoAdapters, *, platform: Platform, queue: JobQueue
+) -> Callable[[], int]:
+    """One pass of the IdP certificates' expiry warning (docs/reference/sso.md)."""
+    return partial(
+        warn_expiring_certificates,
+        connections=own.connections,
+        audit=platform.audit,
+        queue=queue,
+        clock=platform.clock,
+    )
+
+
+def certificate_handlers(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    orgs: OrgsAdapters,
+    accounts: AccountsAdapters,
+    mail: MailAdapters,
+    platform: Platform,
+    queue: JobQueue,
+) -> dict[str, JobHandler]:
+    """The warning's jobs: find the org's admins (``orgs``), mail each (``accounts``,
+    ``mail``)."""
+    return {
+        WARN_ADMINS: partial(warn_admins, connections=own.connections, orgs=orgs.orgs, queue=queue),
+        MAIL_ADMIN: partial(
+            mail_admin,
+            connections=own.connections,
+            orgs=orgs.orgs,
+            users=accounts.users,
+            renderer=mail.mail_renderer,
+            mailer=mail.mailer,
+            clock=platform.clock,
+            settings=mail_settings(settings),
+            metrics=platform.metrics,
+        ),
+    }
+
+
+def start_certificate_sweeper(
+    settings: Settings, scheduler: Scheduler, sweep: Callable[[], int]
+) -> None:
+    """The sweep now and every SSO_CERTIFICATE_SWEEP_INTERVAL seconds in this process (0:
+    never; then the ``orgs sso-certificates`` command, run daily, does it)."""
+    interval = settings.sso.sso_certificate_sweep_interval
+    if interval > 0:
+        scheduler.every(interval, partial(_sweep_quietly, sweep))
+
+
+def _sweep_quietly(sweep: Callable[[], int]) -> None:
+    sweep()

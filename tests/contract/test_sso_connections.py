@@ -60,7 +60,9 @@ def test_a_configured_connection_round_trips(connections: Connections) -> None:
         mapping=AttributeMapping("mail", "gn", "sn", "groups", {"IT / Ops.": ("admin", "member")}),
     )
     oidc = replace(
-        made(kind="oidc"), oidc=OidcIdp("https://issuer", "client", "sealed")
+        made(kind="oidc"),
+        oidc=OidcIdp("https://issuer", "client", "sealed"),
+        expiry_warned=("ab" * 32,),
     ).with_setup_link(SetupLink.new("f" * 64, "u2", NOW))
     connections.add(saml)
     connections.add(oidc)
@@ -138,3 +140,19 @@ def test_delete_frees_a_place_and_purge_ends_them_all(connections: Connections) 
     assert len(connections.list_for("o2")) == 1
     for n in range(CONNECTIONS_MAX):
         connections.add(made(name=f"after {n}"))
+
+
+def test_active_connections_are_read_a_page_at_a_time(connections: Connections) -> None:
+    stored = []
+    for n in range(5):
+        connection = made(org_id=f"page{n}", name=f"c{n}")
+        if n != 2:
+            connection = replace(connection, status=ConnectionStatus.ACTIVE)
+        connections.add(connection)
+        stored.append(connection)
+    active = sorted(c.id for c in stored if c.active)
+    first = connections.active_page(None, 3)
+    assert [c.id for c in first] == active[:3]
+    rest = connections.active_page(first[-1].id, 3)
+    assert [c.id for c in rest] == active[3:]
+    assert connections.get(stored[0].id) in first + rest

@@ -38,6 +38,18 @@ class FakeConnections:
         with self.lock:
             return sorted(self._of(org_id), key=lambda c: (c.created_at, c.id))
 
+    def active_page(self, after: str | None, limit: int) -> list[Connection]:
+        with self.lock:
+            active = sorted(
+                (
+                    c
+                    for c in self.connections.values()
+                    if c.active and (after is None or c.id > after)
+                ),
+                key=lambda c: c.id,
+            )
+            return active[:limit]
+
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         with self.lock:
             stored = self.connections.get(connection.id)

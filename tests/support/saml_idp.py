@@ -67,7 +67,11 @@ class SamlIdpForTests:
     """pysaml2's IdP, trusting the service providers whose metadata it is given."""
 
     def __init__(
-        self, *sp_metadata: str, keys: KeyPair | None = None, lifetime_minutes: int = 5
+        self,
+        *sp_metadata: str,
+        keys: KeyPair | None = None,
+        lifetime_minutes: int = 5,
+        sso_url: str = SSO_URL,
     ) -> None:
         from saml2 import BINDING_HTTP_REDIRECT
         from saml2.config import IdPConfig
@@ -85,7 +89,7 @@ class SamlIdpForTests:
                 "metadata": {"inline": list(sp_metadata)},
                 "service": {
                     "idp": {
-                        "endpoints": {"single_sign_on_service": [(SSO_URL, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": {"single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT)]},
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
                         "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}}},
                     }

@@ -34,6 +34,10 @@ class Connections(Protocol):
         """The org's connections, oldest first."""
         ...
 
+    def active_page(self, after: str | None, limit: int) -> list[Connection]:
+        """Up to ``limit`` active connections of every org by id, after the id ``after``."""
+        ...
+
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         """Store ``connection`` over the one it was changed from (its version one less), in
         one commit with what ``staged`` writes; Conflict ``connection_changed`` when another

@@ -9,6 +9,7 @@ configured but unused. Its kind never changes.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -36,6 +37,7 @@ ROLE_MAPPINGS_MAX = 100
 _ATTRIBUTE = re.compile(r"[A-Za-z0-9_:./#-]{1,256}")
 _ID = re.compile(r"[a-z0-9]{20}")
 SETUP_LINK_LIFETIME = timedelta(days=7)
+EXPIRY_NOTICE = timedelta(days=30)  # an IdP certificate this close to its end: admins are told
 
 
 class ConnectionKind(StrEnum):
@@ -56,6 +58,11 @@ class IdpCertificate:
 
     der: str
     not_after: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate: which one was warned of, whatever metadata brings it."""
+        return hashlib.sha256(self.der.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,8 @@ class Connection:
     mapping: AttributeMapping = AttributeMapping()
     version: int = 1  # each change takes the next: a change read from another is refused
     setup: SetupLink | None = None  # the customer's IT admin sets it up through this link
+    # The fingerprints of the IdP certificates the org's admins were warned of (once each).
+    expiry_warned: tuple[str, ...] = ()
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -190,6 +199,23 @@ class Connection:
                 code="connection_active",
             )
         return replace(self, setup=link, updated_at=link.created_at, version=self.version + 1)
+
+    def expiring(self, now: datetime) -> list[IdpCertificate]:
+        """The certificates of an active SAML connection within ``EXPIRY_NOTICE`` of their
+        end (or past it) that its admins were not warned of yet."""
+        if not self.active or self.kind is not ConnectionKind.SAML:
+            return []
+        return [
+            c
+            for c in self.saml.certificates
+            if c.not_after - EXPIRY_NOTICE <= now and c.fingerprint not in self.expiry_warned
+        ]
+
+    def warned_of(self, certificates: Iterable[IdpCertificate]) -> Connection:
+        """The connection remembering that its admins were warned of ``certificates``, its
+        next version (the warning is stored under compare-and-set, once)."""
+        warned = tuple(dict.fromkeys((*self.expiry_warned, *(c.fingerprint for c in certificates))))
+        return replace(self, expiry_warned=warned, version=self.version + 1)
 
     def without_setup_link(self, now: datetime) -> Connection:
         return replace(self, setup=None, updated_at=now, version=self.version + 1)

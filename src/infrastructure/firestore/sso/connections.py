@@ -70,6 +70,7 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
             "roles": [{"group": g, "roles": list(r)} for g, r in mapping.roles.items()],
         },
         "setup": _setup_to_doc(connection.setup),
+        "expiry_warned": list(connection.expiry_warned),
     }
 
 
@@ -123,6 +124,7 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
             roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
         ),
         setup=_setup_from_doc(data.get("setup")),
+        expiry_warned=tuple(data.get("expiry_warned", ())),
     )
 
 
@@ -180,6 +182,15 @@ class FirestoreConnections:
         )
         connections = [connection_from_doc(id_, data) for id_, data in found]
         return sorted(connections, key=lambda c: (c.created_at, c.id))
+
+    def active_page(self, after: str | None, limit: int) -> list[Connection]:
+        query = self._connections.where(
+            filter=firestore.FieldFilter("status", "==", ConnectionStatus.ACTIVE.value)
+        ).order_by("__name__")
+        if after is not None:
+            query = query.start_after({"__name__": self._connections.document(after)})
+        found = run_query(self._client, query.limit(limit))
+        return [connection_from_doc(id_, data) for id_, data in found]
 
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         def attempt() -> Connection:

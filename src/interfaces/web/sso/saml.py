@@ -14,7 +14,7 @@ from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import safe_next
-from interfaces.web.rendering import bp, see_other
+from interfaces.web.rendering import bp, page, see_other
 
 SAML_RESPONSE_MAX = 512 * 1024  # an answer with a few certificates and attributes is ~20 KB
 
@@ -59,6 +59,8 @@ def saml_acs(connection_id: str) -> Response:
             device_token=browser.device_token(),
         )
     )
+    if arrival.trial is not None:  # a test sign-in from the setup page: shown, nothing made
+        return page("sso/setup_test.html", 200, trial=arrival.trial, back=arrival.next)
     if arrival.mfa is not None:
         response = see_other("/sign-in/mfa?" + urlencode({"next": arrival.next}))
         browser.hold_mfa_token(response, arrival.mfa.mfa_token, arrival.mfa.locale)
