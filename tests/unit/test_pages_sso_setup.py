@@ -238,3 +238,37 @@ def test_the_org_page_makes_links_and_switches_connections(world: World, idp_key
         as_text=True
     )
     assert bob.get(section).status_code == 403
+
+
+def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
+    world: World, idp_keys: KeyPair
+) -> None:
+    owner, token = an_org_with_a_link(world)
+    cid = token.partition(".")[0]
+    # An account that proved the address: the test says it would be linked, and links nothing.
+    register(world.client, "ada", email="ada@corp.example")
+    users = world.adapters.accounts.users
+    ada = users.find_by_login("ada@corp.example")
+    assert ada is not None
+    users.update(ada.id, lambda user: user.with_email_verified(world.clock.now()))
+    shown = tried(world.app.test_client(), token, idp_keys, {"mail": ["ada@corp.example"]})
+    assert shown.status_code == 200
+    assert "An account has proven this address" in text(shown.get_data(as_text=True))
+    assert world.adapters.accounts.identities.list_for(ada.id) == []
+    org = world.adapters.orgs.orgs.find("corp")
+    assert org is not None and world.adapters.orgs.orgs.membership(org.id, ada.id) is None
+    # A link ended while the browser is at the IdP: its answer is refused, nothing shown.
+    browser = world.app.test_client()
+    started = browser.get(f"/sso/setup/test?token={token}")
+    assert started.status_code == 303
+    world.client.post("/orgs/corp/sso/setup-links", json={"connection": cid}, headers=owner)
+    metadata = browser.get(f"/sso/{cid}/saml/metadata").get_data(as_text=True)
+    idp = SamlIdpForTests(metadata, keys=idp_keys)
+    answer = idp.response(
+        in_response_to=idp.request_of(started.headers["Location"]).message.id,
+        destination=f"http://127.0.0.1:8000/sso/{cid}/saml/acs",
+        audience=f"http://127.0.0.1:8000/sso/{cid}/saml/metadata",
+        email="ada@corp.example",
+    )
+    refused = browser.post(f"/sso/{cid}/saml/acs", data={"SAMLResponse": posted(answer)})
+    assert refused.status_code == 400
