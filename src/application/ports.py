@@ -228,6 +228,7 @@ class Audit(StrEnum):
     ORG_SSO_CONNECTION_CREATED = "org_sso_connection_created"
     ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"
     ORG_SSO_CONNECTION_DEACTIVATED = "org_sso_connection_deactivated"
+    ORG_SSO_CERTIFICATE_EXPIRING = "org_sso_certificate_expiring"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from application.sso.connections import ConnectionServices
 from application.sso.discovery import DiscoveryServices
 from application.sso.oidc import OidcSignInServices
 from application.sso.saml import SamlServices
+from application.sso.setup import SetupLinkServices
 from application.sso.signin import SamlSignInServices
 
 
@@ -65,6 +66,9 @@ class Services:
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     sso_discovery: DiscoveryServices  # docs/reference/sso.md, "Home-realm discovery"
     oidc_signin: OidcSignInServices  # docs/reference/sso.md, "Signing in"
+    sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
+    # docs/reference/sso.md, "Certificate expiry": one pass, how many certificates were warned of
+    sso_certificate_sweep: Callable[[], int]
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -107,6 +107,15 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
         | orgs.handlers(org_purge)
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
+        | sso.certificate_handlers(
+            adapters.sso,
+            settings,
+            orgs=adapters.orgs,
+            accounts=acc,
+            mail=mel,
+            platform=base,
+            queue=queue,
+        )
         | events.webhook_handlers(
             evt,
             webhooks,
@@ -118,6 +127,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
     )
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
+    certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
+    sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
     # What the other capabilities own per user, deleted with the account; what it holds
     # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)
@@ -206,6 +217,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         sso_connections=sso.bind_connections(
             adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
         ),
+        sso_setup=sso.bind_setup_links(
+            adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
+        ),
+        sso_certificate_sweep=certificate_sweep,
         saml=sso.bind_saml(adapters.sso),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
@@ -253,7 +268,8 @@ def build_app(
         # A command line, not a server: no webhook sweeper here; the servers' send what it
         # leaves (docs/operations.md, "Webhooks").
         events = settings.events.model_copy(update={"webhook_sweep_interval": 0.0})
-        settings = settings.model_copy(update={"events": events})
+        sso_settings = settings.sso.model_copy(update={"sso_certificate_sweep_interval": 0.0})
+        settings = settings.model_copy(update={"events": events, "sso": sso_settings})
     if configure_logs:
         configure_logging(settings.service.log_level)
     if tracing is None and settings.telemetry.traces is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -10,10 +11,12 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
+from application.events.webhooks.ports import Scheduler
 from application.federation.upstream import UpstreamClient
+from application.jobs import JobHandler
 from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import SsoReadiness
-from application.ports import Clock, SecretBox
+from application.ports import Clock, JobQueue, SecretBox
 from application.signin.sessions import SignInGate
 from application.sso.arrival import SsoAccounts, SsoPolicy
 from application.sso.connections import (
@@ -32,11 +35,28 @@ from application.sso.discovery import (
     has_active_connection,
 )
 from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
+from application.sso.expiry import (
+    MAIL_ADMIN,
+    WARN_ADMINS,
+    mail_admin,
+    warn_admins,
+    warn_expiring_certificates,
+)
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import RequiredSso
 from application.sso.saml import SamlServices, saml_metadata
+from application.sso.setup import (
+    SetupLinkServices,
+    list_setup_links,
+    make_setup_link,
+    open_setup,
+    revoke_setup_link,
+    set_up,
+)
 from application.sso.signin import SamlSignInServices, finish_saml, start_saml
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.federation import SignedIn
+from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from domain.sso.connections import SpAddresses
@@ -93,7 +113,7 @@ def bind_connections(
     """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
     the connections' own addresses are under PUBLIC_URL."""
     connections, audit = own.connections, platform.audit
-    tools = ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+    tools = _tools(own, box, platform)
     return ConnectionServices(
         create=partial(
             create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
@@ -105,6 +125,47 @@ def bind_connections(
         ),
         delete=partial(delete_connection, orgs=orgs, connections=connections, audit=audit),
         addresses=partial(SpAddresses.of, settings.service.public_url),
+    )
+
+
+def _tools(own: SsoAdapters, box: SecretBox, platform: Platform) -> ConnectionTools:
+    return ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+
+
+def bind_setup_links(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    orgs: OrgRepository,
+    box: SecretBox,
+    platform: Platform,
+) -> SetupLinkServices:
+    """The connections' other door: a link the org's admins hand the customer's IT admin,
+    under PUBLIC_URL; what is done through it goes through the connections' own checks."""
+    connections, audit, clock = own.connections, platform.audit, platform.clock
+    tools, public_url = _tools(own, box, platform), settings.service.public_url
+    return SetupLinkServices(
+        make=partial(
+            make_setup_link,
+            orgs=orgs,
+            connections=connections,
+            tools=tools,
+            audit=audit,
+            public_url=public_url,
+        ),
+        list=partial(list_setup_links, orgs=orgs, connections=connections, clock=clock),
+        revoke=partial(revoke_setup_link, orgs=orgs, connections=connections, clock=clock),
+        open=partial(
+            open_setup, orgs=orgs, connections=connections, clock=clock, public_url=public_url
+        ),
+        set_up=partial(
+            set_up,
+            orgs=orgs,
+            connections=connections,
+            tools=tools,
+            audit=audit,
+            public_url=public_url,
+        ),
     )
 
 
@@ -218,3 +279,58 @@ def required_sso(
         public_url=settings.service.public_url,
         any_sso=any_sso,
     )
+
+
+def certificate_sweep(
+    own: SsoAdapters, *, platform: Platform, queue: JobQueue
+) -> Callable[[], int]:
+    """One pass of the IdP certificates' expiry warning (docs/reference/sso.md)."""
+    return partial(
+        warn_expiring_certificates,
+        connections=own.connections,
+        audit=platform.audit,
+        queue=queue,
+        clock=platform.clock,
+    )
+
+
+def certificate_handlers(
+    own: SsoAdapters,
+    settings: Settings,
+    *,
+    orgs: OrgsAdapters,
+    accounts: AccountsAdapters,
+    mail: MailAdapters,
+    platform: Platform,
+    queue: JobQueue,
+) -> dict[str, JobHandler]:
+    """The warning's jobs: find the org's admins (``orgs``), mail each (``accounts``,
+    ``mail``)."""
+    return {
+        WARN_ADMINS: partial(warn_admins, connections=own.connections, orgs=orgs.orgs, queue=queue),
+        MAIL_ADMIN: partial(
+            mail_admin,
+            connections=own.connections,
+            orgs=orgs.orgs,
+            users=accounts.users,
+            renderer=mail.mail_renderer,
+            mailer=mail.mailer,
+            clock=platform.clock,
+            settings=mail_settings(settings),
+            metrics=platform.metrics,
+        ),
+    }
+
+
+def start_certificate_sweeper(
+    settings: Settings, scheduler: Scheduler, sweep: Callable[[], int]
+) -> None:
+    """The sweep now and every SSO_CERTIFICATE_SWEEP_INTERVAL seconds in this process (0:
+    never; then the ``orgs sso-certificates`` command, run daily, does it)."""
+    interval = settings.sso.sso_certificate_sweep_interval
+    if interval > 0:
+        scheduler.every(interval, partial(_sweep_quietly, sweep))
+
+
+def _sweep_quietly(sweep: Callable[[], int]) -> None:
+    sweep()

@@ -23,6 +23,7 @@ from domain.sso.connections import (
     IdpCertificate,
     OidcIdp,
     SamlIdp,
+    SetupLink,
 )
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
@@ -58,7 +59,11 @@ def test_a_configured_connection_round_trips(connections: Connections) -> None:
         ),
         mapping=AttributeMapping("mail", "gn", "sn", "groups", {"IT / Ops.": ("admin", "member")}),
     )
-    oidc = replace(made(kind="oidc"), oidc=OidcIdp("https://issuer", "client", "sealed"))
+    oidc = replace(
+        made(kind="oidc"),
+        oidc=OidcIdp("https://issuer", "client", "sealed"),
+        expiry_warned=("ab" * 32,),
+    ).with_setup_link(SetupLink.new("f" * 64, "u2", NOW))
     connections.add(saml)
     connections.add(oidc)
     assert connections.get(saml.id) == saml
@@ -146,3 +151,17 @@ def test_any_active_finds_an_active_connection_of_any_org(connections: Connectio
     assert connections.any_active() is True
     connections.delete("o2", draft.id)
     assert connections.any_active() is False
+def test_active_connections_are_read_a_page_at_a_time(connections: Connections) -> None:
+    stored = []
+    for n in range(5):
+        connection = made(org_id=f"page{n}", name=f"c{n}")
+        if n != 2:
+            connection = replace(connection, status=ConnectionStatus.ACTIVE)
+        connections.add(connection)
+        stored.append(connection)
+    active = sorted(c.id for c in stored if c.active)
+    first = connections.active_page(None, 3)
+    assert [c.id for c in first] == active[:3]
+    rest = connections.active_page(first[-1].id, 3)
+    assert [c.id for c in rest] == active[3:]
+    assert connections.get(stored[0].id) in first + rest

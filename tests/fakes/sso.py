@@ -41,6 +41,17 @@ class FakeConnections:
     def any_active(self) -> bool:
         with self.lock:
             return any(c.active for c in self.connections.values())
+    def active_page(self, after: str | None, limit: int) -> list[Connection]:
+        with self.lock:
+            active = sorted(
+                (
+                    c
+                    for c in self.connections.values()
+                    if c.active and (after is None or c.id > after)
+                ),
+                key=lambda c: c.id,
+            )
+            return active[:limit]
 
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         with self.lock:

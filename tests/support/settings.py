@@ -53,6 +53,7 @@ def make_settings(**changes: Any) -> Settings:
         # keep sweeping the shared emulator every 20 s for the rest of the run, and claim
         # the deliveries other tests are looking at.
         "webhook_sweep_interval": 0.0,
+        "sso_certificate_sweep_interval": 0.0,  # likewise the IdP certificates' expiry sweep
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }
     values.update(changes)

@@ -15,7 +15,7 @@ TREE = {
     "users": ["disable", "export", "import", "list", "purge-deleted", "reset-mfa", "set-role"],
     "clients": ["create", "delete", "list"],
     "providers": ["add", "delete", "list"],
-    "orgs": ["create", "delete", "list", "members"],
+    "orgs": ["create", "delete", "list", "members", "sso-certificates"],
 }
 
 

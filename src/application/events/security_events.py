@@ -71,6 +71,7 @@ EventType = Literal[
     "org.sso_connection_created",
     "org.sso_connection_activated",
     "org.sso_connection_deactivated",
+    "org.sso_certificate_expiring",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -137,6 +138,7 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_SSO_CONNECTION_CREATED, "success"): "org.sso_connection_created",
     (Audit.ORG_SSO_CONNECTION_ACTIVATED, "success"): "org.sso_connection_activated",
     (Audit.ORG_SSO_CONNECTION_DEACTIVATED, "success"): "org.sso_connection_deactivated",
+    (Audit.ORG_SSO_CERTIFICATE_EXPIRING, "success"): "org.sso_certificate_expiring",
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from application.federation.linking import ExternalSignIn, Links, sign_in_as, unlinked_account
 from application.federation.upstream import Arrival, with_devices
@@ -256,3 +257,74 @@ def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
     except MfaRequired as second_step:
         return Arrival(target, mfa=second_step)
     return Arrival(target, pair=pair)
+
+
+class TrialOutcome(StrEnum):
+    """What a real sign-in with the same answer would do (docs/reference/sso.md, "Test
+    sign-in")."""
+
+    LINKED = "linked"  # the identity is linked to an account already: it signs in
+    LINKS_ACCOUNT = "links_account"  # an account proved the address: linked, then signs in
+    NEW_ACCOUNT = "new_account"  # a new account (no password) is made
+    UNPROVEN = "unproven"  # the address is on no verified domain of the org: proves nothing
+    NO_ADDRESS = "no_address"  # the mapped address is not an address: nobody can be found
+
+
+@dataclass(frozen=True)
+class TrialSignIn:
+    """A test sign-in's answer as the connection reads it, and what signing in with it would
+    do; nothing of it happened. Not SAML's alone: an OpenID connection's test sign-in has
+    the same shape (``subject`` its ``sub``, ``attributes`` its claims)."""
+
+    connection_id: str
+    setup_token: str  # the setup link the test started from: the way back to its page
+    subject: str  # the SAML NameID
+    attributes: Mapping[str, Sequence[str]]
+    person: Asserted
+    email: str | None  # the mapped address, when it is one
+    verified_domain: bool  # on one of the org's verified domains
+    outcome: TrialOutcome
+    joins: bool  # would become a member of the org (with ``person.roles``)
+    next: str = ""  # where the page goes back to (the setup page the test started from)
+
+
+def foreseen(
+    arriving: Arriving,
+    attributes: Mapping[str, Sequence[str]],
+    setup_token: str,
+    *,
+    accounts: SsoAccounts,
+) -> TrialSignIn:
+    """What ``arrive`` would do for this person, read by the same rules, making nothing: no
+    account, no membership, no link, no session (a test sign-in from a setup link)."""
+    connection, person = arriving.connection, arriving.person
+    links = accounts.links
+    email = _address(person.email)
+    verified = not arriving.disproven and _on_verified_domain(
+        email, connection.org_id, accounts.domains
+    )
+    holder = links.identities.find_by_identity(identity_provider(connection.id), arriving.subject)
+    if holder is not None:
+        outcome = TrialOutcome.LINKED
+    elif email is None:
+        outcome = TrialOutcome.NO_ADDRESS
+    elif not verified:
+        outcome = TrialOutcome.UNPROVEN
+    else:
+        holder = links.users.find_by_login(Email(email).normalized)
+        outcome = TrialOutcome.LINKS_ACCOUNT if holder is not None else TrialOutcome.NEW_ACCOUNT
+    joins = verified and (
+        holder is None or accounts.orgs.membership(connection.org_id, holder.id) is None
+    )
+    return TrialSignIn(
+        connection_id=connection.id,
+        setup_token=setup_token,
+        subject=arriving.subject,
+        attributes=attributes,
+        person=person,
+        email=email,
+        verified_domain=verified,
+        outcome=outcome,
+        joins=joins,
+        next=arriving.next or accounts.policy.landing,
+    )

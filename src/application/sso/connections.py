@@ -67,11 +67,11 @@ class ConnectionTools:
     clock: Clock
 
 
-def _admin(cmd: ConnectionRequest, orgs: OrgRepository) -> Org:
+def admin_org(cmd: ConnectionRequest, orgs: OrgRepository) -> Org:
     return member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG).org
 
 
-def _of(org: Org, cmd: ConnectionRequest, connections: Connections) -> Connection:
+def connection_of(org: Org, cmd: ConnectionRequest, connections: Connections) -> Connection:
     """The org's connection the path names: 404 ``connection_not_found`` for another org's."""
     found = (
         connections.get(cmd.connection_id)
@@ -216,11 +216,9 @@ def _status_event(before: Connection, after: Connection) -> Audit | None:
     return None
 
 
-def _event(audit_type: Audit, cmd: ConnectionRequest, connection: Connection) -> AuditEvent:
+def _event(audit_type: Audit, by: str, connection: Connection) -> AuditEvent:
     # The connection's id is the event's reason: the org's log says which one.
-    return AuditEvent(
-        audit_type, user_id=cmd.actor.user_id, org_id=connection.org_id, reason=connection.id
-    )
+    return AuditEvent(audit_type, user_id=by, org_id=connection.org_id, reason=connection.id)
 
 
 def create_connection(
@@ -235,16 +233,24 @@ def create_connection(
     else the request gives (and activated, if it asks and the connection is complete):
     ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
     ``too_many_connections`` past ``CONNECTIONS_MAX``."""
-    org = _admin(cmd, orgs)
+    org = admin_org(cmd, orgs)
     changes = dict(cmd.changes)
     kind, name = changes.pop("kind", ""), changes.pop("name", "")
     new = Connection.create(
         org.id, str(kind), cast(str, name), cmd.actor.user_id, tools.clock.now()
     )
     connection = replace(configured(new, org, changes, tools), version=1) if changes else new
-    events = [_event(Audit.ORG_SSO_CONNECTION_CREATED, cmd, connection)]
+    return added(connection, cmd.actor.user_id, connections=connections, audit=audit)
+
+
+def added(
+    connection: Connection, by: str, *, connections: Connections, audit: AuditLog
+) -> Connection:
+    """A new connection stored with ``org.sso_connection_created`` (and ``activated``) in
+    the same commit."""
+    events = [_event(Audit.ORG_SSO_CONNECTION_CREATED, by, connection)]
     if connection.active:
-        events.append(_event(Audit.ORG_SSO_CONNECTION_ACTIVATED, cmd, connection))
+        events.append(_event(Audit.ORG_SSO_CONNECTION_ACTIVATED, by, connection))
     staged = audit.stage(events)
     connections.add(connection, staged)
     audit.committed(staged)
@@ -254,13 +260,13 @@ def create_connection(
 def list_connections(
     cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
 ) -> list[Connection]:
-    return connections.list_for(_admin(cmd, orgs).id)
+    return connections.list_for(admin_org(cmd, orgs).id)
 
 
 def get_connection(
     cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
 ) -> Connection:
-    return _of(_admin(cmd, orgs), cmd, connections)
+    return connection_of(admin_org(cmd, orgs), cmd, connections)
 
 
 def update_connection(
@@ -274,11 +280,24 @@ def update_connection(
     """The connection changed as asked: 409 ``connection_incomplete`` when it would be
     active without what it needs, ``connection_changed`` when another change came first
     (read it again); ``org.sso_connection_activated``/``deactivated`` with the change."""
-    org = _admin(cmd, orgs)
-    before = _of(org, cmd, connections)
-    after = configured(before, org, cmd.changes, tools)
+    org = admin_org(cmd, orgs)
+    before = connection_of(org, cmd, connections)
+    return stored_changes(
+        configured(before, org, cmd.changes, tools),
+        before,
+        cmd.actor.user_id,
+        connections=connections,
+        audit=audit,
+    )
+
+
+def stored_changes(
+    after: Connection, before: Connection, by: str, *, connections: Connections, audit: AuditLog
+) -> Connection:
+    """``after`` stored over ``before`` (compare-and-set: 409 ``connection_changed`` when
+    another change came first), with its activation or deactivation recorded as ``by``'s."""
     status_event = _status_event(before, after)
-    staged = audit.stage([_event(status_event, cmd, after)] if status_event else [])
+    staged = audit.stage([_event(status_event, by, after)] if status_event else [])
     stored = connections.replace(after, staged)
     audit.committed(staged)
     return stored
@@ -289,13 +308,13 @@ def delete_connection(
 ) -> None:
     """Remove the connection: nobody signs in with it from then on (an active one's removal
     is recorded as ``org.sso_connection_deactivated``)."""
-    org = _admin(cmd, orgs)
-    found = _of(org, cmd, connections)
+    org = admin_org(cmd, orgs)
+    found = connection_of(org, cmd, connections)
     removed = connections.delete(org.id, found.id)
     if removed is None:
         raise no_such_connection()
     if removed.status is ConnectionStatus.ACTIVE:
-        audit.record(_event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd, removed))
+        audit.record(_event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd.actor.user_id, removed))
 
 
 @dataclass(frozen=True)

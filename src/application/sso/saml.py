@@ -33,6 +33,7 @@ class SamlAnswer:
     connection_id: str
     response: str
     request_id: str | None
+    trial: bool = False  # a test sign-in from the setup page: the connection in any status
 
 
 def checked_assertion(
@@ -42,10 +43,10 @@ def checked_assertion(
     sp: SamlServiceProvider,
     spent: SpentAssertions,
 ) -> tuple[Connection, SamlAssertion]:
-    """The active connection and the assertion its IdP made, once: every check of
-    ``SamlServiceProvider.assertion``, then the assertion's id spent (401 ``saml_replayed``
-    for one seen before, under any concurrency)."""
-    connection = saml_connection(answer.connection_id, connections, active=True)
+    """The active connection (any, for a trial) and the assertion its IdP made, once: every
+    check of ``SamlServiceProvider.assertion``, then the assertion's id spent (401
+    ``saml_replayed`` for one seen before, under any concurrency)."""
+    connection = saml_connection(answer.connection_id, connections, active=not answer.trial)
     assertion = sp.assertion(connection, answer.response, answer.request_id)
     if not spent.spend(connection.id, assertion.id, assertion.expires_at):
         raise Unauthenticated("This answer was used already.", code="saml_replayed")

@@ -2,9 +2,11 @@
 docs/decisions/0389-who-a-connection-signs-in.md).
 
 A browser starts at ``/sso/{connection}/saml``: it is sent to the IdP with a signed request
-and keeps a sealed flight (the request's id, where to go next). The IdP posts its answer to
-the ACS; the answer is checked (``checked_assertion``), and the person it names gets the
-account every connection's sign-in gives (``application/sso/arrival.py``).
+and keeps a sealed flight (the request's id, where to go next, and, for a test sign-in from
+a connection's setup page, the setup link: then the answer is shown and nothing is made,
+docs/decisions/0397-a-test-sign-in-makes-nothing.md). The IdP posts its answer to the ACS;
+the answer is checked (``checked_assertion``), and the person it names gets the account
+every connection's sign-in gives (``application/sso/arrival.py``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from datetime import datetime, timedelta
 
 from application.federation.upstream import Arrival
 from application.ports import Clock, SecretBox
-from application.sso.arrival import Arriving, Defaults, SsoAccounts, arrive, asserted
+from application.sso.arrival import (
+    Arriving,
+    Defaults,
+    SsoAccounts,
+    TrialSignIn,
+    arrive,
+    asserted,
+    foreseen,
+)
 from application.sso.ports import Connections, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlAnswer, checked_assertion, saml_connection
-from domain.errors import DomainError, Unauthenticated
+from application.sso.setup import linked_connection
+from domain.errors import Conflict, DomainError, Unauthenticated
+from domain.sso.connections import Connection, ConnectionKind, no_such_connection
 
 FLIGHT_TTL = timedelta(minutes=10)
 _FLIGHT = "sso-saml"
@@ -32,6 +44,7 @@ SAML_DEFAULTS = Defaults(email="", given_name="givenName", family_name="sn")
 class StartSaml:
     connection_id: str
     next: str  # where the person goes once signed in (a path of this site, checked by the page)
+    trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
 
 
 @dataclass(frozen=True)
@@ -58,26 +71,53 @@ def start_saml(
     box: SecretBox,
     clock: Clock,
 ) -> SamlDeparture:
-    """To the active connection's IdP (404 ``connection_not_found`` otherwise)."""
-    connection = saml_connection(cmd.connection_id, connections, active=True)
+    """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a test
+    sign-in, to the IdP of the complete SAML connection the setup link still opens (400
+    ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+    if cmd.trial_link:
+        connection = _trial_connection(cmd.trial_link, connections, clock.now())
+    else:
+        connection = saml_connection(cmd.connection_id, connections, active=True)
     login = sp.login(connection, relay_state="")
-    sealed = box.seal(
-        json.dumps(
-            {
-                "is": _FLIGHT,
-                "connection": connection.id,
-                "request": login.request_id,
-                "next": cmd.next,
-                "at": clock.now().isoformat(),
-            }
+    flight = {
+        "is": _FLIGHT,
+        "connection": connection.id,
+        "request": login.request_id,
+        "next": cmd.next,
+        "at": clock.now().isoformat(),
+    }
+    if cmd.trial_link:
+        flight["trial"] = cmd.trial_link
+    return SamlDeparture(login.url, box.seal(json.dumps(flight)))
+
+
+def _trial_connection(link: str, connections: Connections, now: datetime) -> Connection:
+    connection = linked_connection(link, connections, now)
+    if connection.kind is not ConnectionKind.SAML:
+        raise no_such_connection()
+    if problems := connection.missing():
+        raise Conflict(
+            "Set up the identity provider before testing it: "
+            + ", ".join(p.field for p in problems)
+            + ".",
+            code="connection_incomplete",
         )
-    )
-    return SamlDeparture(login.url, sealed)
+    return connection
 
 
-def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> tuple[str | None, str | None]:
-    """(the request id, next) of this browser's flight to this connection, if it has a fresh
-    one; (None, None) otherwise: then only an IdP-initiated answer can be taken."""
+@dataclass(frozen=True)
+class Flight:
+    """What this browser's flight to a connection says: the request it started, where to go
+    next, and the setup link of a test sign-in ("" for a sign-in)."""
+
+    request_id: str | None = None
+    next: str | None = None
+    trial_link: str = ""
+
+
+def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
+    """This browser's flight to this connection, if it has a fresh one; an empty one
+    otherwise: then only an IdP-initiated answer can be taken."""
     try:
         data = json.loads(box.open(cmd.flight)) if cmd.flight else None
     except (DomainError, ValueError):  # altered, foreign, or sealed by another key
@@ -87,14 +127,18 @@ def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> tuple[str | None,
         or data.get("is") != _FLIGHT
         or not hmac.compare_digest(str(data.get("connection", "")), cmd.connection_id)
     ):
-        return None, None
+        return Flight()
     try:
         started = datetime.fromisoformat(str(data["at"]))
     except (KeyError, ValueError):
-        return None, None
+        return Flight()
     if now - started > FLIGHT_TTL:
-        return None, None
-    return str(data.get("request") or "") or None, str(data.get("next") or "") or None
+        return Flight()
+    return Flight(
+        str(data.get("request") or "") or None,
+        str(data.get("next") or "") or None,
+        str(data.get("trial") or ""),
+    )
 
 
 def finish_saml(
@@ -105,13 +149,18 @@ def finish_saml(
     spent: SpentAssertions,
     box: SecretBox,
     accounts: SsoAccounts,
-) -> Arrival:
+) -> Arrival | TrialSignIn:
     """The person signed in (or asked for their second factor), a member of the org when
-    their address is on its verified domains; Unauthenticated ``saml_*`` for an answer
-    refused; 404 for a connection that is not active."""
-    request_id, next_page = _flight(cmd, box, accounts.links.clock.now())
+    their address is on its verified domains; for a test sign-in, what would happen, with
+    nothing made. Unauthenticated ``saml_*`` for an answer refused; 404 for a connection
+    that is not active (a test: that the setup link no longer opens)."""
+    flight = _flight(cmd, box, accounts.links.clock.now())
+    if flight.trial_link:  # the setup link must still open the connection
+        _trial_connection(flight.trial_link, connections, accounts.links.clock.now())
     connection, assertion = checked_assertion(
-        SamlAnswer(cmd.connection_id, cmd.response, request_id),
+        SamlAnswer(
+            cmd.connection_id, cmd.response, flight.request_id, trial=bool(flight.trial_link)
+        ),
         connections=connections,
         sp=sp,
         spent=spent,
@@ -123,15 +172,17 @@ def finish_saml(
         connection,
         assertion.name_id,
         person,
-        next_page or "",
+        flight.next or "",
         user_agent=cmd.user_agent,
         client_ip=cmd.client_ip,
         device_token=cmd.device_token,
     )
+    if flight.trial_link:
+        return foreseen(arriving, assertion.attributes, flight.trial_link, accounts=accounts)
     return arrive(arriving, accounts=accounts)
 
 
 @dataclass(frozen=True)
 class SamlSignInServices:
     start: Callable[[StartSaml], SamlDeparture]
-    finish: Callable[[FinishSaml], Arrival]
+    finish: Callable[[FinishSaml], Arrival | TrialSignIn]

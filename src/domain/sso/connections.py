@@ -9,11 +9,13 @@ configured but unused. Its kind never changes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -34,6 +36,8 @@ ROLE_MAPPINGS_MAX = 100
 # An attribute name: a SAML attribute's Name (often a URI) or an OpenID claim.
 _ATTRIBUTE = re.compile(r"[A-Za-z0-9_:./#-]{1,256}")
 _ID = re.compile(r"[a-z0-9]{20}")
+SETUP_LINK_LIFETIME = timedelta(days=7)
+EXPIRY_NOTICE = timedelta(days=30)  # an IdP certificate this close to its end: admins are told
 
 
 class ConnectionKind(StrEnum):
@@ -54,6 +58,11 @@ class IdpCertificate:
 
     der: str
     not_after: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate: which one was warned of, whatever metadata brings it."""
+        return hashlib.sha256(self.der.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,24 @@ class AttributeMapping:
 
 
 @dataclass(frozen=True)
+class SetupLink:
+    """A connection's setup link (docs/reference/sso.md, "Setup links"): only the hash of its
+    token is kept; one per connection, so a new link ends the one before."""
+
+    token_hash: str
+    created_by: str  # the admin who made it: what is done through it is recorded as theirs
+    created_at: datetime
+    expires_at: datetime
+
+    @staticmethod
+    def new(token_hash: str, by: str, now: datetime) -> SetupLink:
+        return SetupLink(token_hash, by, now, now + SETUP_LINK_LIFETIME)
+
+    def opens(self, hashed: str, now: datetime) -> bool:
+        return hmac.compare_digest(self.token_hash, hashed) and now < self.expires_at
+
+
+@dataclass(frozen=True)
 class Connection:
     id: str
     org_id: str
@@ -102,6 +129,9 @@ class Connection:
     oidc: OidcIdp = OidcIdp()
     mapping: AttributeMapping = AttributeMapping()
     version: int = 1  # each change takes the next: a change read from another is refused
+    setup: SetupLink | None = None  # the customer's IT admin sets it up through this link
+    # The fingerprints of the IdP certificates the org's admins were warned of (once each).
+    expiry_warned: tuple[str, ...] = ()
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -156,7 +186,43 @@ class Connection:
                 + ".",
                 code="connection_incomplete",
             )
+        if after.active:
+            after = replace(after, setup=None)  # activated: its setup link is spent
         return after
+
+    def with_setup_link(self, link: SetupLink) -> Connection:
+        """The connection with a new setup link (the one before ends), its next version; an
+        active connection is set up already (409 ``connection_active``)."""
+        if self.active:
+            raise Conflict(
+                "The connection is active: switch it off before handing out a setup link.",
+                code="connection_active",
+            )
+        return replace(self, setup=link, updated_at=link.created_at, version=self.version + 1)
+
+    def expiring(self, now: datetime) -> list[IdpCertificate]:
+        """The certificates of an active SAML connection within ``EXPIRY_NOTICE`` of their
+        end (or past it) that its admins were not warned of yet."""
+        if not self.active or self.kind is not ConnectionKind.SAML:
+            return []
+        return [
+            c
+            for c in self.saml.certificates
+            if c.not_after - EXPIRY_NOTICE <= now and c.fingerprint not in self.expiry_warned
+        ]
+
+    def warned_of(self, certificates: Iterable[IdpCertificate]) -> Connection:
+        """The connection remembering that its admins were warned of ``certificates``, its
+        next version (the warning is stored under compare-and-set, once)."""
+        warned = tuple(dict.fromkeys((*self.expiry_warned, *(c.fingerprint for c in certificates))))
+        return replace(self, expiry_warned=warned, version=self.version + 1)
+
+    def without_setup_link(self, now: datetime) -> Connection:
+        return replace(self, setup=None, updated_at=now, version=self.version + 1)
+
+    def set_up_through(self, hashed: str, now: datetime) -> bool:
+        """Does this link's token (hashed) still open the connection's setup?"""
+        return self.setup is not None and not self.active and self.setup.opens(hashed, now)
 
 
 def new_connection_id() -> str:

@@ -5,7 +5,7 @@ certificate in the metadata is made from it. Unset in production, SAML sign-in a
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from infrastructure.dev_secrets import is_rsa_pem
 from infrastructure.settings.group import SettingsGroup
@@ -13,6 +13,9 @@ from infrastructure.settings.group import SettingsGroup
 
 class SsoSettings(SettingsGroup):
     saml_sp_private_key: SecretStr | None = None
+    # How often each server looks for IdP certificates within 30 days of their end (0: never;
+    # the ``orgs sso-certificates`` command then does, from a scheduler).
+    sso_certificate_sweep_interval: float = Field(6 * 3600.0, ge=0, le=7 * 86_400)
 
     @field_validator("saml_sp_private_key")
     @classmethod

@@ -26,6 +26,7 @@ from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, ta
 from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.routes.sso import connections as sso_connections
 from interfaces.http.routes.sso import discovery as sso_discovery
+from interfaces.http.routes.sso import setup_links as sso_setup_links
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
@@ -85,6 +86,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         org_invitations.bp,
         sso_connections.bp,
         sso_discovery.bp,
+        sso_setup_links.bp,
     ):
         app.register_blueprint(blueprint)
     if config.compat_routes:

@@ -45,6 +45,7 @@ from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.signin import passkeys, signed_out  # noqa: F401
 from interfaces.web.sso import oidc, saml  # noqa: F401
+from interfaces.web.sso import setup as sso_setup  # noqa: F401
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 

@@ -121,6 +121,19 @@ _MESSAGES: dict[str, LazyString] = {
     "domain_not_verified": lazy_gettext(
         "The TXT record was not found yet. Publish it, wait a little, and verify again."
     ),
+    # Single sign-on's setup page (docs/reference/sso.md, "Setup links").
+    "invalid_metadata": lazy_gettext(
+        "This is not the metadata of one SAML identity provider with a sign-in address and a"
+        " signing certificate."
+    ),
+    "invalid_certificate": lazy_gettext("A certificate that is neither PEM nor valid now."),
+    "invalid_attribute": lazy_gettext("An attribute name: letters, digits and '_:./#-'."),
+    "invalid_role_lines": lazy_gettext("One group a line: the group, '=', then its roles."),
+    "https_required": lazy_gettext("The address must be https."),
+    "connection_incomplete": lazy_gettext("Give your identity provider's values first."),
+    "connection_changed": lazy_gettext(
+        "Someone changed this connection meanwhile: look at it again."
+    ),
     # What the passkey script's request can meet (it shows the message to the person).
     "invalid_base64url": lazy_gettext("The passkey's answer could not be read; try again."),
     "invalid_credential": lazy_gettext("The passkey's answer could not be read; try again."),

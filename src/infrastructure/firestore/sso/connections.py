@@ -27,6 +27,7 @@ from domain.sso.connections import (
     IdpCertificate,
     OidcIdp,
     SamlIdp,
+    SetupLink,
     no_such_connection,
 )
 from infrastructure.firestore.client import BOUNDED, read_document, run_query
@@ -68,7 +69,26 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
             # Group names may hold any character, so not as field names: as pairs.
             "roles": [{"group": g, "roles": list(r)} for g, r in mapping.roles.items()],
         },
+        "setup": _setup_to_doc(connection.setup),
+        "expiry_warned": list(connection.expiry_warned),
     }
+
+
+def _setup_to_doc(link: SetupLink | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    return {
+        "token_hash": link.token_hash,
+        "created_by": link.created_by,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+    }
+
+
+def _setup_from_doc(data: dict[str, Any] | None) -> SetupLink | None:
+    if not data:
+        return None
+    return SetupLink(data["token_hash"], data["created_by"], data["created_at"], data["expires_at"])
 
 
 def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
@@ -103,6 +123,8 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
             groups=mapping.get("groups", ""),
             roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
         ),
+        setup=_setup_from_doc(data.get("setup")),
+        expiry_warned=tuple(data.get("expiry_warned", ())),
     )
 
 
@@ -165,6 +187,14 @@ class FirestoreConnections:
         active = ConnectionStatus.ACTIVE.value
         query = self._connections.where(filter=firestore.FieldFilter("status", "==", active))
         return bool(run_query(self._client, query.limit(1)))
+    def active_page(self, after: str | None, limit: int) -> list[Connection]:
+        query = self._connections.where(
+            filter=firestore.FieldFilter("status", "==", ConnectionStatus.ACTIVE.value)
+        ).order_by("__name__")
+        if after is not None:
+            query = query.start_after({"__name__": self._connections.document(after)})
+        found = run_query(self._client, query.limit(limit))
+        return [connection_from_doc(id_, data) for id_, data in found]
 
     def replace(self, connection: Connection, staged: StagedWrites = NO_WRITES) -> Connection:
         def attempt() -> Connection:

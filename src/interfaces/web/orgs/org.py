@@ -1,5 +1,6 @@
 """An organization's page (docs/pages.md, "Organizations"), in sections each at its own
-address under /account/orgs/{slug}: settings, members, invitations, domains and events.
+address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on
+and events.
 Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
 browser's navigation to /orgs/{slug}, the API's address of the org, is sent here
 (docs/decisions/0377-the-org-page-s-address.md).
@@ -22,6 +23,8 @@ from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgI
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
 from application.pagination import DEFAULT_LIMIT
+from application.sso.connections import ConnectionRequest
+from application.sso.setup import MakeSetupLink
 from domain.errors import InvalidInput
 from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
 from interfaces.shared.services import services
@@ -65,6 +68,12 @@ def _domains(actor: Actor, org: str) -> dict[str, object]:
     return {"domains": services().org_domains.list(OrgDomainRequest(actor, org))}
 
 
+def _sso(actor: Actor, org: str) -> dict[str, object]:
+    request_of = ConnectionRequest(actor, org)
+    links = {seen.connection.id: seen.link for seen in services().sso_setup.list(request_of)}
+    return {"connections": services().sso_connections.list(request_of), "setup_links": links}
+
+
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
     return {"events": services().orgs.events(query), "cursor": _cursor()}
@@ -91,6 +100,7 @@ SETTINGS = OrgSection("settings", "orgs/org_settings.html")
 MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
 INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
 DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
+SSO = OrgSection("sso", "orgs/org_sso.html", _sso)
 EVENTS = OrgSection("events", "orgs/org_events.html", _events)
 
 View = Callable[..., Response]
@@ -115,7 +125,7 @@ def _show(section: OrgSection) -> None:
     bp.get(rule)(signed_in(show))
 
 
-for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, EVENTS):
+for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, SSO, EVENTS):
     _show(_section)
 
 
@@ -240,6 +250,35 @@ def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
 def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
     services().org_domains.delete(OrgDomainRequest(actor, org, domain))
     return done("domain-deleted", DOMAINS, org)
+
+
+# -- single sign-on (docs/reference/sso.md)
+
+NEW_CONNECTION = {"new-saml": "saml", "new-oidc": "oidc"}
+
+
+@bp.post("/account/orgs/<org>/sso/setup-links")
+@signed_in
+@org_form("setup-link", SSO)
+def make_sso_setup_link(actor: Actor, org: str) -> Response:
+    """A setup link for a connection or a new one, shown on this answer alone (only its
+    hash is kept)."""
+    chosen = field("connection")
+    kind = NEW_CONNECTION.get(chosen)
+    made = services().sso_setup.make(MakeSetupLink(actor, org, None if kind else chosen, kind))
+    html = translated.render(SSO.template, form={}, made=made, **SSO.shown(actor, org))
+    return Response(html, status=201)
+
+
+@bp.post("/account/orgs/<org>/sso/<connection_id>/status")
+@signed_in
+@org_form("connections", SSO)
+def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> Response:
+    """Activate (when complete) or switch off a connection."""
+    status = field("status")
+    changes = {"status": status}
+    services().sso_connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    return done("connection-" + status, SSO, org)
 
 
 # -- /orgs/{slug} in a browser

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from flask import Response, after_this_request, redirect, request
 
+from application.sso.arrival import TrialSignIn
 from application.sso.signin import FinishSaml, StartSaml
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.federation.upstream import arrived
 from interfaces.web.forms import safe_next
-from interfaces.web.rendering import bp
+from interfaces.web.rendering import bp, page
 
 SAML_RESPONSE_MAX = 512 * 1024  # an answer with a few certificates and attributes is ~20 KB
 
@@ -58,4 +59,6 @@ def saml_acs(connection_id: str) -> Response:
             device_token=browser.device_token(),
         )
     )
+    if isinstance(arrival, TrialSignIn):  # a test from the setup page: shown, nothing made
+        return page("sso/setup_test.html", 200, trial=arrival, back=arrival.next)
     return arrived(arrival)

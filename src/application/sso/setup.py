@@ -1,0 +1,228 @@
+"""Setup links: an org admin hands the customer's IT admin a link to one connection, and
+whoever holds it, with no account, configures that connection's identity provider and
+activates it (docs/reference/sso.md, "Setup links";
+docs/decisions/0396-sso-setup-links.md).
+
+The link is the credential: ``{connection_id}.{secret}``, of which only a hash is kept on the
+connection. A connection has one link at a time (a new one ends the one before), for 7 days,
+and activating the connection spends it. Through the link the connection changes as through
+``PATCH /orgs/{org}/connections/{id}``: the same checks, the same compare-and-set, the same
+events (as the admin's who made the link).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import cast
+
+from application.accounts.authentication import Actor
+from application.orgs.ports import OrgRepository
+from application.ports import AuditLog, Clock
+from application.sso.connections import (
+    ConnectionRequest,
+    ConnectionTools,
+    added,
+    admin_org,
+    configured,
+    connection_of,
+    stored_changes,
+)
+from application.sso.ports import Connections
+from domain.errors import FieldError, InvalidInput, NotFound
+from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.orgs.orgs import Org
+from domain.sso.connections import (
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    SetupLink,
+    SpAddresses,
+    is_connection_id,
+)
+
+SETUP_PATH = "/sso/setup"  # the page a link opens: ?token=
+SETUP_FIELDS = ("saml", "oidc", "mapping", "status")  # what the IT admin may change
+DEFAULT_NAMES = {ConnectionKind.SAML.value: "SAML", ConnectionKind.OIDC.value: "OpenID Connect"}
+
+
+@dataclass(frozen=True)
+class MakeSetupLink:
+    """A link for the org's connection ``connection_id`` (not active), or for a new one of
+    ``kind`` (named ``name``, or after its kind)."""
+
+    actor: Actor
+    org: str
+    connection_id: str | None = None
+    kind: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SetupLinkMade:
+    connection: Connection
+    url: str  # holds the token: shown once, never stored
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """What the holder of a link asks: ``changes`` a subset of ``SETUP_FIELDS``."""
+
+    token: str
+    changes: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetupView:
+    """What the setup page shows: the connection, its org's name, firegate's side of it."""
+
+    connection: Connection
+    org_name: str
+    addresses: SpAddresses
+
+
+def setup_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}{SETUP_PATH}?token={token}"
+
+
+def _checked_request(cmd: MakeSetupLink) -> None:
+    if (cmd.connection_id is None) == (cmd.kind is None):
+        raise InvalidInput.field(
+            "connection",
+            "Name an existing connection, or the kind of a new one (not both).",
+            "connection_or_kind",
+        )
+
+
+def make_setup_link(
+    cmd: MakeSetupLink,
+    *,
+    orgs: OrgRepository,
+    connections: Connections,
+    tools: ConnectionTools,
+    audit: AuditLog,
+    public_url: str,
+) -> SetupLinkMade:
+    """A new setup link (the connection's previous one ends); 409 ``connection_active`` for
+    an active connection, which is set up already."""
+    _checked_request(cmd)
+    request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
+    org = admin_org(request, orgs)
+    now = tools.clock.now()
+    by = cmd.actor.user_id
+    if cmd.connection_id is not None:
+        before = connection_of(org, request, connections)
+        token = f"{before.id}.{new_token()}"
+        link = SetupLink.new(token_hash(token), by, now)
+        linked = connections.replace(before.with_setup_link(link))
+    else:
+        kind = cast(str, cmd.kind)
+        new = Connection.create(org.id, kind, cmd.name or DEFAULT_NAMES.get(kind, ""), by, now)
+        token = f"{new.id}.{new_token()}"
+        link = SetupLink.new(token_hash(token), by, now)
+        linked = replace(new.with_setup_link(link), version=new.version)
+        added(linked, by, connections=connections, audit=audit)
+    return SetupLinkMade(linked, setup_url(public_url, token), link.expires_at)
+
+
+@dataclass(frozen=True)
+class OpenSetupLink:
+    connection: Connection
+    link: SetupLink
+
+
+def list_setup_links(
+    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, clock: Clock
+) -> list[OpenSetupLink]:
+    """The org's connections with a setup link still open, oldest first (never a token)."""
+    now = clock.now()
+    return [
+        OpenSetupLink(c, c.setup)
+        for c in connections.list_for(admin_org(cmd, orgs).id)
+        if c.setup is not None and not c.active and now < c.setup.expires_at
+    ]
+
+
+def revoke_setup_link(
+    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, clock: Clock
+) -> None:
+    """The connection's setup link ended (404 ``setup_link_not_found`` for none)."""
+    before = connection_of(admin_org(cmd, orgs), cmd, connections)
+    if before.setup is None:
+        raise NotFound("This connection has no setup link.", code="setup_link_not_found")
+    connections.replace(before.without_setup_link(clock.now()))
+
+
+def linked_connection(token: str, connections: Connections, now: datetime) -> Connection:
+    """The connection this link still opens; 400 ``invalid_token`` when it opens none
+    (unknown, ended, expired, or the connection active: spent)."""
+    connection_id = token.partition(".")[0]
+    hashed = token_hash(token)
+    found = connections.get(connection_id) if is_connection_id(connection_id) else None
+    if found is None or not found.set_up_through(hashed, now):
+        raise InvalidToken()
+    return found
+
+
+def _view(connection: Connection, orgs: OrgRepository, public_url: str) -> SetupView:
+    org = orgs.get(connection.org_id)
+    if org is None:
+        raise InvalidToken()
+    return SetupView(connection, org.name, SpAddresses.of(public_url, connection.id))
+
+
+def open_setup(
+    cmd: SetupRequest,
+    *,
+    orgs: OrgRepository,
+    connections: Connections,
+    clock: Clock,
+    public_url: str,
+) -> SetupView:
+    return _view(linked_connection(cmd.token, connections, clock.now()), orgs, public_url)
+
+
+def _setup_changes(changes: Mapping[str, object]) -> Mapping[str, object]:
+    unknown = sorted(set(changes) - set(SETUP_FIELDS))
+    problems = [
+        FieldError(n, "Not changed through a setup link.", "unknown_field") for n in unknown
+    ]
+    if "status" in changes and changes["status"] != ConnectionStatus.ACTIVE.value:
+        problems.append(FieldError("status", "Only active.", "invalid_status"))
+    if problems:
+        raise InvalidInput.of(problems)
+    return changes
+
+
+def set_up(
+    cmd: SetupRequest,
+    *,
+    orgs: OrgRepository,
+    connections: Connections,
+    tools: ConnectionTools,
+    audit: AuditLog,
+    public_url: str,
+) -> SetupView:
+    """The connection changed through its link as ``PATCH`` changes it (the IdP, the
+    mapping, ``status: active``); activating it spends the link. Of many activations at
+    once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``."""
+    before = linked_connection(cmd.token, connections, tools.clock.now())
+    org: Org | None = orgs.get(before.org_id)
+    if org is None or before.setup is None:
+        raise InvalidToken()
+    after = configured(before, org, _setup_changes(cmd.changes), tools)
+    stored = stored_changes(
+        after, before, before.setup.created_by, connections=connections, audit=audit
+    )
+    return SetupView(stored, org.name, SpAddresses.of(public_url, stored.id))
+
+
+@dataclass(frozen=True)
+class SetupLinkServices:
+    make: Callable[[MakeSetupLink], SetupLinkMade]
+    list: Callable[[ConnectionRequest], list[OpenSetupLink]]
+    revoke: Callable[[ConnectionRequest], None]
+    open: Callable[[SetupRequest], SetupView]
+    set_up: Callable[[SetupRequest], SetupView]

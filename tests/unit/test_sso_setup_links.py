@@ -1,0 +1,189 @@
+"""Setup links on the fakes: an org admin makes one (for a connection or a new one), lists and
+revokes them; whoever holds one configures and activates that connection through the same
+checks as PATCH, and activating spends it (docs/reference/sso.md, "Setup links")."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from application.orgs.members import AddMember
+from application.sso.setup import SetupRequest
+from domain.errors import Conflict, InvalidInput
+from domain.mail.action_tokens import InvalidToken
+from tests.support.api import assert_problem, bearer, login, register, services
+from tests.support.app import World
+from tests.support.saml import certificate, idp_metadata
+
+pytestmark = pytest.mark.unit
+
+
+def signed_in(client: FlaskClient, name: str) -> dict[str, str]:
+    register(client, name)
+    return bearer(login(client, name))
+
+
+def an_org(client: FlaskClient) -> tuple[dict[str, str], str]:
+    alice = signed_in(client, "alice")
+    made = client.post("/orgs", json={"slug": "acme", "name": "Acme Corp"}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    return alice, made.get_json()["id"]
+
+
+def token_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def metadata() -> str:
+    _, der = certificate()
+    return idp_metadata("https://idp.example.com/m", "https://idp.example.com/sso", (der,))
+
+
+def test_a_link_for_a_new_connection_configures_and_activates_it_once(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    alice, _ = an_org(client)
+    made = client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    cid = body["connection_id"]
+    assert body["url"].startswith("http://127.0.0.1:8000/sso/setup?token=")
+    token = token_of(body["url"])
+    assert token.startswith(cid + ".")
+    connection = client.get(f"/orgs/acme/connections/{cid}", headers=alice).get_json()
+    assert (connection["name"], connection["status"]) == ("SAML", "draft")
+    # Listed without its token.
+    listed = client.get("/orgs/acme/sso/setup-links", headers=alice)
+    assert listed.status_code == 200
+    (item,) = listed.get_json()["items"]
+    assert (item["connection_id"], item["expires_at"]) == (cid, body["expires_at"])
+    assert token not in listed.get_data(as_text=True)
+
+    setup = services(fake_app).sso_setup
+    seen = setup.open(SetupRequest(token))
+    assert (seen.org_name, seen.connection.id) == ("Acme Corp", cid)
+    assert seen.addresses.acs_url.endswith(f"/sso/{cid}/saml/acs")
+    with pytest.raises(Conflict) as early:
+        setup.set_up(SetupRequest(token, {"status": "active"}))
+    assert early.value.code == "connection_incomplete"
+    configured = setup.set_up(
+        SetupRequest(
+            token,
+            {
+                "saml": {"metadata_xml": metadata()},
+                "mapping": {"groups": "groups", "roles": {"IT": ["admin"]}},
+            },
+        )
+    )
+    assert configured.connection.saml.entity_id == "https://idp.example.com/m"
+    with pytest.raises(InvalidInput):  # the same checks as PATCH
+        setup.set_up(SetupRequest(token, {"mapping": {"roles": {"IT": ["owner"]}}}))
+    for forbidden in ({"name": "mine"}, {"status": "inactive"}):
+        with pytest.raises(InvalidInput):
+            setup.set_up(SetupRequest(token, forbidden))
+    active = setup.set_up(SetupRequest(token, {"status": "active"}))
+    assert active.connection.active and active.connection.setup is None
+    # Spent: it opens nothing now, and the list is empty.
+    for attempt in (SetupRequest(token), SetupRequest(token, {"status": "active"})):
+        with pytest.raises(InvalidToken):
+            setup.open(attempt) if not attempt.changes else setup.set_up(attempt)
+    assert client.get("/orgs/acme/sso/setup-links", headers=alice).get_json()["items"] == []
+    events = client.get("/orgs/acme/events", headers=alice).get_json()["items"]
+    kinds = [(e["type"], e["user_id"], e["reason"]) for e in events if "sso" in e["type"]]
+    alice_id = client.get("/user", headers=alice).get_json()["id"]
+    assert kinds == [
+        ("org.sso_connection_activated", alice_id, cid),  # as the admin who made the link
+        ("org.sso_connection_created", alice_id, cid),
+    ]
+
+
+def test_a_new_link_ends_the_one_before_and_links_end_when_revoked_or_old() -> None:
+    world = World()
+    client = world.client
+    alice, _ = an_org(client)
+    cid = client.post(
+        "/orgs/acme/connections", json={"kind": "oidc", "name": "Entra"}, headers=alice
+    ).get_json()["id"]
+    first = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
+    second = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
+    assert first.status_code == second.status_code == 201
+    setup = world.services.sso_setup
+    with pytest.raises(InvalidToken):
+        setup.open(SetupRequest(token_of(first.get_json()["url"])))
+    token = token_of(second.get_json()["url"])
+    assert setup.open(SetupRequest(token)).addresses.redirect_uri.endswith(
+        f"/sso/{cid}/oidc/callback"
+    )
+    # Forged or malformed tokens open nothing.
+    for forged in (cid + ".x", "", "a" * 500, token + "x", "nodot", token.replace(cid, "z" * 20)):
+        with pytest.raises(InvalidToken):
+            setup.open(SetupRequest(forged))
+    world.clock.advance(days=7)
+    with pytest.raises(InvalidToken):
+        setup.open(SetupRequest(token))
+    third = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
+    assert client.delete(f"/orgs/acme/sso/setup-links/{cid}", headers=alice).status_code == 204
+    with pytest.raises(InvalidToken):
+        setup.open(SetupRequest(token_of(third.get_json()["url"])))
+    assert_problem(
+        client.delete(f"/orgs/acme/sso/setup-links/{cid}", headers=alice),
+        404,
+        "setup_link_not_found",
+    )
+
+
+def test_who_may_make_links_and_what_is_refused(fake_app: Flask, client: FlaskClient) -> None:
+    alice, org_id = an_org(client)
+    bob = signed_in(client, "bob")
+    services(fake_app).orgs.add_member(AddMember(org_id, "bob", ("member",)))
+    for response in (
+        client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=bob),
+        client.get("/orgs/acme/sso/setup-links", headers=bob),
+    ):
+        assert_problem(response, 403, "org_permission_denied")
+    mallory = signed_in(client, "mallory")
+    assert_problem(
+        client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=mallory),
+        404,
+        "org_not_found",
+    )
+    choices: tuple[tuple[dict[str, str], str], ...] = (
+        ({}, "connection_or_kind"),
+        ({"kind": "saml", "connection": "a" * 20}, "connection_or_kind"),
+    )
+    for body, code in choices:
+        refused = client.post("/orgs/acme/sso/setup-links", json=body, headers=alice)
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["errors"][0]["code"] == code
+    wrong: tuple[dict[str, object], ...] = (
+        {"kind": "ldap"},
+        {"kind": "saml", "extra": 1},
+        {"connection": None},
+    )
+    for bad in wrong:
+        assert (
+            client.post("/orgs/acme/sso/setup-links", json=bad, headers=alice).status_code == 422
+        ), bad
+    assert_problem(
+        client.post("/orgs/acme/sso/setup-links", json={"connection": "a" * 20}, headers=alice),
+        404,
+        "connection_not_found",
+    )
+    active = client.post(
+        "/orgs/acme/connections",
+        json={
+            "kind": "saml",
+            "name": "Okta",
+            "saml": {"metadata_xml": metadata()},
+            "status": "active",
+        },
+        headers=alice,
+    ).get_json()["id"]
+    assert_problem(
+        client.post("/orgs/acme/sso/setup-links", json={"connection": active}, headers=alice),
+        409,
+        "connection_active",
+    )
