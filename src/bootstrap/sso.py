@@ -34,7 +34,6 @@ from application.sso.discovery import (
     discover,
     has_active_connection,
 )
-from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
 from application.sso.expiry import (
     MAIL_ADMIN,
     WARN_ADMINS,
@@ -42,6 +41,7 @@ from application.sso.expiry import (
     warn_admins,
     warn_expiring_certificates,
 )
+from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import RequiredSso
 from application.sso.saml import SamlServices, saml_metadata

@@ -151,6 +151,8 @@ def test_any_active_finds_an_active_connection_of_any_org(connections: Connectio
     assert connections.any_active() is True
     connections.delete("o2", draft.id)
     assert connections.any_active() is False
+
+
 def test_active_connections_are_read_a_page_at_a_time(connections: Connections) -> None:
     stored = []
     for n in range(5):

@@ -66,6 +66,7 @@ def _verified_org(url: str, owner: dict[str, str], publish: Any) -> str:
 def corp(emulators: Any) -> Iterator[Corp]:
     """firegate, the org with its domain verified and an OpenID connection to oidc-provider,
     made as its admin makes one (a draft, configured, then switched on)."""
+    emulators.wipe()  # its own org and owner, whatever ran before in this worker
     idp_port, port = free_port(), free_port()
     with (
         dns_server() as dns,

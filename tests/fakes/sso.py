@@ -41,6 +41,7 @@ class FakeConnections:
     def any_active(self) -> bool:
         with self.lock:
             return any(c.active for c in self.connections.values())
+
     def active_page(self, after: str | None, limit: int) -> list[Connection]:
         with self.lock:
             active = sorted(

@@ -36,6 +36,7 @@ class Connections(Protocol):
 
     def any_active(self) -> bool:
         """Whether any org has an active connection (one indexed read at most)."""
+
     def active_page(self, after: str | None, limit: int) -> list[Connection]:
         """Up to ``limit`` active connections of every org by id, after the id ``after``."""
         ...

@@ -187,6 +187,7 @@ class FirestoreConnections:
         active = ConnectionStatus.ACTIVE.value
         query = self._connections.where(filter=firestore.FieldFilter("status", "==", active))
         return bool(run_query(self._client, query.limit(1)))
+
     def active_page(self, after: str | None, limit: int) -> list[Connection]:
         query = self._connections.where(
             filter=firestore.FieldFilter("status", "==", ConnectionStatus.ACTIVE.value)
