@@ -228,6 +228,9 @@ class Audit(StrEnum):
     ORG_SSO_CONNECTION_CREATED = "org_sso_connection_created"
     ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"
     ORG_SSO_CONNECTION_DEACTIVATED = "org_sso_connection_deactivated"
+    # SCIM tokens (docs/reference/scim.md): reason is the token's id.
+    ORG_SCIM_TOKEN_CREATED = "org_scim_token_created"
+    ORG_SCIM_TOKEN_REVOKED = "org_scim_token_revoked"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices
 from application.resources.tasks import TaskServices
+from application.scim.tokens import ScimTokenServices
 from application.signin.login import LoginServices
 from application.signin.passkeys import PasskeyServices
 from application.signin.personal_tokens import PersonalTokenServices
@@ -61,6 +62,7 @@ class Services:
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
+    scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.unit
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Capabilities whose route table is on their reference page, not in the README, which is at its
 # length limit (below): their rows are read there, in the README's format.
-ROUTE_PAGES = tuple(README.parent / "docs" / "reference" / f"{name}.md" for name in ("orgs", "sso"))
+ROUTE_PAGES = tuple(
+    README.parent / "docs" / "reference" / f"{name}.md" for name in ("orgs", "sso", "scim")
+)
 ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|", re.MULTILINE)
 # Served beside the API but not operations of the document itself.
 OUTSIDE_THE_DOCUMENT = {("GET", "/openapi.json"), ("GET", "/docs")}

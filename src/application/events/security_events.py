@@ -71,6 +71,8 @@ EventType = Literal[
     "org.sso_connection_created",
     "org.sso_connection_activated",
     "org.sso_connection_deactivated",
+    "org.scim_token_created",
+    "org.scim_token_revoked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -137,6 +139,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_SSO_CONNECTION_CREATED, "success"): "org.sso_connection_created",
     (Audit.ORG_SSO_CONNECTION_ACTIVATED, "success"): "org.sso_connection_activated",
     (Audit.ORG_SSO_CONNECTION_DEACTIVATED, "success"): "org.sso_connection_deactivated",
+    (Audit.ORG_SCIM_TOKEN_CREATED, "success"): "org.scim_token_created",
+    (Audit.ORG_SCIM_TOKEN_REVOKED, "success"): "org.scim_token_revoked",
 }
 
 
