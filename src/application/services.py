@@ -29,6 +29,7 @@ from application.resources.dogs import DogServices
 from application.resources.files import FileServices
 from application.resources.tasks import TaskServices
 from application.scim.tokens import ScimTokenServices
+from application.scim.users import ScimUserServices
 from application.signin.login import LoginServices
 from application.signin.passkeys import PasskeyServices
 from application.signin.personal_tokens import PersonalTokenServices
@@ -63,6 +64,7 @@ class Services:
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
+    scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

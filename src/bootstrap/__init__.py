@@ -93,10 +93,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
     # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
-    # single sign-on connections, its directory's SCIM tokens.
+    # single sign-on connections, its directory's SCIM tokens and users.
     org_purge = orgs.org_purge(
         adapters.orgs,
-        others=(clients, sig.personal_tokens, adapters.sso.connections, adapters.scim.tokens),
+        others=(
+            clients,
+            sig.personal_tokens,
+            adapters.sso.connections,
+            adapters.scim.tokens,
+            adapters.scim.users,
+        ),
     )
     handlers.update(
         resources.handlers(res, platform=base)
@@ -203,6 +209,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         saml=sso.bind_saml(adapters.sso),
         scim_tokens=scim.bind_tokens(adapters.scim, orgs=adapters.orgs.orgs, platform=base),
+        scim_users=scim.bind_users(
+            adapters.scim, users=acc.users, orgs=adapters.orgs, platform=base
+        ),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
         ),

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import UserRepository
 from application.orgs.ports import OrgRepository
-from application.scim.ports import ScimTokens
+from application.scim.ports import ScimTokens, ScimUsers
 from application.scim.tokens import (
     ScimTokenServices,
     authenticate_directory,
@@ -16,6 +17,16 @@ from application.scim.tokens import (
     list_scim_tokens,
     revoke_scim_token,
 )
+from application.scim.users import (
+    ProvisioningTools,
+    ScimUserServices,
+    get_user,
+    provision_user,
+    remove_user,
+    replace_user,
+    search_users,
+)
+from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 
 if TYPE_CHECKING:
@@ -25,12 +36,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ScimAdapters:
     tokens: ScimTokens  # the orgs' SCIM bearer tokens
+    users: ScimUsers  # the people their directories provisioned
 
 
 def build(client: Client) -> ScimAdapters:
     from infrastructure.firestore.scim.tokens import FirestoreScimTokens
+    from infrastructure.firestore.scim.users import FirestoreScimUsers
 
-    return ScimAdapters(tokens=FirestoreScimTokens(client))
+    return ScimAdapters(tokens=FirestoreScimTokens(client), users=FirestoreScimUsers(client))
 
 
 def bind_tokens(own: ScimAdapters, *, orgs: OrgRepository, platform: Platform) -> ScimTokenServices:
@@ -41,4 +54,26 @@ def bind_tokens(own: ScimAdapters, *, orgs: OrgRepository, platform: Platform) -
         list=partial(list_scim_tokens, orgs=orgs, tokens=tokens),
         revoke=partial(revoke_scim_token, orgs=orgs, tokens=tokens, audit=audit),
         authenticate=partial(authenticate_directory, tokens=tokens),
+    )
+
+
+def bind_users(
+    own: ScimAdapters, *, users: UserRepository, orgs: OrgsAdapters, platform: Platform
+) -> ScimUserServices:
+    """``users``: the accounts provisioning makes or joins; ``orgs``: their memberships and
+    the org's verified domains, which prove an address."""
+    records = own.users
+    tools = ProvisioningTools(
+        users=users,
+        orgs=orgs.orgs,
+        domains=orgs.domains,
+        clock=platform.clock,
+        audit=platform.audit,
+    )
+    return ScimUserServices(
+        provision=partial(provision_user, records=records, tools=tools),
+        get=partial(get_user, records=records),
+        replace=partial(replace_user, records=records, tools=tools),
+        remove=partial(remove_user, records=records, tools=tools),
+        search=partial(search_users, records=records),
     )

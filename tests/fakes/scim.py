@@ -1,12 +1,15 @@
-"""Fakes of SCIM provisioning's ports: the org's tokens."""
+"""Fakes of SCIM provisioning's ports: the org's tokens and users."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
+from domain.errors import Conflict
 from domain.orgs.orgs import Org
 from domain.scim.tokens import ScimToken
+from domain.scim.users import ScimUser, no_such_user, user_name_taken, version_mismatch
 from tests.fakes.orgs import FakeOrgRepository
 
 
@@ -49,3 +52,74 @@ class FakeScimTokens:
         with self.lock:
             for token in [t for t in self.tokens.values() if t.org_id == org_id]:
                 del self.tokens[token.id]
+
+
+class FakeScimUsers:
+    """The records and their ``userName`` claims in dictionaries, each change under one lock
+    as one Firestore commit is."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users: dict[tuple[str, str], ScimUser] = {}
+        self.names: dict[tuple[str, str], str] = {}  # (org, folded userName) -> user id
+
+    def claim(self, user: ScimUser) -> None:
+        with self.lock:
+            if (user.org_id, user.user_name_key) in self.names:
+                raise user_name_taken()
+            if (user.org_id, user.user_id) in self.users:
+                raise Conflict("Provisioned already.", code="already_provisioned")
+            self.names[user.org_id, user.user_name_key] = user.user_id
+            self.users[user.org_id, user.user_id] = user
+
+    def get(self, org_id: str, user_id: str) -> ScimUser | None:
+        with self.lock:
+            return self.users.get((org_id, user_id))
+
+    def replace(self, user: ScimUser, expected_version: int) -> ScimUser:
+        with self.lock:
+            stored = self.users.get((user.org_id, user.user_id))
+            if stored is None:
+                raise no_such_user()
+            if stored.version != expected_version:
+                raise version_mismatch()
+            if stored.user_name_key != user.user_name_key:
+                if (user.org_id, user.user_name_key) in self.names:
+                    raise user_name_taken()
+                del self.names[user.org_id, stored.user_name_key]
+                self.names[user.org_id, user.user_name_key] = user.user_id
+            self.users[user.org_id, user.user_id] = user
+            return user
+
+    def remove(self, org_id: str, user_id: str, expected_version: int | None = None) -> bool:
+        with self.lock:
+            stored = self.users.get((org_id, user_id))
+            if stored is None:
+                return False
+            if expected_version is not None and stored.version != expected_version:
+                raise version_mismatch()
+            del self.users[org_id, user_id]
+            del self.names[org_id, stored.user_name_key]
+            return True
+
+    def _of(self, org_id: str) -> list[ScimUser]:
+        with self.lock:
+            # Firestore's id order: the document ids, ``{org_id}:{user_id}``
+            return sorted(
+                (u for (org, _), u in self.users.items() if org == org_id),
+                key=lambda u: u.user_id,
+            )
+
+    def page(self, org_id: str, offset: int, limit: int) -> list[ScimUser]:
+        return self._of(org_id)[offset : offset + max(limit, 0)]
+
+    def count(self, org_id: str) -> int:
+        return len(self._of(org_id))
+
+    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[ScimUser]:
+        wanted = set(keys)
+        return [u for u in self._of(org_id) if wanted & set(u.keys())][:limit]
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        for user in self._of(org_id):
+            self.remove(org_id, user.user_id)

@@ -35,3 +35,21 @@ def directory(client: FlaskClient, slug: str = "acme", admin: str = "alice") -> 
     token = client.post(f"/orgs/{slug}/scim/tokens", json={"name": "Okta"}, headers=auth)
     assert token.status_code == 201, token.get_json()
     return Directory(org_id, auth, token.get_json()["token"])
+
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def user_body(user_name: str, email: str | None = None, **extra: object) -> dict[str, object]:
+    """A SCIM User as a directory creates one: the address also its work e-mail."""
+    address = email or (user_name if "@" in user_name else None)
+    body: dict[str, object] = {"schemas": [USER], "userName": user_name, "active": True}
+    if address:
+        body["emails"] = [{"value": address, "type": "work", "primary": True}]
+    return {**body, **extra}
+
+
+def patch_body(*operations: dict[str, object]) -> dict[str, object]:
+    return {"schemas": [PATCH_OP], "Operations": list(operations)}

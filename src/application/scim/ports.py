@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
 from domain.orgs.orgs import Org
 from domain.scim.tokens import ScimToken
+from domain.scim.users import ScimUser
+
+KEYS_MAX = 30  # the values one array_contains_any may name
 
 
 class ScimTokens(Protocol):
@@ -35,4 +39,44 @@ class ScimTokens(Protocol):
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Remove every token of the org, with the org (an ``OrgPart``)."""
+        ...
+
+
+class ScimUsers(Protocol):
+    def claim(self, user: ScimUser) -> None:
+        """Store a new record and claim its ``userName`` in the org (whatever its case) in one
+        commit; Conflict ``user_name_taken``, or ``already_provisioned`` when the account has
+        a record in the org already."""
+        ...
+
+    def get(self, org_id: str, user_id: str) -> ScimUser | None:
+        """The org's record of the account, or None."""
+        ...
+
+    def replace(self, user: ScimUser, expected_version: int) -> ScimUser:
+        """Store ``user`` over the record at ``expected_version``, moving the ``userName``
+        claim in the same commit when it changed; NotFound ``scim_user_not_found``, Conflict
+        ``version_mismatch`` or ``user_name_taken``."""
+        ...
+
+    def remove(self, org_id: str, user_id: str, expected_version: int | None = None) -> bool:
+        """Delete the record and its claim in one commit (only at ``expected_version`` when
+        given: Conflict ``version_mismatch``); False when there was none."""
+        ...
+
+    def page(self, org_id: str, offset: int, limit: int) -> list[ScimUser]:
+        """Up to ``limit`` of the org's records in id order, after the first ``offset``."""
+        ...
+
+    def count(self, org_id: str) -> int:
+        """How many records the org has."""
+        ...
+
+    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[ScimUser]:
+        """Up to ``limit`` of the org's records holding any of ``keys`` (at most KEYS_MAX), in
+        id order: one indexed query."""
+        ...
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Remove every record of the org and their claims, with the org (an ``OrgPart``)."""
         ...

@@ -11,20 +11,20 @@ from typing import cast
 from flask import Blueprint, Response, current_app, request
 from scim2_models import (
     Error,
-    NotFoundException,
     PayloadTooLargeException,
     SCIMException,
     UnauthorizedException,
 )
+from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
-from scim2_server.routing import Operation
 from scim2_server.service import ScimService
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated, Unavailable
 from domain.orgs.orgs import Org
 from interfaces.scim.protocol import scim_service
+from interfaces.scim.users import OrgUsers
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 
@@ -63,22 +63,6 @@ def _directory(scim: ScimRequest) -> Org:
         raise UnauthorizedException(detail="The SCIM token is not valid.") from None
 
 
-_DISCOVERY = {
-    Operation.service_provider_config: ScimService.service_provider_config,
-    Operation.resource_types: ScimService.resource_types,
-    Operation.schemas: ScimService.schemas,
-}
-
-
-def _serve(service: ScimService, scim: ScimRequest) -> ScimResponse:
-    target = service.match(scim)
-    served = _DISCOVERY.get(target.operation)
-    if served is None:
-        raise NotFoundException(detail="No such SCIM endpoint.")
-    service.route(scim, target.operation)
-    return served(service, scim.url, scim.query)
-
-
 @bp.route("", defaults={"path": ""}, methods=METHODS)
 @bp.route("/<path:path>", methods=METHODS)
 def scim(path: str) -> Response:
@@ -94,7 +78,8 @@ def scim(path: str) -> Response:
     )
     org = _directory(scim)
     scim.subject = org
-    return _answer(_serve(server.service, scim))
+    users = OrgUsers(org, services().scim_users)
+    return _answer(ScimHandler(server.service, users).handle(scim))
 
 
 @bp.errorhandler(SCIMException)
