@@ -8,6 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
+from application.accounts.admin import set_disabled_by_id
 from application.orgs.ports import OrgRepository
 from application.scim.ports import ScimTokens, ScimUsers
 from application.scim.tokens import (
@@ -69,6 +70,9 @@ def bind_users(
         domains=orgs.domains,
         clock=platform.clock,
         audit=platform.audit,
+        disable=partial(
+            set_disabled_by_id, users=users, clock=platform.clock, audit=platform.audit
+        ),
     )
     return ScimUserServices(
         provision=partial(provision_user, records=records, tools=tools),

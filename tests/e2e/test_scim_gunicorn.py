@@ -1,20 +1,24 @@
 """SCIM end to end: gunicorn on the emulators, real HTTP, an org's SCIM token; 30 parallel
-creates of one userName make one user and 409s of scimType uniqueness
-(docs/reference/scim.md, "Users")."""
+creates of one userName make one user and 409s of scimType uniqueness; deprovisioning fails
+the person's next request (docs/reference/scim.md)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from threading import Barrier
 from typing import Any
 
 import pytest
 import requests
 
+from domain.orgs.domains import OrgDomain
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
+from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
-from tests.support.scim import SCIM_JSON, user_body
+from tests.support.scim import SCIM_JSON, patch_body, user_body
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +43,11 @@ def signed_in(url: str, name: str) -> dict[str, str]:
     answer = call("POST", url + "/login", json={"username": name, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return bearer(answer.json()["access_token"])
+
+
+def org_id_of(url: str, admin: dict[str, str], slug: str) -> str:
+    org_id: str = call("GET", f"{url}/orgs/{slug}", admin).json()["id"]
+    return org_id
 
 
 def scim_token(url: str, admin: dict[str, str], slug: str) -> dict[str, str]:
@@ -72,3 +81,39 @@ def test_thirty_parallel_creates_of_one_user_name_make_one_user(
     assert listed["totalResults"] == 1
     members = call("GET", url + "/orgs/acme/members", admin).json()["items"]
     assert len(members) == 2  # the owner and Ivy: one account was made
+
+
+def test_deprovisioning_fails_the_persons_next_request(service: str, firestore: Any) -> None:
+    """``active: false`` on an account the org made on its verified domain: the person's
+    access token, refresh token and personal token fail on their next request."""
+    url = service
+    admin = signed_in(url, "dora")
+    directory = scim_token(url, admin, "deprov")
+    domains, now = FirestoreOrgDomains(firestore), datetime.now(UTC)
+    domain = OrgDomain.create(org_id_of(url, admin, "deprov"), "deprov.example", "dora", now)
+    domains.add(domain)
+    domains.verify(domain.verified_now(now))
+    made = call("POST", url + "/scim/v2/Users", directory, json=user_body("max@deprov.example"))
+    assert made.status_code == 201, made.text
+    user_id = made.json()["id"]
+    # The person sets a password by a reset (no password is made for them) and signs in.
+    call("POST", url + "/auth/password/forgot", json={"email": "max@deprov.example"})
+    token = mailbox.token_in(mailbox.wait_for("max@deprov.example")[0])
+    new = {"token": token, "new_password": "max's own passphrase 1"}
+    assert call("POST", url + "/auth/password/reset", json=new).status_code == 204
+    signed = call("POST", url + "/login", json={"username": "max", "password": new["new_password"]})
+    assert signed.status_code == 200, signed.text
+    pair = signed.json()
+    access = bearer(pair["access_token"])
+    pat_body = {"name": "cli", "scopes": ["read"], "expires_in": 600}
+    pat = bearer(call("POST", url + "/auth/tokens", access, json=pat_body).json()["token"])
+    assert call("GET", url + "/user", pat).status_code == 200
+
+    off = patch_body({"op": "replace", "path": "active", "value": False})
+    answer = call("PATCH", f"{url}/scim/v2/Users/{user_id}", directory, json=off)
+    assert answer.status_code == 200 and answer.json()["active"] is False
+
+    assert call("GET", url + "/user", access).status_code == 401
+    assert call("GET", url + "/user", pat).status_code == 401
+    refreshed = call("POST", url + "/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 401

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository
+from application.accounts.admin import DisableAccount
 from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
@@ -95,13 +96,14 @@ class FoundUsers:
 @dataclass(frozen=True)
 class ProvisioningTools:
     """What provisioning uses besides the records: the accounts, the org's memberships and
-    verified domains."""
+    verified domains, and the admins' way to disable an account."""
 
     users: UserRepository
     orgs: OrgRepository
     domains: OrgDomains
     clock: Clock
     audit: AuditLog
+    disable: Callable[[DisableAccount], User | None]
 
 
 def _record(
@@ -164,7 +166,10 @@ def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: Provisionin
     try:
         if holder is None:
             _make_account(record, email, proven, fields, tools)
-        _join(org, record.user_id, tools)
+        if record.active or record.managed:
+            _join(org, record.user_id, tools)
+        if not record.active:
+            _deactivate(org, record, tools)
     except BaseException:
         records.remove(org.id, record.user_id)
         raise
@@ -244,15 +249,41 @@ def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningToo
         updated_at=tools.clock.now(),
         version=current.version + 1,
     )
+    if current.active and not changed.active:
+        _deactivate(cmd.org, current, tools)
+    elif changed.active and not current.active:
+        _reactivate(cmd.org, current, tools)
     return records.replace(changed, current.version)
 
 
+def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """Deprovisioning: an account the org manages is disabled, which ends its sessions,
+    grants, personal tokens and Firebase access in one commit (its next request fails); one
+    it does not manage only leaves the org. Made before the record changes: a directory
+    that retries after a failure deprovisions again."""
+    if record.managed:
+        tools.disable(DisableAccount(record.user_id, True, VIA, org.id))
+    else:
+        _leave(org, record.user_id, tools)
+
+
+def _reactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """An account the org manages is enabled again (none of its old sessions comes back);
+    one it does not manage joins the org again."""
+    if record.managed:
+        tools.disable(DisableAccount(record.user_id, False, VIA, org.id))
+    else:
+        _join(org, record.user_id, tools)
+
+
 def remove_user(cmd: RemoveUser, *, records: ScimUsers, tools: ProvisioningTools) -> None:
-    """The person no longer a member of the org (409 ``last_owner`` for its last owner), then
-    the record gone."""
+    """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
+    account the org manages disabled first, then the record gone."""
     current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
     if cmd.expected_version is not None and current.version != cmd.expected_version:
         raise version_mismatch()
+    if current.managed:
+        tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id))
     _leave(cmd.org, cmd.user_id, tools)
     if not records.remove(cmd.org.id, cmd.user_id, current.version):
         raise no_such_user()
