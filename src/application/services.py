@@ -28,6 +28,7 @@ from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices
 from application.resources.tasks import TaskServices
+from application.scim.groups import ScimGroupServices
 from application.scim.tokens import ScimTokenServices
 from application.scim.users import ScimUserServices
 from application.signin.login import LoginServices
@@ -65,6 +66,7 @@ class Services:
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
     scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
+    scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

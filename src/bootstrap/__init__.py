@@ -93,7 +93,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
     # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
-    # single sign-on connections, its directory's SCIM tokens and users.
+    # single sign-on connections, its directory's SCIM tokens, users and groups.
     org_purge = orgs.org_purge(
         adapters.orgs,
         others=(
@@ -102,6 +102,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.sso.connections,
             adapters.scim.tokens,
             adapters.scim.users,
+            adapters.scim.groups,
         ),
     )
     handlers.update(
@@ -212,6 +213,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         scim_users=scim.bind_users(
             adapters.scim, users=acc.users, orgs=adapters.orgs, platform=base
         ),
+        scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
         ),

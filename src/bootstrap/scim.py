@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import set_disabled_by_id
 from application.orgs.ports import OrgRepository
-from application.scim.ports import ScimTokens, ScimUsers
+from application.scim.groups import (
+    GroupTools,
+    ScimGroupServices,
+    create_group,
+    get_group,
+    remove_group,
+    replace_group,
+)
+from application.scim.ports import ScimGroups, ScimTokens, ScimUsers
 from application.scim.tokens import (
     ScimTokenServices,
     authenticate_directory,
@@ -25,7 +33,7 @@ from application.scim.users import (
     provision_user,
     remove_user,
     replace_user,
-    search_users,
+    search_records,
 )
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
@@ -38,13 +46,19 @@ if TYPE_CHECKING:
 class ScimAdapters:
     tokens: ScimTokens  # the orgs' SCIM bearer tokens
     users: ScimUsers  # the people their directories provisioned
+    groups: ScimGroups  # the groups their directories pushed
 
 
 def build(client: Client) -> ScimAdapters:
+    from infrastructure.firestore.scim.groups import FirestoreScimGroups
     from infrastructure.firestore.scim.tokens import FirestoreScimTokens
     from infrastructure.firestore.scim.users import FirestoreScimUsers
 
-    return ScimAdapters(tokens=FirestoreScimTokens(client), users=FirestoreScimUsers(client))
+    return ScimAdapters(
+        tokens=FirestoreScimTokens(client),
+        users=FirestoreScimUsers(client),
+        groups=FirestoreScimGroups(client),
+    )
 
 
 def bind_tokens(own: ScimAdapters, *, orgs: OrgRepository, platform: Platform) -> ScimTokenServices:
@@ -79,5 +93,18 @@ def bind_users(
         get=partial(get_user, records=records),
         replace=partial(replace_user, records=records, tools=tools),
         remove=partial(remove_user, records=records, tools=tools),
-        search=partial(search_users, records=records),
+        search=partial(search_records, records=records),
+    )
+
+
+def bind_groups(own: ScimAdapters, *, orgs: OrgsAdapters, platform: Platform) -> ScimGroupServices:
+    """``orgs``: the memberships whose roles the groups give."""
+    groups = own.groups
+    tools = GroupTools(users=own.users, orgs=orgs.orgs, clock=platform.clock, audit=platform.audit)
+    return ScimGroupServices(
+        create=partial(create_group, groups=groups, tools=tools),
+        get=partial(get_group, groups=groups),
+        replace=partial(replace_group, groups=groups, tools=tools),
+        remove=partial(remove_group, groups=groups, tools=tools),
+        search=partial(search_records, records=groups),
     )

@@ -1,16 +1,20 @@
-"""Fakes of SCIM provisioning's ports: the org's tokens and users."""
+"""Fakes of SCIM provisioning's ports: the org's tokens, users and groups."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from domain.errors import Conflict
 from domain.orgs.orgs import Org
+from domain.scim.groups import ScimGroup, no_such_group
 from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser, no_such_user, user_name_taken, version_mismatch
 from tests.fakes.orgs import FakeOrgRepository
+
+R = TypeVar("R")
 
 
 class FakeScimTokens:
@@ -54,13 +58,39 @@ class FakeScimTokens:
                 del self.tokens[token.id]
 
 
-class FakeScimUsers:
+class _OrgRecords(Generic[R]):
+    """An org's records by (org, id) under one lock, in Firestore's id order
+    (``{org_id}:{id}``), looked up by their keys as one query would."""
+
+    def __init__(self, id_of: Callable[[R], str], keys_of: Callable[[R], list[str]]) -> None:
+        self.lock = threading.Lock()
+        self.records: dict[tuple[str, str], R] = {}
+        self._id_of = id_of
+        self._keys_of = keys_of
+
+    def _of(self, org_id: str) -> list[R]:
+        with self.lock:
+            mine = [r for (org, _), r in self.records.items() if org == org_id]
+        return sorted(mine, key=self._id_of)
+
+    def page(self, org_id: str, offset: int, limit: int) -> list[R]:
+        return self._of(org_id)[offset : offset + max(limit, 0)]
+
+    def count(self, org_id: str) -> int:
+        return len(self._of(org_id))
+
+    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[R]:
+        wanted = set(keys)
+        return [r for r in self._of(org_id) if wanted & set(self._keys_of(r))][:limit]
+
+
+class FakeScimUsers(_OrgRecords[ScimUser]):
     """The records and their ``userName`` claims in dictionaries, each change under one lock
     as one Firestore commit is."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users: dict[tuple[str, str], ScimUser] = {}
+        super().__init__(lambda u: u.user_id, ScimUser.keys)
+        self.users = self.records
         self.names: dict[tuple[str, str], str] = {}  # (org, folded userName) -> user id
 
     def claim(self, user: ScimUser) -> None:
@@ -102,24 +132,45 @@ class FakeScimUsers:
             del self.names[org_id, stored.user_name_key]
             return True
 
-    def _of(self, org_id: str) -> list[ScimUser]:
-        with self.lock:
-            # Firestore's id order: the document ids, ``{org_id}:{user_id}``
-            return sorted(
-                (u for (org, _), u in self.users.items() if org == org_id),
-                key=lambda u: u.user_id,
-            )
-
-    def page(self, org_id: str, offset: int, limit: int) -> list[ScimUser]:
-        return self._of(org_id)[offset : offset + max(limit, 0)]
-
-    def count(self, org_id: str) -> int:
-        return len(self._of(org_id))
-
-    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[ScimUser]:
-        wanted = set(keys)
-        return [u for u in self._of(org_id) if wanted & set(u.keys())][:limit]
-
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         for user in self._of(org_id):
             self.remove(org_id, user.user_id)
+
+
+class FakeScimGroups(_OrgRecords[ScimGroup]):
+    """The groups in a dictionary, each change under one lock as one Firestore commit is."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda g: g.group_id, ScimGroup.keys)
+
+    def add(self, group: ScimGroup) -> None:
+        with self.lock:
+            self.records[group.org_id, group.group_id] = group
+
+    def get(self, org_id: str, group_id: str) -> ScimGroup | None:
+        with self.lock:
+            return self.records.get((org_id, group_id))
+
+    def replace(self, group: ScimGroup, expected_version: int) -> ScimGroup:
+        with self.lock:
+            stored = self.records.get((group.org_id, group.group_id))
+            if stored is None:
+                raise no_such_group()
+            if stored.version != expected_version:
+                raise version_mismatch()
+            self.records[group.org_id, group.group_id] = group
+            return group
+
+    def remove(self, org_id: str, group_id: str, expected_version: int | None = None) -> bool:
+        with self.lock:
+            stored = self.records.get((org_id, group_id))
+            if stored is None:
+                return False
+            if expected_version is not None and stored.version != expected_version:
+                raise version_mismatch()
+            del self.records[org_id, group_id]
+            return True
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        for group in self._of(org_id):
+            self.remove(org_id, group.group_id)

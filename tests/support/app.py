@@ -74,7 +74,7 @@ from tests.fakes.resources import (
     FakePictureSource,
     FakeTaskRepository,
 )
-from tests.fakes.scim import FakeScimTokens, FakeScimUsers
+from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
@@ -179,7 +179,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             saml=service_provider(settings),  # pysaml2 and xmlsec1: no request of its own
             spent=FakeSpentAssertions(),
         ),
-        scim=ScimAdapters(tokens=FakeScimTokens(org_repository), users=FakeScimUsers()),
+        scim=ScimAdapters(
+            tokens=FakeScimTokens(org_repository), users=FakeScimUsers(), groups=FakeScimGroups()
+        ),
     )
 
 

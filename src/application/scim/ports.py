@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from domain.orgs.orgs import Org
+from domain.scim.groups import ScimGroup
 from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser
 
 KEYS_MAX = 30  # the values one array_contains_any may name
+R = TypeVar("R")
 
 
 class ScimTokens(Protocol):
@@ -79,4 +81,56 @@ class ScimUsers(Protocol):
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Remove every record of the org and their claims, with the org (an ``OrgPart``)."""
+        ...
+
+
+class OrgRecords(Protocol[R]):
+    """An org's SCIM users or groups, as a search reads them."""
+
+    def page(self, org_id: str, offset: int, limit: int) -> list[R]:
+        """Up to ``limit`` of the org's records in id order, after the first ``offset``."""
+        ...
+
+    def count(self, org_id: str) -> int:
+        """How many records the org has."""
+        ...
+
+    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[R]:
+        """Up to ``limit`` of the org's records holding any of ``keys`` (at most KEYS_MAX), in
+        id order: one indexed query."""
+        ...
+
+
+class ScimGroups(Protocol):
+    def add(self, group: ScimGroup) -> None:
+        """Store a new group."""
+        ...
+
+    def get(self, org_id: str, group_id: str) -> ScimGroup | None:
+        """The org's group, or None."""
+        ...
+
+    def replace(self, group: ScimGroup, expected_version: int) -> ScimGroup:
+        """Store ``group`` over the one at ``expected_version``; NotFound
+        ``scim_group_not_found``, Conflict ``version_mismatch``."""
+        ...
+
+    def remove(self, org_id: str, group_id: str, expected_version: int | None = None) -> bool:
+        """Delete the group (only at ``expected_version`` when given); False when none."""
+        ...
+
+    def page(self, org_id: str, offset: int, limit: int) -> list[ScimGroup]:
+        """Up to ``limit`` of the org's groups in id order, after the first ``offset``."""
+        ...
+
+    def count(self, org_id: str) -> int:
+        """How many groups the org has."""
+        ...
+
+    def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[ScimGroup]:
+        """Up to ``limit`` of the org's groups holding any of ``keys``, in id order."""
+        ...
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Remove every group of the org, with the org (an ``OrgPart``)."""
         ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import DisableAccount
@@ -18,7 +19,7 @@ from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
-from application.scim.ports import KEYS_MAX, ScimUsers
+from application.scim.ports import KEYS_MAX, OrgRecords, ScimUsers
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.ids import new_id
@@ -32,6 +33,7 @@ from domain.scim.users import (
 )
 
 VIA = "scim"  # the ``reason`` of the events provisioning causes
+T = TypeVar("T")
 SCAN_MAX = 2000  # the records a filter no key narrows may go through; past it, 400 tooMany
 
 
@@ -77,20 +79,22 @@ class RemoveUser:
 
 
 @dataclass(frozen=True)
-class SearchUsers:
+class Search(Generic[T]):
+    """A search of an org's users or groups."""
+
     org: Org
     start: int  # 1-based (SCIM's ``startIndex``)
     count: int
     # The keys whose records hold every match (None: no key narrows the filter, or none)
     keys: tuple[str, ...] | None = None
     # The filter itself, checked on each record the keys found; None: no filter
-    matches: Callable[[ScimUser], bool] | None = None
+    matches: Callable[[T], bool] | None = None
 
 
 @dataclass(frozen=True)
-class FoundUsers:
+class Found(Generic[T]):
     total: int
-    users: list[ScimUser]
+    items: list[T]
 
 
 @dataclass(frozen=True)
@@ -299,14 +303,14 @@ def _leave(org: Org, user_id: str, tools: ProvisioningTools) -> None:
     tools.audit.committed(staged)
 
 
-def search_users(cmd: SearchUsers, *, records: ScimUsers) -> FoundUsers:
-    """A page of the org's users that match: without a filter, the page at ``start`` in id
-    order; with one, the records its keys find (one indexed query), each checked against
-    the filter. A filter no key narrows goes through at most SCAN_MAX records (400
-    ``too_many`` past them)."""
+def search_records(cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
+    """A page of the org's users (or groups) that match: without a filter, the page at
+    ``start`` in id order; with one, the records its keys find (one indexed query), each
+    checked against the filter. A filter no key narrows goes through at most SCAN_MAX
+    records (400 ``too_many`` past them)."""
     offset, count = max(cmd.start, 1) - 1, max(cmd.count, 0)
     if cmd.matches is None:
-        return FoundUsers(records.count(cmd.org.id), records.page(cmd.org.id, offset, count))
+        return Found(records.count(cmd.org.id), records.page(cmd.org.id, offset, count))
     if cmd.keys is not None and len(cmd.keys) <= KEYS_MAX:
         found = records.matching(cmd.org.id, cmd.keys, SCAN_MAX + 1) if cmd.keys else []
     else:
@@ -316,7 +320,7 @@ def search_users(cmd: SearchUsers, *, records: ScimUsers) -> FoundUsers:
             "filter", f"This filter would go through over {SCAN_MAX} users: narrow it.", "too_many"
         )
     matching = [user for user in found if cmd.matches(user)]
-    return FoundUsers(len(matching), matching[offset : offset + count])
+    return Found(len(matching), matching[offset : offset + count])
 
 
 @dataclass(frozen=True)
@@ -325,4 +329,4 @@ class ScimUserServices:
     get: Callable[[ScimUserRef], ScimUser]
     replace: Callable[[ReplaceUser], ScimUser]
     remove: Callable[[RemoveUser], None]
-    search: Callable[[SearchUsers], FoundUsers]
+    search: Callable[[Search[ScimUser]], Found[ScimUser]]

@@ -4,6 +4,8 @@ found (docs/decisions/0403-scim-filters-by-keys.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from scim2_models.path.expressions import (
     AttrPath,
     CompareOperator,
@@ -15,6 +17,7 @@ from scim2_models.path.expressions import (
     ValuePath,
 )
 
+from domain.scim.groups import MEMBERS
 from domain.scim.users import (
     ACTIVE,
     DISPLAY_NAME,
@@ -27,9 +30,11 @@ from domain.scim.users import (
     present_key,
 )
 
-CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:user"
-# The attributes keys serve, by (attribute, sub-attribute) as a filter names them
-_ATTRIBUTES = {
+CORE = "urn:ietf:params:scim:schemas:core:2.0:"
+# The attributes keys serve, by (attribute, sub-attribute) as a filter names them: a
+# multi-valued one's ``value`` is the attribute itself (``emails[value eq …]``)
+Attributes = Mapping[tuple[str, str | None], str]
+USER_ATTRIBUTES: Attributes = {
     ("username", None): USER_NAME,
     ("emails", None): EMAILS,
     ("emails", "value"): EMAILS,
@@ -37,20 +42,30 @@ _ATTRIBUTES = {
     ("displayname", None): DISPLAY_NAME,
     ("active", None): ACTIVE,
 }
+GROUP_ATTRIBUTES: Attributes = {
+    ("displayname", None): DISPLAY_NAME,
+    ("externalid", None): EXTERNAL_ID,
+    ("members", None): MEMBERS,
+    ("members", "value"): MEMBERS,
+}
+ALWAYS_PRESENT = frozenset({USER_NAME, ACTIVE})  # every user has them
+CASE_FOLDED_EXACTLY = frozenset({MEMBERS})  # ids: their keys as they are
 
 Keys = frozenset[str] | None  # None: no key narrows it (every record may match)
 
 
-def _attribute(path: AttrPath, within: str | None = None) -> str | None:
-    if path.uri is not None and path.uri.casefold() != CORE_USER:
+def _attribute(path: AttrPath, attributes: Attributes, within: str | None) -> str | None:
+    if path.uri is not None and not path.uri.casefold().startswith(CORE):
         return None
     if within is not None:  # inside ``emails[...]``: ``value`` is the address
-        return EMAILS if (path.attr.casefold(), path.sub_attr) == ("value", None) else None
+        return within if (path.attr.casefold(), path.sub_attr) == ("value", None) else None
     sub = path.sub_attr.casefold() if path.sub_attr else None
-    return _ATTRIBUTES.get((path.attr.casefold(), sub))
+    return attributes.get((path.attr.casefold(), sub))
 
 
 def _compared(attribute: str, op: CompareOperator, value: object) -> Keys:
+    if attribute == MEMBERS:
+        return frozenset({f"{MEMBERS}={value}"}) if op is CompareOperator.eq else None
     if op is CompareOperator.eq and (
         isinstance(value, str) or (attribute == ACTIVE and isinstance(value, bool))
     ):
@@ -71,23 +86,24 @@ def _breadth(keys: frozenset[str]) -> tuple[int, int]:
     return len(keys), broad
 
 
-def index_keys(node: FilterNode, within: str | None = None) -> Keys:
+def index_keys(node: FilterNode, attributes: Attributes, within: str | None = None) -> Keys:
     """Keys every record that ``node`` matches holds (None: none that narrow it)."""
     if isinstance(node, Comparison):
-        attribute = _attribute(node.attr_path, within)
+        attribute = _attribute(node.attr_path, attributes, within)
         return _compared(attribute, node.op, node.value) if attribute else None
     if isinstance(node, Present):
-        return _present(_attribute(node.attr_path, within))
+        return _present(_attribute(node.attr_path, attributes, within))
     if isinstance(node, ValuePath):
-        inner = _attribute(node.attr_path)
-        return index_keys(node.val_filter, within=inner) if inner == EMAILS else None
+        inner = _attribute(node.attr_path, attributes, None)
+        multi = inner in (EMAILS, MEMBERS)
+        return index_keys(node.val_filter, attributes, within=inner) if multi else None
     if isinstance(node, LogicalExpr):
-        return _combined(node, [index_keys(term, within) for term in node.terms])
+        return _combined(node, [index_keys(term, attributes, within) for term in node.terms])
     return None  # ``not``: its matches hold no key in common
 
 
 def _present(attribute: str | None) -> Keys:
-    if attribute in (None, USER_NAME, ACTIVE):  # every user has them
+    if attribute is None or attribute in ALWAYS_PRESENT:
         return None
     return frozenset({present_key(attribute)})
 

@@ -14,6 +14,7 @@ from scim2_models import (
     ETag,
     External,
     Filter,
+    Group,
     Patch,
     Reference,
     Resource,
@@ -68,10 +69,13 @@ class FiregateScim(ScimService):
 
 
 def scim_service() -> ScimService:
-    """Users (with the enterprise extension Entra ID and Okta send)."""
+    """Users (with the enterprise extension Entra ID and Okta send) and groups."""
     provider = ScimProvider(
-        models=(User, EnterpriseUser),
-        resource_types=[ResourceType.from_resource(User[EnterpriseUser])],
+        models=(User, EnterpriseUser, Group),
+        resource_types=[
+            ResourceType.from_resource(User[EnterpriseUser]),
+            ResourceType.from_resource(Group),
+        ],
         config=service_provider_config(),
     )
     return FiregateScim(provider)

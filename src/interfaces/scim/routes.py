@@ -23,7 +23,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated, Unavailable
 from domain.orgs.orgs import Org
+from interfaces.scim.groups import OrgGroups
 from interfaces.scim.protocol import scim_service
+from interfaces.scim.storage import OrgDirectory
 from interfaces.scim.users import OrgUsers
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
@@ -78,8 +80,10 @@ def scim(path: str) -> Response:
     )
     org = _directory(scim)
     scim.subject = org
-    users = OrgUsers(org, services().scim_users)
-    return _answer(ScimHandler(server.service, users).handle(scim))
+    directory = OrgDirectory(
+        OrgUsers(org, services().scim_users), OrgGroups(org, services().scim_groups)
+    )
+    return _answer(ScimHandler(server.service, directory).handle(scim))
 
 
 @bp.errorhandler(SCIMException)

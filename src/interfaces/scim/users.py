@@ -13,20 +13,17 @@ from typing import Any
 from scim2_models import (
     Context,
     EnterpriseUser,
-    InvalidFilterException,
     InvalidValueException,
     Meta,
     NotFoundException,
     PreconditionFailedException,
     Resource,
-    ResourceType,
-    ResponseParameters,
     SearchRequest,
     TooManyException,
     UniquenessException,
     User,
 )
-from scim2_server.storage import ScimStorage, SearchPage
+from scim2_server.storage import SearchPage
 
 from application.scim.users import (
     ProvisionUser,
@@ -34,13 +31,13 @@ from application.scim.users import (
     ReplaceUser,
     ScimUserRef,
     ScimUserServices,
-    SearchUsers,
     UserFields,
 )
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.orgs.orgs import Org
 from domain.scim.users import ScimEmail, ScimUser
-from interfaces.scim.filters import index_keys
+from interfaces.scim.filters import USER_ATTRIBUTES
+from interfaces.scim.search import search_of
 
 ScimUserModel = User[EnterpriseUser]
 NOT_KEPT = ("id", "meta", "password", "groups")  # ours, never stored, or the groups'
@@ -113,74 +110,33 @@ def _user(resource: Resource[Any]) -> User[Any]:
     return resource
 
 
-class OrgUsers(ScimStorage):
+class OrgUsers:
     """The users of one org, as its directory's requests reach them."""
 
     def __init__(self, org: Org, users: ScimUserServices) -> None:
         self.org = org
         self.users = users
 
-    def get(
-        self,
-        resource_type: ResourceType,
-        resource_id: str,
-        *,
-        response_parameters: ResponseParameters[Any] | None = None,
-    ) -> User[Any]:
+    def get(self, resource_id: str) -> User[Any]:
         with scim_errors():
             return resource_of(self.users.get(ScimUserRef(self.org, resource_id)))
 
-    def search(
-        self,
-        resource_types: list[ResourceType],
-        search_request: SearchRequest[Any],
-        *,
-        position: Any = None,
-    ) -> SearchPage:
-        if position is not None:
-            raise InvalidFilterException(detail="Cursors are not supported: use startIndex.")
-        found_filter = search_request.filter
-        keys = index_keys(found_filter.ast) if found_filter is not None else None
-        search = SearchUsers(
-            self.org,
-            start=search_request.start_index or 1,
-            count=search_request.count if search_request.count is not None else 100,
-            keys=tuple(sorted(keys)) if keys is not None else None,
-            matches=(
-                (lambda record: found_filter.match(resource_of(record)))
-                if found_filter is not None
-                else None
-            ),
-        )
+    def search(self, search_request: SearchRequest[Any]) -> SearchPage:
+        search = search_of(self.org, search_request, USER_ATTRIBUTES, resource_of)
         with scim_errors():
             found = self.users.search(search)
-        return SearchPage(total=found.total, resources=[resource_of(u) for u in found.users])
+        return SearchPage(total=found.total, resources=[resource_of(u) for u in found.items])
 
-    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> User[Any]:
+    def create(self, resource: Resource[Any]) -> User[Any]:
         with scim_errors():
             fields = fields_of(_user(resource))
             return resource_of(self.users.provision(ProvisionUser(self.org, fields)))
 
-    def update(
-        self,
-        resource_type: ResourceType,
-        resource: Resource[Any],
-        *,
-        expected_version: str | None = None,
-    ) -> User[Any]:
-        version = version_of(expected_version)
+    def update(self, resource: Resource[Any], version: int) -> User[Any]:
         with scim_errors():
-            if version is None:  # the library always sends the version it read
-                raise NotFound("No such user in this organization.", code="scim_user_not_found")
             changed = ReplaceUser(self.org, str(resource.id), fields_of(_user(resource)), version)
             return resource_of(self.users.replace(changed))
 
-    def delete(
-        self,
-        resource_type: ResourceType,
-        resource_id: str,
-        *,
-        expected_version: str | None = None,
-    ) -> None:
+    def delete(self, resource_id: str, version: int | None) -> None:
         with scim_errors():
-            self.users.remove(RemoveUser(self.org, resource_id, version_of(expected_version)))
+            self.users.remove(RemoveUser(self.org, resource_id, version))

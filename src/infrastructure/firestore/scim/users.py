@@ -23,10 +23,16 @@ from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
     read_document,
-    run_query,
     run_transaction,
 )
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.scim.records import (
+    count_of,
+    delete_of_org,
+    matching_of,
+    page_of,
+    record_ref,
+)
 
 SCIM_USERS, SCIM_USER_NAMES = "scim_users", "scim_user_names"
 
@@ -78,11 +84,10 @@ def _already_provisioned() -> Conflict:
 class FirestoreScimUsers:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
-        self._users = client.collection(SCIM_USERS)
         self._names = client.collection(SCIM_USER_NAMES)
 
     def _ref(self, org_id: str, user_id: str) -> firestore.DocumentReference:
-        return self._users.document(f"{org_id}:{user_id}")
+        return record_ref(self._client, SCIM_USERS, org_id, user_id)
 
     def _name_ref(self, user: ScimUser) -> firestore.DocumentReference:
         return self._names.document(claim_id(f"{user.org_id}:{user.user_name_key}"))
@@ -138,35 +143,19 @@ class FirestoreScimUsers:
 
         return run_transaction(self._client, body)
 
-    def _of(self, org_id: str) -> firestore.Query:
-        return self._users.where(filter=firestore.FieldFilter("org_id", "==", org_id))
-
     def page(self, org_id: str, offset: int, limit: int) -> list[ScimUser]:
-        if limit <= 0:
-            return []
-        query = self._of(org_id).order_by("__name__").offset(offset).limit(limit)
-        return [user_from_doc(data) for _, data in run_query(self._client, query)]
+        return [user_from_doc(d) for d in page_of(self._client, SCIM_USERS, org_id, offset, limit)]
 
     def count(self, org_id: str) -> int:
-        # One aggregation row of one result (typed by the library as the result itself)
-        rows: Any = self._of(org_id).count(alias="n").get(**BOUNDED)
-        return int(rows[0][0].value)
+        return count_of(self._client, SCIM_USERS, org_id)
 
     def matching(self, org_id: str, keys: Sequence[str], limit: int) -> list[ScimUser]:
-        # Served by the single-field indexes of org_id and keys (firestore.indexes.json).
-        query = (
-            self._of(org_id)
-            .where(filter=firestore.FieldFilter("keys", "array_contains_any", list(keys)))
-            .order_by("__name__")
-            .limit(limit)
-        )
-        return [user_from_doc(data) for _, data in run_query(self._client, query)]
+        found = matching_of(self._client, SCIM_USERS, org_id, keys, limit)
+        return [user_from_doc(data) for data in found]
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
-        while rows := run_query(self._client, self._of(org_id).limit(batch_size)):
-            batch = self._client.batch()
-            for _, data in rows:
-                user = user_from_doc(data)
-                batch.delete(self._ref(org_id, user.user_id))
-                batch.delete(self._name_ref(user))
-            batch.commit(**BOUNDED)
+        def refs(data: dict[str, Any]) -> list[firestore.DocumentReference]:
+            user = user_from_doc(data)
+            return [self._ref(org_id, user.user_id), self._name_ref(user)]
+
+        delete_of_org(self._client, SCIM_USERS, org_id, batch_size, refs)
