@@ -49,7 +49,6 @@ GROUP_ATTRIBUTES: Attributes = {
     ("members", "value"): MEMBERS,
 }
 ALWAYS_PRESENT = frozenset({USER_NAME, ACTIVE})  # every user has them
-CASE_FOLDED_EXACTLY = frozenset({MEMBERS})  # ids: their keys as they are
 
 Keys = frozenset[str] | None  # None: no key narrows it (every record may match)
 

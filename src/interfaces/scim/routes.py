@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated, Unavailable
 from domain.orgs.orgs import Org
+from interfaces.scim.compat import plain_patch
 from interfaces.scim.groups import OrgGroups
 from interfaces.scim.protocol import scim_service
 from interfaces.scim.storage import OrgDirectory
@@ -70,13 +71,14 @@ def _directory(scim: ScimRequest) -> Org:
 def scim(path: str) -> Response:
     """Any SCIM request: authenticated, then served by the library's service."""
     server = _server()
+    body = request.get_data(cache=False)
     scim = ScimRequest(
         method=request.method,
         base_url=server.base_url,
         path="/" + path,
         query=request.args.to_dict(),
         headers=list(request.headers.items()),
-        body=request.get_data(cache=False),
+        body=plain_patch(body) if request.method == "PATCH" else body,
     )
     org = _directory(scim)
     scim.subject = org
