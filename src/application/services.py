@@ -28,6 +28,9 @@ from application.resources.datasets import DatasetServices
 from application.resources.dogs import DogServices
 from application.resources.files import FileServices
 from application.resources.tasks import TaskServices
+from application.scim.groups import ScimGroupServices
+from application.scim.tokens import ScimTokenServices
+from application.scim.users import ScimUserServices
 from application.signin.login import LoginServices
 from application.signin.passkeys import PasskeyServices
 from application.signin.personal_tokens import PersonalTokenServices
@@ -69,6 +72,9 @@ class Services:
     sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
     # docs/reference/sso.md, "Certificate expiry": one pass, how many certificates were warned of
     sso_certificate_sweep: Callable[[], int]
+    scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
+    scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
+    scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices

@@ -2,11 +2,12 @@
 
 This module is the table of contents: each capability's module (``bootstrap/accounts.py``,
 ``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``provider.py``,
-``resources.py``, ``migration.py``, ``orgs.py``, ``sso.py``, over ``platform.py``) makes
-that capability's adapters from its own settings and binds its use cases; the signature of
-each binding names what it takes of the other capabilities. ``bind`` below composes them, in
-the order they depend on each other, into ``Services``; ``build_app`` makes the Flask app
-over them, with the command line (docs/decisions/0042-wiring-per-feature.md).
+``resources.py``, ``migration.py``, ``orgs.py``, ``sso.py``, ``scim.py``, over
+``platform.py``) makes that capability's adapters from its own settings and binds its use
+cases; the signature of each binding names what it takes of the other capabilities. ``bind``
+below composes them, in the order they depend on each other, into ``Services``;
+``build_app`` makes the Flask app over them, with the command line
+(docs/decisions/0042-wiring-per-feature.md).
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
@@ -38,6 +39,7 @@ from bootstrap import (
     platform,
     provider,
     resources,
+    scim,
     signin,
     sso,
 )
@@ -98,9 +100,17 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
     # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
-    # single sign-on connections.
+    # single sign-on connections, its directory's SCIM tokens, users and groups.
     org_purge = orgs.org_purge(
-        adapters.orgs, others=(clients, sig.personal_tokens, adapters.sso.connections)
+        adapters.orgs,
+        others=(
+            clients,
+            sig.personal_tokens,
+            adapters.sso.connections,
+            adapters.scim.tokens,
+            adapters.scim.users,
+            adapters.scim.groups,
+        ),
     )
     handlers.update(
         resources.handlers(res, platform=base)
@@ -222,6 +232,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         sso_certificate_sweep=certificate_sweep,
         saml=sso.bind_saml(adapters.sso),
+        scim_tokens=scim.bind_tokens(adapters.scim, orgs=adapters.orgs.orgs, platform=base),
+        scim_users=scim.bind_users(
+            adapters.scim, users=acc.users, orgs=adapters.orgs, platform=base
+        ),
+        scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(
             adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
         ),

@@ -26,6 +26,7 @@ from bootstrap import (
     platform,
     provider,
     resources,
+    scim,
     signin,
     sso,
 )
@@ -38,6 +39,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import JobQueueFactory, Platform
 from bootstrap.provider import ProviderAdapters
 from bootstrap.resources import ResourcesAdapters
+from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters
 from bootstrap.sso import SsoAdapters
 from infrastructure.settings import Settings
@@ -64,6 +66,7 @@ class Adapters:
     migration: MigrationAdapters
     orgs: OrgsAdapters
     sso: SsoAdapters
+    scim: ScimAdapters
 
 
 def build_adapters(
@@ -90,4 +93,5 @@ def build_adapters(
         migration=migration.build(client),
         orgs=orgs.build(settings, client),
         sso=sso.build(settings, client),
+        scim=scim.build(client),
     )

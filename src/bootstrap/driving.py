@@ -1,6 +1,6 @@
-"""The three driving adapters (the JSON API, the pages, the provider) as the settings make
+"""The driving adapters (the JSON API, the pages, the provider, SCIM) as the settings make
 them: what the composition root hands the app shell (docs/reference/index.md, "One app,
-three adapters")."""
+four adapters")."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from application.provider.ports import ProviderTokens
 from bootstrap.provider import provider_tokens
 from bootstrap.signin import derived_key
 from infrastructure.settings import Settings
-from interfaces import provider
+from interfaces import provider, scim
 from interfaces import web as pages
 from interfaces.http import app as api
 from interfaces.http.limits import ApiLimits
 from interfaces.provider import ProviderConfig, ProviderLimits
+from interfaces.scim import ScimConfig
 from interfaces.shared.shell import Install
 from interfaces.web import PagesConfig
 
@@ -37,8 +38,8 @@ def api_limits(settings: Settings) -> ApiLimits:
 
 
 def driving_adapters(settings: Settings) -> list[Install]:
-    """The JSON API, the pages and, where it has keys, the provider: installed on the app
-    shell in any order."""
+    """The JSON API, the pages, SCIM and, where it has keys, the provider: installed on the
+    app shell in any order."""
     http_config = api.HttpConfig(
         cors_origins=tuple(settings.service.cors_origins),
         rate_limits=api_limits(settings),
@@ -55,9 +56,11 @@ def driving_adapters(settings: Settings) -> list[Install]:
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,
     )
+    scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [
         lambda app: api.install(app, http_config),
         lambda app: pages.install(app, pages_config),
+        lambda app: scim.install(app, scim_config),
     ]
     keys = provider_tokens(settings)
     if keys is not None:

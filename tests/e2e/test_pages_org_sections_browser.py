@@ -3,8 +3,9 @@ Chromium on gunicorn, the emulators, maildev and a local DNS server, 375 px wide
 An owner creates an org on /account/orgs, changes its settings, verifies a domain by its TXT
 record, invites and revokes, changes a member's roles and removes them, reads the audit log,
 switches the active org in the header (and is sent to set up two-step sign-in for an org
-that requires it); a member reads it; an admin deletes an org on /admin/orgs; in Spanish too.
-Every page axe-clean, without sideways scrolling, under the pages' CSP."""
+that requires it); a member reads it; an admin deletes an org on /admin/orgs; an owner makes
+a SCIM token (shown once) and revokes it; in Spanish too. Every page axe-clean, without
+sideways scrolling, under the pages' CSP."""
 
 from __future__ import annotations
 
@@ -276,3 +277,62 @@ def test_the_pages_in_spanish(base: str, firestore: Any) -> None:
         page.get_by_label("Organización", exact=True).select_option("acme-es")
         page.get_by_role("button", name="Cambiar").click()
         assert status(page) == "La organización activa ha cambiado."
+
+
+# -- the SCIM section: a token made (shown once) and revoked, in English and Spanish
+
+ENGLISH = {
+    "sign_up": "Create account",
+    "create": "Create",
+    "section": "Provisioning",
+    "name": "Name (the directory's, e.g. Okta)",
+    "make": "Make",
+    "revoke": "Revoke",
+    "revoked": "The SCIM token is revoked: the directory's next request with it fails.",
+}
+SPANISH = {
+    "sign_up": "Crear cuenta",
+    "create": "Crear",
+    "section": "Aprovisionamiento",
+    "name": "Nombre (el del directorio, p. ej., Okta)",
+    "make": "Crear",
+    "revoke": "Revocar",
+    "revoked": "El token SCIM está revocado: la próxima petición del directorio con él falla.",
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "words", "name"),
+    [("en-US", ENGLISH, "scimo"), ("es-ES", SPANISH, "scimes")],
+    ids=["en", "es"],
+)
+def test_an_owner_makes_and_revokes_a_scim_token(
+    base: str, locale: str, words: dict[str, str], name: str
+) -> None:
+    slug = f"{name}-org"
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        page.goto(base + "/sign-up")
+        fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+        page.get_by_role("button", name=words["sign_up"]).click()
+        page.wait_for_url(base + "/account")
+        page.goto(base + "/account/orgs")
+        fill(page, name=slug.title(), slug=slug)
+        page.get_by_role("button", name=words["create"], exact=True).click()
+        page.wait_for_url(f"{base}/account/orgs/{slug}?done=org-created")
+        page.get_by_role("link", name=words["section"], exact=True).click()
+        page.wait_for_url(f"{base}/account/orgs/{slug}/scim")
+        assert page.inner_text("#scim-url").endswith(base.rpartition(":")[2] + "/scim/v2")
+        checked(page)
+        page.get_by_label(words["name"]).fill("Okta")
+        page.get_by_role("button", name=words["make"], exact=True).click()
+        token = page.inner_text("#new-scim-token")
+        assert token.startswith("fgs_")
+        checked(page)
+        config = f"{base}/scim/v2/ServiceProviderConfig"
+        auth = {"Authorization": f"Bearer {token}"}
+        assert requests.get(config, headers=auth, timeout=30).status_code == 200
+        page.get_by_role("button", name=words["revoke"]).click()
+        assert page.get_by_role("status").inner_text() == words["revoked"]
+        checked(page)
+        assert requests.get(config, headers=auth, timeout=30).status_code == 401

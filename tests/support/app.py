@@ -24,6 +24,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, provider_tokens
 from bootstrap.resources import ResourcesAdapters
+from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
 from bootstrap.sso import SsoAdapters, service_provider
 from infrastructure.events.audit import LoggingAuditLog
@@ -73,6 +74,7 @@ from tests.fakes.resources import (
     FakePictureSource,
     FakeTaskRepository,
 )
+from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
@@ -99,6 +101,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     throttle = FakeLoginThrottle()
     deliveries = FakeWebhookDeliveries(store)
     grants = FakeOAuthGrants(store)
+    org_repository = FakeOrgRepository(store)
     return Adapters(
         platform=Platform(
             clock=FakeClock(tick=timedelta(microseconds=1)),
@@ -165,7 +168,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
         orgs=OrgsAdapters(
-            orgs=FakeOrgRepository(store),
+            orgs=org_repository,
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
@@ -175,6 +178,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             saml_metadata=Pysaml2Metadata(),
             saml=service_provider(settings),  # pysaml2 and libxmlsec1: no request of its own
             spent=FakeSpentAssertions(),
+        ),
+        scim=ScimAdapters(
+            tokens=FakeScimTokens(org_repository), users=FakeScimUsers(), groups=FakeScimGroups()
         ),
     )
 

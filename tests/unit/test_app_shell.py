@@ -1,6 +1,6 @@
-"""The app shell (interfaces/shared/shell.py): the three driving adapters installed in any
+"""The app shell (interfaces/shared/shell.py): the four driving adapters installed in any
 order make the same app, and the shell answers for what they share (docs/reference/index.md,
-"One app, three adapters")."""
+"One app, four adapters")."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SPA_ORIGIN = "https://spa.example.net"
 
 def shell_app(settings: Settings, order: Callable[[list[Install]], Sequence[Install]]) -> Flask:
     installs = driving_adapters(settings)
-    assert len(installs) == 3  # the API, the pages and the provider
+    assert len(installs) == 4  # the API, the pages, SCIM and the provider
     config = ShellConfig(
         project=settings.service.google_cloud_project,
         max_body_bytes=settings.service.max_json_bytes,
@@ -85,6 +85,7 @@ def answers(app: Flask) -> list[tuple[int, list[tuple[str, str]], bytes]]:
         answer(client.get("/sign-in", headers=api_origin)),
         answer(client.get("/docs/", headers=api_origin)),
         answer(client.get("/no-such-route", headers=api_origin)),
+        answer(client.get("/scim/v2/ServiceProviderConfig", headers=api_origin)),
         *(answer(client.post("/login", json=login, headers=api_origin)) for _ in range(3)),
     ]
 

@@ -1,7 +1,7 @@
 """The organizations' pages on the fakes (docs/pages.md, "Organizations"): /account/orgs
 (create, leave, the header's switcher), an org's sections (settings, members, invitations,
-domains, events) for its owners, admins and members, /admin/orgs, and /orgs/{slug} in a
-browser."""
+domains, provisioning, events) for its owners, admins and members, /admin/orgs, and
+/orgs/{slug} in a browser."""
 
 from __future__ import annotations
 
@@ -328,3 +328,42 @@ def test_the_pages_in_spanish(world: World, olga: FlaskClient) -> None:
     assert "Tus organizaciones" in page and "Crear una organización" in page
     page = olga.get(f"{ACME}/members", headers=spanish).get_data(as_text=True)
     assert "Miembros" in page
+
+
+# -- the SCIM section
+
+SCIM = f"{ACME}/scim"
+
+
+def test_an_admin_makes_a_token_shown_once_and_revokes_it(world: World, olga: FlaskClient) -> None:
+    page = olga.get(SCIM).get_data(as_text=True)
+    assert "http://127.0.0.1:8000/scim/v2" in page and "No SCIM tokens yet." in page
+    assert f'href="{SCIM}"' in olga.get("/account/orgs/acme").get_data(as_text=True)
+    status, _, body = post(olga, f"{SCIM}/tokens", SCIM, name="Okta")
+    assert status == 200
+    assert "Copy it into the directory now" in body
+    token = body.split('<code id="new-scim-token">')[1].split("</code>")[0]
+    assert token.startswith("fgs_")
+    assert world.services.scim_tokens.authenticate(token).slug.value == "acme"
+    again = olga.get(SCIM).get_data(as_text=True)
+    assert token not in again and "Okta" in again
+    token_id = token.split(".")[1]
+    status, location, _ = post(olga, f"{SCIM}/tokens/{token_id}/revoke", SCIM)
+    assert (status, location) == (303, f"{SCIM}?done=scim-token-revoked")
+    assert "The SCIM token is revoked" in olga.get(location).get_data(as_text=True)
+    status, _, body = post(olga, f"{SCIM}/tokens", SCIM, name="")
+    assert status == 422 and "No SCIM tokens yet." in body
+
+
+def test_a_member_is_not_offered_the_section(world: World, olga: FlaskClient) -> None:
+    bob = browser(world, "bob")
+    world.services.orgs.add_member(AddMember("acme", "bob", ("member",)))
+    assert f'href="{SCIM}"' not in bob.get("/account/orgs/acme").get_data(as_text=True)
+    assert bob.get(SCIM).status_code == 403
+    status, _, _ = post(bob, f"{SCIM}/tokens", "/account/orgs/acme", name="x")
+    assert status == 403
+
+
+def test_the_section_speaks_spanish(olga: FlaskClient) -> None:
+    page = olga.get(SCIM, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Aprovisionamiento (SCIM)" in page and "Crear un token SCIM" in page

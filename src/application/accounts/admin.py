@@ -150,7 +150,15 @@ def change_user(change: AdminChange, *, users: Users, clock: Clock, audit: Audit
     return updated
 
 
-def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) -> None:
+def _audit_change(
+    audit: AuditLog,
+    before: User,
+    after: User,
+    *,
+    actor_id: str | None,
+    reason: str | None = None,
+    org_id: str | None = None,
+) -> None:
     changes = tuple(
         (name, str(old), str(new))
         for name, old, new in (
@@ -161,7 +169,14 @@ def _audit_change(audit: AuditLog, before: User, after: User, *, actor_id: str) 
     )
     if changes:
         audit.record(
-            AuditEvent(Audit.ROLE_CHANGE, user_id=after.id, actor_id=actor_id, changes=changes)
+            AuditEvent(
+                Audit.ROLE_CHANGE,
+                user_id=after.id,
+                actor_id=actor_id,
+                changes=changes,
+                reason=reason,
+                org_id=org_id,
+            )
         )
 
 
@@ -226,6 +241,31 @@ def set_disabled_by_username(
     user = user_named(cmd.username, users)
     updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
     _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
+    return updated
+
+
+@dataclass(frozen=True)
+class DisableAccount:
+    """An account disabled, or enabled again, by what manages it rather than by an admin: an
+    org's directory (``reason`` "scim", ``org_id`` the org)."""
+
+    user_id: str
+    disabled: bool
+    reason: str | None = None
+    org_id: str | None = None
+
+
+def set_disabled_by_id(
+    cmd: DisableAccount, *, users: Users, clock: Clock, audit: AuditLog
+) -> User | None:
+    """The admins' way to disable: one commit that marks the account and ends every session,
+    grant, personal token and Firebase token of it (``User.with_disabled``), and the
+    ``user.disabled`` event; None for an account gone meanwhile."""
+    user = users.get(cmd.user_id)
+    if user is None or user.deleted_at is not None:
+        return None
+    updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
+    _audit_change(audit, user, updated, actor_id=None, reason=cmd.reason, org_id=cmd.org_id)
     return updated
 
 

@@ -72,6 +72,8 @@ EventType = Literal[
     "org.sso_connection_activated",
     "org.sso_connection_deactivated",
     "org.sso_certificate_expiring",
+    "org.scim_token_created",
+    "org.scim_token_revoked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -139,6 +141,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_SSO_CONNECTION_ACTIVATED, "success"): "org.sso_connection_activated",
     (Audit.ORG_SSO_CONNECTION_DEACTIVATED, "success"): "org.sso_connection_deactivated",
     (Audit.ORG_SSO_CERTIFICATE_EXPIRING, "success"): "org.sso_certificate_expiring",
+    (Audit.ORG_SCIM_TOKEN_CREATED, "success"): "org.scim_token_created",
+    (Audit.ORG_SCIM_TOKEN_REVOKED, "success"): "org.scim_token_revoked",
 }
 
 

@@ -69,7 +69,8 @@ def is_personal(text: str) -> bool:
     return text.startswith(PREFIX)
 
 
-def _checked_name(name: object) -> str:
+def checked_token_name(name: object) -> str:
+    """A token's name, trimmed: one line of at most ``NAME_MAX`` characters."""
     if not isinstance(name, str):
         raise InvalidInput.field("name", "Must be a string.", "string_type")
     check_text("name", name)
@@ -132,7 +133,7 @@ class PersonalToken:
         """A new token of ``user`` (scoped to the org ``org_id``, whose member they are) and
         the text to hand over once; every bad field at once."""
         problems: list[FieldError] = []
-        checked_name = checked(lambda: _checked_name(name), problems)
+        checked_name = checked(lambda: checked_token_name(name), problems)
         checked_scopes = checked(lambda: _checked_scopes(scopes), problems)
         lifetime = checked(lambda: _checked_lifetime(expires_in), problems)
         if checked_name is None or checked_scopes is None or lifetime is None:

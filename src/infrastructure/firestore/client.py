@@ -193,6 +193,37 @@ def claim_id(normalized: str) -> str:
     return escaped
 
 
+def delete_if_exists(client: firestore.Client, ref: firestore.DocumentReference) -> bool:
+    """Delete a document that is never changed once made: "it still exists" is the
+    precondition, so of deletes at once exactly one lands (True) and the others fail it at
+    once (False), with no lock and no retry."""
+    try:
+        ref.delete(option=client.write_option(exists=True), **BOUNDED)
+    except (exceptions.FailedPrecondition, exceptions.NotFound):
+        return False
+    return True
+
+
+def newest_first(
+    client: firestore.Client,
+    collection: str,
+    owner: tuple[str, str],
+    before: tuple[Any, str] | None,
+    limit: int,
+) -> list[tuple[str, dict[str, Any]]]:
+    """Up to ``limit`` documents whose field ``owner[0]`` is ``owner[1]``, newest first by
+    (``created_at``, id), after the position ``before``: the composite index (the field,
+    ``created_at`` descending) serves it."""
+    query = Select(
+        collection,
+        (owner,),
+        order_by=(("created_at", True), ("__name__", True)),
+        start_after=before or (),
+        limit=limit,
+    )
+    return run_query(client, query)
+
+
 def delete_in_batches(client: firestore.Client, query: firestore.Query, batch_size: int) -> None:
     """Delete what ``query`` finds, ``batch_size`` documents per commit, until nothing is left.
 

@@ -23,6 +23,7 @@ from interfaces.http.routes.orgs import clients as org_clients
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
+from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
 from interfaces.http.routes.sso import connections as sso_connections
 from interfaces.http.routes.sso import discovery as sso_discovery
@@ -87,6 +88,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         sso_connections.bp,
         sso_discovery.bp,
         sso_setup_links.bp,
+        scim_tokens.bp,
     ):
         app.register_blueprint(blueprint)
     if config.compat_routes:

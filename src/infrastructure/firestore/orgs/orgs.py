@@ -112,6 +112,11 @@ def _live(data: dict[str, Any] | None) -> bool:
     return data is not None and data.get("deleted_at") is None
 
 
+def live_org(org_id: str, data: dict[str, Any] | None) -> Org | None:
+    """The org of a document as read; None when absent or deleted (a tombstone)."""
+    return org_from_doc(org_id, data) if data is not None and _live(data) else None
+
+
 def _gone() -> NotFound:
     return NotFound("No such organization.", code="org_not_found")
 
@@ -178,8 +183,7 @@ class FirestoreOrgRepository:
     def get(self, org_id: str) -> Org | None:
         if not is_id(org_id):
             return None  # no org has it (and Firestore refuses some such names outright)
-        data = read_document(self._client, self._orgs.document(org_id))
-        return org_from_doc(org_id, data) if data is not None and _live(data) else None
+        return live_org(org_id, read_document(self._client, self._orgs.document(org_id)))
 
     def find(self, id_or_slug: str) -> Org | None:
         if not is_slug_shaped(id_or_slug):

@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud import firestore
 
 from domain.signin.personal_tokens import PersonalToken
-from infrastructure.firestore.client import BOUNDED, delete_in_batches, read_document, run_query
+from infrastructure.firestore.client import (
+    BOUNDED,
+    delete_if_exists,
+    delete_in_batches,
+    newest_first,
+    read_document,
+)
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.rest_reads import Select
 
 PERSONAL_TOKENS = "personal_tokens"
 
@@ -60,26 +64,11 @@ class FirestorePersonalTokens:
     def list_page(
         self, user_id: str, before: tuple[datetime, str] | None, limit: int
     ) -> list[PersonalToken]:
-        # Composite index (firestore.indexes.json): user_id + created_at desc + __name__ desc.
-        query = Select(
-            PERSONAL_TOKENS,
-            (("user_id", user_id),),
-            order_by=(("created_at", True), ("__name__", True)),
-            start_after=before or (),
-            limit=limit,
-        )
-        return [token_from_doc(token_id, data) for token_id, data in run_query(self._client, query)]
+        rows = newest_first(self._client, PERSONAL_TOKENS, ("user_id", user_id), before, limit)
+        return [token_from_doc(token_id, data) for token_id, data in rows]
 
     def remove(self, token_id: str) -> bool:
-        # A token is never changed once made, so "it still exists" is the precondition: of
-        # deletes at once exactly one lands, the others fail it at once (no lock, no retry).
-        try:
-            self._tokens.document(token_id).delete(
-                option=self._client.write_option(exists=True), **BOUNDED
-            )
-        except (FailedPrecondition, NotFound):
-            return False
-        return True
+        return delete_if_exists(self._client, self._tokens.document(token_id))
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         query = self._tokens.where(filter=firestore.FieldFilter("user_id", "==", user_id))

@@ -1,6 +1,6 @@
 """An organization's page (docs/pages.md, "Organizations"), in sections each at its own
-address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on
-and events.
+address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on,
+SCIM and events.
 Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
 browser's navigation to /orgs/{slug}, the API's address of the org, is sent here
 (docs/decisions/0377-the-org-page-s-address.md).
@@ -22,7 +22,8 @@ from application.orgs.domains import OrgDomainRequest
 from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
-from application.pagination import DEFAULT_LIMIT
+from application.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
 from application.sso.connections import ConnectionRequest
 from application.sso.setup import MakeSetupLink
 from domain.errors import InvalidInput
@@ -30,6 +31,7 @@ from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import header, signed_in
+from interfaces.web.browser import config
 from interfaces.web.errors import prefers_html
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, see_other
@@ -74,6 +76,11 @@ def _sso(actor: Actor, org: str) -> dict[str, object]:
     return {"connections": services().sso_connections.list(request_of), "setup_links": links}
 
 
+def _scim(actor: Actor, org: str) -> dict[str, object]:
+    tokens = services().scim_tokens.list(ListScimTokens(actor, org, MAX_LIMIT)).items
+    return {"scim_tokens": tokens, "scim_url": config().public_url.rstrip("/") + "/scim/v2"}
+
+
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
     return {"events": services().orgs.events(query), "cursor": _cursor()}
@@ -101,6 +108,9 @@ MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
 INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
 DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
 SSO = OrgSection("sso", "orgs/org_sso.html", _sso)
+
+
+SCIM = OrgSection("scim", "orgs/org_scim.html", _scim)
 EVENTS = OrgSection("events", "orgs/org_events.html", _events)
 
 View = Callable[..., Response]
@@ -125,7 +135,7 @@ def _show(section: OrgSection) -> None:
     bp.get(rule)(signed_in(show))
 
 
-for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, SSO, EVENTS):
+for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, SSO, SCIM, EVENTS):
     _show(_section)
 
 
@@ -279,6 +289,27 @@ def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> 
     changes = {"status": status}
     services().sso_connections.update(ConnectionRequest(actor, org, connection_id, changes))
     return done("connection-" + status, SSO, org)
+
+
+# -- SCIM tokens
+
+
+@bp.post("/account/orgs/<org>/scim/tokens")
+@signed_in
+@org_form("scim-token", SCIM)
+def create_scim_token(actor: Actor, org: str) -> Response:
+    created = services().scim_tokens.create(CreateScimToken(actor, org, field("name")))
+    # Shown in this answer only: the page never shows the token again.
+    html = translated.render(SCIM.template, form={}, created=created, **SCIM.shown(actor, org))
+    return Response(html, headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/account/orgs/<org>/scim/tokens/<token_id>/revoke")
+@signed_in
+@org_form("scim-tokens", SCIM)
+def revoke_scim_token(actor: Actor, org: str, token_id: str) -> Response:
+    services().scim_tokens.revoke(RevokeScimToken(actor, org, token_id))
+    return done("scim-token-revoked", SCIM, org)
 
 
 # -- /orgs/{slug} in a browser

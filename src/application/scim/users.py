@@ -1,0 +1,332 @@
+"""An org's directory provisions its people over SCIM: a new user becomes a firegate account
+(or joins one that proved the address) with a membership in the org; the directory reads,
+searches, replaces and deletes them (docs/reference/scim.md, "Users";
+docs/decisions/0404-who-a-scim-user-is.md).
+
+The org is the one the directory's token opened (``ScimTokens``): every command names it,
+and a record of another org is not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from application.accounts.accounts import UserRepository
+from application.accounts.admin import DisableAccount
+from application.federation.linking import username_candidates
+from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.ports import OrgRepository
+from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.scim.ports import KEYS_MAX, OrgRecords, ScimUsers
+from domain.accounts.users import Email, User
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.ids import new_id
+from domain.orgs.orgs import Org, OrgRole
+from domain.scim.users import (
+    ScimEmail,
+    ScimUser,
+    checked_user_name,
+    no_such_user,
+    version_mismatch,
+)
+
+VIA = "scim"  # the ``reason`` of the events provisioning causes
+T = TypeVar("T")
+SCAN_MAX = 2000  # the records a filter no key narrows may go through; past it, 400 tooMany
+
+
+@dataclass(frozen=True)
+class UserFields:
+    """What the directory sent of a user (its SCIM model checked it)."""
+
+    user_name: object
+    active: bool = True
+    emails: tuple[ScimEmail, ...] = ()
+    external_id: str | None = None
+    display_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    document: str = "{}"  # the resource as sent, as JSON text
+
+
+@dataclass(frozen=True)
+class ProvisionUser:
+    org: Org
+    fields: UserFields
+
+
+@dataclass(frozen=True)
+class ScimUserRef:
+    org: Org
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ReplaceUser:
+    org: Org
+    user_id: str
+    fields: UserFields
+    expected_version: int  # the version the change was made on
+
+
+@dataclass(frozen=True)
+class RemoveUser:
+    org: Org
+    user_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Search(Generic[T]):
+    """A search of an org's users or groups."""
+
+    org: Org
+    start: int  # 1-based (SCIM's ``startIndex``)
+    count: int
+    # The keys whose records hold every match (None: no key narrows the filter, or none)
+    keys: tuple[str, ...] | None = None
+    # The filter itself, checked on each record the keys found; None: no filter
+    matches: Callable[[T], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    total: int
+    items: list[T]
+
+
+@dataclass(frozen=True)
+class ProvisioningTools:
+    """What provisioning uses besides the records: the accounts, the org's memberships and
+    verified domains, and the admins' way to disable an account."""
+
+    users: UserRepository
+    orgs: OrgRepository
+    domains: OrgDomains
+    clock: Clock
+    audit: AuditLog
+    disable: Callable[[DisableAccount], User | None]
+
+
+def _record(
+    org: Org, user_id: str, fields: UserFields, *, managed: bool, tools: ProvisioningTools
+) -> ScimUser:
+    now = tools.clock.now()
+    return ScimUser(
+        org_id=org.id,
+        user_id=user_id,
+        user_name=checked_user_name(fields.user_name),
+        active=fields.active,
+        managed=managed,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        emails=fields.emails,
+        external_id=fields.external_id,
+        display_name=fields.display_name,
+        document=fields.document,
+    )
+
+
+def _address(record: ScimUser) -> Email | None:
+    text = record.address
+    if text is None:
+        return None
+    try:
+        return Email(text)
+    except InvalidInput:
+        raise InvalidInput.field("emails", "Not a valid address.", "invalid_email") from None
+
+
+def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
+    return (
+        email is not None
+        and org_for_domain(email.value.rpartition("@")[2], domains=domains) == org.id
+    )
+
+
+def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
+    """A new SCIM user of the org: the account that proved its address (on one of the org's
+    verified domains) joins the org; else a new account, its address proven on those
+    domains, its username derived from ``userName`` (§3's rules), no password. The
+    ``userName`` is claimed first, so of directories creating one at once a single one goes
+    on (409 ``user_name_taken`` for the others); what fails after it is undone."""
+    org, fields = cmd.org, cmd.fields
+    draft = _record(org, "pending", fields, managed=False, tools=tools)
+    email = _address(draft)
+    proven = _proven_on(org, email, tools.domains)
+    holder = tools.users.find_by_login(email.normalized) if email is not None else None
+    if holder is not None and not (proven and holder.email_verified):
+        raise Conflict(
+            "An account holds this address, and nothing proves it is this person's.",
+            code="email_taken",
+        )
+    record = replace(
+        draft, user_id=holder.id if holder else new_id(), managed=holder is None and proven
+    )
+    records.claim(record)
+    try:
+        if holder is None:
+            _make_account(record, email, proven, fields, tools)
+        if record.active or record.managed:
+            _join(org, record.user_id, tools)
+        if not record.active:
+            _deactivate(org, record, tools)
+    except BaseException:
+        records.remove(org.id, record.user_id)
+        raise
+    return record
+
+
+def _make_account(
+    record: ScimUser,
+    email: Email | None,
+    proven: bool,
+    fields: UserFields,
+    tools: ProvisioningTools,
+) -> None:
+    preferred = record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
+    name = fields.given_name or fields.display_name
+    for username in username_candidates(preferred, email.value if email else None):
+        user = User.register(
+            id=record.user_id,
+            username=username,
+            email=email,
+            password_hash=None,
+            now=record.created_at,
+            name=(name or "")[:100].strip() or None,
+            last_name=(fields.family_name or "")[:100].strip() or None,
+            email_verified=proven,
+        )
+        try:
+            tools.users.add(user)
+        except Conflict as exc:
+            if exc.code != "username_taken":
+                raise
+            continue
+        tools.audit.record(
+            AuditEvent(Audit.USER_CREATED, user_id=user.id, reason=VIA, org_id=record.org_id)
+        )
+        return
+    raise Conflict("No free username could be derived; try again.", code="username_unavailable")
+
+
+def _join(org: Org, user_id: str, tools: ProvisioningTools) -> None:
+    if tools.orgs.membership(org.id, user_id) is not None:
+        return
+    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA)
+    staged = tools.audit.stage([event])
+    try:
+        tools.orgs.add_member(org.id, user_id, (OrgRole.MEMBER.value,), tools.clock.now(), staged)
+    except Conflict as exc:
+        if exc.code != "already_member":
+            raise
+        return
+    tools.audit.committed(staged)
+
+
+def get_user(cmd: ScimUserRef, *, records: ScimUsers) -> ScimUser:
+    found = records.get(cmd.org.id, cmd.user_id)
+    if found is None:
+        raise no_such_user()
+    return found
+
+
+def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
+    """The record as the directory now describes it, at the version it was read at (409
+    ``version_mismatch`` when changed since). The account keeps its username and address:
+    they were derived once, at provisioning."""
+    current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
+    if current.version != cmd.expected_version:
+        raise version_mismatch()
+    fields = cmd.fields
+    changed = replace(
+        current,
+        user_name=checked_user_name(fields.user_name),
+        active=fields.active,
+        emails=fields.emails,
+        external_id=fields.external_id,
+        display_name=fields.display_name,
+        document=fields.document,
+        updated_at=tools.clock.now(),
+        version=current.version + 1,
+    )
+    if current.active and not changed.active:
+        _deactivate(cmd.org, current, tools)
+    elif changed.active and not current.active:
+        _reactivate(cmd.org, current, tools)
+    return records.replace(changed, current.version)
+
+
+def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """Deprovisioning: an account the org manages is disabled, which ends its sessions,
+    grants, personal tokens and Firebase access in one commit (its next request fails); one
+    it does not manage only leaves the org. Made before the record changes: a directory
+    that retries after a failure deprovisions again."""
+    if record.managed:
+        tools.disable(DisableAccount(record.user_id, True, VIA, org.id))
+    else:
+        _leave(org, record.user_id, tools)
+
+
+def _reactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """An account the org manages is enabled again (none of its old sessions comes back);
+    one it does not manage joins the org again."""
+    if record.managed:
+        tools.disable(DisableAccount(record.user_id, False, VIA, org.id))
+    else:
+        _join(org, record.user_id, tools)
+
+
+def remove_user(cmd: RemoveUser, *, records: ScimUsers, tools: ProvisioningTools) -> None:
+    """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
+    account the org manages disabled first, then the record gone."""
+    current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
+    if cmd.expected_version is not None and current.version != cmd.expected_version:
+        raise version_mismatch()
+    if current.managed:
+        tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id))
+    _leave(cmd.org, cmd.user_id, tools)
+    if not records.remove(cmd.org.id, cmd.user_id, current.version):
+        raise no_such_user()
+
+
+def _leave(org: Org, user_id: str, tools: ProvisioningTools) -> None:
+    event = AuditEvent(Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA)
+    staged = tools.audit.stage([event])
+    try:
+        tools.orgs.remove_member(org.id, user_id, tools.clock.now(), staged)
+    except NotFound:
+        return  # not a member (any more)
+    tools.audit.committed(staged)
+
+
+def search_records(cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
+    """A page of the org's users (or groups) that match: without a filter, the page at
+    ``start`` in id order; with one, the records its keys find (one indexed query), each
+    checked against the filter. A filter no key narrows goes through at most SCAN_MAX
+    records (400 ``too_many`` past them)."""
+    offset, count = max(cmd.start, 1) - 1, max(cmd.count, 0)
+    if cmd.matches is None:
+        return Found(records.count(cmd.org.id), records.page(cmd.org.id, offset, count))
+    if cmd.keys is not None and len(cmd.keys) <= KEYS_MAX:
+        found = records.matching(cmd.org.id, cmd.keys, SCAN_MAX + 1) if cmd.keys else []
+    else:
+        found = records.page(cmd.org.id, 0, SCAN_MAX + 1)
+    if len(found) > SCAN_MAX:
+        raise InvalidInput.field(
+            "filter", f"This filter would go through over {SCAN_MAX} users: narrow it.", "too_many"
+        )
+    matching = [user for user in found if cmd.matches(user)]
+    return Found(len(matching), matching[offset : offset + count])
+
+
+@dataclass(frozen=True)
+class ScimUserServices:
+    provision: Callable[[ProvisionUser], ScimUser]
+    get: Callable[[ScimUserRef], ScimUser]
+    replace: Callable[[ReplaceUser], ScimUser]
+    remove: Callable[[RemoveUser], None]
+    search: Callable[[Search[ScimUser]], Found[ScimUser]]

@@ -1,0 +1,138 @@
+"""A person as an org's directory provisions them over SCIM (docs/reference/scim.md, "Users").
+
+A SCIM user is a firegate account with a membership in the org, and this record: the
+directory's ``userName`` (kept as it was sent, unique in the org whatever its case), the
+attributes it sent, ``active``, and whether the org manages the account (it made it, on one
+of its verified domains), which decides what deprovisioning ends. Its SCIM ``id`` is the
+account's id; ``version`` counts its changes (the ETag).
+
+Each record carries its **keys**: the strings a filter's indexed query looks up (one
+``array_contains_any`` on them), for the attributes a directory filters on
+(docs/decisions/0403-scim-filters-by-keys.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import Conflict, InvalidInput, NotFound
+
+USER_NAME_MAX = 256
+GRAM_MAX = 3  # the longest substring kept as a key: ``co``/``sw`` look up its first three
+# The attributes a filter's keys serve, by their SCIM names
+USER_NAME, EMAILS, EXTERNAL_ID, DISPLAY_NAME, ACTIVE = (
+    "userName",
+    "emails",
+    "externalId",
+    "displayName",
+    "active",
+)
+CASE_EXACT = frozenset({EXTERNAL_ID})  # compared as sent; the others whatever their case
+
+
+def folded(attribute: str, value: str) -> str:
+    """How a value of ``attribute`` is compared: as sent for a case-exact one, else folded."""
+    return value if attribute in CASE_EXACT else value.casefold()
+
+
+def equal_key(attribute: str, value: str | bool) -> str:
+    """The key of ``attribute eq value``."""
+    text = ("true" if value else "false") if isinstance(value, bool) else folded(attribute, value)
+    return f"{attribute}={text}"
+
+
+def gram_key(attribute: str, text: str) -> str:
+    """The key of the records whose ``attribute`` holds ``text`` (1 to GRAM_MAX characters)."""
+    return f"{attribute}~{folded(attribute, text)}"
+
+
+def present_key(attribute: str) -> str:
+    """The key of ``attribute pr``."""
+    return f"{attribute}?"
+
+
+def _grams(attribute: str, value: str) -> set[str]:
+    text = folded(attribute, value)
+    return {
+        gram_key(attribute, text[i : i + size])
+        for size in range(1, GRAM_MAX + 1)
+        for i in range(len(text) - size + 1)
+    }
+
+
+@dataclass(frozen=True)
+class ScimEmail:
+    value: str
+    type: str | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class ScimUser:
+    org_id: str
+    user_id: str  # the account's id: the SCIM ``id``
+    user_name: str
+    active: bool
+    managed: bool  # the org made the account, on one of its verified domains
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    emails: tuple[ScimEmail, ...] = ()
+    external_id: str | None = None
+    display_name: str | None = None
+    # The SCIM resource as the directory last sent it, as JSON text: what a GET answers,
+    # besides ``id`` and ``meta`` (the adapter's to read; firegate's rules use the fields)
+    document: str = "{}"
+
+    @property
+    def user_name_key(self) -> str:
+        return folded(USER_NAME, self.user_name)
+
+    @property
+    def address(self) -> str | None:
+        """The address the account takes: the primary one, else the first, else the
+        ``userName`` when it is an address (Okta and Entra ID send one)."""
+        primary = next((e.value for e in self.emails if e.primary), None)
+        first = self.emails[0].value if self.emails else None
+        return primary or first or (self.user_name if "@" in self.user_name else None)
+
+    def keys(self) -> list[str]:
+        """Every key a filter may look this record up by."""
+        keys = {equal_key(USER_NAME, self.user_name), equal_key(ACTIVE, self.active)}
+        keys |= _grams(USER_NAME, self.user_name)
+        for attribute, value in (
+            (EXTERNAL_ID, self.external_id),
+            (DISPLAY_NAME, self.display_name),
+        ):
+            if value:
+                keys |= {present_key(attribute), equal_key(attribute, value)}
+                keys |= _grams(attribute, value)
+        for email in self.emails:
+            keys |= {present_key(EMAILS), equal_key(EMAILS, email.value)}
+            keys |= _grams(EMAILS, email.value)
+        return sorted(keys)
+
+
+def checked_user_name(value: object) -> str:
+    """``userName`` as the directory sent it: a non-blank string of at most USER_NAME_MAX."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput.field("userName", "A userName is required.", "user_name_required")
+    if len(value) > USER_NAME_MAX:
+        raise InvalidInput.field(
+            "userName", f"At most {USER_NAME_MAX} characters.", "string_too_long"
+        )
+    return value
+
+
+def user_name_taken() -> Conflict:
+    return Conflict("Another user of this organization has this userName.", code="user_name_taken")
+
+
+def no_such_user() -> NotFound:
+    return NotFound("No such user in this organization.", code="scim_user_not_found")
+
+
+def version_mismatch() -> Conflict:
+    """The version a change was made on (an ETag the directory sent) is no longer current."""
+    return Conflict("The user was changed meanwhile.", code="version_mismatch")

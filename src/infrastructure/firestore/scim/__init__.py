@@ -1,0 +1,1 @@
+"""SCIM provisioning's Firestore repositories (docs/reference/scim.md)."""

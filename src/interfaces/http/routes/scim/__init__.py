@@ -1,0 +1,1 @@
+"""SCIM provisioning's JSON API: an org's SCIM tokens (docs/reference/scim.md)."""

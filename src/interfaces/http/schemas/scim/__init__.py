@@ -1,0 +1,1 @@
+"""The shapes of SCIM provisioning's JSON API (docs/reference/scim.md)."""

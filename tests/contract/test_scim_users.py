@@ -1,0 +1,140 @@
+"""The ScimUsers port against the fake and Firestore (the emulator): the userName claimed
+whatever its case under 30 claims at once, replaced at a version (moving its claim), removed,
+paged, counted and looked up by its keys (docs/reference/scim.md, "Users")."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from threading import Barrier
+from typing import Any
+
+import pytest
+
+from application.scim.ports import ScimUsers
+from domain.errors import Conflict
+from domain.ids import new_id
+from domain.scim.users import EMAILS, USER_NAME, ScimEmail, ScimUser, equal_key, gram_key
+from tests.fakes.scim import FakeScimUsers
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 11, 26, 3, 0, 0, 123000, tzinfo=UTC)
+PARALLEL = 30
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def records(request: pytest.FixtureRequest) -> ScimUsers:
+    if request.param == "fake":
+        return FakeScimUsers()
+    from infrastructure.firestore.scim.users import FirestoreScimUsers
+
+    client: Any = request.getfixturevalue("firestore")
+    return FirestoreScimUsers(client)
+
+
+def record(user_name: str, org_id: str = "org1", **fields: Any) -> ScimUser:
+    return ScimUser(
+        org_id=org_id,
+        user_id=new_id(),
+        user_name=user_name,
+        active=True,
+        managed=True,
+        created_at=NOW,
+        updated_at=NOW,
+        version=1,
+        **fields,
+    )
+
+
+def test_a_record_round_trips(records: ScimUsers) -> None:
+    made = record(
+        "Bjensen@example.com",
+        emails=(ScimEmail("bjensen@example.com", "work", True), ScimEmail("b@home.example")),
+        external_id="00u1",
+        display_name="Babs",
+        document='{"title":"Tour Guide"}',
+    )
+    records.claim(made)
+    assert records.get("org1", made.user_id) == made
+    assert records.get("org2", made.user_id) is None
+    with pytest.raises(Conflict) as again:
+        records.claim(replace(made, user_name="other"))
+    assert again.value.code == "already_provisioned"
+
+
+def test_of_thirty_claims_of_one_name_in_any_case_one_wins(records: ScimUsers) -> None:
+    barrier = Barrier(PARALLEL)
+
+    def claim(n: int) -> str:
+        barrier.wait()
+        try:
+            records.claim(record("kim" if n % 2 else "KIM"))
+        except Conflict as exc:
+            return exc.code
+        return "claimed"
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        results = list(pool.map(claim, range(PARALLEL)))
+    assert results.count("claimed") == 1
+    assert set(results) == {"claimed", "user_name_taken"}
+    assert records.count("org1") == 1
+    records.claim(record("kim", org_id="org2"))  # another org's directory may use it
+
+
+def test_a_replacement_is_at_a_version_and_moves_the_claim(records: ScimUsers) -> None:
+    made = record("lee")
+    records.claim(made)
+    records.claim(record("kai"))
+    renamed = replace(made, user_name="Lee2", version=2)
+    assert records.replace(renamed, 1) == renamed
+    with pytest.raises(Conflict) as stale:
+        records.replace(replace(renamed, version=3), 1)
+    assert stale.value.code == "version_mismatch"
+    with pytest.raises(Conflict) as taken:
+        records.replace(replace(renamed, user_name="KAI", version=3), 2)
+    assert taken.value.code == "user_name_taken"
+    records.claim(record("lee"))  # the old name was released
+    with pytest.raises(Conflict):
+        records.claim(record("lee2"))
+
+
+def test_removal_releases_the_name_at_a_version(records: ScimUsers) -> None:
+    made = record("dee")
+    records.claim(made)
+    with pytest.raises(Conflict):
+        records.remove("org1", made.user_id, 2)
+    assert records.remove("org1", made.user_id, 1)
+    assert not records.remove("org1", made.user_id)
+    assert records.get("org1", made.user_id) is None
+    records.claim(record("DEE"))
+
+
+def test_pages_counts_and_keys(records: ScimUsers) -> None:
+    made = [
+        record(f"user{n}", emails=(ScimEmail(f"u{n}@example.org"),) if n % 2 else ())
+        for n in range(5)
+    ]
+    for r in (*made, record("elsewhere", org_id="org2")):
+        records.claim(r)
+    in_order = sorted(made, key=lambda r: r.user_id)
+    assert records.count("org1") == 5
+    assert records.page("org1", 0, 10) == in_order
+    assert records.page("org1", 3, 10) == in_order[3:]
+    assert records.page("org1", 1, 2) == in_order[1:3]
+    assert records.page("org1", 0, 0) == []
+    by_key = records.matching("org1", [equal_key(USER_NAME, "USER3"), gram_key(EMAILS, "u1@")], 10)
+    assert by_key == sorted([made[1], made[3]], key=lambda r: r.user_id)
+    assert records.matching("org1", [gram_key(USER_NAME, "use")], 2) == in_order[:2]
+
+
+def test_the_orgs_purge_removes_its_records_and_claims(records: ScimUsers) -> None:
+    for n in range(3):
+        records.claim(record(f"p{n}"))
+    theirs = record("p0", org_id="org2")
+    records.claim(theirs)
+    records.delete_owned_by_org("org1", 2)
+    records.delete_owned_by_org("org1", 2)
+    assert records.count("org1") == 0
+    assert records.page("org2", 0, 10) == [theirs]
+    records.claim(record("P0"))

@@ -1,0 +1,55 @@
+"""An org with a SCIM token, made over HTTP the way its admin makes one, for the SCIM tests
+(docs/reference/scim.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask.testing import FlaskClient
+
+from tests.support.api import bearer, login, register
+
+SCIM_JSON = "application/scim+json"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+@dataclass(frozen=True)
+class Directory:
+    """An org's admin (``alice``) and the SCIM token its directory holds."""
+
+    org_id: str
+    admin: dict[str, str]
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+def directory(client: FlaskClient, slug: str = "acme", admin: str = "alice") -> Directory:
+    register(client, admin)
+    auth = bearer(login(client, admin))
+    made = client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=auth)
+    assert made.status_code == 201, made.get_json()
+    org_id: str = made.get_json()["id"]
+    token = client.post(f"/orgs/{slug}/scim/tokens", json={"name": "Okta"}, headers=auth)
+    assert token.status_code == 201, token.get_json()
+    return Directory(org_id, auth, token.get_json()["token"])
+
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def user_body(user_name: str, email: str | None = None, **extra: object) -> dict[str, object]:
+    """A SCIM User as a directory creates one: the address also its work e-mail."""
+    address = email or (user_name if "@" in user_name else None)
+    body: dict[str, object] = {"schemas": [USER], "userName": user_name, "active": True}
+    if address:
+        body["emails"] = [{"value": address, "type": "work", "primary": True}]
+    return {**body, **extra}
+
+
+def patch_body(*operations: dict[str, object]) -> dict[str, object]:
+    return {"schemas": [PATCH_OP], "Operations": list(operations)}
