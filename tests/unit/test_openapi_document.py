@@ -169,3 +169,19 @@ def test_a_passkey_id_that_names_another_resource_gets_a_documented_status(
     answer = client.delete(f"/auth/passkeys/{name}", headers=bearer(token))
     documented = document["paths"]["/auth/passkeys/{passkey_id}"]["delete"]["responses"]
     assert str(answer.status_code) in documented, answer.status_code
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"connection": "k3v9q2m8x1p0a7d4s6f5"}, True),
+        ({"kind": "saml", "name": "Okta"}, True),
+        ({"connection": "", "kind": "oidc"}, False),  # both: the 422 connection_or_kind
+        ({"name": "Okta"}, False),  # neither
+    ],
+)
+def test_a_setup_link_is_documented_to_name_a_connection_or_a_kind(
+    document: dict[str, Any], body: dict[str, Any], valid: bool
+) -> None:
+    schema = {**component(document, "SetupLinkCreate"), "components": document["components"]}
+    assert jsonschema_rs.is_valid(schema, body) == valid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.sso.setup import OpenSetupLink
 from domain.sso.connections import NAME_MAX
@@ -14,6 +14,14 @@ from interfaces.http.schemas.sso.connections import Kind
 
 class SetupLinkCreate(Strict):
     """The connection to set up (a draft or switched off), or the kind of a new one."""
+
+    # Exactly one of the two, as the use case checks (422 connection_or_kind), stated in the
+    # document so that clients (and the fuzzer) know it.
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"oneOf": [{"required": ["connection"]}, {"required": ["kind"]}]},
+    )
 
     connection: str | None = Field(
         default=None,
