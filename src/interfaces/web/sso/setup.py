@@ -27,6 +27,8 @@ EXPIRY_WARNING_DAYS = 30  # a certificate this close to its end is flagged (and 
 # The page's inputs, by the API field a refusal names.
 RENAMED = {
     "saml.metadata_xml": "metadata_xml",
+    "saml.metadata_url": "metadata_url",
+    "saml": "metadata_url",
     "saml.entity_id": "metadata_xml",
     "saml.sso_url": "metadata_xml",
     "saml.certificates": "metadata_xml",
@@ -110,8 +112,12 @@ def _changes(connection: Connection) -> dict[str, object]:
         xml = request.form.get("metadata_xml", "")
         if len(xml) > METADATA_MAX:
             raise InvalidInput.field("metadata_xml", "Too long.", "string_too_long")
-        if xml.strip():
-            changes["saml"] = {"metadata_xml": xml}
+        url = field("metadata_url", required=False).strip()
+        given = {"metadata_xml": xml} if xml.strip() else {}
+        if url:
+            given["metadata_url"] = url  # fetched now, once
+        if given:
+            changes["saml"] = given
     else:
         typed = {
             name: field(name, required=False).strip()
