@@ -12,12 +12,14 @@ from urllib.parse import urlencode
 
 from flask import Response, redirect, request
 
+from application.sso.oidc import StartOidc
 from application.sso.setup import SETUP_PATH, SetupRequest, SetupView
 from application.sso.signin import StartSaml
 from domain.errors import InvalidInput
 from domain.sso.connections import Connection, ConnectionKind
 from interfaces.shared.services import services
 from interfaces.web import browser
+from interfaces.web.federation.upstream import leave
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, page
 
@@ -161,6 +163,10 @@ def test_setup() -> Response:
     to this site only, redirects included."""
     token = request.args.get("token", "")
     connection_id = token.partition(".")[0]
+    if services().sso_setup.open(SetupRequest(token)).connection.kind is ConnectionKind.OIDC:
+        return leave(
+            services().oidc_signin.start(StartOidc(connection_id, back_to(token), trial_link=token))
+        )
     departure = services().saml_signin.start(
         StartSaml(connection_id, back_to(token), trial_link=token)
     )
