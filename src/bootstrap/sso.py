@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
-from application.events.webhooks.ports import Scheduler
+from application.events.webhooks.ports import DocumentGetter, HostResolver, Scheduler
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.orgs.ports import OrgRepository
@@ -22,6 +22,7 @@ from application.sso.arrival import SsoAccounts, SsoPolicy
 from application.sso.connections import (
     ConnectionServices,
     ConnectionTools,
+    MetadataDownloads,
     create_connection,
     delete_connection,
     get_connection,
@@ -72,6 +73,8 @@ class SsoAdapters:
     saml_metadata: SamlMetadata  # reads an IdP's metadata
     saml: SamlServiceProvider  # firegate as the service provider of each SAML connection
     spent: SpentAssertions  # the SAML assertions used
+    metadata_getter: DocumentGetter  # fetches an IdP's metadata as a webhook is sent
+    metadata_resolver: HostResolver  # whose addresses must be public, as a webhook's
 
 
 def service_provider(settings: Settings) -> SamlServiceProvider:
@@ -90,6 +93,7 @@ def _secret(key: SecretStr | None) -> str | None:
 
 
 def build(settings: Settings, client: Client) -> SsoAdapters:
+    from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
     from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
     from infrastructure.firestore.sso.connections import FirestoreConnections
     from infrastructure.sso.saml_metadata import Pysaml2Metadata
@@ -99,6 +103,8 @@ def build(settings: Settings, client: Client) -> SsoAdapters:
         saml_metadata=Pysaml2Metadata(),
         saml=service_provider(settings),
         spent=FirestoreSpentAssertions(client),
+        metadata_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        metadata_resolver=SocketHostResolver(),
     )
 
 
@@ -113,7 +119,7 @@ def bind_connections(
     """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
     the connections' own addresses are under PUBLIC_URL."""
     connections, audit = own.connections, platform.audit
-    tools = _tools(own, box, platform)
+    tools = _tools(own, settings, box, platform)
     return ConnectionServices(
         create=partial(
             create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
@@ -128,8 +134,19 @@ def bind_connections(
     )
 
 
-def _tools(own: SsoAdapters, box: SecretBox, platform: Platform) -> ConnectionTools:
-    return ConnectionTools(metadata=own.saml_metadata, box=box, clock=platform.clock)
+def _tools(
+    own: SsoAdapters, settings: Settings, box: SecretBox, platform: Platform
+) -> ConnectionTools:
+    """An IdP's metadata URL is fetched under the webhooks' rules: a public address only,
+    except in the local profile, whose IdPs run on this machine."""
+    downloads = MetadataDownloads(
+        getter=own.metadata_getter,
+        resolver=own.metadata_resolver,
+        local=settings.service.app_profile == "local",
+    )
+    return ConnectionTools(
+        metadata=own.saml_metadata, box=box, clock=platform.clock, downloads=downloads
+    )
 
 
 def bind_setup_links(
@@ -143,7 +160,7 @@ def bind_setup_links(
     """The connections' other door: a link the org's admins hand the customer's IT admin,
     under PUBLIC_URL; what is done through it goes through the connections' own checks."""
     connections, audit, clock = own.connections, platform.audit, platform.clock
-    tools, public_url = _tools(own, box, platform), settings.service.public_url
+    tools, public_url = _tools(own, settings, box, platform), settings.service.public_url
     return SetupLinkServices(
         make=partial(
             make_setup_link,

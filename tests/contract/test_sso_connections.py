@@ -56,6 +56,7 @@ def test_a_configured_connection_round_trips(connections: Connections) -> None:
             "https://idp/sso",
             (IdpCertificate("MIIB", NOW + timedelta(days=9)),),
             True,
+            "https://idp/app/metadata",
         ),
         mapping=AttributeMapping("mail", "gn", "sn", "groups", {"IT / Ops.": ("admin", "member")}),
     )

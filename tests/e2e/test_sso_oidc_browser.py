@@ -5,7 +5,8 @@ org's IdP, the person's part in Chromium: a person on the verified domain gets a
 a membership with the roles their groups map to, and the same account the next time; an
 address on another domain joins nobody; a forged return is refused; thirty first sign-ins of
 one person at once (through a stand-in IdP, tests/support/oidc_idp.py) make one account, one
-link and one membership."""
+link and one membership; the setup page's test sign-in shows the IdP's answer and makes
+nothing."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from infrastructure.firestore.federation.identities import FirestoreIdentityRepo
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
 from tests.support.api import bearer
-from tests.support.browser import own_context, page, shared_page
+from tests.support.browser import own_context, page, shared_page, violations
 from tests.support.dns_server import dns_server
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
 from tests.support.races import RACERS
@@ -217,3 +218,39 @@ def test_thirty_first_sign_ins_of_one_person_at_once_make_one_account(
     assert roles(firestore_client, corp, rae) == ("admin",)
     members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
     assert [m["user_id"] for m in members.json()["items"]].count(rae.id) == 1
+
+
+def test_the_setup_pages_test_sign_in_shows_the_answer_and_makes_nothing(
+    corp: Corp, page: Page, firestore_client: Any
+) -> None:
+    """The IT admin's test sign-in through oidc-provider, in Chromium, while the connection is
+    switched off: the page of what a sign-in would do, axe-clean; no account, no link, no
+    membership. The connection is switched on again after (the link is spent then)."""
+    path = f"{corp.url}/orgs/corp/connections/{corp.cid}"
+    off = requests.patch(path, json={"status": "inactive"}, headers=corp.owner, timeout=30)
+    assert off.status_code == 200, off.text
+    made = requests.post(
+        f"{corp.url}/orgs/corp/sso/setup-links",
+        json={"connection": corp.cid},
+        headers=corp.owner,
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    try:
+        page.goto(made.json()["url"])  # under PUBLIC_URL, this server
+        page.get_by_role("link", name="Test sign-in").click()
+        upstream_sign_in(page, "it.ivy@corp.example")
+        page.wait_for_url(f"{corp.url}/sso/{corp.cid}/oidc/callback**")
+        shown = page.content()
+        assert "Nothing was created and nobody is signed in." in shown
+        assert "it.ivy@corp.example" in shown and "Subject (sub)" in shown
+        assert "A new account (without a password) would be made" in shown
+        assert "would join the organization with the roles: admin" in shown
+        assert violations(page) == [], page.url
+        users = FirestoreUserRepository(firestore_client)
+        assert users.find_by_login("it.ivy@corp.example") is None
+        page.goto(f"{corp.url}/account")  # nobody is signed in: the sign-in page
+        assert page.url.startswith(f"{corp.url}/sign-in"), page.url
+    finally:
+        on = requests.patch(path, json={"status": "active"}, headers=corp.owner, timeout=30)
+        assert on.status_code == 200, on.text

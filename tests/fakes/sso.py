@@ -1,10 +1,13 @@
-"""Fakes of single sign-on's ports: the connections, the SAML assertions used."""
+"""Fakes of single sign-on's ports: the connections, the SAML assertions used, the IdP
+metadata fetched at a URL."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 
+from application.events.webhooks.ports import DocumentTooLarge, WebhookUnreachable
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict
 from domain.sso.connections import CONNECTIONS_MAX, Connection, no_such_connection
@@ -89,3 +92,25 @@ class FakeSpentAssertions:
                 return False
             self.spent[connection_id, assertion_id] = expires_at
             return True
+
+
+class FakeDocumentGetter:
+    """Answers a GET of each URL in ``documents`` with its text (an int: that status), at most
+    ``limit`` bytes as the real one; any other URL does not answer. Keeps each URL asked and
+    the address it was pinned to."""
+
+    def __init__(self, documents: Mapping[str, str | int] | None = None) -> None:
+        self.documents = dict(documents or {})
+        self.asked: list[tuple[str, str | None]] = []
+
+    def get(self, url: str, address: str | None, limit: int) -> bytes:
+        self.asked.append((url, address))
+        answer = self.documents.get(url)
+        if answer is None:
+            raise WebhookUnreachable("ConnectionRefusedError")
+        if isinstance(answer, int):
+            raise WebhookUnreachable(f"status_{answer}")
+        body = answer.encode()
+        if len(body) > limit:
+            raise DocumentTooLarge(str(limit))
+        return body

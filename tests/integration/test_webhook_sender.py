@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from application.events.webhooks.ports import WebhookUnreachable
+from application.events.webhooks.ports import DocumentTooLarge, WebhookUnreachable
 from infrastructure.events.webhook_http import (
     DEADLINE_EXCEEDED,
     MAX_ANSWER_BYTES,
@@ -46,6 +46,18 @@ class Handler(BaseHTTPRequestHandler):
         self.server.seen.append((self.headers["Host"], self.path, body))
         answer = b"x" * self.server.answer_bytes
         self.send_response(202)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self) -> None:
+        """/document: ``answer_bytes`` of x; /moved: a redirect to it; anything else 404."""
+        self.server.seen.append((self.headers["Host"], self.path, b""))
+        status = {"/document": 200, "/moved": 302}.get(self.path, 404)
+        answer = b"x" * self.server.answer_bytes if status == 200 else b""
+        self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "/document")
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
@@ -94,6 +106,34 @@ def certificate_for(name: str, folder: Path) -> tuple[ssl.SSLContext, str]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context, str(cert_file)
+
+
+def test_a_document_is_fetched_pinned_within_its_limit_and_no_redirect_is_followed() -> None:
+    """What an IdP's metadata URL is fetched with (tests/fakes/sso.py ``FakeDocumentGetter``
+    answers the same way): the body of a 200 up to the limit, nothing else."""
+    sender = PinnedWebhookSender(timeout=5)
+    with receiver() as server:
+        port = server.server_address[1]
+        server.answer_bytes = 1000
+        got = sender.get(f"http://{HOST}:{port}/document", "127.0.0.1", limit=1000)
+        assert got == b"x" * 1000
+        with pytest.raises(DocumentTooLarge):
+            sender.get(f"http://{HOST}:{port}/document", "127.0.0.1", limit=999)
+        for path, reason in (("/moved", "status_302"), ("/gone", "status_404")):
+            with pytest.raises(WebhookUnreachable, match=reason):
+                sender.get(f"http://{HOST}:{port}{path}", "127.0.0.1", limit=1000)
+        server.answer_bytes = 300 * 1024  # read no further than the limit, then closed
+        with pytest.raises(DocumentTooLarge):
+            sender.get(f"http://{HOST}:{port}/document", "127.0.0.1", limit=256 * 1024)
+    # Only the pinned address was ever reached, never the redirect's target.
+    assert [path for _, path, _ in server.seen] == [
+        "/document",
+        "/document",
+        "/moved",
+        "/gone",
+        "/document",
+    ]
+    assert {host for host, _, _ in server.seen} == {f"{HOST}:{port}"}
 
 
 def test_it_connects_to_the_given_address_with_the_urls_host() -> None:

@@ -85,7 +85,7 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
-from tests.fakes.sso import FakeConnections, FakeSpentAssertions
+from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
 
 # One renderer for every app on the fakes, as a process has one: each mail's templates are
@@ -178,6 +178,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             saml_metadata=Pysaml2Metadata(),
             saml=service_provider(settings),  # pysaml2 and libxmlsec1: no request of its own
             spent=FakeSpentAssertions(),
+            metadata_getter=FakeDocumentGetter(),
+            metadata_resolver=FakeHostResolver(),
         ),
         scim=ScimAdapters(
             tokens=FakeScimTokens(org_repository), users=FakeScimUsers(), groups=FakeScimGroups()
@@ -250,6 +252,7 @@ _GROUPS = (
     "provider",
     "resources",
     "migration",
+    "sso",
 )
 
 

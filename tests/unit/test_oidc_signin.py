@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.support.oidc_idp import CLIENT_ID
 from tests.support.sso_world import OidcSso, oidc_sso, signed_in
@@ -208,3 +209,102 @@ def test_a_saml_connection_or_no_connection_has_no_openid_sign_in(sso: OidcSso) 
     assert client.get(f"/sso/{saml['id']}/oidc").status_code == 404
     assert client.get("/sso/nosuchconnection0000/oidc").status_code == 404
     assert client.get("/sso/..%2F..%2Fadmin/oidc/callback?code=x&state=y").status_code == 404
+
+
+def trial_link(sso: OidcSso, status: str = "inactive") -> str:
+    """The connection switched to ``status`` and a setup link to it: its token."""
+    off = sso.world.client.patch(
+        f"/orgs/corp/connections/{sso.cid}", json={"status": status}, headers=sso.owner
+    )
+    assert off.status_code == 200, off.get_json()
+    made = sso.world.client.post(
+        "/orgs/corp/sso/setup-links", json={"connection": sso.cid}, headers=sso.owner
+    )
+    assert made.status_code == 201, made.get_json()
+    url: str = made.get_json()["url"]
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def began_trial(sso: OidcSso, browser: FlaskClient, token: str) -> str:
+    """The setup page's test sign-in started: the authorization request's address."""
+    started = browser.get(f"/sso/setup/test?token={token}")
+    assert started.status_code == 303, started.get_data(as_text=True)
+    assert started.headers["Location"].startswith(sso.idp.issuer + "/authorize?")
+    return str(started.headers["Location"])
+
+
+@pytest.mark.parametrize("status", ["inactive", "draft"])
+def test_a_test_sign_in_shows_what_the_idp_sent_and_makes_nothing(
+    sso: OidcSso, status: str
+) -> None:
+    token = trial_link(sso, status)
+    browser = sso.world.app.test_client()
+    person = {
+        "sub": "sub-ida",
+        "email": "ida@corp.example",
+        "given_name": "Ida",
+        "family_name": "Noddack",
+        "groups": ["IT"],
+    }
+    callback = sso.idp.authorize(began_trial(sso, browser, token), person)
+    shown = sso.back(browser, callback)
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    html = shown.get_data(as_text=True)
+    for seen in ("sub-ida", "ida@corp.example", "Ida", "Noddack", "Subject (sub)", "Claims"):
+        assert seen in html, seen
+    assert "A new account (without a password) would be made" in html
+    assert "would join the organization with the roles: admin" in html
+    assert f'href="/sso/setup?token={token}"' in html
+    # Nothing was made: no account, no membership, no link to the identity, no session.
+    assert sso.user_of("ida@corp.example") is None
+    identities = sso.world.adapters.accounts.identities
+    assert identities.find_by_identity(f"sso-{sso.cid}", "sub-ida") is None
+    assert not signed_in(browser)
+    members = sso.world.client.get("/orgs/corp/members", headers=sso.owner).get_json()["items"]
+    assert len(members) == 1
+    connection = sso.world.adapters.sso.connections.get(sso.cid)
+    assert connection is not None and connection.status.value == status
+    # The same answer again finds no flight (it went with the first): a connection that is
+    # not active is not there for it.
+    assert sso.back(browser, callback).status_code == 404
+    assert sso.user_of("ida@corp.example") is None
+
+
+def test_a_test_from_an_ended_link_is_refused(sso: OidcSso) -> None:
+    token = trial_link(sso)
+    browser = sso.world.app.test_client()
+    location = began_trial(sso, browser, token)
+    ended = sso.world.client.delete(f"/orgs/corp/sso/setup-links/{sso.cid}", headers=sso.owner)
+    assert ended.status_code == 204
+    person = {"sub": "sub-jo", "email": "jo@corp.example"}
+    answer = sso.back(browser, sso.idp.authorize(location, person))
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert sso.user_of("jo@corp.example") is None and not signed_in(browser)
+    # An ended link starts no test either.
+    assert browser.get(f"/sso/setup/test?token={token}").status_code == 400
+
+
+def test_a_test_flight_signs_nobody_in_once_the_connection_is_active(sso: OidcSso) -> None:
+    """Activating spends the link: the answer of a test begun before is refused, and is no
+    sign-in either."""
+    token = trial_link(sso)
+    browser = sso.world.app.test_client()
+    location = began_trial(sso, browser, token)
+    on = sso.world.client.patch(
+        f"/orgs/corp/connections/{sso.cid}", json={"status": "active"}, headers=sso.owner
+    )
+    assert on.status_code == 200
+    person = {"sub": "sub-kit", "email": "kit@corp.example"}
+    answer = sso.back(browser, sso.idp.authorize(location, person))
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert sso.user_of("kit@corp.example") is None and not signed_in(browser)
+
+
+def test_a_draft_refuses_an_answer_without_a_test_flight(sso: OidcSso) -> None:
+    token = trial_link(sso, "draft")
+    browser = sso.world.app.test_client()
+    location = began_trial(sso, browser, token)
+    person = {"sub": "sub-lu", "email": "lu@corp.example"}
+    callback = sso.idp.authorize(location, person)
+    other = sso.world.app.test_client()  # no flight: a draft is not there
+    assert sso.back(other, callback).status_code == 404

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
 from tests.fakes.orgs import FakeTxtRecords
-from tests.fakes.sso import FakeSpentAssertions
+from tests.fakes.sso import FakeDocumentGetter, FakeSpentAssertions
 from tests.support.admin_pages import browser, post
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -140,6 +140,31 @@ def test_the_it_admin_reads_the_values_and_configures_the_idp(
     # In Spanish.
     spanish = browser.get(f"/sso/setup?token={token}", headers={"Accept-Language": "es"})
     assert "Configurar el inicio de sesión único de Corp" in text(spanish.get_data(as_text=True))
+
+
+def test_the_it_admin_gives_the_metadata_url_and_firegate_fetches_it(
+    world: World, idp_keys: KeyPair
+) -> None:
+    _, token = an_org_with_a_link(world)
+    getter = world.adapters.sso.metadata_getter
+    assert isinstance(getter, FakeDocumentGetter)
+    url = "https://idp.corp.example/metadata"
+    browser = world.app.test_client()
+    status, refused = save(browser, token, metadata_url=url)  # nothing answers there yet
+    assert status == 422 and 'id="idp-metadata_url-error"' in refused and url in refused
+    status, refused = save(browser, token, metadata_url=url, metadata_xml="<x/>")
+    assert status == 422 and 'id="idp-metadata_url-error"' in refused
+    getter.documents[url] = idp_metadata(ENTITY_ID, SSO_URL, (idp_keys.der,))
+    status, html = save(browser, token, metadata_url=url)
+    assert status == 200, html
+    page = text(html)
+    assert ENTITY_ID in page and f"Metadata fetched from {url}" in page
+    spanish = browser.get(f"/sso/setup?token={token}", headers={"Accept-Language": "es"})
+    assert "Metadatos obtenidos de " + url in text(spanish.get_data(as_text=True))
+    # Saving the mapping alone fetches nothing again.
+    asked = len(getter.asked)
+    status, _ = save(browser, token, email="mail")
+    assert status == 200 and len(getter.asked) == asked
 
 
 def test_a_test_sign_in_shows_the_answer_and_makes_nothing(world: World, idp_keys: KeyPair) -> None:

@@ -143,6 +143,7 @@ class Flight:
     next: str
     started_at: datetime
     connect_for: str = ""
+    trial: str = ""  # an org connection's setup link: a test sign-in, which makes nothing
 
 
 def _seal(flight: Flight, box: SecretBox) -> str:
@@ -158,6 +159,7 @@ def _seal(flight: Flight, box: SecretBox) -> str:
                 "next": flight.next,
                 "at": flight.started_at.isoformat(),
                 "connect": flight.connect_for,
+                "trial": flight.trial,
             }
         )
     )
@@ -186,6 +188,7 @@ def _opened(sealed: str, box: SecretBox) -> Flight:
         next=str(data["next"]),
         started_at=datetime.fromisoformat(str(data["at"])),
         connect_for=str(data.get("connect") or ""),
+        trial=str(data.get("trial") or ""),
     )
 
 
@@ -237,12 +240,14 @@ def depart(
     box: SecretBox,
     clock: Callable[[], datetime],
     connect_for: str = "",
+    trial: str = "",
 ) -> Departure:
     """A round trip to ``provider`` starting: its authorization URL (state, nonce, PKCE) and
     the flight sealed for the browser; every browser sign-in through an OpenID provider
-    starts here (an upstream provider, an org's OpenID connection)."""
+    starts here (an upstream provider, an org's OpenID connection, and its test sign-in,
+    ``trial`` naming the setup link it is bound to)."""
     authorization = client.authorization(provider, client_secret(provider, box), redirect_uri)
-    flight = Flight(provider.id, authorization, next_page, clock(), connect_for)
+    flight = Flight(provider.id, authorization, next_page, clock(), connect_for, trial)
     return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
 
 

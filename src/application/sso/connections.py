@@ -14,6 +14,13 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 
 from application.accounts.authentication import Actor
+from application.events.webhooks.delivery import public_address_of
+from application.events.webhooks.ports import (
+    DocumentGetter,
+    DocumentTooLarge,
+    HostResolver,
+    WebhookUnreachable,
+)
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
@@ -41,7 +48,14 @@ from domain.sso.connections import (
     no_such_connection,
 )
 
-SAML_FIELDS = ("metadata_xml", "entity_id", "sso_url", "certificates", "allow_idp_initiated")
+SAML_FIELDS = (
+    "metadata_xml",
+    "metadata_url",
+    "entity_id",
+    "sso_url",
+    "certificates",
+    "allow_idp_initiated",
+)
 OIDC_FIELDS = ("issuer", "client_id", "client_secret")
 EDITABLE = ("name", "status", "saml", "oidc", "mapping")
 METADATA_MAX = 256 * 1024  # an IdP's metadata with a few certificates is a few KB
@@ -59,12 +73,84 @@ class ConnectionRequest:
 
 
 @dataclass(frozen=True)
+class MetadataDownloads:
+    """Fetching an IdP's metadata at the address an admin gives, as a webhook is sent
+    (docs/security.md, "Webhooks"): only to a public address (any, in the local profile), to
+    the address checked, without following a redirect, within the webhooks' deadline."""
+
+    getter: DocumentGetter
+    resolver: HostResolver
+    local: bool
+
+
+@dataclass(frozen=True)
 class ConnectionTools:
     """What configuring a connection uses besides storage."""
 
     metadata: SamlMetadata
     box: SecretBox  # seals an OpenID client secret
     clock: Clock
+    downloads: MetadataDownloads
+
+
+def _url_refused(message: str, code: str) -> InvalidInput:
+    return InvalidInput.field("saml.metadata_url", message, code)
+
+
+def _downloaded(url: object, tools: ConnectionTools) -> tuple[str, str]:
+    """The metadata at ``url`` (https; http only to this machine), fetched once now, and
+    the URL: 422 ``metadata_unreachable``, ``metadata_private_address``,
+    ``metadata_too_large`` or ``invalid_metadata`` (not UTF-8 text)."""
+    problems: list[FieldError] = []
+    text = checked_url(url if isinstance(url, str) else "", "saml.metadata_url", problems)
+    if problems:
+        raise InvalidInput.of(problems)
+    downloads, address = tools.downloads, None
+    if not downloads.local:
+        address, refused = public_address_of(text, downloads.resolver)
+        if refused == "host_not_resolved":
+            raise _url_refused("Its host has no address.", "metadata_unreachable")
+        if refused is not None:
+            raise _url_refused("Its host is not a public address.", "metadata_private_address")
+    try:
+        body = downloads.getter.get(text, address, METADATA_MAX)
+    except DocumentTooLarge:
+        raise _url_refused(
+            f"The metadata is larger than {METADATA_MAX // 1024} KB.", "metadata_too_large"
+        ) from None
+    except WebhookUnreachable as exc:
+        raise _url_refused(
+            f"No metadata came from it ({str(exc)[:60] or 'unreachable'}).",
+            "metadata_unreachable",
+        ) from None
+    try:
+        return body.decode("utf-8"), text
+    except UnicodeDecodeError:
+        raise _url_refused("Not SAML metadata: not UTF-8 text.", "invalid_metadata") from None
+
+
+def _read_metadata(given: dict[str, object], tools: ConnectionTools) -> SamlIdp | None:
+    """The IdP ``metadata_xml`` or ``metadata_url`` describes (not both: 422
+    ``metadata_url_or_xml``); None when neither is given."""
+    xml, url = given.get("metadata_xml"), given.get("metadata_url")
+    if xml is not None and url is not None:
+        raise InvalidInput.field(
+            "saml", "Either metadata_xml or metadata_url.", "metadata_url_or_xml"
+        )
+    if url is not None:
+        xml, source = _downloaded(url, tools)
+        try:
+            read = tools.metadata.idp(xml, tools.clock.now())
+        except InvalidInput as exc:
+            raise _url_refused(exc.detail, "invalid_metadata") from None
+        return replace(read, metadata_url=source)
+    if xml is not None:
+        if not isinstance(xml, str) or not xml.strip() or len(xml) > METADATA_MAX:
+            raise InvalidInput.field(
+                "saml.metadata_xml", "The identity provider's metadata (XML).", "invalid_metadata"
+            )
+        return tools.metadata.idp(xml, tools.clock.now())
+    return None
 
 
 def admin_org(cmd: ConnectionRequest, orgs: OrgRepository) -> Org:
@@ -101,16 +187,12 @@ def _section(
 
 
 def _saml(idp: SamlIdp, given: dict[str, object], tools: ConnectionTools) -> SamlIdp:
-    """``idp`` with what was given: metadata first (it sets entity ID, address and
-    certificates), then each field given beside it."""
+    """``idp`` with what was given: metadata first, pasted or fetched from its URL (it sets
+    entity ID, address and certificates, and the URL it came from, "" for pasted XML), then
+    each field given beside it."""
     problems: list[FieldError] = []
-    xml = given.get("metadata_xml")
-    if xml is not None:
-        if not isinstance(xml, str) or not xml.strip() or len(xml) > METADATA_MAX:
-            raise InvalidInput.field(
-                "saml.metadata_xml", "The identity provider's metadata (XML).", "invalid_metadata"
-            )
-        read = tools.metadata.idp(xml, tools.clock.now())
+    read = _read_metadata(given, tools)
+    if read is not None:
         idp = replace(read, allow_idp_initiated=idp.allow_idp_initiated)
     entity_id = given.get("entity_id")
     if entity_id is not None:

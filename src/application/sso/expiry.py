@@ -8,6 +8,9 @@ A sweep (``warn_expiring_certificates``, run periodically: the process's schedul
 its connection under compare-and-set with the event in the same commit, so two sweeps at
 once warn once. Then a job per connection names the admins, and a job per admin sends the
 mail, so a retried mail is one mail, not one to every admin again.
+
+The sweep only warns: it never fetches a connection's metadata URL again to pick up a new
+certificate (docs/decisions/0392-an-idps-metadata-url.md); an admin gives the URL again.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ state, nonce, PKCE, the sealed flight, the ID token's checks), to the connection
 with its client id and secret, back to ``/sso/{connection}/oidc/callback``. The person its
 ID token (and userinfo) names, read through the connection's mapping, gets the account every
 connection's sign-in gives (``application/sso/arrival.py``).
+
+A test sign-in from the connection's setup page makes the same round trip, in any status,
+with the setup link in the flight as SAML's does (``application/sso/signin.py``): at the
+return the answer is checked alike, and what a sign-in would do is shown, nothing made
+(docs/decisions/0397-a-test-sign-in-makes-nothing.md).
 """
 
 from __future__ import annotations
@@ -28,15 +33,26 @@ from application.sso.arrival import (
     Arriving,
     Defaults,
     SsoAccounts,
+    TrialSignIn,
     arrive,
     asserted,
     connection_of,
+    foreseen,
     identity_provider,
 )
 from application.sso.ports import Connections
+from application.sso.setup import trial_connection
+from domain.errors import Unauthenticated
 from domain.federation.upstream import UpstreamProvider
-from domain.sso.connections import AttributeMapping, Connection, ConnectionKind, SpAddresses
+from domain.sso.connections import (
+    AttributeMapping,
+    Connection,
+    ConnectionKind,
+    SpAddresses,
+    no_such_connection,
+)
 
+OIDC = ConnectionKind.OIDC
 SCOPE = "openid email profile"
 # Asked for only where the IdP's discovery lists it, and the mapping reads groups: an IdP
 # that knows no such scope may refuse the request.
@@ -89,6 +105,7 @@ def _attributes(claims: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
 class StartOidc:
     connection_id: str
     next: str  # where the person goes once signed in (a path of this site, checked by the page)
+    trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
 
 
 @dataclass(frozen=True)
@@ -113,8 +130,13 @@ class OidcTools:
 
 
 def start_oidc(cmd: StartOidc, *, connections: Connections, tools: OidcTools) -> Departure:
-    """To the active connection's IdP (404 ``connection_not_found`` otherwise)."""
-    connection = connection_of(cmd.connection_id, connections, ConnectionKind.OIDC, active=True)
+    """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a test
+    sign-in, to the IdP of the complete OpenID connection the setup link still opens (400
+    ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+    if cmd.trial_link:
+        connection = trial_connection(cmd.trial_link, connections, tools.clock.now(), OIDC)
+    else:
+        connection = connection_of(cmd.connection_id, connections, OIDC, active=True)
     return depart(
         upstream_of(connection),
         tools.addresses(connection.id).redirect_uri,
@@ -122,19 +144,32 @@ def start_oidc(cmd: StartOidc, *, connections: Connections, tools: OidcTools) ->
         client=tools.client,
         box=tools.box,
         clock=tools.clock.now,
+        trial=cmd.trial_link,
     )
 
 
 def finish_oidc(
     cmd: FinishOidc, *, connections: Connections, tools: OidcTools, accounts: SsoAccounts
-) -> Arrival:
+) -> Arrival | TrialSignIn:
     """The person signed in (or asked for their second factor), a member of the org when
-    their address is on its verified domains; 404 for a connection that is not active;
-    Unauthenticated (upstream_refused) for an answer that is not this browser's flight's, an
-    error from the IdP, or an ID token that fails a check."""
-    connection = connection_of(cmd.connection_id, connections, ConnectionKind.OIDC, active=True)
+    their address is on its verified domains; for a test sign-in, what would happen, with
+    nothing made. 404 for a connection that is not active, unless the flight is a test whose
+    setup link still opens it (400 ``invalid_token`` otherwise); Unauthenticated
+    (upstream_refused) for an answer that is not this browser's flight's, an error from the
+    IdP, or an ID token that fails a check."""
+    connection = connection_of(cmd.connection_id, connections, OIDC, active=False)
     provider = upstream_of(connection)
-    flight = returned(cmd.flight, provider.id, cmd.answer, box=tools.box, clock=tools.clock.now)
+    try:
+        flight = returned(cmd.flight, provider.id, cmd.answer, box=tools.box, clock=tools.clock.now)
+    except Unauthenticated:
+        if not connection.active:  # no test of it: a draft or switched-off one is not there
+            raise no_such_connection() from None
+        raise
+    if flight.trial:  # the setup link must still open this connection
+        if trial_connection(flight.trial, connections, tools.clock.now(), OIDC) != connection:
+            raise no_such_connection()
+    elif not connection.active:
+        raise no_such_connection()
     mapping = connection.mapping
     claims = tools.client.claims(
         provider,
@@ -162,10 +197,12 @@ def finish_oidc(
         device_token=cmd.device_token,
         disproven=disproven,
     )
+    if flight.trial:
+        return foreseen(arriving, _attributes(claims.claims), flight.trial, accounts=accounts)
     return arrive(arriving, accounts=accounts)
 
 
 @dataclass(frozen=True)
 class OidcSignInServices:
     start: Callable[[StartOidc], Departure]
-    finish: Callable[[FinishOidc], Arrival]
+    finish: Callable[[FinishOidc], Arrival | TrialSignIn]

@@ -30,7 +30,7 @@ from application.sso.connections import (
     stored_changes,
 )
 from application.sso.ports import Connections
-from domain.errors import FieldError, InvalidInput, NotFound
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.mail.action_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.orgs import Org
 from domain.sso.connections import (
@@ -40,6 +40,7 @@ from domain.sso.connections import (
     SetupLink,
     SpAddresses,
     is_connection_id,
+    no_such_connection,
 )
 
 SETUP_PATH = "/sso/setup"  # the page a link opens: ?token=
@@ -164,6 +165,26 @@ def linked_connection(token: str, connections: Connections, now: datetime) -> Co
     if found is None or not found.set_up_through(hashed, now):
         raise InvalidToken()
     return found
+
+
+def trial_connection(
+    link: str, connections: Connections, now: datetime, kind: ConnectionKind
+) -> Connection:
+    """The complete connection of ``kind`` a test sign-in from the setup link ``link`` may
+    run on, in any status (docs/decisions/0397-a-test-sign-in-makes-nothing.md): 400
+    ``invalid_token`` when the link no longer opens it, 404 for another kind, 409
+    ``connection_incomplete`` while its IdP lacks what a sign-in needs."""
+    connection = linked_connection(link, connections, now)
+    if connection.kind is not kind:
+        raise no_such_connection()
+    if problems := connection.missing():
+        raise Conflict(
+            "Set up the identity provider before testing it: "
+            + ", ".join(p.field for p in problems)
+            + ".",
+            code="connection_incomplete",
+        )
+    return connection
 
 
 def _view(connection: Connection, orgs: OrgRepository, public_url: str) -> SetupView:

@@ -30,10 +30,11 @@ from application.sso.arrival import (
 )
 from application.sso.ports import Connections, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlAnswer, checked_assertion, saml_connection
-from application.sso.setup import linked_connection
-from domain.errors import Conflict, DomainError, Unauthenticated
-from domain.sso.connections import Connection, ConnectionKind, no_such_connection
+from application.sso.setup import trial_connection
+from domain.errors import DomainError, Unauthenticated
+from domain.sso.connections import ConnectionKind
 
+SAML = ConnectionKind.SAML
 FLIGHT_TTL = timedelta(minutes=10)
 _FLIGHT = "sso-saml"
 # A SAML IdP's names: the NameID is the address unless the mapping names an attribute.
@@ -75,7 +76,7 @@ def start_saml(
     sign-in, to the IdP of the complete SAML connection the setup link still opens (400
     ``invalid_token``, 409 ``connection_incomplete``), in any status."""
     if cmd.trial_link:
-        connection = _trial_connection(cmd.trial_link, connections, clock.now())
+        connection = trial_connection(cmd.trial_link, connections, clock.now(), SAML)
     else:
         connection = saml_connection(cmd.connection_id, connections, active=True)
     login = sp.login(connection, relay_state="")
@@ -89,20 +90,6 @@ def start_saml(
     if cmd.trial_link:
         flight["trial"] = cmd.trial_link
     return SamlDeparture(login.url, box.seal(json.dumps(flight)))
-
-
-def _trial_connection(link: str, connections: Connections, now: datetime) -> Connection:
-    connection = linked_connection(link, connections, now)
-    if connection.kind is not ConnectionKind.SAML:
-        raise no_such_connection()
-    if problems := connection.missing():
-        raise Conflict(
-            "Set up the identity provider before testing it: "
-            + ", ".join(p.field for p in problems)
-            + ".",
-            code="connection_incomplete",
-        )
-    return connection
 
 
 @dataclass(frozen=True)
@@ -156,7 +143,7 @@ def finish_saml(
     that is not active (a test: that the setup link no longer opens)."""
     flight = _flight(cmd, box, accounts.links.clock.now())
     if flight.trial_link:  # the setup link must still open the connection
-        _trial_connection(flight.trial_link, connections, accounts.links.clock.now())
+        trial_connection(flight.trial_link, connections, accounts.links.clock.now(), SAML)
     connection, assertion = checked_assertion(
         SamlAnswer(
             cmd.connection_id, cmd.response, flight.request_id, trial=bool(flight.trial_link)

@@ -73,6 +73,7 @@ class SamlIdp:
     sso_url: str = ""  # its SingleSignOnService for the HTTP-Redirect binding
     certificates: tuple[IdpCertificate, ...] = ()
     allow_idp_initiated: bool = False
+    metadata_url: str = ""  # where its metadata was fetched from, once; "": not from a URL
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Sending webhooks over HTTP, resolving their hosts, and the sweeper's timer
-(docs/reference/webhooks.md, docs/security.md "Webhooks")."""
+(docs/reference/webhooks.md, docs/security.md "Webhooks"). The same pinned client fetches
+the other documents firegate is given the address of (an SSO connection's IdP metadata,
+docs/reference/sso.md), under the same rules."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from application.events.webhooks.ports import WebhookUnreachable
+from application.events.webhooks.ports import DocumentTooLarge, WebhookUnreachable
 
 log = logging.getLogger("firegate.webhooks")
 
@@ -133,6 +135,35 @@ class PinnedWebhookSender:
             old.close()
 
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        sent = {"Content-Type": "application/json", **headers}
+        status, _ = self._exchange(
+            "POST", url, body.encode(), sent, address=address, limit=MAX_ANSWER_BYTES
+        )
+        return status
+
+    def get(self, url: str, address: str | None, limit: int) -> bytes:
+        """GET ``url`` without following redirects, under the same deadline and through the
+        same pinned connection as a delivery: its body if the answer is 200 and at most
+        ``limit`` bytes; DocumentTooLarge past that, WebhookUnreachable for anything else
+        (a redirect, another status, no answer)."""
+        status, body = self._exchange("GET", url, None, {}, address=address, limit=limit)
+        if status != 200:
+            raise WebhookUnreachable(f"status_{status}")
+        if len(body) > limit:
+            raise DocumentTooLarge(str(limit))
+        return body
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        *,
+        address: str | None,
+        limit: int,
+    ) -> tuple[int, bytes]:
+        """One request and the status with at most ``limit`` + 1 bytes of the answer."""
         parts = urlsplit(url)
         try:
             host = parts.hostname or ""
@@ -142,12 +173,7 @@ class PinnedWebhookSender:
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        sent = {
-            "User-Agent": USER_AGENT,
-            "Content-Type": "application/json",
-            "Host": parts.netloc.rsplit("@", 1)[-1],
-            **headers,
-        }
+        sent = {"User-Agent": USER_AGENT, "Host": parts.netloc.rsplit("@", 1)[-1], **headers}
         key = (parts.scheme, address or host, port, host)
         conn = self._connection(key)
         timer = threading.Timer(self._timeout, conn.cut_off)
@@ -155,12 +181,13 @@ class PinnedWebhookSender:
         began = time.monotonic()
         timer.start()
         status: int | None = None
+        answer = b""
         failure, reusable = "unreachable", False
         try:
-            conn.request("POST", target, body=body.encode(), headers=sent)
+            conn.request(method, target, body=body, headers=sent)
             response = conn.getresponse()
             status = response.status
-            reusable = _read_answer(response)
+            answer, reusable = _read_answer(response, limit)
         except (http.client.HTTPException, OSError, ValueError) as error:
             # After the status line, a failure reading the body leaves the status the answer.
             failure = type(error).__name__
@@ -177,19 +204,21 @@ class PinnedWebhookSender:
             conn.close()
         if status is None:
             raise WebhookUnreachable(failure)
-        return status
+        return status, answer
 
 
-def _read_answer(response: http.client.HTTPResponse) -> bool:
-    """Read at most MAX_ANSWER_BYTES of the body; True if it ended there and the connection
-    may carry the next request."""
+def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` + 1 bytes of the body, and True if it ended within ``limit`` and the
+    connection may carry the next request."""
+    chunks: list[bytes] = []
     read = 0
-    while read <= MAX_ANSWER_BYTES:
-        chunk = response.read(min(8192, MAX_ANSWER_BYTES + 1 - read))
+    while read <= limit:
+        chunk = response.read(min(8192, limit + 1 - read))
         if not chunk:
-            return not response.will_close
+            return b"".join(chunks), not response.will_close
+        chunks.append(chunk)
         read += len(chunk)
-    return False
+    return b"".join(chunks), False
 
 
 class SocketHostResolver:

@@ -130,6 +130,14 @@ _MESSAGES: dict[str, LazyString] = {
     "invalid_attribute": lazy_gettext("An attribute name: letters, digits and '_:./#-'."),
     "invalid_role_lines": lazy_gettext("One group a line: the group, '=', then its roles."),
     "https_required": lazy_gettext("The address must be https."),
+    "metadata_unreachable": lazy_gettext(
+        "No metadata came from this address: check it, and that it answers without a redirect."
+    ),
+    "metadata_private_address": lazy_gettext(
+        "This address is not on the internet: firegate fetches metadata only from public hosts."
+    ),
+    "metadata_too_large": lazy_gettext("The metadata at this address is larger than 256 KB."),
+    "metadata_url_or_xml": lazy_gettext("Paste the metadata or give its address, not both."),
     "connection_incomplete": lazy_gettext("Give your identity provider's values first."),
     "connection_changed": lazy_gettext(
         "Someone changed this connection meanwhile: look at it again."

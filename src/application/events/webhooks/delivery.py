@@ -46,11 +46,12 @@ class DeliveryPorts:
     metrics: Metrics = NO_METRICS
 
 
-def _public_address(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
+def public_address_of(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
     """The address to call ``url``'s host at, or why it may not be called: it resolves to no
     address, or to one that is not public (docs/security.md, "Webhooks"). The sender connects
     to this very address, so a host that answers DNS again with another (DNS rebinding)
-    is not called there."""
+    is not called there. Whatever else firegate fetches at an address it is given goes
+    through this check too (an IdP's metadata, application/sso/connections.py)."""
     host = urlsplit(url).hostname or ""
     addresses = resolver.addresses(host)
     if not addresses:
@@ -71,7 +72,7 @@ def _attempt(
     whole deadline: then nothing is sent, and whoever claims it next sends it."""
     address = None
     if not policy.local:
-        address, refused = _public_address(endpoint.url, ports.resolver)
+        address, refused = public_address_of(endpoint.url, ports.resolver)
         if refused is not None:
             return Attempt(ports.clock.now(), None, refused)
     try:

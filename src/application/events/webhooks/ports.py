@@ -78,6 +78,18 @@ class WebhookSender(Protocol):
         ...
 
 
+class DocumentTooLarge(Exception):
+    """An answer longer than the caller's limit."""
+
+
+class DocumentGetter(Protocol):
+    def get(self, url: str, address: str | None, limit: int) -> bytes:
+        """GET ``url`` as a webhook is sent (pinned to ``address``, the same deadline, no
+        redirect followed): the body of a 200 answer of at most ``limit`` bytes;
+        DocumentTooLarge past it, WebhookUnreachable for anything else."""
+        ...
+
+
 class Scheduler(Protocol):
     def every(self, seconds: float, task: Callable[[], None]) -> None:
         """Run ``task`` now, then every ``seconds``, in the background of this process."""

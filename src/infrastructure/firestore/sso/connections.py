@@ -55,6 +55,7 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
             "sso_url": saml.sso_url,
             "certificates": [{"der": c.der, "not_after": c.not_after} for c in saml.certificates],
             "allow_idp_initiated": saml.allow_idp_initiated,
+            "metadata_url": saml.metadata_url,
         },
         "oidc": {
             "issuer": oidc.issuer,
@@ -110,6 +111,7 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
                 IdpCertificate(c["der"], c["not_after"]) for c in saml.get("certificates", [])
             ),
             allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
+            metadata_url=saml.get("metadata_url", ""),
         ),
         oidc=OidcIdp(
             issuer=oidc.get("issuer", ""),

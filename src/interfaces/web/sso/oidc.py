@@ -1,19 +1,22 @@
 """OpenID single sign-on's addresses (docs/reference/sso.md, "Signing in"): the start of a
 sign-in through an org's OpenID connection, which sends the browser to the IdP holding a
 sealed flight (the upstream providers' cookie), and the callback the IdP returns to, where
-the person is signed in (or asked for their second factor) and sent on."""
+the person is signed in (or asked for their second factor) and sent on; or, for a test
+sign-in from the setup page, shown what a sign-in would do (docs/reference/sso.md,
+"Test sign-in")."""
 
 from __future__ import annotations
 
 from flask import Response, after_this_request, request
 
+from application.sso.arrival import TrialSignIn
 from application.sso.oidc import FinishOidc, StartOidc
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.federation.upstream import ANSWER_FIELDS, arrived, leave
 from interfaces.web.forms import MAX_FIELD_CHARS, safe_next
-from interfaces.web.rendering import bp
+from interfaces.web.rendering import bp, page
 
 
 @bp.get("/sso/<connection_id>/oidc")
@@ -39,4 +42,6 @@ def oidc_callback(connection_id: str) -> Response:
             device_token=browser.device_token(),
         )
     )
+    if isinstance(arrival, TrialSignIn):  # a test from the setup page: shown, nothing made
+        return page("sso/setup_test.html", 200, trial=arrival, back=arrival.next, oidc=True)
     return arrived(arrival)

@@ -12,12 +12,14 @@ from urllib.parse import urlencode
 
 from flask import Response, redirect, request
 
+from application.sso.oidc import StartOidc
 from application.sso.setup import SETUP_PATH, SetupRequest, SetupView
 from application.sso.signin import StartSaml
 from domain.errors import InvalidInput
 from domain.sso.connections import Connection, ConnectionKind
 from interfaces.shared.services import services
 from interfaces.web import browser
+from interfaces.web.federation.upstream import leave
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, page
 
@@ -27,6 +29,8 @@ EXPIRY_WARNING_DAYS = 30  # a certificate this close to its end is flagged (and 
 # The page's inputs, by the API field a refusal names.
 RENAMED = {
     "saml.metadata_xml": "metadata_xml",
+    "saml.metadata_url": "metadata_url",
+    "saml": "metadata_url",
     "saml.entity_id": "metadata_xml",
     "saml.sso_url": "metadata_xml",
     "saml.certificates": "metadata_xml",
@@ -110,8 +114,12 @@ def _changes(connection: Connection) -> dict[str, object]:
         xml = request.form.get("metadata_xml", "")
         if len(xml) > METADATA_MAX:
             raise InvalidInput.field("metadata_xml", "Too long.", "string_too_long")
-        if xml.strip():
-            changes["saml"] = {"metadata_xml": xml}
+        url = field("metadata_url", required=False).strip()
+        given = {"metadata_xml": xml} if xml.strip() else {}
+        if url:
+            given["metadata_url"] = url  # fetched now, once
+        if given:
+            changes["saml"] = given
     else:
         typed = {
             name: field(name, required=False).strip()
@@ -155,6 +163,10 @@ def test_setup() -> Response:
     to this site only, redirects included."""
     token = request.args.get("token", "")
     connection_id = token.partition(".")[0]
+    if services().sso_setup.open(SetupRequest(token)).connection.kind is ConnectionKind.OIDC:
+        return leave(
+            services().oidc_signin.start(StartOidc(connection_id, back_to(token), trial_link=token))
+        )
     departure = services().saml_signin.start(
         StartSaml(connection_id, back_to(token), trial_link=token)
     )

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from application.sso.connections import SAML_FIELDS
 from domain.sso.connections import (
     CERTIFICATES_MAX,
     CLIENT_ID_MAX,
@@ -34,11 +35,17 @@ METADATA_MAX = 256 * 1024
 
 
 class SamlIn(Strict):
-    """The SAML identity provider: its metadata (which sets the three fields after it), or
-    those fields one by one; only what is given changes."""
+    """The SAML identity provider: its metadata, pasted or at a URL fetched once (which sets
+    the three fields after it), or those fields one by one; only what is given changes."""
 
     metadata_xml: str | None = Field(
         default=None, max_length=METADATA_MAX, json_schema_extra=not_null
+    )
+    metadata_url: str | None = Field(
+        default=None,
+        max_length=URL_MAX,
+        description="where firegate fetches the IdP's metadata now (not with metadata_xml)",
+        json_schema_extra=not_null,
     )
     entity_id: str | None = Field(
         default=None, max_length=ENTITY_ID_MAX, json_schema_extra=not_null
@@ -57,9 +64,7 @@ class SamlIn(Strict):
     )
     allow_idp_initiated: bool | None = Field(default=None, json_schema_extra=not_null)
 
-    _not_null = field_validator(
-        "metadata_xml", "entity_id", "sso_url", "certificates", "allow_idp_initiated", mode="before"
-    )(no_null)
+    _not_null = field_validator(*SAML_FIELDS, mode="before")(no_null)
 
 
 class OidcIn(Strict):
@@ -135,6 +140,7 @@ class SamlOut(BaseModel):
     sso_url: str
     certificates: list[CertificateOut]
     allow_idp_initiated: bool
+    metadata_url: str = Field(description='where its metadata was fetched from; "" if not')
     sp_entity_id: str = Field(
         description="firegate's entity ID for this connection (its metadata's address)"
     )
@@ -184,6 +190,7 @@ class ConnectionOut(BaseModel):
                     CertificateOut(not_after=c.not_after, der=c.der) for c in saml.certificates
                 ],
                 allow_idp_initiated=saml.allow_idp_initiated,
+                metadata_url=saml.metadata_url,
                 sp_entity_id=sp.entity_id,
                 acs_url=sp.acs_url,
             )
