@@ -185,3 +185,20 @@ def test_a_setup_link_is_documented_to_name_a_connection_or_a_kind(
 ) -> None:
     schema = {**component(document, "SetupLinkCreate"), "components": document["components"]}
     assert jsonschema_rs.is_valid(schema, body) == valid
+
+
+@pytest.mark.parametrize(
+    ("ids", "valid"),
+    [
+        (["k3v9q2m8x1p0a7d4s6f5"], True),
+        ([], True),
+        (["Ûꦌ¿Ù"], False),  # what the fuzzer sent: no id firegate makes (422)
+        (["__name__"], False),  # Firestore's reserved form
+        (["same", "same"], False),
+    ],
+)
+def test_break_glass_owners_are_documented_as_distinct_user_ids(
+    document: dict[str, Any], ids: list[str], valid: bool
+) -> None:
+    field = component(document, "OrgPatch")["properties"]["sso_break_glass"]
+    assert jsonschema_rs.is_valid({**field, "components": document["components"]}, ids) == valid

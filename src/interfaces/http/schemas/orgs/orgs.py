@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -53,6 +53,18 @@ class OrgCreate(Strict):
     )
 
 
+# An id firegate makes (domain/ids.py is_id): what the document says of each user id given.
+USER_ID_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]{1,64}$"
+
+
+def _user_ids(schema: dict[str, Any]) -> None:
+    """A list of distinct user ids, never null (the use case refuses any other list with 422
+    ``invalid_sso_break_glass``)."""
+    not_null(schema)
+    schema["items"] = {"type": "string", "pattern": USER_ID_PATTERN}
+    schema["uniqueItems"] = True
+
+
 class OrgPatch(Strict):
     """Only the fields given change; none may be null."""
 
@@ -84,7 +96,7 @@ class OrgPatch(Strict):
         default=None,
         max_length=BREAK_GLASS_MAX,
         description="User ids of owners who may still sign in otherwise (owners only)",
-        json_schema_extra=not_null,
+        json_schema_extra=_user_ids,
     )
 
     _not_null = field_validator(*EDITABLE, mode="before")(no_null)
