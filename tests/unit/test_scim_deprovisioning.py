@@ -13,10 +13,16 @@ from application.ports import Audit
 from domain.orgs.domains import OrgDomain
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
-from tests.support.scim import Directory, directory, patch_body, user_body
+from tests.support.scim import (
+    USERS,
+    Directory,
+    active,
+    directory,
+    signed_in_by_reset,
+    user_body,
+)
 
 pytestmark = pytest.mark.unit
-USERS = "/scim/v2/Users"
 
 
 @pytest.fixture
@@ -37,23 +43,6 @@ def provisioned(world: World, acme: Directory, user_name: str) -> str:
     assert made.status_code == 201, made.get_data(as_text=True)
     user_id: str = made.get_json(force=True)["id"]
     return user_id
-
-
-def signed_in_by_reset(world: World, address: str, username: str) -> dict[str, str]:
-    """The provisioned person sets a password by a reset and signs in: their token pair."""
-    world.client.post("/auth/password/forgot", json={"email": address})
-    world.deliver()
-    assert world.reset(world.token(address, "/reset-password")) == 204
-    answer = world.client.post("/login", json={"username": username, "password": NEW})
-    assert answer.status_code == 200, answer.get_json()
-    tokens: dict[str, str] = answer.get_json()
-    return tokens
-
-
-def active(world: World, acme: Directory, user_id: str, value: bool) -> None:
-    body = patch_body({"op": "replace", "path": "active", "value": value})
-    answer = world.client.patch(f"{USERS}/{user_id}", json=body, headers=acme.auth)
-    assert answer.status_code == 200, answer.get_data(as_text=True)
 
 
 def member_ids(world: World, acme: Directory) -> set[str]:

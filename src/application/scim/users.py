@@ -147,12 +147,20 @@ def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
     )
 
 
+def _made_by(org: Org, holder: User, tools: ProvisioningTools) -> bool:
+    """Whether the org made this account already: its SSO did, just in time, when the person
+    first signed in (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
+    membership = tools.orgs.membership(org.id, holder.id)
+    return membership is not None and membership.managed
+
+
 def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
     """A new SCIM user of the org: the account that proved its address (on one of the org's
-    verified domains) joins the org; else a new account, its address proven on those
-    domains, its username derived from ``userName`` (§3's rules), no password. The
-    ``userName`` is claimed first, so of directories creating one at once a single one goes
-    on (409 ``user_name_taken`` for the others); what fails after it is undone."""
+    verified domains) joins the org (managed when the org's SSO made it); else a new
+    account, its address proven on those domains, its username derived from ``userName``
+    (§3's rules), no password. The ``userName`` is claimed first, so of directories
+    creating one at once a single one goes on (409 ``user_name_taken`` for the others); what
+    fails after it is undone."""
     org, fields = cmd.org, cmd.fields
     draft = _record(org, "pending", fields, managed=False, tools=tools)
     email = _address(draft)
@@ -164,7 +172,9 @@ def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: Provisionin
             code="email_taken",
         )
     record = replace(
-        draft, user_id=holder.id if holder else new_id(), managed=holder is None and proven
+        draft,
+        user_id=holder.id if holder else new_id(),
+        managed=proven and (holder is None or _made_by(org, holder, tools)),
     )
     records.claim(record)
     try:
