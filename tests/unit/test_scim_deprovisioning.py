@@ -124,3 +124,23 @@ def test_a_user_created_inactive_is_made_disabled(world: World) -> None:
     assert made.status_code == 201
     account = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
     assert account is not None and account.disabled
+
+
+def test_the_orgs_audit_log_names_the_directory_as_what_made_each_change(world: World) -> None:
+    acme = directory(world.client)
+    verified(world, acme.org_id)
+    user_id = provisioned(world, acme, "eli@example.com")
+    active(world, acme, user_id, False)
+    assert world.client.delete(f"{USERS}/{user_id}", headers=acme.auth).status_code == 204
+    items = world.client.get("/orgs/acme/events", headers=acme.admin).get_json()["items"]
+    made = {(e["type"], e["via"], e["reason"]) for e in items if e["user_id"] == user_id}
+    assert made == {
+        ("user.created", "scim", "scim"),
+        ("org.member_added", "scim", "scim"),
+        ("user.disabled", "scim", "scim"),
+        ("org.member_removed", "scim", "scim"),
+    }
+    admins = [e for e in items if e["user_id"] != user_id]
+    assert admins and all(e["via"] is None for e in admins)  # made by a person
+    own = world.client.get("/auth/events", headers=acme.admin).get_json()["items"]
+    assert all(e["via"] is None for e in own)

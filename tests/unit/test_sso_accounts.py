@@ -69,6 +69,8 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     mine = [e for e in sso.world.audit.events if e.user_id == user.id]
     added = [(e.event, e.org_id, e.reason) for e in mine]
     assert (Audit.ORG_MEMBER_ADDED, sso.org_id, "sso") in added
+    joined = [e for e in mine if e.event is Audit.ORG_MEMBER_ADDED]
+    assert [e.via for e in joined] == ["sso"]
     # signin.succeeded names the way in and the connection; the session is federated.
     signins = [e for e in mine if e.event is Audit.LOGIN]
     assert [(e.method, e.reason) for e in signins] == [("sso", sso.cid)]

@@ -195,7 +195,9 @@ def _join(
     just now, so it manages it); a member keeps the roles they have."""
     if user.disabled or orgs.membership(org_id, user.id) is not None:
         return  # a disabled account is refused its sign-in next
-    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso")
+    event = AuditEvent(
+        Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso", via="sso"
+    )
     staged = links.audit.stage([event])
     try:
         orgs.add_member(org_id, user.id, roles, links.clock.now(), staged, managed=made)
