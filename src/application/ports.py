@@ -252,6 +252,9 @@ class AuditEvent:
     added: WayIn | None = None
     org_id: str | None = None  # the organization it happened in, where one
     method: str | None = None  # a sign-in's way in: password, passkey, federated, sso
+    # What made an org's change, where not a person: its directory ("scim"), its single
+    # sign-on ("sso") (docs/reference/events.md)
+    via: str | None = None
 
 
 @dataclass(frozen=True)

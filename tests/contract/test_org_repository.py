@@ -116,6 +116,17 @@ def test_members_take_the_next_version_and_page_by_user_id(orgs: OrgRepository) 
         orgs.add_member("missing", "u1", ("member",), LATER)
 
 
+def test_a_membership_says_whether_the_org_made_the_account(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    made = orgs.add_member(org.id, "u1", ("member",), LATER, managed=True)
+    assert made.managed and orgs.membership(org.id, "u1") == made
+    joined = orgs.add_member(org.id, "u2", ("member",), LATER)
+    assert not joined.managed and orgs.membership(org.id, "u2") == joined
+    _, after = orgs.change_roles(org.id, "u1", ("admin",), LATER)
+    assert after.managed and orgs.membership(org.id, "u1") == after  # kept as roles change
+    assert [m.managed for m in orgs.members_page(org.id, None, 10)] == [False, True, False]
+
+
 def test_the_last_owner_can_neither_leave_nor_be_demoted(orgs: OrgRepository) -> None:
     org = created(orgs)
     for change in (

@@ -67,6 +67,12 @@ def test_a_sign_in_comes_back_with_its_method(events: SecurityEvents) -> None:
     assert events.list_page("u1", None, None, 10) == [stored]
 
 
+def test_an_orgs_change_comes_back_with_what_made_it(events: SecurityEvents) -> None:
+    stored = event("u1", "org.member_removed", 0, reason="scim", org_id="o1", via="scim")
+    events.add(stored)
+    assert events.list_page("u1", None, None, 10) == [stored]
+
+
 def test_newest_first_per_user_with_a_type_filter(events: SecurityEvents) -> None:
     mine = [event("u1", kind, i) for i, kind in enumerate(["user.created", "signin.failed"] * 2)]
     for e in [*mine, event("u2", "signin.failed", 9)]:

@@ -6,7 +6,8 @@ a membership with the roles their groups map to, and the same account the next t
 address on another domain joins nobody; a forged return is refused; thirty first sign-ins of
 one person at once (through a stand-in IdP, tests/support/oidc_idp.py) make one account, one
 link and one membership; the setup page's test sign-in shows the IdP's answer and makes
-nothing."""
+nothing; an account the connection made is the org's to manage, so its directory's
+deprovisioning (SCIM) disables it (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.support.browser import own_context, page, shared_page, violations
 from tests.support.dns_server import dns_server
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
 from tests.support.races import RACERS
+from tests.support.scim import SCIM_JSON, USERS, patch_body, user_body
 from tests.support.served_api import signed_in
 from tests.support.servers import free_port, serving
 
@@ -143,6 +145,33 @@ def test_a_person_on_the_verified_domain_joins_and_comes_back_to_the_same_accoun
     assert roles(firestore_client, corp, ada) == ("admin",)
     members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
     assert [m["user_id"] for m in members.json()["items"]].count(ada.id) == 1
+
+
+def test_the_directory_deprovisions_an_account_the_connection_made(
+    corp: Corp, page: Page, firestore_client: Any
+) -> None:
+    sso_sign_in(page, corp, "it.kai@corp.example")
+    kai = account(firestore_client, "it.kai@corp.example")
+    assert page.request.get(corp.url + "/account", max_redirects=0).status == 200
+    membership = FirestoreOrgRepository(firestore_client).membership(corp.org_id, kai.id)
+    assert membership is not None and membership.managed
+    token = requests.post(
+        f"{corp.url}/orgs/corp/scim/tokens", json={"name": "Okta"}, headers=corp.owner, timeout=30
+    )
+    assert token.status_code == 201, token.text
+    directory = {**bearer(token.json()["token"]), "Content-Type": SCIM_JSON}
+    body = user_body("it.kai@corp.example")
+    made = requests.post(corp.url + USERS, json=body, headers=directory, timeout=30)
+    assert made.status_code == 201 and made.json()["id"] == kai.id, made.text
+    off = patch_body({"op": "replace", "path": "active", "value": False})
+    answer = requests.patch(f"{corp.url}{USERS}/{kai.id}", json=off, headers=directory, timeout=30)
+    assert answer.status_code == 200, answer.text
+
+    assert account(firestore_client, "it.kai@corp.example").disabled
+    assert page.request.get(corp.url + "/account", max_redirects=0).status != 200  # signed out
+    events = requests.get(f"{corp.url}/orgs/corp/events", headers=corp.owner, timeout=30)
+    kinds = {(e["type"], e["via"]) for e in events.json()["items"] if e["user_id"] == kai.id}
+    assert {("org.member_added", "sso"), ("user.disabled", "scim")} <= kinds
 
 
 def test_an_address_on_another_domain_joins_nobody(

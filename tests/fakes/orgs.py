@@ -131,6 +131,7 @@ class FakeOrgRepository:
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Org], None] = lambda org: None,
+        managed: bool = False,
     ) -> Membership:
         with self.lock:
             org = self._org_of_change(org_id)
@@ -139,7 +140,9 @@ class FakeOrgRepository:
                 raise Conflict("This person is already a member.", code="already_member")
             check(org)
             checked_roles(list(roles), org.custom_roles)
-            member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
+            member = Membership(
+                org_id, user_id, roles, org.member_version + 1, now, now, managed=managed
+            )
             owners = owners_after(org, None, member)
             self.orgs[org_id] = replace(org, owners=owners, member_version=member.version)
             members[user_id] = member

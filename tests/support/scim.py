@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from flask.testing import FlaskClient
 
 from tests.support.api import bearer, login, register
+from tests.support.app import NEW, World
 
 SCIM_JSON = "application/scim+json"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+USERS = "/scim/v2/Users"
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,20 @@ def user_body(user_name: str, email: str | None = None, **extra: object) -> dict
 
 def patch_body(*operations: dict[str, object]) -> dict[str, object]:
     return {"schemas": [PATCH_OP], "Operations": list(operations)}
+
+
+def signed_in_by_reset(world: World, address: str, username: str) -> dict[str, str]:
+    """The provisioned person sets a password by a reset and signs in: their token pair."""
+    world.client.post("/auth/password/forgot", json={"email": address})
+    world.deliver()
+    assert world.reset(world.token(address, "/reset-password")) == 204
+    answer = world.client.post("/login", json={"username": username, "password": NEW})
+    assert answer.status_code == 200, answer.get_json()
+    tokens: dict[str, str] = answer.get_json()
+    return tokens
+
+
+def active(world: World, acme: Directory, user_id: str, value: bool) -> None:
+    body = patch_body({"op": "replace", "path": "active", "value": value})
+    answer = world.client.patch(f"{USERS}/{user_id}", json=body, headers=acme.auth)
+    assert answer.status_code == 200, answer.get_data(as_text=True)

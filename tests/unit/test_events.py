@@ -187,6 +187,7 @@ def test_the_callers_events_newest_first(client: FlaskClient, alice: dict[str, s
         "actor_id",
         "reason",
         "method",
+        "via",
     }
     # A sign-in names its way in; other events none.
     assert (page["items"][0]["method"], failed["method"]) == ("password", None)

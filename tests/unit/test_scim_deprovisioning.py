@@ -13,10 +13,16 @@ from application.ports import Audit
 from domain.orgs.domains import OrgDomain
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
-from tests.support.scim import Directory, directory, patch_body, user_body
+from tests.support.scim import (
+    USERS,
+    Directory,
+    active,
+    directory,
+    signed_in_by_reset,
+    user_body,
+)
 
 pytestmark = pytest.mark.unit
-USERS = "/scim/v2/Users"
 
 
 @pytest.fixture
@@ -37,23 +43,6 @@ def provisioned(world: World, acme: Directory, user_name: str) -> str:
     assert made.status_code == 201, made.get_data(as_text=True)
     user_id: str = made.get_json(force=True)["id"]
     return user_id
-
-
-def signed_in_by_reset(world: World, address: str, username: str) -> dict[str, str]:
-    """The provisioned person sets a password by a reset and signs in: their token pair."""
-    world.client.post("/auth/password/forgot", json={"email": address})
-    world.deliver()
-    assert world.reset(world.token(address, "/reset-password")) == 204
-    answer = world.client.post("/login", json={"username": username, "password": NEW})
-    assert answer.status_code == 200, answer.get_json()
-    tokens: dict[str, str] = answer.get_json()
-    return tokens
-
-
-def active(world: World, acme: Directory, user_id: str, value: bool) -> None:
-    body = patch_body({"op": "replace", "path": "active", "value": value})
-    answer = world.client.patch(f"{USERS}/{user_id}", json=body, headers=acme.auth)
-    assert answer.status_code == 200, answer.get_data(as_text=True)
 
 
 def member_ids(world: World, acme: Directory) -> set[str]:
@@ -135,3 +124,23 @@ def test_a_user_created_inactive_is_made_disabled(world: World) -> None:
     assert made.status_code == 201
     account = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
     assert account is not None and account.disabled
+
+
+def test_the_orgs_audit_log_names_the_directory_as_what_made_each_change(world: World) -> None:
+    acme = directory(world.client)
+    verified(world, acme.org_id)
+    user_id = provisioned(world, acme, "eli@example.com")
+    active(world, acme, user_id, False)
+    assert world.client.delete(f"{USERS}/{user_id}", headers=acme.auth).status_code == 204
+    items = world.client.get("/orgs/acme/events", headers=acme.admin).get_json()["items"]
+    made = {(e["type"], e["via"], e["reason"]) for e in items if e["user_id"] == user_id}
+    assert made == {
+        ("user.created", "scim", "scim"),
+        ("org.member_added", "scim", "scim"),
+        ("user.disabled", "scim", "scim"),
+        ("org.member_removed", "scim", "scim"),
+    }
+    admins = [e for e in items if e["user_id"] != user_id]
+    assert admins and all(e["via"] is None for e in admins)  # made by a person
+    own = world.client.get("/auth/events", headers=acme.admin).get_json()["items"]
+    assert all(e["via"] is None for e in own)

@@ -102,7 +102,7 @@ def test_a_group_named_after_a_role_gives_it(
     assert client.delete(f"{GROUPS}/{billing['id']}", headers=acme.auth).status_code == 204
     assert roles(client, acme)[ann] == ["member"] and roles(client, acme)[bob] == ["member"]
     changed = [e for e in audit_log.events if e.event is Audit.ORG_MEMBER_ROLES_CHANGED]
-    assert changed and all(e.reason == "scim" for e in changed)
+    assert changed and all(e.reason == e.via == "scim" for e in changed)
     # An owner stays one, and no group makes one.
     owners = group(client, acme, "owner", ann)
     assert roles(client, acme)[ann] == ["member"]

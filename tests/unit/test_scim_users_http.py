@@ -291,7 +291,7 @@ def test_delete_ends_the_membership_and_frees_the_name(
     assert gone.status_code == 404 and gone.get_json(force=True)["schemas"] == [ERROR]
     assert client.delete(f"{USERS}/{made['id']}", headers=acme.auth).status_code == 404
     removed = [e for e in audit_log.events if e.event is Audit.ORG_MEMBER_REMOVED]
-    assert [(e.user_id, e.reason) for e in removed] == [(made["id"], "scim")]
+    assert [(e.user_id, e.reason, e.via) for e in removed] == [(made["id"], "scim", "scim")]
     # Another org's users are not found through this org's token.
     other = directory(client, "other", "olga")
     theirs = create(client, other, user_body("zed@example.org"))

@@ -2,8 +2,9 @@
 pysaml2's own IdP, OpenID against a stand-in whose ID tokens Authlib's client checks; the one
 step they share, docs/reference/sso.md "Signing in"): just-in-time accounts and memberships on
 the org's verified domains, the account that proved the address linked and told, a squatter's
-account claimed, an unverified domain joining nobody, a member keeping their roles, and what
-the sign-in records."""
+account claimed, an unverified domain joining nobody, a member keeping their roles, what
+the sign-in records, and the accounts it made deprovisioned by the org's directory (disabled:
+the org manages them; docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from application.sso.arrival import identity_provider
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.pages import csrf
 from tests.support.saml_idp import KeyPair, key_pair
+from tests.support.scim import USERS, Directory, active, signed_in_by_reset, user_body
 from tests.support.sso_world import (
     LANDING,
     OidcSso,
@@ -67,6 +69,8 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     mine = [e for e in sso.world.audit.events if e.user_id == user.id]
     added = [(e.event, e.org_id, e.reason) for e in mine]
     assert (Audit.ORG_MEMBER_ADDED, sso.org_id, "sso") in added
+    joined = [e for e in mine if e.event is Audit.ORG_MEMBER_ADDED]
+    assert [e.via for e in joined] == ["sso"]
     # signin.succeeded names the way in and the connection; the session is federated.
     signins = [e for e in mine if e.event is Audit.LOGIN]
     assert [(e.method, e.reason) for e in signins] == [("sso", sso.cid)]
@@ -169,3 +173,72 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)
     amrs = [s.amr for s in sso.world.adapters.signin.sessions.list_for_user(tia.id, 10)]
     assert ("fed", "otp") in amrs
+
+
+def corp_directory(sso: SamlSso | OidcSso) -> Directory:
+    client = sso.world.client
+    token = client.post("/orgs/corp/scim/tokens", json={"name": "Okta"}, headers=sso.owner)
+    assert token.status_code == 201, token.get_json()
+    return Directory(sso.org_id, sso.owner, token.get_json()["token"])
+
+
+def provisioned(sso: SamlSso | OidcSso, corp: Directory, address: str) -> str:
+    made = sso.world.client.post(USERS, json=user_body(address), headers=corp.auth)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    user_id: str = made.get_json(force=True)["id"]
+    return user_id
+
+
+def disabled(sso: SamlSso | OidcSso, user_id: str) -> bool:
+    account = sso.world.adapters.accounts.users.get(user_id)
+    assert account is not None
+    return account.disabled
+
+
+def test_an_account_the_orgs_sso_made_is_disabled_when_deprovisioned(
+    sso: SamlSso | OidcSso,
+) -> None:
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "ada@corp.example").status_code == 303
+    ada = sso.user_of("ada@corp.example")
+    membership = sso.world.adapters.orgs.orgs.membership(sso.org_id, ada.id)
+    assert membership is not None and membership.managed
+    tokens = signed_in_by_reset(sso.world, "ada@corp.example", ada.username.value)
+    corp = corp_directory(sso)
+    assert provisioned(sso, corp, "ada@corp.example") == ada.id  # the same account
+
+    active(sso.world, corp, ada.id, False)
+
+    assert disabled(sso, ada.id)
+    assert not signed_in(browser)  # the SSO session is gone
+    client = sso.world.client
+    assert client.get("/user", headers=bearer(tokens["access_token"])).status_code == 401
+    refreshed = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code in (400, 401)
+    assert sso.member_roles(ada.id) == ("member",)  # suspended, still the org's
+
+
+def test_deleting_an_account_the_orgs_sso_made_disables_it(sso: SamlSso | OidcSso) -> None:
+    assert sso.sign_in(sso.world.app.test_client(), "max@corp.example").status_code == 303
+    max_ = sso.user_of("max@corp.example")
+    corp = corp_directory(sso)
+    provisioned(sso, corp, "max@corp.example")
+    assert sso.world.client.delete(f"{USERS}/{max_.id}", headers=corp.auth).status_code == 204
+    assert disabled(sso, max_.id)
+    assert sso.member_roles(max_.id) is None
+
+
+def test_an_account_the_sso_linked_only_leaves_the_org(sso: SamlSso | OidcSso) -> None:
+    ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
+    membership = sso.world.adapters.orgs.orgs.membership(sso.org_id, ivy.id)
+    assert membership is not None and not membership.managed
+    corp = corp_directory(sso)
+    assert provisioned(sso, corp, "ivy@corp.example") == ivy.id
+
+    active(sso.world, corp, ivy.id, False)
+
+    assert not disabled(sso, ivy.id)
+    assert sso.member_roles(ivy.id) is None
+    assert signed_in(browser)  # their own account, signed in still

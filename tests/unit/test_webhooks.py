@@ -278,6 +278,20 @@ def test_a_sign_in_names_its_method_and_an_orgs_connection() -> None:
     assert data["method"] == "federated" and "acme" not in json.dumps(data)
 
 
+def test_an_orgs_change_names_what_made_it() -> None:
+    scim = SecurityEvent("ev1", T0, "user.disabled", "u1", reason="scim", org_id="o1", via="scim")
+    assert json.loads(payload(scim))["data"] == {
+        "event_id": "ev1",
+        "user_id": "u1",
+        "actor_id": None,
+        "outcome": "success",
+        "org_id": "o1",
+        "via": "scim",
+    }
+    by_hand = SecurityEvent("ev2", T0, "org.member_removed", "u1", org_id="o1")
+    assert "via" not in json.loads(payload(by_hand))["data"]
+
+
 def test_a_failed_write_stores_neither_and_queues_nothing() -> None:
     hooks = Hooks()
     hooks.create()

@@ -158,6 +158,7 @@ def _audit_change(
     actor_id: str | None,
     reason: str | None = None,
     org_id: str | None = None,
+    via: str | None = None,
 ) -> None:
     changes = tuple(
         (name, str(old), str(new))
@@ -176,6 +177,7 @@ def _audit_change(
                 changes=changes,
                 reason=reason,
                 org_id=org_id,
+                via=via,
             )
         )
 
@@ -247,12 +249,13 @@ def set_disabled_by_username(
 @dataclass(frozen=True)
 class DisableAccount:
     """An account disabled, or enabled again, by what manages it rather than by an admin: an
-    org's directory (``reason`` "scim", ``org_id`` the org)."""
+    org's directory (``reason`` and ``via`` "scim", ``org_id`` the org)."""
 
     user_id: str
     disabled: bool
     reason: str | None = None
     org_id: str | None = None
+    via: str | None = None
 
 
 def set_disabled_by_id(
@@ -265,7 +268,9 @@ def set_disabled_by_id(
     if user is None or user.deleted_at is not None:
         return None
     updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
-    _audit_change(audit, user, updated, actor_id=None, reason=cmd.reason, org_id=cmd.org_id)
+    _audit_change(
+        audit, user, updated, actor_id=None, reason=cmd.reason, org_id=cmd.org_id, via=cmd.via
+    )
     return updated
 
 

@@ -180,6 +180,7 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
             reason=event.reason,
             org_id=event.org_id,
             method=event.method,
+            via=event.via,
         )
         for kind in _types_of(event)
     ]

@@ -70,12 +70,14 @@ class OrgRepository(Protocol):
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Org], None] = lambda org: None,
+        managed: bool = False,
     ) -> Membership:
         """Make the person a member with ``roles``, taking the org's next member version
         (and counting an owner), in one commit with what ``staged`` writes (an invitation's
         spending); Conflict ``already_member``, NotFound if the org is gone; InvalidInput
         ``unknown_role`` for a role the org does not name as it is at the commit; ``check``
-        (which may raise) sees the org as the commit finds it (its domain policy)."""
+        (which may raise) sees the org as the commit finds it (its domain policy);
+        ``managed``: the org made the account (``Membership.managed``)."""
         ...
 
     def change_roles(

@@ -153,7 +153,7 @@ def _apply_roles(
         if set(wanted) == set(membership.roles):
             continue
         event = AuditEvent(
-            Audit.ORG_MEMBER_ROLES_CHANGED, user_id=user_id, org_id=org.id, reason=VIA
+            Audit.ORG_MEMBER_ROLES_CHANGED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
         )
         staged = tools.audit.stage([event])
         try:

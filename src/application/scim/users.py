@@ -32,7 +32,7 @@ from domain.scim.users import (
     version_mismatch,
 )
 
-VIA = "scim"  # the ``reason`` of the events provisioning causes
+VIA = "scim"  # the ``via`` (and ``reason``) of the events provisioning causes
 T = TypeVar("T")
 SCAN_MAX = 2000  # the records a filter no key narrows may go through; past it, 400 tooMany
 
@@ -147,12 +147,20 @@ def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
     )
 
 
+def _made_by(org: Org, holder: User, tools: ProvisioningTools) -> bool:
+    """Whether the org made this account already: its SSO did, just in time, when the person
+    first signed in (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
+    membership = tools.orgs.membership(org.id, holder.id)
+    return membership is not None and membership.managed
+
+
 def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
     """A new SCIM user of the org: the account that proved its address (on one of the org's
-    verified domains) joins the org; else a new account, its address proven on those
-    domains, its username derived from ``userName`` (§3's rules), no password. The
-    ``userName`` is claimed first, so of directories creating one at once a single one goes
-    on (409 ``user_name_taken`` for the others); what fails after it is undone."""
+    verified domains) joins the org (managed when the org's SSO made it); else a new
+    account, its address proven on those domains, its username derived from ``userName``
+    (§3's rules), no password. The ``userName`` is claimed first, so of directories
+    creating one at once a single one goes on (409 ``user_name_taken`` for the others); what
+    fails after it is undone."""
     org, fields = cmd.org, cmd.fields
     draft = _record(org, "pending", fields, managed=False, tools=tools)
     email = _address(draft)
@@ -164,7 +172,9 @@ def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: Provisionin
             code="email_taken",
         )
     record = replace(
-        draft, user_id=holder.id if holder else new_id(), managed=holder is None and proven
+        draft,
+        user_id=holder.id if holder else new_id(),
+        managed=proven and (holder is None or _made_by(org, holder, tools)),
     )
     records.claim(record)
     try:
@@ -207,7 +217,9 @@ def _make_account(
                 raise
             continue
         tools.audit.record(
-            AuditEvent(Audit.USER_CREATED, user_id=user.id, reason=VIA, org_id=record.org_id)
+            AuditEvent(
+                Audit.USER_CREATED, user_id=user.id, reason=VIA, via=VIA, org_id=record.org_id
+            )
         )
         return
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
@@ -216,7 +228,7 @@ def _make_account(
 def _join(org: Org, user_id: str, tools: ProvisioningTools) -> None:
     if tools.orgs.membership(org.id, user_id) is not None:
         return
-    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA)
+    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA)
     staged = tools.audit.stage([event])
     try:
         tools.orgs.add_member(org.id, user_id, (OrgRole.MEMBER.value,), tools.clock.now(), staged)
@@ -266,7 +278,7 @@ def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
     it does not manage only leaves the org. Made before the record changes: a directory
     that retries after a failure deprovisions again."""
     if record.managed:
-        tools.disable(DisableAccount(record.user_id, True, VIA, org.id))
+        tools.disable(DisableAccount(record.user_id, True, VIA, org.id, VIA))
     else:
         _leave(org, record.user_id, tools)
 
@@ -275,7 +287,7 @@ def _reactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
     """An account the org manages is enabled again (none of its old sessions comes back);
     one it does not manage joins the org again."""
     if record.managed:
-        tools.disable(DisableAccount(record.user_id, False, VIA, org.id))
+        tools.disable(DisableAccount(record.user_id, False, VIA, org.id, VIA))
     else:
         _join(org, record.user_id, tools)
 
@@ -287,14 +299,16 @@ def remove_user(cmd: RemoveUser, *, records: ScimUsers, tools: ProvisioningTools
     if cmd.expected_version is not None and current.version != cmd.expected_version:
         raise version_mismatch()
     if current.managed:
-        tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id))
+        tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
     _leave(cmd.org, cmd.user_id, tools)
     if not records.remove(cmd.org.id, cmd.user_id, current.version):
         raise no_such_user()
 
 
 def _leave(org: Org, user_id: str, tools: ProvisioningTools) -> None:
-    event = AuditEvent(Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA)
+    event = AuditEvent(
+        Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
+    )
     staged = tools.audit.stage([event])
     try:
         tools.orgs.remove_member(org.id, user_id, tools.clock.now(), staged)

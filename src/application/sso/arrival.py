@@ -17,7 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from application.federation.linking import ExternalSignIn, Links, sign_in_as, unlinked_account
+from application.federation.linking import (
+    ExternalSignIn,
+    Links,
+    create_linked_account,
+    sign_in_as,
+    unlinked_account,
+)
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
@@ -163,17 +169,38 @@ def _link_proven_account(identity: ExternalIdentity, links: Links) -> User | Non
     return linked
 
 
+def _made_account(signing_in: ExternalSignIn, links: Links) -> User | None:
+    """A new account for a person on a verified domain whom no account holds (the org made
+    it: its membership says so, docs/decisions/0414-accounts-the-orgs-sso-made.md); None
+    when an account holds the address (the linking rules claim it or refuse)."""
+    try:
+        return create_linked_account(signing_in, links=links)
+    except Conflict as taken:
+        if taken.code != "email_taken":
+            raise
+    return None
+
+
 def _join(
-    user: User, org_id: str, roles: tuple[str, ...], *, orgs: OrgRepository, links: Links
+    user: User,
+    org_id: str,
+    roles: tuple[str, ...],
+    *,
+    orgs: OrgRepository,
+    links: Links,
+    made: bool,
 ) -> None:
     """Just-in-time provisioning: a person signing in on a verified domain who is no member
-    becomes one with the roles their groups map to; a member keeps the roles they have."""
+    becomes one with the roles their groups map to (``made``: the org made their account
+    just now, so it manages it); a member keeps the roles they have."""
     if user.disabled or orgs.membership(org_id, user.id) is not None:
         return  # a disabled account is refused its sign-in next
-    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso")
+    event = AuditEvent(
+        Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso", via="sso"
+    )
     staged = links.audit.stage([event])
     try:
-        orgs.add_member(org_id, user.id, roles, links.clock.now(), staged)
+        orgs.add_member(org_id, user.id, roles, links.clock.now(), staged, managed=made)
     except Conflict as exc:
         if exc.code != "already_member":
             raise
@@ -242,10 +269,14 @@ def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
     user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
     if user is None and verified:
         user = _link_proven_account(identity, links)
+    made = user is None and verified
+    if made:
+        user = _made_account(signing_in, links)
+        made = user is not None
     if user is None:
         user = unlinked_account(signing_in, links=links)
     if verified:
-        _join(user, org.id, person.roles, orgs=accounts.orgs, links=links)
+        _join(user, org.id, person.roles, orgs=accounts.orgs, links=links, made=made)
     device_aware = with_devices(
         accounts.sign_in, accounts.policy.devices, arriving.device_token, arriving.client_ip
     )

@@ -31,6 +31,7 @@ class SecurityEvent:
     session_id: str | None = None  # the session it began or happened in, where one
     org_id: str | None = None  # the organization it happened in: its audit log lists it
     method: str | None = None  # a sign-in's way in (docs/reference/events.md)
+    via: str | None = None  # what made an org's change: scim, sso (docs/reference/events.md)
 
     @property
     def expires_at(self) -> datetime:

@@ -208,6 +208,9 @@ class Membership:
     version: int  # the org's member_version when it was added or last changed
     joined_at: datetime
     updated_at: datetime
+    # The org made the account when this membership began (its SSO, just in time, on one of
+    # its verified domains): SCIM's deprovisioning disables it (docs/decisions/0414-...)
+    managed: bool = False
 
     @property
     def owner(self) -> bool:

@@ -40,6 +40,7 @@ class LoggingAuditLog:
             "reason": event.reason,
             **({"org_id": event.org_id} if event.org_id is not None else {}),
             **({"method": event.method} if event.method is not None else {}),
+            **({"via": event.via} if event.via is not None else {}),
             "changes": [
                 {"field": field, "before": before, "after": after}
                 for field, before, after in event.changes

@@ -39,6 +39,8 @@ def payload(event: SecurityEvent) -> str:
                 # A sign-in names its way in, and an org's connection its id.
                 **({"method": event.method} if event.method is not None else {}),
                 **({"connection_id": event.reason} if event.method == SSO else {}),
+                # An org's change its directory or single sign-on made names it.
+                **({"via": event.via} if event.via is not None else {}),
             },
         },
         separators=(",", ":"),

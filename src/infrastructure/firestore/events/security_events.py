@@ -39,6 +39,7 @@ def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
         "reason": event.reason,
         "org_id": event.org_id,
         "method": event.method,
+        "via": event.via,
         "expires_at": event.expires_at,
     }
 
@@ -58,6 +59,7 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         reason=data.get("reason"),
         org_id=data.get("org_id"),
         method=data.get("method"),
+        via=data.get("via"),
     )
 
 

@@ -94,6 +94,7 @@ def member_to_doc(member: Membership) -> dict[str, Any]:
         "version": member.version,
         "joined_at": member.joined_at,
         "updated_at": member.updated_at,
+        "managed": member.managed,
     }
 
 
@@ -105,6 +106,7 @@ def member_from_doc(data: dict[str, Any]) -> Membership:
         version=data["version"],
         joined_at=data["joined_at"],
         updated_at=data["updated_at"],
+        managed=bool(data.get("managed", False)),  # absent from memberships before it
     )
 
 
@@ -313,6 +315,7 @@ class FirestoreOrgRepository:
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Org], None] = lambda org: None,
+        managed: bool = False,
     ) -> Membership:
         written: Membership | None = None
 
@@ -327,7 +330,9 @@ class FirestoreOrgRepository:
             org = org_from_doc(org_id, org_snap.to_dict() or {})
             check(org)  # the commit is guarded by this very read of the org
             checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
-            member = Membership(org_id, user_id, roles, org.member_version + 1, now, now)
+            member = Membership(
+                org_id, user_id, roles, org.member_version + 1, now, now, managed=managed
+            )
             batch = self._client.batch()
             batch.update(
                 org_snap.reference,

@@ -24,6 +24,11 @@ class EventOut(BaseModel):
         default=None,
         description="A sign-in's way in: password, passkey, federated or sso; null otherwise",
     )
+    via: str | None = Field(
+        default=None,
+        description="What made an org's change, where not a person: scim (its directory) or "
+        "sso (its single sign-on, just in time); null otherwise",
+    )
 
     @classmethod
     def of(cls, event: SecurityEvent) -> EventOut:
@@ -38,6 +43,7 @@ class EventOut(BaseModel):
             actor_id=event.actor_id,
             reason=event.reason,
             method=event.method,
+            via=event.via,
         )
 
 
