@@ -110,3 +110,12 @@ def clean_emulators(emulators: EmulatorSet) -> EmulatorSet:
     """The session's emulators, with Firestore, Auth and Storage emptied first."""
     emulators.wipe()
     return emulators
+
+
+@pytest.fixture(scope="module")
+def emptied_after(emulators: EmulatorSet) -> Iterator[EmulatorSet]:
+    """The session's emulators, emptied once the module is done: for a module that leaves
+    state other modules of its worker must not meet (an org's active single sign-on turns
+    every sign-in page into the address-first one: docs/reference/sso.md)."""
+    yield emulators
+    emulators.wipe()

@@ -24,7 +24,8 @@ from tests.support.saml import idp_metadata
 from tests.support.saml_idp import ENTITY_ID, SamlIdpForTests, key_pair, posted
 from tests.support.servers import free_port, serving
 
-pytestmark = pytest.mark.e2e
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("emptied_after")]
 PHONE = 375
 WIDTHS = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
 # The IdP's sign-in address: same site as the service (cookies of SameSite=Lax, as the

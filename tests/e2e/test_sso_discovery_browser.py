@@ -24,7 +24,8 @@ from tests.support.saml_idp import ENTITY_ID, KeyPair, key_pair
 from tests.support.saml_idp_site import SamlIdpSite, saml_idp_site
 from tests.support.servers import free_port, serving
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240), pytest.mark.usefixtures("emptied_after")]
 CORP = "corp.example"
 
 

@@ -19,7 +19,8 @@ from tests.support.saml import certificate, idp_metadata
 from tests.support.served_webhooks import login, register
 from tests.support.servers import free_port, serving
 
-pytestmark = pytest.mark.e2e
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("emptied_after")]
 
 
 @contextmanager

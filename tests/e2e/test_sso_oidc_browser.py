@@ -37,7 +37,8 @@ from tests.support.served_api import signed_in
 from tests.support.servers import free_port, serving
 
 __all__ = ["page", "shared_page"]  # the fixtures
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240), pytest.mark.usefixtures("emptied_after")]
 CORP = "corp.example"
 
 

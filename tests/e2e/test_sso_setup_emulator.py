@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 from tests.support.api import bearer, login, register
 from tests.support.saml import certificate, idp_metadata
 
-pytestmark = pytest.mark.e2e
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("emptied_after")]
 PARALLEL = 30
 
 
