@@ -28,7 +28,7 @@ from infrastructure.firestore.federation.identities import FirestoreIdentityRepo
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
 from tests.support.api import bearer
-from tests.support.browser import own_context, page, shared_page, violations
+from tests.support.browser import fill, own_context, page, shared_page, violations
 from tests.support.dns_server import dns_server
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
 from tests.support.races import RACERS
@@ -146,6 +146,20 @@ def test_a_person_on_the_verified_domain_joins_and_comes_back_to_the_same_accoun
     assert roles(firestore_client, corp, ada) == ("admin",)
     members = requests.get(f"{corp.url}/orgs/corp/members", headers=corp.owner, timeout=30)
     assert [m["user_id"] for m in members.json()["items"]].count(ada.id) == 1
+
+
+def test_sign_in_page_sends_an_address_on_the_domain_to_the_openid_connection(
+    corp: Corp, page: Page, firestore_client: Any
+) -> None:
+    """Home-realm discovery: the address typed at /sign-in, on the org's verified domain, goes
+    to the org's OpenID connection and comes back signed in, a member."""
+    page.goto(f"{corp.url}/sign-in?next=/account/orgs")
+    fill(page, username="it.eve@corp.example")
+    page.click("button:has-text('Continue')")
+    upstream_sign_in(page, "it.eve@corp.example")
+    page.wait_for_url(corp.url + "/account/orgs**")
+    eve = account(firestore_client, "it.eve@corp.example")
+    assert roles(firestore_client, corp, eve) == ("admin",)
 
 
 def test_the_directory_deprovisions_an_account_the_connection_made(
