@@ -297,3 +297,19 @@ def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
     )
     refused = browser.post(f"/sso/{cid}/saml/acs", data={"SAMLResponse": posted(answer)})
     assert refused.status_code == 400
+
+
+def test_a_forged_post_with_the_link_but_no_form_token_changes_nothing(
+    world: World, idp_keys: KeyPair
+) -> None:
+    """Another site cannot make a visitor's browser save or activate through a link it knows:
+    the setup page's forms need the page's own CSRF token."""
+    _, token = an_org_with_a_link(world)
+    cid = token.partition(".")[0]
+    configured(world.app.test_client(), token, idp_keys)
+    before = world.adapters.sso.connections.get(cid)
+    forger = world.app.test_client()
+    saved = forger.post("/sso/setup", data={"token": token, "name": "Forged"})
+    activated = forger.post("/sso/setup/activate", data={"token": token})
+    assert saved.status_code == 403 and activated.status_code == 403
+    assert world.adapters.sso.connections.get(cid) == before
