@@ -122,6 +122,20 @@ def test_the_two_firebase_routes_count_apart(client: FlaskClient) -> None:
     assert_429(client.post("/auth/firebase/custom-token"), "rate_limited")
 
 
+@with_settings(rate_limit_login="2/minute")
+def test_home_realm_discovery_is_limited_per_address(client: FlaskClient) -> None:
+    """GET /sso/discover answers which domains have single sign-on: an address asking for
+    domain after domain meets the sign-in's budget, counted apart from POST /login."""
+    for n in range(2):
+        found = client.get(f"/sso/discover?email=a@d{n}.example.com")
+        assert found.status_code == 404, found.get_data(as_text=True)
+    assert_429(client.get("/sso/discover?email=a@d9.example.com"), "rate_limited")
+    other = {"REMOTE_ADDR": "198.51.100.7"}
+    assert client.get("/sso/discover?email=a@d9.example.com", environ_base=other).status_code == 404
+    login = client.post("/login", json={"username": "nobody", "password": "x" * 12})
+    assert login.status_code == 401, login.get_data(as_text=True)
+
+
 @with_settings(
     rate_limit_email_verify="2/minute",
     rate_limit_password_forgot="2/minute",

@@ -77,6 +77,8 @@ class ApiLimits:
             ("POST", "/register"): self.register,
             ("POST", "/login"): self.login,
             ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
+            # which domains sign in with an org's single sign-on, asked domain after domain
+            ("GET", "/sso/discover"): self.login,
             ("POST", "/auth/refresh"): self.refresh,
             ("POST", "/auth/org"): self.refresh,  # mints an access token as a refresh does
             ("POST", "/auth/firebase"): self.firebase,
