@@ -5,6 +5,7 @@ the signed request, an answer accepted, and each refusal with a crafted answer
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -148,6 +149,24 @@ def test_an_unsigned_answer_is_refused(world: World) -> None:
     request_id = world.started()
     xml = world.answer(request_id, sign_response=False, sign_assertion=False)
     assert refused(world, xml, request_id) == "saml_bad_signature"
+
+
+def test_a_refused_answer_is_logged_once_as_a_warning_not_as_pysaml2s_errors(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can post a bad answer to the ACS: pysaml2's own ERROR lines for it would page
+    an operator for every one. firegate logs the refusal once, a warning with its code and
+    connection, and nothing of pysaml2's below CRITICAL."""
+    request_id = world.started()
+    xml = world.answer(request_id, sign_response=False, sign_assertion=False)
+    with caplog.at_level(logging.DEBUG):
+        assert refused(world, xml, request_id) == "saml_bad_signature"
+    from_pysaml2 = [r for r in caplog.records if r.name.startswith("saml2")]
+    assert [r for r in from_pysaml2 if r.levelno >= logging.WARNING] == []
+    ours = [r for r in caplog.records if r.name == "firegate.sso"]
+    assert [r.levelno for r in ours] == [logging.WARNING]
+    assert "saml_bad_signature" in ours[0].getMessage()
+    assert world.connection.id in ours[0].getMessage()
 
 
 def test_an_answer_signed_by_another_key_is_refused(world: World) -> None:

@@ -9,6 +9,10 @@ process by libxmlsec1 through python-xmlsec, infrastructure/sso/saml_signatures.
 audience, destination, recipient, ``InResponseTo``, the validity window with 2 minutes of
 skew). This module gives it its configuration and turns its verdicts into ours.
 
+pysaml2 logs an ERROR line for every answer it refuses, and anyone can post one: its logger
+is kept to CRITICAL, and each refusal is logged here once, a warning naming its code and
+connection (docs/operations.md, "Logs").
+
 pysaml2 takes keys and certificates as files: the service provider's are written once per
 process into a private temporary folder (mode 0700, the key 0600).
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -33,6 +38,7 @@ SKEW = 120  # seconds of clock difference accepted with the IdP
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ASSERTION_LIFETIME = timedelta(minutes=10)  # kept as spent when it names no end
+log = logging.getLogger("firegate.sso")
 CLIENTS_KEPT = 64  # connections' configured clients kept per process
 # The certificate in the metadata is made from the key alone, so every instance and every
 # restart publishes the same one (an IdP that pins it keeps working).
@@ -62,6 +68,7 @@ class Pysaml2ServiceProvider:
         self._lock = threading.Lock()
         self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
         self._clients: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        logging.getLogger("saml2").setLevel(logging.CRITICAL)  # see the module's docstring
 
     # -- the service provider's key and certificate
 
@@ -133,7 +140,14 @@ class Pysaml2ServiceProvider:
                 response, BINDING_HTTP_POST, outstanding
             )
         except Exception as exc:  # every refusal of pysaml2's, by its kind
-            raise _verdict(exc) from None
+            verdict = _verdict(exc)
+            log.warning(
+                "SAML answer refused for connection %s: %s (%s)",
+                connection.id,
+                verdict.code,
+                type(exc).__name__,
+            )
+            raise verdict from None
         if parsed is None or parsed.assertion is None:
             raise _refused("saml_invalid", "The identity provider's answer holds no assertion.")
         return _assertion(parsed)
