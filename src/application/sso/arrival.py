@@ -302,6 +302,15 @@ class TrialOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class StartSso:
+    """A sign-in through an org's connection, SAML or OpenID, begun at its start URL."""
+
+    connection_id: str
+    next: str  # where the person goes once signed in (a path of this site, checked by the page)
+    trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
+
+
+@dataclass(frozen=True)
 class TrialSignIn:
     """A test sign-in's answer as the connection reads it, and what signing in with it would
     do; nothing of it happened. Not SAML's alone: an OpenID connection's test sign-in has

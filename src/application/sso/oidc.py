@@ -33,6 +33,7 @@ from application.sso.arrival import (
     Arriving,
     Defaults,
     SsoAccounts,
+    StartSso,
     TrialSignIn,
     arrive,
     asserted,
@@ -102,13 +103,6 @@ def _attributes(claims: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
 
 
 @dataclass(frozen=True)
-class StartOidc:
-    connection_id: str
-    next: str  # where the person goes once signed in (a path of this site, checked by the page)
-    trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
-
-
-@dataclass(frozen=True)
 class FinishOidc:
     connection_id: str
     answer: Mapping[str, str]  # the IdP's answer: code and state, or an error
@@ -129,7 +123,7 @@ class OidcTools:
     addresses: Callable[[str], SpAddresses]
 
 
-def start_oidc(cmd: StartOidc, *, connections: Connections, tools: OidcTools) -> Departure:
+def start_oidc(cmd: StartSso, *, connections: Connections, tools: OidcTools) -> Departure:
     """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a test
     sign-in, to the IdP of the complete OpenID connection the setup link still opens (400
     ``invalid_token``, 409 ``connection_incomplete``), in any status."""
@@ -204,5 +198,5 @@ def finish_oidc(
 
 @dataclass(frozen=True)
 class OidcSignInServices:
-    start: Callable[[StartOidc], Departure]
+    start: Callable[[StartSso], Departure]
     finish: Callable[[FinishOidc], Arrival | TrialSignIn]

@@ -23,6 +23,7 @@ from application.sso.arrival import (
     Arriving,
     Defaults,
     SsoAccounts,
+    StartSso,
     TrialSignIn,
     arrive,
     asserted,
@@ -42,13 +43,6 @@ SAML_DEFAULTS = Defaults(email="", given_name="givenName", family_name="sn")
 
 
 @dataclass(frozen=True)
-class StartSaml:
-    connection_id: str
-    next: str  # where the person goes once signed in (a path of this site, checked by the page)
-    trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
-
-
-@dataclass(frozen=True)
 class SamlDeparture:
     url: str  # the IdP, with the signed request
     flight: str  # sealed: the browser keeps it (a cookie) and brings it back
@@ -65,7 +59,7 @@ class FinishSaml:
 
 
 def start_saml(
-    cmd: StartSaml,
+    cmd: StartSso,
     *,
     connections: Connections,
     sp: SamlServiceProvider,
@@ -171,5 +165,5 @@ def finish_saml(
 
 @dataclass(frozen=True)
 class SamlSignInServices:
-    start: Callable[[StartSaml], SamlDeparture]
+    start: Callable[[StartSso], SamlDeparture]
     finish: Callable[[FinishSaml], Arrival | TrialSignIn]

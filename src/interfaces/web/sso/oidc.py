@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Response, after_this_request, request
 
-from application.sso.arrival import TrialSignIn
-from application.sso.oidc import FinishOidc, StartOidc
+from application.sso.arrival import StartSso, TrialSignIn
+from application.sso.oidc import FinishOidc
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -23,7 +23,7 @@ from interfaces.web.rendering import bp, page
 def oidc_start(connection_id: str) -> Response:
     """To the connection's IdP (code, PKCE, state, nonce); ``next``: where to go once signed
     in."""
-    start = StartOidc(connection_id, safe_next(request.args.get("next")))
+    start = StartSso(connection_id, safe_next(request.args.get("next")))
     return leave(services().oidc_signin.start(start))
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Response, after_this_request, redirect, request
 
-from application.sso.arrival import TrialSignIn
-from application.sso.signin import FinishSaml, StartSaml
+from application.sso.arrival import StartSso, TrialSignIn
+from application.sso.signin import FinishSaml
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -38,7 +38,7 @@ def saml_metadata(connection_id: str) -> Response:
 def saml_start(connection_id: str) -> Response:
     """To the connection's IdP with a signed request; ``next``: where to go once signed in."""
     departure = services().saml_signin.start(
-        StartSaml(connection_id, safe_next(request.args.get("next")))
+        StartSso(connection_id, safe_next(request.args.get("next")))
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_sso_flight(response, departure.flight)

@@ -12,9 +12,8 @@ from urllib.parse import urlencode
 
 from flask import Response, redirect, request
 
-from application.sso.oidc import StartOidc
+from application.sso.arrival import StartSso
 from application.sso.setup import SETUP_PATH, SetupRequest, SetupView
-from application.sso.signin import StartSaml
 from domain.errors import InvalidInput
 from domain.sso.connections import Connection, ConnectionKind
 from interfaces.shared.services import services
@@ -165,10 +164,10 @@ def test_setup() -> Response:
     connection_id = token.partition(".")[0]
     if services().sso_setup.open(SetupRequest(token)).connection.kind is ConnectionKind.OIDC:
         return leave(
-            services().oidc_signin.start(StartOidc(connection_id, back_to(token), trial_link=token))
+            services().oidc_signin.start(StartSso(connection_id, back_to(token), trial_link=token))
         )
     departure = services().saml_signin.start(
-        StartSaml(connection_id, back_to(token), trial_link=token)
+        StartSso(connection_id, back_to(token), trial_link=token)
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_sso_flight(response, departure.flight)
