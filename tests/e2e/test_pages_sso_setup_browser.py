@@ -4,8 +4,8 @@ docs/pages.md, "Single sign-on setup"): Debian's Chromium on gunicorn and the em
 customer's IT admin, in a browser with no session, opens it, reads firegate's values,
 pastes the metadata of pysaml2's own IdP, runs a test sign-in against that IdP (its sign-in
 page served to the browser by the test) and sees what it sent with nothing made, then
-activates; the page in Spanish too. Every page axe-clean, without sideways scrolling, under
-the pages' CSP."""
+activates; the page in Spanish too; the owner then requires single sign-on there. Every
+page axe-clean, without sideways scrolling, under the pages' CSP."""
 
 from __future__ import annotations
 
@@ -152,3 +152,13 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
 
         page.reload()
         assert "Active" in page.inner_text("main")
+        # The owner requires single sign-on, keeping their own password sign-in.
+        page.get_by_label("Members sign in only with single sign-on").check()
+        page.get_by_label("Keep my own sign-in with a password or passkey (break-glass)").check()
+        page.get_by_role("button", name="Save the policy").click()
+        assert page.get_by_role("status").inner_text() == "The single sign-on policy is saved."
+        checked(page)
+        orgs = [o.to_dict() for o in firestore.collection("orgs").stream()]
+        assert [(o["slug"], o["require_sso"], len(o["sso_break_glass"])) for o in orgs] == [
+            ("corp", True, 1)
+        ]

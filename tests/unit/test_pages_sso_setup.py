@@ -7,6 +7,7 @@ single sign-on section, where admins make links and switch connections
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -313,3 +314,63 @@ def test_a_forged_post_with_the_link_but_no_form_token_changes_nothing(
     activated = forger.post("/sso/setup/activate", data={"token": token})
     assert saved.status_code == 403 and activated.status_code == 403
     assert world.adapters.sso.connections.get(cid) == before
+
+
+def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: KeyPair) -> None:
+    """The page's side of PATCH /orgs/{org} ``require_sso``: refused without an active
+    connection, saved with one; the owner who saves keeps or drops their own break-glass
+    place and the other owners' stay; an admin is not offered the form and is refused."""
+    olga = browser(world, "olga")
+    assert post(olga, "/account/orgs", "/account/orgs", slug="corp", name="Corp")[0] == 303
+    section = "/account/orgs/corp/sso"
+    page = olga.get(section).get_data(as_text=True)
+    assert "Require single sign-on" in page and 'name="require_sso"' in page
+    status, _, refused = post(olga, section + "/policy", section, require_sso="true")
+    assert status == 409, refused
+    assert "Activate a single sign-on connection before requiring it." in text(refused)
+    org = world.adapters.orgs.orgs.find("corp")
+    assert org is not None and not org.require_sso
+    # An active connection, and a second owner already break-glass (through the API).
+    made = post(olga, section + "/setup-links", section, connection="new-saml")[2]
+    link = re.search(r'id="setup-link-url" type="text" readonly value="([^"]+)"', made)
+    assert link is not None
+    token = unescape(link.group(1)).partition("token=")[2]
+    configured(world.app.test_client(), token, idp_keys)
+    cid = token.partition(".")[0]
+    assert post(olga, f"{section}/{cid}/status", section, status="active")[0] == 303
+    browser(world, "otto")
+    world.services.orgs.add_member(AddMember("corp", "otto", ("owner",)))
+    users = world.adapters.accounts.users
+    otto_id = users.find_by_login("otto")
+    olga_id = users.find_by_login("olga")
+    assert otto_id is not None and olga_id is not None
+    orgs = world.adapters.orgs.orgs
+    orgs.update(org.id, lambda o: replace(o, sso_break_glass=(otto_id.id,)))
+    status, location, _ = post(
+        olga, section + "/policy", section, require_sso="true", break_glass="true"
+    )
+    assert (status, location) == (303, f"{section}?done=sso-policy")
+    saved = orgs.find("corp")
+    assert saved is not None and saved.require_sso
+    assert set(saved.sso_break_glass) == {otto_id.id, olga_id.id}
+    shown = olga.get(location).get_data(as_text=True)
+    assert "The single sign-on policy is saved." in shown
+    assert 'name="require_sso" value="true" checked' in shown
+    assert "Other owners keeping it: 1." in text(shown)
+    # Olga gives up her own place: Otto keeps his.
+    post(olga, section + "/policy", section, require_sso="true")
+    kept = orgs.find("corp")
+    assert kept is not None and kept.require_sso and kept.sso_break_glass == (otto_id.id,)
+    page = olga.get(section).get_data(as_text=True)
+    assert 'name="break_glass" value="true" aria-describedby="break-glass-hint">' in page
+    # An admin manages connections but not this policy.
+    ada = browser(world, "ada")
+    world.services.orgs.add_member(AddMember("corp", "ada", ("admin",)))
+    assert 'name="require_sso"' not in ada.get(section).get_data(as_text=True)
+    status, _, _ = post(ada, section + "/policy", section)
+    assert status == 403
+    still = orgs.find("corp")
+    assert still is not None and still.require_sso
+    # The Spanish page.
+    spanish = olga.get(section, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Exigir el inicio de sesión único" in spanish

@@ -98,6 +98,9 @@ _MESSAGES: dict[str, LazyString] = {
     "org_not_found": lazy_gettext("No such organization."),
     "member_not_found": lazy_gettext("No such member: they may have left already."),
     "org_permission_denied": lazy_gettext("Your roles in this organization do not allow this."),
+    "no_active_connection": lazy_gettext(
+        "Activate a single sign-on connection before requiring it."
+    ),
     "slug_taken": lazy_gettext("This slug, or one that looks like it, is taken."),
     "invalid_slug": lazy_gettext("A slug has 3 to 40 of a-z, 0-9 and '-'."),
     "reserved_slug": lazy_gettext("This slug is reserved; choose another."),

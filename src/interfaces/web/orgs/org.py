@@ -291,6 +291,29 @@ def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> 
     return done("connection-" + status, SSO, org)
 
 
+@bp.post("/account/orgs/<org>/sso/policy")
+@signed_in
+@org_form("sso-policy", SSO)
+def save_sso_policy(actor: Actor, org: str) -> Response:
+    """As PATCH /orgs/{org} with ``require_sso`` and ``sso_break_glass``, for owners: the
+    owner who saves keeps or gives up their own break-glass place; the others' stay."""
+    current = services().orgs.get(GetOrg(actor, org)).org
+    others = [user_id for user_id in current.sso_break_glass if user_id != actor.user_id]
+    keep_me = request.form.get("break_glass") == "true"
+    typed: dict[str, object] = {
+        "require_sso": request.form.get("require_sso") == "true",
+        "sso_break_glass": [*others, actor.user_id] if keep_me else others,
+    }
+    now: Mapping[str, object] = {
+        "require_sso": current.require_sso,
+        "sso_break_glass": list(current.sso_break_glass),
+    }
+    changes = tuple((name, value) for name, value in typed.items() if value != now[name])
+    if changes:  # nothing to change: nothing sent, no event
+        services().orgs.update(UpdateOrg(actor, org, changes))
+    return done("sso-policy", SSO, current.slug.value)
+
+
 # -- SCIM tokens
 
 
