@@ -99,7 +99,8 @@ def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
         via="sso-k3v9q2m8x1p0a7d4s6f5",
         method="sso",
         reason="k3v9q2m8x1p0a7d4s6f5",
-    )  # an org's connection: its provider, and what the sign-in's event names, kept
+        org_id="acme1234acme1234acme",
+    )  # an org's connection: its provider, what the sign-in's event names and its org, kept
     factors.add_challenge(federated)
     assert factors.get_challenge(federated.token_hash) == federated
     wrong = factors.update_challenge(made.token_hash, lambda c: c.with_wrong_code())

@@ -71,9 +71,13 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     assert (Audit.ORG_MEMBER_ADDED, sso.org_id, "sso") in added
     joined = [e for e in mine if e.event is Audit.ORG_MEMBER_ADDED]
     assert [e.via for e in joined] == ["sso"]
-    # signin.succeeded names the way in and the connection; the session is federated.
+    # signin.succeeded names the way in and the connection, and is on the org's audit log;
+    # the session is federated.
     signins = [e for e in mine if e.event is Audit.LOGIN]
-    assert [(e.method, e.reason) for e in signins] == [("sso", sso.cid)]
+    assert [(e.method, e.reason, e.org_id) for e in signins] == [("sso", sso.cid, sso.org_id)]
+    log = sso.world.client.get("/orgs/corp/events", headers=sso.owner).get_json()["items"]
+    seen = [(e["type"], e.get("method"), e["user_id"]) for e in log]
+    assert ("signin.succeeded", "sso", user.id) in seen
     sessions = sso.world.adapters.signin.sessions.list_for_user(user.id, 10)
     assert [s.amr for s in sessions] == [("fed",)]
     # The same person again: the same account, still a member as they were.
@@ -171,6 +175,7 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     assert signed_in(browser)
     signins = [e for e in sso.world.audit.events if e.event is Audit.LOGIN and e.user_id == tia.id]
     assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)
+    assert signins[-1].org_id == sso.org_id  # the org's audit log, after the second step too
     amrs = [s.amr for s in sso.world.adapters.signin.sessions.list_for_user(tia.id, 10)]
     assert ("fed", "otp") in amrs
 

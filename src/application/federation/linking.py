@@ -112,11 +112,13 @@ def sign_in_as(
     sign_in: SignIn,
     method: str | None = None,
     reason: str | None = None,
+    org_id: str | None = None,
 ) -> TokenPair:
     """The account the rules found for the identity, signed in: refused when disabled, its
     verification state as the provider reports it, then its second factor or a session.
     ``method`` and ``reason``: what ``signin.succeeded`` calls the way in and names (by
-    default the provider; docs/reference/events.md)."""
+    default the provider; docs/reference/events.md); ``org_id``: the org whose connection it
+    came through (its audit log)."""
     if user.disabled:
         raise PermissionDenied("This account is disabled.", code="account_disabled")
     user = follow_verification(
@@ -135,6 +137,7 @@ def sign_in_as(
         via=provider,
         method=method,
         reason=reason if method else None,
+        org_id=org_id,
     )
     # signin.succeeded names the provider (docs/reference/events.md).
     return sign_in(
@@ -144,6 +147,7 @@ def sign_in_as(
         reason=reason or provider,
         method=method,
         via=provider,
+        org_id=org_id,
     )
 
 

@@ -392,6 +392,7 @@ class _DeviceAwareSignIn(SignIn):
         device: Device | None = None,
         via: str | None = None,
         method: str | None = None,
+        org_id: str | None = None,
     ) -> TokenPair:
         if self.devices is None:  # never: with_devices gives one
             raise AssertionError("a device-aware sign-in without a device policy")
@@ -411,6 +412,7 @@ class _DeviceAwareSignIn(SignIn):
             device=device,
             via=via,
             method=method,
+            org_id=org_id,
         )
         return replace(pair, device_token=self.devices.issue(user, now, device))
 

@@ -190,12 +190,14 @@ def require_second_factor(
     via: str | None = None,
     method: str | None = None,
     reason: str | None = None,
+    org_id: str | None = None,
 ) -> None:
     """After a right first factor: nothing if the user has no active authenticator, else
     MfaRequired with a new single-use ``mfa_token`` (stored only as its hash). ``via``: the
     identity provider of a federated first factor, which the second step signs in with;
     ``method`` and ``reason``: what the sign-in's event is to name once the second step is
-    done, where the first factor does not say it (an org's connection)."""
+    done, where the first factor does not say it (an org's connection); ``org_id``: that
+    connection's org, whose audit log the sign-in's event is on."""
     factor = factors.get(user.id)
     if factor is None or not factor.active:
         return
@@ -214,6 +216,7 @@ def require_second_factor(
             via=via,
             method=method,
             reason=reason,
+            org_id=org_id,
         )
     )
     audit.record(AuditEvent(Audit.MFA_CHALLENGE, user_id=user.id, ip=ip, reason=first_factor[0]))
@@ -331,6 +334,7 @@ def finish_mfa_login(
             reason=challenge.reason or "mfa",
             proof=(Audit.MFA_CODE, method),
             method=challenge.method,
+            org_id=challenge.org_id,
             knows_devices=password_first,
             device=device,
             via=challenge.via,

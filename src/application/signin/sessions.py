@@ -475,6 +475,7 @@ class SignIn:
         device: Device | None = None,
         via: str | None = None,
         method: str | None = None,
+        org_id: str | None = None,
     ) -> TokenPair:
         """``via``: the identity provider a federated sign-in came through (its first
         factor's, after a second factor), for ``gate``.
@@ -491,7 +492,8 @@ class SignIn:
         (docs/decisions/0173-new-device-mail.md).
 
         ``method``: the way in the sign-in's event names (docs/reference/events.md); by
-        default the one its first factor says (``sign_in_method``)."""
+        default the one its first factor says (``sign_in_method``); ``org_id``: the org whose
+        connection it came through, whose audit log it is on."""
         self.gate(user, amr=amr, via=via)
         new_device = knows_devices and is_new_device(user, device)
         if not user.has_signed_in and self.users is not None:
@@ -512,6 +514,7 @@ class SignIn:
                 reason=why,
                 user_agent=user_agent or None,
                 method=way_in if kind is event else None,
+                org_id=org_id if kind is event else None,
             )
             for kind, why in kinds
         ]

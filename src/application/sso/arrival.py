@@ -283,7 +283,13 @@ def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
     target = arriving.next or accounts.policy.landing
     try:
         pair = sign_in_as(
-            user, signing_in, links=links, sign_in=device_aware, method=SSO, reason=connection.id
+            user,
+            signing_in,
+            links=links,
+            sign_in=device_aware,
+            method=SSO,
+            reason=connection.id,
+            org_id=connection.org_id,
         )
     except MfaRequired as second_step:
         return Arrival(target, mfa=second_step)

@@ -99,6 +99,7 @@ class MfaChallenge:
     # connection (method "sso", the connection's id as reason; docs/reference/events.md).
     method: str | None = None
     reason: str | None = None
+    org_id: str | None = None  # the org whose connection it came through: its audit log
 
     @classmethod
     def start(
@@ -113,6 +114,7 @@ class MfaChallenge:
         via: str | None = None,
         method: str | None = None,
         reason: str | None = None,
+        org_id: str | None = None,
     ) -> MfaChallenge:
         return cls(
             token_hash=token_hash,
@@ -125,6 +127,7 @@ class MfaChallenge:
             via=via,
             method=method,
             reason=reason,
+            org_id=org_id,
         )
 
     def usable(self, now: datetime) -> bool:

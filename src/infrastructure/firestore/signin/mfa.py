@@ -61,6 +61,7 @@ def challenge_to_doc(challenge: MfaChallenge) -> dict[str, Any]:
         "spent_by": challenge.spent_by,
         "method": challenge.method,
         "reason": challenge.reason,
+        "org_id": challenge.org_id,
     }
 
 
@@ -79,6 +80,7 @@ def challenge_from_doc(token_hash: str, data: dict[str, Any]) -> MfaChallenge:
         spent_by=data.get("spent_by"),
         method=data.get("method"),
         reason=data.get("reason"),
+        org_id=data.get("org_id"),
     )
 
 
