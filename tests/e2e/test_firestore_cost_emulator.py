@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
 from bootstrap import build_adapters, build_app
+from domain.orgs.domains import OrgDomain
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -33,6 +36,7 @@ from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
 from tests.support.orgs import add_org
+from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +58,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "device poll": (1, 1, 2),
     "DPoP request": (3, 3, 4),
     "org creation": (2, 4, 2),
+    "SCIM create": (6, 9, 6),
 }
 
 
@@ -286,6 +291,26 @@ def org_creation(stage: Stage) -> Cost:
     return stage.counted(create, 201)
 
 
+def scim_create(stage: Stage) -> Cost:
+    """``POST /scim/v2/Users``, a new person on the org's verified domain: the userName's
+    claim, the record, the account with its claims, the membership and their events, in one
+    commit."""
+    acme = directory(stage.client, "scim", "sam")
+    domains = FirestoreOrgDomains(stage.firestore)
+    domain = OrgDomain.create(acme.org_id, "scim.example.com", "sam", datetime.now(UTC))
+    domains.add(domain)
+    domains.verify(domain.verified_now(datetime.now(UTC)))
+
+    def create() -> TestResponse:
+        body = user_body(f"p{next(stage.names)}@scim.example.com")
+        return stage.client.post(USERS, json=body, headers=acme.auth)
+
+    stage.counted(create, 201)
+    cost = stage.counted(create, 201)
+    assert cost.calls["Commit"] + cost.calls["commit"] == 1, _described(cost)  # gRPC, REST
+    return cost
+
+
 OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "sign-up": sign_up,
     "login": login,
@@ -300,6 +325,7 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "device poll": device_poll,
     "DPoP request": dpop_request,
     "org creation": org_creation,
+    "SCIM create": scim_create,
 }
 
 
