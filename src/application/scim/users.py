@@ -287,8 +287,10 @@ def get_user(cmd: ScimUserRef, *, records: ScimUsers) -> ScimUser:
 
 def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
     """The record as the directory now describes it, at the version it was read at (409
-    ``version_mismatch`` when changed since). The account keeps its username and address:
-    they were derived once, at provisioning."""
+    ``version_mismatch`` when changed since). An account the org manages takes the record's
+    new address (its ``userName`` or ``emails``), proven on the org's verified domains; one
+    it does not manage keeps its own. The username stays as it was derived at provisioning
+    (docs/decisions/0428-a-directory-moves-a-managed-address.md)."""
     current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
     if current.version != cmd.expected_version:
         raise version_mismatch()
@@ -304,11 +306,39 @@ def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningToo
         updated_at=tools.clock.now(),
         version=current.version + 1,
     )
+    if current.managed:
+        _move_address(cmd.org, changed, tools)
     if current.active and not changed.active:
         _deactivate(cmd.org, current, tools)
     elif changed.active and not current.active:
         _reactivate(cmd.org, current, tools)
     return records.replace(changed, current.version)
+
+
+def _move_address(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """The managed account takes the record's address when it has another: one on the org's
+    verified domains (400 ``email_not_on_verified_domain`` else), held by no other account
+    (409 ``email_taken``), proven at once. As an address change made anywhere in firegate,
+    its mailed links to the old address end and its sessions go on. A record without an
+    address leaves the account's. Made before the record changes, as deprovisioning is: a
+    directory that retries after a failure finds the account at its new address already."""
+    email = _address(record)
+    account = tools.users.get(record.user_id)
+    if email is None or account is None or account.deleted_at is not None:
+        return
+    if account.email is not None and account.email.normalized == email.normalized:
+        return
+    if not _proven_on(org, email, tools.domains):
+        raise InvalidInput.field(
+            "emails",
+            "An account the organization manages takes only addresses on its verified domains.",
+            "email_not_on_verified_domain",
+        )
+    now = tools.clock.now()
+    tools.users.update(
+        record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)
+    )
+    tools.audit.record(_event(Audit.EMAIL_CHANGE, record))
 
 
 def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
