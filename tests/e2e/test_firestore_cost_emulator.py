@@ -25,9 +25,12 @@ from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
 from bootstrap import build_adapters, build_app
+from domain.ids import new_id
 from domain.orgs.domains import OrgDomain
+from domain.scim.users import ScimUser
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
+from infrastructure.firestore.scim.users import FirestoreScimUsers
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, bearer
@@ -350,6 +353,34 @@ def test_an_operation_costs_what_the_table_says(stage: Stage, operation: str) ->
         f"{operation} costs less than EXPECTED {expected}: bring EXPECTED and the table in "
         f"docs/operations.md down to {_described(cost)}"
     )
+
+
+def test_a_filtered_scim_list_costs_what_it_finds_whatever_the_orgs_size(stage: Stage) -> None:
+    """``GET /scim/v2/Users?filter=userName eq "…"`` is one query on the records' keys
+    (docs/decisions/0403-scim-filters-by-keys.md): billed a read per user it finds, the same
+    in an org of 10 users as in one of 310. The emulator answers it by a scan (only
+    test_firestore_indexes.py holds it to its indexes); Firestore bills by the documents
+    returned, which is what this counts."""
+    acme = directory(stage.client, "big", "bea")
+    records = FirestoreScimUsers(stage.firestore)
+    now = datetime.now(UTC)
+
+    def seed(names: range) -> None:
+        for n in names:
+            records.claim(
+                ScimUser(acme.org_id, new_id(), f"u{n}@big.example", True, True, now, now, 1)
+            )
+
+    def listed() -> TestResponse:
+        return stage.client.get(USERS + '?filter=userName eq "U7@big.example"', headers=acme.auth)
+
+    seed(range(10))
+    stage.counted(listed)  # warm
+    small = stage.counted(listed)
+    seed(range(10, 310))
+    large = stage.counted(listed)
+    assert large.figures == small.figures == (3, 0, 2), (_described(small), _described(large))
+    assert large.calls["runQuery"] == 1, _described(large)
 
 
 def test_a_busy_client_writes_no_document_more_than_once_a_second(
