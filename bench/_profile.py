@@ -2,7 +2,10 @@
 """Profile one route of the service under load with py-spy (not part of `make bench`).
 
     .venv/bin/python bench/_profile.py [--path /user] [--connections 8] [--seconds 10]
-        [--workers 1] [--method GET] [--login-body]
+        [--workers 1] [--method GET] [--login-body] [--scim-create]
+
+``--scim-create``: POST /scim/v2/Users, each request a new person on an org's verified
+domain, with the org's SCIM token (bench/scim.py's org).
 
 Starts the service under gunicorn on the bench emulators (one worker by default, so one
 process holds all the samples), loads the route with wrk while `py-spy record` samples the
@@ -21,6 +24,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from _common import (
     BENCH,
@@ -34,6 +40,9 @@ from _common import (
     unique,
     wrk,
 )
+from scim import directory, person
+
+SCIM_BODIES = 20000  # more than the creates of a run: each is sent once
 
 
 def report(stacks: Path, top: int) -> None:
@@ -59,11 +68,18 @@ def report(stacks: Path, top: int) -> None:
         print(f"{100 * count / total:5.1f}%  {frame}")
 
 
+def scim_bodies() -> list[str]:
+    """SCIM Users, each a person none of the run's other bodies names."""
+    prefix = unique("p")
+    return [json.dumps(person(f"{prefix}{n}", n)) for n in range(SCIM_BODIES)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--path", default="/user")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--login-body", action="store_true", help="POST a valid /login body")
+    parser.add_argument("--scim-create", action="store_true", help="POST new SCIM Users")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", default="1")
@@ -84,6 +100,16 @@ def main() -> int:
         target = floor if args.floor else service
         (worker, *_) = target.wait_workers(int(args.workers))
         bodies = [json.dumps({"username": name, "password": PASSWORD})] if args.login_body else []
+        scim: dict[str, Any] = {}
+        if args.scim_create:
+            args.path, args.method = "/scim/v2/Users", "POST"
+            _, directory_token = directory(service.url, emulators.project, requests.Session())
+            bodies = scim_bodies()
+            scim = {
+                "authorization": f"Bearer {directory_token}",
+                "content_type": "application/scim+json",
+                "once": True,
+            }
         wrk(
             target.url + args.path,
             connections=args.connections,
@@ -91,6 +117,7 @@ def main() -> int:
             method=args.method,
             token=tokens["access_token"],
             bodies=bodies,
+            **scim,
         )
         label = "floor" if args.floor else "service"
         out = LOGS / f"profile-{label}-{safe_name(args.method + args.path)}.txt"
@@ -124,7 +151,8 @@ def main() -> int:
                     seconds=args.seconds,
                     method=args.method,
                     token=tokens["access_token"],
-                    bodies=bodies,
+                    bodies=scim_bodies() if args.scim_create else bodies,  # none sent before
+                    **scim,
                 )
             )
 

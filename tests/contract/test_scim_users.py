@@ -1,20 +1,25 @@
 """The ScimUsers port against the fake and Firestore (the emulator): the userName claimed
 whatever its case under 30 claims at once, replaced at a version (moving its claim), removed,
-paged, counted and looked up by its keys (docs/reference/scim.md, "Users")."""
+paged, counted and looked up by its keys; a provisioning's record, account and membership
+stored in one commit or not at all (docs/reference/scim.md, "Users")."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from threading import Barrier
 from typing import Any
 
 import pytest
 
+from application.accounts.accounts import UserRepository
+from application.orgs.ports import OrgRepository
 from application.scim.ports import ScimUsers
+from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
 from domain.ids import new_id
+from domain.orgs.orgs import Membership, Org, Slug
 from domain.scim.users import EMAILS, USER_NAME, ScimEmail, ScimUser, equal_key, gram_key
 from tests.fakes.scim import FakeScimUsers
 
@@ -138,3 +143,116 @@ def test_the_orgs_purge_removes_its_records_and_claims(records: ScimUsers) -> No
     assert records.count("org1") == 0
     assert records.page("org2", 0, 10) == [theirs]
     records.claim(record("P0"))
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """The SCIM records with the accounts and the orgs they provision into."""
+
+    records: ScimUsers
+    users: UserRepository
+    orgs: OrgRepository
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def provisioning(request: pytest.FixtureRequest) -> Provisioning:
+    if request.param == "fake":
+        fake = FakeScimUsers()
+        return Provisioning(fake, fake.accounts, fake.orgs)
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.scim.users import FirestoreScimUsers
+
+    client: Any = request.getfixturevalue("firestore")
+    return Provisioning(
+        FirestoreScimUsers(client), FirestoreUserRepository(client), FirestoreOrgRepository(client)
+    )
+
+
+def an_org(world: Provisioning) -> Org:
+    org = replace(Org.create(Slug("acme"), "Acme", NOW), member_version=1)
+    world.orgs.add(org, Membership(org.id, "u-owner", ("owner",), 1, NOW, NOW))
+    return org
+
+
+def person(org: Org, user_name: str, username: str) -> tuple[ScimUser, User, Membership]:
+    """A record, its new account (the address its userName) and its membership."""
+    made = record(user_name, org_id=org.id)
+    account = User.register(
+        id=made.user_id,
+        username=Username(username),
+        email=Email(user_name),
+        password_hash=None,
+        now=NOW,
+        email_verified=True,
+    )
+    return made, account, Membership(org.id, made.user_id, ("member",), 0, NOW, NOW, managed=True)
+
+
+def test_a_provisioning_stores_record_account_and_membership_at_once(
+    provisioning: Provisioning,
+) -> None:
+    org = an_org(provisioning)
+    made, account, member = person(org, "ann@example.com", "ann")
+    provisioning.records.claim(made, account, member=member)
+    assert provisioning.records.get(org.id, made.user_id) == made
+    assert provisioning.users.find_by_login("ann@example.com") == account
+    assert provisioning.users.find_by_login("ann") == account
+    assert provisioning.orgs.membership(org.id, made.user_id) == replace(member, version=2)
+    after = provisioning.orgs.get(org.id)
+    assert after is not None and after.member_version == 2 and after.owners == 1
+
+
+@pytest.mark.parametrize("taken", ["username_taken", "email_taken", "already_member"])
+def test_a_provisioning_that_finds_a_document_taken_writes_nothing(
+    provisioning: Provisioning, taken: str
+) -> None:
+    org = an_org(provisioning)
+    made, account, member = person(org, "bo@example.com", "bowie")
+    if taken == "already_member":
+        provisioning.orgs.add_member(org.id, made.user_id, ("member",), NOW)
+    else:
+        other = "bowie" if taken == "username_taken" else "bobby"
+        holder = User.register(
+            id=new_id(),
+            username=Username(other),
+            email=Email("bo@example.com" if taken == "email_taken" else "bob@example.org"),
+            password_hash=None,
+            now=NOW,
+        )
+        provisioning.users.add(holder)
+    before = provisioning.orgs.get(org.id)
+    with pytest.raises(Conflict) as refused:
+        provisioning.records.claim(made, account, member=member)
+    assert refused.value.code == taken
+    assert provisioning.records.get(org.id, made.user_id) is None
+    assert provisioning.users.get(account.id) is None
+    assert provisioning.orgs.get(org.id) == before
+    provisioning.records.claim(replace(made, user_id=new_id()))  # the userName is free
+
+
+def test_of_thirty_provisionings_of_one_name_one_makes_its_account(
+    provisioning: Provisioning,
+) -> None:
+    org = an_org(provisioning)
+    barrier = Barrier(PARALLEL)
+
+    def provision(n: int) -> str:
+        made, account, member = person(org, "kim@example.com", f"kim{n}")
+        barrier.wait()
+        try:
+            provisioning.records.claim(made, account, member=member)
+        except Conflict as exc:
+            return exc.code
+        return account.username.value
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        results = list(pool.map(provision, range(PARALLEL)))
+    winners = [r for r in results if r.startswith("kim")]
+    assert len(winners) == 1
+    assert results.count("user_name_taken") == PARALLEL - 1
+    holder = provisioning.users.find_by_login("kim@example.com")
+    assert holder is not None and holder.username.value == winners[0]
+    assert provisioning.records.count(org.id) == 1
+    after = provisioning.orgs.get(org.id)
+    assert after is not None and after.member_version == 2

@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,12 @@ from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
 from bootstrap import build_adapters, build_app
+from domain.ids import new_id
+from domain.orgs.domains import OrgDomain
+from domain.scim.users import ScimUser
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
+from infrastructure.firestore.scim.users import FirestoreScimUsers
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, bearer
@@ -33,6 +39,7 @@ from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
 from tests.support.orgs import add_org
+from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +61,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "device poll": (1, 1, 2),
     "DPoP request": (3, 3, 4),
     "org creation": (2, 4, 2),
+    "SCIM create": (6, 9, 6),
 }
 
 
@@ -286,6 +294,26 @@ def org_creation(stage: Stage) -> Cost:
     return stage.counted(create, 201)
 
 
+def scim_create(stage: Stage) -> Cost:
+    """``POST /scim/v2/Users``, a new person on the org's verified domain: the userName's
+    claim, the record, the account with its claims, the membership and their events, in one
+    commit."""
+    acme = directory(stage.client, "scim", "sam")
+    domains = FirestoreOrgDomains(stage.firestore)
+    domain = OrgDomain.create(acme.org_id, "scim.example.com", "sam", datetime.now(UTC))
+    domains.add(domain)
+    domains.verify(domain.verified_now(datetime.now(UTC)))
+
+    def create() -> TestResponse:
+        body = user_body(f"p{next(stage.names)}@scim.example.com")
+        return stage.client.post(USERS, json=body, headers=acme.auth)
+
+    stage.counted(create, 201)
+    cost = stage.counted(create, 201)
+    assert cost.calls["Commit"] + cost.calls["commit"] == 1, _described(cost)  # gRPC, REST
+    return cost
+
+
 OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "sign-up": sign_up,
     "login": login,
@@ -300,6 +328,7 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "device poll": device_poll,
     "DPoP request": dpop_request,
     "org creation": org_creation,
+    "SCIM create": scim_create,
 }
 
 
@@ -324,6 +353,34 @@ def test_an_operation_costs_what_the_table_says(stage: Stage, operation: str) ->
         f"{operation} costs less than EXPECTED {expected}: bring EXPECTED and the table in "
         f"docs/operations.md down to {_described(cost)}"
     )
+
+
+def test_a_filtered_scim_list_costs_what_it_finds_whatever_the_orgs_size(stage: Stage) -> None:
+    """``GET /scim/v2/Users?filter=userName eq "…"`` is one query on the records' keys
+    (docs/decisions/0403-scim-filters-by-keys.md): billed a read per user it finds, the same
+    in an org of 10 users as in one of 310. The emulator answers it by a scan (only
+    test_firestore_indexes.py holds it to its indexes); Firestore bills by the documents
+    returned, which is what this counts."""
+    acme = directory(stage.client, "big", "bea")
+    records = FirestoreScimUsers(stage.firestore)
+    now = datetime.now(UTC)
+
+    def seed(names: range) -> None:
+        for n in names:
+            records.claim(
+                ScimUser(acme.org_id, new_id(), f"u{n}@big.example", True, True, now, now, 1)
+            )
+
+    def listed() -> TestResponse:
+        return stage.client.get(USERS + '?filter=userName eq "U7@big.example"', headers=acme.auth)
+
+    seed(range(10))
+    stage.counted(listed)  # warm
+    small = stage.counted(listed)
+    seed(range(10, 310))
+    large = stage.counted(listed)
+    assert large.figures == small.figures == (3, 0, 2), (_described(small), _described(large))
+    assert large.calls["runQuery"] == 1, _described(large)
 
 
 def test_a_busy_client_writes_no_document_more_than_once_a_second(

@@ -1,6 +1,7 @@
 """SCIM end to end: gunicorn on the emulators, real HTTP, an org's SCIM token. scim2-tester,
 a checker nobody here wrote, finds no failure; 30 parallel creates of one userName make one
-user and 409s of scimType uniqueness; deprovisioning fails the person's next request; Okta's
+user and 409s of scimType uniqueness, and 30 parallel renames onto one address move one
+managed account; deprovisioning fails the person's next request; Okta's
 and Entra ID's provisioning sequences, replayed from their documentation, go through
 (docs/reference/scim.md).
 
@@ -22,6 +23,7 @@ import pytest
 import requests
 
 from domain.orgs.domains import OrgDomain
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
@@ -63,6 +65,14 @@ def scim_token(url: str, admin: dict[str, str], slug: str) -> dict[str, str]:
     token = call("POST", f"{url}/orgs/{slug}/scim/tokens", admin, json={"name": "Okta"})
     assert token.status_code == 201, token.text
     return {**bearer(token.json()["token"]), "Content-Type": SCIM_JSON}
+
+
+def verify(firestore: Any, org_id: str, name: str) -> None:
+    """The org has verified the domain ``name``."""
+    domains, now = FirestoreOrgDomains(firestore), datetime.now(UTC)
+    domain = OrgDomain.create(org_id, name, "admin", now)
+    domains.add(domain)
+    domains.verify(domain.verified_now(now))
 
 
 def test_scim2_tester_finds_no_failure(service: str) -> None:
@@ -115,10 +125,7 @@ def test_deprovisioning_fails_the_persons_next_request(service: str, firestore: 
     url = service
     admin = signed_in(url, "dora")
     directory = scim_token(url, admin, "deprov")
-    domains, now = FirestoreOrgDomains(firestore), datetime.now(UTC)
-    domain = OrgDomain.create(org_id_of(url, admin, "deprov"), "deprov.example", "dora", now)
-    domains.add(domain)
-    domains.verify(domain.verified_now(now))
+    verify(firestore, org_id_of(url, admin, "deprov"), "deprov.example")
     made = call("POST", url + "/scim/v2/Users", directory, json=user_body("max@deprov.example"))
     assert made.status_code == 201, made.text
     user_id = made.json()["id"]
@@ -143,6 +150,49 @@ def test_deprovisioning_fails_the_persons_next_request(service: str, firestore: 
     assert call("GET", url + "/user", pat).status_code == 401
     refreshed = call("POST", url + "/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refreshed.status_code == 401
+
+
+def test_thirty_renames_onto_one_address_move_one_account(service: str, firestore: Any) -> None:
+    """Thirty users the org manages, renamed at once to one address on its verified domain:
+    one account takes it (200), the others are 409 uniqueness and keep theirs; an address
+    off the org's domains is 400 invalidValue."""
+    url = service
+    admin = signed_in(url, "rita")
+    directory = scim_token(url, admin, "renames")
+    verify(firestore, org_id_of(url, admin, "renames"), "renames.example")
+    ids = []
+    for n in range(PARALLEL):
+        made = call(
+            "POST", url + "/scim/v2/Users", directory, json=user_body(f"r{n}@renames.example")
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    barrier = Barrier(PARALLEL)
+
+    def rename(user_id: str) -> tuple[int, str | None]:
+        barrier.wait()
+        answer = call(
+            "PUT",
+            f"{url}/scim/v2/Users/{user_id}",
+            directory,
+            json=user_body("rae@renames.example"),
+        )
+        return answer.status_code, answer.json().get("scimType")
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        results = list(pool.map(rename, ids))
+    assert Counter(results) == {(200, None): 1, (409, "uniqueness"): PARALLEL - 1}, results
+    winner = ids[results.index((200, None))]
+    users = FirestoreUserRepository(firestore)
+    moved = users.find_by_login("rae@renames.example")
+    assert moved is not None and moved.id == winner and moved.email_verified
+    assert users.find_by_login(f"r{ids.index(winner)}@renames.example") is None
+    kept = [users.get(user_id) for user_id in ids if user_id != winner]
+    assert all(u is not None and u.email and u.email.value != "rae@renames.example" for u in kept)
+    off = call(
+        "PUT", f"{url}/scim/v2/Users/{ids[0]}", directory, json=user_body("rae@elsewhere.example")
+    )
+    assert off.status_code == 400 and off.json()["scimType"] == "invalidValue", off.text
 
 
 # -- Replays of the directories' own provisioning sequences, from their public docs ----------

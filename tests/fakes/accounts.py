@@ -21,7 +21,8 @@ class FakeUserRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+    def check_claims(self, user: User) -> None:
+        """Conflict when another account holds the new account's username or address."""
         s = self.store
         with s.lock:
             if user.username.normalized in s.usernames:
@@ -32,6 +33,11 @@ class FakeUserRepository:
                 raise Conflict(
                     "This email is already registered.", code="email_taken", field="email"
                 )
+
+    def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
+        s = self.store
+        with s.lock:
+            self.check_claims(user)
             s.users[user.id] = user
             s.usernames[user.username.normalized] = user.id
             if user.email is not None:

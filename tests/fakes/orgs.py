@@ -122,6 +122,14 @@ class FakeOrgRepository:
             raise _gone()
         return org
 
+    def check_joining(self, member: Membership) -> None:
+        """What ``add_member`` of ``member`` would refuse: NotFound for an org gone, Conflict
+        ``already_member``."""
+        with self.lock:
+            self._org_of_change(member.org_id)
+            if member.user_id in self.members.get(member.org_id, {}):
+                raise Conflict("This person is already a member.", code="already_member")
+
     def add_member(
         self,
         org_id: str,

@@ -7,11 +7,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.orgs.orgs import Org
+from domain.orgs.orgs import Membership, Org
 from domain.scim.groups import ScimGroup, no_such_group
 from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser, no_such_user, user_name_taken, version_mismatch
+from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.orgs import FakeOrgRepository
 
 R = TypeVar("R")
@@ -86,19 +89,46 @@ class _OrgRecords(Generic[R]):
 
 class FakeScimUsers(_OrgRecords[ScimUser]):
     """The records and their ``userName`` claims in dictionaries, each change under one lock
-    as one Firestore commit is."""
+    as one Firestore commit is; a provisioning's account and membership go to the accounts'
+    and the orgs' fakes under their store's lock, all or nothing."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, accounts: FakeUserRepository | None = None, orgs: FakeOrgRepository | None = None
+    ) -> None:
         super().__init__(lambda u: u.user_id, ScimUser.keys)
+        self.accounts = accounts or FakeUserRepository()
+        self.orgs = orgs or FakeOrgRepository(self.accounts.store)
+        self.lock = self.accounts.store.lock  # type: ignore[assignment]  # one commit's lock
         self.users = self.records
         self.names: dict[tuple[str, str], str] = {}  # (org, folded userName) -> user id
 
-    def claim(self, user: ScimUser) -> None:
+    def claim(
+        self,
+        user: ScimUser,
+        account: User | None = None,
+        *,
+        member: Membership | None = None,
+        staged: StagedWrites = NO_WRITES,
+    ) -> None:
         with self.lock:
             if (user.org_id, user.user_name_key) in self.names:
                 raise user_name_taken()
             if (user.org_id, user.user_id) in self.users:
                 raise Conflict("Provisioned already.", code="already_provisioned")
+            if account is not None:
+                self.accounts.check_claims(account)
+            if member is not None:
+                self.orgs.check_joining(member)
+                self.orgs.add_member(
+                    user.org_id,
+                    member.user_id,
+                    member.roles,
+                    member.joined_at,
+                    managed=member.managed,
+                )
+            if account is not None:
+                self.accounts.add(account)
+            self.accounts.store.commit_staged(staged)
             self.names[user.org_id, user.user_name_key] = user.user_id
             self.users[user.org_id, user.user_id] = user
 

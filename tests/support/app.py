@@ -102,6 +102,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     deliveries = FakeWebhookDeliveries(store)
     grants = FakeOAuthGrants(store)
     org_repository = FakeOrgRepository(store)
+    users = FakeUserRepository(store)
     return Adapters(
         platform=Platform(
             clock=FakeClock(tick=timedelta(microseconds=1)),
@@ -112,7 +113,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             request_counter=InMemoryRequestCounter(),
         ),
         accounts=AccountsAdapters(
-            users=FakeUserRepository(store),
+            users=users,
             principals=FakePrincipals(store),
             active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
@@ -182,7 +183,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             metadata_resolver=FakeHostResolver(),
         ),
         scim=ScimAdapters(
-            tokens=FakeScimTokens(org_repository), users=FakeScimUsers(), groups=FakeScimGroups()
+            tokens=FakeScimTokens(org_repository),
+            users=FakeScimUsers(users, org_repository),
+            groups=FakeScimGroups(),
         ),
     )
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask.testing import FlaskClient
 
+from domain.orgs.domains import OrgDomain
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
 
@@ -72,3 +74,20 @@ def active(world: World, acme: Directory, user_id: str, value: bool) -> None:
     body = patch_body({"op": "replace", "path": "active", "value": value})
     answer = world.client.patch(f"{USERS}/{user_id}", json=body, headers=acme.auth)
     assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+def verified(world: World, org_id: str, name: str = "example.com") -> None:
+    """The org has verified the domain ``name``."""
+    domains: Any = world.adapters.orgs.domains
+    now = world.clock.now()
+    domain = OrgDomain.create(org_id, name, "alice", now)
+    domains.add(domain)
+    domains.verify(domain.verified_now(now))
+
+
+def provisioned(world: World, acme: Directory, user_name: str) -> str:
+    """The id of the user the org's directory creates with ``user_name``."""
+    made = world.client.post(USERS, json=user_body(user_name), headers=acme.auth)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    user_id: str = made.get_json(force=True)["id"]
+    return user_id

@@ -5,12 +5,9 @@ one it does not manage, only the membership goes (docs/reference/scim.md,
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from application.ports import Audit
-from domain.orgs.domains import OrgDomain
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
 from tests.support.scim import (
@@ -18,8 +15,10 @@ from tests.support.scim import (
     Directory,
     active,
     directory,
+    provisioned,
     signed_in_by_reset,
     user_body,
+    verified,
 )
 
 pytestmark = pytest.mark.unit
@@ -28,21 +27,6 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def world() -> World:
     return World()
-
-
-def verified(world: World, org_id: str, name: str = "example.com") -> None:
-    domains: Any = world.adapters.orgs.domains
-    now = world.clock.now()
-    domain = OrgDomain.create(org_id, name, "alice", now)
-    domains.add(domain)
-    domains.verify(domain.verified_now(now))
-
-
-def provisioned(world: World, acme: Directory, user_name: str) -> str:
-    made = world.client.post(USERS, json=user_body(user_name), headers=acme.auth)
-    assert made.status_code == 201, made.get_data(as_text=True)
-    user_id: str = made.get_json(force=True)["id"]
-    return user_id
 
 
 def member_ids(world: World, acme: Directory) -> set[str]:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from domain.orgs.orgs import Org
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import User
+from domain.orgs.orgs import Membership, Org
 from domain.scim.groups import ScimGroup
 from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser
@@ -45,10 +47,21 @@ class ScimTokens(Protocol):
 
 
 class ScimUsers(Protocol):
-    def claim(self, user: ScimUser) -> None:
-        """Store a new record and claim its ``userName`` in the org (whatever its case) in one
-        commit; Conflict ``user_name_taken``, or ``already_provisioned`` when the account has
-        a record in the org already."""
+    def claim(
+        self,
+        user: ScimUser,
+        account: User | None = None,
+        *,
+        member: Membership | None = None,
+        staged: StagedWrites = NO_WRITES,
+    ) -> None:
+        """Store a new record and claim its ``userName`` in the org (whatever its case), and
+        with them, in the same commit: ``account``, a new one, with the claims of its username
+        and address; ``member``, the account's new membership of the org (its ``version`` the
+        org's next ``member_version``, which the commit moves); and what ``staged`` writes.
+        All or nothing: Conflict ``user_name_taken``, ``already_provisioned`` (the account has
+        a record in the org already), ``username_taken``, ``email_taken``, ``already_member``;
+        NotFound ``org_not_found`` for a member of an org gone."""
         ...
 
     def get(self, org_id: str, user_id: str) -> ScimUser | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import DisableAccount
@@ -23,7 +23,7 @@ from application.scim.ports import KEYS_MAX, OrgRecords, ScimUsers
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.ids import new_id
-from domain.orgs.orgs import Org, OrgRole
+from domain.orgs.orgs import Membership, Org, OrgRole
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
@@ -33,6 +33,7 @@ from domain.scim.users import (
 )
 
 VIA = "scim"  # the ``via`` (and ``reason``) of the events provisioning causes
+DISABLED = ("disabled", "False", "True")  # the change of ``user.disabled``, as the admins' is
 T = TypeVar("T")
 SCAN_MAX = 2000  # the records a filter no key narrows may go through; past it, 400 tooMany
 
@@ -147,58 +148,98 @@ def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
     )
 
 
-def _made_by(org: Org, holder: User, tools: ProvisioningTools) -> bool:
-    """Whether the org made this account already: its SSO did, just in time, when the person
-    first signed in (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
-    membership = tools.orgs.membership(org.id, holder.id)
-    return membership is not None and membership.managed
-
-
 def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
     """A new SCIM user of the org: the account that proved its address (on one of the org's
     verified domains) joins the org (managed when the org's SSO made it); else a new
     account, its address proven on those domains, its username derived from ``userName``
-    (§3's rules), no password. The ``userName`` is claimed first, so of directories
-    creating one at once a single one goes on (409 ``user_name_taken`` for the others); what
-    fails after it is undone."""
+    (§3's rules), no password. One commit stores the ``userName``'s claim, the record, the
+    new account, its membership and their events: of directories creating one at once a
+    single one goes on (409 ``user_name_taken`` for the others), and a create that fails
+    leaves nothing behind."""
     org, fields = cmd.org, cmd.fields
     draft = _record(org, "pending", fields, managed=False, tools=tools)
     email = _address(draft)
     proven = _proven_on(org, email, tools.domains)
     holder = tools.users.find_by_login(email.normalized) if email is not None else None
-    if holder is not None and not (proven and holder.email_verified):
+    if holder is None:
+        record = replace(draft, user_id=new_id(), managed=proven)
+        _make_account(record, email, fields, records, tools)
+        return record
+    if not (proven and holder.email_verified):
         raise Conflict(
             "An account holds this address, and nothing proves it is this person's.",
             code="email_taken",
         )
+    membership = tools.orgs.membership(org.id, holder.id)
+    # The org manages the account when its SSO made it (docs/decisions/0414-...)
     record = replace(
-        draft,
-        user_id=holder.id if holder else new_id(),
-        managed=proven and (holder is None or _made_by(org, holder, tools)),
+        draft, user_id=holder.id, managed=membership is not None and membership.managed
     )
-    records.claim(record)
     try:
-        if holder is None:
-            _make_account(record, email, proven, fields, tools)
-        if record.active or record.managed:
-            _join(org, record.user_id, tools)
-        if not record.active:
+        joins = membership is None and record.active
+        _commit(record, None, [], joins=joins, records=records, tools=tools)
+    except Conflict as exc:
+        if exc.code != "already_member":
+            raise
+        _commit(record, None, [], joins=False, records=records, tools=tools)  # joined meanwhile
+    if not record.active:
+        try:
             _deactivate(org, record, tools)
-    except BaseException:
-        records.remove(org.id, record.user_id)
-        raise
+        except BaseException:
+            records.remove(org.id, record.user_id)  # the directory's retry starts again
+            raise
     return record
+
+
+def _commit(
+    record: ScimUser,
+    account: User | None,
+    events: list[AuditEvent],
+    *,
+    joins: bool,
+    records: ScimUsers,
+    tools: ProvisioningTools,
+) -> None:
+    """The record, with ``account`` (a new one) and the account's membership when it
+    ``joins`` (managed when the org made the account), and their events: one commit."""
+    member = None
+    if joins:
+        member = Membership(
+            record.org_id,
+            record.user_id,
+            (OrgRole.MEMBER.value,),
+            0,  # the org's next member_version, which the commit sets
+            record.created_at,
+            record.created_at,
+            managed=account is not None and record.managed,
+        )
+        events = [*events, _event(Audit.ORG_MEMBER_ADDED, record)]
+    staged = tools.audit.stage(events)
+    records.claim(record, account, member=member, staged=staged)
+    tools.audit.committed(staged)
+
+
+def _event(kind: Audit, record: ScimUser, **fields: Any) -> AuditEvent:
+    return AuditEvent(
+        kind, user_id=record.user_id, org_id=record.org_id, reason=VIA, via=VIA, **fields
+    )
 
 
 def _make_account(
     record: ScimUser,
     email: Email | None,
-    proven: bool,
     fields: UserFields,
+    records: ScimUsers,
     tools: ProvisioningTools,
 ) -> None:
+    """A new account for the record, in the record's own commit: the first free username of
+    the candidates; disabled when the org manages it and the directory sent it inactive."""
     preferred = record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
     name = fields.given_name or fields.display_name
+    disabled = record.managed and not record.active
+    events = [_event(Audit.USER_CREATED, record)]
+    if disabled:
+        events.append(_event(Audit.ROLE_CHANGE, record, changes=(DISABLED,)))
     for username in username_candidates(preferred, email.value if email else None):
         user = User.register(
             id=record.user_id,
@@ -208,19 +249,17 @@ def _make_account(
             now=record.created_at,
             name=(name or "")[:100].strip() or None,
             last_name=(fields.family_name or "")[:100].strip() or None,
-            email_verified=proven,
+            email_verified=record.managed,
         )
+        if disabled:
+            user = user.with_disabled(True, record.created_at)
         try:
-            tools.users.add(user)
+            joins = record.active or record.managed
+            _commit(record, user, events, joins=joins, records=records, tools=tools)
         except Conflict as exc:
             if exc.code != "username_taken":
                 raise
             continue
-        tools.audit.record(
-            AuditEvent(
-                Audit.USER_CREATED, user_id=user.id, reason=VIA, via=VIA, org_id=record.org_id
-            )
-        )
         return
     raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
@@ -248,8 +287,10 @@ def get_user(cmd: ScimUserRef, *, records: ScimUsers) -> ScimUser:
 
 def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
     """The record as the directory now describes it, at the version it was read at (409
-    ``version_mismatch`` when changed since). The account keeps its username and address:
-    they were derived once, at provisioning."""
+    ``version_mismatch`` when changed since). An account the org manages takes the record's
+    new address (its ``userName`` or ``emails``), proven on the org's verified domains; one
+    it does not manage keeps its own. The username stays as it was derived at provisioning
+    (docs/decisions/0428-a-directory-moves-a-managed-address.md)."""
     current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
     if current.version != cmd.expected_version:
         raise version_mismatch()
@@ -265,11 +306,39 @@ def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningToo
         updated_at=tools.clock.now(),
         version=current.version + 1,
     )
+    if current.managed:
+        _move_address(cmd.org, changed, tools)
     if current.active and not changed.active:
         _deactivate(cmd.org, current, tools)
     elif changed.active and not current.active:
         _reactivate(cmd.org, current, tools)
     return records.replace(changed, current.version)
+
+
+def _move_address(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
+    """The managed account takes the record's address when it has another: one on the org's
+    verified domains (400 ``email_not_on_verified_domain`` else), held by no other account
+    (409 ``email_taken``), proven at once. As an address change made anywhere in firegate,
+    its mailed links to the old address end and its sessions go on. A record without an
+    address leaves the account's. Made before the record changes, as deprovisioning is: a
+    directory that retries after a failure finds the account at its new address already."""
+    email = _address(record)
+    account = tools.users.get(record.user_id)
+    if email is None or account is None or account.deleted_at is not None:
+        return
+    if account.email is not None and account.email.normalized == email.normalized:
+        return
+    if not _proven_on(org, email, tools.domains):
+        raise InvalidInput.field(
+            "emails",
+            "An account the organization manages takes only addresses on its verified domains.",
+            "email_not_on_verified_domain",
+        )
+    now = tools.clock.now()
+    tools.users.update(
+        record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)
+    )
+    tools.audit.record(_event(Audit.EMAIL_CHANGE, record))
 
 
 def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:

@@ -20,6 +20,7 @@ from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
 from infrastructure.firestore.client import (
     BOUNDED,
+    batch_of,
     claim_id,
     read_document,
     read_documents,
@@ -28,6 +29,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_refs
+from infrastructure.firestore.rest_reads import Write
 from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
 from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
@@ -115,6 +117,45 @@ def _conflict(collection: str) -> Conflict:
     return Conflict(f"This {field} is already registered.", code=code, field=field)
 
 
+Claims = list[tuple[str, firestore.DocumentReference]]
+
+
+def claims_of(client: firestore.Client, user: User) -> Claims:
+    """The claim documents of the account's username and (when it has one) address."""
+    claims = [
+        (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
+    ]
+    if user.email is not None:  # an account without an address claims none
+        claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
+    return claims
+
+
+def account_writes(client: firestore.Client, user: User) -> list[Write]:
+    """A new account and its claims, as creates of one commit: the account exists iff it
+    holds them."""
+    return [
+        Write(f"{USERS}/{user.id}", user_to_doc(user), create=True),
+        *(
+            Write(ref.path, {"user_id": user.id, "kind": collection}, create=True)
+            for collection, ref in claims_of(client, user)
+        ),
+    ]
+
+
+def taken_claim(
+    claims: Claims,
+    snaps: dict[str, firestore.DocumentSnapshot[firestore.DocumentReference]],
+    user_id: str,
+) -> Conflict | None:
+    """The Conflict of the first of ``claims`` another account holds, as ``snaps`` (by
+    path) read them; None when none is."""
+    for collection, ref in claims:
+        snap = snaps.get(ref.path)
+        if snap is not None and snap.exists and (snap.to_dict() or {}).get("user_id") != user_id:
+            return _conflict(collection)
+    return None
+
+
 @translates_errors
 class FirestoreUserRepository:
     def __init__(
@@ -136,28 +177,15 @@ class FirestoreUserRepository:
     def _claim(self, collection: str, normalized: str) -> firestore.DocumentReference:
         return self._client.collection(collection).document(claim_id(normalized))
 
-    def _claims_of(self, user: User) -> list[tuple[str, firestore.DocumentReference]]:
-        claims = [(USERNAMES, self._claim(USERNAMES, user.username.normalized))]
-        if user.email is not None:  # an account without an address claims none
-            claims.append((EMAILS, self._claim(EMAILS, user.email.normalized)))
-        return claims
+    def _claims_of(self, user: User) -> Claims:
+        return claims_of(self._client, user)
 
-    def _taken_claim(
-        self, claims: list[tuple[str, firestore.DocumentReference]], user_id: str
-    ) -> Conflict | None:
+    def _taken_claim(self, claims: Claims, user_id: str) -> Conflict | None:
         snaps = {
             snap.reference.path: snap
             for snap in self._client.get_all([ref for _, ref in claims], **BOUNDED)
         }
-        for collection, ref in claims:
-            snap = snaps.get(ref.path)
-            if (
-                snap is not None
-                and snap.exists
-                and (snap.to_dict() or {}).get("user_id") != user_id
-            ):
-                return _conflict(collection)
-        return None
+        return taken_claim(claims, snaps, user_id)
 
     def _holds_claims(self, user: User) -> bool:
         refs = [ref for _, ref in self._claims_of(user)]
@@ -172,10 +200,7 @@ class FirestoreUserRepository:
             # iff it holds both claims. No reads, so parallel registrations do not contend
             # for locks; the losers' commits fail with AlreadyExists and we look up which
             # claim was taken.
-            batch = self._client.batch()
-            batch.create(self._users.document(user.id), user_to_doc(user))
-            for collection, ref in claims:
-                batch.create(ref, {"user_id": user.id, "kind": collection})
+            batch = batch_of(self._client, account_writes(self._client, user))
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below

@@ -12,6 +12,7 @@ owner's rule holds however they interleave.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from domain.orgs.orgs import (
 )
 from infrastructure.firestore.client import (
     BOUNDED,
+    batch_of,
     claim_id,
     delete_in_batches,
     read_document,
@@ -44,6 +46,7 @@ from infrastructure.firestore.client import (
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.rest_reads import Write
 
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
 # The memberships of one person read to list their orgs (by slug, live ones only).
@@ -123,8 +126,43 @@ def _gone() -> NotFound:
     return NotFound("No such organization.", code="org_not_found")
 
 
+def member_ref(client: firestore.Client, org_id: str, user_id: str) -> firestore.DocumentReference:
+    member: firestore.DocumentReference = (
+        client.collection(ORGS).document(org_id).collection(MEMBERS).document(user_id)
+    )
+    return member
+
+
+def join_writes(
+    client: firestore.Client,
+    org_id: str,
+    found: tuple[dict[str, Any], datetime] | None,
+    draft: Membership,
+    check: Callable[[Org], None] = lambda org: None,
+) -> tuple[Membership, list[Write]]:
+    """``draft``, a new membership of the org as ``found`` read it (its fields and update
+    time), its version the org's next ``member_version``; and the writes of its commit: the
+    membership created, the org's ``owners`` and ``member_version`` moved, guarded by that
+    read of the org. NotFound when the org is gone."""
+    if found is None or not _live(found[0]):
+        raise _gone()
+    org = org_from_doc(org_id, found[0])
+    check(org)  # the commit is guarded by this very read of the org
+    checked_roles(list(draft.roles), org.custom_roles)  # as the org is now: none removed
+    member = replace(draft, version=org.member_version + 1)
+    fields = {"owners": owners_after(org, None, member), "member_version": member.version}
+    return member, [
+        Write(f"{ORGS}/{org_id}", fields, unchanged_since=found[1]),
+        Write(member_ref(client, org_id, member.user_id).path, member_to_doc(member), create=True),
+    ]
+
+
 def _not_a_member() -> NotFound:
     return NotFound("No such member of this organization.", code="member_not_found")
+
+
+def already_member() -> Conflict:
+    return Conflict("This person is already a member.", code="already_member")
 
 
 def _slug_taken() -> Conflict:
@@ -142,10 +180,7 @@ class FirestoreOrgRepository:
         return self._slugs.document(claim_id(normalized))
 
     def _member_ref(self, org_id: str, user_id: str) -> firestore.DocumentReference:
-        member: firestore.DocumentReference = (
-            self._orgs.document(org_id).collection(MEMBERS).document(user_id)
-        )
-        return member
+        return member_ref(self._client, org_id, user_id)
 
     def _commit(self, batch: firestore.WriteBatch, staged: StagedWrites) -> None:
         """Commit a membership's or a tombstone's ``batch`` with what ``staged`` writes; a
@@ -326,20 +361,11 @@ class FirestoreOrgRepository:
                 current = member_from_doc(member_snap.to_dict() or {})
                 if current == written:
                     return current  # our commit went through; only its answer was lost
-                raise Conflict("This person is already a member.", code="already_member")
-            org = org_from_doc(org_id, org_snap.to_dict() or {})
-            check(org)  # the commit is guarded by this very read of the org
-            checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
-            member = Membership(
-                org_id, user_id, roles, org.member_version + 1, now, now, managed=managed
-            )
-            batch = self._client.batch()
-            batch.update(
-                org_snap.reference,
-                {"owners": owners_after(org, None, member), "member_version": member.version},
-                option=unchanged_since(org_snap),
-            )
-            batch.create(self._member_ref(org_id, user_id), member_to_doc(member))
+                raise already_member()
+            draft = Membership(org_id, user_id, roles, 0, now, now, managed=managed)
+            found = (org_snap.to_dict() or {}, org_snap.update_time)
+            member, writes = join_writes(self._client, org_id, found, draft, check)
+            batch = batch_of(self._client, writes)
             written = member
             self._commit(batch, staged)
             return member

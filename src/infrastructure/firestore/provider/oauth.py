@@ -19,7 +19,6 @@ access token from an exchange, whether it was revoked by itself).
 from __future__ import annotations
 
 import builtins
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -41,19 +40,18 @@ from domain.provider.oauth import (
 from infrastructure.firestore.accounts.users import USERS, user_from_doc
 from infrastructure.firestore.client import (
     BOUNDED,
-    batch_reader,
+    commit,
     delete_in_batches,
     document_id,
     read_document,
     read_documents,
+    read_versioned,
     run_query,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
-
-log = logging.getLogger("firegate")
+from infrastructure.firestore.rest_reads import Select, Write
 
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
@@ -404,52 +402,9 @@ class FirestoreOAuthGrants:
             delete_in_batches(self._client, query, batch_size)
 
 
-def read_versioned(client: firestore.Client, path: str) -> tuple[dict[str, Any], datetime] | None:
-    """A document's fields and update time (to write under it), over REST where it can."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            found = reader.read_versioned(path)
-        except RestPathBroken as exc:
-            _gave_up(reader, exc)
-        else:
-            return (found.fields, found.update_time) if found is not None else None
-    snap = client.document(path).get(**BOUNDED)
-    return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
-
-
-def commit(client: firestore.Client, writes: list[Write]) -> None:
-    """The writes in one commit: over REST, as the reads are; through the client library
-    where REST cannot be used."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            reader.commit(writes)
-        except RestPathBroken as exc:
-            _gave_up(reader, exc)
-        else:
-            return
-    batch = client.batch()
-    for write in writes:
-        ref = client.document(write.path)
-        if write.create:
-            batch.create(ref, write.fields)
-        elif write.unchanged_since is None:
-            batch.update(ref, write.fields)
-        else:
-            option = firestore.LastUpdateOption(write.unchanged_since)
-            batch.update(ref, write.fields, option=option)
-    batch.commit(**BOUNDED)
-
-
 def _proof_write(proof: SpentProof) -> Write:
     """A used DPoP proof, created once (a TTL policy on ``expires_at`` removes it)."""
     return Write(f"{OAUTH_DPOP_PROOFS}/{proof.key}", {"expires_at": proof.expires_at}, create=True)
-
-
-def _gave_up(reader: BatchReader, exc: RestPathBroken) -> None:
-    if reader.give_up():
-        log.warning("REST reads fail (%s); this process reads through the client library", exc)
 
 
 def _document_id(value: str) -> bool:

@@ -17,16 +17,11 @@ from google.cloud import firestore
 from application.ports import NO_WRITES, StagedWrites
 from domain.provider.device_flow import Decision, DeviceAuthorization, Poll
 from domain.provider.oauth import Grant
-from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.client import BOUNDED, commit, read_document, read_versioned
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.optimistic import Stale, until_unchanged
-from infrastructure.firestore.provider.oauth import (
-    OAUTH_GRANTS,
-    commit,
-    grant_to_doc,
-    read_versioned,
-)
+from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
 from infrastructure.firestore.rest_reads import Write
 
 OAUTH_DEVICE_CODES = "oauth_device_codes"

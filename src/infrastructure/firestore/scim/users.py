@@ -11,7 +11,10 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
+from application.ports import NO_WRITES, StagedWrites
+from domain.accounts.users import User
 from domain.errors import Conflict
+from domain.orgs.orgs import Membership
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
@@ -19,13 +22,25 @@ from domain.scim.users import (
     user_name_taken,
     version_mismatch,
 )
+from infrastructure.firestore.accounts.users import (
+    Claims,
+    account_writes,
+    claims_of,
+    taken_claim,
+)
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
+    commit,
     read_document,
+    read_versioned,
     run_transaction,
 )
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.security_events import staged_documents
+from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.orgs.orgs import ORGS, already_member, join_writes, member_ref
+from infrastructure.firestore.rest_reads import Write
 from infrastructure.firestore.scim.records import (
     count_of,
     delete_of_org,
@@ -92,15 +107,69 @@ class FirestoreScimUsers:
     def _name_ref(self, user: ScimUser) -> firestore.DocumentReference:
         return self._names.document(claim_id(f"{user.org_id}:{user.user_name_key}"))
 
-    def claim(self, user: ScimUser) -> None:
-        batch = self._client.batch()
-        batch.create(self._name_ref(user), {"org_id": user.org_id, "user_id": user.user_id})
-        batch.create(self._ref(user.org_id, user.user_id), user_to_doc(user))
-        try:
-            batch.commit(**BOUNDED)
-        except AlreadyExists:
-            held = read_document(self._client, self._name_ref(user))
-            raise user_name_taken() if held is not None else _already_provisioned() from None
+    def claim(
+        self,
+        user: ScimUser,
+        account: User | None = None,
+        *,
+        member: Membership | None = None,
+        staged: StagedWrites = NO_WRITES,
+    ) -> None:
+        name_ref, ref = self._name_ref(user), self._ref(user.org_id, user.user_id)
+        client = self._client
+
+        def attempt() -> None:
+            # One commit of creates (and, for a membership, the org's update guarded by its
+            # read): no lock is taken, so of thirty creates of one userName one commits and
+            # the others fail at once with AlreadyExists; we then read which document was
+            # taken. Sent over REST: the record's keys cost the client library's proto
+            # encoding several times the rest of the request (docs/benchmarks.md).
+            writes = [
+                Write(name_ref.path, {"org_id": user.org_id, "user_id": user.user_id}, create=True),
+                Write(ref.path, user_to_doc(user), create=True),
+            ]
+            if account is not None:
+                writes += account_writes(client, account)
+            if member is not None:
+                found = read_versioned(client, f"{ORGS}/{user.org_id}")
+                writes += join_writes(client, user.org_id, found, member)[1]
+            writes += [
+                Write(path, fields, create=True) for path, fields in staged_documents(staged)
+            ]
+            try:
+                commit(client, writes)
+            except AlreadyExists:
+                claims = claims_of(client, account) if account is not None else []
+                members = [member_ref(client, user.org_id, member.user_id)] if member else []
+                taken = self._taken(user, claims, members)
+                if taken is not None:
+                    raise taken from None
+
+        until_unchanged(attempt)  # the org changed since its read, or an aborted commit: again
+
+    def _taken(
+        self, user: ScimUser, claims: Claims, members: list[firestore.DocumentReference]
+    ) -> Exception | None:
+        """Why a provisioning commit found a document there: the first taken of the
+        ``userName``'s claim, the record, the account's claims, the membership; Stale when
+        none is any more (read again). None: the record is this very one, stored by our own
+        commit, retried after its answer was lost."""
+        name_ref, ref = self._name_ref(user), self._ref(user.org_id, user.user_id)
+        refs = [name_ref, ref, *(r for _, r in claims), *members]
+        snaps = {s.reference.path: s for s in self._client.get_all(refs, **BOUNDED)}
+        stored = snaps[ref.path]
+        if stored.exists and user_from_doc(stored.to_dict() or {}) == user:
+            return None
+        if snaps[name_ref.path].exists:
+            return user_name_taken()
+        if snaps[ref.path].exists:
+            return _already_provisioned()
+        taken = taken_claim(claims, snaps, user.user_id)
+        if taken is not None:
+            return taken
+        if any(snaps[r.path].exists for r in members):
+            return already_member()
+        return Stale()
 
     def get(self, org_id: str, user_id: str) -> ScimUser | None:
         data = read_document(self._client, self._ref(org_id, user_id))
