@@ -377,14 +377,23 @@ class BatchReader:
     def read_versioned(self, path: str) -> Versioned | None:
         """One document's fields and update time (to the nanosecond, as the client
         library's snapshot has it), or ``None`` where it does not exist."""
-        (document,) = self._batch_get([path], retry=True)
-        if document is None:
-            return None
+        (found,) = self.read_all_versioned([path])
+        return found
+
+    def read_all_versioned(self, paths: Sequence[str]) -> list[Versioned | None]:
+        """Each document's fields and update time (``None`` where it does not exist), in
+        order of ``paths``, in one ``batchGet``."""
+        found = self._batch_get(paths, retry=True)
         try:
-            return Versioned(
-                self._decode_fields(document.get("fields", {})),
-                _nanosecond_time(document["updateTime"]),
-            )
+            return [
+                None
+                if document is None
+                else Versioned(
+                    self._decode_fields(document.get("fields", {})),
+                    _nanosecond_time(document["updateTime"]),
+                )
+                for document in found
+            ]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
 
