@@ -113,7 +113,7 @@ def new_jti() -> str:
     """An access token's ``jti``: 16 characters of ``JTI_CHARACTERS``, each equally likely,
     as 16 draws of ``secrets.choice`` would give, from one draw of the system's random source
     instead of sixteen (16 reads of it cost about 0.04 ms of every access token;
-    docs/benchmarks.md, "Grants against their floor")."""
+    docs/benchmarks.md, "Per core against oidc-provider")."""
     number, base = secrets.randbelow(len(JTI_CHARACTERS) ** JTI_LENGTH), len(JTI_CHARACTERS)
     characters = []
     for _ in range(JTI_LENGTH):

@@ -171,7 +171,7 @@ def _encode_timestamp(value: datetime) -> str:
     update time read back) as its ``rfc3339()``, to the nanosecond, its zone ignored; any
     other aware datetime to the microsecond. Spelt with a format string rather than
     ``strftime`` (a refresh writes under its grant's or session's update time: about 15 µs
-    less each; docs/benchmarks.md, "Grants against their floor")."""
+    less each; docs/benchmarks.md, "Per core against oidc-provider")."""
     if value.tzinfo is None:
         raise ValueError("a timestamp sent to Firestore must be timezone-aware")
     if isinstance(value, DatetimeWithNanoseconds):

@@ -290,7 +290,8 @@ class FirestoreOAuthGrants:
         # Over REST, read with its update time and written under it, as a session's refresh
         # is (docs/decisions/0254-a-code-exchange-in-one-commit.md); through the client
         # library where REST cannot be used. The first attempt is built from ``read`` when
-        # given (the refresh grant's read of it with its account): one read a rotation.
+        # given (the refresh grant's read of it with its account): one read a rotation
+        # (docs/decisions/0435-a-rotation-written-under-the-read-that-checked-it.md).
         ref = self._grants.document(grant_id)
         known = (
             (read.grant, read.version)
