@@ -280,26 +280,62 @@ def an_account(users: UserRepository) -> User:
     return alice
 
 
-def test_a_grant_and_its_account_are_read_together(
+def an_issued_grant(
     holders: tuple[OAuthGrants, UserRepository, GrantHolders],
-) -> None:
+) -> tuple[OAuthGrants, GrantHolders, User, str]:
+    """The grants, the read of a grant with its account, the account u1 (``an_account``) and
+    the id of its grant issued for "the-code"."""
     grants, users, both = holders
     alice = an_account(users)
     grants.add_code(code())
     _, found = exchange(grants, "the-code")
     assert found is not None
-    grant, user = both.load(found.grant_id, "u1")
-    assert grant == grants.get(found.grant_id) and grant is not None and grant.issued
+    return grants, both, alice, found.grant_id
+
+
+def test_a_grant_and_its_account_are_read_together(
+    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
+) -> None:
+    grants, both, alice, grant_id = an_issued_grant(holders)
+    grant, user = both.load(grant_id, "u1")
+    assert grant == grants.get(grant_id) and grant is not None and grant.issued
     assert user == alice
-    assert both.load(found.grant_id, "nobody") == (grant, None)
+    assert both.load(grant_id, "nobody") == (grant, None)
     assert both.load("no-grant", "u1") == (None, alice)
     assert both.load("no-grant", "nobody") == (None, None)
     # with an access token's jti: whether it was revoked by itself, in the same read
-    assert both.load_revocable(found.grant_id, "u1", "j1") == (grant, alice, False)
+    assert both.load_revocable(grant_id, "u1", "j1") == (grant, alice, False)
     grants.revoke_token("j1", "c2", LATER)
-    assert both.load_revocable(found.grant_id, "u1", "j1") == (grant, alice, True)
+    assert both.load_revocable(grant_id, "u1", "j1") == (grant, alice, True)
     assert both.load_revocable("no-grant", "nobody", "j1") == (None, None, True)
-    assert both.load_revocable(found.grant_id, "u1", "a/b") == (grant, alice, False)
+    assert both.load_revocable(grant_id, "u1", "a/b") == (grant, alice, False)
+
+
+def test_a_grant_is_read_with_its_version_and_rotated_from_that_read(
+    holders: tuple[OAuthGrants, UserRepository, GrantHolders],
+) -> None:
+    grants, both, alice, grant_id = an_issued_grant(holders)
+    read, user = both.load_versioned(grant_id, "u1")
+    assert read is not None and read.grant == grants.get(grant_id) and user == alice
+    assert both.load_versioned("no-grant", "u1") == (None, alice)
+    assert both.load_versioned("no-grant", "nobody") == (None, None)
+
+    def rotated_from_read(presented: str, successor: str) -> RotateOutcome:
+        rotation = grants.rotate(
+            grant_id,
+            lambda grant: grant.rotated(digest(presented), digest(successor), LATER, NOW),
+            read=read,
+        )
+        return rotation.outcome if rotation is not None else "invalid"
+
+    assert rotated_from_read("r1", "r2") == "rotated"
+    grant = grants.get(grant_id)
+    assert grant is not None and grant.refresh_valid(digest("r2"), NOW)
+    # The same read again: the grant changed since, so it is read again, and the token it
+    # was read for is now a reuse, which revokes the grant, as without a read
+    assert rotated_from_read("r1", "r3") == "reused"
+    grant = grants.get(grant_id)
+    assert grant is not None and grant.revoked
 
 
 def test_a_code_and_its_account_are_read_together(

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.ports import NO_WRITES, StagedWrites
+from application.provider.ports import GrantRead
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.provider.device_flow import Decision as DeviceDecision
@@ -101,11 +102,14 @@ class FakeOAuthGrants:
         grant_id: str,
         rotate: Callable[[Grant], Rotation],
         spent_proof: SpentProof | None = None,
+        read: GrantRead | None = None,
     ) -> Rotation | None:
         with self.lock:
             grant = self.grants.get(grant_id)
             if grant is None:
                 return None
+            if read is not None and read.version == grant:  # still that version: built from it
+                grant = read.grant
             rotation = rotate(grant)
             if rotation.outcome == "rotated" and spent_proof is not None:
                 if spent_proof.key in self.spent_proofs:  # one commit: nothing is stored
@@ -223,6 +227,10 @@ class FakeGrantHolders:
 
     def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
         return self.grants.grants.get(grant_id), self.store.users.get(user_id)
+
+    def load_versioned(self, grant_id: str, user_id: str) -> tuple[GrantRead | None, User | None]:
+        grant, user = self.load(grant_id, user_id)  # a grant's version: the grant itself
+        return (GrantRead(grant, grant) if grant is not None else None), user
 
     def load_code(
         self, code_hash: str, user_id: str

@@ -18,15 +18,17 @@ from application.provider.grants import (
     LiveGrant,
     LiveRefresh,
     PresentedCode,
+    RotateRefresh,
     exchange_code,
     find_refresh,
     live_grant,
     live_refresh,
+    rotate_refresh,
 )
-from application.provider.ports import ClientCache, OAuthPolicy
+from application.provider.ports import ClientCache, GrantRead, OAuthPolicy
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
-from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, digest
+from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, Rotation, digest
 from infrastructure.events.audit import LoggingAuditLog
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeClock, InMemoryStore
@@ -193,6 +195,17 @@ class Ports:
             clock=self.clock,
         )
 
+    def find_refresh(self, token: str) -> Holding | None:
+        """The refresh grant's read of its token, for the client c1."""
+        return find_refresh(
+            FindRefresh(token, "c1"),
+            grants=self.grants,
+            users=self.users,
+            holders=self.holders,
+            clock=self.clock,
+            audit=LoggingAuditLog(),
+        )
+
     def live_grant(self, grant_id: str, user_id: str | None) -> Holding | None:
         return live_grant(
             LiveGrant(grant_id, user_id), grants=self.grants, users=self.users, holders=self.holders
@@ -210,6 +223,10 @@ class CountingGrants(FakeOAuthGrants):
     def get(self, grant_id: str) -> Grant | None:
         self.reads += 1
         return super().get(grant_id)
+
+    def rotate(self, *args: Any, **kwargs: Any) -> Rotation | None:
+        self.rotated_from = kwargs.get("read")  # the read a rotation was built from
+        return super().rotate(*args, **kwargs)
 
 
 class CountingHolders(FakeGrantHolders):
@@ -255,16 +272,44 @@ def test_a_refresh_token_names_its_grant_and_account_read_in_one_round_trip(
     found = ports.live(token)
     assert found is not None and found.id == code.grant_id
     assert ports.holders.reads == 1 and ports.grants.reads == grants_read  # one batch read
-    refreshed = find_refresh(
-        FindRefresh(token, "c1"),
-        grants=ports.grants,
-        users=ports.users,
-        holders=ports.holders,
-        clock=ports.clock,
-        audit=LoggingAuditLog(),
-    )
+    refreshed = ports.find_refresh(token)
     assert refreshed is not None and refreshed.grant.id == code.grant_id
     assert refreshed.account == ports.alice  # read with the grant: the refresh's user
+
+
+def test_a_refresh_rotates_the_grant_as_it_read_it_with_its_account(ports: Ports) -> None:
+    grant = ports.grant(refresh="{grant}~" + ports.alice.id + ".s1")
+    token = f"{grant.id}~{ports.alice.id}.s1"
+
+    def found() -> GrantRead:
+        holding = ports.find_refresh(token)
+        assert holding is not None and holding.read is not None
+        return holding.read
+
+    def rotated(read: GrantRead) -> str | None:
+        return rotate_refresh(
+            RotateRefresh(grant.id, ports.alice.id, token, read=read),
+            grants=ports.grants,
+            clock=ports.clock,
+            audit=LoggingAuditLog(),
+            policy=OAuthPolicy(),
+        )
+
+    read = found()
+    assert read.grant == grant
+    assert rotated(read) is not None
+    # one read (the grant with its version, and the account), the rotation built from it
+    assert (ports.holders.reads, ports.grants.reads) == (1, 0)
+    assert ports.grants.rotated_from == read
+
+    # A read the grant has changed since (another request rotated it in between): the
+    # rotation is decided on the grant as it is now, where the token is spent: a reuse,
+    # which revokes the grant
+    ports.grants.grants[grant.id] = grant
+    stale = found()
+    assert rotated(found()) is not None
+    assert rotated(stale) is None
+    assert ports.grants.grants[grant.id].revoked
 
 
 def test_a_refresh_token_made_before_it_named_the_account_still_holds(ports: Ports) -> None:

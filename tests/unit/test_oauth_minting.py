@@ -4,6 +4,7 @@ counted once by its grant type (docs/decisions/0345-one-place-mints-the-provider
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from authlib.oidc.core.util import create_half_hash
 
 from application.provider.minting import (
+    JTI_CHARACTERS,
+    JTI_LENGTH,
     NO_KEYS,
     MintAccessToken,
     MintExchangedToken,
@@ -19,6 +22,7 @@ from application.provider.minting import (
     mint_access_token,
     mint_exchanged_token,
     mint_id_token,
+    new_jti,
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from bootstrap.provider import provider_tokens
@@ -230,3 +234,16 @@ def test_each_grant_types_answer_is_counted_once_and_a_refusal_not_at_all() -> N
         f'firegate_tokens_issued_total{{grant="{DEVICE_CODE}"}}': 1,
         f'firegate_tokens_issued_total{{grant="{GRANT_TYPE}"}}': 1,
     }
+
+
+def test_a_jti_is_sixteen_letters_or_digits_each_equally_likely() -> None:
+    drawn = [new_jti() for _ in range(4000)]
+    assert len(set(drawn)) == len(drawn)
+    assert all(len(jti) == JTI_LENGTH and set(jti) <= set(JTI_CHARACTERS) for jti in drawn)
+    # 64,000 characters over 62: each about 1,032 times (a character missing, or seen half
+    # or twice as often, would be a broken draw)
+    counts = Counter("".join(drawn))
+    assert set(counts) == set(JTI_CHARACTERS)
+    assert all(500 < n < 2000 for n in counts.values())
+    # every position draws from the whole alphabet (not one fixed, or a narrower set)
+    assert all(len({jti[i] for jti in drawn}) == len(JTI_CHARACTERS) for i in range(JTI_LENGTH))

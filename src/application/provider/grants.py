@@ -11,7 +11,7 @@ from typing import Protocol
 from application.accounts.accounts import UserRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.provider.claims import enabled_account
-from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy
+from application.provider.ports import GrantHolders, GrantRead, OAuthGrants, OAuthPolicy
 from domain.accounts.users import User
 from domain.ids import is_id, new_id
 from domain.provider.dpop import InvalidProof, Proof, SpentProof
@@ -220,7 +220,9 @@ def find_refresh(
     for the refresh grant's user too). An earlier token of a live grant is a reuse: the grant
     is revoked."""
     grant_id, user_id = _ids_of(cmd.refresh_token)
-    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    holding = _live_grant(
+        grant_id, user_id, grants=grants, users=users, holders=holders, versioned=True
+    )
     if holding is None or holding.grant.client_id != cmd.client_id:
         return None
     grant = holding.grant
@@ -248,6 +250,8 @@ class RotateRefresh:
     user_id: str
     refresh_token: str
     proof: Proof | None = None  # the request's DPoP proof: spent in the rotation's commit
+    # The grant as ``find_refresh`` read it: rotated from it, no second read while unchanged
+    read: GrantRead | None = None
 
 
 def rotate_refresh(
@@ -261,7 +265,10 @@ def rotate_refresh(
     expires_at = now + policy.refresh_ttl
     spent = cmd.proof.spent(now) if cmd.proof is not None else None
     rotation = grants.rotate(
-        cmd.grant_id, lambda grant: grant.rotated(presented, next_hash, expires_at, now), spent
+        cmd.grant_id,
+        lambda grant: grant.rotated(presented, next_hash, expires_at, now),
+        spent,
+        read=cmd.read,
     )
     if rotation is not None and rotation.outcome == "rotated":
         return successor
@@ -298,6 +305,7 @@ class Holding:
 
     grant: Grant
     account: User
+    read: GrantRead | None = None  # the grant with its version, when read for a rotation
 
 
 def _live_grant(
@@ -308,25 +316,29 @@ def _live_grant(
     users: UserRepository,
     holders: GrantHolders,
     jti: str | None = None,
+    versioned: bool = False,
 ) -> Holding | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
     too (one from an exchange) is none. With the account's id known (an access token's
     ``sub``, a refresh token that names it), the grant, the account (and the token's
     revocation) are read in one round trip; a grant of another account than the one named is
-    none."""
-    revoked = False
+    none. ``versioned``: the grant's version too, for a rotation to be written under."""
+    revoked, read = False, None
     if user_id is None:
         grant = grants.get(grant_id)
         user = users.get(grant.user_id) if grant is not None else None
         revoked = jti is not None and grants.token_revoked(jti)
     elif jti is not None:
         grant, user, revoked = holders.load_revocable(grant_id, user_id, jti)
+    elif versioned:
+        read, user = holders.load_versioned(grant_id, user_id)
+        grant = read.grant if read is not None else None
     else:
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return Holding(grant, user) if grant.live(user.token_version) else None
+    return Holding(grant, user, read) if grant.live(user.token_version) else None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from domain.provider.token_exchange import actor, expiry
 USERINFO_CLAIMS = "userinfo_claims"
 NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
 JTI_CHARACTERS = string.ascii_letters + string.digits
+JTI_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def mint_access_token(
         "exp": now + lifetime,
         "client_id": cmd.client_id,
         "iat": now,
-        "jti": "".join(secrets.choice(JTI_CHARACTERS) for _ in range(16)),
+        "jti": new_jti(),
         "scope": cmd.scope,
         "sub": cmd.user_id if cmd.user_id is not None else cmd.client_id,
         "aud": cmd.resource or cmd.client_id,
@@ -106,6 +107,19 @@ def mint_access_token(
     if cmd.userinfo_claims:
         claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
     return Minted(signer.sign_access(claims), lifetime)
+
+
+def new_jti() -> str:
+    """An access token's ``jti``: 16 characters of ``JTI_CHARACTERS``, each equally likely,
+    as 16 draws of ``secrets.choice`` would give, from one draw of the system's random source
+    instead of sixteen (16 reads of it cost about 0.04 ms of every access token;
+    docs/benchmarks.md, "Per core against oidc-provider")."""
+    number, base = secrets.randbelow(len(JTI_CHARACTERS) ** JTI_LENGTH), len(JTI_CHARACTERS)
+    characters = []
+    for _ in range(JTI_LENGTH):
+        number, index = divmod(number, base)
+        characters.append(JTI_CHARACTERS[index])
+    return "".join(characters)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ from domain.provider.oauth import (
 )
 
 
+@dataclass(frozen=True)
+class GrantRead:
+    """A grant as read, with the store's version of it (opaque): a rotation built from it is
+    written only while the grant is still that version."""
+
+    grant: Grant
+    version: object
+
+
 class OAuthClients(Protocol):
     def add(self, client: OAuthClient) -> None:
         """Store a new client."""
@@ -79,11 +88,13 @@ class OAuthGrants(Protocol):
         grant_id: str,
         rotate: Callable[[Grant], Rotation],
         spent_proof: SpentProof | None = None,
+        read: GrantRead | None = None,
     ) -> Rotation | None:
         """Apply the pure ``rotate`` to the grant atomically and store the grant it gives
         (nothing for "invalid"); None if there is no such grant. A rotation keeps
         ``spent_proof`` in the same commit, and raises ``InvalidProof`` (nothing stored) if
-        it was kept already."""
+        it was kept already. Built first from ``read`` when given (no second read while the
+        grant is still that version; read again if it changed)."""
         ...
 
     def spend_proof(self, proof: SpentProof) -> bool:
@@ -132,6 +143,11 @@ class OAuthGrants(Protocol):
 class GrantHolders(Protocol):
     def load(self, grant_id: str, user_id: str) -> tuple[Grant | None, User | None]:
         """The grant and the account, in one read (each None where absent)."""
+        ...
+
+    def load_versioned(self, grant_id: str, user_id: str) -> tuple[GrantRead | None, User | None]:
+        """``load``, with the grant's version: a rotation is written under it
+        (``OAuthGrants.rotate``'s ``read``)."""
         ...
 
     def load_code(

@@ -27,6 +27,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from application.ports import NO_WRITES, StagedWrites
+from application.provider.ports import GrantRead
 from domain.accounts.users import User
 from domain.provider.dpop import InvalidProof, SpentProof
 from domain.provider.oauth import (
@@ -46,6 +47,7 @@ from infrastructure.firestore.client import (
     read_document,
     read_documents,
     read_versioned,
+    read_versioned_documents,
     run_query,
 )
 from infrastructure.firestore.errors import translates_errors
@@ -281,18 +283,31 @@ class FirestoreOAuthGrants:
         grant_id: str,
         rotate: Callable[[Grant], Rotation],
         spent_proof: SpentProof | None = None,
+        read: GrantRead | None = None,
     ) -> Rotation | None:
         # Over REST, read with its update time and written under it, as a session's refresh
         # is (docs/decisions/0254-a-code-exchange-in-one-commit.md); through the client
-        # library where REST cannot be used.
+        # library where REST cannot be used. The first attempt is built from ``read`` when
+        # given (the refresh grant's read of it with its account): one read a rotation
+        # (docs/decisions/0435-a-rotation-written-under-the-read-that-checked-it.md).
         ref = self._grants.document(grant_id)
+        known = (
+            (read.grant, read.version)
+            if read is not None and isinstance(read.version, datetime)
+            else None
+        )
 
         def attempt() -> Rotation | None:
-            found = self._read_versioned(grant_id)
-            if found is None:
-                return None
-            data, version = found
-            rotation = rotate(grant_from_doc(grant_id, data))
+            nonlocal known
+            if known is not None:
+                (grant, version), known = known, None
+            else:
+                found = self._read_versioned(grant_id)
+                if found is None:
+                    return None
+                data, version = found
+                grant = grant_from_doc(grant_id, data)
+            rotation = rotate(grant)
             if rotation.outcome == "reused":
                 self._write(ref, {"revoked": True}, version)
             elif rotation.outcome == "rotated":
@@ -433,6 +448,17 @@ class FirestoreGrantHolders:
         )
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         return grant, user
+
+    def load_versioned(self, grant_id: str, user_id: str) -> tuple[GrantRead | None, User | None]:
+        if not _document_id(grant_id) or not _document_id(user_id):
+            return None, None
+        refs = [self._grants.document(grant_id), self._users.document(user_id)]
+        grant_found, user_found = read_versioned_documents(self._client, refs)
+        read = None
+        if grant_found is not None and "user_id" in grant_found[0]:
+            read = GrantRead(grant_from_doc(grant_id, grant_found[0]), grant_found[1])
+        user = user_from_doc(user_id, user_found[0]) if user_found is not None else None
+        return read, user
 
     def load_revocable(
         self, grant_id: str, user_id: str, jti: str

@@ -279,7 +279,9 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         client_id = self.request.client.get_client_id()
         found = services().oauth.find_refresh(FindRefresh(refresh_token, client_id))
-        return RefreshToken(found.grant, refresh_token, found.account) if found else None
+        return (
+            RefreshToken(found.grant, refresh_token, found.account, found.read) if found else None
+        )
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Subject | None:
         grant, user = refresh_token.grant, refresh_token.account  # read with the grant
@@ -385,7 +387,7 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
         if refreshing:
             old: RefreshToken = oauth_request.refresh_token
             successor = oauth.rotate_refresh(
-                RotateRefresh(old.grant.id, old.grant.user_id, old.token, proof)
+                RotateRefresh(old.grant.id, old.grant.user_id, old.token, proof, old.read)
             )
             if successor is None:
                 raise InvalidGrantError("The refresh token was already used.")

@@ -19,6 +19,7 @@ from application.provider.claims import FindAccount, MemberOrg, claims_of
 from application.provider.clients import FindClient
 from application.provider.grants import PresentedCode
 from application.provider.minting import USERINFO_CLAIMS
+from application.provider.ports import GrantRead
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
@@ -124,9 +125,12 @@ class Code(AuthorizationCodeMixin):  # type: ignore[misc]
 
 
 class RefreshToken(TokenMixin):  # type: ignore[misc]
-    def __init__(self, grant: Grant, token: str, account: User | None = None) -> None:
+    def __init__(
+        self, grant: Grant, token: str, account: User | None = None, read: GrantRead | None = None
+    ) -> None:
         self.grant, self.token = grant, token
         self.account = account  # read with the grant
+        self.read = read  # the grant with its version: rotated from it (``save_token``)
 
     def check_client(self, client: Client) -> bool:
         return client.get_client_id() == self.grant.client_id
