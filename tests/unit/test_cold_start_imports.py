@@ -19,9 +19,10 @@ pytestmark = pytest.mark.unit
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-# Each is imported where it is first used: a request of the provider (Authlib), an
-# enrolment's QR code (segno), the first /openapi.json (spectree), a key made or read
-# (cryptography), or the services the warm-up thread binds after the app is built.
+# Each is imported where it is first used: a request of the provider (Authlib) or of SCIM
+# (scim2-server, scim2-models), an enrolment's QR code (segno), the first /openapi.json
+# (spectree), a key made or read (cryptography), or the services the warm-up thread binds
+# after the app is built.
 LAZY = (
     "prometheus_client",  # metrics: only with METRICS_TOKEN (the test below)
     "authlib.oauth2",
@@ -29,6 +30,8 @@ LAZY = (
     "authlib.integrations",
     "authlib.jose",
     "spectree",
+    "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
+    "scim2_server",
     "segno",
     "cryptography",
     "jwt",
