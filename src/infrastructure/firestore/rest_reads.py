@@ -18,7 +18,10 @@ per-process pool (made after gunicorn forks, like the gRPC channel). Against the
 requests go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
 ``firestore.googleapis.com`` over TLS, with the Application Default Credentials' access token.
 Failures raise the same ``google.api_core`` exceptions the client library raises, under the
-same retry budget and deadline, so adapters translate them as before.
+same retry budget and deadline, so adapters translate them as before; that module, and the
+client library's names, are imported when first needed (a failure, a nanosecond timestamp, a
+query of the library's own), not for a read or commit that succeeds
+(docs/decisions/0432-the-cloud-sdk-on-first-use.md).
 """
 
 from __future__ import annotations
@@ -30,19 +33,19 @@ import math
 import os
 import re
 import ssl
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from google.api_core import exceptions
-from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-from google.cloud import firestore
-from google.protobuf import json_format
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.firestore.rest_http import Connection
+from infrastructure.firestore.sdk import exceptions, firestore
+
+if TYPE_CHECKING:
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
@@ -169,8 +172,8 @@ _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 def _encode_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("a timestamp sent to Firestore must be timezone-aware")
-    if isinstance(value, DatetimeWithNanoseconds):
-        return value.rfc3339()  # type: ignore[no-any-return,no-untyped-call]
+    if _with_nanoseconds(value):
+        return value.rfc3339()  # type: ignore[attr-defined,no-any-return]
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -216,11 +219,11 @@ def _unreachable(exc: Exception) -> exceptions.GoogleAPICallError:
     return exceptions.ServiceUnavailable(f"Firestore unreachable: {exc}")  # type: ignore[no-untyped-call]
 
 
-_BY_API_STATUS: dict[str, type[exceptions.GoogleAPICallError]] = {
-    "DEADLINE_EXCEEDED": exceptions.DeadlineExceeded,
-    "FAILED_PRECONDITION": exceptions.FailedPrecondition,
-    "ABORTED": exceptions.Aborted,
-    "ALREADY_EXISTS": exceptions.AlreadyExists,
+_BY_API_STATUS = {  # the API's status: google.api_core's error of that name
+    "DEADLINE_EXCEEDED": "DeadlineExceeded",
+    "FAILED_PRECONDITION": "FailedPrecondition",
+    "ABORTED": "Aborted",
+    "ALREADY_EXISTS": "AlreadyExists",
 }
 
 
@@ -239,17 +242,34 @@ def _error(status: int, data: bytes) -> Exception:
     # commit to send again.
     by_code = _BY_API_STATUS.get(code)
     if by_code is not None:
-        return by_code(message)
+        error_type: type[exceptions.GoogleAPICallError] = getattr(exceptions, by_code)
+        return error_type(message)
     if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
         return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
     error: Exception = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
     return error
 
 
+def _with_nanoseconds(value: datetime) -> bool:
+    # A DatetimeWithNanoseconds: google.api_core's, so none exists before it is imported.
+    if "google.api_core.datetime_helpers" not in sys.modules:
+        return False
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds  # noqa: PLC0415
+
+    return isinstance(value, DatetimeWithNanoseconds)
+
+
+def _nanoseconds(raw: str) -> DatetimeWithNanoseconds:
+    """A timestamp to the nanosecond, as the client library decodes one."""
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds  # noqa: PLC0415
+
+    return DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-any-return,no-untyped-call]
+
+
 def _decode_timestamp(raw: str) -> datetime:
     if len(raw) <= SHORT_TIMESTAMP:
         return datetime.fromisoformat(raw)
-    return DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-any-return,no-untyped-call]
+    return _nanoseconds(raw)
 
 
 Post = Callable[[str, bytes], Any]
@@ -337,7 +357,7 @@ class BatchReader:
         try:
             return Versioned(
                 self._decode_fields(document.get("fields", {})),
-                DatetimeWithNanoseconds.from_rfc3339(document["updateTime"]),  # type: ignore[no-untyped-call]
+                _nanoseconds(document["updateTime"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
@@ -408,6 +428,8 @@ class BatchReader:
                 structured = query._to_protobuf()
                 above = collection.parent
                 parent = above.path if above is not None else ""
+                from google.protobuf import json_format  # noqa: PLC0415 - the library's query
+
                 wire = json_format.MessageToDict(type(structured).pb(structured))
         except (AttributeError, TypeError, ValueError) as exc:
             raise RestPathBroken(f"the query cannot be sent over REST: {exc}") from exc

@@ -24,9 +24,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
 from domain.provider.dpop import InvalidProof, SpentProof
@@ -52,6 +49,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger("firegate")
 
@@ -272,7 +270,7 @@ class FirestoreOAuthGrants:
                 ]
                 try:
                     self._commit(writes)
-                except (AlreadyExists, NotFound):
+                except (exceptions.AlreadyExists, exceptions.NotFound):
                     raise Stale from None  # spent (or gone) meanwhile: read again
             return spending
 
@@ -305,7 +303,7 @@ class FirestoreOAuthGrants:
                 proof = _proof_write(spent_proof) if spent_proof is not None else None
                 try:  # the proof is spent in the rotation's commit: no round trip of its own
                     self._write(ref, changed, version, proof)
-                except AlreadyExists:
+                except exceptions.AlreadyExists:
                     raise InvalidProof(PROOF_REPLAYED) from None
             return rotation
 
@@ -327,7 +325,7 @@ class FirestoreOAuthGrants:
     def spend_proof(self, proof: SpentProof) -> bool:
         try:
             self._commit([_proof_write(proof)])
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             return False
         return True
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.cloud import firestore
-
 from domain.errors import Conflict
 from domain.scim.users import (
     ScimEmail,
@@ -33,6 +30,7 @@ from infrastructure.firestore.scim.records import (
     page_of,
     record_ref,
 )
+from infrastructure.firestore.sdk import exceptions, firestore
 
 SCIM_USERS, SCIM_USER_NAMES = "scim_users", "scim_user_names"
 
@@ -98,7 +96,7 @@ class FirestoreScimUsers:
         batch.create(self._ref(user.org_id, user.user_id), user_to_doc(user))
         try:
             batch.commit(**BOUNDED)
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             held = read_document(self._client, self._name_ref(user))
             raise user_name_taken() if held is not None else _already_provisioned() from None
 
