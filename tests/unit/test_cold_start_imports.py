@@ -31,6 +31,7 @@ LAZY = (
     "spectree",
     "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
     "scim2_server",
+    "ijson",  # the command line's import of a Firebase export
     "segno",
     "cryptography",
     "jwt",
