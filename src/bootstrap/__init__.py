@@ -258,6 +258,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
         ),
         ready=base.ready,
+        warm_up_probe=base.warm_up_probe,
         request_counter=base.request_counter,
         metrics=base.metrics,
     )

@@ -4,9 +4,10 @@ hands out: ``Adapters``, one field per capability.
 
 No binding receives that record whole: ``bootstrap/__init__.py`` hands each capability its
 own adapters and names what it takes of the others
-(docs/decisions/0042-wiring-per-feature.md). The adapters' modules import the cloud SDKs,
-most of a cold start, so each is imported where its adapter is made; five of them are made
-on first use (bootstrap/lazy.py, docs/decisions/0150-cold-start.md).
+(docs/decisions/0042-wiring-per-feature.md). The adapters' modules are imported where their
+adapters are made, and five of them are made on first use (bootstrap/lazy.py,
+docs/decisions/0150-cold-start.md); the Firestore adapters import the client library when
+first used, not when built (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
 """
 
 from __future__ import annotations

@@ -65,6 +65,8 @@ class Platform:
     # With traces on, what puts each job's run in a span, queued or pushed (the queues and
     # the push endpoint are given the same run); off, the run as it is.
     job_spans: Callable[[JobHandler], JobHandler] = _as_it_is
+    # What the warm-up probes: the REST reads' connection (None: ``ready``).
+    warm_up_probe: Callable[[], bool] | None = None
 
 
 def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) -> Platform:
@@ -75,6 +77,7 @@ def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) 
         clock=SystemClock(),
         audit=LoggingAuditLog(),
         ready=partial(_firestore_ready, client),
+        warm_up_probe=partial(_rest_ready, client),
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
@@ -104,6 +107,20 @@ def _firestore_ready(client: Client) -> bool:
         batch_reader(client).read(["_health/ping"], retry=False)
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
+        return False
+    return True
+
+
+def _rest_ready(client: Client) -> bool:
+    """The REST batch read of every authenticated request answers: the warm-up's probe, which
+    opens its connection and leaves the client library unimported until its first use
+    (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
+    from infrastructure.firestore.client import batch_reader
+
+    try:
+        batch_reader(client).read(["_health/ping"], retry=False)
+    except Exception:  # any failure means "not ready"; the probe must never raise
+        log.warning("warm-up: Firestore's REST reads did not answer")
         return False
     return True
 

@@ -130,8 +130,10 @@ def cli(args: list[str]) -> str:
 
 
 def workers_serving(url: str) -> int:
-    """How many gunicorn workers of the server at ``url`` have loaded the app (its gRPC
-    library is mapped): until both have, one worker would take every connection."""
+    """How many gunicorn workers of the server at ``url`` have bound their services (the
+    password hasher's library is mapped; the client library's gRPC waits for its first use,
+    docs/decisions/0432-the-cloud-sdk-on-first-use.md): until both have, one worker would
+    take every connection."""
     bind = url.removeprefix("http://").encode()
     servers = {}
     for proc in Path("/proc").iterdir():
@@ -145,7 +147,7 @@ def workers_serving(url: str) -> int:
     loaded = 0
     for pid in workers:
         try:
-            loaded += "cygrpc" in Path(f"/proc/{pid}/maps").read_text()
+            loaded += "_argon2_cffi_bindings" in Path(f"/proc/{pid}/maps").read_text()
         except OSError:
             continue
     return loaded

@@ -6,22 +6,22 @@ services behind the warm-up need, and no development key made (docs/benchmarks.m
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 
-from tests.support.settings import TEST_SECRET
+from tests.support.local_servers import in_thread, send_json
+from tests.support.worker_process import in_a_worker
 
 pytestmark = pytest.mark.unit
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 
-# Each is imported where it is first used: a request of the provider (Authlib), an
-# enrolment's QR code (segno), the first /openapi.json (spectree), a key made or read
-# (cryptography), or the services the warm-up thread binds after the app is built.
+# Each is imported where it is first used: a request of the provider (Authlib) or of SCIM
+# (scim2-server, scim2-models), an enrolment's QR code (segno), the first /openapi.json
+# (spectree), a key made or read (cryptography), or the services the warm-up thread binds
+# after the app is built.
 LAZY = (
     "prometheus_client",  # metrics: only with METRICS_TOKEN (the test below)
     "authlib.oauth2",
@@ -29,6 +29,9 @@ LAZY = (
     "authlib.integrations",
     "authlib.jose",
     "spectree",
+    "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
+    "scim2_server",
+    "ijson",  # the command line's import of a Firebase export
     "segno",
     "cryptography",
     "jwt",
@@ -68,28 +71,8 @@ print(json.dumps(imported), flush=True)
 
 
 def main_thread_imports(**env: str) -> list[str]:
-    environ = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(SRC),
-        "APP_PROFILE": "local",
-        "JWT_SECRET": TEST_SECRET,
-        "LOG_LEVEL": "WARNING",
-        # Nothing listens here: the warm-up's readiness probe fails at once, harmlessly.
-        "FIRESTORE_EMULATOR_HOST": "127.0.0.1:9",
-        **env,
-    }
-    # os._exit: the warm-up thread may still be importing; its outcome is not this test's.
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE + "import os; os._exit(0)"],
-        cwd=SRC,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    # Nothing listens at port 9: the warm-up's probe fails at once, harmlessly.
+    found: list[str] = in_a_worker(PROBE, **{"FIRESTORE_EMULATOR_HOST": "127.0.0.1:9", **env})
     return found
 
 
@@ -123,3 +106,56 @@ def test_traces_import_opentelemetry_only_when_on() -> None:
     imported = main_thread_imports(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     assert "opentelemetry.sdk.trace" in imported
     assert "infrastructure.telemetry.server" in imported
+
+
+# Once the app is built, its warm-up thread binds the services and probes Firestore as the
+# first authenticated requests read it; then the process's modules are listed.
+WARMED = """
+import json, sys, threading
+
+import wsgi
+
+for thread in threading.enumerate():
+    if thread.name == "firegate-warm-up":
+        thread.join(60)
+print(json.dumps(sorted(sys.modules)), flush=True)
+"""
+
+
+class _FirestoreRest(BaseHTTPRequestHandler):
+    """Firestore's REST batch read, as the emulator answers it: every document missing."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.asked.append(self.path)
+        send_json(self, 200, [{"missing": name} for name in body.get("documents", [])])
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def firestore_rest() -> Iterator[str]:
+    _FirestoreRest.asked = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FirestoreRest)
+    with in_thread(server):
+        yield f"127.0.0.1:{server.server_address[1]}"
+
+
+def test_a_warmed_up_worker_has_not_imported_the_cloud_sdk(firestore_rest: str) -> None:
+    """Binding the services and the warm-up's probe (the REST read every authenticated request
+    makes) import neither google-cloud-firestore nor google.api_core: they wait for the first
+    request that needs the client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+    The sweeps, which query through it as soon as a server starts, are off here."""
+    modules: list[str] = in_a_worker(
+        WARMED,
+        FIRESTORE_EMULATOR_HOST=firestore_rest,
+        WEBHOOK_SWEEP_INTERVAL="0",
+        SSO_CERTIFICATE_SWEEP_INTERVAL="0",
+    )
+    assert "bootstrap.adapters" in modules  # the services were bound
+    assert any(path.endswith(":batchGet") for path in _FirestoreRest.asked)  # and probed
+    cloud = [m for m in modules if m.startswith(("google.cloud", "google.api_core", "grpc"))]
+    assert cloud == []

@@ -11,7 +11,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1 import transaction as library
 
-from infrastructure.firestore.client import DEADLINE_SECONDS, RETRY, transaction
+from infrastructure.firestore.client import DEADLINE_SECONDS, retry_policy, transaction
 
 pytestmark = pytest.mark.unit
 
@@ -42,7 +42,7 @@ def test_transactional_still_begins_and_commits_through_them() -> None:
 def test_the_internals_the_override_reads_exist() -> None:
     client = firestore.Client(project="demo-internals", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
     txn = transaction(client)
-    assert txn.bounds_retry is RETRY and txn.bounds_timeout == DEADLINE_SECONDS
+    assert txn.bounds_retry is retry_policy() and txn.bounds_timeout == DEADLINE_SECONDS
     api = client._firestore_api
     assert callable(api.begin_transaction) and callable(api.commit)
     assert client._database_string.startswith("projects/demo-internals/databases/")

@@ -84,7 +84,7 @@ def test_the_warm_up_waits_quietly_for_a_firestore_that_answers_late(
         probes.append(late_server.probe())
         return probes[-1]
 
-    lazy = LazyServices(lambda: cast(Services, SimpleNamespace(ready=ready)))
+    lazy = LazyServices(lambda: cast(Services, SimpleNamespace(ready=ready, warm_up_probe=None)))
     with caplog.at_level(logging.INFO, logger="firegate"):
         lazy.warm_up().join(timeout=30)
     assert probes[-1] is True and probes.count(False) >= 1

@@ -3,6 +3,10 @@
 Every call gets an explicit retry budget and deadline, so a Firestore outage becomes a 503
 within seconds instead of a request that hangs on the client library's defaults (seen: a
 transaction's begin retried for 46 s and then failed with a ValueError).
+
+The client library is imported when the client is first used for something other than its
+project, not when it is made: the REST reads and commits of the first requests need only the
+project (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
 """
 
 from __future__ import annotations
@@ -13,34 +17,78 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
-
-from google.api_core import exceptions
-from google.api_core.retry import Retry, if_exception_type
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from domain.errors import Unavailable
 from infrastructure import jitter
-from infrastructure.firestore.internals import BoundedTransaction
 from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+from infrastructure.firestore.sdk import exceptions, firestore, loaded
+
+if TYPE_CHECKING:
+    from google.api_core.retry import Retry
+
+    from infrastructure.firestore.internals import BoundedTransaction
 
 log = logging.getLogger("firegate")
 
 DEADLINE_SECONDS = 8.0
-RETRY = Retry(
-    initial=0.1,
-    maximum=1.0,
-    multiplier=2.0,
-    timeout=DEADLINE_SECONDS,
-    predicate=if_exception_type(
-        exceptions.ServiceUnavailable, exceptions.InternalServerError, exceptions.TooManyRequests
-    ),
-)
+
+
+def _retry() -> Retry:
+    from google.api_core.retry import Retry, if_exception_type  # noqa: PLC0415 - on first use
+
+    return Retry(
+        initial=0.1,
+        maximum=1.0,
+        multiplier=2.0,
+        timeout=DEADLINE_SECONDS,
+        predicate=if_exception_type(
+            exceptions.ServiceUnavailable,
+            exceptions.InternalServerError,
+            exceptions.TooManyRequests,
+        ),
+    )
+
+
+class _Bounded(Mapping[str, Any]):
+    """``retry`` and ``timeout``, the retry made (with google.api_core) when first unpacked
+    into a call of the client library."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[str, Any] | None = None
+
+    def _kwargs(self) -> dict[str, Any]:
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = {"retry": _retry(), "timeout": DEADLINE_SECONDS}
+                made = self._made
+        return made
+
+    def __getitem__(self, key: str) -> Any:
+        return self._kwargs()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kwargs())
+
+    def __len__(self) -> int:
+        return len(self._kwargs())
+
+
 # Keyword arguments for every single Firestore call.
-BOUNDED: dict[str, Any] = {"retry": RETRY, "timeout": DEADLINE_SECONDS}
+BOUNDED: Mapping[str, Any] = _Bounded()
+
+
+def retry_policy() -> Retry:
+    """The retry of every Firestore call (``BOUNDED["retry"]``)."""
+    found: Retry = BOUNDED["retry"]
+    return found
+
+
 # A commit Firestore aborted (contention: it serialises writes to a document) applied
 # nothing, so it may be sent again; this many times in all, then 503.
 MAX_ABORTED_COMMITS = 5
@@ -51,10 +99,69 @@ def pause_after_abort(attempt: int) -> None:
     time.sleep(jitter.uniform(0.5, 1.0) * min(0.05 * 2 ** (attempt - 1), 1.0))
 
 
+class _ClientOnFirstUse:
+    """The client of ``project``, made (the client library imported) when first used for
+    anything but its project; a collection it is asked for waits as well, so that the
+    adapters, which keep their collections, are built without it. Its credentials are found
+    at once, as the library's client finds them when made: a process without any fails at
+    its start (docs/decisions/0150-cold-start.md)."""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self._lock = threading.Lock()
+        self._client: firestore.Client | None = None
+        self._credentials: Any = None
+        if os.environ.get("FIRESTORE_EMULATOR_HOST"):
+            from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
+
+            self._credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        else:
+            import google.auth  # noqa: PLC0415 - production only
+
+            self._credentials, _ = google.auth.default()
+
+    def made(self) -> firestore.Client:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = firestore.Client(
+                        project=self.project, credentials=self._credentials
+                    )
+                client = self._client
+        return client
+
+    def collection(self, *path: str) -> firestore.CollectionReference:
+        return cast("firestore.CollectionReference", _CollectionOnFirstUse(self, path))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made(), name)
+
+
+class _CollectionOnFirstUse:
+    def __init__(self, client: _ClientOnFirstUse, path: tuple[str, ...]) -> None:
+        self._client = client
+        self._path = path
+        self._made: firestore.CollectionReference | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        made = self._made
+        if made is None:
+            made = self._made = self._client.made().collection(*self._path)
+        return getattr(made, name)
+
+
 def make_client(project: str) -> firestore.Client:
-    if os.environ.get("FIRESTORE_EMULATOR_HOST"):
-        return firestore.Client(project=project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-    return firestore.Client(project=project)
+    """The process's client of ``project``: the client library's, made on first use."""
+    return cast("firestore.Client", _ClientOnFirstUse(project))
+
+
+def library_client(client: firestore.Client) -> firestore.Client:
+    """The client library's own client behind ``client`` (made now if it was not yet), for
+    the library's constructors that take one."""
+    if isinstance(client, _ClientOnFirstUse):
+        return client.made()
+    return client
 
 
 _readers: weakref.WeakKeyDictionary[firestore.Client, BatchReader] = weakref.WeakKeyDictionary()
@@ -68,9 +175,35 @@ def batch_reader(client: firestore.Client) -> BatchReader:
         with _readers_lock:
             reader = _readers.get(client)
             if reader is None:
-                reader = BatchReader.for_client(client, retry=RETRY, timeout=DEADLINE_SECONDS)
+                reader = BatchReader.for_client(
+                    client, retry=_retried_after_a_failure, timeout=DEADLINE_SECONDS
+                )
                 _readers[client] = reader
     return reader
+
+
+def _retried_after_a_failure(post: Callable[..., Any]) -> Callable[..., Any]:
+    """``post`` under the retry of every call (``BOUNDED``), made when a first attempt
+    failed in a way worth trying again: one that succeeds needs no google.api_core."""
+
+    def call(*args: Any) -> Any:
+        try:
+            return post(*args)
+        except Exception as exc:
+            if not _transient(exc):
+                raise
+        return retry_policy()(post)(*args)
+
+    return call
+
+
+def _transient(exc: Exception) -> bool:
+    # The REST path raises google.api_core's errors, imported when it raises one: none was
+    # raised while that module is not imported.
+    return loaded("google.api_core.exceptions") and isinstance(
+        exc,
+        exceptions.ServiceUnavailable | exceptions.InternalServerError | exceptions.TooManyRequests,
+    )
 
 
 def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
@@ -79,24 +212,26 @@ def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
 
 
 def read_documents(
-    client: firestore.Client, refs: list[firestore.DocumentReference]
+    client: firestore.Client, refs: Sequence[firestore.DocumentReference | str]
 ) -> list[dict[str, Any] | None]:
-    """The fields of each document (None where it does not exist), in the order of ``refs``,
-    in one batchGet round trip over REST (docs/decisions/0151-batch-reads-over-rest.md).
+    """The fields of each document (None where it does not exist), in the order of ``refs``
+    (references, or paths as ``DocumentReference.path``), in one batchGet round trip over
+    REST (docs/decisions/0151-batch-reads-over-rest.md).
 
     Should the REST path prove unusable in this process (credentials refused, an answer not
     understood; not an outage), this process reads through the client library from then on,
     and says so once in the log."""
+    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
     reader = batch_reader(client)
     if not reader.broken:
         try:
-            return reader.read([ref.path for ref in refs])
+            return reader.read(paths)
         except RestPathBroken as exc:
             _give_up(reader, exc)
-    found = {snap.reference.path: snap for snap in client.get_all(refs, **BOUNDED)}
+    library = [client.document(path) for path in paths]
+    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
     return [
-        found[ref.path].to_dict() if ref.path in found and found[ref.path].exists else None
-        for ref in refs
+        found[path].to_dict() if path in found and found[path].exists else None for path in paths
     ]
 
 
@@ -124,7 +259,7 @@ def read_versioned_documents(
 
 
 def read_document(
-    client: firestore.Client, ref: firestore.DocumentReference
+    client: firestore.Client, ref: firestore.DocumentReference | str
 ) -> dict[str, Any] | None:
     """One document's fields, or None when it does not exist (outside transactions): the
     same REST read, for a quarter of the CPU of the client library's ``get``."""
@@ -196,8 +331,13 @@ def run_query(
 
 
 def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
+    from infrastructure.firestore.internals import BoundedTransaction  # noqa: PLC0415
+
     return BoundedTransaction(
-        client, max_attempts=max_attempts, retry=RETRY, timeout=DEADLINE_SECONDS
+        library_client(client),
+        max_attempts=max_attempts,
+        retry=retry_policy(),
+        timeout=DEADLINE_SECONDS,
     )
 
 

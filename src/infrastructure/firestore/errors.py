@@ -14,18 +14,24 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from google.api_core import exceptions
-
 from domain.errors import Unavailable
+from infrastructure.firestore.sdk import exceptions, loaded
 
 log = logging.getLogger("firegate.firestore")
 
-UNAVAILABLE: tuple[type[Exception], ...] = (
-    exceptions.ServiceUnavailable,
-    exceptions.DeadlineExceeded,
-    exceptions.RetryError,
-    exceptions.Aborted,
-)
+
+def outage(exc: Exception) -> bool:
+    """Whether ``exc`` is Firestore out of reach or past its deadline. Those are
+    google.api_core's errors, so none was raised while it is not imported: that is not
+    imported to tell (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
+    return loaded("google.api_core.exceptions") and isinstance(
+        exc,
+        exceptions.ServiceUnavailable
+        | exceptions.DeadlineExceeded
+        | exceptions.RetryError
+        | exceptions.Aborted,
+    )
+
 
 AdapterT = TypeVar("AdapterT", bound=type)
 _calls = threading.local()  # how deep in adapter methods this thread is
@@ -43,8 +49,8 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
         _calls.depth = depth + 1
         try:
             return method(*args, **kwargs)
-        except UNAVAILABLE as exc:
-            if depth:  # an inner call: the outermost method decides (it may retry)
+        except Exception as exc:
+            if depth or not outage(exc):  # an inner call: the outermost decides (it may retry)
                 raise
             raise unavailable(exc) from exc
         finally:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from google.api_core.retry import Retry
-from google.cloud import firestore
+
+from infrastructure.firestore.sdk import firestore
 
 
 class BoundedTransaction(firestore.Transaction):

@@ -16,12 +16,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from google.api_core.exceptions import Aborted, FailedPrecondition
-from google.cloud import firestore
-
 from domain.errors import Unavailable
 from infrastructure import jitter
 from infrastructure.firestore.client import MAX_ABORTED_COMMITS, pause_after_abort
+from infrastructure.firestore.sdk import exceptions, firestore
 
 # Rounds one writer may lose before a 503: each round has a winner, so this many writers of
 # one document at the same moment are all served.
@@ -61,11 +59,11 @@ def until_unchanged(
     for round_ in range(1, attempts + 1):
         try:
             return attempt()
-        except (Stale, FailedPrecondition):
+        except (Stale, exceptions.FailedPrecondition):
             # Randomised exponential back-off (at most 50 ms): thirty losers of a round
             # spread out, so fewer of them spend the next round on a doomed commit.
             time.sleep(jitter.uniform(0, min(0.05, 0.002 * 2**round_)))
-        except Aborted:
+        except exceptions.Aborted:
             # Contention at the server: nothing was written; the same commit may go again.
             aborted += 1
             if aborted >= MAX_ABORTED_COMMITS:

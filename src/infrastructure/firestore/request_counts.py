@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from google.cloud import firestore
-
 from domain.request_limits import WindowCounts, window_number
+from infrastructure.firestore.sdk import firestore
 
 REQUEST_COUNTS = "request_counts"
 TIMEOUT_SECONDS = 1.0  # a slow store must not hold requests for long; no retries either
@@ -36,7 +35,7 @@ def number_field(number: int) -> str:
 class FirestoreRequestCounter:
     def __init__(self, client: firestore.Client, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self._collection = client.collection(REQUEST_COUNTS)
-        self._health = client.collection("_health").document("ping")
+        self._health = client.collection("_health")  # its document "ping"
         self._timeout = timeout
 
     def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
@@ -66,5 +65,5 @@ class FirestoreRequestCounter:
         }
 
     def check(self) -> bool:
-        self._health.get(retry=None, timeout=self._timeout)
+        self._health.document("ping").get(retry=None, timeout=self._timeout)
         return True

@@ -18,7 +18,10 @@ per-process pool (made after gunicorn forks, like the gRPC channel). Against the
 requests go to ``FIRESTORE_EMULATOR_HOST`` over plain HTTP as the emulator's owner; in production to
 ``firestore.googleapis.com`` over TLS, with the Application Default Credentials' access token.
 Failures raise the same ``google.api_core`` exceptions the client library raises, under the
-same retry budget and deadline, so adapters translate them as before.
+same retry budget and deadline, so adapters translate them as before; that module, and the
+client library's names, are imported when first needed (a failure, a nanosecond timestamp, a
+query of the library's own), not for a read or commit that succeeds
+(docs/decisions/0432-the-cloud-sdk-on-first-use.md).
 """
 
 from __future__ import annotations
@@ -30,19 +33,19 @@ import math
 import os
 import re
 import ssl
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from google.api_core import exceptions
-from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-from google.cloud import firestore
-from google.protobuf import json_format
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.firestore.rest_http import Connection
+from infrastructure.firestore.sdk import exceptions, firestore
+
+if TYPE_CHECKING:
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
@@ -174,10 +177,10 @@ def _encode_timestamp(value: datetime) -> str:
     less each; docs/benchmarks.md, "Per core against oidc-provider")."""
     if value.tzinfo is None:
         raise ValueError("a timestamp sent to Firestore must be timezone-aware")
-    if isinstance(value, DatetimeWithNanoseconds):
-        nanos = value.nanosecond
+    if _with_nanoseconds(value):
+        nanos = value.nanosecond  # type: ignore[attr-defined]
         if nanos == 0 or value.year < _FOUR_DIGIT_YEAR:
-            return value.rfc3339()  # type: ignore[no-any-return,no-untyped-call]
+            return value.rfc3339()  # type: ignore[attr-defined,no-any-return]
         return f"{_seconds(value)}.{str(nanos).rjust(9, '0').rstrip('0')}Z"
     value = value.astimezone(UTC)
     if value.year < _FOUR_DIGIT_YEAR:  # strftime's own spelling of such a year
@@ -208,6 +211,8 @@ def _nanosecond_time(raw: str) -> DatetimeWithNanoseconds:
         raise ValueError(f"Timestamp: {raw}, does not match RFC 3339")
     whole, fraction = match.groups()
     bare = datetime.fromisoformat(whole)
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds  # noqa: PLC0415
+
     return DatetimeWithNanoseconds(  # type: ignore[no-untyped-call]
         bare.year,
         bare.month,
@@ -262,11 +267,11 @@ def _unreachable(exc: Exception) -> exceptions.GoogleAPICallError:
     return exceptions.ServiceUnavailable(f"Firestore unreachable: {exc}")  # type: ignore[no-untyped-call]
 
 
-_BY_API_STATUS: dict[str, type[exceptions.GoogleAPICallError]] = {
-    "DEADLINE_EXCEEDED": exceptions.DeadlineExceeded,
-    "FAILED_PRECONDITION": exceptions.FailedPrecondition,
-    "ABORTED": exceptions.Aborted,
-    "ALREADY_EXISTS": exceptions.AlreadyExists,
+_BY_API_STATUS = {  # the API's status: google.api_core's error of that name
+    "DEADLINE_EXCEEDED": "DeadlineExceeded",
+    "FAILED_PRECONDITION": "FailedPrecondition",
+    "ABORTED": "Aborted",
+    "ALREADY_EXISTS": "AlreadyExists",
 }
 
 
@@ -285,11 +290,21 @@ def _error(status: int, data: bytes) -> Exception:
     # commit to send again.
     by_code = _BY_API_STATUS.get(code)
     if by_code is not None:
-        return by_code(message)
+        error_type: type[exceptions.GoogleAPICallError] = getattr(exceptions, by_code)
+        return error_type(message)
     if status >= 500 or status == http.client.TOO_MANY_REQUESTS or code == "UNAVAILABLE":
         return exceptions.ServiceUnavailable(message)  # type: ignore[no-untyped-call]
     error: Exception = exceptions.from_http_status(status, message)  # type: ignore[no-untyped-call]
     return error
+
+
+def _with_nanoseconds(value: datetime) -> bool:
+    # A DatetimeWithNanoseconds: google.api_core's, so none exists before it is imported.
+    if "google.api_core.datetime_helpers" not in sys.modules:
+        return False
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds  # noqa: PLC0415
+
+    return isinstance(value, DatetimeWithNanoseconds)
 
 
 def _decode_timestamp(raw: str) -> datetime:
@@ -463,6 +478,8 @@ class BatchReader:
                 structured = query._to_protobuf()
                 above = collection.parent
                 parent = above.path if above is not None else ""
+                from google.protobuf import json_format  # noqa: PLC0415 - the library's query
+
                 wire = json_format.MessageToDict(type(structured).pb(structured))
         except (AttributeError, TypeError, ValueError) as exc:
             raise RestPathBroken(f"the query cannot be sent over REST: {exc}") from exc

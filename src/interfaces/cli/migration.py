@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import IO, Any, Literal
 
 import click
-import ijson
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import with_appcontext
 
@@ -31,6 +30,8 @@ def _unreadable(detail: str) -> InvalidInput:
 
 def firebase_records(stream: IO[bytes]) -> Iterator[tuple[Position, Any]]:
     """The users of ``{"users": [...]}``, one at a time, whatever the file's size."""
+    import ijson  # noqa: PLC0415 - an import's reading, not every worker's start
+
     index = 0
     try:
         for index, user in enumerate(ijson.items(stream, "users.item", use_float=True)):

@@ -18,10 +18,10 @@ from domain.request_limits import WindowCounts
 
 
 class LazyServices:
-    """Services bound on first use: the cloud SDKs behind them take most of a cold start,
-    which /healthz need not wait for (docs/benchmarks.md, "Cold start"). ``warm_up`` binds
-    them on a background thread and opens the Firestore channel, so the first real request
-    seldom waits either."""
+    """Services bound on first use: binding them is much of a cold start, which /healthz need
+    not wait for (docs/benchmarks.md, "Cold start"). ``warm_up`` binds them on a background
+    thread and opens the connection to Firestore, so the first real request seldom waits
+    either."""
 
     def __init__(self, bind: Callable[[], Services]) -> None:
         self._bind = bind
@@ -49,9 +49,12 @@ class LazyServices:
 
         def run() -> None:
             try:
-                # Binding imports the SDKs; the readiness probe opens the Firestore channel
-                # that the first authenticated request would otherwise wait for.
-                patiently_ready(self.get().ready, WARM_UP_PATIENCE)
+                # Binding imports the adapters; the probe opens the connection to Firestore
+                # that the first authenticated request would otherwise wait for (its REST
+                # connection: the client library and its gRPC channel wait for their first
+                # use, docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+                bound = self.get()
+                patiently_ready(bound.warm_up_probe or bound.ready, WARM_UP_PATIENCE)
             except Exception:  # without ``fatal``, the first request that needs them raises
                 logging.getLogger("firegate").exception("binding the services failed")
                 if fatal:

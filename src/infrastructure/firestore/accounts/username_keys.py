@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from google.cloud import firestore
-
 from domain.accounts.users import Username
 from infrastructure.firestore.accounts.users import USERNAMES, USERS
 from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
+from infrastructure.firestore.sdk import firestore
 
 
 @dataclass

@@ -6,10 +6,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.api_core.exceptions import NotFound as DocumentMissing
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
@@ -28,8 +24,9 @@ from infrastructure.firestore.client import (
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_refs
+from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_paths
 from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.sdk import exceptions, firestore
 from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
 from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
@@ -204,7 +201,7 @@ class FirestoreUserRepository:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 if self._holds_claims(user):
                     return  # our own commit went through; only its answer was lost
                 conflict = self._taken_claim(claims, user.id)
@@ -305,7 +302,7 @@ class FirestoreUserRepository:
             batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep)
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 # A new claim is held. By another account: 409; by this one, only if our
                 # own earlier commit went through, which the next read tells.
                 taken = self._taken_claim(claimed, user_id)
@@ -313,7 +310,7 @@ class FirestoreUserRepository:
                     raise taken from None
                 written = new
                 raise Stale from None
-            except DocumentMissing:
+            except exceptions.NotFound:
                 # The account went (the next read says so), or the session to keep has
                 # ended meanwhile: the change still applies, with no session to keep.
                 if keep is not None and not self._session_exists(keep):
@@ -378,7 +375,7 @@ class FirestoreUserRepository:
             batch.update(ref, tombstone, option=unchanged_since(snap))
             try:
                 batch.commit(**BOUNDED)
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None  # purged meanwhile: the next read says so
             return user
 
@@ -424,11 +421,8 @@ class FirestorePrincipals:
     def load_personal(
         self, user_id: str, token_id: str
     ) -> tuple[User | None, PersonalToken | None]:
-        refs = [
-            self._client.collection(USERS).document(user_id),
-            self._client.collection(PERSONAL_TOKENS).document(token_id),
-        ]
-        user_data, token_data = read_documents(self._client, refs)
+        paths = [f"{USERS}/{user_id}", f"{PERSONAL_TOKENS}/{token_id}"]
+        user_data, token_data = read_documents(self._client, paths)
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         token = token_from_doc(token_id, token_data) if token_data is not None else None
         return user, token
@@ -436,12 +430,12 @@ class FirestorePrincipals:
     def load_personal_in_org(
         self, user_id: str, token_id: str, org_id: str
     ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
-        refs = [
-            self._client.collection(USERS).document(user_id),
-            self._client.collection(PERSONAL_TOKENS).document(token_id),
-            *member_refs(self._client, org_id, user_id),  # in the same round trip
+        paths = [
+            f"{USERS}/{user_id}",
+            f"{PERSONAL_TOKENS}/{token_id}",
+            *member_paths(org_id, user_id),  # in the same round trip
         ]
-        user_data, token_data, org_data, member_data = read_documents(self._client, refs)
+        user_data, token_data, org_data, member_data = read_documents(self._client, paths)
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         token = token_from_doc(token_id, token_data) if token_data is not None else None
         return user, token, active_org_from_docs(org_id, org_data, member_data)
@@ -454,15 +448,14 @@ class FirestorePrincipals:
     def _load(
         self, user_id: str, session_id: str, *, factor: bool, org_id: str | None = None
     ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
-        refs = [
-            self._client.collection(USERS).document(user_id),
-            self._client.collection(SESSIONS).document(session_id),
-        ]
+        # By their paths: the client library is not needed to name them
+        # (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+        paths = [f"{USERS}/{user_id}", f"{SESSIONS}/{session_id}"]
         if factor:
-            refs.append(self._client.collection(FACTORS).document(user_id))
+            paths.append(f"{FACTORS}/{user_id}")
         if org_id is not None:  # the org and the membership, in the same round trip
-            refs += member_refs(self._client, org_id, user_id)
-        found = read_documents(self._client, refs)
+            paths += member_paths(org_id, user_id)
+        found = read_documents(self._client, paths)
         user_data, session_data = found[0], found[1]
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         session = session_from_doc(session_id, session_data) if session_data is not None else None

@@ -11,9 +11,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.cloud import firestore
-
 from application.ports import StagedWrites
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
@@ -21,6 +18,7 @@ from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
 from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.sdk import exceptions, firestore
 
 SECURITY_EVENTS = "security_events"
 
@@ -95,7 +93,7 @@ class FirestoreSecurityEvents:
         for delivery in deliveries:
             batch.create(self._deliveries.document(delivery.id), delivery_to_doc(delivery))
         # Fresh random ids: AlreadyExists only means a retried commit had succeeded.
-        with contextlib.suppress(AlreadyExists):
+        with contextlib.suppress(exceptions.AlreadyExists):
             batch.commit(**BOUNDED)
 
     def list_page(

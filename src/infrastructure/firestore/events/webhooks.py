@@ -20,14 +20,12 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
-from google.cloud import firestore
-
 from domain.events.security_events import KEPT_FOR
 from domain.events.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since
+from infrastructure.firestore.sdk import exceptions, firestore
 
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
@@ -131,7 +129,7 @@ class FirestoreWebhookEndpoints:
         ref = self._endpoints.document(endpoint_id)
         try:
             ref.delete(option=self._client.write_option(exists=True), **BOUNDED)
-        except NotFound:
+        except exceptions.NotFound:
             return False
         return True
 
@@ -139,7 +137,7 @@ class FirestoreWebhookEndpoints:
         ref = self._endpoints.document(endpoint_id)
         try:
             ref.update({"enabled": enabled, "failing_since": failing_since}, **BOUNDED)
-        except NotFound:
+        except exceptions.NotFound:
             return  # deleted meanwhile
 
 
@@ -169,7 +167,7 @@ class FirestoreWebhookDeliveries:
                 option=unchanged_since(snap),
                 **BOUNDED,
             )
-        except FailedPrecondition:
+        except exceptions.FailedPrecondition:
             return None
         return delivery
 
@@ -177,7 +175,7 @@ class FirestoreWebhookDeliveries:
         ref = self._deliveries.document(delivery.id)
         try:
             ref.update(delivery_state(delivery), **BOUNDED)
-        except NotFound:
+        except exceptions.NotFound:
             return  # expired meanwhile
 
     def list_page(

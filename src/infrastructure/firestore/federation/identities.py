@@ -18,10 +18,6 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
-from google.api_core.exceptions import NotFound as Missing
-from google.cloud import firestore
-
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.federation.identities import IdentityLink, PendingLink
@@ -36,12 +32,18 @@ from infrastructure.firestore.accounts.users import (
 from infrastructure.firestore.client import BOUNDED, claim_id, delete_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 PENDING_LINKS = "pending_links"  # identities waiting for their person to sign in (rule 3)
+
+
 # Written with every change to an existing account's ways in (a link, a passkey deleted): a
 # write that changes no field keeps the document's update time, which the next change's
 # precondition then would not see move.
-WAYS_IN_MOVED = {"link_changes": firestore.Increment(1)}
+def ways_in_moved() -> dict[str, Any]:
+    return {"link_changes": firestore.Increment(1)}
+
+
 _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}
 
 
@@ -117,7 +119,7 @@ class FirestoreIdentityRepository:
             try:
                 batch.commit(**BOUNDED)
                 return user
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 pass
             # Something was taken. The link is looked at first: when a parallel sign-in of the
             # same person won, its email claim is taken too, and that is not a conflict.
@@ -175,12 +177,12 @@ class FirestoreIdentityRepository:
                 raise ValueError("a link leaves the names as they are")
             batch = self._client.batch()
             batch.update(
-                ref, {**user_to_doc(new), **WAYS_IN_MOVED}, option=unchanged_since(user_snap)
+                ref, {**user_to_doc(new), **ways_in_moved()}, option=unchanged_since(user_snap)
             )
             batch.create(link, self._link_doc(user_id, provider, subject, email, new.updated_at))
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 raise Stale from None  # linked meanwhile: the next read says to whom
             return new
 
@@ -213,7 +215,7 @@ class FirestoreIdentityRepository:
                 raise NotFound("This account does not exist.", code="user_not_found")
             going = decide(user_from_doc(user_id, data), self._links_of(user_id))
             batch = self._client.batch()
-            batch.update(ref, {"updated_at": now, **WAYS_IN_MOVED}, option=unchanged_since(snap))
+            batch.update(ref, {"updated_at": now, **ways_in_moved()}, option=unchanged_since(snap))
             for link in going:
                 batch.delete(self._link(link.provider, link.subject))
             batch.commit(**BOUNDED)
@@ -240,7 +242,7 @@ class FirestoreIdentityRepository:
         option = self._client.write_option(last_update_time=snap.update_time)
         try:
             snap.reference.delete(option=option, **BOUNDED)
-        except (FailedPrecondition, Missing):
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
             return None
         return _pending_from(snap.to_dict() or {})
 
@@ -253,7 +255,7 @@ class FirestoreIdentityRepository:
     def _unlink_stale(self, snap: Any) -> None:
         # Delete only the version we read: a link made since by a racing request stays.
         option = self._client.write_option(last_update_time=snap.update_time)
-        with contextlib.suppress(FailedPrecondition, Missing):
+        with contextlib.suppress(exceptions.FailedPrecondition, exceptions.NotFound):
             snap.reference.delete(option=option, **BOUNDED)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from domain.errors import Conflict
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 UPSTREAM_PROVIDERS = "upstream_providers"
 
@@ -54,7 +52,7 @@ class FirestoreUpstreamProviders:
     def add(self, provider: UpstreamProvider) -> None:
         try:
             self._providers.document(provider.id).create(provider_to_doc(provider), **BOUNDED)
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             raise Conflict("A provider has this id.", code="provider_exists", field="id") from None
 
     def get(self, provider_id: str) -> UpstreamProvider | None:
@@ -69,6 +67,6 @@ class FirestoreUpstreamProviders:
         ref = self._providers.document(provider_id)
         try:
             ref.delete(option=self._client.write_option(exists=True), **BOUNDED)
-        except NotFound:
+        except exceptions.NotFound:
             return False
         return True

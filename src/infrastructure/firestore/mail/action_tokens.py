@@ -15,9 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition, GoogleAPICallError, RetryError
-from google.cloud import firestore
-
 from domain.accounts.users import User
 from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
 from infrastructure.firestore.accounts.users import (
@@ -29,6 +26,7 @@ from infrastructure.firestore.accounts.users import (
 )
 from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger("firegate.firestore")
 
@@ -146,7 +144,7 @@ class FirestoreActionTokenRepository:
                 option=self._client.write_option(last_update_time=snap.update_time),
                 **BOUNDED,
             )
-        except FailedPrecondition:
+        except exceptions.FailedPrecondition:
             raise InvalidToken() from None
         user_ref = self._client.collection(USERS).document(token.user_id)
         log_ref = self._send_log(token.user_id)
@@ -188,7 +186,7 @@ class FirestoreActionTokenRepository:
                 option=self._client.write_option(last_update_time=claimed_at),
                 **BOUNDED,
             )
-        except FailedPrecondition:
+        except exceptions.FailedPrecondition:
             pass
-        except (GoogleAPICallError, RetryError):
+        except (exceptions.GoogleAPICallError, exceptions.RetryError):
             log.warning("a claimed action token could not be released; it stays spent")

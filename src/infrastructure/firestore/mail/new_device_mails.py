@@ -12,14 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
-from google.cloud import firestore
-
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY
 from infrastructure.firestore.accounts.users import NEW_DEVICE_MAILS
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since
+from infrastructure.firestore.sdk import exceptions, firestore
 
 
 def _doc(user_id: str, job_id: str, now: datetime) -> dict[str, Any]:
@@ -42,7 +40,7 @@ class FirestoreNewDeviceMails:
         try:
             ref.create(_doc(user_id, job_id, now), **BOUNDED)
             return True
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             pass
         snap = ref.get(**BOUNDED)
         data = snap.to_dict() if snap.exists else None
@@ -54,6 +52,6 @@ class FirestoreNewDeviceMails:
             else:  # past its day: taken over only as it was read
                 option = unchanged_since(snap)
                 ref.update(_doc(user_id, job_id, now), option=option, **BOUNDED)
-        except (AlreadyExists, FailedPrecondition, NotFound):
+        except (exceptions.AlreadyExists, exceptions.FailedPrecondition, exceptions.NotFound):
             return False  # another job took it first
         return True

@@ -17,9 +17,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from google.api_core.exceptions import Aborted, AlreadyExists
-from google.cloud import firestore
-
 from application.migration.ports import Arrival, Holders, Link
 from domain.accounts.users import User
 from domain.errors import Conflict
@@ -38,6 +35,7 @@ from infrastructure.firestore.client import (
     pause_after_abort,
 )
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 MAX_WRITES = 500  # one commit's limit
 COMMITS_AT_ONCE = 4
@@ -115,7 +113,7 @@ class FirestoreUserMoves:
                 batch.create(ref, data)
         try:
             batch.commit(**BOUNDED)
-        except (AlreadyExists, Aborted):
+        except (exceptions.AlreadyExists, exceptions.Aborted):
             return False
         return True
 
@@ -204,7 +202,9 @@ class FirestoreUserMoves:
         account = user_from_doc(user_id, user.to_dict() or {})
         for link, ref in refs:
             if ref.path not in present:
-                with contextlib.suppress(AlreadyExists):  # linked meanwhile: theirs stays
+                with contextlib.suppress(
+                    exceptions.AlreadyExists
+                ):  # linked meanwhile: theirs stays
                     ref.create(_link_doc(account, link), **BOUNDED)
 
     def stream(self, page_size: int) -> Iterator[tuple[User, tuple[Link, ...]]]:

@@ -13,11 +13,7 @@ with no index.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
-
-from google.api_core.exceptions import AlreadyExists
-from google.api_core.exceptions import NotFound as DocumentMissing
-from google.cloud import firestore
+from typing import TYPE_CHECKING, Any
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.domains import (
@@ -31,9 +27,11 @@ from infrastructure.firestore.client import BOUNDED, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, DOMAINS, VERIFIED_DOMAINS = "orgs", "domains", "verified_domains"
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+if TYPE_CHECKING:
+    Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def domain_to_doc(domain: OrgDomain) -> dict[str, Any]:
@@ -83,7 +81,7 @@ class FirestoreOrgDomains:
             self._domains(domain.org_id).document(domain.domain).create(
                 domain_to_doc(domain), **BOUNDED
             )
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             raise domain_exists() from None
 
     def get(self, org_id: str, domain: str) -> OrgDomain | None:
@@ -120,7 +118,7 @@ class FirestoreOrgDomains:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
-            except (AlreadyExists, DocumentMissing):
+            except (exceptions.AlreadyExists, exceptions.NotFound):
                 raise Stale from None  # claimed or deleted meanwhile: the next read says
             return verified
 
@@ -137,7 +135,7 @@ class FirestoreOrgDomains:
                 batch.delete(self._claims.document(domain), option=unchanged_since(claim))
             try:
                 batch.commit(**BOUNDED)
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None
             return True
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from google.api_core.exceptions import NotFound as MissingDocument
-from google.cloud import firestore
-
 from domain.errors import NotFound
 from domain.orgs.invitations import OrgInvitation
 from infrastructure.firestore.client import (
@@ -22,6 +19,7 @@ from infrastructure.firestore.client import (
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.sdk import exceptions, firestore
 
 ORG_INVITATIONS = "org_invitations"
 
@@ -101,7 +99,7 @@ class FirestoreOrgInvitationRepository:
                 return after
             try:
                 ref.update(invitation_to_doc(after), option=unchanged_since(snap), **BOUNDED)
-            except MissingDocument:
+            except exceptions.NotFound:
                 raise Stale from None  # deleted meanwhile: the next read says so
             return after
 

@@ -1,13 +1,11 @@
 """The active org's reads: an org and one person's membership of it, read together, by the
 fixed layout of ``application/orgs/ports.py`` (read-only; the org repository writes them).
 The per-request check reads the same two documents in the user's and the session's round
-trip (``member_refs``)."""
+trip (``member_paths``)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from google.cloud import firestore
 
 from domain.accounts.users import username_key
 from domain.ids import is_id
@@ -16,14 +14,12 @@ from domain.orgs.orgs import is_slug_shaped
 from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.orgs import MEMBERS, ORG_SLUGS, ORGS, FirestoreOrgRepository
+from infrastructure.firestore.sdk import firestore
 
 
-def member_refs(
-    client: firestore.Client, org_id: str, user_id: str
-) -> list[firestore.DocumentReference]:
-    """The org's document and the person's membership of it, in that order."""
-    org = client.collection(ORGS).document(org_id)
-    return [org, org.collection(MEMBERS).document(user_id)]
+def member_paths(org_id: str, user_id: str) -> list[str]:
+    """The paths of the org's document and the person's membership of it, in that order."""
+    return [f"{ORGS}/{org_id}", f"{ORGS}/{org_id}/{MEMBERS}/{user_id}"]
 
 
 def active_org_from_docs(
@@ -55,7 +51,7 @@ class FirestoreActiveOrgs:
             org_id = claim.get("org_id") if claim is not None else None
         if not isinstance(org_id, str) or not is_id(org_id) or not is_id(user_id):
             return None
-        org, member = read_documents(self._client, member_refs(self._client, org_id, user_id))
+        org, member = read_documents(self._client, member_paths(org_id, user_id))
         found = active_org_from_docs(org_id, org, member)
         if found is None or (is_slug_shaped(id_or_slug) and found.slug != id_or_slug):
             return None  # a look-alike of the slug names no org

@@ -16,10 +16,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.api_core.exceptions import NotFound as DocumentMissing
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
@@ -47,6 +43,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
 # The memberships of one person read to list their orgs (by slug, live ones only).
@@ -189,7 +186,7 @@ class FirestoreOrgRepository:
         write_staged(self._client, batch, staged)
         try:
             batch.commit(**BOUNDED)
-        except (AlreadyExists, DocumentMissing):
+        except (exceptions.AlreadyExists, exceptions.NotFound):
             raise Stale from None
 
     def _claim_holder(self, normalized: str) -> str | None:
@@ -207,7 +204,7 @@ class FirestoreOrgRepository:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 holder = self._claim_holder(org.slug.normalized)
                 if holder == org.id:
                     return  # our own commit went through; only its answer was lost
@@ -258,12 +255,12 @@ class FirestoreOrgRepository:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 if moved and self._claim_holder(new.slug.normalized) not in (None, org_id):
                     raise _slug_taken() from None
                 written = new
                 raise Stale from None
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None
             return new
 

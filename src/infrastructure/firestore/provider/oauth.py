@@ -23,9 +23,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from application.provider.ports import GrantRead
 from domain.accounts.users import User
@@ -54,6 +51,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select, Write
+from infrastructure.firestore.sdk import exceptions, firestore
 
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
@@ -272,7 +270,7 @@ class FirestoreOAuthGrants:
                 ]
                 try:
                     self._commit(writes)
-                except (AlreadyExists, NotFound):
+                except (exceptions.AlreadyExists, exceptions.NotFound):
                     raise Stale from None  # spent (or gone) meanwhile: read again
             return spending
 
@@ -318,7 +316,7 @@ class FirestoreOAuthGrants:
                 proof = _proof_write(spent_proof) if spent_proof is not None else None
                 try:  # the proof is spent in the rotation's commit: no round trip of its own
                     self._write(ref, changed, version, proof)
-                except AlreadyExists:
+                except exceptions.AlreadyExists:
                     raise InvalidProof(PROOF_REPLAYED) from None
             return rotation
 
@@ -340,7 +338,7 @@ class FirestoreOAuthGrants:
     def spend_proof(self, proof: SpentProof) -> bool:
         try:
             self._commit([_proof_write(proof)])
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             return False
         return True
 

@@ -11,9 +11,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from domain.provider.device_flow import Decision, DeviceAuthorization, Poll
 from domain.provider.oauth import Grant
@@ -23,6 +20,7 @@ from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.optimistic import Stale, until_unchanged
 from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
 from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.sdk import exceptions, firestore
 
 OAUTH_DEVICE_CODES = "oauth_device_codes"
 
@@ -73,7 +71,7 @@ class FirestoreDeviceAuthorizations:
     def add(self, request: DeviceAuthorization) -> bool:
         try:
             self._requests.document(request.key).create(device_to_doc(request), **BOUNDED)
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             return False
         return True
 
@@ -107,7 +105,9 @@ class FirestoreDeviceAuthorizations:
 
     def slow_down(self, key: str, interval: int) -> None:
         if _key(key):
-            with suppress(NotFound):  # removed meanwhile: its next poll is refused anyway
+            with suppress(
+                exceptions.NotFound
+            ):  # removed meanwhile: its next poll is refused anyway
                 self._requests.document(key).update({"interval": interval}, **BOUNDED)
 
     def spend(
@@ -136,7 +136,7 @@ class FirestoreDeviceAuthorizations:
             ]
             try:
                 commit(self._client, writes)
-            except (AlreadyExists, NotFound):
+            except (exceptions.AlreadyExists, exceptions.NotFound):
                 raise Stale from None  # spent (or gone) meanwhile: read again
             return polled
 

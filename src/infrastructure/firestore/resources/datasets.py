@@ -18,9 +18,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from google.api_core.exceptions import NotFound as FirestoreNotFound
-from google.cloud import firestore
-
 from domain.errors import NotFound, TooLarge
 from domain.resources.datasets import (
     Column,
@@ -34,6 +31,7 @@ from domain.resources.datasets import (
 )
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 DATASETS, CHUNKS = "datasets", "chunks"
 CHUNK_ROWS = 200
@@ -155,7 +153,7 @@ class FirestoreDatasetRepository:
     def save(self, dataset: Dataset) -> None:
         try:
             self._datasets.document(dataset.id).update(dataset_to_doc(dataset), **BOUNDED)
-        except FirestoreNotFound:
+        except exceptions.NotFound:
             raise NotFound("The dataset was deleted.", code="dataset_not_found") from None
 
     def list_page(self, owner_id: str | None, after: str | None, limit: int) -> list[Dataset]:

@@ -11,15 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.api_core.exceptions import NotFound as DocumentMissing
-from google.cloud import firestore
-
 from domain.errors import Conflict
 from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 DOGS, DOG_NAMES = "dogs", "dog_names"
 
@@ -77,7 +74,7 @@ class FirestoreDogRepository:
             try:
                 batch.commit(**BOUNDED)
                 return
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 snap = claim.get(**BOUNDED)
                 holder = (snap.to_dict() or {}).get("dog_id") if snap.exists else None
                 if holder == dog.id:
@@ -117,12 +114,12 @@ class FirestoreDogRepository:
             batch.update(ref, dog_to_doc(after), option=unchanged_since(snap))
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 holder = self._claim(after.name.key).get(**BOUNDED)
                 if (holder.to_dict() or {}).get("dog_id") != dog_id:
                     raise _name_taken() from None
                 return after  # our own commit went through; only its answer was lost
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None  # deleted meanwhile: the next read says so
             return after
 
@@ -146,7 +143,7 @@ class FirestoreDogRepository:
             batch.delete(ref, option=unchanged_since(snap))
             try:
                 batch.commit(**BOUNDED)
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None  # deleted meanwhile: the next read says so
             return True
 

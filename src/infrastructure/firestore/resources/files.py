@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.cloud import firestore
-
 from domain.resources.files import StoredFile
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import firestore
 
 FILES = "files"
 

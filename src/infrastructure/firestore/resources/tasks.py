@@ -7,13 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from domain.resources.tasks import Task
 from infrastructure.firestore.client import BOUNDED, delete_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 TASKS = "tasks"
 
@@ -51,7 +49,7 @@ class FirestoreTaskRepository:
 
     def add(self, task: Task) -> None:
         # A fresh random id: AlreadyExists only means a retried create had succeeded.
-        with contextlib.suppress(AlreadyExists):
+        with contextlib.suppress(exceptions.AlreadyExists):
             self._tasks.document(task.id).create(task_to_doc(task), **BOUNDED)
 
     def get(self, task_id: str) -> Task | None:
@@ -73,7 +71,7 @@ class FirestoreTaskRepository:
                 return after
             try:
                 ref.update(task_to_doc(after), option=unchanged_since(snap), **BOUNDED)
-            except NotFound:
+            except exceptions.NotFound:
                 raise Stale from None  # deleted meanwhile: the next read says so
             return after
 
@@ -89,7 +87,7 @@ class FirestoreTaskRepository:
             check(task_from_doc(task_id, snap.to_dict() or {}))
             try:
                 ref.delete(option=unchanged_since(snap), **BOUNDED)
-            except NotFound:
+            except exceptions.NotFound:
                 raise Stale from None
             return True
 

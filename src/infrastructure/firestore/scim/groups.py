@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from google.cloud import firestore
-
 from domain.scim.groups import ScimGroup, no_such_group
 from domain.scim.users import version_mismatch
 from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
@@ -19,6 +17,7 @@ from infrastructure.firestore.scim.records import (
     page_of,
     record_ref,
 )
+from infrastructure.firestore.sdk import firestore
 
 SCIM_GROUPS = "scim_groups"
 

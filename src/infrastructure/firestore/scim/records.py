@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from google.cloud import firestore
-
 from infrastructure.firestore.client import BOUNDED, run_query
+from infrastructure.firestore.sdk import firestore
 
 Rows = list[dict[str, Any]]
 

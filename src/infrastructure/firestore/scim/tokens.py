@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.cloud import firestore
-
 from domain.orgs.orgs import Org
 from domain.scim.tokens import ScimToken
 from infrastructure.firestore.client import (
@@ -20,6 +18,7 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.orgs import ORGS, live_org
+from infrastructure.firestore.sdk import firestore
 
 SCIM_TOKENS = "scim_tokens"
 

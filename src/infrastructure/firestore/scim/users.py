@@ -8,9 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
 from domain.errors import Conflict
@@ -48,6 +45,7 @@ from infrastructure.firestore.scim.records import (
     page_of,
     record_ref,
 )
+from infrastructure.firestore.sdk import exceptions, firestore
 
 SCIM_USERS, SCIM_USER_NAMES = "scim_users", "scim_user_names"
 
@@ -138,7 +136,7 @@ class FirestoreScimUsers:
             ]
             try:
                 commit(client, writes)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 claims = claims_of(client, account) if account is not None else []
                 members = [member_ref(client, user.org_id, member.user_id)] if member else []
                 taken = self._taken(user, claims, members)

@@ -20,9 +20,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
-from google.cloud import firestore
-
 from application.signin.throttle import Reservation
 from domain.errors import RateLimited
 from domain.signin.throttling import (
@@ -35,11 +32,11 @@ from domain.signin.throttling import (
 from infrastructure.firestore.client import BOUNDED, read_documents
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger(__name__)
 LOGIN_FAILURES = "login_failures"
 ATTEMPTS = 30
-_LOST_RACE = (FailedPrecondition, AlreadyExists, NotFound)
 
 
 def record_to_doc(key: str, record: FailureRecord, rule: ThrottleRule) -> dict[str, Any]:
@@ -74,7 +71,7 @@ def _commit(batch: firestore.WriteBatch) -> list[Any]:
     """Commit ``batch``; Stale when a record it was built from changed or appeared since."""
     try:
         return list(batch.commit(**BOUNDED))
-    except _LOST_RACE:
+    except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
         raise Stale from None
 
 

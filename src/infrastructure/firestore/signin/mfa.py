@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 FACTORS, CHALLENGES = "mfa", "mfa_challenges"
 
@@ -107,7 +105,7 @@ class FirestoreMfaRepository:
                     return False
                 else:  # every field: the pending factor is replaced
                     ref.update(factor_to_doc(factor), option=unchanged_since(snap), **BOUNDED)
-            except (AlreadyExists, NotFound):
+            except (exceptions.AlreadyExists, exceptions.NotFound):
                 raise Stale from None  # created or removed meanwhile: read again
             return True
 
@@ -133,7 +131,7 @@ class FirestoreMfaRepository:
             self._challenges.document(challenge.token_hash).create(
                 challenge_to_doc(challenge), **BOUNDED
             )
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             return
 
     def get_challenge(self, token_hash: str) -> MfaChallenge | None:
@@ -173,7 +171,7 @@ class FirestoreMfaRepository:
                 return after
             try:
                 ref.update(to_doc(after), option=unchanged_since(snap), **BOUNDED)
-            except NotFound:
+            except exceptions.NotFound:
                 raise Stale from None  # removed meanwhile: the next read says so
             return after
 

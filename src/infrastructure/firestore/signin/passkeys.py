@@ -11,9 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
-from google.cloud import firestore
-
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.errors import NotFound as NoAccount
@@ -21,9 +18,10 @@ from domain.signin.passkeys import Ceremony, Challenge, Passkey
 from infrastructure.firestore.accounts.users import USERS, user_from_doc
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, run_query
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.federation.identities import WAYS_IN_MOVED
+from infrastructure.firestore.federation.identities import ways_in_moved
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.sdk import exceptions, firestore
 
 PASSKEYS = "passkeys"
 CHALLENGES = "webauthn_challenges"
@@ -67,7 +65,7 @@ class FirestorePasskeyRepository:
     def add(self, passkey: Passkey) -> None:
         try:
             self._passkeys.document(passkey.id).create(passkey_to_doc(passkey), **BOUNDED)
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             raise Conflict("This passkey is registered already.", code="passkey_exists") from None
 
     def get(self, passkey_id: str) -> Passkey | None:
@@ -98,7 +96,7 @@ class FirestorePasskeyRepository:
                 return after
             try:
                 ref.update(passkey_to_doc(after), option=unchanged_since(snap), **BOUNDED)
-            except NotFound:
+            except exceptions.NotFound:
                 raise Stale() from None
             return after
 
@@ -122,7 +120,7 @@ class FirestorePasskeyRepository:
                 raise NoAccount("This account does not exist.", code="user_not_found")
             decide(user_from_doc(user_id, data))
             batch = self._client.batch()
-            batch.update(ref, {"updated_at": now, **WAYS_IN_MOVED}, option=unchanged_since(snap))
+            batch.update(ref, {"updated_at": now, **ways_in_moved()}, option=unchanged_since(snap))
             batch.delete(self._passkeys.document(passkey_id))
             batch.commit(**BOUNDED)
 
@@ -157,7 +155,7 @@ class FirestoreChallengeRepository:
         # the others fail their precondition at once (no lock, no retry).
         try:
             ref.delete(option=unchanged_since(snap), **BOUNDED)
-        except (FailedPrecondition, NotFound):
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
             return None
         data = snap.to_dict() or {}
         return Challenge(

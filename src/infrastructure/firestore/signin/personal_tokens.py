@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.cloud import firestore
-
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.firestore.client import (
     BOUNDED,
@@ -17,6 +15,7 @@ from infrastructure.firestore.client import (
     read_document,
 )
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import firestore
 
 PERSONAL_TOKENS = "personal_tokens"
 

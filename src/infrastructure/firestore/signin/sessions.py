@@ -6,9 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
-from google.cloud import firestore
-
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.sessions import SessionRead
 from domain.signin.sessions import Session
@@ -17,6 +14,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, until_unchanged
 from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+from infrastructure.firestore.sdk import exceptions, firestore
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
@@ -93,7 +91,7 @@ class FirestoreSessionRepository:
         batch = self._client.batch()
         batch.create(self._sessions.document(session.id), session_to_doc(session))
         write_staged(self._client, batch, staged)
-        with contextlib.suppress(AlreadyExists):
+        with contextlib.suppress(exceptions.AlreadyExists):
             batch.commit(**BOUNDED)
 
     def get(self, session_id: str) -> Session | None:
@@ -143,7 +141,7 @@ class FirestoreSessionRepository:
                 return after
             try:
                 self._write(session_id, changed_fields(before, after), known.version)
-            except NotFound:
+            except exceptions.NotFound:
                 raise Stale from None  # ended meanwhile: the next read says so
             return after
 
@@ -175,13 +173,13 @@ class FirestoreSessionRepository:
                 reader.commit([Write(f"{SESSIONS}/{session_id}", fields)])
             except RestPathBroken as exc:
                 _give_up(reader, exc)
-            except NotFound:
+            except exceptions.NotFound:
                 return False
             else:
                 return True
         try:
             self._sessions.document(session_id).update(fields, **BOUNDED)
-        except NotFound:
+        except exceptions.NotFound:
             return False
         return True
 
@@ -191,7 +189,7 @@ class FirestoreSessionRepository:
 
     def revoke(self, session_id: str, now: datetime) -> None:
         ref = self._sessions.document(session_id)
-        with contextlib.suppress(NotFound):  # revoking a session that is gone is a no-op
+        with contextlib.suppress(exceptions.NotFound):  # revoking a session that is gone is a no-op
             ref.update({"revoked_at": now}, **BOUNDED)
 
     def delete(self, session_id: str) -> None:

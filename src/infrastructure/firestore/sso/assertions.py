@@ -8,11 +8,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from google.api_core.exceptions import AlreadyExists
-from google.cloud import firestore
-
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 SPENT_ASSERTIONS = "saml_assertions"
 
@@ -31,6 +29,6 @@ class FirestoreSpentAssertions:
             self._spent.document(spent_key(connection_id, assertion_id)).create(
                 {"connection_id": connection_id, "expires_at": expires_at}, **BOUNDED
             )
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             return False
         return True

@@ -10,11 +10,7 @@ and version.
 
 from __future__ import annotations
 
-from typing import Any
-
-from google.api_core.exceptions import AlreadyExists
-from google.api_core.exceptions import NotFound as DocumentMissing
-from google.cloud import firestore
+from typing import TYPE_CHECKING, Any
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict
@@ -34,9 +30,11 @@ from infrastructure.firestore.client import BOUNDED, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.sdk import exceptions, firestore
 
 CONNECTIONS, SSO_ORGS = "sso_connections", "sso_orgs"
-Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+if TYPE_CHECKING:
+    Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def connection_to_doc(connection: Connection) -> dict[str, Any]:
@@ -166,7 +164,7 @@ class FirestoreConnections:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
-            except AlreadyExists:
+            except exceptions.AlreadyExists:
                 raise Stale from None  # the list was created meanwhile: read it again
 
         until_unchanged(attempt)
@@ -215,7 +213,7 @@ class FirestoreConnections:
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None
             return connection
 
@@ -240,7 +238,7 @@ class FirestoreConnections:
                 )
             try:
                 batch.commit(**BOUNDED)
-            except DocumentMissing:
+            except exceptions.NotFound:
                 raise Stale from None
             return connection_from_doc(connection_id, data)
 
