@@ -129,6 +129,7 @@ def create_client(actor: Actor) -> Response:
         request.form.get("confidential") == "true",
         tuple(request.form.getlist("scope")),
         resources=tuple(line.strip() for line in resources if line.strip()),
+        resource_scopes=tuple(request.form.getlist("resource_scope")),
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(
