@@ -15,7 +15,15 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from domain.provider.oauth import SCOPES, TOKEN_EXCHANGE
 from tests.fakes.provider import FakeApiResources
 from tests.support.api import bearer, login, register
-from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
+from tests.support.oauth import (
+    REDIRECT,
+    OAuthWorld,
+    claims,
+    csrf_of,
+    device_client,
+    redirected,
+    start,
+)
 
 pytestmark = pytest.mark.unit
 TASKS = "https://tasks.example.com/"
@@ -232,3 +240,15 @@ def test_an_orgs_client_is_allowed_resource_scopes_through_the_api(world: OAuthW
     assert refused.get_json()["code"] == "invalid_resource_scope"
     body["resource_scopes"] = ["with space"]
     assert world.client.post("/orgs/acme/clients", json=body, headers=auth).status_code == 422
+
+
+def test_the_device_flow_which_takes_no_resource_refuses_a_resources_scope(
+    world: OAuthWorld,
+) -> None:
+    tv = device_client(world, "--resource-scope", "tasks:read")
+    asked = {"client_id": tv["client_id"], "scope": "openid tasks:read"}
+    answer = world.client.post("/oauth/device_authorization", data=asked)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "invalid_scope"
+    assert "resource=" in answer.get_json()["error_description"]
+    assert start(world, tv, "openid")["user_code"]
