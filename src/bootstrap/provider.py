@@ -14,6 +14,15 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from application.orgs.ports import OrgRepository
+from application.provider.api_resources import (
+    CatalogueCache,
+    add_resource,
+    admin_add_resource,
+    admin_list_resources,
+    admin_remove_resource,
+    list_resources,
+    remove_resource,
+)
 from application.provider.apps import list_apps, revoke_app
 from application.provider.claims import (
     authenticated_at,
@@ -64,6 +73,7 @@ from application.provider.minting import (
     mint_id_token,
 )
 from application.provider.ports import (
+    ApiResources,
     ClientCache,
     GrantHolders,
     OAuthClients,
@@ -123,9 +133,11 @@ class ProviderAdapters:
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
     provider_tokens: ProviderTokens | None  # None: the provider is off
+    api_resources: ApiResources
 
 
 def build(settings: Settings, client: Client) -> ProviderAdapters:
+    from infrastructure.firestore.provider.api_resources import FirestoreApiResources
     from infrastructure.firestore.provider.oauth import (
         FirestoreGrantHolders,
         FirestoreOAuthClients,
@@ -139,6 +151,7 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
         provider_tokens=provider_tokens(settings),
+        api_resources=FirestoreApiResources(client),
     )
 
 
@@ -175,6 +188,8 @@ def bind_oauth(
     grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
     devices, memory = own.device_authorizations, PollMemory()
     keys = own.provider_tokens
+    # The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as clients)
+    catalogue = CatalogueCache(own.api_resources, policy.client_cache_ttl)
 
     find_request = partial(
         find_device_request,
@@ -187,14 +202,18 @@ def bind_oauth(
     )
 
     return OAuthServices(
-        create_client=partial(create_client, clients=clients, clock=clock),
+        create_client=partial(create_client, clients=clients, clock=clock, catalogue=catalogue),
         list_clients=partial(clients.list, MAX_CLIENTS_LISTED),
         delete_client=partial(delete_client, clients=clients),
         admin_list_clients=partial(admin_list_clients, clients=clients),
-        admin_create_client=partial(admin_create_client, clients=clients, clock=clock),
+        admin_create_client=partial(
+            admin_create_client, clients=clients, clock=clock, catalogue=catalogue
+        ),
         admin_delete_client=partial(admin_delete_client, clients=clients),
         client=partial(find_client, clients=clients),
-        create_org_client=partial(create_org_client, orgs=orgs, clients=clients, clock=clock),
+        create_org_client=partial(
+            create_org_client, orgs=orgs, clients=clients, clock=clock, catalogue=catalogue
+        ),
         org_clients=partial(list_org_clients, orgs=orgs, clients=clients),
         delete_org_client=partial(delete_org_client, orgs=orgs, clients=clients),
         consent_needed=partial(consent_needed, grants=grants),
@@ -255,4 +274,11 @@ def bind_oauth(
         mint_exchanged_token=partial(mint_exchanged_token, keys=keys, clock=clock, policy=policy),
         mint_id_token=partial(mint_id_token, keys=keys, clock=clock, policy=policy),
         count_issued=partial(count_issued, metrics=platform.metrics),
+        add_resource=partial(add_resource, cache=catalogue, clock=clock),
+        list_resources=partial(list_resources, cache=catalogue),
+        remove_resource=partial(remove_resource, cache=catalogue),
+        admin_list_resources=partial(admin_list_resources, cache=catalogue),
+        admin_add_resource=partial(admin_add_resource, cache=catalogue, clock=clock),
+        admin_remove_resource=partial(admin_remove_resource, cache=catalogue),
+        resource_catalogue=catalogue.catalogue,
     )

@@ -461,6 +461,15 @@ def test_a_clients_dpop_and_pkce_policies_are_kept(clients: OAuthClients) -> Non
     assert plain.pkce_required is True
 
 
+def test_a_clients_resource_scopes_are_kept(clients: OAuthClients) -> None:
+    clients.add(replace(app("c7"), resource_scopes=("tasks:read", "notes:read")))
+    found = clients.get("c7")
+    assert found is not None and found.resource_scopes == ("tasks:read", "notes:read")
+    assert clients.list(10) == [found]
+    clients.add(app("c6"))
+    assert (plain := clients.get("c6")) is not None and plain.resource_scopes == ()
+
+
 def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -> None:
     first, second = replace(app("o1"), org_id="acme"), replace(app("o2", LATER), org_id="acme")
     for made in (second, first, replace(app("o3"), org_id="other"), app("c1")):

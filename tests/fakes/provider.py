@@ -13,6 +13,7 @@ from application.ports import NO_WRITES, StagedWrites
 from application.provider.ports import GrantRead
 from domain.accounts.users import User
 from domain.errors import Conflict
+from domain.provider.api_resources import ApiResource
 from domain.provider.device_flow import Decision as DeviceDecision
 from domain.provider.device_flow import DeviceAuthorization
 from domain.provider.device_flow import Poll as DevicePoll
@@ -56,6 +57,31 @@ class FakeOAuthClients:
         with self.lock:
             for client_id in [k for k, c in self.clients.items() if c.org_id == org_id]:
                 del self.clients[client_id]
+
+
+class FakeApiResources:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.resources: dict[str, ApiResource] = {}
+        self.lists = 0  # how many times they were all read
+
+    def add(self, resource: ApiResource) -> None:
+        with self.lock:
+            if resource.uri in self.resources:
+                raise Conflict(
+                    "An API resource with this URI is registered.",
+                    code="resource_exists",
+                    field="uri",
+                )
+            self.resources[resource.uri] = resource
+
+    def list(self, limit: int) -> builtins.list[ApiResource]:
+        self.lists += 1
+        return sorted(self.resources.values(), key=lambda r: r.created_at)[:limit]
+
+    def delete(self, uri: str) -> bool:
+        with self.lock:
+            return self.resources.pop(uri, None) is not None
 
 
 class FakeOAuthGrants:

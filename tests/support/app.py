@@ -61,6 +61,7 @@ from tests.fakes.orgs import (
     FakeTxtRecords,
 )
 from tests.fakes.provider import (
+    FakeApiResources,
     FakeDeviceAuthorizations,
     FakeGrantHolders,
     FakeOAuthClients,
@@ -158,6 +159,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
+            api_resources=FakeApiResources(),
         ),
         resources=ResourcesAdapters(
             tasks=FakeTaskRepository(),

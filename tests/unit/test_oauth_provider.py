@@ -25,13 +25,14 @@ from werkzeug.test import TestResponse
 
 from application.accounts.authentication import Actor
 from application.ports import Audit
+from application.provider.api_resources import CatalogueCache
 from application.provider.clients import AdminCreateClient, CreateClient, admin_create_client
 from application.provider.grants import LiveGrant
 from domain.errors import PermissionDenied
 from domain.provider.oauth import SCOPES
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeClock
-from tests.fakes.provider import FakeOAuthClients
+from tests.fakes.provider import FakeApiResources, FakeOAuthClients
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
 from tests.support.pages import PASSWORD, sign_up
 
@@ -1368,14 +1369,19 @@ class Callback(http.server.BaseHTTPRequestHandler):
 
 def test_an_admins_app_is_never_a_dynamic_one_nor_of_an_id_the_caller_chose() -> None:
     clients, clock = FakeOAuthClients(), FakeClock()
+    catalogue = CatalogueCache(FakeApiResources(), 5.0)
     asked = CreateClient("App", (REDIRECT,), True, (), dynamic=True, client_id="chosen")
     admin = Actor("a1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
-    made = admin_create_client(AdminCreateClient(admin, asked), clients=clients, clock=clock)
+    made = admin_create_client(
+        AdminCreateClient(admin, asked), clients=clients, clock=clock, catalogue=catalogue
+    )
     assert made.client.client_id != "chosen" and not made.client.dynamic
     assert made.client_secret is not None and made.client.secret_matches(made.client_secret)
     user = replace(admin, role="user")
     with pytest.raises(PermissionDenied):
-        admin_create_client(AdminCreateClient(user, asked), clients=clients, clock=clock)
+        admin_create_client(
+            AdminCreateClient(user, asked), clients=clients, clock=clock, catalogue=catalogue
+        )
     assert clients.list(10) == [made.client]
 
 

@@ -12,6 +12,7 @@ from application.accounts.authentication import Actor
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
+from application.provider.api_resources import CatalogueCache
 from application.provider.ports import OAuthClients
 from domain.errors import NotFound
 from domain.orgs.orgs import Permission
@@ -34,6 +35,7 @@ class CreateClient:
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
     pkce_required: bool = True  # False: a confidential client that may go without PKCE
+    resource_scopes: tuple[str, ...] = ()  # API resources' scopes it may ask for (at them)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,15 @@ class CreatedClient:
     client_secret: str | None  # shown once; only its hash is stored
 
 
-def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> CreatedClient:
+def create_client(
+    cmd: CreateClient, *, clients: OAuthClients, clock: Clock, catalogue: CatalogueCache
+) -> CreatedClient:
+    """A new client; its resource scopes are registered resources' (of its resources, when
+    it is limited to some)."""
+    allowed: tuple[str, ...] = ()
+    if cmd.resource_scopes:
+        known = catalogue.catalogue()
+        allowed = known.check_allowance(cmd.resource_scopes, cmd.resources)
     secret = secrets.token_urlsafe(32) if cmd.confidential and not cmd.dynamic else None
     client = OAuthClient.new(
         client_id=cmd.client_id or new_client_id(),
@@ -58,6 +68,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
         org_id=cmd.org_id,
         pkce_required=cmd.pkce_required,
+        resource_scopes=allowed,
     )
     clients.add(client)
     return CreatedClient(client, secret)
@@ -116,12 +127,12 @@ class AdminCreateClient:
 
 
 def admin_create_client(
-    cmd: AdminCreateClient, *, clients: OAuthClients, clock: Clock
+    cmd: AdminCreateClient, *, clients: OAuthClients, clock: Clock, catalogue: CatalogueCache
 ) -> CreatedClient:
     """``clients create`` for an admin: the same client, never a dynamic one."""
     require_admin(cmd.actor)
     made = replace(cmd.client, dynamic=False, client_id=None)
-    return create_client(made, clients=clients, clock=clock)
+    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
 
 
 @dataclass(frozen=True)
@@ -146,14 +157,19 @@ class CreateOrgClient:
 
 
 def create_org_client(
-    cmd: CreateOrgClient, *, orgs: OrgRepository, clients: OAuthClients, clock: Clock
+    cmd: CreateOrgClient,
+    *,
+    orgs: OrgRepository,
+    clients: OAuthClients,
+    clock: Clock,
+    catalogue: CatalogueCache,
 ) -> CreatedClient:
     """``clients create`` for an org's admins: the same client, owned by the org (its own
     tokens carry ``org_id``; it ends with the org). 404 ``org_not_found`` unless a member,
     403 ``org_permission_denied`` unless an admin."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
     made = replace(cmd.client, dynamic=False, client_id=None, org_id=seen.org.id)
-    return create_client(made, clients=clients, clock=clock)
+    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
 
 
 @dataclass(frozen=True)

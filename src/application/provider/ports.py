@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
+from domain.provider.api_resources import ApiResource
 from domain.provider.dpop import Proof, ProofRequest, SpentProof
 from domain.provider.oauth import (
     AuthorizationCode,
@@ -58,6 +59,22 @@ class OAuthClients(Protocol):
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Remove every client the org owns, in bounded batches, with the org (an
         ``OrgPart``); idempotent."""
+        ...
+
+
+class ApiResources(Protocol):
+    """The registered API resources, each with its scopes, by URI."""
+
+    def add(self, resource: ApiResource) -> None:
+        """Store a new resource; ``Conflict`` (``resource_exists``) if its URI has one."""
+        ...
+
+    def list(self, limit: int) -> list[ApiResource]:
+        """Up to ``limit`` resources, oldest first."""
+        ...
+
+    def delete(self, uri: str) -> bool:
+        """Remove the resource; False if there was none."""
         ...
 
 

@@ -7,6 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.provider.api_resources import (
+    AddResource,
+    AdminAddResource,
+    AdminRemoveResource,
+    AdminResources,
+    RemoveResource,
+)
 from application.provider.apps import AppAccess, ListApps, RevokeApp
 from application.provider.claims import (
     AuthTime,
@@ -62,6 +69,7 @@ from application.provider.minting import (
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
+from domain.provider.api_resources import ApiResource, ResourceCatalogue
 from domain.provider.oauth import AuthorizationCode, OAuthClient
 
 
@@ -108,3 +116,11 @@ class OAuthServices:
     mint_exchanged_token: Callable[[MintExchangedToken], Minted | None]
     mint_id_token: Callable[[MintIdToken], str]
     count_issued: Callable[[TokenIssued], None]
+    # API resources with their own scopes (docs/reference/oauth.md, "API resources")
+    add_resource: Callable[[AddResource], ApiResource]
+    list_resources: Callable[[], list[ApiResource]]
+    remove_resource: Callable[[RemoveResource], None]
+    admin_list_resources: Callable[[AdminResources], list[ApiResource]]
+    admin_add_resource: Callable[[AdminAddResource], ApiResource]
+    admin_remove_resource: Callable[[AdminRemoveResource], None]
+    resource_catalogue: Callable[[], ResourceCatalogue]  # as this process read it lately

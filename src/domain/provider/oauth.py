@@ -209,6 +209,9 @@ class OAuthClient:
     # one registered ``--pkce optional`` may go without, as RFC 9700 §2.1.1 allows one that
     # uses ``nonce`` (docs/decisions/0407-pkce-optional-for-confidential-clients.md).
     pkce_required: bool = True
+    # The API resources' scopes it may ask for, at their resources (``clients create
+    # --resource-scope``; docs/decisions/0424-api-resources-and-their-scopes.md).
+    resource_scopes: tuple[str, ...] = ()
 
     @staticmethod
     def new(
@@ -226,6 +229,7 @@ class OAuthClient:
         dpop_bound_access_tokens: bool = False,
         org_id: str | None = None,
         pkce_required: bool = True,
+        resource_scopes: tuple[str, ...] = (),
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -272,6 +276,7 @@ class OAuthClient:
             dpop_bound_access_tokens=dpop_bound_access_tokens,
             org_id=org_id,
             pkce_required=pkce_required,
+            resource_scopes=resource_scopes,
         )
 
     def binds_refresh_tokens(self) -> bool:
@@ -296,7 +301,8 @@ class OAuthClient:
         """The requested scopes this client may have (all of its own when none is asked)."""
         if not requested:
             return self.scopes
-        return tuple(scope for scope in requested if scope in self.scopes)
+        mine = (*self.scopes, *self.resource_scopes)
+        return tuple(scope for scope in requested if scope in mine)
 
     def own_scope(self, requested: tuple[str, ...]) -> tuple[str, ...]:
         """The scopes of the client's own token (``client_credentials``), about no person:

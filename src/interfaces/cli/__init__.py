@@ -35,6 +35,13 @@ def install_cli(app: Flask) -> None:
     )
     app.cli.add_command(
         _group(
+            "resources",
+            "Manage the API resources apps ask tokens for, with their scopes (OAuth).",
+            provider.RESOURCE_COMMANDS,
+        )
+    )
+    app.cli.add_command(
+        _group(
             "providers",
             "Manage the providers people sign in with (docs/reference/providers.md).",
             federation.COMMANDS,

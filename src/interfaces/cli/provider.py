@@ -1,5 +1,6 @@
 """``clients create``, ``list`` and ``delete``: the apps that sign in with firegate, the
-OpenID provider's clients."""
+OpenID provider's clients; ``resources add``, ``list`` and ``remove``: the API resources
+their tokens may be for, with their own scopes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from application.provider.api_resources import AddResource, RemoveResource, ScopeText
 from application.provider.clients import CreateClient, DeleteClient
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
+from domain.provider.api_resources import ApiResource
 from domain.provider.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services
@@ -27,6 +30,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
+        "resource_scopes": list(client.resource_scopes),
         "created_at": client.created_at.isoformat(),
     }
 
@@ -67,6 +71,12 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="Whether each authorization request needs PKCE (S256). 'optional' only for a "
     "confidential client (RFC 9700 §2.1.1), e.g. the OpenID conformance suite's.",
 )
+@click.option(
+    "--resource-scope",
+    "resource_scopes",
+    multiple=True,
+    help="A registered API resource's scope it may ask for, at that resource ('resources add').",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -78,6 +88,7 @@ def create_client(  # click passes each option by its name
     grants: tuple[str, ...],
     dpop_required: bool,
     pkce: str,
+    resource_scopes: tuple[str, ...],
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -92,6 +103,7 @@ def create_client(  # click passes each option by its name
                 grants=grants,
                 dpop_bound_access_tokens=dpop_required,
                 pkce_required=pkce == "required",
+                resource_scopes=resource_scopes,
             )
         )
     except DomainError as exc:
@@ -124,3 +136,84 @@ def delete_client(client_id: str) -> None:
 
 
 COMMANDS = (create_client, list_clients, delete_client)  # of ``clients``
+
+
+def resource_json(resource: ApiResource) -> dict[str, object]:
+    return {
+        "uri": resource.uri,
+        "scopes": resource.fields(),
+        "created_at": resource.created_at.isoformat(),
+    }
+
+
+def _scope_texts(
+    scopes: tuple[str, ...],
+    described: tuple[tuple[str, str], ...],
+    described_es: tuple[tuple[str, str], ...],
+) -> tuple[ScopeText, ...]:
+    english, spanish = dict(described), dict(described_es)
+    stray = [name for name in (*english, *spanish) if name not in scopes]
+    if stray:
+        raise InvalidInput.field(
+            "description", f"'{stray[0]}' is described but not a --scope.", "invalid_scope"
+        )
+    return tuple(ScopeText(name, english.get(name, ""), spanish.get(name)) for name in scopes)
+
+
+@click.command("add")
+@with_appcontext
+@click.argument("uri")
+@click.option("--scope", "scopes", multiple=True, required=True, help="A scope of the API.")
+@click.option(
+    "--description",
+    "described",
+    multiple=True,
+    type=(str, str),
+    metavar="SCOPE TEXT",
+    help="What the scope lets an app do, shown on the consent page (every scope has one).",
+)
+@click.option(
+    "--description-es",
+    "described_es",
+    multiple=True,
+    type=(str, str),
+    metavar="SCOPE TEXT",
+    help="The same in Spanish (else the English one is shown).",
+)
+def add_resource(
+    uri: str,
+    scopes: tuple[str, ...],
+    described: tuple[tuple[str, str], ...],
+    described_es: tuple[tuple[str, str], ...],
+) -> None:
+    """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
+    try:
+        texts = _scope_texts(scopes, described, described_es)
+        added = services().oauth.add_resource(AddResource(uri, texts))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(json.dumps(resource_json(added)))
+
+
+@click.command("list")
+@with_appcontext
+def list_resources() -> None:
+    """Every registered API resource, as a JSON array."""
+    click.echo(json.dumps([resource_json(r) for r in services().oauth.list_resources()]))
+
+
+@click.command("remove")
+@with_appcontext
+@click.argument("uri")
+def remove_resource(uri: str) -> None:
+    """Remove an API resource: no new token carries its scopes."""
+    try:
+        services().oauth.remove_resource(RemoveResource(uri))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(json.dumps({"removed": uri}))
+
+
+RESOURCE_COMMANDS = (add_resource, list_resources, remove_resource)  # of ``resources``

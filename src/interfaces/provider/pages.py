@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, request
-from flask_babel import lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 
 from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
@@ -286,6 +286,18 @@ def _offered(subject: Subject) -> list[Any]:
     return services().oauth.orgs_of(OrgsOf(subject.user.id))
 
 
+def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
+    """What the consent page says of each scope: firegate's own in its words, an API
+    resource's by its description in the person's language (docs/reference/oauth.md)."""
+    words = [str(SCOPE_WORDS[s]) for s in scopes if s in SCOPE_WORDS]
+    if all(s in SCOPE_WORDS for s in scopes):
+        return words
+    language = get_locale()
+    catalogue = services().oauth.resource_catalogue()
+    described = catalogue.described(scopes, resource, language.language if language else None)
+    return [*words, *described]
+
+
 def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Response:
     scopes = _asked_scopes(grant)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
@@ -296,7 +308,7 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
     response = page(
         "provider/oauth_consent.html",
         app_name=grant.client.client.name,
-        scopes=[SCOPE_WORDS[s] for s in scopes if s in SCOPE_WORDS],
+        scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,

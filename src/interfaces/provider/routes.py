@@ -12,6 +12,7 @@ from authlib.common.errors import AuthlibHTTPError
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
 from domain.errors import RateLimited
+from interfaces.shared.services import services
 
 if TYPE_CHECKING:
     from interfaces.provider.server.assembly import Server
@@ -86,7 +87,9 @@ def provider_metadata() -> Response:
     from interfaces.provider.server.config import metadata  # noqa: PLC0415 - Authlib's
 
     served = server()
-    response = jsonify(metadata(served.config, served.grant_types))
+    # the registered API resources' scopes as this process read them lately
+    resource_scopes = services().oauth.resource_catalogue().scope_names()
+    response = jsonify(metadata(served.config, served.grant_types, resource_scopes))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

@@ -90,6 +90,29 @@ _MESSAGES: dict[str, LazyString] = {
     ),
     "invalid_scope": lazy_gettext("Choose scopes from the list."),
     "client_not_found": lazy_gettext("No such app: it may have been removed."),
+    "invalid_resource": lazy_gettext(
+        "A resource is an absolute URI without a fragment, such as https://api.example.com/."
+    ),
+    # API resources (docs/reference/oauth.md, "API resources").
+    "invalid_scope_name": lazy_gettext(
+        "A scope name is printable ASCII without spaces, quotes or backslashes (such as "
+        "tasks:read), and none of firegate's own scopes."
+    ),
+    "invalid_scope_text": lazy_gettext(
+        "Each scope has a description of 1 to 200 characters, on one line."
+    ),
+    "invalid_scope_line": lazy_gettext(
+        "One scope a line: name | description | Spanish description (optional)."
+    ),
+    "invalid_scope_count": lazy_gettext("1 to 20 scopes, each named once."),
+    "invalid_resource_scope": lazy_gettext(
+        "Choose scopes of the registered API resources (of the app's resources, if it has some)."
+    ),
+    "resource_exists": lazy_gettext("An API resource with this URI is registered already."),
+    "too_many_resources": lazy_gettext(
+        "At most 200 API resources are registered: remove one first."
+    ),
+    "resource_not_found": lazy_gettext("No such API resource: it may have been removed."),
     "csrf_failed": lazy_gettext(
         "This form has expired or came from another site. Nothing was changed; "
         "please go back, reload the page and try again."

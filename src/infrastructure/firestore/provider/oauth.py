@@ -77,6 +77,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "org_id": client.org_id,
         "pkce_required": client.pkce_required,
+        **({"resource_scopes": list(client.resource_scopes)} if client.resource_scopes else {}),
     }
 
 
@@ -96,6 +97,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
         org_id=data.get("org_id"),
         pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
+        resource_scopes=tuple(data.get("resource_scopes", ())),
     )
 
 

@@ -48,6 +48,7 @@ from interfaces.provider.server.grants import (
     save_token,
 )
 from interfaces.provider.server.models import Client
+from interfaces.provider.server.scopes import check_known
 from interfaces.shared.services import services
 
 
@@ -119,6 +120,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             error.description = ERROR_DESCRIPTIONS.get(error.error, "")
         found: Response = super().handle_error_response(oauth_request, error)
         return found
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """Each scope firegate's own or a registered API resource's (``invalid_scope``)."""
+        check_known(scope)
 
     def get_authorization_grant(self, oauth_request: Any) -> Any:
         # Authlib quotes an unknown response_type in its error's description, which may hold

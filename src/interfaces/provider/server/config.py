@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +42,12 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
     error = "invalid_target"
 
 
-def metadata(config: OAuthConfig, grant_types: tuple[str, ...]) -> dict[str, Any]:
+def metadata(
+    config: OAuthConfig, grant_types: tuple[str, ...], resource_scopes: Sequence[str] = ()
+) -> dict[str, Any]:
     """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document);
-    ``grant_types``: the token endpoint's, as the server registered them."""
+    ``grant_types``: the token endpoint's, as the server registered them;
+    ``resource_scopes``: the registered API resources' (docs/reference/oauth.md)."""
     base = config.issuer
     found: dict[str, Any] = {
         "issuer": base,
@@ -55,7 +59,7 @@ def metadata(config: OAuthConfig, grant_types: tuple[str, ...]) -> dict[str, Any
         "introspection_endpoint": f"{base}/oauth/introspect",
         "end_session_endpoint": f"{base}/oauth/logout",
         "device_authorization_endpoint": f"{base}/oauth/device_authorization",
-        "scopes_supported": list(SCOPES),
+        "scopes_supported": [*SCOPES, *resource_scopes],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(grant_types),

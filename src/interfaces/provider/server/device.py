@@ -34,6 +34,7 @@ from interfaces.provider.server.config import (
 )
 from interfaces.provider.server.models import Client, Subject
 from interfaces.provider.server.proofs import ProofOfPossession, proof_jkt, spend_token_proof
+from interfaces.provider.server.scopes import check_resource_scopes
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -77,6 +78,7 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         if "resource" in request.payload.data:
             raise InvalidTargetError(NO_RESOURCE)
         self.server.validate_requested_scope(request.payload.scope)
+        check_resource_scopes(request.payload.scope, None, client)  # none without its resource
         scope = client.get_allowed_scope(request.payload.scope)
         started = services().oauth.start_device(StartDevice(client.get_client_id(), scope))
         page = f"{self.config.issuer}/device"

@@ -182,7 +182,8 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return None
 
     def get_server_metadata(self) -> dict[str, Any]:
-        return metadata(self.server.config, self.server.grant_types)
+        resource_scopes = services().oauth.resource_catalogue().scope_names()
+        return metadata(self.server.config, self.server.grant_types, resource_scopes)
 
     def generate_client_secret(self, oauth_request: Any) -> None:
         return None

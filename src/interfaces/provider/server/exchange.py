@@ -31,6 +31,7 @@ from interfaces.provider.server.proofs import (
     ProofOfPossession,
     spend_token_proof,
 )
+from interfaces.provider.server.scopes import check_resource_scopes, token_scope
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -92,6 +93,11 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
         except ExchangeRefused as refused:
             raise _Refusal(refused.error, refused.description) from refused
+        # An API resource's scopes only at that resource, to a client allowed them: refused
+        # when asked for, left out when inherited from the subject token
+        if asked.scope is not None:
+            check_resource_scopes(" ".join(scope), asked.target, client)
+        scope = scope_list(token_scope(" ".join(scope), asked.target, client))
         if bound_key(claims) is not None and client.dpop is None:  # RFC 9449: kept bound
             raise InvalidDpopProofError(BOUND_SUBJECT)
         self.request.client = client

@@ -47,6 +47,7 @@ from interfaces.provider.server.proofs import (
     proof_jkt,
     spend_token_proof,
 )
+from interfaces.provider.server.scopes import check_resource_scopes, token_scope
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
@@ -118,9 +119,13 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
 
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
-        refusal = _authorization_refusal(
-            self.request.payload.data, self.request.client, self.server.config
-        )
+        data, client = self.request.payload.data, self.request.client
+        refusal = _authorization_refusal(data, client, self.server.config)
+        if refusal is None:
+            try:
+                check_resource_scopes(data.get("scope"), data.get("resource"), client)
+            except OAuth2Error as refused:
+                refusal = refused
         if refusal is not None:  # back to the client: its redirect URI is registered
             refusal.redirect_uri, refusal.state = redirect_uri, self.request.payload.state
             raise refusal
@@ -311,15 +316,16 @@ class ClientCredentials(ProofOfPossession, grants.ClientCredentialsGrant):  # ty
     def validate_token_request(self) -> None:
         super().validate_token_request()
         client: Client = self.request.client
+        resource = _asked_resource(request.values)  # no person authorized one: the client's list
+        refused = _refused_resource(resource, client, self.server.config) if resource else None
+        if refused is not None:
+            raise InvalidTargetError(refused)
+        check_resource_scopes(self.request.payload.scope, resource, client)
         try:
             scopes = client.client.own_scope(scope_list(self.request.payload.scope))
         except DomainError as exc:
             raise InvalidScopeError(exc.detail) from exc
         self.own_scope = " ".join(scopes)
-        resource = _asked_resource(request.values)  # no person authorized one: the client's list
-        refused = _refused_resource(resource, client, self.server.config) if resource else None
-        if refused is not None:
-            raise InvalidTargetError(refused)
         client.resource = resource
 
     def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -342,14 +348,15 @@ def access_token(
     person, or none for a client's own token; the resource; the proof's key). Its lifetime is
     the mint's (none of these grants sets ``expires_in``); a refresh token is the use cases'
     (``save_token``), whatever ``include_refresh_token`` says."""
-    allowed = client.get_allowed_scope(scope)
+    resource = user.resource if user is not None else client.resource
+    allowed = token_scope(client.get_allowed_scope(scope), resource, client)
     minted = services().oauth.mint_access_token(
         MintAccessToken(
             client_id=client.get_client_id(),
             scope=allowed,
             user_id=user.get_user_id() if user is not None else None,
             grant_id=user.grant_id if user is not None else None,
-            resource=user.resource if user is not None else client.resource,
+            resource=resource,
             auth_time=user.auth_time if user is not None else None,
             amr=user.amr if user is not None else (),
             jkt=proof_jkt(client),

@@ -18,6 +18,13 @@ from application.events.security_events import EventQuery
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
 from application.pagination import DEFAULT_LIMIT
+from application.provider.api_resources import (
+    AddResource,
+    AdminAddResource,
+    AdminRemoveResource,
+    AdminResources,
+    ScopeText,
+)
 from application.provider.clients import (
     AdminClients,
     AdminCreateClient,
@@ -77,6 +84,7 @@ def _admin_shown(actor: Actor, prefix: str = "", cursor: str = "", **_: str) -> 
     return {
         "listing": services().admin.list_users(query),
         "clients": services().oauth.admin_list_clients(AdminClients(actor)),
+        "api_resources": services().oauth.admin_list_resources(AdminResources(actor)),
         "scopes": SCOPES,
         "prefix": prefix,
         "cursor": cursor,
@@ -121,6 +129,7 @@ def create_client(actor: Actor) -> Response:
         request.form.get("confidential") == "true",
         tuple(request.form.getlist("scope")),
         resources=tuple(line.strip() for line in resources if line.strip()),
+        resource_scopes=tuple(request.form.getlist("resource_scope")),
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(
@@ -138,6 +147,48 @@ def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
     services().oauth.admin_delete_client(AdminDeleteClient(actor, client_id))
     return see_other("/admin#clients")
+
+
+def _scope_lines(text: str) -> tuple[ScopeText, ...]:
+    """The form's scopes, one a line: ``name | description`` or ``name | description |
+    Spanish description``."""
+    found = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) not in (2, 3):
+            raise InvalidInput.field(
+                "scopes",
+                "One scope a line: name | description | Spanish description (optional).",
+                "invalid_scope_line",
+            )
+        found.append(ScopeText(parts[0], parts[1], parts[2] if len(parts) == 3 else None))
+    return tuple(found)
+
+
+@bp.post("/admin/resources")
+@needs_sign_in
+@form_errors(
+    "accounts/admin.html",
+    form_id="resource",
+    renamed={"scope": "scopes", "description": "scopes", "description_es": "scopes"},
+    shown=_admin_shown,
+)
+def add_resource(actor: Actor) -> Response:
+    """Register an API resource with its scopes, as ``resources add`` does."""
+    resource = AddResource(field("uri").strip(), _scope_lines(field("scopes")))
+    services().oauth.admin_add_resource(AdminAddResource(actor, resource))
+    return see_other("/admin#resources")
+
+
+@bp.post("/admin/resources/remove")
+@needs_sign_in
+@form_errors("accounts/admin.html", shown=_admin_shown)
+def remove_resource(actor: Actor) -> Response:
+    """Remove an API resource (named by the form: a URI does not fit in a path)."""
+    services().oauth.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
+    return see_other("/admin#resources")
 
 
 def _user(actor: Actor, user_id: str) -> User:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.provider.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
 from domain.provider.oauth import (
     MAX_NAME_CHARS,
     MAX_REDIRECT_URIS,
@@ -20,6 +21,9 @@ from interfaces.http.schemas.common import Strict, single_line
 # domain.provider.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
 Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization"]
 OptInGrant = Literal["device_code", "token_exchange"]
+ResourceScope = Annotated[
+    str, Field(min_length=1, max_length=MAX_SCOPE_CHARS, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+]
 Uri = Annotated[str, Field(min_length=1, max_length=MAX_URI_CHARS, json_schema_extra=single_line)]
 
 
@@ -61,6 +65,12 @@ class OrgClientCreate(Strict):
         description="PKCE on each authorization request; optional only for a confidential "
         "client (RFC 9700 §2.1.1)",
     )
+    resource_scopes: list[ResourceScope] = Field(
+        default_factory=list,
+        max_length=MAX_RESOURCE_SCOPES,
+        examples=[["tasks:read"]],
+        description="registered API resources' scopes it may ask for, at their resources",
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -75,6 +85,7 @@ class OrgClientOut(BaseModel):
     grants: list[str] = Field(description="the opt-in grants, as their URIs")
     dpop_bound_access_tokens: bool
     pkce: Literal["required", "optional"]
+    resource_scopes: list[str]
     created_at: datetime
 
     @staticmethod
@@ -91,6 +102,7 @@ class OrgClientOut(BaseModel):
             grants=list(client.grants),
             dpop_bound_access_tokens=client.dpop_bound_access_tokens,
             pkce="required" if client.pkce_required else "optional",
+            resource_scopes=list(client.resource_scopes),
             created_at=client.created_at,
         )
 

@@ -1,0 +1,219 @@
+"""API resources with their own scopes (docs/reference/oauth.md, "API resources"): an API or
+MCP server registered by its URI, the RFC 8707 ``resource`` and the ``aud`` of its tokens,
+with the scopes it understands, each described to the people asked to consent to it.
+
+Which of them a token may carry: a resource's scope only in a token for that resource, only
+for a client allowed it (docs/decisions/0424-api-resources-and-their-scopes.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InvalidInput
+from domain.provider.oauth import SCOPES, check_resource, digest
+from domain.text import has_control, has_direction_control
+
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+MAX_SCOPE_CHARS = 100
+MAX_DESCRIPTION_CHARS = 200
+MAX_SCOPES = 20  # of one resource
+MAX_API_RESOURCES = 200  # registered: every scope of theirs is in the metadata
+MAX_RESOURCE_SCOPES = 50  # a client may be allowed
+
+
+def check_scope_name(name: str) -> str:
+    """A scope token (RFC 6749 §3.3), never one of firegate's own (``openid`` …)."""
+    if not name or len(name) > MAX_SCOPE_CHARS or not SCOPE_TOKEN.fullmatch(name):
+        raise InvalidInput.field(
+            "scope",
+            f"Not a scope name: {name[:MAX_SCOPE_CHARS]!r} (printable ASCII without spaces, "
+            "'\"' or '\\', at most 100 characters).",
+            "invalid_scope_name",
+        )
+    if name in SCOPES:
+        raise InvalidInput.field(
+            "scope",
+            f"'{name}' is one of firegate's own scopes: an API resource has scopes of its own.",
+            "invalid_scope_name",
+        )
+    return name
+
+
+def _description(text: str | None, field: str, *, required: bool) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput.field(
+                field,
+                "Each scope has a description, shown on the consent page.",
+                "invalid_scope_text",
+            )
+        return None
+    if len(text) > MAX_DESCRIPTION_CHARS or has_control(text) or has_direction_control(text):
+        raise InvalidInput.field(
+            field,
+            "A description of 1 to 200 characters, on one line, without control or direction "
+            "characters.",
+            "invalid_scope_text",
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class ApiScope:
+    """A scope of a resource, with what it lets an app do in English and, optionally, in
+    Spanish (else the English one is shown)."""
+
+    name: str
+    description: str
+    description_es: str | None = None
+
+    @staticmethod
+    def new(name: str, description: str, description_es: str | None = None) -> ApiScope:
+        return ApiScope(
+            check_scope_name(name),
+            _description(description, "description", required=True) or "",
+            _description(description_es, "description_es", required=False),
+        )
+
+    def described(self, locale: str | None) -> str:
+        """Its description in the person's language (English where none is given)."""
+        if locale == "es" and self.description_es:
+            return self.description_es
+        return self.description
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    uri: str
+    scopes: tuple[ApiScope, ...]
+    created_at: datetime
+
+    @staticmethod
+    def new(uri: str, scopes: Sequence[ApiScope], now: datetime) -> ApiResource:
+        check_resource(uri, "uri")
+        if not scopes or len(scopes) > MAX_SCOPES:
+            raise InvalidInput.field("scope", "1 to 20 scopes.", "invalid_scope_count")
+        names = [scope.name for scope in scopes]
+        twice = [name for name in names if names.count(name) > 1]
+        if twice:
+            raise InvalidInput.field(
+                "scope", f"'{twice[0]}' is named twice.", "invalid_scope_count"
+            )
+        return ApiResource(uri, tuple(scopes), now)
+
+    @property
+    def key(self) -> str:
+        """Where it is stored: its URI's SHA-256 (a URI holds slashes)."""
+        return resource_key(self.uri)
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        return tuple(scope.name for scope in self.scopes)
+
+    def fields(self) -> list[dict[str, str | None]]:
+        """Its scopes as plain fields (stored, and printed by the command line)."""
+        return [
+            {"name": s.name, "description": s.description, "description_es": s.description_es}
+            for s in self.scopes
+        ]
+
+    def scope(self, name: str) -> ApiScope | None:
+        return next((scope for scope in self.scopes if scope.name == name), None)
+
+
+def resource_key(uri: str) -> str:
+    return digest("resource:" + uri)
+
+
+@dataclass(frozen=True)
+class ResourceCatalogue:
+    """The registered resources, as a process reads them (in bulk, now and then)."""
+
+    resources: tuple[ApiResource, ...] = ()
+
+    def find(self, uri: str | None) -> ApiResource | None:
+        return next((found for found in self.resources if found.uri == uri), None)
+
+    def scope_names(self) -> tuple[str, ...]:
+        """Every registered resource's scopes, each once (the metadata's ``scopes_supported``)."""
+        return tuple(dict.fromkeys(n for found in self.resources for n in found.scope_names))
+
+    def knows(self, scope: str) -> bool:
+        return scope in SCOPES or scope in self.scope_names()
+
+    def check_allowance(
+        self, scopes: Sequence[str], client_resources: Sequence[str] = ()
+    ) -> tuple[str, ...]:
+        """The resource scopes a client is to be allowed: each a registered resource's, and
+        of one of ``client_resources`` when the client is limited to those."""
+        if len(scopes) > MAX_RESOURCE_SCOPES:
+            raise InvalidInput.field(
+                "resource_scope", "At most 50 resource scopes.", "invalid_resource_scope"
+            )
+        for name in scopes:
+            owners = [found.uri for found in self.resources if name in found.scope_names]
+            if not owners:
+                raise InvalidInput.field(
+                    "resource_scope",
+                    f"'{name}' is no registered API resource's scope ('resources add').",
+                    "invalid_resource_scope",
+                )
+            if client_resources and not set(owners) & set(client_resources):
+                raise InvalidInput.field(
+                    "resource_scope",
+                    f"'{name}' is a scope of {owners[0]}, which is not one of the client's "
+                    "resources.",
+                    "invalid_resource_scope",
+                )
+        return tuple(dict.fromkeys(scopes))
+
+    def refusal(
+        self, requested: Sequence[str], resource: str | None, allowed: Sequence[str]
+    ) -> str | None:
+        """Why a token cannot carry the ``requested`` scopes for ``resource``, given the
+        resource scopes the client is ``allowed``: a scope that is no one's, a resource's
+        scope without that resource or for another, one the client is not allowed
+        (RFC 6749 ``invalid_scope``); None if it can."""
+        target = self.find(resource)
+        for name in requested:
+            if name in SCOPES:
+                continue
+            if not self.knows(name):
+                return f"Unknown scope: {name[:MAX_SCOPE_CHARS]}."
+            if target is None or target.scope(name) is None:
+                owner = next(f.uri for f in self.resources if name in f.scope_names)
+                return (
+                    f"'{name}' is a scope of the API resource {owner}: ask for it with "
+                    f"resource={owner}."
+                )
+            if name not in allowed:
+                return f"This client is not allowed the scope '{name}'."
+        return None
+
+    def within(
+        self, scopes: Sequence[str], resource: str, allowed: Sequence[str]
+    ) -> tuple[str, ...]:
+        """``scopes`` without the resource scopes a token for ``resource`` cannot carry (a
+        token exchange's, inheriting the subject token's scopes)."""
+        target = self.find(resource)
+        return tuple(
+            name
+            for name in scopes
+            if name in SCOPES
+            or (target is not None and target.scope(name) is not None and name in allowed)
+        )
+
+    def described(
+        self, scopes: Sequence[str], resource: str | None, locale: str | None
+    ) -> list[str]:
+        """What the consent page says of each of ``scopes`` that is ``resource``'s."""
+        target = self.find(resource)
+        if target is None:
+            return []
+        found = (target.scope(name) for name in scopes)
+        return [scope.described(locale) for scope in found if scope is not None]

@@ -1,0 +1,58 @@
+"""The scopes a request asks for, against the registered API resources (docs/reference/
+oauth.md, "API resources"): each one known, a resource's scope only with that resource and
+for a client allowed it (``invalid_scope``), and a token carrying no scope of another
+audience (docs/decisions/0425-a-resource-scope-only-in-a-token-for-its-resource.md)."""
+
+from __future__ import annotations
+
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+
+from domain.provider.api_resources import SCOPE_TOKEN
+from domain.provider.oauth import SCOPES, scope_list
+from interfaces.provider.server.models import Client
+from interfaces.shared.services import services
+
+
+def _refused(description: str) -> InvalidScopeError:
+    # Authlib's descriptions hold printable ASCII but '"' and '\\': a URI or a name with
+    # other characters is not repeated
+    if invalid_error_characters(description):
+        description = "A scope asked for is unknown or not allowed here."
+    return InvalidScopeError(description)
+
+
+def check_known(scope: str | None) -> None:
+    """Each scope asked for is firegate's own or a registered resource's."""
+    asked = scope_list(scope)
+    if all(name in SCOPES for name in asked):
+        return  # no read of the resources
+    catalogue = services().oauth.resource_catalogue()
+    unknown = next((name for name in asked if not catalogue.knows(name)), None)
+    if unknown is not None:
+        said = unknown if SCOPE_TOKEN.fullmatch(unknown) and len(unknown) <= 100 else None
+        raise _refused(f"Unknown scope: {said}." if said else "A scope asked for is unknown.")
+
+
+def check_resource_scopes(scope: str | None, resource: str | None, client: Client) -> None:
+    """A resource's scope only with ``resource`` its own, and for a client allowed it."""
+    asked = scope_list(scope)
+    if all(name in SCOPES for name in asked):
+        return
+    catalogue = services().oauth.resource_catalogue()
+    refusal = catalogue.refusal(asked, resource, client.client.resource_scopes)
+    if refusal is not None:
+        raise _refused(refusal)
+
+
+def token_scope(scope: str, resource: str | None, client: Client) -> str:
+    """The scopes a token for ``resource`` carries of ``scope``: a resource's scope only in
+    a token for that resource while it is registered, to a client allowed it (a refreshed
+    token's scopes too)."""
+    names = scope_list(scope)
+    if all(name in SCOPES for name in names):
+        return scope
+    catalogue = services().oauth.resource_catalogue()
+    if resource is None:
+        return " ".join(name for name in names if name in SCOPES)
+    return " ".join(catalogue.within(names, resource, client.client.resource_scopes))

@@ -1,0 +1,79 @@
+"""One suite for the ApiResources port, run against the fake and against Firestore
+(docs/reference/oauth.md, "API resources")."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.provider.ports import ApiResources
+from domain.errors import Conflict
+from domain.provider.api_resources import ApiResource, ApiScope
+from tests.fakes.provider import FakeApiResources
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+TASKS = "https://tasks.example.com/"
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def resources(request: pytest.FixtureRequest) -> ApiResources:
+    if request.param == "fake":
+        return FakeApiResources()
+    from infrastructure.firestore.provider.api_resources import FirestoreApiResources
+
+    return FirestoreApiResources(request.getfixturevalue("firestore"))
+
+
+def api(uri: str = TASKS, at: datetime = NOW) -> ApiResource:
+    scopes = (
+        ApiScope.new("tasks:read", "Read your tasks", "Leer tus tareas"),
+        ApiScope.new("tasks:write", "Change your tasks"),
+    )
+    return ApiResource.new(uri, scopes, at)
+
+
+def test_a_resource_is_kept_with_its_scopes_and_listed_oldest_first(
+    resources: ApiResources,
+) -> None:
+    later = api("https://notes.example.com/mcp", NOW + timedelta(minutes=1))
+    resources.add(later)
+    resources.add(api())
+    assert resources.list(10) == [api(), later]
+    assert resources.list(1) == [api()]
+    [first, _] = resources.list(10)
+    assert first.scope("tasks:read") == ApiScope("tasks:read", "Read your tasks", "Leer tus tareas")
+    assert first.scope("tasks:write") == ApiScope("tasks:write", "Change your tasks", None)
+
+
+def test_a_uri_is_registered_once(resources: ApiResources) -> None:
+    resources.add(api())
+    with pytest.raises(Conflict) as refused:
+        resources.add(api(at=NOW + timedelta(seconds=1)))
+    assert refused.value.code == "resource_exists"
+    assert resources.list(10) == [api()]
+
+
+def test_of_thirty_registrations_of_one_uri_at_once_one_lands(resources: ApiResources) -> None:
+    def register(i: int) -> str:
+        try:
+            resources.add(api(at=NOW + timedelta(seconds=i)))
+        except Conflict as exc:
+            return exc.code
+        return "added"
+
+    with ThreadPoolExecutor(30) as pool:
+        outcomes = list(pool.map(register, range(30)))
+    assert sorted(set(outcomes)) == ["added", "resource_exists"]
+    assert outcomes.count("added") == 1
+    assert len(resources.list(10)) == 1
+
+
+def test_a_resource_is_removed_once(resources: ApiResources) -> None:
+    resources.add(api())
+    assert resources.delete(TASKS) is True
+    assert resources.delete(TASKS) is False
+    assert resources.list(10) == []
+    assert resources.delete("https://never.example.com/") is False
