@@ -70,7 +70,9 @@ from application.provider.ports import (
     OAuthGrants,
     OAuthPolicy,
     ProviderTokens,
+    PushedRequests,
 )
+from application.provider.pushed import bring_pushed, push_request, resume_pushed
 from application.provider.services import OAuthServices
 from application.provider.tokens import token_state
 from bootstrap.accounts import AccountsAdapters
@@ -122,6 +124,7 @@ class ProviderAdapters:
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
+    pushed_requests: PushedRequests
     provider_tokens: ProviderTokens | None  # None: the provider is off
 
 
@@ -132,12 +135,14 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         FirestoreOAuthGrants,
     )
     from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
+    from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
 
     return ProviderAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
+        pushed_requests=FirestorePushedRequests(client),
         provider_tokens=provider_tokens(settings),
     )
 
@@ -255,4 +260,7 @@ def bind_oauth(
         mint_exchanged_token=partial(mint_exchanged_token, keys=keys, clock=clock, policy=policy),
         mint_id_token=partial(mint_id_token, keys=keys, clock=clock, policy=policy),
         count_issued=partial(count_issued, metrics=platform.metrics),
+        push_request=partial(push_request, pushed=own.pushed_requests, clock=clock),
+        bring_pushed=partial(bring_pushed, pushed=own.pushed_requests, clock=clock),
+        resume_pushed=partial(resume_pushed, pushed=own.pushed_requests, clock=clock),
     )

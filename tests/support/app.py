@@ -65,6 +65,7 @@ from tests.fakes.provider import (
     FakeGrantHolders,
     FakeOAuthClients,
     FakeOAuthGrants,
+    FakePushedRequests,
 )
 from tests.fakes.resources import (
     FakeDatasetRepository,
@@ -156,6 +157,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             oauth_grants=grants,
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
+            pushed_requests=FakePushedRequests(),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
         ),
         resources=ResourcesAdapters(

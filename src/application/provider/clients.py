@@ -34,6 +34,7 @@ class CreateClient:
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
     pkce_required: bool = True  # False: a confidential client that may go without PKCE
+    par_required: bool = False  # its authorization requests only through /oauth/par
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
         org_id=cmd.org_id,
         pkce_required=cmd.pkce_required,
+        par_required=cmd.par_required,
     )
     clients.add(client)
     return CreatedClient(client, secret)

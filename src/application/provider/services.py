@@ -59,6 +59,13 @@ from application.provider.minting import (
     MintIdToken,
     TokenIssued,
 )
+from application.provider.pushed import (
+    BringPushed,
+    Pushed,
+    PushRequest,
+    Resumable,
+    ResumePushed,
+)
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
@@ -108,3 +115,7 @@ class OAuthServices:
     mint_exchanged_token: Callable[[MintExchangedToken], Minted | None]
     mint_id_token: Callable[[MintIdToken], str]
     count_issued: Callable[[TokenIssued], None]
+    # Pushed authorization requests (RFC 9126): kept, spent on arrival, resumed by its browser
+    push_request: Callable[[PushRequest], Pushed]
+    bring_pushed: Callable[[BringPushed], Resumable]
+    resume_pushed: Callable[[ResumePushed], tuple[tuple[str, str], ...]]

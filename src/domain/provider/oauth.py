@@ -209,6 +209,9 @@ class OAuthClient:
     # one registered ``--pkce optional`` may go without, as RFC 9700 §2.1.1 allows one that
     # uses ``nonce`` (docs/decisions/0407-pkce-optional-for-confidential-clients.md).
     pkce_required: bool = True
+    # RFC 9126 §6: its authorization requests come only through /oauth/par
+    # (``require_pushed_authorization_requests``); one sent in the browser's URL is refused.
+    par_required: bool = False
 
     @staticmethod
     def new(
@@ -226,6 +229,7 @@ class OAuthClient:
         dpop_bound_access_tokens: bool = False,
         org_id: str | None = None,
         pkce_required: bool = True,
+        par_required: bool = False,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -272,6 +276,7 @@ class OAuthClient:
             dpop_bound_access_tokens=dpop_bound_access_tokens,
             org_id=org_id,
             pkce_required=pkce_required,
+            par_required=par_required,
         )
 
     def binds_refresh_tokens(self) -> bool:

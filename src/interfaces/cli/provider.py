@@ -27,6 +27,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
+        "require_pushed_authorization_requests": client.par_required,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -67,6 +68,13 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="Whether each authorization request needs PKCE (S256). 'optional' only for a "
     "confidential client (RFC 9700 §2.1.1), e.g. the OpenID conformance suite's.",
 )
+@click.option(
+    "--require-par",
+    "require_par",
+    is_flag=True,
+    help="Its authorization requests must be pushed to /oauth/par first (RFC 9126): one "
+    "sent in the browser's URL is refused.",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -78,6 +86,7 @@ def create_client(  # click passes each option by its name
     grants: tuple[str, ...],
     dpop_required: bool,
     pkce: str,
+    require_par: bool,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -92,6 +101,7 @@ def create_client(  # click passes each option by its name
                 grants=grants,
                 dpop_bound_access_tokens=dpop_required,
                 pkce_required=pkce == "required",
+                par_required=require_par,
             )
         )
     except DomainError as exc:

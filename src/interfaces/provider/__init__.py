@@ -60,6 +60,7 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
         name="provider",
         limits={
             ("POST", "/oauth/token"): config.limits.token,
+            ("POST", "/oauth/par"): config.limits.token,
             ("POST", "/oauth/device_authorization"): config.limits.token,
             ("POST", "/oauth/introspect"): config.limits.introspect,
             ("POST", "/oauth/register"): config.limits.register,

@@ -79,6 +79,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "org_id": client.org_id,
         "pkce_required": client.pkce_required,
+        "par_required": client.par_required,
     }
 
 
@@ -98,6 +99,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
         org_id=data.get("org_id"),
         pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
+        par_required=data.get("par_required", False),
     )
 
 

@@ -24,6 +24,9 @@ class OAuthConfig:
     forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
     dpop: DpopProofs | None = None  # checks DPoP proofs (RFC 9449); None: DPoP is not offered
     dpop_nonce: bool = False  # every DPoP proof must carry the server's nonce (OAUTH_DPOP_NONCE)
+    require_par: bool = (
+        False  # every client's authorization requests are pushed (OAUTH_REQUIRE_PAR)
+    )
 
     @property
     def public_jwks(self) -> list[dict[str, Any]]:
@@ -55,6 +58,8 @@ def metadata(config: OAuthConfig, grant_types: tuple[str, ...]) -> dict[str, Any
         "introspection_endpoint": f"{base}/oauth/introspect",
         "end_session_endpoint": f"{base}/oauth/logout",
         "device_authorization_endpoint": f"{base}/oauth/device_authorization",
+        "pushed_authorization_request_endpoint": f"{base}/oauth/par",
+        "require_pushed_authorization_requests": config.require_par,
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -121,6 +121,7 @@ def create_client(actor: Actor) -> Response:
         request.form.get("confidential") == "true",
         tuple(request.form.getlist("scope")),
         resources=tuple(line.strip() for line in resources if line.strip()),
+        par_required=request.form.get("require_par") == "true",
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(

@@ -52,6 +52,7 @@ def create_client(actor: Actor, org: str) -> Response:
         grants=tuple(body.grants),
         dpop_bound_access_tokens=body.dpop_bound_access_tokens,
         pkce_required=body.pkce == "required",
+        par_required=body.require_pushed_authorization_requests,
     )
     created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()

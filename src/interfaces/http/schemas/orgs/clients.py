@@ -61,6 +61,10 @@ class OrgClientCreate(Strict):
         description="PKCE on each authorization request; optional only for a confidential "
         "client (RFC 9700 §2.1.1)",
     )
+    require_pushed_authorization_requests: bool = Field(
+        default=False,
+        description="its authorization requests must be pushed to /oauth/par first (RFC 9126)",
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -75,6 +79,7 @@ class OrgClientOut(BaseModel):
     grants: list[str] = Field(description="the opt-in grants, as their URIs")
     dpop_bound_access_tokens: bool
     pkce: Literal["required", "optional"]
+    require_pushed_authorization_requests: bool
     created_at: datetime
 
     @staticmethod
@@ -91,6 +96,7 @@ class OrgClientOut(BaseModel):
             grants=list(client.grants),
             dpop_bound_access_tokens=client.dpop_bound_access_tokens,
             pkce="required" if client.pkce_required else "optional",
+            require_pushed_authorization_requests=client.par_required,
             created_at=client.created_at,
         )
 
