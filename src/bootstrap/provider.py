@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from application.events.webhooks.ports import DocumentGetter, HostResolver
 from application.orgs.ports import OrgRepository
 from application.provider.apps import list_apps, revoke_app
 from application.provider.claims import (
@@ -23,6 +24,7 @@ from application.provider.claims import (
     pick_org,
     signed_in_too_long_ago,
 )
+from application.provider.client_keys import KeptKeys, KeyDownloads, client_keys
 from application.provider.clients import (
     MAX_CLIENTS_LISTED,
     admin_create_client,
@@ -125,10 +127,13 @@ class ProviderAdapters:
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
     pushed_requests: PushedRequests
+    keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
+    keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
     provider_tokens: ProviderTokens | None  # None: the provider is off
 
 
 def build(settings: Settings, client: Client) -> ProviderAdapters:
+    from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
     from infrastructure.firestore.provider.oauth import (
         FirestoreGrantHolders,
         FirestoreOAuthClients,
@@ -143,6 +148,8 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
         pushed_requests=FirestorePushedRequests(client),
+        keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        keys_resolver=SocketHostResolver(),
         provider_tokens=provider_tokens(settings),
     )
 
@@ -180,6 +187,11 @@ def bind_oauth(
     grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
     devices, memory = own.device_authorizations, PollMemory()
     keys = own.provider_tokens
+    # a client's jwks_uri, fetched under the webhooks' rules: a public address only, except
+    # in the local profile, whose clients run on this machine
+    downloads = KeyDownloads(
+        own.keys_getter, own.keys_resolver, local=settings.service.app_profile == "local"
+    )
 
     find_request = partial(
         find_device_request,
@@ -263,4 +275,5 @@ def bind_oauth(
         push_request=partial(push_request, pushed=own.pushed_requests, clock=clock),
         bring_pushed=partial(bring_pushed, pushed=own.pushed_requests, clock=clock),
         resume_pushed=partial(resume_pushed, pushed=own.pushed_requests, clock=clock),
+        client_keys=partial(client_keys, downloads=downloads, kept=KeptKeys()),
     )

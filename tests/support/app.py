@@ -158,6 +158,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
             pushed_requests=FakePushedRequests(),
+            keys_getter=FakeDocumentGetter(),
+            keys_resolver=FakeHostResolver(),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
         ),
         resources=ResourcesAdapters(

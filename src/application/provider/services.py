@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from application.provider.apps import AppAccess, ListApps, RevokeApp
 from application.provider.claims import (
@@ -16,6 +17,7 @@ from application.provider.claims import (
     OrgsOf,
     SignInAge,
 )
+from application.provider.client_keys import ClientKeys
 from application.provider.clients import (
     AdminClients,
     AdminCreateClient,
@@ -119,3 +121,5 @@ class OAuthServices:
     push_request: Callable[[PushRequest], Pushed]
     bring_pushed: Callable[[BringPushed], Resumable]
     resume_pushed: Callable[[ResumePushed], tuple[tuple[str, str], ...]]
+    # private_key_jwt (RFC 7523): a client's public keys, and where its assertions' jti are kept
+    client_keys: Callable[[ClientKeys], dict[str, Any]]

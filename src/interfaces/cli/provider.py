@@ -28,6 +28,8 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
         "require_pushed_authorization_requests": client.par_required,
+        "token_endpoint_auth_method": client.auth_method,
+        **({"jwks_uri": client.jwks_uri} if client.jwks_uri else {}),
         "created_at": client.created_at.isoformat(),
     }
 
@@ -75,6 +77,16 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="Its authorization requests must be pushed to /oauth/par first (RFC 9126): one "
     "sent in the browser's URL is refused.",
 )
+@click.option(
+    "--jwks",
+    help="Its public keys, a JWK Set as JSON: it authenticates with private_key_jwt "
+    "(RFC 7523) instead of a secret, and gets none.",
+)
+@click.option(
+    "--jwks-uri",
+    "jwks_uri",
+    help="Where it publishes its public keys (https), for private_key_jwt instead of --jwks.",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -87,6 +99,8 @@ def create_client(  # click passes each option by its name
     dpop_required: bool,
     pkce: str,
     require_par: bool,
+    jwks: str | None,
+    jwks_uri: str | None,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -102,6 +116,8 @@ def create_client(  # click passes each option by its name
                 dpop_bound_access_tokens=dpop_required,
                 pkce_required=pkce == "required",
                 par_required=require_par,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
             )
         )
     except DomainError as exc:

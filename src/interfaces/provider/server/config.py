@@ -10,10 +10,13 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
 from domain.accounts.users import LOCALES
+from domain.provider.client_keys import ASSERTION_ALGORITHMS, PRIVATE_KEY_JWT
 from domain.provider.oauth import SCOPES
 
 PUBLIC_AUTH = ("none",)
-CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
+SECRET_AUTH = ("client_secret_basic", "client_secret_post")
+# a confidential client authenticates with its secret, or with an assertion signed by its key
+CONFIDENTIAL_AUTH = (*SECRET_AUTH, PRIVATE_KEY_JWT)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ def metadata(config: OAuthConfig, grant_types: tuple[str, ...]) -> dict[str, Any
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH),
+        # private_key_jwt's algorithms, at each endpoint that takes it (RFC 8414 §2)
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": [
