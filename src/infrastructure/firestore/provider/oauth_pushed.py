@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 from google.cloud import firestore
 
 from domain.provider.pushed import PushedRequest
-from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.client import read_document
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import until_unchanged
 from infrastructure.firestore.provider.oauth import commit, read_versioned
@@ -50,7 +50,9 @@ class FirestorePushedRequests:
         self._requests = client.collection(OAUTH_PUSHED_REQUESTS)
 
     def add(self, request: PushedRequest) -> None:
-        self._requests.document(request.key).create(pushed_to_doc(request), **BOUNDED)
+        # over REST, as the other writes of the provider's requests are (``commit``)
+        path = f"{OAUTH_PUSHED_REQUESTS}/{request.key}"
+        commit(self._client, [Write(path, pushed_to_doc(request), create=True)])
 
     def get(self, key: str) -> PushedRequest | None:
         if not sha256_key(key):
