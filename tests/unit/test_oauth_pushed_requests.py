@@ -350,3 +350,29 @@ def test_an_admin_registers_an_app_that_must_push_on_admin(world: OAuthWorld) ->
     assert "Pushed to this site first" in answer.get_data(as_text=True)
     (client,) = world.services.oauth.list_clients()
     assert client.par_required
+
+
+def test_a_pushed_prompt_login_signs_in_again_once_and_goes_on(world: OAuthWorld) -> None:
+    client = world.register("--confidential")
+    uri = request_uri(world, client, prompt="login")
+    resumed = arrive(world, client["client_id"], uri).headers["Location"]
+    again = world.client.get(resumed)
+    assert again.status_code == 303
+    assert again.headers["Location"].startswith("/sign-in?")
+    back = parse_qs(urlsplit(again.headers["Location"]).query)["next"][0]
+    assert "prompt" not in parse_qs(urlsplit(back).query)  # answered by the new sign-in
+    sign_in = again.headers["Location"]
+    page = world.client.get(sign_in)
+    assert page.status_code == 200  # asked anew, signed in as it is
+    world.client.post(
+        sign_in,
+        data={
+            "username": "alice",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.get_data(as_text=True)),
+        },
+    )
+    answered = world.client.get(back)
+    if answered.status_code == 200:
+        answered = world.consent(answered)
+    assert "code" in redirected(answered)
