@@ -24,7 +24,7 @@ __all__ = ["PUBLIC_ENDPOINTS", "ProviderConfig", "ProviderLimits", "install"]
 # CORS from any origin, never with credentials (docs/security.md, "CORS"). Not the
 # authorization endpoint, the consent page or logout: the browser goes there itself.
 PUBLIC_ENDPOINTS: dict[str, tuple[str, ...]] = {  # path pattern: its methods
-    r"^/oauth/(token|revoke)$": ("POST",),
+    r"^/oauth/(token|revoke|par)$": ("POST",),
     r"^/oauth/userinfo$": ("GET", "POST"),
     r"^/\.well-known/(openid-configuration|oauth-authorization-server|jwks\.json)$": ("GET",),
 }
