@@ -151,9 +151,16 @@ def test_the_signed_out_browser_resumes_its_request_after_signing_in(
     assert to_sign_in.status_code == 303
     back = parse_qs(urlsplit(to_sign_in.headers["Location"]).query)["next"][0]
     assert "pushed=" in back and "request_uri" not in back
-    page = world.client.get("/sign-in")
+    signed_in_and_back(world, "/sign-in", back)
+
+
+def signed_in_and_back(world: OAuthWorld, sign_in: str, back: str) -> None:
+    """Signs in on the page at ``sign_in`` (shown even to a signed-in browser asked anew),
+    then back to the resumed request, which answers the app with a code."""
+    page = world.client.get(sign_in)
+    assert page.status_code == 200
     world.client.post(
-        "/sign-in",
+        sign_in,
         data={
             "username": "alice",
             "password": PASSWORD,
@@ -361,18 +368,4 @@ def test_a_pushed_prompt_login_signs_in_again_once_and_goes_on(world: OAuthWorld
     assert again.headers["Location"].startswith("/sign-in?")
     back = parse_qs(urlsplit(again.headers["Location"]).query)["next"][0]
     assert "prompt" not in parse_qs(urlsplit(back).query)  # answered by the new sign-in
-    sign_in = again.headers["Location"]
-    page = world.client.get(sign_in)
-    assert page.status_code == 200  # asked anew, signed in as it is
-    world.client.post(
-        sign_in,
-        data={
-            "username": "alice",
-            "password": PASSWORD,
-            "csrf_token": csrf_of(page.get_data(as_text=True)),
-        },
-    )
-    answered = world.client.get(back)
-    if answered.status_code == 200:
-        answered = world.consent(answered)
-    assert "code" in redirected(answered)
+    signed_in_and_back(world, again.headers["Location"], back)
