@@ -340,6 +340,26 @@ def import_users_rows() -> list[list[str]]:
     return out
 
 
+def par_rows() -> list[list[str]]:
+    """A pushed authorization request and its code exchange against a plain code exchange,
+    service CPU (bench/par.py)."""
+    p = load("par")
+    if p is None:
+        return []
+    m = p["median"]
+    return [
+        [
+            "PAR + code exchange, service CPU",
+            f"{m['par_ms']:.2f} + {m['pushed_exchange_ms']:.2f} ms",
+            f"code exchange {m['exchange_ms']:.2f} ms",
+            f"{m['par_ratio']:.2f}x",
+            f"<= {p['target']}x",
+            yes(p["met"]),
+            str(p["load_at_end"][0]),
+        ]
+    ]
+
+
 def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenario
     out: list[list[str]] = []
     if (g := load("get_user")) is not None:
@@ -495,7 +515,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += webhook_rows()
     out += import_users_rows()
     out += upstream_callback_rows()
-    out += saml_acs_rows()
+    out += saml_acs_rows() + par_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(

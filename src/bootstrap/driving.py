@@ -92,4 +92,5 @@ def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
         # stored (docs/decisions/0284-dpop-nonces-without-state.md).
         dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
         dpop_nonce=settings.provider.oauth_dpop_nonce,
+        require_par=settings.provider.oauth_require_par,
     )

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from application.events.webhooks.ports import DocumentGetter, HostResolver
 from application.orgs.ports import OrgRepository
 from application.provider.api_resources import (
     CatalogueCache,
@@ -32,6 +33,7 @@ from application.provider.claims import (
     pick_org,
     signed_in_too_long_ago,
 )
+from application.provider.client_keys import KeptKeys, KeyDownloads, client_keys
 from application.provider.clients import (
     MAX_CLIENTS_LISTED,
     admin_create_client,
@@ -80,7 +82,9 @@ from application.provider.ports import (
     OAuthGrants,
     OAuthPolicy,
     ProviderTokens,
+    PushedRequests,
 )
+from application.provider.pushed import bring_pushed, push_request, resume_pushed
 from application.provider.services import OAuthServices
 from application.provider.tokens import token_state
 from bootstrap.accounts import AccountsAdapters
@@ -132,11 +136,15 @@ class ProviderAdapters:
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
+    pushed_requests: PushedRequests
+    keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
+    keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
     provider_tokens: ProviderTokens | None  # None: the provider is off
     api_resources: ApiResources
 
 
 def build(settings: Settings, client: Client) -> ProviderAdapters:
+    from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
     from infrastructure.firestore.provider.api_resources import FirestoreApiResources
     from infrastructure.firestore.provider.oauth import (
         FirestoreGrantHolders,
@@ -144,12 +152,16 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         FirestoreOAuthGrants,
     )
     from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
+    from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
 
     return ProviderAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
+        pushed_requests=FirestorePushedRequests(client),
+        keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        keys_resolver=SocketHostResolver(),
         provider_tokens=provider_tokens(settings),
         api_resources=FirestoreApiResources(client),
     )
@@ -190,6 +202,11 @@ def bind_oauth(
     keys = own.provider_tokens
     # The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as clients)
     catalogue = CatalogueCache(own.api_resources, policy.client_cache_ttl)
+    # a client's jwks_uri, fetched under the webhooks' rules: a public address only, except
+    # in the local profile, whose clients run on this machine
+    downloads = KeyDownloads(
+        own.keys_getter, own.keys_resolver, local=settings.service.app_profile == "local"
+    )
 
     find_request = partial(
         find_device_request,
@@ -281,4 +298,8 @@ def bind_oauth(
         admin_add_resource=partial(admin_add_resource, cache=catalogue, clock=clock),
         admin_remove_resource=partial(admin_remove_resource, cache=catalogue),
         resource_catalogue=catalogue.catalogue,
+        push_request=partial(push_request, pushed=own.pushed_requests, clock=clock),
+        bring_pushed=partial(bring_pushed, pushed=own.pushed_requests, clock=clock),
+        resume_pushed=partial(resume_pushed, pushed=own.pushed_requests, clock=clock),
+        client_keys=partial(client_keys, downloads=downloads, kept=KeptKeys()),
     )

@@ -9,13 +9,7 @@
 // prints {"authorization_url"} as one line of JSON, reads the URL the browser was sent back
 // to (one line on stdin), and prints one line of JSON: the tokens, the ID token's validated
 // claims and userinfo, or {"error"} when the library met an error response.
-import { createRequire } from "node:module";
-import { createInterface } from "node:readline";
-
-const require = createRequire(import.meta.url);
-const client = await import(
-  require.resolve("openid-client", { paths: [new URL("../../.tools/", import.meta.url).pathname] })
-);
+import { client, signIn } from "./openid_client_common.mjs";
 
 const [issuer, clientId, secret, redirectUri, organization] = process.argv.slice(2);
 const confidential = secret !== "-";
@@ -39,28 +33,7 @@ const url = client.buildAuthorizationUrl(config, {
   nonce,
   organization,
 });
-console.log(JSON.stringify({ authorization_url: url.href }));
-
-const lines = createInterface({ input: process.stdin });
-const callback = await new Promise((resolve) => lines.once("line", resolve));
-lines.close();
-
-let tokens;
-try {
-  tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: codeVerifier,
-    expectedState: state,
-    expectedNonce: nonce,
-    idTokenExpected: true,
-  });
-} catch (err) {
-  if (err instanceof client.AuthorizationResponseError) {
-    // the library checked the answer's state and iss before reading its error
-    console.log(JSON.stringify({ error: err.error }));
-    process.exit(0);
-  }
-  throw err;
-}
+const tokens = await signIn(config, url, { codeVerifier, state, nonce });
 const claims = tokens.claims();
 const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
 console.log(

@@ -32,10 +32,9 @@ from tests.support.served_oauth import (
     code_by_forms,
     code_exchange,
     new_client,
+    served_provider,
     signed_in_session,
 )
-from tests.support.servers import free_port, serving
-from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,11 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def provider(emulators: Any) -> Iterator[str]:
     """firegate with PUBLIC_URL its own address (the issuer, which every htu names)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serving(
-        "gunicorn-dpop.log", PORT=str(port), PUBLIC_URL=url, OIDC_PRIVATE_KEY=TEST_OIDC_KEY
-    ) as found:
+    with served_provider("gunicorn-dpop.log") as found:
         yield found
 
 

@@ -8,11 +8,8 @@ an org of which the person is no member goes back with ``access_denied``
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,24 +26,19 @@ from tests.support.served_oauth import (
     account,
     allow,
     new_client,
+    node_client,
+    served_provider,
     signed_in_session,
 )
-from tests.support.servers import free_port, serving
-from tests.support.settings import TEST_OIDC_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 SCOPE = "openid profile organization offline_access"
-ROOT = Path(__file__).resolve().parents[2]
 ORG_CLAIMS = ("org_id", "org_slug", "org_roles")
 
 
 @pytest.fixture(scope="module")
 def provider(emulators: Any) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serving(
-        "gunicorn-oauth-orgs.log", PORT=str(port), PUBLIC_URL=url, OIDC_PRIVATE_KEY=TEST_OIDC_KEY
-    ) as found:
+    with served_provider("gunicorn-oauth-orgs.log") as found:
         yield found
 
 
@@ -145,23 +137,8 @@ def openid_client(
     """What openid-client (tests/e2e/openid_client_orgs.mjs) found: it makes the authorization
     URL, ``browse`` follows it as the person's browser and answers where it was sent back."""
     secret = app.get("client_secret") or "-"
-    command = ["node", str(ROOT / "tests/e2e/openid_client_orgs.mjs"), provider,
-               app["client_id"], secret, REDIRECT, organization]  # fmt: skip
-    with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as node:
-        assert node.stdout is not None
-        first = node.stdout.readline()
-        if not first:
-            node.kill()
-            raise AssertionError(
-                "openid-client made no authorization URL: " + node.communicate()[1]
-            )
-        callback = browse(json.loads(first)["authorization_url"])
-        out, err = node.communicate(callback + "\n", timeout=60)
-    assert node.returncode == 0, out + err
-    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return found
+    args = [provider, app["client_id"], secret, REDIRECT, organization]
+    return node_client("openid_client_orgs.mjs", args, browse)
 
 
 def test_openid_client_signs_in_with_the_org_its_request_names(

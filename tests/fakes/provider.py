@@ -26,6 +26,7 @@ from domain.provider.oauth import (
     OAuthClient,
     Rotation,
 )
+from domain.provider.pushed import PushedRequest
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -245,6 +246,32 @@ class FakeDeviceAuthorizations:
                 self.grants.grants[made.id] = made
                 self.grants.store.commit_staged(staged)
             return polled
+
+
+class FakePushedRequests:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: dict[str, PushedRequest] = {}
+
+    def add(self, request: PushedRequest) -> None:
+        with self.lock:
+            if request.key in self.requests:
+                raise Conflict("The pushed request exists.", code="pushed_request_exists")
+            self.requests[request.key] = request
+
+    def get(self, key: str) -> PushedRequest | None:
+        return self.requests.get(key)
+
+    def change(
+        self, key: str, change: Callable[[PushedRequest], PushedRequest]
+    ) -> PushedRequest | None:
+        with self.lock:
+            request = self.requests.get(key)
+            if request is None:
+                return None
+            changed = change(request)
+            self.requests[key] = changed
+            return changed
 
 
 class FakeGrantHolders:

@@ -66,6 +66,7 @@ from tests.fakes.provider import (
     FakeGrantHolders,
     FakeOAuthClients,
     FakeOAuthGrants,
+    FakePushedRequests,
 )
 from tests.fakes.resources import (
     FakeDatasetRepository,
@@ -158,6 +159,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             oauth_grants=grants,
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
+            pushed_requests=FakePushedRequests(),
+            keys_getter=FakeDocumentGetter(),
+            keys_resolver=FakeHostResolver(),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
             api_resources=FakeApiResources(),
         ),

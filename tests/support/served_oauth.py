@@ -7,7 +7,11 @@ import html
 import json
 import re
 import secrets
+import subprocess
 import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -15,8 +19,10 @@ import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from tests.support.api import PASSWORD
-from tests.support.servers import cli
+from tests.support.servers import cli, free_port, serving
+from tests.support.settings import TEST_OIDC_KEY
 
+E2E = Path(__file__).resolve().parents[1] / "e2e"
 CALLBACK_PORT = 9  # nothing listens there: the browser's visit is caught (page.route)
 REDIRECT = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
 
@@ -91,3 +97,32 @@ def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:
         "code_verifier": verifier,
         **extra,
     }
+
+
+@contextmanager
+def served_provider(log_name: str) -> Iterator[str]:
+    """firegate under gunicorn with PUBLIC_URL its own address (the issuer)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(log_name, PORT=str(port), PUBLIC_URL=url, OIDC_PRIVATE_KEY=TEST_OIDC_KEY) as found:
+        yield found
+
+
+def node_client(script: str, args: Sequence[str], browse: Callable[[str], str]) -> dict[str, Any]:
+    """What a Node client of tests/e2e (``script``) found: it prints its authorization URL
+    (``{"authorization_url"}``), ``browse`` follows it as the person's browser and answers
+    where it was sent back, and its last line is what it found, as JSON."""
+    command = ["node", str(E2E / script), *args]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as node:
+        assert node.stdout is not None
+        first = node.stdout.readline()
+        if not first:
+            node.kill()
+            raise AssertionError(f"{script} made no authorization URL: " + node.communicate()[1])
+        callback = browse(json.loads(first)["authorization_url"])
+        out, err = node.communicate(callback + "\n", timeout=60)
+    assert node.returncode == 0, out + err
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return found

@@ -1055,6 +1055,7 @@ def preflight(world: OAuthWorld, path: str, method: str, headers: str) -> TestRe
     [
         ("/oauth/token", "POST", "content-type"),
         ("/oauth/revoke", "POST", "content-type"),
+        ("/oauth/par", "POST", "content-type"),  # a public client pushes its request too
         ("/oauth/userinfo", "GET", "authorization"),
         ("/oauth/userinfo", "POST", "authorization, content-type"),
         ("/.well-known/openid-configuration", "GET", ""),

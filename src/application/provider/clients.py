@@ -36,6 +36,11 @@ class CreateClient:
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
     pkce_required: bool = True  # False: a confidential client that may go without PKCE
     resource_scopes: tuple[str, ...] = ()  # API resources' scopes it may ask for (at them)
+    par_required: bool = False  # its authorization requests only through /oauth/par
+    # private_key_jwt (RFC 7523): its public keys (a JWK Set), or where it publishes them;
+    # such a client is confidential and gets no secret
+    jwks: object = None
+    jwks_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +53,13 @@ def create_client(
     cmd: CreateClient, *, clients: OAuthClients, clock: Clock, catalogue: CatalogueCache
 ) -> CreatedClient:
     """A new client; its resource scopes are registered resources' (of its resources, when
-    it is limited to some)."""
+    it is limited to some). One with public keys (private_key_jwt) gets no secret."""
     allowed: tuple[str, ...] = ()
     if cmd.resource_scopes:
         known = catalogue.catalogue()
         allowed = known.check_allowance(cmd.resource_scopes, cmd.resources)
-    secret = secrets.token_urlsafe(32) if cmd.confidential and not cmd.dynamic else None
+    keyed = cmd.jwks is not None or cmd.jwks_uri is not None
+    secret = secrets.token_urlsafe(32) if cmd.confidential and not (cmd.dynamic or keyed) else None
     client = OAuthClient.new(
         client_id=cmd.client_id or new_client_id(),
         name=cmd.name,
@@ -69,6 +75,9 @@ def create_client(
         org_id=cmd.org_id,
         pkce_required=cmd.pkce_required,
         resource_scopes=allowed,
+        par_required=cmd.par_required,
+        jwks=cmd.jwks,
+        jwks_uri=cmd.jwks_uri,
     )
     clients.add(client)
     return CreatedClient(client, secret)

@@ -24,6 +24,7 @@ from domain.provider.oauth import (
     OAuthClient,
     Rotation,
 )
+from domain.provider.pushed import PushedRequest
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,25 @@ class OAuthGrants(Protocol):
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         """Delete the user's grants, codes and consents, in bounded batches; idempotent."""
+        ...
+
+
+class PushedRequests(Protocol):
+    """Pushed authorization requests (RFC 9126), by the SHA-256 of their handle."""
+
+    def add(self, request: PushedRequest) -> None:
+        """Store a new pushed request."""
+        ...
+
+    def get(self, key: str) -> PushedRequest | None:
+        """The request kept under ``key``, or None."""
+        ...
+
+    def change(
+        self, key: str, change: Callable[[PushedRequest], PushedRequest]
+    ) -> PushedRequest | None:
+        """Apply the pure ``change`` to the request under compare-and-set and store what it
+        gives (what it raises leaves it as it was); None if there is no such request."""
         ...
 
 

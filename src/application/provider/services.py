@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from application.provider.api_resources import (
     AddResource,
@@ -23,6 +24,7 @@ from application.provider.claims import (
     OrgsOf,
     SignInAge,
 )
+from application.provider.client_keys import ClientKeys
 from application.provider.clients import (
     AdminClients,
     AdminCreateClient,
@@ -65,6 +67,13 @@ from application.provider.minting import (
     MintExchangedToken,
     MintIdToken,
     TokenIssued,
+)
+from application.provider.pushed import (
+    BringPushed,
+    Pushed,
+    PushRequest,
+    Resumable,
+    ResumePushed,
 )
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
@@ -124,3 +133,9 @@ class OAuthServices:
     admin_add_resource: Callable[[AdminAddResource], ApiResource]
     admin_remove_resource: Callable[[AdminRemoveResource], None]
     resource_catalogue: Callable[[], ResourceCatalogue]  # as this process read it lately
+    # Pushed authorization requests (RFC 9126): kept, spent on arrival, resumed by its browser
+    push_request: Callable[[PushRequest], Pushed]
+    bring_pushed: Callable[[BringPushed], Resumable]
+    resume_pushed: Callable[[ResumePushed], tuple[tuple[str, str], ...]]
+    # private_key_jwt (RFC 7523): a client's public keys, and where its assertions' jti are kept
+    client_keys: Callable[[ClientKeys], dict[str, Any]]

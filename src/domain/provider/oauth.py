@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
+from domain.provider.client_keys import PRIVATE_KEY_JWT, check_jwks, check_jwks_uri
 from domain.text import has_control, has_direction_control
 
 SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization")
@@ -212,6 +213,13 @@ class OAuthClient:
     # The API resources' scopes it may ask for, at their resources (``clients create
     # --resource-scope``; docs/decisions/0424-api-resources-and-their-scopes.md).
     resource_scopes: tuple[str, ...] = ()
+    # RFC 9126 §6: its authorization requests come only through /oauth/par
+    # (``require_pushed_authorization_requests``); one sent in the browser's URL is refused.
+    par_required: bool = False
+    # ``private_key_jwt`` (RFC 7523): a confidential client without a secret, whose signed
+    # assertions are checked with these public keys (a JWK Set's JSON), or those at jwks_uri.
+    jwks: str | None = None
+    jwks_uri: str | None = None
 
     @staticmethod
     def new(
@@ -230,6 +238,9 @@ class OAuthClient:
         org_id: str | None = None,
         pkce_required: bool = True,
         resource_scopes: tuple[str, ...] = (),
+        par_required: bool = False,
+        jwks: object = None,
+        jwks_uri: str | None = None,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -254,8 +265,19 @@ class OAuthClient:
         if len(resources) > MAX_RESOURCES:
             raise InvalidInput.field("resource", "At most 10 resources.", "invalid_resource")
         limited = tuple(dict.fromkeys(check_resource(uri) for uri in resources))
-        allowed = check_grants(grants, confidential=secret is not None)
-        if not pkce_required and secret is None:
+        if jwks is not None and jwks_uri is not None:
+            raise InvalidInput.field(
+                "jwks", "Either jwks or jwks_uri, not both.", "invalid_client_keys"
+            )
+        keys = check_jwks(jwks) if jwks is not None else None
+        keys_uri = check_jwks_uri(jwks_uri) if jwks_uri is not None else None
+        if secret is not None and (keys or keys_uri):
+            raise InvalidInput.field(
+                "jwks", "A client authenticates with a secret or with keys.", "invalid_client_keys"
+            )
+        confidential = secret is not None or bool(keys or keys_uri)
+        allowed = check_grants(grants, confidential=confidential)
+        if not pkce_required and not confidential:
             raise InvalidInput.field(
                 "pkce",
                 "PKCE is required of a public client: only a confidential one may go without.",
@@ -265,7 +287,7 @@ class OAuthClient:
             client_id=client_id,
             name=name,
             redirect_uris=uris,
-            confidential=secret is not None,
+            confidential=confidential,
             secret_hash=digest(secret) if secret is not None else None,
             scopes=check_scopes(scopes or SCOPES),
             created_at=now,
@@ -277,7 +299,22 @@ class OAuthClient:
             org_id=org_id,
             pkce_required=pkce_required,
             resource_scopes=resource_scopes,
+            par_required=par_required,
+            jwks=keys,
+            jwks_uri=keys_uri,
         )
+
+    @property
+    def signs_assertions(self) -> bool:
+        """Whether it authenticates with ``private_key_jwt`` rather than a secret."""
+        return self.jwks is not None or self.jwks_uri is not None
+
+    @property
+    def auth_method(self) -> str:
+        """How it authenticates (RFC 7591's ``token_endpoint_auth_method``)."""
+        if self.signs_assertions:
+            return PRIVATE_KEY_JWT
+        return "client_secret_basic" if self.confidential else "none"
 
     def binds_refresh_tokens(self) -> bool:
         """RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a

@@ -19,6 +19,7 @@ class ProviderSettings(SettingsGroup):
     oidc_rsa_private_key: SecretStr | None = None
     oauth_dynamic_registration: bool = False
     oauth_dpop_nonce: bool = False  # every DPoP proof carries the server's nonce (RFC 9449 §8)
+    oauth_require_par: bool = False  # every authorization request is pushed first (RFC 9126)
     oauth_access_token_ttl: int = Field(600, ge=60, le=3600)
     oauth_refresh_token_ttl: int = Field(30 * 86_400, ge=300)
     oauth_client_cache_ttl: float = Field(5.0, ge=0, le=60)

@@ -31,6 +31,9 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
         "resource_scopes": list(client.resource_scopes),
+        "require_pushed_authorization_requests": client.par_required,
+        "token_endpoint_auth_method": client.auth_method,
+        **({"jwks_uri": client.jwks_uri} if client.jwks_uri else {}),
         "created_at": client.created_at.isoformat(),
     }
 
@@ -77,6 +80,23 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     multiple=True,
     help="A registered API resource's scope it may ask for, at that resource ('resources add').",
 )
+@click.option(
+    "--require-par",
+    "require_par",
+    is_flag=True,
+    help="Its authorization requests must be pushed to /oauth/par first (RFC 9126): one "
+    "sent in the browser's URL is refused.",
+)
+@click.option(
+    "--jwks",
+    help="Its public keys, a JWK Set as JSON: it authenticates with private_key_jwt "
+    "(RFC 7523) instead of a secret, and gets none.",
+)
+@click.option(
+    "--jwks-uri",
+    "jwks_uri",
+    help="Where it publishes its public keys (https), for private_key_jwt instead of --jwks.",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -89,6 +109,9 @@ def create_client(  # click passes each option by its name
     dpop_required: bool,
     pkce: str,
     resource_scopes: tuple[str, ...],
+    require_par: bool,
+    jwks: str | None,
+    jwks_uri: str | None,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -104,6 +127,9 @@ def create_client(  # click passes each option by its name
                 dpop_bound_access_tokens=dpop_required,
                 pkce_required=pkce == "required",
                 resource_scopes=resource_scopes,
+                par_required=require_par,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
             )
         )
     except DomainError as exc:

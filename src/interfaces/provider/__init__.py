@@ -24,7 +24,7 @@ __all__ = ["PUBLIC_ENDPOINTS", "ProviderConfig", "ProviderLimits", "install"]
 # CORS from any origin, never with credentials (docs/security.md, "CORS"). Not the
 # authorization endpoint, the consent page or logout: the browser goes there itself.
 PUBLIC_ENDPOINTS: dict[str, tuple[str, ...]] = {  # path pattern: its methods
-    r"^/oauth/(token|revoke)$": ("POST",),
+    r"^/oauth/(token|revoke|par)$": ("POST",),
     r"^/oauth/userinfo$": ("GET", "POST"),
     r"^/\.well-known/(openid-configuration|oauth-authorization-server|jwks\.json)$": ("GET",),
 }
@@ -60,6 +60,7 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
         name="provider",
         limits={
             ("POST", "/oauth/token"): config.limits.token,
+            ("POST", "/oauth/par"): config.limits.token,
             ("POST", "/oauth/device_authorization"): config.limits.token,
             ("POST", "/oauth/introspect"): config.limits.introspect,
             ("POST", "/oauth/register"): config.limits.register,

@@ -15,9 +15,11 @@ from flask_babel import get_locale, lazy_gettext
 from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
+from application.provider.pushed import BringPushed, ResumePushed
 from application.signin.sessions import Logout
 from domain.provider.claims_request import parse_claims
 from domain.provider.oauth import scope_list, session_sid
+from domain.provider.pushed import REQUEST_URI_PREFIX, PushedRequestRefused, unchanged
 from interfaces.provider.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser, serve_as_pages
@@ -107,20 +109,79 @@ def authorize_posted() -> Response:
     is not seen on the POST: it is answered 303 with the same request as a GET, a top-level
     navigation that carries it. The POST itself changes nothing, so it needs no CSRF token
     (docs/decisions/0408-authorization-requests-by-post.md)."""
+    if _brings_pushed():
+        return _arrival()
     params = request.args.to_dict(flat=False)
     for name, values in request.form.to_dict(flat=False).items():
         params.setdefault(name, []).extend(values)
     return see_other("/oauth/authorize?" + urlencode(params, doseq=True))
 
 
+# The parameter that resumes a pushed request in the browser that brought it
+# (application/provider/pushed.py, ``Resumable.resume``)
+RESUME = "pushed"
+
+
+def _brings_pushed() -> bool:
+    """A ``request_uri`` of ``/oauth/par``'s: any other (a request object's, OpenID Connect
+    Core §6) is ``request_uri_not_supported``, back to the client."""
+    return request.values.get("request_uri", "").startswith(REQUEST_URI_PREFIX)
+
+
+def _arrival() -> Response:
+    """A pushed request's ``request_uri`` (RFC 9126 §4), by GET or POST: spent now, and
+    answered 303 with the request as pushed, which this browser alone can resume through
+    sign-in and consent (docs/decisions/0420-a-pushed-request-is-spent-on-arrival.md)."""
+    resumable = services().oauth.bring_pushed(
+        BringPushed(request.values.get("client_id", ""), request.values["request_uri"])
+    )
+    query = [*resumable.params, (RESUME, resumable.resume)]
+    return see_other("/oauth/authorize?" + urlencode(query))
+
+
+def _pushed() -> bool:
+    """Whether this request resumes a pushed one, as it was pushed (only what a new sign-in
+    answers may be gone); ``PushedRequestRefused`` if it is not this browser's, has expired
+    or was changed."""
+    resume = request.args.get(RESUME)
+    if resume is None:
+        return False
+    client_id = request.args.get("client_id", "")
+    params = services().oauth.resume_pushed(ResumePushed(client_id, resume))
+    seen = [(name, value) for name, value in request.args.items(multi=True) if name != RESUME]
+    if not unchanged(params, seen):
+        raise PushedRequestRefused("The authorization request is not the one pushed.")
+    return True
+
+
+def _consent_grant(subject: Subject | None) -> Any:
+    """Authlib's grant of the authorization request, and the check of a pushed one: a client
+    that must push its requests (its own ``require_pushed_authorization_requests``, or
+    ``OAUTH_REQUIRE_PAR``) is refused one in the URL, back to it (RFC 9126 §6)."""
+    from authlib.oauth2.rfc6749.errors import InvalidRequestError  # noqa: PLC0415 - see above
+
+    pushed = _pushed()
+    found = server()
+    grant = found.get_consent_grant(end_user=subject)
+    if not pushed and (found.config.require_par or grant.client.client.par_required):
+        raise InvalidRequestError(
+            "This client's authorization requests must be pushed to /oauth/par first.",
+            redirect_uri=grant.redirect_uri,
+            state=request.args.get("state"),
+        )
+    return grant
+
+
 @bp.get("/oauth/authorize")
 def authorize() -> Response:
     from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
 
+    if _brings_pushed():
+        return _arrival()
     actor = browser.signed_in()
     subject = _subject(actor)
     try:
-        grant = server().get_consent_grant(end_user=subject)
+        grant = _consent_grant(subject)
     except OAuth2Error as error:
         return _refusal(error)
     if subject is None or actor is None:
@@ -234,7 +295,7 @@ def consent() -> Response:
         back = "/oauth/authorize?" + urlencode(request.args.to_dict(flat=False), doseq=True)
         return see_other("/sign-in?" + urlencode({"next": back}))
     try:
-        grant = server().get_consent_grant(end_user=subject)
+        grant = _consent_grant(subject)
     except OAuth2Error as error:
         return _refusal(error)
     decision = request.form.get("decision")

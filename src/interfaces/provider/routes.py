@@ -103,6 +103,13 @@ def token() -> Response:
     return _no_store(pending if pending is not None else provider.create_token_response())
 
 
+@bp.post("/oauth/par")
+def pushed_authorization_request() -> Response:
+    from interfaces.provider.server.pushed import push  # noqa: PLC0415 - Authlib
+
+    return _no_store(push(server()))
+
+
 @bp.post("/oauth/device_authorization")
 def device_authorization() -> Response:
     return _no_store(server().create_endpoint_response("device_authorization"))

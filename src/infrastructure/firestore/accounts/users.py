@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
@@ -114,7 +114,9 @@ def _conflict(collection: str) -> Conflict:
     return Conflict(f"This {field} is already registered.", code=code, field=field)
 
 
-Claims = list[tuple[str, firestore.DocumentReference]]
+# A string: firestore.DocumentReference is the client library's, loaded on first use
+# (docs/decisions/0432-the-cloud-sdk-on-first-use.md), not when this module is.
+Claims: TypeAlias = "list[tuple[str, firestore.DocumentReference]]"
 
 
 def claims_of(client: firestore.Client, user: User) -> Claims:

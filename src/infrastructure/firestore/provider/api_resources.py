@@ -8,9 +8,6 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
-from google.cloud import firestore
-
 from domain.errors import Conflict
 from domain.provider.api_resources import (
     MAX_API_RESOURCES,
@@ -20,6 +17,7 @@ from domain.provider.api_resources import (
 )
 from infrastructure.firestore.client import BOUNDED, delete_if_exists, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import exceptions, firestore
 
 API_RESOURCES = "api_resources"
 
@@ -44,7 +42,7 @@ class FirestoreApiResources:
     def add(self, resource: ApiResource) -> None:
         try:
             self._resources.document(resource.key).create(resource_to_doc(resource), **BOUNDED)
-        except AlreadyExists:
+        except exceptions.AlreadyExists:
             raise Conflict(
                 "An API resource with this URI is registered.", code="resource_exists", field="uri"
             ) from None

@@ -78,6 +78,9 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "org_id": client.org_id,
         "pkce_required": client.pkce_required,
         **({"resource_scopes": list(client.resource_scopes)} if client.resource_scopes else {}),
+        "par_required": client.par_required,
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
     }
 
 
@@ -98,6 +101,9 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         org_id=data.get("org_id"),
         pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
         resource_scopes=tuple(data.get("resource_scopes", ())),
+        par_required=data.get("par_required", False),
+        jwks=data.get("jwks"),
+        jwks_uri=data.get("jwks_uri"),
     )
 
 

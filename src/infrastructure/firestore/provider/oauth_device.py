@@ -58,7 +58,8 @@ def device_from_doc(key: str, data: dict[str, Any]) -> DeviceAuthorization:
     )
 
 
-def _key(value: str) -> bool:
+def sha256_key(value: str) -> bool:
+    """Whether ``value`` is a SHA-256 in hex, as the keys of these documents are."""
     return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
 
 
@@ -76,7 +77,7 @@ class FirestoreDeviceAuthorizations:
         return True
 
     def get(self, key: str) -> DeviceAuthorization | None:
-        if not _key(key):
+        if not sha256_key(key):
             return None
         data = read_document(self._client, self._requests.document(key))
         return device_from_doc(key, data) if data is not None else None
@@ -87,7 +88,7 @@ class FirestoreDeviceAuthorizations:
     def decide(
         self, key: str, decide: Callable[[DeviceAuthorization], Decision]
     ) -> Decision | None:
-        if not _key(key):
+        if not sha256_key(key):
             return None
 
         def attempt() -> Decision | None:
@@ -104,10 +105,8 @@ class FirestoreDeviceAuthorizations:
         return until_unchanged(attempt)
 
     def slow_down(self, key: str, interval: int) -> None:
-        if _key(key):
-            with suppress(
-                exceptions.NotFound
-            ):  # removed meanwhile: its next poll is refused anyway
+        if sha256_key(key):
+            with suppress(exceptions.NotFound):  # removed meanwhile: its next poll is refused
                 self._requests.document(key).update({"interval": interval}, **BOUNDED)
 
     def spend(

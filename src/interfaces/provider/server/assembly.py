@@ -23,7 +23,9 @@ from flask import Flask, Request, Response, request
 
 from application.provider.clients import FindClient
 from application.provider.minting import TokenIssued
+from domain.provider.client_keys import PRIVATE_KEY_JWT
 from domain.provider.oauth import SCOPES
+from interfaces.provider.server.assertions import PrivateKeyJwt
 from interfaces.provider.server.config import OAuthConfig
 from interfaces.provider.server.device import DeviceAuthorization, DeviceGrant
 from interfaces.provider.server.endpoints import (
@@ -154,6 +156,7 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.config = config
     server.init_app(app, query_client=_query_client, save_token=save_token)
     server.register_token_generator("default", access_token)
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJwt(config.issuer))
     server.scopes_supported = list(SCOPES)
     grants = token_grants()
     for grant, extensions in grants:

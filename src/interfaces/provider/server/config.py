@@ -11,10 +11,13 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
 from domain.accounts.users import LOCALES
+from domain.provider.client_keys import ASSERTION_ALGORITHMS, PRIVATE_KEY_JWT
 from domain.provider.oauth import SCOPES
 
 PUBLIC_AUTH = ("none",)
-CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
+SECRET_AUTH = ("client_secret_basic", "client_secret_post")
+# a confidential client authenticates with its secret, or with an assertion signed by its key
+CONFIDENTIAL_AUTH = (*SECRET_AUTH, PRIVATE_KEY_JWT)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class OAuthConfig:
     forbidden_audiences: tuple[str, ...] = ()  # firegate's own API's audience
     dpop: DpopProofs | None = None  # checks DPoP proofs (RFC 9449); None: DPoP is not offered
     dpop_nonce: bool = False  # every DPoP proof must carry the server's nonce (OAUTH_DPOP_NONCE)
+    require_par: bool = (
+        False  # every client's authorization requests are pushed (OAUTH_REQUIRE_PAR)
+    )
 
     @property
     def public_jwks(self) -> list[dict[str, Any]]:
@@ -59,6 +65,8 @@ def metadata(
         "introspection_endpoint": f"{base}/oauth/introspect",
         "end_session_endpoint": f"{base}/oauth/logout",
         "device_authorization_endpoint": f"{base}/oauth/device_authorization",
+        "pushed_authorization_request_endpoint": f"{base}/oauth/par",
+        "require_pushed_authorization_requests": config.require_par,
         "scopes_supported": [*SCOPES, *resource_scopes],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -68,6 +76,10 @@ def metadata(
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, *PUBLIC_AUTH],
         "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH),
+        # private_key_jwt's algorithms, at each endpoint that takes it (RFC 8414 §2)
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": [

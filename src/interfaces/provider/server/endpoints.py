@@ -199,6 +199,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         bound = oauth_request.payload.data.get("dpop_bound_access_tokens", False)
         if not isinstance(bound, bool):  # RFC 9449 §5.2: a boolean
             raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
+        pushed = oauth_request.payload.data.get("require_pushed_authorization_requests", False)
+        if not isinstance(pushed, bool):  # RFC 9126 §6: a boolean
+            raise InvalidClientMetadataError(
+                "require_pushed_authorization_requests must be true or false."
+            )
         unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
         if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
             raise InvalidClientMetadataError(
@@ -217,6 +222,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                     dynamic=True,
                     client_id=client_info["client_id"],
                     dpop_bound_access_tokens=bound,
+                    par_required=pushed,
                 )
             )
         except DomainError as exc:
@@ -228,7 +234,10 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_registration_info(
         self, client: Client, oauth_request: Any
     ) -> dict[str, Any]:
-        return {"dpop_bound_access_tokens": client.client.dpop_bound_access_tokens}
+        return {
+            "dpop_bound_access_tokens": client.client.dpop_bound_access_tokens,
+            "require_pushed_authorization_requests": client.client.par_required,
+        }
 
     def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
         info: dict[str, Any] = super().generate_client_info(oauth_request)

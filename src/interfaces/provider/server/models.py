@@ -23,9 +23,10 @@ from application.provider.ports import GrantRead
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.orgs.active import ActiveOrg
+from domain.provider.client_keys import PRIVATE_KEY_JWT
 from domain.provider.dpop import Proof
 from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
-from interfaces.provider.server.config import CONFIDENTIAL_AUTH, PUBLIC_AUTH
+from interfaces.provider.server.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services
 
 
@@ -66,7 +67,9 @@ class Client(ClientMixin):  # type: ignore[misc]
         return self.client.secret_matches(client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method in (CONFIDENTIAL_AUTH if self.client.confidential else PUBLIC_AUTH)
+        if self.client.signs_assertions:  # its keys, never a secret it does not have
+            return method == PRIVATE_KEY_JWT
+        return method in (SECRET_AUTH if self.client.confidential else PUBLIC_AUTH)
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"

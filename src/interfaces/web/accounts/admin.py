@@ -130,6 +130,7 @@ def create_client(actor: Actor) -> Response:
         tuple(request.form.getlist("scope")),
         resources=tuple(line.strip() for line in resources if line.strip()),
         resource_scopes=tuple(request.form.getlist("resource_scope")),
+        par_required=request.form.get("require_par") == "true",
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(

@@ -53,6 +53,9 @@ def create_client(actor: Actor, org: str) -> Response:
         dpop_bound_access_tokens=body.dpop_bound_access_tokens,
         pkce_required=body.pkce == "required",
         resource_scopes=tuple(body.resource_scopes),
+        par_required=body.require_pushed_authorization_requests,
+        jwks=body.jwks,
+        jwks_uri=body.jwks_uri,
     )
     created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()

@@ -4,7 +4,7 @@ tokens of an org"): the fields of ``clients create``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,6 +71,18 @@ class OrgClientCreate(Strict):
         examples=[["tasks:read"]],
         description="registered API resources' scopes it may ask for, at their resources",
     )
+    require_pushed_authorization_requests: bool = Field(
+        default=False,
+        description="its authorization requests must be pushed to /oauth/par first (RFC 9126)",
+    )
+    jwks: dict[str, Any] | None = Field(
+        default=None,
+        description="its public keys (a JWK Set): it authenticates with private_key_jwt "
+        "(RFC 7523) and gets no secret",
+    )
+    jwks_uri: Uri | None = Field(
+        default=None, description="where it publishes its public keys, instead of jwks"
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -86,6 +98,11 @@ class OrgClientOut(BaseModel):
     dpop_bound_access_tokens: bool
     pkce: Literal["required", "optional"]
     resource_scopes: list[str]
+    require_pushed_authorization_requests: bool
+    token_endpoint_auth_method: str = Field(
+        description="none, client_secret_basic (or _post), or private_key_jwt"
+    )
+    jwks_uri: str | None
     created_at: datetime
 
     @staticmethod
@@ -103,6 +120,9 @@ class OrgClientOut(BaseModel):
             dpop_bound_access_tokens=client.dpop_bound_access_tokens,
             pkce="required" if client.pkce_required else "optional",
             resource_scopes=list(client.resource_scopes),
+            require_pushed_authorization_requests=client.par_required,
+            token_endpoint_auth_method=client.auth_method,
+            jwks_uri=client.jwks_uri,
             created_at=client.created_at,
         )
 

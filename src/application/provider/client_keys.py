@@ -1,0 +1,104 @@
+"""The public keys a ``private_key_jwt`` client's assertions are checked with: its own
+``jwks``, or those at its ``jwks_uri``, fetched as a webhook is sent (a public address only,
+pinned, within the webhooks' deadline, at most 64 KB) and kept briefly by each process
+(docs/reference/oauth.md, "Client authentication with a signed assertion")."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from application.events.webhooks.delivery import public_address_of
+from application.events.webhooks.ports import (
+    DocumentGetter,
+    DocumentTooLarge,
+    HostResolver,
+    WebhookUnreachable,
+)
+from domain.errors import DomainError, Unauthenticated
+from domain.provider.client_keys import check_jwks, keys_of
+from domain.provider.oauth import OAuthClient
+
+JWKS_MAX_BYTES = 64 * 1024
+
+
+class KeysUnavailable(Unauthenticated):
+    """The client's keys could not be had: it cannot be authenticated now."""
+
+    code = "client_keys_unavailable"
+
+
+@dataclass(frozen=True)
+class KeyDownloads:
+    getter: DocumentGetter
+    resolver: HostResolver
+    local: bool  # the local profile: a jwks_uri on this machine may be fetched
+
+
+class KeptKeys:
+    """The JWK Sets each process fetched, reused for ``ttl`` seconds: every assertion of a
+    client would fetch them otherwise. A client's new key is seen within ``ttl``."""
+
+    MAX_KEPT = 256
+
+    def __init__(self, ttl: float = 60.0, monotonic: Callable[[], float] = time.monotonic):
+        self._ttl, self._monotonic = ttl, monotonic
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()
+
+    def get(self, uri: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._kept.get(uri)
+        if found is None or self._monotonic() - found[1] >= self._ttl:
+            return None
+        return found[0]
+
+    def keep(self, uri: str, keys: dict[str, Any]) -> None:
+        with self._lock:
+            self._kept.pop(uri, None)
+            while len(self._kept) >= self.MAX_KEPT:
+                self._kept.popitem(last=False)
+            self._kept[uri] = (keys, self._monotonic())
+
+
+@dataclass(frozen=True)
+class ClientKeys:
+    client: OAuthClient
+
+
+def client_keys(cmd: ClientKeys, *, downloads: KeyDownloads, kept: KeptKeys) -> dict[str, Any]:
+    """The client's JWK Set; ``KeysUnavailable`` when it has none, or its jwks_uri cannot be
+    fetched under the rules or gives no JWK Set of public keys."""
+    client = cmd.client
+    if client.jwks is not None:
+        return keys_of(client.jwks)
+    uri = client.jwks_uri
+    if uri is None:
+        raise KeysUnavailable("The client has no keys to check an assertion with.")
+    found = kept.get(uri)
+    if found is None:
+        found = _fetched(uri, downloads)
+        kept.keep(uri, found)
+    return found
+
+
+def _fetched(uri: str, downloads: KeyDownloads) -> dict[str, Any]:
+    address = None
+    if not downloads.local:
+        address, refused = public_address_of(uri, downloads.resolver)
+        if refused is not None:
+            raise KeysUnavailable("The client's jwks_uri is not at a public address.")
+    try:
+        body = downloads.getter.get(uri, address, JWKS_MAX_BYTES)
+        return keys_of(check_jwks(json.loads(body.decode("utf-8"))))
+    except DocumentTooLarge:
+        raise KeysUnavailable("The client's jwks_uri answered more than 64 KB.") from None
+    except WebhookUnreachable:
+        raise KeysUnavailable("The client's jwks_uri did not answer.") from None
+    except (ValueError, DomainError):
+        raise KeysUnavailable("The client's jwks_uri gave no JWK Set of public keys.") from None

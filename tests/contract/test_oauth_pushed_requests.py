@@ -1,0 +1,98 @@
+"""The PushedRequests port, run against the fake and against Firestore: a pushed request kept
+under its handle's hash, spent once on arrival (of thirty parallel arrivals one), resumed
+with its ticket (docs/reference/oauth.md, "Pushed authorization requests")."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from application.provider.ports import PushedRequests
+from application.provider.pushed import (
+    BringPushed,
+    PushRequest,
+    Resumable,
+    ResumePushed,
+    bring_pushed,
+    push_request,
+    resume_pushed,
+)
+from domain.provider.pushed import PushedRequest, PushedRequestRefused
+from tests.fakes.kernel import FakeClock
+from tests.fakes.provider import FakePushedRequests
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+PARAMS = (
+    ("response_type", "code"),
+    ("scope", "openid email"),
+    ("state", "a b&c=d"),
+    ("claims", '{"id_token": {"email": null}}'),
+    ("prompt", ""),
+    ("client_id", "c1"),
+)
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def pushed(request: pytest.FixtureRequest) -> PushedRequests:
+    if request.param == "fake":
+        return FakePushedRequests()
+    from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
+
+    client: Any = request.getfixturevalue("firestore")
+    return FirestorePushedRequests(client)
+
+
+def test_a_pushed_request_is_kept_as_it_was_pushed(pushed: PushedRequests) -> None:
+    request, _ = PushedRequest.new("c1", PARAMS, NOW)
+    pushed.add(request)
+    assert pushed.get(request.key) == request
+    assert pushed.get("0" * 64) is None
+    assert pushed.get("not a key") is None
+
+
+def test_a_change_is_stored_and_a_refused_one_leaves_it(pushed: PushedRequests) -> None:
+    request, _ = PushedRequest.new("c1", PARAMS, NOW)
+    pushed.add(request)
+    spent = pushed.change(request.key, lambda found: found.arrive("c1", "t", NOW))
+    assert spent is not None and spent.spent
+    assert pushed.get(request.key) == spent
+    with pytest.raises(PushedRequestRefused):
+        pushed.change(request.key, lambda found: found.arrive("c1", "u", NOW))
+    assert pushed.get(request.key) == spent
+    assert pushed.change("0" * 64, lambda found: found) is None
+
+
+def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
+    clock = FakeClock(NOW)
+    uri = push_request(PushRequest("c1", PARAMS), pushed=pushed, clock=clock).request_uri
+
+    def arrive(_: int) -> Resumable | None:
+        try:
+            return bring_pushed(BringPushed("c1", uri), pushed=pushed, clock=clock)
+        except PushedRequestRefused:
+            return None
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(arrive, range(30)))
+    winners = [found for found in outcomes if found is not None]
+    assert len(winners) == 1
+    (winner,) = winners
+    assert winner.params == PARAMS
+    resumed = resume_pushed(ResumePushed("c1", winner.resume), pushed=pushed, clock=clock)
+    assert resumed == PARAMS
+    clock.advance(minutes=10, seconds=1)
+    with pytest.raises(PushedRequestRefused):
+        resume_pushed(ResumePushed("c1", winner.resume), pushed=pushed, clock=clock)
+
+
+def test_it_expires_sixty_seconds_after_the_push(pushed: PushedRequests) -> None:
+    clock = FakeClock(NOW)
+    uri = push_request(PushRequest("c1", PARAMS), pushed=pushed, clock=clock).request_uri
+    clock.advance(seconds=60)
+    with pytest.raises(PushedRequestRefused, match="expired"):
+        bring_pushed(BringPushed("c1", uri), pushed=pushed, clock=clock)
+    assert NOW + timedelta(seconds=60) == clock.now()
