@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from application.events.security_events import SessionEnds
+from application.events.webhooks.ports import DeliveryChannel, WebhookPolicy
 from application.orgs.ports import OrgRepository
 from application.provider.apps import list_apps, revoke_app
 from application.provider.claims import (
@@ -57,6 +59,7 @@ from application.provider.grants import (
     spend_code,
     spend_proof,
 )
+from application.provider.logout import BackchannelLogout, LogoutChannel
 from application.provider.minting import (
     count_issued,
     mint_access_token,
@@ -77,6 +80,7 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.lazy import LazyProviderTokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
+from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -156,6 +160,30 @@ def client_cache(own: ProviderAdapters, settings: Settings) -> ClientCache:
     """The clients as each process reuses them once read; one per process, so that a
     deletion through any use case (an org's purge too) drops the copy at once."""
     return ClientCache(own.oauth_clients, oauth_policy(settings).client_cache_ttl)
+
+
+def back_channel_logout(
+    own: ProviderAdapters,
+    settings: Settings,
+    *,
+    webhooks: WebhookPolicy,
+    platform: Platform,
+    clients: ClientCache,
+) -> tuple[SessionEnds | None, dict[str, DeliveryChannel]]:
+    """What the audit log hands every session's end to, and the webhook deliveries' channel
+    that sends the logout tokens it queues; neither when the provider is off."""
+    keys = own.provider_tokens
+    if keys is None:
+        return None, {}
+    policy = oauth_policy(settings)
+    ends = BackchannelLogout(
+        own.oauth_grants,
+        clients,
+        platform.clock,
+        lease=webhooks.lease,
+        window=policy.refresh_ttl,
+    )
+    return ends, {BACKCHANNEL_LOGOUT: LogoutChannel(clients, keys, platform.clock, policy)}
 
 
 def bind_oauth(

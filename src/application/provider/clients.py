@@ -34,6 +34,8 @@ class CreateClient:
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
     pkce_required: bool = True  # False: a confidential client that may go without PKCE
+    backchannel_logout_uri: str | None = None  # Back-Channel Logout 1.0 §2.2
+    backchannel_logout_session_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def create_client(cmd: CreateClient, *, clients: OAuthClients, clock: Clock) -> 
         dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
         org_id=cmd.org_id,
         pkce_required=cmd.pkce_required,
+        backchannel_logout_uri=cmd.backchannel_logout_uri,
+        backchannel_logout_session_required=cmd.backchannel_logout_session_required,
     )
     clients.add(client)
     return CreatedClient(client, secret)

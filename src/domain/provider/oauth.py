@@ -113,6 +113,32 @@ def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
     )
 
 
+def check_backchannel_logout_uri(uri: str) -> str:
+    """Back-Channel Logout 1.0 §2.2: an absolute http(s) URI, no fragment (a query is
+    allowed). Where it may point (https, a public address outside the local profile) is
+    checked when a token is sent, as for a webhook."""
+    problem = "An absolute http(s) URI without a fragment, user or password."
+    try:
+        parts = urlsplit(uri)
+        port_ok = parts.port != 0
+    except ValueError:
+        port_ok = False
+    if (
+        not port_ok
+        or len(uri) > MAX_URI_CHARS
+        or any(ch.isspace() for ch in uri)
+        or _disguised(uri)
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or "#" in uri
+    ):
+        raise InvalidInput.field(
+            "backchannel_logout_uri", problem, "invalid_backchannel_logout_uri"
+        )
+    return uri
+
+
 MAX_RESOURCES = 10
 
 
@@ -209,6 +235,11 @@ class OAuthClient:
     # one registered ``--pkce optional`` may go without, as RFC 9700 §2.1.1 allows one that
     # uses ``nonce`` (docs/decisions/0407-pkce-optional-for-confidential-clients.md).
     pkce_required: bool = True
+    # OpenID Connect Back-Channel Logout 1.0: where a logout token is posted when a session
+    # it holds a grant of ends, and whether each must name the session (``sid``)
+    # (docs/reference/oauth.md, "Back-channel logout").
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
 
     @staticmethod
     def new(
@@ -226,6 +257,8 @@ class OAuthClient:
         dpop_bound_access_tokens: bool = False,
         org_id: str | None = None,
         pkce_required: bool = True,
+        backchannel_logout_uri: str | None = None,
+        backchannel_logout_session_required: bool = False,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -272,6 +305,12 @@ class OAuthClient:
             dpop_bound_access_tokens=dpop_bound_access_tokens,
             org_id=org_id,
             pkce_required=pkce_required,
+            backchannel_logout_uri=(
+                check_backchannel_logout_uri(backchannel_logout_uri)
+                if backchannel_logout_uri
+                else None
+            ),
+            backchannel_logout_session_required=backchannel_logout_session_required,
         )
 
     def binds_refresh_tokens(self) -> bool:
@@ -430,6 +469,7 @@ class Grant:
     # The org its tokens act in (scope ``organization``), the membership read again at each
     org_id: str | None = None
     userinfo_claims: tuple[str, ...] = ()  # its code's ``claims`` request for userinfo
+    sid: str | None = None  # its code's browser session (``session_sid``): back-channel logout
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -444,6 +484,7 @@ class Grant:
             resource=code.resource,
             org_id=code.org_id,
             userinfo_claims=code.userinfo_claims,
+            sid=code.sid,
         )
 
     def live(self, token_version: int) -> bool:

@@ -27,6 +27,8 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "grants": list(client.grants),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -67,6 +69,17 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="Whether each authorization request needs PKCE (S256). 'optional' only for a "
     "confidential client (RFC 9700 §2.1.1), e.g. the OpenID conformance suite's.",
 )
+@click.option(
+    "--backchannel-logout-uri",
+    help="Where a logout token is posted when a session the app holds a grant of ends "
+    "(OpenID Connect Back-Channel Logout 1.0).",
+)
+@click.option(
+    "--backchannel-logout-session-required",
+    "session_required",
+    is_flag=True,
+    help="Each logout token names the session (sid).",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -78,6 +91,8 @@ def create_client(  # click passes each option by its name
     grants: tuple[str, ...],
     dpop_required: bool,
     pkce: str,
+    backchannel_logout_uri: str | None,
+    session_required: bool,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -92,6 +107,8 @@ def create_client(  # click passes each option by its name
                 grants=grants,
                 dpop_bound_access_tokens=dpop_required,
                 pkce_required=pkce == "required",
+                backchannel_logout_uri=backchannel_logout_uri,
+                backchannel_logout_session_required=session_required,
             )
         )
     except DomainError as exc:

@@ -79,6 +79,8 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "org_id": client.org_id,
         "pkce_required": client.pkce_required,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
     }
 
 
@@ -98,6 +100,8 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         dpop_bound_access_tokens=data.get("dpop_bound_access_tokens", False),
         org_id=data.get("org_id"),
         pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
+        backchannel_logout_uri=data.get("backchannel_logout_uri"),
+        backchannel_logout_session_required=data.get("backchannel_logout_session_required", False),
     )
 
 
@@ -164,6 +168,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "dpop_jkt": grant.dpop_jkt,
         **({"org_id": grant.org_id} if grant.org_id is not None else {}),
         **({"userinfo_claims": list(grant.userinfo_claims)} if grant.userinfo_claims else {}),
+        **({"sid": grant.sid} if grant.sid is not None else {}),
     }
 
 
@@ -183,6 +188,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         dpop_jkt=data.get("dpop_jkt"),
         org_id=data.get("org_id"),
         userinfo_claims=tuple(data.get("userinfo_claims", ())),
+        sid=data.get("sid"),
     )
 
 

@@ -198,6 +198,15 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         bound = oauth_request.payload.data.get("dpop_bound_access_tokens", False)
         if not isinstance(bound, bool):  # RFC 9449 §5.2: a boolean
             raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
+        data = oauth_request.payload.data
+        logout_uri = data.get("backchannel_logout_uri")
+        session_required = data.get("backchannel_logout_session_required", False)
+        if logout_uri is not None and not isinstance(logout_uri, str):
+            raise InvalidClientMetadataError("backchannel_logout_uri must be a string.")
+        if not isinstance(session_required, bool):  # Back-Channel Logout 1.0 §2.2
+            raise InvalidClientMetadataError(
+                "backchannel_logout_session_required must be true or false."
+            )
         unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
         if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
             raise InvalidClientMetadataError(
@@ -216,6 +225,8 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                     dynamic=True,
                     client_id=client_info["client_id"],
                     dpop_bound_access_tokens=bound,
+                    backchannel_logout_uri=logout_uri or None,
+                    backchannel_logout_session_required=session_required,
                 )
             )
         except DomainError as exc:
@@ -227,7 +238,18 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_registration_info(
         self, client: Client, oauth_request: Any
     ) -> dict[str, Any]:
-        return {"dpop_bound_access_tokens": client.client.dpop_bound_access_tokens}
+        registered = client.client
+        logout = (
+            {
+                "backchannel_logout_uri": registered.backchannel_logout_uri,
+                "backchannel_logout_session_required": (
+                    registered.backchannel_logout_session_required
+                ),
+            }
+            if registered.backchannel_logout_uri is not None
+            else {}
+        )
+        return {"dpop_bound_access_tokens": registered.dpop_bound_access_tokens, **logout}
 
     def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
         info: dict[str, Any] = super().generate_client_info(oauth_request)

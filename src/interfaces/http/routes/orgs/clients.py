@@ -52,6 +52,8 @@ def create_client(actor: Actor, org: str) -> Response:
         grants=tuple(body.grants),
         dpop_bound_access_tokens=body.dpop_bound_access_tokens,
         pkce_required=body.pkce == "required",
+        backchannel_logout_uri=body.backchannel_logout_uri,
+        backchannel_logout_session_required=body.backchannel_logout_session_required,
     )
     created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()

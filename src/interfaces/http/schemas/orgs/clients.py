@@ -61,6 +61,14 @@ class OrgClientCreate(Strict):
         description="PKCE on each authorization request; optional only for a confidential "
         "client (RFC 9700 §2.1.1)",
     )
+    backchannel_logout_uri: Uri | None = Field(
+        default=None,
+        description="where a logout token is posted when a session the app holds a grant of "
+        "ends (OpenID Connect Back-Channel Logout 1.0); http(s), no fragment",
+    )
+    backchannel_logout_session_required: bool = Field(
+        default=False, description="each logout token names the session (sid)"
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -75,6 +83,8 @@ class OrgClientOut(BaseModel):
     grants: list[str] = Field(description="the opt-in grants, as their URIs")
     dpop_bound_access_tokens: bool
     pkce: Literal["required", "optional"]
+    backchannel_logout_uri: str | None
+    backchannel_logout_session_required: bool
     created_at: datetime
 
     @staticmethod
@@ -91,6 +101,8 @@ class OrgClientOut(BaseModel):
             grants=list(client.grants),
             dpop_bound_access_tokens=client.dpop_bound_access_tokens,
             pkce="required" if client.pkce_required else "optional",
+            backchannel_logout_uri=client.backchannel_logout_uri,
+            backchannel_logout_session_required=client.backchannel_logout_session_required,
             created_at=client.created_at,
         )
 
