@@ -272,6 +272,20 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def is_post_logout_redirect_uri_legitimate(self, *args: Any) -> bool:
         return False  # only with an id_token_hint
 
+    def validate_request(self, oauth_request: Any) -> Any:
+        """Authlib's checks; and a ``post_logout_redirect_uri`` that is not registered for the
+        hint's client is refused (an error page, no sign-out), as an unregistered redirect
+        URI is at the authorization endpoint: the app sent something wrong, and signing out
+        without going back would leave it guessing
+        (docs/decisions/0417-an-unregistered-post-logout-uri-is-refused.md)."""
+        ending = super().validate_request(oauth_request)
+        asked = oauth_request.payload.data.get("post_logout_redirect_uri")
+        if asked and ending.id_token_claims is not None and ending.redirect_uri is None:
+            raise InvalidRequestError(
+                "The post_logout_redirect_uri is not registered for this client."
+            )
+        return ending
+
     def end_session(self, end_session_request: Any) -> None:
         pass  # the route ends the browser's session (it holds the cookies)
 
