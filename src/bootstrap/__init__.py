@@ -213,6 +213,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             orgs=adapters.orgs.orgs,
             clients=clients,
+            deliveries=evt.webhook_deliveries,
         ),
         orgs=orgs.bind_orgs(
             adapters.orgs,

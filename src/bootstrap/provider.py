@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from application.events.security_events import SessionEnds
-from application.events.webhooks.ports import DeliveryChannel, WebhookPolicy
+from application.events.webhooks.ports import DeliveryChannel, WebhookDeliveries, WebhookPolicy
 from application.orgs.ports import OrgRepository
 from application.provider.apps import list_apps, revoke_app
 from application.provider.claims import (
@@ -59,7 +59,7 @@ from application.provider.grants import (
     spend_code,
     spend_proof,
 )
-from application.provider.logout import BackchannelLogout, LogoutChannel
+from application.provider.logout import BackchannelLogout, LogoutChannel, list_client_logouts
 from application.provider.minting import (
     count_issued,
     mint_access_token,
@@ -196,9 +196,11 @@ def bind_oauth(
     platform: Platform,
     orgs: OrgRepository,
     clients: ClientCache,
+    deliveries: WebhookDeliveries,
 ) -> OAuthServices:
     """``orgs``: whose admins manage an org's own clients; ``clients``: this process's copies
-    of the clients (``client_cache``), shared with what else deletes them."""
+    of the clients (``client_cache``), shared with what else deletes them; ``deliveries``:
+    the webhook outbox, which holds the clients' logout tokens (back-channel logout)."""
     clock, audit, policy = platform.clock, platform.audit, oauth_policy(settings)
     grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
     devices, memory = own.device_authorizations, PollMemory()
@@ -221,6 +223,7 @@ def bind_oauth(
         admin_list_clients=partial(admin_list_clients, clients=clients),
         admin_create_client=partial(admin_create_client, clients=clients, clock=clock),
         admin_delete_client=partial(admin_delete_client, clients=clients),
+        admin_client_logouts=partial(list_client_logouts, clients=clients, deliveries=deliveries),
         client=partial(find_client, clients=clients),
         create_org_client=partial(create_org_client, orgs=orgs, clients=clients, clock=clock),
         org_clients=partial(list_org_clients, orgs=orgs, clients=clients),

@@ -5,6 +5,7 @@ claims."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +46,7 @@ from tests.fakes.events import (
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
 from tests.support.api import login, register
-from tests.support.oauth import OAuthWorld, claims
+from tests.support.oauth import REDIRECT, OAuthWorld, claims
 from tests.support.pages import PASSWORD, csrf
 from tests.support.settings import make_settings
 from tests.support.webhooks import Hooks
@@ -501,3 +502,69 @@ def test_outside_the_local_profile_a_token_goes_by_https_to_a_public_address(
     else:
         assert stopped is not None and stopped.status is DeliveryStatus.FAILED
         assert stopped.attempts[-1].error == "client_deleted"
+
+
+# -- /admin: the form, and each app's logout notices
+
+
+def admin_form(world: OAuthWorld) -> str:
+    world.app.test_cli_runner().invoke(args=["users", "set-role", "alice", "admin"])
+    return csrf(world.client, "/admin")
+
+
+def test_an_admin_registers_an_app_told_by_back_channel_logout_and_sees_its_notices(
+    world: OAuthWorld,
+) -> None:
+    form = {"csrf_token": admin_form(world), "name": "Told", "redirect_uris": REDIRECT}
+    form |= {"backchannel_logout_uri": HOOK, "backchannel_logout_session_required": "true"}
+    answer = world.client.post("/admin/clients", data={**form, "confidential": "true"})
+    assert answer.status_code == 201
+    assert HOOK in answer.get_data(as_text=True)
+    (made,) = world.services.oauth.list_clients()
+    assert made.backchannel_logout_uri == HOOK and made.backchannel_logout_session_required
+    path = f"/admin/clients/{made.client_id}/logouts"
+    assert f'href="{path}"' in world.client.get("/admin").get_data(as_text=True)
+    empty = world.client.get(path).get_data(as_text=True)
+    assert "No session of this app's users has ended yet." in empty
+    # a token sent, then one refused: both listed with their attempts
+    secret = re.search(
+        r'id="client_secret" type="text" readonly value="([^"]+)"', answer.get_data(as_text=True)
+    )
+    assert secret is not None
+    app = {"client_id": made.client_id, "client_secret": secret.group(1)}
+    world.tokens(app)
+    sender(world).answers = [200, 503]
+    assert api_logout_all(world) == 204
+    world.deliver()
+    world.client = signed_in_browser(world)  # signed out everywhere: in again
+    world.tokens(app)
+    assert api_logout_all(world) == 204
+    world.deliver()
+    world.client = signed_in_browser(world)
+    listed = world.client.get(path).get_data(as_text=True)
+    # the second end tells both sessions' grants (the app requires sid): three in all
+    assert listed.count("<code>msg_") == 3
+    assert "Delivered" in listed and "Waiting to be sent" in listed and ": 503" in listed
+    spanish = world.client.get(path, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Avisos de cierre de sesión a Told" in spanish and "Entregado" in spanish
+
+
+def test_a_bad_logout_uri_is_shown_beside_its_field(world: OAuthWorld) -> None:
+    form = {"csrf_token": admin_form(world), "name": "Told", "redirect_uris": REDIRECT}
+    answer = world.client.post(
+        "/admin/clients", data={**form, "backchannel_logout_uri": "ftp://x.example/"}
+    )
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert 'id="client-backchannel_logout_uri-error" role="alert"' in html
+    assert 'value="ftp://x.example/"' in html
+    assert not world.services.oauth.list_clients()
+
+
+def test_the_logout_notices_page_is_for_admins_of_a_client_that_exists(world: OAuthWorld) -> None:
+    made = rp(world)
+    path = f"/admin/clients/{made['client_id']}/logouts"
+    assert world.client.get(path).status_code == 403  # alice is no admin yet
+    admin_form(world)
+    assert world.client.get(path).status_code == 200
+    assert world.client.get("/admin/clients/nope/logouts").status_code == 404

@@ -7,15 +7,21 @@ docs/decisions/0416-back-channel-logout-through-the-outbox.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from application.events.webhooks.ports import Target
+from application.accounts.admin import require_admin
+from application.accounts.authentication import Actor
+from application.events.webhooks.admin import delivery_page
+from application.events.webhooks.ports import Target, WebhookDeliveries
+from application.pagination import Page
 from application.ports import Audit, AuditEvent, Clock
 from application.provider.ports import OAuthClients, OAuthGrants, OAuthPolicy, ProviderTokens
+from domain.errors import NotFound
 from domain.events.webhooks import Delivery, new_message_id
 from domain.provider.logout import BACKCHANNEL_LOGOUT, LogoutNotice, SessionEnd, logout_claims
-from domain.provider.oauth import session_sid
+from domain.provider.oauth import OAuthClient, session_sid
 
 MAX_GRANTS_READ = 200  # of one account, newest first: the clients of an end
 
@@ -126,3 +132,25 @@ class LogoutChannel:
         )
         token = self._keys.sign_logout_token(claims)
         return Target(client.backchannel_logout_uri, urlencode({"logout_token": token}), FORM)
+
+
+@dataclass(frozen=True)
+class ClientLogouts:
+    """An admin's look at the logout tokens sent to one client (/admin)."""
+
+    actor: Actor
+    client_id: str
+    limit: int
+    cursor: str | None = None
+
+
+def list_client_logouts(
+    cmd: ClientLogouts, *, clients: OAuthClients, deliveries: WebhookDeliveries
+) -> tuple[OAuthClient, Page[Delivery]]:
+    """The client and a page of its logout tokens' deliveries, newest first: the delivery
+    log the webhooks have, per client."""
+    require_admin(cmd.actor)
+    client = clients.get(cmd.client_id)
+    if client is None:
+        raise NotFound("No such client.", code="client_not_found")
+    return client, delivery_page(client.client_id, cmd.limit, cmd.cursor, deliveries=deliveries)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.pagination import Page
 from application.provider.apps import AppAccess, ListApps, RevokeApp
 from application.provider.claims import (
     AuthTime,
@@ -52,6 +53,7 @@ from application.provider.grants import (
     SpendCode,
     SpendProof,
 )
+from application.provider.logout import ClientLogouts
 from application.provider.minting import (
     MintAccessToken,
     Minted,
@@ -61,6 +63,7 @@ from application.provider.minting import (
 )
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
+from domain.events.webhooks import Delivery
 from domain.orgs.active import ActiveOrg
 from domain.provider.oauth import AuthorizationCode, OAuthClient
 
@@ -73,6 +76,7 @@ class OAuthServices:
     admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
     admin_create_client: Callable[[AdminCreateClient], CreatedClient]
     admin_delete_client: Callable[[AdminDeleteClient], None]
+    admin_client_logouts: Callable[[ClientLogouts], tuple[OAuthClient, Page[Delivery]]]
     client: Callable[[FindClient], OAuthClient | None]
     # An org's own clients, for its admins (docs/reference/orgs.md, "Apps and tokens of an org")
     create_org_client: Callable[[CreateOrgClient], CreatedClient]
