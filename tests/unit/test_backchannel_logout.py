@@ -215,6 +215,24 @@ def test_ending_the_other_sessions_tells_the_clients_of_those_only(world: OAuthW
     assert found["sid"] == other_sid
 
 
+def test_ending_one_session_from_the_list_tells_the_clients_of_that_one(
+    world: OAuthWorld,
+) -> None:
+    client = rp(world)
+    world.rp_tokens(client)  # a grant of the browser's session, which stays
+    other = signed_in_browser(world)
+    kept, world.client = world.client, other
+    other_sid = claims(world, world.rp_tokens(client)["id_token"])["sid"]
+    world.client = kept
+    token = api_login(world)
+    listed = world.client.get("/auth/sessions", headers=bearer(token)).get_json()["items"]
+    ended = next(s["id"] for s in listed if session_sid(s["id"]) == other_sid)
+    answer = world.client.delete(f"/auth/sessions/{ended}", headers=bearer(token))
+    assert answer.status_code == 204
+    ((_, _, found),) = logout_tokens(world)
+    assert found["sid"] == other_sid
+
+
 def test_the_sign_out_page_tells_the_clients_of_its_session(world: OAuthWorld) -> None:
     sid = claims(world, world.rp_tokens(rp(world))["id_token"])["sid"]
     answer = world.client.post("/sign-out", data={"csrf_token": csrf(world.client, "/account")})
@@ -265,6 +283,10 @@ def event(kind: Audit, **fields: Any) -> AuditEvent:
         (
             event(Audit.LOGOUT, session_id="s1", reason="this_session"),
             SessionEnd("u1", only_sid=session_sid("s1")),
+        ),
+        (
+            event(Audit.LOGOUT, session_id="s2", reason="one_session"),
+            SessionEnd("u1", only_sid=session_sid("s2")),
         ),
         (event(Audit.LOGOUT, session_id="s1", reason="all_sessions"), SessionEnd("u1")),
         (event(Audit.LOGOUT, reason="all_sessions", actor_id="admin"), SessionEnd("u1")),

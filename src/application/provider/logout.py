@@ -40,8 +40,9 @@ DISABLED = ("disabled", "False", "True")  # a ROLE_CHANGE's change that disables
 
 
 def _how(event: AuditEvent) -> str | None:
-    if event.event is Audit.LOGOUT:  # this_session, other_sessions; all_sessions, not_me
-        return {"this_session": ONLY, "other_sessions": KEPT}.get(event.reason or "", ALL)
+    if event.event is Audit.LOGOUT:  # this_session, one_session, other_sessions; the others all
+        ended = {"this_session": ONLY, "one_session": ONLY, "other_sessions": KEPT}
+        return ended.get(event.reason or "", ALL)
     if event.event is Audit.ROLE_CHANGE:
         return ALL if DISABLED in event.changes else None
     if event.event is Audit.ACCOUNT_CLAIMED and event.reason == CLAIMED_BY_A_RESET:
@@ -51,9 +52,10 @@ def _how(event: AuditEvent) -> str | None:
 
 def session_end(event: AuditEvent) -> SessionEnd | None:
     """The sessions ``event`` ended, if it ended any: a sign-out (this session; RP-initiated
-    logout is one), sign-out everywhere and "this wasn't me" (all), ending the other
-    sessions, a password reset, disabling (by an admin or the org's directory), deletion,
-    an account claimed; a new password or second factor (all but the session it came from)."""
+    logout is one), one session ended from the list of them, sign-out everywhere and "this
+    wasn't me" (all), ending the other sessions, a password reset, disabling (by an admin or
+    the org's directory), deletion, an account claimed; a new password or second factor (all
+    but the session it came from)."""
     how = _how(event) if event.outcome == "success" else None
     sid = session_sid(event.session_id) if event.session_id else None
     if event.user_id is None or how is None or (how == ONLY and sid is None):
