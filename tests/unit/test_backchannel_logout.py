@@ -28,6 +28,8 @@ from application.provider.ports import OAuthPolicy
 from bootstrap.provider import provider_tokens
 from domain.errors import InvalidInput
 from domain.events.webhooks import Delivery, DeliveryStatus
+from domain.mail.action_tokens import ActionToken, Purpose
+from domain.orgs.domains import OrgDomain
 from domain.provider.logout import (
     BACKCHANNEL_LOGOUT,
     LOGOUT_EVENT,
@@ -46,8 +48,11 @@ from tests.fakes.events import (
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
 from tests.support.api import login, register
+from tests.support.app import NEW
+from tests.support.mail_flows import press
 from tests.support.oauth import REDIRECT, OAuthWorld, claims
 from tests.support.pages import PASSWORD, csrf
+from tests.support.scim import USERS, active, directory, signed_in_by_reset, user_body
 from tests.support.settings import make_settings
 from tests.support.webhooks import Hooks
 
@@ -248,6 +253,40 @@ def test_a_password_reset_tells_the_clients(world: OAuthWorld) -> None:
     sender(world).sent.clear()
     assert world.reset(world.token("alice@example.com", "/reset-password")) == 204
     assert len(logout_tokens(world)) == 1
+
+
+def test_this_wasnt_me_tells_the_clients(world: OAuthWorld) -> None:
+    world.rp_tokens(rp(world))
+    alice = world.store.users[world.store.usernames["alice"]]
+    token, record = ActionToken.issue(alice, Purpose.NOT_ME, world.clock.now())
+    world.store.action_tokens[record.hash] = record  # as a notification mail carries it
+    assert press(world, token)[0] == 200
+    ((_, _, found),) = logout_tokens(world)
+    assert found["sub"] == alice.id and "sid" not in found
+
+
+def test_scim_deprovisioning_tells_the_clients(world: OAuthWorld) -> None:
+    """The org's directory sets a managed account inactive: it is disabled, and the apps it
+    signed in to are told."""
+    acme = directory(world.client, admin="olga")
+    domains: Any = world.adapters.orgs.domains
+    domain = OrgDomain.create(acme.org_id, "example.com", "olga", world.clock.now())
+    domains.add(domain)
+    domains.verify(domain.verified_now(world.clock.now()))
+    made = world.client.post(USERS, json=user_body("mia@example.com"), headers=acme.auth)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    mia = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
+    assert mia is not None
+    signed_in_by_reset(world, "mia@example.com", mia.username.value)
+    browser = world.app.test_client()
+    form = {"username": mia.username.value, "password": NEW}
+    form["csrf_token"] = csrf(browser, "/sign-in")
+    assert browser.post("/sign-in", data=form).status_code == 303
+    world.client = browser
+    world.rp_tokens(rp(world))
+    active(world, acme, mia.id, False)
+    ((_, _, found),) = logout_tokens(world)
+    assert found["sub"] == mia.id
 
 
 def test_disabling_and_deleting_the_account_tell_the_clients(world: OAuthWorld) -> None:
