@@ -116,6 +116,24 @@ def event_cost_rows() -> list[list[str]]:
     ]
 
 
+def backchannel_logout_rows() -> list[list[str]]:
+    b = load("backchannel_logout")
+    if b is None:
+        return []
+    none, told = b["runs"]["none"][0], b["runs"]["with"][0]
+    return [
+        [
+            f"sign-out with {b['clients']} apps told by back-channel logout: Firestore commits",
+            f"{told['commits']} commits, {told['reads']} reads, {told['writes']} writes",
+            f"no app: {none['commits']} commits, {none['reads']} reads, {none['writes']} writes",
+            f"+{b['more_commits']} commits",
+            f"<= +{b['target_more_commits_max']} commit",
+            yes(b["met"]),
+            str(b["load_at_end"][0]),
+        ]
+    ]
+
+
 def get_user_cpu_ms() -> float | None:
     """GET /user's server CPU per request at 8 connections, from its own results."""
     g = load("get_user")
@@ -507,7 +525,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
             )
     out += people_pages_rows()
     out += oidc_rows()
-    out += event_cost_rows()
+    out += event_cost_rows() + backchannel_logout_rows()
     out += known_unknown_rows("forgot_password", "POST /auth/password/forgot, known vs unknown")
     out += known_unknown_rows("login_failures", "POST /login, wrong password vs unknown user")
     out += contention_rows()

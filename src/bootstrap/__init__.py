@@ -95,7 +95,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # that caused it.
     webhooks = events.webhook_policy(settings)
     box = events.outbox(evt, webhooks, platform=base, queue=hooks)
-    stored = events.stored_audit(evt, platform=base, box=box)
+    # Every way a session ends is an audit event: it tells the clients holding grants of the
+    # session, through the same outbox (back-channel logout).
+    ends, channels = provider.back_channel_logout(
+        prov, settings, webhooks=webhooks, platform=base, clients=clients
+    )
+    stored = events.stored_audit(evt, platform=base, box=box, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
@@ -134,6 +139,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             box=box,
             queue=queue,
+            channels=channels,
         )
     )
     events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
@@ -207,6 +213,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             orgs=adapters.orgs.orgs,
             clients=clients,
+            deliveries=evt.webhook_deliveries,
         ),
         orgs=orgs.bind_orgs(
             adapters.orgs,

@@ -10,6 +10,7 @@ modules import their SDKs, so each is imported where its adapter is made
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -19,6 +20,7 @@ from application.accounts.accounts import UserRepository
 from application.events.security_events import (
     EventServices,
     SecurityEvents,
+    SessionEnds,
     StoringAuditLog,
     list_events,
     recent_activity,
@@ -36,6 +38,7 @@ from application.events.webhooks.delivery import DeliveryPorts
 from application.events.webhooks.jobs import deliver_job, mail_admins, sweep
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, WebhookOutbox
 from application.events.webhooks.ports import (
+    DeliveryChannel,
     HostResolver,
     Scheduler,
     WebhookDeliveries,
@@ -109,11 +112,18 @@ def outbox(
     return WebhookOutbox(cache, queue, platform.clock, policy.lease)
 
 
-def stored_audit(own: EventsAdapters, *, platform: Platform, box: WebhookOutbox) -> AuditLog:
+def stored_audit(
+    own: EventsAdapters,
+    *,
+    platform: Platform,
+    box: WebhookOutbox,
+    ends: SessionEnds | None = None,
+) -> AuditLog:
     """The audit log that also stores each event where the account's owner and the admins
-    read it, with its webhook deliveries, in the change's own commit."""
+    read it, with its webhook deliveries, in the change's own commit; ``ends``: the
+    back-channel logout tokens of an event that ends sessions, in that commit too."""
     audited = metered(platform.audit, platform.metrics)
-    return StoringAuditLog(audited, own.security_events, platform.clock, box)
+    return StoringAuditLog(audited, own.security_events, platform.clock, box, ends)
 
 
 def webhook_handlers(
@@ -125,9 +135,11 @@ def webhook_handlers(
     platform: Platform,
     box: WebhookOutbox,
     queue: JobQueue,
+    channels: Mapping[str, DeliveryChannel] | None = None,
 ) -> dict[str, JobHandler]:
     """``users``: the admins mailed when an endpoint is disabled; ``box_key``: what unseals
-    the endpoints' signing secrets (sign-in's secret box)."""
+    the endpoints' signing secrets (sign-in's secret box); ``channels``: the deliveries that
+    go elsewhere than to an endpoint (back-channel logout), by event type."""
     delivery_ports = DeliveryPorts(
         deliveries=own.webhook_deliveries,
         cache=box.cache,
@@ -138,6 +150,7 @@ def webhook_handlers(
         clock=platform.clock,
         on_disabled=partial(mail_admins, users=users, queue=queue),
         metrics=platform.metrics,
+        channels=dict(channels or {}),
     )
     return {DELIVER_WEBHOOK: partial(deliver_job, ports=delivery_ports, policy=policy)}
 

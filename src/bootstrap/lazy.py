@@ -157,5 +157,8 @@ class LazyProviderTokens(_Lazy[ProviderTokens]):
     def sign_id_token(self, claims: dict[str, Any]) -> str:
         return self.adapter().sign_id_token(claims)
 
+    def sign_logout_token(self, claims: dict[str, Any]) -> str:
+        return self.adapter().sign_logout_token(claims)
+
     def verify_access(self, token: str) -> dict[str, Any] | None:
         return self.adapter().verify_access(token)

@@ -13,7 +13,14 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
-from application.events.webhooks.ports import DocumentGetter, HostResolver
+from application.events.security_events import SessionEnds
+from application.events.webhooks.ports import (
+    DeliveryChannel,
+    DocumentGetter,
+    HostResolver,
+    WebhookDeliveries,
+    WebhookPolicy,
+)
 from application.orgs.ports import OrgRepository
 from application.provider.api_resources import (
     CatalogueCache,
@@ -68,6 +75,7 @@ from application.provider.grants import (
     spend_code,
     spend_proof,
 )
+from application.provider.logout import BackchannelLogout, LogoutChannel, list_client_logouts
 from application.provider.minting import (
     count_issued,
     mint_access_token,
@@ -91,6 +99,7 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.lazy import LazyProviderTokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
+from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -183,6 +192,30 @@ def client_cache(own: ProviderAdapters, settings: Settings) -> ClientCache:
     return ClientCache(own.oauth_clients, oauth_policy(settings).client_cache_ttl)
 
 
+def back_channel_logout(
+    own: ProviderAdapters,
+    settings: Settings,
+    *,
+    webhooks: WebhookPolicy,
+    platform: Platform,
+    clients: ClientCache,
+) -> tuple[SessionEnds | None, dict[str, DeliveryChannel]]:
+    """What the audit log hands every session's end to, and the webhook deliveries' channel
+    that sends the logout tokens it queues; neither when the provider is off."""
+    keys = own.provider_tokens
+    if keys is None:
+        return None, {}
+    policy = oauth_policy(settings)
+    ends = BackchannelLogout(
+        own.oauth_grants,
+        clients,
+        platform.clock,
+        lease=webhooks.lease,
+        window=policy.refresh_ttl,
+    )
+    return ends, {BACKCHANNEL_LOGOUT: LogoutChannel(clients, keys, platform.clock, policy)}
+
+
 def bind_oauth(
     own: ProviderAdapters,
     settings: Settings,
@@ -193,9 +226,11 @@ def bind_oauth(
     platform: Platform,
     orgs: OrgRepository,
     clients: ClientCache,
+    deliveries: WebhookDeliveries,
 ) -> OAuthServices:
     """``orgs``: whose admins manage an org's own clients; ``clients``: this process's copies
-    of the clients (``client_cache``), shared with what else deletes them."""
+    of the clients (``client_cache``), shared with what else deletes them; ``deliveries``:
+    the webhook outbox, which holds the clients' logout tokens (back-channel logout)."""
     clock, audit, policy = platform.clock, platform.audit, oauth_policy(settings)
     grants, users, holders = own.oauth_grants, accounts.users, own.grant_holders
     devices, memory = own.device_authorizations, PollMemory()
@@ -227,6 +262,7 @@ def bind_oauth(
             admin_create_client, clients=clients, clock=clock, catalogue=catalogue
         ),
         admin_delete_client=partial(admin_delete_client, clients=clients),
+        admin_client_logouts=partial(list_client_logouts, clients=clients, deliveries=deliveries),
         client=partial(find_client, clients=clients),
         create_org_client=partial(
             create_org_client, orgs=orgs, clients=clients, clock=clock, catalogue=catalogue

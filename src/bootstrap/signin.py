@@ -273,7 +273,7 @@ def bind_sessions(
         renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
         logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
         list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
-        end=partial(end_session, sessions=sessions),
+        end=partial(end_session, sessions=sessions, audit=audit),
         end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
         end_for_user=partial(
             end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters, build_app
-from tests.support.conformance import ISSUER, Suite
+from tests.support.app import swap
+from tests.support.conformance import BACKCHANNEL, ISSUER, POST_LOGOUT, BackchannelReceiver, Suite
 from tests.support.settings import make_settings
 
 
@@ -17,3 +18,19 @@ from tests.support.settings import make_settings
 def suite(firestore: Any) -> Suite:
     settings = make_settings(public_url=ISSUER)
     return Suite(build_app(settings, build_adapters(settings, firestore=firestore)))
+
+
+@pytest.fixture
+def receiver() -> BackchannelReceiver:
+    return BackchannelReceiver()
+
+
+@pytest.fixture
+def logout_suite(firestore: Any, receiver: BackchannelReceiver) -> Suite:
+    """The logout plans' suite: its static client registers a post_logout_redirect_uri and a
+    backchannel_logout_uri (sid required, as the suite's registration asks), and the service's
+    webhook sender reaches the suite's ``backchannel_logout`` endpoint (``receiver``)."""
+    settings = make_settings(public_url=ISSUER)
+    adapters = swap(build_adapters(settings, firestore=firestore), webhook_sender=receiver)
+    logout = ("--post-logout-redirect-uri", POST_LOGOUT, "--backchannel-logout-uri", BACKCHANNEL)
+    return Suite(build_app(settings, adapters), *logout, "--backchannel-logout-session-required")

@@ -433,6 +433,8 @@ def test_a_code_keeps_its_sid_and_claims_and_its_grant_the_userinfo_ones(
     assert outcome == "spent" and found is not None
     grant = grants.get(found.grant_id)
     assert grant is not None and grant.userinfo_claims == ("name",)
+    assert grant.sid == "s" * 32  # whose session's end tells its client (back-channel logout)
+    assert [g.sid for g in grants.list_for_user(grant.user_id, 10)] == ["s" * 32]
     grants.add_code(code("plain"))
     assert (plain := grants.get_code(digest("plain"))) is not None and plain.sid is None
     assert plain.id_token_claims == plain.userinfo_claims == ()
@@ -468,6 +470,18 @@ def test_a_clients_resource_scopes_are_kept(clients: OAuthClients) -> None:
     assert clients.list(10) == [found]
     clients.add(app("c6"))
     assert (plain := clients.get("c6")) is not None and plain.resource_scopes == ()
+
+
+def test_a_clients_back_channel_logout_registration_is_kept(clients: OAuthClients) -> None:
+    uri = "https://app.example.com/backchannel?x=1"
+    registered = replace(
+        app("c7"), backchannel_logout_uri=uri, backchannel_logout_session_required=True
+    )
+    clients.add(registered)
+    assert clients.get("c7") == registered
+    clients.add(app("c6"))
+    assert (plain := clients.get("c6")) is not None and plain.backchannel_logout_uri is None
+    assert plain.backchannel_logout_session_required is False
 
 
 def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -> None:

@@ -110,6 +110,20 @@ def test_deliveries_are_written_in_the_events_commit_and_come_back(ports: Ports)
     assert ports.deliveries.get(new_message_id()) is None
 
 
+def test_deliveries_of_no_security_event_are_written_alone_once(ports: Ports) -> None:
+    """An account claimed is stored as no security event: its back-channel logout tokens'
+    deliveries are written by themselves (a retried commit keeps one of each)."""
+    payload = '{"sub":"u1","sid":"s1"}'
+    first = delivery("client-1", event_type="oidc.backchannel_logout", payload=payload)
+    second = delivery("client-2", event_type="oidc.backchannel_logout", payload=payload)
+    ports.events.add_deliveries([first, second])
+    ports.events.add_deliveries([first])
+    assert ports.deliveries.get(first.id) == first
+    assert ports.deliveries.get(second.id) == second
+    assert ports.events.list_page("u1", None, None, 10) == []
+    assert ports.deliveries.list_page("client-1", None, 10) == [first]
+
+
 def test_a_claim_is_taken_once_and_only_when_due(ports: Ports) -> None:
     due, later = delivery("e1"), delivery("e1", next_attempt_at=NOW + timedelta(minutes=1))
     stored_with_event(ports, due, later)

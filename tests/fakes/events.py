@@ -55,6 +55,13 @@ class FakeSecurityEvents:
             for delivery in deliveries:
                 self.deliveries.deliveries.setdefault(delivery.id, delivery)
 
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        if self.broken:
+            raise RuntimeError("the fake security events are broken")
+        with self.deliveries.lock:
+            for delivery in deliveries:
+                self.deliveries.deliveries.setdefault(delivery.id, delivery)
+
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
     ) -> list[SecurityEvent]:

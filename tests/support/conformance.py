@@ -12,6 +12,7 @@ import json
 import math
 import re
 import secrets
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +33,28 @@ from tests.support.pages import PASSWORD
 ISSUER = "https://firegate.example.org"
 CALLBACK = "https://conformance.example.org/test/a/firegate/callback"
 USERNAME = "conformance"
+# The logout plans' static client also registers these: the callback's URL with the part
+# after the alias replaced (CreatePostLogoutRedirectUri, CreateBackchannelLogoutUri).
+POST_LOGOUT = CALLBACK.replace("/callback", "/post_logout_redirect")
+BACKCHANNEL = CALLBACK.replace("/callback", "/backchannel_logout")
+
+
+@dataclass
+class BackchannelReceiver:
+    """The suite's ``backchannel_logout`` endpoint, as the service's webhook sender reaches it
+    (a ``WebhookSender``): it keeps each request and answers 200, as the suite does."""
+
+    received: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        self.received.append((url, body, headers))
+        self.arrived.set()
+        return 200
+
+    def wait(self, timeout: float = 20) -> tuple[str, str, dict[str, str]]:
+        assert self.arrived.wait(timeout), "no back-channel logout request came"
+        return self.received[0]
 
 
 class HttpsBrowser(FlaskClient):
@@ -69,11 +92,13 @@ class Flow:
 class Suite:
     """The suite, configured as for firegate: discovery, its static clients, its browser."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, *logout: str) -> None:
+        """``logout``: what the static client registers beyond the Basic plan's (the logout
+        plans' ``--post-logout-redirect-uri`` and ``--backchannel-logout-uri``)."""
         self.app = app
         self.browser = self.new_browser()
         self._sign_up()
-        self.client = self._register("Conformance suite")
+        self.client = self._register("Conformance suite", *logout)
         self.second_client = self._register("Conformance suite (second client)")
         self.config: dict[str, Any] = self.get_json("/.well-known/openid-configuration")
         self.issuer: str = self.config["issuer"]
@@ -89,9 +114,9 @@ class Suite:
         signed_in = self._sign_in(self.browser.get("/sign-in"))
         assert signed_in.status_code == 303, signed_in.get_data(as_text=True)
 
-    def _register(self, name: str) -> dict[str, Any]:
+    def _register(self, name: str, *extra: str) -> dict[str, Any]:
         args = ["clients", "create", "--name", name, "--redirect-uri", CALLBACK]
-        args += ["--confidential", "--pkce", "optional"]
+        args += ["--confidential", "--pkce", "optional", *extra]
         result = self.app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 0, result.output
         found: dict[str, Any] = json.loads(result.output)
@@ -243,6 +268,56 @@ class Suite:
         if how == "post header":
             return self.browser.post(path, headers=header)
         return self.browser.post(path, data={"access_token": access_token})
+
+    # -- the end session endpoint, as the logout plans' browser meets it
+
+    def end_session(self, **params: str) -> Answer:
+        """BuildRedirectToEndSessionEndpoint with ``params`` (CreateEndSessionEndpointRequest:
+        ``id_token_hint``, ``post_logout_redirect_uri``, ``state``; the modules remove or
+        change them), then the browser: it follows firegate's own redirects and stops at the
+        suite's post_logout_redirect (its query) or at a page (a screenshot, for the tester)."""
+        endpoint = self.path(self.config["end_session_endpoint"])
+        answer = self.browser.get(endpoint + ("?" + urlencode(params) if params else ""))
+        for _ in range(5):
+            if answer.status_code not in (302, 303):
+                return Answer(page=answer)
+            location = answer.headers["Location"]
+            if not location.startswith("/"):
+                assert location.startswith(POST_LOGOUT), location  # never elsewhere
+                query = parse_qs(urlsplit(location).query)
+                assert all(len(v) == 1 for v in query.values()), query
+                assert urlsplit(location)._replace(query="").geturl() == POST_LOGOUT, location
+                return Answer({k: v[0] for k, v in query.items()})
+            answer = self.browser.get(location)
+        raise AssertionError("the browser went round in circles")
+
+    def press_sign_out(self, page: TestResponse) -> TestResponse:
+        """The tester presses "Sign out" on the page that asks; the page it ends on (the
+        sign-in page, signed out)."""
+        form = {"csrf_token": csrf_of(page.get_data(as_text=True))}
+        answer = self.browser.post(self._form(page, "/sign-out") or "", data=form)
+        assert answer.status_code == 303, answer.status_code
+        return self.browser.get(answer.headers["Location"])
+
+    def check_signed_out(self) -> None:
+        """The modules' second authorization, with ``prompt=none`` (AbstractOIDCCRpInitiated
+        Logout): an error, performGenericAuthorizationEndpointErrorResponseValidation and
+        CheckErrorFromAuthorizationEndpointIsOneThatRequiredAUserInterface."""
+        sent = self.request(prompt="none")
+        flow = Flow(sent, self.authorize(sent, interact=False))
+        self.check_error_response(
+            flow,
+            "login_required",
+            "interaction_required",
+            "consent_required",
+            "account_selection_required",
+        )
+
+    def check_signed_in(self) -> None:
+        """Not logged out: ``prompt=none`` still gives a code."""
+        sent = self.request(prompt="none")
+        flow = Flow(sent, self.authorize(sent, interact=False))
+        self.check_authorization_response(flow)
 
     # -- the conditions
 

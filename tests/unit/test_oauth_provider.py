@@ -1785,3 +1785,20 @@ def test_the_consent_page_says_where_it_sends_back_and_that_the_app_registered_i
         headers={"Accept-Language": "es"},
     ).get_data(as_text=True)
     assert "Volverás a app.example.com." in spanish and "se registró a sí misma" in spanish
+
+
+def test_rp_initiated_logout_to_an_unregistered_uri_is_refused_and_ends_nothing(
+    world: OAuthWorld,
+) -> None:
+    """docs/decisions/0417-an-unregistered-post-logout-uri-is-refused.md: another URI, or the
+    registered one with a query added, is an error page; the session stays."""
+    client = world.register("--post-logout-redirect-uri", "https://app.example.com/bye")
+    tokens = world.tokens(client)
+    from urllib.parse import urlencode
+
+    for uri in ("https://app.example.com/other", "https://app.example.com/bye?foo=bar"):
+        query = {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": uri}
+        answer = world.client.get("/oauth/logout?" + urlencode(query))
+        assert answer.status_code == 400
+        assert "not registered" in answer.get_data(as_text=True)
+        assert world.client.get("/account").status_code == 200  # still signed in

@@ -140,7 +140,17 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
     assert made["dpop_bound_access_tokens"] is True
     assert made["resources"] == ["https://api.acme.example"]
     assert made["pkce"] == "required"
+    assert made["backchannel_logout_uri"] is None
+    assert made["backchannel_logout_session_required"] is False
     assert create(world, alice, pkce="optional")["pkce"] == "optional"
+    told = create(
+        world,
+        alice,
+        backchannel_logout_uri="https://acme.example/bc",
+        backchannel_logout_session_required=True,
+    )
+    assert told["backchannel_logout_uri"] == "https://acme.example/bc"
+    assert told["backchannel_logout_session_required"] is True
     default = create(world, alice, scopes=[])
     assert default["scopes"] == list(SCOPES)  # none named: every scope, as on the CLI
     url = "/orgs/acme/clients"
@@ -163,6 +173,11 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
             "invalid_grant_type",
         ),
         (SERVICE | {"confidential": False, "pkce": "optional"}, "pkce", "invalid_pkce_policy"),
+        (
+            SERVICE | {"backchannel_logout_uri": "https://acme.example/bc#x"},
+            "backchannel_logout_uri",
+            "invalid_backchannel_logout_uri",
+        ),
     ):
         assert_field_error(world.client.post(url, json=body, headers=alice), field, code)
     refused: tuple[dict[str, object], ...] = (
@@ -172,6 +187,7 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
         SERVICE | {"client_id": "mine"},  # never chosen by the caller
         SERVICE | {"confidential": "yes"},
         SERVICE | {"pkce": "plain"},
+        SERVICE | {"backchannel_logout_session_required": "yes"},
         {"name": "x"},
     )
     for body in refused:

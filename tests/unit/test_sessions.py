@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.authentication import Actor
+from application.ports import Audit
 from application.signin import sessions as cases
 from application.signin.sessions import (
     EndOtherSessions,
@@ -247,13 +248,19 @@ def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
     world.register("mallory")
     mallory = world.authenticate(world.login("mallory").access_token)
     with pytest.raises(NotFound):
-        cases.end_session(EndSession(mallory, other_sid), sessions=world.sessions)
+        cases.end_session(
+            EndSession(mallory, other_sid), sessions=world.sessions, audit=world.audit
+        )
     assert world.authenticate(other.access_token)
-    cases.end_session(EndSession(actor, other_sid), sessions=world.sessions)
+    cases.end_session(EndSession(actor, other_sid), sessions=world.sessions, audit=world.audit)
     with pytest.raises(Unauthenticated):
         world.authenticate(other.access_token)
+    ended = world.audit.events[-1]  # that session's end, which back-channel logout tells
+    assert (ended.event, ended.session_id, ended.reason) == (Audit.LOGOUT, other_sid, "one_session")
     with pytest.raises(NotFound):
-        cases.end_session(EndSession(actor, "../../users/x"), sessions=world.sessions)
+        cases.end_session(
+            EndSession(actor, "../../users/x"), sessions=world.sessions, audit=world.audit
+        )
 
 
 class CountedUsers:

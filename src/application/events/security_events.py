@@ -84,6 +84,11 @@ class SecurityEvents(Protocol):
         in one commit."""
         ...
 
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """Store deliveries of an audit event that is stored as no security event (an
+        account claimed ends its sessions: back-channel logout), in one commit."""
+        ...
+
     def list_page(
         self, user_id: str, type: str | None, before: tuple[datetime, str] | None, limit: int
     ) -> list[SecurityEvent]:
@@ -202,16 +207,36 @@ class NoOutbox:
         return None
 
 
+class SessionEnds(Protocol):
+    """Back-channel logout (application/provider/logout.py): the outbox's deliveries of an
+    audit event that ends sessions, to the clients holding grants of them."""
+
+    def deliveries(self, event: AuditEvent) -> list[Delivery]: ...
+
+
+class NoSessionEnds:
+    def deliveries(self, event: AuditEvent) -> list[Delivery]:
+        return []
+
+
 class StoringAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and stores what ``security_events_of``
     keeps, with its webhook deliveries in the same commit. A write that fails is logged and
     counted in ``failed_writes``: the request that caused the event goes on."""
 
     def __init__(
-        self, log: AuditLog, events: SecurityEvents, clock: Clock, outbox: Outbox | None = None
+        self,
+        log: AuditLog,
+        events: SecurityEvents,
+        clock: Clock,
+        outbox: Outbox | None = None,
+        ends: SessionEnds | None = None,
     ) -> None:
         self._log, self._events, self._clock = log, events, clock
         self._outbox = outbox or NoOutbox()
+        # Every way a session ends is an audit event: its back-channel logout tokens go in
+        # the event's commit (docs/decisions/0416-back-channel-logout-through-the-outbox.md).
+        self._ends = ends or NoSessionEnds()
         self._lock = threading.Lock()
         self.failed_writes = 0
 
@@ -224,7 +249,18 @@ class StoringAuditLog:
                 deliveries += self._outbox.deliveries(stored)
             except Exception as error:  # the event is still stored; never fail the change
                 self._failed(stored, error)
+        for event in events:
+            deliveries += self._logouts(event)
         return replace(self._log.stage(events), events=kept, deliveries=tuple(deliveries))
+
+    def _logouts(self, event: AuditEvent) -> list[Delivery]:
+        try:
+            return self._ends.deliveries(event)
+        except Exception as error:  # the change stands; its logout tokens are not sent
+            log.warning(
+                "back-channel logout not queued: %s (%s)", event.event, type(error).__name__
+            )
+            return []
 
     def committed(self, staged: StagedWrites) -> None:
         self._log.committed(staged)  # stored already, in the commit of the change
@@ -242,14 +278,23 @@ class StoringAuditLog:
 
     def record(self, event: AuditEvent) -> None:
         self._log.record(event)
+        logouts = self._logouts(event)
         for stored in security_events_of(event, at=self._clock.now()):
             try:
-                deliveries = self._outbox.deliveries(stored)
+                deliveries = self._outbox.deliveries(stored) + logouts
                 self._events.add(stored, deliveries)
             except Exception as error:  # never fail the request that caused it
                 self._failed(stored, error)
             else:
                 self._outbox.stored(deliveries)
+            logouts = []  # with the first event's commit
+        if logouts:  # an event stored as no security event (an account claimed)
+            try:
+                self._events.add_deliveries(logouts)
+            except Exception as error:
+                log.warning("back-channel logout not stored (%s)", type(error).__name__)
+            else:
+                self._outbox.stored(logouts)
 
 
 class WithRequestOrigin:

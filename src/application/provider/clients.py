@@ -41,6 +41,8 @@ class CreateClient:
     # such a client is confidential and gets no secret
     jwks: object = None
     jwks_uri: str | None = None
+    backchannel_logout_uri: str | None = None  # Back-Channel Logout 1.0 §2.2
+    backchannel_logout_session_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def create_client(
         par_required=cmd.par_required,
         jwks=cmd.jwks,
         jwks_uri=cmd.jwks_uri,
+        backchannel_logout_uri=cmd.backchannel_logout_uri,
+        backchannel_logout_session_required=cmd.backchannel_logout_session_required,
     )
     clients.add(client)
     return CreatedClient(client, secret)

@@ -227,6 +227,11 @@ class ProviderTokens(Protocol):
         """An ID token of these claims (``typ`` ``JWT``, its key's ``kid``)."""
         ...
 
+    def sign_logout_token(self, claims: dict[str, Any]) -> str:
+        """A back-channel logout token of these claims, signed as ID tokens are (``typ``
+        ``logout+jwt``)."""
+        ...
+
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of an access token the provider signed that is still valid (its issuer,
         ``exp``, ``sub``, ``client_id``), else None."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from application.pagination import Page
 from application.provider.api_resources import (
     AddResource,
     AdminAddResource,
@@ -61,6 +62,7 @@ from application.provider.grants import (
     SpendCode,
     SpendProof,
 )
+from application.provider.logout import ClientLogouts
 from application.provider.minting import (
     MintAccessToken,
     Minted,
@@ -77,6 +79,7 @@ from application.provider.pushed import (
 )
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
+from domain.events.webhooks import Delivery
 from domain.orgs.active import ActiveOrg
 from domain.provider.api_resources import ApiResource, ResourceCatalogue
 from domain.provider.oauth import AuthorizationCode, OAuthClient
@@ -90,6 +93,7 @@ class OAuthServices:
     admin_list_clients: Callable[[AdminClients], list[OAuthClient]]
     admin_create_client: Callable[[AdminCreateClient], CreatedClient]
     admin_delete_client: Callable[[AdminDeleteClient], None]
+    admin_client_logouts: Callable[[ClientLogouts], tuple[OAuthClient, Page[Delivery]]]
     client: Callable[[FindClient], OAuthClient | None]
     # An org's own clients, for its admins (docs/reference/orgs.md, "Apps and tokens of an org")
     create_org_client: Callable[[CreateOrgClient], CreatedClient]

@@ -370,13 +370,20 @@ def list_sessions(
     return active[:MAX_SESSIONS_LISTED]
 
 
-def end_session(cmd: EndSession, *, sessions: SessionRepository) -> None:
-    """End one of the caller's own sessions; another user's is 'not found'."""
+def end_session(cmd: EndSession, *, sessions: SessionRepository, audit: AuditLog) -> None:
+    """End one of the caller's own sessions; another user's is 'not found'. Recorded as the
+    end of that session (``session.ended``, reason ``one_session``): the apps holding grants
+    of it are told (back-channel logout, docs/reference/oauth.md)."""
     session_id = cmd.session_id
     session = sessions.get(session_id) if _session_id(session_id) else None
     if session is None or session.user_id != cmd.actor.user_id:
         raise NotFound("No such session.", code="session_not_found")
     sessions.delete(session_id)
+    audit.record(
+        AuditEvent(
+            Audit.LOGOUT, user_id=cmd.actor.user_id, session_id=session_id, reason="one_session"
+        )
+    )
 
 
 @dataclass(frozen=True)

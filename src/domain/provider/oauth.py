@@ -114,6 +114,32 @@ def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
     )
 
 
+def check_backchannel_logout_uri(uri: str) -> str:
+    """Back-Channel Logout 1.0 §2.2: an absolute http(s) URI, no fragment (a query is
+    allowed). Where it may point (https, a public address outside the local profile) is
+    checked when a token is sent, as for a webhook."""
+    problem = "An absolute http(s) URI without a fragment, user or password."
+    try:
+        parts = urlsplit(uri)
+        port_ok = parts.port != 0
+    except ValueError:
+        port_ok = False
+    if (
+        not port_ok
+        or len(uri) > MAX_URI_CHARS
+        or any(ch.isspace() for ch in uri)
+        or _disguised(uri)
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or "#" in uri
+    ):
+        raise InvalidInput.field(
+            "backchannel_logout_uri", problem, "invalid_backchannel_logout_uri"
+        )
+    return uri
+
+
 MAX_RESOURCES = 10
 
 
@@ -220,6 +246,11 @@ class OAuthClient:
     # assertions are checked with these public keys (a JWK Set's JSON), or those at jwks_uri.
     jwks: str | None = None
     jwks_uri: str | None = None
+    # OpenID Connect Back-Channel Logout 1.0: where a logout token is posted when a session
+    # it holds a grant of ends, and whether each must name the session (``sid``)
+    # (docs/reference/oauth.md, "Back-channel logout").
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
 
     @staticmethod
     def new(
@@ -241,6 +272,8 @@ class OAuthClient:
         par_required: bool = False,
         jwks: object = None,
         jwks_uri: str | None = None,
+        backchannel_logout_uri: str | None = None,
+        backchannel_logout_session_required: bool = False,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -302,6 +335,12 @@ class OAuthClient:
             par_required=par_required,
             jwks=keys,
             jwks_uri=keys_uri,
+            backchannel_logout_uri=(
+                check_backchannel_logout_uri(backchannel_logout_uri)
+                if backchannel_logout_uri
+                else None
+            ),
+            backchannel_logout_session_required=backchannel_logout_session_required,
         )
 
     @property
@@ -473,6 +512,7 @@ class Grant:
     # The org its tokens act in (scope ``organization``), the membership read again at each
     org_id: str | None = None
     userinfo_claims: tuple[str, ...] = ()  # its code's ``claims`` request for userinfo
+    sid: str | None = None  # its code's browser session (``session_sid``): back-channel logout
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -487,6 +527,7 @@ class Grant:
             resource=code.resource,
             org_id=code.org_id,
             userinfo_claims=code.userinfo_claims,
+            sid=code.sid,
         )
 
     def live(self, token_version: int) -> bool:

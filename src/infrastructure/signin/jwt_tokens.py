@@ -24,6 +24,7 @@ from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
 from domain.orgs.active import ActiveOrg
+from domain.provider.logout import LOGOUT_TOKEN_TYPE
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"]
@@ -303,6 +304,9 @@ class PyJWTProviderTokens:
 
     def sign_id_token(self, claims: dict[str, Any]) -> str:
         return self._sign(claims, self._id_token, ID_TOKEN_TYPE)
+
+    def sign_logout_token(self, claims: dict[str, Any]) -> str:
+        return self._sign(claims, self._id_token, LOGOUT_TOKEN_TYPE)
 
     def _sign(self, claims: dict[str, Any], key: SigningKey, typ: str) -> str:
         headers = {"typ": typ, "kid": key.kid}

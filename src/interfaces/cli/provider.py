@@ -34,6 +34,8 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "require_pushed_authorization_requests": client.par_required,
         "token_endpoint_auth_method": client.auth_method,
         **({"jwks_uri": client.jwks_uri} if client.jwks_uri else {}),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -97,6 +99,17 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     "jwks_uri",
     help="Where it publishes its public keys (https), for private_key_jwt instead of --jwks.",
 )
+@click.option(
+    "--backchannel-logout-uri",
+    help="Where a logout token is posted when a session the app holds a grant of ends "
+    "(OpenID Connect Back-Channel Logout 1.0).",
+)
+@click.option(
+    "--backchannel-logout-session-required",
+    "session_required",
+    is_flag=True,
+    help="Each logout token names the session (sid).",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -112,6 +125,8 @@ def create_client(  # click passes each option by its name
     require_par: bool,
     jwks: str | None,
     jwks_uri: str | None,
+    backchannel_logout_uri: str | None,
+    session_required: bool,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     try:
@@ -130,6 +145,8 @@ def create_client(  # click passes each option by its name
                 par_required=require_par,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
+                backchannel_logout_uri=backchannel_logout_uri,
+                backchannel_logout_session_required=session_required,
             )
         )
     except DomainError as exc:

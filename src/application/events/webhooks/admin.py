@@ -157,11 +157,19 @@ def list_deliveries(
 ) -> Page[Delivery]:
     require_admin(query.actor)
     endpoint = _endpoint(query.webhook_id, endpoints)
-    position = decode_cursor(query.cursor)
+    return delivery_page(endpoint.id, query.limit, query.cursor, deliveries=deliveries)
+
+
+def delivery_page(
+    endpoint_id: str, limit: int, cursor: str | None, *, deliveries: WebhookDeliveries
+) -> Page[Delivery]:
+    """A page of the deliveries to ``endpoint_id`` (a webhook's, or a client's back-channel
+    logout tokens), newest first."""
+    position = decode_cursor(cursor)
     before = parse_time_position(position) if position is not None else None
-    rows = deliveries.list_page(endpoint.id, before, query.limit + 1)
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
+    rows = deliveries.list_page(endpoint_id, before, limit + 1)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return paginate(rows, limit, time_position(last.created_at, last.id) if last else None)
 
 
 def resend(

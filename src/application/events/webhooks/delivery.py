@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.ports import (
+    DeliveryChannel,
     HostResolver,
     WebhookDeliveries,
     WebhookEndpoints,
@@ -44,6 +46,8 @@ class DeliveryPorts:
     clock: Clock
     on_disabled: Callable[[WebhookEndpoint], None]
     metrics: Metrics = NO_METRICS
+    # Deliveries that go elsewhere, by event type (back-channel logout: docs/reference/oauth.md)
+    channels: Mapping[str, DeliveryChannel] = field(default_factory=dict)
 
 
 def public_address_of(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
@@ -61,34 +65,51 @@ def public_address_of(url: str, resolver: HostResolver) -> tuple[str | None, str
     return addresses[0], None
 
 
+Message = tuple[str, dict[str, str]]  # the body and the headers of one attempt
+
+
 def _attempt(
-    delivery: Delivery,
-    endpoint: WebhookEndpoint,
+    url: str,
+    message: Callable[[], Message | Attempt],
     ports: DeliveryPorts,
     policy: WebhookPolicy,
     until: datetime,
 ) -> Attempt | None:
     """One attempt, or None when too little of the claim (``until``) is left for the POST's
-    whole deadline: then nothing is sent, and whoever claims it next sends it."""
+    whole deadline: then nothing is sent, and whoever claims it next sends it. ``message``
+    makes what is sent, or the attempt that failed making it."""
     address = None
     if not policy.local:
-        address, refused = public_address_of(endpoint.url, ports.resolver)
+        if urlsplit(url).scheme != "https":  # a client's URI is checked here, not registered
+            return Attempt(ports.clock.now(), None, "not_https")
+        address, refused = public_address_of(url, ports.resolver)
         if refused is not None:
             return Attempt(ports.clock.now(), None, refused)
+    made = message()
+    if isinstance(made, Attempt):
+        return made
+    if ports.clock.now() + policy.deadline >= until:  # a slow resolver, a long wait
+        log.warning("webhook delivery left to its next claim: its claim ends")
+        return None
+    body, headers = made
+    try:
+        status = ports.sender.post(url, body, headers, address)
+    except WebhookUnreachable as error:
+        return Attempt(ports.clock.now(), None, str(error)[:200] or "unreachable")
+    return Attempt(ports.clock.now(), status)
+
+
+def _signed(
+    delivery: Delivery, endpoint: WebhookEndpoint, ports: DeliveryPorts
+) -> Message | Attempt:
     try:
         secret = ports.box.open(endpoint.sealed_secret)
     except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
         log.error("the secret of webhook endpoint %s cannot be opened", endpoint.id)
         return Attempt(ports.clock.now(), None, "secret_unreadable")
-    if ports.clock.now() + policy.deadline >= until:  # a slow resolver, a long wait
-        log.warning("webhook delivery %s left to its next claim: its claim ends", delivery.id)
-        return None
-    headers = signed_headers(secret, delivery.id, ports.clock.now(), delivery.payload)
-    try:
-        status = ports.sender.post(endpoint.url, delivery.payload, headers, address)
-    except WebhookUnreachable as error:
-        return Attempt(ports.clock.now(), None, str(error)[:200] or "unreachable")
-    return Attempt(ports.clock.now(), status)
+    return delivery.payload, signed_headers(
+        secret, delivery.id, ports.clock.now(), delivery.payload
+    )
 
 
 def deliver(
@@ -108,25 +129,56 @@ def deliver(
         delivery = ports.deliveries.claim(delivery_id, now, until)
     if delivery is None:
         return None
+    channel = ports.channels.get(delivery.event_type)
+    if channel is not None:
+        return _deliver_elsewhere(delivery, channel, ports, policy, until)
     endpoint = ports.cache.get(delivery.endpoint_id)
     if endpoint is None or not endpoint.enabled:
-        stopped = delivery.stopped(
-            now, "endpoint_deleted" if endpoint is None else "endpoint_disabled"
+        return _stopped(
+            delivery, "endpoint_deleted" if endpoint is None else "endpoint_disabled", ports
         )
-        ports.deliveries.save(stopped)
-        return stopped
     # The POST starts with at least its deadline left of the claim and the sender cuts it at
     # the deadline: no other worker can claim the delivery while it is in flight.
-    attempt = _attempt(delivery, endpoint, ports, policy, until)
+    attempt = _attempt(
+        endpoint.url, partial(_signed, delivery, endpoint, ports), ports, policy, until
+    )
     if attempt is None:
         return None
+    done = _recorded(delivery, attempt, ports, policy)
+    _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)
+    return done
+
+
+def _deliver_elsewhere(
+    delivery: Delivery,
+    channel: DeliveryChannel,
+    ports: DeliveryPorts,
+    policy: WebhookPolicy,
+    until: datetime,
+) -> Delivery | None:
+    """A delivery of a channel's: the same attempt and schedule, no endpoint's health."""
+    target = channel.target(delivery)
+    if isinstance(target, str):
+        return _stopped(delivery, target, ports)
+    attempt = _attempt(target.url, lambda: (target.body, target.headers), ports, policy, until)
+    return None if attempt is None else _recorded(delivery, attempt, ports, policy)
+
+
+def _stopped(delivery: Delivery, reason: str, ports: DeliveryPorts) -> Delivery:
+    stopped = delivery.stopped(ports.clock.now(), reason)
+    ports.deliveries.save(stopped)
+    return stopped
+
+
+def _recorded(
+    delivery: Delivery, attempt: Attempt, ports: DeliveryPorts, policy: WebhookPolicy
+) -> Delivery:
     outcome = "succeeded" if attempt.succeeded else "failed"
     ports.metrics.add(WEBHOOK_ATTEMPTS, outcome=outcome)
     delay = (attempt.at - delivery.created_at).total_seconds()
     ports.metrics.observe(WEBHOOK_DELAY, max(delay, 0.0))
     done = delivery.after(attempt, policy.retry)
     ports.deliveries.save(done)
-    _keep_health(endpoint, attempt, done, ports=ports, window=policy.retry.window)
     return done
 
 

@@ -78,6 +78,24 @@ class WebhookSender(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt of a delivery that is no webhook goes, and what it sends."""
+
+    url: str
+    body: str
+    headers: dict[str, str]
+
+
+class DeliveryChannel(Protocol):
+    """Deliveries of one event type that go elsewhere than to a webhook endpoint (a client's
+    back-channel logout URI), through the same outbox: retries, deadline, address rules."""
+
+    def target(self, delivery: Delivery) -> Target | str:
+        """This attempt's target; or why the delivery stops (its recipient is gone)."""
+        ...
+
+
 class DocumentTooLarge(Exception):
     """An answer longer than the caller's limit."""
 

@@ -88,10 +88,14 @@ class FirestoreSecurityEvents:
     def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
         # The webhook outbox in the event's own commit: both or neither
         # (docs/decisions/0175-webhooks-outbox.md).
+        self._commit(StagedWrites(events=(event,), deliveries=tuple(deliveries)))
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        self._commit(StagedWrites(deliveries=tuple(deliveries)))
+
+    def _commit(self, staged: StagedWrites) -> None:
         batch = self._client.batch()
-        batch.create(self._events.document(event.id), event_to_doc(event))
-        for delivery in deliveries:
-            batch.create(self._deliveries.document(delivery.id), delivery_to_doc(delivery))
+        write_staged(self._client, batch, staged)
         # Fresh random ids: AlreadyExists only means a retried commit had succeeded.
         with contextlib.suppress(exceptions.AlreadyExists):
             batch.commit(**BOUNDED)

@@ -81,6 +81,8 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "par_required": client.par_required,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
     }
 
 
@@ -104,6 +106,8 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         par_required=data.get("par_required", False),
         jwks=data.get("jwks"),
         jwks_uri=data.get("jwks_uri"),
+        backchannel_logout_uri=data.get("backchannel_logout_uri"),
+        backchannel_logout_session_required=data.get("backchannel_logout_session_required", False),
     )
 
 
@@ -170,6 +174,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         "dpop_jkt": grant.dpop_jkt,
         **({"org_id": grant.org_id} if grant.org_id is not None else {}),
         **({"userinfo_claims": list(grant.userinfo_claims)} if grant.userinfo_claims else {}),
+        **({"sid": grant.sid} if grant.sid is not None else {}),
     }
 
 
@@ -189,6 +194,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         dpop_jkt=data.get("dpop_jkt"),
         org_id=data.get("org_id"),
         userinfo_claims=tuple(data.get("userinfo_claims", ())),
+        sid=data.get("sid"),
     )
 
 

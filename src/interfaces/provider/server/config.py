@@ -114,6 +114,10 @@ def metadata(
         # the pages' languages (``ui_locales``); claims are the person's own words, in no
         # language of firegate's, so ``claims_locales`` is accepted and changes nothing
         "ui_locales_supported": list(LOCALES),
+        # Back-Channel Logout 1.0 §2.1: logout tokens to clients that register a URI, with
+        # ``sid`` where the session is known
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)

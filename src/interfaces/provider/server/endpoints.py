@@ -204,6 +204,15 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             raise InvalidClientMetadataError(
                 "require_pushed_authorization_requests must be true or false."
             )
+        data = oauth_request.payload.data
+        logout_uri = data.get("backchannel_logout_uri")
+        session_required = data.get("backchannel_logout_session_required", False)
+        if logout_uri is not None and not isinstance(logout_uri, str):
+            raise InvalidClientMetadataError("backchannel_logout_uri must be a string.")
+        if not isinstance(session_required, bool):  # Back-Channel Logout 1.0 §2.2
+            raise InvalidClientMetadataError(
+                "backchannel_logout_session_required must be true or false."
+            )
         unusable = set(client_metadata.get("grant_types") or ()) - PUBLIC_GRANT_TYPES
         if unusable:  # RFC 7591 §2.1: metadata that cannot work together are refused
             raise InvalidClientMetadataError(
@@ -223,6 +232,8 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                     client_id=client_info["client_id"],
                     dpop_bound_access_tokens=bound,
                     par_required=pushed,
+                    backchannel_logout_uri=logout_uri or None,
+                    backchannel_logout_session_required=session_required,
                 )
             )
         except DomainError as exc:
@@ -234,9 +245,21 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_registration_info(
         self, client: Client, oauth_request: Any
     ) -> dict[str, Any]:
+        registered = client.client
+        logout = (
+            {
+                "backchannel_logout_uri": registered.backchannel_logout_uri,
+                "backchannel_logout_session_required": (
+                    registered.backchannel_logout_session_required
+                ),
+            }
+            if registered.backchannel_logout_uri is not None
+            else {}
+        )
         return {
-            "dpop_bound_access_tokens": client.client.dpop_bound_access_tokens,
-            "require_pushed_authorization_requests": client.client.par_required,
+            "dpop_bound_access_tokens": registered.dpop_bound_access_tokens,
+            "require_pushed_authorization_requests": registered.par_required,
+            **logout,
         }
 
     def generate_client_info(self, oauth_request: Any) -> dict[str, Any]:
@@ -259,6 +282,20 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
 
     def is_post_logout_redirect_uri_legitimate(self, *args: Any) -> bool:
         return False  # only with an id_token_hint
+
+    def validate_request(self, oauth_request: Any) -> Any:
+        """Authlib's checks; and a ``post_logout_redirect_uri`` that is not registered for the
+        hint's client is refused (an error page, no sign-out), as an unregistered redirect
+        URI is at the authorization endpoint: the app sent something wrong, and signing out
+        without going back would leave it guessing
+        (docs/decisions/0417-an-unregistered-post-logout-uri-is-refused.md)."""
+        ending = super().validate_request(oauth_request)
+        asked = oauth_request.payload.data.get("post_logout_redirect_uri")
+        if asked and ending.id_token_claims is not None and ending.redirect_uri is None:
+            raise InvalidRequestError(
+                "The post_logout_redirect_uri is not registered for this client."
+            )
+        return ending
 
     def end_session(self, end_session_request: Any) -> None:
         pass  # the route ends the browser's session (it holds the cookies)

@@ -31,6 +31,7 @@ from application.provider.clients import (
     AdminDeleteClient,
     CreateClient,
 )
+from application.provider.logout import ClientLogouts
 from application.signin.sessions import EndUserSessions
 from application.signin.totp import ResetMfa
 from domain.accounts.users import Role, User
@@ -131,6 +132,10 @@ def create_client(actor: Actor) -> Response:
         resources=tuple(line.strip() for line in resources if line.strip()),
         resource_scopes=tuple(request.form.getlist("resource_scope")),
         par_required=request.form.get("require_par") == "true",
+        backchannel_logout_uri=field("backchannel_logout_uri", required=False).strip() or None,
+        backchannel_logout_session_required=(
+            request.form.get("backchannel_logout_session_required") == "true"
+        ),
     )
     created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
     return page(
@@ -138,6 +143,19 @@ def create_client(actor: Actor) -> Response:
         status=201,
         client=created.client,
         secret=created.client_secret,
+    )
+
+
+@bp.get("/admin/clients/<client_id>/logouts")
+@needs_sign_in
+def client_logouts(actor: Actor, client_id: str) -> Response:
+    """The logout tokens sent to the app by back-channel logout, newest first: each
+    delivery's status and attempts, as a webhook's are shown."""
+    cursor = request.args.get("cursor", "")
+    query = ClientLogouts(actor, client_id, DEFAULT_LIMIT, cursor or None)
+    client, deliveries = services().oauth.admin_client_logouts(query)
+    return page(
+        "accounts/admin_client_logouts.html", client=client, deliveries=deliveries, cursor=cursor
     )
 
 

@@ -56,6 +56,8 @@ def create_client(actor: Actor, org: str) -> Response:
         par_required=body.require_pushed_authorization_requests,
         jwks=body.jwks,
         jwks_uri=body.jwks_uri,
+        backchannel_logout_uri=body.backchannel_logout_uri,
+        backchannel_logout_session_required=body.backchannel_logout_session_required,
     )
     created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()

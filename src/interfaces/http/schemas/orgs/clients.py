@@ -83,6 +83,14 @@ class OrgClientCreate(Strict):
     jwks_uri: Uri | None = Field(
         default=None, description="where it publishes its public keys, instead of jwks"
     )
+    backchannel_logout_uri: Uri | None = Field(
+        default=None,
+        description="where a logout token is posted when a session the app holds a grant of "
+        "ends (OpenID Connect Back-Channel Logout 1.0); http(s), no fragment",
+    )
+    backchannel_logout_session_required: bool = Field(
+        default=False, description="each logout token names the session (sid)"
+    )
 
 
 class OrgClientOut(BaseModel):
@@ -103,6 +111,8 @@ class OrgClientOut(BaseModel):
         description="none, client_secret_basic (or _post), or private_key_jwt"
     )
     jwks_uri: str | None
+    backchannel_logout_uri: str | None
+    backchannel_logout_session_required: bool
     created_at: datetime
 
     @staticmethod
@@ -123,6 +133,8 @@ class OrgClientOut(BaseModel):
             require_pushed_authorization_requests=client.par_required,
             token_endpoint_auth_method=client.auth_method,
             jwks_uri=client.jwks_uri,
+            backchannel_logout_uri=client.backchannel_logout_uri,
+            backchannel_logout_session_required=client.backchannel_logout_session_required,
             created_at=client.created_at,
         )
 
