@@ -39,7 +39,11 @@ def register_with_totp(
     assert started.status_code == 200, started.get_json()
     secret: str = started.get_json()["secret"]
     confirmed = client.post(
-        "/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=headers
+        # at the app's time, never the wall clock's: the app's fake clock stands still, and
+        # a code of the wall clock's next step would spend the step next_code gives
+        "/auth/mfa/totp/confirm",
+        json={"code": pyotp.TOTP(secret).at(app_time(client))},
+        headers=headers,
     )
     assert confirmed.status_code == 200, confirmed.get_json()
     codes: list[str] = confirmed.get_json()["recovery_codes"]

@@ -171,7 +171,8 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     assert not signed_in(browser)
     form = {"code": next_code(secret, browser), "csrf_token": csrf(browser, "/sign-in/mfa")}
     done = browser.post("/sign-in/mfa", query_string={"next": LANDING}, data=form)
-    assert done.status_code == 303 and done.headers["Location"] == LANDING
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert done.headers["Location"] == LANDING
     assert signed_in(browser)
     signins = [e for e in sso.world.audit.events if e.event is Audit.LOGIN and e.user_id == tia.id]
     assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)

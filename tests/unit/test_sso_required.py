@@ -15,6 +15,7 @@ import pytest
 from application.orgs.members import AddMember
 from tests.fakes.orgs import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
+from tests.support.app import app_time
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.sso import idp_keys, onward, sso
@@ -160,7 +161,9 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
     )
     secret = started.get_json()["secret"]
     confirmed = sso.world.client.post(
-        "/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=bearer(token)
+        "/auth/mfa/totp/confirm",
+        json={"code": pyotp.TOTP(secret).at(app_time(sso.world.client))},
+        headers=bearer(token),
     )
     assert confirmed.status_code == 200, confirmed.get_json()
     codes: list[str] = confirmed.get_json()["recovery_codes"]
