@@ -55,11 +55,11 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "authenticated read in an org": (4, 0, 1),
     "org switch": (5, 2, 4),
     "code exchange": (2, 4, 3),
-    "refresh grant": (3, 2, 4),
+    "refresh grant": (2, 2, 3),
     "introspection": (2, 1, 2),
     "client credentials": (0, 1, 1),
     "device poll": (1, 1, 2),
-    "DPoP request": (3, 3, 4),
+    "DPoP request": (2, 3, 3),
     "org creation": (2, 4, 2),
     "SCIM create": (6, 9, 6),
 }
