@@ -134,6 +134,24 @@ def backchannel_logout_rows() -> list[list[str]]:
     ]
 
 
+def firestore_reconnect_rows() -> list[list[str]]:
+    r = load("firestore_reconnect")
+    if r is None:
+        return []
+    return [
+        [
+            f"gRPC reads back after a {row['outage_s']:.0f} s Firestore outage",
+            f"{row['firegate']} s",
+            f"client library's own channel {row['client library']} s",
+            "",
+            f"<= {r['target_s']:.0f} s",
+            yes(row["firegate"] <= r["target_s"]),
+            str(r["loadavg"][0]),
+        ]
+        for row in r["rows"]
+    ]
+
+
 def get_user_cpu_ms() -> float | None:
     """GET /user's server CPU per request at 8 connections, from its own results."""
     g = load("get_user")
@@ -533,7 +551,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += webhook_rows()
     out += import_users_rows()
     out += upstream_callback_rows()
-    out += saml_acs_rows() + par_rows()
+    out += saml_acs_rows() + par_rows() + firestore_reconnect_rows()
     if (c := load("cold_start")) is not None:
         authenticated = c.get("first_authenticated_200_seconds", {}).get("median", "")
         out.append(

@@ -125,7 +125,11 @@ class _ClientOnFirstUse:
         if client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = firestore.Client(
+                    from infrastructure.firestore.internals import (  # noqa: PLC0415
+                        ReconnectingClient,  # with the client library, on first use
+                    )
+
+                    self._client = ReconnectingClient(
                         project=self.project, credentials=self._credentials
                     )
                 client = self._client
