@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -135,6 +136,78 @@ def test_keys_at_a_jwks_uri_are_fetched_once_then_kept_briefly(
     for _ in range(2):
         assert exchange(world, client, signed(client["client_id"], key)).status_code == 200
     assert getter.asked == [(KEYS_URL, None)]  # the local profile: no address check
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def uri_client() -> OAuthClient:
+    return OAuthClient.new(
+        client_id="c1",
+        name="A",
+        redirect_uris=(REDIRECT,),
+        secret=None,
+        scopes=(),
+        now=datetime.now(UTC),
+        jwks_uri=KEYS_URL,
+    )
+
+
+def test_a_kid_not_kept_has_the_jwks_uri_fetched_again_once_in_a_while(key: RSAKey) -> None:
+    """A client that adds a key is not refused for a minute: an assertion naming a ``kid``
+    the kept set lacks fetches it again, if it is 10 s old (no more often, whatever the
+    assertions name); a known ``kid``, or none, waits for the minute."""
+    getter = FakeDocumentGetter({KEYS_URL: public_jwks(key)})
+    downloads = KeyDownloads(getter, FakeHostResolver({}), local=True)
+    clock = Clock()
+    kept = KeptKeys(monotonic=clock)
+    client = uri_client()
+
+    def kids(kid: str | None) -> list[str]:
+        found = client_keys(ClientKeys(client, kid), downloads=downloads, kept=kept)
+        return [k["kid"] for k in found["keys"]]
+
+    assert kids("k1") == ["k1"] and len(getter.asked) == 1
+    new = RSAKey.generate_key(2048, parameters={"kid": "k2"})
+    getter.documents[KEYS_URL] = public_jwks(key, new)
+    clock.now += 9
+    assert kids("k2") == ["k1"] and len(getter.asked) == 1  # not 10 s old yet
+    clock.now += 1
+    assert kids("k1") == ["k1"] and kids(None) == ["k1"]  # nothing new named: kept
+    assert len(getter.asked) == 1
+    assert kids("k2") == ["k1", "k2"] and len(getter.asked) == 2
+    assert kids("nope") == ["k1", "k2"] and kids("nope") == ["k1", "k2"]
+    assert len(getter.asked) == 2  # fetched 0 s ago: an unknown kid waits 10 s
+    clock.now += 10
+    assert kids("nope") == ["k1", "k2"] and len(getter.asked) == 3
+    clock.now += 60
+    assert kids(None) == ["k1", "k2"] and len(getter.asked) == 4  # the minute passed
+
+
+def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
+    world: OAuthWorld, key: RSAKey
+) -> None:
+    """Through the token endpoint: the assertion's header names the key it was signed with."""
+    getter = world.adapters.provider.keys_getter
+    assert isinstance(getter, FakeDocumentGetter)
+    getter.documents[KEYS_URL] = public_jwks(key)
+    clock = Clock()
+    bound = world.services.oauth.client_keys
+    assert isinstance(bound, partial)
+    bound.keywords["kept"]._monotonic = clock  # this world's process keeps keys on its clock
+    client = world.register("--confidential", "--jwks-uri", KEYS_URL)
+    assert exchange(world, client, signed(client["client_id"], key)).status_code == 200
+    new = RSAKey.generate_key(2048, parameters={"kid": "k2"})
+    getter.documents[KEYS_URL] = public_jwks(key, new)
+    clock.now += 10
+    answer = exchange(world, client, signed(client["client_id"], new))
+    assert answer.status_code == 200, answer.get_json()
+    assert len(getter.asked) == 2
 
 
 def test_a_jwks_uri_is_fetched_only_from_a_public_address_pinned(key: RSAKey) -> None:

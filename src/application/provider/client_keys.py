@@ -42,21 +42,37 @@ class KeyDownloads:
 
 class KeptKeys:
     """The JWK Sets each process fetched, reused for ``ttl`` seconds: every assertion of a
-    client would fetch them otherwise. A client's new key is seen within ``ttl``."""
+    client would fetch them otherwise. A client's new key is seen within ``ttl``, or at once
+    when an assertion names it by its ``kid``: a set without that ``kid`` is fetched again
+    once it is ``refetch_after`` seconds old (so assertions naming keys that do not exist
+    make at most one fetch each ``refetch_after`` seconds, per process and ``jwks_uri``)."""
 
     MAX_KEPT = 256
 
-    def __init__(self, ttl: float = 60.0, monotonic: Callable[[], float] = time.monotonic):
-        self._ttl, self._monotonic = ttl, monotonic
+    def __init__(
+        self,
+        ttl: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        refetch_after: float = 10.0,
+    ):
+        self._ttl, self._monotonic, self._refetch_after = ttl, monotonic, refetch_after
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()
 
-    def get(self, uri: str) -> dict[str, Any] | None:
+    def get(self, uri: str, kid: str | None = None) -> dict[str, Any] | None:
+        """The set kept for ``uri``; None when there is none, it is ``ttl`` old, or it has
+        no key ``kid`` and is ``refetch_after`` old."""
         with self._lock:
             found = self._kept.get(uri)
-        if found is None or self._monotonic() - found[1] >= self._ttl:
+        if found is None:
             return None
-        return found[0]
+        keys, fetched_at = found
+        age = self._monotonic() - fetched_at
+        if age >= self._ttl or (
+            kid is not None and age >= self._refetch_after and not _has_kid(keys, kid)
+        ):
+            return None
+        return keys
 
     def keep(self, uri: str, keys: dict[str, Any]) -> None:
         with self._lock:
@@ -66,9 +82,14 @@ class KeptKeys:
             self._kept[uri] = (keys, self._monotonic())
 
 
+def _has_kid(keys: dict[str, Any], kid: str) -> bool:
+    return any(key.get("kid") == kid for key in keys.get("keys", ()))
+
+
 @dataclass(frozen=True)
 class ClientKeys:
     client: OAuthClient
+    kid: str | None = None  # the key the assertion names (its header's ``kid``)
 
 
 def client_keys(cmd: ClientKeys, *, downloads: KeyDownloads, kept: KeptKeys) -> dict[str, Any]:
@@ -80,7 +101,7 @@ def client_keys(cmd: ClientKeys, *, downloads: KeyDownloads, kept: KeptKeys) -> 
     uri = client.jwks_uri
     if uri is None:
         raise KeysUnavailable("The client has no keys to check an assertion with.")
-    found = kept.get(uri)
+    found = kept.get(uri, cmd.kid)
     if found is None:
         found = _fetched(uri, downloads)
         kept.keep(uri, found)

@@ -69,10 +69,16 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         return [self.issuer, f"{self.issuer}{request.path}"]
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
+        """The client's keys; a ``kid`` they lack has a ``jwks_uri`` fetched again (once
+        in a while): the client may have just added the key."""
         if not client.client.signs_assertions:
             raise _refused("The client has no keys: it uses a secret.")
+        headers, _ = self.extract_assertion(request.form["client_assertion"])
+        kid = headers.get("kid")
         try:
-            found = services().oauth.client_keys(ClientKeys(client.client))
+            found = services().oauth.client_keys(
+                ClientKeys(client.client, kid if isinstance(kid, str) else None)
+            )
         except DomainError as exc:
             raise _refused(exc.detail) from exc
         return KeySet.import_key_set(found)  # type: ignore[arg-type]  # a JWK Set checked
