@@ -237,6 +237,7 @@ def bind_oauth(
     keys = own.provider_tokens
     # The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as clients)
     catalogue = CatalogueCache(own.api_resources, policy.client_cache_ttl)
+    own_api = (settings.signin.jwt_audience, settings.signin.jwt_issuer)  # never a resource
     # a client's jwks_uri, fetched under the webhooks' rules: a public address only, except
     # in the local profile, whose clients run on this machine
     downloads = KeyDownloads(
@@ -327,11 +328,13 @@ def bind_oauth(
         mint_exchanged_token=partial(mint_exchanged_token, keys=keys, clock=clock, policy=policy),
         mint_id_token=partial(mint_id_token, keys=keys, clock=clock, policy=policy),
         count_issued=partial(count_issued, metrics=platform.metrics),
-        add_resource=partial(add_resource, cache=catalogue, clock=clock),
+        add_resource=partial(add_resource, cache=catalogue, clock=clock, reserved=own_api),
         list_resources=partial(list_resources, cache=catalogue),
         remove_resource=partial(remove_resource, cache=catalogue),
         admin_list_resources=partial(admin_list_resources, cache=catalogue),
-        admin_add_resource=partial(admin_add_resource, cache=catalogue, clock=clock),
+        admin_add_resource=partial(
+            admin_add_resource, cache=catalogue, clock=clock, reserved=own_api
+        ),
         admin_remove_resource=partial(admin_remove_resource, cache=catalogue),
         resource_catalogue=catalogue.catalogue,
         push_request=partial(push_request, pushed=own.pushed_requests, clock=clock),

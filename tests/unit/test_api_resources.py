@@ -248,6 +248,18 @@ def test_only_an_admin_registers_a_resource(world: World, root: FlaskClient) -> 
     assert world.services.oauth.list_resources() == []
 
 
+def test_firegate_s_own_api_is_no_resource() -> None:
+    """Its tokens are the API's, never the provider's: registered, it would take a place
+    and its scopes would reach discovery, while every token asked for it is refused."""
+    api = "https://api.example.com/"
+    world = OAuthWorld(jwt_audience=api, jwt_issuer="https://id.example.com/")
+    for uri in (api, "https://id.example.com/"):
+        code, output = run(world, "resources", "add", uri, *DESCRIBED)
+        assert code != 0 and "firegate's own API" in output
+    assert world.services.oauth.list_resources() == []
+    assert added(world, "https://api.example.com/v2/")["uri"] == "https://api.example.com/v2/"
+
+
 def test_at_most_two_hundred_resources_are_registered() -> None:
     repository = FakeApiResources()
     for i in range(200):

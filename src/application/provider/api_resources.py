@@ -13,7 +13,7 @@ from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
 from application.ports import Clock
 from application.provider.ports import ApiResources
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.provider.api_resources import (
     MAX_API_RESOURCES,
     ApiResource,
@@ -70,11 +70,22 @@ class CatalogueCache:
             self._drops += 1
 
 
-def add_resource(cmd: AddResource, *, cache: CatalogueCache, clock: Clock) -> ApiResource:
+def add_resource(
+    cmd: AddResource, *, cache: CatalogueCache, clock: Clock, reserved: tuple[str, ...] = ()
+) -> ApiResource:
     """Register a resource; 409 ``resource_exists`` if its URI is registered already,
-    ``too_many_resources`` when ``MAX_API_RESOURCES`` are."""
+    ``too_many_resources`` when ``MAX_API_RESOURCES`` are; ``reserved``: firegate's own
+    API's audience and issuer, whose tokens are the API's own (no resource of the provider's:
+    it could never have a token, each asked for it is ``invalid_target``)."""
     scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
     resource = ApiResource.new(cmd.uri, scopes, clock.now())
+    if resource.uri in reserved:
+        raise InvalidInput.field(
+            "uri",
+            "That is firegate's own API (its JWT audience or issuer): its tokens are not the "
+            "provider's to give.",
+            "resource_reserved",
+        )
     if len(cache.resources.list(MAX_API_RESOURCES)) >= MAX_API_RESOURCES:
         raise Conflict(
             f"At most {MAX_API_RESOURCES} API resources are registered: remove one first.",
@@ -124,10 +135,10 @@ class AdminAddResource:
 
 
 def admin_add_resource(
-    cmd: AdminAddResource, *, cache: CatalogueCache, clock: Clock
+    cmd: AdminAddResource, *, cache: CatalogueCache, clock: Clock, reserved: tuple[str, ...] = ()
 ) -> ApiResource:
     require_admin(cmd.actor)
-    return add_resource(cmd.resource, cache=cache, clock=clock)
+    return add_resource(cmd.resource, cache=cache, clock=clock, reserved=reserved)
 
 
 @dataclass(frozen=True)
