@@ -709,6 +709,11 @@ def test_dynamic_registration_is_off_unless_switched_on() -> None:
         {"redirect_uris": [42], "token_endpoint_auth_method": "none"},
         {"redirect_uris": REDIRECT, "token_endpoint_auth_method": "none"},
         {"redirect_uris": [REDIRECT], "client_name": ["x"], "token_endpoint_auth_method": "none"},
+        # a jwks that is no JWK Set (was a 500: Authlib read its "keys")
+        {"redirect_uris": [REDIRECT], "jwks": {}},
+        {"redirect_uris": [REDIRECT], "jwks": None},
+        {"redirect_uris": [REDIRECT], "jwks": "{}"},
+        {"redirect_uris": [REDIRECT], "jwks": {"keys": "x"}},
     ],
 )
 def test_registration_metadata_of_the_wrong_shape_is_invalid(body: object) -> None:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from authlib.common.errors import AuthlibHTTPError
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from domain.errors import RateLimited
+from domain.errors import DomainError, RateLimited
+from domain.provider.client_keys import check_jwks
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:
@@ -171,7 +172,14 @@ def _shape_problem(body: object) -> str | None:
         if name in _LIST_METADATA:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return f"{name} must be a list of strings."
-        elif isinstance(value, list) or (isinstance(value, dict) and name != "jwks"):
+        elif name == "jwks":
+            if not isinstance(value, dict):
+                return "jwks must be a JWK Set object."
+            try:
+                check_jwks(value)  # Authlib reads one without "keys" as a KeyError (a 500)
+            except DomainError as exc:
+                return exc.detail
+        elif isinstance(value, list | dict):
             return f"{name} must not be a list or an object."
     return None
 
