@@ -1,7 +1,8 @@
 """Adapters made on first use, by whichever thread needs one first: their SDKs
 (firebase-admin, webauthn, Cloud Storage, smtplib and the e-mail package) stay out of a cold
 start (docs/decisions/0150-cold-start.md), and so do the provider's keys (loading an RSA key
-is checked for about 25 ms; a development key is made then). Each class fits its port as the
+is checked for about 25 ms; a development key is made then) and the pushed requests' seal
+(``cryptography``'s ciphers, about 25 ms to import). Each class fits its port as the
 adapter does, so mypy checks every call through it."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from application.ports import (
     NewCredential,
     PasskeyCeremonies,
 )
-from application.provider.ports import ProviderTokens
+from application.provider.ports import ProviderTokens, RequestSeal
 from domain.federation.upstream import UpstreamProvider
 
 T = TypeVar("T")
@@ -162,3 +163,11 @@ class LazyProviderTokens(_Lazy[ProviderTokens]):
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
         return self.adapter().verify_access(token)
+
+
+class LazyRequestSeal(_Lazy[RequestSeal]):
+    def seal(self, plaintext: bytes) -> str:
+        return self.adapter().seal(plaintext)
+
+    def open(self, sealed: str) -> bytes | None:
+        return self.adapter().open(sealed)

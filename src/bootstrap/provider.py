@@ -91,14 +91,15 @@ from application.provider.ports import (
     OAuthPolicy,
     ProviderTokens,
     PushedRequests,
+    RequestSeal,
 )
 from application.provider.pushed import bring_pushed, push_request, resume_pushed
 from application.provider.services import OAuthServices
 from application.provider.tokens import token_state
 from bootstrap.accounts import AccountsAdapters
-from bootstrap.lazy import LazyProviderTokens
+from bootstrap.lazy import LazyProviderTokens, LazyRequestSeal
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies
+from bootstrap.signin import SigninAdapters, SigninPolicies, derived_key
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.settings import Settings
 
@@ -126,6 +127,21 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
     )
 
 
+def request_seal(settings: Settings) -> RequestSeal:
+    """The pushed requests' seal: AES-256-GCM under a key of its own, derived from the
+    signing secret as the other derived keys are, so every instance opens what another
+    sealed (docs/decisions/0438-the-request-uri-carries-the-request-sealed.md); made on
+    first use."""
+    key = derived_key(settings.signin, b"pushed authorization requests")
+
+    def make() -> RequestSeal:
+        from infrastructure.provider.sealed_requests import AesGcmRequestSeal
+
+        return AesGcmRequestSeal(key)
+
+    return LazyRequestSeal(make)
+
+
 @lru_cache(maxsize=4)
 def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
     """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
@@ -146,6 +162,7 @@ class ProviderAdapters:
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
     pushed_requests: PushedRequests
+    request_seal: RequestSeal  # what a pushed request's request_uri carries
     keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
     keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
     provider_tokens: ProviderTokens | None  # None: the provider is off
@@ -169,6 +186,7 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
         pushed_requests=FirestorePushedRequests(client),
+        request_seal=request_seal(settings),
         keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
         keys_resolver=SocketHostResolver(),
         provider_tokens=provider_tokens(settings),
@@ -337,8 +355,10 @@ def bind_oauth(
         ),
         admin_remove_resource=partial(admin_remove_resource, cache=catalogue),
         resource_catalogue=catalogue.catalogue,
-        push_request=partial(push_request, pushed=own.pushed_requests, clock=clock),
-        bring_pushed=partial(bring_pushed, pushed=own.pushed_requests, clock=clock),
+        push_request=partial(push_request, seal=own.request_seal, clock=clock),
+        bring_pushed=partial(
+            bring_pushed, pushed=own.pushed_requests, seal=own.request_seal, clock=clock
+        ),
         resume_pushed=partial(resume_pushed, pushed=own.pushed_requests, clock=clock),
         client_keys=partial(client_keys, downloads=downloads, kept=KeptKeys()),
     )

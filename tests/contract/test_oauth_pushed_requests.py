@@ -1,6 +1,7 @@
-"""The PushedRequests port, run against the fake and against Firestore: a pushed request kept
-under its handle's hash, spent once on arrival (of thirty parallel arrivals one), resumed
-with its ticket (docs/reference/oauth.md, "Pushed authorization requests")."""
+"""The PushedRequests port, run against the fake and against Firestore: a pushed request is
+kept when the browser brings it, under its push's id's hash, once (of thirty parallel
+arrivals one), and resumed with its ticket (docs/reference/oauth.md, "Pushed authorization
+requests")."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from application.provider.pushed import (
     push_request,
     resume_pushed,
 )
-from domain.provider.pushed import PushedRequest, PushedRequestRefused
+from domain.provider.pushed import Push, PushedRequestRefused
+from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakePushedRequests
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SEAL = AesGcmRequestSeal(b"k" * 32)  # pure computation: the push keeps nothing
 PARAMS = (
     ("response_type", "code"),
     ("scope", "openid email"),
@@ -46,33 +49,24 @@ def pushed(request: pytest.FixtureRequest) -> PushedRequests:
     return FirestorePushedRequests(client)
 
 
-def test_a_pushed_request_is_kept_as_it_was_pushed(pushed: PushedRequests) -> None:
-    request, _ = PushedRequest.new("c1", PARAMS, NOW)
-    pushed.add(request)
-    assert pushed.get(request.key) == request
+def test_a_request_brought_is_kept_once_as_it_was_brought(pushed: PushedRequests) -> None:
+    push = Push.new("c1", PARAMS, NOW)
+    arrived = push.arrive("c1", "t", NOW)
+    assert pushed.spend(arrived)
+    assert pushed.get(arrived.key) == arrived
+    assert not pushed.spend(push.arrive("c1", "u", NOW))  # used already
+    assert pushed.get(arrived.key) == arrived  # as the first arrival left it
     assert pushed.get("0" * 64) is None
     assert pushed.get("not a key") is None
 
 
-def test_a_change_is_stored_and_a_refused_one_leaves_it(pushed: PushedRequests) -> None:
-    request, _ = PushedRequest.new("c1", PARAMS, NOW)
-    pushed.add(request)
-    spent = pushed.change(request.key, lambda found: found.arrive("c1", "t", NOW))
-    assert spent is not None and spent.spent
-    assert pushed.get(request.key) == spent
-    with pytest.raises(PushedRequestRefused):
-        pushed.change(request.key, lambda found: found.arrive("c1", "u", NOW))
-    assert pushed.get(request.key) == spent
-    assert pushed.change("0" * 64, lambda found: found) is None
-
-
 def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
     clock = FakeClock(NOW)
-    uri = push_request(PushRequest("c1", PARAMS), pushed=pushed, clock=clock).request_uri
+    uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
 
     def arrive(_: int) -> Resumable | None:
         try:
-            return bring_pushed(BringPushed("c1", uri), pushed=pushed, clock=clock)
+            return bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
         except PushedRequestRefused:
             return None
 
@@ -91,8 +85,8 @@ def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
 
 def test_it_expires_sixty_seconds_after_the_push(pushed: PushedRequests) -> None:
     clock = FakeClock(NOW)
-    uri = push_request(PushRequest("c1", PARAMS), pushed=pushed, clock=clock).request_uri
+    uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
     clock.advance(seconds=60)
     with pytest.raises(PushedRequestRefused, match="expired"):
-        bring_pushed(BringPushed("c1", uri), pushed=pushed, clock=clock)
+        bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
     assert NOW + timedelta(seconds=60) == clock.now()

@@ -1,7 +1,7 @@
 """Pushed authorization requests (RFC 9126) through Flask's test client on the Firestore
 emulator (docs/reference/oauth.md, "Pushed authorization requests"): the flow, and thirty
 parallel arrivals of one ``request_uri``, by GET and by POST: one goes on, the rest are
-refused."""
+refused; what is kept (nothing at the push, the request spent at the arrival)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
+from domain.provider.pushed import RESUME_TTL
+from infrastructure.firestore.provider.oauth_pushed import OAUTH_PUSHED_REQUESTS
 from tests.support.oauth import REDIRECT, SCOPE, EmulatorWorld, redirected
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -74,3 +76,21 @@ def test_thirty_parallel_arrivals_of_one_request_uri_one_goes_on(
     query = {"client_id": client["client_id"], "request_uri": request_uri(world, client)}
     outcomes = race(world.app, arrivals(method, query))
     assert statuses(outcomes) == {303: 1, 400: RACERS - 1}
+
+
+def test_the_push_keeps_nothing_and_the_arrival_keeps_the_request_spent(
+    world: EmulatorWorld, firestore: Any
+) -> None:
+    client = world.register("--confidential")
+    uri = request_uri(world, client)
+    kept = firestore.collection(OAUTH_PUSHED_REQUESTS)
+    assert list(kept.stream()) == []  # the request_uri carries the request, sealed
+    query = {"client_id": client["client_id"], "request_uri": uri}
+    assert world.client.get("/oauth/authorize", query_string=query).status_code == 303
+    (spent,) = kept.stream()
+    found = spent.to_dict()
+    assert found["client_id"] == client["client_id"] and "st4te" in found["params"]
+    assert len(found["ticket_hash"]) == 64
+    assert found["expires_at"] - found["created_at"] == RESUME_TTL
+    again = world.client.get("/oauth/authorize", query_string=query)
+    assert again.status_code == 400 and "used already" in again.get_data(as_text=True)

@@ -253,25 +253,15 @@ class FakePushedRequests:
         self.lock = threading.Lock()
         self.requests: dict[str, PushedRequest] = {}
 
-    def add(self, request: PushedRequest) -> None:
+    def spend(self, request: PushedRequest) -> bool:
         with self.lock:
             if request.key in self.requests:
-                raise Conflict("The pushed request exists.", code="pushed_request_exists")
+                return False
             self.requests[request.key] = request
+            return True
 
     def get(self, key: str) -> PushedRequest | None:
         return self.requests.get(key)
-
-    def change(
-        self, key: str, change: Callable[[PushedRequest], PushedRequest]
-    ) -> PushedRequest | None:
-        with self.lock:
-            request = self.requests.get(key)
-            if request is None:
-                return None
-            changed = change(request)
-            self.requests[key] = changed
-            return changed
 
 
 class FakeGrantHolders:

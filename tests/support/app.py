@@ -22,7 +22,7 @@ from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.provider import ProviderAdapters, provider_tokens
+from bootstrap.provider import ProviderAdapters, provider_tokens, request_seal
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
@@ -160,6 +160,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
             pushed_requests=FakePushedRequests(),
+            request_seal=request_seal(settings),  # pure computation: the real one
             keys_getter=FakeDocumentGetter(),
             keys_resolver=FakeHostResolver(),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one

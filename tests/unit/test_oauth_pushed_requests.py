@@ -5,6 +5,7 @@ sign-in and consent it goes through, clients that must push, and each refusal.""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,7 +14,9 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from werkzeug.test import TestResponse
 
 from application.provider.clients import FindClient
-from domain.provider.pushed import REQUEST_URI_PREFIX, unchanged
+from domain.provider.pushed import MAX_REQUEST_URI_CHARS, REQUEST_URI_PREFIX, Push, unchanged
+from infrastructure.provider.sealed_requests import AesGcmRequestSeal
+from tests.fakes.provider import FakePushedRequests
 from tests.support.api import bearer, login, register
 from tests.support.oauth import REDIRECT, SCOPE, OAuthWorld, csrf_of, redirected
 from tests.support.pages import PASSWORD
@@ -132,9 +135,52 @@ def test_another_clients_request_uri_is_refused(world: OAuthWorld) -> None:
 
 def test_an_unknown_request_uri_is_refused(world: OAuthWorld) -> None:
     client = world.register("--confidential")
-    for uri in (REQUEST_URI_PREFIX + "x" * 43, REQUEST_URI_PREFIX, REQUEST_URI_PREFIX + "x/y"):
+    for uri in (
+        REQUEST_URI_PREFIX + "x" * 43,
+        REQUEST_URI_PREFIX,
+        REQUEST_URI_PREFIX + "x/y",
+        REQUEST_URI_PREFIX + "é" * 60,
+        REQUEST_URI_PREFIX + "A" * 5_000,
+    ):
         answer = arrive(world, client["client_id"], uri)
         assert answer.status_code == 400, uri
+        assert "not one this server gave" in answer.get_data(as_text=True)
+
+
+def test_nothing_is_kept_until_the_browser_brings_the_request(world: OAuthWorld) -> None:
+    client = world.register("--confidential")
+    kept = world.adapters.provider.pushed_requests
+    assert isinstance(kept, FakePushedRequests)
+    uri = request_uri(world, client, nonce="n-1")
+    assert kept.requests == {}  # the request_uri carries the request, sealed
+    assert "n-1" not in uri and REDIRECT not in uri  # sealed, not only signed
+    assert arrive(world, client["client_id"], uri).status_code == 303
+    (spent,) = kept.requests.values()
+    assert spent.client_id == client["client_id"] and ("nonce", "n-1") in spent.params
+
+
+def test_a_changed_request_uri_is_refused_as_an_unknown_one(world: OAuthWorld) -> None:
+    client = world.register("--confidential")
+    uri = request_uri(world, client)
+    for at in (len(REQUEST_URI_PREFIX) + 5, len(uri) // 2, len(uri) - 3):
+        changed = uri[:at] + ("A" if uri[at] != "A" else "B") + uri[at + 1 :]
+        answer = arrive(world, client["client_id"], changed)
+        assert answer.status_code == 400
+        assert "not one this server gave" in answer.get_data(as_text=True)
+    assert arrive(world, client["client_id"], uri[:-1]).status_code == 400
+    assert arrive(world, client["client_id"], uri).status_code == 303  # left unspent
+
+
+def test_a_request_uri_sealed_under_another_secret_is_refused(world: OAuthWorld) -> None:
+    client = world.register("--confidential")
+    other = OAuthWorld(jwt_secret="another-secret-another-secret-another-secret")
+    other_client = other.register("--confidential")
+    uri = request_uri(other, other_client)
+    answer = arrive(world, other_client["client_id"], uri)
+    assert answer.status_code == 400
+    assert "not one this server gave" in answer.get_data(as_text=True)
+    assert arrive(other, other_client["client_id"], uri).status_code == 303
+    assert arrive(world, client["client_id"], request_uri(world, client)).status_code == 303
 
 
 def test_the_signed_out_browser_resumes_its_request_after_signing_in(
@@ -276,11 +322,25 @@ def basic(client: dict[str, Any]) -> str:
     return "Basic " + base64.b64encode(pair).decode()
 
 
-def test_a_pushed_request_too_long_is_refused(world: OAuthWorld) -> None:
+@pytest.mark.parametrize("length", [17_000, 4_000, 3_000])
+def test_a_pushed_request_too_long_is_refused(world: OAuthWorld, length: int) -> None:
+    """Its request_uri would pass 4,096 characters: too long to seal into one (the last: the
+    parameters under the cap, the request sealed over it)."""
     client = world.register("--confidential")
-    answer = push(world, client, login_hint="x" * 17_000)
+    answer = push(world, client, login_hint="x" * length)
     assert answer.status_code == 400
     assert answer.get_json()["error"] == "invalid_request"
+    assert "4096 characters" in answer.get_json()["error_description"]
+
+
+def test_a_pushed_request_as_long_as_a_request_uri_takes_goes_through(
+    world: OAuthWorld,
+) -> None:
+    client = world.register("--confidential")
+    uri = request_uri(world, client, login_hint="é" * 1_000, nonce="n" * 500)
+    assert 3_000 < len(uri) <= MAX_REQUEST_URI_CHARS
+    resumed = arrive(world, client["client_id"], uri).headers["Location"]
+    assert parse_qs(urlsplit(resumed).query)["login_hint"] == ["é" * 1_000]
 
 
 # -- the rule that keeps a resumed request as pushed
@@ -369,3 +429,25 @@ def test_a_pushed_prompt_login_signs_in_again_once_and_goes_on(world: OAuthWorld
     back = parse_qs(urlsplit(again.headers["Location"]).query)["next"][0]
     assert "prompt" not in parse_qs(urlsplit(back).query)  # answered by the new sign-in
     signed_in_and_back(world, again.headers["Location"], back)
+
+
+# -- the seal a request_uri carries its request in
+
+
+def test_the_seal_opens_what_it_sealed_and_nothing_else() -> None:
+    seal = AesGcmRequestSeal(b"k" * 32)
+    sealed = seal.seal(b'["id","c1",0,[]]')
+    assert seal.open(sealed) == b'["id","c1",0,[]]'
+    assert seal.seal(b"same") != seal.seal(b"same")  # a nonce of its own each time
+    assert AesGcmRequestSeal(b"o" * 32).open(sealed) is None  # another key: the secret rotated
+    flipped = sealed[:20] + ("A" if sealed[20] != "A" else "B") + sealed[21:]
+    for broken in (flipped, sealed[:-2], sealed[:30], "", "!!!", "é" * 40, sealed + "="):
+        assert seal.open(broken) is None, broken
+
+
+def test_what_opens_but_is_no_push_is_refused_as_unknown() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    push = Push.new("c1", (("scope", "openid"), ("state", "a&b")), now)
+    assert Push.from_plaintext(push.plaintext()) == push
+    for other in (b"", b"[]", b'{"a": 1}', b'["i","c",1,[["x"]]]', b'["i","c","x",[]]', b"\xff"):
+        assert Push.from_plaintext(other) is None, other

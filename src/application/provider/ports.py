@@ -159,21 +159,28 @@ class OAuthGrants(Protocol):
 
 
 class PushedRequests(Protocol):
-    """Pushed authorization requests (RFC 9126), by the SHA-256 of their handle."""
+    """Pushed authorization requests (RFC 9126) the browser brought, by the SHA-256 of their
+    push's id."""
 
-    def add(self, request: PushedRequest) -> None:
-        """Store a new pushed request."""
+    def spend(self, request: PushedRequest) -> bool:
+        """Keep the request the browser brought unless one is kept under its key already
+        (one create-if-absent): False then, as it was used already."""
         ...
 
     def get(self, key: str) -> PushedRequest | None:
         """The request kept under ``key``, or None."""
         ...
 
-    def change(
-        self, key: str, change: Callable[[PushedRequest], PushedRequest]
-    ) -> PushedRequest | None:
-        """Apply the pure ``change`` to the request under compare-and-set and store what it
-        gives (what it raises leaves it as it was); None if there is no such request."""
+
+class RequestSeal(Protocol):
+    """Authenticated encryption of what a pushed request's ``request_uri`` carries."""
+
+    def seal(self, plaintext: bytes) -> str:
+        """``plaintext`` encrypted and authenticated, as base64url text."""
+        ...
+
+    def open(self, sealed: str) -> bytes | None:
+        """What ``seal`` sealed; None if this key did not seal it or it was changed."""
         ...
 
 

@@ -1,6 +1,7 @@
-"""Pushed authorization requests (RFC 9126): kept at ``/oauth/par``, spent when the browser
-brings them to ``/oauth/authorize``, resumed by that browser while the person signs in and
-consents (docs/reference/oauth.md, "Pushed authorization requests")."""
+"""Pushed authorization requests (RFC 9126): sealed into their ``request_uri`` at
+``/oauth/par`` (nothing kept), spent when the browser brings them to ``/oauth/authorize``,
+resumed by that browser while the person signs in and consents (docs/reference/oauth.md,
+"Pushed authorization requests")."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import secrets
 from dataclasses import dataclass
 
 from application.ports import Clock
-from application.provider.ports import PushedRequests
+from application.provider.ports import PushedRequests, RequestSeal
 from domain.provider.pushed import (
     PUSHED_TTL,
-    REQUEST_URI_PREFIX,
-    PushedRequest,
+    USED_ALREADY,
+    Push,
     PushedRequestRefused,
-    request_key,
+    request_uri,
+    sealed_part,
+    spent_key,
 )
 
 UNKNOWN = "The request_uri is not one this server gave, or it has expired."
@@ -32,10 +35,10 @@ class Pushed:
     expires_in: int
 
 
-def push_request(cmd: PushRequest, *, pushed: PushedRequests, clock: Clock) -> Pushed:
-    request, request_uri = PushedRequest.new(cmd.client_id, cmd.params, clock.now())
-    pushed.add(request)
-    return Pushed(request_uri, int(PUSHED_TTL.total_seconds()))
+def push_request(cmd: PushRequest, *, seal: RequestSeal, clock: Clock) -> Pushed:
+    """The request sealed into its ``request_uri``; ``invalid_request`` if too long."""
+    push = Push.new(cmd.client_id, cmd.params, clock.now())
+    return Pushed(request_uri(seal.seal(push.plaintext())), int(PUSHED_TTL.total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -53,19 +56,22 @@ class Resumable:
     resume: str
 
 
-def bring_pushed(cmd: BringPushed, *, pushed: PushedRequests, clock: Clock) -> Resumable:
-    """The browser brings a ``request_uri``: spent at once (of parallel arrivals one
-    succeeds), and resumable by a ticket only this answer tells. ``PushedRequestRefused``
-    for an unknown, expired or used one, or another client's."""
-    key = request_key(cmd.request_uri)
-    if key is None:
+def bring_pushed(
+    cmd: BringPushed, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock
+) -> Resumable:
+    """The browser brings a ``request_uri``: opened, and spent at once (of parallel arrivals
+    one succeeds), and resumable by a ticket only this answer tells. ``PushedRequestRefused``
+    for an unknown, changed, expired or used one, or another client's."""
+    sealed = sealed_part(cmd.request_uri)
+    plaintext = seal.open(sealed) if sealed is not None else None
+    push = Push.from_plaintext(plaintext) if plaintext is not None else None
+    if push is None:
         raise PushedRequestRefused(UNKNOWN)
-    ticket, now = secrets.token_urlsafe(24), clock.now()
-    arrived = pushed.change(key, lambda request: request.arrive(cmd.client_id, ticket, now))
-    if arrived is None:
-        raise PushedRequestRefused(UNKNOWN)
-    handle = cmd.request_uri[len(REQUEST_URI_PREFIX) :]
-    return Resumable(arrived.params, f"{handle}.{ticket}")
+    ticket = secrets.token_urlsafe(24)
+    arrived = push.arrive(cmd.client_id, ticket, clock.now())
+    if not pushed.spend(arrived):
+        raise PushedRequestRefused(USED_ALREADY)
+    return Resumable(arrived.params, f"{push.id}.{ticket}")
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,8 @@ def resume_pushed(
     cmd: ResumePushed, *, pushed: PushedRequests, clock: Clock
 ) -> tuple[tuple[str, str], ...]:
     """The parameters of a request this browser brought, for its sign-in and consent."""
-    handle, _, ticket = cmd.resume.partition(".")
-    key = request_key(REQUEST_URI_PREFIX + handle)
+    push_id, _, ticket = cmd.resume.partition(".")
+    key = spent_key(push_id)
     found = pushed.get(key) if key is not None and ticket else None
     if found is None or found.client_id != cmd.client_id:
         raise PushedRequestRefused(UNKNOWN)

@@ -1,21 +1,20 @@
 """Pushed authorization requests in Firestore (docs/reference/oauth.md, "Pushed authorization
-requests"): ``oauth_pushed_requests/{sha256 of the request_uri's handle}``, the parameters as
-one form-encoded string, an ``expires_at`` for a TTL policy. Spending one is a compare-and-set
-of the document as read: of parallel arrivals one writes, the others read it spent."""
+requests"): nothing at the push (the ``request_uri`` carries the request, sealed); the
+browser's arrival creates ``oauth_pushed_requests/{sha256 of the push's id}`` if absent, with
+the parameters as one form-encoded string, its ticket's hash and an ``expires_at`` for a TTL
+policy. Of parallel arrivals one creates it, the others find it there: used already."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from domain.provider.pushed import PushedRequest
-from infrastructure.firestore.client import commit, read_document, read_versioned
+from infrastructure.firestore.client import commit, read_document
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import until_unchanged
 from infrastructure.firestore.provider.oauth_device import sha256_key
 from infrastructure.firestore.rest_reads import Write
-from infrastructure.firestore.sdk import firestore
+from infrastructure.firestore.sdk import exceptions, firestore
 
 OAUTH_PUSHED_REQUESTS = "oauth_pushed_requests"
 
@@ -37,7 +36,8 @@ def pushed_from_doc(key: str, data: dict[str, Any]) -> PushedRequest:
         params=tuple(parse_qsl(data["params"], keep_blank_values=True)),
         created_at=data["created_at"],
         expires_at=data["expires_at"],
-        ticket_hash=data.get("ticket_hash"),
+        # one kept at its push before requests were sealed, never brought: resumes nothing
+        ticket_hash=data.get("ticket_hash") or "",
     )
 
 
@@ -47,31 +47,17 @@ class FirestorePushedRequests:
         self._client = client
         self._requests = client.collection(OAUTH_PUSHED_REQUESTS)
 
-    def add(self, request: PushedRequest) -> None:
+    def spend(self, request: PushedRequest) -> bool:
         # over REST, as the other writes of the provider's requests are (``commit``)
         path = f"{OAUTH_PUSHED_REQUESTS}/{request.key}"
-        commit(self._client, [Write(path, pushed_to_doc(request), create=True)])
+        try:
+            commit(self._client, [Write(path, pushed_to_doc(request), create=True)])
+        except exceptions.AlreadyExists:
+            return False
+        return True
 
     def get(self, key: str) -> PushedRequest | None:
         if not sha256_key(key):
             return None
         data = read_document(self._client, self._requests.document(key))
         return pushed_from_doc(key, data) if data is not None else None
-
-    def change(
-        self, key: str, change: Callable[[PushedRequest], PushedRequest]
-    ) -> PushedRequest | None:
-        if not sha256_key(key):
-            return None
-        path = f"{OAUTH_PUSHED_REQUESTS}/{key}"
-
-        def attempt() -> PushedRequest | None:
-            found = read_versioned(self._client, path)
-            if found is None:
-                return None
-            data, version = found
-            changed = change(pushed_from_doc(key, data))
-            commit(self._client, [Write(path, pushed_to_doc(changed), unchanged_since=version)])
-            return changed
-
-        return until_unchanged(attempt)

@@ -1,16 +1,17 @@
 """``POST /oauth/par``: pushed authorization requests (RFC 9126). The client authenticates as
 at the token endpoint; its request is checked as the authorization endpoint checks one (by
-the same grant, Authlib's), kept, and named by a ``request_uri`` the browser then brings
+the same grant, Authlib's) and sealed into the ``request_uri`` the browser then brings
 (docs/reference/oauth.md, "Pushed authorization requests")."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import OAuth2Payload
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from flask import Response, jsonify, request
+from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
 from application.provider.pushed import Pushed, PushRequest
@@ -52,22 +53,21 @@ def push(server: Server) -> Response:
             oauth_request, CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS, endpoint="par"
         )
         params = _authorization_params(client.get_client_id())
-        asked = server.create_oauth2_request(None)
-        asked.payload = _Payload(params)
-        grant = server.get_authorization_grant(asked)
-        grant.validate_no_multiple_request_parameter(asked)
+        # the same request, now read as the authorization request it pushes
+        oauth_request.payload = _Payload(params)
+        grant = server.get_authorization_grant(oauth_request)
+        grant.validate_no_multiple_request_parameter(oauth_request)
         grant.validate_authorization_request()
-        pushed = _kept(client.get_client_id(), params)
+        pushed = _sealed(client.get_client_id(), params)
     except OAuth2Error as error:
         error.redirect_uri = None
         return server.handle_error_response(oauth_request, error)
-    response = jsonify(request_uri=pushed.request_uri, expires_in=pushed.expires_in)
-    response.status_code = 201
-    return response
+    body = json.dumps({"request_uri": pushed.request_uri, "expires_in": pushed.expires_in})
+    return Response(body, 201, mimetype="application/json")
 
 
-def _kept(client_id: str, params: MultiDict[str, str]) -> Pushed:
-    """The request kept; one too long to keep is ``invalid_request``."""
+def _sealed(client_id: str, params: MultiDict[str, str]) -> Pushed:
+    """The request sealed into its ``request_uri``; one too long is ``invalid_request``."""
     try:
         return services().oauth.push_request(
             PushRequest(client_id, tuple(params.items(multi=True)))
