@@ -10,7 +10,7 @@ import pytest
 
 from application.provider.ports import ApiResources
 from domain.errors import Conflict
-from domain.provider.api_resources import ApiResource, ApiScope
+from domain.provider.api_resources import MAX_API_RESOURCES, ApiResource, ApiScope
 from tests.fakes.provider import FakeApiResources
 
 pytestmark = pytest.mark.contract
@@ -77,3 +77,40 @@ def test_a_resource_is_removed_once(resources: ApiResources) -> None:
     assert resources.delete(TASKS) is False
     assert resources.list(10) == []
     assert resources.delete("https://never.example.com/") is False
+
+
+def many(resources: ApiResources, count: int) -> None:
+    for i in range(count):
+        resources.add(api(f"https://api{i}.example.com/", NOW + timedelta(seconds=i)))
+
+
+def test_no_more_than_the_most_are_registered_and_a_removal_makes_room(
+    resources: ApiResources,
+) -> None:
+    many(resources, MAX_API_RESOURCES)
+    with pytest.raises(Conflict) as refused:
+        resources.add(api())
+    assert refused.value.code == "too_many_resources"
+    assert resources.delete("https://api0.example.com/") is True
+    resources.add(api())
+    assert len(resources.list(MAX_API_RESOURCES + 10)) == MAX_API_RESOURCES
+
+
+def test_of_thirty_registrations_at_once_for_the_last_place_one_lands(
+    resources: ApiResources,
+) -> None:
+    """Thirty URIs at once, with room for one: one lands, the rest are too many."""
+    many(resources, MAX_API_RESOURCES - 1)
+
+    def register(i: int) -> str:
+        try:
+            resources.add(api(f"https://new{i}.example.com/", NOW + timedelta(hours=1)))
+        except Conflict as exc:
+            return exc.code
+        return "added"
+
+    with ThreadPoolExecutor(30) as pool:
+        outcomes = list(pool.map(register, range(30)))
+    assert outcomes.count("added") == 1, outcomes
+    assert outcomes.count("too_many_resources") == 29
+    assert len(resources.list(MAX_API_RESOURCES + 10)) == MAX_API_RESOURCES

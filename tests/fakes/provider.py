@@ -13,7 +13,7 @@ from application.ports import NO_WRITES, StagedWrites
 from application.provider.ports import GrantRead
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.provider.api_resources import ApiResource
+from domain.provider.api_resources import MAX_API_RESOURCES, ApiResource, too_many_resources
 from domain.provider.device_flow import Decision as DeviceDecision
 from domain.provider.device_flow import DeviceAuthorization
 from domain.provider.device_flow import Poll as DevicePoll
@@ -74,6 +74,8 @@ class FakeApiResources:
                     code="resource_exists",
                     field="uri",
                 )
+            if len(self.resources) >= MAX_API_RESOURCES:
+                raise too_many_resources()
             self.resources[resource.uri] = resource
 
     def list(self, limit: int) -> builtins.list[ApiResource]:

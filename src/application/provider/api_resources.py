@@ -13,7 +13,7 @@ from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
 from application.ports import Clock
 from application.provider.ports import ApiResources
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.provider.api_resources import (
     MAX_API_RESOURCES,
     ApiResource,
@@ -85,11 +85,6 @@ def add_resource(
             "That is firegate's own API (its JWT audience or issuer): its tokens are not the "
             "provider's to give.",
             "resource_reserved",
-        )
-    if len(cache.resources.list(MAX_API_RESOURCES)) >= MAX_API_RESOURCES:
-        raise Conflict(
-            f"At most {MAX_API_RESOURCES} API resources are registered: remove one first.",
-            code="too_many_resources",
         )
     try:
         cache.resources.add(resource)

@@ -67,7 +67,9 @@ class ApiResources(Protocol):
     """The registered API resources, each with its scopes, by URI."""
 
     def add(self, resource: ApiResource) -> None:
-        """Store a new resource; ``Conflict`` (``resource_exists``) if its URI has one."""
+        """Store a new resource; ``Conflict`` (``resource_exists``) if its URI has one,
+        (``too_many_resources``) if ``MAX_API_RESOURCES`` are stored: of any number of adds
+        at once, no more land than there is room for."""
         ...
 
     def list(self, limit: int) -> list[ApiResource]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput
 from domain.provider.oauth import SCOPES, check_resource, digest
 from domain.text import has_control, has_direction_control
 
@@ -23,6 +23,13 @@ MAX_DESCRIPTION_CHARS = 200
 MAX_SCOPES = 20  # of one resource
 MAX_API_RESOURCES = 200  # registered: every scope of theirs is in the metadata
 MAX_RESOURCE_SCOPES = 50  # a client may be allowed
+
+
+def too_many_resources() -> Conflict:
+    return Conflict(
+        f"At most {MAX_API_RESOURCES} API resources are registered: remove one first.",
+        code="too_many_resources",
+    )
 
 
 def check_scope_name(name: str) -> str:

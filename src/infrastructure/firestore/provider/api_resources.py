@@ -1,12 +1,15 @@
 """API resources in Firestore (docs/reference/oauth.md, "API resources"):
-``api_resources/{sha256 of "resource:" and the URI}``, each with its URI and its scopes;
-made with ``create`` (of two registrations of one URI at once, one lands), never changed,
-removed with a precondition that it exists."""
+``api_resources/{sha256 of "resource:" and the URI}``, each with its URI and its scopes, never
+changed; and ``api_resource_index/all``, the keys of them all. A resource is made with
+``create`` and removed in one batch with the index's change, under the index's update time,
+so that of registrations at once no more land than ``MAX_API_RESOURCES`` allows (each round
+of a race has one winner; the others read again) and of two of one URI one lands. Resources
+stored before the index was kept are counted by a query when it is first made."""
 
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict
 from domain.provider.api_resources import (
@@ -14,12 +17,16 @@ from domain.provider.api_resources import (
     ApiResource,
     ApiScope,
     resource_key,
+    too_many_resources,
 )
-from infrastructure.firestore.client import BOUNDED, delete_if_exists, run_query
+from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
 from infrastructure.firestore.sdk import exceptions, firestore
 
 API_RESOURCES = "api_resources"
+if TYPE_CHECKING:
+    Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def resource_to_doc(resource: ApiResource) -> dict[str, Any]:
@@ -33,19 +40,52 @@ def resource_from_doc(data: dict[str, Any]) -> ApiResource:
     return ApiResource(data["uri"], scopes, data["created_at"])
 
 
+INDEX = "api_resource_index"
+
+
 @translates_errors
 class FirestoreApiResources:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._resources = client.collection(API_RESOURCES)
+        self._index = client.collection(INDEX).document("all")
+
+    def _read(self, key: str) -> tuple[Snapshot, Snapshot]:
+        """The index and the resource ``key``, in one round trip."""
+        ref = self._resources.document(key)
+        found = {
+            snap.reference.path: snap
+            for snap in self._client.get_all([self._index, ref], **BOUNDED)
+        }
+        return found[self._index.path], found[ref.path]
+
+    def _keys(self, index: Snapshot) -> builtins.list[str]:
+        if index.exists:
+            return builtins.list((index.to_dict() or {}).get("keys", []))
+        every = self._resources.limit(MAX_API_RESOURCES)  # stored before the index was kept
+        return [key for key, _ in run_query(self._client, every)]
 
     def add(self, resource: ApiResource) -> None:
-        try:
-            self._resources.document(resource.key).create(resource_to_doc(resource), **BOUNDED)
-        except exceptions.AlreadyExists:
-            raise Conflict(
-                "An API resource with this URI is registered.", code="resource_exists", field="uri"
-            ) from None
+        def attempt() -> None:
+            index, existing = self._read(resource.key)
+            if existing.exists:
+                raise exists()
+            keys = self._keys(index)
+            if len(keys) >= MAX_API_RESOURCES:
+                raise too_many_resources()
+            batch = self._client.batch()
+            fields = {"keys": [*keys, resource.key]}
+            if index.exists:
+                batch.update(self._index, fields, option=unchanged_since(index))
+            else:
+                batch.create(self._index, fields)
+            batch.create(self._resources.document(resource.key), resource_to_doc(resource))
+            try:
+                batch.commit(**BOUNDED)
+            except exceptions.AlreadyExists:
+                raise Stale from None  # the index or the resource was made meanwhile
+
+        until_unchanged(attempt)
 
     def list(self, limit: int) -> builtins.list[ApiResource]:
         # Few (at most MAX_API_RESOURCES), read all at once: sorted here, so no index is kept
@@ -55,4 +95,24 @@ class FirestoreApiResources:
         return sorted(found, key=lambda resource: resource.created_at)[:limit]
 
     def delete(self, uri: str) -> bool:
-        return delete_if_exists(self._client, self._resources.document(resource_key(uri)))
+        key = resource_key(uri)
+
+        def attempt() -> bool:
+            index, existing = self._read(key)
+            if not existing.exists:
+                return False
+            batch = self._client.batch()
+            batch.delete(existing.reference, option=unchanged_since(existing))
+            if index.exists:
+                left = [k for k in self._keys(index) if k != key]
+                batch.update(self._index, {"keys": left}, option=unchanged_since(index))
+            batch.commit(**BOUNDED)
+            return True
+
+        return until_unchanged(attempt)
+
+
+def exists() -> Conflict:
+    return Conflict(
+        "An API resource with this URI is registered.", code="resource_exists", field="uri"
+    )
