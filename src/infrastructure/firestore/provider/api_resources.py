@@ -48,7 +48,13 @@ class FirestoreApiResources:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._resources = client.collection(API_RESOURCES)
-        self._index = client.collection(INDEX).document("all")
+        self._index_collection = client.collection(INDEX)
+
+    @property
+    def _index(self) -> firestore.DocumentReference:
+        # asked for when first used: a document reference needs the client library, which
+        # a worker's first requests do without (docs/decisions/0432-the-cloud-sdk-on-first-use.md)
+        return self._index_collection.document("all")
 
     def _read(self, key: str) -> tuple[Snapshot, Snapshot]:
         """The index and the resource ``key``, in one round trip."""
