@@ -10,12 +10,30 @@ import pytest
 
 from bootstrap import build_adapters, build_app
 from tests.support.app import swap
-from tests.support.conformance import BACKCHANNEL, ISSUER, POST_LOGOUT, BackchannelReceiver, Suite
+from tests.support.conformance import (
+    BACKCHANNEL,
+    ISSUER,
+    POST_LOGOUT,
+    PRIVATE_KEY_JWT,
+    SECRET_BASIC,
+    BackchannelReceiver,
+    Suite,
+)
 from tests.support.settings import make_settings
 
 
+@pytest.fixture(params=[SECRET_BASIC, PRIVATE_KEY_JWT])
+def suite(firestore: Any, request: pytest.FixtureRequest) -> Suite:
+    """The Basic plan's suite, under each of its client_auth_type variants replayed."""
+    settings = make_settings(public_url=ISSUER)
+    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    return Suite(app, client_auth=request.param)
+
+
 @pytest.fixture
-def suite(firestore: Any) -> Suite:
+def secret_suite(firestore: Any) -> Suite:
+    """The suite with ``client_secret_basic`` only: the Config plan (no variants) and the one
+    module of the Basic plan that switches to ``client_secret_post``."""
     settings = make_settings(public_url=ISSUER)
     return Suite(build_app(settings, build_adapters(settings, firestore=firestore)))
 

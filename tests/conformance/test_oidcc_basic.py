@@ -1,6 +1,7 @@
 """The Basic OP plan (``oidcc-basic-certification-test-plan``): one test per module, named
-after it, in the plan's order, with the variant the plan runs it with (``response_type=code``,
-``client_secret_basic``, the default response mode; ``client_secret_post`` for
+after it, in the plan's order, with the variants the plan runs it with (``response_type=code``,
+the default response mode, ``client_auth_type`` ``client_secret_basic`` and again
+``private_key_jwt``: the ``suite`` fixture's two parameters; ``client_secret_post`` for
 ``oidcc-server-client-secret-post``), asserting what the module asserts (docs/conformance.md).
 A module the suite skips for a reason firegate gives (a scope or a request object it does not
 support) asserts that reason."""
@@ -345,7 +346,10 @@ def test_oidcc_ensure_post_request_succeeds(suite: Suite) -> None:
     suite.flow(post=True)
 
 
-def test_oidcc_server_client_secret_post(suite: Suite) -> None:
+def test_oidcc_server_client_secret_post(secret_suite: Suite) -> None:
+    """Under the client_secret_basic variant only: the suite holds it not applicable to the
+    others (a client with keys has no secret to post)."""
+    suite = secret_suite
     sent = suite.request()
     flow = Flow(sent, suite.authorize(sent))
     suite.check_authorization_response(flow)

@@ -17,8 +17,8 @@ DISCOVERY = "/.well-known/openid-configuration"
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
-def test_oidcc_discovery_endpoint_verification(suite: Suite) -> None:
-    answer = suite.browser.get(DISCOVERY)
+def test_oidcc_discovery_endpoint_verification(secret_suite: Suite) -> None:
+    answer = secret_suite.browser.get(DISCOVERY)
     # EnsureDiscoveryEndpointResponseStatusCodeIs200, CheckDiscoveryEndpointReturnedJsonContentType
     assert answer.status_code == 200 and answer.mimetype == "application/json"
     found = answer.get_json()
@@ -42,7 +42,7 @@ def test_oidcc_discovery_endpoint_verification(suite: Suite) -> None:
         if name.endswith("_endpoint") or name.endswith("_uri"):
             assert value.startswith("https://"), name
     # FetchServerKeys, ValidateJwksSequence: public keys only, each with a distinct kid
-    keys = suite.get_json(suite.path(found["jwks_uri"]))["keys"]
+    keys = secret_suite.get_json(secret_suite.path(found["jwks_uri"]))["keys"]
     kids = [key["kid"] for key in keys]
     assert kids and len(kids) == len(set(kids))
     private = {"d", "p", "q", "dp", "dq", "qi", "k"}

@@ -1,12 +1,14 @@
 """The OpenID Foundation conformance suite's side of its Basic OP and Config OP plans, replayed
 against firegate through Flask's test client on the Firestore emulator (docs/conformance.md):
-the suite's static client (confidential, ``client_secret_basic``, registered ``--pkce
-optional`` as the suite sends no PKCE), its browser (signs in and consents when asked), and
-the conditions its modules check, each named after the suite's condition it stands for."""
+the suite's static client (confidential, registered ``--pkce optional`` as the suite sends no
+PKCE; ``client_secret_basic``, or ``private_key_jwt`` with an RS256 key, the plan's
+``client_auth_type`` variants), its browser (signs in and consents when asked), and the
+conditions its modules check, each named after the suite's condition it stands for."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -22,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, RSAKey
 from werkzeug.test import TestResponse
 
 from tests.support.oauth import csrf_of
@@ -36,6 +38,9 @@ USERNAME = "conformance"
 # The logout plans' static client also registers these: the callback's URL with the part
 # after the alias replaced (CreatePostLogoutRedirectUri, CreateBackchannelLogoutUri).
 POST_LOGOUT = CALLBACK.replace("/callback", "/post_logout_redirect")
+# The Basic plan's client_auth_type variants replayed
+SECRET_BASIC, PRIVATE_KEY_JWT = "client_secret_basic", "private_key_jwt"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 BACKCHANNEL = CALLBACK.replace("/callback", "/backchannel_logout")
 
 
@@ -55,6 +60,12 @@ class BackchannelReceiver:
     def wait(self, timeout: float = 20) -> tuple[str, str, dict[str, str]]:
         assert self.arrived.wait(timeout), "no back-channel logout request came"
         return self.received[0]
+
+
+@functools.cache
+def suite_key() -> RSAKey:
+    """The suite's RS256 key, one per process (an RSA key takes a while to make)."""
+    return RSAKey.generate_key(2048, parameters={"kid": "suite"})
 
 
 class HttpsBrowser(FlaskClient):
@@ -92,10 +103,14 @@ class Flow:
 class Suite:
     """The suite, configured as for firegate: discovery, its static clients, its browser."""
 
-    def __init__(self, app: Flask, *logout: str) -> None:
+    def __init__(self, app: Flask, *logout: str, client_auth: str = SECRET_BASIC) -> None:
         """``logout``: what the static client registers beyond the Basic plan's (the logout
-        plans' ``--post-logout-redirect-uri`` and ``--backchannel-logout-uri``)."""
+        plans' ``--post-logout-redirect-uri`` and ``--backchannel-logout-uri``);
+        ``client_auth``: the plan's ``client_auth_type`` (with ``private_key_jwt``, the static
+        clients are registered with the public half of the suite's RS256 key)."""
         self.app = app
+        self.client_auth = client_auth
+        self.key = suite_key()
         self.browser = self.new_browser()
         self._sign_up()
         self.client = self._register("Conformance suite", *logout)
@@ -117,6 +132,8 @@ class Suite:
     def _register(self, name: str, *extra: str) -> dict[str, Any]:
         args = ["clients", "create", "--name", name, "--redirect-uri", CALLBACK]
         args += ["--confidential", "--pkce", "optional", *extra]
+        if self.client_auth == PRIVATE_KEY_JWT:
+            args += ["--jwks", json.dumps({"keys": [self.key.as_dict(private=False)]})]
         result = self.app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 0, result.output
         found: dict[str, Any] = json.loads(result.output)
@@ -214,14 +231,29 @@ class Suite:
         self, form: dict[str, str], client: dict[str, Any] | None = None, *, post: bool = False
     ) -> TestResponse:
         """CallTokenEndpointAndReturnFullResponse with client_secret_basic (AddBasicAuthClient
-        SecretToRequest), or client_secret_post (AddFormBasedClientSecretToRequest)."""
+        SecretToRequest), client_secret_post (AddFormBasedClientSecretToRequest), or under the
+        private_key_jwt variant an assertion (CreateClientAuthenticationAssertionClaims,
+        SignClientAuthenticationAssertion, AddClientAssertionToTokenEndpointRequest)."""
         used = client or self.client
+        if self.client_auth == PRIVATE_KEY_JWT:
+            assert not post, "client_secret_post is not applicable to the private_key_jwt variant"
+            body = {**form, **self.assertion(used["client_id"])}
+            return self.browser.post(self.path(self.config["token_endpoint"]), data=body)
         if post:
             body = {**form, "client_id": used["client_id"], "client_secret": used["client_secret"]}
             return self.browser.post(self.path(self.config["token_endpoint"]), data=body)
         pair = f"{used['client_id']}:{used['client_secret']}".encode()
         basic = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
         return self.browser.post(self.path(self.config["token_endpoint"]), data=form, headers=basic)
+
+    def assertion(self, client_id: str) -> dict[str, str]:
+        """The client's assertion for the token endpoint: ``iss`` and ``sub`` the client,
+        ``aud`` the token endpoint, a new ``jti``, a minute to live, signed RS256."""
+        now = int(time.time())
+        claims = {"iss": client_id, "sub": client_id, "aud": self.config["token_endpoint"]}
+        claims |= {"jti": secrets.token_urlsafe(16), "iat": now, "exp": now + 60}
+        signed = jwt.encode({"alg": "RS256", "kid": "suite"}, claims, self.key)
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed}
 
     def exchange(
         self,
