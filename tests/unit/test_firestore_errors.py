@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from google.api_core import exceptions
 
-from domain.errors import Unavailable
+from domain.errors import NotFound, Unavailable
 from infrastructure.firestore.errors import translates_errors
 
 pytestmark = pytest.mark.unit
@@ -51,3 +51,33 @@ def test_an_inner_call_is_left_to_the_outer_one() -> None:
 def test_other_library_errors_pass_unchanged() -> None:
     with pytest.raises(exceptions.PermissionDenied):
         Flaky().refuse()
+
+
+@translates_errors
+class Named:
+    def read(self, message: str) -> None:
+        raise exceptions.InvalidArgument(message)  # type: ignore[no-untyped-call]
+
+    def read_rest(self, message: str) -> None:
+        raise exceptions.BadRequest(message)  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [  # as the emulator words them (gRPC, then REST)
+        'Document name "projects/p/databases/(default)/documents/probe/." contains a resource'
+        ' id "." at index 59.',
+        'Resource id "__x__" is invalid because it is reserved.',
+        "The key path element name is longer than 1500 bytes.",
+    ],
+)
+def test_a_name_firestore_refuses_is_no_such_document(message: str) -> None:
+    """An id taken from a request that no document can have: a 404, not a 500."""
+    for call in (Named().read, Named().read_rest):
+        with pytest.raises(NotFound):
+            call(message)
+
+
+def test_another_invalid_argument_is_left_alone() -> None:
+    with pytest.raises(exceptions.InvalidArgument):
+        Named().read("Value for argument 'page_size' must be positive.")

@@ -9,145 +9,29 @@ fakes, with hypothesis."""
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from domain.provider.client_keys import ASSERTION_TYPE
-from domain.provider.oauth import DEVICE_CODE
+from tests.support.fuzz import (
+    AUTHORIZE,
+    LOGOUT,
+    TOKEN,
+    TOKEN_ONLY,
+    forged_jwts,
+    forms,
+    fuzz,
+    json_values,
+    texts,
+)
 from tests.support.oauth import REDIRECT, OAuthWorld
 
 pytestmark = pytest.mark.unit
 
-FUZZ = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-TOKEN_TYPES = [
-    "urn:ietf:params:oauth:token-type:access_token",
-    "urn:ietf:params:oauth:token-type:refresh_token",
-    "urn:ietf:params:oauth:token-type:id_token",
-    "urn:ietf:params:oauth:token-type:jwt",
-]
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-forged_jwts = st.tuples(
-    st.dictionaries(
-        st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5c"]), json_values, max_size=4
-    ),
-    st.dictionaries(
-        st.sampled_from(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "sid"]),
-        json_values,
-        max_size=6,
-    ),
-    st.binary(max_size=64),
-).map(
-    lambda parts: ".".join(
-        [b64(json.dumps(parts[0]).encode()), b64(json.dumps(parts[1]).encode()), b64(parts[2])]
-    )
-)
-texts = st.one_of(
-    st.text(max_size=80),
-    st.sampled_from(["", " ", "openid", "openid profile email offline_access", REDIRECT]),
-    st.binary(max_size=60).map(lambda data: data.decode("latin-1")),
-    forged_jwts,
-)
-
-# Each endpoint's parameters, and values that reach its checks as well as garbage.
-COMMON = {
-    "client_id": texts,
-    "client_secret": texts,
-    "client_assertion_type": st.sampled_from([ASSERTION_TYPE, "", "x"]) | texts,
-    "client_assertion": forged_jwts | texts,
-    "scope": texts,
-    "resource": texts | st.sampled_from(["https://api.example.com/", "https://a.b/#f"]),
-}
-TOKEN = {
-    **COMMON,
-    "grant_type": st.sampled_from(
-        [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            "password",
-            DEVICE_CODE,
-            TOKEN_EXCHANGE,
-        ]
-    )
-    | texts,
-    "code": texts,
-    "redirect_uri": texts,
-    "code_verifier": texts,
-    "refresh_token": texts,
-    "device_code": texts,
-    "subject_token": forged_jwts | texts,
-    "subject_token_type": st.sampled_from(TOKEN_TYPES) | texts,
-    "actor_token": forged_jwts | texts,
-    "actor_token_type": st.sampled_from(TOKEN_TYPES) | texts,
-    "requested_token_type": st.sampled_from(TOKEN_TYPES) | texts,
-    "audience": texts,
-}
-AUTHORIZE = {
-    **COMMON,
-    "response_type": st.sampled_from(["code", "token", "id_token", "code id_token"]) | texts,
-    "redirect_uri": st.just(REDIRECT) | texts,
-    "state": texts,
-    "nonce": texts,
-    "prompt": st.sampled_from(["none", "login", "consent", "select_account", "none login"]) | texts,
-    "max_age": st.sampled_from(["0", "1", "-1", "1e9", "99999999999999999999"]) | texts,
-    "id_token_hint": forged_jwts | texts,
-    "login_hint": texts,
-    "claims": json_values.map(json.dumps) | texts,
-    "code_challenge": texts,
-    "code_challenge_method": st.sampled_from(["S256", "plain", "s256"]) | texts,
-    "request_uri": st.just("urn:ietf:params:oauth:request_uri:") | texts,
-    "request": forged_jwts | texts,
-    "ui_locales": texts,
-    "organization": texts,
-    "acr_values": texts,
-    "display": texts,
-}
-TOKEN_ONLY = {**COMMON, "token": forged_jwts | texts, "token_type_hint": texts}
-LOGOUT = {
-    "id_token_hint": forged_jwts | texts,
-    "post_logout_redirect_uri": texts,
-    "client_id": texts,
-    "state": texts,
-    "ui_locales": texts,
-}
-
-
-def forms(fields: dict[str, Any]) -> st.SearchStrategy[MultiDict[str, str]]:
-    """Some of ``fields``, each once or repeated (a repeated parameter is an error of its
-    own in RFC 6749 §3.1)."""
-    pairs = st.lists(
-        st.sampled_from(sorted(fields)).flatmap(
-            lambda name: st.lists(fields[name], min_size=1, max_size=2).map(
-                lambda values: [(name, v) for v in values]
-            )
-        ),
-        max_size=len(fields),
-    )
-    return pairs.map(lambda groups: MultiDict([pair for group in groups for pair in group]))
+FUZZ = fuzz(120)
 
 
 class FuzzWorld(OAuthWorld):

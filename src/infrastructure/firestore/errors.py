@@ -1,20 +1,24 @@
 """Firestore failures as domain errors: an adapter raises ``Unavailable``, never a library error.
 
 Firestore out of reach, or not answering within the deadline (infrastructure/firestore/
-client.py bounds every call), becomes a 503 with Retry-After (docs/operations.md). Library
-errors that an adapter handles itself (AlreadyExists, FailedPrecondition, Aborted around a
-commit) never get here: only what escapes the outermost public method is translated.
+client.py bounds every call), becomes a 503 with Retry-After (docs/operations.md). A name
+Firestore refuses (an id taken from a request that no document can have: ".", "..",
+``__reserved__``, over 1,500 bytes) becomes ``NotFound``: there is no such document, and a
+request naming one gets a 404, not a 500. Library errors that an adapter handles itself
+(AlreadyExists, FailedPrecondition, Aborted around a commit) never get here: only what escapes
+the outermost public method is translated.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from domain.errors import Unavailable
+from domain.errors import NotFound, Unavailable
 from infrastructure.firestore.sdk import exceptions, loaded
 
 log = logging.getLogger("firegate.firestore")
@@ -30,6 +34,23 @@ def outage(exc: Exception) -> bool:
         | exceptions.DeadlineExceeded
         | exceptions.RetryError
         | exceptions.Aborted,
+    )
+
+
+# How Firestore (and its emulator) word a refused name: a resource id that cannot be ("." or
+# "..", reserved), one too long, a document name it cannot parse
+_REFUSED_NAME = re.compile(
+    r"resource id|key path element|document name|invalid path|longer than 1500 bytes",
+    re.IGNORECASE,
+)
+
+
+def refused_name(exc: Exception) -> bool:
+    """Whether ``exc`` is Firestore refusing a document's or collection's name."""
+    return (
+        loaded("google.api_core.exceptions")
+        and isinstance(exc, exceptions.InvalidArgument | exceptions.BadRequest)
+        and _REFUSED_NAME.search(str(exc)) is not None
     )
 
 
@@ -50,7 +71,11 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
         try:
             return method(*args, **kwargs)
         except Exception as exc:
-            if depth or not outage(exc):  # an inner call: the outermost decides (it may retry)
+            if depth:  # an inner call: the outermost decides (it may retry)
+                raise
+            if refused_name(exc):
+                raise NotFound("There is no such thing.") from exc
+            if not outage(exc):
                 raise
             raise unavailable(exc) from exc
         finally:
@@ -60,7 +85,8 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
 
 
 def translates_errors(cls: AdapterT) -> AdapterT:
-    """Class decorator: every public method raises ``Unavailable`` for Firestore outages."""
+    """Class decorator: every public method raises ``Unavailable`` for Firestore outages and
+    ``NotFound`` for a name Firestore refuses."""
     for name, member in list(vars(cls).items()):
         if not name.startswith("_") and callable(member):
             setattr(cls, name, _translated(member))

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
+MAX_ID_BYTES = 1500  # of a collection's or a document's id
 SHORT_TIMESTAMP = len("2026-01-02T03:04:05.123456Z")  # longer: nanoseconds, kept as such
 _NO_CONNECTION = (OSError, http.client.HTTPException)
 
@@ -201,6 +202,22 @@ def _seconds(value: datetime) -> str:
 
 # DatetimeWithNanoseconds.from_rfc3339's pattern: seconds, up to nine digits of a second, Z
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z")
+
+
+def storable_path(path: str) -> bool:
+    """Whether every part of ``path`` could name a Firestore collection or document: not
+    empty, "." or "..", not ``__reserved__``, at most 1,500 bytes (an id taken from a
+    request, a URL's say, can be anything)."""
+    try:
+        sizes = [len(part.encode("utf-8")) for part in path.split("/")]
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 names it
+        return False
+    return all(
+        0 < size <= MAX_ID_BYTES
+        and part not in (".", "..")
+        and not (part.startswith("__") and part.endswith("__"))
+        for part, size in zip(path.split("/"), sizes, strict=True)
+    )
 
 
 def _nanosecond_time(raw: str) -> DatetimeWithNanoseconds:
@@ -445,8 +462,11 @@ class BatchReader:
         }
 
     def _batch_get(self, paths: Sequence[str], *, retry: bool) -> list[dict[str, Any] | None]:
-        """The API's ``found`` document for each path (``None`` where it is missing)."""
-        names = [self._prefix + path for path in paths]
+        """The API's ``found`` document for each path (``None`` where it is missing, or no
+        document could be there: Firestore answers 400 to a name it refuses)."""
+        names = [self._prefix + path for path in paths if storable_path(path)]
+        if not names:
+            return [None] * len(paths)
         body = json.dumps({"documents": names}).encode()
         post = self._retried_post if retry else self._once_post
         answers = post(self._url, body)
@@ -460,7 +480,7 @@ class BatchReader:
             }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RestPathBroken(f"Firestore's REST answer was not understood: {exc}") from exc
-        return [found.get(name) for name in names]
+        return [found.get(self._prefix + path) for path in paths]
 
     def query(self, query: firestore.Query | Select) -> list[tuple[str, dict[str, Any]]]:
         """The id and fields of each document ``query`` finds, in the order it finds them,
