@@ -1,0 +1,73 @@
+"""The API's rules are registered from a table before their modules are imported
+(docs/decisions/0440-route-modules-on-first-use.md): the table is what the modules make, the
+app's rules are theirs exactly, and a rule's first request serves the module's own view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from interfaces.http.app import COMPAT_MODULES, ROUTE_MODULES, route_tables
+from interfaces.http.converters import CONVERTERS
+from interfaces.http.route_table import COMPAT_ROUTES, ROUTES
+from interfaces.shared.lazy_views import LazyView, blueprints_app, register_lazily, resolved
+from tests.support.api import register
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_table_is_what_the_route_modules_make() -> None:
+    """Fails after a route is added, removed or changed until scripts/route_table.py is run."""
+    assert route_tables() == {"ROUTES": list(ROUTES), "COMPAT_ROUTES": list(COMPAT_ROUTES)}
+
+
+def rules(app: Flask) -> list[tuple[Any, ...]]:
+    return [
+        (
+            rule.rule,
+            rule.endpoint,
+            tuple(sorted(rule.methods or ())),
+            getattr(rule, "provide_automatic_options", None),
+            rule.strict_slashes,
+            rule.defaults or None,  # a blueprint gives {}, the same as none
+            rule.redirect_to,
+        )
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("modules", "table"), [(ROUTE_MODULES, ROUTES), (COMPAT_MODULES, COMPAT_ROUTES)]
+)
+def test_the_rules_from_the_table_are_the_blueprints_own(
+    modules: tuple[str, ...], table: tuple[Any, ...]
+) -> None:
+    eager = blueprints_app(modules, CONVERTERS)
+    lazy = Flask(__name__, static_folder=None)
+    lazy.url_map.converters.update(CONVERTERS)
+    register_lazily(lazy, table)
+    assert rules(lazy) == rules(eager)
+    for endpoint, view in lazy.view_functions.items():
+        assert isinstance(view, LazyView)
+        assert resolved(view) is eager.view_functions[endpoint]
+
+
+def test_the_app_serves_its_routes_through_stand_ins(fake_app: Flask) -> None:
+    """Every API view of the app is a stand-in, and its first request is served by the
+    module's view: a registration, and a compatibility route's view made by a call."""
+    stand_ins = {
+        endpoint: view
+        for endpoint, view in fake_app.view_functions.items()
+        if isinstance(view, LazyView)
+    }
+    assert len(stand_ins) == sum(len(rules) for _module, rules in (*ROUTES, *COMPAT_ROUTES))
+    client = fake_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    register(client, "lazy-alice")
+    login_api = next(rules for module, rules in COMPAT_ROUTES if module.endswith("login_api"))
+    made = [endpoint for name, _rule, endpoint, _methods, _options in login_api if not name]
+    assert "login_api.get_user" in made  # made by same_as(...): found in the blueprint
+    assert callable(resolved(stand_ins["login_api.get_user"]))
