@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write src/interfaces/http/route_table.py: the rules of the API's route modules, which the
-app registers before importing them (docs/decisions/0440-route-modules-on-first-use.md).
+"""Write src/interfaces/http/route_table.py and src/interfaces/web/route_table.py: the rules of
+the API's route modules and of the pages' modules, which the app registers before importing
+them (docs/decisions/0440-route-modules-on-first-use.md).
 
     .venv/bin/python scripts/route_table.py
 
@@ -19,21 +20,33 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from interfaces.http.app import route_tables  # noqa: E402
 from interfaces.shared.lazy_views import table_source  # noqa: E402
+from interfaces.web import page_tables  # noqa: E402
 
-TABLE = ROOT / "src" / "interfaces" / "http" / "route_table.py"
-DOC = (
-    "The API's rules by route module, as registering each module's blueprint makes them:\n"
+HOW = (
     "the app registers these and imports a module with its first request\n"
     "(docs/decisions/0440-route-modules-on-first-use.md). Written by scripts/route_table.py;\n"
     "tests/unit/test_route_table.py checks it against the modules.\n"
 )
+TABLES = {
+    "http": (
+        "The API's rules by route module, as registering each module's blueprint makes them:",
+        route_tables,
+    ),
+    "web": (
+        "The pages' rules by page module, as registering their blueprint makes them:",
+        page_tables,
+    ),
+}
 
 
 def main() -> int:
-    TABLE.write_text(table_source(DOC, route_tables()))
     ruff = Path(sys.executable).parent / "ruff"
-    subprocess.run([str(ruff), "format", "--quiet", str(TABLE)], check=True)
-    print(f"wrote {TABLE.relative_to(ROOT)}")
+    for adapter, (what, tables) in TABLES.items():
+        table = ROOT / "src" / "interfaces" / adapter / "route_table.py"
+        table.write_text(table_source(f"{what}\n{HOW}", tables()))
+        subprocess.run([str(ruff), "check", "--quiet", "--fix", str(table)], check=True)
+        subprocess.run([str(ruff), "format", "--quiet", str(table)], check=True)
+        print(f"wrote {table.relative_to(ROOT)}")
     return 0
 
 

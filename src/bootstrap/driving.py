@@ -8,8 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from application.provider.ports import ProviderTokens
-from bootstrap.provider import provider_tokens
-from bootstrap.signin import derived_key
+from bootstrap.keys import derived_key, provider_tokens
 from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages

@@ -18,7 +18,6 @@ from interfaces.http.route_table import COMPAT_ROUTES, ROUTES
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.lazy_views import (
     TableRow,
-    blueprint_modules,
     blueprints_app,
     register_lazily,
     table_rows,
@@ -79,10 +78,9 @@ COMPAT_MODULES = (
 def route_tables() -> dict[str, list[TableRow]]:
     """What route_table.py holds, from the route modules (imported for it): the API's rules,
     and the compatibility routes' (scripts/route_table.py writes it)."""
-    modules = blueprint_modules((*ROUTE_MODULES, *COMPAT_MODULES))
     return {
-        "ROUTES": table_rows(blueprints_app(ROUTE_MODULES, CONVERTERS), modules),
-        "COMPAT_ROUTES": table_rows(blueprints_app(COMPAT_MODULES, CONVERTERS), modules),
+        "ROUTES": table_rows(blueprints_app(ROUTE_MODULES, CONVERTERS), ROUTE_MODULES),
+        "COMPAT_ROUTES": table_rows(blueprints_app(COMPAT_MODULES, CONVERTERS), COMPAT_MODULES),
     }
 
 

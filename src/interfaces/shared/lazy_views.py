@@ -17,7 +17,8 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
+from flask.blueprints import BlueprintSetupState
 
 # (name, rule, endpoint, methods, options): the view is the module's global ``name``, or
 # with no name the view of ``endpoint`` in the module's blueprint ``bp`` (a view made by a
@@ -47,11 +48,11 @@ class LazyView:
     def resolved(self) -> View:
         view = self._view
         if view is None:  # the import lock makes one import of the module, whoever asks
+            module = importlib.import_module(self.module)
             if self.name:
-                view = getattr(importlib.import_module(self.module), self.name)
+                view = getattr(module, self.name)
             else:
-                app = blueprints_app((self.module,), self._converters)
-                view = app.view_functions[self.endpoint]
+                view = blueprint_views(module.bp, self._converters)[self.endpoint]
             self._view = view
         return view
 
@@ -73,21 +74,22 @@ def register_lazily(app: Flask, rows: Iterable[TableRow]) -> None:
             app.add_url_rule(rule, endpoint, view, methods=methods, **options)
 
 
-def table_rows(
-    app: Flask, modules: Mapping[str, str], endpoints: Callable[[str], bool] = lambda _: True
-) -> list[TableRow]:
-    """The rows that ``register_lazily`` needs to make ``app``'s rules whose endpoint
-    ``endpoints`` takes, in ``app``'s order (``scripts/route_table.py`` writes them down).
-    ``modules``: the module of each blueprint, by its name. A view is found as a global of
-    the module that defines it, under its own name, or else in that blueprint."""
-    rows: list[TableRow] = []
+def table_rows(app: Flask, modules: Sequence[str], *, by_module: bool = False) -> list[TableRow]:
+    """The rows that ``register_lazily`` needs to make ``app``'s rules, in ``app``'s order
+    (``scripts/route_table.py`` writes them down). ``modules``: those that add the rules to
+    their blueprint ``bp`` as they are imported. A view is found as a global of its module,
+    under its own name, or else in the blueprint of the module that defines it (of the
+    blueprint's own module, if that is not one of ``modules``). ``by_module``: the rules in
+    the order of ``modules`` instead (where modules share a blueprint, ``app``'s order is
+    the order they were first imported in, which varies)."""
+    owners = {importlib.import_module(module).bp.name: module for module in modules}
+    found: list[tuple[str, RuleRow]] = []
     for rule in app.url_map.iter_rules():
-        if not endpoints(rule.endpoint):
-            continue
         view = app.view_functions[rule.endpoint]
         module, name = view.__module__, view.__name__
         if getattr(importlib.import_module(module), name, None) is not view:
-            module, name = modules[rule.endpoint.partition(".")[0]], ""
+            module = module if module in modules else owners[rule.endpoint.partition(".")[0]]
+            name = ""
         automatic = bool(getattr(rule, "provide_automatic_options", False))
         methods = set(rule.methods or ())
         if automatic:
@@ -101,7 +103,11 @@ def table_rows(
             options["defaults"] = dict(rule.defaults)
         if rule.redirect_to is not None:
             options["redirect_to"] = rule.redirect_to
-        row: RuleRow = (name, rule.rule, rule.endpoint, tuple(sorted(methods)), options)
+        found.append((module, (name, rule.rule, rule.endpoint, tuple(sorted(methods)), options)))
+    if by_module:
+        found.sort(key=lambda row: modules.index(row[0]))  # stable: each module's own order
+    rows: list[TableRow] = []
+    for module, row in found:
         if rows and rows[-1][0] == module:
             rows[-1] = (module, (*rows[-1][1], row))
         else:
@@ -118,9 +124,16 @@ def blueprints_app(modules: Iterable[str], converters: Mapping[str, type]) -> Fl
     return app
 
 
-def blueprint_modules(modules: Iterable[str]) -> dict[str, str]:
-    """Each of ``modules`` by the name of its blueprint ``bp``."""
-    return {importlib.import_module(module).bp.name: module for module in modules}
+def blueprint_views(blueprint: Blueprint, converters: Mapping[str, type]) -> dict[str, View]:
+    """The views of the routes added to ``blueprint`` so far, by endpoint, found without
+    registering it (a registered blueprint takes no more routes, and the pages' modules add
+    theirs to one blueprint as each is imported)."""
+    app = Flask(__name__, static_folder=None)
+    app.url_map.converters.update(converters)
+    state = BlueprintSetupState(blueprint, app, {}, first_registration=False)
+    for deferred in blueprint.deferred_functions:
+        deferred(state)
+    return dict(app.view_functions)
 
 
 def table_source(doc: str, tables: Mapping[str, Sequence[TableRow]]) -> str:
