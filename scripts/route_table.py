@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write src/interfaces/http/route_table.py and src/interfaces/web/route_table.py: the rules of
-the API's route modules and of the pages' modules, which the app registers before importing
-them (docs/decisions/0440-route-modules-on-first-use.md).
+"""Write the route_table.py of src/interfaces/http, web and provider: the rules of the API's
+route modules, of the pages' and of the provider's pages', which the app registers before
+importing those modules (docs/decisions/0440-route-modules-on-first-use.md).
 
     .venv/bin/python scripts/route_table.py
 
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from interfaces.http.app import route_tables  # noqa: E402
+from interfaces.provider import page_tables as provider_page_tables  # noqa: E402
 from interfaces.shared.lazy_views import table_source  # noqa: E402
 from interfaces.web import page_tables  # noqa: E402
 
@@ -35,6 +36,10 @@ TABLES = {
     "web": (
         "The pages' rules by page module, as registering their blueprint makes them:",
         page_tables,
+    ),
+    "provider": (
+        "The rules of the provider's pages, as registering their blueprints makes them:",
+        provider_page_tables,
     ),
 }
 

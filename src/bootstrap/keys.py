@@ -8,11 +8,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from application.provider.ports import ProviderTokens
 from bootstrap.lazy import LazyProviderTokens
-from infrastructure.settings import Settings
-from infrastructure.settings.signin import SignInSettings
+
+if TYPE_CHECKING:
+    from application.provider.ports import ProviderTokens
+    from infrastructure.settings import Settings
+    from infrastructure.settings.signin import SignInSettings
 
 
 def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:

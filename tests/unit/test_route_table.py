@@ -13,6 +13,9 @@ from flask import Flask
 from interfaces.http.app import COMPAT_MODULES, ROUTE_MODULES, route_tables
 from interfaces.http.converters import CONVERTERS
 from interfaces.http.route_table import COMPAT_ROUTES, ROUTES
+from interfaces.provider import PAGE_MODULES as PROVIDER_PAGE_MODULES
+from interfaces.provider import page_tables as provider_page_tables
+from interfaces.provider.route_table import PAGES as PROVIDER_PAGES
 from interfaces.shared.lazy_views import (
     LazyView,
     TableRow,
@@ -31,6 +34,7 @@ def test_the_table_is_what_the_route_modules_make() -> None:
     """Fails after a route is added, removed or changed until scripts/route_table.py is run."""
     assert route_tables() == {"ROUTES": list(ROUTES), "COMPAT_ROUTES": list(COMPAT_ROUTES)}
     assert page_tables() == {"PAGES": list(PAGES)}
+    assert provider_page_tables() == {"PAGES": list(PROVIDER_PAGES)}
 
 
 def rules(app: Flask) -> list[tuple[Any, ...]]:
@@ -49,12 +53,13 @@ def rules(app: Flask) -> list[tuple[Any, ...]]:
     ]
 
 
-@pytest.mark.parametrize("table", ["api", "compat", "pages"])
+@pytest.mark.parametrize("table", ["api", "compat", "pages", "provider"])
 def test_the_rules_from_the_table_are_the_blueprints_own(table: str) -> None:
     made: dict[str, tuple[Callable[[], Flask], tuple[TableRow, ...]]] = {
         "api": (lambda: blueprints_app(ROUTE_MODULES, CONVERTERS), ROUTES),
         "compat": (lambda: blueprints_app(COMPAT_MODULES, CONVERTERS), COMPAT_ROUTES),
         "pages": (pages_app, PAGES),
+        "provider": (lambda: blueprints_app(PROVIDER_PAGE_MODULES, {}), PROVIDER_PAGES),
     }
     make, rows = made[table]
     eager = make()
@@ -80,7 +85,7 @@ def test_the_app_serves_its_routes_through_stand_ins(fake_app: Flask) -> None:
         for endpoint, view in fake_app.view_functions.items()
         if isinstance(view, LazyView)
     }
-    tables = (*ROUTES, *COMPAT_ROUTES, *PAGES)
+    tables = (*ROUTES, *COMPAT_ROUTES, *PAGES, *PROVIDER_PAGES)
     assert len(stand_ins) == sum(len(rules) for _module, rules in tables)
     client = fake_app.test_client()
     assert client.get("/healthz").status_code == 200

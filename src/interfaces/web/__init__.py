@@ -19,9 +19,8 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
 
-from application.federation.linking import SignInToConnect
 from domain.accounts.users import LOCALES
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from interfaces.shared.lazy_views import TableRow, register_lazily, table_rows
 from interfaces.shared.limits import LimitedAs
 from interfaces.shared.shell import Installed
@@ -51,7 +50,7 @@ __all__ = ["PAGE_LIMITS", "PAGE_MODULES", "PagesConfig", "install", "serve_as_pa
 
 # The page modules: each adds its routes to rendering.bp when imported, which is only to
 # make route_table.py (scripts/route_table.py); the app registers their rules from that
-# table and imports a module with its first request
+# table, in this order, and imports a module with its first request
 # (docs/decisions/0440-route-modules-on-first-use.md).
 PAGE_MODULES = (
     "interfaces.web.accounts.account",
@@ -59,6 +58,7 @@ PAGE_MODULES = (
     "interfaces.web.events.webhooks",
     "interfaces.web.federation.connected",
     "interfaces.web.federation.upstream",
+    "interfaces.web.languages",
     "interfaces.web.mail.not_me",
     "interfaces.web.orgs.admin",
     "interfaces.web.orgs.join",
@@ -69,7 +69,6 @@ PAGE_MODULES = (
     "interfaces.web.sso.oidc",
     "interfaces.web.sso.saml",
     "interfaces.web.sso.setup",
-    "interfaces.web.languages",
 )
 
 LANGUAGES = LOCALES
@@ -138,11 +137,17 @@ def _account_parts() -> dict[str, object]:
     return {**connected.account_identities_context(), **passkeys.account_passkeys_context()}
 
 
-@shell.errorhandler(SignInToConnect)
-def _sign_in_to_connect(error: SignInToConnect) -> Response:
-    from interfaces.web.federation import connected  # noqa: PLC0415 - with its first use
+@shell.errorhandler(Conflict)
+def _conflict(error: Conflict) -> Response:
+    """A conflict on a page: ``refused``'s page, as for any domain error, but for a provider
+    sign-in that met rule 3 (``SignInToConnect``), which interfaces/web/federation/
+    connected.py answers; both imported by the first conflict."""
+    from application.federation.linking import SignInToConnect  # noqa: PLC0415 - see above
+    from interfaces.web.federation import connected  # noqa: PLC0415
 
-    return connected.sign_in_to_connect(error)
+    if isinstance(error, SignInToConnect):
+        return connected.sign_in_to_connect(error)
+    return refused(error)
 
 
 def org_address() -> Response | None:

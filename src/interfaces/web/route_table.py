@@ -145,6 +145,10 @@ PAGES: tuple[TableRow, ...] = (
         ),
     ),
     (
+        "interfaces.web.languages",
+        (("choose_language", "/language", "pages.choose_language", ("POST",), {}),),
+    ),
+    (
         "interfaces.web.mail.not_me",
         (
             ("not_me_page", "/not-me", "pages.not_me_page", ("GET",), {}),
@@ -380,9 +384,5 @@ PAGES: tuple[TableRow, ...] = (
             ("activate_setup", "/sso/setup/activate", "pages.activate_setup", ("POST",), {}),
             ("test_setup", "/sso/setup/test", "pages.test_setup", ("GET",), {}),
         ),
-    ),
-    (
-        "interfaces.web.languages",
-        (("choose_language", "/language", "pages.choose_language", ("POST",), {}),),
     ),
 )
