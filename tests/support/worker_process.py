@@ -49,6 +49,8 @@ NOT_SERVED = (
     "spectree",
     "segno",
     "ijson",
+    "dns",  # dnspython: an org domain's first check
+    "requests",  # the dogs' pictures (Dog CEO): the first one
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
     "interfaces.cli.provider",
