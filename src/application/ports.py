@@ -12,14 +12,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from application.metrics import Counter, Gauge, Histogram, Labels
-from domain.events.security_events import SecurityEvent
-from domain.events.webhooks import Delivery
-from domain.federation.identities import WayIn
-from domain.orgs.active import ActiveOrg
-from domain.request_limits import WindowCounts
+
+if TYPE_CHECKING:  # the ports name them; their adapters and use cases import them
+    from domain.events.security_events import SecurityEvent
+    from domain.events.webhooks import Delivery
+    from domain.federation.identities import WayIn
+    from domain.orgs.active import ActiveOrg
+    from domain.request_limits import WindowCounts
 
 
 class Clock(Protocol):

@@ -6,42 +6,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from application.accounts.accounts import AccountServices
-from application.accounts.admin import AdminServices
-from application.accounts.authentication import AuthenticationServices
-from application.events.security_events import EventServices
-from application.events.webhooks.services import WebhookServices
-from application.federation.connected import ConnectedServices
-from application.federation.firebase import FirebaseServices
-from application.federation.upstream import UpstreamServices
-from application.jobs import JobServices
-from application.mail.flows import EmailServices
-from application.migration.services import MoveServices
-from application.orgs.active import ActiveOrgServices
-from application.orgs.domains import OrgDomainServices
-from application.orgs.invitations import OrgInvitationServices
-from application.orgs.services import OrgServices
 from application.ports import NO_METRICS, Metrics, RequestCounter
-from application.provider.services import OAuthServices
-from application.resources.datasets import DatasetServices
-from application.resources.dogs import DogServices
-from application.resources.files import FileServices
-from application.resources.tasks import TaskServices
-from application.scim.groups import ScimGroupServices
-from application.scim.tokens import ScimTokenServices
-from application.scim.users import ScimUserServices
-from application.signin.login import LoginServices
-from application.signin.passkeys import PasskeyServices
-from application.signin.personal_tokens import PersonalTokenServices
-from application.signin.sessions import SessionServices
-from application.signin.totp import TotpServices
-from application.sso.connections import ConnectionServices
-from application.sso.discovery import DiscoveryServices
-from application.sso.oidc import OidcSignInServices
-from application.sso.saml import SamlServices
-from application.sso.setup import SetupLinkServices
-from application.sso.signin import SamlSignInServices
+
+if TYPE_CHECKING:
+    from application.accounts.accounts import AccountServices
+    from application.accounts.admin import AdminServices
+    from application.accounts.authentication import AuthenticationServices
+    from application.events.security_events import EventServices
+    from application.events.webhooks.services import WebhookServices
+    from application.federation.connected import ConnectedServices
+    from application.federation.firebase import FirebaseServices
+    from application.federation.upstream import UpstreamServices
+    from application.jobs import JobServices
+    from application.mail.flows import EmailServices
+    from application.migration.services import MoveServices
+    from application.orgs.active import ActiveOrgServices
+    from application.orgs.domains import OrgDomainServices
+    from application.orgs.invitations import OrgInvitationServices
+    from application.orgs.services import OrgServices
+    from application.provider.services import OAuthServices
+    from application.resources.datasets import DatasetServices
+    from application.resources.dogs import DogServices
+    from application.resources.files import FileServices
+    from application.resources.tasks import TaskServices
+    from application.scim.groups import ScimGroupServices
+    from application.scim.tokens import ScimTokenServices
+    from application.scim.users import ScimUserServices
+    from application.signin.login import LoginServices
+    from application.signin.passkeys import PasskeyServices
+    from application.signin.personal_tokens import PersonalTokenServices
+    from application.signin.sessions import SessionServices
+    from application.signin.totp import TotpServices
+    from application.sso.connections import ConnectionServices
+    from application.sso.discovery import DiscoveryServices
+    from application.sso.oidc import OidcSignInServices
+    from application.sso.saml import SamlServices
+    from application.sso.setup import SetupLinkServices
+    from application.sso.signin import SamlSignInServices
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.provider.ports import ProviderTokens
-from bootstrap.provider import provider_tokens
-from bootstrap.signin import derived_key
+from bootstrap.keys import derived_key, provider_tokens
 from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages
@@ -21,6 +19,7 @@ from interfaces.shared.shell import Install
 from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
+    from application.provider.ports import ProviderTokens
     from interfaces.provider.server.config import OAuthConfig
 
 

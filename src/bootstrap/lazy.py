@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any, BinaryIO, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
-from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.ports import (
     Assertion,
     CustomTokenMinter,
@@ -23,8 +22,18 @@ from application.ports import (
     NewCredential,
     PasskeyCeremonies,
 )
-from application.provider.ports import ProviderTokens, RequestSeal
-from domain.federation.upstream import UpstreamProvider
+
+if TYPE_CHECKING:  # their modules are imported with the adapters that stand for them
+    from application.federation.upstream import (  # noqa: F401 - a base class names it
+        Authorization,
+        UpstreamClaims,
+        UpstreamClient,
+    )
+    from application.provider.ports import (  # noqa: F401 - a base class names them
+        ProviderTokens,
+        RequestSeal,
+    )
+    from domain.federation.upstream import UpstreamProvider
 
 T = TypeVar("T")
 
@@ -114,7 +123,7 @@ class LazyCeremonies(_Lazy[PasskeyCeremonies]):
         )
 
 
-class LazyUpstreamClient(_Lazy[UpstreamClient]):
+class LazyUpstreamClient(_Lazy["UpstreamClient"]):
     def authorization(
         self, provider: UpstreamProvider, secret: str, redirect_uri: str
     ) -> Authorization:
@@ -140,7 +149,7 @@ class LazyUpstreamClient(_Lazy[UpstreamClient]):
         return self.adapter().id_token_claims(provider, secret, id_token, nonce)
 
 
-class LazyProviderTokens(_Lazy[ProviderTokens]):
+class LazyProviderTokens(_Lazy["ProviderTokens"]):
     @property
     def access_alg(self) -> str:
         return self.adapter().access_alg
@@ -165,7 +174,7 @@ class LazyProviderTokens(_Lazy[ProviderTokens]):
         return self.adapter().verify_access(token)
 
 
-class LazyRequestSeal(_Lazy[RequestSeal]):
+class LazyRequestSeal(_Lazy["RequestSeal"]):
     def seal(self, plaintext: bytes) -> str:
         return self.adapter().seal(plaintext)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from application.events.security_events import SessionEnds
@@ -97,34 +97,15 @@ from application.provider.pushed import bring_pushed, push_request, resume_pushe
 from application.provider.services import OAuthServices
 from application.provider.tokens import token_state
 from bootstrap.accounts import AccountsAdapters
-from bootstrap.lazy import LazyProviderTokens, LazyRequestSeal
+from bootstrap.keys import derived_key, provider_tokens
+from bootstrap.lazy import LazyRequestSeal
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies, derived_key
+from bootstrap.signin import SigninAdapters, SigninPolicies
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
-
-
-def provider_tokens(settings: Settings) -> ProviderTokens | None:
-    """The provider's tokens, signed with JWT_PRIVATE_KEY's key, else OIDC_PRIVATE_KEY's (the
-    settings make a development one in the local profile), and its RS256 ID tokens, when that
-    key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
-    the provider is off."""
-    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
-    if not settings.provider.oauth_provider or pem is None:
-        return None
-    rsa_pem = settings.provider.oidc_rsa_private_key
-    # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
-    # read, nor a development key made, while the app is built.
-    return LazyProviderTokens(
-        lambda: _provider_tokens(
-            settings.service.public_url,
-            pem.get_secret_value(),
-            rsa_pem.get_secret_value() if rsa_pem is not None else None,
-        )
-    )
 
 
 def request_seal(settings: Settings) -> RequestSeal:
@@ -140,19 +121,6 @@ def request_seal(settings: Settings) -> RequestSeal:
         return AesGcmRequestSeal(key)
 
     return LazyRequestSeal(make)
-
-
-@lru_cache(maxsize=4)
-def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
-    """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
-    tests build many apps; the adapters and the provider's endpoints share it."""
-    from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
-
-    signing = signing_key_from_pem(pem.encode())
-    id_token = None
-    if signing.algorithm != "RS256" and rsa_pem is not None:
-        id_token = signing_key_from_pem(rsa_pem.encode())
-    return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)
 
 
 @dataclass(frozen=True)

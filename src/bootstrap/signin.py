@@ -10,8 +10,6 @@ modules import their SDKs, so each is imported where its adapter is made
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -74,6 +72,7 @@ from application.signin.totp import (
     totp_status,
 )
 from bootstrap.accounts import AccountsAdapters
+from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
@@ -95,18 +94,6 @@ def signing_key(signin: SignInSettings) -> SigningKey:
     if signin.jwt_secret is None:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return SigningKey(algorithm="HS256", key=signin.jwt_secret.get_secret_value().encode())
-
-
-def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:
-    """A key of its own for ``purpose``, derived from the signing secret, so every instance
-    shares it and it changes when that secret does."""
-    if signin.jwt_private_key:
-        material = signin.jwt_private_key.get_secret_value().encode()
-    elif signin.jwt_secret is not None:
-        material = signin.jwt_secret.get_secret_value().encode()
-    else:  # the settings validator guarantees one or the other
-        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
 
 
 def secret_box(signin: SignInSettings) -> SecretBox:

@@ -1,7 +1,8 @@
 """A worker serves its first authenticated request without the cloud SDK: the services bound
 and the account read (user and session in one REST batch read) import neither
 google-cloud-firestore nor google.api_core, which wait for the first request that needs the
-client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md). The app is built as
+client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md), nor what only other
+routes need (docs/decisions/0440-route-modules-on-first-use.md). The app is built as
 gunicorn's worker builds it (``import wsgi``), in a process of its own, on the emulator."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.api import login, register
-from tests.support.worker_process import in_a_worker
+from tests.support.worker_process import in_a_worker, not_served
 
 pytestmark = pytest.mark.e2e
 
@@ -27,9 +28,17 @@ for thread in threading.enumerate():
     if thread.name == "firegate-warm-up":
         thread.join(60)
 headers = {"Authorization": "Bearer " + sys.argv[1]}
-answer = wsgi.app.test_client().get("/user", headers=headers)
+client = wsgi.app.test_client()
+health = client.get("/healthz").status_code
+answer = client.get("/user", headers=headers)
 cloud = [m for m in sys.modules if m.startswith(("google.cloud", "google.api_core", "grpc"))]
-found = {"status": answer.status_code, "user": answer.get_json(), "cloud": cloud}
+found = {
+    "health": health,
+    "status": answer.status_code,
+    "user": answer.get_json(),
+    "cloud": cloud,
+    "modules": sorted(sys.modules),
+}
 print(json.dumps(found), flush=True)
 """
 
@@ -55,3 +64,8 @@ def test_the_first_authenticated_request_needs_no_cloud_sdk(real_client: FlaskCl
     found = first_request(token)
     assert found["status"] == 200 and found["user"]["username"] == "coldstart"
     assert found["cloud"] == []
+    # Nor the other routes, the pages, the provider, SCIM, SAML, the OpenAPI document or the
+    # command line: imported with their own first use
+    # (docs/decisions/0440-route-modules-on-first-use.md).
+    assert found["health"] == 200
+    assert not_served(found["modules"]) == []

@@ -18,11 +18,12 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
+from bootstrap.keys import provider_tokens
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.provider import ProviderAdapters, provider_tokens, request_seal
+from bootstrap.provider import ProviderAdapters, request_seal
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer

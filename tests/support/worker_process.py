@@ -34,3 +34,40 @@ def in_a_worker(code: str, *args: str, **env: str) -> Any:
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# What only other routes, pages, the provider, SCIM, SAML, the command line or the OpenAPI
+# document need: still not imported once a worker has bound its services and served those.
+NOT_SERVED = (
+    "authlib.oauth2",
+    "authlib.oidc",
+    "authlib.jose",
+    "authlib.integrations",
+    "saml2",
+    "scim2_server",
+    "scim2_models",
+    "spectree",
+    "segno",
+    "ijson",
+    "dns",  # dnspython: an org domain's first check
+    "requests",  # the dogs' pictures (Dog CEO): the first one
+    "interfaces.cli.accounts",
+    "interfaces.cli.migration",
+    "interfaces.cli.provider",
+    "interfaces.http.routes.orgs",
+    "interfaces.http.routes.resources",
+    "interfaces.http.routes.sso",
+    "interfaces.http.routes.signin",
+    "interfaces.web.accounts",
+    "interfaces.web.signin",
+    "interfaces.provider.pages",
+    "interfaces.provider.device_page",
+    "interfaces.scim.serving",
+)
+
+
+def not_served(modules: list[str]) -> list[str]:
+    """Those of ``modules`` that are, or are in, one of ``NOT_SERVED``."""
+    return [
+        m for m in modules if m in NOT_SERVED or m.startswith(tuple(f"{n}." for n in NOT_SERVED))
+    ]

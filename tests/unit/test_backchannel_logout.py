@@ -25,7 +25,7 @@ from application.events.webhooks.outbox import FIRST, WebhookOutbox
 from application.ports import Audit, AuditEvent
 from application.provider.logout import BackchannelLogout, LogoutChannel, session_end
 from application.provider.ports import OAuthPolicy
-from bootstrap.provider import provider_tokens
+from bootstrap.keys import provider_tokens
 from domain.errors import InvalidInput
 from domain.events.webhooks import Delivery, DeliveryStatus
 from domain.mail.action_tokens import ActionToken, Purpose

@@ -1,19 +1,24 @@
 """What `import wsgi` (the app built, as each gunicorn worker builds it) imports: nothing that
-only the provider, the pages' rarer forms, the OpenAPI document, the command line or the
-services behind the warm-up need, and no development key made (docs/benchmarks.md,
-"Cold start"). A guard against a heavy import coming back, not a timing: it names modules."""
+only the provider, the pages, the API's route modules, the OpenAPI document, the command line
+or the services behind the warm-up need, and no development key made (docs/benchmarks.md,
+"Cold start"; docs/decisions/0440-route-modules-on-first-use.md). A guard against a heavy
+import coming back, not a timing: it names modules."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+import jwt
 import pytest
 
+from infrastructure.signin.jwt_tokens import ACCESS_TOKEN_TYPE
 from tests.support.local_servers import in_thread, send_json
-from tests.support.worker_process import in_a_worker
+from tests.support.settings import TEST_SECRET
+from tests.support.worker_process import in_a_worker, not_served
 
 pytestmark = pytest.mark.unit
 
@@ -47,6 +52,25 @@ LAZY = (
     "smtplib",
     # Traces' SDK: only when they are on (the cloud SDKs import its API on the warm-up thread).
     "opentelemetry",
+    "saml2",  # SAML: its first sign-in or metadata
+    "email_validator",  # the API's models with an address: their route's first request
+    # The app's own: each route or page module with its first request, the commands when the
+    # command line asks, the capabilities' bindings on the warm-up thread
+    # (docs/decisions/0440-route-modules-on-first-use.md).
+    "interfaces.http.routes",
+    "interfaces.http.schemas.accounts",
+    "interfaces.web.accounts",
+    "interfaces.web.signin",
+    "interfaces.web.orgs",
+    "interfaces.provider.pages",
+    "interfaces.provider.device_page",
+    "interfaces.cli.accounts",
+    "interfaces.cli.migration",
+    "bootstrap.binding",
+    "bootstrap.adapters",
+    "application.accounts.accounts",
+    "application.signin.sessions",
+    "application.provider.services",
 )
 
 # Records the modules that the main thread imports: the warm-up thread, which `build_app`
@@ -159,3 +183,53 @@ def test_a_warmed_up_worker_has_not_imported_the_cloud_sdk(firestore_rest: str) 
     assert any(path.endswith(":batchGet") for path in _FirestoreRest.asked)  # and probed
     cloud = [m for m in modules if m.startswith(("google.cloud", "google.api_core", "grpc"))]
     assert cloud == []
+
+
+# A warmed-up worker answers /healthz and an authenticated GET /user; then the process's
+# modules are listed.
+SERVED = """
+import json, sys, threading
+
+import wsgi
+
+for thread in threading.enumerate():
+    if thread.name == "firegate-warm-up":
+        thread.join(60)
+client = wsgi.app.test_client()
+statuses = [
+    client.get("/healthz").status_code,
+    client.get("/user", headers={"Authorization": "Bearer " + sys.argv[1]}).status_code,
+]
+print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}), flush=True)
+"""
+
+
+def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
+    firestore_rest: str,
+) -> None:
+    """The warm-up binds every capability's use cases; the two requests import their own
+    route modules (health, accounts) and nothing of the other routes, the pages, the
+    provider, SCIM, SAML, the OpenAPI document or the command line. The token is signed with
+    the worker's secret and names a session the stand-in of Firestore does not have: GET
+    /user goes the whole authenticated path, its batch read included, to a 401
+    (tests/e2e/test_first_request_without_sdk_emulator.py serves a 200 on the emulator)."""
+    now = int(time.time())
+    claims: dict[str, str | int] = {"iss": "firegate", "aud": "firegate-api", "role": "user"}
+    claims |= {"sub": "u1", "user_id": "u1", "sid": "s1", "jti": "j1"}
+    claims |= {"iat": now, "nbf": now, "exp": now + 300}
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256", headers={"typ": ACCESS_TOKEN_TYPE})
+    found: dict[str, Any] = in_a_worker(
+        SERVED,
+        token,
+        FIRESTORE_EMULATOR_HOST=firestore_rest,
+        WEBHOOK_SWEEP_INTERVAL="0",
+        SSO_CERTIFICATE_SWEEP_INTERVAL="0",
+    )
+    assert found["statuses"] == [200, 401]
+    reads = [path for path in _FirestoreRest.asked if path.endswith(":batchGet")]
+    assert len(reads) >= 2  # the warm-up's probe, and GET /user's read of its account
+    modules: list[str] = found["modules"]
+    assert "interfaces.http.routes.health" in modules  # served by their own modules
+    assert "interfaces.http.routes.accounts.accounts" in modules
+    assert "bootstrap.binding" in modules  # the services were bound
+    assert not_served(modules) == []

@@ -25,7 +25,7 @@ from application.provider.minting import (
     new_jti,
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
-from bootstrap.provider import provider_tokens
+from bootstrap.keys import provider_tokens
 from domain.accounts.users import User, Username
 from domain.provider.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE

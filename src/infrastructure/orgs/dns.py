@@ -13,15 +13,13 @@ import ipaddress
 import logging
 import socket
 import threading
-
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
-from dns.rdtypes.ANY.TXT import TXT
+from typing import TYPE_CHECKING
 
 from domain.errors import Unavailable
 from domain.orgs.domains import txt_text
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 log = logging.getLogger("firegate.orgs")
 
@@ -56,7 +54,9 @@ class DnspythonTxtRecords:
 
     def _configured(self) -> dns.resolver.Resolver:
         """Made on first use: a machine without /etc/resolv.conf fails a lookup (503), never
-        the service's start."""
+        the service's start. dnspython (a fifth of a second to import) with it."""
+        import dns.resolver  # noqa: PLC0415 - see above
+
         with self._lock:
             if self._resolver is None:
                 if self._setting:
@@ -71,6 +71,12 @@ class DnspythonTxtRecords:
             return self._resolver
 
     def lookup(self, name: str) -> list[str]:
+        import dns.exception  # noqa: PLC0415 - with the first lookup, as _configured says
+        import dns.name  # noqa: PLC0415
+        import dns.rdatatype  # noqa: PLC0415
+        import dns.resolver  # noqa: PLC0415
+        from dns.rdtypes.ANY.TXT import TXT  # noqa: PLC0415
+
         try:
             answer = self._configured().resolve(
                 dns.name.from_text(name), dns.rdatatype.TXT, search=False

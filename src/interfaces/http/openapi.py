@@ -15,6 +15,7 @@ from flask import Flask, Response, jsonify
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from interfaces.http.schemas.common import Problem
+from interfaces.shared.lazy_views import resolved
 from interfaces.shared.problems import PROBLEM_JSON
 
 if TYPE_CHECKING:
@@ -203,14 +204,14 @@ def _document(app: Flask) -> dict[str, Any]:
 def _documented_routes_key(app: Flask) -> tuple[tuple[Any, ...], ...]:
     """What the document is made from: each rule, its methods and endpoint and how its view is
     documented (spectree's strict mode leaves a view without ``doc(...)`` out), and the
-    converters' names."""
+    converters' names. Every route module is imported for it."""
     return (
         *sorted(
             (
                 rule.rule,
                 tuple(sorted(rule.methods or ())),
                 rule.endpoint,
-                id(_DOCUMENTATION.get(app.view_functions[rule.endpoint])),
+                id(_DOCUMENTATION.get(resolved(app.view_functions[rule.endpoint]))),
             )
             for rule in app.url_map.iter_rules()
         ),
@@ -225,7 +226,7 @@ def _documented_routes(app: Flask, spec: SpecTree) -> Flask:
     shadow.url_map.converters.update(app.url_map.converters)
     for rule in app.url_map.iter_rules():
         shadow.url_map.add(rule.empty())
-        view = app.view_functions[rule.endpoint]
+        view = resolved(app.view_functions[rule.endpoint])  # the route modules imported
         documented = _DOCUMENTATION.get(view)
         shadow.view_functions[rule.endpoint] = documented(spec) if documented else view
     return shadow

@@ -15,7 +15,7 @@ from application.provider.device import DecideDevice, DeviceRequestView, FindDev
 from interfaces.provider.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.web import browser, serve_as_pages
+from interfaces.web import browser
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import page, see_other
 
@@ -75,6 +75,3 @@ def answer() -> Response:
         DecideDevice(actor, user_code, decision == "allow", client_ip(), auth_time)
     )
     return page(TEMPLATE, step=decision, app_name=view.client.name)
-
-
-serve_as_pages(bp)

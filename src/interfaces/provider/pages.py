@@ -22,7 +22,7 @@ from domain.provider.oauth import scope_list, session_sid
 from domain.provider.pushed import REQUEST_URI_PREFIX, PushedRequestRefused, unchanged
 from interfaces.provider.routes import server
 from interfaces.shared.services import services
-from interfaces.web import browser, serve_as_pages
+from interfaces.web import browser
 from interfaces.web.rendering import csp, page, see_other
 
 # Authlib and the models over it are imported by the routes that use them, on the first
@@ -430,6 +430,3 @@ def logout() -> Response:
     if actor is not None:
         browser.end(response)
     return response
-
-
-serve_as_pages(bp)

@@ -59,8 +59,7 @@ def _json(passkey: Passkey) -> dict[str, object]:
     }
 
 
-@bp.context_processor
-def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
+def account_passkeys_context() -> dict[str, Callable[[], list[Passkey]]]:
     """``account_passkeys()`` for signin/_account_passkeys.html: read only where a page shows
     them."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
-from werkzeug.routing import BaseConverter
 
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
 from application.accounts.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.converters import UserIdConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -26,13 +26,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 TAGS = ("users",)
-
-
-class UserIdConverter(BaseConverter):
-    """A path segment naming a user: any but ``invitations``, a resource of its own (POST
-    only), so OPTIONS /users/invitations lists what the OpenAPI document says."""
-
-    regex = r"(?!invitations(?![^/]))[^/]+"
 
 
 @bp.record

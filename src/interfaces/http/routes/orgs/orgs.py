@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
-from werkzeug.routing import BaseConverter
 
 from application.accounts.authentication import Actor
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
 from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.converters import OrgConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -35,14 +35,6 @@ from interfaces.http.schemas.orgs.orgs import (
 from interfaces.shared.services import services
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
-
-
-class OrgConverter(BaseConverter):
-    """A path segment naming an org: any but ``suggested``, a resource of its own (GET only),
-    so OPTIONS /orgs/suggested lists what the OpenAPI document says (a reserved slug names
-    no org anyway)."""
-
-    regex = r"(?!suggested(?![^/]))[^/]+"
 
 
 @bp.record

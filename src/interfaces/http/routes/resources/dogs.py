@@ -6,11 +6,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
-from werkzeug.routing import BaseConverter
 
 from application.accounts.authentication import Actor
 from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
 from interfaces.http.auth import authenticated
+from interfaces.http.converters import DogNameConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -26,17 +26,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
 TAGS = ("dogs",)
-
-
-class DogNameConverter(BaseConverter):
-    """A path segment naming a dog: any but ``is_adopted`` itself, the list of adopted dogs.
-
-    So /dogs/is_adopted is one resource with GET only: POST, PUT and DELETE on it are 405
-    and OPTIONS lists GET, as the OpenAPI document says (``IS_ADOPTED`` and other spellings
-    of the reserved name still reach the routes below and get 422 ``invalid_dog_name``).
-    """
-
-    regex = r"(?!is_adopted(?![^/]))[^/]+"
 
 
 @bp.record

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
-from werkzeug.routing import BaseConverter
 
 from application.accounts.authentication import Actor
 from application.signin.passkeys import (
@@ -15,6 +14,7 @@ from application.signin.passkeys import (
     RegistrationOptions,
 )
 from interfaces.http.auth import authenticated, session_authenticated
+from interfaces.http.converters import PasskeyIdConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
@@ -33,14 +33,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
 TAGS = ("passkeys",)
-
-
-class PasskeyIdConverter(BaseConverter):
-    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
-    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
-    says."""
-
-    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
 
 
 @bp.record

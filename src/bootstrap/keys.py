@@ -1,0 +1,63 @@
+"""The keys that building the app needs: those the pages and the provider's server derive
+from the signing secret, and the provider's signing keys (loaded on first use). Apart from
+the capabilities' modules, which building the app does not import
+(docs/decisions/0440-route-modules-on-first-use.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from bootstrap.lazy import LazyProviderTokens
+
+if TYPE_CHECKING:
+    from application.provider.ports import ProviderTokens
+    from infrastructure.settings import Settings
+    from infrastructure.settings.signin import SignInSettings
+
+
+def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:
+    """A key of its own for ``purpose``, derived from the signing secret, so every instance
+    shares it and it changes when that secret does."""
+    if signin.jwt_private_key:
+        material = signin.jwt_private_key.get_secret_value().encode()
+    elif signin.jwt_secret is not None:
+        material = signin.jwt_secret.get_secret_value().encode()
+    else:  # the settings validator guarantees one or the other
+        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
+    return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
+
+
+def provider_tokens(settings: Settings) -> ProviderTokens | None:
+    """The provider's tokens, signed with JWT_PRIVATE_KEY's key, else OIDC_PRIVATE_KEY's (the
+    settings make a development one in the local profile), and its RS256 ID tokens, when that
+    key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
+    the provider is off."""
+    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
+    if not settings.provider.oauth_provider or pem is None:
+        return None
+    rsa_pem = settings.provider.oidc_rsa_private_key
+    # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
+    # read, nor a development key made, while the app is built.
+    return LazyProviderTokens(
+        lambda: _provider_tokens(
+            settings.service.public_url,
+            pem.get_secret_value(),
+            rsa_pem.get_secret_value() if rsa_pem is not None else None,
+        )
+    )
+
+
+@lru_cache(maxsize=4)
+def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
+    """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
+    tests build many apps; the adapters and the provider's endpoints share it."""
+    from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
+
+    signing = signing_key_from_pem(pem.encode())
+    id_token = None
+    if signing.algorithm != "RS256" and rsa_pem is not None:
+        id_token = signing_key_from_pem(rsa_pem.encode())
+    return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)

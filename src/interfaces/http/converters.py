@@ -1,0 +1,50 @@
+"""The path converters of the API's rules: each names a resource's segment but a word that is
+a resource of its own, so OPTIONS on that word lists what the OpenAPI document says. Here,
+apart from the route modules, because the app's rules are made before those modules are
+imported (interfaces/shared/lazy_views.py)."""
+
+from __future__ import annotations
+
+from werkzeug.routing import BaseConverter
+
+
+class UserIdConverter(BaseConverter):
+    """A path segment naming a user: any but ``invitations``, a resource of its own (POST
+    only), so OPTIONS /users/invitations lists what the OpenAPI document says."""
+
+    regex = r"(?!invitations(?![^/]))[^/]+"
+
+
+class OrgConverter(BaseConverter):
+    """A path segment naming an org: any but ``suggested``, a resource of its own (GET only),
+    so OPTIONS /orgs/suggested lists what the OpenAPI document says (a reserved slug names
+    no org anyway)."""
+
+    regex = r"(?!suggested(?![^/]))[^/]+"
+
+
+class PasskeyIdConverter(BaseConverter):
+    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
+    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
+    says."""
+
+    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
+
+
+class DogNameConverter(BaseConverter):
+    """A path segment naming a dog: any but ``is_adopted`` itself, the list of adopted dogs.
+
+    So /dogs/is_adopted is one resource with GET only: POST, PUT and DELETE on it are 405
+    and OPTIONS lists GET, as the OpenAPI document says (``IS_ADOPTED`` and other spellings
+    of the reserved name still reach the routes below and get 422 ``invalid_dog_name``).
+    """
+
+    regex = r"(?!is_adopted(?![^/]))[^/]+"
+
+
+CONVERTERS: dict[str, type[BaseConverter]] = {
+    "user_id": UserIdConverter,
+    "org": OrgConverter,
+    "passkey_id": PasskeyIdConverter,
+    "dog_name": DogNameConverter,
+}
