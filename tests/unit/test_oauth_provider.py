@@ -714,6 +714,13 @@ def test_dynamic_registration_is_off_unless_switched_on() -> None:
         {"redirect_uris": [REDIRECT], "jwks": None},
         {"redirect_uris": [REDIRECT], "jwks": "{}"},
         {"redirect_uris": [REDIRECT], "jwks": {"keys": "x"}},
+        # a member of the wrong type (was a 500: Authlib parsed a number as a URI)
+        {"redirect_uris": [REDIRECT], "jwks_uri": 1.5},
+        {"redirect_uris": [REDIRECT], "logo_uri": True},
+        {"redirect_uris": [REDIRECT], "client_name": 7},
+        {"redirect_uris": [REDIRECT], "backchannel_logout_session_required": "yes"},
+        {"redirect_uris": [REDIRECT], "default_max_age": "soon"},
+        {"redirect_uris": [REDIRECT], "default_acr_values": "x"},
     ],
 )
 def test_registration_metadata_of_the_wrong_shape_is_invalid(body: object) -> None:
@@ -1807,3 +1814,35 @@ def test_rp_initiated_logout_to_an_unregistered_uri_is_refused_and_ends_nothing(
         assert answer.status_code == 400
         assert "not registered" in answer.get_data(as_text=True)
         assert world.client.get("/account").status_code == 200  # still signed in
+
+
+def _forged(header: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part({'sub': 'x'})}.c2ln"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "RS256", "crit": [{}]},  # joserfc raised TypeError (unhashable)
+        {"alg": "\r\u00ab"},  # the refusal quoted it: Authlib raised ValueError
+    ],
+)
+def test_a_forged_id_token_hint_is_refused_not_a_500(
+    world: OAuthWorld, header: dict[str, Any]
+) -> None:
+    """At the logout endpoint and the authorization endpoint alike (found by
+    tests/unit/test_oauth_fuzz.py)."""
+    client = world.register()
+    hint = _forged(header)
+    logout = world.client.get("/oauth/logout", query_string={"id_token_hint": hint})
+    assert logout.status_code == 400, logout.get_data(as_text=True)[:200]
+    asked = world.authorize(
+        client["client_id"],
+        id_token_hint=hint,
+        code_challenge="c" * 43,
+        code_challenge_method="S256",
+    )
+    assert asked.status_code < 500 and redirected(asked)["error"] == "invalid_request"

@@ -157,11 +157,46 @@ def introspect() -> Response:
     return _no_store(server().create_endpoint_response("introspection"))
 
 
-# RFC 7591's metadata that are lists of strings; every other member Authlib reads is a
-# string. Authlib reads a body of other types without checking them (a 500), so the shape is
-# checked here first.
+# RFC 7591's (and OpenID Connect Dynamic Registration's) metadata by type. Authlib reads a
+# member of another type without checking it (a 500: a number as a URI, say), so the shape
+# is checked here first; a member neither knows is ignored, as RFC 7591 §2 asks, unless it is
+# a list or an object.
 _LIST_METADATA = frozenset(
-    {"redirect_uris", "post_logout_redirect_uris", "grant_types", "response_types", "contacts"}
+    {
+        "redirect_uris",
+        "post_logout_redirect_uris",
+        "grant_types",
+        "response_types",
+        "contacts",
+        "default_acr_values",
+        "request_uris",
+    }
+)
+_BOOLEAN_METADATA = frozenset(
+    {"backchannel_logout_session_required", "require_pushed_authorization_requests"}
+    | {"require_auth_time"}
+)
+_NUMBER_METADATA = frozenset({"default_max_age"})
+_STRING_METADATA = frozenset(
+    {
+        "client_name",
+        "token_endpoint_auth_method",
+        "scope",
+        "software_id",
+        "software_version",
+        "application_type",
+        "subject_type",
+        "token_endpoint_auth_signing_alg",
+        "id_token_signed_response_alg",
+        "id_token_encrypted_response_alg",
+        "id_token_encrypted_response_enc",
+        "userinfo_signed_response_alg",
+        "userinfo_encrypted_response_alg",
+        "userinfo_encrypted_response_enc",
+        "request_object_signing_alg",
+        "request_object_encryption_alg",
+        "request_object_encryption_enc",
+    }
 )
 
 
@@ -169,18 +204,48 @@ def _shape_problem(body: object) -> str | None:
     if not isinstance(body, dict):
         return "The body must be a JSON object of client metadata."
     for name, value in body.items():
-        if name in _LIST_METADATA:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return f"{name} must be a list of strings."
-        elif name == "jwks":
-            if not isinstance(value, dict):
-                return "jwks must be a JWK Set object."
-            try:
-                check_jwks(value)  # Authlib reads one without "keys" as a KeyError (a 500)
-            except DomainError as exc:
-                return exc.detail
-        elif isinstance(value, list | dict):
-            return f"{name} must not be a list or an object."
+        problem = _member_problem(name, value)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _member_problem(name: str, value: object) -> str | None:
+    if name in _LIST_METADATA:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return None
+        return f"{name} must be a list of strings."
+    if name == "jwks":
+        return _jwks_problem(value)
+    if isinstance(value, list | dict):
+        return f"{name} must not be a list or an object."
+    kind = _scalar_kind(name)
+    if value is None or kind is None:  # as if not sent; a member neither knows
+        return None
+    fits = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    return None if fits else f"{name} must be {_KIND_WORDS[kind]}."
+
+
+_KIND_WORDS: dict[type, str] = {bool: "true or false", int: "a whole number", str: "a string"}
+
+
+def _scalar_kind(name: str) -> type | None:
+    if name in _BOOLEAN_METADATA:
+        return bool
+    if name in _NUMBER_METADATA:
+        return int
+    if name in _STRING_METADATA or name.endswith("_uri"):
+        return str
+    return None
+
+
+def _jwks_problem(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return "jwks must be a JWK Set object."
+    try:
+        check_jwks(value)  # Authlib reads one without "keys" as a KeyError (a 500)
+    except DomainError as exc:
+        return exc.detail
     return None
 
 

@@ -86,7 +86,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGORITHMS))
-        except (JoseError, ValueError) as exc:
+        except (JoseError, ValueError, TypeError, KeyError) as exc:  # a forged header's too
             raise _refused("The assertion's signature is not one of the client's keys.") from exc
         claims: dict[str, Any] = dict(token.claims)
         refusal = lifetime_refusal(claims, datetime.now(UTC))
