@@ -343,7 +343,7 @@ def test_the_reads_of_a_token_and_a_rotation_name_documents_by_path(
 ) -> None:
     """Firestore only: the reads a grant, a code or an introspection makes, and a rotation's
     commit, build none of the client library's document references (about 10 µs each,
-    docs/benchmarks.md, "The OpenID Connect provider"); they read and write the same."""
+    docs/benchmarks.md, "Where a grant's time goes"); they read and write the same."""
     from google.cloud.firestore_v1 import Client
     from google.cloud.firestore_v1.collection import CollectionReference
 

@@ -439,7 +439,7 @@ class FirestoreGrantHolders:
     """A grant and an account in one batchGet: whether a token still holds
     (docs/decisions/0201-grant-and-account-read-together.md). The documents are named by
     their paths, not the client library's references, which cost about 10 µs each to build
-    (docs/benchmarks.md, "The OpenID Connect provider")."""
+    (docs/benchmarks.md, "Where a grant's time goes")."""
 
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
