@@ -338,6 +338,47 @@ def test_a_grant_is_read_with_its_version_and_rotated_from_that_read(
     assert grant is not None and grant.revoked
 
 
+def test_the_reads_of_a_token_and_a_rotation_name_documents_by_path(
+    firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Firestore only: the reads a grant, a code or an introspection makes, and a rotation's
+    commit, build none of the client library's document references (about 10 µs each,
+    docs/benchmarks.md, "Where a grant's time goes"); they read and write the same."""
+    from google.cloud.firestore_v1 import Client
+    from google.cloud.firestore_v1.collection import CollectionReference
+
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
+
+    grants, users = FirestoreOAuthGrants(firestore), FirestoreUserRepository(firestore)
+    both = FirestoreGrantHolders(firestore)
+    alice = an_account(users)
+    grants.add_code(code("other-code"))
+    grant_id = an_issued_grant((grants, users, both))[3]
+    grants.revoke_token("j1", "c1", LATER)
+
+    def no_reference(*_: object, **__: object) -> None:
+        raise AssertionError("a document reference was built")
+
+    monkeypatch.setattr(CollectionReference, "document", no_reference)
+    monkeypatch.setattr(Client, "document", no_reference)
+    read, user = both.load_versioned(grant_id, "u1")
+    assert read is not None and user == alice
+    assert both.load(grant_id, "u1") == (read.grant, alice)
+    assert both.load_revocable(grant_id, "u1", "j1") == (read.grant, alice, True)
+    found, account = both.load_code(digest("other-code"), "u1")
+    assert found is not None and not found.spent and account == alice
+    assert grants.get(grant_id) == read.grant and grants.token_revoked("j1")
+    assert grants.get_code(digest("other-code")) == found
+    rotation = grants.rotate(
+        grant_id, lambda grant: grant.rotated(digest("r1"), digest("r2"), LATER, NOW), read=read
+    )
+    assert rotation is not None and rotation.outcome == "rotated"
+    monkeypatch.undo()
+    rotated = grants.get(grant_id)
+    assert rotated is not None and rotated.refresh_valid(digest("r2"), NOW)
+
+
 def test_a_code_and_its_account_are_read_together(
     holders: tuple[OAuthGrants, UserRepository, GrantHolders],
 ) -> None:

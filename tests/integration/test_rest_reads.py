@@ -489,6 +489,39 @@ def test_readiness_fails_while_the_rest_path_is_broken(
 # -- the session's versioned read and its update (docs/decisions/0260-refresh-over-rest.md) --
 
 
+def test_the_grant_holders_read_the_same_over_rest_and_through_the_library(
+    firestore: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads a token's liveness and a code exchange make name their documents by path
+    (``FirestoreGrantHolders``): through the client library (a broken REST path) too, with
+    the same update time."""
+    firestore.collection("oauth_grants").document("g1").set({"user_id": "u1", "scope": "openid"})
+    firestore.collection("oauth_codes").document("c1").set({"user_id": "u1", "grant_id": "g1"})
+    firestore.collection("oauth_revoked_tokens").document("j1").set({"client_id": "a"})
+    firestore.collection("users").document("u1").set({"username": "alice"})
+    paths = [["oauth_grants/g1", "users/u1"], ["oauth_codes/c1", "users/nobody"]]
+
+    def reads() -> tuple[Any, ...]:
+        from infrastructure.firestore.client import read_versioned_documents
+
+        versioned = [read_versioned_documents(firestore, pair) for pair in paths]
+        return (
+            [read_documents(firestore, pair) for pair in paths],
+            [[(found[0], found[1]) if found else None for found in pair] for pair in versioned],
+            read_documents(firestore, ["oauth_revoked_tokens/j1", "oauth_revoked_tokens/j2"]),
+        )
+
+    over_rest = reads()
+    broken = _reader("127.0.0.1:9")
+    broken.give_up()  # the client library's path, as after a refused REST read
+    monkeypatch.setitem(client_module._readers, firestore, broken)
+    assert reads() == over_rest
+    grants, versioned, revoked = over_rest
+    assert grants[0][0] == {"user_id": "u1", "scope": "openid"}
+    assert grants[1][1] is None and versioned[1][1] is None
+    assert revoked == [{"client_id": "a"}, None]
+
+
 def test_a_versioned_read_has_the_update_time_the_library_s_snapshot_has(firestore: Any) -> None:
     ref = firestore.collection("sessions").document("s1")
     ref.set({"user_id": "u1", "refresh_hashes": ["h"], "at": BASE})

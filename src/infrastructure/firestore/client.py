@@ -240,25 +240,27 @@ def read_documents(
 
 
 def read_versioned_documents(
-    client: firestore.Client, refs: list[firestore.DocumentReference]
+    client: firestore.Client, refs: Sequence[firestore.DocumentReference | str]
 ) -> list[tuple[dict[str, Any], datetime] | None]:
     """``read_documents``, each document with its update time (to write under it), in the
     same one round trip."""
+    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
     reader = batch_reader(client)
     if not reader.broken:
         try:
             return [
                 (found.fields, found.update_time) if found is not None else None
-                for found in reader.read_all_versioned([ref.path for ref in refs])
+                for found in reader.read_all_versioned(paths)
             ]
         except RestPathBroken as exc:
             _give_up(reader, exc)
-    found = {snap.reference.path: snap for snap in client.get_all(refs, **BOUNDED)}
+    library = [client.document(path) for path in paths]
+    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
     return [
-        (found[ref.path].to_dict() or {}, found[ref.path].update_time)
-        if ref.path in found and found[ref.path].exists
+        (found[path].to_dict() or {}, found[path].update_time)
+        if path in found and found[path].exists
         else None
-        for ref in refs
+        for path in paths
     ]
 
 
