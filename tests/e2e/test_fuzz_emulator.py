@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -27,8 +26,9 @@ from tests.support.fuzz import (
     form_values,
     forms,
     fuzz,
-    path_of,
+    get_case,
     path_parts,
+    post_case,
     query_values,
     rules_of,
 )
@@ -68,12 +68,7 @@ def test_every_get_route_answers_any_path_and_query(
     query: list[tuple[str, str]],
     who: str,
 ) -> None:
-    rules = rules_of(app, "GET")
-    rule = rules[which % len(rules)]
-    client: FlaskClient = browsers.admin if who == "browser" else browsers.anonymous
-    headers: dict[str, str] = browsers.admin_bearer if who == "bearer" else {}
-    path = path_of(rule, parts)
-    answered(rule.rule, (path, query), client.get(path, query_string=query, headers=headers))
+    get_case(browsers, rules_of(app, "GET"), which=which, parts=parts, query=query, who=who)
 
 
 @fuzz(300)
@@ -93,10 +88,7 @@ def test_every_post_route_answers_any_form(
     signed_in: bool,
 ) -> None:
     rules = rules_of(app, "POST")
-    rule = rules[which % len(rules)]
-    client, token = browsers.poster(signed_in)
-    body = MultiDict([*form, ("csrf_token", token)])
-    answered(rule.rule, form, client.post(path_of(rule, parts), data=body))
+    post_case(browsers, rules, which=which, parts=parts, form=form, signed_in=signed_in)
 
 
 @fuzz(150)

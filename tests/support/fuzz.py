@@ -285,3 +285,40 @@ class Browsers:
         if self.anonymous.get("/account").status_code == 200:
             self.anonymous = self.app.test_client()
         return self.anonymous, csrf(self.anonymous, "/sign-up")
+
+
+def get_case(
+    browsers: Browsers,
+    rules: list[Rule],
+    *,
+    which: int,
+    parts: list[str],
+    query: list[Any],
+    who: str,
+) -> Any:
+    """One GET of the route fuzz: rule ``which`` (modulo their number) with ``parts`` as its
+    variables and ``query``, as ``who`` (anonymous, an admin's browser, an admin's bearer)."""
+    rule = rules[which % len(rules)]
+    client = browsers.admin if who == "browser" else browsers.anonymous
+    headers: dict[str, str] = browsers.admin_bearer if who == "bearer" else {}
+    answer = client.get(path_of(rule, parts), query_string=query, headers=headers)
+    assert answer.status_code < 500, (rule.rule, parts, query, answer.get_data(as_text=True)[:300])
+    return answer
+
+
+def post_case(
+    browsers: Browsers,
+    rules: list[Rule],
+    *,
+    which: int,
+    parts: list[str],
+    form: list[tuple[str, str]],
+    signed_in: bool,
+) -> Any:
+    """One POST of the route fuzz: rule ``which`` with ``form`` and the browser's CSRF token,
+    signed in as an admin or not."""
+    rule = rules[which % len(rules)]
+    client, token = browsers.poster(signed_in)
+    answer = client.post(path_of(rule, parts), data=MultiDict([*form, ("csrf_token", token)]))
+    assert answer.status_code < 500, (rule.rule, form, answer.get_data(as_text=True)[:300])
+    return answer

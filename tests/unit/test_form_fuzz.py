@@ -14,10 +14,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from werkzeug.datastructures import MultiDict
 
 from tests.support.app import World
-from tests.support.fuzz import FIELDS, Browsers, form_values, fuzz, path_of, path_parts, rules_of
+from tests.support.fuzz import FIELDS, Browsers, form_values, fuzz, path_parts, post_case, rules_of
 
 pytestmark = pytest.mark.unit
 
@@ -48,8 +47,4 @@ def test_every_post_route_answers_any_form(
     form: list[tuple[str, str]],
     signed_in: bool,
 ) -> None:
-    rule = world.rules[which % len(world.rules)]
-    client, token = world.browsers.poster(signed_in)
-    body = MultiDict([*form, ("csrf_token", token)])
-    answer = client.post(path_of(rule, parts), data=body)
-    assert answer.status_code < 500, (rule.rule, form, answer.get_data(as_text=True)[:300])
+    post_case(world.browsers, world.rules, which=which, parts=parts, form=form, signed_in=signed_in)

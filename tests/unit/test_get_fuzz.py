@@ -10,7 +10,6 @@ takes every rule of the app's URL map, on the fakes, with hypothesis."""
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +18,7 @@ from tests.support.fuzz import (
     QUERY_NAMES,
     Browsers,
     fuzz,
-    path_of,
+    get_case,
     path_parts,
     query_values,
     rules_of,
@@ -54,10 +53,4 @@ def test_every_get_route_answers_any_path_and_query(
     query: list[tuple[str, str]],
     who: str,
 ) -> None:
-    rule = world.rules[which % len(world.rules)]
-    path = path_of(rule, parts)
-    browsers = world.browsers
-    client: FlaskClient = browsers.admin if who == "browser" else browsers.anonymous
-    headers: dict[str, str] = browsers.admin_bearer if who == "bearer" else {}
-    answer = client.get(path, query_string=query, headers=headers)
-    assert answer.status_code < 500, (rule.rule, path, query, answer.get_data(as_text=True)[:300])
+    get_case(world.browsers, world.rules, which=which, parts=parts, query=query, who=who)

@@ -214,15 +214,7 @@ def test_a_jwks_uri_is_fetched_only_from_a_public_address_pinned(key: RSAKey) ->
     getter = FakeDocumentGetter({KEYS_URL: public_jwks(key)})
     resolver = FakeHostResolver({"app.example.com": ["10.0.0.7"]})
     downloads = KeyDownloads(getter, resolver, local=False)
-    client = OAuthClient.new(
-        client_id="c1",
-        name="A",
-        redirect_uris=(REDIRECT,),
-        secret=None,
-        scopes=(),
-        now=datetime.now(UTC),
-        jwks_uri=KEYS_URL,
-    )
+    client = uri_client()
     with pytest.raises(KeysUnavailable, match="public address"):
         client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
     resolver.names["app.example.com"] = ["93.184.216.34"]

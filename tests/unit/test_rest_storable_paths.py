@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.firestore.rest_reads import storable_path
+from infrastructure.firestore.names import storable_path
 
 pytestmark = pytest.mark.unit
 

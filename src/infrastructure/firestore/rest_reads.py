@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from infrastructure.firestore.names import storable_path
 from infrastructure.firestore.rest_http import Connection
 from infrastructure.firestore.sdk import exceptions, firestore
 
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
 PRODUCTION_HOST = "firestore.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/datastore",)
-MAX_ID_BYTES = 1500  # of a collection's or a document's id
 SHORT_TIMESTAMP = len("2026-01-02T03:04:05.123456Z")  # longer: nanoseconds, kept as such
 _NO_CONNECTION = (OSError, http.client.HTTPException)
 
@@ -202,22 +202,6 @@ def _seconds(value: datetime) -> str:
 
 # DatetimeWithNanoseconds.from_rfc3339's pattern: seconds, up to nine digits of a second, Z
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z")
-
-
-def storable_path(path: str) -> bool:
-    """Whether every part of ``path`` could name a Firestore collection or document: not
-    empty, "." or "..", not ``__reserved__``, at most 1,500 bytes (an id taken from a
-    request, a URL's say, can be anything)."""
-    try:
-        sizes = [len(part.encode("utf-8")) for part in path.split("/")]
-    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 names it
-        return False
-    return all(
-        0 < size <= MAX_ID_BYTES
-        and part not in (".", "..")
-        and not (part.startswith("__") and part.endswith("__"))
-        for part, size in zip(path.split("/"), sizes, strict=True)
-    )
 
 
 def _nanosecond_time(raw: str) -> DatetimeWithNanoseconds:
