@@ -39,6 +39,9 @@ from infrastructure.firestore.sdk import exceptions, firestore
 
 MAX_WRITES = 500  # one commit's limit
 COMMITS_AT_ONCE = 4
+# A read that ran into its deadline is sent again, this many times in all: an import is a
+# batch job that should not stop for one slow answer, and a read sent again changes nothing.
+READ_ATTEMPTS = 3
 _TAKEN = {
     USERS: "id_taken",
     USERNAMES: "username_taken",
@@ -52,6 +55,16 @@ class FirestoreUserMoves:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._pool = ThreadPoolExecutor(COMMITS_AT_ONCE, thread_name_prefix="user-moves")
+
+    def _get_all(self, refs: list[firestore.DocumentReference]) -> list[Any]:
+        """The snapshots of ``refs``; a read past its deadline is tried again (imports of one
+        file at once, committing the same documents, made single reads take seconds)."""
+        for attempt in range(1, READ_ATTEMPTS):
+            try:
+                return list(self._client.get_all(refs, **BOUNDED))
+            except exceptions.DeadlineExceeded:
+                pause_after_abort(attempt)
+        return list(self._client.get_all(refs, **BOUNDED))
 
     def _ref(self, collection: str, key: str) -> firestore.DocumentReference:
         document = key if collection == USERS else claim_id(key)
@@ -75,7 +88,7 @@ class FirestoreUserMoves:
         for collection, values in ((USERS, ids), (USERNAMES, usernames), (EMAILS, emails)):
             for key in values:
                 keys[self._ref(collection, key).path] = (collection, key)
-        for snap in self._client.get_all(wanted, **BOUNDED):
+        for snap in self._get_all(wanted):
             if not snap.exists:
                 continue
             collection, key = keys[snap.reference.path]
@@ -121,7 +134,7 @@ class FirestoreUserMoves:
         """Per arrival, what of its documents someone else holds now (one read for all)."""
         documents = [self._documents(arrival) for arrival in arrivals]
         refs = [ref for docs in documents for _, ref, _ in docs]
-        snaps = {s.reference.path: s for s in self._client.get_all(refs, **BOUNDED)}
+        snaps = {s.reference.path: s for s in self._get_all(refs)}
         outcomes: list[Conflict | None] = []
         for arrival, docs in zip(arrivals, documents, strict=True):
             held = [
@@ -189,11 +202,7 @@ class FirestoreUserMoves:
         refs = [(link, self._link_ref(link)) for link in dict.fromkeys(links)]
         if not refs:
             return
-        present = {
-            s.reference.path
-            for s in self._client.get_all([r for _, r in refs], **BOUNDED)
-            if s.exists
-        }
+        present = {s.reference.path for s in self._get_all([r for _, r in refs]) if s.exists}
         if all(ref.path in present for _, ref in refs):
             return  # all linked already (a second run of the same file)
         user = self._client.collection(USERS).document(user_id).get(**BOUNDED)
