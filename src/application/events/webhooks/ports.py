@@ -110,7 +110,8 @@ class DocumentGetter(Protocol):
 
 class Scheduler(Protocol):
     def every(self, seconds: float, task: Callable[[], None]) -> None:
-        """Run ``task`` now, then every ``seconds``, in the background of this process."""
+        """Run ``task`` every ``seconds`` in the background of this process, the first time
+        soon after it is asked (within ``seconds``, and within seconds of a server's start)."""
         ...
 
 
