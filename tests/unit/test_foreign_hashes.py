@@ -3,7 +3,9 @@ library, kept as argon2id's re-hash path expects, and timed like an argon2 check
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import argon2
 import pytest
@@ -304,3 +306,28 @@ def test_a_password_that_does_not_match_an_imported_hash_is_told() -> None:
         assert not hasher.verify(imported, password + "!")
     assert not hasher.verify(hasher.hash(password), password + "!")  # firegate's own: not told
     assert told == ["bcrypt", "django-pbkdf2"]
+
+
+def test_the_dummy_hash_is_made_beside_whoever_makes_the_hasher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker binding its services does not wait for the unknown user's dummy hash; the
+    first check waits for it, and is timed like every other."""
+    release = threading.Event()
+    real = argon2.PasswordHasher.hash
+
+    def held(self: argon2.PasswordHasher, password: str | bytes, **kwargs: Any) -> str:
+        release.wait(10)
+        return real(self, password, **kwargs)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "hash", held)
+    made: list[Argon2PasswordHasher] = []
+    making = threading.Thread(target=lambda: made.append(Argon2PasswordHasher()))
+    making.start()
+    making.join(5)
+    assert made, "the hasher waited for its dummy hash"
+    release.set()
+    hasher = made[0]
+    hasher.verify_dummy("a wrong password")
+    assert not hasher.verify(django_hash(random_password(), iterations=1), "a wrong password")
+    assert hasher._argon2_seconds > 0  # the dummy's making timed argon2 here

@@ -63,15 +63,24 @@ class Argon2PasswordHasher:
         # Told the kind of each imported hash of another system a password did not match
         # (infrastructure/signin/foreign_hashes.py logs and counts them); None: not told.
         self._mismatched = mismatched
-        started = clock()
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         # How long an argon2 check with firegate's own parameters takes here (a hash costs
         # the same), the last one seen: a quicker check of an imported hash waits out the
         # rest, so that a wrong password of an imported account takes as long as an unknown
         # user's; a slower one (bcrypt of a high cost) takes its own time and no more. Only
         # a check of a hash made with this hasher's parameters (the dummy's, or one it made)
-        # sets it: an imported argon2 hash of other parameters never moves it.
-        self._argon2_seconds = clock() - started
+        # sets it: an imported argon2 hash of other parameters never moves it. First set by
+        # the dummy hash's making.
+        self._argon2_seconds = 0.0
+        # The dummy hash (an unknown user's check) is made on a hashing thread, where argon2
+        # lets go of the GIL: a worker binding its services goes on beside it instead of
+        # waiting (docs/benchmarks.md, "Cold start"). Every check waits for it first.
+        self._dummy = self._pool.submit(self._made_dummy)
+
+    def _made_dummy(self) -> str:
+        started = self._clock()
+        made = self._hasher.hash(secrets.token_urlsafe(16))
+        self._argon2_seconds = self._clock() - started
+        return made
 
     def _run(self, work: Callable[[], T]) -> T:
         waited, queued = self._waited, time.perf_counter()
@@ -90,11 +99,12 @@ class Argon2PasswordHasher:
         return self._run(lambda: self._hasher.hash(password))
 
     def verify(self, password_hash: str, password: str) -> bool:
+        dummy = self._dummy.result()  # and with it the first time an argon2 check takes
         kind = kind_of(password_hash)
         if too_costly(password_hash) and not self._own(password_hash):
             # Stored before an import refused such hashes: never checked, so that it cannot
             # hold a hashing thread for longer than any other wrong password.
-            self.verify(self._dummy_hash, password)
+            self.verify(dummy, password)
             return False
         if kind is not None and kind is not HashKind.ARGON2:
             started = self._clock()
@@ -131,7 +141,7 @@ class Argon2PasswordHasher:
             return False
 
     def verify_dummy(self, password: str) -> None:
-        self.verify(self._dummy_hash, password)
+        self.verify(self._dummy.result(), password)
 
     def needs_rehash(self, password_hash: str) -> bool:
         if kind_of(password_hash) is not HashKind.ARGON2:
