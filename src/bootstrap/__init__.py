@@ -29,7 +29,7 @@ from bootstrap.metrics import measuring
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
-from interfaces.shared.services import LazyServices
+from interfaces.shared.services import LazyServices, resume_collecting
 from interfaces.shared.shell import ShellConfig, create_app
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ def build_app(
     configure_logs: bool = True,
     fail_fast: bool = False,
     tracing: Tracing | None = None,
+    resume_gc: bool = False,
 ) -> Flask:
     """The service: ``adapters`` default to the production ones that ``settings`` name.
 
@@ -72,7 +73,9 @@ def build_app(
     answers /healthz before the cloud SDKs are imported (docs/benchmarks.md, "Cold start").
     Call it after a fork, never before (gunicorn does: no ``preload_app``). ``fail_fast``:
     if those adapters cannot be built, the process exits as gunicorn's failed boot. ``tracing``:
-    a test's tracer provider; by default the settings' (docs/operations.md, "Traces")."""
+    a test's tracer provider; by default the settings' (docs/operations.md, "Traces").
+    ``resume_gc``: the caller disabled the cyclic garbage collector for the start; it is
+    enabled again once the services are bound (wsgi.py)."""
     settings = settings or Settings()
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # A command line, not a server: no webhook sweeper here; the servers' send what it
@@ -123,7 +126,9 @@ def build_app(
     if isinstance(services, LazyServices):
         # Once the app is built: the warm-up's imports would otherwise share the interpreter
         # with the app's own, and the worker would answer later (docs/benchmarks.md).
-        services.warm_up(fatal=fail_fast)
+        services.warm_up(fatal=fail_fast, resume_gc=resume_gc)
+    elif resume_gc:
+        resume_collecting()
     return app
 
 

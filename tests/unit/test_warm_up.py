@@ -4,6 +4,7 @@ first screen -- is waited for quietly; only a real timeout warns, once."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -16,7 +17,10 @@ from typing import Any, cast
 import pytest
 
 from application.services import Services
+from bootstrap import build_app
 from interfaces.shared.services import LazyServices, patiently_ready
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -110,3 +114,51 @@ def test_a_real_timeout_warns_once_and_other_threads_logs_are_kept(
     assert said_elsewhere.is_set()
     assert caplog.text.count(FAILED) == 1
     assert "a request's own warning" in caplog.text
+
+
+@pytest.fixture
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector disabled, as wsgi.py does for a worker's start; enabled
+    again after the test whatever it did."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_the_garbage_collector_is_enabled_again_once_the_services_are_bound(
+    gc_paused: None,
+) -> None:
+    binding = threading.Event()
+    seen: list[bool] = []
+
+    def bind() -> Services:
+        binding.wait(10)
+        seen.append(gc.isenabled())  # still paused while binding
+        return cast(Services, SimpleNamespace(ready=lambda: True, warm_up_probe=None))
+
+    warm_up = LazyServices(bind).warm_up(resume_gc=True)
+    assert not gc.isenabled()
+    binding.set()
+    warm_up.join(timeout=30)
+    assert seen == [False] and gc.isenabled()
+
+
+def test_and_when_the_binding_fails(gc_paused: None, caplog: pytest.LogCaptureFixture) -> None:
+    def bind() -> Services:
+        raise RuntimeError("no credentials")
+
+    with caplog.at_level(logging.ERROR, logger="firegate"):
+        LazyServices(bind).warm_up(resume_gc=True).join(timeout=30)
+    assert gc.isenabled() and "binding the services failed" in caplog.text
+
+
+def test_a_warm_up_not_asked_to_leaves_the_collector_alone(gc_paused: None) -> None:
+    ready = SimpleNamespace(ready=lambda: True, warm_up_probe=None)
+    LazyServices(lambda: cast(Services, ready)).warm_up().join(timeout=30)
+    assert not gc.isenabled()
+
+
+def test_an_app_bound_at_once_enables_the_collector_as_it_is_built(gc_paused: None) -> None:
+    settings = make_settings()
+    build_app(settings, fake_adapters(settings), configure_logs=False, resume_gc=True)
+    assert gc.isenabled()

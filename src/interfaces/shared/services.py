@@ -4,6 +4,7 @@ application/services.py, where every driving adapter can import it."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -42,10 +43,12 @@ class LazyServices:
         """The request counter, found when first counted with."""
         return _LateCounter(self)
 
-    def warm_up(self, *, fatal: bool = False) -> threading.Thread:
+    def warm_up(self, *, fatal: bool = False, resume_gc: bool = False) -> threading.Thread:
         """Bind on a background thread. ``fatal``: a binding that fails (no credentials, say)
         ends the process with gunicorn's "worker failed to boot" status, which stops the
-        server as a failure at start-up would."""
+        server as a failure at start-up would. ``resume_gc``: the cyclic garbage collector,
+        which the caller disabled for the start, is enabled again (``resume_collecting``)
+        once the binding is done or has failed."""
 
         def run() -> None:
             try:
@@ -53,7 +56,11 @@ class LazyServices:
                 # that the first authenticated request would otherwise wait for (its REST
                 # connection: the client library and its gRPC channel wait for their first
                 # use, docs/decisions/0432-the-cloud-sdk-on-first-use.md).
-                bound = self.get()
+                try:
+                    bound = self.get()
+                finally:
+                    if resume_gc:
+                        resume_collecting()
                 patiently_ready(bound.warm_up_probe or bound.ready, WARM_UP_PATIENCE)
             except Exception:  # without ``fatal``, the first request that needs them raises
                 logging.getLogger("firegate").exception("binding the services failed")
@@ -64,6 +71,16 @@ class LazyServices:
         thread = threading.Thread(target=run, name="firegate-warm-up", daemon=True)
         thread.start()
         return thread
+
+
+def resume_collecting() -> None:
+    """Enable the cyclic garbage collector again after a start without it, the objects made
+    so far moved out of its reach first (``gc.freeze``): they live as long as the process,
+    and a first pass over them all (about 150,000, 30-50 ms) would fall on the first
+    requests. The few cycles a start drops (about 180 KB) stay, once per process
+    (docs/decisions/0443-a-workers-start-without-detours.md)."""
+    gc.freeze()
+    gc.enable()
 
 
 WORKER_BOOT_ERROR = 3  # gunicorn's Arbiter.WORKER_BOOT_ERROR: the arbiter halts on it
