@@ -8,7 +8,15 @@ from pydantic_core import PydanticCustomError
 ItemT = TypeVar("ItemT")
 
 
-class Strict(BaseModel):
+class Schema(BaseModel):
+    # Every model of the API: its validator and serializer are built when first used, not as
+    # its module is imported, so that a route module's first request builds only the models
+    # it uses (docs/benchmarks.md, "Cold start"). (No docstring: it would become a
+    # description.)
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Schema):
     """Request bodies: unknown fields are refused (no mass assignment), no type coercion."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -33,12 +41,12 @@ def no_null(value: object) -> object:
     return value
 
 
-class NoQuery(BaseModel):
+class NoQuery(Schema):
     # a list that takes no parameter: any one is a 422 unknown_field, never ignored
     model_config = ConfigDict(extra="forbid")
 
 
-class PageQuery(BaseModel):
+class PageQuery(Schema):
     # ?limit=&cursor= of every paginated list (no docstring: it would become a description)
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
@@ -50,7 +58,7 @@ class PageQuery(BaseModel):
     )
 
 
-class PageOut(BaseModel, Generic[ItemT]):
+class PageOut(Schema, Generic[ItemT]):
     """One page of a list; subclassed per resource (``class TaskPage(PageOut[TaskOut])``)
     so the OpenAPI document names each page model after its resource."""
 
@@ -77,13 +85,13 @@ def single_line_not_null(schema: dict[str, Any]) -> None:
     single_line(schema)
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Schema):
     field: str
     message: str
     code: str
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """RFC 9457 problem details."""
 
     type: str = Field(examples=["urn:firegate:problem:username_taken"])
@@ -95,11 +103,11 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-class Health(BaseModel):
+class Health(Schema):
     status: str
 
 
-class JsonWebKey(BaseModel):
+class JsonWebKey(Schema):
     model_config = ConfigDict(extra="allow")
     kty: str
     kid: str
@@ -107,5 +115,5 @@ class JsonWebKey(BaseModel):
     use: str
 
 
-class JsonWebKeySet(BaseModel):
+class JsonWebKeySet(Schema):
     keys: list[JsonWebKey]

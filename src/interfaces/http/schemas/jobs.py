@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from interfaces.http.schemas.common import Schema
 
 
-class PushMessage(BaseModel):
+class PushMessage(Schema):
     model_config = ConfigDict(extra="ignore")
     data: str = Field(default="", max_length=65_536, description="The job, base64")
 
 
-class PushEnvelope(BaseModel):
+class PushEnvelope(Schema):
     """What a Pub/Sub push subscription sends (fields we do not use are ignored)."""
 
     model_config = ConfigDict(extra="ignore")

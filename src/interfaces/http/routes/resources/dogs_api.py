@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import Blueprint, Response
-from pydantic import EmailStr, Field, RootModel
+from pydantic import ConfigDict, EmailStr, Field, RootModel
 
 from application.accounts.accounts import DeleteUser
 from application.accounts.admin import AdminChange, RemoveUser
@@ -78,10 +78,14 @@ class ApiUserReplace(RootModel[ReplaceUserRequest | AdminUserChange]):
     """The owner's profile (as PUT /user), or an admin's change of role or disabled (as
     PATCH /users/{id})."""
 
+    model_config = ConfigDict(defer_build=True)  # as every Schema
+
 
 class ApiUserPatch(RootModel[PatchUserRequest | AdminUserChange]):
     """The owner's profile (as PATCH /user), or an admin's change of role or disabled (as
     PATCH /users/{id})."""
+
+    model_config = ConfigDict(defer_build=True)  # as every Schema
 
 
 @bp.post("/users")

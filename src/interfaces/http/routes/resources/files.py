@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 
 from flask import Blueprint, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from application.accounts.authentication import Actor
 from application.resources.files import DeleteFile, OpenFile, UploadFile
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.common import Problem, Schema
 from interfaces.http.schemas.resources.files import FileOut, FileUpload
 from interfaces.http.uploads import content_disposition, read_upload
 from interfaces.shared.services import services
@@ -21,7 +21,7 @@ bp = Blueprint("files", __name__, url_prefix="/files")
 TAGS = ("files",)
 
 
-class NoFields(BaseModel):
+class NoFields(Schema):
     model_config = ConfigDict(extra="forbid")
 
 

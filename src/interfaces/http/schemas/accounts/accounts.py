@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field
 
 from domain.accounts.users import User
 from domain.signin.sessions import Session
-from interfaces.http.schemas.common import Strict, not_null, single_line
+from interfaces.http.schemas.common import Schema, Strict, not_null, single_line
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
 Password = Field(min_length=8, max_length=128)
@@ -73,7 +73,7 @@ class ChangePasswordRequest(Strict):
     new_password: str = Password
 
 
-class UserOut(BaseModel):
+class UserOut(Schema):
     id: str
     username: str
     email: str | None = Field(description="null for an account made without an address")
@@ -106,7 +106,7 @@ def user_fields(user: User) -> dict[str, object]:
     }
 
 
-class TokenOut(BaseModel):
+class TokenOut(Schema):
     """OAuth2 token response (RFC 6749 §5.1)."""
 
     access_token: str
@@ -132,13 +132,13 @@ class RefreshRequest(Strict):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
-class AccessTokenOut(BaseModel):
+class AccessTokenOut(Schema):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
 
 
-class ActiveOrgOut(BaseModel):
+class ActiveOrgOut(Schema):
     """The session's active org as stored now (docs/reference/orgs.md)."""
 
     id: str
@@ -146,7 +146,7 @@ class ActiveOrgOut(BaseModel):
     roles: list[str]
 
 
-class WhoAmIOut(BaseModel):
+class WhoAmIOut(Schema):
     user_id: str
     username: str
     role: Literal["user", "uploader", "admin"]
@@ -161,7 +161,7 @@ class WhoAmIOut(BaseModel):
     )
 
 
-class SessionOut(BaseModel):
+class SessionOut(Schema):
     id: str
     created_at: datetime
     last_used_at: datetime
@@ -181,11 +181,11 @@ class SessionOut(BaseModel):
         )
 
 
-class SessionList(BaseModel):
+class SessionList(Schema):
     items: list[SessionOut]
     next_cursor: str | None = None
 
 
-class LogoutQuery(BaseModel):
+class LogoutQuery(Schema):
     model_config = ConfigDict(extra="forbid")
     all: bool = Field(default=False, description="End every session of the user")

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, RootModel
+from pydantic import ConfigDict, RootModel
 
 from domain.accounts.users import User
 from interfaces.http.schemas.accounts.accounts import UserOut, user_fields
-from interfaces.http.schemas.common import PageOut, Strict
+from interfaces.http.schemas.common import PageOut, Schema, Strict
 
 
-class UserPublicOut(BaseModel):
+class UserPublicOut(Schema):
     id: str
     username: str
 
@@ -25,6 +25,8 @@ class UserAdminOut(UserOut):
 class UserShown(RootModel[UserAdminOut | UserOut | UserPublicOut]):
     """GET /users/{id}: every field for an admin; for oneself, the account's own fields
     (no disabled); for anybody else, id and username."""
+
+    model_config = ConfigDict(defer_build=True)  # as every Schema
 
 
 class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):

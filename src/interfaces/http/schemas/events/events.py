@@ -3,14 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from application.events.security_events import EventType
 from domain.events.security_events import SecurityEvent
-from interfaces.http.schemas.common import PageOut, PageQuery
+from interfaces.http.schemas.common import PageOut, PageQuery, Schema
 
 
-class EventOut(BaseModel):
+class EventOut(Schema):
     id: str
     time: datetime
     type: str

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
 from application.events.security_events import EVENT_TYPES
 from domain.events.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, MAX_URL_LENGTH, Delivery
 from domain.events.webhooks import WebhookEndpoint as Endpoint
-from interfaces.http.schemas.common import PageOut, Strict, single_line
+from interfaces.http.schemas.common import PageOut, Schema, Strict, single_line
 
 # http(s), one line (documentation; the use case checks the rest: 422 invalid_webhook_url).
 URL_PATTERN = "^https?://[^\\x00-\\x1f\\x7f-\\x9f]+$"
@@ -39,7 +39,7 @@ class WebhookCreate(Strict):
     )
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Schema):
     id: str
     url: str
     events: list[str]
@@ -67,17 +67,17 @@ class WebhookCreated(WebhookOut):
     )
 
 
-class WebhookList(BaseModel):
+class WebhookList(Schema):
     items: list[WebhookOut]
 
 
-class AttemptOut(BaseModel):
+class AttemptOut(Schema):
     time: datetime
     status_code: int | None = Field(description="Null when nothing answered")
     error: str | None = Field(description="Why nothing answered, e.g. ConnectTimeout")
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Schema):
     id: str = Field(description="The webhook-id of every attempt")
     event_type: str
     event_id: str

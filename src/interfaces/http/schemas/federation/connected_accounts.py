@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from interfaces.http.schemas.common import Schema
 
 
-class IdentityOut(BaseModel):
+class IdentityOut(Schema):
     provider: str = Field(description="The provider's id: `firebase`, or an upstream provider's")
     subject: str = Field(description="The person's id at the provider")
     email: str | None = Field(description="The address the provider gave when it was linked")
     linked_at: datetime
 
 
-class IdentityList(BaseModel):
+class IdentityList(Schema):
     items: list[IdentityOut]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Schema, Strict
 
 
 class FirebaseExchangeRequest(Strict):
@@ -13,7 +13,7 @@ class FirebaseExchangeRequest(Strict):
     )
 
 
-class CustomTokenOut(BaseModel):
+class CustomTokenOut(Schema):
     custom_token: str = Field(
         description=(
             "A Firebase custom token for the caller (uid: the firegate user id; claim: role),"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from domain.mail.action_tokens import TOKEN_MAX_CHARS
 from interfaces.http.schemas.accounts.accounts import Name, Password, Username
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Schema, Strict
 
 Token = Field(
     min_length=1,
@@ -39,5 +39,5 @@ class InvitationRequest(Strict):
     role: Literal["user", "uploader", "admin"] | None = None
 
 
-class Accepted(BaseModel):
+class Accepted(Schema):
     """202: the request is taken; a mail may follow."""

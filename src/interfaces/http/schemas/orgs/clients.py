@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from domain.provider.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
 from domain.provider.oauth import (
@@ -16,7 +16,7 @@ from domain.provider.oauth import (
     MAX_URI_CHARS,
     OAuthClient,
 )
-from interfaces.http.schemas.common import Strict, single_line
+from interfaces.http.schemas.common import Schema, Strict, single_line
 
 # domain.provider.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
 Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization"]
@@ -93,7 +93,7 @@ class OrgClientCreate(Strict):
     )
 
 
-class OrgClientOut(BaseModel):
+class OrgClientOut(Schema):
     client_id: str
     org_id: str
     name: str
@@ -146,5 +146,5 @@ class OrgClientCreated(OrgClientOut):
     )
 
 
-class OrgClientList(BaseModel):
+class OrgClientList(Schema):
     items: list[OrgClientOut]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from domain.orgs.domains import NAME_MAX, OrgDomain
-from interfaces.http.schemas.common import Strict, single_line
+from interfaces.http.schemas.common import Schema, Strict, single_line
 
 
 class OrgDomainCreate(Strict):
@@ -24,13 +24,13 @@ class OrgDomainCreate(Strict):
     )
 
 
-class TxtRecordOut(BaseModel):
+class TxtRecordOut(Schema):
     type: Literal["TXT"] = "TXT"
     name: str = Field(examples=["_firegate.example.com"])
     value: str = Field(examples=["firegate-verification=Xq3v0N1c2u7yKkq9S4cJbqg2cV6bW8aF"])
 
 
-class OrgDomainOut(BaseModel):
+class OrgDomainOut(Schema):
     domain: str = Field(description="the name as IDNA 2008 A-labels, lower case")
     status: Literal["pending", "verified"]
     record: TxtRecordOut = Field(description="the TXT record to publish")
@@ -50,5 +50,5 @@ class OrgDomainOut(BaseModel):
         )
 
 
-class OrgDomainList(BaseModel):
+class OrgDomainList(Schema):
     items: list[OrgDomainOut]

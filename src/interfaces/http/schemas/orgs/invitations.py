@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from application.orgs.invitations import LIST_MAX, Joined
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import BUILT_IN_ROLES, CUSTOM_ROLES_MAX
-from interfaces.http.schemas.common import Strict
+from interfaces.http.schemas.common import Schema, Strict
 from interfaces.http.schemas.mail.email import Token
 
 RoleName = Annotated[str, Field(min_length=1, max_length=40, examples=["member"])]
@@ -25,7 +25,7 @@ class InvitationCreate(Strict):
     )
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(Schema):
     id: str
     org_id: str
     email: str = Field(description="The address invited, normalized")
@@ -51,7 +51,7 @@ class InvitationOut(BaseModel):
         )
 
 
-class InvitationList(BaseModel):
+class InvitationList(Schema):
     items: list[InvitationOut] = Field(max_length=LIST_MAX)
 
 
@@ -59,7 +59,7 @@ class AcceptRequest(Strict):
     token: str = Token
 
 
-class JoinedOut(BaseModel):
+class JoinedOut(Schema):
     """The org joined and the roles the caller holds in it."""
 
     id: str

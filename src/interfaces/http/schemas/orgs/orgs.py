@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from application.orgs.orgs import OrgMembership
 from domain.accounts.users import NAME_MAX
@@ -21,6 +21,7 @@ from domain.orgs.orgs import (
 )
 from interfaces.http.schemas.common import (
     PageOut,
+    Schema,
     Strict,
     no_null,
     not_null,
@@ -102,7 +103,7 @@ class OrgPatch(Strict):
     _not_null = field_validator(*EDITABLE, mode="before")(no_null)
 
 
-class OrgSummary(BaseModel):
+class OrgSummary(Schema):
     id: str
     slug: str
     name: str
@@ -143,11 +144,11 @@ class OrgOut(OrgSummary):
         )
 
 
-class OrgList(BaseModel):
+class OrgList(Schema):
     items: list[OrgSummary]
 
 
-class SuggestedOrg(BaseModel):
+class SuggestedOrg(Schema):
     """An org the caller may join: their proven address is on its verified domain."""
 
     id: str
@@ -159,11 +160,11 @@ class SuggestedOrg(BaseModel):
         return cls(id=org.id, slug=org.slug.value, name=org.name)
 
 
-class SuggestedOrgList(BaseModel):
+class SuggestedOrgList(Schema):
     items: list[SuggestedOrg]
 
 
-class MemberOut(BaseModel):
+class MemberOut(Schema):
     user_id: str
     roles: list[str]
     joined_at: datetime

@@ -3,18 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from application.resources.datasets import RowsPage
 from domain.resources.datasets import NAME_MAX, Dataset, Finding
-from interfaces.http.schemas.common import PageOut, not_null, single_line
+from interfaces.http.schemas.common import PageOut, Schema, not_null, single_line
 
 RuleName = Literal["empty", "type", "duplicate", "missing_column", "unknown_column", "encoding"]
 TypeName = Literal["string", "integer", "number", "boolean", "date", "email"]
 SCHEMA_TEXT_MAX = 256 * 1024
 
 
-class DatasetFields(BaseModel):
+class DatasetFields(Schema):
     """The text fields of POST /datasets (the ``file`` part is read separately)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -23,7 +23,7 @@ class DatasetFields(BaseModel):
     delimiter: str | None = Field(default=None, max_length=16)
 
 
-class DatasetUpload(BaseModel):
+class DatasetUpload(Schema):
     """multipart/form-data of POST /datasets (documentation)."""
 
     # Other fields are refused (422); a form field cannot be null, only left out.
@@ -53,7 +53,7 @@ class DatasetUpload(BaseModel):
     )
 
 
-class FindingOut(BaseModel):
+class FindingOut(Schema):
     row: int | None = Field(description="Data row (1 = the first after the header); null: file")
     column: str | None = Field(description="Column name; null: the whole row")
     rule: RuleName
@@ -64,13 +64,13 @@ class FindingOut(BaseModel):
         return cls.model_validate(finding, from_attributes=True)
 
 
-class ReportOut(BaseModel):
+class ReportOut(Schema):
     findings: list[FindingOut] = Field(description="The first 1000 findings")
     summary: dict[str, int] = Field(description="Every finding, counted per rule")
     truncated: bool = Field(description="True when there are more findings than listed")
 
 
-class ColumnOut(BaseModel):
+class ColumnOut(Schema):
     name: str
     type: TypeName
     required: bool
@@ -78,7 +78,7 @@ class ColumnOut(BaseModel):
     inferred: bool = Field(description="Typed from the data, not by the schema")
 
 
-class DatasetSummaryOut(BaseModel):
+class DatasetSummaryOut(Schema):
     id: str
     name: str
     filename: str
@@ -113,7 +113,7 @@ class DatasetPage(PageOut[DatasetListItem]):
     pass
 
 
-class RowOut(BaseModel):
+class RowOut(Schema):
     row: int
     values: dict[str, str] = Field(description="The cells by column name, as given")
     extra: list[str] = Field(description="Cells beyond the header's columns, as given")

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from domain.resources.dogs import NAME_MAX, Dog
-from interfaces.http.schemas.common import PageOut, Strict, no_null, not_null
+from interfaces.http.schemas.common import PageOut, Schema, Strict, no_null, not_null
 
 # domain.resources.dogs.DogName as JSON Schema (ECMA-262 with Unicode property escapes): a letter or
 # digit of any script at both ends, letters, digits, space and _ - . ' between, and not
@@ -55,7 +55,7 @@ class DogUpdate(Strict):
     _not_null = field_validator("is_adopted", "name", mode="before")(no_null)
 
 
-class DogOut(BaseModel):
+class DogOut(Schema):
     id: str
     name: str
     picture: str | None = Field(description="An image URL, once picture_status is ready")

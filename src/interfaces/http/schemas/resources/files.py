@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from domain.resources.files import StoredFile
+from interfaces.http.schemas.common import Schema
 
 
-class FileUpload(BaseModel):
+class FileUpload(Schema):
     """multipart/form-data of POST /files (documentation)."""
 
     model_config = ConfigDict(extra="forbid")  # any other part is a 422
@@ -17,7 +18,7 @@ class FileUpload(BaseModel):
     )
 
 
-class FileOut(BaseModel):
+class FileOut(Schema):
     id: str
     filename: str
     content_type: str

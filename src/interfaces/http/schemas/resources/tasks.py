@@ -4,13 +4,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from domain.resources.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
 from interfaces.http.schemas.common import (
     PageOut,
     PageQuery,
+    Schema,
     Strict,
     multi_line,
     no_null,
@@ -77,7 +78,7 @@ class TaskPatch(Strict):
     _not_null = field_validator("title", "done", mode="before")(no_null)
 
 
-class TaskOut(BaseModel):
+class TaskOut(Schema):
     id: str
     title: str
     description: str | None

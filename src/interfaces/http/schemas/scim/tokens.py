@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from domain.scim.tokens import ScimToken
 from domain.signin.personal_tokens import NAME_MAX
-from interfaces.http.schemas.common import PageOut, Strict, single_line
+from interfaces.http.schemas.common import PageOut, Schema, Strict, single_line
 
 
 class ScimTokenCreate(Strict):
@@ -15,7 +15,7 @@ class ScimTokenCreate(Strict):
     )
 
 
-class ScimTokenOut(BaseModel):
+class ScimTokenOut(Schema):
     id: str
     name: str
     created_at: datetime

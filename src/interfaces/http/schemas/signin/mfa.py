@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from application.signin.totp import TotpEnrolment
 from interfaces.http.schemas.accounts.accounts import TokenOut
-from interfaces.http.schemas.common import Problem, Strict, no_null, not_null
+from interfaces.http.schemas.common import Problem, Schema, Strict, no_null, not_null
 from interfaces.shared.qr import qr_svg
 
 CurrentPassword = Field(min_length=1, max_length=1024, description="The account's password")
@@ -66,7 +66,7 @@ class MfaLoginRequest(Strict):
     _not_null = field_validator("code", "recovery_code", mode="before")(no_null)
 
 
-class TotpEnrolmentOut(BaseModel):
+class TotpEnrolmentOut(Schema):
     secret: str = Field(description="Base32; for typing into an app that cannot scan")
     otpauth_uri: str = Field(examples=["otpauth://totp/firegate:alice?secret=...&issuer=firegate"])
     qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG document")
@@ -80,7 +80,7 @@ class TotpEnrolmentOut(BaseModel):
         )
 
 
-class RecoveryCodesOut(BaseModel):
+class RecoveryCodesOut(Schema):
     recovery_codes: list[str] = Field(
         min_length=10, max_length=10, description="Shown this once; each works once"
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from domain.signin.passkeys import NAME_MAX, Passkey
-from interfaces.http.schemas.common import SINGLE_LINE
+from interfaces.http.schemas.common import SINGLE_LINE, Schema
 
 Base64Url = Annotated[str, Field(min_length=1, max_length=16_384, pattern="^[A-Za-z0-9_-]+={0,2}$")]
 Short = Annotated[str, Field(max_length=64)]
@@ -24,7 +24,7 @@ def _whole_number(value: object) -> object:
 CoseAlgorithm = Annotated[int, Field(ge=-65_536, le=65_536), BeforeValidator(_whole_number)]
 
 
-class _Json(BaseModel):
+class _Json(Schema):
     # Strict like every request body; camelCase on the wire, as browsers write it.
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
@@ -78,7 +78,7 @@ class PasskeyAssertionRequest(_Credential):
     response: AssertionResponse
 
 
-class PasskeyOut(BaseModel):
+class PasskeyOut(Schema):
     id: str
     name: str
     created_at: datetime
@@ -89,11 +89,11 @@ class PasskeyOut(BaseModel):
         return cls.model_validate(passkey, from_attributes=True)
 
 
-class PasskeyList(BaseModel):
+class PasskeyList(Schema):
     items: list[PasskeyOut]
 
 
-class _Options(BaseModel):
+class _Options(Schema):
     model_config = ConfigDict(extra="allow")
 
 

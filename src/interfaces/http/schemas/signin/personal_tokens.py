@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from domain.signin.personal_tokens import MAX_LIFETIME, NAME_MAX, PersonalToken
-from interfaces.http.schemas.common import PageOut, Strict, single_line
+from interfaces.http.schemas.common import PageOut, Schema, Strict, single_line
 
 Scope = Literal["read", "write"]
 MAX_SECONDS = int(MAX_LIFETIME.total_seconds())
@@ -45,7 +45,7 @@ class PersonalTokenCreate(Strict):
     )
 
 
-class PersonalTokenCreated(BaseModel):
+class PersonalTokenCreated(Schema):
     id: str
     name: str
     scopes: list[Scope]
@@ -57,7 +57,7 @@ class PersonalTokenCreated(BaseModel):
     )
 
 
-class PersonalTokenOut(BaseModel):
+class PersonalTokenOut(Schema):
     id: str
     name: str
     scopes: list[Scope]

@@ -22,6 +22,7 @@ from domain.sso.connections import (
     SpAddresses,
 )
 from interfaces.http.schemas.common import (
+    Schema,
     Strict,
     no_null,
     not_null,
@@ -130,12 +131,12 @@ class ConnectionCreate(ConnectionPatch):
         return {"kind": self.kind, **super().changes()}
 
 
-class CertificateOut(BaseModel):
+class CertificateOut(Schema):
     not_after: datetime = Field(description="when it expires")
     der: str = Field(description="base64 DER")
 
 
-class SamlOut(BaseModel):
+class SamlOut(Schema):
     entity_id: str
     sso_url: str
     certificates: list[CertificateOut]
@@ -147,14 +148,14 @@ class SamlOut(BaseModel):
     acs_url: str = Field(description="where the IdP posts its answers (HTTP-POST)")
 
 
-class OidcOut(BaseModel):
+class OidcOut(Schema):
     issuer: str
     client_id: str
     client_secret_set: bool
     redirect_uri: str = Field(description="register this at the provider")
 
 
-class MappingOut(BaseModel):
+class MappingOut(Schema):
     email: str
     given_name: str
     family_name: str
@@ -162,7 +163,7 @@ class MappingOut(BaseModel):
     roles: dict[str, list[str]]
 
 
-class ConnectionOut(BaseModel):
+class ConnectionOut(Schema):
     id: str
     kind: Kind
     name: str
@@ -214,5 +215,5 @@ class ConnectionOut(BaseModel):
         )
 
 
-class ConnectionList(BaseModel):
+class ConnectionList(Schema):
     items: list[ConnectionOut]

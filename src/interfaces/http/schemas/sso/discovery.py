@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from application.sso.discovery import Discovered
 from domain.accounts.users import EMAIL_MAX
+from interfaces.http.schemas.common import Schema
 
 
-class DiscoverQuery(BaseModel):
+class DiscoverQuery(Schema):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(
         min_length=3,
@@ -20,13 +21,13 @@ class DiscoverQuery(BaseModel):
     )
 
 
-class DiscoveredConnection(BaseModel):
+class DiscoveredConnection(Schema):
     id: str
     kind: Literal["saml", "oidc"]
     name: str
 
 
-class DiscoveredOut(BaseModel):
+class DiscoveredOut(Schema):
     connection: DiscoveredConnection
     url: str = Field(description="Where a browser starts signing in through the connection")
 

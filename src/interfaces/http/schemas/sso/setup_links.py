@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from application.sso.setup import OpenSetupLink
 from domain.sso.connections import NAME_MAX
-from interfaces.http.schemas.common import Strict, no_null, not_null, single_line_not_null
+from interfaces.http.schemas.common import Schema, Strict, no_null, not_null, single_line_not_null
 from interfaces.http.schemas.sso.connections import Kind
 
 
@@ -43,13 +43,13 @@ class SetupLinkCreate(Strict):
     _not_null = field_validator("connection", "kind", "name", mode="before")(no_null)
 
 
-class SetupLinkMadeOut(BaseModel):
+class SetupLinkMadeOut(Schema):
     url: str = Field(description="the link, shown this once: only its hash is kept")
     expires_at: datetime
     connection_id: str
 
 
-class SetupLinkOut(BaseModel):
+class SetupLinkOut(Schema):
     connection_id: str
     connection_name: str
     kind: Kind
@@ -70,5 +70,5 @@ class SetupLinkOut(BaseModel):
         )
 
 
-class SetupLinkList(BaseModel):
+class SetupLinkList(Schema):
     items: list[SetupLinkOut]
