@@ -94,6 +94,7 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
         page.get_by_role("button", name="Create", exact=True).click()
         page.wait_for_url(f"{base}/account/orgs/corp?done=org-created")
         page.get_by_role("link", name="Single sign-on").click()
+        page.wait_for_url(f"{base}/account/orgs/corp/sso")  # measured once it has loaded
         checked(page)
         page.get_by_label("Connection", exact=True).select_option("new-saml")
         page.get_by_role("button", name="Make the link").click()
