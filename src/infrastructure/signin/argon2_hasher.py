@@ -53,7 +53,8 @@ class Argon2PasswordHasher:
         # 19 MiB argon2 block in the malloc arena of the thread that used it, so hashing on
         # each of gunicorn's 8 request threads left a worker at ~255 MiB after a burst of
         # logins instead of ~120 (docs/decisions/0003-hashing-on-dedicated-threads.md).
-        # Threads start on first use, after gunicorn's fork.
+        # The first thread starts with the dummy hash below, when the hasher is made: in a
+        # worker, after gunicorn's fork (the services are bound there, never before it).
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="argon2")
         # The timing of imported hashes' checks: a clock in seconds and a way to wait.
         self._clock, self._sleep = clock, sleep
