@@ -57,9 +57,9 @@ def driving_adapters(settings: Settings) -> list[Install]:
     )
     scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [
-        lambda app: api.install(app, http_config),
-        lambda app: pages.install(app, pages_config),
-        lambda app: scim.install(app, scim_config),
+        partial(api.install, config=http_config),
+        partial(pages.install, config=pages_config),
+        partial(scim.install, config=scim_config),
     ]
     keys = provider_tokens(settings)
     if keys is not None:
@@ -72,7 +72,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
                 register=settings.provider.rate_limit_oauth_register,
             ),
         )
-        installs.append(lambda app: provider.install(app, provider_config))
+        installs.append(partial(provider.install, config=provider_config))
     return installs
 
 
