@@ -41,9 +41,11 @@ WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY gunicorn.conf.py ./
 COPY src/ ./src/
-# Bytecode compiled at build time: faster cold starts, nothing written at run time.
+# Bytecode compiled at build time, and the methods the dataclasses write for each class
+# (src/infrastructure/dataclass_code.py): faster cold starts, nothing written at run time.
 RUN python -m compileall -q src \
-    && pybabel compile -d src/interfaces/web/translations
+    && pybabel compile -d src/interfaces/web/translations \
+    && cd src && python -m infrastructure.dataclass_code
 
 USER 10001:10001
 EXPOSE 8080

@@ -18,6 +18,7 @@ is that submodule: importing the submodule would replace it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,7 @@ def build_app(
     fail_fast: bool = False,
     tracing: Tracing | None = None,
     resume_gc: bool = False,
+    started: Callable[[], None] | None = None,
 ) -> Flask:
     """The service: ``adapters`` default to the production ones that ``settings`` name.
 
@@ -75,7 +77,8 @@ def build_app(
     if those adapters cannot be built, the process exits as gunicorn's failed boot. ``tracing``:
     a test's tracer provider; by default the settings' (docs/operations.md, "Traces").
     ``resume_gc``: the caller disabled the cyclic garbage collector for the start; it is
-    enabled again once the services are bound (wsgi.py)."""
+    enabled again once the services are bound (wsgi.py). ``started``: called once they are
+    bound (and, on the warm-up thread, Firestore probed)."""
     settings = settings or Settings()
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # A command line, not a server: no webhook sweeper here; the servers' send what it
@@ -126,9 +129,12 @@ def build_app(
     if isinstance(services, LazyServices):
         # Once the app is built: the warm-up's imports would otherwise share the interpreter
         # with the app's own, and the worker would answer later (docs/benchmarks.md).
-        services.warm_up(fatal=fail_fast, resume_gc=resume_gc)
-    elif resume_gc:
+        services.warm_up(fatal=fail_fast, resume_gc=resume_gc, started=started)
+        return app
+    if resume_gc:
         resume_collecting()
+    if started is not None:
+        started()
     return app
 
 

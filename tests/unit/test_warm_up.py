@@ -162,3 +162,51 @@ def test_an_app_bound_at_once_enables_the_collector_as_it_is_built(gc_paused: No
     settings = make_settings()
     build_app(settings, fake_adapters(settings), configure_logs=False, resume_gc=True)
     assert gc.isenabled()
+
+
+def test_started_is_called_once_the_services_are_bound_and_probed() -> None:
+    order: list[str] = []
+
+    def ready() -> bool:
+        order.append("probed")
+        return True
+
+    def bind() -> Services:
+        order.append("bound")
+        return cast(Services, SimpleNamespace(ready=ready, warm_up_probe=None))
+
+    LazyServices(bind).warm_up(started=lambda: order.append("started")).join(timeout=30)
+    assert order == ["bound", "probed", "started"]
+
+
+def test_started_is_not_called_when_the_binding_fails() -> None:
+    called: list[bool] = []
+
+    def bind() -> Services:
+        raise RuntimeError("no credentials")
+
+    LazyServices(bind).warm_up(started=lambda: called.append(True)).join(timeout=30)
+    assert called == []
+
+
+def test_a_failure_of_started_is_logged_and_the_worker_lives_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ready = cast(Services, SimpleNamespace(ready=lambda: True, warm_up_probe=None))
+
+    def started() -> None:
+        raise OSError("read-only file system")
+
+    # fatal: a failing binding would end the process; a failing `started` must not
+    with caplog.at_level(logging.ERROR, logger="firegate"):
+        LazyServices(lambda: ready).warm_up(fatal=True, started=started).join(timeout=30)
+    assert "after the warm-up" in caplog.text and "read-only file system" in caplog.text
+
+
+def test_an_app_bound_at_once_calls_started_as_it_is_built() -> None:
+    settings = make_settings()
+    called: list[bool] = []
+    build_app(
+        settings, fake_adapters(settings), configure_logs=False, started=lambda: called.append(True)
+    )
+    assert called == [True]

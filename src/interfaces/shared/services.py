@@ -43,12 +43,19 @@ class LazyServices:
         """The request counter, found when first counted with."""
         return _LateCounter(self)
 
-    def warm_up(self, *, fatal: bool = False, resume_gc: bool = False) -> threading.Thread:
+    def warm_up(
+        self,
+        *,
+        fatal: bool = False,
+        resume_gc: bool = False,
+        started: Callable[[], None] | None = None,
+    ) -> threading.Thread:
         """Bind on a background thread. ``fatal``: a binding that fails (no credentials, say)
         ends the process with gunicorn's "worker failed to boot" status, which stops the
         server as a failure at start-up would. ``resume_gc``: the cyclic garbage collector,
         which the caller disabled for the start, is enabled again (``resume_collecting``)
-        once the binding is done or has failed."""
+        once the binding is done or has failed. ``started``: called once the services are
+        bound and Firestore probed (a failure of its own is logged, never fatal)."""
 
         def run() -> None:
             try:
@@ -67,6 +74,12 @@ class LazyServices:
                 if fatal:
                     logging.shutdown()
                     os._exit(WORKER_BOOT_ERROR)
+                return
+            if started is not None:
+                try:
+                    started()
+                except Exception:
+                    logging.getLogger("firegate").exception("after the warm-up")
 
         thread = threading.Thread(target=run, name="firegate-warm-up", daemon=True)
         thread.start()
