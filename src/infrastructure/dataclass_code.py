@@ -14,7 +14,7 @@ the same, whether the file is there, stale, from another Python or unreadable (t
 not used). Like ``__pycache__``'s files, it is read as trusted as the source beside it, and
 nothing is written when bytecode is not (``PYTHONDONTWRITEBYTECODE``).
 
-The file is mapped, not read: a sorted table of the texts' digests, then each one's code as
+The file is mapped, not read: a hash table of the texts' digests, then each one's code as
 marshal writes it, made a code object when first run. The process holds nothing of it per
 class, so that ``close`` leaves no freed blocks among the objects it keeps (read into
 thousands of objects, they stayed as 3 MB more of a worker's memory).
@@ -38,7 +38,7 @@ import os
 import struct
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -47,11 +47,13 @@ SRC = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = SRC / "__pycache__" / f"dataclass-code.{sys.implementation.cache_tag}.marshal"
 # What the file begins with: the interpreter's bytecode version (as a .pyc's), then the
 # format's own. A file that begins otherwise is not read.
-HEADER = importlib.util.MAGIC_NUMBER + b"fgdc3\n"
-COUNT = struct.Struct("<I")
+HEADER = importlib.util.MAGIC_NUMBER + b"fgdc4\n"
+SLOTS = struct.Struct("<I")
+TABLE = len(HEADER) + SLOTS.size  # where the table's rows begin
 # One row of the table: a text's digest, where its code begins (from the file's start) and
 # how long it is.
 ROW = struct.Struct("<16sII")
+EMPTY = bytes(16)
 # A file that keeps every text ever compiled would grow with each change of a class: past
 # this many, a save keeps only what its process used.
 MAX_ENTRIES = 20_000
@@ -63,31 +65,32 @@ def _key(source: str) -> bytes:
 
 
 class _Mapped:
-    """A file's table and code, mapped: ``get`` finds a digest's code by binary search."""
+    """A file's table and code, mapped. The table is a hash table of ``SLOTS.size`` rows: a
+    digest's row is found from its first eight bytes, or in the rows after it (an empty row,
+    all zeros, ends the search)."""
 
     def __init__(self, path: Path) -> None:
         self._map: mmap.mmap | None = None
-        self._count = 0
+        self._slots = 0
         with contextlib.suppress(OSError, ValueError):
             with path.open("rb") as file:
                 mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            table = len(HEADER) + COUNT.size
-            if mapped[: len(HEADER)] != HEADER or len(mapped) < table:
+            if mapped[: len(HEADER)] != HEADER or len(mapped) < TABLE:
                 mapped.close()
                 return
-            (count,) = COUNT.unpack_from(mapped, len(HEADER))
-            if table + count * ROW.size > len(mapped):
+            (slots,) = SLOTS.unpack_from(mapped, len(HEADER))
+            if TABLE + slots * ROW.size > len(mapped):
                 mapped.close()
                 return
-            self._map, self._count = mapped, count
+            self._map, self._slots = mapped, slots
 
-    def __len__(self) -> int:
-        return self._count
-
-    @staticmethod
-    def _row(mapped: mmap.mmap, index: int) -> tuple[bytes, int, int]:
-        key, offset, length = ROW.unpack_from(mapped, len(HEADER) + COUNT.size + index * ROW.size)
-        return key, offset, length
+    def _rows(self, mapped: mmap.mmap, key: bytes) -> Iterator[tuple[bytes, int, int]]:
+        """The rows from the key's own on, once round the table."""
+        first = int.from_bytes(key[:8], "little") % self._slots
+        for step in range(self._slots):
+            at = TABLE + (first + step) % self._slots * ROW.size
+            found, offset, length = ROW.unpack_from(mapped, at)
+            yield found, offset, length
 
     @staticmethod
     def _code(mapped: mmap.mmap, offset: int, length: int) -> bytes:
@@ -95,29 +98,31 @@ class _Mapped:
         return mapped[offset : offset + length] if offset + length <= len(mapped) else b""
 
     def get(self, key: bytes) -> bytes | None:
-        mapped, low, high = self._map, 0, self._count
-        while mapped is not None and low < high:
-            middle = (low + high) // 2
-            found, offset, length = self._row(mapped, middle)
+        mapped = self._map
+        if mapped is None or not self._slots:
+            return None
+        for found, offset, length in self._rows(mapped, key):
             if found == key:
                 return self._code(mapped, offset, length)
-            if found < key:
-                low = middle + 1
-            else:
-                high = middle
+            if found == EMPTY:
+                return None
         return None
 
     def items(self) -> list[tuple[bytes, bytes]]:
         mapped = self._map
         if mapped is None:
             return []
-        rows = (self._row(mapped, index) for index in range(self._count))
-        return [(key, self._code(mapped, offset, length)) for key, offset, length in rows]
+        rows = (ROW.unpack_from(mapped, TABLE + slot * ROW.size) for slot in range(self._slots))
+        return [
+            (found, self._code(mapped, offset, length))
+            for found, offset, length in rows
+            if found != EMPTY
+        ]
 
     def close(self) -> None:
         if self._map is not None:
             self._map.close()
-        self._map, self._count = None, 0
+        self._map, self._slots = None, 0
 
 
 def _write(path: Path, entries: Mapping[bytes, bytes]) -> None:
@@ -125,19 +130,23 @@ def _write(path: Path, entries: Mapping[bytes, bytes]) -> None:
     worker) sees the old file or the new one."""
     import tempfile  # noqa: PLC0415 - only when writing, seldom
 
-    keys = sorted(entries)
-    offset = len(HEADER) + COUNT.size + len(keys) * ROW.size
-    table = bytearray()
-    for key in keys:
-        table += ROW.pack(key, offset, len(entries[key]))
-        offset += len(entries[key])
+    entries = {key: code for key, code in entries.items() if len(key) == 16 and key != EMPTY}
+    slots = 2 * len(entries) + 1  # half empty: a digest is found in one or two rows
+    table: list[tuple[bytes, int, int]] = [(EMPTY, 0, 0)] * slots
+    offset = TABLE + slots * ROW.size
+    for key, code in entries.items():
+        slot = int.from_bytes(key[:8], "little") % slots
+        while table[slot][0] != EMPTY:
+            slot = (slot + 1) % slots
+        table[slot] = (key, offset, len(code))
+        offset += len(code)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dataclass-code-")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(HEADER + COUNT.pack(len(keys)) + table)
-            for key in keys:
-                out.write(entries[key])
+            out.write(HEADER + SLOTS.pack(slots) + b"".join(ROW.pack(*row) for row in table))
+            for code in entries.values():  # in the order their offsets were given
+                out.write(code)
         # Readable by all, as bytecode is: the image makes it as root for its user.
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)

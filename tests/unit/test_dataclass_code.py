@@ -19,10 +19,11 @@ import pytest
 
 from infrastructure import dataclass_code
 from infrastructure.dataclass_code import (
-    COUNT,
     HEADER,
     ROW,
+    SLOTS,
     DataclassCode,
+    _key,
     _Mapped,
     _write,
     install,
@@ -148,8 +149,8 @@ def test_the_classes_are_the_same_with_the_kept_code_as_without(tmp_path: Path) 
         b"not a marshal file",
         HEADER,
         HEADER + b"\x00garbage",
-        HEADER + COUNT.pack(3),  # a table longer than the file
-        HEADER + COUNT.pack(1) + ROW.pack(b"k" * 16, 10**6, 10),  # code past the end
+        HEADER + SLOTS.pack(3),  # a table longer than the file
+        HEADER + SLOTS.pack(1) + ROW.pack(b"k" * 16, 10**6, 10),  # code past the end
     ],
     ids=["empty", "text", "header-only", "cut", "cut-table", "row-past-the-end"],
 )
@@ -298,10 +299,11 @@ def test_classes_made_on_many_threads_at_once_are_all_right(tmp_path: Path) -> N
 
 def test_the_mapped_table_finds_every_entry_and_nothing_else(tmp_path: Path) -> None:
     path = tmp_path / "code.marshal"
-    entries = {bytes([n % 256, n // 256]) * 8: f"code {n}".encode() for n in range(1_000)}
+    entries = {_key(str(n)): f"code {n}".encode() for n in range(1_000)}
+    entries[bytes(8) + b"collides"] = b"a first row shared"  # these two share their first row
+    entries[bytes(8) + b"collide2"] = b"the row after it"
     _write(path, entries)
     mapped = _Mapped(path)
-    assert len(mapped) == 1_000
     assert all(mapped.get(key) == code for key, code in entries.items())
     assert mapped.get(b"\xff" * 16) is None and mapped.get(b"\x00" * 15 + b"\x01") is None
     assert dict(mapped.items()) == entries
