@@ -84,6 +84,10 @@ class _Mapped:
                 return
             self._map, self._slots = mapped, slots
 
+    @property
+    def usable(self) -> bool:
+        return self._map is not None and self._slots > 0
+
     def _rows(self, mapped: mmap.mmap, key: bytes) -> Iterator[tuple[bytes, int, int]]:
         """The rows from the key's own on, once round the table."""
         first = int.from_bytes(key[:8], "little") % self._slots
@@ -157,12 +161,14 @@ def _write(path: Path, entries: Mapping[bytes, bytes]) -> None:
 
 
 class DataclassCode:
-    """The compiled methods, by the digest of their text; an ``exec`` that uses them."""
+    """The compiled methods, by the digest of their text; an ``exec`` that uses them.
+    ``writes``: what is compiled anew is kept, for ``save``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, writes: bool) -> None:
         self.path = path
         self._kept = _Mapped(path)
-        self._new: dict[bytes, bytes] = {}  # compiled here, marshalled, until saved
+        self._writes = writes
+        self._new: dict[bytes, CodeType] = {}  # compiled here, until saved
         self._used: set[bytes] = set()
         self._lock = threading.Lock()
         self.compiled = 0  # texts compiled anew, not found in the file
@@ -176,18 +182,21 @@ class DataclassCode:
     ) -> None:
         """``builtins.exec``, with a text compiled once: ``dataclasses`` calls it with its
         methods' text, the class's module's globals and a namespace of its own."""
-        if not isinstance(source, str):
+        if not isinstance(source, str) or not (self._writes or self._kept.usable):
             builtins.exec(source, globals, locals)  # noqa: S102 - what dataclasses asked
             return
         key = _key(source)
         with self._lock:
-            kept = self._new.get(key) or self._kept.get(key)
+            code = self._new.get(key)
+            kept = self._kept.get(key) if code is None else None
             self._used.add(key)
-        code = _loaded(kept) if kept is not None else None
+        if code is None and kept is not None:
+            code = _loaded(kept)
         if code is None:
             code = compile(source, "<string>", "exec")
             with self._lock:
-                self._new[key] = marshal.dumps(code)
+                if self._writes:
+                    self._new[key] = code
                 self.compiled += 1
         builtins.exec(code, globals, locals)  # noqa: S102 - dataclasses' own text, compiled
 
@@ -202,14 +211,14 @@ class DataclassCode:
             self._kept.close()
             self._new, self._used = {}, set()
 
-    def save(self, *, always: bool = False) -> bool:
-        """Write what was compiled anew, if anything was and bytecode may be written
-        (``always``: even if it may not); a directory that cannot be written is no error
-        (the next start compiles again)."""
-        if not self.compiled or (sys.dont_write_bytecode and not always):
-            return False
+    def save(self) -> bool:
+        """Write what was compiled anew, if anything was (and kept: ``writes``); a directory
+        that cannot be written is no error (the next start compiles again)."""
         with self._lock:
-            entries = dict(self._kept.items()) | self._new
+            if not self._new:
+                return False
+            entries = dict(self._kept.items())
+            entries.update((key, marshal.dumps(code)) for key, code in self._new.items())
             if len(entries) > MAX_ENTRIES:
                 entries = {key: entries[key] for key in self._used if key in entries}
         try:
@@ -217,7 +226,7 @@ class DataclassCode:
         except OSError:
             return False
         with self._lock:
-            self.compiled = 0
+            self._new = {}
         return True
 
 
@@ -231,14 +240,15 @@ def _loaded(kept: bytes) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
-def install(path: Path = DEFAULT_PATH) -> DataclassCode:
+def install(path: Path = DEFAULT_PATH, *, writes: bool | None = None) -> DataclassCode:
     """Give ``dataclasses`` the ``exec`` that keeps its methods compiled (once per process:
-    a second call returns the first one's)."""
+    a second call returns the first one's). ``writes``: what is compiled anew is kept for
+    ``save``; by default when bytecode may be written."""
     current = vars(dataclasses).get("exec")
     if isinstance(getattr(current, "__self__", None), DataclassCode):
         installed: DataclassCode = current.__self__  # type: ignore[union-attr]
         return installed
-    code = DataclassCode(path)
+    code = DataclassCode(path, writes=not sys.dont_write_bytecode if writes is None else writes)
     setattr(dataclasses, "exec", code.exec)  # noqa: B010 - a global of that module
     return code
 
@@ -266,10 +276,10 @@ def import_everything() -> list[str]:
 
 
 def main() -> int:
-    code = install()
+    code = install(writes=True)  # whatever PYTHONDONTWRITEBYTECODE says: the image's build
     failed = import_everything()
     compiled = code.compiled
-    written = code.save(always=True)
+    written = code.save()
     print(
         f"dataclass code: {code.path} "
         + (f"written ({compiled} new)" if written else "unchanged")
