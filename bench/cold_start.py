@@ -7,9 +7,10 @@ beside a bare Flask app's import (`import flask; flask.Flask('x')`) timed the sa
     .venv/bin/python bench/cold_start.py [--runs 5] [--no-dataclass-code]
 
 Both are polled every 5 ms. The bytecode is compiled and the dataclasses' methods kept
-compiled first, as the image's build does them (``--no-dataclass-code``: the file removed). Writes bench/results/cold_start.json; the targets are 0.7 s to
-/healthz, 0.641 s to the authenticated 200 (the seed app's figure), and `import wsgi` within
-3 times the bare Flask app's import of the same run (docs/benchmarks.md, "Cold start").
+compiled first, as the image's build does them (``--no-dataclass-code``: the file removed).
+Writes bench/results/cold_start.json; the targets are 0.7 s to /healthz, 0.641 s to the
+authenticated 200 (the seed app's figure), and `import wsgi` within 3 times the bare Flask
+app's import of the same run (docs/benchmarks.md, "Cold start").
 """
 
 from __future__ import annotations
