@@ -65,9 +65,9 @@ def _key(source: str) -> bytes:
 
 
 class _Mapped:
-    """A file's table and code, mapped. The table is a hash table of ``SLOTS.size`` rows: a
-    digest's row is found from its first eight bytes, or in the rows after it (an empty row,
-    all zeros, ends the search)."""
+    """A file's table and code, mapped. The table is a hash table (its number of rows at its
+    head, twice the entries' and one): a digest's row is the one its first eight bytes name,
+    or one of the rows after it (an empty row, all zeros, ends the search)."""
 
     def __init__(self, path: Path) -> None:
         self._map: mmap.mmap | None = None
