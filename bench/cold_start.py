@@ -111,11 +111,10 @@ def development_keys(env: dict[str, str]) -> dict[str, str]:
 def prepare_dataclass_code(*, keep: bool) -> str:
     """The dataclasses' compiled methods made as the image's build makes them, or removed;
     what the starts have of them."""
-    kept = list((ROOT / "src" / "__pycache__").glob("dataclass-code.*"))
     if not (ROOT / "src" / "infrastructure" / "dataclass_code.py").exists():
         return "none in this tree"
     if not keep:
-        for path in kept:
+        for path in (ROOT / "src" / "__pycache__").glob("dataclass-code.*"):
             path.unlink()
         return "removed"
     subprocess.run(
