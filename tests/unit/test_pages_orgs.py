@@ -344,7 +344,7 @@ def test_an_admin_makes_a_token_shown_once_and_revokes_it(world: World, olga: Fl
     assert "Copy it into the directory now" in body
     token = body.split('<code id="new-scim-token">')[1].split("</code>")[0]
     assert token.startswith("fgs_")
-    assert world.services.scim_tokens.authenticate(token).slug.value == "acme"
+    assert world.services.scim_tokens.authenticate(token).org.slug.value == "acme"
     again = olga.get(SCIM).get_data(as_text=True)
     assert token not in again and "Okta" in again
     token_id = token.split(".")[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from application.orgs.members import AddMember
 from application.ports import Audit
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
@@ -15,6 +16,7 @@ from tests.support.scim import (
     Directory,
     active,
     directory,
+    patch_body,
     provisioned,
     signed_in_by_reset,
     user_body,
@@ -128,3 +130,81 @@ def test_the_orgs_audit_log_names_the_directory_as_what_made_each_change(world: 
     assert admins and all(e["via"] is None for e in admins)  # made by a person
     own = world.client.get("/auth/events", headers=acme.admin).get_json()["items"]
     assert all(e["via"] is None for e in own)
+
+
+def prove(world: World, user_id: str) -> None:
+    world.adapters.accounts.users.update(user_id, lambda u: u.with_email_verified(u.updated_at))
+
+
+def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: World) -> None:
+    # The org's owner alice makes one token; an admin (ada), who may make tokens but not
+    # remove an owner through the API, makes another. The admin's token would otherwise end
+    # what the API refuses her (docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md).
+    owners = directory(world.client)
+    verified(world, owners.org_id)
+    register(world.client, "ada")
+    ada = bearer(login(world.client, "ada"))
+    world.services.orgs.add_member(AddMember(owners.org_id, "ada", ("admin",)))
+    made = world.client.post("/orgs/acme/scim/tokens", json={"name": "Mine"}, headers=ada)
+    assert made.status_code == 201, made.get_json()
+    admins = Directory(owners.org_id, ada, made.get_json()["token"])
+    # An owner the org manages (its directory made her), and a co-owner with an account of
+    # her own whom the directory also lists.
+    oona = provisioned(world, owners, "oona@example.com")
+    register(world.client, "otto", email="otto@example.com")
+    otto = world.adapters.accounts.users.find_by_login("otto@example.com")
+    assert otto is not None
+    prove(world, otto.id)
+    world.services.orgs.add_member(AddMember(owners.org_id, "otto", ("owner",)))
+    listed = world.client.post(USERS, json=user_body("otto@example.com"), headers=owners.auth)
+    assert listed.status_code == 201, listed.get_data(as_text=True)
+    made_owner = world.client.patch(
+        f"/orgs/acme/members/{oona}", json={"roles": ["owner"]}, headers=owners.admin
+    )
+    assert made_owner.status_code == 200, made_owner.get_json()
+    users = world.adapters.accounts.users
+    off = patch_body({"op": "replace", "path": "active", "value": False})
+    moved = patch_body(
+        {
+            "op": "replace",
+            "path": "emails",
+            "value": [{"value": "ada@example.com", "primary": True}],
+        }
+    )
+    for user_id in (oona, otto.id):
+        for refused in (
+            world.client.patch(f"{USERS}/{user_id}", json=off, headers=admins.auth),
+            world.client.delete(f"{USERS}/{user_id}", headers=admins.auth),
+        ):
+            assert refused.status_code == 403, refused.get_data(as_text=True)
+            assert "scim_owner_protected" in refused.get_json(force=True)["detail"]
+    refused_move = world.client.patch(f"{USERS}/{oona}", json=moved, headers=admins.auth)
+    assert refused_move.status_code == 403, refused_move.get_data(as_text=True)
+    assert {oona, otto.id} <= member_ids(world, owners)
+    account = users.get(oona)
+    assert account is not None and not account.disabled
+    assert account.email is not None and account.email.value == "oona@example.com"
+    # The owner's token reaches owners: the co-owner leaves, the managed owner is disabled.
+    assert world.client.delete(f"{USERS}/{otto.id}", headers=owners.auth).status_code == 204
+    active(world, owners, oona, False)
+    assert otto.id not in member_ids(world, owners)
+    disabled = users.get(oona)
+    assert disabled is not None and disabled.disabled
+    # A token acts on owners only while its maker is one: otto's, once otto is demoted, no
+    # longer reaches the owner alice.
+    world.services.orgs.add_member(AddMember(owners.org_id, "otto", ("owner",)))
+    otto_auth = bearer(login(world.client, "otto"))
+    ottos = world.client.post("/orgs/acme/scim/tokens", json={"name": "O"}, headers=otto_auth)
+    assert ottos.status_code == 201, ottos.get_json()
+    alice = world.client.get("/user", headers=owners.admin).get_json()["id"]
+    prove(world, alice)
+    listed = world.client.post(USERS, json=user_body("alice@example.com"), headers=owners.auth)
+    assert listed.status_code == 201, listed.get_data(as_text=True)
+    demoted = world.client.patch(
+        f"/orgs/acme/members/{otto.id}", json={"roles": ["member"]}, headers=owners.admin
+    )
+    assert demoted.status_code == 200, demoted.get_json()
+    stale = world.client.patch(
+        f"{USERS}/{alice}", json=off, headers=bearer(ottos.get_json()["token"])
+    )
+    assert stale.status_code == 403, stale.get_data(as_text=True)

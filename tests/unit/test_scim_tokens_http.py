@@ -41,7 +41,11 @@ def test_an_admin_makes_a_token_shown_once_lists_and_revokes_it(
     assert body["name"] == "Okta"
     assert body["token"].startswith(f"fgs_{org_id}.{body['id']}.")
     # The token opens its org.
-    assert services(fake_app).scim_tokens.authenticate(body["token"]).id == org_id
+    opened = services(fake_app).scim_tokens.authenticate(body["token"])
+    assert (opened.org.id, opened.made_by) == (
+        org_id,
+        client.get("/user", headers=alice).get_json()["id"],
+    )
 
     second = client.post(TOKENS, json={"name": "Entra"}, headers=alice).get_json()
     listed = client.get(TOKENS, headers=alice).get_json()
@@ -117,7 +121,7 @@ def test_a_token_opens_its_own_live_org_only(fake_app: Flask, client: FlaskClien
     ):
         with pytest.raises(Unauthenticated):
             authenticate(forged)
-    assert authenticate(text).id == org_id
+    assert authenticate(text).org.id == org_id
     assert client.delete("/orgs/acme", headers=alice).status_code in (202, 204)
     with pytest.raises(Unauthenticated):
         authenticate(text)

@@ -121,14 +121,24 @@ def revoke_scim_token(
     audit.record(_event(Audit.ORG_SCIM_TOKEN_REVOKED, cmd.actor, token))
 
 
-def authenticate_directory(text: str, *, tokens: ScimTokens) -> Org:
+@dataclass(frozen=True)
+class Directory:
+    """Who a SCIM request speaks for: the org its token opens, and who made that token (what
+    the token may do of the org's owners follows them:
+    docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md)."""
+
+    org: Org
+    made_by: str
+
+
+def authenticate_directory(text: str, *, tokens: ScimTokens) -> Directory:
     """The org whose live token ``text`` is, read with it in one round trip; 401
     ``invalid_token`` for anything else (a revoked token, a deleted org's)."""
     presented = PresentedScimToken.parse(text)
     token, org = tokens.load(presented.org_id, presented.token_id) if presented else (None, None)
     if presented is None or token is None or org is None or not token.opens(presented):
         raise Unauthenticated("The SCIM token is not valid.", code=INVALID_TOKEN)
-    return org
+    return Directory(org, token.created_by)
 
 
 @dataclass(frozen=True)
@@ -136,4 +146,4 @@ class ScimTokenServices:
     create: Callable[[CreateScimToken], CreatedScimToken]
     list: Callable[[ListScimTokens], Page[ScimToken]]
     revoke: Callable[[RevokeScimToken], None]
-    authenticate: Callable[[str], Org]
+    authenticate: Callable[[str], Directory]

@@ -21,7 +21,7 @@ from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import KEYS_MAX, OrgRecords, ScimUsers
 from domain.accounts.users import Email, User
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, OrgRole
 from domain.scim.users import (
@@ -70,6 +70,7 @@ class ReplaceUser:
     user_id: str
     fields: UserFields
     expected_version: int  # the version the change was made on
+    by: str = ""  # who made the SCIM token the change came with (``Directory.made_by``)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class RemoveUser:
     org: Org
     user_id: str
     expected_version: int | None = None
+    by: str = ""  # who made the SCIM token the removal came with
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ def _address(record: ScimUser) -> Email | None:
         return Email(text)
     except InvalidInput:
         raise InvalidInput.field("emails", "Not a valid address.", "invalid_email") from None
+
+
+def _normalized(record: ScimUser) -> str | None:
+    email = _address(record)
+    return email.normalized if email is not None else None
 
 
 def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
@@ -306,6 +313,9 @@ def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningToo
         updated_at=tools.clock.now(),
         version=current.version + 1,
     )
+    moves = current.managed and _normalized(changed) != _normalized(current)
+    if moves or changed.active != current.active:
+        _may_act_on(cmd.org, current.user_id, cmd.by, tools)
     if current.managed:
         _move_address(cmd.org, changed, tools)
     if current.active and not changed.active:
@@ -341,6 +351,23 @@ def _move_address(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
     tools.audit.record(_event(Audit.EMAIL_CHANGE, record))
 
 
+def _may_act_on(org: Org, user_id: str, by: str, tools: ProvisioningTools) -> None:
+    """An owner of the org is deprovisioned, moved or removed by a SCIM token only while the
+    one who made the token is an owner too: an admin's token would otherwise end what the
+    API refuses that admin (docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md);
+    403 ``scim_owner_protected``."""
+    target = tools.orgs.membership(org.id, user_id)
+    if target is None or not target.owner:
+        return
+    maker = tools.orgs.membership(org.id, by) if by else None
+    if maker is None or not maker.owner:
+        raise PermissionDenied(
+            "This person is an owner of the organization: only a SCIM token an owner made "
+            "acts on owners.",
+            code="scim_owner_protected",
+        )
+
+
 def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
     """Deprovisioning: an account the org manages is disabled, which ends its sessions,
     grants, personal tokens and Firebase access in one commit (its next request fails); one
@@ -367,6 +394,7 @@ def remove_user(cmd: RemoveUser, *, records: ScimUsers, tools: ProvisioningTools
     current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
     if cmd.expected_version is not None and current.version != cmd.expected_version:
         raise version_mismatch()
+    _may_act_on(cmd.org, current.user_id, cmd.by, tools)
     if current.managed:
         tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
     _leave(cmd.org, cmd.user_id, tools)

@@ -22,8 +22,8 @@ from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from application.scim.tokens import Directory
 from domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated, Unavailable
-from domain.orgs.orgs import Org
 from interfaces.scim.compat import plain_patch
 from interfaces.scim.groups import OrgGroups
 from interfaces.scim.storage import OrgDirectory
@@ -37,7 +37,7 @@ def _answer(response: ScimResponse) -> Response:
     return Response(body, status=response.status.value, headers=response.headers)
 
 
-def _directory(scim: ScimRequest) -> Org:
+def _directory(scim: ScimRequest) -> Directory:
     """The org whose SCIM token the request bears; 401 for anything else."""
     scheme, _, token = (scim.header("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -67,10 +67,11 @@ def _serve(service: ScimService, base_url: str, path: str) -> Response:
         headers=list(request.headers.items()),
         body=plain_patch(body) if request.method == "PATCH" else body,
     )
-    org = _directory(scim)
-    scim.subject = org
+    speaking_for = _directory(scim)
+    scim.subject = speaking_for.org
     directory = OrgDirectory(
-        OrgUsers(org, services().scim_users), OrgGroups(org, services().scim_groups)
+        OrgUsers(speaking_for, services().scim_users),
+        OrgGroups(speaking_for.org, services().scim_groups),
     )
     return _answer(ScimHandler(service, directory).handle(scim))
 

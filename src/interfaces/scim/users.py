@@ -25,6 +25,7 @@ from scim2_models import (
 )
 from scim2_server.storage import SearchPage
 
+from application.scim.tokens import Directory
 from application.scim.users import (
     ProvisionUser,
     RemoveUser,
@@ -34,7 +35,6 @@ from application.scim.users import (
     UserFields,
 )
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.orgs.orgs import Org
 from domain.scim.users import ScimEmail, ScimUser
 from interfaces.scim.filters import USER_ATTRIBUTES
 from interfaces.scim.search import search_of
@@ -113,8 +113,9 @@ def _user(resource: Resource[Any]) -> User[Any]:
 class OrgUsers:
     """The users of one org, as its directory's requests reach them."""
 
-    def __init__(self, org: Org, users: ScimUserServices) -> None:
-        self.org = org
+    def __init__(self, directory: Directory, users: ScimUserServices) -> None:
+        self.org = directory.org
+        self.by = directory.made_by  # who made the token: what it may do of owners
         self.users = users
 
     def get(self, resource_id: str) -> User[Any]:
@@ -134,9 +135,10 @@ class OrgUsers:
 
     def update(self, resource: Resource[Any], version: int) -> User[Any]:
         with scim_errors():
-            changed = ReplaceUser(self.org, str(resource.id), fields_of(_user(resource)), version)
+            fields = fields_of(_user(resource))
+            changed = ReplaceUser(self.org, str(resource.id), fields, version, by=self.by)
             return resource_of(self.users.replace(changed))
 
     def delete(self, resource_id: str, version: int | None) -> None:
         with scim_errors():
-            self.users.remove(RemoveUser(self.org, resource_id, version))
+            self.users.remove(RemoveUser(self.org, resource_id, version, by=self.by))
