@@ -209,6 +209,19 @@ def test_a_second_invitation_to_an_address_replaces_the_first() -> None:
     assert world.accept(ivy, second).membership.roles == ("admin",)
 
 
+def test_an_admin_cannot_replace_an_owners_invitation() -> None:
+    # Replacing an invitation ends it, as revoking does: an owner's is an owner's to end.
+    world = Org1()
+    token = world.invite(by=world.owner, roles=["owner"])
+    assert code_of(lambda: world.invite(roles=["member"])) == "org_permission_denied"
+    (kept,) = world.invitations.invitations.values()
+    assert kept.roles == ("owner",)
+    ivy = world.person("ivy")
+    assert world.accept(ivy, token).membership.roles == ("owner",)
+    # An accepted one is no longer pending: the address may be invited again.
+    world.invite(email="ivy@example.com", roles=["member"])
+
+
 def test_revoked() -> None:
     world = Org1()
     token = world.invite()

@@ -119,7 +119,9 @@ def invite_to_org(
     audit: AuditLog,
     ttl: timedelta,
 ) -> OrgInvitation:
-    """A new invitation (replacing a pending one to the same address), its mail queued."""
+    """A new invitation (replacing a pending one to the same address), its mail queued. An
+    owner's invitation, made or replaced, only by an owner: replacing one ends it, as
+    revoking does."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
     org, member = seen.org, seen.membership
     roles = checked_roles(cmd.roles, org.custom_roles)
@@ -128,6 +130,9 @@ def invite_to_org(
     invitation = OrgInvitation.create(
         org.id, Email(cmd.email), roles, created_by=cmd.actor.user_id, now=clock.now(), ttl=ttl
     )
+    replaced = invitations.get(invitation.id)
+    if replaced is not None and replaced.pending and OrgRole.OWNER in replaced.roles:
+        require(member.roles, Permission.MANAGE_OWNERS)
     invitations.put(invitation)
     _enqueue(queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
     audit.record(AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id))
