@@ -28,6 +28,7 @@ from application.provider.api_resources import (
     admin_add_resource,
     admin_list_resources,
     admin_remove_resource,
+    allow_org,
     list_resources,
     remove_resource,
 )
@@ -47,11 +48,13 @@ from application.provider.clients import (
     admin_delete_client,
     admin_list_clients,
     create_client,
+    create_operator_org_client,
     create_org_client,
     delete_client,
     delete_org_client,
     find_client,
     list_org_clients,
+    registering_org,
 )
 from application.provider.consent import consent_needed, remember_consent
 from application.provider.device import (
@@ -254,6 +257,9 @@ def bind_oauth(
         create_org_client=partial(
             create_org_client, orgs=orgs, clients=clients, clock=clock, catalogue=catalogue
         ),
+        create_operator_org_client=partial(
+            create_operator_org_client, orgs=orgs, clients=clients, clock=clock, catalogue=catalogue
+        ),
         org_clients=partial(list_org_clients, orgs=orgs, clients=clients),
         delete_org_client=partial(delete_org_client, orgs=orgs, clients=clients),
         consent_needed=partial(consent_needed, grants=grants),
@@ -322,6 +328,8 @@ def bind_oauth(
             admin_add_resource, cache=catalogue, clock=clock, reserved=own_api
         ),
         admin_remove_resource=partial(admin_remove_resource, cache=catalogue),
+        allow_org=partial(allow_org, cache=catalogue, orgs=orgs),
+        registered_by=partial(registering_org, orgs=orgs),
         resource_catalogue=catalogue.catalogue,
         push_request=partial(push_request, seal=own.request_seal, clock=clock),
         bring_pushed=partial(

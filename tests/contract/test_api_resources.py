@@ -114,3 +114,24 @@ def test_of_thirty_registrations_at_once_for_the_last_place_one_lands(
     assert outcomes.count("added") == 1, outcomes
     assert outcomes.count("too_many_resources") == 29
     assert len(resources.list(MAX_API_RESOURCES + 10)) == MAX_API_RESOURCES
+
+
+def test_the_orgs_a_resource_allows_change_and_thirty_at_once_all_land(
+    resources: ApiResources,
+) -> None:
+    resources.add(api())
+    assert resources.update("https://nobody.example.com/", lambda r: r.allowing(("x",))) is None
+    changed = resources.update(TASKS, lambda r: r.allowing(("org-a",)))
+    assert changed is not None and changed.orgs == ("org-a",)
+    assert resources.list(10)[0].orgs == ("org-a",)
+
+    def allow(i: int) -> None:
+        resources.update(TASKS, lambda r: r.allowing((f"org-{i}",)))
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        list(pool.map(allow, range(30)))
+    [kept] = resources.list(10)
+    assert set(kept.orgs) == {"org-a", *(f"org-{i}" for i in range(30))}  # none lost
+    assert kept.scope_names == ("tasks:read", "tasks:write")  # the scopes stay as they were
+    gone = resources.update(TASKS, lambda r: r.allowing(("org-a",), allowed=False))
+    assert gone is not None and "org-a" not in gone.orgs

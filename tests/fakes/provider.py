@@ -82,6 +82,14 @@ class FakeApiResources:
         self.lists += 1
         return sorted(self.resources.values(), key=lambda r: r.created_at)[:limit]
 
+    def update(self, uri: str, change: Callable[[ApiResource], ApiResource]) -> ApiResource | None:
+        with self.lock:
+            found = self.resources.get(uri)
+            if found is None:
+                return None
+            self.resources[uri] = replace(found, orgs=change(found).orgs)
+            return self.resources[uri]
+
     def delete(self, uri: str) -> bool:
         with self.lock:
             return self.resources.pop(uri, None) is not None

@@ -226,18 +226,65 @@ def test_an_admin_allows_an_app_resource_scopes_on_admin(world: OAuthWorld) -> N
     )
 
 
-def test_an_orgs_client_is_allowed_resource_scopes_through_the_api(world: OAuthWorld) -> None:
+def test_an_orgs_client_has_only_the_resources_the_operator_allows_the_org(
+    world: OAuthWorld,
+) -> None:
+    # Anyone may make an org and register its apps: an app of it gets an API resource's
+    # scopes or tokens only where the operator allows that org
+    # (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md).
     register(world.client, "olga")
     auth = bearer(login(world.client, "olga"))
-    assert world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=auth)
-    body = {"name": "Acme app", "redirect_uris": [REDIRECT], "resource_scopes": ["tasks:read"]}
+    made_org = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=auth)
+    assert made_org.status_code == 201, made_org.get_json()
+    body: dict[str, Any] = {
+        "name": "Acme app",
+        "redirect_uris": [REDIRECT],
+        "confidential": True,
+        "resource_scopes": ["tasks:read"],
+    }
+    refused = world.client.post("/orgs/acme/clients", json=body, headers=auth)
+    assert refused.status_code == 422 and refused.get_json()["code"] == "resource_not_allowed"
+    for resources in ([TASKS], [NOTES]):
+        limited = {**body, "resource_scopes": [], "resources": resources}
+        answer = world.client.post("/orgs/acme/clients", json=limited, headers=auth)
+        assert answer.status_code == 422 and answer.get_json()["code"] == "resource_not_allowed"
+    # An app that names no resource may ask a token for none the org is not allowed.
+    plain = world.client.post(
+        "/orgs/acme/clients", json={**body, "resource_scopes": []}, headers=auth
+    )
+    assert plain.status_code == 201, plain.get_json()
+    app = plain.get_json()
+    own = world.post_token(app, grant_type="client_credentials", resource=TASKS)
+    assert own.status_code == 400 and own.get_json()["error"] == "invalid_target"
+    code, output = cli(world, "resources", "allow", TASKS, "acme")
+    assert code == 0, output
+    assert json.loads(output)["orgs"] == [made_org.get_json()["id"]]
     made = world.client.post("/orgs/acme/clients", json=body, headers=auth)
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["resource_scopes"] == ["tasks:read"]
+    allowed = made.get_json()
+    answer = world.post_token(allowed, grant_type="client_credentials", resource=TASKS)
+    assert answer.status_code == 200, answer.get_json()
+    assert claims(world, answer.get_json()["access_token"])["aud"] == TASKS
+    notes = world.post_token(allowed, grant_type="client_credentials", resource=NOTES)
+    assert notes.status_code == 400 and notes.get_json()["error"] == "invalid_target"
+    person = world.tokens(allowed, resource=TASKS, scope="openid offline_access tasks:read")
+    assert claims(world, person["access_token"])["scope"] == "openid offline_access tasks:read"
+    # Disallowed again: the next token request is refused, without waiting for the cache.
+    code, output = cli(world, "resources", "disallow", TASKS, "acme")
+    assert code == 0 and json.loads(output)["orgs"] == []
+    again = world.post_token(allowed, grant_type="client_credentials", resource=TASKS)
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_target"
+    refreshed = world.post_token(
+        allowed, grant_type="refresh_token", refresh_token=person["refresh_token"]
+    )
+    assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_target"
+    code, output = cli(world, "resources", "allow", TASKS, "no-such-org")
+    assert code != 0 and "No such organization." in output
     body["resource_scopes"] = ["nobodys"]
-    refused = world.client.post("/orgs/acme/clients", json=body, headers=auth)
-    assert refused.status_code == 422
-    assert refused.get_json()["code"] == "invalid_resource_scope"
+    unknown = world.client.post("/orgs/acme/clients", json=body, headers=auth)
+    assert unknown.status_code == 422
+    assert unknown.get_json()["code"] == "invalid_resource_scope"
     body["resource_scopes"] = ["with space"]
     assert world.client.post("/orgs/acme/clients", json=body, headers=auth).status_code == 422
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 TREE = {
     "users": ["disable", "export", "import", "list", "purge-deleted", "reset-mfa", "set-role"],
     "clients": ["create", "delete", "list"],
-    "resources": ["add", "list", "remove"],
+    "resources": ["add", "allow", "disallow", "list", "remove"],
     "providers": ["add", "delete", "list"],
     "orgs": ["create", "delete", "list", "members", "sso-certificates"],
 }

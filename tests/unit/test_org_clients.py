@@ -5,15 +5,18 @@ own tokens carry the org's id and end with the client or the org (docs/reference
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any, get_args
 
 import pytest
 
 from application.orgs.members import AddMember
 from domain.provider.oauth import OPT_IN_GRANTS, SCOPES
+from domain.provider.token_exchange import ACCESS_TOKEN
+from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
 from interfaces.http.schemas.orgs.clients import OptInGrant, Scope
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register
-from tests.support.oauth import REDIRECT, OAuthWorld, claims
+from tests.support.oauth import REDIRECT, OAuthWorld, claims, enter
 
 pytestmark = pytest.mark.unit
 Auth = dict[str, str]
@@ -75,6 +78,20 @@ def introspect(world: OAuthWorld, token: str, client: dict[str, Any]) -> Any:
     return answer.get_json()
 
 
+def cli(world: OAuthWorld, *args: str) -> tuple[int, str]:
+    result = world.app.test_cli_runner().invoke(args=list(args))
+    return result.exit_code, result.output
+
+
+def api_for(world: OAuthWorld, slug: str = "acme") -> None:
+    """``API`` registered, and allowed to the org's own apps by the operator."""
+    described = ("--scope", "api:read", "--description", "api:read", "Read")
+    code, output = cli(world, "resources", "add", API, *described)
+    assert code == 0, output
+    code, output = cli(world, "resources", "allow", API, slug)
+    assert code == 0, output
+
+
 def test_the_schema_names_the_providers_scopes_and_grants() -> None:
     assert get_args(Scope) == SCOPES
     assert get_args(OptInGrant) == tuple(OPT_IN_GRANTS)
@@ -131,14 +148,12 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
         alice,
         redirect_uris=["http://127.0.0.1/cb", REDIRECT],
         post_logout_redirect_uris=["https://acme.example/bye"],
-        resources=["https://api.acme.example"],
-        grants=["token_exchange", "device_code"],
         dpop_bound_access_tokens=True,
     )
     assert made["redirect_uris"] == ["http://127.0.0.1/cb", REDIRECT]
-    assert made["grants"] == [OPT_IN_GRANTS["token_exchange"], OPT_IN_GRANTS["device_code"]]
+    assert made["grants"] == []
     assert made["dpop_bound_access_tokens"] is True
-    assert made["resources"] == ["https://api.acme.example"]
+    assert made["resources"] == []
     assert made["pkce"] == "required"
     assert made["backchannel_logout_uri"] is None
     assert made["backchannel_logout_session_required"] is False
@@ -166,12 +181,10 @@ def test_the_same_fields_and_rules_as_clients_create(world: OAuthWorld) -> None:
             "invalid_redirect_uri",
         ),
         (SERVICE | {"name": "\u202eevil"}, "name", "invalid_name"),
-        (SERVICE | {"resources": ["not a uri"]}, "resource", "invalid_resource"),
-        (
-            SERVICE | {"confidential": False, "grants": ["token_exchange"]},
-            "grant",
-            "invalid_grant_type",
-        ),
+        (SERVICE | {"resources": ["not a uri"]}, "resources", "resource_not_allowed"),
+        (SERVICE | {"resources": [API]}, "resources", "resource_not_allowed"),
+        (SERVICE | {"grants": ["token_exchange"]}, "grants", "grant_needs_operator"),
+        (SERVICE | {"grants": ["device_code"]}, "grants", "grant_needs_operator"),
         (SERVICE | {"confidential": False, "pkce": "optional"}, "pkce", "invalid_pkce_policy"),
         (
             SERVICE | {"backchannel_logout_uri": "https://acme.example/bc#x"},
@@ -245,6 +258,7 @@ def test_deleting_an_app_ends_its_tokens_and_only_the_orgs_own_can_be(
     made = create(world, alice)
     theirs = create(world, bob, "globex")
     service = world.register("--confidential", name="The service's")
+    api_for(world)
     token = own_token(world, made, resource=API)  # a resource server introspects it
     assert introspect(world, token, service)["org_id"] == made["org_id"]
     for client_id in (theirs["client_id"], service["client_id"], "nope"):
@@ -269,6 +283,7 @@ def test_the_orgs_deletion_ends_its_apps_and_their_tokens(world: OAuthWorld) -> 
     made = create(world, alice)
     kept = create(world, alice, "globex")
     server = world.register("--confidential", name="Resource server")
+    api_for(world)
     token = own_token(world, made, resource=API)
     assert introspect(world, token, server)["active"] is True
     assert world.client.delete("/orgs/acme", headers=alice).status_code == 204
@@ -278,3 +293,90 @@ def test_the_orgs_deletion_ends_its_apps_and_their_tokens(world: OAuthWorld) -> 
         "invalid_client"
     )
     assert claims(world, own_token(world, kept))["org_id"] != made["org_id"]
+
+
+def test_the_opt_in_grants_of_an_orgs_app_are_the_operators_to_give(world: OAuthWorld) -> None:
+    # An app an org's admins registered with a grant earlier (before they were refused it)
+    # uses none; the operator's app of the org (``clients create --org``) uses what it gave.
+    alice = person(world, "olga")
+    acme = org(world, alice)
+    earlier = create(world, alice, confidential=False)
+    stored = world.adapters.provider.oauth_clients
+    found = stored.get(earlier["client_id"])
+    assert found is not None
+    stored.delete(found.client_id)
+    stored.add(replace(found, grants=(OPT_IN_GRANTS["device_code"],)))
+    asked = world.client.post("/oauth/device_authorization", data={"client_id": found.client_id})
+    assert asked.status_code in (400, 401) and asked.get_json()["error"] == "unauthorized_client"
+    tv = world.register("--org", "acme", "--grant", "device_code", name="Acme TV")
+    assert tv["org_id"] == acme and tv["grants"] == [OPT_IN_GRANTS["device_code"]]
+    started = world.client.post("/oauth/device_authorization", data={"client_id": tv["client_id"]})
+    assert started.status_code == 200, started.get_json()
+    # The page where the person decides says whose app it is.
+    shown = enter(world, started.get_json()["user_code"]).get_data(as_text=True)
+    assert "This app was registered by the organization Acme, not by this site" in shown
+
+
+def test_the_consent_page_says_which_org_registered_the_app(world: OAuthWorld) -> None:
+    alice = person(world, "olga")
+    org(world, alice)
+    app = create(
+        world, alice, confidential=False, scopes=["openid", "profile"], redirect_uris=[REDIRECT]
+    )
+    challenge = {"code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    asked = world.authorize(app["client_id"], scope="openid profile", **challenge)
+    assert asked.status_code == 200, asked.get_data(as_text=True)
+    page = asked.get_data(as_text=True)
+    assert "This app was registered by the organization Acme, not by this site" in page
+    service = world.register(name="The service's app")
+    own = world.authorize(service["client_id"], **challenge).get_data(as_text=True)
+    assert "registered by the organization" not in own
+
+
+def test_an_orgs_app_exchanges_a_token_only_for_a_resource_the_person_consented_to(
+    world: OAuthWorld,
+) -> None:
+    alice = person(world, "olga")
+    org(world, alice)
+    other = "https://reports.acme.example"
+    for uri in (API, other):
+        code, output = cli(
+            world,
+            "resources",
+            "add",
+            uri,
+            "--scope",
+            f"{uri[8:13]}:read",
+            "--description",
+            f"{uri[8:13]}:read",
+            "Read",
+        )
+        assert code == 0, output
+        code, output = cli(world, "resources", "allow", uri, "acme")
+        assert code == 0, output
+    service = world.register(
+        "--org",
+        "acme",
+        "--confidential",
+        "--grant",
+        "token_exchange",
+        "--resource",
+        API,
+        "--resource",
+        other,
+        name="Acme service",
+    )
+    person_token = world.tokens(service, resource=API)["access_token"]  # consented to API
+    body = {
+        "grant_type": TOKEN_EXCHANGE_GRANT,
+        "subject_token": person_token,
+        "subject_token_type": ACCESS_TOKEN,
+        "resource": other,
+    }
+    refused = world.post_token(service, **body)
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
+    assert "consented" in refused.get_json()["error_description"]
+    world.tokens(service, resource=other)  # the person lets the app act at the other too
+    answered = world.post_token(service, **body)
+    assert answered.status_code == 200, answered.get_json()
+    assert claims(world, answered.get_json()["access_token"])["aud"] == other

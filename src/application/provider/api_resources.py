@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
+from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.provider.ports import ApiResources
 from domain.errors import InvalidInput, NotFound
@@ -33,6 +34,7 @@ class ScopeText:
 class AddResource:
     uri: str
     scopes: tuple[ScopeText, ...]
+    orgs: tuple[str, ...] = ()  # the orgs (ids) whose own apps it allows
 
 
 class CatalogueCache:
@@ -78,7 +80,7 @@ def add_resource(
     API's audience and issuer, whose tokens are the API's own (no resource of the provider's:
     it could never have a token, each asked for it is ``invalid_target``)."""
     scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
-    resource = ApiResource.new(cmd.uri, scopes, clock.now())
+    resource = ApiResource.new(cmd.uri, scopes, clock.now(), cmd.orgs)
     if resource.uri in reserved:
         raise InvalidInput.field(
             "uri",
@@ -111,6 +113,35 @@ def remove_resource(cmd: RemoveResource, *, cache: CatalogueCache) -> None:
         cache.drop()
     if not removed:
         raise NotFound("No such API resource.", code="resource_not_found")
+
+
+@dataclass(frozen=True)
+class AllowOrg:
+    """The operator's word on which orgs' own apps may have a resource's tokens and scopes
+    (``resources allow`` and ``resources disallow``)."""
+
+    uri: str
+    org: str  # its id or slug
+    allowed: bool = True
+
+
+def allow_org(cmd: AllowOrg, *, cache: CatalogueCache, orgs: OrgRepository) -> ApiResource:
+    """The resource with the org allowed or no longer: its apps' next token requests see it
+    (in this process at once, in others within the catalogue's time); 404
+    ``resource_not_found``, ``org_not_found``. An app the org made keeps the names of
+    scopes it may no longer have, which no token carries while the org is not allowed."""
+    org = orgs.find(cmd.org)
+    if org is None:
+        raise NotFound("No such organization.", code="org_not_found")
+    try:
+        changed = cache.resources.update(
+            cmd.uri, lambda found: found.allowing((org.id,), cmd.allowed)
+        )
+    finally:
+        cache.drop()
+    if changed is None:
+        raise NotFound("No such API resource.", code="resource_not_found")
+    return changed
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.provider.api_resources import CatalogueCache
 from application.provider.ports import OAuthClients
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.orgs.orgs import Permission
 from domain.provider.oauth import OAuthClient, check_scopes
 
@@ -43,6 +43,7 @@ class CreateClient:
     jwks_uri: str | None = None
     backchannel_logout_uri: str | None = None  # Back-Channel Logout 1.0 §2.2
     backchannel_logout_session_required: bool = False
+    operator_made: bool = False  # by the operator (the command line, /admin)
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,11 @@ def create_client(
     """A new client; its resource scopes are registered resources' (of its resources, when
     it is limited to some). One with public keys (private_key_jwt) gets no secret."""
     allowed: tuple[str, ...] = ()
+    if cmd.org_id is not None and cmd.resources:
+        catalogue.catalogue().check_org_resources(cmd.resources, cmd.org_id)
     if cmd.resource_scopes:
         known = catalogue.catalogue()
-        allowed = known.check_allowance(cmd.resource_scopes, cmd.resources)
+        allowed = known.check_allowance(cmd.resource_scopes, cmd.resources, cmd.org_id)
     keyed = cmd.jwks is not None or cmd.jwks_uri is not None
     secret = secrets.token_urlsafe(32) if cmd.confidential and not (cmd.dynamic or keyed) else None
     client = OAuthClient.new(
@@ -82,6 +85,7 @@ def create_client(
         jwks_uri=cmd.jwks_uri,
         backchannel_logout_uri=cmd.backchannel_logout_uri,
         backchannel_logout_session_required=cmd.backchannel_logout_session_required,
+        operator_made=cmd.operator_made,
     )
     clients.add(client)
     return CreatedClient(client, secret)
@@ -144,7 +148,7 @@ def admin_create_client(
 ) -> CreatedClient:
     """``clients create`` for an admin: the same client, never a dynamic one."""
     require_admin(cmd.actor)
-    made = replace(cmd.client, dynamic=False, client_id=None)
+    made = replace(cmd.client, dynamic=False, client_id=None, operator_made=True)
     return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
 
 
@@ -178,10 +182,48 @@ def create_org_client(
     catalogue: CatalogueCache,
 ) -> CreatedClient:
     """``clients create`` for an org's admins: the same client, owned by the org (its own
-    tokens carry ``org_id``; it ends with the org). 404 ``org_not_found`` unless a member,
-    403 ``org_permission_denied`` unless an admin."""
+    tokens carry ``org_id``; it ends with the org), with what the operator allows the org:
+    resources and their scopes only of API resources that allow it, no opt-in grant
+    (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md). 404
+    ``org_not_found`` unless a member, 403 ``org_permission_denied`` unless an admin, 422
+    ``resource_not_allowed``, ``grant_needs_operator``."""
     seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    made = replace(cmd.client, dynamic=False, client_id=None, org_id=seen.org.id)
+    if cmd.client.grants:
+        raise InvalidInput.field(
+            "grants",
+            "An organization's app gets token exchange or the device flow only from the "
+            "service's operator ('clients create --org').",
+            "grant_needs_operator",
+        )
+    made = replace(
+        cmd.client, dynamic=False, client_id=None, org_id=seen.org.id, operator_made=False
+    )
+    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
+
+
+@dataclass(frozen=True)
+class OperatorOrgClient:
+    """``clients create --org``: the operator registers an app for an org."""
+
+    org: str  # its id or slug
+    client: CreateClient
+
+
+def create_operator_org_client(
+    cmd: OperatorOrgClient,
+    *,
+    orgs: OrgRepository,
+    clients: OAuthClients,
+    clock: Clock,
+    catalogue: CatalogueCache,
+) -> CreatedClient:
+    """An org's app made by the operator: owned by the org as one its admins make, and the
+    opt-in grants it is given are its to use (the operator allows them); its resources and
+    their scopes still only those that allow the org. 404 ``org_not_found``."""
+    org = orgs.find(cmd.org)
+    if org is None:
+        raise NotFound("No such organization.", code="org_not_found")
+    made = replace(cmd.client, dynamic=False, client_id=None, org_id=org.id, operator_made=True)
     return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
 
 
@@ -217,3 +259,13 @@ def delete_org_client(cmd: DeleteOrgClient, *, orgs: OrgRepository, clients: OAu
     if client is None or client.org_id != seen.org.id:
         raise no_such_client()
     delete_client(DeleteClient(client.client_id), clients=clients)
+
+
+def registering_org(client: OAuthClient, *, orgs: OrgRepository) -> str | None:
+    """The name of the org that registered ``client``, which the consent and device pages
+    say ("registered by Acme": never as if the service's own); None for the service's own
+    client (or an org gone since)."""
+    if client.org_id is None:
+        return None
+    org = orgs.get(client.org_id)
+    return org.name if org is not None else None

@@ -76,6 +76,11 @@ class ApiResources(Protocol):
         """Up to ``limit`` resources, oldest first."""
         ...
 
+    def update(self, uri: str, change: Callable[[ApiResource], ApiResource]) -> ApiResource | None:
+        """Apply ``change`` (it changes only the orgs allowed) to the resource of ``uri``,
+        under compare-and-set; the resource after it, or None when none is registered."""
+        ...
+
     def delete(self, uri: str) -> bool:
         """Remove the resource; False if there was none."""
         ...

@@ -14,6 +14,7 @@ from application.provider.api_resources import (
     AdminAddResource,
     AdminRemoveResource,
     AdminResources,
+    AllowOrg,
     RemoveResource,
 )
 from application.provider.apps import AppAccess, ListApps, RevokeApp
@@ -36,6 +37,7 @@ from application.provider.clients import (
     DeleteClient,
     DeleteOrgClient,
     FindClient,
+    OperatorOrgClient,
     OrgClients,
 )
 from application.provider.consent import ConsentQuery
@@ -97,6 +99,7 @@ class OAuthServices:
     client: Callable[[FindClient], OAuthClient | None]
     # An org's own clients, for its admins (docs/reference/orgs.md, "Apps and tokens of an org")
     create_org_client: Callable[[CreateOrgClient], CreatedClient]
+    create_operator_org_client: Callable[[OperatorOrgClient], CreatedClient]  # clients --org
     org_clients: Callable[[OrgClients], list[OAuthClient]]
     delete_org_client: Callable[[DeleteOrgClient], None]
     consent_needed: Callable[[ConsentQuery], bool]
@@ -120,6 +123,7 @@ class OAuthServices:
     member_org: Callable[[MemberOrg], ActiveOrg | None]  # scope ``organization``
     pick_org: Callable[[MemberOrg], OrgPick]  # ... as the sign-in picks it: its rules checked
     orgs_of: Callable[[OrgsOf], list[ActiveOrg]]  # the consent page's choice of orgs
+    registered_by: Callable[[OAuthClient], str | None]  # the org that registered an app
     start_device: Callable[[StartDevice], DeviceStart]
     find_device_request: Callable[[FindDeviceRequest], DeviceRequestView]
     decide_device: Callable[[DecideDevice], DeviceRequestView]
@@ -136,6 +140,7 @@ class OAuthServices:
     admin_list_resources: Callable[[AdminResources], list[ApiResource]]
     admin_add_resource: Callable[[AdminAddResource], ApiResource]
     admin_remove_resource: Callable[[AdminRemoveResource], None]
+    allow_org: Callable[[AllowOrg], ApiResource]  # ``resources allow`` / ``disallow``
     resource_catalogue: Callable[[], ResourceCatalogue]  # as this process read it lately
     # Pushed authorization requests (RFC 9126): kept, spent on arrival, resumed by its browser
     push_request: Callable[[PushRequest], Pushed]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.errors import Conflict, InvalidInput
@@ -94,14 +94,22 @@ class ApiScope:
         return self.description
 
 
+MAX_RESOURCE_ORGS = 100  # the orgs one resource allows
+
+
 @dataclass(frozen=True)
 class ApiResource:
     uri: str
     scopes: tuple[ApiScope, ...]
     created_at: datetime
+    # The orgs whose own clients may have tokens for it and its scopes (their ids): only those
+    # the operator named (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)
+    orgs: tuple[str, ...] = ()
 
     @staticmethod
-    def new(uri: str, scopes: Sequence[ApiScope], now: datetime) -> ApiResource:
+    def new(
+        uri: str, scopes: Sequence[ApiScope], now: datetime, orgs: Sequence[str] = ()
+    ) -> ApiResource:
         check_resource(uri, "uri")
         if not scopes or len(scopes) > MAX_SCOPES:
             raise InvalidInput.field("scope", "1 to 20 scopes.", "invalid_scope_count")
@@ -111,7 +119,21 @@ class ApiResource:
             raise InvalidInput.field(
                 "scope", f"'{twice[0]}' is named twice.", "invalid_scope_count"
             )
-        return ApiResource(uri, tuple(scopes), now)
+        return ApiResource(uri, tuple(scopes), now).allowing(orgs)
+
+    def allows(self, org_id: str | None) -> bool:
+        """Whether a client of ``org_id`` (None: the service's own) may have its tokens."""
+        return org_id is None or org_id in self.orgs
+
+    def allowing(self, orgs: Sequence[str], allowed: bool = True) -> ApiResource:
+        """The resource with ``orgs`` allowed (or no longer, ``allowed`` False)."""
+        kept = [org for org in self.orgs if org not in orgs]
+        after = tuple(dict.fromkeys([*kept, *orgs])) if allowed else tuple(kept)
+        if len(after) > MAX_RESOURCE_ORGS:
+            raise InvalidInput.field(
+                "org", f"At most {MAX_RESOURCE_ORGS} organizations.", "too_many_orgs"
+            )
+        return replace(self, orgs=after)
 
     @property
     def key(self) -> str:
@@ -153,11 +175,35 @@ class ResourceCatalogue:
     def knows(self, scope: str) -> bool:
         return scope in SCOPES or scope in self.scope_names()
 
+    def for_org(self, resource: str | None, org_id: str | None) -> bool:
+        """Whether a client of ``org_id`` may have a token for ``resource``: the service's own
+        clients any; an org's only a registered resource that allows the org."""
+        if org_id is None:
+            return True
+        found = self.find(resource)
+        return found is not None and found.allows(org_id)
+
+    def check_org_resources(self, resources: Sequence[str], org_id: str) -> None:
+        """422 ``resource_not_allowed`` unless each of an org's client's resources is a
+        registered resource that allows the org."""
+        refused = next((uri for uri in resources if not self.for_org(uri, org_id)), None)
+        if refused is not None:
+            raise InvalidInput.field(
+                "resources",
+                f"{refused[:200]} does not allow this organization's apps: its operator names "
+                "the organizations each API resource allows ('resources allow').",
+                "resource_not_allowed",
+            )
+
     def check_allowance(
-        self, scopes: Sequence[str], client_resources: Sequence[str] = ()
+        self,
+        scopes: Sequence[str],
+        client_resources: Sequence[str] = (),
+        org_id: str | None = None,
     ) -> tuple[str, ...]:
         """The resource scopes a client is to be allowed: each a registered resource's, and
-        of one of ``client_resources`` when the client is limited to those."""
+        of one of ``client_resources`` when the client is limited to those; an org's client
+        (``org_id``) only of a resource that allows the org."""
         if len(scopes) > MAX_RESOURCE_SCOPES:
             raise InvalidInput.field(
                 "resource_scope", "At most 50 resource scopes.", "invalid_resource_scope"
@@ -169,6 +215,13 @@ class ResourceCatalogue:
                     "resource_scope",
                     f"'{name}' is no registered API resource's scope ('resources add').",
                     "invalid_resource_scope",
+                )
+            if org_id is not None and not any(self.for_org(uri, org_id) for uri in owners):
+                raise InvalidInput.field(
+                    "resource_scope",
+                    f"'{name}' is a scope of {owners[0]}, which does not allow this "
+                    "organization's apps.",
+                    "resource_not_allowed",
                 )
             if client_resources and not set(owners) & set(client_resources):
                 raise InvalidInput.field(

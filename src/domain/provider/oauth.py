@@ -251,6 +251,10 @@ class OAuthClient:
     # (docs/reference/oauth.md, "Back-channel logout").
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
+    # Made by the operator (the command line, /admin), not by an org's admins: an org's
+    # client uses the opt-in grants only then
+    # (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md).
+    operator_made: bool = False
 
     @staticmethod
     def new(
@@ -274,6 +278,7 @@ class OAuthClient:
         jwks_uri: str | None = None,
         backchannel_logout_uri: str | None = None,
         backchannel_logout_session_required: bool = False,
+        operator_made: bool = False,
     ) -> OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
@@ -341,6 +346,7 @@ class OAuthClient:
                 else None
             ),
             backchannel_logout_session_required=backchannel_logout_session_required,
+            operator_made=operator_made,
         )
 
     @property
@@ -401,9 +407,12 @@ class OAuthClient:
         return found
 
     def grant_types(self) -> tuple[str, ...]:
+        """The grants it may use: an org's client the opt-in ones only where the operator
+        made it (one its admins made earlier with them keeps none)."""
         kinds = ("authorization_code", "refresh_token")
         own = (*kinds, "client_credentials") if self.confidential else kinds
-        return (*own, *self.grants)
+        opt_in = self.grants if self.org_id is None or self.operator_made else ()
+        return (*own, *opt_in)
 
     def allows_grant(self, grant_type: str) -> bool:
         return grant_type in self.grant_types()

@@ -1,6 +1,7 @@
 """``clients create``, ``list`` and ``delete``: the apps that sign in with firegate, the
-OpenID provider's clients; ``resources add``, ``list`` and ``remove``: the API resources
-their tokens may be for, with their own scopes."""
+OpenID provider's clients; ``resources add``, ``list``, ``remove``, ``allow`` and
+``disallow``: the API resources their tokens may be for, with their own scopes, and the
+organizations whose own apps they allow."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from application.provider.api_resources import AddResource, RemoveResource, ScopeText
-from application.provider.clients import CreateClient, DeleteClient
+from application.provider.api_resources import AddResource, AllowOrg, RemoveResource, ScopeText
+from application.provider.clients import CreateClient, DeleteClient, OperatorOrgClient
 from domain.errors import DomainError, InvalidInput
 from domain.provider.api_resources import ApiResource
 from domain.provider.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
@@ -28,6 +29,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "resources": list(client.resources),
         "grants": list(client.grants),
+        **({"org_id": client.org_id} if client.org_id else {}),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
         "resource_scopes": list(client.resource_scopes),
@@ -110,6 +112,11 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     is_flag=True,
     help="Each logout token names the session (sid).",
 )
+@click.option(
+    "--org",
+    help="The organization (id or slug) the app belongs to: an org's app, whose --grant "
+    "the operator allows; its resources only those that allow the org ('resources allow').",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -127,28 +134,33 @@ def create_client(  # click passes each option by its name
     jwks_uri: str | None,
     backchannel_logout_uri: str | None,
     session_required: bool,
+    org: str | None,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
+    client = CreateClient(
+        name,
+        redirect_uris,
+        confidential,
+        scopes,
+        logout_uris,
+        resources=resources,
+        grants=grants,
+        dpop_bound_access_tokens=dpop_required,
+        pkce_required=pkce == "required",
+        resource_scopes=resource_scopes,
+        par_required=require_par,
+        jwks=jwks,
+        jwks_uri=jwks_uri,
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=session_required,
+        operator_made=True,
+    )
+    oauth = services().oauth
     try:
-        created = services().oauth.create_client(
-            CreateClient(
-                name,
-                redirect_uris,
-                confidential,
-                scopes,
-                logout_uris,
-                resources=resources,
-                grants=grants,
-                dpop_bound_access_tokens=dpop_required,
-                pkce_required=pkce == "required",
-                resource_scopes=resource_scopes,
-                par_required=require_par,
-                jwks=jwks,
-                jwks_uri=jwks_uri,
-                backchannel_logout_uri=backchannel_logout_uri,
-                backchannel_logout_session_required=session_required,
-            )
-        )
+        if org is not None:
+            created = oauth.create_operator_org_client(OperatorOrgClient(org, client))
+        else:
+            created = oauth.create_client(client)
     except DomainError as exc:
         fail(exc)
     else:
@@ -185,6 +197,7 @@ def resource_json(resource: ApiResource) -> dict[str, object]:
     return {
         "uri": resource.uri,
         "scopes": resource.fields(),
+        "orgs": list(resource.orgs),
         "created_at": resource.created_at.isoformat(),
     }
 
@@ -259,4 +272,33 @@ def remove_resource(uri: str) -> None:
         click.echo(json.dumps({"removed": uri}))
 
 
-RESOURCE_COMMANDS = (add_resource, list_resources, remove_resource)  # of ``resources``
+def _allow(uri: str, org: str, allowed: bool) -> None:
+    try:
+        changed = services().oauth.allow_org(AllowOrg(uri, org, allowed))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(json.dumps(resource_json(changed)))
+
+
+@click.command("allow")
+@with_appcontext
+@click.argument("uri")
+@click.argument("org")
+def allow_org(uri: str, org: str) -> None:
+    """Let the organization ORG's own apps (id or slug) have tokens for the API resource
+    URI and be allowed its scopes."""
+    _allow(uri, org, True)
+
+
+@click.command("disallow")
+@with_appcontext
+@click.argument("uri")
+@click.argument("org")
+def disallow_org(uri: str, org: str) -> None:
+    """End what ``resources allow`` let ORG's apps have of URI: their next token requests
+    for it are refused."""
+    _allow(uri, org, False)
+
+
+RESOURCE_COMMANDS = (add_resource, list_resources, remove_resource, allow_org, disallow_org)

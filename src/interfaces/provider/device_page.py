@@ -41,6 +41,7 @@ def _request_page(view: DeviceRequestView, actor: Actor) -> Response:
         step="decide",
         user_code=view.user_code,
         app_name=view.client.name,
+        registered_by=services().oauth.registered_by(view.client),
         scopes=[SCOPE_WORDS[s] for s in view.scopes if s in SCOPE_WORDS],
         username=actor.username,
     )

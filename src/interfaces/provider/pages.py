@@ -373,6 +373,7 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
+        registered_by=services().oauth.registered_by(grant.client.client),
         username=subject.user.username.value,
         orgs=_offered(subject) if picking else [],
         picking=picking,

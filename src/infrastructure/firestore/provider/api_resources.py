@@ -1,14 +1,16 @@
 """API resources in Firestore (docs/reference/oauth.md, "API resources"):
-``api_resources/{sha256 of "resource:" and the URI}``, each with its URI and its scopes, never
-changed; and ``api_resource_index/all``, the keys of them all. A resource is made with
-``create`` and removed in one batch with the index's change, under the index's update time,
-so that of registrations at once no more land than ``MAX_API_RESOURCES`` allows (each round
-of a race has one winner; the others read again) and of two of one URI one lands. Resources
-stored before the index was kept are counted by a query when it is first made."""
+``api_resources/{sha256 of "resource:" and the URI}``, each with its URI, its scopes (never
+changed) and the orgs it allows (changed by ``update``, under its update time); and
+``api_resource_index/all``, the keys of them all. A resource is made with ``create`` and
+removed in one batch with the index's change, under the index's update time, so that of
+registrations at once no more land than ``MAX_API_RESOURCES`` allows (each round of a race
+has one winner; the others read again) and of two of one URI one lands. Resources stored
+before the index was kept are counted by a query when it is first made."""
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict
@@ -30,14 +32,19 @@ if TYPE_CHECKING:
 
 
 def resource_to_doc(resource: ApiResource) -> dict[str, Any]:
-    return {"uri": resource.uri, "scopes": resource.fields(), "created_at": resource.created_at}
+    return {
+        "uri": resource.uri,
+        "scopes": resource.fields(),
+        "created_at": resource.created_at,
+        "orgs": list(resource.orgs),
+    }
 
 
 def resource_from_doc(data: dict[str, Any]) -> ApiResource:
     scopes = tuple(
         ApiScope(s["name"], s["description"], s.get("description_es")) for s in data["scopes"]
     )
-    return ApiResource(data["uri"], scopes, data["created_at"])
+    return ApiResource(data["uri"], scopes, data["created_at"], tuple(data.get("orgs", ())))
 
 
 INDEX = "api_resource_index"
@@ -92,6 +99,19 @@ class FirestoreApiResources:
                 raise Stale from None  # the index or the resource was made meanwhile
 
         until_unchanged(attempt)
+
+    def update(self, uri: str, change: Callable[[ApiResource], ApiResource]) -> ApiResource | None:
+        ref = self._resources.document(resource_key(uri))
+
+        def attempt() -> ApiResource | None:
+            found = ref.get(**BOUNDED)
+            if not found.exists:
+                return None
+            changed = change(resource_from_doc(found.to_dict() or {}))
+            ref.update({"orgs": list(changed.orgs)}, option=unchanged_since(found), **BOUNDED)
+            return changed
+
+        return until_unchanged(attempt)
 
     def list(self, limit: int) -> builtins.list[ApiResource]:
         # Few (at most MAX_API_RESOURCES), read all at once: sorted here, so no index is kept

@@ -83,6 +83,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "operator_made": client.operator_made,
     }
 
 
@@ -108,6 +109,9 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         jwks_uri=data.get("jwks_uri"),
         backchannel_logout_uri=data.get("backchannel_logout_uri"),
         backchannel_logout_session_required=data.get("backchannel_logout_session_required", False),
+        # An org's client kept before the field was made by its admins: the service's own
+        # clients are the operator's
+        operator_made=data.get("operator_made", data.get("org_id") is None),
     )
 
 

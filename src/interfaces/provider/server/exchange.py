@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
+from application.provider.consent import ConsentQuery
 from application.provider.minting import MintExchangedToken
 from application.provider.tokens import GRANT_CLAIM, InspectToken
 from domain.provider.dpop import bound_key
@@ -31,7 +32,7 @@ from interfaces.provider.server.proofs import (
     ProofOfPossession,
     spend_token_proof,
 )
-from interfaces.provider.server.scopes import check_resource_scopes, token_scope
+from interfaces.provider.server.scopes import check_resource_scopes, org_refusal, token_scope
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -42,6 +43,10 @@ TARGET_NOT_ALLOWED = (
     "The target is not one of this client's resources ('clients create --resource'): an "
     "exchange is only to a resource the client is allowed."
 )
+NOT_CONSENTED = (
+    "The person has not let this app act at the target: an organization's app exchanges a "
+    "token only for a resource the person consented to."
+)
 NOT_ISSUED_FOR_IT = "The subject token was not issued for this client or its resources."
 NOT_LIVE = "The subject token is not valid: unknown, expired or revoked."
 NOT_A_PERSONS = "The subject token is not a person's: a client's own token is not exchanged."
@@ -49,6 +54,14 @@ BOUND_SUBJECT = (
     "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
     "client's own key, to which the new token is bound."
 )
+
+
+def _consented(subject: dict[str, Any], client: Client, target: str) -> bool:
+    """Whether the person the subject token is about let this app act at ``target`` (their
+    consent names it): what an org's app registered as its resources is its own word, not
+    theirs (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)."""
+    query = ConsentQuery(str(subject.get("sub", "")), client.get_client_id(), "", target)
+    return not services().oauth.consent_needed(query)
 
 
 class _Refusal(OAuth2Error):  # type: ignore[misc]
@@ -80,6 +93,9 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             asked.target not in allowed
         ):
             raise InvalidTargetError(TARGET_NOT_ALLOWED)
+        not_for_org = org_refusal(asked.target, client)
+        if not_for_org is not None:
+            raise InvalidTargetError(not_for_org)
         state = services().oauth.token_state(InspectToken(asked.subject_token))
         if state is None or state.kind != "access_token" or not state.live:
             raise _Refusal("invalid_grant", NOT_LIVE)
@@ -88,6 +104,8 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise _Refusal("invalid_grant", NOT_A_PERSONS)
         if not issued_for(claims.get("aud"), client.get_client_id(), allowed):
             raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
+        if client.client.org_id is not None and not _consented(claims, client, asked.target):
+            raise _Refusal("invalid_grant", NOT_CONSENTED)
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)

@@ -47,7 +47,7 @@ from interfaces.provider.server.proofs import (
     proof_jkt,
     spend_token_proof,
 )
-from interfaces.provider.server.scopes import check_resource_scopes, token_scope
+from interfaces.provider.server.scopes import check_resource_scopes, org_refusal, token_scope
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
@@ -67,13 +67,17 @@ def _asked_resource(values: Any) -> str | None:
     return str(asked[0]) if asked else None
 
 
-def _token_resource(authorized: str | None) -> str | None:
+def _token_resource(authorized: str | None, client: Client) -> str | None:
     """RFC 8707 §2.2, RFC 9700 §2.3: the resource a person's token is for, the one
     authorized; a token request may name it again, or none, never another
-    (docs/decisions/0226-a-token-is-for-the-resource-authorized.md)."""
+    (docs/decisions/0226-a-token-is-for-the-resource-authorized.md). An org's app's, while
+    the resource still allows the org."""
     asked = _asked_resource(request.values)
     if asked is not None and asked != authorized:
         raise InvalidTargetError(RESOURCE_NOT_AUTHORIZED)
+    refused = org_refusal(authorized, client)
+    if refused is not None:  # the operator no longer allows the org at that resource
+        raise InvalidTargetError(refused)
     return authorized
 
 
@@ -84,7 +88,7 @@ def _refused_resource(resource: str, client: Client, config: OAuthConfig) -> str
         return RESOURCE_REFUSED
     if not client.client.allows_resource(resource):
         return RESOURCE_NOT_ALLOWED
-    return None
+    return org_refusal(resource, client)
 
 
 def _authorization_refusal(data: Any, client: Client, config: OAuthConfig) -> OAuth2Error | None:
@@ -203,7 +207,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 "The code was asked for with dpop_jkt: the token request needs a DPoP proof "
                 "of that key."
             )
-        resource = _token_resource(code.resource)
+        resource = _token_resource(code.resource, self.request.client)
         org = org_of(user.id, code.org_id)
         return Subject(
             user,
@@ -297,7 +301,7 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
                 "The refresh token is DPoP-bound: it needs a DPoP proof of its key."
             )
         org = org_of(user.id, grant.org_id)
-        resource = _token_resource(grant.resource)
+        resource = _token_resource(grant.resource, self.request.client)
         return Subject(
             user, grant.id, resource=resource, org=org, userinfo_claims=grant.userinfo_claims
         )

@@ -13,6 +13,11 @@ from domain.provider.oauth import SCOPES, scope_list
 from interfaces.provider.server.models import Client
 from interfaces.shared.services import services
 
+RESOURCE_NOT_FOR_ORG = (
+    "The 'resource' does not allow this organization's apps: the service's operator names "
+    "the organizations each API resource allows."
+)
+
 
 def _refused(description: str) -> InvalidScopeError:
     # Authlib's descriptions hold printable ASCII but '"' and '\\': a URI or a name with
@@ -56,3 +61,14 @@ def token_scope(scope: str, resource: str | None, client: Client) -> str:
     if resource is None:
         return " ".join(name for name in names if name in SCOPES)
     return " ".join(catalogue.within(names, resource, client.client.resource_scopes))
+
+
+def org_refusal(resource: str | None, client: Client) -> str | None:
+    """An org's app has tokens only for a registered API resource that allows the org, as
+    the operator says now (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md);
+    None for the service's own clients, and for a token for no resource."""
+    org_id = client.client.org_id
+    if org_id is None or resource is None:
+        return None
+    allowed = services().oauth.resource_catalogue().for_org(resource, org_id)
+    return None if allowed else RESOURCE_NOT_FOR_ORG
