@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import (
+    AccountHold,
     AccountHooks,
     AccountServices,
     Departure,
@@ -116,11 +117,12 @@ def bind_accounts(
     departures: Sequence[Departure],
     hooks: AccountHooks,
     check_password: PasswordCheck,
+    hold: AccountHold,
 ) -> AccountServices:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
-    user's password."""
+    user's password; ``hold``: what an org that holds an account refuses of a new address."""
     users, hasher, clock, audit = own.users, own.hasher, platform.clock, platform.audit
     identity_changes = Limit(
         settings.accounts.identity_change_limit, settings.accounts.identity_change_window
@@ -142,6 +144,7 @@ def bind_accounts(
             changed=hooks.changed,
             counter=platform.request_counter,
             identity_changes=identity_changes,
+            hold=hold,
         ),
         delete=partial(
             delete_user,

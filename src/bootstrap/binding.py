@@ -61,6 +61,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     rules = replace(
         signin.policies(settings),
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
+        hold=sso.account_hold(orgs=adapters.orgs),
     )
     # The queue runs every capability's jobs; the handlers are bound after it, as some queue
     # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
@@ -102,7 +103,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     )
     handlers.update(
         resources.handlers(res, platform=base)
-        | mail.handlers(mel, settings, accounts=acc, platform=base, queue=queue)
+        | mail.handlers(
+            mel,
+            settings,
+            accounts=acc,
+            platform=base,
+            queue=queue,
+            names=sso.way_in_names(
+                adapters.sso, orgs=adapters.orgs, providers=fed.upstream_providers
+            ),
+        )
         | orgs.handlers(org_purge)
         | orgs.invitation_handlers(adapters.orgs, settings, accounts=acc, mail=mel, platform=base)
         | sso.certificate_handlers(
@@ -154,6 +164,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             departures=[departures],
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+            hold=rules.hold,
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
@@ -215,10 +226,20 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
         sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
         sso_connections=sso.bind_connections(
-            adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
+            adapters.sso,
+            settings,
+            orgs=adapters.orgs.orgs,
+            box=sig.secret_box,
+            platform=base,
+            any_sso=any_sso,
         ),
         sso_setup=sso.bind_setup_links(
-            adapters.sso, settings, orgs=adapters.orgs.orgs, box=sig.secret_box, platform=base
+            adapters.sso,
+            settings,
+            orgs=adapters.orgs.orgs,
+            box=sig.secret_box,
+            platform=base,
+            any_sso=any_sso,
         ),
         sso_certificate_sweep=certificate_sweep,
         saml=sso.bind_saml(adapters.sso),

@@ -36,6 +36,7 @@ from application.mail.sending import (
     ActionTokenRepository,
     MailSettings,
     NewDeviceMails,
+    ProviderNames,
     send_mail,
 )
 from application.ports import JobQueue, Mailer, MailRenderer, OwnedData
@@ -141,6 +142,7 @@ def bind_flows(
             clock=clock,
             audit=audit,
             proven=hooks.proven,
+            hold=rules.hold,
         ),
         invite=partial(invite_user, users=users, queue=queue, clock=clock, audit=audit),
         not_me=partial(
@@ -163,8 +165,10 @@ def handlers(
     accounts: AccountsAdapters,
     platform: Platform,
     queue: JobQueue,
+    names: ProviderNames,
 ) -> dict[str, JobHandler]:
-    """The jobs of the mail flows by kind: handlers, not use cases (they take the job)."""
+    """The jobs of the mail flows by kind: handlers, not use cases (they take the job);
+    ``names``: the identity providers as the notices name them."""
     users, audit = accounts.users, platform.audit
     return {
         SEND_MAIL: partial(
@@ -178,6 +182,7 @@ def handlers(
             settings=mail_settings(settings),
             new_device_mails=own.new_device_mails,
             metrics=platform.metrics,
+            names=names,
         ),
         # It queues the reset mail itself, so it needs the queue its handlers run on.
         FIND_RESET_ACCOUNT: partial(find_reset_account, users=users, queue=queue, audit=audit),

@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import PasswordCheck
+from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.login import (
     LoginLookup,
@@ -191,6 +191,9 @@ class SigninPolicies:
     mfa_issuer: str
     # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
     gate: SignInGate = any_way_in
+    # What an org that holds an account refuses the person (a new address, a first
+    # password): set with the gate
+    hold: AccountHold = NO_HOLD
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -329,6 +332,7 @@ def bind_login(
             throttle=own.throttle,
             throttle_policy=rules.throttle_policy,
             audit=platform.audit,
+            hold=rules.hold,
         ),
     )
 

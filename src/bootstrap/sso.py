@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
 from application.events.webhooks.ports import DocumentGetter, HostResolver, Scheduler
+from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.orgs.ports import OrgRepository
@@ -42,9 +43,10 @@ from application.sso.expiry import (
     warn_admins,
     warn_expiring_certificates,
 )
+from application.sso.names import WayInNames
 from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
-from application.sso.required import RequiredSso
+from application.sso.required import OrgHold, RequiredSso
 from application.sso.saml import SamlServices, saml_metadata
 from application.sso.setup import (
     SetupLinkServices,
@@ -115,11 +117,12 @@ def bind_connections(
     orgs: OrgRepository,
     box: SecretBox,
     platform: Platform,
+    any_sso: SsoPresence,
 ) -> ConnectionServices:
     """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
     the connections' own addresses are under PUBLIC_URL."""
     connections, audit = own.connections, platform.audit
-    tools = _tools(own, settings, box, platform)
+    tools = _tools(own, settings, box, platform, any_sso)
     return ConnectionServices(
         create=partial(
             create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
@@ -135,17 +138,22 @@ def bind_connections(
 
 
 def _tools(
-    own: SsoAdapters, settings: Settings, box: SecretBox, platform: Platform
+    own: SsoAdapters, settings: Settings, box: SecretBox, platform: Platform, any_sso: SsoPresence
 ) -> ConnectionTools:
     """An IdP's metadata URL is fetched under the webhooks' rules: a public address only,
-    except in the local profile, whose IdPs run on this machine."""
+    except in the local profile, whose IdPs run on this machine; an activation is known to
+    this process's ``any_sso`` at once."""
     downloads = MetadataDownloads(
         getter=own.metadata_getter,
         resolver=own.metadata_resolver,
         local=settings.service.app_profile == "local",
     )
     return ConnectionTools(
-        metadata=own.saml_metadata, box=box, clock=platform.clock, downloads=downloads
+        metadata=own.saml_metadata,
+        box=box,
+        clock=platform.clock,
+        downloads=downloads,
+        activated=any_sso.activated,
     )
 
 
@@ -156,11 +164,12 @@ def bind_setup_links(
     orgs: OrgRepository,
     box: SecretBox,
     platform: Platform,
+    any_sso: SsoPresence,
 ) -> SetupLinkServices:
     """The connections' other door: a link the org's admins hand the customer's IT admin,
     under PUBLIC_URL; what is done through it goes through the connections' own checks."""
     connections, audit, clock = own.connections, platform.audit, platform.clock
-    tools, public_url = _tools(own, settings, box, platform), settings.service.public_url
+    tools, public_url = _tools(own, settings, box, platform, any_sso), settings.service.public_url
     return SetupLinkServices(
         make=partial(
             make_setup_link,
@@ -192,16 +201,21 @@ def bind_saml(own: SsoAdapters) -> SamlServices:
     )
 
 
-def _accounts(orgs: OrgsAdapters, signed_in: SignedIn, hooks: AccountHooks) -> SsoAccounts:
+def _accounts(
+    own: SsoAdapters, orgs: OrgsAdapters, signed_in: SignedIn, hooks: AccountHooks
+) -> SsoAccounts:
     """What a connection's sign-in finds and makes accounts with: the linking rules of every
     identity provider (``signed_in``, with rule 5's verification mail from ``hooks``), the
-    org's verified domains and memberships (``orgs``)."""
+    org's verified domains and memberships (``orgs``), its connections and the passkeys
+    (what else opens an account)."""
     return SsoAccounts(
         orgs=orgs.orgs,
         domains=orgs.domains,
         links=signed_in.links(hooks),
         sign_in=signed_in.step(),
         policy=SsoPolicy(devices=signed_in.rules.device_policy),
+        connections=own.connections,
+        passkeys=signed_in.signin.passkeys,
     )
 
 
@@ -222,7 +236,7 @@ def bind_saml_signin(
             sp=own.saml,
             spent=own.spent,
             box=box,
-            accounts=_accounts(orgs, signed_in, hooks),
+            accounts=_accounts(own, orgs, signed_in, hooks),
         ),
     )
 
@@ -250,7 +264,7 @@ def bind_oidc_signin(
             finish_oidc,
             connections=own.connections,
             tools=tools,
-            accounts=_accounts(orgs, signed_in, hooks),
+            accounts=_accounts(own, orgs, signed_in, hooks),
         ),
     )
 
@@ -298,6 +312,12 @@ def required_sso(
     )
 
 
+def account_hold(*, orgs: OrgsAdapters) -> OrgHold:
+    """What an org that holds an account refuses the person: leaving its domains while it
+    requires its single sign-on of them, another address or a password for one it made."""
+    return OrgHold(orgs=orgs.orgs, domains=orgs.domains)
+
+
 def certificate_sweep(
     own: SsoAdapters, *, platform: Platform, queue: JobQueue
 ) -> Callable[[], int]:
@@ -309,6 +329,14 @@ def certificate_sweep(
         queue=queue,
         clock=platform.clock,
     )
+
+
+def way_in_names(
+    own: SsoAdapters, *, orgs: OrgsAdapters, providers: UpstreamProviders
+) -> WayInNames:
+    """The identity providers as the notices of a new way in name them: the upstream
+    ``providers``, the org's connections and the orgs' names."""
+    return WayInNames(providers=providers, connections=own.connections, orgs=orgs.orgs)
 
 
 def certificate_handlers(

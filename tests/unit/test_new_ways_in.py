@@ -18,6 +18,7 @@ from application.accounts.authentication import Actor, Authenticate
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity, Mail
 from domain.errors import ReauthenticationRequired
+from domain.federation.upstream import UpstreamProvider
 from domain.signin.sessions import Session
 from interfaces.web.browser import SEPARATOR
 from interfaces.web.federation.connected import connect_proof
@@ -193,6 +194,28 @@ def test_a_connected_provider_is_mailed_and_its_link_removes_it_and_ends_every_s
     assert not world.store.identities  # the link is gone
     for token in (access, other):
         assert world.client.get("/user", headers=bearer(token)).status_code == 401
+
+
+def test_the_notice_names_the_provider_as_its_admin_named_it(world: World) -> None:
+    # "Signing in with lantern was added" reads like phishing: the notice names the provider
+    # as people know it (its name, set by an admin), never its id.
+    provider = UpstreamProvider.configure(
+        id="lantern",
+        client_id="client",
+        client_secret="secret",
+        sealed_secret="sealed",
+        now=world.clock.now(),
+        issuer="https://id.lantern.example",
+        name="Lantern Accounts",
+    )
+    world.adapters.federation.upstream_providers.add(provider)
+    access = verified(world)
+    lantern = ExternalIdentity("lantern", "l-1", "alice@example.com", True, "Alice")
+    world.services.identities.connect(Connect(actor(world, access), lantern))
+    world.deliver()
+    [mail] = notices(world)
+    assert mail.subject == "Signing in with Lantern Accounts was added to your firegate account"
+    assert "lantern" not in mail.text.lower().replace("lantern accounts", "")
 
 
 def test_a_new_accounts_own_link_sends_no_notice(world: World) -> None:

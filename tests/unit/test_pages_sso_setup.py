@@ -257,6 +257,17 @@ def test_the_org_page_makes_links_and_switches_connections(world: World, idp_key
     assert world.app.test_client().get(f"/sso/setup?token={token}").status_code == 400
     status, location, _ = post(olga, f"{section}/{cid}/status", section, status="inactive")
     assert location == f"{section}?done=connection-inactive"
+    # An admin sees the connections and may switch one off, but neither activates one nor
+    # makes a setup link: the identity provider is the owners' to decide.
+    ada = browser(world, "ada")
+    world.services.orgs.add_member(AddMember("corp", "ada", ("admin",)))
+    seen = ada.get(section).get_data(as_text=True)
+    assert "Only the organization's owners set up and activate connections." in seen
+    assert "Make the link" not in seen and ">Activate<" not in seen
+    status, _, _ = post(ada, section + "/setup-links", section, connection="new-oidc")
+    assert status == 403
+    status, _, _ = post(ada, f"{section}/{cid}/status", section, status="active")
+    assert status == 403
     # A member sees no such section.
     bob = browser(world, "bob")
     world.services.orgs.add_member(AddMember("corp", "bob", ("member",)))
@@ -271,7 +282,8 @@ def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
 ) -> None:
     owner, token = an_org_with_a_link(world)
     cid = token.partition(".")[0]
-    # An account that proved the address: the test says it would be linked, and links nothing.
+    # An account that proved the address and signs in with a password: the test says its
+    # holder would be asked to connect it, and links nothing.
     register(world.client, "ada", email="ada@corp.example")
     users = world.adapters.accounts.users
     ada = users.find_by_login("ada@corp.example")
@@ -279,7 +291,8 @@ def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
     users.update(ada.id, lambda user: user.with_email_verified(world.clock.now()))
     shown = tried(world.app.test_client(), token, idp_keys, {"mail": ["ada@corp.example"]})
     assert shown.status_code == 200
-    assert "An account has proven this address" in text(shown.get_data(as_text=True))
+    said = text(shown.get_data(as_text=True))
+    assert "its holder would be asked to sign in to it to connect this identity" in said
     assert world.adapters.accounts.identities.list_for(ada.id) == []
     org = world.adapters.orgs.orgs.find("corp")
     assert org is not None and world.adapters.orgs.orgs.membership(org.id, ada.id) is None

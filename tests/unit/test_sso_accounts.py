@@ -9,9 +9,11 @@ the org manages them; docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
+from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
 from application.ports import Audit
@@ -93,14 +95,85 @@ def test_no_group_mapped_makes_a_member(sso: SamlSso | OidcSso) -> None:
     assert sso.member_roles(sso.user_of("bob@corp.example").id) == ("member",)
 
 
-def test_the_account_that_proved_the_address_is_linked_and_told(sso: SamlSso | OidcSso) -> None:
+def sign_in_with_password(browser: FlaskClient, username: str, next_path: str) -> None:
+    form = {"username": username, "password": PASSWORD, "csrf_token": csrf(browser, "/sign-in")}
+    signed = browser.post("/sign-in", query_string={"next": next_path}, data=form)
+    assert signed.status_code == 303, signed.get_data(as_text=True)
+    assert signed.headers["Location"] == next_path
+
+
+def confirm_connection(browser: FlaskClient, username: str) -> None:
+    """The holder, sent to /sign-in/connect by a connection's sign-in, signs in to their
+    account with its password in that browser and confirms the connection."""
+    sign_in_with_password(browser, username, "/account/connect")
+    confirm = browser.post("/account/connect", data={"csrf_token": csrf(browser, "/account")})
+    assert confirm.status_code == 303, confirm.get_data(as_text=True)
+
+
+def test_an_account_with_a_password_is_connected_only_by_its_holder(
+    sso: SamlSso | OidcSso,
+) -> None:
+    # The account proved the address and opens with a password: the connection asserting
+    # the address is no proof that this is its holder (whoever runs the IdP says what it
+    # likes), so nothing is linked and nobody is signed in until the holder signs in to it.
     ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
     browser = sso.world.app.test_client()
-    assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
-    assert signed_in(browser)
+    arrived = sso.sign_in(browser, "ivy@corp.example")
+    assert arrived.status_code == 303
+    assert urlsplit(arrived.headers["Location"]).path == "/sign-in/connect"
+    assert not signed_in(browser)
+    assert linked_providers(sso, ivy.id) == []
+    assert sso.member_roles(ivy.id) is None
+    assert not any(e.event is Audit.IDENTITY_LINKED for e in sso.world.audit.events)
+    # Ivy signs in to her account in that browser and confirms: linked, and told.
+    confirm_connection(browser, "ivy")
     assert linked_providers(sso, ivy.id) == [identity_provider(sso.cid)]
     assert told_of_new_way_in(sso.world, ivy.id)
+    # From then on the connection signs her in (rule 1), and she joins the org.
+    later = sso.world.app.test_client()
+    assert sso.sign_in(later, "ivy@corp.example").status_code == 303
+    assert signed_in(later)
     assert sso.member_roles(ivy.id) == ("member",)
+
+
+def test_an_account_the_org_holds_is_linked_unasked_and_told(sso: SamlSso | OidcSso) -> None:
+    # No other way in: an account the org's directory made (no password, no passkey).
+    corp = corp_directory(sso)
+    noa = provisioned(sso, corp, "noa@corp.example")
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "noa@corp.example").status_code == 303
+    assert signed_in(browser)
+    assert linked_providers(sso, noa) == [identity_provider(sso.cid)]
+    assert told_of_new_way_in(sso.world, noa)
+    # A member the org requires single sign-on of, who signs in no other way.
+    ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
+    sso.world.services.orgs.add_member(AddMember(sso.org_id, "ivy", ("member",)))
+    required = sso.world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
+    assert required.status_code == 200, required.get_json()
+    again = sso.world.app.test_client()
+    assert sso.sign_in(again, "ivy@corp.example").status_code == 303
+    assert signed_in(again)
+    assert linked_providers(sso, ivy.id) == [identity_provider(sso.cid)]
+    assert told_of_new_way_in(sso.world, ivy.id)
+    # The notice names the org and its connection as people know them, never an id.
+    sso.world.deliver()
+    [notice] = [m for m in sso.world.mailer.to("ivy@corp.example") if "not-me" in m.text]
+    assert notice.subject == "Single sign-on of Corp (Corp IdP) was added to your firegate account"
+    assert "the single sign-on of the organization Corp, through its connection Corp IdP" in (
+        " ".join(notice.text.split())
+    )
+    assert sso.cid not in notice.text
+
+
+def test_an_account_another_orgs_connection_opens_is_asked(sso: SamlSso | OidcSso) -> None:
+    # Opened only through another org's connection: that org's, not this one's, to link.
+    other = sso.world.adapters.accounts.identities
+    zoe = proven_account(sso.world, "zoe", "zoe@corp.example")
+    sso.world.adapters.accounts.users.update(zoe.id, lambda u: replace(u, password_hash=None))
+    assert other.link_existing(zoe.id, "github", "gh-zoe", lambda u: u) is not None
+    arrived = sso.sign_in(sso.world.app.test_client(), "zoe@corp.example")
+    assert urlsplit(arrived.headers["Location"]).path == "/sign-in/connect"
+    assert linked_providers(sso, zoe.id) == ["github"]
 
 
 def test_an_address_on_another_domain_joins_no_org(sso: SamlSso | OidcSso) -> None:
@@ -116,6 +189,24 @@ def test_an_address_on_another_domain_joins_no_org(sso: SamlSso | OidcSso) -> No
     assert urlsplit(refused.headers["Location"]).path == "/sign-in/connect"
     assert linked_providers(sso, mia.id) == []
     assert sso.member_roles(mia.id) is None
+
+
+def test_a_connection_never_unproves_an_address_it_cannot_vouch_for(
+    sso: SamlSso | OidcSso,
+) -> None:
+    # Mia proved her address herself and connected the org's connection to her account; the
+    # connection cannot vouch for an address off the org's verified domains, which proves
+    # nothing, and disproves nothing either (else her account would become claimable by
+    # whoever proves the address next, second factor and all).
+    mia = proven_account(sso.world, "mia", "mia@elsewhere.example")
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "mia@elsewhere.example").status_code == 303
+    confirm_connection(browser, "mia")
+    later = sso.world.app.test_client()
+    assert sso.sign_in(later, "mia@elsewhere.example").status_code == 303
+    assert signed_in(later)
+    account = sso.user_of("mia@elsewhere.example")
+    assert account.id == mia.id and account.email_verified
 
 
 def test_a_member_already_keeps_their_roles(sso: SamlSso | OidcSso) -> None:
@@ -164,6 +255,10 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     tia = users.update(
         sso.user_of("tia@corp.example").id, lambda u: u.with_email_verified(u.updated_at)
     )
+    # A member the org holds to its single sign-on: linked at once (else she would confirm).
+    sso.world.services.orgs.add_member(AddMember(sso.org_id, "tia", ("member",)))
+    required = sso.world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
+    assert required.status_code == 200, required.get_json()
     browser = sso.world.app.test_client()
     arrived = sso.sign_in(browser, "tia@corp.example")
     assert arrived.status_code == 303
@@ -237,6 +332,8 @@ def test_deleting_an_account_the_orgs_sso_made_disables_it(sso: SamlSso | OidcSs
 def test_an_account_the_sso_linked_only_leaves_the_org(sso: SamlSso | OidcSso) -> None:
     ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
     browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
+    confirm_connection(browser, "ivy")  # her own account: she connects it herself
     assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
     membership = sso.world.adapters.orgs.orgs.membership(sso.org_id, ivy.id)
     assert membership is not None and not membership.managed

@@ -236,3 +236,64 @@ def test_the_orgs_purge_ends_its_connections() -> None:
     assert world.client.get(f"/sso/{made['id']}/saml/metadata").status_code == 404
     assert world.client.get(f"/sso/{kept['id']}/saml/metadata").status_code == 200
     assert world.adapters.sso.connections.get(made["id"]) is None
+
+
+def test_an_admin_may_not_say_who_the_orgs_identity_provider_is(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    # An admin who is no owner pointing a connection at an IdP of their own, and activating
+    # it, would sign in as anyone on the org's domains, its owners included: the IdP and the
+    # activation are the owners' (docs/decisions/0448-single-sign-on-is-the-owners.md).
+    alice = signed_in(client, "alice")
+    org = new_org(client, alice)
+    ada = signed_in(client, "ada")
+    services(fake_app).orgs.add_member(AddMember(org, "ada", ("admin",)))
+    _, der = certificate()
+    xml = idp_metadata("https://idp.evil.example/m", "https://idp.evil.example/sso", (der,))
+    made = client.post(
+        "/orgs/acme/connections",
+        json={"kind": "saml", "name": "Mine", "saml": {"metadata_xml": xml}, "status": "active"},
+        headers=ada,
+    )
+    assert_problem(made, 403, "org_permission_denied")
+    assert_problem(
+        client.post("/orgs/acme/connections", json={"kind": "oidc", "name": "x"}, headers=ada),
+        403,
+        "org_permission_denied",
+    )
+    draft = client.post(
+        "/orgs/acme/connections", json={"kind": "saml", "name": "Okta"}, headers=alice
+    ).get_json()["id"]
+    for change in (
+        {"saml": {"metadata_xml": xml}},
+        {"status": "active"},
+        {"name": "Okta", "status": "active"},
+    ):
+        refused = client.patch(f"/orgs/acme/connections/{draft}", json=change, headers=ada)
+        assert_problem(refused, 403, "org_permission_denied")
+    # The owner sets it up; the admin may see it, rename it, map its groups (never to an
+    # owner), switch it off and remove it.
+    owned_xml = idp_metadata("https://idp.acme.example/m", "https://idp.acme.example/sso", (der,))
+    configured = client.patch(
+        f"/orgs/acme/connections/{draft}",
+        json={"saml": {"metadata_xml": owned_xml}, "status": "active"},
+        headers=alice,
+    )
+    assert configured.status_code == 200, configured.get_json()
+    assert client.get(f"/orgs/acme/connections/{draft}", headers=ada).status_code == 200
+    renamed = client.patch(
+        f"/orgs/acme/connections/{draft}",
+        json={"name": "Acme Okta", "mapping": {"groups": "groups", "roles": {"IT": ["admin"]}}},
+        headers=ada,
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.get_json()["saml"]["entity_id"] == "https://idp.acme.example/m"
+    again = client.patch(
+        f"/orgs/acme/connections/{draft}", json={"saml": {"metadata_xml": xml}}, headers=ada
+    )
+    assert_problem(again, 403, "org_permission_denied")
+    off = client.patch(f"/orgs/acme/connections/{draft}", json={"status": "inactive"}, headers=ada)
+    assert off.get_json()["status"] == "inactive"
+    on = client.patch(f"/orgs/acme/connections/{draft}", json={"status": "active"}, headers=ada)
+    assert_problem(on, 403, "org_permission_denied")
+    assert client.delete(f"/orgs/acme/connections/{draft}", headers=ada).status_code == 204

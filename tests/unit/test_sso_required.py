@@ -12,7 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
+from application.accounts.accounts import UpdateProfile
 from application.orgs.members import AddMember
+from application.signin.login import ChangePassword
+from domain.errors import PermissionDenied
 from tests.fakes.orgs import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
 from tests.support.app import app_time
@@ -130,15 +133,86 @@ def test_break_glass_owners_still_sign_in_and_other_owners_do_not(sso: SamlSso) 
     assert_problem(_password(sso, "gus"), 403, "sso_required")
 
 
-def test_only_members_with_a_proven_address_on_the_domain_are_held(sso: SamlSso) -> None:
+def test_only_members_with_an_address_on_the_domain_are_held(sso: SamlSso) -> None:
     _require(sso, require_sso=True)
     _person(sso, "nia", roles=None)  # on the domain, no member
     assert _password(sso, "nia").status_code == 200
-    register(sso.world.client, "uma", email="uma@corp.example")  # a member, address unproven
+    # A member whose address on the domain is unproven is held all the same: making one's
+    # address unproven (a change of address) is no way out.
+    register(sso.world.client, "uma", email="uma@corp.example")
     sso.world.services.orgs.add_member(AddMember(sso.org_id, "uma", ("member",)))
-    assert _password(sso, "uma").status_code == 200
+    assert_problem(_password(sso, "uma"), 403, "sso_required")
     # a member elsewhere (the owner olga's address is olga@example.com)
     assert _password(sso, "olga").status_code == 200
+
+
+def test_a_held_member_cannot_leave_the_domain_by_a_change_of_address(sso: SamlSso) -> None:
+    _person(sso, "kim")
+    kim = bearer(login(sso.world.client, "kim"))
+    assert _require(sso, require_sso=True).status_code == 200
+    client = sso.world.client
+    for address in ("kim@elsewhere.example", "kim@gmail.example"):
+        refused = client.patch("/user", json={"email": address}, headers=kim)
+        assert_problem(refused, 403, "address_held_by_org")
+        put = client.put("/user", json={"email": address}, headers=kim)
+        assert_problem(put, 403, "address_held_by_org")
+    # Another address on the org's domains stays held: allowed, unproven, still held.
+    moved = client.patch("/user", json={"email": "kim.k@corp.example"}, headers=kim)
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["email_verified"] is False
+    assert_problem(_password(sso, "kim"), 403, "sso_required")
+    # A member who leaves the org is no longer held: their address is theirs again.
+    kim_id = client.get("/user", headers=kim).get_json()["id"]
+    assert client.delete(f"/orgs/corp/members/{kim_id}", headers=kim).status_code == 204
+    left = client.patch("/user", json={"email": "kim@elsewhere.example"}, headers=kim)
+    assert left.status_code == 200, left.get_json()
+    # An owner kept as break-glass is not held either.
+    glass = _person(sso, "gus", ("owner",))
+    assert _require(sso, sso_break_glass=[glass]).status_code == 200
+    gus = bearer(login(client, "gus"))
+    free = client.patch("/user", json={"email": "gus@elsewhere.example"}, headers=gus)
+    assert free.status_code == 200, free.get_json()
+
+
+def test_an_account_the_org_made_takes_no_address_or_password_from_the_person(
+    sso: SamlSso,
+) -> None:
+    browser = sso.world.app.test_client()
+    assert sso.sign_in(browser, "max@corp.example").status_code == 303  # made by its SSO
+    users = sso.world.adapters.accounts.users
+    max_ = users.find_by_login("max@corp.example")
+    assert max_ is not None and max_.password_hash is None
+    services = sso.world.services
+    # The org decides the address of an account it made, required or not.
+    moving = UpdateProfile(max_.id, (("email", "max@elsewhere.example"),))
+    with pytest.raises(PermissionDenied) as refused:
+        services.accounts.update_profile(moving)
+    assert refused.value.code == "managed_by_org"
+    # With single sign-on required, no first password either (by the account or a reset).
+    assert _require(sso, require_sso=True).status_code == 200
+    first = ChangePassword(max_.id, "session", "", "a long new password 1", recent_sign_in=True)
+    with pytest.raises(PermissionDenied) as denied:
+        services.login.change_password(first)
+    assert denied.value.code == "managed_by_org"
+    assert (
+        sso.world.client.post(
+            "/auth/password/forgot", json={"email": "max@corp.example"}
+        ).status_code
+        == 202
+    )
+    sso.world.deliver()
+    token = sso.world.token("max@corp.example", "/reset-password")
+    reset = sso.world.client.post(
+        "/auth/password/reset", json={"token": token, "new_password": "a long new password 1"}
+    )
+    assert_problem(reset, 403, "managed_by_org")
+    kept = users.get(max_.id)
+    assert kept is not None and kept.password_hash is None
+    # Not required: the org's directory or a reset may give it one, as before.
+    assert _require(sso, require_sso=False).status_code == 200
+    services.login.change_password(first)
+    given = users.get(max_.id)
+    assert given is not None and given.password_hash is not None
 
 
 def test_with_no_active_connection_left_nobody_is_locked_out(sso: SamlSso) -> None:
@@ -187,21 +261,20 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
 
 
 def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: SamlSso) -> None:
-    """A proven address on no org's domain: its domain's claim, once per sign-in; an
-    unproven one: nothing (while no org has single sign-on, nothing either: see
-    tests/unit/test_org_joining_http.py)."""
+    """An address on no org's domain, proven or not: its domain's claim, once per sign-in
+    (while no org has single sign-on, nothing: see tests/unit/test_org_joining_http.py)."""
     domains = sso.world.adapters.orgs.domains
     assert isinstance(domains, FakeOrgDomains)
     made = register(sso.world.client, "max", email="max@elsewhere.example")
     sso.world.adapters.accounts.users.update(
         made["id"], lambda u: u.with_email_verified(u.updated_at)
     )
-    register(sso.world.client, "una", email="una@corp.example")  # unproven
     before = domains.holder_reads
     assert _password(sso, "max").status_code == 200
     assert domains.holder_reads == before + 1
-    assert _password(sso, "una").status_code == 200
-    assert domains.holder_reads == before + 1
+    register(sso.world.client, "uri", email="uri@elsewhere.example")  # unproven
+    assert _password(sso, "uri").status_code == 200
+    assert domains.holder_reads == before + 2
 
 
 def test_a_passkey_is_refused_and_the_pages_script_is_sent_to_the_idp(sso: SamlSso) -> None:

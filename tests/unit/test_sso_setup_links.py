@@ -187,3 +187,31 @@ def test_who_may_make_links_and_what_is_refused(fake_app: Flask, client: FlaskCl
         409,
         "connection_active",
     )
+
+
+def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    # A link lets whoever holds it, with no account, set the IdP and activate: an owner's
+    # to hand out (docs/decisions/0448-single-sign-on-is-the-owners.md).
+    alice, org_id = an_org(client)
+    ada = signed_in(client, "ada")
+    services(fake_app).orgs.add_member(AddMember(org_id, "ada", ("admin",)))
+    refused = client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=ada)
+    assert_problem(refused, 403, "org_permission_denied")
+    assert client.get("/orgs/acme/sso/setup-links", headers=ada).status_code == 200
+    # An owner's link, made while a second owner, stops opening once its maker is not one.
+    ada_id = client.get("/user", headers=ada).get_json()["id"]
+    owner = client.patch(f"/orgs/acme/members/{ada_id}", json={"roles": ["owner"]}, headers=alice)
+    assert owner.status_code == 200, owner.get_json()
+    made = client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=ada)
+    assert made.status_code == 201, made.get_json()
+    token = token_of(made.get_json()["url"])
+    assert client.get(f"/sso/setup?token={token}").status_code == 200
+    demoted = client.patch(f"/orgs/acme/members/{ada_id}", json={"roles": ["admin"]}, headers=alice)
+    assert demoted.status_code == 200, demoted.get_json()
+    assert client.get(f"/sso/setup?token={token}").status_code == 400
+    with pytest.raises(InvalidToken):
+        services(fake_app).sso_setup.set_up(
+            SetupRequest(token, {"saml": {"metadata_xml": metadata()}, "status": "active"})
+        )

@@ -94,6 +94,31 @@ class Register:
     locale: str | None = None  # the language the person's browser asked for, if supported
 
 
+class AccountHold(Protocol):
+    """What an org that holds an account refuses the person (the orgs sit above the
+    accounts, so they answer through this; docs/reference/sso.md, "Requiring single
+    sign-on")."""
+
+    def address(self, user: User, email: Email) -> None:
+        """PermissionDenied when the account may not take ``email`` as its address."""
+        ...
+
+    def first_password(self, user: User) -> None:
+        """PermissionDenied when the account, which has no password, may not set one."""
+        ...
+
+
+class _NoHold:
+    def address(self, user: User, email: Email) -> None:
+        return None
+
+    def first_password(self, user: User) -> None:
+        return None
+
+
+NO_HOLD: AccountHold = _NoHold()  # where no org holds any account (the tests of one room)
+
+
 @dataclass(frozen=True)
 class UpdateProfile:
     """PUT gives username and/or email and both names, PATCH only the fields to change."""
@@ -212,9 +237,11 @@ def update_profile(
     changed: Callable[[User, User], None] | None = None,
     counter: RequestCounter | None = None,
     identity_changes: Limit = IDENTITY_CHANGES,
+    hold: AccountHold = NO_HOLD,
 ) -> User:
     """``changed(before, after)`` runs once the change is stored (the mail flows use it).
-    ``counter``: where attempted changes of username or address are counted per account."""
+    ``counter``: where attempted changes of username or address are counted per account;
+    ``hold``: what an org that holds the account refuses of a new address."""
     changes: dict[str, object] = dict(cmd.changes)
     # A name or address that cannot be is a 422 before any I/O.
     if isinstance(username := changes.get("username"), str):
@@ -222,7 +249,15 @@ def update_profile(
     if isinstance(email := changes.get("email"), str):
         changes["email"] = Email(email)
     asks_identity = "username" in changes or "email" in changes  # else no read for it
-    if counter is not None and asks_identity and _changes_identity(users.get(cmd.user_id), changes):
+    current = users.get(cmd.user_id) if asks_identity else None
+    new_email = changes.get("email")
+    if (
+        current is not None
+        and isinstance(new_email, Email)
+        and _changes_identity(current, {"email": new_email})
+    ):
+        hold.address(current, new_email)
+    if counter is not None and _changes_identity(current, changes):
         count_identity_change(cmd.user_id, counter=counter, limit=identity_changes, clock=clock)
     now = clock.now()
     before: list[User] = []

@@ -79,6 +79,9 @@ class ExternalSignIn:
     user_agent: str = ""
     unverified_accounts: bool = True
     taken_code: str = "sign_in_to_link"
+    # The provider's word proves an address but never unproves one: an org's connection says
+    # nothing of an address off its verified domains (docs/reference/sso.md, "Which account")
+    proves_only: bool = False
 
 
 class SignInToConnect(Conflict):
@@ -290,10 +293,11 @@ def follow_verification(
     audit: AuditLog,
     proven: Callable[[User], None] = nothing_follows,
 ) -> User:
-    """The account with the verification state the provider reports for its address;
-    written only when it differs; ``proven`` follows an address it proves."""
+    """The account with the verification state the provider reports for its address (only
+    a proof, for a provider that ``proves_only``); written only when it differs; ``proven``
+    follows an address it proves."""
     identity = cmd.identity
-    if _reported_state(user, identity) is None:
+    if _reported_state(user, identity) is None or (cmd.proves_only and not identity.email_verified):
         return user
     now = clock.now()
 

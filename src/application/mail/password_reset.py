@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.accounts.accounts import UserRepository, nothing_follows
+from application.accounts.accounts import NO_HOLD, AccountHold, UserRepository, nothing_follows
 from application.accounts.address_proof import remove_passkeys, start_clean
 from application.jobs import RetryJob
 from application.mail.sending import ActionTokenRepository, MailJob, MailKind
@@ -125,11 +125,13 @@ def reset_password(
     clock: Clock,
     audit: AuditLog,
     proven: Callable[[User], None] = nothing_follows,
+    hold: AccountHold = NO_HOLD,
 ) -> None:
     """Set the password, end every session, remove the passkeys, clear the login throttle,
     spend the token. An account that never proved its address starts clean: the reset is
     the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md), which
-    ``proven`` follows (an org's auto_join)."""
+    ``proven`` follows (an org's auto_join). An account without a password gets its first
+    one unless an org that holds it refuses (``hold``)."""
     hashed = token_hash(cmd.token)
     ip = cmd.client_ip or None
     check_password_policy(cmd.new_password)
@@ -150,6 +152,8 @@ def reset_password(
     # Before the spend, so that a process that dies after it never leaves them on the
     # account; again after it, for what the sessions it ends added meanwhile.
     holder = users.get(found.user_id)
+    if holder is not None and holder.password_hash is None:
+        hold.first_password(holder)
     unproven = holder is not None and not holder.email_verified
     if holder is not None:
         remove_factors(holder.id, unproven)

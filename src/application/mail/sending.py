@@ -78,6 +78,26 @@ class ActionTokenRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProviderName:
+    """An identity provider as its notice names it: as people know it (``Google``, an SSO
+    connection's name), with the org whose single sign-on it is, where it is one."""
+
+    name: str
+    org: str = ""
+
+
+class ProviderNames(Protocol):
+    def __call__(self, provider: str) -> ProviderName:
+        """The provider of this id as people know it (its id, when it is gone)."""
+        ...
+
+
+def provider_ids(provider: str) -> ProviderName:
+    """Each provider named by its id: where no names are known."""
+    return ProviderName(provider)
+
+
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
@@ -326,11 +346,18 @@ def _count_mail(
     }
 
 
-def _notice(mail_job: MailJob) -> dict[str, str]:
-    """What a notice's template says besides: which change, and the way in it added by name
-    (the passkey's, the provider's), where it has one."""
+def _notice(mail_job: MailJob, names: ProviderNames) -> dict[str, str]:
+    """What a notice's template says besides: which change, and the way in it added, an
+    identity by its provider's name (and the org whose single sign-on it is), never a name
+    the person who added it chose (a passkey's)."""
     added = mail_job.added or WayIn("")
-    return {"change": mail_job.kind.value, "added": added.kind, "method": added.label}
+    named = names(added.label) if added.kind == WayIn.IDENTITY and added.label else None
+    return {
+        "change": mail_job.kind.value,
+        "added": added.kind,
+        "method": named.name if named is not None else added.label,
+        "org": named.org if named is not None else "",
+    }
 
 
 def _new_device(
@@ -371,8 +398,10 @@ def send_mail(
     settings: MailSettings,
     new_device_mails: NewDeviceMails,
     metrics: Metrics = NO_METRICS,
+    names: ProviderNames = provider_ids,
 ) -> None:
-    """The SEND_MAIL job: issue the token (within the sending limit), render, send."""
+    """The SEND_MAIL job: issue the token (within the sending limit), render, send; a
+    notice names the provider it tells of by ``names``."""
     mail_job = MailJob.parse(job.subject)
     if mail_job is None:
         log.warning("unreadable mail job dropped")
@@ -424,7 +453,7 @@ def send_mail(
         return
     context |= counted
     if kind in NOTICES.values():
-        context |= _notice(mail_job)
+        context |= _notice(mail_job, names)
     context |= _made_by(mail_job)
     if seen is not None:
         context |= {

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.authentication import Actor
 from application.ports import (
@@ -299,11 +300,13 @@ def change_password(
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
     audit: AuditLog | None = None,
+    hold: AccountHold = NO_HOLD,
 ) -> None:
     """Every other session ends; the current password is checked like a login's. An account
     without a password (made by another provider's sign-in) gets its first one with no
     current password, from a session signed in lately (a new way in: its notice's link
-    removes it); Conflict (password_already_set) if one was set meanwhile."""
+    removes it), unless an org that holds it refuses (``hold``); Conflict
+    (password_already_set) if one was set meanwhile."""
     user = users.get(cmd.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("The account no longer exists.", code="invalid_token")
@@ -311,6 +314,8 @@ def change_password(
     first = user.password_hash is None and not cmd.current_password
     if first and not cmd.recent_sign_in:
         raise ReauthenticationRequired()
+    if first:
+        hold.first_password(user)
     if not first:
         if not cmd.current_password:  # a first password, asked where there is one
             raise _password_already_set()

@@ -5,10 +5,12 @@ that person gets.
 
 The account is found or made by the linking rules of every identity provider
 (``application/federation/linking.py``), with one difference: an address on one of the org's
-**verified** domains is proven by the connection, so an account that proved it is linked (its
-owner is told, as of every new way in) and a new person gets an account and a membership
-with the roles their groups map to. An address on any other domain proves nothing and joins
-no org.
+**verified** domains is proven by the connection, so a new person gets an account and a
+membership with the roles their groups map to, and an account that proved it is linked (its
+owner is told, as of every new way in) when the org holds it: no other way in, or a member
+the org requires its single sign-on of. Any other such account is its holder's to connect:
+they sign in to it first (``SignInToConnect``, as for any provider). An address on any other
+domain proves nothing and joins no org.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from enum import StrEnum
 from application.federation.linking import (
     ExternalSignIn,
     Links,
+    SignInToConnect,
     create_linked_account,
     sign_in_as,
     unlinked_account,
@@ -28,13 +31,14 @@ from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
+from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, MfaRequired
 from domain.federation.identities import WayIn, linked_to
 from domain.federation.upstream import RESERVED_PREFIX
-from domain.orgs.orgs import OrgRole
+from domain.orgs.orgs import Org, OrgRole
 from domain.signin.devices import DevicePolicy
 from domain.signin.mfa import SSO
 from domain.sso.connections import (
@@ -138,17 +142,51 @@ def _on_verified_domain(email: str | None, org_id: str, domains: OrgDomains) -> 
     return org_for_domain(email.rpartition("@")[2], domains=domains) == org_id
 
 
-def _link_proven_account(identity: ExternalIdentity, links: Links) -> User | None:
-    """The SSO difference: an account whose proven address the connection asserts on a
-    verified domain is linked to the identity (and told, as of every new way in). The
-    account the identity is linked to then, or None (nobody holds the address, or not
-    proven: the linking rules make or claim the account)."""
+def _proven_holder(identity: ExternalIdentity, links: Links) -> User | None:
+    """The account that proved the address the connection asserts, if one did."""
     if identity.email is None:
         return None
     email = Email(identity.email)
     holder = links.users.find_by_login(email.normalized)
     if holder is None or not holder.email_verified or holder.claimable_with(email):
         return None
+    return holder
+
+
+def another_way_in(holder: User, org_id: str, accounts: SsoAccounts) -> bool:
+    """Whether the account opens by something the org does not hold: a password, a passkey,
+    or an identity that is not one of the org's connections (a connection removed since
+    opens nothing)."""
+    if holder.password_hash is not None:
+        return True
+    if accounts.passkeys.list_for_user(holder.id, 1):
+        return True
+    for link in accounts.links.identities.list_for(holder.id):
+        connection_id = connection_named_by(link.provider)
+        if connection_id is None:
+            return True  # Firebase's or another provider's
+        connection = accounts.connections.get(connection_id)
+        if connection is not None and connection.org_id != org_id:
+            return True
+    return False
+
+
+def links_unasked(holder: User, org: Org, accounts: SsoAccounts) -> bool:
+    """Whether the connection links the account that proved the address without its
+    holder's own confirmation: only an account the org's single sign-on is the way into,
+    one with no other way in, or a member the org holds to its single sign-on (who signs in
+    no other way). Any other holder signs in to their account to connect it
+    (docs/decisions/0449-a-connection-links-only-what-it-holds.md)."""
+    if org.requires_sso_of(accounts.orgs.membership(org.id, holder.id)):
+        return True
+    return not another_way_in(holder, org.id, accounts)
+
+
+def _link_proven_account(identity: ExternalIdentity, holder: User, links: Links) -> User | None:
+    """The SSO difference: an account whose proven address the connection asserts on a
+    verified domain, and which the org may link unasked (``links_unasked``), is linked to the
+    identity (and told, as of every new way in). The account the identity is linked to then,
+    or None (the account changed meanwhile: the linking rules decide)."""
     now = links.clock.now()
     linked = links.identities.link_existing(
         holder.id,
@@ -220,13 +258,16 @@ class SsoPolicy:
 @dataclass(frozen=True)
 class SsoAccounts:
     """What finding and signing in a connection's person needs: the org (its verified
-    domains, its memberships), the linking rules' ports, the sign-in step and its policy."""
+    domains, its memberships, its connections), the linking rules' ports, the passkeys (a
+    way in), the sign-in step and its policy."""
 
     orgs: OrgRepository
     domains: OrgDomains
     links: Links
     sign_in: SignIn
     policy: SsoPolicy
+    connections: Connections
+    passkeys: PasskeyRepository
 
 
 @dataclass(frozen=True)
@@ -264,11 +305,18 @@ def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
         display_name=name or None,
     )
     signing_in = ExternalSignIn(
-        identity, SSO, f"{org.name} single sign-on", user_agent=arriving.user_agent
+        identity,
+        SSO,
+        f"{org.name} single sign-on",
+        user_agent=arriving.user_agent,
+        proves_only=True,
     )
     user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
-    if user is None and verified:
-        user = _link_proven_account(identity, links)
+    holder = _proven_holder(identity, links) if user is None and verified else None
+    if holder is not None:
+        if not links_unasked(holder, org, accounts):
+            raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
+        user = _link_proven_account(identity, holder, links)
     made = user is None and verified
     if made:
         user = _made_account(signing_in, links)
@@ -302,6 +350,9 @@ class TrialOutcome(StrEnum):
 
     LINKED = "linked"  # the identity is linked to an account already: it signs in
     LINKS_ACCOUNT = "links_account"  # an account proved the address: linked, then signs in
+    # an account proved the address and has other ways in: its holder is asked to sign in to
+    # it to connect the identity, and nothing is linked until they do
+    CONFIRMS_LINK = "confirms_link"
     NEW_ACCOUNT = "new_account"  # a new account (no password) is made
     UNPROVEN = "unproven"  # the address is on no verified domain of the org: proves nothing
     NO_ADDRESS = "no_address"  # the mapped address is not an address: nobody can be found
@@ -334,6 +385,15 @@ class TrialSignIn:
     next: str = ""  # where the page goes back to (the setup page the test started from)
 
 
+def _trial_outcome(holder: User | None, org_id: str, accounts: SsoAccounts) -> TrialOutcome:
+    if holder is None:
+        return TrialOutcome.NEW_ACCOUNT
+    org = accounts.orgs.get(org_id)
+    if holder.email_verified and org is not None and not links_unasked(holder, org, accounts):
+        return TrialOutcome.CONFIRMS_LINK
+    return TrialOutcome.LINKS_ACCOUNT
+
+
 def foreseen(
     arriving: Arriving,
     attributes: Mapping[str, Sequence[str]],
@@ -358,7 +418,7 @@ def foreseen(
         outcome = TrialOutcome.UNPROVEN
     else:
         holder = links.users.find_by_login(Email(email).normalized)
-        outcome = TrialOutcome.LINKS_ACCOUNT if holder is not None else TrialOutcome.NEW_ACCOUNT
+        outcome = _trial_outcome(holder, connection.org_id, accounts)
     joins = verified and (
         holder is None or accounts.orgs.membership(connection.org_id, holder.id) is None
     )

@@ -1,6 +1,7 @@
-"""An org's single sign-on connections: its admins create one (SAML or OpenID), configure the
-identity provider and the attribute mapping, activate it, switch it off or delete it
-(docs/reference/sso.md, "Connections"; docs/decisions/0387-sso-connections.md).
+"""An org's single sign-on connections: its owners create one (SAML or OpenID), configure the
+identity provider and activate it; its admins see them, name them, map attributes, switch one
+off or delete it (docs/reference/sso.md, "Connections"; docs/decisions/0387-sso-connections.md,
+docs/decisions/0448-single-sign-on-is-the-owners.md).
 
 Whoever calls these names the org as the path does (id or slug) and is a member who may
 manage it (``member_view``): for anyone else the org does not exist (404) or the change is
@@ -91,6 +92,9 @@ class ConnectionTools:
     box: SecretBox  # seals an OpenID client secret
     clock: Clock
     downloads: MetadataDownloads
+    # What follows a connection stored active: the process's memory of whether any org has
+    # single sign-on learns of it at once (``SsoPresence.activated``)
+    activated: Callable[[], None] = lambda: None
 
 
 def _url_refused(message: str, code: str) -> InvalidInput:
@@ -153,8 +157,24 @@ def _read_metadata(given: dict[str, object], tools: ConnectionTools) -> SamlIdp 
     return None
 
 
-def admin_org(cmd: ConnectionRequest, orgs: OrgRepository) -> Org:
-    return member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG).org
+def admin_org(
+    cmd: ConnectionRequest, orgs: OrgRepository, permission: Permission = Permission.MANAGE_ORG
+) -> Org:
+    return member_view(cmd.actor, cmd.org, orgs=orgs, permission=permission).org
+
+
+IDP_SECTIONS = ("saml", "oidc")
+
+
+def permission_for(changes: Mapping[str, object]) -> Permission:
+    """What a change of a connection needs: its identity provider, or its activation, decide
+    who is signed in as the org's members, and are its owners' (``MANAGE_SSO``); the name,
+    the mapping (never to ``owner``) and switching it off are its admins' too
+    (docs/decisions/0448-single-sign-on-is-the-owners.md)."""
+    activates = changes.get("status") == ConnectionStatus.ACTIVE.value
+    if activates or any(section in changes for section in IDP_SECTIONS):
+        return Permission.MANAGE_SSO
+    return Permission.MANAGE_ORG
 
 
 def connection_of(org: Org, cmd: ConnectionRequest, connections: Connections) -> Connection:
@@ -311,18 +331,21 @@ def create_connection(
     tools: ConnectionTools,
     audit: AuditLog,
 ) -> Connection:
-    """A new ``draft`` connection of kind ``kind`` named ``name``, configured with whatever
-    else the request gives (and activated, if it asks and the connection is complete):
+    """A new ``draft`` connection of kind ``kind`` named ``name`` (owners only), configured
+    with whatever else the request gives (and activated, if it asks and it is complete):
     ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
     ``too_many_connections`` past ``CONNECTIONS_MAX``."""
-    org = admin_org(cmd, orgs)
+    org = admin_org(cmd, orgs, Permission.MANAGE_SSO)
     changes = dict(cmd.changes)
     kind, name = changes.pop("kind", ""), changes.pop("name", "")
     new = Connection.create(
         org.id, str(kind), cast(str, name), cmd.actor.user_id, tools.clock.now()
     )
     connection = replace(configured(new, org, changes, tools), version=1) if changes else new
-    return added(connection, cmd.actor.user_id, connections=connections, audit=audit)
+    stored = added(connection, cmd.actor.user_id, connections=connections, audit=audit)
+    if stored.active:
+        tools.activated()
+    return stored
 
 
 def added(
@@ -359,10 +382,11 @@ def update_connection(
     tools: ConnectionTools,
     audit: AuditLog,
 ) -> Connection:
-    """The connection changed as asked: 409 ``connection_incomplete`` when it would be
+    """The connection changed as asked (its IdP or activation by owners only,
+    ``permission_for``): 409 ``connection_incomplete`` when it would be
     active without what it needs, ``connection_changed`` when another change came first
     (read it again); ``org.sso_connection_activated``/``deactivated`` with the change."""
-    org = admin_org(cmd, orgs)
+    org = admin_org(cmd, orgs, permission_for(cmd.changes))
     before = connection_of(org, cmd, connections)
     return stored_changes(
         configured(before, org, cmd.changes, tools),
@@ -370,18 +394,28 @@ def update_connection(
         cmd.actor.user_id,
         connections=connections,
         audit=audit,
+        activated=tools.activated,
     )
 
 
 def stored_changes(
-    after: Connection, before: Connection, by: str, *, connections: Connections, audit: AuditLog
+    after: Connection,
+    before: Connection,
+    by: str,
+    *,
+    connections: Connections,
+    audit: AuditLog,
+    activated: Callable[[], None],
 ) -> Connection:
     """``after`` stored over ``before`` (compare-and-set: 409 ``connection_changed`` when
-    another change came first), with its activation or deactivation recorded as ``by``'s."""
+    another change came first), with its activation or deactivation recorded as ``by``'s;
+    ``activated`` follows an activation."""
     status_event = _status_event(before, after)
     staged = audit.stage([_event(status_event, by, after)] if status_event else [])
     stored = connections.replace(after, staged)
     audit.committed(staged)
+    if status_event is Audit.ORG_SSO_CONNECTION_ACTIVATED:
+        activated()
     return stored
 
 

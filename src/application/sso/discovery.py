@@ -97,6 +97,12 @@ class SsoPresence:
             self._known.put("any", known, now + self.ttl.total_seconds())
         return known
 
+    def activated(self) -> None:
+        """A connection was stored active by this process: it knows at once (another
+        process within ``ttl``)."""
+        now = self.clock.now().timestamp()
+        self._known.put("any", True, now + self.ttl.total_seconds())
+
 
 @dataclass(frozen=True)
 class DiscoveryServices:

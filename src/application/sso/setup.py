@@ -1,7 +1,8 @@
-"""Setup links: an org admin hands the customer's IT admin a link to one connection, and
+"""Setup links: an org owner hands the customer's IT admin a link to one connection, and
 whoever holds it, with no account, configures that connection's identity provider and
 activates it (docs/reference/sso.md, "Setup links";
-docs/decisions/0396-sso-setup-links.md).
+docs/decisions/0396-sso-setup-links.md). The link holds only while its maker is an owner
+(docs/decisions/0448-single-sign-on-is-the-owners.md).
 
 The link is the credential: ``{connection_id}.{secret}``, of which only a hash is kept on the
 connection. A connection has one link at a time (a new one ends the one before), for 7 days,
@@ -32,7 +33,7 @@ from application.sso.connections import (
 from application.sso.ports import Connections
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.mail.action_tokens import InvalidToken, new_token, token_hash
-from domain.orgs.orgs import Org
+from domain.orgs.orgs import Org, Permission, allowed
 from domain.sso.connections import (
     Connection,
     ConnectionKind,
@@ -106,11 +107,12 @@ def make_setup_link(
     audit: AuditLog,
     public_url: str,
 ) -> SetupLinkMade:
-    """A new setup link (the connection's previous one ends); 409 ``connection_active`` for
-    an active connection, which is set up already."""
+    """A new setup link (the connection's previous one ends), made by an owner only: it
+    lets whoever holds it set the IdP and activate; 409 ``connection_active`` for an active
+    connection, which is set up already."""
     _checked_request(cmd)
     request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
-    org = admin_org(request, orgs)
+    org = admin_org(request, orgs, Permission.MANAGE_SSO)
     now = tools.clock.now()
     by = cmd.actor.user_id
     if cmd.connection_id is not None:
@@ -187,10 +189,20 @@ def trial_connection(
     return connection
 
 
-def _view(connection: Connection, orgs: OrgRepository, public_url: str) -> SetupView:
+def _trusted_org(connection: Connection, orgs: OrgRepository) -> Org:
+    """The connection's org, while the owner who made its setup link still may make one: a
+    link whose maker left the org or is no longer an owner opens nothing (400
+    ``invalid_token``)."""
     org = orgs.get(connection.org_id)
-    if org is None:
+    maker = connection.setup.created_by if connection.setup is not None else None
+    membership = orgs.membership(connection.org_id, maker) if maker and org else None
+    if org is None or membership is None or not allowed(membership.roles, Permission.MANAGE_SSO):
         raise InvalidToken()
+    return org
+
+
+def _view(connection: Connection, orgs: OrgRepository, public_url: str) -> SetupView:
+    org = _trusted_org(connection, orgs)
     return SetupView(connection, org.name, SpAddresses.of(public_url, connection.id))
 
 
@@ -230,12 +242,17 @@ def set_up(
     mapping, ``status: active``); activating it spends the link. Of many activations at
     once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``."""
     before = linked_connection(cmd.token, connections, tools.clock.now())
-    org: Org | None = orgs.get(before.org_id)
-    if org is None or before.setup is None:
+    org = _trusted_org(before, orgs)
+    if before.setup is None:
         raise InvalidToken()
     after = configured(before, org, _setup_changes(cmd.changes), tools)
     stored = stored_changes(
-        after, before, before.setup.created_by, connections=connections, audit=audit
+        after,
+        before,
+        before.setup.created_by,
+        connections=connections,
+        audit=audit,
+        activated=tools.activated,
     )
     return SetupView(stored, org.name, SpAddresses.of(public_url, stored.id))
 

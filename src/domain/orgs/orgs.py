@@ -48,6 +48,9 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # members, invitations (not owners)
     MANAGE_ORG = "manage_org"  # settings, domains, connections, SCIM, apps; the audit log
     MANAGE_OWNERS = "manage_owners"  # make, demote or remove an owner
+    # Who may sign people in as the org's members: create or activate a connection, set its
+    # identity provider, make a setup link (docs/decisions/0448-single-sign-on-is-the-owners.md)
+    MANAGE_SSO = "manage_sso"
     DELETE_ORG = "delete_org"
 
 

@@ -31,6 +31,14 @@ _MESSAGES: dict[str, LazyString] = {
         "Sign in again to add a way to sign in to this account."
     ),
     "sso_required": lazy_gettext("Your organization signs you in with its identity provider."),
+    "managed_by_org": lazy_gettext(
+        "Your organization manages this account: its address and password are the "
+        "organization's to set."
+    ),
+    "address_held_by_org": lazy_gettext(
+        "Your organization requires its single sign-on: your address stays on its domains "
+        "while you are a member."
+    ),
     "device_code_unknown": lazy_gettext(
         "No request has this code: check it, or start again on your device."
     ),
