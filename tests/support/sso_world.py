@@ -20,6 +20,7 @@ from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdpForTests, oidc_idp
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair, SamlIdpForTests, posted
+from tests.support.settings import PRODUCTION_SETTINGS
 
 CORP = "corp.example"  # the org's verified domain
 LANDING = "/account/orgs"  # where each round trip asks to go next
@@ -41,6 +42,22 @@ def verified_org(world: World, slug: str, domain: str) -> tuple[str, dict[str, s
     verified = client.post(f"/orgs/{slug}/domains/{domain}/verify", headers=owner)
     assert verified.status_code == 200, verified.get_json()
     return str(org.get_json()["id"]), owner
+
+
+def draft_connection(kind: str, *, local: bool = False) -> tuple[World, dict[str, str], str]:
+    """A new world, in production unless ``local`` (the local profile checks no IdP's address,
+    as for webhooks), with alice's org "acme" and a draft connection of ``kind``: the world,
+    alice's bearer headers and the connection's id."""
+    world = World() if local else World(**PRODUCTION_SETTINGS)
+    register(world.client, "alice")
+    alice = bearer(login(world.client, "alice"))
+    made = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    created = world.client.post(
+        "/orgs/acme/connections", json={"kind": kind, "name": "Corp IdP"}, headers=alice
+    )
+    assert created.status_code == 201, created.get_json()
+    return world, alice, str(created.get_json()["id"])
 
 
 def active_connection(
