@@ -154,10 +154,13 @@ class OidcSso(SsoHarness):
         return self.back(client, self.idp.authorize(location, person))
 
 
-def corp_connection(kind: str, idp: dict[str, Any], mapping: dict[str, Any]) -> SsoHarness:
-    """A new world with the org "corp" (``CORP`` verified) and its active connection "Corp
-    IdP" of ``kind``, its IdP (``saml`` or ``oidc`` fields) and ``mapping`` as given."""
-    world = World()
+def corp_connection(
+    kind: str, idp: dict[str, Any], mapping: dict[str, Any], **settings: object
+) -> SsoHarness:
+    """A new world (of ``settings``) with the org "corp" (``CORP`` verified) and its active
+    connection "Corp IdP" of ``kind``, its IdP (``saml`` or ``oidc`` fields) and ``mapping``
+    as given."""
+    world = World(**settings)
     org_id, owner = verified_org(world, "corp", CORP)
     body = {"kind": kind, "name": "Corp IdP", kind: idp, "mapping": mapping}
     return SsoHarness(world, org_id, active_connection(world, "corp", owner, body), owner)
@@ -175,12 +178,13 @@ def saml_sso(keys: KeyPair) -> SamlSso:
 
 
 @contextlib.contextmanager
-def oidc_sso() -> Iterator[OidcSso]:
+def oidc_sso(**settings: object) -> Iterator[OidcSso]:
     with oidc_idp() as idp:
         corp = corp_connection(
             "oidc",
             {"issuer": idp.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
             {"groups": "groups", "roles": GROUPS_TO_ROLES},
+            **settings,
         )
         yield OidcSso(corp.world, corp.org_id, corp.connection, corp.owner, idp)
 

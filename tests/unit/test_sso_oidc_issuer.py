@@ -23,6 +23,7 @@ pytestmark = pytest.mark.unit
 PUBLIC = "93.184.215.14"
 ISSUER = "https://idp.example.com"
 OIDC = {"issuer": ISSUER, "client_id": "firegate", "client_secret": "s3cret"}
+REFUSED = "idp_address_refused"
 
 
 class Corp:
@@ -119,3 +120,29 @@ def test_the_local_profile_takes_an_issuer_on_this_machine() -> None:
     answer = corp.patch({"oidc": {"issuer": "http://127.0.0.1:8080"}})
     assert answer.status_code == 200, answer.get_json()
     assert corp.issuer() == "http://127.0.0.1:8080"
+
+
+def test_an_issuer_that_resolves_elsewhere_by_the_sign_in_is_not_called() -> None:
+    """Its host checked when given, and again at each fetch: a name whose DNS answers a
+    private address by then (DNS rebinding) is not called."""
+    corp = Corp()
+    assert corp.patch({"oidc": OIDC, "status": "active"}).status_code == 200
+    corp.resolver.names["idp.example.com"] = ["127.0.0.1"]
+    browser = corp.world.app.test_client()
+    start = f"/sso/{corp.cid}/oidc"
+    api = browser.get(start, headers={"Accept": "application/json"})  # the pages' script
+    assert (api.status_code, api.get_json()["code"]) == (409, REFUSED)
+    page = browser.get(start)
+    assert page.status_code == 409
+    assert "firegate does not call" in page.get_data(as_text=True)
+
+
+def test_a_test_sign_in_through_a_setup_link_is_refused_it_too() -> None:
+    corp = Corp()
+    assert corp.patch({"oidc": OIDC}).status_code == 200
+    token = corp.setup_link()
+    corp.resolver.names["idp.example.com"] = ["10.0.0.7"]
+    answer = corp.world.app.test_client().get(
+        f"/sso/setup/test?token={token}", headers={"Accept": "application/json"}
+    )
+    assert (answer.status_code, answer.get_json()["code"]) == (409, REFUSED)

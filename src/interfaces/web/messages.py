@@ -169,6 +169,10 @@ _MESSAGES: dict[str, LazyString] = {
     ),
     "metadata_url_or_xml": lazy_gettext("Paste the metadata or give its address, not both."),
     "connection_incomplete": lazy_gettext("Give your identity provider's values first."),
+    "idp_address_refused": lazy_gettext(
+        "This organization's identity provider is at an address firegate does not call (not"
+        " public, not https, or a redirect): its administrators must correct the connection."
+    ),
     "connection_changed": lazy_gettext(
         "Someone changed this connection meanwhile: look at it again."
     ),
