@@ -9,6 +9,7 @@ tests/unit/test_sso_idp_requests.py."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -105,3 +106,21 @@ def test_an_idp_that_behaves_signs_in_through_the_same_client() -> None:
         callback = sso.idp.authorize(location, {"sub": PERSON["sub"]}, userinfo=PERSON)
         assert sso.back(browser, callback).status_code == 303
         assert sso.user_of(PERSON["email"]) is not None and signed_in(browser)
+
+
+def test_an_idp_that_cannot_be_reached_says_when_to_try_again() -> None:
+    with oidc_sso() as sso, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # a port nobody listens on
+        issuer = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        moved = sso.world.client.patch(
+            f"/orgs/corp/connections/{sso.cid}",
+            json={"oidc": {"issuer": issuer}},
+            headers=sso.owner,
+        )
+        assert moved.status_code == 200, moved.get_json()
+        browser = sso.world.app.test_client()
+        start = f"/sso/{sso.cid}/oidc?next={LANDING}"
+        for accept in ("text/html", "application/json"):  # the page, the pages' script
+            answer = browser.get(start, headers={"Accept": accept})
+            assert answer.status_code == 503, answer.get_data(as_text=True)
+            assert answer.headers["Retry-After"] == "30"
