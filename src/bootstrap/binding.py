@@ -257,7 +257,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         oidc_signin=sso.bind_oidc_signin(
             adapters.sso,
             settings,
-            client=fed.upstream_client,
             orgs=adapters.orgs,
             signed_in=signed_in,
             hooks=account_hooks,

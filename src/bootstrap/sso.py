@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
-from application.events.webhooks.ports import DocumentGetter, HostResolver, Scheduler
+from application.events.webhooks.ports import DocumentGetter, HostResolver, PinnedClient, Scheduler
 from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
@@ -77,6 +77,7 @@ class SsoAdapters:
     spent: SpentAssertions  # the SAML assertions used
     metadata_getter: DocumentGetter  # fetches an IdP's metadata as a webhook is sent
     metadata_resolver: HostResolver  # whose addresses must be public, as a webhook's
+    oidc_client: UpstreamClient  # the OpenID connections': each request as a webhook is sent
 
 
 def service_provider(settings: Settings) -> SamlServiceProvider:
@@ -94,19 +95,38 @@ def _secret(key: SecretStr | None) -> str | None:
     return key.get_secret_value() if key is not None else None
 
 
+def connection_client(
+    pinned: PinnedClient, resolver: HostResolver, *, local: bool
+) -> UpstreamClient:
+    """The upstream providers' OpenID client (Authlib's), each of its requests sent through
+    the webhooks' ``pinned`` client under their rules: to a public address only (any, in the
+    ``local`` profile), that very address, no redirect, their deadline
+    (docs/decisions/0445-an-openid-connection-fetches-as-a-webhook-is-sent.md)."""
+    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+    from infrastructure.sso.idp_requests import PinnedIdpAdapter
+
+    return AuthlibUpstreamClient(transport=PinnedIdpAdapter(pinned, resolver, local=local))
+
+
 def build(settings: Settings, client: Client) -> SsoAdapters:
+    from bootstrap.lazy import LazyUpstreamClient
     from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
     from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
     from infrastructure.firestore.sso.connections import FirestoreConnections
     from infrastructure.sso.saml_metadata import Pysaml2Metadata
 
+    pinned = PinnedWebhookSender(timeout=settings.events.webhook_timeout)
+    resolver = SocketHostResolver()
+    local = settings.service.app_profile == "local"
     return SsoAdapters(
         connections=FirestoreConnections(client),
         saml_metadata=Pysaml2Metadata(),
         saml=service_provider(settings),
         spent=FirestoreSpentAssertions(client),
-        metadata_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
-        metadata_resolver=SocketHostResolver(),
+        metadata_getter=pinned,
+        metadata_resolver=resolver,
+        # Authlib is imported with the first sign-in (docs/decisions/0150-cold-start.md)
+        oidc_client=LazyUpstreamClient(partial(connection_client, pinned, resolver, local=local)),
     )
 
 
@@ -245,15 +265,15 @@ def bind_oidc_signin(
     own: SsoAdapters,
     settings: Settings,
     *,
-    client: UpstreamClient,
     orgs: OrgsAdapters,
     signed_in: SignedIn,
     hooks: AccountHooks,
 ) -> OidcSignInServices:
-    """Signing in through an OpenID connection: the upstream providers' OpenID ``client``
-    (Authlib's), to the connection's IdP and back to its address under PUBLIC_URL."""
+    """Signing in through an OpenID connection: the upstream providers' OpenID client
+    (Authlib's) under the webhooks' rules, to the connection's IdP and back to its address
+    under PUBLIC_URL."""
     tools = OidcTools(
-        client=client,
+        client=own.oidc_client,
         box=signed_in.signin.secret_box,
         clock=signed_in.platform.clock,
         addresses=partial(SpAddresses.of, settings.service.public_url),

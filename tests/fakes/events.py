@@ -1,15 +1,16 @@
 """Fakes of the events' ports: the audit log, security events and webhooks (endpoints,
-deliveries, the host resolver, the sender, the sweeper's scheduler)."""
+deliveries, the host resolver, the sender, the pinned client, the sweeper's scheduler)."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from application.events.webhooks.ports import WebhookUnreachable
+from application.events.webhooks.ports import Answer, DocumentTooLarge, WebhookUnreachable
 from application.ports import AuditEvent, StagedWrites
 from domain.errors import Conflict
 from domain.events.security_events import SecurityEvent
@@ -195,6 +196,47 @@ class FakeWebhookSender:
         if answer is None:
             raise WebhookUnreachable("ConnectionError")
         return answer
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One request the pinned client was asked to send, and the address it was pinned to."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    address: str | None
+
+
+class FakePinnedClient:
+    """Answers a request for each (method, URL) of ``answers`` with it: a JSON document
+    (200), or an int, that status (a redirect's Location elsewhere); any other request gets
+    no answer. Keeps each request asked."""
+
+    def __init__(self, answers: Mapping[tuple[str, str], object] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[Asked] = []
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        address: str | None,
+        limit: int,
+    ) -> Answer:
+        self.asked.append(Asked(method, url, dict(headers), address))
+        if (method, url) not in self.answers:
+            raise WebhookUnreachable("ConnectionRefusedError")
+        answer = self.answers[(method, url)]
+        if isinstance(answer, int):
+            return Answer(answer, "", (("Location", "https://elsewhere.example/"),), b"")
+        document = json.dumps(answer).encode()
+        if len(document) > limit:
+            raise DocumentTooLarge(str(limit))
+        return Answer(200, "OK", (("Content-Type", "application/json"),), document)
 
 
 class FakeScheduler:

@@ -27,8 +27,9 @@ from bootstrap.provider import ProviderAdapters, request_seal
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
-from bootstrap.sso import SsoAdapters, service_provider
+from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.events.webhook_http import PinnedWebhookSender
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.request_counts import InMemoryRequestCounter
@@ -106,6 +107,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     grants = FakeOAuthGrants(store)
     org_repository = FakeOrgRepository(store)
     users = FakeUserRepository(store)
+    idp_resolver = FakeHostResolver()  # an SSO connection's IdP's addresses
     return Adapters(
         platform=Platform(
             clock=FakeClock(tick=timedelta(microseconds=1)),
@@ -188,7 +190,14 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             saml=service_provider(settings),  # pysaml2 and libxmlsec1: no request of its own
             spent=FakeSpentAssertions(),
             metadata_getter=FakeDocumentGetter(),
-            metadata_resolver=FakeHostResolver(),
+            metadata_resolver=idp_resolver,
+            # The real client and transport, to an IdP in the test's process, whose host's
+            # addresses are the fake's to say.
+            oidc_client=connection_client(
+                PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+                idp_resolver,
+                local=settings.service.app_profile == "local",
+            ),
         ),
         scim=ScimAdapters(
             tokens=FakeScimTokens(org_repository),

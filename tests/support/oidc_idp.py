@@ -3,7 +3,9 @@ discovery, keys, the token endpoint (client secret and PKCE checked) and userinf
 tokens signed here with PyJWT over the claims a test chooses, so that each of the ID token's
 checks can be failed on purpose. The browser's part at the IdP is ``authorize``: what its
 login would answer to firegate's authorization request (docs/reference/sso.md, "Signing in").
-The end-to-end tests use panva's oidc-provider instead (tests/support/oidc_provider.py)."""
+Any of its addresses may answer with a redirect, or trickle its answer in a byte at a time,
+as a hostile IdP would (``redirected``, ``slow``). The end-to-end tests use panva's
+oidc-provider instead (tests/support/oidc_provider.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,20 @@ from tests.support.local_servers import in_thread, send_json
 CLIENT_ID = "firegate-corp"
 CLIENT_SECRET = "corp-secret"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+DISCOVERY = "/.well-known/openid-configuration"
+MOVED = "/moved"  # where a redirected address sends: the address itself, under this prefix
+TRICKLE = 0.02  # seconds between two bytes of a slow answer
+
+
+def public_keys() -> dict[str, Any]:
+    """The IdP's JWK Set: the public half of ``KEY``."""
+    public = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
+    return {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}
+
+
+def signed_id_token(claims: Mapping[str, Any]) -> str:
+    """An ID token of ``claims``, signed with ``KEY`` as the IdP signs its own."""
+    return jwt.encode(dict(claims), KEY, algorithm="RS256", headers={"kid": "k1"})
 
 
 @dataclass
@@ -47,6 +63,10 @@ class OidcIdpForTests:
     )
     grants: dict[str, Grant] = field(default_factory=dict)  # by code, until exchanged
     issued: dict[str, Grant] = field(default_factory=dict)  # by code, once exchanged
+    # Paths answered with a 307 to the same path under MOVED, which answers as the path does
+    redirected: set[str] = field(default_factory=set)
+    followed: list[str] = field(default_factory=list)  # each path asked under MOVED
+    slow: set[str] = field(default_factory=set)  # paths whose answer comes a byte at a time
 
     def authorize(
         self,
@@ -87,10 +107,30 @@ class OidcIdpForTests:
 def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: object) -> None:
-            send_json(self, status, body)
+            if self.path in idp.slow:
+                trickle(self, status, body)
+            else:
+                send_json(self, status, body)
+
+        def _redirected(self) -> bool:
+            """Whether this request was answered with a redirect; a request that followed one
+            is noted, and answered as the path it was sent to."""
+            if self.path.startswith(MOVED + "/"):
+                self.path = self.path.removeprefix(MOVED)
+                idp.followed.append(self.path)
+                return False
+            if self.path not in idp.redirected:
+                return False
+            self.send_response(307)
+            self.send_header("Location", MOVED + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
 
         def do_GET(self) -> None:
-            if self.path == "/.well-known/openid-configuration":
+            if self._redirected():
+                return
+            if self.path == DISCOVERY:
                 self._send(
                     200,
                     {
@@ -105,8 +145,7 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             elif self.path == "/jwks":
-                public = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
-                self._send(200, {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]})
+                self._send(200, public_keys())
             elif self.path == "/userinfo":
                 code = self.headers.get("Authorization", "").removeprefix("Bearer at-")
                 grant = idp.issued.get(code)
@@ -117,6 +156,8 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if self._redirected():
+                return
             basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
             grant = idp.grants.pop(form.get("code", ""), None)
             if (
@@ -130,7 +171,7 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
                 self._send(400, {"error": "invalid_grant"})
                 return
             idp.issued[form["code"]] = grant  # its access token reads userinfo
-            signed = jwt.encode(grant.id_token, KEY, algorithm="RS256", headers={"kid": "k1"})
+            signed = signed_id_token(grant.id_token)
             self._send(
                 200,
                 {
@@ -145,6 +186,22 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def trickle(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """``body`` as JSON, its headers at once and then a byte every ``TRICKLE`` seconds, each
+    well within any read timeout, until all is sent or the reader has gone."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    try:
+        for byte in data:
+            handler.wfile.write(bytes([byte]))
+            time.sleep(TRICKLE)
+    except OSError:  # the reader gave up
+        handler.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

@@ -20,6 +20,7 @@ from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdpForTests, oidc_idp
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, KeyPair, SamlIdpForTests, posted
+from tests.support.settings import PRODUCTION_SETTINGS
 
 CORP = "corp.example"  # the org's verified domain
 LANDING = "/account/orgs"  # where each round trip asks to go next
@@ -41,6 +42,22 @@ def verified_org(world: World, slug: str, domain: str) -> tuple[str, dict[str, s
     verified = client.post(f"/orgs/{slug}/domains/{domain}/verify", headers=owner)
     assert verified.status_code == 200, verified.get_json()
     return str(org.get_json()["id"]), owner
+
+
+def draft_connection(kind: str, *, local: bool = False) -> tuple[World, dict[str, str], str]:
+    """A new world, in production unless ``local`` (the local profile checks no IdP's address,
+    as for webhooks), with alice's org "acme" and a draft connection of ``kind``: the world,
+    alice's bearer headers and the connection's id."""
+    world = World() if local else World(**PRODUCTION_SETTINGS)
+    register(world.client, "alice")
+    alice = bearer(login(world.client, "alice"))
+    made = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    created = world.client.post(
+        "/orgs/acme/connections", json={"kind": kind, "name": "Corp IdP"}, headers=alice
+    )
+    assert created.status_code == 201, created.get_json()
+    return world, alice, str(created.get_json()["id"])
 
 
 def active_connection(
@@ -137,10 +154,13 @@ class OidcSso(SsoHarness):
         return self.back(client, self.idp.authorize(location, person))
 
 
-def corp_connection(kind: str, idp: dict[str, Any], mapping: dict[str, Any]) -> SsoHarness:
-    """A new world with the org "corp" (``CORP`` verified) and its active connection "Corp
-    IdP" of ``kind``, its IdP (``saml`` or ``oidc`` fields) and ``mapping`` as given."""
-    world = World()
+def corp_connection(
+    kind: str, idp: dict[str, Any], mapping: dict[str, Any], **settings: object
+) -> SsoHarness:
+    """A new world (of ``settings``) with the org "corp" (``CORP`` verified) and its active
+    connection "Corp IdP" of ``kind``, its IdP (``saml`` or ``oidc`` fields) and ``mapping``
+    as given."""
+    world = World(**settings)
     org_id, owner = verified_org(world, "corp", CORP)
     body = {"kind": kind, "name": "Corp IdP", kind: idp, "mapping": mapping}
     return SsoHarness(world, org_id, active_connection(world, "corp", owner, body), owner)
@@ -158,12 +178,13 @@ def saml_sso(keys: KeyPair) -> SamlSso:
 
 
 @contextlib.contextmanager
-def oidc_sso() -> Iterator[OidcSso]:
+def oidc_sso(**settings: object) -> Iterator[OidcSso]:
     with oidc_idp() as idp:
         corp = corp_connection(
             "oidc",
             {"issuer": idp.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
             {"groups": "groups", "roles": GROUPS_TO_ROLES},
+            **settings,
         )
         yield OidcSso(corp.world, corp.org_id, corp.connection, corp.owner, idp)
 

@@ -10,10 +10,9 @@ from werkzeug.test import TestResponse
 
 from tests.fakes.events import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
-from tests.support.api import assert_field_error, bearer, login, register
-from tests.support.app import World
+from tests.support.api import assert_field_error
 from tests.support.saml import certificate, idp_metadata
-from tests.support.settings import PRODUCTION_SETTINGS
+from tests.support.sso_world import draft_connection
 
 pytestmark = pytest.mark.unit
 
@@ -26,16 +25,8 @@ class Setup:
     as for webhooks) unless told otherwise."""
 
     def __init__(self, *, local: bool = False) -> None:
-        self.world = World() if local else World(**PRODUCTION_SETTINGS)
+        self.world, self.alice, self.cid = draft_connection("saml", local=local)
         self.client = self.world.client
-        register(self.client, "alice")
-        self.alice = bearer(login(self.client, "alice"))
-        made = self.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=self.alice)
-        assert made.status_code == 201, made.get_json()
-        created = self.client.post(
-            "/orgs/acme/connections", json={"kind": "saml", "name": "Okta"}, headers=self.alice
-        )
-        self.cid: str = created.get_json()["id"]
         sso = self.world.adapters.sso
         assert isinstance(sso.metadata_getter, FakeDocumentGetter)
         assert isinstance(sso.metadata_resolver, FakeHostResolver)

@@ -75,9 +75,11 @@ class ConnectionRequest:
 
 @dataclass(frozen=True)
 class MetadataDownloads:
-    """Fetching an IdP's metadata at the address an admin gives, as a webhook is sent
-    (docs/security.md, "Webhooks"): only to a public address (any, in the local profile), to
-    the address checked, without following a redirect, within the webhooks' deadline."""
+    """Fetching from an IdP at the address an admin gives, as a webhook is sent
+    (docs/security.md, "Webhooks"): only from a public address (any, in the local profile),
+    from the address checked, without following a redirect, within the webhooks' deadline.
+    A SAML IdP's metadata is fetched once, when given; an OpenID issuer's address is checked
+    when given, and fetched from at each sign-in (docs/reference/sso.md)."""
 
     getter: DocumentGetter
     resolver: HostResolver
@@ -255,6 +257,17 @@ def _saml(idp: SamlIdp, given: dict[str, object], tools: ConnectionTools) -> Sam
     return idp
 
 
+def _public_issuer(issuer: str, downloads: MetadataDownloads) -> bool:
+    """Whether the issuer's host may be fetched from: outside the local profile, each of its
+    addresses is public. A host without an address yet passes (an IdP set up before its
+    DNS): every fetch checks it again (docs/reference/sso.md, "An OpenID identity
+    provider")."""
+    if downloads.local:
+        return True
+    _, refused = public_address_of(issuer, downloads.resolver)
+    return refused != "not_public_address"
+
+
 def _oidc(idp: OidcIdp, given: dict[str, object], tools: ConnectionTools) -> OidcIdp:
     problems: list[FieldError] = []
     values = {k: v for k, v in given.items() if v is not None}
@@ -262,7 +275,14 @@ def _oidc(idp: OidcIdp, given: dict[str, object], tools: ConnectionTools) -> Oid
         raise InvalidInput.field("oidc", "Each field is a string.", "invalid_oidc")
     texts = cast(dict[str, str], values)
     if "issuer" in texts:
-        idp = replace(idp, issuer=checked_url(texts["issuer"], "oidc.issuer", problems).rstrip("/"))
+        issuer = checked_url(texts["issuer"], "oidc.issuer", problems).rstrip("/")
+        if not problems and not _public_issuer(issuer, tools.downloads):
+            problems.append(
+                FieldError(
+                    "oidc.issuer", "Its host is not a public address.", "issuer_private_address"
+                )
+            )
+        idp = replace(idp, issuer=issuer)
     if "client_id" in texts:
         idp = replace(
             idp,

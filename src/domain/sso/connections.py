@@ -240,6 +240,17 @@ def no_such_connection() -> NotFound:
     return NotFound("No such connection.", code="connection_not_found")
 
 
+def idp_address_refused() -> Conflict:
+    """A fetch from an OpenID connection's IdP that firegate does not make: an address that
+    is not public or not https (outside the local profile), or a redirect. Its admins must
+    correct the connection: trying again changes nothing."""
+    return Conflict(
+        "The organization's identity provider is at an address firegate does not call (not"
+        " public, not https, or a redirect): its administrators must correct the connection.",
+        code="idp_address_refused",
+    )
+
+
 def _name(value: object, problems: list[FieldError]) -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
     if not name or len(name) > NAME_MAX or has_control(name):

@@ -14,13 +14,13 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from urllib.parse import urlsplit
 
 import certifi
 
-from application.events.webhooks.ports import DocumentTooLarge, WebhookUnreachable
+from application.events.webhooks.ports import Answer, DocumentTooLarge, WebhookUnreachable
 
 log = logging.getLogger("firegate.webhooks")
 
@@ -136,34 +136,36 @@ class PinnedWebhookSender:
 
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         sent = {"Content-Type": "application/json", **headers}
-        status, _ = self._exchange(
-            "POST", url, body.encode(), sent, address=address, limit=MAX_ANSWER_BYTES
+        answer = self.exchange(
+            "POST", url, body.encode(), sent, address=address, limit=MAX_ANSWER_BYTES, whole=False
         )
-        return status
+        return answer.status
 
     def get(self, url: str, address: str | None, limit: int) -> bytes:
         """GET ``url`` without following redirects, under the same deadline and through the
         same pinned connection as a delivery: its body if the answer is 200 and at most
         ``limit`` bytes; DocumentTooLarge past that, WebhookUnreachable for anything else
-        (a redirect, another status, no answer)."""
-        status, body = self._exchange("GET", url, None, {}, address=address, limit=limit)
-        if status != 200:
-            raise WebhookUnreachable(f"status_{status}")
-        if len(body) > limit:
-            raise DocumentTooLarge(str(limit))
-        return body
+        (a redirect, another status, no answer, a body that breaks off)."""
+        answer = self.exchange("GET", url, None, {}, address=address, limit=limit)
+        if answer.status != 200:
+            raise WebhookUnreachable(f"status_{answer.status}")
+        return answer.body
 
-    def _exchange(
+    def exchange(
         self,
         method: str,
         url: str,
         body: bytes | None,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         *,
         address: str | None,
         limit: int,
-    ) -> tuple[int, bytes]:
-        """One request and the status with at most ``limit`` + 1 bytes of the answer."""
+        whole: bool = True,
+    ) -> Answer:
+        """Any request, sent as a delivery is: the answer whatever its status, its body whole
+        and at most ``limit`` bytes (DocumentTooLarge past that); WebhookUnreachable when no
+        whole answer came. Not ``whole`` (a delivery): the status is the answer, whatever
+        comes of the body, of which at most ``limit`` bytes are read."""
         parts = urlsplit(url)
         try:
             host = parts.hostname or ""
@@ -181,15 +183,15 @@ class PinnedWebhookSender:
         began = time.monotonic()
         timer.start()
         status: int | None = None
-        answer = b""
-        failure, reusable = "unreachable", False
+        reason, answer = "", b""
+        got: tuple[tuple[str, str], ...] = ()
+        failure, reusable = "", False
         try:
             conn.request(method, target, body=body, headers=sent)
             response = conn.getresponse()
-            status = response.status
+            status, reason, got = response.status, response.reason, tuple(response.getheaders())
             answer, reusable = _read_answer(response, limit)
         except (http.client.HTTPException, OSError, ValueError) as error:
-            # After the status line, a failure reading the body leaves the status the answer.
             failure = type(error).__name__
         finally:
             timer.cancel()
@@ -202,9 +204,11 @@ class PinnedWebhookSender:
             self._keep(key, conn)
         else:
             conn.close()
-        if status is None:
-            raise WebhookUnreachable(failure)
-        return status, answer
+        if status is None or (whole and failure):
+            raise WebhookUnreachable(failure or "unreachable")
+        if whole and len(answer) > limit:
+            raise DocumentTooLarge(str(limit))
+        return Answer(status, reason, got, answer)
 
 
 def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:

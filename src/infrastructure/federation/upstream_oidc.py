@@ -2,7 +2,11 @@
 (docs/decisions/0270-upstream-sign-in-on-authlib.md): discovery, the authorization URL with
 state, nonce and PKCE S256, the code exchange, the ID token validated against the provider's
 JWKS (signature, iss, aud, exp, nonce), userinfo for the claims it lacks, and each preset's
-quirks (docs/reference/providers.md). No protocol step is written here by hand."""
+quirks (docs/reference/providers.md). No protocol step is written here by hand.
+
+Its requests go out through requests' own transport, or through the one it is given: an org's
+OpenID connections send each as a webhook is sent (infrastructure/sso/idp_requests.py,
+docs/decisions/0445-an-openid-connection-fetches-as-a-webhook-is-sent.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Collection, Mapping
+from functools import partial
 from typing import Any
 
 import requests
@@ -19,6 +24,7 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
+from requests.adapters import BaseAdapter
 
 from application.federation.upstream import Authorization, UpstreamClaims
 from application.remembered import Remembered
@@ -52,9 +58,24 @@ def _unreachable(provider: UpstreamProvider, exc: Exception) -> Unavailable:
     return Unavailable(f"{provider.name} cannot be reached right now; try again.", retry_after=30)
 
 
+def _session_through(transport: BaseAdapter, **kwargs: Any) -> OAuth2Session:
+    """Authlib's session, every request of it through ``transport`` and nothing of it from
+    the environment (proxies, a CA bundle, .netrc), whatever the keys Authlib hands it say
+    (a discovery document's among them)."""
+    session = OAuth2Session(**kwargs)
+    session.trust_env = False
+    session.mount("https://", transport)
+    session.mount("http://", transport)
+    return session
+
+
 class AuthlibUpstreamClient:
-    def __init__(self, *, timeout: float = TIMEOUT) -> None:
+    """``transport``: where every request goes (requests' own by default); ``timeout``: each
+    request's, for requests' own transport."""
+
+    def __init__(self, *, timeout: float = TIMEOUT, transport: BaseAdapter | None = None) -> None:
         self._timeout = timeout
+        self._transport = transport
         self._apps: Remembered[tuple[str, ...], _App] = Remembered(64)
 
     def _app(self, provider: UpstreamProvider, secret: str) -> _App:
@@ -74,6 +95,12 @@ class AuthlibUpstreamClient:
         return app
 
     def _new_app(self, provider: UpstreamProvider, secret: str) -> _App:
+        app = self._configured_app(provider, secret)
+        if self._transport is not None:
+            app.client_cls = partial(_session_through, self._transport)
+        return app
+
+    def _configured_app(self, provider: UpstreamProvider, secret: str) -> _App:
         quirks = provider.quirks
         client_kwargs: dict[str, Any] = {
             "scope": provider.scope,

@@ -23,6 +23,7 @@ from domain.errors import (
     RateLimited,
     ReauthenticationRequired,
     SsoRequired,
+    Unavailable,
 )
 from interfaces.shared.problems import status_of
 from interfaces.web.messages import message
@@ -56,7 +57,9 @@ def refused(
     if elsewhere is not None:
         return elsewhere
     status = status_of(exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited | Unavailable):  # when to come back, as the API says
+        headers["Retry-After"] = str(exc.retry_after)
     renames = form.renamed if form is not None else {}
     fields: dict[str, str] = {}
     errors = exc.errors if isinstance(exc, InvalidInput) else ()

@@ -171,8 +171,16 @@ _MESSAGES: dict[str, LazyString] = {
         "This address is not on the internet: firegate fetches metadata only from public hosts."
     ),
     "metadata_too_large": lazy_gettext("The metadata at this address is larger than 256 KB."),
+    "issuer_private_address": lazy_gettext(
+        "This address is not on the internet: firegate calls identity providers only on public"
+        " hosts."
+    ),
     "metadata_url_or_xml": lazy_gettext("Paste the metadata or give its address, not both."),
     "connection_incomplete": lazy_gettext("Give your identity provider's values first."),
+    "idp_address_refused": lazy_gettext(
+        "This organization's identity provider is at an address firegate does not call (not"
+        " public, not https, or a redirect): its administrators must correct the connection."
+    ),
     "connection_changed": lazy_gettext(
         "Someone changed this connection meanwhile: look at it again."
     ),

@@ -1,9 +1,10 @@
 """What the webhooks need from outside: where endpoints and deliveries are stored, how a host
-is resolved and a delivery sent, a background timer; and the policy the settings decide."""
+is resolved and a delivery sent (and, by the same pinned client, what else firegate fetches
+from an address it is given), a background timer; and the policy the settings decide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -105,6 +106,34 @@ class DocumentGetter(Protocol):
         """GET ``url`` as a webhook is sent (pinned to ``address``, the same deadline, no
         redirect followed): the body of a 200 answer of at most ``limit`` bytes;
         DocumentTooLarge past it, WebhookUnreachable for anything else."""
+        ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a server answered one request: the status line, the headers and the body."""
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class PinnedClient(Protocol):
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        address: str | None,
+        limit: int,
+    ) -> Answer:
+        """One request sent as a webhook is (pinned to ``address``, within the same deadline,
+        no redirect followed): the answer whatever its status, its body whole and at most
+        ``limit`` bytes; DocumentTooLarge past it, WebhookUnreachable when no whole answer
+        came by the deadline."""
         ...
 
 
