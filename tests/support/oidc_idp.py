@@ -67,6 +67,8 @@ class OidcIdpForTests:
     redirected: set[str] = field(default_factory=set)
     followed: list[str] = field(default_factory=list)  # each path asked under MOVED
     slow: set[str] = field(default_factory=set)  # paths whose answer comes a byte at a time
+    # What its discovery document says besides (an IdP's own, or a hostile one's, keys)
+    discovery_extra: dict[str, Any] = field(default_factory=dict)
 
     def authorize(
         self,
@@ -142,6 +144,7 @@ def _handler(idp: OidcIdpForTests) -> type[BaseHTTPRequestHandler]:
                         "scopes_supported": idp.scopes_supported,
                         "response_types_supported": ["code"],
                         "id_token_signing_alg_values_supported": ["RS256"],
+                        **idp.discovery_extra,
                     },
                 )
             elif self.path == "/jwks":

@@ -124,3 +124,21 @@ def test_an_idp_that_cannot_be_reached_says_when_to_try_again() -> None:
             answer = browser.get(start, headers={"Accept": accept})
             assert answer.status_code == 503, answer.get_data(as_text=True)
             assert answer.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("changed", [{"code_challenge_method": None}, {"token_endpoint": 7}])
+def test_a_discovery_document_that_unsettles_the_client_is_refused_not_a_500(
+    changed: dict[str, Any],
+) -> None:
+    # Authlib hands a discovery document's keys to the client it makes: an IdP's document
+    # that turns PKCE off, or names no usable token endpoint, is the IdP's fault, told as a
+    # refused sign-in, never a 500.
+    with oidc_sso() as sso:
+        sso.idp.discovery_extra.update(changed)
+        browser = sso.world.app.test_client()
+        started = browser.get(f"/sso/{sso.cid}/oidc?next={LANDING}")
+        if started.status_code == 303:  # the start did not need the key: the return does
+            callback = sso.idp.authorize(started.headers["Location"], PERSON)
+            started = sso.back(browser, callback)
+        assert started.status_code in (401, 409, 503), started.get_data(as_text=True)
+        nobody_signed_in(sso, browser)

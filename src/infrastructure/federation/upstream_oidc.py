@@ -145,6 +145,10 @@ class AuthlibUpstreamClient:
             made = app.create_authorization_url(redirect_uri, **extra)
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise _unreachable(provider, exc) from None
+        if not made.get("code_verifier") or not made.get("state"):
+            # Authlib gives the client a discovery document's keys: one that turns PKCE off
+            # (code_challenge_method null) is the IdP's, and its sign-in is not made
+            raise _refused("the discovery document turns PKCE off", provider)
         return Authorization(
             url=made["url"],
             state=made["state"],
