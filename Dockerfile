@@ -8,7 +8,7 @@
 # set GOOGLE_APPLICATION_CREDENTIALS. Every variable is listed in .env.example.
 
 # ---- builder: runtime dependencies only (no dev tools), in a self-contained venv ----------
-FROM python:3.11-slim AS builder
+FROM python:3.13-slim AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -21,7 +21,7 @@ COPY requirements.txt /tmp/requirements.txt
 RUN pip install --no-cache-dir -r /tmp/requirements.txt
 
 # ---- runtime -------------------------------------------------------------------------------
-FROM python:3.11-slim AS runtime
+FROM python:3.13-slim AS runtime
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -41,11 +41,9 @@ WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY gunicorn.conf.py ./
 COPY src/ ./src/
-# Bytecode compiled at build time, and the methods the dataclasses write for each class
-# (src/infrastructure/dataclass_code.py): faster cold starts, nothing written at run time.
+# Bytecode compiled at build time: faster cold starts, nothing written at run time.
 RUN python -m compileall -q src \
-    && pybabel compile -d src/interfaces/web/translations \
-    && cd src && python -m infrastructure.dataclass_code
+    && pybabel compile -d src/interfaces/web/translations
 
 USER 10001:10001
 EXPOSE 8080

@@ -2,11 +2,15 @@
 # FIRESTORE_EMULATOR_HOST pass through the environment: `PORT=9000 make run`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+comma := ,
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The service runs on Python 3.13 (docs/contributing.md); the scripts that run before the venv
+# exists need only the standard library, and take any python3 where 3.13 is missing.
+PYTHON_VERSION := 3.13
+PYTHON ?= $(or $(shell scripts/python313),$(shell command -v python3))
 VENV := .venv
 VPY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-$(PYTHON_VERSION)
 REQUIREMENTS := $(wildcard requirements.txt requirements-dev.txt)
 NODEPS_REQUIREMENTS := requirements-dev-nodeps.txt
 ARGS ?=
@@ -35,6 +39,12 @@ UV_INSTALL := $(UV) pip install --python $(VPY) --compile-bytecode
 PIP_INSTALL := $(VPY) -m pip install --disable-pip-version-check --progress-bar on
 
 $(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))))' || { \
+	  echo "make venv: Python $(PYTHON_VERSION) is needed, and $(PYTHON) is $$($(PYTHON) -V 2>&1)." \
+	    "Install it (pyenv install $(PYTHON_VERSION); Debian trixie: apt-get install python3" \
+	    "python3-venv) or name it: make PYTHON=/path/to/python$(PYTHON_VERSION) ..." >&2; exit 1; }
+	@if test -x $(VPY) && ! $(VPY) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))))'; then \
+	  echo "$(VENV) is another Python's: made again with $(PYTHON)"; rm -rf $(VENV); fi
 	@test -x $(VPY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "venv: installing the Python requirements into $(VENV) (the first time 10-20 s with uv)"
 	@if $(VPY) -m pip install --disable-pip-version-check --quiet $(UV_REQUIREMENT) \

@@ -104,19 +104,12 @@ _malloc_arena_per_thread()
 
 def on_starting(server: object) -> None:
     # The imports and the check as a worker's start (src/wsgi.py): without the cyclic garbage
-    # collector, whose passes over the modules' objects cost about a tenth of the CPU, and
-    # with the dataclasses' methods compiled once
-    # (docs/decisions/0444-dataclass-methods-compiled-once.md); the workers,
-    # forked after this, inherit the modules.
+    # collector, whose passes over the modules' objects cost about a tenth of the CPU; the
+    # workers, forked after this, inherit the modules.
     gc.disable()
-    # Imported here: gunicorn puts `pythonpath` (src/) on sys.path only after reading this file.
-    from infrastructure.dataclass_code import install  # noqa: PLC0415
-
-    dataclass_code = install()
     try:
         _check_settings(server)
     finally:
-        dataclass_code.close()
         gc.enable()
 
 

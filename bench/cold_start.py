@@ -4,10 +4,9 @@ and on to the first 200 of an authenticated `GET /user` (a token from an earlier
 and the import of `wsgi` (the app built) alone, timed and with `python -X importtime`,
 beside a bare Flask app's import (`import flask; flask.Flask('x')`) timed the same way.
 
-    .venv/bin/python bench/cold_start.py [--runs 5] [--no-dataclass-code]
+    .venv/bin/python bench/cold_start.py [--runs 5]
 
-Both are polled every 5 ms. The bytecode is compiled and the dataclasses' methods kept
-compiled first, as the image's build does them (``--no-dataclass-code``: the file removed).
+Both are polled every 5 ms. The bytecode is compiled first, as the image's build does it.
 Writes bench/results/cold_start.json; the targets are 0.7 s to /healthz, 0.641 s to the
 authenticated 200 (the seed app's figure), and `import wsgi` within 3 times the bare Flask
 app's import of the same run (docs/benchmarks.md, "Cold start").
@@ -108,40 +107,17 @@ def development_keys(env: dict[str, str]) -> dict[str, str]:
     return development_secrets(env)
 
 
-def prepare_dataclass_code(*, keep: bool) -> str:
-    """The dataclasses' compiled methods made as the image's build makes them, or removed;
-    what the starts have of them."""
-    if not (ROOT / "src" / "infrastructure" / "dataclass_code.py").exists():
-        return "none in this tree"
-    if not keep:
-        for path in (ROOT / "src" / "__pycache__").glob("dataclass-code.*"):
-            path.unlink()
-        return "removed"
-    subprocess.run(
-        [sys.executable, "-m", "infrastructure.dataclass_code"], cwd=ROOT / "src", check=True
-    )
-    return "made as the image's build makes them"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--no-dataclass-code",
-        action="store_true",
-        help="start without the dataclasses' compiled methods (the file removed, not written)",
-    )
     args = parser.parse_args()
 
     # Bytecode cached, as the image has it (the Dockerfile's compileall): without it, as with
     # PYTHONDONTWRITEBYTECODE=1, every start would compile src/ again and time that instead.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
-    dataclass_code = prepare_dataclass_code(keep=not args.no_dataclass_code)
     emulators = start_emulators(("firestore",))
     try:
         env = service_env(emulators, LOG_LEVEL="WARNING")
-        if args.no_dataclass_code:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"  # a start saves what it compiled otherwise
         # The keys made once, as `make run` keeps them and production configures them: a
         # start that made its own RSA keys would time that (0.1-0.14 s in gunicorn's master).
         env.update(development_keys(env))
@@ -174,7 +150,6 @@ def main() -> int:
         "what": "gunicorn -c gunicorn.conf.py (2 gthread workers) from exec to the first 200 "
         "on /healthz, then to the first 200 on GET /user with a token, polled every 5 ms; "
         "bytecode cached (.pyc) as in the image",
-        "dataclass_code": dataclass_code,
         "first_200_seconds": {"median": first_200, "runs": [round(s, 3) for s in starts]},
         "first_authenticated_200_seconds": {
             "median": first_user,
@@ -204,7 +179,7 @@ def main() -> int:
         f"cold start: first 200 after {first_200} s, first authenticated 200 after "
         f"{first_user} s (medians of {args.runs}); import wsgi "
         f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's "
-        f"{result['import_bare_flask_seconds']['median']} s; dataclass code: {dataclass_code}; "
+        f"{result['import_bare_flask_seconds']['median']} s; "
         f"wrote {path}"
     )
     return 0 if result["met"] else 1

@@ -7,11 +7,11 @@ No Docker engine runs on our machines and only PyPI, npm and Debian are reachabl
 registry image can be pulled. This script (as root, Debian) instead:
 
 1. installs podman, buildah, runc and debootstrap from Debian when missing;
-2. makes a base image locally: `debootstrap --variant=minbase bookworm` with python3 (3.11),
+2. makes a base image locally: `debootstrap --variant=minbase trixie` with python3 (3.13),
    python3-venv and python-is-python3, plus this machine's CA bundle and an /etc/pip.conf
    pointing pip at it (our package traffic goes through a TLS-inspecting proxy), imported
-   as localhost/firegate-base:bookworm (cached in /var/tmp/firegate-container);
-3. builds the real Dockerfile with `python:3.11-slim` replaced by that base in a sed'ed copy
+   as localhost/firegate-base:trixie (cached in /var/tmp/firegate-container);
+3. builds the real Dockerfile with `python:3.13-slim` replaced by that base in a sed'ed copy
    (the Dockerfile itself stays standard), with `podman build --isolation chroot --runtime
    runc`, vfs storage under /var/tmp/firegate-container, and ulimits lowered (runc may not
    raise RLIMIT_NPROC/NOFILE to the host's values here);
@@ -45,7 +45,7 @@ from typing import Any
 from emulators import REPO_ROOT, EmulatorSet
 
 CACHE = Path(os.environ.get("FIREGATE_CONTAINER_CACHE", "/var/tmp/firegate-container"))  # noqa: S108 - big, kept between runs, root only
-BASE = "localhost/firegate-base:bookworm"
+BASE = "localhost/firegate-base:trixie"
 IMAGE = "localhost/firegate:check"
 NAME = "firegate-container-check"
 PACKAGES = ["podman", "buildah", "runc", "debootstrap"]
@@ -93,7 +93,8 @@ def ensure_packages() -> None:
 
 
 def make_base(rebuild: bool) -> float:
-    """debootstrap a minimal bookworm with Python 3.11 and import it; seconds spent."""
+    """debootstrap a minimal trixie with Python 3.13 (the image's) and import it; seconds
+    spent."""
     started = time.monotonic()
     if not rebuild and podman("images", "-q", BASE).strip():
         return 0.0
@@ -105,7 +106,7 @@ def make_base(rebuild: bool) -> float:
                 "debootstrap",
                 "--variant=minbase",
                 f"--include={BASE_PACKAGES}",
-                "bookworm",
+                "trixie",
                 str(rootfs),
                 "http://deb.debian.org/debian",
             ],
@@ -145,7 +146,7 @@ def build() -> tuple[float, str]:
     context = CACHE / "dockerfile"
     context.mkdir(parents=True, exist_ok=True)
     original = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
-    swapped = original.replace("FROM python:3.11-slim", f"FROM {BASE}")
+    swapped = original.replace("FROM python:3.13-slim", f"FROM {BASE}")
     if swapped.count(f"FROM {BASE}") != original.count("FROM "):
         raise RuntimeError("the Dockerfile has a FROM this script does not know how to swap")
     (context / "Dockerfile").write_text(swapped, encoding="utf-8")
@@ -309,8 +310,8 @@ def main() -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release()},
         "how": "podman build --isolation chroot --runtime runc, vfs storage, ulimits "
-        "nofile=1024 nproc=4096; base = debootstrap bookworm minbase + python3 3.11 "
-        "(python:3.11-slim swapped in a copy of the Dockerfile)",
+        "nofile=1024 nproc=4096; base = debootstrap trixie minbase + python3 3.13 "
+        "(python:3.13-slim swapped in a copy of the Dockerfile)",
     }
     checks: dict[str, Any] = {}
     status = 1

@@ -14,14 +14,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Generic, Literal, ParamSpec
+from typing import Literal, ParamSpec
 
 # A metric's label signature, which the port's calls take as their keywords.
 Labels = ParamSpec("Labels")
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, as the adapters' keys
-class Metric(Generic[Labels]):
+class Metric[**Labels]:
     name: str  # Prometheus's, without the _total it adds to a counter's; OTLP's
     help: str
     labels: Callable[Labels, object] = field(repr=False)  # e.g. ``lambda *, scope: None``

@@ -7,7 +7,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from domain.errors import InvalidInput
 from domain.ids import is_id
@@ -17,7 +17,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     items: list[T]
     next_cursor: str | None
 
@@ -43,7 +43,7 @@ def decode_cursor(cursor: str | None, *, longest: int = 256) -> str | None:
     raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
 
 
-def paginate(rows: list[T], limit: int, position: str | None) -> Page[T]:
+def paginate[T](rows: list[T], limit: int, position: str | None) -> Page[T]:
     """``rows`` was fetched with ``limit + 1``; the extra one only says that more exist."""
     if len(rows) > limit and position is not None:
         return Page(items=rows[:limit], next_cursor=encode_cursor(position))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Remembered(Generic[K, V]):
+class Remembered[K, V]:
     """At most ``size`` values, the oldest put dropped first to make room. A lookup takes no
     lock (a dict's get is atomic); writers take turns."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from application.ports import (
     Assertion,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # their modules are imported with the adapters that stand for
 T = TypeVar("T")
 
 
-class _Lazy(Generic[T]):
+class _Lazy[T]:
     def __init__(self, make: Callable[[], T]) -> None:
         self._make = make
         self._lock = threading.Lock()

@@ -153,7 +153,7 @@ class Unavailable(DomainError):
 T = TypeVar("T")
 
 
-def checked(check: Callable[[], T], problems: list[FieldError]) -> T | None:
+def checked[T](check: Callable[[], T], problems: list[FieldError]) -> T | None:
     """``check()``, or None with its field errors added to ``problems``: to say every bad
     field at once (``InvalidInput.of``)."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
@@ -61,7 +61,7 @@ class FakeScimTokens:
                 del self.tokens[token.id]
 
 
-class _OrgRecords(Generic[R]):
+class _OrgRecords[R]:
     """An org's records by (org, id) under one lock, in Firestore's id order
     (``{org_id}:{id}``), looked up by their keys as one query would."""
 

@@ -1,11 +1,9 @@
 """gunicorn's master checks the settings as a worker starts (gunicorn.conf.py, on_starting):
-without the cyclic garbage collector and with the dataclasses' methods compiled once, both
-given back whatever the check decides, so that the workers forked after it start as
-src/wsgi.py starts them."""
+without the cyclic garbage collector, given back whatever the check decides, so that the
+workers forked after it start as src/wsgi.py starts them."""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import runpy
@@ -16,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure import dataclass_code
+from infrastructure.settings import Settings
 from tests.support.settings import TEST_MFA_KEY
 
 pytestmark = pytest.mark.unit
@@ -32,7 +30,6 @@ def on_starting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[object], 
     monkeypatch.setenv("MALLOC_ARENA_MAX", "8")  # the file's mallopt left alone
     hook: Callable[[object], None] = runpy.run_path(str(CONF))["on_starting"]
     yield hook
-    dataclass_code.uninstall()
     gc.enable()
 
 
@@ -40,16 +37,16 @@ def server() -> Any:
     return SimpleNamespace(log=SimpleNamespace(warning=lambda *args: None))
 
 
-def installed_during(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether dataclasses had the kept code's exec while the settings were checked."""
+def paused_during(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the collector was paused while the settings were checked."""
     seen: list[bool] = []
-    real = dataclass_code.DataclassCode.close
+    real = Settings.__init__
 
-    def close(self: dataclass_code.DataclassCode) -> None:
-        seen.append(vars(dataclasses).get("exec") == self.exec and not gc.isenabled())
-        real(self)
+    def checked(self: Settings, **values: Any) -> None:
+        seen.append(not gc.isenabled())
+        real(self, **values)
 
-    monkeypatch.setattr(dataclass_code.DataclassCode, "close", close)
+    monkeypatch.setattr(Settings, "__init__", checked)
     return seen
 
 
@@ -63,19 +60,19 @@ def test_the_check_runs_as_a_workers_start_and_gives_both_back(
         "GOOGLE_CLOUD_PROJECT": "demo-test",
     }.items():
         os.environ[name] = value
-    seen = installed_during(monkeypatch)
+    seen = paused_during(monkeypatch)
     on_starting(server())
     assert seen == [True]
-    assert "exec" not in vars(dataclasses) and gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_and_when_the_settings_are_refused(
     on_starting: Callable[[object], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     os.environ.update(APP_PROFILE="production", JWT_SECRET="")
-    seen = installed_during(monkeypatch)
+    seen = paused_during(monkeypatch)
     with pytest.raises(SystemExit) as refused:
         on_starting(server())
     assert refused.value.code == 3
     assert seen == [True]
-    assert "exec" not in vars(dataclasses) and gc.isenabled()
+    assert gc.isenabled()

@@ -208,8 +208,9 @@ def test_public_addresses() -> None:
         ("64:ff9b::c0a8:101", False),  # 192.168.1.1
         ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, cloud metadata
         ("64:ff9b:1::a00:1", False),  # a network's own NAT64 prefix (RFC 8215)
-        # 6to4: the IPv4 address is bits 16 to 48
-        ("2002:808:808::1", True),
+        # 6to4 (deprecated, RFC 7526; not globally reachable in IANA's registry): never,
+        # whatever IPv4 address it carries in bits 16 to 48
+        ("2002:808:808::1", False),
         ("2002:7f00:1::1", False),  # 127.0.0.1
         ("2002:ac10:1::", False),  # 172.16.0.1
         ("2002:a9fe:a9fe::", False),  # 169.254.169.254

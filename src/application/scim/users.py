@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import DisableAccount
@@ -82,7 +82,7 @@ class RemoveUser:
 
 
 @dataclass(frozen=True)
-class Search(Generic[T]):
+class Search[T]:
     """A search of an org's users or groups."""
 
     org: Org
@@ -95,7 +95,7 @@ class Search(Generic[T]):
 
 
 @dataclass(frozen=True)
-class Found(Generic[T]):
+class Found[T]:
     total: int
     items: list[T]
 
@@ -414,7 +414,7 @@ def _leave(org: Org, user_id: str, tools: ProvisioningTools) -> None:
     tools.audit.committed(staged)
 
 
-def search_records(cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
+def search_records[T](cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
     """A page of the org's users (or groups) that match: without a filter, the page at
     ``start`` in id order; with one, the records its keys find (one indexed query), each
     checked against the filter. A filter no key narrows goes through at most SCAN_MAX

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 from domain.confusables import mixes_scripts, skeleton
 from domain.errors import InvalidInput
@@ -185,10 +185,7 @@ def check_name(field_name: str, value: str | None) -> None:
     check_text(field_name, value)
 
 
-_Unique = TypeVar("_Unique", Username, Email)
-
-
-def _given(kind: type[_Unique], field_name: str, value: object) -> _Unique:
+def _given[Unique: (Username, Email)](kind: type[Unique], field_name: str, value: object) -> Unique:
     """A username or e-mail address as given: built from a str, or built already."""
     if isinstance(value, str):
         return kind(value)

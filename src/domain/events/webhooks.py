@@ -86,13 +86,14 @@ class RetryPolicy:
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own NAT64
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # ::a.b.c.d, deprecated but still routed
+# 6to4 (RFC 7526 deprecated it; IANA's registry calls it not globally reachable, as Python
+# 3.13's ipaddress does): refused whatever IPv4 address it carries
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d
         return address.ipv4_mapped
-    if address.sixtofour is not None:  # 2002:AABB:CCDD::/48, 6to4
-        return address.sixtofour
     if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):  # not :: or ::1
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
@@ -101,14 +102,14 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 def public_address(text: str) -> bool:
     """An address a receiver on the internet may have: not private, loopback, link-local
     (cloud metadata), multicast, reserved or unspecified; nor an IPv6 address that embeds
-    such an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4)."""
+    such an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64); nor a 6to4 one."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv6Address):
-        if address in _LOCAL_NAT64:  # its IPv4 part's place depends on the network's prefix
-            return False
+        if address in _LOCAL_NAT64 or address in _SIX_TO_FOUR:
+            return False  # a network's own NAT64 prefix places its IPv4 part as it likes
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             if not (address.is_global or address.ipv4_mapped is not None):

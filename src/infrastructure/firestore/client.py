@@ -350,7 +350,7 @@ def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTran
 T = TypeVar("T")
 
 
-def run_transaction(
+def run_transaction[T](
     client: firestore.Client,
     body: Callable[[firestore.Transaction], T],
     max_attempts: int = 10,

@@ -84,7 +84,7 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
     return call
 
 
-def translates_errors(cls: AdapterT) -> AdapterT:
+def translates_errors[AdapterT: type](cls: AdapterT) -> AdapterT:
     """Class decorator: every public method raises ``Unavailable`` for Firestore outages and
     ``NotFound`` for a name Firestore refuses."""
     for name, member in list(vars(cls).items()):

@@ -43,7 +43,7 @@ def _too_many_changes() -> Exception:
     return Unavailable("Too many concurrent changes; try again.", retry_after=1)
 
 
-def until_unchanged(
+def until_unchanged[T](
     attempt: Callable[[], T],
     *,
     attempts: int = ATTEMPTS,

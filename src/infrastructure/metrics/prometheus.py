@@ -97,7 +97,7 @@ class PrometheusMetrics(Adapter):
         return generate_latest(registry)
 
 
-def _series(
+def _series[Family: (Counter, Gauge, Histogram)](
     families: Mapping[Metric[...], Family], metric: Metric[...], labels: Mapping[str, object]
 ) -> Family:
     """The series of ``metric`` with these labels (ValueError: not the metric's labels, or a

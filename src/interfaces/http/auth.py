@@ -36,7 +36,7 @@ def _actor(*, with_factor: bool = False) -> Actor:
     return actor
 
 
-def authenticated(view: F) -> F:
+def authenticated[F: Callable[..., Any]](view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return view(*args, actor=_actor(), **kwargs)
@@ -44,18 +44,18 @@ def authenticated(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def session_authenticated(view: F) -> F:
+def session_authenticated[F: Callable[..., Any]](view: F) -> F:
     """As ``authenticated``, for a signed-in session only: never a personal access token."""
     return _session_only(view, with_factor=False)
 
 
-def session_authenticated_with_factor(view: F) -> F:
+def session_authenticated_with_factor[F: Callable[..., Any]](view: F) -> F:
     """As ``session_authenticated``, the account's second factor read in the same round trip
     (``Actor.factor``)."""
     return _session_only(view, with_factor=True)
 
 
-def _session_only(view: F, *, with_factor: bool) -> F:
+def _session_only[F: Callable[..., Any]](view: F, *, with_factor: bool) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         actor = _actor(with_factor=with_factor)

@@ -42,7 +42,7 @@ def read_json_object() -> dict[str, Any]:
     return data
 
 
-def validate(model: type[M], data: Any) -> M:
+def validate[M: BaseModel](model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -64,12 +64,12 @@ def folded(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     return renamed
 
 
-def parse_json(model: type[M], *, any_casing: bool = False) -> M:
+def parse_json[M: BaseModel](model: type[M], *, any_casing: bool = False) -> M:
     data = read_json_object()
     return validate(model, folded(data, model) if any_casing else data)
 
 
-def parse_form(model: type[M], *, any_casing: bool = False) -> M:
+def parse_form[M: BaseModel](model: type[M], *, any_casing: bool = False) -> M:
     form = request.form
     duplicated = [key for key in form if len(form.getlist(key)) > 1]
     if duplicated:
@@ -78,7 +78,7 @@ def parse_form(model: type[M], *, any_casing: bool = False) -> M:
     return validate(model, folded(data, model) if any_casing else data)
 
 
-def parse_query(model: type[M]) -> M:
+def parse_query[M: BaseModel](model: type[M]) -> M:
     # ?cursor=a&cursor=b is ambiguous: refused like a repeated form field, never half-read.
     args = request.args
     duplicated = [key for key in args if len(args.getlist(key)) > 1]

@@ -36,7 +36,9 @@ def upload_limit() -> int:
     return limit
 
 
-def read_upload(fields: type[M], text_parts: tuple[str, ...] = ()) -> tuple[M, Upload]:
+def read_upload[M: BaseModel](
+    fields: type[M], text_parts: tuple[str, ...] = ()
+) -> tuple[M, Upload]:
     """The text fields (validated by ``fields``) and the ``file`` part of the request.
 
     ``text_parts`` may also come as file parts (``curl -F schema=@schema.json``): they are

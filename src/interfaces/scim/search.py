@@ -16,7 +16,7 @@ from interfaces.scim.protocol import MAX_RESULTS
 T = TypeVar("T")
 
 
-def search_of(
+def search_of[T](
     org: Org,
     search_request: SearchRequest[Any],
     attributes: Attributes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
@@ -116,7 +116,7 @@ def _conflict(collection: str) -> Conflict:
 
 # A string: firestore.DocumentReference is the client library's, loaded on first use
 # (docs/decisions/0432-the-cloud-sdk-on-first-use.md), not when this module is.
-Claims: TypeAlias = "list[tuple[str, firestore.DocumentReference]]"
+type Claims = "list[tuple[str, firestore.DocumentReference]]"
 
 
 def claims_of(client: firestore.Client, user: User) -> Claims:

@@ -25,7 +25,7 @@ TAGS = ("internal",)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def push_authorized(view: F) -> F:
+def push_authorized[F: Callable[..., Any]](view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")

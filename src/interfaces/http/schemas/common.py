@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -58,7 +58,7 @@ class PageQuery(Schema):
     )
 
 
-class PageOut(Schema, Generic[ItemT]):
+class PageOut[ItemT](Schema):
     """One page of a list; subclassed per resource (``class TaskPage(PageOut[TaskOut])``)
     so the OpenAPI document names each page model after its resource."""
 
