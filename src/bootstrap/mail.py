@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 def mail_renderer(mail: MailGroup) -> MailRenderer:
     from infrastructure.mail.render import JinjaMailRenderer
-    from interfaces.web import TRANSLATIONS
+    from interfaces.web.compiled import TRANSLATIONS
 
     return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
 

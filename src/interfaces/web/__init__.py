@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from babel import Locale
@@ -26,6 +25,7 @@ from interfaces.shared.limits import LimitedAs
 from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
+from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
 from interfaces.web.compiled import UNTRANSLATED
 from interfaces.web.errors import (
     PAGE_BLUEPRINTS,
@@ -72,7 +72,6 @@ PAGE_MODULES = (
 )
 
 LANGUAGES = LOCALES
-TRANSLATIONS = Path(__file__).parent / "translations"
 
 # Each page that signs in, signs up or spends a mail token counts against its API route's
 # per-address limit, with the same counters: two doors are not twice the budget.
