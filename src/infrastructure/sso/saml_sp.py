@@ -6,8 +6,10 @@ docs/decisions/0399-saml-signatures-in-process.md).
 Nothing of the protocol is written here: pysaml2 builds the signed AuthnRequest and checks
 the answer (the signature by the IdP's certificates from the connection, verified in this
 process by libxmlsec1 through python-xmlsec, infrastructure/sso/saml_signatures.py; the
-audience, destination, recipient, ``InResponseTo``, the validity window with 2 minutes of
-skew). This module gives it its configuration and turns its verdicts into ours.
+audience, destination, ``InResponseTo``, the validity window with 2 minutes of skew). This
+module gives it its configuration, turns its verdicts into ours, and adds the two checks it
+lacks, on the assertion it parsed: an ``AudienceRestriction`` naming this service provider,
+and the bearer confirmation's ``Recipient``, this connection's ACS (``_misaddressed``).
 
 pysaml2 logs an ERROR line for every answer it refuses, and anyone can post one: its logger
 is kept to CRITICAL, and each refusal is logged here once, a warning naming its code and
@@ -39,6 +41,8 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ASSERTION_LIFETIME = timedelta(minutes=10)  # kept as spent when it names no end
 log = logging.getLogger("firegate.sso")
+WRONG_AUDIENCE = ("saml_wrong_audience", "The answer is meant for another service.")
+WRONG_DESTINATION = ("saml_wrong_destination", "The answer is addressed elsewhere.")
 CLIENTS_KEPT = 64  # connections' configured clients kept per process
 # The certificate in the metadata is made from the key alone, so every instance and every
 # restart publishes the same one (an IdP that pins it keeps working).
@@ -140,17 +144,38 @@ class Pysaml2ServiceProvider:
                 response, BINDING_HTTP_POST, outstanding
             )
         except Exception as exc:  # every refusal of pysaml2's, by its kind
-            verdict = _verdict(exc)
-            log.warning(
-                "SAML answer refused for connection %s: %s (%s)",
-                connection.id,
-                verdict.code,
-                type(exc).__name__,
-            )
-            raise verdict from None
+            raise _logged(connection, _verdict(exc), type(exc).__name__) from None
         if parsed is None or parsed.assertion is None:
             raise _refused("saml_invalid", "The identity provider's answer holds no assertion.")
+        misaddressed = _misaddressed(parsed.assertion, self._addresses(connection.id))
+        if misaddressed is not None:
+            raise _logged(connection, misaddressed, "firegate's check")
         return _assertion(parsed)
+
+
+def _logged(connection: Connection, verdict: Unauthenticated, why: str) -> Unauthenticated:
+    log.warning("SAML answer refused for connection %s: %s (%s)", connection.id, verdict.code, why)
+    return verdict
+
+
+def _misaddressed(assertion: Any, sp: SpAddresses) -> Unauthenticated | None:
+    """What pysaml2 lets through, refused (docs/reference/sso.md, "The service provider"): an
+    assertion with no ``AudienceRestriction`` (it takes none for any audience) or with one
+    that does not name this service provider (it wants only one of them to: each must, SAML
+    core 2.5.1.4); a subject confirmation whose ``Recipient`` is not this connection's ACS (it
+    compares it only when told the conversation's details), or none of the bearer method."""
+    from saml2.saml import SCM_BEARER  # noqa: PLC0415
+
+    conditions = assertion.conditions
+    restrictions = (conditions.audience_restriction if conditions is not None else None) or []
+    audiences = [{(a.text or "").strip() for a in r.audience or []} for r in restrictions]
+    if not audiences or any(sp.entity_id not in named for named in audiences):
+        return _refused(*WRONG_AUDIENCE)
+    confirmations = assertion.subject.subject_confirmation or []
+    recipients = {getattr(c.subject_confirmation_data, "recipient", None) for c in confirmations}
+    if recipients != {sp.acs_url} or not any(c.method == SCM_BEARER for c in confirmations):
+        return _refused(*WRONG_DESTINATION)
+    return None
 
 
 def _verdict(exc: Exception) -> Unauthenticated:
@@ -198,16 +223,8 @@ def _verdict(exc: Exception) -> Unauthenticated:
             "saml_idp_refused",
             "The identity provider did not sign the person in.",
         ),
-        (
-            "audience" in text or "intended" in text,
-            "saml_wrong_audience",
-            "The answer is meant for another service.",
-        ),
-        (
-            "destination" in text or "recipient" in text,
-            "saml_wrong_destination",
-            "The answer is addressed elsewhere.",
-        ),
+        ("audience" in text or "intended" in text, *WRONG_AUDIENCE),
+        ("destination" in text or "recipient" in text, *WRONG_DESTINATION),
     ]
     for matches, code, detail in verdicts:
         if matches:

@@ -73,6 +73,9 @@ PAGE_MODULES = (
 
 LANGUAGES = LOCALES
 
+# The pages' own limited route: an IdP's answer, which anyone may post, is parsed and its
+# signatures checked before anything tells a forgery (RATE_LIMIT_SSO_ACS)
+SAML_ACS = ("POST", "/sso/<connection_id>/saml/acs")
 # Each page that signs in, signs up or spends a mail token counts against its API route's
 # per-address limit, with the same counters: two doors are not twice the budget.
 PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
@@ -94,6 +97,8 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
     ("POST", "/sign-in/passkey"): LimitedAs(
         "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
     ),
+    # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
+    ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
 }
 
 
@@ -243,8 +248,8 @@ def root_page() -> Response | None:
 
 
 def install(app: Flask, config: PagesConfig) -> Installed:
-    """The pages on ``app``; what they hand the app shell: their routes that count against
-    the API's limits."""
+    """The pages on ``app``; what they hand the app shell: the limit of the IdPs' answers,
+    and their routes that count against another route's limit."""
     app.extensions[EXTENSION] = config
     Babel(
         app,
@@ -289,7 +294,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             **language,
         }
 
-    return Installed(name="pages", limited_as=PAGE_LIMITS)
+    return Installed(name="pages", limits={SAML_ACS: config.sso_acs_limit}, limited_as=PAGE_LIMITS)
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:

@@ -47,6 +47,7 @@ class PagesConfig:
     logo_url: str = ""  # SITE_LOGO_URL: a path of this site or a data: URL
     brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
     support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
+    sso_acs_limit: str = ""  # RATE_LIMIT_SSO_ACS: the IdPs' answers per address; "": none
 
     @property
     def origin(self) -> str:
