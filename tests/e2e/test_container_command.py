@@ -177,6 +177,9 @@ def test_environment_and_port_are_those_of_cloud_run(final: Stage) -> None:
     assert env.get("PORT") == "8080"
     assert env.get("TRUSTED_PROXY_HOPS") == "1"
     assert env.get("PYTHONUNBUFFERED") == "1"
+    # glibc reads it at the start of each process: a malloc arena per thread
+    # (docs/decisions/0004-malloc-arenas.md).
+    assert env.get("MALLOC_ARENA_MAX") == "64"
     exposed = " ".join(final.args("EXPOSE")).split()
     assert "8080" in exposed or "8080/tcp" in exposed
 
