@@ -3,7 +3,6 @@
 Every value can be overridden with the environment variable named beside it.
 """
 
-import gc
 import os
 import shutil
 import sys
@@ -85,14 +84,17 @@ logconfig_dict = {
 
 
 def on_starting(server: object) -> None:
-    # The imports and the check as a worker's start (src/wsgi.py): without the cyclic garbage
-    # collector, whose passes over the modules' objects cost about a tenth of the CPU; the
-    # workers, forked after this, inherit the modules.
-    gc.disable()
-    try:
-        _check_settings(server)
-    finally:
-        gc.enable()
+    """In the master, once, before it forks the workers: the settings checked, then the
+    service's modules imported (docs/operations.md, "Workers and threads"). Each worker then
+    builds its app from the modules it inherits (src/wsgi.py) and makes its own clients,
+    threads and sockets. Importing ``bootstrap`` makes none of them: no cloud client library
+    is imported (each worker imports its own), no thread started, no socket opened
+    (tests/unit/test_gunicorn_master_start.py).
+
+    The service's modules are imported in the hooks: gunicorn reads this file before it puts
+    src/ on the path (``pythonpath``)."""
+    _check_settings(server)
+    import bootstrap  # noqa: F401, PLC0415 - see above
 
 
 def _check_settings(server: object) -> None:
