@@ -45,8 +45,6 @@ NOT_SERVED = (
     "saml2",
     "scim2_server",
     "scim2_models",
-    "spectree",
-    "segno",
     "ijson",
     "dns",  # dnspython: an org domain's first check
     "interfaces.cli.accounts",

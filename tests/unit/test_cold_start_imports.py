@@ -28,9 +28,8 @@ pytestmark = pytest.mark.unit
 # its first use (Firestore's, Firebase's, Cloud Storage's), or when the settings name it
 # (Pub/Sub, Redis); gunicorn's master imports none before it forks. The optional ones: metrics'
 # and traces' libraries when they are on, pysaml2 with a SAML connection's first use,
-# dnspython with an org domain's first check, segno with an enrolment's QR code, spectree
-# with the first /openapi.json, scim2 with the first SCIM request, ijson with the command
-# line's import of a Firebase export.
+# dnspython with an org domain's first check, scim2 with the first SCIM request, ijson with
+# the command line's import of a Firebase export.
 LAZY = (
     "firebase_admin",
     "google.cloud",
@@ -41,8 +40,6 @@ LAZY = (
     "opentelemetry",  # traces: only when they are on (the test below)
     "saml2",
     "dns",
-    "segno",
-    "spectree",
     "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
     "scim2_server",
     "ijson",
