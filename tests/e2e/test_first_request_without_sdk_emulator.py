@@ -1,7 +1,7 @@
 """A worker serves its first authenticated request without the cloud SDK: the services bound
 and the account read (user and session in one REST batch read) import neither
 google-cloud-firestore nor google.api_core, which wait for the first request that needs the
-client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md), nor what only other
+client library (docs/decisions/0453-one-import-in-the-master.md), nor what only other
 routes need (docs/decisions/0440-route-modules-on-first-use.md). The app is built as
 gunicorn's worker builds it (``import wsgi``), in a process of its own, on the emulator."""
 
@@ -20,13 +20,10 @@ pytestmark = pytest.mark.e2e
 
 
 FIRST_REQUEST = """
-import json, sys, threading
+import json, sys
 
 import wsgi
 
-for thread in threading.enumerate():
-    if thread.name == "firegate-warm-up":
-        thread.join(60)
 headers = {"Authorization": "Bearer " + sys.argv[1]}
 client = wsgi.app.test_client()
 health = client.get("/healthz").status_code

@@ -104,7 +104,7 @@ class _ClientOnFirstUse:
     anything but its project; a collection it is asked for waits as well, so that the
     adapters, which keep their collections, are built without it. Its credentials are found
     at once, as the library's client finds them when made: a process without any fails at
-    its start (docs/decisions/0150-cold-start.md)."""
+    its start (docs/decisions/0453-one-import-in-the-master.md)."""
 
     def __init__(self, project: str) -> None:
         self.project = project

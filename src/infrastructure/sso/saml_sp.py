@@ -17,6 +17,11 @@ connection (docs/operations.md, "Logs").
 
 pysaml2 takes keys and certificates as files: the service provider's are written once per
 process into a private temporary folder (mode 0700, the key 0600).
+
+pysaml2 is imported by a worker's first SAML request (a connection's metadata, a sign-in):
+an optional dependency, which only the orgs that sign in with SAML use, and 0.6 s and
+10 MiB of every worker's start if it were imported with this module
+(docs/decisions/0453-one-import-in-the-master.md).
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from application.sso.ports import SamlAssertion, SamlLogin
 from domain.errors import Unauthenticated, Unavailable
@@ -92,7 +102,7 @@ class Pysaml2ServiceProvider:
     # -- pysaml2's client for one connection
 
     def _client(self, connection: Connection) -> Any:
-        from saml2.client import Saml2Client  # noqa: PLC0415 - seconds to import; see module
+        from saml2.client import Saml2Client  # noqa: PLC0415 - optional; see module
         from saml2.config import SPConfig  # noqa: PLC0415
 
         from infrastructure.sso.saml_signatures import in_process_security  # noqa: PLC0415
@@ -317,11 +327,6 @@ def _sp_config(
 
 
 def _write_key_files(pem: str) -> tuple[str, str, str]:
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise not_configured()

@@ -28,7 +28,6 @@ from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
 from interfaces.shared.routing import LazyBuilderRule
-from interfaces.shared.services import LazyServices
 
 Jwk = Mapping[str, Any]
 
@@ -92,7 +91,7 @@ _DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 def create_app(
-    services: Services | LazyServices,
+    services: Services,
     config: ShellConfig,
     adapters: Iterable[Install],
     metrics: MetricsConfig | None = None,

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
+from application.accounts.authentication import Authenticate
+from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated
 from interfaces.shared.services import services
@@ -120,16 +122,10 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
-    # With the first page that has a session cookie (the use cases' modules are not part
-    # of building the app: docs/decisions/0440-route-modules-on-first-use.md).
-    from application.accounts.authentication import Authenticate  # noqa: PLC0415
-
     authenticate = services().authentication.authenticate
     try:
         g.browser_actor = authenticate(Authenticate(access, with_factor))
     except Unauthenticated:
-        from application.signin.sessions import Refresh  # noqa: PLC0415 - the first refresh
-
         try:
             pair = services().sessions.refresh(Refresh(refresh_token)) if refresh_token else None
             if pair is not None:
