@@ -36,7 +36,7 @@ def in_a_worker(code: str, *args: str, **env: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-# What only other routes, pages, the provider, SCIM, SAML, the command line or the OpenAPI
+# What only other routes, the provider's server, SCIM, SAML, the command line or the OpenAPI
 # document need: still not imported once a worker has bound its services and served those.
 NOT_SERVED = (
     "authlib.oauth2",
@@ -54,14 +54,6 @@ NOT_SERVED = (
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
     "interfaces.cli.provider",
-    "interfaces.http.routes.orgs",
-    "interfaces.http.routes.resources",
-    "interfaces.http.routes.sso",
-    "interfaces.http.routes.signin",
-    "interfaces.web.accounts",
-    "interfaces.web.signin",
-    "interfaces.provider.pages",
-    "interfaces.provider.device_page",
     "interfaces.scim.serving",
 )
 

@@ -1,8 +1,9 @@
 """What `import wsgi` (the app built, as each gunicorn worker builds it) imports: nothing that
-only the provider, the pages, the API's route modules, the OpenAPI document, the command line
-or the services behind the warm-up need, and no development key made (docs/benchmarks.md,
-"Cold start"; docs/decisions/0440-route-modules-on-first-use.md). A guard against a heavy
-import coming back, not a timing: it names modules."""
+only the provider's server, SCIM, SAML, the OpenAPI document, the command line or the
+services behind the warm-up need, and no development key made (docs/benchmarks.md, "Cold
+start"). The route and page modules are imported, as registering their blueprints needs
+(docs/decisions/0454-plain-routing.md). A guard against a heavy import coming back, not a
+timing: it names modules."""
 
 from __future__ import annotations
 
@@ -53,23 +54,12 @@ LAZY = (
     # Traces' SDK: only when they are on (the cloud SDKs import its API on the warm-up thread).
     "opentelemetry",
     "saml2",  # SAML: its first sign-in or metadata
-    "email_validator",  # the API's models with an address: their route's first request
-    # The app's own: each route or page module with its first request, the commands when the
-    # command line asks, the capabilities' bindings on the warm-up thread
-    # (docs/decisions/0440-route-modules-on-first-use.md).
-    "interfaces.http.routes",
-    "interfaces.http.schemas.accounts",
-    "interfaces.web.accounts",
-    "interfaces.web.signin",
-    "interfaces.web.orgs",
-    "interfaces.provider.pages",
-    "interfaces.provider.device_page",
+    # The app's own: the commands when the command line asks, the capabilities' bindings on
+    # the warm-up thread.
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
     "bootstrap.binding",
     "bootstrap.adapters",
-    "application.accounts.accounts",
-    "application.signin.sessions",
     "application.provider.services",
 )
 
@@ -109,6 +99,8 @@ def heavy(imported: list[str]) -> list[str]:
 def test_building_the_app_imports_none_of_what_is_used_later() -> None:
     imported = main_thread_imports()
     assert "flask" in imported and "bootstrap" in imported  # the probe saw the imports
+    assert "interfaces.http.routes.accounts.accounts" in imported  # the routes registered
+    assert "interfaces.web.accounts.account" in imported  # the pages too
     assert heavy(imported) == []
 
 
@@ -207,11 +199,10 @@ print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}), flush=
 def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     firestore_rest: str,
 ) -> None:
-    """The warm-up binds every capability's use cases; the two requests import their own
-    route modules (health, accounts) and nothing of the other routes, the pages, the
-    provider, SCIM, SAML, the OpenAPI document or the command line. The token is signed with
-    the worker's secret and names a session the stand-in of Firestore does not have: GET
-    /user goes the whole authenticated path, its batch read included, to a 401
+    """The warm-up binds every capability's use cases; the two requests import nothing of
+    the provider's server, SCIM, SAML, the OpenAPI document or the command line. The token
+    is signed with the worker's secret and names a session the stand-in of Firestore does
+    not have: GET /user goes the whole authenticated path, its batch read included, to a 401
     (tests/e2e/test_first_request_without_sdk_emulator.py serves a 200 on the emulator)."""
     now = int(time.time())
     claims: dict[str, str | int] = {"iss": "firegate", "aud": "firegate-api", "role": "user"}
@@ -229,7 +220,5 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     reads = [path for path in _FirestoreRest.asked if path.endswith(":batchGet")]
     assert len(reads) >= 2  # the warm-up's probe, and GET /user's read of its account
     modules: list[str] = found["modules"]
-    assert "interfaces.http.routes.health" in modules  # served by their own modules
-    assert "interfaces.http.routes.accounts.accounts" in modules
     assert "bootstrap.binding" in modules  # the services were bound
     assert not_served(modules) == []

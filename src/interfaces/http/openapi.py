@@ -15,7 +15,6 @@ from flask import Flask, Response, jsonify
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from interfaces.http.schemas.common import Problem
-from interfaces.shared.lazy_views import resolved
 from interfaces.shared.problems import PROBLEM_JSON
 
 if TYPE_CHECKING:
@@ -204,14 +203,14 @@ def _document(app: Flask) -> dict[str, Any]:
 def _documented_routes_key(app: Flask) -> tuple[tuple[Any, ...], ...]:
     """What the document is made from: each rule, its methods and endpoint and how its view is
     documented (spectree's strict mode leaves a view without ``doc(...)`` out), and the
-    converters' names. Every route module is imported for it."""
+    converters' names."""
     return (
         *sorted(
             (
                 rule.rule,
                 tuple(sorted(rule.methods or ())),
                 rule.endpoint,
-                id(_DOCUMENTATION.get(resolved(app.view_functions[rule.endpoint]))),
+                id(_DOCUMENTATION.get(app.view_functions[rule.endpoint])),
             )
             for rule in app.url_map.iter_rules()
         ),
@@ -226,7 +225,7 @@ def _documented_routes(app: Flask, spec: SpecTree) -> Flask:
     shadow.url_map.converters.update(app.url_map.converters)
     for rule in app.url_map.iter_rules():
         shadow.url_map.add(rule.empty())
-        view = resolved(app.view_functions[rule.endpoint])  # the route modules imported
+        view = app.view_functions[rule.endpoint]
         documented = _DOCUMENTATION.get(view)
         shadow.view_functions[rule.endpoint] = documented(spec) if documented else view
     return shadow

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
+from application.provider.clients import FindClient
 from interfaces.shared.limits import Identify, Route, client_key
 from interfaces.shared.services import services
 
@@ -31,8 +32,6 @@ def authenticated_client() -> str | None:
         named, secret = request.form.get("client_id"), request.form.get("client_secret")
     if not named or len(named) > MAX_CLIENT_ID:
         return None
-    from application.provider.clients import FindClient  # noqa: PLC0415 - with its first use
-
     client = services().oauth.client(FindClient(named))
     if client is None:
         return None
