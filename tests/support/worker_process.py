@@ -36,9 +36,9 @@ def in_a_worker(code: str, *args: str, **env: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-# What only other routes, pages, the provider's server, SCIM, SAML, an org's domain check, the
-# command line or the OpenAPI document need: still not imported once a worker has built its
-# app and served those.
+# What only the provider's server, SCIM, SAML, an org's domain check, the command line or
+# the OpenAPI document need: still not imported once a worker has built its app and served
+# those.
 NOT_SERVED = (
     "authlib.jose",
     "interfaces.provider.server",
@@ -50,14 +50,6 @@ NOT_SERVED = (
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
     "interfaces.cli.provider",
-    "interfaces.http.routes.orgs",
-    "interfaces.http.routes.resources",
-    "interfaces.http.routes.sso",
-    "interfaces.http.routes.signin",
-    "interfaces.web.accounts",
-    "interfaces.web.signin",
-    "interfaces.provider.pages",
-    "interfaces.provider.device_page",
     "interfaces.scim.serving",
 )
 

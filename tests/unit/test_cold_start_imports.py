@@ -1,8 +1,9 @@
 """What `import wsgi` (the app built and its services bound, as each gunicorn worker does)
 imports: no cloud client library, which a worker imports on first use or when configured
 (docs/decisions/0453-one-import-in-the-master.md), and nothing that only the provider's
-server, the pages, the API's route modules, the OpenAPI document, SAML, an org's domain check
-or the command line need (docs/decisions/0440-route-modules-on-first-use.md). A guard against
+server, the OpenAPI document, SAML, an org's domain check or the command line need; the
+route and page modules are imported, as registering their blueprints needs
+(docs/decisions/0454-plain-routing.md). A guard against
 a heavy import coming back, not a timing: it names modules."""
 
 from __future__ import annotations
@@ -43,17 +44,8 @@ LAZY = (
     "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
     "scim2_server",
     "ijson",
-    "email_validator",  # the API's models with an address: their route's first request
-    # The app's own: each route or page module with its first request, the provider's
-    # server with its first request, the commands when the command line asks
-    # (docs/decisions/0440-route-modules-on-first-use.md).
-    "interfaces.http.routes",
-    "interfaces.http.schemas.accounts",
-    "interfaces.web.accounts",
-    "interfaces.web.signin",
-    "interfaces.web.orgs",
-    "interfaces.provider.pages",
-    "interfaces.provider.device_page",
+    # The app's own: the provider's server with its first request, the commands when the
+    # command line asks.
     "interfaces.provider.server",
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
@@ -85,6 +77,8 @@ def test_building_the_app_binds_the_services_and_imports_none_of_what_is_used_la
     imported = worker_imports()
     # The capabilities' use cases and adapters: bound as the app is built.
     assert {"bootstrap.binding", "application.signin.sessions", "argon2"} <= set(imported)
+    assert "interfaces.http.routes.accounts.accounts" in imported  # the routes registered
+    assert "interfaces.web.accounts.account" in imported  # the pages too
     assert heavy(imported) == []
 
 
@@ -150,8 +144,8 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     firestore_rest: str,
 ) -> None:
     """The worker's start binds every capability's use cases; the two requests import their own
-    route modules (health, accounts) and nothing of the other routes, the pages, the
-    provider, SCIM, SAML, the OpenAPI document or the command line. The token is signed with
+    route modules and nothing of the provider's server, SCIM, SAML, the OpenAPI document or
+    the command line. The token is signed with
     the worker's secret and names a session the stand-in of Firestore does not have: GET
     /user goes the whole authenticated path, its batch read included, to a 401
     (tests/e2e/test_first_request_without_sdk_emulator.py serves a 200 on the emulator)."""
@@ -171,8 +165,6 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     reads = [path for path in _FirestoreRest.asked if path.endswith(":batchGet")]
     assert len(reads) == 1  # GET /user's read of its account
     modules: list[str] = found["modules"]
-    assert "interfaces.http.routes.health" in modules  # served by their own modules
-    assert "interfaces.http.routes.accounts.accounts" in modules
     assert "bootstrap.binding" in modules  # the services were bound
     assert not_served(modules) == []
     # The read went over REST: the client library waits for its first use.

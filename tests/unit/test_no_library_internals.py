@@ -32,13 +32,12 @@ PUBLIC: dict[str, str] = {
 }
 
 
-# Being removed (the Firestore client on its public API, plain werkzeug routing): each
+# Being removed (the Firestore client on its public API): each
 # file goes from this list as its rewrite lands.
 UNDER_WAY = (
     "infrastructure/firestore/internals.py",
     "infrastructure/firestore/rest_reads.py",
     "infrastructure/firestore/client.py",
-    "interfaces/shared/routing.py",
 )
 
 

@@ -18,7 +18,6 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
 from interfaces.http.schemas.common import Problem
-from interfaces.shared.lazy_views import resolved
 from interfaces.shared.problems import PROBLEM_JSON
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
@@ -198,14 +197,14 @@ def _document(app: Flask) -> dict[str, Any]:
 def _documented_routes_key(app: Flask) -> tuple[tuple[Any, ...], ...]:
     """What the document is made from: each rule, its methods and endpoint and how its view is
     documented (spectree's strict mode leaves a view without ``doc(...)`` out), and the
-    converters' names. Every route module is imported for it."""
+    converters' names."""
     return (
         *sorted(
             (
                 rule.rule,
                 tuple(sorted(rule.methods or ())),
                 rule.endpoint,
-                id(_DOCUMENTATION.get(resolved(app.view_functions[rule.endpoint]))),
+                id(_DOCUMENTATION.get(app.view_functions[rule.endpoint])),
             )
             for rule in app.url_map.iter_rules()
         ),
@@ -220,7 +219,7 @@ def _documented_routes(app: Flask, spec: SpecTree) -> Flask:
     shadow.url_map.converters.update(app.url_map.converters)
     for rule in app.url_map.iter_rules():
         shadow.url_map.add(rule.empty())
-        view = resolved(app.view_functions[rule.endpoint])  # the route modules imported
+        view = app.view_functions[rule.endpoint]
         documented = _DOCUMENTATION.get(view)
         shadow.view_functions[rule.endpoint] = documented(spec) if documented else view
     return shadow

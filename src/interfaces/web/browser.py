@@ -19,14 +19,13 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.accounts.authentication import Authenticate
+from application.accounts.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:
-    from application.accounts.authentication import Actor
     from application.signin.tokens import TokenPair
 
 EXTENSION = "firegate.pages"
