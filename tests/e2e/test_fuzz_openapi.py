@@ -24,7 +24,7 @@ import jsonschema_rs
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
@@ -285,6 +285,9 @@ def test_openapi_document_holds_for_every_operation(
     case: Case[Any], target: Target, operation: str
 ) -> None:
     assert case.operation.label == operation
+    # A path value that spells another documented resource (/orgs/suggested for /orgs/{org})
+    # reaches that resource, as it should: such a case is that other operation's to test.
+    assume(not case.path_parameters or unquote(case.formatted_path) not in DOCUMENT["paths"])
     if (case.method.upper(), case.path) in SELF_ENDING:
         token = target.account()
     else:
