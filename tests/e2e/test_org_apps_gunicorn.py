@@ -164,7 +164,13 @@ def test_the_orgs_deletion_ends_its_clients_and_its_tokens(
     server = json.loads(
         cli(["clients", "create", "--name", "API", "--redirect-uri", API, "--confidential"])
     )
-    resource_token = own_token(gunicorn_url, client, resource=API).json()["access_token"]
+    # An org's app has tokens only for a registered resource that allows its org.
+    described = ("--scope", "billing:read", "--description", "billing:read", "Read billing")
+    cli(["resources", "add", API, *described])
+    cli(["resources", "allow", API, "acme"])
+    answer = own_token(gunicorn_url, client, resource=API)
+    assert answer.status_code == 200, answer.text
+    resource_token = answer.json()["access_token"]
     assert introspect(gunicorn_url, server, resource_token)["active"] is True
     token = org_token(gunicorn_url, owner, "acme")
     elsewhere = org_token(gunicorn_url, owner, "globex")
