@@ -19,17 +19,14 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from domain.errors import Unavailable
 from infrastructure import jitter
 from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
 from infrastructure.firestore.sdk import exceptions, firestore, loaded
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
-
-    from infrastructure.firestore.internals import BoundedTransaction
 
 log = logging.getLogger("firegate")
 
@@ -81,6 +78,12 @@ class _Bounded(Mapping[str, Any]):
 
 # Keyword arguments for every single Firestore call.
 BOUNDED: Mapping[str, Any] = _Bounded()
+
+
+# A commit that must not be sent twice: one that landed although its answer was lost would
+# then fail its own precondition, and the reads that follow would answer as if another
+# writer had come first (a 409 for the caller's own change).
+ONCE: Mapping[str, Any] = {"retry": None, "timeout": DEADLINE_SECONDS}
 
 
 def retry_policy() -> Retry:
@@ -334,43 +337,6 @@ def run_query(
             _give_up(reader, exc)
     library = query.library(client) if isinstance(query, Select) else query
     return [(snap.id, snap.to_dict() or {}) for snap in library.stream(**BOUNDED)]
-
-
-def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
-    from infrastructure.firestore.internals import BoundedTransaction  # noqa: PLC0415
-
-    return BoundedTransaction(
-        library_client(client),
-        max_attempts=max_attempts,
-        retry=retry_policy(),
-        timeout=DEADLINE_SECONDS,
-    )
-
-
-T = TypeVar("T")
-
-
-def run_transaction[T](
-    client: firestore.Client,
-    body: Callable[[firestore.Transaction], T],
-    max_attempts: int = 10,
-) -> T:
-    """Run ``body`` in a bounded transaction, retried on contention.
-
-    The library ends a transaction that kept aborting with a bare ValueError; that is
-    contention, answered as a 503 with Retry-After, not a 500. So is an outage.
-    """
-    try:
-        result: T = firestore.transactional(body)(transaction(client, max_attempts))
-    except ValueError as exc:
-        if isinstance(exc.__cause__, exceptions.Aborted):
-            raise Unavailable("Too many concurrent changes; try again.", retry_after=1) from exc
-        if isinstance(exc.__context__, exceptions.GoogleAPICallError | exceptions.RetryError):
-            # A transaction that could not begin cannot be rolled back either; the library's
-            # ValueError about that hides the outage it followed.
-            raise exc.__context__ from None
-        raise
-    return result
 
 
 MAX_ID_BYTES = 1500  # Firestore's limit on a document id
