@@ -33,7 +33,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from _common import cpu_seconds, emulator_pid, median, start_emulators, wipe_firestore, write_result
-from infrastructure.firestore.client import RETRY, batch_reader
+from infrastructure.firestore.client import batch_reader, retry_policy
 from infrastructure.firestore.rest_reads import BatchReader
 
 USER = {
@@ -93,7 +93,7 @@ def refresh_ways(
         return None
 
     def grpc() -> object:
-        snap = session.get(retry=RETRY)
+        snap = session.get(retry=retry_policy())
         session.update(rotation(), option=firestore.LastUpdateOption(snap.update_time))
         return None
 
@@ -122,6 +122,7 @@ def main() -> int:
     for ref in small:
         ref.set({"token_version": 0})
     reader = batch_reader(client)
+    retry = retry_policy()
     database = f"projects/{emulators.project}/databases/(default)"
     names = [f"{database}/documents/users/u1", f"{database}/documents/sessions/s1"]
     host = emulators.netloc("firestore")
@@ -156,8 +157,8 @@ def main() -> int:
         "rest_two_gets_kept_alive": two_gets,
         "rest_batchget_one_field_documents": lambda: reader.read(["users/t1", "sessions/t1"]),
         "rest_batchget_missing_documents": lambda: reader.read(["users/x1", "sessions/x1"]),
-        "grpc_get_all": lambda: list(client.get_all([user, session], retry=RETRY)),
-        "grpc_get_all_one_field_documents": lambda: list(client.get_all(small, retry=RETRY)),
+        "grpc_get_all": lambda: list(client.get_all([user, session], retry=retry)),
+        "grpc_get_all_one_field_documents": lambda: list(client.get_all(small, retry=retry)),
         **refresh_ways(reader, session),
     }
     warm_up = settle(ways, pid, args.warm_up)
