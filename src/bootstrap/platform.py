@@ -100,11 +100,10 @@ def _firestore_ready(client: Client) -> bool:
     """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
     REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
     """
-    from infrastructure.firestore.client import batch_reader
+    from infrastructure.firestore.client import reads_of
 
     try:
-        client.collection("_health").document("ping").get(timeout=2.0, retry=None)
-        batch_reader(client).read(["_health/ping"], retry=False)
+        reads_of(client).probe()
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
         return False
@@ -115,10 +114,10 @@ def _rest_ready(client: Client) -> bool:
     """The REST batch read of every authenticated request answers: the warm-up's probe, which
     opens its connection and leaves the client library unimported until its first use
     (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
-    from infrastructure.firestore.client import batch_reader
+    from infrastructure.firestore.client import reads_of
 
     try:
-        batch_reader(client).read(["_health/ping"], retry=False)
+        reads_of(client).rest.probe()
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("warm-up: Firestore's REST reads did not answer")
         return False

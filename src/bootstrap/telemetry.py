@@ -123,7 +123,7 @@ def _process_tracing(kind: str, project: str, endpoint: str, queue_system: str) 
 
 @functools.cache
 def _instrument_clients(provider: TracerProvider) -> None:
-    from infrastructure.firestore.rest_reads import wrap_posts  # noqa: PLC0415 - its SDK
+    from infrastructure.firestore.rest import wrap_posts  # noqa: PLC0415 - its SDK
 
     sdk.instrument_clients(provider)
     wrap_posts(spans.firestore_rest(provider.get_tracer(spans.TRACER)))

@@ -15,15 +15,15 @@ import hashlib
 import logging
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from infrastructure import jitter
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
-from infrastructure.firestore.sdk import exceptions, firestore, loaded
+from infrastructure.firestore.library_reads import LibraryReads
+from infrastructure.firestore.reads import FirestoreReads, Select, Unusable, Versioned, Write
+from infrastructure.firestore.rest import RestReads
+from infrastructure.firestore.sdk import exceptions, firestore
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
@@ -90,16 +90,6 @@ def retry_policy() -> Retry:
     """The retry of every Firestore call (``BOUNDED["retry"]``)."""
     found: Retry = BOUNDED["retry"]
     return found
-
-
-# A commit Firestore aborted (contention: it serialises writes to a document) applied
-# nothing, so it may be sent again; this many times in all, then 503.
-MAX_ABORTED_COMMITS = 5
-
-
-def pause_after_abort(attempt: int) -> None:
-    """Before sending a commit again after its ``attempt``-th abort: 25-50 ms, doubling."""
-    time.sleep(jitter.uniform(0.5, 1.0) * min(0.05 * 2 ** (attempt - 1), 1.0))
 
 
 class _ClientOnFirstUse:
@@ -171,75 +161,84 @@ def library_client(client: firestore.Client) -> firestore.Client:
     return client
 
 
-_readers: weakref.WeakKeyDictionary[firestore.Client, BatchReader] = weakref.WeakKeyDictionary()
-_readers_lock = threading.Lock()
+class ReadsWithFallback:
+    """The process's ``FirestoreReads``: the REST path, and the client library's from the
+    first time the REST path proves unusable (``Unusable``: credentials refused, an answer
+    not understood; not an outage), which the log says once."""
+
+    def __init__(self, rest: FirestoreReads, library: FirestoreReads) -> None:
+        self.rest = rest
+        self.library = library
+        self.fell_back = False
+        self._lock = threading.Lock()
+
+    def read(self, paths: Sequence[str]) -> list[dict[str, Any] | None]:
+        return self._either(lambda reads: reads.read(paths))
+
+    def read_versioned(self, paths: Sequence[str]) -> list[Versioned | None]:
+        return self._either(lambda reads: reads.read_versioned(paths))
+
+    def query(self, select: Select) -> list[tuple[str, dict[str, Any]]]:
+        return self._either(lambda reads: reads.query(select))
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        self._either(lambda reads: reads.commit(writes))
+
+    def probe(self) -> None:
+        """Both ways answer (the readiness probe): a deploy whose REST path fails takes no
+        traffic, even once this process reads through the library."""
+        self.library.probe()
+        self.rest.probe()
+
+    def fall_back(self, why: Exception) -> None:
+        """Read through the client library from now on."""
+        with self._lock:
+            first, self.fell_back = not self.fell_back, True
+        if first:
+            log.warning("REST reads fail (%s); this process reads through the client library", why)
+
+    def _either[R](self, use: Callable[[FirestoreReads], R]) -> R:
+        if not self.fell_back:
+            try:
+                return use(self.rest)
+            except Unusable as exc:
+                self.fall_back(exc)
+        return use(self.library)
 
 
-def batch_reader(client: firestore.Client) -> BatchReader:
-    """The one ``BatchReader`` (and connection pool) of ``client``."""
-    reader = _readers.get(client)
-    if reader is None:
-        with _readers_lock:
-            reader = _readers.get(client)
-            if reader is None:
-                reader = BatchReader.for_client(
-                    client, retry=_retried_after_a_failure, timeout=DEADLINE_SECONDS
+_reads: weakref.WeakKeyDictionary[firestore.Client, ReadsWithFallback] = weakref.WeakKeyDictionary()
+_reads_lock = threading.Lock()
+
+
+def reads_of(client: firestore.Client) -> ReadsWithFallback:
+    """The one ``FirestoreReads`` (and connection pool) of ``client``."""
+    reads = _reads.get(client)
+    if reads is None:
+        with _reads_lock:
+            reads = _reads.get(client)
+            if reads is None:
+                rest = RestReads.for_project(
+                    client.project,
+                    lambda path: client.document(path),  # noqa: PLW0108 - the library made on use
+                    timeout=DEADLINE_SECONDS,
+                    budget=DEADLINE_SECONDS,
                 )
-                _readers[client] = reader
-    return reader
+                library = LibraryReads(lambda: library_client(client), BOUNDED)
+                reads = _reads[client] = ReadsWithFallback(rest, library)
+    return reads
 
 
-def _retried_after_a_failure(post: Callable[..., Any]) -> Callable[..., Any]:
-    """``post`` under the retry of every call (``BOUNDED``), made when a first attempt
-    failed in a way worth trying again: one that succeeds needs no google.api_core."""
-
-    def call(*args: Any) -> Any:
-        try:
-            return post(*args)
-        except Exception as exc:
-            if not _transient(exc):
-                raise
-        return retry_policy()(post)(*args)
-
-    return call
-
-
-def _transient(exc: Exception) -> bool:
-    # The REST path raises google.api_core's errors, imported when it raises one: none was
-    # raised while that module is not imported.
-    return loaded("google.api_core.exceptions") and isinstance(
-        exc,
-        exceptions.ServiceUnavailable | exceptions.InternalServerError | exceptions.TooManyRequests,
-    )
-
-
-def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
-    if reader.give_up():
-        log.warning("REST reads fail (%s); this process reads through the client library", exc)
+def _paths(refs: Sequence[firestore.DocumentReference | str]) -> list[str]:
+    return [ref if isinstance(ref, str) else ref.path for ref in refs]
 
 
 def read_documents(
     client: firestore.Client, refs: Sequence[firestore.DocumentReference | str]
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``
-    (references, or paths as ``DocumentReference.path``), in one batchGet round trip over
-    REST (docs/decisions/0151-batch-reads-over-rest.md).
-
-    Should the REST path prove unusable in this process (credentials refused, an answer not
-    understood; not an outage), this process reads through the client library from then on,
-    and says so once in the log."""
-    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return reader.read(paths)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = [client.document(path) for path in paths]
-    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
-    return [
-        found[path].to_dict() if path in found and found[path].exists else None for path in paths
-    ]
+    (references, or paths as ``DocumentReference.path``), in one round trip over REST
+    (docs/decisions/0151-batch-reads-over-rest.md), outside transactions."""
+    return reads_of(client).read(_paths(refs))
 
 
 def read_versioned_documents(
@@ -247,24 +246,8 @@ def read_versioned_documents(
 ) -> list[tuple[dict[str, Any], datetime] | None]:
     """``read_documents``, each document with its update time (to write under it), in the
     same one round trip."""
-    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return [
-                (found.fields, found.update_time) if found is not None else None
-                for found in reader.read_all_versioned(paths)
-            ]
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = [client.document(path) for path in paths]
-    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
-    return [
-        (found[path].to_dict() or {}, found[path].update_time)
-        if path in found and found[path].exists
-        else None
-        for path in paths
-    ]
+    found = reads_of(client).read_versioned(_paths(refs))
+    return [(each.fields, each.update_time) if each is not None else None for each in found]
 
 
 def read_document(
@@ -277,66 +260,26 @@ def read_document(
 
 def read_versioned(client: firestore.Client, path: str) -> tuple[dict[str, Any], datetime] | None:
     """A document's fields and update time (to write under it), over REST where it can."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            found = reader.read_versioned(path)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-        else:
-            return (found.fields, found.update_time) if found is not None else None
-    snap = client.document(path).get(**BOUNDED)
-    return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+    return read_versioned_documents(client, [path])[0]
 
 
 def commit(client: firestore.Client, writes: Sequence[Write]) -> None:
-    """The writes in one commit: over REST, as the reads are, for a fraction of the client
-    library's CPU in encoding them; through the client library where REST cannot be used."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            reader.commit(writes)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-        else:
-            return
-    batch_of(client, writes).commit(**BOUNDED)
-
-
-def batch_of(
-    client: firestore.Client, writes: Sequence[Write], batch: firestore.WriteBatch | None = None
-) -> firestore.WriteBatch:
-    """``writes`` added to ``batch`` (a new one when None), for the client library's commit."""
-    batch = batch if batch is not None else client.batch()
-    for write in writes:
-        ref = client.document(write.path)
-        if write.create:
-            batch.create(ref, write.fields)
-        elif write.unchanged_since is None:
-            batch.update(ref, write.fields)
-        else:
-            option = firestore.LastUpdateOption(write.unchanged_since)
-            batch.update(ref, write.fields, option=option)
-    return batch
+    """The writes in one commit, over REST as the reads are (a fraction of the client
+    library's CPU in encoding them); ``Exists``, ``Missing`` or ``Stale`` (reads.py) when a
+    precondition fails."""
+    reads_of(client).commit(writes)
 
 
 def run_query(
     client: firestore.Client, query: firestore.Query | Select
 ) -> list[tuple[str, dict[str, Any]]]:
     """The id and fields of each document ``query`` finds, in its order, outside any
-    transaction: one ``runQuery`` over REST, for about half the CPU of the client library's
-    streaming call (docs/decisions/0195-queries-over-rest.md); a ``Select`` is written as
-    the API's JSON directly, for less again (docs/decisions/0205-queries-written-as-json.md).
-    A REST path proven unusable falls back to the client library as ``read_documents``
-    does."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return reader.query(query)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = query.library(client) if isinstance(query, Select) else query
-    return [(snap.id, snap.to_dict() or {}) for snap in library.stream(**BOUNDED)]
+    transaction: a ``Select`` in one ``runQuery`` over REST, written as the API's JSON
+    (docs/decisions/0205-queries-written-as-json.md); a query of the library's own streams
+    through it."""
+    if isinstance(query, Select):
+        return reads_of(client).query(query)
+    return [(snap.id, snap.to_dict() or {}) for snap in query.stream(**BOUNDED)]
 
 
 MAX_ID_BYTES = 1500  # Firestore's limit on a document id

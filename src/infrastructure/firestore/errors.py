@@ -39,7 +39,7 @@ def outage(exc: Exception) -> bool:
 
 # How Firestore (and its emulator) word a refused name: a resource id that cannot be ("." or
 # "..", reserved), one too long, a document name it cannot parse
-_REFUSED_NAME = re.compile(
+REFUSED_NAME = re.compile(
     r"resource id|key path element|document name|invalid path|longer than 1500 bytes",
     re.IGNORECASE,
 )
@@ -50,7 +50,7 @@ def refused_name(exc: Exception) -> bool:
     return (
         loaded("google.api_core.exceptions")
         and isinstance(exc, exceptions.InvalidArgument | exceptions.BadRequest)
-        and _REFUSED_NAME.search(str(exc)) is not None
+        and REFUSED_NAME.search(str(exc)) is not None
     )
 
 

@@ -14,7 +14,8 @@ from datetime import datetime
 from domain.accounts.users import Username
 from infrastructure.firestore.accounts.users import USERNAMES, USERS
 from infrastructure.firestore.client import BOUNDED, claim_id
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 

@@ -26,7 +26,8 @@ from infrastructure.firestore.accounts.users import (
 )
 from infrastructure.firestore.client import BOUNDED, ONCE, read_document
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger("firegate.firestore")

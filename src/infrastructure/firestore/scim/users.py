@@ -35,9 +35,9 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.orgs import ORGS, already_member, join_writes, member_ref
-from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.reads import Exists, Stale, Write
 from infrastructure.firestore.scim.records import (
     count_of,
     delete_of_org,
@@ -136,7 +136,7 @@ class FirestoreScimUsers:
             ]
             try:
                 commit(client, writes)
-            except exceptions.AlreadyExists:
+            except Exists:
                 claims = claims_of(client, account) if account is not None else []
                 members = [member_ref(client, user.org_id, member.user_id)] if member else []
                 taken = self._taken(user, claims, members)
