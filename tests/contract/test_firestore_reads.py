@@ -177,6 +177,8 @@ def test_a_versioned_write_holds_only_while_the_document_is_that_version(
         "spent_untagged": None,
         "flag": True,
         "nested": {"list": [1, "two", BASE], "empty": []},
+        "a name`with.dots": "quoted",  # one field: a Write's names are no field paths
+        "ünï code": 1,
     }
 
     reads.commit([Write("sessions/s1", changed, unchanged_since=first.update_time)])

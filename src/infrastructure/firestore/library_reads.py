@@ -128,9 +128,12 @@ def batch_of(
         ref = client.document(write.path)
         if write.create:
             batch.create(ref, write.fields)
-        elif write.unchanged_since is None:
-            batch.update(ref, write.fields)
+            continue
+        # An update's keys are field paths to the library ("a.b" is b in a): each of a
+        # Write's names is one field, quoted where it must be, as the REST path sends it.
+        fields = {client.field_path(name): value for name, value in write.fields.items()}
+        if write.unchanged_since is None:
+            batch.update(ref, fields)
         else:
-            option = firestore.LastUpdateOption(write.unchanged_since)
-            batch.update(ref, write.fields, option=option)
+            batch.update(ref, fields, option=firestore.LastUpdateOption(write.unchanged_since))
     return batch
