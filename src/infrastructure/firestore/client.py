@@ -7,19 +7,27 @@ transaction's begin retried for 46 s and then failed with a ValueError).
 The client library is imported when the client is first used for something other than its
 project, not when it is made: the REST reads and commits of the first requests need only the
 project (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+
+Only the client library's public API is used (docs/decisions/0455-firestore-on-public-apis.md):
+its client as it makes it, replaced by a new one after an outage so that its channel does not
+wait on gRPC's growing reconnect backoff; the reads, queries and commits of every request
+behind the ``FirestoreReads`` port (reads.py), over REST where the process can.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from infrastructure.firestore.errors import renews_after_outage
 from infrastructure.firestore.library_reads import LibraryReads
 from infrastructure.firestore.reads import FirestoreReads, Select, Unusable, Versioned, Write
 from infrastructure.firestore.rest import RestReads
@@ -92,17 +100,31 @@ def retry_policy() -> Retry:
     return found
 
 
+# A library client whose call met an outage is replaced by a new one (a new gRPC channel) for
+# the next use, at most this often (seconds): docs/decisions/0455-firestore-on-public-apis.md.
+RENEW_AFTER = 2.0
+
+
 class _ClientOnFirstUse:
     """The client of ``project``, made (the client library imported) when first used for
     anything but its project; a collection it is asked for waits as well, so that the
     adapters, which keep their collections, are built without it. Its credentials are found
     at once, as the library's client finds them when made: a process without any fails at
-    its start (docs/decisions/0150-cold-start.md)."""
+    its start (docs/decisions/0150-cold-start.md).
+
+    After an outage (``outage_seen``), the next use makes a new library client. gRPC waits
+    longer and longer (1 s, then 1.6 times more, up to 120 s) between its attempts to
+    connect a channel that failed, and fails the calls made meanwhile at once: a worker
+    whose channel failed through a long outage went on answering 503 for up to two minutes
+    after Firestore was back. A new client's channel connects at its first call; the old
+    one is dropped, and closed when nothing holds it any more."""
 
     def __init__(self, project: str) -> None:
         self.project = project
         self._lock = threading.Lock()
         self._client: firestore.Client | None = None
+        self._made_at = 0.0
+        self._dropped = False  # a client given up after an outage, its channel maybe open
         self._credentials: Any = None
         if os.environ.get("FIRESTORE_EMULATOR_HOST"):
             from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
@@ -112,21 +134,29 @@ class _ClientOnFirstUse:
             import google.auth  # noqa: PLC0415 - production only
 
             self._credentials, _ = google.auth.default()
+        renews_after_outage(self)
 
     def made(self) -> firestore.Client:
         client = self._client
         if client is None:
             with self._lock:
                 if self._client is None:
-                    from infrastructure.firestore.internals import (  # noqa: PLC0415
-                        ReconnectingClient,  # with the client library, on first use
-                    )
-
-                    self._client = ReconnectingClient(
+                    if self._dropped:
+                        _release_dropped_channels()
+                        self._dropped = False
+                    self._client = firestore.Client(
                         project=self.project, credentials=self._credentials
                     )
+                    self._made_at = time.monotonic()
                 client = self._client
         return client
+
+    def outage_seen(self) -> None:
+        """A call through the library met an outage: unless the library client is younger
+        than ``RENEW_AFTER``, the next use makes a new one."""
+        with self._lock:
+            if self._client is not None and time.monotonic() - self._made_at >= RENEW_AFTER:
+                self._client, self._dropped = None, True
 
     def collection(self, *path: str) -> firestore.CollectionReference:
         return cast("firestore.CollectionReference", _CollectionOnFirstUse(self, path))
@@ -135,17 +165,30 @@ class _ClientOnFirstUse:
         return getattr(self.made(), name)
 
 
+def _release_dropped_channels() -> None:
+    """Close the channels of the clients given up, before a new one is made. gRPC shares a
+    connection among the channels of one target and options, so a new channel would wait
+    on the backoff of a dropped one that is still open; and the library offers no way to
+    close its channel: a client's objects refer to each other, so they (and the channel,
+    which closes itself when freed) go only when the cycle collector runs. It runs here, at
+    most once per ``RENEW_AFTER`` and only while Firestore fails (measured: back 0.8 s after
+    a 30 s outage with it, 8.3 s without; bench/firestore_reconnect.py)."""
+    gc.collect()
+
+
 class _CollectionOnFirstUse:
+    """A collection of the client's current library client (a new one after an outage)."""
+
     def __init__(self, client: _ClientOnFirstUse, path: tuple[str, ...]) -> None:
         self._client = client
         self._path = path
-        self._made: firestore.CollectionReference | None = None
+        self._made: tuple[firestore.Client, firestore.CollectionReference] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        made = self._made
-        if made is None:
-            made = self._made = self._client.made().collection(*self._path)
-        return getattr(made, name)
+        client, made = self._client.made(), self._made
+        if made is None or made[0] is not client:
+            made = self._made = (client, client.collection(*self._path))
+        return getattr(made[1], name)
 
 
 def make_client(project: str) -> firestore.Client:

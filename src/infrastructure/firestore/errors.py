@@ -15,8 +15,9 @@ import functools
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from domain.errors import NotFound, Unavailable
 from infrastructure.firestore.sdk import exceptions, loaded
@@ -63,6 +64,27 @@ def unavailable(exc: Exception) -> Unavailable:
     return Unavailable("A backing service is unavailable; try again shortly.", retry_after=5)
 
 
+class _Renewable(Protocol):
+    def outage_seen(self) -> None: ...
+
+
+_renewable: weakref.WeakSet[_Renewable] = weakref.WeakSet()
+
+
+def renews_after_outage(client: _Renewable) -> None:
+    """Tell ``client`` of every outage a call through the client library meets from now on
+    (it makes a new channel: client.py)."""
+    _renewable.add(client)
+
+
+def library_outage(exc: Exception) -> Unavailable:
+    """``unavailable(exc)`` for an outage met through the client library, told to the clients
+    first."""
+    for client in list(_renewable):
+        client.outage_seen()
+    return unavailable(exc)
+
+
 def _translated(method: Callable[..., object]) -> Callable[..., object]:
     @functools.wraps(method)
     def call(*args: object, **kwargs: object) -> object:
@@ -75,9 +97,9 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
                 raise
             if refused_name(exc):
                 raise NotFound("There is no such thing.") from exc
-            if not outage(exc):
+            if not outage(exc):  # the library's errors: the REST path raises Unavailable
                 raise
-            raise unavailable(exc) from exc
+            raise library_outage(exc) from exc
         finally:
             _calls.depth = depth
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from domain.errors import NotFound
-from infrastructure.firestore.errors import outage, refused_name, unavailable
+from infrastructure.firestore.errors import library_outage, outage, refused_name
 from infrastructure.firestore.names import storable_path
 from infrastructure.firestore.reads import (
     Contended,
@@ -91,7 +91,7 @@ def _port_errors() -> Iterator[None]:
         if isinstance(exc, exceptions.Aborted):
             raise Contended(str(exc)) from exc
         if outage(exc):
-            raise unavailable(exc) from exc
+            raise library_outage(exc) from exc
         if refused_name(exc):
             raise NotFound("There is no such thing.") from exc
         raise
