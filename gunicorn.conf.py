@@ -3,9 +3,6 @@
 Every value can be overridden with the environment variable named beside it.
 """
 
-import contextlib
-import ctypes
-import gc
 import os
 import shutil
 import sys
@@ -21,7 +18,7 @@ bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 # waiting; the worker count follows the CPUs. 2 x 8 measured against 1x8, 2x4, 3x4 and 4x2 on
 # 2 vCPUs (bench/_settings.py; docs/decisions/0001-gunicorn-workers-and-threads.md): the best
 # GET /user throughput at 32 connections and login throughput, at the same memory as 2 x 4
-# (with the arenas below).
+# (with MALLOC_ARENA_MAX=64, which the image sets: docs/decisions/0004-malloc-arenas.md).
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -86,31 +83,18 @@ logconfig_dict = {
 }
 
 
-def _malloc_arena_per_thread(arenas: int = 64) -> None:
-    """glibc gives a process at most 8 x CPUs malloc arenas, then makes threads share them. A
-    worker has ~17 threads (8 request threads, 2 argon2 threads, gRPC's): an argon2 thread
-    sharing its arena with a request thread fragments it, and a freed 19 MiB argon2 block is
-    kept a second time; workers peak at 161-184 MiB after bursts of logins instead of 142
-    (docs/decisions/0004-malloc-arenas.md). Set here, in the master; forked workers inherit
-    it. glibc only; an explicit MALLOC_ARENA_MAX wins."""
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
-
-
-_malloc_arena_per_thread()
-
-
 def on_starting(server: object) -> None:
-    # The imports and the check as a worker's start (src/wsgi.py): without the cyclic garbage
-    # collector, whose passes over the modules' objects cost about a tenth of the CPU; the
-    # workers, forked after this, inherit the modules.
-    gc.disable()
-    try:
-        _check_settings(server)
-    finally:
-        gc.enable()
+    """In the master, once, before it forks the workers: the settings checked, then the
+    service's modules imported (docs/operations.md, "Workers and threads"). Each worker then
+    builds its app from the modules it inherits (src/wsgi.py) and makes its own clients,
+    threads and sockets. Importing ``bootstrap`` makes none of them: no cloud client library
+    is imported (each worker imports its own), no thread started, no socket opened
+    (tests/unit/test_gunicorn_master_start.py).
+
+    The service's modules are imported in the hooks: gunicorn reads this file before it puts
+    src/ on the path (``pythonpath``)."""
+    _check_settings(server)
+    import bootstrap  # noqa: F401, PLC0415 - see above
 
 
 def _check_settings(server: object) -> None:

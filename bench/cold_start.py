@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Cold start: from starting `gunicorn -c gunicorn.conf.py` to the first 200 on /healthz,
-and on to the first 200 of an authenticated `GET /user` (a token from an earlier process);
-and the import of `wsgi` (the app built) alone, timed and with `python -X importtime`,
-beside a bare Flask app's import (`import flask; flask.Flask('x')`) timed the same way.
+"""Cold start, as Cloud Run starts the image: from starting `gunicorn -c gunicorn.conf.py` to
+the first 200 on /healthz, and on to the first 200 of an authenticated `GET /user` (a token
+from an earlier process), with the bytecode compiled beforehand as the image's build does
+(`compileall`); then each worker's memory once started. And the import of `wsgi` (the app
+built) alone, timed and with `python -X importtime`, beside a bare Flask app's import
+(`import flask; flask.Flask('x')`) timed the same way.
 
-    .venv/bin/python bench/cold_start.py [--runs 5]
+    .venv/bin/python bench/cold_start.py [--runs 5] [--without-bytecode]
 
-Both are polled every 5 ms. The bytecode is compiled first, as the image's build does it.
+Both are polled every 5 ms. ``--without-bytecode`` also times the same starts from a fresh
+copy of src/ (no __pycache__) with PYTHONDONTWRITEBYTECODE=1, as a copy of the tree without
+its build step would start: every start then compiles src/ first. That is not a Cloud Run
+start (docs/benchmarks.md, "Cold start").
 Writes bench/results/cold_start.json; the targets are 0.7 s to /healthz, 0.641 s to the
 authenticated 200 (the seed app's figure), and `import wsgi` within 3 times the bare Flask
 app's import of the same run (docs/benchmarks.md, "Cold start").
@@ -17,9 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -29,6 +37,9 @@ from _common import (
     Server,
     loadavg,
     median,
+    mib,
+    proc_pss,
+    proc_status,
     register_and_login,
     service_env,
     start_emulators,
@@ -58,6 +69,12 @@ def first_authenticated(server: Server, token: str, timeout: float = 30) -> floa
 TIMED_IMPORT = (
     "import time; t = time.perf_counter(); import wsgi; print(round(time.perf_counter() - t, 4))"
 )
+# The same, in its two parts: what gunicorn's master imports before it forks (bootstrap) and
+# what each worker then does (wsgi: the app built, its services bound).
+TIMED_PARTS = (
+    "import time; t = time.perf_counter(); import bootstrap; m = time.perf_counter(); "
+    "import wsgi; print(round(m - t, 4), round(time.perf_counter() - m, 4))"
+)
 TIMED_BARE_FLASK = (
     "import time; t = time.perf_counter(); import flask; flask.Flask('x'); "
     "print(round(time.perf_counter() - t, 4))"
@@ -67,6 +84,11 @@ _IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
 def timed(code: str, env: dict[str, str]) -> float:
     """Seconds that ``code`` prints, run in a new interpreter from src/."""
+    return printed(code, env)[0]
+
+
+def printed(code: str, env: dict[str, str]) -> list[float]:
+    """The seconds that ``code`` prints on its last line, run in a new interpreter from src/."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT / "src",
@@ -75,13 +97,13 @@ def timed(code: str, env: dict[str, str]) -> float:
         text=True,
         check=True,
     ).stdout
-    return float(out.strip().splitlines()[-1])
+    return [float(word) for word in out.strip().splitlines()[-1].split()]
 
 
 def import_profile(env: dict[str, str]) -> list[dict[str, Any]]:
-    """What the imports of ``wsgi`` spend most on under -X importtime: bootstrap and the
-    modules it brings in, three levels deep, by cumulative time. (``import bootstrap``, not
-    ``wsgi``: the app's warm-up thread would mix its own imports into the profile.)"""
+    """What the imports of ``wsgi`` spend most on under -X importtime: bootstrap (what
+    gunicorn's master imports) and the modules it brings in, three levels deep, by
+    cumulative time."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import bootstrap"],
         cwd=ROOT / "src",
@@ -99,6 +121,57 @@ def import_profile(env: dict[str, str]) -> list[dict[str, Any]]:
     return [{"module": name, "cumulative_ms": round(us / 1000, 1)} for name, us in ranked[:15]]
 
 
+SETTLE = 1.0  # after the first authenticated 200: every worker started (and, before, warmed up)
+
+
+def workers_memory(server: Server) -> dict[str, float]:
+    """The largest worker's RSS and the workers' mean PSS (MiB), once every worker has started;
+    the master's RSS; and the instance's memory, every page counted once (the PSS of the
+    master and its workers). RSS counts each page a worker shares with the master; PSS splits
+    it between them."""
+    server.wait_workers(2)
+    time.sleep(SETTLE)
+    workers = server.workers()
+    pss = [proc_pss(pid) for pid in workers]
+    return {
+        "worker_rss_mib": mib(max(proc_status(pid)["VmRSS"] for pid in workers)),
+        "worker_pss_mib": mib(sum(pss) / len(pss)),
+        "master_rss_mib": mib(proc_status(server.pid)["VmRSS"]),
+        "instance_pss_mib": mib(proc_pss(server.pid) + sum(pss)),
+    }
+
+
+def fresh_copy() -> Path:
+    """gunicorn.conf.py beside a copy of src/ without its bytecode: a tree without a build."""
+    where = Path(tempfile.mkdtemp(prefix="firegate-fresh-"))
+    shutil.copy2(ROOT / "gunicorn.conf.py", where / "gunicorn.conf.py")
+    shutil.copytree(ROOT / "src", where / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    return where
+
+
+def starts(
+    runs: int, env: dict[str, str], token: str, *, cwd: Path = ROOT
+) -> dict[str, list[float]]:
+    """``runs`` starts of gunicorn in ``cwd``: the first 200, the first authenticated 200 and
+    the workers' memory of each."""
+    found: dict[str, list[float]] = {"first_200": [], "first_user": []}
+    for n in range(runs):
+        server = Server(f"cold-start-{n}", env, cwd=cwd)
+        try:
+            server.start()
+            found["first_200"].append(server.ready_seconds)
+            found["first_user"].append(first_authenticated(server, token))
+            for name, value in workers_memory(server).items():
+                found.setdefault(name, []).append(value)
+        finally:
+            server.stop()
+    return found
+
+
+def summary(values: list[float], digits: int = 3) -> dict[str, Any]:
+    return {"median": round(median(values), digits), "runs": [round(v, digits) for v in values]}
+
+
 def development_keys(env: dict[str, str]) -> dict[str, str]:
     """The local profile's development secrets that ``env`` lacks, made in this process."""
     sys.path.insert(0, str(ROOT / "src"))
@@ -110,6 +183,11 @@ def development_keys(env: dict[str, str]) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--without-bytecode",
+        action="store_true",
+        help="also time the starts from a fresh copy of src/ without bytecode (not Cloud Run's)",
+    )
     args = parser.parse_args()
 
     # Bytecode cached, as the image has it (the Dockerfile's compileall): without it, as with
@@ -123,38 +201,43 @@ def main() -> int:
         env.update(development_keys(env))
         with Server("cold-start-account", env) as server:
             token = register_and_login(server.url, unique("cold"))["access_token"]
-        starts: list[float] = []
-        authenticated: list[float] = []
-        for n in range(args.runs):
-            server = Server(f"cold-start-{n}", env)
+        started = starts(args.runs, env, token)
+        unbuilt: dict[str, list[float]] = {}
+        if args.without_bytecode:
+            copy = fresh_copy()
             try:
-                server.start()
-                starts.append(server.ready_seconds)
-                authenticated.append(first_authenticated(server, token))
+                plain = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+                unbuilt = starts(args.runs, plain, token, cwd=copy)
             finally:
-                server.stop()
+                shutil.rmtree(copy, ignore_errors=True)
         imports: list[float] = []
         bare: list[float] = []
         python_env = {**env, "PYTHONPATH": str(ROOT / "src")}
+        master_part: list[float] = []
+        worker_part: list[float] = []
         for _ in range(args.runs):  # one of each in turn, so both see the same machine
             imports.append(timed(TIMED_IMPORT, python_env))
             bare.append(timed(TIMED_BARE_FLASK, python_env))
+            imported, built = printed(TIMED_PARTS, python_env)
+            master_part.append(imported)
+            worker_part.append(built)
         profile = import_profile(python_env)
     finally:
         emulators.stop()
 
-    first_200 = round(median(starts), 3)
-    first_user = round(median(authenticated), 3)
+    first_200 = round(median(started["first_200"]), 3)
+    first_user = round(median(started["first_user"]), 3)
     ratio = round(median(imports) / median(bare), 2)
     result = {
         "what": "gunicorn -c gunicorn.conf.py (2 gthread workers) from exec to the first 200 "
         "on /healthz, then to the first 200 on GET /user with a token, polled every 5 ms; "
-        "bytecode cached (.pyc) as in the image",
-        "first_200_seconds": {"median": first_200, "runs": [round(s, 3) for s in starts]},
-        "first_authenticated_200_seconds": {
-            "median": first_user,
-            "runs": [round(s, 3) for s in authenticated],
-        },
+        "bytecode cached (.pyc) as in the image; then the workers' memory, 1 s later",
+        "first_200_seconds": summary(started["first_200"]),
+        "first_authenticated_200_seconds": summary(started["first_user"]),
+        "worker_rss_mib": summary(started["worker_rss_mib"], 1),
+        "worker_pss_mib": summary(started["worker_pss_mib"], 1),
+        "master_rss_mib": summary(started["master_rss_mib"], 1),
+        "instance_pss_mib": summary(started["instance_pss_mib"], 1),
         "import_wsgi_seconds": {
             "median": round(median(imports), 3),
             "runs": [round(s, 3) for s in imports],
@@ -164,6 +247,20 @@ def main() -> int:
             "runs": [round(s, 3) for s in bare],
         },
         "import_ratio": ratio,
+        "import_bootstrap_seconds": summary(master_part),  # gunicorn's master, before forking
+        "worker_build_seconds": summary(worker_part),  # then each worker: import wsgi
+        **(
+            {
+                "without_bytecode": {
+                    "what": "the same starts from a fresh copy of src/ without __pycache__, "
+                    "PYTHONDONTWRITEBYTECODE=1: not a Cloud Run start",
+                    "first_200_seconds": summary(unbuilt["first_200"]),
+                    "first_authenticated_200_seconds": summary(unbuilt["first_user"]),
+                }
+            }
+            if unbuilt
+            else {}
+        ),
         "import_profile_top": profile,
         "target_seconds": HEALTHZ_TARGET,
         "authenticated_target_seconds": AUTHENTICATED_TARGET,
@@ -177,11 +274,19 @@ def main() -> int:
     path = write_result("cold_start", result)
     print(
         f"cold start: first 200 after {first_200} s, first authenticated 200 after "
-        f"{first_user} s (medians of {args.runs}); import wsgi "
-        f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's "
-        f"{result['import_bare_flask_seconds']['median']} s; "
-        f"wrote {path}"
+        f"{first_user} s (medians of {args.runs}); a worker's RSS "
+        f"{result['worker_rss_mib']['median']} MiB, PSS {result['worker_pss_mib']['median']} "
+        f"MiB, the instance's {result['instance_pss_mib']['median']} MiB; import wsgi "
+        f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's"
+        f" {result['import_bare_flask_seconds']['median']} s; load {loadavg()}"
     )
+    if unbuilt:
+        print(
+            "without bytecode (a fresh copy of src/): first 200 after "
+            f"{round(median(unbuilt['first_200']), 3)} s, first authenticated 200 after "
+            f"{round(median(unbuilt['first_user']), 3)} s"
+        )
+    print(f"wrote {path}")
     return 0 if result["met"] else 1
 
 

@@ -11,7 +11,7 @@ connections for `--seconds`, in turn per provider, `--rounds` times:
 
 - ``client_credentials``: a confidential client's token (a JWT access token for a resource);
 - ``authorization_code``: a code exchange with its PKCE verifier, each code used once (the
-  codes are minted before the run: firegate's through /oauth/authorize as a signed-in
+  codes are minted before each round: firegate's through /oauth/authorize as a signed-in
   browser whose consent is remembered, the peer's through its /__bench/codes);
 - ``refresh_token``: a rotated refresh, each refresh token used once;
 - ``refresh_token_dpop``, firegate only: the same for a public client's DPoP-bound refresh
@@ -577,28 +577,27 @@ def main() -> int:
     floors: list[dict[str, Any]] = []  # firegate's GET /healthz, once a round
     peer_runs = args.only in ("", "peer")  # the peer is started only when it is timed
     with Peer() if peer_runs else nullcontext() as peer, Firegate(args.threads) as firegate:
-        targets = []
-        # The peer's codes first: firegate's live 5 minutes (CODE_TTL), the peer's 10, and
-        # minting the peer's tens of thousands takes a while.
-        if peer is not None:
-            needed = per_run["oidc-provider"] * args.rounds
-            targets.append(peer.target(needed, needed))
-        if args.only in ("", "firegate"):
-            needed = per_run["firegate"] * args.rounds
-            bound = needed if "refresh_token_dpop" in timed else 0
-            targets.append(firegate.target(needed, needed, bound))
-        print("minted codes and refresh tokens; timing", flush=True)
         for round_no in range(args.rounds):
+            # Each round's single-use codes and refresh tokens minted just before it: a code
+            # lives 5 minutes at firegate (CODE_TTL) and 10 at the peer, and a run's minting
+            # takes a while, so codes minted for every round at once outlived their time in
+            # the later rounds of a slow run. The peer's first (it mints tens of thousands).
+            targets = []
+            if peer is not None:
+                needed = per_run["oidc-provider"]
+                targets.append(peer.target(needed, needed))
+            if args.only in ("", "firegate"):
+                needed = per_run["firegate"]
+                bound = needed if "refresh_token_dpop" in timed else 0
+                targets.append(firegate.target(needed, needed, bound))
+            print(f"round {round_no + 1}: minted codes and refresh tokens; timing", flush=True)
             for target in targets:
-                n = per_run[target.name]
                 for grant in timed:
                     if not firegate_only_row_runs(grant, target):
                         continue
-                    sub = Target(**{**target.__dict__})
-                    sub.codes = target.codes[round_no * n : (round_no + 1) * n]
-                    sub.refreshes = target.refreshes[round_no * n : (round_no + 1) * n]
-                    sub.dpop_refreshes = target.dpop_refreshes[round_no * n : (round_no + 1) * n]
-                    run = run_grant(sub, grant, connections=args.connections, seconds=args.seconds)
+                    run = run_grant(
+                        target, grant, connections=args.connections, seconds=args.seconds
+                    )
                     results.setdefault(target.name, {}).setdefault(grant, []).append(run)
                     print(
                         f"round {round_no + 1} {target.name:>13} {grant:>20}: "

@@ -55,6 +55,8 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "PORT": "8000",
     "STORAGE_BUCKET": "demo-firegate.appspot.com",
     "JOB_QUEUE": "inprocess",
+    # As the image sets it: a malloc arena per thread (docs/decisions/0004-malloc-arenas.md).
+    "MALLOC_ARENA_MAX": "64",
 }
 GUNICORN_STOP_SECONDS = 15.0
 VENV_BIN = REPO_ROOT / ".venv" / "bin"

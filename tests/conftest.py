@@ -15,7 +15,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.resources import FakePictureSource
-from tests.support.app import TEST_CLOCK, fake_adapters, swap
+from tests.support.app import TEST_CLOCK, app_on, fake_adapters, free_shared_app, swap
 from tests.support.catalogues import compile_catalogues
 from tests.support.settings import make_settings
 
@@ -98,8 +98,9 @@ def adapters(
 
 @pytest.fixture
 def fake_app(adapters: Adapters, app_settings: Settings) -> Flask:
-    """The whole HTTP app on in-memory fakes."""
-    app = build_app(app_settings, adapters)
+    """The whole HTTP app on in-memory fakes (with the default settings, the process's one:
+    tests/support/shared_app.py)."""
+    app = app_on(app_settings, adapters)
     app.extensions[TEST_CLOCK] = adapters.platform.clock
     return app
 
@@ -145,3 +146,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     the CPU, half that once frozen (docs/testing.md, "Where the time goes")."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    free_shared_app()  # the next test may have the process's app (tests/support/shared_app.py)

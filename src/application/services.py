@@ -88,7 +88,3 @@ class Services:
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits
     metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)
-    # What a worker's warm-up probes once the services are bound: the way its first requests
-    # reach Firestore (REST), not the client library's (docs/benchmarks.md, "Cold start");
-    # None: the readiness probe.
-    warm_up_probe: Callable[[], bool] | None = None

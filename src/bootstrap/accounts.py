@@ -2,9 +2,7 @@
 the password hasher), made from their settings, and their use cases bound to them.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -53,7 +51,12 @@ from application.ports import (
 )
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
+from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
 from infrastructure.settings import Settings
+from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+from infrastructure.signin.foreign_hashes import mismatch_reporter
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -79,15 +82,6 @@ def build(
     metrics: Metrics = NO_METRICS,
 ) -> AccountsAdapters:
     """``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
-    from infrastructure.firestore.accounts.users import (
-        FirestorePrincipals,
-        FirestoreUserRepository,
-    )
-    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
-    from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
-    from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-    from infrastructure.signin.foreign_hashes import mismatch_reporter
-
     signin = settings.signin
     return AccountsAdapters(
         users=FirestoreUserRepository(client),

@@ -4,10 +4,12 @@ hands out: ``Adapters``, one field per capability.
 
 No binding receives that record whole: ``bootstrap/__init__.py`` hands each capability its
 own adapters and names what it takes of the others
-(docs/decisions/0042-wiring-per-feature.md). The adapters' modules are imported where their
-adapters are made, and five of them are made on first use (bootstrap/lazy.py,
-docs/decisions/0150-cold-start.md); the Firestore adapters import the client library when
-first used, not when built (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+(docs/decisions/0042-wiring-per-feature.md). The adapters are made by ``build_adapters`` in
+the process that serves, after gunicorn's fork; their modules were imported before it, by
+the master. The cloud client libraries are each worker's own: Firestore's and Firebase's and
+Cloud Storage's are imported on their first use (infrastructure/firestore/sdk.py,
+bootstrap/cloud.py), Pub/Sub's and Redis's where the settings name them
+(docs/decisions/0453-one-import-in-the-master.md).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters
 from bootstrap.sso import SsoAdapters
+from infrastructure.firestore.client import make_client
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -79,8 +82,6 @@ def build_adapters(
 ) -> Adapters:
     """The production adapters. ``firestore`` shares one client (tests reuse theirs);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
-    from infrastructure.firestore.client import make_client
-
     client = firestore or make_client(settings.service.google_cloud_project)
     return Adapters(
         platform=platform.build(settings, client, metrics=metrics),

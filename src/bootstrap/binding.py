@@ -1,8 +1,6 @@
 """``bind``: the use cases of every capability, each bound to its own adapters and what it
-names of the others', into ``Services`` (docs/decisions/0042-wiring-per-feature.md). Imported
-when the services are first bound, on the warm-up thread of a server: the capabilities'
-modules, and the use cases' they import, are no part of building the app
-(docs/decisions/0440-route-modules-on-first-use.md).
+names of the others', into ``Services`` (docs/decisions/0042-wiring-per-feature.md), as each
+process that serves builds its app.
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
@@ -268,7 +266,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
         ),
         ready=base.ready,
-        warm_up_probe=base.warm_up_probe,
         request_counter=base.request_counter,
         metrics=base.metrics,
     )

@@ -54,6 +54,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
         logo_url=settings.branding.site_logo_url,
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,
+        sso_acs_limit=settings.sso.rate_limit_sso_acs,
     )
     scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [

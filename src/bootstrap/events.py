@@ -4,9 +4,7 @@ log's store and outbox, the webhooks' deliveries, sweeper and admin pages, the a
 activity.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -52,6 +50,16 @@ from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform
 from domain.events.webhooks import RetryPolicy
+from infrastructure.events.webhook_http import (
+    PinnedWebhookSender,
+    SocketHostResolver,
+    ThreadScheduler,
+)
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.events.webhooks import (
+    FirestoreWebhookDeliveries,
+    FirestoreWebhookEndpoints,
+)
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,17 +77,6 @@ class EventsAdapters:
 
 
 def build(settings: Settings, client: Client) -> EventsAdapters:
-    from infrastructure.events.webhook_http import (
-        PinnedWebhookSender,
-        SocketHostResolver,
-        ThreadScheduler,
-    )
-    from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
-    from infrastructure.firestore.events.webhooks import (
-        FirestoreWebhookDeliveries,
-        FirestoreWebhookEndpoints,
-    )
-
     return EventsAdapters(
         security_events=FirestoreSecurityEvents(client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),

@@ -3,13 +3,13 @@ and their client, with those the local profile configures), made from its settin
 use cases bound to them: Firebase sign-in, upstream providers, connected accounts.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). Firebase's
+adapters are made with firebase-admin by their first use in a worker (bootstrap/cloud.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -48,9 +48,13 @@ from application.federation.upstream import (
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sessions import SignIn
 from bootstrap.accounts import AccountsAdapters
+from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies, secret_box, sign_in_step
 from domain.errors import InvalidInput
+from domain.federation.upstream import UpstreamProvider
+from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -62,10 +66,6 @@ def configured_providers(settings: Settings, stored: UpstreamProviders) -> Upstr
     secrets sealed as stored ones are (docs/reference/providers.md)."""
     if not settings.federation.upstream_providers:
         return stored
-    from datetime import UTC, datetime
-
-    from domain.federation.upstream import UpstreamProvider
-
     box, now = secret_box(settings.signin), datetime.now(UTC)
     configured = []
     for fields in settings.federation.upstream_providers:
@@ -95,14 +95,11 @@ _GIVEN_APART = frozenset({"id", "client_id", "client_secret"})
 _PROVIDER_FIELDS = _GIVEN_APART | {"issuer", "name", "scope", "preset", "team_id", "key_id"}
 
 
-def upstream_client() -> UpstreamClient:
-    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
-
-    return AuthlibUpstreamClient()
-
-
 def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
-    from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
+    # A cloud client library: imported by the worker, never by gunicorn's master.
+    from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
+        FirebaseIdentityVerifier,
+    )
 
     return FirebaseIdentityVerifier(
         project=settings.service.google_cloud_project, clock_skew_seconds=settings.signin.jwt_leeway
@@ -110,7 +107,10 @@ def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
 
 
 def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
-    from infrastructure.federation.firebase_identity import FirebaseCustomTokens
+    # A cloud client library: imported by the worker, never by gunicorn's master.
+    from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
+        FirebaseCustomTokens,
+    )
 
     return FirebaseCustomTokens(project=settings.service.google_cloud_project)
 
@@ -124,14 +124,13 @@ class FederationAdapters:
 
 
 def build(settings: Settings, client: Client) -> FederationAdapters:
-    from bootstrap.lazy import LazyCustomTokens, LazyIdentityVerifier, LazyUpstreamClient
-    from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
-
     return FederationAdapters(
-        identity_verifier=LazyIdentityVerifier(partial(firebase_identity_verifier, settings)),
-        custom_tokens=LazyCustomTokens(partial(firebase_custom_tokens, settings)),
+        identity_verifier=FirebaseIdentityVerifierOnFirstUse(
+            partial(firebase_identity_verifier, settings)
+        ),
+        custom_tokens=FirebaseCustomTokensOnFirstUse(partial(firebase_custom_tokens, settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
-        upstream_client=LazyUpstreamClient(upstream_client),
+        upstream_client=AuthlibUpstreamClient(),
     )
 
 

@@ -1,7 +1,5 @@
 """The keys that building the app needs: those the pages and the provider's server derive
-from the signing secret, and the provider's signing keys (loaded on first use). Apart from
-the capabilities' modules, which building the app does not import
-(docs/decisions/0440-route-modules-on-first-use.md)."""
+from the signing secret, and the provider's signing keys."""
 
 from __future__ import annotations
 
@@ -10,7 +8,7 @@ import hmac
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bootstrap.lazy import LazyProviderTokens
+from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
 
 if TYPE_CHECKING:
     from application.provider.ports import ProviderTokens
@@ -39,14 +37,10 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
     if not settings.provider.oauth_provider or pem is None:
         return None
     rsa_pem = settings.provider.oidc_rsa_private_key
-    # Loaded when first used (a JWKS, a token, the discovery document): the keys are not
-    # read, nor a development key made, while the app is built.
-    return LazyProviderTokens(
-        lambda: _provider_tokens(
-            settings.service.public_url,
-            pem.get_secret_value(),
-            rsa_pem.get_secret_value() if rsa_pem is not None else None,
-        )
+    return _provider_tokens(
+        settings.service.public_url,
+        pem.get_secret_value(),
+        rsa_pem.get_secret_value() if rsa_pem is not None else None,
     )
 
 
@@ -54,8 +48,6 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
 def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
     """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
     tests build many apps; the adapters and the provider's endpoints share it."""
-    from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
-
     signing = signing_key_from_pem(pem.encode())
     id_token = None
     if signing.algorithm != "RS256" and rsa_pem is not None:

@@ -3,9 +3,7 @@ notices), made from its settings, and its flows bound to them: verification, pas
 reset, invitations, "this wasn't me", and the mails that follow an account's changes.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -44,23 +42,23 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
 from domain.accounts.users import User
+from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
+from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
+from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.settings import Settings
 from infrastructure.settings.mail import MailSettings as MailGroup
+from interfaces.web.compiled import TRANSLATIONS
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
 
 def mail_renderer(mail: MailGroup) -> MailRenderer:
-    from infrastructure.mail.render import JinjaMailRenderer
-    from interfaces.web import TRANSLATIONS
-
     return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
 
 
 def mailer(mail: MailGroup) -> Mailer:
-    from infrastructure.mail.smtp import SmtpMailer
-
     return SmtpMailer(
         mail.smtp_url.get_secret_value(),
         sender=mail.mail_from,
@@ -77,14 +75,10 @@ class MailAdapters:
 
 
 def build(settings: Settings, client: Client) -> MailAdapters:
-    from bootstrap.lazy import LazyMailer
-    from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
-    from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
-
     return MailAdapters(
         action_tokens=FirestoreActionTokenRepository(client),
         mail_renderer=mail_renderer(settings.mail),
-        mailer=LazyMailer(partial(mailer, settings.mail)),
+        mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),
     )
 

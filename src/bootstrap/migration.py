@@ -1,9 +1,7 @@
 """Migration: its adapter (users moved in and out in batches), and its use cases bound to
 it: the import and export of users (docs/migrating.md).
 
-A use case is bound here (docs/decisions/0042-wiring-per-feature.md). The adapters' modules
-import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+A use case is bound here (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +16,7 @@ from application.migration.ports import UserMoves
 from application.migration.services import MoveServices
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
+from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -29,8 +28,6 @@ class MigrationAdapters:
 
 
 def build(client: Client) -> MigrationAdapters:
-    from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
-
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
 
 

@@ -71,6 +71,10 @@ from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
 from domain.accounts.users import User
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
+from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
+from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -86,11 +90,6 @@ class OrgsAdapters:
 
 
 def build(settings: Settings, client: Client) -> OrgsAdapters:
-    from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
-    from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
-    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
-    from infrastructure.orgs.dns import DnspythonTxtRecords
-
     return OrgsAdapters(
         orgs=FirestoreOrgRepository(client),
         invitations=FirestoreOrgInvitationRepository(client),

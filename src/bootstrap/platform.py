@@ -2,8 +2,9 @@
 the request counter behind the per-address limits and the readiness probe; and the push
 endpoint's binding.
 
-The adapters' modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+Pub/Sub's, Redis's and the push tokens' adapters are imported only when the settings ask for
+them: optional dependencies, and client libraries that gunicorn's master never imports
+(docs/decisions/0453-one-import-in-the-master.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ from application.ports import (
     PushVerifier,
     RequestCounter,
 )
+from infrastructure.clock import SystemClock
+from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.firestore.client import reads_of
+from infrastructure.firestore.request_counts import FirestoreRequestCounter
+from infrastructure.jobs.inprocess import InProcessJobQueue
+from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,19 +72,13 @@ class Platform:
     # With traces on, what puts each job's run in a span, queued or pushed (the queues and
     # the push endpoint are given the same run); off, the run as it is.
     job_spans: Callable[[JobHandler], JobHandler] = _as_it_is
-    # What the warm-up probes: the REST reads' connection (None: ``ready``).
-    warm_up_probe: Callable[[], bool] | None = None
 
 
 def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) -> Platform:
-    from infrastructure.clock import SystemClock
-    from infrastructure.events.audit import LoggingAuditLog
-
     return Platform(
         clock=SystemClock(),
         audit=LoggingAuditLog(),
         ready=partial(_firestore_ready, client),
-        warm_up_probe=partial(_rest_ready, client),
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
@@ -100,26 +101,10 @@ def _firestore_ready(client: Client) -> bool:
     """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
     REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
     """
-    from infrastructure.firestore.client import reads_of
-
     try:
         reads_of(client).probe()
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
-        return False
-    return True
-
-
-def _rest_ready(client: Client) -> bool:
-    """The REST batch read of every authenticated request answers: the warm-up's probe, which
-    opens its connection and leaves the client library unimported until its first use
-    (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
-    from infrastructure.firestore.client import reads_of
-
-    try:
-        reads_of(client).rest.probe()
-    except Exception:  # any failure means "not ready"; the probe must never raise
-        log.warning("warm-up: Firestore's REST reads did not answer")
         return False
     return True
 
@@ -131,10 +116,8 @@ def job_queue_factory(
     ``webhooks``: the webhook deliveries' queue, apart from the other jobs' (their own
     threads, or their own topic and push subscription). ``metrics`` see the pool's queue
     (Pub/Sub's is Pub/Sub's to tell)."""
-    from infrastructure.jobs.inprocess import InProcessJobQueue
-
     if settings.jobs.job_queue == "pubsub":
-        from infrastructure.jobs.pubsub import (
+        from infrastructure.jobs.pubsub import (  # noqa: PLC0415 - optional (see module)
             PubSubJobQueue,
             PubSubSetup,
             ensure_pubsub_resources,
@@ -197,25 +180,21 @@ def _queue_gauges(metrics: Metrics, queue: str) -> Callable[[int, float], None]:
 def request_counter(settings: Settings, client: Client) -> RequestCounter:
     """RATE_LIMIT_STORAGE_URI: Firestore (the default), Redis, or each process's memory. A
     shared store that fails is stood in for by memory meanwhile (docs/operations.md)."""
-    from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
-
     uri = settings.service.rate_limit_storage_uri.get_secret_value()
     if uri.startswith("memory://"):
         return InMemoryRequestCounter()
     shared: RequestCounter
     if uri.startswith("firestore://"):
-        from infrastructure.firestore.request_counts import FirestoreRequestCounter
-
         shared = FirestoreRequestCounter(client)
     else:
-        from infrastructure.redis_counts import RedisRequestCounter
+        from infrastructure.redis_counts import RedisRequestCounter  # noqa: PLC0415 - optional
 
         shared = RedisRequestCounter(uri)
     return FallbackRequestCounter(shared, InMemoryRequestCounter())
 
 
 def push_verifier(settings: Settings) -> PushVerifier:
-    from infrastructure.jobs.oidc import GooglePushVerifier
+    from infrastructure.jobs.oidc import GooglePushVerifier  # noqa: PLC0415 - optional
 
     return GooglePushVerifier(
         audience=settings.jobs.job_push_audience,

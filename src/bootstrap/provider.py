@@ -1,10 +1,8 @@
-"""The provider: its adapters (clients, grants, device authorizations, its tokens' keys,
-loaded on first use), made from its settings, and its use cases bound to them.
+"""The provider: its adapters (clients, grants, device authorizations, its tokens' keys),
+made from its settings, and its use cases bound to them.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -101,10 +99,19 @@ from application.provider.services import OAuthServices
 from application.provider.tokens import token_state
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.keys import derived_key, provider_tokens
-from bootstrap.lazy import LazyRequestSeal
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
 from domain.provider.logout import BACKCHANNEL_LOGOUT
+from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.firestore.provider.api_resources import FirestoreApiResources
+from infrastructure.firestore.provider.oauth import (
+    FirestoreGrantHolders,
+    FirestoreOAuthClients,
+    FirestoreOAuthGrants,
+)
+from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
+from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
+from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,16 +121,8 @@ if TYPE_CHECKING:
 def request_seal(settings: Settings) -> RequestSeal:
     """The pushed requests' seal: AES-256-GCM under a key of its own, derived from the
     signing secret as the other derived keys are, so every instance opens what another
-    sealed (docs/decisions/0438-the-request-uri-carries-the-request-sealed.md); made on
-    first use."""
-    key = derived_key(settings.signin, b"pushed authorization requests")
-
-    def make() -> RequestSeal:
-        from infrastructure.provider.sealed_requests import AesGcmRequestSeal
-
-        return AesGcmRequestSeal(key)
-
-    return LazyRequestSeal(make)
+    sealed (docs/decisions/0438-the-request-uri-carries-the-request-sealed.md)."""
+    return AesGcmRequestSeal(derived_key(settings.signin, b"pushed authorization requests"))
 
 
 @dataclass(frozen=True)
@@ -141,16 +140,6 @@ class ProviderAdapters:
 
 
 def build(settings: Settings, client: Client) -> ProviderAdapters:
-    from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
-    from infrastructure.firestore.provider.api_resources import FirestoreApiResources
-    from infrastructure.firestore.provider.oauth import (
-        FirestoreGrantHolders,
-        FirestoreOAuthClients,
-        FirestoreOAuthGrants,
-    )
-    from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
-    from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
-
     return ProviderAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),

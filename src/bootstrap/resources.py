@@ -2,8 +2,8 @@
 and their store), made from their settings, and their use cases bound to them.
 
 A use case is bound here with ``functools.partial`` (docs/decisions/0042-wiring-per-feature.md).
-The adapters' modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+The file store is made with Cloud Storage's client library by its first use in a worker
+(bootstrap/cloud.py)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,13 @@ from application.resources.tasks import (
     get_task,
     list_tasks,
 )
+from bootstrap.cloud import GcsFileStoreOnFirstUse
 from bootstrap.platform import Platform
+from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
+from infrastructure.firestore.resources.dogs import FirestoreDogRepository
+from infrastructure.firestore.resources.files import FirestoreFileRepository
+from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
+from infrastructure.resources.dog_ceo import DogCeoPictureSource
 from infrastructure.settings import Settings
 from infrastructure.settings.resources import ResourceSettings
 
@@ -64,8 +70,6 @@ if TYPE_CHECKING:
 
 
 def picture_source(resources: ResourceSettings) -> PictureSource:
-    from infrastructure.resources.dog_ceo import DogCeoPictureSource
-
     return DogCeoPictureSource(
         resources.dog_api_url,
         allowed_hosts=resources.dog_image_hosts,
@@ -76,7 +80,8 @@ def picture_source(resources: ResourceSettings) -> PictureSource:
 
 
 def file_store(settings: Settings) -> FileStore:
-    from infrastructure.resources.gcs_storage import GcsFileStore
+    # A cloud client library: imported by the worker, never by gunicorn's master.
+    from infrastructure.resources.gcs_storage import GcsFileStore  # noqa: PLC0415
 
     return GcsFileStore(
         settings.resources.storage_bucket,
@@ -96,12 +101,6 @@ class ResourcesAdapters:
 
 
 def build(settings: Settings, client: Client) -> ResourcesAdapters:
-    from bootstrap.lazy import LazyFileStore
-    from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
-    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
-    from infrastructure.firestore.resources.files import FirestoreFileRepository
-    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
-
     return ResourcesAdapters(
         tasks=FirestoreTaskRepository(client),
         dogs=FirestoreDogRepository(client),
@@ -110,7 +109,7 @@ def build(settings: Settings, client: Client) -> ResourcesAdapters:
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in
         # Firestore.
-        file_store=LazyFileStore(partial(file_store, settings)),
+        file_store=GcsFileStoreOnFirstUse(partial(file_store, settings)),
     )
 
 

@@ -37,6 +37,9 @@ from application.scim.users import (
 )
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
+from infrastructure.firestore.scim.groups import FirestoreScimGroups
+from infrastructure.firestore.scim.tokens import FirestoreScimTokens
+from infrastructure.firestore.scim.users import FirestoreScimUsers
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -50,10 +53,6 @@ class ScimAdapters:
 
 
 def build(client: Client) -> ScimAdapters:
-    from infrastructure.firestore.scim.groups import FirestoreScimGroups
-    from infrastructure.firestore.scim.tokens import FirestoreScimTokens
-    from infrastructure.firestore.scim.users import FirestoreScimUsers
-
     return ScimAdapters(
         tokens=FirestoreScimTokens(client),
         users=FirestoreScimUsers(client),

@@ -4,9 +4,7 @@ them: login, sessions, passkeys, TOTP, personal tokens, and the sign-in step the
 that sign people in share.
 
 A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). The adapters'
-modules import their SDKs, so each is imported where its adapter is made
-(docs/decisions/0150-cold-start.md)."""
+named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
@@ -77,8 +75,26 @@ from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.firestore.accounts.users import FirestoreLoginLookup
+from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+from infrastructure.firestore.signin.passkeys import (
+    FirestoreChallengeRepository,
+    FirestorePasskeyRepository,
+)
+from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.settings import Settings
 from infrastructure.settings.signin import SignInSettings
+from infrastructure.signin.jwt_tokens import (
+    PyJWTTokenIssuer,
+    SigningKey,
+    public_key_from_pem,
+    signing_key_from_pem,
+)
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.secret_box import FernetSecretBox
+from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -87,8 +103,6 @@ if TYPE_CHECKING:
 
 
 def signing_key(signin: SignInSettings) -> SigningKey:
-    from infrastructure.signin.jwt_tokens import SigningKey, signing_key_from_pem
-
     if signin.jwt_private_key:
         return signing_key_from_pem(signin.jwt_private_key.get_secret_value().encode())
     if signin.jwt_secret is None:  # the settings validator guarantees one or the other
@@ -97,16 +111,12 @@ def signing_key(signin: SignInSettings) -> SigningKey:
 
 
 def secret_box(signin: SignInSettings) -> SecretBox:
-    from infrastructure.signin.secret_box import FernetSecretBox
-
     if signin.mfa_encryption_key is None:  # the settings validator guarantees one
         raise ValueError("MFA_ENCRYPTION_KEY is required")
     return FernetSecretBox(signin.mfa_encryption_key.get_secret_value())
 
 
 def token_issuer(signin: SignInSettings) -> PyJWTTokenIssuer:
-    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, public_key_from_pem
-
     return PyJWTTokenIssuer(
         signing=signing_key(signin),
         issuer=signin.jwt_issuer,
@@ -122,8 +132,6 @@ def token_issuer(signin: SignInSettings) -> PyJWTTokenIssuer:
 
 
 def passkey_ceremonies(signin: SignInSettings) -> PasskeyCeremonies:
-    from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-
     return WebAuthnCeremonies(
         rp_id=signin.webauthn_rp_id,
         rp_name=signin.webauthn_rp_name,
@@ -132,8 +140,6 @@ def passkey_ceremonies(signin: SignInSettings) -> PasskeyCeremonies:
 
 
 def one_time_passwords() -> OneTimePasswords:
-    from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-
     return PyotpOneTimePasswords()
 
 
@@ -153,17 +159,6 @@ class SigninAdapters:
 
 
 def build(settings: Settings, client: Client) -> SigninAdapters:
-    from bootstrap.lazy import LazyCeremonies
-    from infrastructure.firestore.accounts.users import FirestoreLoginLookup
-    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
-    from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
-    from infrastructure.firestore.signin.passkeys import (
-        FirestoreChallengeRepository,
-        FirestorePasskeyRepository,
-    )
-    from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
-    from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
-
     signin = settings.signin
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client),
@@ -172,7 +167,7 @@ def build(settings: Settings, client: Client) -> SigninAdapters:
         tokens=token_issuer(signin),
         passkeys=FirestorePasskeyRepository(client),
         challenges=FirestoreChallengeRepository(client),
-        ceremonies=LazyCeremonies(partial(passkey_ceremonies, signin)),
+        ceremonies=passkey_ceremonies(signin),
         factors=FirestoreMfaRepository(client),
         otp=one_time_passwords(),
         secret_box=secret_box(signin),

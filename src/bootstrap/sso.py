@@ -63,7 +63,14 @@ from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from domain.sso.connections import SpAddresses
+from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
+from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.settings import Settings
+from infrastructure.sso.idp_requests import PinnedIdpAdapter
+from infrastructure.sso.saml_metadata import Pysaml2Metadata
+from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -82,8 +89,6 @@ class SsoAdapters:
 
 def service_provider(settings: Settings) -> SamlServiceProvider:
     """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503)."""
-    from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
-
     return Pysaml2ServiceProvider(
         partial(_secret, settings.sso.saml_sp_private_key),
         partial(SpAddresses.of, settings.service.public_url),
@@ -102,19 +107,10 @@ def connection_client(
     the webhooks' ``pinned`` client under their rules: to a public address only (any, in the
     ``local`` profile), that very address, no redirect, their deadline
     (docs/decisions/0445-an-openid-connection-fetches-as-a-webhook-is-sent.md)."""
-    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
-    from infrastructure.sso.idp_requests import PinnedIdpAdapter
-
     return AuthlibUpstreamClient(transport=PinnedIdpAdapter(pinned, resolver, local=local))
 
 
 def build(settings: Settings, client: Client) -> SsoAdapters:
-    from bootstrap.lazy import LazyUpstreamClient
-    from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
-    from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
-    from infrastructure.firestore.sso.connections import FirestoreConnections
-    from infrastructure.sso.saml_metadata import Pysaml2Metadata
-
     pinned = PinnedWebhookSender(timeout=settings.events.webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
@@ -125,8 +121,7 @@ def build(settings: Settings, client: Client) -> SsoAdapters:
         spent=FirestoreSpentAssertions(client),
         metadata_getter=pinned,
         metadata_resolver=resolver,
-        # Authlib is imported with the first sign-in (docs/decisions/0150-cold-start.md)
-        oidc_client=LazyUpstreamClient(partial(connection_client, pinned, resolver, local=local)),
+        oidc_client=connection_client(pinned, resolver, local=local),
     )
 
 

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from application.jobs import JobHandler
 from bootstrap.adapters import Adapters
 from bootstrap.platform import JobQueueFactory
+from infrastructure.firestore.rest import wrap_posts
 from infrastructure.settings import Settings
 from infrastructure.telemetry import sdk, spans
 from infrastructure.telemetry.server import install_server_spans
@@ -52,8 +53,7 @@ class Tracing:
         """``adapters`` with a span around each call of argon2, the mail server, the webhook
         sender and the job queues, and around each job run (queued or pushed); with
         ``clients``, the gRPC and requests instrumentations and Firestore's REST spans,
-        before the adapters' first call (on the warm-up thread: their imports stay out of a
-        cold start)."""
+        before the adapters' first call."""
         tracer = self.tracer
         if self.clients:
             _instrument_clients(self.provider)
@@ -123,8 +123,6 @@ def _process_tracing(kind: str, project: str, endpoint: str, queue_system: str) 
 
 @functools.cache
 def _instrument_clients(provider: TracerProvider) -> None:
-    from infrastructure.firestore.rest import wrap_posts  # noqa: PLC0415 - its SDK
-
     sdk.instrument_clients(provider)
     wrap_posts(spans.firestore_rest(provider.get_tracer(spans.TRACER)))
 

@@ -1,8 +1,7 @@
 """The local profile's development secrets: made where the environment has none, and kept
 under ``.local/`` so that `make run` and `make cli` share them (docs/configuration.md).
 
-Nothing here is made at import, and cryptography is imported only where a key is made or
-read: the settings import this module on every start (docs/benchmarks.md, "Cold start")."""
+Nothing here is made at import: a key is made where it is first needed."""
 
 from __future__ import annotations
 
@@ -16,6 +15,9 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
 
@@ -126,9 +128,6 @@ def new_fernet_key() -> str:
 
 def new_signing_key_pem() -> str:
     """A random EC P-256 private key (ES256), PEM: the local profile's development key."""
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see module
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-
     key = ec.generate_private_key(ec.SECP256R1())
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -142,9 +141,6 @@ RSA_BITS_MIN = 2048
 
 def new_rsa_key_pem() -> str:
     """A random 2048-bit RSA private key (RS256), PEM: the development key of ID tokens."""
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see module
-    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS_MIN)
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -174,10 +170,6 @@ def is_rsa_pem(pem: str | None) -> bool:
     """Whether ``pem`` is an RSA private key of at least ``RSA_BITS_MIN`` bits."""
     if not pem:
         return False
-    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415 - see module
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
-
     try:
         # Its type and size only: the full check of an RSA key (about 25 ms) is made once,
         # where the key is loaded to sign (bootstrap/provider.py).

@@ -110,9 +110,9 @@ def final(stages: list[Stage]) -> Stage:
     return stages[-1]
 
 
-def test_image_is_multi_stage_on_python_311_slim(stages: list[Stage], final: Stage) -> None:
+def test_image_is_multi_stage_on_python_313_slim(stages: list[Stage], final: Stage) -> None:
     assert len(stages) >= 2, "a builder stage installs the dependencies, the runtime copies them"
-    assert final.base == "python:3.11-slim"
+    assert final.base == "python:3.13-slim"
     assert final.args("COPY"), "the runtime stage copies the venv and the code"
     assert any(args.startswith("--from=") for args in final.args("COPY"))
 
@@ -177,6 +177,9 @@ def test_environment_and_port_are_those_of_cloud_run(final: Stage) -> None:
     assert env.get("PORT") == "8080"
     assert env.get("TRUSTED_PROXY_HOPS") == "1"
     assert env.get("PYTHONUNBUFFERED") == "1"
+    # glibc reads it at the start of each process: a malloc arena per thread
+    # (docs/decisions/0004-malloc-arenas.md).
+    assert env.get("MALLOC_ARENA_MAX") == "64"
     exposed = " ".join(final.args("EXPOSE")).split()
     assert "8080" in exposed or "8080/tcp" in exposed
 

@@ -1,8 +1,8 @@
 """A worker serves its first authenticated request without the cloud SDK: the services bound
 and the account read (user and session in one REST batch read) import neither
 google-cloud-firestore nor google.api_core, which wait for the first request that needs the
-client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md), nor what only other
-routes need (docs/decisions/0440-route-modules-on-first-use.md). The app is built as
+client library (docs/decisions/0453-one-import-in-the-master.md), nor what only
+other routes need when first used (docs/decisions/0454-plain-routing.md). The app is built as
 gunicorn's worker builds it (``import wsgi``), in a process of its own, on the emulator."""
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ pytestmark = pytest.mark.e2e
 
 
 FIRST_REQUEST = """
-import json, sys, threading
+import json, sys
 
 import wsgi
 
-for thread in threading.enumerate():
-    if thread.name == "firegate-warm-up":
-        thread.join(60)
 headers = {"Authorization": "Bearer " + sys.argv[1]}
 client = wsgi.app.test_client()
 health = client.get("/healthz").status_code
@@ -64,8 +61,7 @@ def test_the_first_authenticated_request_needs_no_cloud_sdk(real_client: FlaskCl
     found = first_request(token)
     assert found["status"] == 200 and found["user"]["username"] == "coldstart"
     assert found["cloud"] == []
-    # Nor the other routes, the pages, the provider, SCIM, SAML, the OpenAPI document or the
-    # command line: imported with their own first use
-    # (docs/decisions/0440-route-modules-on-first-use.md).
+    # Nor what only the provider's server, SCIM, SAML, the OpenAPI document or the command
+    # line need: imported with their own first use.
     assert found["health"] == 200
     assert not_served(found["modules"]) == []

@@ -1,19 +1,23 @@
-"""The app on the fakes: every port on in-memory fakes (``fake_adapters``), the fake clock an app
-built on them reads (``app_time``), and ``World``: the whole app with its job queue, mailer and
-clock in the test's hands."""
+"""The app on the fakes: every port on in-memory fakes (``fake_adapters``), the app on them
+(``app_on``: with the default settings, one per process, bound to each test's fakes), the
+fake clock an app built on them reads (``app_time``), and ``World``: the whole app with its
+job queue, mailer and clock in the test's hands."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
+from application.ports import RequestCounter
 from application.services import Services
-from bootstrap import build_app
+from bootstrap import bind, build_app
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.events import EventsAdapters
@@ -28,6 +32,7 @@ from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
+from domain.request_limits import WindowCounts
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.events.webhook_http import PinnedWebhookSender
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
@@ -37,6 +42,7 @@ from infrastructure.settings import Settings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
+from interfaces.web.rendering import KEPT_PAGES, KeptPages
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
 from tests.fakes.events import (
     FakeHostResolver,
@@ -239,7 +245,7 @@ class World:
             clock=self.clock,
         )
         self.adapters = adapters  # the fakes behind the app, for a test to plant state in
-        self.app = build_app(self.settings, adapters)
+        self.app = app_on(self.settings, adapters)
         self.app.extensions[TEST_CLOCK] = self.clock
         self.client: FlaskClient = self.app.test_client()
         self.services: Services = self.app.extensions["firegate"]
@@ -287,3 +293,74 @@ def swap(adapters: Adapters, **ports: object) -> Adapters:
             raise TypeError(f"no capability's adapters have a port named {port!r}")
         groups[holders[0]] = replace(groups[holders[0]], **{port: adapter})  # type: ignore[type-var]
     return replace(adapters, **groups)  # type: ignore[arg-type]
+
+
+# One app with the default settings for a test process. Building the app compiles werkzeug's
+# two URL builders for each of its ~260 rules (about 80 ms; docs/testing.md, "Where the time
+# goes"), and most tests build one with the default settings. ``app_on`` builds that app once
+# per process and, for each later test, binds it to the test's fakes: the services the routes
+# read (``services()``), the request counter the limits count with, and the kept signed-out
+# pages. The rest of an app is made from its settings alone (tests/unit/test_shared_app.py
+# names each part). Other settings get an app of their own, as does a second app within one
+# test (two instances of the service, say); ``free_shared_app``, after each test
+# (tests/conftest.py), lets the next test have the shared one. The default settings' limits
+# are relaxed (1000 a minute), so no test with them meets the limiter's memory of a refusal,
+# which is the app's.
+SERVICES = "firegate"  # what services() reads (interfaces/shared/services.py)
+DEFAULT_SETTINGS = make_settings()
+
+
+class TestsRequestCounter:
+    """The shared app's request counter: that of the test it serves."""
+
+    def __init__(self, current: RequestCounter) -> None:
+        self.current = current
+
+    def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
+        return self.current.hit(key, windows, now)
+
+    def check(self) -> bool:
+        return self.current.check()
+
+
+class SharedApp:
+    """The process's app with the default settings, bound to one test's fakes at a time."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+        self.counter: TestsRequestCounter | None = None
+        self.taken = False  # by the test running
+
+    def on(self, adapters: Adapters) -> Flask:
+        if self.taken:
+            return build_app(DEFAULT_SETTINGS, adapters)
+        if self.app is None or self.counter is None:
+            self.counter = TestsRequestCounter(adapters.platform.request_counter)
+            self.app = build_app(DEFAULT_SETTINGS, swap(adapters, request_counter=self.counter))
+        else:
+            self.counter.current = adapters.platform.request_counter
+            self.app.extensions[SERVICES] = bind(DEFAULT_SETTINGS, adapters)
+            self.app.extensions[KEPT_PAGES] = KeptPages()
+            self.app.extensions.pop(TEST_CLOCK, None)  # its caller's to set
+        self.taken = True
+        return self.app
+
+    def free(self) -> None:
+        """After a test: the next may have the app."""
+        self.taken = False
+
+
+SHARED_APP = SharedApp()
+
+
+def app_on(settings: Settings, adapters: Adapters) -> Flask:
+    """The app on ``adapters``: with the default settings, the process's one, bound to them;
+    else one built for this call."""
+    if settings == DEFAULT_SETTINGS:
+        return SHARED_APP.on(adapters)
+    return build_app(settings, adapters)
+
+
+def free_shared_app() -> None:
+    """After a test: the next may have the shared app."""
+    SHARED_APP.free()

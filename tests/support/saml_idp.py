@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -85,6 +85,7 @@ class SamlIdpForTests:
         from saml2.server import Server
 
         self.keys = keys or key_pair()
+        self.lifetime = {"minutes": lifetime_minutes}
         config = IdPConfig()
         config.load(
             {
@@ -97,7 +98,7 @@ class SamlIdpForTests:
                     "idp": {
                         "endpoints": {"single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT)]},
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
-                        "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}}},
+                        "policy": {"default": {"lifetime": self.lifetime}},
                         # pysaml2 signs with RSA-SHA1 by default, which firegate refuses
                         # (docs/decisions/0400-no-sha1-in-saml.md): today's IdPs sign so.
                         "signing_algorithm": sign_alg,
@@ -125,10 +126,33 @@ class SamlIdpForTests:
         attributes: Mapping[str, list[str]] | None = None,
         sign_response: bool = True,
         sign_assertion: bool = True,
+        recipient: str | None = None,
+        restrictions: Sequence[Sequence[str]] | None = None,
     ) -> str:
-        """A response as XML text (not yet base64), for the test to alter or post."""
-        from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+        """A response as XML text (not yet base64), for the test to alter or post. Its bearer
+        confirmation's ``Recipient`` is ``destination`` unless ``recipient`` is given; its
+        conditions hold one ``AudienceRestriction`` naming ``audience`` unless
+        ``restrictions`` lists them (each its audiences; none: no restriction). Signed all
+        the same."""
+        from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, SCM_BEARER, NameID
 
+        crafted: dict[str, Any] = {}
+        if recipient is not None:
+            confirmation = {"in_response_to": in_response_to, "recipient": recipient}
+            crafted["farg"] = {
+                "assertion": {
+                    "subject": {
+                        "subject_confirmation": {
+                            "method": SCM_BEARER,
+                            "subject_confirmation_data": confirmation,
+                        }
+                    }
+                }
+            }
+        if restrictions is not None:
+            crafted["release_policy"] = _policy_restricting(
+                restrictions, self.lifetime, self.server.metadata
+            )
         response = self.server.create_authn_response(
             dict(attributes or {"mail": [email], "givenName": ["Alice"]}),
             in_response_to=in_response_to,
@@ -139,8 +163,28 @@ class SamlIdpForTests:
             authn={"class_ref": PASSWORD},
             sign_response=sign_response,
             sign_assertion=sign_assertion,
+            **crafted,
         )
         return str(response)
+
+
+def _policy_restricting(
+    restrictions: Sequence[Sequence[str]], lifetime: dict[str, int], metadata: Any
+) -> Any:
+    """pysaml2's release policy, its assertions' conditions restricted to ``restrictions``."""
+    from saml2.assertion import Policy
+    from saml2.saml import Audience, AudienceRestriction
+
+    class Restricting(Policy):  # type: ignore[misc]  # pysaml2 is untyped
+        def conditions(self, sp_entity_id: str) -> Any:
+            made = super().conditions(sp_entity_id)
+            made.audience_restriction = [
+                AudienceRestriction(audience=[Audience(text=a) for a in audiences])
+                for audiences in restrictions
+            ]
+            return made
+
+    return Restricting({"default": {"lifetime": lifetime}}, mds=metadata)
 
 
 def posted(xml: str) -> str:

@@ -1,8 +1,10 @@
-"""What `import wsgi` (the app built, as each gunicorn worker builds it) imports: nothing that
-only the provider, the pages, the API's route modules, the OpenAPI document, the command line
-or the services behind the warm-up need, and no development key made (docs/benchmarks.md,
-"Cold start"; docs/decisions/0440-route-modules-on-first-use.md). A guard against a heavy
-import coming back, not a timing: it names modules."""
+"""What `import wsgi` (the app built and its services bound, as each gunicorn worker does)
+imports: no cloud client library, which a worker imports on first use or when configured
+(docs/decisions/0453-one-import-in-the-master.md), and nothing that only the provider's
+server, the OpenAPI document, SAML, an org's domain check or the command line need; the
+route and page modules are imported, as registering their blueprints needs
+(docs/decisions/0454-plain-routing.md). A guard against
+a heavy import coming back, not a timing: it names modules."""
 
 from __future__ import annotations
 
@@ -23,79 +25,44 @@ from tests.support.worker_process import in_a_worker, not_served
 pytestmark = pytest.mark.unit
 
 
-# Each is imported where it is first used: a request of the provider (Authlib) or of SCIM
-# (scim2-server, scim2-models), an enrolment's QR code (segno), the first /openapi.json
-# (spectree), a key made or read (cryptography), or the services the warm-up thread binds
-# after the app is built.
+# Not imported by a worker's start. The cloud client libraries: each worker imports one on
+# its first use (Firestore's, Firebase's, Cloud Storage's), or when the settings name it
+# (Pub/Sub, Redis); gunicorn's master imports none before it forks. The optional ones: metrics'
+# and traces' libraries when they are on, pysaml2 with a SAML connection's first use,
+# dnspython with an org domain's first check, scim2 with the first SCIM request, ijson with
+# the command line's import of a Firebase export.
 LAZY = (
-    "prometheus_client",  # metrics: only with METRICS_TOKEN (the test below)
-    "authlib.oauth2",
-    "authlib.oidc",
-    "authlib.integrations",
-    "authlib.jose",
-    "spectree",
-    "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
-    "scim2_server",
-    "ijson",  # the command line's import of a Firebase export
-    "segno",
-    "cryptography",
-    "jwt",
-    "argon2",
-    "pyotp",
-    "webauthn",
-    "cbor2",
     "firebase_admin",
     "google.cloud",
     "google.api_core",
     "grpc",
     "redis",
-    "smtplib",
-    # Traces' SDK: only when they are on (the cloud SDKs import its API on the warm-up thread).
-    "opentelemetry",
-    "saml2",  # SAML: its first sign-in or metadata
-    "email_validator",  # the API's models with an address: their route's first request
-    # The app's own: each route or page module with its first request, the commands when the
-    # command line asks, the capabilities' bindings on the warm-up thread
-    # (docs/decisions/0440-route-modules-on-first-use.md).
-    "interfaces.http.routes",
-    "interfaces.http.schemas.accounts",
-    "interfaces.web.accounts",
-    "interfaces.web.signin",
-    "interfaces.web.orgs",
-    "interfaces.provider.pages",
-    "interfaces.provider.device_page",
+    "prometheus_client",  # metrics: only with METRICS_TOKEN (the test below)
+    "opentelemetry",  # traces: only when they are on (the test below)
+    "saml2",
+    "dns",
+    "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
+    "scim2_server",
+    "ijson",
+    # The app's own: the provider's server with its first request, the commands when the
+    # command line asks.
+    "interfaces.provider.server",
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
-    "bootstrap.binding",
-    "bootstrap.adapters",
-    "application.accounts.accounts",
-    "application.signin.sessions",
-    "application.provider.services",
 )
 
-# Records the modules that the main thread imports: the warm-up thread, which `build_app`
-# starts last to bind the services in the background, imports the cloud SDKs by design.
+# A worker's start: the app built, its services bound; then what the process holds.
 PROBE = """
-import json, sys, threading
+import json, sys
 
-main = threading.main_thread()
-imported = []
-
-
-def hook(event, args):
-    if event == "import" and threading.current_thread() is main:
-        imported.append(args[0])
-
-
-sys.addaudithook(hook)
 import wsgi
 
-print(json.dumps(imported), flush=True)
+print(json.dumps(sorted(sys.modules)), flush=True)
 """
 
 
-def main_thread_imports(**env: str) -> list[str]:
-    # Nothing listens at port 9: the warm-up's probe fails at once, harmlessly.
+def worker_imports(**env: str) -> list[str]:
+    # Nothing listens at port 9: building the app reads nothing from Firestore.
     found: list[str] = in_a_worker(PROBE, **{"FIRESTORE_EMULATOR_HOST": "127.0.0.1:9", **env})
     return found
 
@@ -106,20 +73,23 @@ def heavy(imported: list[str]) -> list[str]:
     ]
 
 
-def test_building_the_app_imports_none_of_what_is_used_later() -> None:
-    imported = main_thread_imports()
-    assert "flask" in imported and "bootstrap" in imported  # the probe saw the imports
+def test_building_the_app_binds_the_services_and_imports_none_of_what_is_used_later() -> None:
+    imported = worker_imports()
+    # The capabilities' use cases and adapters: bound as the app is built.
+    assert {"bootstrap.binding", "application.signin.sessions", "argon2"} <= set(imported)
+    assert "interfaces.http.routes.accounts.accounts" in imported  # the routes registered
+    assert "interfaces.web.accounts.account" in imported  # the pages too
     assert heavy(imported) == []
 
 
 def test_metrics_import_prometheus_client_only_when_on() -> None:
-    imported = main_thread_imports(METRICS_TOKEN="m" * 32)
+    imported = worker_imports(METRICS_TOKEN="m" * 32)
     assert "prometheus_client" in imported and "infrastructure.metrics.prometheus" in imported
     assert "interfaces.shared.metrics" in imported  # the shell's part is always imported
 
 
-def test_the_provider_is_served_without_authlib_until_its_first_request() -> None:
-    imported = main_thread_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
+def test_the_provider_is_served_without_its_server_until_its_first_request() -> None:
+    imported = worker_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
     assert "interfaces.provider.routes" in imported  # its routes are registered all the same
     assert heavy(imported) == []
 
@@ -127,23 +97,9 @@ def test_the_provider_is_served_without_authlib_until_its_first_request() -> Non
 def test_traces_import_opentelemetry_only_when_on() -> None:
     """With an OTLP endpoint the app is built with the SDK, the gRPC and requests
     instrumentations; without one (the test above) nothing of it."""
-    imported = main_thread_imports(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    imported = worker_imports(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     assert "opentelemetry.sdk.trace" in imported
     assert "infrastructure.telemetry.server" in imported
-
-
-# Once the app is built, its warm-up thread binds the services and probes Firestore as the
-# first authenticated requests read it; then the process's modules are listed.
-WARMED = """
-import json, sys, threading
-
-import wsgi
-
-for thread in threading.enumerate():
-    if thread.name == "firegate-warm-up":
-        thread.join(60)
-print(json.dumps(sorted(sys.modules)), flush=True)
-"""
 
 
 class _FirestoreRest(BaseHTTPRequestHandler):
@@ -168,33 +124,13 @@ def firestore_rest() -> Iterator[str]:
         yield f"127.0.0.1:{server.server_address[1]}"
 
 
-def test_a_warmed_up_worker_has_not_imported_the_cloud_sdk(firestore_rest: str) -> None:
-    """Binding the services and the warm-up's probe (the REST read every authenticated request
-    makes) import neither google-cloud-firestore nor google.api_core: they wait for the first
-    request that needs the client library (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
-    The sweeps, which query through it as soon as a server starts, are off here."""
-    modules: list[str] = in_a_worker(
-        WARMED,
-        FIRESTORE_EMULATOR_HOST=firestore_rest,
-        WEBHOOK_SWEEP_INTERVAL="0",
-        SSO_CERTIFICATE_SWEEP_INTERVAL="0",
-    )
-    assert "bootstrap.adapters" in modules  # the services were bound
-    assert any(path.endswith(":batchGet") for path in _FirestoreRest.asked)  # and probed
-    cloud = [m for m in modules if m.startswith(("google.cloud", "google.api_core", "grpc"))]
-    assert cloud == []
-
-
-# A warmed-up worker answers /healthz and an authenticated GET /user; then the process's
+# A started worker answers /healthz and an authenticated GET /user; then the process's
 # modules are listed.
 SERVED = """
-import json, sys, threading
+import json, sys
 
 import wsgi
 
-for thread in threading.enumerate():
-    if thread.name == "firegate-warm-up":
-        thread.join(60)
 client = wsgi.app.test_client()
 statuses = [
     client.get("/healthz").status_code,
@@ -207,9 +143,9 @@ print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}), flush=
 def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     firestore_rest: str,
 ) -> None:
-    """The warm-up binds every capability's use cases; the two requests import their own
-    route modules (health, accounts) and nothing of the other routes, the pages, the
-    provider, SCIM, SAML, the OpenAPI document or the command line. The token is signed with
+    """The worker's start binds every capability's use cases; the two requests import their own
+    route modules and nothing of the provider's server, SCIM, SAML, the OpenAPI document or
+    the command line. The token is signed with
     the worker's secret and names a session the stand-in of Firestore does not have: GET
     /user goes the whole authenticated path, its batch read included, to a 401
     (tests/e2e/test_first_request_without_sdk_emulator.py serves a 200 on the emulator)."""
@@ -227,9 +163,9 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     )
     assert found["statuses"] == [200, 401]
     reads = [path for path in _FirestoreRest.asked if path.endswith(":batchGet")]
-    assert len(reads) >= 2  # the warm-up's probe, and GET /user's read of its account
+    assert len(reads) == 1  # GET /user's read of its account
     modules: list[str] = found["modules"]
-    assert "interfaces.http.routes.health" in modules  # served by their own modules
-    assert "interfaces.http.routes.accounts.accounts" in modules
     assert "bootstrap.binding" in modules  # the services were bound
     assert not_served(modules) == []
+    # The read went over REST: the client library waits for its first use.
+    assert [m for m in modules if m.startswith(("google.cloud", "google.api_core", "grpc"))] == []

@@ -1,78 +1,101 @@
-"""gunicorn's master checks the settings as a worker starts (gunicorn.conf.py, on_starting):
-without the cyclic garbage collector, given back whatever the check decides, so that the
-workers forked after it start as src/wsgi.py starts them."""
+"""gunicorn's master, before it forks (gunicorn.conf.py, ``on_starting``): it checks the
+settings, then imports the service's modules, so that every worker starts with them; and it
+makes nothing a worker must make for itself: no cloud client library imported, no thread
+started, no socket opened, no app built (docs/operations.md, "Workers and threads").
+tests/e2e/test_gunicorn_start.py shows it in a running gunicorn."""
 
 from __future__ import annotations
 
-import gc
+import json
 import os
-import runpy
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
-from infrastructure.settings import Settings
-from tests.support.settings import TEST_MFA_KEY
+from tests.support.settings import TEST_MFA_KEY, TEST_SECRET
 
 pytestmark = pytest.mark.unit
-CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+# The hook run as gunicorn's master runs it, in a new interpreter; then what the process holds.
+MASTER = """
+import gc, json, os, runpy, sys, threading
+from types import SimpleNamespace
+
+import flask
+
+hook = runpy.run_path("gunicorn.conf.py")["on_starting"]
+warned = []
+hook(SimpleNamespace(log=SimpleNamespace(warning=lambda *args: warned.append(args))))
+fds = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds.append(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:  # the listing's own descriptor, closed by now
+        pass
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "threads": threading.active_count(),
+    "tasks": len(os.listdir("/proc/self/task")),
+    "sockets": [fd for fd in fds if fd.startswith("socket:")],
+    "apps": sum(1 for o in gc.get_objects() if isinstance(o, flask.Flask)),
+    "gc": gc.isenabled(),
+}))
+"""
 
 
-@pytest.fixture
-def on_starting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[object], None]]:
-    """The hook, with an environment of the test's own (the check adds to it)."""
-    monkeypatch.setattr(
-        os, "environ", {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    )
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")  # the file's mallopt left alone
-    hook: Callable[[object], None] = runpy.run_path(str(CONF))["on_starting"]
-    yield hook
-    gc.enable()
-
-
-def server() -> Any:
-    return SimpleNamespace(log=SimpleNamespace(warning=lambda *args: None))
-
-
-def paused_during(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether the collector was paused while the settings were checked."""
-    seen: list[bool] = []
-    real = Settings.__init__
-
-    def checked(self: Settings, **values: Any) -> None:
-        seen.append(not gc.isenabled())
-        real(self, **values)
-
-    monkeypatch.setattr(Settings, "__init__", checked)
-    return seen
-
-
-def test_the_check_runs_as_a_workers_start_and_gives_both_back(
-    on_starting: Callable[[object], None], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in {
+def master(**env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT / "src"),  # as gunicorn's pythonpath setting puts it
         "APP_PROFILE": "local",
-        "JWT_SECRET": "x" * 40,
+        "JWT_SECRET": TEST_SECRET,
         "MFA_ENCRYPTION_KEY": TEST_MFA_KEY,
         "GOOGLE_CLOUD_PROJECT": "demo-test",
-    }.items():
-        os.environ[name] = value
-    seen = paused_during(monkeypatch)
-    on_starting(server())
-    assert seen == [True]
-    assert gc.isenabled()
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", MASTER],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_and_when_the_settings_are_refused(
-    on_starting: Callable[[object], None], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    os.environ.update(APP_PROFILE="production", JWT_SECRET="")
-    seen = paused_during(monkeypatch)
-    with pytest.raises(SystemExit) as refused:
-        on_starting(server())
-    assert refused.value.code == 3
-    assert seen == [True]
-    assert gc.isenabled()
+def test_the_master_imports_the_service_and_makes_nothing_of_a_workers() -> None:
+    done = master()
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    modules = set(found["modules"])
+    # The service's modules: the composition root, every capability's use cases and
+    # adapters, the app shell; the workers forked after it inherit them.
+    assert {
+        "bootstrap",
+        "bootstrap.adapters",
+        "bootstrap.binding",
+        "application.signin.sessions",
+        "application.provider.services",
+        "domain.accounts.users",
+        "infrastructure.firestore.accounts.users",
+        "infrastructure.signin.argon2_hasher",
+        "interfaces.shared.shell",
+    } <= modules
+    # No cloud client library: each worker imports its own, after the fork.
+    cloud = ("google.cloud", "google.api_core", "grpc", "firebase_admin", "redis")
+    assert [m for m in modules if m.startswith(cloud)] == []
+    assert "wsgi" not in modules and found["apps"] == 0  # no app built, no service bound
+    assert found["threads"] == 1 and found["tasks"] == 1  # no thread, native ones included
+    assert found["sockets"] == []
+    assert found["gc"] is True  # the collector as Python starts it
+
+
+def test_a_refused_configuration_stops_the_master_before_it_imports_the_service() -> None:
+    done = master(APP_PROFILE="production", JWT_SECRET="")
+    assert done.returncode == 3
+    assert done.stderr.startswith("firegate: ")  # the message alone, no traceback
+    assert "Traceback" not in done.stderr

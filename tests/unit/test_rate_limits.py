@@ -428,3 +428,23 @@ def test_limited_routes_send_ratelimit_headers(client: FlaskClient) -> None:
     retry_after = assert_429(refused, "rate_limited")
     assert f'"2/60s";r=0;t={retry_after}' in refused.headers["RateLimit"]
     assert "RateLimit" not in client.get("/healthz").headers
+
+
+@with_settings(rate_limit_sso_acs="2/minute")
+def test_the_identity_providers_answers_are_limited_per_address(client: FlaskClient) -> None:
+    """Anyone may post an answer to a SAML connection's ACS, and its XML is parsed and its
+    signatures checked before anything tells a forgery; an OpenID connection's callback may
+    cost an exchange with the IdP. Both count per address, in one budget
+    (RATE_LIMIT_SSO_ACS), and past it the page answers 429 with Retry-After."""
+    acs, answer = "/sso/k3v9q2m8x1p0a7d4s6f5/saml/acs", {"SAMLResponse": "PHg+"}
+    for _ in range(2):
+        assert client.post(acs, data=answer).status_code == 404
+    refused = client.post(acs, data=answer)
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120
+    assert ";r=0;" in refused.headers["RateLimit"]
+    callback = "/sso/k3v9q2m8x1p0a7d4s6f5/oidc/callback?code=c&state=s"
+    assert client.get(callback).status_code == 429
+    other = {"REMOTE_ADDR": "198.51.100.7"}
+    assert client.post(acs, data=answer, environ_base=other).status_code == 404
+    assert client.get(callback, environ_base=other).status_code == 404

@@ -194,6 +194,50 @@ def test_an_answer_for_another_audience_or_address_is_refused(world: World) -> N
     )
 
 
+@pytest.mark.parametrize("where", ["elsewhere", "entity_id"])
+def test_an_assertion_confirmed_for_another_recipient_is_refused(world: World, where: str) -> None:
+    """Signed by the IdP and addressed to this ACS (its Destination), but its bearer
+    confirmation's Recipient is another address: this connection's ACS URL only."""
+    request_id = world.started()
+    other = SpAddresses.of("https://elsewhere.example", world.connection.id)
+    recipient = other.acs_url if where == "elsewhere" else world.addresses.entity_id
+    xml = world.answer(request_id, recipient=recipient)
+    assert f'Recipient="{recipient}"' in xml and f'Destination="{world.addresses.acs_url}"' in xml
+    assert refused(world, xml, request_id) == "saml_wrong_destination"
+
+
+@pytest.mark.parametrize(
+    "restrictions",
+    [
+        pytest.param([], id="none"),
+        pytest.param([["SP"], ["https://elsewhere.example/sso/x/saml/metadata"]], id="one-not-us"),
+    ],
+)
+def test_an_assertion_not_restricted_to_this_service_is_refused(
+    world: World, restrictions: list[list[str]]
+) -> None:
+    """Each AudienceRestriction must name this service provider (SAML core 2.5.1.4: they
+    are evaluated independently), and an assertion must carry one."""
+    request_id = world.started()
+    ours = world.addresses.entity_id
+    xml = world.answer(
+        request_id, restrictions=[[ours if a == "SP" else a for a in r] for r in restrictions]
+    )
+    assert refused(world, xml, request_id) == "saml_wrong_audience"
+
+
+def test_an_assertion_restricted_to_this_service_among_others_is_accepted(world: World) -> None:
+    request_id = world.started()
+    ours = world.addresses.entity_id
+    xml = world.answer(
+        request_id,
+        restrictions=[["https://other.example", ours], [ours]],
+        recipient=world.addresses.acs_url,
+    )
+    _, assertion = world.accept(xml, request_id)
+    assert assertion.name_id == "alice@corp.example"  # type: ignore[attr-defined]
+
+
 def test_an_expired_answer_is_refused(world: World, idp_keys: KeyPair) -> None:
     # Its assertion ended 10 minutes ago: beyond the 2 minutes of skew accepted.
     stale = SamlIdpForTests(

@@ -13,9 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import saml2.xml.schema
-from saml2 import samlp
-from saml2.xml.schema import XMLSchemaError
 
 from domain.errors import Unauthenticated
 from domain.sso.connections import (
@@ -26,7 +23,7 @@ from domain.sso.connections import (
     SpAddresses,
 )
 from infrastructure.dev_secrets import development_rsa_key_pem
-from infrastructure.sso.saml_signatures import LibxmlsecBackend, SchemaCheck
+from infrastructure.sso.saml_signatures import LibxmlsecBackend
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 from tests.support.saml_idp import (
     ENTITY_ID,
@@ -166,46 +163,3 @@ def test_the_signature_is_valid_only_for_the_element_it_refers_to(
     twice = xml.replace(signed.group(0), signed.group(0) + signed.group(0))
     assert twice.count(f'ID="{assertion_id}"') == 2
     assert not valid(twice, ASSERTION, assertion_id)
-
-
-class Recording:
-    """pysaml2's own schema validator, recording what it is asked to validate."""
-
-    def __init__(self, theirs: Any) -> None:
-        self.theirs, self.asked = theirs, 0
-        self.maps = theirs.maps  # the namespaces and files of its schemas
-
-    def validate(self, doc: str) -> None:
-        self.asked += 1
-        self.theirs.validate(doc)
-
-
-def test_the_schema_check_is_libxml2s_first_then_pysaml2s_verdict_stands(
-    sp: Pysaml2ServiceProvider, connection: Connection, keys: KeyPair
-) -> None:
-    _, answered = answer(sp, connection, keys)
-    xml = str(samlp.any_response_from_string(answered))  # what pysaml2 has validated
-    sp.metadata(connection)  # the client built: pysaml2's validator wrapped
-    installed = saml2.xml.schema._schema_validator_default
-    assert isinstance(installed, SchemaCheck)
-    recording = Recording(installed.theirs)
-    check = SchemaCheck(recording)
-    saml2.xml.schema.validate(xml, check)  # valid to libxml2: pysaml2's validator not asked
-    assert recording.asked == 0
-    # An element the schema does not have: both refuse, pysaml2's refusal is the verdict.
-    status = re.search(r"<(\w+):Status>", xml)
-    assert status
-    bogus = xml.replace(status.group(0), f"<{status.group(1)}:Bogus />{status.group(0)}", 1)
-    with pytest.raises(XMLSchemaError):
-        saml2.xml.schema.validate(bogus, check)
-    assert recording.asked == 1
-    # xs:string whose prefix is declared on another element only: libxml2 refuses it (not in
-    # scope), pysaml2's validator accepts it, and so does the check (nothing valid to pysaml2
-    # is refused).
-    declared = ' xmlns:xs="http://www.w3.org/2001/XMLSchema"'
-    assert xml.count(declared) == 2
-    first = xml.index(declared) + len(declared)
-    typed = xml[:first] + xml[first:].replace(declared, "")
-    assert typed != xml
-    saml2.xml.schema.validate(typed, check)
-    assert recording.asked == 2

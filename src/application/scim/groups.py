@@ -17,6 +17,7 @@ from domain.orgs.orgs import Org
 from domain.scim.groups import (
     ScimGroup,
     checked_display_name,
+    checked_group,
     checked_members,
     no_such_group,
     roles_for,
@@ -79,16 +80,18 @@ def _members(org: Org, members: Iterable[str], tools: GroupTools) -> tuple[str, 
 
 def create_group(cmd: CreateGroup, *, groups: ScimGroups, tools: GroupTools) -> ScimGroup:
     now = tools.clock.now()
-    group = ScimGroup(
-        org_id=cmd.org.id,
-        group_id=new_id(),
-        display_name=checked_display_name(cmd.fields.display_name),
-        members=_members(cmd.org, cmd.fields.members, tools),
-        created_at=now,
-        updated_at=now,
-        version=1,
-        external_id=cmd.fields.external_id,
-        document=cmd.fields.document,
+    group = checked_group(
+        ScimGroup(
+            org_id=cmd.org.id,
+            group_id=new_id(),
+            display_name=checked_display_name(cmd.fields.display_name),
+            members=_members(cmd.org, cmd.fields.members, tools),
+            created_at=now,
+            updated_at=now,
+            version=1,
+            external_id=cmd.fields.external_id,
+            document=cmd.fields.document,
+        )
     )
     groups.add(group)
     _apply_roles(cmd.org, group.members, groups, tools)
@@ -108,14 +111,16 @@ def replace_group(cmd: ReplaceGroup, *, groups: ScimGroups, tools: GroupTools) -
     current = get_group(GroupRef(cmd.org, cmd.group_id), groups=groups)
     if current.version != cmd.expected_version:
         raise version_mismatch()
-    changed = replace(
-        current,
-        display_name=checked_display_name(cmd.fields.display_name),
-        members=_members(cmd.org, cmd.fields.members, tools),
-        external_id=cmd.fields.external_id,
-        document=cmd.fields.document,
-        updated_at=tools.clock.now(),
-        version=current.version + 1,
+    changed = checked_group(
+        replace(
+            current,
+            display_name=checked_display_name(cmd.fields.display_name),
+            members=_members(cmd.org, cmd.fields.members, tools),
+            external_id=cmd.fields.external_id,
+            document=cmd.fields.document,
+            updated_at=tools.clock.now(),
+            version=current.version + 1,
+        )
     )
     stored = groups.replace(changed, current.version)
     _apply_roles(cmd.org, {*current.members, *changed.members}, groups, tools, before=current)

@@ -14,6 +14,8 @@ from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser
 
 KEYS_MAX = 30  # the values one array_contains_any may name
+KEY_BYTES_MAX = 1400  # the longest key (UTF-8) a query may name: Firestore's is 1,500 bytes
+POSITION_MAX = 2**31 - 1  # the largest offset or limit a query takes (a 32-bit integer)
 R = TypeVar("R")
 
 

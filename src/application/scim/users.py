@@ -19,7 +19,7 @@ from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
-from application.scim.ports import KEYS_MAX, OrgRecords, ScimUsers
+from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRecords, ScimUsers
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
@@ -27,6 +27,7 @@ from domain.orgs.orgs import Membership, Org, OrgRole
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
+    checked_record,
     checked_user_name,
     no_such_user,
     version_mismatch,
@@ -117,19 +118,21 @@ def _record(
     org: Org, user_id: str, fields: UserFields, *, managed: bool, tools: ProvisioningTools
 ) -> ScimUser:
     now = tools.clock.now()
-    return ScimUser(
-        org_id=org.id,
-        user_id=user_id,
-        user_name=checked_user_name(fields.user_name),
-        active=fields.active,
-        managed=managed,
-        created_at=now,
-        updated_at=now,
-        version=1,
-        emails=fields.emails,
-        external_id=fields.external_id,
-        display_name=fields.display_name,
-        document=fields.document,
+    return checked_record(
+        ScimUser(
+            org_id=org.id,
+            user_id=user_id,
+            user_name=checked_user_name(fields.user_name),
+            active=fields.active,
+            managed=managed,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            emails=fields.emails,
+            external_id=fields.external_id,
+            display_name=fields.display_name,
+            document=fields.document,
+        )
     )
 
 
@@ -302,16 +305,18 @@ def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningToo
     if current.version != cmd.expected_version:
         raise version_mismatch()
     fields = cmd.fields
-    changed = replace(
-        current,
-        user_name=checked_user_name(fields.user_name),
-        active=fields.active,
-        emails=fields.emails,
-        external_id=fields.external_id,
-        display_name=fields.display_name,
-        document=fields.document,
-        updated_at=tools.clock.now(),
-        version=current.version + 1,
+    changed = checked_record(
+        replace(
+            current,
+            user_name=checked_user_name(fields.user_name),
+            active=fields.active,
+            emails=fields.emails,
+            external_id=fields.external_id,
+            display_name=fields.display_name,
+            document=fields.document,
+            updated_at=tools.clock.now(),
+            version=current.version + 1,
+        )
     )
     moves = current.managed and _normalized(changed) != _normalized(current)
     if moves or changed.active != current.active:
@@ -418,11 +423,16 @@ def search_records[T](cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
     """A page of the org's users (or groups) that match: without a filter, the page at
     ``start`` in id order; with one, the records its keys find (one indexed query), each
     checked against the filter. A filter no key narrows goes through at most SCAN_MAX
-    records (400 ``too_many`` past them)."""
+    records (400 ``too_many`` past them). A ``start`` or ``count`` past POSITION_MAX, which
+    no query takes, is 400 ``out_of_range`` (below 1 and 0 they are read as 1 and 0, as RFC
+    7644 §3.4.2.4 says)."""
+    for field, value in (("startIndex", cmd.start), ("count", cmd.count)):
+        if value > POSITION_MAX:
+            raise InvalidInput.field(field, f"At most {POSITION_MAX}.", "out_of_range")
     offset, count = max(cmd.start, 1) - 1, max(cmd.count, 0)
     if cmd.matches is None:
         return Found(records.count(cmd.org.id), records.page(cmd.org.id, offset, count))
-    if cmd.keys is not None and len(cmd.keys) <= KEYS_MAX:
+    if cmd.keys is not None and _queryable(cmd.keys):
         found = records.matching(cmd.org.id, cmd.keys, SCAN_MAX + 1) if cmd.keys else []
     else:
         found = records.page(cmd.org.id, 0, SCAN_MAX + 1)
@@ -432,6 +442,12 @@ def search_records[T](cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
         )
     matching = [user for user in found if cmd.matches(user)]
     return Found(len(matching), matching[offset : offset + count])
+
+
+def _queryable(keys: tuple[str, ...]) -> bool:
+    """Whether one indexed query can look ``keys`` up: few enough, none too long (a longer
+    one, from a filter's value longer than any record holds, goes through the records)."""
+    return len(keys) <= KEYS_MAX and all(len(k.encode()) <= KEY_BYTES_MAX for k in keys)
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,24 @@ members that role (docs/decisions/0406-scim-groups-name-roles.md).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.errors import InvalidInput, NotFound
 from domain.orgs.orgs import Org, OrgRole
-from domain.scim.users import DISPLAY_NAME, EXTERNAL_ID, equal_key, gram_key, present_key
+from domain.scim.users import (
+    DISPLAY_NAME,
+    EXTERNAL_ID,
+    TEXT_MAX,
+    checked_document,
+    checked_text,
+    equal_key,
+    gram_key,
+    present_key,
+)
 
 MEMBERS = "members"
-NAME_MAX = 256
+NAME_MAX = TEXT_MAX
 MEMBERS_MAX = 1000  # a group's members, in one document
 
 
@@ -69,6 +78,16 @@ def checked_members(members: Iterable[str]) -> tuple[str, ...]:
     if len(unique) > MEMBERS_MAX:
         raise InvalidInput.field("members", f"At most {MEMBERS_MAX} members.", "too_many_members")
     return unique
+
+
+def checked_group(group: ScimGroup) -> ScimGroup:
+    """``group`` if it fits a record (docs/reference/scim.md, "Limits"), as
+    ``checked_record`` a user: its name and members are checked as they are read."""
+    return replace(
+        group,
+        external_id=checked_text("externalId", group.external_id),
+        document=checked_document(group.document, {MEMBERS: MEMBERS_MAX}),
+    )
 
 
 def mapped_role(display_name: str, org: Org) -> str | None:

@@ -13,12 +13,22 @@ Each record carries its **keys**: the strings a filter's indexed query looks up 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.errors import Conflict, InvalidInput, NotFound
 
-USER_NAME_MAX = 256
+# What a record holds at most (docs/reference/scim.md, "Limits"): its keys and the resource as
+# sent fit one Firestore document (1 MiB, 40,000 index entries) whatever a directory sends.
+# The strings keys are made of (userName, displayName, externalId, an address): at most
+# TEXT_MAX characters each, which make up to three keys a character
+TEXT_MAX = 256
+USER_NAME_MAX = TEXT_MAX
+EMAILS_MAX = 20  # a user's addresses, each with its keys
+VALUES_MAX = 100  # the values of any other multi-valued attribute (phoneNumbers, roles, …)
+DOCUMENT_MAX = 256 * 1024  # characters of the resource as sent, as JSON text
 GRAM_MAX = 3  # the longest substring kept as a key: ``co``/``sw`` look up its first three
 # The attributes a filter's keys serve, by their SCIM names
 USER_NAME, EMAILS, EXTERNAL_ID, DISPLAY_NAME, ACTIVE = (
@@ -123,6 +133,57 @@ def checked_user_name(value: object) -> str:
             "userName", f"At most {USER_NAME_MAX} characters.", "string_too_long"
         )
     return value
+
+
+def checked_text(field: str, value: str | None) -> str | None:
+    """A string a record keys by (``displayName``, ``externalId``): at most TEXT_MAX."""
+    if value is not None and len(value) > TEXT_MAX:
+        raise InvalidInput.field(field, f"At most {TEXT_MAX} characters.", "string_too_long")
+    return value
+
+
+def _lists(value: object, name: str) -> Iterator[tuple[str, int]]:
+    """Each multi-valued attribute in ``value`` (a resource as JSON): its name, its count."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _lists(inner, str(key))
+    elif isinstance(value, list):
+        yield name, len(value)
+        for inner in value:
+            yield from _lists(inner, name)
+
+
+def checked_document(document: str, most: Mapping[str, int]) -> str:
+    """The resource as the directory sent it (JSON text), to be kept: in each multi-valued
+    attribute at most the values ``most`` names for it, else VALUES_MAX (400 ``invalidValue``
+    naming the attribute), and at most DOCUMENT_MAX characters in all."""
+    for name, count in _lists(json.loads(document), ""):
+        limit = most.get(name, VALUES_MAX)
+        if count > limit:
+            raise InvalidInput.field(name, f"At most {limit} values.", "too_many_values")
+    if len(document) > DOCUMENT_MAX:
+        raise InvalidInput(
+            f"The resource is too large to keep: at most {DOCUMENT_MAX} characters of JSON.",
+            code="resource_too_large",
+        )
+    return document
+
+
+def checked_record(user: ScimUser) -> ScimUser:
+    """``user`` if it fits a record (the ``Limits`` above); 400 ``invalidValue`` else.
+    Checked where a directory's request makes or changes one, never on reading one."""
+    for email in user.emails:
+        if len(email.value) > TEXT_MAX:
+            raise InvalidInput.field(
+                "emails", f"At most {TEXT_MAX} characters an address.", "string_too_long"
+            )
+    return replace(
+        user,
+        user_name=checked_user_name(user.user_name),
+        external_id=checked_text("externalId", user.external_id),
+        display_name=checked_text("displayName", user.display_name),
+        document=checked_document(user.document, {EMAILS: EMAILS_MAX}),
+    )
 
 
 def user_name_taken() -> Conflict:

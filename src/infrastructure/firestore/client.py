@@ -6,7 +6,7 @@ transaction's begin retried for 46 s and then failed with a ValueError).
 
 The client library is imported when the client is first used for something other than its
 project, not when it is made: the REST reads and commits of the first requests need only the
-project (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+project (docs/decisions/0453-one-import-in-the-master.md).
 
 Only the client library's public API is used (docs/decisions/0455-firestore-on-public-apis.md):
 its client as it makes it, replaced by a new one after an outage so that its channel does not
@@ -110,7 +110,7 @@ class _ClientOnFirstUse:
     anything but its project; a collection it is asked for waits as well, so that the
     adapters, which keep their collections, are built without it. Its credentials are found
     at once, as the library's client finds them when made: a process without any fails at
-    its start (docs/decisions/0150-cold-start.md).
+    its start (docs/decisions/0453-one-import-in-the-master.md).
 
     After an outage (``outage_seen``), the next use makes a new library client. gRPC waits
     longer and longer (1 s, then 1.6 times more, up to 120 s) between its attempts to

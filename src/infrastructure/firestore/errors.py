@@ -28,7 +28,7 @@ log = logging.getLogger("firegate.firestore")
 def outage(exc: Exception) -> bool:
     """Whether ``exc`` is Firestore out of reach or past its deadline. Those are
     google.api_core's errors, so none was raised while it is not imported: that is not
-    imported to tell (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
+    imported to tell (docs/decisions/0453-one-import-in-the-master.md)."""
     return loaded("google.api_core.exceptions") and isinstance(
         exc,
         exceptions.ServiceUnavailable

@@ -3,7 +3,7 @@ them: timestamps as aware datetimes, ``DatetimeWithNanoseconds`` when they carry
 nanoseconds, references as ``DocumentReference``), field paths, and a ``Select`` as the
 API's ``StructuredQuery``. No helper of the client library is used or copied; google.api_core
 is imported only for a timestamp with nanoseconds (an update time), so a read that has none
-imports nothing of the cloud SDK (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+imports nothing of the cloud SDK (docs/decisions/0453-one-import-in-the-master.md).
 """
 
 from __future__ import annotations

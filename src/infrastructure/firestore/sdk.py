@@ -4,9 +4,10 @@ The adapters name both as modules (``firestore.Transaction``, ``exceptions.Alrea
 here each is a stand-in that imports the real module when one of its names is first looked
 up. Building the adapters and serving the REST reads and commits of the first requests
 looks up none (a name in an ``except`` clause is looked up only when an exception reaches
-it), so a worker serves them without the client library, gRPC and protobuf: about 0.4 s of
-CPU at its start (docs/decisions/0432-the-cloud-sdk-on-first-use.md). mypy sees the real
-modules.
+it). So gunicorn's master imports the adapters without the client library, which must be
+each worker's own (its gRPC must not be initialised before the fork), and a worker imports
+it, with gRPC and protobuf (about 0.4 s of CPU), when it first needs it
+(docs/decisions/0453-one-import-in-the-master.md). mypy sees the real modules.
 """
 
 from __future__ import annotations

@@ -54,7 +54,9 @@ class DnspythonTxtRecords:
 
     def _configured(self) -> dns.resolver.Resolver:
         """Made on first use: a machine without /etc/resolv.conf fails a lookup (503), never
-        the service's start. dnspython (a fifth of a second to import) with it."""
+        the service's start. dnspython with it: an optional dependency, which only an org's
+        domain check uses, and a fifth of a second and 5 MiB of every worker's start if it
+        were imported with this module (docs/decisions/0453-one-import-in-the-master.md)."""
         import dns.resolver  # noqa: PLC0415 - see above
 
         with self._lock:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import requests
+
 from application.resources.dogs import PictureUnavailable
 
 DEFAULT_API_URL = "https://dog.ceo/api/breeds/image/random"
@@ -78,8 +80,6 @@ class DogCeoPictureSource:
         return accept_picture_url(answer.get("message"), self._allowed)
 
     def _get(self) -> bytes:
-        import requests  # noqa: PLC0415 - with the first picture: no part of a worker's start
-
         started = time.monotonic()
         try:
             with requests.Session() as session:

@@ -121,8 +121,7 @@ def _text(secret: SecretStr | None) -> str:
 
 
 def _fernet_key(key: str) -> bool:
-    """What ``Fernet(key)`` accepts: 32 bytes in url-safe base64. Checked without importing
-    cryptography, which ``import wsgi`` no longer needs (docs/decisions/0150-cold-start.md)."""
+    """What ``Fernet(key)`` accepts: 32 bytes in url-safe base64."""
     try:
         return len(base64.urlsafe_b64decode(key.encode())) == 32
     except (ValueError, TypeError):  # binascii.Error is a ValueError

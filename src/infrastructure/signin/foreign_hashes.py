@@ -9,6 +9,9 @@ import hmac
 import logging
 from collections.abc import Callable
 
+import bcrypt
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from application.metrics import IMPORTED_HASH_FAILURES
 from application.ports import Metrics
 from domain.errors import InvalidInput
@@ -28,14 +31,6 @@ def firebase_scrypt(password: str, hashed: FirebaseScryptHash) -> bytes:
     """Firebase's scrypt: scrypt of the password with the user's salt and the project's
     salt separator, whose first 32 bytes are the AES-256-CTR key (zero IV) the project's
     signer key is encrypted with (github.com/firebase/scrypt)."""
-    # Imported here, on the first imported hash checked: most processes never check one
-    # (docs/decisions/0257-nothing-made-at-import.md).
-    from cryptography.hazmat.primitives.ciphers import (  # noqa: PLC0415 - see above
-        Cipher,
-        algorithms,
-        modes,
-    )
-
     p = hashed.parameters
     n = 1 << p.mem_cost
     derived = hashlib.scrypt(
@@ -70,8 +65,6 @@ def verify_foreign(password_hash: str, password: str) -> bool:
         if kind is HashKind.BCRYPT:
             # A bcrypt hash covers the first 72 bytes; the systems that made it cut longer
             # passwords there (or refused them), and so does this check.
-            import bcrypt  # noqa: PLC0415 - on first use, as cryptography above
-
             secret = password.encode()[:BCRYPT_MAX_BYTES]
             return bcrypt.checkpw(secret, password_hash.encode())
     except (InvalidInput, ValueError):

@@ -1,8 +1,9 @@
 """A SAML identity provider's metadata and certificates, read with pysaml2 and cryptography
 (application/sso/ports.py ``SamlMetadata``; docs/decisions/0386-saml-with-pysaml2.md).
 
-pysaml2 is imported on first use: it costs seconds to import and only the connections'
-setup and sign-ins need it.
+pysaml2 is imported on first use: an optional dependency, which only the SAML connections'
+setup and sign-ins need, and 0.6 s of every worker's start if it were imported with this
+module (docs/decisions/0453-one-import-in-the-master.md).
 """
 
 from __future__ import annotations

@@ -16,10 +16,7 @@ bound to that very element:
   refused as :class:`WeakSignatureAlgorithm`, whatever its signature.
 
 pysaml2 also validates each signed element against the SAML schemas before its signature is
-checked, with xmlschema (pure Python, ~3 ms an element). :class:`SchemaCheck` gives that check
-libxml2's validator first, on the same XSD files: what libxml2 finds valid passes; what it
-refuses goes on to pysaml2's own validator, whose verdict stands, so no answer valid to pysaml2
-is refused.
+checked, with its own validator (xmlschema, ~3 ms an element), as it is.
 
 This module imports pysaml2, which costs seconds: it is imported on first use only
 (infrastructure/sso/saml_sp.py).
@@ -27,12 +24,8 @@ This module imports pysaml2, which costs seconds: it is imported on first use on
 
 from __future__ import annotations
 
-import os
-import threading
-from importlib.resources import files
 from typing import Any
 
-import saml2.xml.schema
 import xmlsec
 from lxml import etree
 from saml2.sigver import (
@@ -136,77 +129,10 @@ def _refuse_weak_algorithms(signature: Any) -> None:
         raise WeakSignatureAlgorithm(f"refused signature algorithm: {', '.join(weak)}")
 
 
-class SchemaCheck:
-    """pysaml2's schema validation (``saml2.xml.schema.validate``'s validator): libxml2 first,
-    with the schemas of every namespace pysaml2's validator holds, read from pysaml2's own XSD
-    files (their imports of W3C addresses answered by the files beside them, never the network);
-    a document libxml2 refuses is validated again by pysaml2's validator, whose verdict stands."""
-
-    def __init__(self, theirs: Any) -> None:
-        self.theirs = theirs
-        self._schema = etree.XMLSchema(_schemas_of(theirs))
-
-    def validate(self, doc: str | bytes) -> None:
-        text = doc.encode() if isinstance(doc, str) else doc
-        try:
-            if self._schema.validate(etree.fromstring(text, _PARSER)):
-                return
-        except etree.LxmlError:
-            pass  # pysaml2's validator says why
-        self.theirs.validate(doc)
-
-
-class _PysamlSchemaFiles(etree.Resolver):  # type: ignore[misc]  # lxml is untyped here
-    def __init__(self, folder: str) -> None:
-        super().__init__()
-        self.folder = folder
-
-    def resolve(self, url: str, pubid: str | None, context: Any) -> Any:
-        local = os.path.join(self.folder, os.path.basename(url))
-        if not os.path.isfile(local):
-            raise etree.XMLSchemaParseError(f"no local schema for {url}")
-        return self.resolve_filename(local, context)
-
-
-def _schemas_of(validator: Any) -> Any:
-    """One schema document importing each namespace of pysaml2's validator from pysaml2's
-    folder (the XML namespace too, from pysaml2's xml.xsd)."""
-    folder = str(files("saml2.data.schemas"))
-    imports = {"http://www.w3.org/XML/1998/namespace": os.path.join(folder, "xml.xsd")}
-    for namespace, schemas in validator.maps.namespaces.items():
-        for schema in schemas:
-            path = (schema.url or "").removeprefix("file://")
-            if os.path.dirname(path) == folder:
-                imports[namespace] = path
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    parser.resolvers.add(_PysamlSchemaFiles(folder))
-    wrapper = etree.Element("{http://www.w3.org/2001/XMLSchema}schema")
-    for namespace, path in sorted(imports.items()):
-        etree.SubElement(
-            wrapper,
-            "{http://www.w3.org/2001/XMLSchema}import",
-            namespace=namespace,
-            schemaLocation=path,
-        )
-    return etree.fromstring(etree.tostring(wrapper), parser, base_url=folder + "/")
-
-
-_schema_lock = threading.Lock()
-
-
-def _check_schemas_with_libxml2_first() -> None:
-    """pysaml2's default validator wrapped in a :class:`SchemaCheck`, once per process."""
-    with _schema_lock:
-        theirs = saml2.xml.schema._schema_validator_default
-        if not isinstance(theirs, SchemaCheck):
-            saml2.xml.schema._schema_validator_default = SchemaCheck(theirs)
-
-
 def in_process_security(config: Any) -> Any:
     """pysaml2's security context for ``config`` (what ``saml2.sigver.security_context``
     builds), its signatures checked by :class:`LibxmlsecBackend`; the requests' redirect
     signatures are pysaml2's own, with the service provider's key."""
-    _check_schemas_with_libxml2_first()
     return SecurityContext(
         LibxmlsecBackend(),
         config.key_file,

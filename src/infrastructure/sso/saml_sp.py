@@ -6,8 +6,10 @@ docs/decisions/0399-saml-signatures-in-process.md).
 Nothing of the protocol is written here: pysaml2 builds the signed AuthnRequest and checks
 the answer (the signature by the IdP's certificates from the connection, verified in this
 process by libxmlsec1 through python-xmlsec, infrastructure/sso/saml_signatures.py; the
-audience, destination, recipient, ``InResponseTo``, the validity window with 2 minutes of
-skew). This module gives it its configuration and turns its verdicts into ours.
+audience, destination, ``InResponseTo``, the validity window with 2 minutes of skew). This
+module gives it its configuration, turns its verdicts into ours, and adds the two checks it
+lacks, on the assertion it parsed: an ``AudienceRestriction`` naming this service provider,
+and the bearer confirmation's ``Recipient``, this connection's ACS (``_misaddressed``).
 
 pysaml2 logs an ERROR line for every answer it refuses, and anyone can post one: its logger
 is kept to CRITICAL, and each refusal is logged here once, a warning naming its code and
@@ -15,6 +17,11 @@ connection (docs/operations.md, "Logs").
 
 pysaml2 takes keys and certificates as files: the service provider's are written once per
 process into a private temporary folder (mode 0700, the key 0600).
+
+pysaml2 is imported by a worker's first SAML request (a connection's metadata, a sign-in):
+an optional dependency, which only the orgs that sign in with SAML use, and 0.6 s and
+10 MiB of every worker's start if it were imported with this module
+(docs/decisions/0453-one-import-in-the-master.md).
 """
 
 from __future__ import annotations
@@ -30,6 +37,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
 from application.sso.ports import SamlAssertion, SamlLogin
 from domain.errors import Unauthenticated, Unavailable
 from domain.sso.connections import Connection, SpAddresses
@@ -39,6 +51,8 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ASSERTION_LIFETIME = timedelta(minutes=10)  # kept as spent when it names no end
 log = logging.getLogger("firegate.sso")
+WRONG_AUDIENCE = ("saml_wrong_audience", "The answer is meant for another service.")
+WRONG_DESTINATION = ("saml_wrong_destination", "The answer is addressed elsewhere.")
 CLIENTS_KEPT = 64  # connections' configured clients kept per process
 # The certificate in the metadata is made from the key alone, so every instance and every
 # restart publishes the same one (an IdP that pins it keeps working).
@@ -88,7 +102,7 @@ class Pysaml2ServiceProvider:
     # -- pysaml2's client for one connection
 
     def _client(self, connection: Connection) -> Any:
-        from saml2.client import Saml2Client  # noqa: PLC0415 - seconds to import; see module
+        from saml2.client import Saml2Client  # noqa: PLC0415 - optional; see module
         from saml2.config import SPConfig  # noqa: PLC0415
 
         from infrastructure.sso.saml_signatures import in_process_security  # noqa: PLC0415
@@ -140,17 +154,38 @@ class Pysaml2ServiceProvider:
                 response, BINDING_HTTP_POST, outstanding
             )
         except Exception as exc:  # every refusal of pysaml2's, by its kind
-            verdict = _verdict(exc)
-            log.warning(
-                "SAML answer refused for connection %s: %s (%s)",
-                connection.id,
-                verdict.code,
-                type(exc).__name__,
-            )
-            raise verdict from None
+            raise _logged(connection, _verdict(exc), type(exc).__name__) from None
         if parsed is None or parsed.assertion is None:
             raise _refused("saml_invalid", "The identity provider's answer holds no assertion.")
+        misaddressed = _misaddressed(parsed.assertion, self._addresses(connection.id))
+        if misaddressed is not None:
+            raise _logged(connection, misaddressed, "firegate's check")
         return _assertion(parsed)
+
+
+def _logged(connection: Connection, verdict: Unauthenticated, why: str) -> Unauthenticated:
+    log.warning("SAML answer refused for connection %s: %s (%s)", connection.id, verdict.code, why)
+    return verdict
+
+
+def _misaddressed(assertion: Any, sp: SpAddresses) -> Unauthenticated | None:
+    """What pysaml2 lets through, refused (docs/reference/sso.md, "The service provider"): an
+    assertion with no ``AudienceRestriction`` (it takes none for any audience) or with one
+    that does not name this service provider (it wants only one of them to: each must, SAML
+    core 2.5.1.4); a subject confirmation whose ``Recipient`` is not this connection's ACS (it
+    compares it only when told the conversation's details), or none of the bearer method."""
+    from saml2.saml import SCM_BEARER  # noqa: PLC0415
+
+    conditions = assertion.conditions
+    restrictions = (conditions.audience_restriction if conditions is not None else None) or []
+    audiences = [{(a.text or "").strip() for a in r.audience or []} for r in restrictions]
+    if not audiences or any(sp.entity_id not in named for named in audiences):
+        return _refused(*WRONG_AUDIENCE)
+    confirmations = assertion.subject.subject_confirmation or []
+    recipients = {getattr(c.subject_confirmation_data, "recipient", None) for c in confirmations}
+    if recipients != {sp.acs_url} or not any(c.method == SCM_BEARER for c in confirmations):
+        return _refused(*WRONG_DESTINATION)
+    return None
 
 
 def _verdict(exc: Exception) -> Unauthenticated:
@@ -198,16 +233,8 @@ def _verdict(exc: Exception) -> Unauthenticated:
             "saml_idp_refused",
             "The identity provider did not sign the person in.",
         ),
-        (
-            "audience" in text or "intended" in text,
-            "saml_wrong_audience",
-            "The answer is meant for another service.",
-        ),
-        (
-            "destination" in text or "recipient" in text,
-            "saml_wrong_destination",
-            "The answer is addressed elsewhere.",
-        ),
+        ("audience" in text or "intended" in text, *WRONG_AUDIENCE),
+        ("destination" in text or "recipient" in text, *WRONG_DESTINATION),
     ]
     for matches, code, detail in verdicts:
         if matches:
@@ -300,11 +327,6 @@ def _sp_config(
 
 
 def _write_key_files(pem: str) -> tuple[str, str, str]:
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise not_configured()

@@ -14,14 +14,22 @@ from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY, ApiLimits
 from interfaces.http.openapi import doc, install_docs
-from interfaces.http.route_table import COMPAT_ROUTES, ROUTES
+from interfaces.http.routes import health, jobs
+from interfaces.http.routes.accounts import accounts, users
+from interfaces.http.routes.events import events, webhooks
+from interfaces.http.routes.federation import connected_accounts, firebase, upstream
+from interfaces.http.routes.mail import email
+from interfaces.http.routes.orgs import active, orgs
+from interfaces.http.routes.orgs import clients as org_clients
+from interfaces.http.routes.orgs import domains as org_domains
+from interfaces.http.routes.orgs import invitations as org_invitations
+from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
+from interfaces.http.routes.scim import tokens as scim_tokens
+from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
+from interfaces.http.routes.sso import connections as sso_connections
+from interfaces.http.routes.sso import discovery as sso_discovery
+from interfaces.http.routes.sso import setup_links as sso_setup_links
 from interfaces.http.schemas.common import JsonWebKeySet
-from interfaces.shared.lazy_views import (
-    TableRow,
-    blueprints_app,
-    register_lazily,
-    table_rows,
-)
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
 
@@ -36,52 +44,38 @@ class HttpConfig:
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
 
 
-# The route modules, in the order their blueprints are registered: route_table.py lists the
-# rules each makes (scripts/route_table.py writes it from them).
-ROUTE_MODULES = (
-    "interfaces.http.routes.health",
-    "interfaces.http.routes.accounts.accounts",
-    "interfaces.http.routes.mail.email",
-    "interfaces.http.routes.federation.firebase",
-    "interfaces.http.routes.federation.connected_accounts",
-    "interfaces.http.routes.federation.upstream",
-    "interfaces.http.routes.signin.sessions",
-    "interfaces.http.routes.orgs.active",
-    "interfaces.http.routes.signin.personal_tokens",
-    "interfaces.http.routes.signin.passkeys",
-    "interfaces.http.routes.signin.mfa",
-    "interfaces.http.routes.accounts.users",
-    "interfaces.http.routes.events.events",
-    "interfaces.http.routes.resources.datasets",
-    "interfaces.http.routes.resources.files",
-    "interfaces.http.routes.resources.tasks",
-    "interfaces.http.routes.resources.dogs",
-    "interfaces.http.routes.jobs",
-    "interfaces.http.routes.events.webhooks",
-    "interfaces.http.routes.orgs.orgs",
-    "interfaces.http.routes.orgs.domains",
-    "interfaces.http.routes.orgs.clients",
-    "interfaces.http.routes.orgs.invitations",
-    "interfaces.http.routes.sso.connections",
-    "interfaces.http.routes.sso.discovery",
-    "interfaces.http.routes.sso.setup_links",
-    "interfaces.http.routes.scim.tokens",
+# The route modules' blueprints, in the order they are registered.
+BLUEPRINTS = (
+    health.bp,
+    accounts.bp,
+    email.bp,
+    firebase.bp,
+    connected_accounts.bp,
+    upstream.bp,
+    sessions.bp,
+    active.bp,
+    personal_tokens.bp,
+    passkeys.bp,
+    mfa.bp,
+    users.bp,
+    events.bp,
+    datasets.bp,
+    files.bp,
+    tasks.bp,
+    dogs.bp,
+    jobs.bp,
+    webhooks.bp,
+    orgs.bp,
+    org_domains.bp,
+    org_clients.bp,
+    org_invitations.bp,
+    sso_connections.bp,
+    sso_discovery.bp,
+    sso_setup_links.bp,
+    scim_tokens.bp,
 )
 # The replaced systems' routes (docs/migrating.md), with ``compat_routes`` only.
-COMPAT_MODULES = (
-    "interfaces.http.routes.resources.tasks_api",
-    "interfaces.http.routes.resources.dogs_api",
-    "interfaces.http.routes.signin.login_api",
-)
-
-
-def route_tables() -> dict[str, list[TableRow]]:
-    """What route_table.py holds, from the route modules (imported for it): the API's rules,
-    and the compatibility routes' (scripts/route_table.py writes it)."""
-    return {
-        "ROUTES": table_rows(blueprints_app(ROUTE_MODULES, CONVERTERS), ROUTE_MODULES),
-        "COMPAT_ROUTES": table_rows(blueprints_app(COMPAT_MODULES, CONVERTERS), COMPAT_MODULES),
-    }
+COMPAT_BLUEPRINTS = (tasks_api.bp, dogs_api.bp, login_api.bp)
 
 
 # Swagger UI: its own scripts and styles, one inline bootstrap script, the spec from /.
@@ -102,12 +96,12 @@ def _public_keys() -> Sequence[dict[str, Any]]:
 
 def install(app: Flask, config: HttpConfig) -> Installed:
     app.config["MAX_UPLOAD_BYTES"] = config.max_upload_bytes  # see interfaces/http/uploads.py
-    # The route modules are imported by their first request; their rules are all here from
-    # the start (docs/decisions/0440-route-modules-on-first-use.md).
     app.url_map.converters.update(CONVERTERS)
-    register_lazily(app, ROUTES)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     if config.compat_routes:
-        register_lazily(app, COMPAT_ROUTES)
+        for blueprint in COMPAT_BLUEPRINTS:
+            app.register_blueprint(blueprint)
     else:
 
         @app.before_request

@@ -1,7 +1,7 @@
 """The path converters of the API's rules: each names a resource's segment but a word that is
-a resource of its own, so OPTIONS on that word lists what the OpenAPI document says. Here,
-apart from the route modules, because the app's rules are made before those modules are
-imported (interfaces/shared/lazy_views.py)."""
+a resource of its own, so OPTIONS on that word lists what the OpenAPI document says. The API
+puts them on the app before it registers any route module's blueprint: a rule may name a
+converter that another module's resource defines (the compatibility routes do)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import request
 
 from application.json_text import UnreadableJson, read_json
+from application.signin.sessions import Refresh
 from interfaces.shared.limits import Identify, Route
 from interfaces.shared.services import services
 
@@ -38,8 +39,6 @@ def refreshed_session() -> str | None:
     body = _json_body()
     found = body.get("refresh_token", body.get("refreshToken")) if isinstance(body, dict) else None
     token = found if isinstance(found, str) else _bearer()
-    from application.signin.sessions import Refresh  # noqa: PLC0415 - the first refresh
-
     session = services().sessions.refreshing(Refresh(token)) if token else None
     return f"session:{session}" if session is not None else None
 

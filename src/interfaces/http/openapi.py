@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from flask_swagger_ui import get_swaggerui_blueprint
+from spectree import Response as Responses
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
 
 from interfaces.http.schemas.common import Problem
-from interfaces.shared.lazy_views import resolved
 from interfaces.shared.problems import PROBLEM_JSON
-
-if TYPE_CHECKING:
-    from spectree import SpecTree
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 # The login API's refresh: a refresh token as the bearer credential, or none (the token
@@ -28,13 +27,9 @@ REFRESH_BEARER_OR_BODY: list[dict[str, list[str]]] = [BEARER, {}]
 
 
 def _spec() -> SpecTree:
-    """One for each document, made when it is first asked for, like the wrappers (a cold start
-    need not pay for it, nor for importing spectree). spectree keeps the first document it
-    generates, and the models of every route it wrapped: one for two apps would describe the
-    first app's routes in the second's document."""
-    from spectree import SecurityScheme, SpecTree  # noqa: PLC0415 - see above
-    from spectree.models import SecureType, SecuritySchemeData  # noqa: PLC0415
-
+    """One for each document, made when it is first asked for, like the wrappers. spectree
+    keeps the first document it generates, and the models of every route it wrapped: one for
+    two apps would describe the first app's routes in the second's document."""
     return SpecTree(
         "flask",
         title="firegate",
@@ -103,8 +98,6 @@ def doc(
     statuses.setdefault(503, Problem)
 
     def documented(view: Callable[..., Any], spec: SpecTree) -> Callable[..., Any]:
-        from spectree import Response as Responses  # noqa: PLC0415 - made with the document
-
         resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
         wrap = spec.validate(
             skip_validation=True,
@@ -204,14 +197,14 @@ def _document(app: Flask) -> dict[str, Any]:
 def _documented_routes_key(app: Flask) -> tuple[tuple[Any, ...], ...]:
     """What the document is made from: each rule, its methods and endpoint and how its view is
     documented (spectree's strict mode leaves a view without ``doc(...)`` out), and the
-    converters' names. Every route module is imported for it."""
+    converters' names."""
     return (
         *sorted(
             (
                 rule.rule,
                 tuple(sorted(rule.methods or ())),
                 rule.endpoint,
-                id(_DOCUMENTATION.get(resolved(app.view_functions[rule.endpoint]))),
+                id(_DOCUMENTATION.get(app.view_functions[rule.endpoint])),
             )
             for rule in app.url_map.iter_rules()
         ),
@@ -226,7 +219,7 @@ def _documented_routes(app: Flask, spec: SpecTree) -> Flask:
     shadow.url_map.converters.update(app.url_map.converters)
     for rule in app.url_map.iter_rules():
         shadow.url_map.add(rule.empty())
-        view = resolved(app.view_functions[rule.endpoint])  # the route modules imported
+        view = app.view_functions[rule.endpoint]
         documented = _DOCUMENTATION.get(view)
         shadow.view_functions[rule.endpoint] = documented(spec) if documented else view
     return shadow

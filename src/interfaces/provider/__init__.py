@@ -8,12 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-from interfaces.provider import routes
+from interfaces.provider import device_page, pages, routes
 from interfaces.provider.limits import LIMITED_BY
-from interfaces.provider.route_table import PAGES
-from interfaces.shared.lazy_views import TableRow, blueprints_app, register_lazily, table_rows
 from interfaces.shared.shell import Cors, Installed
 from interfaces.web import serve_as_pages
 
@@ -23,19 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PUBLIC_ENDPOINTS", "ProviderConfig", "ProviderLimits", "install"]
 
-# The browser's part: its modules add their routes to their own blueprints (``bp``), which
-# the app never registers: it registers their rules from route_table.py, and these two
-# blueprints of the same names with the pages' hooks, and imports a module with its first
-# request (docs/decisions/0440-route-modules-on-first-use.md).
-PAGE_MODULES = ("interfaces.provider.pages", "interfaces.provider.device_page")
-SHELLS = (Blueprint("oauth_pages", __name__), Blueprint("oauth_device", __name__))
-for _shell in SHELLS:
-    serve_as_pages(_shell)
-
-
-def page_tables() -> dict[str, list[TableRow]]:
-    """What route_table.py holds: the rules of the provider's pages, from their modules."""
-    return {"PAGES": table_rows(blueprints_app(PAGE_MODULES, {}), PAGE_MODULES)}
+# The browser's part, served as the pages are.
+for _blueprint in (pages.bp, device_page.bp):
+    serve_as_pages(_blueprint)
 
 
 # What an app in a browser (a SPA) calls from its own origin, with PKCE and without cookies:
@@ -71,9 +59,8 @@ def install(app: Flask, config: ProviderConfig) -> Installed:
     of /oauth/ is its own) and its public keys."""
     app.extensions[routes.EXTENSION] = routes.ProviderServer(app, config.server)
     app.register_blueprint(routes.bp)
-    for shell in SHELLS:
-        app.register_blueprint(shell)
-    register_lazily(app, PAGES)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(device_page.bp)
     keys = config.keys
     return Installed(
         name="provider",

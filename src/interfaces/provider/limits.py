@@ -6,8 +6,10 @@ behind it has its own budget and its own counters (docs/decisions/0358)."""
 
 from __future__ import annotations
 
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import request
 
+from application.provider.clients import FindClient
 from interfaces.shared.limits import Identify, Route, client_key
 from interfaces.shared.services import services
 
@@ -19,10 +21,6 @@ def authenticated_client() -> str | None:
     alone; a public client (no secret to prove, so anyone may name it) by its id at the
     request's address; None for a client unknown or not proven: the address. The client is
     read through the process's copies the endpoint reads it from next (``ClientCache``)."""
-    # Authlib on the first request to the provider, not while the app is made
-    # (docs/benchmarks.md, "Cold start").
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization  # noqa: PLC0415
-
     try:
         named, secret = extract_basic_authorization(request.headers)
     except UnicodeDecodeError:
@@ -31,8 +29,6 @@ def authenticated_client() -> str | None:
         named, secret = request.form.get("client_id"), request.form.get("client_secret")
     if not named or len(named) > MAX_CLIENT_ID:
         return None
-    from application.provider.clients import FindClient  # noqa: PLC0415 - with its first use
-
     client = services().oauth.client(FindClient(named))
     if client is None:
         return None

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+import segno
+
 
 def qr_svg(uri: str, *, title: str | None = None, light: str | None = None) -> str:
     """``title``: the image's accessible name; ``light``: the background (transparent by
     default), white where a dark page must not swallow it."""
-    import segno  # noqa: PLC0415 - with the first enrolment, not at every start
-
     svg = io.BytesIO()
     segno.make(uri, error="m").save(
         svg,

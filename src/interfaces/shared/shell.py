@@ -27,8 +27,6 @@ from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_li
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
-from interfaces.shared.routing import LazyBuilderRule
-from interfaces.shared.services import LazyServices
 
 Jwk = Mapping[str, Any]
 
@@ -92,7 +90,7 @@ _DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 def create_app(
-    services: Services | LazyServices,
+    services: Services,
     config: ShellConfig,
     adapters: Iterable[Install],
     metrics: MetricsConfig | None = None,
@@ -100,7 +98,6 @@ def create_app(
     """The app with each of ``adapters`` installed, in any order; ``metrics``: None when
     they are off."""
     app = Flask("firegate")
-    app.url_rule_class = LazyBuilderRule  # each URL builder compiled when first used
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["firegate"] = services  # see interfaces/shared/services.py

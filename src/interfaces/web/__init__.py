@@ -3,9 +3,7 @@ cases (docs/pages.md)."""
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from babel import Locale
@@ -20,12 +18,15 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
 
 from domain.accounts.users import LOCALES
-from domain.errors import Conflict, DomainError
-from interfaces.shared.lazy_views import TableRow, register_lazily, table_rows
+from domain.errors import DomainError
 from interfaces.shared.limits import LimitedAs
 from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown
+
+# Each page module adds its routes to rendering.bp as it is imported.
+from interfaces.web.accounts import account, admin  # noqa: F401
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
+from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
 from interfaces.web.compiled import UNTRANSLATED
 from interfaces.web.errors import (
     PAGE_BLUEPRINTS,
@@ -34,46 +35,25 @@ from interfaces.web.errors import (
     prefers_html,
     refused,
 )
+from interfaces.web.events import webhooks  # noqa: F401
+from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
-from interfaces.web.rendering import (
-    KEPT_PAGES,
-    KeptPages,
-    bp,
-    cookies_and_headers,
-    see_other,
-    shell,
-)
-from interfaces.web.route_table import PAGES
+from interfaces.web.mail import not_me  # noqa: F401
+from interfaces.web.orgs import admin as org_admin  # noqa: F401
+from interfaces.web.orgs import join, mine, org  # noqa: F401
+from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
+from interfaces.web.signin import passkeys, signed_out  # noqa: F401
+from interfaces.web.sso import oidc, saml  # noqa: F401
+from interfaces.web.sso import setup as sso_setup  # noqa: F401
 
-__all__ = ["PAGE_LIMITS", "PAGE_MODULES", "PagesConfig", "install", "serve_as_pages"]
-
-# The page modules: each adds its routes to rendering.bp when imported, which is only to
-# make route_table.py (scripts/route_table.py); the app registers their rules from that
-# table, in this order, and imports a module with its first request
-# (docs/decisions/0440-route-modules-on-first-use.md).
-PAGE_MODULES = (
-    "interfaces.web.accounts.account",
-    "interfaces.web.accounts.admin",
-    "interfaces.web.events.webhooks",
-    "interfaces.web.federation.connected",
-    "interfaces.web.federation.upstream",
-    "interfaces.web.languages",
-    "interfaces.web.mail.not_me",
-    "interfaces.web.orgs.admin",
-    "interfaces.web.orgs.join",
-    "interfaces.web.orgs.mine",
-    "interfaces.web.orgs.org",
-    "interfaces.web.signin.passkeys",
-    "interfaces.web.signin.signed_out",
-    "interfaces.web.sso.oidc",
-    "interfaces.web.sso.saml",
-    "interfaces.web.sso.setup",
-)
+__all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 
 LANGUAGES = LOCALES
-TRANSLATIONS = Path(__file__).parent / "translations"
 
+# The pages' own limited route: an IdP's answer, which anyone may post, is parsed and its
+# signatures checked before anything tells a forgery (RATE_LIMIT_SSO_ACS)
+SAML_ACS = ("POST", "/sso/<connection_id>/saml/acs")
 # Each page that signs in, signs up or spends a mail token counts against its API route's
 # per-address limit, with the same counters: two doors are not twice the budget.
 PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
@@ -95,6 +75,8 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
     ("POST", "/sign-in/passkey"): LimitedAs(
         "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
     ),
+    # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
+    ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
 }
 
 
@@ -110,58 +92,7 @@ def serve_as_pages(other: Blueprint) -> None:
     PAGE_BLUEPRINTS.add(other.name)
 
 
-def pages_app() -> Flask:
-    """An app with the page modules' routes (the modules imported for it) and nothing else."""
-    for module in PAGE_MODULES:
-        importlib.import_module(module)
-    app = Flask(__name__, static_folder=None)
-    app.register_blueprint(bp)
-    return app
-
-
-def page_tables() -> dict[str, list[TableRow]]:
-    """What route_table.py holds: the pages' rules, from their modules."""
-    return {"PAGES": table_rows(pages_app(), PAGE_MODULES, by_module=True)}
-
-
-serve_as_pages(shell)
-
-
-@shell.context_processor
-def _account_parts() -> dict[str, object]:
-    """What the account's pages show of connected accounts and passkeys, read only where
-    shown: their modules are imported by the first page."""
-    from interfaces.web.federation import connected  # noqa: PLC0415 - see above
-    from interfaces.web.signin import passkeys  # noqa: PLC0415
-
-    return {**connected.account_identities_context(), **passkeys.account_passkeys_context()}
-
-
-@shell.errorhandler(Conflict)
-def _conflict(error: Conflict) -> Response:
-    """A conflict on a page: ``refused``'s page, as for any domain error, but for a provider
-    sign-in that met rule 3 (``SignInToConnect``), which interfaces/web/federation/
-    connected.py answers; both imported by the first conflict."""
-    from application.federation.linking import SignInToConnect  # noqa: PLC0415 - see above
-    from interfaces.web.federation import connected  # noqa: PLC0415
-
-    if isinstance(error, SignInToConnect):
-        return connected.sign_in_to_connect(error)
-    return refused(error)
-
-
-def org_address() -> Response | None:
-    """A browser's navigation to an org's address is sent to its page (interfaces/web/orgs/
-    org.py): the page's module imported with the first such request."""
-    if (
-        not request.path.startswith("/orgs/")
-        or request.method not in ("GET", "HEAD")
-        or not prefers_html()
-    ):
-        return None
-    from interfaces.web.orgs import org  # noqa: PLC0415 - see above
-
-    return org.org_address()
+serve_as_pages(bp)
 
 
 # Parsed once: Flask-Babel parses what the selector returns on every request, and parsing a
@@ -244,8 +175,8 @@ def root_page() -> Response | None:
 
 
 def install(app: Flask, config: PagesConfig) -> Installed:
-    """The pages on ``app``; what they hand the app shell: their routes that count against
-    the API's limits."""
+    """The pages on ``app``; what they hand the app shell: the limit of the IdPs' answers,
+    and their routes that count against another route's limit."""
     app.extensions[EXTENSION] = config
     Babel(
         app,
@@ -255,11 +186,10 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     )
     app.extensions[KEPT_PAGES] = KeptPages()
     app.jinja_env.bytecode_cache = UNTRANSLATED  # the process's compiled templates
-    app.register_blueprint(shell)
-    register_lazily(app, PAGES)
+    app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)
-    app.before_request(org_address)
+    app.before_request(org.org_address)
 
     address = escape(config.support_email)
     support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped
@@ -290,7 +220,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             **language,
         }
 
-    return Installed(name="pages", limited_as=PAGE_LIMITS)
+    return Installed(name="pages", limits={SAML_ACS: config.sso_acs_limit}, limited_as=PAGE_LIMITS)
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:

@@ -19,12 +19,13 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
+from application.accounts.authentication import Actor, Authenticate
+from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:
-    from application.accounts.authentication import Actor
     from application.signin.tokens import TokenPair
 
 EXTENSION = "firegate.pages"
@@ -47,6 +48,7 @@ class PagesConfig:
     logo_url: str = ""  # SITE_LOGO_URL: a path of this site or a data: URL
     brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
     support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
+    sso_acs_limit: str = ""  # RATE_LIMIT_SSO_ACS: the IdPs' answers per address; "": none
 
     @property
     def origin(self) -> str:
@@ -119,16 +121,10 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
-    # With the first page that has a session cookie (the use cases' modules are not part
-    # of building the app: docs/decisions/0440-route-modules-on-first-use.md).
-    from application.accounts.authentication import Authenticate  # noqa: PLC0415
-
     authenticate = services().authentication.authenticate
     try:
         g.browser_actor = authenticate(Authenticate(access, with_factor))
     except Unauthenticated:
-        from application.signin.sessions import Refresh  # noqa: PLC0415 - the first refresh
-
         try:
             pair = services().sessions.refresh(Refresh(refresh_token)) if refresh_token else None
             if pair is not None:

@@ -10,9 +10,8 @@ catalogue, has a cache of its own (docs/decisions/0354-ci-in-half-the-time.md).
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from pathlib import Path
 
-from babel.support import NullTranslations
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
@@ -34,20 +33,20 @@ class KeptCode(BytecodeCache):
 
 UNTRANSLATED = KeptCode()  # the apps' own environments: their _() translates when rendering
 _TRANSLATED: dict[str, KeptCode] = {}
+TRANSLATIONS = Path(__file__).parent / "translations"  # the pages' and mails' catalogues
 
 
-def translated_code(language: str, translations: NullTranslations) -> KeptCode:
-    """The cache of one language's overlays whose texts come from ``translations``."""
-    return _TRANSLATED.setdefault(f"{language}:{_digest(translations)}", KeptCode())
+def translated_code(language: str) -> KeptCode:
+    """The cache of one language's overlays, whose texts come from its compiled catalogue:
+    kept by the catalogue's contents, so that a catalogue compiled again (a new text) is
+    never answered with code that has the old texts written in."""
+    return _TRANSLATED.setdefault(f"{language}:{_digest(language)}", KeptCode())
 
 
-def _digest(translations: NullTranslations) -> str:
-    """What the catalogue (and those it falls back on) says, as a hash."""
-    digest = hashlib.sha256()
-    found: Any = translations
-    while found is not None:
-        catalog: dict[Any, Any] = getattr(found, "_catalog", None) or {}
-        digest.update(repr(sorted(catalog.items(), key=repr)).encode())
-        digest.update(b"\0")
-        found = getattr(found, "_fallback", None)
-    return digest.hexdigest()
+def _digest(language: str) -> str:
+    """The compiled catalogue of ``language`` as a hash ("" where it has none: English)."""
+    catalogue = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
+    try:
+        return hashlib.sha256(catalogue.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""

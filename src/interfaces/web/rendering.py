@@ -1,5 +1,5 @@
 """How a page is rendered and sent (docs/pages.md, "How a page is built"): the pages'
-blueprints, the inlined stylesheet and the CSP that allows it, ``page()``, the kept
+blueprint, the inlined stylesheet and the CSP that allows it, ``page()``, the kept
 signed-out pages, and each page's headers."""
 
 from __future__ import annotations
@@ -20,18 +20,15 @@ from markupsafe import Markup
 from application.remembered import Remembered
 from interfaces.web import browser, shown
 
-# The pages' blueprint as the app registers it: their templates, static files and hooks, and
-# no route; the page modules add their routes to ``bp``, which the app never registers: it
-# registers their rules from a table instead, and imports a page's module with its first
-# request (docs/decisions/0440-route-modules-on-first-use.md).
-shell = Blueprint(
+# The pages' blueprint: their templates, static files and hooks; each page module adds its
+# routes to it as it is imported (interfaces/web/__init__.py imports them all).
+bp = Blueprint(
     "pages",
     __name__,
     template_folder="templates",
     static_folder="static",
     static_url_path="/static/pages",
 )
-bp = Blueprint("pages", __name__)
 
 # The stylesheet, inlined in every page's head: no request for it before the first paint
 # (docs/decisions/0196-inlined-stylesheet.md). The CSP allows exactly this text by its hash:
@@ -85,7 +82,7 @@ def marked(message: str) -> str:
     return message
 
 
-@shell.record_once
+@bp.record_once
 def _template_globals(state: BlueprintSetupState) -> None:
     globals_ = state.app.jinja_env.globals
     config: browser.PagesConfig | None = state.app.extensions.get(browser.EXTENSION)

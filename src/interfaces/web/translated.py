@@ -76,7 +76,7 @@ def _environment(app: Flask) -> Environment:
         found = base.overlay(
             extensions=[translating(translations)],
             # never the base's cache: an overlay's code has its language's texts in it
-            bytecode_cache=translated_code(language, translations),
+            bytecode_cache=translated_code(language),
         )
         found.filters = {**base.filters, DATES: remembered(base.filters[DATES])}
         overlays[language] = found
@@ -105,6 +105,5 @@ def remembered(format_datetime: Callable[..., str]) -> Callable[..., str]:
 
 def render(template: str, **context: object) -> str:
     """``render_template`` through the compiled templates of the page's language."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    app.update_template_context(context)
-    return _environment(app).get_template(template).render(context)
+    current_app.update_template_context(context)
+    return _environment(current_app).get_template(template).render(context)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
@@ -18,6 +19,9 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from application.provider.clients import CreateClient, new_client_id
 from application.provider.grants import RevokeClientToken, RevokeGrant
@@ -274,7 +278,7 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         super().__init__()
         self.config = config
 
-    def get_server_jwks(self) -> dict[str, Any]:
+    def get_server_jwks(self) -> KeySetSerialization:
         return {"keys": self.config.public_jwks}
 
     def get_algorithms(self) -> list[str]:
@@ -284,11 +288,14 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         return False  # only with an id_token_hint
 
     def validate_request(self, oauth_request: Any) -> Any:
-        """Authlib's checks; and a ``post_logout_redirect_uri`` that is not registered for the
-        hint's client is refused (an error page, no sign-out), as an unregistered redirect
-        URI is at the authorization endpoint: the app sent something wrong, and signing out
-        without going back would leave it guessing
-        (docs/decisions/0417-an-unregistered-post-logout-uri-is-refused.md)."""
+        """Authlib's checks, after the hint's own (``checked_hint``); and a
+        ``post_logout_redirect_uri`` that is not registered for the hint's client is refused
+        (an error page, no sign-out), as an unregistered redirect URI is at the authorization
+        endpoint: the app sent something wrong, and signing out without going back would
+        leave it guessing (docs/decisions/0417-an-unregistered-post-logout-uri-is-refused.md)."""
+        hint = oauth_request.payload.data.get("id_token_hint")
+        if hint:
+            self.checked_hint(hint)
         ending = super().validate_request(oauth_request)
         asked = oauth_request.payload.data.get("post_logout_redirect_uri")
         if asked and ending.id_token_claims is not None and ending.redirect_uri is None:
@@ -300,20 +307,23 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def end_session(self, end_session_request: Any) -> None:
         pass  # the route ends the browser's session (it holds the cookies)
 
-    def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
-        """Authlib's check of the hint. A forged hint could make it fail otherwise than by
-        refusing it, each a 500: a refusal quoting characters RFC 6749 forbids in one (Authlib
-        raised ValueError), a ``crit`` header naming an object (joserfc raised TypeError).
-        Any such failure is the refusal, saying less."""
+    def checked_hint(self, hint: str) -> dict[str, Any]:
+        """The claims of an ``id_token_hint`` this provider signed with its ID-token key,
+        expired or not, as Authlib's logout reads it; whatever else a forged hint makes the
+        libraries raise (a refusal quoting characters RFC 6749 forbids in one, a ``crit``
+        header naming an object: each a 500 otherwise) is the refusal, saying less."""
+        refusal = "The id_token_hint is not an ID token this server issued."
         try:
-            claims: dict[str, Any] = super()._validate_id_token_hint(id_token_hint)
-        except InvalidRequestError:
-            raise
-        except Exception:  # whatever a forged token makes the libraries raise
+            keys = KeySet.import_key_set(self.get_server_jwks())
+            token = jwt.decode(hint, keys, algorithms=self.get_algorithms())
+        except JoseError as exc:  # said as Authlib says it, where the words may be said
+            said = exc.description or ""
             raise InvalidRequestError(
-                "The id_token_hint is not an ID token this server issued."
+                refusal if not said or invalid_error_characters(said) else said
             ) from None
-        return claims
+        except Exception:  # a forged token, pure decoding: no I/O to mistake for it
+            raise InvalidRequestError(refusal) from None
+        return dict(token.claims)
 
     def hinted_subject(self, hint: str, client_id: str, redirect_uri: str, state: Any) -> str:
         """An authorization request's ``id_token_hint`` (OpenID Connect Core §3.1.2.1): the
@@ -322,7 +332,7 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         ``invalid_request``, back to the client."""
         refusal = "The id_token_hint is not an ID token this server issued to the client."
         try:
-            claims = self._validate_id_token_hint(hint)
+            claims = self.checked_hint(hint)
         except InvalidRequestError:
             claims = {}
         audience = claims.get("aud")

@@ -40,7 +40,8 @@ CONNECT_COOKIE = "connect"
 FINISH = "/account/connect"
 
 
-def account_identities_context() -> dict[str, Callable[[], object]]:
+@bp.context_processor
+def _account_identities() -> dict[str, Callable[[], object]]:
     """``account_identities()`` and ``connectable()`` (the providers, [id, name] each) for
     federation/_account_identities.html: read only where it is shown."""
 
@@ -111,6 +112,7 @@ def _forget(response: Response) -> Response:
     return response
 
 
+@bp.errorhandler(SignInToConnect)
 def sign_in_to_connect(error: SignInToConnect) -> Response:
     """A page's provider sign-in met rule 3: hold the identity for this browser, and ask the
     person to sign in to the account that has the address."""

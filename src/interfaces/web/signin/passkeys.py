@@ -59,7 +59,8 @@ def _json(passkey: Passkey) -> dict[str, object]:
     }
 
 
-def account_passkeys_context() -> dict[str, Callable[[], list[Passkey]]]:
+@bp.context_processor
+def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
     """``account_passkeys()`` for signin/_account_passkeys.html: read only where a page shows
     them."""
 

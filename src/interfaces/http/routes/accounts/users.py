@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
 
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
 from application.accounts.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
-from interfaces.http.converters import UserIdConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -26,11 +24,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 TAGS = ("users",)
-
-
-@bp.record
-def _user_id_converter(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters["user_id"] = UserIdConverter
 
 
 PATH_PARAMETERS["user_id"] = {

@@ -6,14 +6,12 @@ one that does not exist."""
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from flask.blueprints import BlueprintSetupState
 
 from application.accounts.authentication import Actor
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
 from interfaces.http.auth import authenticated, session_authenticated
-from interfaces.http.converters import OrgConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -35,11 +33,6 @@ from interfaces.http.schemas.orgs.orgs import (
 from interfaces.shared.services import services
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
-
-
-@bp.record
-def _org_converter(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters["org"] = OrgConverter
 
 
 PATH_PARAMETERS["org"] = {"type": "string", "minLength": 1, "pattern": r"^(?!suggested$)[^/]+$"}

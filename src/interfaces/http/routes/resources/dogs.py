@@ -5,12 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request
-from flask.blueprints import BlueprintSetupState
 
 from application.accounts.authentication import Actor
 from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
 from interfaces.http.auth import authenticated
-from interfaces.http.converters import DogNameConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
@@ -26,11 +24,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
 TAGS = ("dogs",)
-
-
-@bp.record
-def _dog_name_converter(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters["dog_name"] = DogNameConverter
 
 
 PATH_PARAMETERS["name"] = DOG_NAME_SCHEMA

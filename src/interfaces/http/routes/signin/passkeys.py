@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from flask.blueprints import BlueprintSetupState
 
 from application.accounts.authentication import Actor
 from application.signin.passkeys import (
@@ -14,7 +13,6 @@ from application.signin.passkeys import (
     RegistrationOptions,
 )
 from interfaces.http.auth import authenticated, session_authenticated
-from interfaces.http.converters import PasskeyIdConverter
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
@@ -33,11 +31,6 @@ from interfaces.shared.services import services
 
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
 TAGS = ("passkeys",)
-
-
-@bp.record
-def _passkey_id_converter(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters["passkey_id"] = PasskeyIdConverter
 
 
 PATH_PARAMETERS["passkey_id"] = {
