@@ -10,7 +10,9 @@ request does, in turn through: the REST ``batchGet`` firegate sends (kept-alive
 connections), the same REST request on a new connection each time, REST ``batchGet`` asking
 for one field only (a field mask), two single-document REST GETs, the same ``batchGet`` of
 two one-field documents (the documents' size) and of two missing ones (what the request
-costs without any document), and the client library's ``get_all`` (gRPC) of both pairs.
+costs without any document), the client library's ``get_all`` (gRPC) of both pairs, and
+the same read through the port's client-library adapter (``LibraryReads``: snapshots and
+``to_dict``).
 Then a refresh's Firestore side both ways: the session read with its update time and four
 fields written under it, over REST (firegate's) and through the client library. For each
 it prints the emulator's CPU per read and this process's, after ``--warm-up`` seconds of
@@ -33,8 +35,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from _common import cpu_seconds, emulator_pid, median, start_emulators, wipe_firestore, write_result
-from infrastructure.firestore.client import RETRY, batch_reader
-from infrastructure.firestore.rest_reads import BatchReader
+from infrastructure.firestore.client import reads_of, retry_policy
+from infrastructure.firestore.reads import FirestoreReads, Write
 
 USER = {
     "username": "alice",
@@ -76,7 +78,7 @@ def measure(read: Callable[[], object], reads: int, emulator: int) -> tuple[floa
 
 
 def refresh_ways(
-    reader: BatchReader, session: firestore.DocumentReference
+    reader: FirestoreReads, session: firestore.DocumentReference
 ) -> dict[str, Callable[[], object]]:
     """A refresh's Firestore side: the session read with its update time, then the fields a
     rotation changes written under it; over REST (firegate's) and through the library."""
@@ -86,14 +88,14 @@ def refresh_ways(
         return {"refresh_hashes": ["d" * 43], "last_used_at": now, "rotated_at": now}
 
     def rest() -> object:
-        found = reader.read_versioned(session.path)
+        (found,) = reader.read_versioned([session.path])
         if found is None:
             raise RuntimeError("the session document is gone")
-        reader.update(session.path, rotation(), unchanged_since=found.update_time)
+        reader.commit([Write(session.path, rotation(), unchanged_since=found.update_time)])
         return None
 
     def grpc() -> object:
-        snap = session.get(retry=RETRY)
+        snap = session.get(retry=retry_policy())
         session.update(rotation(), option=firestore.LastUpdateOption(snap.update_time))
         return None
 
@@ -121,7 +123,9 @@ def main() -> int:
     small = [client.document("users/t1"), client.document("sessions/t1")]
     for ref in small:
         ref.set({"token_version": 0})
-    reader = batch_reader(client)
+    reader = reads_of(client).rest  # firegate's REST path (urllib3)
+    library = reads_of(client).library  # the same port through the client library
+    retry = retry_policy()
     database = f"projects/{emulators.project}/databases/(default)"
     names = [f"{database}/documents/users/u1", f"{database}/documents/sessions/s1"]
     host = emulators.netloc("firestore")
@@ -156,8 +160,9 @@ def main() -> int:
         "rest_two_gets_kept_alive": two_gets,
         "rest_batchget_one_field_documents": lambda: reader.read(["users/t1", "sessions/t1"]),
         "rest_batchget_missing_documents": lambda: reader.read(["users/x1", "sessions/x1"]),
-        "grpc_get_all": lambda: list(client.get_all([user, session], retry=RETRY)),
-        "grpc_get_all_one_field_documents": lambda: list(client.get_all(small, retry=RETRY)),
+        "grpc_get_all": lambda: list(client.get_all([user, session], retry=retry)),
+        "library_reads_port": lambda: library.read(["users/u1", "sessions/s1"]),
+        "grpc_get_all_one_field_documents": lambda: list(client.get_all(small, retry=retry)),
         **refresh_ways(reader, session),
     }
     warm_up = settle(ways, pid, args.warm_up)

@@ -33,7 +33,7 @@ from application.ports import (
 )
 from infrastructure.clock import SystemClock
 from infrastructure.events.audit import LoggingAuditLog
-from infrastructure.firestore.client import batch_reader
+from infrastructure.firestore.client import reads_of
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
@@ -102,8 +102,7 @@ def _firestore_ready(client: Client) -> bool:
     REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
     """
     try:
-        client.collection("_health").document("ping").get(timeout=2.0, retry=None)
-        batch_reader(client).read(["_health/ping"], retry=False)
+        reads_of(client).probe()
     except Exception:  # any failure means "not ready"; the probe must never raise
         log.warning("readiness check failed: Firestore did not answer")
         return False

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from application.jobs import JobHandler
 from bootstrap.adapters import Adapters
 from bootstrap.platform import JobQueueFactory
-from infrastructure.firestore.rest_reads import wrap_posts
+from infrastructure.firestore.rest import wrap_posts
 from infrastructure.settings import Settings
 from infrastructure.telemetry import sdk, spans
 from infrastructure.telemetry.server import install_server_spans

@@ -7,17 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from google.api_core.exceptions import DeadlineExceeded, RetryError, ServiceUnavailable
+from google.api_core.exceptions import ServiceUnavailable
 
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
-from infrastructure.firestore.client import (
-    DEADLINE_SECONDS,
-    claim_id,
-    make_client,
-    run_transaction,
-)
+from infrastructure.firestore.client import DEADLINE_SECONDS, claim_id, make_client
 from tests.support.api import PASSWORD
 from tests.support.settings import make_settings
 
@@ -72,16 +67,23 @@ def test_unreachable_firestore_gives_503_problems_not_500(
     assert time.monotonic() - started < 40  # bounded by the per-call deadlines, not a hang
 
 
-def test_a_transaction_against_unreachable_firestore_ends_within_its_deadline(
+def test_a_change_by_compare_and_set_against_unreachable_firestore_ends_within_its_deadline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The library's own BeginTransaction would be retried for 60 s.
+    # What a read-write transaction did (a SCIM group's replacement): the client library's
+    # own BeginTransaction would be retried for 60 s; a read and a guarded commit have our
+    # deadlines, and the outage is the domain's 503.
+    from domain.errors import Unavailable
+    from domain.scim.groups import ScimGroup
+    from infrastructure.firestore.scim.groups import FirestoreScimGroups
+
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
-    client = make_client("demo-firegate")
-    ref = client.collection("users").document("nobody")
+    groups = FirestoreScimGroups(make_client("demo-firegate"))
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    group = ScimGroup("org1", "g1", "Admins", (), now, now, 2)
     started = time.monotonic()
-    with pytest.raises((RetryError, ServiceUnavailable, DeadlineExceeded)):
-        run_transaction(client, lambda txn: ref.get(transaction=txn))
+    with pytest.raises(Unavailable):
+        groups.replace(group, 1)
     assert time.monotonic() - started < 3 * DEADLINE_SECONDS
 
 
@@ -93,6 +95,7 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
     from domain.errors import Unavailable
     from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose
     from infrastructure.firestore.mail import action_tokens
+    from infrastructure.firestore.optimistic import until_unchanged
 
     users = FirestoreUserRepository(firestore)
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -108,11 +111,11 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
     _, record = ActionToken.issue(user, Purpose.VERIFY_EMAIL, now)
     assert repo.add(record, new_id(), now)
 
-    def lost_answer(client: Any, body: Any) -> Any:
-        run_transaction(client, body)
+    def lost_answer(attempt: Any) -> Any:
+        until_unchanged(attempt)
         raise ServiceUnavailable("the commit's answer was lost")  # type: ignore[no-untyped-call]
 
-    monkeypatch.setattr(action_tokens, "run_transaction", lost_answer)
+    monkeypatch.setattr(action_tokens, "until_unchanged", lost_answer)
     with pytest.raises(Unavailable):
         repo.spend(record.hash, Purpose.VERIFY_EMAIL, lambda u: u.with_email_verified(now), now)
     monkeypatch.undo()

@@ -14,7 +14,7 @@ from google.cloud.firestore import Client
 
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
-from infrastructure.firestore.client import MAX_ABORTED_COMMITS
+from infrastructure.firestore.reads import MAX_ABORTED_COMMITS
 from tests.support.api import PASSWORD
 from tests.support.app import swap
 from tests.support.settings import make_settings

@@ -1,7 +1,7 @@
 """A Firestore client whose every call is counted: the documents read, written and deleted,
 and the round trips, on both of firegate's ways to Firestore -- the client library's gRPC
 calls and the REST batch reads, queries and commits of
-``infrastructure/firestore/rest_reads.py`` (docs/operations.md, "What an operation costs").
+``infrastructure/firestore/rest.py`` (docs/operations.md, "What an operation costs").
 
 Counted as Firestore bills them (docs/operations.md names the page): a document asked for by
 name is one read whether or not it exists, a query one read per document it returns and one
@@ -23,8 +23,8 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]  # no stubs in the dev requirements
 from google.cloud import firestore
 
-from infrastructure.firestore import rest_reads
-from infrastructure.firestore.client import batch_reader, make_client
+from infrastructure.firestore import rest
+from infrastructure.firestore.client import make_client, reads_of
 
 _SERVICE = "/google.firestore.v1.Firestore/"
 _DOCUMENTS = "/documents/"
@@ -188,8 +188,8 @@ def _method(details: grpc.ClientCallDetails) -> str:
 def metered_client(project: str) -> tuple[firestore.Client, FirestoreMeter]:
     """A new client on the emulator (``FIRESTORE_EMULATOR_HOST``) and the meter that counts
     its calls. Its gRPC channel is made, through the library's own call to
-    ``grpc.insecure_channel``, while that function hands out a counted channel; its REST
-    reader is made while ``wrap_posts`` counts the next reader made, and no other."""
+    ``grpc.insecure_channel``, while that function hands out a counted channel; its
+    REST path is made while ``wrap_posts`` counts the next one made, and no other."""
     client = make_client(project)
     meter = FirestoreMeter()
     plain = grpc.insecure_channel
@@ -204,10 +204,10 @@ def metered_client(project: str) -> tuple[firestore.Client, FirestoreMeter]:
         grpc.insecure_channel = plain
     taken = False
 
-    def around(post: rest_reads.Post) -> rest_reads.Post:
+    def around(post: rest.Post) -> rest.Post:
         nonlocal taken
         if taken:
-            return post  # another client's reader, made later: left alone
+            return post  # another client's REST path, made later: left alone
         taken = True
 
         def counted(url: str, body: bytes) -> Any:
@@ -219,13 +219,13 @@ def metered_client(project: str) -> tuple[firestore.Client, FirestoreMeter]:
 
         return counted
 
-    rest_reads.wrap_posts(around)
-    batch_reader(client)  # this client's reader, made now: the one counted
+    rest.wrap_posts(around)
+    reads_of(client)  # this client's REST path, made now: the one counted
     if not taken:
-        raise RuntimeError("the REST reader was made before it could be counted")
+        raise RuntimeError("the REST path was made before it could be counted")
     with meter.measuring() as seen:
         client.collection("_health").document("ping").get()
-        batch_reader(client).read(["_health/ping"])
+        reads_of(client).read(["_health/ping"])
     if seen.figures != (2, 0, 2):
         raise RuntimeError(f"the meter does not see both ways to Firestore: {seen}")
     return client, meter

@@ -1,69 +1,106 @@
-"""The gRPC channel of the client library's client reconnects within 2 s of Firestore
-coming back (docs/decisions/0436-the-firestore-channel-reconnects-within-2-s.md): gRPC's
-own wait grows to 120 s, and a worker whose channel failed through a long outage answered
-503 for that long after it. bench/firestore_reconnect.py measures it on the emulator."""
+"""After an outage met through the client library, the next use makes a new library client,
+whose gRPC channel connects at its first call (docs/decisions/0455-firestore-on-public-apis.md):
+gRPC's own wait between attempts to connect a failed channel grows to 120 s, and a worker
+whose channel failed through a long outage answered 503 for that long after Firestore was
+back. bench/firestore_reconnect.py measures the recovery on the emulator."""
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
-import grpc  # type: ignore[import-untyped]
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
+from google.api_core.exceptions import ServiceUnavailable
 
+from domain.errors import Unavailable
+from infrastructure.firestore import client as client_module
 from infrastructure.firestore.client import library_client, make_client
-from infrastructure.firestore.internals import RECONNECT_OPTIONS, ReconnectingClient
+from infrastructure.firestore.errors import library_outage, translates_errors
+from infrastructure.firestore.library_reads import LibraryReads
 
-MAX_BACKOFF_MS = 2000
-
-
-def backoff_of(options: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(options)
-    return {name: found.get(name) for name in dict(RECONNECT_OPTIONS)}
+pytestmark = pytest.mark.unit
+NOWHERE = "127.0.0.1:1"  # nothing listens: every call is an outage at once
 
 
-def test_the_options_cap_the_reconnect_wait() -> None:
-    options = dict(RECONNECT_OPTIONS)
-    assert options["grpc.max_reconnect_backoff_ms"] <= MAX_BACKOFF_MS
-    assert options["grpc.initial_reconnect_backoff_ms"] <= options["grpc.max_reconnect_backoff_ms"]
+@dataclass(frozen=True)
+class Collection:
+    client: Any
+    path: tuple[str, ...]
+
+    def document(self, document_id: str) -> tuple[Any, str]:
+        return self.client, document_id
 
 
-def test_the_workers_client_on_the_emulator_has_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The client every adapter uses (``make_client``), on the emulator's insecure channel,
-    which keeps the library's own options (the token, the message sizes)."""
-    made: list[tuple[str, list[tuple[str, Any]]]] = []
-    real = grpc.insecure_channel
+class LibraryClient:
+    """Stands in for the library's client: which one a collection belongs to."""
 
-    def insecure_channel(target: str, options: list[tuple[str, Any]]) -> grpc.Channel:
-        made.append((target, options))
-        return real(target, options=options)
+    made: ClassVar[list[LibraryClient]] = []
 
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
-    monkeypatch.setattr(grpc, "insecure_channel", insecure_channel)
-    client = library_client(make_client("demo-channel"))
-    client._firestore_api  # noqa: B018 - the channel is made on first use
-    [(target, options)] = made
-    assert target == "127.0.0.1:1"
-    assert backoff_of(options) == dict(RECONNECT_OPTIONS)
-    assert ("Authorization", "Bearer owner") in options
-    assert ("grpc.max_receive_message_length", -1) in options
+    def __init__(self, project: str, credentials: Any) -> None:
+        type(self).made.append(self)
+
+    def collection(self, *path: str) -> Collection:
+        return Collection(self, path)
 
 
-def test_the_client_on_firestore_has_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Against Firestore itself: the library's channel options (keepalive) and these."""
-    made: list[dict[str, Any]] = []
+@pytest.fixture
+def nowhere(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", NOWHERE)
+    return monkeypatch
 
-    def create_channel(*args: Any, **kwargs: Any) -> grpc.Channel:
-        made.append(kwargs)
-        return grpc.insecure_channel("127.0.0.1:1")
 
-    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
-    monkeypatch.setattr(FirestoreGrpcTransport, "create_channel", create_channel)
-    credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
-    client = ReconnectingClient(project="demo-channel", credentials=credentials)
-    client._firestore_api  # noqa: B018
-    [kwargs] = made
-    assert kwargs["credentials"] is credentials
-    assert backoff_of(kwargs["options"]) == dict(RECONNECT_OPTIONS)
-    assert ("grpc.keepalive_time_ms", 30000) in kwargs["options"]
+def test_an_outage_makes_a_new_client_for_the_next_use_and_collections_follow_it(
+    nowhere: pytest.MonkeyPatch,
+) -> None:
+    nowhere.setattr(client_module, "firestore", SimpleNamespace(Client=LibraryClient))
+    client = make_client("demo-channel")
+    users = client.collection("users")  # kept by an adapter from its start
+    first = library_client(client)
+    assert users.document("u1") == (first, "u1")
+
+    library_outage(ServiceUnavailable("down"))  # type: ignore[no-untyped-call]
+    assert library_client(client) is first, "not again within RENEW_AFTER of the last"
+
+    nowhere.setattr(client_module, "RENEW_AFTER", 0.0)
+    assert isinstance(library_outage(ServiceUnavailable("down")), Unavailable)  # type: ignore[no-untyped-call]
+    second = library_client(client)
+    assert second is not first
+    assert users.document("u1") == (second, "u1")
+    assert library_client(client) is second, "one new client an outage, not one a use"
+
+
+def test_an_adapter_s_outage_through_the_library_renews_the_client(
+    nowhere: pytest.MonkeyPatch,
+) -> None:
+    nowhere.setattr(client_module, "RENEW_AFTER", 0.0)
+
+    @translates_errors
+    class Reader:
+        def __init__(self, client: Any) -> None:
+            self._ping = client.collection("_health")
+
+        def ping(self) -> object:
+            return self._ping.document("ping").get(retry=None, timeout=2.0)
+
+    client = make_client("demo-channel")
+    first = library_client(client)
+    with pytest.raises(Unavailable):
+        Reader(client).ping()
+    assert library_client(client) is not first
+
+
+def test_the_port_s_outage_through_the_library_renews_the_client(
+    nowhere: pytest.MonkeyPatch,
+) -> None:
+    nowhere.setattr(client_module, "RENEW_AFTER", 0.0)
+    client = make_client("demo-channel")
+    first = weakref.ref(library_client(client))
+    reads = LibraryReads(lambda: library_client(client), {"retry": None, "timeout": 2.0})
+    with pytest.raises(Unavailable):
+        reads.read(["users/u1"])
+    assert library_client(client) is not first()
+    # The client given up is freed, and its channel with it: a new channel of the same
+    # target shares the old one's connection, and its wait, while the old one is open.
+    assert first() is None

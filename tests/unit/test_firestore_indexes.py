@@ -182,7 +182,7 @@ def test_the_checker_follows_rest_selects_built_in_branches_and_helpers() -> Non
     reading = planted(
         """
 from infrastructure.firestore.client import delete_in_batches, run_query
-from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.reads import Select
 from google.cloud import firestore
 
 def newest(client, user_id, kind):

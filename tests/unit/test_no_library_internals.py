@@ -32,15 +32,6 @@ PUBLIC: dict[str, str] = {
 }
 
 
-# Being removed (the Firestore client on its public API): each
-# file goes from this list as its rewrite lands.
-UNDER_WAY = (
-    "infrastructure/firestore/internals.py",
-    "infrastructure/firestore/rest_reads.py",
-    "infrastructure/firestore/client.py",
-)
-
-
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -122,7 +113,7 @@ def test_no_private_attribute_of_another_package_is_reached() -> None:
         f"{path.relative_to(SRC)}:{line}: {name}"
         for _, path, tree in modules
         for line, name in _reached(tree)
-        if name not in ours and name not in PUBLIC and str(path.relative_to(SRC)) not in UNDER_WAY
+        if name not in ours and name not in PUBLIC
     ]
     assert found == [], "\n".join(found)
 
@@ -130,8 +121,8 @@ def test_no_private_attribute_of_another_package_is_reached() -> None:
 def test_no_private_method_of_another_package_is_overridden() -> None:
     found = [
         override
-        for module_name, path, tree in _modules()
-        if module_name != "wsgi" and str(path.relative_to(SRC)) not in UNDER_WAY
+        for module_name, _, tree in _modules()
+        if module_name != "wsgi"
         for override in _overridden(module_name, tree)
     ]
     assert found == [], "\n".join(found)

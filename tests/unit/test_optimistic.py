@@ -8,7 +8,8 @@ import pytest
 from google.api_core.exceptions import Aborted, FailedPrecondition
 
 from domain.errors import Unavailable
-from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.optimistic import until_unchanged
+from infrastructure.firestore.reads import Stale
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""The REST path's timestamps (infrastructure/firestore/rest_reads.py) are read and written
+"""The REST path's timestamps (infrastructure/firestore/rest_values.py) are read and written
 exactly as the client library's ``DatetimeWithNanoseconds`` reads and writes them: an update
 time read back and sent again as a write's precondition must be the same instant to the
 nanosecond, or every refresh would fail its precondition."""
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 
-from infrastructure.firestore.rest_reads import _encode_timestamp, _nanosecond_time
+from infrastructure.firestore.rest_values import encode_timestamp, nanosecond_time
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +37,7 @@ def moments(n: int) -> list[tuple[str, datetime]]:
 def test_an_update_time_is_read_as_the_client_library_reads_it() -> None:
     for raw, _ in moments(3000):
         theirs = DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-untyped-call]
-        ours = _nanosecond_time(raw)
+        ours = nanosecond_time(raw)
         assert type(ours) is DatetimeWithNanoseconds
         assert (ours, ours.nanosecond, ours.tzinfo) == (
             theirs,
@@ -63,13 +63,13 @@ def test_a_time_the_client_library_refuses_is_refused(raw: str) -> None:
     with pytest.raises(ValueError, match=REFUSED):
         DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-untyped-call]
     with pytest.raises(ValueError, match=REFUSED):
-        _nanosecond_time(raw)
+        nanosecond_time(raw)
 
 
 def test_an_update_time_is_written_back_as_the_client_library_writes_it() -> None:
     for raw, _ in moments(3000):
         read = DatetimeWithNanoseconds.from_rfc3339(raw)  # type: ignore[no-untyped-call]
-        assert _encode_timestamp(read) == read.rfc3339(), raw
+        assert encode_timestamp(read) == read.rfc3339(), raw
 
 
 def test_any_other_aware_time_is_written_in_utc_to_the_microsecond() -> None:
@@ -80,9 +80,9 @@ def test_any_other_aware_time_is_written_in_utc_to_the_microsecond() -> None:
         if value.year in (1, 9999):  # away from the ends, where another zone overflows
             value = value.replace(year=2000)
         local = value.astimezone(zone)
-        assert _encode_timestamp(local) == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert encode_timestamp(local) == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_a_naive_time_is_never_written() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        _encode_timestamp(datetime(2026, 11, 26, 6, 0))
+        encode_timestamp(datetime(2026, 11, 26, 6, 0))

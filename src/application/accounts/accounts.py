@@ -52,7 +52,7 @@ class UserRepository(Protocol):
         """Apply a pure ``change`` atomically, moving claims on rename; NotFound, Conflict.
 
         When the change bumps ``token_version``, ``keep_session`` is moved to the new version
-        in the same transaction, so it alone survives.
+        in the same commit, so it alone survives.
         """
         ...
 
@@ -70,7 +70,7 @@ class UserRepository(Protocol):
         ...
 
     def mark_deleted(self, user_id: str, now: datetime) -> User | None:
-        """Tombstone the user and release its claims in one transaction; None if absent."""
+        """Tombstone the user and release its claims in one commit; None if absent."""
         ...
 
     def purge(self, user_id: str, batch_size: int) -> None:
@@ -263,7 +263,7 @@ def update_profile(
     before: list[User] = []
 
     def edit(user: User) -> User:
-        before[:] = [user]  # the transaction may run this again: keep the last read
+        before[:] = [user]  # a failed precondition runs this again: keep the last read
         return user.edited(changes, now)
 
     after = users.update(cmd.user_id, edit)

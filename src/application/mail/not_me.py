@@ -44,7 +44,7 @@ def not_me(
     audit: AuditLog,
     ways_in: AddedWaysIn,
 ) -> bool:
-    """Spend the token once and, in the same transaction, end every session of its account
+    """Spend the token once and, in the same commit, end every session of its account
     (for an ``actor``: of the actor's account, with no token); then queue a reset mail
     (under the link mails' sending limit). A token that is malformed, unknown, spent or
     expired changes nothing (InvalidToken, 400). The way in a notice's token names goes too

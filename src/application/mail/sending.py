@@ -70,10 +70,10 @@ class ActionTokenRepository(Protocol):
     def spend(
         self, hashed: str, purpose: Purpose, change: Callable[[User], User], now: datetime
     ) -> User:
-        """Claim the token, then in one transaction check it against its user
+        """Claim the token, then in one commit check it against its user
         (ActionToken.check) and apply ``change`` to the user; InvalidToken if it is not good.
         Of concurrent spends of one token exactly one succeeds. A token that fails the check
-        stays spent; a ``change`` (or transaction) that fails releases the claim, so the
+        stays spent; a ``change`` (or commit) that fails releases the claim, so the
         token stays usable (docs/security.md, "Action tokens")."""
         ...
 

@@ -395,7 +395,7 @@ def end_other_sessions(
     cmd: EndOtherSessions, *, users: Users, clock: Clock, audit: AuditLog
 ) -> None:
     """End every session of the caller's but this one, at once: the others were minted at
-    the version this bumps, and this one moves to the new version in the same transaction.
+    the version this bumps, and this one moves to the new version in the same commit.
     The ended ones are unusable at once; the sessions' TTL reaps them."""
     actor = cmd.actor
     now = clock.now()

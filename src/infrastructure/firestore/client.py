@@ -6,11 +6,17 @@ transaction's begin retried for 46 s and then failed with a ValueError).
 
 The client library is imported when the client is first used for something other than its
 project, not when it is made: the REST reads and commits of the first requests need only the
-project (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
+project (docs/decisions/0453-one-import-in-the-master.md).
+
+Only the client library's public API is used (docs/decisions/0455-firestore-on-public-apis.md):
+its client as it makes it, replaced by a new one after an outage so that its channel does not
+wait on gRPC's growing reconnect backoff; the reads, queries and commits of every request
+behind the ``FirestoreReads`` port (reads.py), over REST where the process can.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -19,17 +25,16 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from domain.errors import Unavailable
-from infrastructure import jitter
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
-from infrastructure.firestore.sdk import exceptions, firestore, loaded
+from infrastructure.firestore.errors import renews_after_outage
+from infrastructure.firestore.library_reads import LibraryReads
+from infrastructure.firestore.reads import FirestoreReads, Select, Unusable, Versioned, Write
+from infrastructure.firestore.rest import RestReads
+from infrastructure.firestore.sdk import exceptions, firestore
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
-
-    from infrastructure.firestore.internals import BoundedTransaction
 
 log = logging.getLogger("firegate")
 
@@ -83,20 +88,21 @@ class _Bounded(Mapping[str, Any]):
 BOUNDED: Mapping[str, Any] = _Bounded()
 
 
+# A commit that must not be sent twice: one that landed although its answer was lost would
+# then fail its own precondition, and the reads that follow would answer as if another
+# writer had come first (a 409 for the caller's own change).
+ONCE: Mapping[str, Any] = {"retry": None, "timeout": DEADLINE_SECONDS}
+
+
 def retry_policy() -> Retry:
     """The retry of every Firestore call (``BOUNDED["retry"]``)."""
     found: Retry = BOUNDED["retry"]
     return found
 
 
-# A commit Firestore aborted (contention: it serialises writes to a document) applied
-# nothing, so it may be sent again; this many times in all, then 503.
-MAX_ABORTED_COMMITS = 5
-
-
-def pause_after_abort(attempt: int) -> None:
-    """Before sending a commit again after its ``attempt``-th abort: 25-50 ms, doubling."""
-    time.sleep(jitter.uniform(0.5, 1.0) * min(0.05 * 2 ** (attempt - 1), 1.0))
+# A library client whose call met an outage is replaced by a new one (a new gRPC channel) for
+# the next use, at most this often (seconds): docs/decisions/0455-firestore-on-public-apis.md.
+RENEW_AFTER = 2.0
 
 
 class _ClientOnFirstUse:
@@ -104,12 +110,21 @@ class _ClientOnFirstUse:
     anything but its project; a collection it is asked for waits as well, so that the
     adapters, which keep their collections, are built without it. Its credentials are found
     at once, as the library's client finds them when made: a process without any fails at
-    its start (docs/decisions/0453-one-import-in-the-master.md)."""
+    its start (docs/decisions/0453-one-import-in-the-master.md).
+
+    After an outage (``outage_seen``), the next use makes a new library client. gRPC waits
+    longer and longer (1 s, then 1.6 times more, up to 120 s) between its attempts to
+    connect a channel that failed, and fails the calls made meanwhile at once: a worker
+    whose channel failed through a long outage went on answering 503 for up to two minutes
+    after Firestore was back. A new client's channel connects at its first call; the old
+    one is dropped, and closed when nothing holds it any more."""
 
     def __init__(self, project: str) -> None:
         self.project = project
         self._lock = threading.Lock()
         self._client: firestore.Client | None = None
+        self._made_at = 0.0
+        self._dropped = False  # a client given up after an outage, its channel maybe open
         self._credentials: Any = None
         if os.environ.get("FIRESTORE_EMULATOR_HOST"):
             from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
@@ -119,21 +134,29 @@ class _ClientOnFirstUse:
             import google.auth  # noqa: PLC0415 - production only
 
             self._credentials, _ = google.auth.default()
+        renews_after_outage(self)
 
     def made(self) -> firestore.Client:
         client = self._client
         if client is None:
             with self._lock:
                 if self._client is None:
-                    from infrastructure.firestore.internals import (  # noqa: PLC0415
-                        ReconnectingClient,  # with the client library, on first use
-                    )
-
-                    self._client = ReconnectingClient(
+                    if self._dropped:
+                        _release_dropped_channels()
+                        self._dropped = False
+                    self._client = firestore.Client(
                         project=self.project, credentials=self._credentials
                     )
+                    self._made_at = time.monotonic()
                 client = self._client
         return client
+
+    def outage_seen(self) -> None:
+        """A call through the library met an outage: unless the library client is younger
+        than ``RENEW_AFTER``, the next use makes a new one."""
+        with self._lock:
+            if self._client is not None and time.monotonic() - self._made_at >= RENEW_AFTER:
+                self._client, self._dropped = None, True
 
     def collection(self, *path: str) -> firestore.CollectionReference:
         return cast("firestore.CollectionReference", _CollectionOnFirstUse(self, path))
@@ -142,17 +165,30 @@ class _ClientOnFirstUse:
         return getattr(self.made(), name)
 
 
+def _release_dropped_channels() -> None:
+    """Close the channels of the clients given up, before a new one is made. gRPC shares a
+    connection among the channels of one target and options, so a new channel would wait
+    on the backoff of a dropped one that is still open; and the library offers no way to
+    close its channel: a client's objects refer to each other, so they (and the channel,
+    which closes itself when freed) go only when the cycle collector runs. It runs here, at
+    most once per ``RENEW_AFTER`` and only while Firestore fails (measured: back 0.8 s after
+    a 30 s outage with it, 8.3 s without; bench/firestore_reconnect.py)."""
+    gc.collect()
+
+
 class _CollectionOnFirstUse:
+    """A collection of the client's current library client (a new one after an outage)."""
+
     def __init__(self, client: _ClientOnFirstUse, path: tuple[str, ...]) -> None:
         self._client = client
         self._path = path
-        self._made: firestore.CollectionReference | None = None
+        self._made: tuple[firestore.Client, firestore.CollectionReference] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        made = self._made
-        if made is None:
-            made = self._made = self._client.made().collection(*self._path)
-        return getattr(made, name)
+        client, made = self._client.made(), self._made
+        if made is None or made[0] is not client:
+            made = self._made = (client, client.collection(*self._path))
+        return getattr(made[1], name)
 
 
 def make_client(project: str) -> firestore.Client:
@@ -168,75 +204,84 @@ def library_client(client: firestore.Client) -> firestore.Client:
     return client
 
 
-_readers: weakref.WeakKeyDictionary[firestore.Client, BatchReader] = weakref.WeakKeyDictionary()
-_readers_lock = threading.Lock()
+class ReadsWithFallback:
+    """The process's ``FirestoreReads``: the REST path, and the client library's from the
+    first time the REST path proves unusable (``Unusable``: credentials refused, an answer
+    not understood; not an outage), which the log says once."""
+
+    def __init__(self, rest: FirestoreReads, library: FirestoreReads) -> None:
+        self.rest = rest
+        self.library = library
+        self.fell_back = False
+        self._lock = threading.Lock()
+
+    def read(self, paths: Sequence[str]) -> list[dict[str, Any] | None]:
+        return self._either(lambda reads: reads.read(paths))
+
+    def read_versioned(self, paths: Sequence[str]) -> list[Versioned | None]:
+        return self._either(lambda reads: reads.read_versioned(paths))
+
+    def query(self, select: Select) -> list[tuple[str, dict[str, Any]]]:
+        return self._either(lambda reads: reads.query(select))
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        self._either(lambda reads: reads.commit(writes))
+
+    def probe(self) -> None:
+        """Both ways answer (the readiness probe): a deploy whose REST path fails takes no
+        traffic, even once this process reads through the library."""
+        self.library.probe()
+        self.rest.probe()
+
+    def fall_back(self, why: Exception) -> None:
+        """Read through the client library from now on."""
+        with self._lock:
+            first, self.fell_back = not self.fell_back, True
+        if first:
+            log.warning("REST reads fail (%s); this process reads through the client library", why)
+
+    def _either[R](self, use: Callable[[FirestoreReads], R]) -> R:
+        if not self.fell_back:
+            try:
+                return use(self.rest)
+            except Unusable as exc:
+                self.fall_back(exc)
+        return use(self.library)
 
 
-def batch_reader(client: firestore.Client) -> BatchReader:
-    """The one ``BatchReader`` (and connection pool) of ``client``."""
-    reader = _readers.get(client)
-    if reader is None:
-        with _readers_lock:
-            reader = _readers.get(client)
-            if reader is None:
-                reader = BatchReader.for_client(
-                    client, retry=_retried_after_a_failure, timeout=DEADLINE_SECONDS
+_reads: weakref.WeakKeyDictionary[firestore.Client, ReadsWithFallback] = weakref.WeakKeyDictionary()
+_reads_lock = threading.Lock()
+
+
+def reads_of(client: firestore.Client) -> ReadsWithFallback:
+    """The one ``FirestoreReads`` (and connection pool) of ``client``."""
+    reads = _reads.get(client)
+    if reads is None:
+        with _reads_lock:
+            reads = _reads.get(client)
+            if reads is None:
+                rest = RestReads.for_project(
+                    client.project,
+                    lambda path: client.document(path),  # noqa: PLW0108 - the library made on use
+                    timeout=DEADLINE_SECONDS,
+                    budget=DEADLINE_SECONDS,
                 )
-                _readers[client] = reader
-    return reader
+                library = LibraryReads(lambda: library_client(client), BOUNDED)
+                reads = _reads[client] = ReadsWithFallback(rest, library)
+    return reads
 
 
-def _retried_after_a_failure(post: Callable[..., Any]) -> Callable[..., Any]:
-    """``post`` under the retry of every call (``BOUNDED``), made when a first attempt
-    failed in a way worth trying again: one that succeeds needs no google.api_core."""
-
-    def call(*args: Any) -> Any:
-        try:
-            return post(*args)
-        except Exception as exc:
-            if not _transient(exc):
-                raise
-        return retry_policy()(post)(*args)
-
-    return call
-
-
-def _transient(exc: Exception) -> bool:
-    # The REST path raises google.api_core's errors, imported when it raises one: none was
-    # raised while that module is not imported.
-    return loaded("google.api_core.exceptions") and isinstance(
-        exc,
-        exceptions.ServiceUnavailable | exceptions.InternalServerError | exceptions.TooManyRequests,
-    )
-
-
-def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
-    if reader.give_up():
-        log.warning("REST reads fail (%s); this process reads through the client library", exc)
+def _paths(refs: Sequence[firestore.DocumentReference | str]) -> list[str]:
+    return [ref if isinstance(ref, str) else ref.path for ref in refs]
 
 
 def read_documents(
     client: firestore.Client, refs: Sequence[firestore.DocumentReference | str]
 ) -> list[dict[str, Any] | None]:
     """The fields of each document (None where it does not exist), in the order of ``refs``
-    (references, or paths as ``DocumentReference.path``), in one batchGet round trip over
-    REST (docs/decisions/0151-batch-reads-over-rest.md).
-
-    Should the REST path prove unusable in this process (credentials refused, an answer not
-    understood; not an outage), this process reads through the client library from then on,
-    and says so once in the log."""
-    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return reader.read(paths)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = [client.document(path) for path in paths]
-    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
-    return [
-        found[path].to_dict() if path in found and found[path].exists else None for path in paths
-    ]
+    (references, or paths as ``DocumentReference.path``), in one round trip over REST
+    (docs/decisions/0151-batch-reads-over-rest.md), outside transactions."""
+    return reads_of(client).read(_paths(refs))
 
 
 def read_versioned_documents(
@@ -244,24 +289,8 @@ def read_versioned_documents(
 ) -> list[tuple[dict[str, Any], datetime] | None]:
     """``read_documents``, each document with its update time (to write under it), in the
     same one round trip."""
-    paths = [ref if isinstance(ref, str) else ref.path for ref in refs]
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return [
-                (found.fields, found.update_time) if found is not None else None
-                for found in reader.read_all_versioned(paths)
-            ]
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = [client.document(path) for path in paths]
-    found = {snap.reference.path: snap for snap in client.get_all(library, **BOUNDED)}
-    return [
-        (found[path].to_dict() or {}, found[path].update_time)
-        if path in found and found[path].exists
-        else None
-        for path in paths
-    ]
+    found = reads_of(client).read_versioned(_paths(refs))
+    return [(each.fields, each.update_time) if each is not None else None for each in found]
 
 
 def read_document(
@@ -274,103 +303,26 @@ def read_document(
 
 def read_versioned(client: firestore.Client, path: str) -> tuple[dict[str, Any], datetime] | None:
     """A document's fields and update time (to write under it), over REST where it can."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            found = reader.read_versioned(path)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-        else:
-            return (found.fields, found.update_time) if found is not None else None
-    snap = client.document(path).get(**BOUNDED)
-    return (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+    return read_versioned_documents(client, [path])[0]
 
 
 def commit(client: firestore.Client, writes: Sequence[Write]) -> None:
-    """The writes in one commit: over REST, as the reads are, for a fraction of the client
-    library's CPU in encoding them; through the client library where REST cannot be used."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            reader.commit(writes)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-        else:
-            return
-    batch_of(client, writes).commit(**BOUNDED)
-
-
-def batch_of(
-    client: firestore.Client, writes: Sequence[Write], batch: firestore.WriteBatch | None = None
-) -> firestore.WriteBatch:
-    """``writes`` added to ``batch`` (a new one when None), for the client library's commit."""
-    batch = batch if batch is not None else client.batch()
-    for write in writes:
-        ref = client.document(write.path)
-        if write.create:
-            batch.create(ref, write.fields)
-        elif write.unchanged_since is None:
-            batch.update(ref, write.fields)
-        else:
-            option = firestore.LastUpdateOption(write.unchanged_since)
-            batch.update(ref, write.fields, option=option)
-    return batch
+    """The writes in one commit, over REST as the reads are (a fraction of the client
+    library's CPU in encoding them); ``Exists``, ``Missing`` or ``Stale`` (reads.py) when a
+    precondition fails."""
+    reads_of(client).commit(writes)
 
 
 def run_query(
     client: firestore.Client, query: firestore.Query | Select
 ) -> list[tuple[str, dict[str, Any]]]:
     """The id and fields of each document ``query`` finds, in its order, outside any
-    transaction: one ``runQuery`` over REST, for about half the CPU of the client library's
-    streaming call (docs/decisions/0195-queries-over-rest.md); a ``Select`` is written as
-    the API's JSON directly, for less again (docs/decisions/0205-queries-written-as-json.md).
-    A REST path proven unusable falls back to the client library as ``read_documents``
-    does."""
-    reader = batch_reader(client)
-    if not reader.broken:
-        try:
-            return reader.query(query)
-        except RestPathBroken as exc:
-            _give_up(reader, exc)
-    library = query.library(client) if isinstance(query, Select) else query
-    return [(snap.id, snap.to_dict() or {}) for snap in library.stream(**BOUNDED)]
-
-
-def transaction(client: firestore.Client, max_attempts: int = 10) -> BoundedTransaction:
-    from infrastructure.firestore.internals import BoundedTransaction  # noqa: PLC0415
-
-    return BoundedTransaction(
-        library_client(client),
-        max_attempts=max_attempts,
-        retry=retry_policy(),
-        timeout=DEADLINE_SECONDS,
-    )
-
-
-T = TypeVar("T")
-
-
-def run_transaction[T](
-    client: firestore.Client,
-    body: Callable[[firestore.Transaction], T],
-    max_attempts: int = 10,
-) -> T:
-    """Run ``body`` in a bounded transaction, retried on contention.
-
-    The library ends a transaction that kept aborting with a bare ValueError; that is
-    contention, answered as a 503 with Retry-After, not a 500. So is an outage.
-    """
-    try:
-        result: T = firestore.transactional(body)(transaction(client, max_attempts))
-    except ValueError as exc:
-        if isinstance(exc.__cause__, exceptions.Aborted):
-            raise Unavailable("Too many concurrent changes; try again.", retry_after=1) from exc
-        if isinstance(exc.__context__, exceptions.GoogleAPICallError | exceptions.RetryError):
-            # A transaction that could not begin cannot be rolled back either; the library's
-            # ValueError about that hides the outage it followed.
-            raise exc.__context__ from None
-        raise
-    return result
+    transaction: a ``Select`` in one ``runQuery`` over REST, written as the API's JSON
+    (docs/decisions/0205-queries-written-as-json.md); a query of the library's own streams
+    through it."""
+    if isinstance(query, Select):
+        return reads_of(client).query(query)
+    return [(snap.id, snap.to_dict() or {}) for snap in query.stream(**BOUNDED)]
 
 
 MAX_ID_BYTES = 1500  # Firestore's limit on a document id

@@ -15,8 +15,9 @@ import functools
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from domain.errors import NotFound, Unavailable
 from infrastructure.firestore.sdk import exceptions, loaded
@@ -27,7 +28,7 @@ log = logging.getLogger("firegate.firestore")
 def outage(exc: Exception) -> bool:
     """Whether ``exc`` is Firestore out of reach or past its deadline. Those are
     google.api_core's errors, so none was raised while it is not imported: that is not
-    imported to tell (docs/decisions/0432-the-cloud-sdk-on-first-use.md)."""
+    imported to tell (docs/decisions/0453-one-import-in-the-master.md)."""
     return loaded("google.api_core.exceptions") and isinstance(
         exc,
         exceptions.ServiceUnavailable
@@ -39,7 +40,7 @@ def outage(exc: Exception) -> bool:
 
 # How Firestore (and its emulator) word a refused name: a resource id that cannot be ("." or
 # "..", reserved), one too long, a document name it cannot parse
-_REFUSED_NAME = re.compile(
+REFUSED_NAME = re.compile(
     r"resource id|key path element|document name|invalid path|longer than 1500 bytes",
     re.IGNORECASE,
 )
@@ -50,7 +51,7 @@ def refused_name(exc: Exception) -> bool:
     return (
         loaded("google.api_core.exceptions")
         and isinstance(exc, exceptions.InvalidArgument | exceptions.BadRequest)
-        and _REFUSED_NAME.search(str(exc)) is not None
+        and REFUSED_NAME.search(str(exc)) is not None
     )
 
 
@@ -61,6 +62,27 @@ _calls = threading.local()  # how deep in adapter methods this thread is
 def unavailable(exc: Exception) -> Unavailable:
     log.warning("dependency unavailable: %s", type(exc).__name__)
     return Unavailable("A backing service is unavailable; try again shortly.", retry_after=5)
+
+
+class _Renewable(Protocol):
+    def outage_seen(self) -> None: ...
+
+
+_renewable: weakref.WeakSet[_Renewable] = weakref.WeakSet()
+
+
+def renews_after_outage(client: _Renewable) -> None:
+    """Tell ``client`` of every outage a call through the client library meets from now on
+    (it makes a new channel: client.py)."""
+    _renewable.add(client)
+
+
+def library_outage(exc: Exception) -> Unavailable:
+    """``unavailable(exc)`` for an outage met through the client library, told to the clients
+    first."""
+    for client in list(_renewable):
+        client.outage_seen()
+    return unavailable(exc)
 
 
 def _translated(method: Callable[..., object]) -> Callable[..., object]:
@@ -75,9 +97,9 @@ def _translated(method: Callable[..., object]) -> Callable[..., object]:
                 raise
             if refused_name(exc):
                 raise NotFound("There is no such thing.") from exc
-            if not outage(exc):
+            if not outage(exc):  # the library's errors: the REST path raises Unavailable
                 raise
-            raise unavailable(exc) from exc
+            raise library_outage(exc) from exc
         finally:
             _calls.depth = depth
 

@@ -16,9 +16,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from domain.errors import Unavailable
 from infrastructure import jitter
-from infrastructure.firestore.client import MAX_ABORTED_COMMITS, pause_after_abort
+from infrastructure.firestore.reads import (
+    MAX_ABORTED_COMMITS,
+    Stale,
+    pause_after_abort,
+    too_many_changes,
+)
 from infrastructure.firestore.sdk import exceptions, firestore
 
 # Rounds one writer may lose before a 503: each round has a winner, so this many writers of
@@ -28,10 +32,6 @@ ATTEMPTS = 50
 T = TypeVar("T")
 
 
-class Stale(Exception):
-    """The documents a batch was built from changed before it committed: build it again."""
-
-
 def unchanged_since(
     snap: firestore.DocumentSnapshot[firestore.DocumentReference],
 ) -> firestore.LastUpdateOption:
@@ -39,34 +39,37 @@ def unchanged_since(
     return firestore.LastUpdateOption(snap.update_time)
 
 
-def _too_many_changes() -> Exception:
-    return Unavailable("Too many concurrent changes; try again.", retry_after=1)
+def _pause(round_: int) -> None:
+    # Randomised exponential back-off (at most 50 ms): thirty losers of a round spread out,
+    # so fewer of them spend the next round on a doomed commit.
+    time.sleep(jitter.uniform(0, min(0.05, 0.002 * 2**round_)))
 
 
 def until_unchanged[T](
     attempt: Callable[[], T],
     *,
     attempts: int = ATTEMPTS,
-    exhausted: Callable[[], Exception] = _too_many_changes,
+    exhausted: Callable[[], Exception] = too_many_changes,
 ) -> T:
     """Run ``attempt`` (read, build a guarded batch, commit) until its reads held.
 
-    ``attempt`` raises Stale, or lets FailedPrecondition through, when a document changed
-    after it read it; it is pure apart from its commit, so running it again is safe. After
-    ``attempts`` lost rounds, the error ``exhausted`` makes (a 503 unless said otherwise).
+    ``attempt`` raises Stale (as a commit of ``FirestoreReads`` does), or lets the client
+    library's FailedPrecondition through, when a document changed after it read it; it is
+    pure apart from its commit, so running it again is safe. After ``attempts`` lost rounds,
+    the error ``exhausted`` makes (a 503 unless said otherwise).
     """
     aborted = 0
     for round_ in range(1, attempts + 1):
         try:
             return attempt()
-        except (Stale, exceptions.FailedPrecondition):
-            # Randomised exponential back-off (at most 50 ms): thirty losers of a round
-            # spread out, so fewer of them spend the next round on a doomed commit.
-            time.sleep(jitter.uniform(0, min(0.05, 0.002 * 2**round_)))
+        except Stale:  # first: a clause naming the library's errors imports it
+            _pause(round_)
+        except exceptions.FailedPrecondition:
+            _pause(round_)
         except exceptions.Aborted:
             # Contention at the server: nothing was written; the same commit may go again.
             aborted += 1
             if aborted >= MAX_ABORTED_COMMITS:
-                raise _too_many_changes() from None
+                raise too_many_changes() from None
             pause_after_abort(aborted)
     raise exhausted()

@@ -137,7 +137,7 @@ def traced_jobs(run: JobHandler, tracer: Tracer) -> JobHandler:
 
 
 def firestore_rest(tracer: Tracer) -> Callable[[Post], Post]:
-    """Around each request of Firestore's REST path (infrastructure/firestore/rest_reads.py):
+    """Around each request of Firestore's REST path (infrastructure/firestore/rest.py):
     a client span named by the API's method (batchGet, commit, runQuery)."""
 
     def around(post: Post) -> Post:

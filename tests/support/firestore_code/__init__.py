@@ -10,7 +10,7 @@ methods (inlined, with their arguments), closures handed to ``until_unchanged`` 
 (run once), and generators. It knows (``reader.py``) the client library's query builder
 (``collection``, ``document``, ``where(filter=FieldFilter(...))``, ``order_by``, ``limit``,
 ``start_after``, ``select``, ``stream``, ``get``, ``collection_group``), the REST path's
-``Select`` and ``Write`` (``rest_reads.py``), and writes (``create``, ``set``, ``update`` of a
+``Select`` and ``Write`` (``reads.py``), and writes (``create``, ``set``, ``update`` of a
 document, a batch or a transaction).
 
 What it cannot read it says so (``Reading.unread``): a call that builds or runs a query whose

@@ -1,6 +1,6 @@
 """The interpreter taught Firestore: the client library's collections, documents, queries and
-writes, and the REST path's ``Select`` and ``Write``; every function and method of the modules
-read is an entry."""
+writes, and the ``FirestoreReads`` port's ``Select`` and ``Write``; every function and method of
+the modules read is an entry."""
 
 from __future__ import annotations
 
@@ -47,12 +47,18 @@ from tests.support.firestore_code.values import (
 )
 
 PACKAGE = "infrastructure.firestore"
-REST = "infrastructure.firestore.rest_reads"
+REST = "infrastructure.firestore.reads"
 # Calls that build or run a query: each must be read in some context (``Reading.unread``).
 QUERY_METHODS = frozenset({"where", "order_by", "collection_group", "stream"})
 QUERY_NAMES = frozenset({"Select", "FieldFilter"})
-# The client library's spelling of a Select, for any Select: each is read where it is made.
-NOT_QUERIES = frozenset({f"{REST}.Select.library"})
+# The client library's spelling of a Select, and its run, for any Select: each is read where
+# it is made.
+NOT_QUERIES = frozenset(
+    {
+        "infrastructure.firestore.library_reads.library_query",
+        "infrastructure.firestore.library_reads.LibraryReads.query",
+    }
+)
 SAME_QUERY = frozenset(
     {
         "limit",

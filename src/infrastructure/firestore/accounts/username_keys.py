@@ -13,8 +13,10 @@ from datetime import datetime
 
 from domain.accounts.users import Username
 from infrastructure.firestore.accounts.users import USERNAMES, USERS
-from infrastructure.firestore.client import BOUNDED, claim_id, run_transaction
-from infrastructure.firestore.sdk import firestore
+from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
+from infrastructure.firestore.sdk import exceptions, firestore
 
 
 @dataclass
@@ -53,24 +55,36 @@ def rekey_username_claims(client: firestore.Client) -> RekeyReport:
 
 
 def _move(client: firestore.Client, user_id: str, old_key: str | None, key: str) -> str:
-    """Moves the user's claim to ``key``; the id of the account holding ``key`` after it."""
+    """Moves the user's claim to ``key``; the id of the account holding ``key`` after it.
+
+    Compare-and-set, as every other change of claims (docs/decisions/
+    0060-renames-by-compare-and-set.md): the claims are read without a lock, and one commit
+    creates the new claim (AlreadyExists if another took it meanwhile: read again, and its
+    holder keeps it), deletes the old one unless it changed since it was read, and updates
+    the account."""
     claims = client.collection(USERNAMES)
     new_ref = claims.document(claim_id(key))
     old_ref = claims.document(claim_id(old_key)) if old_key else None
+    user_ref = client.collection(USERS).document(user_id)
 
-    def move(transaction: firestore.Transaction) -> str:
+    def attempt() -> str:
         refs = [new_ref] + ([old_ref] if old_ref is not None else [])
-        found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
+        found = {s.reference.path: s for s in client.get_all(refs, **BOUNDED)}
         held = found.get(new_ref.path)
         holder = (held.to_dict() or {}).get("user_id") if held is not None and held.exists else None
         if holder not in (None, user_id):
             return str(holder)
+        batch = client.batch()
         if holder is None:
-            transaction.create(new_ref, {"user_id": user_id, "kind": USERNAMES})
+            batch.create(new_ref, {"user_id": user_id, "kind": USERNAMES})
         old = found.get(old_ref.path) if old_ref is not None else None
         if old is not None and old.exists and (old.to_dict() or {}).get("user_id") == user_id:
-            transaction.delete(old.reference)
-        transaction.update(client.collection(USERS).document(user_id), {"username_normalized": key})
+            batch.delete(old.reference, option=unchanged_since(old))
+        batch.update(user_ref, {"username_normalized": key})
+        try:
+            batch.commit(**BOUNDED)
+        except exceptions.AlreadyExists:
+            raise Stale from None  # the new key was claimed meanwhile: its holder keeps it
         return user_id
 
-    return run_transaction(client, move)
+    return until_unchanged(attempt)

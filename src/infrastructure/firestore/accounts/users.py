@@ -16,16 +16,16 @@ from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
 from infrastructure.firestore.client import (
     BOUNDED,
-    batch_of,
     claim_id,
     read_document,
     read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.library_reads import batch_of
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_paths
-from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
 from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc

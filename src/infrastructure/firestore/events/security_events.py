@@ -17,7 +17,7 @@ from domain.events.webhooks import Delivery
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
-from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.reads import Select
 from infrastructure.firestore.sdk import exceptions, firestore
 
 SECURITY_EVENTS = "security_events"

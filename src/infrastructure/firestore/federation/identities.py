@@ -31,7 +31,8 @@ from infrastructure.firestore.accounts.users import (
 )
 from infrastructure.firestore.client import BOUNDED, claim_id, delete_in_batches
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 PENDING_LINKS = "pending_links"  # identities waiting for their person to sign in (rule 3)

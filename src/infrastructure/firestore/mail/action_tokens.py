@@ -4,7 +4,7 @@
 ``mail_sends/{user_id}`` the recent sends under each of the two sending limits (link mails,
 notices) and the newest token of each purpose.
 A spend claims the token with a write precondition (exactly one of concurrent uses lands),
-then checks it against its user and the send log and changes the user in one transaction;
+then checks it against its user and the send log and changes the user by compare-and-set;
 a change that fails releases the claim (docs/security.md, "Action tokens").
 """
 
@@ -24,8 +24,10 @@ from infrastructure.firestore.accounts.users import (
     user_from_doc,
     user_to_doc,
 )
-from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.client import BOUNDED, ONCE, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger("firegate.firestore")
@@ -109,18 +111,29 @@ class FirestoreActionTokenRepository:
     ) -> bool:
         log_ref = self._send_log(user_id)
 
-        def apply(transaction: firestore.Transaction) -> bool:
-            snap = log_ref.get(transaction=transaction, **BOUNDED)
+        def attempt() -> bool:
+            # Compare-and-set on the log: read without a lock, written only if unchanged
+            # since (or created only if still absent); a send counted meanwhile means read
+            # again, so every send is counted once.
+            snap = log_ref.get(**BOUNDED)
             before = send_log_from_doc(snap.to_dict() if snap.exists else None)
             sends = before.counting(job_id, now, token, always=always)
             if sends is None:
                 return False
+            batch = self._client.batch()
             if token is not None:
-                transaction.set(self._tokens.document(token.hash), token_to_doc(token))
-            transaction.set(log_ref, send_log_to_doc(user_id, sends))
+                batch.set(self._tokens.document(token.hash), token_to_doc(token))
+            if snap.exists:
+                batch.update(log_ref, send_log_to_doc(user_id, sends), option=unchanged_since(snap))
+            else:
+                batch.create(log_ref, send_log_to_doc(user_id, sends))
+            try:
+                batch.commit(**BOUNDED)
+            except exceptions.AlreadyExists:
+                raise Stale from None  # the first send's log was made meanwhile
             return True
 
-        return run_transaction(self._client, apply)
+        return until_unchanged(attempt)
 
     def get(self, hashed: str) -> ActionToken | None:
         data = read_document(self._client, self._tokens.document(hashed))
@@ -149,27 +162,34 @@ class FirestoreActionTokenRepository:
         user_ref = self._client.collection(USERS).document(token.user_id)
         log_ref = self._send_log(token.user_id)
 
-        def apply(transaction: firestore.Transaction) -> User:
+        def attempt() -> User:
+            # The user is written only if unchanged since it was read (compare-and-set).
+            # The log is only read: a newer token issued after that read orders after this
+            # spend, as if it had come later.
             refs = [user_ref, log_ref]
-            found = {s.reference.path: s for s in transaction.get_all(refs, **BOUNDED)}
-            user_snap, log_snap = found.get(user_ref.path), found.get(log_ref.path)
+            found = {s.reference.path: s for s in self._client.get_all(refs, **BOUNDED)}
+            user_snap, log_snap = found[user_ref.path], found[log_ref.path]
             user = (
                 user_from_doc(token.user_id, user_snap.to_dict() or {})
-                if user_snap is not None and user_snap.exists
+                if user_snap.exists
                 else None
             )
-            latest = send_log_from_doc(
-                log_snap.to_dict() if log_snap is not None and log_snap.exists else None
-            ).latest_of(purpose)
+            latest = send_log_from_doc(log_snap.to_dict() if log_snap.exists else None).latest_of(
+                purpose
+            )
             # A void token stays spent: it could never have been used anyway.
             changed = change(token.check(purpose, user, now, latest))
-            transaction.set(user_ref, user_to_doc(changed))
+            batch = self._client.batch()
+            batch.update(user_ref, user_to_doc(changed), option=unchanged_since(user_snap))
             # Written with the change, so a release (below) can tell that the change landed.
-            transaction.update(token_ref, {"applied": True})
+            batch.update(token_ref, {"applied": True})
+            # Not sent again on an outage: had the first landed, the user's check would now
+            # refuse the token; an outage here releases the claim unless the change landed.
+            batch.commit(**ONCE)
             return changed
 
         try:
-            return run_transaction(self._client, apply)
+            return until_unchanged(attempt)
         except InvalidToken:
             raise
         except Exception:

@@ -28,13 +28,9 @@ from infrastructure.firestore.accounts.users import (
     user_from_doc,
     user_to_doc,
 )
-from infrastructure.firestore.client import (
-    BOUNDED,
-    MAX_ABORTED_COMMITS,
-    claim_id,
-    pause_after_abort,
-)
+from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.reads import MAX_ABORTED_COMMITS, pause_after_abort
 from infrastructure.firestore.sdk import exceptions, firestore
 
 MAX_WRITES = 500  # one commit's limit

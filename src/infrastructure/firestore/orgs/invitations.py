@@ -17,8 +17,8 @@ from infrastructure.firestore.client import (
     run_query,
 )
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Select, Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 ORG_INVITATIONS = "org_invitations"

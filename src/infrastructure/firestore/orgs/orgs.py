@@ -33,7 +33,6 @@ from domain.orgs.orgs import (
 )
 from infrastructure.firestore.client import (
     BOUNDED,
-    batch_of,
     claim_id,
     delete_in_batches,
     read_document,
@@ -41,8 +40,9 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.library_reads import batch_of
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"

@@ -49,9 +49,9 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import Select, Write
-from infrastructure.firestore.sdk import exceptions, firestore
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Exists, Missing, Select, Stale, Write
+from infrastructure.firestore.sdk import firestore
 
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_CODES = "oauth_codes"
@@ -288,7 +288,7 @@ class FirestoreOAuthGrants:
                 ]
                 try:
                     self._commit(writes)
-                except (exceptions.AlreadyExists, exceptions.NotFound):
+                except (Exists, Missing):
                     raise Stale from None  # spent (or gone) meanwhile: read again
             return spending
 
@@ -334,7 +334,7 @@ class FirestoreOAuthGrants:
                 proof = _proof_write(spent_proof) if spent_proof is not None else None
                 try:  # the proof is spent in the rotation's commit: no round trip of its own
                     self._write(path, changed, version, proof)
-                except exceptions.AlreadyExists:
+                except Exists:
                     raise InvalidProof(PROOF_REPLAYED) from None
             return rotation
 
@@ -352,7 +352,7 @@ class FirestoreOAuthGrants:
     def spend_proof(self, proof: SpentProof) -> bool:
         try:
             self._commit([_proof_write(proof)])
-        except exceptions.AlreadyExists:
+        except Exists:
             return False
         return True
 

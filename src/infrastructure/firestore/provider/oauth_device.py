@@ -17,9 +17,9 @@ from domain.provider.oauth import Grant
 from infrastructure.firestore.client import BOUNDED, commit, read_document, read_versioned
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
-from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.optimistic import until_unchanged
 from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
-from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.reads import Exists, Missing, Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 OAUTH_DEVICE_CODES = "oauth_device_codes"
@@ -135,7 +135,7 @@ class FirestoreDeviceAuthorizations:
             ]
             try:
                 commit(self._client, writes)
-            except (exceptions.AlreadyExists, exceptions.NotFound):
+            except (Exists, Missing):
                 raise Stale from None  # spent (or gone) meanwhile: read again
             return polled
 

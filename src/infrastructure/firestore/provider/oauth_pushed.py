@@ -13,8 +13,8 @@ from domain.provider.pushed import PushedRequest
 from infrastructure.firestore.client import commit, read_document
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.provider.oauth_device import sha256_key
-from infrastructure.firestore.rest_reads import Write
-from infrastructure.firestore.sdk import exceptions, firestore
+from infrastructure.firestore.reads import Exists, Write
+from infrastructure.firestore.sdk import firestore
 
 OAUTH_PUSHED_REQUESTS = "oauth_pushed_requests"
 
@@ -52,7 +52,7 @@ class FirestorePushedRequests:
         path = f"{OAUTH_PUSHED_REQUESTS}/{request.key}"
         try:
             commit(self._client, [Write(path, pushed_to_doc(request), create=True)])
-        except exceptions.AlreadyExists:
+        except Exists:
             return False
         return True
 

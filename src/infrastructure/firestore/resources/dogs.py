@@ -15,7 +15,8 @@ from domain.errors import Conflict
 from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 DOGS, DOG_NAMES = "dogs", "dog_names"

@@ -10,7 +10,8 @@ from typing import Any
 from domain.resources.tasks import Task
 from infrastructure.firestore.client import BOUNDED, delete_in_batches
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 TASKS = "tasks"

@@ -8,8 +8,9 @@ from typing import Any
 
 from domain.scim.groups import ScimGroup, no_such_group
 from domain.scim.users import version_mismatch
-from infrastructure.firestore.client import BOUNDED, read_document, run_transaction
+from infrastructure.firestore.client import BOUNDED, ONCE, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.scim.records import (
     count_of,
     delete_of_org,
@@ -69,22 +70,23 @@ class FirestoreScimGroups:
     def replace(self, group: ScimGroup, expected_version: int) -> ScimGroup:
         ref = self._ref(group.org_id, group.group_id)
 
-        def body(transaction: firestore.Transaction) -> ScimGroup:
-            snap = next(iter(transaction.get_all([ref])))
+        def attempt() -> ScimGroup:
+            # Compare-and-set: written only if unchanged since this read, else read again
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 raise no_such_group()
             if int((snap.to_dict() or {})["version"]) != expected_version:
                 raise version_mismatch()
-            transaction.set(ref, group_to_doc(group))
+            ref.update(group_to_doc(group), option=unchanged_since(snap), **ONCE)
             return group
 
-        return run_transaction(self._client, body)
+        return until_unchanged(attempt)
 
     def remove(self, org_id: str, group_id: str, expected_version: int | None = None) -> bool:
         ref = self._ref(org_id, group_id)
 
-        def body(transaction: firestore.Transaction) -> bool:
-            snap = next(iter(transaction.get_all([ref])))
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return False
             if (
@@ -92,10 +94,10 @@ class FirestoreScimGroups:
                 and int((snap.to_dict() or {})["version"]) != expected_version
             ):
                 raise version_mismatch()
-            transaction.delete(ref)
+            ref.delete(option=unchanged_since(snap), **ONCE)
             return True
 
-        return run_transaction(self._client, body)
+        return until_unchanged(attempt)
 
     def page(self, org_id: str, offset: int, limit: int) -> list[ScimGroup]:
         found = page_of(self._client, SCIM_GROUPS, org_id, offset, limit)

@@ -27,17 +27,17 @@ from infrastructure.firestore.accounts.users import (
 )
 from infrastructure.firestore.client import (
     BOUNDED,
+    ONCE,
     claim_id,
     commit,
     read_document,
     read_versioned,
-    run_transaction,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
-from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.orgs import ORGS, already_member, join_writes, member_ref
-from infrastructure.firestore.rest_reads import Write
+from infrastructure.firestore.reads import Exists, Stale, Write
 from infrastructure.firestore.scim.records import (
     count_of,
     delete_of_org,
@@ -136,7 +136,7 @@ class FirestoreScimUsers:
             ]
             try:
                 commit(client, writes)
-            except exceptions.AlreadyExists:
+            except Exists:
                 claims = claims_of(client, account) if account is not None else []
                 members = [member_ref(client, user.org_id, member.user_id)] if member else []
                 taken = self._taken(user, claims, members)
@@ -176,39 +176,48 @@ class FirestoreScimUsers:
     def replace(self, user: ScimUser, expected_version: int) -> ScimUser:
         ref, new_name = self._ref(user.org_id, user.user_id), self._name_ref(user)
 
-        def body(transaction: firestore.Transaction) -> ScimUser:
-            snaps = {s.reference.path: s for s in transaction.get_all([ref, new_name])}
+        def attempt() -> ScimUser:
+            # Compare-and-set: the record written only if unchanged since this read, a new
+            # userName's claim created only if still free (then a 409), the old one released
+            snaps = {s.reference.path: s for s in self._client.get_all([ref, new_name], **BOUNDED)}
             current, holder = snaps[ref.path], snaps[new_name.path]
             if not current.exists:
                 raise no_such_user()
             stored = user_from_doc(current.to_dict() or {})
             if stored.version != expected_version:
                 raise version_mismatch()
+            batch = self._client.batch()
             if stored.user_name_key != user.user_name_key:
                 if holder.exists:
                     raise user_name_taken()
-                transaction.create(new_name, {"org_id": user.org_id, "user_id": user.user_id})
-                transaction.delete(self._name_ref(stored))
-            transaction.set(ref, user_to_doc(user))
+                batch.create(new_name, {"org_id": user.org_id, "user_id": user.user_id})
+                batch.delete(self._name_ref(stored))
+            batch.update(ref, user_to_doc(user), option=unchanged_since(current))
+            try:
+                batch.commit(**ONCE)
+            except exceptions.AlreadyExists:
+                raise Stale from None  # the name was claimed meanwhile: the next read says by whom
             return user
 
-        return run_transaction(self._client, body)
+        return until_unchanged(attempt)
 
     def remove(self, org_id: str, user_id: str, expected_version: int | None = None) -> bool:
         ref = self._ref(org_id, user_id)
 
-        def body(transaction: firestore.Transaction) -> bool:
-            snap = next(iter(transaction.get_all([ref])))
+        def attempt() -> bool:
+            snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return False
             stored = user_from_doc(snap.to_dict() or {})
             if expected_version is not None and stored.version != expected_version:
                 raise version_mismatch()
-            transaction.delete(ref)
-            transaction.delete(self._name_ref(stored))
+            batch = self._client.batch()
+            batch.delete(ref, option=unchanged_since(snap))
+            batch.delete(self._name_ref(stored))
+            batch.commit(**ONCE)
             return True
 
-        return run_transaction(self._client, body)
+        return until_unchanged(attempt)
 
     def page(self, org_id: str, offset: int, limit: int) -> list[ScimUser]:
         return [user_from_doc(d) for d in page_of(self._client, SCIM_USERS, org_id, offset, limit)]

@@ -31,7 +31,8 @@ from domain.signin.throttling import (
 )
 from infrastructure.firestore.client import BOUNDED, read_documents
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, until_unchanged
+from infrastructure.firestore.optimistic import until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from infrastructure.firestore.client import BOUNDED, read_document
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 FACTORS, CHALLENGES = "mfa", "mfa_challenges"

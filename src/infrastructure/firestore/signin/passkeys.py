@@ -19,8 +19,8 @@ from infrastructure.firestore.accounts.users import USERS, user_from_doc
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.federation.identities import ways_in_moved
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
-from infrastructure.firestore.rest_reads import Select
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Select, Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 PASSKEYS = "passkeys"

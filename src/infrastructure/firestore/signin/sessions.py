@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -9,22 +8,15 @@ from typing import Any
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.sessions import SessionRead
 from domain.signin.sessions import Session
-from infrastructure.firestore.client import BOUNDED, batch_reader, run_query
+from infrastructure.firestore.client import BOUNDED, reads_of, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.optimistic import Stale, until_unchanged
-from infrastructure.firestore.rest_reads import BatchReader, RestPathBroken, Select, Write
+from infrastructure.firestore.optimistic import until_unchanged
+from infrastructure.firestore.reads import Missing, Select, Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 SESSIONS = "sessions"
 DELETE_BATCH = 200
-
-log = logging.getLogger("firegate")
-
-
-def _give_up(reader: BatchReader, exc: RestPathBroken) -> None:
-    if reader.give_up():
-        log.warning("REST reads fail (%s); this process reads through the client library", exc)
 
 
 def session_to_doc(session: Session) -> dict[str, Any]:
@@ -101,20 +93,10 @@ class FirestoreSessionRepository:
     def read(self, session_id: str) -> SessionRead | None:
         # Over REST with the update time the write's precondition needs, for a quarter of
         # the client library's CPU (docs/decisions/0260-refresh-over-rest.md).
-        reader = self._rest()
-        if reader is not None:
-            try:
-                found = reader.read_versioned(f"{SESSIONS}/{session_id}")
-            except RestPathBroken as exc:
-                _give_up(reader, exc)
-            else:
-                if found is None:
-                    return None
-                return SessionRead(session_from_doc(session_id, found.fields), found.update_time)
-        snap = self._sessions.document(session_id).get(**BOUNDED)
-        if not snap.exists:
+        (found,) = reads_of(self._client).read_versioned([f"{SESSIONS}/{session_id}"])
+        if found is None:
             return None
-        return SessionRead(session_from_doc(snap.id, snap.to_dict() or {}), snap.update_time)
+        return SessionRead(session_from_doc(session_id, found.fields), found.update_time)
 
     def update(
         self,
@@ -139,53 +121,30 @@ class FirestoreSessionRepository:
             after = change(before)
             if after == before:
                 return after
+            if not isinstance(known.version, datetime):
+                raise TypeError(f"a session's version is its update time: {known.version!r}")
+            # Only the changed fields, while the session is still the version read: one
+            # commit over REST.
+            fields = changed_fields(before, after)
+            write = Write(f"{SESSIONS}/{session_id}", fields, unchanged_since=known.version)
             try:
-                self._write(session_id, changed_fields(before, after), known.version)
-            except exceptions.NotFound:
+                reads_of(self._client).commit([write])
+            except Missing:
                 raise Stale from None  # ended meanwhile: the next read says so
             return after
 
         return until_unchanged(attempt)
-
-    def _write(self, session_id: str, fields: dict[str, Any], version: object) -> None:
-        """``fields`` written while the session is still ``version`` (its update time):
-        one REST commit, or through the client library where REST cannot be used."""
-        reader = self._rest()
-        if reader is not None and isinstance(version, datetime):
-            try:
-                reader.update(f"{SESSIONS}/{session_id}", fields, unchanged_since=version)
-            except RestPathBroken as exc:
-                _give_up(reader, exc)
-            else:
-                return
-        self._sessions.document(session_id).update(
-            fields, option=firestore.LastUpdateOption(version), **BOUNDED
-        )
 
     def set_org(self, session_id: str, org_id: str | None, now: datetime) -> bool:
         # One blind write of two fields, no read: the caller read the session with its
         # request. A refresh racing it finds the session changed and builds its own write
         # again (compare-and-set); a session ended meanwhile is NotFound.
         fields = {"org_id": org_id, "last_used_at": now}
-        reader = self._rest()
-        if reader is not None:
-            try:
-                reader.commit([Write(f"{SESSIONS}/{session_id}", fields)])
-            except RestPathBroken as exc:
-                _give_up(reader, exc)
-            except exceptions.NotFound:
-                return False
-            else:
-                return True
         try:
-            self._sessions.document(session_id).update(fields, **BOUNDED)
-        except exceptions.NotFound:
+            reads_of(self._client).commit([Write(f"{SESSIONS}/{session_id}", fields)])
+        except Missing:
             return False
         return True
-
-    def _rest(self) -> BatchReader | None:
-        reader = batch_reader(self._client)
-        return None if reader.broken else reader
 
     def revoke(self, session_id: str, now: datetime) -> None:
         ref = self._sessions.document(session_id)

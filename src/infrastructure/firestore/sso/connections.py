@@ -29,7 +29,8 @@ from domain.sso.connections import (
 from infrastructure.firestore.client import BOUNDED, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.optimistic import Stale, unchanged_since, until_unchanged
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 CONNECTIONS, SSO_ORGS = "sso_connections", "sso_orgs"
