@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from application.orgs.invitations import OrgInvitationServices
     from application.orgs.services import OrgServices
     from application.provider.services import OAuthServices
-    from application.resources.datasets import DatasetServices
-    from application.resources.dogs import DogServices
-    from application.resources.files import FileServices
-    from application.resources.tasks import TaskServices
+    from application.resources.datasets import Datasets
+    from application.resources.dogs import Dogs
+    from application.resources.files import Files
+    from application.resources.tasks import Tasks
     from application.scim.groups import ScimGroupServices
     from application.scim.tokens import ScimTokenServices
     from application.scim.users import ScimUserServices
@@ -53,11 +53,11 @@ class Services:
     active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
     admin: AdminServices
     authentication: AuthenticationServices
-    datasets: DatasetServices
-    dogs: DogServices
+    datasets: Datasets
+    dogs: Dogs
     email: EmailServices  # the mail flows (docs/reference/email.md)
     events: EventServices  # security events (docs/reference/events.md)
-    files: FileServices
+    files: Files
     firebase: FirebaseServices
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
@@ -81,7 +81,7 @@ class Services:
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
-    tasks: TaskServices
+    tasks: Tasks
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
