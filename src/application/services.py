@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from application.ports import NO_METRICS, Metrics, RequestCounter
 
 if TYPE_CHECKING:
-    from application.accounts.accounts import AccountServices
-    from application.accounts.admin import AdminServices
-    from application.accounts.authentication import AuthenticationServices
+    from application.accounts.accounts import Accounts
+    from application.accounts.admin import Administration
+    from application.accounts.authentication import Authentication
     from application.events.security_events import EventServices
     from application.events.webhooks.services import WebhookServices
     from application.federation.connected import ConnectedServices
@@ -49,10 +49,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
-    accounts: AccountServices
+    accounts: Accounts
     active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
-    admin: AdminServices
-    authentication: AuthenticationServices
+    admin: Administration
+    authentication: Authentication
     datasets: Datasets
     dogs: Dogs
     email: EmailServices  # the mail flows (docs/reference/email.md)
