@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from application.federation.upstream import UpstreamServices
     from application.jobs import JobServices
     from application.mail.flows import EmailServices
-    from application.migration.services import MoveServices
+    from application.migration.services import UserMigration
     from application.orgs.active import ActiveOrgServices
     from application.orgs.domains import OrgDomainServices
     from application.orgs.invitations import OrgInvitationServices
@@ -62,7 +62,7 @@ class Services:
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
-    moves: MoveServices  # users import and export (docs/migrating.md)
+    migration: UserMigration  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"

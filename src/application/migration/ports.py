@@ -39,6 +39,9 @@ class Holders:
 
 
 class UserMoves(Protocol):
+    """The accounts as users move in (an import) and out (an export): read and written in
+    batches, each new user whole with its claims and links."""
+
     def holders(
         self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
     ) -> Holders:
