@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from application.accounts.accounts import UserRepository
-from application.migration.ports import Arrival, Holders, UserMoves
+from application.migration.ports import Holders, ImportedUser, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, DomainError, InvalidInput
@@ -93,7 +93,7 @@ class _Batch:
             self.emails[user.email.normalized] = user.id
 
 
-def _free_name(incoming: Incoming, batch: _Batch) -> Arrival:
+def _free_name(incoming: Incoming, batch: _Batch) -> ImportedUser:
     """The arrival under a username nobody holds: its own, or for a Firebase user the next
     one made from its profile. Conflict (username_taken) when there is none."""
     arrival = incoming.arrival
@@ -163,7 +163,7 @@ class Importer:
             [u.email.normalized for u in users if u.email is not None],
         )
         batch = _Batch(holders)
-        arrivals: list[tuple[Position, Incoming, Arrival]] = []
+        arrivals: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming in parsed:
             arrival = self.place(at, incoming, batch)
             if arrival is not None:
@@ -181,7 +181,7 @@ class Importer:
             return self.users.get(holder)
         return None
 
-    def place(self, at: Position, incoming: Incoming, batch: _Batch) -> Arrival | None:
+    def place(self, at: Position, incoming: Incoming, batch: _Batch) -> ImportedUser | None:
         """The arrival to add, or None once it is counted (skipped, updated or failed)."""
         user = incoming.arrival.user
         if user.id in batch.ids:
@@ -225,7 +225,7 @@ class Importer:
         else:
             self.summary.skipped += 1
 
-    def add(self, arrivals: list[tuple[Position, Incoming, Arrival]]) -> None:
+    def add(self, arrivals: list[tuple[Position, Incoming, ImportedUser]]) -> None:
         if self.cmd.dry_run:
             self.summary.imported += len(arrivals)
             return
@@ -241,8 +241,8 @@ class Importer:
             pending = self.taken_meanwhile(lost)
 
     def taken_meanwhile(
-        self, lost: list[tuple[Position, Incoming, Arrival, Conflict]]
-    ) -> list[tuple[Position, Incoming, Arrival]]:
+        self, lost: list[tuple[Position, Incoming, ImportedUser, Conflict]]
+    ) -> list[tuple[Position, Incoming, ImportedUser]]:
         """The arrivals that met an id, name or address taken since their batch was read (by
         another import of the same file, or a sign-up): the record's account now there is
         any existing one (skipped, or updated); a Firebase user tries its next name; the
@@ -257,7 +257,7 @@ class Importer:
                 [u.email.normalized for u in users if u.email is not None],
             )
         )
-        again: list[tuple[Position, Incoming, Arrival]] = []
+        again: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming, arrival, conflict in lost:
             existing = self.existing(incoming, batch)
             if existing is not None:
