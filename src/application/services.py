@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from application.ports import NO_METRICS, Metrics, RequestCounter
 
 if TYPE_CHECKING:
-    from application.accounts.accounts import AccountServices
-    from application.accounts.admin import AdminServices
-    from application.accounts.authentication import AuthenticationServices
+    from application.accounts.accounts import Accounts
+    from application.accounts.admin import Administration
+    from application.accounts.authentication import Authentication
     from application.events.security_events import EventServices
     from application.events.webhooks.services import WebhookServices
     from application.federation.connected import ConnectedServices
@@ -21,16 +21,16 @@ if TYPE_CHECKING:
     from application.federation.upstream import UpstreamServices
     from application.jobs import JobServices
     from application.mail.flows import EmailServices
-    from application.migration.services import MoveServices
+    from application.migration.services import UserMigration
     from application.orgs.active import ActiveOrgServices
     from application.orgs.domains import OrgDomainServices
     from application.orgs.invitations import OrgInvitationServices
     from application.orgs.services import OrgServices
     from application.provider.services import OAuthServices
-    from application.resources.datasets import DatasetServices
-    from application.resources.dogs import DogServices
-    from application.resources.files import FileServices
-    from application.resources.tasks import TaskServices
+    from application.resources.datasets import Datasets
+    from application.resources.dogs import Dogs
+    from application.resources.files import Files
+    from application.resources.tasks import Tasks
     from application.scim.groups import ScimGroupServices
     from application.scim.tokens import ScimTokenServices
     from application.scim.users import ScimUserServices
@@ -49,20 +49,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
-    accounts: AccountServices
+    accounts: Accounts
     active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
-    admin: AdminServices
-    authentication: AuthenticationServices
-    datasets: DatasetServices
-    dogs: DogServices
+    admin: Administration
+    authentication: Authentication
+    datasets: Datasets
+    dogs: Dogs
     email: EmailServices  # the mail flows (docs/reference/email.md)
     events: EventServices  # security events (docs/reference/events.md)
-    files: FileServices
+    files: Files
     firebase: FirebaseServices
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
-    moves: MoveServices  # users import and export (docs/migrating.md)
+    migration: UserMigration  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
@@ -81,7 +81,7 @@ class Services:
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
-    tasks: TaskServices
+    tasks: Tasks
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)

@@ -1,44 +1,24 @@
 """Accounts: their adapters (the users, the principals every request reads, the ways in,
-the password hasher), made from their settings, and their use cases bound to them.
-
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
+the password hasher), made from their settings, and the objects of their use cases built on
+them (``Accounts``, ``Administration``, ``Authentication``), each once; what one needs of
+another capability is named in its ``bind_…``'s signature."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import (
     AccountHold,
     AccountHooks,
-    AccountServices,
-    Departure,
+    Accounts,
+    EndsBeforeDeletion,
     PasswordCheck,
     UserRepository,
-    delete_user,
-    get_user,
-    register,
-    resume_deletions,
-    update_profile,
 )
-from application.accounts.admin import (
-    AdminServices,
-    change_user,
-    list_users,
-    remove_user,
-    set_disabled_by_username,
-    set_role_by_username,
-    show_user,
-)
-from application.accounts.authentication import (
-    AuthenticationServices,
-    Principals,
-    authenticate,
-    token_account,
-)
+from application.accounts.admin import Administration
+from application.accounts.authentication import Authentication, Principals
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
@@ -93,10 +73,7 @@ def build(
             memory_kib=signin.argon2_memory_kib,
             parallelism=signin.argon2_parallelism,
             max_concurrent=signin.hash_concurrency,
-            waited=_told(
-                hash_waited,
-                None if metrics is NO_METRICS else partial(metrics.observe, ARGON2_QUEUE_WAIT),
-            ),
+            waited=_told(hash_waited, None if metrics is NO_METRICS else _queue_wait(metrics)),
             mismatched=mismatch_reporter(metrics),
         ),
     )
@@ -108,48 +85,29 @@ def bind_accounts(
     *,
     platform: Platform,
     owned: Sequence[OwnedData],
-    departures: Sequence[Departure],
+    departures: Sequence[EndsBeforeDeletion],
     hooks: AccountHooks,
     check_password: PasswordCheck,
     hold: AccountHold,
-) -> AccountServices:
+) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password; ``hold``: what an org that holds an account refuses of a new address."""
-    users, hasher, clock, audit = own.users, own.hasher, platform.clock, platform.audit
-    identity_changes = Limit(
-        settings.accounts.identity_change_limit, settings.accounts.identity_change_window
-    )
-    return AccountServices(
-        register=partial(
-            register,
-            users=users,
-            hasher=hasher,
-            clock=clock,
-            registered=hooks.registered,
-            audit=audit,
+    return Accounts(
+        users=own.users,
+        hasher=own.hasher,
+        clock=platform.clock,
+        audit=platform.audit,
+        hooks=hooks,
+        counter=platform.request_counter,
+        identity_changes=Limit(
+            settings.accounts.identity_change_limit, settings.accounts.identity_change_window
         ),
-        get=partial(get_user, users=users),
-        update_profile=partial(
-            update_profile,
-            users=users,
-            clock=clock,
-            changed=hooks.changed,
-            counter=platform.request_counter,
-            identity_changes=identity_changes,
-            hold=hold,
-        ),
-        delete=partial(
-            delete_user,
-            users=users,
-            clock=clock,
-            audit=audit,
-            owned=owned,
-            departures=departures,
-            check_password=check_password,
-        ),
-        resume_deletions=partial(resume_deletions, users=users, owned=owned),
+        hold=hold,
+        owned=owned,
+        departures=departures,
+        check_password=check_password,
     )
 
 
@@ -158,25 +116,16 @@ def bind_admin(
     *,
     platform: Platform,
     owned: Sequence[OwnedData],
-    departures: Sequence[Departure],
-) -> AdminServices:
+    departures: Sequence[EndsBeforeDeletion],
+) -> Administration:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner)."""
-    users, clock, audit = own.users, platform.clock, platform.audit
-    return AdminServices(
-        list_users=partial(list_users, users=users),
-        show_user=partial(show_user, users=users),
-        change_user=partial(change_user, users=users, clock=clock, audit=audit),
-        remove_user=partial(
-            remove_user,
-            users=users,
-            clock=clock,
-            audit=audit,
-            owned=owned,
-            departures=departures,
-        ),
-        set_role=partial(set_role_by_username, users=users, clock=clock, audit=audit),
-        set_disabled=partial(set_disabled_by_username, users=users, clock=clock, audit=audit),
+    return Administration(
+        users=own.users,
+        clock=platform.clock,
+        audit=platform.audit,
+        owned=owned,
+        departures=departures,
     )
 
 
@@ -186,19 +135,23 @@ def bind_authentication(
     platform: Platform,
     tokens: TokenIssuer,
     reauth_max_age: timedelta,
-) -> AuthenticationServices:
+) -> Authentication:
     """``tokens``: sign-in's access tokens, which every request presents."""
-    return AuthenticationServices(
-        authenticate=partial(
-            authenticate,
-            tokens=tokens,
-            principals=own.principals,
-            clock=platform.clock,
-            reauth_max_age=reauth_max_age,
-        ),
-        account_of=partial(token_account, tokens=tokens),
-        jwks=tokens.jwks,
+    return Authentication(
+        tokens=tokens,
+        principals=own.principals,
+        clock=platform.clock,
+        reauth_max_age=reauth_max_age,
     )
+
+
+def _queue_wait(metrics: Metrics) -> Callable[[float], None]:
+    """What tells ``metrics`` of an argon2 hash's wait for a slot."""
+
+    def observe(seconds: float) -> None:
+        metrics.observe(ARGON2_QUEUE_WAIT, seconds)
+
+    return observe
 
 
 def _told(

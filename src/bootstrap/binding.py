@@ -190,11 +190,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         identities=federation.bind_connected(acc, signin=sig, platform=base),
         jobs=platform.bind_jobs(base, settings, run=run),
         login=signin.bind_login(sig, rules, accounts=acc, platform=base),
-        moves=migration.bind_moves(
-            adapters.migration,
-            accounts=acc,
-            platform=base,
-            providers=functools.partial(federation.provider_ids, fed),
+        migration=migration.bind_migration(
+            adapters.migration, accounts=acc, platform=base, providers=fed.upstream_providers
         ),
         oauth=provider.bind_oauth(
             prov,

@@ -1,19 +1,14 @@
-"""Migration: its adapter (users moved in and out in batches), and its use cases bound to
-it: the import and export of users (docs/migrating.md).
-
-A use case is bound here (docs/decisions/0042-wiring-per-feature.md)."""
+"""Migration: its adapter (users moved in and out in batches), and ``UserMigration``, the
+import and export of users (docs/migrating.md), built on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
-from application.migration.exporting import export_users
-from application.migration.importing import check_password, import_users
+from application.federation.providers import UpstreamProviders
 from application.migration.ports import UserMoves
-from application.migration.services import MoveServices
+from application.migration.services import UserMigration
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
@@ -31,32 +26,18 @@ def build(client: Client) -> MigrationAdapters:
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
 
 
-def bind_moves(
+def bind_migration(
     own: MigrationAdapters,
     *,
     accounts: AccountsAdapters,
     platform: Platform,
-    providers: Callable[[], frozenset[str]],
-) -> MoveServices:
-    """``providers``: the ids of federation's upstream providers configured now."""
-    return MoveServices(
-        import_users=lambda cmd, records, progress, check_address: import_users(
-            cmd,
-            records,
-            moves=own.user_moves,
-            users=accounts.users,
-            clock=platform.clock,
-            providers=providers(),
-            check_address=check_address,
-            progress=progress,
-        ),
-        export_users=partial(export_users, moves=own.user_moves),
-        check_password=lambda check, records, check_address: check_password(
-            check,
-            records,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            providers=providers(),
-            check_address=check_address,
-        ),
+    providers: UpstreamProviders,
+) -> UserMigration:
+    """``providers``: federation's upstream providers, whose identities an import links."""
+    return UserMigration(
+        moves=own.user_moves,
+        users=accounts.users,
+        hasher=accounts.hasher,
+        clock=platform.clock,
+        providers=providers,
     )

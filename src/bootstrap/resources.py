@@ -1,14 +1,13 @@
 """The resources: their adapters (tasks, dogs and their pictures' source, datasets, files
-and their store), made from their settings, and their use cases bound to them.
+and their store), made from their settings, and the objects of their use cases built on them
+(``Tasks``, ``Dogs``, ``Datasets``, ``Files``), each once.
 
-A use case is bound here with ``functools.partial`` (docs/decisions/0042-wiring-per-feature.md).
 The file store is made with Cloud Storage's client library by its first use in a worker
 (bootstrap/cloud.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.jobs import JobHandler
@@ -17,44 +16,18 @@ from application.resources.csv_input import CsvLimits
 from application.resources.datasets import (
     DatasetLimits,
     DatasetRepository,
-    DatasetServices,
+    Datasets,
     OwnedDatasets,
-    dataset_rows,
-    delete_dataset,
-    export_csv,
-    import_dataset,
-    list_datasets,
-    show_dataset,
 )
 from application.resources.dogs import (
     FETCH_DOG_PICTURE,
+    DogPictures,
     DogRepository,
-    DogServices,
+    Dogs,
     PictureSource,
-    create_dog,
-    delete_dog,
-    edit_dog,
-    fetch_picture,
-    get_dog,
-    list_dogs,
 )
-from application.resources.files import (
-    FileRepository,
-    FileServices,
-    OwnedFiles,
-    delete_file,
-    open_file,
-    upload_file,
-)
-from application.resources.tasks import (
-    TaskRepository,
-    TaskServices,
-    create_task,
-    delete_task,
-    edit_task,
-    get_task,
-    list_tasks,
-)
+from application.resources.files import FileRepository, Files, OwnedFiles
+from application.resources.tasks import TaskRepository, Tasks
 from bootstrap.cloud import GcsFileStoreOnFirstUse
 from bootstrap.platform import Platform
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
@@ -80,14 +53,19 @@ def picture_source(resources: ResourceSettings) -> PictureSource:
 
 
 def file_store(settings: Settings) -> FileStore:
-    # A cloud client library: imported by the worker, never by gunicorn's master.
-    from infrastructure.resources.gcs_storage import GcsFileStore  # noqa: PLC0415
+    """Cloud Storage's adapter, made by its first use in a worker (bootstrap/cloud.py)."""
 
-    return GcsFileStore(
-        settings.resources.storage_bucket,
-        project=settings.service.google_cloud_project,
-        create_bucket=settings.service.app_profile == "local",
-    )
+    def make() -> FileStore:
+        # A cloud client library: imported by the worker, never by gunicorn's master.
+        from infrastructure.resources.gcs_storage import GcsFileStore  # noqa: PLC0415
+
+        return GcsFileStore(
+            settings.resources.storage_bucket,
+            project=settings.service.google_cloud_project,
+            create_bucket=settings.service.app_profile == "local",
+        )
+
+    return GcsFileStoreOnFirstUse(make)
 
 
 @dataclass(frozen=True)
@@ -109,7 +87,7 @@ def build(settings: Settings, client: Client) -> ResourcesAdapters:
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in
         # Firestore.
-        file_store=GcsFileStoreOnFirstUse(partial(file_store, settings)),
+        file_store=file_store(settings),
     )
 
 
@@ -135,56 +113,33 @@ def dataset_limits(settings: Settings) -> DatasetLimits:
     )
 
 
-def bind_tasks(own: ResourcesAdapters, *, platform: Platform) -> TaskServices:
-    tasks, clock = own.tasks, platform.clock
-    return TaskServices(
-        create=partial(create_task, tasks=tasks, clock=clock),
-        list=partial(list_tasks, tasks=tasks),
-        get=partial(get_task, tasks=tasks),
-        edit=partial(edit_task, tasks=tasks, clock=clock),
-        delete=partial(delete_task, tasks=tasks),
-    )
+def bind_tasks(own: ResourcesAdapters, *, platform: Platform) -> Tasks:
+    return Tasks(tasks=own.tasks, clock=platform.clock)
 
 
-def bind_dogs(own: ResourcesAdapters, *, platform: Platform, queue: JobQueue) -> DogServices:
-    dogs, clock = own.dogs, platform.clock
-    return DogServices(
-        list=partial(list_dogs, dogs=dogs),
-        get=partial(get_dog, dogs=dogs),
-        create=partial(create_dog, dogs=dogs, queue=queue, clock=clock),
-        edit=partial(edit_dog, dogs=dogs, clock=clock),
-        delete=partial(delete_dog, dogs=dogs),
-    )
+def bind_dogs(own: ResourcesAdapters, *, platform: Platform, queue: JobQueue) -> Dogs:
+    return Dogs(dogs=own.dogs, queue=queue, clock=platform.clock)
 
 
 def handlers(own: ResourcesAdapters, *, platform: Platform) -> dict[str, JobHandler]:
     """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
-    dogs, pictures, clock = own.dogs, own.pictures, platform.clock
-    return {FETCH_DOG_PICTURE: partial(fetch_picture, dogs=dogs, pictures=pictures, clock=clock)}
+    pictures = DogPictures(dogs=own.dogs, pictures=own.pictures, clock=platform.clock)
+    return {FETCH_DOG_PICTURE: pictures.fetch}
 
 
-def bind_datasets(
-    own: ResourcesAdapters, settings: Settings, *, platform: Platform
-) -> DatasetServices:
-    datasets, store, clock = own.datasets, own.file_store, platform.clock
-    limits = dataset_limits(settings)
-    return DatasetServices(
-        import_csv=partial(
-            import_dataset, datasets=datasets, store=store, clock=clock, limits=limits
-        ),
-        list=partial(list_datasets, datasets=datasets),
-        show=partial(show_dataset, datasets=datasets),
-        rows=partial(dataset_rows, datasets=datasets),
-        export_csv=partial(export_csv, datasets=datasets),
-        delete=partial(delete_dataset, datasets=datasets, store=store),
+def bind_datasets(own: ResourcesAdapters, settings: Settings, *, platform: Platform) -> Datasets:
+    return Datasets(
+        datasets=own.datasets,
+        store=own.file_store,
+        clock=platform.clock,
+        limits=dataset_limits(settings),
     )
 
 
-def bind_files(own: ResourcesAdapters, settings: Settings, *, platform: Platform) -> FileServices:
-    files, store, clock = own.files, own.file_store, platform.clock
-    max_bytes = settings.resources.max_upload_bytes
-    return FileServices(
-        upload=partial(upload_file, files=files, store=store, clock=clock, max_bytes=max_bytes),
-        open=partial(open_file, files=files, store=store),
-        delete=partial(delete_file, files=files, store=store),
+def bind_files(own: ResourcesAdapters, settings: Settings, *, platform: Platform) -> Files:
+    return Files(
+        files=own.files,
+        store=own.file_store,
+        clock=platform.clock,
+        max_bytes=settings.resources.max_upload_bytes,
     )

@@ -20,7 +20,8 @@ import pytest
 import requests
 from flask import Flask
 
-from application.migration.importing import ImportSummary, ImportUsers, import_users
+from application.migration.importing import ImportFile, ImportSummary, ImportUsers
+from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters, build_app
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
@@ -122,9 +123,10 @@ def importing(
         records = (firebase_records if cmd.format == "firebase" else jsonl_records)(stream)
         moves = FirestoreUserMoves(firestore)
         barrier.wait()
-        users, clock = adapters.accounts.users, adapters.platform.clock
-        return import_users(cmd, records, moves=moves, users=users, clock=clock,
-                            providers=frozenset(), check_address=check_address)  # fmt: skip
+        migration = UserMigration(moves=moves, users=adapters.accounts.users,
+                                  hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
+                                  providers=adapters.federation.upstream_providers)  # fmt: skip
+        return migration.import_users(ImportFile(cmd, records, check_address))
 
 
 def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:

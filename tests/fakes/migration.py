@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from application.migration.ports import Arrival, Holders, Link
+from application.migration.ports import Holders, ImportedUser, Link
 from domain.accounts.users import User
 from domain.errors import Conflict
 from tests.fakes.kernel import InMemoryStore
@@ -28,7 +28,7 @@ class FakeUserMoves:
                 {k: s.emails[k] for k in emails if k in s.emails},
             )
 
-    def _taken(self, arrival: Arrival) -> str | None:
+    def _taken(self, arrival: ImportedUser) -> str | None:
         s, user = self.store, arrival.user
         if user.id in s.users:
             return "id_taken"
@@ -40,7 +40,7 @@ class FakeUserMoves:
             return "identity_taken"
         return None
 
-    def add_all(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+    def add_all(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:
         outcomes: list[Conflict | None] = []
         s = self.store
         with s.lock:

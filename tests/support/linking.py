@@ -3,7 +3,6 @@ passkeys, and the identities people arrive with."""
 
 from __future__ import annotations
 
-from application.accounts import accounts
 from application.accounts.accounts import Register
 from application.federation.linking import (
     ExternalSignIn,
@@ -72,11 +71,8 @@ class World(AccountsWorld):
 
     def squatter(self, *, proven: bool = False) -> User:
         """Somebody registered with the address (and, if ``proven``, proved it)."""
-        user = accounts.register(
-            Register(username="mallory", email=ADDRESS, password=PASSWORD),
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
+        user = self.account_cases().register(
+            Register(username="mallory", email=ADDRESS, password=PASSWORD)
         )
         if proven:
             user = self.users.update(user.id, lambda u: u.with_email_verified(self.clock.now()))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from application.accounts import accounts
-from application.accounts.accounts import Register
-from application.accounts.authentication import Actor, Authenticate, authenticate
+from application.accounts.accounts import (
+    NO_HOLD,
+    AccountHooks,
+    Accounts,
+    PasswordCheck,
+    Register,
+)
+from application.accounts.admin import Administration
+from application.accounts.authentication import Actor, Authenticate, Authentication
+from application.ports import AuditLog, OwnedData, RequestCounter
 from application.signin import login as login_cases
 from application.signin import sessions as cases
 from application.signin.login import ChangePassword, Login
@@ -16,8 +24,10 @@ from application.signin.sessions import (
 )
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
+from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
@@ -33,6 +43,19 @@ from tests.fakes.signin import (
 from tests.support.api import PASSWORD
 
 IP = "192.0.2.1"
+IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
+
+
+def _registered(user: User) -> None:
+    """No mail follows a sign-up here."""
+
+
+def _changed(before: User, after: User) -> None:
+    """No mail follows a profile update here."""
+
+
+def _no_password_check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
+    raise AssertionError("this test deletes no account with a password")
 
 
 class World:
@@ -60,7 +83,38 @@ class World:
         cmd = Register(
             username=username, email=email or f"{username}@example.com", password=PASSWORD
         )
-        return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
+        return self.account_cases().register(cmd)
+
+    def account_cases(
+        self,
+        *,
+        audit: AuditLog | None = None,
+        counter: RequestCounter | None = None,
+        identity_changes: Limit = IDENTITY_CHANGES,
+        owned: Sequence[OwnedData] = (),
+        check_password: PasswordCheck = _no_password_check,
+    ) -> Accounts:
+        """``Accounts`` on this world's fakes; what a test does not give does nothing it
+        reads: an audit log and a request counter of their own, no mails, no org's hold."""
+        return Accounts(
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            audit=audit if audit is not None else RecordingAuditLog(),
+            hooks=AccountHooks(registered=_registered, changed=_changed),
+            counter=counter if counter is not None else InMemoryRequestCounter(),
+            identity_changes=identity_changes,
+            hold=NO_HOLD,
+            owned=owned,
+            departures=(),
+            check_password=check_password,
+        )
+
+    def admin_cases(self) -> Administration:
+        """``Administration`` on this world's fakes, auditing to ``self.audit``."""
+        return Administration(
+            users=self.users, clock=self.clock, audit=self.audit, owned=(), departures=()
+        )
 
     def login(
         self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
@@ -90,9 +144,10 @@ class World:
         )
 
     def authenticate(self, token: str) -> Actor:
-        return authenticate(
-            Authenticate(token), tokens=self.tokens, principals=self.principals, clock=self.clock
+        authentication = Authentication(
+            tokens=self.tokens, principals=self.principals, clock=self.clock
         )
+        return authentication.authenticate(Authenticate(token))
 
 
 class SessionWorld(World):

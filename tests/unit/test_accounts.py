@@ -112,18 +112,14 @@ def test_revoked_or_expired_session_rejects_token(world: World) -> None:
 def test_update_profile_moves_claims(world: World) -> None:
     view = world.register("alice")
     world.register("bob")
-    updated = accounts.update_profile(
-        UpdateProfile(user_id=view.id, changes=(("username", "alicia"), ("name", "Alice"))),
-        users=world.users,
-        clock=world.clock,
+    updated = world.account_cases().update_profile(
+        UpdateProfile(user_id=view.id, changes=(("username", "alicia"), ("name", "Alice")))
     )
     assert updated.username.value == "alicia" and updated.name == "Alice"
     assert "alice" not in world.store.usernames and world.store.usernames["alicia"] == view.id
     with pytest.raises(Conflict) as info:
-        accounts.update_profile(
-            UpdateProfile(user_id=view.id, changes=(("email", "BOB@example.com"),)),
-            users=world.users,
-            clock=world.clock,
+        world.account_cases().update_profile(
+            UpdateProfile(user_id=view.id, changes=(("email", "BOB@example.com"),))
         )
     assert info.value.code == "email_taken"
 
@@ -288,17 +284,15 @@ def test_delete_frees_names_and_kills_tokens(world: World) -> None:
 
 
 def delete_with(world: World, actor: Actor, password: str | None) -> None:
-    accounts.delete_user(
-        accounts.DeleteUser(actor, password=password, client_ip=IP),
-        users=world.users,
+    check_password = partial(
+        login_cases.check_current_password,
+        hasher=world.hasher,
         clock=world.clock,
-        check_password=partial(
-            login_cases.check_current_password,
-            hasher=world.hasher,
-            clock=world.clock,
-            throttle=world.throttle,
-            throttle_policy=world.throttle_policy,
-        ),
+        throttle=world.throttle,
+        throttle_policy=world.throttle_policy,
+    )
+    world.account_cases(check_password=check_password).delete(
+        accounts.DeleteUser(actor, password=password, client_ip=IP)
     )
 
 
@@ -330,7 +324,7 @@ def test_interrupted_deletion_cannot_log_in_and_is_resumed(world: World) -> None
     with pytest.raises(Unauthenticated):
         world.authenticate(token)
     world.register("alice")  # the name is free already
-    assert accounts.resume_deletions(users=world.users) == 1
+    assert world.account_cases().resume_deletions() == 1
     assert view.id not in world.store.users
 
 
@@ -361,7 +355,7 @@ def test_deletion_and_its_resumption_delete_owned_data(world: World) -> None:
     accounts.delete_account(alice.id, users=world.users, clock=world.clock, owned=[owned])
     assert owned.deleted_for == [alice.id]
     world.users.mark_deleted(bob.id, world.clock.now())  # crash before the purge
-    assert accounts.resume_deletions(users=world.users, owned=[owned]) == 1
+    assert world.account_cases(owned=[owned]).resume_deletions() == 1
     assert owned.deleted_for == [alice.id, bob.id]
     assert bob.id not in world.store.users
 
@@ -377,12 +371,8 @@ def test_identity_changes_are_capped_per_account_and_conflicts_count(world: Worl
     counter = InMemoryRequestCounter()
 
     def change(*changes: tuple[str, str | None]) -> None:
-        accounts.update_profile(
-            UpdateProfile(user_id=view.id, changes=changes),
-            users=world.users,
-            clock=world.clock,
-            counter=counter,
-            identity_changes=Limit(10, 3600),
+        world.account_cases(counter=counter, identity_changes=Limit(10, 3600)).update_profile(
+            UpdateProfile(user_id=view.id, changes=changes)
         )
 
     for i in range(10):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from application.accounts import admin
 from application.accounts.admin import (
     AdminChange,
     RemoveUser,
@@ -28,70 +27,49 @@ def world() -> World:
     w = World()
     for name in ("alice", "bob", "carol"):
         w.register(name)
-    admin.set_role_by_username(
-        SetRole("alice", "admin"), users=w.users, clock=w.clock, audit=w.audit
-    )
+    w.admin_cases().set_role(SetRole("alice", "admin"))
     return w
 
 
 def test_listing_shows_public_fields_except_to_self_and_admins(world: World) -> None:
     bob = world.authenticate(world.login("bob").access_token)
-    page = admin.list_users(UserQuery(bob, 10, None), users=world.users)
+    page = world.admin_cases().list_users(UserQuery(bob, 10, None))
     assert {(i.user.username.value, i.full) for i in page.items} == {
         ("alice", False),
         ("bob", True),
         ("carol", False),
     }
     alice = world.authenticate(world.login("alice").access_token)
-    assert all(
-        i.full for i in admin.list_users(UserQuery(alice, 10, None), users=world.users).items
-    )
+    assert all(i.full for i in world.admin_cases().list_users(UserQuery(alice, 10, None)).items)
 
 
 def test_pages_chain_through_cursors(world: World) -> None:
     actor = world.authenticate(world.login("bob").access_token)
-    first = admin.list_users(UserQuery(actor, 2, None), users=world.users)
+    first = world.admin_cases().list_users(UserQuery(actor, 2, None))
     assert len(first.items) == 2 and first.next_cursor
-    second = admin.list_users(UserQuery(actor, 2, first.next_cursor), users=world.users)
+    second = world.admin_cases().list_users(UserQuery(actor, 2, first.next_cursor))
     assert len(second.items) == 1 and second.next_cursor is None
     with pytest.raises(InvalidInput):
-        admin.list_users(UserQuery(actor, 2, "bm90IGEgY3Vyc29y"), users=world.users)
+        world.admin_cases().list_users(UserQuery(actor, 2, "bm90IGEgY3Vyc29y"))
 
 
 def test_only_admins_change_and_changes_are_audited(world: World) -> None:
     alice = world.authenticate(world.login("alice").access_token)
     bob = world.authenticate(world.login("bob").access_token)
     with pytest.raises(PermissionDenied):
-        admin.change_user(
-            AdminChange(bob, user_id=alice.user_id, role="user"),
-            users=world.users,
-            clock=world.clock,
-            audit=world.audit,
-        )
-    admin.change_user(
-        AdminChange(alice, user_id=bob.user_id, role="uploader"),
-        users=world.users,
-        clock=world.clock,
-        audit=world.audit,
-    )
+        world.admin_cases().change_user(AdminChange(bob, user_id=alice.user_id, role="user"))
+    world.admin_cases().change_user(AdminChange(alice, user_id=bob.user_id, role="uploader"))
     event = world.audit.events[-1]
     assert event.event.value == "role_change" and event.actor_id == alice.user_id
     assert event.changes == (("role", "user", "uploader"),)
     with pytest.raises(NotFound):
-        admin.change_user(
-            AdminChange(alice, user_id="no/such", role="user"),
-            users=world.users,
-            clock=world.clock,
-            audit=world.audit,
-        )
+        world.admin_cases().change_user(AdminChange(alice, user_id="no/such", role="user"))
 
 
 def test_admin_delete_is_audited_with_the_actor(world: World) -> None:
     alice = world.authenticate(world.login("alice").access_token)
     carol = world.authenticate(world.login("carol").access_token)
-    admin.remove_user(
-        RemoveUser(alice, carol.user_id), users=world.users, clock=world.clock, audit=world.audit
-    )
+    world.admin_cases().remove_user(RemoveUser(alice, carol.user_id))
     event = world.audit.events[-1]
     assert (event.event.value, event.user_id, event.actor_id) == (
         "account_deletion",
@@ -99,13 +77,13 @@ def test_admin_delete_is_audited_with_the_actor(world: World) -> None:
         alice.user_id,
     )
     with pytest.raises(NotFound):
-        admin.show_user(ShowUser(alice, carol.user_id), users=world.users)
+        world.admin_cases().show_user(ShowUser(alice, carol.user_id))
 
 
 def search(
     world: World, actor: Actor, prefix: str, limit: int = 10, cursor: str | None = None
 ) -> Page[UserListing]:
-    return admin.list_users(UserQuery(actor, limit, cursor, prefix=prefix), users=world.users)
+    return world.admin_cases().list_users(UserQuery(actor, limit, cursor, prefix=prefix))
 
 
 def names(page: Page[UserListing]) -> list[str]:
@@ -166,8 +144,8 @@ def test_the_admin_view_of_a_user_is_admins_only(world: World) -> None:
     alice = world.authenticate(world.login("alice").access_token)
     bob = world.authenticate(world.login("bob").access_token)
     with pytest.raises(PermissionDenied):
-        admin.show_user(ShowUser(bob, alice.user_id, as_admin=True), users=world.users)
-    shown = admin.show_user(ShowUser(alice, bob.user_id, as_admin=True), users=world.users)
+        world.admin_cases().show_user(ShowUser(bob, alice.user_id, as_admin=True))
+    shown = world.admin_cases().show_user(ShowUser(alice, bob.user_id, as_admin=True))
     assert shown.full and shown.user.username.value == "bob"
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from application.accounts.authentication import Actor
 from application.resources.csv_input import CsvLimits
-from application.resources.datasets import DatasetForm, DatasetLimits, ImportDataset, import_dataset
+from application.resources.datasets import DatasetForm, DatasetLimits, Datasets, ImportDataset
 from application.resources.files import Upload
 from bootstrap import Adapters
 from domain.errors import Unavailable
@@ -274,7 +274,9 @@ def test_a_failure_after_storing_removes_everything() -> None:
     upload = Upload(io.BytesIO(b"a\n1\n2\n3\n"), "x.csv", "text/csv")
     command = ImportDataset(actor, lambda: DatasetForm("x", upload))
     with pytest.raises(Unavailable):
-        import_dataset(command, datasets=datasets, store=store, clock=FakeClock(), limits=limits)
+        Datasets(datasets=datasets, store=store, clock=FakeClock(), limits=limits).import_csv(
+            command
+        )
     assert not datasets.datasets and not datasets.rows and not store.objects
 
 

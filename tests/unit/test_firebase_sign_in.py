@@ -7,9 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts import accounts
-from application.accounts.accounts import Register
-from application.accounts.authentication import Authenticate, authenticate
+from application.accounts.accounts import Register, delete_account
+from application.accounts.authentication import Authenticate, Authentication
 from application.federation.firebase import FirebaseSignIn, firebase_sign_in
 from application.federation.linking import Links, sanitize_username, username_candidates
 from application.ports import Audit
@@ -54,12 +53,10 @@ class World(AccountsWorld):
         )
 
     def user_of(self, pair: TokenPair) -> User:
-        actor = authenticate(
-            Authenticate(pair.access_token),
-            tokens=self.tokens,
-            principals=FakePrincipals(self.store),
-            clock=self.clock,
+        authentication = Authentication(
+            tokens=self.tokens, principals=FakePrincipals(self.store), clock=self.clock
         )
+        actor = authentication.authenticate(Authenticate(pair.access_token))
         return self.store.users[actor.user_id]
 
     def alice_token(self, **changes: object) -> str:
@@ -140,11 +137,8 @@ def test_first_sign_in_needs_a_verified_email(world: World, changes: dict[str, o
 
 
 def test_email_of_an_account_that_proved_it_is_a_conflict_not_a_link(world: World) -> None:
-    registered = accounts.register(
-        Register(username="alice", email="alice@example.com", password=PASSWORD),
-        users=world.users,
-        hasher=world.hasher,
-        clock=world.clock,
+    registered = world.account_cases().register(
+        Register(username="alice", email="alice@example.com", password=PASSWORD)
     )
     world.users.update(registered.id, lambda u: u.with_email_verified(world.clock.now()))
     with pytest.raises(Conflict) as info:
@@ -157,11 +151,8 @@ def test_email_of_an_account_that_proved_it_is_a_conflict_not_a_link(world: Worl
 
 def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> None:
     """docs/decisions/0104-first-proof-of-address-wins.md"""
-    squatted = accounts.register(
-        Register(username="mallory", email="alice@example.com", password=PASSWORD),
-        users=world.users,
-        hasher=world.hasher,
-        clock=world.clock,
+    squatted = world.account_cases().register(
+        Register(username="mallory", email="alice@example.com", password=PASSWORD)
     )
     user = world.user_of(world.sign_in(world.alice_token()))
     assert user.id == squatted.id and user.username.value == "mallory"
@@ -176,11 +167,8 @@ def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> No
 
 
 def test_username_collision_gets_a_suffix(world: World) -> None:
-    accounts.register(
-        Register(username="alice_liddell", email="other@example.com", password=PASSWORD),
-        users=world.users,
-        hasher=world.hasher,
-        clock=world.clock,
+    world.account_cases().register(
+        Register(username="alice_liddell", email="other@example.com", password=PASSWORD)
     )
     user = world.user_of(world.sign_in(world.alice_token()))
     assert re.fullmatch(r"Alice_Liddell_\d{4}", user.username.value)
@@ -216,7 +204,7 @@ def test_disabled_local_account_is_refused(world: World) -> None:
 
 def test_deleted_account_is_recreated_with_a_new_id(world: World) -> None:
     old = world.user_of(world.sign_in(world.alice_token()))
-    accounts.delete_account(old.id, users=world.users, clock=world.clock)
+    delete_account(old.id, users=world.users, clock=world.clock)
     new = world.user_of(world.sign_in(world.alice_token()))
     assert new.id != old.id and new.username.value == "Alice_Liddell"
     assert world.store.identities == {"firebase:uid-alice": new.id}

@@ -17,7 +17,7 @@ import pytest
 from application import jobs
 from application.jobs import JobHandler, JobPush, PushCredentials, PushPolicy, RetryJob
 from application.ports import Job
-from application.resources.dogs import FETCH_DOG_PICTURE, fetch_picture
+from application.resources.dogs import FETCH_DOG_PICTURE, DogPictures
 from domain.errors import Unauthenticated, Unavailable
 from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.jobs.inprocess import InProcessJobQueue
@@ -227,9 +227,7 @@ def push(subject: str, **kwargs: Any) -> JobPush:
 def runner(dogs: FakeDogRepository, pictures: FakePictureSource) -> JobHandler:
     """What the push endpoint runs a job with: ``run_job`` over the picture job's handler."""
 
-    def fetch(job: Job, final: bool) -> None:
-        fetch_picture(job, final, dogs=dogs, pictures=pictures, clock=FakeClock())
-
+    fetch = DogPictures(dogs=dogs, pictures=pictures, clock=FakeClock()).fetch
     return lambda job, final: jobs.run_job(job, final, handlers={FETCH_DOG_PICTURE: fetch})
 
 

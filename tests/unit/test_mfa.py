@@ -10,7 +10,6 @@ from dataclasses import replace
 import pyotp
 import pytest
 
-from application.accounts import admin as admin_cases
 from application.accounts.admin import SetRole
 from application.accounts.authentication import Actor
 from application.federation.firebase import FirebaseSignIn, firebase_sign_in
@@ -525,9 +524,7 @@ def test_an_admin_resets_mfa_by_id_and_is_the_audited_actor(world: MfaWorld) -> 
     world.enrol()
     alice = next(iter(world.store.users.values()))
     world.register("root")
-    admin_cases.set_role_by_username(
-        SetRole("root", "admin"), users=world.users, clock=world.clock, audit=world.audit
-    )
+    world.admin_cases().set_role(SetRole("root", "admin"))
     root = world.authenticate(world.login("root").access_token)
     world.register("bob")
     bob = world.authenticate(world.login("bob").access_token)

@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.migration.importing import ImportSummary, ImportUsers, Position, import_users
+from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
+from application.migration.services import UserMigration
 from bootstrap import Adapters
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
@@ -352,9 +353,10 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         records: list[tuple[Position, Any]] = [
             (("line", n), row) for n, row in enumerate(rows, start=1)
         ]
-        return import_users(ImportUsers(fmt), records, moves=moves, users=adapters.accounts.users,
-                            clock=adapters.platform.clock, providers=frozenset(),
-                            check_address=check_address)  # fmt: skip
+        migration = UserMigration(moves=moves, users=adapters.accounts.users,
+                                  hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
+                                  providers=adapters.federation.upstream_providers)  # fmt: skip
+        return migration.import_users(ImportFile(ImportUsers(fmt), records, check_address))
 
     def sign_up(user_id: str, username: str, email: str) -> None:
         user = User.register(id=user_id, username=Username.chosen(username), email=Email(email),

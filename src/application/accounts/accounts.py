@@ -1,4 +1,4 @@
-"""Account use cases: register, read, update and delete one's own account."""
+"""Account use cases (``Accounts``): register, read, update and delete one's own account."""
 
 from __future__ import annotations
 
@@ -142,52 +142,15 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
         raise
 
 
-def register(
-    cmd: Register,
-    *,
-    users: UserRepository,
-    hasher: PasswordHasher,
-    clock: Clock,
-    registered: Callable[[User], None] | None = None,
-    audit: AuditLog | None = None,
-) -> User:
-    """``registered(user)`` runs once the account is stored (the mail flows use it)."""
-    # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
-    problems: list[FieldError] = []
-    username = checked(lambda: chosen_username(cmd.username, users=users), problems)
-    address = cmd.email
-    email = checked(lambda: Email(address), problems) if address is not None else None
-    checked(lambda: check_password_policy(cmd.password), problems)
-    if username is None or problems:
-        raise InvalidInput.of(problems)
-    user = User.register(
-        id=new_id(),
-        username=username,
-        email=email,
-        password_hash=hasher.hash(cmd.password),
-        now=clock.now(),
-        name=cmd.name,
-        last_name=cmd.last_name,
-        locale=cmd.locale,
-    )
-    created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
-    # What the audit log stores of the sign-up is written in the account's own commit.
-    staged = audit.stage([created]) if audit is not None else NO_WRITES
-    users.add(user, staged)
-    if audit is not None:
-        audit.committed(staged)
-    if registered is not None:
-        registered(user)
-    return user
-
-
 @dataclass(frozen=True)
 class GetUser:
     actor: Actor
 
 
 def get_user(cmd: GetUser, *, users: UserRepository) -> User:
-    """The caller's own account: as authenticate() read it moments ago, else read now."""
+    """The caller's own account: as authenticate() read it moments ago, else read now.
+
+    A step of ``Accounts.get`` and ``Accounts.delete``, and of linking a Firebase identity."""
     if cmd.actor.user is not None:
         return cmd.actor.user
     user = users.get(cmd.actor.user_id)
@@ -197,7 +160,6 @@ def get_user(cmd: GetUser, *, users: UserRepository) -> User:
 
 
 TOO_MANY_IDENTITY_CHANGES = "too_many_identity_changes"
-IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
 
 
 def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
@@ -229,53 +191,14 @@ def count_identity_change(
         )
 
 
-def update_profile(
-    cmd: UpdateProfile,
-    *,
-    users: UserRepository,
-    clock: Clock,
-    changed: Callable[[User, User], None] | None = None,
-    counter: RequestCounter | None = None,
-    identity_changes: Limit = IDENTITY_CHANGES,
-    hold: AccountHold = NO_HOLD,
-) -> User:
-    """``changed(before, after)`` runs once the change is stored (the mail flows use it).
-    ``counter``: where attempted changes of username or address are counted per account;
-    ``hold``: what an org that holds the account refuses of a new address."""
-    changes: dict[str, object] = dict(cmd.changes)
-    # A name or address that cannot be is a 422 before any I/O.
-    if isinstance(username := changes.get("username"), str):
-        changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
-    if isinstance(email := changes.get("email"), str):
-        changes["email"] = Email(email)
-    asks_identity = "username" in changes or "email" in changes  # else no read for it
-    current = users.get(cmd.user_id) if asks_identity else None
-    new_email = changes.get("email")
-    if (
-        current is not None
-        and isinstance(new_email, Email)
-        and _changes_identity(current, {"email": new_email})
-    ):
-        hold.address(current, new_email)
-    if counter is not None and _changes_identity(current, changes):
-        count_identity_change(cmd.user_id, counter=counter, limit=identity_changes, clock=clock)
-    now = clock.now()
-    before: list[User] = []
-
-    def edit(user: User) -> User:
-        before[:] = [user]  # a failed precondition runs this again: keep the last read
-        return user.edited(changes, now)
-
-    after = users.update(cmd.user_id, edit)
-    if changed is not None and before:
-        changed(before[0], after)
-    return after
-
-
 DELETE_BATCH = 200
+RESUMED_AT_ONCE = 100  # the tombstoned users one ``resume_deletions`` finishes at most
 
 
-class Departure(Protocol):
+class EndsBeforeDeletion(Protocol):
+    """What an account holds under rules of its own (its org memberships), ended before the
+    account is deleted; it may refuse the deletion."""
+
     def depart(self, user_id: str, actor_id: str | None) -> None:
         """End what the account holds under rules of its own (its org memberships: the last
         owner's rule) before it is deleted; a DomainError refuses the deletion."""
@@ -299,33 +222,6 @@ class PasswordCheck(Protocol):
         ...
 
 
-def delete_user(
-    cmd: DeleteUser,
-    *,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog | None = None,
-    owned: Sequence[OwnedData] = (),
-    departures: Sequence[Departure] = (),
-    check_password: PasswordCheck,
-) -> None:
-    if cmd.password is not None:
-        check_password(
-            get_user(GetUser(cmd.actor), users=users),
-            cmd.password,
-            session_id=cmd.actor.session_id,
-            client_ip=cmd.client_ip,
-        )
-    delete_account(
-        cmd.actor.user_id,
-        users=users,
-        clock=clock,
-        audit=audit,
-        owned=owned,
-        departures=departures,
-    )
-
-
 def delete_account(
     user_id: str,
     *,
@@ -334,7 +230,7 @@ def delete_account(
     audit: AuditLog | None = None,
     actor_id: str | None = None,
     owned: Sequence[OwnedData] = (),
-    departures: Sequence[Departure] = (),
+    departures: Sequence[EndsBeforeDeletion] = (),
 ) -> None:
     """Tombstone first (login and tokens stop, names are free), then purge in batches.
 
@@ -360,15 +256,6 @@ def _purge(user_id: str, *, users: UserRepository, owned: Sequence[OwnedData]) -
     users.purge(user_id, DELETE_BATCH)
 
 
-def resume_deletions(
-    *, users: UserRepository, owned: Sequence[OwnedData] = (), limit: int = 100
-) -> int:
-    pending = users.pending_deletions(limit)
-    for user_id in pending:
-        _purge(user_id, users=users, owned=owned)
-    return len(pending)
-
-
 def nothing_follows(user: User) -> None:
     """The ``proven`` hook where nothing follows an address's proof (no org joins by it)."""
 
@@ -388,10 +275,130 @@ class AccountHooks:
     proven: Callable[[User], None] = nothing_follows
 
 
-@dataclass(frozen=True)
-class AccountServices:
-    register: Callable[[Register], User]
-    get: Callable[[GetUser], User]
-    update_profile: Callable[[UpdateProfile], User]
-    delete: Callable[[DeleteUser], None]
-    resume_deletions: Callable[[], int]  # the CLI's ``users purge-deleted``
+class Accounts:
+    """The account use cases of its owner: register, read, update and delete one's own
+    account, and the command line's finishing of interrupted deletions."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        clock: Clock,
+        audit: AuditLog,
+        hooks: AccountHooks,
+        counter: RequestCounter,
+        identity_changes: Limit,
+        hold: AccountHold,
+        owned: Sequence[OwnedData],
+        departures: Sequence[EndsBeforeDeletion],
+        check_password: PasswordCheck,
+    ) -> None:
+        """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
+        attempted changes of username or address are counted per account, up to
+        ``identity_changes``; ``hold``: what an org that holds the account refuses of a new
+        address; ``owned``: what the other capabilities keep per user, deleted with the
+        account; ``departures``: what ends before it and may refuse it (an org's last owner);
+        ``check_password``: sign-in's check of a signed-in user's password."""
+        self._users = users
+        self._hasher = hasher
+        self._clock = clock
+        self._audit = audit
+        self._hooks = hooks
+        self._counter = counter
+        self._identity_changes = identity_changes
+        self._hold = hold
+        self._owned = owned
+        self._departures = departures
+        self._check_password = check_password
+
+    def register(self, cmd: Register) -> User:
+        """``hooks.registered(user)`` runs once the account is stored."""
+        users, audit = self._users, self._audit
+        # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
+        problems: list[FieldError] = []
+        username = checked(lambda: chosen_username(cmd.username, users=users), problems)
+        address = cmd.email
+        email = checked(lambda: Email(address), problems) if address is not None else None
+        checked(lambda: check_password_policy(cmd.password), problems)
+        if username is None or problems:
+            raise InvalidInput.of(problems)
+        user = User.register(
+            id=new_id(),
+            username=username,
+            email=email,
+            password_hash=self._hasher.hash(cmd.password),
+            now=self._clock.now(),
+            name=cmd.name,
+            last_name=cmd.last_name,
+            locale=cmd.locale,
+        )
+        created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
+        # What the audit log stores of the sign-up is written in the account's own commit.
+        staged = audit.stage([created])
+        users.add(user, staged)
+        audit.committed(staged)
+        self._hooks.registered(user)
+        return user
+
+    def get(self, cmd: GetUser) -> User:
+        return get_user(cmd, users=self._users)
+
+    def update_profile(self, cmd: UpdateProfile) -> User:
+        """``hooks.changed(before, after)`` runs once the change is stored."""
+        users, clock = self._users, self._clock
+        changes: dict[str, object] = dict(cmd.changes)
+        # A name or address that cannot be is a 422 before any I/O.
+        if isinstance(username := changes.get("username"), str):
+            changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
+        if isinstance(email := changes.get("email"), str):
+            changes["email"] = Email(email)
+        asks_identity = "username" in changes or "email" in changes  # else no read for it
+        current = users.get(cmd.user_id) if asks_identity else None
+        new_email = changes.get("email")
+        if (
+            current is not None
+            and isinstance(new_email, Email)
+            and _changes_identity(current, {"email": new_email})
+        ):
+            self._hold.address(current, new_email)
+        if _changes_identity(current, changes):
+            count_identity_change(
+                cmd.user_id, counter=self._counter, limit=self._identity_changes, clock=clock
+            )
+        now = clock.now()
+        before: list[User] = []
+
+        def edit(user: User) -> User:
+            before[:] = [user]  # a failed precondition runs this again: keep the last read
+            return user.edited(changes, now)
+
+        after = users.update(cmd.user_id, edit)
+        if before:
+            self._hooks.changed(before[0], after)
+        return after
+
+    def delete(self, cmd: DeleteUser) -> None:
+        if cmd.password is not None:
+            self._check_password(
+                get_user(GetUser(cmd.actor), users=self._users),
+                cmd.password,
+                session_id=cmd.actor.session_id,
+                client_ip=cmd.client_ip,
+            )
+        delete_account(
+            cmd.actor.user_id,
+            users=self._users,
+            clock=self._clock,
+            audit=self._audit,
+            owned=self._owned,
+            departures=self._departures,
+        )
+
+    def resume_deletions(self) -> int:
+        """The command line's ``users purge-deleted``: finish the deletions a crash left
+        after the tombstone; how many."""
+        pending = self._users.pending_deletions(RESUMED_AT_ONCE)
+        for user_id in pending:
+            _purge(user_id, users=self._users, owned=self._owned)
+        return len(pending)

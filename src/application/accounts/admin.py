@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.accounts.accounts import Departure, delete_account
+from application.accounts.accounts import EndsBeforeDeletion, delete_account
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
@@ -84,22 +84,6 @@ def _live(user: User | None) -> User:
     return user
 
 
-def list_users(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
-    actor, limit = cmd.actor, cmd.limit
-    if cmd.prefix is not None:
-        return _search(cmd, users=users)
-    after = decode_cursor(cmd.cursor)
-    if after is not None and not is_id(after):
-        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
-    rows = users.list_page(after, limit + 1)
-    page = paginate(rows, limit, rows[limit - 1].id if len(rows) > limit else None)
-    admin = actor.role == Role.ADMIN
-    return Page(
-        items=[UserListing(u, full=admin or u.id == actor.user_id) for u in page.items],
-        next_cursor=page.next_cursor,
-    )
-
-
 # A search's position is the last key shown; a folded address can be longer than its 254
 # characters ("ﬃ" folds to "ffi").
 SEARCH_POSITION_MAX = 4096
@@ -124,13 +108,6 @@ def _search(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
     return Page(items=[UserListing(u, full=True) for u in page.items], next_cursor=page.next_cursor)
 
 
-def show_user(cmd: ShowUser, *, users: Users) -> UserListing:
-    if cmd.as_admin:
-        require_admin(cmd.actor)
-    user = _get(users, cmd.user_id)
-    return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
-
-
 def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -> User:
     now = clock.now()
     if role is not None:
@@ -138,16 +115,6 @@ def _apply(user: User, role: Role | None, disabled: bool | None, clock: Clock) -
     if disabled is not None:
         user = user.with_disabled(disabled, now)
     return user
-
-
-def change_user(change: AdminChange, *, users: Users, clock: Clock, audit: AuditLog) -> User:
-    actor = change.actor
-    require_admin(actor)
-    role = parse_role(change.role) if change.role is not None else None
-    before = target_of(actor, change.user_id, users)
-    updated = users.update(change.user_id, lambda u: _apply(u, role, change.disabled, clock))
-    _audit_change(audit, before, updated, actor_id=actor.user_id)
-    return updated
 
 
 def _audit_change(
@@ -182,27 +149,6 @@ def _audit_change(
         )
 
 
-def remove_user(
-    cmd: RemoveUser,
-    *,
-    users: Users,
-    clock: Clock,
-    audit: AuditLog,
-    owned: Sequence[OwnedData] = (),
-    departures: Sequence[Departure] = (),
-) -> None:
-    target_of(cmd.actor, cmd.user_id, users)
-    delete_account(
-        cmd.user_id,
-        users=users,
-        clock=clock,
-        audit=audit,
-        actor_id=cmd.actor.user_id,
-        owned=owned,
-        departures=departures,
-    )
-
-
 def parse_role(value: str) -> Role:
     try:
         return Role(value)
@@ -227,23 +173,6 @@ class SetRole:
 class SetDisabled:
     username: str
     disabled: bool
-
-
-def set_role_by_username(cmd: SetRole, *, users: Users, clock: Clock, audit: AuditLog) -> User:
-    wanted = parse_role(cmd.role)
-    user = user_named(cmd.username, users)
-    updated = users.update(user.id, lambda u: _apply(u, wanted, None, clock))
-    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
-    return updated
-
-
-def set_disabled_by_username(
-    cmd: SetDisabled, *, users: Users, clock: Clock, audit: AuditLog
-) -> User:
-    user = user_named(cmd.username, users)
-    updated = users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
-    _audit_change(audit, user, updated, actor_id=CLI_ACTOR)
-    return updated
 
 
 @dataclass(frozen=True)
@@ -274,11 +203,84 @@ def set_disabled_by_id(
     return updated
 
 
-@dataclass(frozen=True)
-class AdminServices:
-    list_users: Callable[[UserQuery], Page[UserListing]]
-    show_user: Callable[[ShowUser], UserListing]
-    change_user: Callable[[AdminChange], User]
-    remove_user: Callable[[RemoveUser], None]
-    set_role: Callable[[SetRole], User]  # the command line's
-    set_disabled: Callable[[SetDisabled], User]  # the command line's
+class Administration:
+    """What admins do with the accounts (the JSON API's and the console's), and what the
+    command line does in their place (``set_role``, ``set_disabled``)."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        clock: Clock,
+        audit: AuditLog,
+        owned: Sequence[OwnedData],
+        departures: Sequence[EndsBeforeDeletion],
+    ) -> None:
+        """``owned``: what the other capabilities keep per user, deleted with the account;
+        ``departures``: what ends before it and may refuse it (an org's last owner)."""
+        self._users = users
+        self._clock = clock
+        self._audit = audit
+        self._owned = owned
+        self._departures = departures
+
+    def list_users(self, cmd: UserQuery) -> Page[UserListing]:
+        actor, limit, users = cmd.actor, cmd.limit, self._users
+        if cmd.prefix is not None:
+            return _search(cmd, users=users)
+        after = decode_cursor(cmd.cursor)
+        if after is not None and not is_id(after):
+            raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+        rows = users.list_page(after, limit + 1)
+        page = paginate(rows, limit, rows[limit - 1].id if len(rows) > limit else None)
+        admin = actor.role == Role.ADMIN
+        return Page(
+            items=[UserListing(u, full=admin or u.id == actor.user_id) for u in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    def show_user(self, cmd: ShowUser) -> UserListing:
+        if cmd.as_admin:
+            require_admin(cmd.actor)
+        user = _get(self._users, cmd.user_id)
+        return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
+
+    def change_user(self, change: AdminChange) -> User:
+        actor, clock = change.actor, self._clock
+        require_admin(actor)
+        role = parse_role(change.role) if change.role is not None else None
+        before = target_of(actor, change.user_id, self._users)
+        updated = self._users.update(
+            change.user_id, lambda u: _apply(u, role, change.disabled, clock)
+        )
+        _audit_change(self._audit, before, updated, actor_id=actor.user_id)
+        return updated
+
+    def remove_user(self, cmd: RemoveUser) -> None:
+        target_of(cmd.actor, cmd.user_id, self._users)
+        delete_account(
+            cmd.user_id,
+            users=self._users,
+            clock=self._clock,
+            audit=self._audit,
+            actor_id=cmd.actor.user_id,
+            owned=self._owned,
+            departures=self._departures,
+        )
+
+    def set_role(self, cmd: SetRole) -> User:
+        """The command line's: no actor, whoever runs it has the service's credentials."""
+        clock = self._clock
+        wanted = parse_role(cmd.role)
+        user = user_named(cmd.username, self._users)
+        updated = self._users.update(user.id, lambda u: _apply(u, wanted, None, clock))
+        _audit_change(self._audit, user, updated, actor_id=CLI_ACTOR)
+        return updated
+
+    def set_disabled(self, cmd: SetDisabled) -> User:
+        """The command line's, as ``set_role``."""
+        clock = self._clock
+        user = user_named(cmd.username, self._users)
+        updated = self._users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
+        _audit_change(self._audit, user, updated, actor_id=CLI_ACTOR)
+        return updated

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -105,65 +104,6 @@ class Authenticate:
     personal_method: str | None = None
 
 
-def authenticate(
-    cmd: Authenticate,
-    *,
-    tokens: TokenIssuer,
-    principals: Principals,
-    clock: Clock,
-    reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE,
-) -> Actor:
-    if cmd.personal_method is not None and is_personal(cmd.access_token):
-        return authenticate_personal(cmd.access_token, cmd.personal_method, principals, clock)
-    claims = tokens.verify_access(cmd.access_token)
-    factor: TotpFactor | None = None
-    org: ActiveOrg | None = None
-    if claims.org_id is not None:
-        user, session, factor, org = principals.load_in_org(
-            claims.user_id, claims.session_id, claims.org_id, factor=cmd.with_factor
-        )
-    elif cmd.with_factor:
-        user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
-    else:
-        user, session = principals.load(claims.user_id, claims.session_id)
-    now = clock.now()
-    if (
-        user is None
-        or user.deleted_at is not None
-        or session is None
-        or not session.valid_for(user.id, user.token_version, now)
-    ):
-        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
-    if user.disabled:
-        raise PermissionDenied("This account is disabled.", code="account_disabled")
-    return Actor(
-        user_id=user.id,
-        username=user.username.value,
-        role=user.role.value,  # the stored role, never the token's possibly stale claim
-        session_id=session.id,
-        expires_at=claims.expires_at,
-        amr=session.amr,  # the session's, read in the same round trip as the user
-        user=user,
-        factor=factor,
-        factor_read=cmd.with_factor,
-        session=session,
-        recent_sign_in=session.signed_in_within(reauth_max_age, now),
-        # The token's org while it is still the session's (a switch or a clear ends it for
-        # the tokens minted before) and the membership stands.
-        org=org if org is not None and session.org_id == org.id else None,
-    )
-
-
-def token_account(access_token: str, *, tokens: TokenIssuer) -> str | None:
-    """The account a session's access token names, by its signature alone, nothing read:
-    whom its request counts against in the request limits (docs/security.md); None for
-    anything else."""
-    try:
-        return tokens.verify_access(access_token).user_id
-    except Unauthenticated:
-        return None
-
-
 def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
     """A personal access token: its account and token (and for one scoped to an org, the
     membership) read in one round trip; 401 as any bad token when it is unknown, revoked,
@@ -202,8 +142,78 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
     )
 
 
-@dataclass(frozen=True)
-class AuthenticationServices:
-    authenticate: Callable[[Authenticate], Actor]
-    account_of: Callable[[str], str | None]  # a session's access token's account, unread
-    jwks: Callable[[], dict[str, object]]  # the public keys that verify our access tokens
+class Authentication:
+    """Who calls: a request's access token verified, and the account and session (or
+    personal token) it names read in one round trip."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenIssuer,
+        principals: Principals,
+        clock: Clock,
+        reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE,
+    ) -> None:
+        """``tokens``: sign-in's access tokens, which every request presents;
+        ``reauth_max_age``: how recent a sign-in ``Actor.recent_sign_in`` asks for."""
+        self._tokens = tokens
+        self._principals = principals
+        self._clock = clock
+        self._reauth_max_age = reauth_max_age
+
+    def authenticate(self, cmd: Authenticate) -> Actor:
+        principals = self._principals
+        if cmd.personal_method is not None and is_personal(cmd.access_token):
+            return authenticate_personal(
+                cmd.access_token, cmd.personal_method, principals, self._clock
+            )
+        claims = self._tokens.verify_access(cmd.access_token)
+        factor: TotpFactor | None = None
+        org: ActiveOrg | None = None
+        if claims.org_id is not None:
+            user, session, factor, org = principals.load_in_org(
+                claims.user_id, claims.session_id, claims.org_id, factor=cmd.with_factor
+            )
+        elif cmd.with_factor:
+            user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
+        else:
+            user, session = principals.load(claims.user_id, claims.session_id)
+        now = self._clock.now()
+        if (
+            user is None
+            or user.deleted_at is not None
+            or session is None
+            or not session.valid_for(user.id, user.token_version, now)
+        ):
+            raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+        if user.disabled:
+            raise PermissionDenied("This account is disabled.", code="account_disabled")
+        return Actor(
+            user_id=user.id,
+            username=user.username.value,
+            role=user.role.value,  # the stored role, never the token's possibly stale claim
+            session_id=session.id,
+            expires_at=claims.expires_at,
+            amr=session.amr,  # the session's, read in the same round trip as the user
+            user=user,
+            factor=factor,
+            factor_read=cmd.with_factor,
+            session=session,
+            recent_sign_in=session.signed_in_within(self._reauth_max_age, now),
+            # The token's org while it is still the session's (a switch or a clear ends it
+            # for the tokens minted before) and the membership stands.
+            org=org if org is not None and session.org_id == org.id else None,
+        )
+
+    def account_of(self, access_token: str) -> str | None:
+        """The account a session's access token names, by its signature alone, nothing read:
+        whom its request counts against in the request limits (docs/security.md); None for
+        anything else."""
+        try:
+            return self._tokens.verify_access(access_token).user_id
+        except Unauthenticated:
+            return None
+
+    def jwks(self) -> dict[str, object]:
+        """The public keys that verify our access tokens."""
+        return self._tokens.jwks()

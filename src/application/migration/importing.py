@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from typing import Any, Literal
 
 from application.accounts.accounts import UserRepository
-from application.migration.ports import Arrival, Holders, UserMoves
+from application.migration.ports import Holders, ImportedUser, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
-from application.ports import Clock, PasswordHasher
 from domain.accounts.users import Email, User, Username
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput
 from domain.signin.password_hashes import FirebaseScrypt, still_as_imported
 
 BATCH = 250  # records looked up together
@@ -95,7 +93,7 @@ class _Batch:
             self.emails[user.email.normalized] = user.id
 
 
-def _free_name(incoming: Incoming, batch: _Batch) -> Arrival:
+def _free_name(incoming: Incoming, batch: _Batch) -> ImportedUser:
     """The arrival under a username nobody holds: its own, or for a Firebase user the next
     one made from its profile. Conflict (username_taken) when there is none."""
     arrival = incoming.arrival
@@ -136,7 +134,9 @@ def _same(a: User, b: User) -> bool:
     return replace(a, updated_at=b.updated_at) == b
 
 
-class _Importer:
+class Importer:
+    """One import under way: its summary, and what each batch of records does to it."""
+
     def __init__(
         self, cmd: ImportUsers, reading: Reading, moves: UserMoves, users: UserRepository
     ) -> None:
@@ -163,7 +163,7 @@ class _Importer:
             [u.email.normalized for u in users if u.email is not None],
         )
         batch = _Batch(holders)
-        arrivals: list[tuple[Position, Incoming, Arrival]] = []
+        arrivals: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming in parsed:
             arrival = self.place(at, incoming, batch)
             if arrival is not None:
@@ -181,7 +181,7 @@ class _Importer:
             return self.users.get(holder)
         return None
 
-    def place(self, at: Position, incoming: Incoming, batch: _Batch) -> Arrival | None:
+    def place(self, at: Position, incoming: Incoming, batch: _Batch) -> ImportedUser | None:
         """The arrival to add, or None once it is counted (skipped, updated or failed)."""
         user = incoming.arrival.user
         if user.id in batch.ids:
@@ -225,7 +225,7 @@ class _Importer:
         else:
             self.summary.skipped += 1
 
-    def add(self, arrivals: list[tuple[Position, Incoming, Arrival]]) -> None:
+    def add(self, arrivals: list[tuple[Position, Incoming, ImportedUser]]) -> None:
         if self.cmd.dry_run:
             self.summary.imported += len(arrivals)
             return
@@ -241,8 +241,8 @@ class _Importer:
             pending = self.taken_meanwhile(lost)
 
     def taken_meanwhile(
-        self, lost: list[tuple[Position, Incoming, Arrival, Conflict]]
-    ) -> list[tuple[Position, Incoming, Arrival]]:
+        self, lost: list[tuple[Position, Incoming, ImportedUser, Conflict]]
+    ) -> list[tuple[Position, Incoming, ImportedUser]]:
         """The arrivals that met an id, name or address taken since their batch was read (by
         another import of the same file, or a sign-up): the record's account now there is
         any existing one (skipped, or updated); a Firebase user tries its next name; the
@@ -257,7 +257,7 @@ class _Importer:
                 [u.email.normalized for u in users if u.email is not None],
             )
         )
-        again: list[tuple[Position, Incoming, Arrival]] = []
+        again: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming, arrival, conflict in lost:
             existing = self.existing(incoming, batch)
             if existing is not None:
@@ -273,27 +273,20 @@ class _Importer:
         return again
 
 
-def import_users(
-    cmd: ImportUsers,
-    records: Iterable[tuple[Position, Any]],
-    *,
-    moves: UserMoves,
-    users: UserRepository,
-    clock: Clock,
-    providers: frozenset[str],
-    check_address: Callable[[str], None],
-    progress: Callable[[ImportSummary], None] = lambda summary: None,
-) -> ImportSummary:
-    """Import every record (its position in the file, the parsed JSON); the summary counts
-    each once. ``providers``: the upstream providers configured here, whose identities are
-    linked; the others are left out."""
-    reading = Reading(cmd.firebase, providers, check_address, clock.now())
-    importer = _Importer(cmd, reading, moves, users)
-    stream = iter(records)
-    while chunk := list(islice(stream, BATCH)):
-        importer.batch(chunk)
-        progress(importer.summary)
-    return importer.summary
+def _no_progress(summary: ImportSummary) -> None:
+    """Where an import's progress is told when nobody asks."""
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """``users import``: its parameters; the file's records, each with its position in the
+    file and the parsed JSON (or the reader's error); the check a sign-up's address gets;
+    and what is told the summary after each batch."""
+
+    cmd: ImportUsers
+    records: Iterable[tuple[Position, Any]]
+    check_address: Callable[[str], None]
+    progress: Callable[[ImportSummary], None] = _no_progress
 
 
 @dataclass(frozen=True)
@@ -304,12 +297,15 @@ class CheckPassword:
     cmd: ImportUsers
     email: str
     password: str
+    records: Iterable[tuple[Position, Any]]  # the file's, as ``ImportFile.records``
+    check_address: Callable[[str], None]  # as ``ImportFile.check_address``
 
 
 HASH_PARAMETERS_MISMATCH = "hash_parameters_mismatch"
 
 
-def _email_key(raw: object) -> str | None:
+def email_key(raw: object) -> str | None:
+    """The normalized address of a raw record, None where it has no valid one."""
     value = raw.get("email") if isinstance(raw, Mapping) else None
     if not isinstance(value, str):
         return None
@@ -317,39 +313,3 @@ def _email_key(raw: object) -> str | None:
         return Email(value).normalized
     except DomainError:
         return None
-
-
-def check_password(
-    check: CheckPassword,
-    records: Iterable[tuple[Position, Any]],
-    *,
-    hasher: PasswordHasher,
-    clock: Clock,
-    providers: frozenset[str],
-    check_address: Callable[[str], None],
-) -> None:
-    """Before an import writes anything: the user of the file with this address, read as
-    the import reads it, has a password hash that ``password`` matches. NotFound
-    (``check_user_not_found``) when no record has the address; the record's own error when
-    it would fail; InvalidInput (``hash_parameters_mismatch``) when its hash does not match
-    (with Firebase hashes: a wrong hash key or salt separator, rounds or mem_cost)."""
-    wanted = Email(check.email).normalized
-    read = from_firebase if check.cmd.format == "firebase" else from_jsonl
-    reading = Reading(check.cmd.firebase, providers, check_address, clock.now())
-    for _, raw in records:
-        if _email_key(raw) != wanted or not isinstance(raw, Mapping):
-            continue
-        password_hash = read(raw, reading).arrival.user.password_hash
-        if password_hash is None:
-            raise InvalidInput.field(
-                "check_password", "This user of the file has no password hash.", "no_password"
-            )
-        if not hasher.verify(password_hash, check.password):
-            raise InvalidInput.field(
-                "check_password",
-                "The password does not match this user's hash: nothing was imported. With a "
-                "Firebase export, check --hash-key, --salt-separator, --rounds and --mem-cost.",
-                HASH_PARAMETERS_MISMATCH,
-            )
-        return
-    raise NotFound("No user of the file has this e-mail address.", code="check_user_not_found")

@@ -22,7 +22,7 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Arrival:
+class ImportedUser:
     """A user an import brings: the account as it will be stored, its links."""
 
     user: User
@@ -39,13 +39,16 @@ class Holders:
 
 
 class UserMoves(Protocol):
+    """The accounts as users move in (an import) and out (an export): read and written in
+    batches, each new user whole with its claims and links."""
+
     def holders(
         self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
     ) -> Holders:
         """The users with these ids and the holders of these username and e-mail keys."""
         ...
 
-    def add_all(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+    def add_all(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:
         """Store each new user with its claims and links, each whole or not at all (in as
         few commits as Firestore allows); per arrival the Conflict that kept it out."""
         ...

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.federation.linking import username_candidates
-from application.migration.ports import FIREBASE, Arrival, Link
+from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.users import (
     NAME_MAX,
     PROFILE_TEXTS,
@@ -45,7 +45,7 @@ class Reading:
 class Incoming:
     """An arrival, and, for a Firebase user, the usernames to try in turn (none fixed)."""
 
-    arrival: Arrival
+    arrival: ImportedUser
     names: Iterator[Username] | None = None  # None: the record's own username
     id_given: bool = True
 
@@ -190,7 +190,7 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         now=reading.now,
     )
     links = tuple(_firebase_links(raw, user_id, reading.providers))
-    return Incoming(Arrival(user, links), names=names)
+    return Incoming(ImportedUser(user, links), names=names)
 
 
 # -- firegate's JSON Lines ---------------------------------------------------------------------
@@ -249,7 +249,7 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         now=reading.now,
     )
     return Incoming(
-        Arrival(user, tuple(_links(raw, reading.providers))), id_given=given is not None
+        ImportedUser(user, tuple(_links(raw, reading.providers))), id_given=given is not None
     )
 
 

@@ -211,65 +211,6 @@ def _scan(
     return _Scan(header, rows, tallies, repeats.result())
 
 
-def import_dataset(
-    cmd: ImportDataset,
-    *,
-    datasets: DatasetRepository,
-    store: FileStore,
-    clock: Clock,
-    limits: DatasetLimits,
-) -> Dataset:
-    require_uploader(cmd.actor)
-    form = cmd.form()
-    name = check_name(form.name)
-    filename = check_filename(form.upload.filename or DEFAULT_FILENAME)
-    schema = read_schema(form.schema, limits.csv.max_columns)
-    delimiter = parse_delimiter(form.delimiter)
-    size, sha256 = measure(form.upload.stream, limits.max_upload_bytes)
-    if size == 0:
-        raise InvalidInput.field("file", "The file is empty.", "empty_file")
-    delimiter = delimiter or detect_delimiter(form.upload.stream)
-    scan = _scan(form.upload, delimiter, limits.csv, schema)
-    columns = plan_columns(scan.header, schema, scan.tallies)
-
-    dataset = Dataset(
-        id=new_id(),
-        name=name,
-        filename=filename,
-        owner_id=cmd.actor.user_id,
-        created_at=clock.now(),
-        status=DatasetStatus.IMPORTING,
-        size=size,
-        sha256=sha256,
-        delimiter=delimiter,
-        columns=columns,
-    )
-    report = ReportBuilder()
-    report.add(header_findings(scan.header, schema))
-    validator = RowValidator(columns, scan.repeats)
-
-    def rows() -> Iterator[DatasetRow]:
-        records = read_records(form.upload.stream, delimiter, limits.csv)
-        next(records)  # the header, checked in pass 1
-        for number, cells in enumerate(records, start=1):
-            findings = validator.check(number, cells)
-            report.add(findings)
-            yield DatasetRow(number, tuple(cells), tuple(findings))
-
-    # Everything below writes; the record goes first so that an interrupted import is
-    # visible (status "importing") and removable by DELETE and by the account's deletion.
-    datasets.add(dataset)
-    try:
-        store.save(dataset.object_key, form.upload.stream, size=size, content_type="text/csv")
-        count = datasets.add_rows(dataset.id, rows())
-        done = dataset.imported(count, columns, report.build())
-        datasets.save(done)
-    except BaseException:
-        _discard(dataset, datasets=datasets, store=store)
-        raise
-    return done
-
-
 def _discard(dataset: Dataset, *, datasets: DatasetRepository, store: FileStore) -> None:
     """Undo a failed import; what cannot be undone now stays 'importing', for DELETE."""
     try:
@@ -300,60 +241,6 @@ def _ready(dataset: Dataset) -> Dataset:
     return dataset
 
 
-def list_datasets(cmd: DatasetQuery, *, datasets: DatasetRepository) -> Page[Dataset]:
-    """The caller's datasets, or everyone's for an admin, by id."""
-    actor, limit = cmd.actor, cmd.limit
-    after = decode_cursor(cmd.cursor)
-    if after is not None and not is_id(after):
-        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
-    owner = None if actor.role == Role.ADMIN else actor.user_id
-    found = datasets.list_page(owner, after, limit + 1)
-    return paginate(found, limit, found[limit - 1].id if len(found) > limit else None)
-
-
-def show_dataset(cmd: ShowDataset, *, datasets: DatasetRepository) -> Dataset:
-    return _visible(datasets, cmd.actor, cmd.dataset_id)
-
-
-def dataset_rows(cmd: RowQuery, *, datasets: DatasetRepository) -> RowsPage:
-    limit = cmd.limit
-    dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
-    position = decode_cursor(cmd.cursor)
-    if position is not None and not (position.isascii() and position.isdigit()):
-        raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
-    after = int(position) if position is not None else 0
-    found = datasets.rows_page(dataset.id, after, limit + 1)
-    last = str(found[limit - 1].number) if len(found) > limit else None
-    columns = tuple(column.name for column in dataset.columns)
-    return RowsPage(columns, paginate(found, limit, last))
-
-
-def export_csv(cmd: ExportDataset, *, datasets: DatasetRepository) -> tuple[Dataset, Iterator[str]]:
-    """The stored rows as CSV text, streamed page by page; formula-like cells neutralized."""
-    dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([neutralize(column.name) for column in dataset.columns])
-        after = 0
-        while batch := datasets.rows_page(dataset.id, after, EXPORT_PAGE):
-            writer.writerows([neutralize(cell) for cell in row.cells] for row in batch)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            after = batch[-1].number
-        if buffer.tell():
-            yield buffer.getvalue()
-
-    return dataset, lines()
-
-
-def delete_dataset(cmd: DeleteDataset, *, datasets: DatasetRepository, store: FileStore) -> None:
-    dataset = _visible(datasets, cmd.actor, cmd.dataset_id)
-    _delete(dataset.id, dataset.object_key, datasets=datasets, store=store)
-
-
 def _delete(
     dataset_id: str, object_key: str, *, datasets: DatasetRepository, store: FileStore
 ) -> None:
@@ -375,11 +262,117 @@ class OwnedDatasets:
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
 
 
-@dataclass(frozen=True)
-class DatasetServices:
-    import_csv: Callable[[ImportDataset], Dataset]
-    list: Callable[[DatasetQuery], Page[Dataset]]
-    show: Callable[[ShowDataset], Dataset]
-    rows: Callable[[RowQuery], RowsPage]
-    export_csv: Callable[[ExportDataset], tuple[Dataset, Iterator[str]]]
-    delete: Callable[[DeleteDataset], None]
+class Datasets:
+    """The dataset use cases: uploaders and admins import CSV files; a dataset is seen by
+    its owner and the admins, anybody else gets 404 as for a missing one."""
+
+    def __init__(
+        self, *, datasets: DatasetRepository, store: FileStore, clock: Clock, limits: DatasetLimits
+    ) -> None:
+        self._datasets = datasets
+        self._store = store
+        self._clock = clock
+        self._limits = limits
+
+    def import_csv(self, cmd: ImportDataset) -> Dataset:
+        limits, datasets, store = self._limits, self._datasets, self._store
+        require_uploader(cmd.actor)
+        form = cmd.form()
+        name = check_name(form.name)
+        filename = check_filename(form.upload.filename or DEFAULT_FILENAME)
+        schema = read_schema(form.schema, limits.csv.max_columns)
+        delimiter = parse_delimiter(form.delimiter)
+        size, sha256 = measure(form.upload.stream, limits.max_upload_bytes)
+        if size == 0:
+            raise InvalidInput.field("file", "The file is empty.", "empty_file")
+        delimiter = delimiter or detect_delimiter(form.upload.stream)
+        scan = _scan(form.upload, delimiter, limits.csv, schema)
+        columns = plan_columns(scan.header, schema, scan.tallies)
+
+        dataset = Dataset(
+            id=new_id(),
+            name=name,
+            filename=filename,
+            owner_id=cmd.actor.user_id,
+            created_at=self._clock.now(),
+            status=DatasetStatus.IMPORTING,
+            size=size,
+            sha256=sha256,
+            delimiter=delimiter,
+            columns=columns,
+        )
+        report = ReportBuilder()
+        report.add(header_findings(scan.header, schema))
+        validator = RowValidator(columns, scan.repeats)
+
+        def rows() -> Iterator[DatasetRow]:
+            records = read_records(form.upload.stream, delimiter, limits.csv)
+            next(records)  # the header, checked in pass 1
+            for number, cells in enumerate(records, start=1):
+                findings = validator.check(number, cells)
+                report.add(findings)
+                yield DatasetRow(number, tuple(cells), tuple(findings))
+
+        # Everything below writes; the record goes first so that an interrupted import is
+        # visible (status "importing") and removable by DELETE and by the account's deletion.
+        datasets.add(dataset)
+        try:
+            store.save(dataset.object_key, form.upload.stream, size=size, content_type="text/csv")
+            count = datasets.add_rows(dataset.id, rows())
+            done = dataset.imported(count, columns, report.build())
+            datasets.save(done)
+        except BaseException:
+            _discard(dataset, datasets=datasets, store=store)
+            raise
+        return done
+
+    def list(self, cmd: DatasetQuery) -> Page[Dataset]:
+        """The caller's datasets, or everyone's for an admin, by id."""
+        actor, limit = cmd.actor, cmd.limit
+        after = decode_cursor(cmd.cursor)
+        if after is not None and not is_id(after):
+            raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+        owner = None if actor.role == Role.ADMIN else actor.user_id
+        found = self._datasets.list_page(owner, after, limit + 1)
+        return paginate(found, limit, found[limit - 1].id if len(found) > limit else None)
+
+    def show(self, cmd: ShowDataset) -> Dataset:
+        return _visible(self._datasets, cmd.actor, cmd.dataset_id)
+
+    def rows(self, cmd: RowQuery) -> RowsPage:
+        limit = cmd.limit
+        dataset = _ready(_visible(self._datasets, cmd.actor, cmd.dataset_id))
+        position = decode_cursor(cmd.cursor)
+        if position is not None and not (position.isascii() and position.isdigit()):
+            raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
+        after = int(position) if position is not None else 0
+        found = self._datasets.rows_page(dataset.id, after, limit + 1)
+        last = str(found[limit - 1].number) if len(found) > limit else None
+        columns = tuple(column.name for column in dataset.columns)
+        return RowsPage(columns, paginate(found, limit, last))
+
+    def export_csv(self, cmd: ExportDataset) -> tuple[Dataset, Iterator[str]]:
+        """The stored rows as CSV text, streamed page by page; formula-like cells
+        neutralized."""
+        datasets = self._datasets
+        dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
+
+        def lines() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow([neutralize(column.name) for column in dataset.columns])
+            after = 0
+            while batch := datasets.rows_page(dataset.id, after, EXPORT_PAGE):
+                writer.writerows([neutralize(cell) for cell in row.cells] for row in batch)
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+                after = batch[-1].number
+            if buffer.tell():
+                yield buffer.getvalue()
+
+        return dataset, lines()
+
+    def delete(self, cmd: DeleteDataset) -> None:
+        dataset = _visible(self._datasets, cmd.actor, cmd.dataset_id)
+        _delete(dataset.id, dataset.object_key, datasets=self._datasets, store=self._store)

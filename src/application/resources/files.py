@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -91,52 +91,6 @@ def _own(files: FileRepository, actor: Actor, file_id: str) -> StoredFile:
     return found
 
 
-def upload_file(
-    cmd: UploadFile,
-    *,
-    files: FileRepository,
-    store: FileStore,
-    clock: Clock,
-    max_bytes: int,
-) -> StoredFile:
-    upload = cmd.upload
-    filename = check_filename(upload.filename or "")
-    size, sha256 = measure(upload.stream, max_bytes)
-    stored = StoredFile(
-        id=new_id(),
-        owner_id=cmd.actor.user_id,
-        filename=filename,
-        content_type=media_type(upload.content_type),
-        size=size,
-        sha256=sha256,
-        created_at=clock.now(),
-    )
-    store.save(stored.object_key, upload.stream, size=size, content_type=stored.content_type)
-    try:
-        files.add(stored)
-    except BaseException:
-        _forget_object(store, stored.object_key)
-        raise
-    return stored
-
-
-def open_file(
-    cmd: OpenFile, *, files: FileRepository, store: FileStore
-) -> tuple[StoredFile, Iterator[bytes]]:
-    """The file's record and its bytes, streamed; 404 for another user's file."""
-    found = _own(files, cmd.actor, cmd.file_id)
-    try:
-        return found, store.open(found.object_key)
-    except NotFound:
-        raise _not_found() from None
-
-
-def delete_file(cmd: DeleteFile, *, files: FileRepository, store: FileStore) -> None:
-    found = _own(files, cmd.actor, cmd.file_id)
-    store.delete(found.object_key)
-    files.delete(found.id)  # last: a failure in between leaves the record to retry with
-
-
 def _forget_object(store: FileStore, key: str) -> None:
     with contextlib.suppress(Exception):
         store.delete(key)
@@ -160,8 +114,49 @@ class OwnedFiles:
         self.store.delete_prefix(files_prefix(user_id))
 
 
-@dataclass(frozen=True)
-class FileServices:
-    upload: Callable[[UploadFile], StoredFile]
-    open: Callable[[OpenFile], tuple[StoredFile, Iterator[bytes]]]
-    delete: Callable[[DeleteFile], None]
+class Files:
+    """The file use cases: a user's own files of any type, the bytes in the file store and
+    a record of each in the repository; another user's file answers 404."""
+
+    def __init__(
+        self, *, files: FileRepository, store: FileStore, clock: Clock, max_bytes: int
+    ) -> None:
+        """``max_bytes``: the largest upload (413 ``file_too_large`` past it)."""
+        self._files = files
+        self._store = store
+        self._clock = clock
+        self._max_bytes = max_bytes
+
+    def upload(self, cmd: UploadFile) -> StoredFile:
+        upload, store = cmd.upload, self._store
+        filename = check_filename(upload.filename or "")
+        size, sha256 = measure(upload.stream, self._max_bytes)
+        stored = StoredFile(
+            id=new_id(),
+            owner_id=cmd.actor.user_id,
+            filename=filename,
+            content_type=media_type(upload.content_type),
+            size=size,
+            sha256=sha256,
+            created_at=self._clock.now(),
+        )
+        store.save(stored.object_key, upload.stream, size=size, content_type=stored.content_type)
+        try:
+            self._files.add(stored)
+        except BaseException:
+            _forget_object(store, stored.object_key)
+            raise
+        return stored
+
+    def open(self, cmd: OpenFile) -> tuple[StoredFile, Iterator[bytes]]:
+        """The file's record and its bytes, streamed; 404 for another user's file."""
+        found = _own(self._files, cmd.actor, cmd.file_id)
+        try:
+            return found, self._store.open(found.object_key)
+        except NotFound:
+            raise _not_found() from None
+
+    def delete(self, cmd: DeleteFile) -> None:
+        found = _own(self._files, cmd.actor, cmd.file_id)
+        self._store.delete(found.object_key)
+        self._files.delete(found.id)  # last: a failure in between leaves the record to retry with

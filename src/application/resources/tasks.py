@@ -1,4 +1,6 @@
-"""Task use cases: a user's own to-do items; anybody else's do not exist."""
+"""Tasks: a user's own to-do items; anybody else's do not exist. The template the other
+resources follow (docs/contributing.md): the repository port, the frozen commands, and one
+object, ``Tasks``, whose methods are the use cases."""
 
 from __future__ import annotations
 
@@ -99,66 +101,65 @@ def _owned(owner_id: str) -> Callable[[Task], None]:
     return check
 
 
-def create_task(cmd: NewTask, *, tasks: TaskRepository, clock: Clock) -> Task:
-    task = Task.create(
-        id=new_id(),
-        owner_id=cmd.owner_id,
-        title=cmd.title,
-        description=cmd.description,
-        done=cmd.done,
-        due_date=cmd.due_date,
-        now=clock.now(),
-    )
-    tasks.add(task)
-    return task
+class Tasks:
+    """The task use cases over the task repository: a user sees and changes only their own
+    tasks, anybody else's answer 404 as a missing one does."""
 
+    def __init__(self, *, tasks: TaskRepository, clock: Clock) -> None:
+        self._tasks = tasks
+        self._clock = clock
 
-def get_task(cmd: GetTask, *, tasks: TaskRepository) -> Task:
-    task = tasks.get(cmd.task_id) if is_id(cmd.task_id) else None
-    if task is None or not task.owned_by(cmd.actor.user_id):
-        raise _not_found()
-    return task
+    def create(self, cmd: NewTask) -> Task:
+        task = Task.create(
+            id=new_id(),
+            owner_id=cmd.owner_id,
+            title=cmd.title,
+            description=cmd.description,
+            done=cmd.done,
+            due_date=cmd.due_date,
+            now=self._clock.now(),
+        )
+        self._tasks.add(task)
+        return task
 
+    def list(self, query: TaskQuery) -> Page[Task]:
+        """The owner's tasks, oldest first by (created_at, id).
 
-def edit_task(cmd: EditTask, *, tasks: TaskRepository, clock: Clock) -> Task:
-    if not is_id(cmd.task_id):
-        raise _not_found()
-    check = _owned(cmd.owner_id)
-    changes = dict(cmd.changes)
-    now = clock.now()
+        A position in that order never moves, so a walk through the pages sees every task
+        that existed when it started exactly once; tasks added meanwhile come after it (at the
+        end).
+        """
+        position = decode_cursor(query.cursor)
+        after = parse_time_position(position) if position is not None else None
+        rows = self._tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
+        last = rows[query.limit - 1] if len(rows) > query.limit else None
+        return paginate(
+            rows, query.limit, time_position(last.created_at, last.id) if last else None
+        )
 
-    def change(task: Task) -> Task:
-        check(task)  # inside the atomic update: the owner never changes, but be exact
-        return task.edited(changes, now)
+    def get(self, cmd: GetTask) -> Task:
+        task = self._tasks.get(cmd.task_id) if is_id(cmd.task_id) else None
+        if task is None or not task.owned_by(cmd.actor.user_id):
+            raise _not_found()
+        return task
 
-    updated = tasks.update(cmd.task_id, change)
-    if updated is None:
-        raise _not_found()
-    return updated
+    def edit(self, cmd: EditTask) -> Task:
+        if not is_id(cmd.task_id):
+            raise _not_found()
+        check = _owned(cmd.owner_id)
+        changes = dict(cmd.changes)
+        now = self._clock.now()
 
+        def change(task: Task) -> Task:
+            check(task)  # inside the atomic update: the owner never changes, but be exact
+            return task.edited(changes, now)
 
-def delete_task(cmd: DeleteTask, *, tasks: TaskRepository) -> None:
-    if not is_id(cmd.task_id) or not tasks.delete(cmd.task_id, _owned(cmd.actor.user_id)):
-        raise _not_found()
+        updated = self._tasks.update(cmd.task_id, change)
+        if updated is None:
+            raise _not_found()
+        return updated
 
-
-def list_tasks(query: TaskQuery, *, tasks: TaskRepository) -> Page[Task]:
-    """The owner's tasks, oldest first by (created_at, id).
-
-    A position in that order never moves, so a walk through the pages sees every task that
-    existed when it started exactly once; tasks added meanwhile come after it (at the end).
-    """
-    position = decode_cursor(query.cursor)
-    after = parse_time_position(position) if position is not None else None
-    rows = tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return paginate(rows, query.limit, time_position(last.created_at, last.id) if last else None)
-
-
-@dataclass(frozen=True)
-class TaskServices:
-    create: Callable[[NewTask], Task]
-    list: Callable[[TaskQuery], Page[Task]]
-    get: Callable[[GetTask], Task]
-    edit: Callable[[EditTask], Task]
-    delete: Callable[[DeleteTask], None]
+    def delete(self, cmd: DeleteTask) -> None:
+        owned = _owned(cmd.actor.user_id)
+        if not is_id(cmd.task_id) or not self._tasks.delete(cmd.task_id, owned):
+            raise _not_found()

@@ -14,7 +14,13 @@ import click
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import with_appcontext
 
-from application.migration.importing import CheckPassword, ImportSummary, ImportUsers, Position
+from application.migration.importing import (
+    CheckPassword,
+    ImportFile,
+    ImportSummary,
+    ImportUsers,
+    Position,
+)
 from domain.errors import DomainError, InvalidInput
 from domain.signin.password_hashes import FirebaseScrypt
 from interfaces.cli.stdin_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
@@ -151,7 +157,7 @@ def import_command(  # click passes each option by its name
         raise click.UsageError("--check-password reads FILE twice: give a file, not -.")
     firebase = _firebase_parameters(hash_key, salt_separator, rounds, mem_cost)
     cmd = ImportUsers(file_format, firebase, dry_run=dry_run, update=update)
-    moves = services().moves
+    migration = services().migration
     if check_email is not None:
         password = (
             secret_from_stdin("the password of " + check_email, keep_spaces=True)
@@ -160,15 +166,15 @@ def import_command(  # click passes each option by its name
         )
         with open(file, "rb") as stream:
             try:
-                moves.check_password(
-                    CheckPassword(cmd, check_email, password),
-                    _records(stream, file_format),
-                    check_address,
+                records = _records(stream, file_format)
+                migration.check_password(
+                    CheckPassword(cmd, check_email, password, records, check_address)
                 )
             except DomainError as error:
                 _refuse(error)
     with click.open_file(file, "rb") as stream:
-        summary = moves.import_users(cmd, _records(stream, file_format), _progress, check_address)
+        records = _records(stream, file_format)
+        summary = migration.import_users(ImportFile(cmd, records, check_address, _progress))
     click.echo(json.dumps(summary.as_json(dry_run=dry_run)))
     sys.exit(1 if summary.failed else 0)
 
@@ -185,7 +191,7 @@ def export_command(file: str, file_format: str) -> None:
     os.fchmod(descriptor, 0o600)  # a file that was there keeps no wider mode
     count = 0
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        for record in services().moves.export_users():
+        for record in services().migration.export_users():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
             if count % PROGRESS_EVERY == 0:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from application.migration.ports import Arrival, Holders, Link
+from application.migration.ports import Holders, ImportedUser, Link
 from domain.accounts.users import User
 from domain.errors import Conflict
 from infrastructure.firestore.accounts.users import (
@@ -97,7 +97,7 @@ class FirestoreUserMoves:
         return found
 
     def _documents(
-        self, arrival: Arrival
+        self, arrival: ImportedUser
     ) -> list[tuple[str, firestore.DocumentReference, dict[str, Any]]]:
         user = arrival.user
         documents = [(USERS, self._ref(USERS, user.id), user_to_doc(user))]
@@ -112,7 +112,7 @@ class FirestoreUserMoves:
             documents.append((IDENTITIES, self._link_ref(link), _link_doc(user, link)))
         return documents
 
-    def _commit(self, arrivals: Sequence[Arrival]) -> bool:
+    def _commit(self, arrivals: Sequence[ImportedUser]) -> bool:
         """Were they written? False when Firestore refused the commit, which then wrote
         nothing: a document of it exists already, or it was aborted for contention (the
         emulator's lock timeout when imports of one file write the same documents)."""
@@ -126,7 +126,7 @@ class FirestoreUserMoves:
             return False
         return True
 
-    def _held(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+    def _held(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:
         """Per arrival, what of its documents someone else holds now (one read for all)."""
         documents = [self._documents(arrival) for arrival in arrivals]
         refs = [ref for docs in documents for _, ref, _ in docs]
@@ -145,7 +145,7 @@ class FirestoreUserMoves:
             outcomes.append(Conflict("Taken meanwhile.", code=_TAKEN[held[0]]) if held else None)
         return outcomes
 
-    def _alone(self, arrival: Arrival) -> Conflict | None:
+    def _alone(self, arrival: ImportedUser) -> Conflict | None:
         for attempt in range(1, MAX_ABORTED_COMMITS + 1):
             if self._commit([arrival]):
                 return None
@@ -155,7 +155,7 @@ class FirestoreUserMoves:
             pause_after_abort(attempt)  # aborted, or a document created and deleted meanwhile
         return Conflict("Its documents kept changing; import it again.", code="write_conflict")
 
-    def _group(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
+    def _group(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:
         """Commit the group; when that is refused, read what is held now (by another import
         of the same file, a sign-up), leave those out and commit the rest again. Refused with
         nothing held (aborted for contention, or two links of one identity): again after a
@@ -179,8 +179,8 @@ class FirestoreUserMoves:
             pending = [i for i, c in zip(pending, held, strict=True) if c is None]
         return [outcomes[i] for i in range(len(arrivals))]
 
-    def add_all(self, arrivals: Sequence[Arrival]) -> list[Conflict | None]:
-        groups: list[list[Arrival]] = [[]]
+    def add_all(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:
+        groups: list[list[ImportedUser]] = [[]]
         writes = 0
         for arrival in arrivals:
             size = 2 + (arrival.user.email is not None) + len(set(arrival.links))
