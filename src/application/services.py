@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from application.federation.firebase import FirebaseServices
     from application.federation.upstream import UpstreamServices
     from application.jobs import JobServices
-    from application.mail.flows import EmailServices
+    from application.mail.flows import EmailVerification
+    from application.mail.invitations import Invitations
+    from application.mail.not_me import NotMeLinks
+    from application.mail.password_reset import PasswordReset
     from application.migration.services import MoveServices
     from application.orgs.active import ActiveOrgServices
     from application.orgs.domains import OrgDomainServices
@@ -55,14 +58,16 @@ class Services:
     authentication: AuthenticationServices
     datasets: DatasetServices
     dogs: DogServices
-    email: EmailServices  # the mail flows (docs/reference/email.md)
+    email: EmailVerification  # an address's proof by mail (docs/reference/email.md)
     events: EventServices  # security events (docs/reference/events.md)
     files: FileServices
     firebase: FirebaseServices
+    invitations: Invitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
+    not_me: NotMeLinks  # a notice's "this wasn't me" link (docs/pages.md, /not-me)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
@@ -79,6 +84,7 @@ class Services:
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
+    password_reset: PasswordReset  # password recovery by mail (docs/reference/email.md)
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
     tasks: TaskServices

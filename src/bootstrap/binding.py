@@ -153,6 +153,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
+    mail_flows = mail.flows(
+        mel,
+        accounts=acc,
+        signin=sig,
+        rules=rules,
+        platform=base,
+        grants=prov.oauth_grants,
+        queue=queue,
+        hooks=account_hooks,
+    )
     return Services(
         accounts=accounts.bind_accounts(
             acc,
@@ -174,19 +184,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
-        email=mail.bind_flows(
-            mel,
-            accounts=acc,
-            signin=sig,
-            rules=rules,
-            platform=base,
-            grants=prov.oauth_grants,
-            queue=queue,
-            hooks=account_hooks,
-        ),
+        email=mail_flows.email,
         events=events.bind_events(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
+        invitations=mail_flows.invitations,
         identities=federation.bind_connected(acc, signin=sig, platform=base),
         jobs=platform.bind_jobs(base, settings, run=run),
         login=signin.bind_login(sig, rules, accounts=acc, platform=base),
@@ -196,6 +198,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             providers=functools.partial(federation.provider_ids, fed),
         ),
+        not_me=mail_flows.not_me,
         oauth=provider.bind_oauth(
             prov,
             settings,
@@ -221,6 +224,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
+        password_reset=mail_flows.password_reset,
         personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
         sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
         sso_connections=sso.bind_connections(
