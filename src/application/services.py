@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from application.accounts.accounts import AccountServices
     from application.accounts.admin import AdminServices
     from application.accounts.authentication import AuthenticationServices
-    from application.events.security_events import EventServices
-    from application.events.webhooks.services import WebhookServices
+    from application.events.security_events import EventHistory
+    from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedServices
     from application.federation.firebase import FirebaseServices
     from application.federation.upstream import UpstreamServices
@@ -59,7 +59,7 @@ class Services:
     datasets: DatasetServices
     dogs: DogServices
     email: EmailVerification  # an address's proof by mail (docs/reference/email.md)
-    events: EventServices  # security events (docs/reference/events.md)
+    events: EventHistory  # security events (docs/reference/events.md)
     files: FileServices
     firebase: FirebaseServices
     invitations: Invitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
@@ -90,7 +90,7 @@ class Services:
     tasks: TaskServices
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
-    webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
+    webhooks: Webhooks  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits
     metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)

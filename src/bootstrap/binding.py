@@ -185,7 +185,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
         email=mail_flows.email,
-        events=events.bind_events(evt, users=acc.users),
+        events=events.event_history(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
         invitations=mail_flows.invitations,
@@ -266,7 +266,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),
-        webhooks=events.bind_webhooks(
+        webhooks=events.webhooks(
             evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
         ),
         ready=base.ready,
