@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from application.federation.connected import ConnectedServices
     from application.federation.firebase import FirebaseServices
     from application.federation.upstream import UpstreamServices
-    from application.jobs import JobServices
+    from application.jobs import PushedJobs
     from application.mail.flows import EmailVerification
     from application.mail.invitations import Invitations
     from application.mail.not_me import NotMeLinks
@@ -64,7 +64,7 @@ class Services:
     firebase: FirebaseServices
     invitations: Invitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
-    jobs: JobServices  # the push endpoint of the background jobs
+    jobs: PushedJobs  # the push endpoint of the background jobs
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
     not_me: NotMeLinks  # a notice's "this wasn't me" link (docs/pages.md, /not-me)

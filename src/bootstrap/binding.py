@@ -13,9 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application import jobs as job_runs
 from application.events.security_events import WithRequestOrigin
-from application.jobs import JobHandler
+from application.jobs import JobHandler, JobRunner
 from application.mail.sending import NotifyingAuditLog
 from application.ports import OwnedData
 from application.services import Services
@@ -66,7 +65,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # traces on).
     handlers: dict[str, JobHandler] = {}
     clients = provider.client_cache(prov, settings)
-    run = base.job_spans(functools.partial(job_runs.run_job, handlers=handlers))
+    run = base.job_spans(JobRunner(handlers).run)
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
@@ -190,7 +189,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
         invitations=mail_flows.invitations,
         identities=federation.bind_connected(acc, signin=sig, platform=base),
-        jobs=platform.bind_jobs(base, settings, run=run),
+        jobs=platform.pushed_jobs(base, settings, run=run),
         login=signin.bind_login(sig, rules, accounts=acc, platform=base),
         moves=migration.bind_moves(
             adapters.migration,

@@ -477,13 +477,14 @@ def test_an_outage_is_no_reason_to_fall_back(
 def test_readiness_fails_while_the_rest_path_is_broken(
     stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap.platform import _firestore_ready
+    from bootstrap.platform import FirestoreProbe
 
     host, handler = stand_in
-    assert _firestore_ready(firestore)
+    probe = FirestoreProbe(firestore)
+    assert probe.ready()
     handler.status = 403
     monkeypatch.setitem(client_module._readers, firestore, _reader(host))
-    assert not _firestore_ready(firestore), "a deploy whose REST reads fail takes no traffic"
+    assert not probe.ready(), "a deploy whose REST reads fail takes no traffic"
 
 
 # -- the session's versioned read and its update (docs/decisions/0260-refresh-over-rest.md) --
