@@ -69,19 +69,19 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
-    hooks = base.webhook_queue(run) if base.webhook_queue is not None else queue
+    webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
     # Every audit event is also stored where the account's owner and the admins read it,
     # with its webhook deliveries, and a change to how an account signs in, or a sign-in from
     # a new device, queues its notice; each carries the address and user agent of the request
     # that caused it.
-    webhooks = events.webhook_policy(settings)
-    box = events.outbox(evt, webhooks, platform=base, queue=hooks)
+    webhook_policy = events.webhook_policy(settings)
+    outbox = events.webhook_outbox(evt, webhook_policy, platform=base, queue=webhook_queue)
     # Every way a session ends is an audit event: it tells the clients holding grants of the
     # session, through the same outbox (back-channel logout).
     ends, channels = provider.back_channel_logout(
-        prov, settings, webhooks=webhooks, platform=base, clients=clients
+        prov, settings, webhooks=webhook_policy, platform=base, clients=clients
     )
-    stored = events.stored_audit(evt, platform=base, box=box, ends=ends)
+    stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
@@ -123,16 +123,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
         | events.webhook_handlers(
             evt,
-            webhooks,
+            webhook_policy,
             users=acc.users,
             box_key=sig.secret_box,
             platform=base,
-            box=box,
+            outbox=outbox,
             queue=queue,
             channels=channels,
         )
     )
-    events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
+    events.start_sweeper(evt, webhook_policy, platform=base, queue=webhook_queue)
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
     # What the other capabilities own per user, deleted with the account; what it holds
@@ -266,7 +266,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),
         webhooks=events.webhooks(
-            evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
+            evt,
+            webhook_policy,
+            box_key=sig.secret_box,
+            platform=base,
+            outbox=outbox,
+            queue=webhook_queue,
         ),
         ready=base.ready,
         request_counter=base.request_counter,

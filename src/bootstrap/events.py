@@ -1,7 +1,7 @@
 """Events: their adapters (the security events, the webhooks' endpoints and deliveries, and
-what sends them), made from their settings, and their use cases bound to them: the audit
-log's store and outbox, the webhooks' deliveries, sweeper and admin pages, the account's
-activity, each an object built here on its ports.
+what sends them), made from their settings, and what is built on them: the audit log's
+store and outbox, the webhooks' deliveries, sweeper and admin pages, the account's
+activity, each an object given its ports here.
 
 What they need of another capability is named in their builders' signatures
 (docs/decisions/0042-wiring-per-feature.md)."""
@@ -90,10 +90,10 @@ def webhook_policy(settings: Settings) -> WebhookPolicy:
     )
 
 
-def outbox(
+def webhook_outbox(
     own: EventsAdapters, policy: WebhookPolicy, *, platform: Platform, queue: JobQueue
 ) -> WebhookOutbox:
-    """The outbox the audit log writes to; the webhooks' bindings share its cache."""
+    """The outbox the audit log writes to; the webhooks' objects share its cache."""
     cache = EndpointCache(own.webhook_endpoints, platform.clock, policy.cache_ttl)
     return WebhookOutbox(cache, queue, platform.clock, policy.lease)
 
@@ -102,14 +102,14 @@ def stored_audit(
     own: EventsAdapters,
     *,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     ends: SessionEnds | None = None,
 ) -> AuditLog:
     """The audit log that also stores each event where the account's owner and the admins
     read it, with its webhook deliveries, in the change's own commit; ``ends``: the
     back-channel logout tokens of an event that ends sessions, in that commit too."""
     audited = metered(platform.audit, platform.metrics)
-    return StoringAuditLog(audited, own.security_events, platform.clock, box, ends)
+    return StoringAuditLog(audited, own.security_events, platform.clock, outbox, ends)
 
 
 def webhook_handlers(
@@ -119,7 +119,7 @@ def webhook_handlers(
     users: UserRepository,
     box_key: SecretBox,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     queue: JobQueue,
     channels: Mapping[str, DeliveryChannel] | None = None,
 ) -> dict[str, JobHandler]:
@@ -128,7 +128,7 @@ def webhook_handlers(
     go elsewhere than to an endpoint (back-channel logout), by event type."""
     delivery = WebhookDelivery(
         deliveries=own.webhook_deliveries,
-        cache=box.cache,
+        cache=outbox.cache,
         endpoints=own.webhook_endpoints,
         box=box_key,
         resolver=own.host_resolver,
@@ -158,14 +158,14 @@ def webhooks(
     *,
     box_key: SecretBox,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     queue: JobQueue,
 ) -> Webhooks:
     """``box_key``: what seals the endpoints' signing secrets (sign-in's secret box)."""
     return Webhooks(
         endpoints=own.webhook_endpoints,
         deliveries=own.webhook_deliveries,
-        cache=box.cache,
+        cache=outbox.cache,
         box=box_key,
         queue=queue,
         clock=platform.clock,

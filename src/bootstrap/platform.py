@@ -40,7 +40,7 @@ log = logging.getLogger("firegate")
 
 
 JobQueueFactory = Callable[[JobHandler], JobQueue]
-"""Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
+"""Builds the queue, given what runs a job: the handlers exist only once the use cases are built."""
 
 
 def _as_it_is(run: JobHandler) -> JobHandler:
