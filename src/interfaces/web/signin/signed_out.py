@@ -206,7 +206,10 @@ def forgot_password_page() -> Response:
 @bp.post("/forgot-password")
 @form_errors("signin/forgot_password.html")
 def forgot_password() -> Response:
-    forgot, cmd = services().password_reset.forgot_password, ForgotPassword(field("email"), client_ip())
+    forgot, cmd = (
+        services().password_reset.forgot_password,
+        ForgotPassword(field("email"), client_ip()),
+    )
     # Queued once the answer is sent, as by the API: nothing delays it for either kind of
     # address (docs/security.md, "Password recovery").
     after_response(lambda: forgot(cmd))

@@ -59,7 +59,10 @@ def verify_email() -> Response:
 def forgot_password() -> Response:
     """Mail a reset link if an account has this address; the answer is the same either way."""
     body = parse_json(ForgotPasswordRequest)
-    forgot, cmd = services().password_reset.forgot_password, ForgotPassword(body.email, _client_ip())
+    forgot, cmd = (
+        services().password_reset.forgot_password,
+        ForgotPassword(body.email, _client_ip()),
+    )
     # Queued once the answer is sent: no work for either kind of address can delay it.
     after_response(lambda: forgot(cmd))
     return json_response(Accepted(), 202)
