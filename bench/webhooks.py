@@ -5,7 +5,7 @@
 
 One process as a gunicorn worker is: the production adapters (Firestore emulator on the
 bench's port, the pooled requests session) and the in-process job queue with ``--threads``
-job threads (JOB_WORKERS), bound like bootstrap.bind binds them. First ``--count`` security
+job threads (JOB_WORKERS), built as bootstrap.bind builds them. First ``--count`` security
 events are stored through ``StoringAuditLog`` with their outbox (one endpoint subscribed,
 so one delivery each), their jobs kept aside; then the jobs go to the queue at once and the
 clock runs until the queue is empty: each delivery is read, signed, POSTed and recorded.
@@ -95,9 +95,9 @@ def one_run(count: int, threads: int, receiver_url: str) -> dict[str, Any]:
     adapters = build_adapters(settings)
     base, evt, policy = adapters.platform, adapters.events, events.webhook_policy(settings)
     handlers: dict[str, jobs.JobHandler] = {}
-    queue = base.job_queue(lambda job, final: jobs.run_job(job, final, handlers=handlers))
+    queue = base.job_queue(jobs.JobRunner(handlers).run)
     kept = KeptJobs()
-    outbox = events.outbox(evt, policy, platform=base, queue=kept)
+    outbox = events.webhook_outbox(evt, policy, platform=base, queue=kept)
     secrets = adapters.signin.secret_box
     handlers.update(
         events.webhook_handlers(
@@ -106,15 +106,15 @@ def one_run(count: int, threads: int, receiver_url: str) -> dict[str, Any]:
             users=adapters.accounts.users,
             box_key=secrets,
             platform=base,
-            box=outbox,
+            outbox=outbox,
             queue=queue,
         )
     )
     admin = Actor("bench", "bench", "admin", "s", datetime.now(UTC) + timedelta(hours=1))
-    services = events.bind_webhooks(
-        evt, policy, box_key=secrets, platform=base, box=outbox, queue=queue
+    webhooks = events.webhooks(
+        evt, policy, box_key=secrets, platform=base, outbox=outbox, queue=queue
     )
-    services.create(CreateWebhook(admin, f"{receiver_url}/in", ("user.created",)))
+    webhooks.create(CreateWebhook(admin, f"{receiver_url}/in", ("user.created",)))
     outbox.cache.drop()
     audit = StoringAuditLog(LoggingAuditLog(), evt.security_events, base.clock, outbox)
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -1,7 +1,8 @@
 """Background jobs: handlers by kind, and the authenticated push endpoint's use cases.
 
 A ``JobQueue`` adapter delivers each job at least once: the in-process pool calls
-``run_job`` from its workers, Pub/Sub pushes it to the service (``receive_push``). A handler
+``JobRunner.run`` from its workers, Pub/Sub pushes it to the service
+(``PushedJobs.receive_push``). A handler
 is told whether this is the last attempt; before that, it raises ``RetryJob`` to be run again
 later. Handlers are idempotent: a job may run twice, even at the same time.
 """
@@ -79,43 +80,62 @@ def decode_job(data: bytes) -> Job | None:
     return None
 
 
-def authorize_push(
-    credentials: PushCredentials, *, policy: PushPolicy, verifier: PushVerifier | None
-) -> None:
-    """Only the push subscription may run jobs: the shared token, or a verified OIDC token."""
-    token = credentials.token.encode()
-    if policy.shared_token and token and hmac.compare_digest(token, policy.shared_token.encode()):
-        return
-    if policy.oidc and verifier is not None and credentials.bearer:
-        verifier.verify(credentials.bearer)
-        return
-    raise Unauthenticated("Not a push from our job queue.", code="invalid_push_credentials")
+class JobRunner:
+    """What runs any job, queued or pushed: the handler of its kind, from every
+    capability's handlers (filled once they are built: some of them queue jobs themselves)."""
+
+    def __init__(self, handlers: Mapping[str, JobHandler]) -> None:
+        self._handlers = handlers
+
+    def run(self, job: Job, final: bool) -> None:
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            log.warning("job of unknown kind %r dropped", job.kind)
+            return
+        handler(job, final)
 
 
-def run_job(job: Job, final: bool, *, handlers: Mapping[str, JobHandler]) -> None:
-    handler = handlers.get(job.kind)
-    if handler is None:
-        log.warning("job of unknown kind %r dropped", job.kind)
-        return
-    handler(job, final)
+class PushedJobs:
+    """The push endpoint of the background jobs. ``run``: what runs any job, as the queues
+    are given it (``JobRunner.run``, in a span with traces on); ``max_attempts``: the last
+    delivery's number, whose run is told it is final."""
 
+    def __init__(
+        self,
+        *,
+        policy: PushPolicy,
+        verifier: PushVerifier | None,
+        run: JobHandler,
+        max_attempts: int,
+    ) -> None:
+        self._policy, self._verifier = policy, verifier
+        self._run, self._max_attempts = run, max_attempts
 
-def receive_push(push: JobPush, *, run: JobHandler, max_attempts: int) -> None:
-    """Run a pushed job with ``run`` (``run_job`` over every handler); returning
-    acknowledges it, RetryJob asks for a redelivery."""
-    try:
-        job = decode_job(base64.b64decode(push.data, validate=True))
-    except (binascii.Error, ValueError):
-        job = None
-    if job is None:
-        # Acknowledged: a message we cannot read will never succeed, however often it comes.
-        log.warning("unreadable job message dropped")
-        return
-    final = push.dead_letter or (push.delivery_attempt or 0) >= max_attempts
-    run(job, final)
+    def authorize_push(self, credentials: PushCredentials) -> None:
+        """Only the push subscription may run jobs: the shared token, or a verified OIDC
+        token."""
+        policy, token = self._policy, credentials.token.encode()
+        if (
+            policy.shared_token
+            and token
+            and hmac.compare_digest(token, policy.shared_token.encode())
+        ):
+            return
+        if policy.oidc and self._verifier is not None and credentials.bearer:
+            self._verifier.verify(credentials.bearer)
+            return
+        raise Unauthenticated("Not a push from our job queue.", code="invalid_push_credentials")
 
-
-@dataclass(frozen=True)
-class JobServices:
-    authorize_push: Callable[[PushCredentials], None]
-    receive_push: Callable[[JobPush], None]
+    def receive_push(self, push: JobPush) -> None:
+        """Run a pushed job; returning acknowledges it, RetryJob asks for a redelivery."""
+        try:
+            job = decode_job(base64.b64decode(push.data, validate=True))
+        except (binascii.Error, ValueError):
+            job = None
+        if job is None:
+            # Acknowledged: a message we cannot read will never succeed, however often it
+            # comes.
+            log.warning("unreadable job message dropped")
+            return
+        final = push.dead_letter or (push.delivery_attempt or 0) >= self._max_attempts
+        self._run(job, final)

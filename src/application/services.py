@@ -14,13 +14,16 @@ if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
     from application.accounts.authentication import Authentication
-    from application.events.security_events import EventServices
-    from application.events.webhooks.services import WebhookServices
+    from application.events.security_events import EventHistory
+    from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedServices
     from application.federation.firebase import FirebaseServices
     from application.federation.upstream import UpstreamServices
-    from application.jobs import JobServices
-    from application.mail.flows import EmailServices
+    from application.jobs import PushedJobs
+    from application.mail.flows import EmailVerification
+    from application.mail.invitations import Invitations
+    from application.mail.not_me import NotMeLinks
+    from application.mail.password_reset import PasswordReset
     from application.migration.services import UserMigration
     from application.orgs.active import ActiveOrgServices
     from application.orgs.domains import OrgDomainServices
@@ -55,14 +58,16 @@ class Services:
     authentication: Authentication
     datasets: Datasets
     dogs: Dogs
-    email: EmailServices  # the mail flows (docs/reference/email.md)
-    events: EventServices  # security events (docs/reference/events.md)
+    email: EmailVerification  # an address's proof by mail (docs/reference/email.md)
+    events: EventHistory  # security events (docs/reference/events.md)
     files: Files
     firebase: FirebaseServices
+    invitations: Invitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
-    jobs: JobServices  # the push endpoint of the background jobs
+    jobs: PushedJobs  # the push endpoint of the background jobs
     login: LoginServices
     migration: UserMigration  # users import and export (docs/migrating.md)
+    not_me: NotMeLinks  # a notice's "this wasn't me" link (docs/pages.md, /not-me)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
@@ -79,12 +84,13 @@ class Services:
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
+    password_reset: PasswordReset  # password recovery by mail (docs/reference/email.md)
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
     tasks: Tasks
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
-    webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
+    webhooks: Webhooks  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits
     metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)

@@ -13,9 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application import jobs as job_runs
 from application.events.security_events import WithRequestOrigin
-from application.jobs import JobHandler
+from application.jobs import JobHandler, JobRunner
 from application.mail.sending import NotifyingAuditLog
 from application.ports import OwnedData
 from application.services import Services
@@ -66,23 +65,23 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # traces on).
     handlers: dict[str, JobHandler] = {}
     clients = provider.client_cache(prov, settings)
-    run = base.job_spans(functools.partial(job_runs.run_job, handlers=handlers))
+    run = base.job_spans(JobRunner(handlers).run)
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
-    hooks = base.webhook_queue(run) if base.webhook_queue is not None else queue
+    webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
     # Every audit event is also stored where the account's owner and the admins read it,
     # with its webhook deliveries, and a change to how an account signs in, or a sign-in from
     # a new device, queues its notice; each carries the address and user agent of the request
     # that caused it.
-    webhooks = events.webhook_policy(settings)
-    box = events.outbox(evt, webhooks, platform=base, queue=hooks)
+    webhook_policy = events.webhook_policy(settings)
+    outbox = events.webhook_outbox(evt, webhook_policy, platform=base, queue=webhook_queue)
     # Every way a session ends is an audit event: it tells the clients holding grants of the
     # session, through the same outbox (back-channel logout).
     ends, channels = provider.back_channel_logout(
-        prov, settings, webhooks=webhooks, platform=base, clients=clients
+        prov, settings, webhooks=webhook_policy, platform=base, clients=clients
     )
-    stored = events.stored_audit(evt, platform=base, box=box, ends=ends)
+    stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
@@ -124,16 +123,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         )
         | events.webhook_handlers(
             evt,
-            webhooks,
+            webhook_policy,
             users=acc.users,
             box_key=sig.secret_box,
             platform=base,
-            box=box,
+            outbox=outbox,
             queue=queue,
             channels=channels,
         )
     )
-    events.start_sweeper(evt, webhooks, platform=base, queue=hooks)
+    events.start_sweeper(evt, webhook_policy, platform=base, queue=webhook_queue)
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
     # What the other capabilities own per user, deleted with the account; what it holds
@@ -153,6 +152,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
+    mail_flows = mail.flows(
+        mel,
+        accounts=acc,
+        signin=sig,
+        rules=rules,
+        platform=base,
+        grants=prov.oauth_grants,
+        queue=queue,
+        hooks=account_hooks,
+    )
     return Services(
         accounts=accounts.bind_accounts(
             acc,
@@ -174,25 +183,18 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
-        email=mail.bind_flows(
-            mel,
-            accounts=acc,
-            signin=sig,
-            rules=rules,
-            platform=base,
-            grants=prov.oauth_grants,
-            queue=queue,
-            hooks=account_hooks,
-        ),
-        events=events.bind_events(evt, users=acc.users),
+        email=mail_flows.email,
+        events=events.event_history(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
+        invitations=mail_flows.invitations,
         identities=federation.bind_connected(acc, signin=sig, platform=base),
-        jobs=platform.bind_jobs(base, settings, run=run),
+        jobs=platform.pushed_jobs(base, settings, run=run),
         login=signin.bind_login(sig, rules, accounts=acc, platform=base),
         migration=migration.bind_migration(
             adapters.migration, accounts=acc, platform=base, providers=fed.upstream_providers
         ),
+        not_me=mail_flows.not_me,
         oauth=provider.bind_oauth(
             prov,
             settings,
@@ -218,6 +220,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
+        password_reset=mail_flows.password_reset,
         personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
         sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
         sso_connections=sso.bind_connections(
@@ -259,8 +262,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),
-        webhooks=events.bind_webhooks(
-            evt, webhooks, box_key=sig.secret_box, platform=base, box=box, queue=hooks
+        webhooks=events.webhooks(
+            evt,
+            webhook_policy,
+            box_key=sig.secret_box,
+            platform=base,
+            outbox=outbox,
+            queue=webhook_queue,
         ),
         ready=base.ready,
         request_counter=base.request_counter,

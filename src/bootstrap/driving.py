@@ -4,8 +4,11 @@ four adapters")."""
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from flask import Flask
 
 from bootstrap.keys import derived_key, provider_tokens
 from infrastructure.settings import Settings
@@ -15,7 +18,7 @@ from interfaces.http import app as api
 from interfaces.http.limits import ApiLimits
 from interfaces.provider import ProviderConfig, ProviderLimits
 from interfaces.scim import ScimConfig
-from interfaces.shared.shell import Install
+from interfaces.shared.shell import Install, Installed
 from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
@@ -34,6 +37,18 @@ def api_limits(settings: Settings) -> ApiLimits:
         password_reset=settings.mail.rate_limit_password_reset,
         passkeys=settings.signin.rate_limit_passkeys,
     )
+
+
+@dataclass(frozen=True)
+class DrivingAdapter[Config]:
+    """One driving adapter as the app shell installs it (an ``Install``): its package's
+    ``install`` and the configuration the settings make for it."""
+
+    install_with: Callable[[Flask, Config], Installed]
+    config: Config
+
+    def __call__(self, app: Flask) -> Installed:
+        return self.install_with(app, self.config)
 
 
 def driving_adapters(settings: Settings) -> list[Install]:
@@ -58,14 +73,14 @@ def driving_adapters(settings: Settings) -> list[Install]:
     )
     scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [
-        partial(api.install, config=http_config),
-        partial(pages.install, config=pages_config),
-        partial(scim.install, config=scim_config),
+        DrivingAdapter(api.install, http_config),
+        DrivingAdapter(pages.install, pages_config),
+        DrivingAdapter(scim.install, scim_config),
     ]
     keys = provider_tokens(settings)
     if keys is not None:
         provider_config = ProviderConfig(
-            server=partial(oauth_config, settings, keys),
+            server=ProviderServer(settings, keys).config,
             keys=keys,
             limits=ProviderLimits(
                 token=settings.provider.rate_limit_oauth_token,
@@ -73,24 +88,32 @@ def driving_adapters(settings: Settings) -> list[Install]:
                 register=settings.provider.rate_limit_oauth_register,
             ),
         )
-        installs.append(partial(provider.install, config=provider_config))
+        installs.append(DrivingAdapter(provider.install, provider_config))
     return installs
 
 
-def oauth_config(settings: Settings, keys: ProviderTokens) -> OAuthConfig:
-    """The provider's Authlib server's configuration, made with that server on the
-    provider's first request, when Authlib is imported (docs/benchmarks.md, "Cold start")."""
-    from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - with the provider's server
-    from interfaces.provider.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
+@dataclass(frozen=True)
+class ProviderServer:
+    """What the provider's Authlib server is made with, on the provider's first request,
+    when Authlib is imported (docs/benchmarks.md, "Cold start")."""
 
-    return OAuthConfig(
-        issuer=settings.service.public_url,
-        keys=keys,
-        dynamic_registration=settings.provider.oauth_dynamic_registration,
-        forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
-        # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
-        # stored (docs/decisions/0284-dpop-nonces-without-state.md).
-        dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
-        dpop_nonce=settings.provider.oauth_dpop_nonce,
-        require_par=settings.provider.oauth_require_par,
-    )
+    settings: Settings
+    keys: ProviderTokens
+
+    def config(self) -> OAuthConfig:
+        """The server's configuration."""
+        from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - the server's
+        from interfaces.provider.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
+
+        settings = self.settings
+        return OAuthConfig(
+            issuer=settings.service.public_url,
+            keys=self.keys,
+            dynamic_registration=settings.provider.oauth_dynamic_registration,
+            forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
+            # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
+            # stored (docs/decisions/0284-dpop-nonces-without-state.md).
+            dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
+            dpop_nonce=settings.provider.oauth_dpop_nonce,
+            require_par=settings.provider.oauth_require_par,
+        )

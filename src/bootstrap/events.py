@@ -1,39 +1,29 @@
 """Events: their adapters (the security events, the webhooks' endpoints and deliveries, and
-what sends them), made from their settings, and their use cases bound to them: the audit
-log's store and outbox, the webhooks' deliveries, sweeper and admin pages, the account's
-activity.
+what sends them), made from their settings, and what is built on them: the audit log's
+store and outbox, the webhooks' deliveries, sweeper and admin pages, the account's
+activity, each an object given its ports here.
 
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
+What they need of another capability is named in their builders' signatures
+(docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.events.security_events import (
-    EventServices,
+    EventHistory,
     SecurityEvents,
     SessionEnds,
     StoringAuditLog,
-    list_events,
-    recent_activity,
 )
-from application.events.webhooks.admin import (
-    create_webhook,
-    delete_webhook,
-    list_deliveries,
-    list_webhooks,
-    resend,
-    show_webhook,
-)
+from application.events.webhooks.admin import Webhooks
 from application.events.webhooks.cache import EndpointCache
-from application.events.webhooks.delivery import DeliveryPorts
-from application.events.webhooks.jobs import deliver_job, mail_admins, sweep
+from application.events.webhooks.delivery import WebhookDelivery
+from application.events.webhooks.jobs import DeliverySweeper, DisabledEndpointMail
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, WebhookOutbox
 from application.events.webhooks.ports import (
     DeliveryChannel,
@@ -44,7 +34,6 @@ from application.events.webhooks.ports import (
     WebhookPolicy,
     WebhookSender,
 )
-from application.events.webhooks.services import WebhookServices
 from application.jobs import JobHandler
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
@@ -101,10 +90,10 @@ def webhook_policy(settings: Settings) -> WebhookPolicy:
     )
 
 
-def outbox(
+def webhook_outbox(
     own: EventsAdapters, policy: WebhookPolicy, *, platform: Platform, queue: JobQueue
 ) -> WebhookOutbox:
-    """The outbox the audit log writes to; the webhooks' bindings share its cache."""
+    """The outbox the audit log writes to; the webhooks' objects share its cache."""
     cache = EndpointCache(own.webhook_endpoints, platform.clock, policy.cache_ttl)
     return WebhookOutbox(cache, queue, platform.clock, policy.lease)
 
@@ -113,14 +102,14 @@ def stored_audit(
     own: EventsAdapters,
     *,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     ends: SessionEnds | None = None,
 ) -> AuditLog:
     """The audit log that also stores each event where the account's owner and the admins
     read it, with its webhook deliveries, in the change's own commit; ``ends``: the
     back-channel logout tokens of an event that ends sessions, in that commit too."""
     audited = metered(platform.audit, platform.metrics)
-    return StoringAuditLog(audited, own.security_events, platform.clock, box, ends)
+    return StoringAuditLog(audited, own.security_events, platform.clock, outbox, ends)
 
 
 def webhook_handlers(
@@ -130,26 +119,27 @@ def webhook_handlers(
     users: UserRepository,
     box_key: SecretBox,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     queue: JobQueue,
     channels: Mapping[str, DeliveryChannel] | None = None,
 ) -> dict[str, JobHandler]:
     """``users``: the admins mailed when an endpoint is disabled; ``box_key``: what unseals
     the endpoints' signing secrets (sign-in's secret box); ``channels``: the deliveries that
     go elsewhere than to an endpoint (back-channel logout), by event type."""
-    delivery_ports = DeliveryPorts(
+    delivery = WebhookDelivery(
         deliveries=own.webhook_deliveries,
-        cache=box.cache,
+        cache=outbox.cache,
         endpoints=own.webhook_endpoints,
         box=box_key,
         resolver=own.host_resolver,
         sender=own.webhook_sender,
         clock=platform.clock,
-        on_disabled=partial(mail_admins, users=users, queue=queue),
+        policy=policy,
+        on_disabled=DisabledEndpointMail(users=users, queue=queue).mail_admins,
         metrics=platform.metrics,
-        channels=dict(channels or {}),
+        channels=channels,
     )
-    return {DELIVER_WEBHOOK: partial(deliver_job, ports=delivery_ports, policy=policy)}
+    return {DELIVER_WEBHOOK: delivery.run}
 
 
 def start_sweeper(
@@ -158,49 +148,31 @@ def start_sweeper(
     """Queue what is due now (a crash's leftovers) and every ``sweep_interval`` seconds."""
     if policy.sweep_interval <= 0:
         return
-    deliveries, clock = own.webhook_deliveries, platform.clock
-
-    def task() -> None:
-        sweep(deliveries=deliveries, queue=queue, clock=clock)
-
-    own.scheduler.every(policy.sweep_interval, task)
+    sweeper = DeliverySweeper(deliveries=own.webhook_deliveries, queue=queue, clock=platform.clock)
+    own.scheduler.every(policy.sweep_interval, sweeper.sweep)
 
 
-def bind_webhooks(
+def webhooks(
     own: EventsAdapters,
     policy: WebhookPolicy,
     *,
     box_key: SecretBox,
     platform: Platform,
-    box: WebhookOutbox,
+    outbox: WebhookOutbox,
     queue: JobQueue,
-) -> WebhookServices:
+) -> Webhooks:
     """``box_key``: what seals the endpoints' signing secrets (sign-in's secret box)."""
-    endpoints, deliveries, clock = own.webhook_endpoints, own.webhook_deliveries, platform.clock
-    cache = box.cache
-    return WebhookServices(
-        create=partial(
-            create_webhook,
-            endpoints=endpoints,
-            cache=cache,
-            box=box_key,
-            clock=clock,
-            policy=policy,
-        ),
-        list=partial(list_webhooks, endpoints=endpoints),
-        show=partial(show_webhook, endpoints=endpoints),
-        delete=partial(delete_webhook, endpoints=endpoints, cache=cache),
-        deliveries=partial(list_deliveries, endpoints=endpoints, deliveries=deliveries),
-        resend=partial(
-            resend, endpoints=endpoints, deliveries=deliveries, queue=queue, clock=clock
-        ),
+    return Webhooks(
+        endpoints=own.webhook_endpoints,
+        deliveries=own.webhook_deliveries,
+        cache=outbox.cache,
+        box=box_key,
+        queue=queue,
+        clock=platform.clock,
+        policy=policy,
     )
 
 
-def bind_events(own: EventsAdapters, *, users: UserRepository) -> EventServices:
-    """``users``: whose events an admin lists by name."""
-    events = own.security_events
-    return EventServices(
-        list=partial(list_events, events=events, users=users),
-        recent=partial(recent_activity, events=events, users=users),
-    )
+def event_history(own: EventsAdapters, *, users: UserRepository) -> EventHistory:
+    """``users``: whose events an admin lists by id."""
+    return EventHistory(events=own.security_events, users=users)

@@ -1,47 +1,34 @@
 """Mail: its adapters (the action tokens, the renderer, the SMTP mailer, the new-device
-notices), made from its settings, and its flows bound to them: verification, password
-reset, invitations, "this wasn't me", and the mails that follow an account's changes.
+notices), made from its settings, and its flows' objects built on them: verification,
+password reset, invitations, "this wasn't me", the mail jobs, and the mails that follow an
+account's changes.
 
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
+What a flow needs of another capability is named in its builder's signature
+(docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
 from application.jobs import JobHandler
-from application.mail.flows import (
-    EmailServices,
-    ProofPorts,
-    mail_after_profile_change,
-    mail_after_register,
-    request_verification,
-    verify_email,
-)
-from application.mail.invitations import invite_user
-from application.mail.not_me import AddedWaysIn, not_me
-from application.mail.password_reset import (
-    FIND_RESET_ACCOUNT,
-    find_reset_account,
-    forgot_password,
-    reset_password,
-)
+from application.mail.flows import EmailVerification, MailsAfterChanges
+from application.mail.invitations import Invitations
+from application.mail.not_me import NotMeLinks
+from application.mail.password_reset import FIND_RESET_ACCOUNT, FindResetAccountJob, PasswordReset
 from application.mail.sending import (
     SEND_MAIL,
     ActionTokenRepository,
     MailSettings,
     NewDeviceMails,
     ProviderNames,
-    send_mail,
+    SendMailJob,
 )
 from application.ports import JobQueue, Mailer, MailRenderer, OwnedData
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
-from domain.accounts.users import User
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
@@ -92,7 +79,18 @@ def mail_settings(settings: Settings) -> MailSettings:
     )
 
 
-def bind_flows(
+@dataclass(frozen=True)
+class MailFlows:
+    """The mail flows' use cases, each group one object: the fields of ``Services`` they
+    become."""
+
+    email: EmailVerification
+    password_reset: PasswordReset
+    invitations: Invitations
+    not_me: NotMeLinks
+
+
+def flows(
     own: MailAdapters,
     *,
     accounts: AccountsAdapters,
@@ -102,7 +100,7 @@ def bind_flows(
     grants: OwnedData,
     queue: JobQueue,
     hooks: AccountHooks,
-) -> EmailServices:
+) -> MailFlows:
     """``grants``: the provider's, ended with a password reset or a takeover's proof;
     ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join)."""
     users, identities, clock, audit = (
@@ -111,43 +109,46 @@ def bind_flows(
         platform.clock,
         platform.audit,
     )
-    passkeys, factors = signin.passkeys, signin.factors
-    return EmailServices(
-        request_verification=partial(request_verification, users=users, queue=queue, audit=audit),
-        verify=partial(
-            verify_email,
-            action_tokens=own.action_tokens,
-            proof=ProofPorts(users, identities, passkeys, factors, grants),
+    passkeys, factors, tokens = signin.passkeys, signin.factors, own.action_tokens
+    return MailFlows(
+        email=EmailVerification(
+            users=users,
+            identities=identities,
+            passkeys=passkeys,
+            factors=factors,
+            grants=grants,
+            action_tokens=tokens,
+            queue=queue,
             clock=clock,
             audit=audit,
             proven=hooks.proven,
         ),
-        forgot_password=partial(forgot_password, queue=queue),
-        reset_password=partial(
-            reset_password,
-            action_tokens=own.action_tokens,
+        password_reset=PasswordReset(
             users=users,
+            action_tokens=tokens,
             passkeys=passkeys,
             factors=factors,
             identities=identities,
             hasher=accounts.hasher,
             throttle=signin.throttle,
             throttle_policy=rules.throttle_policy,
+            queue=queue,
             clock=clock,
             audit=audit,
             proven=hooks.proven,
             hold=rules.hold,
         ),
-        invite=partial(invite_user, users=users, queue=queue, clock=clock, audit=audit),
-        not_me=partial(
-            not_me,
-            action_tokens=own.action_tokens,
+        invitations=Invitations(users=users, queue=queue, clock=clock, audit=audit),
+        not_me=NotMeLinks(
             users=users,
+            action_tokens=tokens,
             sessions=signin.sessions,
+            passkeys=passkeys,
+            identities=identities,
+            factors=factors,
             queue=queue,
             clock=clock,
             audit=audit,
-            ways_in=AddedWaysIn(passkeys, identities, factors),
         ),
     )
 
@@ -164,33 +165,28 @@ def handlers(
     """The jobs of the mail flows by kind: handlers, not use cases (they take the job);
     ``names``: the identity providers as the notices name them."""
     users, audit = accounts.users, platform.audit
-    return {
-        SEND_MAIL: partial(
-            send_mail,
-            users=users,
-            action_tokens=own.action_tokens,
-            renderer=own.mail_renderer,
-            mailer=own.mailer,
-            clock=platform.clock,
-            audit=audit,
-            settings=mail_settings(settings),
-            new_device_mails=own.new_device_mails,
-            metrics=platform.metrics,
-            names=names,
-        ),
-        # It queues the reset mail itself, so it needs the queue its handlers run on.
-        FIND_RESET_ACCOUNT: partial(find_reset_account, users=users, queue=queue, audit=audit),
-    }
+    send = SendMailJob(
+        users=users,
+        action_tokens=own.action_tokens,
+        renderer=own.mail_renderer,
+        mailer=own.mailer,
+        clock=platform.clock,
+        audit=audit,
+        settings=mail_settings(settings),
+        new_device_mails=own.new_device_mails,
+        metrics=platform.metrics,
+        names=names,
+    )
+    # It queues the reset mail itself, so it needs the queue its handlers run on.
+    find = FindResetAccountJob(users=users, queue=queue, audit=audit)
+    return {SEND_MAIL: send.run, FIND_RESET_ACCOUNT: find.run}
 
 
 def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
     """The mails that follow a new account and a profile change."""
+    mails = MailsAfterChanges(queue=queue, audit=platform.audit)
     return AccountHooks(
-        registered=partial(mail_after_register, queue=queue),
-        registered_with=partial(_registered_with, queue=queue),
-        changed=partial(mail_after_profile_change, queue=queue, audit=platform.audit),
+        registered=mails.registered,
+        registered_with=mails.registered_with,
+        changed=mails.changed,
     )
-
-
-def _registered_with(user: User, provider: str, *, queue: JobQueue) -> None:
-    mail_after_register(user, queue=queue, provider=provider)

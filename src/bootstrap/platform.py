@@ -1,6 +1,6 @@
 """What every capability stands on: the clock, the audit log, the metrics, the job queues,
 the request counter behind the per-address limits and the readiness probe; and the push
-endpoint's binding.
+endpoint's object.
 
 Pub/Sub's, Redis's and the push tokens' adapters are imported only when the settings ask for
 them: optional dependencies, and client libraries that gunicorn's master never imports
@@ -11,16 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
-from application.jobs import (
-    JobHandler,
-    JobServices,
-    PushPolicy,
-    authorize_push,
-    receive_push,
-)
+from application.jobs import JobHandler, PushedJobs, PushPolicy
 from application.metrics import JOBS_OLDEST_DUE, JOBS_WAITING
 from application.ports import (
     NO_METRICS,
@@ -47,7 +40,7 @@ log = logging.getLogger("firegate")
 
 
 JobQueueFactory = Callable[[JobHandler], JobQueue]
-"""Builds the queue, given what runs a job: the handlers exist only once use cases are bound."""
+"""Builds the queue, given what runs a job: the handlers exist only once the use cases are built."""
 
 
 def _as_it_is(run: JobHandler) -> JobHandler:
@@ -78,7 +71,7 @@ def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) 
     return Platform(
         clock=SystemClock(),
         audit=LoggingAuditLog(),
-        ready=partial(_firestore_ready, client),
+        ready=FirestoreProbe(client).ready,
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
@@ -87,26 +80,33 @@ def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) 
     )
 
 
-def bind_jobs(platform: Platform, settings: Settings, *, run: JobHandler) -> JobServices:
+def pushed_jobs(platform: Platform, settings: Settings, *, run: JobHandler) -> PushedJobs:
     """The push endpoint of the background jobs. ``run``: what runs any job, as the queues
-    are given it (``run_job`` over every feature's handlers)."""
-    policy = PushPolicy(shared_token=settings.jobs.push_token, oidc=settings.jobs.push_oidc)
-    return JobServices(
-        authorize_push=partial(authorize_push, policy=policy, verifier=platform.push_verifier),
-        receive_push=partial(receive_push, run=run, max_attempts=settings.jobs.job_max_attempts),
+    are given it (``JobRunner.run`` over every feature's handlers)."""
+    return PushedJobs(
+        policy=PushPolicy(shared_token=settings.jobs.push_token, oidc=settings.jobs.push_oidc),
+        verifier=platform.push_verifier,
+        run=run,
+        max_attempts=settings.jobs.job_max_attempts,
     )
 
 
-def _firestore_ready(client: Client) -> bool:
-    """Both ways firegate reaches Firestore answer: the client library's gRPC channel and the
-    REST batch read of every authenticated request (docs/decisions/0151-batch-reads-over-rest.md).
-    """
-    try:
-        reads_of(client).probe()
-    except Exception:  # any failure means "not ready"; the probe must never raise
-        log.warning("readiness check failed: Firestore did not answer")
-        return False
-    return True
+class FirestoreProbe:
+    """The readiness probe's: does Firestore answer?"""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def ready(self) -> bool:
+        """Both ways firegate reaches Firestore answer: the client library's gRPC channel and
+        the REST batch read of every authenticated request
+        (docs/decisions/0151-batch-reads-over-rest.md)."""
+        try:
+            reads_of(self._client).probe()
+        except Exception:  # any failure means "not ready"; the probe must never raise
+            log.warning("readiness check failed: Firestore did not answer")
+            return False
+        return True
 
 
 def job_queue_factory(
@@ -129,7 +129,7 @@ def job_queue_factory(
             else (settings.jobs.pubsub_topic, settings.jobs.pubsub_subscription)
         )
 
-        def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to receive_push
+        def pubsub(run: JobHandler) -> JobQueue:  # Pub/Sub pushes jobs to the push endpoint
             if settings.jobs.pubsub_setup:
                 ensure_pubsub_resources(
                     PubSubSetup(

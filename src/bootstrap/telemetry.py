@@ -8,7 +8,6 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import cast
 
 from flask import Flask, request
@@ -72,9 +71,13 @@ class Tracing:
                 webhook_queue=(
                     self._queue(base.webhook_queue) if base.webhook_queue is not None else None
                 ),
-                job_spans=partial(spans.traced_jobs, tracer=tracer),
+                job_spans=self.job_spans,
             ),
         )
+
+    def job_spans(self, run: JobHandler) -> JobHandler:
+        """``run``, each job in a span of its own (queued or pushed)."""
+        return spans.traced_jobs(run, self.tracer)
 
     def _queue(self, factory: JobQueueFactory) -> JobQueueFactory:
         tracer, system = self.tracer, self.queue_system

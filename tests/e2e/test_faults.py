@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "demo-faults"
-READINESS_DEADLINE = 2.0  # bootstrap._firestore_ready
+READINESS_DEADLINE = 2.0  # bootstrap.platform.FirestoreProbe.ready
 # A request makes at most two Firestore calls before the first failure ends it; each is
 # bounded by DEADLINE_SECONDS (infrastructure/firestore/client.py). Generous on purpose: these
 # tell a deadline kept from none at all (the library retries an unreachable Firestore for

@@ -243,9 +243,9 @@ class FakeScheduler:
     """Keeps the periodic tasks; tests run them."""
 
     def __init__(self) -> None:
-        self.tasks: list[tuple[float, Callable[[], None]]] = []
+        self.tasks: list[tuple[float, Callable[[], object]]] = []
 
-    def every(self, seconds: float, task: Callable[[], None]) -> None:
+    def every(self, seconds: float, task: Callable[[], object]) -> None:
         self.tasks.append((seconds, task))
 
     def run_all(self) -> None:

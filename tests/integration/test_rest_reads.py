@@ -381,15 +381,16 @@ def test_an_outage_is_no_reason_to_fall_back(
 def test_readiness_fails_while_the_rest_path_is_unusable(
     stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap.platform import _firestore_ready
+    from bootstrap.platform import FirestoreProbe
 
     host, handler = stand_in
-    assert _firestore_ready(firestore)
+    probe = FirestoreProbe(firestore)
+    assert probe.ready()
     handler.status = 403
     reads = _use(firestore, monkeypatch, _rest(host))
-    assert not _firestore_ready(firestore), "a deploy whose REST reads fail takes no traffic"
+    assert not probe.ready(), "a deploy whose REST reads fail takes no traffic"
     reads.fell_back = True
-    assert not _firestore_ready(firestore), "not even once the process reads another way"
+    assert not probe.ready(), "not even once the process reads another way"
 
 
 @pytest.mark.parametrize(

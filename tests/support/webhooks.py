@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
-from application.events.webhooks.admin import (
-    CreateWebhook,
-    create_webhook,
-)
+from application.events.webhooks.admin import CreateWebhook, Webhooks
 from application.events.webhooks.cache import EndpointCache
-from application.events.webhooks.delivery import DeliveryPorts, deliver
+from application.events.webhooks.delivery import WebhookDelivery
+from application.events.webhooks.jobs import DeliverySweeper
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox
-from application.events.webhooks.ports import WebhookPolicy
+from application.events.webhooks.ports import DeliveryChannel, WebhookPolicy
+from application.ports import NO_METRICS, Metrics
 from domain.events.webhooks import (
     Delivery,
     RetryPolicy,
@@ -54,7 +53,27 @@ class Hooks:
         self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
         self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
         self.disabled: list[WebhookEndpoint] = []
-        self.ports = DeliveryPorts(
+        # What a test swaps: the delivery is built on them when it runs.
+        self.metrics: Metrics = NO_METRICS
+        self.channels: dict[str, DeliveryChannel] = {}
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """The admins' use cases, as the service builds them."""
+        return Webhooks(
+            endpoints=self.endpoints,
+            deliveries=self.deliveries,
+            cache=self.cache,
+            box=BOX,
+            queue=self.queue,
+            clock=self.clock,
+            policy=self.policy,
+        )
+
+    @property
+    def delivery(self) -> WebhookDelivery:
+        """The DELIVER_WEBHOOK job's object, on the ports as they are now."""
+        return WebhookDelivery(
             deliveries=self.deliveries,
             cache=self.cache,
             endpoints=self.endpoints,
@@ -62,29 +81,25 @@ class Hooks:
             resolver=self.resolver,
             sender=self.sender,
             clock=self.clock,
+            policy=self.policy,
             on_disabled=self.disabled.append,
+            metrics=self.metrics,
+            channels=self.channels,
         )
 
+    @property
+    def sweeper(self) -> DeliverySweeper:
+        return DeliverySweeper(deliveries=self.deliveries, queue=self.queue, clock=self.clock)
+
     def create(self, url: str = "https://hooks.example.com/in", *events: str) -> tuple[str, str]:
-        created = create_webhook(
-            CreateWebhook(ADMIN, url, events or ("user.created",)),
-            endpoints=self.endpoints,
-            cache=self.cache,
-            box=BOX,
-            clock=self.clock,
-            policy=self.policy,
-        )
+        created = self.webhooks.create(CreateWebhook(ADMIN, url, events or ("user.created",)))
         return created.endpoint.id, created.secret
 
     def run_jobs(self) -> list[Delivery | None]:
         jobs, self.queue.jobs = self.queue.jobs, []
+        delivery = self.delivery
         return [
-            deliver(
-                job.subject.removeprefix(FIRST),
-                ports=self.ports,
-                policy=self.policy,
-                first=job.subject.startswith(FIRST),
-            )
+            delivery.deliver(job.subject.removeprefix(FIRST), first=job.subject.startswith(FIRST))
             for job in jobs
             if job.kind == DELIVER_WEBHOOK
         ]

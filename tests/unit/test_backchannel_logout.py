@@ -6,7 +6,6 @@ claims."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -19,8 +18,7 @@ from joserfc.jwk import KeySet
 from application.accounts.admin import SetRole
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks.cache import EndpointCache
-from application.events.webhooks.delivery import deliver
-from application.events.webhooks.jobs import sweep
+from application.events.webhooks.jobs import DeliverySweeper
 from application.events.webhooks.outbox import FIRST, WebhookOutbox
 from application.ports import Audit, AuditEvent
 from application.provider.logout import BackchannelLogout, LogoutChannel, session_end
@@ -163,7 +161,7 @@ def test_a_failed_post_is_retried_with_the_same_jti(world: OAuthWorld) -> None:
     ]
     assert first.status is DeliveryStatus.PENDING and first.attempts[-1].status_code == 503
     world.clock.advance(seconds=10)
-    sweep(deliveries=deliveries(world), queue=world.queue, clock=world.clock)
+    DeliverySweeper(deliveries=deliveries(world), queue=world.queue, clock=world.clock).sweep()
     world.deliver()
     posted = [parse_qs(body)["logout_token"][0] for _, body, _ in sender(world).sent]
     keys = KeySet.import_key_set(world.client.get("/.well-known/jwks.json").get_json())
@@ -537,7 +535,7 @@ def test_outside_the_local_profile_a_token_goes_by_https_to_a_public_address(
     channel = LogoutChannel(
         clients, keys, hooks.clock, OAuthPolicy(issuer="https://id.example.com")
     )
-    hooks.ports = replace(hooks.ports, channels={BACKCHANNEL_LOGOUT: channel})
+    hooks.channels = {BACKCHANNEL_LOGOUT: channel}
     notice = LogoutNotice("c1", "u1", "s1")
     queued = hooks.deliveries.deliveries
     now = hooks.clock.now()
@@ -552,12 +550,12 @@ def test_outside_the_local_profile_a_token_goes_by_https_to_a_public_address(
         retry_since=now,
     )
     queued[pending.id] = pending
-    done = deliver(pending.id, ports=hooks.ports, policy=hooks.policy)
+    done = hooks.delivery.deliver(pending.id)
     assert done is not None and done.attempts[-1].error == error
     assert hooks.sender.addresses == ([address] if address else [])
     clients.delete("c1")
     hooks.clock.advance(hours=1)
-    stopped = deliver(pending.id, ports=hooks.ports, policy=hooks.policy)
+    stopped = hooks.delivery.deliver(pending.id)
     if error is None:
         assert stopped is None  # sent already
     else:

@@ -353,7 +353,7 @@ def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) ->
     world.services.admin.set_role(SetRole("root", "admin"))
     root = world.services.authentication.authenticate(Authenticate(login(world.client, "root")))
     with pytest.raises(InvalidInput) as info:
-        world.services.email.invite(Invite(root, None, "joan@example.com", role="superuser"))
+        world.services.invitations.invite(Invite(root, None, "joan@example.com", role="superuser"))
     assert (info.value.errors[0].field, info.value.errors[0].code) == ("role", "invalid_role")
     assert [u.username.value for u in world.store.users.values()] == ["root"]
 

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 
 from application.accounts.authentication import Actor
 from application.events.security_events import (
+    EventHistory,
     EventQuery,
     StoringAuditLog,
     WithRequestOrigin,
-    list_events,
     security_events_of,
 )
 from application.ports import Audit, AuditEvent, StagedWrites
@@ -361,10 +361,8 @@ def test_an_unknown_or_deleted_user_is_404_for_an_admin(
 def test_the_use_case_refuses_an_unknown_type_beside_its_field() -> None:
     actor = Actor("u1", "alice", "user", "s1", NOW)
     with pytest.raises(InvalidInput) as refused:
-        list_events(
-            EventQuery(actor, 10, type="signin.nope"),
-            events=FakeSecurityEvents(),
-            users=FakeUserRepository(InMemoryStore()),
+        EventHistory(events=FakeSecurityEvents(), users=FakeUserRepository(InMemoryStore())).list(
+            EventQuery(actor, 10, type="signin.nope")
         )
     assert [(e.field, e.code) for e in refused.value.errors] == [("type", "unknown_event_type")]
 

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
-from application.mail.flows import mail_after_register
+from application.mail.flows import MailsAfterChanges
 from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
@@ -344,7 +344,7 @@ def test_what_the_squatter_adds_while_the_reset_runs_is_removed_too(world: World
         now=world.clock.now(),
     )
     world.action_tokens.meanwhile = lambda: world.passkeys.add(late)
-    world.services.email.reset_password(ResetPassword(token=link, new_password=NEW))
+    world.services.password_reset.reset_password(ResetPassword(token=link, new_password=NEW))
     assert world.passkeys.passkeys == {}
 
 
@@ -451,7 +451,7 @@ def squatted_by_github(world: World) -> User:
             now=world.clock.now(),
         )
     )
-    mail_after_register(user, queue=world.queue, provider="GitHub")
+    MailsAfterChanges(queue=world.queue, audit=world.audit).registered_with(user, "GitHub")
     return user
 
 

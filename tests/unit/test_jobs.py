@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from application import jobs
-from application.jobs import JobHandler, JobPush, PushCredentials, PushPolicy, RetryJob
+from application.jobs import (
+    JobHandler,
+    JobPush,
+    JobRunner,
+    PushCredentials,
+    PushedJobs,
+    PushPolicy,
+    RetryJob,
+)
 from application.ports import Job
 from application.resources.dogs import FETCH_DOG_PICTURE, DogPictures
 from domain.errors import Unauthenticated, Unavailable
@@ -153,7 +161,10 @@ def test_only_the_shared_token_or_a_verified_oidc_token_may_push(
     policy: PushPolicy, credentials: PushCredentials, ok: bool
 ) -> None:
     def authorize() -> None:
-        jobs.authorize_push(credentials, policy=policy, verifier=FakeVerifier())
+        endpoint = PushedJobs(
+            policy=policy, verifier=FakeVerifier(), run=Recorder(), max_attempts=5
+        )
+        endpoint.authorize_push(credentials)
 
     if ok:
         authorize()
@@ -225,16 +236,22 @@ def push(subject: str, **kwargs: Any) -> JobPush:
 
 
 def runner(dogs: FakeDogRepository, pictures: FakePictureSource) -> JobHandler:
-    """What the push endpoint runs a job with: ``run_job`` over the picture job's handler."""
+    """What the push endpoint runs a job with: ``JobRunner.run`` over the picture job's
+    handler."""
 
     fetch = DogPictures(dogs=dogs, pictures=pictures, clock=FakeClock()).fetch
-    return lambda job, final: jobs.run_job(job, final, handlers={FETCH_DOG_PICTURE: fetch})
+    return JobRunner({FETCH_DOG_PICTURE: fetch}).run
+
+
+def pushed(run: JobHandler) -> PushedJobs:
+    """The push endpoint, with JOB_MAX_ATTEMPTS 5."""
+    return PushedJobs(policy=PushPolicy(), verifier=None, run=run, max_attempts=5)
 
 
 def test_the_picture_job_is_idempotent(dogs: FakeDogRepository) -> None:
     pictures = FakePictureSource()
     for _ in range(3):
-        jobs.receive_push(push("d1"), run=runner(dogs, pictures), max_attempts=5)
+        pushed(runner(dogs, pictures)).receive_push(push("d1"))
     dog = dogs.get("d1")
     assert dog is not None and dog.picture_status is PictureStatus.READY
     assert pictures.calls == 1  # the later deliveries saw a finished dog and did nothing
@@ -246,16 +263,16 @@ def test_the_picture_job_fails_only_on_the_last_attempt(dogs: FakeDogRepository)
     run = runner(dogs, pictures)
     for attempt in (1, 2, 3, 4):
         with pytest.raises(RetryJob):
-            jobs.receive_push(push("d1", delivery_attempt=attempt), run=run, max_attempts=5)
+            pushed(run).receive_push(push("d1", delivery_attempt=attempt))
     assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING
-    jobs.receive_push(push("d1", delivery_attempt=5), run=run, max_attempts=5)
+    pushed(run).receive_push(push("d1", delivery_attempt=5))
     last = dogs.dogs["d1"]
     assert last.picture_status is PictureStatus.FAILED
 
 
 def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
     pictures = FakePictureSource()
-    jobs.receive_push(push("d1", dead_letter=True), run=runner(dogs, pictures), max_attempts=5)
+    pushed(runner(dogs, pictures)).receive_push(push("d1", dead_letter=True))
     assert dogs.dogs["d1"].picture_status is PictureStatus.READY
 
 
@@ -273,5 +290,5 @@ def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
     ],
 )
 def test_unusable_messages_are_acknowledged_not_retried(dogs: FakeDogRepository, data: str) -> None:
-    jobs.receive_push(JobPush(data=data), run=runner(dogs, FakePictureSource()), max_attempts=5)
+    pushed(runner(dogs, FakePictureSource())).receive_push(JobPush(data=data))
     assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING

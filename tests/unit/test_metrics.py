@@ -9,12 +9,10 @@ import math
 import re
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 
-from application.events.webhooks.jobs import sweep
 from application.metrics import (
     ARGON2_QUEUE_WAIT,
     HTTP_REQUESTS,
@@ -278,13 +276,13 @@ def test_mails_are_counted_by_kind_and_outcome() -> None:
 def test_webhook_attempts_are_counted_with_their_delay() -> None:
     hooks = Hooks(500, 204)
     metrics = PrometheusMetrics()
-    hooks.ports = replace(hooks.ports, metrics=metrics)
+    hooks.metrics = metrics
     hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     [failed] = hooks.run_jobs()
     assert failed is not None
     hooks.clock.advance(seconds=7)
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    assert hooks.sweeper.sweep() == 1
     [succeeded] = hooks.run_jobs()
     assert succeeded is not None and succeeded.status is DeliveryStatus.SUCCEEDED
     seen = samples(metrics.exposition().decode())

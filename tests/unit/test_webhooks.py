@@ -12,18 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from application.events.webhooks.admin import (
-    CreateWebhook,
-    DeliveryQuery,
-    Resend,
-    WebhookRef,
-    create_webhook,
-    delete_webhook,
-    list_deliveries,
-    resend,
-)
+from application.events.webhooks.admin import CreateWebhook, DeliveryQuery, Resend, WebhookRef
 from application.events.webhooks.cache import EndpointCache
-from application.events.webhooks.jobs import deliver_job, sweep
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, payload
 from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
@@ -345,7 +335,7 @@ def test_a_delivery_is_signed_sent_once_and_recorded() -> None:
     [(url, body, headers)] = hooks.sender.sent
     assert url == "https://hooks.example.com/in" and headers["webhook-id"] == done.id
     assert Webhook(secret).verify(body, headers)["type"] == "user.created"
-    deliver_job(job, False, ports=hooks.ports, policy=hooks.policy)  # the job, run again
+    hooks.delivery.run(job, False)  # the job, run again
     assert len(hooks.sender.sent) == 1
     stored = hooks.deliveries.get(done.id)
     assert stored is not None and [a.status_code for a in stored.attempts] == [204]
@@ -357,13 +347,13 @@ def test_a_failure_is_retried_by_the_sweeper_with_the_same_webhook_id() -> None:
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     [first] = hooks.run_jobs()
     assert first is not None and first.status is DeliveryStatus.PENDING
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 0
+    assert hooks.sweeper.sweep() == 0
     hooks.clock.advance(seconds=5)
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    assert hooks.sweeper.sweep() == 1
     [second] = hooks.run_jobs()
     assert second is not None and second.attempts[-1].error == "ConnectionError"
     hooks.clock.advance(seconds=30)
-    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    hooks.sweeper.sweep()
     [third] = hooks.run_jobs()
     assert third is not None and third.status is DeliveryStatus.SUCCEEDED
     assert {h["webhook-id"] for _, _, h in hooks.sender.sent} == {first.id}
@@ -375,9 +365,9 @@ def test_a_delivery_whose_job_was_lost_goes_out_once_its_reservation_lapses() ->
     hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     hooks.queue.jobs.clear()  # the process died before the job ran
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 0
+    assert hooks.sweeper.sweep() == 0
     hooks.clock.advance(seconds=hooks.policy.lease.total_seconds())
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    assert hooks.sweeper.sweep() == 1
     [done] = hooks.run_jobs()
     assert done is not None and done.status is DeliveryStatus.SUCCEEDED
 
@@ -390,7 +380,7 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent_again() -> None:
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     hooks.queue.jobs.clear()  # the process died before the first job ran
     hooks.clock.advance(seconds=hooks.policy.lease.total_seconds())
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    assert hooks.sweeper.sweep() == 1
     [delivery_id] = hooks.deliveries.deliveries
     now = hooks.clock.now()
     # Another worker's job claimed it and is sending it now.
@@ -405,8 +395,8 @@ def test_a_retry_is_claimed_so_two_jobs_for_it_send_it_once() -> None:
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     hooks.run_jobs()
     hooks.clock.advance(seconds=5)
-    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
-    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)  # twice queued
+    hooks.sweeper.sweep()
+    hooks.sweeper.sweep()  # twice queued
     assert len(hooks.queue.jobs) == 2
     first, second = hooks.run_jobs()
     assert first is not None and first.status is DeliveryStatus.SUCCEEDED and second is None
@@ -432,7 +422,7 @@ class SlowSender(FakeWebhookSender):
 def test_a_delivery_in_flight_until_its_deadline_is_not_claimed_again(first: bool) -> None:
     hooks = Hooks()
     slow = SlowSender(hooks.clock, hooks.policy.timeout)
-    hooks.ports = replace(hooks.ports, sender=slow)
+    hooks.sender = slow
     hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     [job] = hooks.queue.jobs
@@ -446,11 +436,11 @@ def test_a_delivery_in_flight_until_its_deadline_is_not_claimed_again(first: boo
     others: list[Delivery | None] = []
 
     def meanwhile() -> None:  # at the deadline's end, every other worker tries it
-        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        hooks.sweeper.sweep()
         others.extend(hooks.run_jobs())
 
     slow.meanwhile = meanwhile
-    deliver_job(job, False, ports=hooks.ports, policy=hooks.policy)
+    hooks.delivery.run(job, False)
     assert others == [] and len(slow.sent) == 1
     [delivery_id] = hooks.deliveries.deliveries
     stored = hooks.deliveries.get(delivery_id)
@@ -465,7 +455,7 @@ def test_an_attempt_without_its_deadline_left_of_the_claim_is_left_to_the_next()
     hooks.clock.advance(seconds=(hooks.policy.lease - hooks.policy.deadline).total_seconds())
     assert hooks.run_jobs() == [None] and hooks.sender.sent == []
     hooks.clock.advance(seconds=hooks.policy.deadline.total_seconds())
-    assert sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock) == 1
+    assert hooks.sweeper.sweep() == 1
     [done] = hooks.run_jobs()
     assert done is not None and done.status is DeliveryStatus.SUCCEEDED
     assert len(hooks.sender.sent) == 1
@@ -497,7 +487,7 @@ class RebindingResolver(FakeHostResolver):
 
 def test_outside_the_local_profile_the_sender_connects_to_the_checked_address() -> None:
     hooks = Hooks(200, local=False)
-    hooks.ports = replace(hooks.ports, resolver=RebindingResolver())
+    hooks.resolver = RebindingResolver()
     hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     [done] = hooks.run_jobs()
@@ -538,7 +528,7 @@ def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_reported() -> 
     last: Delivery | None = None
     for _ in range(20):
         hooks.clock.advance(hours=4)
-        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        hooks.sweeper.sweep()
         for done in hooks.run_jobs():
             last = done or last
     assert last is not None and last.status is DeliveryStatus.DEAD
@@ -554,7 +544,7 @@ def retried_at_its_times(hooks: Hooks, last: Delivery | None) -> Delivery | None
     while last is not None and last.status is DeliveryStatus.PENDING:
         assert last.next_attempt_at is not None
         hooks.clock.current = last.next_attempt_at
-        sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+        hooks.sweeper.sweep()
         [last] = hooks.run_jobs()
     return last
 
@@ -601,13 +591,7 @@ def test_a_delivery_of_a_disabled_endpoint_is_not_resent() -> None:
     assert stored is not None
     hooks.endpoints.endpoints[endpoint_id] = replace(stored, enabled=False)
     with pytest.raises(Conflict) as refused:
-        resend(
-            Resend(ADMIN, endpoint_id, done.id),
-            endpoints=hooks.endpoints,
-            deliveries=hooks.deliveries,
-            queue=hooks.queue,
-            clock=hooks.clock,
-        )
+        hooks.webhooks.resend(Resend(ADMIN, endpoint_id, done.id))
     assert refused.value.code == "webhook_disabled" and hooks.queue.jobs == []
 
 
@@ -617,7 +601,7 @@ def test_a_success_clears_the_failing_mark() -> None:
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     hooks.run_jobs()
     hooks.clock.advance(seconds=5)
-    sweep(deliveries=hooks.deliveries, queue=hooks.queue, clock=hooks.clock)
+    hooks.sweeper.sweep()
     hooks.run_jobs()
     endpoint = hooks.endpoints.get(endpoint_id)
     assert endpoint is not None and endpoint.failing_since is None
@@ -627,7 +611,7 @@ def test_deliveries_of_a_deleted_endpoint_stop() -> None:
     hooks = Hooks(200)
     endpoint_id, _ = hooks.create()
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
-    delete_webhook(WebhookRef(ADMIN, endpoint_id), endpoints=hooks.endpoints, cache=hooks.cache)
+    hooks.webhooks.delete(WebhookRef(ADMIN, endpoint_id))
     [done] = hooks.run_jobs()
     assert done is not None and done.status is DeliveryStatus.FAILED
     assert done.attempts[-1].error == "endpoint_deleted" and hooks.sender.sent == []
@@ -639,26 +623,16 @@ def test_deliveries_of_a_deleted_endpoint_stop() -> None:
 def test_only_admins_manage_webhooks() -> None:
     hooks = Hooks()
     with pytest.raises(PermissionDenied):
-        create_webhook(
-            CreateWebhook(USER, "https://hooks.example.com/in", ("user.created",)),
-            endpoints=hooks.endpoints,
-            cache=hooks.cache,
-            box=BOX,
-            clock=hooks.clock,
-            policy=hooks.policy,
+        hooks.webhooks.create(
+            CreateWebhook(USER, "https://hooks.example.com/in", ("user.created",))
         )
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
     hooks = Hooks(local=False)
     with pytest.raises(InvalidInput) as refused:
-        create_webhook(
-            CreateWebhook(ADMIN, "http://10.0.0.1/", ("user.created", "user.exploded"), "a\x00"),
-            endpoints=hooks.endpoints,
-            cache=hooks.cache,
-            box=BOX,
-            clock=hooks.clock,
-            policy=hooks.policy,
+        hooks.webhooks.create(
+            CreateWebhook(ADMIN, "http://10.0.0.1/", ("user.created", "user.exploded"), "a\x00")
         )
     assert [(e.field, e.code) for e in refused.value.errors] == [
         ("url", "invalid_webhook_url"),
@@ -683,34 +657,18 @@ def test_resend_sends_the_same_delivery_again_and_pages_list_newest_first() -> N
         hooks.clock.advance(seconds=1)
     hooks.run_jobs()
     query = DeliveryQuery(ADMIN, endpoint_id, 2)
-    first = list_deliveries(query, endpoints=hooks.endpoints, deliveries=hooks.deliveries)
-    rest = list_deliveries(
-        replace(query, cursor=first.next_cursor),
-        endpoints=hooks.endpoints,
-        deliveries=hooks.deliveries,
-    )
+    first = hooks.webhooks.deliveries(query)
+    rest = hooks.webhooks.deliveries(replace(query, cursor=first.next_cursor))
     everything = first.items + rest.items
     assert [d.created_at for d in everything] == sorted(
         (d.created_at for d in everything), reverse=True
     )
     assert len(everything) == 3 and rest.next_cursor is None
     oldest = everything[-1]
-    again = resend(
-        Resend(ADMIN, endpoint_id, oldest.id),
-        endpoints=hooks.endpoints,
-        deliveries=hooks.deliveries,
-        queue=hooks.queue,
-        clock=hooks.clock,
-    )
+    again = hooks.webhooks.resend(Resend(ADMIN, endpoint_id, oldest.id))
     assert again.id == oldest.id and again.status is DeliveryStatus.PENDING
     [sent] = hooks.run_jobs()
     assert sent is not None and [a.status_code for a in sent.attempts] == [200, 200]
     assert hooks.sender.sent[-1][2]["webhook-id"] == oldest.id
     with pytest.raises(NotFound):
-        resend(
-            Resend(ADMIN, "other", oldest.id),
-            endpoints=hooks.endpoints,
-            deliveries=hooks.deliveries,
-            queue=hooks.queue,
-            clock=hooks.clock,
-        )
+        hooks.webhooks.resend(Resend(ADMIN, "other", oldest.id))

@@ -343,33 +343,34 @@ def known_type(value: str | None) -> str | None:
     return value
 
 
-def list_events(query: EventQuery, *, events: SecurityEvents, users: Users) -> Page[SecurityEvent]:
-    """Newest first by (at, id); 403 for another's unless an admin, 404 for no such account.
-    On one's own list, another person's acts carry no address or user agent (theirs)."""
-    kind = known_type(query.type)
-    user_id = query.actor.user_id
-    if query.user_id is not None:
-        user_id = target_of(query.actor, query.user_id, users).id
-    position = decode_cursor(query.cursor)
-    before = parse_time_position(position) if position is not None else None
-    rows = events.list_page(user_id, kind, before, query.limit + 1)
-    if query.user_id is None:  # the owner's own list; an admin's look keeps every field
-        rows = [row.as_owner_sees_it() for row in rows]
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
-
-
 ACTIVITY_READ = 100  # events read for an activity feed's lines, at most
 
 
-def recent_activity(query: EventQuery, *, events: SecurityEvents, users: Users) -> list[Activity]:
-    """The newest ``limit`` lines of an account's activity (the pages'): its events, failed
-    sign-ins in a row collapsed into one line with their count."""
-    read = replace(query, limit=max(ACTIVITY_READ, query.limit), cursor=None)
-    return activity_of(list_events(read, events=events, users=users).items)[: query.limit]
+class EventHistory:
+    """The security events read back: an account's list (its owner's, or an admin's look at
+    it) and its activity feed. ``users``: whose events an admin lists by id."""
 
+    def __init__(self, *, events: SecurityEvents, users: Users) -> None:
+        self._events, self._users = events, users
 
-@dataclass(frozen=True)
-class EventServices:
-    list: Callable[[EventQuery], Page[SecurityEvent]]
-    recent: Callable[[EventQuery], Sequence[Activity]]
+    def list(self, query: EventQuery) -> Page[SecurityEvent]:
+        """Newest first by (at, id); 403 for another's unless an admin, 404 for no such
+        account. On one's own list, another person's acts carry no address or user agent
+        (theirs)."""
+        kind = known_type(query.type)
+        user_id = query.actor.user_id
+        if query.user_id is not None:
+            user_id = target_of(query.actor, query.user_id, self._users).id
+        position = decode_cursor(query.cursor)
+        before = parse_time_position(position) if position is not None else None
+        rows = self._events.list_page(user_id, kind, before, query.limit + 1)
+        if query.user_id is None:  # the owner's own list; an admin's look keeps every field
+            rows = [row.as_owner_sees_it() for row in rows]
+        last = rows[query.limit - 1] if len(rows) > query.limit else None
+        return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
+
+    def recent(self, query: EventQuery) -> Sequence[Activity]:
+        """The newest ``limit`` lines of an account's activity (the pages'): its events,
+        failed sign-ins in a row collapsed into one line with their count."""
+        read = replace(query, limit=max(ACTIVITY_READ, query.limit), cursor=None)
+        return activity_of(self.list(read).items)[: query.limit]

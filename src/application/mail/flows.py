@@ -1,6 +1,7 @@
-"""The e-mail flows, one module each: the mail job (``mail``), address verification (here),
-password recovery (``password_reset``) and invitations (``invitations``); this module also
-binds them all (docs/reference/email.md), with the "not me" link (``not_me``)."""
+"""The e-mail flows, one module each (docs/reference/email.md): the mail job (``sending``),
+address verification and the mails that follow an account's changes (here), password
+recovery (``password_reset``), invitations (``invitations``) and the "not me" link
+(``not_me``)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,6 @@ from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_
 from application.accounts.address_proof import start_clean
 from application.accounts.admin import target_of
 from application.accounts.authentication import Actor
-from application.mail.invitations import Invite
-from application.mail.not_me import NotMe
-from application.mail.password_reset import (
-    ForgotPassword,
-    ResetPassword,
-)
 from application.mail.sending import (
     ActionTokenRepository,
     MailKind,
@@ -55,24 +50,6 @@ class RequestVerification:
     user_id: str | None = None
 
 
-def request_verification(
-    cmd: RequestVerification, *, users: UserRepository, queue: JobQueue, audit: AuditLog
-) -> None:
-    actor = cmd.actor
-    if cmd.user_id is None or cmd.user_id == actor.user_id:
-        user, actor_id = users.get(actor.user_id), None
-        if user is None or not user.active:
-            raise InvalidToken()
-    else:
-        user, actor_id = target_of(actor, cmd.user_id, users), actor.user_id
-        if user.disabled:  # the mail job sends nothing to a disabled account
-            raise Conflict("The account is disabled; enable it first.", code="user_disabled")
-    if user.email is None:
-        raise Conflict("The account has no e-mail address to verify.", code="no_email")
-    queue_mail(queue, MailKind.VERIFY_EMAIL, user)
-    audit.record(AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id, actor_id=actor_id))
-
-
 @dataclass(frozen=True)
 class VerifyEmail:
     token: str
@@ -104,18 +81,6 @@ class ProofIdentities(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProofPorts:
-    """What the first proof of an address removes from an account a non-verifying
-    provider's sign-in made: its links, passkeys, authenticator and the apps it allowed."""
-
-    users: UserRepository
-    identities: ProofIdentities
-    passkeys: OwnedData
-    factors: OwnedData
-    grants: OwnedData
-
-
 def _through_an_identity(actor: Actor | None, user_id: str) -> bool:
     """Is the person signed in to this account through an identity linked to it? A session
     records how it began (``amr``), not through which identity; on an account whose address
@@ -123,112 +88,151 @@ def _through_an_identity(actor: Actor | None, user_id: str) -> bool:
     return actor is not None and actor.user_id == user_id and FEDERATED in actor.amr
 
 
-def _taken_from(
-    cmd: VerifyEmail, found: ActionToken | None, proof: ProofPorts, now: datetime
-) -> IdentityLink | None:
-    """The link whose sign-in made the token's account unproven, when this proof of its
-    address takes the account from it: the token is good, and whoever opens it is not signed
-    in to the account through an identity."""
-    if found is None:
-        return None
-    holder = proof.users.get(found.user_id)
-    try:
-        found.check(Purpose.VERIFY_EMAIL, holder, now, latest=None)
-    except InvalidToken:
-        return None
-    if holder is None or _through_an_identity(cmd.signed_in, holder.id):
-        return None
-    return made_unproven_by(proof.identities.list_for(holder.id), holder)
+class EmailVerification:
+    """Address verification: the mail asked for, and the proof of the address its link
+    gives. ``passkeys``, ``factors``, ``grants`` (the provider's) and the identity links are
+    what the first proof of an address removes from an account a non-verifying provider's
+    sign-in made; ``proven``: what follows an address a mailed link proves (an org's
+    auto_join)."""
 
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        identities: ProofIdentities,
+        passkeys: OwnedData,
+        factors: OwnedData,
+        grants: OwnedData,
+        action_tokens: ActionTokenRepository,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+        proven: Callable[[User], None] = nothing_follows,
+    ) -> None:
+        self._users, self._identities = users, identities
+        self._passkeys, self._factors, self._grants = passkeys, factors, grants
+        self._action_tokens, self._queue = action_tokens, queue
+        self._clock, self._audit, self._proven = clock, audit, proven
 
-def _start_clean(user_id: str, proof: ProofPorts) -> None:
-    start_clean(
-        user_id, passkeys=proof.passkeys, factors=proof.factors, identities=proof.identities
-    )
-    proof.grants.delete_owned_by(user_id, DELETE_BATCH)
-
-
-def verify_email(
-    cmd: VerifyEmail,
-    *,
-    action_tokens: ActionTokenRepository,
-    proof: ProofPorts,
-    clock: Clock,
-    audit: AuditLog,
-    proven: Callable[[User], None] = nothing_follows,
-) -> Verified:
-    """The address proven; ``proven`` follows when it was not before (an org's auto_join).
-    The first proof of it wins, as a verified provider's does (rule 4 of
-    docs/reference/identities.md): an account a non-verifying provider's sign-in made is
-    claimed by whoever proves its address without being signed in through an identity, and
-    loses what was set up through that sign-in (its links, password, passkeys,
-    authenticator, sessions and the apps it allowed)."""
-    hashed, ip = token_hash(cmd.token), cmd.client_ip or None
-    now = clock.now()
-    squatter = _taken_from(cmd, action_tokens.get(hashed), proof, now)
-    if squatter is not None:
-        # Before the spend, so that no crash leaves them to the account's earlier holder.
-        _start_clean(squatter.user_id, proof)
-    claimed: list[User] = []
-    found: list[User] = []  # the account as each attempt of the spend found it
-
-    def change(user: User) -> User:
-        found.append(user)
-        if squatter is not None and not user.email_verified:
-            claimed.append(user)
-            return user.claimed(now)
-        return user.with_email_verified(now)
-
-    try:
-        user = action_tokens.spend(hashed, Purpose.VERIFY_EMAIL, change, now)
-    except InvalidToken:
-        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip, reason="invalid_token"))
-        raise
-    audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip))
-    if found and not found[-1].email_verified:
-        proven(user)
-    if squatter is not None and claimed:
-        # Again, for what the sessions the claim ended added meanwhile.
-        _start_clean(user.id, proof)
-        audit.record(AuditEvent(Audit.IDENTITY_UNLINKED, user_id=user.id, reason=squatter.provider))
-        audit.record(
-            AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="email_verification")
+    def request_verification(self, cmd: RequestVerification) -> None:
+        actor = cmd.actor
+        if cmd.user_id is None or cmd.user_id == actor.user_id:
+            user, actor_id = self._users.get(actor.user_id), None
+            if user is None or not user.active:
+                raise InvalidToken()
+        else:
+            user, actor_id = target_of(actor, cmd.user_id, self._users), actor.user_id
+            if user.disabled:  # the mail job sends nothing to a disabled account
+                raise Conflict("The account is disabled; enable it first.", code="user_disabled")
+        if user.email is None:
+            raise Conflict("The account has no e-mail address to verify.", code="no_email")
+        queue_mail(self._queue, MailKind.VERIFY_EMAIL, user)
+        self._audit.record(
+            AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id, actor_id=actor_id)
         )
-    return Verified(user, claimed=bool(claimed))
 
+    def verify(self, cmd: VerifyEmail) -> Verified:
+        """The address proven; ``proven`` follows when it was not before (an org's
+        auto_join). The first proof of it wins, as a verified provider's does (rule 4 of
+        docs/reference/identities.md): an account a non-verifying provider's sign-in made is
+        claimed by whoever proves its address without being signed in through an identity,
+        and loses what was set up through that sign-in (its links, password, passkeys,
+        authenticator, sessions and the apps it allowed)."""
+        hashed, ip = token_hash(cmd.token), cmd.client_ip or None
+        now = self._clock.now()
+        squatter = self._taken_from(cmd, self._action_tokens.get(hashed), now)
+        if squatter is not None:
+            # Before the spend, so that no crash leaves them to the account's earlier holder.
+            self._start_clean(squatter.user_id)
+        claimed: list[User] = []
+        found: list[User] = []  # the account as each attempt of the spend found it
 
-def mail_after_register(user: User, *, queue: JobQueue, provider: str | None = None) -> None:
-    """A new account with an address gets a verification mail; ``provider``: the name of the
-    provider whose sign-in made it, which the mail names."""
-    if user.email is not None:
-        queue_mail(queue, MailKind.VERIFY_EMAIL, user, provider=provider)
+        def change(user: User) -> User:
+            found.append(user)
+            if squatter is not None and not user.email_verified:
+                claimed.append(user)
+                return user.claimed(now)
+            return user.with_email_verified(now)
 
+        audit = self._audit
+        try:
+            user = self._action_tokens.spend(hashed, Purpose.VERIFY_EMAIL, change, now)
+        except InvalidToken:
+            audit.record(AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip, reason="invalid_token"))
+            raise
+        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip))
+        if found and not found[-1].email_verified:
+            self._proven(user)
+        if squatter is not None and claimed:
+            # Again, for what the sessions the claim ended added meanwhile.
+            self._start_clean(user.id)
+            audit.record(
+                AuditEvent(Audit.IDENTITY_UNLINKED, user_id=user.id, reason=squatter.provider)
+            )
+            audit.record(
+                AuditEvent(
+                    Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="email_verification"
+                )
+            )
+        return Verified(user, claimed=bool(claimed))
 
-def mail_after_profile_change(
-    before: User, after: User, *, queue: JobQueue, audit: AuditLog
-) -> None:
-    """A new address gets a verification mail, the old one a notice without a link."""
-    if after.email is None or (
-        before.email is not None and before.email.normalized == after.email.normalized
-    ):
-        return
-    queue_mail(queue, MailKind.VERIFY_EMAIL, after)
-    if before.email is not None:
-        queue_mail(
-            queue,
-            MailKind.ADDRESS_CHANGED,
-            after,
-            old_email=before.email.value,
-            old_verified=before.email_verified,
+    def _taken_from(
+        self, cmd: VerifyEmail, found: ActionToken | None, now: datetime
+    ) -> IdentityLink | None:
+        """The link whose sign-in made the token's account unproven, when this proof of its
+        address takes the account from it: the token is good, and whoever opens it is not
+        signed in to the account through an identity."""
+        if found is None:
+            return None
+        holder = self._users.get(found.user_id)
+        try:
+            found.check(Purpose.VERIFY_EMAIL, holder, now, latest=None)
+        except InvalidToken:
+            return None
+        if holder is None or _through_an_identity(cmd.signed_in, holder.id):
+            return None
+        return made_unproven_by(self._identities.list_for(holder.id), holder)
+
+    def _start_clean(self, user_id: str) -> None:
+        start_clean(
+            user_id, passkeys=self._passkeys, factors=self._factors, identities=self._identities
         )
-    audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
+        self._grants.delete_owned_by(user_id, DELETE_BATCH)
 
 
-@dataclass(frozen=True)
-class EmailServices:
-    request_verification: Callable[[RequestVerification], None]
-    verify: Callable[[VerifyEmail], Verified]
-    forgot_password: Callable[[ForgotPassword], None]
-    reset_password: Callable[[ResetPassword], None]
-    invite: Callable[[Invite], User]
-    not_me: Callable[[NotMe], bool]  # a notification's "this wasn't me" link; True: mailed
+class MailsAfterChanges:
+    """The mails that follow a stored change of an account: the mail flows' part of
+    ``AccountHooks`` (its ``registered``, ``registered_with`` and ``changed``)."""
+
+    def __init__(self, *, queue: JobQueue, audit: AuditLog) -> None:
+        self._queue, self._audit = queue, audit
+
+    def registered(self, user: User) -> None:
+        """A new account with an address gets a verification mail."""
+        self._verification_mail(user, None)
+
+    def registered_with(self, user: User, provider: str) -> None:
+        """The same, for an account made by signing in with ``provider`` (its name), which
+        the mail names."""
+        self._verification_mail(user, provider)
+
+    def _verification_mail(self, user: User, provider: str | None) -> None:
+        if user.email is not None:
+            queue_mail(self._queue, MailKind.VERIFY_EMAIL, user, provider=provider)
+
+    def changed(self, before: User, after: User) -> None:
+        """A new address gets a verification mail, the old one a notice without a link."""
+        if after.email is None or (
+            before.email is not None and before.email.normalized == after.email.normalized
+        ):
+            return
+        queue_mail(self._queue, MailKind.VERIFY_EMAIL, after)
+        if before.email is not None:
+            queue_mail(
+                self._queue,
+                MailKind.ADDRESS_CHANGED,
+                after,
+                old_email=before.email.value,
+                old_verified=before.email_verified,
+            )
+        self._audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))

@@ -32,33 +32,37 @@ class Invite:
     role: str | None = None
 
 
-def invite_user(
-    cmd: Invite,
-    *,
-    users: UserRepository,
-    queue: JobQueue,
-    clock: Clock,
-    audit: AuditLog,
-) -> User:
-    """An account without a password; its owner sets one through the invitation's link."""
-    require_admin(cmd.actor)
-    email = Email(cmd.email)
-    given = cmd.username if cmd.username is not None else Username.from_address(email)
-    username = Username.chosen(given)
-    role = parse_role(cmd.role) if cmd.role else Role.USER
-    now = clock.now()
-    user = User.register(
-        id=new_id(),
-        username=username,
-        email=email,
-        password_hash=None,
-        now=now,
-        name=cmd.name,
-        last_name=cmd.last_name,
-    )
-    if role is not Role.USER:
-        user = user.with_role(role, now)
-    users.add(user)
-    queue_mail(queue, MailKind.INVITATION, user)
-    audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id))
-    return user
+class Invitations:
+    """An admin's invitation: an account without a password, whose owner sets one through
+    the mailed link (an org's invitations are ``application/orgs/invitations.py``'s)."""
+
+    def __init__(
+        self, *, users: UserRepository, queue: JobQueue, clock: Clock, audit: AuditLog
+    ) -> None:
+        self._users, self._queue, self._clock, self._audit = users, queue, clock, audit
+
+    def invite(self, cmd: Invite) -> User:
+        """An account without a password; its owner sets one through the invitation's link."""
+        require_admin(cmd.actor)
+        email = Email(cmd.email)
+        given = cmd.username if cmd.username is not None else Username.from_address(email)
+        username = Username.chosen(given)
+        role = parse_role(cmd.role) if cmd.role else Role.USER
+        now = self._clock.now()
+        user = User.register(
+            id=new_id(),
+            username=username,
+            email=email,
+            password_hash=None,
+            now=now,
+            name=cmd.name,
+            last_name=cmd.last_name,
+        )
+        if role is not Role.USER:
+            user = user.with_role(role, now)
+        self._users.add(user)
+        queue_mail(self._queue, MailKind.INVITATION, user)
+        self._audit.record(
+            AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id)
+        )
+        return user

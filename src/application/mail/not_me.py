@@ -33,87 +33,94 @@ class NotMe:
     actor: Actor | None = None
 
 
-def not_me(
-    cmd: NotMe,
-    *,
-    action_tokens: ActionTokenRepository,
-    users: UserRepository,
-    sessions: SessionRepository,
-    queue: JobQueue,
-    clock: Clock,
-    audit: AuditLog,
-    ways_in: AddedWaysIn,
-) -> bool:
-    """Spend the token once and, in the same commit, end every session of its account
-    (for an ``actor``: of the actor's account, with no token); then queue a reset mail
-    (under the link mails' sending limit). A token that is malformed, unknown, spent or
-    expired changes nothing (InvalidToken, 400). The way in a notice's token names goes too
-    (a first password in the same commit). True when a reset mail was queued (not for an
-    account without an address, which only a signed-in actor can be)."""
-    ip = cmd.client_ip or None
-    now = clock.now()
-    added: WayIn | None = None
-    if cmd.actor is not None:
-        user = users.update(cmd.actor.user_id, lambda found: found.ending_all_sessions(now))
-    else:
-        try:
-            hashed = token_hash(cmd.token)
-            record = action_tokens.get(hashed)
-            added = WayIn.of_key(record.undo) if record is not None and record.undo else None
-            set_password = record.password if record is not None else ""
+class NotMeLinks:
+    """The "this wasn't me" link, and its signed-in twin on the account page. ``passkeys``,
+    ``identities`` and ``factors``: where the ways in that a notice's link removes are kept."""
 
-            def change(found: User) -> User:
-                ended = found.ending_all_sessions(now)
-                # Only the password the notice told of: not one set since by its owner.
-                told = password_fingerprint(found) == set_password
-                if added is not None and added.kind == WayIn.PASSWORD and told:
-                    return ended.without_password(now)
-                return ended
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        action_tokens: ActionTokenRepository,
+        sessions: SessionRepository,
+        passkeys: PasskeyRepository,
+        identities: IdentityRepository,
+        factors: MfaRepository,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users, self._action_tokens, self._sessions = users, action_tokens, sessions
+        self._passkeys, self._identities, self._factors = passkeys, identities, factors
+        self._queue, self._clock, self._audit = queue, clock, audit
 
-            user = action_tokens.spend(hashed, Purpose.NOT_ME, change, now)
-        except InvalidToken:
-            audit.record(AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token"))
-            raise
-    if added is not None:
-        ways_in.remove(user.id, added, now)
-    sessions.delete_for_user(user.id)  # housekeeping; already unusable
-    session_id = cmd.actor.session_id if cmd.actor is not None else None
-    audit.record(
-        AuditEvent(Audit.LOGOUT, user_id=user.id, session_id=session_id, ip=ip, reason="not_me")
-    )
-    if user.email is None:
-        return False
-    # From the mailed link, the reset goes out even past the link mails' limit: whoever has
-    # the password could have spent it (asking for verification mails) to keep the owner
-    # from choosing a new one. The link is single-use and only a notice carries one, so the
-    # notices' limit bounds these. Signed in, the owner can change the password instead.
-    queue_mail(queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
-    return True
+    def not_me(self, cmd: NotMe) -> bool:
+        """Spend the token once and, in the same commit, end every session of its
+        account (for an ``actor``: of the actor's account, with no token); then queue a reset
+        mail (under the link mails' sending limit). A token that is malformed, unknown, spent
+        or expired changes nothing (InvalidToken, 400). The way in a notice's token names
+        goes too (a first password in the same commit). True when a reset mail was queued
+        (not for an account without an address, which only a signed-in actor can be)."""
+        ip = cmd.client_ip or None
+        now = self._clock.now()
+        added: WayIn | None = None
+        if cmd.actor is not None:
+            user = self._users.update(
+                cmd.actor.user_id, lambda found: found.ending_all_sessions(now)
+            )
+        else:
+            try:
+                hashed = token_hash(cmd.token)
+                record = self._action_tokens.get(hashed)
+                added = WayIn.of_key(record.undo) if record is not None and record.undo else None
+                set_password = record.password if record is not None else ""
 
+                def change(found: User) -> User:
+                    ended = found.ending_all_sessions(now)
+                    # Only the password the notice told of: not one set since by its owner.
+                    told = password_fingerprint(found) == set_password
+                    if added is not None and added.kind == WayIn.PASSWORD and told:
+                        return ended.without_password(now)
+                    return ended
 
-@dataclass(frozen=True)
-class AddedWaysIn:
-    """Where the ways in that a notice's link removes are kept."""
+                user = self._action_tokens.spend(hashed, Purpose.NOT_ME, change, now)
+            except InvalidToken:
+                self._audit.record(
+                    AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token")
+                )
+                raise
+        if added is not None:
+            self._remove_way_in(user.id, added, now)
+        self._sessions.delete_for_user(user.id)  # housekeeping; already unusable
+        session_id = cmd.actor.session_id if cmd.actor is not None else None
+        self._audit.record(
+            AuditEvent(Audit.LOGOUT, user_id=user.id, session_id=session_id, ip=ip, reason="not_me")
+        )
+        if user.email is None:
+            return False
+        # From the mailed link, the reset goes out even past the link mails' limit: whoever
+        # has the password could have spent it (asking for verification mails) to keep the
+        # owner from choosing a new one. The link is single-use and only a notice carries
+        # one, so the notices' limit bounds these. Signed in, the owner can change the
+        # password instead.
+        queue_mail(self._queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
+        return True
 
-    passkeys: PasskeyRepository
-    identities: IdentityRepository
-    factors: MfaRepository
-
-    def remove(self, user_id: str, added: WayIn, now: datetime) -> None:
+    def _remove_way_in(self, user_id: str, added: WayIn, now: datetime) -> None:
         """Remove ``added`` from the account, if it is still there: the passkey, the link of
         that provider and subject, or the authenticator (a first password goes with the
         token's own commit). Nothing keeps a last way in here: the reset mail that follows
         gives the owner a password."""
         if added.kind == WayIn.PASSKEY:
-            found = self.passkeys.get(added.ref)
+            found = self._passkeys.get(added.ref)
             if found is not None and found.user_id == user_id:
-                self.passkeys.delete(found.id)
+                self._passkeys.delete(found.id)
         elif added.kind == WayIn.IDENTITY:
             provider, subject = added.identity_of()
 
             def going(_: User, links: list[IdentityLink]) -> list[IdentityLink]:
                 return [x for x in links if x.provider == provider and x.subject == subject]
 
-            self.identities.unlink(user_id, going, now)
+            self._identities.unlink(user_id, going, now)
         elif added.kind == WayIn.TOTP:
-            self.factors.delete(user_id)
+            self._factors.delete(user_id)

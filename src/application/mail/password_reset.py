@@ -45,18 +45,6 @@ class ForgotPassword:
     client_ip: str = ""
 
 
-def forgot_password(cmd: ForgotPassword, *, queue: JobQueue) -> None:
-    """Blind: the request only enqueues a job for the address, the same for every address;
-    the job finds the account (or none) and queues its mail (docs/security.md, "Password
-    recovery"). No repository is read on the request thread, so nothing there depends on
-    whether the address has an account."""
-    job = ResetRequestJob(login_key(cmd.email), cmd.client_ip, new_id()).job()
-    try:
-        queue.enqueue(job)
-    except Exception:  # the answer must not depend on the queue: see the module docstring
-        log.exception("could not queue a password reset request")
-
-
 @dataclass(frozen=True)
 class ResetRequestJob:
     """A password reset asked for an address: who has it is decided in the job."""
@@ -78,30 +66,36 @@ class ResetRequestJob:
             return None
 
 
-def find_reset_account(
-    job: Job, final: bool, *, users: UserRepository, queue: JobQueue, audit: AuditLog
-) -> None:
+class FindResetAccountJob:
     """The FIND_RESET_ACCOUNT job: the account with the address gets a reset mail (its own
-    SEND_MAIL job, retried on its own); an unknown address ends here."""
-    request = ResetRequestJob.parse(job.subject)
-    if request is None:
-        log.warning("unreadable password reset job dropped")
-        return
-    user = users.find_by_login(request.address)
-    ip = request.ip or None
-    if user is None:
-        audit.record(
-            AuditEvent(Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address")
-        )
-        return
-    try:
-        queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
-    except Exception as exc:  # the audit is recorded once, by the attempt that queued the mail
-        if final:
-            log.exception("could not queue a reset mail for user %s", user.id)
+    SEND_MAIL job, retried on its own); an unknown address ends here. ``queue``: the one its
+    handlers run on, which it queues the reset mail to."""
+
+    def __init__(self, *, users: UserRepository, queue: JobQueue, audit: AuditLog) -> None:
+        self._users, self._queue, self._audit = users, queue, audit
+
+    def run(self, job: Job, final: bool) -> None:
+        request = ResetRequestJob.parse(job.subject)
+        if request is None:
+            log.warning("unreadable password reset job dropped")
             return
-        raise RetryJob("the job queue did not take the reset mail") from exc
-    audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
+        user = self._users.find_by_login(request.address)
+        ip = request.ip or None
+        if user is None:
+            self._audit.record(
+                AuditEvent(
+                    Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address"
+                )
+            )
+            return
+        try:
+            self._queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
+        except Exception as exc:  # the audit is recorded once, by the attempt that queued it
+            if final:
+                log.exception("could not queue a reset mail for user %s", user.id)
+                return
+            raise RetryJob("the job queue did not take the reset mail") from exc
+        self._audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
 
 
 @dataclass(frozen=True)
@@ -111,73 +105,107 @@ class ResetPassword:
     client_ip: str = ""
 
 
-def reset_password(
-    cmd: ResetPassword,
-    *,
-    action_tokens: ActionTokenRepository,
-    users: UserRepository,
-    passkeys: OwnedData,
-    factors: OwnedData,
-    identities: OwnedData,
-    hasher: PasswordHasher,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-    clock: Clock,
-    audit: AuditLog,
-    proven: Callable[[User], None] = nothing_follows,
-    hold: AccountHold = NO_HOLD,
-) -> None:
-    """Set the password, end every session, remove the passkeys, clear the login throttle,
-    spend the token. An account that never proved its address starts clean: the reset is
-    the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md), which
-    ``proven`` follows (an org's auto_join). An account without a password gets its first
-    one unless an org that holds it refuses (``hold``)."""
-    hashed = token_hash(cmd.token)
-    ip = cmd.client_ip or None
-    check_password_policy(cmd.new_password)
-    found = action_tokens.get(hashed)
-    # A cheap look first, so a made-up token costs no argon2 hash; the spend decides.
-    if found is None or found.purpose is not Purpose.RESET_PASSWORD or found.spent_at is not None:
-        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
-        raise InvalidToken()
-    new_hash = hasher.hash(cmd.new_password)
-    now = clock.now()
+class PasswordReset:
+    """Password recovery: the reset asked for an address, and the reset through the mailed
+    link. ``passkeys``, ``factors`` and ``identities`` are what a reset removes (all of them
+    when it is the first proof of the address); ``proven``: what follows that first proof
+    (an org's auto_join); ``hold``: an org that may refuse an account its first password."""
 
-    def remove_factors(user_id: str, unproven: bool) -> None:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        action_tokens: ActionTokenRepository,
+        passkeys: OwnedData,
+        factors: OwnedData,
+        identities: OwnedData,
+        hasher: PasswordHasher,
+        throttle: LoginThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+        proven: Callable[[User], None] = nothing_follows,
+        hold: AccountHold = NO_HOLD,
+    ) -> None:
+        self._users, self._action_tokens = users, action_tokens
+        self._passkeys, self._factors, self._identities = passkeys, factors, identities
+        self._hasher, self._throttle, self._throttle_policy = hasher, throttle, throttle_policy
+        self._queue, self._clock, self._audit = queue, clock, audit
+        self._proven, self._hold = proven, hold
+
+    def forgot_password(self, cmd: ForgotPassword) -> None:
+        """Blind: the request only enqueues a job for the address, the same for every
+        address; the job finds the account (or none) and queues its mail (docs/security.md,
+        "Password recovery"). No repository is read on the request thread, so nothing there
+        depends on whether the address has an account."""
+        job = ResetRequestJob(login_key(cmd.email), cmd.client_ip, new_id()).job()
+        try:
+            self._queue.enqueue(job)
+        except Exception:  # the answer must not depend on the queue: see the module docstring
+            log.exception("could not queue a password reset request")
+
+    def reset_password(self, cmd: ResetPassword) -> None:
+        """Set the password, end every session, remove the passkeys, clear the login
+        throttle, spend the token. An account that never proved its address starts clean:
+        the reset is the first proof of it (docs/decisions/0104-first-proof-of-address-wins.md),
+        which ``proven`` follows (an org's auto_join). An account without a password gets its
+        first one unless an org that holds it refuses (``hold``)."""
+        hashed = token_hash(cmd.token)
+        ip = cmd.client_ip or None
+        audit = self._audit
+        check_password_policy(cmd.new_password)
+        found = self._action_tokens.get(hashed)
+        # A cheap look first, so a made-up token costs no argon2 hash; the spend decides.
+        if (
+            found is None
+            or found.purpose is not Purpose.RESET_PASSWORD
+            or found.spent_at is not None
+        ):
+            audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+            raise InvalidToken()
+        new_hash = self._hasher.hash(cmd.new_password)
+        now = self._clock.now()
+        # Before the spend, so that a process that dies after it never leaves them on the
+        # account; again after it, for what the sessions it ends added meanwhile.
+        holder = self._users.get(found.user_id)
+        if holder is not None and holder.password_hash is None:
+            self._hold.first_password(holder)
+        unproven = holder is not None and not holder.email_verified
+        if holder is not None:
+            self._remove_factors(holder.id, unproven)
+        found_by_spend: list[User] = []
+
+        def change(user: User) -> User:
+            found_by_spend.append(user)  # the account as the reset found it (pre-reset)
+            return user.reset_through_mail(new_hash, now)
+
+        try:
+            user = self._action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
+        except InvalidToken:
+            audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
+            raise
+        unproven = unproven or not found_by_spend[-1].email_verified
+        self._remove_factors(user.id, unproven)
+        names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
+        for name in names:
+            for key, _ in self._throttle_policy.rules_for(name, cmd.client_ip)[:2]:
+                self._throttle.reset(key)  # this account, and this account from this address
+        audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
         if unproven:
-            start_clean(user_id, passkeys=passkeys, factors=factors, identities=identities)
+            audit.record(
+                AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
+            )
+        if not found_by_spend[-1].email_verified:
+            self._proven(user)
+
+    def _remove_factors(self, user_id: str, unproven: bool) -> None:
+        if unproven:
+            start_clean(
+                user_id,
+                passkeys=self._passkeys,
+                factors=self._factors,
+                identities=self._identities,
+            )
         else:
-            remove_passkeys(user_id, passkeys=passkeys)
-
-    # Before the spend, so that a process that dies after it never leaves them on the
-    # account; again after it, for what the sessions it ends added meanwhile.
-    holder = users.get(found.user_id)
-    if holder is not None and holder.password_hash is None:
-        hold.first_password(holder)
-    unproven = holder is not None and not holder.email_verified
-    if holder is not None:
-        remove_factors(holder.id, unproven)
-    found_by_spend: list[User] = []
-
-    def change(user: User) -> User:
-        found_by_spend.append(user)  # the account as the reset found it (pre-reset)
-        return user.reset_through_mail(new_hash, now)
-
-    try:
-        user = action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
-    except InvalidToken:
-        audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
-        raise
-    unproven = unproven or not found_by_spend[-1].email_verified
-    remove_factors(user.id, unproven)
-    names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
-    for name in names:
-        for key, _ in throttle_policy.rules_for(name, cmd.client_ip)[:2]:
-            throttle.reset(key)  # this account, and this account from this address
-    audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
-    if unproven:
-        audit.record(
-            AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
-        )
-    if not found_by_spend[-1].email_verified:
-        proven(user)
+            remove_passkeys(user_id, passkeys=self._passkeys)

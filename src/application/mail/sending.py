@@ -385,86 +385,99 @@ def deliver(mailer: Mailer, mail: Mail, final: bool, what: str) -> bool:
     return True
 
 
-def send_mail(
-    job: Job,
-    final: bool,
-    *,
-    users: UserRepository,
-    action_tokens: ActionTokenRepository,
-    renderer: MailRenderer,
-    mailer: Mailer,
-    clock: Clock,
-    audit: AuditLog,
-    settings: MailSettings,
-    new_device_mails: NewDeviceMails,
-    metrics: Metrics = NO_METRICS,
-    names: ProviderNames = provider_ids,
-) -> None:
-    """The SEND_MAIL job: issue the token (within the sending limit), render, send; a
-    notice names the provider it tells of by ``names``."""
-    mail_job = MailJob.parse(job.subject)
-    if mail_job is None:
-        log.warning("unreadable mail job dropped")
-        return
-    user = users.get(mail_job.user_id)
-    if user is None or not user.active or user.email is None:
-        return  # deleted, disabled, or without an address since the request
-    kind, now = mail_job.kind, clock.now()
-    if kind is MailKind.ADDRESS_CHANGED:
-        to, verified = mail_job.old_email or "", mail_job.old_verified
-    else:
-        to, verified = user.email.value, user.email_verified
-    notice = kind in NOTICES.values()
-    admin_only = kind is MailKind.WEBHOOK_DISABLED
-    if (
-        not to
-        or ((notice or admin_only) and not verified)
-        or (admin_only and user.role is not Role.ADMIN)
-    ):
-        return  # a notice goes to an address the account proved, or nowhere; an admin's too
-    seen = _new_device(mail_job, user, new_device_mails, now)
-    if kind is MailKind.NEW_DEVICE and seen is None:
-        return  # this device was told of today (or the job is unreadable)
-    context = {
-        "product": settings.product,
-        "public_url": settings.public_url,
-        "support_email": settings.support_email,
-        "email": to,
-        "address_verified": "yes" if verified else "",
-        "locale": user.locale or "",  # the mail's language (docs/pages.md)
-    }
-    if verified or mail_job.kind is MailKind.INVITATION:
-        # Only an address the account proved is greeted with what the account wrote: a mail
-        # to any other address carries no user-written text (docs/reference/email.md). An
-        # invitation's names were written by the admin who invited, and tell the person
-        # which account is theirs.
-        context |= {"username": user.username.value, "name": user.name or user.username.value}
-    counted = _count_mail(
-        user,
-        mail_job,
-        verified=verified,
-        action_tokens=action_tokens,
-        now=now,
-        settings=settings,
-    )
-    if counted is None:
-        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit"))
-        metrics.add(MAILS, kind=kind.value, outcome="refused")
-        return
-    context |= counted
-    if kind in NOTICES.values():
-        context |= _notice(mail_job, names)
-    context |= _made_by(mail_job)
-    if seen is not None:
-        context |= {
-            "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "ip": seen.ip or "",
-            "browser": browser_of(seen.user_agent),
+class SendMailJob:
+    """The SEND_MAIL job: issue the token (within the sending limit), render, send; a notice
+    names the provider it tells of by ``names``."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        action_tokens: ActionTokenRepository,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        clock: Clock,
+        audit: AuditLog,
+        settings: MailSettings,
+        new_device_mails: NewDeviceMails,
+        metrics: Metrics = NO_METRICS,
+        names: ProviderNames = provider_ids,
+    ) -> None:
+        self._users, self._action_tokens = users, action_tokens
+        self._renderer, self._mailer, self._new_device_mails = renderer, mailer, new_device_mails
+        self._clock, self._audit, self._metrics = clock, audit, metrics
+        self._settings, self._names = settings, names
+
+    def run(self, job: Job, final: bool) -> None:
+        mail_job = MailJob.parse(job.subject)
+        if mail_job is None:
+            log.warning("unreadable mail job dropped")
+            return
+        user = self._users.get(mail_job.user_id)
+        if user is None or not user.active or user.email is None:
+            return  # deleted, disabled, or without an address since the request
+        kind, now = mail_job.kind, self._clock.now()
+        if kind is MailKind.ADDRESS_CHANGED:
+            to, verified = mail_job.old_email or "", mail_job.old_verified
+        else:
+            to, verified = user.email.value, user.email_verified
+        notice = kind in NOTICES.values()
+        admin_only = kind is MailKind.WEBHOOK_DISABLED
+        if (
+            not to
+            or ((notice or admin_only) and not verified)
+            or (admin_only and user.role is not Role.ADMIN)
+        ):
+            return  # a notice goes to an address the account proved, or nowhere; an admin's too
+        seen = _new_device(mail_job, user, self._new_device_mails, now)
+        if kind is MailKind.NEW_DEVICE and seen is None:
+            return  # this device was told of today (or the job is unreadable)
+        context = {
+            "product": self._settings.product,
+            "public_url": self._settings.public_url,
+            "support_email": self._settings.support_email,
+            "email": to,
+            "address_verified": "yes" if verified else "",
+            "locale": user.locale or "",  # the mail's language (docs/pages.md)
         }
-    mail = renderer.render(NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context)
-    if not deliver(mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
-        audit.record(AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed"))
-        metrics.add(MAILS, kind=kind.value, outcome="failed")
-        return
-    audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
-    metrics.add(MAILS, kind=kind.value, outcome="sent")
+        if verified or mail_job.kind is MailKind.INVITATION:
+            # Only an address the account proved is greeted with what the account wrote: a mail
+            # to any other address carries no user-written text (docs/reference/email.md). An
+            # invitation's names were written by the admin who invited, and tell the person
+            # which account is theirs.
+            context |= {"username": user.username.value, "name": user.name or user.username.value}
+        counted = _count_mail(
+            user,
+            mail_job,
+            verified=verified,
+            action_tokens=self._action_tokens,
+            now=now,
+            settings=self._settings,
+        )
+        if counted is None:
+            self._audit.record(
+                AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit")
+            )
+            self._metrics.add(MAILS, kind=kind.value, outcome="refused")
+            return
+        context |= counted
+        if kind in NOTICES.values():
+            context |= _notice(mail_job, self._names)
+        context |= _made_by(mail_job)
+        if seen is not None:
+            context |= {
+                "signed_in_at": seen.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "ip": seen.ip or "",
+                "browser": browser_of(seen.user_agent),
+            }
+        mail = self._renderer.render(
+            NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context
+        )
+        if not deliver(self._mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
+            self._audit.record(
+                AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed")
+            )
+            self._metrics.add(MAILS, kind=kind.value, outcome="failed")
+            return
+        self._audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
+        self._metrics.add(MAILS, kind=kind.value, outcome="sent")

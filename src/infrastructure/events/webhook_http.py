@@ -246,7 +246,7 @@ class ThreadScheduler:
     def __init__(self, first_round_after: float = FIRST_ROUND_AFTER) -> None:
         self._first_round_after = first_round_after
 
-    def every(self, seconds: float, task: Callable[[], None]) -> None:
+    def every(self, seconds: float, task: Callable[[], object]) -> None:
         first = min(seconds, self._first_round_after)
 
         def run() -> None:

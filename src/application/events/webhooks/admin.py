@@ -80,42 +80,6 @@ def _checked_events(events: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(events))
 
 
-def create_webhook(
-    cmd: CreateWebhook,
-    *,
-    endpoints: WebhookEndpoints,
-    cache: EndpointCache,
-    box: SecretBox,
-    clock: Clock,
-    policy: WebhookPolicy,
-) -> CreatedWebhook:
-    require_admin(cmd.actor)
-    errors: list[FieldError] = []
-    for check in (
-        lambda: check_url(cmd.url, local=policy.local),
-        lambda: _checked_events(cmd.events),
-        lambda: _checked_description(cmd.description),
-    ):
-        try:
-            check()
-        except InvalidInput as error:
-            errors.extend(error.errors)
-    if errors:
-        raise InvalidInput(errors=tuple(errors), code=errors[0].code)
-    secret = new_secret()
-    endpoint = WebhookEndpoint(
-        id=new_id(),
-        url=cmd.url,
-        events=_checked_events(cmd.events),
-        description=cmd.description,
-        sealed_secret=box.seal(secret),
-        created_at=clock.now(),
-    )
-    endpoints.add(endpoint)
-    cache.drop()
-    return CreatedWebhook(endpoint, secret)
-
-
 def _checked_description(description: str) -> None:
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise InvalidInput.field("description", "At most 200 characters.", "description_too_long")
@@ -134,32 +98,6 @@ def _endpoint(webhook_id: str, endpoints: WebhookEndpoints) -> WebhookEndpoint:
     return endpoint
 
 
-def list_webhooks(cmd: ListWebhooks, *, endpoints: WebhookEndpoints) -> list[WebhookEndpoint]:
-    require_admin(cmd.actor)
-    return endpoints.list_all()
-
-
-def show_webhook(cmd: WebhookRef, *, endpoints: WebhookEndpoints) -> WebhookEndpoint:
-    require_admin(cmd.actor)
-    return _endpoint(cmd.webhook_id, endpoints)
-
-
-def delete_webhook(cmd: WebhookRef, *, endpoints: WebhookEndpoints, cache: EndpointCache) -> None:
-    """Its pending deliveries stop at their next attempt (status failed)."""
-    require_admin(cmd.actor)
-    if not is_id(cmd.webhook_id) or not endpoints.delete(cmd.webhook_id):
-        raise NotFound("No such webhook.", code="webhook_not_found")
-    cache.drop()
-
-
-def list_deliveries(
-    query: DeliveryQuery, *, endpoints: WebhookEndpoints, deliveries: WebhookDeliveries
-) -> Page[Delivery]:
-    require_admin(query.actor)
-    endpoint = _endpoint(query.webhook_id, endpoints)
-    return delivery_page(endpoint.id, query.limit, query.cursor, deliveries=deliveries)
-
-
 def delivery_page(
     endpoint_id: str, limit: int, cursor: str | None, *, deliveries: WebhookDeliveries
 ) -> Page[Delivery]:
@@ -172,27 +110,86 @@ def delivery_page(
     return paginate(rows, limit, time_position(last.created_at, last.id) if last else None)
 
 
-def resend(
-    cmd: Resend,
-    *,
-    endpoints: WebhookEndpoints,
-    deliveries: WebhookDeliveries,
-    queue: JobQueue,
-    clock: Clock,
-) -> Delivery:
-    """The same delivery (same ``webhook-id``) again now, with a new retry window."""
-    require_admin(cmd.actor)
-    endpoint = _endpoint(cmd.webhook_id, endpoints)
-    delivery = deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
-    if delivery is None or delivery.endpoint_id != endpoint.id:
-        raise NotFound("No such delivery.", code="delivery_not_found")
-    if not endpoint.enabled:  # its attempts would all be refused: nothing would be sent
-        raise Conflict(
-            "The webhook is disabled: nothing is sent to it. Register it again once the "
-            "receiver works.",
-            code="webhook_disabled",
+class Webhooks:
+    """What admins do with webhooks. ``cache``: the outbox's copy of the endpoints, dropped
+    on a change; ``box``: what seals the endpoints' signing secrets; ``queue``: the webhook
+    deliveries' own."""
+
+    def __init__(
+        self,
+        *,
+        endpoints: WebhookEndpoints,
+        deliveries: WebhookDeliveries,
+        cache: EndpointCache,
+        box: SecretBox,
+        queue: JobQueue,
+        clock: Clock,
+        policy: WebhookPolicy,
+    ) -> None:
+        self._endpoints, self._deliveries, self._cache = endpoints, deliveries, cache
+        self._box, self._queue, self._clock, self._policy = box, queue, clock, policy
+
+    def create(self, cmd: CreateWebhook) -> CreatedWebhook:
+        require_admin(cmd.actor)
+        errors: list[FieldError] = []
+        for check in (
+            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: _checked_events(cmd.events),
+            lambda: _checked_description(cmd.description),
+        ):
+            try:
+                check()
+            except InvalidInput as error:
+                errors.extend(error.errors)
+        if errors:
+            raise InvalidInput(errors=tuple(errors), code=errors[0].code)
+        secret = new_secret()
+        endpoint = WebhookEndpoint(
+            id=new_id(),
+            url=cmd.url,
+            events=_checked_events(cmd.events),
+            description=cmd.description,
+            sealed_secret=self._box.seal(secret),
+            created_at=self._clock.now(),
         )
-    again = delivery.resent(clock.now())
-    deliveries.save(again)
-    queue_delivery(queue, again.id)
-    return again
+        self._endpoints.add(endpoint)
+        self._cache.drop()
+        return CreatedWebhook(endpoint, secret)
+
+    def list(self, cmd: ListWebhooks) -> list[WebhookEndpoint]:
+        require_admin(cmd.actor)
+        return self._endpoints.list_all()
+
+    def show(self, cmd: WebhookRef) -> WebhookEndpoint:
+        require_admin(cmd.actor)
+        return _endpoint(cmd.webhook_id, self._endpoints)
+
+    def delete(self, cmd: WebhookRef) -> None:
+        """Its pending deliveries stop at their next attempt (status failed)."""
+        require_admin(cmd.actor)
+        if not is_id(cmd.webhook_id) or not self._endpoints.delete(cmd.webhook_id):
+            raise NotFound("No such webhook.", code="webhook_not_found")
+        self._cache.drop()
+
+    def deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
+        require_admin(query.actor)
+        endpoint = _endpoint(query.webhook_id, self._endpoints)
+        return delivery_page(endpoint.id, query.limit, query.cursor, deliveries=self._deliveries)
+
+    def resend(self, cmd: Resend) -> Delivery:
+        """The same delivery (same ``webhook-id``) again now, with a new retry window."""
+        require_admin(cmd.actor)
+        endpoint = _endpoint(cmd.webhook_id, self._endpoints)
+        delivery = self._deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
+        if delivery is None or delivery.endpoint_id != endpoint.id:
+            raise NotFound("No such delivery.", code="delivery_not_found")
+        if not endpoint.enabled:  # its attempts would all be refused: nothing would be sent
+            raise Conflict(
+                "The webhook is disabled: nothing is sent to it. Register it again once the "
+                "receiver works.",
+                code="webhook_disabled",
+            )
+        again = delivery.resent(self._clock.now())
+        self._deliveries.save(again)
+        queue_delivery(self._queue, again.id)
+        return again

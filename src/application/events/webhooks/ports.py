@@ -138,9 +138,10 @@ class PinnedClient(Protocol):
 
 
 class Scheduler(Protocol):
-    def every(self, seconds: float, task: Callable[[], None]) -> None:
+    def every(self, seconds: float, task: Callable[[], object]) -> None:
         """Run ``task`` every ``seconds`` in the background of this process, the first time
-        soon after it is asked (within ``seconds``, and within seconds of a server's start)."""
+        soon after it is asked (within ``seconds``, and within seconds of a server's start);
+        what it returns is not used."""
         ...
 
 

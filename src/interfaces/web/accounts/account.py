@@ -250,7 +250,7 @@ def end_session(actor: Actor, session_id: str) -> Response:
 def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
-    mailed = services().email.not_me(NotMe(actor=actor, client_ip=client_ip()))
+    mailed = services().not_me.not_me(NotMe(actor=actor, client_ip=client_ip()))
     response = page("mail/not_me_done.html", mailed=mailed)
     browser.end(response)
     return response

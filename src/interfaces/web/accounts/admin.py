@@ -106,7 +106,7 @@ def admin_page(actor: Actor) -> Response:
 def invite(actor: Actor) -> Response:
     username = field("username", required=False).strip() or None
     email, role = field("email"), field("role", required=False)
-    user = services().email.invite(
+    user = services().invitations.invite(
         Invite(actor=actor, username=username, email=email, role=role or None)
     )
     return see_other(f"/admin/users/{user.id}?done=invited")

@@ -21,5 +21,5 @@ def not_me_page() -> Response:
 @bp.post("/not-me")
 def not_me() -> Response:
     # No form page: a bad token is the error page (400), there is nothing to correct.
-    services().email.not_me(NotMe(token=field("token", required=False), client_ip=client_ip()))
+    services().not_me.not_me(NotMe(token=field("token", required=False), client_ip=client_ip()))
     return page("mail/not_me_done.html")

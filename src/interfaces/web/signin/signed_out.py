@@ -206,7 +206,10 @@ def forgot_password_page() -> Response:
 @bp.post("/forgot-password")
 @form_errors("signin/forgot_password.html")
 def forgot_password() -> Response:
-    forgot, cmd = services().email.forgot_password, ForgotPassword(field("email"), client_ip())
+    forgot, cmd = (
+        services().password_reset.forgot_password,
+        ForgotPassword(field("email"), client_ip()),
+    )
     # Queued once the answer is sent, as by the API: nothing delays it for either kind of
     # address (docs/security.md, "Password recovery").
     after_response(lambda: forgot(cmd))
@@ -230,7 +233,7 @@ def reset_password_page() -> Response:
 )
 def reset_password() -> Response:
     token, new_password = fields("token", "new_password")
-    services().email.reset_password(
+    services().password_reset.reset_password(
         ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
     )
     return see_other("/sign-in?reset=1")

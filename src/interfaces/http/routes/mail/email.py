@@ -59,7 +59,10 @@ def verify_email() -> Response:
 def forgot_password() -> Response:
     """Mail a reset link if an account has this address; the answer is the same either way."""
     body = parse_json(ForgotPasswordRequest)
-    forgot, cmd = services().email.forgot_password, ForgotPassword(body.email, _client_ip())
+    forgot, cmd = (
+        services().password_reset.forgot_password,
+        ForgotPassword(body.email, _client_ip()),
+    )
     # Queued once the answer is sent: no work for either kind of address can delay it.
     after_response(lambda: forgot(cmd))
     return json_response(Accepted(), 202)
@@ -76,7 +79,7 @@ def reset_password() -> Response:
     account's passkeys are removed. An account whose address was not verified also loses
     its two-step login and its Firebase links: the reset proves the address."""
     body = parse_json(ResetPasswordRequest)
-    services().email.reset_password(
+    services().password_reset.reset_password(
         ResetPassword(token=body.token, new_password=body.new_password, client_ip=_client_ip())
     )
     return no_content()
@@ -93,5 +96,5 @@ def reset_password() -> Response:
 def invite(actor: Actor) -> Response:
     """Admins: create an account without a password and mail its owner a set-password link."""
     body = parse_json(InvitationRequest)
-    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
+    user = services().invitations.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})

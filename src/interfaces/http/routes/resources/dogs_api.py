@@ -100,7 +100,7 @@ def invite(actor: Actor) -> Response:
     """Dogs API: admins create an account and mail its owner a set-password link (native:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
-    user = services().email.invite(Invite(actor=actor, **body.model_dump()))
+    user = services().invitations.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
