@@ -13,9 +13,9 @@ import pytest
 
 from application.provider.ports import PushedRequests
 from application.provider.pushed import (
-    BringPushed,
+    BringPushedRequest,
+    BroughtPushedRequest,
     PushRequest,
-    Resumable,
     ResumePushed,
     bring_pushed,
     push_request,
@@ -64,9 +64,11 @@ def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
     clock = FakeClock(NOW)
     uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
 
-    def arrive(_: int) -> Resumable | None:
+    def arrive(_: int) -> BroughtPushedRequest | None:
         try:
-            return bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
+            return bring_pushed(
+                BringPushedRequest("c1", uri), pushed=pushed, seal=SEAL, clock=clock
+            )
         except PushedRequestRefused:
             return None
 
@@ -88,5 +90,5 @@ def test_it_expires_sixty_seconds_after_the_push(pushed: PushedRequests) -> None
     uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
     clock.advance(seconds=60)
     with pytest.raises(PushedRequestRefused, match="expired"):
-        bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
+        bring_pushed(BringPushedRequest("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
     assert NOW + timedelta(seconds=60) == clock.now()

@@ -14,7 +14,7 @@ import pytest
 from application.provider.grants import (
     ExchangeCode,
     FindRefresh,
-    Holding,
+    GrantWithAccount,
     LiveGrant,
     LiveRefresh,
     PresentedCode,
@@ -195,7 +195,7 @@ class Ports:
             clock=self.clock,
         )
 
-    def find_refresh(self, token: str) -> Holding | None:
+    def find_refresh(self, token: str) -> GrantWithAccount | None:
         """The refresh grant's read of its token, for the client c1."""
         return find_refresh(
             FindRefresh(token, "c1"),
@@ -206,7 +206,7 @@ class Ports:
             audit=LoggingAuditLog(),
         )
 
-    def live_grant(self, grant_id: str, user_id: str | None) -> Holding | None:
+    def live_grant(self, grant_id: str, user_id: str | None) -> GrantWithAccount | None:
         return live_grant(
             LiveGrant(grant_id, user_id), grants=self.grants, users=self.users, holders=self.holders
         )

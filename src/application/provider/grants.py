@@ -215,7 +215,7 @@ def find_refresh(
     holders: GrantHolders,
     clock: Clock,
     audit: AuditLog,
-) -> Holding | None:
+) -> GrantWithAccount | None:
     """The live grant whose current refresh token this is, with its account (read together,
     for the refresh grant's user too). An earlier token of a live grant is a reuse: the grant
     is revoked."""
@@ -300,7 +300,7 @@ def spend_proof(cmd: SpendProof, *, grants: OAuthGrants, clock: Clock) -> None:
 
 
 @dataclass(frozen=True)
-class Holding:
+class GrantWithAccount:
     """A live grant and its account, as read together for the liveness check."""
 
     grant: Grant
@@ -317,7 +317,7 @@ def _live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
-) -> Holding | None:
+) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
     too (one from an exchange) is none. With the account's id known (an access token's
@@ -338,7 +338,7 @@ def _live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return Holding(grant, user, read) if grant.live(user.token_version) else None
+    return GrantWithAccount(grant, user, read) if grant.live(user.token_version) else None
 
 
 @dataclass(frozen=True)
@@ -350,7 +350,7 @@ class LiveGrant:
 
 def live_grant(
     cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
-) -> Holding | None:
+) -> GrantWithAccount | None:
     """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
     claims come from this account, read once."""
     return _live_grant(

@@ -42,13 +42,15 @@ def push_request(cmd: PushRequest, *, seal: RequestSeal, clock: Clock) -> Pushed
 
 
 @dataclass(frozen=True)
-class BringPushed:
+class BringPushedRequest:
+    """The browser brings a pushed request's ``request_uri`` to /oauth/authorize."""
+
     client_id: str  # the authorization request's
     request_uri: str
 
 
 @dataclass(frozen=True)
-class Resumable:
+class BroughtPushedRequest:
     """A pushed request the browser brought: its parameters, and what resumes it in that
     browser (``ResumePushed.resume``)."""
 
@@ -57,8 +59,8 @@ class Resumable:
 
 
 def bring_pushed(
-    cmd: BringPushed, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock
-) -> Resumable:
+    cmd: BringPushedRequest, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock
+) -> BroughtPushedRequest:
     """The browser brings a ``request_uri``: opened, and spent at once (of parallel arrivals
     one succeeds), and resumable by a ticket only this answer tells. ``PushedRequestRefused``
     for an unknown, changed, expired or used one, or another client's."""
@@ -71,13 +73,13 @@ def bring_pushed(
     arrived = push.arrive(cmd.client_id, ticket, clock.now())
     if not pushed.spend(arrived):
         raise PushedRequestRefused(USED_ALREADY)
-    return Resumable(arrived.params, f"{push.id}.{ticket}")
+    return BroughtPushedRequest(arrived.params, f"{push.id}.{ticket}")
 
 
 @dataclass(frozen=True)
 class ResumePushed:
     client_id: str  # the authorization request's
-    resume: str  # ``Resumable.resume``
+    resume: str  # ``BroughtPushedRequest.resume``
 
 
 def resume_pushed(

@@ -54,7 +54,7 @@ from application.provider.grants import (
     ExchangeCode,
     Exchanged,
     FindRefresh,
-    Holding,
+    GrantWithAccount,
     LiveGrant,
     NewCode,
     PresentedCode,
@@ -73,10 +73,10 @@ from application.provider.minting import (
     TokenIssued,
 )
 from application.provider.pushed import (
-    BringPushed,
+    BringPushedRequest,
+    BroughtPushedRequest,
     Pushed,
     PushRequest,
-    Resumable,
     ResumePushed,
 )
 from application.provider.tokens import InspectToken, TokenState
@@ -108,10 +108,10 @@ class OAuthServices:
     spend_code: Callable[[SpendCode], AuthorizationCode | None]
     present_code: Callable[[SpendCode], PresentedCode | None]
     exchange_code: Callable[[ExchangeCode], Exchanged | None]
-    find_refresh: Callable[[FindRefresh], Holding | None]
+    find_refresh: Callable[[FindRefresh], GrantWithAccount | None]
     rotate_refresh: Callable[[RotateRefresh], str | None]
     spend_proof: Callable[[SpendProof], None]
-    live_grant: Callable[[LiveGrant], Holding | None]
+    live_grant: Callable[[LiveGrant], GrantWithAccount | None]
     token_state: Callable[[InspectToken], TokenState | None]
     revoke_grant: Callable[[RevokeGrant], None]
     revoke_client_token: Callable[[RevokeClientToken], None]
@@ -144,7 +144,7 @@ class OAuthServices:
     resource_catalogue: Callable[[], ResourceCatalogue]  # as this process read it lately
     # Pushed authorization requests (RFC 9126): kept, spent on arrival, resumed by its browser
     push_request: Callable[[PushRequest], Pushed]
-    bring_pushed: Callable[[BringPushed], Resumable]
+    bring_pushed: Callable[[BringPushedRequest], BroughtPushedRequest]
     resume_pushed: Callable[[ResumePushed], tuple[tuple[str, str], ...]]
     # private_key_jwt (RFC 7523): a client's public keys, and where its assertions' jti are kept
     client_keys: Callable[[ClientKeys], dict[str, Any]]

@@ -15,7 +15,7 @@ from flask_babel import get_locale, lazy_gettext
 from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
-from application.provider.pushed import BringPushed, ResumePushed
+from application.provider.pushed import BringPushedRequest, ResumePushed
 from application.signin.sessions import Logout
 from domain.provider.claims_request import parse_claims
 from domain.provider.oauth import scope_list, session_sid
@@ -118,7 +118,7 @@ def authorize_posted() -> Response:
 
 
 # The parameter that resumes a pushed request in the browser that brought it
-# (application/provider/pushed.py, ``Resumable.resume``)
+# (application/provider/pushed.py, ``BroughtPushedRequest.resume``)
 RESUME = "pushed"
 
 
@@ -133,7 +133,7 @@ def _arrival() -> Response:
     answered 303 with the request as pushed, which this browser alone can resume through
     sign-in and consent (docs/decisions/0420-a-pushed-request-is-spent-on-arrival.md)."""
     resumable = services().oauth.bring_pushed(
-        BringPushed(request.values.get("client_id", ""), request.values["request_uri"])
+        BringPushedRequest(request.values.get("client_id", ""), request.values["request_uri"])
     )
     query = [*resumable.params, (RESUME, resumable.resume)]
     return see_other("/oauth/authorize?" + urlencode(query))
