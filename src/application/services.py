@@ -26,7 +26,18 @@ if TYPE_CHECKING:
     from application.orgs.domains import OrgDomainServices
     from application.orgs.invitations import OrgInvitationServices
     from application.orgs.services import OrgServices
-    from application.provider.services import OAuthServices
+    from application.provider.api_resources import ApiResourceRegistry
+    from application.provider.apps import AppsWithAccess
+    from application.provider.claims import ProviderAccounts
+    from application.provider.client_keys import AssertionKeys
+    from application.provider.clients import ClientRegistry
+    from application.provider.consent import Consents
+    from application.provider.device import DeviceFlow
+    from application.provider.grants import CodesAndGrants
+    from application.provider.logout import ClientLogoutLog
+    from application.provider.minting import TokenMint
+    from application.provider.pushed import PushedAuthorizations
+    from application.provider.tokens import TokenIntrospection
     from application.resources.datasets import DatasetServices
     from application.resources.dogs import DogServices
     from application.resources.files import FileServices
@@ -63,7 +74,19 @@ class Services:
     jobs: JobServices  # the push endpoint of the background jobs
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
-    oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
+    # firegate as an OpenID Connect provider (docs/reference/oauth.md), by room
+    oauth_accounts: ProviderAccounts  # the person a client is told about, "Claims"
+    oauth_apps: AppsWithAccess  # the account's apps with access
+    oauth_client_keys: AssertionKeys  # "Client authentication with a signed assertion"
+    oauth_client_logouts: ClientLogoutLog  # "Back-channel logout", for admins
+    oauth_clients: ClientRegistry  # "Clients"; orgs.md, "Apps and tokens of an org"
+    oauth_consent: Consents  # "Consent"
+    oauth_device: DeviceFlow  # "Device authorization"
+    oauth_grants: CodesAndGrants  # "Codes", "Refresh tokens"
+    oauth_introspection: TokenIntrospection  # "Introspection"
+    oauth_minting: TokenMint  # "Tokens"
+    oauth_pushed: PushedAuthorizations  # "Pushed authorization requests"
+    oauth_resources: ApiResourceRegistry  # "API resources"
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
