@@ -75,16 +75,16 @@ class Services:
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
     # firegate as an OpenID Connect provider (docs/reference/oauth.md), by room
-    oauth_accounts: ProviderAccounts  # the person a client is told about, "Claims"
-    oauth_apps: AppsWithAccess  # the account's apps with access
+    oauth_accounts: ProviderAccounts  # the person a client is told of, "Scopes and claims"
+    oauth_apps: AppsWithAccess  # "Apps with access"
     oauth_client_keys: AssertionKeys  # "Client authentication with a signed assertion"
     oauth_client_logouts: ClientLogoutLog  # "Back-channel logout", for admins
     oauth_clients: ClientRegistry  # "Clients"; orgs.md, "Apps and tokens of an org"
-    oauth_consent: Consents  # "Consent"
+    oauth_consent: Consents  # what a person allowed, "GET and POST /oauth/authorize"
     oauth_device: DeviceFlow  # "Device authorization"
-    oauth_grants: CodesAndGrants  # "Codes", "Refresh tokens"
-    oauth_introspection: TokenIntrospection  # "Introspection"
-    oauth_minting: TokenMint  # "Tokens"
+    oauth_grants: CodesAndGrants  # codes, grants, refresh tokens: "POST /oauth/token"
+    oauth_introspection: TokenIntrospection  # "POST /oauth/introspect", userinfo
+    oauth_minting: TokenMint  # every token the provider issues
     oauth_pushed: PushedAuthorizations  # "Pushed authorization requests"
     oauth_resources: ApiResourceRegistry  # "API resources"
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
