@@ -27,8 +27,8 @@ from typing import Any
 from _common import ROOT, loadavg, start_emulators, wipe_firestore
 from application.provider.grants import ExchangeCode, FindRefresh, RotateRefresh, SpendCode
 from application.provider.minting import MintAccessToken, MintIdToken
-from application.provider.services import OAuthServices
 from application.provider.tokens import InspectToken
+from application.services import Services
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.client import make_client
 from interfaces.shared.services import services
@@ -61,9 +61,9 @@ class Bench:
         self.spare = self.exchange(self.codes(1)[0]).get_json()
 
     @property
-    def oauth(self) -> OAuthServices:
+    def services(self) -> Services:
         with self.app.app_context():
-            return services().oauth
+            return services()
 
     def codes(self, n: int) -> list[tuple[str, str]]:
         return [self.world.code(self.client_id, scope=SCOPE) for _ in range(n)]
@@ -103,40 +103,41 @@ class Bench:
     def parts(self, n: int) -> dict[str, list[Callable[[], Any]]]:
         """The grants' parts, each ``n`` times, in the order a round calls them: a code
         presented before it is exchanged, a refresh token found before it is rotated."""
-        oauth, client_id = self.oauth, self.client_id
-        presented = [oauth.present_code(SpendCode(code, client_id)) for code, _ in self.codes(n)]
-        found = [(t, oauth.find_refresh(FindRefresh(t, client_id))) for t in self.refresh_tokens(n)]
+        client_id, used = self.client_id, self.services
+        codes, tokens, mint = used.oauth_grants, used.oauth_introspection, used.oauth_minting
+        presented = [codes.present_code(SpendCode(code, client_id)) for code, _ in self.codes(n)]
+        found = [(t, codes.find_refresh(FindRefresh(t, client_id))) for t in self.refresh_tokens(n)]
         user = presented[0].account
         access, refresh = self.spare["access_token"], self.spare["refresh_token"]
         more_codes = self.codes(n)
         more_tokens = self.refresh_tokens(n)
         return {
             "part: a code and its account read": [
-                lambda c=c: oauth.present_code(SpendCode(c, client_id)) for c, _ in more_codes
+                lambda c=c: codes.present_code(SpendCode(c, client_id)) for c, _ in more_codes
             ],
             "part: the exchange's commit (and event)": [
-                lambda p=p: oauth.exchange_code(ExchangeCode(p, True)) for p in presented
+                lambda p=p: codes.exchange_code(ExchangeCode(p, True)) for p in presented
             ],
             "part: a grant and its account read": [
-                lambda t=t: oauth.find_refresh(FindRefresh(t, client_id)) for t in more_tokens
+                lambda t=t: codes.find_refresh(FindRefresh(t, client_id)) for t in more_tokens
             ],
             "part: the rotation's commit": [
-                lambda t=t, f=f: oauth.rotate_refresh(
+                lambda t=t, f=f: codes.rotate_refresh(
                     RotateRefresh(f.grant.id, f.grant.user_id, t, None, f.read)
                 )
                 for t, f in found
             ],
             "part: introspection's read, a refresh token": [
-                lambda: oauth.token_state(InspectToken(refresh))
+                lambda: tokens.token_state(InspectToken(refresh))
             ] * n,
             "part: introspection's read, an access token": [
-                lambda: oauth.token_state(InspectToken(access))
+                lambda: tokens.token_state(InspectToken(access))
             ] * n,
             "part: an access token (ES256)": [
-                lambda: oauth.mint_access_token(MintAccessToken(client_id, SCOPE, user.id, "g"))
+                lambda: mint.mint_access_token(MintAccessToken(client_id, SCOPE, user.id, "g"))
             ] * n,
             "part: an ID token (RS256)": [
-                lambda: oauth.mint_id_token(MintIdToken(client_id, user, SCOPE, access))
+                lambda: mint.mint_id_token(MintIdToken(client_id, user, SCOPE, access))
             ] * n,
         }  # fmt: skip
 

@@ -29,7 +29,18 @@ if TYPE_CHECKING:
     from application.orgs.domains import OrgDomainServices
     from application.orgs.invitations import OrgInvitationServices
     from application.orgs.services import OrgServices
-    from application.provider.services import OAuthServices
+    from application.provider.api_resources import ApiResourceRegistry
+    from application.provider.apps import AppsWithAccess
+    from application.provider.claims import ProviderAccounts
+    from application.provider.client_keys import AssertionKeys
+    from application.provider.clients import ClientRegistry
+    from application.provider.consent import Consents
+    from application.provider.device import DeviceFlow
+    from application.provider.grants import CodesAndGrants
+    from application.provider.logout import ClientLogoutLog
+    from application.provider.minting import TokenMint
+    from application.provider.pushed import PushedAuthorizations
+    from application.provider.tokens import TokenIntrospection
     from application.resources.datasets import Datasets
     from application.resources.dogs import Dogs
     from application.resources.files import Files
@@ -68,7 +79,19 @@ class Services:
     login: LoginServices
     migration: UserMigration  # users import and export (docs/migrating.md)
     not_me: NotMeLinks  # a notice's "this wasn't me" link (docs/pages.md, /not-me)
-    oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
+    # firegate as an OpenID Connect provider (docs/reference/oauth.md), by room
+    oauth_accounts: ProviderAccounts  # the person a client is told of, "Scopes and claims"
+    oauth_apps: AppsWithAccess  # "Apps with access"
+    oauth_client_keys: AssertionKeys  # "Client authentication with a signed assertion"
+    oauth_client_logouts: ClientLogoutLog  # "Back-channel logout", for admins
+    oauth_clients: ClientRegistry  # "Clients"; orgs.md, "Apps and tokens of an org"
+    oauth_consent: Consents  # what a person allowed, "GET and POST /oauth/authorize"
+    oauth_device: DeviceFlow  # "Device authorization"
+    oauth_grants: CodesAndGrants  # codes, grants, refresh tokens: "POST /oauth/token"
+    oauth_introspection: TokenIntrospection  # "POST /oauth/introspect", userinfo
+    oauth_minting: TokenMint  # every token the provider issues
+    oauth_pushed: PushedAuthorizations  # "Pushed authorization requests"
+    oauth_resources: ApiResourceRegistry  # "API resources"
     orgs: OrgServices  # organizations (docs/reference/orgs.md)
     org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
     org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"

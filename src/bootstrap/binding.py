@@ -8,7 +8,6 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -65,6 +64,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # traces on).
     handlers: dict[str, JobHandler] = {}
     clients = provider.client_cache(prov, settings)
+    catalogue = provider.resource_catalogue(prov, settings)
     run = base.job_spans(JobRunner(handlers).run)
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
@@ -195,16 +195,27 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             adapters.migration, accounts=acc, platform=base, providers=fed.upstream_providers
         ),
         not_me=mail_flows.not_me,
-        oauth=provider.bind_oauth(
-            prov,
-            settings,
-            accounts=acc,
-            signin=sig,
-            rules=rules,
-            platform=base,
-            orgs=adapters.orgs.orgs,
-            clients=clients,
-            deliveries=evt.webhook_deliveries,
+        oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
+        oauth_apps=provider.bind_apps(prov, accounts=acc, platform=base, clients=clients),
+        oauth_client_keys=provider.bind_client_keys(prov, settings),
+        oauth_client_logouts=provider.bind_client_logouts(
+            clients=clients, deliveries=evt.webhook_deliveries
+        ),
+        oauth_clients=provider.bind_clients(
+            orgs=adapters.orgs.orgs, platform=base, clients=clients, catalogue=catalogue
+        ),
+        oauth_consent=provider.bind_consent(prov, platform=base),
+        oauth_device=provider.bind_device(
+            prov, settings, accounts=acc, signin=sig, rules=rules, platform=base, clients=clients
+        ),
+        oauth_grants=provider.bind_grants(prov, settings, accounts=acc, platform=base),
+        oauth_introspection=provider.bind_introspection(
+            prov, accounts=acc, platform=base, clients=clients
+        ),
+        oauth_minting=provider.bind_minting(prov, settings, platform=base),
+        oauth_pushed=provider.bind_pushed(prov, platform=base),
+        oauth_resources=provider.bind_api_resources(
+            settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue
         ),
         orgs=orgs.bind_orgs(
             adapters.orgs,

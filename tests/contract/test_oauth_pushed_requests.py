@@ -13,13 +13,11 @@ import pytest
 
 from application.provider.ports import PushedRequests
 from application.provider.pushed import (
-    BringPushed,
+    BringPushedRequest,
+    BroughtPushedRequest,
+    PushedAuthorizations,
     PushRequest,
-    Resumable,
     ResumePushed,
-    bring_pushed,
-    push_request,
-    resume_pushed,
 )
 from domain.provider.pushed import Push, PushedRequestRefused
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
@@ -62,11 +60,12 @@ def test_a_request_brought_is_kept_once_as_it_was_brought(pushed: PushedRequests
 
 def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
     clock = FakeClock(NOW)
-    uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
+    requests = PushedAuthorizations(pushed=pushed, seal=SEAL, clock=clock)
+    uri = requests.push_request(PushRequest("c1", PARAMS)).request_uri
 
-    def arrive(_: int) -> Resumable | None:
+    def arrive(_: int) -> BroughtPushedRequest | None:
         try:
-            return bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
+            return requests.bring_pushed(BringPushedRequest("c1", uri))
         except PushedRequestRefused:
             return None
 
@@ -76,17 +75,18 @@ def test_thirty_parallel_arrivals_spend_it_once(pushed: PushedRequests) -> None:
     assert len(winners) == 1
     (winner,) = winners
     assert winner.params == PARAMS
-    resumed = resume_pushed(ResumePushed("c1", winner.resume), pushed=pushed, clock=clock)
+    resumed = requests.resume_pushed(ResumePushed("c1", winner.resume))
     assert resumed == PARAMS
     clock.advance(minutes=10, seconds=1)
     with pytest.raises(PushedRequestRefused):
-        resume_pushed(ResumePushed("c1", winner.resume), pushed=pushed, clock=clock)
+        requests.resume_pushed(ResumePushed("c1", winner.resume))
 
 
 def test_it_expires_sixty_seconds_after_the_push(pushed: PushedRequests) -> None:
     clock = FakeClock(NOW)
-    uri = push_request(PushRequest("c1", PARAMS), seal=SEAL, clock=clock).request_uri
+    requests = PushedAuthorizations(pushed=pushed, seal=SEAL, clock=clock)
+    uri = requests.push_request(PushRequest("c1", PARAMS)).request_uri
     clock.advance(seconds=60)
     with pytest.raises(PushedRequestRefused, match="expired"):
-        bring_pushed(BringPushed("c1", uri), pushed=pushed, seal=SEAL, clock=clock)
+        requests.bring_pushed(BringPushedRequest("c1", uri))
     assert NOW + timedelta(seconds=60) == clock.now()

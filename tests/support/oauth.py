@@ -16,7 +16,16 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
+from application.ports import Clock
+from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
+from application.provider.ports import OAuthPolicy
 from domain.provider.oauth import DEVICE_CODE
+from domain.signin.throttling import LoginThrottlePolicy
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import InMemoryStore
+from tests.fakes.provider import FakeOAuthClients
+from tests.fakes.signin import FakeLoginThrottle
 from tests.support.app import World
 from tests.support.pages import sign_up
 
@@ -165,3 +174,19 @@ def start(world: OAuthWorld, client: dict[str, Any], scope: str = SCOPE) -> dict
     assert answer.headers["Cache-Control"] == "no-store"
     found: dict[str, Any] = answer.get_json()
     return found
+
+
+def device_flow(devices: DeviceAuthorizations, clock: Clock) -> DeviceFlow:
+    """The device flow's use cases on ``devices``, with fakes for the rest: no client, no
+    account, nothing throttled yet."""
+    return DeviceFlow(
+        devices=devices,
+        clients=FakeOAuthClients(),
+        users=FakeUserRepository(InMemoryStore()),
+        throttle=FakeLoginThrottle(),
+        throttle_policy=LoginThrottlePolicy(),
+        memory=PollMemory(),
+        clock=clock,
+        audit=RecordingAuditLog(),
+        policy=OAuthPolicy(),
+    )

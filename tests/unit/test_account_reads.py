@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.accounts.authentication import Actor
-from application.provider.apps import ListApps, list_apps
+from application.provider.apps import AppsWithAccess, ListApps
 from application.signin.totp import GetTotp, totp_status
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from domain.provider.oauth import Grant, OAuthClient
 from domain.signin.mfa import TotpFactor
+from tests.fakes.events import RecordingAuditLog
 from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
 from tests.fakes.signin import FakeMfaRepository
 
@@ -61,7 +62,13 @@ def test_the_apps_with_access_take_the_account_authenticate_read() -> None:
     live = Grant("g1", user.id, "app1", "openid", NOW, user.token_version, issued=True)
     stale = Grant("g2", user.id, "app1", "email", NOW, user.token_version - 1, issued=True)
     grants.grants.update({live.id: live, stale.id: stale})
-    apps = list_apps(ListApps(actor_of(user)), grants=grants, clients=clients, users=NoReads())  # type: ignore[arg-type]
+    access = AppsWithAccess(
+        grants=grants,
+        clients=clients,
+        users=NoReads(),  # type: ignore[arg-type]
+        audit=RecordingAuditLog(),
+    )
+    apps = access.list_apps(ListApps(actor_of(user)))
     assert [(app.name, app.scopes) for app in apps] == [("Example App", ("openid",))]
 
 

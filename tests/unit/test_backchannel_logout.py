@@ -579,7 +579,7 @@ def test_an_admin_registers_an_app_told_by_back_channel_logout_and_sees_its_noti
     answer = world.client.post("/admin/clients", data={**form, "confidential": "true"})
     assert answer.status_code == 201
     assert HOOK in answer.get_data(as_text=True)
-    (made,) = world.services.oauth.list_clients()
+    (made,) = world.services.oauth_clients.list_clients()
     assert made.backchannel_logout_uri == HOOK and made.backchannel_logout_session_required
     path = f"/admin/clients/{made.client_id}/logouts"
     assert f'href="{path}"' in world.client.get("/admin").get_data(as_text=True)
@@ -617,7 +617,7 @@ def test_a_bad_logout_uri_is_shown_beside_its_field(world: OAuthWorld) -> None:
     html = answer.get_data(as_text=True)
     assert 'id="client-backchannel_logout_uri-error" role="alert"' in html
     assert 'value="ftp://x.example/"' in html
-    assert not world.services.oauth.list_clients()
+    assert not world.services.oauth_clients.list_clients()
 
 
 def test_the_logout_notices_page_is_for_admins_of_a_client_that_exists(world: OAuthWorld) -> None:

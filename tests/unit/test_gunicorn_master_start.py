@@ -79,7 +79,7 @@ def test_the_master_imports_the_service_and_makes_nothing_of_a_workers() -> None
         "bootstrap.adapters",
         "bootstrap.binding",
         "application.signin.sessions",
-        "application.provider.services",
+        "application.provider.grants",
         "domain.accounts.users",
         "infrastructure.firestore.accounts.users",
         "infrastructure.signin.argon2_hasher",

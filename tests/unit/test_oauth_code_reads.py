@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.provider.grants import PresentedCode, SpendCode, new_code, present_code
+from application.provider.grants import CodesAndGrants, PresentedCode, SpendCode, new_code
+from application.provider.ports import OAuthPolicy
 from domain.accounts.users import Email, User, Username
 from domain.provider.oauth import AuthorizationCode, digest
 from tests.fakes.accounts import FakeUserRepository
@@ -57,14 +58,15 @@ class Reads:
         )
 
     def present(self, code: str) -> PresentedCode | None:
-        return present_code(
-            SpendCode(code, "c1"),
+        codes = CodesAndGrants(
             grants=self.grants,
             users=self.users,
             holders=self.holders,
             clock=self.clock,
             audit=self.audit,
+            policy=OAuthPolicy(),
         )
+        return codes.present_code(SpendCode(code, "c1"))
 
 
 class CountedGrants(FakeOAuthGrants):

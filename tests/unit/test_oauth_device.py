@@ -14,20 +14,11 @@ from babel.support import Translations
 
 from application.events.security_events import EVENT_TYPES, security_events_of
 from application.ports import Audit, AuditEvent
-from application.provider.device import (
-    PollDevice,
-    PollMemory,
-    StartDevice,
-    poll_device,
-    start_device,
-)
-from application.provider.ports import OAuthPolicy
+from application.provider.device import PollDevice, StartDevice
 from domain.provider.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from domain.provider.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from interfaces.web import TRANSLATIONS
-from tests.fakes.accounts import FakeUserRepository
-from tests.fakes.events import RecordingAuditLog
-from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 from tests.support.oauth import (
     SCOPE,
@@ -35,6 +26,7 @@ from tests.support.oauth import (
     claims,
     csrf_of,
     device_client,
+    device_flow,
     enter,
     poll,
     start,
@@ -239,20 +231,11 @@ def test_the_device_page_keeps_the_pages_csp_and_a_resource_is_refused(world: OA
 def test_a_client_polling_too_fast_widens_the_interval_up_to_a_minute() -> None:
     grants = FakeOAuthGrants()
     devices, clock = FakeDeviceAuthorizations(grants), FakeClock()
-    started = start_device(StartDevice("c1", "openid"), devices=devices, clock=clock)
-    memory = PollMemory()
+    flow = device_flow(devices, clock)
+    started = flow.start_device(StartDevice("c1", "openid"))
 
     def polled() -> str:
-        cmd = PollDevice(started.device_code, "c1")
-        return poll_device(
-            cmd,
-            devices=devices,
-            users=FakeUserRepository(InMemoryStore()),
-            memory=memory,
-            clock=clock,
-            audit=RecordingAuditLog(),
-            policy=OAuthPolicy(),
-        ).outcome
+        return flow.poll_device(PollDevice(started.device_code, "c1")).outcome
 
     answers = [polled() for _ in range(15)]
     assert answers[0] == "pending" and set(answers[1:]) == {"slow_down"}

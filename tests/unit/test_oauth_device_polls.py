@@ -11,20 +11,14 @@ from typing import Any
 import pytest
 from flask import Response
 
-from application.provider.device import (
-    PollDevice,
-    PollMemory,
-    StartDevice,
-    poll_pending,
-    start_device,
-)
+from application.provider.device import PollDevice, StartDevice
 from domain.provider.oauth import DEVICE_CODE
 from interfaces.provider.routes import server
 from interfaces.provider.server.device_polls import pending_answer
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 from tests.support.dpop import DpopKey
-from tests.support.oauth import OAuthWorld, device_client, enter, poll
+from tests.support.oauth import OAuthWorld, device_client, device_flow, enter, poll
 
 pytestmark = pytest.mark.unit
 
@@ -173,12 +167,11 @@ def test_an_approved_request_is_left_to_the_grant_which_gives_its_tokens(
 
 def test_poll_pending_answers_only_a_pending_request_and_shares_the_polls_memory() -> None:
     devices, clock = FakeDeviceAuthorizations(FakeOAuthGrants()), FakeClock()
-    started = start_device(StartDevice("c1", "openid"), devices=devices, clock=clock)
-    memory = PollMemory()
+    flow = device_flow(devices, clock)
+    started = flow.start_device(StartDevice("c1", "openid"))
 
     def polled(device_code: str, client_id: str = "c1") -> str | None:
-        cmd = PollDevice(device_code, client_id)
-        found = poll_pending(cmd, devices=devices, memory=memory, clock=clock)
+        found = flow.poll_pending(PollDevice(device_code, client_id))
         return found.outcome if found is not None else None
 
     assert polled(started.device_code) == "pending"

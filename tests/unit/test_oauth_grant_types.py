@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from application.provider.grants import SpendProof, spend_proof
+from application.provider.grants import CodesAndGrants, SpendProof
+from application.provider.ports import OAuthPolicy
 from domain.provider.dpop import InvalidProof, SpentProof
 from domain.provider.oauth import OPT_IN_GRANTS
-from tests.fakes.kernel import FakeClock
-from tests.fakes.provider import FakeOAuthGrants
+from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, InMemoryStore
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthGrants
 from tests.support.oauth import OAuthWorld
 
 pytestmark = pytest.mark.unit
@@ -72,9 +75,17 @@ class Ticket:
 
 
 def test_any_value_used_once_is_refused_the_second_time() -> None:
-    grants, clock = FakeOAuthGrants(), FakeClock()
-    spend_proof(SpendProof(Ticket("a")), grants=grants, clock=clock)
-    spend_proof(SpendProof(Ticket("b")), grants=grants, clock=clock)
+    grants, store = FakeOAuthGrants(), InMemoryStore()
+    codes = CodesAndGrants(
+        grants=grants,
+        users=FakeUserRepository(store),
+        holders=FakeGrantHolders(grants, store),
+        clock=FakeClock(),
+        audit=RecordingAuditLog(),
+        policy=OAuthPolicy(),
+    )
+    codes.spend_proof(SpendProof(Ticket("a")))
+    codes.spend_proof(SpendProof(Ticket("b")))
     with pytest.raises(InvalidProof):
-        spend_proof(SpendProof(Ticket("a")), grants=grants, clock=clock)
+        codes.spend_proof(SpendProof(Ticket("a")))
     assert set(grants.spent_proofs) == {"a", "b"}

@@ -12,18 +12,15 @@ from typing import Any
 import pytest
 
 from application.provider.grants import (
+    CodesAndGrants,
     ExchangeCode,
     FindRefresh,
-    Holding,
+    GrantWithAccount,
     LiveGrant,
     LiveRefresh,
     PresentedCode,
     RotateRefresh,
-    exchange_code,
-    find_refresh,
-    live_grant,
     live_refresh,
-    rotate_refresh,
 )
 from application.provider.ports import ClientCache, GrantRead, OAuthPolicy
 from domain.accounts.users import Email, User, Username
@@ -167,6 +164,14 @@ class Ports:
             now=NOW,
         )
         self.users.add(self.alice)
+        self.codes = CodesAndGrants(
+            grants=self.grants,
+            users=self.users,
+            holders=self.holders,
+            clock=self.clock,
+            audit=LoggingAuditLog(),
+            policy=OAuthPolicy(),
+        )
 
     def grant(self, refresh: str | None = None, **changes: Any) -> Grant:
         grant = replace(
@@ -195,21 +200,12 @@ class Ports:
             clock=self.clock,
         )
 
-    def find_refresh(self, token: str) -> Holding | None:
+    def find_refresh(self, token: str) -> GrantWithAccount | None:
         """The refresh grant's read of its token, for the client c1."""
-        return find_refresh(
-            FindRefresh(token, "c1"),
-            grants=self.grants,
-            users=self.users,
-            holders=self.holders,
-            clock=self.clock,
-            audit=LoggingAuditLog(),
-        )
+        return self.codes.find_refresh(FindRefresh(token, "c1"))
 
-    def live_grant(self, grant_id: str, user_id: str | None) -> Holding | None:
-        return live_grant(
-            LiveGrant(grant_id, user_id), grants=self.grants, users=self.users, holders=self.holders
-        )
+    def live_grant(self, grant_id: str, user_id: str | None) -> GrantWithAccount | None:
+        return self.codes.live_grant(LiveGrant(grant_id, user_id))
 
     def change_alice(self, **changes: Any) -> None:
         self.store.users[self.alice.id] = replace(self.alice, **changes)
@@ -258,12 +254,8 @@ def test_a_refresh_token_names_its_grant_and_account_read_in_one_round_trip(
         auth_time=NOW,
     )
     ports.grants.add_code(code)
-    exchanged = exchange_code(
-        ExchangeCode(PresentedCode(code, "c1", ports.alice), with_refresh=True),
-        grants=ports.grants,
-        clock=ports.clock,
-        audit=LoggingAuditLog(),
-        policy=OAuthPolicy(),
+    exchanged = ports.codes.exchange_code(
+        ExchangeCode(PresentedCode(code, "c1", ports.alice), with_refresh=True)
     )
     assert exchanged is not None and exchanged.refresh_token is not None
     token = exchanged.refresh_token
@@ -287,13 +279,7 @@ def test_a_refresh_rotates_the_grant_as_it_read_it_with_its_account(ports: Ports
         return holding.read
 
     def rotated(read: GrantRead) -> str | None:
-        return rotate_refresh(
-            RotateRefresh(grant.id, ports.alice.id, token, read=read),
-            grants=ports.grants,
-            clock=ports.clock,
-            audit=LoggingAuditLog(),
-            policy=OAuthPolicy(),
-        )
+        return ports.codes.rotate_refresh(RotateRefresh(grant.id, ports.alice.id, token, read=read))
 
     read = found()
     assert read.grant == grant

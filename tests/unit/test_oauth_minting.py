@@ -12,6 +12,7 @@ import jwt
 import pytest
 from authlib.oidc.core.util import create_half_hash
 
+from application.ports import NO_METRICS, Clock
 from application.provider.minting import (
     JTI_CHARACTERS,
     JTI_LENGTH,
@@ -19,9 +20,7 @@ from application.provider.minting import (
     MintAccessToken,
     MintExchangedToken,
     MintIdToken,
-    mint_access_token,
-    mint_exchanged_token,
-    mint_id_token,
+    TokenMint,
     new_jti,
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
@@ -50,6 +49,17 @@ def keys() -> ProviderTokens:
     return KEYS
 
 
+def mint(clock: Clock | None = None, *, signed: bool = True) -> TokenMint:
+    """The mint of the tests' keys (none unless ``signed``: the provider off) and
+    ``POLICY``, at ``NOW`` unless ``clock`` says otherwise."""
+    return TokenMint(
+        keys=keys() if signed else None,
+        clock=clock or FakeClock(NOW),
+        policy=POLICY,
+        metrics=NO_METRICS,
+    )
+
+
 def payload(token: str) -> dict[str, Any]:
     """The claims as signed, read without checking their times against the wall clock."""
     found: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
@@ -67,7 +77,7 @@ def test_an_access_token_is_issued_now_by_the_clock_for_the_policys_lifetime() -
         amr=("pwd", "otp"),
         jkt="k" * 43,
     )
-    minted = mint_access_token(asked, keys=keys(), clock=FakeClock(NOW), policy=POLICY)
+    minted = mint().mint_access_token(asked)
     found = payload(minted.token)
     assert minted.expires_in == 300
     assert found == {
@@ -85,12 +95,7 @@ def test_an_access_token_is_issued_now_by_the_clock_for_the_policys_lifetime() -
         "cnf": {"jkt": "k" * 43},
     }
     assert jwt.get_unverified_header(minted.token)["typ"] == "at+jwt"
-    own = mint_access_token(
-        MintAccessToken(client_id="svc", scope="roles"),
-        keys=keys(),
-        clock=FakeClock(NOW),
-        policy=POLICY,
-    )
+    own = mint().mint_access_token(MintAccessToken(client_id="svc", scope="roles"))
     assert {k: v for k, v in payload(own.token).items() if k in ("sub", "aud")} == {
         "sub": "svc",  # a client's own token: about no person, for the client
         "aud": "svc",
@@ -111,7 +116,7 @@ def test_an_id_token_carries_the_clocks_time_the_at_hash_and_the_scopes_claims()
         amr=("pwd",),
         nonce="n-0S6",
     )
-    token = mint_id_token(asked, keys=keys(), clock=FakeClock(NOW), policy=POLICY)
+    token = mint().mint_id_token(asked)
     at_hash = create_half_hash("the.access.token", keys().id_token_alg)  # Authlib's, as RPs
     assert at_hash is not None
     assert payload(token) == {
@@ -140,24 +145,19 @@ def test_an_exchanged_token_is_issued_by_the_clock_and_never_outlives_its_subjec
     asked = MintExchangedToken(
         client_id="svc", subject=subject, target=API, scope=("email",), jkt="k" * 43
     )
-    minted = mint_exchanged_token(asked, keys=keys(), clock=FakeClock(NOW), policy=POLICY)
+    minted = mint().mint_exchanged_token(asked)
     assert minted is not None and minted.expires_in == 120
     found = payload(minted.token)
     assert found["iat"] == now and found["exp"] == now + 120
     assert found["act"] == {"sub": "svc"} and found["grant_id"] == "g1"
     assert found["auth_time"] == now - 60 and found["cnf"] == {"jkt": "k" * 43}
     late = FakeClock(NOW + timedelta(seconds=120))  # the subject's last second has passed
-    assert mint_exchanged_token(asked, keys=keys(), clock=late, policy=POLICY) is None
+    assert mint(late).mint_exchanged_token(asked) is None
 
 
 def test_without_the_providers_keys_nothing_is_minted() -> None:
     with pytest.raises(LookupError, match="no signing keys") as refused:
-        mint_access_token(
-            MintAccessToken(client_id="svc", scope=""),
-            keys=None,
-            clock=FakeClock(NOW),
-            policy=POLICY,
-        )
+        mint(signed=False).mint_access_token(MintAccessToken(client_id="svc", scope=""))
     assert str(refused.value) == NO_KEYS
 
 

@@ -10,7 +10,6 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import pytest
@@ -18,11 +17,10 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from application.provider.client_keys import (
+    AssertionKeys,
     ClientKeys,
     KeptKeys,
-    KeyDownloads,
     KeysUnavailable,
-    client_keys,
 )
 from domain.provider.client_keys import ASSERTION_TYPE
 from domain.provider.oauth import OAuthClient
@@ -163,13 +161,14 @@ def test_a_kid_not_kept_has_the_jwks_uri_fetched_again_once_in_a_while(key: RSAK
     the kept set lacks fetches it again, if it is 10 s old (no more often, whatever the
     assertions name); a known ``kid``, or none, waits for the minute."""
     getter = FakeDocumentGetter({KEYS_URL: public_jwks(key)})
-    downloads = KeyDownloads(getter, FakeHostResolver({}), local=True)
     clock = Clock()
-    kept = KeptKeys(monotonic=clock)
+    keys = AssertionKeys(
+        getter=getter, resolver=FakeHostResolver({}), local=True, kept=KeptKeys(monotonic=clock)
+    )
     client = uri_client()
 
     def kids(kid: str | None) -> list[str]:
-        found = client_keys(ClientKeys(client, kid), downloads=downloads, kept=kept)
+        found = keys.client_keys(ClientKeys(client, kid))
         return [k["kid"] for k in found["keys"]]
 
     assert kids("k1") == ["k1"] and len(getter.asked) == 1
@@ -197,9 +196,8 @@ def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     clock = Clock()
-    bound = world.services.oauth.client_keys
-    assert isinstance(bound, partial)
-    bound.keywords["kept"]._monotonic = clock  # this world's process keeps keys on its clock
+    keys = world.services.oauth_client_keys
+    keys._kept._monotonic = clock  # this world's process keeps keys on its clock
     client = world.register("--confidential", "--jwks-uri", KEYS_URL)
     assert exchange(world, client, signed(client["client_id"], key)).status_code == 200
     new = RSAKey.generate_key(2048, parameters={"kid": "k2"})
@@ -213,23 +211,27 @@ def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
 def test_a_jwks_uri_is_fetched_only_from_a_public_address_pinned(key: RSAKey) -> None:
     getter = FakeDocumentGetter({KEYS_URL: public_jwks(key)})
     resolver = FakeHostResolver({"app.example.com": ["10.0.0.7"]})
-    downloads = KeyDownloads(getter, resolver, local=False)
     client = uri_client()
+
+    def client_keys() -> dict[str, Any]:
+        keys = AssertionKeys(getter=getter, resolver=resolver, local=False, kept=KeptKeys())
+        return keys.client_keys(ClientKeys(client))
+
     with pytest.raises(KeysUnavailable, match="public address"):
-        client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
+        client_keys()
     resolver.names["app.example.com"] = ["93.184.216.34"]
-    found = client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
+    found = client_keys()
     assert found["keys"][0]["kid"] == "k1"
     assert getter.asked == [(KEYS_URL, "93.184.216.34")]  # connected to the address checked
     getter.documents[KEYS_URL] = "x" * (64 * 1024 + 1)
     with pytest.raises(KeysUnavailable, match="64 KB"):
-        client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
+        client_keys()
     getter.documents[KEYS_URL] = json.dumps({"keys": [key.as_dict(private=True)]})
     with pytest.raises(KeysUnavailable, match="no JWK Set"):
-        client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
+        client_keys()
     del getter.documents[KEYS_URL]
     with pytest.raises(KeysUnavailable, match="did not answer"):
-        client_keys(ClientKeys(client), downloads=downloads, kept=KeptKeys())
+        client_keys()
 
 
 def test_an_assertion_is_taken_at_par_introspection_and_revocation(

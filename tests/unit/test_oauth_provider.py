@@ -26,12 +26,13 @@ from werkzeug.test import TestResponse
 from application.accounts.authentication import Actor
 from application.ports import Audit
 from application.provider.api_resources import CatalogueCache
-from application.provider.clients import AdminCreateClient, CreateClient, admin_create_client
+from application.provider.clients import AdminCreateClient, ClientRegistry, CreateClient
 from application.provider.grants import LiveGrant
 from domain.errors import PermissionDenied
 from domain.provider.oauth import SCOPES
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeClock
+from tests.fakes.orgs import FakeOrgRepository
 from tests.fakes.provider import FakeApiResources, FakeOAuthClients
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
 from tests.support.pages import PASSWORD, sign_up
@@ -452,7 +453,7 @@ def test_deleting_the_account_ends_and_removes_the_grants(
     assert answer.status_code == 204
     userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert userinfo.status_code == 401
-    assert world.services.oauth.live_grant(LiveGrant(grant_id)) is None
+    assert world.services.oauth_grants.live_grant(LiveGrant(grant_id)) is None
 
 
 def test_the_granted_and_revoked_events_are_stored(world: OAuthWorld, app: dict[str, Any]) -> None:
@@ -629,11 +630,11 @@ def test_consent_forged_without_the_csrf_token_is_403_and_gives_nothing(
     answer = world.client.post(action, data={"decision": "allow"})
     assert answer.status_code == 403
     assert "Location" not in answer.headers
-    grants = world.services.oauth
+    consents = world.services.oauth_consent
     (user,) = world.store.users.values()
     from application.provider.consent import ConsentQuery
 
-    assert grants.consent_needed(ConsentQuery(user.id, app["client_id"], "openid"))
+    assert consents.consent_needed(ConsentQuery(user.id, app["client_id"], "openid"))
 
 
 def test_token_endpoint_errors_are_json_never_500(world: OAuthWorld, app: dict[str, Any]) -> None:
@@ -963,7 +964,7 @@ def test_an_admin_registers_a_confidential_app_and_sees_its_secret_once(
     assert answer.status_code == 201
     assert answer.headers["Cache-Control"] == "no-store"
     html = answer.get_data(as_text=True)
-    (client,) = world.services.oauth.list_clients()
+    (client,) = world.services.oauth_clients.list_clients()
     assert client.name == "Server App" and client.confidential and not client.dynamic
     assert client.redirect_uris == (REDIRECT, "http://127.0.0.1/cb")
     assert client.scopes == ("openid", "email")
@@ -983,7 +984,7 @@ def test_a_public_app_registered_on_admin_gets_no_secret(world: OAuthWorld) -> N
         data={"csrf_token": admin_form(world), "name": "SPA", "redirect_uris": REDIRECT},
     )
     assert answer.status_code == 201
-    (client,) = world.services.oauth.list_clients()
+    (client,) = world.services.oauth_clients.list_clients()
     assert not client.confidential and client.secret_hash is None
     assert client.scopes == SCOPES  # none chosen: all of them
     assert 'id="client_secret"' not in answer.get_data(as_text=True)
@@ -1017,7 +1018,7 @@ def test_a_refused_app_is_shown_beside_its_field_with_the_form_refilled(
     error = re.search(rf'id="client-{field}-error" role="alert">([^<]+)<', html)
     assert error is not None, html
     assert says in error.group(1)
-    assert not world.services.oauth.list_clients()
+    assert not world.services.oauth_clients.list_clients()
     if data["name"]:
         assert 'id="client-name" name="name" type="text" autocomplete="off" required' in html
         assert f'value="{data["name"]}"' in html
@@ -1042,7 +1043,7 @@ def test_registering_an_app_on_admin_is_for_admins_with_the_forms_token(
     admin_form(world)
     assert world.client.post("/admin/clients", data=data).status_code == 403
     assert forged.status_code == 403
-    assert not world.services.oauth.list_clients()
+    assert not world.services.oauth_clients.list_clients()
 
 
 # -- CORS: what an app in a browser calls from its own origin
@@ -1383,18 +1384,17 @@ class Callback(http.server.BaseHTTPRequestHandler):
 def test_an_admins_app_is_never_a_dynamic_one_nor_of_an_id_the_caller_chose() -> None:
     clients, clock = FakeOAuthClients(), FakeClock()
     catalogue = CatalogueCache(FakeApiResources(), 5.0)
+    registry = ClientRegistry(
+        clients=clients, orgs=FakeOrgRepository(), catalogue=catalogue, clock=clock
+    )
     asked = CreateClient("App", (REDIRECT,), True, (), dynamic=True, client_id="chosen")
     admin = Actor("a1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))
-    made = admin_create_client(
-        AdminCreateClient(admin, asked), clients=clients, clock=clock, catalogue=catalogue
-    )
+    made = registry.admin_create_client(AdminCreateClient(admin, asked))
     assert made.client.client_id != "chosen" and not made.client.dynamic
     assert made.client_secret is not None and made.client.secret_matches(made.client_secret)
     user = replace(admin, role="user")
     with pytest.raises(PermissionDenied):
-        admin_create_client(
-            AdminCreateClient(user, asked), clients=clients, clock=clock, catalogue=catalogue
-        )
+        registry.admin_create_client(AdminCreateClient(user, asked))
     assert clients.list(10) == [made.client]
 
 
@@ -1698,7 +1698,7 @@ def test_an_admin_limits_an_app_to_resources(world: OAuthWorld) -> None:
     }
     answer = world.client.post("/admin/clients", data=form)
     assert answer.status_code == 201, answer.get_data(as_text=True)
-    (made,) = [c for c in world.services.oauth.list_clients() if c.name == "Backend"]
+    (made,) = [c for c in world.services.oauth_clients.list_clients() if c.name == "Backend"]
     assert made.resources == (API, "https://mcp.example.com/mcp")
     refused = world.client.post(
         "/admin/clients", data={**form, "name": "Bad", "resources": "not a uri"}
@@ -1764,7 +1764,7 @@ def test_a_client_name_with_control_or_direction_characters_is_refused(name: str
         args=["clients", "create", "--name", name, "--redirect-uri", REDIRECT]
     )
     assert cli.exit_code != 0
-    assert on.services.oauth.list_clients() == []
+    assert on.services.oauth_clients.list_clients() == []
 
 
 def test_the_consent_page_says_where_it_sends_back_and_that_the_app_registered_itself() -> None:

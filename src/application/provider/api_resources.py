@@ -72,47 +72,9 @@ class CatalogueCache:
             self._drops += 1
 
 
-def add_resource(
-    cmd: AddResource, *, cache: CatalogueCache, clock: Clock, reserved: tuple[str, ...] = ()
-) -> ApiResource:
-    """Register a resource; 409 ``resource_exists`` if its URI is registered already,
-    ``too_many_resources`` when ``MAX_API_RESOURCES`` are; ``reserved``: firegate's own
-    API's audience and issuer, whose tokens are the API's own (no resource of the provider's:
-    it could never have a token, each asked for it is ``invalid_target``)."""
-    scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
-    resource = ApiResource.new(cmd.uri, scopes, clock.now(), cmd.orgs)
-    if resource.uri in reserved:
-        raise InvalidInput.field(
-            "uri",
-            "That is firegate's own API (its JWT audience or issuer): its tokens are not the "
-            "provider's to give.",
-            "resource_reserved",
-        )
-    try:
-        cache.resources.add(resource)
-    finally:
-        cache.drop()
-    return resource
-
-
-def list_resources(*, cache: CatalogueCache) -> list[ApiResource]:
-    return cache.resources.list(MAX_API_RESOURCES)
-
-
 @dataclass(frozen=True)
 class RemoveResource:
     uri: str
-
-
-def remove_resource(cmd: RemoveResource, *, cache: CatalogueCache) -> None:
-    """Remove a resource: no new token carries its scopes. The clients allowed them keep
-    the names, which no token can carry unless a resource with such scopes comes back."""
-    try:
-        removed = cache.resources.delete(cmd.uri)
-    finally:
-        cache.drop()
-    if not removed:
-        raise NotFound("No such API resource.", code="resource_not_found")
 
 
 @dataclass(frozen=True)
@@ -125,33 +87,9 @@ class AllowOrg:
     allowed: bool = True
 
 
-def allow_org(cmd: AllowOrg, *, cache: CatalogueCache, orgs: OrgRepository) -> ApiResource:
-    """The resource with the org allowed or no longer: its apps' next token requests see it
-    (in this process at once, in others within the catalogue's time); 404
-    ``resource_not_found``, ``org_not_found``. An app the org made keeps the names of
-    scopes it may no longer have, which no token carries while the org is not allowed."""
-    org = orgs.find(cmd.org)
-    if org is None:
-        raise NotFound("No such organization.", code="org_not_found")
-    try:
-        changed = cache.resources.update(
-            cmd.uri, lambda found: found.allowing((org.id,), cmd.allowed)
-        )
-    finally:
-        cache.drop()
-    if changed is None:
-        raise NotFound("No such API resource.", code="resource_not_found")
-    return changed
-
-
 @dataclass(frozen=True)
 class AdminResources:
     actor: Actor
-
-
-def admin_list_resources(cmd: AdminResources, *, cache: CatalogueCache) -> list[ApiResource]:
-    require_admin(cmd.actor)
-    return list_resources(cache=cache)
 
 
 @dataclass(frozen=True)
@@ -160,19 +98,94 @@ class AdminAddResource:
     resource: AddResource
 
 
-def admin_add_resource(
-    cmd: AdminAddResource, *, cache: CatalogueCache, clock: Clock, reserved: tuple[str, ...] = ()
-) -> ApiResource:
-    require_admin(cmd.actor)
-    return add_resource(cmd.resource, cache=cache, clock=clock, reserved=reserved)
-
-
 @dataclass(frozen=True)
 class AdminRemoveResource:
     actor: Actor
     uri: str
 
 
-def admin_remove_resource(cmd: AdminRemoveResource, *, cache: CatalogueCache) -> None:
-    require_admin(cmd.actor)
-    remove_resource(RemoveResource(cmd.uri), cache=cache)
+class ApiResourceRegistry:
+    """The API resources: registered, listed, removed and allowed to orgs by the operator
+    (the command line) or an admin (/admin), through the process's ``catalogue`` of them;
+    ``reserved``: firegate's own API's audience and issuer, never a resource."""
+
+    def __init__(
+        self,
+        *,
+        catalogue: CatalogueCache,
+        orgs: OrgRepository,
+        clock: Clock,
+        reserved: tuple[str, ...] = (),
+    ) -> None:
+        self._catalogue, self._orgs, self._clock = catalogue, orgs, clock
+        self._reserved = reserved
+
+    def add_resource(self, cmd: AddResource) -> ApiResource:
+        """Register a resource; 409 ``resource_exists`` if its URI is registered already,
+        ``too_many_resources`` when ``MAX_API_RESOURCES`` are; ``resource_reserved`` for
+        firegate's own API's audience or issuer, whose tokens are the API's own (no resource
+        of the provider's: it could never have a token, each asked for it is
+        ``invalid_target``)."""
+        scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
+        resource = ApiResource.new(cmd.uri, scopes, self._clock.now(), cmd.orgs)
+        if resource.uri in self._reserved:
+            raise InvalidInput.field(
+                "uri",
+                "That is firegate's own API (its JWT audience or issuer): its tokens are not "
+                "the provider's to give.",
+                "resource_reserved",
+            )
+        try:
+            self._catalogue.resources.add(resource)
+        finally:
+            self._catalogue.drop()
+        return resource
+
+    def list_resources(self) -> list[ApiResource]:
+        return self._catalogue.resources.list(MAX_API_RESOURCES)
+
+    def remove_resource(self, cmd: RemoveResource) -> None:
+        """Remove a resource: no new token carries its scopes. The clients allowed them keep
+        the names, which no token can carry unless a resource with such scopes comes
+        back."""
+        try:
+            removed = self._catalogue.resources.delete(cmd.uri)
+        finally:
+            self._catalogue.drop()
+        if not removed:
+            raise NotFound("No such API resource.", code="resource_not_found")
+
+    def allow_org(self, cmd: AllowOrg) -> ApiResource:
+        """The resource with the org allowed or no longer: its apps' next token requests see
+        it (in this process at once, in others within the catalogue's time); 404
+        ``resource_not_found``, ``org_not_found``. An app the org made keeps the names of
+        scopes it may no longer have, which no token carries while the org is not
+        allowed."""
+        org = self._orgs.find(cmd.org)
+        if org is None:
+            raise NotFound("No such organization.", code="org_not_found")
+        try:
+            changed = self._catalogue.resources.update(
+                cmd.uri, lambda found: found.allowing((org.id,), cmd.allowed)
+            )
+        finally:
+            self._catalogue.drop()
+        if changed is None:
+            raise NotFound("No such API resource.", code="resource_not_found")
+        return changed
+
+    def admin_list_resources(self, cmd: AdminResources) -> list[ApiResource]:
+        require_admin(cmd.actor)
+        return self.list_resources()
+
+    def admin_add_resource(self, cmd: AdminAddResource) -> ApiResource:
+        require_admin(cmd.actor)
+        return self.add_resource(cmd.resource)
+
+    def admin_remove_resource(self, cmd: AdminRemoveResource) -> None:
+        require_admin(cmd.actor)
+        self.remove_resource(RemoveResource(cmd.uri))
+
+    def resource_catalogue(self) -> ResourceCatalogue:
+        """The registered resources as this process read them lately."""
+        return self._catalogue.catalogue()

@@ -29,46 +29,51 @@ class ListApps:
     actor: Actor
 
 
-def list_apps(
-    cmd: ListApps, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository
-) -> list[AppAccess]:
-    actor = cmd.actor
-    # The account as authenticate() read it for this request, else read now.
-    user = actor.user if actor.user is not None else users.get(actor.user_id)
-    version = user.token_version if user is not None else -1
-    apps: dict[str, AppAccess] = {}
-    for grant in grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
-        client = clients.get(grant.client_id)
-        if client is None or not grant.live(version):
-            continue
-        known = apps.get(client.client_id)
-        scopes = scope_list(grant.scope) + (known.scopes if known else ())
-        first = min(grant.created_at, known.granted_at) if known else grant.created_at
-        apps[client.client_id] = AppAccess(
-            client.client_id, client.name, tuple(dict.fromkeys(scopes)), first
-        )
-    return sorted(apps.values(), key=lambda app: app.granted_at, reverse=True)
-
-
 @dataclass(frozen=True)
 class RevokeApp:
     actor: Actor
     client_id: str
 
 
-def revoke_app(cmd: RevokeApp, *, grants: OAuthGrants, audit: AuditLog) -> None:
-    """End every grant the user gave the client, and forget the consent."""
-    ended = 0
-    for grant in grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
-        if grant.client_id == cmd.client_id and grants.revoke(grant.id):
-            ended += 1
-    grants.delete_consent(cmd.actor.user_id, cmd.client_id)
-    if ended:
-        audit.record(
-            AuditEvent(
-                Audit.OAUTH_REVOKED,
-                user_id=cmd.actor.user_id,
-                session_id=cmd.actor.session_id,
-                reason="user_revoked",
+class AppsWithAccess:
+    """The account's "apps with access", and the end of them all for one client."""
+
+    def __init__(
+        self, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository, audit: AuditLog
+    ) -> None:
+        self._grants, self._clients, self._users, self._audit = grants, clients, users, audit
+
+    def list_apps(self, cmd: ListApps) -> list[AppAccess]:
+        actor = cmd.actor
+        # The account as authenticate() read it for this request, else read now.
+        user = actor.user if actor.user is not None else self._users.get(actor.user_id)
+        version = user.token_version if user is not None else -1
+        apps: dict[str, AppAccess] = {}
+        for grant in self._grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
+            client = self._clients.get(grant.client_id)
+            if client is None or not grant.live(version):
+                continue
+            known = apps.get(client.client_id)
+            scopes = scope_list(grant.scope) + (known.scopes if known else ())
+            first = min(grant.created_at, known.granted_at) if known else grant.created_at
+            apps[client.client_id] = AppAccess(
+                client.client_id, client.name, tuple(dict.fromkeys(scopes)), first
             )
-        )
+        return sorted(apps.values(), key=lambda app: app.granted_at, reverse=True)
+
+    def revoke_app(self, cmd: RevokeApp) -> None:
+        """End every grant the user gave the client, and forget the consent."""
+        ended = 0
+        for grant in self._grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
+            if grant.client_id == cmd.client_id and self._grants.revoke(grant.id):
+                ended += 1
+        self._grants.delete_consent(cmd.actor.user_id, cmd.client_id)
+        if ended:
+            self._audit.record(
+                AuditEvent(
+                    Audit.OAUTH_REVOKED,
+                    user_id=cmd.actor.user_id,
+                    session_id=cmd.actor.session_id,
+                    reason="user_revoked",
+                )
+            )

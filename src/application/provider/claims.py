@@ -67,11 +67,6 @@ class MemberOrg:
     org: str | None  # the org's id or slug; None: none asked
 
 
-def member_org(cmd: MemberOrg, *, orgs: ActiveOrgs) -> ActiveOrg | None:
-    """The person's membership of that live org as stored now; None if none."""
-    return orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
-
-
 @dataclass(frozen=True)
 class OrgPick:
     """The org a sign-in with scope ``organization`` picked, or why it may not: ``refusal``
@@ -79,19 +74,6 @@ class OrgPick:
 
     org: ActiveOrg | None
     refusal: str | None = None
-
-
-def pick_org(cmd: MemberOrg, *, orgs: ActiveOrgs, factors: MfaRepository) -> OrgPick:
-    """The org becomes active for the app as for a session (POST /auth/org): a member's, and
-    with a second factor set up when the org requires one (docs/decisions/
-    0382-an-org-becomes-active-under-its-rules-everywhere.md); the authenticator is read only
-    for such an org."""
-    org = member_org(cmd, orgs=orgs)
-    if org is None:
-        return OrgPick(None, "org_not_found")
-    if org.require_mfa and lacks_second_factor(org, factors.get(cmd.user_id)):
-        return OrgPick(None, "mfa_setup_required")
-    return OrgPick(org)
 
 
 @dataclass(frozen=True)
@@ -102,32 +84,15 @@ class OrgsOf:
 MAX_ORGS_OFFERED = 100
 
 
-def orgs_of(cmd: OrgsOf, *, orgs: ActiveOrgs) -> list[ActiveOrg]:
-    """The orgs the consent page offers for scope ``organization``, by slug."""
-    return orgs.orgs_of(cmd.user_id, MAX_ORGS_OFFERED)
-
-
 @dataclass(frozen=True)
 class AuthTime:
     actor: Actor  # signed in on the browser
-
-
-def authenticated_at(cmd: AuthTime, *, sessions: SessionRepository) -> datetime | None:
-    """When the browser's session began: the user's authentication time (``auth_time``)."""
-    session = sessions.get(cmd.actor.session_id)
-    return session.created_at if session is not None else None
 
 
 @dataclass(frozen=True)
 class SignInAge:
     actor: Actor
     max_age: int  # seconds (OpenID Connect's ``max_age``)
-
-
-def signed_in_too_long_ago(cmd: SignInAge, *, sessions: SessionRepository, clock: Clock) -> bool:
-    """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
-    began = authenticated_at(AuthTime(cmd.actor), sessions=sessions)
-    return began is None or (clock.now() - began).total_seconds() > cmd.max_age
 
 
 def enabled_account(user_id: str, *, users: UserRepository) -> User | None:
@@ -140,6 +105,55 @@ class FindAccount:
     user_id: str
 
 
-def find_account(cmd: FindAccount, *, users: UserRepository) -> User | None:
-    """The account, while it is enabled."""
-    return enabled_account(cmd.user_id, users=users)
+class ProviderAccounts:
+    """The person a client is told about: the account while it is enabled, when its browser
+    signed in, and its orgs (scope ``organization``); ``orgs`` reads memberships of live
+    orgs, ``factors`` whether a second factor is set up."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        sessions: SessionRepository,
+        orgs: ActiveOrgs,
+        factors: MfaRepository,
+        clock: Clock,
+    ) -> None:
+        self._users, self._sessions, self._orgs = users, sessions, orgs
+        self._factors, self._clock = factors, clock
+
+    def account(self, cmd: FindAccount) -> User | None:
+        """The account, while it is enabled."""
+        return enabled_account(cmd.user_id, users=self._users)
+
+    def authenticated_at(self, cmd: AuthTime) -> datetime | None:
+        """When the browser's session began: the user's authentication time
+        (``auth_time``)."""
+        session = self._sessions.get(cmd.actor.session_id)
+        return session.created_at if session is not None else None
+
+    def signed_in_too_long_ago(self, cmd: SignInAge) -> bool:
+        """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
+        began = self.authenticated_at(AuthTime(cmd.actor))
+        return began is None or (self._clock.now() - began).total_seconds() > cmd.max_age
+
+    def member_org(self, cmd: MemberOrg) -> ActiveOrg | None:
+        """The person's membership of that live org as stored now (scope
+        ``organization``); None if none."""
+        return self._orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
+
+    def pick_org(self, cmd: MemberOrg) -> OrgPick:
+        """The org becomes active for the app as for a session (POST /auth/org): a member's,
+        and with a second factor set up when the org requires one (docs/decisions/
+        0382-an-org-becomes-active-under-its-rules-everywhere.md); the authenticator is read
+        only for such an org."""
+        org = self.member_org(cmd)
+        if org is None:
+            return OrgPick(None, "org_not_found")
+        if org.require_mfa and lacks_second_factor(org, self._factors.get(cmd.user_id)):
+            return OrgPick(None, "mfa_setup_required")
+        return OrgPick(org)
+
+    def orgs_of(self, cmd: OrgsOf) -> list[ActiveOrg]:
+        """The orgs the consent page offers for scope ``organization``, by slug."""
+        return self._orgs.orgs_of(cmd.user_id, MAX_ORGS_OFFERED)

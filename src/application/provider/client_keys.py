@@ -33,13 +33,6 @@ class KeysUnavailable(Unauthenticated):
     code = "client_keys_unavailable"
 
 
-@dataclass(frozen=True)
-class KeyDownloads:
-    getter: DocumentGetter
-    resolver: HostResolver
-    local: bool  # the local profile: a jwks_uri on this machine may be fetched
-
-
 class KeptKeys:
     """The JWK Sets each process fetched, reused for ``ttl`` seconds: every assertion of a
     client would fetch them otherwise. A client's new key is seen within ``ttl``, or at once
@@ -92,34 +85,44 @@ class ClientKeys:
     kid: str | None = None  # the key the assertion names (its header's ``kid``)
 
 
-def client_keys(cmd: ClientKeys, *, downloads: KeyDownloads, kept: KeptKeys) -> dict[str, Any]:
-    """The client's JWK Set; ``KeysUnavailable`` when it has none, or its jwks_uri cannot be
-    fetched under the rules or gives no JWK Set of public keys."""
-    client = cmd.client
-    if client.jwks is not None:
-        return keys_of(client.jwks)
-    uri = client.jwks_uri
-    if uri is None:
-        raise KeysUnavailable("The client has no keys to check an assertion with.")
-    found = kept.get(uri, cmd.kid)
-    if found is None:
-        found = _fetched(uri, downloads)
-        kept.keep(uri, found)
-    return found
+class AssertionKeys:
+    """The keys a client's signed assertions are checked with. A ``jwks_uri`` is fetched by
+    ``getter`` as a webhook is sent, at an address ``resolver`` says is public, except when
+    ``local`` (the local profile, whose clients run on this machine); what is fetched is
+    ``kept`` a while."""
 
+    def __init__(
+        self, *, getter: DocumentGetter, resolver: HostResolver, local: bool, kept: KeptKeys
+    ) -> None:
+        self._getter, self._resolver, self._local, self._kept = getter, resolver, local, kept
 
-def _fetched(uri: str, downloads: KeyDownloads) -> dict[str, Any]:
-    address = None
-    if not downloads.local:
-        address, refused = public_address_of(uri, downloads.resolver)
-        if refused is not None:
-            raise KeysUnavailable("The client's jwks_uri is not at a public address.")
-    try:
-        body = downloads.getter.get(uri, address, JWKS_MAX_BYTES)
-        return keys_of(check_jwks(json.loads(body.decode("utf-8"))))
-    except DocumentTooLarge:
-        raise KeysUnavailable("The client's jwks_uri answered more than 64 KB.") from None
-    except WebhookUnreachable:
-        raise KeysUnavailable("The client's jwks_uri did not answer.") from None
-    except (ValueError, DomainError):
-        raise KeysUnavailable("The client's jwks_uri gave no JWK Set of public keys.") from None
+    def client_keys(self, cmd: ClientKeys) -> dict[str, Any]:
+        """The client's JWK Set; ``KeysUnavailable`` when it has none, or its jwks_uri cannot
+        be fetched under the rules or gives no JWK Set of public keys."""
+        client = cmd.client
+        if client.jwks is not None:
+            return keys_of(client.jwks)
+        uri = client.jwks_uri
+        if uri is None:
+            raise KeysUnavailable("The client has no keys to check an assertion with.")
+        found = self._kept.get(uri, cmd.kid)
+        if found is None:
+            found = self._fetched(uri)
+            self._kept.keep(uri, found)
+        return found
+
+    def _fetched(self, uri: str) -> dict[str, Any]:
+        address = None
+        if not self._local:
+            address, refused = public_address_of(uri, self._resolver)
+            if refused is not None:
+                raise KeysUnavailable("The client's jwks_uri is not at a public address.")
+        try:
+            body = self._getter.get(uri, address, JWKS_MAX_BYTES)
+            return keys_of(check_jwks(json.loads(body.decode("utf-8"))))
+        except DocumentTooLarge:
+            raise KeysUnavailable("The client's jwks_uri answered more than 64 KB.") from None
+        except WebhookUnreachable:
+            raise KeysUnavailable("The client's jwks_uri did not answer.") from None
+        except (ValueError, DomainError):
+            raise KeysUnavailable("The client's jwks_uri gave no JWK Set of public keys.") from None

@@ -52,45 +52,6 @@ class CreatedClient:
     client_secret: str | None  # shown once; only its hash is stored
 
 
-def create_client(
-    cmd: CreateClient, *, clients: OAuthClients, clock: Clock, catalogue: CatalogueCache
-) -> CreatedClient:
-    """A new client; its resource scopes are registered resources' (of its resources, when
-    it is limited to some). One with public keys (private_key_jwt) gets no secret."""
-    allowed: tuple[str, ...] = ()
-    if cmd.org_id is not None and cmd.resources:
-        catalogue.catalogue().check_org_resources(cmd.resources, cmd.org_id)
-    if cmd.resource_scopes:
-        known = catalogue.catalogue()
-        allowed = known.check_allowance(cmd.resource_scopes, cmd.resources, cmd.org_id)
-    keyed = cmd.jwks is not None or cmd.jwks_uri is not None
-    secret = secrets.token_urlsafe(32) if cmd.confidential and not (cmd.dynamic or keyed) else None
-    client = OAuthClient.new(
-        client_id=cmd.client_id or new_client_id(),
-        name=cmd.name,
-        redirect_uris=cmd.redirect_uris,
-        secret=secret,
-        scopes=check_scopes(cmd.scopes),
-        now=clock.now(),
-        post_logout_redirect_uris=cmd.post_logout_redirect_uris,
-        dynamic=cmd.dynamic,
-        resources=cmd.resources,
-        grants=cmd.grants,
-        dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
-        org_id=cmd.org_id,
-        pkce_required=cmd.pkce_required,
-        resource_scopes=allowed,
-        par_required=cmd.par_required,
-        jwks=cmd.jwks,
-        jwks_uri=cmd.jwks_uri,
-        backchannel_logout_uri=cmd.backchannel_logout_uri,
-        backchannel_logout_session_required=cmd.backchannel_logout_session_required,
-        operator_made=cmd.operator_made,
-    )
-    clients.add(client)
-    return CreatedClient(client, secret)
-
-
 def new_client_id() -> str:
     """144 random bits, never starting with "-": an operator types it on the command line
     (``clients delete <id>``), where a leading dash reads as an option."""
@@ -105,11 +66,6 @@ class DeleteClient:
     client_id: str
 
 
-def delete_client(cmd: DeleteClient, *, clients: OAuthClients) -> None:
-    if not clients.delete(cmd.client_id):
-        raise no_such_client()
-
-
 def no_such_client() -> NotFound:
     return NotFound("No such client.", code="client_not_found")
 
@@ -117,11 +73,6 @@ def no_such_client() -> NotFound:
 @dataclass(frozen=True)
 class FindClient:
     client_id: str
-
-
-def find_client(cmd: FindClient, *, clients: OAuthClients) -> OAuthClient | None:
-    """The client, or None (read through the process's copies: ``ClientCache``)."""
-    return clients.get(cmd.client_id)
 
 
 @dataclass(frozen=True)
@@ -132,35 +83,16 @@ class AdminClients:
 MAX_CLIENTS_LISTED = 1000
 
 
-def admin_list_clients(cmd: AdminClients, *, clients: OAuthClients) -> list[OAuthClient]:
-    require_admin(cmd.actor)
-    return clients.list(MAX_CLIENTS_LISTED)
-
-
 @dataclass(frozen=True)
 class AdminCreateClient:
     actor: Actor  # an admin (the /admin page)
     client: CreateClient
 
 
-def admin_create_client(
-    cmd: AdminCreateClient, *, clients: OAuthClients, clock: Clock, catalogue: CatalogueCache
-) -> CreatedClient:
-    """``clients create`` for an admin: the same client, never a dynamic one."""
-    require_admin(cmd.actor)
-    made = replace(cmd.client, dynamic=False, client_id=None, operator_made=True)
-    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
-
-
 @dataclass(frozen=True)
 class AdminDeleteClient:
     actor: Actor
     client_id: str
-
-
-def admin_delete_client(cmd: AdminDeleteClient, *, clients: OAuthClients) -> None:
-    require_admin(cmd.actor)
-    delete_client(DeleteClient(cmd.client_id), clients=clients)
 
 
 # -- an org's own clients (docs/reference/orgs.md, "Apps and tokens of an org") -----------------
@@ -173,58 +105,12 @@ class CreateOrgClient:
     client: CreateClient
 
 
-def create_org_client(
-    cmd: CreateOrgClient,
-    *,
-    orgs: OrgRepository,
-    clients: OAuthClients,
-    clock: Clock,
-    catalogue: CatalogueCache,
-) -> CreatedClient:
-    """``clients create`` for an org's admins: the same client, owned by the org (its own
-    tokens carry ``org_id``; it ends with the org), with what the operator allows the org:
-    resources and their scopes only of API resources that allow it, no opt-in grant
-    (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md). 404
-    ``org_not_found`` unless a member, 403 ``org_permission_denied`` unless an admin, 422
-    ``resource_not_allowed``, ``grant_needs_operator``."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    if cmd.client.grants:
-        raise InvalidInput.field(
-            "grants",
-            "An organization's app gets token exchange or the device flow only from the "
-            "service's operator ('clients create --org').",
-            "grant_needs_operator",
-        )
-    made = replace(
-        cmd.client, dynamic=False, client_id=None, org_id=seen.org.id, operator_made=False
-    )
-    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
-
-
 @dataclass(frozen=True)
 class OperatorOrgClient:
     """``clients create --org``: the operator registers an app for an org."""
 
     org: str  # its id or slug
     client: CreateClient
-
-
-def create_operator_org_client(
-    cmd: OperatorOrgClient,
-    *,
-    orgs: OrgRepository,
-    clients: OAuthClients,
-    clock: Clock,
-    catalogue: CatalogueCache,
-) -> CreatedClient:
-    """An org's app made by the operator: owned by the org as one its admins make, and the
-    opt-in grants it is given are its to use (the operator allows them); its resources and
-    their scopes still only those that allow the org. 404 ``org_not_found``."""
-    org = orgs.find(cmd.org)
-    if org is None:
-        raise NotFound("No such organization.", code="org_not_found")
-    made = replace(cmd.client, dynamic=False, client_id=None, org_id=org.id, operator_made=True)
-    return create_client(made, clients=clients, clock=clock, catalogue=catalogue)
 
 
 @dataclass(frozen=True)
@@ -236,14 +122,6 @@ class OrgClients:
 MAX_ORG_CLIENTS_LISTED = 200
 
 
-def list_org_clients(
-    cmd: OrgClients, *, orgs: OrgRepository, clients: OAuthClients
-) -> list[OAuthClient]:
-    """The org's clients, oldest first (admins)."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    return clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
-
-
 @dataclass(frozen=True)
 class DeleteOrgClient:
     actor: Actor
@@ -251,21 +129,138 @@ class DeleteOrgClient:
     client_id: str
 
 
-def delete_org_client(cmd: DeleteOrgClient, *, orgs: OrgRepository, clients: OAuthClients) -> None:
-    """Remove one of the org's clients (admins), as ``clients delete`` does: its tokens stop
-    working. Another org's client, or the service's, is 404 ``client_not_found``."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    client = clients.get(cmd.client_id)
-    if client is None or client.org_id != seen.org.id:
-        raise no_such_client()
-    delete_client(DeleteClient(client.client_id), clients=clients)
+class ClientRegistry:
+    """The provider's clients: the operator's, the ones registered (RFC 7591), an admin's
+    and an org's own; ``clients`` is this process's copies of them (``ClientCache``),
+    ``catalogue`` the registered API resources a client's scopes are checked against,
+    ``orgs`` whose admins manage an org's own clients."""
 
+    def __init__(
+        self,
+        *,
+        clients: OAuthClients,
+        orgs: OrgRepository,
+        catalogue: CatalogueCache,
+        clock: Clock,
+    ) -> None:
+        self._clients, self._orgs, self._catalogue, self._clock = clients, orgs, catalogue, clock
 
-def registering_org(client: OAuthClient, *, orgs: OrgRepository) -> str | None:
-    """The name of the org that registered ``client``, which the consent and device pages
-    say ("registered by Acme": never as if the service's own); None for the service's own
-    client (or an org gone since)."""
-    if client.org_id is None:
-        return None
-    org = orgs.get(client.org_id)
-    return org.name if org is not None else None
+    def create_client(self, cmd: CreateClient) -> CreatedClient:
+        """A new client; its resource scopes are registered resources' (of its resources,
+        when it is limited to some). One with public keys (private_key_jwt) gets no
+        secret."""
+        allowed: tuple[str, ...] = ()
+        if cmd.org_id is not None and cmd.resources:
+            self._catalogue.catalogue().check_org_resources(cmd.resources, cmd.org_id)
+        if cmd.resource_scopes:
+            known = self._catalogue.catalogue()
+            allowed = known.check_allowance(cmd.resource_scopes, cmd.resources, cmd.org_id)
+        keyed = cmd.jwks is not None or cmd.jwks_uri is not None
+        confidential = cmd.confidential and not (cmd.dynamic or keyed)
+        secret = secrets.token_urlsafe(32) if confidential else None
+        client = OAuthClient.new(
+            client_id=cmd.client_id or new_client_id(),
+            name=cmd.name,
+            redirect_uris=cmd.redirect_uris,
+            secret=secret,
+            scopes=check_scopes(cmd.scopes),
+            now=self._clock.now(),
+            post_logout_redirect_uris=cmd.post_logout_redirect_uris,
+            dynamic=cmd.dynamic,
+            resources=cmd.resources,
+            grants=cmd.grants,
+            dpop_bound_access_tokens=cmd.dpop_bound_access_tokens,
+            org_id=cmd.org_id,
+            pkce_required=cmd.pkce_required,
+            resource_scopes=allowed,
+            par_required=cmd.par_required,
+            jwks=cmd.jwks,
+            jwks_uri=cmd.jwks_uri,
+            backchannel_logout_uri=cmd.backchannel_logout_uri,
+            backchannel_logout_session_required=cmd.backchannel_logout_session_required,
+            operator_made=cmd.operator_made,
+        )
+        self._clients.add(client)
+        return CreatedClient(client, secret)
+
+    def list_clients(self) -> list[OAuthClient]:
+        """The first ``MAX_CLIENTS_LISTED`` clients (``clients list``)."""
+        return self._clients.list(MAX_CLIENTS_LISTED)
+
+    def delete_client(self, cmd: DeleteClient) -> None:
+        if not self._clients.delete(cmd.client_id):
+            raise no_such_client()
+
+    def client(self, cmd: FindClient) -> OAuthClient | None:
+        """The client, or None (read through the process's copies: ``ClientCache``)."""
+        return self._clients.get(cmd.client_id)
+
+    def admin_list_clients(self, cmd: AdminClients) -> list[OAuthClient]:
+        require_admin(cmd.actor)
+        return self._clients.list(MAX_CLIENTS_LISTED)
+
+    def admin_create_client(self, cmd: AdminCreateClient) -> CreatedClient:
+        """``clients create`` for an admin: the same client, never a dynamic one."""
+        require_admin(cmd.actor)
+        made = replace(cmd.client, dynamic=False, client_id=None, operator_made=True)
+        return self.create_client(made)
+
+    def admin_delete_client(self, cmd: AdminDeleteClient) -> None:
+        require_admin(cmd.actor)
+        self.delete_client(DeleteClient(cmd.client_id))
+
+    # -- an org's own clients (docs/reference/orgs.md, "Apps and tokens of an org")
+
+    def create_org_client(self, cmd: CreateOrgClient) -> CreatedClient:
+        """``clients create`` for an org's admins: the same client, owned by the org (its own
+        tokens carry ``org_id``; it ends with the org), with what the operator allows the
+        org: resources and their scopes only of API resources that allow it, no opt-in grant
+        (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md). 404
+        ``org_not_found`` unless a member, 403 ``org_permission_denied`` unless an admin, 422
+        ``resource_not_allowed``, ``grant_needs_operator``."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        if cmd.client.grants:
+            raise InvalidInput.field(
+                "grants",
+                "An organization's app gets token exchange or the device flow only from the "
+                "service's operator ('clients create --org').",
+                "grant_needs_operator",
+            )
+        made = replace(
+            cmd.client, dynamic=False, client_id=None, org_id=seen.org.id, operator_made=False
+        )
+        return self.create_client(made)
+
+    def create_operator_org_client(self, cmd: OperatorOrgClient) -> CreatedClient:
+        """An org's app made by the operator (``clients create --org``): owned by the org as
+        one its admins make, and the opt-in grants it is given are its to use (the operator
+        allows them); its resources and their scopes still only those that allow the org.
+        404 ``org_not_found``."""
+        org = self._orgs.find(cmd.org)
+        if org is None:
+            raise NotFound("No such organization.", code="org_not_found")
+        made = replace(cmd.client, dynamic=False, client_id=None, org_id=org.id, operator_made=True)
+        return self.create_client(made)
+
+    def org_clients(self, cmd: OrgClients) -> list[OAuthClient]:
+        """The org's clients, oldest first (admins)."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        return self._clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
+
+    def delete_org_client(self, cmd: DeleteOrgClient) -> None:
+        """Remove one of the org's clients (admins), as ``clients delete`` does: its tokens
+        stop working. Another org's client, or the service's, is 404 ``client_not_found``."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        client = self._clients.get(cmd.client_id)
+        if client is None or client.org_id != seen.org.id:
+            raise no_such_client()
+        self.delete_client(DeleteClient(client.client_id))
+
+    def registered_by(self, client: OAuthClient) -> str | None:
+        """The name of the org that registered ``client``, which the consent and device pages
+        say ("registered by Acme": never as if the service's own); None for the service's
+        own client (or an org gone since)."""
+        if client.org_id is None:
+            return None
+        org = self._orgs.get(client.org_id)
+        return org.name if org is not None else None

@@ -18,21 +18,26 @@ class ConsentQuery:
     resource: str | None = None  # the RFC 8707 resource the app asks for
 
 
-def consent_needed(cmd: ConsentQuery, *, grants: OAuthGrants) -> bool:
-    found = grants.get_consent(cmd.user_id, cmd.client_id)
-    return found is None or not found.covers(scope_list(cmd.scope), cmd.resource)
+class Consents:
+    """Whether a person let a client have a scope (and resource), and remembering it."""
 
+    def __init__(self, *, grants: OAuthGrants, clock: Clock) -> None:
+        self._grants, self._clock = grants, clock
 
-def remember_consent(cmd: ConsentQuery, *, grants: OAuthGrants, clock: Clock) -> None:
-    found = grants.get_consent(cmd.user_id, cmd.client_id)
-    scopes = scope_list(cmd.scope) + (found.scopes if found else ())
-    resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())
-    grants.put_consent(
-        Consent(
-            cmd.user_id,
-            cmd.client_id,
-            tuple(dict.fromkeys(scopes)),
-            clock.now(),
-            tuple(dict.fromkeys(resources)),
+    def consent_needed(self, cmd: ConsentQuery) -> bool:
+        found = self._grants.get_consent(cmd.user_id, cmd.client_id)
+        return found is None or not found.covers(scope_list(cmd.scope), cmd.resource)
+
+    def remember_consent(self, cmd: ConsentQuery) -> None:
+        found = self._grants.get_consent(cmd.user_id, cmd.client_id)
+        scopes = scope_list(cmd.scope) + (found.scopes if found else ())
+        resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())
+        self._grants.put_consent(
+            Consent(
+                cmd.user_id,
+                cmd.client_id,
+                tuple(dict.fromkeys(scopes)),
+                self._clock.now(),
+                tuple(dict.fromkeys(resources)),
+            )
         )
-    )

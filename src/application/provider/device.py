@@ -122,29 +122,6 @@ class DeviceStart:
 MAX_TRIES = 5
 
 
-def start_device(cmd: StartDevice, *, devices: DeviceAuthorizations, clock: Clock) -> DeviceStart:
-    """A new request under a fresh user code (drawn again while one is in use). The device
-    code names the request's key, then 256 random bits: a poll reads it by key
-    (docs/decisions/0292-device-codes-stored-by-user-code.md)."""
-    now = clock.now()
-    for _ in range(MAX_TRIES):
-        code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
-        key = user_code_key(code)
-        device_code = f"{key}.{secrets.token_urlsafe(32)}"
-        request = DeviceAuthorization(
-            key=key,
-            device_hash=digest(device_code),
-            client_id=cmd.client_id,
-            scope=cmd.scope,
-            created_at=now,
-            expires_at=now + DEVICE_CODE_TTL,
-        )
-        if devices.add(request):
-            ttl = int(DEVICE_CODE_TTL.total_seconds())
-            return DeviceStart(device_code, shown_user_code(code), ttl, request.interval)
-    raise RuntimeError("No free user code after several draws.")  # 20^8 codes: never
-
-
 @dataclass(frozen=True)
 class FindDeviceRequest:
     """A user code typed on /device by a signed-in person: a guess, counted as a password
@@ -165,48 +142,6 @@ class DeviceRequestView:
 NO_SUCH_CODE = "No request has this code: it may have expired, or been answered already."
 
 
-def find_device_request(
-    cmd: FindDeviceRequest,
-    *,
-    devices: DeviceAuthorizations,
-    clients: OAuthClients,
-    users: UserRepository,
-    clock: Clock,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-) -> DeviceRequestView:
-    """The pending request of this user code, with its client and scopes; a code that is
-    none (unknown, expired, answered) is a wrong guess (404 ``device_code_unknown``), and
-    past the budget a 429 before anything is read."""
-    user = cmd.actor.user or users.get(cmd.actor.user_id)
-    if user is None:
-        raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
-    rules = session_rules(user, cmd.actor.session_id, cmd.client_ip, throttle_policy)
-    reservation = reserve_guess(throttle, rules, clock.now(), refused=lambda: None)
-    found = _pending(cmd.user_code, devices=devices, clients=clients, now=clock.now())
-    if found is None:
-        wrong_guess(throttle, reservation, clock.now())
-        raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
-    throttle.release(
-        reservation,
-        session_success_keys(user, cmd.actor.session_id, cmd.client_ip, throttle_policy),
-    )
-    return found
-
-
-def _pending(
-    typed: str, *, devices: DeviceAuthorizations, clients: OAuthClients, now: datetime
-) -> DeviceRequestView | None:
-    code = normalized_user_code(typed)
-    request = devices.get(user_code_key(code)) if code is not None else None
-    if code is None or request is None or request.status != "pending" or request.expired(now):
-        return None
-    client = clients.get(request.client_id)
-    if client is None or not client.allows_grant(DEVICE_CODE):
-        return None
-    return DeviceRequestView(shown_user_code(code), client, scope_list(request.scope))
-
-
 @dataclass(frozen=True)
 class DecideDevice:
     actor: Actor
@@ -214,45 +149,6 @@ class DecideDevice:
     allow: bool
     client_ip: str
     auth_time: datetime | None = None
-
-
-def decide_device(
-    cmd: DecideDevice,
-    *,
-    devices: DeviceAuthorizations,
-    find: Callable[[FindDeviceRequest], DeviceRequestView],
-    clock: Clock,
-    audit: AuditLog,
-) -> DeviceRequestView:
-    """The person's answer to a pending request, once: the code is a guess again, through
-    ``find`` (``find_device_request``: the form that asks may be posted without the page),
-    then its ``oauth.device_approved`` or ``oauth.device_denied`` event."""
-    view = find(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
-    code = normalized_user_code(cmd.user_code) or ""
-    actor, now = cmd.actor, clock.now()
-    decision = devices.decide(
-        user_code_key(code),
-        lambda request: request.decide(
-            allow=cmd.allow,
-            user_id=actor.user_id,
-            grant_id=new_id(),
-            auth_time=cmd.auth_time,
-            amr=actor.amr,
-            now=now,
-        ),
-    )
-    if decision is None or decision.outcome != "decided":
-        raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
-    event = Audit.OAUTH_DEVICE_APPROVED if cmd.allow else Audit.OAUTH_DEVICE_DENIED
-    audit.record(
-        AuditEvent(
-            event,
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            reason=view.client.client_id,
-        )
-    )
-    return view
 
 
 @dataclass(frozen=True)
@@ -282,118 +178,193 @@ class Polled:
     tokens: DeviceTokens | None = None
 
 
-def poll_device(
-    cmd: PollDevice,
-    *,
-    devices: DeviceAuthorizations,
-    users: UserRepository,
-    memory: PollMemory,
-    clock: Clock,
-    audit: AuditLog,
-    policy: OAuthPolicy,
-) -> Polled:
-    """RFC 8628 §3.4-3.5. A pending poll reads the request once and writes nothing, unless
-    it comes too soon (``slow_down``, the interval widened). The approved request is spent by
-    one poll, with its grant, issued to the account that approved it while that account is
-    enabled."""
-    key = cmd.device_code.partition(".")[0]
-    found = devices.get(key) if "." in cmd.device_code else None
-    if found is None:
-        return Polled("invalid")
-    now = clock.now()
-    hashed = digest(cmd.device_code)
-    outcome = found.poll(cmd.client_id, hashed, now).outcome
-    if outcome == "pending":
-        return _still_pending(found, devices=devices, memory=memory)
-    if outcome != "issue":
-        return Polled(outcome)
-    account = users.get(found.user_id or "")
-    if account is None or account.disabled:
-        return Polled("denied")
-    return _issue(
-        found,
-        account,
-        hashed,
-        cmd.dpop_jkt,
-        devices=devices,
-        clock=clock,
-        audit=audit,
-        policy=policy,
-    )
+class DeviceFlow:
+    """The device authorization grant's use cases: a client starts a request and polls, a
+    signed-in person finds it by its user code and answers it. ``throttle`` counts a typed
+    user code as a password guess (``throttle_policy``'s budgets); ``memory`` is this
+    process's ``PollMemory``; ``policy`` says how long refresh tokens live."""
 
+    def __init__(
+        self,
+        *,
+        devices: DeviceAuthorizations,
+        clients: OAuthClients,
+        users: UserRepository,
+        throttle: LoginThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        memory: PollMemory,
+        clock: Clock,
+        audit: AuditLog,
+        policy: OAuthPolicy,
+    ) -> None:
+        self._devices, self._clients, self._users = devices, clients, users
+        self._throttle, self._throttle_policy, self._memory = throttle, throttle_policy, memory
+        self._clock, self._audit, self._policy = clock, audit, policy
 
-def poll_pending(
-    cmd: PollDevice, *, devices: DeviceAuthorizations, memory: PollMemory, clock: Clock
-) -> Polled | None:
-    """``poll_device``'s answer to a poll of a request still pending for its client
-    (``pending``, or ``slow_down``), from one read; None for any other request (unknown,
-    answered, expired, another client's), which ``poll_device`` answers, reading it again.
-    The token endpoint asks this first (docs/decisions/0296-device-polls-before-authlib.md)."""
-    key = cmd.device_code.partition(".")[0]
-    found = devices.get(key) if "." in cmd.device_code else None
-    if found is None:
-        return None
-    hashed = digest(cmd.device_code)
-    if found.poll(cmd.client_id, hashed, clock.now()).outcome != "pending":
-        return None
-    return _still_pending(found, devices=devices, memory=memory)
+    def start_device(self, cmd: StartDevice) -> DeviceStart:
+        """A new request under a fresh user code (drawn again while one is in use). The
+        device code names the request's key, then 256 random bits: a poll reads it by key
+        (docs/decisions/0292-device-codes-stored-by-user-code.md)."""
+        now = self._clock.now()
+        for _ in range(MAX_TRIES):
+            code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+            key = user_code_key(code)
+            device_code = f"{key}.{secrets.token_urlsafe(32)}"
+            request = DeviceAuthorization(
+                key=key,
+                device_hash=digest(device_code),
+                client_id=cmd.client_id,
+                scope=cmd.scope,
+                created_at=now,
+                expires_at=now + DEVICE_CODE_TTL,
+            )
+            if self._devices.add(request):
+                ttl = int(DEVICE_CODE_TTL.total_seconds())
+                return DeviceStart(device_code, shown_user_code(code), ttl, request.interval)
+        raise RuntimeError("No free user code after several draws.")  # 20^8 codes: never
 
-
-def _still_pending(
-    found: DeviceAuthorization, *, devices: DeviceAuthorizations, memory: PollMemory
-) -> Polled:
-    """A pending request's answer: ``slow_down`` to a poll sooner than its interval (which it
-    widens), else ``pending``."""
-    if memory.too_soon(found.key, found.interval):
-        slower = found.slowed()
-        if slower.interval != found.interval:
-            devices.slow_down(found.key, slower.interval)
-        return Polled("slow_down", slower.interval)
-    return Polled("pending", found.interval)
-
-
-def _issue(
-    found: DeviceAuthorization,
-    account: User,
-    hashed: str,
-    dpop_jkt: str | None,
-    *,
-    devices: DeviceAuthorizations,
-    clock: Clock,
-    audit: AuditLog,
-    policy: OAuthPolicy,
-) -> Polled:
-    now = clock.now()
-    grant_id = found.grant_id or new_id()
-    with_refresh = "offline_access" in scope_list(found.scope)
-    refresh = new_refresh_token(grant_id, account.id) if with_refresh else None
-
-    def grant(request: DeviceAuthorization) -> Grant:
-        return Grant(
-            id=grant_id,
-            user_id=account.id,
-            client_id=request.client_id,
-            scope=request.scope,
-            created_at=now,
-            token_version=account.token_version,
-            refresh_hash=digest(refresh) if refresh else None,
-            refresh_expires_at=now + policy.refresh_ttl if refresh else None,
-            issued=True,
-            dpop_jkt=dpop_jkt if refresh else None,
+    def find_device_request(self, cmd: FindDeviceRequest) -> DeviceRequestView:
+        """The pending request of this user code, with its client and scopes; a code that is
+        none (unknown, expired, answered) is a wrong guess (404 ``device_code_unknown``), and
+        past the budget a 429 before anything is read."""
+        throttle, policy, clock = self._throttle, self._throttle_policy, self._clock
+        user = cmd.actor.user or self._users.get(cmd.actor.user_id)
+        if user is None:
+            raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
+        rules = session_rules(user, cmd.actor.session_id, cmd.client_ip, policy)
+        reservation = reserve_guess(throttle, rules, clock.now(), refused=lambda: None)
+        found = self._pending(cmd.user_code, clock.now())
+        if found is None:
+            wrong_guess(throttle, reservation, clock.now())
+            raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
+        throttle.release(
+            reservation,
+            session_success_keys(user, cmd.actor.session_id, cmd.client_ip, policy),
         )
+        return found
 
-    staged = audit.stage(
-        [AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=found.client_id)]
-    )
-    spent = devices.spend(
-        found.key,
-        lambda request: request.poll(found.client_id, hashed, now),
-        grant,
-        staged,
-        read=found,
-    )
-    if spent is None or spent.outcome != "issue":
-        return Polled("invalid" if spent is None else spent.outcome)
-    audit.committed(staged)
-    tokens = DeviceTokens(account, grant_id, found.scope, refresh, found.auth_time, found.amr)
-    return Polled("issue", tokens=tokens)
+    def _pending(self, typed: str, now: datetime) -> DeviceRequestView | None:
+        code = normalized_user_code(typed)
+        request = self._devices.get(user_code_key(code)) if code is not None else None
+        if code is None or request is None or request.status != "pending" or request.expired(now):
+            return None
+        client = self._clients.get(request.client_id)
+        if client is None or not client.allows_grant(DEVICE_CODE):
+            return None
+        return DeviceRequestView(shown_user_code(code), client, scope_list(request.scope))
+
+    def decide_device(self, cmd: DecideDevice) -> DeviceRequestView:
+        """The person's answer to a pending request, once: the code is a guess again, through
+        ``find_device_request`` (the form that asks may be posted without the page), then its
+        ``oauth.device_approved`` or ``oauth.device_denied`` event."""
+        view = self.find_device_request(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
+        code = normalized_user_code(cmd.user_code) or ""
+        actor, now = cmd.actor, self._clock.now()
+        decision = self._devices.decide(
+            user_code_key(code),
+            lambda request: request.decide(
+                allow=cmd.allow,
+                user_id=actor.user_id,
+                grant_id=new_id(),
+                auth_time=cmd.auth_time,
+                amr=actor.amr,
+                now=now,
+            ),
+        )
+        if decision is None or decision.outcome != "decided":
+            raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
+        event = Audit.OAUTH_DEVICE_APPROVED if cmd.allow else Audit.OAUTH_DEVICE_DENIED
+        self._audit.record(
+            AuditEvent(
+                event,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+                reason=view.client.client_id,
+            )
+        )
+        return view
+
+    def poll_device(self, cmd: PollDevice) -> Polled:
+        """RFC 8628 §3.4-3.5. A pending poll reads the request once and writes nothing,
+        unless it comes too soon (``slow_down``, the interval widened). The approved request
+        is spent by one poll, with its grant, issued to the account that approved it while
+        that account is enabled."""
+        key = cmd.device_code.partition(".")[0]
+        found = self._devices.get(key) if "." in cmd.device_code else None
+        if found is None:
+            return Polled("invalid")
+        now = self._clock.now()
+        hashed = digest(cmd.device_code)
+        outcome = found.poll(cmd.client_id, hashed, now).outcome
+        if outcome == "pending":
+            return self._still_pending(found)
+        if outcome != "issue":
+            return Polled(outcome)
+        account = self._users.get(found.user_id or "")
+        if account is None or account.disabled:
+            return Polled("denied")
+        return self._issue(found, account, hashed, cmd.dpop_jkt)
+
+    def poll_pending(self, cmd: PollDevice) -> Polled | None:
+        """``poll_device``'s answer to a poll of a request still pending for its client
+        (``pending``, or ``slow_down``), from one read; None for any other request (unknown,
+        answered, expired, another client's), which ``poll_device`` answers, reading it
+        again. The token endpoint asks this first
+        (docs/decisions/0296-device-polls-before-authlib.md)."""
+        key = cmd.device_code.partition(".")[0]
+        found = self._devices.get(key) if "." in cmd.device_code else None
+        if found is None:
+            return None
+        hashed = digest(cmd.device_code)
+        if found.poll(cmd.client_id, hashed, self._clock.now()).outcome != "pending":
+            return None
+        return self._still_pending(found)
+
+    def _still_pending(self, found: DeviceAuthorization) -> Polled:
+        """A pending request's answer: ``slow_down`` to a poll sooner than its interval
+        (which it widens), else ``pending``."""
+        if self._memory.too_soon(found.key, found.interval):
+            slower = found.slowed()
+            if slower.interval != found.interval:
+                self._devices.slow_down(found.key, slower.interval)
+            return Polled("slow_down", slower.interval)
+        return Polled("pending", found.interval)
+
+    def _issue(
+        self, found: DeviceAuthorization, account: User, hashed: str, dpop_jkt: str | None
+    ) -> Polled:
+        now, audit = self._clock.now(), self._audit
+        grant_id = found.grant_id or new_id()
+        with_refresh = "offline_access" in scope_list(found.scope)
+        refresh = new_refresh_token(grant_id, account.id) if with_refresh else None
+        refresh_ttl = self._policy.refresh_ttl
+
+        def grant(request: DeviceAuthorization) -> Grant:
+            return Grant(
+                id=grant_id,
+                user_id=account.id,
+                client_id=request.client_id,
+                scope=request.scope,
+                created_at=now,
+                token_version=account.token_version,
+                refresh_hash=digest(refresh) if refresh else None,
+                refresh_expires_at=now + refresh_ttl if refresh else None,
+                issued=True,
+                dpop_jkt=dpop_jkt if refresh else None,
+            )
+
+        staged = audit.stage(
+            [AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=found.client_id)]
+        )
+        spent = self._devices.spend(
+            found.key,
+            lambda request: request.poll(found.client_id, hashed, now),
+            grant,
+            staged,
+            read=found,
+        )
+        if spent is None or spent.outcome != "issue":
+            return Polled("invalid" if spent is None else spent.outcome)
+        audit.committed(staged)
+        tokens = DeviceTokens(account, grant_id, found.scope, refresh, found.auth_time, found.amr)
+        return Polled("issue", tokens=tokens)

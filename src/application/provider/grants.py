@@ -38,55 +38,10 @@ class NewCode:
     userinfo_claims: tuple[str, ...] = ()
 
 
-def save_code(cmd: NewCode, *, grants: OAuthGrants, clock: Clock) -> None:
-    now = clock.now()
-    grants.add_code(
-        AuthorizationCode(
-            hash=digest(cmd.code),
-            client_id=cmd.client_id,
-            user_id=cmd.user_id,
-            grant_id=new_id(),
-            redirect_uri=cmd.redirect_uri,
-            scope=cmd.scope,
-            code_challenge=cmd.code_challenge,
-            code_challenge_method=cmd.code_challenge_method,
-            created_at=now,
-            auth_time=cmd.auth_time or now,
-            nonce=cmd.nonce,
-            resource=cmd.resource,
-            amr=cmd.amr,
-            dpop_jkt=cmd.dpop_jkt,
-            org_id=cmd.org_id,
-            sid=cmd.sid,
-            id_token_claims=cmd.id_token_claims,
-            userinfo_claims=cmd.userinfo_claims,
-        )
-    )
-
-
 @dataclass(frozen=True)
 class SpendCode:
     code: str
     client_id: str
-
-
-def spend_code(
-    cmd: SpendCode, *, grants: OAuthGrants, users: UserRepository, clock: Clock, audit: AuditLog
-) -> AuthorizationCode | None:
-    """The code's grant, once: a second use gets None and revokes what the first gave. What
-    an exchange refused after finding its code calls too: a refused try burns the code
-    (docs/decisions/0182-codes-spent-once.md)."""
-    now = clock.now()
-    spending = grants.spend_code(digest(cmd.code), lambda code: code.spend(cmd.client_id, now))
-    if spending is None:
-        return None
-    code = spending.code
-    if spending.outcome == "reused":
-        _audit_reused_code(audit, code.user_id)
-        return None
-    if spending.outcome != "spent" or enabled_account(code.user_id, users=users) is None:
-        return None
-    return code
 
 
 def _audit_reused_code(audit: AuditLog, user_id: str) -> None:
@@ -113,37 +68,6 @@ def new_code(user_id: str) -> str:
     return f"{user_id}.{random}" if is_id(user_id) else random
 
 
-def present_code(
-    cmd: SpendCode,
-    *,
-    grants: OAuthGrants,
-    users: UserRepository,
-    holders: GrantHolders,
-    clock: Clock,
-    audit: AuditLog,
-) -> PresentedCode | None:
-    """The code an exchange may go on with, read and checked by the domain's rule without
-    being stored; None for any other. A reuse, or a code whose account may not sign in, is
-    stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
-    hashed, named = digest(cmd.code), cmd.code.partition(".")[0]
-    if "." in cmd.code and is_id(named):  # the code and its account, in one read
-        found, account = holders.load_code(hashed, named)
-        if found is not None and found.user_id != named:  # not of this code's making
-            account = users.get(found.user_id)
-    else:  # a code made before codes named their account
-        found = grants.get_code(hashed)
-        account = users.get(found.user_id) if found is not None else None
-    if found is None:
-        return None
-    outcome = found.spend(cmd.client_id, clock.now()).outcome
-    if outcome == "invalid":
-        return None
-    if outcome == "spent" and account is not None and not account.disabled:
-        return PresentedCode(found, cmd.client_id, account)
-    spend_code(cmd, grants=grants, users=users, clock=clock, audit=audit)
-    return None
-
-
 @dataclass(frozen=True)
 class ExchangeCode:
     presented: PresentedCode
@@ -154,36 +78,6 @@ class ExchangeCode:
 @dataclass(frozen=True)
 class Exchanged:
     refresh_token: str | None  # the grant's first, when asked for
-
-
-def exchange_code(
-    cmd: ExchangeCode, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
-) -> Exchanged | None:
-    """Spend the code, create its grant issued (with its first refresh token) and store its
-    ``oauth.granted`` event, in one commit; None when another exchange spent the code first,
-    which is then a reuse: it revokes what that one gave (docs/reference/oauth.md, "Codes";
-    docs/decisions/0254-a-code-exchange-in-one-commit.md)."""
-    presented = cmd.presented
-    code, account, client_id = presented.code, presented.account, presented.client_id
-    now = clock.now()
-    refresh = new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
-    hashed = digest(refresh) if refresh else None
-    expires = now + policy.refresh_ttl if refresh else None
-    staged = audit.stage([AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)])
-    spending = grants.spend_code(
-        code.hash,
-        lambda found: found.spend(client_id, now).issuing(
-            account.token_version, hashed, expires, cmd.dpop_jkt
-        ),
-        staged,
-        read=code,
-    )
-    if spending is not None and spending.outcome == "spent":
-        audit.committed(staged)
-        return Exchanged(refresh)
-    if spending is not None and spending.outcome == "reused":
-        _audit_reused_code(audit, code.user_id)
-    return None
 
 
 def new_refresh_token(grant_id: str, user_id: str) -> str:
@@ -207,32 +101,6 @@ class FindRefresh:
     client_id: str
 
 
-def find_refresh(
-    cmd: FindRefresh,
-    *,
-    grants: OAuthGrants,
-    users: UserRepository,
-    holders: GrantHolders,
-    clock: Clock,
-    audit: AuditLog,
-) -> Holding | None:
-    """The live grant whose current refresh token this is, with its account (read together,
-    for the refresh grant's user too). An earlier token of a live grant is a reuse: the grant
-    is revoked."""
-    grant_id, user_id = _ids_of(cmd.refresh_token)
-    holding = _live_grant(
-        grant_id, user_id, grants=grants, users=users, holders=holders, versioned=True
-    )
-    if holding is None or holding.grant.client_id != cmd.client_id:
-        return None
-    grant = holding.grant
-    if grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
-        return holding
-    if grant.refresh_hash is not None and grants.revoke(grant.id):
-        _audit_reuse(audit, grant)
-    return None
-
-
 def _audit_reuse(audit: AuditLog, grant: Grant) -> None:
     audit.record(
         AuditEvent(
@@ -254,29 +122,6 @@ class RotateRefresh:
     read: GrantRead | None = None
 
 
-def rotate_refresh(
-    cmd: RotateRefresh, *, grants: OAuthGrants, clock: Clock, audit: AuditLog, policy: OAuthPolicy
-) -> str | None:
-    """The grant's next refresh token; None when another use won (the grant is then revoked
-    if the token was already spent)."""
-    now = clock.now()
-    successor = new_refresh_token(cmd.grant_id, cmd.user_id)
-    presented, next_hash = digest(cmd.refresh_token), digest(successor)
-    expires_at = now + policy.refresh_ttl
-    spent = cmd.proof.spent(now) if cmd.proof is not None else None
-    rotation = grants.rotate(
-        cmd.grant_id,
-        lambda grant: grant.rotated(presented, next_hash, expires_at, now),
-        spent,
-        read=cmd.read,
-    )
-    if rotation is not None and rotation.outcome == "rotated":
-        return successor
-    if rotation is not None and rotation.outcome == "reused":
-        _audit_reuse(audit, rotation.grant)  # the grant as the reuse revoked it
-    return None
-
-
 class UsedOnce(Protocol):
     """A value a client presents once: a DPoP proof (RFC 9449 §11.1), or any other whose
     second use is a replay (a signed assertion's ``jti``)."""
@@ -291,16 +136,8 @@ class SpendProof:
     proof: UsedOnce
 
 
-def spend_proof(cmd: SpendProof, *, grants: OAuthGrants, clock: Clock) -> None:
-    """A DPoP proof, or any value used once, is kept in a store every instance shares; used
-    again, it is ``InvalidProof``. A refresh spends its DPoP proof in its rotation's commit
-    instead (``RotateRefresh.proof``)."""
-    if not grants.spend_proof(cmd.proof.spent(clock.now())):
-        raise InvalidProof("The DPoP proof was already used.")
-
-
 @dataclass(frozen=True)
-class Holding:
+class GrantWithAccount:
     """A live grant and its account, as read together for the liveness check."""
 
     grant: Grant
@@ -308,7 +145,7 @@ class Holding:
     read: GrantRead | None = None  # the grant with its version, when read for a rotation
 
 
-def _live_grant(
+def read_live_grant(
     grant_id: str,
     user_id: str | None,
     *,
@@ -317,7 +154,7 @@ def _live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
-) -> Holding | None:
+) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
     too (one from an exchange) is none. With the account's id known (an access token's
@@ -338,7 +175,7 @@ def _live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return Holding(grant, user, read) if grant.live(user.token_version) else None
+    return GrantWithAccount(grant, user, read) if grant.live(user.token_version) else None
 
 
 @dataclass(frozen=True)
@@ -346,16 +183,6 @@ class LiveGrant:
     grant_id: str
     user_id: str | None = None  # the account the token names, when it names one
     jti: str | None = None  # an access token revoked by itself too (from an exchange)
-
-
-def live_grant(
-    cmd: LiveGrant, *, grants: OAuthGrants, users: UserRepository, holders: GrantHolders
-) -> Holding | None:
-    """The grant and its account while the grant holds (see ``_live_grant``): userinfo's
-    claims come from this account, read once."""
-    return _live_grant(
-        cmd.grant_id, cmd.user_id, grants=grants, users=users, holders=holders, jti=cmd.jti
-    )
 
 
 @dataclass(frozen=True)
@@ -374,7 +201,7 @@ def live_refresh(
     """The live grant whose current refresh token this is (for introspection and
     revocation); None for an earlier one or any other string, with no side effect."""
     grant_id, user_id = _ids_of(cmd.refresh_token)
-    holding = _live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
+    holding = read_live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
     if holding is None or not holding.grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
         return None
     return holding.grant
@@ -384,16 +211,6 @@ def live_refresh(
 class RevokeGrant:
     grant_id: str
     client_id: str  # only the client the grant belongs to may revoke it (RFC 7009 §2.1)
-
-
-def revoke_grant(cmd: RevokeGrant, *, grants: OAuthGrants, audit: AuditLog) -> None:
-    grant = grants.get(cmd.grant_id)
-    if grant is None or grant.client_id != cmd.client_id:
-        return
-    if grants.revoke(grant.id):
-        audit.record(
-            AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
-        )
 
 
 @dataclass(frozen=True)
@@ -408,6 +225,190 @@ class RevokeClientToken:
     expires_at: datetime
 
 
-def revoke_client_token(cmd: RevokeClientToken, *, grants: OAuthGrants) -> None:
-    if cmd.jti and cmd.client_id == cmd.token_client_id:
-        grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)
+class CodesAndGrants:
+    """A code saved and spent once, the grant it reserves, its refresh tokens rotated,
+    whether it still holds, and its end by its client; ``holders`` reads a grant (or a
+    code) and its account in one round trip, ``policy`` says how long refresh tokens
+    live."""
+
+    def __init__(
+        self,
+        *,
+        grants: OAuthGrants,
+        users: UserRepository,
+        holders: GrantHolders,
+        clock: Clock,
+        audit: AuditLog,
+        policy: OAuthPolicy,
+    ) -> None:
+        self._grants, self._users, self._holders = grants, users, holders
+        self._clock, self._audit, self._policy = clock, audit, policy
+
+    def save_code(self, cmd: NewCode) -> None:
+        now = self._clock.now()
+        self._grants.add_code(
+            AuthorizationCode(
+                hash=digest(cmd.code),
+                client_id=cmd.client_id,
+                user_id=cmd.user_id,
+                grant_id=new_id(),
+                redirect_uri=cmd.redirect_uri,
+                scope=cmd.scope,
+                code_challenge=cmd.code_challenge,
+                code_challenge_method=cmd.code_challenge_method,
+                created_at=now,
+                auth_time=cmd.auth_time or now,
+                nonce=cmd.nonce,
+                resource=cmd.resource,
+                amr=cmd.amr,
+                dpop_jkt=cmd.dpop_jkt,
+                org_id=cmd.org_id,
+                sid=cmd.sid,
+                id_token_claims=cmd.id_token_claims,
+                userinfo_claims=cmd.userinfo_claims,
+            )
+        )
+
+    def spend_code(self, cmd: SpendCode) -> AuthorizationCode | None:
+        """The code's grant, once: a second use gets None and revokes what the first gave.
+        What an exchange refused after finding its code calls too: a refused try burns the
+        code (docs/decisions/0182-codes-spent-once.md)."""
+        now = self._clock.now()
+        spending = self._grants.spend_code(
+            digest(cmd.code), lambda code: code.spend(cmd.client_id, now)
+        )
+        if spending is None:
+            return None
+        code = spending.code
+        if spending.outcome == "reused":
+            _audit_reused_code(self._audit, code.user_id)
+            return None
+        if spending.outcome != "spent" or enabled_account(code.user_id, users=self._users) is None:
+            return None
+        return code
+
+    def present_code(self, cmd: SpendCode) -> PresentedCode | None:
+        """The code an exchange may go on with, read and checked by the domain's rule without
+        being stored; None for any other. A reuse, or a code whose account may not sign in,
+        is stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
+        users = self._users
+        hashed, named = digest(cmd.code), cmd.code.partition(".")[0]
+        if "." in cmd.code and is_id(named):  # the code and its account, in one read
+            found, account = self._holders.load_code(hashed, named)
+            if found is not None and found.user_id != named:  # not of this code's making
+                account = users.get(found.user_id)
+        else:  # a code made before codes named their account
+            found = self._grants.get_code(hashed)
+            account = users.get(found.user_id) if found is not None else None
+        if found is None:
+            return None
+        outcome = found.spend(cmd.client_id, self._clock.now()).outcome
+        if outcome == "invalid":
+            return None
+        if outcome == "spent" and account is not None and not account.disabled:
+            return PresentedCode(found, cmd.client_id, account)
+        self.spend_code(cmd)
+        return None
+
+    def exchange_code(self, cmd: ExchangeCode) -> Exchanged | None:
+        """Spend the code, create its grant issued (with its first refresh token) and store
+        its ``oauth.granted`` event, in one commit; None when another exchange spent the code
+        first, which is then a reuse: it revokes what that one gave (docs/reference/oauth.md,
+        "Codes"; docs/decisions/0254-a-code-exchange-in-one-commit.md)."""
+        presented, audit = cmd.presented, self._audit
+        code, account, client_id = presented.code, presented.account, presented.client_id
+        now = self._clock.now()
+        refresh = new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
+        hashed = digest(refresh) if refresh else None
+        expires = now + self._policy.refresh_ttl if refresh else None
+        staged = audit.stage(
+            [AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)]
+        )
+        spending = self._grants.spend_code(
+            code.hash,
+            lambda found: found.spend(client_id, now).issuing(
+                account.token_version, hashed, expires, cmd.dpop_jkt
+            ),
+            staged,
+            read=code,
+        )
+        if spending is not None and spending.outcome == "spent":
+            audit.committed(staged)
+            return Exchanged(refresh)
+        if spending is not None and spending.outcome == "reused":
+            _audit_reused_code(audit, code.user_id)
+        return None
+
+    def find_refresh(self, cmd: FindRefresh) -> GrantWithAccount | None:
+        """The live grant whose current refresh token this is, with its account (read
+        together, for the refresh grant's user too). An earlier token of a live grant is a
+        reuse: the grant is revoked."""
+        grant_id, user_id = _ids_of(cmd.refresh_token)
+        holding = read_live_grant(
+            grant_id,
+            user_id,
+            grants=self._grants,
+            users=self._users,
+            holders=self._holders,
+            versioned=True,
+        )
+        if holding is None or holding.grant.client_id != cmd.client_id:
+            return None
+        grant = holding.grant
+        if grant.refresh_valid(digest(cmd.refresh_token), self._clock.now()):
+            return holding
+        if grant.refresh_hash is not None and self._grants.revoke(grant.id):
+            _audit_reuse(self._audit, grant)
+        return None
+
+    def rotate_refresh(self, cmd: RotateRefresh) -> str | None:
+        """The grant's next refresh token; None when another use won (the grant is then
+        revoked if the token was already spent)."""
+        now = self._clock.now()
+        successor = new_refresh_token(cmd.grant_id, cmd.user_id)
+        presented, next_hash = digest(cmd.refresh_token), digest(successor)
+        expires_at = now + self._policy.refresh_ttl
+        spent = cmd.proof.spent(now) if cmd.proof is not None else None
+        rotation = self._grants.rotate(
+            cmd.grant_id,
+            lambda grant: grant.rotated(presented, next_hash, expires_at, now),
+            spent,
+            read=cmd.read,
+        )
+        if rotation is not None and rotation.outcome == "rotated":
+            return successor
+        if rotation is not None and rotation.outcome == "reused":
+            _audit_reuse(self._audit, rotation.grant)  # the grant as the reuse revoked it
+        return None
+
+    def spend_proof(self, cmd: SpendProof) -> None:
+        """A DPoP proof, or any value used once, is kept in a store every instance shares;
+        used again, it is ``InvalidProof``. A refresh spends its DPoP proof in its rotation's
+        commit instead (``RotateRefresh.proof``)."""
+        if not self._grants.spend_proof(cmd.proof.spent(self._clock.now())):
+            raise InvalidProof("The DPoP proof was already used.")
+
+    def live_grant(self, cmd: LiveGrant) -> GrantWithAccount | None:
+        """The grant and its account while the grant holds (see ``read_live_grant``):
+        userinfo's claims come from this account, read once."""
+        return read_live_grant(
+            cmd.grant_id,
+            cmd.user_id,
+            grants=self._grants,
+            users=self._users,
+            holders=self._holders,
+            jti=cmd.jti,
+        )
+
+    def revoke_grant(self, cmd: RevokeGrant) -> None:
+        grant = self._grants.get(cmd.grant_id)
+        if grant is None or grant.client_id != cmd.client_id:
+            return
+        if self._grants.revoke(grant.id):
+            self._audit.record(
+                AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
+            )
+
+    def revoke_client_token(self, cmd: RevokeClientToken) -> None:
+        if cmd.jti and cmd.client_id == cmd.token_client_id:
+            self._grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)

@@ -146,13 +146,19 @@ class ClientLogouts:
     cursor: str | None = None
 
 
-def list_client_logouts(
-    cmd: ClientLogouts, *, clients: OAuthClients, deliveries: WebhookDeliveries
-) -> tuple[OAuthClient, Page[Delivery]]:
-    """The client and a page of its logout tokens' deliveries, newest first: the delivery
-    log the webhooks have, per client."""
-    require_admin(cmd.actor)
-    client = clients.get(cmd.client_id)
-    if client is None:
-        raise NotFound("No such client.", code="client_not_found")
-    return client, delivery_page(client.client_id, cmd.limit, cmd.cursor, deliveries=deliveries)
+class ClientLogoutLog:
+    """An admin's look at the logout tokens sent to a client: the webhook outbox
+    (``deliveries``) holds them."""
+
+    def __init__(self, *, clients: OAuthClients, deliveries: WebhookDeliveries) -> None:
+        self._clients, self._deliveries = clients, deliveries
+
+    def admin_client_logouts(self, cmd: ClientLogouts) -> tuple[OAuthClient, Page[Delivery]]:
+        """The client and a page of its logout tokens' deliveries, newest first: the delivery
+        log the webhooks have, per client."""
+        require_admin(cmd.actor)
+        client = self._clients.get(cmd.client_id)
+        if client is None:
+            raise NotFound("No such client.", code="client_not_found")
+        page = delivery_page(client.client_id, cmd.limit, cmd.cursor, deliveries=self._deliveries)
+        return client, page

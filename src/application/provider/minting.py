@@ -77,38 +77,6 @@ class MintAccessToken:
     userinfo_claims: tuple[str, ...] = ()
 
 
-def mint_access_token(
-    cmd: MintAccessToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
-) -> Minted:
-    """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
-    signer, now, lifetime = _signer(keys), _now(clock), _lifetime(policy)
-    claims: dict[str, Any] = {
-        "iss": policy.issuer,
-        "exp": now + lifetime,
-        "client_id": cmd.client_id,
-        "iat": now,
-        "jti": new_jti(),
-        "scope": cmd.scope,
-        "sub": cmd.user_id if cmd.user_id is not None else cmd.client_id,
-        "aud": cmd.resource or cmd.client_id,
-    }
-    if cmd.auth_time is not None:
-        claims["auth_time"] = int(cmd.auth_time.timestamp())
-    if cmd.amr:
-        claims["amr"] = list(cmd.amr)
-    if cmd.grant_id:
-        claims[GRANT_CLAIM] = cmd.grant_id
-    if cmd.jkt is not None:
-        claims["cnf"] = {"jkt": cmd.jkt}
-    if cmd.org is not None and "organization" in cmd.scope.split():
-        claims.update(org_claims(cmd.org))
-    if cmd.user_id is None and cmd.client_org_id is not None:
-        claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
-    if cmd.userinfo_claims:
-        claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
-    return Minted(signer.sign_access(claims), lifetime)
-
-
 def new_jti() -> str:
     """An access token's ``jti``: 16 characters of ``JTI_CHARACTERS``, each equally likely,
     as 16 draws of ``secrets.choice`` would give, from one draw of the system's random source
@@ -134,35 +102,6 @@ class MintExchangedToken:
     jkt: str | None = None  # RFC 9449: the exchanging client's DPoP key
 
 
-def mint_exchanged_token(
-    cmd: MintExchangedToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
-) -> Minted | None:
-    """The exchanged access token, with ``act`` and the subject's grant, never outliving
-    the subject (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md); None
-    when the subject has no time left."""
-    signer, now, subject = _signer(keys), _now(clock), cmd.subject
-    expires = expiry(now, _lifetime(policy), subject)
-    if expires <= now:
-        return None
-    claims: dict[str, Any] = {
-        "iss": policy.issuer,
-        "exp": expires,
-        "client_id": cmd.client_id,
-        "iat": now,
-        "jti": secrets.token_urlsafe(16),
-        "scope": " ".join(cmd.scope),
-        "sub": subject["sub"],
-        "aud": cmd.target,
-        "act": actor(cmd.client_id, subject.get("act")),
-        GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
-    }
-    if "auth_time" in subject:
-        claims["auth_time"] = subject["auth_time"]
-    if cmd.jkt is not None:
-        claims["cnf"] = {"jkt": cmd.jkt}
-    return Minted(signer.sign_access(claims), expires - now)
-
-
 # -- ID tokens
 
 
@@ -181,32 +120,6 @@ class MintIdToken:
     org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
     sid: str | None = None  # the browser session's (OpenID Connect's ``sid``)
     claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
-
-
-def mint_id_token(
-    cmd: MintIdToken, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy
-) -> str:
-    """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
-    finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows, for
-    ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
-    signer, now = _signer(keys), _now(clock)
-    claims: dict[str, Any] = {
-        "iss": policy.issuer,
-        "aud": cmd.client_id,
-        "iat": now,
-        "exp": now + _lifetime(policy),
-    }
-    if cmd.auth_time is not None:
-        claims["auth_time"] = int(cmd.auth_time.timestamp())
-    if cmd.nonce:
-        claims["nonce"] = cmd.nonce
-    if cmd.amr:
-        claims["amr"] = list(cmd.amr)
-    if cmd.sid is not None:
-        claims["sid"] = cmd.sid
-    claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
-    claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims))
-    return signer.sign_id_token(claims)
 
 
 def _half_hash(text: str, alg: str) -> str:
@@ -228,6 +141,96 @@ class TokenIssued:
     grant_type: str  # one the server accepted: a bounded label
 
 
-def count_issued(cmd: TokenIssued, *, metrics: Metrics) -> None:
-    """A token answer went out: counted once, by its grant type, whatever tokens it holds."""
-    metrics.add(TOKENS_ISSUED, grant=cmd.grant_type)
+class TokenMint:
+    """Every token the provider issues, and the count of its token answers: ``keys`` sign
+    (None: the provider is off, and minting is a ``LookupError``), ``policy`` gives the
+    issuer and lifetimes, ``metrics`` counts."""
+
+    def __init__(
+        self, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy, metrics: Metrics
+    ) -> None:
+        self._keys, self._clock, self._policy, self._metrics = keys, clock, policy, metrics
+
+    def mint_access_token(self, cmd: MintAccessToken) -> Minted:
+        """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
+        policy = self._policy
+        signer, now, lifetime = _signer(self._keys), _now(self._clock), _lifetime(policy)
+        claims: dict[str, Any] = {
+            "iss": policy.issuer,
+            "exp": now + lifetime,
+            "client_id": cmd.client_id,
+            "iat": now,
+            "jti": new_jti(),
+            "scope": cmd.scope,
+            "sub": cmd.user_id if cmd.user_id is not None else cmd.client_id,
+            "aud": cmd.resource or cmd.client_id,
+        }
+        if cmd.auth_time is not None:
+            claims["auth_time"] = int(cmd.auth_time.timestamp())
+        if cmd.amr:
+            claims["amr"] = list(cmd.amr)
+        if cmd.grant_id:
+            claims[GRANT_CLAIM] = cmd.grant_id
+        if cmd.jkt is not None:
+            claims["cnf"] = {"jkt": cmd.jkt}
+        if cmd.org is not None and "organization" in cmd.scope.split():
+            claims.update(org_claims(cmd.org))
+        if cmd.user_id is None and cmd.client_org_id is not None:
+            claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
+        if cmd.userinfo_claims:
+            claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
+        return Minted(signer.sign_access(claims), lifetime)
+
+    def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
+        """The exchanged access token, with ``act`` and the subject's grant, never outliving
+        the subject (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md);
+        None when the subject has no time left."""
+        signer, now, subject = _signer(self._keys), _now(self._clock), cmd.subject
+        expires = expiry(now, _lifetime(self._policy), subject)
+        if expires <= now:
+            return None
+        claims: dict[str, Any] = {
+            "iss": self._policy.issuer,
+            "exp": expires,
+            "client_id": cmd.client_id,
+            "iat": now,
+            "jti": secrets.token_urlsafe(16),
+            "scope": " ".join(cmd.scope),
+            "sub": subject["sub"],
+            "aud": cmd.target,
+            "act": actor(cmd.client_id, subject.get("act")),
+            GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
+        }
+        if "auth_time" in subject:
+            claims["auth_time"] = subject["auth_time"]
+        if cmd.jkt is not None:
+            claims["cnf"] = {"jkt": cmd.jkt}
+        return Minted(signer.sign_access(claims), expires - now)
+
+    def mint_id_token(self, cmd: MintIdToken) -> str:
+        """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
+        finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows, for
+        ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
+        signer, now = _signer(self._keys), _now(self._clock)
+        claims: dict[str, Any] = {
+            "iss": self._policy.issuer,
+            "aud": cmd.client_id,
+            "iat": now,
+            "exp": now + _lifetime(self._policy),
+        }
+        if cmd.auth_time is not None:
+            claims["auth_time"] = int(cmd.auth_time.timestamp())
+        if cmd.nonce:
+            claims["nonce"] = cmd.nonce
+        if cmd.amr:
+            claims["amr"] = list(cmd.amr)
+        if cmd.sid is not None:
+            claims["sid"] = cmd.sid
+        claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
+        claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims))
+        return signer.sign_id_token(claims)
+
+    def count_issued(self, cmd: TokenIssued) -> None:
+        """A token answer went out: counted once, by its grant type, whatever tokens it
+        holds."""
+        self._metrics.add(TOKENS_ISSUED, grant=cmd.grant_type)

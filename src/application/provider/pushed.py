@@ -35,20 +35,16 @@ class Pushed:
     expires_in: int
 
 
-def push_request(cmd: PushRequest, *, seal: RequestSeal, clock: Clock) -> Pushed:
-    """The request sealed into its ``request_uri``; ``invalid_request`` if too long."""
-    push = Push.new(cmd.client_id, cmd.params, clock.now())
-    return Pushed(request_uri(seal.seal(push.plaintext())), int(PUSHED_TTL.total_seconds()))
-
-
 @dataclass(frozen=True)
-class BringPushed:
+class BringPushedRequest:
+    """The browser brings a pushed request's ``request_uri`` to /oauth/authorize."""
+
     client_id: str  # the authorization request's
     request_uri: str
 
 
 @dataclass(frozen=True)
-class Resumable:
+class BroughtPushedRequest:
     """A pushed request the browser brought: its parameters, and what resumes it in that
     browser (``ResumePushed.resume``)."""
 
@@ -56,37 +52,46 @@ class Resumable:
     resume: str
 
 
-def bring_pushed(
-    cmd: BringPushed, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock
-) -> Resumable:
-    """The browser brings a ``request_uri``: opened, and spent at once (of parallel arrivals
-    one succeeds), and resumable by a ticket only this answer tells. ``PushedRequestRefused``
-    for an unknown, changed, expired or used one, or another client's."""
-    sealed = sealed_part(cmd.request_uri)
-    plaintext = seal.open(sealed) if sealed is not None else None
-    push = Push.from_plaintext(plaintext) if plaintext is not None else None
-    if push is None:
-        raise PushedRequestRefused(UNKNOWN)
-    ticket = secrets.token_urlsafe(24)
-    arrived = push.arrive(cmd.client_id, ticket, clock.now())
-    if not pushed.spend(arrived):
-        raise PushedRequestRefused(USED_ALREADY)
-    return Resumable(arrived.params, f"{push.id}.{ticket}")
-
-
 @dataclass(frozen=True)
 class ResumePushed:
     client_id: str  # the authorization request's
-    resume: str  # ``Resumable.resume``
+    resume: str  # ``BroughtPushedRequest.resume``
 
 
-def resume_pushed(
-    cmd: ResumePushed, *, pushed: PushedRequests, clock: Clock
-) -> tuple[tuple[str, str], ...]:
-    """The parameters of a request this browser brought, for its sign-in and consent."""
-    push_id, _, ticket = cmd.resume.partition(".")
-    key = spent_key(push_id)
-    found = pushed.get(key) if key is not None and ticket else None
-    if found is None or found.client_id != cmd.client_id:
-        raise PushedRequestRefused(UNKNOWN)
-    return found.resume(ticket, clock.now())
+class PushedAuthorizations:
+    """Pushed authorization requests: sealed by ``seal`` into their ``request_uri``, and
+    ``pushed`` keeps the ones spent, which their browser resumes."""
+
+    def __init__(self, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock) -> None:
+        self._pushed, self._seal, self._clock = pushed, seal, clock
+
+    def push_request(self, cmd: PushRequest) -> Pushed:
+        """The request sealed into its ``request_uri``; ``invalid_request`` if too long."""
+        push = Push.new(cmd.client_id, cmd.params, self._clock.now())
+        sealed = self._seal.seal(push.plaintext())
+        return Pushed(request_uri(sealed), int(PUSHED_TTL.total_seconds()))
+
+    def bring_pushed(self, cmd: BringPushedRequest) -> BroughtPushedRequest:
+        """The browser brings a ``request_uri``: opened, and spent at once (of parallel
+        arrivals one succeeds), and resumable by a ticket only this answer tells.
+        ``PushedRequestRefused`` for an unknown, changed, expired or used one, or another
+        client's."""
+        sealed = sealed_part(cmd.request_uri)
+        plaintext = self._seal.open(sealed) if sealed is not None else None
+        push = Push.from_plaintext(plaintext) if plaintext is not None else None
+        if push is None:
+            raise PushedRequestRefused(UNKNOWN)
+        ticket = secrets.token_urlsafe(24)
+        arrived = push.arrive(cmd.client_id, ticket, self._clock.now())
+        if not self._pushed.spend(arrived):
+            raise PushedRequestRefused(USED_ALREADY)
+        return BroughtPushedRequest(arrived.params, f"{push.id}.{ticket}")
+
+    def resume_pushed(self, cmd: ResumePushed) -> tuple[tuple[str, str], ...]:
+        """The parameters of a request this browser brought, for its sign-in and consent."""
+        push_id, _, ticket = cmd.resume.partition(".")
+        key = spent_key(push_id)
+        found = self._pushed.get(key) if key is not None and ticket else None
+        if found is None or found.client_id != cmd.client_id:
+            raise PushedRequestRefused(UNKNOWN)
+        return found.resume(ticket, self._clock.now())

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from application.accounts.accounts import UserRepository
 from application.ports import Clock
-from application.provider.grants import LiveGrant, LiveRefresh, live_grant, live_refresh
+from application.provider.grants import LiveRefresh, live_refresh, read_live_grant
 from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
 from domain.provider.token_exchange import exchanged
@@ -30,47 +30,61 @@ class InspectToken:
     token: str
 
 
-def token_state(
-    cmd: InspectToken,
-    *,
-    keys: ProviderTokens | None,
-    clients: OAuthClients,
-    grants: OAuthGrants,
-    users: UserRepository,
-    holders: GrantHolders,
-    clock: Clock,
-) -> TokenState | None:
-    """An access token with whether it still holds, or a refresh token as such; None if it is
-    neither. Liveness: the grant it came from (a user's token; one from an exchange also
-    whether it was revoked by itself), or its client and whether it was revoked (a client's
-    own)."""
-    token = cmd.token
-    dots = token.count(".")
-    claims = keys.verify_access(token) if keys is not None and dots == 2 else None  # a JWS
-    if claims is not None:
-        grant_id = claims.get(GRANT_CLAIM)
-        live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
-        if live and isinstance(grant_id, str):
-            # one from an exchange may be revoked by itself too (by the client it was for)
-            jti = str(claims.get("jti", "")) if exchanged(claims) else None
-            holding = live_grant(
-                LiveGrant(grant_id, str(claims["sub"]), jti),
+class TokenIntrospection:
+    """What a presented token is; ``keys`` verify the provider's access tokens (None: the
+    provider is off), ``holders`` read a grant and its account in one round trip."""
+
+    def __init__(
+        self,
+        *,
+        keys: ProviderTokens | None,
+        clients: OAuthClients,
+        grants: OAuthGrants,
+        users: UserRepository,
+        holders: GrantHolders,
+        clock: Clock,
+    ) -> None:
+        self._keys, self._clients, self._grants = keys, clients, grants
+        self._users, self._holders, self._clock = users, holders, clock
+
+    def token_state(self, cmd: InspectToken) -> TokenState | None:
+        """An access token with whether it still holds, or a refresh token as such; None if
+        it is neither. Liveness: the grant it came from (a user's token; one from an exchange
+        also whether it was revoked by itself), or its client and whether it was revoked (a
+        client's own)."""
+        token, keys, clients, grants = cmd.token, self._keys, self._clients, self._grants
+        dots = token.count(".")
+        claims = keys.verify_access(token) if keys is not None and dots == 2 else None  # a JWS
+        if claims is not None:
+            grant_id = claims.get(GRANT_CLAIM)
+            live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
+            if live and isinstance(grant_id, str):
+                # one from an exchange may be revoked by itself too (by the client it was for)
+                jti = str(claims.get("jti", "")) if exchanged(claims) else None
+                holding = read_live_grant(
+                    grant_id,
+                    str(claims["sub"]),
+                    grants=grants,
+                    users=self._users,
+                    holders=self._holders,
+                    jti=jti,
+                )
+                account = holding.account if holding is not None else None
+                return TokenState(claims, holding is not None, account=account)
+            if live:
+                live = not grants.token_revoked(str(claims.get("jti", "")))
+            return TokenState(claims, live)
+        if dots == 1:
+            grant = live_refresh(  # the grant's current one, checked by its hash
+                LiveRefresh(token),
                 grants=grants,
-                users=users,
-                holders=holders,
+                users=self._users,
+                holders=self._holders,
+                clock=self._clock,
             )
-            account = holding.account if holding is not None else None
-            return TokenState(claims, holding is not None, account=account)
-        if live:
-            live = not grants.token_revoked(str(claims.get("jti", "")))
-        return TokenState(claims, live)
-    if dots == 1:
-        grant = live_refresh(  # the grant's current one, checked by its hash
-            LiveRefresh(token), grants=grants, users=users, holders=holders, clock=clock
-        )
-        if grant is None:
-            return None
-        claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
-        live = clients.get(grant.client_id) is not None  # a deleted client's: none
-        return TokenState(claims | {GRANT_CLAIM: grant.id}, live, "refresh_token")
-    return None
+            if grant is None:
+                return None
+            claims = {"client_id": grant.client_id, "scope": grant.scope, "sub": grant.user_id}
+            live = clients.get(grant.client_id) is not None  # a deleted client's: none
+            return TokenState(claims | {GRANT_CLAIM: grant.id}, live, "refresh_token")
+        return None

@@ -155,12 +155,12 @@ def create_client(  # click passes each option by its name
         backchannel_logout_session_required=session_required,
         operator_made=True,
     )
-    oauth = services().oauth
+    registry = services().oauth_clients
     try:
         if org is not None:
-            created = oauth.create_operator_org_client(OperatorOrgClient(org, client))
+            created = registry.create_operator_org_client(OperatorOrgClient(org, client))
         else:
-            created = oauth.create_client(client)
+            created = registry.create_client(client)
     except DomainError as exc:
         fail(exc)
     else:
@@ -174,7 +174,7 @@ def create_client(  # click passes each option by its name
 @with_appcontext
 def list_clients() -> None:
     """Every registered app, as a JSON array (never a secret)."""
-    click.echo(json.dumps([_client_json(c) for c in services().oauth.list_clients()]))
+    click.echo(json.dumps([_client_json(c) for c in services().oauth_clients.list_clients()]))
 
 
 @click.command("delete")
@@ -183,7 +183,7 @@ def list_clients() -> None:
 def delete_client(client_id: str) -> None:
     """Remove the app: its tokens stop working at once."""
     try:
-        services().oauth.delete_client(DeleteClient(client_id))
+        services().oauth_clients.delete_client(DeleteClient(client_id))
     except DomainError as exc:
         fail(exc)
     else:
@@ -245,7 +245,7 @@ def add_resource(
     """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
     try:
         texts = _scope_texts(scopes, described, described_es)
-        added = services().oauth.add_resource(AddResource(uri, texts))
+        added = services().oauth_resources.add_resource(AddResource(uri, texts))
     except DomainError as exc:
         fail(exc)
     else:
@@ -256,7 +256,7 @@ def add_resource(
 @with_appcontext
 def list_resources() -> None:
     """Every registered API resource, as a JSON array."""
-    click.echo(json.dumps([resource_json(r) for r in services().oauth.list_resources()]))
+    click.echo(json.dumps([resource_json(r) for r in services().oauth_resources.list_resources()]))
 
 
 @click.command("remove")
@@ -265,7 +265,7 @@ def list_resources() -> None:
 def remove_resource(uri: str) -> None:
     """Remove an API resource: no new token carries its scopes."""
     try:
-        services().oauth.remove_resource(RemoveResource(uri))
+        services().oauth_resources.remove_resource(RemoveResource(uri))
     except DomainError as exc:
         fail(exc)
     else:
@@ -274,7 +274,7 @@ def remove_resource(uri: str) -> None:
 
 def _allow(uri: str, org: str, allowed: bool) -> None:
     try:
-        changed = services().oauth.allow_org(AllowOrg(uri, org, allowed))
+        changed = services().oauth_resources.allow_org(AllowOrg(uri, org, allowed))
     except DomainError as exc:
         fail(exc)
     else:

@@ -15,7 +15,7 @@ from flask_babel import get_locale, lazy_gettext
 from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
-from application.provider.pushed import BringPushed, ResumePushed
+from application.provider.pushed import BringPushedRequest, ResumePushed
 from application.signin.sessions import Logout
 from domain.provider.claims_request import parse_claims
 from domain.provider.oauth import scope_list, session_sid
@@ -51,12 +51,12 @@ def _subject(actor: Actor | None) -> Subject | None:
 
     if actor is None:
         return None
-    user = actor.user or services().oauth.account(FindAccount(actor.user_id))
+    user = actor.user or services().oauth_accounts.account(FindAccount(actor.user_id))
     if user is None:
         return None
     return Subject(
         user,
-        auth_time=services().oauth.authenticated_at(AuthTime(actor)),
+        auth_time=services().oauth_accounts.authenticated_at(AuthTime(actor)),
         amr=actor.amr,
         sid=session_sid(actor.session_id),
     )
@@ -99,7 +99,7 @@ def _too_old(actor: Actor) -> bool:
         return False
     if not raw.isdigit() or len(raw) > 10:
         return True
-    return services().oauth.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+    return services().oauth_accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
 
 
 @bp.post("/oauth/authorize")
@@ -118,7 +118,7 @@ def authorize_posted() -> Response:
 
 
 # The parameter that resumes a pushed request in the browser that brought it
-# (application/provider/pushed.py, ``Resumable.resume``)
+# (application/provider/pushed.py, ``BroughtPushedRequest.resume``)
 RESUME = "pushed"
 
 
@@ -132,8 +132,8 @@ def _arrival() -> Response:
     """A pushed request's ``request_uri`` (RFC 9126 §4), by GET or POST: spent now, and
     answered 303 with the request as pushed, which this browser alone can resume through
     sign-in and consent (docs/decisions/0420-a-pushed-request-is-spent-on-arrival.md)."""
-    resumable = services().oauth.bring_pushed(
-        BringPushed(request.values.get("client_id", ""), request.values["request_uri"])
+    resumable = services().oauth_pushed.bring_pushed(
+        BringPushedRequest(request.values.get("client_id", ""), request.values["request_uri"])
     )
     query = [*resumable.params, (RESUME, resumable.resume)]
     return see_other("/oauth/authorize?" + urlencode(query))
@@ -147,7 +147,7 @@ def _pushed() -> bool:
     if resume is None:
         return False
     client_id = request.args.get("client_id", "")
-    params = services().oauth.resume_pushed(ResumePushed(client_id, resume))
+    params = services().oauth_pushed.resume_pushed(ResumePushed(client_id, resume))
     seen = [(name, value) for name, value in request.args.items(multi=True) if name != RESUME]
     if not unchanged(params, seen):
         raise PushedRequestRefused("The authorization request is not the one pushed.")
@@ -206,7 +206,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
             return refused
         picking = False
     query = _consent_query(grant, subject)
-    if picking or "consent" in prompts or services().oauth.consent_needed(query):
+    if picking or "consent" in prompts or services().oauth_consent.consent_needed(query):
         if "none" in prompts:
             state = request.args.get("state")
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
@@ -269,7 +269,7 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
-    picked = services().oauth.pick_org(MemberOrg(subject.user.id, asked))
+    picked = services().oauth_accounts.pick_org(MemberOrg(subject.user.id, asked))
     subject.org = picked.org
     if picked.refusal is None:
         return None
@@ -303,7 +303,7 @@ def consent() -> Response:
         refused = _picked_org(grant, subject)
         if refused is not None:
             return refused
-        services().oauth.remember_consent(_consent_query(grant, subject))
+        services().oauth_consent.remember_consent(_consent_query(grant, subject))
         return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
     if decision == "deny":
         return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
@@ -344,7 +344,7 @@ def _picked_org(grant: Any, subject: Subject) -> Response | None:
 
 
 def _offered(subject: Subject) -> list[Any]:
-    return services().oauth.orgs_of(OrgsOf(subject.user.id))
+    return services().oauth_accounts.orgs_of(OrgsOf(subject.user.id))
 
 
 def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
@@ -354,7 +354,7 @@ def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
     if all(s in SCOPE_WORDS for s in scopes):
         return words
     language = get_locale()
-    catalogue = services().oauth.resource_catalogue()
+    catalogue = services().oauth_resources.resource_catalogue()
     described = catalogue.described(scopes, resource, language.language if language else None)
     return [*words, *described]
 
@@ -373,7 +373,7 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
-        registered_by=services().oauth.registered_by(grant.client.client),
+        registered_by=services().oauth_clients.registered_by(grant.client.client),
         username=subject.user.username.value,
         orgs=_offered(subject) if picking else [],
         picking=picking,

@@ -80,7 +80,7 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         self.server.validate_requested_scope(request.payload.scope)
         check_resource_scopes(request.payload.scope, None, client)  # none without its resource
         scope = client.get_allowed_scope(request.payload.scope)
-        started = services().oauth.start_device(StartDevice(client.get_client_id(), scope))
+        started = services().oauth_device.start_device(StartDevice(client.get_client_id(), scope))
         page = f"{self.config.issuer}/device"
         data = {
             "device_code": started.device_code,
@@ -111,7 +111,7 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
         bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
-        polled = services().oauth.poll_device(
+        polled = services().oauth_device.poll_device(
             PollDevice(device_code, client.get_client_id(), bound)
         )
         tokens = polled.tokens
@@ -140,7 +140,7 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
     def _id_token(self, token: dict[str, Any]) -> str:
         """The person's ID token, as a code's (no nonce: the device flow has none)."""
         subject: Subject = self.request.user
-        return services().oauth.mint_id_token(
+        return services().oauth_minting.mint_id_token(
             MintIdToken(
                 client_id=self.request.client.get_client_id(),
                 user=subject.user,

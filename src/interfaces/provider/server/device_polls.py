@@ -53,7 +53,7 @@ def pending_answer(server: Server) -> Response | None:
         or client.client.dpop_bound_access_tokens
     ):
         return None
-    polled = services().oauth.poll_pending(PollDevice(device_code, client.get_client_id()))
+    polled = services().oauth_device.poll_pending(PollDevice(device_code, client.get_client_id()))
     if polled is None:
         return None
     error = _ERRORS[polled.outcome]

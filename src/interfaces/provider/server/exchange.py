@@ -61,7 +61,7 @@ def _consented(subject: dict[str, Any], client: Client, target: str) -> bool:
     consent names it): what an org's app registered as its resources is its own word, not
     theirs (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)."""
     query = ConsentQuery(str(subject.get("sub", "")), client.get_client_id(), "", target)
-    return not services().oauth.consent_needed(query)
+    return not services().oauth_consent.consent_needed(query)
 
 
 class _Refusal(OAuth2Error):  # type: ignore[misc]
@@ -96,7 +96,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         not_for_org = org_refusal(asked.target, client)
         if not_for_org is not None:
             raise InvalidTargetError(not_for_org)
-        state = services().oauth.token_state(InspectToken(asked.subject_token))
+        state = services().oauth_introspection.token_state(InspectToken(asked.subject_token))
         if state is None or state.kind != "access_token" or not state.live:
             raise _Refusal("invalid_grant", NOT_LIVE)
         claims = state.claims
@@ -124,7 +124,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         subject, target, scope = self.exchange
         proof = self.request.client.dpop
-        minted = services().oauth.mint_exchanged_token(
+        minted = services().oauth_minting.mint_exchanged_token(
             MintExchangedToken(
                 client_id=self.request.client.get_client_id(),
                 subject=subject,

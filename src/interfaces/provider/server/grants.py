@@ -144,7 +144,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
         data = oauth_request.payload.data
         client: Client = oauth_request.client
         asked = parse_claims(data.get("claims")).within(client.client.scopes)
-        services().oauth.save_code(
+        services().oauth_grants.save_code(
             NewCode(
                 code=code,
                 client_id=oauth_request.client.get_client_id(),
@@ -187,13 +187,15 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             found = self.found
             if found is not None and not found.settled:
                 found.settled = True
-                services().oauth.spend_code(SpendCode(found.code_text, found.presented.client_id))
+                services().oauth_grants.spend_code(
+                    SpendCode(found.code_text, found.presented.client_id)
+                )
             raise
 
     found: Code | None = None
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        presented = services().oauth.present_code(SpendCode(code, client.get_client_id()))
+        presented = services().oauth_grants.present_code(SpendCode(code, client.get_client_id()))
         self.found = Code(presented, code) if presented is not None else None
         return self.found
 
@@ -265,7 +267,7 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
     def encode_id_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> str:
         code: Code = oauth_request.authorization_code
         subject: Subject = oauth_request.user
-        return services().oauth.mint_id_token(
+        return services().oauth_minting.mint_id_token(
             MintIdToken(
                 client_id=oauth_request.client.get_client_id(),
                 user=subject.user,
@@ -287,7 +289,7 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         client_id = self.request.client.get_client_id()
-        found = services().oauth.find_refresh(FindRefresh(refresh_token, client_id))
+        found = services().oauth_grants.find_refresh(FindRefresh(refresh_token, client_id))
         return (
             RefreshToken(found.grant, refresh_token, found.account, found.read) if found else None
         )
@@ -354,7 +356,7 @@ def access_token(
     (``save_token``), whatever ``include_refresh_token`` says."""
     resource = user.resource if user is not None else client.resource
     allowed = token_scope(client.get_allowed_scope(scope), resource, client)
-    minted = services().oauth.mint_access_token(
+    minted = services().oauth_minting.mint_access_token(
         MintAccessToken(
             client_id=client.get_client_id(),
             scope=allowed,
@@ -382,7 +384,7 @@ def access_token(
 def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     """Keep what the grant gave: the grant's first refresh token (only with
     ``offline_access``), or the next one of a refresh."""
-    oauth = services().oauth
+    codes_and_grants = services().oauth_grants
     subject: Subject | None = oauth_request.user
     wants_refresh = "offline_access" in scope_list(token.get("scope"))
     client: Client = oauth_request.client
@@ -397,7 +399,7 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     try:
         if refreshing:
             old: RefreshToken = oauth_request.refresh_token
-            successor = oauth.rotate_refresh(
+            successor = codes_and_grants.rotate_refresh(
                 RotateRefresh(old.grant.id, old.grant.user_id, old.token, proof, old.read)
             )
             if successor is None:
@@ -407,7 +409,9 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
         code: Code = oauth_request.authorization_code
         code.settled = True  # spent here, or found spent by another exchange: refused
         bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
-        exchanged = oauth.exchange_code(ExchangeCode(code.presented, wants_refresh, bound))
+        exchanged = codes_and_grants.exchange_code(
+            ExchangeCode(code.presented, wants_refresh, bound)
+        )
     except InvalidProof as exc:
         raise InvalidDpopProofError(exc.detail) from exc
     except DomainError as exc:

@@ -108,7 +108,7 @@ def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
     """The person's membership of a grant's org as stored now (scope ``organization``)."""
     if not isinstance(org_id, str):
         return None
-    return services().oauth.member_org(MemberOrg(user_id, org_id))
+    return services().oauth_accounts.member_org(MemberOrg(user_id, org_id))
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]
@@ -161,7 +161,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
     @staticmethod
     def of(token: str) -> AccessToken | None:
         """What the token is (``token_state``), or None if it is no token of ours."""
-        state = services().oauth.token_state(InspectToken(token))
+        state = services().oauth_introspection.token_state(InspectToken(token))
         return AccessToken(state) if state is not None else None
 
     def check_client(self, client: Client) -> bool:
@@ -188,7 +188,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return not self.live
 
     def get_user(self) -> Subject | None:
-        user = self.account or services().oauth.account(
+        user = self.account or services().oauth_accounts.account(
             FindAccount(str(self.claims.get("sub", "")))
         )
         if user is None:
@@ -198,5 +198,5 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return Subject(user, org=org_of(user.id, self.claims.get("org_id")), userinfo_claims=named)
 
     def get_client(self) -> Client | None:
-        found = services().oauth.client(FindClient(str(self.claims.get("client_id", ""))))
+        found = services().oauth_clients.client(FindClient(str(self.claims.get("client_id", ""))))
         return Client(found) if found is not None else None

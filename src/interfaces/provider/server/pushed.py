@@ -69,7 +69,7 @@ def push(server: Server) -> Response:
 def _sealed(client_id: str, params: MultiDict[str, str]) -> Pushed:
     """The request sealed into its ``request_uri``; one too long is ``invalid_request``."""
     try:
-        return services().oauth.push_request(
+        return services().oauth_pushed.push_request(
             PushRequest(client_id, tuple(params.items(multi=True)))
         )
     except DomainError as exc:

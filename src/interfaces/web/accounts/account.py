@@ -76,7 +76,7 @@ def _apps(actor: Actor) -> dict[str, object]:
     tokens = services().personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
     return {
         **header(actor),
-        "apps": services().oauth.list_apps(ListApps(actor)),
+        "apps": services().oauth_apps.list_apps(ListApps(actor)),
         "tokens": tokens,
         "now": datetime.now(UTC),
     }
@@ -260,7 +260,7 @@ def account_not_me(actor: Actor) -> Response:
 @signed_in
 @account_form("apps", APPS)
 def revoke_app(actor: Actor) -> Response:
-    services().oauth.revoke_app(RevokeApp(actor, field("client_id")))
+    services().oauth_apps.revoke_app(RevokeApp(actor, field("client_id")))
     return done("app", APPS)
 
 

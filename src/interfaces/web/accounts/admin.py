@@ -84,8 +84,8 @@ def _admin_shown(actor: Actor, prefix: str = "", cursor: str = "", **_: str) -> 
     query = UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
     return {
         "listing": services().admin.list_users(query),
-        "clients": services().oauth.admin_list_clients(AdminClients(actor)),
-        "api_resources": services().oauth.admin_list_resources(AdminResources(actor)),
+        "clients": services().oauth_clients.admin_list_clients(AdminClients(actor)),
+        "api_resources": services().oauth_resources.admin_list_resources(AdminResources(actor)),
         "scopes": SCOPES,
         "prefix": prefix,
         "cursor": cursor,
@@ -137,7 +137,7 @@ def create_client(actor: Actor) -> Response:
             request.form.get("backchannel_logout_session_required") == "true"
         ),
     )
-    created = services().oauth.admin_create_client(AdminCreateClient(actor, client))
+    created = services().oauth_clients.admin_create_client(AdminCreateClient(actor, client))
     return page(
         "accounts/oauth_client_created.html",
         status=201,
@@ -153,7 +153,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
     delivery's status and attempts, as a webhook's are shown."""
     cursor = request.args.get("cursor", "")
     query = ClientLogouts(actor, client_id, DEFAULT_LIMIT, cursor or None)
-    client, deliveries = services().oauth.admin_client_logouts(query)
+    client, deliveries = services().oauth_client_logouts.admin_client_logouts(query)
     return page(
         "accounts/admin_client_logouts.html", client=client, deliveries=deliveries, cursor=cursor
     )
@@ -164,7 +164,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
 @form_errors("accounts/admin.html", shown=_admin_shown)
 def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
-    services().oauth.admin_delete_client(AdminDeleteClient(actor, client_id))
+    services().oauth_clients.admin_delete_client(AdminDeleteClient(actor, client_id))
     return see_other("/admin#clients")
 
 
@@ -197,7 +197,7 @@ def _scope_lines(text: str) -> tuple[ScopeText, ...]:
 def add_resource(actor: Actor) -> Response:
     """Register an API resource with its scopes, as ``resources add`` does."""
     resource = AddResource(field("uri").strip(), _scope_lines(field("scopes")))
-    services().oauth.admin_add_resource(AdminAddResource(actor, resource))
+    services().oauth_resources.admin_add_resource(AdminAddResource(actor, resource))
     return see_other("/admin#resources")
 
 
@@ -206,7 +206,7 @@ def add_resource(actor: Actor) -> Response:
 @form_errors("accounts/admin.html", shown=_admin_shown)
 def remove_resource(actor: Actor) -> Response:
     """Remove an API resource (named by the form: a URI does not fit in a path)."""
-    services().oauth.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
+    services().oauth_resources.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
     return see_other("/admin#resources")
 
 

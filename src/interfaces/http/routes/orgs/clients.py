@@ -59,7 +59,7 @@ def create_client(actor: Actor, org: str) -> Response:
         backchannel_logout_uri=body.backchannel_logout_uri,
         backchannel_logout_session_required=body.backchannel_logout_session_required,
     )
-    created = services().oauth.create_org_client(CreateOrgClient(actor, org, client))
+    created = services().oauth_clients.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()
     out = OrgClientCreated(**shown, client_secret=created.client_secret)
     location = f"/orgs/{org}/clients/{created.client.client_id}"
@@ -77,7 +77,7 @@ def create_client(actor: Actor, org: str) -> Response:
 def list_clients(actor: Actor, org: str) -> Response:
     """The org's apps, oldest first (admins); never a secret."""
     parse_query(NoQuery)
-    found = services().oauth.org_clients(OrgClients(actor, org))
+    found = services().oauth_clients.org_clients(OrgClients(actor, org))
     return json_response(OrgClientList(items=[OrgClientOut.of(c) for c in found]))
 
 
@@ -87,5 +87,5 @@ def list_clients(actor: Actor, org: str) -> Response:
 def delete_client(actor: Actor, org: str, client_id: str) -> Response:
     """Remove an app of the org (admins): its tokens stop working; 404
     ``client_not_found`` for any other app."""
-    services().oauth.delete_org_client(DeleteOrgClient(actor, org, client_id))
+    services().oauth_clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
     return no_content()
