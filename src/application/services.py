@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from application.jobs import JobServices
     from application.mail.flows import EmailServices
     from application.migration.services import MoveServices
-    from application.orgs.active import ActiveOrgServices
-    from application.orgs.domains import OrgDomainServices
-    from application.orgs.invitations import OrgInvitationServices
-    from application.orgs.services import OrgServices
+    from application.orgs.active import OrgSwitching
+    from application.orgs.domains import VerifiedDomains
+    from application.orgs.invitations import Invitations
+    from application.orgs.joining import OrgJoining
+    from application.orgs.members import OrgMembers
+    from application.orgs.orgs import Orgs
     from application.provider.services import OAuthServices
     from application.resources.datasets import DatasetServices
     from application.resources.dogs import DogServices
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Services:
     accounts: AccountServices
-    active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
+    active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: AdminServices
     authentication: AuthenticationServices
     datasets: DatasetServices
@@ -64,9 +66,11 @@ class Services:
     login: LoginServices
     moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
-    orgs: OrgServices  # organizations (docs/reference/orgs.md)
-    org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
-    org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
+    orgs: Orgs  # organizations (docs/reference/orgs.md)
+    org_members: OrgMembers  # docs/reference/orgs.md, "Roles"
+    org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
+    org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
+    org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"
     sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
     saml: SamlServices  # docs/reference/sso.md, "The service provider"
     saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"

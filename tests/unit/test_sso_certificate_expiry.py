@@ -70,12 +70,12 @@ def test_admins_are_warned_once_a_month_before_a_certificate_ends() -> None:
     proven(world, "olga")
     register(world.client, "ana")
     proven(world, "ana", "es")
-    world.services.orgs.add_member(AddMember("corp", "ana", ("admin",)))
+    world.services.org_members.add_member(AddMember("corp", "ana", ("admin",)))
     register(world.client, "ned")
     proven(world, "ned")
-    world.services.orgs.add_member(AddMember("corp", "ned", ("member",)))
+    world.services.org_members.add_member(AddMember("corp", "ned", ("member",)))
     register(world.client, "una")  # an admin whose address is not proven: no mail
-    world.services.orgs.add_member(AddMember("corp", "una", ("admin",)))
+    world.services.org_members.add_member(AddMember("corp", "una", ("admin",)))
 
     assert world.services.sso_certificate_sweep() == 1  # the one of 20 days, not of 200
     assert expiring_events(world, owner) == [(org_id, cid)]

@@ -72,7 +72,7 @@ def members() -> None:
 def add(org: str, user: str, roles: tuple[str, ...]) -> None:
     """Make USER (a username or e-mail address) a member of ORG."""
     try:
-        member = services().orgs.add_member(AddMember(org, user, roles))
+        member = services().org_members.add_member(AddMember(org, user, roles))
     except DomainError as exc:
         fail(exc)
     else:
@@ -86,7 +86,7 @@ def add(org: str, user: str, roles: tuple[str, ...]) -> None:
 def remove(org: str, user: str) -> None:
     """Remove USER from ORG (never its last owner)."""
     try:
-        removed = services().orgs.remove_any_member(OperatorRemoval(org, user))
+        removed = services().org_members.remove_any_member(OperatorRemoval(org, user))
     except DomainError as exc:
         fail(exc)
     else:
