@@ -41,12 +41,13 @@ if TYPE_CHECKING:
     from application.signin.personal_tokens import PersonalTokenServices
     from application.signin.sessions import SessionServices
     from application.signin.totp import TotpServices
-    from application.sso.connections import ConnectionServices
-    from application.sso.discovery import DiscoveryServices
-    from application.sso.oidc import OidcSignInServices
-    from application.sso.saml import SamlServices
-    from application.sso.setup import SetupLinkServices
-    from application.sso.signin import SamlSignInServices
+    from application.sso.connections import SsoConnections
+    from application.sso.discovery import HomeRealmDiscovery
+    from application.sso.expiry import CertificateSweep
+    from application.sso.oidc import OidcSignIn
+    from application.sso.saml import SamlSpMetadata
+    from application.sso.setup import SetupLinks
+    from application.sso.signin import SamlSignIn
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,13 @@ class Services:
     org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
     org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
     org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"
-    sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
-    saml: SamlServices  # docs/reference/sso.md, "The service provider"
-    saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
-    sso_discovery: DiscoveryServices  # docs/reference/sso.md, "Home-realm discovery"
-    oidc_signin: OidcSignInServices  # docs/reference/sso.md, "Signing in"
-    sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
-    # docs/reference/sso.md, "Certificate expiry": one pass, how many certificates were warned of
-    sso_certificate_sweep: Callable[[], int]
+    sso_connections: SsoConnections  # docs/reference/sso.md, "Connections"
+    saml: SamlSpMetadata  # docs/reference/sso.md, "The service provider"
+    saml_signin: SamlSignIn  # docs/reference/sso.md, "Signing in"
+    sso_discovery: HomeRealmDiscovery  # docs/reference/sso.md, "Home-realm discovery"
+    oidc_signin: OidcSignIn  # docs/reference/sso.md, "Signing in"
+    sso_setup: SetupLinks  # docs/reference/sso.md, "Setup links"
+    sso_certificate_sweep: CertificateSweep  # docs/reference/sso.md, "Certificate expiry"
     scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"

@@ -97,7 +97,7 @@ def remove(org: str, user: str) -> None:
 @with_appcontext
 def sso_certificates() -> None:
     """Warn the org admins of IdP certificates within 30 days of their end, once each."""
-    warned = services().sso_certificate_sweep()
+    warned = services().sso_certificate_sweep.sweep()
     click.echo(f"{warned} certificate(s) warned of")
 
 
