@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from application.resources.dogs import DogServices
     from application.resources.files import FileServices
     from application.resources.tasks import TaskServices
-    from application.scim.groups import ScimGroupServices
-    from application.scim.tokens import ScimTokenServices
-    from application.scim.users import ScimUserServices
+    from application.scim.groups import DirectoryGroups
+    from application.scim.tokens import DirectoryTokens
+    from application.scim.users import DirectoryUsers
     from application.signin.login import LoginServices
     from application.signin.passkeys import PasskeyServices
     from application.signin.personal_tokens import PersonalTokenServices
@@ -79,9 +79,9 @@ class Services:
     oidc_signin: OidcSignIn  # docs/reference/sso.md, "Signing in"
     sso_setup: SetupLinks  # docs/reference/sso.md, "Setup links"
     sso_certificate_sweep: CertificateSweep  # docs/reference/sso.md, "Certificate expiry"
-    scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
-    scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
-    scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
+    scim_tokens: DirectoryTokens  # docs/reference/scim.md, "Tokens"
+    scim_users: DirectoryUsers  # docs/reference/scim.md, "Users"
+    scim_groups: DirectoryGroups  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: SessionServices
