@@ -21,14 +21,16 @@ if TYPE_CHECKING:
     from application.federation.upstream import UpstreamServices
     from application.jobs import PushedJobs
     from application.mail.flows import EmailVerification
-    from application.mail.invitations import Invitations
+    from application.mail.invitations import AccountInvitations
     from application.mail.not_me import NotMeLinks
     from application.mail.password_reset import PasswordReset
     from application.migration.services import UserMigration
-    from application.orgs.active import ActiveOrgServices
-    from application.orgs.domains import OrgDomainServices
-    from application.orgs.invitations import OrgInvitationServices
-    from application.orgs.services import OrgServices
+    from application.orgs.active import OrgSwitching
+    from application.orgs.domains import VerifiedDomains
+    from application.orgs.invitations import Invitations
+    from application.orgs.joining import OrgJoining
+    from application.orgs.members import OrgMembers
+    from application.orgs.orgs import Orgs
     from application.provider.api_resources import ApiResourceRegistry
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts
@@ -45,26 +47,27 @@ if TYPE_CHECKING:
     from application.resources.dogs import Dogs
     from application.resources.files import Files
     from application.resources.tasks import Tasks
-    from application.scim.groups import ScimGroupServices
-    from application.scim.tokens import ScimTokenServices
-    from application.scim.users import ScimUserServices
+    from application.scim.groups import DirectoryGroups
+    from application.scim.tokens import DirectoryTokens
+    from application.scim.users import DirectoryUsers
     from application.signin.login import LoginServices
     from application.signin.passkeys import PasskeyServices
     from application.signin.personal_tokens import PersonalTokenServices
     from application.signin.sessions import SessionServices
     from application.signin.totp import TotpServices
-    from application.sso.connections import ConnectionServices
-    from application.sso.discovery import DiscoveryServices
-    from application.sso.oidc import OidcSignInServices
-    from application.sso.saml import SamlServices
-    from application.sso.setup import SetupLinkServices
-    from application.sso.signin import SamlSignInServices
+    from application.sso.connections import SsoConnections
+    from application.sso.discovery import HomeRealmDiscovery
+    from application.sso.expiry import CertificateSweep
+    from application.sso.oidc import OidcSignIn
+    from application.sso.saml import SamlSpMetadata
+    from application.sso.setup import SetupLinks
+    from application.sso.signin import SamlSignIn
 
 
 @dataclass(frozen=True)
 class Services:
     accounts: Accounts
-    active_org: ActiveOrgServices  # the session's org (docs/reference/orgs.md)
+    active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: Administration
     authentication: Authentication
     datasets: Datasets
@@ -73,7 +76,7 @@ class Services:
     events: EventHistory  # security events (docs/reference/events.md)
     files: Files
     firebase: FirebaseServices
-    invitations: Invitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
+    invitations: AccountInvitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: PushedJobs  # the push endpoint of the background jobs
     login: LoginServices
@@ -92,20 +95,21 @@ class Services:
     oauth_minting: TokenMint  # every token the provider issues
     oauth_pushed: PushedAuthorizations  # "Pushed authorization requests"
     oauth_resources: ApiResourceRegistry  # "API resources"
-    orgs: OrgServices  # organizations (docs/reference/orgs.md)
-    org_domains: OrgDomainServices  # docs/reference/orgs.md, "Verified domains"
-    org_invitations: OrgInvitationServices  # docs/reference/orgs.md, "Invitations"
-    sso_connections: ConnectionServices  # docs/reference/sso.md, "Connections"
-    saml: SamlServices  # docs/reference/sso.md, "The service provider"
-    saml_signin: SamlSignInServices  # docs/reference/sso.md, "Signing in"
-    sso_discovery: DiscoveryServices  # docs/reference/sso.md, "Home-realm discovery"
-    oidc_signin: OidcSignInServices  # docs/reference/sso.md, "Signing in"
-    sso_setup: SetupLinkServices  # docs/reference/sso.md, "Setup links"
-    # docs/reference/sso.md, "Certificate expiry": one pass, how many certificates were warned of
-    sso_certificate_sweep: Callable[[], int]
-    scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
-    scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
-    scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
+    orgs: Orgs  # organizations (docs/reference/orgs.md)
+    org_members: OrgMembers  # docs/reference/orgs.md, "Roles"
+    org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
+    org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
+    org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"
+    sso_connections: SsoConnections  # docs/reference/sso.md, "Connections"
+    saml: SamlSpMetadata  # docs/reference/sso.md, "The service provider"
+    saml_signin: SamlSignIn  # docs/reference/sso.md, "Signing in"
+    sso_discovery: HomeRealmDiscovery  # docs/reference/sso.md, "Home-realm discovery"
+    oidc_signin: OidcSignIn  # docs/reference/sso.md, "Signing in"
+    sso_setup: SetupLinks  # docs/reference/sso.md, "Setup links"
+    sso_certificate_sweep: CertificateSweep  # docs/reference/sso.md, "Certificate expiry"
+    scim_tokens: DirectoryTokens  # docs/reference/scim.md, "Tokens"
+    scim_users: DirectoryUsers  # docs/reference/scim.md, "Users"
+    scim_groups: DirectoryGroups  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
     password_reset: PasswordReset  # password recovery by mail (docs/reference/email.md)
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)

@@ -226,6 +226,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             purge=org_purge,
             sso_ready=sso.sso_ready(adapters.sso),
         ),
+        org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
+        org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
             adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import AccountHooks
 from application.jobs import JobHandler
 from application.mail.flows import EmailVerification, MailsAfterChanges
-from application.mail.invitations import Invitations
+from application.mail.invitations import AccountInvitations
 from application.mail.not_me import NotMeLinks
 from application.mail.password_reset import FIND_RESET_ACCOUNT, FindResetAccountJob, PasswordReset
 from application.mail.sending import (
@@ -86,7 +86,7 @@ class MailFlows:
 
     email: EmailVerification
     password_reset: PasswordReset
-    invitations: Invitations
+    invitations: AccountInvitations
     not_me: NotMeLinks
 
 
@@ -138,7 +138,7 @@ def flows(
             proven=hooks.proven,
             hold=rules.hold,
         ),
-        invitations=Invitations(users=users, queue=queue, clock=clock, audit=audit),
+        invitations=AccountInvitations(users=users, queue=queue, clock=clock, audit=audit),
         not_me=NotMeLinks(
             users=users,
             action_tokens=tokens,

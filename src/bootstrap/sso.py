@@ -1,14 +1,10 @@
-"""Single sign-on for organizations: its adapters and its use cases bound to them
+"""Single sign-on for organizations: its adapters and its use cases' objects built on them
 (docs/reference/sso.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
-
-from pydantic import SecretStr
 
 from application.accounts.accounts import AccountHooks
 from application.events.webhooks.ports import DocumentGetter, HostResolver, PinnedClient, Scheduler
@@ -19,50 +15,22 @@ from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import SsoReadiness
 from application.ports import Clock, JobQueue, SecretBox
 from application.signin.sessions import SignInGate
-from application.sso.arrival import SsoAccounts, SsoPolicy
-from application.sso.connections import (
-    ConnectionServices,
-    ConnectionTools,
-    MetadataDownloads,
-    create_connection,
-    delete_connection,
-    get_connection,
-    list_connections,
-    update_connection,
-)
-from application.sso.discovery import (
-    DiscoveryServices,
-    SsoPresence,
-    discover,
-    has_active_connection,
-)
-from application.sso.expiry import (
-    MAIL_ADMIN,
-    WARN_ADMINS,
-    mail_admin,
-    warn_admins,
-    warn_expiring_certificates,
-)
+from application.sso.arrival import SsoArrivals, SsoPolicy
+from application.sso.connections import ConnectionEditor, SsoConnections
+from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
+from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
 from application.sso.names import WayInNames
-from application.sso.oidc import OidcSignInServices, OidcTools, finish_oidc, start_oidc
+from application.sso.oidc import OidcSignIn
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import OrgHold, RequiredSso
-from application.sso.saml import SamlServices, saml_metadata
-from application.sso.setup import (
-    SetupLinkServices,
-    list_setup_links,
-    make_setup_link,
-    open_setup,
-    revoke_setup_link,
-    set_up,
-)
-from application.sso.signin import SamlSignInServices, finish_saml, start_saml
+from application.sso.saml import SamlSpMetadata
+from application.sso.setup import SetupLinks
+from application.sso.signin import SamlSignIn
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from domain.sso.connections import SpAddresses
 from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
@@ -88,16 +56,16 @@ class SsoAdapters:
 
 
 def service_provider(settings: Settings) -> SamlServiceProvider:
-    """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503)."""
+    """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503), its key's text read
+    when first signed with; the connections' addresses under PUBLIC_URL."""
+    key = settings.sso.saml_sp_private_key
     return Pysaml2ServiceProvider(
-        partial(_secret, settings.sso.saml_sp_private_key),
-        partial(SpAddresses.of, settings.service.public_url),
+        key.get_secret_value if key is not None else _no_key, settings.service.public_url
     )
 
 
-def _secret(key: SecretStr | None) -> str | None:
-    """The key's text, read when first signed with (a development key is made then)."""
-    return key.get_secret_value() if key is not None else None
+def _no_key() -> str | None:
+    return None
 
 
 def connection_client(
@@ -125,6 +93,20 @@ def build(settings: Settings, client: Client) -> SsoAdapters:
     )
 
 
+def _editor(own: SsoAdapters, settings: Settings, box: SecretBox, clock: Clock) -> ConnectionEditor:
+    """An IdP's metadata URL is fetched under the webhooks' rules: a public address only,
+    except in the local profile, whose IdPs run on this machine; ``box`` seals OpenID client
+    secrets."""
+    return ConnectionEditor(
+        metadata=own.saml_metadata,
+        box=box,
+        clock=clock,
+        getter=own.metadata_getter,
+        resolver=own.metadata_resolver,
+        local=settings.service.app_profile == "local",
+    )
+
+
 def bind_connections(
     own: SsoAdapters,
     settings: Settings,
@@ -133,41 +115,17 @@ def bind_connections(
     box: SecretBox,
     platform: Platform,
     any_sso: SsoPresence,
-) -> ConnectionServices:
+) -> SsoConnections:
     """``orgs``: whose admins manage the connections; ``box``: seals OpenID client secrets;
-    the connections' own addresses are under PUBLIC_URL."""
-    connections, audit = own.connections, platform.audit
-    tools = _tools(own, settings, box, platform, any_sso)
-    return ConnectionServices(
-        create=partial(
-            create_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
-        ),
-        list=partial(list_connections, orgs=orgs, connections=connections),
-        get=partial(get_connection, orgs=orgs, connections=connections),
-        update=partial(
-            update_connection, orgs=orgs, connections=connections, tools=tools, audit=audit
-        ),
-        delete=partial(delete_connection, orgs=orgs, connections=connections, audit=audit),
-        addresses=partial(SpAddresses.of, settings.service.public_url),
-    )
-
-
-def _tools(
-    own: SsoAdapters, settings: Settings, box: SecretBox, platform: Platform, any_sso: SsoPresence
-) -> ConnectionTools:
-    """An IdP's metadata URL is fetched under the webhooks' rules: a public address only,
-    except in the local profile, whose IdPs run on this machine; an activation is known to
-    this process's ``any_sso`` at once."""
-    downloads = MetadataDownloads(
-        getter=own.metadata_getter,
-        resolver=own.metadata_resolver,
-        local=settings.service.app_profile == "local",
-    )
-    return ConnectionTools(
-        metadata=own.saml_metadata,
-        box=box,
+    the connections' own addresses are under PUBLIC_URL; an activation is known to this
+    process's ``any_sso`` at once."""
+    return SsoConnections(
+        orgs=orgs,
+        connections=own.connections,
+        editor=_editor(own, settings, box, platform.clock),
         clock=platform.clock,
-        downloads=downloads,
+        audit=platform.audit,
+        public_url=settings.service.public_url,
         activated=any_sso.activated,
     )
 
@@ -180,50 +138,32 @@ def bind_setup_links(
     box: SecretBox,
     platform: Platform,
     any_sso: SsoPresence,
-) -> SetupLinkServices:
+) -> SetupLinks:
     """The connections' other door: a link the org's admins hand the customer's IT admin,
     under PUBLIC_URL; what is done through it goes through the connections' own checks."""
-    connections, audit, clock = own.connections, platform.audit, platform.clock
-    tools, public_url = _tools(own, settings, box, platform, any_sso), settings.service.public_url
-    return SetupLinkServices(
-        make=partial(
-            make_setup_link,
-            orgs=orgs,
-            connections=connections,
-            tools=tools,
-            audit=audit,
-            public_url=public_url,
-        ),
-        list=partial(list_setup_links, orgs=orgs, connections=connections, clock=clock),
-        revoke=partial(revoke_setup_link, orgs=orgs, connections=connections, clock=clock),
-        open=partial(
-            open_setup, orgs=orgs, connections=connections, clock=clock, public_url=public_url
-        ),
-        set_up=partial(
-            set_up,
-            orgs=orgs,
-            connections=connections,
-            tools=tools,
-            audit=audit,
-            public_url=public_url,
-        ),
+    return SetupLinks(
+        orgs=orgs,
+        connections=own.connections,
+        editor=_editor(own, settings, box, platform.clock),
+        clock=platform.clock,
+        audit=platform.audit,
+        public_url=settings.service.public_url,
+        activated=any_sso.activated,
     )
 
 
-def bind_saml(own: SsoAdapters) -> SamlServices:
-    return SamlServices(
-        metadata=partial(saml_metadata, connections=own.connections, sp=own.saml),
-    )
+def bind_saml(own: SsoAdapters) -> SamlSpMetadata:
+    return SamlSpMetadata(connections=own.connections, sp=own.saml)
 
 
-def _accounts(
+def _arrivals(
     own: SsoAdapters, orgs: OrgsAdapters, signed_in: SignedIn, hooks: AccountHooks
-) -> SsoAccounts:
+) -> SsoArrivals:
     """What a connection's sign-in finds and makes accounts with: the linking rules of every
     identity provider (``signed_in``, with rule 5's verification mail from ``hooks``), the
     org's verified domains and memberships (``orgs``), its connections and the passkeys
     (what else opens an account)."""
-    return SsoAccounts(
+    return SsoArrivals(
         orgs=orgs.orgs,
         domains=orgs.domains,
         links=signed_in.links(hooks),
@@ -240,19 +180,15 @@ def bind_saml_signin(
     orgs: OrgsAdapters,
     signed_in: SignedIn,
     hooks: AccountHooks,
-) -> SamlSignInServices:
+) -> SamlSignIn:
     """Signing in through a SAML connection."""
-    box, clock = signed_in.signin.secret_box, signed_in.platform.clock
-    return SamlSignInServices(
-        start=partial(start_saml, connections=own.connections, sp=own.saml, box=box, clock=clock),
-        finish=partial(
-            finish_saml,
-            connections=own.connections,
-            sp=own.saml,
-            spent=own.spent,
-            box=box,
-            accounts=_accounts(own, orgs, signed_in, hooks),
-        ),
+    return SamlSignIn(
+        connections=own.connections,
+        sp=own.saml,
+        spent=own.spent,
+        box=signed_in.signin.secret_box,
+        clock=signed_in.platform.clock,
+        arrivals=_arrivals(own, orgs, signed_in, hooks),
     )
 
 
@@ -263,24 +199,17 @@ def bind_oidc_signin(
     orgs: OrgsAdapters,
     signed_in: SignedIn,
     hooks: AccountHooks,
-) -> OidcSignInServices:
+) -> OidcSignIn:
     """Signing in through an OpenID connection: the upstream providers' OpenID client
     (Authlib's) under the webhooks' rules, to the connection's IdP and back to its address
     under PUBLIC_URL."""
-    tools = OidcTools(
+    return OidcSignIn(
+        connections=own.connections,
         client=own.oidc_client,
         box=signed_in.signin.secret_box,
         clock=signed_in.platform.clock,
-        addresses=partial(SpAddresses.of, settings.service.public_url),
-    )
-    return OidcSignInServices(
-        start=partial(start_oidc, connections=own.connections, tools=tools),
-        finish=partial(
-            finish_oidc,
-            connections=own.connections,
-            tools=tools,
-            accounts=_accounts(own, orgs, signed_in, hooks),
-        ),
+        public_url=settings.service.public_url,
+        arrivals=_arrivals(own, orgs, signed_in, hooks),
     )
 
 
@@ -292,24 +221,21 @@ def presence(own: SsoAdapters, clock: Clock) -> SsoPresence:
 
 def bind_discovery(
     own: SsoAdapters, settings: Settings, *, orgs: OrgsAdapters, any_sso: SsoPresence
-) -> DiscoveryServices:
+) -> HomeRealmDiscovery:
     """Home-realm discovery: an address's connection by the org's verified domains
     (``orgs``); whether any org has single sign-on (``any_sso``)."""
-    return DiscoveryServices(
-        discover=partial(
-            discover,
-            domains=orgs.domains,
-            orgs=orgs.orgs,
-            connections=own.connections,
-            public_url=settings.service.public_url,
-        ),
+    return HomeRealmDiscovery(
+        domains=orgs.domains,
+        orgs=orgs.orgs,
+        connections=own.connections,
+        public_url=settings.service.public_url,
         any_sso=any_sso,
     )
 
 
 def sso_ready(own: SsoAdapters) -> SsoReadiness:
     """Whether an org has an active connection: its owners may then require it."""
-    return partial(has_active_connection, connections=own.connections)
+    return ConnectionReadiness(connections=own.connections)
 
 
 def required_sso(
@@ -333,16 +259,10 @@ def account_hold(*, orgs: OrgsAdapters) -> OrgHold:
     return OrgHold(orgs=orgs.orgs, domains=orgs.domains)
 
 
-def certificate_sweep(
-    own: SsoAdapters, *, platform: Platform, queue: JobQueue
-) -> Callable[[], int]:
+def certificate_sweep(own: SsoAdapters, *, platform: Platform, queue: JobQueue) -> CertificateSweep:
     """One pass of the IdP certificates' expiry warning (docs/reference/sso.md)."""
-    return partial(
-        warn_expiring_certificates,
-        connections=own.connections,
-        audit=platform.audit,
-        queue=queue,
-        clock=platform.clock,
+    return CertificateSweep(
+        connections=own.connections, audit=platform.audit, queue=queue, clock=platform.clock
     )
 
 
@@ -366,31 +286,25 @@ def certificate_handlers(
 ) -> dict[str, JobHandler]:
     """The warning's jobs: find the org's admins (``orgs``), mail each (``accounts``,
     ``mail``)."""
-    return {
-        WARN_ADMINS: partial(warn_admins, connections=own.connections, orgs=orgs.orgs, queue=queue),
-        MAIL_ADMIN: partial(
-            mail_admin,
-            connections=own.connections,
-            orgs=orgs.orgs,
-            users=accounts.users,
-            renderer=mail.mail_renderer,
-            mailer=mail.mailer,
-            clock=platform.clock,
-            settings=mail_settings(settings),
-            metrics=platform.metrics,
-        ),
-    }
+    warnings = CertificateWarnings(
+        connections=own.connections,
+        orgs=orgs.orgs,
+        users=accounts.users,
+        queue=queue,
+        renderer=mail.mail_renderer,
+        mailer=mail.mailer,
+        clock=platform.clock,
+        settings=mail_settings(settings),
+        metrics=platform.metrics,
+    )
+    return {WARN_ADMINS: warnings.warn_admins, MAIL_ADMIN: warnings.mail_admin}
 
 
 def start_certificate_sweeper(
-    settings: Settings, scheduler: Scheduler, sweep: Callable[[], int]
+    settings: Settings, scheduler: Scheduler, sweep: CertificateSweep
 ) -> None:
     """The sweep now and every SSO_CERTIFICATE_SWEEP_INTERVAL seconds in this process (0:
     never; then the ``orgs sso-certificates`` command, run daily, does it)."""
     interval = settings.sso.sso_certificate_sweep_interval
     if interval > 0:
-        scheduler.every(interval, partial(_sweep_quietly, sweep))
-
-
-def _sweep_quietly(sweep: Callable[[], int]) -> None:
-    sweep()
+        scheduler.every(interval, sweep.run_scheduled)

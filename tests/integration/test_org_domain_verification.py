@@ -6,26 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from threading import Barrier
 from typing import Any
 
 import pytest
 
-from application.orgs.domains import (
-    AddOrgDomain,
-    OrgDomainCommand,
-    add_domain,
-    org_for_domain,
-    verify_domain,
-)
+from application.accounts.authentication import Actor
+from application.orgs.domains import OrgDomainRequest, VerifiedDomains, org_for_domain
 from application.ports import Audit
 from domain.errors import Conflict, DomainError
 from domain.orgs.domains import OrgDomain
+from domain.orgs.orgs import Membership, Org, Slug
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock
+from tests.fakes.orgs import FakeOrgRepository
 from tests.support.dns_server import DnsServer, dns_server
 
 pytestmark = pytest.mark.integration
@@ -40,19 +37,28 @@ class World:
     server: DnsServer
     clock: FakeClock
     audit: RecordingAuditLog
+    # The orgs (in memory: only the domains are the subject), each of ``org_id`` with its
+    # admin ``u-{org_id}``, named by the slug ``org-{org_id}``.
+    orgs: FakeOrgRepository = field(default_factory=FakeOrgRepository)
+
+    def _request(self, org_id: str, name: str) -> OrgDomainRequest:
+        now, admin = self.clock.now(), "u-" + org_id
+        if self.orgs.get(org_id) is None:
+            org = replace(Org.create(Slug(f"org-{org_id}"), org_id, now), id=org_id)
+            self.orgs.add(org, Membership(org_id, admin, ADMIN, 1, now, now))
+        return OrgDomainRequest(Actor(admin, admin, "user", "s1", now), f"org-{org_id}", name)
+
+    @property
+    def cases(self) -> VerifiedDomains:
+        return VerifiedDomains(
+            orgs=self.orgs, domains=self.domains, txt=self.txt, clock=self.clock, audit=self.audit
+        )
 
     def add(self, org_id: str, name: str) -> OrgDomain:
-        cmd = AddOrgDomain("u-" + org_id, org_id, ADMIN, name)
-        return add_domain(cmd, domains=self.domains, clock=self.clock)
+        return self.cases.add(self._request(org_id, name))
 
     def verify(self, org_id: str, name: str) -> OrgDomain:
-        return verify_domain(
-            OrgDomainCommand("u-" + org_id, org_id, ADMIN, name),
-            domains=self.domains,
-            txt=self.txt,
-            clock=self.clock,
-            audit=self.audit,
-        )
+        return self.cases.verify(self._request(org_id, name))
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ class Acme:
         self.org_id: str = made.get_json()["id"]
         for name, role in members.items():
             self.person(name)
-            self.world.services.orgs.add_member(AddMember("acme", name, (role,)))
+            self.world.services.org_members.add_member(AddMember("acme", name, (role,)))
 
     def person(self, name: str) -> Auth:
         self.ids[name] = register(self.world.client, name)["id"]
@@ -178,7 +178,7 @@ def test_the_account_page_says_why_in_the_readers_language(locale: str, words: s
     alice = bearer(login(world.client, "alice", PASSWORD))
     world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=alice)
     register(world.client, "mia")
-    world.services.orgs.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.org_members.add_member(AddMember("acme", "mia", ("member",)))
     if locale != "en":
         assert send(world, "/account/language", {"locale": locale}).status_code == 303
     answer = send(world, "/account/delete", {"password": PASSWORD})

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from application.accounts.authentication import Actor
 from application.orgs.domains import (
     DOMAINS_MAX,
-    AddOrgDomain,
-    ListOrgDomains,
-    OrgDomainCommand,
-    add_domain,
-    delete_domain,
-    list_domains,
+    OrgDomainRequest,
+    VerifiedDomains,
     org_for_domain,
-    verify_domain,
 )
 from application.ports import Audit
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
@@ -27,9 +25,10 @@ from domain.orgs.domains import (
     record_value,
     txt_text,
 )
+from domain.orgs.orgs import Membership, Org, Slug
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
-from tests.fakes.orgs import FakeOrgDomains, FakeTxtRecords
+from tests.fakes.orgs import FakeOrgDomains, FakeOrgRepository, FakeTxtRecords
 
 pytestmark = pytest.mark.unit
 ADMIN = ("admin",)
@@ -156,31 +155,47 @@ def test_a_record_split_into_strings_is_joined() -> None:
 
 
 class World:
+    """Orgs named by their ids ("o1", ...), whose member ``u-{id}`` is an admin, and the
+    domains' use cases on the fakes."""
+
     def __init__(self) -> None:
-        self.domains = FakeOrgDomains(InMemoryStore())
+        store = InMemoryStore()
+        self.orgs = FakeOrgRepository(store)
+        self.domains = FakeOrgDomains(store)
         self.txt = FakeTxtRecords()
         self.clock = FakeClock()
         self.audit = RecordingAuditLog()
-
-    def add(self, org_id: str, name: str, roles: tuple[str, ...] = ADMIN) -> OrgDomain:
-        return add_domain(
-            AddOrgDomain("u-" + org_id, org_id, roles, name), domains=self.domains, clock=self.clock
-        )
-
-    def verify(self, org_id: str, name: str, roles: tuple[str, ...] = ADMIN) -> OrgDomain:
-        return verify_domain(
-            OrgDomainCommand("u-" + org_id, org_id, roles, name),
+        self.cases = VerifiedDomains(
+            orgs=self.orgs,
             domains=self.domains,
             txt=self.txt,
             clock=self.clock,
             audit=self.audit,
         )
 
+    def _request(self, org_id: str, roles: tuple[str, ...], name: str | None) -> OrgDomainRequest:
+        """The request of a member of ``org_id`` (made, with the org, as needed) holding
+        ``roles``: ``u-{org_id}`` for an admin."""
+        now = self.clock.now()
+        if self.orgs.get(org_id) is None:
+            org = replace(Org.create(Slug(f"org-{org_id}"), org_id, now), id=org_id)
+            self.orgs.add(org, Membership(org_id, f"owner-{org_id}", ("owner",), 1, now, now))
+        user_id = f"u-{org_id}" if roles == ADMIN else f"u-{org_id}-{'-'.join(roles)}"
+        self.orgs.members[org_id][user_id] = Membership(org_id, user_id, roles, 1, now, now)
+        actor = Actor(user_id, user_id, "user", "s1", now)
+        return OrgDomainRequest(actor, org_id, name)
+
+    def add(self, org_id: str, name: str, roles: tuple[str, ...] = ADMIN) -> OrgDomain:
+        return self.cases.add(self._request(org_id, roles, name))
+
+    def verify(self, org_id: str, name: str, roles: tuple[str, ...] = ADMIN) -> OrgDomain:
+        return self.cases.verify(self._request(org_id, roles, name))
+
     def delete(self, org_id: str, name: str, roles: tuple[str, ...] = ADMIN) -> None:
-        delete_domain(OrgDomainCommand("u-" + org_id, org_id, roles, name), domains=self.domains)
+        self.cases.delete(self._request(org_id, roles, name))
 
     def listed(self, org_id: str, roles: tuple[str, ...] = ADMIN) -> list[OrgDomain]:
-        return list_domains(ListOrgDomains(org_id, roles), domains=self.domains)
+        return self.cases.list(self._request(org_id, roles, None))
 
     def publish(self, domain: OrgDomain, *, at_domain: bool = False) -> None:
         name = domain.alternative_name if at_domain else domain.record_name

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
-from application.orgs.orgs import PURGE_ORG, purge_org_job
+from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
 from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
@@ -81,7 +81,7 @@ def test_a_member_may_not_a_non_member_finds_no_org_a_bad_name_is_refused(
     alice = signed_in(client, "alice")
     org = new_org(client, alice, "acme")
     bob = signed_in(client, "bob")
-    services(fake_app).orgs.add_member(AddMember(org, "bob", ("member",)))
+    services(fake_app).org_members.add_member(AddMember(org, "bob", ("member",)))
     for response in (
         client.get("/orgs/acme/domains", headers=bob),
         client.post("/orgs/acme/domains", json={"domain": "example.com"}, headers=bob),
@@ -111,7 +111,7 @@ def test_a_deleted_orgs_purge_releases_its_verified_domains(
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
     (job,) = [j for j in job_queue.jobs if j.kind == PURGE_ORG]
     assert job.subject == org
-    purge_org_job(job, False, purge=org_purge(adapters.orgs))
+    org_purge(adapters.orgs).job(job, False)
     assert adapters.orgs.domains.holder("example.com") is None
     bob = signed_in(client, "bob")
     new_org(client, bob, "other")

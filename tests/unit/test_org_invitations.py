@@ -8,7 +8,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
-from functools import partial
 
 import pytest
 
@@ -76,6 +75,19 @@ class Org1:
         self.users.add(user)
         return user
 
+    @property
+    def use_cases(self) -> cases.Invitations:
+        """The invitations' use cases on the fakes as they are now."""
+        return cases.Invitations(
+            orgs=self.orgs,
+            invitations=self.invitations,
+            users=self.users,
+            queue=self.queue,
+            clock=self.clock,
+            audit=self.audit,
+            ttl=WEEK,
+        )
+
     def actor(self, user: User) -> Actor:
         return Actor(user.id, user.username.value, "user", "s1", self.clock.now() + WEEK)
 
@@ -83,23 +95,16 @@ class Org1:
         self, by: User | None = None, email: str = "ivy@example.com", roles: object = None
     ) -> str:
         """Invite, run the mail job; the link's token."""
-        cases.invite_to_org(
+        self.use_cases.create(
             InviteToOrg(
                 self.actor(by or self.admin), "acme", email, ["member"] if roles is None else roles
-            ),
-            orgs=self.orgs,
-            invitations=self.invitations,
-            queue=self.queue,
-            clock=self.clock,
-            audit=self.audit,
-            ttl=WEEK,
+            )
         )
         self.run_jobs()
         return token_of(self.mailer.sent[-1])
 
     def run_jobs(self) -> None:
-        send = partial(
-            cases.send_invitation,
+        mails = cases.InvitationMails(
             invitations=self.invitations,
             orgs=self.orgs,
             users=self.users,
@@ -110,25 +115,14 @@ class Org1:
         )
         jobs, self.queue.jobs = self.queue.jobs, []
         for job in jobs:
-            send(job, True)
+            mails.send(job, True)
 
     def accept(self, user: User, token: str) -> cases.Joined:
-        return cases.accept_invitation(
-            AcceptOrgInvitation(self.actor(user), token),
-            invitations=self.invitations,
-            orgs=self.orgs,
-            users=self.users,
-            clock=self.clock,
-            audit=self.audit,
-        )
+        return self.use_cases.accept(AcceptOrgInvitation(self.actor(user), token))
 
     def look_up(self, user: User | None, token: str) -> cases.InvitationSeen:
-        return cases.look_up_invitation(
-            LookUpOrgInvitation(self.actor(user) if user else None, token),
-            invitations=self.invitations,
-            orgs=self.orgs,
-            users=self.users,
-            clock=self.clock,
+        return self.use_cases.look_up(
+            LookUpOrgInvitation(self.actor(user) if user else None, token)
         )
 
 
@@ -200,11 +194,7 @@ def test_a_second_invitation_to_an_address_replaces_the_first() -> None:
     second = world.invite(email="IVY@example.com", roles=["admin"])
     ivy = world.person("ivy")
     assert code_of(lambda: world.accept(ivy, first)) == "invalid_token"
-    (listed,) = cases.list_invitations(
-        OrgInvitations(world.actor(world.admin), world.org.id),
-        orgs=world.orgs,
-        invitations=world.invitations,
-    )
+    (listed,) = world.use_cases.list(OrgInvitations(world.actor(world.admin), world.org.id))
     assert listed.roles == ("admin",)
     assert world.accept(ivy, second).membership.roles == ("admin",)
 
@@ -226,7 +216,7 @@ def test_revoked() -> None:
     world = Org1()
     token = world.invite()
     (invitation,) = world.invitations.invitations.values()
-    revoke = partial(cases.revoke_invitation, orgs=world.orgs, invitations=world.invitations)
+    revoke = world.use_cases.revoke
     with pytest.raises(DomainError) as denied:
         revoke(RevokeOrgInvitation(world.actor(world.member), "acme", invitation.id))
     assert denied.value.code == "org_permission_denied"
@@ -306,14 +296,8 @@ def test_a_member_already_counts_as_joined() -> None:
 
 def test_the_mail_of_an_accepted_or_revoked_invitation_is_not_sent() -> None:
     world = Org1()
-    cases.invite_to_org(
-        InviteToOrg(world.actor(world.admin), "acme", "ivy@example.com", ["member"]),
-        orgs=world.orgs,
-        invitations=world.invitations,
-        queue=world.queue,
-        clock=world.clock,
-        audit=world.audit,
-        ttl=WEEK,
+    world.use_cases.create(
+        InviteToOrg(world.actor(world.admin), "acme", "ivy@example.com", ["member"])
     )
     world.invitations.invitations.clear()
     world.run_jobs()

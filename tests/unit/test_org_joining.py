@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 
 from application.accounts.authentication import Actor
-from application.orgs.joining import (
-    JoinOrg,
-    SuggestedOrgs,
-    address_proven,
-    join_by_domain,
-    join_org,
-    suggested_orgs,
-)
+from application.orgs.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
 from application.ports import Audit
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound, Unavailable
@@ -49,6 +42,21 @@ class Acme:
         self.orgs.add(self.org, Membership(self.org.id, self.owner.id, ("owner",), 1, now, now))
         self.verify(self.org.id, "example.com")
 
+    @property
+    def joining(self) -> OrgJoining:
+        """The use cases on the fakes as they are now (a test may swap one)."""
+        return OrgJoining(
+            orgs=self.orgs,
+            domains=self.domains,
+            users=self.users,
+            clock=self.clock,
+            audit=self.audit,
+        )
+
+    @property
+    def auto_join(self) -> AutoJoin:
+        return AutoJoin(orgs=self.orgs, domains=self.domains, clock=self.clock, audit=self.audit)
+
     def verify(self, org_id: str, name: str) -> None:
         domain = OrgDomain.create(org_id, name, "olga", self.clock.now())
         self.domains.add(domain)
@@ -74,25 +82,14 @@ class Acme:
         return Actor(user.id, user.username.value, "user", "s1", self.clock.now())
 
     def suggested(self, user: User) -> list[str]:
-        found = suggested_orgs(
-            SuggestedOrgs(self.actor(user)), orgs=self.orgs, domains=self.domains, users=self.users
-        )
+        found = self.joining.suggested(SuggestedOrgs(self.actor(user)))
         return [org.slug.value for org in found]
 
     def join(self, user: User, org: str = "acme") -> Membership:
-        return join_org(
-            JoinOrg(self.actor(user), org),
-            orgs=self.orgs,
-            domains=self.domains,
-            users=self.users,
-            clock=self.clock,
-            audit=self.audit,
-        ).membership
+        return self.joining.join(JoinOrg(self.actor(user), org)).membership
 
     def proven(self, user: User) -> Membership | None:
-        return join_by_domain(
-            user, orgs=self.orgs, domains=self.domains, clock=self.clock, audit=self.audit
-        )
+        return self.auto_join.join_by_domain(user)
 
     def added(self) -> list[tuple[str | None, str | None, str | None]]:
         return [
@@ -263,11 +260,6 @@ class BrokenDomains(FakeOrgDomains):
 
 def test_a_failed_auto_join_leaves_the_proof_alone() -> None:
     acme = Acme(DomainPolicy.AUTO_JOIN)
-    address_proven(
-        acme.person("ivy"),
-        orgs=acme.orgs,
-        domains=BrokenDomains(),
-        clock=acme.clock,
-        audit=acme.audit,
-    )  # logged, not raised
+    broken = AutoJoin(orgs=acme.orgs, domains=BrokenDomains(), clock=acme.clock, audit=acme.audit)
+    broken.address_proven(acme.person("ivy"))  # logged, not raised
     assert acme.added() == []

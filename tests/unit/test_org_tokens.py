@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.orgs import OrgPurge, purge_org_job
+from application.orgs.orgs import OrgPurge
 from application.ports import Job
 from bootstrap.adapters import Adapters
 from domain.accounts.users import Email, User, Username
@@ -195,6 +195,6 @@ def test_the_orgs_purge_deletes_its_tokens_twice_over(adapters: Adapters) -> Non
         tokens.add(token)
     job = Job("purge_org", ACME.id)
     for _ in range(2):  # a job may run twice
-        purge_org_job(job, False, purge=OrgPurge(orgs, parts=(FakeOrgDomains(), tokens)))
+        OrgPurge(orgs, parts=(FakeOrgDomains(), tokens)).job(job, False)
     assert tokens.get(scoped.id) is None
     assert tokens.get(other.id) == other and tokens.get(plain.id) == plain

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
-from application.orgs.orgs import PURGE_ORG, purge_org_job
+from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
 from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
@@ -53,7 +53,7 @@ def create(client: FlaskClient, auth: Auth, slug: str = "acme", name: str = "Acm
 
 def join(app: Flask, people: People, org: str, username: str, *roles: str) -> None:
     people[username]  # registered first
-    services(app).orgs.add_member(AddMember(org, username, roles or ("member",)))
+    services(app).org_members.add_member(AddMember(org, username, roles or ("member",)))
 
 
 def test_the_creator_is_its_owner(client: FlaskClient, people: People) -> None:
@@ -276,8 +276,8 @@ def test_owners_delete_it_gone_at_once_and_purged_by_a_job(
     assert job.subject == org["id"]
     orgs = _fake_orgs(adapters)
     assert org["id"] in orgs.members
-    purge_org_job(job, False, purge=org_purge(adapters.orgs))
-    purge_org_job(job, False, purge=org_purge(adapters.orgs))  # again: a job may run twice
+    org_purge(adapters.orgs).job(job, False)
+    org_purge(adapters.orgs).job(job, False)  # again: a job may run twice
     assert org["id"] not in orgs.members and org["id"] not in orgs.orgs
 
 
@@ -298,7 +298,7 @@ def test_the_purge_ends_the_members_invitations_and_domains(
     job_queue.broken = not queued
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
     for job in [j for j in job_queue.jobs if j.kind == PURGE_ORG]:
-        purge_org_job(job, False, purge=org_purge(adapters.orgs))
+        org_purge(adapters.orgs).job(job, False)
     assert org["id"] not in _fake_orgs(adapters).orgs
     assert adapters.orgs.invitations.list_for(org["id"], 10) == []
     assert adapters.orgs.domains.list_for(org["id"], 10) == []

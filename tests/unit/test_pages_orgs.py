@@ -50,7 +50,7 @@ def acme(world: World) -> Org:
 def member(world: World, name: str, *roles: str) -> FlaskClient:
     """``name``'s browser, a member of acme with ``roles`` (added as an operator does)."""
     client = browser(world, name)
-    world.services.orgs.add_member(AddMember("acme", name, roles or ("member",)))
+    world.services.org_members.add_member(AddMember("acme", name, roles or ("member",)))
     return client
 
 
@@ -187,7 +187,7 @@ def test_admins_change_roles_remove_and_the_last_owner_stays(
 def test_members_are_listed_a_page_at_a_time(world: World, olga: FlaskClient) -> None:
     for n in range(DEFAULT_LIMIT):
         register(world.client, f"p{n:02d}x")
-        world.services.orgs.add_member(AddMember("acme", f"p{n:02d}x", ("member",)))
+        world.services.org_members.add_member(AddMember("acme", f"p{n:02d}x", ("member",)))
     first = html(olga, f"{ACME}/members")
     assert first.count("Roles of ") == DEFAULT_LIMIT and "First page" not in first
     [following] = re.findall(r'href="(/account/orgs/acme/members\?cursor=[^"]+)" rel="next"', first)
@@ -357,7 +357,7 @@ def test_an_admin_makes_a_token_shown_once_and_revokes_it(world: World, olga: Fl
 
 def test_a_member_is_not_offered_the_section(world: World, olga: FlaskClient) -> None:
     bob = browser(world, "bob")
-    world.services.orgs.add_member(AddMember("acme", "bob", ("member",)))
+    world.services.org_members.add_member(AddMember("acme", "bob", ("member",)))
     assert f'href="{SCIM}"' not in bob.get("/account/orgs/acme").get_data(as_text=True)
     assert bob.get(SCIM).status_code == 403
     status, _, _ = post(bob, f"{SCIM}/tokens", "/account/orgs/acme", name="x")

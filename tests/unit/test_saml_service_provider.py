@@ -69,16 +69,12 @@ class World:
 
 
 def provider() -> Pysaml2ServiceProvider:
-    return Pysaml2ServiceProvider(
-        development_rsa_key_pem, lambda cid: SpAddresses.of(PUBLIC_URL, cid)
-    )
+    return Pysaml2ServiceProvider(development_rsa_key_pem, PUBLIC_URL)
 
 
 def elsewhere() -> Pysaml2ServiceProvider:
     """Another service (another public address) with a connection of the same id."""
-    return Pysaml2ServiceProvider(
-        development_rsa_key_pem, lambda cid: SpAddresses.of("https://elsewhere.example", cid)
-    )
+    return Pysaml2ServiceProvider(development_rsa_key_pem, "https://elsewhere.example")
 
 
 def saml_connection(der: str, *, idp_initiated: bool = False) -> Connection:

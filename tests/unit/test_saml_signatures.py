@@ -52,9 +52,7 @@ def keys() -> KeyPair:
 
 @pytest.fixture
 def sp() -> Pysaml2ServiceProvider:
-    return Pysaml2ServiceProvider(
-        development_rsa_key_pem, lambda cid: SpAddresses.of(PUBLIC_URL, cid)
-    )
+    return Pysaml2ServiceProvider(development_rsa_key_pem, PUBLIC_URL)
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_only_an_admins_session_manages_them(fake_app: Flask, client: FlaskClien
     org_id = acme(client, alice)
     token_id = client.post(TOKENS, json={"name": "Okta"}, headers=alice).get_json()["id"]
     bob = person(client, "bob")
-    services(fake_app).orgs.add_member(AddMember(org_id, "bob", ("member",)))
+    services(fake_app).org_members.add_member(AddMember(org_id, "bob", ("member",)))
     for response in (
         client.post(TOKENS, json={"name": "x"}, headers=bob),
         client.get(TOKENS, headers=bob),

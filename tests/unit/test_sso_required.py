@@ -35,7 +35,7 @@ def _person(sso: SamlSso, name: str, roles: tuple[str, ...] | None = ("member",)
     users = sso.world.adapters.accounts.users
     users.update(made["id"], lambda u: u.with_email_verified(u.updated_at))
     if roles is not None:
-        sso.world.services.orgs.add_member(AddMember(sso.org_id, name, roles))
+        sso.world.services.org_members.add_member(AddMember(sso.org_id, name, roles))
     return str(made["id"])
 
 
@@ -140,7 +140,7 @@ def test_only_members_with_an_address_on_the_domain_are_held(sso: SamlSso) -> No
     # A member whose address on the domain is unproven is held all the same: making one's
     # address unproven (a change of address) is no way out.
     register(sso.world.client, "uma", email="uma@corp.example")
-    sso.world.services.orgs.add_member(AddMember(sso.org_id, "uma", ("member",)))
+    sso.world.services.org_members.add_member(AddMember(sso.org_id, "uma", ("member",)))
     assert_problem(_password(sso, "uma"), 403, "sso_required")
     # a member elsewhere (the owner olga's address is olga@example.com)
     assert _password(sso, "olga").status_code == 200

@@ -138,7 +138,7 @@ def test_a_new_link_ends_the_one_before_and_links_end_when_revoked_or_old() -> N
 def test_who_may_make_links_and_what_is_refused(fake_app: Flask, client: FlaskClient) -> None:
     alice, org_id = an_org(client)
     bob = signed_in(client, "bob")
-    services(fake_app).orgs.add_member(AddMember(org_id, "bob", ("member",)))
+    services(fake_app).org_members.add_member(AddMember(org_id, "bob", ("member",)))
     for response in (
         client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=bob),
         client.get("/orgs/acme/sso/setup-links", headers=bob),
@@ -196,7 +196,7 @@ def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
     # to hand out (docs/decisions/0448-single-sign-on-is-the-owners.md).
     alice, org_id = an_org(client)
     ada = signed_in(client, "ada")
-    services(fake_app).orgs.add_member(AddMember(org_id, "ada", ("admin",)))
+    services(fake_app).org_members.add_member(AddMember(org_id, "ada", ("admin",)))
     refused = client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=ada)
     assert_problem(refused, 403, "org_permission_denied")
     assert client.get("/orgs/acme/sso/setup-links", headers=ada).status_code == 200

@@ -32,7 +32,7 @@ class Invite:
     role: str | None = None
 
 
-class Invitations:
+class AccountInvitations:
     """An admin's invitation: an account without a password, whose owner sets one through
     the mailed link (an org's invitations are ``application/orgs/invitations.py``'s)."""
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.authentication import Actor
@@ -22,34 +21,34 @@ class SwitchOrg:
     org: str | None  # the org's id or slug; None: act in no org
 
 
-def switch_org(
-    cmd: SwitchOrg,
-    *,
-    orgs: ActiveOrgs,
-    sessions: SessionRepository,
-    tokens: TokenIssuer,
-    clock: Clock,
-) -> AccessToken:
-    """The session acts in ``cmd.org`` (or in none) from now on, and a new access token says
-    so; the refresh token stays, and its next access tokens name the org too.
+class OrgSwitching:
+    """The org a session acts in, switched (POST /auth/org, the account area's switcher)."""
 
-    404 ``org_not_found`` unless the caller is a member of that live org (a non-member learns
-    nothing of it); 403 ``mfa_setup_required`` when the org requires a second factor the
-    account has not set up (docs/decisions/0370-an-org-that-requires-mfa.md)."""
-    actor = cmd.actor
-    org: ActiveOrg | None = None
-    if cmd.org is not None:
-        org = orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
-        if org is None:
-            raise not_found()
-        check_second_factor(org, actor.factor)
-    session = actor.session  # read with the account in this request's one round trip
-    now = clock.now().replace(microsecond=0)
-    if session is None or not sessions.set_org(session.id, org.id if org else None, now):
-        raise Unauthenticated("The session has ended.", code="invalid_token")
-    return session_access_token(actor, session, org, tokens=tokens, now=now)
+    def __init__(
+        self, *, orgs: ActiveOrgs, sessions: SessionRepository, tokens: TokenIssuer, clock: Clock
+    ) -> None:
+        """``orgs``: the session's active org, read as the per-request check reads it."""
+        self._orgs = orgs
+        self._sessions = sessions
+        self._tokens = tokens
+        self._clock = clock
 
+    def switch(self, cmd: SwitchOrg) -> AccessToken:
+        """The session acts in ``cmd.org`` (or in none) from now on, and a new access token
+        says so; the refresh token stays, and its next access tokens name the org too.
 
-@dataclass(frozen=True)
-class ActiveOrgServices:
-    switch: Callable[[SwitchOrg], AccessToken]
+        404 ``org_not_found`` unless the caller is a member of that live org (a non-member
+        learns nothing of it); 403 ``mfa_setup_required`` when the org requires a second
+        factor the account has not set up (docs/decisions/0370-an-org-that-requires-mfa.md)."""
+        actor = cmd.actor
+        org: ActiveOrg | None = None
+        if cmd.org is not None:
+            org = self._orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
+            if org is None:
+                raise not_found()
+            check_second_factor(org, actor.factor)
+        session = actor.session  # read with the account in this request's one round trip
+        now = self._clock.now().replace(microsecond=0)
+        if session is None or not self._sessions.set_org(session.id, org.id if org else None, now):
+            raise Unauthenticated("The session has ended.", code="invalid_token")
+        return session_access_token(actor, session, org, tokens=self._tokens, now=now)

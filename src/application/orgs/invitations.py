@@ -109,57 +109,119 @@ def _no_such_invitation() -> NotFound:
     return NotFound("No such invitation.", code="invitation_not_found")
 
 
-def invite_to_org(
-    cmd: InviteToOrg,
-    *,
-    orgs: OrgRepository,
-    invitations: OrgInvitationRepository,
-    queue: JobQueue,
-    clock: Clock,
-    audit: AuditLog,
-    ttl: timedelta,
-) -> OrgInvitation:
-    """A new invitation (replacing a pending one to the same address), its mail queued. An
-    owner's invitation, made or replaced, only by an owner: replacing one ends it, as
-    revoking does."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
-    org, member = seen.org, seen.membership
-    roles = checked_roles(cmd.roles, org.custom_roles)
-    if OrgRole.OWNER in roles:
-        require(member.roles, Permission.MANAGE_OWNERS)
-    invitation = OrgInvitation.create(
-        org.id, Email(cmd.email), roles, created_by=cmd.actor.user_id, now=clock.now(), ttl=ttl
-    )
-    replaced = invitations.get(invitation.id)
-    if replaced is not None and replaced.pending and OrgRole.OWNER in replaced.roles:
-        require(member.roles, Permission.MANAGE_OWNERS)
-    invitations.put(invitation)
-    _enqueue(queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
-    audit.record(AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id))
-    return invitation
+class Invitations:
+    """An org's invitations: its admins invite, list and revoke; the person invited looks the
+    link up and accepts it."""
 
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        invitations: OrgInvitationRepository,
+        users: UserRepository,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+        ttl: timedelta,
+        proven: Callable[[User], None] = nothing_follows,
+    ) -> None:
+        """``queue``: where each invitation's mail goes (``InvitationMails``); ``ttl``: how long
+        a link holds; ``proven``: what follows an address an accepted invitation proves."""
+        self._orgs = orgs
+        self._invitations = invitations
+        self._users = users
+        self._queue = queue
+        self._clock = clock
+        self._audit = audit
+        self._ttl = ttl
+        self._proven = proven
 
-def list_invitations(
-    cmd: OrgInvitations, *, orgs: OrgRepository, invitations: OrgInvitationRepository
-) -> list[OrgInvitation]:
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
-    found = invitations.list_for(seen.org.id, LIST_MAX)
-    return sorted(found, key=lambda invitation: (invitation.created_at, invitation.id))
+    def create(self, cmd: InviteToOrg) -> OrgInvitation:
+        """A new invitation (replacing a pending one to the same address), its mail queued.
+        An owner's invitation, made or replaced, only by an owner: replacing one ends it, as
+        revoking does."""
+        seen = member_view(
+            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
+        )
+        org, member = seen.org, seen.membership
+        roles = checked_roles(cmd.roles, org.custom_roles)
+        if OrgRole.OWNER in roles:
+            require(member.roles, Permission.MANAGE_OWNERS)
+        invitation = OrgInvitation.create(
+            org.id,
+            Email(cmd.email),
+            roles,
+            created_by=cmd.actor.user_id,
+            now=self._clock.now(),
+            ttl=self._ttl,
+        )
+        replaced = self._invitations.get(invitation.id)
+        if replaced is not None and replaced.pending and OrgRole.OWNER in replaced.roles:
+            require(member.roles, Permission.MANAGE_OWNERS)
+        self._invitations.put(invitation)
+        _enqueue(self._queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
+        self._audit.record(
+            AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id)
+        )
+        return invitation
 
+    def list(self, cmd: OrgInvitations) -> list[OrgInvitation]:
+        seen = member_view(
+            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
+        )
+        found = self._invitations.list_for(seen.org.id, LIST_MAX)
+        return sorted(found, key=lambda invitation: (invitation.created_at, invitation.id))
 
-def revoke_invitation(
-    cmd: RevokeOrgInvitation, *, orgs: OrgRepository, invitations: OrgInvitationRepository
-) -> None:
-    """The invitation removed: its link stops working. An owner's only by an owner."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
-    org, member = seen.org, seen.membership
-    invitation = invitations.get(cmd.invitation_id)
-    if invitation is None or invitation.org_id != org.id:
-        raise _no_such_invitation()
-    if OrgRole.OWNER in invitation.roles:
-        require(member.roles, Permission.MANAGE_OWNERS)
-    if not invitations.delete(invitation.id):
-        raise _no_such_invitation()
+    def revoke(self, cmd: RevokeOrgInvitation) -> None:
+        """The invitation removed: its link stops working. An owner's only by an owner."""
+        seen = member_view(
+            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
+        )
+        org, member = seen.org, seen.membership
+        invitation = self._invitations.get(cmd.invitation_id)
+        if invitation is None or invitation.org_id != org.id:
+            raise _no_such_invitation()
+        if OrgRole.OWNER in invitation.roles:
+            require(member.roles, Permission.MANAGE_OWNERS)
+        if not self._invitations.delete(invitation.id):
+            raise _no_such_invitation()
+
+    def look_up(self, cmd: LookUpOrgInvitation) -> InvitationSeen:
+        """What the join page says of a link before anyone accepts it; 400 ``invalid_token``
+        when it can never be accepted."""
+        hashed, invitation, org = _invitation_of(cmd.token, self._invitations, self._orgs)
+        refusal: str | None = None
+        if cmd.actor is not None:
+            user = _user_of(cmd.actor, self._users)
+            try:
+                invitation.check_address(user)
+                invitation.accepted(user.id, hashed, self._clock.now())
+            except DomainError as refused:  # shown on the page, not raised
+                refusal = refused.code
+        elif invitation.pending and self._clock.now() >= invitation.expires_at:
+            raise InvalidToken()
+        return InvitationSeen(org=org, email=invitation.email, refusal=refusal)
+
+    def accept(self, cmd: AcceptOrgInvitation) -> Joined:
+        """The signed-in person joins with the invitation's roles. The invitation is marked
+        accepted by them first (409 ``invitation_used`` for anyone else), then the membership
+        is added; accepting again, or in parallel, finds the membership made and answers
+        it."""
+        hashed, found, org = _invitation_of(cmd.token, self._invitations, self._orgs)
+        user = _user_of(cmd.actor, self._users)
+        found.check_address(user)
+        now = self._clock.now()
+        invitation = self._invitations.update(
+            found.id, lambda it: it.accepted(user.id, hashed, now)
+        )
+        proved = _prove_address(user, invitation, self._users, now)
+        try:
+            return _join(org, user, invitation, orgs=self._orgs, audit=self._audit, now=now)
+        finally:
+            if proved is not None:
+                # After the invitation's membership: in its org, its roles hold, not
+                # auto_join's.
+                self._proven(proved)
 
 
 def _invitation_of(
@@ -173,62 +235,11 @@ def _invitation_of(
     return hashed, invitation, org
 
 
-def look_up_invitation(
-    cmd: LookUpOrgInvitation,
-    *,
-    invitations: OrgInvitationRepository,
-    orgs: OrgRepository,
-    users: UserRepository,
-    clock: Clock,
-) -> InvitationSeen:
-    """What the join page says of a link before anyone accepts it; 400 ``invalid_token``
-    when it can never be accepted."""
-    hashed, invitation, org = _invitation_of(cmd.token, invitations, orgs)
-    refusal: str | None = None
-    if cmd.actor is not None:
-        user = _user_of(cmd.actor, users)
-        try:
-            invitation.check_address(user)
-            invitation.accepted(user.id, hashed, clock.now())
-        except DomainError as refused:  # shown on the page, not raised
-            refusal = refused.code
-    elif invitation.pending and clock.now() >= invitation.expires_at:
-        raise InvalidToken()
-    return InvitationSeen(org=org, email=invitation.email, refusal=refusal)
-
-
 def _user_of(actor: Actor, users: UserRepository) -> User:
     user = users.get(actor.user_id)
     if user is None or not user.active:
         raise InvalidToken()
     return user
-
-
-def accept_invitation(
-    cmd: AcceptOrgInvitation,
-    *,
-    invitations: OrgInvitationRepository,
-    orgs: OrgRepository,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-    proven: Callable[[User], None] = nothing_follows,
-) -> Joined:
-    """The signed-in person joins with the invitation's roles. The invitation is marked
-    accepted by them first (409 ``invitation_used`` for anyone else), then the membership is
-    added; accepting again, or in parallel, finds the membership made and answers it."""
-    hashed, found, org = _invitation_of(cmd.token, invitations, orgs)
-    user = _user_of(cmd.actor, users)
-    found.check_address(user)
-    now = clock.now()
-    invitation = invitations.update(found.id, lambda it: it.accepted(user.id, hashed, now))
-    proved = _prove_address(user, invitation, users, now)
-    try:
-        return _join(org, user, invitation, orgs=orgs, audit=audit, now=now)
-    finally:
-        if proved is not None:
-            # After the invitation's membership: in its org, its roles hold, not auto_join's.
-            proven(proved)
 
 
 def _prove_address(
@@ -321,52 +332,67 @@ def _enqueue(queue: JobQueue, mail: InvitationMail) -> None:
         log.exception("could not queue the mail of invitation %s", mail.invitation_id)
 
 
-def send_invitation(
-    job: Job,
-    final: bool,
-    *,
-    invitations: OrgInvitationRepository,
-    orgs: OrgRepository,
-    users: UserRepository,
-    renderer: MailRenderer,
-    mailer: Mailer,
-    clock: Clock,
-    settings: MailSettings,
-    metrics: Metrics = NO_METRICS,
-) -> None:
-    """The SEND_ORG_INVITATION job: issue the link's token, render the mail, send it."""
-    mail_job = InvitationMail.parse(job.subject)
-    invitation = invitations.get(mail_job.invitation_id) if mail_job is not None else None
-    if mail_job is None or invitation is None or not invitation.pending:
-        return  # unreadable, revoked, replaced (by another job's mail) or accepted
-    org = orgs.get(invitation.org_id)
-    inviter = users.get(invitation.created_by)
-    if org is None or inviter is None:
-        return
-    token = new_token()
-    try:
-        invitation = invitations.update(
-            invitation.id, _with_token(token_hash(token), mail_job.created_at)
+class InvitationMails:
+    """The SEND_ORG_INVITATION job (``send``): issue the link's token, render the mail, send
+    it."""
+
+    def __init__(
+        self,
+        *,
+        invitations: OrgInvitationRepository,
+        orgs: OrgRepository,
+        users: UserRepository,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        clock: Clock,
+        settings: MailSettings,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._invitations = invitations
+        self._orgs = orgs
+        self._users = users
+        self._renderer = renderer
+        self._mailer = mailer
+        self._clock = clock
+        self._settings = settings
+        self._metrics = metrics
+
+    def send(self, job: Job, final: bool) -> None:
+        invitations, users, settings = self._invitations, self._users, self._settings
+        mail_job = InvitationMail.parse(job.subject)
+        invitation = invitations.get(mail_job.invitation_id) if mail_job is not None else None
+        if mail_job is None or invitation is None or not invitation.pending:
+            return  # unreadable, revoked, replaced (by another job's mail) or accepted
+        org = self._orgs.get(invitation.org_id)
+        inviter = users.get(invitation.created_by)
+        if org is None or inviter is None:
+            return
+        token = new_token()
+        try:
+            invitation = invitations.update(
+                invitation.id, _with_token(token_hash(token), mail_job.created_at)
+            )
+        except NotFound:
+            return
+        invitee = users.find_by_login(invitation.email)
+        days_left = (invitation.expires_at - self._clock.now()) / timedelta(days=1)
+        context = {
+            "product": settings.product,
+            "public_url": settings.public_url,
+            "support_email": settings.support_email,
+            "email": invitation.email,
+            # The invitee's language where they have an account, else the inviter's.
+            "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
+            "org": org.name,
+            "inviter": inviter.name or inviter.username.value,
+            "link": f"{settings.public_url}/orgs/join?token={token}",
+            "expires_days": str(max(1, round(days_left))),
+        }
+        mail = self._renderer.render(MAIL_KIND, invitation.email, context)
+        delivered = deliver(
+            self._mailer, mail, final, f"the mail of org invitation {invitation.id}"
         )
-    except NotFound:
-        return
-    invitee = users.find_by_login(invitation.email)
-    days_left = (invitation.expires_at - clock.now()) / timedelta(days=1)
-    context = {
-        "product": settings.product,
-        "public_url": settings.public_url,
-        "support_email": settings.support_email,
-        "email": invitation.email,
-        # The invitee's language where they have an account, else the inviter's.
-        "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
-        "org": org.name,
-        "inviter": inviter.name or inviter.username.value,
-        "link": f"{settings.public_url}/orgs/join?token={token}",
-        "expires_days": str(max(1, round(days_left))),
-    }
-    mail = renderer.render(MAIL_KIND, invitation.email, context)
-    delivered = deliver(mailer, mail, final, f"the mail of org invitation {invitation.id}")
-    metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        self._metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
 
 
 def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], OrgInvitation]:
@@ -374,12 +400,3 @@ def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], 
         return invitation.with_token(hashed, created_at)
 
     return change
-
-
-@dataclass(frozen=True)
-class OrgInvitationServices:
-    create: Callable[[InviteToOrg], OrgInvitation]
-    list: Callable[[OrgInvitations], list[OrgInvitation]]
-    revoke: Callable[[RevokeOrgInvitation], None]
-    accept: Callable[[AcceptOrgInvitation], Joined]
-    look_up: Callable[[LookUpOrgInvitation], InvitationSeen]

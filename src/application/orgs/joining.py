@@ -49,48 +49,10 @@ class SuggestedOrgs:
     actor: Actor
 
 
-def suggested_orgs(
-    cmd: SuggestedOrgs, *, orgs: OrgRepository, domains: OrgDomains, users: UserRepository
-) -> list[Org]:
-    """The orgs the caller may join by their proven address's domain: ``suggest``, and
-    ``auto_join`` ones they are not in (they were proven before the policy, or left); none
-    they are a member of. At most one today (a domain is one org's)."""
-    org = _domain_org(_account(cmd.actor, users), orgs=orgs, domains=domains)
-    if org is None or not org.open_to_its_domains:
-        return []
-    if orgs.membership(org.id, cmd.actor.user_id) is not None:
-        return []
-    return [org]
-
-
 @dataclass(frozen=True)
 class JoinOrg:
     actor: Actor
     org: str  # an id or a slug
-
-
-def join_org(
-    cmd: JoinOrg,
-    *,
-    orgs: OrgRepository,
-    domains: OrgDomains,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> OrgMembership:
-    """The caller joins, as a ``member``, an org ``suggested_orgs`` offers them; 409
-    ``already_member`` for a member (however many joins run at once: one makes the
-    membership); 404 ``org_not_found`` for any org not offered to them."""
-    named = orgs.find(cmd.org)
-    org = _domain_org(_account(cmd.actor, users), orgs=orgs, domains=domains)
-    if named is None or org is None or org.id != named.id or not org.open_to_its_domains:
-        if named is not None and orgs.membership(named.id, cmd.actor.user_id) is not None:
-            raise _already_member()  # the org exists for its members
-        raise not_found()
-    membership = _add(
-        org, cmd.actor.user_id, JOINED, _still_open, orgs=orgs, clock=clock, audit=audit
-    )
-    return OrgMembership(org, membership)
 
 
 def _already_member() -> Conflict:
@@ -129,33 +91,103 @@ def _add(
     return membership
 
 
-def join_by_domain(
-    user: User, *, orgs: OrgRepository, domains: OrgDomains, clock: Clock, audit: AuditLog
-) -> Membership | None:
-    """``auto_join``: the account whose address was just proven joins, as a member, the org
-    that verified its domain with that policy; None when there is none, or it is a member
-    already. One read (the domain's claim) for an address on a domain no org verified."""
-    org = _domain_org(user, orgs=orgs, domains=domains)
-    if org is None or org.domain_policy is not DomainPolicy.AUTO_JOIN:
-        return None
-    try:
-        return _add(
-            org, user.id, AUTO_JOINED, _still_auto_join, orgs=orgs, clock=clock, audit=audit
+class OrgJoining:
+    """A person joins by themselves an org that verified the domain of their proven
+    address, where its policy is ``suggest`` or ``auto_join``."""
+
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        domains: OrgDomains,
+        users: UserRepository,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        """``users``: the caller's account, when the request's authentication did not read
+        it."""
+        self._orgs = orgs
+        self._domains = domains
+        self._users = users
+        self._clock = clock
+        self._audit = audit
+
+    def suggested(self, cmd: SuggestedOrgs) -> list[Org]:
+        """The orgs the caller may join by their proven address's domain: ``suggest``, and
+        ``auto_join`` ones they are not in (they were proven before the policy, or left);
+        none they are a member of. At most one today (a domain is one org's)."""
+        orgs = self._orgs
+        org = _domain_org(_account(cmd.actor, self._users), orgs=orgs, domains=self._domains)
+        if org is None or not org.open_to_its_domains:
+            return []
+        if orgs.membership(org.id, cmd.actor.user_id) is not None:
+            return []
+        return [org]
+
+    def join(self, cmd: JoinOrg) -> OrgMembership:
+        """The caller joins, as a ``member``, an org ``suggested`` offers them; 409
+        ``already_member`` for a member (however many joins run at once: one makes the
+        membership); 404 ``org_not_found`` for any org not offered to them."""
+        orgs = self._orgs
+        named = orgs.find(cmd.org)
+        org = _domain_org(_account(cmd.actor, self._users), orgs=orgs, domains=self._domains)
+        if named is None or org is None or org.id != named.id or not org.open_to_its_domains:
+            if named is not None and orgs.membership(named.id, cmd.actor.user_id) is not None:
+                raise _already_member()  # the org exists for its members
+            raise not_found()
+        membership = _add(
+            org,
+            cmd.actor.user_id,
+            JOINED,
+            _still_open,
+            orgs=orgs,
+            clock=self._clock,
+            audit=self._audit,
         )
-    except Conflict as exc:
-        if exc.code == "already_member":
+        return OrgMembership(org, membership)
+
+
+class AutoJoin:
+    """``auto_join``: an account whose address is newly proven joins the org that verified
+    its domain with that policy (``AccountHooks.proven``)."""
+
+    def __init__(
+        self, *, orgs: OrgRepository, domains: OrgDomains, clock: Clock, audit: AuditLog
+    ) -> None:
+        self._orgs = orgs
+        self._domains = domains
+        self._clock = clock
+        self._audit = audit
+
+    def join_by_domain(self, user: User) -> Membership | None:
+        """The account whose address was just proven joins, as a member, the org that
+        verified its domain with ``auto_join``; None when there is none, or it is a member
+        already. One read (the domain's claim) for an address on a domain no org
+        verified."""
+        org = _domain_org(user, orgs=self._orgs, domains=self._domains)
+        if org is None or org.domain_policy is not DomainPolicy.AUTO_JOIN:
             return None
-        raise
+        try:
+            return _add(
+                org,
+                user.id,
+                AUTO_JOINED,
+                _still_auto_join,
+                orgs=self._orgs,
+                clock=self._clock,
+                audit=self._audit,
+            )
+        except Conflict as exc:
+            if exc.code == "already_member":
+                return None
+            raise
 
-
-def address_proven(
-    user: User, *, orgs: OrgRepository, domains: OrgDomains, clock: Clock, audit: AuditLog
-) -> None:
-    """What follows an address newly proven, wherever it was (the verification link, a
-    password reset's link, a provider's verified sign-in, an org invitation): its
-    ``auto_join``. The proof is committed already; a join that fails is logged, not raised,
-    and the person still finds the org among their suggestions."""
-    try:
-        join_by_domain(user, orgs=orgs, domains=domains, clock=clock, audit=audit)
-    except Exception as error:  # the proof stands; the suggestion remains
-        log.warning("auto_join of %s not made (%s)", user.id, type(error).__name__)
+    def address_proven(self, user: User) -> None:
+        """What follows an address newly proven, wherever it was (the verification link, a
+        password reset's link, a provider's verified sign-in, an org invitation): its
+        ``auto_join``. The proof is committed already; a join that fails is logged, not
+        raised, and the person still finds the org among their suggestions."""
+        try:
+            self.join_by_domain(user)
+        except Exception as error:  # the proof stands; the suggestion remains
+            log.warning("auto_join of %s not made (%s)", user.id, type(error).__name__)

@@ -46,35 +46,12 @@ class MemberQuery:
     cursor: str | None = None
 
 
-def list_members(query: MemberQuery, *, orgs: OrgRepository) -> Page[Membership]:
-    """The org's members by user id, for its members, paginated as ``GET /users`` is."""
-    seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.READ)
-    after = decode_cursor(query.cursor)
-    rows = orgs.members_page(seen.org.id, after, query.limit + 1)
-    return paginate(
-        rows, query.limit, rows[query.limit - 1].user_id if len(rows) > query.limit else None
-    )
-
-
 @dataclass(frozen=True)
 class NamedMember:
     """A member as the org's pages list them: with their username."""
 
     membership: Membership
     username: str | None  # None: an account deleted since (its membership not yet purged)
-
-
-def list_named_members(
-    query: MemberQuery, *, orgs: OrgRepository, users: UserRepository
-) -> Page[NamedMember]:
-    """``list_members``, each with the member's username (one read an account)."""
-    page = list_members(query, orgs=orgs)
-    named = []
-    for member in page.items:
-        user = users.get(member.user_id)
-        live = user is not None and user.deleted_at is None
-        named.append(NamedMember(member, user.username.value if live and user else None))
-    return Page(named, page.next_cursor)
 
 
 @dataclass(frozen=True)
@@ -85,65 +62,11 @@ class ChangeRoles:
     roles: object  # as given: a list of role names, checked here
 
 
-def change_member_roles(
-    cmd: ChangeRoles, *, orgs: OrgRepository, clock: Clock, audit: AuditLog
-) -> Membership:
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
-    roles = checked_roles(cmd.roles, seen.org.custom_roles)
-    before = _member(orgs, seen.org.id, cmd.user_id)
-    _may_manage(seen, before.roles, roles)  # at once; and again on what the commit replaces
-    event = AuditEvent(
-        Audit.ORG_MEMBER_ROLES_CHANGED,
-        user_id=cmd.user_id,
-        actor_id=_other(cmd.actor, cmd.user_id),
-        org_id=seen.org.id,
-        changes=(("roles", " ".join(before.roles), " ".join(roles)),),
-    )
-    staged = audit.stage([event])
-    _, after = orgs.change_roles(
-        seen.org.id,
-        cmd.user_id,
-        roles,
-        clock.now(),
-        staged,
-        check=lambda current: _may_manage(seen, current.roles, roles),
-    )
-    audit.committed(staged)
-    return after
-
-
 @dataclass(frozen=True)
 class RemoveMember:
     actor: Actor
     org: str
     user_id: str  # the actor's own: they leave
-
-
-def remove_member(cmd: RemoveMember, *, orgs: OrgRepository, clock: Clock, audit: AuditLog) -> None:
-    leaving = cmd.user_id == cmd.actor.user_id
-    needed = None if leaving else Permission.MANAGE_MEMBERS  # anyone may leave
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=needed)
-    if not leaving:
-        _may_manage(seen, _member(orgs, seen.org.id, cmd.user_id).roles)
-    event = AuditEvent(
-        Audit.ORG_MEMBER_REMOVED,
-        user_id=cmd.user_id,
-        actor_id=_other(cmd.actor, cmd.user_id),
-        org_id=seen.org.id,
-        reason="left" if leaving else "removed",
-    )
-    staged = audit.stage([event])
-    orgs.remove_member(
-        seen.org.id,
-        cmd.user_id,
-        clock.now(),
-        staged,
-        check=lambda current: None if leaving else _may_manage(seen, current.roles),
-    )
-    audit.committed(staged)
-
-
-# -- the operators' (the command line's) --------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -153,44 +76,121 @@ class AddMember:
     roles: tuple[str, ...]
 
 
-def add_member(
-    cmd: AddMember, *, orgs: OrgRepository, users: UserRepository, clock: Clock, audit: AuditLog
-) -> Membership:
-    """An operator adds a person to an org; 409 ``already_member``."""
-    org = org_named(cmd.org, orgs)
-    user = user_named(cmd.username, users)
-    roles = checked_roles(list(cmd.roles), org.custom_roles)
-    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id)
-    staged = audit.stage([event])
-    member = orgs.add_member(org.id, user.id, roles, clock.now(), staged)
-    audit.committed(staged)
-    return member
-
-
 @dataclass(frozen=True)
 class OperatorRemoval:
     org: str
     username: str
 
 
-def operator_remove_member(
-    cmd: OperatorRemoval,
-    *,
-    orgs: OrgRepository,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> Membership:
-    org = org_named(cmd.org, orgs)
-    user = user_named(cmd.username, users)
-    event = AuditEvent(
-        Audit.ORG_MEMBER_REMOVED,
-        user_id=user.id,
-        actor_id=CLI_ACTOR,
-        org_id=org.id,
-        reason="removed",
-    )
-    staged = audit.stage([event])
-    removed = orgs.remove_member(org.id, user.id, clock.now(), staged)
-    audit.committed(staged)
-    return removed
+class OrgMembers:
+    """An org's members as its members see and manage them, and as the operators (the
+    command line's ``orgs members ...``) add and remove them."""
+
+    def __init__(
+        self, *, orgs: OrgRepository, users: UserRepository, clock: Clock, audit: AuditLog
+    ) -> None:
+        """``users``: whose usernames the pages list, whom the operators name."""
+        self._orgs = orgs
+        self._users = users
+        self._clock = clock
+        self._audit = audit
+
+    def members(self, query: MemberQuery) -> Page[Membership]:
+        """The org's members by user id, for its members, paginated as ``GET /users`` is."""
+        orgs = self._orgs
+        seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.READ)
+        after = decode_cursor(query.cursor)
+        rows = orgs.members_page(seen.org.id, after, query.limit + 1)
+        return paginate(
+            rows, query.limit, rows[query.limit - 1].user_id if len(rows) > query.limit else None
+        )
+
+    def named_members(self, query: MemberQuery) -> Page[NamedMember]:
+        """``members``, each with the member's username (one read an account): the pages'
+        list."""
+        page = self.members(query)
+        named = []
+        for member in page.items:
+            user = self._users.get(member.user_id)
+            live = user is not None and user.deleted_at is None
+            named.append(NamedMember(member, user.username.value if live and user else None))
+        return Page(named, page.next_cursor)
+
+    def change_roles(self, cmd: ChangeRoles) -> Membership:
+        orgs = self._orgs
+        seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
+        roles = checked_roles(cmd.roles, seen.org.custom_roles)
+        before = _member(orgs, seen.org.id, cmd.user_id)
+        _may_manage(seen, before.roles, roles)  # at once; and again on what the commit replaces
+        event = AuditEvent(
+            Audit.ORG_MEMBER_ROLES_CHANGED,
+            user_id=cmd.user_id,
+            actor_id=_other(cmd.actor, cmd.user_id),
+            org_id=seen.org.id,
+            changes=(("roles", " ".join(before.roles), " ".join(roles)),),
+        )
+        staged = self._audit.stage([event])
+        _, after = orgs.change_roles(
+            seen.org.id,
+            cmd.user_id,
+            roles,
+            self._clock.now(),
+            staged,
+            check=lambda current: _may_manage(seen, current.roles, roles),
+        )
+        self._audit.committed(staged)
+        return after
+
+    def remove_member(self, cmd: RemoveMember) -> None:
+        orgs = self._orgs
+        leaving = cmd.user_id == cmd.actor.user_id
+        needed = None if leaving else Permission.MANAGE_MEMBERS  # anyone may leave
+        seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=needed)
+        if not leaving:
+            _may_manage(seen, _member(orgs, seen.org.id, cmd.user_id).roles)
+        event = AuditEvent(
+            Audit.ORG_MEMBER_REMOVED,
+            user_id=cmd.user_id,
+            actor_id=_other(cmd.actor, cmd.user_id),
+            org_id=seen.org.id,
+            reason="left" if leaving else "removed",
+        )
+        staged = self._audit.stage([event])
+        orgs.remove_member(
+            seen.org.id,
+            cmd.user_id,
+            self._clock.now(),
+            staged,
+            check=lambda current: None if leaving else _may_manage(seen, current.roles),
+        )
+        self._audit.committed(staged)
+
+    # -- the operators' (the command line's) ----------------------------------------------------
+
+    def add_member(self, cmd: AddMember) -> Membership:
+        """An operator adds a person to an org; 409 ``already_member``."""
+        org = org_named(cmd.org, self._orgs)
+        user = user_named(cmd.username, self._users)
+        roles = checked_roles(list(cmd.roles), org.custom_roles)
+        event = AuditEvent(
+            Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id
+        )
+        staged = self._audit.stage([event])
+        member = self._orgs.add_member(org.id, user.id, roles, self._clock.now(), staged)
+        self._audit.committed(staged)
+        return member
+
+    def remove_any_member(self, cmd: OperatorRemoval) -> Membership:
+        org = org_named(cmd.org, self._orgs)
+        user = user_named(cmd.username, self._users)
+        event = AuditEvent(
+            Audit.ORG_MEMBER_REMOVED,
+            user_id=user.id,
+            actor_id=CLI_ACTOR,
+            org_id=org.id,
+            reason="removed",
+        )
+        staged = self._audit.stage([event])
+        removed = self._orgs.remove_member(org.id, user.id, self._clock.now(), staged)
+        self._audit.committed(staged)
+        return removed

@@ -85,44 +85,15 @@ class CreateOrg:
     actor_id: str | None = None
 
 
-def create_org(
-    cmd: CreateOrg, *, orgs: OrgRepository, clock: Clock, audit: AuditLog
-) -> OrgMembership:
-    """A new org whose creator is its one owner; 409 ``slug_taken``."""
-    now = clock.now()
-    org = replace(Org.create(Slug(cmd.slug), cmd.name, now), member_version=1)
-    owner = Membership(org.id, cmd.owner_id, (OrgRole.OWNER.value,), 1, now, now)
-    created = AuditEvent(
-        Audit.ORG_CREATED,
-        user_id=cmd.owner_id,
-        actor_id=cmd.actor_id,
-        org_id=org.id,
-    )
-    staged = audit.stage([created])
-    orgs.add(org, owner, staged)
-    audit.committed(staged)
-    return OrgMembership(org, owner)
-
-
 @dataclass(frozen=True)
 class ListMyOrgs:
     actor: Actor
-
-
-def list_my_orgs(cmd: ListMyOrgs, *, orgs: OrgRepository) -> list[OrgMembership]:
-    """The caller's orgs, by slug, with their roles in each."""
-    pairs = orgs.memberships_of(cmd.actor.user_id, MY_ORGS_MAX)
-    return [OrgMembership(org, membership) for org, membership in pairs]
 
 
 @dataclass(frozen=True)
 class GetOrg:
     actor: Actor
     org: str  # an id or a slug
-
-
-def get_org(cmd: GetOrg, *, orgs: OrgRepository) -> OrgMembership:
-    return member_view(cmd.actor, cmd.org, orgs=orgs)
 
 
 @dataclass(frozen=True)
@@ -132,62 +103,49 @@ class UpdateOrg:
     changes: tuple[tuple[str, object], ...]  # (field of EDITABLE, new value)
 
 
-def update_org(
-    cmd: UpdateOrg,
-    *,
-    orgs: OrgRepository,
-    clock: Clock,
-    audit: AuditLog,
-    sso_ready: SsoReadiness,
-) -> OrgMembership:
-    """Admins change the org's settings (owners its single sign-on policy); 409
-    ``slug_taken``, ``custom_role_in_use``, ``no_active_connection``."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    changes: Mapping[str, object] = dict(cmd.changes)
-    now = clock.now()
-    after = edited(seen.org, changes, now)  # 422 before any write
-    check_sso_policy(seen.org, after, seen.membership, changes, orgs=orgs, sso_ready=sso_ready)
-    names = tuple(name for name in EDITABLE if name in changes)
-    event = AuditEvent(
-        Audit.ORG_UPDATED,
-        user_id=cmd.actor.user_id,
-        org_id=seen.org.id,
-        reason=",".join(names) or None,
-    )
-    staged = audit.stage([event])
-    org = orgs.update(seen.org.id, lambda org: edited(org, changes, now), staged)
-    audit.committed(staged)
-    return OrgMembership(org, seen.membership)
-
-
 @dataclass(frozen=True)
 class DeleteOrg:
     actor: Actor
     org: str
 
 
-def delete_org(
-    cmd: DeleteOrg,
-    *,
-    orgs: OrgRepository,
-    clock: Clock,
-    audit: AuditLog,
-    queue: JobQueue,
-    purge: OrgPurge,
-) -> None:
-    """Owners delete the org: gone for everyone at once, its slug free; what it owns is purged
-    by a job, in batches (inline when the queue refuses it)."""
-    seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.DELETE_ORG)
-    end_org(
-        seen.org.id,
-        cmd.actor.user_id,
-        None,
-        orgs=orgs,
-        clock=clock,
-        audit=audit,
-        queue=queue,
-        purge=purge,
-    )
+@dataclass(frozen=True)
+class OrgEventQuery:
+    actor: Actor
+    org: str
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class OrgListQuery:
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorDeletion:
+    org: str  # an id or a slug
+
+
+@dataclass(frozen=True)
+class OperatorCreation:
+    slug: str
+    name: str
+    owner: str  # a username or an e-mail address
+
+
+@dataclass(frozen=True)
+class AdminOrgQuery:
+    actor: Actor  # a firegate admin (the account's role), not an org's
+    limit: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminOrgDeletion:
+    actor: Actor
+    org: str  # an id or a slug
 
 
 def end_org(
@@ -236,127 +194,150 @@ class OrgPurge:
             part.delete_owned_by_org(org_id, PURGE_BATCH)
         self.orgs.purge(org_id, PURGE_BATCH)
 
-
-def purge_org_job(job: Job, final: bool, *, purge: OrgPurge) -> None:
-    """The job ``delete_org`` queues: the org's ``OrgPurge``."""
-    purge(job.subject)
-
-
-@dataclass(frozen=True)
-class OrgEventQuery:
-    actor: Actor
-    org: str
-    limit: int
-    cursor: str | None = None
+    def job(self, job: Job, final: bool) -> None:
+        """The PURGE_ORG job a deletion queues: the purge of the org it names."""
+        self(job.subject)
 
 
-def list_org_events(
-    query: OrgEventQuery, *, orgs: OrgRepository, events: SecurityEvents
-) -> Page[SecurityEvent]:
-    """The org's audit log, newest first, for its admins."""
-    seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.MANAGE_ORG)
-    position = decode_cursor(query.cursor)
-    before = parse_time_position(position) if position is not None else None
-    rows = events.list_org_page(seen.org.id, before, query.limit + 1)
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
+class Orgs:
+    """Organizations: their members create, list, read, change and delete them and read
+    their audit log; the operators (the command line) and firegate's admins (/admin/orgs)
+    list and delete any."""
 
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        users: UserRepository,
+        events: SecurityEvents,
+        clock: Clock,
+        audit: AuditLog,
+        queue: JobQueue,
+        purge: OrgPurge,
+        sso_ready: SsoReadiness,
+    ) -> None:
+        """``users``: whom the operators name; ``events``: the org's audit log is read from
+        the security events; ``queue``: where a deleted org's purge goes (``purge``: run
+        inline when the queue refuses it); ``sso_ready``: whether an org has an active single
+        sign-on connection (its owners may then require it)."""
+        self._orgs = orgs
+        self._users = users
+        self._events = events
+        self._clock = clock
+        self._audit = audit
+        self._queue = queue
+        self._purge = purge
+        self._sso_ready = sso_ready
 
-# -- the operators' (the command line's) --------------------------------------------------------
+    def create(self, cmd: CreateOrg) -> OrgMembership:
+        """A new org whose creator is its one owner; 409 ``slug_taken``."""
+        now = self._clock.now()
+        org = replace(Org.create(Slug(cmd.slug), cmd.name, now), member_version=1)
+        owner = Membership(org.id, cmd.owner_id, (OrgRole.OWNER.value,), 1, now, now)
+        created = AuditEvent(
+            Audit.ORG_CREATED,
+            user_id=cmd.owner_id,
+            actor_id=cmd.actor_id,
+            org_id=org.id,
+        )
+        staged = self._audit.stage([created])
+        self._orgs.add(org, owner, staged)
+        self._audit.committed(staged)
+        return OrgMembership(org, owner)
 
+    def mine(self, cmd: ListMyOrgs) -> list[OrgMembership]:
+        """The caller's orgs, by slug, with their roles in each."""
+        pairs = self._orgs.memberships_of(cmd.actor.user_id, MY_ORGS_MAX)
+        return [OrgMembership(org, membership) for org, membership in pairs]
 
-@dataclass(frozen=True)
-class OrgListQuery:
-    limit: int
-    cursor: str | None = None
+    def get(self, cmd: GetOrg) -> OrgMembership:
+        return member_view(cmd.actor, cmd.org, orgs=self._orgs)
 
+    def update(self, cmd: UpdateOrg) -> OrgMembership:
+        """Admins change the org's settings (owners its single sign-on policy); 409
+        ``slug_taken``, ``custom_role_in_use``, ``no_active_connection``."""
+        orgs = self._orgs
+        seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
+        changes: Mapping[str, object] = dict(cmd.changes)
+        now = self._clock.now()
+        after = edited(seen.org, changes, now)  # 422 before any write
+        check_sso_policy(
+            seen.org, after, seen.membership, changes, orgs=orgs, sso_ready=self._sso_ready
+        )
+        names = tuple(name for name in EDITABLE if name in changes)
+        event = AuditEvent(
+            Audit.ORG_UPDATED,
+            user_id=cmd.actor.user_id,
+            org_id=seen.org.id,
+            reason=",".join(names) or None,
+        )
+        staged = self._audit.stage([event])
+        org = orgs.update(seen.org.id, lambda org: edited(org, changes, now), staged)
+        self._audit.committed(staged)
+        return OrgMembership(org, seen.membership)
 
-def list_orgs(query: OrgListQuery, *, orgs: OrgRepository) -> Page[Org]:
-    """Every live org, by id, paginated."""
-    after = decode_cursor(query.cursor)
-    rows = orgs.list_page(after, query.limit + 1)
-    return paginate(
-        rows, query.limit, rows[query.limit - 1].id if len(rows) > query.limit else None
-    )
+    def delete(self, cmd: DeleteOrg) -> None:
+        """Owners delete the org: gone for everyone at once, its slug free; what it owns is
+        purged by a job, in batches (inline when the queue refuses it)."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.DELETE_ORG)
+        self._end(seen.org.id, cmd.actor.user_id, None)
 
+    def _end(self, org_id: str, user_id: str, actor_id: str | None) -> None:
+        end_org(
+            org_id,
+            user_id,
+            actor_id,
+            orgs=self._orgs,
+            clock=self._clock,
+            audit=self._audit,
+            queue=self._queue,
+            purge=self._purge,
+        )
 
-@dataclass(frozen=True)
-class OperatorDeletion:
-    org: str  # an id or a slug
+    def events(self, query: OrgEventQuery) -> Page[SecurityEvent]:
+        """The org's audit log, newest first, for its admins."""
+        seen = member_view(
+            query.actor, query.org, orgs=self._orgs, permission=Permission.MANAGE_ORG
+        )
+        position = decode_cursor(query.cursor)
+        before = parse_time_position(position) if position is not None else None
+        rows = self._events.list_org_page(seen.org.id, before, query.limit + 1)
+        last = rows[query.limit - 1] if len(rows) > query.limit else None
+        return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
 
+    # -- the operators' (the command line's) ----------------------------------------------------
 
-def operator_delete_org(
-    cmd: OperatorDeletion,
-    *,
-    orgs: OrgRepository,
-    clock: Clock,
-    audit: AuditLog,
-    queue: JobQueue,
-    purge: OrgPurge,
-) -> Org:
-    """An operator deletes any org, as its owners would."""
-    org = org_named(cmd.org, orgs)
-    end_org(
-        org.id, CLI_ACTOR, CLI_ACTOR, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge
-    )
-    return org
+    def list_all(self, query: OrgListQuery) -> Page[Org]:
+        """Every live org, by id, paginated."""
+        after = decode_cursor(query.cursor)
+        rows = self._orgs.list_page(after, query.limit + 1)
+        return paginate(
+            rows, query.limit, rows[query.limit - 1].id if len(rows) > query.limit else None
+        )
 
+    def delete_any(self, cmd: OperatorDeletion) -> Org:
+        """An operator deletes any org, as its owners would."""
+        org = org_named(cmd.org, self._orgs)
+        self._end(org.id, CLI_ACTOR, CLI_ACTOR)
+        return org
 
-@dataclass(frozen=True)
-class OperatorCreation:
-    slug: str
-    name: str
-    owner: str  # a username or an e-mail address
+    def create_for(self, cmd: OperatorCreation) -> OrgMembership:
+        """An operator creates an org for the person who will own it."""
+        owner = user_named(cmd.owner, self._users)
+        return self.create(CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR))
 
+    # -- firegate's admins' (the /admin/orgs page's) --------------------------------------------
 
-def operator_create_org(
-    cmd: OperatorCreation,
-    *,
-    orgs: OrgRepository,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> OrgMembership:
-    """An operator creates an org for the person who will own it."""
-    owner = user_named(cmd.owner, users)
-    creation = CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR)
-    return create_org(creation, orgs=orgs, clock=clock, audit=audit)
+    def admin_list(self, query: AdminOrgQuery) -> Page[Org]:
+        """Every live org, for firegate's admins (403 ``admin_required`` for anyone else)."""
+        require_admin(query.actor)
+        return self.list_all(OrgListQuery(query.limit, query.cursor))
 
-
-# -- firegate's admins' (the /admin/orgs page's) ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdminOrgQuery:
-    actor: Actor  # a firegate admin (the account's role), not an org's
-    limit: int
-    cursor: str | None = None
-
-
-def admin_list_orgs(query: AdminOrgQuery, *, orgs: OrgRepository) -> Page[Org]:
-    """Every live org, for firegate's admins (403 ``admin_required`` for anyone else)."""
-    require_admin(query.actor)
-    return list_orgs(OrgListQuery(query.limit, query.cursor), orgs=orgs)
-
-
-@dataclass(frozen=True)
-class AdminOrgDeletion:
-    actor: Actor
-    org: str  # an id or a slug
-
-
-def admin_delete_org(
-    cmd: AdminOrgDeletion,
-    *,
-    orgs: OrgRepository,
-    clock: Clock,
-    audit: AuditLog,
-    queue: JobQueue,
-    purge: OrgPurge,
-) -> Org:
-    """A firegate admin deletes any org, as an operator would; the event names the admin."""
-    require_admin(cmd.actor)
-    org = org_named(cmd.org, orgs)
-    admin = cmd.actor.user_id
-    end_org(org.id, admin, admin, orgs=orgs, clock=clock, audit=audit, queue=queue, purge=purge)
-    return org
+    def admin_delete(self, cmd: AdminOrgDeletion) -> Org:
+        """A firegate admin deletes any org, as an operator would; the event names the
+        admin."""
+        require_admin(cmd.actor)
+        org = org_named(cmd.org, self._orgs)
+        admin = cmd.actor.user_id
+        self._end(org.id, admin, admin)
+        return org

@@ -4,13 +4,13 @@ patched, deleted; a group named after one of the org's roles gives its members t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimGroups, ScimUsers
-from application.scim.users import VIA, Found, Search
+from application.scim.users import VIA, Found, Search, search_records
 from domain.errors import InvalidInput, NotFound
 from domain.ids import new_id
 from domain.orgs.orgs import Org
@@ -62,116 +62,115 @@ class RemoveGroup:
     expected_version: int | None = None
 
 
-@dataclass(frozen=True)
-class GroupTools:
-    users: ScimUsers  # the org's SCIM users: a group's members
-    orgs: OrgRepository
-    clock: Clock
-    audit: AuditLog
+class DirectoryGroups:
+    """An org's groups as its directory pushes them; the roles they give follow."""
 
+    def __init__(
+        self,
+        *,
+        groups: ScimGroups,
+        users: ScimUsers,
+        orgs: OrgRepository,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        """``users``: the org's SCIM users, a group's members; ``orgs``: the memberships
+        whose roles the groups give."""
+        self._groups = groups
+        self._users = users
+        self._orgs = orgs
+        self._clock = clock
+        self._audit = audit
 
-def _members(org: Org, members: Iterable[str], tools: GroupTools) -> tuple[str, ...]:
-    checked = checked_members(members)
-    unknown = [m for m in checked if tools.users.get(org.id, m) is None]
-    if unknown:
-        raise InvalidInput.field("members", "Not users of this organization.", "unknown_member")
-    return checked
+    def _members(self, org: Org, members: Iterable[str]) -> tuple[str, ...]:
+        checked = checked_members(members)
+        unknown = [m for m in checked if self._users.get(org.id, m) is None]
+        if unknown:
+            raise InvalidInput.field("members", "Not users of this organization.", "unknown_member")
+        return checked
 
-
-def create_group(cmd: CreateGroup, *, groups: ScimGroups, tools: GroupTools) -> ScimGroup:
-    now = tools.clock.now()
-    group = checked_group(
-        ScimGroup(
-            org_id=cmd.org.id,
-            group_id=new_id(),
-            display_name=checked_display_name(cmd.fields.display_name),
-            members=_members(cmd.org, cmd.fields.members, tools),
-            created_at=now,
-            updated_at=now,
-            version=1,
-            external_id=cmd.fields.external_id,
-            document=cmd.fields.document,
+    def create(self, cmd: CreateGroup) -> ScimGroup:
+        now = self._clock.now()
+        group = checked_group(
+            ScimGroup(
+                org_id=cmd.org.id,
+                group_id=new_id(),
+                display_name=checked_display_name(cmd.fields.display_name),
+                members=self._members(cmd.org, cmd.fields.members),
+                created_at=now,
+                updated_at=now,
+                version=1,
+                external_id=cmd.fields.external_id,
+                document=cmd.fields.document,
+            )
         )
-    )
-    groups.add(group)
-    _apply_roles(cmd.org, group.members, groups, tools)
-    return group
+        self._groups.add(group)
+        self._apply_roles(cmd.org, group.members)
+        return group
 
+    def get(self, cmd: GroupRef) -> ScimGroup:
+        found = self._groups.get(cmd.org.id, cmd.group_id)
+        if found is None:
+            raise no_such_group()
+        return found
 
-def get_group(cmd: GroupRef, *, groups: ScimGroups) -> ScimGroup:
-    found = groups.get(cmd.org.id, cmd.group_id)
-    if found is None:
-        raise no_such_group()
-    return found
-
-
-def replace_group(cmd: ReplaceGroup, *, groups: ScimGroups, tools: GroupTools) -> ScimGroup:
-    """The group as the directory now describes it (PUT, or PATCH of its members), at the
-    version it was read at; the roles of whoever joined or left it follow."""
-    current = get_group(GroupRef(cmd.org, cmd.group_id), groups=groups)
-    if current.version != cmd.expected_version:
-        raise version_mismatch()
-    changed = checked_group(
-        replace(
-            current,
-            display_name=checked_display_name(cmd.fields.display_name),
-            members=_members(cmd.org, cmd.fields.members, tools),
-            external_id=cmd.fields.external_id,
-            document=cmd.fields.document,
-            updated_at=tools.clock.now(),
-            version=current.version + 1,
+    def replace(self, cmd: ReplaceGroup) -> ScimGroup:
+        """The group as the directory now describes it (PUT, or PATCH of its members), at the
+        version it was read at; the roles of whoever joined or left it follow."""
+        current = self.get(GroupRef(cmd.org, cmd.group_id))
+        if current.version != cmd.expected_version:
+            raise version_mismatch()
+        changed = checked_group(
+            replace(
+                current,
+                display_name=checked_display_name(cmd.fields.display_name),
+                members=self._members(cmd.org, cmd.fields.members),
+                external_id=cmd.fields.external_id,
+                document=cmd.fields.document,
+                updated_at=self._clock.now(),
+                version=current.version + 1,
+            )
         )
-    )
-    stored = groups.replace(changed, current.version)
-    _apply_roles(cmd.org, {*current.members, *changed.members}, groups, tools, before=current)
-    return stored
+        stored = self._groups.replace(changed, current.version)
+        self._apply_roles(cmd.org, {*current.members, *changed.members}, before=current)
+        return stored
 
+    def remove(self, cmd: RemoveGroup) -> None:
+        current = self.get(GroupRef(cmd.org, cmd.group_id))
+        if cmd.expected_version is not None and current.version != cmd.expected_version:
+            raise version_mismatch()
+        if not self._groups.remove(cmd.org.id, cmd.group_id, current.version):
+            raise no_such_group()
+        self._apply_roles(cmd.org, current.members, before=current)
 
-def remove_group(cmd: RemoveGroup, *, groups: ScimGroups, tools: GroupTools) -> None:
-    current = get_group(GroupRef(cmd.org, cmd.group_id), groups=groups)
-    if cmd.expected_version is not None and current.version != cmd.expected_version:
-        raise version_mismatch()
-    if not groups.remove(cmd.org.id, cmd.group_id, current.version):
-        raise no_such_group()
-    _apply_roles(cmd.org, current.members, groups, tools, before=current)
+    def search(self, cmd: Search[ScimGroup]) -> Found[ScimGroup]:
+        """A page of the org's groups that match (``search_records``)."""
+        return search_records(cmd, records=self._groups)
 
-
-def _apply_roles(
-    org: Org,
-    user_ids: Iterable[str],
-    groups: ScimGroups,
-    tools: GroupTools,
-    before: ScimGroup | None = None,
-) -> None:
-    """Each of ``user_ids`` who is a member of the org holds the roles the org's groups give
-    them (``org.member_roles_changed`` with ``reason`` scim when they change). The role of
-    the group as it was ``before`` (renamed, or deleted) is taken back from whoever no other
-    group gives it."""
-    every = groups.page(org.id, 0, GROUPS_READ)
-    if before is not None:
-        every.append(replace(before, members=()))
-    for user_id in sorted(set(user_ids)):
-        membership = tools.orgs.membership(org.id, user_id)
-        if membership is None:
-            continue
-        wanted = roles_for(membership.roles, every, user_id, org)
-        if set(wanted) == set(membership.roles):
-            continue
-        event = AuditEvent(
-            Audit.ORG_MEMBER_ROLES_CHANGED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
-        )
-        staged = tools.audit.stage([event])
-        try:
-            tools.orgs.change_roles(org.id, user_id, wanted, tools.clock.now(), staged)
-        except NotFound:
-            continue  # left meanwhile
-        tools.audit.committed(staged)
-
-
-@dataclass(frozen=True)
-class ScimGroupServices:
-    create: Callable[[CreateGroup], ScimGroup]
-    get: Callable[[GroupRef], ScimGroup]
-    replace: Callable[[ReplaceGroup], ScimGroup]
-    remove: Callable[[RemoveGroup], None]
-    search: Callable[[Search[ScimGroup]], Found[ScimGroup]]
+    def _apply_roles(
+        self, org: Org, user_ids: Iterable[str], before: ScimGroup | None = None
+    ) -> None:
+        """Each of ``user_ids`` who is a member of the org holds the roles the org's groups
+        give them (``org.member_roles_changed`` with ``reason`` scim when they change). The
+        role of the group as it was ``before`` (renamed, or deleted) is taken back from
+        whoever no other group gives it."""
+        orgs, audit = self._orgs, self._audit
+        every = self._groups.page(org.id, 0, GROUPS_READ)
+        if before is not None:
+            every.append(replace(before, members=()))
+        for user_id in sorted(set(user_ids)):
+            membership = orgs.membership(org.id, user_id)
+            if membership is None:
+                continue
+            wanted = roles_for(membership.roles, every, user_id, org)
+            if set(wanted) == set(membership.roles):
+                continue
+            event = AuditEvent(
+                Audit.ORG_MEMBER_ROLES_CHANGED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
+            )
+            staged = audit.stage([event])
+            try:
+                orgs.change_roles(org.id, user_id, wanted, self._clock.now(), staged)
+            except NotFound:
+                continue  # left meanwhile
+            audit.committed(staged)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from application.accounts.accounts import UserRepository
-from application.accounts.admin import DisableAccount
+from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
@@ -101,41 +101,6 @@ class Found[T]:
     items: list[T]
 
 
-@dataclass(frozen=True)
-class ProvisioningTools:
-    """What provisioning uses besides the records: the accounts, the org's memberships and
-    verified domains, and the admins' way to disable an account."""
-
-    users: UserRepository
-    orgs: OrgRepository
-    domains: OrgDomains
-    clock: Clock
-    audit: AuditLog
-    disable: Callable[[DisableAccount], User | None]
-
-
-def _record(
-    org: Org, user_id: str, fields: UserFields, *, managed: bool, tools: ProvisioningTools
-) -> ScimUser:
-    now = tools.clock.now()
-    return checked_record(
-        ScimUser(
-            org_id=org.id,
-            user_id=user_id,
-            user_name=checked_user_name(fields.user_name),
-            active=fields.active,
-            managed=managed,
-            created_at=now,
-            updated_at=now,
-            version=1,
-            emails=fields.emails,
-            external_id=fields.external_id,
-            display_name=fields.display_name,
-            document=fields.document,
-        )
-    )
-
-
 def _address(record: ScimUser) -> Email | None:
     text = record.address
     if text is None:
@@ -158,265 +123,309 @@ def _proven_on(org: Org, email: Email | None, domains: OrgDomains) -> bool:
     )
 
 
-def provision_user(cmd: ProvisionUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
-    """A new SCIM user of the org: the account that proved its address (on one of the org's
-    verified domains) joins the org (managed when the org's SSO made it); else a new
-    account, its address proven on those domains, its username derived from ``userName``
-    (§3's rules), no password. One commit stores the ``userName``'s claim, the record, the
-    new account, its membership and their events: of directories creating one at once a
-    single one goes on (409 ``user_name_taken`` for the others), and a create that fails
-    leaves nothing behind."""
-    org, fields = cmd.org, cmd.fields
-    draft = _record(org, "pending", fields, managed=False, tools=tools)
-    email = _address(draft)
-    proven = _proven_on(org, email, tools.domains)
-    holder = tools.users.find_by_login(email.normalized) if email is not None else None
-    if holder is None:
-        record = replace(draft, user_id=new_id(), managed=proven)
-        _make_account(record, email, fields, records, tools)
-        return record
-    if not (proven and holder.email_verified):
-        raise Conflict(
-            "An account holds this address, and nothing proves it is this person's.",
-            code="email_taken",
-        )
-    membership = tools.orgs.membership(org.id, holder.id)
-    # The org manages the account when its SSO made it (docs/decisions/0414-...)
-    record = replace(
-        draft, user_id=holder.id, managed=membership is not None and membership.managed
-    )
-    try:
-        joins = membership is None and record.active
-        _commit(record, None, [], joins=joins, records=records, tools=tools)
-    except Conflict as exc:
-        if exc.code != "already_member":
-            raise
-        _commit(record, None, [], joins=False, records=records, tools=tools)  # joined meanwhile
-    if not record.active:
-        try:
-            _deactivate(org, record, tools)
-        except BaseException:
-            records.remove(org.id, record.user_id)  # the directory's retry starts again
-            raise
-    return record
-
-
-def _commit(
-    record: ScimUser,
-    account: User | None,
-    events: list[AuditEvent],
-    *,
-    joins: bool,
-    records: ScimUsers,
-    tools: ProvisioningTools,
-) -> None:
-    """The record, with ``account`` (a new one) and the account's membership when it
-    ``joins`` (managed when the org made the account), and their events: one commit."""
-    member = None
-    if joins:
-        member = Membership(
-            record.org_id,
-            record.user_id,
-            (OrgRole.MEMBER.value,),
-            0,  # the org's next member_version, which the commit sets
-            record.created_at,
-            record.created_at,
-            managed=account is not None and record.managed,
-        )
-        events = [*events, _event(Audit.ORG_MEMBER_ADDED, record)]
-    staged = tools.audit.stage(events)
-    records.claim(record, account, member=member, staged=staged)
-    tools.audit.committed(staged)
-
-
 def _event(kind: Audit, record: ScimUser, **fields: Any) -> AuditEvent:
     return AuditEvent(
         kind, user_id=record.user_id, org_id=record.org_id, reason=VIA, via=VIA, **fields
     )
 
 
-def _make_account(
-    record: ScimUser,
-    email: Email | None,
-    fields: UserFields,
-    records: ScimUsers,
-    tools: ProvisioningTools,
-) -> None:
-    """A new account for the record, in the record's own commit: the first free username of
-    the candidates; disabled when the org manages it and the directory sent it inactive."""
-    preferred = record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
-    name = fields.given_name or fields.display_name
-    disabled = record.managed and not record.active
-    events = [_event(Audit.USER_CREATED, record)]
-    if disabled:
-        events.append(_event(Audit.ROLE_CHANGE, record, changes=(DISABLED,)))
-    for username in username_candidates(preferred, email.value if email else None):
-        user = User.register(
-            id=record.user_id,
-            username=username,
-            email=email,
-            password_hash=None,
-            now=record.created_at,
-            name=(name or "")[:100].strip() or None,
-            last_name=(fields.family_name or "")[:100].strip() or None,
-            email_verified=record.managed,
+class DirectoryUsers:
+    """An org's people as its directory provisions them: each a firegate account with a
+    membership in the org."""
+
+    def __init__(
+        self,
+        *,
+        records: ScimUsers,
+        users: UserRepository,
+        orgs: OrgRepository,
+        domains: OrgDomains,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        """``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
+        joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
+        prove an address."""
+        self._records = records
+        self._users = users
+        self._orgs = orgs
+        self._domains = domains
+        self._clock = clock
+        self._audit = audit
+
+    def search(self, cmd: Search[ScimUser]) -> Found[ScimUser]:
+        """A page of the org's users that match (``search_records``)."""
+        return search_records(cmd, records=self._records)
+
+    def _disable(self, cmd: DisableAccount) -> None:
+        """The admins' way to disable (or enable) an account, its sessions ended."""
+        set_disabled_by_id(cmd, users=self._users, clock=self._clock, audit=self._audit)
+
+    def _record(self, org: Org, user_id: str, fields: UserFields, *, managed: bool) -> ScimUser:
+        now = self._clock.now()
+        return checked_record(
+            ScimUser(
+                org_id=org.id,
+                user_id=user_id,
+                user_name=checked_user_name(fields.user_name),
+                active=fields.active,
+                managed=managed,
+                created_at=now,
+                updated_at=now,
+                version=1,
+                emails=fields.emails,
+                external_id=fields.external_id,
+                display_name=fields.display_name,
+                document=fields.document,
+            )
         )
-        if disabled:
-            user = user.with_disabled(True, record.created_at)
+
+    def provision(self, cmd: ProvisionUser) -> ScimUser:
+        """A new SCIM user of the org: the account that proved its address (on one of the org's
+        verified domains) joins the org (managed when the org's SSO made it); else a new
+        account, its address proven on those domains, its username derived from ``userName``
+        (§3's rules), no password. One commit stores the ``userName``'s claim, the record, the
+        new account, its membership and their events: of directories creating one at once a
+        single one goes on (409 ``user_name_taken`` for the others), and a create that fails
+        leaves nothing behind."""
+        org, fields = cmd.org, cmd.fields
+        draft = self._record(org, "pending", fields, managed=False)
+        email = _address(draft)
+        proven = _proven_on(org, email, self._domains)
+        holder = self._users.find_by_login(email.normalized) if email is not None else None
+        if holder is None:
+            record = replace(draft, user_id=new_id(), managed=proven)
+            self._make_account(record, email, fields)
+            return record
+        if not (proven and holder.email_verified):
+            raise Conflict(
+                "An account holds this address, and nothing proves it is this person's.",
+                code="email_taken",
+            )
+        membership = self._orgs.membership(org.id, holder.id)
+        # The org manages the account when its SSO made it (docs/decisions/0414-...)
+        record = replace(
+            draft, user_id=holder.id, managed=membership is not None and membership.managed
+        )
         try:
-            joins = record.active or record.managed
-            _commit(record, user, events, joins=joins, records=records, tools=tools)
+            joins = membership is None and record.active
+            self._commit(record, None, [], joins=joins)
         except Conflict as exc:
-            if exc.code != "username_taken":
+            if exc.code != "already_member":
                 raise
-            continue
-        return
-    raise Conflict("No free username could be derived; try again.", code="username_unavailable")
+            self._commit(record, None, [], joins=False)  # joined meanwhile
+        if not record.active:
+            try:
+                self._deactivate(org, record)
+            except BaseException:
+                self._records.remove(org.id, record.user_id)  # the directory's retry starts again
+                raise
+        return record
 
+    def _commit(
+        self,
+        record: ScimUser,
+        account: User | None,
+        events: list[AuditEvent],
+        *,
+        joins: bool,
+    ) -> None:
+        """The record, with ``account`` (a new one) and the account's membership when it
+        ``joins`` (managed when the org made the account), and their events: one commit."""
+        member = None
+        if joins:
+            member = Membership(
+                record.org_id,
+                record.user_id,
+                (OrgRole.MEMBER.value,),
+                0,  # the org's next member_version, which the commit sets
+                record.created_at,
+                record.created_at,
+                managed=account is not None and record.managed,
+            )
+            events = [*events, _event(Audit.ORG_MEMBER_ADDED, record)]
+        staged = self._audit.stage(events)
+        self._records.claim(record, account, member=member, staged=staged)
+        self._audit.committed(staged)
 
-def _join(org: Org, user_id: str, tools: ProvisioningTools) -> None:
-    if tools.orgs.membership(org.id, user_id) is not None:
-        return
-    event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA)
-    staged = tools.audit.stage([event])
-    try:
-        tools.orgs.add_member(org.id, user_id, (OrgRole.MEMBER.value,), tools.clock.now(), staged)
-    except Conflict as exc:
-        if exc.code != "already_member":
-            raise
-        return
-    tools.audit.committed(staged)
-
-
-def get_user(cmd: ScimUserRef, *, records: ScimUsers) -> ScimUser:
-    found = records.get(cmd.org.id, cmd.user_id)
-    if found is None:
-        raise no_such_user()
-    return found
-
-
-def replace_user(cmd: ReplaceUser, *, records: ScimUsers, tools: ProvisioningTools) -> ScimUser:
-    """The record as the directory now describes it, at the version it was read at (409
-    ``version_mismatch`` when changed since). An account the org manages takes the record's
-    new address (its ``userName`` or ``emails``), proven on the org's verified domains; one
-    it does not manage keeps its own. The username stays as it was derived at provisioning
-    (docs/decisions/0428-a-directory-moves-a-managed-address.md)."""
-    current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
-    if current.version != cmd.expected_version:
-        raise version_mismatch()
-    fields = cmd.fields
-    changed = checked_record(
-        replace(
-            current,
-            user_name=checked_user_name(fields.user_name),
-            active=fields.active,
-            emails=fields.emails,
-            external_id=fields.external_id,
-            display_name=fields.display_name,
-            document=fields.document,
-            updated_at=tools.clock.now(),
-            version=current.version + 1,
+    def _make_account(
+        self,
+        record: ScimUser,
+        email: Email | None,
+        fields: UserFields,
+    ) -> None:
+        """A new account for the record, in the record's own commit: the first free username of
+        the candidates; disabled when the org manages it and the directory sent it inactive."""
+        preferred = (
+            record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
-    )
-    moves = current.managed and _normalized(changed) != _normalized(current)
-    if moves or changed.active != current.active:
-        _may_act_on(cmd.org, current.user_id, cmd.by, tools)
-    if current.managed:
-        _move_address(cmd.org, changed, tools)
-    if current.active and not changed.active:
-        _deactivate(cmd.org, current, tools)
-    elif changed.active and not current.active:
-        _reactivate(cmd.org, current, tools)
-    return records.replace(changed, current.version)
+        name = fields.given_name or fields.display_name
+        disabled = record.managed and not record.active
+        events = [_event(Audit.USER_CREATED, record)]
+        if disabled:
+            events.append(_event(Audit.ROLE_CHANGE, record, changes=(DISABLED,)))
+        for username in username_candidates(preferred, email.value if email else None):
+            user = User.register(
+                id=record.user_id,
+                username=username,
+                email=email,
+                password_hash=None,
+                now=record.created_at,
+                name=(name or "")[:100].strip() or None,
+                last_name=(fields.family_name or "")[:100].strip() or None,
+                email_verified=record.managed,
+            )
+            if disabled:
+                user = user.with_disabled(True, record.created_at)
+            try:
+                joins = record.active or record.managed
+                self._commit(record, user, events, joins=joins)
+            except Conflict as exc:
+                if exc.code != "username_taken":
+                    raise
+                continue
+            return
+        raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
-
-def _move_address(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
-    """The managed account takes the record's address when it has another: one on the org's
-    verified domains (400 ``email_not_on_verified_domain`` else), held by no other account
-    (409 ``email_taken``), proven at once. As an address change made anywhere in firegate,
-    its mailed links to the old address end and its sessions go on. A record without an
-    address leaves the account's. Made before the record changes, as deprovisioning is: a
-    directory that retries after a failure finds the account at its new address already."""
-    email = _address(record)
-    account = tools.users.get(record.user_id)
-    if email is None or account is None or account.deleted_at is not None:
-        return
-    if account.email is not None and account.email.normalized == email.normalized:
-        return
-    if not _proven_on(org, email, tools.domains):
-        raise InvalidInput.field(
-            "emails",
-            "An account the organization manages takes only addresses on its verified domains.",
-            "email_not_on_verified_domain",
+    def _join(self, org: Org, user_id: str) -> None:
+        if self._orgs.membership(org.id, user_id) is not None:
+            return
+        event = AuditEvent(
+            Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
         )
-    now = tools.clock.now()
-    tools.users.update(
-        record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)
-    )
-    tools.audit.record(_event(Audit.EMAIL_CHANGE, record))
+        staged = self._audit.stage([event])
+        try:
+            self._orgs.add_member(
+                org.id, user_id, (OrgRole.MEMBER.value,), self._clock.now(), staged
+            )
+        except Conflict as exc:
+            if exc.code != "already_member":
+                raise
+            return
+        self._audit.committed(staged)
 
+    def get(self, cmd: ScimUserRef) -> ScimUser:
+        found = self._records.get(cmd.org.id, cmd.user_id)
+        if found is None:
+            raise no_such_user()
+        return found
 
-def _may_act_on(org: Org, user_id: str, by: str, tools: ProvisioningTools) -> None:
-    """An owner of the org is deprovisioned, moved or removed by a SCIM token only while the
-    one who made the token is an owner too: an admin's token would otherwise end what the
-    API refuses that admin (docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md);
-    403 ``scim_owner_protected``."""
-    target = tools.orgs.membership(org.id, user_id)
-    if target is None or not target.owner:
-        return
-    maker = tools.orgs.membership(org.id, by) if by else None
-    if maker is None or not maker.owner:
-        raise PermissionDenied(
-            "This person is an owner of the organization: only a SCIM token an owner made "
-            "acts on owners.",
-            code="scim_owner_protected",
+    def replace(self, cmd: ReplaceUser) -> ScimUser:
+        """The record as the directory now describes it, at the version it was read at (409
+        ``version_mismatch`` when changed since). An account the org manages takes the record's
+        new address (its ``userName`` or ``emails``), proven on the org's verified domains; one
+        it does not manage keeps its own. The username stays as it was derived at provisioning
+        (docs/decisions/0428-a-directory-moves-a-managed-address.md)."""
+        current = self.get(ScimUserRef(cmd.org, cmd.user_id))
+        if current.version != cmd.expected_version:
+            raise version_mismatch()
+        fields = cmd.fields
+        changed = checked_record(
+            replace(
+                current,
+                user_name=checked_user_name(fields.user_name),
+                active=fields.active,
+                emails=fields.emails,
+                external_id=fields.external_id,
+                display_name=fields.display_name,
+                document=fields.document,
+                updated_at=self._clock.now(),
+                version=current.version + 1,
+            )
         )
+        moves = current.managed and _normalized(changed) != _normalized(current)
+        if moves or changed.active != current.active:
+            self._may_act_on(cmd.org, current.user_id, cmd.by)
+        if current.managed:
+            self._move_address(cmd.org, changed)
+        if current.active and not changed.active:
+            self._deactivate(cmd.org, current)
+        elif changed.active and not current.active:
+            self._reactivate(cmd.org, current)
+        return self._records.replace(changed, current.version)
 
+    def _move_address(self, org: Org, record: ScimUser) -> None:
+        """The managed account takes the record's address when it has another: one on the org's
+        verified domains (400 ``email_not_on_verified_domain`` else), held by no other account
+        (409 ``email_taken``), proven at once. As an address change made anywhere in firegate,
+        its mailed links to the old address end and its sessions go on. A record without an
+        address leaves the account's. Made before the record changes, as deprovisioning is: a
+        directory that retries after a failure finds the account at its new address already."""
+        email = _address(record)
+        account = self._users.get(record.user_id)
+        if email is None or account is None or account.deleted_at is not None:
+            return
+        if account.email is not None and account.email.normalized == email.normalized:
+            return
+        if not _proven_on(org, email, self._domains):
+            raise InvalidInput.field(
+                "emails",
+                "An account the organization manages takes only addresses on its verified domains.",
+                "email_not_on_verified_domain",
+            )
+        now = self._clock.now()
+        self._users.update(
+            record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)
+        )
+        self._audit.record(_event(Audit.EMAIL_CHANGE, record))
 
-def _deactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
-    """Deprovisioning: an account the org manages is disabled, which ends its sessions,
-    grants, personal tokens and Firebase access in one commit (its next request fails); one
-    it does not manage only leaves the org. Made before the record changes: a directory
-    that retries after a failure deprovisions again."""
-    if record.managed:
-        tools.disable(DisableAccount(record.user_id, True, VIA, org.id, VIA))
-    else:
-        _leave(org, record.user_id, tools)
+    def _may_act_on(self, org: Org, user_id: str, by: str) -> None:
+        """An owner of the org is deprovisioned, moved or removed by a SCIM token only while the
+        one who made the token is an owner too: an admin's token would otherwise end what the
+        API refuses that admin (docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md);
+        403 ``scim_owner_protected``."""
+        target = self._orgs.membership(org.id, user_id)
+        if target is None or not target.owner:
+            return
+        maker = self._orgs.membership(org.id, by) if by else None
+        if maker is None or not maker.owner:
+            raise PermissionDenied(
+                "This person is an owner of the organization: only a SCIM token an owner made "
+                "acts on owners.",
+                code="scim_owner_protected",
+            )
 
+    def _deactivate(self, org: Org, record: ScimUser) -> None:
+        """Deprovisioning: an account the org manages is disabled, which ends its sessions,
+        grants, personal tokens and Firebase access in one commit (its next request fails); one
+        it does not manage only leaves the org. Made before the record changes: a directory
+        that retries after a failure deprovisions again."""
+        if record.managed:
+            self._disable(DisableAccount(record.user_id, True, VIA, org.id, VIA))
+        else:
+            self._leave(org, record.user_id)
 
-def _reactivate(org: Org, record: ScimUser, tools: ProvisioningTools) -> None:
-    """An account the org manages is enabled again (none of its old sessions comes back);
-    one it does not manage joins the org again."""
-    if record.managed:
-        tools.disable(DisableAccount(record.user_id, False, VIA, org.id, VIA))
-    else:
-        _join(org, record.user_id, tools)
+    def _reactivate(self, org: Org, record: ScimUser) -> None:
+        """An account the org manages is enabled again (none of its old sessions comes back);
+        one it does not manage joins the org again."""
+        if record.managed:
+            self._disable(DisableAccount(record.user_id, False, VIA, org.id, VIA))
+        else:
+            self._join(org, record.user_id)
 
+    def remove(self, cmd: RemoveUser) -> None:
+        """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
+        account the org manages disabled first, then the record gone."""
+        current = self.get(ScimUserRef(cmd.org, cmd.user_id))
+        if cmd.expected_version is not None and current.version != cmd.expected_version:
+            raise version_mismatch()
+        self._may_act_on(cmd.org, current.user_id, cmd.by)
+        if current.managed:
+            self._disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
+        self._leave(cmd.org, cmd.user_id)
+        if not self._records.remove(cmd.org.id, cmd.user_id, current.version):
+            raise no_such_user()
 
-def remove_user(cmd: RemoveUser, *, records: ScimUsers, tools: ProvisioningTools) -> None:
-    """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
-    account the org manages disabled first, then the record gone."""
-    current = get_user(ScimUserRef(cmd.org, cmd.user_id), records=records)
-    if cmd.expected_version is not None and current.version != cmd.expected_version:
-        raise version_mismatch()
-    _may_act_on(cmd.org, current.user_id, cmd.by, tools)
-    if current.managed:
-        tools.disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
-    _leave(cmd.org, cmd.user_id, tools)
-    if not records.remove(cmd.org.id, cmd.user_id, current.version):
-        raise no_such_user()
-
-
-def _leave(org: Org, user_id: str, tools: ProvisioningTools) -> None:
-    event = AuditEvent(
-        Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
-    )
-    staged = tools.audit.stage([event])
-    try:
-        tools.orgs.remove_member(org.id, user_id, tools.clock.now(), staged)
-    except NotFound:
-        return  # not a member (any more)
-    tools.audit.committed(staged)
+    def _leave(self, org: Org, user_id: str) -> None:
+        event = AuditEvent(
+            Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
+        )
+        staged = self._audit.stage([event])
+        try:
+            self._orgs.remove_member(org.id, user_id, self._clock.now(), staged)
+        except NotFound:
+            return  # not a member (any more)
+        self._audit.committed(staged)
 
 
 def search_records[T](cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:
@@ -448,12 +457,3 @@ def _queryable(keys: tuple[str, ...]) -> bool:
     """Whether one indexed query can look ``keys`` up: few enough, none too long (a longer
     one, from a filter's value longer than any record holds, goes through the records)."""
     return len(keys) <= KEYS_MAX and all(len(k.encode()) <= KEY_BYTES_MAX for k in keys)
-
-
-@dataclass(frozen=True)
-class ScimUserServices:
-    provision: Callable[[ProvisionUser], ScimUser]
-    get: Callable[[ScimUserRef], ScimUser]
-    replace: Callable[[ReplaceUser], ScimUser]
-    remove: Callable[[RemoveUser], None]
-    search: Callable[[Search[ScimUser]], Found[ScimUser]]

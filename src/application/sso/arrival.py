@@ -153,35 +153,6 @@ def _proven_holder(identity: ExternalIdentity, links: Links) -> User | None:
     return holder
 
 
-def another_way_in(holder: User, org_id: str, accounts: SsoAccounts) -> bool:
-    """Whether the account opens by something the org does not hold: a password, a passkey,
-    or an identity that is not one of the org's connections (a connection removed since
-    opens nothing)."""
-    if holder.password_hash is not None:
-        return True
-    if accounts.passkeys.list_for_user(holder.id, 1):
-        return True
-    for link in accounts.links.identities.list_for(holder.id):
-        connection_id = connection_named_by(link.provider)
-        if connection_id is None:
-            return True  # Firebase's or another provider's
-        connection = accounts.connections.get(connection_id)
-        if connection is not None and connection.org_id != org_id:
-            return True
-    return False
-
-
-def links_unasked(holder: User, org: Org, accounts: SsoAccounts) -> bool:
-    """Whether the connection links the account that proved the address without its
-    holder's own confirmation: only an account the org's single sign-on is the way into,
-    one with no other way in, or a member the org holds to its single sign-on (who signs in
-    no other way). Any other holder signs in to their account to connect it
-    (docs/decisions/0449-a-connection-links-only-what-it-holds.md)."""
-    if org.requires_sso_of(accounts.orgs.membership(org.id, holder.id)):
-        return True
-    return not another_way_in(holder, org.id, accounts)
-
-
 def _link_proven_account(identity: ExternalIdentity, holder: User, links: Links) -> User | None:
     """The SSO difference: an account whose proven address the connection asserts on a
     verified domain, and which the org may link unasked (``links_unasked``), is linked to the
@@ -249,29 +220,15 @@ def _join(
 @dataclass(frozen=True)
 class SsoPolicy:
     """What the sign-in step reads besides the connection: the device policy, and where a
-    person goes when no flight names a page (an IdP-initiated sign-in)."""
+    person goes when no flight (the state a browser keeps sealed between a sign-in's start and
+    its return) names a page (an IdP-initiated sign-in)."""
 
     devices: DevicePolicy
     landing: str = "/account"
 
 
 @dataclass(frozen=True)
-class SsoAccounts:
-    """What finding and signing in a connection's person needs: the org (its verified
-    domains, its memberships, its connections), the linking rules' ports, the passkeys (a
-    way in), the sign-in step and its policy."""
-
-    orgs: OrgRepository
-    domains: OrgDomains
-    links: Links
-    sign_in: SignIn
-    policy: SsoPolicy
-    connections: Connections
-    passkeys: PasskeyRepository
-
-
-@dataclass(frozen=True)
-class Arriving:
+class VouchedSignIn:
     """A person the connection's IdP vouches for, its answer checked: who (the subject,
     what the mapping read), from which browser, and where they go next ("": the landing).
     ``disproven``: the IdP itself says the address is not verified."""
@@ -284,64 +241,6 @@ class Arriving:
     client_ip: str = ""
     device_token: str = ""
     disproven: bool = False
-
-
-def arrive(arriving: Arriving, *, accounts: SsoAccounts) -> Arrival:
-    """The person signed in (or asked for their second factor), a member of the org when
-    their address is on its verified domains; 404 when the org is gone."""
-    links, connection = accounts.links, arriving.connection
-    org = accounts.orgs.get(connection.org_id)
-    if org is None:
-        raise no_such_connection()
-    person = arriving.person
-    email = _address(person.email)
-    verified = not arriving.disproven and _on_verified_domain(email, org.id, accounts.domains)
-    name = " ".join(p for p in (person.given_name, person.family_name) if p)
-    identity = ExternalIdentity(
-        provider=identity_provider(connection.id),
-        subject=arriving.subject,
-        email=email,
-        email_verified=verified,
-        display_name=name or None,
-    )
-    signing_in = ExternalSignIn(
-        identity,
-        SSO,
-        f"{org.name} single sign-on",
-        user_agent=arriving.user_agent,
-        proves_only=True,
-    )
-    user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
-    holder = _proven_holder(identity, links) if user is None and verified else None
-    if holder is not None:
-        if not links_unasked(holder, org, accounts):
-            raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
-        user = _link_proven_account(identity, holder, links)
-    made = user is None and verified
-    if made:
-        user = _made_account(signing_in, links)
-        made = user is not None
-    if user is None:
-        user = unlinked_account(signing_in, links=links)
-    if verified:
-        _join(user, org.id, person.roles, orgs=accounts.orgs, links=links, made=made)
-    device_aware = with_devices(
-        accounts.sign_in, accounts.policy.devices, arriving.device_token, arriving.client_ip
-    )
-    target = arriving.next or accounts.policy.landing
-    try:
-        pair = sign_in_as(
-            user,
-            signing_in,
-            links=links,
-            sign_in=device_aware,
-            method=SSO,
-            reason=connection.id,
-            org_id=connection.org_id,
-        )
-    except MfaRequired as second_step:
-        return Arrival(target, mfa=second_step)
-    return Arrival(target, pair=pair)
 
 
 class TrialOutcome(StrEnum):
@@ -368,7 +267,7 @@ class StartSso:
 
 
 @dataclass(frozen=True)
-class TrialSignIn:
+class SignInPreview:
     """A test sign-in's answer as the connection reads it, and what signing in with it would
     do; nothing of it happened. Not SAML's alone: an OpenID connection's test sign-in has
     the same shape (``subject`` its ``sub``, ``attributes`` its claims)."""
@@ -385,52 +284,163 @@ class TrialSignIn:
     next: str = ""  # where the page goes back to (the setup page the test started from)
 
 
-def _trial_outcome(holder: User | None, org_id: str, accounts: SsoAccounts) -> TrialOutcome:
-    if holder is None:
-        return TrialOutcome.NEW_ACCOUNT
-    org = accounts.orgs.get(org_id)
-    if holder.email_verified and org is not None and not links_unasked(holder, org, accounts):
-        return TrialOutcome.CONFIRMS_LINK
-    return TrialOutcome.LINKS_ACCOUNT
+class SsoArrivals:
+    """The end every sign-in through a connection shares, SAML or OpenID: the person its IdP
+    vouches for finds or gets their account, and joins the org (``arrive``); or, for a test
+    sign-in, what that would do, with nothing made (``preview``)."""
 
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        domains: OrgDomains,
+        links: Links,
+        sign_in: SignIn,
+        policy: SsoPolicy,
+        connections: Connections,
+        passkeys: PasskeyRepository,
+    ) -> None:
+        """The org's memberships (``orgs``), verified ``domains`` and ``connections``; the
+        linking rules' ports (``links``); the ``passkeys`` (a way in); the sign-in step and
+        its ``policy``."""
+        self._orgs = orgs
+        self._domains = domains
+        self._links = links
+        self._sign_in = sign_in
+        self._policy = policy
+        self._connections = connections
+        self._passkeys = passkeys
 
-def foreseen(
-    arriving: Arriving,
-    attributes: Mapping[str, Sequence[str]],
-    setup_token: str,
-    *,
-    accounts: SsoAccounts,
-) -> TrialSignIn:
-    """What ``arrive`` would do for this person, read by the same rules, making nothing: no
-    account, no membership, no link, no session (a test sign-in from a setup link)."""
-    connection, person = arriving.connection, arriving.person
-    links = accounts.links
-    email = _address(person.email)
-    verified = not arriving.disproven and _on_verified_domain(
-        email, connection.org_id, accounts.domains
-    )
-    holder = links.identities.find_by_identity(identity_provider(connection.id), arriving.subject)
-    if holder is not None:
-        outcome = TrialOutcome.LINKED
-    elif email is None:
-        outcome = TrialOutcome.NO_ADDRESS
-    elif not verified:
-        outcome = TrialOutcome.UNPROVEN
-    else:
-        holder = links.users.find_by_login(Email(email).normalized)
-        outcome = _trial_outcome(holder, connection.org_id, accounts)
-    joins = verified and (
-        holder is None or accounts.orgs.membership(connection.org_id, holder.id) is None
-    )
-    return TrialSignIn(
-        connection_id=connection.id,
-        setup_token=setup_token,
-        subject=arriving.subject,
-        attributes=attributes,
-        person=person,
-        email=email,
-        verified_domain=verified,
-        outcome=outcome,
-        joins=joins,
-        next=arriving.next or accounts.policy.landing,
-    )
+    def _another_way_in(self, holder: User, org_id: str) -> bool:
+        """Whether the account opens by something the org does not hold: a password, a
+        passkey, or an identity that is not one of the org's connections (a connection
+        removed since opens nothing)."""
+        if holder.password_hash is not None:
+            return True
+        if self._passkeys.list_for_user(holder.id, 1):
+            return True
+        for link in self._links.identities.list_for(holder.id):
+            connection_id = connection_named_by(link.provider)
+            if connection_id is None:
+                return True  # Firebase's or another provider's
+            connection = self._connections.get(connection_id)
+            if connection is not None and connection.org_id != org_id:
+                return True
+        return False
+
+    def _links_unasked(self, holder: User, org: Org) -> bool:
+        """Whether the connection links the account that proved the address without its
+        holder's own confirmation: only an account the org's single sign-on is the way into,
+        one with no other way in, or a member the org holds to its single sign-on (who signs
+        in no other way). Any other holder signs in to their account to connect it
+        (docs/decisions/0449-a-connection-links-only-what-it-holds.md)."""
+        if org.requires_sso_of(self._orgs.membership(org.id, holder.id)):
+            return True
+        return not self._another_way_in(holder, org.id)
+
+    def arrive(self, vouched: VouchedSignIn) -> Arrival:
+        """The person signed in (or asked for their second factor), a member of the org when
+        their address is on its verified domains; 404 when the org is gone."""
+        links, connection = self._links, vouched.connection
+        org = self._orgs.get(connection.org_id)
+        if org is None:
+            raise no_such_connection()
+        person = vouched.person
+        email = _address(person.email)
+        verified = not vouched.disproven and _on_verified_domain(email, org.id, self._domains)
+        name = " ".join(p for p in (person.given_name, person.family_name) if p)
+        identity = ExternalIdentity(
+            provider=identity_provider(connection.id),
+            subject=vouched.subject,
+            email=email,
+            email_verified=verified,
+            display_name=name or None,
+        )
+        signing_in = ExternalSignIn(
+            identity,
+            SSO,
+            f"{org.name} single sign-on",
+            user_agent=vouched.user_agent,
+            proves_only=True,
+        )
+        user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
+        holder = _proven_holder(identity, links) if user is None and verified else None
+        if holder is not None:
+            if not self._links_unasked(holder, org):
+                raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
+            user = _link_proven_account(identity, holder, links)
+        made = user is None and verified
+        if made:
+            user = _made_account(signing_in, links)
+            made = user is not None
+        if user is None:
+            user = unlinked_account(signing_in, links=links)
+        if verified:
+            _join(user, org.id, person.roles, orgs=self._orgs, links=links, made=made)
+        device_aware = with_devices(
+            self._sign_in, self._policy.devices, vouched.device_token, vouched.client_ip
+        )
+        target = vouched.next or self._policy.landing
+        try:
+            pair = sign_in_as(
+                user,
+                signing_in,
+                links=links,
+                sign_in=device_aware,
+                method=SSO,
+                reason=connection.id,
+                org_id=connection.org_id,
+            )
+        except MfaRequired as second_step:
+            return Arrival(target, mfa=second_step)
+        return Arrival(target, pair=pair)
+
+    def _trial_outcome(self, holder: User | None, org_id: str) -> TrialOutcome:
+        if holder is None:
+            return TrialOutcome.NEW_ACCOUNT
+        org = self._orgs.get(org_id)
+        if holder.email_verified and org is not None and not self._links_unasked(holder, org):
+            return TrialOutcome.CONFIRMS_LINK
+        return TrialOutcome.LINKS_ACCOUNT
+
+    def preview(
+        self,
+        vouched: VouchedSignIn,
+        attributes: Mapping[str, Sequence[str]],
+        setup_token: str,
+    ) -> SignInPreview:
+        """What ``arrive`` would do for this person, read by the same rules, making nothing:
+        no account, no membership, no link, no session (a test sign-in from a setup link)."""
+        connection, person = vouched.connection, vouched.person
+        links = self._links
+        email = _address(person.email)
+        verified = not vouched.disproven and _on_verified_domain(
+            email, connection.org_id, self._domains
+        )
+        holder = links.identities.find_by_identity(
+            identity_provider(connection.id), vouched.subject
+        )
+        if holder is not None:
+            outcome = TrialOutcome.LINKED
+        elif email is None:
+            outcome = TrialOutcome.NO_ADDRESS
+        elif not verified:
+            outcome = TrialOutcome.UNPROVEN
+        else:
+            holder = links.users.find_by_login(Email(email).normalized)
+            outcome = self._trial_outcome(holder, connection.org_id)
+        joins = verified and (
+            holder is None or self._orgs.membership(connection.org_id, holder.id) is None
+        )
+        return SignInPreview(
+            connection_id=connection.id,
+            setup_token=setup_token,
+            subject=vouched.subject,
+            attributes=attributes,
+            person=person,
+            email=email,
+            verified_domain=verified,
+            outcome=outcome,
+            joins=joins,
+            next=vouched.next or self._policy.landing,
+        )

@@ -73,90 +73,220 @@ class ConnectionRequest:
     changes: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class MetadataDownloads:
-    """Fetching from an IdP at the address an admin gives, as a webhook is sent
-    (docs/security.md, "Webhooks"): only from a public address (any, in the local profile),
-    from the address checked, without following a redirect, within the webhooks' deadline.
-    A SAML IdP's metadata is fetched once, when given; an OpenID issuer's address is checked
-    when given, and fetched from at each sign-in (docs/reference/sso.md)."""
-
-    getter: DocumentGetter
-    resolver: HostResolver
-    local: bool
-
-
-@dataclass(frozen=True)
-class ConnectionTools:
-    """What configuring a connection uses besides storage."""
-
-    metadata: SamlMetadata
-    box: SecretBox  # seals an OpenID client secret
-    clock: Clock
-    downloads: MetadataDownloads
-    # What follows a connection stored active: the process's memory of whether any org has
-    # single sign-on learns of it at once (``SsoPresence.activated``)
-    activated: Callable[[], None] = lambda: None
-
-
 def _url_refused(message: str, code: str) -> InvalidInput:
     return InvalidInput.field("saml.metadata_url", message, code)
 
 
-def _downloaded(url: object, tools: ConnectionTools) -> tuple[str, str]:
-    """The metadata at ``url`` (https; http only to this machine), fetched once now, and
-    the URL: 422 ``metadata_unreachable``, ``metadata_private_address``,
-    ``metadata_too_large`` or ``invalid_metadata`` (not UTF-8 text)."""
-    problems: list[FieldError] = []
-    text = checked_url(url if isinstance(url, str) else "", "saml.metadata_url", problems)
-    if problems:
-        raise InvalidInput.of(problems)
-    downloads, address = tools.downloads, None
-    if not downloads.local:
-        address, refused = public_address_of(text, downloads.resolver)
-        if refused == "host_not_resolved":
-            raise _url_refused("Its host has no address.", "metadata_unreachable")
-        if refused is not None:
-            raise _url_refused("Its host is not a public address.", "metadata_private_address")
-    try:
-        body = downloads.getter.get(text, address, METADATA_MAX)
-    except DocumentTooLarge:
-        raise _url_refused(
-            f"The metadata is larger than {METADATA_MAX // 1024} KB.", "metadata_too_large"
-        ) from None
-    except WebhookUnreachable as exc:
-        raise _url_refused(
-            f"No metadata came from it ({str(exc)[:60] or 'unreachable'}).",
-            "metadata_unreachable",
-        ) from None
-    try:
-        return body.decode("utf-8"), text
-    except UnicodeDecodeError:
-        raise _url_refused("Not SAML metadata: not UTF-8 text.", "invalid_metadata") from None
+class ConnectionEditor:
+    """An admin's change to a connection, checked and applied (``configured``): what
+    configuring a connection uses besides storage. Its IdP is fetched from at the address
+    an admin gives as a webhook is sent (docs/security.md, "Webhooks"): only from a public
+    address (any, in the ``local`` profile), from the address checked, without following a
+    redirect, within the webhooks' deadline. A SAML IdP's metadata is fetched once, when
+    given; an OpenID issuer's address is checked when given, and fetched from at each
+    sign-in (docs/reference/sso.md)."""
 
+    def __init__(
+        self,
+        *,
+        metadata: SamlMetadata,
+        box: SecretBox,
+        clock: Clock,
+        getter: DocumentGetter,
+        resolver: HostResolver,
+        local: bool,
+    ) -> None:
+        """``metadata`` reads an IdP's metadata; ``box`` seals an OpenID client secret;
+        ``getter`` fetches from the IdP, at an address ``resolver`` checks is public."""
+        self._metadata = metadata
+        self._box = box
+        self._clock = clock
+        self._getter = getter
+        self._resolver = resolver
+        self._local = local
 
-def _read_metadata(given: dict[str, object], tools: ConnectionTools) -> SamlIdp | None:
-    """The IdP ``metadata_xml`` or ``metadata_url`` describes (not both: 422
-    ``metadata_url_or_xml``); None when neither is given."""
-    xml, url = given.get("metadata_xml"), given.get("metadata_url")
-    if xml is not None and url is not None:
-        raise InvalidInput.field(
-            "saml", "Either metadata_xml or metadata_url.", "metadata_url_or_xml"
-        )
-    if url is not None:
-        xml, source = _downloaded(url, tools)
+    def _downloaded(self, url: object) -> tuple[str, str]:
+        """The metadata at ``url`` (https; http only to this machine), fetched once now, and
+        the URL: 422 ``metadata_unreachable``, ``metadata_private_address``,
+        ``metadata_too_large`` or ``invalid_metadata`` (not UTF-8 text)."""
+        problems: list[FieldError] = []
+        text = checked_url(url if isinstance(url, str) else "", "saml.metadata_url", problems)
+        if problems:
+            raise InvalidInput.of(problems)
+        address = None
+        if not self._local:
+            address, refused = public_address_of(text, self._resolver)
+            if refused == "host_not_resolved":
+                raise _url_refused("Its host has no address.", "metadata_unreachable")
+            if refused is not None:
+                raise _url_refused("Its host is not a public address.", "metadata_private_address")
         try:
-            read = tools.metadata.idp(xml, tools.clock.now())
-        except InvalidInput as exc:
-            raise _url_refused(exc.detail, "invalid_metadata") from None
-        return replace(read, metadata_url=source)
-    if xml is not None:
-        if not isinstance(xml, str) or not xml.strip() or len(xml) > METADATA_MAX:
+            body = self._getter.get(text, address, METADATA_MAX)
+        except DocumentTooLarge:
+            raise _url_refused(
+                f"The metadata is larger than {METADATA_MAX // 1024} KB.", "metadata_too_large"
+            ) from None
+        except WebhookUnreachable as exc:
+            raise _url_refused(
+                f"No metadata came from it ({str(exc)[:60] or 'unreachable'}).",
+                "metadata_unreachable",
+            ) from None
+        try:
+            return body.decode("utf-8"), text
+        except UnicodeDecodeError:
+            raise _url_refused("Not SAML metadata: not UTF-8 text.", "invalid_metadata") from None
+
+    def _read_metadata(self, given: dict[str, object]) -> SamlIdp | None:
+        """The IdP ``metadata_xml`` or ``metadata_url`` describes (not both: 422
+        ``metadata_url_or_xml``); None when neither is given."""
+        xml, url = given.get("metadata_xml"), given.get("metadata_url")
+        if xml is not None and url is not None:
             raise InvalidInput.field(
-                "saml.metadata_xml", "The identity provider's metadata (XML).", "invalid_metadata"
+                "saml", "Either metadata_xml or metadata_url.", "metadata_url_or_xml"
             )
-        return tools.metadata.idp(xml, tools.clock.now())
-    return None
+        if url is not None:
+            xml, source = self._downloaded(url)
+            try:
+                read = self._metadata.idp(xml, self._clock.now())
+            except InvalidInput as exc:
+                raise _url_refused(exc.detail, "invalid_metadata") from None
+            return replace(read, metadata_url=source)
+        if xml is not None:
+            if not isinstance(xml, str) or not xml.strip() or len(xml) > METADATA_MAX:
+                raise InvalidInput.field(
+                    "saml.metadata_xml",
+                    "The identity provider's metadata (XML).",
+                    "invalid_metadata",
+                )
+            return self._metadata.idp(xml, self._clock.now())
+        return None
+
+    def _saml(self, idp: SamlIdp, given: dict[str, object]) -> SamlIdp:
+        """``idp`` with what was given: metadata first, pasted or fetched from its URL (it
+        sets entity ID, address and certificates, and the URL it came from, "" for pasted
+        XML), then each field given beside it."""
+        problems: list[FieldError] = []
+        read = self._read_metadata(given)
+        if read is not None:
+            idp = replace(read, allow_idp_initiated=idp.allow_idp_initiated)
+        entity_id = given.get("entity_id")
+        if entity_id is not None:
+            idp = replace(idp, entity_id=checked_entity_id(str(entity_id), problems))
+        sso_url = given.get("sso_url")
+        if sso_url is not None:
+            idp = replace(idp, sso_url=checked_url(str(sso_url), "saml.sso_url", problems))
+        certificates = given.get("certificates")
+        if certificates is not None:
+            if (
+                not isinstance(certificates, list)
+                or len(certificates) > CERTIFICATES_MAX
+                or not all(isinstance(c, str) for c in certificates)
+            ):
+                problems.append(
+                    FieldError(
+                        "saml.certificates",
+                        f"A list of at most {CERTIFICATES_MAX} certificates (PEM).",
+                        "invalid_certificate",
+                    )
+                )
+            else:
+                read_certificates: tuple[IdpCertificate, ...] = tuple(
+                    self._metadata.certificate(text, self._clock.now())
+                    for text in cast(list[str], certificates)
+                )
+                idp = replace(idp, certificates=read_certificates)
+        allow = given.get("allow_idp_initiated")
+        if allow is not None:
+            if not isinstance(allow, bool):
+                problems.append(
+                    FieldError(
+                        "saml.allow_idp_initiated", "true or false.", "invalid_allow_idp_initiated"
+                    )
+                )
+            else:
+                idp = replace(idp, allow_idp_initiated=allow)
+        if problems:
+            raise InvalidInput.of(problems)
+        return idp
+
+    def _public_issuer(self, issuer: str) -> bool:
+        """Whether the issuer's host may be fetched from: outside the local profile, each of
+        its addresses is public. A host without an address yet passes (an IdP set up before
+        its DNS): every fetch checks it again (docs/reference/sso.md, "An OpenID identity
+        provider")."""
+        if self._local:
+            return True
+        _, refused = public_address_of(issuer, self._resolver)
+        return refused != "not_public_address"
+
+    def _oidc(self, idp: OidcIdp, given: dict[str, object]) -> OidcIdp:
+        problems: list[FieldError] = []
+        values = {k: v for k, v in given.items() if v is not None}
+        if not all(isinstance(v, str) for v in values.values()):
+            raise InvalidInput.field("oidc", "Each field is a string.", "invalid_oidc")
+        texts = cast(dict[str, str], values)
+        if "issuer" in texts:
+            issuer = checked_url(texts["issuer"], "oidc.issuer", problems).rstrip("/")
+            if not problems and not self._public_issuer(issuer):
+                problems.append(
+                    FieldError(
+                        "oidc.issuer",
+                        "Its host is not a public address.",
+                        "issuer_private_address",
+                    )
+                )
+            idp = replace(idp, issuer=issuer)
+        if "client_id" in texts:
+            idp = replace(
+                idp,
+                client_id=checked_text(
+                    texts["client_id"], "oidc.client_id", CLIENT_ID_MAX, problems
+                ),
+            )
+        if "client_secret" in texts:
+            secret = checked_text(
+                texts["client_secret"], "oidc.client_secret", SECRET_MAX, problems
+            )
+            if not problems:
+                idp = replace(idp, sealed_secret=self._box.seal(secret))
+        if problems:
+            raise InvalidInput.of(problems)
+        return idp
+
+    def configured(
+        self, connection: Connection, org: Org, changes: Mapping[str, object]
+    ) -> Connection:
+        """``connection`` with ``changes`` (a subset of ``EDITABLE``) checked and applied, its
+        next version; the status last, so a connection configured and activated at once is
+        checked complete (409 ``connection_incomplete``)."""
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            raise InvalidInput.of(
+                [
+                    FieldError(name, "This field cannot be changed.", "unknown_field")
+                    for name in unknown
+                ]
+            )
+        fields: dict[str, object] = {}
+        if "name" in changes:
+            fields["name"] = checked_name(changes["name"])
+        for section, kind in (("saml", ConnectionKind.SAML), ("oidc", ConnectionKind.OIDC)):
+            if section in changes and connection.kind is not kind:
+                raise InvalidInput.field(
+                    section, f"This is a {connection.kind.value} connection.", "wrong_kind"
+                )
+        if "saml" in changes:
+            fields["saml"] = self._saml(connection.saml, _section(changes, "saml", SAML_FIELDS))
+        if "oidc" in changes:
+            fields["oidc"] = self._oidc(connection.oidc, _section(changes, "oidc", OIDC_FIELDS))
+        if "mapping" in changes:
+            given = changes["mapping"]
+            if not isinstance(given, Mapping):
+                raise InvalidInput.field("mapping", "An object.", "invalid_mapping")
+            fields["mapping"] = checked_mapping(given, org.custom_roles)
+        if "status" in changes:
+            fields["status"] = checked_status(changes["status"])
+        return connection.changed(self._clock.now(), **fields)
 
 
 def admin_org(
@@ -208,128 +338,6 @@ def _section(
     return dict(value)
 
 
-def _saml(idp: SamlIdp, given: dict[str, object], tools: ConnectionTools) -> SamlIdp:
-    """``idp`` with what was given: metadata first, pasted or fetched from its URL (it sets
-    entity ID, address and certificates, and the URL it came from, "" for pasted XML), then
-    each field given beside it."""
-    problems: list[FieldError] = []
-    read = _read_metadata(given, tools)
-    if read is not None:
-        idp = replace(read, allow_idp_initiated=idp.allow_idp_initiated)
-    entity_id = given.get("entity_id")
-    if entity_id is not None:
-        idp = replace(idp, entity_id=checked_entity_id(str(entity_id), problems))
-    sso_url = given.get("sso_url")
-    if sso_url is not None:
-        idp = replace(idp, sso_url=checked_url(str(sso_url), "saml.sso_url", problems))
-    certificates = given.get("certificates")
-    if certificates is not None:
-        if (
-            not isinstance(certificates, list)
-            or len(certificates) > CERTIFICATES_MAX
-            or not all(isinstance(c, str) for c in certificates)
-        ):
-            problems.append(
-                FieldError(
-                    "saml.certificates",
-                    f"A list of at most {CERTIFICATES_MAX} certificates (PEM).",
-                    "invalid_certificate",
-                )
-            )
-        else:
-            read_certificates: tuple[IdpCertificate, ...] = tuple(
-                tools.metadata.certificate(text, tools.clock.now())
-                for text in cast(list[str], certificates)
-            )
-            idp = replace(idp, certificates=read_certificates)
-    allow = given.get("allow_idp_initiated")
-    if allow is not None:
-        if not isinstance(allow, bool):
-            problems.append(
-                FieldError(
-                    "saml.allow_idp_initiated", "true or false.", "invalid_allow_idp_initiated"
-                )
-            )
-        else:
-            idp = replace(idp, allow_idp_initiated=allow)
-    if problems:
-        raise InvalidInput.of(problems)
-    return idp
-
-
-def _public_issuer(issuer: str, downloads: MetadataDownloads) -> bool:
-    """Whether the issuer's host may be fetched from: outside the local profile, each of its
-    addresses is public. A host without an address yet passes (an IdP set up before its
-    DNS): every fetch checks it again (docs/reference/sso.md, "An OpenID identity
-    provider")."""
-    if downloads.local:
-        return True
-    _, refused = public_address_of(issuer, downloads.resolver)
-    return refused != "not_public_address"
-
-
-def _oidc(idp: OidcIdp, given: dict[str, object], tools: ConnectionTools) -> OidcIdp:
-    problems: list[FieldError] = []
-    values = {k: v for k, v in given.items() if v is not None}
-    if not all(isinstance(v, str) for v in values.values()):
-        raise InvalidInput.field("oidc", "Each field is a string.", "invalid_oidc")
-    texts = cast(dict[str, str], values)
-    if "issuer" in texts:
-        issuer = checked_url(texts["issuer"], "oidc.issuer", problems).rstrip("/")
-        if not problems and not _public_issuer(issuer, tools.downloads):
-            problems.append(
-                FieldError(
-                    "oidc.issuer", "Its host is not a public address.", "issuer_private_address"
-                )
-            )
-        idp = replace(idp, issuer=issuer)
-    if "client_id" in texts:
-        idp = replace(
-            idp,
-            client_id=checked_text(texts["client_id"], "oidc.client_id", CLIENT_ID_MAX, problems),
-        )
-    if "client_secret" in texts:
-        secret = checked_text(texts["client_secret"], "oidc.client_secret", SECRET_MAX, problems)
-        if not problems:
-            idp = replace(idp, sealed_secret=tools.box.seal(secret))
-    if problems:
-        raise InvalidInput.of(problems)
-    return idp
-
-
-def configured(
-    connection: Connection, org: Org, changes: Mapping[str, object], tools: ConnectionTools
-) -> Connection:
-    """``connection`` with ``changes`` (a subset of ``EDITABLE``) checked and applied, its next
-    version; the status last, so a connection configured and activated at once is checked
-    complete (409 ``connection_incomplete``)."""
-    unknown = sorted(set(changes) - set(EDITABLE))
-    if unknown:
-        raise InvalidInput.of(
-            [FieldError(name, "This field cannot be changed.", "unknown_field") for name in unknown]
-        )
-    fields: dict[str, object] = {}
-    if "name" in changes:
-        fields["name"] = checked_name(changes["name"])
-    for section, kind in (("saml", ConnectionKind.SAML), ("oidc", ConnectionKind.OIDC)):
-        if section in changes and connection.kind is not kind:
-            raise InvalidInput.field(
-                section, f"This is a {connection.kind.value} connection.", "wrong_kind"
-            )
-    if "saml" in changes:
-        fields["saml"] = _saml(connection.saml, _section(changes, "saml", SAML_FIELDS), tools)
-    if "oidc" in changes:
-        fields["oidc"] = _oidc(connection.oidc, _section(changes, "oidc", OIDC_FIELDS), tools)
-    if "mapping" in changes:
-        given = changes["mapping"]
-        if not isinstance(given, Mapping):
-            raise InvalidInput.field("mapping", "An object.", "invalid_mapping")
-        fields["mapping"] = checked_mapping(given, org.custom_roles)
-    if "status" in changes:
-        fields["status"] = checked_status(changes["status"])
-    return connection.changed(tools.clock.now(), **fields)
-
-
 def _status_event(before: Connection, after: Connection) -> Audit | None:
     if after.active and not before.active:
         return Audit.ORG_SSO_CONNECTION_ACTIVATED
@@ -341,31 +349,6 @@ def _status_event(before: Connection, after: Connection) -> Audit | None:
 def _event(audit_type: Audit, by: str, connection: Connection) -> AuditEvent:
     # The connection's id is the event's reason: the org's log says which one.
     return AuditEvent(audit_type, user_id=by, org_id=connection.org_id, reason=connection.id)
-
-
-def create_connection(
-    cmd: ConnectionRequest,
-    *,
-    orgs: OrgRepository,
-    connections: Connections,
-    tools: ConnectionTools,
-    audit: AuditLog,
-) -> Connection:
-    """A new ``draft`` connection of kind ``kind`` named ``name`` (owners only), configured
-    with whatever else the request gives (and activated, if it asks and it is complete):
-    ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
-    ``too_many_connections`` past ``CONNECTIONS_MAX``."""
-    org = admin_org(cmd, orgs, Permission.MANAGE_SSO)
-    changes = dict(cmd.changes)
-    kind, name = changes.pop("kind", ""), changes.pop("name", "")
-    new = Connection.create(
-        org.id, str(kind), cast(str, name), cmd.actor.user_id, tools.clock.now()
-    )
-    connection = replace(configured(new, org, changes, tools), version=1) if changes else new
-    stored = added(connection, cmd.actor.user_id, connections=connections, audit=audit)
-    if stored.active:
-        tools.activated()
-    return stored
 
 
 def added(
@@ -380,42 +363,6 @@ def added(
     connections.add(connection, staged)
     audit.committed(staged)
     return connection
-
-
-def list_connections(
-    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
-) -> list[Connection]:
-    return connections.list_for(admin_org(cmd, orgs).id)
-
-
-def get_connection(
-    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections
-) -> Connection:
-    return connection_of(admin_org(cmd, orgs), cmd, connections)
-
-
-def update_connection(
-    cmd: ConnectionRequest,
-    *,
-    orgs: OrgRepository,
-    connections: Connections,
-    tools: ConnectionTools,
-    audit: AuditLog,
-) -> Connection:
-    """The connection changed as asked (its IdP or activation by owners only,
-    ``permission_for``): 409 ``connection_incomplete`` when it would be
-    active without what it needs, ``connection_changed`` when another change came first
-    (read it again); ``org.sso_connection_activated``/``deactivated`` with the change."""
-    org = admin_org(cmd, orgs, permission_for(cmd.changes))
-    before = connection_of(org, cmd, connections)
-    return stored_changes(
-        configured(before, org, cmd.changes, tools),
-        before,
-        cmd.actor.user_id,
-        connections=connections,
-        audit=audit,
-        activated=tools.activated,
-    )
 
 
 def stored_changes(
@@ -439,25 +386,89 @@ def stored_changes(
     return stored
 
 
-def delete_connection(
-    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, audit: AuditLog
-) -> None:
-    """Remove the connection: nobody signs in with it from then on (an active one's removal
-    is recorded as ``org.sso_connection_deactivated``)."""
-    org = admin_org(cmd, orgs)
-    found = connection_of(org, cmd, connections)
-    removed = connections.delete(org.id, found.id)
-    if removed is None:
-        raise no_such_connection()
-    if removed.status is ConnectionStatus.ACTIVE:
-        audit.record(_event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd.actor.user_id, removed))
+class SsoConnections:
+    """An org's single sign-on connections, as its owners and admins manage them."""
 
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        connections: Connections,
+        editor: ConnectionEditor,
+        clock: Clock,
+        audit: AuditLog,
+        public_url: str,
+        activated: Callable[[], None],
+    ) -> None:
+        """``orgs``: whose admins manage the connections; the connections' own addresses
+        are under ``public_url``; ``activated``: what follows a connection stored active
+        (the process's memory of whether any org has single sign-on learns of it at once,
+        ``SsoPresence.activated``)."""
+        self._orgs = orgs
+        self._connections = connections
+        self._editor = editor
+        self._clock = clock
+        self._audit = audit
+        self._public_url = public_url
+        self._activated = activated
 
-@dataclass(frozen=True)
-class ConnectionServices:
-    create: Callable[[ConnectionRequest], Connection]
-    list: Callable[[ConnectionRequest], list[Connection]]
-    get: Callable[[ConnectionRequest], Connection]
-    update: Callable[[ConnectionRequest], Connection]
-    delete: Callable[[ConnectionRequest], None]
-    addresses: Callable[[str], SpAddresses]  # a connection's, by its id
+    def create(self, cmd: ConnectionRequest) -> Connection:
+        """A new ``draft`` connection of kind ``kind`` named ``name`` (owners only),
+        configured with whatever else the request gives (and activated, if it asks and it is
+        complete): ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
+        ``too_many_connections`` past ``CONNECTIONS_MAX``."""
+        org = admin_org(cmd, self._orgs, Permission.MANAGE_SSO)
+        changes = dict(cmd.changes)
+        kind, name = changes.pop("kind", ""), changes.pop("name", "")
+        new = Connection.create(
+            org.id, str(kind), cast(str, name), cmd.actor.user_id, self._clock.now()
+        )
+        connection = (
+            replace(self._editor.configured(new, org, changes), version=1) if changes else new
+        )
+        stored = added(
+            connection, cmd.actor.user_id, connections=self._connections, audit=self._audit
+        )
+        if stored.active:
+            self._activated()
+        return stored
+
+    def list(self, cmd: ConnectionRequest) -> list[Connection]:
+        return self._connections.list_for(admin_org(cmd, self._orgs).id)
+
+    def get(self, cmd: ConnectionRequest) -> Connection:
+        return connection_of(admin_org(cmd, self._orgs), cmd, self._connections)
+
+    def update(self, cmd: ConnectionRequest) -> Connection:
+        """The connection changed as asked (its IdP or activation by owners only,
+        ``permission_for``): 409 ``connection_incomplete`` when it would be active without
+        what it needs, ``connection_changed`` when another change came first (read it
+        again); ``org.sso_connection_activated``/``deactivated`` with the change."""
+        org = admin_org(cmd, self._orgs, permission_for(cmd.changes))
+        before = connection_of(org, cmd, self._connections)
+        return stored_changes(
+            self._editor.configured(before, org, cmd.changes),
+            before,
+            cmd.actor.user_id,
+            connections=self._connections,
+            audit=self._audit,
+            activated=self._activated,
+        )
+
+    def delete(self, cmd: ConnectionRequest) -> None:
+        """Remove the connection: nobody signs in with it from then on (an active one's
+        removal is recorded as ``org.sso_connection_deactivated``)."""
+        org = admin_org(cmd, self._orgs)
+        found = connection_of(org, cmd, self._connections)
+        removed = self._connections.delete(org.id, found.id)
+        if removed is None:
+            raise no_such_connection()
+        if removed.status is ConnectionStatus.ACTIVE:
+            self._audit.record(
+                _event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd.actor.user_id, removed)
+            )
+
+    def addresses(self, connection_id: str) -> SpAddresses:
+        """A connection's own addresses (its ACS, its metadata, its OpenID redirect), by its
+        id."""
+        return SpAddresses.of(self._public_url, connection_id)

@@ -13,7 +13,6 @@ one indexed read, remembered by the process for ``PRESENCE_TTL``, never a read p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,30 +49,55 @@ def signing_in_connection(org_id: str, *, connections: Connections) -> Connectio
     return next((c for c in connections.list_for(org_id) if c.active), None)
 
 
-def has_active_connection(org_id: str, *, connections: Connections) -> bool:
-    return signing_in_connection(org_id, connections=connections) is not None
+class ConnectionReadiness:
+    """Whether an org has an active connection (``SsoReadiness``): its owners may then
+    require its single sign-on."""
+
+    def __init__(self, *, connections: Connections) -> None:
+        self._connections = connections
+
+    def __call__(self, org_id: str) -> bool:
+        return signing_in_connection(org_id, connections=self._connections) is not None
 
 
-def discover(
-    email: str,
-    *,
-    domains: OrgDomains,
-    orgs: OrgRepository,
-    connections: Connections,
-    public_url: str,
-) -> Discovered | None:
-    """The connection an address on a verified domain signs in with; None for any other
-    address (or text that is no address: the part after its last ``@`` names no domain)."""
-    _, at, domain = email.strip().rpartition("@")
-    org_id = org_for_domain(domain, domains=domains) if at and domain else None
-    if org_id is None:
-        return None
-    connection = signing_in_connection(org_id, connections=connections)
-    org = orgs.get(org_id) if connection is not None else None
-    if connection is None or org is None:  # none active, or the org is deleted
-        return None
-    path = start_path(connection)
-    return Discovered(org, connection, path, public_url.rstrip("/") + path)
+class HomeRealmDiscovery:
+    """Which connection an address signs in with, and whether any org has single sign-on."""
+
+    def __init__(
+        self,
+        *,
+        domains: OrgDomains,
+        orgs: OrgRepository,
+        connections: Connections,
+        public_url: str,
+        any_sso: SsoPresence,
+    ) -> None:
+        """An address's connection by the org's verified ``domains``; its start under
+        ``public_url``."""
+        self._domains = domains
+        self._orgs = orgs
+        self._connections = connections
+        self._public_url = public_url
+        self._any_sso = any_sso
+
+    def discover(self, email: str) -> Discovered | None:
+        """The connection an address on a verified domain signs in with; None for any other
+        address (or text that is no address: the part after its last ``@`` names no
+        domain)."""
+        _, at, domain = email.strip().rpartition("@")
+        org_id = org_for_domain(domain, domains=self._domains) if at and domain else None
+        if org_id is None:
+            return None
+        connection = signing_in_connection(org_id, connections=self._connections)
+        org = self._orgs.get(org_id) if connection is not None else None
+        if connection is None or org is None:  # none active, or the org is deleted
+            return None
+        path = start_path(connection)
+        return Discovered(org, connection, path, self._public_url.rstrip("/") + path)
+
+    def any_sso(self) -> bool:
+        """Whether any org has single sign-on (remembered by the process)."""
+        return self._any_sso()
 
 
 class SsoPresence:
@@ -102,9 +126,3 @@ class SsoPresence:
         process within ``ttl``)."""
         now = self.clock.now().timestamp()
         self._known.put("any", True, now + self.ttl.total_seconds())
-
-
-@dataclass(frozen=True)
-class DiscoveryServices:
-    discover: Callable[[str], Discovered | None]  # an address's connection, if any
-    any_sso: Callable[[], bool]  # whether any org has single sign-on (remembered)

@@ -3,7 +3,7 @@ ends, the org's admins are mailed and ``org.sso_certificate_expiring`` is record
 certificate (docs/reference/sso.md, "Certificate expiry";
 docs/decisions/0398-the-certificate-expiry-warning.md).
 
-A sweep (``warn_expiring_certificates``, run periodically: the process's scheduler and the
+A sweep (``CertificateSweep``, run periodically: the process's scheduler and the
 ``orgs sso-certificates`` command) finds the certificates due and records each warning on
 its connection under compare-and-set with the event in the same commit, so two sweeps at
 once warn once. Then a job per connection names the admins, and a job per admin sends the
@@ -87,114 +87,139 @@ def _enqueue(queue: JobQueue, warning: CertificateWarning) -> None:
         log.exception("could not queue the certificate warning of %s", warning.connection_id)
 
 
-def _warn(
-    connection: Connection,
-    now: datetime,
-    *,
-    connections: Connections,
-    audit: AuditLog,
-    queue: JobQueue,
-) -> int:
-    due = connection.expiring(now)
-    if not due:
-        return 0
-    # About the admin who created the connection (an event is about an account), as its
-    # other events are about the admin who acted.
-    events = [
-        AuditEvent(
-            Audit.ORG_SSO_CERTIFICATE_EXPIRING,
-            user_id=connection.created_by,
-            org_id=connection.org_id,
-            reason=connection.id,
+class CertificateSweep:
+    """The sweep: every certificate due warned of, once each."""
+
+    def __init__(
+        self, *, connections: Connections, audit: AuditLog, queue: JobQueue, clock: Clock
+    ) -> None:
+        """``queue``: where each warning's job goes (``CertificateWarnings``)."""
+        self._connections = connections
+        self._audit = audit
+        self._queue = queue
+        self._clock = clock
+
+    def sweep(self) -> int:
+        """Warn of every certificate due, once each: how many were."""
+        now, after, warned = self._clock.now(), None, 0
+        while True:
+            page = self._connections.active_page(after, SWEEP_BATCH)
+            for connection in page:
+                warned += self._warn(connection, now)
+            if len(page) < SWEEP_BATCH:
+                return warned
+            after = page[-1].id
+
+    def run_scheduled(self) -> None:
+        """The sweep as the process's scheduler runs it (its count unused)."""
+        self.sweep()
+
+    def _warn(self, connection: Connection, now: datetime) -> int:
+        due = connection.expiring(now)
+        if not due:
+            return 0
+        # About the admin who created the connection (an event is about an account), as its
+        # other events are about the admin who acted.
+        events = [
+            AuditEvent(
+                Audit.ORG_SSO_CERTIFICATE_EXPIRING,
+                user_id=connection.created_by,
+                org_id=connection.org_id,
+                reason=connection.id,
+            )
+            for _ in due
+        ]
+        staged = self._audit.stage(events)
+        try:
+            self._connections.replace(connection.warned_of(due), staged)
+        except (Conflict, NotFound):  # changed or deleted meanwhile: the next sweep reads it again
+            return 0
+        self._audit.committed(staged)
+        for certificate in due:
+            _enqueue(self._queue, CertificateWarning(connection.id, certificate.not_after))
+        return len(due)
+
+
+class CertificateWarnings:
+    """A warning's jobs: WARN_ADMINS finds the org's admins (``warn_admins``), MAIL_ADMIN
+    mails each (``mail_admin``)."""
+
+    def __init__(
+        self,
+        *,
+        connections: Connections,
+        orgs: OrgRepository,
+        users: UserRepository,
+        queue: JobQueue,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        clock: Clock,
+        settings: MailSettings,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._connections = connections
+        self._orgs = orgs
+        self._users = users
+        self._queue = queue
+        self._renderer = renderer
+        self._mailer = mailer
+        self._clock = clock
+        self._settings = settings
+        self._metrics = metrics
+
+    def warn_admins(self, job: Job, final: bool) -> None:
+        """The WARN_ADMINS job: a mail job for each owner and admin of the connection's
+        org."""
+        warning = CertificateWarning.parse(job.subject)
+        connection = self._connections.get(warning.connection_id) if warning is not None else None
+        if warning is None or connection is None:
+            return  # unreadable, or the connection deleted since
+        members = self._orgs.members_page(connection.org_id, None, ADMINS_MAX)
+        for member in members:
+            if _MANAGERS & set(member.roles):
+                _enqueue(
+                    self._queue,
+                    CertificateWarning(connection.id, warning.not_after, member.user_id),
+                )
+
+    def mail_admin(self, job: Job, final: bool) -> None:
+        """The MAIL_ADMIN job: the warning to one admin, at an address they proved, in their
+        language, while they still manage the org."""
+        orgs, settings = self._orgs, self._settings
+        warning = CertificateWarning.parse(job.subject)
+        if warning is None or warning.user_id is None:
+            return
+        connection = self._connections.get(warning.connection_id)
+        org = orgs.get(connection.org_id) if connection is not None else None
+        user = self._users.get(warning.user_id)
+        membership = orgs.membership(org.id, user.id) if org is not None and user else None
+        if (
+            connection is None
+            or org is None
+            or user is None
+            or not user.active
+            or user.email is None
+            or not user.email_verified
+            or membership is None
+            or not _MANAGERS & set(membership.roles)
+        ):
+            return  # gone, or no longer theirs to hear of
+        days = max(0, (warning.not_after - self._clock.now()).days)
+        context = {
+            "product": settings.product,
+            "public_url": settings.public_url,
+            "support_email": settings.support_email,
+            "email": user.email.value,
+            "locale": user.locale or "",
+            "name": user.name or user.username.value,
+            "org": org.name,
+            "connection": connection.name,
+            "expires_on": warning.not_after.date().isoformat(),
+            "days": str(days),
+            "link": f"{settings.public_url}/account/orgs/{org.slug.value}/sso",
+        }
+        mail = self._renderer.render(MAIL_KIND, user.email.value, context)
+        delivered = deliver(
+            self._mailer, mail, final, f"the certificate warning of {connection.id}"
         )
-        for _ in due
-    ]
-    staged = audit.stage(events)
-    try:
-        connections.replace(connection.warned_of(due), staged)
-    except (Conflict, NotFound):  # changed or deleted meanwhile: the next sweep reads it again
-        return 0
-    audit.committed(staged)
-    for certificate in due:
-        _enqueue(queue, CertificateWarning(connection.id, certificate.not_after))
-    return len(due)
-
-
-def warn_expiring_certificates(
-    *, connections: Connections, audit: AuditLog, queue: JobQueue, clock: Clock
-) -> int:
-    """Warn of every certificate due, once each: how many were."""
-    now, after, warned = clock.now(), None, 0
-    while True:
-        page = connections.active_page(after, SWEEP_BATCH)
-        for connection in page:
-            warned += _warn(connection, now, connections=connections, audit=audit, queue=queue)
-        if len(page) < SWEEP_BATCH:
-            return warned
-        after = page[-1].id
-
-
-def warn_admins(
-    job: Job, final: bool, *, connections: Connections, orgs: OrgRepository, queue: JobQueue
-) -> None:
-    """The WARN_ADMINS job: a mail job for each owner and admin of the connection's org."""
-    warning = CertificateWarning.parse(job.subject)
-    connection = connections.get(warning.connection_id) if warning is not None else None
-    if warning is None or connection is None:
-        return  # unreadable, or the connection deleted since
-    members = orgs.members_page(connection.org_id, None, ADMINS_MAX)
-    for member in members:
-        if _MANAGERS & set(member.roles):
-            _enqueue(queue, CertificateWarning(connection.id, warning.not_after, member.user_id))
-
-
-def mail_admin(
-    job: Job,
-    final: bool,
-    *,
-    connections: Connections,
-    orgs: OrgRepository,
-    users: UserRepository,
-    renderer: MailRenderer,
-    mailer: Mailer,
-    clock: Clock,
-    settings: MailSettings,
-    metrics: Metrics = NO_METRICS,
-) -> None:
-    """The MAIL_ADMIN job: the warning to one admin, at an address they proved, in their
-    language, while they still manage the org."""
-    warning = CertificateWarning.parse(job.subject)
-    if warning is None or warning.user_id is None:
-        return
-    connection = connections.get(warning.connection_id)
-    org = orgs.get(connection.org_id) if connection is not None else None
-    user = users.get(warning.user_id)
-    membership = orgs.membership(org.id, user.id) if org is not None and user else None
-    if (
-        connection is None
-        or org is None
-        or user is None
-        or not user.active
-        or user.email is None
-        or not user.email_verified
-        or membership is None
-        or not _MANAGERS & set(membership.roles)
-    ):
-        return  # gone, or no longer theirs to hear of
-    days = max(0, (warning.not_after - clock.now()).days)
-    context = {
-        "product": settings.product,
-        "public_url": settings.public_url,
-        "support_email": settings.support_email,
-        "email": user.email.value,
-        "locale": user.locale or "",
-        "name": user.name or user.username.value,
-        "org": org.name,
-        "connection": connection.name,
-        "expires_on": warning.not_after.date().isoformat(),
-        "days": str(days),
-        "link": f"{settings.public_url}/account/orgs/{org.slug.value}/sso",
-    }
-    mail = renderer.render(MAIL_KIND, user.email.value, context)
-    delivered = deliver(mailer, mail, final, f"the certificate warning of {connection.id}")
-    metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        self._metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")

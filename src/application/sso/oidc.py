@@ -16,7 +16,7 @@ return the answer is checked alike, and what a sign-in would do is shown, nothin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from application.federation.upstream import (
@@ -30,15 +30,13 @@ from application.federation.upstream import (
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
     MAX_NAME,
-    Arriving,
     Defaults,
-    SsoAccounts,
+    SignInPreview,
+    SsoArrivals,
     StartSso,
-    TrialSignIn,
-    arrive,
+    VouchedSignIn,
     asserted,
     connection_of,
-    foreseen,
     identity_provider,
 )
 from application.sso.ports import Connections
@@ -112,91 +110,101 @@ class FinishOidc:
     device_token: str = ""
 
 
-@dataclass(frozen=True)
-class OidcTools:
-    """The OpenID client (§16's), the box that seals flights and opens the client secret,
-    the clock, and the connection's own addresses (its ``redirect_uri``)."""
+class OidcSignIn:
+    """Signing in through an OpenID connection: to the IdP (``start``) and back
+    (``finish``)."""
 
-    client: UpstreamClient
-    box: SecretBox
-    clock: Clock
-    addresses: Callable[[str], SpAddresses]
+    def __init__(
+        self,
+        *,
+        connections: Connections,
+        client: UpstreamClient,
+        box: SecretBox,
+        clock: Clock,
+        public_url: str,
+        arrivals: SsoArrivals,
+    ) -> None:
+        """``client``: the OpenID client (the upstream providers'); ``box`` seals the flights
+        and opens the client secret; a connection's ``redirect_uri`` is under
+        ``public_url``; ``arrivals``: the account the person gets."""
+        self._connections = connections
+        self._client = client
+        self._box = box
+        self._clock = clock
+        self._public_url = public_url
+        self._arrivals = arrivals
 
+    def _redirect_uri(self, connection: Connection) -> str:
+        return SpAddresses.of(self._public_url, connection.id).redirect_uri
 
-def start_oidc(cmd: StartSso, *, connections: Connections, tools: OidcTools) -> Departure:
-    """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a test
-    sign-in, to the IdP of the complete OpenID connection the setup link still opens (400
-    ``invalid_token``, 409 ``connection_incomplete``), in any status."""
-    if cmd.trial_link:
-        connection = trial_connection(cmd.trial_link, connections, tools.clock.now(), OIDC)
-    else:
-        connection = connection_of(cmd.connection_id, connections, OIDC, active=True)
-    return depart(
-        upstream_of(connection),
-        tools.addresses(connection.id).redirect_uri,
-        cmd.next,
-        client=tools.client,
-        box=tools.box,
-        clock=tools.clock.now,
-        trial=cmd.trial_link,
-    )
+    def start(self, cmd: StartSso) -> Departure:
+        """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
+        test sign-in, to the IdP of the complete OpenID connection the setup link still
+        opens (400 ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+        connections, clock = self._connections, self._clock
+        if cmd.trial_link:
+            connection = trial_connection(cmd.trial_link, connections, clock.now(), OIDC)
+        else:
+            connection = connection_of(cmd.connection_id, connections, OIDC, active=True)
+        return depart(
+            upstream_of(connection),
+            self._redirect_uri(connection),
+            cmd.next,
+            client=self._client,
+            box=self._box,
+            clock=clock.now,
+            trial=cmd.trial_link,
+        )
 
-
-def finish_oidc(
-    cmd: FinishOidc, *, connections: Connections, tools: OidcTools, accounts: SsoAccounts
-) -> Arrival | TrialSignIn:
-    """The person signed in (or asked for their second factor), a member of the org when
-    their address is on its verified domains; for a test sign-in, what would happen, with
-    nothing made. 404 for a connection that is not active, unless the flight is a test whose
-    setup link still opens it (400 ``invalid_token`` otherwise); Unauthenticated
-    (upstream_refused) for an answer that is not this browser's flight's, an error from the
-    IdP, or an ID token that fails a check."""
-    connection = connection_of(cmd.connection_id, connections, OIDC, active=False)
-    provider = upstream_of(connection)
-    try:
-        flight = returned(cmd.flight, provider.id, cmd.answer, box=tools.box, clock=tools.clock.now)
-    except Unauthenticated:
-        if not connection.active:  # no test of it: a draft or switched-off one is not there
-            raise no_such_connection() from None
-        raise
-    if flight.trial:  # the setup link must still open this connection
-        if trial_connection(flight.trial, connections, tools.clock.now(), OIDC) != connection:
+    def finish(self, cmd: FinishOidc) -> Arrival | SignInPreview:
+        """The person signed in (or asked for their second factor), a member of the org
+        when their address is on its verified domains; for a test sign-in, what would
+        happen, with nothing made. 404 for a connection that is not active, unless the
+        flight is a test whose setup link still opens it (400 ``invalid_token`` otherwise);
+        Unauthenticated (upstream_refused) for an answer that is not this browser's
+        flight's, an error from the IdP, or an ID token that fails a check."""
+        connections, clock, box = self._connections, self._clock, self._box
+        connection = connection_of(cmd.connection_id, connections, OIDC, active=False)
+        provider = upstream_of(connection)
+        try:
+            flight = returned(cmd.flight, provider.id, cmd.answer, box=box, clock=clock.now)
+        except Unauthenticated:
+            if not connection.active:  # no test of it: a draft or switched-off one is not there
+                raise no_such_connection() from None
+            raise
+        if flight.trial:  # the setup link must still open this connection
+            if trial_connection(flight.trial, connections, clock.now(), OIDC) != connection:
+                raise no_such_connection()
+        elif not connection.active:
             raise no_such_connection()
-    elif not connection.active:
-        raise no_such_connection()
-    mapping = connection.mapping
-    claims = tools.client.claims(
-        provider,
-        client_secret(provider, tools.box),
-        tools.addresses(connection.id).redirect_uri,
-        cmd.answer,
-        flight.authorization,
-        wanted=_wanted(mapping),
-    )
-    person = asserted(mapping, _attributes(claims.claims), OIDC_DEFAULTS)
-    if not (person.given_name or person.family_name) and claims.name:
-        person = replace(person, given_name=claims.name.strip()[:MAX_NAME])  # its whole name
-    # The IdP's own word that the standard address is unverified: no domain proves it then.
-    disproven = mapping.email in ("", OIDC_DEFAULTS.email) and claims.email_verified in (
-        False,
-        "false",
-    )
-    arriving = Arriving(
-        connection,
-        claims.subject,
-        person,
-        flight.next,
-        user_agent=cmd.user_agent,
-        client_ip=cmd.client_ip,
-        device_token=cmd.device_token,
-        disproven=disproven,
-    )
-    if flight.trial:
-        return foreseen(arriving, _attributes(claims.claims), flight.trial, accounts=accounts)
-    return arrive(arriving, accounts=accounts)
-
-
-@dataclass(frozen=True)
-class OidcSignInServices:
-    start: Callable[[StartSso], Departure]
-    finish: Callable[[FinishOidc], Arrival | TrialSignIn]
+        mapping = connection.mapping
+        claims = self._client.claims(
+            provider,
+            client_secret(provider, box),
+            self._redirect_uri(connection),
+            cmd.answer,
+            flight.authorization,
+            wanted=_wanted(mapping),
+        )
+        person = asserted(mapping, _attributes(claims.claims), OIDC_DEFAULTS)
+        if not (person.given_name or person.family_name) and claims.name:
+            person = replace(person, given_name=claims.name.strip()[:MAX_NAME])  # its whole name
+        # The IdP's own word that the standard address is unverified: no domain proves it
+        # then.
+        disproven = mapping.email in ("", OIDC_DEFAULTS.email) and claims.email_verified in (
+            False,
+            "false",
+        )
+        vouched = VouchedSignIn(
+            connection,
+            claims.subject,
+            person,
+            flight.next,
+            user_agent=cmd.user_agent,
+            client_ip=cmd.client_ip,
+            device_token=cmd.device_token,
+            disproven=disproven,
+        )
+        if flight.trial:
+            return self._arrivals.preview(vouched, _attributes(claims.claims), flight.trial)
+        return self._arrivals.arrive(vouched)

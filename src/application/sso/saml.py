@@ -4,7 +4,6 @@ docs/decisions/0388-the-saml-service-provider.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.sso.arrival import connection_of
@@ -19,10 +18,17 @@ def saml_connection(connection_id: str, connections: Connections, *, active: boo
     return connection_of(connection_id, connections, ConnectionKind.SAML, active=active)
 
 
-def saml_metadata(connection_id: str, *, connections: Connections, sp: SamlServiceProvider) -> str:
-    """The service provider's metadata for a SAML connection in any status: the IT admin
-    loads it into their IdP while the connection is still a draft."""
-    return sp.metadata(saml_connection(connection_id, connections, active=False))
+class SamlSpMetadata:
+    """firegate's service provider metadata, one per SAML connection."""
+
+    def __init__(self, *, connections: Connections, sp: SamlServiceProvider) -> None:
+        self._connections = connections
+        self._sp = sp
+
+    def metadata(self, connection_id: str) -> str:
+        """The metadata for a SAML connection in any status, by its id: the IT admin loads
+        it into their IdP while the connection is still a draft."""
+        return self._sp.metadata(saml_connection(connection_id, self._connections, active=False))
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,3 @@ def checked_assertion(
     if not spent.spend(connection.id, assertion.id, assertion.expires_at):
         raise Unauthenticated("This answer was used already.", code="saml_replayed")
     return connection, assertion
-
-
-@dataclass(frozen=True)
-class SamlServices:
-    metadata: Callable[[str], str]  # a connection's service provider metadata, by its id

@@ -22,11 +22,10 @@ from application.accounts.authentication import Actor
 from application.orgs.ports import OrgRepository
 from application.ports import AuditLog, Clock
 from application.sso.connections import (
+    ConnectionEditor,
     ConnectionRequest,
-    ConnectionTools,
     added,
     admin_org,
-    configured,
     connection_of,
     stored_changes,
 )
@@ -98,64 +97,10 @@ def _checked_request(cmd: MakeSetupLink) -> None:
         )
 
 
-def make_setup_link(
-    cmd: MakeSetupLink,
-    *,
-    orgs: OrgRepository,
-    connections: Connections,
-    tools: ConnectionTools,
-    audit: AuditLog,
-    public_url: str,
-) -> SetupLinkMade:
-    """A new setup link (the connection's previous one ends), made by an owner only: it
-    lets whoever holds it set the IdP and activate; 409 ``connection_active`` for an active
-    connection, which is set up already."""
-    _checked_request(cmd)
-    request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
-    org = admin_org(request, orgs, Permission.MANAGE_SSO)
-    now = tools.clock.now()
-    by = cmd.actor.user_id
-    if cmd.connection_id is not None:
-        before = connection_of(org, request, connections)
-        token = f"{before.id}.{new_token()}"
-        link = SetupLink.new(token_hash(token), by, now)
-        linked = connections.replace(before.with_setup_link(link))
-    else:
-        kind = cast(str, cmd.kind)
-        new = Connection.create(org.id, kind, cmd.name or DEFAULT_NAMES.get(kind, ""), by, now)
-        token = f"{new.id}.{new_token()}"
-        link = SetupLink.new(token_hash(token), by, now)
-        linked = replace(new.with_setup_link(link), version=new.version)
-        added(linked, by, connections=connections, audit=audit)
-    return SetupLinkMade(linked, setup_url(public_url, token), link.expires_at)
-
-
 @dataclass(frozen=True)
 class OpenSetupLink:
     connection: Connection
     link: SetupLink
-
-
-def list_setup_links(
-    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, clock: Clock
-) -> list[OpenSetupLink]:
-    """The org's connections with a setup link still open, oldest first (never a token)."""
-    now = clock.now()
-    return [
-        OpenSetupLink(c, c.setup)
-        for c in connections.list_for(admin_org(cmd, orgs).id)
-        if c.setup is not None and not c.active and now < c.setup.expires_at
-    ]
-
-
-def revoke_setup_link(
-    cmd: ConnectionRequest, *, orgs: OrgRepository, connections: Connections, clock: Clock
-) -> None:
-    """The connection's setup link ended (404 ``setup_link_not_found`` for none)."""
-    before = connection_of(admin_org(cmd, orgs), cmd, connections)
-    if before.setup is None:
-        raise NotFound("This connection has no setup link.", code="setup_link_not_found")
-    connections.replace(before.without_setup_link(clock.now()))
 
 
 def linked_connection(token: str, connections: Connections, now: datetime) -> Connection:
@@ -201,22 +146,6 @@ def _trusted_org(connection: Connection, orgs: OrgRepository) -> Org:
     return org
 
 
-def _view(connection: Connection, orgs: OrgRepository, public_url: str) -> SetupView:
-    org = _trusted_org(connection, orgs)
-    return SetupView(connection, org.name, SpAddresses.of(public_url, connection.id))
-
-
-def open_setup(
-    cmd: SetupRequest,
-    *,
-    orgs: OrgRepository,
-    connections: Connections,
-    clock: Clock,
-    public_url: str,
-) -> SetupView:
-    return _view(linked_connection(cmd.token, connections, clock.now()), orgs, public_url)
-
-
 def _setup_changes(changes: Mapping[str, object]) -> Mapping[str, object]:
     unknown = sorted(set(changes) - set(SETUP_FIELDS))
     problems = [
@@ -229,38 +158,93 @@ def _setup_changes(changes: Mapping[str, object]) -> Mapping[str, object]:
     return changes
 
 
-def set_up(
-    cmd: SetupRequest,
-    *,
-    orgs: OrgRepository,
-    connections: Connections,
-    tools: ConnectionTools,
-    audit: AuditLog,
-    public_url: str,
-) -> SetupView:
-    """The connection changed through its link as ``PATCH`` changes it (the IdP, the
-    mapping, ``status: active``); activating it spends the link. Of many activations at
-    once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``."""
-    before = linked_connection(cmd.token, connections, tools.clock.now())
-    org = _trusted_org(before, orgs)
-    if before.setup is None:
-        raise InvalidToken()
-    after = configured(before, org, _setup_changes(cmd.changes), tools)
-    stored = stored_changes(
-        after,
-        before,
-        before.setup.created_by,
-        connections=connections,
-        audit=audit,
-        activated=tools.activated,
-    )
-    return SetupView(stored, org.name, SpAddresses.of(public_url, stored.id))
+class SetupLinks:
+    """Setup links: an org's owners make, list and end them; whoever holds one opens the
+    connection's setup page and configures its identity provider through it."""
 
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        connections: Connections,
+        editor: ConnectionEditor,
+        clock: Clock,
+        audit: AuditLog,
+        public_url: str,
+        activated: Callable[[], None],
+    ) -> None:
+        """The links, and the connections' addresses, are under ``public_url``; what is done
+        through a link goes through the connections' own checks (``editor``), and
+        ``activated`` follows an activation as it follows the admins'."""
+        self._orgs = orgs
+        self._connections = connections
+        self._editor = editor
+        self._clock = clock
+        self._audit = audit
+        self._public_url = public_url
+        self._activated = activated
 
-@dataclass(frozen=True)
-class SetupLinkServices:
-    make: Callable[[MakeSetupLink], SetupLinkMade]
-    list: Callable[[ConnectionRequest], list[OpenSetupLink]]
-    revoke: Callable[[ConnectionRequest], None]
-    open: Callable[[SetupRequest], SetupView]
-    set_up: Callable[[SetupRequest], SetupView]
+    def make(self, cmd: MakeSetupLink) -> SetupLinkMade:
+        """A new setup link (the connection's previous one ends), made by an owner only: it
+        lets whoever holds it set the IdP and activate; 409 ``connection_active`` for an
+        active connection, which is set up already."""
+        _checked_request(cmd)
+        connections = self._connections
+        request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
+        org = admin_org(request, self._orgs, Permission.MANAGE_SSO)
+        now = self._clock.now()
+        by = cmd.actor.user_id
+        if cmd.connection_id is not None:
+            before = connection_of(org, request, connections)
+            token = f"{before.id}.{new_token()}"
+            link = SetupLink.new(token_hash(token), by, now)
+            linked = connections.replace(before.with_setup_link(link))
+        else:
+            kind = cast(str, cmd.kind)
+            new = Connection.create(org.id, kind, cmd.name or DEFAULT_NAMES.get(kind, ""), by, now)
+            token = f"{new.id}.{new_token()}"
+            link = SetupLink.new(token_hash(token), by, now)
+            linked = replace(new.with_setup_link(link), version=new.version)
+            added(linked, by, connections=connections, audit=self._audit)
+        return SetupLinkMade(linked, setup_url(self._public_url, token), link.expires_at)
+
+    def list(self, cmd: ConnectionRequest) -> list[OpenSetupLink]:
+        """The org's connections with a setup link still open, oldest first (never a
+        token)."""
+        now = self._clock.now()
+        return [
+            OpenSetupLink(c, c.setup)
+            for c in self._connections.list_for(admin_org(cmd, self._orgs).id)
+            if c.setup is not None and not c.active and now < c.setup.expires_at
+        ]
+
+    def revoke(self, cmd: ConnectionRequest) -> None:
+        """The connection's setup link ended (404 ``setup_link_not_found`` for none)."""
+        before = connection_of(admin_org(cmd, self._orgs), cmd, self._connections)
+        if before.setup is None:
+            raise NotFound("This connection has no setup link.", code="setup_link_not_found")
+        self._connections.replace(before.without_setup_link(self._clock.now()))
+
+    def open(self, cmd: SetupRequest) -> SetupView:
+        connection = linked_connection(cmd.token, self._connections, self._clock.now())
+        org = _trusted_org(connection, self._orgs)
+        return SetupView(connection, org.name, SpAddresses.of(self._public_url, connection.id))
+
+    def set_up(self, cmd: SetupRequest) -> SetupView:
+        """The connection changed through its link as ``PATCH`` changes it (the IdP, the
+        mapping, ``status: active``); activating it spends the link. Of many activations at
+        once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``."""
+        before = linked_connection(cmd.token, self._connections, self._clock.now())
+        org = _trusted_org(before, self._orgs)
+        if before.setup is None:
+            raise InvalidToken()
+        after = self._editor.configured(before, org, _setup_changes(cmd.changes))
+        stored = stored_changes(
+            after,
+            before,
+            before.setup.created_by,
+            connections=self._connections,
+            audit=self._audit,
+            activated=self._activated,
+        )
+        return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))

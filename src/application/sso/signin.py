@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.federation.upstream import Arrival
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
-    Arriving,
     Defaults,
-    SsoAccounts,
+    SignInPreview,
+    SsoArrivals,
     StartSso,
-    TrialSignIn,
-    arrive,
+    VouchedSignIn,
     asserted,
-    foreseen,
 )
 from application.sso.ports import Connections, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlAnswer, checked_assertion, saml_connection
@@ -43,7 +40,9 @@ SAML_DEFAULTS = Defaults(email="", given_name="givenName", family_name="sn")
 
 
 @dataclass(frozen=True)
-class SamlDeparture:
+class SamlRedirect:
+    """Where a SAML sign-in's start sends the browser, and the flight it keeps meanwhile."""
+
     url: str  # the IdP, with the signed request
     flight: str  # sealed: the browser keeps it (a cookie) and brings it back
 
@@ -58,38 +57,11 @@ class FinishSaml:
     device_token: str = ""
 
 
-def start_saml(
-    cmd: StartSso,
-    *,
-    connections: Connections,
-    sp: SamlServiceProvider,
-    box: SecretBox,
-    clock: Clock,
-) -> SamlDeparture:
-    """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a test
-    sign-in, to the IdP of the complete SAML connection the setup link still opens (400
-    ``invalid_token``, 409 ``connection_incomplete``), in any status."""
-    if cmd.trial_link:
-        connection = trial_connection(cmd.trial_link, connections, clock.now(), SAML)
-    else:
-        connection = saml_connection(cmd.connection_id, connections, active=True)
-    login = sp.login(connection, relay_state="")
-    flight = {
-        "is": _FLIGHT,
-        "connection": connection.id,
-        "request": login.request_id,
-        "next": cmd.next,
-        "at": clock.now().isoformat(),
-    }
-    if cmd.trial_link:
-        flight["trial"] = cmd.trial_link
-    return SamlDeparture(login.url, box.seal(json.dumps(flight)))
-
-
 @dataclass(frozen=True)
 class Flight:
-    """What this browser's flight to a connection says: the request it started, where to go
-    next, and the setup link of a test sign-in ("" for a sign-in)."""
+    """What this browser's flight to a connection says (a flight: the sealed state a browser
+    keeps between a sign-in's start and the IdP's answer): the request it started, where to
+    go next, and the setup link of a test sign-in ("" for a sign-in)."""
 
     request_id: str | None = None
     next: str | None = None
@@ -122,48 +94,80 @@ def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
     )
 
 
-def finish_saml(
-    cmd: FinishSaml,
-    *,
-    connections: Connections,
-    sp: SamlServiceProvider,
-    spent: SpentAssertions,
-    box: SecretBox,
-    accounts: SsoAccounts,
-) -> Arrival | TrialSignIn:
-    """The person signed in (or asked for their second factor), a member of the org when
-    their address is on its verified domains; for a test sign-in, what would happen, with
-    nothing made. Unauthenticated ``saml_*`` for an answer refused; 404 for a connection
-    that is not active (a test: that the setup link no longer opens)."""
-    flight = _flight(cmd, box, accounts.links.clock.now())
-    if flight.trial_link:  # the setup link must still open the connection
-        trial_connection(flight.trial_link, connections, accounts.links.clock.now(), SAML)
-    connection, assertion = checked_assertion(
-        SamlAnswer(
-            cmd.connection_id, cmd.response, flight.request_id, trial=bool(flight.trial_link)
-        ),
-        connections=connections,
-        sp=sp,
-        spent=spent,
-    )
-    if not assertion.name_id:
-        raise Unauthenticated("The answer names nobody.", code="saml_invalid")
-    person = asserted(connection.mapping, assertion.attributes, SAML_DEFAULTS, assertion.name_id)
-    arriving = Arriving(
-        connection,
-        assertion.name_id,
-        person,
-        flight.next or "",
-        user_agent=cmd.user_agent,
-        client_ip=cmd.client_ip,
-        device_token=cmd.device_token,
-    )
-    if flight.trial_link:
-        return foreseen(arriving, assertion.attributes, flight.trial_link, accounts=accounts)
-    return arrive(arriving, accounts=accounts)
+class SamlSignIn:
+    """Signing in through a SAML connection: to the IdP (``start``) and back (``finish``)."""
 
+    def __init__(
+        self,
+        *,
+        connections: Connections,
+        sp: SamlServiceProvider,
+        spent: SpentAssertions,
+        box: SecretBox,
+        clock: Clock,
+        arrivals: SsoArrivals,
+    ) -> None:
+        """``sp``: firegate as the service provider; ``spent``: the assertions used;
+        ``box`` seals the flights; ``arrivals``: the account the person gets."""
+        self._connections = connections
+        self._sp = sp
+        self._spent = spent
+        self._box = box
+        self._clock = clock
+        self._arrivals = arrivals
 
-@dataclass(frozen=True)
-class SamlSignInServices:
-    start: Callable[[StartSso], SamlDeparture]
-    finish: Callable[[FinishSaml], Arrival | TrialSignIn]
+    def start(self, cmd: StartSso) -> SamlRedirect:
+        """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
+        test sign-in, to the IdP of the complete SAML connection the setup link still opens
+        (400 ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+        connections = self._connections
+        if cmd.trial_link:
+            connection = trial_connection(cmd.trial_link, connections, self._clock.now(), SAML)
+        else:
+            connection = saml_connection(cmd.connection_id, connections, active=True)
+        login = self._sp.login(connection, relay_state="")
+        flight = {
+            "is": _FLIGHT,
+            "connection": connection.id,
+            "request": login.request_id,
+            "next": cmd.next,
+            "at": self._clock.now().isoformat(),
+        }
+        if cmd.trial_link:
+            flight["trial"] = cmd.trial_link
+        return SamlRedirect(login.url, self._box.seal(json.dumps(flight)))
+
+    def finish(self, cmd: FinishSaml) -> Arrival | SignInPreview:
+        """The person signed in (or asked for their second factor), a member of the org
+        when their address is on its verified domains; for a test sign-in, what would
+        happen, with nothing made. Unauthenticated ``saml_*`` for an answer refused; 404 for
+        a connection that is not active (a test: that the setup link no longer opens)."""
+        connections, clock = self._connections, self._clock
+        flight = _flight(cmd, self._box, clock.now())
+        if flight.trial_link:  # the setup link must still open the connection
+            trial_connection(flight.trial_link, connections, clock.now(), SAML)
+        connection, assertion = checked_assertion(
+            SamlAnswer(
+                cmd.connection_id, cmd.response, flight.request_id, trial=bool(flight.trial_link)
+            ),
+            connections=connections,
+            sp=self._sp,
+            spent=self._spent,
+        )
+        if not assertion.name_id:
+            raise Unauthenticated("The answer names nobody.", code="saml_invalid")
+        person = asserted(
+            connection.mapping, assertion.attributes, SAML_DEFAULTS, assertion.name_id
+        )
+        vouched = VouchedSignIn(
+            connection,
+            assertion.name_id,
+            person,
+            flight.next or "",
+            user_agent=cmd.user_agent,
+            client_ip=cmd.client_ip,
+            device_token=cmd.device_token,
+        )
+        if flight.trial_link:
+            return self._arrivals.preview(vouched, assertion.attributes, flight.trial_link)
+        return self._arrivals.arrive(vouched)

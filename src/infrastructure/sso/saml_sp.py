@@ -75,10 +75,12 @@ class Pysaml2ServiceProvider:
     def __init__(
         self,
         private_key_pem: Callable[[], str | None],
-        addresses: Callable[[str], SpAddresses],
+        public_url: str,
     ) -> None:
+        """``private_key_pem``: the key, read when first signed with; each connection's own
+        addresses are under ``public_url``."""
         self._key = private_key_pem
-        self._addresses = addresses
+        self._public_url = public_url
         self._lock = threading.Lock()
         self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
         self._clients: OrderedDict[tuple[str, int], Any] = OrderedDict()
@@ -115,7 +117,11 @@ class Pysaml2ServiceProvider:
                 return found
         key_file, cert_file, _ = self._key_files()
         config = SPConfig()
-        config.load(_sp_config(connection, self._addresses(connection.id), key_file, cert_file))
+        config.load(
+            _sp_config(
+                connection, SpAddresses.of(self._public_url, connection.id), key_file, cert_file
+            )
+        )
         client = Saml2Client(config)
         client.sec = in_process_security(config)
         with self._lock:
@@ -157,7 +163,9 @@ class Pysaml2ServiceProvider:
             raise _logged(connection, _verdict(exc), type(exc).__name__) from None
         if parsed is None or parsed.assertion is None:
             raise _refused("saml_invalid", "The identity provider's answer holds no assertion.")
-        misaddressed = _misaddressed(parsed.assertion, self._addresses(connection.id))
+        misaddressed = _misaddressed(
+            parsed.assertion, SpAddresses.of(self._public_url, connection.id)
+        )
         if misaddressed is not None:
             raise _logged(connection, misaddressed, "firegate's check")
         return _assertion(parsed)

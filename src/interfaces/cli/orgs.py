@@ -72,7 +72,7 @@ def members() -> None:
 def add(org: str, user: str, roles: tuple[str, ...]) -> None:
     """Make USER (a username or e-mail address) a member of ORG."""
     try:
-        member = services().orgs.add_member(AddMember(org, user, roles))
+        member = services().org_members.add_member(AddMember(org, user, roles))
     except DomainError as exc:
         fail(exc)
     else:
@@ -86,7 +86,7 @@ def add(org: str, user: str, roles: tuple[str, ...]) -> None:
 def remove(org: str, user: str) -> None:
     """Remove USER from ORG (never its last owner)."""
     try:
-        removed = services().orgs.remove_any_member(OperatorRemoval(org, user))
+        removed = services().org_members.remove_any_member(OperatorRemoval(org, user))
     except DomainError as exc:
         fail(exc)
     else:
@@ -97,7 +97,7 @@ def remove(org: str, user: str) -> None:
 @with_appcontext
 def sso_certificates() -> None:
     """Warn the org admins of IdP certificates within 30 days of their end, once each."""
-    warned = services().sso_certificate_sweep()
+    warned = services().sso_certificate_sweep.sweep()
     click.echo(f"{warned} certificate(s) warned of")
 
 

@@ -1,5 +1,5 @@
 """SCIM groups as scim2-server's storage sees them: each call a use case of
-``ScimGroupServices`` for the org the directory's token opened (docs/reference/scim.md,
+``DirectoryGroups`` for the org the directory's token opened (docs/reference/scim.md,
 "Groups")."""
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from scim2_server.storage import SearchPage
 
 from application.scim.groups import (
     CreateGroup,
+    DirectoryGroups,
     GroupFields,
     GroupRef,
     RemoveGroup,
     ReplaceGroup,
-    ScimGroupServices,
 )
 from domain.orgs.orgs import Org
 from domain.scim.groups import ScimGroup
@@ -64,7 +64,7 @@ def resource_of(group: ScimGroup) -> Group:
 class OrgGroups:
     """The groups of one org, as its directory's requests reach them."""
 
-    def __init__(self, org: Org, groups: ScimGroupServices) -> None:
+    def __init__(self, org: Org, groups: DirectoryGroups) -> None:
         self.org = org
         self.groups = groups
 

@@ -1,5 +1,5 @@
 """SCIM users as scim2-server's storage sees them: each call a use case of
-``ScimUserServices`` for the org the directory's token opened (docs/reference/scim.md,
+``DirectoryUsers`` for the org the directory's token opened (docs/reference/scim.md,
 "Users"). The resource a directory sends is kept as it sent it (its password never);
 firegate's rules read the fields they need."""
 
@@ -27,11 +27,11 @@ from scim2_server.storage import SearchPage
 
 from application.scim.tokens import Directory
 from application.scim.users import (
+    DirectoryUsers,
     ProvisionUser,
     RemoveUser,
     ReplaceUser,
     ScimUserRef,
-    ScimUserServices,
     UserFields,
 )
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -113,7 +113,7 @@ def _user(resource: Resource[Any]) -> User[Any]:
 class OrgUsers:
     """The users of one org, as its directory's requests reach them."""
 
-    def __init__(self, directory: Directory, users: ScimUserServices) -> None:
+    def __init__(self, directory: Directory, users: DirectoryUsers) -> None:
         self.org = directory.org
         self.by = directory.made_by  # who made the token: what it may do of owners
         self.users = users

@@ -32,7 +32,7 @@ from interfaces.web.rendering import bp, see_other
 
 def _orgs(actor: Actor) -> dict[str, object]:
     """The section's reads: the header's (the person's orgs), and the ones to join."""
-    return {**header(actor), "suggested": services().orgs.suggested(SuggestedOrgs(actor))}
+    return {**header(actor), "suggested": services().org_joining.suggested(SuggestedOrgs(actor))}
 
 
 ORGS = Section("/account/orgs", "orgs/account_orgs.html", _orgs)
@@ -58,7 +58,7 @@ def create_org(actor: Actor) -> Response:
 @account_form("org-join", ORGS)
 def join_org(actor: Actor, org: str) -> Response:
     """Join, as a member, an org the section suggests (as POST /orgs/{org}/join)."""
-    joined = services().orgs.join(JoinOrg(actor, org))
+    joined = services().org_joining.join(JoinOrg(actor, org))
     return see_other(f"/account/orgs/{joined.org.slug.value}?done=org-joined")
 
 
@@ -66,7 +66,7 @@ def join_org(actor: Actor, org: str) -> Response:
 @signed_in
 @account_form("org-leave", ORGS)
 def leave_org(actor: Actor, org: str) -> Response:
-    services().orgs.remove_member(RemoveMember(actor, org, actor.user_id))
+    services().org_members.remove_member(RemoveMember(actor, org, actor.user_id))
     return done("org-left", ORGS)
 
 

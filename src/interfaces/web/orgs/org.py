@@ -59,7 +59,7 @@ def _cursor() -> str | None:
 
 def _members(actor: Actor, org: str) -> dict[str, object]:
     query = MemberQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"members": services().orgs.named_members(query), "cursor": _cursor()}
+    return {"members": services().org_members.named_members(query), "cursor": _cursor()}
 
 
 def _invitations(actor: Actor, org: str) -> dict[str, object]:
@@ -199,7 +199,7 @@ def _roles() -> list[str]:
 @signed_in
 @org_form("members", MEMBERS)
 def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
-    services().orgs.change_roles(ChangeRoles(actor, org, user_id, _roles()))
+    services().org_members.change_roles(ChangeRoles(actor, org, user_id, _roles()))
     return done("roles", MEMBERS, org)
 
 
@@ -208,7 +208,7 @@ def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
 @org_form("members", MEMBERS)
 def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
     """An admin removes a member; a member's own button leaves the org."""
-    services().orgs.remove_member(RemoveMember(actor, org, user_id))
+    services().org_members.remove_member(RemoveMember(actor, org, user_id))
     if user_id == actor.user_id:
         return see_other("/account/orgs?done=org-left")
     return done("member-removed", MEMBERS, org)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Response, after_this_request, request
 
-from application.sso.arrival import StartSso, TrialSignIn
+from application.sso.arrival import SignInPreview, StartSso
 from application.sso.oidc import FinishOidc
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -42,6 +42,6 @@ def oidc_callback(connection_id: str) -> Response:
             device_token=browser.device_token(),
         )
     )
-    if isinstance(arrival, TrialSignIn):  # a test from the setup page: shown, nothing made
+    if isinstance(arrival, SignInPreview):  # a test from the setup page: shown, nothing made
         return page("sso/setup_test.html", 200, trial=arrival, back=arrival.next, oidc=True)
     return arrived(arrival)

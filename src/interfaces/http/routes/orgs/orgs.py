@@ -66,7 +66,7 @@ def suggested_orgs(actor: Actor) -> Response:
     """The organizations the caller may join: their proven address is on a verified domain
     of the org, whose domain_policy is suggest or auto_join, and they are not a member."""
     parse_query(NoQuery)
-    found = services().orgs.suggested(SuggestedOrgs(actor))
+    found = services().org_joining.suggested(SuggestedOrgs(actor))
     return json_response(SuggestedOrgList(items=[SuggestedOrg.of(org) for org in found]))
 
 
@@ -76,7 +76,7 @@ def suggested_orgs(actor: Actor) -> Response:
 def join_org(actor: Actor, org: str) -> Response:
     """Join, as a member, an organization /orgs/suggested offers the caller; 409
     ``already_member``; 404 for any other."""
-    seen = services().orgs.join(JoinOrg(actor, org))
+    seen = services().org_joining.join(JoinOrg(actor, org))
     return json_response(OrgSummary.of(seen), 201, {"Location": f"/orgs/{seen.org.id}"})
 
 
@@ -118,7 +118,7 @@ def delete_org(actor: Actor, org: str) -> Response:
 def list_members(actor: Actor, org: str) -> Response:
     """The organization's members by user id, paginated."""
     query = parse_query(PageQuery)
-    page = services().orgs.members(MemberQuery(actor, org, query.limit, query.cursor))
+    page = services().org_members.members(MemberQuery(actor, org, query.limit, query.cursor))
     items = [MemberOut.of(member) for member in page.items]
     return json_response(MemberPage(items=items, next_cursor=page.next_cursor))
 
@@ -135,7 +135,7 @@ def change_roles(actor: Actor, org: str, user_id: str) -> Response:
     """Replace a member's roles (admins; an owner's, or owner itself, only by owners).
     409 ``last_owner``."""
     body = parse_json(MemberPatch)
-    member = services().orgs.change_roles(ChangeRoles(actor, org, user_id, body.roles))
+    member = services().org_members.change_roles(ChangeRoles(actor, org, user_id, body.roles))
     return json_response(MemberOut.of(member))
 
 
@@ -145,7 +145,7 @@ def change_roles(actor: Actor, org: str, user_id: str) -> Response:
 def remove_member(actor: Actor, org: str, user_id: str) -> Response:
     """Remove a member (admins; an owner only by owners), or leave with one's own id.
     409 ``last_owner``."""
-    services().orgs.remove_member(RemoveMember(actor, org, user_id))
+    services().org_members.remove_member(RemoveMember(actor, org, user_id))
     return no_content()
 
 
