@@ -228,13 +228,13 @@ def sign_in_step(
 ) -> SignIn:
     """The sign-in step, for the bindings of the features that sign people in."""
     return SignIn(
-        own.sessions,
-        own.tokens,
-        platform.clock,
-        rules.token_policy,
-        platform.audit,
-        accounts.users,
-        rules.gate,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        users=accounts.users,
+        gate=rules.gate,
     )
 
 

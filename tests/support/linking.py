@@ -60,7 +60,13 @@ class World(AccountsWorld):
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:
-        step = SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit)
+        step = SignIn(
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+        )
         signing_in = ExternalSignIn(who, "github", "GitHub", user_agent="cli/2")
         return sign_in_external(signing_in, links=self.links, sign_in=step)
 

@@ -68,7 +68,13 @@ class World:
         return login_cases.login(
             Login(login=login, password=password, client_ip=ip, device_token=device),
             users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            sign_in=SignIn(
+                sessions=self.sessions,
+                tokens=self.tokens,
+                clock=self.clock,
+                policy=self.policy,
+                audit=self.audit,
+            ),
             hasher=self.hasher,
             clock=self.clock,
             lookup=FakeLoginLookup(self.store, self.throttle),

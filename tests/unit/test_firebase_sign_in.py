@@ -50,7 +50,13 @@ class World(AccountsWorld):
                 FakeOAuthGrants(self.store),
                 lambda user, _provider: self.registered.append(user),
             ),
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            sign_in=SignIn(
+                sessions=self.sessions,
+                tokens=self.tokens,
+                clock=self.clock,
+                policy=self.policy,
+                audit=self.audit,
+            ),
         )
 
     def user_of(self, pair: TokenPair) -> User:

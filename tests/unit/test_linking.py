@@ -103,7 +103,13 @@ def test_an_unverified_unused_address_makes_an_unproven_account_and_mails_it(
 
 
 def test_no_unproven_account_where_no_verification_mail_can_follow(world: World) -> None:
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    step = SignIn(
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+        policy=world.policy,
+        audit=world.audit,
+    )
     cmd = ExternalSignIn(identity(verified=False), "github", "GitHub")
     with pytest.raises(PermissionDenied) as refused:
         sign_in_external(cmd, links=replace(world.links, registered=None), sign_in=step)
@@ -119,7 +125,13 @@ def test_without_an_address_nothing_is_made(world: World) -> None:
 
 def test_firebase_refuses_an_unverified_address_instead(world: World) -> None:
     # Anyone can sign up to Firebase with any address (docs/decisions/0280-linking-rules.md).
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    step = SignIn(
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+        policy=world.policy,
+        audit=world.audit,
+    )
     cmd = ExternalSignIn(
         identity(verified=False), "firebase", "Firebase", unverified_accounts=False
     )
@@ -152,7 +164,13 @@ def test_a_proven_account_is_never_linked_by_its_address(world: World) -> None:
 
 def test_a_taken_address_keeps_the_code_its_way_of_signing_in_publishes(world: World) -> None:
     world.squatter(proven=True)
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
+    step = SignIn(
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+        policy=world.policy,
+        audit=world.audit,
+    )
     cmd = ExternalSignIn(identity(), "firebase", "Firebase", taken_code="email_taken")
     with pytest.raises(SignInToConnect) as connect:
         sign_in_external(cmd, links=world.links, sign_in=step)

@@ -129,7 +129,13 @@ class MfaWorld(World):
         return finish_mfa_login(
             MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP),
             users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            sign_in=SignIn(
+                sessions=self.sessions,
+                tokens=self.tokens,
+                clock=self.clock,
+                policy=self.policy,
+                audit=self.audit,
+            ),
             factors=self.factors,
             otp=self.otp,
             box=self.box,
@@ -475,7 +481,13 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
                 FakeOAuthGrants(world.store),
                 lambda _user, _provider: None,
             ),
-            sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
+            sign_in=SignIn(
+                sessions=world.sessions,
+                tokens=world.tokens,
+                clock=world.clock,
+                policy=world.policy,
+                audit=world.audit,
+            ),
         )
 
     world.session_id = world.authenticate(sign_in().access_token).session_id
@@ -599,7 +611,13 @@ def test_an_account_without_mfa_logs_in_in_one_step_with_the_same_reads(
     pair = login_cases.login(
         Login(login="alice", password=PASSWORD, client_ip=IP),
         users=world.users,
-        sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
+        sign_in=SignIn(
+            sessions=world.sessions,
+            tokens=world.tokens,
+            clock=world.clock,
+            policy=world.policy,
+            audit=world.audit,
+        ),
         hasher=world.hasher,
         clock=world.clock,
         lookup=lookup,

@@ -34,7 +34,7 @@ from application.accounts.address_proof import start_clean
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
 from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 from domain.confusables import mixes_scripts
@@ -144,13 +144,15 @@ def sign_in_as(
     )
     # signin.succeeded names the provider (docs/reference/events.md).
     return sign_in(
-        user,
-        amr=(FEDERATED,),
-        user_agent=cmd.user_agent,
-        reason=reason or provider,
-        method=method,
-        via=provider,
-        org_id=org_id,
+        SignInRequest(
+            user,
+            (FEDERATED,),
+            cmd.user_agent,
+            reason=reason or provider,
+            method=method,
+            via=provider,
+            org_id=org_id,
+        )
     )
 
 

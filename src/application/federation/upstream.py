@@ -33,10 +33,9 @@ from application.federation.providers import (
     UpstreamProviders,
     find_provider,
 )
-from application.ports import Audit, ExternalIdentity, SecretBox
-from application.signin.sessions import SignIn
+from application.ports import ExternalIdentity, SecretBox
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.users import User
 from domain.errors import (
     DomainError,
     InvalidInput,
@@ -45,7 +44,7 @@ from domain.errors import (
     Unavailable,
 )
 from domain.federation.upstream import OIDC, UpstreamProvider
-from domain.signin.devices import Device, DevicePolicy
+from domain.signin.devices import DevicePolicy
 
 log = logging.getLogger("firegate.upstream")
 FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
@@ -369,65 +368,42 @@ def _signed_in(
     return sign_in_external(signing_in, links=links, sign_in=sign_in)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _DeviceAwareSignIn(SignIn):
     """The sign-in step as a password's: the browser's device token read, a new device
     noticed (its mail), and a device token given back (docs/reference/providers.md)."""
 
-    devices: DevicePolicy | None = None
+    devices: DevicePolicy
     device_token: str = ""
     client_ip: str = ""
 
-    def __call__(
-        self,
-        user: User,
-        *,
-        amr: tuple[str, ...],
-        user_agent: str,
-        ip: str | None = None,
-        event: Audit = Audit.LOGIN,
-        reason: str | None = None,
-        proof: tuple[Audit, str] | None = None,
-        knows_devices: bool = False,
-        device: Device | None = None,
-        via: str | None = None,
-        method: str | None = None,
-        org_id: str | None = None,
-    ) -> TokenPair:
-        if self.devices is None:  # never: with_devices gives one
-            raise AssertionError("a device-aware sign-in without a device policy")
+    def __call__(self, request: SignInRequest) -> TokenPair:
         now = self.clock.now()
         device = self.devices.verify(self.device_token, now)
-        if device is not None and not device.of(user):
+        if device is not None and not device.of(request.user):
             device = None  # another account's: this one has not seen the device
         pair = super().__call__(
-            user,
-            amr=amr,
-            user_agent=user_agent,
-            ip=ip or self.client_ip or None,
-            event=event,
-            reason=reason,
-            proof=proof,
-            knows_devices=True,
-            device=device,
-            via=via,
-            method=method,
-            org_id=org_id,
+            replace(
+                request,
+                ip=request.ip or self.client_ip or None,
+                knows_devices=True,
+                device=device,
+            )
         )
-        return replace(pair, device_token=self.devices.issue(user, now, device))
+        return replace(pair, device_token=self.devices.issue(request.user, now, device))
 
 
 def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
     """The sign-in step aware of this browser's device (its token), as a password's is: every
     way of signing in from a browser (upstream providers, single sign-on) uses it."""
     return _DeviceAwareSignIn(
-        sign_in.sessions,
-        sign_in.tokens,
-        sign_in.clock,
-        sign_in.policy,
-        sign_in.audit,
-        sign_in.users,
-        sign_in.gate,
+        sessions=sign_in.sessions,
+        tokens=sign_in.tokens,
+        clock=sign_in.clock,
+        policy=sign_in.policy,
+        audit=sign_in.audit,
+        users=sign_in.users,
+        gate=sign_in.gate,
         devices=devices,
         device_token=token,
         client_ip=ip,

@@ -22,7 +22,7 @@ from application.signin.mfa import (
     MfaRepository,
     require_second_factor,
 )
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,
@@ -221,7 +221,7 @@ def _signed_in(
         audit=audit,
     )
     return sign_in(
-        user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip, knows_devices=True, device=device
+        SignInRequest(user, (PASSWORD,), cmd.user_agent, ip=ip, knows_devices=True, device=device)
     )
 
 

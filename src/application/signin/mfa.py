@@ -20,7 +20,7 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
@@ -327,17 +327,19 @@ def finish_mfa_login(
     password_first = PASSWORD in challenge.first_factor
     with settled(throttle, reservation, clear):
         pair = sign_in(
-            user,
-            amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
-            user_agent=cmd.user_agent,
-            ip=ip,
-            reason=challenge.reason or "mfa",
-            proof=(Audit.MFA_CODE, method),
-            method=challenge.method,
-            org_id=challenge.org_id,
-            knows_devices=password_first,
-            device=device,
-            via=challenge.via,
+            SignInRequest(
+                user,
+                (*challenge.first_factor, ONE_TIME_PASSWORD),
+                cmd.user_agent,
+                ip=ip,
+                reason=challenge.reason or "mfa",
+                proof=(Audit.MFA_CODE, method),
+                method=challenge.method,
+                org_id=challenge.org_id,
+                knows_devices=password_first,
+                device=device,
+                via=challenge.via,
+            )
         )
     if not password_first:
         return pair  # device tokens exempt password logins only

@@ -19,7 +19,7 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
@@ -364,13 +364,15 @@ def passkey_sign_in(
     device = devices.verify(cmd.device_token, now)
     device = device if device is not None and device.of(user) else None
     pair = sign_in(
-        user,
-        amr=updated.amr,
-        user_agent=cmd.user_agent,
-        ip=ip,
-        event=Audit.PASSKEY_SIGN_IN,
-        knows_devices=True,
-        device=device,
+        SignInRequest(
+            user,
+            updated.amr,
+            cmd.user_agent,
+            ip=ip,
+            event=Audit.PASSKEY_SIGN_IN,
+            knows_devices=True,
+            device=device,
+        )
     )
     return replace(pair, device_token=devices.issue(user, now, device))
 

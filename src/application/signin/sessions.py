@@ -453,6 +453,42 @@ def any_way_in(user: User, *, amr: tuple[str, ...], via: str | None) -> None:
 
 
 @dataclass(frozen=True)
+class SignInRequest:
+    """Who signs in, and how, for the sign-in step (``SignIn``).
+
+    ``amr``: how the user proved who they are (RFC 8176). ``via``: the identity provider a
+    federated sign-in came through (its first factor's, after a second factor), for the
+    gate.
+
+    ``proof``: the event and reason of the step that proved the user (a second factor),
+    recorded on the new session just before the sign-in itself. What the audit log stores
+    of them is written in the session's own commit.
+
+    ``knows_devices``: the way of signing in takes device tokens (password, its second step,
+    passkey); ``device`` the valid one it presented, if any. A sign-in without a device of
+    the account is recorded as a new device (a notice mail follows, from the audit path),
+    unless it is the account's first: that one only marks the account, the one write a
+    sign-in from a known device never makes (docs/decisions/0173-new-device-mail.md).
+
+    ``method``: the way in the sign-in's event names (docs/reference/events.md); by default
+    the one its first factor says (``sign_in_method``); ``org_id``: the org whose connection
+    it came through, whose audit log it is on."""
+
+    user: User
+    amr: tuple[str, ...]
+    user_agent: str
+    ip: str | None = None
+    event: Audit = Audit.LOGIN
+    reason: str | None = None
+    proof: tuple[Audit, str] | None = None
+    knows_devices: bool = False
+    device: Device | None = None
+    via: str | None = None
+    method: str | None = None
+    org_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
     passkey): a new session, its first token pair, and the audit record naming the session;
@@ -468,67 +504,38 @@ class SignIn:
     users: Users | None = None  # marks the account's first sign-in (None: not marked)
     gate: SignInGate = any_way_in
 
-    def __call__(
-        self,
-        user: User,
-        *,
-        amr: tuple[str, ...],
-        user_agent: str,
-        ip: str | None = None,
-        event: Audit = Audit.LOGIN,
-        reason: str | None = None,
-        proof: tuple[Audit, str] | None = None,
-        knows_devices: bool = False,
-        device: Device | None = None,
-        via: str | None = None,
-        method: str | None = None,
-        org_id: str | None = None,
-    ) -> TokenPair:
-        """``via``: the identity provider a federated sign-in came through (its first
-        factor's, after a second factor), for ``gate``.
-
-        ``proof``: the event and reason of the step that proved the user (a second
-        factor), recorded on the new session just before the sign-in itself. What the audit
-        log stores of them is written in the session's own commit.
-
-        ``knows_devices``: the way of signing in takes device tokens (password, its second
-        step, passkey); ``device`` the valid one it presented, if any. A sign-in without a
-        device of the account is recorded as a new device (a notice mail follows, from the
-        audit path), unless it is the account's first: that one only marks the account, the
-        one write a sign-in from a known device never makes
-        (docs/decisions/0173-new-device-mail.md).
-
-        ``method``: the way in the sign-in's event names (docs/reference/events.md); by
-        default the one its first factor says (``sign_in_method``); ``org_id``: the org whose
-        connection it came through, whose audit log it is on."""
-        self.gate(user, amr=amr, via=via)
-        new_device = knows_devices and is_new_device(user, device)
+    def __call__(self, request: SignInRequest) -> TokenPair:
+        """A new session for ``request.user``, signed in as ``request`` says."""
+        user, amr = request.user, request.amr
+        self.gate(user, amr=amr, via=request.via)
+        new_device = request.knows_devices and is_new_device(user, request.device)
         if not user.has_signed_in and self.users is not None:
             try:
                 self.users.update(user.id, lambda u: u.signing_in())
             except DomainError as error:  # the next sign-in is then taken as the first
                 log.warning("first sign-in not marked (%s)", type(error).__name__)
         session_id = new_id()
-        kinds = ((proof,) if proof else ()) + ((event, reason),)
+        event, proof = request.event, request.proof
+        kinds = ((proof,) if proof else ()) + ((event, request.reason),)
         kinds += ((Audit.NEW_DEVICE, None),) if new_device else ()
-        way_in = method or sign_in_method(amr)
+        way_in = request.method or sign_in_method(amr)
         records = [
             AuditEvent(
                 kind,
                 user_id=user.id,
                 session_id=session_id,
-                ip=ip,
+                ip=request.ip,
                 reason=why,
-                user_agent=user_agent or None,
+                user_agent=request.user_agent or None,
                 method=way_in if kind is event else None,
-                org_id=org_id if kind is event else None,
+                org_id=request.org_id if kind is event else None,
             )
             for kind, why in kinds
         ]
         staged = self.audit.stage(records)
         pair = start_session(
             user,
-            user_agent=user_agent,
+            user_agent=request.user_agent,
             sessions=self.sessions,
             tokens=self.tokens,
             clock=self.clock,
