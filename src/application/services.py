@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from application.signin.login import LoginServices
     from application.signin.passkeys import PasskeyServices
     from application.signin.personal_tokens import PersonalTokenServices
-    from application.signin.sessions import SessionServices
+    from application.signin.sessions import Sessions
     from application.signin.totp import TotpServices
     from application.sso.connections import ConnectionServices
     from application.sso.discovery import DiscoveryServices
@@ -80,7 +80,7 @@ class Services:
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: PasskeyServices
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
-    sessions: SessionServices
+    sessions: Sessions
     tasks: TaskServices
     totp: TotpServices  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)

@@ -44,18 +44,10 @@ from application.signin.personal_tokens import (
 )
 from application.signin.sessions import (
     SessionRepository,
-    SessionServices,
+    Sessions,
     SignIn,
     SignInGate,
     any_way_in,
-    end_other_sessions,
-    end_session,
-    end_user_sessions,
-    list_sessions,
-    logout,
-    refresh,
-    refreshing,
-    renew,
 )
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
@@ -240,29 +232,15 @@ def sign_in_step(
 
 def bind_sessions(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> SessionServices:
-    users, sessions, tokens = accounts.users, own.sessions, own.tokens
-    clock, audit, policy = platform.clock, platform.audit, rules.token_policy
-    return SessionServices(
-        refresh=partial(
-            refresh,
-            users=users,
-            sessions=sessions,
-            tokens=tokens,
-            clock=clock,
-            policy=policy,
-            audit=audit,
-            orgs=accounts.active_orgs,
-        ),
-        refreshing=partial(refreshing, policy=policy),
-        renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
-        logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
-        list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
-        end=partial(end_session, sessions=sessions, audit=audit),
-        end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
-        end_for_user=partial(
-            end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit
-        ),
+) -> Sessions:
+    return Sessions(
+        users=accounts.users,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        orgs=accounts.active_orgs,
     )
 
 

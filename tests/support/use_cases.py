@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from application.accounts import accounts
-from application.accounts.accounts import Register
+from application.accounts.accounts import Register, UserRepository
 from application.accounts.authentication import Actor, Authenticate, authenticate
 from application.signin import login as login_cases
-from application.signin import sessions as cases
 from application.signin.login import ChangePassword, Login
-from application.signin.sessions import (
-    Refresh,
-    SignIn,
-)
+from application.signin.sessions import Refresh, Sessions, SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
@@ -95,6 +91,19 @@ class World:
             throttle_policy=self.throttle_policy,
         )
 
+    def session_cases(self, users: UserRepository | None = None) -> Sessions:
+        """The sessions' use cases on this world's fakes as they are now (``users``: another
+        account store in front of the world's)."""
+        return Sessions(
+            users=users or self.users,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+            orgs=FakeActiveOrgs(self.store),
+        )
+
     def authenticate(self, token: str) -> Actor:
         return authenticate(
             Authenticate(token), tokens=self.tokens, principals=self.principals, clock=self.clock
@@ -103,13 +112,4 @@ class World:
 
 class SessionWorld(World):
     def refresh(self, token: str) -> TokenPair:
-        return cases.refresh(
-            Refresh(token),
-            users=self.users,
-            sessions=self.sessions,
-            tokens=self.tokens,
-            clock=self.clock,
-            policy=self.policy,
-            audit=self.audit,
-            orgs=FakeActiveOrgs(self.store),
-        )
+        return self.session_cases().refresh(Refresh(token))
