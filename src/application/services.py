@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from application.scim.groups import ScimGroupServices
     from application.scim.tokens import ScimTokenServices
     from application.scim.users import ScimUserServices
-    from application.signin.login import LoginServices
+    from application.signin.login import Logins
     from application.signin.passkeys import PasskeyServices
     from application.signin.personal_tokens import PersonalTokenServices
     from application.signin.sessions import Sessions
@@ -61,7 +61,7 @@ class Services:
     firebase: FirebaseServices
     identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
-    login: LoginServices
+    login: Logins  # password login, its second step, the password change
     moves: MoveServices  # users import and export (docs/migrating.md)
     oauth: OAuthServices  # firegate as an OpenID Connect provider (docs/reference/oauth.md)
     orgs: OrgServices  # organizations (docs/reference/orgs.md)

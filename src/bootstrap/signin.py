@@ -15,14 +15,8 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
-from application.signin.login import (
-    LoginLookup,
-    LoginServices,
-    change_password,
-    check_current_password,
-    login,
-)
-from application.signin.mfa import MfaRepository, finish_mfa_login
+from application.signin.login import LoginLookup, Logins, check_current_password
+from application.signin.mfa import MfaRepository
 from application.signin.passkeys import (
     ChallengeRepository,
     PasskeyRepository,
@@ -267,46 +261,22 @@ def password_check(
 
 def bind_login(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> LoginServices:
-    step = sign_in_step(own, rules, accounts=accounts, platform=platform)
-    return LoginServices(
-        login=partial(
-            login,
-            users=accounts.users,
-            sign_in=step,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            lookup=own.login_lookup,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            devices=rules.device_policy,
-            audit=platform.audit,
-            factors=own.factors,
-            require_verified_email=rules.require_verified_email,
-        ),
-        finish_mfa=partial(
-            finish_mfa_login,
-            users=accounts.users,
-            sign_in=step,
-            factors=own.factors,
-            otp=own.otp,
-            box=own.secret_box,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            devices=rules.device_policy,
-            audit=platform.audit,
-        ),
-        change_password=partial(
-            change_password,
-            users=accounts.users,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            audit=platform.audit,
-            hold=rules.hold,
-        ),
+) -> Logins:
+    return Logins(
+        users=accounts.users,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        hasher=accounts.hasher,
+        clock=platform.clock,
+        lookup=own.login_lookup,
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        devices=rules.device_policy,
+        audit=platform.audit,
+        factors=own.factors,
+        otp=own.otp,
+        box=own.secret_box,
+        require_verified_email=rules.require_verified_email,
+        hold=rules.hold,
     )
 
 

@@ -7,14 +7,15 @@ from datetime import timedelta
 from application.accounts import accounts
 from application.accounts.accounts import Register, UserRepository
 from application.accounts.authentication import Actor, Authenticate, authenticate
-from application.signin import login as login_cases
-from application.signin.login import ChangePassword, Login
+from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.sessions import Refresh, Sessions, SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
@@ -27,6 +28,7 @@ from tests.fakes.signin import (
     FakeSessionRepository,
 )
 from tests.support.api import PASSWORD
+from tests.support.settings import TEST_MFA_KEY
 
 IP = "192.0.2.1"
 
@@ -51,6 +53,8 @@ class World:
         self.devices = DevicePolicy()
         self.audit = RecordingAuditLog()
         self.factors = FakeMfaRepository(self.store)
+        self.otp = PyotpOneTimePasswords()
+        self.box = FernetSecretBox(TEST_MFA_KEY)
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -58,11 +62,10 @@ class World:
         )
         return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
 
-    def login(
-        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
-    ) -> TokenPair:
-        return login_cases.login(
-            Login(login=login, password=password, client_ip=ip, device_token=device),
+    def logins(self, lookup: LoginLookup | None = None) -> Logins:
+        """The password logins' use cases on this world's fakes as they are now (``lookup``:
+        another lookup in front of the world's store)."""
+        return Logins(
             users=self.users,
             sign_in=SignIn(
                 sessions=self.sessions,
@@ -73,23 +76,25 @@ class World:
             ),
             hasher=self.hasher,
             clock=self.clock,
-            lookup=FakeLoginLookup(self.store, self.throttle),
+            lookup=lookup or FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
             devices=self.devices,
             audit=self.audit,
             factors=self.factors,
+            otp=self.otp,
+            box=self.box,
+        )
+
+    def login(
+        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
+    ) -> TokenPair:
+        return self.logins().login(
+            Login(login=login, password=password, client_ip=ip, device_token=device)
         )
 
     def change_password(self, cmd: ChangePassword) -> None:
-        login_cases.change_password(
-            cmd,
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-        )
+        self.logins().change_password(cmd)
 
     def session_cases(self, users: UserRepository | None = None) -> Sessions:
         """The sessions' use cases on this world's fakes as they are now (``users``: another

@@ -15,10 +15,9 @@ from application.accounts.admin import SetRole
 from application.accounts.authentication import Actor
 from application.federation.firebase import FirebaseSignIn, firebase_sign_in
 from application.federation.linking import Links
-from application.signin import login as login_cases
 from application.signin import totp as totp_cases
 from application.signin.login import Login, LoginRecords
-from application.signin.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
+from application.signin.mfa import MfaLogin, hash_recovery_code
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from application.signin.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
@@ -32,8 +31,6 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
-from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthGrants
@@ -44,7 +41,6 @@ from tests.fakes.signin import (
     FakePasskeyRepository,
 )
 from tests.support.api import PASSWORD
-from tests.support.settings import TEST_MFA_KEY
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
@@ -53,8 +49,6 @@ pytestmark = pytest.mark.unit
 class MfaWorld(World):
     def __init__(self) -> None:
         super().__init__()
-        self.otp = PyotpOneTimePasswords()
-        self.box = FernetSecretBox(TEST_MFA_KEY)
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
         self.guard = Guard(
@@ -126,24 +120,8 @@ class MfaWorld(World):
     def second_step(
         self, token: str, *, code: str | None = None, recovery_code: str | None = None
     ) -> TokenPair:
-        return finish_mfa_login(
-            MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP),
-            users=self.users,
-            sign_in=SignIn(
-                sessions=self.sessions,
-                tokens=self.tokens,
-                clock=self.clock,
-                policy=self.policy,
-                audit=self.audit,
-            ),
-            factors=self.factors,
-            otp=self.otp,
-            box=self.box,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            devices=self.devices,
-            audit=self.audit,
+        return self.logins().finish_mfa(
+            MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP)
         )
 
 
@@ -608,25 +586,7 @@ def test_an_account_without_mfa_logs_in_in_one_step_with_the_same_reads(
     before the hash, one read of the (absent) factor after it, then the pair."""
     lookup = CountingLookup(world.store, world.throttle)
     world.factors = counting = CountingFactors(world.store)
-    pair = login_cases.login(
-        Login(login="alice", password=PASSWORD, client_ip=IP),
-        users=world.users,
-        sign_in=SignIn(
-            sessions=world.sessions,
-            tokens=world.tokens,
-            clock=world.clock,
-            policy=world.policy,
-            audit=world.audit,
-        ),
-        hasher=world.hasher,
-        clock=world.clock,
-        lookup=lookup,
-        throttle=world.throttle,
-        throttle_policy=world.throttle_policy,
-        devices=world.devices,
-        audit=world.audit,
-        factors=world.factors,
-    )
+    pair = world.logins(lookup).login(Login(login="alice", password=PASSWORD, client_ip=IP))
     assert lookup.calls == ["load", "user"] and counting.reads == 1
     assert world.store.challenges == {}
     assert world.authenticate(pair.access_token).amr == ("pwd",)
