@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from application.scim.tokens import ScimTokenServices
     from application.scim.users import ScimUserServices
     from application.signin.login import Logins
-    from application.signin.passkeys import PasskeyServices
+    from application.signin.passkeys import Passkeys
     from application.signin.personal_tokens import PersonalTokenServices
     from application.signin.sessions import Sessions
     from application.signin.totp import TotpServices
@@ -78,7 +78,7 @@ class Services:
     scim_tokens: ScimTokenServices  # docs/reference/scim.md, "Tokens"
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
-    passkeys: PasskeyServices
+    passkeys: Passkeys
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: Sessions
     tasks: TaskServices

@@ -17,18 +17,7 @@ from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
-from application.signin.passkeys import (
-    ChallengeRepository,
-    PasskeyRepository,
-    PasskeyServices,
-    authentication_options,
-    delete_passkey,
-    list_passkeys,
-    passkey_sign_in,
-    register_passkey,
-    registration_options,
-    rename_passkey,
-)
+from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.personal_tokens import (
     PersonalTokenRepository,
     PersonalTokenServices,
@@ -282,51 +271,17 @@ def bind_login(
 
 def bind_passkeys(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> PasskeyServices:
-    return PasskeyServices(
-        registration_options=partial(
-            registration_options,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-        ),
-        register=partial(
-            register_passkey,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        list=partial(list_passkeys, passkeys=own.passkeys),
-        delete=partial(
-            delete_passkey,
-            passkeys=own.passkeys,
-            identities=accounts.identities,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        rename=partial(rename_passkey, passkeys=own.passkeys),
-        authentication_options=partial(
-            authentication_options,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-        ),
-        sign_in=partial(
-            passkey_sign_in,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
-            clock=platform.clock,
-            audit=platform.audit,
-            devices=rules.device_policy,
-        ),
+) -> Passkeys:
+    return Passkeys(
+        users=accounts.users,
+        passkeys=own.passkeys,
+        challenges=own.challenges,
+        ceremonies=own.ceremonies,
+        identities=accounts.identities,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        devices=rules.device_policy,
+        clock=platform.clock,
+        audit=platform.audit,
     )
 
 

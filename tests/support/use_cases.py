@@ -7,7 +7,9 @@ from datetime import timedelta
 from application.accounts import accounts
 from application.accounts.accounts import Register, UserRepository
 from application.accounts.authentication import Actor, Authenticate, authenticate
+from application.accounts.ways_in import IdentityRepository
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
+from application.signin.passkeys import PasskeyRepository, Passkeys
 from application.signin.sessions import Refresh, Sessions, SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
@@ -16,11 +18,14 @@ from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
+from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
 from tests.fakes.signin import (
     FakeActiveOrgs,
+    FakeChallengeRepository,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
@@ -62,18 +67,40 @@ class World:
         )
         return accounts.register(cmd, users=self.users, hasher=self.hasher, clock=self.clock)
 
+    def step(self) -> SignIn:
+        """The sign-in step on this world's fakes."""
+        return SignIn(
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+        )
+
+    def passkey_cases(
+        self, passkeys: PasskeyRepository, identities: IdentityRepository | None = None
+    ) -> Passkeys:
+        """The passkeys' use cases over ``passkeys`` and this world's fakes."""
+        return Passkeys(
+            users=self.users,
+            passkeys=passkeys,
+            challenges=FakeChallengeRepository(),
+            ceremonies=WebAuthnCeremonies(
+                rp_id="localhost", rp_name="firegate", origins=["http://localhost"]
+            ),
+            identities=identities or FakeIdentityRepository(self.store),
+            sign_in=self.step(),
+            devices=self.devices,
+            clock=self.clock,
+            audit=self.audit,
+        )
+
     def logins(self, lookup: LoginLookup | None = None) -> Logins:
         """The password logins' use cases on this world's fakes as they are now (``lookup``:
         another lookup in front of the world's store)."""
         return Logins(
             users=self.users,
-            sign_in=SignIn(
-                sessions=self.sessions,
-                tokens=self.tokens,
-                clock=self.clock,
-                policy=self.policy,
-                audit=self.audit,
-            ),
+            sign_in=self.step(),
             hasher=self.hasher,
             clock=self.clock,
             lookup=lookup or FakeLoginLookup(self.store, self.throttle),

@@ -10,7 +10,7 @@ import pytest
 
 from application.accounts.authentication import Actor
 from application.federation.connected import Disconnect, disconnect
-from application.signin.passkeys import DeletePasskey, delete_passkey
+from application.signin.passkeys import DeletePasskey
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.federation.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
@@ -78,13 +78,7 @@ def with_passkey(world: World) -> tuple[Actor, Passkey]:
 
 
 def delete(world: World, actor: Actor, key: Passkey) -> None:
-    delete_passkey(
-        DeletePasskey(actor, key.id),
-        passkeys=world.passkeys,
-        identities=world.identities,
-        clock=world.clock,
-        audit=world.audit,
-    )
+    world.passkey_cases(world.passkeys, world.identities).delete(DeletePasskey(actor, key.id))
 
 
 def unlink(world: World, actor: Actor) -> None:
