@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from application.signin.passkeys import Passkeys
     from application.signin.personal_tokens import PersonalTokenServices
     from application.signin.sessions import Sessions
-    from application.signin.totp import TotpServices
+    from application.signin.totp import TotpFactors
     from application.sso.connections import ConnectionServices
     from application.sso.discovery import DiscoveryServices
     from application.sso.oidc import OidcSignInServices
@@ -82,7 +82,7 @@ class Services:
     personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
     sessions: Sessions
     tasks: TaskServices
-    totp: TotpServices  # the second factor (docs/reference/mfa.md)
+    totp: TotpFactors  # the second factor (docs/reference/mfa.md)
     upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers

@@ -34,16 +34,7 @@ from application.signin.sessions import (
 )
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from application.signin.totp import (
-    Guard,
-    TotpServices,
-    confirm_totp,
-    disable_totp,
-    new_recovery_code_set,
-    reset_mfa,
-    start_totp,
-    totp_status,
-)
+from application.signin.totp import TotpFactors
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
@@ -287,34 +278,19 @@ def bind_passkeys(
 
 def bind_totp(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> TotpServices:
-    guard = Guard(
+) -> TotpFactors:
+    return TotpFactors(
         users=accounts.users,
         hasher=accounts.hasher,
         clock=platform.clock,
         throttle=own.throttle,
         throttle_policy=rules.throttle_policy,
         audit=platform.audit,
-    )
-    factors, otp, box = own.factors, own.otp, own.secret_box
-    return TotpServices(
-        start=partial(
-            start_totp, guard=guard, factors=factors, otp=otp, box=box, issuer=rules.mfa_issuer
-        ),
-        confirm=partial(confirm_totp, guard=guard, factors=factors, otp=otp, box=box),
-        disable=partial(disable_totp, guard=guard, factors=factors, otp=otp, box=box),
-        new_recovery_codes=partial(
-            new_recovery_code_set, guard=guard, factors=factors, otp=otp, box=box
-        ),
-        reset=partial(
-            reset_mfa,
-            users=accounts.users,
-            factors=factors,
-            passkeys=own.passkeys,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        status=partial(totp_status, factors=factors),
+        factors=own.factors,
+        otp=own.otp,
+        box=own.secret_box,
+        passkeys=own.passkeys,
+        issuer=rules.mfa_issuer,
     )
 
 

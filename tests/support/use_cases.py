@@ -9,9 +9,11 @@ from application.accounts.accounts import Register, UserRepository
 from application.accounts.authentication import Actor, Authenticate, authenticate
 from application.accounts.ways_in import IdentityRepository
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
+from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository, Passkeys
 from application.signin.sessions import Refresh, Sessions, SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
+from application.signin.totp import TotpFactors
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy
@@ -29,6 +31,7 @@ from tests.fakes.signin import (
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
+    FakePasskeyRepository,
     FakePrincipals,
     FakeSessionRepository,
 )
@@ -88,11 +91,29 @@ class World:
             ceremonies=WebAuthnCeremonies(
                 rp_id="localhost", rp_name="firegate", origins=["http://localhost"]
             ),
-            identities=identities or FakeIdentityRepository(self.store),
+            identities=identities if identities is not None else FakeIdentityRepository(self.store),
             sign_in=self.step(),
             devices=self.devices,
             clock=self.clock,
             audit=self.audit,
+        )
+
+    def totp_cases(
+        self, factors: MfaRepository | None = None, passkeys: PasskeyRepository | None = None
+    ) -> TotpFactors:
+        """The authenticator's use cases on this world's fakes as they are now."""
+        return TotpFactors(
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            audit=self.audit,
+            factors=factors if factors is not None else self.factors,
+            otp=self.otp,
+            box=self.box,
+            passkeys=passkeys if passkeys is not None else FakePasskeyRepository(),
+            issuer="firegate",
         )
 
     def logins(self, lookup: LoginLookup | None = None) -> Logins:
@@ -103,7 +124,7 @@ class World:
             sign_in=self.step(),
             hasher=self.hasher,
             clock=self.clock,
-            lookup=lookup or FakeLoginLookup(self.store, self.throttle),
+            lookup=lookup if lookup is not None else FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
             devices=self.devices,
@@ -127,7 +148,7 @@ class World:
         """The sessions' use cases on this world's fakes as they are now (``users``: another
         account store in front of the world's)."""
         return Sessions(
-            users=users or self.users,
+            users=users if users is not None else self.users,
             sessions=self.sessions,
             tokens=self.tokens,
             clock=self.clock,

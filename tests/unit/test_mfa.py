@@ -20,7 +20,7 @@ from application.signin.login import Login, LoginRecords
 from application.signin.mfa import MfaLogin, hash_recovery_code
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
-from application.signin.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
+from application.signin.totp import MfaCommand, ResetMfa, TotpEnrolment
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -51,43 +51,22 @@ class MfaWorld(World):
         super().__init__()
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
-        self.guard = Guard(
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            audit=self.audit,
-        )
         self.secret = ""
         self.session_id = ""
         # Tests step the clock forward from here; PyJWT checks token times on the real one.
         self.clock.advance(seconds=-150)
 
     def start(self, cmd: MfaCommand) -> TotpEnrolment:
-        return totp_cases.start_totp(
-            cmd,
-            guard=self.guard,
-            factors=self.factors,
-            otp=self.otp,
-            box=self.box,
-            issuer="firegate",
-        )
+        return self.totp_cases().start(cmd)
 
     def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
-        return totp_cases.confirm_totp(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        return self.totp_cases().confirm(cmd)
 
     def disable(self, cmd: MfaCommand) -> None:
-        totp_cases.disable_totp(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        self.totp_cases().disable(cmd)
 
     def regenerate(self, cmd: MfaCommand) -> tuple[str, ...]:
-        return totp_cases.new_recovery_code_set(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        return self.totp_cases().new_recovery_codes(cmd)
 
     def code(self, offset_steps: int = 0) -> str:
         return pyotp.TOTP(self.secret).at(self.clock.now(), counter_offset=offset_steps)
@@ -341,7 +320,7 @@ def test_the_status_of_the_authenticator(world: MfaWorld) -> None:
     alice = world.authenticate(world.login().access_token)
 
     def status() -> totp_cases.TotpStatus:
-        return totp_cases.totp_status(totp_cases.GetTotp(alice), factors=world.factors)
+        return world.totp_cases().status(totp_cases.GetTotp(alice))
 
     assert status() == totp_cases.TotpStatus("off")
     world.session_id = alice.session_id
@@ -488,14 +467,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
 
 
 def reset_mfa(world: MfaWorld, username: str) -> User:
-    return totp_cases.reset_mfa(
-        ResetMfa(username),
-        users=world.users,
-        factors=world.factors,
-        passkeys=FakePasskeyRepository(),
-        clock=world.clock,
-        audit=world.audit,
-    )
+    return world.totp_cases().reset(ResetMfa(username))
 
 
 def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) -> None:
@@ -523,14 +495,7 @@ def test_an_admin_resets_mfa_by_id_and_is_the_audited_actor(world: MfaWorld) -> 
     bob = world.authenticate(world.login("bob").access_token)
 
     def reset(actor: Actor, user_id: str) -> User:
-        return totp_cases.reset_mfa(
-            ResetMfa(actor=actor, user_id=user_id),
-            users=world.users,
-            factors=world.factors,
-            passkeys=FakePasskeyRepository(),
-            clock=world.clock,
-            audit=world.audit,
-        )
+        return world.totp_cases().reset(ResetMfa(actor=actor, user_id=user_id))
 
     with pytest.raises(PermissionDenied):
         reset(bob, alice.id)
