@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from application.scim.users import ScimUserServices
     from application.signin.login import Logins
     from application.signin.passkeys import Passkeys
-    from application.signin.personal_tokens import PersonalTokenServices
+    from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
     from application.signin.totp import TotpFactors
     from application.sso.connections import ConnectionServices
@@ -79,7 +79,7 @@ class Services:
     scim_users: ScimUserServices  # docs/reference/scim.md, "Users"
     scim_groups: ScimGroupServices  # docs/reference/scim.md, "Groups"
     passkeys: Passkeys
-    personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
+    personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     sessions: Sessions
     tasks: TaskServices
     totp: TotpFactors  # the second factor (docs/reference/mfa.md)

@@ -1,16 +1,15 @@
 """Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
-factors, personal tokens), made from its settings, its policies, and its use cases bound to
-them: login, sessions, passkeys, TOTP, personal tokens, and the sign-in step the features
-that sign people in share.
+factors, personal tokens), made from its settings, its policies, and its service objects
+built over them: logins, sessions, passkeys, TOTP, personal tokens, and the sign-in step the
+features that sign people in share.
 
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
+Each ``bind_*`` builds one object with its ports; what it needs of another capability is
+named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
@@ -18,13 +17,7 @@ from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, To
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
-from application.signin.personal_tokens import (
-    PersonalTokenRepository,
-    PersonalTokenServices,
-    create_token,
-    list_tokens,
-    revoke_token,
-)
+from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
 from application.signin.sessions import (
     SessionRepository,
     Sessions,
@@ -296,13 +289,11 @@ def bind_totp(
 
 def bind_personal_tokens(
     own: SigninAdapters, *, accounts: AccountsAdapters, platform: Platform
-) -> PersonalTokenServices:
+) -> PersonalTokens:
     """``accounts``: the memberships an org-scoped token is made in."""
-    tokens, clock, audit = own.personal_tokens, platform.clock, platform.audit
-    return PersonalTokenServices(
-        create=partial(
-            create_token, tokens=tokens, orgs=accounts.active_orgs, clock=clock, audit=audit
-        ),
-        list=partial(list_tokens, tokens=tokens),
-        revoke=partial(revoke_token, tokens=tokens, audit=audit),
+    return PersonalTokens(
+        tokens=own.personal_tokens,
+        orgs=accounts.active_orgs,
+        clock=platform.clock,
+        audit=platform.audit,
     )
