@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from application.accounts.authentication import AuthenticationServices
     from application.events.security_events import EventServices
     from application.events.webhooks.services import WebhookServices
-    from application.federation.connected import ConnectedServices
+    from application.federation.connected import ConnectedAccounts
     from application.federation.firebase import FirebaseServices
     from application.federation.upstream import UpstreamServices
     from application.jobs import JobServices
@@ -59,7 +59,7 @@ class Services:
     events: EventServices  # security events (docs/reference/events.md)
     files: FileServices
     firebase: FirebaseServices
-    identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
+    identities: ConnectedAccounts  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: Logins  # password login, its second step, the password change
     moves: MoveServices  # users import and export (docs/migrating.md)

@@ -14,15 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, nothing_follows
-from application.federation.connected import (
-    ConnectedServices,
-    connect,
-    connect_pending,
-    disconnect,
-    hold_pending,
-    list_identities,
-    pending_link,
-)
+from application.federation.connected import ConnectedAccounts
 from application.federation.firebase import (
     FirebaseServices,
     firebase_custom_token,
@@ -168,17 +160,12 @@ class SignedIn:
 
 def bind_connected(
     accounts: AccountsAdapters, *, signin: SigninAdapters, platform: Platform
-) -> ConnectedServices:
-    identities, clock, audit = accounts.identities, platform.clock, platform.audit
-    return ConnectedServices(
-        list=partial(list_identities, identities=identities),
-        disconnect=partial(
-            disconnect, identities=identities, passkeys=signin.passkeys, clock=clock, audit=audit
-        ),
-        connect=partial(connect, identities=identities, clock=clock, audit=audit),
-        hold_pending=partial(hold_pending, identities=identities, clock=clock),
-        pending=partial(pending_link, identities=identities, clock=clock),
-        connect_pending=partial(connect_pending, identities=identities, clock=clock, audit=audit),
+) -> ConnectedAccounts:
+    return ConnectedAccounts(
+        identities=accounts.identities,
+        passkeys=signin.passkeys,
+        clock=platform.clock,
+        audit=platform.audit,
     )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from application.accounts.authentication import Actor
-from application.federation.connected import Disconnect, disconnect
+from application.federation.connected import ConnectedAccounts, Disconnect
 from application.signin.passkeys import DeletePasskey
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
@@ -82,13 +82,10 @@ def delete(world: World, actor: Actor, key: Passkey) -> None:
 
 
 def unlink(world: World, actor: Actor) -> None:
-    disconnect(
-        Disconnect(actor, "github"),
-        identities=world.identities,
-        passkeys=world.passkeys,
-        clock=world.clock,
-        audit=world.audit,
+    connected = ConnectedAccounts(
+        identities=world.identities, passkeys=world.passkeys, clock=world.clock, audit=world.audit
     )
+    connected.disconnect(Disconnect(actor, "github"))
 
 
 def test_the_passkey_goes_while_an_identity_stays_then_the_identity_may_not(
