@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from application.events.security_events import EventServices
     from application.events.webhooks.services import WebhookServices
     from application.federation.connected import ConnectedAccounts
-    from application.federation.firebase import FirebaseServices
-    from application.federation.upstream import UpstreamServices
+    from application.federation.firebase import Firebase
+    from application.federation.upstream import Upstream
     from application.jobs import JobServices
     from application.mail.flows import EmailServices
     from application.migration.services import MoveServices
@@ -58,7 +58,7 @@ class Services:
     email: EmailServices  # the mail flows (docs/reference/email.md)
     events: EventServices  # security events (docs/reference/events.md)
     files: FileServices
-    firebase: FirebaseServices
+    firebase: Firebase
     identities: ConnectedAccounts  # connected accounts (docs/reference/identities.md)
     jobs: JobServices  # the push endpoint of the background jobs
     login: Logins  # password login, its second step, the password change
@@ -83,7 +83,7 @@ class Services:
     sessions: Sessions
     tasks: TaskServices
     totp: TotpFactors  # the second factor (docs/reference/mfa.md)
-    upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
+    upstream: Upstream  # upstream providers (docs/reference/providers.md)
     webhooks: WebhookServices  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits

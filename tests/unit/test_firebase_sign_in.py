@@ -10,14 +10,13 @@ from flask.testing import FlaskClient
 from application.accounts import accounts
 from application.accounts.accounts import Register
 from application.accounts.authentication import Authenticate, authenticate
-from application.federation.firebase import FirebaseSignIn, firebase_sign_in
+from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links, sanitize_username, username_candidates
 from application.ports import Audit
-from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
 from tests.support.use_cases import World as AccountsWorld
@@ -37,27 +36,23 @@ class World(AccountsWorld):
         self.registered: list[User] = []  # accounts whose verification mail was sent
 
     def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
-        return firebase_sign_in(
-            FirebaseSignIn(id_token=token, user_agent=user_agent),
+        firebase = Firebase(
             verifier=self.verifier,
             links=Links(
-                self.identities,
-                self.users,
-                self.factors,
-                self.passkeys,
-                self.clock,
-                self.audit,
-                FakeOAuthGrants(self.store),
-                lambda user, _provider: self.registered.append(user),
-            ),
-            sign_in=SignIn(
-                sessions=self.sessions,
-                tokens=self.tokens,
+                identities=self.identities,
+                users=self.users,
+                factors=self.factors,
+                passkeys=self.passkeys,
                 clock=self.clock,
-                policy=self.policy,
                 audit=self.audit,
+                grants=FakeOAuthGrants(self.store),
+                registered=lambda user, _provider: self.registered.append(user),
             ),
+            sign_in=self.step(),
+            users=self.users,
+            minter=FakeCustomTokens(),
         )
+        return firebase.sign_in(FirebaseSignIn(id_token=token, user_agent=user_agent))
 
     def user_of(self, pair: TokenPair) -> User:
         actor = authenticate(

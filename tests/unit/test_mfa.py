@@ -13,12 +13,11 @@ import pytest
 from application.accounts import admin as admin_cases
 from application.accounts.admin import SetRole
 from application.accounts.authentication import Actor
-from application.federation.firebase import FirebaseSignIn, firebase_sign_in
+from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links
 from application.signin import totp as totp_cases
 from application.signin.login import Login, LoginRecords
 from application.signin.mfa import MfaLogin, hash_recovery_code
-from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from application.signin.totp import MfaCommand, ResetMfa, TotpEnrolment
 from domain.accounts.users import User
@@ -31,7 +30,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
-from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import (
@@ -425,27 +424,23 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
 
     def sign_in() -> TokenPair:
         passkeys = FakePasskeyRepository()
-        return firebase_sign_in(
-            FirebaseSignIn(id_token=token),
+        firebase = Firebase(
             verifier=world.verifier,
             links=Links(
-                world.identities,
-                world.users,
-                world.factors,
-                passkeys,
-                world.clock,
-                world.audit,
-                FakeOAuthGrants(world.store),
-                lambda _user, _provider: None,
-            ),
-            sign_in=SignIn(
-                sessions=world.sessions,
-                tokens=world.tokens,
+                identities=world.identities,
+                users=world.users,
+                factors=world.factors,
+                passkeys=passkeys,
                 clock=world.clock,
-                policy=world.policy,
                 audit=world.audit,
+                grants=FakeOAuthGrants(world.store),
+                registered=lambda _user, _provider: None,
             ),
+            sign_in=world.step(),
+            users=world.users,
+            minter=FakeCustomTokens(),
         )
+        return firebase.sign_in(FirebaseSignIn(id_token=token))
 
     world.session_id = world.authenticate(sign_in().access_token).session_id
     with pytest.raises(PermissionDenied):  # a password-less account cannot pass the gate
