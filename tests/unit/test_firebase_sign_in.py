@@ -11,43 +11,30 @@ from application.accounts import accounts
 from application.accounts.accounts import Register
 from application.accounts.authentication import Authenticate, authenticate
 from application.federation.firebase import Firebase, FirebaseSignIn
-from application.federation.linking import Links, sanitize_username, username_candidates
+from application.federation.linking import sanitize_username, username_candidates
 from application.ports import Audit
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
-from tests.fakes.provider import FakeOAuthGrants
-from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
-from tests.support.use_cases import World as AccountsWorld
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
+from tests.fakes.signin import FakePrincipals
+from tests.support.linking import World as LinkingWorld
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"
 
 
-class World(AccountsWorld):
-    """The accounts world plus a Firebase verifier and the identity links."""
+class World(LinkingWorld):
+    """The linking world plus a Firebase verifier."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
-        self.passkeys = FakePasskeyRepository()
-        self.registered: list[User] = []  # accounts whose verification mail was sent
 
     def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
         firebase = Firebase(
             verifier=self.verifier,
-            links=Links(
-                identities=self.identities,
-                users=self.users,
-                factors=self.factors,
-                passkeys=self.passkeys,
-                clock=self.clock,
-                audit=self.audit,
-                grants=FakeOAuthGrants(self.store),
-                registered=lambda user, _provider: self.registered.append(user),
-            ),
+            links=self.links,
             sign_in=self.step(),
             users=self.users,
             minter=FakeCustomTokens(),
