@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from application.accounts.authentication import Authentication
     from application.events.security_events import EventHistory
     from application.events.webhooks.admin import Webhooks
-    from application.federation.connected import ConnectedServices
-    from application.federation.firebase import FirebaseServices
-    from application.federation.upstream import UpstreamServices
+    from application.federation.connected import ConnectedAccounts
+    from application.federation.firebase import Firebase
+    from application.federation.upstream import Upstream
     from application.jobs import PushedJobs
     from application.mail.flows import EmailVerification
     from application.mail.invitations import AccountInvitations
@@ -50,11 +50,11 @@ if TYPE_CHECKING:
     from application.scim.groups import DirectoryGroups
     from application.scim.tokens import DirectoryTokens
     from application.scim.users import DirectoryUsers
-    from application.signin.login import LoginServices
-    from application.signin.passkeys import PasskeyServices
-    from application.signin.personal_tokens import PersonalTokenServices
-    from application.signin.sessions import SessionServices
-    from application.signin.totp import TotpServices
+    from application.signin.login import Logins
+    from application.signin.passkeys import Passkeys
+    from application.signin.personal_tokens import PersonalTokens
+    from application.signin.sessions import Sessions
+    from application.signin.totp import TotpFactors
     from application.sso.connections import SsoConnections
     from application.sso.discovery import HomeRealmDiscovery
     from application.sso.expiry import CertificateSweep
@@ -75,11 +75,11 @@ class Services:
     email: EmailVerification  # an address's proof by mail (docs/reference/email.md)
     events: EventHistory  # security events (docs/reference/events.md)
     files: Files
-    firebase: FirebaseServices
+    firebase: Firebase
     invitations: AccountInvitations  # an admin's, by mail (docs/reference/email.md); orgs' apart
-    identities: ConnectedServices  # connected accounts (docs/reference/identities.md)
+    identities: ConnectedAccounts  # connected accounts (docs/reference/identities.md)
     jobs: PushedJobs  # the push endpoint of the background jobs
-    login: LoginServices
+    login: Logins  # password login, its second step, the password change
     migration: UserMigration  # users import and export (docs/migrating.md)
     not_me: NotMeLinks  # a notice's "this wasn't me" link (docs/pages.md, /not-me)
     # firegate as an OpenID Connect provider (docs/reference/oauth.md), by room
@@ -110,13 +110,13 @@ class Services:
     scim_tokens: DirectoryTokens  # docs/reference/scim.md, "Tokens"
     scim_users: DirectoryUsers  # docs/reference/scim.md, "Users"
     scim_groups: DirectoryGroups  # docs/reference/scim.md, "Groups"
-    passkeys: PasskeyServices
+    passkeys: Passkeys
     password_reset: PasswordReset  # password recovery by mail (docs/reference/email.md)
-    personal_tokens: PersonalTokenServices  # tokens for scripts (docs/reference/tokens.md)
-    sessions: SessionServices
+    personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
+    sessions: Sessions
     tasks: Tasks
-    totp: TotpServices  # the second factor (docs/reference/mfa.md)
-    upstream: UpstreamServices  # upstream providers (docs/reference/providers.md)
+    totp: TotpFactors  # the second factor (docs/reference/mfa.md)
+    upstream: Upstream  # upstream providers (docs/reference/providers.md)
     webhooks: Webhooks  # admins' webhooks (docs/reference/webhooks.md)
     ready: Callable[[], bool]  # the readiness probe: Firestore answers
     request_counter: RequestCounter  # behind the per-address request limits

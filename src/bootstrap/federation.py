@@ -1,50 +1,25 @@
 """Federation: its adapters (Firebase's verifier and custom tokens, the upstream providers
 and their client, with those the local profile configures), made from its settings, and its
-use cases bound to them: Firebase sign-in, upstream providers, connected accounts.
+service objects built over them: Firebase sign-in, upstream providers, connected accounts,
+and the linking rules they share.
 
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md). Firebase's
-adapters are made with firebase-admin by their first use in a worker (bootstrap/cloud.py)."""
+Each ``bind_*`` builds one object with its ports; what it needs of another capability is
+named in its signature (docs/decisions/0042-wiring-per-feature.md). Firebase's adapters are
+made with firebase-admin by their first use in a worker (bootstrap/cloud.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, nothing_follows
-from application.federation.connected import (
-    ConnectedServices,
-    connect,
-    connect_pending,
-    disconnect,
-    hold_pending,
-    list_identities,
-    pending_link,
-)
-from application.federation.firebase import (
-    FirebaseServices,
-    firebase_custom_token,
-    firebase_sign_in,
-)
+from application.federation.connected import ConnectedAccounts
+from application.federation.firebase import Firebase
 from application.federation.linking import Links
-from application.federation.providers import (
-    ProviderList,
-    UpstreamProviders,
-    WithConfigured,
-    add_provider,
-    delete_provider,
-    list_providers,
-)
-from application.federation.upstream import (
-    UpstreamClient,
-    UpstreamPolicy,
-    UpstreamServices,
-    finish_upstream,
-    native_sign_in,
-    start_upstream,
-)
+from application.federation.providers import UpstreamProviders, WithConfigured
+from application.federation.upstream import Upstream, UpstreamClient, UpstreamPolicy
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sessions import SignIn
 from bootstrap.accounts import AccountsAdapters
@@ -95,24 +70,35 @@ _GIVEN_APART = frozenset({"id", "client_id", "client_secret"})
 _PROVIDER_FIELDS = _GIVEN_APART | {"issuer", "name", "scope", "preset", "team_id", "key_id"}
 
 
-def firebase_identity_verifier(settings: Settings) -> IdentityVerifier:
-    # A cloud client library: imported by the worker, never by gunicorn's master.
-    from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
-        FirebaseIdentityVerifier,
-    )
+def firebase_identity_verifier(settings: Settings) -> Callable[[], IdentityVerifier]:
+    """How a worker makes Firebase's ID-token verifier, at its first use."""
 
-    return FirebaseIdentityVerifier(
-        project=settings.service.google_cloud_project, clock_skew_seconds=settings.signin.jwt_leeway
-    )
+    def make() -> IdentityVerifier:
+        # A cloud client library: imported by the worker, never by gunicorn's master.
+        from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
+            FirebaseIdentityVerifier,
+        )
+
+        return FirebaseIdentityVerifier(
+            project=settings.service.google_cloud_project,
+            clock_skew_seconds=settings.signin.jwt_leeway,
+        )
+
+    return make
 
 
-def firebase_custom_tokens(settings: Settings) -> CustomTokenMinter:
-    # A cloud client library: imported by the worker, never by gunicorn's master.
-    from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
-        FirebaseCustomTokens,
-    )
+def firebase_custom_tokens(settings: Settings) -> Callable[[], CustomTokenMinter]:
+    """How a worker makes Firebase's custom-token minter, at its first use."""
 
-    return FirebaseCustomTokens(project=settings.service.google_cloud_project)
+    def make() -> CustomTokenMinter:
+        # A cloud client library: imported by the worker, never by gunicorn's master.
+        from infrastructure.federation.firebase_identity import (  # noqa: PLC0415
+            FirebaseCustomTokens,
+        )
+
+        return FirebaseCustomTokens(project=settings.service.google_cloud_project)
+
+    return make
 
 
 @dataclass(frozen=True)
@@ -125,10 +111,8 @@ class FederationAdapters:
 
 def build(settings: Settings, client: Client) -> FederationAdapters:
     return FederationAdapters(
-        identity_verifier=FirebaseIdentityVerifierOnFirstUse(
-            partial(firebase_identity_verifier, settings)
-        ),
-        custom_tokens=FirebaseCustomTokensOnFirstUse(partial(firebase_custom_tokens, settings)),
+        identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
+        custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
         upstream_client=AuthlibUpstreamClient(),
     )
@@ -136,8 +120,9 @@ def build(settings: Settings, client: Client) -> FederationAdapters:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """What a linked sign-in needs of the other capabilities: the accounts, sign-in's step
-    and its policies, the platform, and the provider's grants (ended with a takeover)."""
+    """The other capabilities' adapters and policies a linked sign-in (Firebase, an upstream
+    provider, an org's connection) is built from: the accounts, sign-in's adapters and
+    policies, the platform, and the provider's grants (ended with a takeover)."""
 
     accounts: AccountsAdapters
     signin: SigninAdapters
@@ -149,92 +134,56 @@ class SignedIn:
         return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
 
     def links(self, hooks: AccountHooks | None = None) -> Links:
-        """The ``Links`` a provider's sign-in is handed; ``hooks``: what follows a new
+        """The linking rules a provider's sign-in follows; ``hooks``: what follows a new
         account (``registered_with``: its verification mail, which rule 5 needs) and an
         address newly proven (``proven``: an org's auto_join)."""
         accounts, platform = self.accounts, self.platform
         return Links(
-            accounts.identities,
-            accounts.users,
-            self.signin.factors,
-            self.signin.passkeys,
-            platform.clock,
-            platform.audit,
-            self.grants,
-            hooks.registered_with if hooks is not None else None,
-            hooks.proven if hooks is not None else nothing_follows,
+            identities=accounts.identities,
+            users=accounts.users,
+            factors=self.signin.factors,
+            passkeys=self.signin.passkeys,
+            clock=platform.clock,
+            audit=platform.audit,
+            grants=self.grants,
+            registered=hooks.registered_with if hooks is not None else None,
+            proven=hooks.proven if hooks is not None else nothing_follows,
         )
 
 
 def bind_connected(
     accounts: AccountsAdapters, *, signin: SigninAdapters, platform: Platform
-) -> ConnectedServices:
-    identities, clock, audit = accounts.identities, platform.clock, platform.audit
-    return ConnectedServices(
-        list=partial(list_identities, identities=identities),
-        disconnect=partial(
-            disconnect, identities=identities, passkeys=signin.passkeys, clock=clock, audit=audit
-        ),
-        connect=partial(connect, identities=identities, clock=clock, audit=audit),
-        hold_pending=partial(hold_pending, identities=identities, clock=clock),
-        pending=partial(pending_link, identities=identities, clock=clock),
-        connect_pending=partial(connect_pending, identities=identities, clock=clock, audit=audit),
+) -> ConnectedAccounts:
+    return ConnectedAccounts(
+        identities=accounts.identities,
+        passkeys=signin.passkeys,
+        clock=platform.clock,
+        audit=platform.audit,
     )
 
 
-def bind_firebase(
-    own: FederationAdapters, *, signed_in: SignedIn, hooks: AccountHooks
-) -> FirebaseServices:
-    return FirebaseServices(
-        sign_in=partial(
-            firebase_sign_in,
-            verifier=own.identity_verifier,
-            links=signed_in.links(hooks),
-            sign_in=signed_in.step(),
-        ),
-        custom_token=partial(
-            firebase_custom_token, users=signed_in.accounts.users, minter=own.custom_tokens
-        ),
+def bind_firebase(own: FederationAdapters, *, signed_in: SignedIn, hooks: AccountHooks) -> Firebase:
+    return Firebase(
+        verifier=own.identity_verifier,
+        links=signed_in.links(hooks),
+        sign_in=signed_in.step(),
+        users=signed_in.accounts.users,
+        minter=own.custom_tokens,
     )
 
 
 def bind_upstream(
     own: FederationAdapters, settings: Settings, *, signed_in: SignedIn, hooks: AccountHooks
-) -> UpstreamServices:
-    policy = UpstreamPolicy(public_url=settings.service.public_url)
-    devices = signed_in.rules.device_policy
-    links = signed_in.links(hooks)  # rule 5's verification mail
-    providers, client = own.upstream_providers, own.upstream_client
-    box, now = signed_in.signin.secret_box, signed_in.platform.clock.now
-    listed = ProviderList(providers, now)
-    return UpstreamServices(
-        add=partial(add_provider, providers=providers, box=box, clock=now, listed=listed),
-        list=partial(list_providers, providers=providers),
-        delete=partial(delete_provider, providers=providers, listed=listed),
-        buttons=listed.buttons,
-        start=partial(
-            start_upstream, providers=providers, client=client, box=box, policy=policy, clock=now
-        ),
-        finish=partial(
-            finish_upstream,
-            providers=providers,
-            client=client,
-            box=box,
-            policy=policy,
-            devices=devices,
-            clock=now,
-            links=links,
-            sign_in=signed_in.step(),
-        ),
-        native=partial(
-            native_sign_in,
-            providers=providers,
-            client=client,
-            box=box,
-            devices=devices,
-            links=links,
-            sign_in=signed_in.step(),
-        ),
+) -> Upstream:
+    return Upstream(
+        providers=own.upstream_providers,
+        client=own.upstream_client,
+        box=signed_in.signin.secret_box,
+        policy=UpstreamPolicy(public_url=settings.service.public_url),
+        devices=signed_in.rules.device_policy,
+        clock=signed_in.platform.clock,
+        links=signed_in.links(hooks),  # rule 5's verification mail
+        sign_in=signed_in.step(),
     )
 
 

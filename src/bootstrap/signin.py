@@ -1,74 +1,33 @@
 """Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
-factors, personal tokens), made from its settings, its policies, and its use cases bound to
-them: login, sessions, passkeys, TOTP, personal tokens, and the sign-in step the features
-that sign people in share.
+factors, personal tokens), made from its settings, its policies, and its service objects
+built over them: logins, sessions, passkeys, TOTP, personal tokens, and the sign-in step the
+features that sign people in share.
 
-A use case is bound here with ``functools.partial``; what it needs of another capability is
-named in its binding's signature (docs/decisions/0042-wiring-per-feature.md)."""
+Each ``bind_*`` builds one object with its ports; what it needs of another capability is
+named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
-from application.signin.login import (
-    LoginLookup,
-    LoginServices,
-    change_password,
-    check_current_password,
-    login,
-)
-from application.signin.mfa import MfaRepository, finish_mfa_login
-from application.signin.passkeys import (
-    ChallengeRepository,
-    PasskeyRepository,
-    PasskeyServices,
-    authentication_options,
-    delete_passkey,
-    list_passkeys,
-    passkey_sign_in,
-    register_passkey,
-    registration_options,
-    rename_passkey,
-)
-from application.signin.personal_tokens import (
-    PersonalTokenRepository,
-    PersonalTokenServices,
-    create_token,
-    list_tokens,
-    revoke_token,
-)
+from application.signin.login import LoginLookup, Logins, check_current_password
+from application.signin.mfa import MfaRepository
+from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
+from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
 from application.signin.sessions import (
     SessionRepository,
-    SessionServices,
+    Sessions,
     SignIn,
     SignInGate,
     any_way_in,
-    end_other_sessions,
-    end_session,
-    end_user_sessions,
-    list_sessions,
-    logout,
-    refresh,
-    refreshing,
-    renew,
 )
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from application.signin.totp import (
-    Guard,
-    TotpServices,
-    confirm_totp,
-    disable_totp,
-    new_recovery_code_set,
-    reset_mfa,
-    start_totp,
-    totp_status,
-)
+from application.signin.totp import TotpFactors
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
@@ -228,41 +187,27 @@ def sign_in_step(
 ) -> SignIn:
     """The sign-in step, for the bindings of the features that sign people in."""
     return SignIn(
-        own.sessions,
-        own.tokens,
-        platform.clock,
-        rules.token_policy,
-        platform.audit,
-        accounts.users,
-        rules.gate,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        users=accounts.users,
+        gate=rules.gate,
     )
 
 
 def bind_sessions(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> SessionServices:
-    users, sessions, tokens = accounts.users, own.sessions, own.tokens
-    clock, audit, policy = platform.clock, platform.audit, rules.token_policy
-    return SessionServices(
-        refresh=partial(
-            refresh,
-            users=users,
-            sessions=sessions,
-            tokens=tokens,
-            clock=clock,
-            policy=policy,
-            audit=audit,
-            orgs=accounts.active_orgs,
-        ),
-        refreshing=partial(refreshing, policy=policy),
-        renew=partial(renew, sessions=sessions, tokens=tokens, clock=clock),
-        logout=partial(logout, users=users, sessions=sessions, clock=clock, audit=audit),
-        list=partial(list_sessions, users=users, sessions=sessions, clock=clock, policy=policy),
-        end=partial(end_session, sessions=sessions, audit=audit),
-        end_others=partial(end_other_sessions, users=users, clock=clock, audit=audit),
-        end_for_user=partial(
-            end_user_sessions, users=users, sessions=sessions, clock=clock, audit=audit
-        ),
+) -> Sessions:
+    return Sessions(
+        users=accounts.users,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        orgs=accounts.active_orgs,
     )
 
 
@@ -289,141 +234,66 @@ def password_check(
 
 def bind_login(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> LoginServices:
-    step = sign_in_step(own, rules, accounts=accounts, platform=platform)
-    return LoginServices(
-        login=partial(
-            login,
-            users=accounts.users,
-            sign_in=step,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            lookup=own.login_lookup,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            devices=rules.device_policy,
-            audit=platform.audit,
-            factors=own.factors,
-            require_verified_email=rules.require_verified_email,
-        ),
-        finish_mfa=partial(
-            finish_mfa_login,
-            users=accounts.users,
-            sign_in=step,
-            factors=own.factors,
-            otp=own.otp,
-            box=own.secret_box,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            devices=rules.device_policy,
-            audit=platform.audit,
-        ),
-        change_password=partial(
-            change_password,
-            users=accounts.users,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            audit=platform.audit,
-            hold=rules.hold,
-        ),
+) -> Logins:
+    return Logins(
+        users=accounts.users,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        hasher=accounts.hasher,
+        clock=platform.clock,
+        lookup=own.login_lookup,
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        devices=rules.device_policy,
+        audit=platform.audit,
+        factors=own.factors,
+        otp=own.otp,
+        box=own.secret_box,
+        require_verified_email=rules.require_verified_email,
+        hold=rules.hold,
     )
 
 
 def bind_passkeys(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> PasskeyServices:
-    return PasskeyServices(
-        registration_options=partial(
-            registration_options,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-        ),
-        register=partial(
-            register_passkey,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        list=partial(list_passkeys, passkeys=own.passkeys),
-        delete=partial(
-            delete_passkey,
-            passkeys=own.passkeys,
-            identities=accounts.identities,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        rename=partial(rename_passkey, passkeys=own.passkeys),
-        authentication_options=partial(
-            authentication_options,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            clock=platform.clock,
-        ),
-        sign_in=partial(
-            passkey_sign_in,
-            users=accounts.users,
-            passkeys=own.passkeys,
-            challenges=own.challenges,
-            ceremonies=own.ceremonies,
-            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
-            clock=platform.clock,
-            audit=platform.audit,
-            devices=rules.device_policy,
-        ),
+) -> Passkeys:
+    return Passkeys(
+        users=accounts.users,
+        passkeys=own.passkeys,
+        challenges=own.challenges,
+        ceremonies=own.ceremonies,
+        identities=accounts.identities,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        devices=rules.device_policy,
+        clock=platform.clock,
+        audit=platform.audit,
     )
 
 
 def bind_totp(
     own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> TotpServices:
-    guard = Guard(
+) -> TotpFactors:
+    return TotpFactors(
         users=accounts.users,
         hasher=accounts.hasher,
         clock=platform.clock,
         throttle=own.throttle,
         throttle_policy=rules.throttle_policy,
         audit=platform.audit,
-    )
-    factors, otp, box = own.factors, own.otp, own.secret_box
-    return TotpServices(
-        start=partial(
-            start_totp, guard=guard, factors=factors, otp=otp, box=box, issuer=rules.mfa_issuer
-        ),
-        confirm=partial(confirm_totp, guard=guard, factors=factors, otp=otp, box=box),
-        disable=partial(disable_totp, guard=guard, factors=factors, otp=otp, box=box),
-        new_recovery_codes=partial(
-            new_recovery_code_set, guard=guard, factors=factors, otp=otp, box=box
-        ),
-        reset=partial(
-            reset_mfa,
-            users=accounts.users,
-            factors=factors,
-            passkeys=own.passkeys,
-            clock=platform.clock,
-            audit=platform.audit,
-        ),
-        status=partial(totp_status, factors=factors),
+        factors=own.factors,
+        otp=own.otp,
+        box=own.secret_box,
+        passkeys=own.passkeys,
+        issuer=rules.mfa_issuer,
     )
 
 
 def bind_personal_tokens(
     own: SigninAdapters, *, accounts: AccountsAdapters, platform: Platform
-) -> PersonalTokenServices:
+) -> PersonalTokens:
     """``accounts``: the memberships an org-scoped token is made in."""
-    tokens, clock, audit = own.personal_tokens, platform.clock, platform.audit
-    return PersonalTokenServices(
-        create=partial(
-            create_token, tokens=tokens, orgs=accounts.active_orgs, clock=clock, audit=audit
-        ),
-        list=partial(list_tokens, tokens=tokens),
-        revoke=partial(revoke_token, tokens=tokens, audit=audit),
+    return PersonalTokens(
+        tokens=own.personal_tokens,
+        orgs=accounts.active_orgs,
+        clock=platform.clock,
+        audit=platform.audit,
     )

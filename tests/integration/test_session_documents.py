@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.signin import sessions as cases
-from application.signin.sessions import Refresh, start_session
+from application.signin.sessions import Refresh, Sessions, start_session
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
@@ -77,8 +76,7 @@ class World:
         )
 
     def refresh(self, token: str) -> TokenPair:
-        return cases.refresh(
-            Refresh(token),
+        sessions = Sessions(
             users=self.users,
             sessions=self.sessions,
             tokens=self.tokens,
@@ -87,6 +85,7 @@ class World:
             audit=self.audit,
             orgs=FirestoreActiveOrgs(self.firestore),
         )
+        return sessions.refresh(Refresh(token))
 
     def document(self, session_id: str) -> dict[str, Any]:
         snap = self.firestore.collection(SESSIONS).document(session_id).get()

@@ -4,13 +4,8 @@ passkeys, and the identities people arrive with."""
 from __future__ import annotations
 
 from application.accounts.accounts import Register
-from application.federation.linking import (
-    ExternalSignIn,
-    Links,
-    sign_in_external,
-)
+from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
-from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from tests.fakes.federation import FakeIdentityRepository
@@ -46,22 +41,30 @@ class World(AccountsWorld):
 
     @property
     def links(self) -> Links:
+        return self.linking(mail=True)
+
+    def linking(self, *, mail: bool) -> Links:
+        """The linking rules on this world's fakes; ``mail``: a verification mail can follow
+        a new account (else none can: rule 5 makes no account)."""
         return Links(
-            self.identities,
-            self.users,
-            self.factors,
-            self.passkeys,
-            self.clock,
-            self.audit,
-            self.grants,
-            lambda user, provider: self.registered.append(f"{user.id} {provider}"),
-            lambda user: self.proven.append(user.id),
+            identities=self.identities,
+            users=self.users,
+            factors=self.factors,
+            passkeys=self.passkeys,
+            clock=self.clock,
+            audit=self.audit,
+            grants=self.grants,
+            registered=(
+                (lambda user, provider: self.registered.append(f"{user.id} {provider}"))
+                if mail
+                else None
+            ),
+            proven=lambda user: self.proven.append(user.id),
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:
-        step = SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit)
         signing_in = ExternalSignIn(who, "github", "GitHub", user_agent="cli/2")
-        return sign_in_external(signing_in, links=self.links, sign_in=step)
+        return self.links.sign_in_external(signing_in, self.step())
 
     def account_of(self, pair: TokenPair) -> User:
         (session,) = [

@@ -11,36 +11,47 @@ from application.accounts.accounts import (
     Accounts,
     PasswordCheck,
     Register,
+    UserRepository,
 )
 from application.accounts.admin import Administration
 from application.accounts.authentication import Actor, Authenticate, Authentication
+from application.accounts.ways_in import IdentityRepository
 from application.ports import AuditLog, OwnedData, RequestCounter
-from application.signin import login as login_cases
-from application.signin import sessions as cases
-from application.signin.login import ChangePassword, Login
+from application.signin.login import ChangePassword, Login, LoginLookup, Logins
+from application.signin.mfa import MfaRepository
+from application.signin.passkeys import PasskeyRepository, Passkeys
 from application.signin.sessions import (
     Refresh,
+    Sessions,
     SignIn,
 )
 from application.signin.tokens import TokenPair, TokenPolicy
+from application.signin.totp import TotpFactors
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.secret_box import FernetSecretBox
+from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
 from tests.fakes.signin import (
     FakeActiveOrgs,
+    FakeChallengeRepository,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
+    FakePasskeyRepository,
     FakePrincipals,
     FakeSessionRepository,
 )
 from tests.support.api import PASSWORD
+from tests.support.settings import TEST_MFA_KEY
 
 IP = "192.0.2.1"
 IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
@@ -78,6 +89,8 @@ class World:
         self.devices = DevicePolicy()
         self.audit = RecordingAuditLog()
         self.factors = FakeMfaRepository(self.store)
+        self.otp = PyotpOneTimePasswords()
+        self.box = FernetSecretBox(TEST_MFA_KEY)
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -116,31 +129,91 @@ class World:
             users=self.users, clock=self.clock, audit=self.audit, owned=(), departures=()
         )
 
-    def login(
-        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
-    ) -> TokenPair:
-        return login_cases.login(
-            Login(login=login, password=password, client_ip=ip, device_token=device),
+    def step(self) -> SignIn:
+        """The sign-in step on this world's fakes."""
+        return SignIn(
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            audit=self.audit,
+        )
+
+    def passkey_cases(
+        self, passkeys: PasskeyRepository, identities: IdentityRepository | None = None
+    ) -> Passkeys:
+        """The passkeys' use cases over ``passkeys`` and this world's fakes."""
+        return Passkeys(
             users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            passkeys=passkeys,
+            challenges=FakeChallengeRepository(),
+            ceremonies=WebAuthnCeremonies(
+                rp_id="localhost", rp_name="firegate", origins=["http://localhost"]
+            ),
+            identities=identities if identities is not None else FakeIdentityRepository(self.store),
+            sign_in=self.step(),
+            devices=self.devices,
+            clock=self.clock,
+            audit=self.audit,
+        )
+
+    def totp_cases(
+        self, factors: MfaRepository | None = None, passkeys: PasskeyRepository | None = None
+    ) -> TotpFactors:
+        """The authenticator's use cases on this world's fakes as they are now."""
+        return TotpFactors(
+            users=self.users,
             hasher=self.hasher,
             clock=self.clock,
-            lookup=FakeLoginLookup(self.store, self.throttle),
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
+            audit=self.audit,
+            factors=factors if factors is not None else self.factors,
+            otp=self.otp,
+            box=self.box,
+            passkeys=passkeys if passkeys is not None else FakePasskeyRepository(),
+            issuer="firegate",
+        )
+
+    def logins(self, lookup: LoginLookup | None = None) -> Logins:
+        """The password logins' use cases on this world's fakes as they are now (``lookup``:
+        another lookup in front of the world's store)."""
+        return Logins(
+            users=self.users,
+            sign_in=self.step(),
+            hasher=self.hasher,
+            clock=self.clock,
+            lookup=lookup if lookup is not None else FakeLoginLookup(self.store, self.throttle),
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
             devices=self.devices,
             audit=self.audit,
             factors=self.factors,
+            otp=self.otp,
+            box=self.box,
+        )
+
+    def login(
+        self, login: str = "alice", password: str = PASSWORD, ip: str = IP, device: str = ""
+    ) -> TokenPair:
+        return self.logins().login(
+            Login(login=login, password=password, client_ip=ip, device_token=device)
         )
 
     def change_password(self, cmd: ChangePassword) -> None:
-        login_cases.change_password(
-            cmd,
-            users=self.users,
-            hasher=self.hasher,
+        self.logins().change_password(cmd)
+
+    def session_cases(self, users: UserRepository | None = None) -> Sessions:
+        """The sessions' use cases on this world's fakes as they are now (``users``: another
+        account store in front of the world's)."""
+        return Sessions(
+            users=users if users is not None else self.users,
+            sessions=self.sessions,
+            tokens=self.tokens,
             clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
+            policy=self.policy,
+            audit=self.audit,
+            orgs=FakeActiveOrgs(self.store),
         )
 
     def authenticate(self, token: str) -> Actor:
@@ -152,13 +225,4 @@ class World:
 
 class SessionWorld(World):
     def refresh(self, token: str) -> TokenPair:
-        return cases.refresh(
-            Refresh(token),
-            users=self.users,
-            sessions=self.sessions,
-            tokens=self.tokens,
-            clock=self.clock,
-            policy=self.policy,
-            audit=self.audit,
-            orgs=FakeActiveOrgs(self.store),
-        )
+        return self.session_cases().refresh(Refresh(token))

@@ -10,7 +10,7 @@ import pytest
 
 from application.accounts.authentication import Actor
 from application.provider.apps import AppsWithAccess, ListApps
-from application.signin.totp import GetTotp, totp_status
+from application.signin.totp import GetTotp
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from domain.provider.oauth import Grant, OAuthClient
@@ -18,6 +18,7 @@ from domain.signin.mfa import TotpFactor
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
 from tests.fakes.signin import FakeMfaRepository
+from tests.support.use_cases import World
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -82,8 +83,10 @@ def test_the_two_step_state_takes_the_authenticator_authenticate_read() -> None:
     pending = TotpFactor.pending(user_id=user.id, sealed_secret="sealed", now=NOW)
     read_none = replace(actor_of(user), factor=None, factor_read=True)
     read_pending = replace(actor_of(user), factor=pending, factor_read=True)
-    assert totp_status(GetTotp(read_none), factors=NoFactorReads()).state == "off"
-    assert totp_status(GetTotp(read_pending), factors=NoFactorReads()).state == "pending"
+    no_reads = World().totp_cases(NoFactorReads())
+    assert no_reads.status(GetTotp(read_none)).state == "off"
+    assert no_reads.status(GetTotp(read_pending)).state == "pending"
     stored = FakeMfaRepository()
     stored.store.factors[user.id] = pending
-    assert totp_status(GetTotp(actor_of(user)), factors=stored).state == "pending"  # not read
+    status = World().totp_cases(stored).status
+    assert status(GetTotp(actor_of(user))).state == "pending"  # not read

@@ -14,7 +14,6 @@ from application.accounts.admin import (
 )
 from application.accounts.authentication import Actor
 from application.pagination import Page
-from application.signin import sessions
 from application.signin.sessions import EndUserSessions
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.support.use_cases import World
@@ -174,10 +173,4 @@ def test_an_admin_ends_every_session_of_a_user(world: World) -> None:
 
 
 def end_sessions(world: World, actor: Actor, user_id: str) -> None:
-    sessions.end_user_sessions(
-        EndUserSessions(actor, user_id),
-        users=world.users,
-        sessions=world.sessions,
-        clock=world.clock,
-        audit=world.audit,
-    )
+    world.session_cases().end_for_user(EndUserSessions(actor, user_id))

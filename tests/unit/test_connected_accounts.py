@@ -9,16 +9,11 @@ import pytest
 from application.accounts.authentication import Actor
 from application.federation.connected import (
     Connect,
+    ConnectedAccounts,
     ConnectPending,
     Disconnect,
     HoldPending,
     ListIdentities,
-    connect,
-    connect_pending,
-    disconnect,
-    hold_pending,
-    list_identities,
-    pending_link,
 )
 from application.ports import Audit, ExternalIdentity
 from domain.accounts.users import User
@@ -32,40 +27,28 @@ pytestmark = pytest.mark.unit
 
 
 class Connecting(World):
-    """The linking world, with the connected accounts' use cases bound to it."""
+    """The linking world, with the connected accounts' use cases built on it."""
+
+    @property
+    def cases(self) -> ConnectedAccounts:
+        return ConnectedAccounts(
+            identities=self.identities, passkeys=self.passkeys, clock=self.clock, audit=self.audit
+        )
 
     def connect(self, user: User, who: ExternalIdentity) -> User:
-        return connect(
-            Connect(actor_of(user), who),
-            identities=self.identities,
-            clock=self.clock,
-            audit=self.audit,
-        )
+        return self.cases.connect(Connect(actor_of(user), who))
 
     def disconnect(self, user: User, provider: str) -> None:
-        disconnect(
-            Disconnect(actor_of(user), provider),
-            identities=self.identities,
-            passkeys=self.passkeys,
-            clock=self.clock,
-            audit=self.audit,
-        )
+        self.cases.disconnect(Disconnect(actor_of(user), provider))
 
     def hold(self, who: ExternalIdentity) -> str:
-        return hold_pending(
-            HoldPending(who, "GitHub"), identities=self.identities, clock=self.clock
-        )
+        return self.cases.hold_pending(HoldPending(who, "GitHub"))
 
     def pending(self, secret: str) -> PendingLink:
-        return pending_link(secret, identities=self.identities, clock=self.clock)
+        return self.cases.pending(secret)
 
     def connect_pending(self, user: User, secret: str) -> PendingLink:
-        return connect_pending(
-            ConnectPending(actor_of(user), secret),
-            identities=self.identities,
-            clock=self.clock,
-            audit=self.audit,
-        )
+        return self.cases.connect_pending(ConnectPending(actor_of(user), secret))
 
 
 @pytest.fixture
@@ -87,7 +70,7 @@ def linked_user(world: Connecting) -> User:
 
 def test_the_list_names_each_identity_with_its_address_and_time(world: Connecting) -> None:
     user = linked_user(world)
-    (link,) = list_identities(ListIdentities(actor_of(user)), identities=world.identities)
+    (link,) = world.cases.list(ListIdentities(actor_of(user)))
     assert (link.provider, link.subject, link.email) == ("github", "gh-1", ADDRESS)
     assert link.linked_at == user.created_at
 

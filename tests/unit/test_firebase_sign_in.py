@@ -9,48 +9,36 @@ from flask.testing import FlaskClient
 
 from application.accounts.accounts import Register, delete_account
 from application.accounts.authentication import Authenticate, Authentication
-from application.federation.firebase import FirebaseSignIn, firebase_sign_in
-from application.federation.linking import Links, sanitize_username, username_candidates
+from application.federation.firebase import Firebase, FirebaseSignIn
+from application.federation.linking import sanitize_username, username_candidates
 from application.ports import Audit
-from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
-from tests.fakes.provider import FakeOAuthGrants
-from tests.fakes.signin import FakePasskeyRepository, FakePrincipals
-from tests.support.use_cases import World as AccountsWorld
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
+from tests.fakes.signin import FakePrincipals
+from tests.support.linking import World as LinkingWorld
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"
 
 
-class World(AccountsWorld):
-    """The accounts world plus a Firebase verifier and the identity links."""
+class World(LinkingWorld):
+    """The linking world plus a Firebase verifier."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
-        self.passkeys = FakePasskeyRepository()
-        self.registered: list[User] = []  # accounts whose verification mail was sent
 
     def sign_in(self, token: str, user_agent: str = "app/1.0") -> TokenPair:
-        return firebase_sign_in(
-            FirebaseSignIn(id_token=token, user_agent=user_agent),
+        firebase = Firebase(
             verifier=self.verifier,
-            links=Links(
-                self.identities,
-                self.users,
-                self.factors,
-                self.passkeys,
-                self.clock,
-                self.audit,
-                FakeOAuthGrants(self.store),
-                lambda user, _provider: self.registered.append(user),
-            ),
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
+            links=self.links,
+            sign_in=self.step(),
+            users=self.users,
+            minter=FakeCustomTokens(),
         )
+        return firebase.sign_in(FirebaseSignIn(id_token=token, user_agent=user_agent))
 
     def user_of(self, pair: TokenPair) -> User:
         authentication = Authentication(

@@ -15,12 +15,9 @@ import pytest
 from application.federation.linking import (
     ExternalSignIn,
     SignInToConnect,
-    claim_unproven_account,
-    sign_in_external,
 )
 from application.federation.upstream import UpstreamClaims, identity_of
 from application.ports import Audit
-from application.signin.sessions import SignIn
 from domain.errors import MfaRequired, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 from domain.provider.oauth import Consent
@@ -103,10 +100,9 @@ def test_an_unverified_unused_address_makes_an_unproven_account_and_mails_it(
 
 
 def test_no_unproven_account_where_no_verification_mail_can_follow(world: World) -> None:
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
     cmd = ExternalSignIn(identity(verified=False), "github", "GitHub")
     with pytest.raises(PermissionDenied) as refused:
-        sign_in_external(cmd, links=replace(world.links, registered=None), sign_in=step)
+        world.linking(mail=False).sign_in_external(cmd, world.step())
     assert refused.value.code == "email_not_verified" and world.store.users == {}
 
 
@@ -119,12 +115,11 @@ def test_without_an_address_nothing_is_made(world: World) -> None:
 
 def test_firebase_refuses_an_unverified_address_instead(world: World) -> None:
     # Anyone can sign up to Firebase with any address (docs/decisions/0280-linking-rules.md).
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
     cmd = ExternalSignIn(
         identity(verified=False), "firebase", "Firebase", unverified_accounts=False
     )
     with pytest.raises(PermissionDenied) as refused:
-        sign_in_external(cmd, links=world.links, sign_in=step)
+        world.links.sign_in_external(cmd, world.step())
     assert refused.value.code == "email_not_verified"
     assert world.store.users == {} and world.registered == []
 
@@ -136,7 +131,7 @@ def test_an_unverified_address_does_not_claim_an_unproven_account(world: World) 
     assert connect.value.code == "sign_in_to_link" and connect.value.identity.subject == "gh-1"
     assert world.store.users[held.id] == held and world.store.identities == {}
     unverified = ExternalSignIn(identity(verified=False), via="github", provider_name="GitHub")
-    assert claim_unproven_account(unverified, links=world.links) is None
+    assert world.links.claim_unproven_account(unverified) is None
     assert world.store.users[held.id] == held
 
 
@@ -152,10 +147,9 @@ def test_a_proven_account_is_never_linked_by_its_address(world: World) -> None:
 
 def test_a_taken_address_keeps_the_code_its_way_of_signing_in_publishes(world: World) -> None:
     world.squatter(proven=True)
-    step = SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit)
     cmd = ExternalSignIn(identity(), "firebase", "Firebase", taken_code="email_taken")
     with pytest.raises(SignInToConnect) as connect:
-        sign_in_external(cmd, links=world.links, sign_in=step)
+        world.links.sign_in_external(cmd, world.step())
     assert connect.value.code == "email_taken"
 
 

@@ -12,15 +12,13 @@ import pytest
 
 from application.accounts.admin import SetRole
 from application.accounts.authentication import Actor
-from application.federation.firebase import FirebaseSignIn, firebase_sign_in
+from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links
-from application.signin import login as login_cases
 from application.signin import totp as totp_cases
 from application.signin.login import Login, LoginRecords
-from application.signin.mfa import MfaLogin, finish_mfa_login, hash_recovery_code
-from application.signin.sessions import SignIn
+from application.signin.mfa import MfaLogin, hash_recovery_code
 from application.signin.tokens import TokenPair
-from application.signin.totp import Guard, MfaCommand, ResetMfa, TotpEnrolment
+from application.signin.totp import MfaCommand, ResetMfa, TotpEnrolment
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -31,9 +29,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
-from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-from infrastructure.signin.secret_box import FernetSecretBox
-from tests.fakes.federation import FakeIdentityRepository, FakeIdentityVerifier
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import (
@@ -43,7 +39,6 @@ from tests.fakes.signin import (
     FakePasskeyRepository,
 )
 from tests.support.api import PASSWORD
-from tests.support.settings import TEST_MFA_KEY
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
@@ -52,47 +47,24 @@ pytestmark = pytest.mark.unit
 class MfaWorld(World):
     def __init__(self) -> None:
         super().__init__()
-        self.otp = PyotpOneTimePasswords()
-        self.box = FernetSecretBox(TEST_MFA_KEY)
         self.identities = FakeIdentityRepository(self.store)
         self.verifier = FakeIdentityVerifier()
-        self.guard = Guard(
-            users=self.users,
-            hasher=self.hasher,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            audit=self.audit,
-        )
         self.secret = ""
         self.session_id = ""
         # Tests step the clock forward from here; PyJWT checks token times on the real one.
         self.clock.advance(seconds=-150)
 
     def start(self, cmd: MfaCommand) -> TotpEnrolment:
-        return totp_cases.start_totp(
-            cmd,
-            guard=self.guard,
-            factors=self.factors,
-            otp=self.otp,
-            box=self.box,
-            issuer="firegate",
-        )
+        return self.totp_cases().start(cmd)
 
     def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
-        return totp_cases.confirm_totp(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        return self.totp_cases().confirm(cmd)
 
     def disable(self, cmd: MfaCommand) -> None:
-        totp_cases.disable_totp(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        self.totp_cases().disable(cmd)
 
     def regenerate(self, cmd: MfaCommand) -> tuple[str, ...]:
-        return totp_cases.new_recovery_code_set(
-            cmd, guard=self.guard, factors=self.factors, otp=self.otp, box=self.box
-        )
+        return self.totp_cases().new_recovery_codes(cmd)
 
     def code(self, offset_steps: int = 0) -> str:
         return pyotp.TOTP(self.secret).at(self.clock.now(), counter_offset=offset_steps)
@@ -125,18 +97,8 @@ class MfaWorld(World):
     def second_step(
         self, token: str, *, code: str | None = None, recovery_code: str | None = None
     ) -> TokenPair:
-        return finish_mfa_login(
-            MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP),
-            users=self.users,
-            sign_in=SignIn(self.sessions, self.tokens, self.clock, self.policy, self.audit),
-            factors=self.factors,
-            otp=self.otp,
-            box=self.box,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            devices=self.devices,
-            audit=self.audit,
+        return self.logins().finish_mfa(
+            MfaLogin(mfa_token=token, code=code, recovery_code=recovery_code, client_ip=IP)
         )
 
 
@@ -356,7 +318,7 @@ def test_the_status_of_the_authenticator(world: MfaWorld) -> None:
     alice = world.authenticate(world.login().access_token)
 
     def status() -> totp_cases.TotpStatus:
-        return totp_cases.totp_status(totp_cases.GetTotp(alice), factors=world.factors)
+        return world.totp_cases().status(totp_cases.GetTotp(alice))
 
     assert status() == totp_cases.TotpStatus("off")
     world.session_id = alice.session_id
@@ -461,21 +423,23 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
 
     def sign_in() -> TokenPair:
         passkeys = FakePasskeyRepository()
-        return firebase_sign_in(
-            FirebaseSignIn(id_token=token),
+        firebase = Firebase(
             verifier=world.verifier,
             links=Links(
-                world.identities,
-                world.users,
-                world.factors,
-                passkeys,
-                world.clock,
-                world.audit,
-                FakeOAuthGrants(world.store),
-                lambda _user, _provider: None,
+                identities=world.identities,
+                users=world.users,
+                factors=world.factors,
+                passkeys=passkeys,
+                clock=world.clock,
+                audit=world.audit,
+                grants=FakeOAuthGrants(world.store),
+                registered=lambda _user, _provider: None,
             ),
-            sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
+            sign_in=world.step(),
+            users=world.users,
+            minter=FakeCustomTokens(),
         )
+        return firebase.sign_in(FirebaseSignIn(id_token=token))
 
     world.session_id = world.authenticate(sign_in().access_token).session_id
     with pytest.raises(PermissionDenied):  # a password-less account cannot pass the gate
@@ -497,14 +461,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
 
 
 def reset_mfa(world: MfaWorld, username: str) -> User:
-    return totp_cases.reset_mfa(
-        ResetMfa(username),
-        users=world.users,
-        factors=world.factors,
-        passkeys=FakePasskeyRepository(),
-        clock=world.clock,
-        audit=world.audit,
-    )
+    return world.totp_cases().reset(ResetMfa(username))
 
 
 def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) -> None:
@@ -530,14 +487,7 @@ def test_an_admin_resets_mfa_by_id_and_is_the_audited_actor(world: MfaWorld) -> 
     bob = world.authenticate(world.login("bob").access_token)
 
     def reset(actor: Actor, user_id: str) -> User:
-        return totp_cases.reset_mfa(
-            ResetMfa(actor=actor, user_id=user_id),
-            users=world.users,
-            factors=world.factors,
-            passkeys=FakePasskeyRepository(),
-            clock=world.clock,
-            audit=world.audit,
-        )
+        return world.totp_cases().reset(ResetMfa(actor=actor, user_id=user_id))
 
     with pytest.raises(PermissionDenied):
         reset(bob, alice.id)
@@ -593,19 +543,7 @@ def test_an_account_without_mfa_logs_in_in_one_step_with_the_same_reads(
     before the hash, one read of the (absent) factor after it, then the pair."""
     lookup = CountingLookup(world.store, world.throttle)
     world.factors = counting = CountingFactors(world.store)
-    pair = login_cases.login(
-        Login(login="alice", password=PASSWORD, client_ip=IP),
-        users=world.users,
-        sign_in=SignIn(world.sessions, world.tokens, world.clock, world.policy, world.audit),
-        hasher=world.hasher,
-        clock=world.clock,
-        lookup=lookup,
-        throttle=world.throttle,
-        throttle_policy=world.throttle_policy,
-        devices=world.devices,
-        audit=world.audit,
-        factors=world.factors,
-    )
+    pair = world.logins(lookup).login(Login(login="alice", password=PASSWORD, client_ip=IP))
     assert lookup.calls == ["load", "user"] and counting.reads == 1
     assert world.store.challenges == {}
     assert world.authenticate(pair.access_token).amr == ("pwd",)

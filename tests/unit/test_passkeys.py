@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from application.accounts.authentication import Actor
 from application.ports import Audit
-from application.signin.passkeys import RenamePasskey, rename_passkey
+from application.signin.passkeys import RenamePasskey
 from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated
 from domain.signin.passkeys import (
@@ -35,6 +35,7 @@ from tests.support.app import fake_adapters, swap
 from tests.support.passkey_authenticator import OPTIONS, SIGN_IN, assertion, b64url, enrol
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.support.settings import make_settings
+from tests.support.use_cases import World as AccountsWorld
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -111,11 +112,15 @@ def stored_passkey() -> tuple[FakePasskeyRepository, Passkey]:
     return passkeys, passkey
 
 
+def renaming(passkeys: FakePasskeyRepository, cmd: RenamePasskey) -> Passkey:
+    return AccountsWorld().passkey_cases(passkeys).rename(cmd)
+
+
 def test_a_user_renames_their_passkey_and_keeps_the_rest() -> None:
     passkeys, before = stored_passkey()
-    renamed = rename_passkey(RenamePasskey(actor(), before.id, " work laptop "), passkeys=passkeys)
+    renamed = renaming(passkeys, RenamePasskey(actor(), before.id, " work laptop "))
     assert renamed == passkeys.passkeys[before.id] == replace(before, name="work laptop")
-    blank = rename_passkey(RenamePasskey(actor(), before.id, "  "), passkeys=passkeys)
+    blank = renaming(passkeys, RenamePasskey(actor(), before.id, "  "))
     assert blank.name == "Passkey"
 
 
@@ -129,9 +134,7 @@ def test_another_users_or_an_unknown_passkey_is_not_found(
 ) -> None:
     passkeys, before = stored_passkey()
     with pytest.raises(NotFound) as info:
-        rename_passkey(
-            RenamePasskey(actor(user_id), passkey_id or before.id, "mine"), passkeys=passkeys
-        )
+        renaming(passkeys, RenamePasskey(actor(user_id), passkey_id or before.id, "mine"))
     assert info.value.code == "passkey_not_found"
     assert passkeys.passkeys == {before.id: before}
 
@@ -140,7 +143,7 @@ def test_another_users_or_an_unknown_passkey_is_not_found(
 def test_a_bad_name_changes_nothing(name: str) -> None:
     passkeys, before = stored_passkey()
     with pytest.raises(InvalidInput) as info:
-        rename_passkey(RenamePasskey(actor(), before.id, name), passkeys=passkeys)
+        renaming(passkeys, RenamePasskey(actor(), before.id, name))
     assert [e.field for e in info.value.errors] == ["name"]
     assert passkeys.passkeys == {before.id: before}
 

@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 
 from application.accounts.authentication import Actor
 from application.ports import Audit
-from application.signin import sessions as cases
 from application.signin.sessions import (
     EndOtherSessions,
     EndSession,
@@ -195,34 +194,20 @@ def test_renew_never_passes_session_expiry(world: SessionWorld) -> None:
     pair = world.login()
     assert pair.expires_in == 300
     actor = world.authenticate(pair.access_token)
-    renewed = cases.renew(
-        Renew(actor), sessions=world.sessions, tokens=world.tokens, clock=world.clock
-    )
+    renewed = world.session_cases().renew(Renew(actor))
     assert renewed.expires_in == 300
 
 
 def test_logout_one_and_all(world: SessionWorld) -> None:
     a, b, c = world.login(), world.login(), world.login()
     actor = world.authenticate(a.access_token)
-    cases.logout(
-        Logout(actor, everywhere=False),
-        users=world.users,
-        sessions=world.sessions,
-        clock=world.clock,
-        audit=world.audit,
-    )
+    world.session_cases().logout(Logout(actor, everywhere=False))
     with pytest.raises(Unauthenticated):
         world.authenticate(a.access_token)
     with pytest.raises(Unauthenticated):
         world.refresh(a.refresh_token)
     assert world.authenticate(b.access_token)
-    cases.logout(
-        Logout(world.authenticate(b.access_token), everywhere=True),
-        users=world.users,
-        sessions=world.sessions,
-        clock=world.clock,
-        audit=world.audit,
-    )
+    world.session_cases().logout(Logout(world.authenticate(b.access_token), everywhere=True))
     assert [e.event.value for e in world.audit.events[-2:]] == ["logout", "logout"]
     for pair in (b, c):
         with pytest.raises(Unauthenticated):
@@ -235,32 +220,22 @@ def test_logout_one_and_all(world: SessionWorld) -> None:
 def test_sessions_list_and_end_own_only(world: SessionWorld) -> None:
     mine, other = world.login(), world.login()
     actor = world.authenticate(mine.access_token)
-    views = cases.list_sessions(
-        ListSessions(actor),
-        users=world.users,
-        sessions=world.sessions,
-        clock=world.clock,
-        policy=world.policy,
-    )
+    views = world.session_cases().list(ListSessions(actor))
     assert len(views) == 2
     assert [v.id == actor.session_id for v in views].count(True) == 1
     other_sid = world.authenticate(other.access_token).session_id
     world.register("mallory")
     mallory = world.authenticate(world.login("mallory").access_token)
     with pytest.raises(NotFound):
-        cases.end_session(
-            EndSession(mallory, other_sid), sessions=world.sessions, audit=world.audit
-        )
+        world.session_cases().end(EndSession(mallory, other_sid))
     assert world.authenticate(other.access_token)
-    cases.end_session(EndSession(actor, other_sid), sessions=world.sessions, audit=world.audit)
+    world.session_cases().end(EndSession(actor, other_sid))
     with pytest.raises(Unauthenticated):
         world.authenticate(other.access_token)
     ended = world.audit.events[-1]  # that session's end, which back-channel logout tells
     assert (ended.event, ended.session_id, ended.reason) == (Audit.LOGOUT, other_sid, "one_session")
     with pytest.raises(NotFound):
-        cases.end_session(
-            EndSession(actor, "../../users/x"), sessions=world.sessions, audit=world.audit
-        )
+        world.session_cases().end(EndSession(actor, "../../users/x"))
 
 
 class CountedUsers:
@@ -279,13 +254,7 @@ class CountedUsers:
 
 
 def listed(world: SessionWorld, actor: Actor, users: Any) -> list[str]:
-    views = cases.list_sessions(
-        ListSessions(actor),
-        users=users,
-        sessions=world.sessions,
-        clock=world.clock,
-        policy=world.policy,
-    )
+    views = world.session_cases(users).list(ListSessions(actor))
     return [v.id for v in views]
 
 
@@ -309,9 +278,7 @@ def test_sessions_listed_after_a_change_in_the_same_request_are_the_current_ones
     at authentication is stale then, and the list must not show the ended sessions."""
     mine, _other = world.login(), world.login()
     actor = world.authenticate(mine.access_token)  # the account at the old version
-    cases.end_other_sessions(
-        EndOtherSessions(actor), users=world.users, clock=world.clock, audit=world.audit
-    )
+    world.session_cases().end_others(EndOtherSessions(actor))
     users = CountedUsers(world.users)
     assert listed(world, actor, users) == [actor.session_id]
     assert users.reads == 1
@@ -333,9 +300,7 @@ def test_sessions_of_a_deleted_account_are_not_listed(world: SessionWorld) -> No
 def test_ending_the_other_sessions_keeps_the_callers(world: SessionWorld) -> None:
     mine, other, third = world.login(), world.login(), world.login()
     actor = world.authenticate(mine.access_token)
-    cases.end_other_sessions(
-        EndOtherSessions(actor), users=world.users, clock=world.clock, audit=world.audit
-    )
+    world.session_cases().end_others(EndOtherSessions(actor))
     for pair in (other, third):
         with pytest.raises(Unauthenticated):
             world.authenticate(pair.access_token)
@@ -353,12 +318,7 @@ def test_amr_of_a_password_login_survives_refresh_and_renewal(world: SessionWorl
     assert world.tokens.verify_access(first.access_token).amr == ("pwd",)
     second = world.refresh(first.refresh_token)
     assert world.tokens.verify_access(second.access_token).amr == ("pwd",)
-    renewed = cases.renew(
-        Renew(world.authenticate(second.access_token)),
-        sessions=world.sessions,
-        tokens=world.tokens,
-        clock=world.clock,
-    )
+    renewed = world.session_cases().renew(Renew(world.authenticate(second.access_token)))
     assert world.tokens.verify_access(renewed.access_token).amr == ("pwd",)
 
 

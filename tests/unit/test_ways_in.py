@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from application.accounts.authentication import Actor
-from application.federation.connected import Disconnect, disconnect
-from application.signin.passkeys import DeletePasskey, delete_passkey
+from application.federation.connected import ConnectedAccounts, Disconnect
+from application.signin.passkeys import DeletePasskey
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.federation.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
@@ -78,23 +78,14 @@ def with_passkey(world: World) -> tuple[Actor, Passkey]:
 
 
 def delete(world: World, actor: Actor, key: Passkey) -> None:
-    delete_passkey(
-        DeletePasskey(actor, key.id),
-        passkeys=world.passkeys,
-        identities=world.identities,
-        clock=world.clock,
-        audit=world.audit,
-    )
+    world.passkey_cases(world.passkeys, world.identities).delete(DeletePasskey(actor, key.id))
 
 
 def unlink(world: World, actor: Actor) -> None:
-    disconnect(
-        Disconnect(actor, "github"),
-        identities=world.identities,
-        passkeys=world.passkeys,
-        clock=world.clock,
-        audit=world.audit,
+    connected = ConnectedAccounts(
+        identities=world.identities, passkeys=world.passkeys, clock=world.clock, audit=world.audit
     )
+    connected.disconnect(Disconnect(actor, "github"))
 
 
 def test_the_passkey_goes_while_an_identity_stays_then_the_identity_may_not(

@@ -12,16 +12,11 @@ account's address is the Firebase one, its ``email_verified`` follows what each 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.authentication import Actor
-from application.federation.linking import (
-    ExternalSignIn,
-    Links,
-    sign_in_external,
-)
+from application.federation.linking import ExternalSignIn, Links
 from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
@@ -36,54 +31,60 @@ class FirebaseSignIn:
     user_agent: str = ""
 
 
-def firebase_sign_in(
-    cmd: FirebaseSignIn, *, verifier: IdentityVerifier, links: Links, sign_in: SignIn
-) -> TokenPair:
-    """A token pair; MfaRequired instead when the account has a second factor on."""
-    identity = verifier.verify(cmd.id_token)
-    # Anyone can sign up to Firebase with any address: an unverified one makes no account
-    # here, and a taken one keeps its published 409 (docs/decisions/0280-linking-rules.md).
-    signing_in = ExternalSignIn(
-        identity,
-        VIA,
-        "Firebase",
-        user_agent=cmd.user_agent,
-        unverified_accounts=False,
-        taken_code="email_taken",
-    )
-    return sign_in_external(signing_in, links=links, sign_in=sign_in)
-
-
 @dataclass(frozen=True)
 class CustomToken:
     actor: Actor
 
 
-def firebase_custom_token(
-    cmd: CustomToken, *, users: UserRepository, minter: CustomTokenMinter
-) -> str:
-    """A Firebase custom token for the caller: its uid is the firegate user id, its developer
-    claims the stored ``role`` and ``token_version``, which security rules compare with the
-    account's to end the Firebase session with every firegate one (docs/reference/firebase.md).
-    With an active org, ``org_id``, ``org_roles`` and ``org_version`` too, as read with this
-    request: the rules compare ``org_version`` with the membership's, so a removal or a change
-    of roles ends the org's data for the Firebase session at once. An org that requires a
-    second factor the account has not set up (``actor.factor``, read with the request) is
-    403 ``mfa_setup_required``, as at POST /auth/org."""
-    user = get_user(GetUser(cmd.actor), users=users)
-    claims: dict[str, str | int | list[str]] = {
-        "role": user.role.value,
-        "token_version": user.token_version,
-    }
-    org = cmd.actor.org
-    if org is not None:
-        # The org becomes active in a Firebase session: its rule holds here as at the switch.
-        check_second_factor(org, cmd.actor.factor)
-        claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
-    return minter.mint(user.id, claims)
+class Firebase:
+    """Firebase both ways: signing in with a Firebase ID token, and a Firebase custom token
+    for a signed-in account."""
 
+    def __init__(
+        self,
+        *,
+        verifier: IdentityVerifier,
+        links: Links,
+        sign_in: SignIn,
+        users: UserRepository,
+        minter: CustomTokenMinter,
+    ) -> None:
+        self._verifier, self._links, self._sign_in = verifier, links, sign_in
+        self._users, self._minter = users, minter
 
-@dataclass(frozen=True)
-class FirebaseServices:
-    sign_in: Callable[[FirebaseSignIn], TokenPair]
-    custom_token: Callable[[CustomToken], str]
+    def sign_in(self, cmd: FirebaseSignIn) -> TokenPair:
+        """A token pair; MfaRequired instead when the account has a second factor on."""
+        identity = self._verifier.verify(cmd.id_token)
+        # Anyone can sign up to Firebase with any address: an unverified one makes no account
+        # here, and a taken one keeps its published 409 (docs/decisions/0280-linking-rules.md).
+        signing_in = ExternalSignIn(
+            identity,
+            VIA,
+            "Firebase",
+            user_agent=cmd.user_agent,
+            unverified_accounts=False,
+            taken_code="email_taken",
+        )
+        return self._links.sign_in_external(signing_in, self._sign_in)
+
+    def custom_token(self, cmd: CustomToken) -> str:
+        """A Firebase custom token for the caller: its uid is the firegate user id, its
+        developer claims the stored ``role`` and ``token_version``, which security rules
+        compare with the account's to end the Firebase session with every firegate one
+        (docs/reference/firebase.md). With an active org, ``org_id``, ``org_roles`` and
+        ``org_version`` too, as read with this request: the rules compare ``org_version`` with
+        the membership's, so a removal or a change of roles ends the org's data for the
+        Firebase session at once. An org that requires a second factor the account has not
+        set up (``actor.factor``, read with the request) is 403 ``mfa_setup_required``, as at
+        POST /auth/org."""
+        user = get_user(GetUser(cmd.actor), users=self._users)
+        claims: dict[str, str | int | list[str]] = {
+            "role": user.role.value,
+            "token_version": user.token_version,
+        }
+        org = cmd.actor.org
+        if org is not None:
+            # The org becomes active in a Firebase session: its rule holds as at the switch.
+            check_second_factor(org, cmd.actor.factor)
+            claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
+        return self._minter.mint(user.id, claims)

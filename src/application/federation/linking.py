@@ -1,7 +1,7 @@
 """Signing in as an identity another provider vouches for: the rules every such way of signing
 in follows (a Firebase ID token, an upstream OpenID provider; docs/reference/identities.md,
 "Which account"). A provider's own module verifies what it is given, makes an
-``ExternalIdentity`` of it and calls ``sign_in_external``.
+``ExternalIdentity`` of it and calls ``Links.sign_in_external``.
 
 1. The account linked to the identity (provider, subject) signs in, whatever its address.
 2. Else, with an address the provider verified and no account holds: a new account, linked.
@@ -34,7 +34,7 @@ from application.accounts.address_proof import start_clean
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
 from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
 from domain.confusables import mixes_scripts
@@ -42,28 +42,6 @@ from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
 from domain.signin.mfa import FEDERATED
 from domain.text import without_controls
-
-
-@dataclass(frozen=True)
-class Links:
-    """What linking reads and writes: the links, the accounts, what a claim removes (the
-    earlier holder's factors, passkeys and app grants), the clock, the audit log, and what
-    follows a new account (its verification mail, when its address is unproven)."""
-
-    identities: IdentityRepository
-    users: UserRepository
-    factors: MfaRepository
-    passkeys: OwnedData
-    clock: Clock
-    audit: AuditLog
-    grants: OwnedData
-    # What follows a new account made with the provider named (the mail flows'
-    # AccountHooks.registered_with: the verification mail, naming it). None: no mail can
-    # follow, so rule 5 makes no account (it needs the verification mail).
-    registered: Callable[[User, str], None] | None = None
-    # What follows an address a provider's sign-in newly proved (AccountHooks.proven: an
-    # org's auto_join), after the commit that proved it.
-    proven: Callable[[User], None] = nothing_follows
 
 
 @dataclass(frozen=True)
@@ -100,176 +78,6 @@ class SignInToConnect(Conflict):
         self.provider_name = cmd.provider_name
 
 
-def sign_in_external(cmd: ExternalSignIn, *, links: Links, sign_in: SignIn) -> TokenPair:
-    """A token pair for the account linked to the identity (found, made or claimed);
-    MfaRequired instead when the account has a second factor on; SignInToConnect when an
-    account holds its address and the person must sign in to it first."""
-    return sign_in_as(linked_account(cmd, links=links), cmd, links=links, sign_in=sign_in)
-
-
-def sign_in_as(
-    user: User,
-    cmd: ExternalSignIn,
-    *,
-    links: Links,
-    sign_in: SignIn,
-    method: str | None = None,
-    reason: str | None = None,
-    org_id: str | None = None,
-) -> TokenPair:
-    """The account the rules found for the identity, signed in: refused when disabled, its
-    verification state as the provider reports it, then its second factor or a session.
-    ``method`` and ``reason``: what ``signin.succeeded`` calls the way in and names (by
-    default the provider; docs/reference/events.md); ``org_id``: the org whose connection it
-    came through (its audit log)."""
-    if user.disabled:
-        raise PermissionDenied("This account is disabled.", code="account_disabled")
-    user = follow_verification(
-        user, cmd, users=links.users, clock=links.clock, audit=links.audit, proven=links.proven
-    )
-    provider = cmd.identity.provider
-    require_second_factor(
-        user,
-        login_key=user.username.normalized,
-        first_factor=(FEDERATED,),
-        device_id=None,
-        ip=None,
-        factors=links.factors,
-        clock=links.clock,
-        audit=links.audit,
-        via=provider,
-        method=method,
-        reason=reason if method else None,
-        org_id=org_id,
-    )
-    # signin.succeeded names the provider (docs/reference/events.md).
-    return sign_in(
-        user,
-        amr=(FEDERATED,),
-        user_agent=cmd.user_agent,
-        reason=reason or provider,
-        method=method,
-        via=provider,
-        org_id=org_id,
-    )
-
-
-def linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
-    """The account of the identity by the five rules (the module's docstring).
-    PermissionDenied (email_not_verified) without an address the rules can use."""
-    identity = cmd.identity
-    user = links.identities.find_by_identity(identity.provider, identity.subject)
-    if user is not None:
-        return user  # rule 1
-    return unlinked_account(cmd, links=links)
-
-
-def unlinked_account(cmd: ExternalSignIn, *, links: Links) -> User:
-    """The account of an identity no account is linked to yet: rules 2 to 5."""
-    identity = cmd.identity
-    unverified_accounts = cmd.unverified_accounts and links.registered is not None
-    if not identity.email or not (identity.email_verified or unverified_accounts):
-        raise PermissionDenied(
-            f"The {cmd.provider_name} account needs a verified e-mail address before it can "
-            "sign in here.",
-            code="email_not_verified",
-        )
-    try:
-        return create_linked_account(cmd, links=links)  # rules 2 and 5
-    except Conflict as taken:
-        if taken.code != "email_taken":
-            raise
-    claimed = claim_unproven_account(cmd, links=links)  # rule 4
-    if claimed is None:
-        raise SignInToConnect(cmd) from None  # rule 3
-    return claimed
-
-
-def create_linked_account(cmd: ExternalSignIn, *, links: Links) -> User:
-    """A new account linked to the identity, with its address (proven as the provider says),
-    a username derived from its profile and no password (so password login never works for
-    it). Conflict (email_taken) when an account holds the address: never a link to it here."""
-    identity = cmd.identity
-    if not identity.email:
-        raise ValueError("a new linked account has the identity's address")
-    email = Email(identity.email)
-    name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
-    now = links.clock.now()
-    for username in username_candidates(identity.preferred_username, identity.email):
-        user = User.register(
-            id=new_id(),
-            username=username,
-            email=email,
-            password_hash=None,
-            now=now,
-            name=name,
-            email_verified=identity.email_verified,
-        )
-        try:
-            linked = links.identities.add_with_identity(
-                user, identity.provider, identity.subject, identity.email
-            )
-        except Conflict as exc:
-            if exc.code != "username_taken":
-                raise  # email_taken: rules 3 and 4 are the caller's
-            continue
-        if linked.id == user.id:  # not a concurrent sign-in's
-            for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
-                links.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
-            if not user.email_verified and links.registered is not None:
-                links.registered(user, cmd.provider_name)  # rule 5: the verification mail
-            if user.email_verified:
-                links.proven(linked)  # rule 2: the address proven with the account
-        return linked
-    raise Conflict("No free username could be derived; try again.", code="username_unavailable")
-
-
-def claim_unproven_account(cmd: ExternalSignIn, *, links: Links) -> User | None:
-    """The account holding the identity's verified address, taken over and linked, when
-    that account never proved the address: the first proof of an address wins the account
-    (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing changed) when
-    the holder has proven it, or is disabled, or the provider did not verify the address."""
-    identity = cmd.identity
-    if not identity.email or not identity.email_verified:
-        return None  # only a verified address is a proof
-    email = Email(identity.email)
-    holder = links.users.find_by_login(email.normalized)
-    if holder is None or not holder.claimable_with(email):
-        return None
-    # Before the link, so that no crash leaves the earlier holder's ways in on the account.
-    _start_clean(holder.id, links=links, identities=True)
-    now = links.clock.now()
-    linked = links.identities.link_existing(
-        holder.id,
-        identity.provider,
-        identity.subject,
-        lambda current: current.claimed(now) if current.claimable_with(email) else None,
-        identity.email,
-    )
-    if linked is not None and linked.id == holder.id:
-        # Again, for what the holder's sessions (ended by the link's commit) added meanwhile;
-        # the link just made stays.
-        _start_clean(holder.id, links=links, identities=False)
-        links.audit.record(
-            AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
-        )
-        links.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
-        links.proven(linked)  # the holder never proved it (``claimable_with``)
-    return linked
-
-
-def _start_clean(user_id: str, *, links: Links, identities: bool) -> None:
-    """What a squatter left: passkeys, authenticator, identity links (``identities``) and the
-    apps it allowed (their grants and consents); its sessions end with the claim itself."""
-    start_clean(
-        user_id,
-        passkeys=links.passkeys,
-        factors=links.factors,
-        identities=links.identities if identities else None,
-    )
-    links.grants.delete_owned_by(user_id, DELETE_BATCH)
-
-
 def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
     """The provider's email_verified for the account's address when it differs from the
     account's; None when it is the same, or the provider speaks of another address."""
@@ -284,32 +92,224 @@ def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
     return identity.email_verified
 
 
-def follow_verification(
-    user: User,
-    cmd: ExternalSignIn,
-    *,
-    users: UserRepository,
-    clock: Clock,
-    audit: AuditLog,
-    proven: Callable[[User], None] = nothing_follows,
-) -> User:
-    """The account with the verification state the provider reports for its address (only
-    a proof, for a provider that ``proves_only``); written only when it differs; ``proven``
-    follows an address it proves."""
-    identity = cmd.identity
-    if _reported_state(user, identity) is None or (cmd.proves_only and not identity.email_verified):
-        return user
-    now = clock.now()
+class Links:
+    """The linking rules (this module's docstring) over what they read and write: which
+    account an identity another provider vouches for signs in to (found, made or claimed),
+    and that account signed in through the sign-in step it is handed.
 
-    def change(current: User) -> User:
-        state = _reported_state(current, identity)
-        return current if state is None else current.with_email_verified_as(state, now)
+    Its ports: the links, the accounts, what a claim removes (the earlier holder's factors,
+    passkeys and app grants), the clock and the audit log; ``identities``, ``users``,
+    ``clock`` and ``audit`` are read by an org connection's sign-in too
+    (application/sso/arrival.py), which follows these rules with a difference of its own.
+    ``registered``: what follows a new account made with the provider named (the mail flows'
+    ``AccountHooks.registered_with``: the verification mail, naming it); None: no mail can
+    follow, so rule 5 makes no account (it needs the verification mail). ``proven``: what
+    follows an address a provider's sign-in newly proved (``AccountHooks.proven``: an org's
+    auto_join), after the commit that proved it."""
 
-    updated = users.update(user.id, change)
-    if updated.email_verified and not user.email_verified:
-        audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason=cmd.via))
-        proven(updated)
-    return updated
+    def __init__(
+        self,
+        *,
+        identities: IdentityRepository,
+        users: UserRepository,
+        factors: MfaRepository,
+        passkeys: OwnedData,
+        clock: Clock,
+        audit: AuditLog,
+        grants: OwnedData,
+        registered: Callable[[User, str], None] | None = None,
+        proven: Callable[[User], None] = nothing_follows,
+    ) -> None:
+        self.identities, self.users, self.clock, self.audit = identities, users, clock, audit
+        self._factors, self._passkeys, self._grants = factors, passkeys, grants
+        self._registered, self._proven = registered, proven
+
+    def sign_in_external(self, cmd: ExternalSignIn, sign_in: SignIn) -> TokenPair:
+        """A token pair for the account linked to the identity (found, made or claimed);
+        MfaRequired instead when the account has a second factor on; SignInToConnect when an
+        account holds its address and the person must sign in to it first."""
+        return self.sign_in_as(self.linked_account(cmd), cmd, sign_in)
+
+    def sign_in_as(
+        self,
+        user: User,
+        cmd: ExternalSignIn,
+        sign_in: SignIn,
+        *,
+        method: str | None = None,
+        reason: str | None = None,
+        org_id: str | None = None,
+    ) -> TokenPair:
+        """The account the rules found for the identity, signed in by ``sign_in``: refused
+        when disabled, its verification state as the provider reports it, then its second
+        factor or a session. ``method`` and ``reason``: what ``signin.succeeded`` calls the
+        way in and names (by default the provider; docs/reference/events.md); ``org_id``:
+        the org whose connection it came through (its audit log)."""
+        if user.disabled:
+            raise PermissionDenied("This account is disabled.", code="account_disabled")
+        user = self.follow_verification(user, cmd)
+        provider = cmd.identity.provider
+        require_second_factor(
+            user,
+            login_key=user.username.normalized,
+            first_factor=(FEDERATED,),
+            device_id=None,
+            ip=None,
+            factors=self._factors,
+            clock=self.clock,
+            audit=self.audit,
+            via=provider,
+            method=method,
+            reason=reason if method else None,
+            org_id=org_id,
+        )
+        # signin.succeeded names the provider (docs/reference/events.md).
+        return sign_in(
+            SignInRequest(
+                user,
+                (FEDERATED,),
+                cmd.user_agent,
+                reason=reason or provider,
+                method=method,
+                via=provider,
+                org_id=org_id,
+            )
+        )
+
+    def linked_account(self, cmd: ExternalSignIn) -> User:
+        """The account of the identity by the five rules (the module's docstring).
+        PermissionDenied (email_not_verified) without an address the rules can use."""
+        identity = cmd.identity
+        user = self.identities.find_by_identity(identity.provider, identity.subject)
+        if user is not None:
+            return user  # rule 1
+        return self.unlinked_account(cmd)
+
+    def unlinked_account(self, cmd: ExternalSignIn) -> User:
+        """The account of an identity no account is linked to yet: rules 2 to 5."""
+        identity = cmd.identity
+        unverified_accounts = cmd.unverified_accounts and self._registered is not None
+        if not identity.email or not (identity.email_verified or unverified_accounts):
+            raise PermissionDenied(
+                f"The {cmd.provider_name} account needs a verified e-mail address before it "
+                "can sign in here.",
+                code="email_not_verified",
+            )
+        try:
+            return self.create_linked_account(cmd)  # rules 2 and 5
+        except Conflict as taken:
+            if taken.code != "email_taken":
+                raise
+        claimed = self.claim_unproven_account(cmd)  # rule 4
+        if claimed is None:
+            raise SignInToConnect(cmd) from None  # rule 3
+        return claimed
+
+    def create_linked_account(self, cmd: ExternalSignIn) -> User:
+        """A new account linked to the identity, with its address (proven as the provider
+        says), a username derived from its profile and no password (so password login never
+        works for it). Conflict (email_taken) when an account holds the address: never a
+        link to it here."""
+        identity = cmd.identity
+        if not identity.email:
+            raise ValueError("a new linked account has the identity's address")
+        email = Email(identity.email)
+        name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
+        now = self.clock.now()
+        for username in username_candidates(identity.preferred_username, identity.email):
+            user = User.register(
+                id=new_id(),
+                username=username,
+                email=email,
+                password_hash=None,
+                now=now,
+                name=name,
+                email_verified=identity.email_verified,
+            )
+            try:
+                linked = self.identities.add_with_identity(
+                    user, identity.provider, identity.subject, identity.email
+                )
+            except Conflict as exc:
+                if exc.code != "username_taken":
+                    raise  # email_taken: rules 3 and 4 are the caller's
+                continue
+            if linked.id == user.id:  # not a concurrent sign-in's
+                for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
+                    self.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
+                if not user.email_verified and self._registered is not None:
+                    self._registered(user, cmd.provider_name)  # rule 5: the verification mail
+                if user.email_verified:
+                    self._proven(linked)  # rule 2: the address proven with the account
+            return linked
+        raise Conflict("No free username could be derived; try again.", code="username_unavailable")
+
+    def claim_unproven_account(self, cmd: ExternalSignIn) -> User | None:
+        """The account holding the identity's verified address, taken over and linked, when
+        that account never proved the address: the first proof of an address wins the
+        account (docs/decisions/0104-first-proof-of-address-wins.md). None (and nothing
+        changed) when the holder has proven it, or is disabled, or the provider did not
+        verify the address."""
+        identity = cmd.identity
+        if not identity.email or not identity.email_verified:
+            return None  # only a verified address is a proof
+        email = Email(identity.email)
+        holder = self.users.find_by_login(email.normalized)
+        if holder is None or not holder.claimable_with(email):
+            return None
+        # Before the link, so that no crash leaves the earlier holder's ways in on the account.
+        self._start_clean(holder.id, identities=True)
+        now = self.clock.now()
+        linked = self.identities.link_existing(
+            holder.id,
+            identity.provider,
+            identity.subject,
+            lambda current: current.claimed(now) if current.claimable_with(email) else None,
+            identity.email,
+        )
+        if linked is not None and linked.id == holder.id:
+            # Again, for what the holder's sessions (ended by the link's commit) added
+            # meanwhile; the link just made stays.
+            self._start_clean(holder.id, identities=False)
+            self.audit.record(
+                AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
+            )
+            self.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
+            self._proven(linked)  # the holder never proved it (``claimable_with``)
+        return linked
+
+    def _start_clean(self, user_id: str, *, identities: bool) -> None:
+        """What a squatter left: passkeys, authenticator, identity links (``identities``) and
+        the apps it allowed (their grants and consents); its sessions end with the claim
+        itself."""
+        start_clean(
+            user_id,
+            passkeys=self._passkeys,
+            factors=self._factors,
+            identities=self.identities if identities else None,
+        )
+        self._grants.delete_owned_by(user_id, DELETE_BATCH)
+
+    def follow_verification(self, user: User, cmd: ExternalSignIn) -> User:
+        """The account with the verification state the provider reports for its address
+        (only a proof, for a provider that ``proves_only``); written only when it differs;
+        ``proven`` follows an address it proves."""
+        identity = cmd.identity
+        if _reported_state(user, identity) is None or (
+            cmd.proves_only and not identity.email_verified
+        ):
+            return user
+        now = self.clock.now()
+
+        def change(current: User) -> User:
+            state = _reported_state(current, identity)
+            return current if state is None else current.with_email_verified_as(state, now)
+
+        updated = self.users.update(user.id, change)
+        if updated.email_verified and not user.email_verified:
+            self.audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason=cmd.via))
+            self._proven(updated)
+        return updated
 
 
 # -- usernames for new accounts ----------------------------------------------------------------

@@ -1,18 +1,16 @@
 """The upstream providers admins configure (docs/reference/providers.md): their store, the
-commands that add, list and delete them, the list the sign-in pages show, and those the
-local profile's configuration names. The round trip through one is application/identity/
-upstream.py's."""
+commands that add and delete them, the list the sign-in pages show, and those the local
+profile's configuration names. The use cases over them (``Upstream``), and the round trip
+through one, are application/federation/upstream.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
-from application.ports import SecretBox
 from application.remembered import Remembered
 from domain.errors import Conflict, NotFound, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
@@ -87,48 +85,6 @@ class ProviderList:
 
     def forget(self) -> None:
         self._kept.put("all", (), 0.0)
-
-
-def add_provider(
-    cmd: AddProvider,
-    *,
-    providers: UpstreamProviders,
-    box: SecretBox,
-    clock: Callable[[], datetime],
-    listed: ProviderList,
-) -> UpstreamProvider:
-    require_admin(cmd.actor)
-    provider = UpstreamProvider.configure(
-        id=cmd.id,
-        client_id=cmd.client_id,
-        client_secret=cmd.client_secret,
-        sealed_secret="",
-        now=clock(),
-        issuer=cmd.issuer,
-        name=cmd.name,
-        scope=cmd.scope,
-        preset=cmd.preset,
-        team_id=cmd.team_id,
-        key_id=cmd.key_id,
-    )
-    provider = replace(provider, sealed_secret=box.seal(cmd.client_secret))
-    providers.add(provider)
-    listed.forget()
-    return provider
-
-
-def delete_provider(
-    cmd: DeleteProvider, *, providers: UpstreamProviders, listed: ProviderList
-) -> None:
-    require_admin(cmd.actor)
-    if not providers.delete(cmd.id):
-        raise NotFound("No such provider.", code="provider_not_found")
-    listed.forget()
-
-
-def list_providers(actor: Actor, *, providers: UpstreamProviders) -> list[UpstreamProvider]:
-    require_admin(actor)
-    return providers.list_all()
 
 
 def find_provider(provider_id: str, providers: UpstreamProviders) -> UpstreamProvider:

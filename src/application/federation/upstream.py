@@ -20,32 +20,33 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from application.accounts.admin import require_admin
 from application.accounts.authentication import Actor
 from application.federation.linking import (
     ExternalSignIn,
     Links,
-    sign_in_external,
 )
 from application.federation.providers import (
     AddProvider,
     DeleteProvider,
     ProviderButton,
+    ProviderList,
     UpstreamProviders,
     find_provider,
 )
-from application.ports import Audit, ExternalIdentity, SecretBox
-from application.signin.sessions import SignIn
+from application.ports import Clock, ExternalIdentity, SecretBox
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.users import User
 from domain.errors import (
     DomainError,
     InvalidInput,
     MfaRequired,
+    NotFound,
     Unauthenticated,
     Unavailable,
 )
 from domain.federation.upstream import OIDC, UpstreamProvider
-from domain.signin.devices import Device, DevicePolicy
+from domain.signin.devices import DevicePolicy
 
 log = logging.getLogger("firegate.upstream")
 FLIGHT_TTL = timedelta(minutes=10)  # from leaving for the provider to coming back
@@ -129,6 +130,9 @@ class StartUpstream:
 
 @dataclass(frozen=True)
 class Departure:
+    """A round trip starting: where the browser is sent, and the flight it carries there and
+    back."""
+
     url: str  # the provider's authorization URL
     flight: str  # sealed: the browser keeps it (a cookie) and brings it back
     form_post: bool  # the provider posts its answer back (Apple): the cookie must go with it
@@ -136,7 +140,8 @@ class Departure:
 
 @dataclass(frozen=True)
 class Flight:
-    """A round trip in progress: what the return must match, and where it leads."""
+    """A browser's round trip to a provider in progress, which the browser carries sealed (a
+    cookie): what the provider's answer must match, and where it leads."""
 
     provider_id: str
     authorization: Authorization
@@ -210,27 +215,6 @@ def client_secret(provider: UpstreamProvider, box: SecretBox) -> str:
         ) from None
 
 
-def start_upstream(
-    cmd: StartUpstream,
-    *,
-    providers: UpstreamProviders,
-    client: UpstreamClient,
-    box: SecretBox,
-    policy: UpstreamPolicy,
-    clock: Callable[[], datetime],
-) -> Departure:
-    provider = find_provider(cmd.provider_id, providers)
-    return depart(
-        provider,
-        callback_url(provider, policy),
-        cmd.next,
-        client=client,
-        box=box,
-        clock=clock,
-        connect_for=cmd.connect_for,
-    )
-
-
 def depart(
     provider: UpstreamProvider,
     redirect_uri: str,
@@ -268,51 +252,15 @@ class FinishUpstream:
 
 @dataclass(frozen=True)
 class Arrival:
-    """Where a round trip ends: signed in (``pair``), or asked for the account's second
-    factor (``mfa``, the page's next step), or, for "Connect another", the identity to link
-    to the account that started it (``connect``); ``next`` in each case."""
+    """How a round trip (an upstream provider's, or an org connection's) ends: signed in
+    (``pair``), or asked for the account's second factor (``mfa``, the page's next step), or,
+    for "Connect another", the identity to link to the account that started it
+    (``connect``); ``next`` in each case."""
 
     next: str
     pair: TokenPair | None = None
     mfa: MfaRequired | None = None
     connect: ExternalIdentity | None = None
-
-
-def finish_upstream(
-    cmd: FinishUpstream,
-    *,
-    providers: UpstreamProviders,
-    client: UpstreamClient,
-    box: SecretBox,
-    policy: UpstreamPolicy,
-    devices: DevicePolicy,
-    clock: Callable[[], datetime],
-    links: Links,
-    sign_in: SignIn,
-) -> Arrival:
-    """The person signed in, or asked for the account's second factor, or the identity to
-    connect (``Arrival``); Unauthenticated (upstream_refused) when the answer is not the one
-    this browser's flight expects, or a connection's browser is no longer signed in to the
-    account that started it."""
-    flight = returned(
-        cmd.flight, cmd.provider_id, cmd.answer, box=box, clock=clock, signed_in_as=cmd.signed_in_as
-    )
-    provider = find_provider(cmd.provider_id, providers)
-    claims = client.claims(
-        provider,
-        client_secret(provider, box),
-        callback_url(provider, policy),
-        cmd.answer,
-        flight.authorization,
-    )
-    if flight.connect_for:
-        return Arrival(flight.next, connect=identity_of(provider, claims))
-    device_aware = with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
-    try:
-        pair = _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
-    except MfaRequired as second_step:
-        return Arrival(flight.next, mfa=second_step)
-    return Arrival(flight.next, pair=pair)
 
 
 def returned(
@@ -356,78 +304,42 @@ def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalI
     )
 
 
-def _signed_in(
-    provider: UpstreamProvider,
-    claims: UpstreamClaims,
-    user_agent: str,
-    *,
-    links: Links,
-    sign_in: SignIn,
-) -> TokenPair:
-    identity = identity_of(provider, claims)
-    signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
-    return sign_in_external(signing_in, links=links, sign_in=sign_in)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _DeviceAwareSignIn(SignIn):
     """The sign-in step as a password's: the browser's device token read, a new device
     noticed (its mail), and a device token given back (docs/reference/providers.md)."""
 
-    devices: DevicePolicy | None = None
+    devices: DevicePolicy
     device_token: str = ""
     client_ip: str = ""
 
-    def __call__(
-        self,
-        user: User,
-        *,
-        amr: tuple[str, ...],
-        user_agent: str,
-        ip: str | None = None,
-        event: Audit = Audit.LOGIN,
-        reason: str | None = None,
-        proof: tuple[Audit, str] | None = None,
-        knows_devices: bool = False,
-        device: Device | None = None,
-        via: str | None = None,
-        method: str | None = None,
-        org_id: str | None = None,
-    ) -> TokenPair:
-        if self.devices is None:  # never: with_devices gives one
-            raise AssertionError("a device-aware sign-in without a device policy")
+    def __call__(self, request: SignInRequest) -> TokenPair:
         now = self.clock.now()
         device = self.devices.verify(self.device_token, now)
-        if device is not None and not device.of(user):
+        if device is not None and not device.of(request.user):
             device = None  # another account's: this one has not seen the device
         pair = super().__call__(
-            user,
-            amr=amr,
-            user_agent=user_agent,
-            ip=ip or self.client_ip or None,
-            event=event,
-            reason=reason,
-            proof=proof,
-            knows_devices=True,
-            device=device,
-            via=via,
-            method=method,
-            org_id=org_id,
+            replace(
+                request,
+                ip=request.ip or self.client_ip or None,
+                knows_devices=True,
+                device=device,
+            )
         )
-        return replace(pair, device_token=self.devices.issue(user, now, device))
+        return replace(pair, device_token=self.devices.issue(request.user, now, device))
 
 
 def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
     """The sign-in step aware of this browser's device (its token), as a password's is: every
     way of signing in from a browser (upstream providers, single sign-on) uses it."""
     return _DeviceAwareSignIn(
-        sign_in.sessions,
-        sign_in.tokens,
-        sign_in.clock,
-        sign_in.policy,
-        sign_in.audit,
-        sign_in.users,
-        sign_in.gate,
+        sessions=sign_in.sessions,
+        tokens=sign_in.tokens,
+        clock=sign_in.clock,
+        policy=sign_in.policy,
+        audit=sign_in.audit,
+        users=sign_in.users,
+        gate=sign_in.gate,
         devices=devices,
         device_token=token,
         client_ip=ip,
@@ -447,37 +359,130 @@ class NativeSignIn:
     device_token: str = ""
 
 
-def native_sign_in(
-    cmd: NativeSignIn,
-    *,
-    providers: UpstreamProviders,
-    client: UpstreamClient,
-    box: SecretBox,
-    devices: DevicePolicy,
-    links: Links,
-    sign_in: SignIn,
-) -> TokenPair:
-    """The token response of /login for an ID token the app got from the provider's own SDK
-    (its ``aud`` the provider's client id); MfaRequired as /login's."""
-    provider = find_provider(cmd.provider_id, providers)
-    if provider.quirks.protocol != OIDC:
-        raise InvalidInput.field(
-            "id_token", f"{provider.name} gives no ID tokens.", "id_tokens_unsupported"
+# -- the use cases
+
+
+class Upstream:
+    """The upstream providers: the ones admins configure (added, listed, deleted; the
+    sign-in pages' buttons), and signing in with one, by a browser's round trip or a native
+    app's ID token."""
+
+    def __init__(
+        self,
+        *,
+        providers: UpstreamProviders,
+        client: UpstreamClient,
+        box: SecretBox,
+        policy: UpstreamPolicy,
+        devices: DevicePolicy,
+        clock: Clock,
+        links: Links,
+        sign_in: SignIn,
+    ) -> None:
+        self._providers, self._client, self._box = providers, client, box
+        self._policy, self._devices, self._clock = policy, devices, clock
+        self._links, self._sign_in = links, sign_in
+        self._listed = ProviderList(providers, clock.now)
+
+    # -- the providers admins manage
+
+    def add(self, cmd: AddProvider) -> UpstreamProvider:
+        require_admin(cmd.actor)
+        provider = UpstreamProvider.configure(
+            id=cmd.id,
+            client_id=cmd.client_id,
+            client_secret=cmd.client_secret,
+            sealed_secret="",
+            now=self._clock.now(),
+            issuer=cmd.issuer,
+            name=cmd.name,
+            scope=cmd.scope,
+            preset=cmd.preset,
+            team_id=cmd.team_id,
+            key_id=cmd.key_id,
         )
-    if not cmd.id_token or not cmd.nonce:
-        raise _refused()
-    secret = client_secret(provider, box)
-    claims = client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
-    device_aware = with_devices(sign_in, devices, cmd.device_token, cmd.client_ip)
-    return _signed_in(provider, claims, cmd.user_agent, links=links, sign_in=device_aware)
+        provider = replace(provider, sealed_secret=self._box.seal(cmd.client_secret))
+        self._providers.add(provider)
+        self._listed.forget()
+        return provider
 
+    def list(self, actor: Actor) -> list[UpstreamProvider]:
+        require_admin(actor)
+        return self._providers.list_all()
 
-@dataclass(frozen=True)
-class UpstreamServices:
-    add: Callable[[AddProvider], UpstreamProvider]
-    list: Callable[[Actor], list[UpstreamProvider]]
-    delete: Callable[[DeleteProvider], None]
-    buttons: Callable[[], tuple[ProviderButton, ...]]
-    start: Callable[[StartUpstream], Departure]
-    finish: Callable[[FinishUpstream], Arrival]
-    native: Callable[[NativeSignIn], TokenPair]
+    def delete(self, cmd: DeleteProvider) -> None:
+        require_admin(cmd.actor)
+        if not self._providers.delete(cmd.id):
+            raise NotFound("No such provider.", code="provider_not_found")
+        self._listed.forget()
+
+    def buttons(self) -> tuple[ProviderButton, ...]:
+        """What the sign-in pages show: the providers, kept a few seconds by each process."""
+        return self._listed.buttons()
+
+    # -- signing in with one
+
+    def start(self, cmd: StartUpstream) -> Departure:
+        provider = find_provider(cmd.provider_id, self._providers)
+        return depart(
+            provider,
+            callback_url(provider, self._policy),
+            cmd.next,
+            client=self._client,
+            box=self._box,
+            clock=self._clock.now,
+            connect_for=cmd.connect_for,
+        )
+
+    def finish(self, cmd: FinishUpstream) -> Arrival:
+        """The person signed in, or asked for the account's second factor, or the identity
+        to connect (``Arrival``); Unauthenticated (upstream_refused) when the answer is not
+        the one this browser's flight expects, or a connection's browser is no longer signed
+        in to the account that started it."""
+        box = self._box
+        flight = returned(
+            cmd.flight,
+            cmd.provider_id,
+            cmd.answer,
+            box=box,
+            clock=self._clock.now,
+            signed_in_as=cmd.signed_in_as,
+        )
+        provider = find_provider(cmd.provider_id, self._providers)
+        claims = self._client.claims(
+            provider,
+            client_secret(provider, box),
+            callback_url(provider, self._policy),
+            cmd.answer,
+            flight.authorization,
+        )
+        if flight.connect_for:
+            return Arrival(flight.next, connect=identity_of(provider, claims))
+        device_aware = with_devices(self._sign_in, self._devices, cmd.device_token, cmd.client_ip)
+        try:
+            pair = self._signed_in(provider, claims, cmd.user_agent, device_aware)
+        except MfaRequired as second_step:
+            return Arrival(flight.next, mfa=second_step)
+        return Arrival(flight.next, pair=pair)
+
+    def native(self, cmd: NativeSignIn) -> TokenPair:
+        """The token response of /login for an ID token the app got from the provider's own
+        SDK (its ``aud`` the provider's client id); MfaRequired as /login's."""
+        provider = find_provider(cmd.provider_id, self._providers)
+        if provider.quirks.protocol != OIDC:
+            raise InvalidInput.field(
+                "id_token", f"{provider.name} gives no ID tokens.", "id_tokens_unsupported"
+            )
+        if not cmd.id_token or not cmd.nonce:
+            raise _refused()
+        secret = client_secret(provider, self._box)
+        claims = self._client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
+        device_aware = with_devices(self._sign_in, self._devices, cmd.device_token, cmd.client_ip)
+        return self._signed_in(provider, claims, cmd.user_agent, device_aware)
+
+    def _signed_in(
+        self, provider: UpstreamProvider, claims: UpstreamClaims, user_agent: str, sign_in: SignIn
+    ) -> TokenPair:
+        identity = identity_of(provider, claims)
+        signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
+        return self._links.sign_in_external(signing_in, sign_in)

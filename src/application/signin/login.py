@@ -1,9 +1,9 @@
-"""Password checks: login (throttled, constant-time for unknown names, audited) and the
-password change, whose current-password guesses count in the same throttle."""
+"""Password checks: login (throttled, constant-time for unknown names, audited), its second
+step, and the password change, whose current-password guesses count in the same throttle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -15,14 +15,20 @@ from application.ports import (
     AuditEvent,
     AuditLog,
     Clock,
+    OneTimePasswords,
     PasswordHasher,
+    SecretBox,
 )
 from application.signin.mfa import (
+    INVALID_MFA_CODE,
     MfaLogin,
     MfaRepository,
+    code_change,
+    invalid_mfa_token,
+    open_challenge,
     require_second_factor,
 )
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,
@@ -42,8 +48,9 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.federation.identities import WayIn
+from domain.ids import new_id
 from domain.signin.devices import Device, DevicePolicy
-from domain.signin.mfa import PASSWORD
+from domain.signin.mfa import ONE_TIME_PASSWORD, PASSWORD
 from domain.signin.throttling import (
     TOO_MANY_LOGIN_FAILURES,
     FailureRecord,
@@ -89,140 +96,6 @@ INVALID_CREDENTIALS = "invalid_credentials"
 
 def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated("Invalid username or password.", code=INVALID_CREDENTIALS)
-
-
-def login(
-    cmd: Login,
-    *,
-    users: Users,
-    sign_in: SignIn,
-    hasher: PasswordHasher,
-    clock: Clock,
-    lookup: LoginLookup,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-    devices: DevicePolicy,
-    audit: AuditLog,
-    factors: MfaRepository,
-    require_verified_email: bool = False,
-) -> TokenPair:
-    """A token pair, and a device token that exempts this client's later logins from the
-    account-wide failure block (docs/security.md, "Lockout"). With a second factor on,
-    MfaRequired instead: the login ends at finish_mfa_login."""
-    login_key, ip = claim_key(cmd.login), cmd.client_ip or None
-    device = devices.verify(cmd.device_token, clock.now())
-    plain = throttle_policy.rules_for(login_key, cmd.client_ip)
-    proven = throttle_policy.rules_for(login_key, cmd.client_ip, device.id) if device else ()
-    found = lookup.load(login_key, list(dict.fromkeys(key for key, _ in (*plain, *proven))))
-    records = found.failures
-    if device is not None and device.user_id != found.user_id:
-        device = None  # another account's (or nobody's): no exemption
-    rules = proven if device is not None else plain
-
-    def refused() -> None:
-        audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
-
-    # Decided before any lookup or hash, so known and unknown names are throttled alike.
-    blocked = refusal({key: records[key] for key, _ in rules if key in records}, clock.now())
-    if blocked is not None:
-        refused()
-        raise blocked
-    user = lookup.user(found.user_id)
-    if device is not None and user is not None and not device.of(user):
-        # Issued before the account forgot its devices (its address was proven by somebody
-        # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption.
-        device, rules = None, plain
-    # Counted before it is checked, so a burst in parallel gets the budget and no more.
-    reservation = reserve_guess(throttle, rules, clock.now(), refused=refused, seen=records)
-
-    def failed(reason: str, user_id: str | None) -> Unauthenticated:
-        wrong_guess(throttle, reservation, clock.now())
-        agent = cmd.user_agent or None
-        audit.record(
-            AuditEvent(
-                Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason, user_agent=agent
-            )
-        )
-        return _invalid_credentials()
-
-    # Every path below spends one argon2 verification, so status, body and time are the same
-    # for an unknown user, a password-less (Firebase-only) account and a wrong password.
-    if user is None or user.password_hash is None:
-        hasher.verify_dummy(cmd.password)
-        if user is None:
-            raise failed("unknown_user", None)
-        raise failed("no_password", user.id)
-    if not hasher.verify(user.password_hash, cmd.password):
-        raise failed("wrong_password", user.id)
-    # The password is right: its failure is taken back whatever comes next. Only a login
-    # that ends here clears this client's failures: a password known to an attacker must
-    # not clear the failures its wrong codes count (docs/security.md, "MFA").
-    clear = throttle_policy.success_keys(login_key, cmd.client_ip, device.id if device else None)
-    with settled(throttle, reservation, clear):
-        pair = _signed_in(
-            cmd,
-            user,
-            login_key=login_key,
-            device=device,
-            users=users,
-            sign_in=sign_in,
-            hasher=hasher,
-            clock=clock,
-            audit=audit,
-            factors=factors,
-            require_verified_email=require_verified_email,
-        )
-    return replace(pair, device_token=devices.issue(user, clock.now(), device))
-
-
-def _signed_in(
-    cmd: Login,
-    user: User,
-    *,
-    login_key: str,
-    device: Device | None,
-    users: Users,
-    sign_in: SignIn,
-    hasher: PasswordHasher,
-    clock: Clock,
-    audit: AuditLog,
-    factors: MfaRepository,
-    require_verified_email: bool,
-) -> TokenPair:
-    """After the right password: the account's state decides (disabled, address unproven,
-    a second factor to come), else a new session."""
-    ip = cmd.client_ip or None
-    if user.disabled:
-        audit.record(
-            AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled")
-        )
-        raise PermissionDenied("This account is disabled.", code="account_disabled")
-    if require_verified_email and user.email is not None and not user.email_verified:
-        # Only after the right password: a wrong one stays the plain 401 above.
-        audit.record(
-            AuditEvent(Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="email_not_verified")
-        )
-        raise PermissionDenied(
-            "Confirm your e-mail address first; the mail has a link.", code="email_not_verified"
-        )
-    if user.password_hash is not None and hasher.needs_rehash(user.password_hash):
-        new_hash = hasher.hash(cmd.password)
-        now = clock.now()
-        user = users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
-    # Only a right password learns whether the account has a second factor.
-    require_second_factor(
-        user,
-        login_key=login_key,
-        first_factor=(PASSWORD,),
-        device_id=device.id if device else None,
-        ip=ip,
-        factors=factors,
-        clock=clock,
-        audit=audit,
-    )
-    return sign_in(
-        user, amr=(PASSWORD,), user_agent=cmd.user_agent, ip=ip, knows_devices=True, device=device
-    )
 
 
 @dataclass(frozen=True)
@@ -291,68 +164,278 @@ def _password_already_set() -> Conflict:
     )
 
 
-def change_password(
-    cmd: ChangePassword,
-    *,
-    users: Users,
-    hasher: PasswordHasher,
-    clock: Clock,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-    audit: AuditLog | None = None,
-    hold: AccountHold = NO_HOLD,
-) -> None:
-    """Every other session ends; the current password is checked like a login's. An account
-    without a password (made by another provider's sign-in) gets its first one with no
-    current password, from a session signed in lately (a new way in: its notice's link
-    removes it), unless an org that holds it refuses (``hold``); Conflict
-    (password_already_set) if one was set meanwhile."""
-    user = users.get(cmd.user_id)
-    if user is None or user.deleted_at is not None:
-        raise Unauthenticated("The account no longer exists.", code="invalid_token")
-    # A current password given is checked, even where there is none (a 403, as ever).
-    first = user.password_hash is None and not cmd.current_password
-    if first and not cmd.recent_sign_in:
-        raise ReauthenticationRequired()
-    if first:
-        hold.first_password(user)
-    if not first:
-        if not cmd.current_password:  # a first password, asked where there is one
-            raise _password_already_set()
-        check_current_password(
+class Logins:
+    """Signing in with a password: the login, its second step when the account has a second
+    factor on (docs/reference/mfa.md), and the password change, whose current-password
+    guesses count in the same throttle."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        sign_in: SignIn,
+        hasher: PasswordHasher,
+        clock: Clock,
+        lookup: LoginLookup,
+        throttle: LoginThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        devices: DevicePolicy,
+        audit: AuditLog,
+        factors: MfaRepository,
+        otp: OneTimePasswords,
+        box: SecretBox,
+        require_verified_email: bool = False,
+        hold: AccountHold = NO_HOLD,
+    ) -> None:
+        self._users, self._sign_in, self._hasher, self._clock = users, sign_in, hasher, clock
+        self._lookup, self._throttle, self._throttle_policy = lookup, throttle, throttle_policy
+        self._devices, self._audit, self._factors = devices, audit, factors
+        self._otp, self._box = otp, box
+        self._require_verified_email, self._hold = require_verified_email, hold
+
+    def login(self, cmd: Login) -> TokenPair:
+        """A token pair, and a device token that exempts this client's later logins from the
+        account-wide failure block (docs/security.md, "Lockout"). With a second factor on,
+        MfaRequired instead: the login ends at ``finish_mfa``."""
+        clock, throttle, audit = self._clock, self._throttle, self._audit
+        throttle_policy, hasher = self._throttle_policy, self._hasher
+        login_key, ip = claim_key(cmd.login), cmd.client_ip or None
+        device = self._devices.verify(cmd.device_token, clock.now())
+        plain = throttle_policy.rules_for(login_key, cmd.client_ip)
+        proven = throttle_policy.rules_for(login_key, cmd.client_ip, device.id) if device else ()
+        found = self._lookup.load(
+            login_key, list(dict.fromkeys(key for key, _ in (*plain, *proven)))
+        )
+        records = found.failures
+        if device is not None and device.user_id != found.user_id:
+            device = None  # another account's (or nobody's): no exemption
+        rules = proven if device is not None else plain
+
+        def refused() -> None:
+            audit.record(AuditEvent(Audit.LOGIN, "failure", ip=ip, reason=TOO_MANY_LOGIN_FAILURES))
+
+        # Decided before any lookup or hash, so known and unknown names are throttled alike.
+        blocked = refusal({key: records[key] for key, _ in rules if key in records}, clock.now())
+        if blocked is not None:
+            refused()
+            raise blocked
+        user = self._lookup.user(found.user_id)
+        if device is not None and user is not None and not device.of(user):
+            # Issued before the account forgot its devices (its address was proven by somebody
+            # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption.
+            device, rules = None, plain
+        # Counted before it is checked, so a burst in parallel gets the budget and no more.
+        reservation = reserve_guess(throttle, rules, clock.now(), refused=refused, seen=records)
+
+        def failed(reason: str, user_id: str | None) -> Unauthenticated:
+            wrong_guess(throttle, reservation, clock.now())
+            agent = cmd.user_agent or None
+            audit.record(
+                AuditEvent(
+                    Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason, user_agent=agent
+                )
+            )
+            return _invalid_credentials()
+
+        # Every path below spends one argon2 verification, so status, body and time are the
+        # same for an unknown user, a password-less (Firebase-only) account and a wrong
+        # password.
+        if user is None or user.password_hash is None:
+            hasher.verify_dummy(cmd.password)
+            if user is None:
+                raise failed("unknown_user", None)
+            raise failed("no_password", user.id)
+        if not hasher.verify(user.password_hash, cmd.password):
+            raise failed("wrong_password", user.id)
+        # The password is right: its failure is taken back whatever comes next. Only a login
+        # that ends here clears this client's failures: a password known to an attacker must
+        # not clear the failures its wrong codes count (docs/security.md, "MFA").
+        clear = throttle_policy.success_keys(
+            login_key, cmd.client_ip, device.id if device else None
+        )
+        with settled(throttle, reservation, clear):
+            pair = self._signed_in(cmd, user, login_key=login_key, device=device)
+        return replace(pair, device_token=self._devices.issue(user, clock.now(), device))
+
+    def _signed_in(
+        self, cmd: Login, user: User, *, login_key: str, device: Device | None
+    ) -> TokenPair:
+        """After the right password: the account's state decides (disabled, address unproven,
+        a second factor to come), else a new session."""
+        ip, audit = cmd.client_ip or None, self._audit
+        if user.disabled:
+            audit.record(
+                AuditEvent(
+                    Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled"
+                )
+            )
+            raise PermissionDenied("This account is disabled.", code="account_disabled")
+        if self._require_verified_email and user.email is not None and not user.email_verified:
+            # Only after the right password: a wrong one stays the plain 401 above.
+            audit.record(
+                AuditEvent(
+                    Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="email_not_verified"
+                )
+            )
+            raise PermissionDenied(
+                "Confirm your e-mail address first; the mail has a link.",
+                code="email_not_verified",
+            )
+        if user.password_hash is not None and self._hasher.needs_rehash(user.password_hash):
+            new_hash = self._hasher.hash(cmd.password)
+            now = self._clock.now()
+            user = self._users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
+        # Only a right password learns whether the account has a second factor.
+        require_second_factor(
             user,
-            cmd.current_password,
-            session_id=cmd.session_id,
-            client_ip=cmd.client_ip,
-            hasher=hasher,
-            clock=clock,
-            throttle=throttle,
-            throttle_policy=throttle_policy,
+            login_key=login_key,
+            first_factor=(PASSWORD,),
+            device_id=device.id if device else None,
+            ip=ip,
+            factors=self._factors,
+            clock=self._clock,
+            audit=audit,
         )
-    check_password_policy(cmd.new_password)
-    if not first and cmd.new_password == cmd.current_password:
-        raise InvalidInput.field(
-            "new_password",
-            "The new password must differ from the current one.",
-            "password_unchanged",
+        return self._sign_in(
+            SignInRequest(
+                user, (PASSWORD,), cmd.user_agent, ip=ip, knows_devices=True, device=device
+            )
         )
-    new_hash = hasher.hash(cmd.new_password)
-    now = clock.now()
 
-    def changed(found: User) -> User:
-        if first and found.password_hash is not None:
-            raise _password_already_set()
-        return found.with_password_hash(new_hash, now).ending_all_sessions(now)
+    def finish_mfa(self, cmd: MfaLogin) -> TokenPair:
+        """The second step of a login (docs/reference/mfa.md): a code or a recovery code for
+        the ``mfa_token`` of the first. The challenge is spent by one caller only
+        (compare-and-set), and the code is consumed the same way, so a code works once however
+        many race."""
+        clock, factors, throttle = self._clock, self._factors, self._throttle
+        throttle_policy, audit = self._throttle_policy, self._audit
+        ip, now = cmd.client_ip or None, clock.now()
+        token_hash, challenge, user, factor = open_challenge(
+            cmd.mfa_token, users=self._users, factors=factors, now=now
+        )
 
-    users.update(cmd.user_id, changed, keep_session=cmd.session_id)
-    if audit is not None:
+        def failure(reason: str) -> None:
+            audit.record(
+                AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason)
+            )
+
+        rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
+        reservation = reserve_guess(
+            throttle, rules, now, refused=lambda: failure(TOO_MANY_LOGIN_FAILURES)
+        )
+
+        def lost_token() -> Unauthenticated:
+            throttle.release(reservation)  # no guess was lost, only the race for the token
+            return invalid_mfa_token()
+
+        def wrong(reason: str) -> Unauthenticated:
+            after = factors.update_challenge(
+                token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
+            )
+            if after is not None and after.spent_by is not None and reason != "replayed_code":
+                # Another request with this token finished between this one's reads, with this
+                # very code (which then reads as used): the token is what was lost, not a
+                # guess to count. (A replayed_code caller spent the token itself.)
+                return lost_token()
+            wrong_guess(throttle, reservation, clock.now())
+            failure(reason)
+            return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
+
+        # Checked on what was read, with no write, so a wrong code never spends the challenge.
+        change = code_change(
+            factor,
+            code=cmd.code,
+            recovery_code=cmd.recovery_code,
+            otp=self._otp,
+            box=self._box,
+            now=now,
+        )
+        if change is None:
+            raise wrong("wrong_code" if cmd.code is not None else "wrong_recovery_code")
+        nonce = new_id()
+        after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
+        if after is None or after.spent_by != nonce:
+            raise lost_token()  # another request with this token got there first
+        if factors.update(user.id, change) is None:
+            raise wrong("replayed_code")  # the same code won another login meanwhile
+        method = "totp" if cmd.code is not None else "recovery_code"
+        clear = throttle_policy.success_keys(
+            challenge.login_key, cmd.client_ip, challenge.device_id
+        )
+        # The first step kept the device only when its token was valid for this account.
+        device = (
+            Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
+            if challenge.device_id
+            else None
+        )
+        password_first = PASSWORD in challenge.first_factor
+        with settled(throttle, reservation, clear):
+            pair = self._sign_in(
+                SignInRequest(
+                    user,
+                    (*challenge.first_factor, ONE_TIME_PASSWORD),
+                    cmd.user_agent,
+                    ip=ip,
+                    reason=challenge.reason or "mfa",
+                    proof=(Audit.MFA_CODE, method),
+                    method=challenge.method,
+                    org_id=challenge.org_id,
+                    knows_devices=password_first,
+                    device=device,
+                    via=challenge.via,
+                )
+            )
+        if not password_first:
+            return pair  # device tokens exempt password logins only
+        return replace(pair, device_token=self._devices.issue(user, clock.now(), device))
+
+    def change_password(self, cmd: ChangePassword) -> None:
+        """Every other session ends; the current password is checked like a login's. An
+        account without a password (made by another provider's sign-in) gets its first one
+        with no current password, from a session signed in lately (a new way in: its notice's
+        link removes it), unless an org that holds it refuses (``hold``); Conflict
+        (password_already_set) if one was set meanwhile."""
+        users, hasher = self._users, self._hasher
+        user = users.get(cmd.user_id)
+        if user is None or user.deleted_at is not None:
+            raise Unauthenticated("The account no longer exists.", code="invalid_token")
+        # A current password given is checked, even where there is none (a 403, as ever).
+        first = user.password_hash is None and not cmd.current_password
+        if first and not cmd.recent_sign_in:
+            raise ReauthenticationRequired()
+        if first:
+            self._hold.first_password(user)
+        if not first:
+            if not cmd.current_password:  # a first password, asked where there is one
+                raise _password_already_set()
+            check_current_password(
+                user,
+                cmd.current_password,
+                session_id=cmd.session_id,
+                client_ip=cmd.client_ip,
+                hasher=hasher,
+                clock=self._clock,
+                throttle=self._throttle,
+                throttle_policy=self._throttle_policy,
+            )
+        check_password_policy(cmd.new_password)
+        if not first and cmd.new_password == cmd.current_password:
+            raise InvalidInput.field(
+                "new_password",
+                "The new password must differ from the current one.",
+                "password_unchanged",
+            )
+        new_hash = hasher.hash(cmd.new_password)
+        now = self._clock.now()
+
+        def changed(found: User) -> User:
+            if first and found.password_hash is not None:
+                raise _password_already_set()
+            return found.with_password_hash(new_hash, now).ending_all_sessions(now)
+
+        users.update(cmd.user_id, changed, keep_session=cmd.session_id)
         ip = cmd.client_ip or None
         added = WayIn(WayIn.PASSWORD) if first else None
-        audit.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip, added=added))
-
-
-@dataclass(frozen=True)
-class LoginServices:
-    login: Callable[[Login], TokenPair]
-    finish_mfa: Callable[[MfaLogin], TokenPair]  # the second step (docs/reference/mfa.md)
-    change_password: Callable[[ChangePassword], None]
+        self._audit.record(
+            AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip, added=added)
+        )

@@ -1,6 +1,6 @@
 """The second factor's storage port and the rules every flow shares: the login challenge
-(``mfa_token``) and the login's second step, checking a TOTP code or a recovery code,
-making recovery codes.
+(``mfa_token``) and what the login's second step (``Logins.finish_mfa``, login.py) reads of
+it, checking a TOTP code or a recovery code, making recovery codes.
 
 docs/reference/mfa.md describes the flows, docs/decisions/0111-mfa-token-and-code-replay.md
 why a code works once.
@@ -13,30 +13,22 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
-from application.signin.sessions import SignIn
-from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
-from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import MfaRequired, Unauthenticated
-from domain.ids import new_id
-from domain.signin.devices import Device, DevicePolicy
 from domain.signin.mfa import (
-    ONE_TIME_PASSWORD,
-    PASSWORD,
     RECOVERY_CODE,
     RECOVERY_CODES,
     TOTP,
     MfaChallenge,
     TotpFactor,
 )
-from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
 
 
 class MfaRepository(Protocol):
@@ -235,13 +227,13 @@ class MfaLogin:
 INVALID_MFA_TOKEN, INVALID_MFA_CODE = "invalid_mfa_token", "invalid_mfa_code"
 
 
-def _invalid_mfa_token() -> Unauthenticated:
+def invalid_mfa_token() -> Unauthenticated:
     return Unauthenticated(
         "The MFA token is not valid or has expired; log in again.", code=INVALID_MFA_TOKEN
     )
 
 
-def _open_challenge(
+def open_challenge(
     mfa_token: str, *, users: Users, factors: MfaRepository, now: datetime
 ) -> tuple[str, MfaChallenge, User, TotpFactor]:
     """The usable challenge of ``mfa_token`` (and its hash), its user and their active
@@ -249,96 +241,9 @@ def _open_challenge(
     token_hash = hash_mfa_token(mfa_token)
     challenge = factors.get_challenge(token_hash) if token_hash is not None else None
     if token_hash is None or challenge is None or not challenge.usable(now):
-        raise _invalid_mfa_token()
+        raise invalid_mfa_token()
     user = users.get(challenge.user_id)
     factor = factors.get(challenge.user_id)
     if user is None or not user.active or factor is None or not factor.active:
-        raise _invalid_mfa_token()  # deleted, disabled or reset since the first step
+        raise invalid_mfa_token()  # deleted, disabled or reset since the first step
     return token_hash, challenge, user, factor
-
-
-def finish_mfa_login(
-    cmd: MfaLogin,
-    *,
-    users: Users,
-    sign_in: SignIn,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-    clock: Clock,
-    throttle: LoginThrottle,
-    throttle_policy: LoginThrottlePolicy,
-    devices: DevicePolicy,
-    audit: AuditLog,
-) -> TokenPair:
-    """The second step of a login (docs/reference/mfa.md): a code or a recovery code for the
-    ``mfa_token`` of the first. The challenge is spent by one caller only (compare-and-set),
-    and the code is consumed the same way, so a code works once however many race."""
-    ip, now = cmd.client_ip or None, clock.now()
-    token_hash, challenge, user, factor = _open_challenge(
-        cmd.mfa_token, users=users, factors=factors, now=now
-    )
-
-    def failure(reason: str) -> None:
-        audit.record(AuditEvent(Audit.MFA_CODE, "failure", user_id=user.id, ip=ip, reason=reason))
-
-    rules = throttle_policy.rules_for(challenge.login_key, cmd.client_ip, challenge.device_id)
-    reservation = reserve_guess(
-        throttle, rules, now, refused=lambda: failure(TOO_MANY_LOGIN_FAILURES)
-    )
-
-    def lost_token() -> Unauthenticated:
-        throttle.release(reservation)  # no guess was lost, only the race for the token
-        return _invalid_mfa_token()
-
-    def wrong(reason: str) -> Unauthenticated:
-        after = factors.update_challenge(
-            token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
-        )
-        if after is not None and after.spent_by is not None and reason != "replayed_code":
-            # Another request with this token finished between this one's reads, with this
-            # very code (which then reads as used): the token is what was lost, not a guess
-            # to count. (A replayed_code caller spent the token itself.)
-            return lost_token()
-        wrong_guess(throttle, reservation, clock.now())
-        failure(reason)
-        return Unauthenticated("The code is not correct.", code=INVALID_MFA_CODE)
-
-    # Checked on what was read, with no write, so a wrong code never spends the challenge.
-    change = code_change(
-        factor, code=cmd.code, recovery_code=cmd.recovery_code, otp=otp, box=box, now=now
-    )
-    if change is None:
-        raise wrong("wrong_code" if cmd.code is not None else "wrong_recovery_code")
-    nonce = new_id()
-    after = factors.update_challenge(token_hash, lambda c: c.spent(now, nonce))
-    if after is None or after.spent_by != nonce:
-        raise lost_token()  # another request with this token got there first
-    if factors.update(user.id, change) is None:
-        raise wrong("replayed_code")  # the same code won another login meanwhile
-    method = "totp" if cmd.code is not None else "recovery_code"
-    clear = throttle_policy.success_keys(challenge.login_key, cmd.client_ip, challenge.device_id)
-    # The first step kept the device only when its token was valid for this account.
-    device = (
-        Device(id=challenge.device_id, user_id=user.id, generation=user.device_generation)
-        if challenge.device_id
-        else None
-    )
-    password_first = PASSWORD in challenge.first_factor
-    with settled(throttle, reservation, clear):
-        pair = sign_in(
-            user,
-            amr=(*challenge.first_factor, ONE_TIME_PASSWORD),
-            user_agent=cmd.user_agent,
-            ip=ip,
-            reason=challenge.reason or "mfa",
-            proof=(Audit.MFA_CODE, method),
-            method=challenge.method,
-            org_id=challenge.org_id,
-            knows_devices=password_first,
-            device=device,
-            via=challenge.via,
-        )
-    if not password_first:
-        return pair  # device tokens exempt password logins only
-    return replace(pair, device_token=devices.issue(user, clock.now(), device))

@@ -19,7 +19,7 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
@@ -133,100 +133,6 @@ def _live_user(users: Users, user_id: str) -> User:
     return user
 
 
-def registration_options(
-    cmd: RegistrationOptions,
-    *,
-    users: Users,
-    passkeys: PasskeyRepository,
-    challenges: ChallengeRepository,
-    ceremonies: PasskeyCeremonies,
-    clock: Clock,
-) -> dict[str, object]:
-    """Creation options for the caller (signed in lately: a passkey is a new way in); the
-    challenge is kept for 5 minutes."""
-    require_recent_sign_in(cmd.actor)
-    user = _live_user(users, cmd.actor.user_id)
-    existing = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
-    challenge = secrets.token_bytes(CHALLENGE_BYTES)
-    challenges.add(Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, clock.now()))
-    return ceremonies.registration_options(
-        challenge=challenge,
-        user_handle=_user_handle(user),
-        user_name=user.username.value,
-        display_name=user.username.value,
-        exclude=[p.credential_id for p in existing],
-    )
-
-
-def _spend(
-    credential: Mapping[str, object],
-    ceremony: Ceremony,
-    user_id: str | None,
-    *,
-    challenges: ChallengeRepository,
-    ceremonies: PasskeyCeremonies,
-    clock: Clock,
-) -> bytes:
-    """The challenge the browser answered, spent: whatever follows, it cannot serve again."""
-    challenge = ceremonies.challenge_of(credential)
-    stored = challenges.spend(challenge_key(challenge))
-    if stored is None:
-        raise invalid_challenge()
-    stored.check(ceremony, user_id, clock.now())
-    return challenge
-
-
-def register_passkey(
-    cmd: RegisterPasskey,
-    *,
-    users: Users,
-    passkeys: PasskeyRepository,
-    challenges: ChallengeRepository,
-    ceremonies: PasskeyCeremonies,
-    clock: Clock,
-    audit: AuditLog,
-) -> Passkey:
-    require_recent_sign_in(cmd.actor)
-    user = _live_user(users, cmd.actor.user_id)
-    challenge = _spend(
-        cmd.credential,
-        Ceremony.REGISTRATION,
-        user.id,
-        challenges=challenges,
-        ceremonies=ceremonies,
-        clock=clock,
-    )
-    verified = ceremonies.verify_registration(cmd.credential, challenge=challenge)
-    if len(passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)) >= MAX_PASSKEYS_PER_USER:
-        raise Conflict(
-            f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
-            code="too_many_passkeys",
-        )
-    passkey = Passkey.create(
-        user_id=user.id,
-        credential_id=verified.credential_id,
-        public_key=verified.public_key,
-        sign_count=verified.sign_count,
-        name=cmd.name,
-        now=clock.now(),
-        backed_up=verified.backed_up,
-        transports=verified.transports,
-    )
-    passkeys.add(passkey)
-    audit.record(
-        AuditEvent(
-            Audit.PASSKEY_REGISTERED,
-            user_id=user.id,
-            added=WayIn.passkey(passkey.id),
-        )
-    )
-    return passkey
-
-
-def list_passkeys(cmd: ListPasskeys, *, passkeys: PasskeyRepository) -> list[Passkey]:
-    return passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
-
-
 def _not_found() -> NotFound:
     return NotFound("No such passkey.", code="passkey_not_found")
 
@@ -238,149 +144,197 @@ def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
     return passkey
 
 
-def delete_passkey(
-    cmd: DeletePasskey,
-    *,
-    passkeys: PasskeyRepository,
-    identities: IdentityRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> None:
-    """Delete one of the caller's passkeys; another user's is 'not found'; Conflict
-    (last_sign_in_method) when the account would keep no way to sign in (the rule
-    disconnecting an identity follows: of a passkey deletion and a disconnect racing for an
-    account's last two ways in, one wins)."""
-    actor, key_id = cmd.actor, cmd.passkey_id
-    if not is_passkey_id(key_id):  # before it names a document
-        raise _not_found()
-    _owned(passkeys.get(key_id), actor)
+class Passkeys:
+    """A signed-in user's passkeys (registered, listed, renamed, deleted) and the
+    passwordless, usernameless sign-in with one (docs/reference/passkeys.md)."""
 
-    def decide(user: User) -> None:
-        held = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
-        if key_id not in {passkey.id for passkey in held}:
-            raise _not_found()  # deleted meanwhile
-        passkey_removal(user, len(held), identities.list_for(user.id))
+    def __init__(
+        self,
+        *,
+        users: Users,
+        passkeys: PasskeyRepository,
+        challenges: ChallengeRepository,
+        ceremonies: PasskeyCeremonies,
+        identities: IdentityRepository,
+        sign_in: SignIn,
+        devices: DevicePolicy,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users, self._passkeys, self._challenges = users, passkeys, challenges
+        self._ceremonies, self._identities, self._sign_in = ceremonies, identities, sign_in
+        self._devices, self._clock, self._audit = devices, clock, audit
 
-    passkeys.delete_guarded(key_id, actor.user_id, decide, clock.now())
-    audit.record(
-        AuditEvent(
-            Audit.PASSKEY_DELETED,
-            user_id=actor.user_id,
-            session_id=actor.session_id,
+    def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
+        """Creation options for the caller (signed in lately: a passkey is a new way in); the
+        challenge is kept for 5 minutes."""
+        require_recent_sign_in(cmd.actor)
+        user = _live_user(self._users, cmd.actor.user_id)
+        existing = self._passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+        challenge = secrets.token_bytes(CHALLENGE_BYTES)
+        self._challenges.add(
+            Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, self._clock.now())
         )
-    )
-
-
-def rename_passkey(cmd: RenamePasskey, *, passkeys: PasskeyRepository) -> Passkey:
-    """Give one of the caller's passkeys a new name (one line, at most 64 characters; blank
-    is the default name). The change is applied by compare-and-set, so a sign-in moving the
-    counter at the same moment keeps both."""
-    if not is_passkey_id(cmd.passkey_id):
-        raise _not_found()
-    renamed = passkeys.update(
-        cmd.passkey_id, lambda passkey: _owned(passkey, cmd.actor).renamed(cmd.name)
-    )
-    if renamed is None:
-        raise _not_found()
-    return renamed
-
-
-def authentication_options(
-    *, challenges: ChallengeRepository, ceremonies: PasskeyCeremonies, clock: Clock
-) -> dict[str, object]:
-    """Request options for any discoverable credential (no user named: usernameless)."""
-    challenge = secrets.token_bytes(CHALLENGE_BYTES)
-    challenges.add(Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, clock.now()))
-    return ceremonies.authentication_options(challenge=challenge)
-
-
-def passkey_sign_in(
-    cmd: PasskeySignIn,
-    *,
-    users: Users,
-    passkeys: PasskeyRepository,
-    challenges: ChallengeRepository,
-    ceremonies: PasskeyCeremonies,
-    sign_in: SignIn,
-    clock: Clock,
-    audit: AuditLog,
-    devices: DevicePolicy,
-) -> TokenPair:
-    """Passwordless sign-in. Failed password logins never block it (the key proves
-    possession and user verification), but the per-address request limit applies. Like a
-    password login it takes and hands out a device token: a sign-in without one of the
-    account's is from a new device (docs/decisions/0173-new-device-mail.md)."""
-    ip = cmd.client_ip or None
-
-    def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
-        audit.record(
-            AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", user_id=user_id, ip=ip, reason=reason)
+        return self._ceremonies.registration_options(
+            challenge=challenge,
+            user_handle=_user_handle(user),
+            user_name=user.username.value,
+            display_name=user.username.value,
+            exclude=[p.credential_id for p in existing],
         )
-        return error
 
-    try:
-        challenge = _spend(
-            cmd.credential,
-            Ceremony.AUTHENTICATION,
-            None,
-            challenges=challenges,
-            ceremonies=ceremonies,
-            clock=clock,
-        )
-    except Unauthenticated as error:
-        raise refused("invalid_challenge", error) from None
-    passkey = passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
-    if passkey is None:
-        raise refused("unknown_passkey", invalid_passkey())
-    try:
-        assertion = ceremonies.verify_authentication(
-            cmd.credential, challenge=challenge, public_key=passkey.public_key
-        )
-    except Unauthenticated as error:
-        raise refused("verification_failed", error, passkey.user_id) from None
-    if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
-        raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
-    user = users.get(passkey.user_id)
-    if user is None or user.deleted_at is not None:
-        raise refused("unknown_user", invalid_passkey(), passkey.user_id)
-    if user.disabled:
-        raise refused(
-            "account_disabled",
-            PermissionDenied("This account is disabled.", code="account_disabled"),
-            user.id,
-        )
-    now = clock.now()
-    try:
-        # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
-        # the other then finds it not moving forward.
-        updated = passkeys.update(
-            passkey.id,
-            lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
-        )
-    except Unauthenticated as error:
-        raise refused("sign_count_regressed", error, user.id) from None
-    if updated is None:  # deleted meanwhile
-        raise refused("unknown_passkey", invalid_passkey(), user.id)
-    device = devices.verify(cmd.device_token, now)
-    device = device if device is not None and device.of(user) else None
-    pair = sign_in(
-        user,
-        amr=updated.amr,
-        user_agent=cmd.user_agent,
-        ip=ip,
-        event=Audit.PASSKEY_SIGN_IN,
-        knows_devices=True,
-        device=device,
-    )
-    return replace(pair, device_token=devices.issue(user, now, device))
+    def _spend(
+        self, credential: Mapping[str, object], ceremony: Ceremony, user_id: str | None
+    ) -> bytes:
+        """The challenge the browser answered, spent: whatever follows, it cannot serve
+        again."""
+        challenge = self._ceremonies.challenge_of(credential)
+        stored = self._challenges.spend(challenge_key(challenge))
+        if stored is None:
+            raise invalid_challenge()
+        stored.check(ceremony, user_id, self._clock.now())
+        return challenge
 
+    def register(self, cmd: RegisterPasskey) -> Passkey:
+        require_recent_sign_in(cmd.actor)
+        user = _live_user(self._users, cmd.actor.user_id)
+        challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
+        verified = self._ceremonies.verify_registration(cmd.credential, challenge=challenge)
+        held = self._passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+        if len(held) >= MAX_PASSKEYS_PER_USER:
+            raise Conflict(
+                f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
+                code="too_many_passkeys",
+            )
+        passkey = Passkey.create(
+            user_id=user.id,
+            credential_id=verified.credential_id,
+            public_key=verified.public_key,
+            sign_count=verified.sign_count,
+            name=cmd.name,
+            now=self._clock.now(),
+            backed_up=verified.backed_up,
+            transports=verified.transports,
+        )
+        self._passkeys.add(passkey)
+        self._audit.record(
+            AuditEvent(
+                Audit.PASSKEY_REGISTERED,
+                user_id=user.id,
+                added=WayIn.passkey(passkey.id),
+            )
+        )
+        return passkey
 
-@dataclass(frozen=True)
-class PasskeyServices:
-    registration_options: Callable[[RegistrationOptions], dict[str, object]]
-    register: Callable[[RegisterPasskey], Passkey]
-    list: Callable[[ListPasskeys], list[Passkey]]
-    delete: Callable[[DeletePasskey], None]
-    rename: Callable[[RenamePasskey], Passkey]
-    authentication_options: Callable[[], dict[str, object]]
-    sign_in: Callable[[PasskeySignIn], TokenPair]
+    def list(self, cmd: ListPasskeys) -> list[Passkey]:
+        return self._passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+
+    def delete(self, cmd: DeletePasskey) -> None:
+        """Delete one of the caller's passkeys; another user's is 'not found'; Conflict
+        (last_sign_in_method) when the account would keep no way to sign in (the rule
+        disconnecting an identity follows: of a passkey deletion and a disconnect racing for
+        an account's last two ways in, one wins)."""
+        actor, key_id, passkeys = cmd.actor, cmd.passkey_id, self._passkeys
+        if not is_passkey_id(key_id):  # before it names a document
+            raise _not_found()
+        _owned(passkeys.get(key_id), actor)
+
+        def decide(user: User) -> None:
+            held = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
+            if key_id not in {passkey.id for passkey in held}:
+                raise _not_found()  # deleted meanwhile
+            passkey_removal(user, len(held), self._identities.list_for(user.id))
+
+        passkeys.delete_guarded(key_id, actor.user_id, decide, self._clock.now())
+        self._audit.record(
+            AuditEvent(
+                Audit.PASSKEY_DELETED,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+            )
+        )
+
+    def rename(self, cmd: RenamePasskey) -> Passkey:
+        """Give one of the caller's passkeys a new name (one line, at most 64 characters;
+        blank is the default name). The change is applied by compare-and-set, so a sign-in
+        moving the counter at the same moment keeps both."""
+        if not is_passkey_id(cmd.passkey_id):
+            raise _not_found()
+        renamed = self._passkeys.update(
+            cmd.passkey_id, lambda passkey: _owned(passkey, cmd.actor).renamed(cmd.name)
+        )
+        if renamed is None:
+            raise _not_found()
+        return renamed
+
+    def authentication_options(self) -> dict[str, object]:
+        """Request options for any discoverable credential (no user named: usernameless)."""
+        challenge = secrets.token_bytes(CHALLENGE_BYTES)
+        self._challenges.add(
+            Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, self._clock.now())
+        )
+        return self._ceremonies.authentication_options(challenge=challenge)
+
+    def sign_in(self, cmd: PasskeySignIn) -> TokenPair:
+        """Passwordless sign-in. Failed password logins never block it (the key proves
+        possession and user verification), but the per-address request limit applies. Like
+        a password login it takes and hands out a device token: a sign-in without one of the
+        account's is from a new device (docs/decisions/0173-new-device-mail.md)."""
+        ip, ceremonies = cmd.client_ip or None, self._ceremonies
+
+        def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
+            self._audit.record(
+                AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", user_id=user_id, ip=ip, reason=reason)
+            )
+            return error
+
+        try:
+            challenge = self._spend(cmd.credential, Ceremony.AUTHENTICATION, None)
+        except Unauthenticated as error:
+            raise refused("invalid_challenge", error) from None
+        passkey = self._passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
+        if passkey is None:
+            raise refused("unknown_passkey", invalid_passkey())
+        try:
+            assertion = ceremonies.verify_authentication(
+                cmd.credential, challenge=challenge, public_key=passkey.public_key
+            )
+        except Unauthenticated as error:
+            raise refused("verification_failed", error, passkey.user_id) from None
+        if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
+            raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
+        user = self._users.get(passkey.user_id)
+        if user is None or user.deleted_at is not None:
+            raise refused("unknown_user", invalid_passkey(), passkey.user_id)
+        if user.disabled:
+            raise refused(
+                "account_disabled",
+                PermissionDenied("This account is disabled.", code="account_disabled"),
+                user.id,
+            )
+        now = self._clock.now()
+        try:
+            # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
+            # the other then finds it not moving forward.
+            updated = self._passkeys.update(
+                passkey.id,
+                lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
+            )
+        except Unauthenticated as error:
+            raise refused("sign_count_regressed", error, user.id) from None
+        if updated is None:  # deleted meanwhile
+            raise refused("unknown_passkey", invalid_passkey(), user.id)
+        device = self._devices.verify(cmd.device_token, now)
+        device = device if device is not None and device.of(user) else None
+        pair = self._sign_in(
+            SignInRequest(
+                user,
+                updated.amr,
+                cmd.user_agent,
+                ip=ip,
+                event=Audit.PASSKEY_SIGN_IN,
+                knows_devices=True,
+                device=device,
+            )
+        )
+        return replace(pair, device_token=self._devices.issue(user, now, device))

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -93,46 +92,6 @@ def _by_session(actor: Actor) -> None:
         )
 
 
-def create_token(
-    cmd: CreateToken,
-    *,
-    tokens: PersonalTokenRepository,
-    orgs: ActiveOrgs,
-    clock: Clock,
-    audit: AuditLog,
-) -> CreatedToken:
-    """A new token at the account's current version (the one the session was checked
-    against); the text is returned once. Scoped to an org (``cmd.org``), it acts in it while
-    the account is a member: 404 ``org_not_found`` unless a member of that live org, 403
-    ``mfa_setup_required`` when the org requires a second factor the account has not set up
-    (as for the session's active org: ``actor`` read with its factor)."""
-    actor = cmd.actor
-    _by_session(actor)
-    if actor.user is None:
-        raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
-    org = _member_org(actor, cmd.org, orgs) if cmd.org is not None else None
-    token, text = PersonalToken.issue(
-        id=new_id(),
-        user=actor.user,
-        name=cmd.name,
-        scopes=cmd.scopes,
-        expires_in=cmd.expires_in,
-        now=clock.now(),
-        org_id=org.id if org is not None else None,
-    )
-    tokens.add(token)
-    audit.record(
-        AuditEvent(
-            Audit.PAT_CREATED,
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            reason=token.id,
-            org_id=token.org_id,
-        )
-    )
-    return CreatedToken(token, text)
-
-
 def _member_org(actor: Actor, id_or_slug: str, orgs: ActiveOrgs) -> ActiveOrg:
     org = orgs.member_org(id_or_slug, actor.user_id) if id_or_slug else None
     if org is None:
@@ -142,34 +101,69 @@ def _member_org(actor: Actor, id_or_slug: str, orgs: ActiveOrgs) -> ActiveOrg:
     return org
 
 
-def list_tokens(cmd: ListTokens, *, tokens: PersonalTokenRepository) -> Page[PersonalToken]:
-    """The caller's tokens, newest first, paginated; expired ones are listed (as expired)
-    until revoked or reaped."""
-    _by_session(cmd.actor)
-    position = decode_cursor(cmd.cursor)
-    before = parse_time_position(position) if position is not None else None
-    rows = tokens.list_page(cmd.actor.user_id, before, cmd.limit + 1)
-    last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
-    return paginate(rows, cmd.limit, time_position(last.created_at, last.id) if last else None)
+class PersonalTokens:
+    """A signed-in session's personal access tokens: made, listed and revoked."""
 
+    def __init__(
+        self, *, tokens: PersonalTokenRepository, orgs: ActiveOrgs, clock: Clock, audit: AuditLog
+    ) -> None:
+        self._tokens, self._orgs, self._clock, self._audit = tokens, orgs, clock, audit
 
-def revoke_token(cmd: RevokeToken, *, tokens: PersonalTokenRepository, audit: AuditLog) -> None:
-    """Revoke one of the caller's tokens at once; another's, or one already revoked, is
-    'not found' (of revocations at once, one succeeds)."""
-    actor = cmd.actor
-    _by_session(actor)
-    token = tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
-    if token is None or token.user_id != actor.user_id or not tokens.remove(token.id):
-        raise NotFound("No such personal access token.", code="token_not_found")
-    audit.record(
-        AuditEvent(
-            Audit.PAT_REVOKED, user_id=actor.user_id, session_id=actor.session_id, reason=token.id
+    def create(self, cmd: CreateToken) -> CreatedToken:
+        """A new token at the account's current version (the one the session was checked
+        against); the text is returned once. Scoped to an org (``cmd.org``), it acts in it
+        while the account is a member: 404 ``org_not_found`` unless a member of that live
+        org, 403 ``mfa_setup_required`` when the org requires a second factor the account has
+        not set up (as for the session's active org: ``actor`` read with its factor)."""
+        actor = cmd.actor
+        _by_session(actor)
+        if actor.user is None:
+            raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+        org = _member_org(actor, cmd.org, self._orgs) if cmd.org is not None else None
+        token, text = PersonalToken.issue(
+            id=new_id(),
+            user=actor.user,
+            name=cmd.name,
+            scopes=cmd.scopes,
+            expires_in=cmd.expires_in,
+            now=self._clock.now(),
+            org_id=org.id if org is not None else None,
         )
-    )
+        self._tokens.add(token)
+        self._audit.record(
+            AuditEvent(
+                Audit.PAT_CREATED,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+                reason=token.id,
+                org_id=token.org_id,
+            )
+        )
+        return CreatedToken(token, text)
 
+    def list(self, cmd: ListTokens) -> Page[PersonalToken]:
+        """The caller's tokens, newest first, paginated; expired ones are listed (as
+        expired) until revoked or reaped."""
+        _by_session(cmd.actor)
+        position = decode_cursor(cmd.cursor)
+        before = parse_time_position(position) if position is not None else None
+        rows = self._tokens.list_page(cmd.actor.user_id, before, cmd.limit + 1)
+        last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
+        return paginate(rows, cmd.limit, time_position(last.created_at, last.id) if last else None)
 
-@dataclass(frozen=True)
-class PersonalTokenServices:
-    create: Callable[[CreateToken], CreatedToken]
-    list: Callable[[ListTokens], Page[PersonalToken]]
-    revoke: Callable[[RevokeToken], None]
+    def revoke(self, cmd: RevokeToken) -> None:
+        """Revoke one of the caller's tokens at once; another's, or one already revoked, is
+        'not found' (of revocations at once, one succeeds)."""
+        actor = cmd.actor
+        _by_session(actor)
+        token = self._tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
+        if token is None or token.user_id != actor.user_id or not self._tokens.remove(token.id):
+            raise NotFound("No such personal access token.", code="token_not_found")
+        self._audit.record(
+            AuditEvent(
+                Audit.PAT_REVOKED,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+                reason=token.id,
+            )
+        )

@@ -145,112 +145,21 @@ class EndSession:
     session_id: str
 
 
+@dataclass(frozen=True)
+class EndUserSessions:
+    """An admin ends every session of an account."""
+
+    actor: Actor
+    user_id: str
+
+
+@dataclass(frozen=True)
+class EndOtherSessions:
+    actor: Actor
+
+
 def _invalid_refresh() -> Unauthenticated:
     return Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
-
-
-def refreshing(cmd: Refresh, *, policy: TokenPolicy) -> str | None:
-    """The session a refresh token proves it was issued for, by its tag alone, nothing read:
-    whom its refresh counts against in the request limits (docs/security.md); None for a
-    token without a tag that checks out."""
-    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
-    if match is None or not _session_id(match[1]):
-        return None
-    session_id, secret, generation, tag = match.groups()
-    proven = policy.proven_generation(session_id, secret, generation, tag)
-    return None if proven is None else session_id
-
-
-def refresh(
-    cmd: Refresh,
-    *,
-    users: Users,
-    sessions: SessionRepository,
-    tokens: TokenIssuer,
-    clock: Clock,
-    policy: TokenPolicy,
-    audit: AuditLog,
-    orgs: ActiveOrgs,
-) -> TokenPair:
-    """Rotate: a new pair for the same session; the presented refresh token is spent.
-    The session's active org stays (its access token names it, with the roles stored now),
-    unless the membership ended: the new access token then names none.
-
-    The successor is derived from the presented token, so parallel refreshes with one token
-    all get the same one while it is current and the token was spent within
-    ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session. A
-    token's tag proves its generation, so a replay is recognised however old the token is;
-    a forged tag costs one HMAC and is a plain 401.
-    """
-    match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
-    if match is None or not _session_id(match[1]):
-        raise _invalid_refresh()
-    session_id, secret, claimed_generation, tag = match.groups()
-    read = sessions.read(session_id)
-    session = read.session if read is not None else None
-    user = users.get(session.user_id) if session is not None else None
-    now = clock.now().replace(microsecond=0)
-    if (
-        session is None
-        or user is None
-        or not user.active
-        or not session.valid_for(user.id, user.token_version, now)
-    ):
-        raise _invalid_refresh()
-    generation = policy.proven_generation(session_id, secret, claimed_generation, tag)
-    if tag is not None and generation is None:
-        raise _invalid_refresh()  # a made-up tag or generation: never a replay, never a refresh
-    presented = hash_refresh_secret(secret)
-    successor_secret = policy.successor_secret(secret)
-    successor = hash_refresh_secret(successor_secret)
-    after = sessions.update(
-        session_id,
-        lambda s: s.refreshed(
-            presented=presented,
-            successor=successor,
-            now=now,
-            grace=policy.refresh_grace,
-            idle_timeout=policy.refresh_ttl,
-            generation=generation,
-        ),
-        read=read,
-    )
-    if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
-        if after is not None and after.revoked_at == now:  # this call found the replay
-            audit.record(
-                AuditEvent(
-                    Audit.REFRESH_TOKEN_REUSE,
-                    outcome="failure",
-                    user_id=session.user_id,
-                    session_id=session.id,
-                    reason="reused_refresh_token",
-                )
-            )
-            raise Unauthenticated(
-                "This refresh token was already used; the session has been ended.",
-                code="refresh_token_reused",
-            )
-        raise _invalid_refresh()
-    org = orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
-    return token_pair(user, after, successor_secret, tokens=tokens, now=now, policy=policy, org=org)
-
-
-def renew(
-    cmd: Renew,
-    *,
-    sessions: SessionRepository,
-    tokens: TokenIssuer,
-    clock: Clock,
-) -> AccessToken:
-    """A fresh access token for the caller's session, never past the session's expiry."""
-    actor = cmd.actor
-    now = clock.now().replace(microsecond=0)
-    session = sessions.update(actor.session_id, lambda s: s.touched(now))
-    if session is None:
-        raise Unauthenticated("The session has ended.", code="invalid_token")
-    # the org read with the account in this request: the token names it while it stands
-    org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
-    return session_access_token(actor, session, org, tokens=tokens, now=now)
 
 
 def session_access_token(
@@ -273,30 +182,6 @@ def session_access_token(
     return AccessToken(access_token=access.token, expires_in=expires_in)
 
 
-def logout(
-    cmd: Logout,
-    *,
-    users: Users,
-    sessions: SessionRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> None:
-    """End the caller's session, or (``everywhere``) every session of the user, at once."""
-    actor, everywhere = cmd.actor, cmd.everywhere
-    if everywhere:
-        end_every_session(actor.user_id, users=users, sessions=sessions, clock=clock)
-    else:
-        sessions.delete(actor.session_id)
-    audit.record(
-        AuditEvent(
-            Audit.LOGOUT,
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            reason="all_sessions" if everywhere else "this_session",
-        )
-    )
-
-
 def end_every_session(
     user_id: str, *, users: Users, sessions: SessionRepository, clock: Clock
 ) -> None:
@@ -305,30 +190,6 @@ def end_every_session(
     now = clock.now()
     users.update(user_id, lambda u: u.ending_all_sessions(now))  # atomic cut-off
     sessions.delete_for_user(user_id)  # housekeeping; already unusable
-
-
-@dataclass(frozen=True)
-class EndUserSessions:
-    """An admin ends every session of an account."""
-
-    actor: Actor
-    user_id: str
-
-
-def end_user_sessions(
-    cmd: EndUserSessions,
-    *,
-    users: Users,
-    sessions: SessionRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> None:
-    """Every session of the account ends at once, as its owner's logout everywhere does."""
-    user = target_of(cmd.actor, cmd.user_id, users)
-    end_every_session(user.id, users=users, sessions=sessions, clock=clock)
-    audit.record(
-        AuditEvent(Audit.LOGOUT, user_id=user.id, actor_id=cmd.actor.user_id, reason="all_sessions")
-    )
 
 
 MAX_SESSIONS_LISTED = 100
@@ -348,66 +209,189 @@ def _account_as_listed(actor: Actor, listed: list[Session], users: Users) -> Use
     return user
 
 
-def list_sessions(
-    cmd: ListSessions,
-    *,
-    users: Users,
-    sessions: SessionRepository,
-    clock: Clock,
-    policy: TokenPolicy,
-) -> list[Session]:
-    """The user's active sessions, most recently used first."""
-    actor = cmd.actor
-    listed = sessions.list_for_user(actor.user_id, limit=1000)
-    user = _account_as_listed(actor, listed, users)
-    now = clock.now()
-    active = [
-        s
-        for s in listed
-        if s.valid_for(user.id, user.token_version, now) and not s.idle(now, policy.refresh_ttl)
-    ]
-    active.sort(key=lambda s: s.last_used_at, reverse=True)
-    return active[:MAX_SESSIONS_LISTED]
+class Sessions:
+    """The use cases of a signed-in user's sessions: refresh-token rotation, renewal,
+    logout, the session list, ending one or all of them (docs/reference/sessions.md)."""
 
+    def __init__(
+        self,
+        *,
+        users: Users,
+        sessions: SessionRepository,
+        tokens: TokenIssuer,
+        clock: Clock,
+        policy: TokenPolicy,
+        audit: AuditLog,
+        orgs: ActiveOrgs,
+    ) -> None:
+        self._users, self._sessions, self._tokens = users, sessions, tokens
+        self._clock, self._policy, self._audit, self._orgs = clock, policy, audit, orgs
 
-def end_session(cmd: EndSession, *, sessions: SessionRepository, audit: AuditLog) -> None:
-    """End one of the caller's own sessions; another user's is 'not found'. Recorded as the
-    end of that session (``session.ended``, reason ``one_session``): the apps holding grants
-    of it are told (back-channel logout, docs/reference/oauth.md)."""
-    session_id = cmd.session_id
-    session = sessions.get(session_id) if _session_id(session_id) else None
-    if session is None or session.user_id != cmd.actor.user_id:
-        raise NotFound("No such session.", code="session_not_found")
-    sessions.delete(session_id)
-    audit.record(
-        AuditEvent(
-            Audit.LOGOUT, user_id=cmd.actor.user_id, session_id=session_id, reason="one_session"
+    def refreshing(self, cmd: Refresh) -> str | None:
+        """The session a refresh token proves it was issued for, by its tag alone, nothing
+        read: whom its refresh counts against in the request limits (docs/security.md); None
+        for a token without a tag that checks out."""
+        match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+        if match is None or not _session_id(match[1]):
+            return None
+        session_id, secret, generation, tag = match.groups()
+        proven = self._policy.proven_generation(session_id, secret, generation, tag)
+        return None if proven is None else session_id
+
+    def refresh(self, cmd: Refresh) -> TokenPair:
+        """Rotate: a new pair for the same session; the presented refresh token is spent.
+        The session's active org stays (its access token names it, with the roles stored
+        now), unless the membership ended: the new access token then names none.
+
+        The successor is derived from the presented token, so parallel refreshes with one
+        token all get the same one while it is current and the token was spent within
+        ``policy.refresh_grace``; any other reuse is a replay and revokes the whole session.
+        A token's tag proves its generation, so a replay is recognised however old the token
+        is; a forged tag costs one HMAC and is a plain 401.
+        """
+        policy, sessions = self._policy, self._sessions
+        match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
+        if match is None or not _session_id(match[1]):
+            raise _invalid_refresh()
+        session_id, secret, claimed_generation, tag = match.groups()
+        read = sessions.read(session_id)
+        session = read.session if read is not None else None
+        user = self._users.get(session.user_id) if session is not None else None
+        now = self._clock.now().replace(microsecond=0)
+        if (
+            session is None
+            or user is None
+            or not user.active
+            or not session.valid_for(user.id, user.token_version, now)
+        ):
+            raise _invalid_refresh()
+        generation = policy.proven_generation(session_id, secret, claimed_generation, tag)
+        if tag is not None and generation is None:
+            raise _invalid_refresh()  # a made-up tag or generation: never a replay or a refresh
+        presented = hash_refresh_secret(secret)
+        successor_secret = policy.successor_secret(secret)
+        successor = hash_refresh_secret(successor_secret)
+        after = sessions.update(
+            session_id,
+            lambda s: s.refreshed(
+                presented=presented,
+                successor=successor,
+                now=now,
+                grace=policy.refresh_grace,
+                idle_timeout=policy.refresh_ttl,
+                generation=generation,
+            ),
+            read=read,
         )
-    )
-
-
-@dataclass(frozen=True)
-class EndOtherSessions:
-    actor: Actor
-
-
-def end_other_sessions(
-    cmd: EndOtherSessions, *, users: Users, clock: Clock, audit: AuditLog
-) -> None:
-    """End every session of the caller's but this one, at once: the others were minted at
-    the version this bumps, and this one moves to the new version in the same commit.
-    The ended ones are unusable at once; the sessions' TTL reaps them."""
-    actor = cmd.actor
-    now = clock.now()
-    users.update(actor.user_id, lambda u: u.ending_all_sessions(now), keep_session=actor.session_id)
-    audit.record(
-        AuditEvent(
-            Audit.LOGOUT,
-            user_id=actor.user_id,
-            session_id=actor.session_id,
-            reason="other_sessions",
+        if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
+            if after is not None and after.revoked_at == now:  # this call found the replay
+                self._audit.record(
+                    AuditEvent(
+                        Audit.REFRESH_TOKEN_REUSE,
+                        outcome="failure",
+                        user_id=session.user_id,
+                        session_id=session.id,
+                        reason="reused_refresh_token",
+                    )
+                )
+                raise Unauthenticated(
+                    "This refresh token was already used; the session has been ended.",
+                    code="refresh_token_reused",
+                )
+            raise _invalid_refresh()
+        org = self._orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
+        return token_pair(
+            user, after, successor_secret, tokens=self._tokens, now=now, policy=policy, org=org
         )
-    )
+
+    def renew(self, cmd: Renew) -> AccessToken:
+        """A fresh access token for the caller's session, never past the session's expiry."""
+        actor = cmd.actor
+        now = self._clock.now().replace(microsecond=0)
+        session = self._sessions.update(actor.session_id, lambda s: s.touched(now))
+        if session is None:
+            raise Unauthenticated("The session has ended.", code="invalid_token")
+        # the org read with the account in this request: the token names it while it stands
+        org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
+        return session_access_token(actor, session, org, tokens=self._tokens, now=now)
+
+    def logout(self, cmd: Logout) -> None:
+        """End the caller's session, or (``everywhere``) every session of the user, at once."""
+        actor, everywhere = cmd.actor, cmd.everywhere
+        if everywhere:
+            end_every_session(
+                actor.user_id, users=self._users, sessions=self._sessions, clock=self._clock
+            )
+        else:
+            self._sessions.delete(actor.session_id)
+        self._audit.record(
+            AuditEvent(
+                Audit.LOGOUT,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+                reason="all_sessions" if everywhere else "this_session",
+            )
+        )
+
+    def end_for_user(self, cmd: EndUserSessions) -> None:
+        """An admin's "end sessions": every session of the account ends at once, as its
+        owner's logout everywhere does."""
+        user = target_of(cmd.actor, cmd.user_id, self._users)
+        end_every_session(user.id, users=self._users, sessions=self._sessions, clock=self._clock)
+        self._audit.record(
+            AuditEvent(
+                Audit.LOGOUT, user_id=user.id, actor_id=cmd.actor.user_id, reason="all_sessions"
+            )
+        )
+
+    def list(self, cmd: ListSessions) -> list[Session]:
+        """The user's active sessions, most recently used first."""
+        actor = cmd.actor
+        listed = self._sessions.list_for_user(actor.user_id, limit=1000)
+        user = _account_as_listed(actor, listed, self._users)
+        now = self._clock.now()
+        active = [
+            s
+            for s in listed
+            if s.valid_for(user.id, user.token_version, now)
+            and not s.idle(now, self._policy.refresh_ttl)
+        ]
+        active.sort(key=lambda s: s.last_used_at, reverse=True)
+        return active[:MAX_SESSIONS_LISTED]
+
+    def end(self, cmd: EndSession) -> None:
+        """End one of the caller's own sessions; another user's is 'not found'. Recorded as
+        the end of that session (``session.ended``, reason ``one_session``): the apps holding
+        grants of it are told (back-channel logout, docs/reference/oauth.md)."""
+        session_id = cmd.session_id
+        session = self._sessions.get(session_id) if _session_id(session_id) else None
+        if session is None or session.user_id != cmd.actor.user_id:
+            raise NotFound("No such session.", code="session_not_found")
+        self._sessions.delete(session_id)
+        self._audit.record(
+            AuditEvent(
+                Audit.LOGOUT, user_id=cmd.actor.user_id, session_id=session_id, reason="one_session"
+            )
+        )
+
+    def end_others(self, cmd: EndOtherSessions) -> None:
+        """The account page's "end all others": every session of the caller's but this one,
+        at once: the others were minted at the version this bumps, and this one moves to the
+        new version in the same commit. The ended ones are unusable at once; the
+        sessions' TTL reaps them."""
+        actor = cmd.actor
+        now = self._clock.now()
+        self._users.update(
+            actor.user_id, lambda u: u.ending_all_sessions(now), keep_session=actor.session_id
+        )
+        self._audit.record(
+            AuditEvent(
+                Audit.LOGOUT,
+                user_id=actor.user_id,
+                session_id=actor.session_id,
+                reason="other_sessions",
+            )
+        )
 
 
 def start_session(
@@ -453,6 +437,42 @@ def any_way_in(user: User, *, amr: tuple[str, ...], via: str | None) -> None:
 
 
 @dataclass(frozen=True)
+class SignInRequest:
+    """Who signs in, and how, for the sign-in step (``SignIn``).
+
+    ``amr``: how the user proved who they are (RFC 8176). ``via``: the identity provider a
+    federated sign-in came through (its first factor's, after a second factor), for the
+    gate.
+
+    ``proof``: the event and reason of the step that proved the user (a second factor),
+    recorded on the new session just before the sign-in itself. What the audit log stores
+    of them is written in the session's own commit.
+
+    ``knows_devices``: the way of signing in takes device tokens (password, its second step,
+    passkey); ``device`` the valid one it presented, if any. A sign-in without a device of
+    the account is recorded as a new device (a notice mail follows, from the audit path),
+    unless it is the account's first: that one only marks the account, the one write a
+    sign-in from a known device never makes (docs/decisions/0173-new-device-mail.md).
+
+    ``method``: the way in the sign-in's event names (docs/reference/events.md); by default
+    the one its first factor says (``sign_in_method``); ``org_id``: the org whose connection
+    it came through, whose audit log it is on."""
+
+    user: User
+    amr: tuple[str, ...]
+    user_agent: str
+    ip: str | None = None
+    event: Audit = Audit.LOGIN
+    reason: str | None = None
+    proof: tuple[Audit, str] | None = None
+    knows_devices: bool = False
+    device: Device | None = None
+    via: str | None = None
+    method: str | None = None
+    org_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
     passkey): a new session, its first token pair, and the audit record naming the session;
@@ -468,67 +488,38 @@ class SignIn:
     users: Users | None = None  # marks the account's first sign-in (None: not marked)
     gate: SignInGate = any_way_in
 
-    def __call__(
-        self,
-        user: User,
-        *,
-        amr: tuple[str, ...],
-        user_agent: str,
-        ip: str | None = None,
-        event: Audit = Audit.LOGIN,
-        reason: str | None = None,
-        proof: tuple[Audit, str] | None = None,
-        knows_devices: bool = False,
-        device: Device | None = None,
-        via: str | None = None,
-        method: str | None = None,
-        org_id: str | None = None,
-    ) -> TokenPair:
-        """``via``: the identity provider a federated sign-in came through (its first
-        factor's, after a second factor), for ``gate``.
-
-        ``proof``: the event and reason of the step that proved the user (a second
-        factor), recorded on the new session just before the sign-in itself. What the audit
-        log stores of them is written in the session's own commit.
-
-        ``knows_devices``: the way of signing in takes device tokens (password, its second
-        step, passkey); ``device`` the valid one it presented, if any. A sign-in without a
-        device of the account is recorded as a new device (a notice mail follows, from the
-        audit path), unless it is the account's first: that one only marks the account, the
-        one write a sign-in from a known device never makes
-        (docs/decisions/0173-new-device-mail.md).
-
-        ``method``: the way in the sign-in's event names (docs/reference/events.md); by
-        default the one its first factor says (``sign_in_method``); ``org_id``: the org whose
-        connection it came through, whose audit log it is on."""
-        self.gate(user, amr=amr, via=via)
-        new_device = knows_devices and is_new_device(user, device)
+    def __call__(self, request: SignInRequest) -> TokenPair:
+        """A new session for ``request.user``, signed in as ``request`` says."""
+        user, amr = request.user, request.amr
+        self.gate(user, amr=amr, via=request.via)
+        new_device = request.knows_devices and is_new_device(user, request.device)
         if not user.has_signed_in and self.users is not None:
             try:
                 self.users.update(user.id, lambda u: u.signing_in())
             except DomainError as error:  # the next sign-in is then taken as the first
                 log.warning("first sign-in not marked (%s)", type(error).__name__)
         session_id = new_id()
-        kinds = ((proof,) if proof else ()) + ((event, reason),)
+        event, proof = request.event, request.proof
+        kinds = ((proof,) if proof else ()) + ((event, request.reason),)
         kinds += ((Audit.NEW_DEVICE, None),) if new_device else ()
-        way_in = method or sign_in_method(amr)
+        way_in = request.method or sign_in_method(amr)
         records = [
             AuditEvent(
                 kind,
                 user_id=user.id,
                 session_id=session_id,
-                ip=ip,
+                ip=request.ip,
                 reason=why,
-                user_agent=user_agent or None,
+                user_agent=request.user_agent or None,
                 method=way_in if kind is event else None,
-                org_id=org_id if kind is event else None,
+                org_id=request.org_id if kind is event else None,
             )
             for kind, why in kinds
         ]
         staged = self.audit.stage(records)
         pair = start_session(
             user,
-            user_agent=user_agent,
+            user_agent=request.user_agent,
             sessions=self.sessions,
             tokens=self.tokens,
             clock=self.clock,
@@ -539,15 +530,3 @@ class SignIn:
         )
         self.audit.committed(staged)
         return pair
-
-
-@dataclass(frozen=True)
-class SessionServices:
-    refresh: Callable[[Refresh], TokenPair]
-    refreshing: Callable[[Refresh], str | None]  # the session a refresh token proves
-    renew: Callable[[Renew], AccessToken]
-    logout: Callable[[Logout], None]
-    list: Callable[[ListSessions], list[Session]]
-    end: Callable[[EndSession], None]
-    end_others: Callable[[EndOtherSessions], None]  # the account page's "end all others"
-    end_for_user: Callable[[EndUserSessions], None]  # an admin's "end sessions"

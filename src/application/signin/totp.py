@@ -72,211 +72,10 @@ class MfaCommand:
         return cls(actor.user_id, actor.session_id, password, code, client_ip, actor.recent_sign_in)
 
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Guard:
-    """What checks a signed-in user's password and codes: the ports of the login throttle."""
-
-    users: Users
-    hasher: PasswordHasher
-    clock: Clock
-    throttle: LoginThrottle
-    throttle_policy: LoginThrottlePolicy
-    audit: AuditLog
-
-    def user(self, cmd: MfaCommand) -> User:
-        user = self.users.get(cmd.user_id)
-        if user is None or user.deleted_at is not None:
-            raise Unauthenticated("The account no longer exists.", code="invalid_token")
-        return user
-
-    def password(self, user: User, cmd: MfaCommand, *, clear_failures: bool = True) -> None:
-        """The password checked and counted like a login's. ``clear_failures=False`` when a
-        code is still to come: only the right code clears this session's failures."""
-        check_current_password(
-            user,
-            cmd.password,
-            session_id=cmd.session_id,
-            client_ip=cmd.client_ip,
-            hasher=self.hasher,
-            clock=self.clock,
-            throttle=self.throttle,
-            throttle_policy=self.throttle_policy,
-            clear_failures=clear_failures,
-        )
-
-    def code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
-        """A code counted like a password, before ``check`` decides it (None or False: wrong,
-        a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
-        rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
-        reservation = reserve_guess(self.throttle, rules, self.clock.now(), refused=lambda: None)
-        result = check()
-        if result is None or result is False:
-            wrong_guess(self.throttle, reservation, self.clock.now())
-            self.event(event, user, cmd, reason="wrong_code", outcome="failure")
-            raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
-        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
-        self.throttle.release(reservation, clear)
-        return result
-
-    def event(
-        self,
-        event: Audit,
-        user: User,
-        cmd: MfaCommand,
-        *,
-        reason: str | None = None,
-        outcome: str = "success",
-        added: WayIn | None = None,
-    ) -> None:
-        self.audit.record(
-            AuditEvent(
-                event,
-                outcome,
-                user_id=user.id,
-                session_id=cmd.session_id,
-                ip=cmd.client_ip or None,
-                reason=reason,
-                added=added,
-            )
-        )
-
-
 def _active(factor: TotpFactor | None) -> TotpFactor:
     if factor is None or not factor.active:
         raise Conflict("Two-step login is not on for this account.", code="mfa_not_enabled")
     return factor
-
-
-def _proven(
-    cmd: MfaCommand,
-    event: Audit,
-    *,
-    guard: Guard,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-) -> tuple[User, datetime]:
-    """The password, then a code (spent) of the active authenticator: the user, and when.
-    The right password alone clears no failure: only both do, so the wrong codes of one
-    who knows the password add up in the throttle (docs/security.md, "MFA")."""
-    user = guard.user(cmd)
-    guard.password(user, cmd, clear_failures=False)
-    factor = _active(factors.get(user.id))
-    now = guard.clock.now()
-    guard.code(
-        user,
-        cmd,
-        event,
-        lambda: consume_code(factor, cmd.code, factors=factors, otp=otp, box=box, now=now),
-    )
-    return user, now
-
-
-def start_totp(
-    cmd: MfaCommand,
-    *,
-    guard: Guard,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-    issuer: str,
-) -> TotpEnrolment:
-    """A new secret behind the password, for a session signed in lately (an authenticator
-    is a new way in); it counts once confirmed with a first code."""
-    if not cmd.recent_sign_in:
-        raise ReauthenticationRequired()
-    user = guard.user(cmd)
-    guard.password(user, cmd)
-    secret = otp.new_secret()
-    factor = TotpFactor.pending(
-        user_id=user.id, sealed_secret=box.seal(secret), now=guard.clock.now()
-    )
-    if not factors.begin(factor):
-        raise Conflict(
-            "Two-step login is already on; turn it off first.", code="mfa_already_enabled"
-        )
-    guard.event(Audit.MFA_ENROLMENT, user, cmd)
-    return TotpEnrolment(
-        secret=secret,
-        otpauth_uri=otp.provisioning_uri(secret, account=user.username.value, issuer=issuer),
-    )
-
-
-def confirm_totp(
-    cmd: MfaCommand,
-    *,
-    guard: Guard,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-) -> tuple[str, ...]:
-    """Turn the pending authenticator on with its first code: ten recovery codes, shown
-    this once; every other session of the user ends."""
-    if not cmd.recent_sign_in:
-        raise ReauthenticationRequired()
-    user = guard.user(cmd)
-    factor = factors.get(user.id)
-    if factor is None or factor.active:
-        raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
-    now = guard.clock.now()
-    step = guard.code(
-        user,
-        cmd,
-        Audit.MFA_ENABLED,
-        lambda: accepts_totp_code(factor, cmd.code, otp=otp, box=box, now=now),
-    )
-    codes = new_recovery_codes()
-    hashes = recovery_hashes(user.id, codes)
-
-    def activate(f: TotpFactor) -> TotpFactor | None:
-        # Refused if it was turned on meanwhile, or enrolled again with another secret.
-        return None if f.active or f.secret != factor.secret else f.activated(step, hashes, now)
-
-    # Sessions end first: if the activation then fails, nothing is weaker than before.
-    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
-    if factors.update(user.id, activate) is None:
-        raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
-    guard.event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
-    return codes
-
-
-def disable_totp(
-    cmd: MfaCommand,
-    *,
-    guard: Guard,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-) -> None:
-    """Turn the authenticator off with the password and a code (or a recovery code); every
-    other session of the user ends."""
-    user, now = _proven(cmd, Audit.MFA_DISABLED, guard=guard, factors=factors, otp=otp, box=box)
-    guard.users.update(user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id)
-    factors.delete(user.id)
-    guard.event(Audit.MFA_DISABLED, user, cmd)
-
-
-def new_recovery_code_set(
-    cmd: MfaCommand,
-    *,
-    guard: Guard,
-    factors: MfaRepository,
-    otp: OneTimePasswords,
-    box: SecretBox,
-) -> tuple[str, ...]:
-    """Ten new recovery codes behind the password and a code; the old set is void."""
-    user, now = _proven(
-        cmd, Audit.MFA_RECOVERY_CODES, guard=guard, factors=factors, otp=otp, box=box
-    )
-    codes = new_recovery_codes()
-    hashes = recovery_hashes(user.id, codes)
-    if factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
-        raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
-    guard.event(Audit.MFA_RECOVERY_CODES, user, cmd)
-    return codes
 
 
 @dataclass(frozen=True)
@@ -293,17 +92,6 @@ class TotpStatus:
     recovery_codes_left: int = 0
 
 
-def totp_status(cmd: GetTotp, *, factors: MfaRepository) -> TotpStatus:
-    # As authenticate() read it for this request, when it did; else read now.
-    actor = cmd.actor
-    factor = actor.factor if actor.factor_read else factors.get(actor.user_id)
-    if factor is None:
-        return TotpStatus("off")
-    if not factor.active:
-        return TotpStatus("pending")
-    return TotpStatus("on", len(factor.recovery_hashes))
-
-
 @dataclass(frozen=True)
 class ResetMfa:
     """Whose factors go, and who says so: ``username`` on the command line (the operator,
@@ -314,35 +102,215 @@ class ResetMfa:
     user_id: str = ""
 
 
-def reset_mfa(
-    cmd: ResetMfa,
-    *,
-    users: Users,
-    factors: MfaRepository,
-    passkeys: PasskeyRepository,
-    clock: Clock,
-    audit: AuditLog,
-) -> User:
-    """The operator's way back in for a user who lost every factor: the authenticator and
-    every passkey go (a lost device must not sign in), and every session of the user ends
-    (docs/reference/mfa.md, "Lost every factor")."""
-    if cmd.actor is None:
-        user, actor_id = user_named(cmd.username, users), CLI_ACTOR
-    else:
-        user, actor_id = target_of(cmd.actor, cmd.user_id, users), cmd.actor.user_id
-    now = clock.now()
-    updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
-    factors.delete(user.id)
-    passkeys.delete_owned_by(user.id, DELETE_BATCH)
-    audit.record(AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id=actor_id, reason="reset"))
-    return updated
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class TotpServices:
-    start: Callable[[MfaCommand], TotpEnrolment]
-    confirm: Callable[[MfaCommand], tuple[str, ...]]
-    disable: Callable[[MfaCommand], None]
-    new_recovery_codes: Callable[[MfaCommand], tuple[str, ...]]
-    reset: Callable[[ResetMfa], User]  # ``users reset-mfa``, and an admin's on /admin
-    status: Callable[[GetTotp], TotpStatus]  # what the account page shows
+class TotpFactors:
+    """A signed-in user's authenticator app (enrol, confirm, turn off, new recovery codes,
+    its state) and the operator's reset for a user who lost every factor. Each change is
+    behind the password and codes, checked and counted like a login's (the login
+    throttle)."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        hasher: PasswordHasher,
+        clock: Clock,
+        throttle: LoginThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        audit: AuditLog,
+        factors: MfaRepository,
+        otp: OneTimePasswords,
+        box: SecretBox,
+        passkeys: PasskeyRepository,
+        issuer: str,
+    ) -> None:
+        self._users, self._hasher, self._clock = users, hasher, clock
+        self._throttle, self._throttle_policy, self._audit = throttle, throttle_policy, audit
+        self._factors, self._otp, self._box = factors, otp, box
+        self._passkeys, self._issuer = passkeys, issuer
+
+    # -- what every change checks
+
+    def _user(self, cmd: MfaCommand) -> User:
+        user = self._users.get(cmd.user_id)
+        if user is None or user.deleted_at is not None:
+            raise Unauthenticated("The account no longer exists.", code="invalid_token")
+        return user
+
+    def _password(self, user: User, cmd: MfaCommand, *, clear_failures: bool = True) -> None:
+        """The password checked and counted like a login's. ``clear_failures=False`` when a
+        code is still to come: only the right code clears this session's failures."""
+        check_current_password(
+            user,
+            cmd.password,
+            session_id=cmd.session_id,
+            client_ip=cmd.client_ip,
+            hasher=self._hasher,
+            clock=self._clock,
+            throttle=self._throttle,
+            throttle_policy=self._throttle_policy,
+            clear_failures=clear_failures,
+        )
+
+    def _code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
+        """A code counted like a password, before ``check`` decides it (None or False: wrong,
+        a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
+        rules = session_rules(user, cmd.session_id, cmd.client_ip, self._throttle_policy)
+        reservation = reserve_guess(self._throttle, rules, self._clock.now(), refused=lambda: None)
+        result = check()
+        if result is None or result is False:
+            wrong_guess(self._throttle, reservation, self._clock.now())
+            self._event(event, user, cmd, reason="wrong_code", outcome="failure")
+            raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
+        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self._throttle_policy)
+        self._throttle.release(reservation, clear)
+        return result
+
+    def _event(
+        self,
+        event: Audit,
+        user: User,
+        cmd: MfaCommand,
+        *,
+        reason: str | None = None,
+        outcome: str = "success",
+        added: WayIn | None = None,
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                event,
+                outcome,
+                user_id=user.id,
+                session_id=cmd.session_id,
+                ip=cmd.client_ip or None,
+                reason=reason,
+                added=added,
+            )
+        )
+
+    def _proven(self, cmd: MfaCommand, event: Audit) -> tuple[User, datetime]:
+        """The password, then a code (spent) of the active authenticator: the user, and when.
+        The right password alone clears no failure: only both do, so the wrong codes of one
+        who knows the password add up in the throttle (docs/security.md, "MFA")."""
+        user = self._user(cmd)
+        self._password(user, cmd, clear_failures=False)
+        factor = _active(self._factors.get(user.id))
+        now = self._clock.now()
+        self._code(
+            user,
+            cmd,
+            event,
+            lambda: consume_code(
+                factor, cmd.code, factors=self._factors, otp=self._otp, box=self._box, now=now
+            ),
+        )
+        return user, now
+
+    # -- the use cases
+
+    def start(self, cmd: MfaCommand) -> TotpEnrolment:
+        """A new secret behind the password, for a session signed in lately (an
+        authenticator is a new way in); it counts once confirmed with a first code."""
+        if not cmd.recent_sign_in:
+            raise ReauthenticationRequired()
+        user = self._user(cmd)
+        self._password(user, cmd)
+        secret = self._otp.new_secret()
+        factor = TotpFactor.pending(
+            user_id=user.id, sealed_secret=self._box.seal(secret), now=self._clock.now()
+        )
+        if not self._factors.begin(factor):
+            raise Conflict(
+                "Two-step login is already on; turn it off first.", code="mfa_already_enabled"
+            )
+        self._event(Audit.MFA_ENROLMENT, user, cmd)
+        return TotpEnrolment(
+            secret=secret,
+            otpauth_uri=self._otp.provisioning_uri(
+                secret, account=user.username.value, issuer=self._issuer
+            ),
+        )
+
+    def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
+        """Turn the pending authenticator on with its first code: ten recovery codes, shown
+        this once; every other session of the user ends."""
+        if not cmd.recent_sign_in:
+            raise ReauthenticationRequired()
+        user = self._user(cmd)
+        factor = self._factors.get(user.id)
+        if factor is None or factor.active:
+            raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
+        now = self._clock.now()
+        step = self._code(
+            user,
+            cmd,
+            Audit.MFA_ENABLED,
+            lambda: accepts_totp_code(factor, cmd.code, otp=self._otp, box=self._box, now=now),
+        )
+        codes = new_recovery_codes()
+        hashes = recovery_hashes(user.id, codes)
+
+        def activate(f: TotpFactor) -> TotpFactor | None:
+            # Refused if it was turned on meanwhile, or enrolled again with another secret.
+            return None if f.active or f.secret != factor.secret else f.activated(step, hashes, now)
+
+        # Sessions end first: if the activation then fails, nothing is weaker than before.
+        self._users.update(
+            user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id
+        )
+        if self._factors.update(user.id, activate) is None:
+            raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
+        self._event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
+        return codes
+
+    def disable(self, cmd: MfaCommand) -> None:
+        """Turn the authenticator off with the password and a code (or a recovery code);
+        every other session of the user ends."""
+        user, now = self._proven(cmd, Audit.MFA_DISABLED)
+        self._users.update(
+            user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id
+        )
+        self._factors.delete(user.id)
+        self._event(Audit.MFA_DISABLED, user, cmd)
+
+    def new_recovery_codes(self, cmd: MfaCommand) -> tuple[str, ...]:
+        """Ten new recovery codes behind the password and a code; the old set is void."""
+        user, now = self._proven(cmd, Audit.MFA_RECOVERY_CODES)
+        codes = new_recovery_codes()
+        hashes = recovery_hashes(user.id, codes)
+        if self._factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
+            raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
+        self._event(Audit.MFA_RECOVERY_CODES, user, cmd)
+        return codes
+
+    def status(self, cmd: GetTotp) -> TotpStatus:
+        """What the account page shows of the caller's authenticator."""
+        # As authenticate() read it for this request, when it did; else read now.
+        actor = cmd.actor
+        factor = actor.factor if actor.factor_read else self._factors.get(actor.user_id)
+        if factor is None:
+            return TotpStatus("off")
+        if not factor.active:
+            return TotpStatus("pending")
+        return TotpStatus("on", len(factor.recovery_hashes))
+
+    def reset(self, cmd: ResetMfa) -> User:
+        """``users reset-mfa``, and an admin's on /admin: the operator's way back in for a
+        user who lost every factor: the authenticator and every passkey go (a lost device
+        must not sign in), and every session of the user ends (docs/reference/mfa.md, "Lost
+        every factor")."""
+        users = self._users
+        if cmd.actor is None:
+            user, actor_id = user_named(cmd.username, users), CLI_ACTOR
+        else:
+            user, actor_id = target_of(cmd.actor, cmd.user_id, users), cmd.actor.user_id
+        now = self._clock.now()
+        updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
+        self._factors.delete(user.id)
+        self._passkeys.delete_owned_by(user.id, DELETE_BATCH)
+        self._audit.record(
+            AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id=actor_id, reason="reset")
+        )
+        return updated

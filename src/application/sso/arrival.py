@@ -19,14 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from application.federation.linking import (
-    ExternalSignIn,
-    Links,
-    SignInToConnect,
-    create_linked_account,
-    sign_in_as,
-    unlinked_account,
-)
+from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
@@ -183,7 +176,7 @@ def _made_account(signing_in: ExternalSignIn, links: Links) -> User | None:
     it: its membership says so, docs/decisions/0414-accounts-the-orgs-sso-made.md); None
     when an account holds the address (the linking rules claim it or refuse)."""
     try:
-        return create_linked_account(signing_in, links=links)
+        return links.create_linked_account(signing_in)
     except Conflict as taken:
         if taken.code != "email_taken":
             raise
@@ -374,7 +367,7 @@ class SsoArrivals:
             user = _made_account(signing_in, links)
             made = user is not None
         if user is None:
-            user = unlinked_account(signing_in, links=links)
+            user = links.unlinked_account(signing_in)
         if verified:
             _join(user, org.id, person.roles, orgs=self._orgs, links=links, made=made)
         device_aware = with_devices(
@@ -382,11 +375,10 @@ class SsoArrivals:
         )
         target = vouched.next or self._policy.landing
         try:
-            pair = sign_in_as(
+            pair = links.sign_in_as(
                 user,
                 signing_in,
-                links=links,
-                sign_in=device_aware,
+                device_aware,
                 method=SSO,
                 reason=connection.id,
                 org_id=connection.org_id,
