@@ -31,8 +31,8 @@ from application.ports import (
 )
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
+from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
-from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
 from infrastructure.settings import Settings
 from infrastructure.signin.argon2_hasher import Argon2PasswordHasher

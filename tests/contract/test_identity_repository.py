@@ -12,15 +12,15 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.signin.passkeys import PasskeyRepository
-from domain.accounts.users import Email, User, Username
-from domain.errors import Conflict, NotFound
-from domain.federation.identities import (
+from domain.accounts.identities import (
     IdentityLink,
     PendingLink,
     linked_to,
     passkey_removal,
     unlinking,
 )
+from domain.accounts.users import Email, User, Username
+from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
 from tests.fakes.accounts import FakeUserRepository
@@ -48,8 +48,8 @@ def repos(request: pytest.FixtureRequest) -> Repos:
         return Repos(
             FakeUserRepository(store), FakeIdentityRepository(store), FakePasskeyRepository(store)
         )
+    from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
-    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
     from infrastructure.firestore.signin.passkeys import FirestorePasskeyRepository
 
     client = request.getfixturevalue("firestore")

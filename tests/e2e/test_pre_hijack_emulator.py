@@ -205,7 +205,7 @@ def test_passkey_deletions_racing_a_disconnect_leave_a_way_in(
 ) -> None:
     """An account with no password, one passkey and one identity: thirty parallel requests,
     half deleting the passkey and half disconnecting the identity, remove one of the two
-    (domain.federation.identities.keep_a_way_in); the others are refused."""
+    (domain.accounts.identities.keep_a_way_in); the others are refused."""
     firebase.create("kai@example.com")
     pair = tokens_for(real_client, firebase.sign_in("kai@example.com"))
     token = pair["access_token"]

@@ -25,8 +25,8 @@ from playwright.sync_api import Page
 
 from application.sso.discovery import PRESENCE_TTL
 from domain.accounts.users import User
+from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
-from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
 from tests.support.api import bearer

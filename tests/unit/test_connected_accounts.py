@@ -16,9 +16,9 @@ from application.federation.connected import (
     ListIdentities,
 )
 from application.ports import Audit, ExternalIdentity
+from domain.accounts.identities import PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.federation.identities import PendingLink
 from domain.mail.action_tokens import InvalidToken
 from domain.signin.passkeys import Passkey
 from tests.support.linking import ADDRESS, World, identity

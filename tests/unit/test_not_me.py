@@ -11,8 +11,8 @@ import pytest
 from application.events.security_events import security_events_of
 from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent
+from domain.accounts.identities import WayIn
 from domain.accounts.users import User
-from domain.federation.identities import WayIn
 from domain.mail.action_tokens import (
     LIFETIME,
     NOTICE_LIMIT,

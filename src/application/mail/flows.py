@@ -28,9 +28,9 @@ from application.ports import (
     JobQueue,
     OwnedData,
 )
+from domain.accounts.identities import IdentityLink, made_unproven_by
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.federation.identities import IdentityLink, made_unproven_by
 from domain.mail.action_tokens import (
     ActionToken,
     InvalidToken,

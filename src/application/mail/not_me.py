@@ -18,8 +18,8 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SessionRepository
+from domain.accounts.identities import IdentityLink, WayIn
 from domain.accounts.users import User
-from domain.federation.identities import IdentityLink, WayIn
 from domain.mail.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
 
 

@@ -32,8 +32,8 @@ from application.ports import (
     Metrics,
     StagedWrites,
 )
+from domain.accounts.identities import WayIn
 from domain.accounts.users import Role, User
-from domain.federation.identities import WayIn
 from domain.ids import new_id
 from domain.mail.action_tokens import (
     INVITATION_LIFETIME,

@@ -21,9 +21,9 @@ from application.ports import (
 )
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
-from domain.federation.identities import WayIn, passkey_removal
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,

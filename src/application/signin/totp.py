@@ -37,9 +37,9 @@ from application.signin.throttle import (
     session_success_keys,
     wrong_guess,
 )
+from domain.accounts.identities import WayIn
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied, ReauthenticationRequired, Unauthenticated
-from domain.federation.identities import WayIn
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
 

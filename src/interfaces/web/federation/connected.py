@@ -26,8 +26,8 @@ from application.federation.connected import (
 )
 from application.federation.linking import SignInToConnect
 from application.ports import ExternalIdentity
+from domain.accounts.identities import PENDING_FOR, IdentityLink, PendingLink
 from domain.errors import Conflict
-from domain.federation.identities import PENDING_FOR, IdentityLink, PendingLink
 from domain.mail.action_tokens import InvalidToken
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
