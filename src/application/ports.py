@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # the ports name them; their adapters and use cases import th
     from domain.accounts.identities import WayIn
     from domain.events.security_events import SecurityEvent
     from domain.events.webhooks import Delivery
-    from domain.orgs.active import ActiveOrg
     from domain.request_limits import WindowCounts
+    from domain.signin.active_org import ActiveOrg
 
 
 class Clock(Protocol):

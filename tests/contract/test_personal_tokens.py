@@ -15,7 +15,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
 from domain.accounts.users import Email, User, Username
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.personal_tokens import PersonalToken
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
 from tests.fakes.kernel import InMemoryStore

@@ -15,8 +15,8 @@ from domain.accounts.users import User
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.mail.action_tokens import ActionToken, SendLog
-from domain.orgs.active import ActiveOrg
 from domain.request_limits import WindowCounts
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session

@@ -20,7 +20,7 @@ from application.federation.linking import ExternalSignIn, Links
 from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
-from domain.orgs.active import check_second_factor
+from domain.signin.active_org import check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 

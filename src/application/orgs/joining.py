@@ -22,7 +22,8 @@ from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.orgs.orgs import DomainPolicy, Membership, Org, OrgRole, not_found
+from domain.orgs.orgs import DomainPolicy, Membership, Org, OrgRole
+from domain.signin.active_org import not_found
 
 log = logging.getLogger("firegate.orgs")
 

@@ -36,9 +36,9 @@ from domain.orgs.orgs import (
     Permission,
     Slug,
     edited,
-    not_found,
     require,
 )
+from domain.signin.active_org import not_found
 
 log = logging.getLogger("firegate.orgs")
 

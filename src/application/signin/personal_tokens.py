@@ -20,8 +20,7 @@ from application.pagination import (
 from application.ports import ActiveOrgs, Audit, AuditEvent, AuditLog, Clock
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.active import ActiveOrg, mfa_setup_required
-from domain.orgs.orgs import not_found
+from domain.signin.active_org import ActiveOrg, mfa_setup_required, not_found
 from domain.signin.personal_tokens import PersonalToken
 
 

@@ -23,8 +23,8 @@ from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.active import ActiveOrg
 from domain.provider.logout import LOGOUT_TOKEN_TYPE
+from domain.signin.active_org import ActiveOrg
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"]

@@ -10,7 +10,7 @@ from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session

@@ -9,8 +9,8 @@ from typing import Any
 
 from domain.accounts.users import username_key
 from domain.ids import is_id
-from domain.orgs.active import ActiveOrg
-from domain.orgs.orgs import is_slug_shaped
+from domain.orgs.orgs import active_org, is_slug_shaped
+from domain.signin.active_org import ActiveOrg
 from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.orgs import MEMBERS, ORG_SLUGS, ORGS, FirestoreOrgRepository
@@ -60,4 +60,4 @@ class FirestoreActiveOrgs:
     def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
         # The org repository's query of the person's memberships (its index is there).
         found = FirestoreOrgRepository(self._client).memberships_of(user_id, limit)
-        return [ActiveOrg.of(org, membership) for org, membership in found]
+        return [active_org(org, membership) for org, membership in found]
