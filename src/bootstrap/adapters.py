@@ -85,8 +85,14 @@ def build_adapters(
     client = firestore or make_client(settings.service.google_cloud_project)
     return Adapters(
         platform=platform.build(settings, client, metrics=metrics),
-        accounts=accounts.build(settings, client, hash_waited=hash_waited, metrics=metrics),
-        signin=signin.build(settings, client),
+        accounts=accounts.build(
+            settings,
+            client,
+            active_orgs=orgs.active_orgs(client),
+            hash_waited=hash_waited,
+            metrics=metrics,
+        ),
+        signin=signin.build(settings, client, memberships=orgs.membership_part()),
         federation=federation.build(settings, client),
         mail=mail.build(settings, client),
         events=events.build(settings, client),

@@ -35,11 +35,9 @@ def world(request: pytest.FixtureRequest) -> World:
     if request.param == "fake":
         store, throttle = InMemoryStore(), FakeLoginThrottle()
         return World(FakeLoginLookup(store, throttle), FakeUserRepository(store), throttle)
-    from infrastructure.firestore.accounts.users import (
-        FirestoreLoginLookup,
-        FirestoreUserRepository,
-    )
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
     from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 
     client: Any = request.getfixturevalue("firestore")
     return World(

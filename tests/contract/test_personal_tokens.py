@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Principals
+from application.signin.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
 from domain.accounts.users import Email, User, Username
 from domain.signin.active_org import ActiveOrg
@@ -60,13 +60,15 @@ def ports(request: pytest.FixtureRequest) -> Ports:
             lambda slug, user_id: _fake_org(store, slug, user_id),
             lambda org_id, user_id: _fake_leave(store, org_id, user_id),
         )
-    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
     from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+    from infrastructure.firestore.signin.principals import FirestorePrincipals
 
     client: Any = request.getfixturevalue("firestore")
     return Ports(
         FirestorePersonalTokens(client),
-        FirestorePrincipals(client),
+        FirestorePrincipals(client, orgs=OrgMembershipPart()),
         FirestoreUserRepository(client),
         lambda slug, user_id: orgs.add_org(client, slug, {user_id: ("member",)}),
         lambda org_id, user_id: orgs.remove_member(client, org_id, user_id),

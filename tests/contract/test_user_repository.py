@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Principals
+from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
@@ -44,15 +44,17 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             FakePrincipals(store),
             FakeMfaRepository(store),
         )
-    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
     from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.principals import FirestorePrincipals
     from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
     client: Any = request.getfixturevalue("firestore")
     return Repos(
         FirestoreUserRepository(client),
         FirestoreSessionRepository(client),
-        FirestorePrincipals(client),
+        FirestorePrincipals(client, orgs=OrgMembershipPart()),
         FirestoreMfaRepository(client),
     )
 

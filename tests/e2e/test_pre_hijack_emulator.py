@@ -20,10 +20,10 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
+from application.signin.authentication import Actor
 from tests.support.api import PASSWORD, bearer, register
 from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
 from tests.support.passkey_authenticator import add_passkey

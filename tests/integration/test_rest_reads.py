@@ -27,7 +27,6 @@ from domain.errors import Unavailable
 from domain.events.security_events import SecurityEvent
 from domain.provider.oauth import AuthorizationCode, digest
 from infrastructure.firestore import client as client_module
-from infrastructure.firestore.accounts.users import FirestorePrincipals
 from infrastructure.firestore.client import (
     BOUNDED,
     ReadsWithFallback,
@@ -39,10 +38,12 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
 from infrastructure.firestore.library_reads import LibraryReads
+from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
 from infrastructure.firestore.provider.oauth import FirestoreOAuthGrants
 from infrastructure.firestore.reads import Exists, Missing, Select, Stale, Write
 from infrastructure.firestore.rest import RestReads
 from infrastructure.firestore.rest_values import decode
+from infrastructure.firestore.signin.principals import FirestorePrincipals
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
 pytestmark = pytest.mark.integration
@@ -254,7 +255,7 @@ def test_every_server_side_failure_is_an_outage_not_a_500(
     handler.garbage = status == 200
     reads = _use(firestore, monkeypatch, _rest(host))
     with pytest.raises(Unavailable):
-        FirestorePrincipals(firestore).load("u1", "s1")
+        FirestorePrincipals(firestore, orgs=OrgMembershipPart()).load("u1", "s1")
     assert not reads.fell_back
 
 
@@ -374,7 +375,7 @@ def test_an_outage_is_no_reason_to_fall_back(
     _use(firestore, monkeypatch, _rest(host))
     for _ in range(2):
         with pytest.raises(Unavailable):
-            FirestorePrincipals(firestore).load("u1", "s1")
+            FirestorePrincipals(firestore, orgs=OrgMembershipPart()).load("u1", "s1")
     assert len(handler.seen) >= 4, "still the REST path after an outage"
 
 

@@ -15,9 +15,9 @@ from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
 from domain.ids import new_id
-from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.accounts.users import SESSIONS, FirestoreUserRepository
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
-from infrastructure.firestore.signin.sessions import SESSIONS, FirestoreSessionRepository
+from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.federation.connected import (
     Connect,
     ConnectedAccounts,
@@ -16,6 +15,7 @@ from application.federation.connected import (
     ListIdentities,
 )
 from application.ports import Audit, ExternalIdentity
+from application.signin.authentication import Actor
 from domain.accounts.identities import PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound

@@ -11,12 +11,12 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import SetDisabled, SetRole
-from application.accounts.authentication import Authenticate
 from application.jobs import JobPush, RetryJob, encode_job
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
 from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
+from application.signin.authentication import Authenticate
 from bootstrap import build_app
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied

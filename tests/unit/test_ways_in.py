@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.federation.connected import ConnectedAccounts, Disconnect
+from application.signin.authentication import Actor
 from application.signin.passkeys import DeletePasskey
 from domain.accounts.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.accounts.users import User

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.passkeys import PasskeyRepository
 from domain.accounts.identities import (
     PENDING_FOR,

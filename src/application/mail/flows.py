@@ -14,7 +14,6 @@ from typing import Protocol
 from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
 from application.accounts.admin import target_of
-from application.accounts.authentication import Actor
 from application.mail.sending import (
     ActionTokenRepository,
     MailKind,
@@ -28,6 +27,7 @@ from application.ports import (
     JobQueue,
     OwnedData,
 )
+from application.signin.authentication import Actor
 from domain.accounts.identities import IdentityLink, made_unproven_by
 from domain.accounts.users import User
 from domain.errors import Conflict

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.accounts.ways_in import IdentityRepository
 from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SessionRepository

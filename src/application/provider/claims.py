@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.ports import ActiveOrgs, Clock
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User

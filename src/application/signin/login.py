@@ -9,7 +9,6 @@ from typing import Protocol
 
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.authentication import Actor
 from application.ports import (
     Audit,
     AuditEvent,
@@ -19,6 +18,7 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
+from application.signin.authentication import Actor
 from application.signin.mfa import (
     INVALID_MFA_CODE,
     MfaLogin,

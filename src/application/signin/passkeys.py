@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.accounts.ways_in import IdentityRepository
 from application.ports import (
     Audit,
@@ -19,6 +18,7 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.identities import WayIn, passkey_removal

@@ -12,7 +12,6 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
-from application.accounts.authentication import Actor
 from application.ports import (
     NO_WRITES,
     ActiveOrgs,
@@ -23,6 +22,7 @@ from application.ports import (
     StagedWrites,
     TokenIssuer,
 )
+from application.signin.authentication import Actor
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
 
-from application.accounts.authentication import Actor
 from application.orgs.ports import OrgRepository
 from application.ports import AuditLog, Clock
+from application.signin.authentication import Actor
 from application.sso.connections import (
     ConnectionEditor,
     ConnectionRequest,

@@ -7,40 +7,30 @@ from datetime import datetime
 from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
-from application.signin.login import LoginRecords
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
-from domain.signin.active_org import ActiveOrg
-from domain.signin.mfa import TotpFactor
-from domain.signin.personal_tokens import PersonalToken
-from domain.signin.sessions import Session
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
     read_document,
-    read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.library_reads import batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
-from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_paths
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
-from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
-from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
-from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
-from infrastructure.firestore.signin.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
+SESSIONS = "sessions"  # see firestore/signin/sessions.py; a password change keeps one
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
 
-def _claims_for(login_key: str) -> str:
+def claims_for(login_key: str) -> str:
     return EMAILS if "@" in login_key else USERNAMES
 
 
@@ -218,7 +208,7 @@ class FirestoreUserRepository:
         return user_from_doc(user_id, data) if data is not None else None
 
     def find_by_login(self, key: str) -> User | None:
-        claim = read_document(self._client, self._claim(_claims_for(key), key))
+        claim = read_document(self._client, self._claim(claims_for(key), key))
         user_id = claim.get("user_id") if claim is not None else None
         return self.live(user_id)
 
@@ -403,94 +393,3 @@ class FirestoreUserRepository:
     def pending_deletions(self, limit: int) -> list[str]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)
         return [snap.id for snap in query.select([]).stream(**BOUNDED)]
-
-
-@translates_errors
-class FirestorePrincipals:
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-
-    def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
-        user, session, _, _ = self._load(user_id, session_id, factor=False)
-        return user, session
-
-    def load_with_factor(
-        self, user_id: str, session_id: str
-    ) -> tuple[User | None, Session | None, TotpFactor | None]:
-        user, session, factor, _ = self._load(user_id, session_id, factor=True)
-        return user, session, factor
-
-    def load_personal(
-        self, user_id: str, token_id: str
-    ) -> tuple[User | None, PersonalToken | None]:
-        paths = [f"{USERS}/{user_id}", f"{PERSONAL_TOKENS}/{token_id}"]
-        user_data, token_data = read_documents(self._client, paths)
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        token = token_from_doc(token_id, token_data) if token_data is not None else None
-        return user, token
-
-    def load_personal_in_org(
-        self, user_id: str, token_id: str, org_id: str
-    ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
-        paths = [
-            f"{USERS}/{user_id}",
-            f"{PERSONAL_TOKENS}/{token_id}",
-            *member_paths(org_id, user_id),  # in the same round trip
-        ]
-        user_data, token_data, org_data, member_data = read_documents(self._client, paths)
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        token = token_from_doc(token_id, token_data) if token_data is not None else None
-        return user, token, active_org_from_docs(org_id, org_data, member_data)
-
-    def load_in_org(
-        self, user_id: str, session_id: str, org_id: str, *, factor: bool
-    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
-        return self._load(user_id, session_id, factor=factor, org_id=org_id)
-
-    def _load(
-        self, user_id: str, session_id: str, *, factor: bool, org_id: str | None = None
-    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
-        # By their paths: the client library is not needed to name them
-        # (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
-        paths = [f"{USERS}/{user_id}", f"{SESSIONS}/{session_id}"]
-        if factor:
-            paths.append(f"{FACTORS}/{user_id}")
-        if org_id is not None:  # the org and the membership, in the same round trip
-            paths += member_paths(org_id, user_id)
-        found = read_documents(self._client, paths)
-        user_data, session_data = found[0], found[1]
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        session = session_from_doc(session_id, session_data) if session_data is not None else None
-        factor_data = found[2] if factor else None
-        org = active_org_from_docs(org_id, found[-2], found[-1]) if org_id is not None else None
-        stored = factor_from_doc(factor_data) if factor_data is not None else None
-        return user, session, stored, org
-
-
-@translates_errors
-class FirestoreLoginLookup:
-    """POST /login's reads: the name's claim and the failure records in one
-    BatchGetDocuments, then the account (docs/decisions/0015-login-round-trips.md)."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-        self._users = FirestoreUserRepository(client)
-
-    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
-        refs = [failure_ref(self._client, key) for key in throttle_keys]
-        if login_key:
-            refs.append(
-                self._client.collection(_claims_for(login_key)).document(claim_id(login_key))
-            )
-        found = read_documents(self._client, refs)
-        failures = {
-            key: record_from_doc(data)
-            for key, data in zip(throttle_keys, found[: len(throttle_keys)], strict=True)
-            if data is not None
-        }
-        claim = found[-1] if login_key else None
-        user_id = claim.get("user_id") if claim is not None else None
-        return LoginRecords(failures, user_id if isinstance(user_id, str) else None)
-
-    def user(self, user_id: str | None) -> User | None:
-        return self._users.live(user_id)

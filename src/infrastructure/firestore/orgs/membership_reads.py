@@ -5,6 +5,7 @@ trip (``member_paths``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.accounts.users import username_key
@@ -36,6 +37,18 @@ def active_org_from_docs(
         require_mfa=bool(org.get("require_mfa", False)),
         joined_at=member.get("joined_at"),
     )
+
+
+class OrgMembershipPart:
+    """The orgs' part of the read of every request that acts in an org: the org and the
+    person's membership of it (``MembershipPart`` of firestore/signin/principals.py)."""
+
+    def paths(self, org_id: str, user_id: str) -> list[str]:
+        return member_paths(org_id, user_id)
+
+    def parse(self, org_id: str, found: Sequence[dict[str, Any] | None]) -> ActiveOrg | None:
+        org, member = found
+        return active_org_from_docs(org_id, org, member)
 
 
 @translates_errors

@@ -8,6 +8,7 @@ from typing import Any
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.sessions import SessionRead
 from domain.signin.sessions import Session
+from infrastructure.firestore.accounts.users import SESSIONS
 from infrastructure.firestore.client import BOUNDED, reads_of, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
@@ -15,7 +16,6 @@ from infrastructure.firestore.optimistic import until_unchanged
 from infrastructure.firestore.reads import Missing, Select, Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
-SESSIONS = "sessions"
 DELETE_BATCH = 200
 
 

@@ -18,12 +18,12 @@ from flask import Response, request
 from flask_babel import gettext
 
 from application.accounts.accounts import DeleteUser, GetUser, UpdateProfile
-from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
 from application.mail.not_me import NotMe
 from application.orgs.orgs import ListMyOrgs
 from application.pagination import MAX_LIMIT
 from application.provider.apps import ListApps, RevokeApp
+from application.signin.authentication import Actor
 from application.signin.login import ChangePassword
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
 from application.signin.sessions import EndOtherSessions, EndSession, ListSessions

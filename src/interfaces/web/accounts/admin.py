@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.accounts.admin import AdminChange, ShowUser, UserQuery
-from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
@@ -32,6 +31,7 @@ from application.provider.clients import (
     CreateClient,
 )
 from application.provider.logout import ClientLogouts
+from application.signin.authentication import Actor
 from application.signin.sessions import EndUserSessions
 from application.signin.totp import ResetMfa
 from domain.accounts.users import Role, User

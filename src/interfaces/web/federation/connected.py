@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.federation.connected import (
     Connect,
     ConnectPending,
@@ -26,6 +25,7 @@ from application.federation.connected import (
 )
 from application.federation.linking import SignInToConnect
 from application.ports import ExternalIdentity
+from application.signin.authentication import Actor
 from domain.accounts.identities import PENDING_FOR, IdentityLink, PendingLink
 from domain.errors import Conflict
 from domain.mail.action_tokens import InvalidToken

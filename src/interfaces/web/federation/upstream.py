@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, after_this_request, redirect, request
 
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.federation.providers import AddProvider, DeleteProvider
 from application.federation.upstream import Arrival, Departure, FinishUpstream, StartUpstream
+from application.signin.authentication import Actor, require_recent_sign_in
 from domain.federation.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services

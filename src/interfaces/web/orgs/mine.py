@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.orgs.active import SwitchOrg
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import RemoveMember
 from application.orgs.orgs import CreateOrg
+from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.accounts.account import (

@@ -17,13 +17,13 @@ from urllib.parse import quote, urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomainRequest
 from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
 from application.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
+from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
 from application.sso.setup import MakeSetupLink
 from domain.errors import InvalidInput

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from application.accounts.authentication import Actor
 from application.json_text import UnreadableJson, read_json
+from application.signin.authentication import Actor
 from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,

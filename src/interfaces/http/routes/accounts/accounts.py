@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.accounts.accounts import DeleteUser, GetUser, Register, UpdateProfile
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.login import ChangePassword, Login
 from application.signin.tokens import TokenPair
 from domain.accounts.users import PROFILE_TEXTS

@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 from pydantic import BaseModel
 
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaLogin
 from application.signin.totp import MfaCommand
 from domain.errors import InvalidInput

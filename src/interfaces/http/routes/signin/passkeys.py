@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,

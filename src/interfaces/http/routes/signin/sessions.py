@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
