@@ -29,11 +29,11 @@ from application.ports import (
 )
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
+from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.settings import Settings
-from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from infrastructure.signin.foreign_hashes import mismatch_reporter
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
