@@ -32,9 +32,10 @@ from domain.mail.action_tokens import InvalidToken
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import SECURITY, account_form, done, section_page, signed_in
+from interfaces.web.accounts.account import account_form, done, section_page, signed_in
 from interfaces.web.messages import message
 from interfaces.web.rendering import bp, page, see_other
+from interfaces.web.signin.security import SECURITY
 
 CONNECT_COOKIE = "connect"
 FINISH = "/account/connect"

@@ -25,9 +25,10 @@ from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import SECURITY, account_form, done, signed_in
+from interfaces.web.accounts.account import account_form, done, signed_in
 from interfaces.web.forms import field, safe_next
 from interfaces.web.rendering import bp
+from interfaces.web.signin.security import SECURITY
 
 
 def _signed_in() -> Actor:

@@ -5,6 +5,7 @@ form comes back as its route's ``form_errors`` says."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlencode
 
@@ -23,9 +24,24 @@ from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.federation import upstream
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
+
+# [id, name] of each way in at another provider: the federation's upstream providers, handed
+# in by the web adapter's composition (``install_sign_in``)
+Buttons = Callable[[], list[list[str]]]
+_UPSTREAMS: list[Buttons] = []
+
+
+def install_sign_in(*, upstreams: Sequence[Buttons]) -> None:
+    """The other providers' buttons of the sign-in and sign-up pages: called once, by the
+    web adapter's composition."""
+    _UPSTREAMS.extend(upstreams)
+
+
+def _upstream_buttons() -> list[list[str]]:
+    """What the sign-in and sign-up pages show: [id, name] of each provider."""
+    return [button for buttons in _UPSTREAMS for button in buttons()]
 
 
 def _login(username: str, password: str) -> Login:
@@ -56,7 +72,7 @@ def sign_in_page() -> Response:
         "signin/sign_in.html",
         next=_next(),
         passkeys_here=browser.passkeys_here(),
-        upstreams=upstream.buttons(),
+        upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=services().sso_discovery.any_sso(),
         form={"username": hint} if hint else {},
@@ -76,7 +92,7 @@ def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
     return {
         "next": _next(),
         "passkeys_here": browser.passkeys_here(),
-        "upstreams": upstream.buttons(),
+        "upstreams": _upstream_buttons(),
         "ask_first": ask_first,
     }
 
@@ -152,7 +168,7 @@ def sign_in_mfa() -> Response:
 def sign_up_page() -> Response:
     # ``next``: where a new account goes once signed in (the org invitation's page sends its
     # person here and back, docs/reference/orgs.md).
-    return kept_page("signin/sign_up.html", next=_next(), upstreams=upstream.buttons(), form={})
+    return kept_page("signin/sign_up.html", next=_next(), upstreams=_upstream_buttons(), form={})
 
 
 @bp.post("/sign-up")
