@@ -16,6 +16,7 @@ from application.mail.sending import ActionTokenRepository
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
 from domain.ids import new_id
+from domain.link_tokens import InvalidToken, token_hash
 from domain.mail.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,
@@ -24,9 +25,7 @@ from domain.mail.action_tokens import (
     SEND_LIMIT,
     SEND_WINDOW,
     ActionToken,
-    InvalidToken,
     Purpose,
-    token_hash,
 )
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore

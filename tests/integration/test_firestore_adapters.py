@@ -93,7 +93,8 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
     """The claim is released only if the change did not land (docs/security.md, "Action
     tokens"): a commit that applied but whose answer was lost must not free the token."""
     from domain.errors import Unavailable
-    from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose
+    from domain.link_tokens import InvalidToken
+    from domain.mail.action_tokens import ActionToken, Purpose
     from infrastructure.firestore.mail import action_tokens
     from infrastructure.firestore.optimistic import until_unchanged
 

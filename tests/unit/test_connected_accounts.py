@@ -19,7 +19,7 @@ from application.signin.authentication import Actor
 from domain.accounts.identities import PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from domain.signin.passkeys import Passkey
 from tests.support.linking import ADDRESS, World, identity
 

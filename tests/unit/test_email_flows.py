@@ -20,15 +20,8 @@ from application.signin.authentication import Authenticate
 from bootstrap import build_app
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from domain.mail.action_tokens import (
-    SEND_LIMIT,
-    TOKEN_MAX_CHARS,
-    ActionToken,
-    InvalidToken,
-    Purpose,
-    SendLog,
-    new_token,
-)
+from domain.link_tokens import TOKEN_MAX_CHARS, InvalidToken, new_token
+from domain.mail.action_tokens import SEND_LIMIT, ActionToken, Purpose, SendLog
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.support.api import PASSWORD, bearer, login, register

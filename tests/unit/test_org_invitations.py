@@ -25,7 +25,7 @@ from application.signin.authentication import Actor
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound
 from domain.ids import new_id
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from domain.orgs.orgs import Membership, Org, Slug
 from infrastructure.mail.render import JinjaMailRenderer
 from interfaces.web import TRANSLATIONS

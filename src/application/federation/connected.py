@@ -26,7 +26,7 @@ from domain.accounts.identities import (
 )
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.link_tokens import InvalidToken, new_token, token_hash
 
 # Passkeys read to know whether one is left: one is enough.
 _ANY_PASSKEY = 1

@@ -31,12 +31,8 @@ from application.signin.authentication import Actor
 from domain.accounts.identities import IdentityLink, made_unproven_by
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.mail.action_tokens import (
-    ActionToken,
-    InvalidToken,
-    Purpose,
-    token_hash,
-)
+from domain.link_tokens import InvalidToken, token_hash
+from domain.mail.action_tokens import ActionToken, Purpose
 from domain.signin.mfa import FEDERATED
 
 log = logging.getLogger("firegate.mail")

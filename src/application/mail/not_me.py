@@ -20,7 +20,8 @@ from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.identities import IdentityLink, WayIn
 from domain.accounts.users import User
-from domain.mail.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
+from domain.link_tokens import InvalidToken, token_hash
+from domain.mail.action_tokens import Purpose, password_fingerprint
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from application.signin.authentication import Actor
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
-from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.link_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import (
     Membership,

@@ -28,7 +28,7 @@ from application.ports import ExternalIdentity
 from application.signin.authentication import Actor
 from domain.accounts.identities import PENDING_FOR, IdentityLink, PendingLink
 from domain.errors import Conflict
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 from interfaces.web import browser
