@@ -40,7 +40,7 @@ from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
-from interfaces.web.mail import not_me  # noqa: F401
+from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
