@@ -17,7 +17,7 @@ from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import NoQuery, Problem
-from interfaces.http.schemas.orgs.clients import (
+from interfaces.http.schemas.provider.org_clients import (
     OrgClientCreate,
     OrgClientCreated,
     OrgClientList,
