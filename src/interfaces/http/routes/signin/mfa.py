@@ -13,7 +13,7 @@ from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import login_response
+from interfaces.http.routes.signin.login import login_response
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.mfa import (
     CodeRequest,
