@@ -46,9 +46,11 @@ from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
 from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
+from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
 from interfaces.web.signin import passkeys, security, signed_out  # noqa: F401
 from interfaces.web.sso import oidc, saml  # noqa: F401
+from interfaces.web.sso import org as sso_org
 from interfaces.web.sso import setup as sso_setup  # noqa: F401
 
 # The account area's sections in the order of its navigation (the orgs' routes its own), and
@@ -63,6 +65,17 @@ account.install_area(
         account.DELETE,
     ),
     header=(mine.org_switcher,),
+)
+org.install_org_page(
+    (
+        org.SETTINGS,
+        org.MEMBERS,
+        org.INVITATIONS,
+        org.DOMAINS,
+        sso_org.SSO,
+        scim_org.SCIM,
+        org.EVENTS,
+    )
 )
 signed_out.install_sign_in(upstreams=(upstream.buttons,))
 admin.install_admin(
