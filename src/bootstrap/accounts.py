@@ -32,7 +32,7 @@ from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
-from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -53,14 +53,16 @@ def build(
     client: Client,
     *,
     active_orgs: ActiveOrgs,
+    write_staged: StagedWriter,
     hash_waited: Callable[[float], None] | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AccountsAdapters:
     """``active_orgs``: the orgs' reads of a session's org (bootstrap/orgs.py);
+    ``write_staged``: events' part of a change's commit (bootstrap/events.py);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     signin = settings.signin
     return AccountsAdapters(
-        users=FirestoreUserRepository(client),
+        users=FirestoreUserRepository(client, write_staged=write_staged),
         active_orgs=active_orgs,
         identities=FirestoreIdentityRepository(client),
         hasher=Argon2PasswordHasher(

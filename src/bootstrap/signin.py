@@ -35,6 +35,7 @@ from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
@@ -121,12 +122,17 @@ class SigninAdapters:
     principals: Principals
 
 
-def build(settings: Settings, client: Client, *, memberships: MembershipPart) -> SigninAdapters:
-    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py)."""
+def build(
+    settings: Settings, client: Client, *, memberships: MembershipPart, write_staged: StagedWriter
+) -> SigninAdapters:
+    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
+    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
     signin = settings.signin
     return SigninAdapters(
-        sessions=FirestoreSessionRepository(client),
-        login_lookup=FirestoreLoginLookup(client),
+        sessions=FirestoreSessionRepository(client, write_staged=write_staged),
+        login_lookup=FirestoreLoginLookup(
+            client, users=FirestoreUserRepository(client, write_staged=write_staged)
+        ),
         throttle=FirestoreLoginThrottle(client),
         tokens=token_issuer(signin),
         passkeys=FirestorePasskeyRepository(client),

@@ -27,6 +27,7 @@ from domain.mail.action_tokens import (
     ActionToken,
     Purpose,
 )
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository
@@ -65,7 +66,11 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             ]
         )
 
-    return Repos(FirestoreActionTokenRepository(client), FirestoreUserRepository(client), stored)
+    return Repos(
+        FirestoreActionTokenRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        stored,
+    )
 
 
 def make_user(repos: Repos, username: str = "alice") -> User:

@@ -23,6 +23,7 @@ from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import InMemoryStore
@@ -54,7 +55,7 @@ def repos(request: pytest.FixtureRequest) -> Repos:
 
     client = request.getfixturevalue("firestore")
     return Repos(
-        FirestoreUserRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
         FirestoreIdentityRepository(client),
         FirestorePasskeyRepository(client),
     )

@@ -14,6 +14,7 @@ from application.signin.throttle import LoginThrottle
 from domain.accounts.users import Email, User, Username, fold
 from domain.ids import new_id
 from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeLoginLookup, FakeLoginThrottle
@@ -41,8 +42,10 @@ def world(request: pytest.FixtureRequest) -> World:
 
     client: Any = request.getfixturevalue("firestore")
     return World(
-        FirestoreLoginLookup(client),
-        FirestoreUserRepository(client),
+        FirestoreLoginLookup(
+            client, users=FirestoreUserRepository(client, write_staged=write_staged)
+        ),
+        FirestoreUserRepository(client, write_staged=write_staged),
         FirestoreLoginThrottle(client),
     )
 

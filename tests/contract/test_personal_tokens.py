@@ -17,6 +17,7 @@ from application.signin.personal_tokens import PersonalTokenRepository
 from domain.accounts.users import Email, User, Username
 from domain.signin.active_org import ActiveOrg
 from domain.signin.personal_tokens import PersonalToken
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakePrincipals
@@ -69,7 +70,7 @@ def ports(request: pytest.FixtureRequest) -> Ports:
     return Ports(
         FirestorePersonalTokens(client),
         FirestorePrincipals(client, orgs=OrgMembershipPart()),
-        FirestoreUserRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
         lambda slug, user_id: orgs.add_org(client, slug, {user_id: ("member",)}),
         lambda org_id, user_id: orgs.remove_member(client, org_id, user_id),
     )

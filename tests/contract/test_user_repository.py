@@ -18,6 +18,7 @@ from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.mfa import TotpFactor
 from domain.signin.sessions import Session
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeMfaRepository, FakePrincipals, FakeSessionRepository
@@ -52,8 +53,8 @@ def repos(request: pytest.FixtureRequest) -> Repos:
 
     client: Any = request.getfixturevalue("firestore")
     return Repos(
-        FirestoreUserRepository(client),
-        FirestoreSessionRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        FirestoreSessionRepository(client, write_staged=write_staged),
         FirestorePrincipals(client, orgs=OrgMembershipPart()),
         FirestoreMfaRepository(client),
     )

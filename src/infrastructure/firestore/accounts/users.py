@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
@@ -15,7 +15,6 @@ from infrastructure.firestore.client import (
     read_document,
 )
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.library_reads import batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Stale, Write
@@ -26,6 +25,20 @@ IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/iden
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
 SESSIONS = "sessions"  # see firestore/signin/sessions.py; a password change keeps one
+
+
+class StagedWriter(Protocol):
+    """Adds what ``staged`` stores (a change's security events and their webhook deliveries)
+    to ``batch``, the commit of the change they record (docs/decisions/
+    0169-events-in-the-change-commit.md): events' Firestore mapping
+    (infrastructure/firestore/events/security_events.py, ``write_staged``), handed in by the
+    composition, as the accounts' and sessions' repositories sit below events."""
+
+    def __call__(
+        self, client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
+    ) -> None: ...
+
+
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -151,6 +164,7 @@ class FirestoreUserRepository:
         self,
         client: firestore.Client,
         *,
+        write_staged: StagedWriter,
         owned: Sequence[tuple[str, str]] = (
             (SESSIONS, "user_id"),
             (IDENTITIES, "user_id"),
@@ -162,6 +176,7 @@ class FirestoreUserRepository:
         self._client = client
         self._users = client.collection(USERS)
         self._owned = owned  # (collection, owner field) purged with the user
+        self._write_staged = write_staged  # a change's events, in its commit
 
     def _claim(self, collection: str, normalized: str) -> firestore.DocumentReference:
         return self._client.collection(collection).document(claim_id(normalized))
@@ -190,7 +205,7 @@ class FirestoreUserRepository:
             # for locks; the losers' commits fail with AlreadyExists and we look up which
             # claim was taken.
             batch = batch_of(self._client, account_writes(self._client, user))
-            write_staged(self._client, batch, staged)
+            self._write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
             except exceptions.AlreadyExists:

@@ -19,9 +19,9 @@ class FirestoreLoginLookup:
     """POST /login's reads: the name's claim and the failure records in one
     BatchGetDocuments, then the account (docs/decisions/0015-login-round-trips.md)."""
 
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, *, users: FirestoreUserRepository) -> None:
         self._client = client
-        self._users = FirestoreUserRepository(client)
+        self._users = users  # the account a claim names
 
     def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
         refs = [failure_ref(self._client, key) for key in throttle_keys]
