@@ -124,7 +124,7 @@ lint-rest: venv
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
 	MYPYPATH=scripts $(VPY) -m mypy --strict --cache-dir .mypy_cache/scripts scripts
-	PYTHONPATH=src $(VENV)/bin/lint-imports
+	PYTHONPATH=src:scripts $(VENV)/bin/lint-imports
 	$(MKDOCS) build --strict --site-dir .local/site
 
 docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001

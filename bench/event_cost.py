@@ -34,7 +34,7 @@ from domain.signin.sessions import Session
 from infrastructure.clock import SystemClock
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import make_client
-from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
 TARGET_CPU_MS = 0.3
@@ -56,7 +56,10 @@ def main() -> int:
     emulators = start_emulators()
     wipe_firestore(emulators)
     client = make_client(emulators.project)
-    sessions, events = FirestoreSessionRepository(client), FirestoreSecurityEvents(client)
+    sessions, events = (
+        FirestoreSessionRepository(client, write_staged=write_staged),
+        FirestoreSecurityEvents(client),
+    )
     clock = SystemClock()
     audit = StoringAuditLog(_Quiet(), events, clock)
 

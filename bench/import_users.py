@@ -51,9 +51,9 @@ from tests.support.foreign_users import (
     stream_firebase_export,
 )
 
-from domain.signin.password_hashes import firebase_user_hash
-from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from infrastructure.signin.foreign_hashes import firebase_scrypt, firebase_scrypt_of
+from domain.accounts.password_hashes import firebase_user_hash
+from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.foreign_hashes import firebase_scrypt, firebase_scrypt_of
 
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
 TARGET_PER_SECOND = 1000

@@ -38,10 +38,10 @@ from _common import (
     write_result,
 )
 from application import jobs
-from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks.admin import CreateWebhook
 from application.ports import Audit, AuditEvent, Job
+from application.signin.authentication import Actor
 from bootstrap import build_adapters, events
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.settings import Settings

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from application.metrics import Counter, Gauge, Histogram, Labels
 
 if TYPE_CHECKING:  # the ports name them; their adapters and use cases import them
+    from domain.accounts.identities import WayIn
     from domain.events.security_events import SecurityEvent
     from domain.events.webhooks import Delivery
-    from domain.federation.identities import WayIn
-    from domain.orgs.active import ActiveOrg
     from domain.request_limits import WindowCounts
+    from domain.signin.active_org import ActiveOrg
 
 
 class Clock(Protocol):

@@ -13,7 +13,6 @@ from application.ports import NO_METRICS, Metrics, RequestCounter
 if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
-    from application.accounts.authentication import Authentication
     from application.events.security_events import EventHistory
     from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedAccounts
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from application.scim.groups import DirectoryGroups
     from application.scim.tokens import DirectoryTokens
     from application.scim.users import DirectoryUsers
+    from application.signin.authentication import Authentication
     from application.signin.login import Logins
     from application.signin.passkeys import Passkeys
     from application.signin.personal_tokens import PersonalTokens

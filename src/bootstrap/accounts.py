@@ -1,7 +1,7 @@
-"""Accounts: their adapters (the users, the principals every request reads, the ways in,
-the password hasher), made from their settings, and the objects of their use cases built on
-them (``Accounts``, ``Administration``, ``Authentication``), each once; what one needs of
-another capability is named in its ``bind_…``'s signature."""
+"""Accounts: their adapters (the users, the ways in, the password hasher, and the reads of a
+session's org the orgs hand in), made from their settings, and the objects of their use cases
+built on them (``Accounts``, ``Administration``), each once; what one needs of another
+capability is named in its ``bind_…``'s signature."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from application.accounts.accounts import (
     UserRepository,
 )
 from application.accounts.admin import Administration
-from application.accounts.authentication import Authentication, Principals
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
@@ -27,27 +26,22 @@ from application.ports import (
     Metrics,
     OwnedData,
     PasswordHasher,
-    TokenIssuer,
 )
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
-from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
-from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
-from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
+from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.foreign_hashes import mismatch_reporter
+from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
+from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
-from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from infrastructure.signin.foreign_hashes import mismatch_reporter
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from google.cloud.firestore import Client
 
 
 @dataclass(frozen=True)
 class AccountsAdapters:
     users: UserRepository
-    principals: Principals
     # A session's active org, read for its tokens (docs/reference/orgs.md)
     active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
@@ -58,15 +52,18 @@ def build(
     settings: Settings,
     client: Client,
     *,
+    active_orgs: ActiveOrgs,
+    write_staged: StagedWriter,
     hash_waited: Callable[[float], None] | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AccountsAdapters:
-    """``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+    """``active_orgs``: the orgs' reads of a session's org (bootstrap/orgs.py);
+    ``write_staged``: events' part of a change's commit (bootstrap/events.py);
+    ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     signin = settings.signin
     return AccountsAdapters(
-        users=FirestoreUserRepository(client),
-        principals=FirestorePrincipals(client),
-        active_orgs=FirestoreActiveOrgs(client),
+        users=FirestoreUserRepository(client, write_staged=write_staged),
+        active_orgs=active_orgs,
         identities=FirestoreIdentityRepository(client),
         hasher=Argon2PasswordHasher(
             time_cost=signin.argon2_time_cost,
@@ -126,22 +123,6 @@ def bind_admin(
         audit=platform.audit,
         owned=owned,
         departures=departures,
-    )
-
-
-def bind_authentication(
-    own: AccountsAdapters,
-    *,
-    platform: Platform,
-    tokens: TokenIssuer,
-    reauth_max_age: timedelta,
-) -> Authentication:
-    """``tokens``: sign-in's access tokens, which every request presents."""
-    return Authentication(
-        tokens=tokens,
-        principals=own.principals,
-        clock=platform.clock,
-        reauth_max_age=reauth_max_age,
     )
 
 

@@ -83,10 +83,22 @@ def build_adapters(
     """The production adapters. ``firestore`` shares one client (tests reuse theirs);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     client = firestore or make_client(settings.service.google_cloud_project)
+    # A change's security events are written in its commit by events' mapping, handed down
+    # to the repositories of the capabilities below events that make such commits.
+    written = events.staged_writer()
     return Adapters(
         platform=platform.build(settings, client, metrics=metrics),
-        accounts=accounts.build(settings, client, hash_waited=hash_waited, metrics=metrics),
-        signin=signin.build(settings, client),
+        accounts=accounts.build(
+            settings,
+            client,
+            active_orgs=orgs.active_orgs(client),
+            write_staged=written,
+            hash_waited=hash_waited,
+            metrics=metrics,
+        ),
+        signin=signin.build(
+            settings, client, memberships=orgs.membership_part(), write_staged=written
+        ),
         federation=federation.build(settings, client),
         mail=mail.build(settings, client),
         events=events.build(settings, client),

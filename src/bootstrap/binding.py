@@ -175,8 +175,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
-        authentication=accounts.bind_authentication(
-            acc,
+        authentication=signin.bind_authentication(
+            sig,
             platform=base,
             tokens=sig.tokens,
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),

@@ -44,7 +44,8 @@ from infrastructure.events.webhook_http import (
     SocketHostResolver,
     ThreadScheduler,
 )
-from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.accounts.users import StagedWriter
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
 from infrastructure.firestore.events.webhooks import (
     FirestoreWebhookDeliveries,
     FirestoreWebhookEndpoints,
@@ -74,6 +75,12 @@ def build(settings: Settings, client: Client) -> EventsAdapters:
         webhook_sender=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
     )
+
+
+def staged_writer() -> StagedWriter:
+    """How a change's security events join its commit, for the repositories below events that
+    write them in theirs (the accounts' and the sessions')."""
+    return write_staged
 
 
 def webhook_policy(settings: Settings) -> WebhookPolicy:

@@ -23,7 +23,7 @@ from application.orgs.members import OrgMembers
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
 from application.orgs.sso_policy import SsoReadiness
-from application.ports import JobQueue
+from application.ports import ActiveOrgs, JobQueue
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
@@ -31,7 +31,9 @@ from bootstrap.signin import SigninAdapters
 from domain.accounts.users import User
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
+from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
 
@@ -45,6 +47,17 @@ class OrgsAdapters:
     invitations: OrgInvitationRepository
     domains: OrgDomains
     txt: TxtRecords  # the DNS lookups that verify a domain
+
+
+def active_orgs(client: Client) -> ActiveOrgs:
+    """A session's active org as stored, which the lower capabilities read through a port
+    (the accounts' adapters carry it)."""
+    return FirestoreActiveOrgs(client)
+
+
+def membership_part() -> MembershipPart:
+    """The orgs' part of each request's read (sign-in's principals)."""
+    return OrgMembershipPart()
 
 
 def build(settings: Settings, client: Client) -> OrgsAdapters:

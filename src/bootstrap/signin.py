@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
+from application.signin.authentication import Authentication, Principals
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
@@ -34,14 +35,16 @@ from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
-from infrastructure.firestore.accounts.users import FirestoreLoginLookup
+from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
 from infrastructure.firestore.signin.passkeys import (
     FirestoreChallengeRepository,
     FirestorePasskeyRepository,
 )
 from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.settings import Settings
 from infrastructure.settings.signin import SignInSettings
@@ -115,13 +118,21 @@ class SigninAdapters:
     otp: OneTimePasswords
     secret_box: SecretBox
     personal_tokens: PersonalTokenRepository
+    # The account and the session (or personal token) each request reads, in one round trip
+    principals: Principals
 
 
-def build(settings: Settings, client: Client) -> SigninAdapters:
+def build(
+    settings: Settings, client: Client, *, memberships: MembershipPart, write_staged: StagedWriter
+) -> SigninAdapters:
+    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
+    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
     signin = settings.signin
     return SigninAdapters(
-        sessions=FirestoreSessionRepository(client),
-        login_lookup=FirestoreLoginLookup(client),
+        sessions=FirestoreSessionRepository(client, write_staged=write_staged),
+        login_lookup=FirestoreLoginLookup(
+            client, users=FirestoreUserRepository(client, write_staged=write_staged)
+        ),
         throttle=FirestoreLoginThrottle(client),
         tokens=token_issuer(signin),
         passkeys=FirestorePasskeyRepository(client),
@@ -131,6 +142,7 @@ def build(settings: Settings, client: Client) -> SigninAdapters:
         otp=one_time_passwords(),
         secret_box=secret_box(signin),
         personal_tokens=FirestorePersonalTokens(client),
+        principals=FirestorePrincipals(client, orgs=memberships),
     )
 
 
@@ -296,4 +308,20 @@ def bind_personal_tokens(
         orgs=accounts.active_orgs,
         clock=platform.clock,
         audit=platform.audit,
+    )
+
+
+def bind_authentication(
+    own: SigninAdapters,
+    *,
+    platform: Platform,
+    tokens: TokenIssuer,
+    reauth_max_age: timedelta,
+) -> Authentication:
+    """``tokens``: sign-in's access tokens, which every request presents."""
+    return Authentication(
+        tokens=tokens,
+        principals=own.principals,
+        clock=platform.clock,
+        reauth_max_age=reauth_max_age,
     )

@@ -16,6 +16,7 @@ from application.mail.sending import ActionTokenRepository
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
 from domain.ids import new_id
+from domain.link_tokens import InvalidToken, token_hash
 from domain.mail.action_tokens import (
     INVITATION_LIFETIME,
     LIFETIME,
@@ -24,10 +25,9 @@ from domain.mail.action_tokens import (
     SEND_LIMIT,
     SEND_WINDOW,
     ActionToken,
-    InvalidToken,
     Purpose,
-    token_hash,
 )
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository
@@ -66,7 +66,11 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             ]
         )
 
-    return Repos(FirestoreActionTokenRepository(client), FirestoreUserRepository(client), stored)
+    return Repos(
+        FirestoreActionTokenRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        stored,
+    )
 
 
 def make_user(repos: Repos, username: str = "alice") -> User:

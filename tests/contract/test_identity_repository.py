@@ -12,17 +12,18 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.signin.passkeys import PasskeyRepository
-from domain.accounts.users import Email, User, Username
-from domain.errors import Conflict, NotFound
-from domain.federation.identities import (
+from domain.accounts.identities import (
     IdentityLink,
     PendingLink,
     linked_to,
     passkey_removal,
     unlinking,
 )
+from domain.accounts.users import Email, User, Username
+from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import InMemoryStore
@@ -48,13 +49,13 @@ def repos(request: pytest.FixtureRequest) -> Repos:
         return Repos(
             FakeUserRepository(store), FakeIdentityRepository(store), FakePasskeyRepository(store)
         )
+    from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
-    from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
     from infrastructure.firestore.signin.passkeys import FirestorePasskeyRepository
 
     client = request.getfixturevalue("firestore")
     return Repos(
-        FirestoreUserRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
         FirestoreIdentityRepository(client),
         FirestorePasskeyRepository(client),
     )

@@ -14,6 +14,7 @@ from application.signin.throttle import LoginThrottle
 from domain.accounts.users import Email, User, Username, fold
 from domain.ids import new_id
 from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeLoginLookup, FakeLoginThrottle
@@ -35,16 +36,16 @@ def world(request: pytest.FixtureRequest) -> World:
     if request.param == "fake":
         store, throttle = InMemoryStore(), FakeLoginThrottle()
         return World(FakeLoginLookup(store, throttle), FakeUserRepository(store), throttle)
-    from infrastructure.firestore.accounts.users import (
-        FirestoreLoginLookup,
-        FirestoreUserRepository,
-    )
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
     from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+    from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 
     client: Any = request.getfixturevalue("firestore")
     return World(
-        FirestoreLoginLookup(client),
-        FirestoreUserRepository(client),
+        FirestoreLoginLookup(
+            client, users=FirestoreUserRepository(client, write_staged=write_staged)
+        ),
+        FirestoreUserRepository(client, write_staged=write_staged),
         FirestoreLoginThrottle(client),
     )
 

@@ -25,6 +25,7 @@ from domain.provider.oauth import (
     SpendOutcome,
     digest,
 )
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeGrantHolders, FakeOAuthClients, FakeOAuthGrants
@@ -65,7 +66,7 @@ def holders(request: pytest.FixtureRequest) -> tuple[OAuthGrants, UserRepository
     client: Any = request.getfixturevalue("firestore")
     return (
         FirestoreOAuthGrants(client),
-        FirestoreUserRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
         FirestoreGrantHolders(client),
     )
 
@@ -350,7 +351,10 @@ def test_the_reads_of_a_token_and_a_rotation_name_documents_by_path(
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
     from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 
-    grants, users = FirestoreOAuthGrants(firestore), FirestoreUserRepository(firestore)
+    grants, users = (
+        FirestoreOAuthGrants(firestore),
+        FirestoreUserRepository(firestore, write_staged=write_staged),
+    )
     both = FirestoreGrantHolders(firestore)
     alice = an_account(users)
     grants.add_code(code("other-code"))

@@ -14,7 +14,7 @@ import pytest
 from application.orgs.ports import OrgInvitationRepository
 from domain.accounts.users import Email
 from domain.errors import Conflict, NotFound
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from domain.orgs.invitations import OrgInvitation
 from tests.fakes.orgs import FakeOrgInvitationRepository
 

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Principals
+from application.signin.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
 from domain.accounts.users import Email, User, Username
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.personal_tokens import PersonalToken
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakePrincipals
@@ -60,14 +61,16 @@ def ports(request: pytest.FixtureRequest) -> Ports:
             lambda slug, user_id: _fake_org(store, slug, user_id),
             lambda org_id, user_id: _fake_leave(store, org_id, user_id),
         )
-    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
     from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
+    from infrastructure.firestore.signin.principals import FirestorePrincipals
 
     client: Any = request.getfixturevalue("firestore")
     return Ports(
         FirestorePersonalTokens(client),
-        FirestorePrincipals(client),
-        FirestoreUserRepository(client),
+        FirestorePrincipals(client, orgs=OrgMembershipPart()),
+        FirestoreUserRepository(client, write_staged=write_staged),
         lambda slug, user_id: orgs.add_org(client, slug, {user_id: ("member",)}),
         lambda org_id, user_id: orgs.remove_member(client, org_id, user_id),
     )

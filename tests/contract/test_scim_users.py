@@ -21,6 +21,7 @@ from domain.errors import Conflict
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, Slug
 from domain.scim.users import EMAILS, USER_NAME, ScimEmail, ScimUser, equal_key, gram_key
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.scim import FakeScimUsers
 
 pytestmark = pytest.mark.contract
@@ -165,7 +166,9 @@ def provisioning(request: pytest.FixtureRequest) -> Provisioning:
 
     client: Any = request.getfixturevalue("firestore")
     return Provisioning(
-        FirestoreScimUsers(client), FirestoreUserRepository(client), FirestoreOrgRepository(client)
+        FirestoreScimUsers(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        FirestoreOrgRepository(client),
     )
 
 

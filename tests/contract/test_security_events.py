@@ -17,6 +17,7 @@ from domain.errors import Conflict
 from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
 from domain.signin.sessions import Session
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import FakeSecurityEvents
 from tests.fakes.kernel import InMemoryStore
@@ -138,8 +139,8 @@ def commits(request: pytest.FixtureRequest) -> Commits:
 
     client: Any = request.getfixturevalue("firestore")
     return Commits(
-        FirestoreUserRepository(client),
-        FirestoreSessionRepository(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        FirestoreSessionRepository(client, write_staged=write_staged),
         FirestoreSecurityEvents(client),
     )
 

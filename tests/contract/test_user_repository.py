@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Principals
+from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
@@ -18,6 +18,7 @@ from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.mfa import TotpFactor
 from domain.signin.sessions import Session
+from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeMfaRepository, FakePrincipals, FakeSessionRepository
@@ -44,15 +45,17 @@ def repos(request: pytest.FixtureRequest) -> Repos:
             FakePrincipals(store),
             FakeMfaRepository(store),
         )
-    from infrastructure.firestore.accounts.users import FirestorePrincipals, FirestoreUserRepository
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
     from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
+    from infrastructure.firestore.signin.principals import FirestorePrincipals
     from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
     client: Any = request.getfixturevalue("firestore")
     return Repos(
-        FirestoreUserRepository(client),
-        FirestoreSessionRepository(client),
-        FirestorePrincipals(client),
+        FirestoreUserRepository(client, write_staged=write_staged),
+        FirestoreSessionRepository(client, write_staged=write_staged),
+        FirestorePrincipals(client, orgs=OrgMembershipPart()),
         FirestoreMfaRepository(client),
     )
 

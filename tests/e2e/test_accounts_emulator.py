@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from infrastructure.firestore.events.security_events import write_staged
 from tests.support.api import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +78,9 @@ def test_interrupted_deletion_is_resumed_by_cli(real_app: Any, firestore: Any) -
 
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
 
-    FirestoreUserRepository(firestore).mark_deleted(user["id"], datetime.now(UTC))  # "crash"
+    FirestoreUserRepository(firestore, write_staged=write_staged).mark_deleted(
+        user["id"], datetime.now(UTC)
+    )  # "crash"
     assert client.get("/user", headers=bearer(token)).status_code == 401
     assert (
         client.post("/login", json={"username": "alice", "password": PASSWORD}).status_code == 401

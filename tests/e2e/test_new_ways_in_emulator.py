@@ -16,10 +16,10 @@ from argon2.exceptions import VerifyMismatchError
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Authenticate
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
+from application.signin.authentication import Authenticate
 from bootstrap import build_adapters, build_app
 from domain.errors import ReauthenticationRequired
 from tests.fakes.kernel import FakeClock

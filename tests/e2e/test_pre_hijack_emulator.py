@@ -20,10 +20,10 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
+from application.signin.authentication import Actor
 from tests.support.api import PASSWORD, bearer, register
 from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
 from tests.support.passkey_authenticator import add_passkey
@@ -205,7 +205,7 @@ def test_passkey_deletions_racing_a_disconnect_leave_a_way_in(
 ) -> None:
     """An account with no password, one passkey and one identity: thirty parallel requests,
     half deleting the passkey and half disconnecting the identity, remove one of the two
-    (domain.federation.identities.keep_a_way_in); the others are refused."""
+    (domain.accounts.identities.keep_a_way_in); the others are refused."""
     firebase.create("kai@example.com")
     pair = tokens_for(real_client, firebase.sign_in("kai@example.com"))
     token = pair["access_token"]

@@ -24,6 +24,7 @@ import requests
 
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
@@ -183,7 +184,7 @@ def test_thirty_renames_onto_one_address_move_one_account(service: str, firestor
         results = list(pool.map(rename, ids))
     assert Counter(results) == {(200, None): 1, (409, "uniqueness"): PARALLEL - 1}, results
     winner = ids[results.index((200, None))]
-    users = FirestoreUserRepository(firestore)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
     moved = users.find_by_login("rae@renames.example")
     assert moved is not None and moved.id == winner and moved.email_verified
     assert users.find_by_login(f"r{ids.index(winner)}@renames.example") is None

@@ -25,8 +25,9 @@ from playwright.sync_api import Page
 
 from application.sso.discovery import PRESENCE_TTL
 from domain.accounts.users import User
+from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
-from infrastructure.firestore.federation.identities import FirestoreIdentityRepository
+from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
 from tests.support.api import bearer
@@ -134,7 +135,9 @@ def address_first(page: Page, url: str) -> None:
 
 
 def account(firestore_client: Any, email: str) -> User:
-    found = FirestoreUserRepository(firestore_client).find_by_login(email)
+    found = FirestoreUserRepository(firestore_client, write_staged=write_staged).find_by_login(
+        email
+    )
     assert found is not None, email
     return found
 
@@ -305,7 +308,7 @@ def test_the_setup_pages_test_sign_in_shows_the_answer_and_makes_nothing(
         assert "A new account (without a password) would be made" in shown
         assert "would join the organization with the roles: admin" in shown
         assert violations(page) == [], page.url
-        users = FirestoreUserRepository(firestore_client)
+        users = FirestoreUserRepository(firestore_client, write_staged=write_staged)
         assert users.find_by_login("it.ivy@corp.example") is None
         page.goto(f"{corp.url}/account")  # nobody is signed in: the sign-in page
         assert page.url.startswith(f"{corp.url}/sign-in"), page.url

@@ -14,6 +14,7 @@ from application.services import Services
 from domain.ids import new_id
 from domain.resources.dogs import Dog, DogName
 from domain.resources.tasks import Task
+from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.resources.tasks import TASKS, task_to_doc
 from tests.support.api import bearer, login, register
@@ -162,7 +163,9 @@ def test_an_interrupted_deletion_is_finished_by_purge_deleted(
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
     from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
 
-    FirestoreUserRepository(firestore).mark_deleted(alice, datetime.now(UTC))
+    FirestoreUserRepository(firestore, write_staged=write_staged).mark_deleted(
+        alice, datetime.now(UTC)
+    )
     batch = firestore.batch()
     mine = firestore.collection(TASKS).where(filter=FieldFilter("owner_id", "==", alice))
     for snap in mine.limit(2).stream():

@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from application.ports import ExternalIdentity
+from domain.accounts.identities import IdentityLink, PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
-from domain.federation.identities import IdentityLink, PendingLink
 from domain.federation.upstream import UpstreamProvider
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore

@@ -10,7 +10,8 @@ from datetime import datetime
 from application.mail.sending import NEW_DEVICE_MAIL_EVERY
 from application.ports import Mail, MailUndelivered
 from domain.accounts.users import User
-from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
+from domain.link_tokens import InvalidToken
+from domain.mail.action_tokens import ActionToken, Purpose, SendLog
 from tests.fakes.kernel import InMemoryStore
 
 

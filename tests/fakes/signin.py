@@ -14,7 +14,7 @@ from application.signin.sessions import SessionRead
 from application.signin.throttle import Reservation
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken

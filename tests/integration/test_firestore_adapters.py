@@ -13,6 +13,7 @@ from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import DEADLINE_SECONDS, claim_id, make_client
+from infrastructure.firestore.events.security_events import write_staged
 from tests.support.api import PASSWORD
 from tests.support.settings import make_settings
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
     ["a/b@example.com", "__x__@example.com", "100%real@example.com", "Ünïcode@exämple.com"],
 )
 def test_emails_that_are_awkward_document_ids(firestore: Any, email: str) -> None:
-    users = FirestoreUserRepository(firestore)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
     user = User.register(
         id=new_id(),
         username=Username("someone"),
@@ -93,11 +94,12 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
     """The claim is released only if the change did not land (docs/security.md, "Action
     tokens"): a commit that applied but whose answer was lost must not free the token."""
     from domain.errors import Unavailable
-    from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose
+    from domain.link_tokens import InvalidToken
+    from domain.mail.action_tokens import ActionToken, Purpose
     from infrastructure.firestore.mail import action_tokens
     from infrastructure.firestore.optimistic import until_unchanged
 
-    users = FirestoreUserRepository(firestore)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     user = User.register(
         id=new_id(),

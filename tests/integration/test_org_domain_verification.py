@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomainRequest, VerifiedDomains, org_for_domain
 from application.ports import Audit
+from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError
 from domain.orgs.domains import OrgDomain
 from domain.orgs.orgs import Membership, Org, Slug

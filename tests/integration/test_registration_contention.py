@@ -14,6 +14,7 @@ from google.cloud.firestore import Client
 
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.reads import MAX_ABORTED_COMMITS
 from tests.support.api import PASSWORD
 from tests.support.app import swap
@@ -59,7 +60,11 @@ def app(firestore: Any, aborting: AbortingClient) -> Flask:
     settings = make_settings()
     adapters = build_adapters(settings, firestore=firestore)
     return build_app(
-        settings, swap(adapters, users=FirestoreUserRepository(cast(Client, aborting)))
+        settings,
+        swap(
+            adapters,
+            users=FirestoreUserRepository(cast(Client, aborting), write_staged=write_staged),
+        ),
     )
 
 

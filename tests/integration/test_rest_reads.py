@@ -27,7 +27,6 @@ from domain.errors import Unavailable
 from domain.events.security_events import SecurityEvent
 from domain.provider.oauth import AuthorizationCode, digest
 from infrastructure.firestore import client as client_module
-from infrastructure.firestore.accounts.users import FirestorePrincipals
 from infrastructure.firestore.client import (
     BOUNDED,
     ReadsWithFallback,
@@ -37,12 +36,14 @@ from infrastructure.firestore.client import (
     reads_of,
     run_query,
 )
-from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
+from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
 from infrastructure.firestore.library_reads import LibraryReads
+from infrastructure.firestore.orgs.membership_reads import OrgMembershipPart
 from infrastructure.firestore.provider.oauth import FirestoreOAuthGrants
 from infrastructure.firestore.reads import Exists, Missing, Select, Stale, Write
 from infrastructure.firestore.rest import RestReads
 from infrastructure.firestore.rest_values import decode
+from infrastructure.firestore.signin.principals import FirestorePrincipals
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 
 pytestmark = pytest.mark.integration
@@ -105,7 +106,9 @@ def test_the_adapters_list_the_same_over_rest_and_through_the_library(
         return (
             first,
             store.list_page("u1", "login", (first[-1].at, first[-1].id), 10),
-            FirestoreSessionRepository(firestore).list_for_user("u1", 10),
+            FirestoreSessionRepository(firestore, write_staged=write_staged).list_for_user(
+                "u1", 10
+            ),
         )
 
     over_rest = lists()
@@ -254,7 +257,7 @@ def test_every_server_side_failure_is_an_outage_not_a_500(
     handler.garbage = status == 200
     reads = _use(firestore, monkeypatch, _rest(host))
     with pytest.raises(Unavailable):
-        FirestorePrincipals(firestore).load("u1", "s1")
+        FirestorePrincipals(firestore, orgs=OrgMembershipPart()).load("u1", "s1")
     assert not reads.fell_back
 
 
@@ -361,7 +364,7 @@ def test_a_query_in_an_outage_is_a_503_not_a_fallback(
     handler.garbage = status == 200
     reads = _use(firestore, monkeypatch, _rest(host))
     with pytest.raises(Unavailable):
-        FirestoreSessionRepository(firestore).list_for_user("u1", 10)
+        FirestoreSessionRepository(firestore, write_staged=write_staged).list_for_user("u1", 10)
     assert not reads.fell_back
     assert handler.seen, "the query went over REST"
 
@@ -374,7 +377,7 @@ def test_an_outage_is_no_reason_to_fall_back(
     _use(firestore, monkeypatch, _rest(host))
     for _ in range(2):
         with pytest.raises(Unavailable):
-            FirestorePrincipals(firestore).load("u1", "s1")
+            FirestorePrincipals(firestore, orgs=OrgMembershipPart()).load("u1", "s1")
     assert len(handler.seen) >= 4, "still the REST path after an outage"
 
 
@@ -469,7 +472,7 @@ def test_a_session_is_read_and_changed_the_same_over_rest_and_through_the_librar
     _a_session(firestore)
     if not rest:
         _use(firestore, monkeypatch, _rest("127.0.0.1:9"), fell_back=True)
-    repository = FirestoreSessionRepository(firestore)
+    repository = FirestoreSessionRepository(firestore, write_staged=write_staged)
     read = repository.read("session1")
     assert read is not None and read.session.refresh_hashes == ("h",)
 
@@ -492,7 +495,7 @@ def test_a_session_s_read_and_write_in_an_outage_are_a_503(
     stand_in: tuple[str, type[_Answers]], firestore: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _a_session(firestore)
-    repository = FirestoreSessionRepository(firestore)
+    repository = FirestoreSessionRepository(firestore, write_staged=write_staged)
     read = repository.read("session1")
     host, handler = stand_in
     handler.status = 503

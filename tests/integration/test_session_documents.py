@@ -15,9 +15,10 @@ from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
 from domain.ids import new_id
-from infrastructure.firestore.accounts.users import FirestoreUserRepository
+from infrastructure.firestore.accounts.users import SESSIONS, FirestoreUserRepository
+from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
-from infrastructure.firestore.signin.sessions import SESSIONS, FirestoreSessionRepository
+from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock
@@ -44,8 +45,8 @@ def stored_size(value: Any) -> int:
 class World:
     def __init__(self, firestore: Any) -> None:
         self.firestore = firestore
-        self.users = FirestoreUserRepository(firestore)
-        self.sessions = FirestoreSessionRepository(firestore)
+        self.users = FirestoreUserRepository(firestore, write_staged=write_staged)
+        self.sessions = FirestoreSessionRepository(firestore, write_staged=write_staged)
         self.clock = FakeClock()
         self.token_policy = TokenPolicy()
         self.audit = RecordingAuditLog()

@@ -11,6 +11,7 @@ from domain.accounts.users import Email, User, Username, fold, login_key
 from infrastructure.firestore.accounts.username_keys import rekey_username_claims
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, user_to_doc
 from infrastructure.firestore.client import claim_id
+from infrastructure.firestore.events.security_events import write_staged
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def test_claims_move_to_the_skeleton_and_the_older_account_keeps_a_look_alike(
     stored_under_the_old_rule(firestore, "u-alice", "alice", age=0)  # key unchanged
     stored_under_the_old_rule(firestore, "u-sam", "Sam", age=1)  # "sam" -> "sarn"
     stored_under_the_old_rule(firestore, "u-alıce", "al\u0131ce", age=2)  # look-alike
-    users = FirestoreUserRepository(firestore)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
     assert users.find_by_login(login_key("sam")) is None  # before: unreachable by name
 
     report = rekey_username_claims(firestore)
@@ -81,7 +82,7 @@ def test_renaming_an_account_with_an_old_claim_never_frees_another_accounts_name
 ) -> None:
     stored_under_the_old_rule(firestore, "u-alice", "alice", age=0)
     stored_under_the_old_rule(firestore, "u-alıce", "al\u0131ce", age=1)
-    users = FirestoreUserRepository(firestore)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
     users.update("u-alıce", lambda u: u.edited({"username": Username("bob")}, T0))
     assert claim_holder(firestore, "alice") == "u-alice"
     assert claim_holder(firestore, "bob") == "u-alıce"

@@ -125,7 +125,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         ),
         accounts=AccountsAdapters(
             users=users,
-            principals=FakePrincipals(store),
             active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
             hasher=FakeHasher(),
@@ -142,6 +141,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             otp=PyotpOneTimePasswords(),  # pure computation: the real one
             secret_box=secret_box(settings.signin),
             personal_tokens=FakePersonalTokens(store),
+            principals=FakePrincipals(store),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),

@@ -19,8 +19,8 @@ from typing import Any
 
 import bcrypt
 
-from domain.signin.password_hashes import FirebaseScrypt, FirebaseScryptHash
-from infrastructure.signin.foreign_hashes import firebase_scrypt
+from domain.accounts.password_hashes import FirebaseScrypt, FirebaseScryptHash
+from infrastructure.accounts.foreign_hashes import firebase_scrypt
 
 # Firebase's own defaults for rounds and mem_cost (every project's are these).
 FIREBASE_ROUNDS, FIREBASE_MEM_COST = 8, 14

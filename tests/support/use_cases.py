@@ -14,9 +14,9 @@ from application.accounts.accounts import (
     UserRepository,
 )
 from application.accounts.admin import Administration
-from application.accounts.authentication import Actor, Authenticate, Authentication
 from application.accounts.ways_in import IdentityRepository
 from application.ports import AuditLog, OwnedData, RequestCounter
+from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository, Passkeys

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from application.accounts.authentication import Actor
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks.admin import CreateWebhook, Webhooks
 from application.events.webhooks.cache import EndpointCache
@@ -13,6 +12,7 @@ from application.events.webhooks.jobs import DeliverySweeper
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, WebhookOutbox
 from application.events.webhooks.ports import DeliveryChannel, WebhookPolicy
 from application.ports import NO_METRICS, Metrics
+from application.signin.authentication import Actor
 from domain.events.webhooks import (
     Delivery,
     RetryPolicy,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.provider.apps import AppsWithAccess, ListApps
+from application.signin.authentication import Actor
 from application.signin.totp import GetTotp
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id

@@ -12,8 +12,8 @@ import pytest
 
 from application.accounts import accounts
 from application.accounts.accounts import UpdateProfile
-from application.accounts.authentication import Actor
 from application.signin import login as login_cases
+from application.signin.authentication import Actor
 from application.signin.login import ChangePassword
 from application.signin.tokens import TokenPolicy
 from domain.accounts.users import Role, User, Username

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.errors import PermissionDenied
-from domain.orgs.active import ActiveOrg, require_org
+from domain.signin.active_org import ActiveOrg, require_org
 from domain.signin.mfa import TotpFactor
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import PASSWORD, assert_problem, bearer, register

@@ -12,8 +12,8 @@ from application.accounts.admin import (
     UserListing,
     UserQuery,
 )
-from application.accounts.authentication import Actor
 from application.pagination import Page
+from application.signin.authentication import Actor
 from application.signin.sessions import EndUserSessions
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.support.use_cases import World

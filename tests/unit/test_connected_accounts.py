@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.federation.connected import (
     Connect,
     ConnectedAccounts,
@@ -16,10 +15,11 @@ from application.federation.connected import (
     ListIdentities,
 )
 from application.ports import Audit, ExternalIdentity
+from application.signin.authentication import Actor
+from domain.accounts.identities import PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.federation.identities import PendingLink
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from domain.signin.passkeys import Passkey
 from tests.support.linking import ADDRESS, World, identity
 

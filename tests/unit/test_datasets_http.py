@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.resources.csv_input import CsvLimits
 from application.resources.datasets import DatasetForm, DatasetLimits, Datasets, ImportDataset
 from application.resources.files import Upload
+from application.signin.authentication import Actor
 from bootstrap import Adapters
 from domain.errors import Unavailable
 from domain.resources.datasets import DatasetRow, DatasetStatus

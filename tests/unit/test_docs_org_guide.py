@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from bootstrap import build_app
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import bearer, login, register
 from tests.support.app import fake_adapters

@@ -11,24 +11,17 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import SetDisabled, SetRole
-from application.accounts.authentication import Authenticate
 from application.jobs import JobPush, RetryJob, encode_job
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
 from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
+from application.signin.authentication import Authenticate
 from bootstrap import build_app
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from domain.mail.action_tokens import (
-    SEND_LIMIT,
-    TOKEN_MAX_CHARS,
-    ActionToken,
-    InvalidToken,
-    Purpose,
-    SendLog,
-    new_token,
-)
+from domain.link_tokens import TOKEN_MAX_CHARS, InvalidToken, new_token
+from domain.mail.action_tokens import SEND_LIMIT, ActionToken, Purpose, SendLog
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.support.api import PASSWORD, bearer, login, register

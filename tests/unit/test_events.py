@@ -13,7 +13,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.events.security_events import (
     EventHistory,
     EventQuery,
@@ -22,6 +21,7 @@ from application.events.security_events import (
     security_events_of,
 )
 from application.ports import Audit, AuditEvent, StagedWrites
+from application.signin.authentication import Actor
 from bootstrap import Adapters, build_app
 from domain.errors import InvalidInput, Unavailable
 from domain.events.security_events import KEPT_FOR, SecurityEvent, activity_of

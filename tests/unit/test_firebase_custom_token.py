@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore

@@ -8,10 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import Register, delete_account
-from application.accounts.authentication import Authenticate, Authentication
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import sanitize_username, username_candidates
 from application.ports import Audit
+from application.signin.authentication import Authenticate, Authentication
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated

@@ -10,10 +10,10 @@ from typing import Any
 import argon2
 import pytest
 
+from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.errors import InvalidInput
-from domain.signin.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
-from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
-from infrastructure.signin.foreign_hashes import verify_foreign
+from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.foreign_hashes import verify_foreign
 from tests.support.foreign_users import FirebaseProject, bcrypt_hash, django_hash, random_password
 
 pytestmark = pytest.mark.unit

@@ -82,7 +82,7 @@ def test_the_master_imports_the_service_and_makes_nothing_of_a_workers() -> None
         "application.provider.grants",
         "domain.accounts.users",
         "infrastructure.firestore.accounts.users",
-        "infrastructure.signin.argon2_hasher",
+        "infrastructure.accounts.argon2_hasher",
         "interfaces.shared.shell",
     } <= modules
     # No cloud client library: each worker imports its own, after the fork.

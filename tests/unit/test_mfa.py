@@ -11,10 +11,10 @@ import pyotp
 import pytest
 
 from application.accounts.admin import SetRole
-from application.accounts.authentication import Actor
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links
 from application.signin import totp as totp_cases
+from application.signin.authentication import Actor
 from application.signin.login import Login, LoginRecords
 from application.signin.mfa import MfaLogin, hash_recovery_code
 from application.signin.tokens import TokenPair

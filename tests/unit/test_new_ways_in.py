@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from application.accounts.authentication import Actor, Authenticate
 from application.federation.connected import Connect
 from application.ports import ExternalIdentity, Mail
+from application.signin.authentication import Actor, Authenticate
 from domain.errors import ReauthenticationRequired
 from domain.federation.upstream import UpstreamProvider
 from domain.signin.sessions import Session

@@ -11,8 +11,9 @@ import pytest
 from application.events.security_events import security_events_of
 from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent
+from domain.accounts.identities import WayIn
 from domain.accounts.users import User
-from domain.federation.identities import WayIn
+from domain.link_tokens import new_token
 from domain.mail.action_tokens import (
     LIFETIME,
     NOTICE_LIMIT,
@@ -20,7 +21,6 @@ from domain.mail.action_tokens import (
     SEND_LIMIT,
     ActionToken,
     Purpose,
-    new_token,
 )
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, bearer, login, register

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from tests.support.api import bearer
 from tests.support.oauth import OAuthWorld, claims, csrf_of, redirected

@@ -23,11 +23,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
-from application.accounts.authentication import Actor
 from application.ports import Audit
 from application.provider.api_resources import CatalogueCache
 from application.provider.clients import AdminCreateClient, ClientRegistry, CreateClient
 from application.provider.grants import LiveGrant
+from application.signin.authentication import Actor
 from domain.errors import PermissionDenied
 from domain.provider.oauth import SCOPES
 from tests.fakes.accounts import FakeUserRepository

@@ -14,7 +14,7 @@ from application.orgs.members import AddMember
 from domain.provider.oauth import OPT_IN_GRANTS, SCOPES
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
-from interfaces.http.schemas.orgs.clients import OptInGrant, Scope
+from interfaces.http.schemas.provider.org_clients import OptInGrant, Scope
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, enter
 

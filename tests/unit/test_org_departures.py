@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from application.accounts.admin import RemoveUser
-from application.accounts.authentication import Actor
 from application.orgs.departures import OrgDepartures
 from application.orgs.members import AddMember
 from application.orgs.orgs import OrgPurge
 from application.ports import Audit
+from application.signin.authentication import Actor
 from domain.accounts.users import Role
 from domain.errors import Conflict
 from domain.orgs.orgs import Membership, Org, Slug

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.orgs.domains import (
     DOMAINS_MAX,
     OrgDomainRequest,
@@ -15,6 +14,7 @@ from application.orgs.domains import (
     org_for_domain,
 )
 from application.ports import Audit
+from application.signin.authentication import Actor
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from domain.orgs.domains import (
     DomainStatus,

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.mail.sending import MailSettings
 from application.orgs import invitations as cases
 from application.orgs.invitations import (
@@ -22,10 +21,11 @@ from application.orgs.invitations import (
     RevokeOrgInvitation,
 )
 from application.ports import Audit, Mail
+from application.signin.authentication import Actor
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound
 from domain.ids import new_id
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from domain.orgs.orgs import Membership, Org, Slug
 from infrastructure.mail.render import JinjaMailRenderer
 from interfaces.web import TRANSLATIONS

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.orgs.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
 from application.ports import Audit
+from application.signin.authentication import Actor
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound, Unavailable
 from domain.ids import new_id

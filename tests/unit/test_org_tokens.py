@@ -15,7 +15,7 @@ from application.orgs.orgs import OrgPurge
 from application.ports import Job
 from bootstrap.adapters import Adapters
 from domain.accounts.users import Email, User, Username
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented
 from tests.fakes.kernel import InMemoryStore

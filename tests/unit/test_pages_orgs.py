@@ -14,8 +14,8 @@ from application.accounts.admin import SetRole
 from application.orgs.members import AddMember
 from application.pagination import DEFAULT_LIMIT
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg
 from domain.orgs.orgs import Org
+from domain.signin.active_org import ActiveOrg
 from tests.fakes.orgs import FakeTxtRecords
 from tests.support.admin_pages import browser, post
 from tests.support.api import register

@@ -13,8 +13,8 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.ports import Audit
+from application.signin.authentication import Actor
 from application.signin.passkeys import RenamePasskey
 from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated

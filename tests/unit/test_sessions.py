@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts.authentication import Actor
 from application.ports import Audit
+from application.signin.authentication import Actor
 from application.signin.sessions import (
     EndOtherSessions,
     EndSession,

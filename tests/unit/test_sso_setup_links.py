@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from application.orgs.members import AddMember
 from application.sso.setup import SetupRequest
 from domain.errors import Conflict, InvalidInput
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import World
 from tests.support.saml import certificate, idp_metadata

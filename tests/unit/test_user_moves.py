@@ -19,7 +19,7 @@ from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
-from infrastructure.signin.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from interfaces.cli.migration import check_address
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves

@@ -1,4 +1,4 @@
-"""An account keeps a way to sign in (domain.federation.identities.keep_a_way_in): disconnecting an
+"""An account keeps a way to sign in (domain.accounts.identities.keep_a_way_in): disconnecting an
 identity and deleting a passkey follow one rule, whichever comes first; Firestore's side of the
 race is tests/e2e/test_pre_hijack_emulator.py's."""
 
@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.accounts.authentication import Actor
 from application.federation.connected import ConnectedAccounts, Disconnect
+from application.signin.authentication import Actor
 from application.signin.passkeys import DeletePasskey
+from domain.accounts.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.federation.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.signin.passkeys import Passkey
 from tests.fakes.signin import FakePasskeyRepository
 from tests.support.linking import World, identity

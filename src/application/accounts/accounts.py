@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -142,9 +141,28 @@ def chosen_username(value: str, *, users: UserRepository, own_id: str | None = N
         raise
 
 
+class Caller(Protocol):
+    """Who calls an account's use case, as far as accounts needs to know: sign-in's Actor
+    (application/signin/authentication.py), built by authenticating a request, fits it."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def user(self) -> User | None:
+        """The account as the request's authentication read it; None: not read."""
+        ...
+
+
 @dataclass(frozen=True)
 class GetUser:
-    actor: Actor
+    actor: Caller
 
 
 def get_user(cmd: GetUser, *, users: UserRepository) -> User:
@@ -210,7 +228,7 @@ class DeleteUser:
     """The caller deletes their own account. ``password``, where given (the account page
     asks for it, docs/pages.md), must be the account's, checked like a login's first."""
 
-    actor: Actor
+    actor: Caller
     password: str | None = None
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.accounts.accounts import EndsBeforeDeletion, delete_account
+from application.accounts.accounts import Caller, EndsBeforeDeletion, delete_account
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.authentication import Actor
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
 from domain.accounts.users import Role, User, login_key
@@ -29,7 +28,7 @@ class UserQuery:
     with an '@' whose e-mail address, starts with it as the claims compare them (case and
     look-alikes aside), in that order; "" finds everyone. None: the list in id order."""
 
-    actor: Actor
+    actor: Caller
     limit: int
     cursor: str | None = None
     prefix: str | None = None
@@ -39,14 +38,14 @@ class UserQuery:
 class ShowUser:
     """``as_admin``: the admin console's view, refused to anyone else (403)."""
 
-    actor: Actor
+    actor: Caller
     user_id: str
     as_admin: bool = False
 
 
 @dataclass(frozen=True)
 class AdminChange:
-    actor: Actor
+    actor: Caller
     user_id: str
     role: str | None = None
     disabled: bool | None = None
@@ -54,11 +53,11 @@ class AdminChange:
 
 @dataclass(frozen=True)
 class RemoveUser:
-    actor: Actor
+    actor: Caller
     user_id: str
 
 
-def require_admin(actor: Actor) -> None:
+def require_admin(actor: Caller) -> None:
     if actor.role != Role.ADMIN:
         raise PermissionDenied("This needs the admin role.", code="admin_required")
 
@@ -67,7 +66,7 @@ def _get(users: Users, user_id: str) -> User:
     return _live(users.get(user_id) if is_id(user_id) else None)
 
 
-def target_of(actor: Actor, user_id: str, users: Users) -> User:
+def target_of(actor: Caller, user_id: str, users: Users) -> User:
     """The live account an admin acts on: 403 for anyone else, 404 for no such account."""
     require_admin(actor)
     return _get(users, user_id)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from domain.accounts.identities import IdentityLink, PendingLink
 from domain.accounts.users import User
-from domain.federation.identities import IdentityLink, PendingLink
 
 
 class IdentityRepository(Protocol):

@@ -17,7 +17,6 @@ from typing import Literal, Protocol, get_args
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
-from application.accounts.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -26,6 +25,7 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput
 from domain.events.security_events import Activity, SecurityEvent, activity_of
 from domain.events.webhooks import Delivery

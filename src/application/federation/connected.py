@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.passkeys import PasskeyRepository
-from domain.accounts.users import User
-from domain.errors import Conflict
-from domain.federation.identities import (
+from domain.accounts.identities import (
     PENDING_FOR,
     IdentityLink,
     PendingLink,
@@ -26,7 +24,9 @@ from domain.federation.identities import (
     linked_to,
     unlinking,
 )
-from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.accounts.users import User
+from domain.errors import Conflict
+from domain.link_tokens import InvalidToken, new_token, token_hash
 
 # Passkeys read to know whether one is left: one is enough.
 _ANY_PASSKEY = 1
@@ -87,7 +87,7 @@ class ConnectedAccounts:
         """Unlink the caller's identities of ``provider``: NotFound (identity_not_found) when
         none is linked, Conflict (last_sign_in_method) when the account would keep no way to
         sign in. Parallel disconnects and passkey deletions of an account's last ways leave
-        one (domain.federation.identities.keep_a_way_in)."""
+        one (domain.accounts.identities.keep_a_way_in)."""
         passkeys = self._passkeys
         gone = self._identities.unlink(
             cmd.actor.user_id,

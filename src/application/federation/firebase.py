@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
-from application.accounts.authentication import Actor
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import CustomTokenMinter, IdentityVerifier
+from application.signin.authentication import Actor
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair
-from domain.orgs.active import check_second_factor
+from domain.signin.active_org import check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.remembered import Remembered
+from application.signin.authentication import Actor
 from domain.errors import Conflict, NotFound, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.admin import require_admin
-from application.accounts.authentication import Actor
 from application.federation.linking import (
     ExternalSignIn,
     Links,
@@ -35,6 +34,7 @@ from application.federation.providers import (
     find_provider,
 )
 from application.ports import Clock, ExternalIdentity, SecretBox
+from application.signin.authentication import Actor
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.errors import (

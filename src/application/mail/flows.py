@@ -14,7 +14,6 @@ from typing import Protocol
 from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
 from application.accounts.admin import target_of
-from application.accounts.authentication import Actor
 from application.mail.sending import (
     ActionTokenRepository,
     MailKind,
@@ -28,15 +27,12 @@ from application.ports import (
     JobQueue,
     OwnedData,
 )
+from application.signin.authentication import Actor
+from domain.accounts.identities import IdentityLink, made_unproven_by
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.federation.identities import IdentityLink, made_unproven_by
-from domain.mail.action_tokens import (
-    ActionToken,
-    InvalidToken,
-    Purpose,
-    token_hash,
-)
+from domain.link_tokens import InvalidToken, token_hash
+from domain.mail.action_tokens import ActionToken, Purpose
 from domain.signin.mfa import FEDERATED
 
 log = logging.getLogger("firegate.mail")

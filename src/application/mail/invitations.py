@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import parse_role, require_admin
-from application.accounts.authentication import Actor
 from application.mail.sending import MailKind, queue_mail
 from application.ports import (
     Audit,
@@ -16,6 +15,7 @@ from application.ports import (
     Clock,
     JobQueue,
 )
+from application.signin.authentication import Actor
 from domain.accounts.users import Email, Role, User, Username
 from domain.ids import new_id
 

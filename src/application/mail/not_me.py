@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.accounts.ways_in import IdentityRepository
 from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SessionRepository
+from domain.accounts.identities import IdentityLink, WayIn
 from domain.accounts.users import User
-from domain.federation.identities import IdentityLink, WayIn
-from domain.mail.action_tokens import InvalidToken, Purpose, password_fingerprint, token_hash
+from domain.link_tokens import InvalidToken, token_hash
+from domain.mail.action_tokens import Purpose, password_fingerprint
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,8 @@ from application.ports import (
 from application.signin.throttle import LoginThrottle
 from domain.accounts.users import User, check_password_policy, login_key
 from domain.ids import new_id
-from domain.mail.action_tokens import (
-    InvalidToken,
-    Purpose,
-    token_hash,
-)
+from domain.link_tokens import InvalidToken, token_hash
+from domain.mail.action_tokens import Purpose
 from domain.signin.throttling import LoginThrottlePolicy
 
 log = logging.getLogger("firegate.mail")

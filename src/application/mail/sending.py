@@ -32,14 +32,10 @@ from application.ports import (
     Metrics,
     StagedWrites,
 )
+from domain.accounts.identities import WayIn
 from domain.accounts.users import Role, User
-from domain.federation.identities import WayIn
 from domain.ids import new_id
-from domain.mail.action_tokens import (
-    INVITATION_LIFETIME,
-    ActionToken,
-    Purpose,
-)
+from domain.mail.action_tokens import INVITATION_LIFETIME, ActionToken, Purpose
 from domain.signin.devices import browser_of, device_key
 
 log = logging.getLogger("firegate.mail")

@@ -13,6 +13,7 @@ from typing import Any
 
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
+from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.users import (
     NAME_MAX,
     PROFILE_TEXTS,
@@ -24,7 +25,6 @@ from domain.accounts.users import (
 )
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
-from domain.signin.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.text import without_controls
 
 MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)

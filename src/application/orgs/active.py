@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.authentication import Actor
 from application.ports import ActiveOrgs, Clock, TokenIssuer
+from application.signin.authentication import Actor
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
-from domain.orgs.active import ActiveOrg, check_second_factor
-from domain.orgs.orgs import not_found
+from domain.signin.active_org import ActiveOrg, check_second_factor, not_found
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
+from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
 from domain.orgs.domains import OrgDomain, domain_name, domain_taken, no_such_domain
 from domain.orgs.orgs import Permission

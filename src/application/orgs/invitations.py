@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.accounts.accounts import UserRepository, nothing_follows
-from application.accounts.authentication import Actor
 from application.mail.sending import MailSettings, deliver
 from application.metrics import MAILS
 from application.orgs.orgs import member_view
@@ -33,10 +32,11 @@ from application.ports import (
     MailRenderer,
     Metrics,
 )
+from application.signin.authentication import Actor
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
-from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.link_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import (
     Membership,

@@ -15,14 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.orgs import OrgMembership
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.signin.authentication import Actor
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.orgs.orgs import DomainPolicy, Membership, Org, OrgRole, not_found
+from domain.orgs.orgs import DomainPolicy, Membership, Org, OrgRole
+from domain.signin.active_org import not_found
 
 log = logging.getLogger("firegate.orgs")
 

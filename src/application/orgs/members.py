@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
-from application.accounts.authentication import Actor
 from application.orgs.orgs import OrgMembership, member_view, org_named
 from application.orgs.ports import OrgRepository
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock
+from application.signin.authentication import Actor
 from domain.errors import NotFound
 from domain.orgs.orgs import Membership, OrgRole, Permission, checked_roles, require
 

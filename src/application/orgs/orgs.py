@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
-from application.accounts.authentication import Actor
 from application.events.security_events import SecurityEvents
 from application.orgs.ports import OrgPart, OrgRepository
 from application.orgs.sso_policy import SsoReadiness, check_sso_policy
@@ -27,6 +26,7 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
+from application.signin.authentication import Actor
 from domain.events.security_events import SecurityEvent
 from domain.orgs.orgs import (
     EDITABLE,
@@ -36,9 +36,9 @@ from domain.orgs.orgs import (
     Permission,
     Slug,
     edited,
-    not_found,
     require,
 )
+from domain.signin.active_org import not_found
 
 log = logging.getLogger("firegate.orgs")
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.admin import require_admin
-from application.accounts.authentication import Actor
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.provider.ports import ApiResources
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput, NotFound
 from domain.provider.api_resources import (
     MAX_API_RESOURCES,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.ports import Audit, AuditEvent, AuditLog
 from application.provider.ports import OAuthClients, OAuthGrants
+from application.signin.authentication import Actor
 from domain.provider.oauth import scope_list
 
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.ports import ActiveOrgs, Clock
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg, lacks_second_factor
 from domain.provider.claims_request import SCOPE_OF_CLAIM
 from domain.provider.oauth import scope_list
+from domain.signin.active_org import ActiveOrg, lacks_second_factor
 
 
 def claims_of(

@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass, replace
 
 from application.accounts.admin import require_admin
-from application.accounts.authentication import Actor
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.provider.api_resources import CatalogueCache
 from application.provider.ports import OAuthClients
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput, NotFound
 from domain.orgs.orgs import Permission
 from domain.provider.oauth import OAuthClient, check_scopes

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository
-from application.accounts.authentication import Actor
 from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.provider.grants import new_refresh_token
 from application.provider.ports import OAuthClients, OAuthPolicy
+from application.signin.authentication import Actor
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,

@@ -12,12 +12,12 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from application.accounts.admin import require_admin
-from application.accounts.authentication import Actor
 from application.events.webhooks.admin import delivery_page
 from application.events.webhooks.ports import Target, WebhookDeliveries
 from application.pagination import Page
 from application.ports import Audit, AuditEvent, Clock
 from application.provider.ports import OAuthClients, OAuthGrants, OAuthPolicy, ProviderTokens
+from application.signin.authentication import Actor
 from domain.errors import NotFound
 from domain.events.webhooks import Delivery, new_message_id
 from domain.provider.logout import BACKCHANNEL_LOGOUT, LogoutNotice, SessionEnd, logout_claims

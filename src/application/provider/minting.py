@@ -24,8 +24,8 @@ from application.provider.claims import claims_of, org_claims
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from application.provider.tokens import GRANT_CLAIM
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg
 from domain.provider.token_exchange import actor, expiry
+from domain.signin.active_org import ActiveOrg
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
 USERINFO_CLAIMS = "userinfo_claims"

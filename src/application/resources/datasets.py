@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.json_text import UnreadableJson, read_json
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Clock, FileStore
@@ -26,6 +25,7 @@ from application.resources.csv_input import (
     read_records,
 )
 from application.resources.files import Upload, measure
+from application.signin.authentication import Actor
 from domain.accounts.users import Role
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unreadable
 from domain.ids import is_id, new_id

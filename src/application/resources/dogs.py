@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.jobs import RetryJob
 from application.pagination import (
     Page,
@@ -19,6 +18,7 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Clock, Job, JobQueue
+from application.signin.authentication import Actor
 from domain.accounts.users import Role
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from application.accounts.authentication import Actor
 from application.ports import Clock, FileStore
+from application.signin.authentication import Actor
 from domain.errors import NotFound, TooLarge
 from domain.ids import is_id, new_id
 from domain.resources.files import StoredFile, check_filename, files_prefix, media_type

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -18,6 +17,7 @@ from application.pagination import (
     time_position,
 )
 from application.ports import Clock
+from application.signin.authentication import Actor
 from domain.errors import NotFound
 from domain.ids import is_id, new_id
 from domain.resources.tasks import Task

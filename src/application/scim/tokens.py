@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.authentication import Actor
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.pagination import (
@@ -23,6 +22,7 @@ from application.pagination import (
 )
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimTokens
+from application.signin.authentication import Actor
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.orgs.orgs import Org, Permission

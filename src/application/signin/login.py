@@ -9,7 +9,6 @@ from typing import Protocol
 
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.authentication import Actor
 from application.ports import (
     Audit,
     AuditEvent,
@@ -19,6 +18,7 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
+from application.signin.authentication import Actor
 from application.signin.mfa import (
     INVALID_MFA_CODE,
     MfaLogin,
@@ -38,6 +38,7 @@ from application.signin.throttle import (
     wrong_guess,
 )
 from application.signin.tokens import TokenPair
+from domain.accounts.identities import WayIn
 from domain.accounts.users import User, check_password_policy
 from domain.accounts.users import login_key as claim_key
 from domain.errors import (
@@ -47,7 +48,6 @@ from domain.errors import (
     ReauthenticationRequired,
     Unauthenticated,
 )
-from domain.federation.identities import WayIn
 from domain.ids import new_id
 from domain.signin.devices import Device, DevicePolicy
 from domain.signin.mfa import ONE_TIME_PASSWORD, PASSWORD

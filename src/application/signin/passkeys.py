@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.accounts.ways_in import IdentityRepository
 from application.ports import (
     Audit,
@@ -19,11 +18,12 @@ from application.ports import (
     Clock,
     PasskeyCeremonies,
 )
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
-from domain.federation.identities import WayIn, passkey_removal
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,

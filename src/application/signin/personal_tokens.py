@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.authentication import Actor
 from application.pagination import (
     Page,
     decode_cursor,
@@ -18,10 +17,10 @@ from application.pagination import (
     time_position,
 )
 from application.ports import ActiveOrgs, Audit, AuditEvent, AuditLog, Clock
+from application.signin.authentication import Actor
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.active import ActiveOrg, mfa_setup_required
-from domain.orgs.orgs import not_found
+from domain.signin.active_org import ActiveOrg, mfa_setup_required, not_found
 from domain.signin.personal_tokens import PersonalToken
 
 

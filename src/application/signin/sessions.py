@@ -12,7 +12,6 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
-from application.accounts.authentication import Actor
 from application.ports import (
     NO_WRITES,
     ActiveOrgs,
@@ -23,6 +22,7 @@ from application.ports import (
     StagedWrites,
     TokenIssuer,
 )
+from application.signin.authentication import Actor
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,
@@ -32,7 +32,7 @@ from application.signin.tokens import (
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.devices import Device, is_new_device
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session

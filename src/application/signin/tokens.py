@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from application.ports import TokenIssuer
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
 
 

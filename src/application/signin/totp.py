@@ -11,7 +11,6 @@ from typing import Literal, TypeVar
 from application.accounts.accounts import DELETE_BATCH
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import CLI_ACTOR, target_of, user_named
-from application.accounts.authentication import Actor
 from application.ports import (
     Audit,
     AuditEvent,
@@ -21,6 +20,7 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
+from application.signin.authentication import Actor
 from application.signin.login import check_current_password
 from application.signin.mfa import (
     MfaRepository,
@@ -37,9 +37,9 @@ from application.signin.throttle import (
     session_success_keys,
     wrong_guess,
 )
+from domain.accounts.identities import WayIn
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied, ReauthenticationRequired, Unauthenticated
-from domain.federation.identities import WayIn
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
 

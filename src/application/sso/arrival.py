@@ -27,9 +27,9 @@ from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
+from domain.accounts.identities import WayIn, linked_to
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, MfaRequired
-from domain.federation.identities import WayIn, linked_to
 from domain.federation.upstream import RESERVED_PREFIX
 from domain.orgs.orgs import Org, OrgRole
 from domain.signin.devices import DevicePolicy

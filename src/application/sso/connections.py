@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from application.accounts.authentication import Actor
 from application.events.webhooks.delivery import public_address_of
 from application.events.webhooks.ports import (
     DocumentGetter,
@@ -25,6 +24,7 @@ from application.events.webhooks.ports import (
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
+from application.signin.authentication import Actor
 from application.sso.ports import Connections, SamlMetadata
 from domain.errors import FieldError, InvalidInput
 from domain.orgs.orgs import Org, Permission

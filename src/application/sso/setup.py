@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
 
-from application.accounts.authentication import Actor
 from application.orgs.ports import OrgRepository
 from application.ports import AuditLog, Clock
+from application.signin.authentication import Actor
 from application.sso.connections import (
     ConnectionEditor,
     ConnectionRequest,
@@ -31,7 +31,7 @@ from application.sso.connections import (
 )
 from application.sso.ports import Connections
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
-from domain.mail.action_tokens import InvalidToken, new_token, token_hash
+from domain.link_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.orgs import Org, Permission, allowed
 from domain.sso.connections import (
     Connection,

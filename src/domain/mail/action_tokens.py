@@ -8,16 +8,13 @@ A token is void once spent, expired, or superseded (docs/security.md, "Action to
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.accounts.users import User
-from domain.errors import Unreadable
+from domain.link_tokens import InvalidToken, new_token, token_hash
 
-TOKEN_BYTES = 32  # 256 random bits
-TOKEN_MAX_CHARS = 128  # longer input cannot be one of ours
 # Mails with a link to act on (verify, reset, invitation) and mails to an address the account
 # has not proved, per account inside SEND_WINDOW; more requests answer alike, send nothing.
 SEND_LIMIT = 3
@@ -46,27 +43,6 @@ LIFETIME = {
     Purpose.NOT_ME: timedelta(days=7),
 }
 INVITATION_LIFETIME = timedelta(days=7)
-
-
-class InvalidToken(Unreadable):
-    """A token that is malformed, unknown, spent, expired or superseded (400)."""
-
-    code = "invalid_token"
-    title = "Invalid or expired token"
-
-    def __init__(self) -> None:
-        super().__init__("This link is invalid, expired or already used; ask for a new one.")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def token_hash(token: str) -> str:
-    """The stored name of a token; a token of the wrong shape is refused before any I/O."""
-    if not 0 < len(token) <= TOKEN_MAX_CHARS or not token.isascii():
-        raise InvalidToken()
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def password_fingerprint(user: User) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, NotFound, PermissionDenied
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 
 
 def invitation_id(org_id: str, email: Email) -> str:

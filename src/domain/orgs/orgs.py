@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.accounts.users import NAME_MAX, username_key
-from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import is_id, new_id
+from domain.signin.active_org import ActiveOrg
 from domain.text import check_text
 
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -223,6 +224,18 @@ class Membership:
         return replace(self, roles=roles, version=version, updated_at=now)
 
 
+def active_org(org: Org, membership: Membership) -> ActiveOrg:
+    """The org a session may act in, as the org and the person's membership stand."""
+    return ActiveOrg(
+        id=org.id,
+        slug=org.slug.value,
+        roles=membership.roles,
+        version=membership.version,
+        require_mfa=org.require_mfa,
+        joined_at=membership.joined_at,
+    )
+
+
 def owners_after(org: Org, before: Membership | None, after: Membership | None) -> int:
     """The org's owner count once ``before`` becomes ``after`` (None: absent); 409
     ``last_owner`` when that leaves none."""
@@ -235,11 +248,6 @@ def owners_after(org: Org, before: Membership | None, after: Membership | None) 
             code="last_owner",
         )
     return owners
-
-
-def not_found() -> NotFound:
-    """What a non-member learns of an org: that there is none (404)."""
-    return NotFound("No such organization.", code="org_not_found")
 
 
 # What ``PATCH /orgs/{org}`` may change, and how each value is checked.

@@ -17,7 +17,6 @@ from domain.provider.oauth import Grant, OAuthClient
 # client's id.
 BACKCHANNEL_LOGOUT = "oidc.backchannel_logout"
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"  # §2.4's ``events`` member
-LOGOUT_TOKEN_TYPE = "logout+jwt"  # §2.4's recommended ``typ``
 LOGOUT_TOKEN_TTL = timedelta(minutes=2)  # minted at each attempt, so short is enough
 
 

@@ -23,8 +23,7 @@ from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.active import ActiveOrg
-from domain.provider.logout import LOGOUT_TOKEN_TYPE
+from domain.signin.active_org import ActiveOrg
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"]
@@ -265,6 +264,8 @@ class PyJWTTokenIssuer:
 # (docs/decisions/0202-verified-access-tokens-per-process.md).
 PROVIDER_VERIFIED_CACHE_SIZE = 2048
 ID_TOKEN_TYPE = "JWT"
+# OpenID Connect Back-Channel Logout §2.4's recommended ``typ`` of a logout token
+LOGOUT_TOKEN_TYPE = "logout+jwt"
 
 
 class PyJWTProviderTokens:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from domain.errors import DomainError
 
 # The command line acts with the service's own credentials, as an administrator would.

@@ -21,8 +21,8 @@ from application.migration.importing import (
     ImportUsers,
     Position,
 )
+from domain.accounts.password_hashes import FirebaseScrypt
 from domain.errors import DomainError, InvalidInput
-from domain.signin.password_hashes import FirebaseScrypt
 from interfaces.cli.stdin_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
 from interfaces.shared.services import services
 

@@ -20,12 +20,19 @@ from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import active, orgs
-from interfaces.http.routes.orgs import clients as org_clients
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
+from interfaces.http.routes.provider import org_clients
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
-from interfaces.http.routes.signin import login_api, mfa, passkeys, personal_tokens, sessions
+from interfaces.http.routes.signin import (
+    login,  # noqa: F401 - its routes are on accounts.bp
+    login_api,
+    mfa,
+    passkeys,
+    personal_tokens,
+    sessions,
+)
 from interfaces.http.routes.sso import connections as sso_connections
 from interfaces.http.routes.sso import discovery as sso_discovery
 from interfaces.http.routes.sso import setup_links as sso_setup_links

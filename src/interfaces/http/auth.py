@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from application.accounts.authentication import Actor, Authenticate
+from application.signin.authentication import Actor, Authenticate
 from domain.errors import PermissionDenied, Unauthenticated
 from interfaces.shared.services import services
 

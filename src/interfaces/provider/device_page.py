@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime
 from application.provider.device import DecideDevice, DeviceRequestView, FindDeviceRequest
+from application.signin.authentication import Actor
 from interfaces.provider.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services

@@ -12,10 +12,10 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request
 from flask_babel import get_locale, lazy_gettext
 
-from application.accounts.authentication import Actor
 from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
 from application.provider.consent import ConsentQuery
 from application.provider.pushed import BringPushedRequest, ResumePushed
+from application.signin.authentication import Actor
 from application.signin.sessions import Logout
 from domain.provider.claims_request import parse_claims
 from domain.provider.oauth import scope_list, session_sid

@@ -24,7 +24,7 @@ from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown
 
 # Each page module adds its routes to rendering.bp as it is imported.
-from interfaces.web.accounts import account, admin  # noqa: F401
+from interfaces.web.accounts import account, admin
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
 from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
 from interfaces.web.compiled import UNTRANSLATED
@@ -35,17 +35,54 @@ from interfaces.web.errors import (
     prefers_html,
     refused,
 )
-from interfaces.web.events import webhooks  # noqa: F401
+from interfaces.web.events import activity, webhooks  # noqa: F401
 from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
-from interfaces.web.mail import not_me  # noqa: F401
+from interfaces.web.mail import admin as mail_admin
+from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org  # noqa: F401
+from interfaces.web.provider import admin as provider_admin
+from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
-from interfaces.web.signin import passkeys, signed_out  # noqa: F401
+from interfaces.web.scim import org as scim_org
+from interfaces.web.signin import admin as signin_admin
+from interfaces.web.signin import passkeys, security, signed_out  # noqa: F401
 from interfaces.web.sso import oidc, saml  # noqa: F401
+from interfaces.web.sso import org as sso_org
 from interfaces.web.sso import setup as sso_setup  # noqa: F401
+
+# The account area's sections in the order of its navigation (the orgs' routes its own), and
+# what the admin pages show and do: each capability's, from its pages' package.
+account.install_area(
+    (
+        account.PROFILE,
+        security.SECURITY,
+        security.DEVICES,
+        apps.APPS,
+        activity.ACTIVITY,
+        account.DELETE,
+    ),
+    header=(mine.org_switcher,),
+)
+org.install_org_page(
+    (
+        org.SETTINGS,
+        org.MEMBERS,
+        org.INVITATIONS,
+        org.DOMAINS,
+        sso_org.SSO,
+        scim_org.SCIM,
+        org.EVENTS,
+    )
+)
+signed_out.install_sign_in(upstreams=(upstream.buttons,))
+admin.install_admin(
+    page_parts=(provider_admin.admin_apps,),
+    user_parts=(activity.user_events,),
+    actions=(signin_admin.END_SESSIONS, signin_admin.RESET_MFA, mail_admin.SEND_VERIFICATION),
+)
 
 __all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
 

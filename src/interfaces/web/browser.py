@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.accounts.authentication import Actor, Authenticate
+from application.signin.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated

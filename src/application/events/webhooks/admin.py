@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.accounts.admin import require_admin
-from application.accounts.authentication import Actor
 from application.events.security_events import EVENT_TYPES
 from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.outbox import queue_delivery
 from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints, WebhookPolicy
 from application.pagination import Page, decode_cursor, paginate, parse_time_position, time_position
 from application.ports import Clock, JobQueue, SecretBox
+from application.signin.authentication import Actor
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.events.webhooks import (
     MAX_DESCRIPTION_LENGTH,

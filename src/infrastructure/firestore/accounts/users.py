@@ -4,43 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
-from application.signin.login import LoginRecords
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
-from domain.orgs.active import ActiveOrg
-from domain.signin.mfa import TotpFactor
-from domain.signin.personal_tokens import PersonalToken
-from domain.signin.sessions import Session
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
     read_document,
-    read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.library_reads import batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
-from infrastructure.firestore.orgs.membership_reads import active_org_from_docs, member_paths
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
-from infrastructure.firestore.signin.login_failures import failure_ref, record_from_doc
-from infrastructure.firestore.signin.mfa import FACTORS, factor_from_doc
-from infrastructure.firestore.signin.personal_tokens import PERSONAL_TOKENS, token_from_doc
-from infrastructure.firestore.signin.sessions import SESSIONS, session_from_doc
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
+SESSIONS = "sessions"  # see firestore/signin/sessions.py; a password change keeps one
+
+
+class StagedWriter(Protocol):
+    """Adds what ``staged`` stores (a change's security events and their webhook deliveries)
+    to ``batch``, the commit of the change they record (docs/decisions/
+    0169-events-in-the-change-commit.md): events' Firestore mapping
+    (infrastructure/firestore/events/security_events.py, ``write_staged``), handed in by the
+    composition, as the accounts' and sessions' repositories sit below events."""
+
+    def __call__(
+        self, client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
+    ) -> None: ...
+
+
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
 
-def _claims_for(login_key: str) -> str:
+def claims_for(login_key: str) -> str:
     return EMAILS if "@" in login_key else USERNAMES
 
 
@@ -161,6 +164,7 @@ class FirestoreUserRepository:
         self,
         client: firestore.Client,
         *,
+        write_staged: StagedWriter,
         owned: Sequence[tuple[str, str]] = (
             (SESSIONS, "user_id"),
             (IDENTITIES, "user_id"),
@@ -172,6 +176,7 @@ class FirestoreUserRepository:
         self._client = client
         self._users = client.collection(USERS)
         self._owned = owned  # (collection, owner field) purged with the user
+        self._write_staged = write_staged  # a change's events, in its commit
 
     def _claim(self, collection: str, normalized: str) -> firestore.DocumentReference:
         return self._client.collection(collection).document(claim_id(normalized))
@@ -200,7 +205,7 @@ class FirestoreUserRepository:
             # for locks; the losers' commits fail with AlreadyExists and we look up which
             # claim was taken.
             batch = batch_of(self._client, account_writes(self._client, user))
-            write_staged(self._client, batch, staged)
+            self._write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)  # a retried commit that had succeeded: see below
             except exceptions.AlreadyExists:
@@ -218,7 +223,7 @@ class FirestoreUserRepository:
         return user_from_doc(user_id, data) if data is not None else None
 
     def find_by_login(self, key: str) -> User | None:
-        claim = read_document(self._client, self._claim(_claims_for(key), key))
+        claim = read_document(self._client, self._claim(claims_for(key), key))
         user_id = claim.get("user_id") if claim is not None else None
         return self.live(user_id)
 
@@ -403,94 +408,3 @@ class FirestoreUserRepository:
     def pending_deletions(self, limit: int) -> list[str]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)
         return [snap.id for snap in query.select([]).stream(**BOUNDED)]
-
-
-@translates_errors
-class FirestorePrincipals:
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-
-    def load(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
-        user, session, _, _ = self._load(user_id, session_id, factor=False)
-        return user, session
-
-    def load_with_factor(
-        self, user_id: str, session_id: str
-    ) -> tuple[User | None, Session | None, TotpFactor | None]:
-        user, session, factor, _ = self._load(user_id, session_id, factor=True)
-        return user, session, factor
-
-    def load_personal(
-        self, user_id: str, token_id: str
-    ) -> tuple[User | None, PersonalToken | None]:
-        paths = [f"{USERS}/{user_id}", f"{PERSONAL_TOKENS}/{token_id}"]
-        user_data, token_data = read_documents(self._client, paths)
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        token = token_from_doc(token_id, token_data) if token_data is not None else None
-        return user, token
-
-    def load_personal_in_org(
-        self, user_id: str, token_id: str, org_id: str
-    ) -> tuple[User | None, PersonalToken | None, ActiveOrg | None]:
-        paths = [
-            f"{USERS}/{user_id}",
-            f"{PERSONAL_TOKENS}/{token_id}",
-            *member_paths(org_id, user_id),  # in the same round trip
-        ]
-        user_data, token_data, org_data, member_data = read_documents(self._client, paths)
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        token = token_from_doc(token_id, token_data) if token_data is not None else None
-        return user, token, active_org_from_docs(org_id, org_data, member_data)
-
-    def load_in_org(
-        self, user_id: str, session_id: str, org_id: str, *, factor: bool
-    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
-        return self._load(user_id, session_id, factor=factor, org_id=org_id)
-
-    def _load(
-        self, user_id: str, session_id: str, *, factor: bool, org_id: str | None = None
-    ) -> tuple[User | None, Session | None, TotpFactor | None, ActiveOrg | None]:
-        # By their paths: the client library is not needed to name them
-        # (docs/decisions/0432-the-cloud-sdk-on-first-use.md).
-        paths = [f"{USERS}/{user_id}", f"{SESSIONS}/{session_id}"]
-        if factor:
-            paths.append(f"{FACTORS}/{user_id}")
-        if org_id is not None:  # the org and the membership, in the same round trip
-            paths += member_paths(org_id, user_id)
-        found = read_documents(self._client, paths)
-        user_data, session_data = found[0], found[1]
-        user = user_from_doc(user_id, user_data) if user_data is not None else None
-        session = session_from_doc(session_id, session_data) if session_data is not None else None
-        factor_data = found[2] if factor else None
-        org = active_org_from_docs(org_id, found[-2], found[-1]) if org_id is not None else None
-        stored = factor_from_doc(factor_data) if factor_data is not None else None
-        return user, session, stored, org
-
-
-@translates_errors
-class FirestoreLoginLookup:
-    """POST /login's reads: the name's claim and the failure records in one
-    BatchGetDocuments, then the account (docs/decisions/0015-login-round-trips.md)."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-        self._users = FirestoreUserRepository(client)
-
-    def load(self, login_key: str, throttle_keys: Sequence[str]) -> LoginRecords:
-        refs = [failure_ref(self._client, key) for key in throttle_keys]
-        if login_key:
-            refs.append(
-                self._client.collection(_claims_for(login_key)).document(claim_id(login_key))
-            )
-        found = read_documents(self._client, refs)
-        failures = {
-            key: record_from_doc(data)
-            for key, data in zip(throttle_keys, found[: len(throttle_keys)], strict=True)
-            if data is not None
-        }
-        claim = found[-1] if login_key else None
-        user_id = claim.get("user_id") if claim is not None else None
-        return LoginRecords(failures, user_id if isinstance(user_id, str) else None)
-
-    def user(self, user_id: str | None) -> User | None:
-        return self._users.live(user_id)

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.accounts.users import User
-from domain.mail.action_tokens import ActionToken, InvalidToken, Purpose, SendLog
+from domain.link_tokens import InvalidToken
+from domain.mail.action_tokens import ActionToken, Purpose, SendLog
 from infrastructure.firestore.accounts.users import (
     ACTION_TOKENS,
     MAIL_SENDS,

@@ -5,12 +5,13 @@ trip (``member_paths``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.accounts.users import username_key
 from domain.ids import is_id
-from domain.orgs.active import ActiveOrg
-from domain.orgs.orgs import is_slug_shaped
+from domain.orgs.orgs import active_org, is_slug_shaped
+from domain.signin.active_org import ActiveOrg
 from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.orgs import MEMBERS, ORG_SLUGS, ORGS, FirestoreOrgRepository
@@ -38,6 +39,18 @@ def active_org_from_docs(
     )
 
 
+class OrgMembershipPart:
+    """The orgs' part of the read of every request that acts in an org: the org and the
+    person's membership of it (``MembershipPart`` of firestore/signin/principals.py)."""
+
+    def paths(self, org_id: str, user_id: str) -> list[str]:
+        return member_paths(org_id, user_id)
+
+    def parse(self, org_id: str, found: Sequence[dict[str, Any] | None]) -> ActiveOrg | None:
+        org, member = found
+        return active_org_from_docs(org_id, org, member)
+
+
 @translates_errors
 class FirestoreActiveOrgs:
     def __init__(self, client: firestore.Client) -> None:
@@ -60,4 +73,4 @@ class FirestoreActiveOrgs:
     def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
         # The org repository's query of the person's memberships (its index is there).
         found = FirestoreOrgRepository(self._client).memberships_of(user_id, limit)
-        return [ActiveOrg.of(org, membership) for org, membership in found]
+        return [active_org(org, membership) for org, membership in found]

@@ -15,10 +15,10 @@ from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.errors import NotFound as NoAccount
 from domain.signin.passkeys import Ceremony, Challenge, Passkey
+from infrastructure.firestore.accounts.identities import ways_in_moved
 from infrastructure.firestore.accounts.users import USERS, user_from_doc
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, run_query
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.federation.identities import ways_in_moved
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Select, Stale
 from infrastructure.firestore.sdk import exceptions, firestore

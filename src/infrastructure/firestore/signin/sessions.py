@@ -8,14 +8,13 @@ from typing import Any
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.sessions import SessionRead
 from domain.signin.sessions import Session
+from infrastructure.firestore.accounts.users import SESSIONS, StagedWriter
 from infrastructure.firestore.client import BOUNDED, reads_of, run_query
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import until_unchanged
 from infrastructure.firestore.reads import Missing, Select, Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
-SESSIONS = "sessions"
 DELETE_BATCH = 200
 
 
@@ -73,16 +72,17 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
 
 @translates_errors
 class FirestoreSessionRepository:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, *, write_staged: StagedWriter) -> None:
         self._client = client
         self._sessions = client.collection(SESSIONS)
+        self._write_staged = write_staged  # a sign-in's events, in its session's commit
 
     def add(self, session: Session, staged: StagedWrites = NO_WRITES) -> None:
         # The ids are fresh and random: AlreadyExists can only mean that a retried commit
         # had in fact succeeded the first time.
         batch = self._client.batch()
         batch.create(self._sessions.document(session.id), session_to_doc(session))
-        write_staged(self._client, batch, staged)
+        self._write_staged(self._client, batch, staged)
         with contextlib.suppress(exceptions.AlreadyExists):
             batch.commit(**BOUNDED)
 

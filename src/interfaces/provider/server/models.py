@@ -22,10 +22,10 @@ from application.provider.minting import USERINFO_CLAIMS
 from application.provider.ports import GrantRead
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
-from domain.orgs.active import ActiveOrg
 from domain.provider.client_keys import PRIVATE_KEY_JWT
 from domain.provider.dpop import Proof
 from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
+from domain.signin.active_org import ActiveOrg
 from interfaces.provider.server.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services
 

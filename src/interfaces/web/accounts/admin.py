@@ -1,10 +1,17 @@
 """/admin: admins find accounts, open one to change it, and invite people (docs/pages.md).
 Each action is a POST form that leads back to the account's page with a short confirmation;
-a refused one re-renders that page with the message and the use case's status."""
+a refused one re-renders that page with the message and the use case's status.
+
+This module is the admin pages' frame and the accounts' part of them. What the other
+capabilities show and do there (the apps and API resources, an invitation, an account's
+events, ending its sessions, resetting its second factor, a verification mail) is theirs, in
+their pages' packages; the web adapter's composition (interfaces/web/__init__.py) hands it
+here (``install_admin``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -12,35 +19,13 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from application.accounts.accounts import Caller
 from application.accounts.admin import AdminChange, ShowUser, UserQuery
-from application.accounts.authentication import Actor
-from application.events.security_events import EventQuery
-from application.mail.flows import RequestVerification
-from application.mail.invitations import Invite
 from application.pagination import DEFAULT_LIMIT
-from application.provider.api_resources import (
-    AddResource,
-    AdminAddResource,
-    AdminRemoveResource,
-    AdminResources,
-    ScopeText,
-)
-from application.provider.clients import (
-    AdminClients,
-    AdminCreateClient,
-    AdminDeleteClient,
-    CreateClient,
-)
-from application.provider.logout import ClientLogouts
-from application.signin.sessions import EndUserSessions
-from application.signin.totp import ResetMfa
 from domain.accounts.users import Role, User
 from domain.errors import InvalidInput
-from domain.events.security_events import Activity
-from domain.provider.oauth import SCOPES
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import RECENT_EVENTS
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, page, see_other
 
@@ -59,6 +44,26 @@ DONE: dict[str, LazyString] = {
 }
 
 AdminView = Callable[..., Response]
+# What a capability adds to /admin, read for the signed-in Actor
+# (application/signin/authentication.py); and to an account's page, for the Actor and the
+# account. Handed in by ``install_admin``.
+PagePart = Callable[..., Mapping[str, object]]
+_PAGE: list[PagePart] = []
+_USER_PAGE: list[PagePart] = []
+
+
+@dataclass(frozen=True)
+class UserAction:
+    """An action on an account's admin page that takes no input: the last part of its
+    address, what its redirect says (``?done=``, a key of ``DONE``), and what it does, called
+    with the admin's Actor and the account's id."""
+
+    name: str
+    done: str
+    act: Callable[..., object]
+
+
+_ACTIONS: dict[str, UserAction] = {}
 
 
 def needs_sign_in(view: AdminView) -> AdminView:
@@ -78,168 +83,67 @@ def needs_sign_in(view: AdminView) -> AdminView:
     return wrapper
 
 
-def _admin_shown(actor: Actor, prefix: str = "", cursor: str = "", **_: str) -> dict[str, object]:
+def admin_shown(actor: Caller, prefix: str = "", cursor: str = "", **_: str) -> dict[str, object]:
     """What /admin shows: a page of accounts (the first, where a refused form shows it
-    again), and the apps."""
+    again), and what the capabilities add (the apps)."""
     query = UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
-    return {
+    shown: dict[str, object] = {
         "listing": services().admin.list_users(query),
-        "clients": services().oauth_clients.admin_list_clients(AdminClients(actor)),
-        "api_resources": services().oauth_resources.admin_list_resources(AdminResources(actor)),
-        "scopes": SCOPES,
         "prefix": prefix,
         "cursor": cursor,
         "roles": ROLES,
     }
+    for part in _PAGE:
+        shown.update(part(actor))
+    return shown
 
 
 @bp.get("/admin")
 @needs_sign_in
-def admin_page(actor: Actor) -> Response:
+def admin_page(actor: Caller) -> Response:
     prefix, cursor = request.args.get("prefix", ""), request.args.get("cursor", "")
-    return page("accounts/admin.html", 200, form={}, **_admin_shown(actor, prefix, cursor))
+    return page("accounts/admin.html", 200, form={}, **admin_shown(actor, prefix, cursor))
 
 
-@bp.post("/admin/invitations")
-@needs_sign_in
-@form_errors("accounts/admin.html", shown=_admin_shown)
-def invite(actor: Actor) -> Response:
-    username = field("username", required=False).strip() or None
-    email, role = field("email"), field("role", required=False)
-    user = services().invitations.invite(
-        Invite(actor=actor, username=username, email=email, role=role or None)
-    )
-    return see_other(f"/admin/users/{user.id}?done=invited")
-
-
-@bp.post("/admin/clients")
-@needs_sign_in
-@form_errors(
-    "accounts/admin.html",
-    form_id="client",
-    renamed={"redirect_uri": "redirect_uris", "resource": "resources"},
-    shown=_admin_shown,
-)
-def create_client(actor: Actor) -> Response:
-    """Register an app, as ``clients create`` does; its secret is on this answer only."""
-    lines = field("redirect_uris").splitlines()
-    resources = field("resources", required=False).splitlines()
-    client = CreateClient(
-        field("name"),
-        tuple(line.strip() for line in lines if line.strip()),
-        request.form.get("confidential") == "true",
-        tuple(request.form.getlist("scope")),
-        resources=tuple(line.strip() for line in resources if line.strip()),
-        resource_scopes=tuple(request.form.getlist("resource_scope")),
-        par_required=request.form.get("require_par") == "true",
-        backchannel_logout_uri=field("backchannel_logout_uri", required=False).strip() or None,
-        backchannel_logout_session_required=(
-            request.form.get("backchannel_logout_session_required") == "true"
-        ),
-    )
-    created = services().oauth_clients.admin_create_client(AdminCreateClient(actor, client))
-    return page(
-        "accounts/oauth_client_created.html",
-        status=201,
-        client=created.client,
-        secret=created.client_secret,
-    )
-
-
-@bp.get("/admin/clients/<client_id>/logouts")
-@needs_sign_in
-def client_logouts(actor: Actor, client_id: str) -> Response:
-    """The logout tokens sent to the app by back-channel logout, newest first: each
-    delivery's status and attempts, as a webhook's are shown."""
-    cursor = request.args.get("cursor", "")
-    query = ClientLogouts(actor, client_id, DEFAULT_LIMIT, cursor or None)
-    client, deliveries = services().oauth_client_logouts.admin_client_logouts(query)
-    return page(
-        "accounts/admin_client_logouts.html", client=client, deliveries=deliveries, cursor=cursor
-    )
-
-
-@bp.post("/admin/clients/<client_id>/delete")
-@needs_sign_in
-@form_errors("accounts/admin.html", shown=_admin_shown)
-def delete_client(actor: Actor, client_id: str) -> Response:
-    """Remove an app that signs in with firegate: its tokens stop working at once."""
-    services().oauth_clients.admin_delete_client(AdminDeleteClient(actor, client_id))
-    return see_other("/admin#clients")
-
-
-def _scope_lines(text: str) -> tuple[ScopeText, ...]:
-    """The form's scopes, one a line: ``name | description`` or ``name | description |
-    Spanish description``."""
-    found = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|")]
-        if len(parts) not in (2, 3):
-            raise InvalidInput.field(
-                "scopes",
-                "One scope a line: name | description | Spanish description (optional).",
-                "invalid_scope_line",
-            )
-        found.append(ScopeText(parts[0], parts[1], parts[2] if len(parts) == 3 else None))
-    return tuple(found)
-
-
-@bp.post("/admin/resources")
-@needs_sign_in
-@form_errors(
-    "accounts/admin.html",
-    form_id="resource",
-    renamed={"scope": "scopes", "description": "scopes", "description_es": "scopes"},
-    shown=_admin_shown,
-)
-def add_resource(actor: Actor) -> Response:
-    """Register an API resource with its scopes, as ``resources add`` does."""
-    resource = AddResource(field("uri").strip(), _scope_lines(field("scopes")))
-    services().oauth_resources.admin_add_resource(AdminAddResource(actor, resource))
-    return see_other("/admin#resources")
-
-
-@bp.post("/admin/resources/remove")
-@needs_sign_in
-@form_errors("accounts/admin.html", shown=_admin_shown)
-def remove_resource(actor: Actor) -> Response:
-    """Remove an API resource (named by the form: a URI does not fit in a path)."""
-    services().oauth_resources.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
-    return see_other("/admin#resources")
-
-
-def _user(actor: Actor, user_id: str) -> User:
+def _user(actor: Caller, user_id: str) -> User:
     """The account an admin opens (403 for anyone else, 404 for no account)."""
     return services().admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
 
 
-def _events(actor: Actor, user: User) -> Sequence[Activity]:
-    return services().events.recent(EventQuery(actor, RECENT_EVENTS, user_id=user.id))
+def _user_parts(actor: Caller, user: User) -> dict[str, object]:
+    """What the capabilities add to an account's page (its events)."""
+    shown: dict[str, object] = {}
+    for part in _USER_PAGE:
+        shown.update(part(actor, user))
+    return shown
 
 
-def _user_shown(actor: Actor, user_id: str, **_: str) -> dict[str, object]:
+def _user_shown(actor: Caller, user_id: str, **_: str) -> dict[str, object]:
     """The account's page as a refused action shows it again."""
     user = _user(actor, user_id)
-    return {"user": user, "roles": ROLES, "done": None, "events": _events(actor, user)}
+    return {"user": user, "roles": ROLES, "done": None, **_user_parts(actor, user)}
 
 
 @bp.get("/admin/users/<user_id>")
 @needs_sign_in
-def admin_user_page(actor: Actor, user_id: str) -> Response:
+def admin_user_page(actor: Caller, user_id: str) -> Response:
     user = _user(actor, user_id)
     done = DONE.get(request.args.get("done", ""))
-    events = _events(actor, user)
     return page(
-        "accounts/admin_user.html", user=user, roles=ROLES, done=done, form={}, events=events
+        "accounts/admin_user.html",
+        200,
+        user=user,
+        roles=ROLES,
+        done=done,
+        form={},
+        **_user_parts(actor, user),
     )
 
 
 @bp.post("/admin/users/<user_id>")
 @needs_sign_in
 @form_errors("accounts/admin_user.html", shown=_user_shown)
-def change_user(actor: Actor, user_id: str) -> Response:
+def change_user(actor: Caller, user_id: str) -> Response:
     """``role``, or ``disabled`` ("true" or "false"), as PATCH /users/{id} takes them."""
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
     if "disabled" in request.form:
@@ -253,19 +157,25 @@ def change_user(actor: Actor, user_id: str) -> Response:
     return see_other(f"{path}?done=role")
 
 
-# The actions on an account that take no input, and what each one's redirect says.
-ACTIONS = {"end-sessions": "sessions", "reset-mfa": "mfa", "send-verification": "verification"}
-
-
-@bp.post(f"/admin/users/<user_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
-@needs_sign_in
-@form_errors("accounts/admin_user.html", shown=_user_shown)
-def act_on_user(actor: Actor, user_id: str, action: str) -> Response:
+def act_on_user(actor: Caller, user_id: str, action: str) -> Response:
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
-    if action == "end-sessions":
-        services().sessions.end_for_user(EndUserSessions(actor, user_id))
-    elif action == "reset-mfa":
-        services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
-    else:
-        services().email.request_verification(RequestVerification(actor, user_id=user_id))
-    return see_other(f"{path}?done={ACTIONS[action]}")
+    taken = _ACTIONS[action]
+    taken.act(actor, user_id)
+    return see_other(f"{path}?done={taken.done}")
+
+
+def install_admin(
+    *,
+    page_parts: Sequence[PagePart] = (),
+    user_parts: Sequence[PagePart] = (),
+    actions: Sequence[UserAction] = (),
+) -> None:
+    """What the capabilities add to /admin and to an account's page, and the actions on an
+    account (one address each, in this order): called once, by the web adapter's
+    composition."""
+    _PAGE.extend(page_parts)
+    _USER_PAGE.extend(user_parts)
+    _ACTIONS.update((action.name, action) for action in actions)
+    rule = f"/admin/users/<user_id>/<any({', '.join(map(repr, _ACTIONS))}):action>"
+    shown_again = form_errors("accounts/admin_user.html", shown=_user_shown)
+    bp.post(rule)(needs_sign_in(shown_again(act_on_user)))

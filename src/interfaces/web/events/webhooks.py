@@ -10,7 +10,6 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from application.accounts.authentication import Actor
 from application.events.security_events import EVENT_TYPES
 from application.events.webhooks.admin import (
     CreateWebhook,
@@ -20,6 +19,7 @@ from application.events.webhooks.admin import (
     WebhookRef,
 )
 from application.pagination import DEFAULT_LIMIT
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput
 from domain.events.webhooks import MAX_EVENTS
 from interfaces.shared.services import services

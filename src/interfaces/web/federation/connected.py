@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.federation.connected import (
     Connect,
     ConnectPending,
@@ -26,15 +25,17 @@ from application.federation.connected import (
 )
 from application.federation.linking import SignInToConnect
 from application.ports import ExternalIdentity
+from application.signin.authentication import Actor
+from domain.accounts.identities import PENDING_FOR, IdentityLink, PendingLink
 from domain.errors import Conflict
-from domain.federation.identities import PENDING_FOR, IdentityLink, PendingLink
-from domain.mail.action_tokens import InvalidToken
+from domain.link_tokens import InvalidToken
 from interfaces.shared.problems import status_of
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import SECURITY, account_form, done, section_page, signed_in
+from interfaces.web.accounts.account import account_form, done, section_page, signed_in
 from interfaces.web.messages import message
 from interfaces.web.rendering import bp, page, see_other
+from interfaces.web.signin.security import SECURITY
 
 CONNECT_COOKIE = "connect"
 FINISH = "/account/connect"

@@ -11,18 +11,18 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, after_this_request, redirect, request
 
-from application.accounts.authentication import Actor, require_recent_sign_in
 from application.federation.providers import AddProvider, DeleteProvider
 from application.federation.upstream import Arrival, Departure, FinishUpstream, StartUpstream
+from application.signin.authentication import Actor, require_recent_sign_in
 from domain.federation.upstream import PRESETS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import SECURITY
 from interfaces.web.accounts.admin import needs_sign_in
 from interfaces.web.federation.connected import connect_identity, connect_proof_ok
 from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
 from interfaces.web.rendering import bp, page, see_other
+from interfaces.web.signin.security import SECURITY
 
 ANSWER_FIELDS = ("code", "state", "error", "error_description", "iss", "user")
 

@@ -7,9 +7,9 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from application.accounts.authentication import Actor
 from application.orgs.orgs import AdminOrgDeletion, AdminOrgQuery
 from application.pagination import DEFAULT_LIMIT
+from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import needs_sign_in
 from interfaces.web.forms import form_errors

@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.orgs.active import SwitchOrg
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import RemoveMember
-from application.orgs.orgs import CreateOrg
+from application.orgs.orgs import CreateOrg, ListMyOrgs
+from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.accounts.account import (
@@ -28,6 +28,12 @@ from interfaces.web.accounts.account import (
 )
 from interfaces.web.forms import field, fields, safe_next
 from interfaces.web.rendering import bp, see_other
+
+
+def org_switcher(actor: Actor) -> dict[str, object]:
+    """What the orgs add to the account area's header: its org switcher, the person's orgs
+    and the one the session acts in (docs/pages.md, "Organizations")."""
+    return {"my_orgs": services().orgs.mine(ListMyOrgs(actor)), "active_org": actor.org}
 
 
 def _orgs(actor: Actor) -> dict[str, object]:

@@ -1,6 +1,8 @@
 """An organization's page (docs/pages.md, "Organizations"), in sections each at its own
 address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on,
-SCIM and events.
+SCIM and events. Single sign-on's and SCIM's sections are theirs (interfaces/web/sso/org.py,
+interfaces/web/scim/org.py); the web adapter's composition hands every section to the page
+(``install_org_page``).
 Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
 browser's navigation to /orgs/{slug}, the API's address of the org, is sent here
 (docs/decisions/0377-the-org-page-s-address.md).
@@ -11,27 +13,23 @@ of confirmation, and a refused one shows the section again with the message besi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from flask import Response, request
 
-from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomainRequest
 from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
-from application.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
-from application.sso.connections import ConnectionRequest
-from application.sso.setup import MakeSetupLink
+from application.pagination import DEFAULT_LIMIT
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput
 from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import header, signed_in
-from interfaces.web.browser import config
 from interfaces.web.errors import prefers_html
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, see_other
@@ -70,17 +68,6 @@ def _domains(actor: Actor, org: str) -> dict[str, object]:
     return {"domains": services().org_domains.list(OrgDomainRequest(actor, org))}
 
 
-def _sso(actor: Actor, org: str) -> dict[str, object]:
-    request_of = ConnectionRequest(actor, org)
-    links = {seen.connection.id: seen.link for seen in services().sso_setup.list(request_of)}
-    return {"connections": services().sso_connections.list(request_of), "setup_links": links}
-
-
-def _scim(actor: Actor, org: str) -> dict[str, object]:
-    tokens = services().scim_tokens.list(ListScimTokens(actor, org, MAX_LIMIT)).items
-    return {"scim_tokens": tokens, "scim_url": config().public_url.rstrip("/") + "/scim/v2"}
-
-
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
     return {"events": services().orgs.events(query), "cursor": _cursor()}
@@ -107,10 +94,6 @@ SETTINGS = OrgSection("settings", "orgs/org_settings.html")
 MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
 INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
 DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
-SSO = OrgSection("sso", "orgs/org_sso.html", _sso)
-
-
-SCIM = OrgSection("scim", "orgs/org_scim.html", _scim)
 EVENTS = OrgSection("events", "orgs/org_events.html", _events)
 
 View = Callable[..., Response]
@@ -135,8 +118,12 @@ def _show(section: OrgSection) -> None:
     bp.get(rule)(signed_in(show))
 
 
-for _section in (SETTINGS, MEMBERS, INVITATIONS, DOMAINS, SSO, SCIM, EVENTS):
-    _show(_section)
+def install_org_page(sections: Sequence[OrgSection]) -> None:
+    """The page's sections at their addresses, in the order of its navigation (the orgs'
+    own, and single sign-on's and SCIM's, defined in their pages' packages): called once, by
+    the web adapter's composition."""
+    for section in sections:
+        _show(section)
 
 
 # -- settings
@@ -260,79 +247,6 @@ def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
 def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
     services().org_domains.delete(OrgDomainRequest(actor, org, domain))
     return done("domain-deleted", DOMAINS, org)
-
-
-# -- single sign-on (docs/reference/sso.md)
-
-NEW_CONNECTION = {"new-saml": "saml", "new-oidc": "oidc"}
-
-
-@bp.post("/account/orgs/<org>/sso/setup-links")
-@signed_in
-@org_form("setup-link", SSO)
-def make_sso_setup_link(actor: Actor, org: str) -> Response:
-    """A setup link for a connection or a new one, shown on this answer alone (only its
-    hash is kept)."""
-    chosen = field("connection")
-    kind = NEW_CONNECTION.get(chosen)
-    made = services().sso_setup.make(MakeSetupLink(actor, org, None if kind else chosen, kind))
-    html = translated.render(SSO.template, form={}, made=made, **SSO.shown(actor, org))
-    return Response(html, status=201)
-
-
-@bp.post("/account/orgs/<org>/sso/<connection_id>/status")
-@signed_in
-@org_form("connections", SSO)
-def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> Response:
-    """Activate (when complete) or switch off a connection."""
-    status = field("status")
-    changes = {"status": status}
-    services().sso_connections.update(ConnectionRequest(actor, org, connection_id, changes))
-    return done("connection-" + status, SSO, org)
-
-
-@bp.post("/account/orgs/<org>/sso/policy")
-@signed_in
-@org_form("sso-policy", SSO)
-def save_sso_policy(actor: Actor, org: str) -> Response:
-    """As PATCH /orgs/{org} with ``require_sso`` and ``sso_break_glass``, for owners: the
-    owner who saves keeps or gives up their own break-glass place; the others' stay."""
-    current = services().orgs.get(GetOrg(actor, org)).org
-    others = [user_id for user_id in current.sso_break_glass if user_id != actor.user_id]
-    keep_me = request.form.get("break_glass") == "true"
-    typed: dict[str, object] = {
-        "require_sso": request.form.get("require_sso") == "true",
-        "sso_break_glass": [*others, actor.user_id] if keep_me else others,
-    }
-    now: Mapping[str, object] = {
-        "require_sso": current.require_sso,
-        "sso_break_glass": list(current.sso_break_glass),
-    }
-    changes = tuple((name, value) for name, value in typed.items() if value != now[name])
-    if changes:  # nothing to change: nothing sent, no event
-        services().orgs.update(UpdateOrg(actor, org, changes))
-    return done("sso-policy", SSO, current.slug.value)
-
-
-# -- SCIM tokens
-
-
-@bp.post("/account/orgs/<org>/scim/tokens")
-@signed_in
-@org_form("scim-token", SCIM)
-def create_scim_token(actor: Actor, org: str) -> Response:
-    created = services().scim_tokens.create(CreateScimToken(actor, org, field("name")))
-    # Shown in this answer only: the page never shows the token again.
-    html = translated.render(SCIM.template, form={}, created=created, **SCIM.shown(actor, org))
-    return Response(html, headers={"Cache-Control": "no-store"})
-
-
-@bp.post("/account/orgs/<org>/scim/tokens/<token_id>/revoke")
-@signed_in
-@org_form("scim-tokens", SCIM)
-def revoke_scim_token(actor: Actor, org: str, token_id: str) -> Response:
-    services().scim_tokens.revoke(RevokeScimToken(actor, org, token_id))
-    return done("scim-token-revoked", SCIM, org)
 
 
 # -- /orgs/{slug} in a browser

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from application.accounts.authentication import Actor
 from application.json_text import UnreadableJson, read_json
+from application.signin.authentication import Actor
 from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,
@@ -25,9 +25,10 @@ from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.accounts.account import SECURITY, account_form, done, signed_in
+from interfaces.web.accounts.account import account_form, done, signed_in
 from interfaces.web.forms import field, safe_next
 from interfaces.web.rendering import bp
+from interfaces.web.signin.security import SECURITY
 
 
 def _signed_in() -> Actor:

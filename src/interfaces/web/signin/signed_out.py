@@ -1,31 +1,44 @@
 """The pages of a signed-out browser (docs/pages.md): sign in (and its second step), sign up,
-verify an address, forgot and reset a password, and sign out. Each route parses the form,
-builds the use case's command and calls it as the JSON routes do, then renders; a refused
-form comes back as its route's ``form_errors`` says."""
+and sign out; verifying an address and a forgotten password are mail's (mail/flows.py).
+Each route parses the form, builds the use case's command and calls it as the JSON routes
+do, then renders; a refused form comes back as its route's ``form_errors`` says."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlencode
 
 from flask import Response, request
 
 from application.accounts.accounts import Register
-from application.mail.flows import VerifyEmail
-from application.mail.password_reset import ForgotPassword, ResetPassword
 from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
 from domain.errors import DomainError, InvalidInput, MfaRequired
-from interfaces.shared.after_response import after_response
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.federation import upstream
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
+
+# [id, name] of each way in at another provider: the federation's upstream providers, handed
+# in by the web adapter's composition (``install_sign_in``)
+Buttons = Callable[[], list[list[str]]]
+_UPSTREAMS: list[Buttons] = []
+
+
+def install_sign_in(*, upstreams: Sequence[Buttons]) -> None:
+    """The other providers' buttons of the sign-in and sign-up pages: called once, by the
+    web adapter's composition."""
+    _UPSTREAMS.extend(upstreams)
+
+
+def _upstream_buttons() -> list[list[str]]:
+    """What the sign-in and sign-up pages show: [id, name] of each provider."""
+    return [button for buttons in _UPSTREAMS for button in buttons()]
 
 
 def _login(username: str, password: str) -> Login:
@@ -56,7 +69,7 @@ def sign_in_page() -> Response:
         "signin/sign_in.html",
         next=_next(),
         passkeys_here=browser.passkeys_here(),
-        upstreams=upstream.buttons(),
+        upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=services().sso_discovery.any_sso(),
         form={"username": hint} if hint else {},
@@ -76,7 +89,7 @@ def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
     return {
         "next": _next(),
         "passkeys_here": browser.passkeys_here(),
-        "upstreams": upstream.buttons(),
+        "upstreams": _upstream_buttons(),
         "ask_first": ask_first,
     }
 
@@ -152,7 +165,7 @@ def sign_in_mfa() -> Response:
 def sign_up_page() -> Response:
     # ``next``: where a new account goes once signed in (the org invitation's page sends its
     # person here and back, docs/reference/orgs.md).
-    return kept_page("signin/sign_up.html", next=_next(), upstreams=upstream.buttons(), form={})
+    return kept_page("signin/sign_up.html", next=_next(), upstreams=_upstream_buttons(), form={})
 
 
 @bp.post("/sign-up")
@@ -174,69 +187,6 @@ def sign_up() -> Response:
     response = see_other(_next())
     browser.start(response, pair)
     return response
-
-
-@bp.get("/verify-email")
-def verify_email_page() -> Response:
-    # A GET never spends the token: mail scanners open links.
-    return page("signin/verify_email.html", token=request.args.get("token", ""), form={})
-
-
-@bp.post("/verify-email")
-@form_errors("signin/verify_email.html", shown=lambda: {"token": request.form.get("token", "")})
-def verify_email() -> Response:
-    # Opened signed in (to this account, through an identity) or not: the first proof of the
-    # address decides whose the account is (docs/reference/identities.md).
-    verified = services().email.verify(
-        VerifyEmail(field("token"), client_ip(), browser.signed_in())
-    )
-    user = verified.user
-    return page(
-        "signin/verified.html",
-        email=user.email.value if user.email else "",
-        claimed=verified.claimed,
-    )
-
-
-@bp.get("/forgot-password")
-def forgot_password_page() -> Response:
-    return kept_page("signin/forgot_password.html", form={})
-
-
-@bp.post("/forgot-password")
-@form_errors("signin/forgot_password.html")
-def forgot_password() -> Response:
-    forgot, cmd = (
-        services().password_reset.forgot_password,
-        ForgotPassword(field("email"), client_ip()),
-    )
-    # Queued once the answer is sent, as by the API: nothing delays it for either kind of
-    # address (docs/security.md, "Password recovery").
-    after_response(lambda: forgot(cmd))
-    return page("signin/forgot_password_sent.html")
-
-
-@bp.get("/reset-password")
-def reset_password_page() -> Response:
-    token, invited = request.args.get("token", ""), request.args.get("invited") == "1"
-    return page("signin/reset_password.html", token=token, invited=invited, form={})
-
-
-@bp.post("/reset-password")
-@form_errors(
-    "signin/reset_password.html",
-    renamed={"password": "new_password"},
-    shown=lambda: {
-        "token": request.form.get("token", ""),
-        "invited": request.form.get("invited") == "1",
-    },
-)
-def reset_password() -> Response:
-    token, new_password = fields("token", "new_password")
-    services().password_reset.reset_password(
-        ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
-    )
-    return see_other("/sign-in?reset=1")
 
 
 @bp.post("/sign-out")

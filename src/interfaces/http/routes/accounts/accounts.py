@@ -1,43 +1,29 @@
-"""docs/reference/accounts.md: register, login, and the caller's own account."""
+"""docs/reference/accounts.md: register, and the caller's own account (login and the
+password's change are sign-in's: routes/signin/login.py, on this blueprint)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
-from application.accounts.accounts import DeleteUser, GetUser, Register, UpdateProfile
-from application.accounts.authentication import Actor
-from application.signin.login import ChangePassword, Login
-from application.signin.tokens import TokenPair
+from application.accounts.accounts import Caller, DeleteUser, GetUser, Register, UpdateProfile
 from domain.accounts.users import PROFILE_TEXTS
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
-from interfaces.http.parsing import FORM_TYPES, parse_form, parse_json
+from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts.accounts import (
-    ChangePasswordRequest,
-    LoginForm,
-    LoginOut,
-    LoginRequest,
     PatchUserRequest,
     RegisterRequest,
     ReplaceUserRequest,
-    TokenOut,
     UserOut,
 )
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.signin.mfa import LoginProblem
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
-DEVICE_HEADER, DEVICE_COOKIE = "Device-Token", "firegate_device"
-DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # as long as the token itself is valid
-
-
-def token_out(pair: TokenPair) -> TokenOut:
-    return TokenOut.model_validate(pair, from_attributes=True)
 
 
 @bp.post("/register")
@@ -52,78 +38,15 @@ def sign_up(body: RegisterRequest) -> Response:
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 
-@bp.post("/login")
-@doc(
-    json=LoginRequest,
-    form=LoginForm,
-    responses={200: LoginOut, 401: LoginProblem, 403: Problem, 429: Problem},
-    tags=TAGS,
-)
-def login() -> Response:
-    """Log in with a username or e-mail and a password (JSON, or an OAuth2 password grant).
-
-    The answer carries a device token; sent back with later logins (header `Device-Token`,
-    or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
-    from elsewhere can cause from stopping this client. With two-step login on, the right
-    password answers 401 `mfa_required` with an `mfa_token` for POST /login/mfa."""
-    body = read_login()
-    return log_in(body.username, body.password)
-
-
-def read_login(*, any_casing: bool = False) -> LoginRequest:
-    """The login body: JSON, or form-encoded like an OAuth2 password grant."""
-    if request.mimetype in FORM_TYPES:
-        return parse_form(LoginForm, any_casing=any_casing)
-    return parse_json(LoginRequest, any_casing=any_casing)
-
-
-def log_in(login: str, password: str) -> Response:
-    """The token response of a login with ``login`` (a username or an address), and the
-    device token's cookie, for the path logged in at."""
-    pair = services().login.login(
-        Login(
-            login=login,
-            password=password,
-            user_agent=request.user_agent.string[:256],
-            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
-            device_token=presented_device_token(),
-        )
-    )
-    return login_response(pair, cookie_path=request.path)
-
-
-def presented_device_token() -> str:
-    """The device token a sign-in sent: the header, else the cookie."""
-    return request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE, "")
-
-
-def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
-    """The token response of a login, with the device token (if any) also as a cookie that
-    is sent to ``cookie_path`` and below only: it is no credential elsewhere."""
-    if not pair.device_token:
-        return json_response(token_out(pair))
-    response = json_response(LoginOut.model_validate(pair, from_attributes=True))
-    response.set_cookie(
-        DEVICE_COOKIE,
-        pair.device_token,
-        max_age=DEVICE_COOKIE_MAX_AGE,
-        path=cookie_path,
-        secure=request.is_secure,
-        httponly=True,
-        samesite="Strict",
-    )
-    return response
-
-
 @bp.get("/user")
 @doc(responses={200: UserOut, 403: Problem}, auth=True, tags=TAGS)
 @authenticated
-def get_me(actor: Actor) -> Response:
+def get_me(actor: Caller) -> Response:
     """The caller's own account."""
     return json_response(UserOut.of(services().accounts.get(GetUser(actor))))
 
 
-def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> Response:
+def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) -> Response:
     """PUT (``replace``) or PATCH of the caller's own profile."""
     given = body.model_fields_set
     if replace and not given & {"username", "email"}:
@@ -152,7 +75,7 @@ def update_profile(actor: Actor, body: ReplaceUserRequest, *, replace: bool) -> 
     tags=TAGS,
 )
 @session_authenticated
-def replace_me(actor: Actor) -> Response:
+def replace_me(actor: Caller) -> Response:
     """Replace the profile: username and/or email; omitted name fields are cleared."""
     return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
 
@@ -165,7 +88,7 @@ def replace_me(actor: Actor) -> Response:
     tags=TAGS,
 )
 @session_authenticated
-def patch_me(actor: Actor) -> Response:
+def patch_me(actor: Caller) -> Response:
     """Change only the fields given."""
     return update_profile(actor, parse_json(PatchUserRequest), replace=False)
 
@@ -173,31 +96,8 @@ def patch_me(actor: Actor) -> Response:
 @bp.delete("/user")
 @doc(responses={204: None, 403: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
-def delete_me(actor: Actor) -> Response:
+def delete_me(actor: Caller) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once.
     409 ``last_owner`` while it is the last owner of an organization with other members."""
     services().accounts.delete(DeleteUser(actor))
-    return no_content()
-
-
-@bp.put("/user/password")
-@doc(
-    json=ChangePasswordRequest,
-    responses={204: None, 403: Problem, 409: Problem, 429: Problem},
-    auth=True,
-    tags=TAGS,
-)
-@session_authenticated
-def change_password(actor: Actor) -> Response:
-    """Change the password; every other session ends. Without ``current_password``: an
-    account's first password (it has none), from a recent sign-in."""
-    body = parse_json(ChangePasswordRequest)
-    services().login.change_password(
-        ChangePassword.of(
-            actor,
-            body.current_password or "",
-            body.new_password,
-            request.remote_addr or "",  # after ProxyFix: the trusted hop's view
-        )
-    )
     return no_content()

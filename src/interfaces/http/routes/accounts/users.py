@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import BaseModel
 
+from application.accounts.accounts import Caller
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
-from application.accounts.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -33,7 +33,7 @@ PATH_PARAMETERS["user_id"] = {
 }
 
 
-def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
+def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
     if actor.role == "admin":
         return UserAdminOut.of(listing.user)
     if listing.full:
@@ -44,7 +44,7 @@ def listing_out(actor: Actor, listing: UserListing) -> BaseModel:
 @bp.get("")
 @doc(query=PageQuery, responses={200: UserPage, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
 @authenticated
-def list_users(actor: Actor) -> Response:
+def list_users(actor: Caller) -> Response:
     """Users, paginated: id and username for users, everything for admins."""
     query = parse_query(PageQuery)
     page = services().admin.list_users(UserQuery(actor, query.limit, query.cursor))
@@ -55,7 +55,7 @@ def list_users(actor: Actor) -> Response:
 @bp.get("/<user_id:user_id>")
 @doc(responses={200: UserShown, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
-def get_user(actor: Actor, user_id: str) -> Response:
+def get_user(actor: Caller, user_id: str) -> Response:
     """One user: public fields, or all of them for oneself and for admins."""
     return json_response(listing_out(actor, services().admin.show_user(ShowUser(actor, user_id))))
 
@@ -68,7 +68,7 @@ def get_user(actor: Actor, user_id: str) -> Response:
     tags=TAGS,
 )
 @authenticated
-def change_user(actor: Actor, user_id: str) -> Response:
+def change_user(actor: Caller, user_id: str) -> Response:
     """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request.
 
     Disabling an account ends every session of the account: its access and refresh tokens
@@ -84,7 +84,7 @@ def change_user(actor: Actor, user_id: str) -> Response:
 @bp.delete("/<user_id:user_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
-def delete_user(actor: Actor, user_id: str) -> Response:
+def delete_user(actor: Caller, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""
     services().admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

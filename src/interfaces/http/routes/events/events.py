@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.events.security_events import EventQuery
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_query

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.events.webhooks.admin import (
     CreateWebhook,
     DeliveryQuery,
@@ -13,6 +12,7 @@ from application.events.webhooks.admin import (
     Resend,
     WebhookRef,
 )
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

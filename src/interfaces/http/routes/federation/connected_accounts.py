@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.federation.connected import Disconnect, ListIdentities
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.responses import json_response, no_content

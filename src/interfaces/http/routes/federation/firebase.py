@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
 from application.federation.firebase import CustomToken, FirebaseSignIn
+from application.signin.authentication import Actor
 from interfaces.http.auth import session_authenticated_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from application.federation.upstream import NativeSignIn
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
-from interfaces.http.routes.accounts.accounts import login_response, presented_device_token
+from interfaces.http.routes.signin.login import login_response, presented_device_token
 from interfaces.http.schemas.accounts.accounts import LoginOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.federation.upstream import NativeTokenRequest

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
 from application.mail.flows import RequestVerification, VerifyEmail
 from application.mail.invitations import Invite
 from application.mail.password_reset import ForgotPassword, ResetPassword
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.orgs.active import SwitchOrg
+from application.signin.authentication import Actor
 from interfaces.http.auth import session_authenticated_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

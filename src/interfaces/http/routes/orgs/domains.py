@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.orgs.domains import OrgDomainRequest
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

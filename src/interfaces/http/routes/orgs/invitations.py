@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.orgs.invitations import (
     AcceptOrgInvitation,
     InviteToOrg,
     OrgInvitations,
     RevokeOrgInvitation,
 )
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

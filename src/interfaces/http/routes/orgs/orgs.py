@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.orgs.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, stream_with_context
 
-from application.accounts.authentication import Actor
 from application.resources.datasets import (
     DatasetForm,
     DatasetQuery,
@@ -17,6 +16,7 @@ from application.resources.datasets import (
     RowQuery,
     ShowDataset,
 )
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.parsing import parse_query

@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
 from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -13,8 +13,8 @@ from pydantic import ConfigDict, EmailStr, Field, RootModel
 
 from application.accounts.accounts import DeleteUser
 from application.accounts.admin import AdminChange, RemoveUser
-from application.accounts.authentication import Actor
 from application.mail.invitations import Invite
+from application.signin.authentication import Actor
 from domain.errors import PermissionDenied
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.compat import TAGS

@@ -7,8 +7,8 @@ import base64
 from flask import Blueprint, Response
 from pydantic import ConfigDict
 
-from application.accounts.authentication import Actor
 from application.resources.files import DeleteFile, OpenFile, UploadFile
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc, streamed
 from interfaces.http.responses import json_response, no_content

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.resources.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query

@@ -10,8 +10,8 @@ from interfaces.http.compat import TAGS
 from interfaces.http.openapi import doc, documented_like
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
-from interfaces.http.routes.accounts import accounts
-from interfaces.http.routes.accounts.accounts import log_in, read_login
+from interfaces.http.routes.signin import login as native
+from interfaces.http.routes.signin.login import log_in, read_login
 from interfaces.http.schemas.accounts.accounts import Password, Username
 from interfaces.http.schemas.accounts.users import UserPublicOut
 from interfaces.http.schemas.common import Problem, Strict
@@ -44,7 +44,7 @@ def create_user() -> Response:
 
 
 @bp.post("/auth/login")
-@documented_like(accounts.login, tags=TAGS)
+@documented_like(native.login, tags=TAGS)
 def login() -> Response:
     """Tasks API: log in, JSON or an OAuth2 password form (native: POST /login)."""
     body = read_login(any_casing=True)

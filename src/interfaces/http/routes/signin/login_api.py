@@ -14,8 +14,9 @@ from interfaces.http.openapi import REFRESH_BEARER_OR_BODY, doc, documented_like
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.routes.accounts import accounts, users
-from interfaces.http.routes.accounts.accounts import log_in, sign_up, token_out
+from interfaces.http.routes.accounts.accounts import sign_up
 from interfaces.http.routes.signin import sessions
+from interfaces.http.routes.signin.login import log_in, token_out
 from interfaces.http.schemas.accounts.accounts import LoginOut, RegisterRequest, TokenOut
 from interfaces.http.schemas.common import Problem, Strict, not_null
 from interfaces.http.schemas.signin.mfa import LoginProblem

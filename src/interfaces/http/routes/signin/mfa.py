@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.mfa import MfaLogin
 from application.signin.totp import MfaCommand
 from domain.errors import InvalidInput
@@ -13,7 +13,7 @@ from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import login_response
+from interfaces.http.routes.signin.login import login_response
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.mfa import (
     CodeRequest,

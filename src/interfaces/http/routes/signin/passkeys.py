@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.passkeys import (
     DeletePasskey,
     ListPasskeys,
@@ -16,7 +16,7 @@ from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import login_response, presented_device_token
+from interfaces.http.routes.signin.login import login_response, presented_device_token
 from interfaces.http.schemas.accounts.accounts import LoginOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.passkeys import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
 from interfaces.http.auth import session_authenticated, session_authenticated_with_factor
 from interfaces.http.openapi import doc

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.signin.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import token_out
+from interfaces.http.routes.signin.login import token_out
 from interfaces.http.schemas.accounts.accounts import (
     AccessTokenOut,
     ActiveOrgOut,
     LogoutQuery,
     RefreshRequest,
-    SessionList,
-    SessionOut,
     TokenOut,
     WhoAmIOut,
 )
 from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.signin.sessions import SessionList, SessionOut
 from interfaces.shared.services import services
 
 bp = Blueprint("sessions", __name__, url_prefix="/auth")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
+from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
 from application.sso.setup import MakeSetupLink
 from interfaces.http.auth import authenticated, session_authenticated

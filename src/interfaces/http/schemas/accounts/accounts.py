@@ -6,7 +6,6 @@ from typing import Literal
 from pydantic import ConfigDict, EmailStr, Field
 
 from domain.accounts.users import User
-from domain.signin.sessions import Session
 from interfaces.http.schemas.common import Schema, Strict, not_null, single_line
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
@@ -159,31 +158,6 @@ class WhoAmIOut(Schema):
         default=None,
         description="The org the session acts in, as stored now: null when none (or no more)",
     )
-
-
-class SessionOut(Schema):
-    id: str
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
-    user_agent: str
-    current: bool = Field(description="Is this the session of the presented token?")
-
-    @classmethod
-    def of(cls, session: Session, current: bool) -> SessionOut:
-        return cls(
-            id=session.id,
-            created_at=session.created_at,
-            last_used_at=session.last_used_at,
-            expires_at=session.expires_at,
-            user_agent=session.user_agent,
-            current=current,
-        )
-
-
-class SessionList(Schema):
-    items: list[SessionOut]
-    next_cursor: str | None = None
 
 
 class LogoutQuery(Schema):

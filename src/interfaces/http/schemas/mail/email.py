@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
-from domain.mail.action_tokens import TOKEN_MAX_CHARS
+from domain.link_tokens import TOKEN_MAX_CHARS
 from interfaces.http.schemas.accounts.accounts import Name, Password, Username
 from interfaces.http.schemas.common import Schema, Strict
 

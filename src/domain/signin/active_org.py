@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.errors import PermissionDenied
-from domain.orgs.orgs import Membership, Org
+from domain.errors import NotFound, PermissionDenied
 from domain.signin.mfa import TotpFactor
 
 
@@ -22,17 +21,6 @@ class ActiveOrg:
     require_mfa: bool = False  # the org's policy: a second factor before it becomes active
     # When the membership began (None: not read); not part of what the org and roles are
     joined_at: datetime | None = field(default=None, compare=False)
-
-    @staticmethod
-    def of(org: Org, membership: Membership) -> ActiveOrg:
-        return ActiveOrg(
-            id=org.id,
-            slug=org.slug.value,
-            roles=membership.roles,
-            version=membership.version,
-            require_mfa=org.require_mfa,
-            joined_at=membership.joined_at,
-        )
 
     def admits(self, org_id: str, made_at: datetime) -> bool:
         """Does this membership hold for a credential scoped to ``org_id`` and made at
@@ -81,3 +69,8 @@ def require_org(org: ActiveOrg | None) -> ActiveOrg:
     if org is None:
         raise org_required()
     return org
+
+
+def not_found() -> NotFound:
+    """What a non-member learns of an org: that there is none (404)."""
+    return NotFound("No such organization.", code="org_not_found")

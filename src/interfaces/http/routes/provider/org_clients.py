@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.authentication import Actor
 from application.provider.clients import (
     CreateClient,
     CreateOrgClient,
     DeleteOrgClient,
     OrgClients,
 )
+from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import NoQuery, Problem
-from interfaces.http.schemas.orgs.clients import (
+from interfaces.http.schemas.provider.org_clients import (
     OrgClientCreate,
     OrgClientCreated,
     OrgClientList,

@@ -9,7 +9,7 @@ from typing import Protocol
 from application.ports import Clock, TokenIssuer
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
-from domain.orgs.active import ActiveOrg
+from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.signin.sessions import Session

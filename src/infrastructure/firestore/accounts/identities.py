@@ -18,9 +18,9 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.accounts.identities import IdentityLink, PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.federation.identities import IdentityLink, PendingLink
 from infrastructure.firestore.accounts.users import (
     EMAILS,
     IDENTITIES,

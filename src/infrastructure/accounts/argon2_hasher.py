@@ -1,5 +1,5 @@
 """argon2id password hashing with a per-process cap on concurrent hashes; the imported
-hashes of other systems (infrastructure/signin/foreign_hashes.py) are checked on the same threads,
+hashes of other systems (infrastructure/accounts/foreign_hashes.py) are checked on the same threads,
 under the same cap and in no less time than an argon2 check (docs/migrating.md)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import TypeVar
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from domain.accounts.password_hashes import HashKind, kind_of, too_costly
 from domain.errors import Unavailable
-from domain.signin.password_hashes import HashKind, kind_of, too_costly
-from infrastructure.signin.foreign_hashes import verify_foreign
+from infrastructure.accounts.foreign_hashes import verify_foreign
 
 # OWASP's minimum for argon2id; docs/decisions/0002-argon2id-parameters.md allows nothing weaker.
 MIN_TIME_COST, MIN_MEMORY_KIB, MIN_PARALLELISM = 2, 19456, 1
@@ -62,7 +62,7 @@ class Argon2PasswordHasher:
         # histogram, docs/operations.md); None: not measured.
         self._waited = waited
         # Told the kind of each imported hash of another system a password did not match
-        # (infrastructure/signin/foreign_hashes.py logs and counts them); None: not told.
+        # (infrastructure/accounts/foreign_hashes.py logs and counts them); None: not told.
         self._mismatched = mismatched
         # How long an argon2 check with firegate's own parameters takes here (a hash costs
         # the same), the last one seen: a quicker check of an imported hash waits out the

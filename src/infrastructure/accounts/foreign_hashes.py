@@ -1,5 +1,5 @@
-"""Checking a password against a hash made elsewhere (domain/signin/password_hashes.py says which):
-Firebase's modified scrypt, bcrypt and Django's pbkdf2_sha256. argon2 stays with
+"""Checking a password against a hash made elsewhere (domain/accounts/password_hashes.py says
+which): Firebase's modified scrypt, bcrypt and Django's pbkdf2_sha256. argon2 stays with
 argon2_hasher.py, which calls this for the others (docs/migrating.md)."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from application.metrics import IMPORTED_HASH_FAILURES
 from application.ports import Metrics
-from domain.errors import InvalidInput
-from domain.signin.password_hashes import (
+from domain.accounts.password_hashes import (
     FirebaseScryptHash,
     HashKind,
     django_pbkdf2_of,
     firebase_scrypt_of,
     kind_of,
 )
+from domain.errors import InvalidInput
 
 BCRYPT_MAX_BYTES = 72  # what a bcrypt hash covers of a password
 log = logging.getLogger("firegate.migration")

@@ -1,0 +1,81 @@
+"""The capabilities keep their order in every layer: no module of one imports a module of a
+higher one (nor of another of its rank), and the graph of capabilities has no cycle. The order
+is pyproject.toml's, the one import-linter's capabilities contract holds
+(scripts/capability_order.py reads it)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import grimp
+import pytest
+from scripts.capability_order import (
+    TOP_PACKAGES,
+    Import,
+    capability_cycles,
+    capability_of,
+    capability_ranks,
+    direct_imports,
+    upward_imports,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def imports() -> list[Import]:
+    return direct_imports(grimp.build_graph(*TOP_PACKAGES, cache_dir=None))
+
+
+def test_the_order_is_pyprojects_from_accounts_up() -> None:
+    ranks = capability_ranks()
+    assert ranks["accounts"] == 0 and ranks["signin"] == 1
+    assert ranks["sso"] == ranks["scim"] < ranks["provider"] == ranks["resources"]
+    assert "services" not in ranks and "ports" not in ranks and "errors" not in ranks
+
+
+def test_a_module_belongs_to_the_capability_its_path_names() -> None:
+    ranks = capability_ranks()
+    assert capability_of("interfaces.web.signin.security", ranks) == "signin"
+    assert capability_of("infrastructure.firestore.orgs.membership_reads", ranks) == "orgs"
+    assert capability_of("bootstrap.accounts", ranks) == "accounts"
+    assert capability_of("application.sso.signin", ranks) == "sso"  # sso's, named signin
+    assert capability_of("interfaces.web.browser", ranks) is None  # the web layer's kernel
+
+
+def test_no_capability_imports_a_higher_one_in_any_layer(imports: list[Import]) -> None:
+    upward = upward_imports(imports, capability_ranks())
+    assert not upward, "imports of a higher capability:\n" + "\n".join(
+        f"{importer} -> {imported}" for importer, imported in upward
+    )
+
+
+def test_the_contract_names_no_exception() -> None:
+    """No import is let through: a change's security events, the last ones, are written by
+    events' mapping handed down by the composition (bootstrap/events.py, staged_writer)."""
+    config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
+    contracts: list[dict[str, Any]] = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c.get("type") == "capability_order"]
+    assert not contract.get("ignore_imports")
+
+
+def test_the_capabilities_form_no_cycle(imports: list[Import]) -> None:
+    cycles = capability_cycles(imports, capability_ranks())
+    assert not cycles, "cycles: " + "; ".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_an_upward_import_and_a_cycle_are_told() -> None:
+    ranks = capability_ranks()
+    imports = [
+        ("application.accounts.accounts", "application.signin.sessions"),
+        ("application.signin.sessions", "domain.accounts.users"),
+        ("application.sso.setup", "application.scim.tokens"),  # a sibling of its rank
+        ("interfaces.web.browser", "application.signin.authentication"),  # a kernel's
+    ]
+    assert upward_imports(imports, ranks) == [
+        ("application.accounts.accounts", "application.signin.sessions"),
+        ("application.sso.setup", "application.scim.tokens"),
+    ]
+    assert capability_cycles(imports, ranks) == [["accounts", "signin"]]
