@@ -61,7 +61,7 @@ def audit_log() -> RecordingAuditLog:
 
 @pytest.fixture
 def job_queue() -> FakeJobQueue:
-    """The jobs ``fake_app`` queued; tests run them (tests/unit/test_dogs_http.py)."""
+    """The jobs ``fake_app`` queued; tests run them (tests/unit/resources/test_dogs_http.py)."""
     return FakeJobQueue()
 
 

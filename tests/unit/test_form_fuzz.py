@@ -5,8 +5,8 @@ posted to any POST route with any path variables, from an admin's signed-in brow
 anonymous one: never a 5xx and never an exception through Flask.
 
 schemathesis (tests/e2e/test_fuzz_openapi.py) fuzzes the JSON operations the OpenAPI
-document describes, and tests/unit/test_oauth_fuzz.py the provider's forms; the pages' forms
-are in neither. This takes every POST rule of the app's URL map, on the fakes, with
+document describes, and tests/unit/provider/test_oauth_fuzz.py the provider's forms; the
+pages' forms are in neither. This takes every POST rule of the app's URL map, on the fakes, with
 hypothesis."""
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ NOT_JSON = {
     "/auth/passkeys/registration/options",  # options: no body
     "/auth/passkeys/authentication/options",
     "/auth/firebase/custom-token",  # the bearer is all it reads
-    "/device",  # the device flow's page reads a form (tests/unit/test_oauth_device.py)
+    "/device",  # the device flow's page reads a form (tests/unit/provider/test_oauth_device.py)
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
     "/orgs/<org>/domains/<domain>/verify",  # verify: no body
@@ -103,7 +103,7 @@ def test_deep_json_is_400_on_every_route_that_reads_json(
     tried = set()
     for rule in fake_app.url_map.iter_rules():
         if rule.rule.startswith(tuple(NOT_JSON)) or rule.endpoint.startswith("pages."):
-            continue  # the pages read forms (tests/unit/test_pages_signed_out.py)
+            continue  # the pages read forms (tests/unit/signin/test_pages_signed_out.py)
         for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"}):
             path = re.sub(r"<[^>]+>", user_id, rule.rule)
             response = client.open(

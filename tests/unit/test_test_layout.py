@@ -74,3 +74,14 @@ def test_the_fakes_are_small_modules_and_their_package_no_bag() -> None:
     assert not too_long, f"split these along their sections: {too_long}"
     package = ast.parse((FAKES / "__init__.py").read_text(encoding="utf-8"))
     assert not [n for n in package.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def test_the_unit_tests_are_in_the_rooms_of_the_fakes() -> None:
+    """tests/unit/<capability>/ beside tests/fakes/<capability>.py (docs/testing.md): each
+    folder of the unit tests names a capability that has its fakes, and holds tests."""
+    unit = TESTS / "unit"
+    rooms = sorted(p.name for p in unit.iterdir() if p.is_dir() and p.name != "__pycache__")
+    capabilities = {path.stem for path in FAKES.glob("*.py")} - {"__init__", "kernel"}
+    assert rooms and set(rooms) <= capabilities, set(rooms) - capabilities
+    assert all(list((unit / room).glob("test_*.py")) for room in rooms)
+    assert all((unit / room / "__init__.py").exists() for room in rooms)

@@ -4,7 +4,7 @@ only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange").
 
 The request's parameters, the refusals and the answer's shape are RFC 8693's and are kept
 here, apart from any framework, so that each rule is tested against the RFC's text and
-examples (tests/unit/test_token_exchange.py)."""
+examples (tests/unit/provider/test_token_exchange.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Datasets: column types and schemas, the row validator, the dataset entity.
 
 Pure and deterministic: the same header, schema and rows always give the same findings, so
-the rules are property-tested (tests/unit/test_dataset_validation.py).
+the rules are property-tested (tests/unit/resources/test_dataset_validation.py).
 """
 
 from domain.resources.datasets.cells import (

@@ -23,7 +23,7 @@ from tests.fakes.provider import FakeGrantHolders, FakeOAuthGrants
 from tests.support.oauth import OAuthWorld
 
 pytestmark = pytest.mark.unit
-REFERENCE = Path(__file__).parents[2] / "docs" / "reference" / "oauth.md"
+REFERENCE = Path(__file__).parents[3] / "docs" / "reference" / "oauth.md"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Signing in through an org's SAML connection on the fakes, against pysaml2's own IdP:
 replays and other browsers refused, a switched-off connection starting nothing
 (docs/reference/sso.md, "Signing in"). Which account the person gets is tested for both
-kinds of connection in tests/unit/test_sso_accounts.py."""
+kinds of connection in tests/unit/sso/test_sso_accounts.py."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def test_a_client_secret_of_dash_is_read_from_standard_input(
     assert empty.exit_code == 2 and "standard input gave nothing" in empty.output
 
 
-MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
+MAKEFILE = Path(__file__).resolve().parents[3] / "Makefile"
 
 
 def test_make_cli_never_echoes_its_recipe() -> None:

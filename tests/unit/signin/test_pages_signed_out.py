@@ -14,7 +14,7 @@ from tests.support.app import World
 from tests.support.pages import PASSWORD, csrf, sign_up
 
 pytestmark = pytest.mark.unit
-ROUTES = Path(__file__).parents[2] / "src" / "interfaces" / "web"
+ROUTES = Path(__file__).parents[3] / "src" / "interfaces" / "web"
 PAGES = [
     "/sign-in",
     "/sign-up",

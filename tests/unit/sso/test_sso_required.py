@@ -262,7 +262,7 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
 
 def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: SamlSso) -> None:
     """An address on no org's domain, proven or not: its domain's claim, once per sign-in
-    (while no org has single sign-on, nothing: see tests/unit/test_org_joining_http.py)."""
+    (while no org has single sign-on, nothing: see tests/unit/orgs/test_org_joining_http.py)."""
     domains = sso.world.adapters.orgs.domains
     assert isinstance(domains, FakeOrgDomains)
     made = register(sso.world.client, "max", email="max@elsewhere.example")

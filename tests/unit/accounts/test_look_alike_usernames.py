@@ -17,7 +17,7 @@ from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CYRILLIC_A, GREEK_O, DOTLESS_I = "\u0430", "\u03bf", "\u0131"
 
 

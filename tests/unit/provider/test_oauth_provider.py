@@ -1834,7 +1834,7 @@ def test_a_forged_id_token_hint_is_refused_not_a_500(
     world: OAuthWorld, header: dict[str, Any]
 ) -> None:
     """At the logout endpoint and the authorization endpoint alike (found by
-    tests/unit/test_oauth_fuzz.py)."""
+    tests/unit/provider/test_oauth_fuzz.py)."""
     client = world.register()
     hint = _forged(header)
     logout = world.client.get("/oauth/logout", query_string={"id_token_hint": hint})

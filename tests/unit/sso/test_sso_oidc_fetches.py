@@ -4,8 +4,8 @@ is followed (409 ``idp_address_refused``), and an IdP that trickles its answer i
 the webhooks' deadline (503), whichever of its addresses does it. Against a stand-in IdP in
 the test's process that redirects or trickles where a test says (tests/support/oidc_idp.py),
 in the local profile, which allows an IdP on this machine; the address rules of the other
-profiles are tested in tests/unit/test_sso_oidc_issuer.py and
-tests/unit/test_sso_idp_requests.py."""
+profiles are tested in tests/unit/sso/test_sso_oidc_issuer.py and
+tests/unit/sso/test_sso_idp_requests.py."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ request (discovery, the code's exchange, the keys, userinfo) goes only over http
 whose every address is public, to the very address checked, and a redirect, whatever a
 discovery document says of the session, is not followed (docs/reference/sso.md, "Signing
 in"). The same client against a real IdP, its deadline included, is in
-tests/unit/test_sso_oidc_fetches.py."""
+tests/unit/sso/test_sso_oidc_fetches.py."""
 
 from __future__ import annotations
 

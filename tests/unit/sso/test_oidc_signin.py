@@ -3,7 +3,7 @@ test's process whose ID tokens the tests choose (tests/support/oidc_idp.py), che
 upstream providers' Authlib client: the authorization request, the mapping of claims (from
 the ID token or userinfo), and each refusal (docs/reference/sso.md, "Signing in"). Which
 account the person gets is tested for both kinds of connection in
-tests/unit/test_sso_accounts.py."""
+tests/unit/sso/test_sso_accounts.py."""
 
 from __future__ import annotations
 

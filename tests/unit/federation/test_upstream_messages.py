@@ -21,7 +21,7 @@ from tests.support.app import fake_adapters
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROVIDER = {
     "id": "acme",
     "issuer": "https://id.example.com",

@@ -23,7 +23,7 @@ from tests.support.app import World
 __all__ = ["world"]  # a fixture, used here
 
 pytestmark = pytest.mark.unit
-REFERENCE = Path(__file__).parents[2] / "docs" / "reference" / "accounts.md"
+REFERENCE = Path(__file__).parents[3] / "docs" / "reference" / "accounts.md"
 
 
 def test_the_user_holds_each_text_and_edits_it(world: World) -> None:

@@ -35,7 +35,7 @@ from tests.support.pages import PASSWORD
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
-TEMPLATES = Path(__file__).parents[2] / "src/interfaces/web/templates"
+TEMPLATES = Path(__file__).parents[3] / "src/interfaces/web/templates"
 
 
 @pytest.fixture
