@@ -1,6 +1,7 @@
-"""Every use case, bound to its adapters, by feature: what a driving adapter (the JSON API,
-the command line) calls. The composition root builds it from each capability's bindings in
-``bootstrap/`` (docs/decisions/0042-wiring-per-feature.md)."""
+"""The service objects, one field per group of use cases, each built once with its ports:
+what a driving adapter (the JSON API, the pages, the command line) calls, as
+``services().tasks.get(cmd)``. The composition root builds them in each capability's module
+of ``bootstrap/`` (docs/decisions/0456-service-objects.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""``bind``: the use cases of every capability, each bound to its own adapters and what it
-names of the others', into ``Services`` (docs/decisions/0042-wiring-per-feature.md), as each
+"""``bind``: every capability's service objects, each built from its own adapters and what it
+names of the others', into ``Services`` (docs/decisions/0456-service-objects.md), as each
 process that serves builds its app.
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it

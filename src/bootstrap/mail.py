@@ -4,7 +4,7 @@ password reset, invitations, "this wasn't me", the mail jobs, and the mails that
 account's changes.
 
 What a flow needs of another capability is named in its builder's signature
-(docs/decisions/0042-wiring-per-feature.md)."""
+(docs/decisions/0456-service-objects.md)."""
 
 from __future__ import annotations
 
