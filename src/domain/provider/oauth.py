@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
 from domain.provider.client_keys import PRIVATE_KEY_JWT, check_jwks, check_jwks_uri
-from domain.text import has_control, has_direction_control
+from domain.provider.redirect_uris import (
+    MAX_URI_CHARS,
+    check_backchannel_logout_uri,
+    check_redirect_uri,
+    disguised,
+    redirect_uri_allowed,
+)
 
 SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization")
 # About a person signed in (an ID token; a refresh token for when they are away; the org they
@@ -22,9 +26,7 @@ SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization
 PERSON_SCOPES = ("openid", "offline_access", "organization")
 CODE_TTL = timedelta(minutes=5)
 MAX_REDIRECT_URIS = 10
-MAX_URI_CHARS = 2000
 MAX_NAME_CHARS = 100
-LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
 # The grants a client uses only once allowed them (``clients create --grant NAME``), by the
@@ -48,98 +50,6 @@ def same_digest(secret: str, hashed: str) -> bool:
     return hmac.compare_digest(digest(secret), hashed)
 
 
-def _loopback(uri: str) -> bool:
-    try:
-        parts = urlsplit(uri)
-    except ValueError:  # e.g. an unclosed IPv6 bracket: no URI at all
-        return False
-    if parts.scheme != "http" or parts.hostname is None:
-        return False
-    host = parts.hostname
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _without_port(uri: str) -> str:
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    return parts._replace(netloc=host).geturl()
-
-
-def redirect_uri_allowed(registered: tuple[str, ...], candidate: str) -> bool:
-    """Exact match; for a loopback ``http`` URI any port (RFC 8252 §7.3)."""
-    if candidate in registered:
-        return True
-    if not _loopback(candidate):
-        return False
-    bare = _without_port(candidate)
-    return any(_loopback(uri) and _without_port(uri) == bare for uri in registered)
-
-
-def _disguised(text: str) -> bool:
-    """Control or direction characters: shown to a person (the consent page, the apps on
-    /account), they hide or reorder what the text says ("\u202e" reads backwards)."""
-    return has_control(text) or has_direction_control(text)
-
-
-def check_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
-    """An absolute URI without fragment: ``https``, loopback ``http``, or an app's private
-    scheme (``com.example.app:/cb``, RFC 8252 §7.1)."""
-    if not uri or len(uri) > MAX_URI_CHARS or any(ch.isspace() for ch in uri) or _disguised(uri):
-        raise InvalidInput.field(field, "Not a valid redirect URI.", "invalid_redirect_uri")
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        raise InvalidInput.field(
-            field, "Not a valid redirect URI.", "invalid_redirect_uri"
-        ) from None
-    if parts.fragment or "#" in uri:
-        raise InvalidInput.field(field, "A redirect URI has no fragment.", "invalid_redirect_uri")
-    if parts.scheme == "https" and parts.hostname:
-        return uri
-    if _loopback(uri):
-        return uri
-    if parts.scheme and "." in parts.scheme and parts.scheme not in ("http", "https"):
-        return uri
-    raise InvalidInput.field(
-        field,
-        "A redirect URI is https, http on a loopback address, or an app's own scheme.",
-        "invalid_redirect_uri",
-    )
-
-
-def check_backchannel_logout_uri(uri: str) -> str:
-    """Back-Channel Logout 1.0 §2.2: an absolute http(s) URI, no fragment (a query is
-    allowed). Where it may point (https, a public address outside the local profile) is
-    checked when a token is sent, as for a webhook."""
-    problem = "An absolute http(s) URI without a fragment, user or password."
-    try:
-        parts = urlsplit(uri)
-        port_ok = parts.port != 0
-    except ValueError:
-        port_ok = False
-    if (
-        not port_ok
-        or len(uri) > MAX_URI_CHARS
-        or any(ch.isspace() for ch in uri)
-        or _disguised(uri)
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.username is not None
-        or "#" in uri
-    ):
-        raise InvalidInput.field(
-            "backchannel_logout_uri", problem, "invalid_backchannel_logout_uri"
-        )
-    return uri
-
-
 MAX_RESOURCES = 10
 
 
@@ -151,7 +61,7 @@ def check_resource(uri: str, field: str = "resource") -> str:
         or "://" not in uri
         or "#" in uri
         or any(ch.isspace() for ch in uri)
-        or _disguised(uri)
+        or disguised(uri)
     ):
         raise InvalidInput.field(
             field, "A resource is an absolute URI without a fragment.", "invalid_resource"
@@ -283,7 +193,7 @@ class OAuthClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
             raise InvalidInput.field("name", "A name of 1 to 100 characters.", "invalid_name")
-        if _disguised(name):
+        if disguised(name):
             raise InvalidInput.field(
                 "name",
                 "A name has no control or direction characters (such as U+202E).",

@@ -9,13 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from domain.provider.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
-from domain.provider.oauth import (
-    MAX_NAME_CHARS,
-    MAX_REDIRECT_URIS,
-    MAX_RESOURCES,
-    MAX_URI_CHARS,
-    OAuthClient,
-)
+from domain.provider.oauth import MAX_NAME_CHARS, MAX_REDIRECT_URIS, MAX_RESOURCES, OAuthClient
+from domain.provider.redirect_uris import MAX_URI_CHARS
 from interfaces.http.schemas.common import Schema, Strict, single_line
 
 # domain.provider.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
