@@ -23,7 +23,7 @@ from tests.support.served_oauth import (
 )
 from tests.support.served_webhooks import Received, Receiver, login, receiver
 from tests.support.servers import free_port, serving
-from tests.support.settings import TEST_OIDC_KEY
+from tests.support.settings import TEST_OIDC_KEY, TEST_OIDC_RSA_KEY
 
 __all__ = ["receiver"]  # a fixture, used here
 
@@ -41,6 +41,9 @@ def provider(emulators: Any) -> Iterator[str]:
         PORT=str(port),
         PUBLIC_URL=url,
         OIDC_PRIVATE_KEY=TEST_OIDC_KEY,
+        # Configured, as in production: each of gunicorn's workers would make a development
+        # RSA key of its own, and a logout token one signs would not be in another's JWKS.
+        OIDC_RSA_PRIVATE_KEY=TEST_OIDC_RSA_KEY,
         WEBHOOK_RETRY_FIRST="0.2",
         WEBHOOK_SWEEP_INTERVAL="0.3",
     ) as found:
