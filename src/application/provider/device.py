@@ -314,9 +314,9 @@ class DeviceFlow:
         if outcome != "issue":
             return Polled(outcome)
         account = self._users.get(found.user_id or "")
-        client = self._clients.get(found.client_id)
         if account is None or account.disabled:
             return Polled("denied")
+        client = self._clients.get(found.client_id)
         if client is not None and not admitted(Admission(client, account.id), orgs=self._orgs):
             return Polled("denied")  # no more a member of the org of an app for its members
         return self._issue(found, account, hashed, cmd.dpop_jkt)
