@@ -232,6 +232,7 @@ def bind_device(
         clock=platform.clock,
         audit=platform.audit,
         policy=oauth_policy(settings),
+        orgs=accounts.active_orgs,
     )
 
 

@@ -541,3 +541,19 @@ def test_an_orgs_clients_are_listed_and_deleted_with_it(clients: OAuthClients) -
     assert clients.list_for_org("acme", 10) == []
     assert clients.get("o1") is None and clients.get("o2") is None
     assert clients.get("o3") is not None and clients.get("c1") is not None
+
+
+def test_an_orgs_client_keeps_members_only_and_is_edited(clients: OAuthClients) -> None:
+    stored = replace(app("o1"), org_id="acme", members_only=True)
+    clients.add(stored)
+    assert clients.get("o1") == stored
+    edited = clients.update(
+        "o1",
+        lambda c: c.edited(redirect_uris=("https://app.example.com/later",), members_only=False),
+    )
+    assert edited is not None and clients.get("o1") == edited
+    assert (edited.redirect_uris, edited.members_only) == (
+        ("https://app.example.com/later",),
+        False,
+    )
+    assert clients.update("nobody", lambda c: c) is None

@@ -51,6 +51,16 @@ class FakeOAuthClients:
         with self.lock:
             return self.clients.pop(client_id, None) is not None
 
+    def update(
+        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
+    ) -> OAuthClient | None:
+        with self.lock:
+            found = self.clients.get(client_id)
+            if found is None:
+                return None
+            self.clients[client_id] = changed = change(found)
+            return changed
+
     def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
         return [c for c in self.list(len(self.clients)) if c.org_id == org_id][:limit]
 

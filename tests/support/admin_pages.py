@@ -37,3 +37,12 @@ def post(client: FlaskClient, path: str, page: str, **form: str) -> tuple[int, s
     """A form of ``page`` posted with its CSRF token: status, Location and body."""
     answer = client.post(path, data={**form, "csrf_token": csrf(client, page)})
     return answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True)
+
+
+def org_owner(world: World, name: str = "olga", slug: str = "acme") -> FlaskClient:
+    """``name``'s browser, owner of a new org ``slug`` made on /account/orgs (named after
+    it: "Acme")."""
+    client = browser(world, name)
+    status, _, _ = post(client, "/account/orgs", "/account/orgs", slug=slug, name=slug.title())
+    assert status == 303
+    return client

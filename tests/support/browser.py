@@ -91,14 +91,24 @@ def set_password_and_sign_in(page: Page, base: str, link: str, login: str) -> No
     page.wait_for_url(base + "/account")
 
 
-def signed_up(page: Page, base: str, prefix: str = "p") -> str:
-    """A new account, signed in on ``page``: its username (its address at example.com)."""
+def signed_up(page: Page, base: str, prefix: str = "p", *, button: str = "Create account") -> str:
+    """A new account, signed in on ``page``: its username (its address at example.com);
+    ``button``: the sign-up button's words in the page's language."""
     name = prefix + uuid.uuid4().hex[:10]
     page.goto(base + "/sign-up")
     fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_url(base + "/account")
     return name
+
+
+def org_created(page: Page, base: str, slug: str, *, button: str = "Create") -> None:
+    """A new org ``slug`` made on /account/orgs by the person signed in on ``page``, who is
+    then on its page; ``button``: the create button's words in the page's language."""
+    page.goto(base + "/account/orgs")
+    fill(page, name=slug.title(), slug=slug)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_url(f"{base}/account/orgs/{slug}?done=org-created")
 
 
 def another_browser(page: Page) -> Page:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,12 +21,13 @@ from application.ports import Clock
 from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
 from application.provider.ports import OAuthPolicy
 from domain.provider.oauth import DEVICE_CODE
+from domain.signin.active_org import ActiveOrg
 from domain.signin.throttling import LoginThrottlePolicy
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthClients
-from tests.fakes.signin import FakeLoginThrottle
+from tests.fakes.signin import FakeActiveOrgs, FakeLoginThrottle
 from tests.support.app import World
 from tests.support.pages import sign_up
 
@@ -132,6 +134,16 @@ class EmulatorWorld(OAuthWorld):
         sign_up(self)
 
 
+def browsing_member(world: World, org_id: str, slug: str = "acme") -> None:
+    """The browser's person (alice) a member of the org as the per-request read sees it: an
+    org's apps are for its members only by default."""
+    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    joined = datetime(2000, 1, 1, tzinfo=UTC)
+    world.store.active_orgs[(org_id, alice.id)] = ActiveOrg(
+        org_id, slug, ("member",), 1, joined_at=joined
+    )
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found is not None
@@ -189,4 +201,5 @@ def device_flow(devices: DeviceAuthorizations, clock: Clock) -> DeviceFlow:
         clock=clock,
         audit=RecordingAuditLog(),
         policy=OAuthPolicy(),
+        orgs=FakeActiveOrgs(InMemoryStore()),
     )

@@ -12,8 +12,9 @@ from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
+from domain.errors import PermissionDenied
 from domain.provider.claims_request import SCOPE_OF_CLAIM
-from domain.provider.oauth import scope_list
+from domain.provider.oauth import OAuthClient, scope_list
 from domain.signin.active_org import ActiveOrg, lacks_second_factor
 
 
@@ -105,6 +106,37 @@ class FindAccount:
     user_id: str
 
 
+@dataclass(frozen=True)
+class Admission:
+    """May ``client`` have tokens for this person (``OAuthClient.admits``)?"""
+
+    client: OAuthClient
+    user_id: str
+    granted_at: datetime | None = None  # a grant's, refreshed: the membership it was made in
+    org: ActiveOrg | None = None  # the grant's org as read for this request already, if any
+
+
+def admitted(cmd: Admission, *, orgs: ActiveOrgs) -> bool:
+    """Whether the client admits the person, their membership of its org read now (once: a
+    membership of that org already read for the request is taken as it is); no read for a
+    client open to all."""
+    client = cmd.client
+    if client.org_id is None or not client.members_only:
+        return True
+    known = cmd.org if cmd.org is not None and cmd.org.id == client.org_id else None
+    member = known or orgs.member_org(client.org_id, cmd.user_id)
+    return client.admits(member, cmd.granted_at)
+
+
+def members_only() -> PermissionDenied:
+    """403 ``org_members_only``: the app is for the members of the org that registered it
+    (docs/decisions/0467-an-orgs-app-is-for-its-members.md)."""
+    return PermissionDenied(
+        "Only the members of the organization that registered this app may use it.",
+        code="org_members_only",
+    )
+
+
 class ProviderAccounts:
     """The person a client is told about: the account while it is enabled, when its browser
     signed in, and its orgs (scope ``organization``); ``orgs`` reads memberships of live
@@ -141,6 +173,11 @@ class ProviderAccounts:
         """The person's membership of that live org as stored now (scope
         ``organization``); None if none."""
         return self._orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
+
+    def admits(self, cmd: Admission) -> bool:
+        """Whether the client may have tokens for the person: an org's app for its members
+        only admits its members (docs/decisions/0467-an-orgs-app-is-for-its-members.md)."""
+        return admitted(cmd, orgs=self._orgs)
 
     def pick_org(self, cmd: MemberOrg) -> OrgPick:
         """The org becomes active for the app as for a session (POST /auth/org): a member's,

@@ -44,6 +44,8 @@ class CreateClient:
     backchannel_logout_uri: str | None = None  # Back-Channel Logout 1.0 §2.2
     backchannel_logout_session_required: bool = False
     operator_made: bool = False  # by the operator (the command line, /admin)
+    # An org's client: for the org's members only (the default); the service's never is
+    members_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,18 @@ MAX_ORG_CLIENTS_LISTED = 200
 
 
 @dataclass(frozen=True)
+class EditOrgClient:
+    """An org's admins' change of one of its apps: what is None is kept."""
+
+    actor: Actor
+    org: str
+    client_id: str
+    name: str | None = None
+    redirect_uris: tuple[str, ...] | None = None
+    members_only: bool | None = None
+
+
+@dataclass(frozen=True)
 class DeleteOrgClient:
     actor: Actor
     org: str
@@ -179,6 +193,7 @@ class ClientRegistry:
             backchannel_logout_uri=cmd.backchannel_logout_uri,
             backchannel_logout_session_required=cmd.backchannel_logout_session_required,
             operator_made=cmd.operator_made,
+            members_only=cmd.members_only,
         )
         self._clients.add(client)
         return CreatedClient(client, secret)
@@ -246,6 +261,24 @@ class ClientRegistry:
         """The org's clients, oldest first (admins)."""
         seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
         return self._clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
+
+    def edit_org_client(self, cmd: EditOrgClient) -> OAuthClient:
+        """Change the name, redirect URIs or ``members_only`` of one of the org's apps
+        (admins); other processes see it within ``OAUTH_CLIENT_CACHE_TTL``. Another org's
+        app, or the service's, is 404 ``client_not_found``."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+
+        def edit(client: OAuthClient) -> OAuthClient:
+            if client.org_id != seen.org.id:
+                raise no_such_client()
+            return client.edited(
+                name=cmd.name, redirect_uris=cmd.redirect_uris, members_only=cmd.members_only
+            )
+
+        edited = self._clients.update(cmd.client_id, edit)
+        if edited is None:
+            raise no_such_client()
+        return edited
 
     def delete_org_client(self, cmd: DeleteOrgClient) -> None:
         """Remove one of the org's clients (admins), as ``clients delete`` does: its tokens

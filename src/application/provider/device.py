@@ -14,7 +14,16 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository
-from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
+from application.ports import (
+    NO_WRITES,
+    ActiveOrgs,
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    StagedWrites,
+)
+from application.provider.claims import Admission, admitted, members_only
 from application.provider.grants import new_refresh_token
 from application.provider.ports import OAuthClients, OAuthPolicy
 from application.signin.authentication import Actor
@@ -196,8 +205,10 @@ class DeviceFlow:
         clock: Clock,
         audit: AuditLog,
         policy: OAuthPolicy,
+        orgs: ActiveOrgs,
     ) -> None:
         self._devices, self._clients, self._users = devices, clients, users
+        self._orgs = orgs
         self._throttle, self._throttle_policy, self._memory = throttle, throttle_policy, memory
         self._clock, self._audit, self._policy = clock, audit, policy
 
@@ -241,6 +252,8 @@ class DeviceFlow:
             reservation,
             session_success_keys(user, cmd.actor.session_id, cmd.client_ip, policy),
         )
+        if not admitted(Admission(found.client, user.id), orgs=self._orgs):
+            raise members_only()
         return found
 
     def _pending(self, typed: str, now: datetime) -> DeviceRequestView | None:
@@ -303,6 +316,9 @@ class DeviceFlow:
         account = self._users.get(found.user_id or "")
         if account is None or account.disabled:
             return Polled("denied")
+        client = self._clients.get(found.client_id)
+        if client is not None and not admitted(Admission(client, account.id), orgs=self._orgs):
+            return Polled("denied")  # no more a member of the org of an app for its members
         return self._issue(found, account, hashed, cmd.dpop_jkt)
 
     def poll_pending(self, cmd: PollDevice) -> Polled | None:

@@ -53,6 +53,13 @@ class OAuthClients(Protocol):
         """Remove the client; False if there was none."""
         ...
 
+    def update(
+        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
+    ) -> OAuthClient | None:
+        """Store ``change`` of the client as read, under compare-and-set (read again and
+        changed again when another write came between); None if there is none."""
+        ...
+
     def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
         """Up to ``limit`` of the clients the org owns, oldest first."""
         ...
@@ -326,6 +333,14 @@ class ClientCache:
         self._drop(lambda client: client.client_id == client_id)
         try:
             return self._clients.delete(client_id)
+        finally:
+            self._drop(lambda client: client.client_id == client_id)
+
+    def update(
+        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
+    ) -> OAuthClient | None:
+        try:
+            return self._clients.update(client_id, change)
         finally:
             self._drop(lambda client: client.client_id == client_id)
 

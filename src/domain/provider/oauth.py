@@ -19,6 +19,7 @@ from domain.provider.redirect_uris import (
     disguised,
     redirect_uri_allowed,
 )
+from domain.signin.active_org import ActiveOrg
 
 SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization")
 # About a person signed in (an ID token; a refresh token for when they are away; the org they
@@ -116,6 +117,28 @@ def scope_list(scope: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys((scope or "").split()))
 
 
+def check_client_name(name: str) -> str:
+    """A client's name: 1 to 100 characters once trimmed, none a control or direction
+    character (the consent page shows it)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise InvalidInput.field("name", "A name of 1 to 100 characters.", "invalid_name")
+    if disguised(name):
+        raise InvalidInput.field(
+            "name",
+            "A name has no control or direction characters (such as U+202E).",
+            "invalid_name",
+        )
+    return name
+
+
+def check_redirect_uris(redirect_uris: tuple[str, ...]) -> tuple[str, ...]:
+    """1 to ``MAX_REDIRECT_URIS`` redirect URIs, each one a client may register."""
+    if not redirect_uris or len(redirect_uris) > MAX_REDIRECT_URIS:
+        raise InvalidInput.field("redirect_uri", "1 to 10 redirect URIs.", "invalid_redirect_uri")
+    return tuple(dict.fromkeys(check_redirect_uri(uri) for uri in redirect_uris))
+
+
 @dataclass(frozen=True)
 class OAuthClient:
     """An app that signs its users in with firegate. A confidential client holds a secret
@@ -165,6 +188,10 @@ class OAuthClient:
     # client uses the opt-in grants only then
     # (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md).
     operator_made: bool = False
+    # An org's app open to the org's members only: tokens for a person only while they are a
+    # member (``admits``; docs/decisions/0467-an-orgs-app-is-for-its-members.md). Never the
+    # service's own client.
+    members_only: bool = False
 
     @staticmethod
     def new(
@@ -189,21 +216,10 @@ class OAuthClient:
         backchannel_logout_uri: str | None = None,
         backchannel_logout_session_required: bool = False,
         operator_made: bool = False,
+        members_only: bool = False,
     ) -> OAuthClient:
-        name = name.strip()
-        if not name or len(name) > MAX_NAME_CHARS:
-            raise InvalidInput.field("name", "A name of 1 to 100 characters.", "invalid_name")
-        if disguised(name):
-            raise InvalidInput.field(
-                "name",
-                "A name has no control or direction characters (such as U+202E).",
-                "invalid_name",
-            )
-        if not redirect_uris or len(redirect_uris) > MAX_REDIRECT_URIS:
-            raise InvalidInput.field(
-                "redirect_uri", "1 to 10 redirect URIs.", "invalid_redirect_uri"
-            )
-        uris = tuple(dict.fromkeys(check_redirect_uri(uri) for uri in redirect_uris))
+        name = check_client_name(name)
+        uris = check_redirect_uris(redirect_uris)
         logout = tuple(
             dict.fromkeys(
                 check_redirect_uri(uri, "post_logout_redirect_uri")
@@ -257,7 +273,42 @@ class OAuthClient:
             ),
             backchannel_logout_session_required=backchannel_logout_session_required,
             operator_made=operator_made,
+            members_only=members_only and org_id is not None,
         )
+
+    def edited(
+        self,
+        *,
+        name: str | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
+        members_only: bool | None = None,
+    ) -> OAuthClient:
+        """An org's admins' edit of its app: its name, its redirect URIs (the rules of
+        ``new``) and whether it is for the org's members only; what is not given is kept."""
+        return replace(
+            self,
+            name=self.name if name is None else check_client_name(name),
+            redirect_uris=(
+                self.redirect_uris if redirect_uris is None else check_redirect_uris(redirect_uris)
+            ),
+            members_only=(
+                self.members_only
+                if members_only is None
+                else members_only and self.org_id is not None
+            ),
+        )
+
+    def admits(self, member: ActiveOrg | None, granted_at: datetime | None = None) -> bool:
+        """Whether a token for a person may be made for this client, given the person's
+        membership of the client's org as stored now (None: none): always, unless the client
+        is for its org's members only; then only for a member, and for a grant made at
+        ``granted_at`` (a refresh) only in the membership it was made in, as an org-scoped
+        personal token (docs/decisions/0467-an-orgs-app-is-for-its-members.md)."""
+        if self.org_id is None or not self.members_only:
+            return True
+        if member is None or member.id != self.org_id:
+            return False
+        return granted_at is None or member.admits(self.org_id, granted_at)
 
     @property
     def signs_assertions(self) -> bool:

@@ -29,7 +29,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "resources": list(client.resources),
         "grants": list(client.grants),
-        **({"org_id": client.org_id} if client.org_id else {}),
+        **({"org_id": client.org_id, "members_only": client.members_only} if client.org_id else {}),
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "pkce": "required" if client.pkce_required else "optional",
         "resource_scopes": list(client.resource_scopes),
@@ -117,6 +117,12 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="The organization (id or slug) the app belongs to: an org's app, whose --grant "
     "the operator allows; its resources only those that allow the org ('resources allow').",
 )
+@click.option(
+    "--open-to-all",
+    is_flag=True,
+    help="With --org: anyone with an account may sign in to the app, not only the org's "
+    "members (the default).",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -135,6 +141,7 @@ def create_client(  # click passes each option by its name
     backchannel_logout_uri: str | None,
     session_required: bool,
     org: str | None,
+    open_to_all: bool,
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     client = CreateClient(
@@ -154,6 +161,7 @@ def create_client(  # click passes each option by its name
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=session_required,
         operator_made=True,
+        members_only=not open_to_all,
     )
     registry = services().oauth_clients
     try:

@@ -12,7 +12,14 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request
 from flask_babel import get_locale, lazy_gettext
 
-from application.provider.claims import AuthTime, FindAccount, MemberOrg, OrgsOf, SignInAge
+from application.provider.claims import (
+    Admission,
+    AuthTime,
+    FindAccount,
+    MemberOrg,
+    OrgsOf,
+    SignInAge,
+)
 from application.provider.consent import ConsentQuery
 from application.provider.pushed import BringPushedRequest, ResumePushed
 from application.signin.authentication import Actor
@@ -199,6 +206,9 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     again = _not_this_sign_in(grant, actor, subject, prompts)
     if again is not None:
         return again
+    outsider = _not_a_member(grant, subject, prompts)
+    if outsider is not None:
+        return outsider
     picking = _picks_org(grant)
     if picking and request.args.get("organization"):
         refused = _with_org(grant, subject, request.args["organization"])
@@ -235,6 +245,35 @@ def _not_this_sign_in(
         state = request.args.get("state")
         return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
     return _sign_in_again(prompts)
+
+
+def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:
+    """An org's app for its members only, and a person who is not one: told so on a page of
+    its own (403), which offers another account; the app gets no code. With
+    ``prompt=none`` (no page may be shown) the app hears ``access_denied``
+    (docs/decisions/0467-an-orgs-app-is-for-its-members.md). None: the person may go on."""
+    from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
+
+    client = grant.client.client
+    if services().oauth_accounts.admits(Admission(client, subject.user.id)):
+        return None
+    if "none" in prompts:
+        state = request.args.get("state")
+        return _refusal(
+            AccessDeniedError(
+                description="The app is for the members of its organization only.",
+                redirect_uri=grant.redirect_uri,
+                state=state,
+            )
+        )
+    return page(
+        "provider/oauth_members_only.html",
+        status=403,
+        app_name=client.name,
+        org_name=services().oauth_clients.registered_by(client),
+        username=subject.user.username.value,
+        switch="/sign-out?" + urlencode({"next": request.full_path}),
+    )
 
 
 def _hinted(grant: Any) -> str | None:
@@ -300,7 +339,7 @@ def consent() -> Response:
         return _refusal(error)
     decision = request.form.get("decision")
     if decision == "allow":
-        refused = _picked_org(grant, subject)
+        refused = _not_a_member(grant, subject, []) or _picked_org(grant, subject)
         if refused is not None:
             return refused
         services().oauth_consent.remember_consent(_consent_query(grant, subject))

@@ -44,7 +44,7 @@ from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
-from interfaces.web.provider import apps
+from interfaces.web.provider import apps, org_apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
@@ -74,6 +74,7 @@ org.install_org_page(
         org.DOMAINS,
         sso_org.SSO,
         scim_org.SCIM,
+        org_apps.APPS,
         org.EVENTS,
     )
 )

@@ -146,6 +146,9 @@ _MESSAGES: dict[str, LazyString] = {
         "This organization requires two-step sign-in: set it up before you act in it."
     ),
     "confirmation_mismatch": lazy_gettext("Type the organization's slug to delete it."),
+    "org_members_only": lazy_gettext(
+        "Only the members of the organization that registered this app may use it."
+    ),
     "invitation_not_found": lazy_gettext("No such invitation: it may have been revoked already."),
     "invalid_domain": lazy_gettext("Not a domain name: a name such as example.com."),
     "domain_exists": lazy_gettext("This domain is added already."),

@@ -18,6 +18,7 @@ from tests.support.api import bearer, login, register
 from tests.support.oauth import (
     REDIRECT,
     OAuthWorld,
+    browsing_member,
     claims,
     csrf_of,
     device_client,
@@ -236,6 +237,7 @@ def test_an_orgs_client_has_only_the_resources_the_operator_allows_the_org(
     auth = bearer(login(world.client, "olga"))
     made_org = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=auth)
     assert made_org.status_code == 201, made_org.get_json()
+    browsing_member(world, made_org.get_json()["id"])
     body: dict[str, Any] = {
         "name": "Acme app",
         "redirect_uris": [REDIRECT],

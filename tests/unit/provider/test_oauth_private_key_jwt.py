@@ -27,7 +27,7 @@ from domain.provider.oauth import OAuthClient
 from tests.fakes.events import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
 from tests.support.api import bearer, login, register
-from tests.support.oauth import REDIRECT, SCOPE, OAuthWorld
+from tests.support.oauth import REDIRECT, SCOPE, OAuthWorld, browsing_member
 
 pytestmark = pytest.mark.unit
 ISSUER = "http://127.0.0.1:8000"
@@ -400,7 +400,8 @@ def test_a_jwks_uri_must_be_https(world: OAuthWorld) -> None:
 def test_an_orgs_admin_registers_a_client_with_keys(world: OAuthWorld, key: RSAKey) -> None:
     register(world.client, "olga")
     auth = bearer(login(world.client, "olga"))
-    world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=auth)
+    made_org = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=auth)
+    browsing_member(world, made_org.get_json()["id"])
     made = world.client.post(
         "/orgs/acme/clients",
         json={

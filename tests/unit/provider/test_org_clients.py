@@ -16,7 +16,7 @@ from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
 from interfaces.http.schemas.provider.org_clients import OptInGrant, Scope
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register
-from tests.support.oauth import REDIRECT, OAuthWorld, claims, enter
+from tests.support.oauth import REDIRECT, OAuthWorld, browsing_member, claims, enter
 
 pytestmark = pytest.mark.unit
 Auth = dict[str, str]
@@ -309,6 +309,7 @@ def test_the_opt_in_grants_of_an_orgs_app_are_the_operators_to_give(world: OAuth
     asked = world.client.post("/oauth/device_authorization", data={"client_id": found.client_id})
     assert asked.status_code in (400, 401) and asked.get_json()["error"] == "unauthorized_client"
     tv = world.register("--org", "acme", "--grant", "device_code", name="Acme TV")
+    browsing_member(world, acme)
     assert tv["org_id"] == acme and tv["grants"] == [OPT_IN_GRANTS["device_code"]]
     started = world.client.post("/oauth/device_authorization", data={"client_id": tv["client_id"]})
     assert started.status_code == 200, started.get_json()
@@ -319,7 +320,7 @@ def test_the_opt_in_grants_of_an_orgs_app_are_the_operators_to_give(world: OAuth
 
 def test_the_consent_page_says_which_org_registered_the_app(world: OAuthWorld) -> None:
     alice = person(world, "olga")
-    org(world, alice)
+    browsing_member(world, org(world, alice))
     app = create(
         world, alice, confidential=False, scopes=["openid", "profile"], redirect_uris=[REDIRECT]
     )
@@ -337,7 +338,7 @@ def test_an_orgs_app_exchanges_a_token_only_for_a_resource_the_person_consented_
     world: OAuthWorld,
 ) -> None:
     alice = person(world, "olga")
-    org(world, alice)
+    browsing_member(world, org(world, alice))
     other = "https://reports.acme.example"
     for uri in (API, other):
         code, output = cli(

@@ -84,6 +84,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "operator_made": client.operator_made,
+        "members_only": client.members_only,
     }
 
 
@@ -112,6 +113,9 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         # An org's client kept before the field was made by its admins: the service's own
         # clients are the operator's
         operator_made=data.get("operator_made", data.get("org_id") is None),
+        # An org's client kept before the field is for its members only, as a new one is by
+        # default (docs/decisions/0467-an-orgs-app-is-for-its-members.md)
+        members_only=data.get("members_only", data.get("org_id") is not None),
     )
 
 
@@ -220,6 +224,23 @@ class FirestoreOAuthClients:
     def list(self, limit: int) -> list[OAuthClient]:
         query = self._clients.order_by("created_at").limit(limit)
         return [client_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+
+    def update(
+        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
+    ) -> OAuthClient | None:
+        if not document_id(client_id) or len(client_id.encode()) > 200:
+            return None
+        ref = self._clients.document(client_id)
+
+        def attempt() -> OAuthClient | None:
+            found = ref.get(**BOUNDED)
+            if not found.exists:
+                return None
+            changed = change(client_from_doc(client_id, found.to_dict() or {}))
+            ref.update(client_to_doc(changed), option=unchanged_since(found), **BOUNDED)
+            return changed
+
+        return until_unchanged(attempt)
 
     def delete(self, client_id: str) -> bool:
         if self.get(client_id) is None:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
+from application.provider.claims import Admission
 from application.provider.consent import ConsentQuery
 from application.provider.minting import MintExchangedToken
 from application.provider.tokens import GRANT_CLAIM, InspectToken
@@ -26,7 +27,7 @@ from domain.provider.token_exchange import (
     narrowed_scope,
 )
 from interfaces.provider.server.config import CONFIDENTIAL_AUTH, InvalidTargetError, OAuthConfig
-from interfaces.provider.server.models import Client
+from interfaces.provider.server.models import NOT_A_MEMBER, Client
 from interfaces.provider.server.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -106,6 +107,9 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
         if client.client.org_id is not None and not _consented(claims, client, asked.target):
             raise _Refusal("invalid_grant", NOT_CONSENTED)
+        person = Admission(client.client, str(claims.get("sub", "")))
+        if not services().oauth_accounts.admits(person):  # an app for its org's members only
+            raise _Refusal("invalid_grant", NOT_A_MEMBER)
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)

@@ -40,7 +40,15 @@ from interfaces.provider.server.config import (
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import Client, Code, RefreshToken, Subject, org_of
+from interfaces.provider.server.models import (
+    NOT_A_MEMBER,
+    Client,
+    Code,
+    RefreshToken,
+    Subject,
+    admitted,
+    org_of,
+)
 from interfaces.provider.server.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -211,7 +219,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             )
         resource = _token_resource(code.resource, self.request.client)
         org = org_of(user.id, code.org_id)
-        return Subject(
+        subject = Subject(
             user,
             code.grant_id,
             code.auth_time,
@@ -220,6 +228,9 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             org,
             userinfo_claims=code.userinfo_claims,
         )
+        if not admitted(self.request.client, subject):  # left the org since the code
+            raise InvalidGrantError(NOT_A_MEMBER)
+        return subject
 
 
 class S256Required(CodeChallenge):  # type: ignore[misc]
@@ -304,9 +315,12 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
             )
         org = org_of(user.id, grant.org_id)
         resource = _token_resource(grant.resource, self.request.client)
-        return Subject(
+        subject = Subject(
             user, grant.id, resource=resource, org=org, userinfo_claims=grant.userinfo_claims
         )
+        if not admitted(self.request.client, subject, grant.created_at):
+            raise InvalidGrantError(NOT_A_MEMBER)
+        return subject
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         pass  # rotated in save_token, atomically with the check that it is still current

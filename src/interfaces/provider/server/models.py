@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
-from application.provider.claims import FindAccount, MemberOrg, claims_of
+from application.provider.claims import Admission, FindAccount, MemberOrg, claims_of
 from application.provider.clients import FindClient
 from application.provider.grants import PresentedCode
 from application.provider.minting import USERINFO_CLAIMS
@@ -109,6 +109,19 @@ def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
     if not isinstance(org_id, str):
         return None
     return services().oauth_accounts.member_org(MemberOrg(user_id, org_id))
+
+
+NOT_A_MEMBER = (
+    "The person is not a member of the organization whose app this is: it is for its members only."
+)
+
+
+def admitted(client: Client, subject: Subject, granted_at: datetime | None = None) -> bool:
+    """Whether the client may have tokens for the subject: an org's app for its members
+    only, while they are a member (for a refreshed grant, the membership it was made in);
+    the subject's org, if read for this request, is not read again."""
+    user_id, org = subject.user.id, subject.org
+    return services().oauth_accounts.admits(Admission(client.client, user_id, granted_at, org))
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]

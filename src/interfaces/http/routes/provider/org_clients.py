@@ -9,6 +9,7 @@ from application.provider.clients import (
     CreateClient,
     CreateOrgClient,
     DeleteOrgClient,
+    EditOrgClient,
     OrgClients,
 )
 from application.signin.authentication import Actor
@@ -22,6 +23,7 @@ from interfaces.http.schemas.provider.org_clients import (
     OrgClientCreated,
     OrgClientList,
     OrgClientOut,
+    OrgClientPatch,
 )
 from interfaces.shared.services import services
 
@@ -58,6 +60,7 @@ def create_client(actor: Actor, org: str) -> Response:
         jwks_uri=body.jwks_uri,
         backchannel_logout_uri=body.backchannel_logout_uri,
         backchannel_logout_session_required=body.backchannel_logout_session_required,
+        members_only=body.members_only,
     )
     created = services().oauth_clients.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()
@@ -79,6 +82,24 @@ def list_clients(actor: Actor, org: str) -> Response:
     parse_query(NoQuery)
     found = services().oauth_clients.org_clients(OrgClients(actor, org))
     return json_response(OrgClientList(items=[OrgClientOut.of(c) for c in found]))
+
+
+@bp.patch("/<org>/clients/<client_id>")
+@doc(
+    json=OrgClientPatch,
+    responses={200: OrgClientOut, 403: Problem, 404: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def edit_client(actor: Actor, org: str, client_id: str) -> Response:
+    """Change an app of the org (admins): its name, redirect URIs, or whether it is for the
+    org's members only; 404 ``client_not_found`` for any other app."""
+    body = parse_json(OrgClientPatch)
+    uris = tuple(body.redirect_uris) if body.redirect_uris is not None else None
+    cmd = EditOrgClient(actor, org, client_id, body.name, uris, body.members_only)
+    edited = services().oauth_clients.edit_org_client(cmd)
+    return json_response(OrgClientOut.of(edited))
 
 
 @bp.delete("/<org>/clients/<client_id>")

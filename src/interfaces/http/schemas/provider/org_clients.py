@@ -6,12 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from domain.provider.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
 from domain.provider.oauth import MAX_NAME_CHARS, MAX_REDIRECT_URIS, MAX_RESOURCES, OAuthClient
 from domain.provider.redirect_uris import MAX_URI_CHARS
-from interfaces.http.schemas.common import Schema, Strict, single_line
+from interfaces.http.schemas.common import (
+    Schema,
+    Strict,
+    no_null,
+    not_null,
+    single_line,
+    single_line_not_null,
+)
 
 # domain.provider.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
 Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization"]
@@ -86,6 +93,31 @@ class OrgClientCreate(Strict):
     backchannel_logout_session_required: bool = Field(
         default=False, description="each logout token names the session (sid)"
     )
+    members_only: bool = Field(
+        default=True,
+        description="only the org's members get tokens for a person; anyone else is refused "
+        "at the authorization endpoint",
+    )
+
+
+class OrgClientPatch(Strict):
+    """PATCH: only the fields given change."""
+
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_NAME_CHARS,
+        json_schema_extra=single_line_not_null,
+    )
+    redirect_uris: list[Uri] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_REDIRECT_URIS,
+        json_schema_extra=not_null,
+    )
+    members_only: bool | None = Field(default=None, json_schema_extra=not_null)
+
+    _not_null = field_validator("name", "redirect_uris", "members_only", mode="before")(no_null)
 
 
 class OrgClientOut(Schema):
@@ -108,6 +140,7 @@ class OrgClientOut(Schema):
     jwks_uri: str | None
     backchannel_logout_uri: str | None
     backchannel_logout_session_required: bool
+    members_only: bool
     created_at: datetime
 
     @staticmethod
@@ -130,6 +163,7 @@ class OrgClientOut(Schema):
             jwks_uri=client.jwks_uri,
             backchannel_logout_uri=client.backchannel_logout_uri,
             backchannel_logout_session_required=client.backchannel_logout_session_required,
+            members_only=client.members_only,
             created_at=client.created_at,
         )
 
