@@ -23,7 +23,7 @@ from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRec
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.orgs.orgs import Membership, Org, OrgRole
+from domain.orgs.orgs import Membership, Org, OrgRole, owners_after
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
@@ -385,6 +385,14 @@ class DirectoryUsers:
                 code="scim_owner_protected",
             )
 
+    def _may_leave(self, org: Org, user_id: str) -> None:
+        """409 ``last_owner`` when the person is the org's last owner, found before anything
+        changes: a refused removal leaves the account as it was (the commit that ends the
+        membership counts the owners again)."""
+        target = self._orgs.membership(org.id, user_id)
+        if target is not None:
+            owners_after(self._orgs.get(org.id) or org, target, None)
+
     def _deactivate(self, org: Org, record: ScimUser) -> None:
         """Deprovisioning: an account the org manages is disabled, which ends its sessions,
         grants, personal tokens and Firebase access in one commit (its next request fails); one
@@ -410,6 +418,7 @@ class DirectoryUsers:
         if cmd.expected_version is not None and current.version != cmd.expected_version:
             raise version_mismatch()
         self._may_act_on(cmd.org, current.user_id, cmd.by)
+        self._may_leave(cmd.org, current.user_id)  # before the account is disabled
         if current.managed:
             self._disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
         self._leave(cmd.org, cmd.user_id)
