@@ -82,6 +82,7 @@ class Asserted:
     given_name: str
     family_name: str
     roles: tuple[str, ...]  # the org roles their groups grant (member when none)
+    full_name: str = ""  # the whole name the IdP gives, read where it gives no part of it
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Defaults:
     email: str  # "" for SAML: its NameID
     given_name: str
     family_name: str
+    full_name: str  # the whole name (SAML's displayName, OpenID's name)
 
 
 def _first(attributes: Mapping[str, Sequence[str]], name: str) -> str:
@@ -118,6 +120,7 @@ def asserted(
         given_name=_first(attributes, mapping.given_name or defaults.given_name),
         family_name=_first(attributes, mapping.family_name or defaults.family_name),
         roles=tuple(roles) or (OrgRole.MEMBER.value,),
+        full_name=_first(attributes, defaults.full_name),
     )
 
 
@@ -356,13 +359,15 @@ class SsoArrivals:
         person = vouched.person
         email = _address(person.email)
         verified = not vouched.disproven and _on_verified_domain(email, org.id, self._domains)
-        name = " ".join(p for p in (person.given_name, person.family_name) if p)
+        parts = " ".join(p for p in (person.given_name, person.family_name) if p)
         identity = ExternalIdentity(
             provider=identity_provider(connection.id),
             subject=vouched.subject,
             email=email,
             email_verified=verified,
-            display_name=name or None,
+            display_name=parts or person.full_name or None,
+            given_name=person.given_name or None,
+            family_name=person.family_name or None,
         )
         signing_in = ExternalSignIn(
             identity,

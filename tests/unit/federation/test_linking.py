@@ -41,7 +41,7 @@ def test_a_new_identity_with_a_verified_unused_address_makes_a_linked_account(
     assert user.email is not None and user.email.value == ADDRESS and user.email_verified
     # No preferred_username: the address's local part, never the display name.
     assert user.password_hash is None and user.username.value == "ada"
-    assert user.name == "Ada Lovelace"
+    assert (user.name, user.full_name) == (None, "Ada Lovelace")  # whole, as given
     assert world.reasons(Audit.LOGIN) == [(user.id, "github")]
 
 
@@ -50,7 +50,7 @@ def test_a_new_accounts_username_comes_from_preferred_username_made_unique(
 ) -> None:
     named = replace(identity(), preferred_username="countess.ada")
     user = world.account_of(world.arrive(named))
-    assert user.username.value == "countess.ada" and user.name == "Ada Lovelace"
+    assert user.username.value == "countess.ada" and user.full_name == "Ada Lovelace"
     # Taken: the same stem with a numeric suffix.
     other = replace(identity("gh-2", "lovelace@example.com"), preferred_username="countess.ada")
     second = world.account_of(world.arrive(other))
