@@ -71,6 +71,13 @@ def test_upstream_claims_give_the_username_from_preferred_username() -> None:
     assert found.preferred_username == "countess.ada" and found.display_name == "Ada Lovelace"
     nameless = identity_of(provider, replace(claims, preferred_username=None))
     assert nameless.preferred_username is None
+    # The parts of the name, where the provider gives them, arrive apart on a new account.
+    parts = {"given_name": "Ada", "family_name": "Lovelace", "name": "Ada Lovelace"}
+    apart = identity_of(provider, replace(claims, claims=parts))
+    assert (apart.given_name, apart.family_name) == ("Ada", "Lovelace")
+    world = World()
+    user = world.account_of(world.arrive(replace(identity(), given_name="Ada", family_name="L")))
+    assert (user.name, user.last_name, user.full_name) == ("Ada", "L", None)
 
 
 def test_the_linked_account_signs_in_whatever_the_identity_says_of_its_address(
