@@ -65,7 +65,8 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     assert signed_in(browser)
     user = sso.user_of("ada@corp.example")
     assert user is not None and user.email_verified and user.password_hash is None
-    assert (user.name, user.last_name, user.full_name) == ("Ada", "Lovelace", None)
+    assert (user.name, user.last_name) == ("Ada", "Lovelace")
+    assert user.full_name is None
     assert sso.member_roles(user.id) == ("admin",)  # IT → admin; Other maps to nothing
     assert linked_providers(sso, user.id) == [identity_provider(sso.cid)]
     mine = [e for e in sso.world.audit.events if e.user_id == user.id]
