@@ -48,6 +48,11 @@ class ExternalIdentity:
     # The name the person goes by at the provider (OpenID's ``preferred_username``): a new
     # account's username is derived from it, else from the address's local part.
     preferred_username: str | None = None
+    # The parts of the name, where the provider gives them apart (OpenID's ``given_name``
+    # and ``family_name``, a SAML IdP's ``givenName`` and ``sn``); ``display_name`` is the
+    # whole name then, or the only one
+    given_name: str | None = None
+    family_name: str | None = None
 
 
 class IdentityVerifier(Protocol):

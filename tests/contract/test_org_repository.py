@@ -11,7 +11,7 @@ import pytest
 
 from application.orgs.ports import OrgRepository
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
+from domain.orgs.orgs import DomainPolicy, Membership, Org, RoleSource, Slug
 from tests.fakes.orgs import FakeOrgRepository
 
 pytestmark = pytest.mark.contract
@@ -289,3 +289,87 @@ def test_a_deletions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) ->
     orgs.remove_member(org.id, "u1", LATER)
     orgs.mark_deleted(org.id, LATER, check=lambda current: None)
     assert orgs.get(org.id) is None
+
+
+def test_each_source_gives_its_own_roles_and_the_member_holds_them_all(
+    orgs: OrgRepository,
+) -> None:
+    org = created(orgs)
+    orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
+    joined = orgs.add_member(org.id, "u1", ("admin",), LATER, source=RoleSource.SSO)
+    assert (joined.granted, joined.sso_roles, joined.roles) == ((), ("admin",), ("admin",))
+    assert orgs.membership(org.id, "u1") == joined
+    orgs.change_roles(org.id, "u1", ("billing",), LATER, source=RoleSource.SCIM)
+    _, after = orgs.change_roles(org.id, "u1", ("member",), LATER)
+    assert (after.granted, after.sso_roles, after.scim_roles) == (
+        ("member",),
+        ("admin",),
+        ("billing",),
+    )
+    assert after.roles == ("member", "admin", "billing")
+    assert orgs.membership(org.id, "u1") == after
+    # A source that gives nothing any more leaves the others' roles; none gives owner.
+    orgs.change_roles(org.id, "u1", (), LATER, source=RoleSource.SSO)
+    _, scim_none = orgs.change_roles(org.id, "u1", (), LATER, source=RoleSource.SCIM)
+    assert scim_none.roles == ("member",)
+    with pytest.raises(InvalidInput) as owner:
+        orgs.change_roles(org.id, "u1", ("owner",), LATER, source=RoleSource.SCIM)
+    assert owner.value.code == "unknown_role"
+    # Held roles are what the custom role's removal sees, whoever gave it.
+    orgs.change_roles(org.id, "u1", ("billing",), LATER, source=RoleSource.SSO)
+    with pytest.raises(Conflict) as held:
+        orgs.update(org.id, lambda o: replace(o, custom_roles=()))
+    assert held.value.code == "custom_role_in_use"
+
+
+def test_thirty_parallel_changes_from_three_sources_lose_none(orgs: OrgRepository) -> None:
+    org = created(orgs)
+    orgs.add_member(org.id, "u1", ("member",), LATER)
+    given = {
+        RoleSource.HAND: ("owner",),
+        RoleSource.SSO: ("admin",),
+        RoleSource.SCIM: ("member",),
+    }
+    sources = list(given)
+
+    def change(i: int) -> None:
+        source = sources[i % 3]
+        orgs.change_roles(org.id, "u1", given[source], LATER, source=source)
+
+    with ThreadPoolExecutor(30) as pool:
+        list(pool.map(change, range(30)))
+    member = orgs.membership(org.id, "u1")
+    assert member is not None
+    assert {s: member.given_by(s) for s in sources} == given
+    final = orgs.get(org.id)
+    assert final is not None and final.owners == 2
+    assert final.member_version == member.version
+
+
+def test_a_membership_stored_before_the_sources_reads_as_given_by_hand(firestore: Any) -> None:
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+
+    orgs = FirestoreOrgRepository(firestore)
+    org = created(orgs)
+    orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
+    ref = firestore.collection("orgs").document(org.id).collection("members").document("u-old")
+    ref.set(
+        {
+            "org_id": org.id,
+            "user_id": "u-old",
+            "roles": ["admin"],
+            "version": 1,
+            "joined_at": NOW,
+            "updated_at": NOW,
+        }
+    )
+    old = orgs.membership(org.id, "u-old")
+    assert old is not None
+    assert (old.granted, old.sso_roles, old.scim_roles, old.roles) == (
+        ("admin",),
+        (),
+        (),
+        ("admin",),
+    )
+    _, after = orgs.change_roles(org.id, "u-old", ("billing",), LATER, source=RoleSource.SCIM)
+    assert after.roles == ("admin", "billing") and after.granted == ("admin",)

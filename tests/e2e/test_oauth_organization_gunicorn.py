@@ -25,6 +25,7 @@ from tests.support.served_oauth import (
     REDIRECT,
     account,
     allow,
+    authlib_sign_in,
     new_client,
     node_client,
     served_provider,
@@ -61,31 +62,17 @@ def test_authlibs_client_gets_the_org_the_person_picked(provider: str, firestore
     user_id = user_id_of(provider, username)
     acme = add_org(firestore, "acme", {user_id: ("admin",)})
     add_org(firestore, "globex", {user_id: ("member",)})
-    meta = requests.get(f"{provider}/.well-known/openid-configuration", timeout=10).json()
-    assert "organization" in meta["scopes_supported"]
     app = new_client("--confidential")
-    session = OAuth2Session(
-        app["client_id"],
-        app["client_secret"],
-        scope=SCOPE,
-        redirect_uri=REDIRECT,
-        code_challenge_method="S256",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = session.create_authorization_url(
-        meta["authorization_endpoint"], code_verifier=verifier, nonce="n0nce"
-    )
     browser = signed_in_session(provider, username)
-    page = browser.get(url, allow_redirects=False, timeout=10)
-    assert "acme" in page.text and "globex" in page.text  # the person's orgs, offered
-    answer = consent_with(browser, url, acme)
-    assert answer.status_code == 302, answer.text
-    token = session.fetch_token(
-        meta["token_endpoint"],
-        authorization_response=answer.headers["Location"],
-        code_verifier=verifier,
-    )
-    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+
+    def consent(url: str) -> requests.Response:
+        page = browser.get(url, allow_redirects=False, timeout=10)
+        assert "acme" in page.text and "globex" in page.text  # the person's orgs, offered
+        return consent_with(browser, url, acme)
+
+    session, meta, keys = authlib_sign_in(provider, app, SCOPE, browser, consent)
+    assert "organization" in meta["scopes_supported"]
+    token = session.token
     expected = {"org_id": acme, "org_slug": "acme", "org_roles": ["admin"]}
     for found in (token["id_token"], token["access_token"]):
         claims = jwt.decode(found, keys).claims

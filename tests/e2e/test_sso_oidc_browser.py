@@ -154,7 +154,9 @@ def test_a_person_on_the_verified_domain_joins_and_comes_back_to_the_same_accoun
     assert "Corp" in page.content()  # /account/orgs lists the org joined
     ada = account(firestore_client, "it.ada@corp.example")
     assert ada.email_verified and ada.password_hash is None
-    assert ada.name == "Ada it.ada"  # given and family name, from userinfo
+    # given and family name, from userinfo, kept apart
+    assert (ada.name, ada.last_name) == ("Ada", "it.ada")
+    assert ada.full_name is None
     assert roles(firestore_client, corp, ada) == ("admin",)  # IT → admin; Staff maps nothing
     # Another browser, the same person: the same account, the same membership.
     with own_context(shared_page) as other:

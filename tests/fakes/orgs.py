@@ -16,7 +16,9 @@ from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import (
     Membership,
     Org,
-    checked_roles,
+    RoleSource,
+    check_given_roles,
+    checked_source_roles,
     is_slug_shaped,
     owners_after,
     removed_roles,
@@ -140,6 +142,7 @@ class FakeOrgRepository:
         *,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
+        source: RoleSource = RoleSource.HAND,
     ) -> Membership:
         with self.lock:
             org = self._org_of_change(org_id)
@@ -147,10 +150,9 @@ class FakeOrgRepository:
             if user_id in members:
                 raise Conflict("This person is already a member.", code="already_member")
             check(org)
-            checked_roles(list(roles), org.custom_roles)
-            member = Membership(
-                org_id, user_id, roles, org.member_version + 1, now, now, managed=managed
-            )
+            member = Membership(org_id, user_id, (), 0, now, now, managed=managed)
+            member = member.with_roles(roles, org.member_version + 1, now, source)
+            check_given_roles(member, org.custom_roles)
             owners = owners_after(org, None, member)
             self.orgs[org_id] = replace(org, owners=owners, member_version=member.version)
             members[user_id] = member
@@ -166,6 +168,7 @@ class FakeOrgRepository:
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Membership], None] = lambda before: None,
+        source: RoleSource = RoleSource.HAND,
     ) -> tuple[Membership, Membership]:
         with self.lock:
             org = self._org_of_change(org_id)
@@ -173,8 +176,8 @@ class FakeOrgRepository:
             if before is None:
                 raise NotFound("No such member of this organization.", code="member_not_found")
             check(before)
-            checked_roles(list(roles), org.custom_roles)
-            after = before.with_roles(roles, org.member_version + 1, now)
+            checked_source_roles(roles, org.custom_roles, source)
+            after = before.with_roles(roles, org.member_version + 1, now, source)
             owners = owners_after(org, before, after)
             self.orgs[org_id] = replace(org, owners=owners, member_version=after.version)
             self.members[org_id][user_id] = after

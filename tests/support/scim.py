@@ -15,6 +15,8 @@ from tests.support.app import NEW, World
 SCIM_JSON = "application/scim+json"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 USERS = "/scim/v2/Users"
+GROUPS = "/scim/v2/Groups"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,28 @@ def provisioned(world: World, acme: Directory, user_name: str) -> str:
     assert made.status_code == 201, made.get_data(as_text=True)
     user_id: str = made.get_json(force=True)["id"]
     return user_id
+
+
+def group(client: FlaskClient, acme: Directory, name: str, *members: str) -> dict[str, Any]:
+    """The group the org's directory creates as ``name`` with ``members`` (user ids)."""
+    body = {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members]}
+    made = client.post(GROUPS, json=body, headers=acme.auth)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    created: dict[str, Any] = made.get_json(force=True)
+    return created
+
+
+def roles(client: FlaskClient, acme: Directory, slug: str = "acme") -> dict[str, list[str]]:
+    """Each member's roles, by user id, as the org's admin reads them."""
+    url = f"/orgs/{slug}/members?limit=100"
+    items = client.get(url, headers=acme.admin).get_json()["items"]
+    return {m["user_id"]: m["roles"] for m in items}
+
+
+def set_roles(client: FlaskClient, acme: Directory, user_id: str, *given: str) -> list[str]:
+    """The org's admin sets ``given`` as the member's roles by hand: the roles they then hold."""
+    url = f"/orgs/acme/members/{user_id}"
+    answer = client.patch(url, json={"roles": list(given)}, headers=acme.admin)
+    assert answer.status_code == 200, answer.get_json()
+    held: list[str] = answer.get_json()["roles"]
+    return held

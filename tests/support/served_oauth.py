@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc.jwk import KeySet
 
 from tests.support.api import PASSWORD
 from tests.support.servers import cli, free_port, serving
@@ -97,6 +99,41 @@ def code_exchange(base: str, client_id: str, **extra: str) -> dict[str, str]:
         "code_verifier": verifier,
         **extra,
     }
+
+
+def authlib_sign_in(
+    base: str,
+    app: dict[str, Any],
+    scope: str,
+    browser: requests.Session,
+    consent: Callable[[str], requests.Response],
+) -> tuple[OAuth2Session, dict[str, Any], KeySet]:
+    """A confidential ``app``'s sign-in with Authlib, through ``browser`` (signed in already),
+    ``consent`` answering the authorization URL: the app's session (its token fetched), the
+    provider's metadata and its keys."""
+    meta: dict[str, Any] = requests.get(
+        f"{base}/.well-known/openid-configuration", timeout=10
+    ).json()
+    session = OAuth2Session(
+        app["client_id"],
+        app["client_secret"],
+        scope=scope,
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+    )
+    verifier = secrets.token_urlsafe(48)
+    url, _ = session.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce="n0nce"
+    )
+    answer = consent(url)
+    assert answer.status_code == 302, answer.text
+    session.fetch_token(
+        meta["token_endpoint"],
+        authorization_response=answer.headers["Location"],
+        code_verifier=verifier,
+    )
+    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+    return session, meta, keys
 
 
 @contextmanager

@@ -36,12 +36,18 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdenti
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.users import NAME_MAX, USERNAME_MAX, USERNAME_MIN, Email, User, Username
+from domain.accounts.users import (
+    USERNAME_MAX,
+    USERNAME_MIN,
+    Email,
+    PersonName,
+    User,
+    Username,
+)
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id
 from domain.signin.mfa import FEDERATED
-from domain.text import without_controls
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ class Links:
         if not identity.email:
             raise ValueError("a new linked account has the identity's address")
         email = Email(identity.email)
-        name = without_controls(identity.display_name or "").strip()[:NAME_MAX] or None
+        names = PersonName.of(identity.given_name, identity.family_name, identity.display_name)
         now = self.clock.now()
         for username in username_candidates(identity.preferred_username, identity.email):
             user = User.register(
@@ -223,7 +229,9 @@ class Links:
                 email=email,
                 password_hash=None,
                 now=now,
-                name=name,
+                name=names.given,
+                last_name=names.family,
+                full_name=names.full,
                 email_verified=identity.email_verified,
             )
             try:

@@ -293,7 +293,8 @@ def returned(
 
 def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalIdentity:
     """The person as the provider vouches for them: a new account's username comes from
-    ``preferred_username`` (else the address), its name from ``name``."""
+    ``preferred_username`` (else the address), its names from ``given_name`` and
+    ``family_name``, else ``name`` as the whole name."""
     return ExternalIdentity(
         provider=provider.id,
         subject=claims.subject,
@@ -301,7 +302,14 @@ def identity_of(provider: UpstreamProvider, claims: UpstreamClaims) -> ExternalI
         email_verified=bool(claims.email) and provider.asserts_verified(claims.email_verified),
         display_name=claims.name or claims.preferred_username or None,
         preferred_username=claims.preferred_username or None,
+        given_name=_text_claim(claims, "given_name"),
+        family_name=_text_claim(claims, "family_name"),
     )
+
+
+def _text_claim(claims: UpstreamClaims, name: str) -> str | None:
+    value = claims.claims.get(name)
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, kw_only=True)

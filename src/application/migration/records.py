@@ -15,9 +15,9 @@ from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.users import (
-    NAME_MAX,
     PROFILE_TEXTS,
     Email,
+    PersonName,
     Role,
     User,
     Username,
@@ -25,7 +25,6 @@ from domain.accounts.users import (
 )
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
-from domain.text import without_controls
 
 MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)
 
@@ -174,7 +173,6 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     password_hash = None
     if hashed:
         password_hash = firebase_user_hash(hashed, salt or "", reading.firebase)
-    name = without_controls(display or "").strip()[:NAME_MAX] or None
     names = username_candidates(display, email.value if email else None)
     first = next(names)
     user = _account(
@@ -186,9 +184,11 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         role=_firebase_role(raw),
         disabled=_flag(raw, "disabled"),
         created_at=_firebase_time(raw, "createdAt"),
-        texts={"name": name},
+        texts={},
         now=reading.now,
     )
+    # Firebase keeps one display name: the whole name, never a given name
+    user = user.named(PersonName.of(None, None, display), user.updated_at)
     links = tuple(_firebase_links(raw, user_id, reading.providers))
     return Incoming(ImportedUser(user, links), names=names)
 
@@ -248,6 +248,9 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         texts=texts,
         now=reading.now,
     )
+    full_name = _text(raw, "full_name")
+    check_name("full_name", full_name)
+    user = replace(user, full_name=full_name)
     return Incoming(
         ImportedUser(user, tuple(_links(raw, reading.providers))), id_given=given is not None
     )
@@ -264,6 +267,7 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "role": user.role.value,
         **user.texts(),
+        "full_name": user.full_name,
         "disabled": user.disabled,
         "created_at": user.created_at.isoformat(),
         "identities": [

@@ -5,8 +5,9 @@ per-request membership check read too:
 
 - ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``), ``deleted_at`` once deleted;
 - ``org_slugs/{slug key}``: ``{"org_id"}``, the claim that makes a slug unique;
-- ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "version",
-  "joined_at", "updated_at"}`` (``domain.orgs.orgs.Membership``);
+- ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "granted",
+  "sso_roles", "scim_roles", "version", "joined_at", "updated_at", "managed"}``
+  (``domain.orgs.orgs.Membership``: ``roles`` the ones held, the union of the other three);
 - ``org_invitations/{id}``: ``{"org_id", "email", "roles", "token_hash", "created_by",
   "created_at", "expires_at", "accepted_by", "accepted_at"}``
   (``domain.orgs.invitations.OrgInvitation``), ``expires_at`` its TTL.
@@ -20,7 +21,7 @@ from typing import Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.invitations import OrgInvitation
-from domain.orgs.orgs import Membership, Org
+from domain.orgs.orgs import Membership, Org, RoleSource
 
 
 class OrgRepository(Protocol):
@@ -71,12 +72,13 @@ class OrgRepository(Protocol):
         *,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
+        source: RoleSource = RoleSource.HAND,
     ) -> Membership:
-        """Make the person a member with ``roles``, taking the org's next member version
-        (and counting an owner), in one commit with what ``staged`` writes (an invitation's
-        spending); Conflict ``already_member``, NotFound if the org is gone; InvalidInput
-        ``unknown_role`` for a role the org does not name as it is at the commit; ``check``
-        (which may raise) sees the org as the commit finds it (its domain policy);
+        """Make the person a member with ``roles`` given by ``source``, taking the org's next
+        member version (and counting an owner), in one commit with what ``staged`` writes (an
+        invitation's spending); Conflict ``already_member``, NotFound if the org is gone;
+        InvalidInput ``unknown_role`` for a role the org does not name as it is at the commit;
+        ``check`` (which may raise) sees the org as the commit finds it (its domain policy);
         ``managed``: the org made the account (``Membership.managed``)."""
         ...
 
@@ -89,8 +91,10 @@ class OrgRepository(Protocol):
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Membership], None] = lambda before: None,
+        source: RoleSource = RoleSource.HAND,
     ) -> tuple[Membership, Membership]:
-        """(before, after): the member's roles replaced, the next member version taken, the
+        """(before, after): the roles ``source`` gives the member replaced (the other sources'
+        kept, ``Membership.with_roles``), the next member version taken, the
         owners counted, under any concurrency; ``check`` (which may raise) sees the
         membership the commit replaces; Conflict ``last_owner`` when no owner would
         remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``."""

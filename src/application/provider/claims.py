@@ -37,9 +37,8 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
     claims: dict[str, object] = {"sub": user.id}
     if "profile" in scopes:
         claims["preferred_username"] = user.username.value
-        full = " ".join(part for part in (user.name, user.last_name) if part)
-        if full:
-            claims["name"] = full
+        if user.whole_name:
+            claims["name"] = user.whole_name
         if user.name:
             claims["given_name"] = user.name
         if user.last_name:

@@ -13,7 +13,7 @@ from application.scim.ports import ScimGroups, ScimUsers
 from application.scim.users import VIA, Found, Search, search_records
 from domain.errors import InvalidInput, NotFound
 from domain.ids import new_id
-from domain.orgs.orgs import Org
+from domain.orgs.orgs import Org, RoleSource
 from domain.scim.groups import (
     ScimGroup,
     checked_display_name,
@@ -132,7 +132,7 @@ class DirectoryGroups:
             )
         )
         stored = self._groups.replace(changed, current.version)
-        self._apply_roles(cmd.org, {*current.members, *changed.members}, before=current)
+        self._apply_roles(cmd.org, {*current.members, *changed.members})
         return stored
 
     def remove(self, cmd: RemoveGroup) -> None:
@@ -141,36 +141,35 @@ class DirectoryGroups:
             raise version_mismatch()
         if not self._groups.remove(cmd.org.id, cmd.group_id, current.version):
             raise no_such_group()
-        self._apply_roles(cmd.org, current.members, before=current)
+        self._apply_roles(cmd.org, current.members)
 
     def search(self, cmd: Search[ScimGroup]) -> Found[ScimGroup]:
         """A page of the org's groups that match (``search_records``)."""
         return search_records(cmd, records=self._groups)
 
-    def _apply_roles(
-        self, org: Org, user_ids: Iterable[str], before: ScimGroup | None = None
-    ) -> None:
+    def _apply_roles(self, org: Org, user_ids: Iterable[str]) -> None:
         """Each of ``user_ids`` who is a member of the org holds the roles the org's groups
-        give them (``org.member_roles_changed`` with ``reason`` scim when they change). The
-        role of the group as it was ``before`` (renamed, or deleted) is taken back from
-        whoever no other group gives it."""
+        give them as the directory's own: only those are replaced, what an admin or the SSO
+        mapping gave stays (``RoleSource``; ``org.member_roles_changed`` with ``reason`` scim
+        when they change). Read from the groups as stored, a group renamed or deleted gives
+        what it now does."""
         orgs, audit = self._orgs, self._audit
         every = self._groups.page(org.id, 0, GROUPS_READ)
-        if before is not None:
-            every.append(replace(before, members=()))
         for user_id in sorted(set(user_ids)):
             membership = orgs.membership(org.id, user_id)
             if membership is None:
                 continue
-            wanted = roles_for(membership.roles, every, user_id, org)
-            if set(wanted) == set(membership.roles):
+            wanted = roles_for(every, user_id, org)
+            if set(wanted) == set(membership.scim_roles):
                 continue
             event = AuditEvent(
                 Audit.ORG_MEMBER_ROLES_CHANGED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
             )
             staged = audit.stage([event])
             try:
-                orgs.change_roles(org.id, user_id, wanted, self._clock.now(), staged)
+                orgs.change_roles(
+                    org.id, user_id, wanted, self._clock.now(), staged, source=RoleSource.SCIM
+                )
             except NotFound:
                 continue  # left meanwhile
             audit.committed(staged)

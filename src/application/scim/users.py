@@ -20,10 +20,10 @@ from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRecords, ScimUsers
-from domain.accounts.users import Email, User
+from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.orgs.orgs import Membership, Org, OrgRole
+from domain.orgs.orgs import Membership, Org, OrgRole, owners_after
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
@@ -50,7 +50,15 @@ class UserFields:
     display_name: str | None = None
     given_name: str | None = None
     family_name: str | None = None
+    formatted_name: str | None = None  # name.formatted
     document: str = "{}"  # the resource as sent, as JSON text
+
+    @property
+    def names(self) -> PersonName:
+        """The account's name as the directory gives it: ``name.givenName`` and
+        ``name.familyName``, else ``name.formatted`` or ``displayName`` as the whole name."""
+        whole = self.formatted_name or self.display_name
+        return PersonName.of(self.given_name, self.family_name, whole)
 
 
 @dataclass(frozen=True)
@@ -259,7 +267,7 @@ class DirectoryUsers:
         preferred = (
             record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
-        name = fields.given_name or fields.display_name
+        names = fields.names
         disabled = record.managed and not record.active
         events = [_event(Audit.USER_CREATED, record)]
         if disabled:
@@ -271,8 +279,9 @@ class DirectoryUsers:
                 email=email,
                 password_hash=None,
                 now=record.created_at,
-                name=(name or "")[:100].strip() or None,
-                last_name=(fields.family_name or "")[:100].strip() or None,
+                name=names.given,
+                last_name=names.family,
+                full_name=names.full,
                 email_verified=record.managed,
             )
             if disabled:
@@ -338,6 +347,7 @@ class DirectoryUsers:
             self._may_act_on(cmd.org, current.user_id, cmd.by)
         if current.managed:
             self._move_address(cmd.org, changed)
+            self._rename(changed, fields.names)
         if current.active and not changed.active:
             self._deactivate(cmd.org, current)
         elif changed.active and not current.active:
@@ -369,6 +379,23 @@ class DirectoryUsers:
         )
         self._audit.record(_event(Audit.EMAIL_CHANGE, record))
 
+    def _rename(self, record: ScimUser, names: PersonName) -> None:
+        """The managed account takes the name the directory now gives it (given and family
+        apart, else the whole name; none given leaves the account's), so its tokens and
+        userinfo carry it from the next one on. Made before the record changes, as the
+        address's move."""
+        if names.empty:
+            return
+        account = self._users.get(record.user_id)
+        if (
+            account is None
+            or account.deleted_at is not None
+            or account.named(names, account.updated_at) is account
+        ):
+            return
+        now = self._clock.now()
+        self._users.update(record.user_id, lambda user: user.named(names, now))
+
     def _may_act_on(self, org: Org, user_id: str, by: str) -> None:
         """An owner of the org is deprovisioned, moved or removed by a SCIM token only while the
         one who made the token is an owner too: an admin's token would otherwise end what the
@@ -384,6 +411,14 @@ class DirectoryUsers:
                 "acts on owners.",
                 code="scim_owner_protected",
             )
+
+    def _may_leave(self, org: Org, user_id: str) -> None:
+        """409 ``last_owner`` when the person is the org's last owner, found before anything
+        changes: a refused removal leaves the account as it was (the commit that ends the
+        membership counts the owners again)."""
+        target = self._orgs.membership(org.id, user_id)
+        if target is not None:
+            owners_after(self._orgs.get(org.id) or org, target, None)
 
     def _deactivate(self, org: Org, record: ScimUser) -> None:
         """Deprovisioning: an account the org manages is disabled, which ends its sessions,
@@ -410,6 +445,7 @@ class DirectoryUsers:
         if cmd.expected_version is not None and current.version != cmd.expected_version:
             raise version_mismatch()
         self._may_act_on(cmd.org, current.user_id, cmd.by)
+        self._may_leave(cmd.org, current.user_id)  # before the account is disabled
         if current.managed:
             self._disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
         self._leave(cmd.org, cmd.user_id)

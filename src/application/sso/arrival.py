@@ -29,9 +29,9 @@ from application.signin.sessions import SignIn
 from application.sso.ports import Connections
 from domain.accounts.identities import WayIn, linked_to
 from domain.accounts.users import Email, User
-from domain.errors import Conflict, InvalidInput, MfaRequired
+from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound
 from domain.federation.upstream import RESERVED_PREFIX
-from domain.orgs.orgs import Org, OrgRole
+from domain.orgs.orgs import Org, OrgRole, RoleSource
 from domain.signin.devices import DevicePolicy
 from domain.signin.mfa import SSO
 from domain.sso.connections import (
@@ -82,6 +82,7 @@ class Asserted:
     given_name: str
     family_name: str
     roles: tuple[str, ...]  # the org roles their groups grant (member when none)
+    full_name: str = ""  # the whole name the IdP gives, read where it gives no part of it
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Defaults:
     email: str  # "" for SAML: its NameID
     given_name: str
     family_name: str
+    full_name: str  # the whole name (SAML's displayName, OpenID's name)
 
 
 def _first(attributes: Mapping[str, Sequence[str]], name: str) -> str:
@@ -118,6 +120,7 @@ def asserted(
         given_name=_first(attributes, mapping.given_name or defaults.given_name),
         family_name=_first(attributes, mapping.family_name or defaults.family_name),
         roles=tuple(roles) or (OrgRole.MEMBER.value,),
+        full_name=_first(attributes, defaults.full_name),
     )
 
 
@@ -183,6 +186,12 @@ def _made_account(signing_in: ExternalSignIn, links: Links) -> User | None:
     return None
 
 
+def sso_given(person: Asserted) -> tuple[str, ...]:
+    """The roles the connection's mapping gives ``person``: none when it gives only
+    ``member``, which every member holds anyway."""
+    return () if person.roles == (OrgRole.MEMBER.value,) else person.roles
+
+
 def _join(
     user: User,
     org_id: str,
@@ -193,20 +202,29 @@ def _join(
     made: bool,
 ) -> None:
     """Just-in-time provisioning: a person signing in on a verified domain who is no member
-    becomes one with the roles their groups map to (``made``: the org made their account
-    just now, so it manages it); a member keeps the roles they have."""
-    if user.disabled or orgs.membership(org_id, user.id) is not None:
+    becomes one with the ``roles`` their groups map to (``made``: the org made their account
+    just now, so it manages it); a member's roles from the mapping become these, what an
+    admin or the directory gave stays (docs/decisions/0459-each-source-grants-its-own-roles.md)."""
+    if user.disabled:
         return  # a disabled account is refused its sign-in next
-    event = AuditEvent(
-        Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org_id, reason="sso", via="sso"
-    )
-    staged = links.audit.stage([event])
-    try:
-        orgs.add_member(org_id, user.id, roles, links.clock.now(), staged, managed=made)
-    except Conflict as exc:
-        if exc.code != "already_member":
-            raise
+    membership = orgs.membership(org_id, user.id)
+    if membership is not None and set(membership.sso_roles) == set(roles):
         return
+    kind = Audit.ORG_MEMBER_ADDED if membership is None else Audit.ORG_MEMBER_ROLES_CHANGED
+    event = AuditEvent(kind, user_id=user.id, org_id=org_id, reason="sso", via="sso")
+    staged = links.audit.stage([event])
+    now = links.clock.now()
+    try:
+        if membership is None:
+            orgs.add_member(
+                org_id, user.id, roles, now, staged, managed=made, source=RoleSource.SSO
+            )
+        else:
+            orgs.change_roles(org_id, user.id, roles, now, staged, source=RoleSource.SSO)
+    except (Conflict, NotFound) as exc:
+        if exc.code not in ("already_member", "member_not_found"):
+            raise
+        return  # joined or left meanwhile: the next sign-in maps them again
     links.audit.committed(staged)
 
 
@@ -341,13 +359,15 @@ class SsoArrivals:
         person = vouched.person
         email = _address(person.email)
         verified = not vouched.disproven and _on_verified_domain(email, org.id, self._domains)
-        name = " ".join(p for p in (person.given_name, person.family_name) if p)
+        parts = " ".join(p for p in (person.given_name, person.family_name) if p)
         identity = ExternalIdentity(
             provider=identity_provider(connection.id),
             subject=vouched.subject,
             email=email,
             email_verified=verified,
-            display_name=name or None,
+            display_name=parts or person.full_name or None,
+            given_name=person.given_name or None,
+            family_name=person.family_name or None,
         )
         signing_in = ExternalSignIn(
             identity,
@@ -369,7 +389,7 @@ class SsoArrivals:
         if user is None:
             user = links.unlinked_account(signing_in)
         if verified:
-            _join(user, org.id, person.roles, orgs=self._orgs, links=links, made=made)
+            _join(user, org.id, sso_given(person), orgs=self._orgs, links=links, made=made)
         device_aware = with_devices(
             self._sign_in, self._policy.devices, vouched.device_token, vouched.client_ip
         )

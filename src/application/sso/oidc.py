@@ -17,7 +17,7 @@ return the answer is checked alike, and what a sign-in would do is shown, nothin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from application.federation.upstream import (
     Arrival,
@@ -29,7 +29,6 @@ from application.federation.upstream import (
 )
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
-    MAX_NAME,
     Defaults,
     SignInPreview,
     SsoArrivals,
@@ -57,7 +56,9 @@ SCOPE = "openid email profile"
 # that knows no such scope may refuse the request.
 GROUPS_SCOPE = "groups"
 # An OpenID provider's standard claims, where the mapping names none.
-OIDC_DEFAULTS = Defaults(email="email", given_name="given_name", family_name="family_name")
+OIDC_DEFAULTS = Defaults(
+    email="email", given_name="given_name", family_name="family_name", full_name="name"
+)
 
 
 def upstream_of(connection: Connection) -> UpstreamProvider:
@@ -83,6 +84,7 @@ def _wanted(mapping: AttributeMapping) -> tuple[str, ...]:
         mapping.email or OIDC_DEFAULTS.email,
         mapping.given_name or OIDC_DEFAULTS.given_name,
         mapping.family_name or OIDC_DEFAULTS.family_name,
+        OIDC_DEFAULTS.full_name,
         mapping.groups,
     )
     return tuple(name for name in names if name)
@@ -187,8 +189,6 @@ class OidcSignIn:
             wanted=_wanted(mapping),
         )
         person = asserted(mapping, _attributes(claims.claims), OIDC_DEFAULTS)
-        if not (person.given_name or person.family_name) and claims.name:
-            person = replace(person, given_name=claims.name.strip()[:MAX_NAME])  # its whole name
         # The IdP's own word that the standard address is unverified: no domain proves it
         # then.
         disproven = mapping.email in ("", OIDC_DEFAULTS.email) and claims.email_verified in (

@@ -36,7 +36,9 @@ SAML = ConnectionKind.SAML
 FLIGHT_TTL = timedelta(minutes=10)
 _FLIGHT = "sso-saml"
 # A SAML IdP's names: the NameID is the address unless the mapping names an attribute.
-SAML_DEFAULTS = Defaults(email="", given_name="givenName", family_name="sn")
+SAML_DEFAULTS = Defaults(
+    email="", given_name="givenName", family_name="sn", full_name="displayName"
+)
 
 
 @dataclass(frozen=True)

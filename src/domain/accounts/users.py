@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.confusables import mixes_scripts, skeleton
 from domain.errors import InvalidInput
-from domain.text import check_text
+from domain.text import check_text, without_controls
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -202,6 +202,33 @@ def _optional_name(field_name: str, value: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class PersonName:
+    """A person's name as a source gives it: the given and the family name kept apart, and
+    the whole name only where the source gives neither part; it is never split, nor put in
+    the given name (docs/decisions/0460-a-whole-name-alone-stays-whole.md)."""
+
+    given: str | None = None
+    family: str | None = None
+    full: str | None = None
+
+    @classmethod
+    def of(cls, given: str | None, family: str | None, full: str | None = None) -> PersonName:
+        """The name from texts as a source sent them: trimmed, without controls, each at most
+        ``NAME_MAX`` characters, an empty one absent."""
+
+        def clean(text: str | None) -> str | None:
+            return without_controls(text or "").strip()[:NAME_MAX].strip() or None
+
+        given_name, family_name = clean(given), clean(family)
+        whole = None if given_name or family_name else clean(full)
+        return cls(given_name, family_name, whole)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.given or self.family or self.full)
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     username: Username
@@ -227,6 +254,8 @@ class User:
     # False from sign-up until the first sign-in, which is never from a "new device"
     # (docs/decisions/0173-new-device-mail.md).
     has_signed_in: bool = True
+    # The whole name, as a source gave it without a given or a family name (``PersonName``)
+    full_name: str | None = None
 
     @classmethod
     def register(
@@ -241,9 +270,11 @@ class User:
         last_name: str | None = None,
         email_verified: bool = False,
         locale: str | None = None,
+        full_name: str | None = None,
     ) -> User:
         check_name("name", name)
         check_name("last_name", last_name)
+        check_name("full_name", full_name)
         return cls(
             id=id,
             username=username,
@@ -257,6 +288,22 @@ class User:
             email_verified=email_verified and email is not None,
             locale=locale if locale in LOCALES else None,
             has_signed_in=False,
+            full_name=full_name,
+        )
+
+    @property
+    def whole_name(self) -> str | None:
+        """The name the person goes by in full: the given and the family name, else the whole
+        name a source gave alone."""
+        return " ".join(part for part in (self.name, self.last_name) if part) or self.full_name
+
+    def named(self, names: PersonName, now: datetime) -> User:
+        """The account under the name its org's directory now gives it (an account the org
+        manages); the same account when that is its name already."""
+        if (self.name, self.last_name, self.full_name) == (names.given, names.family, names.full):
+            return self
+        return replace(
+            self, name=names.given, last_name=names.family, full_name=names.full, updated_at=now
         )
 
     @property

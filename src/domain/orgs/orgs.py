@@ -202,26 +202,93 @@ class Org:
         )
 
 
+class RoleSource(StrEnum):
+    """Who grants a member a role: each source's roles are kept apart, and the member holds
+    their union (docs/decisions/0459-each-source-grants-its-own-roles.md)."""
+
+    HAND = "hand"  # an admin, an invitation, the org's creation, a join
+    SSO = "sso"  # the connection's group mapping, at each sign-in through it
+    SCIM = "scim"  # the org's directory, by the groups it pushes
+
+
+def held_roles(*given: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles a member holds: the union of what each source gives, in order (``member``
+    when none gives anything)."""
+    held = tuple(dict.fromkeys(role for roles in given for role in roles))
+    return held or (OrgRole.MEMBER.value,)
+
+
 @dataclass(frozen=True)
 class Membership:
     """A person's membership of an org: stored as ``orgs/{org_id}/members/{user_id}``."""
 
     org_id: str
     user_id: str
-    roles: tuple[str, ...]
+    granted: tuple[str, ...]  # the roles given by hand (``RoleSource.HAND``)
     version: int  # the org's member_version when it was added or last changed
     joined_at: datetime
     updated_at: datetime
     # The org made the account when this membership began (its SSO, just in time, on one of
     # its verified domains): SCIM's deprovisioning disables it (docs/decisions/0414-...)
     managed: bool = False
+    sso_roles: tuple[str, ...] = ()  # what the connection's group mapping gave at sign-in
+    scim_roles: tuple[str, ...] = ()  # what the directory's groups give
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles the member holds, whatever gave them: what every check, token and the
+        last owner's rule see."""
+        return held_roles(self.granted, self.sso_roles, self.scim_roles)
 
     @property
     def owner(self) -> bool:
         return OrgRole.OWNER in self.roles
 
-    def with_roles(self, roles: tuple[str, ...], version: int, now: datetime) -> Membership:
-        return replace(self, roles=roles, version=version, updated_at=now)
+    def given_by(self, source: RoleSource) -> tuple[str, ...]:
+        """The roles ``source`` gives this member."""
+        return {
+            RoleSource.HAND: self.granted,
+            RoleSource.SSO: self.sso_roles,
+            RoleSource.SCIM: self.scim_roles,
+        }[source]
+
+    def with_roles(
+        self,
+        roles: tuple[str, ...],
+        version: int,
+        now: datetime,
+        source: RoleSource = RoleSource.HAND,
+    ) -> Membership:
+        """The membership with what ``source`` gives replaced by ``roles``; the other sources'
+        roles stay."""
+        if source is RoleSource.SSO:
+            return replace(self, sso_roles=roles, version=version, updated_at=now)
+        if source is RoleSource.SCIM:
+            return replace(self, scim_roles=roles, version=version, updated_at=now)
+        return replace(self, granted=roles, version=version, updated_at=now)
+
+
+def checked_source_roles(
+    roles: tuple[str, ...], custom_roles: Iterable[str], source: RoleSource
+) -> tuple[str, ...]:
+    """``roles`` as ``source`` may give them: by hand a non-empty list (``checked_roles``);
+    an SSO mapping or a directory's groups any of the org's roles but ``owner``, none at
+    all too (400 ``unknown_role``)."""
+    if source is RoleSource.HAND:
+        return checked_roles(list(roles), custom_roles)
+    known = (BUILT_IN_ROLES - {OrgRole.OWNER.value}) | frozenset(custom_roles)
+    unknown = [role for role in roles if role not in known]
+    if unknown:
+        raise InvalidInput.field("roles", f"Unknown role: {unknown[0]!r}.", "unknown_role")
+    return tuple(dict.fromkeys(roles))
+
+
+def check_given_roles(member: Membership, custom_roles: Iterable[str]) -> None:
+    """400 ``unknown_role`` when a source gives ``member`` a role the org does not name (or
+    one it may not give)."""
+    for source in RoleSource:
+        if given := member.given_by(source):
+            checked_source_roles(given, custom_roles, source)
 
 
 def active_org(org: Org, membership: Membership) -> ActiveOrg:

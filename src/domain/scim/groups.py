@@ -100,18 +100,16 @@ def mapped_role(display_name: str, org: Org) -> str | None:
     return {role.casefold(): role for role in org.custom_roles}.get(name)
 
 
-def roles_for(
-    current: tuple[str, ...], groups_of_org: Iterable[ScimGroup], user_id: str, org: Org
-) -> tuple[str, ...]:
-    """A member's roles once the org's groups are applied: the roles the org's groups map are
-    the groups' to give (held by being in one), every other role is kept as it is."""
-    groups = list(groups_of_org)
-    governed = {role for g in groups if (role := mapped_role(g.display_name, org))}
+def roles_for(groups_of_org: Iterable[ScimGroup], user_id: str, org: Org) -> tuple[str, ...]:
+    """The roles the org's groups give a member: those of every group they are in whose
+    name is a role (``mapped_role``). They are the directory's to give and to take back; the
+    roles other sources give stay (docs/decisions/0459-each-source-grants-its-own-roles.md)."""
     given = {
-        role for g in groups if user_id in g.members and (role := mapped_role(g.display_name, org))
+        role
+        for g in groups_of_org
+        if user_id in g.members and (role := mapped_role(g.display_name, org))
     }
-    kept = [role for role in current if role not in governed]
-    return tuple(dict.fromkeys([*kept, *sorted(given)]))
+    return tuple(sorted(given))
 
 
 def no_such_group() -> NotFound:

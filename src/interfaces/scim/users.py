@@ -86,6 +86,7 @@ def fields_of(resource: User[Any]) -> UserFields:
         display_name=resource.display_name,
         given_name=names.given_name if names else None,
         family_name=names.family_name if names else None,
+        formatted_name=names.formatted if names else None,
         document=json.dumps(document, separators=(",", ":")),
     )
 

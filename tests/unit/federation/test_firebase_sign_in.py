@@ -68,7 +68,8 @@ def test_first_sign_in_creates_a_linked_passwordless_account(world: World) -> No
     assert user.username.value == "Alice_Liddell"
     assert user.email is not None and user.email.value == "Alice@Example.com"
     assert user.email_verified  # as Firebase reported it
-    assert user.name == "Alice Liddell" and user.last_name is None
+    # Firebase gives one whole name: kept whole, not as a given name
+    assert (user.name, user.last_name, user.full_name) == (None, None, "Alice Liddell")
     assert user.password_hash is None and user.role is Role.USER
     assert user.id != "uid-alice"
     assert world.store.identities == {"firebase:uid-alice": user.id}
@@ -287,7 +288,7 @@ def test_http_exchange_is_documented(client: FlaskClient) -> None:
 
 def test_control_characters_of_a_firebase_display_name_are_dropped(world: World) -> None:
     user = world.user_of(world.sign_in(world.alice_token(display_name="Alice\x00 \x1b[1mL")))
-    assert user.name == "Alice [1mL"
+    assert user.full_name == "Alice [1mL"
 
 
 def test_a_mixed_script_display_name_is_not_a_username(world: World) -> None:

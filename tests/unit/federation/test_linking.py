@@ -41,7 +41,7 @@ def test_a_new_identity_with_a_verified_unused_address_makes_a_linked_account(
     assert user.email is not None and user.email.value == ADDRESS and user.email_verified
     # No preferred_username: the address's local part, never the display name.
     assert user.password_hash is None and user.username.value == "ada"
-    assert user.name == "Ada Lovelace"
+    assert (user.name, user.full_name) == (None, "Ada Lovelace")  # whole, as given
     assert world.reasons(Audit.LOGIN) == [(user.id, "github")]
 
 
@@ -50,7 +50,7 @@ def test_a_new_accounts_username_comes_from_preferred_username_made_unique(
 ) -> None:
     named = replace(identity(), preferred_username="countess.ada")
     user = world.account_of(world.arrive(named))
-    assert user.username.value == "countess.ada" and user.name == "Ada Lovelace"
+    assert user.username.value == "countess.ada" and user.full_name == "Ada Lovelace"
     # Taken: the same stem with a numeric suffix.
     other = replace(identity("gh-2", "lovelace@example.com"), preferred_username="countess.ada")
     second = world.account_of(world.arrive(other))
@@ -71,6 +71,13 @@ def test_upstream_claims_give_the_username_from_preferred_username() -> None:
     assert found.preferred_username == "countess.ada" and found.display_name == "Ada Lovelace"
     nameless = identity_of(provider, replace(claims, preferred_username=None))
     assert nameless.preferred_username is None
+    # The parts of the name, where the provider gives them, arrive apart on a new account.
+    parts = {"given_name": "Ada", "family_name": "Lovelace", "name": "Ada Lovelace"}
+    apart = identity_of(provider, replace(claims, claims=parts))
+    assert (apart.given_name, apart.family_name) == ("Ada", "Lovelace")
+    world = World()
+    user = world.account_of(world.arrive(replace(identity(), given_name="Ada", family_name="L")))
+    assert (user.name, user.last_name, user.full_name) == ("Ada", "L", None)
 
 
 def test_the_linked_account_signs_in_whatever_the_identity_says_of_its_address(

@@ -85,8 +85,8 @@ def test_firebase_users_keep_their_ids_roles_and_passwords(
         {"imported": 3, "updated": 0, "skipped": 0, "failed": 0, "errors": []},
     ), progress
     ada = store.users[admin["localId"]]
-    assert (ada.username.value, ada.role, ada.email_verified, ada.name) == (
-        "Ada_Lovelace", Role.ADMIN, True, "Ada Lovelace",
+    assert (ada.username.value, ada.role, ada.email_verified, ada.name, ada.full_name) == (
+        "Ada_Lovelace", Role.ADMIN, True, None, "Ada Lovelace",  # Firebase's name, whole
     )  # fmt: skip
     assert ada.created_at.year == 2017 and not ada.has_signed_in
     assert store.identities[f"firebase:{admin['localId']}"] == admin["localId"]
@@ -228,7 +228,7 @@ def test_export_is_private_and_reads_back(
     record = json.loads(line)
     assert set(record) == {
         "id", "username", "email", "email_verified", "password_hash", "role", *PROFILE_TEXTS,
-        "disabled", "created_at", "identities",
+        "full_name", "disabled", "created_at", "identities",
     }  # fmt: skip
     assert record["username"] == "alice" and record["password_hash"].startswith("$argon2id$")
 

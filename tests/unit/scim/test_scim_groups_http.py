@@ -4,7 +4,6 @@ role, and takes it back (docs/reference/scim.md, "Groups")."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -12,11 +11,18 @@ from flask.testing import FlaskClient
 
 from application.ports import Audit
 from tests.fakes.events import RecordingAuditLog
-from tests.support.scim import Directory, directory, patch_body, user_body
+from tests.support.scim import (
+    GROUP,
+    GROUPS,
+    Directory,
+    directory,
+    group,
+    patch_body,
+    roles,
+    user_body,
+)
 
 pytestmark = pytest.mark.unit
-GROUPS = "/scim/v2/Groups"
-GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def user(client: FlaskClient, acme: Directory, name: str) -> str:
@@ -24,19 +30,6 @@ def user(client: FlaskClient, acme: Directory, name: str) -> str:
     assert made.status_code == 201, made.get_data(as_text=True)
     user_id: str = made.get_json(force=True)["id"]
     return user_id
-
-
-def group(client: FlaskClient, acme: Directory, name: str, *members: str) -> dict[str, Any]:
-    body = {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members]}
-    made = client.post(GROUPS, json=body, headers=acme.auth)
-    assert made.status_code == 201, made.get_data(as_text=True)
-    created: dict[str, Any] = made.get_json(force=True)
-    return created
-
-
-def roles(client: FlaskClient, acme: Directory) -> dict[str, list[str]]:
-    items = client.get("/orgs/acme/members?limit=100", headers=acme.admin).get_json()["items"]
-    return {m["user_id"]: m["roles"] for m in items}
 
 
 def test_groups_are_created_read_filtered_patched_and_deleted(client: FlaskClient) -> None:

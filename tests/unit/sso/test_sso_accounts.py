@@ -65,7 +65,8 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     assert signed_in(browser)
     user = sso.user_of("ada@corp.example")
     assert user is not None and user.email_verified and user.password_hash is None
-    assert user.name == "Ada Lovelace"
+    assert (user.name, user.last_name) == ("Ada", "Lovelace")
+    assert user.full_name is None
     assert sso.member_roles(user.id) == ("admin",)  # IT → admin; Other maps to nothing
     assert linked_providers(sso, user.id) == [identity_provider(sso.cid)]
     mine = [e for e in sso.world.audit.events if e.user_id == user.id]
@@ -82,12 +83,13 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     assert ("signin.succeeded", "sso", user.id) in seen
     sessions = sso.world.adapters.signin.sessions.list_for_user(user.id, 10)
     assert [s.amr for s in sessions] == [("fed",)]
-    # The same person again: the same account, still a member as they were.
+    # The same person again, out of IT: the same account, its roles from the mapping now
+    # what the mapping now gives (docs/decisions/0459-each-source-grants-its-own-roles.md).
     again = sso.world.app.test_client()
     assert sso.sign_in(again, "ada@corp.example", groups=("Staff",)).status_code == 303
     assert signed_in(again)
     assert sso.user_of("ada@corp.example").id == user.id
-    assert sso.member_roles(user.id) == ("admin",)
+    assert sso.member_roles(user.id) == ("member",)
 
 
 def test_no_group_mapped_makes_a_member(sso: SamlSso | OidcSso) -> None:

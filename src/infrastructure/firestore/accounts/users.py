@@ -71,6 +71,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email_verified": user.email_verified,
         "email_version": user.email_version,
         **user.texts(),
+        "full_name": user.full_name,
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -106,6 +107,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         email_version=data.get("email_version", 0),
         # Accounts stored before the field existed are taken to have signed in.
         has_signed_in=data.get("has_signed_in", True),
+        full_name=data.get("full_name"),
     )
 
 

@@ -24,8 +24,10 @@ from domain.orgs.orgs import (
     DomainPolicy,
     Membership,
     Org,
+    RoleSource,
     Slug,
-    checked_roles,
+    check_given_roles,
+    checked_source_roles,
     is_slug_shaped,
     owners_after,
     removed_roles,
@@ -90,7 +92,10 @@ def member_to_doc(member: Membership) -> dict[str, Any]:
     return {
         "org_id": member.org_id,
         "user_id": member.user_id,
-        "roles": list(member.roles),
+        "roles": list(member.roles),  # held: what the rules, queries and tokens read
+        "granted": list(member.granted),
+        "sso_roles": list(member.sso_roles),
+        "scim_roles": list(member.scim_roles),
         "version": member.version,
         "joined_at": member.joined_at,
         "updated_at": member.updated_at,
@@ -102,11 +107,14 @@ def member_from_doc(data: dict[str, Any]) -> Membership:
     return Membership(
         org_id=data["org_id"],
         user_id=data["user_id"],
-        roles=tuple(data["roles"]),
+        # A membership from before the roles' sources were kept apart holds them all by hand
+        granted=tuple(data.get("granted", data["roles"])),
         version=data["version"],
         joined_at=data["joined_at"],
         updated_at=data["updated_at"],
         managed=bool(data.get("managed", False)),  # absent from memberships before it
+        sso_roles=tuple(data.get("sso_roles", ())),
+        scim_roles=tuple(data.get("scim_roles", ())),
     )
 
 
@@ -145,7 +153,7 @@ def join_writes(
         raise _gone()
     org = org_from_doc(org_id, found[0])
     check(org)  # the commit is guarded by this very read of the org
-    checked_roles(list(draft.roles), org.custom_roles)  # as the org is now: none removed
+    check_given_roles(draft, org.custom_roles)  # as the org is now: none removed
     member = replace(draft, version=org.member_version + 1)
     fields = {"owners": owners_after(org, None, member), "member_version": member.version}
     return member, [
@@ -348,6 +356,7 @@ class FirestoreOrgRepository:
         *,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
+        source: RoleSource = RoleSource.HAND,
     ) -> Membership:
         written: Membership | None = None
 
@@ -359,7 +368,8 @@ class FirestoreOrgRepository:
                 if current == written:
                     return current  # our commit went through; only its answer was lost
                 raise already_member()
-            draft = Membership(org_id, user_id, roles, 0, now, now, managed=managed)
+            draft = Membership(org_id, user_id, (), 0, now, now, managed=managed)
+            draft = draft.with_roles(roles, 0, now, source)
             found = (org_snap.to_dict() or {}, org_snap.update_time)
             member, writes = join_writes(self._client, org_id, found, draft, check)
             batch = batch_of(self._client, writes)
@@ -378,6 +388,7 @@ class FirestoreOrgRepository:
         staged: StagedWrites = NO_WRITES,
         *,
         check: Callable[[Membership], None] = lambda before: None,
+        source: RoleSource = RoleSource.HAND,
     ) -> tuple[Membership, Membership]:
         written: tuple[Membership, Membership] | None = None
 
@@ -391,8 +402,8 @@ class FirestoreOrgRepository:
                 return written
             check(before)
             org = org_from_doc(org_id, org_snap.to_dict() or {})
-            checked_roles(list(roles), org.custom_roles)  # as the org is now: none removed
-            after = before.with_roles(roles, org.member_version + 1, now)
+            checked_source_roles(roles, org.custom_roles, source)  # the org as it is now
+            after = before.with_roles(roles, org.member_version + 1, now, source)
             owners = owners_after(org, before, after)  # 409 last_owner
             batch = self._client.batch()
             batch.update(

@@ -1,0 +1,55 @@
+"""The names an IdP gives arrive apart: a SAML IdP's ``givenName`` and ``sn`` become the
+account's given and family name, its ``displayName`` alone the whole name (never a given
+name), and the provider's claims are made of them (docs/reference/sso.md, "Attribute
+mapping"; docs/decisions/0460-a-whole-name-alone-stays-whole.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from application.provider.claims import claims_of
+from domain.accounts.users import PersonName, User, Username
+from tests.support.saml_idp import key_pair
+from tests.support.sso_world import saml_sso
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_a_saml_display_name_alone_is_the_whole_name() -> None:
+    sso = saml_sso(key_pair())
+    saml = sso.connection["saml"]
+    browser = sso.world.app.test_client()
+    start = browser.get(f"/sso/{sso.cid}/saml")
+    xml = sso.idp.response(
+        in_response_to=sso.idp.request_of(start.headers["Location"]).message.id,
+        destination=saml["acs_url"],
+        audience=saml["sp_entity_id"],
+        email="lewis@corp.example",
+        attributes={"mail": ["lewis@corp.example"], "displayName": ["Lewis Carroll"]},
+    )
+    assert sso.post(browser, xml).status_code == 303
+    lewis = sso.user_of("lewis@corp.example")
+    assert lewis is not None
+    assert (lewis.name, lewis.last_name, lewis.full_name) == (None, None, "Lewis Carroll")
+
+
+def test_the_claims_are_made_of_the_names_as_they_are_kept() -> None:
+    def user(names: PersonName) -> User:
+        return User.register(
+            id="u1", username=Username("alice"), email=None, password_hash=None, now=NOW
+        ).named(names, NOW)
+
+    parts = claims_of(user(PersonName.of("Alice", "Liddell", "Alice Liddell")), "openid profile")
+    assert {k: parts.get(k) for k in ("name", "given_name", "family_name")} == {
+        "name": "Alice Liddell",
+        "given_name": "Alice",
+        "family_name": "Liddell",
+    }
+    whole = claims_of(user(PersonName.of(None, " ", "Alice Liddell")), "openid profile")
+    assert whole["name"] == "Alice Liddell"
+    assert "given_name" not in whole and "family_name" not in whole
+    assert PersonName.of("\x1b[1mAda", None, "x" * 300) == PersonName("[1mAda", None, None)
+    assert PersonName.of(None, None, "y" * 300).full == "y" * 100
