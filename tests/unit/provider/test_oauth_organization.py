@@ -20,8 +20,10 @@ from tests.support.oauth import OAuthWorld, claims, csrf_of, redirected
 pytestmark = pytest.mark.unit
 
 SCOPE = "openid profile organization offline_access"
-ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("admin",), version=2)
-GLOBEX = ActiveOrg(id="org2Xq_GlobexId", slug="globex", roles=("member",), version=1)
+ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("admin",), version=2, name="Acme Corp")
+GLOBEX = ActiveOrg(
+    id="org2Xq_GlobexId", slug="globex", roles=("member",), version=1, name="Globex Inc."
+)
 
 
 @pytest.fixture
@@ -98,6 +100,37 @@ def test_the_request_names_the_org_and_its_claims_follow_the_membership(
         app, grant_type="refresh_token", refresh_token=refreshed["refresh_token"]
     ).get_json()
     assert org_claims(claims(world, again["access_token"])) == {}
+
+
+def test_the_choice_names_the_orgs_and_preselects_none(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """Each org by its name, its slug beside it; no radio checked: the person chooses."""
+    _, _, html = picked(world, app, GLOBEX.id)
+    assert "Acme Corp" in html and "Globex Inc." in html
+    assert '<span class="hint">acme</span>' in html
+    radios = re.findall(r'<input type="radio"[^>]*>', html)
+    assert len(radios) == 2 and not any("checked" in radio for radio in radios)
+    assert all(" required" in radio for radio in radios)
+    labels = re.findall(r'<label for="(organization-\d)">', html)
+    ids = re.findall(r'<input type="radio" id="(organization-\d)"', html)
+    assert labels == ids == ["organization-1", "organization-2"]
+
+
+def test_allowing_without_a_choice_answers_the_page_again_asking_for_one(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    answer, _, _ = picked(world, app, None)
+    assert answer.status_code == 400 and answer.mimetype == "text/html"
+    again = answer.get_data(as_text=True)
+    assert 'role="alert">Choose one of your organizations.</p>' in again
+    assert 'aria-describedby="organization-error"' in again
+    assert 'value="org1Xq_AcmeId00"' in again and 'value="org2Xq_GlobexId"' in again
+    form = {"decision": "allow", "csrf_token": csrf_of(again), "organization": ACME.id}
+    action = re.search(r'<form method="post" action="([^"]+)"', again)
+    assert action is not None
+    code = world.client.post(action.group(1).replace("&amp;", "&"), data=form)
+    assert "code" in redirected(code)  # chosen on the page again: on to the app
 
 
 def test_a_non_member_named_goes_back_with_access_denied(
