@@ -206,3 +206,19 @@ def test_an_org_requiring_a_second_factor_is_picked_only_with_one(
     world.store.factors[alice.id] = TotpFactor(alice.id, "s", True, now, now)
     tokens = world.tokens(app, scope=SCOPE, organization="acme")
     assert claims(world, tokens["id_token"])["org_id"] == ACME.id
+
+
+def test_discovery_lists_every_claim_the_provider_issues(world: OAuthWorld) -> None:
+    """``claims_supported`` (OpenID Connect Discovery §3): each claim of an ID token and of
+    userinfo with every scope, the org's among them."""
+    app = world.register()
+    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    world.store.users[alice.id] = replace(alice, last_name="Liddell", locale="en")
+    scope = "openid profile email roles organization offline_access"
+    tokens = world.tokens(app, scope=scope, organization="acme", nonce="n0nce")
+    issued = set(claims(world, tokens["id_token"]))
+    info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    issued |= set(info.get_json())
+    assert {"org_id", "org_slug", "org_roles", "email", "roles"} <= issued
+    found = world.client.get("/.well-known/openid-configuration").get_json()
+    assert issued - set(found["claims_supported"]) == set()
