@@ -374,7 +374,7 @@ def _consent_page(
     response = page(
         "provider/oauth_consent.html",
         400 if error else 200,
-        error=error,
+        org_error=error,  # beside the choice (``error`` would be the page's top alert too)
         app_name=grant.client.client.name,
         scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),

@@ -124,6 +124,7 @@ def test_allowing_without_a_choice_answers_the_page_again_asking_for_one(
     assert answer.status_code == 400 and answer.mimetype == "text/html"
     again = answer.get_data(as_text=True)
     assert 'role="alert">Choose one of your organizations.</p>' in again
+    assert again.count("Choose one of your organizations.") == 1  # beside the choice only
     assert 'aria-describedby="organization-error"' in again
     assert 'value="org1Xq_AcmeId00"' in again and 'value="org2Xq_GlobexId"' in again
     form = {"decision": "allow", "csrf_token": csrf_of(again), "organization": ACME.id}
