@@ -76,7 +76,7 @@ translations: venv ## compile the pages' and mails' catalogues (.po -> .mo; docs
 ports:
 	@$(PYTHON) scripts/emulators.py check $(PORTS_ARGS)
 
-run: PORTS_ARGS = --port "$${PORT:-8000}"
+run: PORTS_ARGS = --port "$${PORT:-}"
 run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators; TELEMETRY=1: with its traces and metrics shown
 	$(VPY) scripts/run_local.py
 

@@ -56,12 +56,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, TracebackType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Variables written once for `make run`, `make cli` and this script; the environment wins
+# (docs/configuration.md, "A .env file"; decision 0465 in docs/decisions/).
+DOTENV = REPO_ROOT / ".env"
+_DOTENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 ALL_SERVICES: tuple[str, ...] = ("firestore", "auth", "pubsub", "storage", "mail")
 # Spawn order: the slowest first (firebase-tools spends ~6 s of CPU compiling its schemas).
@@ -117,6 +121,50 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 class EmulatorError(RuntimeError):
     """An emulator could not be installed, started, reached or wiped (message says why)."""
+
+
+def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
+    """``KEY=VALUE`` lines (``export`` before one is allowed), blank lines and ``#`` comments;
+    a value in single or double quotes is taken as written, an unquoted one up to a ``#``
+    after a space. A line of another shape is an error naming it."""
+    found: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").lstrip()
+        name, equals, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not _DOTENV_NAME.fullmatch(name):
+            raise EmulatorError(f"{source} line {number}: not NAME=value: {raw.strip()!r}")
+        found[name] = _dotenv_value(value, f"{source} line {number}")
+    return found
+
+
+def _dotenv_value(value: str, where: str) -> str:
+    if value[:1] in ("'", '"'):
+        quote = value[0]
+        end = value.find(quote, 1)
+        rest = value[end + 1 :].strip() if end > 0 else ""
+        if end < 0 or (rest and not rest.startswith("#")):
+            raise EmulatorError(f"{where}: the value's quote {quote} is not closed at its end")
+        return value[1:end]
+    return re.split(r"\s#", value, maxsplit=1)[0].rstrip()
+
+
+def load_dotenv(environ: MutableMapping[str, str] = os.environ, path: Path = DOTENV) -> list[str]:
+    """The variables of ``path`` (when it exists) that ``environ`` does not set, set in it:
+    the environment wins over the file. Their names, in the file's order."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise EmulatorError(f"{path} could not be read: {exc}") from exc
+    values = parse_dotenv(text, path.name)
+    added = [name for name in values if name not in environ]
+    environ.update({name: values[name] for name in added})
+    return added
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1414,7 +1462,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     profile = os.environ.get("APP_PROFILE") or "local"
     if profile != "local":
         return 0
-    other = {"PORT": args.port} if args.port else {}
+    other: dict[str, int] = {}
+    if args.port is not None:  # `make run`: its PORT, from the environment or .env
+        port = args.port or os.environ.get("PORT") or "8000"
+        if not port.isdigit():
+            raise EmulatorError(f"PORT={port!r} is not a port number")
+        other["PORT"] = int(port)
     emulators = EmulatorSet.from_env(services=_parse_only(args.only), other_ports=other)
     emulators.check_ports()
     return 0
@@ -1458,7 +1511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     env.set_defaults(func=_cmd_env)
     check = commands.add_parser("check", help="check the ports they would take; start nothing")
     check.add_argument("--only", help=only_help)
-    check.add_argument("--port", type=int, help="the service's PORT, checked too")
+    check.add_argument(
+        "--port", help="the service's PORT, checked too (empty: $PORT, from .env too, or 8000)"
+    )
     check.set_defaults(func=_cmd_check)
     install = commands.add_parser("install", help="install firebase-tools, check prerequisites")
     install.add_argument(
@@ -1469,6 +1524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install.set_defaults(func=_cmd_install)
     args = parser.parse_args(argv)
     try:
+        load_dotenv(os.environ, DOTENV)
         code: int = args.func(args)
     except EmulatorError as exc:
         print(f"emulators: error: {exc}", file=sys.stderr)

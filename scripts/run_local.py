@@ -5,7 +5,9 @@
     python scripts/run_local.py --cli ARGS...   # flask --app src/wsgi.py ARGS...
     TELEMETRY=1 python scripts/run_local.py     # and its traces and metrics (local_telemetry.py)
 
-Defaults of the ``local`` profile are filled in only where the environment has no value;
+Variables of a ``.env`` file in the project root come first, where the environment has no
+value (``scripts/emulators.py``'s ``load_dotenv``), then the ``local`` profile's defaults,
+likewise;
 its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
 With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
@@ -42,6 +44,7 @@ from emulators import (
     EmulatorError,
     EmulatorSet,
     kept_data_dir,
+    load_dotenv,
     parent_death_preexec,
 )
 
@@ -309,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulators: EmulatorSet | None = None
     telemetry: local_telemetry.LocalTelemetry | None = None
     try:
+        load_dotenv(os.environ)  # the environment wins over .env, and .env over the defaults
         env, serving, observed = _environment(cli_args is None)
         if env["APP_PROFILE"] == "local":
             emulators = EmulatorSet.from_env(other_ports=serving, data_dir=kept_data_dir(env))

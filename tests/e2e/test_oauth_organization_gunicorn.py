@@ -198,7 +198,8 @@ def test_the_consent_pages_choice_of_orgs_is_accessible_at_375_px(
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_selector("input[name=organization]")
-        assert page.locator("input[name=organization]").count() == 2
+        radios = page.locator("input[name=organization]")
+        assert radios.count() == 2
         assert violations(page) == []
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375
@@ -206,3 +207,29 @@ def test_the_consent_pages_choice_of_orgs_is_accessible_at_375_px(
         assert legend == (
             "For which organization?" if locale == "en-US" else "¿Para qué organización?"
         )
+        for index, name in enumerate(("Acme", "Globex")):
+            radio = radios.nth(index)
+            assert not radio.is_checked()  # the person chooses: nothing preselected
+            label = page.locator(f"label[for='{radio.get_attribute('id')}']")
+            assert label.inner_text().split() == [name, name.lower()]  # the slug beside
+            box, text = radio.bounding_box(), label.bounding_box()
+            assert box is not None and text is not None
+            assert box["width"] <= 24 and box["height"] <= 24  # a radio's size, not a field's
+            # Beside its label, on its first line: not above it, not across the page.
+            assert text["x"] - (box["x"] + box["width"]) <= 16
+            assert text["y"] <= box["y"] <= text["y"] + 24
+            assert text["height"] >= 44  # the label is the tap target
+        # Sent without a choice (as a browser without form validation would): the page
+        # again, saying what to do, still accessible.
+        radios.first.evaluate("radio => radio.form.noValidate = true")
+        page.click("button[value=allow]")
+        alert = page.locator("#organization-error")
+        alert.wait_for()
+        assert alert.inner_text() == (
+            "Choose one of your organizations."
+            if locale == "en-US"
+            else "Elige una de tus organizaciones."
+        )
+        assert page.locator("input[name=organization]").count() == 2
+        assert violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -12,6 +12,7 @@ import requests
 from playwright.sync_api import Page
 
 from tests.support import mailbox
+from tests.support.api import PASSWORD
 from tests.support.browser import (
     admin,
     another_browser,
@@ -143,3 +144,29 @@ def test_an_admin_registers_an_app_on_admin_and_sees_its_secret_once(
     assert answer.status_code == 200, answer.text
     assert answer.json()["token_type"] == "Bearer"
     assert seen == []
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_a_signed_in_person_refused_a_page_is_offered_their_account_not_sign_in(
+    gunicorn_url: str, firestore: Any, locale: str
+) -> None:
+    """The 403 page of a signed-in person: "Your account" and "Sign out", which works, never
+    "Sign in"; accessible, at 375 px."""
+    base, name = gunicorn_url, "p" + uuid.uuid4().hex[:10]
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(base + "/sign-up")
+        fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
+        page.click("form[action='/sign-up'] button[type=submit]")
+        page.wait_for_url(base + "/account")
+        answer = page.goto(base + "/admin")
+        assert answer is not None and answer.status == 403
+        english = locale == "en-US"
+        links = [link.inner_text() for link in page.locator("main a").all()]
+        assert links == ["Your account" if english else "Tu cuenta"]
+        assert violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.get_by_role("button", name="Sign out" if english else "Cerrar sesión").click()
+        page.wait_for_url(base + "/sign-in")
+        page.goto(base + "/account")
+        page.wait_for_url(base + "/sign-in?next=%2Faccount")

@@ -14,12 +14,12 @@ from flask.testing import FlaskClient
 pytestmark = pytest.mark.unit
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-# Capabilities whose route table is on their reference page, not in the README, which is at its
-# length limit (below): their rows are read there, in the README's format.
-ROUTE_PAGES = tuple(
-    README.parent / "docs" / "reference" / f"{name}.md" for name in ("orgs", "sso", "scim")
-)
 ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|", re.MULTILINE)
+# Where the README groups a capability's routes to stay short (its orgs, SSO and SCIM, the
+# resource modules): each path once, its methods beside it, "`/orgs/{org}` (GET, PATCH)".
+GROUPED = re.compile(
+    r"`(/[^`\s]*)` \(((?:GET|POST|PUT|PATCH|DELETE)(?:, (?:GET|POST|PUT|PATCH|DELETE))*)\)"
+)
 # Served beside the API but not operations of the document itself.
 OUTSIDE_THE_DOCUMENT = {("GET", "/openapi.json"), ("GET", "/docs")}
 # SCIM's own protocol, which its discovery endpoints describe rather than the document
@@ -29,12 +29,13 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def readme_routes() -> set[tuple[str, str]]:
-    pages = (README, *ROUTE_PAGES)
-    return {
-        (method, path)
-        for page in pages
-        for method, path in ROW.findall(page.read_text(encoding="utf-8"))
+    """The README's own routes, in its table's rows and its grouped lists (no other page's:
+    the front door names every route, the reference pages tell them)."""
+    text = README.read_text(encoding="utf-8")
+    grouped = {
+        (method, path) for path, methods in GROUPED.findall(text) for method in methods.split(", ")
     }
+    return set(ROW.findall(text)) | grouped
 
 
 def native_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -98,3 +99,35 @@ def test_the_pages_guide_describes_connected_accounts() -> None:
         "/sign-in/connect",
     ):
         assert f"`{path}" in pages, path
+
+
+def test_the_sites_navigation_lists_each_page_once() -> None:
+    nav = (README.parent / "mkdocs.yml").read_text(encoding="utf-8").partition("\nnav:")[2]
+    listed = re.findall(r": \"?([\w/-]+\.md)\"?$", nav, re.MULTILINE)
+    assert sorted({page for page in listed if listed.count(page) > 1}) == []
+
+
+def opening(page: Path) -> str:
+    """What a front door says before its first command: what firegate is."""
+    text = page.read_text(encoding="utf-8")
+    return text[: text.index("```")]
+
+
+@pytest.mark.parametrize("home", [README, DOCS / "index.md"], ids=["README", "docs"])
+def test_the_front_doors_lead_with_what_firegate_is_for(home: Path) -> None:
+    """Accounts and sign-in, organizations with SSO and SCIM, the OpenID provider first;
+    the template resource modules after them."""
+    said = opening(home)
+    places = [
+        said.find(words)
+        for words in ("sign-in", "Organizations", "single sign-on", "SCIM", "OpenID Connect")
+    ]
+    assert -1 not in places, said
+    assert max(places) < said.index("tasks"), said
+
+
+def test_the_provisioning_guide_makes_the_scim_token_on_the_page() -> None:
+    guide = (DOCS / "provisioning.md").read_text(encoding="utf-8")
+    step = guide[guide.index("**Make a SCIM token**") :].partition("\n3. ")[0]
+    first = step.partition("\n")[0]
+    assert "/account/orgs/acme/scim" in first and "with the API" not in first, step

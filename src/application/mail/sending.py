@@ -423,6 +423,9 @@ class SendMailJob:
             not to
             or ((notice or admin_only) and not verified)
             or (admin_only and user.role is not Role.ADMIN)
+            # proven since the mail was asked for (an org invitation's link, a password
+            # reset, a provider's verified sign-in): nothing is left to confirm
+            or (kind is MailKind.VERIFY_EMAIL and verified)
         ):
             return  # a notice goes to an address the account proved, or nowhere; an admin's too
         seen = _new_device(mail_job, user, self._new_device_mails, now)

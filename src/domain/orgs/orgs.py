@@ -300,6 +300,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         version=membership.version,
         require_mfa=org.require_mfa,
         joined_at=membership.joined_at,
+        name=org.name,
     )
 
 

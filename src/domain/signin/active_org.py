@@ -21,6 +21,8 @@ class ActiveOrg:
     require_mfa: bool = False  # the org's policy: a second factor before it becomes active
     # When the membership began (None: not read); not part of what the org and roles are
     joined_at: datetime | None = field(default=None, compare=False)
+    # The org's name, as people read it (the consent page's choice); "" where not read
+    name: str = field(default="", compare=False)
 
     def admits(self, org_id: str, made_at: datetime) -> bool:
         """Does this membership hold for a credential scoped to ``org_id`` and made at

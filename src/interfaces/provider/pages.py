@@ -69,6 +69,10 @@ def _subject(actor: Actor | None) -> Subject | None:
     )
 
 
+# The consent form sent without one of the organizations it offers
+CHOOSE_AN_ORG = lazy_gettext("Choose one of your organizations.")
+
+
 def _refusal(error: OAuth2Error) -> Response:
     """An error goes back to the client only to a redirect URI registered for it, with
     ``iss`` (RFC 9207); otherwise it is shown here, never redirected."""
@@ -369,16 +373,15 @@ def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
 
 def _picked_org(grant: Any, subject: Subject) -> Response | None:
     """The consent form's org (or the request's), for scope ``organization``; a refusal when
-    the person is not its member, or picked none of the orgs offered."""
-    from authlib.oauth2.rfc6749.errors import InvalidRequestError  # noqa: PLC0415 - see above
-
+    the person is not its member; the page again (400) when they picked none of the orgs
+    offered."""
     if not _picks_org(grant):
         return None
     asked = request.args.get("organization") or request.form.get("organization")
     if asked:
         return _with_org(grant, subject, asked)
-    if _offered(subject):
-        return _refusal(InvalidRequestError("Choose an organization."))
+    if _offered(subject):  # the page again, asking for the choice
+        return _consent_page(grant, subject, picking=True, error=str(CHOOSE_AN_ORG))
     return None  # in no org: the app learns of none
 
 
@@ -398,7 +401,9 @@ def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
     return [*words, *described]
 
 
-def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Response:
+def _consent_page(
+    grant: Any, subject: Subject, picking: bool = False, error: str | None = None
+) -> Response:
     scopes = _asked_scopes(grant)
     switch = "/sign-out?" + urlencode({"next": request.full_path})
     # Where the answer goes, which the app's name cannot disguise: the redirect URI's host,
@@ -407,6 +412,8 @@ def _consent_page(grant: Any, subject: Subject, picking: bool = False) -> Respon
     target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
     response = page(
         "provider/oauth_consent.html",
+        400 if error else 200,
+        org_error=error,  # beside the choice (``error`` would be the page's top alert too)
         app_name=grant.client.client.name,
         scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),

@@ -40,7 +40,8 @@ def _server() -> ScimServer:
     return cast(ScimServer, current_app.extensions[EXTENSION])
 
 
-@bp.route("", defaults={"path": ""}, methods=METHODS)
+# The base, with or without its slash (no redirect: a directory would not follow one)
+@bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False)
 @bp.route("/<path:path>", methods=METHODS)
 def scim(path: str) -> Response:
     """Any SCIM request: authenticated, then served by the library's service."""

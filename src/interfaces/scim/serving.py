@@ -12,6 +12,7 @@ from http import HTTPStatus
 from flask import Response, request
 from scim2_models import (
     Error,
+    NotFoundException,
     PayloadTooLargeException,
     SCIMException,
     UnauthorizedException,
@@ -68,6 +69,10 @@ def _serve(service: ScimService, base_url: str, path: str) -> Response:
         body=plain_patch(body) if request.method == "PATCH" else body,
     )
     speaking_for = _directory(scim)
+    if not path:  # the base names no resource (scim2-server would answer 501)
+        raise NotFoundException(
+            detail="Nothing is served at the base: see /ServiceProviderConfig, /Users, /Groups."
+        )
     scim.subject = speaking_for.org
     directory = OrgDirectory(
         OrgUsers(speaking_for, services().scim_users),

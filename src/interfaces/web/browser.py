@@ -176,6 +176,14 @@ def has_session() -> bool:
     return bool(_read("session"))
 
 
+def seems_signed_in() -> bool:
+    """For an error page's links, without another read: signed in as this request found the
+    caller, or, where it did not look, whether this browser holds a session cookie."""
+    if "browser_actor" in g:
+        return g.browser_actor is not None
+    return has_session()
+
+
 def device_token() -> str:
     return _read("device")
 

@@ -26,6 +26,7 @@ from domain.errors import (
     Unavailable,
 )
 from interfaces.shared.problems import status_of
+from interfaces.web import browser
 from interfaces.web.messages import message
 from interfaces.web.rendering import on_to_sso, page_headers
 
@@ -175,7 +176,10 @@ def json_problem(
 
 
 def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
-    body = render_template("error.html", status=status, detail=detail)
+    # A signed-in person is offered their account and signing out, not "Sign in".
+    body = render_template(
+        "error.html", status=status, detail=detail, signed_in=browser.seems_signed_in()
+    )
     return Response(body, status=status, headers=headers)
 
 

@@ -233,6 +233,29 @@ def test_an_unknown_user_is_a_404_page(world: World, root: FlaskClient) -> None:
         )
 
 
+def test_the_403_page_offers_a_signed_in_person_their_account_not_sign_in(
+    world: World, root: FlaskClient
+) -> None:
+    """Signed in, refused a page (or a form without its token): the way to the account and
+    to sign out, never "Sign in"; signed out, "Sign in"."""
+    bob = browser(world, "bob")
+    for answer in (
+        bob.get("/admin"),
+        bob.post("/admin/invitations", data={"email": "eve@example.com", "csrf_token": "x"}),
+    ):
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 403, html
+        assert ">Sign in<" not in html
+        assert '<a href="/account">Your account</a>' in html
+        assert '<form method="post" action="/sign-out">' in html
+        assert 'name="csrf_token" value="' in html
+    bob.post("/sign-out", data={"csrf_token": csrf(bob, "/account")})
+    signed_out = bob.post("/account/password", data={"csrf_token": "x"})
+    html = signed_out.get_data(as_text=True)
+    assert signed_out.status_code == 403 and '<a href="/sign-in">Sign in</a>' in html
+    assert 'action="/sign-out"' not in html
+
+
 def test_a_post_without_the_token_is_403_and_changes_nothing(
     world: World, root: FlaskClient
 ) -> None:

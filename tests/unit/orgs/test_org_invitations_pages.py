@@ -68,6 +68,11 @@ def test_signed_out_sign_up_there_and_join() -> None:
     assert ivy.email_verified  # the invitation proved the address
     member = world.adapters.orgs.orgs.membership(org.id, ivy.id)
     assert member is not None and member.roles == ("member",)
+    # The sign-up's "Confirm your e-mail" mail, still queued: nothing left to confirm.
+    world.deliver()
+    assert [
+        m.subject for m in world.mailer.to("ivy@example.com") if "/verify-email" in m.text
+    ] == []
 
 
 def test_another_address_is_told_so() -> None:

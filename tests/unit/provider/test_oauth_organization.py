@@ -20,8 +20,10 @@ from tests.support.oauth import OAuthWorld, claims, csrf_of, redirected
 pytestmark = pytest.mark.unit
 
 SCOPE = "openid profile organization offline_access"
-ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("admin",), version=2)
-GLOBEX = ActiveOrg(id="org2Xq_GlobexId", slug="globex", roles=("member",), version=1)
+ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("admin",), version=2, name="Acme Corp")
+GLOBEX = ActiveOrg(
+    id="org2Xq_GlobexId", slug="globex", roles=("member",), version=1, name="Globex Inc."
+)
 
 
 @pytest.fixture
@@ -100,6 +102,38 @@ def test_the_request_names_the_org_and_its_claims_follow_the_membership(
     assert org_claims(claims(world, again["access_token"])) == {}
 
 
+def test_the_choice_names_the_orgs_and_preselects_none(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """Each org by its name, its slug beside it; no radio checked: the person chooses."""
+    _, _, html = picked(world, app, GLOBEX.id)
+    assert "Acme Corp" in html and "Globex Inc." in html
+    assert '<span class="hint">acme</span>' in html
+    radios = re.findall(r'<input type="radio"[^>]*>', html)
+    assert len(radios) == 2 and not any("checked" in radio for radio in radios)
+    assert all(" required" in radio for radio in radios)
+    labels = re.findall(r'<label for="(organization-\d)">', html)
+    ids = re.findall(r'<input type="radio" id="(organization-\d)"', html)
+    assert labels == ids == ["organization-1", "organization-2"]
+
+
+def test_allowing_without_a_choice_answers_the_page_again_asking_for_one(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    answer, _, _ = picked(world, app, None)
+    assert answer.status_code == 400 and answer.mimetype == "text/html"
+    again = answer.get_data(as_text=True)
+    assert 'role="alert">Choose one of your organizations.</p>' in again
+    assert again.count("Choose one of your organizations.") == 1  # beside the choice only
+    assert 'aria-describedby="organization-error"' in again
+    assert 'value="org1Xq_AcmeId00"' in again and 'value="org2Xq_GlobexId"' in again
+    form = {"decision": "allow", "csrf_token": csrf_of(again), "organization": ACME.id}
+    action = re.search(r'<form method="post" action="([^"]+)"', again)
+    assert action is not None
+    code = world.client.post(action.group(1).replace("&amp;", "&"), data=form)
+    assert "code" in redirected(code)  # chosen on the page again: on to the app
+
+
 def test_a_non_member_named_goes_back_with_access_denied(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:
@@ -173,3 +207,19 @@ def test_an_org_requiring_a_second_factor_is_picked_only_with_one(
     world.store.factors[alice.id] = TotpFactor(alice.id, "s", True, now, now)
     tokens = world.tokens(app, scope=SCOPE, organization="acme")
     assert claims(world, tokens["id_token"])["org_id"] == ACME.id
+
+
+def test_discovery_lists_every_claim_the_provider_issues(world: OAuthWorld) -> None:
+    """``claims_supported`` (OpenID Connect Discovery §3): each claim of an ID token and of
+    userinfo with every scope, the org's among them."""
+    app = world.register()
+    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    world.store.users[alice.id] = replace(alice, last_name="Liddell", locale="en")
+    scope = "openid profile email roles organization offline_access"
+    tokens = world.tokens(app, scope=scope, organization="acme", nonce="n0nce")
+    issued = set(claims(world, tokens["id_token"]))
+    info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    issued |= set(info.get_json())
+    assert {"org_id", "org_slug", "org_roles", "email", "roles"} <= issued
+    found = world.client.get("/.well-known/openid-configuration").get_json()
+    assert issued - set(found["claims_supported"]) == set()

@@ -73,3 +73,22 @@ def test_unknown_endpoints_and_methods_answer_in_scims_schema(client: FlaskClien
     # RFC 7644 §4: the configuration endpoints take no filter.
     filtered = client.get(f"{CONFIG}?filter=id pr", headers=acme.auth)
     assert (filtered.status_code, filtered.mimetype) == (403, SCIM_JSON)
+
+
+@pytest.mark.parametrize(
+    "path", ["/scim/v2", "/scim/v2/", "/scim/v2/Nowhere", "/scim/v2/Users/a/b/c"]
+)
+def test_an_unknown_path_under_the_base_answers_a_scim_error(
+    client: FlaskClient, path: str
+) -> None:
+    """With a valid token (and without one), every path under /scim/v2/ that names nothing is
+    answered in SCIM's error schema, never the JSON API's problem."""
+    acme = directory(client)
+    for headers, status in ((acme.auth, 404), ({}, 401)):
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            answer = client.open(path, method=method, headers=headers, json={})
+            assert answer.mimetype == SCIM_JSON, (path, method, answer.get_data(as_text=True))
+            body = answer.get_json(force=True)
+            assert body["schemas"] == [ERROR], (path, method, body)
+            assert answer.status_code in {status, 405}, (path, method, answer.status_code)
+            assert body["status"] == str(answer.status_code)

@@ -36,6 +36,7 @@ def active_org_from_docs(
         version=int(member.get("version", 0)),
         require_mfa=bool(org.get("require_mfa", False)),
         joined_at=member.get("joined_at"),
+        name=str(org.get("name", "")),
     )
 
 
